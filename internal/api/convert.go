@@ -11,29 +11,24 @@ import (
 )
 
 // Converter moves values between the codecs' dynamic form (see
-// internal/model) and generated typed shapes. Every generated shape has
-// generated, reflection-free conversion methods (FromDynamic, ToDynamic;
-// see internal/codegen); for other types (a service's own ad hoc
-// structures) it falls back to Reflect. Create one and share it.
+// internal/model) and generated typed shapes. Every generated shape
+// converts through its package's table (Typed; see table.go and
+// internal/codegen); for other types (a service's own ad hoc structures)
+// it falls back to Reflect. Create one and share it.
 type Converter struct {
 	r Reflect
-}
-
-// FromDynamicer is implemented by (pointers to) the generated shapes.
-type FromDynamicer interface {
-	FromDynamic(m map[string]any) error
-}
-
-// ToDynamicer is implemented by (pointers to) the generated shapes.
-type ToDynamicer interface {
-	ToDynamic() map[string]any
 }
 
 // ToTyped fills dst, a pointer to a generated structure, from a dynamic
 // structure value.
 func (c *Converter) ToTyped(src map[string]any, dst any) error {
-	if t, ok := dst.(FromDynamicer); ok {
-		return t.FromDynamic(src)
+	if t, ok := dst.(Typed); ok {
+		p := reflect.ValueOf(dst).UnsafePointer()
+		if p == nil {
+			return fmt.Errorf("api: ToTyped needs a pointer to a struct, got a nil %T", dst)
+		}
+		tab, i := t.ConvType()
+		return tab.FromDynamic(i, p, src)
 	}
 	return c.r.ToTyped(src, dst)
 }
@@ -43,19 +38,16 @@ func (c *Converter) ToTyped(src map[string]any, dst any) error {
 // absent; empty non-nil slices and maps are present and empty, since AWS
 // distinguishes an empty list from a missing one in several outputs.
 func (c *Converter) ToDynamic(src any) map[string]any {
-	if t, ok := src.(ToDynamicer); ok {
-		return t.ToDynamic()
-	}
-	return c.r.ToDynamic(src)
+	return toDynamic(src, &c.r)
 }
 
-// toDynamic converts one event of a typed event stream.
-func toDynamic(v any) map[string]any {
-	if t, ok := v.(ToDynamicer); ok {
-		return t.ToDynamic()
+// toDynamic converts src through its table, or else through r.
+func toDynamic(src any, r *Reflect) map[string]any {
+	if t, ok := src.(Typed); ok {
+		tab, i := t.ConvType()
+		return tab.ToDynamic(i, reflect.ValueOf(src).UnsafePointer())
 	}
-	var r Reflect
-	return r.ToDynamic(v)
+	return r.ToDynamic(src)
 }
 
 // Reflect is the reflection converter over the `aws:"Member"` field tags:

@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"reflect"
+	"unsafe"
 
 	"github.com/niwa-cloud/niwa/internal/model"
 )
@@ -21,8 +22,15 @@ type EventStream[E any] func(ctx context.Context, send func(*E) error) error
 // ToDynamicStream adapts a typed stream to the codecs' dynamic form.
 func (s EventStream[E]) ToDynamicStream() model.EventStream {
 	return func(ctx context.Context, send func(map[string]any) error) error {
-		return s(ctx, func(e *E) error { return send(toDynamic(e)) })
+		var r Reflect
+		return s(ctx, func(e *E) error { return send(toDynamic(e, &r)) })
 	}
+}
+
+// StreamTo is the dynamic form of the EventStream[E] fn (not nil); each
+// stream type's table entry holds its instance.
+func StreamTo[E any](fn unsafe.Pointer) model.EventStream {
+	return (*(*EventStream[E])(unsafe.Pointer(&fn))).ToDynamicStream()
 }
 
 // streamer is implemented by every EventStream instance.

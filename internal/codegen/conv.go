@@ -10,19 +10,22 @@ import (
 	"github.com/niwa-cloud/niwa/internal/model"
 )
 
-// The conversion methods every generated structure gets (conv.go): the
-// reflection-free form of api.Reflect, which api.Converter dispatches to.
+// The conversion table every generated package gets (conv.go): static
+// data the interpreter in package api (table.go) converts with, in place
+// of per-member generated code. It has an entry per structure type (in
+// structTypes order, so a structure's entry is its index there) and then
+// one per list, map and event stream type its members use (in order of
+// first use); each structure has one method naming its entry:
 //
-//	func (s *X) FromDynamic(m map[string]any) error
-//	func (s *X) ToDynamic() map[string]any
+//	func (*X) ConvType() (api.Table, int32) { return convTable[:], 7 }
 //
-// Each member is a line or two calling the helpers of package api; lists
-// and maps take the element's helper as a function value (a literal for
-// structures and nested containers).
+// Entries refer to each other by index: a package-level table cannot
+// refer to itself by address (an initialization cycle), and indexes keep
+// it data the linker lays out, with no code run at start-up.
 
 const (
-	fromMethod = "FromDynamic"
-	toMethod   = "ToDynamic"
+	convMethod = "ConvType"
+	convTable  = "convTable"
 )
 
 // fieldNames returns the Go field names of a structure's members, in
@@ -76,35 +79,45 @@ func (g *gen) emptyIOTypes() []string {
 	return out
 }
 
+// convTab collects a package's table entries.
+type convTab struct {
+	g       *gen
+	index   map[string]int // Go type -> entry
+	entries []string       // the entries' literals
+}
+
 func (g *gen) conv() ([]byte, error) {
-	var body bytes.Buffer
-	var names []string
+	structs := g.structTypes()
+	t := &convTab{g: g, index: map[string]int{}, entries: make([]string, len(structs))}
+	for i, n := range structs {
+		t.index[n] = i
+	}
+	shapes := map[string]*model.Shape{}
 	for n, sh := range g.svc.Shapes {
 		if sh.Type == model.Structure {
-			names = append(names, n)
+			shapes[typeName(n)] = sh
 		}
 	}
-	sort.Strings(names)
-	empty := map[string]bool{}
-	for _, n := range g.emptyIOTypes() {
-		empty[n] = true
-	}
-	for _, n := range g.structTypes() {
-		if empty[n] {
-			if err := g.convMethods(&body, n, nil); err != nil {
-				return nil, err
-			}
-		}
-	}
-	for _, n := range names {
-		if err := g.convMethods(&body, typeName(n), g.svc.Shapes[n]); err != nil {
+	for i, n := range structs {
+		var err error
+		if t.entries[i], err = t.structEntry(n, shapes[n]); err != nil {
 			return nil, err
 		}
 	}
+	var body bytes.Buffer
+	for i, n := range structs {
+		fmt.Fprintf(&body, "func (*%s) %s() (api.Table, int32) { return %s[:], %d }\n\n", n, convMethod, convTable, i)
+	}
+	fmt.Fprintf(&body, "var %s = [...]api.Type{\n", convTable)
+	for i, e := range t.entries {
+		fmt.Fprintf(&body, "%d: %s,\n", i, e)
+	}
+	body.WriteString("}\n")
+
 	var buf bytes.Buffer
 	buf.WriteString(header)
 	fmt.Fprintf(&buf, "package %s\n\n", g.pkg)
-	var imports []string
+	imports := []string{}
 	src := body.String()
 	if strings.Contains(src, "io.Reader") {
 		imports = append(imports, `"io"`)
@@ -112,52 +125,87 @@ func (g *gen) conv() ([]byte, error) {
 	if strings.Contains(src, "time.Time") {
 		imports = append(imports, `"time"`)
 	}
-	if strings.Contains(src, "api.") {
-		if len(imports) > 0 {
-			imports = append(imports, "")
-		}
-		imports = append(imports, `"github.com/niwa-cloud/niwa/internal/api"`)
+	if len(t.entries) > len(structs) || strings.Contains(src, "Offsetof") {
+		imports = append(imports, `"unsafe"`)
 	}
-	if len(imports) > 0 {
-		fmt.Fprintf(&buf, "import (\n%s\n)\n\n", strings.Join(imports, "\n"))
-	}
+	imports = append(imports, "", `"github.com/niwa-cloud/niwa/internal/api"`)
+	fmt.Fprintf(&buf, "import (\n%s\n)\n\n", strings.Join(imports, "\n"))
 	buf.WriteString(src)
 	return g.format(&buf)
 }
 
-// convMethods writes the two methods of type name, of shape sh (nil for
+// structEntry is the literal of structure type name's entry (sh nil for
 // an empty input or output).
-func (g *gen) convMethods(buf *bytes.Buffer, name string, sh *model.Shape) error {
-	var members []*model.Ref
-	var fields []string
-	if sh != nil {
-		members, fields = sh.Members, fieldNames(sh)
+func (t *convTab) structEntry(name string, sh *model.Shape) (string, error) {
+	if sh == nil || len(sh.Members) == 0 {
+		return fmt.Sprintf("{Go: (*%s)(nil)}", name), nil
 	}
-	for _, f := range fields {
-		if f == fromMethod || f == toMethod {
-			return fmt.Errorf("%s: member %s clashes with the conversion method", name, f)
+	fields := fieldNames(sh)
+	var b strings.Builder
+	fmt.Fprintf(&b, "{Go: (*%s)(nil), Fields: []api.Field{\n", name)
+	for i, r := range sh.Members {
+		if fields[i] == convMethod {
+			return "", fmt.Errorf("%s: member %s clashes with the conversion method", name, fields[i])
 		}
+		fmt.Fprintf(&b, "{Name: %q, Off: unsafe.Offsetof(%s{}.%s), %s},\n", r.Name, name, fields[i], t.kind(r, true))
 	}
-	if len(members) == 0 {
-		fmt.Fprintf(buf, "func (s *%s) %s(map[string]any) error { return nil }\n\n", name, fromMethod)
-		fmt.Fprintf(buf, "func (s *%s) %s() map[string]any {\nif s == nil {\nreturn nil\n}\nreturn map[string]any{}\n}\n\n", name, toMethod)
-		return nil
-	}
-	fmt.Fprintf(buf, "func (s *%s) %s(m map[string]any) error {\nvar err error\n", name, fromMethod)
-	for i, r := range members {
-		fmt.Fprintf(buf, "err = api.Decode(err, m, %q, &s.%s, %s)\n", r.Name, fields[i], g.fieldSet(r))
-	}
-	buf.WriteString("return err\n}\n\n")
-
-	fmt.Fprintf(buf, "func (s *%s) %s() map[string]any {\nif s == nil {\nreturn nil\n}\nm := make(map[string]any, %d)\n", name, toMethod, min(len(members), 8))
-	for i, r := range members {
-		buf.WriteString(g.fieldPut(r, "s."+fields[i]) + "\n")
-	}
-	buf.WriteString("return m\n}\n\n")
-	return nil
+	b.WriteString("}}")
+	return b.String(), nil
 }
 
-// scalar returns the helper suffix of a scalar reference ("String",
+// kind is the Kind (and Type, for kinds with an entry) of reference r, a
+// structure member (field) or a list element or map value.
+func (t *convTab) kind(r *model.Ref, field bool) string {
+	sh := r.Shape
+	switch {
+	case sh.Type == model.Structure && sh.EventStream:
+		return t.entry(r, "api.KStream", func(gt string) string {
+			return fmt.Sprintf("{Go: (*%s)(nil), StreamTo: api.StreamTo[%s]}", gt, typeName(sh.Name))
+		})
+	case sh.Type == model.Structure:
+		k := "api.KStruct"
+		if field {
+			k = "api.KStructPtr"
+		}
+		return fmt.Sprintf("Kind: %s, Type: %d", k, t.index[typeName(sh.Name)])
+	case sh.Type == model.List:
+		return t.entry(r, "api.KList", func(gt string) string {
+			et := t.g.goType(sh.Member, false)
+			return fmt.Sprintf("{Go: (*%s)(nil), Elem: api.Field{%s}, Size: unsafe.Sizeof(*new(%s))}", gt, t.kind(sh.Member, false), et)
+		})
+	case sh.Type == model.Map:
+		return t.entry(r, "api.KMap", func(gt string) string {
+			vt := t.g.goType(sh.Value, false)
+			return fmt.Sprintf("{Go: (*%s)(nil), Elem: api.Field{%s}, MapFrom: api.MapFrom[%s], MapTo: api.MapTo[%s]}", gt, t.kind(sh.Value, false), vt, vt)
+		})
+	}
+	switch s := scalar(r); s {
+	case "Any", "Reader", "Bytes":
+		return "Kind: api.K" + s
+	default:
+		if field {
+			return "Kind: api.K" + s + "Ptr"
+		}
+		return "Kind: api.K" + s
+	}
+}
+
+// entry returns the Kind and Type of a list, map or stream reference,
+// adding its type's entry (lit makes its literal) on first use.
+func (t *convTab) entry(r *model.Ref, kind string, lit func(goType string) string) string {
+	gt := t.g.goType(r, false)
+	i, ok := t.index[gt]
+	if !ok {
+		i = len(t.entries)
+		t.index[gt] = i
+		t.entries = append(t.entries, "")
+		l := lit(gt) // may add entries
+		t.entries[i] = l
+	}
+	return fmt.Sprintf("Kind: %s, Type: %d", kind, i)
+}
+
+// scalar returns the Kind suffix of a scalar reference ("String",
 // "Int32"), or "" for structures, lists and maps.
 func scalar(r *model.Ref) string {
 	switch r.Shape.Type {
@@ -187,83 +235,6 @@ func scalar(r *model.Ref) string {
 		return "Bytes"
 	}
 	return "Any"
-}
-
-// fieldSet is the func(*T, any) error setting a member field of type T.
-func (g *gen) fieldSet(r *model.Ref) string {
-	sh := r.Shape
-	switch {
-	case sh.Type == model.Structure && !sh.EventStream:
-		return "api.SetStructPtr[" + typeName(sh.Name) + "]"
-	case sh.Type == model.Structure, sh.Type == model.List, sh.Type == model.Map:
-		return g.elemSet(r)
-	}
-	switch s := scalar(r); s {
-	case "Any", "Reader", "Bytes":
-		return "api.Set" + s
-	default:
-		return "api.Set" + s + "Ptr"
-	}
-}
-
-// fieldPut is the statement putting member field f's dynamic form in m.
-func (g *gen) fieldPut(r *model.Ref, f string) string {
-	name := fmt.Sprintf("%q", r.Name)
-	sh := r.Shape
-	switch {
-	case sh.Type == model.Structure && sh.EventStream:
-		return fmt.Sprintf("if %s != nil {\nm[%s] = %s.ToDynamicStream()\n}", f, name, f)
-	case sh.Type == model.Structure:
-		return fmt.Sprintf("api.PutStruct(m, %s, %s)", name, f)
-	case sh.Type == model.List:
-		return fmt.Sprintf("api.PutList(m, %s, %s, %s)", name, f, g.elemDyn(sh.Member))
-	case sh.Type == model.Map:
-		return fmt.Sprintf("api.PutMap(m, %s, %s, %s)", name, f, g.elemDyn(sh.Value))
-	}
-	switch s := scalar(r); s {
-	case "Any", "Reader":
-		return fmt.Sprintf("api.PutAny(m, %s, %s)", name, f)
-	case "Bytes":
-		return fmt.Sprintf("api.PutBytes(m, %s, %s)", name, f)
-	default:
-		return fmt.Sprintf("api.Put(m, %s, %s, api.Dyn%s)", name, f, s)
-	}
-}
-
-// elemSet is a func(*T, any) error setting a list element or map value
-// of reference r.
-func (g *gen) elemSet(r *model.Ref) string {
-	sh := r.Shape
-	t := g.goType(r, false)
-	switch {
-	case sh.Type == model.Structure && sh.EventStream:
-		return "api.SetNever[" + t + "]"
-	case sh.Type == model.Structure:
-		return fmt.Sprintf("func(p *%s, v any) error { return api.SetStruct(p, v) }", t)
-	case sh.Type == model.List:
-		return fmt.Sprintf("func(p *%s, v any) error { return api.SetList(p, v, %s) }", t, g.elemSet(sh.Member))
-	case sh.Type == model.Map:
-		return fmt.Sprintf("func(p *%s, v any) error { return api.SetMap(p, v, %s) }", t, g.elemSet(sh.Value))
-	}
-	return "api.Set" + scalar(r)
-}
-
-// elemDyn is a func(T) any returning the dynamic form of a list element
-// or map value of reference r.
-func (g *gen) elemDyn(r *model.Ref) string {
-	sh := r.Shape
-	t := g.goType(r, false)
-	switch {
-	case sh.Type == model.Structure && sh.EventStream:
-		return fmt.Sprintf("func(e %s) any { if e == nil { return nil }; return e.ToDynamicStream() }", t)
-	case sh.Type == model.Structure:
-		return fmt.Sprintf("func(e %s) any { return e.%s() }", t, toMethod)
-	case sh.Type == model.List:
-		return fmt.Sprintf("func(e %s) any { return api.DynList(e, %s) }", t, g.elemDyn(sh.Member))
-	case sh.Type == model.Map:
-		return fmt.Sprintf("func(e %s) any { return api.DynMap(e, %s) }", t, g.elemDyn(sh.Value))
-	}
-	return "api.Dyn" + scalar(r)
 }
 
 // allShapesFile writes internal/codegen/allshapes/shapes.go: a new value of

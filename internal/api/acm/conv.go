@@ -3,1019 +3,378 @@
 package acmapi
 
 import (
+	"unsafe"
+
 	"github.com/niwa-cloud/niwa/internal/api"
 )
 
-func (s *AddTagsToCertificateOutput) FromDynamic(map[string]any) error { return nil }
-
-func (s *AddTagsToCertificateOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *DeleteCertificateOutput) FromDynamic(map[string]any) error { return nil }
-
-func (s *DeleteCertificateOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *GetAccountConfigurationInput) FromDynamic(map[string]any) error { return nil }
-
-func (s *GetAccountConfigurationInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *PutAccountConfigurationOutput) FromDynamic(map[string]any) error { return nil }
-
-func (s *PutAccountConfigurationOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *RemoveTagsFromCertificateOutput) FromDynamic(map[string]any) error { return nil }
-
-func (s *RemoveTagsFromCertificateOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *RenewCertificateOutput) FromDynamic(map[string]any) error { return nil }
-
-func (s *RenewCertificateOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *ResendValidationEmailOutput) FromDynamic(map[string]any) error { return nil }
-
-func (s *ResendValidationEmailOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *UpdateCertificateOptionsOutput) FromDynamic(map[string]any) error { return nil }
-
-func (s *UpdateCertificateOptionsOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *AccessDeniedException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *AccessDeniedException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
-
-func (s *AddTagsToCertificateRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "CertificateArn", &s.CertificateArn, api.SetStringPtr)
-	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]Tag, v any) error {
-		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *AddTagsToCertificateRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "CertificateArn", s.CertificateArn, api.DynString)
-	api.PutList(m, "Tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *CertificateDetail) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "CertificateArn", &s.CertificateArn, api.SetStringPtr)
-	err = api.Decode(err, m, "DomainName", &s.DomainName, api.SetStringPtr)
-	err = api.Decode(err, m, "SubjectAlternativeNames", &s.SubjectAlternativeNames, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "DomainValidationOptions", &s.DomainValidationOptions, func(p *[]DomainValidation, v any) error {
-		return api.SetList(p, v, func(p *DomainValidation, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "Serial", &s.Serial, api.SetStringPtr)
-	err = api.Decode(err, m, "Subject", &s.Subject, api.SetStringPtr)
-	err = api.Decode(err, m, "Issuer", &s.Issuer, api.SetStringPtr)
-	err = api.Decode(err, m, "CreatedAt", &s.CreatedAt, api.SetTimePtr)
-	err = api.Decode(err, m, "IssuedAt", &s.IssuedAt, api.SetTimePtr)
-	err = api.Decode(err, m, "ImportedAt", &s.ImportedAt, api.SetTimePtr)
-	err = api.Decode(err, m, "Status", &s.Status, api.SetStringPtr)
-	err = api.Decode(err, m, "RevokedAt", &s.RevokedAt, api.SetTimePtr)
-	err = api.Decode(err, m, "RevocationReason", &s.RevocationReason, api.SetStringPtr)
-	err = api.Decode(err, m, "NotBefore", &s.NotBefore, api.SetTimePtr)
-	err = api.Decode(err, m, "NotAfter", &s.NotAfter, api.SetTimePtr)
-	err = api.Decode(err, m, "KeyAlgorithm", &s.KeyAlgorithm, api.SetStringPtr)
-	err = api.Decode(err, m, "SignatureAlgorithm", &s.SignatureAlgorithm, api.SetStringPtr)
-	err = api.Decode(err, m, "InUseBy", &s.InUseBy, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "FailureReason", &s.FailureReason, api.SetStringPtr)
-	err = api.Decode(err, m, "Type", &s.Type, api.SetStringPtr)
-	err = api.Decode(err, m, "RenewalSummary", &s.RenewalSummary, api.SetStructPtr[RenewalSummary])
-	err = api.Decode(err, m, "KeyUsages", &s.KeyUsages, func(p *[]KeyUsage, v any) error {
-		return api.SetList(p, v, func(p *KeyUsage, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "ExtendedKeyUsages", &s.ExtendedKeyUsages, func(p *[]ExtendedKeyUsage, v any) error {
-		return api.SetList(p, v, func(p *ExtendedKeyUsage, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "CertificateAuthorityArn", &s.CertificateAuthorityArn, api.SetStringPtr)
-	err = api.Decode(err, m, "RenewalEligibility", &s.RenewalEligibility, api.SetStringPtr)
-	err = api.Decode(err, m, "Options", &s.Options, api.SetStructPtr[CertificateOptions])
-	return err
-}
-
-func (s *CertificateDetail) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "CertificateArn", s.CertificateArn, api.DynString)
-	api.Put(m, "DomainName", s.DomainName, api.DynString)
-	api.PutList(m, "SubjectAlternativeNames", s.SubjectAlternativeNames, api.DynString)
-	api.PutList(m, "DomainValidationOptions", s.DomainValidationOptions, func(e DomainValidation) any { return e.ToDynamic() })
-	api.Put(m, "Serial", s.Serial, api.DynString)
-	api.Put(m, "Subject", s.Subject, api.DynString)
-	api.Put(m, "Issuer", s.Issuer, api.DynString)
-	api.Put(m, "CreatedAt", s.CreatedAt, api.DynTime)
-	api.Put(m, "IssuedAt", s.IssuedAt, api.DynTime)
-	api.Put(m, "ImportedAt", s.ImportedAt, api.DynTime)
-	api.Put(m, "Status", s.Status, api.DynString)
-	api.Put(m, "RevokedAt", s.RevokedAt, api.DynTime)
-	api.Put(m, "RevocationReason", s.RevocationReason, api.DynString)
-	api.Put(m, "NotBefore", s.NotBefore, api.DynTime)
-	api.Put(m, "NotAfter", s.NotAfter, api.DynTime)
-	api.Put(m, "KeyAlgorithm", s.KeyAlgorithm, api.DynString)
-	api.Put(m, "SignatureAlgorithm", s.SignatureAlgorithm, api.DynString)
-	api.PutList(m, "InUseBy", s.InUseBy, api.DynString)
-	api.Put(m, "FailureReason", s.FailureReason, api.DynString)
-	api.Put(m, "Type", s.Type, api.DynString)
-	api.PutStruct(m, "RenewalSummary", s.RenewalSummary)
-	api.PutList(m, "KeyUsages", s.KeyUsages, func(e KeyUsage) any { return e.ToDynamic() })
-	api.PutList(m, "ExtendedKeyUsages", s.ExtendedKeyUsages, func(e ExtendedKeyUsage) any { return e.ToDynamic() })
-	api.Put(m, "CertificateAuthorityArn", s.CertificateAuthorityArn, api.DynString)
-	api.Put(m, "RenewalEligibility", s.RenewalEligibility, api.DynString)
-	api.PutStruct(m, "Options", s.Options)
-	return m
-}
-
-func (s *CertificateOptions) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "CertificateTransparencyLoggingPreference", &s.CertificateTransparencyLoggingPreference, api.SetStringPtr)
-	return err
-}
-
-func (s *CertificateOptions) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "CertificateTransparencyLoggingPreference", s.CertificateTransparencyLoggingPreference, api.DynString)
-	return m
-}
-
-func (s *CertificateSummary) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "CertificateArn", &s.CertificateArn, api.SetStringPtr)
-	err = api.Decode(err, m, "DomainName", &s.DomainName, api.SetStringPtr)
-	err = api.Decode(err, m, "SubjectAlternativeNameSummaries", &s.SubjectAlternativeNameSummaries, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "HasAdditionalSubjectAlternativeNames", &s.HasAdditionalSubjectAlternativeNames, api.SetBoolPtr)
-	err = api.Decode(err, m, "Status", &s.Status, api.SetStringPtr)
-	err = api.Decode(err, m, "Type", &s.Type, api.SetStringPtr)
-	err = api.Decode(err, m, "KeyAlgorithm", &s.KeyAlgorithm, api.SetStringPtr)
-	err = api.Decode(err, m, "KeyUsages", &s.KeyUsages, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "ExtendedKeyUsages", &s.ExtendedKeyUsages, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "InUse", &s.InUse, api.SetBoolPtr)
-	err = api.Decode(err, m, "Exported", &s.Exported, api.SetBoolPtr)
-	err = api.Decode(err, m, "RenewalEligibility", &s.RenewalEligibility, api.SetStringPtr)
-	err = api.Decode(err, m, "NotBefore", &s.NotBefore, api.SetTimePtr)
-	err = api.Decode(err, m, "NotAfter", &s.NotAfter, api.SetTimePtr)
-	err = api.Decode(err, m, "CreatedAt", &s.CreatedAt, api.SetTimePtr)
-	err = api.Decode(err, m, "IssuedAt", &s.IssuedAt, api.SetTimePtr)
-	err = api.Decode(err, m, "ImportedAt", &s.ImportedAt, api.SetTimePtr)
-	err = api.Decode(err, m, "RevokedAt", &s.RevokedAt, api.SetTimePtr)
-	return err
-}
-
-func (s *CertificateSummary) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "CertificateArn", s.CertificateArn, api.DynString)
-	api.Put(m, "DomainName", s.DomainName, api.DynString)
-	api.PutList(m, "SubjectAlternativeNameSummaries", s.SubjectAlternativeNameSummaries, api.DynString)
-	api.Put(m, "HasAdditionalSubjectAlternativeNames", s.HasAdditionalSubjectAlternativeNames, api.DynBool)
-	api.Put(m, "Status", s.Status, api.DynString)
-	api.Put(m, "Type", s.Type, api.DynString)
-	api.Put(m, "KeyAlgorithm", s.KeyAlgorithm, api.DynString)
-	api.PutList(m, "KeyUsages", s.KeyUsages, api.DynString)
-	api.PutList(m, "ExtendedKeyUsages", s.ExtendedKeyUsages, api.DynString)
-	api.Put(m, "InUse", s.InUse, api.DynBool)
-	api.Put(m, "Exported", s.Exported, api.DynBool)
-	api.Put(m, "RenewalEligibility", s.RenewalEligibility, api.DynString)
-	api.Put(m, "NotBefore", s.NotBefore, api.DynTime)
-	api.Put(m, "NotAfter", s.NotAfter, api.DynTime)
-	api.Put(m, "CreatedAt", s.CreatedAt, api.DynTime)
-	api.Put(m, "IssuedAt", s.IssuedAt, api.DynTime)
-	api.Put(m, "ImportedAt", s.ImportedAt, api.DynTime)
-	api.Put(m, "RevokedAt", s.RevokedAt, api.DynTime)
-	return m
-}
-
-func (s *ConflictException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *ConflictException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
-
-func (s *DeleteCertificateRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "CertificateArn", &s.CertificateArn, api.SetStringPtr)
-	return err
-}
-
-func (s *DeleteCertificateRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "CertificateArn", s.CertificateArn, api.DynString)
-	return m
-}
-
-func (s *DescribeCertificateRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "CertificateArn", &s.CertificateArn, api.SetStringPtr)
-	return err
-}
-
-func (s *DescribeCertificateRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "CertificateArn", s.CertificateArn, api.DynString)
-	return m
-}
-
-func (s *DescribeCertificateResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Certificate", &s.Certificate, api.SetStructPtr[CertificateDetail])
-	return err
-}
-
-func (s *DescribeCertificateResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "Certificate", s.Certificate)
-	return m
-}
-
-func (s *DomainValidation) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DomainName", &s.DomainName, api.SetStringPtr)
-	err = api.Decode(err, m, "ValidationEmails", &s.ValidationEmails, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "ValidationDomain", &s.ValidationDomain, api.SetStringPtr)
-	err = api.Decode(err, m, "ValidationStatus", &s.ValidationStatus, api.SetStringPtr)
-	err = api.Decode(err, m, "ResourceRecord", &s.ResourceRecord, api.SetStructPtr[ResourceRecord])
-	err = api.Decode(err, m, "ValidationMethod", &s.ValidationMethod, api.SetStringPtr)
-	return err
-}
-
-func (s *DomainValidation) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 6)
-	api.Put(m, "DomainName", s.DomainName, api.DynString)
-	api.PutList(m, "ValidationEmails", s.ValidationEmails, api.DynString)
-	api.Put(m, "ValidationDomain", s.ValidationDomain, api.DynString)
-	api.Put(m, "ValidationStatus", s.ValidationStatus, api.DynString)
-	api.PutStruct(m, "ResourceRecord", s.ResourceRecord)
-	api.Put(m, "ValidationMethod", s.ValidationMethod, api.DynString)
-	return m
-}
-
-func (s *DomainValidationOption) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DomainName", &s.DomainName, api.SetStringPtr)
-	err = api.Decode(err, m, "ValidationDomain", &s.ValidationDomain, api.SetStringPtr)
-	return err
-}
-
-func (s *DomainValidationOption) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "DomainName", s.DomainName, api.DynString)
-	api.Put(m, "ValidationDomain", s.ValidationDomain, api.DynString)
-	return m
-}
-
-func (s *ExpiryEventsConfiguration) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DaysBeforeExpiry", &s.DaysBeforeExpiry, api.SetInt32Ptr)
-	return err
-}
-
-func (s *ExpiryEventsConfiguration) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "DaysBeforeExpiry", s.DaysBeforeExpiry, api.DynInt32)
-	return m
-}
-
-func (s *ExportCertificateRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "CertificateArn", &s.CertificateArn, api.SetStringPtr)
-	err = api.Decode(err, m, "Passphrase", &s.Passphrase, api.SetBytes)
-	return err
-}
-
-func (s *ExportCertificateRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "CertificateArn", s.CertificateArn, api.DynString)
-	api.PutBytes(m, "Passphrase", s.Passphrase)
-	return m
-}
-
-func (s *ExportCertificateResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Certificate", &s.Certificate, api.SetStringPtr)
-	err = api.Decode(err, m, "CertificateChain", &s.CertificateChain, api.SetStringPtr)
-	err = api.Decode(err, m, "PrivateKey", &s.PrivateKey, api.SetStringPtr)
-	return err
-}
-
-func (s *ExportCertificateResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "Certificate", s.Certificate, api.DynString)
-	api.Put(m, "CertificateChain", s.CertificateChain, api.DynString)
-	api.Put(m, "PrivateKey", s.PrivateKey, api.DynString)
-	return m
-}
-
-func (s *ExtendedKeyUsage) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "OID", &s.OID, api.SetStringPtr)
-	return err
-}
-
-func (s *ExtendedKeyUsage) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "OID", s.OID, api.DynString)
-	return m
-}
-
-func (s *Filters) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "extendedKeyUsage", &s.ExtendedKeyUsage, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "keyUsage", &s.KeyUsage, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "keyTypes", &s.KeyTypes, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	return err
-}
-
-func (s *Filters) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.PutList(m, "extendedKeyUsage", s.ExtendedKeyUsage, api.DynString)
-	api.PutList(m, "keyUsage", s.KeyUsage, api.DynString)
-	api.PutList(m, "keyTypes", s.KeyTypes, api.DynString)
-	return m
-}
-
-func (s *GetAccountConfigurationResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ExpiryEvents", &s.ExpiryEvents, api.SetStructPtr[ExpiryEventsConfiguration])
-	return err
-}
-
-func (s *GetAccountConfigurationResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "ExpiryEvents", s.ExpiryEvents)
-	return m
-}
-
-func (s *GetCertificateRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "CertificateArn", &s.CertificateArn, api.SetStringPtr)
-	return err
-}
-
-func (s *GetCertificateRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "CertificateArn", s.CertificateArn, api.DynString)
-	return m
-}
-
-func (s *GetCertificateResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Certificate", &s.Certificate, api.SetStringPtr)
-	err = api.Decode(err, m, "CertificateChain", &s.CertificateChain, api.SetStringPtr)
-	return err
-}
-
-func (s *GetCertificateResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Certificate", s.Certificate, api.DynString)
-	api.Put(m, "CertificateChain", s.CertificateChain, api.DynString)
-	return m
-}
-
-func (s *ImportCertificateRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "CertificateArn", &s.CertificateArn, api.SetStringPtr)
-	err = api.Decode(err, m, "Certificate", &s.Certificate, api.SetBytes)
-	err = api.Decode(err, m, "PrivateKey", &s.PrivateKey, api.SetBytes)
-	err = api.Decode(err, m, "CertificateChain", &s.CertificateChain, api.SetBytes)
-	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]Tag, v any) error {
-		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *ImportCertificateRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 5)
-	api.Put(m, "CertificateArn", s.CertificateArn, api.DynString)
-	api.PutBytes(m, "Certificate", s.Certificate)
-	api.PutBytes(m, "PrivateKey", s.PrivateKey)
-	api.PutBytes(m, "CertificateChain", s.CertificateChain)
-	api.PutList(m, "Tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *ImportCertificateResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "CertificateArn", &s.CertificateArn, api.SetStringPtr)
-	return err
-}
-
-func (s *ImportCertificateResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "CertificateArn", s.CertificateArn, api.DynString)
-	return m
-}
+func (*AccessDeniedException) ConvType() (api.Table, int32) { return convTable[:], 0 }
 
-func (s *InvalidArgsException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *InvalidArgsException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
-
-func (s *InvalidArnException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *InvalidArnException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
-
-func (s *InvalidDomainValidationOptionsException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *InvalidDomainValidationOptionsException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
+func (*AddTagsToCertificateOutput) ConvType() (api.Table, int32) { return convTable[:], 1 }
 
-func (s *InvalidParameterException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *InvalidParameterException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
-
-func (s *InvalidStateException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*AddTagsToCertificateRequest) ConvType() (api.Table, int32) { return convTable[:], 2 }
 
-func (s *InvalidStateException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
-
-func (s *InvalidTagException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*CertificateDetail) ConvType() (api.Table, int32) { return convTable[:], 3 }
 
-func (s *InvalidTagException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
-
-func (s *KeyUsage) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	return err
-}
+func (*CertificateOptions) ConvType() (api.Table, int32) { return convTable[:], 4 }
 
-func (s *KeyUsage) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Name", s.Name, api.DynString)
-	return m
-}
+func (*CertificateSummary) ConvType() (api.Table, int32) { return convTable[:], 5 }
 
-func (s *LimitExceededException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*ConflictException) ConvType() (api.Table, int32) { return convTable[:], 6 }
 
-func (s *LimitExceededException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
+func (*DeleteCertificateOutput) ConvType() (api.Table, int32) { return convTable[:], 7 }
 
-func (s *ListCertificatesRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "CertificateStatuses", &s.CertificateStatuses, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "Includes", &s.Includes, api.SetStructPtr[Filters])
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	err = api.Decode(err, m, "MaxItems", &s.MaxItems, api.SetInt32Ptr)
-	err = api.Decode(err, m, "SortBy", &s.SortBy, api.SetStringPtr)
-	err = api.Decode(err, m, "SortOrder", &s.SortOrder, api.SetStringPtr)
-	return err
-}
+func (*DeleteCertificateRequest) ConvType() (api.Table, int32) { return convTable[:], 8 }
 
-func (s *ListCertificatesRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 6)
-	api.PutList(m, "CertificateStatuses", s.CertificateStatuses, api.DynString)
-	api.PutStruct(m, "Includes", s.Includes)
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	api.Put(m, "MaxItems", s.MaxItems, api.DynInt32)
-	api.Put(m, "SortBy", s.SortBy, api.DynString)
-	api.Put(m, "SortOrder", s.SortOrder, api.DynString)
-	return m
-}
+func (*DescribeCertificateRequest) ConvType() (api.Table, int32) { return convTable[:], 9 }
 
-func (s *ListCertificatesResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	err = api.Decode(err, m, "CertificateSummaryList", &s.CertificateSummaryList, func(p *[]CertificateSummary, v any) error {
-		return api.SetList(p, v, func(p *CertificateSummary, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
+func (*DescribeCertificateResponse) ConvType() (api.Table, int32) { return convTable[:], 10 }
 
-func (s *ListCertificatesResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	api.PutList(m, "CertificateSummaryList", s.CertificateSummaryList, func(e CertificateSummary) any { return e.ToDynamic() })
-	return m
-}
+func (*DomainValidation) ConvType() (api.Table, int32) { return convTable[:], 11 }
 
-func (s *ListTagsForCertificateRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "CertificateArn", &s.CertificateArn, api.SetStringPtr)
-	return err
-}
+func (*DomainValidationOption) ConvType() (api.Table, int32) { return convTable[:], 12 }
 
-func (s *ListTagsForCertificateRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "CertificateArn", s.CertificateArn, api.DynString)
-	return m
-}
+func (*ExpiryEventsConfiguration) ConvType() (api.Table, int32) { return convTable[:], 13 }
 
-func (s *ListTagsForCertificateResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]Tag, v any) error {
-		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
+func (*ExportCertificateRequest) ConvType() (api.Table, int32) { return convTable[:], 14 }
 
-func (s *ListTagsForCertificateResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutList(m, "Tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
-	return m
-}
+func (*ExportCertificateResponse) ConvType() (api.Table, int32) { return convTable[:], 15 }
 
-func (s *PutAccountConfigurationRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ExpiryEvents", &s.ExpiryEvents, api.SetStructPtr[ExpiryEventsConfiguration])
-	err = api.Decode(err, m, "IdempotencyToken", &s.IdempotencyToken, api.SetStringPtr)
-	return err
-}
+func (*ExtendedKeyUsage) ConvType() (api.Table, int32) { return convTable[:], 16 }
 
-func (s *PutAccountConfigurationRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutStruct(m, "ExpiryEvents", s.ExpiryEvents)
-	api.Put(m, "IdempotencyToken", s.IdempotencyToken, api.DynString)
-	return m
-}
+func (*Filters) ConvType() (api.Table, int32) { return convTable[:], 17 }
 
-func (s *RemoveTagsFromCertificateRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "CertificateArn", &s.CertificateArn, api.SetStringPtr)
-	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]Tag, v any) error {
-		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
+func (*GetAccountConfigurationInput) ConvType() (api.Table, int32) { return convTable[:], 18 }
 
-func (s *RemoveTagsFromCertificateRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "CertificateArn", s.CertificateArn, api.DynString)
-	api.PutList(m, "Tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
-	return m
-}
+func (*GetAccountConfigurationResponse) ConvType() (api.Table, int32) { return convTable[:], 19 }
 
-func (s *RenewCertificateRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "CertificateArn", &s.CertificateArn, api.SetStringPtr)
-	return err
-}
+func (*GetCertificateRequest) ConvType() (api.Table, int32) { return convTable[:], 20 }
 
-func (s *RenewCertificateRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "CertificateArn", s.CertificateArn, api.DynString)
-	return m
-}
+func (*GetCertificateResponse) ConvType() (api.Table, int32) { return convTable[:], 21 }
 
-func (s *RenewalSummary) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "RenewalStatus", &s.RenewalStatus, api.SetStringPtr)
-	err = api.Decode(err, m, "DomainValidationOptions", &s.DomainValidationOptions, func(p *[]DomainValidation, v any) error {
-		return api.SetList(p, v, func(p *DomainValidation, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "RenewalStatusReason", &s.RenewalStatusReason, api.SetStringPtr)
-	err = api.Decode(err, m, "UpdatedAt", &s.UpdatedAt, api.SetTimePtr)
-	return err
-}
+func (*ImportCertificateRequest) ConvType() (api.Table, int32) { return convTable[:], 22 }
 
-func (s *RenewalSummary) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "RenewalStatus", s.RenewalStatus, api.DynString)
-	api.PutList(m, "DomainValidationOptions", s.DomainValidationOptions, func(e DomainValidation) any { return e.ToDynamic() })
-	api.Put(m, "RenewalStatusReason", s.RenewalStatusReason, api.DynString)
-	api.Put(m, "UpdatedAt", s.UpdatedAt, api.DynTime)
-	return m
-}
+func (*ImportCertificateResponse) ConvType() (api.Table, int32) { return convTable[:], 23 }
 
-func (s *RequestCertificateRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DomainName", &s.DomainName, api.SetStringPtr)
-	err = api.Decode(err, m, "ValidationMethod", &s.ValidationMethod, api.SetStringPtr)
-	err = api.Decode(err, m, "SubjectAlternativeNames", &s.SubjectAlternativeNames, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "IdempotencyToken", &s.IdempotencyToken, api.SetStringPtr)
-	err = api.Decode(err, m, "DomainValidationOptions", &s.DomainValidationOptions, func(p *[]DomainValidationOption, v any) error {
-		return api.SetList(p, v, func(p *DomainValidationOption, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "Options", &s.Options, api.SetStructPtr[CertificateOptions])
-	err = api.Decode(err, m, "CertificateAuthorityArn", &s.CertificateAuthorityArn, api.SetStringPtr)
-	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]Tag, v any) error {
-		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "KeyAlgorithm", &s.KeyAlgorithm, api.SetStringPtr)
-	return err
-}
+func (*InvalidArgsException) ConvType() (api.Table, int32) { return convTable[:], 24 }
 
-func (s *RequestCertificateRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "DomainName", s.DomainName, api.DynString)
-	api.Put(m, "ValidationMethod", s.ValidationMethod, api.DynString)
-	api.PutList(m, "SubjectAlternativeNames", s.SubjectAlternativeNames, api.DynString)
-	api.Put(m, "IdempotencyToken", s.IdempotencyToken, api.DynString)
-	api.PutList(m, "DomainValidationOptions", s.DomainValidationOptions, func(e DomainValidationOption) any { return e.ToDynamic() })
-	api.PutStruct(m, "Options", s.Options)
-	api.Put(m, "CertificateAuthorityArn", s.CertificateAuthorityArn, api.DynString)
-	api.PutList(m, "Tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
-	api.Put(m, "KeyAlgorithm", s.KeyAlgorithm, api.DynString)
-	return m
-}
+func (*InvalidArnException) ConvType() (api.Table, int32) { return convTable[:], 25 }
 
-func (s *RequestCertificateResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "CertificateArn", &s.CertificateArn, api.SetStringPtr)
-	return err
+func (*InvalidDomainValidationOptionsException) ConvType() (api.Table, int32) {
+	return convTable[:], 26
 }
 
-func (s *RequestCertificateResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "CertificateArn", s.CertificateArn, api.DynString)
-	return m
-}
+func (*InvalidParameterException) ConvType() (api.Table, int32) { return convTable[:], 27 }
 
-func (s *RequestInProgressException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*InvalidStateException) ConvType() (api.Table, int32) { return convTable[:], 28 }
 
-func (s *RequestInProgressException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
+func (*InvalidTagException) ConvType() (api.Table, int32) { return convTable[:], 29 }
 
-func (s *ResendValidationEmailRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "CertificateArn", &s.CertificateArn, api.SetStringPtr)
-	err = api.Decode(err, m, "Domain", &s.Domain, api.SetStringPtr)
-	err = api.Decode(err, m, "ValidationDomain", &s.ValidationDomain, api.SetStringPtr)
-	return err
-}
+func (*KeyUsage) ConvType() (api.Table, int32) { return convTable[:], 30 }
 
-func (s *ResendValidationEmailRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "CertificateArn", s.CertificateArn, api.DynString)
-	api.Put(m, "Domain", s.Domain, api.DynString)
-	api.Put(m, "ValidationDomain", s.ValidationDomain, api.DynString)
-	return m
-}
+func (*LimitExceededException) ConvType() (api.Table, int32) { return convTable[:], 31 }
 
-func (s *ResourceInUseException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*ListCertificatesRequest) ConvType() (api.Table, int32) { return convTable[:], 32 }
 
-func (s *ResourceInUseException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
+func (*ListCertificatesResponse) ConvType() (api.Table, int32) { return convTable[:], 33 }
 
-func (s *ResourceNotFoundException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*ListTagsForCertificateRequest) ConvType() (api.Table, int32) { return convTable[:], 34 }
 
-func (s *ResourceNotFoundException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
+func (*ListTagsForCertificateResponse) ConvType() (api.Table, int32) { return convTable[:], 35 }
 
-func (s *ResourceRecord) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "Type", &s.Type, api.SetStringPtr)
-	err = api.Decode(err, m, "Value", &s.Value, api.SetStringPtr)
-	return err
-}
+func (*PutAccountConfigurationOutput) ConvType() (api.Table, int32) { return convTable[:], 36 }
 
-func (s *ResourceRecord) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "Type", s.Type, api.DynString)
-	api.Put(m, "Value", s.Value, api.DynString)
-	return m
-}
+func (*PutAccountConfigurationRequest) ConvType() (api.Table, int32) { return convTable[:], 37 }
 
-func (s *Tag) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Key", &s.Key, api.SetStringPtr)
-	err = api.Decode(err, m, "Value", &s.Value, api.SetStringPtr)
-	return err
-}
+func (*RemoveTagsFromCertificateOutput) ConvType() (api.Table, int32) { return convTable[:], 38 }
 
-func (s *Tag) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Key", s.Key, api.DynString)
-	api.Put(m, "Value", s.Value, api.DynString)
-	return m
-}
+func (*RemoveTagsFromCertificateRequest) ConvType() (api.Table, int32) { return convTable[:], 39 }
 
-func (s *TagPolicyException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*RenewCertificateOutput) ConvType() (api.Table, int32) { return convTable[:], 40 }
 
-func (s *TagPolicyException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
+func (*RenewCertificateRequest) ConvType() (api.Table, int32) { return convTable[:], 41 }
 
-func (s *ThrottlingException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*RenewalSummary) ConvType() (api.Table, int32) { return convTable[:], 42 }
 
-func (s *ThrottlingException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
+func (*RequestCertificateRequest) ConvType() (api.Table, int32) { return convTable[:], 43 }
 
-func (s *TooManyTagsException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*RequestCertificateResponse) ConvType() (api.Table, int32) { return convTable[:], 44 }
 
-func (s *TooManyTagsException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
+func (*RequestInProgressException) ConvType() (api.Table, int32) { return convTable[:], 45 }
 
-func (s *UpdateCertificateOptionsRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "CertificateArn", &s.CertificateArn, api.SetStringPtr)
-	err = api.Decode(err, m, "Options", &s.Options, api.SetStructPtr[CertificateOptions])
-	return err
-}
+func (*ResendValidationEmailOutput) ConvType() (api.Table, int32) { return convTable[:], 46 }
 
-func (s *UpdateCertificateOptionsRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "CertificateArn", s.CertificateArn, api.DynString)
-	api.PutStruct(m, "Options", s.Options)
-	return m
-}
+func (*ResendValidationEmailRequest) ConvType() (api.Table, int32) { return convTable[:], 47 }
 
-func (s *ValidationException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*ResourceInUseException) ConvType() (api.Table, int32) { return convTable[:], 48 }
 
-func (s *ValidationException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
+func (*ResourceNotFoundException) ConvType() (api.Table, int32) { return convTable[:], 49 }
+
+func (*ResourceRecord) ConvType() (api.Table, int32) { return convTable[:], 50 }
+
+func (*Tag) ConvType() (api.Table, int32) { return convTable[:], 51 }
+
+func (*TagPolicyException) ConvType() (api.Table, int32) { return convTable[:], 52 }
+
+func (*ThrottlingException) ConvType() (api.Table, int32) { return convTable[:], 53 }
+
+func (*TooManyTagsException) ConvType() (api.Table, int32) { return convTable[:], 54 }
+
+func (*UpdateCertificateOptionsOutput) ConvType() (api.Table, int32) { return convTable[:], 55 }
+
+func (*UpdateCertificateOptionsRequest) ConvType() (api.Table, int32) { return convTable[:], 56 }
+
+func (*ValidationException) ConvType() (api.Table, int32) { return convTable[:], 57 }
+
+var convTable = [...]api.Type{
+	0: {Go: (*AccessDeniedException)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(AccessDeniedException{}.Message), Kind: api.KStringPtr},
+	}},
+	1: {Go: (*AddTagsToCertificateOutput)(nil)},
+	2: {Go: (*AddTagsToCertificateRequest)(nil), Fields: []api.Field{
+		{Name: "CertificateArn", Off: unsafe.Offsetof(AddTagsToCertificateRequest{}.CertificateArn), Kind: api.KStringPtr},
+		{Name: "Tags", Off: unsafe.Offsetof(AddTagsToCertificateRequest{}.Tags), Kind: api.KList, Type: 58},
+	}},
+	3: {Go: (*CertificateDetail)(nil), Fields: []api.Field{
+		{Name: "CertificateArn", Off: unsafe.Offsetof(CertificateDetail{}.CertificateArn), Kind: api.KStringPtr},
+		{Name: "DomainName", Off: unsafe.Offsetof(CertificateDetail{}.DomainName), Kind: api.KStringPtr},
+		{Name: "SubjectAlternativeNames", Off: unsafe.Offsetof(CertificateDetail{}.SubjectAlternativeNames), Kind: api.KList, Type: 59},
+		{Name: "DomainValidationOptions", Off: unsafe.Offsetof(CertificateDetail{}.DomainValidationOptions), Kind: api.KList, Type: 60},
+		{Name: "Serial", Off: unsafe.Offsetof(CertificateDetail{}.Serial), Kind: api.KStringPtr},
+		{Name: "Subject", Off: unsafe.Offsetof(CertificateDetail{}.Subject), Kind: api.KStringPtr},
+		{Name: "Issuer", Off: unsafe.Offsetof(CertificateDetail{}.Issuer), Kind: api.KStringPtr},
+		{Name: "CreatedAt", Off: unsafe.Offsetof(CertificateDetail{}.CreatedAt), Kind: api.KTimePtr},
+		{Name: "IssuedAt", Off: unsafe.Offsetof(CertificateDetail{}.IssuedAt), Kind: api.KTimePtr},
+		{Name: "ImportedAt", Off: unsafe.Offsetof(CertificateDetail{}.ImportedAt), Kind: api.KTimePtr},
+		{Name: "Status", Off: unsafe.Offsetof(CertificateDetail{}.Status), Kind: api.KStringPtr},
+		{Name: "RevokedAt", Off: unsafe.Offsetof(CertificateDetail{}.RevokedAt), Kind: api.KTimePtr},
+		{Name: "RevocationReason", Off: unsafe.Offsetof(CertificateDetail{}.RevocationReason), Kind: api.KStringPtr},
+		{Name: "NotBefore", Off: unsafe.Offsetof(CertificateDetail{}.NotBefore), Kind: api.KTimePtr},
+		{Name: "NotAfter", Off: unsafe.Offsetof(CertificateDetail{}.NotAfter), Kind: api.KTimePtr},
+		{Name: "KeyAlgorithm", Off: unsafe.Offsetof(CertificateDetail{}.KeyAlgorithm), Kind: api.KStringPtr},
+		{Name: "SignatureAlgorithm", Off: unsafe.Offsetof(CertificateDetail{}.SignatureAlgorithm), Kind: api.KStringPtr},
+		{Name: "InUseBy", Off: unsafe.Offsetof(CertificateDetail{}.InUseBy), Kind: api.KList, Type: 59},
+		{Name: "FailureReason", Off: unsafe.Offsetof(CertificateDetail{}.FailureReason), Kind: api.KStringPtr},
+		{Name: "Type", Off: unsafe.Offsetof(CertificateDetail{}.Type), Kind: api.KStringPtr},
+		{Name: "RenewalSummary", Off: unsafe.Offsetof(CertificateDetail{}.RenewalSummary), Kind: api.KStructPtr, Type: 42},
+		{Name: "KeyUsages", Off: unsafe.Offsetof(CertificateDetail{}.KeyUsages), Kind: api.KList, Type: 61},
+		{Name: "ExtendedKeyUsages", Off: unsafe.Offsetof(CertificateDetail{}.ExtendedKeyUsages), Kind: api.KList, Type: 62},
+		{Name: "CertificateAuthorityArn", Off: unsafe.Offsetof(CertificateDetail{}.CertificateAuthorityArn), Kind: api.KStringPtr},
+		{Name: "RenewalEligibility", Off: unsafe.Offsetof(CertificateDetail{}.RenewalEligibility), Kind: api.KStringPtr},
+		{Name: "Options", Off: unsafe.Offsetof(CertificateDetail{}.Options), Kind: api.KStructPtr, Type: 4},
+	}},
+	4: {Go: (*CertificateOptions)(nil), Fields: []api.Field{
+		{Name: "CertificateTransparencyLoggingPreference", Off: unsafe.Offsetof(CertificateOptions{}.CertificateTransparencyLoggingPreference), Kind: api.KStringPtr},
+	}},
+	5: {Go: (*CertificateSummary)(nil), Fields: []api.Field{
+		{Name: "CertificateArn", Off: unsafe.Offsetof(CertificateSummary{}.CertificateArn), Kind: api.KStringPtr},
+		{Name: "DomainName", Off: unsafe.Offsetof(CertificateSummary{}.DomainName), Kind: api.KStringPtr},
+		{Name: "SubjectAlternativeNameSummaries", Off: unsafe.Offsetof(CertificateSummary{}.SubjectAlternativeNameSummaries), Kind: api.KList, Type: 59},
+		{Name: "HasAdditionalSubjectAlternativeNames", Off: unsafe.Offsetof(CertificateSummary{}.HasAdditionalSubjectAlternativeNames), Kind: api.KBoolPtr},
+		{Name: "Status", Off: unsafe.Offsetof(CertificateSummary{}.Status), Kind: api.KStringPtr},
+		{Name: "Type", Off: unsafe.Offsetof(CertificateSummary{}.Type), Kind: api.KStringPtr},
+		{Name: "KeyAlgorithm", Off: unsafe.Offsetof(CertificateSummary{}.KeyAlgorithm), Kind: api.KStringPtr},
+		{Name: "KeyUsages", Off: unsafe.Offsetof(CertificateSummary{}.KeyUsages), Kind: api.KList, Type: 59},
+		{Name: "ExtendedKeyUsages", Off: unsafe.Offsetof(CertificateSummary{}.ExtendedKeyUsages), Kind: api.KList, Type: 59},
+		{Name: "InUse", Off: unsafe.Offsetof(CertificateSummary{}.InUse), Kind: api.KBoolPtr},
+		{Name: "Exported", Off: unsafe.Offsetof(CertificateSummary{}.Exported), Kind: api.KBoolPtr},
+		{Name: "RenewalEligibility", Off: unsafe.Offsetof(CertificateSummary{}.RenewalEligibility), Kind: api.KStringPtr},
+		{Name: "NotBefore", Off: unsafe.Offsetof(CertificateSummary{}.NotBefore), Kind: api.KTimePtr},
+		{Name: "NotAfter", Off: unsafe.Offsetof(CertificateSummary{}.NotAfter), Kind: api.KTimePtr},
+		{Name: "CreatedAt", Off: unsafe.Offsetof(CertificateSummary{}.CreatedAt), Kind: api.KTimePtr},
+		{Name: "IssuedAt", Off: unsafe.Offsetof(CertificateSummary{}.IssuedAt), Kind: api.KTimePtr},
+		{Name: "ImportedAt", Off: unsafe.Offsetof(CertificateSummary{}.ImportedAt), Kind: api.KTimePtr},
+		{Name: "RevokedAt", Off: unsafe.Offsetof(CertificateSummary{}.RevokedAt), Kind: api.KTimePtr},
+	}},
+	6: {Go: (*ConflictException)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(ConflictException{}.Message), Kind: api.KStringPtr},
+	}},
+	7: {Go: (*DeleteCertificateOutput)(nil)},
+	8: {Go: (*DeleteCertificateRequest)(nil), Fields: []api.Field{
+		{Name: "CertificateArn", Off: unsafe.Offsetof(DeleteCertificateRequest{}.CertificateArn), Kind: api.KStringPtr},
+	}},
+	9: {Go: (*DescribeCertificateRequest)(nil), Fields: []api.Field{
+		{Name: "CertificateArn", Off: unsafe.Offsetof(DescribeCertificateRequest{}.CertificateArn), Kind: api.KStringPtr},
+	}},
+	10: {Go: (*DescribeCertificateResponse)(nil), Fields: []api.Field{
+		{Name: "Certificate", Off: unsafe.Offsetof(DescribeCertificateResponse{}.Certificate), Kind: api.KStructPtr, Type: 3},
+	}},
+	11: {Go: (*DomainValidation)(nil), Fields: []api.Field{
+		{Name: "DomainName", Off: unsafe.Offsetof(DomainValidation{}.DomainName), Kind: api.KStringPtr},
+		{Name: "ValidationEmails", Off: unsafe.Offsetof(DomainValidation{}.ValidationEmails), Kind: api.KList, Type: 59},
+		{Name: "ValidationDomain", Off: unsafe.Offsetof(DomainValidation{}.ValidationDomain), Kind: api.KStringPtr},
+		{Name: "ValidationStatus", Off: unsafe.Offsetof(DomainValidation{}.ValidationStatus), Kind: api.KStringPtr},
+		{Name: "ResourceRecord", Off: unsafe.Offsetof(DomainValidation{}.ResourceRecord), Kind: api.KStructPtr, Type: 50},
+		{Name: "ValidationMethod", Off: unsafe.Offsetof(DomainValidation{}.ValidationMethod), Kind: api.KStringPtr},
+	}},
+	12: {Go: (*DomainValidationOption)(nil), Fields: []api.Field{
+		{Name: "DomainName", Off: unsafe.Offsetof(DomainValidationOption{}.DomainName), Kind: api.KStringPtr},
+		{Name: "ValidationDomain", Off: unsafe.Offsetof(DomainValidationOption{}.ValidationDomain), Kind: api.KStringPtr},
+	}},
+	13: {Go: (*ExpiryEventsConfiguration)(nil), Fields: []api.Field{
+		{Name: "DaysBeforeExpiry", Off: unsafe.Offsetof(ExpiryEventsConfiguration{}.DaysBeforeExpiry), Kind: api.KInt32Ptr},
+	}},
+	14: {Go: (*ExportCertificateRequest)(nil), Fields: []api.Field{
+		{Name: "CertificateArn", Off: unsafe.Offsetof(ExportCertificateRequest{}.CertificateArn), Kind: api.KStringPtr},
+		{Name: "Passphrase", Off: unsafe.Offsetof(ExportCertificateRequest{}.Passphrase), Kind: api.KBytes},
+	}},
+	15: {Go: (*ExportCertificateResponse)(nil), Fields: []api.Field{
+		{Name: "Certificate", Off: unsafe.Offsetof(ExportCertificateResponse{}.Certificate), Kind: api.KStringPtr},
+		{Name: "CertificateChain", Off: unsafe.Offsetof(ExportCertificateResponse{}.CertificateChain), Kind: api.KStringPtr},
+		{Name: "PrivateKey", Off: unsafe.Offsetof(ExportCertificateResponse{}.PrivateKey), Kind: api.KStringPtr},
+	}},
+	16: {Go: (*ExtendedKeyUsage)(nil), Fields: []api.Field{
+		{Name: "Name", Off: unsafe.Offsetof(ExtendedKeyUsage{}.Name), Kind: api.KStringPtr},
+		{Name: "OID", Off: unsafe.Offsetof(ExtendedKeyUsage{}.OID), Kind: api.KStringPtr},
+	}},
+	17: {Go: (*Filters)(nil), Fields: []api.Field{
+		{Name: "extendedKeyUsage", Off: unsafe.Offsetof(Filters{}.ExtendedKeyUsage), Kind: api.KList, Type: 59},
+		{Name: "keyUsage", Off: unsafe.Offsetof(Filters{}.KeyUsage), Kind: api.KList, Type: 59},
+		{Name: "keyTypes", Off: unsafe.Offsetof(Filters{}.KeyTypes), Kind: api.KList, Type: 59},
+	}},
+	18: {Go: (*GetAccountConfigurationInput)(nil)},
+	19: {Go: (*GetAccountConfigurationResponse)(nil), Fields: []api.Field{
+		{Name: "ExpiryEvents", Off: unsafe.Offsetof(GetAccountConfigurationResponse{}.ExpiryEvents), Kind: api.KStructPtr, Type: 13},
+	}},
+	20: {Go: (*GetCertificateRequest)(nil), Fields: []api.Field{
+		{Name: "CertificateArn", Off: unsafe.Offsetof(GetCertificateRequest{}.CertificateArn), Kind: api.KStringPtr},
+	}},
+	21: {Go: (*GetCertificateResponse)(nil), Fields: []api.Field{
+		{Name: "Certificate", Off: unsafe.Offsetof(GetCertificateResponse{}.Certificate), Kind: api.KStringPtr},
+		{Name: "CertificateChain", Off: unsafe.Offsetof(GetCertificateResponse{}.CertificateChain), Kind: api.KStringPtr},
+	}},
+	22: {Go: (*ImportCertificateRequest)(nil), Fields: []api.Field{
+		{Name: "CertificateArn", Off: unsafe.Offsetof(ImportCertificateRequest{}.CertificateArn), Kind: api.KStringPtr},
+		{Name: "Certificate", Off: unsafe.Offsetof(ImportCertificateRequest{}.Certificate), Kind: api.KBytes},
+		{Name: "PrivateKey", Off: unsafe.Offsetof(ImportCertificateRequest{}.PrivateKey), Kind: api.KBytes},
+		{Name: "CertificateChain", Off: unsafe.Offsetof(ImportCertificateRequest{}.CertificateChain), Kind: api.KBytes},
+		{Name: "Tags", Off: unsafe.Offsetof(ImportCertificateRequest{}.Tags), Kind: api.KList, Type: 58},
+	}},
+	23: {Go: (*ImportCertificateResponse)(nil), Fields: []api.Field{
+		{Name: "CertificateArn", Off: unsafe.Offsetof(ImportCertificateResponse{}.CertificateArn), Kind: api.KStringPtr},
+	}},
+	24: {Go: (*InvalidArgsException)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(InvalidArgsException{}.Message), Kind: api.KStringPtr},
+	}},
+	25: {Go: (*InvalidArnException)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(InvalidArnException{}.Message), Kind: api.KStringPtr},
+	}},
+	26: {Go: (*InvalidDomainValidationOptionsException)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(InvalidDomainValidationOptionsException{}.Message), Kind: api.KStringPtr},
+	}},
+	27: {Go: (*InvalidParameterException)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(InvalidParameterException{}.Message), Kind: api.KStringPtr},
+	}},
+	28: {Go: (*InvalidStateException)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(InvalidStateException{}.Message), Kind: api.KStringPtr},
+	}},
+	29: {Go: (*InvalidTagException)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(InvalidTagException{}.Message), Kind: api.KStringPtr},
+	}},
+	30: {Go: (*KeyUsage)(nil), Fields: []api.Field{
+		{Name: "Name", Off: unsafe.Offsetof(KeyUsage{}.Name), Kind: api.KStringPtr},
+	}},
+	31: {Go: (*LimitExceededException)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(LimitExceededException{}.Message), Kind: api.KStringPtr},
+	}},
+	32: {Go: (*ListCertificatesRequest)(nil), Fields: []api.Field{
+		{Name: "CertificateStatuses", Off: unsafe.Offsetof(ListCertificatesRequest{}.CertificateStatuses), Kind: api.KList, Type: 59},
+		{Name: "Includes", Off: unsafe.Offsetof(ListCertificatesRequest{}.Includes), Kind: api.KStructPtr, Type: 17},
+		{Name: "NextToken", Off: unsafe.Offsetof(ListCertificatesRequest{}.NextToken), Kind: api.KStringPtr},
+		{Name: "MaxItems", Off: unsafe.Offsetof(ListCertificatesRequest{}.MaxItems), Kind: api.KInt32Ptr},
+		{Name: "SortBy", Off: unsafe.Offsetof(ListCertificatesRequest{}.SortBy), Kind: api.KStringPtr},
+		{Name: "SortOrder", Off: unsafe.Offsetof(ListCertificatesRequest{}.SortOrder), Kind: api.KStringPtr},
+	}},
+	33: {Go: (*ListCertificatesResponse)(nil), Fields: []api.Field{
+		{Name: "NextToken", Off: unsafe.Offsetof(ListCertificatesResponse{}.NextToken), Kind: api.KStringPtr},
+		{Name: "CertificateSummaryList", Off: unsafe.Offsetof(ListCertificatesResponse{}.CertificateSummaryList), Kind: api.KList, Type: 63},
+	}},
+	34: {Go: (*ListTagsForCertificateRequest)(nil), Fields: []api.Field{
+		{Name: "CertificateArn", Off: unsafe.Offsetof(ListTagsForCertificateRequest{}.CertificateArn), Kind: api.KStringPtr},
+	}},
+	35: {Go: (*ListTagsForCertificateResponse)(nil), Fields: []api.Field{
+		{Name: "Tags", Off: unsafe.Offsetof(ListTagsForCertificateResponse{}.Tags), Kind: api.KList, Type: 58},
+	}},
+	36: {Go: (*PutAccountConfigurationOutput)(nil)},
+	37: {Go: (*PutAccountConfigurationRequest)(nil), Fields: []api.Field{
+		{Name: "ExpiryEvents", Off: unsafe.Offsetof(PutAccountConfigurationRequest{}.ExpiryEvents), Kind: api.KStructPtr, Type: 13},
+		{Name: "IdempotencyToken", Off: unsafe.Offsetof(PutAccountConfigurationRequest{}.IdempotencyToken), Kind: api.KStringPtr},
+	}},
+	38: {Go: (*RemoveTagsFromCertificateOutput)(nil)},
+	39: {Go: (*RemoveTagsFromCertificateRequest)(nil), Fields: []api.Field{
+		{Name: "CertificateArn", Off: unsafe.Offsetof(RemoveTagsFromCertificateRequest{}.CertificateArn), Kind: api.KStringPtr},
+		{Name: "Tags", Off: unsafe.Offsetof(RemoveTagsFromCertificateRequest{}.Tags), Kind: api.KList, Type: 58},
+	}},
+	40: {Go: (*RenewCertificateOutput)(nil)},
+	41: {Go: (*RenewCertificateRequest)(nil), Fields: []api.Field{
+		{Name: "CertificateArn", Off: unsafe.Offsetof(RenewCertificateRequest{}.CertificateArn), Kind: api.KStringPtr},
+	}},
+	42: {Go: (*RenewalSummary)(nil), Fields: []api.Field{
+		{Name: "RenewalStatus", Off: unsafe.Offsetof(RenewalSummary{}.RenewalStatus), Kind: api.KStringPtr},
+		{Name: "DomainValidationOptions", Off: unsafe.Offsetof(RenewalSummary{}.DomainValidationOptions), Kind: api.KList, Type: 60},
+		{Name: "RenewalStatusReason", Off: unsafe.Offsetof(RenewalSummary{}.RenewalStatusReason), Kind: api.KStringPtr},
+		{Name: "UpdatedAt", Off: unsafe.Offsetof(RenewalSummary{}.UpdatedAt), Kind: api.KTimePtr},
+	}},
+	43: {Go: (*RequestCertificateRequest)(nil), Fields: []api.Field{
+		{Name: "DomainName", Off: unsafe.Offsetof(RequestCertificateRequest{}.DomainName), Kind: api.KStringPtr},
+		{Name: "ValidationMethod", Off: unsafe.Offsetof(RequestCertificateRequest{}.ValidationMethod), Kind: api.KStringPtr},
+		{Name: "SubjectAlternativeNames", Off: unsafe.Offsetof(RequestCertificateRequest{}.SubjectAlternativeNames), Kind: api.KList, Type: 59},
+		{Name: "IdempotencyToken", Off: unsafe.Offsetof(RequestCertificateRequest{}.IdempotencyToken), Kind: api.KStringPtr},
+		{Name: "DomainValidationOptions", Off: unsafe.Offsetof(RequestCertificateRequest{}.DomainValidationOptions), Kind: api.KList, Type: 64},
+		{Name: "Options", Off: unsafe.Offsetof(RequestCertificateRequest{}.Options), Kind: api.KStructPtr, Type: 4},
+		{Name: "CertificateAuthorityArn", Off: unsafe.Offsetof(RequestCertificateRequest{}.CertificateAuthorityArn), Kind: api.KStringPtr},
+		{Name: "Tags", Off: unsafe.Offsetof(RequestCertificateRequest{}.Tags), Kind: api.KList, Type: 58},
+		{Name: "KeyAlgorithm", Off: unsafe.Offsetof(RequestCertificateRequest{}.KeyAlgorithm), Kind: api.KStringPtr},
+	}},
+	44: {Go: (*RequestCertificateResponse)(nil), Fields: []api.Field{
+		{Name: "CertificateArn", Off: unsafe.Offsetof(RequestCertificateResponse{}.CertificateArn), Kind: api.KStringPtr},
+	}},
+	45: {Go: (*RequestInProgressException)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(RequestInProgressException{}.Message), Kind: api.KStringPtr},
+	}},
+	46: {Go: (*ResendValidationEmailOutput)(nil)},
+	47: {Go: (*ResendValidationEmailRequest)(nil), Fields: []api.Field{
+		{Name: "CertificateArn", Off: unsafe.Offsetof(ResendValidationEmailRequest{}.CertificateArn), Kind: api.KStringPtr},
+		{Name: "Domain", Off: unsafe.Offsetof(ResendValidationEmailRequest{}.Domain), Kind: api.KStringPtr},
+		{Name: "ValidationDomain", Off: unsafe.Offsetof(ResendValidationEmailRequest{}.ValidationDomain), Kind: api.KStringPtr},
+	}},
+	48: {Go: (*ResourceInUseException)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(ResourceInUseException{}.Message), Kind: api.KStringPtr},
+	}},
+	49: {Go: (*ResourceNotFoundException)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(ResourceNotFoundException{}.Message), Kind: api.KStringPtr},
+	}},
+	50: {Go: (*ResourceRecord)(nil), Fields: []api.Field{
+		{Name: "Name", Off: unsafe.Offsetof(ResourceRecord{}.Name), Kind: api.KStringPtr},
+		{Name: "Type", Off: unsafe.Offsetof(ResourceRecord{}.Type), Kind: api.KStringPtr},
+		{Name: "Value", Off: unsafe.Offsetof(ResourceRecord{}.Value), Kind: api.KStringPtr},
+	}},
+	51: {Go: (*Tag)(nil), Fields: []api.Field{
+		{Name: "Key", Off: unsafe.Offsetof(Tag{}.Key), Kind: api.KStringPtr},
+		{Name: "Value", Off: unsafe.Offsetof(Tag{}.Value), Kind: api.KStringPtr},
+	}},
+	52: {Go: (*TagPolicyException)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(TagPolicyException{}.Message), Kind: api.KStringPtr},
+	}},
+	53: {Go: (*ThrottlingException)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(ThrottlingException{}.Message), Kind: api.KStringPtr},
+	}},
+	54: {Go: (*TooManyTagsException)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(TooManyTagsException{}.Message), Kind: api.KStringPtr},
+	}},
+	55: {Go: (*UpdateCertificateOptionsOutput)(nil)},
+	56: {Go: (*UpdateCertificateOptionsRequest)(nil), Fields: []api.Field{
+		{Name: "CertificateArn", Off: unsafe.Offsetof(UpdateCertificateOptionsRequest{}.CertificateArn), Kind: api.KStringPtr},
+		{Name: "Options", Off: unsafe.Offsetof(UpdateCertificateOptionsRequest{}.Options), Kind: api.KStructPtr, Type: 4},
+	}},
+	57: {Go: (*ValidationException)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(ValidationException{}.Message), Kind: api.KStringPtr},
+	}},
+	58: {Go: (*[]Tag)(nil), Elem: api.Field{Kind: api.KStruct, Type: 51}, Size: unsafe.Sizeof(*new(Tag))},
+	59: {Go: (*[]string)(nil), Elem: api.Field{Kind: api.KString}, Size: unsafe.Sizeof(*new(string))},
+	60: {Go: (*[]DomainValidation)(nil), Elem: api.Field{Kind: api.KStruct, Type: 11}, Size: unsafe.Sizeof(*new(DomainValidation))},
+	61: {Go: (*[]KeyUsage)(nil), Elem: api.Field{Kind: api.KStruct, Type: 30}, Size: unsafe.Sizeof(*new(KeyUsage))},
+	62: {Go: (*[]ExtendedKeyUsage)(nil), Elem: api.Field{Kind: api.KStruct, Type: 16}, Size: unsafe.Sizeof(*new(ExtendedKeyUsage))},
+	63: {Go: (*[]CertificateSummary)(nil), Elem: api.Field{Kind: api.KStruct, Type: 5}, Size: unsafe.Sizeof(*new(CertificateSummary))},
+	64: {Go: (*[]DomainValidationOption)(nil), Elem: api.Field{Kind: api.KStruct, Type: 12}, Size: unsafe.Sizeof(*new(DomainValidationOption))},
 }

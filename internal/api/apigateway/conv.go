@@ -3,4277 +3,1604 @@
 package apigatewayapi
 
 import (
+	"unsafe"
+
 	"github.com/niwa-cloud/niwa/internal/api"
 )
 
-func (s *DeleteApiKeyOutput) FromDynamic(map[string]any) error { return nil }
-
-func (s *DeleteApiKeyOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *DeleteAuthorizerOutput) FromDynamic(map[string]any) error { return nil }
-
-func (s *DeleteAuthorizerOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *DeleteBasePathMappingOutput) FromDynamic(map[string]any) error { return nil }
-
-func (s *DeleteBasePathMappingOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *DeleteClientCertificateOutput) FromDynamic(map[string]any) error { return nil }
-
-func (s *DeleteClientCertificateOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *DeleteDeploymentOutput) FromDynamic(map[string]any) error { return nil }
-
-func (s *DeleteDeploymentOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *DeleteDocumentationPartOutput) FromDynamic(map[string]any) error { return nil }
-
-func (s *DeleteDocumentationPartOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *DeleteDocumentationVersionOutput) FromDynamic(map[string]any) error { return nil }
-
-func (s *DeleteDocumentationVersionOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *DeleteDomainNameOutput) FromDynamic(map[string]any) error { return nil }
-
-func (s *DeleteDomainNameOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *DeleteGatewayResponseOutput) FromDynamic(map[string]any) error { return nil }
-
-func (s *DeleteGatewayResponseOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *DeleteIntegrationOutput) FromDynamic(map[string]any) error { return nil }
-
-func (s *DeleteIntegrationOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *DeleteIntegrationResponseOutput) FromDynamic(map[string]any) error { return nil }
-
-func (s *DeleteIntegrationResponseOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *DeleteMethodOutput) FromDynamic(map[string]any) error { return nil }
-
-func (s *DeleteMethodOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *DeleteMethodResponseOutput) FromDynamic(map[string]any) error { return nil }
-
-func (s *DeleteMethodResponseOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *DeleteModelOutput) FromDynamic(map[string]any) error { return nil }
-
-func (s *DeleteModelOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *DeleteRequestValidatorOutput) FromDynamic(map[string]any) error { return nil }
-
-func (s *DeleteRequestValidatorOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *DeleteResourceOutput) FromDynamic(map[string]any) error { return nil }
-
-func (s *DeleteResourceOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *DeleteRestApiOutput) FromDynamic(map[string]any) error { return nil }
-
-func (s *DeleteRestApiOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *DeleteStageOutput) FromDynamic(map[string]any) error { return nil }
-
-func (s *DeleteStageOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *DeleteUsagePlanKeyOutput) FromDynamic(map[string]any) error { return nil }
-
-func (s *DeleteUsagePlanKeyOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *DeleteUsagePlanOutput) FromDynamic(map[string]any) error { return nil }
-
-func (s *DeleteUsagePlanOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *DeleteVpcLinkOutput) FromDynamic(map[string]any) error { return nil }
-
-func (s *DeleteVpcLinkOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *FlushStageAuthorizersCacheOutput) FromDynamic(map[string]any) error { return nil }
-
-func (s *FlushStageAuthorizersCacheOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *FlushStageCacheOutput) FromDynamic(map[string]any) error { return nil }
-
-func (s *FlushStageCacheOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *TagResourceOutput) FromDynamic(map[string]any) error { return nil }
-
-func (s *TagResourceOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *UntagResourceOutput) FromDynamic(map[string]any) error { return nil }
-
-func (s *UntagResourceOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *AccessLogSettings) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "format", &s.Format, api.SetStringPtr)
-	err = api.Decode(err, m, "destinationArn", &s.DestinationArn, api.SetStringPtr)
-	return err
-}
-
-func (s *AccessLogSettings) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "format", s.Format, api.DynString)
-	api.Put(m, "destinationArn", s.DestinationArn, api.DynString)
-	return m
-}
-
-func (s *Account) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "cloudwatchRoleArn", &s.CloudwatchRoleArn, api.SetStringPtr)
-	err = api.Decode(err, m, "throttleSettings", &s.ThrottleSettings, api.SetStructPtr[ThrottleSettings])
-	err = api.Decode(err, m, "features", &s.Features, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "apiKeyVersion", &s.ApiKeyVersion, api.SetStringPtr)
-	return err
-}
-
-func (s *Account) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "cloudwatchRoleArn", s.CloudwatchRoleArn, api.DynString)
-	api.PutStruct(m, "throttleSettings", s.ThrottleSettings)
-	api.PutList(m, "features", s.Features, api.DynString)
-	api.Put(m, "apiKeyVersion", s.ApiKeyVersion, api.DynString)
-	return m
-}
-
-func (s *ApiKey) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "id", &s.Id, api.SetStringPtr)
-	err = api.Decode(err, m, "value", &s.Value, api.SetStringPtr)
-	err = api.Decode(err, m, "name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "customerId", &s.CustomerId, api.SetStringPtr)
-	err = api.Decode(err, m, "description", &s.Description, api.SetStringPtr)
-	err = api.Decode(err, m, "enabled", &s.Enabled, api.SetBoolPtr)
-	err = api.Decode(err, m, "createdDate", &s.CreatedDate, api.SetTimePtr)
-	err = api.Decode(err, m, "lastUpdatedDate", &s.LastUpdatedDate, api.SetTimePtr)
-	err = api.Decode(err, m, "stageKeys", &s.StageKeys, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "tags", &s.Tags, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
-	return err
-}
-
-func (s *ApiKey) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "id", s.Id, api.DynString)
-	api.Put(m, "value", s.Value, api.DynString)
-	api.Put(m, "name", s.Name, api.DynString)
-	api.Put(m, "customerId", s.CustomerId, api.DynString)
-	api.Put(m, "description", s.Description, api.DynString)
-	api.Put(m, "enabled", s.Enabled, api.DynBool)
-	api.Put(m, "createdDate", s.CreatedDate, api.DynTime)
-	api.Put(m, "lastUpdatedDate", s.LastUpdatedDate, api.DynTime)
-	api.PutList(m, "stageKeys", s.StageKeys, api.DynString)
-	api.PutMap(m, "tags", s.Tags, api.DynString)
-	return m
-}
-
-func (s *ApiKeyIds) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ids", &s.Ids, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "warnings", &s.Warnings, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	return err
-}
-
-func (s *ApiKeyIds) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutList(m, "ids", s.Ids, api.DynString)
-	api.PutList(m, "warnings", s.Warnings, api.DynString)
-	return m
-}
-
-func (s *ApiKeys) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "warnings", &s.Warnings, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "position", &s.Position, api.SetStringPtr)
-	err = api.Decode(err, m, "items", &s.Items, func(p *[]ApiKey, v any) error {
-		return api.SetList(p, v, func(p *ApiKey, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *ApiKeys) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.PutList(m, "warnings", s.Warnings, api.DynString)
-	api.Put(m, "position", s.Position, api.DynString)
-	api.PutList(m, "items", s.Items, func(e ApiKey) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *ApiStage) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "apiId", &s.ApiId, api.SetStringPtr)
-	err = api.Decode(err, m, "stage", &s.Stage, api.SetStringPtr)
-	err = api.Decode(err, m, "throttle", &s.Throttle, func(p *map[string]ThrottleSettings, v any) error {
-		return api.SetMap(p, v, func(p *ThrottleSettings, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *ApiStage) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "apiId", s.ApiId, api.DynString)
-	api.Put(m, "stage", s.Stage, api.DynString)
-	api.PutMap(m, "throttle", s.Throttle, func(e ThrottleSettings) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *Authorizer) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "id", &s.Id, api.SetStringPtr)
-	err = api.Decode(err, m, "name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "type", &s.Type, api.SetStringPtr)
-	err = api.Decode(err, m, "providerARNs", &s.ProviderARNs, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "authType", &s.AuthType, api.SetStringPtr)
-	err = api.Decode(err, m, "authorizerUri", &s.AuthorizerUri, api.SetStringPtr)
-	err = api.Decode(err, m, "authorizerCredentials", &s.AuthorizerCredentials, api.SetStringPtr)
-	err = api.Decode(err, m, "identitySource", &s.IdentitySource, api.SetStringPtr)
-	err = api.Decode(err, m, "identityValidationExpression", &s.IdentityValidationExpression, api.SetStringPtr)
-	err = api.Decode(err, m, "authorizerResultTtlInSeconds", &s.AuthorizerResultTtlInSeconds, api.SetInt32Ptr)
-	return err
-}
-
-func (s *Authorizer) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "id", s.Id, api.DynString)
-	api.Put(m, "name", s.Name, api.DynString)
-	api.Put(m, "type", s.Type, api.DynString)
-	api.PutList(m, "providerARNs", s.ProviderARNs, api.DynString)
-	api.Put(m, "authType", s.AuthType, api.DynString)
-	api.Put(m, "authorizerUri", s.AuthorizerUri, api.DynString)
-	api.Put(m, "authorizerCredentials", s.AuthorizerCredentials, api.DynString)
-	api.Put(m, "identitySource", s.IdentitySource, api.DynString)
-	api.Put(m, "identityValidationExpression", s.IdentityValidationExpression, api.DynString)
-	api.Put(m, "authorizerResultTtlInSeconds", s.AuthorizerResultTtlInSeconds, api.DynInt32)
-	return m
-}
-
-func (s *Authorizers) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "position", &s.Position, api.SetStringPtr)
-	err = api.Decode(err, m, "items", &s.Items, func(p *[]Authorizer, v any) error {
-		return api.SetList(p, v, func(p *Authorizer, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *Authorizers) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "position", s.Position, api.DynString)
-	api.PutList(m, "items", s.Items, func(e Authorizer) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *BadRequestException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *BadRequestException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
-
-func (s *BasePathMapping) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "basePath", &s.BasePath, api.SetStringPtr)
-	err = api.Decode(err, m, "restApiId", &s.RestApiId, api.SetStringPtr)
-	err = api.Decode(err, m, "stage", &s.Stage, api.SetStringPtr)
-	return err
-}
-
-func (s *BasePathMapping) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "basePath", s.BasePath, api.DynString)
-	api.Put(m, "restApiId", s.RestApiId, api.DynString)
-	api.Put(m, "stage", s.Stage, api.DynString)
-	return m
-}
-
-func (s *BasePathMappings) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "position", &s.Position, api.SetStringPtr)
-	err = api.Decode(err, m, "items", &s.Items, func(p *[]BasePathMapping, v any) error {
-		return api.SetList(p, v, func(p *BasePathMapping, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *BasePathMappings) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "position", s.Position, api.DynString)
-	api.PutList(m, "items", s.Items, func(e BasePathMapping) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *CanarySettings) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "percentTraffic", &s.PercentTraffic, api.SetFloat64Ptr)
-	err = api.Decode(err, m, "deploymentId", &s.DeploymentId, api.SetStringPtr)
-	err = api.Decode(err, m, "stageVariableOverrides", &s.StageVariableOverrides, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
-	err = api.Decode(err, m, "useStageCache", &s.UseStageCache, api.SetBoolPtr)
-	return err
-}
-
-func (s *CanarySettings) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "percentTraffic", s.PercentTraffic, api.DynFloat64)
-	api.Put(m, "deploymentId", s.DeploymentId, api.DynString)
-	api.PutMap(m, "stageVariableOverrides", s.StageVariableOverrides, api.DynString)
-	api.Put(m, "useStageCache", s.UseStageCache, api.DynBool)
-	return m
-}
-
-func (s *ClientCertificate) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "clientCertificateId", &s.ClientCertificateId, api.SetStringPtr)
-	err = api.Decode(err, m, "description", &s.Description, api.SetStringPtr)
-	err = api.Decode(err, m, "pemEncodedCertificate", &s.PemEncodedCertificate, api.SetStringPtr)
-	err = api.Decode(err, m, "createdDate", &s.CreatedDate, api.SetTimePtr)
-	err = api.Decode(err, m, "expirationDate", &s.ExpirationDate, api.SetTimePtr)
-	err = api.Decode(err, m, "tags", &s.Tags, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
-	return err
-}
-
-func (s *ClientCertificate) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 6)
-	api.Put(m, "clientCertificateId", s.ClientCertificateId, api.DynString)
-	api.Put(m, "description", s.Description, api.DynString)
-	api.Put(m, "pemEncodedCertificate", s.PemEncodedCertificate, api.DynString)
-	api.Put(m, "createdDate", s.CreatedDate, api.DynTime)
-	api.Put(m, "expirationDate", s.ExpirationDate, api.DynTime)
-	api.PutMap(m, "tags", s.Tags, api.DynString)
-	return m
-}
-
-func (s *ClientCertificates) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "position", &s.Position, api.SetStringPtr)
-	err = api.Decode(err, m, "items", &s.Items, func(p *[]ClientCertificate, v any) error {
-		return api.SetList(p, v, func(p *ClientCertificate, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *ClientCertificates) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "position", s.Position, api.DynString)
-	api.PutList(m, "items", s.Items, func(e ClientCertificate) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *ConflictException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *ConflictException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
-
-func (s *CreateApiKeyRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "description", &s.Description, api.SetStringPtr)
-	err = api.Decode(err, m, "enabled", &s.Enabled, api.SetBoolPtr)
-	err = api.Decode(err, m, "generateDistinctId", &s.GenerateDistinctId, api.SetBoolPtr)
-	err = api.Decode(err, m, "value", &s.Value, api.SetStringPtr)
-	err = api.Decode(err, m, "stageKeys", &s.StageKeys, func(p *[]StageKey, v any) error {
-		return api.SetList(p, v, func(p *StageKey, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "customerId", &s.CustomerId, api.SetStringPtr)
-	err = api.Decode(err, m, "tags", &s.Tags, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
-	return err
-}
-
-func (s *CreateApiKeyRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "name", s.Name, api.DynString)
-	api.Put(m, "description", s.Description, api.DynString)
-	api.Put(m, "enabled", s.Enabled, api.DynBool)
-	api.Put(m, "generateDistinctId", s.GenerateDistinctId, api.DynBool)
-	api.Put(m, "value", s.Value, api.DynString)
-	api.PutList(m, "stageKeys", s.StageKeys, func(e StageKey) any { return e.ToDynamic() })
-	api.Put(m, "customerId", s.CustomerId, api.DynString)
-	api.PutMap(m, "tags", s.Tags, api.DynString)
-	return m
-}
-
-func (s *CreateAuthorizerRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "restApiId", &s.RestApiId, api.SetStringPtr)
-	err = api.Decode(err, m, "name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "type", &s.Type, api.SetStringPtr)
-	err = api.Decode(err, m, "providerARNs", &s.ProviderARNs, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "authType", &s.AuthType, api.SetStringPtr)
-	err = api.Decode(err, m, "authorizerUri", &s.AuthorizerUri, api.SetStringPtr)
-	err = api.Decode(err, m, "authorizerCredentials", &s.AuthorizerCredentials, api.SetStringPtr)
-	err = api.Decode(err, m, "identitySource", &s.IdentitySource, api.SetStringPtr)
-	err = api.Decode(err, m, "identityValidationExpression", &s.IdentityValidationExpression, api.SetStringPtr)
-	err = api.Decode(err, m, "authorizerResultTtlInSeconds", &s.AuthorizerResultTtlInSeconds, api.SetInt32Ptr)
-	return err
-}
-
-func (s *CreateAuthorizerRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "restApiId", s.RestApiId, api.DynString)
-	api.Put(m, "name", s.Name, api.DynString)
-	api.Put(m, "type", s.Type, api.DynString)
-	api.PutList(m, "providerARNs", s.ProviderARNs, api.DynString)
-	api.Put(m, "authType", s.AuthType, api.DynString)
-	api.Put(m, "authorizerUri", s.AuthorizerUri, api.DynString)
-	api.Put(m, "authorizerCredentials", s.AuthorizerCredentials, api.DynString)
-	api.Put(m, "identitySource", s.IdentitySource, api.DynString)
-	api.Put(m, "identityValidationExpression", s.IdentityValidationExpression, api.DynString)
-	api.Put(m, "authorizerResultTtlInSeconds", s.AuthorizerResultTtlInSeconds, api.DynInt32)
-	return m
-}
-
-func (s *CreateBasePathMappingRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "domainName", &s.DomainName, api.SetStringPtr)
-	err = api.Decode(err, m, "basePath", &s.BasePath, api.SetStringPtr)
-	err = api.Decode(err, m, "restApiId", &s.RestApiId, api.SetStringPtr)
-	err = api.Decode(err, m, "stage", &s.Stage, api.SetStringPtr)
-	return err
-}
-
-func (s *CreateBasePathMappingRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "domainName", s.DomainName, api.DynString)
-	api.Put(m, "basePath", s.BasePath, api.DynString)
-	api.Put(m, "restApiId", s.RestApiId, api.DynString)
-	api.Put(m, "stage", s.Stage, api.DynString)
-	return m
-}
-
-func (s *CreateDeploymentRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "restApiId", &s.RestApiId, api.SetStringPtr)
-	err = api.Decode(err, m, "stageName", &s.StageName, api.SetStringPtr)
-	err = api.Decode(err, m, "stageDescription", &s.StageDescription, api.SetStringPtr)
-	err = api.Decode(err, m, "description", &s.Description, api.SetStringPtr)
-	err = api.Decode(err, m, "cacheClusterEnabled", &s.CacheClusterEnabled, api.SetBoolPtr)
-	err = api.Decode(err, m, "cacheClusterSize", &s.CacheClusterSize, api.SetStringPtr)
-	err = api.Decode(err, m, "variables", &s.Variables, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
-	err = api.Decode(err, m, "canarySettings", &s.CanarySettings, api.SetStructPtr[DeploymentCanarySettings])
-	err = api.Decode(err, m, "tracingEnabled", &s.TracingEnabled, api.SetBoolPtr)
-	return err
-}
-
-func (s *CreateDeploymentRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "restApiId", s.RestApiId, api.DynString)
-	api.Put(m, "stageName", s.StageName, api.DynString)
-	api.Put(m, "stageDescription", s.StageDescription, api.DynString)
-	api.Put(m, "description", s.Description, api.DynString)
-	api.Put(m, "cacheClusterEnabled", s.CacheClusterEnabled, api.DynBool)
-	api.Put(m, "cacheClusterSize", s.CacheClusterSize, api.DynString)
-	api.PutMap(m, "variables", s.Variables, api.DynString)
-	api.PutStruct(m, "canarySettings", s.CanarySettings)
-	api.Put(m, "tracingEnabled", s.TracingEnabled, api.DynBool)
-	return m
-}
-
-func (s *CreateDocumentationPartRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "restApiId", &s.RestApiId, api.SetStringPtr)
-	err = api.Decode(err, m, "location", &s.Location, api.SetStructPtr[DocumentationPartLocation])
-	err = api.Decode(err, m, "properties", &s.Properties, api.SetStringPtr)
-	return err
-}
-
-func (s *CreateDocumentationPartRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "restApiId", s.RestApiId, api.DynString)
-	api.PutStruct(m, "location", s.Location)
-	api.Put(m, "properties", s.Properties, api.DynString)
-	return m
-}
-
-func (s *CreateDocumentationVersionRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "restApiId", &s.RestApiId, api.SetStringPtr)
-	err = api.Decode(err, m, "documentationVersion", &s.DocumentationVersion, api.SetStringPtr)
-	err = api.Decode(err, m, "stageName", &s.StageName, api.SetStringPtr)
-	err = api.Decode(err, m, "description", &s.Description, api.SetStringPtr)
-	return err
-}
-
-func (s *CreateDocumentationVersionRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "restApiId", s.RestApiId, api.DynString)
-	api.Put(m, "documentationVersion", s.DocumentationVersion, api.DynString)
-	api.Put(m, "stageName", s.StageName, api.DynString)
-	api.Put(m, "description", s.Description, api.DynString)
-	return m
-}
-
-func (s *CreateDomainNameRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "domainName", &s.DomainName, api.SetStringPtr)
-	err = api.Decode(err, m, "certificateName", &s.CertificateName, api.SetStringPtr)
-	err = api.Decode(err, m, "certificateBody", &s.CertificateBody, api.SetStringPtr)
-	err = api.Decode(err, m, "certificatePrivateKey", &s.CertificatePrivateKey, api.SetStringPtr)
-	err = api.Decode(err, m, "certificateChain", &s.CertificateChain, api.SetStringPtr)
-	err = api.Decode(err, m, "certificateArn", &s.CertificateArn, api.SetStringPtr)
-	err = api.Decode(err, m, "regionalCertificateName", &s.RegionalCertificateName, api.SetStringPtr)
-	err = api.Decode(err, m, "regionalCertificateArn", &s.RegionalCertificateArn, api.SetStringPtr)
-	err = api.Decode(err, m, "endpointConfiguration", &s.EndpointConfiguration, api.SetStructPtr[EndpointConfiguration])
-	err = api.Decode(err, m, "tags", &s.Tags, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
-	err = api.Decode(err, m, "securityPolicy", &s.SecurityPolicy, api.SetStringPtr)
-	err = api.Decode(err, m, "mutualTlsAuthentication", &s.MutualTlsAuthentication, api.SetStructPtr[MutualTlsAuthenticationInput])
-	err = api.Decode(err, m, "ownershipVerificationCertificateArn", &s.OwnershipVerificationCertificateArn, api.SetStringPtr)
-	return err
-}
-
-func (s *CreateDomainNameRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "domainName", s.DomainName, api.DynString)
-	api.Put(m, "certificateName", s.CertificateName, api.DynString)
-	api.Put(m, "certificateBody", s.CertificateBody, api.DynString)
-	api.Put(m, "certificatePrivateKey", s.CertificatePrivateKey, api.DynString)
-	api.Put(m, "certificateChain", s.CertificateChain, api.DynString)
-	api.Put(m, "certificateArn", s.CertificateArn, api.DynString)
-	api.Put(m, "regionalCertificateName", s.RegionalCertificateName, api.DynString)
-	api.Put(m, "regionalCertificateArn", s.RegionalCertificateArn, api.DynString)
-	api.PutStruct(m, "endpointConfiguration", s.EndpointConfiguration)
-	api.PutMap(m, "tags", s.Tags, api.DynString)
-	api.Put(m, "securityPolicy", s.SecurityPolicy, api.DynString)
-	api.PutStruct(m, "mutualTlsAuthentication", s.MutualTlsAuthentication)
-	api.Put(m, "ownershipVerificationCertificateArn", s.OwnershipVerificationCertificateArn, api.DynString)
-	return m
-}
-
-func (s *CreateModelRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "restApiId", &s.RestApiId, api.SetStringPtr)
-	err = api.Decode(err, m, "name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "description", &s.Description, api.SetStringPtr)
-	err = api.Decode(err, m, "schema", &s.Schema, api.SetStringPtr)
-	err = api.Decode(err, m, "contentType", &s.ContentType, api.SetStringPtr)
-	return err
-}
-
-func (s *CreateModelRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 5)
-	api.Put(m, "restApiId", s.RestApiId, api.DynString)
-	api.Put(m, "name", s.Name, api.DynString)
-	api.Put(m, "description", s.Description, api.DynString)
-	api.Put(m, "schema", s.Schema, api.DynString)
-	api.Put(m, "contentType", s.ContentType, api.DynString)
-	return m
-}
-
-func (s *CreateRequestValidatorRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "restApiId", &s.RestApiId, api.SetStringPtr)
-	err = api.Decode(err, m, "name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "validateRequestBody", &s.ValidateRequestBody, api.SetBoolPtr)
-	err = api.Decode(err, m, "validateRequestParameters", &s.ValidateRequestParameters, api.SetBoolPtr)
-	return err
-}
-
-func (s *CreateRequestValidatorRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "restApiId", s.RestApiId, api.DynString)
-	api.Put(m, "name", s.Name, api.DynString)
-	api.Put(m, "validateRequestBody", s.ValidateRequestBody, api.DynBool)
-	api.Put(m, "validateRequestParameters", s.ValidateRequestParameters, api.DynBool)
-	return m
-}
-
-func (s *CreateResourceRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "restApiId", &s.RestApiId, api.SetStringPtr)
-	err = api.Decode(err, m, "parentId", &s.ParentId, api.SetStringPtr)
-	err = api.Decode(err, m, "pathPart", &s.PathPart, api.SetStringPtr)
-	return err
-}
-
-func (s *CreateResourceRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "restApiId", s.RestApiId, api.DynString)
-	api.Put(m, "parentId", s.ParentId, api.DynString)
-	api.Put(m, "pathPart", s.PathPart, api.DynString)
-	return m
-}
-
-func (s *CreateRestApiRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "description", &s.Description, api.SetStringPtr)
-	err = api.Decode(err, m, "version", &s.Version, api.SetStringPtr)
-	err = api.Decode(err, m, "cloneFrom", &s.CloneFrom, api.SetStringPtr)
-	err = api.Decode(err, m, "binaryMediaTypes", &s.BinaryMediaTypes, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "minimumCompressionSize", &s.MinimumCompressionSize, api.SetInt32Ptr)
-	err = api.Decode(err, m, "apiKeySource", &s.ApiKeySource, api.SetStringPtr)
-	err = api.Decode(err, m, "endpointConfiguration", &s.EndpointConfiguration, api.SetStructPtr[EndpointConfiguration])
-	err = api.Decode(err, m, "policy", &s.Policy, api.SetStringPtr)
-	err = api.Decode(err, m, "tags", &s.Tags, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
-	err = api.Decode(err, m, "disableExecuteApiEndpoint", &s.DisableExecuteApiEndpoint, api.SetBoolPtr)
-	return err
-}
-
-func (s *CreateRestApiRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "name", s.Name, api.DynString)
-	api.Put(m, "description", s.Description, api.DynString)
-	api.Put(m, "version", s.Version, api.DynString)
-	api.Put(m, "cloneFrom", s.CloneFrom, api.DynString)
-	api.PutList(m, "binaryMediaTypes", s.BinaryMediaTypes, api.DynString)
-	api.Put(m, "minimumCompressionSize", s.MinimumCompressionSize, api.DynInt32)
-	api.Put(m, "apiKeySource", s.ApiKeySource, api.DynString)
-	api.PutStruct(m, "endpointConfiguration", s.EndpointConfiguration)
-	api.Put(m, "policy", s.Policy, api.DynString)
-	api.PutMap(m, "tags", s.Tags, api.DynString)
-	api.Put(m, "disableExecuteApiEndpoint", s.DisableExecuteApiEndpoint, api.DynBool)
-	return m
-}
-
-func (s *CreateStageRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "restApiId", &s.RestApiId, api.SetStringPtr)
-	err = api.Decode(err, m, "stageName", &s.StageName, api.SetStringPtr)
-	err = api.Decode(err, m, "deploymentId", &s.DeploymentId, api.SetStringPtr)
-	err = api.Decode(err, m, "description", &s.Description, api.SetStringPtr)
-	err = api.Decode(err, m, "cacheClusterEnabled", &s.CacheClusterEnabled, api.SetBoolPtr)
-	err = api.Decode(err, m, "cacheClusterSize", &s.CacheClusterSize, api.SetStringPtr)
-	err = api.Decode(err, m, "variables", &s.Variables, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
-	err = api.Decode(err, m, "documentationVersion", &s.DocumentationVersion, api.SetStringPtr)
-	err = api.Decode(err, m, "canarySettings", &s.CanarySettings, api.SetStructPtr[CanarySettings])
-	err = api.Decode(err, m, "tracingEnabled", &s.TracingEnabled, api.SetBoolPtr)
-	err = api.Decode(err, m, "tags", &s.Tags, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
-	return err
-}
-
-func (s *CreateStageRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "restApiId", s.RestApiId, api.DynString)
-	api.Put(m, "stageName", s.StageName, api.DynString)
-	api.Put(m, "deploymentId", s.DeploymentId, api.DynString)
-	api.Put(m, "description", s.Description, api.DynString)
-	api.Put(m, "cacheClusterEnabled", s.CacheClusterEnabled, api.DynBool)
-	api.Put(m, "cacheClusterSize", s.CacheClusterSize, api.DynString)
-	api.PutMap(m, "variables", s.Variables, api.DynString)
-	api.Put(m, "documentationVersion", s.DocumentationVersion, api.DynString)
-	api.PutStruct(m, "canarySettings", s.CanarySettings)
-	api.Put(m, "tracingEnabled", s.TracingEnabled, api.DynBool)
-	api.PutMap(m, "tags", s.Tags, api.DynString)
-	return m
-}
-
-func (s *CreateUsagePlanKeyRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "usagePlanId", &s.UsagePlanId, api.SetStringPtr)
-	err = api.Decode(err, m, "keyId", &s.KeyId, api.SetStringPtr)
-	err = api.Decode(err, m, "keyType", &s.KeyType, api.SetStringPtr)
-	return err
-}
-
-func (s *CreateUsagePlanKeyRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "usagePlanId", s.UsagePlanId, api.DynString)
-	api.Put(m, "keyId", s.KeyId, api.DynString)
-	api.Put(m, "keyType", s.KeyType, api.DynString)
-	return m
-}
-
-func (s *CreateUsagePlanRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "description", &s.Description, api.SetStringPtr)
-	err = api.Decode(err, m, "apiStages", &s.ApiStages, func(p *[]ApiStage, v any) error {
-		return api.SetList(p, v, func(p *ApiStage, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "throttle", &s.Throttle, api.SetStructPtr[ThrottleSettings])
-	err = api.Decode(err, m, "quota", &s.Quota, api.SetStructPtr[QuotaSettings])
-	err = api.Decode(err, m, "tags", &s.Tags, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
-	return err
-}
-
-func (s *CreateUsagePlanRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 6)
-	api.Put(m, "name", s.Name, api.DynString)
-	api.Put(m, "description", s.Description, api.DynString)
-	api.PutList(m, "apiStages", s.ApiStages, func(e ApiStage) any { return e.ToDynamic() })
-	api.PutStruct(m, "throttle", s.Throttle)
-	api.PutStruct(m, "quota", s.Quota)
-	api.PutMap(m, "tags", s.Tags, api.DynString)
-	return m
-}
-
-func (s *CreateVpcLinkRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "description", &s.Description, api.SetStringPtr)
-	err = api.Decode(err, m, "targetArns", &s.TargetArns, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "tags", &s.Tags, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
-	return err
-}
-
-func (s *CreateVpcLinkRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "name", s.Name, api.DynString)
-	api.Put(m, "description", s.Description, api.DynString)
-	api.PutList(m, "targetArns", s.TargetArns, api.DynString)
-	api.PutMap(m, "tags", s.Tags, api.DynString)
-	return m
-}
-
-func (s *DeleteApiKeyRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "apiKey", &s.ApiKey, api.SetStringPtr)
-	return err
-}
-
-func (s *DeleteApiKeyRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "apiKey", s.ApiKey, api.DynString)
-	return m
-}
-
-func (s *DeleteAuthorizerRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "restApiId", &s.RestApiId, api.SetStringPtr)
-	err = api.Decode(err, m, "authorizerId", &s.AuthorizerId, api.SetStringPtr)
-	return err
-}
-
-func (s *DeleteAuthorizerRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "restApiId", s.RestApiId, api.DynString)
-	api.Put(m, "authorizerId", s.AuthorizerId, api.DynString)
-	return m
-}
-
-func (s *DeleteBasePathMappingRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "domainName", &s.DomainName, api.SetStringPtr)
-	err = api.Decode(err, m, "basePath", &s.BasePath, api.SetStringPtr)
-	return err
-}
-
-func (s *DeleteBasePathMappingRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "domainName", s.DomainName, api.DynString)
-	api.Put(m, "basePath", s.BasePath, api.DynString)
-	return m
-}
-
-func (s *DeleteClientCertificateRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "clientCertificateId", &s.ClientCertificateId, api.SetStringPtr)
-	return err
-}
-
-func (s *DeleteClientCertificateRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "clientCertificateId", s.ClientCertificateId, api.DynString)
-	return m
-}
-
-func (s *DeleteDeploymentRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "restApiId", &s.RestApiId, api.SetStringPtr)
-	err = api.Decode(err, m, "deploymentId", &s.DeploymentId, api.SetStringPtr)
-	return err
-}
-
-func (s *DeleteDeploymentRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "restApiId", s.RestApiId, api.DynString)
-	api.Put(m, "deploymentId", s.DeploymentId, api.DynString)
-	return m
-}
-
-func (s *DeleteDocumentationPartRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "restApiId", &s.RestApiId, api.SetStringPtr)
-	err = api.Decode(err, m, "documentationPartId", &s.DocumentationPartId, api.SetStringPtr)
-	return err
-}
-
-func (s *DeleteDocumentationPartRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "restApiId", s.RestApiId, api.DynString)
-	api.Put(m, "documentationPartId", s.DocumentationPartId, api.DynString)
-	return m
-}
-
-func (s *DeleteDocumentationVersionRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "restApiId", &s.RestApiId, api.SetStringPtr)
-	err = api.Decode(err, m, "documentationVersion", &s.DocumentationVersion, api.SetStringPtr)
-	return err
-}
-
-func (s *DeleteDocumentationVersionRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "restApiId", s.RestApiId, api.DynString)
-	api.Put(m, "documentationVersion", s.DocumentationVersion, api.DynString)
-	return m
-}
-
-func (s *DeleteDomainNameRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "domainName", &s.DomainName, api.SetStringPtr)
-	return err
-}
-
-func (s *DeleteDomainNameRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "domainName", s.DomainName, api.DynString)
-	return m
-}
-
-func (s *DeleteGatewayResponseRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "restApiId", &s.RestApiId, api.SetStringPtr)
-	err = api.Decode(err, m, "responseType", &s.ResponseType, api.SetStringPtr)
-	return err
-}
-
-func (s *DeleteGatewayResponseRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "restApiId", s.RestApiId, api.DynString)
-	api.Put(m, "responseType", s.ResponseType, api.DynString)
-	return m
-}
-
-func (s *DeleteIntegrationRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "restApiId", &s.RestApiId, api.SetStringPtr)
-	err = api.Decode(err, m, "resourceId", &s.ResourceId, api.SetStringPtr)
-	err = api.Decode(err, m, "httpMethod", &s.HttpMethod, api.SetStringPtr)
-	return err
-}
-
-func (s *DeleteIntegrationRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "restApiId", s.RestApiId, api.DynString)
-	api.Put(m, "resourceId", s.ResourceId, api.DynString)
-	api.Put(m, "httpMethod", s.HttpMethod, api.DynString)
-	return m
-}
-
-func (s *DeleteIntegrationResponseRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "restApiId", &s.RestApiId, api.SetStringPtr)
-	err = api.Decode(err, m, "resourceId", &s.ResourceId, api.SetStringPtr)
-	err = api.Decode(err, m, "httpMethod", &s.HttpMethod, api.SetStringPtr)
-	err = api.Decode(err, m, "statusCode", &s.StatusCode, api.SetStringPtr)
-	return err
-}
-
-func (s *DeleteIntegrationResponseRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "restApiId", s.RestApiId, api.DynString)
-	api.Put(m, "resourceId", s.ResourceId, api.DynString)
-	api.Put(m, "httpMethod", s.HttpMethod, api.DynString)
-	api.Put(m, "statusCode", s.StatusCode, api.DynString)
-	return m
-}
-
-func (s *DeleteMethodRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "restApiId", &s.RestApiId, api.SetStringPtr)
-	err = api.Decode(err, m, "resourceId", &s.ResourceId, api.SetStringPtr)
-	err = api.Decode(err, m, "httpMethod", &s.HttpMethod, api.SetStringPtr)
-	return err
-}
-
-func (s *DeleteMethodRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "restApiId", s.RestApiId, api.DynString)
-	api.Put(m, "resourceId", s.ResourceId, api.DynString)
-	api.Put(m, "httpMethod", s.HttpMethod, api.DynString)
-	return m
-}
-
-func (s *DeleteMethodResponseRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "restApiId", &s.RestApiId, api.SetStringPtr)
-	err = api.Decode(err, m, "resourceId", &s.ResourceId, api.SetStringPtr)
-	err = api.Decode(err, m, "httpMethod", &s.HttpMethod, api.SetStringPtr)
-	err = api.Decode(err, m, "statusCode", &s.StatusCode, api.SetStringPtr)
-	return err
-}
-
-func (s *DeleteMethodResponseRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "restApiId", s.RestApiId, api.DynString)
-	api.Put(m, "resourceId", s.ResourceId, api.DynString)
-	api.Put(m, "httpMethod", s.HttpMethod, api.DynString)
-	api.Put(m, "statusCode", s.StatusCode, api.DynString)
-	return m
-}
-
-func (s *DeleteModelRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "restApiId", &s.RestApiId, api.SetStringPtr)
-	err = api.Decode(err, m, "modelName", &s.ModelName, api.SetStringPtr)
-	return err
-}
-
-func (s *DeleteModelRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "restApiId", s.RestApiId, api.DynString)
-	api.Put(m, "modelName", s.ModelName, api.DynString)
-	return m
-}
-
-func (s *DeleteRequestValidatorRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "restApiId", &s.RestApiId, api.SetStringPtr)
-	err = api.Decode(err, m, "requestValidatorId", &s.RequestValidatorId, api.SetStringPtr)
-	return err
-}
-
-func (s *DeleteRequestValidatorRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "restApiId", s.RestApiId, api.DynString)
-	api.Put(m, "requestValidatorId", s.RequestValidatorId, api.DynString)
-	return m
-}
-
-func (s *DeleteResourceRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "restApiId", &s.RestApiId, api.SetStringPtr)
-	err = api.Decode(err, m, "resourceId", &s.ResourceId, api.SetStringPtr)
-	return err
-}
-
-func (s *DeleteResourceRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "restApiId", s.RestApiId, api.DynString)
-	api.Put(m, "resourceId", s.ResourceId, api.DynString)
-	return m
-}
-
-func (s *DeleteRestApiRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "restApiId", &s.RestApiId, api.SetStringPtr)
-	return err
-}
-
-func (s *DeleteRestApiRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "restApiId", s.RestApiId, api.DynString)
-	return m
-}
-
-func (s *DeleteStageRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "restApiId", &s.RestApiId, api.SetStringPtr)
-	err = api.Decode(err, m, "stageName", &s.StageName, api.SetStringPtr)
-	return err
-}
-
-func (s *DeleteStageRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "restApiId", s.RestApiId, api.DynString)
-	api.Put(m, "stageName", s.StageName, api.DynString)
-	return m
-}
-
-func (s *DeleteUsagePlanKeyRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "usagePlanId", &s.UsagePlanId, api.SetStringPtr)
-	err = api.Decode(err, m, "keyId", &s.KeyId, api.SetStringPtr)
-	return err
-}
-
-func (s *DeleteUsagePlanKeyRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "usagePlanId", s.UsagePlanId, api.DynString)
-	api.Put(m, "keyId", s.KeyId, api.DynString)
-	return m
-}
-
-func (s *DeleteUsagePlanRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "usagePlanId", &s.UsagePlanId, api.SetStringPtr)
-	return err
-}
-
-func (s *DeleteUsagePlanRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "usagePlanId", s.UsagePlanId, api.DynString)
-	return m
-}
-
-func (s *DeleteVpcLinkRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "vpcLinkId", &s.VpcLinkId, api.SetStringPtr)
-	return err
-}
-
-func (s *DeleteVpcLinkRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "vpcLinkId", s.VpcLinkId, api.DynString)
-	return m
-}
-
-func (s *Deployment) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "id", &s.Id, api.SetStringPtr)
-	err = api.Decode(err, m, "description", &s.Description, api.SetStringPtr)
-	err = api.Decode(err, m, "createdDate", &s.CreatedDate, api.SetTimePtr)
-	err = api.Decode(err, m, "apiSummary", &s.ApiSummary, func(p *map[string]map[string]MethodSnapshot, v any) error {
-		return api.SetMap(p, v, func(p *map[string]MethodSnapshot, v any) error {
-			return api.SetMap(p, v, func(p *MethodSnapshot, v any) error { return api.SetStruct(p, v) })
-		})
-	})
-	return err
-}
-
-func (s *Deployment) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "id", s.Id, api.DynString)
-	api.Put(m, "description", s.Description, api.DynString)
-	api.Put(m, "createdDate", s.CreatedDate, api.DynTime)
-	api.PutMap(m, "apiSummary", s.ApiSummary, func(e map[string]MethodSnapshot) any {
-		return api.DynMap(e, func(e MethodSnapshot) any { return e.ToDynamic() })
-	})
-	return m
-}
-
-func (s *DeploymentCanarySettings) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "percentTraffic", &s.PercentTraffic, api.SetFloat64Ptr)
-	err = api.Decode(err, m, "stageVariableOverrides", &s.StageVariableOverrides, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
-	err = api.Decode(err, m, "useStageCache", &s.UseStageCache, api.SetBoolPtr)
-	return err
-}
-
-func (s *DeploymentCanarySettings) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "percentTraffic", s.PercentTraffic, api.DynFloat64)
-	api.PutMap(m, "stageVariableOverrides", s.StageVariableOverrides, api.DynString)
-	api.Put(m, "useStageCache", s.UseStageCache, api.DynBool)
-	return m
-}
-
-func (s *Deployments) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "position", &s.Position, api.SetStringPtr)
-	err = api.Decode(err, m, "items", &s.Items, func(p *[]Deployment, v any) error {
-		return api.SetList(p, v, func(p *Deployment, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *Deployments) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "position", s.Position, api.DynString)
-	api.PutList(m, "items", s.Items, func(e Deployment) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *DocumentationPart) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "id", &s.Id, api.SetStringPtr)
-	err = api.Decode(err, m, "location", &s.Location, api.SetStructPtr[DocumentationPartLocation])
-	err = api.Decode(err, m, "properties", &s.Properties, api.SetStringPtr)
-	return err
-}
-
-func (s *DocumentationPart) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "id", s.Id, api.DynString)
-	api.PutStruct(m, "location", s.Location)
-	api.Put(m, "properties", s.Properties, api.DynString)
-	return m
-}
-
-func (s *DocumentationPartIds) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ids", &s.Ids, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "warnings", &s.Warnings, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	return err
-}
-
-func (s *DocumentationPartIds) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutList(m, "ids", s.Ids, api.DynString)
-	api.PutList(m, "warnings", s.Warnings, api.DynString)
-	return m
-}
-
-func (s *DocumentationPartLocation) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "type", &s.Type, api.SetStringPtr)
-	err = api.Decode(err, m, "path", &s.Path, api.SetStringPtr)
-	err = api.Decode(err, m, "method", &s.Method, api.SetStringPtr)
-	err = api.Decode(err, m, "statusCode", &s.StatusCode, api.SetStringPtr)
-	err = api.Decode(err, m, "name", &s.Name, api.SetStringPtr)
-	return err
-}
-
-func (s *DocumentationPartLocation) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 5)
-	api.Put(m, "type", s.Type, api.DynString)
-	api.Put(m, "path", s.Path, api.DynString)
-	api.Put(m, "method", s.Method, api.DynString)
-	api.Put(m, "statusCode", s.StatusCode, api.DynString)
-	api.Put(m, "name", s.Name, api.DynString)
-	return m
-}
-
-func (s *DocumentationParts) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "position", &s.Position, api.SetStringPtr)
-	err = api.Decode(err, m, "items", &s.Items, func(p *[]DocumentationPart, v any) error {
-		return api.SetList(p, v, func(p *DocumentationPart, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *DocumentationParts) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "position", s.Position, api.DynString)
-	api.PutList(m, "items", s.Items, func(e DocumentationPart) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *DocumentationVersion) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "version", &s.Version, api.SetStringPtr)
-	err = api.Decode(err, m, "createdDate", &s.CreatedDate, api.SetTimePtr)
-	err = api.Decode(err, m, "description", &s.Description, api.SetStringPtr)
-	return err
-}
-
-func (s *DocumentationVersion) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "version", s.Version, api.DynString)
-	api.Put(m, "createdDate", s.CreatedDate, api.DynTime)
-	api.Put(m, "description", s.Description, api.DynString)
-	return m
-}
-
-func (s *DocumentationVersions) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "position", &s.Position, api.SetStringPtr)
-	err = api.Decode(err, m, "items", &s.Items, func(p *[]DocumentationVersion, v any) error {
-		return api.SetList(p, v, func(p *DocumentationVersion, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *DocumentationVersions) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "position", s.Position, api.DynString)
-	api.PutList(m, "items", s.Items, func(e DocumentationVersion) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *DomainName) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "domainName", &s.DomainName, api.SetStringPtr)
-	err = api.Decode(err, m, "certificateName", &s.CertificateName, api.SetStringPtr)
-	err = api.Decode(err, m, "certificateArn", &s.CertificateArn, api.SetStringPtr)
-	err = api.Decode(err, m, "certificateUploadDate", &s.CertificateUploadDate, api.SetTimePtr)
-	err = api.Decode(err, m, "regionalDomainName", &s.RegionalDomainName, api.SetStringPtr)
-	err = api.Decode(err, m, "regionalHostedZoneId", &s.RegionalHostedZoneId, api.SetStringPtr)
-	err = api.Decode(err, m, "regionalCertificateName", &s.RegionalCertificateName, api.SetStringPtr)
-	err = api.Decode(err, m, "regionalCertificateArn", &s.RegionalCertificateArn, api.SetStringPtr)
-	err = api.Decode(err, m, "distributionDomainName", &s.DistributionDomainName, api.SetStringPtr)
-	err = api.Decode(err, m, "distributionHostedZoneId", &s.DistributionHostedZoneId, api.SetStringPtr)
-	err = api.Decode(err, m, "endpointConfiguration", &s.EndpointConfiguration, api.SetStructPtr[EndpointConfiguration])
-	err = api.Decode(err, m, "domainNameStatus", &s.DomainNameStatus, api.SetStringPtr)
-	err = api.Decode(err, m, "domainNameStatusMessage", &s.DomainNameStatusMessage, api.SetStringPtr)
-	err = api.Decode(err, m, "securityPolicy", &s.SecurityPolicy, api.SetStringPtr)
-	err = api.Decode(err, m, "tags", &s.Tags, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
-	err = api.Decode(err, m, "mutualTlsAuthentication", &s.MutualTlsAuthentication, api.SetStructPtr[MutualTlsAuthentication])
-	err = api.Decode(err, m, "ownershipVerificationCertificateArn", &s.OwnershipVerificationCertificateArn, api.SetStringPtr)
-	return err
-}
-
-func (s *DomainName) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "domainName", s.DomainName, api.DynString)
-	api.Put(m, "certificateName", s.CertificateName, api.DynString)
-	api.Put(m, "certificateArn", s.CertificateArn, api.DynString)
-	api.Put(m, "certificateUploadDate", s.CertificateUploadDate, api.DynTime)
-	api.Put(m, "regionalDomainName", s.RegionalDomainName, api.DynString)
-	api.Put(m, "regionalHostedZoneId", s.RegionalHostedZoneId, api.DynString)
-	api.Put(m, "regionalCertificateName", s.RegionalCertificateName, api.DynString)
-	api.Put(m, "regionalCertificateArn", s.RegionalCertificateArn, api.DynString)
-	api.Put(m, "distributionDomainName", s.DistributionDomainName, api.DynString)
-	api.Put(m, "distributionHostedZoneId", s.DistributionHostedZoneId, api.DynString)
-	api.PutStruct(m, "endpointConfiguration", s.EndpointConfiguration)
-	api.Put(m, "domainNameStatus", s.DomainNameStatus, api.DynString)
-	api.Put(m, "domainNameStatusMessage", s.DomainNameStatusMessage, api.DynString)
-	api.Put(m, "securityPolicy", s.SecurityPolicy, api.DynString)
-	api.PutMap(m, "tags", s.Tags, api.DynString)
-	api.PutStruct(m, "mutualTlsAuthentication", s.MutualTlsAuthentication)
-	api.Put(m, "ownershipVerificationCertificateArn", s.OwnershipVerificationCertificateArn, api.DynString)
-	return m
-}
-
-func (s *DomainNames) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "position", &s.Position, api.SetStringPtr)
-	err = api.Decode(err, m, "items", &s.Items, func(p *[]DomainName, v any) error {
-		return api.SetList(p, v, func(p *DomainName, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *DomainNames) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "position", s.Position, api.DynString)
-	api.PutList(m, "items", s.Items, func(e DomainName) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *EndpointConfiguration) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "types", &s.Types, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "vpcEndpointIds", &s.VpcEndpointIds, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	return err
-}
-
-func (s *EndpointConfiguration) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutList(m, "types", s.Types, api.DynString)
-	api.PutList(m, "vpcEndpointIds", s.VpcEndpointIds, api.DynString)
-	return m
-}
-
-func (s *ExportResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "contentType", &s.ContentType, api.SetStringPtr)
-	err = api.Decode(err, m, "contentDisposition", &s.ContentDisposition, api.SetStringPtr)
-	err = api.Decode(err, m, "body", &s.Body, api.SetBytes)
-	return err
-}
-
-func (s *ExportResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "contentType", s.ContentType, api.DynString)
-	api.Put(m, "contentDisposition", s.ContentDisposition, api.DynString)
-	api.PutBytes(m, "body", s.Body)
-	return m
-}
-
-func (s *FlushStageAuthorizersCacheRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "restApiId", &s.RestApiId, api.SetStringPtr)
-	err = api.Decode(err, m, "stageName", &s.StageName, api.SetStringPtr)
-	return err
-}
-
-func (s *FlushStageAuthorizersCacheRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "restApiId", s.RestApiId, api.DynString)
-	api.Put(m, "stageName", s.StageName, api.DynString)
-	return m
-}
-
-func (s *FlushStageCacheRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "restApiId", &s.RestApiId, api.SetStringPtr)
-	err = api.Decode(err, m, "stageName", &s.StageName, api.SetStringPtr)
-	return err
-}
-
-func (s *FlushStageCacheRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "restApiId", s.RestApiId, api.DynString)
-	api.Put(m, "stageName", s.StageName, api.DynString)
-	return m
-}
-
-func (s *GatewayResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "responseType", &s.ResponseType, api.SetStringPtr)
-	err = api.Decode(err, m, "statusCode", &s.StatusCode, api.SetStringPtr)
-	err = api.Decode(err, m, "responseParameters", &s.ResponseParameters, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
-	err = api.Decode(err, m, "responseTemplates", &s.ResponseTemplates, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
-	err = api.Decode(err, m, "defaultResponse", &s.DefaultResponse, api.SetBoolPtr)
-	return err
-}
-
-func (s *GatewayResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 5)
-	api.Put(m, "responseType", s.ResponseType, api.DynString)
-	api.Put(m, "statusCode", s.StatusCode, api.DynString)
-	api.PutMap(m, "responseParameters", s.ResponseParameters, api.DynString)
-	api.PutMap(m, "responseTemplates", s.ResponseTemplates, api.DynString)
-	api.Put(m, "defaultResponse", s.DefaultResponse, api.DynBool)
-	return m
-}
-
-func (s *GatewayResponses) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "position", &s.Position, api.SetStringPtr)
-	err = api.Decode(err, m, "items", &s.Items, func(p *[]GatewayResponse, v any) error {
-		return api.SetList(p, v, func(p *GatewayResponse, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *GatewayResponses) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "position", s.Position, api.DynString)
-	api.PutList(m, "items", s.Items, func(e GatewayResponse) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *GenerateClientCertificateRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "description", &s.Description, api.SetStringPtr)
-	err = api.Decode(err, m, "tags", &s.Tags, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
-	return err
-}
-
-func (s *GenerateClientCertificateRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "description", s.Description, api.DynString)
-	api.PutMap(m, "tags", s.Tags, api.DynString)
-	return m
-}
-
-func (s *GetAccountRequest) FromDynamic(map[string]any) error { return nil }
-
-func (s *GetAccountRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *GetApiKeyRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "apiKey", &s.ApiKey, api.SetStringPtr)
-	err = api.Decode(err, m, "includeValue", &s.IncludeValue, api.SetBoolPtr)
-	return err
-}
-
-func (s *GetApiKeyRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "apiKey", s.ApiKey, api.DynString)
-	api.Put(m, "includeValue", s.IncludeValue, api.DynBool)
-	return m
-}
-
-func (s *GetApiKeysRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "position", &s.Position, api.SetStringPtr)
-	err = api.Decode(err, m, "limit", &s.Limit, api.SetInt32Ptr)
-	err = api.Decode(err, m, "nameQuery", &s.NameQuery, api.SetStringPtr)
-	err = api.Decode(err, m, "customerId", &s.CustomerId, api.SetStringPtr)
-	err = api.Decode(err, m, "includeValues", &s.IncludeValues, api.SetBoolPtr)
-	return err
-}
-
-func (s *GetApiKeysRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 5)
-	api.Put(m, "position", s.Position, api.DynString)
-	api.Put(m, "limit", s.Limit, api.DynInt32)
-	api.Put(m, "nameQuery", s.NameQuery, api.DynString)
-	api.Put(m, "customerId", s.CustomerId, api.DynString)
-	api.Put(m, "includeValues", s.IncludeValues, api.DynBool)
-	return m
-}
-
-func (s *GetAuthorizerRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "restApiId", &s.RestApiId, api.SetStringPtr)
-	err = api.Decode(err, m, "authorizerId", &s.AuthorizerId, api.SetStringPtr)
-	return err
-}
-
-func (s *GetAuthorizerRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "restApiId", s.RestApiId, api.DynString)
-	api.Put(m, "authorizerId", s.AuthorizerId, api.DynString)
-	return m
-}
-
-func (s *GetAuthorizersRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "restApiId", &s.RestApiId, api.SetStringPtr)
-	err = api.Decode(err, m, "position", &s.Position, api.SetStringPtr)
-	err = api.Decode(err, m, "limit", &s.Limit, api.SetInt32Ptr)
-	return err
-}
-
-func (s *GetAuthorizersRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "restApiId", s.RestApiId, api.DynString)
-	api.Put(m, "position", s.Position, api.DynString)
-	api.Put(m, "limit", s.Limit, api.DynInt32)
-	return m
-}
-
-func (s *GetBasePathMappingRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "domainName", &s.DomainName, api.SetStringPtr)
-	err = api.Decode(err, m, "basePath", &s.BasePath, api.SetStringPtr)
-	return err
-}
-
-func (s *GetBasePathMappingRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "domainName", s.DomainName, api.DynString)
-	api.Put(m, "basePath", s.BasePath, api.DynString)
-	return m
-}
-
-func (s *GetBasePathMappingsRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "domainName", &s.DomainName, api.SetStringPtr)
-	err = api.Decode(err, m, "position", &s.Position, api.SetStringPtr)
-	err = api.Decode(err, m, "limit", &s.Limit, api.SetInt32Ptr)
-	return err
-}
-
-func (s *GetBasePathMappingsRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "domainName", s.DomainName, api.DynString)
-	api.Put(m, "position", s.Position, api.DynString)
-	api.Put(m, "limit", s.Limit, api.DynInt32)
-	return m
-}
-
-func (s *GetClientCertificateRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "clientCertificateId", &s.ClientCertificateId, api.SetStringPtr)
-	return err
-}
-
-func (s *GetClientCertificateRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "clientCertificateId", s.ClientCertificateId, api.DynString)
-	return m
-}
-
-func (s *GetClientCertificatesRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "position", &s.Position, api.SetStringPtr)
-	err = api.Decode(err, m, "limit", &s.Limit, api.SetInt32Ptr)
-	return err
-}
-
-func (s *GetClientCertificatesRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "position", s.Position, api.DynString)
-	api.Put(m, "limit", s.Limit, api.DynInt32)
-	return m
-}
-
-func (s *GetDeploymentRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "restApiId", &s.RestApiId, api.SetStringPtr)
-	err = api.Decode(err, m, "deploymentId", &s.DeploymentId, api.SetStringPtr)
-	err = api.Decode(err, m, "embed", &s.Embed, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	return err
-}
-
-func (s *GetDeploymentRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "restApiId", s.RestApiId, api.DynString)
-	api.Put(m, "deploymentId", s.DeploymentId, api.DynString)
-	api.PutList(m, "embed", s.Embed, api.DynString)
-	return m
-}
-
-func (s *GetDeploymentsRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "restApiId", &s.RestApiId, api.SetStringPtr)
-	err = api.Decode(err, m, "position", &s.Position, api.SetStringPtr)
-	err = api.Decode(err, m, "limit", &s.Limit, api.SetInt32Ptr)
-	return err
-}
-
-func (s *GetDeploymentsRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "restApiId", s.RestApiId, api.DynString)
-	api.Put(m, "position", s.Position, api.DynString)
-	api.Put(m, "limit", s.Limit, api.DynInt32)
-	return m
-}
-
-func (s *GetDocumentationPartRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "restApiId", &s.RestApiId, api.SetStringPtr)
-	err = api.Decode(err, m, "documentationPartId", &s.DocumentationPartId, api.SetStringPtr)
-	return err
-}
-
-func (s *GetDocumentationPartRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "restApiId", s.RestApiId, api.DynString)
-	api.Put(m, "documentationPartId", s.DocumentationPartId, api.DynString)
-	return m
-}
-
-func (s *GetDocumentationPartsRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "restApiId", &s.RestApiId, api.SetStringPtr)
-	err = api.Decode(err, m, "type", &s.Type, api.SetStringPtr)
-	err = api.Decode(err, m, "nameQuery", &s.NameQuery, api.SetStringPtr)
-	err = api.Decode(err, m, "path", &s.Path, api.SetStringPtr)
-	err = api.Decode(err, m, "position", &s.Position, api.SetStringPtr)
-	err = api.Decode(err, m, "limit", &s.Limit, api.SetInt32Ptr)
-	err = api.Decode(err, m, "locationStatus", &s.LocationStatus, api.SetStringPtr)
-	return err
-}
-
-func (s *GetDocumentationPartsRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 7)
-	api.Put(m, "restApiId", s.RestApiId, api.DynString)
-	api.Put(m, "type", s.Type, api.DynString)
-	api.Put(m, "nameQuery", s.NameQuery, api.DynString)
-	api.Put(m, "path", s.Path, api.DynString)
-	api.Put(m, "position", s.Position, api.DynString)
-	api.Put(m, "limit", s.Limit, api.DynInt32)
-	api.Put(m, "locationStatus", s.LocationStatus, api.DynString)
-	return m
-}
-
-func (s *GetDocumentationVersionRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "restApiId", &s.RestApiId, api.SetStringPtr)
-	err = api.Decode(err, m, "documentationVersion", &s.DocumentationVersion, api.SetStringPtr)
-	return err
-}
-
-func (s *GetDocumentationVersionRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "restApiId", s.RestApiId, api.DynString)
-	api.Put(m, "documentationVersion", s.DocumentationVersion, api.DynString)
-	return m
-}
-
-func (s *GetDocumentationVersionsRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "restApiId", &s.RestApiId, api.SetStringPtr)
-	err = api.Decode(err, m, "position", &s.Position, api.SetStringPtr)
-	err = api.Decode(err, m, "limit", &s.Limit, api.SetInt32Ptr)
-	return err
-}
-
-func (s *GetDocumentationVersionsRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "restApiId", s.RestApiId, api.DynString)
-	api.Put(m, "position", s.Position, api.DynString)
-	api.Put(m, "limit", s.Limit, api.DynInt32)
-	return m
-}
-
-func (s *GetDomainNameRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "domainName", &s.DomainName, api.SetStringPtr)
-	return err
-}
-
-func (s *GetDomainNameRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "domainName", s.DomainName, api.DynString)
-	return m
-}
-
-func (s *GetDomainNamesRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "position", &s.Position, api.SetStringPtr)
-	err = api.Decode(err, m, "limit", &s.Limit, api.SetInt32Ptr)
-	return err
-}
-
-func (s *GetDomainNamesRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "position", s.Position, api.DynString)
-	api.Put(m, "limit", s.Limit, api.DynInt32)
-	return m
-}
-
-func (s *GetExportRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "restApiId", &s.RestApiId, api.SetStringPtr)
-	err = api.Decode(err, m, "stageName", &s.StageName, api.SetStringPtr)
-	err = api.Decode(err, m, "exportType", &s.ExportType, api.SetStringPtr)
-	err = api.Decode(err, m, "parameters", &s.Parameters, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
-	err = api.Decode(err, m, "accepts", &s.Accepts, api.SetStringPtr)
-	return err
-}
-
-func (s *GetExportRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 5)
-	api.Put(m, "restApiId", s.RestApiId, api.DynString)
-	api.Put(m, "stageName", s.StageName, api.DynString)
-	api.Put(m, "exportType", s.ExportType, api.DynString)
-	api.PutMap(m, "parameters", s.Parameters, api.DynString)
-	api.Put(m, "accepts", s.Accepts, api.DynString)
-	return m
-}
-
-func (s *GetGatewayResponseRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "restApiId", &s.RestApiId, api.SetStringPtr)
-	err = api.Decode(err, m, "responseType", &s.ResponseType, api.SetStringPtr)
-	return err
-}
-
-func (s *GetGatewayResponseRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "restApiId", s.RestApiId, api.DynString)
-	api.Put(m, "responseType", s.ResponseType, api.DynString)
-	return m
-}
-
-func (s *GetGatewayResponsesRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "restApiId", &s.RestApiId, api.SetStringPtr)
-	err = api.Decode(err, m, "position", &s.Position, api.SetStringPtr)
-	err = api.Decode(err, m, "limit", &s.Limit, api.SetInt32Ptr)
-	return err
-}
-
-func (s *GetGatewayResponsesRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "restApiId", s.RestApiId, api.DynString)
-	api.Put(m, "position", s.Position, api.DynString)
-	api.Put(m, "limit", s.Limit, api.DynInt32)
-	return m
-}
-
-func (s *GetIntegrationRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "restApiId", &s.RestApiId, api.SetStringPtr)
-	err = api.Decode(err, m, "resourceId", &s.ResourceId, api.SetStringPtr)
-	err = api.Decode(err, m, "httpMethod", &s.HttpMethod, api.SetStringPtr)
-	return err
-}
-
-func (s *GetIntegrationRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "restApiId", s.RestApiId, api.DynString)
-	api.Put(m, "resourceId", s.ResourceId, api.DynString)
-	api.Put(m, "httpMethod", s.HttpMethod, api.DynString)
-	return m
-}
-
-func (s *GetIntegrationResponseRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "restApiId", &s.RestApiId, api.SetStringPtr)
-	err = api.Decode(err, m, "resourceId", &s.ResourceId, api.SetStringPtr)
-	err = api.Decode(err, m, "httpMethod", &s.HttpMethod, api.SetStringPtr)
-	err = api.Decode(err, m, "statusCode", &s.StatusCode, api.SetStringPtr)
-	return err
-}
-
-func (s *GetIntegrationResponseRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "restApiId", s.RestApiId, api.DynString)
-	api.Put(m, "resourceId", s.ResourceId, api.DynString)
-	api.Put(m, "httpMethod", s.HttpMethod, api.DynString)
-	api.Put(m, "statusCode", s.StatusCode, api.DynString)
-	return m
-}
-
-func (s *GetMethodRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "restApiId", &s.RestApiId, api.SetStringPtr)
-	err = api.Decode(err, m, "resourceId", &s.ResourceId, api.SetStringPtr)
-	err = api.Decode(err, m, "httpMethod", &s.HttpMethod, api.SetStringPtr)
-	return err
-}
-
-func (s *GetMethodRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "restApiId", s.RestApiId, api.DynString)
-	api.Put(m, "resourceId", s.ResourceId, api.DynString)
-	api.Put(m, "httpMethod", s.HttpMethod, api.DynString)
-	return m
-}
-
-func (s *GetMethodResponseRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "restApiId", &s.RestApiId, api.SetStringPtr)
-	err = api.Decode(err, m, "resourceId", &s.ResourceId, api.SetStringPtr)
-	err = api.Decode(err, m, "httpMethod", &s.HttpMethod, api.SetStringPtr)
-	err = api.Decode(err, m, "statusCode", &s.StatusCode, api.SetStringPtr)
-	return err
-}
-
-func (s *GetMethodResponseRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "restApiId", s.RestApiId, api.DynString)
-	api.Put(m, "resourceId", s.ResourceId, api.DynString)
-	api.Put(m, "httpMethod", s.HttpMethod, api.DynString)
-	api.Put(m, "statusCode", s.StatusCode, api.DynString)
-	return m
-}
-
-func (s *GetModelRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "restApiId", &s.RestApiId, api.SetStringPtr)
-	err = api.Decode(err, m, "modelName", &s.ModelName, api.SetStringPtr)
-	err = api.Decode(err, m, "flatten", &s.Flatten, api.SetBoolPtr)
-	return err
-}
-
-func (s *GetModelRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "restApiId", s.RestApiId, api.DynString)
-	api.Put(m, "modelName", s.ModelName, api.DynString)
-	api.Put(m, "flatten", s.Flatten, api.DynBool)
-	return m
-}
-
-func (s *GetModelTemplateRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "restApiId", &s.RestApiId, api.SetStringPtr)
-	err = api.Decode(err, m, "modelName", &s.ModelName, api.SetStringPtr)
-	return err
-}
-
-func (s *GetModelTemplateRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "restApiId", s.RestApiId, api.DynString)
-	api.Put(m, "modelName", s.ModelName, api.DynString)
-	return m
-}
-
-func (s *GetModelsRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "restApiId", &s.RestApiId, api.SetStringPtr)
-	err = api.Decode(err, m, "position", &s.Position, api.SetStringPtr)
-	err = api.Decode(err, m, "limit", &s.Limit, api.SetInt32Ptr)
-	return err
-}
-
-func (s *GetModelsRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "restApiId", s.RestApiId, api.DynString)
-	api.Put(m, "position", s.Position, api.DynString)
-	api.Put(m, "limit", s.Limit, api.DynInt32)
-	return m
-}
-
-func (s *GetRequestValidatorRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "restApiId", &s.RestApiId, api.SetStringPtr)
-	err = api.Decode(err, m, "requestValidatorId", &s.RequestValidatorId, api.SetStringPtr)
-	return err
-}
-
-func (s *GetRequestValidatorRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "restApiId", s.RestApiId, api.DynString)
-	api.Put(m, "requestValidatorId", s.RequestValidatorId, api.DynString)
-	return m
-}
-
-func (s *GetRequestValidatorsRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "restApiId", &s.RestApiId, api.SetStringPtr)
-	err = api.Decode(err, m, "position", &s.Position, api.SetStringPtr)
-	err = api.Decode(err, m, "limit", &s.Limit, api.SetInt32Ptr)
-	return err
-}
-
-func (s *GetRequestValidatorsRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "restApiId", s.RestApiId, api.DynString)
-	api.Put(m, "position", s.Position, api.DynString)
-	api.Put(m, "limit", s.Limit, api.DynInt32)
-	return m
-}
-
-func (s *GetResourceRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "restApiId", &s.RestApiId, api.SetStringPtr)
-	err = api.Decode(err, m, "resourceId", &s.ResourceId, api.SetStringPtr)
-	err = api.Decode(err, m, "embed", &s.Embed, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	return err
-}
-
-func (s *GetResourceRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "restApiId", s.RestApiId, api.DynString)
-	api.Put(m, "resourceId", s.ResourceId, api.DynString)
-	api.PutList(m, "embed", s.Embed, api.DynString)
-	return m
-}
-
-func (s *GetResourcesRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "restApiId", &s.RestApiId, api.SetStringPtr)
-	err = api.Decode(err, m, "position", &s.Position, api.SetStringPtr)
-	err = api.Decode(err, m, "limit", &s.Limit, api.SetInt32Ptr)
-	err = api.Decode(err, m, "embed", &s.Embed, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	return err
-}
-
-func (s *GetResourcesRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "restApiId", s.RestApiId, api.DynString)
-	api.Put(m, "position", s.Position, api.DynString)
-	api.Put(m, "limit", s.Limit, api.DynInt32)
-	api.PutList(m, "embed", s.Embed, api.DynString)
-	return m
-}
-
-func (s *GetRestApiRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "restApiId", &s.RestApiId, api.SetStringPtr)
-	return err
-}
-
-func (s *GetRestApiRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "restApiId", s.RestApiId, api.DynString)
-	return m
-}
-
-func (s *GetRestApisRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "position", &s.Position, api.SetStringPtr)
-	err = api.Decode(err, m, "limit", &s.Limit, api.SetInt32Ptr)
-	return err
-}
-
-func (s *GetRestApisRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "position", s.Position, api.DynString)
-	api.Put(m, "limit", s.Limit, api.DynInt32)
-	return m
-}
-
-func (s *GetSdkRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "restApiId", &s.RestApiId, api.SetStringPtr)
-	err = api.Decode(err, m, "stageName", &s.StageName, api.SetStringPtr)
-	err = api.Decode(err, m, "sdkType", &s.SdkType, api.SetStringPtr)
-	err = api.Decode(err, m, "parameters", &s.Parameters, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
-	return err
-}
-
-func (s *GetSdkRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "restApiId", s.RestApiId, api.DynString)
-	api.Put(m, "stageName", s.StageName, api.DynString)
-	api.Put(m, "sdkType", s.SdkType, api.DynString)
-	api.PutMap(m, "parameters", s.Parameters, api.DynString)
-	return m
-}
-
-func (s *GetSdkTypeRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "id", &s.Id, api.SetStringPtr)
-	return err
-}
-
-func (s *GetSdkTypeRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "id", s.Id, api.DynString)
-	return m
-}
-
-func (s *GetSdkTypesRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "position", &s.Position, api.SetStringPtr)
-	err = api.Decode(err, m, "limit", &s.Limit, api.SetInt32Ptr)
-	return err
-}
-
-func (s *GetSdkTypesRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "position", s.Position, api.DynString)
-	api.Put(m, "limit", s.Limit, api.DynInt32)
-	return m
-}
-
-func (s *GetStageRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "restApiId", &s.RestApiId, api.SetStringPtr)
-	err = api.Decode(err, m, "stageName", &s.StageName, api.SetStringPtr)
-	return err
-}
-
-func (s *GetStageRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "restApiId", s.RestApiId, api.DynString)
-	api.Put(m, "stageName", s.StageName, api.DynString)
-	return m
-}
-
-func (s *GetStagesRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "restApiId", &s.RestApiId, api.SetStringPtr)
-	err = api.Decode(err, m, "deploymentId", &s.DeploymentId, api.SetStringPtr)
-	return err
-}
-
-func (s *GetStagesRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "restApiId", s.RestApiId, api.DynString)
-	api.Put(m, "deploymentId", s.DeploymentId, api.DynString)
-	return m
-}
-
-func (s *GetTagsRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "resourceArn", &s.ResourceArn, api.SetStringPtr)
-	err = api.Decode(err, m, "position", &s.Position, api.SetStringPtr)
-	err = api.Decode(err, m, "limit", &s.Limit, api.SetInt32Ptr)
-	return err
-}
-
-func (s *GetTagsRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "resourceArn", s.ResourceArn, api.DynString)
-	api.Put(m, "position", s.Position, api.DynString)
-	api.Put(m, "limit", s.Limit, api.DynInt32)
-	return m
-}
-
-func (s *GetUsagePlanKeyRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "usagePlanId", &s.UsagePlanId, api.SetStringPtr)
-	err = api.Decode(err, m, "keyId", &s.KeyId, api.SetStringPtr)
-	return err
-}
-
-func (s *GetUsagePlanKeyRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "usagePlanId", s.UsagePlanId, api.DynString)
-	api.Put(m, "keyId", s.KeyId, api.DynString)
-	return m
-}
-
-func (s *GetUsagePlanKeysRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "usagePlanId", &s.UsagePlanId, api.SetStringPtr)
-	err = api.Decode(err, m, "position", &s.Position, api.SetStringPtr)
-	err = api.Decode(err, m, "limit", &s.Limit, api.SetInt32Ptr)
-	err = api.Decode(err, m, "nameQuery", &s.NameQuery, api.SetStringPtr)
-	return err
-}
-
-func (s *GetUsagePlanKeysRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "usagePlanId", s.UsagePlanId, api.DynString)
-	api.Put(m, "position", s.Position, api.DynString)
-	api.Put(m, "limit", s.Limit, api.DynInt32)
-	api.Put(m, "nameQuery", s.NameQuery, api.DynString)
-	return m
-}
-
-func (s *GetUsagePlanRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "usagePlanId", &s.UsagePlanId, api.SetStringPtr)
-	return err
-}
-
-func (s *GetUsagePlanRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "usagePlanId", s.UsagePlanId, api.DynString)
-	return m
-}
-
-func (s *GetUsagePlansRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "position", &s.Position, api.SetStringPtr)
-	err = api.Decode(err, m, "keyId", &s.KeyId, api.SetStringPtr)
-	err = api.Decode(err, m, "limit", &s.Limit, api.SetInt32Ptr)
-	return err
-}
-
-func (s *GetUsagePlansRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "position", s.Position, api.DynString)
-	api.Put(m, "keyId", s.KeyId, api.DynString)
-	api.Put(m, "limit", s.Limit, api.DynInt32)
-	return m
-}
-
-func (s *GetUsageRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "usagePlanId", &s.UsagePlanId, api.SetStringPtr)
-	err = api.Decode(err, m, "keyId", &s.KeyId, api.SetStringPtr)
-	err = api.Decode(err, m, "startDate", &s.StartDate, api.SetStringPtr)
-	err = api.Decode(err, m, "endDate", &s.EndDate, api.SetStringPtr)
-	err = api.Decode(err, m, "position", &s.Position, api.SetStringPtr)
-	err = api.Decode(err, m, "limit", &s.Limit, api.SetInt32Ptr)
-	return err
-}
-
-func (s *GetUsageRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 6)
-	api.Put(m, "usagePlanId", s.UsagePlanId, api.DynString)
-	api.Put(m, "keyId", s.KeyId, api.DynString)
-	api.Put(m, "startDate", s.StartDate, api.DynString)
-	api.Put(m, "endDate", s.EndDate, api.DynString)
-	api.Put(m, "position", s.Position, api.DynString)
-	api.Put(m, "limit", s.Limit, api.DynInt32)
-	return m
-}
-
-func (s *GetVpcLinkRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "vpcLinkId", &s.VpcLinkId, api.SetStringPtr)
-	return err
-}
-
-func (s *GetVpcLinkRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "vpcLinkId", s.VpcLinkId, api.DynString)
-	return m
-}
-
-func (s *GetVpcLinksRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "position", &s.Position, api.SetStringPtr)
-	err = api.Decode(err, m, "limit", &s.Limit, api.SetInt32Ptr)
-	return err
-}
-
-func (s *GetVpcLinksRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "position", s.Position, api.DynString)
-	api.Put(m, "limit", s.Limit, api.DynInt32)
-	return m
-}
-
-func (s *ImportApiKeysRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "body", &s.Body, api.SetBytes)
-	err = api.Decode(err, m, "format", &s.Format, api.SetStringPtr)
-	err = api.Decode(err, m, "failOnWarnings", &s.FailOnWarnings, api.SetBoolPtr)
-	return err
-}
-
-func (s *ImportApiKeysRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.PutBytes(m, "body", s.Body)
-	api.Put(m, "format", s.Format, api.DynString)
-	api.Put(m, "failOnWarnings", s.FailOnWarnings, api.DynBool)
-	return m
-}
-
-func (s *ImportDocumentationPartsRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "restApiId", &s.RestApiId, api.SetStringPtr)
-	err = api.Decode(err, m, "mode", &s.Mode, api.SetStringPtr)
-	err = api.Decode(err, m, "failOnWarnings", &s.FailOnWarnings, api.SetBoolPtr)
-	err = api.Decode(err, m, "body", &s.Body, api.SetBytes)
-	return err
-}
-
-func (s *ImportDocumentationPartsRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "restApiId", s.RestApiId, api.DynString)
-	api.Put(m, "mode", s.Mode, api.DynString)
-	api.Put(m, "failOnWarnings", s.FailOnWarnings, api.DynBool)
-	api.PutBytes(m, "body", s.Body)
-	return m
-}
-
-func (s *ImportRestApiRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "failOnWarnings", &s.FailOnWarnings, api.SetBoolPtr)
-	err = api.Decode(err, m, "parameters", &s.Parameters, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
-	err = api.Decode(err, m, "body", &s.Body, api.SetBytes)
-	return err
-}
-
-func (s *ImportRestApiRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "failOnWarnings", s.FailOnWarnings, api.DynBool)
-	api.PutMap(m, "parameters", s.Parameters, api.DynString)
-	api.PutBytes(m, "body", s.Body)
-	return m
-}
-
-func (s *Integration) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "type", &s.Type, api.SetStringPtr)
-	err = api.Decode(err, m, "httpMethod", &s.HttpMethod, api.SetStringPtr)
-	err = api.Decode(err, m, "uri", &s.Uri, api.SetStringPtr)
-	err = api.Decode(err, m, "connectionType", &s.ConnectionType, api.SetStringPtr)
-	err = api.Decode(err, m, "connectionId", &s.ConnectionId, api.SetStringPtr)
-	err = api.Decode(err, m, "credentials", &s.Credentials, api.SetStringPtr)
-	err = api.Decode(err, m, "requestParameters", &s.RequestParameters, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
-	err = api.Decode(err, m, "requestTemplates", &s.RequestTemplates, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
-	err = api.Decode(err, m, "passthroughBehavior", &s.PassthroughBehavior, api.SetStringPtr)
-	err = api.Decode(err, m, "contentHandling", &s.ContentHandling, api.SetStringPtr)
-	err = api.Decode(err, m, "timeoutInMillis", &s.TimeoutInMillis, api.SetInt32Ptr)
-	err = api.Decode(err, m, "cacheNamespace", &s.CacheNamespace, api.SetStringPtr)
-	err = api.Decode(err, m, "cacheKeyParameters", &s.CacheKeyParameters, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "integrationResponses", &s.IntegrationResponses, func(p *map[string]IntegrationResponse, v any) error {
-		return api.SetMap(p, v, func(p *IntegrationResponse, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "tlsConfig", &s.TlsConfig, api.SetStructPtr[TlsConfig])
-	return err
-}
-
-func (s *Integration) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "type", s.Type, api.DynString)
-	api.Put(m, "httpMethod", s.HttpMethod, api.DynString)
-	api.Put(m, "uri", s.Uri, api.DynString)
-	api.Put(m, "connectionType", s.ConnectionType, api.DynString)
-	api.Put(m, "connectionId", s.ConnectionId, api.DynString)
-	api.Put(m, "credentials", s.Credentials, api.DynString)
-	api.PutMap(m, "requestParameters", s.RequestParameters, api.DynString)
-	api.PutMap(m, "requestTemplates", s.RequestTemplates, api.DynString)
-	api.Put(m, "passthroughBehavior", s.PassthroughBehavior, api.DynString)
-	api.Put(m, "contentHandling", s.ContentHandling, api.DynString)
-	api.Put(m, "timeoutInMillis", s.TimeoutInMillis, api.DynInt32)
-	api.Put(m, "cacheNamespace", s.CacheNamespace, api.DynString)
-	api.PutList(m, "cacheKeyParameters", s.CacheKeyParameters, api.DynString)
-	api.PutMap(m, "integrationResponses", s.IntegrationResponses, func(e IntegrationResponse) any { return e.ToDynamic() })
-	api.PutStruct(m, "tlsConfig", s.TlsConfig)
-	return m
-}
-
-func (s *IntegrationResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "statusCode", &s.StatusCode, api.SetStringPtr)
-	err = api.Decode(err, m, "selectionPattern", &s.SelectionPattern, api.SetStringPtr)
-	err = api.Decode(err, m, "responseParameters", &s.ResponseParameters, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
-	err = api.Decode(err, m, "responseTemplates", &s.ResponseTemplates, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
-	err = api.Decode(err, m, "contentHandling", &s.ContentHandling, api.SetStringPtr)
-	return err
-}
-
-func (s *IntegrationResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 5)
-	api.Put(m, "statusCode", s.StatusCode, api.DynString)
-	api.Put(m, "selectionPattern", s.SelectionPattern, api.DynString)
-	api.PutMap(m, "responseParameters", s.ResponseParameters, api.DynString)
-	api.PutMap(m, "responseTemplates", s.ResponseTemplates, api.DynString)
-	api.Put(m, "contentHandling", s.ContentHandling, api.DynString)
-	return m
-}
-
-func (s *LimitExceededException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "retryAfterSeconds", &s.RetryAfterSeconds, api.SetStringPtr)
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *LimitExceededException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "retryAfterSeconds", s.RetryAfterSeconds, api.DynString)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
-
-func (s *Method) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "httpMethod", &s.HttpMethod, api.SetStringPtr)
-	err = api.Decode(err, m, "authorizationType", &s.AuthorizationType, api.SetStringPtr)
-	err = api.Decode(err, m, "authorizerId", &s.AuthorizerId, api.SetStringPtr)
-	err = api.Decode(err, m, "apiKeyRequired", &s.ApiKeyRequired, api.SetBoolPtr)
-	err = api.Decode(err, m, "requestValidatorId", &s.RequestValidatorId, api.SetStringPtr)
-	err = api.Decode(err, m, "operationName", &s.OperationName, api.SetStringPtr)
-	err = api.Decode(err, m, "requestParameters", &s.RequestParameters, func(p *map[string]bool, v any) error { return api.SetMap(p, v, api.SetBool) })
-	err = api.Decode(err, m, "requestModels", &s.RequestModels, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
-	err = api.Decode(err, m, "methodResponses", &s.MethodResponses, func(p *map[string]MethodResponse, v any) error {
-		return api.SetMap(p, v, func(p *MethodResponse, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "methodIntegration", &s.MethodIntegration, api.SetStructPtr[Integration])
-	err = api.Decode(err, m, "authorizationScopes", &s.AuthorizationScopes, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	return err
-}
-
-func (s *Method) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "httpMethod", s.HttpMethod, api.DynString)
-	api.Put(m, "authorizationType", s.AuthorizationType, api.DynString)
-	api.Put(m, "authorizerId", s.AuthorizerId, api.DynString)
-	api.Put(m, "apiKeyRequired", s.ApiKeyRequired, api.DynBool)
-	api.Put(m, "requestValidatorId", s.RequestValidatorId, api.DynString)
-	api.Put(m, "operationName", s.OperationName, api.DynString)
-	api.PutMap(m, "requestParameters", s.RequestParameters, api.DynBool)
-	api.PutMap(m, "requestModels", s.RequestModels, api.DynString)
-	api.PutMap(m, "methodResponses", s.MethodResponses, func(e MethodResponse) any { return e.ToDynamic() })
-	api.PutStruct(m, "methodIntegration", s.MethodIntegration)
-	api.PutList(m, "authorizationScopes", s.AuthorizationScopes, api.DynString)
-	return m
-}
-
-func (s *MethodResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "statusCode", &s.StatusCode, api.SetStringPtr)
-	err = api.Decode(err, m, "responseParameters", &s.ResponseParameters, func(p *map[string]bool, v any) error { return api.SetMap(p, v, api.SetBool) })
-	err = api.Decode(err, m, "responseModels", &s.ResponseModels, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
-	return err
-}
-
-func (s *MethodResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "statusCode", s.StatusCode, api.DynString)
-	api.PutMap(m, "responseParameters", s.ResponseParameters, api.DynBool)
-	api.PutMap(m, "responseModels", s.ResponseModels, api.DynString)
-	return m
-}
-
-func (s *MethodSetting) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "metricsEnabled", &s.MetricsEnabled, api.SetBoolPtr)
-	err = api.Decode(err, m, "loggingLevel", &s.LoggingLevel, api.SetStringPtr)
-	err = api.Decode(err, m, "dataTraceEnabled", &s.DataTraceEnabled, api.SetBoolPtr)
-	err = api.Decode(err, m, "throttlingBurstLimit", &s.ThrottlingBurstLimit, api.SetInt32Ptr)
-	err = api.Decode(err, m, "throttlingRateLimit", &s.ThrottlingRateLimit, api.SetFloat64Ptr)
-	err = api.Decode(err, m, "cachingEnabled", &s.CachingEnabled, api.SetBoolPtr)
-	err = api.Decode(err, m, "cacheTtlInSeconds", &s.CacheTtlInSeconds, api.SetInt32Ptr)
-	err = api.Decode(err, m, "cacheDataEncrypted", &s.CacheDataEncrypted, api.SetBoolPtr)
-	err = api.Decode(err, m, "requireAuthorizationForCacheControl", &s.RequireAuthorizationForCacheControl, api.SetBoolPtr)
-	err = api.Decode(err, m, "unauthorizedCacheControlHeaderStrategy", &s.UnauthorizedCacheControlHeaderStrategy, api.SetStringPtr)
-	return err
-}
-
-func (s *MethodSetting) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "metricsEnabled", s.MetricsEnabled, api.DynBool)
-	api.Put(m, "loggingLevel", s.LoggingLevel, api.DynString)
-	api.Put(m, "dataTraceEnabled", s.DataTraceEnabled, api.DynBool)
-	api.Put(m, "throttlingBurstLimit", s.ThrottlingBurstLimit, api.DynInt32)
-	api.Put(m, "throttlingRateLimit", s.ThrottlingRateLimit, api.DynFloat64)
-	api.Put(m, "cachingEnabled", s.CachingEnabled, api.DynBool)
-	api.Put(m, "cacheTtlInSeconds", s.CacheTtlInSeconds, api.DynInt32)
-	api.Put(m, "cacheDataEncrypted", s.CacheDataEncrypted, api.DynBool)
-	api.Put(m, "requireAuthorizationForCacheControl", s.RequireAuthorizationForCacheControl, api.DynBool)
-	api.Put(m, "unauthorizedCacheControlHeaderStrategy", s.UnauthorizedCacheControlHeaderStrategy, api.DynString)
-	return m
-}
-
-func (s *MethodSnapshot) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "authorizationType", &s.AuthorizationType, api.SetStringPtr)
-	err = api.Decode(err, m, "apiKeyRequired", &s.ApiKeyRequired, api.SetBoolPtr)
-	return err
-}
-
-func (s *MethodSnapshot) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "authorizationType", s.AuthorizationType, api.DynString)
-	api.Put(m, "apiKeyRequired", s.ApiKeyRequired, api.DynBool)
-	return m
-}
-
-func (s *ModelShape) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "id", &s.Id, api.SetStringPtr)
-	err = api.Decode(err, m, "name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "description", &s.Description, api.SetStringPtr)
-	err = api.Decode(err, m, "schema", &s.Schema, api.SetStringPtr)
-	err = api.Decode(err, m, "contentType", &s.ContentType, api.SetStringPtr)
-	return err
-}
-
-func (s *ModelShape) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 5)
-	api.Put(m, "id", s.Id, api.DynString)
-	api.Put(m, "name", s.Name, api.DynString)
-	api.Put(m, "description", s.Description, api.DynString)
-	api.Put(m, "schema", s.Schema, api.DynString)
-	api.Put(m, "contentType", s.ContentType, api.DynString)
-	return m
-}
-
-func (s *Models) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "position", &s.Position, api.SetStringPtr)
-	err = api.Decode(err, m, "items", &s.Items, func(p *[]ModelShape, v any) error {
-		return api.SetList(p, v, func(p *ModelShape, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *Models) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "position", s.Position, api.DynString)
-	api.PutList(m, "items", s.Items, func(e ModelShape) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *MutualTlsAuthentication) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "truststoreUri", &s.TruststoreUri, api.SetStringPtr)
-	err = api.Decode(err, m, "truststoreVersion", &s.TruststoreVersion, api.SetStringPtr)
-	err = api.Decode(err, m, "truststoreWarnings", &s.TruststoreWarnings, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	return err
-}
-
-func (s *MutualTlsAuthentication) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "truststoreUri", s.TruststoreUri, api.DynString)
-	api.Put(m, "truststoreVersion", s.TruststoreVersion, api.DynString)
-	api.PutList(m, "truststoreWarnings", s.TruststoreWarnings, api.DynString)
-	return m
-}
-
-func (s *MutualTlsAuthenticationInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "truststoreUri", &s.TruststoreUri, api.SetStringPtr)
-	err = api.Decode(err, m, "truststoreVersion", &s.TruststoreVersion, api.SetStringPtr)
-	return err
-}
-
-func (s *MutualTlsAuthenticationInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "truststoreUri", s.TruststoreUri, api.DynString)
-	api.Put(m, "truststoreVersion", s.TruststoreVersion, api.DynString)
-	return m
-}
-
-func (s *NotFoundException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *NotFoundException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
-
-func (s *PatchOperation) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "op", &s.Op, api.SetStringPtr)
-	err = api.Decode(err, m, "path", &s.Path, api.SetStringPtr)
-	err = api.Decode(err, m, "value", &s.Value, api.SetStringPtr)
-	err = api.Decode(err, m, "from", &s.From, api.SetStringPtr)
-	return err
-}
-
-func (s *PatchOperation) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "op", s.Op, api.DynString)
-	api.Put(m, "path", s.Path, api.DynString)
-	api.Put(m, "value", s.Value, api.DynString)
-	api.Put(m, "from", s.From, api.DynString)
-	return m
-}
-
-func (s *PutGatewayResponseRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "restApiId", &s.RestApiId, api.SetStringPtr)
-	err = api.Decode(err, m, "responseType", &s.ResponseType, api.SetStringPtr)
-	err = api.Decode(err, m, "statusCode", &s.StatusCode, api.SetStringPtr)
-	err = api.Decode(err, m, "responseParameters", &s.ResponseParameters, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
-	err = api.Decode(err, m, "responseTemplates", &s.ResponseTemplates, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
-	return err
-}
-
-func (s *PutGatewayResponseRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 5)
-	api.Put(m, "restApiId", s.RestApiId, api.DynString)
-	api.Put(m, "responseType", s.ResponseType, api.DynString)
-	api.Put(m, "statusCode", s.StatusCode, api.DynString)
-	api.PutMap(m, "responseParameters", s.ResponseParameters, api.DynString)
-	api.PutMap(m, "responseTemplates", s.ResponseTemplates, api.DynString)
-	return m
-}
-
-func (s *PutIntegrationRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "restApiId", &s.RestApiId, api.SetStringPtr)
-	err = api.Decode(err, m, "resourceId", &s.ResourceId, api.SetStringPtr)
-	err = api.Decode(err, m, "httpMethod", &s.HttpMethod, api.SetStringPtr)
-	err = api.Decode(err, m, "type", &s.Type, api.SetStringPtr)
-	err = api.Decode(err, m, "integrationHttpMethod", &s.IntegrationHttpMethod, api.SetStringPtr)
-	err = api.Decode(err, m, "uri", &s.Uri, api.SetStringPtr)
-	err = api.Decode(err, m, "connectionType", &s.ConnectionType, api.SetStringPtr)
-	err = api.Decode(err, m, "connectionId", &s.ConnectionId, api.SetStringPtr)
-	err = api.Decode(err, m, "credentials", &s.Credentials, api.SetStringPtr)
-	err = api.Decode(err, m, "requestParameters", &s.RequestParameters, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
-	err = api.Decode(err, m, "requestTemplates", &s.RequestTemplates, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
-	err = api.Decode(err, m, "passthroughBehavior", &s.PassthroughBehavior, api.SetStringPtr)
-	err = api.Decode(err, m, "cacheNamespace", &s.CacheNamespace, api.SetStringPtr)
-	err = api.Decode(err, m, "cacheKeyParameters", &s.CacheKeyParameters, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "contentHandling", &s.ContentHandling, api.SetStringPtr)
-	err = api.Decode(err, m, "timeoutInMillis", &s.TimeoutInMillis, api.SetInt32Ptr)
-	err = api.Decode(err, m, "tlsConfig", &s.TlsConfig, api.SetStructPtr[TlsConfig])
-	return err
-}
-
-func (s *PutIntegrationRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "restApiId", s.RestApiId, api.DynString)
-	api.Put(m, "resourceId", s.ResourceId, api.DynString)
-	api.Put(m, "httpMethod", s.HttpMethod, api.DynString)
-	api.Put(m, "type", s.Type, api.DynString)
-	api.Put(m, "integrationHttpMethod", s.IntegrationHttpMethod, api.DynString)
-	api.Put(m, "uri", s.Uri, api.DynString)
-	api.Put(m, "connectionType", s.ConnectionType, api.DynString)
-	api.Put(m, "connectionId", s.ConnectionId, api.DynString)
-	api.Put(m, "credentials", s.Credentials, api.DynString)
-	api.PutMap(m, "requestParameters", s.RequestParameters, api.DynString)
-	api.PutMap(m, "requestTemplates", s.RequestTemplates, api.DynString)
-	api.Put(m, "passthroughBehavior", s.PassthroughBehavior, api.DynString)
-	api.Put(m, "cacheNamespace", s.CacheNamespace, api.DynString)
-	api.PutList(m, "cacheKeyParameters", s.CacheKeyParameters, api.DynString)
-	api.Put(m, "contentHandling", s.ContentHandling, api.DynString)
-	api.Put(m, "timeoutInMillis", s.TimeoutInMillis, api.DynInt32)
-	api.PutStruct(m, "tlsConfig", s.TlsConfig)
-	return m
-}
-
-func (s *PutIntegrationResponseRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "restApiId", &s.RestApiId, api.SetStringPtr)
-	err = api.Decode(err, m, "resourceId", &s.ResourceId, api.SetStringPtr)
-	err = api.Decode(err, m, "httpMethod", &s.HttpMethod, api.SetStringPtr)
-	err = api.Decode(err, m, "statusCode", &s.StatusCode, api.SetStringPtr)
-	err = api.Decode(err, m, "selectionPattern", &s.SelectionPattern, api.SetStringPtr)
-	err = api.Decode(err, m, "responseParameters", &s.ResponseParameters, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
-	err = api.Decode(err, m, "responseTemplates", &s.ResponseTemplates, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
-	err = api.Decode(err, m, "contentHandling", &s.ContentHandling, api.SetStringPtr)
-	return err
-}
-
-func (s *PutIntegrationResponseRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "restApiId", s.RestApiId, api.DynString)
-	api.Put(m, "resourceId", s.ResourceId, api.DynString)
-	api.Put(m, "httpMethod", s.HttpMethod, api.DynString)
-	api.Put(m, "statusCode", s.StatusCode, api.DynString)
-	api.Put(m, "selectionPattern", s.SelectionPattern, api.DynString)
-	api.PutMap(m, "responseParameters", s.ResponseParameters, api.DynString)
-	api.PutMap(m, "responseTemplates", s.ResponseTemplates, api.DynString)
-	api.Put(m, "contentHandling", s.ContentHandling, api.DynString)
-	return m
-}
-
-func (s *PutMethodRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "restApiId", &s.RestApiId, api.SetStringPtr)
-	err = api.Decode(err, m, "resourceId", &s.ResourceId, api.SetStringPtr)
-	err = api.Decode(err, m, "httpMethod", &s.HttpMethod, api.SetStringPtr)
-	err = api.Decode(err, m, "authorizationType", &s.AuthorizationType, api.SetStringPtr)
-	err = api.Decode(err, m, "authorizerId", &s.AuthorizerId, api.SetStringPtr)
-	err = api.Decode(err, m, "apiKeyRequired", &s.ApiKeyRequired, api.SetBoolPtr)
-	err = api.Decode(err, m, "operationName", &s.OperationName, api.SetStringPtr)
-	err = api.Decode(err, m, "requestParameters", &s.RequestParameters, func(p *map[string]bool, v any) error { return api.SetMap(p, v, api.SetBool) })
-	err = api.Decode(err, m, "requestModels", &s.RequestModels, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
-	err = api.Decode(err, m, "requestValidatorId", &s.RequestValidatorId, api.SetStringPtr)
-	err = api.Decode(err, m, "authorizationScopes", &s.AuthorizationScopes, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	return err
-}
-
-func (s *PutMethodRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "restApiId", s.RestApiId, api.DynString)
-	api.Put(m, "resourceId", s.ResourceId, api.DynString)
-	api.Put(m, "httpMethod", s.HttpMethod, api.DynString)
-	api.Put(m, "authorizationType", s.AuthorizationType, api.DynString)
-	api.Put(m, "authorizerId", s.AuthorizerId, api.DynString)
-	api.Put(m, "apiKeyRequired", s.ApiKeyRequired, api.DynBool)
-	api.Put(m, "operationName", s.OperationName, api.DynString)
-	api.PutMap(m, "requestParameters", s.RequestParameters, api.DynBool)
-	api.PutMap(m, "requestModels", s.RequestModels, api.DynString)
-	api.Put(m, "requestValidatorId", s.RequestValidatorId, api.DynString)
-	api.PutList(m, "authorizationScopes", s.AuthorizationScopes, api.DynString)
-	return m
-}
-
-func (s *PutMethodResponseRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "restApiId", &s.RestApiId, api.SetStringPtr)
-	err = api.Decode(err, m, "resourceId", &s.ResourceId, api.SetStringPtr)
-	err = api.Decode(err, m, "httpMethod", &s.HttpMethod, api.SetStringPtr)
-	err = api.Decode(err, m, "statusCode", &s.StatusCode, api.SetStringPtr)
-	err = api.Decode(err, m, "responseParameters", &s.ResponseParameters, func(p *map[string]bool, v any) error { return api.SetMap(p, v, api.SetBool) })
-	err = api.Decode(err, m, "responseModels", &s.ResponseModels, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
-	return err
-}
-
-func (s *PutMethodResponseRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 6)
-	api.Put(m, "restApiId", s.RestApiId, api.DynString)
-	api.Put(m, "resourceId", s.ResourceId, api.DynString)
-	api.Put(m, "httpMethod", s.HttpMethod, api.DynString)
-	api.Put(m, "statusCode", s.StatusCode, api.DynString)
-	api.PutMap(m, "responseParameters", s.ResponseParameters, api.DynBool)
-	api.PutMap(m, "responseModels", s.ResponseModels, api.DynString)
-	return m
-}
-
-func (s *PutRestApiRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "restApiId", &s.RestApiId, api.SetStringPtr)
-	err = api.Decode(err, m, "mode", &s.Mode, api.SetStringPtr)
-	err = api.Decode(err, m, "failOnWarnings", &s.FailOnWarnings, api.SetBoolPtr)
-	err = api.Decode(err, m, "parameters", &s.Parameters, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
-	err = api.Decode(err, m, "body", &s.Body, api.SetBytes)
-	return err
-}
-
-func (s *PutRestApiRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 5)
-	api.Put(m, "restApiId", s.RestApiId, api.DynString)
-	api.Put(m, "mode", s.Mode, api.DynString)
-	api.Put(m, "failOnWarnings", s.FailOnWarnings, api.DynBool)
-	api.PutMap(m, "parameters", s.Parameters, api.DynString)
-	api.PutBytes(m, "body", s.Body)
-	return m
-}
-
-func (s *QuotaSettings) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "limit", &s.Limit, api.SetInt32Ptr)
-	err = api.Decode(err, m, "offset", &s.Offset, api.SetInt32Ptr)
-	err = api.Decode(err, m, "period", &s.Period, api.SetStringPtr)
-	return err
-}
-
-func (s *QuotaSettings) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "limit", s.Limit, api.DynInt32)
-	api.Put(m, "offset", s.Offset, api.DynInt32)
-	api.Put(m, "period", s.Period, api.DynString)
-	return m
-}
-
-func (s *RequestValidator) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "id", &s.Id, api.SetStringPtr)
-	err = api.Decode(err, m, "name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "validateRequestBody", &s.ValidateRequestBody, api.SetBoolPtr)
-	err = api.Decode(err, m, "validateRequestParameters", &s.ValidateRequestParameters, api.SetBoolPtr)
-	return err
-}
-
-func (s *RequestValidator) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "id", s.Id, api.DynString)
-	api.Put(m, "name", s.Name, api.DynString)
-	api.Put(m, "validateRequestBody", s.ValidateRequestBody, api.DynBool)
-	api.Put(m, "validateRequestParameters", s.ValidateRequestParameters, api.DynBool)
-	return m
-}
-
-func (s *RequestValidators) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "position", &s.Position, api.SetStringPtr)
-	err = api.Decode(err, m, "items", &s.Items, func(p *[]RequestValidator, v any) error {
-		return api.SetList(p, v, func(p *RequestValidator, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *RequestValidators) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "position", s.Position, api.DynString)
-	api.PutList(m, "items", s.Items, func(e RequestValidator) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *Resource) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "id", &s.Id, api.SetStringPtr)
-	err = api.Decode(err, m, "parentId", &s.ParentId, api.SetStringPtr)
-	err = api.Decode(err, m, "pathPart", &s.PathPart, api.SetStringPtr)
-	err = api.Decode(err, m, "path", &s.Path, api.SetStringPtr)
-	err = api.Decode(err, m, "resourceMethods", &s.ResourceMethods, func(p *map[string]Method, v any) error {
-		return api.SetMap(p, v, func(p *Method, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *Resource) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 5)
-	api.Put(m, "id", s.Id, api.DynString)
-	api.Put(m, "parentId", s.ParentId, api.DynString)
-	api.Put(m, "pathPart", s.PathPart, api.DynString)
-	api.Put(m, "path", s.Path, api.DynString)
-	api.PutMap(m, "resourceMethods", s.ResourceMethods, func(e Method) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *Resources) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "position", &s.Position, api.SetStringPtr)
-	err = api.Decode(err, m, "items", &s.Items, func(p *[]Resource, v any) error {
-		return api.SetList(p, v, func(p *Resource, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *Resources) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "position", s.Position, api.DynString)
-	api.PutList(m, "items", s.Items, func(e Resource) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *RestApi) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "id", &s.Id, api.SetStringPtr)
-	err = api.Decode(err, m, "name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "description", &s.Description, api.SetStringPtr)
-	err = api.Decode(err, m, "createdDate", &s.CreatedDate, api.SetTimePtr)
-	err = api.Decode(err, m, "version", &s.Version, api.SetStringPtr)
-	err = api.Decode(err, m, "warnings", &s.Warnings, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "binaryMediaTypes", &s.BinaryMediaTypes, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "minimumCompressionSize", &s.MinimumCompressionSize, api.SetInt32Ptr)
-	err = api.Decode(err, m, "apiKeySource", &s.ApiKeySource, api.SetStringPtr)
-	err = api.Decode(err, m, "endpointConfiguration", &s.EndpointConfiguration, api.SetStructPtr[EndpointConfiguration])
-	err = api.Decode(err, m, "policy", &s.Policy, api.SetStringPtr)
-	err = api.Decode(err, m, "tags", &s.Tags, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
-	err = api.Decode(err, m, "disableExecuteApiEndpoint", &s.DisableExecuteApiEndpoint, api.SetBoolPtr)
-	err = api.Decode(err, m, "rootResourceId", &s.RootResourceId, api.SetStringPtr)
-	return err
-}
-
-func (s *RestApi) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "id", s.Id, api.DynString)
-	api.Put(m, "name", s.Name, api.DynString)
-	api.Put(m, "description", s.Description, api.DynString)
-	api.Put(m, "createdDate", s.CreatedDate, api.DynTime)
-	api.Put(m, "version", s.Version, api.DynString)
-	api.PutList(m, "warnings", s.Warnings, api.DynString)
-	api.PutList(m, "binaryMediaTypes", s.BinaryMediaTypes, api.DynString)
-	api.Put(m, "minimumCompressionSize", s.MinimumCompressionSize, api.DynInt32)
-	api.Put(m, "apiKeySource", s.ApiKeySource, api.DynString)
-	api.PutStruct(m, "endpointConfiguration", s.EndpointConfiguration)
-	api.Put(m, "policy", s.Policy, api.DynString)
-	api.PutMap(m, "tags", s.Tags, api.DynString)
-	api.Put(m, "disableExecuteApiEndpoint", s.DisableExecuteApiEndpoint, api.DynBool)
-	api.Put(m, "rootResourceId", s.RootResourceId, api.DynString)
-	return m
-}
-
-func (s *RestApis) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "position", &s.Position, api.SetStringPtr)
-	err = api.Decode(err, m, "items", &s.Items, func(p *[]RestApi, v any) error {
-		return api.SetList(p, v, func(p *RestApi, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *RestApis) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "position", s.Position, api.DynString)
-	api.PutList(m, "items", s.Items, func(e RestApi) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *SdkConfigurationProperty) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "friendlyName", &s.FriendlyName, api.SetStringPtr)
-	err = api.Decode(err, m, "description", &s.Description, api.SetStringPtr)
-	err = api.Decode(err, m, "required", &s.Required, api.SetBoolPtr)
-	err = api.Decode(err, m, "defaultValue", &s.DefaultValue, api.SetStringPtr)
-	return err
-}
-
-func (s *SdkConfigurationProperty) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 5)
-	api.Put(m, "name", s.Name, api.DynString)
-	api.Put(m, "friendlyName", s.FriendlyName, api.DynString)
-	api.Put(m, "description", s.Description, api.DynString)
-	api.Put(m, "required", s.Required, api.DynBool)
-	api.Put(m, "defaultValue", s.DefaultValue, api.DynString)
-	return m
-}
-
-func (s *SdkResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "contentType", &s.ContentType, api.SetStringPtr)
-	err = api.Decode(err, m, "contentDisposition", &s.ContentDisposition, api.SetStringPtr)
-	err = api.Decode(err, m, "body", &s.Body, api.SetBytes)
-	return err
-}
-
-func (s *SdkResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "contentType", s.ContentType, api.DynString)
-	api.Put(m, "contentDisposition", s.ContentDisposition, api.DynString)
-	api.PutBytes(m, "body", s.Body)
-	return m
-}
-
-func (s *SdkType) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "id", &s.Id, api.SetStringPtr)
-	err = api.Decode(err, m, "friendlyName", &s.FriendlyName, api.SetStringPtr)
-	err = api.Decode(err, m, "description", &s.Description, api.SetStringPtr)
-	err = api.Decode(err, m, "configurationProperties", &s.ConfigurationProperties, func(p *[]SdkConfigurationProperty, v any) error {
-		return api.SetList(p, v, func(p *SdkConfigurationProperty, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *SdkType) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "id", s.Id, api.DynString)
-	api.Put(m, "friendlyName", s.FriendlyName, api.DynString)
-	api.Put(m, "description", s.Description, api.DynString)
-	api.PutList(m, "configurationProperties", s.ConfigurationProperties, func(e SdkConfigurationProperty) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *SdkTypes) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "position", &s.Position, api.SetStringPtr)
-	err = api.Decode(err, m, "items", &s.Items, func(p *[]SdkType, v any) error {
-		return api.SetList(p, v, func(p *SdkType, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *SdkTypes) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "position", s.Position, api.DynString)
-	api.PutList(m, "items", s.Items, func(e SdkType) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *ServiceUnavailableException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "retryAfterSeconds", &s.RetryAfterSeconds, api.SetStringPtr)
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *ServiceUnavailableException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "retryAfterSeconds", s.RetryAfterSeconds, api.DynString)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
-
-func (s *Stage) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "deploymentId", &s.DeploymentId, api.SetStringPtr)
-	err = api.Decode(err, m, "clientCertificateId", &s.ClientCertificateId, api.SetStringPtr)
-	err = api.Decode(err, m, "stageName", &s.StageName, api.SetStringPtr)
-	err = api.Decode(err, m, "description", &s.Description, api.SetStringPtr)
-	err = api.Decode(err, m, "cacheClusterEnabled", &s.CacheClusterEnabled, api.SetBoolPtr)
-	err = api.Decode(err, m, "cacheClusterSize", &s.CacheClusterSize, api.SetStringPtr)
-	err = api.Decode(err, m, "cacheClusterStatus", &s.CacheClusterStatus, api.SetStringPtr)
-	err = api.Decode(err, m, "methodSettings", &s.MethodSettings, func(p *map[string]MethodSetting, v any) error {
-		return api.SetMap(p, v, func(p *MethodSetting, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "variables", &s.Variables, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
-	err = api.Decode(err, m, "documentationVersion", &s.DocumentationVersion, api.SetStringPtr)
-	err = api.Decode(err, m, "accessLogSettings", &s.AccessLogSettings, api.SetStructPtr[AccessLogSettings])
-	err = api.Decode(err, m, "canarySettings", &s.CanarySettings, api.SetStructPtr[CanarySettings])
-	err = api.Decode(err, m, "tracingEnabled", &s.TracingEnabled, api.SetBoolPtr)
-	err = api.Decode(err, m, "webAclArn", &s.WebAclArn, api.SetStringPtr)
-	err = api.Decode(err, m, "tags", &s.Tags, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
-	err = api.Decode(err, m, "createdDate", &s.CreatedDate, api.SetTimePtr)
-	err = api.Decode(err, m, "lastUpdatedDate", &s.LastUpdatedDate, api.SetTimePtr)
-	return err
-}
-
-func (s *Stage) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "deploymentId", s.DeploymentId, api.DynString)
-	api.Put(m, "clientCertificateId", s.ClientCertificateId, api.DynString)
-	api.Put(m, "stageName", s.StageName, api.DynString)
-	api.Put(m, "description", s.Description, api.DynString)
-	api.Put(m, "cacheClusterEnabled", s.CacheClusterEnabled, api.DynBool)
-	api.Put(m, "cacheClusterSize", s.CacheClusterSize, api.DynString)
-	api.Put(m, "cacheClusterStatus", s.CacheClusterStatus, api.DynString)
-	api.PutMap(m, "methodSettings", s.MethodSettings, func(e MethodSetting) any { return e.ToDynamic() })
-	api.PutMap(m, "variables", s.Variables, api.DynString)
-	api.Put(m, "documentationVersion", s.DocumentationVersion, api.DynString)
-	api.PutStruct(m, "accessLogSettings", s.AccessLogSettings)
-	api.PutStruct(m, "canarySettings", s.CanarySettings)
-	api.Put(m, "tracingEnabled", s.TracingEnabled, api.DynBool)
-	api.Put(m, "webAclArn", s.WebAclArn, api.DynString)
-	api.PutMap(m, "tags", s.Tags, api.DynString)
-	api.Put(m, "createdDate", s.CreatedDate, api.DynTime)
-	api.Put(m, "lastUpdatedDate", s.LastUpdatedDate, api.DynTime)
-	return m
-}
-
-func (s *StageKey) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "restApiId", &s.RestApiId, api.SetStringPtr)
-	err = api.Decode(err, m, "stageName", &s.StageName, api.SetStringPtr)
-	return err
-}
-
-func (s *StageKey) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "restApiId", s.RestApiId, api.DynString)
-	api.Put(m, "stageName", s.StageName, api.DynString)
-	return m
-}
-
-func (s *Stages) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "item", &s.Item, func(p *[]Stage, v any) error {
-		return api.SetList(p, v, func(p *Stage, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *Stages) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutList(m, "item", s.Item, func(e Stage) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *TagResourceRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "resourceArn", &s.ResourceArn, api.SetStringPtr)
-	err = api.Decode(err, m, "tags", &s.Tags, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
-	return err
-}
-
-func (s *TagResourceRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "resourceArn", s.ResourceArn, api.DynString)
-	api.PutMap(m, "tags", s.Tags, api.DynString)
-	return m
-}
-
-func (s *Tags) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "tags", &s.Tags, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
-	return err
-}
-
-func (s *Tags) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutMap(m, "tags", s.Tags, api.DynString)
-	return m
-}
-
-func (s *Template) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "value", &s.Value, api.SetStringPtr)
-	return err
-}
-
-func (s *Template) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "value", s.Value, api.DynString)
-	return m
-}
-
-func (s *TestInvokeAuthorizerRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "restApiId", &s.RestApiId, api.SetStringPtr)
-	err = api.Decode(err, m, "authorizerId", &s.AuthorizerId, api.SetStringPtr)
-	err = api.Decode(err, m, "headers", &s.Headers, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
-	err = api.Decode(err, m, "multiValueHeaders", &s.MultiValueHeaders, func(p *map[string][]string, v any) error {
-		return api.SetMap(p, v, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	})
-	err = api.Decode(err, m, "pathWithQueryString", &s.PathWithQueryString, api.SetStringPtr)
-	err = api.Decode(err, m, "body", &s.Body, api.SetStringPtr)
-	err = api.Decode(err, m, "stageVariables", &s.StageVariables, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
-	err = api.Decode(err, m, "additionalContext", &s.AdditionalContext, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
-	return err
-}
-
-func (s *TestInvokeAuthorizerRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "restApiId", s.RestApiId, api.DynString)
-	api.Put(m, "authorizerId", s.AuthorizerId, api.DynString)
-	api.PutMap(m, "headers", s.Headers, api.DynString)
-	api.PutMap(m, "multiValueHeaders", s.MultiValueHeaders, func(e []string) any { return api.DynList(e, api.DynString) })
-	api.Put(m, "pathWithQueryString", s.PathWithQueryString, api.DynString)
-	api.Put(m, "body", s.Body, api.DynString)
-	api.PutMap(m, "stageVariables", s.StageVariables, api.DynString)
-	api.PutMap(m, "additionalContext", s.AdditionalContext, api.DynString)
-	return m
-}
-
-func (s *TestInvokeAuthorizerResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "clientStatus", &s.ClientStatus, api.SetInt32Ptr)
-	err = api.Decode(err, m, "log", &s.Log, api.SetStringPtr)
-	err = api.Decode(err, m, "latency", &s.Latency, api.SetInt64Ptr)
-	err = api.Decode(err, m, "principalId", &s.PrincipalId, api.SetStringPtr)
-	err = api.Decode(err, m, "policy", &s.Policy, api.SetStringPtr)
-	err = api.Decode(err, m, "authorization", &s.Authorization, func(p *map[string][]string, v any) error {
-		return api.SetMap(p, v, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	})
-	err = api.Decode(err, m, "claims", &s.Claims, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
-	return err
-}
-
-func (s *TestInvokeAuthorizerResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 7)
-	api.Put(m, "clientStatus", s.ClientStatus, api.DynInt32)
-	api.Put(m, "log", s.Log, api.DynString)
-	api.Put(m, "latency", s.Latency, api.DynInt64)
-	api.Put(m, "principalId", s.PrincipalId, api.DynString)
-	api.Put(m, "policy", s.Policy, api.DynString)
-	api.PutMap(m, "authorization", s.Authorization, func(e []string) any { return api.DynList(e, api.DynString) })
-	api.PutMap(m, "claims", s.Claims, api.DynString)
-	return m
-}
-
-func (s *TestInvokeMethodRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "restApiId", &s.RestApiId, api.SetStringPtr)
-	err = api.Decode(err, m, "resourceId", &s.ResourceId, api.SetStringPtr)
-	err = api.Decode(err, m, "httpMethod", &s.HttpMethod, api.SetStringPtr)
-	err = api.Decode(err, m, "pathWithQueryString", &s.PathWithQueryString, api.SetStringPtr)
-	err = api.Decode(err, m, "body", &s.Body, api.SetStringPtr)
-	err = api.Decode(err, m, "headers", &s.Headers, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
-	err = api.Decode(err, m, "multiValueHeaders", &s.MultiValueHeaders, func(p *map[string][]string, v any) error {
-		return api.SetMap(p, v, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	})
-	err = api.Decode(err, m, "clientCertificateId", &s.ClientCertificateId, api.SetStringPtr)
-	err = api.Decode(err, m, "stageVariables", &s.StageVariables, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
-	return err
-}
-
-func (s *TestInvokeMethodRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "restApiId", s.RestApiId, api.DynString)
-	api.Put(m, "resourceId", s.ResourceId, api.DynString)
-	api.Put(m, "httpMethod", s.HttpMethod, api.DynString)
-	api.Put(m, "pathWithQueryString", s.PathWithQueryString, api.DynString)
-	api.Put(m, "body", s.Body, api.DynString)
-	api.PutMap(m, "headers", s.Headers, api.DynString)
-	api.PutMap(m, "multiValueHeaders", s.MultiValueHeaders, func(e []string) any { return api.DynList(e, api.DynString) })
-	api.Put(m, "clientCertificateId", s.ClientCertificateId, api.DynString)
-	api.PutMap(m, "stageVariables", s.StageVariables, api.DynString)
-	return m
-}
-
-func (s *TestInvokeMethodResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "status", &s.Status, api.SetInt32Ptr)
-	err = api.Decode(err, m, "body", &s.Body, api.SetStringPtr)
-	err = api.Decode(err, m, "headers", &s.Headers, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
-	err = api.Decode(err, m, "multiValueHeaders", &s.MultiValueHeaders, func(p *map[string][]string, v any) error {
-		return api.SetMap(p, v, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	})
-	err = api.Decode(err, m, "log", &s.Log, api.SetStringPtr)
-	err = api.Decode(err, m, "latency", &s.Latency, api.SetInt64Ptr)
-	return err
-}
-
-func (s *TestInvokeMethodResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 6)
-	api.Put(m, "status", s.Status, api.DynInt32)
-	api.Put(m, "body", s.Body, api.DynString)
-	api.PutMap(m, "headers", s.Headers, api.DynString)
-	api.PutMap(m, "multiValueHeaders", s.MultiValueHeaders, func(e []string) any { return api.DynList(e, api.DynString) })
-	api.Put(m, "log", s.Log, api.DynString)
-	api.Put(m, "latency", s.Latency, api.DynInt64)
-	return m
-}
-
-func (s *ThrottleSettings) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "burstLimit", &s.BurstLimit, api.SetInt32Ptr)
-	err = api.Decode(err, m, "rateLimit", &s.RateLimit, api.SetFloat64Ptr)
-	return err
-}
-
-func (s *ThrottleSettings) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "burstLimit", s.BurstLimit, api.DynInt32)
-	api.Put(m, "rateLimit", s.RateLimit, api.DynFloat64)
-	return m
-}
-
-func (s *TlsConfig) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "insecureSkipVerification", &s.InsecureSkipVerification, api.SetBoolPtr)
-	return err
-}
-
-func (s *TlsConfig) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "insecureSkipVerification", s.InsecureSkipVerification, api.DynBool)
-	return m
-}
-
-func (s *TooManyRequestsException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "retryAfterSeconds", &s.RetryAfterSeconds, api.SetStringPtr)
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *TooManyRequestsException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "retryAfterSeconds", s.RetryAfterSeconds, api.DynString)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
-
-func (s *UnauthorizedException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *UnauthorizedException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
-
-func (s *UntagResourceRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "resourceArn", &s.ResourceArn, api.SetStringPtr)
-	err = api.Decode(err, m, "tagKeys", &s.TagKeys, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	return err
-}
-
-func (s *UntagResourceRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "resourceArn", s.ResourceArn, api.DynString)
-	api.PutList(m, "tagKeys", s.TagKeys, api.DynString)
-	return m
-}
-
-func (s *UpdateAccountRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "patchOperations", &s.PatchOperations, func(p *[]PatchOperation, v any) error {
-		return api.SetList(p, v, func(p *PatchOperation, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *UpdateAccountRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutList(m, "patchOperations", s.PatchOperations, func(e PatchOperation) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *UpdateApiKeyRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "apiKey", &s.ApiKey, api.SetStringPtr)
-	err = api.Decode(err, m, "patchOperations", &s.PatchOperations, func(p *[]PatchOperation, v any) error {
-		return api.SetList(p, v, func(p *PatchOperation, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *UpdateApiKeyRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "apiKey", s.ApiKey, api.DynString)
-	api.PutList(m, "patchOperations", s.PatchOperations, func(e PatchOperation) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *UpdateAuthorizerRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "restApiId", &s.RestApiId, api.SetStringPtr)
-	err = api.Decode(err, m, "authorizerId", &s.AuthorizerId, api.SetStringPtr)
-	err = api.Decode(err, m, "patchOperations", &s.PatchOperations, func(p *[]PatchOperation, v any) error {
-		return api.SetList(p, v, func(p *PatchOperation, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *UpdateAuthorizerRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "restApiId", s.RestApiId, api.DynString)
-	api.Put(m, "authorizerId", s.AuthorizerId, api.DynString)
-	api.PutList(m, "patchOperations", s.PatchOperations, func(e PatchOperation) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *UpdateBasePathMappingRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "domainName", &s.DomainName, api.SetStringPtr)
-	err = api.Decode(err, m, "basePath", &s.BasePath, api.SetStringPtr)
-	err = api.Decode(err, m, "patchOperations", &s.PatchOperations, func(p *[]PatchOperation, v any) error {
-		return api.SetList(p, v, func(p *PatchOperation, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *UpdateBasePathMappingRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "domainName", s.DomainName, api.DynString)
-	api.Put(m, "basePath", s.BasePath, api.DynString)
-	api.PutList(m, "patchOperations", s.PatchOperations, func(e PatchOperation) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *UpdateClientCertificateRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "clientCertificateId", &s.ClientCertificateId, api.SetStringPtr)
-	err = api.Decode(err, m, "patchOperations", &s.PatchOperations, func(p *[]PatchOperation, v any) error {
-		return api.SetList(p, v, func(p *PatchOperation, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *UpdateClientCertificateRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "clientCertificateId", s.ClientCertificateId, api.DynString)
-	api.PutList(m, "patchOperations", s.PatchOperations, func(e PatchOperation) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *UpdateDeploymentRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "restApiId", &s.RestApiId, api.SetStringPtr)
-	err = api.Decode(err, m, "deploymentId", &s.DeploymentId, api.SetStringPtr)
-	err = api.Decode(err, m, "patchOperations", &s.PatchOperations, func(p *[]PatchOperation, v any) error {
-		return api.SetList(p, v, func(p *PatchOperation, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *UpdateDeploymentRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "restApiId", s.RestApiId, api.DynString)
-	api.Put(m, "deploymentId", s.DeploymentId, api.DynString)
-	api.PutList(m, "patchOperations", s.PatchOperations, func(e PatchOperation) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *UpdateDocumentationPartRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "restApiId", &s.RestApiId, api.SetStringPtr)
-	err = api.Decode(err, m, "documentationPartId", &s.DocumentationPartId, api.SetStringPtr)
-	err = api.Decode(err, m, "patchOperations", &s.PatchOperations, func(p *[]PatchOperation, v any) error {
-		return api.SetList(p, v, func(p *PatchOperation, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *UpdateDocumentationPartRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "restApiId", s.RestApiId, api.DynString)
-	api.Put(m, "documentationPartId", s.DocumentationPartId, api.DynString)
-	api.PutList(m, "patchOperations", s.PatchOperations, func(e PatchOperation) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *UpdateDocumentationVersionRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "restApiId", &s.RestApiId, api.SetStringPtr)
-	err = api.Decode(err, m, "documentationVersion", &s.DocumentationVersion, api.SetStringPtr)
-	err = api.Decode(err, m, "patchOperations", &s.PatchOperations, func(p *[]PatchOperation, v any) error {
-		return api.SetList(p, v, func(p *PatchOperation, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *UpdateDocumentationVersionRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "restApiId", s.RestApiId, api.DynString)
-	api.Put(m, "documentationVersion", s.DocumentationVersion, api.DynString)
-	api.PutList(m, "patchOperations", s.PatchOperations, func(e PatchOperation) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *UpdateDomainNameRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "domainName", &s.DomainName, api.SetStringPtr)
-	err = api.Decode(err, m, "patchOperations", &s.PatchOperations, func(p *[]PatchOperation, v any) error {
-		return api.SetList(p, v, func(p *PatchOperation, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *UpdateDomainNameRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "domainName", s.DomainName, api.DynString)
-	api.PutList(m, "patchOperations", s.PatchOperations, func(e PatchOperation) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *UpdateGatewayResponseRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "restApiId", &s.RestApiId, api.SetStringPtr)
-	err = api.Decode(err, m, "responseType", &s.ResponseType, api.SetStringPtr)
-	err = api.Decode(err, m, "patchOperations", &s.PatchOperations, func(p *[]PatchOperation, v any) error {
-		return api.SetList(p, v, func(p *PatchOperation, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *UpdateGatewayResponseRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "restApiId", s.RestApiId, api.DynString)
-	api.Put(m, "responseType", s.ResponseType, api.DynString)
-	api.PutList(m, "patchOperations", s.PatchOperations, func(e PatchOperation) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *UpdateIntegrationRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "restApiId", &s.RestApiId, api.SetStringPtr)
-	err = api.Decode(err, m, "resourceId", &s.ResourceId, api.SetStringPtr)
-	err = api.Decode(err, m, "httpMethod", &s.HttpMethod, api.SetStringPtr)
-	err = api.Decode(err, m, "patchOperations", &s.PatchOperations, func(p *[]PatchOperation, v any) error {
-		return api.SetList(p, v, func(p *PatchOperation, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *UpdateIntegrationRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "restApiId", s.RestApiId, api.DynString)
-	api.Put(m, "resourceId", s.ResourceId, api.DynString)
-	api.Put(m, "httpMethod", s.HttpMethod, api.DynString)
-	api.PutList(m, "patchOperations", s.PatchOperations, func(e PatchOperation) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *UpdateIntegrationResponseRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "restApiId", &s.RestApiId, api.SetStringPtr)
-	err = api.Decode(err, m, "resourceId", &s.ResourceId, api.SetStringPtr)
-	err = api.Decode(err, m, "httpMethod", &s.HttpMethod, api.SetStringPtr)
-	err = api.Decode(err, m, "statusCode", &s.StatusCode, api.SetStringPtr)
-	err = api.Decode(err, m, "patchOperations", &s.PatchOperations, func(p *[]PatchOperation, v any) error {
-		return api.SetList(p, v, func(p *PatchOperation, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *UpdateIntegrationResponseRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 5)
-	api.Put(m, "restApiId", s.RestApiId, api.DynString)
-	api.Put(m, "resourceId", s.ResourceId, api.DynString)
-	api.Put(m, "httpMethod", s.HttpMethod, api.DynString)
-	api.Put(m, "statusCode", s.StatusCode, api.DynString)
-	api.PutList(m, "patchOperations", s.PatchOperations, func(e PatchOperation) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *UpdateMethodRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "restApiId", &s.RestApiId, api.SetStringPtr)
-	err = api.Decode(err, m, "resourceId", &s.ResourceId, api.SetStringPtr)
-	err = api.Decode(err, m, "httpMethod", &s.HttpMethod, api.SetStringPtr)
-	err = api.Decode(err, m, "patchOperations", &s.PatchOperations, func(p *[]PatchOperation, v any) error {
-		return api.SetList(p, v, func(p *PatchOperation, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *UpdateMethodRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "restApiId", s.RestApiId, api.DynString)
-	api.Put(m, "resourceId", s.ResourceId, api.DynString)
-	api.Put(m, "httpMethod", s.HttpMethod, api.DynString)
-	api.PutList(m, "patchOperations", s.PatchOperations, func(e PatchOperation) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *UpdateMethodResponseRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "restApiId", &s.RestApiId, api.SetStringPtr)
-	err = api.Decode(err, m, "resourceId", &s.ResourceId, api.SetStringPtr)
-	err = api.Decode(err, m, "httpMethod", &s.HttpMethod, api.SetStringPtr)
-	err = api.Decode(err, m, "statusCode", &s.StatusCode, api.SetStringPtr)
-	err = api.Decode(err, m, "patchOperations", &s.PatchOperations, func(p *[]PatchOperation, v any) error {
-		return api.SetList(p, v, func(p *PatchOperation, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *UpdateMethodResponseRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 5)
-	api.Put(m, "restApiId", s.RestApiId, api.DynString)
-	api.Put(m, "resourceId", s.ResourceId, api.DynString)
-	api.Put(m, "httpMethod", s.HttpMethod, api.DynString)
-	api.Put(m, "statusCode", s.StatusCode, api.DynString)
-	api.PutList(m, "patchOperations", s.PatchOperations, func(e PatchOperation) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *UpdateModelRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "restApiId", &s.RestApiId, api.SetStringPtr)
-	err = api.Decode(err, m, "modelName", &s.ModelName, api.SetStringPtr)
-	err = api.Decode(err, m, "patchOperations", &s.PatchOperations, func(p *[]PatchOperation, v any) error {
-		return api.SetList(p, v, func(p *PatchOperation, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *UpdateModelRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "restApiId", s.RestApiId, api.DynString)
-	api.Put(m, "modelName", s.ModelName, api.DynString)
-	api.PutList(m, "patchOperations", s.PatchOperations, func(e PatchOperation) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *UpdateRequestValidatorRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "restApiId", &s.RestApiId, api.SetStringPtr)
-	err = api.Decode(err, m, "requestValidatorId", &s.RequestValidatorId, api.SetStringPtr)
-	err = api.Decode(err, m, "patchOperations", &s.PatchOperations, func(p *[]PatchOperation, v any) error {
-		return api.SetList(p, v, func(p *PatchOperation, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *UpdateRequestValidatorRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "restApiId", s.RestApiId, api.DynString)
-	api.Put(m, "requestValidatorId", s.RequestValidatorId, api.DynString)
-	api.PutList(m, "patchOperations", s.PatchOperations, func(e PatchOperation) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *UpdateResourceRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "restApiId", &s.RestApiId, api.SetStringPtr)
-	err = api.Decode(err, m, "resourceId", &s.ResourceId, api.SetStringPtr)
-	err = api.Decode(err, m, "patchOperations", &s.PatchOperations, func(p *[]PatchOperation, v any) error {
-		return api.SetList(p, v, func(p *PatchOperation, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *UpdateResourceRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "restApiId", s.RestApiId, api.DynString)
-	api.Put(m, "resourceId", s.ResourceId, api.DynString)
-	api.PutList(m, "patchOperations", s.PatchOperations, func(e PatchOperation) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *UpdateRestApiRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "restApiId", &s.RestApiId, api.SetStringPtr)
-	err = api.Decode(err, m, "patchOperations", &s.PatchOperations, func(p *[]PatchOperation, v any) error {
-		return api.SetList(p, v, func(p *PatchOperation, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *UpdateRestApiRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "restApiId", s.RestApiId, api.DynString)
-	api.PutList(m, "patchOperations", s.PatchOperations, func(e PatchOperation) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *UpdateStageRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "restApiId", &s.RestApiId, api.SetStringPtr)
-	err = api.Decode(err, m, "stageName", &s.StageName, api.SetStringPtr)
-	err = api.Decode(err, m, "patchOperations", &s.PatchOperations, func(p *[]PatchOperation, v any) error {
-		return api.SetList(p, v, func(p *PatchOperation, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *UpdateStageRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "restApiId", s.RestApiId, api.DynString)
-	api.Put(m, "stageName", s.StageName, api.DynString)
-	api.PutList(m, "patchOperations", s.PatchOperations, func(e PatchOperation) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *UpdateUsagePlanRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "usagePlanId", &s.UsagePlanId, api.SetStringPtr)
-	err = api.Decode(err, m, "patchOperations", &s.PatchOperations, func(p *[]PatchOperation, v any) error {
-		return api.SetList(p, v, func(p *PatchOperation, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *UpdateUsagePlanRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "usagePlanId", s.UsagePlanId, api.DynString)
-	api.PutList(m, "patchOperations", s.PatchOperations, func(e PatchOperation) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *UpdateUsageRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "usagePlanId", &s.UsagePlanId, api.SetStringPtr)
-	err = api.Decode(err, m, "keyId", &s.KeyId, api.SetStringPtr)
-	err = api.Decode(err, m, "patchOperations", &s.PatchOperations, func(p *[]PatchOperation, v any) error {
-		return api.SetList(p, v, func(p *PatchOperation, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *UpdateUsageRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "usagePlanId", s.UsagePlanId, api.DynString)
-	api.Put(m, "keyId", s.KeyId, api.DynString)
-	api.PutList(m, "patchOperations", s.PatchOperations, func(e PatchOperation) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *UpdateVpcLinkRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "vpcLinkId", &s.VpcLinkId, api.SetStringPtr)
-	err = api.Decode(err, m, "patchOperations", &s.PatchOperations, func(p *[]PatchOperation, v any) error {
-		return api.SetList(p, v, func(p *PatchOperation, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *UpdateVpcLinkRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "vpcLinkId", s.VpcLinkId, api.DynString)
-	api.PutList(m, "patchOperations", s.PatchOperations, func(e PatchOperation) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *Usage) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "usagePlanId", &s.UsagePlanId, api.SetStringPtr)
-	err = api.Decode(err, m, "startDate", &s.StartDate, api.SetStringPtr)
-	err = api.Decode(err, m, "endDate", &s.EndDate, api.SetStringPtr)
-	err = api.Decode(err, m, "position", &s.Position, api.SetStringPtr)
-	err = api.Decode(err, m, "items", &s.Items, func(p *map[string][][]int64, v any) error {
-		return api.SetMap(p, v, func(p *[][]int64, v any) error {
-			return api.SetList(p, v, func(p *[]int64, v any) error { return api.SetList(p, v, api.SetInt64) })
-		})
-	})
-	return err
-}
-
-func (s *Usage) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 5)
-	api.Put(m, "usagePlanId", s.UsagePlanId, api.DynString)
-	api.Put(m, "startDate", s.StartDate, api.DynString)
-	api.Put(m, "endDate", s.EndDate, api.DynString)
-	api.Put(m, "position", s.Position, api.DynString)
-	api.PutMap(m, "items", s.Items, func(e [][]int64) any {
-		return api.DynList(e, func(e []int64) any { return api.DynList(e, api.DynInt64) })
-	})
-	return m
-}
-
-func (s *UsagePlan) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "id", &s.Id, api.SetStringPtr)
-	err = api.Decode(err, m, "name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "description", &s.Description, api.SetStringPtr)
-	err = api.Decode(err, m, "apiStages", &s.ApiStages, func(p *[]ApiStage, v any) error {
-		return api.SetList(p, v, func(p *ApiStage, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "throttle", &s.Throttle, api.SetStructPtr[ThrottleSettings])
-	err = api.Decode(err, m, "quota", &s.Quota, api.SetStructPtr[QuotaSettings])
-	err = api.Decode(err, m, "productCode", &s.ProductCode, api.SetStringPtr)
-	err = api.Decode(err, m, "tags", &s.Tags, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
-	return err
-}
-
-func (s *UsagePlan) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "id", s.Id, api.DynString)
-	api.Put(m, "name", s.Name, api.DynString)
-	api.Put(m, "description", s.Description, api.DynString)
-	api.PutList(m, "apiStages", s.ApiStages, func(e ApiStage) any { return e.ToDynamic() })
-	api.PutStruct(m, "throttle", s.Throttle)
-	api.PutStruct(m, "quota", s.Quota)
-	api.Put(m, "productCode", s.ProductCode, api.DynString)
-	api.PutMap(m, "tags", s.Tags, api.DynString)
-	return m
-}
-
-func (s *UsagePlanKey) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "id", &s.Id, api.SetStringPtr)
-	err = api.Decode(err, m, "type", &s.Type, api.SetStringPtr)
-	err = api.Decode(err, m, "value", &s.Value, api.SetStringPtr)
-	err = api.Decode(err, m, "name", &s.Name, api.SetStringPtr)
-	return err
-}
-
-func (s *UsagePlanKey) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "id", s.Id, api.DynString)
-	api.Put(m, "type", s.Type, api.DynString)
-	api.Put(m, "value", s.Value, api.DynString)
-	api.Put(m, "name", s.Name, api.DynString)
-	return m
-}
-
-func (s *UsagePlanKeys) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "position", &s.Position, api.SetStringPtr)
-	err = api.Decode(err, m, "items", &s.Items, func(p *[]UsagePlanKey, v any) error {
-		return api.SetList(p, v, func(p *UsagePlanKey, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *UsagePlanKeys) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "position", s.Position, api.DynString)
-	api.PutList(m, "items", s.Items, func(e UsagePlanKey) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *UsagePlans) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "position", &s.Position, api.SetStringPtr)
-	err = api.Decode(err, m, "items", &s.Items, func(p *[]UsagePlan, v any) error {
-		return api.SetList(p, v, func(p *UsagePlan, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *UsagePlans) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "position", s.Position, api.DynString)
-	api.PutList(m, "items", s.Items, func(e UsagePlan) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *VpcLink) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "id", &s.Id, api.SetStringPtr)
-	err = api.Decode(err, m, "name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "description", &s.Description, api.SetStringPtr)
-	err = api.Decode(err, m, "targetArns", &s.TargetArns, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "status", &s.Status, api.SetStringPtr)
-	err = api.Decode(err, m, "statusMessage", &s.StatusMessage, api.SetStringPtr)
-	err = api.Decode(err, m, "tags", &s.Tags, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
-	return err
-}
-
-func (s *VpcLink) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 7)
-	api.Put(m, "id", s.Id, api.DynString)
-	api.Put(m, "name", s.Name, api.DynString)
-	api.Put(m, "description", s.Description, api.DynString)
-	api.PutList(m, "targetArns", s.TargetArns, api.DynString)
-	api.Put(m, "status", s.Status, api.DynString)
-	api.Put(m, "statusMessage", s.StatusMessage, api.DynString)
-	api.PutMap(m, "tags", s.Tags, api.DynString)
-	return m
-}
-
-func (s *VpcLinks) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "position", &s.Position, api.SetStringPtr)
-	err = api.Decode(err, m, "items", &s.Items, func(p *[]VpcLink, v any) error {
-		return api.SetList(p, v, func(p *VpcLink, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *VpcLinks) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "position", s.Position, api.DynString)
-	api.PutList(m, "items", s.Items, func(e VpcLink) any { return e.ToDynamic() })
-	return m
+func (*AccessLogSettings) ConvType() (api.Table, int32) { return convTable[:], 0 }
+
+func (*Account) ConvType() (api.Table, int32) { return convTable[:], 1 }
+
+func (*ApiKey) ConvType() (api.Table, int32) { return convTable[:], 2 }
+
+func (*ApiKeyIds) ConvType() (api.Table, int32) { return convTable[:], 3 }
+
+func (*ApiKeys) ConvType() (api.Table, int32) { return convTable[:], 4 }
+
+func (*ApiStage) ConvType() (api.Table, int32) { return convTable[:], 5 }
+
+func (*Authorizer) ConvType() (api.Table, int32) { return convTable[:], 6 }
+
+func (*Authorizers) ConvType() (api.Table, int32) { return convTable[:], 7 }
+
+func (*BadRequestException) ConvType() (api.Table, int32) { return convTable[:], 8 }
+
+func (*BasePathMapping) ConvType() (api.Table, int32) { return convTable[:], 9 }
+
+func (*BasePathMappings) ConvType() (api.Table, int32) { return convTable[:], 10 }
+
+func (*CanarySettings) ConvType() (api.Table, int32) { return convTable[:], 11 }
+
+func (*ClientCertificate) ConvType() (api.Table, int32) { return convTable[:], 12 }
+
+func (*ClientCertificates) ConvType() (api.Table, int32) { return convTable[:], 13 }
+
+func (*ConflictException) ConvType() (api.Table, int32) { return convTable[:], 14 }
+
+func (*CreateApiKeyRequest) ConvType() (api.Table, int32) { return convTable[:], 15 }
+
+func (*CreateAuthorizerRequest) ConvType() (api.Table, int32) { return convTable[:], 16 }
+
+func (*CreateBasePathMappingRequest) ConvType() (api.Table, int32) { return convTable[:], 17 }
+
+func (*CreateDeploymentRequest) ConvType() (api.Table, int32) { return convTable[:], 18 }
+
+func (*CreateDocumentationPartRequest) ConvType() (api.Table, int32) { return convTable[:], 19 }
+
+func (*CreateDocumentationVersionRequest) ConvType() (api.Table, int32) { return convTable[:], 20 }
+
+func (*CreateDomainNameRequest) ConvType() (api.Table, int32) { return convTable[:], 21 }
+
+func (*CreateModelRequest) ConvType() (api.Table, int32) { return convTable[:], 22 }
+
+func (*CreateRequestValidatorRequest) ConvType() (api.Table, int32) { return convTable[:], 23 }
+
+func (*CreateResourceRequest) ConvType() (api.Table, int32) { return convTable[:], 24 }
+
+func (*CreateRestApiRequest) ConvType() (api.Table, int32) { return convTable[:], 25 }
+
+func (*CreateStageRequest) ConvType() (api.Table, int32) { return convTable[:], 26 }
+
+func (*CreateUsagePlanKeyRequest) ConvType() (api.Table, int32) { return convTable[:], 27 }
+
+func (*CreateUsagePlanRequest) ConvType() (api.Table, int32) { return convTable[:], 28 }
+
+func (*CreateVpcLinkRequest) ConvType() (api.Table, int32) { return convTable[:], 29 }
+
+func (*DeleteApiKeyOutput) ConvType() (api.Table, int32) { return convTable[:], 30 }
+
+func (*DeleteApiKeyRequest) ConvType() (api.Table, int32) { return convTable[:], 31 }
+
+func (*DeleteAuthorizerOutput) ConvType() (api.Table, int32) { return convTable[:], 32 }
+
+func (*DeleteAuthorizerRequest) ConvType() (api.Table, int32) { return convTable[:], 33 }
+
+func (*DeleteBasePathMappingOutput) ConvType() (api.Table, int32) { return convTable[:], 34 }
+
+func (*DeleteBasePathMappingRequest) ConvType() (api.Table, int32) { return convTable[:], 35 }
+
+func (*DeleteClientCertificateOutput) ConvType() (api.Table, int32) { return convTable[:], 36 }
+
+func (*DeleteClientCertificateRequest) ConvType() (api.Table, int32) { return convTable[:], 37 }
+
+func (*DeleteDeploymentOutput) ConvType() (api.Table, int32) { return convTable[:], 38 }
+
+func (*DeleteDeploymentRequest) ConvType() (api.Table, int32) { return convTable[:], 39 }
+
+func (*DeleteDocumentationPartOutput) ConvType() (api.Table, int32) { return convTable[:], 40 }
+
+func (*DeleteDocumentationPartRequest) ConvType() (api.Table, int32) { return convTable[:], 41 }
+
+func (*DeleteDocumentationVersionOutput) ConvType() (api.Table, int32) { return convTable[:], 42 }
+
+func (*DeleteDocumentationVersionRequest) ConvType() (api.Table, int32) { return convTable[:], 43 }
+
+func (*DeleteDomainNameOutput) ConvType() (api.Table, int32) { return convTable[:], 44 }
+
+func (*DeleteDomainNameRequest) ConvType() (api.Table, int32) { return convTable[:], 45 }
+
+func (*DeleteGatewayResponseOutput) ConvType() (api.Table, int32) { return convTable[:], 46 }
+
+func (*DeleteGatewayResponseRequest) ConvType() (api.Table, int32) { return convTable[:], 47 }
+
+func (*DeleteIntegrationOutput) ConvType() (api.Table, int32) { return convTable[:], 48 }
+
+func (*DeleteIntegrationRequest) ConvType() (api.Table, int32) { return convTable[:], 49 }
+
+func (*DeleteIntegrationResponseOutput) ConvType() (api.Table, int32) { return convTable[:], 50 }
+
+func (*DeleteIntegrationResponseRequest) ConvType() (api.Table, int32) { return convTable[:], 51 }
+
+func (*DeleteMethodOutput) ConvType() (api.Table, int32) { return convTable[:], 52 }
+
+func (*DeleteMethodRequest) ConvType() (api.Table, int32) { return convTable[:], 53 }
+
+func (*DeleteMethodResponseOutput) ConvType() (api.Table, int32) { return convTable[:], 54 }
+
+func (*DeleteMethodResponseRequest) ConvType() (api.Table, int32) { return convTable[:], 55 }
+
+func (*DeleteModelOutput) ConvType() (api.Table, int32) { return convTable[:], 56 }
+
+func (*DeleteModelRequest) ConvType() (api.Table, int32) { return convTable[:], 57 }
+
+func (*DeleteRequestValidatorOutput) ConvType() (api.Table, int32) { return convTable[:], 58 }
+
+func (*DeleteRequestValidatorRequest) ConvType() (api.Table, int32) { return convTable[:], 59 }
+
+func (*DeleteResourceOutput) ConvType() (api.Table, int32) { return convTable[:], 60 }
+
+func (*DeleteResourceRequest) ConvType() (api.Table, int32) { return convTable[:], 61 }
+
+func (*DeleteRestApiOutput) ConvType() (api.Table, int32) { return convTable[:], 62 }
+
+func (*DeleteRestApiRequest) ConvType() (api.Table, int32) { return convTable[:], 63 }
+
+func (*DeleteStageOutput) ConvType() (api.Table, int32) { return convTable[:], 64 }
+
+func (*DeleteStageRequest) ConvType() (api.Table, int32) { return convTable[:], 65 }
+
+func (*DeleteUsagePlanKeyOutput) ConvType() (api.Table, int32) { return convTable[:], 66 }
+
+func (*DeleteUsagePlanKeyRequest) ConvType() (api.Table, int32) { return convTable[:], 67 }
+
+func (*DeleteUsagePlanOutput) ConvType() (api.Table, int32) { return convTable[:], 68 }
+
+func (*DeleteUsagePlanRequest) ConvType() (api.Table, int32) { return convTable[:], 69 }
+
+func (*DeleteVpcLinkOutput) ConvType() (api.Table, int32) { return convTable[:], 70 }
+
+func (*DeleteVpcLinkRequest) ConvType() (api.Table, int32) { return convTable[:], 71 }
+
+func (*Deployment) ConvType() (api.Table, int32) { return convTable[:], 72 }
+
+func (*DeploymentCanarySettings) ConvType() (api.Table, int32) { return convTable[:], 73 }
+
+func (*Deployments) ConvType() (api.Table, int32) { return convTable[:], 74 }
+
+func (*DocumentationPart) ConvType() (api.Table, int32) { return convTable[:], 75 }
+
+func (*DocumentationPartIds) ConvType() (api.Table, int32) { return convTable[:], 76 }
+
+func (*DocumentationPartLocation) ConvType() (api.Table, int32) { return convTable[:], 77 }
+
+func (*DocumentationParts) ConvType() (api.Table, int32) { return convTable[:], 78 }
+
+func (*DocumentationVersion) ConvType() (api.Table, int32) { return convTable[:], 79 }
+
+func (*DocumentationVersions) ConvType() (api.Table, int32) { return convTable[:], 80 }
+
+func (*DomainName) ConvType() (api.Table, int32) { return convTable[:], 81 }
+
+func (*DomainNames) ConvType() (api.Table, int32) { return convTable[:], 82 }
+
+func (*EndpointConfiguration) ConvType() (api.Table, int32) { return convTable[:], 83 }
+
+func (*ExportResponse) ConvType() (api.Table, int32) { return convTable[:], 84 }
+
+func (*FlushStageAuthorizersCacheOutput) ConvType() (api.Table, int32) { return convTable[:], 85 }
+
+func (*FlushStageAuthorizersCacheRequest) ConvType() (api.Table, int32) { return convTable[:], 86 }
+
+func (*FlushStageCacheOutput) ConvType() (api.Table, int32) { return convTable[:], 87 }
+
+func (*FlushStageCacheRequest) ConvType() (api.Table, int32) { return convTable[:], 88 }
+
+func (*GatewayResponse) ConvType() (api.Table, int32) { return convTable[:], 89 }
+
+func (*GatewayResponses) ConvType() (api.Table, int32) { return convTable[:], 90 }
+
+func (*GenerateClientCertificateRequest) ConvType() (api.Table, int32) { return convTable[:], 91 }
+
+func (*GetAccountRequest) ConvType() (api.Table, int32) { return convTable[:], 92 }
+
+func (*GetApiKeyRequest) ConvType() (api.Table, int32) { return convTable[:], 93 }
+
+func (*GetApiKeysRequest) ConvType() (api.Table, int32) { return convTable[:], 94 }
+
+func (*GetAuthorizerRequest) ConvType() (api.Table, int32) { return convTable[:], 95 }
+
+func (*GetAuthorizersRequest) ConvType() (api.Table, int32) { return convTable[:], 96 }
+
+func (*GetBasePathMappingRequest) ConvType() (api.Table, int32) { return convTable[:], 97 }
+
+func (*GetBasePathMappingsRequest) ConvType() (api.Table, int32) { return convTable[:], 98 }
+
+func (*GetClientCertificateRequest) ConvType() (api.Table, int32) { return convTable[:], 99 }
+
+func (*GetClientCertificatesRequest) ConvType() (api.Table, int32) { return convTable[:], 100 }
+
+func (*GetDeploymentRequest) ConvType() (api.Table, int32) { return convTable[:], 101 }
+
+func (*GetDeploymentsRequest) ConvType() (api.Table, int32) { return convTable[:], 102 }
+
+func (*GetDocumentationPartRequest) ConvType() (api.Table, int32) { return convTable[:], 103 }
+
+func (*GetDocumentationPartsRequest) ConvType() (api.Table, int32) { return convTable[:], 104 }
+
+func (*GetDocumentationVersionRequest) ConvType() (api.Table, int32) { return convTable[:], 105 }
+
+func (*GetDocumentationVersionsRequest) ConvType() (api.Table, int32) { return convTable[:], 106 }
+
+func (*GetDomainNameRequest) ConvType() (api.Table, int32) { return convTable[:], 107 }
+
+func (*GetDomainNamesRequest) ConvType() (api.Table, int32) { return convTable[:], 108 }
+
+func (*GetExportRequest) ConvType() (api.Table, int32) { return convTable[:], 109 }
+
+func (*GetGatewayResponseRequest) ConvType() (api.Table, int32) { return convTable[:], 110 }
+
+func (*GetGatewayResponsesRequest) ConvType() (api.Table, int32) { return convTable[:], 111 }
+
+func (*GetIntegrationRequest) ConvType() (api.Table, int32) { return convTable[:], 112 }
+
+func (*GetIntegrationResponseRequest) ConvType() (api.Table, int32) { return convTable[:], 113 }
+
+func (*GetMethodRequest) ConvType() (api.Table, int32) { return convTable[:], 114 }
+
+func (*GetMethodResponseRequest) ConvType() (api.Table, int32) { return convTable[:], 115 }
+
+func (*GetModelRequest) ConvType() (api.Table, int32) { return convTable[:], 116 }
+
+func (*GetModelTemplateRequest) ConvType() (api.Table, int32) { return convTable[:], 117 }
+
+func (*GetModelsRequest) ConvType() (api.Table, int32) { return convTable[:], 118 }
+
+func (*GetRequestValidatorRequest) ConvType() (api.Table, int32) { return convTable[:], 119 }
+
+func (*GetRequestValidatorsRequest) ConvType() (api.Table, int32) { return convTable[:], 120 }
+
+func (*GetResourceRequest) ConvType() (api.Table, int32) { return convTable[:], 121 }
+
+func (*GetResourcesRequest) ConvType() (api.Table, int32) { return convTable[:], 122 }
+
+func (*GetRestApiRequest) ConvType() (api.Table, int32) { return convTable[:], 123 }
+
+func (*GetRestApisRequest) ConvType() (api.Table, int32) { return convTable[:], 124 }
+
+func (*GetSdkRequest) ConvType() (api.Table, int32) { return convTable[:], 125 }
+
+func (*GetSdkTypeRequest) ConvType() (api.Table, int32) { return convTable[:], 126 }
+
+func (*GetSdkTypesRequest) ConvType() (api.Table, int32) { return convTable[:], 127 }
+
+func (*GetStageRequest) ConvType() (api.Table, int32) { return convTable[:], 128 }
+
+func (*GetStagesRequest) ConvType() (api.Table, int32) { return convTable[:], 129 }
+
+func (*GetTagsRequest) ConvType() (api.Table, int32) { return convTable[:], 130 }
+
+func (*GetUsagePlanKeyRequest) ConvType() (api.Table, int32) { return convTable[:], 131 }
+
+func (*GetUsagePlanKeysRequest) ConvType() (api.Table, int32) { return convTable[:], 132 }
+
+func (*GetUsagePlanRequest) ConvType() (api.Table, int32) { return convTable[:], 133 }
+
+func (*GetUsagePlansRequest) ConvType() (api.Table, int32) { return convTable[:], 134 }
+
+func (*GetUsageRequest) ConvType() (api.Table, int32) { return convTable[:], 135 }
+
+func (*GetVpcLinkRequest) ConvType() (api.Table, int32) { return convTable[:], 136 }
+
+func (*GetVpcLinksRequest) ConvType() (api.Table, int32) { return convTable[:], 137 }
+
+func (*ImportApiKeysRequest) ConvType() (api.Table, int32) { return convTable[:], 138 }
+
+func (*ImportDocumentationPartsRequest) ConvType() (api.Table, int32) { return convTable[:], 139 }
+
+func (*ImportRestApiRequest) ConvType() (api.Table, int32) { return convTable[:], 140 }
+
+func (*Integration) ConvType() (api.Table, int32) { return convTable[:], 141 }
+
+func (*IntegrationResponse) ConvType() (api.Table, int32) { return convTable[:], 142 }
+
+func (*LimitExceededException) ConvType() (api.Table, int32) { return convTable[:], 143 }
+
+func (*Method) ConvType() (api.Table, int32) { return convTable[:], 144 }
+
+func (*MethodResponse) ConvType() (api.Table, int32) { return convTable[:], 145 }
+
+func (*MethodSetting) ConvType() (api.Table, int32) { return convTable[:], 146 }
+
+func (*MethodSnapshot) ConvType() (api.Table, int32) { return convTable[:], 147 }
+
+func (*ModelShape) ConvType() (api.Table, int32) { return convTable[:], 148 }
+
+func (*Models) ConvType() (api.Table, int32) { return convTable[:], 149 }
+
+func (*MutualTlsAuthentication) ConvType() (api.Table, int32) { return convTable[:], 150 }
+
+func (*MutualTlsAuthenticationInput) ConvType() (api.Table, int32) { return convTable[:], 151 }
+
+func (*NotFoundException) ConvType() (api.Table, int32) { return convTable[:], 152 }
+
+func (*PatchOperation) ConvType() (api.Table, int32) { return convTable[:], 153 }
+
+func (*PutGatewayResponseRequest) ConvType() (api.Table, int32) { return convTable[:], 154 }
+
+func (*PutIntegrationRequest) ConvType() (api.Table, int32) { return convTable[:], 155 }
+
+func (*PutIntegrationResponseRequest) ConvType() (api.Table, int32) { return convTable[:], 156 }
+
+func (*PutMethodRequest) ConvType() (api.Table, int32) { return convTable[:], 157 }
+
+func (*PutMethodResponseRequest) ConvType() (api.Table, int32) { return convTable[:], 158 }
+
+func (*PutRestApiRequest) ConvType() (api.Table, int32) { return convTable[:], 159 }
+
+func (*QuotaSettings) ConvType() (api.Table, int32) { return convTable[:], 160 }
+
+func (*RequestValidator) ConvType() (api.Table, int32) { return convTable[:], 161 }
+
+func (*RequestValidators) ConvType() (api.Table, int32) { return convTable[:], 162 }
+
+func (*Resource) ConvType() (api.Table, int32) { return convTable[:], 163 }
+
+func (*Resources) ConvType() (api.Table, int32) { return convTable[:], 164 }
+
+func (*RestApi) ConvType() (api.Table, int32) { return convTable[:], 165 }
+
+func (*RestApis) ConvType() (api.Table, int32) { return convTable[:], 166 }
+
+func (*SdkConfigurationProperty) ConvType() (api.Table, int32) { return convTable[:], 167 }
+
+func (*SdkResponse) ConvType() (api.Table, int32) { return convTable[:], 168 }
+
+func (*SdkType) ConvType() (api.Table, int32) { return convTable[:], 169 }
+
+func (*SdkTypes) ConvType() (api.Table, int32) { return convTable[:], 170 }
+
+func (*ServiceUnavailableException) ConvType() (api.Table, int32) { return convTable[:], 171 }
+
+func (*Stage) ConvType() (api.Table, int32) { return convTable[:], 172 }
+
+func (*StageKey) ConvType() (api.Table, int32) { return convTable[:], 173 }
+
+func (*Stages) ConvType() (api.Table, int32) { return convTable[:], 174 }
+
+func (*TagResourceOutput) ConvType() (api.Table, int32) { return convTable[:], 175 }
+
+func (*TagResourceRequest) ConvType() (api.Table, int32) { return convTable[:], 176 }
+
+func (*Tags) ConvType() (api.Table, int32) { return convTable[:], 177 }
+
+func (*Template) ConvType() (api.Table, int32) { return convTable[:], 178 }
+
+func (*TestInvokeAuthorizerRequest) ConvType() (api.Table, int32) { return convTable[:], 179 }
+
+func (*TestInvokeAuthorizerResponse) ConvType() (api.Table, int32) { return convTable[:], 180 }
+
+func (*TestInvokeMethodRequest) ConvType() (api.Table, int32) { return convTable[:], 181 }
+
+func (*TestInvokeMethodResponse) ConvType() (api.Table, int32) { return convTable[:], 182 }
+
+func (*ThrottleSettings) ConvType() (api.Table, int32) { return convTable[:], 183 }
+
+func (*TlsConfig) ConvType() (api.Table, int32) { return convTable[:], 184 }
+
+func (*TooManyRequestsException) ConvType() (api.Table, int32) { return convTable[:], 185 }
+
+func (*UnauthorizedException) ConvType() (api.Table, int32) { return convTable[:], 186 }
+
+func (*UntagResourceOutput) ConvType() (api.Table, int32) { return convTable[:], 187 }
+
+func (*UntagResourceRequest) ConvType() (api.Table, int32) { return convTable[:], 188 }
+
+func (*UpdateAccountRequest) ConvType() (api.Table, int32) { return convTable[:], 189 }
+
+func (*UpdateApiKeyRequest) ConvType() (api.Table, int32) { return convTable[:], 190 }
+
+func (*UpdateAuthorizerRequest) ConvType() (api.Table, int32) { return convTable[:], 191 }
+
+func (*UpdateBasePathMappingRequest) ConvType() (api.Table, int32) { return convTable[:], 192 }
+
+func (*UpdateClientCertificateRequest) ConvType() (api.Table, int32) { return convTable[:], 193 }
+
+func (*UpdateDeploymentRequest) ConvType() (api.Table, int32) { return convTable[:], 194 }
+
+func (*UpdateDocumentationPartRequest) ConvType() (api.Table, int32) { return convTable[:], 195 }
+
+func (*UpdateDocumentationVersionRequest) ConvType() (api.Table, int32) { return convTable[:], 196 }
+
+func (*UpdateDomainNameRequest) ConvType() (api.Table, int32) { return convTable[:], 197 }
+
+func (*UpdateGatewayResponseRequest) ConvType() (api.Table, int32) { return convTable[:], 198 }
+
+func (*UpdateIntegrationRequest) ConvType() (api.Table, int32) { return convTable[:], 199 }
+
+func (*UpdateIntegrationResponseRequest) ConvType() (api.Table, int32) { return convTable[:], 200 }
+
+func (*UpdateMethodRequest) ConvType() (api.Table, int32) { return convTable[:], 201 }
+
+func (*UpdateMethodResponseRequest) ConvType() (api.Table, int32) { return convTable[:], 202 }
+
+func (*UpdateModelRequest) ConvType() (api.Table, int32) { return convTable[:], 203 }
+
+func (*UpdateRequestValidatorRequest) ConvType() (api.Table, int32) { return convTable[:], 204 }
+
+func (*UpdateResourceRequest) ConvType() (api.Table, int32) { return convTable[:], 205 }
+
+func (*UpdateRestApiRequest) ConvType() (api.Table, int32) { return convTable[:], 206 }
+
+func (*UpdateStageRequest) ConvType() (api.Table, int32) { return convTable[:], 207 }
+
+func (*UpdateUsagePlanRequest) ConvType() (api.Table, int32) { return convTable[:], 208 }
+
+func (*UpdateUsageRequest) ConvType() (api.Table, int32) { return convTable[:], 209 }
+
+func (*UpdateVpcLinkRequest) ConvType() (api.Table, int32) { return convTable[:], 210 }
+
+func (*Usage) ConvType() (api.Table, int32) { return convTable[:], 211 }
+
+func (*UsagePlan) ConvType() (api.Table, int32) { return convTable[:], 212 }
+
+func (*UsagePlanKey) ConvType() (api.Table, int32) { return convTable[:], 213 }
+
+func (*UsagePlanKeys) ConvType() (api.Table, int32) { return convTable[:], 214 }
+
+func (*UsagePlans) ConvType() (api.Table, int32) { return convTable[:], 215 }
+
+func (*VpcLink) ConvType() (api.Table, int32) { return convTable[:], 216 }
+
+func (*VpcLinks) ConvType() (api.Table, int32) { return convTable[:], 217 }
+
+var convTable = [...]api.Type{
+	0: {Go: (*AccessLogSettings)(nil), Fields: []api.Field{
+		{Name: "format", Off: unsafe.Offsetof(AccessLogSettings{}.Format), Kind: api.KStringPtr},
+		{Name: "destinationArn", Off: unsafe.Offsetof(AccessLogSettings{}.DestinationArn), Kind: api.KStringPtr},
+	}},
+	1: {Go: (*Account)(nil), Fields: []api.Field{
+		{Name: "cloudwatchRoleArn", Off: unsafe.Offsetof(Account{}.CloudwatchRoleArn), Kind: api.KStringPtr},
+		{Name: "throttleSettings", Off: unsafe.Offsetof(Account{}.ThrottleSettings), Kind: api.KStructPtr, Type: 183},
+		{Name: "features", Off: unsafe.Offsetof(Account{}.Features), Kind: api.KList, Type: 218},
+		{Name: "apiKeyVersion", Off: unsafe.Offsetof(Account{}.ApiKeyVersion), Kind: api.KStringPtr},
+	}},
+	2: {Go: (*ApiKey)(nil), Fields: []api.Field{
+		{Name: "id", Off: unsafe.Offsetof(ApiKey{}.Id), Kind: api.KStringPtr},
+		{Name: "value", Off: unsafe.Offsetof(ApiKey{}.Value), Kind: api.KStringPtr},
+		{Name: "name", Off: unsafe.Offsetof(ApiKey{}.Name), Kind: api.KStringPtr},
+		{Name: "customerId", Off: unsafe.Offsetof(ApiKey{}.CustomerId), Kind: api.KStringPtr},
+		{Name: "description", Off: unsafe.Offsetof(ApiKey{}.Description), Kind: api.KStringPtr},
+		{Name: "enabled", Off: unsafe.Offsetof(ApiKey{}.Enabled), Kind: api.KBoolPtr},
+		{Name: "createdDate", Off: unsafe.Offsetof(ApiKey{}.CreatedDate), Kind: api.KTimePtr},
+		{Name: "lastUpdatedDate", Off: unsafe.Offsetof(ApiKey{}.LastUpdatedDate), Kind: api.KTimePtr},
+		{Name: "stageKeys", Off: unsafe.Offsetof(ApiKey{}.StageKeys), Kind: api.KList, Type: 218},
+		{Name: "tags", Off: unsafe.Offsetof(ApiKey{}.Tags), Kind: api.KMap, Type: 219},
+	}},
+	3: {Go: (*ApiKeyIds)(nil), Fields: []api.Field{
+		{Name: "ids", Off: unsafe.Offsetof(ApiKeyIds{}.Ids), Kind: api.KList, Type: 218},
+		{Name: "warnings", Off: unsafe.Offsetof(ApiKeyIds{}.Warnings), Kind: api.KList, Type: 218},
+	}},
+	4: {Go: (*ApiKeys)(nil), Fields: []api.Field{
+		{Name: "warnings", Off: unsafe.Offsetof(ApiKeys{}.Warnings), Kind: api.KList, Type: 218},
+		{Name: "position", Off: unsafe.Offsetof(ApiKeys{}.Position), Kind: api.KStringPtr},
+		{Name: "items", Off: unsafe.Offsetof(ApiKeys{}.Items), Kind: api.KList, Type: 220},
+	}},
+	5: {Go: (*ApiStage)(nil), Fields: []api.Field{
+		{Name: "apiId", Off: unsafe.Offsetof(ApiStage{}.ApiId), Kind: api.KStringPtr},
+		{Name: "stage", Off: unsafe.Offsetof(ApiStage{}.Stage), Kind: api.KStringPtr},
+		{Name: "throttle", Off: unsafe.Offsetof(ApiStage{}.Throttle), Kind: api.KMap, Type: 221},
+	}},
+	6: {Go: (*Authorizer)(nil), Fields: []api.Field{
+		{Name: "id", Off: unsafe.Offsetof(Authorizer{}.Id), Kind: api.KStringPtr},
+		{Name: "name", Off: unsafe.Offsetof(Authorizer{}.Name), Kind: api.KStringPtr},
+		{Name: "type", Off: unsafe.Offsetof(Authorizer{}.Type), Kind: api.KStringPtr},
+		{Name: "providerARNs", Off: unsafe.Offsetof(Authorizer{}.ProviderARNs), Kind: api.KList, Type: 218},
+		{Name: "authType", Off: unsafe.Offsetof(Authorizer{}.AuthType), Kind: api.KStringPtr},
+		{Name: "authorizerUri", Off: unsafe.Offsetof(Authorizer{}.AuthorizerUri), Kind: api.KStringPtr},
+		{Name: "authorizerCredentials", Off: unsafe.Offsetof(Authorizer{}.AuthorizerCredentials), Kind: api.KStringPtr},
+		{Name: "identitySource", Off: unsafe.Offsetof(Authorizer{}.IdentitySource), Kind: api.KStringPtr},
+		{Name: "identityValidationExpression", Off: unsafe.Offsetof(Authorizer{}.IdentityValidationExpression), Kind: api.KStringPtr},
+		{Name: "authorizerResultTtlInSeconds", Off: unsafe.Offsetof(Authorizer{}.AuthorizerResultTtlInSeconds), Kind: api.KInt32Ptr},
+	}},
+	7: {Go: (*Authorizers)(nil), Fields: []api.Field{
+		{Name: "position", Off: unsafe.Offsetof(Authorizers{}.Position), Kind: api.KStringPtr},
+		{Name: "items", Off: unsafe.Offsetof(Authorizers{}.Items), Kind: api.KList, Type: 222},
+	}},
+	8: {Go: (*BadRequestException)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(BadRequestException{}.Message), Kind: api.KStringPtr},
+	}},
+	9: {Go: (*BasePathMapping)(nil), Fields: []api.Field{
+		{Name: "basePath", Off: unsafe.Offsetof(BasePathMapping{}.BasePath), Kind: api.KStringPtr},
+		{Name: "restApiId", Off: unsafe.Offsetof(BasePathMapping{}.RestApiId), Kind: api.KStringPtr},
+		{Name: "stage", Off: unsafe.Offsetof(BasePathMapping{}.Stage), Kind: api.KStringPtr},
+	}},
+	10: {Go: (*BasePathMappings)(nil), Fields: []api.Field{
+		{Name: "position", Off: unsafe.Offsetof(BasePathMappings{}.Position), Kind: api.KStringPtr},
+		{Name: "items", Off: unsafe.Offsetof(BasePathMappings{}.Items), Kind: api.KList, Type: 223},
+	}},
+	11: {Go: (*CanarySettings)(nil), Fields: []api.Field{
+		{Name: "percentTraffic", Off: unsafe.Offsetof(CanarySettings{}.PercentTraffic), Kind: api.KFloat64Ptr},
+		{Name: "deploymentId", Off: unsafe.Offsetof(CanarySettings{}.DeploymentId), Kind: api.KStringPtr},
+		{Name: "stageVariableOverrides", Off: unsafe.Offsetof(CanarySettings{}.StageVariableOverrides), Kind: api.KMap, Type: 219},
+		{Name: "useStageCache", Off: unsafe.Offsetof(CanarySettings{}.UseStageCache), Kind: api.KBoolPtr},
+	}},
+	12: {Go: (*ClientCertificate)(nil), Fields: []api.Field{
+		{Name: "clientCertificateId", Off: unsafe.Offsetof(ClientCertificate{}.ClientCertificateId), Kind: api.KStringPtr},
+		{Name: "description", Off: unsafe.Offsetof(ClientCertificate{}.Description), Kind: api.KStringPtr},
+		{Name: "pemEncodedCertificate", Off: unsafe.Offsetof(ClientCertificate{}.PemEncodedCertificate), Kind: api.KStringPtr},
+		{Name: "createdDate", Off: unsafe.Offsetof(ClientCertificate{}.CreatedDate), Kind: api.KTimePtr},
+		{Name: "expirationDate", Off: unsafe.Offsetof(ClientCertificate{}.ExpirationDate), Kind: api.KTimePtr},
+		{Name: "tags", Off: unsafe.Offsetof(ClientCertificate{}.Tags), Kind: api.KMap, Type: 219},
+	}},
+	13: {Go: (*ClientCertificates)(nil), Fields: []api.Field{
+		{Name: "position", Off: unsafe.Offsetof(ClientCertificates{}.Position), Kind: api.KStringPtr},
+		{Name: "items", Off: unsafe.Offsetof(ClientCertificates{}.Items), Kind: api.KList, Type: 224},
+	}},
+	14: {Go: (*ConflictException)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(ConflictException{}.Message), Kind: api.KStringPtr},
+	}},
+	15: {Go: (*CreateApiKeyRequest)(nil), Fields: []api.Field{
+		{Name: "name", Off: unsafe.Offsetof(CreateApiKeyRequest{}.Name), Kind: api.KStringPtr},
+		{Name: "description", Off: unsafe.Offsetof(CreateApiKeyRequest{}.Description), Kind: api.KStringPtr},
+		{Name: "enabled", Off: unsafe.Offsetof(CreateApiKeyRequest{}.Enabled), Kind: api.KBoolPtr},
+		{Name: "generateDistinctId", Off: unsafe.Offsetof(CreateApiKeyRequest{}.GenerateDistinctId), Kind: api.KBoolPtr},
+		{Name: "value", Off: unsafe.Offsetof(CreateApiKeyRequest{}.Value), Kind: api.KStringPtr},
+		{Name: "stageKeys", Off: unsafe.Offsetof(CreateApiKeyRequest{}.StageKeys), Kind: api.KList, Type: 225},
+		{Name: "customerId", Off: unsafe.Offsetof(CreateApiKeyRequest{}.CustomerId), Kind: api.KStringPtr},
+		{Name: "tags", Off: unsafe.Offsetof(CreateApiKeyRequest{}.Tags), Kind: api.KMap, Type: 219},
+	}},
+	16: {Go: (*CreateAuthorizerRequest)(nil), Fields: []api.Field{
+		{Name: "restApiId", Off: unsafe.Offsetof(CreateAuthorizerRequest{}.RestApiId), Kind: api.KStringPtr},
+		{Name: "name", Off: unsafe.Offsetof(CreateAuthorizerRequest{}.Name), Kind: api.KStringPtr},
+		{Name: "type", Off: unsafe.Offsetof(CreateAuthorizerRequest{}.Type), Kind: api.KStringPtr},
+		{Name: "providerARNs", Off: unsafe.Offsetof(CreateAuthorizerRequest{}.ProviderARNs), Kind: api.KList, Type: 218},
+		{Name: "authType", Off: unsafe.Offsetof(CreateAuthorizerRequest{}.AuthType), Kind: api.KStringPtr},
+		{Name: "authorizerUri", Off: unsafe.Offsetof(CreateAuthorizerRequest{}.AuthorizerUri), Kind: api.KStringPtr},
+		{Name: "authorizerCredentials", Off: unsafe.Offsetof(CreateAuthorizerRequest{}.AuthorizerCredentials), Kind: api.KStringPtr},
+		{Name: "identitySource", Off: unsafe.Offsetof(CreateAuthorizerRequest{}.IdentitySource), Kind: api.KStringPtr},
+		{Name: "identityValidationExpression", Off: unsafe.Offsetof(CreateAuthorizerRequest{}.IdentityValidationExpression), Kind: api.KStringPtr},
+		{Name: "authorizerResultTtlInSeconds", Off: unsafe.Offsetof(CreateAuthorizerRequest{}.AuthorizerResultTtlInSeconds), Kind: api.KInt32Ptr},
+	}},
+	17: {Go: (*CreateBasePathMappingRequest)(nil), Fields: []api.Field{
+		{Name: "domainName", Off: unsafe.Offsetof(CreateBasePathMappingRequest{}.DomainName), Kind: api.KStringPtr},
+		{Name: "basePath", Off: unsafe.Offsetof(CreateBasePathMappingRequest{}.BasePath), Kind: api.KStringPtr},
+		{Name: "restApiId", Off: unsafe.Offsetof(CreateBasePathMappingRequest{}.RestApiId), Kind: api.KStringPtr},
+		{Name: "stage", Off: unsafe.Offsetof(CreateBasePathMappingRequest{}.Stage), Kind: api.KStringPtr},
+	}},
+	18: {Go: (*CreateDeploymentRequest)(nil), Fields: []api.Field{
+		{Name: "restApiId", Off: unsafe.Offsetof(CreateDeploymentRequest{}.RestApiId), Kind: api.KStringPtr},
+		{Name: "stageName", Off: unsafe.Offsetof(CreateDeploymentRequest{}.StageName), Kind: api.KStringPtr},
+		{Name: "stageDescription", Off: unsafe.Offsetof(CreateDeploymentRequest{}.StageDescription), Kind: api.KStringPtr},
+		{Name: "description", Off: unsafe.Offsetof(CreateDeploymentRequest{}.Description), Kind: api.KStringPtr},
+		{Name: "cacheClusterEnabled", Off: unsafe.Offsetof(CreateDeploymentRequest{}.CacheClusterEnabled), Kind: api.KBoolPtr},
+		{Name: "cacheClusterSize", Off: unsafe.Offsetof(CreateDeploymentRequest{}.CacheClusterSize), Kind: api.KStringPtr},
+		{Name: "variables", Off: unsafe.Offsetof(CreateDeploymentRequest{}.Variables), Kind: api.KMap, Type: 219},
+		{Name: "canarySettings", Off: unsafe.Offsetof(CreateDeploymentRequest{}.CanarySettings), Kind: api.KStructPtr, Type: 73},
+		{Name: "tracingEnabled", Off: unsafe.Offsetof(CreateDeploymentRequest{}.TracingEnabled), Kind: api.KBoolPtr},
+	}},
+	19: {Go: (*CreateDocumentationPartRequest)(nil), Fields: []api.Field{
+		{Name: "restApiId", Off: unsafe.Offsetof(CreateDocumentationPartRequest{}.RestApiId), Kind: api.KStringPtr},
+		{Name: "location", Off: unsafe.Offsetof(CreateDocumentationPartRequest{}.Location), Kind: api.KStructPtr, Type: 77},
+		{Name: "properties", Off: unsafe.Offsetof(CreateDocumentationPartRequest{}.Properties), Kind: api.KStringPtr},
+	}},
+	20: {Go: (*CreateDocumentationVersionRequest)(nil), Fields: []api.Field{
+		{Name: "restApiId", Off: unsafe.Offsetof(CreateDocumentationVersionRequest{}.RestApiId), Kind: api.KStringPtr},
+		{Name: "documentationVersion", Off: unsafe.Offsetof(CreateDocumentationVersionRequest{}.DocumentationVersion), Kind: api.KStringPtr},
+		{Name: "stageName", Off: unsafe.Offsetof(CreateDocumentationVersionRequest{}.StageName), Kind: api.KStringPtr},
+		{Name: "description", Off: unsafe.Offsetof(CreateDocumentationVersionRequest{}.Description), Kind: api.KStringPtr},
+	}},
+	21: {Go: (*CreateDomainNameRequest)(nil), Fields: []api.Field{
+		{Name: "domainName", Off: unsafe.Offsetof(CreateDomainNameRequest{}.DomainName), Kind: api.KStringPtr},
+		{Name: "certificateName", Off: unsafe.Offsetof(CreateDomainNameRequest{}.CertificateName), Kind: api.KStringPtr},
+		{Name: "certificateBody", Off: unsafe.Offsetof(CreateDomainNameRequest{}.CertificateBody), Kind: api.KStringPtr},
+		{Name: "certificatePrivateKey", Off: unsafe.Offsetof(CreateDomainNameRequest{}.CertificatePrivateKey), Kind: api.KStringPtr},
+		{Name: "certificateChain", Off: unsafe.Offsetof(CreateDomainNameRequest{}.CertificateChain), Kind: api.KStringPtr},
+		{Name: "certificateArn", Off: unsafe.Offsetof(CreateDomainNameRequest{}.CertificateArn), Kind: api.KStringPtr},
+		{Name: "regionalCertificateName", Off: unsafe.Offsetof(CreateDomainNameRequest{}.RegionalCertificateName), Kind: api.KStringPtr},
+		{Name: "regionalCertificateArn", Off: unsafe.Offsetof(CreateDomainNameRequest{}.RegionalCertificateArn), Kind: api.KStringPtr},
+		{Name: "endpointConfiguration", Off: unsafe.Offsetof(CreateDomainNameRequest{}.EndpointConfiguration), Kind: api.KStructPtr, Type: 83},
+		{Name: "tags", Off: unsafe.Offsetof(CreateDomainNameRequest{}.Tags), Kind: api.KMap, Type: 219},
+		{Name: "securityPolicy", Off: unsafe.Offsetof(CreateDomainNameRequest{}.SecurityPolicy), Kind: api.KStringPtr},
+		{Name: "mutualTlsAuthentication", Off: unsafe.Offsetof(CreateDomainNameRequest{}.MutualTlsAuthentication), Kind: api.KStructPtr, Type: 151},
+		{Name: "ownershipVerificationCertificateArn", Off: unsafe.Offsetof(CreateDomainNameRequest{}.OwnershipVerificationCertificateArn), Kind: api.KStringPtr},
+	}},
+	22: {Go: (*CreateModelRequest)(nil), Fields: []api.Field{
+		{Name: "restApiId", Off: unsafe.Offsetof(CreateModelRequest{}.RestApiId), Kind: api.KStringPtr},
+		{Name: "name", Off: unsafe.Offsetof(CreateModelRequest{}.Name), Kind: api.KStringPtr},
+		{Name: "description", Off: unsafe.Offsetof(CreateModelRequest{}.Description), Kind: api.KStringPtr},
+		{Name: "schema", Off: unsafe.Offsetof(CreateModelRequest{}.Schema), Kind: api.KStringPtr},
+		{Name: "contentType", Off: unsafe.Offsetof(CreateModelRequest{}.ContentType), Kind: api.KStringPtr},
+	}},
+	23: {Go: (*CreateRequestValidatorRequest)(nil), Fields: []api.Field{
+		{Name: "restApiId", Off: unsafe.Offsetof(CreateRequestValidatorRequest{}.RestApiId), Kind: api.KStringPtr},
+		{Name: "name", Off: unsafe.Offsetof(CreateRequestValidatorRequest{}.Name), Kind: api.KStringPtr},
+		{Name: "validateRequestBody", Off: unsafe.Offsetof(CreateRequestValidatorRequest{}.ValidateRequestBody), Kind: api.KBoolPtr},
+		{Name: "validateRequestParameters", Off: unsafe.Offsetof(CreateRequestValidatorRequest{}.ValidateRequestParameters), Kind: api.KBoolPtr},
+	}},
+	24: {Go: (*CreateResourceRequest)(nil), Fields: []api.Field{
+		{Name: "restApiId", Off: unsafe.Offsetof(CreateResourceRequest{}.RestApiId), Kind: api.KStringPtr},
+		{Name: "parentId", Off: unsafe.Offsetof(CreateResourceRequest{}.ParentId), Kind: api.KStringPtr},
+		{Name: "pathPart", Off: unsafe.Offsetof(CreateResourceRequest{}.PathPart), Kind: api.KStringPtr},
+	}},
+	25: {Go: (*CreateRestApiRequest)(nil), Fields: []api.Field{
+		{Name: "name", Off: unsafe.Offsetof(CreateRestApiRequest{}.Name), Kind: api.KStringPtr},
+		{Name: "description", Off: unsafe.Offsetof(CreateRestApiRequest{}.Description), Kind: api.KStringPtr},
+		{Name: "version", Off: unsafe.Offsetof(CreateRestApiRequest{}.Version), Kind: api.KStringPtr},
+		{Name: "cloneFrom", Off: unsafe.Offsetof(CreateRestApiRequest{}.CloneFrom), Kind: api.KStringPtr},
+		{Name: "binaryMediaTypes", Off: unsafe.Offsetof(CreateRestApiRequest{}.BinaryMediaTypes), Kind: api.KList, Type: 218},
+		{Name: "minimumCompressionSize", Off: unsafe.Offsetof(CreateRestApiRequest{}.MinimumCompressionSize), Kind: api.KInt32Ptr},
+		{Name: "apiKeySource", Off: unsafe.Offsetof(CreateRestApiRequest{}.ApiKeySource), Kind: api.KStringPtr},
+		{Name: "endpointConfiguration", Off: unsafe.Offsetof(CreateRestApiRequest{}.EndpointConfiguration), Kind: api.KStructPtr, Type: 83},
+		{Name: "policy", Off: unsafe.Offsetof(CreateRestApiRequest{}.Policy), Kind: api.KStringPtr},
+		{Name: "tags", Off: unsafe.Offsetof(CreateRestApiRequest{}.Tags), Kind: api.KMap, Type: 219},
+		{Name: "disableExecuteApiEndpoint", Off: unsafe.Offsetof(CreateRestApiRequest{}.DisableExecuteApiEndpoint), Kind: api.KBoolPtr},
+	}},
+	26: {Go: (*CreateStageRequest)(nil), Fields: []api.Field{
+		{Name: "restApiId", Off: unsafe.Offsetof(CreateStageRequest{}.RestApiId), Kind: api.KStringPtr},
+		{Name: "stageName", Off: unsafe.Offsetof(CreateStageRequest{}.StageName), Kind: api.KStringPtr},
+		{Name: "deploymentId", Off: unsafe.Offsetof(CreateStageRequest{}.DeploymentId), Kind: api.KStringPtr},
+		{Name: "description", Off: unsafe.Offsetof(CreateStageRequest{}.Description), Kind: api.KStringPtr},
+		{Name: "cacheClusterEnabled", Off: unsafe.Offsetof(CreateStageRequest{}.CacheClusterEnabled), Kind: api.KBoolPtr},
+		{Name: "cacheClusterSize", Off: unsafe.Offsetof(CreateStageRequest{}.CacheClusterSize), Kind: api.KStringPtr},
+		{Name: "variables", Off: unsafe.Offsetof(CreateStageRequest{}.Variables), Kind: api.KMap, Type: 219},
+		{Name: "documentationVersion", Off: unsafe.Offsetof(CreateStageRequest{}.DocumentationVersion), Kind: api.KStringPtr},
+		{Name: "canarySettings", Off: unsafe.Offsetof(CreateStageRequest{}.CanarySettings), Kind: api.KStructPtr, Type: 11},
+		{Name: "tracingEnabled", Off: unsafe.Offsetof(CreateStageRequest{}.TracingEnabled), Kind: api.KBoolPtr},
+		{Name: "tags", Off: unsafe.Offsetof(CreateStageRequest{}.Tags), Kind: api.KMap, Type: 219},
+	}},
+	27: {Go: (*CreateUsagePlanKeyRequest)(nil), Fields: []api.Field{
+		{Name: "usagePlanId", Off: unsafe.Offsetof(CreateUsagePlanKeyRequest{}.UsagePlanId), Kind: api.KStringPtr},
+		{Name: "keyId", Off: unsafe.Offsetof(CreateUsagePlanKeyRequest{}.KeyId), Kind: api.KStringPtr},
+		{Name: "keyType", Off: unsafe.Offsetof(CreateUsagePlanKeyRequest{}.KeyType), Kind: api.KStringPtr},
+	}},
+	28: {Go: (*CreateUsagePlanRequest)(nil), Fields: []api.Field{
+		{Name: "name", Off: unsafe.Offsetof(CreateUsagePlanRequest{}.Name), Kind: api.KStringPtr},
+		{Name: "description", Off: unsafe.Offsetof(CreateUsagePlanRequest{}.Description), Kind: api.KStringPtr},
+		{Name: "apiStages", Off: unsafe.Offsetof(CreateUsagePlanRequest{}.ApiStages), Kind: api.KList, Type: 226},
+		{Name: "throttle", Off: unsafe.Offsetof(CreateUsagePlanRequest{}.Throttle), Kind: api.KStructPtr, Type: 183},
+		{Name: "quota", Off: unsafe.Offsetof(CreateUsagePlanRequest{}.Quota), Kind: api.KStructPtr, Type: 160},
+		{Name: "tags", Off: unsafe.Offsetof(CreateUsagePlanRequest{}.Tags), Kind: api.KMap, Type: 219},
+	}},
+	29: {Go: (*CreateVpcLinkRequest)(nil), Fields: []api.Field{
+		{Name: "name", Off: unsafe.Offsetof(CreateVpcLinkRequest{}.Name), Kind: api.KStringPtr},
+		{Name: "description", Off: unsafe.Offsetof(CreateVpcLinkRequest{}.Description), Kind: api.KStringPtr},
+		{Name: "targetArns", Off: unsafe.Offsetof(CreateVpcLinkRequest{}.TargetArns), Kind: api.KList, Type: 218},
+		{Name: "tags", Off: unsafe.Offsetof(CreateVpcLinkRequest{}.Tags), Kind: api.KMap, Type: 219},
+	}},
+	30: {Go: (*DeleteApiKeyOutput)(nil)},
+	31: {Go: (*DeleteApiKeyRequest)(nil), Fields: []api.Field{
+		{Name: "apiKey", Off: unsafe.Offsetof(DeleteApiKeyRequest{}.ApiKey), Kind: api.KStringPtr},
+	}},
+	32: {Go: (*DeleteAuthorizerOutput)(nil)},
+	33: {Go: (*DeleteAuthorizerRequest)(nil), Fields: []api.Field{
+		{Name: "restApiId", Off: unsafe.Offsetof(DeleteAuthorizerRequest{}.RestApiId), Kind: api.KStringPtr},
+		{Name: "authorizerId", Off: unsafe.Offsetof(DeleteAuthorizerRequest{}.AuthorizerId), Kind: api.KStringPtr},
+	}},
+	34: {Go: (*DeleteBasePathMappingOutput)(nil)},
+	35: {Go: (*DeleteBasePathMappingRequest)(nil), Fields: []api.Field{
+		{Name: "domainName", Off: unsafe.Offsetof(DeleteBasePathMappingRequest{}.DomainName), Kind: api.KStringPtr},
+		{Name: "basePath", Off: unsafe.Offsetof(DeleteBasePathMappingRequest{}.BasePath), Kind: api.KStringPtr},
+	}},
+	36: {Go: (*DeleteClientCertificateOutput)(nil)},
+	37: {Go: (*DeleteClientCertificateRequest)(nil), Fields: []api.Field{
+		{Name: "clientCertificateId", Off: unsafe.Offsetof(DeleteClientCertificateRequest{}.ClientCertificateId), Kind: api.KStringPtr},
+	}},
+	38: {Go: (*DeleteDeploymentOutput)(nil)},
+	39: {Go: (*DeleteDeploymentRequest)(nil), Fields: []api.Field{
+		{Name: "restApiId", Off: unsafe.Offsetof(DeleteDeploymentRequest{}.RestApiId), Kind: api.KStringPtr},
+		{Name: "deploymentId", Off: unsafe.Offsetof(DeleteDeploymentRequest{}.DeploymentId), Kind: api.KStringPtr},
+	}},
+	40: {Go: (*DeleteDocumentationPartOutput)(nil)},
+	41: {Go: (*DeleteDocumentationPartRequest)(nil), Fields: []api.Field{
+		{Name: "restApiId", Off: unsafe.Offsetof(DeleteDocumentationPartRequest{}.RestApiId), Kind: api.KStringPtr},
+		{Name: "documentationPartId", Off: unsafe.Offsetof(DeleteDocumentationPartRequest{}.DocumentationPartId), Kind: api.KStringPtr},
+	}},
+	42: {Go: (*DeleteDocumentationVersionOutput)(nil)},
+	43: {Go: (*DeleteDocumentationVersionRequest)(nil), Fields: []api.Field{
+		{Name: "restApiId", Off: unsafe.Offsetof(DeleteDocumentationVersionRequest{}.RestApiId), Kind: api.KStringPtr},
+		{Name: "documentationVersion", Off: unsafe.Offsetof(DeleteDocumentationVersionRequest{}.DocumentationVersion), Kind: api.KStringPtr},
+	}},
+	44: {Go: (*DeleteDomainNameOutput)(nil)},
+	45: {Go: (*DeleteDomainNameRequest)(nil), Fields: []api.Field{
+		{Name: "domainName", Off: unsafe.Offsetof(DeleteDomainNameRequest{}.DomainName), Kind: api.KStringPtr},
+	}},
+	46: {Go: (*DeleteGatewayResponseOutput)(nil)},
+	47: {Go: (*DeleteGatewayResponseRequest)(nil), Fields: []api.Field{
+		{Name: "restApiId", Off: unsafe.Offsetof(DeleteGatewayResponseRequest{}.RestApiId), Kind: api.KStringPtr},
+		{Name: "responseType", Off: unsafe.Offsetof(DeleteGatewayResponseRequest{}.ResponseType), Kind: api.KStringPtr},
+	}},
+	48: {Go: (*DeleteIntegrationOutput)(nil)},
+	49: {Go: (*DeleteIntegrationRequest)(nil), Fields: []api.Field{
+		{Name: "restApiId", Off: unsafe.Offsetof(DeleteIntegrationRequest{}.RestApiId), Kind: api.KStringPtr},
+		{Name: "resourceId", Off: unsafe.Offsetof(DeleteIntegrationRequest{}.ResourceId), Kind: api.KStringPtr},
+		{Name: "httpMethod", Off: unsafe.Offsetof(DeleteIntegrationRequest{}.HttpMethod), Kind: api.KStringPtr},
+	}},
+	50: {Go: (*DeleteIntegrationResponseOutput)(nil)},
+	51: {Go: (*DeleteIntegrationResponseRequest)(nil), Fields: []api.Field{
+		{Name: "restApiId", Off: unsafe.Offsetof(DeleteIntegrationResponseRequest{}.RestApiId), Kind: api.KStringPtr},
+		{Name: "resourceId", Off: unsafe.Offsetof(DeleteIntegrationResponseRequest{}.ResourceId), Kind: api.KStringPtr},
+		{Name: "httpMethod", Off: unsafe.Offsetof(DeleteIntegrationResponseRequest{}.HttpMethod), Kind: api.KStringPtr},
+		{Name: "statusCode", Off: unsafe.Offsetof(DeleteIntegrationResponseRequest{}.StatusCode), Kind: api.KStringPtr},
+	}},
+	52: {Go: (*DeleteMethodOutput)(nil)},
+	53: {Go: (*DeleteMethodRequest)(nil), Fields: []api.Field{
+		{Name: "restApiId", Off: unsafe.Offsetof(DeleteMethodRequest{}.RestApiId), Kind: api.KStringPtr},
+		{Name: "resourceId", Off: unsafe.Offsetof(DeleteMethodRequest{}.ResourceId), Kind: api.KStringPtr},
+		{Name: "httpMethod", Off: unsafe.Offsetof(DeleteMethodRequest{}.HttpMethod), Kind: api.KStringPtr},
+	}},
+	54: {Go: (*DeleteMethodResponseOutput)(nil)},
+	55: {Go: (*DeleteMethodResponseRequest)(nil), Fields: []api.Field{
+		{Name: "restApiId", Off: unsafe.Offsetof(DeleteMethodResponseRequest{}.RestApiId), Kind: api.KStringPtr},
+		{Name: "resourceId", Off: unsafe.Offsetof(DeleteMethodResponseRequest{}.ResourceId), Kind: api.KStringPtr},
+		{Name: "httpMethod", Off: unsafe.Offsetof(DeleteMethodResponseRequest{}.HttpMethod), Kind: api.KStringPtr},
+		{Name: "statusCode", Off: unsafe.Offsetof(DeleteMethodResponseRequest{}.StatusCode), Kind: api.KStringPtr},
+	}},
+	56: {Go: (*DeleteModelOutput)(nil)},
+	57: {Go: (*DeleteModelRequest)(nil), Fields: []api.Field{
+		{Name: "restApiId", Off: unsafe.Offsetof(DeleteModelRequest{}.RestApiId), Kind: api.KStringPtr},
+		{Name: "modelName", Off: unsafe.Offsetof(DeleteModelRequest{}.ModelName), Kind: api.KStringPtr},
+	}},
+	58: {Go: (*DeleteRequestValidatorOutput)(nil)},
+	59: {Go: (*DeleteRequestValidatorRequest)(nil), Fields: []api.Field{
+		{Name: "restApiId", Off: unsafe.Offsetof(DeleteRequestValidatorRequest{}.RestApiId), Kind: api.KStringPtr},
+		{Name: "requestValidatorId", Off: unsafe.Offsetof(DeleteRequestValidatorRequest{}.RequestValidatorId), Kind: api.KStringPtr},
+	}},
+	60: {Go: (*DeleteResourceOutput)(nil)},
+	61: {Go: (*DeleteResourceRequest)(nil), Fields: []api.Field{
+		{Name: "restApiId", Off: unsafe.Offsetof(DeleteResourceRequest{}.RestApiId), Kind: api.KStringPtr},
+		{Name: "resourceId", Off: unsafe.Offsetof(DeleteResourceRequest{}.ResourceId), Kind: api.KStringPtr},
+	}},
+	62: {Go: (*DeleteRestApiOutput)(nil)},
+	63: {Go: (*DeleteRestApiRequest)(nil), Fields: []api.Field{
+		{Name: "restApiId", Off: unsafe.Offsetof(DeleteRestApiRequest{}.RestApiId), Kind: api.KStringPtr},
+	}},
+	64: {Go: (*DeleteStageOutput)(nil)},
+	65: {Go: (*DeleteStageRequest)(nil), Fields: []api.Field{
+		{Name: "restApiId", Off: unsafe.Offsetof(DeleteStageRequest{}.RestApiId), Kind: api.KStringPtr},
+		{Name: "stageName", Off: unsafe.Offsetof(DeleteStageRequest{}.StageName), Kind: api.KStringPtr},
+	}},
+	66: {Go: (*DeleteUsagePlanKeyOutput)(nil)},
+	67: {Go: (*DeleteUsagePlanKeyRequest)(nil), Fields: []api.Field{
+		{Name: "usagePlanId", Off: unsafe.Offsetof(DeleteUsagePlanKeyRequest{}.UsagePlanId), Kind: api.KStringPtr},
+		{Name: "keyId", Off: unsafe.Offsetof(DeleteUsagePlanKeyRequest{}.KeyId), Kind: api.KStringPtr},
+	}},
+	68: {Go: (*DeleteUsagePlanOutput)(nil)},
+	69: {Go: (*DeleteUsagePlanRequest)(nil), Fields: []api.Field{
+		{Name: "usagePlanId", Off: unsafe.Offsetof(DeleteUsagePlanRequest{}.UsagePlanId), Kind: api.KStringPtr},
+	}},
+	70: {Go: (*DeleteVpcLinkOutput)(nil)},
+	71: {Go: (*DeleteVpcLinkRequest)(nil), Fields: []api.Field{
+		{Name: "vpcLinkId", Off: unsafe.Offsetof(DeleteVpcLinkRequest{}.VpcLinkId), Kind: api.KStringPtr},
+	}},
+	72: {Go: (*Deployment)(nil), Fields: []api.Field{
+		{Name: "id", Off: unsafe.Offsetof(Deployment{}.Id), Kind: api.KStringPtr},
+		{Name: "description", Off: unsafe.Offsetof(Deployment{}.Description), Kind: api.KStringPtr},
+		{Name: "createdDate", Off: unsafe.Offsetof(Deployment{}.CreatedDate), Kind: api.KTimePtr},
+		{Name: "apiSummary", Off: unsafe.Offsetof(Deployment{}.ApiSummary), Kind: api.KMap, Type: 227},
+	}},
+	73: {Go: (*DeploymentCanarySettings)(nil), Fields: []api.Field{
+		{Name: "percentTraffic", Off: unsafe.Offsetof(DeploymentCanarySettings{}.PercentTraffic), Kind: api.KFloat64Ptr},
+		{Name: "stageVariableOverrides", Off: unsafe.Offsetof(DeploymentCanarySettings{}.StageVariableOverrides), Kind: api.KMap, Type: 219},
+		{Name: "useStageCache", Off: unsafe.Offsetof(DeploymentCanarySettings{}.UseStageCache), Kind: api.KBoolPtr},
+	}},
+	74: {Go: (*Deployments)(nil), Fields: []api.Field{
+		{Name: "position", Off: unsafe.Offsetof(Deployments{}.Position), Kind: api.KStringPtr},
+		{Name: "items", Off: unsafe.Offsetof(Deployments{}.Items), Kind: api.KList, Type: 229},
+	}},
+	75: {Go: (*DocumentationPart)(nil), Fields: []api.Field{
+		{Name: "id", Off: unsafe.Offsetof(DocumentationPart{}.Id), Kind: api.KStringPtr},
+		{Name: "location", Off: unsafe.Offsetof(DocumentationPart{}.Location), Kind: api.KStructPtr, Type: 77},
+		{Name: "properties", Off: unsafe.Offsetof(DocumentationPart{}.Properties), Kind: api.KStringPtr},
+	}},
+	76: {Go: (*DocumentationPartIds)(nil), Fields: []api.Field{
+		{Name: "ids", Off: unsafe.Offsetof(DocumentationPartIds{}.Ids), Kind: api.KList, Type: 218},
+		{Name: "warnings", Off: unsafe.Offsetof(DocumentationPartIds{}.Warnings), Kind: api.KList, Type: 218},
+	}},
+	77: {Go: (*DocumentationPartLocation)(nil), Fields: []api.Field{
+		{Name: "type", Off: unsafe.Offsetof(DocumentationPartLocation{}.Type), Kind: api.KStringPtr},
+		{Name: "path", Off: unsafe.Offsetof(DocumentationPartLocation{}.Path), Kind: api.KStringPtr},
+		{Name: "method", Off: unsafe.Offsetof(DocumentationPartLocation{}.Method), Kind: api.KStringPtr},
+		{Name: "statusCode", Off: unsafe.Offsetof(DocumentationPartLocation{}.StatusCode), Kind: api.KStringPtr},
+		{Name: "name", Off: unsafe.Offsetof(DocumentationPartLocation{}.Name), Kind: api.KStringPtr},
+	}},
+	78: {Go: (*DocumentationParts)(nil), Fields: []api.Field{
+		{Name: "position", Off: unsafe.Offsetof(DocumentationParts{}.Position), Kind: api.KStringPtr},
+		{Name: "items", Off: unsafe.Offsetof(DocumentationParts{}.Items), Kind: api.KList, Type: 230},
+	}},
+	79: {Go: (*DocumentationVersion)(nil), Fields: []api.Field{
+		{Name: "version", Off: unsafe.Offsetof(DocumentationVersion{}.Version), Kind: api.KStringPtr},
+		{Name: "createdDate", Off: unsafe.Offsetof(DocumentationVersion{}.CreatedDate), Kind: api.KTimePtr},
+		{Name: "description", Off: unsafe.Offsetof(DocumentationVersion{}.Description), Kind: api.KStringPtr},
+	}},
+	80: {Go: (*DocumentationVersions)(nil), Fields: []api.Field{
+		{Name: "position", Off: unsafe.Offsetof(DocumentationVersions{}.Position), Kind: api.KStringPtr},
+		{Name: "items", Off: unsafe.Offsetof(DocumentationVersions{}.Items), Kind: api.KList, Type: 231},
+	}},
+	81: {Go: (*DomainName)(nil), Fields: []api.Field{
+		{Name: "domainName", Off: unsafe.Offsetof(DomainName{}.DomainName), Kind: api.KStringPtr},
+		{Name: "certificateName", Off: unsafe.Offsetof(DomainName{}.CertificateName), Kind: api.KStringPtr},
+		{Name: "certificateArn", Off: unsafe.Offsetof(DomainName{}.CertificateArn), Kind: api.KStringPtr},
+		{Name: "certificateUploadDate", Off: unsafe.Offsetof(DomainName{}.CertificateUploadDate), Kind: api.KTimePtr},
+		{Name: "regionalDomainName", Off: unsafe.Offsetof(DomainName{}.RegionalDomainName), Kind: api.KStringPtr},
+		{Name: "regionalHostedZoneId", Off: unsafe.Offsetof(DomainName{}.RegionalHostedZoneId), Kind: api.KStringPtr},
+		{Name: "regionalCertificateName", Off: unsafe.Offsetof(DomainName{}.RegionalCertificateName), Kind: api.KStringPtr},
+		{Name: "regionalCertificateArn", Off: unsafe.Offsetof(DomainName{}.RegionalCertificateArn), Kind: api.KStringPtr},
+		{Name: "distributionDomainName", Off: unsafe.Offsetof(DomainName{}.DistributionDomainName), Kind: api.KStringPtr},
+		{Name: "distributionHostedZoneId", Off: unsafe.Offsetof(DomainName{}.DistributionHostedZoneId), Kind: api.KStringPtr},
+		{Name: "endpointConfiguration", Off: unsafe.Offsetof(DomainName{}.EndpointConfiguration), Kind: api.KStructPtr, Type: 83},
+		{Name: "domainNameStatus", Off: unsafe.Offsetof(DomainName{}.DomainNameStatus), Kind: api.KStringPtr},
+		{Name: "domainNameStatusMessage", Off: unsafe.Offsetof(DomainName{}.DomainNameStatusMessage), Kind: api.KStringPtr},
+		{Name: "securityPolicy", Off: unsafe.Offsetof(DomainName{}.SecurityPolicy), Kind: api.KStringPtr},
+		{Name: "tags", Off: unsafe.Offsetof(DomainName{}.Tags), Kind: api.KMap, Type: 219},
+		{Name: "mutualTlsAuthentication", Off: unsafe.Offsetof(DomainName{}.MutualTlsAuthentication), Kind: api.KStructPtr, Type: 150},
+		{Name: "ownershipVerificationCertificateArn", Off: unsafe.Offsetof(DomainName{}.OwnershipVerificationCertificateArn), Kind: api.KStringPtr},
+	}},
+	82: {Go: (*DomainNames)(nil), Fields: []api.Field{
+		{Name: "position", Off: unsafe.Offsetof(DomainNames{}.Position), Kind: api.KStringPtr},
+		{Name: "items", Off: unsafe.Offsetof(DomainNames{}.Items), Kind: api.KList, Type: 232},
+	}},
+	83: {Go: (*EndpointConfiguration)(nil), Fields: []api.Field{
+		{Name: "types", Off: unsafe.Offsetof(EndpointConfiguration{}.Types), Kind: api.KList, Type: 218},
+		{Name: "vpcEndpointIds", Off: unsafe.Offsetof(EndpointConfiguration{}.VpcEndpointIds), Kind: api.KList, Type: 218},
+	}},
+	84: {Go: (*ExportResponse)(nil), Fields: []api.Field{
+		{Name: "contentType", Off: unsafe.Offsetof(ExportResponse{}.ContentType), Kind: api.KStringPtr},
+		{Name: "contentDisposition", Off: unsafe.Offsetof(ExportResponse{}.ContentDisposition), Kind: api.KStringPtr},
+		{Name: "body", Off: unsafe.Offsetof(ExportResponse{}.Body), Kind: api.KBytes},
+	}},
+	85: {Go: (*FlushStageAuthorizersCacheOutput)(nil)},
+	86: {Go: (*FlushStageAuthorizersCacheRequest)(nil), Fields: []api.Field{
+		{Name: "restApiId", Off: unsafe.Offsetof(FlushStageAuthorizersCacheRequest{}.RestApiId), Kind: api.KStringPtr},
+		{Name: "stageName", Off: unsafe.Offsetof(FlushStageAuthorizersCacheRequest{}.StageName), Kind: api.KStringPtr},
+	}},
+	87: {Go: (*FlushStageCacheOutput)(nil)},
+	88: {Go: (*FlushStageCacheRequest)(nil), Fields: []api.Field{
+		{Name: "restApiId", Off: unsafe.Offsetof(FlushStageCacheRequest{}.RestApiId), Kind: api.KStringPtr},
+		{Name: "stageName", Off: unsafe.Offsetof(FlushStageCacheRequest{}.StageName), Kind: api.KStringPtr},
+	}},
+	89: {Go: (*GatewayResponse)(nil), Fields: []api.Field{
+		{Name: "responseType", Off: unsafe.Offsetof(GatewayResponse{}.ResponseType), Kind: api.KStringPtr},
+		{Name: "statusCode", Off: unsafe.Offsetof(GatewayResponse{}.StatusCode), Kind: api.KStringPtr},
+		{Name: "responseParameters", Off: unsafe.Offsetof(GatewayResponse{}.ResponseParameters), Kind: api.KMap, Type: 219},
+		{Name: "responseTemplates", Off: unsafe.Offsetof(GatewayResponse{}.ResponseTemplates), Kind: api.KMap, Type: 219},
+		{Name: "defaultResponse", Off: unsafe.Offsetof(GatewayResponse{}.DefaultResponse), Kind: api.KBoolPtr},
+	}},
+	90: {Go: (*GatewayResponses)(nil), Fields: []api.Field{
+		{Name: "position", Off: unsafe.Offsetof(GatewayResponses{}.Position), Kind: api.KStringPtr},
+		{Name: "items", Off: unsafe.Offsetof(GatewayResponses{}.Items), Kind: api.KList, Type: 233},
+	}},
+	91: {Go: (*GenerateClientCertificateRequest)(nil), Fields: []api.Field{
+		{Name: "description", Off: unsafe.Offsetof(GenerateClientCertificateRequest{}.Description), Kind: api.KStringPtr},
+		{Name: "tags", Off: unsafe.Offsetof(GenerateClientCertificateRequest{}.Tags), Kind: api.KMap, Type: 219},
+	}},
+	92: {Go: (*GetAccountRequest)(nil)},
+	93: {Go: (*GetApiKeyRequest)(nil), Fields: []api.Field{
+		{Name: "apiKey", Off: unsafe.Offsetof(GetApiKeyRequest{}.ApiKey), Kind: api.KStringPtr},
+		{Name: "includeValue", Off: unsafe.Offsetof(GetApiKeyRequest{}.IncludeValue), Kind: api.KBoolPtr},
+	}},
+	94: {Go: (*GetApiKeysRequest)(nil), Fields: []api.Field{
+		{Name: "position", Off: unsafe.Offsetof(GetApiKeysRequest{}.Position), Kind: api.KStringPtr},
+		{Name: "limit", Off: unsafe.Offsetof(GetApiKeysRequest{}.Limit), Kind: api.KInt32Ptr},
+		{Name: "nameQuery", Off: unsafe.Offsetof(GetApiKeysRequest{}.NameQuery), Kind: api.KStringPtr},
+		{Name: "customerId", Off: unsafe.Offsetof(GetApiKeysRequest{}.CustomerId), Kind: api.KStringPtr},
+		{Name: "includeValues", Off: unsafe.Offsetof(GetApiKeysRequest{}.IncludeValues), Kind: api.KBoolPtr},
+	}},
+	95: {Go: (*GetAuthorizerRequest)(nil), Fields: []api.Field{
+		{Name: "restApiId", Off: unsafe.Offsetof(GetAuthorizerRequest{}.RestApiId), Kind: api.KStringPtr},
+		{Name: "authorizerId", Off: unsafe.Offsetof(GetAuthorizerRequest{}.AuthorizerId), Kind: api.KStringPtr},
+	}},
+	96: {Go: (*GetAuthorizersRequest)(nil), Fields: []api.Field{
+		{Name: "restApiId", Off: unsafe.Offsetof(GetAuthorizersRequest{}.RestApiId), Kind: api.KStringPtr},
+		{Name: "position", Off: unsafe.Offsetof(GetAuthorizersRequest{}.Position), Kind: api.KStringPtr},
+		{Name: "limit", Off: unsafe.Offsetof(GetAuthorizersRequest{}.Limit), Kind: api.KInt32Ptr},
+	}},
+	97: {Go: (*GetBasePathMappingRequest)(nil), Fields: []api.Field{
+		{Name: "domainName", Off: unsafe.Offsetof(GetBasePathMappingRequest{}.DomainName), Kind: api.KStringPtr},
+		{Name: "basePath", Off: unsafe.Offsetof(GetBasePathMappingRequest{}.BasePath), Kind: api.KStringPtr},
+	}},
+	98: {Go: (*GetBasePathMappingsRequest)(nil), Fields: []api.Field{
+		{Name: "domainName", Off: unsafe.Offsetof(GetBasePathMappingsRequest{}.DomainName), Kind: api.KStringPtr},
+		{Name: "position", Off: unsafe.Offsetof(GetBasePathMappingsRequest{}.Position), Kind: api.KStringPtr},
+		{Name: "limit", Off: unsafe.Offsetof(GetBasePathMappingsRequest{}.Limit), Kind: api.KInt32Ptr},
+	}},
+	99: {Go: (*GetClientCertificateRequest)(nil), Fields: []api.Field{
+		{Name: "clientCertificateId", Off: unsafe.Offsetof(GetClientCertificateRequest{}.ClientCertificateId), Kind: api.KStringPtr},
+	}},
+	100: {Go: (*GetClientCertificatesRequest)(nil), Fields: []api.Field{
+		{Name: "position", Off: unsafe.Offsetof(GetClientCertificatesRequest{}.Position), Kind: api.KStringPtr},
+		{Name: "limit", Off: unsafe.Offsetof(GetClientCertificatesRequest{}.Limit), Kind: api.KInt32Ptr},
+	}},
+	101: {Go: (*GetDeploymentRequest)(nil), Fields: []api.Field{
+		{Name: "restApiId", Off: unsafe.Offsetof(GetDeploymentRequest{}.RestApiId), Kind: api.KStringPtr},
+		{Name: "deploymentId", Off: unsafe.Offsetof(GetDeploymentRequest{}.DeploymentId), Kind: api.KStringPtr},
+		{Name: "embed", Off: unsafe.Offsetof(GetDeploymentRequest{}.Embed), Kind: api.KList, Type: 218},
+	}},
+	102: {Go: (*GetDeploymentsRequest)(nil), Fields: []api.Field{
+		{Name: "restApiId", Off: unsafe.Offsetof(GetDeploymentsRequest{}.RestApiId), Kind: api.KStringPtr},
+		{Name: "position", Off: unsafe.Offsetof(GetDeploymentsRequest{}.Position), Kind: api.KStringPtr},
+		{Name: "limit", Off: unsafe.Offsetof(GetDeploymentsRequest{}.Limit), Kind: api.KInt32Ptr},
+	}},
+	103: {Go: (*GetDocumentationPartRequest)(nil), Fields: []api.Field{
+		{Name: "restApiId", Off: unsafe.Offsetof(GetDocumentationPartRequest{}.RestApiId), Kind: api.KStringPtr},
+		{Name: "documentationPartId", Off: unsafe.Offsetof(GetDocumentationPartRequest{}.DocumentationPartId), Kind: api.KStringPtr},
+	}},
+	104: {Go: (*GetDocumentationPartsRequest)(nil), Fields: []api.Field{
+		{Name: "restApiId", Off: unsafe.Offsetof(GetDocumentationPartsRequest{}.RestApiId), Kind: api.KStringPtr},
+		{Name: "type", Off: unsafe.Offsetof(GetDocumentationPartsRequest{}.Type), Kind: api.KStringPtr},
+		{Name: "nameQuery", Off: unsafe.Offsetof(GetDocumentationPartsRequest{}.NameQuery), Kind: api.KStringPtr},
+		{Name: "path", Off: unsafe.Offsetof(GetDocumentationPartsRequest{}.Path), Kind: api.KStringPtr},
+		{Name: "position", Off: unsafe.Offsetof(GetDocumentationPartsRequest{}.Position), Kind: api.KStringPtr},
+		{Name: "limit", Off: unsafe.Offsetof(GetDocumentationPartsRequest{}.Limit), Kind: api.KInt32Ptr},
+		{Name: "locationStatus", Off: unsafe.Offsetof(GetDocumentationPartsRequest{}.LocationStatus), Kind: api.KStringPtr},
+	}},
+	105: {Go: (*GetDocumentationVersionRequest)(nil), Fields: []api.Field{
+		{Name: "restApiId", Off: unsafe.Offsetof(GetDocumentationVersionRequest{}.RestApiId), Kind: api.KStringPtr},
+		{Name: "documentationVersion", Off: unsafe.Offsetof(GetDocumentationVersionRequest{}.DocumentationVersion), Kind: api.KStringPtr},
+	}},
+	106: {Go: (*GetDocumentationVersionsRequest)(nil), Fields: []api.Field{
+		{Name: "restApiId", Off: unsafe.Offsetof(GetDocumentationVersionsRequest{}.RestApiId), Kind: api.KStringPtr},
+		{Name: "position", Off: unsafe.Offsetof(GetDocumentationVersionsRequest{}.Position), Kind: api.KStringPtr},
+		{Name: "limit", Off: unsafe.Offsetof(GetDocumentationVersionsRequest{}.Limit), Kind: api.KInt32Ptr},
+	}},
+	107: {Go: (*GetDomainNameRequest)(nil), Fields: []api.Field{
+		{Name: "domainName", Off: unsafe.Offsetof(GetDomainNameRequest{}.DomainName), Kind: api.KStringPtr},
+	}},
+	108: {Go: (*GetDomainNamesRequest)(nil), Fields: []api.Field{
+		{Name: "position", Off: unsafe.Offsetof(GetDomainNamesRequest{}.Position), Kind: api.KStringPtr},
+		{Name: "limit", Off: unsafe.Offsetof(GetDomainNamesRequest{}.Limit), Kind: api.KInt32Ptr},
+	}},
+	109: {Go: (*GetExportRequest)(nil), Fields: []api.Field{
+		{Name: "restApiId", Off: unsafe.Offsetof(GetExportRequest{}.RestApiId), Kind: api.KStringPtr},
+		{Name: "stageName", Off: unsafe.Offsetof(GetExportRequest{}.StageName), Kind: api.KStringPtr},
+		{Name: "exportType", Off: unsafe.Offsetof(GetExportRequest{}.ExportType), Kind: api.KStringPtr},
+		{Name: "parameters", Off: unsafe.Offsetof(GetExportRequest{}.Parameters), Kind: api.KMap, Type: 219},
+		{Name: "accepts", Off: unsafe.Offsetof(GetExportRequest{}.Accepts), Kind: api.KStringPtr},
+	}},
+	110: {Go: (*GetGatewayResponseRequest)(nil), Fields: []api.Field{
+		{Name: "restApiId", Off: unsafe.Offsetof(GetGatewayResponseRequest{}.RestApiId), Kind: api.KStringPtr},
+		{Name: "responseType", Off: unsafe.Offsetof(GetGatewayResponseRequest{}.ResponseType), Kind: api.KStringPtr},
+	}},
+	111: {Go: (*GetGatewayResponsesRequest)(nil), Fields: []api.Field{
+		{Name: "restApiId", Off: unsafe.Offsetof(GetGatewayResponsesRequest{}.RestApiId), Kind: api.KStringPtr},
+		{Name: "position", Off: unsafe.Offsetof(GetGatewayResponsesRequest{}.Position), Kind: api.KStringPtr},
+		{Name: "limit", Off: unsafe.Offsetof(GetGatewayResponsesRequest{}.Limit), Kind: api.KInt32Ptr},
+	}},
+	112: {Go: (*GetIntegrationRequest)(nil), Fields: []api.Field{
+		{Name: "restApiId", Off: unsafe.Offsetof(GetIntegrationRequest{}.RestApiId), Kind: api.KStringPtr},
+		{Name: "resourceId", Off: unsafe.Offsetof(GetIntegrationRequest{}.ResourceId), Kind: api.KStringPtr},
+		{Name: "httpMethod", Off: unsafe.Offsetof(GetIntegrationRequest{}.HttpMethod), Kind: api.KStringPtr},
+	}},
+	113: {Go: (*GetIntegrationResponseRequest)(nil), Fields: []api.Field{
+		{Name: "restApiId", Off: unsafe.Offsetof(GetIntegrationResponseRequest{}.RestApiId), Kind: api.KStringPtr},
+		{Name: "resourceId", Off: unsafe.Offsetof(GetIntegrationResponseRequest{}.ResourceId), Kind: api.KStringPtr},
+		{Name: "httpMethod", Off: unsafe.Offsetof(GetIntegrationResponseRequest{}.HttpMethod), Kind: api.KStringPtr},
+		{Name: "statusCode", Off: unsafe.Offsetof(GetIntegrationResponseRequest{}.StatusCode), Kind: api.KStringPtr},
+	}},
+	114: {Go: (*GetMethodRequest)(nil), Fields: []api.Field{
+		{Name: "restApiId", Off: unsafe.Offsetof(GetMethodRequest{}.RestApiId), Kind: api.KStringPtr},
+		{Name: "resourceId", Off: unsafe.Offsetof(GetMethodRequest{}.ResourceId), Kind: api.KStringPtr},
+		{Name: "httpMethod", Off: unsafe.Offsetof(GetMethodRequest{}.HttpMethod), Kind: api.KStringPtr},
+	}},
+	115: {Go: (*GetMethodResponseRequest)(nil), Fields: []api.Field{
+		{Name: "restApiId", Off: unsafe.Offsetof(GetMethodResponseRequest{}.RestApiId), Kind: api.KStringPtr},
+		{Name: "resourceId", Off: unsafe.Offsetof(GetMethodResponseRequest{}.ResourceId), Kind: api.KStringPtr},
+		{Name: "httpMethod", Off: unsafe.Offsetof(GetMethodResponseRequest{}.HttpMethod), Kind: api.KStringPtr},
+		{Name: "statusCode", Off: unsafe.Offsetof(GetMethodResponseRequest{}.StatusCode), Kind: api.KStringPtr},
+	}},
+	116: {Go: (*GetModelRequest)(nil), Fields: []api.Field{
+		{Name: "restApiId", Off: unsafe.Offsetof(GetModelRequest{}.RestApiId), Kind: api.KStringPtr},
+		{Name: "modelName", Off: unsafe.Offsetof(GetModelRequest{}.ModelName), Kind: api.KStringPtr},
+		{Name: "flatten", Off: unsafe.Offsetof(GetModelRequest{}.Flatten), Kind: api.KBoolPtr},
+	}},
+	117: {Go: (*GetModelTemplateRequest)(nil), Fields: []api.Field{
+		{Name: "restApiId", Off: unsafe.Offsetof(GetModelTemplateRequest{}.RestApiId), Kind: api.KStringPtr},
+		{Name: "modelName", Off: unsafe.Offsetof(GetModelTemplateRequest{}.ModelName), Kind: api.KStringPtr},
+	}},
+	118: {Go: (*GetModelsRequest)(nil), Fields: []api.Field{
+		{Name: "restApiId", Off: unsafe.Offsetof(GetModelsRequest{}.RestApiId), Kind: api.KStringPtr},
+		{Name: "position", Off: unsafe.Offsetof(GetModelsRequest{}.Position), Kind: api.KStringPtr},
+		{Name: "limit", Off: unsafe.Offsetof(GetModelsRequest{}.Limit), Kind: api.KInt32Ptr},
+	}},
+	119: {Go: (*GetRequestValidatorRequest)(nil), Fields: []api.Field{
+		{Name: "restApiId", Off: unsafe.Offsetof(GetRequestValidatorRequest{}.RestApiId), Kind: api.KStringPtr},
+		{Name: "requestValidatorId", Off: unsafe.Offsetof(GetRequestValidatorRequest{}.RequestValidatorId), Kind: api.KStringPtr},
+	}},
+	120: {Go: (*GetRequestValidatorsRequest)(nil), Fields: []api.Field{
+		{Name: "restApiId", Off: unsafe.Offsetof(GetRequestValidatorsRequest{}.RestApiId), Kind: api.KStringPtr},
+		{Name: "position", Off: unsafe.Offsetof(GetRequestValidatorsRequest{}.Position), Kind: api.KStringPtr},
+		{Name: "limit", Off: unsafe.Offsetof(GetRequestValidatorsRequest{}.Limit), Kind: api.KInt32Ptr},
+	}},
+	121: {Go: (*GetResourceRequest)(nil), Fields: []api.Field{
+		{Name: "restApiId", Off: unsafe.Offsetof(GetResourceRequest{}.RestApiId), Kind: api.KStringPtr},
+		{Name: "resourceId", Off: unsafe.Offsetof(GetResourceRequest{}.ResourceId), Kind: api.KStringPtr},
+		{Name: "embed", Off: unsafe.Offsetof(GetResourceRequest{}.Embed), Kind: api.KList, Type: 218},
+	}},
+	122: {Go: (*GetResourcesRequest)(nil), Fields: []api.Field{
+		{Name: "restApiId", Off: unsafe.Offsetof(GetResourcesRequest{}.RestApiId), Kind: api.KStringPtr},
+		{Name: "position", Off: unsafe.Offsetof(GetResourcesRequest{}.Position), Kind: api.KStringPtr},
+		{Name: "limit", Off: unsafe.Offsetof(GetResourcesRequest{}.Limit), Kind: api.KInt32Ptr},
+		{Name: "embed", Off: unsafe.Offsetof(GetResourcesRequest{}.Embed), Kind: api.KList, Type: 218},
+	}},
+	123: {Go: (*GetRestApiRequest)(nil), Fields: []api.Field{
+		{Name: "restApiId", Off: unsafe.Offsetof(GetRestApiRequest{}.RestApiId), Kind: api.KStringPtr},
+	}},
+	124: {Go: (*GetRestApisRequest)(nil), Fields: []api.Field{
+		{Name: "position", Off: unsafe.Offsetof(GetRestApisRequest{}.Position), Kind: api.KStringPtr},
+		{Name: "limit", Off: unsafe.Offsetof(GetRestApisRequest{}.Limit), Kind: api.KInt32Ptr},
+	}},
+	125: {Go: (*GetSdkRequest)(nil), Fields: []api.Field{
+		{Name: "restApiId", Off: unsafe.Offsetof(GetSdkRequest{}.RestApiId), Kind: api.KStringPtr},
+		{Name: "stageName", Off: unsafe.Offsetof(GetSdkRequest{}.StageName), Kind: api.KStringPtr},
+		{Name: "sdkType", Off: unsafe.Offsetof(GetSdkRequest{}.SdkType), Kind: api.KStringPtr},
+		{Name: "parameters", Off: unsafe.Offsetof(GetSdkRequest{}.Parameters), Kind: api.KMap, Type: 219},
+	}},
+	126: {Go: (*GetSdkTypeRequest)(nil), Fields: []api.Field{
+		{Name: "id", Off: unsafe.Offsetof(GetSdkTypeRequest{}.Id), Kind: api.KStringPtr},
+	}},
+	127: {Go: (*GetSdkTypesRequest)(nil), Fields: []api.Field{
+		{Name: "position", Off: unsafe.Offsetof(GetSdkTypesRequest{}.Position), Kind: api.KStringPtr},
+		{Name: "limit", Off: unsafe.Offsetof(GetSdkTypesRequest{}.Limit), Kind: api.KInt32Ptr},
+	}},
+	128: {Go: (*GetStageRequest)(nil), Fields: []api.Field{
+		{Name: "restApiId", Off: unsafe.Offsetof(GetStageRequest{}.RestApiId), Kind: api.KStringPtr},
+		{Name: "stageName", Off: unsafe.Offsetof(GetStageRequest{}.StageName), Kind: api.KStringPtr},
+	}},
+	129: {Go: (*GetStagesRequest)(nil), Fields: []api.Field{
+		{Name: "restApiId", Off: unsafe.Offsetof(GetStagesRequest{}.RestApiId), Kind: api.KStringPtr},
+		{Name: "deploymentId", Off: unsafe.Offsetof(GetStagesRequest{}.DeploymentId), Kind: api.KStringPtr},
+	}},
+	130: {Go: (*GetTagsRequest)(nil), Fields: []api.Field{
+		{Name: "resourceArn", Off: unsafe.Offsetof(GetTagsRequest{}.ResourceArn), Kind: api.KStringPtr},
+		{Name: "position", Off: unsafe.Offsetof(GetTagsRequest{}.Position), Kind: api.KStringPtr},
+		{Name: "limit", Off: unsafe.Offsetof(GetTagsRequest{}.Limit), Kind: api.KInt32Ptr},
+	}},
+	131: {Go: (*GetUsagePlanKeyRequest)(nil), Fields: []api.Field{
+		{Name: "usagePlanId", Off: unsafe.Offsetof(GetUsagePlanKeyRequest{}.UsagePlanId), Kind: api.KStringPtr},
+		{Name: "keyId", Off: unsafe.Offsetof(GetUsagePlanKeyRequest{}.KeyId), Kind: api.KStringPtr},
+	}},
+	132: {Go: (*GetUsagePlanKeysRequest)(nil), Fields: []api.Field{
+		{Name: "usagePlanId", Off: unsafe.Offsetof(GetUsagePlanKeysRequest{}.UsagePlanId), Kind: api.KStringPtr},
+		{Name: "position", Off: unsafe.Offsetof(GetUsagePlanKeysRequest{}.Position), Kind: api.KStringPtr},
+		{Name: "limit", Off: unsafe.Offsetof(GetUsagePlanKeysRequest{}.Limit), Kind: api.KInt32Ptr},
+		{Name: "nameQuery", Off: unsafe.Offsetof(GetUsagePlanKeysRequest{}.NameQuery), Kind: api.KStringPtr},
+	}},
+	133: {Go: (*GetUsagePlanRequest)(nil), Fields: []api.Field{
+		{Name: "usagePlanId", Off: unsafe.Offsetof(GetUsagePlanRequest{}.UsagePlanId), Kind: api.KStringPtr},
+	}},
+	134: {Go: (*GetUsagePlansRequest)(nil), Fields: []api.Field{
+		{Name: "position", Off: unsafe.Offsetof(GetUsagePlansRequest{}.Position), Kind: api.KStringPtr},
+		{Name: "keyId", Off: unsafe.Offsetof(GetUsagePlansRequest{}.KeyId), Kind: api.KStringPtr},
+		{Name: "limit", Off: unsafe.Offsetof(GetUsagePlansRequest{}.Limit), Kind: api.KInt32Ptr},
+	}},
+	135: {Go: (*GetUsageRequest)(nil), Fields: []api.Field{
+		{Name: "usagePlanId", Off: unsafe.Offsetof(GetUsageRequest{}.UsagePlanId), Kind: api.KStringPtr},
+		{Name: "keyId", Off: unsafe.Offsetof(GetUsageRequest{}.KeyId), Kind: api.KStringPtr},
+		{Name: "startDate", Off: unsafe.Offsetof(GetUsageRequest{}.StartDate), Kind: api.KStringPtr},
+		{Name: "endDate", Off: unsafe.Offsetof(GetUsageRequest{}.EndDate), Kind: api.KStringPtr},
+		{Name: "position", Off: unsafe.Offsetof(GetUsageRequest{}.Position), Kind: api.KStringPtr},
+		{Name: "limit", Off: unsafe.Offsetof(GetUsageRequest{}.Limit), Kind: api.KInt32Ptr},
+	}},
+	136: {Go: (*GetVpcLinkRequest)(nil), Fields: []api.Field{
+		{Name: "vpcLinkId", Off: unsafe.Offsetof(GetVpcLinkRequest{}.VpcLinkId), Kind: api.KStringPtr},
+	}},
+	137: {Go: (*GetVpcLinksRequest)(nil), Fields: []api.Field{
+		{Name: "position", Off: unsafe.Offsetof(GetVpcLinksRequest{}.Position), Kind: api.KStringPtr},
+		{Name: "limit", Off: unsafe.Offsetof(GetVpcLinksRequest{}.Limit), Kind: api.KInt32Ptr},
+	}},
+	138: {Go: (*ImportApiKeysRequest)(nil), Fields: []api.Field{
+		{Name: "body", Off: unsafe.Offsetof(ImportApiKeysRequest{}.Body), Kind: api.KBytes},
+		{Name: "format", Off: unsafe.Offsetof(ImportApiKeysRequest{}.Format), Kind: api.KStringPtr},
+		{Name: "failOnWarnings", Off: unsafe.Offsetof(ImportApiKeysRequest{}.FailOnWarnings), Kind: api.KBoolPtr},
+	}},
+	139: {Go: (*ImportDocumentationPartsRequest)(nil), Fields: []api.Field{
+		{Name: "restApiId", Off: unsafe.Offsetof(ImportDocumentationPartsRequest{}.RestApiId), Kind: api.KStringPtr},
+		{Name: "mode", Off: unsafe.Offsetof(ImportDocumentationPartsRequest{}.Mode), Kind: api.KStringPtr},
+		{Name: "failOnWarnings", Off: unsafe.Offsetof(ImportDocumentationPartsRequest{}.FailOnWarnings), Kind: api.KBoolPtr},
+		{Name: "body", Off: unsafe.Offsetof(ImportDocumentationPartsRequest{}.Body), Kind: api.KBytes},
+	}},
+	140: {Go: (*ImportRestApiRequest)(nil), Fields: []api.Field{
+		{Name: "failOnWarnings", Off: unsafe.Offsetof(ImportRestApiRequest{}.FailOnWarnings), Kind: api.KBoolPtr},
+		{Name: "parameters", Off: unsafe.Offsetof(ImportRestApiRequest{}.Parameters), Kind: api.KMap, Type: 219},
+		{Name: "body", Off: unsafe.Offsetof(ImportRestApiRequest{}.Body), Kind: api.KBytes},
+	}},
+	141: {Go: (*Integration)(nil), Fields: []api.Field{
+		{Name: "type", Off: unsafe.Offsetof(Integration{}.Type), Kind: api.KStringPtr},
+		{Name: "httpMethod", Off: unsafe.Offsetof(Integration{}.HttpMethod), Kind: api.KStringPtr},
+		{Name: "uri", Off: unsafe.Offsetof(Integration{}.Uri), Kind: api.KStringPtr},
+		{Name: "connectionType", Off: unsafe.Offsetof(Integration{}.ConnectionType), Kind: api.KStringPtr},
+		{Name: "connectionId", Off: unsafe.Offsetof(Integration{}.ConnectionId), Kind: api.KStringPtr},
+		{Name: "credentials", Off: unsafe.Offsetof(Integration{}.Credentials), Kind: api.KStringPtr},
+		{Name: "requestParameters", Off: unsafe.Offsetof(Integration{}.RequestParameters), Kind: api.KMap, Type: 219},
+		{Name: "requestTemplates", Off: unsafe.Offsetof(Integration{}.RequestTemplates), Kind: api.KMap, Type: 219},
+		{Name: "passthroughBehavior", Off: unsafe.Offsetof(Integration{}.PassthroughBehavior), Kind: api.KStringPtr},
+		{Name: "contentHandling", Off: unsafe.Offsetof(Integration{}.ContentHandling), Kind: api.KStringPtr},
+		{Name: "timeoutInMillis", Off: unsafe.Offsetof(Integration{}.TimeoutInMillis), Kind: api.KInt32Ptr},
+		{Name: "cacheNamespace", Off: unsafe.Offsetof(Integration{}.CacheNamespace), Kind: api.KStringPtr},
+		{Name: "cacheKeyParameters", Off: unsafe.Offsetof(Integration{}.CacheKeyParameters), Kind: api.KList, Type: 218},
+		{Name: "integrationResponses", Off: unsafe.Offsetof(Integration{}.IntegrationResponses), Kind: api.KMap, Type: 234},
+		{Name: "tlsConfig", Off: unsafe.Offsetof(Integration{}.TlsConfig), Kind: api.KStructPtr, Type: 184},
+	}},
+	142: {Go: (*IntegrationResponse)(nil), Fields: []api.Field{
+		{Name: "statusCode", Off: unsafe.Offsetof(IntegrationResponse{}.StatusCode), Kind: api.KStringPtr},
+		{Name: "selectionPattern", Off: unsafe.Offsetof(IntegrationResponse{}.SelectionPattern), Kind: api.KStringPtr},
+		{Name: "responseParameters", Off: unsafe.Offsetof(IntegrationResponse{}.ResponseParameters), Kind: api.KMap, Type: 219},
+		{Name: "responseTemplates", Off: unsafe.Offsetof(IntegrationResponse{}.ResponseTemplates), Kind: api.KMap, Type: 219},
+		{Name: "contentHandling", Off: unsafe.Offsetof(IntegrationResponse{}.ContentHandling), Kind: api.KStringPtr},
+	}},
+	143: {Go: (*LimitExceededException)(nil), Fields: []api.Field{
+		{Name: "retryAfterSeconds", Off: unsafe.Offsetof(LimitExceededException{}.RetryAfterSeconds), Kind: api.KStringPtr},
+		{Name: "message", Off: unsafe.Offsetof(LimitExceededException{}.Message), Kind: api.KStringPtr},
+	}},
+	144: {Go: (*Method)(nil), Fields: []api.Field{
+		{Name: "httpMethod", Off: unsafe.Offsetof(Method{}.HttpMethod), Kind: api.KStringPtr},
+		{Name: "authorizationType", Off: unsafe.Offsetof(Method{}.AuthorizationType), Kind: api.KStringPtr},
+		{Name: "authorizerId", Off: unsafe.Offsetof(Method{}.AuthorizerId), Kind: api.KStringPtr},
+		{Name: "apiKeyRequired", Off: unsafe.Offsetof(Method{}.ApiKeyRequired), Kind: api.KBoolPtr},
+		{Name: "requestValidatorId", Off: unsafe.Offsetof(Method{}.RequestValidatorId), Kind: api.KStringPtr},
+		{Name: "operationName", Off: unsafe.Offsetof(Method{}.OperationName), Kind: api.KStringPtr},
+		{Name: "requestParameters", Off: unsafe.Offsetof(Method{}.RequestParameters), Kind: api.KMap, Type: 235},
+		{Name: "requestModels", Off: unsafe.Offsetof(Method{}.RequestModels), Kind: api.KMap, Type: 219},
+		{Name: "methodResponses", Off: unsafe.Offsetof(Method{}.MethodResponses), Kind: api.KMap, Type: 236},
+		{Name: "methodIntegration", Off: unsafe.Offsetof(Method{}.MethodIntegration), Kind: api.KStructPtr, Type: 141},
+		{Name: "authorizationScopes", Off: unsafe.Offsetof(Method{}.AuthorizationScopes), Kind: api.KList, Type: 218},
+	}},
+	145: {Go: (*MethodResponse)(nil), Fields: []api.Field{
+		{Name: "statusCode", Off: unsafe.Offsetof(MethodResponse{}.StatusCode), Kind: api.KStringPtr},
+		{Name: "responseParameters", Off: unsafe.Offsetof(MethodResponse{}.ResponseParameters), Kind: api.KMap, Type: 235},
+		{Name: "responseModels", Off: unsafe.Offsetof(MethodResponse{}.ResponseModels), Kind: api.KMap, Type: 219},
+	}},
+	146: {Go: (*MethodSetting)(nil), Fields: []api.Field{
+		{Name: "metricsEnabled", Off: unsafe.Offsetof(MethodSetting{}.MetricsEnabled), Kind: api.KBoolPtr},
+		{Name: "loggingLevel", Off: unsafe.Offsetof(MethodSetting{}.LoggingLevel), Kind: api.KStringPtr},
+		{Name: "dataTraceEnabled", Off: unsafe.Offsetof(MethodSetting{}.DataTraceEnabled), Kind: api.KBoolPtr},
+		{Name: "throttlingBurstLimit", Off: unsafe.Offsetof(MethodSetting{}.ThrottlingBurstLimit), Kind: api.KInt32Ptr},
+		{Name: "throttlingRateLimit", Off: unsafe.Offsetof(MethodSetting{}.ThrottlingRateLimit), Kind: api.KFloat64Ptr},
+		{Name: "cachingEnabled", Off: unsafe.Offsetof(MethodSetting{}.CachingEnabled), Kind: api.KBoolPtr},
+		{Name: "cacheTtlInSeconds", Off: unsafe.Offsetof(MethodSetting{}.CacheTtlInSeconds), Kind: api.KInt32Ptr},
+		{Name: "cacheDataEncrypted", Off: unsafe.Offsetof(MethodSetting{}.CacheDataEncrypted), Kind: api.KBoolPtr},
+		{Name: "requireAuthorizationForCacheControl", Off: unsafe.Offsetof(MethodSetting{}.RequireAuthorizationForCacheControl), Kind: api.KBoolPtr},
+		{Name: "unauthorizedCacheControlHeaderStrategy", Off: unsafe.Offsetof(MethodSetting{}.UnauthorizedCacheControlHeaderStrategy), Kind: api.KStringPtr},
+	}},
+	147: {Go: (*MethodSnapshot)(nil), Fields: []api.Field{
+		{Name: "authorizationType", Off: unsafe.Offsetof(MethodSnapshot{}.AuthorizationType), Kind: api.KStringPtr},
+		{Name: "apiKeyRequired", Off: unsafe.Offsetof(MethodSnapshot{}.ApiKeyRequired), Kind: api.KBoolPtr},
+	}},
+	148: {Go: (*ModelShape)(nil), Fields: []api.Field{
+		{Name: "id", Off: unsafe.Offsetof(ModelShape{}.Id), Kind: api.KStringPtr},
+		{Name: "name", Off: unsafe.Offsetof(ModelShape{}.Name), Kind: api.KStringPtr},
+		{Name: "description", Off: unsafe.Offsetof(ModelShape{}.Description), Kind: api.KStringPtr},
+		{Name: "schema", Off: unsafe.Offsetof(ModelShape{}.Schema), Kind: api.KStringPtr},
+		{Name: "contentType", Off: unsafe.Offsetof(ModelShape{}.ContentType), Kind: api.KStringPtr},
+	}},
+	149: {Go: (*Models)(nil), Fields: []api.Field{
+		{Name: "position", Off: unsafe.Offsetof(Models{}.Position), Kind: api.KStringPtr},
+		{Name: "items", Off: unsafe.Offsetof(Models{}.Items), Kind: api.KList, Type: 237},
+	}},
+	150: {Go: (*MutualTlsAuthentication)(nil), Fields: []api.Field{
+		{Name: "truststoreUri", Off: unsafe.Offsetof(MutualTlsAuthentication{}.TruststoreUri), Kind: api.KStringPtr},
+		{Name: "truststoreVersion", Off: unsafe.Offsetof(MutualTlsAuthentication{}.TruststoreVersion), Kind: api.KStringPtr},
+		{Name: "truststoreWarnings", Off: unsafe.Offsetof(MutualTlsAuthentication{}.TruststoreWarnings), Kind: api.KList, Type: 218},
+	}},
+	151: {Go: (*MutualTlsAuthenticationInput)(nil), Fields: []api.Field{
+		{Name: "truststoreUri", Off: unsafe.Offsetof(MutualTlsAuthenticationInput{}.TruststoreUri), Kind: api.KStringPtr},
+		{Name: "truststoreVersion", Off: unsafe.Offsetof(MutualTlsAuthenticationInput{}.TruststoreVersion), Kind: api.KStringPtr},
+	}},
+	152: {Go: (*NotFoundException)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(NotFoundException{}.Message), Kind: api.KStringPtr},
+	}},
+	153: {Go: (*PatchOperation)(nil), Fields: []api.Field{
+		{Name: "op", Off: unsafe.Offsetof(PatchOperation{}.Op), Kind: api.KStringPtr},
+		{Name: "path", Off: unsafe.Offsetof(PatchOperation{}.Path), Kind: api.KStringPtr},
+		{Name: "value", Off: unsafe.Offsetof(PatchOperation{}.Value), Kind: api.KStringPtr},
+		{Name: "from", Off: unsafe.Offsetof(PatchOperation{}.From), Kind: api.KStringPtr},
+	}},
+	154: {Go: (*PutGatewayResponseRequest)(nil), Fields: []api.Field{
+		{Name: "restApiId", Off: unsafe.Offsetof(PutGatewayResponseRequest{}.RestApiId), Kind: api.KStringPtr},
+		{Name: "responseType", Off: unsafe.Offsetof(PutGatewayResponseRequest{}.ResponseType), Kind: api.KStringPtr},
+		{Name: "statusCode", Off: unsafe.Offsetof(PutGatewayResponseRequest{}.StatusCode), Kind: api.KStringPtr},
+		{Name: "responseParameters", Off: unsafe.Offsetof(PutGatewayResponseRequest{}.ResponseParameters), Kind: api.KMap, Type: 219},
+		{Name: "responseTemplates", Off: unsafe.Offsetof(PutGatewayResponseRequest{}.ResponseTemplates), Kind: api.KMap, Type: 219},
+	}},
+	155: {Go: (*PutIntegrationRequest)(nil), Fields: []api.Field{
+		{Name: "restApiId", Off: unsafe.Offsetof(PutIntegrationRequest{}.RestApiId), Kind: api.KStringPtr},
+		{Name: "resourceId", Off: unsafe.Offsetof(PutIntegrationRequest{}.ResourceId), Kind: api.KStringPtr},
+		{Name: "httpMethod", Off: unsafe.Offsetof(PutIntegrationRequest{}.HttpMethod), Kind: api.KStringPtr},
+		{Name: "type", Off: unsafe.Offsetof(PutIntegrationRequest{}.Type), Kind: api.KStringPtr},
+		{Name: "integrationHttpMethod", Off: unsafe.Offsetof(PutIntegrationRequest{}.IntegrationHttpMethod), Kind: api.KStringPtr},
+		{Name: "uri", Off: unsafe.Offsetof(PutIntegrationRequest{}.Uri), Kind: api.KStringPtr},
+		{Name: "connectionType", Off: unsafe.Offsetof(PutIntegrationRequest{}.ConnectionType), Kind: api.KStringPtr},
+		{Name: "connectionId", Off: unsafe.Offsetof(PutIntegrationRequest{}.ConnectionId), Kind: api.KStringPtr},
+		{Name: "credentials", Off: unsafe.Offsetof(PutIntegrationRequest{}.Credentials), Kind: api.KStringPtr},
+		{Name: "requestParameters", Off: unsafe.Offsetof(PutIntegrationRequest{}.RequestParameters), Kind: api.KMap, Type: 219},
+		{Name: "requestTemplates", Off: unsafe.Offsetof(PutIntegrationRequest{}.RequestTemplates), Kind: api.KMap, Type: 219},
+		{Name: "passthroughBehavior", Off: unsafe.Offsetof(PutIntegrationRequest{}.PassthroughBehavior), Kind: api.KStringPtr},
+		{Name: "cacheNamespace", Off: unsafe.Offsetof(PutIntegrationRequest{}.CacheNamespace), Kind: api.KStringPtr},
+		{Name: "cacheKeyParameters", Off: unsafe.Offsetof(PutIntegrationRequest{}.CacheKeyParameters), Kind: api.KList, Type: 218},
+		{Name: "contentHandling", Off: unsafe.Offsetof(PutIntegrationRequest{}.ContentHandling), Kind: api.KStringPtr},
+		{Name: "timeoutInMillis", Off: unsafe.Offsetof(PutIntegrationRequest{}.TimeoutInMillis), Kind: api.KInt32Ptr},
+		{Name: "tlsConfig", Off: unsafe.Offsetof(PutIntegrationRequest{}.TlsConfig), Kind: api.KStructPtr, Type: 184},
+	}},
+	156: {Go: (*PutIntegrationResponseRequest)(nil), Fields: []api.Field{
+		{Name: "restApiId", Off: unsafe.Offsetof(PutIntegrationResponseRequest{}.RestApiId), Kind: api.KStringPtr},
+		{Name: "resourceId", Off: unsafe.Offsetof(PutIntegrationResponseRequest{}.ResourceId), Kind: api.KStringPtr},
+		{Name: "httpMethod", Off: unsafe.Offsetof(PutIntegrationResponseRequest{}.HttpMethod), Kind: api.KStringPtr},
+		{Name: "statusCode", Off: unsafe.Offsetof(PutIntegrationResponseRequest{}.StatusCode), Kind: api.KStringPtr},
+		{Name: "selectionPattern", Off: unsafe.Offsetof(PutIntegrationResponseRequest{}.SelectionPattern), Kind: api.KStringPtr},
+		{Name: "responseParameters", Off: unsafe.Offsetof(PutIntegrationResponseRequest{}.ResponseParameters), Kind: api.KMap, Type: 219},
+		{Name: "responseTemplates", Off: unsafe.Offsetof(PutIntegrationResponseRequest{}.ResponseTemplates), Kind: api.KMap, Type: 219},
+		{Name: "contentHandling", Off: unsafe.Offsetof(PutIntegrationResponseRequest{}.ContentHandling), Kind: api.KStringPtr},
+	}},
+	157: {Go: (*PutMethodRequest)(nil), Fields: []api.Field{
+		{Name: "restApiId", Off: unsafe.Offsetof(PutMethodRequest{}.RestApiId), Kind: api.KStringPtr},
+		{Name: "resourceId", Off: unsafe.Offsetof(PutMethodRequest{}.ResourceId), Kind: api.KStringPtr},
+		{Name: "httpMethod", Off: unsafe.Offsetof(PutMethodRequest{}.HttpMethod), Kind: api.KStringPtr},
+		{Name: "authorizationType", Off: unsafe.Offsetof(PutMethodRequest{}.AuthorizationType), Kind: api.KStringPtr},
+		{Name: "authorizerId", Off: unsafe.Offsetof(PutMethodRequest{}.AuthorizerId), Kind: api.KStringPtr},
+		{Name: "apiKeyRequired", Off: unsafe.Offsetof(PutMethodRequest{}.ApiKeyRequired), Kind: api.KBoolPtr},
+		{Name: "operationName", Off: unsafe.Offsetof(PutMethodRequest{}.OperationName), Kind: api.KStringPtr},
+		{Name: "requestParameters", Off: unsafe.Offsetof(PutMethodRequest{}.RequestParameters), Kind: api.KMap, Type: 235},
+		{Name: "requestModels", Off: unsafe.Offsetof(PutMethodRequest{}.RequestModels), Kind: api.KMap, Type: 219},
+		{Name: "requestValidatorId", Off: unsafe.Offsetof(PutMethodRequest{}.RequestValidatorId), Kind: api.KStringPtr},
+		{Name: "authorizationScopes", Off: unsafe.Offsetof(PutMethodRequest{}.AuthorizationScopes), Kind: api.KList, Type: 218},
+	}},
+	158: {Go: (*PutMethodResponseRequest)(nil), Fields: []api.Field{
+		{Name: "restApiId", Off: unsafe.Offsetof(PutMethodResponseRequest{}.RestApiId), Kind: api.KStringPtr},
+		{Name: "resourceId", Off: unsafe.Offsetof(PutMethodResponseRequest{}.ResourceId), Kind: api.KStringPtr},
+		{Name: "httpMethod", Off: unsafe.Offsetof(PutMethodResponseRequest{}.HttpMethod), Kind: api.KStringPtr},
+		{Name: "statusCode", Off: unsafe.Offsetof(PutMethodResponseRequest{}.StatusCode), Kind: api.KStringPtr},
+		{Name: "responseParameters", Off: unsafe.Offsetof(PutMethodResponseRequest{}.ResponseParameters), Kind: api.KMap, Type: 235},
+		{Name: "responseModels", Off: unsafe.Offsetof(PutMethodResponseRequest{}.ResponseModels), Kind: api.KMap, Type: 219},
+	}},
+	159: {Go: (*PutRestApiRequest)(nil), Fields: []api.Field{
+		{Name: "restApiId", Off: unsafe.Offsetof(PutRestApiRequest{}.RestApiId), Kind: api.KStringPtr},
+		{Name: "mode", Off: unsafe.Offsetof(PutRestApiRequest{}.Mode), Kind: api.KStringPtr},
+		{Name: "failOnWarnings", Off: unsafe.Offsetof(PutRestApiRequest{}.FailOnWarnings), Kind: api.KBoolPtr},
+		{Name: "parameters", Off: unsafe.Offsetof(PutRestApiRequest{}.Parameters), Kind: api.KMap, Type: 219},
+		{Name: "body", Off: unsafe.Offsetof(PutRestApiRequest{}.Body), Kind: api.KBytes},
+	}},
+	160: {Go: (*QuotaSettings)(nil), Fields: []api.Field{
+		{Name: "limit", Off: unsafe.Offsetof(QuotaSettings{}.Limit), Kind: api.KInt32Ptr},
+		{Name: "offset", Off: unsafe.Offsetof(QuotaSettings{}.Offset), Kind: api.KInt32Ptr},
+		{Name: "period", Off: unsafe.Offsetof(QuotaSettings{}.Period), Kind: api.KStringPtr},
+	}},
+	161: {Go: (*RequestValidator)(nil), Fields: []api.Field{
+		{Name: "id", Off: unsafe.Offsetof(RequestValidator{}.Id), Kind: api.KStringPtr},
+		{Name: "name", Off: unsafe.Offsetof(RequestValidator{}.Name), Kind: api.KStringPtr},
+		{Name: "validateRequestBody", Off: unsafe.Offsetof(RequestValidator{}.ValidateRequestBody), Kind: api.KBoolPtr},
+		{Name: "validateRequestParameters", Off: unsafe.Offsetof(RequestValidator{}.ValidateRequestParameters), Kind: api.KBoolPtr},
+	}},
+	162: {Go: (*RequestValidators)(nil), Fields: []api.Field{
+		{Name: "position", Off: unsafe.Offsetof(RequestValidators{}.Position), Kind: api.KStringPtr},
+		{Name: "items", Off: unsafe.Offsetof(RequestValidators{}.Items), Kind: api.KList, Type: 238},
+	}},
+	163: {Go: (*Resource)(nil), Fields: []api.Field{
+		{Name: "id", Off: unsafe.Offsetof(Resource{}.Id), Kind: api.KStringPtr},
+		{Name: "parentId", Off: unsafe.Offsetof(Resource{}.ParentId), Kind: api.KStringPtr},
+		{Name: "pathPart", Off: unsafe.Offsetof(Resource{}.PathPart), Kind: api.KStringPtr},
+		{Name: "path", Off: unsafe.Offsetof(Resource{}.Path), Kind: api.KStringPtr},
+		{Name: "resourceMethods", Off: unsafe.Offsetof(Resource{}.ResourceMethods), Kind: api.KMap, Type: 239},
+	}},
+	164: {Go: (*Resources)(nil), Fields: []api.Field{
+		{Name: "position", Off: unsafe.Offsetof(Resources{}.Position), Kind: api.KStringPtr},
+		{Name: "items", Off: unsafe.Offsetof(Resources{}.Items), Kind: api.KList, Type: 240},
+	}},
+	165: {Go: (*RestApi)(nil), Fields: []api.Field{
+		{Name: "id", Off: unsafe.Offsetof(RestApi{}.Id), Kind: api.KStringPtr},
+		{Name: "name", Off: unsafe.Offsetof(RestApi{}.Name), Kind: api.KStringPtr},
+		{Name: "description", Off: unsafe.Offsetof(RestApi{}.Description), Kind: api.KStringPtr},
+		{Name: "createdDate", Off: unsafe.Offsetof(RestApi{}.CreatedDate), Kind: api.KTimePtr},
+		{Name: "version", Off: unsafe.Offsetof(RestApi{}.Version), Kind: api.KStringPtr},
+		{Name: "warnings", Off: unsafe.Offsetof(RestApi{}.Warnings), Kind: api.KList, Type: 218},
+		{Name: "binaryMediaTypes", Off: unsafe.Offsetof(RestApi{}.BinaryMediaTypes), Kind: api.KList, Type: 218},
+		{Name: "minimumCompressionSize", Off: unsafe.Offsetof(RestApi{}.MinimumCompressionSize), Kind: api.KInt32Ptr},
+		{Name: "apiKeySource", Off: unsafe.Offsetof(RestApi{}.ApiKeySource), Kind: api.KStringPtr},
+		{Name: "endpointConfiguration", Off: unsafe.Offsetof(RestApi{}.EndpointConfiguration), Kind: api.KStructPtr, Type: 83},
+		{Name: "policy", Off: unsafe.Offsetof(RestApi{}.Policy), Kind: api.KStringPtr},
+		{Name: "tags", Off: unsafe.Offsetof(RestApi{}.Tags), Kind: api.KMap, Type: 219},
+		{Name: "disableExecuteApiEndpoint", Off: unsafe.Offsetof(RestApi{}.DisableExecuteApiEndpoint), Kind: api.KBoolPtr},
+		{Name: "rootResourceId", Off: unsafe.Offsetof(RestApi{}.RootResourceId), Kind: api.KStringPtr},
+	}},
+	166: {Go: (*RestApis)(nil), Fields: []api.Field{
+		{Name: "position", Off: unsafe.Offsetof(RestApis{}.Position), Kind: api.KStringPtr},
+		{Name: "items", Off: unsafe.Offsetof(RestApis{}.Items), Kind: api.KList, Type: 241},
+	}},
+	167: {Go: (*SdkConfigurationProperty)(nil), Fields: []api.Field{
+		{Name: "name", Off: unsafe.Offsetof(SdkConfigurationProperty{}.Name), Kind: api.KStringPtr},
+		{Name: "friendlyName", Off: unsafe.Offsetof(SdkConfigurationProperty{}.FriendlyName), Kind: api.KStringPtr},
+		{Name: "description", Off: unsafe.Offsetof(SdkConfigurationProperty{}.Description), Kind: api.KStringPtr},
+		{Name: "required", Off: unsafe.Offsetof(SdkConfigurationProperty{}.Required), Kind: api.KBoolPtr},
+		{Name: "defaultValue", Off: unsafe.Offsetof(SdkConfigurationProperty{}.DefaultValue), Kind: api.KStringPtr},
+	}},
+	168: {Go: (*SdkResponse)(nil), Fields: []api.Field{
+		{Name: "contentType", Off: unsafe.Offsetof(SdkResponse{}.ContentType), Kind: api.KStringPtr},
+		{Name: "contentDisposition", Off: unsafe.Offsetof(SdkResponse{}.ContentDisposition), Kind: api.KStringPtr},
+		{Name: "body", Off: unsafe.Offsetof(SdkResponse{}.Body), Kind: api.KBytes},
+	}},
+	169: {Go: (*SdkType)(nil), Fields: []api.Field{
+		{Name: "id", Off: unsafe.Offsetof(SdkType{}.Id), Kind: api.KStringPtr},
+		{Name: "friendlyName", Off: unsafe.Offsetof(SdkType{}.FriendlyName), Kind: api.KStringPtr},
+		{Name: "description", Off: unsafe.Offsetof(SdkType{}.Description), Kind: api.KStringPtr},
+		{Name: "configurationProperties", Off: unsafe.Offsetof(SdkType{}.ConfigurationProperties), Kind: api.KList, Type: 242},
+	}},
+	170: {Go: (*SdkTypes)(nil), Fields: []api.Field{
+		{Name: "position", Off: unsafe.Offsetof(SdkTypes{}.Position), Kind: api.KStringPtr},
+		{Name: "items", Off: unsafe.Offsetof(SdkTypes{}.Items), Kind: api.KList, Type: 243},
+	}},
+	171: {Go: (*ServiceUnavailableException)(nil), Fields: []api.Field{
+		{Name: "retryAfterSeconds", Off: unsafe.Offsetof(ServiceUnavailableException{}.RetryAfterSeconds), Kind: api.KStringPtr},
+		{Name: "message", Off: unsafe.Offsetof(ServiceUnavailableException{}.Message), Kind: api.KStringPtr},
+	}},
+	172: {Go: (*Stage)(nil), Fields: []api.Field{
+		{Name: "deploymentId", Off: unsafe.Offsetof(Stage{}.DeploymentId), Kind: api.KStringPtr},
+		{Name: "clientCertificateId", Off: unsafe.Offsetof(Stage{}.ClientCertificateId), Kind: api.KStringPtr},
+		{Name: "stageName", Off: unsafe.Offsetof(Stage{}.StageName), Kind: api.KStringPtr},
+		{Name: "description", Off: unsafe.Offsetof(Stage{}.Description), Kind: api.KStringPtr},
+		{Name: "cacheClusterEnabled", Off: unsafe.Offsetof(Stage{}.CacheClusterEnabled), Kind: api.KBoolPtr},
+		{Name: "cacheClusterSize", Off: unsafe.Offsetof(Stage{}.CacheClusterSize), Kind: api.KStringPtr},
+		{Name: "cacheClusterStatus", Off: unsafe.Offsetof(Stage{}.CacheClusterStatus), Kind: api.KStringPtr},
+		{Name: "methodSettings", Off: unsafe.Offsetof(Stage{}.MethodSettings), Kind: api.KMap, Type: 244},
+		{Name: "variables", Off: unsafe.Offsetof(Stage{}.Variables), Kind: api.KMap, Type: 219},
+		{Name: "documentationVersion", Off: unsafe.Offsetof(Stage{}.DocumentationVersion), Kind: api.KStringPtr},
+		{Name: "accessLogSettings", Off: unsafe.Offsetof(Stage{}.AccessLogSettings), Kind: api.KStructPtr, Type: 0},
+		{Name: "canarySettings", Off: unsafe.Offsetof(Stage{}.CanarySettings), Kind: api.KStructPtr, Type: 11},
+		{Name: "tracingEnabled", Off: unsafe.Offsetof(Stage{}.TracingEnabled), Kind: api.KBoolPtr},
+		{Name: "webAclArn", Off: unsafe.Offsetof(Stage{}.WebAclArn), Kind: api.KStringPtr},
+		{Name: "tags", Off: unsafe.Offsetof(Stage{}.Tags), Kind: api.KMap, Type: 219},
+		{Name: "createdDate", Off: unsafe.Offsetof(Stage{}.CreatedDate), Kind: api.KTimePtr},
+		{Name: "lastUpdatedDate", Off: unsafe.Offsetof(Stage{}.LastUpdatedDate), Kind: api.KTimePtr},
+	}},
+	173: {Go: (*StageKey)(nil), Fields: []api.Field{
+		{Name: "restApiId", Off: unsafe.Offsetof(StageKey{}.RestApiId), Kind: api.KStringPtr},
+		{Name: "stageName", Off: unsafe.Offsetof(StageKey{}.StageName), Kind: api.KStringPtr},
+	}},
+	174: {Go: (*Stages)(nil), Fields: []api.Field{
+		{Name: "item", Off: unsafe.Offsetof(Stages{}.Item), Kind: api.KList, Type: 245},
+	}},
+	175: {Go: (*TagResourceOutput)(nil)},
+	176: {Go: (*TagResourceRequest)(nil), Fields: []api.Field{
+		{Name: "resourceArn", Off: unsafe.Offsetof(TagResourceRequest{}.ResourceArn), Kind: api.KStringPtr},
+		{Name: "tags", Off: unsafe.Offsetof(TagResourceRequest{}.Tags), Kind: api.KMap, Type: 219},
+	}},
+	177: {Go: (*Tags)(nil), Fields: []api.Field{
+		{Name: "tags", Off: unsafe.Offsetof(Tags{}.Tags), Kind: api.KMap, Type: 219},
+	}},
+	178: {Go: (*Template)(nil), Fields: []api.Field{
+		{Name: "value", Off: unsafe.Offsetof(Template{}.Value), Kind: api.KStringPtr},
+	}},
+	179: {Go: (*TestInvokeAuthorizerRequest)(nil), Fields: []api.Field{
+		{Name: "restApiId", Off: unsafe.Offsetof(TestInvokeAuthorizerRequest{}.RestApiId), Kind: api.KStringPtr},
+		{Name: "authorizerId", Off: unsafe.Offsetof(TestInvokeAuthorizerRequest{}.AuthorizerId), Kind: api.KStringPtr},
+		{Name: "headers", Off: unsafe.Offsetof(TestInvokeAuthorizerRequest{}.Headers), Kind: api.KMap, Type: 219},
+		{Name: "multiValueHeaders", Off: unsafe.Offsetof(TestInvokeAuthorizerRequest{}.MultiValueHeaders), Kind: api.KMap, Type: 246},
+		{Name: "pathWithQueryString", Off: unsafe.Offsetof(TestInvokeAuthorizerRequest{}.PathWithQueryString), Kind: api.KStringPtr},
+		{Name: "body", Off: unsafe.Offsetof(TestInvokeAuthorizerRequest{}.Body), Kind: api.KStringPtr},
+		{Name: "stageVariables", Off: unsafe.Offsetof(TestInvokeAuthorizerRequest{}.StageVariables), Kind: api.KMap, Type: 219},
+		{Name: "additionalContext", Off: unsafe.Offsetof(TestInvokeAuthorizerRequest{}.AdditionalContext), Kind: api.KMap, Type: 219},
+	}},
+	180: {Go: (*TestInvokeAuthorizerResponse)(nil), Fields: []api.Field{
+		{Name: "clientStatus", Off: unsafe.Offsetof(TestInvokeAuthorizerResponse{}.ClientStatus), Kind: api.KInt32Ptr},
+		{Name: "log", Off: unsafe.Offsetof(TestInvokeAuthorizerResponse{}.Log), Kind: api.KStringPtr},
+		{Name: "latency", Off: unsafe.Offsetof(TestInvokeAuthorizerResponse{}.Latency), Kind: api.KInt64Ptr},
+		{Name: "principalId", Off: unsafe.Offsetof(TestInvokeAuthorizerResponse{}.PrincipalId), Kind: api.KStringPtr},
+		{Name: "policy", Off: unsafe.Offsetof(TestInvokeAuthorizerResponse{}.Policy), Kind: api.KStringPtr},
+		{Name: "authorization", Off: unsafe.Offsetof(TestInvokeAuthorizerResponse{}.Authorization), Kind: api.KMap, Type: 246},
+		{Name: "claims", Off: unsafe.Offsetof(TestInvokeAuthorizerResponse{}.Claims), Kind: api.KMap, Type: 219},
+	}},
+	181: {Go: (*TestInvokeMethodRequest)(nil), Fields: []api.Field{
+		{Name: "restApiId", Off: unsafe.Offsetof(TestInvokeMethodRequest{}.RestApiId), Kind: api.KStringPtr},
+		{Name: "resourceId", Off: unsafe.Offsetof(TestInvokeMethodRequest{}.ResourceId), Kind: api.KStringPtr},
+		{Name: "httpMethod", Off: unsafe.Offsetof(TestInvokeMethodRequest{}.HttpMethod), Kind: api.KStringPtr},
+		{Name: "pathWithQueryString", Off: unsafe.Offsetof(TestInvokeMethodRequest{}.PathWithQueryString), Kind: api.KStringPtr},
+		{Name: "body", Off: unsafe.Offsetof(TestInvokeMethodRequest{}.Body), Kind: api.KStringPtr},
+		{Name: "headers", Off: unsafe.Offsetof(TestInvokeMethodRequest{}.Headers), Kind: api.KMap, Type: 219},
+		{Name: "multiValueHeaders", Off: unsafe.Offsetof(TestInvokeMethodRequest{}.MultiValueHeaders), Kind: api.KMap, Type: 246},
+		{Name: "clientCertificateId", Off: unsafe.Offsetof(TestInvokeMethodRequest{}.ClientCertificateId), Kind: api.KStringPtr},
+		{Name: "stageVariables", Off: unsafe.Offsetof(TestInvokeMethodRequest{}.StageVariables), Kind: api.KMap, Type: 219},
+	}},
+	182: {Go: (*TestInvokeMethodResponse)(nil), Fields: []api.Field{
+		{Name: "status", Off: unsafe.Offsetof(TestInvokeMethodResponse{}.Status), Kind: api.KInt32Ptr},
+		{Name: "body", Off: unsafe.Offsetof(TestInvokeMethodResponse{}.Body), Kind: api.KStringPtr},
+		{Name: "headers", Off: unsafe.Offsetof(TestInvokeMethodResponse{}.Headers), Kind: api.KMap, Type: 219},
+		{Name: "multiValueHeaders", Off: unsafe.Offsetof(TestInvokeMethodResponse{}.MultiValueHeaders), Kind: api.KMap, Type: 246},
+		{Name: "log", Off: unsafe.Offsetof(TestInvokeMethodResponse{}.Log), Kind: api.KStringPtr},
+		{Name: "latency", Off: unsafe.Offsetof(TestInvokeMethodResponse{}.Latency), Kind: api.KInt64Ptr},
+	}},
+	183: {Go: (*ThrottleSettings)(nil), Fields: []api.Field{
+		{Name: "burstLimit", Off: unsafe.Offsetof(ThrottleSettings{}.BurstLimit), Kind: api.KInt32Ptr},
+		{Name: "rateLimit", Off: unsafe.Offsetof(ThrottleSettings{}.RateLimit), Kind: api.KFloat64Ptr},
+	}},
+	184: {Go: (*TlsConfig)(nil), Fields: []api.Field{
+		{Name: "insecureSkipVerification", Off: unsafe.Offsetof(TlsConfig{}.InsecureSkipVerification), Kind: api.KBoolPtr},
+	}},
+	185: {Go: (*TooManyRequestsException)(nil), Fields: []api.Field{
+		{Name: "retryAfterSeconds", Off: unsafe.Offsetof(TooManyRequestsException{}.RetryAfterSeconds), Kind: api.KStringPtr},
+		{Name: "message", Off: unsafe.Offsetof(TooManyRequestsException{}.Message), Kind: api.KStringPtr},
+	}},
+	186: {Go: (*UnauthorizedException)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(UnauthorizedException{}.Message), Kind: api.KStringPtr},
+	}},
+	187: {Go: (*UntagResourceOutput)(nil)},
+	188: {Go: (*UntagResourceRequest)(nil), Fields: []api.Field{
+		{Name: "resourceArn", Off: unsafe.Offsetof(UntagResourceRequest{}.ResourceArn), Kind: api.KStringPtr},
+		{Name: "tagKeys", Off: unsafe.Offsetof(UntagResourceRequest{}.TagKeys), Kind: api.KList, Type: 218},
+	}},
+	189: {Go: (*UpdateAccountRequest)(nil), Fields: []api.Field{
+		{Name: "patchOperations", Off: unsafe.Offsetof(UpdateAccountRequest{}.PatchOperations), Kind: api.KList, Type: 247},
+	}},
+	190: {Go: (*UpdateApiKeyRequest)(nil), Fields: []api.Field{
+		{Name: "apiKey", Off: unsafe.Offsetof(UpdateApiKeyRequest{}.ApiKey), Kind: api.KStringPtr},
+		{Name: "patchOperations", Off: unsafe.Offsetof(UpdateApiKeyRequest{}.PatchOperations), Kind: api.KList, Type: 247},
+	}},
+	191: {Go: (*UpdateAuthorizerRequest)(nil), Fields: []api.Field{
+		{Name: "restApiId", Off: unsafe.Offsetof(UpdateAuthorizerRequest{}.RestApiId), Kind: api.KStringPtr},
+		{Name: "authorizerId", Off: unsafe.Offsetof(UpdateAuthorizerRequest{}.AuthorizerId), Kind: api.KStringPtr},
+		{Name: "patchOperations", Off: unsafe.Offsetof(UpdateAuthorizerRequest{}.PatchOperations), Kind: api.KList, Type: 247},
+	}},
+	192: {Go: (*UpdateBasePathMappingRequest)(nil), Fields: []api.Field{
+		{Name: "domainName", Off: unsafe.Offsetof(UpdateBasePathMappingRequest{}.DomainName), Kind: api.KStringPtr},
+		{Name: "basePath", Off: unsafe.Offsetof(UpdateBasePathMappingRequest{}.BasePath), Kind: api.KStringPtr},
+		{Name: "patchOperations", Off: unsafe.Offsetof(UpdateBasePathMappingRequest{}.PatchOperations), Kind: api.KList, Type: 247},
+	}},
+	193: {Go: (*UpdateClientCertificateRequest)(nil), Fields: []api.Field{
+		{Name: "clientCertificateId", Off: unsafe.Offsetof(UpdateClientCertificateRequest{}.ClientCertificateId), Kind: api.KStringPtr},
+		{Name: "patchOperations", Off: unsafe.Offsetof(UpdateClientCertificateRequest{}.PatchOperations), Kind: api.KList, Type: 247},
+	}},
+	194: {Go: (*UpdateDeploymentRequest)(nil), Fields: []api.Field{
+		{Name: "restApiId", Off: unsafe.Offsetof(UpdateDeploymentRequest{}.RestApiId), Kind: api.KStringPtr},
+		{Name: "deploymentId", Off: unsafe.Offsetof(UpdateDeploymentRequest{}.DeploymentId), Kind: api.KStringPtr},
+		{Name: "patchOperations", Off: unsafe.Offsetof(UpdateDeploymentRequest{}.PatchOperations), Kind: api.KList, Type: 247},
+	}},
+	195: {Go: (*UpdateDocumentationPartRequest)(nil), Fields: []api.Field{
+		{Name: "restApiId", Off: unsafe.Offsetof(UpdateDocumentationPartRequest{}.RestApiId), Kind: api.KStringPtr},
+		{Name: "documentationPartId", Off: unsafe.Offsetof(UpdateDocumentationPartRequest{}.DocumentationPartId), Kind: api.KStringPtr},
+		{Name: "patchOperations", Off: unsafe.Offsetof(UpdateDocumentationPartRequest{}.PatchOperations), Kind: api.KList, Type: 247},
+	}},
+	196: {Go: (*UpdateDocumentationVersionRequest)(nil), Fields: []api.Field{
+		{Name: "restApiId", Off: unsafe.Offsetof(UpdateDocumentationVersionRequest{}.RestApiId), Kind: api.KStringPtr},
+		{Name: "documentationVersion", Off: unsafe.Offsetof(UpdateDocumentationVersionRequest{}.DocumentationVersion), Kind: api.KStringPtr},
+		{Name: "patchOperations", Off: unsafe.Offsetof(UpdateDocumentationVersionRequest{}.PatchOperations), Kind: api.KList, Type: 247},
+	}},
+	197: {Go: (*UpdateDomainNameRequest)(nil), Fields: []api.Field{
+		{Name: "domainName", Off: unsafe.Offsetof(UpdateDomainNameRequest{}.DomainName), Kind: api.KStringPtr},
+		{Name: "patchOperations", Off: unsafe.Offsetof(UpdateDomainNameRequest{}.PatchOperations), Kind: api.KList, Type: 247},
+	}},
+	198: {Go: (*UpdateGatewayResponseRequest)(nil), Fields: []api.Field{
+		{Name: "restApiId", Off: unsafe.Offsetof(UpdateGatewayResponseRequest{}.RestApiId), Kind: api.KStringPtr},
+		{Name: "responseType", Off: unsafe.Offsetof(UpdateGatewayResponseRequest{}.ResponseType), Kind: api.KStringPtr},
+		{Name: "patchOperations", Off: unsafe.Offsetof(UpdateGatewayResponseRequest{}.PatchOperations), Kind: api.KList, Type: 247},
+	}},
+	199: {Go: (*UpdateIntegrationRequest)(nil), Fields: []api.Field{
+		{Name: "restApiId", Off: unsafe.Offsetof(UpdateIntegrationRequest{}.RestApiId), Kind: api.KStringPtr},
+		{Name: "resourceId", Off: unsafe.Offsetof(UpdateIntegrationRequest{}.ResourceId), Kind: api.KStringPtr},
+		{Name: "httpMethod", Off: unsafe.Offsetof(UpdateIntegrationRequest{}.HttpMethod), Kind: api.KStringPtr},
+		{Name: "patchOperations", Off: unsafe.Offsetof(UpdateIntegrationRequest{}.PatchOperations), Kind: api.KList, Type: 247},
+	}},
+	200: {Go: (*UpdateIntegrationResponseRequest)(nil), Fields: []api.Field{
+		{Name: "restApiId", Off: unsafe.Offsetof(UpdateIntegrationResponseRequest{}.RestApiId), Kind: api.KStringPtr},
+		{Name: "resourceId", Off: unsafe.Offsetof(UpdateIntegrationResponseRequest{}.ResourceId), Kind: api.KStringPtr},
+		{Name: "httpMethod", Off: unsafe.Offsetof(UpdateIntegrationResponseRequest{}.HttpMethod), Kind: api.KStringPtr},
+		{Name: "statusCode", Off: unsafe.Offsetof(UpdateIntegrationResponseRequest{}.StatusCode), Kind: api.KStringPtr},
+		{Name: "patchOperations", Off: unsafe.Offsetof(UpdateIntegrationResponseRequest{}.PatchOperations), Kind: api.KList, Type: 247},
+	}},
+	201: {Go: (*UpdateMethodRequest)(nil), Fields: []api.Field{
+		{Name: "restApiId", Off: unsafe.Offsetof(UpdateMethodRequest{}.RestApiId), Kind: api.KStringPtr},
+		{Name: "resourceId", Off: unsafe.Offsetof(UpdateMethodRequest{}.ResourceId), Kind: api.KStringPtr},
+		{Name: "httpMethod", Off: unsafe.Offsetof(UpdateMethodRequest{}.HttpMethod), Kind: api.KStringPtr},
+		{Name: "patchOperations", Off: unsafe.Offsetof(UpdateMethodRequest{}.PatchOperations), Kind: api.KList, Type: 247},
+	}},
+	202: {Go: (*UpdateMethodResponseRequest)(nil), Fields: []api.Field{
+		{Name: "restApiId", Off: unsafe.Offsetof(UpdateMethodResponseRequest{}.RestApiId), Kind: api.KStringPtr},
+		{Name: "resourceId", Off: unsafe.Offsetof(UpdateMethodResponseRequest{}.ResourceId), Kind: api.KStringPtr},
+		{Name: "httpMethod", Off: unsafe.Offsetof(UpdateMethodResponseRequest{}.HttpMethod), Kind: api.KStringPtr},
+		{Name: "statusCode", Off: unsafe.Offsetof(UpdateMethodResponseRequest{}.StatusCode), Kind: api.KStringPtr},
+		{Name: "patchOperations", Off: unsafe.Offsetof(UpdateMethodResponseRequest{}.PatchOperations), Kind: api.KList, Type: 247},
+	}},
+	203: {Go: (*UpdateModelRequest)(nil), Fields: []api.Field{
+		{Name: "restApiId", Off: unsafe.Offsetof(UpdateModelRequest{}.RestApiId), Kind: api.KStringPtr},
+		{Name: "modelName", Off: unsafe.Offsetof(UpdateModelRequest{}.ModelName), Kind: api.KStringPtr},
+		{Name: "patchOperations", Off: unsafe.Offsetof(UpdateModelRequest{}.PatchOperations), Kind: api.KList, Type: 247},
+	}},
+	204: {Go: (*UpdateRequestValidatorRequest)(nil), Fields: []api.Field{
+		{Name: "restApiId", Off: unsafe.Offsetof(UpdateRequestValidatorRequest{}.RestApiId), Kind: api.KStringPtr},
+		{Name: "requestValidatorId", Off: unsafe.Offsetof(UpdateRequestValidatorRequest{}.RequestValidatorId), Kind: api.KStringPtr},
+		{Name: "patchOperations", Off: unsafe.Offsetof(UpdateRequestValidatorRequest{}.PatchOperations), Kind: api.KList, Type: 247},
+	}},
+	205: {Go: (*UpdateResourceRequest)(nil), Fields: []api.Field{
+		{Name: "restApiId", Off: unsafe.Offsetof(UpdateResourceRequest{}.RestApiId), Kind: api.KStringPtr},
+		{Name: "resourceId", Off: unsafe.Offsetof(UpdateResourceRequest{}.ResourceId), Kind: api.KStringPtr},
+		{Name: "patchOperations", Off: unsafe.Offsetof(UpdateResourceRequest{}.PatchOperations), Kind: api.KList, Type: 247},
+	}},
+	206: {Go: (*UpdateRestApiRequest)(nil), Fields: []api.Field{
+		{Name: "restApiId", Off: unsafe.Offsetof(UpdateRestApiRequest{}.RestApiId), Kind: api.KStringPtr},
+		{Name: "patchOperations", Off: unsafe.Offsetof(UpdateRestApiRequest{}.PatchOperations), Kind: api.KList, Type: 247},
+	}},
+	207: {Go: (*UpdateStageRequest)(nil), Fields: []api.Field{
+		{Name: "restApiId", Off: unsafe.Offsetof(UpdateStageRequest{}.RestApiId), Kind: api.KStringPtr},
+		{Name: "stageName", Off: unsafe.Offsetof(UpdateStageRequest{}.StageName), Kind: api.KStringPtr},
+		{Name: "patchOperations", Off: unsafe.Offsetof(UpdateStageRequest{}.PatchOperations), Kind: api.KList, Type: 247},
+	}},
+	208: {Go: (*UpdateUsagePlanRequest)(nil), Fields: []api.Field{
+		{Name: "usagePlanId", Off: unsafe.Offsetof(UpdateUsagePlanRequest{}.UsagePlanId), Kind: api.KStringPtr},
+		{Name: "patchOperations", Off: unsafe.Offsetof(UpdateUsagePlanRequest{}.PatchOperations), Kind: api.KList, Type: 247},
+	}},
+	209: {Go: (*UpdateUsageRequest)(nil), Fields: []api.Field{
+		{Name: "usagePlanId", Off: unsafe.Offsetof(UpdateUsageRequest{}.UsagePlanId), Kind: api.KStringPtr},
+		{Name: "keyId", Off: unsafe.Offsetof(UpdateUsageRequest{}.KeyId), Kind: api.KStringPtr},
+		{Name: "patchOperations", Off: unsafe.Offsetof(UpdateUsageRequest{}.PatchOperations), Kind: api.KList, Type: 247},
+	}},
+	210: {Go: (*UpdateVpcLinkRequest)(nil), Fields: []api.Field{
+		{Name: "vpcLinkId", Off: unsafe.Offsetof(UpdateVpcLinkRequest{}.VpcLinkId), Kind: api.KStringPtr},
+		{Name: "patchOperations", Off: unsafe.Offsetof(UpdateVpcLinkRequest{}.PatchOperations), Kind: api.KList, Type: 247},
+	}},
+	211: {Go: (*Usage)(nil), Fields: []api.Field{
+		{Name: "usagePlanId", Off: unsafe.Offsetof(Usage{}.UsagePlanId), Kind: api.KStringPtr},
+		{Name: "startDate", Off: unsafe.Offsetof(Usage{}.StartDate), Kind: api.KStringPtr},
+		{Name: "endDate", Off: unsafe.Offsetof(Usage{}.EndDate), Kind: api.KStringPtr},
+		{Name: "position", Off: unsafe.Offsetof(Usage{}.Position), Kind: api.KStringPtr},
+		{Name: "items", Off: unsafe.Offsetof(Usage{}.Items), Kind: api.KMap, Type: 248},
+	}},
+	212: {Go: (*UsagePlan)(nil), Fields: []api.Field{
+		{Name: "id", Off: unsafe.Offsetof(UsagePlan{}.Id), Kind: api.KStringPtr},
+		{Name: "name", Off: unsafe.Offsetof(UsagePlan{}.Name), Kind: api.KStringPtr},
+		{Name: "description", Off: unsafe.Offsetof(UsagePlan{}.Description), Kind: api.KStringPtr},
+		{Name: "apiStages", Off: unsafe.Offsetof(UsagePlan{}.ApiStages), Kind: api.KList, Type: 226},
+		{Name: "throttle", Off: unsafe.Offsetof(UsagePlan{}.Throttle), Kind: api.KStructPtr, Type: 183},
+		{Name: "quota", Off: unsafe.Offsetof(UsagePlan{}.Quota), Kind: api.KStructPtr, Type: 160},
+		{Name: "productCode", Off: unsafe.Offsetof(UsagePlan{}.ProductCode), Kind: api.KStringPtr},
+		{Name: "tags", Off: unsafe.Offsetof(UsagePlan{}.Tags), Kind: api.KMap, Type: 219},
+	}},
+	213: {Go: (*UsagePlanKey)(nil), Fields: []api.Field{
+		{Name: "id", Off: unsafe.Offsetof(UsagePlanKey{}.Id), Kind: api.KStringPtr},
+		{Name: "type", Off: unsafe.Offsetof(UsagePlanKey{}.Type), Kind: api.KStringPtr},
+		{Name: "value", Off: unsafe.Offsetof(UsagePlanKey{}.Value), Kind: api.KStringPtr},
+		{Name: "name", Off: unsafe.Offsetof(UsagePlanKey{}.Name), Kind: api.KStringPtr},
+	}},
+	214: {Go: (*UsagePlanKeys)(nil), Fields: []api.Field{
+		{Name: "position", Off: unsafe.Offsetof(UsagePlanKeys{}.Position), Kind: api.KStringPtr},
+		{Name: "items", Off: unsafe.Offsetof(UsagePlanKeys{}.Items), Kind: api.KList, Type: 251},
+	}},
+	215: {Go: (*UsagePlans)(nil), Fields: []api.Field{
+		{Name: "position", Off: unsafe.Offsetof(UsagePlans{}.Position), Kind: api.KStringPtr},
+		{Name: "items", Off: unsafe.Offsetof(UsagePlans{}.Items), Kind: api.KList, Type: 252},
+	}},
+	216: {Go: (*VpcLink)(nil), Fields: []api.Field{
+		{Name: "id", Off: unsafe.Offsetof(VpcLink{}.Id), Kind: api.KStringPtr},
+		{Name: "name", Off: unsafe.Offsetof(VpcLink{}.Name), Kind: api.KStringPtr},
+		{Name: "description", Off: unsafe.Offsetof(VpcLink{}.Description), Kind: api.KStringPtr},
+		{Name: "targetArns", Off: unsafe.Offsetof(VpcLink{}.TargetArns), Kind: api.KList, Type: 218},
+		{Name: "status", Off: unsafe.Offsetof(VpcLink{}.Status), Kind: api.KStringPtr},
+		{Name: "statusMessage", Off: unsafe.Offsetof(VpcLink{}.StatusMessage), Kind: api.KStringPtr},
+		{Name: "tags", Off: unsafe.Offsetof(VpcLink{}.Tags), Kind: api.KMap, Type: 219},
+	}},
+	217: {Go: (*VpcLinks)(nil), Fields: []api.Field{
+		{Name: "position", Off: unsafe.Offsetof(VpcLinks{}.Position), Kind: api.KStringPtr},
+		{Name: "items", Off: unsafe.Offsetof(VpcLinks{}.Items), Kind: api.KList, Type: 253},
+	}},
+	218: {Go: (*[]string)(nil), Elem: api.Field{Kind: api.KString}, Size: unsafe.Sizeof(*new(string))},
+	219: {Go: (*map[string]string)(nil), Elem: api.Field{Kind: api.KString}, MapFrom: api.MapFrom[string], MapTo: api.MapTo[string]},
+	220: {Go: (*[]ApiKey)(nil), Elem: api.Field{Kind: api.KStruct, Type: 2}, Size: unsafe.Sizeof(*new(ApiKey))},
+	221: {Go: (*map[string]ThrottleSettings)(nil), Elem: api.Field{Kind: api.KStruct, Type: 183}, MapFrom: api.MapFrom[ThrottleSettings], MapTo: api.MapTo[ThrottleSettings]},
+	222: {Go: (*[]Authorizer)(nil), Elem: api.Field{Kind: api.KStruct, Type: 6}, Size: unsafe.Sizeof(*new(Authorizer))},
+	223: {Go: (*[]BasePathMapping)(nil), Elem: api.Field{Kind: api.KStruct, Type: 9}, Size: unsafe.Sizeof(*new(BasePathMapping))},
+	224: {Go: (*[]ClientCertificate)(nil), Elem: api.Field{Kind: api.KStruct, Type: 12}, Size: unsafe.Sizeof(*new(ClientCertificate))},
+	225: {Go: (*[]StageKey)(nil), Elem: api.Field{Kind: api.KStruct, Type: 173}, Size: unsafe.Sizeof(*new(StageKey))},
+	226: {Go: (*[]ApiStage)(nil), Elem: api.Field{Kind: api.KStruct, Type: 5}, Size: unsafe.Sizeof(*new(ApiStage))},
+	227: {Go: (*map[string]map[string]MethodSnapshot)(nil), Elem: api.Field{Kind: api.KMap, Type: 228}, MapFrom: api.MapFrom[map[string]MethodSnapshot], MapTo: api.MapTo[map[string]MethodSnapshot]},
+	228: {Go: (*map[string]MethodSnapshot)(nil), Elem: api.Field{Kind: api.KStruct, Type: 147}, MapFrom: api.MapFrom[MethodSnapshot], MapTo: api.MapTo[MethodSnapshot]},
+	229: {Go: (*[]Deployment)(nil), Elem: api.Field{Kind: api.KStruct, Type: 72}, Size: unsafe.Sizeof(*new(Deployment))},
+	230: {Go: (*[]DocumentationPart)(nil), Elem: api.Field{Kind: api.KStruct, Type: 75}, Size: unsafe.Sizeof(*new(DocumentationPart))},
+	231: {Go: (*[]DocumentationVersion)(nil), Elem: api.Field{Kind: api.KStruct, Type: 79}, Size: unsafe.Sizeof(*new(DocumentationVersion))},
+	232: {Go: (*[]DomainName)(nil), Elem: api.Field{Kind: api.KStruct, Type: 81}, Size: unsafe.Sizeof(*new(DomainName))},
+	233: {Go: (*[]GatewayResponse)(nil), Elem: api.Field{Kind: api.KStruct, Type: 89}, Size: unsafe.Sizeof(*new(GatewayResponse))},
+	234: {Go: (*map[string]IntegrationResponse)(nil), Elem: api.Field{Kind: api.KStruct, Type: 142}, MapFrom: api.MapFrom[IntegrationResponse], MapTo: api.MapTo[IntegrationResponse]},
+	235: {Go: (*map[string]bool)(nil), Elem: api.Field{Kind: api.KBool}, MapFrom: api.MapFrom[bool], MapTo: api.MapTo[bool]},
+	236: {Go: (*map[string]MethodResponse)(nil), Elem: api.Field{Kind: api.KStruct, Type: 145}, MapFrom: api.MapFrom[MethodResponse], MapTo: api.MapTo[MethodResponse]},
+	237: {Go: (*[]ModelShape)(nil), Elem: api.Field{Kind: api.KStruct, Type: 148}, Size: unsafe.Sizeof(*new(ModelShape))},
+	238: {Go: (*[]RequestValidator)(nil), Elem: api.Field{Kind: api.KStruct, Type: 161}, Size: unsafe.Sizeof(*new(RequestValidator))},
+	239: {Go: (*map[string]Method)(nil), Elem: api.Field{Kind: api.KStruct, Type: 144}, MapFrom: api.MapFrom[Method], MapTo: api.MapTo[Method]},
+	240: {Go: (*[]Resource)(nil), Elem: api.Field{Kind: api.KStruct, Type: 163}, Size: unsafe.Sizeof(*new(Resource))},
+	241: {Go: (*[]RestApi)(nil), Elem: api.Field{Kind: api.KStruct, Type: 165}, Size: unsafe.Sizeof(*new(RestApi))},
+	242: {Go: (*[]SdkConfigurationProperty)(nil), Elem: api.Field{Kind: api.KStruct, Type: 167}, Size: unsafe.Sizeof(*new(SdkConfigurationProperty))},
+	243: {Go: (*[]SdkType)(nil), Elem: api.Field{Kind: api.KStruct, Type: 169}, Size: unsafe.Sizeof(*new(SdkType))},
+	244: {Go: (*map[string]MethodSetting)(nil), Elem: api.Field{Kind: api.KStruct, Type: 146}, MapFrom: api.MapFrom[MethodSetting], MapTo: api.MapTo[MethodSetting]},
+	245: {Go: (*[]Stage)(nil), Elem: api.Field{Kind: api.KStruct, Type: 172}, Size: unsafe.Sizeof(*new(Stage))},
+	246: {Go: (*map[string][]string)(nil), Elem: api.Field{Kind: api.KList, Type: 218}, MapFrom: api.MapFrom[[]string], MapTo: api.MapTo[[]string]},
+	247: {Go: (*[]PatchOperation)(nil), Elem: api.Field{Kind: api.KStruct, Type: 153}, Size: unsafe.Sizeof(*new(PatchOperation))},
+	248: {Go: (*map[string][][]int64)(nil), Elem: api.Field{Kind: api.KList, Type: 249}, MapFrom: api.MapFrom[[][]int64], MapTo: api.MapTo[[][]int64]},
+	249: {Go: (*[][]int64)(nil), Elem: api.Field{Kind: api.KList, Type: 250}, Size: unsafe.Sizeof(*new([]int64))},
+	250: {Go: (*[]int64)(nil), Elem: api.Field{Kind: api.KInt64}, Size: unsafe.Sizeof(*new(int64))},
+	251: {Go: (*[]UsagePlanKey)(nil), Elem: api.Field{Kind: api.KStruct, Type: 213}, Size: unsafe.Sizeof(*new(UsagePlanKey))},
+	252: {Go: (*[]UsagePlan)(nil), Elem: api.Field{Kind: api.KStruct, Type: 212}, Size: unsafe.Sizeof(*new(UsagePlan))},
+	253: {Go: (*[]VpcLink)(nil), Elem: api.Field{Kind: api.KStruct, Type: 216}, Size: unsafe.Sizeof(*new(VpcLink))},
 }

@@ -3,4931 +3,1916 @@
 package apigatewayv2api
 
 import (
+	"unsafe"
+
 	"github.com/niwa-cloud/niwa/internal/api"
 )
 
-func (s *DeleteAccessLogSettingsOutput) FromDynamic(map[string]any) error { return nil }
-
-func (s *DeleteAccessLogSettingsOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *DeleteApiMappingOutput) FromDynamic(map[string]any) error { return nil }
-
-func (s *DeleteApiMappingOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *DeleteApiOutput) FromDynamic(map[string]any) error { return nil }
-
-func (s *DeleteApiOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *DeleteAuthorizerOutput) FromDynamic(map[string]any) error { return nil }
-
-func (s *DeleteAuthorizerOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *DeleteCorsConfigurationOutput) FromDynamic(map[string]any) error { return nil }
-
-func (s *DeleteCorsConfigurationOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *DeleteDeploymentOutput) FromDynamic(map[string]any) error { return nil }
-
-func (s *DeleteDeploymentOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *DeleteDomainNameOutput) FromDynamic(map[string]any) error { return nil }
-
-func (s *DeleteDomainNameOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *DeleteIntegrationOutput) FromDynamic(map[string]any) error { return nil }
-
-func (s *DeleteIntegrationOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *DeleteIntegrationResponseOutput) FromDynamic(map[string]any) error { return nil }
-
-func (s *DeleteIntegrationResponseOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *DeleteModelOutput) FromDynamic(map[string]any) error { return nil }
-
-func (s *DeleteModelOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *DeleteRouteOutput) FromDynamic(map[string]any) error { return nil }
-
-func (s *DeleteRouteOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *DeleteRouteRequestParameterOutput) FromDynamic(map[string]any) error { return nil }
-
-func (s *DeleteRouteRequestParameterOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *DeleteRouteResponseOutput) FromDynamic(map[string]any) error { return nil }
-
-func (s *DeleteRouteResponseOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *DeleteRouteSettingsOutput) FromDynamic(map[string]any) error { return nil }
-
-func (s *DeleteRouteSettingsOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *DeleteStageOutput) FromDynamic(map[string]any) error { return nil }
-
-func (s *DeleteStageOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *ResetAuthorizersCacheOutput) FromDynamic(map[string]any) error { return nil }
-
-func (s *ResetAuthorizersCacheOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *UntagResourceOutput) FromDynamic(map[string]any) error { return nil }
-
-func (s *UntagResourceOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *AccessDeniedException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *AccessDeniedException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
-
-func (s *AccessLogSettings) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DestinationArn", &s.DestinationArn, api.SetStringPtr)
-	err = api.Decode(err, m, "Format", &s.Format, api.SetStringPtr)
-	return err
-}
-
-func (s *AccessLogSettings) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "DestinationArn", s.DestinationArn, api.DynString)
-	api.Put(m, "Format", s.Format, api.DynString)
-	return m
-}
-
-func (s *Api) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ApiEndpoint", &s.ApiEndpoint, api.SetStringPtr)
-	err = api.Decode(err, m, "ApiGatewayManaged", &s.ApiGatewayManaged, api.SetBoolPtr)
-	err = api.Decode(err, m, "ApiId", &s.ApiId, api.SetStringPtr)
-	err = api.Decode(err, m, "ApiKeySelectionExpression", &s.ApiKeySelectionExpression, api.SetStringPtr)
-	err = api.Decode(err, m, "CorsConfiguration", &s.CorsConfiguration, api.SetStructPtr[Cors])
-	err = api.Decode(err, m, "CreatedDate", &s.CreatedDate, api.SetTimePtr)
-	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
-	err = api.Decode(err, m, "DisableSchemaValidation", &s.DisableSchemaValidation, api.SetBoolPtr)
-	err = api.Decode(err, m, "DisableExecuteApiEndpoint", &s.DisableExecuteApiEndpoint, api.SetBoolPtr)
-	err = api.Decode(err, m, "ImportInfo", &s.ImportInfo, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "ProtocolType", &s.ProtocolType, api.SetStringPtr)
-	err = api.Decode(err, m, "RouteSelectionExpression", &s.RouteSelectionExpression, api.SetStringPtr)
-	err = api.Decode(err, m, "Tags", &s.Tags, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
-	err = api.Decode(err, m, "Version", &s.Version, api.SetStringPtr)
-	err = api.Decode(err, m, "Warnings", &s.Warnings, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	return err
-}
-
-func (s *Api) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "ApiEndpoint", s.ApiEndpoint, api.DynString)
-	api.Put(m, "ApiGatewayManaged", s.ApiGatewayManaged, api.DynBool)
-	api.Put(m, "ApiId", s.ApiId, api.DynString)
-	api.Put(m, "ApiKeySelectionExpression", s.ApiKeySelectionExpression, api.DynString)
-	api.PutStruct(m, "CorsConfiguration", s.CorsConfiguration)
-	api.Put(m, "CreatedDate", s.CreatedDate, api.DynTime)
-	api.Put(m, "Description", s.Description, api.DynString)
-	api.Put(m, "DisableSchemaValidation", s.DisableSchemaValidation, api.DynBool)
-	api.Put(m, "DisableExecuteApiEndpoint", s.DisableExecuteApiEndpoint, api.DynBool)
-	api.PutList(m, "ImportInfo", s.ImportInfo, api.DynString)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "ProtocolType", s.ProtocolType, api.DynString)
-	api.Put(m, "RouteSelectionExpression", s.RouteSelectionExpression, api.DynString)
-	api.PutMap(m, "Tags", s.Tags, api.DynString)
-	api.Put(m, "Version", s.Version, api.DynString)
-	api.PutList(m, "Warnings", s.Warnings, api.DynString)
-	return m
-}
-
-func (s *ApiMapping) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ApiId", &s.ApiId, api.SetStringPtr)
-	err = api.Decode(err, m, "ApiMappingId", &s.ApiMappingId, api.SetStringPtr)
-	err = api.Decode(err, m, "ApiMappingKey", &s.ApiMappingKey, api.SetStringPtr)
-	err = api.Decode(err, m, "Stage", &s.Stage, api.SetStringPtr)
-	return err
-}
-
-func (s *ApiMapping) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "ApiId", s.ApiId, api.DynString)
-	api.Put(m, "ApiMappingId", s.ApiMappingId, api.DynString)
-	api.Put(m, "ApiMappingKey", s.ApiMappingKey, api.DynString)
-	api.Put(m, "Stage", s.Stage, api.DynString)
-	return m
-}
-
-func (s *ApiMappings) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Items", &s.Items, func(p *[]ApiMapping, v any) error {
-		return api.SetList(p, v, func(p *ApiMapping, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	return err
-}
-
-func (s *ApiMappings) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutList(m, "Items", s.Items, func(e ApiMapping) any { return e.ToDynamic() })
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	return m
-}
-
-func (s *Apis) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Items", &s.Items, func(p *[]Api, v any) error {
-		return api.SetList(p, v, func(p *Api, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	return err
-}
-
-func (s *Apis) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutList(m, "Items", s.Items, func(e Api) any { return e.ToDynamic() })
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	return m
-}
-
-func (s *Authorizer) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "AuthorizerCredentialsArn", &s.AuthorizerCredentialsArn, api.SetStringPtr)
-	err = api.Decode(err, m, "AuthorizerId", &s.AuthorizerId, api.SetStringPtr)
-	err = api.Decode(err, m, "AuthorizerResultTtlInSeconds", &s.AuthorizerResultTtlInSeconds, api.SetInt32Ptr)
-	err = api.Decode(err, m, "AuthorizerType", &s.AuthorizerType, api.SetStringPtr)
-	err = api.Decode(err, m, "AuthorizerUri", &s.AuthorizerUri, api.SetStringPtr)
-	err = api.Decode(err, m, "IdentitySource", &s.IdentitySource, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "IdentityValidationExpression", &s.IdentityValidationExpression, api.SetStringPtr)
-	err = api.Decode(err, m, "JwtConfiguration", &s.JwtConfiguration, api.SetStructPtr[JWTConfiguration])
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "AuthorizerPayloadFormatVersion", &s.AuthorizerPayloadFormatVersion, api.SetStringPtr)
-	err = api.Decode(err, m, "EnableSimpleResponses", &s.EnableSimpleResponses, api.SetBoolPtr)
-	return err
-}
-
-func (s *Authorizer) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "AuthorizerCredentialsArn", s.AuthorizerCredentialsArn, api.DynString)
-	api.Put(m, "AuthorizerId", s.AuthorizerId, api.DynString)
-	api.Put(m, "AuthorizerResultTtlInSeconds", s.AuthorizerResultTtlInSeconds, api.DynInt32)
-	api.Put(m, "AuthorizerType", s.AuthorizerType, api.DynString)
-	api.Put(m, "AuthorizerUri", s.AuthorizerUri, api.DynString)
-	api.PutList(m, "IdentitySource", s.IdentitySource, api.DynString)
-	api.Put(m, "IdentityValidationExpression", s.IdentityValidationExpression, api.DynString)
-	api.PutStruct(m, "JwtConfiguration", s.JwtConfiguration)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "AuthorizerPayloadFormatVersion", s.AuthorizerPayloadFormatVersion, api.DynString)
-	api.Put(m, "EnableSimpleResponses", s.EnableSimpleResponses, api.DynBool)
-	return m
-}
-
-func (s *Authorizers) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Items", &s.Items, func(p *[]Authorizer, v any) error {
-		return api.SetList(p, v, func(p *Authorizer, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	return err
-}
-
-func (s *Authorizers) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutList(m, "Items", s.Items, func(e Authorizer) any { return e.ToDynamic() })
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	return m
-}
-
-func (s *BadRequestException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *BadRequestException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
-
-func (s *ConflictException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *ConflictException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
-
-func (s *Cors) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "AllowCredentials", &s.AllowCredentials, api.SetBoolPtr)
-	err = api.Decode(err, m, "AllowHeaders", &s.AllowHeaders, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "AllowMethods", &s.AllowMethods, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "AllowOrigins", &s.AllowOrigins, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "ExposeHeaders", &s.ExposeHeaders, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "MaxAge", &s.MaxAge, api.SetInt32Ptr)
-	return err
-}
-
-func (s *Cors) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 6)
-	api.Put(m, "AllowCredentials", s.AllowCredentials, api.DynBool)
-	api.PutList(m, "AllowHeaders", s.AllowHeaders, api.DynString)
-	api.PutList(m, "AllowMethods", s.AllowMethods, api.DynString)
-	api.PutList(m, "AllowOrigins", s.AllowOrigins, api.DynString)
-	api.PutList(m, "ExposeHeaders", s.ExposeHeaders, api.DynString)
-	api.Put(m, "MaxAge", s.MaxAge, api.DynInt32)
-	return m
-}
-
-func (s *CreateApiInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ApiKeySelectionExpression", &s.ApiKeySelectionExpression, api.SetStringPtr)
-	err = api.Decode(err, m, "CorsConfiguration", &s.CorsConfiguration, api.SetStructPtr[Cors])
-	err = api.Decode(err, m, "CredentialsArn", &s.CredentialsArn, api.SetStringPtr)
-	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
-	err = api.Decode(err, m, "DisableSchemaValidation", &s.DisableSchemaValidation, api.SetBoolPtr)
-	err = api.Decode(err, m, "DisableExecuteApiEndpoint", &s.DisableExecuteApiEndpoint, api.SetBoolPtr)
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "ProtocolType", &s.ProtocolType, api.SetStringPtr)
-	err = api.Decode(err, m, "RouteKey", &s.RouteKey, api.SetStringPtr)
-	err = api.Decode(err, m, "RouteSelectionExpression", &s.RouteSelectionExpression, api.SetStringPtr)
-	err = api.Decode(err, m, "Tags", &s.Tags, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
-	err = api.Decode(err, m, "Target", &s.Target, api.SetStringPtr)
-	err = api.Decode(err, m, "Version", &s.Version, api.SetStringPtr)
-	return err
-}
-
-func (s *CreateApiInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "ApiKeySelectionExpression", s.ApiKeySelectionExpression, api.DynString)
-	api.PutStruct(m, "CorsConfiguration", s.CorsConfiguration)
-	api.Put(m, "CredentialsArn", s.CredentialsArn, api.DynString)
-	api.Put(m, "Description", s.Description, api.DynString)
-	api.Put(m, "DisableSchemaValidation", s.DisableSchemaValidation, api.DynBool)
-	api.Put(m, "DisableExecuteApiEndpoint", s.DisableExecuteApiEndpoint, api.DynBool)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "ProtocolType", s.ProtocolType, api.DynString)
-	api.Put(m, "RouteKey", s.RouteKey, api.DynString)
-	api.Put(m, "RouteSelectionExpression", s.RouteSelectionExpression, api.DynString)
-	api.PutMap(m, "Tags", s.Tags, api.DynString)
-	api.Put(m, "Target", s.Target, api.DynString)
-	api.Put(m, "Version", s.Version, api.DynString)
-	return m
-}
-
-func (s *CreateApiMappingInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ApiId", &s.ApiId, api.SetStringPtr)
-	err = api.Decode(err, m, "ApiMappingKey", &s.ApiMappingKey, api.SetStringPtr)
-	err = api.Decode(err, m, "Stage", &s.Stage, api.SetStringPtr)
-	return err
-}
-
-func (s *CreateApiMappingInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "ApiId", s.ApiId, api.DynString)
-	api.Put(m, "ApiMappingKey", s.ApiMappingKey, api.DynString)
-	api.Put(m, "Stage", s.Stage, api.DynString)
-	return m
-}
-
-func (s *CreateApiMappingRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ApiId", &s.ApiId, api.SetStringPtr)
-	err = api.Decode(err, m, "ApiMappingKey", &s.ApiMappingKey, api.SetStringPtr)
-	err = api.Decode(err, m, "DomainName", &s.DomainName, api.SetStringPtr)
-	err = api.Decode(err, m, "Stage", &s.Stage, api.SetStringPtr)
-	return err
-}
-
-func (s *CreateApiMappingRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "ApiId", s.ApiId, api.DynString)
-	api.Put(m, "ApiMappingKey", s.ApiMappingKey, api.DynString)
-	api.Put(m, "DomainName", s.DomainName, api.DynString)
-	api.Put(m, "Stage", s.Stage, api.DynString)
-	return m
-}
-
-func (s *CreateApiMappingResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ApiId", &s.ApiId, api.SetStringPtr)
-	err = api.Decode(err, m, "ApiMappingId", &s.ApiMappingId, api.SetStringPtr)
-	err = api.Decode(err, m, "ApiMappingKey", &s.ApiMappingKey, api.SetStringPtr)
-	err = api.Decode(err, m, "Stage", &s.Stage, api.SetStringPtr)
-	return err
-}
-
-func (s *CreateApiMappingResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "ApiId", s.ApiId, api.DynString)
-	api.Put(m, "ApiMappingId", s.ApiMappingId, api.DynString)
-	api.Put(m, "ApiMappingKey", s.ApiMappingKey, api.DynString)
-	api.Put(m, "Stage", s.Stage, api.DynString)
-	return m
-}
-
-func (s *CreateApiRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ApiKeySelectionExpression", &s.ApiKeySelectionExpression, api.SetStringPtr)
-	err = api.Decode(err, m, "CorsConfiguration", &s.CorsConfiguration, api.SetStructPtr[Cors])
-	err = api.Decode(err, m, "CredentialsArn", &s.CredentialsArn, api.SetStringPtr)
-	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
-	err = api.Decode(err, m, "DisableSchemaValidation", &s.DisableSchemaValidation, api.SetBoolPtr)
-	err = api.Decode(err, m, "DisableExecuteApiEndpoint", &s.DisableExecuteApiEndpoint, api.SetBoolPtr)
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "ProtocolType", &s.ProtocolType, api.SetStringPtr)
-	err = api.Decode(err, m, "RouteKey", &s.RouteKey, api.SetStringPtr)
-	err = api.Decode(err, m, "RouteSelectionExpression", &s.RouteSelectionExpression, api.SetStringPtr)
-	err = api.Decode(err, m, "Tags", &s.Tags, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
-	err = api.Decode(err, m, "Target", &s.Target, api.SetStringPtr)
-	err = api.Decode(err, m, "Version", &s.Version, api.SetStringPtr)
-	return err
-}
-
-func (s *CreateApiRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "ApiKeySelectionExpression", s.ApiKeySelectionExpression, api.DynString)
-	api.PutStruct(m, "CorsConfiguration", s.CorsConfiguration)
-	api.Put(m, "CredentialsArn", s.CredentialsArn, api.DynString)
-	api.Put(m, "Description", s.Description, api.DynString)
-	api.Put(m, "DisableSchemaValidation", s.DisableSchemaValidation, api.DynBool)
-	api.Put(m, "DisableExecuteApiEndpoint", s.DisableExecuteApiEndpoint, api.DynBool)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "ProtocolType", s.ProtocolType, api.DynString)
-	api.Put(m, "RouteKey", s.RouteKey, api.DynString)
-	api.Put(m, "RouteSelectionExpression", s.RouteSelectionExpression, api.DynString)
-	api.PutMap(m, "Tags", s.Tags, api.DynString)
-	api.Put(m, "Target", s.Target, api.DynString)
-	api.Put(m, "Version", s.Version, api.DynString)
-	return m
-}
-
-func (s *CreateApiResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ApiEndpoint", &s.ApiEndpoint, api.SetStringPtr)
-	err = api.Decode(err, m, "ApiGatewayManaged", &s.ApiGatewayManaged, api.SetBoolPtr)
-	err = api.Decode(err, m, "ApiId", &s.ApiId, api.SetStringPtr)
-	err = api.Decode(err, m, "ApiKeySelectionExpression", &s.ApiKeySelectionExpression, api.SetStringPtr)
-	err = api.Decode(err, m, "CorsConfiguration", &s.CorsConfiguration, api.SetStructPtr[Cors])
-	err = api.Decode(err, m, "CreatedDate", &s.CreatedDate, api.SetTimePtr)
-	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
-	err = api.Decode(err, m, "DisableSchemaValidation", &s.DisableSchemaValidation, api.SetBoolPtr)
-	err = api.Decode(err, m, "DisableExecuteApiEndpoint", &s.DisableExecuteApiEndpoint, api.SetBoolPtr)
-	err = api.Decode(err, m, "ImportInfo", &s.ImportInfo, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "ProtocolType", &s.ProtocolType, api.SetStringPtr)
-	err = api.Decode(err, m, "RouteSelectionExpression", &s.RouteSelectionExpression, api.SetStringPtr)
-	err = api.Decode(err, m, "Tags", &s.Tags, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
-	err = api.Decode(err, m, "Version", &s.Version, api.SetStringPtr)
-	err = api.Decode(err, m, "Warnings", &s.Warnings, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	return err
-}
-
-func (s *CreateApiResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "ApiEndpoint", s.ApiEndpoint, api.DynString)
-	api.Put(m, "ApiGatewayManaged", s.ApiGatewayManaged, api.DynBool)
-	api.Put(m, "ApiId", s.ApiId, api.DynString)
-	api.Put(m, "ApiKeySelectionExpression", s.ApiKeySelectionExpression, api.DynString)
-	api.PutStruct(m, "CorsConfiguration", s.CorsConfiguration)
-	api.Put(m, "CreatedDate", s.CreatedDate, api.DynTime)
-	api.Put(m, "Description", s.Description, api.DynString)
-	api.Put(m, "DisableSchemaValidation", s.DisableSchemaValidation, api.DynBool)
-	api.Put(m, "DisableExecuteApiEndpoint", s.DisableExecuteApiEndpoint, api.DynBool)
-	api.PutList(m, "ImportInfo", s.ImportInfo, api.DynString)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "ProtocolType", s.ProtocolType, api.DynString)
-	api.Put(m, "RouteSelectionExpression", s.RouteSelectionExpression, api.DynString)
-	api.PutMap(m, "Tags", s.Tags, api.DynString)
-	api.Put(m, "Version", s.Version, api.DynString)
-	api.PutList(m, "Warnings", s.Warnings, api.DynString)
-	return m
-}
-
-func (s *CreateAuthorizerInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "AuthorizerCredentialsArn", &s.AuthorizerCredentialsArn, api.SetStringPtr)
-	err = api.Decode(err, m, "AuthorizerResultTtlInSeconds", &s.AuthorizerResultTtlInSeconds, api.SetInt32Ptr)
-	err = api.Decode(err, m, "AuthorizerType", &s.AuthorizerType, api.SetStringPtr)
-	err = api.Decode(err, m, "AuthorizerUri", &s.AuthorizerUri, api.SetStringPtr)
-	err = api.Decode(err, m, "IdentitySource", &s.IdentitySource, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "IdentityValidationExpression", &s.IdentityValidationExpression, api.SetStringPtr)
-	err = api.Decode(err, m, "JwtConfiguration", &s.JwtConfiguration, api.SetStructPtr[JWTConfiguration])
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "AuthorizerPayloadFormatVersion", &s.AuthorizerPayloadFormatVersion, api.SetStringPtr)
-	err = api.Decode(err, m, "EnableSimpleResponses", &s.EnableSimpleResponses, api.SetBoolPtr)
-	return err
-}
-
-func (s *CreateAuthorizerInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "AuthorizerCredentialsArn", s.AuthorizerCredentialsArn, api.DynString)
-	api.Put(m, "AuthorizerResultTtlInSeconds", s.AuthorizerResultTtlInSeconds, api.DynInt32)
-	api.Put(m, "AuthorizerType", s.AuthorizerType, api.DynString)
-	api.Put(m, "AuthorizerUri", s.AuthorizerUri, api.DynString)
-	api.PutList(m, "IdentitySource", s.IdentitySource, api.DynString)
-	api.Put(m, "IdentityValidationExpression", s.IdentityValidationExpression, api.DynString)
-	api.PutStruct(m, "JwtConfiguration", s.JwtConfiguration)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "AuthorizerPayloadFormatVersion", s.AuthorizerPayloadFormatVersion, api.DynString)
-	api.Put(m, "EnableSimpleResponses", s.EnableSimpleResponses, api.DynBool)
-	return m
-}
-
-func (s *CreateAuthorizerRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ApiId", &s.ApiId, api.SetStringPtr)
-	err = api.Decode(err, m, "AuthorizerCredentialsArn", &s.AuthorizerCredentialsArn, api.SetStringPtr)
-	err = api.Decode(err, m, "AuthorizerResultTtlInSeconds", &s.AuthorizerResultTtlInSeconds, api.SetInt32Ptr)
-	err = api.Decode(err, m, "AuthorizerType", &s.AuthorizerType, api.SetStringPtr)
-	err = api.Decode(err, m, "AuthorizerUri", &s.AuthorizerUri, api.SetStringPtr)
-	err = api.Decode(err, m, "IdentitySource", &s.IdentitySource, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "IdentityValidationExpression", &s.IdentityValidationExpression, api.SetStringPtr)
-	err = api.Decode(err, m, "JwtConfiguration", &s.JwtConfiguration, api.SetStructPtr[JWTConfiguration])
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "AuthorizerPayloadFormatVersion", &s.AuthorizerPayloadFormatVersion, api.SetStringPtr)
-	err = api.Decode(err, m, "EnableSimpleResponses", &s.EnableSimpleResponses, api.SetBoolPtr)
-	return err
-}
-
-func (s *CreateAuthorizerRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "ApiId", s.ApiId, api.DynString)
-	api.Put(m, "AuthorizerCredentialsArn", s.AuthorizerCredentialsArn, api.DynString)
-	api.Put(m, "AuthorizerResultTtlInSeconds", s.AuthorizerResultTtlInSeconds, api.DynInt32)
-	api.Put(m, "AuthorizerType", s.AuthorizerType, api.DynString)
-	api.Put(m, "AuthorizerUri", s.AuthorizerUri, api.DynString)
-	api.PutList(m, "IdentitySource", s.IdentitySource, api.DynString)
-	api.Put(m, "IdentityValidationExpression", s.IdentityValidationExpression, api.DynString)
-	api.PutStruct(m, "JwtConfiguration", s.JwtConfiguration)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "AuthorizerPayloadFormatVersion", s.AuthorizerPayloadFormatVersion, api.DynString)
-	api.Put(m, "EnableSimpleResponses", s.EnableSimpleResponses, api.DynBool)
-	return m
-}
-
-func (s *CreateAuthorizerResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "AuthorizerCredentialsArn", &s.AuthorizerCredentialsArn, api.SetStringPtr)
-	err = api.Decode(err, m, "AuthorizerId", &s.AuthorizerId, api.SetStringPtr)
-	err = api.Decode(err, m, "AuthorizerResultTtlInSeconds", &s.AuthorizerResultTtlInSeconds, api.SetInt32Ptr)
-	err = api.Decode(err, m, "AuthorizerType", &s.AuthorizerType, api.SetStringPtr)
-	err = api.Decode(err, m, "AuthorizerUri", &s.AuthorizerUri, api.SetStringPtr)
-	err = api.Decode(err, m, "IdentitySource", &s.IdentitySource, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "IdentityValidationExpression", &s.IdentityValidationExpression, api.SetStringPtr)
-	err = api.Decode(err, m, "JwtConfiguration", &s.JwtConfiguration, api.SetStructPtr[JWTConfiguration])
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "AuthorizerPayloadFormatVersion", &s.AuthorizerPayloadFormatVersion, api.SetStringPtr)
-	err = api.Decode(err, m, "EnableSimpleResponses", &s.EnableSimpleResponses, api.SetBoolPtr)
-	return err
-}
-
-func (s *CreateAuthorizerResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "AuthorizerCredentialsArn", s.AuthorizerCredentialsArn, api.DynString)
-	api.Put(m, "AuthorizerId", s.AuthorizerId, api.DynString)
-	api.Put(m, "AuthorizerResultTtlInSeconds", s.AuthorizerResultTtlInSeconds, api.DynInt32)
-	api.Put(m, "AuthorizerType", s.AuthorizerType, api.DynString)
-	api.Put(m, "AuthorizerUri", s.AuthorizerUri, api.DynString)
-	api.PutList(m, "IdentitySource", s.IdentitySource, api.DynString)
-	api.Put(m, "IdentityValidationExpression", s.IdentityValidationExpression, api.DynString)
-	api.PutStruct(m, "JwtConfiguration", s.JwtConfiguration)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "AuthorizerPayloadFormatVersion", s.AuthorizerPayloadFormatVersion, api.DynString)
-	api.Put(m, "EnableSimpleResponses", s.EnableSimpleResponses, api.DynBool)
-	return m
-}
-
-func (s *CreateDeploymentInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
-	err = api.Decode(err, m, "StageName", &s.StageName, api.SetStringPtr)
-	return err
-}
-
-func (s *CreateDeploymentInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Description", s.Description, api.DynString)
-	api.Put(m, "StageName", s.StageName, api.DynString)
-	return m
-}
-
-func (s *CreateDeploymentRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ApiId", &s.ApiId, api.SetStringPtr)
-	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
-	err = api.Decode(err, m, "StageName", &s.StageName, api.SetStringPtr)
-	return err
-}
-
-func (s *CreateDeploymentRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "ApiId", s.ApiId, api.DynString)
-	api.Put(m, "Description", s.Description, api.DynString)
-	api.Put(m, "StageName", s.StageName, api.DynString)
-	return m
-}
-
-func (s *CreateDeploymentResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "AutoDeployed", &s.AutoDeployed, api.SetBoolPtr)
-	err = api.Decode(err, m, "CreatedDate", &s.CreatedDate, api.SetTimePtr)
-	err = api.Decode(err, m, "DeploymentId", &s.DeploymentId, api.SetStringPtr)
-	err = api.Decode(err, m, "DeploymentStatus", &s.DeploymentStatus, api.SetStringPtr)
-	err = api.Decode(err, m, "DeploymentStatusMessage", &s.DeploymentStatusMessage, api.SetStringPtr)
-	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
-	return err
-}
-
-func (s *CreateDeploymentResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 6)
-	api.Put(m, "AutoDeployed", s.AutoDeployed, api.DynBool)
-	api.Put(m, "CreatedDate", s.CreatedDate, api.DynTime)
-	api.Put(m, "DeploymentId", s.DeploymentId, api.DynString)
-	api.Put(m, "DeploymentStatus", s.DeploymentStatus, api.DynString)
-	api.Put(m, "DeploymentStatusMessage", s.DeploymentStatusMessage, api.DynString)
-	api.Put(m, "Description", s.Description, api.DynString)
-	return m
-}
-
-func (s *CreateDomainNameInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DomainName", &s.DomainName, api.SetStringPtr)
-	err = api.Decode(err, m, "DomainNameConfigurations", &s.DomainNameConfigurations, func(p *[]DomainNameConfiguration, v any) error {
-		return api.SetList(p, v, func(p *DomainNameConfiguration, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "MutualTlsAuthentication", &s.MutualTlsAuthentication, api.SetStructPtr[MutualTlsAuthenticationInput])
-	err = api.Decode(err, m, "Tags", &s.Tags, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
-	return err
-}
-
-func (s *CreateDomainNameInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "DomainName", s.DomainName, api.DynString)
-	api.PutList(m, "DomainNameConfigurations", s.DomainNameConfigurations, func(e DomainNameConfiguration) any { return e.ToDynamic() })
-	api.PutStruct(m, "MutualTlsAuthentication", s.MutualTlsAuthentication)
-	api.PutMap(m, "Tags", s.Tags, api.DynString)
-	return m
-}
-
-func (s *CreateDomainNameRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DomainName", &s.DomainName, api.SetStringPtr)
-	err = api.Decode(err, m, "DomainNameConfigurations", &s.DomainNameConfigurations, func(p *[]DomainNameConfiguration, v any) error {
-		return api.SetList(p, v, func(p *DomainNameConfiguration, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "MutualTlsAuthentication", &s.MutualTlsAuthentication, api.SetStructPtr[MutualTlsAuthenticationInput])
-	err = api.Decode(err, m, "Tags", &s.Tags, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
-	return err
-}
-
-func (s *CreateDomainNameRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "DomainName", s.DomainName, api.DynString)
-	api.PutList(m, "DomainNameConfigurations", s.DomainNameConfigurations, func(e DomainNameConfiguration) any { return e.ToDynamic() })
-	api.PutStruct(m, "MutualTlsAuthentication", s.MutualTlsAuthentication)
-	api.PutMap(m, "Tags", s.Tags, api.DynString)
-	return m
-}
-
-func (s *CreateDomainNameResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ApiMappingSelectionExpression", &s.ApiMappingSelectionExpression, api.SetStringPtr)
-	err = api.Decode(err, m, "DomainName", &s.DomainName, api.SetStringPtr)
-	err = api.Decode(err, m, "DomainNameConfigurations", &s.DomainNameConfigurations, func(p *[]DomainNameConfiguration, v any) error {
-		return api.SetList(p, v, func(p *DomainNameConfiguration, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "MutualTlsAuthentication", &s.MutualTlsAuthentication, api.SetStructPtr[MutualTlsAuthentication])
-	err = api.Decode(err, m, "Tags", &s.Tags, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
-	return err
-}
-
-func (s *CreateDomainNameResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 5)
-	api.Put(m, "ApiMappingSelectionExpression", s.ApiMappingSelectionExpression, api.DynString)
-	api.Put(m, "DomainName", s.DomainName, api.DynString)
-	api.PutList(m, "DomainNameConfigurations", s.DomainNameConfigurations, func(e DomainNameConfiguration) any { return e.ToDynamic() })
-	api.PutStruct(m, "MutualTlsAuthentication", s.MutualTlsAuthentication)
-	api.PutMap(m, "Tags", s.Tags, api.DynString)
-	return m
-}
-
-func (s *CreateIntegrationInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ConnectionId", &s.ConnectionId, api.SetStringPtr)
-	err = api.Decode(err, m, "ConnectionType", &s.ConnectionType, api.SetStringPtr)
-	err = api.Decode(err, m, "ContentHandlingStrategy", &s.ContentHandlingStrategy, api.SetStringPtr)
-	err = api.Decode(err, m, "CredentialsArn", &s.CredentialsArn, api.SetStringPtr)
-	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
-	err = api.Decode(err, m, "IntegrationMethod", &s.IntegrationMethod, api.SetStringPtr)
-	err = api.Decode(err, m, "IntegrationSubtype", &s.IntegrationSubtype, api.SetStringPtr)
-	err = api.Decode(err, m, "IntegrationType", &s.IntegrationType, api.SetStringPtr)
-	err = api.Decode(err, m, "IntegrationUri", &s.IntegrationUri, api.SetStringPtr)
-	err = api.Decode(err, m, "PassthroughBehavior", &s.PassthroughBehavior, api.SetStringPtr)
-	err = api.Decode(err, m, "PayloadFormatVersion", &s.PayloadFormatVersion, api.SetStringPtr)
-	err = api.Decode(err, m, "RequestParameters", &s.RequestParameters, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
-	err = api.Decode(err, m, "ResponseParameters", &s.ResponseParameters, func(p *map[string]map[string]string, v any) error {
-		return api.SetMap(p, v, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
-	})
-	err = api.Decode(err, m, "RequestTemplates", &s.RequestTemplates, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
-	err = api.Decode(err, m, "TemplateSelectionExpression", &s.TemplateSelectionExpression, api.SetStringPtr)
-	err = api.Decode(err, m, "TimeoutInMillis", &s.TimeoutInMillis, api.SetInt32Ptr)
-	err = api.Decode(err, m, "TlsConfig", &s.TlsConfig, api.SetStructPtr[TlsConfigInput])
-	return err
-}
-
-func (s *CreateIntegrationInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "ConnectionId", s.ConnectionId, api.DynString)
-	api.Put(m, "ConnectionType", s.ConnectionType, api.DynString)
-	api.Put(m, "ContentHandlingStrategy", s.ContentHandlingStrategy, api.DynString)
-	api.Put(m, "CredentialsArn", s.CredentialsArn, api.DynString)
-	api.Put(m, "Description", s.Description, api.DynString)
-	api.Put(m, "IntegrationMethod", s.IntegrationMethod, api.DynString)
-	api.Put(m, "IntegrationSubtype", s.IntegrationSubtype, api.DynString)
-	api.Put(m, "IntegrationType", s.IntegrationType, api.DynString)
-	api.Put(m, "IntegrationUri", s.IntegrationUri, api.DynString)
-	api.Put(m, "PassthroughBehavior", s.PassthroughBehavior, api.DynString)
-	api.Put(m, "PayloadFormatVersion", s.PayloadFormatVersion, api.DynString)
-	api.PutMap(m, "RequestParameters", s.RequestParameters, api.DynString)
-	api.PutMap(m, "ResponseParameters", s.ResponseParameters, func(e map[string]string) any { return api.DynMap(e, api.DynString) })
-	api.PutMap(m, "RequestTemplates", s.RequestTemplates, api.DynString)
-	api.Put(m, "TemplateSelectionExpression", s.TemplateSelectionExpression, api.DynString)
-	api.Put(m, "TimeoutInMillis", s.TimeoutInMillis, api.DynInt32)
-	api.PutStruct(m, "TlsConfig", s.TlsConfig)
-	return m
-}
-
-func (s *CreateIntegrationRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ApiId", &s.ApiId, api.SetStringPtr)
-	err = api.Decode(err, m, "ConnectionId", &s.ConnectionId, api.SetStringPtr)
-	err = api.Decode(err, m, "ConnectionType", &s.ConnectionType, api.SetStringPtr)
-	err = api.Decode(err, m, "ContentHandlingStrategy", &s.ContentHandlingStrategy, api.SetStringPtr)
-	err = api.Decode(err, m, "CredentialsArn", &s.CredentialsArn, api.SetStringPtr)
-	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
-	err = api.Decode(err, m, "IntegrationMethod", &s.IntegrationMethod, api.SetStringPtr)
-	err = api.Decode(err, m, "IntegrationSubtype", &s.IntegrationSubtype, api.SetStringPtr)
-	err = api.Decode(err, m, "IntegrationType", &s.IntegrationType, api.SetStringPtr)
-	err = api.Decode(err, m, "IntegrationUri", &s.IntegrationUri, api.SetStringPtr)
-	err = api.Decode(err, m, "PassthroughBehavior", &s.PassthroughBehavior, api.SetStringPtr)
-	err = api.Decode(err, m, "PayloadFormatVersion", &s.PayloadFormatVersion, api.SetStringPtr)
-	err = api.Decode(err, m, "RequestParameters", &s.RequestParameters, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
-	err = api.Decode(err, m, "ResponseParameters", &s.ResponseParameters, func(p *map[string]map[string]string, v any) error {
-		return api.SetMap(p, v, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
-	})
-	err = api.Decode(err, m, "RequestTemplates", &s.RequestTemplates, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
-	err = api.Decode(err, m, "TemplateSelectionExpression", &s.TemplateSelectionExpression, api.SetStringPtr)
-	err = api.Decode(err, m, "TimeoutInMillis", &s.TimeoutInMillis, api.SetInt32Ptr)
-	err = api.Decode(err, m, "TlsConfig", &s.TlsConfig, api.SetStructPtr[TlsConfigInput])
-	return err
-}
-
-func (s *CreateIntegrationRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "ApiId", s.ApiId, api.DynString)
-	api.Put(m, "ConnectionId", s.ConnectionId, api.DynString)
-	api.Put(m, "ConnectionType", s.ConnectionType, api.DynString)
-	api.Put(m, "ContentHandlingStrategy", s.ContentHandlingStrategy, api.DynString)
-	api.Put(m, "CredentialsArn", s.CredentialsArn, api.DynString)
-	api.Put(m, "Description", s.Description, api.DynString)
-	api.Put(m, "IntegrationMethod", s.IntegrationMethod, api.DynString)
-	api.Put(m, "IntegrationSubtype", s.IntegrationSubtype, api.DynString)
-	api.Put(m, "IntegrationType", s.IntegrationType, api.DynString)
-	api.Put(m, "IntegrationUri", s.IntegrationUri, api.DynString)
-	api.Put(m, "PassthroughBehavior", s.PassthroughBehavior, api.DynString)
-	api.Put(m, "PayloadFormatVersion", s.PayloadFormatVersion, api.DynString)
-	api.PutMap(m, "RequestParameters", s.RequestParameters, api.DynString)
-	api.PutMap(m, "ResponseParameters", s.ResponseParameters, func(e map[string]string) any { return api.DynMap(e, api.DynString) })
-	api.PutMap(m, "RequestTemplates", s.RequestTemplates, api.DynString)
-	api.Put(m, "TemplateSelectionExpression", s.TemplateSelectionExpression, api.DynString)
-	api.Put(m, "TimeoutInMillis", s.TimeoutInMillis, api.DynInt32)
-	api.PutStruct(m, "TlsConfig", s.TlsConfig)
-	return m
-}
-
-func (s *CreateIntegrationResponseInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ContentHandlingStrategy", &s.ContentHandlingStrategy, api.SetStringPtr)
-	err = api.Decode(err, m, "IntegrationResponseKey", &s.IntegrationResponseKey, api.SetStringPtr)
-	err = api.Decode(err, m, "ResponseParameters", &s.ResponseParameters, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
-	err = api.Decode(err, m, "ResponseTemplates", &s.ResponseTemplates, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
-	err = api.Decode(err, m, "TemplateSelectionExpression", &s.TemplateSelectionExpression, api.SetStringPtr)
-	return err
-}
-
-func (s *CreateIntegrationResponseInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 5)
-	api.Put(m, "ContentHandlingStrategy", s.ContentHandlingStrategy, api.DynString)
-	api.Put(m, "IntegrationResponseKey", s.IntegrationResponseKey, api.DynString)
-	api.PutMap(m, "ResponseParameters", s.ResponseParameters, api.DynString)
-	api.PutMap(m, "ResponseTemplates", s.ResponseTemplates, api.DynString)
-	api.Put(m, "TemplateSelectionExpression", s.TemplateSelectionExpression, api.DynString)
-	return m
-}
-
-func (s *CreateIntegrationResponseRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ApiId", &s.ApiId, api.SetStringPtr)
-	err = api.Decode(err, m, "ContentHandlingStrategy", &s.ContentHandlingStrategy, api.SetStringPtr)
-	err = api.Decode(err, m, "IntegrationId", &s.IntegrationId, api.SetStringPtr)
-	err = api.Decode(err, m, "IntegrationResponseKey", &s.IntegrationResponseKey, api.SetStringPtr)
-	err = api.Decode(err, m, "ResponseParameters", &s.ResponseParameters, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
-	err = api.Decode(err, m, "ResponseTemplates", &s.ResponseTemplates, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
-	err = api.Decode(err, m, "TemplateSelectionExpression", &s.TemplateSelectionExpression, api.SetStringPtr)
-	return err
-}
-
-func (s *CreateIntegrationResponseRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 7)
-	api.Put(m, "ApiId", s.ApiId, api.DynString)
-	api.Put(m, "ContentHandlingStrategy", s.ContentHandlingStrategy, api.DynString)
-	api.Put(m, "IntegrationId", s.IntegrationId, api.DynString)
-	api.Put(m, "IntegrationResponseKey", s.IntegrationResponseKey, api.DynString)
-	api.PutMap(m, "ResponseParameters", s.ResponseParameters, api.DynString)
-	api.PutMap(m, "ResponseTemplates", s.ResponseTemplates, api.DynString)
-	api.Put(m, "TemplateSelectionExpression", s.TemplateSelectionExpression, api.DynString)
-	return m
-}
-
-func (s *CreateIntegrationResponseResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ContentHandlingStrategy", &s.ContentHandlingStrategy, api.SetStringPtr)
-	err = api.Decode(err, m, "IntegrationResponseId", &s.IntegrationResponseId, api.SetStringPtr)
-	err = api.Decode(err, m, "IntegrationResponseKey", &s.IntegrationResponseKey, api.SetStringPtr)
-	err = api.Decode(err, m, "ResponseParameters", &s.ResponseParameters, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
-	err = api.Decode(err, m, "ResponseTemplates", &s.ResponseTemplates, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
-	err = api.Decode(err, m, "TemplateSelectionExpression", &s.TemplateSelectionExpression, api.SetStringPtr)
-	return err
-}
-
-func (s *CreateIntegrationResponseResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 6)
-	api.Put(m, "ContentHandlingStrategy", s.ContentHandlingStrategy, api.DynString)
-	api.Put(m, "IntegrationResponseId", s.IntegrationResponseId, api.DynString)
-	api.Put(m, "IntegrationResponseKey", s.IntegrationResponseKey, api.DynString)
-	api.PutMap(m, "ResponseParameters", s.ResponseParameters, api.DynString)
-	api.PutMap(m, "ResponseTemplates", s.ResponseTemplates, api.DynString)
-	api.Put(m, "TemplateSelectionExpression", s.TemplateSelectionExpression, api.DynString)
-	return m
-}
-
-func (s *CreateIntegrationResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ApiGatewayManaged", &s.ApiGatewayManaged, api.SetBoolPtr)
-	err = api.Decode(err, m, "ConnectionId", &s.ConnectionId, api.SetStringPtr)
-	err = api.Decode(err, m, "ConnectionType", &s.ConnectionType, api.SetStringPtr)
-	err = api.Decode(err, m, "ContentHandlingStrategy", &s.ContentHandlingStrategy, api.SetStringPtr)
-	err = api.Decode(err, m, "CredentialsArn", &s.CredentialsArn, api.SetStringPtr)
-	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
-	err = api.Decode(err, m, "IntegrationId", &s.IntegrationId, api.SetStringPtr)
-	err = api.Decode(err, m, "IntegrationMethod", &s.IntegrationMethod, api.SetStringPtr)
-	err = api.Decode(err, m, "IntegrationResponseSelectionExpression", &s.IntegrationResponseSelectionExpression, api.SetStringPtr)
-	err = api.Decode(err, m, "IntegrationSubtype", &s.IntegrationSubtype, api.SetStringPtr)
-	err = api.Decode(err, m, "IntegrationType", &s.IntegrationType, api.SetStringPtr)
-	err = api.Decode(err, m, "IntegrationUri", &s.IntegrationUri, api.SetStringPtr)
-	err = api.Decode(err, m, "PassthroughBehavior", &s.PassthroughBehavior, api.SetStringPtr)
-	err = api.Decode(err, m, "PayloadFormatVersion", &s.PayloadFormatVersion, api.SetStringPtr)
-	err = api.Decode(err, m, "RequestParameters", &s.RequestParameters, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
-	err = api.Decode(err, m, "ResponseParameters", &s.ResponseParameters, func(p *map[string]map[string]string, v any) error {
-		return api.SetMap(p, v, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
-	})
-	err = api.Decode(err, m, "RequestTemplates", &s.RequestTemplates, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
-	err = api.Decode(err, m, "TemplateSelectionExpression", &s.TemplateSelectionExpression, api.SetStringPtr)
-	err = api.Decode(err, m, "TimeoutInMillis", &s.TimeoutInMillis, api.SetInt32Ptr)
-	err = api.Decode(err, m, "TlsConfig", &s.TlsConfig, api.SetStructPtr[TlsConfig])
-	return err
-}
-
-func (s *CreateIntegrationResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "ApiGatewayManaged", s.ApiGatewayManaged, api.DynBool)
-	api.Put(m, "ConnectionId", s.ConnectionId, api.DynString)
-	api.Put(m, "ConnectionType", s.ConnectionType, api.DynString)
-	api.Put(m, "ContentHandlingStrategy", s.ContentHandlingStrategy, api.DynString)
-	api.Put(m, "CredentialsArn", s.CredentialsArn, api.DynString)
-	api.Put(m, "Description", s.Description, api.DynString)
-	api.Put(m, "IntegrationId", s.IntegrationId, api.DynString)
-	api.Put(m, "IntegrationMethod", s.IntegrationMethod, api.DynString)
-	api.Put(m, "IntegrationResponseSelectionExpression", s.IntegrationResponseSelectionExpression, api.DynString)
-	api.Put(m, "IntegrationSubtype", s.IntegrationSubtype, api.DynString)
-	api.Put(m, "IntegrationType", s.IntegrationType, api.DynString)
-	api.Put(m, "IntegrationUri", s.IntegrationUri, api.DynString)
-	api.Put(m, "PassthroughBehavior", s.PassthroughBehavior, api.DynString)
-	api.Put(m, "PayloadFormatVersion", s.PayloadFormatVersion, api.DynString)
-	api.PutMap(m, "RequestParameters", s.RequestParameters, api.DynString)
-	api.PutMap(m, "ResponseParameters", s.ResponseParameters, func(e map[string]string) any { return api.DynMap(e, api.DynString) })
-	api.PutMap(m, "RequestTemplates", s.RequestTemplates, api.DynString)
-	api.Put(m, "TemplateSelectionExpression", s.TemplateSelectionExpression, api.DynString)
-	api.Put(m, "TimeoutInMillis", s.TimeoutInMillis, api.DynInt32)
-	api.PutStruct(m, "TlsConfig", s.TlsConfig)
-	return m
-}
-
-func (s *CreateModelInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ContentType", &s.ContentType, api.SetStringPtr)
-	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "Schema", &s.Schema, api.SetStringPtr)
-	return err
-}
-
-func (s *CreateModelInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "ContentType", s.ContentType, api.DynString)
-	api.Put(m, "Description", s.Description, api.DynString)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "Schema", s.Schema, api.DynString)
-	return m
-}
-
-func (s *CreateModelRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ApiId", &s.ApiId, api.SetStringPtr)
-	err = api.Decode(err, m, "ContentType", &s.ContentType, api.SetStringPtr)
-	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "Schema", &s.Schema, api.SetStringPtr)
-	return err
-}
-
-func (s *CreateModelRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 5)
-	api.Put(m, "ApiId", s.ApiId, api.DynString)
-	api.Put(m, "ContentType", s.ContentType, api.DynString)
-	api.Put(m, "Description", s.Description, api.DynString)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "Schema", s.Schema, api.DynString)
-	return m
-}
-
-func (s *CreateModelResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ContentType", &s.ContentType, api.SetStringPtr)
-	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
-	err = api.Decode(err, m, "ModelId", &s.ModelId, api.SetStringPtr)
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "Schema", &s.Schema, api.SetStringPtr)
-	return err
-}
-
-func (s *CreateModelResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 5)
-	api.Put(m, "ContentType", s.ContentType, api.DynString)
-	api.Put(m, "Description", s.Description, api.DynString)
-	api.Put(m, "ModelId", s.ModelId, api.DynString)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "Schema", s.Schema, api.DynString)
-	return m
-}
-
-func (s *CreateRouteInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ApiKeyRequired", &s.ApiKeyRequired, api.SetBoolPtr)
-	err = api.Decode(err, m, "AuthorizationScopes", &s.AuthorizationScopes, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "AuthorizationType", &s.AuthorizationType, api.SetStringPtr)
-	err = api.Decode(err, m, "AuthorizerId", &s.AuthorizerId, api.SetStringPtr)
-	err = api.Decode(err, m, "ModelSelectionExpression", &s.ModelSelectionExpression, api.SetStringPtr)
-	err = api.Decode(err, m, "OperationName", &s.OperationName, api.SetStringPtr)
-	err = api.Decode(err, m, "RequestModels", &s.RequestModels, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
-	err = api.Decode(err, m, "RequestParameters", &s.RequestParameters, func(p *map[string]ParameterConstraints, v any) error {
-		return api.SetMap(p, v, func(p *ParameterConstraints, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "RouteKey", &s.RouteKey, api.SetStringPtr)
-	err = api.Decode(err, m, "RouteResponseSelectionExpression", &s.RouteResponseSelectionExpression, api.SetStringPtr)
-	err = api.Decode(err, m, "Target", &s.Target, api.SetStringPtr)
-	return err
-}
-
-func (s *CreateRouteInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "ApiKeyRequired", s.ApiKeyRequired, api.DynBool)
-	api.PutList(m, "AuthorizationScopes", s.AuthorizationScopes, api.DynString)
-	api.Put(m, "AuthorizationType", s.AuthorizationType, api.DynString)
-	api.Put(m, "AuthorizerId", s.AuthorizerId, api.DynString)
-	api.Put(m, "ModelSelectionExpression", s.ModelSelectionExpression, api.DynString)
-	api.Put(m, "OperationName", s.OperationName, api.DynString)
-	api.PutMap(m, "RequestModels", s.RequestModels, api.DynString)
-	api.PutMap(m, "RequestParameters", s.RequestParameters, func(e ParameterConstraints) any { return e.ToDynamic() })
-	api.Put(m, "RouteKey", s.RouteKey, api.DynString)
-	api.Put(m, "RouteResponseSelectionExpression", s.RouteResponseSelectionExpression, api.DynString)
-	api.Put(m, "Target", s.Target, api.DynString)
-	return m
-}
-
-func (s *CreateRouteRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ApiId", &s.ApiId, api.SetStringPtr)
-	err = api.Decode(err, m, "ApiKeyRequired", &s.ApiKeyRequired, api.SetBoolPtr)
-	err = api.Decode(err, m, "AuthorizationScopes", &s.AuthorizationScopes, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "AuthorizationType", &s.AuthorizationType, api.SetStringPtr)
-	err = api.Decode(err, m, "AuthorizerId", &s.AuthorizerId, api.SetStringPtr)
-	err = api.Decode(err, m, "ModelSelectionExpression", &s.ModelSelectionExpression, api.SetStringPtr)
-	err = api.Decode(err, m, "OperationName", &s.OperationName, api.SetStringPtr)
-	err = api.Decode(err, m, "RequestModels", &s.RequestModels, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
-	err = api.Decode(err, m, "RequestParameters", &s.RequestParameters, func(p *map[string]ParameterConstraints, v any) error {
-		return api.SetMap(p, v, func(p *ParameterConstraints, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "RouteKey", &s.RouteKey, api.SetStringPtr)
-	err = api.Decode(err, m, "RouteResponseSelectionExpression", &s.RouteResponseSelectionExpression, api.SetStringPtr)
-	err = api.Decode(err, m, "Target", &s.Target, api.SetStringPtr)
-	return err
-}
-
-func (s *CreateRouteRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "ApiId", s.ApiId, api.DynString)
-	api.Put(m, "ApiKeyRequired", s.ApiKeyRequired, api.DynBool)
-	api.PutList(m, "AuthorizationScopes", s.AuthorizationScopes, api.DynString)
-	api.Put(m, "AuthorizationType", s.AuthorizationType, api.DynString)
-	api.Put(m, "AuthorizerId", s.AuthorizerId, api.DynString)
-	api.Put(m, "ModelSelectionExpression", s.ModelSelectionExpression, api.DynString)
-	api.Put(m, "OperationName", s.OperationName, api.DynString)
-	api.PutMap(m, "RequestModels", s.RequestModels, api.DynString)
-	api.PutMap(m, "RequestParameters", s.RequestParameters, func(e ParameterConstraints) any { return e.ToDynamic() })
-	api.Put(m, "RouteKey", s.RouteKey, api.DynString)
-	api.Put(m, "RouteResponseSelectionExpression", s.RouteResponseSelectionExpression, api.DynString)
-	api.Put(m, "Target", s.Target, api.DynString)
-	return m
-}
-
-func (s *CreateRouteResponseInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ModelSelectionExpression", &s.ModelSelectionExpression, api.SetStringPtr)
-	err = api.Decode(err, m, "ResponseModels", &s.ResponseModels, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
-	err = api.Decode(err, m, "ResponseParameters", &s.ResponseParameters, func(p *map[string]ParameterConstraints, v any) error {
-		return api.SetMap(p, v, func(p *ParameterConstraints, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "RouteResponseKey", &s.RouteResponseKey, api.SetStringPtr)
-	return err
-}
-
-func (s *CreateRouteResponseInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "ModelSelectionExpression", s.ModelSelectionExpression, api.DynString)
-	api.PutMap(m, "ResponseModels", s.ResponseModels, api.DynString)
-	api.PutMap(m, "ResponseParameters", s.ResponseParameters, func(e ParameterConstraints) any { return e.ToDynamic() })
-	api.Put(m, "RouteResponseKey", s.RouteResponseKey, api.DynString)
-	return m
-}
-
-func (s *CreateRouteResponseRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ApiId", &s.ApiId, api.SetStringPtr)
-	err = api.Decode(err, m, "ModelSelectionExpression", &s.ModelSelectionExpression, api.SetStringPtr)
-	err = api.Decode(err, m, "ResponseModels", &s.ResponseModels, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
-	err = api.Decode(err, m, "ResponseParameters", &s.ResponseParameters, func(p *map[string]ParameterConstraints, v any) error {
-		return api.SetMap(p, v, func(p *ParameterConstraints, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "RouteId", &s.RouteId, api.SetStringPtr)
-	err = api.Decode(err, m, "RouteResponseKey", &s.RouteResponseKey, api.SetStringPtr)
-	return err
-}
-
-func (s *CreateRouteResponseRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 6)
-	api.Put(m, "ApiId", s.ApiId, api.DynString)
-	api.Put(m, "ModelSelectionExpression", s.ModelSelectionExpression, api.DynString)
-	api.PutMap(m, "ResponseModels", s.ResponseModels, api.DynString)
-	api.PutMap(m, "ResponseParameters", s.ResponseParameters, func(e ParameterConstraints) any { return e.ToDynamic() })
-	api.Put(m, "RouteId", s.RouteId, api.DynString)
-	api.Put(m, "RouteResponseKey", s.RouteResponseKey, api.DynString)
-	return m
-}
-
-func (s *CreateRouteResponseResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ModelSelectionExpression", &s.ModelSelectionExpression, api.SetStringPtr)
-	err = api.Decode(err, m, "ResponseModels", &s.ResponseModels, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
-	err = api.Decode(err, m, "ResponseParameters", &s.ResponseParameters, func(p *map[string]ParameterConstraints, v any) error {
-		return api.SetMap(p, v, func(p *ParameterConstraints, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "RouteResponseId", &s.RouteResponseId, api.SetStringPtr)
-	err = api.Decode(err, m, "RouteResponseKey", &s.RouteResponseKey, api.SetStringPtr)
-	return err
-}
-
-func (s *CreateRouteResponseResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 5)
-	api.Put(m, "ModelSelectionExpression", s.ModelSelectionExpression, api.DynString)
-	api.PutMap(m, "ResponseModels", s.ResponseModels, api.DynString)
-	api.PutMap(m, "ResponseParameters", s.ResponseParameters, func(e ParameterConstraints) any { return e.ToDynamic() })
-	api.Put(m, "RouteResponseId", s.RouteResponseId, api.DynString)
-	api.Put(m, "RouteResponseKey", s.RouteResponseKey, api.DynString)
-	return m
-}
-
-func (s *CreateRouteResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ApiGatewayManaged", &s.ApiGatewayManaged, api.SetBoolPtr)
-	err = api.Decode(err, m, "ApiKeyRequired", &s.ApiKeyRequired, api.SetBoolPtr)
-	err = api.Decode(err, m, "AuthorizationScopes", &s.AuthorizationScopes, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "AuthorizationType", &s.AuthorizationType, api.SetStringPtr)
-	err = api.Decode(err, m, "AuthorizerId", &s.AuthorizerId, api.SetStringPtr)
-	err = api.Decode(err, m, "ModelSelectionExpression", &s.ModelSelectionExpression, api.SetStringPtr)
-	err = api.Decode(err, m, "OperationName", &s.OperationName, api.SetStringPtr)
-	err = api.Decode(err, m, "RequestModels", &s.RequestModels, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
-	err = api.Decode(err, m, "RequestParameters", &s.RequestParameters, func(p *map[string]ParameterConstraints, v any) error {
-		return api.SetMap(p, v, func(p *ParameterConstraints, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "RouteId", &s.RouteId, api.SetStringPtr)
-	err = api.Decode(err, m, "RouteKey", &s.RouteKey, api.SetStringPtr)
-	err = api.Decode(err, m, "RouteResponseSelectionExpression", &s.RouteResponseSelectionExpression, api.SetStringPtr)
-	err = api.Decode(err, m, "Target", &s.Target, api.SetStringPtr)
-	return err
-}
-
-func (s *CreateRouteResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "ApiGatewayManaged", s.ApiGatewayManaged, api.DynBool)
-	api.Put(m, "ApiKeyRequired", s.ApiKeyRequired, api.DynBool)
-	api.PutList(m, "AuthorizationScopes", s.AuthorizationScopes, api.DynString)
-	api.Put(m, "AuthorizationType", s.AuthorizationType, api.DynString)
-	api.Put(m, "AuthorizerId", s.AuthorizerId, api.DynString)
-	api.Put(m, "ModelSelectionExpression", s.ModelSelectionExpression, api.DynString)
-	api.Put(m, "OperationName", s.OperationName, api.DynString)
-	api.PutMap(m, "RequestModels", s.RequestModels, api.DynString)
-	api.PutMap(m, "RequestParameters", s.RequestParameters, func(e ParameterConstraints) any { return e.ToDynamic() })
-	api.Put(m, "RouteId", s.RouteId, api.DynString)
-	api.Put(m, "RouteKey", s.RouteKey, api.DynString)
-	api.Put(m, "RouteResponseSelectionExpression", s.RouteResponseSelectionExpression, api.DynString)
-	api.Put(m, "Target", s.Target, api.DynString)
-	return m
-}
-
-func (s *CreateStageInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "AccessLogSettings", &s.AccessLogSettings, api.SetStructPtr[AccessLogSettings])
-	err = api.Decode(err, m, "AutoDeploy", &s.AutoDeploy, api.SetBoolPtr)
-	err = api.Decode(err, m, "ClientCertificateId", &s.ClientCertificateId, api.SetStringPtr)
-	err = api.Decode(err, m, "DefaultRouteSettings", &s.DefaultRouteSettings, api.SetStructPtr[RouteSettings])
-	err = api.Decode(err, m, "DeploymentId", &s.DeploymentId, api.SetStringPtr)
-	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
-	err = api.Decode(err, m, "RouteSettings", &s.RouteSettings, func(p *map[string]RouteSettings, v any) error {
-		return api.SetMap(p, v, func(p *RouteSettings, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "StageName", &s.StageName, api.SetStringPtr)
-	err = api.Decode(err, m, "StageVariables", &s.StageVariables, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
-	err = api.Decode(err, m, "Tags", &s.Tags, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
-	return err
-}
-
-func (s *CreateStageInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.PutStruct(m, "AccessLogSettings", s.AccessLogSettings)
-	api.Put(m, "AutoDeploy", s.AutoDeploy, api.DynBool)
-	api.Put(m, "ClientCertificateId", s.ClientCertificateId, api.DynString)
-	api.PutStruct(m, "DefaultRouteSettings", s.DefaultRouteSettings)
-	api.Put(m, "DeploymentId", s.DeploymentId, api.DynString)
-	api.Put(m, "Description", s.Description, api.DynString)
-	api.PutMap(m, "RouteSettings", s.RouteSettings, func(e RouteSettings) any { return e.ToDynamic() })
-	api.Put(m, "StageName", s.StageName, api.DynString)
-	api.PutMap(m, "StageVariables", s.StageVariables, api.DynString)
-	api.PutMap(m, "Tags", s.Tags, api.DynString)
-	return m
-}
-
-func (s *CreateStageRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "AccessLogSettings", &s.AccessLogSettings, api.SetStructPtr[AccessLogSettings])
-	err = api.Decode(err, m, "ApiId", &s.ApiId, api.SetStringPtr)
-	err = api.Decode(err, m, "AutoDeploy", &s.AutoDeploy, api.SetBoolPtr)
-	err = api.Decode(err, m, "ClientCertificateId", &s.ClientCertificateId, api.SetStringPtr)
-	err = api.Decode(err, m, "DefaultRouteSettings", &s.DefaultRouteSettings, api.SetStructPtr[RouteSettings])
-	err = api.Decode(err, m, "DeploymentId", &s.DeploymentId, api.SetStringPtr)
-	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
-	err = api.Decode(err, m, "RouteSettings", &s.RouteSettings, func(p *map[string]RouteSettings, v any) error {
-		return api.SetMap(p, v, func(p *RouteSettings, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "StageName", &s.StageName, api.SetStringPtr)
-	err = api.Decode(err, m, "StageVariables", &s.StageVariables, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
-	err = api.Decode(err, m, "Tags", &s.Tags, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
-	return err
-}
-
-func (s *CreateStageRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.PutStruct(m, "AccessLogSettings", s.AccessLogSettings)
-	api.Put(m, "ApiId", s.ApiId, api.DynString)
-	api.Put(m, "AutoDeploy", s.AutoDeploy, api.DynBool)
-	api.Put(m, "ClientCertificateId", s.ClientCertificateId, api.DynString)
-	api.PutStruct(m, "DefaultRouteSettings", s.DefaultRouteSettings)
-	api.Put(m, "DeploymentId", s.DeploymentId, api.DynString)
-	api.Put(m, "Description", s.Description, api.DynString)
-	api.PutMap(m, "RouteSettings", s.RouteSettings, func(e RouteSettings) any { return e.ToDynamic() })
-	api.Put(m, "StageName", s.StageName, api.DynString)
-	api.PutMap(m, "StageVariables", s.StageVariables, api.DynString)
-	api.PutMap(m, "Tags", s.Tags, api.DynString)
-	return m
-}
-
-func (s *CreateStageResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "AccessLogSettings", &s.AccessLogSettings, api.SetStructPtr[AccessLogSettings])
-	err = api.Decode(err, m, "ApiGatewayManaged", &s.ApiGatewayManaged, api.SetBoolPtr)
-	err = api.Decode(err, m, "AutoDeploy", &s.AutoDeploy, api.SetBoolPtr)
-	err = api.Decode(err, m, "ClientCertificateId", &s.ClientCertificateId, api.SetStringPtr)
-	err = api.Decode(err, m, "CreatedDate", &s.CreatedDate, api.SetTimePtr)
-	err = api.Decode(err, m, "DefaultRouteSettings", &s.DefaultRouteSettings, api.SetStructPtr[RouteSettings])
-	err = api.Decode(err, m, "DeploymentId", &s.DeploymentId, api.SetStringPtr)
-	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
-	err = api.Decode(err, m, "LastDeploymentStatusMessage", &s.LastDeploymentStatusMessage, api.SetStringPtr)
-	err = api.Decode(err, m, "LastUpdatedDate", &s.LastUpdatedDate, api.SetTimePtr)
-	err = api.Decode(err, m, "RouteSettings", &s.RouteSettings, func(p *map[string]RouteSettings, v any) error {
-		return api.SetMap(p, v, func(p *RouteSettings, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "StageName", &s.StageName, api.SetStringPtr)
-	err = api.Decode(err, m, "StageVariables", &s.StageVariables, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
-	err = api.Decode(err, m, "Tags", &s.Tags, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
-	return err
-}
-
-func (s *CreateStageResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.PutStruct(m, "AccessLogSettings", s.AccessLogSettings)
-	api.Put(m, "ApiGatewayManaged", s.ApiGatewayManaged, api.DynBool)
-	api.Put(m, "AutoDeploy", s.AutoDeploy, api.DynBool)
-	api.Put(m, "ClientCertificateId", s.ClientCertificateId, api.DynString)
-	api.Put(m, "CreatedDate", s.CreatedDate, api.DynTime)
-	api.PutStruct(m, "DefaultRouteSettings", s.DefaultRouteSettings)
-	api.Put(m, "DeploymentId", s.DeploymentId, api.DynString)
-	api.Put(m, "Description", s.Description, api.DynString)
-	api.Put(m, "LastDeploymentStatusMessage", s.LastDeploymentStatusMessage, api.DynString)
-	api.Put(m, "LastUpdatedDate", s.LastUpdatedDate, api.DynTime)
-	api.PutMap(m, "RouteSettings", s.RouteSettings, func(e RouteSettings) any { return e.ToDynamic() })
-	api.Put(m, "StageName", s.StageName, api.DynString)
-	api.PutMap(m, "StageVariables", s.StageVariables, api.DynString)
-	api.PutMap(m, "Tags", s.Tags, api.DynString)
-	return m
-}
-
-func (s *CreateVpcLinkInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "SecurityGroupIds", &s.SecurityGroupIds, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "SubnetIds", &s.SubnetIds, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "Tags", &s.Tags, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
-	return err
-}
-
-func (s *CreateVpcLinkInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.PutList(m, "SecurityGroupIds", s.SecurityGroupIds, api.DynString)
-	api.PutList(m, "SubnetIds", s.SubnetIds, api.DynString)
-	api.PutMap(m, "Tags", s.Tags, api.DynString)
-	return m
-}
-
-func (s *CreateVpcLinkRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "SecurityGroupIds", &s.SecurityGroupIds, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "SubnetIds", &s.SubnetIds, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "Tags", &s.Tags, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
-	return err
-}
-
-func (s *CreateVpcLinkRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.PutList(m, "SecurityGroupIds", s.SecurityGroupIds, api.DynString)
-	api.PutList(m, "SubnetIds", s.SubnetIds, api.DynString)
-	api.PutMap(m, "Tags", s.Tags, api.DynString)
-	return m
-}
-
-func (s *CreateVpcLinkResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "CreatedDate", &s.CreatedDate, api.SetTimePtr)
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "SecurityGroupIds", &s.SecurityGroupIds, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "SubnetIds", &s.SubnetIds, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "Tags", &s.Tags, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
-	err = api.Decode(err, m, "VpcLinkId", &s.VpcLinkId, api.SetStringPtr)
-	err = api.Decode(err, m, "VpcLinkStatus", &s.VpcLinkStatus, api.SetStringPtr)
-	err = api.Decode(err, m, "VpcLinkStatusMessage", &s.VpcLinkStatusMessage, api.SetStringPtr)
-	err = api.Decode(err, m, "VpcLinkVersion", &s.VpcLinkVersion, api.SetStringPtr)
-	return err
-}
-
-func (s *CreateVpcLinkResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "CreatedDate", s.CreatedDate, api.DynTime)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.PutList(m, "SecurityGroupIds", s.SecurityGroupIds, api.DynString)
-	api.PutList(m, "SubnetIds", s.SubnetIds, api.DynString)
-	api.PutMap(m, "Tags", s.Tags, api.DynString)
-	api.Put(m, "VpcLinkId", s.VpcLinkId, api.DynString)
-	api.Put(m, "VpcLinkStatus", s.VpcLinkStatus, api.DynString)
-	api.Put(m, "VpcLinkStatusMessage", s.VpcLinkStatusMessage, api.DynString)
-	api.Put(m, "VpcLinkVersion", s.VpcLinkVersion, api.DynString)
-	return m
-}
-
-func (s *DeleteAccessLogSettingsRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ApiId", &s.ApiId, api.SetStringPtr)
-	err = api.Decode(err, m, "StageName", &s.StageName, api.SetStringPtr)
-	return err
-}
-
-func (s *DeleteAccessLogSettingsRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "ApiId", s.ApiId, api.DynString)
-	api.Put(m, "StageName", s.StageName, api.DynString)
-	return m
-}
-
-func (s *DeleteApiMappingRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ApiMappingId", &s.ApiMappingId, api.SetStringPtr)
-	err = api.Decode(err, m, "DomainName", &s.DomainName, api.SetStringPtr)
-	return err
-}
-
-func (s *DeleteApiMappingRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "ApiMappingId", s.ApiMappingId, api.DynString)
-	api.Put(m, "DomainName", s.DomainName, api.DynString)
-	return m
-}
-
-func (s *DeleteApiRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ApiId", &s.ApiId, api.SetStringPtr)
-	return err
-}
-
-func (s *DeleteApiRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "ApiId", s.ApiId, api.DynString)
-	return m
-}
-
-func (s *DeleteAuthorizerRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ApiId", &s.ApiId, api.SetStringPtr)
-	err = api.Decode(err, m, "AuthorizerId", &s.AuthorizerId, api.SetStringPtr)
-	return err
-}
-
-func (s *DeleteAuthorizerRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "ApiId", s.ApiId, api.DynString)
-	api.Put(m, "AuthorizerId", s.AuthorizerId, api.DynString)
-	return m
-}
-
-func (s *DeleteCorsConfigurationRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ApiId", &s.ApiId, api.SetStringPtr)
-	return err
-}
-
-func (s *DeleteCorsConfigurationRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "ApiId", s.ApiId, api.DynString)
-	return m
-}
-
-func (s *DeleteDeploymentRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ApiId", &s.ApiId, api.SetStringPtr)
-	err = api.Decode(err, m, "DeploymentId", &s.DeploymentId, api.SetStringPtr)
-	return err
-}
-
-func (s *DeleteDeploymentRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "ApiId", s.ApiId, api.DynString)
-	api.Put(m, "DeploymentId", s.DeploymentId, api.DynString)
-	return m
-}
-
-func (s *DeleteDomainNameRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DomainName", &s.DomainName, api.SetStringPtr)
-	return err
-}
-
-func (s *DeleteDomainNameRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "DomainName", s.DomainName, api.DynString)
-	return m
-}
-
-func (s *DeleteIntegrationRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ApiId", &s.ApiId, api.SetStringPtr)
-	err = api.Decode(err, m, "IntegrationId", &s.IntegrationId, api.SetStringPtr)
-	return err
-}
-
-func (s *DeleteIntegrationRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "ApiId", s.ApiId, api.DynString)
-	api.Put(m, "IntegrationId", s.IntegrationId, api.DynString)
-	return m
-}
-
-func (s *DeleteIntegrationResponseRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ApiId", &s.ApiId, api.SetStringPtr)
-	err = api.Decode(err, m, "IntegrationId", &s.IntegrationId, api.SetStringPtr)
-	err = api.Decode(err, m, "IntegrationResponseId", &s.IntegrationResponseId, api.SetStringPtr)
-	return err
-}
-
-func (s *DeleteIntegrationResponseRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "ApiId", s.ApiId, api.DynString)
-	api.Put(m, "IntegrationId", s.IntegrationId, api.DynString)
-	api.Put(m, "IntegrationResponseId", s.IntegrationResponseId, api.DynString)
-	return m
-}
-
-func (s *DeleteModelRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ApiId", &s.ApiId, api.SetStringPtr)
-	err = api.Decode(err, m, "ModelId", &s.ModelId, api.SetStringPtr)
-	return err
-}
-
-func (s *DeleteModelRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "ApiId", s.ApiId, api.DynString)
-	api.Put(m, "ModelId", s.ModelId, api.DynString)
-	return m
-}
-
-func (s *DeleteRouteRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ApiId", &s.ApiId, api.SetStringPtr)
-	err = api.Decode(err, m, "RouteId", &s.RouteId, api.SetStringPtr)
-	return err
-}
-
-func (s *DeleteRouteRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "ApiId", s.ApiId, api.DynString)
-	api.Put(m, "RouteId", s.RouteId, api.DynString)
-	return m
-}
-
-func (s *DeleteRouteRequestParameterRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ApiId", &s.ApiId, api.SetStringPtr)
-	err = api.Decode(err, m, "RequestParameterKey", &s.RequestParameterKey, api.SetStringPtr)
-	err = api.Decode(err, m, "RouteId", &s.RouteId, api.SetStringPtr)
-	return err
-}
-
-func (s *DeleteRouteRequestParameterRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "ApiId", s.ApiId, api.DynString)
-	api.Put(m, "RequestParameterKey", s.RequestParameterKey, api.DynString)
-	api.Put(m, "RouteId", s.RouteId, api.DynString)
-	return m
-}
-
-func (s *DeleteRouteResponseRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ApiId", &s.ApiId, api.SetStringPtr)
-	err = api.Decode(err, m, "RouteId", &s.RouteId, api.SetStringPtr)
-	err = api.Decode(err, m, "RouteResponseId", &s.RouteResponseId, api.SetStringPtr)
-	return err
-}
-
-func (s *DeleteRouteResponseRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "ApiId", s.ApiId, api.DynString)
-	api.Put(m, "RouteId", s.RouteId, api.DynString)
-	api.Put(m, "RouteResponseId", s.RouteResponseId, api.DynString)
-	return m
-}
-
-func (s *DeleteRouteSettingsRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ApiId", &s.ApiId, api.SetStringPtr)
-	err = api.Decode(err, m, "RouteKey", &s.RouteKey, api.SetStringPtr)
-	err = api.Decode(err, m, "StageName", &s.StageName, api.SetStringPtr)
-	return err
-}
-
-func (s *DeleteRouteSettingsRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "ApiId", s.ApiId, api.DynString)
-	api.Put(m, "RouteKey", s.RouteKey, api.DynString)
-	api.Put(m, "StageName", s.StageName, api.DynString)
-	return m
-}
-
-func (s *DeleteStageRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ApiId", &s.ApiId, api.SetStringPtr)
-	err = api.Decode(err, m, "StageName", &s.StageName, api.SetStringPtr)
-	return err
-}
-
-func (s *DeleteStageRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "ApiId", s.ApiId, api.DynString)
-	api.Put(m, "StageName", s.StageName, api.DynString)
-	return m
-}
-
-func (s *DeleteVpcLinkRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "VpcLinkId", &s.VpcLinkId, api.SetStringPtr)
-	return err
-}
-
-func (s *DeleteVpcLinkRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "VpcLinkId", s.VpcLinkId, api.DynString)
-	return m
-}
-
-func (s *DeleteVpcLinkResponse) FromDynamic(map[string]any) error { return nil }
-
-func (s *DeleteVpcLinkResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *Deployment) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "AutoDeployed", &s.AutoDeployed, api.SetBoolPtr)
-	err = api.Decode(err, m, "CreatedDate", &s.CreatedDate, api.SetTimePtr)
-	err = api.Decode(err, m, "DeploymentId", &s.DeploymentId, api.SetStringPtr)
-	err = api.Decode(err, m, "DeploymentStatus", &s.DeploymentStatus, api.SetStringPtr)
-	err = api.Decode(err, m, "DeploymentStatusMessage", &s.DeploymentStatusMessage, api.SetStringPtr)
-	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
-	return err
-}
-
-func (s *Deployment) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 6)
-	api.Put(m, "AutoDeployed", s.AutoDeployed, api.DynBool)
-	api.Put(m, "CreatedDate", s.CreatedDate, api.DynTime)
-	api.Put(m, "DeploymentId", s.DeploymentId, api.DynString)
-	api.Put(m, "DeploymentStatus", s.DeploymentStatus, api.DynString)
-	api.Put(m, "DeploymentStatusMessage", s.DeploymentStatusMessage, api.DynString)
-	api.Put(m, "Description", s.Description, api.DynString)
-	return m
-}
-
-func (s *Deployments) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Items", &s.Items, func(p *[]Deployment, v any) error {
-		return api.SetList(p, v, func(p *Deployment, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	return err
-}
-
-func (s *Deployments) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutList(m, "Items", s.Items, func(e Deployment) any { return e.ToDynamic() })
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	return m
-}
-
-func (s *DomainName) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ApiMappingSelectionExpression", &s.ApiMappingSelectionExpression, api.SetStringPtr)
-	err = api.Decode(err, m, "DomainName", &s.DomainName, api.SetStringPtr)
-	err = api.Decode(err, m, "DomainNameConfigurations", &s.DomainNameConfigurations, func(p *[]DomainNameConfiguration, v any) error {
-		return api.SetList(p, v, func(p *DomainNameConfiguration, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "MutualTlsAuthentication", &s.MutualTlsAuthentication, api.SetStructPtr[MutualTlsAuthentication])
-	err = api.Decode(err, m, "Tags", &s.Tags, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
-	return err
-}
-
-func (s *DomainName) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 5)
-	api.Put(m, "ApiMappingSelectionExpression", s.ApiMappingSelectionExpression, api.DynString)
-	api.Put(m, "DomainName", s.DomainName, api.DynString)
-	api.PutList(m, "DomainNameConfigurations", s.DomainNameConfigurations, func(e DomainNameConfiguration) any { return e.ToDynamic() })
-	api.PutStruct(m, "MutualTlsAuthentication", s.MutualTlsAuthentication)
-	api.PutMap(m, "Tags", s.Tags, api.DynString)
-	return m
-}
-
-func (s *DomainNameConfiguration) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ApiGatewayDomainName", &s.ApiGatewayDomainName, api.SetStringPtr)
-	err = api.Decode(err, m, "CertificateArn", &s.CertificateArn, api.SetStringPtr)
-	err = api.Decode(err, m, "CertificateName", &s.CertificateName, api.SetStringPtr)
-	err = api.Decode(err, m, "CertificateUploadDate", &s.CertificateUploadDate, api.SetTimePtr)
-	err = api.Decode(err, m, "DomainNameStatus", &s.DomainNameStatus, api.SetStringPtr)
-	err = api.Decode(err, m, "DomainNameStatusMessage", &s.DomainNameStatusMessage, api.SetStringPtr)
-	err = api.Decode(err, m, "EndpointType", &s.EndpointType, api.SetStringPtr)
-	err = api.Decode(err, m, "HostedZoneId", &s.HostedZoneId, api.SetStringPtr)
-	err = api.Decode(err, m, "SecurityPolicy", &s.SecurityPolicy, api.SetStringPtr)
-	err = api.Decode(err, m, "OwnershipVerificationCertificateArn", &s.OwnershipVerificationCertificateArn, api.SetStringPtr)
-	return err
-}
-
-func (s *DomainNameConfiguration) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "ApiGatewayDomainName", s.ApiGatewayDomainName, api.DynString)
-	api.Put(m, "CertificateArn", s.CertificateArn, api.DynString)
-	api.Put(m, "CertificateName", s.CertificateName, api.DynString)
-	api.Put(m, "CertificateUploadDate", s.CertificateUploadDate, api.DynTime)
-	api.Put(m, "DomainNameStatus", s.DomainNameStatus, api.DynString)
-	api.Put(m, "DomainNameStatusMessage", s.DomainNameStatusMessage, api.DynString)
-	api.Put(m, "EndpointType", s.EndpointType, api.DynString)
-	api.Put(m, "HostedZoneId", s.HostedZoneId, api.DynString)
-	api.Put(m, "SecurityPolicy", s.SecurityPolicy, api.DynString)
-	api.Put(m, "OwnershipVerificationCertificateArn", s.OwnershipVerificationCertificateArn, api.DynString)
-	return m
-}
-
-func (s *DomainNames) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Items", &s.Items, func(p *[]DomainName, v any) error {
-		return api.SetList(p, v, func(p *DomainName, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	return err
-}
-
-func (s *DomainNames) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutList(m, "Items", s.Items, func(e DomainName) any { return e.ToDynamic() })
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	return m
-}
-
-func (s *ExportApiRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ApiId", &s.ApiId, api.SetStringPtr)
-	err = api.Decode(err, m, "ExportVersion", &s.ExportVersion, api.SetStringPtr)
-	err = api.Decode(err, m, "IncludeExtensions", &s.IncludeExtensions, api.SetBoolPtr)
-	err = api.Decode(err, m, "OutputType", &s.OutputType, api.SetStringPtr)
-	err = api.Decode(err, m, "Specification", &s.Specification, api.SetStringPtr)
-	err = api.Decode(err, m, "StageName", &s.StageName, api.SetStringPtr)
-	return err
-}
-
-func (s *ExportApiRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 6)
-	api.Put(m, "ApiId", s.ApiId, api.DynString)
-	api.Put(m, "ExportVersion", s.ExportVersion, api.DynString)
-	api.Put(m, "IncludeExtensions", s.IncludeExtensions, api.DynBool)
-	api.Put(m, "OutputType", s.OutputType, api.DynString)
-	api.Put(m, "Specification", s.Specification, api.DynString)
-	api.Put(m, "StageName", s.StageName, api.DynString)
-	return m
-}
-
-func (s *ExportApiResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "body", &s.Body, api.SetBytes)
-	return err
-}
-
-func (s *ExportApiResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutBytes(m, "body", s.Body)
-	return m
-}
-
-func (s *GetApiMappingRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ApiMappingId", &s.ApiMappingId, api.SetStringPtr)
-	err = api.Decode(err, m, "DomainName", &s.DomainName, api.SetStringPtr)
-	return err
-}
-
-func (s *GetApiMappingRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "ApiMappingId", s.ApiMappingId, api.DynString)
-	api.Put(m, "DomainName", s.DomainName, api.DynString)
-	return m
-}
-
-func (s *GetApiMappingResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ApiId", &s.ApiId, api.SetStringPtr)
-	err = api.Decode(err, m, "ApiMappingId", &s.ApiMappingId, api.SetStringPtr)
-	err = api.Decode(err, m, "ApiMappingKey", &s.ApiMappingKey, api.SetStringPtr)
-	err = api.Decode(err, m, "Stage", &s.Stage, api.SetStringPtr)
-	return err
-}
-
-func (s *GetApiMappingResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "ApiId", s.ApiId, api.DynString)
-	api.Put(m, "ApiMappingId", s.ApiMappingId, api.DynString)
-	api.Put(m, "ApiMappingKey", s.ApiMappingKey, api.DynString)
-	api.Put(m, "Stage", s.Stage, api.DynString)
-	return m
-}
-
-func (s *GetApiMappingsRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DomainName", &s.DomainName, api.SetStringPtr)
-	err = api.Decode(err, m, "MaxResults", &s.MaxResults, api.SetStringPtr)
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	return err
-}
-
-func (s *GetApiMappingsRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "DomainName", s.DomainName, api.DynString)
-	api.Put(m, "MaxResults", s.MaxResults, api.DynString)
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	return m
-}
-
-func (s *GetApiMappingsResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Items", &s.Items, func(p *[]ApiMapping, v any) error {
-		return api.SetList(p, v, func(p *ApiMapping, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	return err
-}
-
-func (s *GetApiMappingsResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutList(m, "Items", s.Items, func(e ApiMapping) any { return e.ToDynamic() })
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	return m
-}
-
-func (s *GetApiRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ApiId", &s.ApiId, api.SetStringPtr)
-	return err
-}
-
-func (s *GetApiRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "ApiId", s.ApiId, api.DynString)
-	return m
-}
-
-func (s *GetApiResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ApiEndpoint", &s.ApiEndpoint, api.SetStringPtr)
-	err = api.Decode(err, m, "ApiGatewayManaged", &s.ApiGatewayManaged, api.SetBoolPtr)
-	err = api.Decode(err, m, "ApiId", &s.ApiId, api.SetStringPtr)
-	err = api.Decode(err, m, "ApiKeySelectionExpression", &s.ApiKeySelectionExpression, api.SetStringPtr)
-	err = api.Decode(err, m, "CorsConfiguration", &s.CorsConfiguration, api.SetStructPtr[Cors])
-	err = api.Decode(err, m, "CreatedDate", &s.CreatedDate, api.SetTimePtr)
-	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
-	err = api.Decode(err, m, "DisableSchemaValidation", &s.DisableSchemaValidation, api.SetBoolPtr)
-	err = api.Decode(err, m, "DisableExecuteApiEndpoint", &s.DisableExecuteApiEndpoint, api.SetBoolPtr)
-	err = api.Decode(err, m, "ImportInfo", &s.ImportInfo, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "ProtocolType", &s.ProtocolType, api.SetStringPtr)
-	err = api.Decode(err, m, "RouteSelectionExpression", &s.RouteSelectionExpression, api.SetStringPtr)
-	err = api.Decode(err, m, "Tags", &s.Tags, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
-	err = api.Decode(err, m, "Version", &s.Version, api.SetStringPtr)
-	err = api.Decode(err, m, "Warnings", &s.Warnings, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	return err
-}
-
-func (s *GetApiResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "ApiEndpoint", s.ApiEndpoint, api.DynString)
-	api.Put(m, "ApiGatewayManaged", s.ApiGatewayManaged, api.DynBool)
-	api.Put(m, "ApiId", s.ApiId, api.DynString)
-	api.Put(m, "ApiKeySelectionExpression", s.ApiKeySelectionExpression, api.DynString)
-	api.PutStruct(m, "CorsConfiguration", s.CorsConfiguration)
-	api.Put(m, "CreatedDate", s.CreatedDate, api.DynTime)
-	api.Put(m, "Description", s.Description, api.DynString)
-	api.Put(m, "DisableSchemaValidation", s.DisableSchemaValidation, api.DynBool)
-	api.Put(m, "DisableExecuteApiEndpoint", s.DisableExecuteApiEndpoint, api.DynBool)
-	api.PutList(m, "ImportInfo", s.ImportInfo, api.DynString)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "ProtocolType", s.ProtocolType, api.DynString)
-	api.Put(m, "RouteSelectionExpression", s.RouteSelectionExpression, api.DynString)
-	api.PutMap(m, "Tags", s.Tags, api.DynString)
-	api.Put(m, "Version", s.Version, api.DynString)
-	api.PutList(m, "Warnings", s.Warnings, api.DynString)
-	return m
-}
-
-func (s *GetApisRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "MaxResults", &s.MaxResults, api.SetStringPtr)
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	return err
-}
-
-func (s *GetApisRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "MaxResults", s.MaxResults, api.DynString)
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	return m
-}
-
-func (s *GetApisResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Items", &s.Items, func(p *[]Api, v any) error {
-		return api.SetList(p, v, func(p *Api, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	return err
-}
-
-func (s *GetApisResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutList(m, "Items", s.Items, func(e Api) any { return e.ToDynamic() })
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	return m
-}
-
-func (s *GetAuthorizerRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ApiId", &s.ApiId, api.SetStringPtr)
-	err = api.Decode(err, m, "AuthorizerId", &s.AuthorizerId, api.SetStringPtr)
-	return err
-}
-
-func (s *GetAuthorizerRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "ApiId", s.ApiId, api.DynString)
-	api.Put(m, "AuthorizerId", s.AuthorizerId, api.DynString)
-	return m
-}
-
-func (s *GetAuthorizerResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "AuthorizerCredentialsArn", &s.AuthorizerCredentialsArn, api.SetStringPtr)
-	err = api.Decode(err, m, "AuthorizerId", &s.AuthorizerId, api.SetStringPtr)
-	err = api.Decode(err, m, "AuthorizerResultTtlInSeconds", &s.AuthorizerResultTtlInSeconds, api.SetInt32Ptr)
-	err = api.Decode(err, m, "AuthorizerType", &s.AuthorizerType, api.SetStringPtr)
-	err = api.Decode(err, m, "AuthorizerUri", &s.AuthorizerUri, api.SetStringPtr)
-	err = api.Decode(err, m, "IdentitySource", &s.IdentitySource, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "IdentityValidationExpression", &s.IdentityValidationExpression, api.SetStringPtr)
-	err = api.Decode(err, m, "JwtConfiguration", &s.JwtConfiguration, api.SetStructPtr[JWTConfiguration])
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "AuthorizerPayloadFormatVersion", &s.AuthorizerPayloadFormatVersion, api.SetStringPtr)
-	err = api.Decode(err, m, "EnableSimpleResponses", &s.EnableSimpleResponses, api.SetBoolPtr)
-	return err
-}
-
-func (s *GetAuthorizerResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "AuthorizerCredentialsArn", s.AuthorizerCredentialsArn, api.DynString)
-	api.Put(m, "AuthorizerId", s.AuthorizerId, api.DynString)
-	api.Put(m, "AuthorizerResultTtlInSeconds", s.AuthorizerResultTtlInSeconds, api.DynInt32)
-	api.Put(m, "AuthorizerType", s.AuthorizerType, api.DynString)
-	api.Put(m, "AuthorizerUri", s.AuthorizerUri, api.DynString)
-	api.PutList(m, "IdentitySource", s.IdentitySource, api.DynString)
-	api.Put(m, "IdentityValidationExpression", s.IdentityValidationExpression, api.DynString)
-	api.PutStruct(m, "JwtConfiguration", s.JwtConfiguration)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "AuthorizerPayloadFormatVersion", s.AuthorizerPayloadFormatVersion, api.DynString)
-	api.Put(m, "EnableSimpleResponses", s.EnableSimpleResponses, api.DynBool)
-	return m
-}
-
-func (s *GetAuthorizersRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ApiId", &s.ApiId, api.SetStringPtr)
-	err = api.Decode(err, m, "MaxResults", &s.MaxResults, api.SetStringPtr)
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	return err
-}
-
-func (s *GetAuthorizersRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "ApiId", s.ApiId, api.DynString)
-	api.Put(m, "MaxResults", s.MaxResults, api.DynString)
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	return m
-}
-
-func (s *GetAuthorizersResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Items", &s.Items, func(p *[]Authorizer, v any) error {
-		return api.SetList(p, v, func(p *Authorizer, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	return err
-}
-
-func (s *GetAuthorizersResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutList(m, "Items", s.Items, func(e Authorizer) any { return e.ToDynamic() })
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	return m
-}
-
-func (s *GetDeploymentRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ApiId", &s.ApiId, api.SetStringPtr)
-	err = api.Decode(err, m, "DeploymentId", &s.DeploymentId, api.SetStringPtr)
-	return err
-}
-
-func (s *GetDeploymentRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "ApiId", s.ApiId, api.DynString)
-	api.Put(m, "DeploymentId", s.DeploymentId, api.DynString)
-	return m
-}
-
-func (s *GetDeploymentResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "AutoDeployed", &s.AutoDeployed, api.SetBoolPtr)
-	err = api.Decode(err, m, "CreatedDate", &s.CreatedDate, api.SetTimePtr)
-	err = api.Decode(err, m, "DeploymentId", &s.DeploymentId, api.SetStringPtr)
-	err = api.Decode(err, m, "DeploymentStatus", &s.DeploymentStatus, api.SetStringPtr)
-	err = api.Decode(err, m, "DeploymentStatusMessage", &s.DeploymentStatusMessage, api.SetStringPtr)
-	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
-	return err
-}
-
-func (s *GetDeploymentResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 6)
-	api.Put(m, "AutoDeployed", s.AutoDeployed, api.DynBool)
-	api.Put(m, "CreatedDate", s.CreatedDate, api.DynTime)
-	api.Put(m, "DeploymentId", s.DeploymentId, api.DynString)
-	api.Put(m, "DeploymentStatus", s.DeploymentStatus, api.DynString)
-	api.Put(m, "DeploymentStatusMessage", s.DeploymentStatusMessage, api.DynString)
-	api.Put(m, "Description", s.Description, api.DynString)
-	return m
-}
-
-func (s *GetDeploymentsRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ApiId", &s.ApiId, api.SetStringPtr)
-	err = api.Decode(err, m, "MaxResults", &s.MaxResults, api.SetStringPtr)
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	return err
-}
-
-func (s *GetDeploymentsRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "ApiId", s.ApiId, api.DynString)
-	api.Put(m, "MaxResults", s.MaxResults, api.DynString)
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	return m
-}
-
-func (s *GetDeploymentsResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Items", &s.Items, func(p *[]Deployment, v any) error {
-		return api.SetList(p, v, func(p *Deployment, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	return err
-}
-
-func (s *GetDeploymentsResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutList(m, "Items", s.Items, func(e Deployment) any { return e.ToDynamic() })
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	return m
-}
-
-func (s *GetDomainNameRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DomainName", &s.DomainName, api.SetStringPtr)
-	return err
-}
-
-func (s *GetDomainNameRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "DomainName", s.DomainName, api.DynString)
-	return m
-}
-
-func (s *GetDomainNameResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ApiMappingSelectionExpression", &s.ApiMappingSelectionExpression, api.SetStringPtr)
-	err = api.Decode(err, m, "DomainName", &s.DomainName, api.SetStringPtr)
-	err = api.Decode(err, m, "DomainNameConfigurations", &s.DomainNameConfigurations, func(p *[]DomainNameConfiguration, v any) error {
-		return api.SetList(p, v, func(p *DomainNameConfiguration, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "MutualTlsAuthentication", &s.MutualTlsAuthentication, api.SetStructPtr[MutualTlsAuthentication])
-	err = api.Decode(err, m, "Tags", &s.Tags, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
-	return err
-}
-
-func (s *GetDomainNameResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 5)
-	api.Put(m, "ApiMappingSelectionExpression", s.ApiMappingSelectionExpression, api.DynString)
-	api.Put(m, "DomainName", s.DomainName, api.DynString)
-	api.PutList(m, "DomainNameConfigurations", s.DomainNameConfigurations, func(e DomainNameConfiguration) any { return e.ToDynamic() })
-	api.PutStruct(m, "MutualTlsAuthentication", s.MutualTlsAuthentication)
-	api.PutMap(m, "Tags", s.Tags, api.DynString)
-	return m
-}
-
-func (s *GetDomainNamesRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "MaxResults", &s.MaxResults, api.SetStringPtr)
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	return err
-}
-
-func (s *GetDomainNamesRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "MaxResults", s.MaxResults, api.DynString)
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	return m
-}
-
-func (s *GetDomainNamesResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Items", &s.Items, func(p *[]DomainName, v any) error {
-		return api.SetList(p, v, func(p *DomainName, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	return err
-}
-
-func (s *GetDomainNamesResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutList(m, "Items", s.Items, func(e DomainName) any { return e.ToDynamic() })
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	return m
-}
-
-func (s *GetIntegrationRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ApiId", &s.ApiId, api.SetStringPtr)
-	err = api.Decode(err, m, "IntegrationId", &s.IntegrationId, api.SetStringPtr)
-	return err
-}
-
-func (s *GetIntegrationRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "ApiId", s.ApiId, api.DynString)
-	api.Put(m, "IntegrationId", s.IntegrationId, api.DynString)
-	return m
-}
-
-func (s *GetIntegrationResponseRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ApiId", &s.ApiId, api.SetStringPtr)
-	err = api.Decode(err, m, "IntegrationId", &s.IntegrationId, api.SetStringPtr)
-	err = api.Decode(err, m, "IntegrationResponseId", &s.IntegrationResponseId, api.SetStringPtr)
-	return err
-}
-
-func (s *GetIntegrationResponseRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "ApiId", s.ApiId, api.DynString)
-	api.Put(m, "IntegrationId", s.IntegrationId, api.DynString)
-	api.Put(m, "IntegrationResponseId", s.IntegrationResponseId, api.DynString)
-	return m
-}
-
-func (s *GetIntegrationResponseResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ContentHandlingStrategy", &s.ContentHandlingStrategy, api.SetStringPtr)
-	err = api.Decode(err, m, "IntegrationResponseId", &s.IntegrationResponseId, api.SetStringPtr)
-	err = api.Decode(err, m, "IntegrationResponseKey", &s.IntegrationResponseKey, api.SetStringPtr)
-	err = api.Decode(err, m, "ResponseParameters", &s.ResponseParameters, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
-	err = api.Decode(err, m, "ResponseTemplates", &s.ResponseTemplates, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
-	err = api.Decode(err, m, "TemplateSelectionExpression", &s.TemplateSelectionExpression, api.SetStringPtr)
-	return err
-}
-
-func (s *GetIntegrationResponseResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 6)
-	api.Put(m, "ContentHandlingStrategy", s.ContentHandlingStrategy, api.DynString)
-	api.Put(m, "IntegrationResponseId", s.IntegrationResponseId, api.DynString)
-	api.Put(m, "IntegrationResponseKey", s.IntegrationResponseKey, api.DynString)
-	api.PutMap(m, "ResponseParameters", s.ResponseParameters, api.DynString)
-	api.PutMap(m, "ResponseTemplates", s.ResponseTemplates, api.DynString)
-	api.Put(m, "TemplateSelectionExpression", s.TemplateSelectionExpression, api.DynString)
-	return m
-}
-
-func (s *GetIntegrationResponsesRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ApiId", &s.ApiId, api.SetStringPtr)
-	err = api.Decode(err, m, "IntegrationId", &s.IntegrationId, api.SetStringPtr)
-	err = api.Decode(err, m, "MaxResults", &s.MaxResults, api.SetStringPtr)
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	return err
-}
-
-func (s *GetIntegrationResponsesRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "ApiId", s.ApiId, api.DynString)
-	api.Put(m, "IntegrationId", s.IntegrationId, api.DynString)
-	api.Put(m, "MaxResults", s.MaxResults, api.DynString)
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	return m
-}
-
-func (s *GetIntegrationResponsesResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Items", &s.Items, func(p *[]IntegrationResponse, v any) error {
-		return api.SetList(p, v, func(p *IntegrationResponse, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	return err
-}
-
-func (s *GetIntegrationResponsesResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutList(m, "Items", s.Items, func(e IntegrationResponse) any { return e.ToDynamic() })
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	return m
-}
-
-func (s *GetIntegrationResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ApiGatewayManaged", &s.ApiGatewayManaged, api.SetBoolPtr)
-	err = api.Decode(err, m, "ConnectionId", &s.ConnectionId, api.SetStringPtr)
-	err = api.Decode(err, m, "ConnectionType", &s.ConnectionType, api.SetStringPtr)
-	err = api.Decode(err, m, "ContentHandlingStrategy", &s.ContentHandlingStrategy, api.SetStringPtr)
-	err = api.Decode(err, m, "CredentialsArn", &s.CredentialsArn, api.SetStringPtr)
-	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
-	err = api.Decode(err, m, "IntegrationId", &s.IntegrationId, api.SetStringPtr)
-	err = api.Decode(err, m, "IntegrationMethod", &s.IntegrationMethod, api.SetStringPtr)
-	err = api.Decode(err, m, "IntegrationResponseSelectionExpression", &s.IntegrationResponseSelectionExpression, api.SetStringPtr)
-	err = api.Decode(err, m, "IntegrationSubtype", &s.IntegrationSubtype, api.SetStringPtr)
-	err = api.Decode(err, m, "IntegrationType", &s.IntegrationType, api.SetStringPtr)
-	err = api.Decode(err, m, "IntegrationUri", &s.IntegrationUri, api.SetStringPtr)
-	err = api.Decode(err, m, "PassthroughBehavior", &s.PassthroughBehavior, api.SetStringPtr)
-	err = api.Decode(err, m, "PayloadFormatVersion", &s.PayloadFormatVersion, api.SetStringPtr)
-	err = api.Decode(err, m, "RequestParameters", &s.RequestParameters, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
-	err = api.Decode(err, m, "ResponseParameters", &s.ResponseParameters, func(p *map[string]map[string]string, v any) error {
-		return api.SetMap(p, v, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
-	})
-	err = api.Decode(err, m, "RequestTemplates", &s.RequestTemplates, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
-	err = api.Decode(err, m, "TemplateSelectionExpression", &s.TemplateSelectionExpression, api.SetStringPtr)
-	err = api.Decode(err, m, "TimeoutInMillis", &s.TimeoutInMillis, api.SetInt32Ptr)
-	err = api.Decode(err, m, "TlsConfig", &s.TlsConfig, api.SetStructPtr[TlsConfig])
-	return err
-}
-
-func (s *GetIntegrationResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "ApiGatewayManaged", s.ApiGatewayManaged, api.DynBool)
-	api.Put(m, "ConnectionId", s.ConnectionId, api.DynString)
-	api.Put(m, "ConnectionType", s.ConnectionType, api.DynString)
-	api.Put(m, "ContentHandlingStrategy", s.ContentHandlingStrategy, api.DynString)
-	api.Put(m, "CredentialsArn", s.CredentialsArn, api.DynString)
-	api.Put(m, "Description", s.Description, api.DynString)
-	api.Put(m, "IntegrationId", s.IntegrationId, api.DynString)
-	api.Put(m, "IntegrationMethod", s.IntegrationMethod, api.DynString)
-	api.Put(m, "IntegrationResponseSelectionExpression", s.IntegrationResponseSelectionExpression, api.DynString)
-	api.Put(m, "IntegrationSubtype", s.IntegrationSubtype, api.DynString)
-	api.Put(m, "IntegrationType", s.IntegrationType, api.DynString)
-	api.Put(m, "IntegrationUri", s.IntegrationUri, api.DynString)
-	api.Put(m, "PassthroughBehavior", s.PassthroughBehavior, api.DynString)
-	api.Put(m, "PayloadFormatVersion", s.PayloadFormatVersion, api.DynString)
-	api.PutMap(m, "RequestParameters", s.RequestParameters, api.DynString)
-	api.PutMap(m, "ResponseParameters", s.ResponseParameters, func(e map[string]string) any { return api.DynMap(e, api.DynString) })
-	api.PutMap(m, "RequestTemplates", s.RequestTemplates, api.DynString)
-	api.Put(m, "TemplateSelectionExpression", s.TemplateSelectionExpression, api.DynString)
-	api.Put(m, "TimeoutInMillis", s.TimeoutInMillis, api.DynInt32)
-	api.PutStruct(m, "TlsConfig", s.TlsConfig)
-	return m
-}
-
-func (s *GetIntegrationsRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ApiId", &s.ApiId, api.SetStringPtr)
-	err = api.Decode(err, m, "MaxResults", &s.MaxResults, api.SetStringPtr)
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	return err
-}
-
-func (s *GetIntegrationsRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "ApiId", s.ApiId, api.DynString)
-	api.Put(m, "MaxResults", s.MaxResults, api.DynString)
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	return m
-}
-
-func (s *GetIntegrationsResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Items", &s.Items, func(p *[]Integration, v any) error {
-		return api.SetList(p, v, func(p *Integration, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	return err
-}
-
-func (s *GetIntegrationsResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutList(m, "Items", s.Items, func(e Integration) any { return e.ToDynamic() })
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	return m
-}
-
-func (s *GetModelRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ApiId", &s.ApiId, api.SetStringPtr)
-	err = api.Decode(err, m, "ModelId", &s.ModelId, api.SetStringPtr)
-	return err
-}
-
-func (s *GetModelRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "ApiId", s.ApiId, api.DynString)
-	api.Put(m, "ModelId", s.ModelId, api.DynString)
-	return m
-}
-
-func (s *GetModelResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ContentType", &s.ContentType, api.SetStringPtr)
-	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
-	err = api.Decode(err, m, "ModelId", &s.ModelId, api.SetStringPtr)
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "Schema", &s.Schema, api.SetStringPtr)
-	return err
-}
-
-func (s *GetModelResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 5)
-	api.Put(m, "ContentType", s.ContentType, api.DynString)
-	api.Put(m, "Description", s.Description, api.DynString)
-	api.Put(m, "ModelId", s.ModelId, api.DynString)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "Schema", s.Schema, api.DynString)
-	return m
-}
-
-func (s *GetModelTemplateRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ApiId", &s.ApiId, api.SetStringPtr)
-	err = api.Decode(err, m, "ModelId", &s.ModelId, api.SetStringPtr)
-	return err
-}
-
-func (s *GetModelTemplateRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "ApiId", s.ApiId, api.DynString)
-	api.Put(m, "ModelId", s.ModelId, api.DynString)
-	return m
-}
-
-func (s *GetModelTemplateResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Value", &s.Value, api.SetStringPtr)
-	return err
-}
-
-func (s *GetModelTemplateResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Value", s.Value, api.DynString)
-	return m
-}
-
-func (s *GetModelsRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ApiId", &s.ApiId, api.SetStringPtr)
-	err = api.Decode(err, m, "MaxResults", &s.MaxResults, api.SetStringPtr)
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	return err
-}
-
-func (s *GetModelsRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "ApiId", s.ApiId, api.DynString)
-	api.Put(m, "MaxResults", s.MaxResults, api.DynString)
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	return m
-}
-
-func (s *GetModelsResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Items", &s.Items, func(p *[]ModelShape, v any) error {
-		return api.SetList(p, v, func(p *ModelShape, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	return err
-}
-
-func (s *GetModelsResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutList(m, "Items", s.Items, func(e ModelShape) any { return e.ToDynamic() })
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	return m
-}
-
-func (s *GetRouteRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ApiId", &s.ApiId, api.SetStringPtr)
-	err = api.Decode(err, m, "RouteId", &s.RouteId, api.SetStringPtr)
-	return err
-}
-
-func (s *GetRouteRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "ApiId", s.ApiId, api.DynString)
-	api.Put(m, "RouteId", s.RouteId, api.DynString)
-	return m
-}
-
-func (s *GetRouteResponseRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ApiId", &s.ApiId, api.SetStringPtr)
-	err = api.Decode(err, m, "RouteId", &s.RouteId, api.SetStringPtr)
-	err = api.Decode(err, m, "RouteResponseId", &s.RouteResponseId, api.SetStringPtr)
-	return err
-}
-
-func (s *GetRouteResponseRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "ApiId", s.ApiId, api.DynString)
-	api.Put(m, "RouteId", s.RouteId, api.DynString)
-	api.Put(m, "RouteResponseId", s.RouteResponseId, api.DynString)
-	return m
-}
-
-func (s *GetRouteResponseResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ModelSelectionExpression", &s.ModelSelectionExpression, api.SetStringPtr)
-	err = api.Decode(err, m, "ResponseModels", &s.ResponseModels, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
-	err = api.Decode(err, m, "ResponseParameters", &s.ResponseParameters, func(p *map[string]ParameterConstraints, v any) error {
-		return api.SetMap(p, v, func(p *ParameterConstraints, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "RouteResponseId", &s.RouteResponseId, api.SetStringPtr)
-	err = api.Decode(err, m, "RouteResponseKey", &s.RouteResponseKey, api.SetStringPtr)
-	return err
-}
-
-func (s *GetRouteResponseResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 5)
-	api.Put(m, "ModelSelectionExpression", s.ModelSelectionExpression, api.DynString)
-	api.PutMap(m, "ResponseModels", s.ResponseModels, api.DynString)
-	api.PutMap(m, "ResponseParameters", s.ResponseParameters, func(e ParameterConstraints) any { return e.ToDynamic() })
-	api.Put(m, "RouteResponseId", s.RouteResponseId, api.DynString)
-	api.Put(m, "RouteResponseKey", s.RouteResponseKey, api.DynString)
-	return m
-}
-
-func (s *GetRouteResponsesRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ApiId", &s.ApiId, api.SetStringPtr)
-	err = api.Decode(err, m, "MaxResults", &s.MaxResults, api.SetStringPtr)
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	err = api.Decode(err, m, "RouteId", &s.RouteId, api.SetStringPtr)
-	return err
-}
-
-func (s *GetRouteResponsesRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "ApiId", s.ApiId, api.DynString)
-	api.Put(m, "MaxResults", s.MaxResults, api.DynString)
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	api.Put(m, "RouteId", s.RouteId, api.DynString)
-	return m
-}
-
-func (s *GetRouteResponsesResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Items", &s.Items, func(p *[]RouteResponse, v any) error {
-		return api.SetList(p, v, func(p *RouteResponse, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	return err
-}
-
-func (s *GetRouteResponsesResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutList(m, "Items", s.Items, func(e RouteResponse) any { return e.ToDynamic() })
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	return m
-}
-
-func (s *GetRouteResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ApiGatewayManaged", &s.ApiGatewayManaged, api.SetBoolPtr)
-	err = api.Decode(err, m, "ApiKeyRequired", &s.ApiKeyRequired, api.SetBoolPtr)
-	err = api.Decode(err, m, "AuthorizationScopes", &s.AuthorizationScopes, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "AuthorizationType", &s.AuthorizationType, api.SetStringPtr)
-	err = api.Decode(err, m, "AuthorizerId", &s.AuthorizerId, api.SetStringPtr)
-	err = api.Decode(err, m, "ModelSelectionExpression", &s.ModelSelectionExpression, api.SetStringPtr)
-	err = api.Decode(err, m, "OperationName", &s.OperationName, api.SetStringPtr)
-	err = api.Decode(err, m, "RequestModels", &s.RequestModels, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
-	err = api.Decode(err, m, "RequestParameters", &s.RequestParameters, func(p *map[string]ParameterConstraints, v any) error {
-		return api.SetMap(p, v, func(p *ParameterConstraints, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "RouteId", &s.RouteId, api.SetStringPtr)
-	err = api.Decode(err, m, "RouteKey", &s.RouteKey, api.SetStringPtr)
-	err = api.Decode(err, m, "RouteResponseSelectionExpression", &s.RouteResponseSelectionExpression, api.SetStringPtr)
-	err = api.Decode(err, m, "Target", &s.Target, api.SetStringPtr)
-	return err
-}
-
-func (s *GetRouteResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "ApiGatewayManaged", s.ApiGatewayManaged, api.DynBool)
-	api.Put(m, "ApiKeyRequired", s.ApiKeyRequired, api.DynBool)
-	api.PutList(m, "AuthorizationScopes", s.AuthorizationScopes, api.DynString)
-	api.Put(m, "AuthorizationType", s.AuthorizationType, api.DynString)
-	api.Put(m, "AuthorizerId", s.AuthorizerId, api.DynString)
-	api.Put(m, "ModelSelectionExpression", s.ModelSelectionExpression, api.DynString)
-	api.Put(m, "OperationName", s.OperationName, api.DynString)
-	api.PutMap(m, "RequestModels", s.RequestModels, api.DynString)
-	api.PutMap(m, "RequestParameters", s.RequestParameters, func(e ParameterConstraints) any { return e.ToDynamic() })
-	api.Put(m, "RouteId", s.RouteId, api.DynString)
-	api.Put(m, "RouteKey", s.RouteKey, api.DynString)
-	api.Put(m, "RouteResponseSelectionExpression", s.RouteResponseSelectionExpression, api.DynString)
-	api.Put(m, "Target", s.Target, api.DynString)
-	return m
-}
-
-func (s *GetRoutesRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ApiId", &s.ApiId, api.SetStringPtr)
-	err = api.Decode(err, m, "MaxResults", &s.MaxResults, api.SetStringPtr)
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	return err
-}
-
-func (s *GetRoutesRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "ApiId", s.ApiId, api.DynString)
-	api.Put(m, "MaxResults", s.MaxResults, api.DynString)
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	return m
-}
-
-func (s *GetRoutesResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Items", &s.Items, func(p *[]Route, v any) error {
-		return api.SetList(p, v, func(p *Route, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	return err
-}
-
-func (s *GetRoutesResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutList(m, "Items", s.Items, func(e Route) any { return e.ToDynamic() })
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	return m
-}
-
-func (s *GetStageRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ApiId", &s.ApiId, api.SetStringPtr)
-	err = api.Decode(err, m, "StageName", &s.StageName, api.SetStringPtr)
-	return err
-}
-
-func (s *GetStageRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "ApiId", s.ApiId, api.DynString)
-	api.Put(m, "StageName", s.StageName, api.DynString)
-	return m
-}
-
-func (s *GetStageResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "AccessLogSettings", &s.AccessLogSettings, api.SetStructPtr[AccessLogSettings])
-	err = api.Decode(err, m, "ApiGatewayManaged", &s.ApiGatewayManaged, api.SetBoolPtr)
-	err = api.Decode(err, m, "AutoDeploy", &s.AutoDeploy, api.SetBoolPtr)
-	err = api.Decode(err, m, "ClientCertificateId", &s.ClientCertificateId, api.SetStringPtr)
-	err = api.Decode(err, m, "CreatedDate", &s.CreatedDate, api.SetTimePtr)
-	err = api.Decode(err, m, "DefaultRouteSettings", &s.DefaultRouteSettings, api.SetStructPtr[RouteSettings])
-	err = api.Decode(err, m, "DeploymentId", &s.DeploymentId, api.SetStringPtr)
-	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
-	err = api.Decode(err, m, "LastDeploymentStatusMessage", &s.LastDeploymentStatusMessage, api.SetStringPtr)
-	err = api.Decode(err, m, "LastUpdatedDate", &s.LastUpdatedDate, api.SetTimePtr)
-	err = api.Decode(err, m, "RouteSettings", &s.RouteSettings, func(p *map[string]RouteSettings, v any) error {
-		return api.SetMap(p, v, func(p *RouteSettings, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "StageName", &s.StageName, api.SetStringPtr)
-	err = api.Decode(err, m, "StageVariables", &s.StageVariables, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
-	err = api.Decode(err, m, "Tags", &s.Tags, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
-	return err
-}
-
-func (s *GetStageResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.PutStruct(m, "AccessLogSettings", s.AccessLogSettings)
-	api.Put(m, "ApiGatewayManaged", s.ApiGatewayManaged, api.DynBool)
-	api.Put(m, "AutoDeploy", s.AutoDeploy, api.DynBool)
-	api.Put(m, "ClientCertificateId", s.ClientCertificateId, api.DynString)
-	api.Put(m, "CreatedDate", s.CreatedDate, api.DynTime)
-	api.PutStruct(m, "DefaultRouteSettings", s.DefaultRouteSettings)
-	api.Put(m, "DeploymentId", s.DeploymentId, api.DynString)
-	api.Put(m, "Description", s.Description, api.DynString)
-	api.Put(m, "LastDeploymentStatusMessage", s.LastDeploymentStatusMessage, api.DynString)
-	api.Put(m, "LastUpdatedDate", s.LastUpdatedDate, api.DynTime)
-	api.PutMap(m, "RouteSettings", s.RouteSettings, func(e RouteSettings) any { return e.ToDynamic() })
-	api.Put(m, "StageName", s.StageName, api.DynString)
-	api.PutMap(m, "StageVariables", s.StageVariables, api.DynString)
-	api.PutMap(m, "Tags", s.Tags, api.DynString)
-	return m
-}
-
-func (s *GetStagesRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ApiId", &s.ApiId, api.SetStringPtr)
-	err = api.Decode(err, m, "MaxResults", &s.MaxResults, api.SetStringPtr)
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	return err
-}
-
-func (s *GetStagesRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "ApiId", s.ApiId, api.DynString)
-	api.Put(m, "MaxResults", s.MaxResults, api.DynString)
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	return m
-}
-
-func (s *GetStagesResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Items", &s.Items, func(p *[]Stage, v any) error {
-		return api.SetList(p, v, func(p *Stage, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	return err
-}
-
-func (s *GetStagesResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutList(m, "Items", s.Items, func(e Stage) any { return e.ToDynamic() })
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	return m
-}
-
-func (s *GetTagsRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ResourceArn", &s.ResourceArn, api.SetStringPtr)
-	return err
-}
-
-func (s *GetTagsRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "ResourceArn", s.ResourceArn, api.DynString)
-	return m
-}
-
-func (s *GetTagsResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Tags", &s.Tags, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
-	return err
-}
-
-func (s *GetTagsResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutMap(m, "Tags", s.Tags, api.DynString)
-	return m
-}
-
-func (s *GetVpcLinkRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "VpcLinkId", &s.VpcLinkId, api.SetStringPtr)
-	return err
-}
-
-func (s *GetVpcLinkRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "VpcLinkId", s.VpcLinkId, api.DynString)
-	return m
-}
-
-func (s *GetVpcLinkResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "CreatedDate", &s.CreatedDate, api.SetTimePtr)
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "SecurityGroupIds", &s.SecurityGroupIds, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "SubnetIds", &s.SubnetIds, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "Tags", &s.Tags, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
-	err = api.Decode(err, m, "VpcLinkId", &s.VpcLinkId, api.SetStringPtr)
-	err = api.Decode(err, m, "VpcLinkStatus", &s.VpcLinkStatus, api.SetStringPtr)
-	err = api.Decode(err, m, "VpcLinkStatusMessage", &s.VpcLinkStatusMessage, api.SetStringPtr)
-	err = api.Decode(err, m, "VpcLinkVersion", &s.VpcLinkVersion, api.SetStringPtr)
-	return err
-}
-
-func (s *GetVpcLinkResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "CreatedDate", s.CreatedDate, api.DynTime)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.PutList(m, "SecurityGroupIds", s.SecurityGroupIds, api.DynString)
-	api.PutList(m, "SubnetIds", s.SubnetIds, api.DynString)
-	api.PutMap(m, "Tags", s.Tags, api.DynString)
-	api.Put(m, "VpcLinkId", s.VpcLinkId, api.DynString)
-	api.Put(m, "VpcLinkStatus", s.VpcLinkStatus, api.DynString)
-	api.Put(m, "VpcLinkStatusMessage", s.VpcLinkStatusMessage, api.DynString)
-	api.Put(m, "VpcLinkVersion", s.VpcLinkVersion, api.DynString)
-	return m
-}
-
-func (s *GetVpcLinksRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "MaxResults", &s.MaxResults, api.SetStringPtr)
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	return err
-}
-
-func (s *GetVpcLinksRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "MaxResults", s.MaxResults, api.DynString)
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	return m
-}
-
-func (s *GetVpcLinksResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Items", &s.Items, func(p *[]VpcLink, v any) error {
-		return api.SetList(p, v, func(p *VpcLink, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	return err
-}
-
-func (s *GetVpcLinksResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutList(m, "Items", s.Items, func(e VpcLink) any { return e.ToDynamic() })
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	return m
-}
-
-func (s *ImportApiInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Body", &s.Body, api.SetStringPtr)
-	return err
-}
-
-func (s *ImportApiInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Body", s.Body, api.DynString)
-	return m
-}
-
-func (s *ImportApiRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Basepath", &s.Basepath, api.SetStringPtr)
-	err = api.Decode(err, m, "Body", &s.Body, api.SetStringPtr)
-	err = api.Decode(err, m, "FailOnWarnings", &s.FailOnWarnings, api.SetBoolPtr)
-	return err
-}
-
-func (s *ImportApiRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "Basepath", s.Basepath, api.DynString)
-	api.Put(m, "Body", s.Body, api.DynString)
-	api.Put(m, "FailOnWarnings", s.FailOnWarnings, api.DynBool)
-	return m
-}
-
-func (s *ImportApiResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ApiEndpoint", &s.ApiEndpoint, api.SetStringPtr)
-	err = api.Decode(err, m, "ApiGatewayManaged", &s.ApiGatewayManaged, api.SetBoolPtr)
-	err = api.Decode(err, m, "ApiId", &s.ApiId, api.SetStringPtr)
-	err = api.Decode(err, m, "ApiKeySelectionExpression", &s.ApiKeySelectionExpression, api.SetStringPtr)
-	err = api.Decode(err, m, "CorsConfiguration", &s.CorsConfiguration, api.SetStructPtr[Cors])
-	err = api.Decode(err, m, "CreatedDate", &s.CreatedDate, api.SetTimePtr)
-	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
-	err = api.Decode(err, m, "DisableSchemaValidation", &s.DisableSchemaValidation, api.SetBoolPtr)
-	err = api.Decode(err, m, "DisableExecuteApiEndpoint", &s.DisableExecuteApiEndpoint, api.SetBoolPtr)
-	err = api.Decode(err, m, "ImportInfo", &s.ImportInfo, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "ProtocolType", &s.ProtocolType, api.SetStringPtr)
-	err = api.Decode(err, m, "RouteSelectionExpression", &s.RouteSelectionExpression, api.SetStringPtr)
-	err = api.Decode(err, m, "Tags", &s.Tags, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
-	err = api.Decode(err, m, "Version", &s.Version, api.SetStringPtr)
-	err = api.Decode(err, m, "Warnings", &s.Warnings, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	return err
-}
-
-func (s *ImportApiResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "ApiEndpoint", s.ApiEndpoint, api.DynString)
-	api.Put(m, "ApiGatewayManaged", s.ApiGatewayManaged, api.DynBool)
-	api.Put(m, "ApiId", s.ApiId, api.DynString)
-	api.Put(m, "ApiKeySelectionExpression", s.ApiKeySelectionExpression, api.DynString)
-	api.PutStruct(m, "CorsConfiguration", s.CorsConfiguration)
-	api.Put(m, "CreatedDate", s.CreatedDate, api.DynTime)
-	api.Put(m, "Description", s.Description, api.DynString)
-	api.Put(m, "DisableSchemaValidation", s.DisableSchemaValidation, api.DynBool)
-	api.Put(m, "DisableExecuteApiEndpoint", s.DisableExecuteApiEndpoint, api.DynBool)
-	api.PutList(m, "ImportInfo", s.ImportInfo, api.DynString)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "ProtocolType", s.ProtocolType, api.DynString)
-	api.Put(m, "RouteSelectionExpression", s.RouteSelectionExpression, api.DynString)
-	api.PutMap(m, "Tags", s.Tags, api.DynString)
-	api.Put(m, "Version", s.Version, api.DynString)
-	api.PutList(m, "Warnings", s.Warnings, api.DynString)
-	return m
-}
-
-func (s *Integration) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ApiGatewayManaged", &s.ApiGatewayManaged, api.SetBoolPtr)
-	err = api.Decode(err, m, "ConnectionId", &s.ConnectionId, api.SetStringPtr)
-	err = api.Decode(err, m, "ConnectionType", &s.ConnectionType, api.SetStringPtr)
-	err = api.Decode(err, m, "ContentHandlingStrategy", &s.ContentHandlingStrategy, api.SetStringPtr)
-	err = api.Decode(err, m, "CredentialsArn", &s.CredentialsArn, api.SetStringPtr)
-	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
-	err = api.Decode(err, m, "IntegrationId", &s.IntegrationId, api.SetStringPtr)
-	err = api.Decode(err, m, "IntegrationMethod", &s.IntegrationMethod, api.SetStringPtr)
-	err = api.Decode(err, m, "IntegrationResponseSelectionExpression", &s.IntegrationResponseSelectionExpression, api.SetStringPtr)
-	err = api.Decode(err, m, "IntegrationSubtype", &s.IntegrationSubtype, api.SetStringPtr)
-	err = api.Decode(err, m, "IntegrationType", &s.IntegrationType, api.SetStringPtr)
-	err = api.Decode(err, m, "IntegrationUri", &s.IntegrationUri, api.SetStringPtr)
-	err = api.Decode(err, m, "PassthroughBehavior", &s.PassthroughBehavior, api.SetStringPtr)
-	err = api.Decode(err, m, "PayloadFormatVersion", &s.PayloadFormatVersion, api.SetStringPtr)
-	err = api.Decode(err, m, "RequestParameters", &s.RequestParameters, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
-	err = api.Decode(err, m, "ResponseParameters", &s.ResponseParameters, func(p *map[string]map[string]string, v any) error {
-		return api.SetMap(p, v, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
-	})
-	err = api.Decode(err, m, "RequestTemplates", &s.RequestTemplates, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
-	err = api.Decode(err, m, "TemplateSelectionExpression", &s.TemplateSelectionExpression, api.SetStringPtr)
-	err = api.Decode(err, m, "TimeoutInMillis", &s.TimeoutInMillis, api.SetInt32Ptr)
-	err = api.Decode(err, m, "TlsConfig", &s.TlsConfig, api.SetStructPtr[TlsConfig])
-	return err
-}
-
-func (s *Integration) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "ApiGatewayManaged", s.ApiGatewayManaged, api.DynBool)
-	api.Put(m, "ConnectionId", s.ConnectionId, api.DynString)
-	api.Put(m, "ConnectionType", s.ConnectionType, api.DynString)
-	api.Put(m, "ContentHandlingStrategy", s.ContentHandlingStrategy, api.DynString)
-	api.Put(m, "CredentialsArn", s.CredentialsArn, api.DynString)
-	api.Put(m, "Description", s.Description, api.DynString)
-	api.Put(m, "IntegrationId", s.IntegrationId, api.DynString)
-	api.Put(m, "IntegrationMethod", s.IntegrationMethod, api.DynString)
-	api.Put(m, "IntegrationResponseSelectionExpression", s.IntegrationResponseSelectionExpression, api.DynString)
-	api.Put(m, "IntegrationSubtype", s.IntegrationSubtype, api.DynString)
-	api.Put(m, "IntegrationType", s.IntegrationType, api.DynString)
-	api.Put(m, "IntegrationUri", s.IntegrationUri, api.DynString)
-	api.Put(m, "PassthroughBehavior", s.PassthroughBehavior, api.DynString)
-	api.Put(m, "PayloadFormatVersion", s.PayloadFormatVersion, api.DynString)
-	api.PutMap(m, "RequestParameters", s.RequestParameters, api.DynString)
-	api.PutMap(m, "ResponseParameters", s.ResponseParameters, func(e map[string]string) any { return api.DynMap(e, api.DynString) })
-	api.PutMap(m, "RequestTemplates", s.RequestTemplates, api.DynString)
-	api.Put(m, "TemplateSelectionExpression", s.TemplateSelectionExpression, api.DynString)
-	api.Put(m, "TimeoutInMillis", s.TimeoutInMillis, api.DynInt32)
-	api.PutStruct(m, "TlsConfig", s.TlsConfig)
-	return m
-}
-
-func (s *IntegrationResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ContentHandlingStrategy", &s.ContentHandlingStrategy, api.SetStringPtr)
-	err = api.Decode(err, m, "IntegrationResponseId", &s.IntegrationResponseId, api.SetStringPtr)
-	err = api.Decode(err, m, "IntegrationResponseKey", &s.IntegrationResponseKey, api.SetStringPtr)
-	err = api.Decode(err, m, "ResponseParameters", &s.ResponseParameters, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
-	err = api.Decode(err, m, "ResponseTemplates", &s.ResponseTemplates, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
-	err = api.Decode(err, m, "TemplateSelectionExpression", &s.TemplateSelectionExpression, api.SetStringPtr)
-	return err
-}
-
-func (s *IntegrationResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 6)
-	api.Put(m, "ContentHandlingStrategy", s.ContentHandlingStrategy, api.DynString)
-	api.Put(m, "IntegrationResponseId", s.IntegrationResponseId, api.DynString)
-	api.Put(m, "IntegrationResponseKey", s.IntegrationResponseKey, api.DynString)
-	api.PutMap(m, "ResponseParameters", s.ResponseParameters, api.DynString)
-	api.PutMap(m, "ResponseTemplates", s.ResponseTemplates, api.DynString)
-	api.Put(m, "TemplateSelectionExpression", s.TemplateSelectionExpression, api.DynString)
-	return m
-}
-
-func (s *IntegrationResponses) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Items", &s.Items, func(p *[]IntegrationResponse, v any) error {
-		return api.SetList(p, v, func(p *IntegrationResponse, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	return err
-}
-
-func (s *IntegrationResponses) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutList(m, "Items", s.Items, func(e IntegrationResponse) any { return e.ToDynamic() })
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	return m
-}
-
-func (s *Integrations) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Items", &s.Items, func(p *[]Integration, v any) error {
-		return api.SetList(p, v, func(p *Integration, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	return err
-}
-
-func (s *Integrations) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutList(m, "Items", s.Items, func(e Integration) any { return e.ToDynamic() })
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	return m
-}
-
-func (s *JWTConfiguration) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Audience", &s.Audience, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "Issuer", &s.Issuer, api.SetStringPtr)
-	return err
-}
-
-func (s *JWTConfiguration) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutList(m, "Audience", s.Audience, api.DynString)
-	api.Put(m, "Issuer", s.Issuer, api.DynString)
-	return m
-}
-
-func (s *LimitExceededException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "LimitType", &s.LimitType, api.SetStringPtr)
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *LimitExceededException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "LimitType", s.LimitType, api.DynString)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
-
-func (s *ModelShape) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ContentType", &s.ContentType, api.SetStringPtr)
-	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
-	err = api.Decode(err, m, "ModelId", &s.ModelId, api.SetStringPtr)
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "Schema", &s.Schema, api.SetStringPtr)
-	return err
-}
-
-func (s *ModelShape) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 5)
-	api.Put(m, "ContentType", s.ContentType, api.DynString)
-	api.Put(m, "Description", s.Description, api.DynString)
-	api.Put(m, "ModelId", s.ModelId, api.DynString)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "Schema", s.Schema, api.DynString)
-	return m
-}
-
-func (s *Models) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Items", &s.Items, func(p *[]ModelShape, v any) error {
-		return api.SetList(p, v, func(p *ModelShape, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	return err
-}
-
-func (s *Models) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutList(m, "Items", s.Items, func(e ModelShape) any { return e.ToDynamic() })
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	return m
-}
-
-func (s *MutualTlsAuthentication) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "TruststoreUri", &s.TruststoreUri, api.SetStringPtr)
-	err = api.Decode(err, m, "TruststoreVersion", &s.TruststoreVersion, api.SetStringPtr)
-	err = api.Decode(err, m, "TruststoreWarnings", &s.TruststoreWarnings, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	return err
-}
-
-func (s *MutualTlsAuthentication) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "TruststoreUri", s.TruststoreUri, api.DynString)
-	api.Put(m, "TruststoreVersion", s.TruststoreVersion, api.DynString)
-	api.PutList(m, "TruststoreWarnings", s.TruststoreWarnings, api.DynString)
-	return m
-}
-
-func (s *MutualTlsAuthenticationInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "TruststoreUri", &s.TruststoreUri, api.SetStringPtr)
-	err = api.Decode(err, m, "TruststoreVersion", &s.TruststoreVersion, api.SetStringPtr)
-	return err
-}
-
-func (s *MutualTlsAuthenticationInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "TruststoreUri", s.TruststoreUri, api.DynString)
-	api.Put(m, "TruststoreVersion", s.TruststoreVersion, api.DynString)
-	return m
-}
-
-func (s *NotFoundException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	err = api.Decode(err, m, "ResourceType", &s.ResourceType, api.SetStringPtr)
-	return err
-}
-
-func (s *NotFoundException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Message", s.Message, api.DynString)
-	api.Put(m, "ResourceType", s.ResourceType, api.DynString)
-	return m
-}
-
-func (s *ParameterConstraints) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Required", &s.Required, api.SetBoolPtr)
-	return err
-}
-
-func (s *ParameterConstraints) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Required", s.Required, api.DynBool)
-	return m
-}
-
-func (s *ReimportApiInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Body", &s.Body, api.SetStringPtr)
-	return err
-}
-
-func (s *ReimportApiInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Body", s.Body, api.DynString)
-	return m
-}
-
-func (s *ReimportApiRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ApiId", &s.ApiId, api.SetStringPtr)
-	err = api.Decode(err, m, "Basepath", &s.Basepath, api.SetStringPtr)
-	err = api.Decode(err, m, "Body", &s.Body, api.SetStringPtr)
-	err = api.Decode(err, m, "FailOnWarnings", &s.FailOnWarnings, api.SetBoolPtr)
-	return err
-}
-
-func (s *ReimportApiRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "ApiId", s.ApiId, api.DynString)
-	api.Put(m, "Basepath", s.Basepath, api.DynString)
-	api.Put(m, "Body", s.Body, api.DynString)
-	api.Put(m, "FailOnWarnings", s.FailOnWarnings, api.DynBool)
-	return m
-}
-
-func (s *ReimportApiResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ApiEndpoint", &s.ApiEndpoint, api.SetStringPtr)
-	err = api.Decode(err, m, "ApiGatewayManaged", &s.ApiGatewayManaged, api.SetBoolPtr)
-	err = api.Decode(err, m, "ApiId", &s.ApiId, api.SetStringPtr)
-	err = api.Decode(err, m, "ApiKeySelectionExpression", &s.ApiKeySelectionExpression, api.SetStringPtr)
-	err = api.Decode(err, m, "CorsConfiguration", &s.CorsConfiguration, api.SetStructPtr[Cors])
-	err = api.Decode(err, m, "CreatedDate", &s.CreatedDate, api.SetTimePtr)
-	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
-	err = api.Decode(err, m, "DisableSchemaValidation", &s.DisableSchemaValidation, api.SetBoolPtr)
-	err = api.Decode(err, m, "DisableExecuteApiEndpoint", &s.DisableExecuteApiEndpoint, api.SetBoolPtr)
-	err = api.Decode(err, m, "ImportInfo", &s.ImportInfo, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "ProtocolType", &s.ProtocolType, api.SetStringPtr)
-	err = api.Decode(err, m, "RouteSelectionExpression", &s.RouteSelectionExpression, api.SetStringPtr)
-	err = api.Decode(err, m, "Tags", &s.Tags, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
-	err = api.Decode(err, m, "Version", &s.Version, api.SetStringPtr)
-	err = api.Decode(err, m, "Warnings", &s.Warnings, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	return err
-}
-
-func (s *ReimportApiResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "ApiEndpoint", s.ApiEndpoint, api.DynString)
-	api.Put(m, "ApiGatewayManaged", s.ApiGatewayManaged, api.DynBool)
-	api.Put(m, "ApiId", s.ApiId, api.DynString)
-	api.Put(m, "ApiKeySelectionExpression", s.ApiKeySelectionExpression, api.DynString)
-	api.PutStruct(m, "CorsConfiguration", s.CorsConfiguration)
-	api.Put(m, "CreatedDate", s.CreatedDate, api.DynTime)
-	api.Put(m, "Description", s.Description, api.DynString)
-	api.Put(m, "DisableSchemaValidation", s.DisableSchemaValidation, api.DynBool)
-	api.Put(m, "DisableExecuteApiEndpoint", s.DisableExecuteApiEndpoint, api.DynBool)
-	api.PutList(m, "ImportInfo", s.ImportInfo, api.DynString)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "ProtocolType", s.ProtocolType, api.DynString)
-	api.Put(m, "RouteSelectionExpression", s.RouteSelectionExpression, api.DynString)
-	api.PutMap(m, "Tags", s.Tags, api.DynString)
-	api.Put(m, "Version", s.Version, api.DynString)
-	api.PutList(m, "Warnings", s.Warnings, api.DynString)
-	return m
-}
-
-func (s *ResetAuthorizersCacheRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ApiId", &s.ApiId, api.SetStringPtr)
-	err = api.Decode(err, m, "StageName", &s.StageName, api.SetStringPtr)
-	return err
-}
-
-func (s *ResetAuthorizersCacheRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "ApiId", s.ApiId, api.DynString)
-	api.Put(m, "StageName", s.StageName, api.DynString)
-	return m
-}
-
-func (s *Route) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ApiGatewayManaged", &s.ApiGatewayManaged, api.SetBoolPtr)
-	err = api.Decode(err, m, "ApiKeyRequired", &s.ApiKeyRequired, api.SetBoolPtr)
-	err = api.Decode(err, m, "AuthorizationScopes", &s.AuthorizationScopes, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "AuthorizationType", &s.AuthorizationType, api.SetStringPtr)
-	err = api.Decode(err, m, "AuthorizerId", &s.AuthorizerId, api.SetStringPtr)
-	err = api.Decode(err, m, "ModelSelectionExpression", &s.ModelSelectionExpression, api.SetStringPtr)
-	err = api.Decode(err, m, "OperationName", &s.OperationName, api.SetStringPtr)
-	err = api.Decode(err, m, "RequestModels", &s.RequestModels, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
-	err = api.Decode(err, m, "RequestParameters", &s.RequestParameters, func(p *map[string]ParameterConstraints, v any) error {
-		return api.SetMap(p, v, func(p *ParameterConstraints, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "RouteId", &s.RouteId, api.SetStringPtr)
-	err = api.Decode(err, m, "RouteKey", &s.RouteKey, api.SetStringPtr)
-	err = api.Decode(err, m, "RouteResponseSelectionExpression", &s.RouteResponseSelectionExpression, api.SetStringPtr)
-	err = api.Decode(err, m, "Target", &s.Target, api.SetStringPtr)
-	return err
-}
-
-func (s *Route) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "ApiGatewayManaged", s.ApiGatewayManaged, api.DynBool)
-	api.Put(m, "ApiKeyRequired", s.ApiKeyRequired, api.DynBool)
-	api.PutList(m, "AuthorizationScopes", s.AuthorizationScopes, api.DynString)
-	api.Put(m, "AuthorizationType", s.AuthorizationType, api.DynString)
-	api.Put(m, "AuthorizerId", s.AuthorizerId, api.DynString)
-	api.Put(m, "ModelSelectionExpression", s.ModelSelectionExpression, api.DynString)
-	api.Put(m, "OperationName", s.OperationName, api.DynString)
-	api.PutMap(m, "RequestModels", s.RequestModels, api.DynString)
-	api.PutMap(m, "RequestParameters", s.RequestParameters, func(e ParameterConstraints) any { return e.ToDynamic() })
-	api.Put(m, "RouteId", s.RouteId, api.DynString)
-	api.Put(m, "RouteKey", s.RouteKey, api.DynString)
-	api.Put(m, "RouteResponseSelectionExpression", s.RouteResponseSelectionExpression, api.DynString)
-	api.Put(m, "Target", s.Target, api.DynString)
-	return m
-}
-
-func (s *RouteResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ModelSelectionExpression", &s.ModelSelectionExpression, api.SetStringPtr)
-	err = api.Decode(err, m, "ResponseModels", &s.ResponseModels, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
-	err = api.Decode(err, m, "ResponseParameters", &s.ResponseParameters, func(p *map[string]ParameterConstraints, v any) error {
-		return api.SetMap(p, v, func(p *ParameterConstraints, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "RouteResponseId", &s.RouteResponseId, api.SetStringPtr)
-	err = api.Decode(err, m, "RouteResponseKey", &s.RouteResponseKey, api.SetStringPtr)
-	return err
-}
-
-func (s *RouteResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 5)
-	api.Put(m, "ModelSelectionExpression", s.ModelSelectionExpression, api.DynString)
-	api.PutMap(m, "ResponseModels", s.ResponseModels, api.DynString)
-	api.PutMap(m, "ResponseParameters", s.ResponseParameters, func(e ParameterConstraints) any { return e.ToDynamic() })
-	api.Put(m, "RouteResponseId", s.RouteResponseId, api.DynString)
-	api.Put(m, "RouteResponseKey", s.RouteResponseKey, api.DynString)
-	return m
-}
-
-func (s *RouteResponses) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Items", &s.Items, func(p *[]RouteResponse, v any) error {
-		return api.SetList(p, v, func(p *RouteResponse, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	return err
-}
-
-func (s *RouteResponses) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutList(m, "Items", s.Items, func(e RouteResponse) any { return e.ToDynamic() })
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	return m
-}
-
-func (s *RouteSettings) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DataTraceEnabled", &s.DataTraceEnabled, api.SetBoolPtr)
-	err = api.Decode(err, m, "DetailedMetricsEnabled", &s.DetailedMetricsEnabled, api.SetBoolPtr)
-	err = api.Decode(err, m, "LoggingLevel", &s.LoggingLevel, api.SetStringPtr)
-	err = api.Decode(err, m, "ThrottlingBurstLimit", &s.ThrottlingBurstLimit, api.SetInt32Ptr)
-	err = api.Decode(err, m, "ThrottlingRateLimit", &s.ThrottlingRateLimit, api.SetFloat64Ptr)
-	return err
-}
-
-func (s *RouteSettings) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 5)
-	api.Put(m, "DataTraceEnabled", s.DataTraceEnabled, api.DynBool)
-	api.Put(m, "DetailedMetricsEnabled", s.DetailedMetricsEnabled, api.DynBool)
-	api.Put(m, "LoggingLevel", s.LoggingLevel, api.DynString)
-	api.Put(m, "ThrottlingBurstLimit", s.ThrottlingBurstLimit, api.DynInt32)
-	api.Put(m, "ThrottlingRateLimit", s.ThrottlingRateLimit, api.DynFloat64)
-	return m
-}
-
-func (s *Routes) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Items", &s.Items, func(p *[]Route, v any) error {
-		return api.SetList(p, v, func(p *Route, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	return err
-}
-
-func (s *Routes) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutList(m, "Items", s.Items, func(e Route) any { return e.ToDynamic() })
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	return m
-}
-
-func (s *Stage) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "AccessLogSettings", &s.AccessLogSettings, api.SetStructPtr[AccessLogSettings])
-	err = api.Decode(err, m, "ApiGatewayManaged", &s.ApiGatewayManaged, api.SetBoolPtr)
-	err = api.Decode(err, m, "AutoDeploy", &s.AutoDeploy, api.SetBoolPtr)
-	err = api.Decode(err, m, "ClientCertificateId", &s.ClientCertificateId, api.SetStringPtr)
-	err = api.Decode(err, m, "CreatedDate", &s.CreatedDate, api.SetTimePtr)
-	err = api.Decode(err, m, "DefaultRouteSettings", &s.DefaultRouteSettings, api.SetStructPtr[RouteSettings])
-	err = api.Decode(err, m, "DeploymentId", &s.DeploymentId, api.SetStringPtr)
-	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
-	err = api.Decode(err, m, "LastDeploymentStatusMessage", &s.LastDeploymentStatusMessage, api.SetStringPtr)
-	err = api.Decode(err, m, "LastUpdatedDate", &s.LastUpdatedDate, api.SetTimePtr)
-	err = api.Decode(err, m, "RouteSettings", &s.RouteSettings, func(p *map[string]RouteSettings, v any) error {
-		return api.SetMap(p, v, func(p *RouteSettings, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "StageName", &s.StageName, api.SetStringPtr)
-	err = api.Decode(err, m, "StageVariables", &s.StageVariables, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
-	err = api.Decode(err, m, "Tags", &s.Tags, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
-	return err
-}
-
-func (s *Stage) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.PutStruct(m, "AccessLogSettings", s.AccessLogSettings)
-	api.Put(m, "ApiGatewayManaged", s.ApiGatewayManaged, api.DynBool)
-	api.Put(m, "AutoDeploy", s.AutoDeploy, api.DynBool)
-	api.Put(m, "ClientCertificateId", s.ClientCertificateId, api.DynString)
-	api.Put(m, "CreatedDate", s.CreatedDate, api.DynTime)
-	api.PutStruct(m, "DefaultRouteSettings", s.DefaultRouteSettings)
-	api.Put(m, "DeploymentId", s.DeploymentId, api.DynString)
-	api.Put(m, "Description", s.Description, api.DynString)
-	api.Put(m, "LastDeploymentStatusMessage", s.LastDeploymentStatusMessage, api.DynString)
-	api.Put(m, "LastUpdatedDate", s.LastUpdatedDate, api.DynTime)
-	api.PutMap(m, "RouteSettings", s.RouteSettings, func(e RouteSettings) any { return e.ToDynamic() })
-	api.Put(m, "StageName", s.StageName, api.DynString)
-	api.PutMap(m, "StageVariables", s.StageVariables, api.DynString)
-	api.PutMap(m, "Tags", s.Tags, api.DynString)
-	return m
-}
-
-func (s *Stages) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Items", &s.Items, func(p *[]Stage, v any) error {
-		return api.SetList(p, v, func(p *Stage, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	return err
-}
-
-func (s *Stages) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutList(m, "Items", s.Items, func(e Stage) any { return e.ToDynamic() })
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	return m
-}
-
-func (s *TagResourceInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Tags", &s.Tags, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
-	return err
-}
-
-func (s *TagResourceInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutMap(m, "Tags", s.Tags, api.DynString)
-	return m
-}
-
-func (s *TagResourceRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ResourceArn", &s.ResourceArn, api.SetStringPtr)
-	err = api.Decode(err, m, "Tags", &s.Tags, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
-	return err
-}
-
-func (s *TagResourceRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "ResourceArn", s.ResourceArn, api.DynString)
-	api.PutMap(m, "Tags", s.Tags, api.DynString)
-	return m
-}
-
-func (s *TagResourceResponse) FromDynamic(map[string]any) error { return nil }
-
-func (s *TagResourceResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *Template) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Value", &s.Value, api.SetStringPtr)
-	return err
-}
-
-func (s *Template) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Value", s.Value, api.DynString)
-	return m
-}
-
-func (s *TlsConfig) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ServerNameToVerify", &s.ServerNameToVerify, api.SetStringPtr)
-	return err
-}
-
-func (s *TlsConfig) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "ServerNameToVerify", s.ServerNameToVerify, api.DynString)
-	return m
-}
-
-func (s *TlsConfigInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ServerNameToVerify", &s.ServerNameToVerify, api.SetStringPtr)
-	return err
-}
-
-func (s *TlsConfigInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "ServerNameToVerify", s.ServerNameToVerify, api.DynString)
-	return m
-}
-
-func (s *TooManyRequestsException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "LimitType", &s.LimitType, api.SetStringPtr)
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *TooManyRequestsException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "LimitType", s.LimitType, api.DynString)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
-
-func (s *UntagResourceRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ResourceArn", &s.ResourceArn, api.SetStringPtr)
-	err = api.Decode(err, m, "TagKeys", &s.TagKeys, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	return err
-}
-
-func (s *UntagResourceRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "ResourceArn", s.ResourceArn, api.DynString)
-	api.PutList(m, "TagKeys", s.TagKeys, api.DynString)
-	return m
-}
-
-func (s *UpdateApiInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ApiKeySelectionExpression", &s.ApiKeySelectionExpression, api.SetStringPtr)
-	err = api.Decode(err, m, "CorsConfiguration", &s.CorsConfiguration, api.SetStructPtr[Cors])
-	err = api.Decode(err, m, "CredentialsArn", &s.CredentialsArn, api.SetStringPtr)
-	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
-	err = api.Decode(err, m, "DisableSchemaValidation", &s.DisableSchemaValidation, api.SetBoolPtr)
-	err = api.Decode(err, m, "DisableExecuteApiEndpoint", &s.DisableExecuteApiEndpoint, api.SetBoolPtr)
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "RouteKey", &s.RouteKey, api.SetStringPtr)
-	err = api.Decode(err, m, "RouteSelectionExpression", &s.RouteSelectionExpression, api.SetStringPtr)
-	err = api.Decode(err, m, "Target", &s.Target, api.SetStringPtr)
-	err = api.Decode(err, m, "Version", &s.Version, api.SetStringPtr)
-	return err
-}
-
-func (s *UpdateApiInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "ApiKeySelectionExpression", s.ApiKeySelectionExpression, api.DynString)
-	api.PutStruct(m, "CorsConfiguration", s.CorsConfiguration)
-	api.Put(m, "CredentialsArn", s.CredentialsArn, api.DynString)
-	api.Put(m, "Description", s.Description, api.DynString)
-	api.Put(m, "DisableSchemaValidation", s.DisableSchemaValidation, api.DynBool)
-	api.Put(m, "DisableExecuteApiEndpoint", s.DisableExecuteApiEndpoint, api.DynBool)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "RouteKey", s.RouteKey, api.DynString)
-	api.Put(m, "RouteSelectionExpression", s.RouteSelectionExpression, api.DynString)
-	api.Put(m, "Target", s.Target, api.DynString)
-	api.Put(m, "Version", s.Version, api.DynString)
-	return m
-}
-
-func (s *UpdateApiMappingInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ApiId", &s.ApiId, api.SetStringPtr)
-	err = api.Decode(err, m, "ApiMappingKey", &s.ApiMappingKey, api.SetStringPtr)
-	err = api.Decode(err, m, "Stage", &s.Stage, api.SetStringPtr)
-	return err
-}
-
-func (s *UpdateApiMappingInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "ApiId", s.ApiId, api.DynString)
-	api.Put(m, "ApiMappingKey", s.ApiMappingKey, api.DynString)
-	api.Put(m, "Stage", s.Stage, api.DynString)
-	return m
-}
-
-func (s *UpdateApiMappingRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ApiId", &s.ApiId, api.SetStringPtr)
-	err = api.Decode(err, m, "ApiMappingId", &s.ApiMappingId, api.SetStringPtr)
-	err = api.Decode(err, m, "ApiMappingKey", &s.ApiMappingKey, api.SetStringPtr)
-	err = api.Decode(err, m, "DomainName", &s.DomainName, api.SetStringPtr)
-	err = api.Decode(err, m, "Stage", &s.Stage, api.SetStringPtr)
-	return err
-}
-
-func (s *UpdateApiMappingRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 5)
-	api.Put(m, "ApiId", s.ApiId, api.DynString)
-	api.Put(m, "ApiMappingId", s.ApiMappingId, api.DynString)
-	api.Put(m, "ApiMappingKey", s.ApiMappingKey, api.DynString)
-	api.Put(m, "DomainName", s.DomainName, api.DynString)
-	api.Put(m, "Stage", s.Stage, api.DynString)
-	return m
-}
-
-func (s *UpdateApiMappingResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ApiId", &s.ApiId, api.SetStringPtr)
-	err = api.Decode(err, m, "ApiMappingId", &s.ApiMappingId, api.SetStringPtr)
-	err = api.Decode(err, m, "ApiMappingKey", &s.ApiMappingKey, api.SetStringPtr)
-	err = api.Decode(err, m, "Stage", &s.Stage, api.SetStringPtr)
-	return err
-}
-
-func (s *UpdateApiMappingResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "ApiId", s.ApiId, api.DynString)
-	api.Put(m, "ApiMappingId", s.ApiMappingId, api.DynString)
-	api.Put(m, "ApiMappingKey", s.ApiMappingKey, api.DynString)
-	api.Put(m, "Stage", s.Stage, api.DynString)
-	return m
-}
-
-func (s *UpdateApiRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ApiId", &s.ApiId, api.SetStringPtr)
-	err = api.Decode(err, m, "ApiKeySelectionExpression", &s.ApiKeySelectionExpression, api.SetStringPtr)
-	err = api.Decode(err, m, "CorsConfiguration", &s.CorsConfiguration, api.SetStructPtr[Cors])
-	err = api.Decode(err, m, "CredentialsArn", &s.CredentialsArn, api.SetStringPtr)
-	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
-	err = api.Decode(err, m, "DisableSchemaValidation", &s.DisableSchemaValidation, api.SetBoolPtr)
-	err = api.Decode(err, m, "DisableExecuteApiEndpoint", &s.DisableExecuteApiEndpoint, api.SetBoolPtr)
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "RouteKey", &s.RouteKey, api.SetStringPtr)
-	err = api.Decode(err, m, "RouteSelectionExpression", &s.RouteSelectionExpression, api.SetStringPtr)
-	err = api.Decode(err, m, "Target", &s.Target, api.SetStringPtr)
-	err = api.Decode(err, m, "Version", &s.Version, api.SetStringPtr)
-	return err
-}
-
-func (s *UpdateApiRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "ApiId", s.ApiId, api.DynString)
-	api.Put(m, "ApiKeySelectionExpression", s.ApiKeySelectionExpression, api.DynString)
-	api.PutStruct(m, "CorsConfiguration", s.CorsConfiguration)
-	api.Put(m, "CredentialsArn", s.CredentialsArn, api.DynString)
-	api.Put(m, "Description", s.Description, api.DynString)
-	api.Put(m, "DisableSchemaValidation", s.DisableSchemaValidation, api.DynBool)
-	api.Put(m, "DisableExecuteApiEndpoint", s.DisableExecuteApiEndpoint, api.DynBool)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "RouteKey", s.RouteKey, api.DynString)
-	api.Put(m, "RouteSelectionExpression", s.RouteSelectionExpression, api.DynString)
-	api.Put(m, "Target", s.Target, api.DynString)
-	api.Put(m, "Version", s.Version, api.DynString)
-	return m
-}
-
-func (s *UpdateApiResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ApiEndpoint", &s.ApiEndpoint, api.SetStringPtr)
-	err = api.Decode(err, m, "ApiGatewayManaged", &s.ApiGatewayManaged, api.SetBoolPtr)
-	err = api.Decode(err, m, "ApiId", &s.ApiId, api.SetStringPtr)
-	err = api.Decode(err, m, "ApiKeySelectionExpression", &s.ApiKeySelectionExpression, api.SetStringPtr)
-	err = api.Decode(err, m, "CorsConfiguration", &s.CorsConfiguration, api.SetStructPtr[Cors])
-	err = api.Decode(err, m, "CreatedDate", &s.CreatedDate, api.SetTimePtr)
-	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
-	err = api.Decode(err, m, "DisableSchemaValidation", &s.DisableSchemaValidation, api.SetBoolPtr)
-	err = api.Decode(err, m, "DisableExecuteApiEndpoint", &s.DisableExecuteApiEndpoint, api.SetBoolPtr)
-	err = api.Decode(err, m, "ImportInfo", &s.ImportInfo, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "ProtocolType", &s.ProtocolType, api.SetStringPtr)
-	err = api.Decode(err, m, "RouteSelectionExpression", &s.RouteSelectionExpression, api.SetStringPtr)
-	err = api.Decode(err, m, "Tags", &s.Tags, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
-	err = api.Decode(err, m, "Version", &s.Version, api.SetStringPtr)
-	err = api.Decode(err, m, "Warnings", &s.Warnings, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	return err
-}
-
-func (s *UpdateApiResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "ApiEndpoint", s.ApiEndpoint, api.DynString)
-	api.Put(m, "ApiGatewayManaged", s.ApiGatewayManaged, api.DynBool)
-	api.Put(m, "ApiId", s.ApiId, api.DynString)
-	api.Put(m, "ApiKeySelectionExpression", s.ApiKeySelectionExpression, api.DynString)
-	api.PutStruct(m, "CorsConfiguration", s.CorsConfiguration)
-	api.Put(m, "CreatedDate", s.CreatedDate, api.DynTime)
-	api.Put(m, "Description", s.Description, api.DynString)
-	api.Put(m, "DisableSchemaValidation", s.DisableSchemaValidation, api.DynBool)
-	api.Put(m, "DisableExecuteApiEndpoint", s.DisableExecuteApiEndpoint, api.DynBool)
-	api.PutList(m, "ImportInfo", s.ImportInfo, api.DynString)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "ProtocolType", s.ProtocolType, api.DynString)
-	api.Put(m, "RouteSelectionExpression", s.RouteSelectionExpression, api.DynString)
-	api.PutMap(m, "Tags", s.Tags, api.DynString)
-	api.Put(m, "Version", s.Version, api.DynString)
-	api.PutList(m, "Warnings", s.Warnings, api.DynString)
-	return m
-}
-
-func (s *UpdateAuthorizerInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "AuthorizerCredentialsArn", &s.AuthorizerCredentialsArn, api.SetStringPtr)
-	err = api.Decode(err, m, "AuthorizerResultTtlInSeconds", &s.AuthorizerResultTtlInSeconds, api.SetInt32Ptr)
-	err = api.Decode(err, m, "AuthorizerType", &s.AuthorizerType, api.SetStringPtr)
-	err = api.Decode(err, m, "AuthorizerUri", &s.AuthorizerUri, api.SetStringPtr)
-	err = api.Decode(err, m, "IdentitySource", &s.IdentitySource, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "IdentityValidationExpression", &s.IdentityValidationExpression, api.SetStringPtr)
-	err = api.Decode(err, m, "JwtConfiguration", &s.JwtConfiguration, api.SetStructPtr[JWTConfiguration])
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "AuthorizerPayloadFormatVersion", &s.AuthorizerPayloadFormatVersion, api.SetStringPtr)
-	err = api.Decode(err, m, "EnableSimpleResponses", &s.EnableSimpleResponses, api.SetBoolPtr)
-	return err
-}
-
-func (s *UpdateAuthorizerInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "AuthorizerCredentialsArn", s.AuthorizerCredentialsArn, api.DynString)
-	api.Put(m, "AuthorizerResultTtlInSeconds", s.AuthorizerResultTtlInSeconds, api.DynInt32)
-	api.Put(m, "AuthorizerType", s.AuthorizerType, api.DynString)
-	api.Put(m, "AuthorizerUri", s.AuthorizerUri, api.DynString)
-	api.PutList(m, "IdentitySource", s.IdentitySource, api.DynString)
-	api.Put(m, "IdentityValidationExpression", s.IdentityValidationExpression, api.DynString)
-	api.PutStruct(m, "JwtConfiguration", s.JwtConfiguration)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "AuthorizerPayloadFormatVersion", s.AuthorizerPayloadFormatVersion, api.DynString)
-	api.Put(m, "EnableSimpleResponses", s.EnableSimpleResponses, api.DynBool)
-	return m
-}
-
-func (s *UpdateAuthorizerRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ApiId", &s.ApiId, api.SetStringPtr)
-	err = api.Decode(err, m, "AuthorizerCredentialsArn", &s.AuthorizerCredentialsArn, api.SetStringPtr)
-	err = api.Decode(err, m, "AuthorizerId", &s.AuthorizerId, api.SetStringPtr)
-	err = api.Decode(err, m, "AuthorizerResultTtlInSeconds", &s.AuthorizerResultTtlInSeconds, api.SetInt32Ptr)
-	err = api.Decode(err, m, "AuthorizerType", &s.AuthorizerType, api.SetStringPtr)
-	err = api.Decode(err, m, "AuthorizerUri", &s.AuthorizerUri, api.SetStringPtr)
-	err = api.Decode(err, m, "IdentitySource", &s.IdentitySource, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "IdentityValidationExpression", &s.IdentityValidationExpression, api.SetStringPtr)
-	err = api.Decode(err, m, "JwtConfiguration", &s.JwtConfiguration, api.SetStructPtr[JWTConfiguration])
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "AuthorizerPayloadFormatVersion", &s.AuthorizerPayloadFormatVersion, api.SetStringPtr)
-	err = api.Decode(err, m, "EnableSimpleResponses", &s.EnableSimpleResponses, api.SetBoolPtr)
-	return err
-}
-
-func (s *UpdateAuthorizerRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "ApiId", s.ApiId, api.DynString)
-	api.Put(m, "AuthorizerCredentialsArn", s.AuthorizerCredentialsArn, api.DynString)
-	api.Put(m, "AuthorizerId", s.AuthorizerId, api.DynString)
-	api.Put(m, "AuthorizerResultTtlInSeconds", s.AuthorizerResultTtlInSeconds, api.DynInt32)
-	api.Put(m, "AuthorizerType", s.AuthorizerType, api.DynString)
-	api.Put(m, "AuthorizerUri", s.AuthorizerUri, api.DynString)
-	api.PutList(m, "IdentitySource", s.IdentitySource, api.DynString)
-	api.Put(m, "IdentityValidationExpression", s.IdentityValidationExpression, api.DynString)
-	api.PutStruct(m, "JwtConfiguration", s.JwtConfiguration)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "AuthorizerPayloadFormatVersion", s.AuthorizerPayloadFormatVersion, api.DynString)
-	api.Put(m, "EnableSimpleResponses", s.EnableSimpleResponses, api.DynBool)
-	return m
-}
-
-func (s *UpdateAuthorizerResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "AuthorizerCredentialsArn", &s.AuthorizerCredentialsArn, api.SetStringPtr)
-	err = api.Decode(err, m, "AuthorizerId", &s.AuthorizerId, api.SetStringPtr)
-	err = api.Decode(err, m, "AuthorizerResultTtlInSeconds", &s.AuthorizerResultTtlInSeconds, api.SetInt32Ptr)
-	err = api.Decode(err, m, "AuthorizerType", &s.AuthorizerType, api.SetStringPtr)
-	err = api.Decode(err, m, "AuthorizerUri", &s.AuthorizerUri, api.SetStringPtr)
-	err = api.Decode(err, m, "IdentitySource", &s.IdentitySource, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "IdentityValidationExpression", &s.IdentityValidationExpression, api.SetStringPtr)
-	err = api.Decode(err, m, "JwtConfiguration", &s.JwtConfiguration, api.SetStructPtr[JWTConfiguration])
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "AuthorizerPayloadFormatVersion", &s.AuthorizerPayloadFormatVersion, api.SetStringPtr)
-	err = api.Decode(err, m, "EnableSimpleResponses", &s.EnableSimpleResponses, api.SetBoolPtr)
-	return err
-}
-
-func (s *UpdateAuthorizerResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "AuthorizerCredentialsArn", s.AuthorizerCredentialsArn, api.DynString)
-	api.Put(m, "AuthorizerId", s.AuthorizerId, api.DynString)
-	api.Put(m, "AuthorizerResultTtlInSeconds", s.AuthorizerResultTtlInSeconds, api.DynInt32)
-	api.Put(m, "AuthorizerType", s.AuthorizerType, api.DynString)
-	api.Put(m, "AuthorizerUri", s.AuthorizerUri, api.DynString)
-	api.PutList(m, "IdentitySource", s.IdentitySource, api.DynString)
-	api.Put(m, "IdentityValidationExpression", s.IdentityValidationExpression, api.DynString)
-	api.PutStruct(m, "JwtConfiguration", s.JwtConfiguration)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "AuthorizerPayloadFormatVersion", s.AuthorizerPayloadFormatVersion, api.DynString)
-	api.Put(m, "EnableSimpleResponses", s.EnableSimpleResponses, api.DynBool)
-	return m
-}
-
-func (s *UpdateDeploymentInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
-	return err
-}
-
-func (s *UpdateDeploymentInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Description", s.Description, api.DynString)
-	return m
-}
-
-func (s *UpdateDeploymentRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ApiId", &s.ApiId, api.SetStringPtr)
-	err = api.Decode(err, m, "DeploymentId", &s.DeploymentId, api.SetStringPtr)
-	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
-	return err
-}
-
-func (s *UpdateDeploymentRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "ApiId", s.ApiId, api.DynString)
-	api.Put(m, "DeploymentId", s.DeploymentId, api.DynString)
-	api.Put(m, "Description", s.Description, api.DynString)
-	return m
-}
-
-func (s *UpdateDeploymentResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "AutoDeployed", &s.AutoDeployed, api.SetBoolPtr)
-	err = api.Decode(err, m, "CreatedDate", &s.CreatedDate, api.SetTimePtr)
-	err = api.Decode(err, m, "DeploymentId", &s.DeploymentId, api.SetStringPtr)
-	err = api.Decode(err, m, "DeploymentStatus", &s.DeploymentStatus, api.SetStringPtr)
-	err = api.Decode(err, m, "DeploymentStatusMessage", &s.DeploymentStatusMessage, api.SetStringPtr)
-	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
-	return err
-}
-
-func (s *UpdateDeploymentResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 6)
-	api.Put(m, "AutoDeployed", s.AutoDeployed, api.DynBool)
-	api.Put(m, "CreatedDate", s.CreatedDate, api.DynTime)
-	api.Put(m, "DeploymentId", s.DeploymentId, api.DynString)
-	api.Put(m, "DeploymentStatus", s.DeploymentStatus, api.DynString)
-	api.Put(m, "DeploymentStatusMessage", s.DeploymentStatusMessage, api.DynString)
-	api.Put(m, "Description", s.Description, api.DynString)
-	return m
-}
-
-func (s *UpdateDomainNameInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DomainNameConfigurations", &s.DomainNameConfigurations, func(p *[]DomainNameConfiguration, v any) error {
-		return api.SetList(p, v, func(p *DomainNameConfiguration, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "MutualTlsAuthentication", &s.MutualTlsAuthentication, api.SetStructPtr[MutualTlsAuthenticationInput])
-	return err
-}
-
-func (s *UpdateDomainNameInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutList(m, "DomainNameConfigurations", s.DomainNameConfigurations, func(e DomainNameConfiguration) any { return e.ToDynamic() })
-	api.PutStruct(m, "MutualTlsAuthentication", s.MutualTlsAuthentication)
-	return m
-}
-
-func (s *UpdateDomainNameRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DomainName", &s.DomainName, api.SetStringPtr)
-	err = api.Decode(err, m, "DomainNameConfigurations", &s.DomainNameConfigurations, func(p *[]DomainNameConfiguration, v any) error {
-		return api.SetList(p, v, func(p *DomainNameConfiguration, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "MutualTlsAuthentication", &s.MutualTlsAuthentication, api.SetStructPtr[MutualTlsAuthenticationInput])
-	return err
-}
-
-func (s *UpdateDomainNameRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "DomainName", s.DomainName, api.DynString)
-	api.PutList(m, "DomainNameConfigurations", s.DomainNameConfigurations, func(e DomainNameConfiguration) any { return e.ToDynamic() })
-	api.PutStruct(m, "MutualTlsAuthentication", s.MutualTlsAuthentication)
-	return m
-}
-
-func (s *UpdateDomainNameResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ApiMappingSelectionExpression", &s.ApiMappingSelectionExpression, api.SetStringPtr)
-	err = api.Decode(err, m, "DomainName", &s.DomainName, api.SetStringPtr)
-	err = api.Decode(err, m, "DomainNameConfigurations", &s.DomainNameConfigurations, func(p *[]DomainNameConfiguration, v any) error {
-		return api.SetList(p, v, func(p *DomainNameConfiguration, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "MutualTlsAuthentication", &s.MutualTlsAuthentication, api.SetStructPtr[MutualTlsAuthentication])
-	err = api.Decode(err, m, "Tags", &s.Tags, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
-	return err
-}
-
-func (s *UpdateDomainNameResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 5)
-	api.Put(m, "ApiMappingSelectionExpression", s.ApiMappingSelectionExpression, api.DynString)
-	api.Put(m, "DomainName", s.DomainName, api.DynString)
-	api.PutList(m, "DomainNameConfigurations", s.DomainNameConfigurations, func(e DomainNameConfiguration) any { return e.ToDynamic() })
-	api.PutStruct(m, "MutualTlsAuthentication", s.MutualTlsAuthentication)
-	api.PutMap(m, "Tags", s.Tags, api.DynString)
-	return m
-}
-
-func (s *UpdateIntegrationInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ConnectionId", &s.ConnectionId, api.SetStringPtr)
-	err = api.Decode(err, m, "ConnectionType", &s.ConnectionType, api.SetStringPtr)
-	err = api.Decode(err, m, "ContentHandlingStrategy", &s.ContentHandlingStrategy, api.SetStringPtr)
-	err = api.Decode(err, m, "CredentialsArn", &s.CredentialsArn, api.SetStringPtr)
-	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
-	err = api.Decode(err, m, "IntegrationMethod", &s.IntegrationMethod, api.SetStringPtr)
-	err = api.Decode(err, m, "IntegrationSubtype", &s.IntegrationSubtype, api.SetStringPtr)
-	err = api.Decode(err, m, "IntegrationType", &s.IntegrationType, api.SetStringPtr)
-	err = api.Decode(err, m, "IntegrationUri", &s.IntegrationUri, api.SetStringPtr)
-	err = api.Decode(err, m, "PassthroughBehavior", &s.PassthroughBehavior, api.SetStringPtr)
-	err = api.Decode(err, m, "PayloadFormatVersion", &s.PayloadFormatVersion, api.SetStringPtr)
-	err = api.Decode(err, m, "RequestParameters", &s.RequestParameters, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
-	err = api.Decode(err, m, "ResponseParameters", &s.ResponseParameters, func(p *map[string]map[string]string, v any) error {
-		return api.SetMap(p, v, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
-	})
-	err = api.Decode(err, m, "RequestTemplates", &s.RequestTemplates, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
-	err = api.Decode(err, m, "TemplateSelectionExpression", &s.TemplateSelectionExpression, api.SetStringPtr)
-	err = api.Decode(err, m, "TimeoutInMillis", &s.TimeoutInMillis, api.SetInt32Ptr)
-	err = api.Decode(err, m, "TlsConfig", &s.TlsConfig, api.SetStructPtr[TlsConfigInput])
-	return err
-}
-
-func (s *UpdateIntegrationInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "ConnectionId", s.ConnectionId, api.DynString)
-	api.Put(m, "ConnectionType", s.ConnectionType, api.DynString)
-	api.Put(m, "ContentHandlingStrategy", s.ContentHandlingStrategy, api.DynString)
-	api.Put(m, "CredentialsArn", s.CredentialsArn, api.DynString)
-	api.Put(m, "Description", s.Description, api.DynString)
-	api.Put(m, "IntegrationMethod", s.IntegrationMethod, api.DynString)
-	api.Put(m, "IntegrationSubtype", s.IntegrationSubtype, api.DynString)
-	api.Put(m, "IntegrationType", s.IntegrationType, api.DynString)
-	api.Put(m, "IntegrationUri", s.IntegrationUri, api.DynString)
-	api.Put(m, "PassthroughBehavior", s.PassthroughBehavior, api.DynString)
-	api.Put(m, "PayloadFormatVersion", s.PayloadFormatVersion, api.DynString)
-	api.PutMap(m, "RequestParameters", s.RequestParameters, api.DynString)
-	api.PutMap(m, "ResponseParameters", s.ResponseParameters, func(e map[string]string) any { return api.DynMap(e, api.DynString) })
-	api.PutMap(m, "RequestTemplates", s.RequestTemplates, api.DynString)
-	api.Put(m, "TemplateSelectionExpression", s.TemplateSelectionExpression, api.DynString)
-	api.Put(m, "TimeoutInMillis", s.TimeoutInMillis, api.DynInt32)
-	api.PutStruct(m, "TlsConfig", s.TlsConfig)
-	return m
-}
-
-func (s *UpdateIntegrationRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ApiId", &s.ApiId, api.SetStringPtr)
-	err = api.Decode(err, m, "ConnectionId", &s.ConnectionId, api.SetStringPtr)
-	err = api.Decode(err, m, "ConnectionType", &s.ConnectionType, api.SetStringPtr)
-	err = api.Decode(err, m, "ContentHandlingStrategy", &s.ContentHandlingStrategy, api.SetStringPtr)
-	err = api.Decode(err, m, "CredentialsArn", &s.CredentialsArn, api.SetStringPtr)
-	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
-	err = api.Decode(err, m, "IntegrationId", &s.IntegrationId, api.SetStringPtr)
-	err = api.Decode(err, m, "IntegrationMethod", &s.IntegrationMethod, api.SetStringPtr)
-	err = api.Decode(err, m, "IntegrationSubtype", &s.IntegrationSubtype, api.SetStringPtr)
-	err = api.Decode(err, m, "IntegrationType", &s.IntegrationType, api.SetStringPtr)
-	err = api.Decode(err, m, "IntegrationUri", &s.IntegrationUri, api.SetStringPtr)
-	err = api.Decode(err, m, "PassthroughBehavior", &s.PassthroughBehavior, api.SetStringPtr)
-	err = api.Decode(err, m, "PayloadFormatVersion", &s.PayloadFormatVersion, api.SetStringPtr)
-	err = api.Decode(err, m, "RequestParameters", &s.RequestParameters, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
-	err = api.Decode(err, m, "ResponseParameters", &s.ResponseParameters, func(p *map[string]map[string]string, v any) error {
-		return api.SetMap(p, v, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
-	})
-	err = api.Decode(err, m, "RequestTemplates", &s.RequestTemplates, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
-	err = api.Decode(err, m, "TemplateSelectionExpression", &s.TemplateSelectionExpression, api.SetStringPtr)
-	err = api.Decode(err, m, "TimeoutInMillis", &s.TimeoutInMillis, api.SetInt32Ptr)
-	err = api.Decode(err, m, "TlsConfig", &s.TlsConfig, api.SetStructPtr[TlsConfigInput])
-	return err
-}
-
-func (s *UpdateIntegrationRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "ApiId", s.ApiId, api.DynString)
-	api.Put(m, "ConnectionId", s.ConnectionId, api.DynString)
-	api.Put(m, "ConnectionType", s.ConnectionType, api.DynString)
-	api.Put(m, "ContentHandlingStrategy", s.ContentHandlingStrategy, api.DynString)
-	api.Put(m, "CredentialsArn", s.CredentialsArn, api.DynString)
-	api.Put(m, "Description", s.Description, api.DynString)
-	api.Put(m, "IntegrationId", s.IntegrationId, api.DynString)
-	api.Put(m, "IntegrationMethod", s.IntegrationMethod, api.DynString)
-	api.Put(m, "IntegrationSubtype", s.IntegrationSubtype, api.DynString)
-	api.Put(m, "IntegrationType", s.IntegrationType, api.DynString)
-	api.Put(m, "IntegrationUri", s.IntegrationUri, api.DynString)
-	api.Put(m, "PassthroughBehavior", s.PassthroughBehavior, api.DynString)
-	api.Put(m, "PayloadFormatVersion", s.PayloadFormatVersion, api.DynString)
-	api.PutMap(m, "RequestParameters", s.RequestParameters, api.DynString)
-	api.PutMap(m, "ResponseParameters", s.ResponseParameters, func(e map[string]string) any { return api.DynMap(e, api.DynString) })
-	api.PutMap(m, "RequestTemplates", s.RequestTemplates, api.DynString)
-	api.Put(m, "TemplateSelectionExpression", s.TemplateSelectionExpression, api.DynString)
-	api.Put(m, "TimeoutInMillis", s.TimeoutInMillis, api.DynInt32)
-	api.PutStruct(m, "TlsConfig", s.TlsConfig)
-	return m
-}
-
-func (s *UpdateIntegrationResponseInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ContentHandlingStrategy", &s.ContentHandlingStrategy, api.SetStringPtr)
-	err = api.Decode(err, m, "IntegrationResponseKey", &s.IntegrationResponseKey, api.SetStringPtr)
-	err = api.Decode(err, m, "ResponseParameters", &s.ResponseParameters, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
-	err = api.Decode(err, m, "ResponseTemplates", &s.ResponseTemplates, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
-	err = api.Decode(err, m, "TemplateSelectionExpression", &s.TemplateSelectionExpression, api.SetStringPtr)
-	return err
-}
-
-func (s *UpdateIntegrationResponseInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 5)
-	api.Put(m, "ContentHandlingStrategy", s.ContentHandlingStrategy, api.DynString)
-	api.Put(m, "IntegrationResponseKey", s.IntegrationResponseKey, api.DynString)
-	api.PutMap(m, "ResponseParameters", s.ResponseParameters, api.DynString)
-	api.PutMap(m, "ResponseTemplates", s.ResponseTemplates, api.DynString)
-	api.Put(m, "TemplateSelectionExpression", s.TemplateSelectionExpression, api.DynString)
-	return m
-}
-
-func (s *UpdateIntegrationResponseRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ApiId", &s.ApiId, api.SetStringPtr)
-	err = api.Decode(err, m, "ContentHandlingStrategy", &s.ContentHandlingStrategy, api.SetStringPtr)
-	err = api.Decode(err, m, "IntegrationId", &s.IntegrationId, api.SetStringPtr)
-	err = api.Decode(err, m, "IntegrationResponseId", &s.IntegrationResponseId, api.SetStringPtr)
-	err = api.Decode(err, m, "IntegrationResponseKey", &s.IntegrationResponseKey, api.SetStringPtr)
-	err = api.Decode(err, m, "ResponseParameters", &s.ResponseParameters, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
-	err = api.Decode(err, m, "ResponseTemplates", &s.ResponseTemplates, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
-	err = api.Decode(err, m, "TemplateSelectionExpression", &s.TemplateSelectionExpression, api.SetStringPtr)
-	return err
-}
-
-func (s *UpdateIntegrationResponseRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "ApiId", s.ApiId, api.DynString)
-	api.Put(m, "ContentHandlingStrategy", s.ContentHandlingStrategy, api.DynString)
-	api.Put(m, "IntegrationId", s.IntegrationId, api.DynString)
-	api.Put(m, "IntegrationResponseId", s.IntegrationResponseId, api.DynString)
-	api.Put(m, "IntegrationResponseKey", s.IntegrationResponseKey, api.DynString)
-	api.PutMap(m, "ResponseParameters", s.ResponseParameters, api.DynString)
-	api.PutMap(m, "ResponseTemplates", s.ResponseTemplates, api.DynString)
-	api.Put(m, "TemplateSelectionExpression", s.TemplateSelectionExpression, api.DynString)
-	return m
-}
-
-func (s *UpdateIntegrationResponseResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ContentHandlingStrategy", &s.ContentHandlingStrategy, api.SetStringPtr)
-	err = api.Decode(err, m, "IntegrationResponseId", &s.IntegrationResponseId, api.SetStringPtr)
-	err = api.Decode(err, m, "IntegrationResponseKey", &s.IntegrationResponseKey, api.SetStringPtr)
-	err = api.Decode(err, m, "ResponseParameters", &s.ResponseParameters, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
-	err = api.Decode(err, m, "ResponseTemplates", &s.ResponseTemplates, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
-	err = api.Decode(err, m, "TemplateSelectionExpression", &s.TemplateSelectionExpression, api.SetStringPtr)
-	return err
-}
-
-func (s *UpdateIntegrationResponseResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 6)
-	api.Put(m, "ContentHandlingStrategy", s.ContentHandlingStrategy, api.DynString)
-	api.Put(m, "IntegrationResponseId", s.IntegrationResponseId, api.DynString)
-	api.Put(m, "IntegrationResponseKey", s.IntegrationResponseKey, api.DynString)
-	api.PutMap(m, "ResponseParameters", s.ResponseParameters, api.DynString)
-	api.PutMap(m, "ResponseTemplates", s.ResponseTemplates, api.DynString)
-	api.Put(m, "TemplateSelectionExpression", s.TemplateSelectionExpression, api.DynString)
-	return m
-}
-
-func (s *UpdateIntegrationResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ApiGatewayManaged", &s.ApiGatewayManaged, api.SetBoolPtr)
-	err = api.Decode(err, m, "ConnectionId", &s.ConnectionId, api.SetStringPtr)
-	err = api.Decode(err, m, "ConnectionType", &s.ConnectionType, api.SetStringPtr)
-	err = api.Decode(err, m, "ContentHandlingStrategy", &s.ContentHandlingStrategy, api.SetStringPtr)
-	err = api.Decode(err, m, "CredentialsArn", &s.CredentialsArn, api.SetStringPtr)
-	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
-	err = api.Decode(err, m, "IntegrationId", &s.IntegrationId, api.SetStringPtr)
-	err = api.Decode(err, m, "IntegrationMethod", &s.IntegrationMethod, api.SetStringPtr)
-	err = api.Decode(err, m, "IntegrationResponseSelectionExpression", &s.IntegrationResponseSelectionExpression, api.SetStringPtr)
-	err = api.Decode(err, m, "IntegrationSubtype", &s.IntegrationSubtype, api.SetStringPtr)
-	err = api.Decode(err, m, "IntegrationType", &s.IntegrationType, api.SetStringPtr)
-	err = api.Decode(err, m, "IntegrationUri", &s.IntegrationUri, api.SetStringPtr)
-	err = api.Decode(err, m, "PassthroughBehavior", &s.PassthroughBehavior, api.SetStringPtr)
-	err = api.Decode(err, m, "PayloadFormatVersion", &s.PayloadFormatVersion, api.SetStringPtr)
-	err = api.Decode(err, m, "RequestParameters", &s.RequestParameters, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
-	err = api.Decode(err, m, "ResponseParameters", &s.ResponseParameters, func(p *map[string]map[string]string, v any) error {
-		return api.SetMap(p, v, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
-	})
-	err = api.Decode(err, m, "RequestTemplates", &s.RequestTemplates, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
-	err = api.Decode(err, m, "TemplateSelectionExpression", &s.TemplateSelectionExpression, api.SetStringPtr)
-	err = api.Decode(err, m, "TimeoutInMillis", &s.TimeoutInMillis, api.SetInt32Ptr)
-	err = api.Decode(err, m, "TlsConfig", &s.TlsConfig, api.SetStructPtr[TlsConfig])
-	return err
-}
-
-func (s *UpdateIntegrationResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "ApiGatewayManaged", s.ApiGatewayManaged, api.DynBool)
-	api.Put(m, "ConnectionId", s.ConnectionId, api.DynString)
-	api.Put(m, "ConnectionType", s.ConnectionType, api.DynString)
-	api.Put(m, "ContentHandlingStrategy", s.ContentHandlingStrategy, api.DynString)
-	api.Put(m, "CredentialsArn", s.CredentialsArn, api.DynString)
-	api.Put(m, "Description", s.Description, api.DynString)
-	api.Put(m, "IntegrationId", s.IntegrationId, api.DynString)
-	api.Put(m, "IntegrationMethod", s.IntegrationMethod, api.DynString)
-	api.Put(m, "IntegrationResponseSelectionExpression", s.IntegrationResponseSelectionExpression, api.DynString)
-	api.Put(m, "IntegrationSubtype", s.IntegrationSubtype, api.DynString)
-	api.Put(m, "IntegrationType", s.IntegrationType, api.DynString)
-	api.Put(m, "IntegrationUri", s.IntegrationUri, api.DynString)
-	api.Put(m, "PassthroughBehavior", s.PassthroughBehavior, api.DynString)
-	api.Put(m, "PayloadFormatVersion", s.PayloadFormatVersion, api.DynString)
-	api.PutMap(m, "RequestParameters", s.RequestParameters, api.DynString)
-	api.PutMap(m, "ResponseParameters", s.ResponseParameters, func(e map[string]string) any { return api.DynMap(e, api.DynString) })
-	api.PutMap(m, "RequestTemplates", s.RequestTemplates, api.DynString)
-	api.Put(m, "TemplateSelectionExpression", s.TemplateSelectionExpression, api.DynString)
-	api.Put(m, "TimeoutInMillis", s.TimeoutInMillis, api.DynInt32)
-	api.PutStruct(m, "TlsConfig", s.TlsConfig)
-	return m
-}
-
-func (s *UpdateModelInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ContentType", &s.ContentType, api.SetStringPtr)
-	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "Schema", &s.Schema, api.SetStringPtr)
-	return err
-}
-
-func (s *UpdateModelInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "ContentType", s.ContentType, api.DynString)
-	api.Put(m, "Description", s.Description, api.DynString)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "Schema", s.Schema, api.DynString)
-	return m
-}
-
-func (s *UpdateModelRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ApiId", &s.ApiId, api.SetStringPtr)
-	err = api.Decode(err, m, "ContentType", &s.ContentType, api.SetStringPtr)
-	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
-	err = api.Decode(err, m, "ModelId", &s.ModelId, api.SetStringPtr)
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "Schema", &s.Schema, api.SetStringPtr)
-	return err
-}
-
-func (s *UpdateModelRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 6)
-	api.Put(m, "ApiId", s.ApiId, api.DynString)
-	api.Put(m, "ContentType", s.ContentType, api.DynString)
-	api.Put(m, "Description", s.Description, api.DynString)
-	api.Put(m, "ModelId", s.ModelId, api.DynString)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "Schema", s.Schema, api.DynString)
-	return m
-}
-
-func (s *UpdateModelResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ContentType", &s.ContentType, api.SetStringPtr)
-	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
-	err = api.Decode(err, m, "ModelId", &s.ModelId, api.SetStringPtr)
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "Schema", &s.Schema, api.SetStringPtr)
-	return err
-}
-
-func (s *UpdateModelResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 5)
-	api.Put(m, "ContentType", s.ContentType, api.DynString)
-	api.Put(m, "Description", s.Description, api.DynString)
-	api.Put(m, "ModelId", s.ModelId, api.DynString)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "Schema", s.Schema, api.DynString)
-	return m
-}
-
-func (s *UpdateRouteInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ApiKeyRequired", &s.ApiKeyRequired, api.SetBoolPtr)
-	err = api.Decode(err, m, "AuthorizationScopes", &s.AuthorizationScopes, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "AuthorizationType", &s.AuthorizationType, api.SetStringPtr)
-	err = api.Decode(err, m, "AuthorizerId", &s.AuthorizerId, api.SetStringPtr)
-	err = api.Decode(err, m, "ModelSelectionExpression", &s.ModelSelectionExpression, api.SetStringPtr)
-	err = api.Decode(err, m, "OperationName", &s.OperationName, api.SetStringPtr)
-	err = api.Decode(err, m, "RequestModels", &s.RequestModels, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
-	err = api.Decode(err, m, "RequestParameters", &s.RequestParameters, func(p *map[string]ParameterConstraints, v any) error {
-		return api.SetMap(p, v, func(p *ParameterConstraints, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "RouteKey", &s.RouteKey, api.SetStringPtr)
-	err = api.Decode(err, m, "RouteResponseSelectionExpression", &s.RouteResponseSelectionExpression, api.SetStringPtr)
-	err = api.Decode(err, m, "Target", &s.Target, api.SetStringPtr)
-	return err
-}
-
-func (s *UpdateRouteInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "ApiKeyRequired", s.ApiKeyRequired, api.DynBool)
-	api.PutList(m, "AuthorizationScopes", s.AuthorizationScopes, api.DynString)
-	api.Put(m, "AuthorizationType", s.AuthorizationType, api.DynString)
-	api.Put(m, "AuthorizerId", s.AuthorizerId, api.DynString)
-	api.Put(m, "ModelSelectionExpression", s.ModelSelectionExpression, api.DynString)
-	api.Put(m, "OperationName", s.OperationName, api.DynString)
-	api.PutMap(m, "RequestModels", s.RequestModels, api.DynString)
-	api.PutMap(m, "RequestParameters", s.RequestParameters, func(e ParameterConstraints) any { return e.ToDynamic() })
-	api.Put(m, "RouteKey", s.RouteKey, api.DynString)
-	api.Put(m, "RouteResponseSelectionExpression", s.RouteResponseSelectionExpression, api.DynString)
-	api.Put(m, "Target", s.Target, api.DynString)
-	return m
-}
-
-func (s *UpdateRouteRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ApiId", &s.ApiId, api.SetStringPtr)
-	err = api.Decode(err, m, "ApiKeyRequired", &s.ApiKeyRequired, api.SetBoolPtr)
-	err = api.Decode(err, m, "AuthorizationScopes", &s.AuthorizationScopes, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "AuthorizationType", &s.AuthorizationType, api.SetStringPtr)
-	err = api.Decode(err, m, "AuthorizerId", &s.AuthorizerId, api.SetStringPtr)
-	err = api.Decode(err, m, "ModelSelectionExpression", &s.ModelSelectionExpression, api.SetStringPtr)
-	err = api.Decode(err, m, "OperationName", &s.OperationName, api.SetStringPtr)
-	err = api.Decode(err, m, "RequestModels", &s.RequestModels, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
-	err = api.Decode(err, m, "RequestParameters", &s.RequestParameters, func(p *map[string]ParameterConstraints, v any) error {
-		return api.SetMap(p, v, func(p *ParameterConstraints, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "RouteId", &s.RouteId, api.SetStringPtr)
-	err = api.Decode(err, m, "RouteKey", &s.RouteKey, api.SetStringPtr)
-	err = api.Decode(err, m, "RouteResponseSelectionExpression", &s.RouteResponseSelectionExpression, api.SetStringPtr)
-	err = api.Decode(err, m, "Target", &s.Target, api.SetStringPtr)
-	return err
-}
-
-func (s *UpdateRouteRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "ApiId", s.ApiId, api.DynString)
-	api.Put(m, "ApiKeyRequired", s.ApiKeyRequired, api.DynBool)
-	api.PutList(m, "AuthorizationScopes", s.AuthorizationScopes, api.DynString)
-	api.Put(m, "AuthorizationType", s.AuthorizationType, api.DynString)
-	api.Put(m, "AuthorizerId", s.AuthorizerId, api.DynString)
-	api.Put(m, "ModelSelectionExpression", s.ModelSelectionExpression, api.DynString)
-	api.Put(m, "OperationName", s.OperationName, api.DynString)
-	api.PutMap(m, "RequestModels", s.RequestModels, api.DynString)
-	api.PutMap(m, "RequestParameters", s.RequestParameters, func(e ParameterConstraints) any { return e.ToDynamic() })
-	api.Put(m, "RouteId", s.RouteId, api.DynString)
-	api.Put(m, "RouteKey", s.RouteKey, api.DynString)
-	api.Put(m, "RouteResponseSelectionExpression", s.RouteResponseSelectionExpression, api.DynString)
-	api.Put(m, "Target", s.Target, api.DynString)
-	return m
-}
-
-func (s *UpdateRouteResponseInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ModelSelectionExpression", &s.ModelSelectionExpression, api.SetStringPtr)
-	err = api.Decode(err, m, "ResponseModels", &s.ResponseModels, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
-	err = api.Decode(err, m, "ResponseParameters", &s.ResponseParameters, func(p *map[string]ParameterConstraints, v any) error {
-		return api.SetMap(p, v, func(p *ParameterConstraints, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "RouteResponseKey", &s.RouteResponseKey, api.SetStringPtr)
-	return err
-}
-
-func (s *UpdateRouteResponseInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "ModelSelectionExpression", s.ModelSelectionExpression, api.DynString)
-	api.PutMap(m, "ResponseModels", s.ResponseModels, api.DynString)
-	api.PutMap(m, "ResponseParameters", s.ResponseParameters, func(e ParameterConstraints) any { return e.ToDynamic() })
-	api.Put(m, "RouteResponseKey", s.RouteResponseKey, api.DynString)
-	return m
-}
-
-func (s *UpdateRouteResponseRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ApiId", &s.ApiId, api.SetStringPtr)
-	err = api.Decode(err, m, "ModelSelectionExpression", &s.ModelSelectionExpression, api.SetStringPtr)
-	err = api.Decode(err, m, "ResponseModels", &s.ResponseModels, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
-	err = api.Decode(err, m, "ResponseParameters", &s.ResponseParameters, func(p *map[string]ParameterConstraints, v any) error {
-		return api.SetMap(p, v, func(p *ParameterConstraints, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "RouteId", &s.RouteId, api.SetStringPtr)
-	err = api.Decode(err, m, "RouteResponseId", &s.RouteResponseId, api.SetStringPtr)
-	err = api.Decode(err, m, "RouteResponseKey", &s.RouteResponseKey, api.SetStringPtr)
-	return err
-}
-
-func (s *UpdateRouteResponseRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 7)
-	api.Put(m, "ApiId", s.ApiId, api.DynString)
-	api.Put(m, "ModelSelectionExpression", s.ModelSelectionExpression, api.DynString)
-	api.PutMap(m, "ResponseModels", s.ResponseModels, api.DynString)
-	api.PutMap(m, "ResponseParameters", s.ResponseParameters, func(e ParameterConstraints) any { return e.ToDynamic() })
-	api.Put(m, "RouteId", s.RouteId, api.DynString)
-	api.Put(m, "RouteResponseId", s.RouteResponseId, api.DynString)
-	api.Put(m, "RouteResponseKey", s.RouteResponseKey, api.DynString)
-	return m
-}
-
-func (s *UpdateRouteResponseResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ModelSelectionExpression", &s.ModelSelectionExpression, api.SetStringPtr)
-	err = api.Decode(err, m, "ResponseModels", &s.ResponseModels, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
-	err = api.Decode(err, m, "ResponseParameters", &s.ResponseParameters, func(p *map[string]ParameterConstraints, v any) error {
-		return api.SetMap(p, v, func(p *ParameterConstraints, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "RouteResponseId", &s.RouteResponseId, api.SetStringPtr)
-	err = api.Decode(err, m, "RouteResponseKey", &s.RouteResponseKey, api.SetStringPtr)
-	return err
-}
-
-func (s *UpdateRouteResponseResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 5)
-	api.Put(m, "ModelSelectionExpression", s.ModelSelectionExpression, api.DynString)
-	api.PutMap(m, "ResponseModels", s.ResponseModels, api.DynString)
-	api.PutMap(m, "ResponseParameters", s.ResponseParameters, func(e ParameterConstraints) any { return e.ToDynamic() })
-	api.Put(m, "RouteResponseId", s.RouteResponseId, api.DynString)
-	api.Put(m, "RouteResponseKey", s.RouteResponseKey, api.DynString)
-	return m
-}
-
-func (s *UpdateRouteResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ApiGatewayManaged", &s.ApiGatewayManaged, api.SetBoolPtr)
-	err = api.Decode(err, m, "ApiKeyRequired", &s.ApiKeyRequired, api.SetBoolPtr)
-	err = api.Decode(err, m, "AuthorizationScopes", &s.AuthorizationScopes, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "AuthorizationType", &s.AuthorizationType, api.SetStringPtr)
-	err = api.Decode(err, m, "AuthorizerId", &s.AuthorizerId, api.SetStringPtr)
-	err = api.Decode(err, m, "ModelSelectionExpression", &s.ModelSelectionExpression, api.SetStringPtr)
-	err = api.Decode(err, m, "OperationName", &s.OperationName, api.SetStringPtr)
-	err = api.Decode(err, m, "RequestModels", &s.RequestModels, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
-	err = api.Decode(err, m, "RequestParameters", &s.RequestParameters, func(p *map[string]ParameterConstraints, v any) error {
-		return api.SetMap(p, v, func(p *ParameterConstraints, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "RouteId", &s.RouteId, api.SetStringPtr)
-	err = api.Decode(err, m, "RouteKey", &s.RouteKey, api.SetStringPtr)
-	err = api.Decode(err, m, "RouteResponseSelectionExpression", &s.RouteResponseSelectionExpression, api.SetStringPtr)
-	err = api.Decode(err, m, "Target", &s.Target, api.SetStringPtr)
-	return err
-}
-
-func (s *UpdateRouteResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "ApiGatewayManaged", s.ApiGatewayManaged, api.DynBool)
-	api.Put(m, "ApiKeyRequired", s.ApiKeyRequired, api.DynBool)
-	api.PutList(m, "AuthorizationScopes", s.AuthorizationScopes, api.DynString)
-	api.Put(m, "AuthorizationType", s.AuthorizationType, api.DynString)
-	api.Put(m, "AuthorizerId", s.AuthorizerId, api.DynString)
-	api.Put(m, "ModelSelectionExpression", s.ModelSelectionExpression, api.DynString)
-	api.Put(m, "OperationName", s.OperationName, api.DynString)
-	api.PutMap(m, "RequestModels", s.RequestModels, api.DynString)
-	api.PutMap(m, "RequestParameters", s.RequestParameters, func(e ParameterConstraints) any { return e.ToDynamic() })
-	api.Put(m, "RouteId", s.RouteId, api.DynString)
-	api.Put(m, "RouteKey", s.RouteKey, api.DynString)
-	api.Put(m, "RouteResponseSelectionExpression", s.RouteResponseSelectionExpression, api.DynString)
-	api.Put(m, "Target", s.Target, api.DynString)
-	return m
-}
-
-func (s *UpdateStageInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "AccessLogSettings", &s.AccessLogSettings, api.SetStructPtr[AccessLogSettings])
-	err = api.Decode(err, m, "AutoDeploy", &s.AutoDeploy, api.SetBoolPtr)
-	err = api.Decode(err, m, "ClientCertificateId", &s.ClientCertificateId, api.SetStringPtr)
-	err = api.Decode(err, m, "DefaultRouteSettings", &s.DefaultRouteSettings, api.SetStructPtr[RouteSettings])
-	err = api.Decode(err, m, "DeploymentId", &s.DeploymentId, api.SetStringPtr)
-	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
-	err = api.Decode(err, m, "RouteSettings", &s.RouteSettings, func(p *map[string]RouteSettings, v any) error {
-		return api.SetMap(p, v, func(p *RouteSettings, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "StageVariables", &s.StageVariables, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
-	return err
-}
-
-func (s *UpdateStageInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.PutStruct(m, "AccessLogSettings", s.AccessLogSettings)
-	api.Put(m, "AutoDeploy", s.AutoDeploy, api.DynBool)
-	api.Put(m, "ClientCertificateId", s.ClientCertificateId, api.DynString)
-	api.PutStruct(m, "DefaultRouteSettings", s.DefaultRouteSettings)
-	api.Put(m, "DeploymentId", s.DeploymentId, api.DynString)
-	api.Put(m, "Description", s.Description, api.DynString)
-	api.PutMap(m, "RouteSettings", s.RouteSettings, func(e RouteSettings) any { return e.ToDynamic() })
-	api.PutMap(m, "StageVariables", s.StageVariables, api.DynString)
-	return m
-}
-
-func (s *UpdateStageRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "AccessLogSettings", &s.AccessLogSettings, api.SetStructPtr[AccessLogSettings])
-	err = api.Decode(err, m, "ApiId", &s.ApiId, api.SetStringPtr)
-	err = api.Decode(err, m, "AutoDeploy", &s.AutoDeploy, api.SetBoolPtr)
-	err = api.Decode(err, m, "ClientCertificateId", &s.ClientCertificateId, api.SetStringPtr)
-	err = api.Decode(err, m, "DefaultRouteSettings", &s.DefaultRouteSettings, api.SetStructPtr[RouteSettings])
-	err = api.Decode(err, m, "DeploymentId", &s.DeploymentId, api.SetStringPtr)
-	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
-	err = api.Decode(err, m, "RouteSettings", &s.RouteSettings, func(p *map[string]RouteSettings, v any) error {
-		return api.SetMap(p, v, func(p *RouteSettings, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "StageName", &s.StageName, api.SetStringPtr)
-	err = api.Decode(err, m, "StageVariables", &s.StageVariables, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
-	return err
-}
-
-func (s *UpdateStageRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.PutStruct(m, "AccessLogSettings", s.AccessLogSettings)
-	api.Put(m, "ApiId", s.ApiId, api.DynString)
-	api.Put(m, "AutoDeploy", s.AutoDeploy, api.DynBool)
-	api.Put(m, "ClientCertificateId", s.ClientCertificateId, api.DynString)
-	api.PutStruct(m, "DefaultRouteSettings", s.DefaultRouteSettings)
-	api.Put(m, "DeploymentId", s.DeploymentId, api.DynString)
-	api.Put(m, "Description", s.Description, api.DynString)
-	api.PutMap(m, "RouteSettings", s.RouteSettings, func(e RouteSettings) any { return e.ToDynamic() })
-	api.Put(m, "StageName", s.StageName, api.DynString)
-	api.PutMap(m, "StageVariables", s.StageVariables, api.DynString)
-	return m
-}
-
-func (s *UpdateStageResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "AccessLogSettings", &s.AccessLogSettings, api.SetStructPtr[AccessLogSettings])
-	err = api.Decode(err, m, "ApiGatewayManaged", &s.ApiGatewayManaged, api.SetBoolPtr)
-	err = api.Decode(err, m, "AutoDeploy", &s.AutoDeploy, api.SetBoolPtr)
-	err = api.Decode(err, m, "ClientCertificateId", &s.ClientCertificateId, api.SetStringPtr)
-	err = api.Decode(err, m, "CreatedDate", &s.CreatedDate, api.SetTimePtr)
-	err = api.Decode(err, m, "DefaultRouteSettings", &s.DefaultRouteSettings, api.SetStructPtr[RouteSettings])
-	err = api.Decode(err, m, "DeploymentId", &s.DeploymentId, api.SetStringPtr)
-	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
-	err = api.Decode(err, m, "LastDeploymentStatusMessage", &s.LastDeploymentStatusMessage, api.SetStringPtr)
-	err = api.Decode(err, m, "LastUpdatedDate", &s.LastUpdatedDate, api.SetTimePtr)
-	err = api.Decode(err, m, "RouteSettings", &s.RouteSettings, func(p *map[string]RouteSettings, v any) error {
-		return api.SetMap(p, v, func(p *RouteSettings, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "StageName", &s.StageName, api.SetStringPtr)
-	err = api.Decode(err, m, "StageVariables", &s.StageVariables, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
-	err = api.Decode(err, m, "Tags", &s.Tags, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
-	return err
-}
-
-func (s *UpdateStageResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.PutStruct(m, "AccessLogSettings", s.AccessLogSettings)
-	api.Put(m, "ApiGatewayManaged", s.ApiGatewayManaged, api.DynBool)
-	api.Put(m, "AutoDeploy", s.AutoDeploy, api.DynBool)
-	api.Put(m, "ClientCertificateId", s.ClientCertificateId, api.DynString)
-	api.Put(m, "CreatedDate", s.CreatedDate, api.DynTime)
-	api.PutStruct(m, "DefaultRouteSettings", s.DefaultRouteSettings)
-	api.Put(m, "DeploymentId", s.DeploymentId, api.DynString)
-	api.Put(m, "Description", s.Description, api.DynString)
-	api.Put(m, "LastDeploymentStatusMessage", s.LastDeploymentStatusMessage, api.DynString)
-	api.Put(m, "LastUpdatedDate", s.LastUpdatedDate, api.DynTime)
-	api.PutMap(m, "RouteSettings", s.RouteSettings, func(e RouteSettings) any { return e.ToDynamic() })
-	api.Put(m, "StageName", s.StageName, api.DynString)
-	api.PutMap(m, "StageVariables", s.StageVariables, api.DynString)
-	api.PutMap(m, "Tags", s.Tags, api.DynString)
-	return m
-}
-
-func (s *UpdateVpcLinkInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	return err
-}
-
-func (s *UpdateVpcLinkInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Name", s.Name, api.DynString)
-	return m
-}
-
-func (s *UpdateVpcLinkRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "VpcLinkId", &s.VpcLinkId, api.SetStringPtr)
-	return err
-}
-
-func (s *UpdateVpcLinkRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "VpcLinkId", s.VpcLinkId, api.DynString)
-	return m
-}
-
-func (s *UpdateVpcLinkResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "CreatedDate", &s.CreatedDate, api.SetTimePtr)
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "SecurityGroupIds", &s.SecurityGroupIds, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "SubnetIds", &s.SubnetIds, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "Tags", &s.Tags, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
-	err = api.Decode(err, m, "VpcLinkId", &s.VpcLinkId, api.SetStringPtr)
-	err = api.Decode(err, m, "VpcLinkStatus", &s.VpcLinkStatus, api.SetStringPtr)
-	err = api.Decode(err, m, "VpcLinkStatusMessage", &s.VpcLinkStatusMessage, api.SetStringPtr)
-	err = api.Decode(err, m, "VpcLinkVersion", &s.VpcLinkVersion, api.SetStringPtr)
-	return err
-}
-
-func (s *UpdateVpcLinkResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "CreatedDate", s.CreatedDate, api.DynTime)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.PutList(m, "SecurityGroupIds", s.SecurityGroupIds, api.DynString)
-	api.PutList(m, "SubnetIds", s.SubnetIds, api.DynString)
-	api.PutMap(m, "Tags", s.Tags, api.DynString)
-	api.Put(m, "VpcLinkId", s.VpcLinkId, api.DynString)
-	api.Put(m, "VpcLinkStatus", s.VpcLinkStatus, api.DynString)
-	api.Put(m, "VpcLinkStatusMessage", s.VpcLinkStatusMessage, api.DynString)
-	api.Put(m, "VpcLinkVersion", s.VpcLinkVersion, api.DynString)
-	return m
-}
-
-func (s *VpcLink) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "CreatedDate", &s.CreatedDate, api.SetTimePtr)
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "SecurityGroupIds", &s.SecurityGroupIds, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "SubnetIds", &s.SubnetIds, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "Tags", &s.Tags, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
-	err = api.Decode(err, m, "VpcLinkId", &s.VpcLinkId, api.SetStringPtr)
-	err = api.Decode(err, m, "VpcLinkStatus", &s.VpcLinkStatus, api.SetStringPtr)
-	err = api.Decode(err, m, "VpcLinkStatusMessage", &s.VpcLinkStatusMessage, api.SetStringPtr)
-	err = api.Decode(err, m, "VpcLinkVersion", &s.VpcLinkVersion, api.SetStringPtr)
-	return err
-}
-
-func (s *VpcLink) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "CreatedDate", s.CreatedDate, api.DynTime)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.PutList(m, "SecurityGroupIds", s.SecurityGroupIds, api.DynString)
-	api.PutList(m, "SubnetIds", s.SubnetIds, api.DynString)
-	api.PutMap(m, "Tags", s.Tags, api.DynString)
-	api.Put(m, "VpcLinkId", s.VpcLinkId, api.DynString)
-	api.Put(m, "VpcLinkStatus", s.VpcLinkStatus, api.DynString)
-	api.Put(m, "VpcLinkStatusMessage", s.VpcLinkStatusMessage, api.DynString)
-	api.Put(m, "VpcLinkVersion", s.VpcLinkVersion, api.DynString)
-	return m
-}
-
-func (s *VpcLinks) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Items", &s.Items, func(p *[]VpcLink, v any) error {
-		return api.SetList(p, v, func(p *VpcLink, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	return err
-}
-
-func (s *VpcLinks) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutList(m, "Items", s.Items, func(e VpcLink) any { return e.ToDynamic() })
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	return m
+func (*AccessDeniedException) ConvType() (api.Table, int32) { return convTable[:], 0 }
+
+func (*AccessLogSettings) ConvType() (api.Table, int32) { return convTable[:], 1 }
+
+func (*Api) ConvType() (api.Table, int32) { return convTable[:], 2 }
+
+func (*ApiMapping) ConvType() (api.Table, int32) { return convTable[:], 3 }
+
+func (*ApiMappings) ConvType() (api.Table, int32) { return convTable[:], 4 }
+
+func (*Apis) ConvType() (api.Table, int32) { return convTable[:], 5 }
+
+func (*Authorizer) ConvType() (api.Table, int32) { return convTable[:], 6 }
+
+func (*Authorizers) ConvType() (api.Table, int32) { return convTable[:], 7 }
+
+func (*BadRequestException) ConvType() (api.Table, int32) { return convTable[:], 8 }
+
+func (*ConflictException) ConvType() (api.Table, int32) { return convTable[:], 9 }
+
+func (*Cors) ConvType() (api.Table, int32) { return convTable[:], 10 }
+
+func (*CreateApiInput) ConvType() (api.Table, int32) { return convTable[:], 11 }
+
+func (*CreateApiMappingInput) ConvType() (api.Table, int32) { return convTable[:], 12 }
+
+func (*CreateApiMappingRequest) ConvType() (api.Table, int32) { return convTable[:], 13 }
+
+func (*CreateApiMappingResponse) ConvType() (api.Table, int32) { return convTable[:], 14 }
+
+func (*CreateApiRequest) ConvType() (api.Table, int32) { return convTable[:], 15 }
+
+func (*CreateApiResponse) ConvType() (api.Table, int32) { return convTable[:], 16 }
+
+func (*CreateAuthorizerInput) ConvType() (api.Table, int32) { return convTable[:], 17 }
+
+func (*CreateAuthorizerRequest) ConvType() (api.Table, int32) { return convTable[:], 18 }
+
+func (*CreateAuthorizerResponse) ConvType() (api.Table, int32) { return convTable[:], 19 }
+
+func (*CreateDeploymentInput) ConvType() (api.Table, int32) { return convTable[:], 20 }
+
+func (*CreateDeploymentRequest) ConvType() (api.Table, int32) { return convTable[:], 21 }
+
+func (*CreateDeploymentResponse) ConvType() (api.Table, int32) { return convTable[:], 22 }
+
+func (*CreateDomainNameInput) ConvType() (api.Table, int32) { return convTable[:], 23 }
+
+func (*CreateDomainNameRequest) ConvType() (api.Table, int32) { return convTable[:], 24 }
+
+func (*CreateDomainNameResponse) ConvType() (api.Table, int32) { return convTable[:], 25 }
+
+func (*CreateIntegrationInput) ConvType() (api.Table, int32) { return convTable[:], 26 }
+
+func (*CreateIntegrationRequest) ConvType() (api.Table, int32) { return convTable[:], 27 }
+
+func (*CreateIntegrationResponseInput) ConvType() (api.Table, int32) { return convTable[:], 28 }
+
+func (*CreateIntegrationResponseRequest) ConvType() (api.Table, int32) { return convTable[:], 29 }
+
+func (*CreateIntegrationResponseResponse) ConvType() (api.Table, int32) { return convTable[:], 30 }
+
+func (*CreateIntegrationResult) ConvType() (api.Table, int32) { return convTable[:], 31 }
+
+func (*CreateModelInput) ConvType() (api.Table, int32) { return convTable[:], 32 }
+
+func (*CreateModelRequest) ConvType() (api.Table, int32) { return convTable[:], 33 }
+
+func (*CreateModelResponse) ConvType() (api.Table, int32) { return convTable[:], 34 }
+
+func (*CreateRouteInput) ConvType() (api.Table, int32) { return convTable[:], 35 }
+
+func (*CreateRouteRequest) ConvType() (api.Table, int32) { return convTable[:], 36 }
+
+func (*CreateRouteResponseInput) ConvType() (api.Table, int32) { return convTable[:], 37 }
+
+func (*CreateRouteResponseRequest) ConvType() (api.Table, int32) { return convTable[:], 38 }
+
+func (*CreateRouteResponseResponse) ConvType() (api.Table, int32) { return convTable[:], 39 }
+
+func (*CreateRouteResult) ConvType() (api.Table, int32) { return convTable[:], 40 }
+
+func (*CreateStageInput) ConvType() (api.Table, int32) { return convTable[:], 41 }
+
+func (*CreateStageRequest) ConvType() (api.Table, int32) { return convTable[:], 42 }
+
+func (*CreateStageResponse) ConvType() (api.Table, int32) { return convTable[:], 43 }
+
+func (*CreateVpcLinkInput) ConvType() (api.Table, int32) { return convTable[:], 44 }
+
+func (*CreateVpcLinkRequest) ConvType() (api.Table, int32) { return convTable[:], 45 }
+
+func (*CreateVpcLinkResponse) ConvType() (api.Table, int32) { return convTable[:], 46 }
+
+func (*DeleteAccessLogSettingsOutput) ConvType() (api.Table, int32) { return convTable[:], 47 }
+
+func (*DeleteAccessLogSettingsRequest) ConvType() (api.Table, int32) { return convTable[:], 48 }
+
+func (*DeleteApiMappingOutput) ConvType() (api.Table, int32) { return convTable[:], 49 }
+
+func (*DeleteApiMappingRequest) ConvType() (api.Table, int32) { return convTable[:], 50 }
+
+func (*DeleteApiOutput) ConvType() (api.Table, int32) { return convTable[:], 51 }
+
+func (*DeleteApiRequest) ConvType() (api.Table, int32) { return convTable[:], 52 }
+
+func (*DeleteAuthorizerOutput) ConvType() (api.Table, int32) { return convTable[:], 53 }
+
+func (*DeleteAuthorizerRequest) ConvType() (api.Table, int32) { return convTable[:], 54 }
+
+func (*DeleteCorsConfigurationOutput) ConvType() (api.Table, int32) { return convTable[:], 55 }
+
+func (*DeleteCorsConfigurationRequest) ConvType() (api.Table, int32) { return convTable[:], 56 }
+
+func (*DeleteDeploymentOutput) ConvType() (api.Table, int32) { return convTable[:], 57 }
+
+func (*DeleteDeploymentRequest) ConvType() (api.Table, int32) { return convTable[:], 58 }
+
+func (*DeleteDomainNameOutput) ConvType() (api.Table, int32) { return convTable[:], 59 }
+
+func (*DeleteDomainNameRequest) ConvType() (api.Table, int32) { return convTable[:], 60 }
+
+func (*DeleteIntegrationOutput) ConvType() (api.Table, int32) { return convTable[:], 61 }
+
+func (*DeleteIntegrationRequest) ConvType() (api.Table, int32) { return convTable[:], 62 }
+
+func (*DeleteIntegrationResponseOutput) ConvType() (api.Table, int32) { return convTable[:], 63 }
+
+func (*DeleteIntegrationResponseRequest) ConvType() (api.Table, int32) { return convTable[:], 64 }
+
+func (*DeleteModelOutput) ConvType() (api.Table, int32) { return convTable[:], 65 }
+
+func (*DeleteModelRequest) ConvType() (api.Table, int32) { return convTable[:], 66 }
+
+func (*DeleteRouteOutput) ConvType() (api.Table, int32) { return convTable[:], 67 }
+
+func (*DeleteRouteRequest) ConvType() (api.Table, int32) { return convTable[:], 68 }
+
+func (*DeleteRouteRequestParameterOutput) ConvType() (api.Table, int32) { return convTable[:], 69 }
+
+func (*DeleteRouteRequestParameterRequest) ConvType() (api.Table, int32) { return convTable[:], 70 }
+
+func (*DeleteRouteResponseOutput) ConvType() (api.Table, int32) { return convTable[:], 71 }
+
+func (*DeleteRouteResponseRequest) ConvType() (api.Table, int32) { return convTable[:], 72 }
+
+func (*DeleteRouteSettingsOutput) ConvType() (api.Table, int32) { return convTable[:], 73 }
+
+func (*DeleteRouteSettingsRequest) ConvType() (api.Table, int32) { return convTable[:], 74 }
+
+func (*DeleteStageOutput) ConvType() (api.Table, int32) { return convTable[:], 75 }
+
+func (*DeleteStageRequest) ConvType() (api.Table, int32) { return convTable[:], 76 }
+
+func (*DeleteVpcLinkRequest) ConvType() (api.Table, int32) { return convTable[:], 77 }
+
+func (*DeleteVpcLinkResponse) ConvType() (api.Table, int32) { return convTable[:], 78 }
+
+func (*Deployment) ConvType() (api.Table, int32) { return convTable[:], 79 }
+
+func (*Deployments) ConvType() (api.Table, int32) { return convTable[:], 80 }
+
+func (*DomainName) ConvType() (api.Table, int32) { return convTable[:], 81 }
+
+func (*DomainNameConfiguration) ConvType() (api.Table, int32) { return convTable[:], 82 }
+
+func (*DomainNames) ConvType() (api.Table, int32) { return convTable[:], 83 }
+
+func (*ExportApiRequest) ConvType() (api.Table, int32) { return convTable[:], 84 }
+
+func (*ExportApiResponse) ConvType() (api.Table, int32) { return convTable[:], 85 }
+
+func (*GetApiMappingRequest) ConvType() (api.Table, int32) { return convTable[:], 86 }
+
+func (*GetApiMappingResponse) ConvType() (api.Table, int32) { return convTable[:], 87 }
+
+func (*GetApiMappingsRequest) ConvType() (api.Table, int32) { return convTable[:], 88 }
+
+func (*GetApiMappingsResponse) ConvType() (api.Table, int32) { return convTable[:], 89 }
+
+func (*GetApiRequest) ConvType() (api.Table, int32) { return convTable[:], 90 }
+
+func (*GetApiResponse) ConvType() (api.Table, int32) { return convTable[:], 91 }
+
+func (*GetApisRequest) ConvType() (api.Table, int32) { return convTable[:], 92 }
+
+func (*GetApisResponse) ConvType() (api.Table, int32) { return convTable[:], 93 }
+
+func (*GetAuthorizerRequest) ConvType() (api.Table, int32) { return convTable[:], 94 }
+
+func (*GetAuthorizerResponse) ConvType() (api.Table, int32) { return convTable[:], 95 }
+
+func (*GetAuthorizersRequest) ConvType() (api.Table, int32) { return convTable[:], 96 }
+
+func (*GetAuthorizersResponse) ConvType() (api.Table, int32) { return convTable[:], 97 }
+
+func (*GetDeploymentRequest) ConvType() (api.Table, int32) { return convTable[:], 98 }
+
+func (*GetDeploymentResponse) ConvType() (api.Table, int32) { return convTable[:], 99 }
+
+func (*GetDeploymentsRequest) ConvType() (api.Table, int32) { return convTable[:], 100 }
+
+func (*GetDeploymentsResponse) ConvType() (api.Table, int32) { return convTable[:], 101 }
+
+func (*GetDomainNameRequest) ConvType() (api.Table, int32) { return convTable[:], 102 }
+
+func (*GetDomainNameResponse) ConvType() (api.Table, int32) { return convTable[:], 103 }
+
+func (*GetDomainNamesRequest) ConvType() (api.Table, int32) { return convTable[:], 104 }
+
+func (*GetDomainNamesResponse) ConvType() (api.Table, int32) { return convTable[:], 105 }
+
+func (*GetIntegrationRequest) ConvType() (api.Table, int32) { return convTable[:], 106 }
+
+func (*GetIntegrationResponseRequest) ConvType() (api.Table, int32) { return convTable[:], 107 }
+
+func (*GetIntegrationResponseResponse) ConvType() (api.Table, int32) { return convTable[:], 108 }
+
+func (*GetIntegrationResponsesRequest) ConvType() (api.Table, int32) { return convTable[:], 109 }
+
+func (*GetIntegrationResponsesResponse) ConvType() (api.Table, int32) { return convTable[:], 110 }
+
+func (*GetIntegrationResult) ConvType() (api.Table, int32) { return convTable[:], 111 }
+
+func (*GetIntegrationsRequest) ConvType() (api.Table, int32) { return convTable[:], 112 }
+
+func (*GetIntegrationsResponse) ConvType() (api.Table, int32) { return convTable[:], 113 }
+
+func (*GetModelRequest) ConvType() (api.Table, int32) { return convTable[:], 114 }
+
+func (*GetModelResponse) ConvType() (api.Table, int32) { return convTable[:], 115 }
+
+func (*GetModelTemplateRequest) ConvType() (api.Table, int32) { return convTable[:], 116 }
+
+func (*GetModelTemplateResponse) ConvType() (api.Table, int32) { return convTable[:], 117 }
+
+func (*GetModelsRequest) ConvType() (api.Table, int32) { return convTable[:], 118 }
+
+func (*GetModelsResponse) ConvType() (api.Table, int32) { return convTable[:], 119 }
+
+func (*GetRouteRequest) ConvType() (api.Table, int32) { return convTable[:], 120 }
+
+func (*GetRouteResponseRequest) ConvType() (api.Table, int32) { return convTable[:], 121 }
+
+func (*GetRouteResponseResponse) ConvType() (api.Table, int32) { return convTable[:], 122 }
+
+func (*GetRouteResponsesRequest) ConvType() (api.Table, int32) { return convTable[:], 123 }
+
+func (*GetRouteResponsesResponse) ConvType() (api.Table, int32) { return convTable[:], 124 }
+
+func (*GetRouteResult) ConvType() (api.Table, int32) { return convTable[:], 125 }
+
+func (*GetRoutesRequest) ConvType() (api.Table, int32) { return convTable[:], 126 }
+
+func (*GetRoutesResponse) ConvType() (api.Table, int32) { return convTable[:], 127 }
+
+func (*GetStageRequest) ConvType() (api.Table, int32) { return convTable[:], 128 }
+
+func (*GetStageResponse) ConvType() (api.Table, int32) { return convTable[:], 129 }
+
+func (*GetStagesRequest) ConvType() (api.Table, int32) { return convTable[:], 130 }
+
+func (*GetStagesResponse) ConvType() (api.Table, int32) { return convTable[:], 131 }
+
+func (*GetTagsRequest) ConvType() (api.Table, int32) { return convTable[:], 132 }
+
+func (*GetTagsResponse) ConvType() (api.Table, int32) { return convTable[:], 133 }
+
+func (*GetVpcLinkRequest) ConvType() (api.Table, int32) { return convTable[:], 134 }
+
+func (*GetVpcLinkResponse) ConvType() (api.Table, int32) { return convTable[:], 135 }
+
+func (*GetVpcLinksRequest) ConvType() (api.Table, int32) { return convTable[:], 136 }
+
+func (*GetVpcLinksResponse) ConvType() (api.Table, int32) { return convTable[:], 137 }
+
+func (*ImportApiInput) ConvType() (api.Table, int32) { return convTable[:], 138 }
+
+func (*ImportApiRequest) ConvType() (api.Table, int32) { return convTable[:], 139 }
+
+func (*ImportApiResponse) ConvType() (api.Table, int32) { return convTable[:], 140 }
+
+func (*Integration) ConvType() (api.Table, int32) { return convTable[:], 141 }
+
+func (*IntegrationResponse) ConvType() (api.Table, int32) { return convTable[:], 142 }
+
+func (*IntegrationResponses) ConvType() (api.Table, int32) { return convTable[:], 143 }
+
+func (*Integrations) ConvType() (api.Table, int32) { return convTable[:], 144 }
+
+func (*JWTConfiguration) ConvType() (api.Table, int32) { return convTable[:], 145 }
+
+func (*LimitExceededException) ConvType() (api.Table, int32) { return convTable[:], 146 }
+
+func (*ModelShape) ConvType() (api.Table, int32) { return convTable[:], 147 }
+
+func (*Models) ConvType() (api.Table, int32) { return convTable[:], 148 }
+
+func (*MutualTlsAuthentication) ConvType() (api.Table, int32) { return convTable[:], 149 }
+
+func (*MutualTlsAuthenticationInput) ConvType() (api.Table, int32) { return convTable[:], 150 }
+
+func (*NotFoundException) ConvType() (api.Table, int32) { return convTable[:], 151 }
+
+func (*ParameterConstraints) ConvType() (api.Table, int32) { return convTable[:], 152 }
+
+func (*ReimportApiInput) ConvType() (api.Table, int32) { return convTable[:], 153 }
+
+func (*ReimportApiRequest) ConvType() (api.Table, int32) { return convTable[:], 154 }
+
+func (*ReimportApiResponse) ConvType() (api.Table, int32) { return convTable[:], 155 }
+
+func (*ResetAuthorizersCacheOutput) ConvType() (api.Table, int32) { return convTable[:], 156 }
+
+func (*ResetAuthorizersCacheRequest) ConvType() (api.Table, int32) { return convTable[:], 157 }
+
+func (*Route) ConvType() (api.Table, int32) { return convTable[:], 158 }
+
+func (*RouteResponse) ConvType() (api.Table, int32) { return convTable[:], 159 }
+
+func (*RouteResponses) ConvType() (api.Table, int32) { return convTable[:], 160 }
+
+func (*RouteSettings) ConvType() (api.Table, int32) { return convTable[:], 161 }
+
+func (*Routes) ConvType() (api.Table, int32) { return convTable[:], 162 }
+
+func (*Stage) ConvType() (api.Table, int32) { return convTable[:], 163 }
+
+func (*Stages) ConvType() (api.Table, int32) { return convTable[:], 164 }
+
+func (*TagResourceInput) ConvType() (api.Table, int32) { return convTable[:], 165 }
+
+func (*TagResourceRequest) ConvType() (api.Table, int32) { return convTable[:], 166 }
+
+func (*TagResourceResponse) ConvType() (api.Table, int32) { return convTable[:], 167 }
+
+func (*Template) ConvType() (api.Table, int32) { return convTable[:], 168 }
+
+func (*TlsConfig) ConvType() (api.Table, int32) { return convTable[:], 169 }
+
+func (*TlsConfigInput) ConvType() (api.Table, int32) { return convTable[:], 170 }
+
+func (*TooManyRequestsException) ConvType() (api.Table, int32) { return convTable[:], 171 }
+
+func (*UntagResourceOutput) ConvType() (api.Table, int32) { return convTable[:], 172 }
+
+func (*UntagResourceRequest) ConvType() (api.Table, int32) { return convTable[:], 173 }
+
+func (*UpdateApiInput) ConvType() (api.Table, int32) { return convTable[:], 174 }
+
+func (*UpdateApiMappingInput) ConvType() (api.Table, int32) { return convTable[:], 175 }
+
+func (*UpdateApiMappingRequest) ConvType() (api.Table, int32) { return convTable[:], 176 }
+
+func (*UpdateApiMappingResponse) ConvType() (api.Table, int32) { return convTable[:], 177 }
+
+func (*UpdateApiRequest) ConvType() (api.Table, int32) { return convTable[:], 178 }
+
+func (*UpdateApiResponse) ConvType() (api.Table, int32) { return convTable[:], 179 }
+
+func (*UpdateAuthorizerInput) ConvType() (api.Table, int32) { return convTable[:], 180 }
+
+func (*UpdateAuthorizerRequest) ConvType() (api.Table, int32) { return convTable[:], 181 }
+
+func (*UpdateAuthorizerResponse) ConvType() (api.Table, int32) { return convTable[:], 182 }
+
+func (*UpdateDeploymentInput) ConvType() (api.Table, int32) { return convTable[:], 183 }
+
+func (*UpdateDeploymentRequest) ConvType() (api.Table, int32) { return convTable[:], 184 }
+
+func (*UpdateDeploymentResponse) ConvType() (api.Table, int32) { return convTable[:], 185 }
+
+func (*UpdateDomainNameInput) ConvType() (api.Table, int32) { return convTable[:], 186 }
+
+func (*UpdateDomainNameRequest) ConvType() (api.Table, int32) { return convTable[:], 187 }
+
+func (*UpdateDomainNameResponse) ConvType() (api.Table, int32) { return convTable[:], 188 }
+
+func (*UpdateIntegrationInput) ConvType() (api.Table, int32) { return convTable[:], 189 }
+
+func (*UpdateIntegrationRequest) ConvType() (api.Table, int32) { return convTable[:], 190 }
+
+func (*UpdateIntegrationResponseInput) ConvType() (api.Table, int32) { return convTable[:], 191 }
+
+func (*UpdateIntegrationResponseRequest) ConvType() (api.Table, int32) { return convTable[:], 192 }
+
+func (*UpdateIntegrationResponseResponse) ConvType() (api.Table, int32) { return convTable[:], 193 }
+
+func (*UpdateIntegrationResult) ConvType() (api.Table, int32) { return convTable[:], 194 }
+
+func (*UpdateModelInput) ConvType() (api.Table, int32) { return convTable[:], 195 }
+
+func (*UpdateModelRequest) ConvType() (api.Table, int32) { return convTable[:], 196 }
+
+func (*UpdateModelResponse) ConvType() (api.Table, int32) { return convTable[:], 197 }
+
+func (*UpdateRouteInput) ConvType() (api.Table, int32) { return convTable[:], 198 }
+
+func (*UpdateRouteRequest) ConvType() (api.Table, int32) { return convTable[:], 199 }
+
+func (*UpdateRouteResponseInput) ConvType() (api.Table, int32) { return convTable[:], 200 }
+
+func (*UpdateRouteResponseRequest) ConvType() (api.Table, int32) { return convTable[:], 201 }
+
+func (*UpdateRouteResponseResponse) ConvType() (api.Table, int32) { return convTable[:], 202 }
+
+func (*UpdateRouteResult) ConvType() (api.Table, int32) { return convTable[:], 203 }
+
+func (*UpdateStageInput) ConvType() (api.Table, int32) { return convTable[:], 204 }
+
+func (*UpdateStageRequest) ConvType() (api.Table, int32) { return convTable[:], 205 }
+
+func (*UpdateStageResponse) ConvType() (api.Table, int32) { return convTable[:], 206 }
+
+func (*UpdateVpcLinkInput) ConvType() (api.Table, int32) { return convTable[:], 207 }
+
+func (*UpdateVpcLinkRequest) ConvType() (api.Table, int32) { return convTable[:], 208 }
+
+func (*UpdateVpcLinkResponse) ConvType() (api.Table, int32) { return convTable[:], 209 }
+
+func (*VpcLink) ConvType() (api.Table, int32) { return convTable[:], 210 }
+
+func (*VpcLinks) ConvType() (api.Table, int32) { return convTable[:], 211 }
+
+var convTable = [...]api.Type{
+	0: {Go: (*AccessDeniedException)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(AccessDeniedException{}.Message), Kind: api.KStringPtr},
+	}},
+	1: {Go: (*AccessLogSettings)(nil), Fields: []api.Field{
+		{Name: "DestinationArn", Off: unsafe.Offsetof(AccessLogSettings{}.DestinationArn), Kind: api.KStringPtr},
+		{Name: "Format", Off: unsafe.Offsetof(AccessLogSettings{}.Format), Kind: api.KStringPtr},
+	}},
+	2: {Go: (*Api)(nil), Fields: []api.Field{
+		{Name: "ApiEndpoint", Off: unsafe.Offsetof(Api{}.ApiEndpoint), Kind: api.KStringPtr},
+		{Name: "ApiGatewayManaged", Off: unsafe.Offsetof(Api{}.ApiGatewayManaged), Kind: api.KBoolPtr},
+		{Name: "ApiId", Off: unsafe.Offsetof(Api{}.ApiId), Kind: api.KStringPtr},
+		{Name: "ApiKeySelectionExpression", Off: unsafe.Offsetof(Api{}.ApiKeySelectionExpression), Kind: api.KStringPtr},
+		{Name: "CorsConfiguration", Off: unsafe.Offsetof(Api{}.CorsConfiguration), Kind: api.KStructPtr, Type: 10},
+		{Name: "CreatedDate", Off: unsafe.Offsetof(Api{}.CreatedDate), Kind: api.KTimePtr},
+		{Name: "Description", Off: unsafe.Offsetof(Api{}.Description), Kind: api.KStringPtr},
+		{Name: "DisableSchemaValidation", Off: unsafe.Offsetof(Api{}.DisableSchemaValidation), Kind: api.KBoolPtr},
+		{Name: "DisableExecuteApiEndpoint", Off: unsafe.Offsetof(Api{}.DisableExecuteApiEndpoint), Kind: api.KBoolPtr},
+		{Name: "ImportInfo", Off: unsafe.Offsetof(Api{}.ImportInfo), Kind: api.KList, Type: 212},
+		{Name: "Name", Off: unsafe.Offsetof(Api{}.Name), Kind: api.KStringPtr},
+		{Name: "ProtocolType", Off: unsafe.Offsetof(Api{}.ProtocolType), Kind: api.KStringPtr},
+		{Name: "RouteSelectionExpression", Off: unsafe.Offsetof(Api{}.RouteSelectionExpression), Kind: api.KStringPtr},
+		{Name: "Tags", Off: unsafe.Offsetof(Api{}.Tags), Kind: api.KMap, Type: 213},
+		{Name: "Version", Off: unsafe.Offsetof(Api{}.Version), Kind: api.KStringPtr},
+		{Name: "Warnings", Off: unsafe.Offsetof(Api{}.Warnings), Kind: api.KList, Type: 212},
+	}},
+	3: {Go: (*ApiMapping)(nil), Fields: []api.Field{
+		{Name: "ApiId", Off: unsafe.Offsetof(ApiMapping{}.ApiId), Kind: api.KStringPtr},
+		{Name: "ApiMappingId", Off: unsafe.Offsetof(ApiMapping{}.ApiMappingId), Kind: api.KStringPtr},
+		{Name: "ApiMappingKey", Off: unsafe.Offsetof(ApiMapping{}.ApiMappingKey), Kind: api.KStringPtr},
+		{Name: "Stage", Off: unsafe.Offsetof(ApiMapping{}.Stage), Kind: api.KStringPtr},
+	}},
+	4: {Go: (*ApiMappings)(nil), Fields: []api.Field{
+		{Name: "Items", Off: unsafe.Offsetof(ApiMappings{}.Items), Kind: api.KList, Type: 214},
+		{Name: "NextToken", Off: unsafe.Offsetof(ApiMappings{}.NextToken), Kind: api.KStringPtr},
+	}},
+	5: {Go: (*Apis)(nil), Fields: []api.Field{
+		{Name: "Items", Off: unsafe.Offsetof(Apis{}.Items), Kind: api.KList, Type: 215},
+		{Name: "NextToken", Off: unsafe.Offsetof(Apis{}.NextToken), Kind: api.KStringPtr},
+	}},
+	6: {Go: (*Authorizer)(nil), Fields: []api.Field{
+		{Name: "AuthorizerCredentialsArn", Off: unsafe.Offsetof(Authorizer{}.AuthorizerCredentialsArn), Kind: api.KStringPtr},
+		{Name: "AuthorizerId", Off: unsafe.Offsetof(Authorizer{}.AuthorizerId), Kind: api.KStringPtr},
+		{Name: "AuthorizerResultTtlInSeconds", Off: unsafe.Offsetof(Authorizer{}.AuthorizerResultTtlInSeconds), Kind: api.KInt32Ptr},
+		{Name: "AuthorizerType", Off: unsafe.Offsetof(Authorizer{}.AuthorizerType), Kind: api.KStringPtr},
+		{Name: "AuthorizerUri", Off: unsafe.Offsetof(Authorizer{}.AuthorizerUri), Kind: api.KStringPtr},
+		{Name: "IdentitySource", Off: unsafe.Offsetof(Authorizer{}.IdentitySource), Kind: api.KList, Type: 212},
+		{Name: "IdentityValidationExpression", Off: unsafe.Offsetof(Authorizer{}.IdentityValidationExpression), Kind: api.KStringPtr},
+		{Name: "JwtConfiguration", Off: unsafe.Offsetof(Authorizer{}.JwtConfiguration), Kind: api.KStructPtr, Type: 145},
+		{Name: "Name", Off: unsafe.Offsetof(Authorizer{}.Name), Kind: api.KStringPtr},
+		{Name: "AuthorizerPayloadFormatVersion", Off: unsafe.Offsetof(Authorizer{}.AuthorizerPayloadFormatVersion), Kind: api.KStringPtr},
+		{Name: "EnableSimpleResponses", Off: unsafe.Offsetof(Authorizer{}.EnableSimpleResponses), Kind: api.KBoolPtr},
+	}},
+	7: {Go: (*Authorizers)(nil), Fields: []api.Field{
+		{Name: "Items", Off: unsafe.Offsetof(Authorizers{}.Items), Kind: api.KList, Type: 216},
+		{Name: "NextToken", Off: unsafe.Offsetof(Authorizers{}.NextToken), Kind: api.KStringPtr},
+	}},
+	8: {Go: (*BadRequestException)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(BadRequestException{}.Message), Kind: api.KStringPtr},
+	}},
+	9: {Go: (*ConflictException)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(ConflictException{}.Message), Kind: api.KStringPtr},
+	}},
+	10: {Go: (*Cors)(nil), Fields: []api.Field{
+		{Name: "AllowCredentials", Off: unsafe.Offsetof(Cors{}.AllowCredentials), Kind: api.KBoolPtr},
+		{Name: "AllowHeaders", Off: unsafe.Offsetof(Cors{}.AllowHeaders), Kind: api.KList, Type: 212},
+		{Name: "AllowMethods", Off: unsafe.Offsetof(Cors{}.AllowMethods), Kind: api.KList, Type: 212},
+		{Name: "AllowOrigins", Off: unsafe.Offsetof(Cors{}.AllowOrigins), Kind: api.KList, Type: 212},
+		{Name: "ExposeHeaders", Off: unsafe.Offsetof(Cors{}.ExposeHeaders), Kind: api.KList, Type: 212},
+		{Name: "MaxAge", Off: unsafe.Offsetof(Cors{}.MaxAge), Kind: api.KInt32Ptr},
+	}},
+	11: {Go: (*CreateApiInput)(nil), Fields: []api.Field{
+		{Name: "ApiKeySelectionExpression", Off: unsafe.Offsetof(CreateApiInput{}.ApiKeySelectionExpression), Kind: api.KStringPtr},
+		{Name: "CorsConfiguration", Off: unsafe.Offsetof(CreateApiInput{}.CorsConfiguration), Kind: api.KStructPtr, Type: 10},
+		{Name: "CredentialsArn", Off: unsafe.Offsetof(CreateApiInput{}.CredentialsArn), Kind: api.KStringPtr},
+		{Name: "Description", Off: unsafe.Offsetof(CreateApiInput{}.Description), Kind: api.KStringPtr},
+		{Name: "DisableSchemaValidation", Off: unsafe.Offsetof(CreateApiInput{}.DisableSchemaValidation), Kind: api.KBoolPtr},
+		{Name: "DisableExecuteApiEndpoint", Off: unsafe.Offsetof(CreateApiInput{}.DisableExecuteApiEndpoint), Kind: api.KBoolPtr},
+		{Name: "Name", Off: unsafe.Offsetof(CreateApiInput{}.Name), Kind: api.KStringPtr},
+		{Name: "ProtocolType", Off: unsafe.Offsetof(CreateApiInput{}.ProtocolType), Kind: api.KStringPtr},
+		{Name: "RouteKey", Off: unsafe.Offsetof(CreateApiInput{}.RouteKey), Kind: api.KStringPtr},
+		{Name: "RouteSelectionExpression", Off: unsafe.Offsetof(CreateApiInput{}.RouteSelectionExpression), Kind: api.KStringPtr},
+		{Name: "Tags", Off: unsafe.Offsetof(CreateApiInput{}.Tags), Kind: api.KMap, Type: 213},
+		{Name: "Target", Off: unsafe.Offsetof(CreateApiInput{}.Target), Kind: api.KStringPtr},
+		{Name: "Version", Off: unsafe.Offsetof(CreateApiInput{}.Version), Kind: api.KStringPtr},
+	}},
+	12: {Go: (*CreateApiMappingInput)(nil), Fields: []api.Field{
+		{Name: "ApiId", Off: unsafe.Offsetof(CreateApiMappingInput{}.ApiId), Kind: api.KStringPtr},
+		{Name: "ApiMappingKey", Off: unsafe.Offsetof(CreateApiMappingInput{}.ApiMappingKey), Kind: api.KStringPtr},
+		{Name: "Stage", Off: unsafe.Offsetof(CreateApiMappingInput{}.Stage), Kind: api.KStringPtr},
+	}},
+	13: {Go: (*CreateApiMappingRequest)(nil), Fields: []api.Field{
+		{Name: "ApiId", Off: unsafe.Offsetof(CreateApiMappingRequest{}.ApiId), Kind: api.KStringPtr},
+		{Name: "ApiMappingKey", Off: unsafe.Offsetof(CreateApiMappingRequest{}.ApiMappingKey), Kind: api.KStringPtr},
+		{Name: "DomainName", Off: unsafe.Offsetof(CreateApiMappingRequest{}.DomainName), Kind: api.KStringPtr},
+		{Name: "Stage", Off: unsafe.Offsetof(CreateApiMappingRequest{}.Stage), Kind: api.KStringPtr},
+	}},
+	14: {Go: (*CreateApiMappingResponse)(nil), Fields: []api.Field{
+		{Name: "ApiId", Off: unsafe.Offsetof(CreateApiMappingResponse{}.ApiId), Kind: api.KStringPtr},
+		{Name: "ApiMappingId", Off: unsafe.Offsetof(CreateApiMappingResponse{}.ApiMappingId), Kind: api.KStringPtr},
+		{Name: "ApiMappingKey", Off: unsafe.Offsetof(CreateApiMappingResponse{}.ApiMappingKey), Kind: api.KStringPtr},
+		{Name: "Stage", Off: unsafe.Offsetof(CreateApiMappingResponse{}.Stage), Kind: api.KStringPtr},
+	}},
+	15: {Go: (*CreateApiRequest)(nil), Fields: []api.Field{
+		{Name: "ApiKeySelectionExpression", Off: unsafe.Offsetof(CreateApiRequest{}.ApiKeySelectionExpression), Kind: api.KStringPtr},
+		{Name: "CorsConfiguration", Off: unsafe.Offsetof(CreateApiRequest{}.CorsConfiguration), Kind: api.KStructPtr, Type: 10},
+		{Name: "CredentialsArn", Off: unsafe.Offsetof(CreateApiRequest{}.CredentialsArn), Kind: api.KStringPtr},
+		{Name: "Description", Off: unsafe.Offsetof(CreateApiRequest{}.Description), Kind: api.KStringPtr},
+		{Name: "DisableSchemaValidation", Off: unsafe.Offsetof(CreateApiRequest{}.DisableSchemaValidation), Kind: api.KBoolPtr},
+		{Name: "DisableExecuteApiEndpoint", Off: unsafe.Offsetof(CreateApiRequest{}.DisableExecuteApiEndpoint), Kind: api.KBoolPtr},
+		{Name: "Name", Off: unsafe.Offsetof(CreateApiRequest{}.Name), Kind: api.KStringPtr},
+		{Name: "ProtocolType", Off: unsafe.Offsetof(CreateApiRequest{}.ProtocolType), Kind: api.KStringPtr},
+		{Name: "RouteKey", Off: unsafe.Offsetof(CreateApiRequest{}.RouteKey), Kind: api.KStringPtr},
+		{Name: "RouteSelectionExpression", Off: unsafe.Offsetof(CreateApiRequest{}.RouteSelectionExpression), Kind: api.KStringPtr},
+		{Name: "Tags", Off: unsafe.Offsetof(CreateApiRequest{}.Tags), Kind: api.KMap, Type: 213},
+		{Name: "Target", Off: unsafe.Offsetof(CreateApiRequest{}.Target), Kind: api.KStringPtr},
+		{Name: "Version", Off: unsafe.Offsetof(CreateApiRequest{}.Version), Kind: api.KStringPtr},
+	}},
+	16: {Go: (*CreateApiResponse)(nil), Fields: []api.Field{
+		{Name: "ApiEndpoint", Off: unsafe.Offsetof(CreateApiResponse{}.ApiEndpoint), Kind: api.KStringPtr},
+		{Name: "ApiGatewayManaged", Off: unsafe.Offsetof(CreateApiResponse{}.ApiGatewayManaged), Kind: api.KBoolPtr},
+		{Name: "ApiId", Off: unsafe.Offsetof(CreateApiResponse{}.ApiId), Kind: api.KStringPtr},
+		{Name: "ApiKeySelectionExpression", Off: unsafe.Offsetof(CreateApiResponse{}.ApiKeySelectionExpression), Kind: api.KStringPtr},
+		{Name: "CorsConfiguration", Off: unsafe.Offsetof(CreateApiResponse{}.CorsConfiguration), Kind: api.KStructPtr, Type: 10},
+		{Name: "CreatedDate", Off: unsafe.Offsetof(CreateApiResponse{}.CreatedDate), Kind: api.KTimePtr},
+		{Name: "Description", Off: unsafe.Offsetof(CreateApiResponse{}.Description), Kind: api.KStringPtr},
+		{Name: "DisableSchemaValidation", Off: unsafe.Offsetof(CreateApiResponse{}.DisableSchemaValidation), Kind: api.KBoolPtr},
+		{Name: "DisableExecuteApiEndpoint", Off: unsafe.Offsetof(CreateApiResponse{}.DisableExecuteApiEndpoint), Kind: api.KBoolPtr},
+		{Name: "ImportInfo", Off: unsafe.Offsetof(CreateApiResponse{}.ImportInfo), Kind: api.KList, Type: 212},
+		{Name: "Name", Off: unsafe.Offsetof(CreateApiResponse{}.Name), Kind: api.KStringPtr},
+		{Name: "ProtocolType", Off: unsafe.Offsetof(CreateApiResponse{}.ProtocolType), Kind: api.KStringPtr},
+		{Name: "RouteSelectionExpression", Off: unsafe.Offsetof(CreateApiResponse{}.RouteSelectionExpression), Kind: api.KStringPtr},
+		{Name: "Tags", Off: unsafe.Offsetof(CreateApiResponse{}.Tags), Kind: api.KMap, Type: 213},
+		{Name: "Version", Off: unsafe.Offsetof(CreateApiResponse{}.Version), Kind: api.KStringPtr},
+		{Name: "Warnings", Off: unsafe.Offsetof(CreateApiResponse{}.Warnings), Kind: api.KList, Type: 212},
+	}},
+	17: {Go: (*CreateAuthorizerInput)(nil), Fields: []api.Field{
+		{Name: "AuthorizerCredentialsArn", Off: unsafe.Offsetof(CreateAuthorizerInput{}.AuthorizerCredentialsArn), Kind: api.KStringPtr},
+		{Name: "AuthorizerResultTtlInSeconds", Off: unsafe.Offsetof(CreateAuthorizerInput{}.AuthorizerResultTtlInSeconds), Kind: api.KInt32Ptr},
+		{Name: "AuthorizerType", Off: unsafe.Offsetof(CreateAuthorizerInput{}.AuthorizerType), Kind: api.KStringPtr},
+		{Name: "AuthorizerUri", Off: unsafe.Offsetof(CreateAuthorizerInput{}.AuthorizerUri), Kind: api.KStringPtr},
+		{Name: "IdentitySource", Off: unsafe.Offsetof(CreateAuthorizerInput{}.IdentitySource), Kind: api.KList, Type: 212},
+		{Name: "IdentityValidationExpression", Off: unsafe.Offsetof(CreateAuthorizerInput{}.IdentityValidationExpression), Kind: api.KStringPtr},
+		{Name: "JwtConfiguration", Off: unsafe.Offsetof(CreateAuthorizerInput{}.JwtConfiguration), Kind: api.KStructPtr, Type: 145},
+		{Name: "Name", Off: unsafe.Offsetof(CreateAuthorizerInput{}.Name), Kind: api.KStringPtr},
+		{Name: "AuthorizerPayloadFormatVersion", Off: unsafe.Offsetof(CreateAuthorizerInput{}.AuthorizerPayloadFormatVersion), Kind: api.KStringPtr},
+		{Name: "EnableSimpleResponses", Off: unsafe.Offsetof(CreateAuthorizerInput{}.EnableSimpleResponses), Kind: api.KBoolPtr},
+	}},
+	18: {Go: (*CreateAuthorizerRequest)(nil), Fields: []api.Field{
+		{Name: "ApiId", Off: unsafe.Offsetof(CreateAuthorizerRequest{}.ApiId), Kind: api.KStringPtr},
+		{Name: "AuthorizerCredentialsArn", Off: unsafe.Offsetof(CreateAuthorizerRequest{}.AuthorizerCredentialsArn), Kind: api.KStringPtr},
+		{Name: "AuthorizerResultTtlInSeconds", Off: unsafe.Offsetof(CreateAuthorizerRequest{}.AuthorizerResultTtlInSeconds), Kind: api.KInt32Ptr},
+		{Name: "AuthorizerType", Off: unsafe.Offsetof(CreateAuthorizerRequest{}.AuthorizerType), Kind: api.KStringPtr},
+		{Name: "AuthorizerUri", Off: unsafe.Offsetof(CreateAuthorizerRequest{}.AuthorizerUri), Kind: api.KStringPtr},
+		{Name: "IdentitySource", Off: unsafe.Offsetof(CreateAuthorizerRequest{}.IdentitySource), Kind: api.KList, Type: 212},
+		{Name: "IdentityValidationExpression", Off: unsafe.Offsetof(CreateAuthorizerRequest{}.IdentityValidationExpression), Kind: api.KStringPtr},
+		{Name: "JwtConfiguration", Off: unsafe.Offsetof(CreateAuthorizerRequest{}.JwtConfiguration), Kind: api.KStructPtr, Type: 145},
+		{Name: "Name", Off: unsafe.Offsetof(CreateAuthorizerRequest{}.Name), Kind: api.KStringPtr},
+		{Name: "AuthorizerPayloadFormatVersion", Off: unsafe.Offsetof(CreateAuthorizerRequest{}.AuthorizerPayloadFormatVersion), Kind: api.KStringPtr},
+		{Name: "EnableSimpleResponses", Off: unsafe.Offsetof(CreateAuthorizerRequest{}.EnableSimpleResponses), Kind: api.KBoolPtr},
+	}},
+	19: {Go: (*CreateAuthorizerResponse)(nil), Fields: []api.Field{
+		{Name: "AuthorizerCredentialsArn", Off: unsafe.Offsetof(CreateAuthorizerResponse{}.AuthorizerCredentialsArn), Kind: api.KStringPtr},
+		{Name: "AuthorizerId", Off: unsafe.Offsetof(CreateAuthorizerResponse{}.AuthorizerId), Kind: api.KStringPtr},
+		{Name: "AuthorizerResultTtlInSeconds", Off: unsafe.Offsetof(CreateAuthorizerResponse{}.AuthorizerResultTtlInSeconds), Kind: api.KInt32Ptr},
+		{Name: "AuthorizerType", Off: unsafe.Offsetof(CreateAuthorizerResponse{}.AuthorizerType), Kind: api.KStringPtr},
+		{Name: "AuthorizerUri", Off: unsafe.Offsetof(CreateAuthorizerResponse{}.AuthorizerUri), Kind: api.KStringPtr},
+		{Name: "IdentitySource", Off: unsafe.Offsetof(CreateAuthorizerResponse{}.IdentitySource), Kind: api.KList, Type: 212},
+		{Name: "IdentityValidationExpression", Off: unsafe.Offsetof(CreateAuthorizerResponse{}.IdentityValidationExpression), Kind: api.KStringPtr},
+		{Name: "JwtConfiguration", Off: unsafe.Offsetof(CreateAuthorizerResponse{}.JwtConfiguration), Kind: api.KStructPtr, Type: 145},
+		{Name: "Name", Off: unsafe.Offsetof(CreateAuthorizerResponse{}.Name), Kind: api.KStringPtr},
+		{Name: "AuthorizerPayloadFormatVersion", Off: unsafe.Offsetof(CreateAuthorizerResponse{}.AuthorizerPayloadFormatVersion), Kind: api.KStringPtr},
+		{Name: "EnableSimpleResponses", Off: unsafe.Offsetof(CreateAuthorizerResponse{}.EnableSimpleResponses), Kind: api.KBoolPtr},
+	}},
+	20: {Go: (*CreateDeploymentInput)(nil), Fields: []api.Field{
+		{Name: "Description", Off: unsafe.Offsetof(CreateDeploymentInput{}.Description), Kind: api.KStringPtr},
+		{Name: "StageName", Off: unsafe.Offsetof(CreateDeploymentInput{}.StageName), Kind: api.KStringPtr},
+	}},
+	21: {Go: (*CreateDeploymentRequest)(nil), Fields: []api.Field{
+		{Name: "ApiId", Off: unsafe.Offsetof(CreateDeploymentRequest{}.ApiId), Kind: api.KStringPtr},
+		{Name: "Description", Off: unsafe.Offsetof(CreateDeploymentRequest{}.Description), Kind: api.KStringPtr},
+		{Name: "StageName", Off: unsafe.Offsetof(CreateDeploymentRequest{}.StageName), Kind: api.KStringPtr},
+	}},
+	22: {Go: (*CreateDeploymentResponse)(nil), Fields: []api.Field{
+		{Name: "AutoDeployed", Off: unsafe.Offsetof(CreateDeploymentResponse{}.AutoDeployed), Kind: api.KBoolPtr},
+		{Name: "CreatedDate", Off: unsafe.Offsetof(CreateDeploymentResponse{}.CreatedDate), Kind: api.KTimePtr},
+		{Name: "DeploymentId", Off: unsafe.Offsetof(CreateDeploymentResponse{}.DeploymentId), Kind: api.KStringPtr},
+		{Name: "DeploymentStatus", Off: unsafe.Offsetof(CreateDeploymentResponse{}.DeploymentStatus), Kind: api.KStringPtr},
+		{Name: "DeploymentStatusMessage", Off: unsafe.Offsetof(CreateDeploymentResponse{}.DeploymentStatusMessage), Kind: api.KStringPtr},
+		{Name: "Description", Off: unsafe.Offsetof(CreateDeploymentResponse{}.Description), Kind: api.KStringPtr},
+	}},
+	23: {Go: (*CreateDomainNameInput)(nil), Fields: []api.Field{
+		{Name: "DomainName", Off: unsafe.Offsetof(CreateDomainNameInput{}.DomainName), Kind: api.KStringPtr},
+		{Name: "DomainNameConfigurations", Off: unsafe.Offsetof(CreateDomainNameInput{}.DomainNameConfigurations), Kind: api.KList, Type: 217},
+		{Name: "MutualTlsAuthentication", Off: unsafe.Offsetof(CreateDomainNameInput{}.MutualTlsAuthentication), Kind: api.KStructPtr, Type: 150},
+		{Name: "Tags", Off: unsafe.Offsetof(CreateDomainNameInput{}.Tags), Kind: api.KMap, Type: 213},
+	}},
+	24: {Go: (*CreateDomainNameRequest)(nil), Fields: []api.Field{
+		{Name: "DomainName", Off: unsafe.Offsetof(CreateDomainNameRequest{}.DomainName), Kind: api.KStringPtr},
+		{Name: "DomainNameConfigurations", Off: unsafe.Offsetof(CreateDomainNameRequest{}.DomainNameConfigurations), Kind: api.KList, Type: 217},
+		{Name: "MutualTlsAuthentication", Off: unsafe.Offsetof(CreateDomainNameRequest{}.MutualTlsAuthentication), Kind: api.KStructPtr, Type: 150},
+		{Name: "Tags", Off: unsafe.Offsetof(CreateDomainNameRequest{}.Tags), Kind: api.KMap, Type: 213},
+	}},
+	25: {Go: (*CreateDomainNameResponse)(nil), Fields: []api.Field{
+		{Name: "ApiMappingSelectionExpression", Off: unsafe.Offsetof(CreateDomainNameResponse{}.ApiMappingSelectionExpression), Kind: api.KStringPtr},
+		{Name: "DomainName", Off: unsafe.Offsetof(CreateDomainNameResponse{}.DomainName), Kind: api.KStringPtr},
+		{Name: "DomainNameConfigurations", Off: unsafe.Offsetof(CreateDomainNameResponse{}.DomainNameConfigurations), Kind: api.KList, Type: 217},
+		{Name: "MutualTlsAuthentication", Off: unsafe.Offsetof(CreateDomainNameResponse{}.MutualTlsAuthentication), Kind: api.KStructPtr, Type: 149},
+		{Name: "Tags", Off: unsafe.Offsetof(CreateDomainNameResponse{}.Tags), Kind: api.KMap, Type: 213},
+	}},
+	26: {Go: (*CreateIntegrationInput)(nil), Fields: []api.Field{
+		{Name: "ConnectionId", Off: unsafe.Offsetof(CreateIntegrationInput{}.ConnectionId), Kind: api.KStringPtr},
+		{Name: "ConnectionType", Off: unsafe.Offsetof(CreateIntegrationInput{}.ConnectionType), Kind: api.KStringPtr},
+		{Name: "ContentHandlingStrategy", Off: unsafe.Offsetof(CreateIntegrationInput{}.ContentHandlingStrategy), Kind: api.KStringPtr},
+		{Name: "CredentialsArn", Off: unsafe.Offsetof(CreateIntegrationInput{}.CredentialsArn), Kind: api.KStringPtr},
+		{Name: "Description", Off: unsafe.Offsetof(CreateIntegrationInput{}.Description), Kind: api.KStringPtr},
+		{Name: "IntegrationMethod", Off: unsafe.Offsetof(CreateIntegrationInput{}.IntegrationMethod), Kind: api.KStringPtr},
+		{Name: "IntegrationSubtype", Off: unsafe.Offsetof(CreateIntegrationInput{}.IntegrationSubtype), Kind: api.KStringPtr},
+		{Name: "IntegrationType", Off: unsafe.Offsetof(CreateIntegrationInput{}.IntegrationType), Kind: api.KStringPtr},
+		{Name: "IntegrationUri", Off: unsafe.Offsetof(CreateIntegrationInput{}.IntegrationUri), Kind: api.KStringPtr},
+		{Name: "PassthroughBehavior", Off: unsafe.Offsetof(CreateIntegrationInput{}.PassthroughBehavior), Kind: api.KStringPtr},
+		{Name: "PayloadFormatVersion", Off: unsafe.Offsetof(CreateIntegrationInput{}.PayloadFormatVersion), Kind: api.KStringPtr},
+		{Name: "RequestParameters", Off: unsafe.Offsetof(CreateIntegrationInput{}.RequestParameters), Kind: api.KMap, Type: 213},
+		{Name: "ResponseParameters", Off: unsafe.Offsetof(CreateIntegrationInput{}.ResponseParameters), Kind: api.KMap, Type: 218},
+		{Name: "RequestTemplates", Off: unsafe.Offsetof(CreateIntegrationInput{}.RequestTemplates), Kind: api.KMap, Type: 213},
+		{Name: "TemplateSelectionExpression", Off: unsafe.Offsetof(CreateIntegrationInput{}.TemplateSelectionExpression), Kind: api.KStringPtr},
+		{Name: "TimeoutInMillis", Off: unsafe.Offsetof(CreateIntegrationInput{}.TimeoutInMillis), Kind: api.KInt32Ptr},
+		{Name: "TlsConfig", Off: unsafe.Offsetof(CreateIntegrationInput{}.TlsConfig), Kind: api.KStructPtr, Type: 170},
+	}},
+	27: {Go: (*CreateIntegrationRequest)(nil), Fields: []api.Field{
+		{Name: "ApiId", Off: unsafe.Offsetof(CreateIntegrationRequest{}.ApiId), Kind: api.KStringPtr},
+		{Name: "ConnectionId", Off: unsafe.Offsetof(CreateIntegrationRequest{}.ConnectionId), Kind: api.KStringPtr},
+		{Name: "ConnectionType", Off: unsafe.Offsetof(CreateIntegrationRequest{}.ConnectionType), Kind: api.KStringPtr},
+		{Name: "ContentHandlingStrategy", Off: unsafe.Offsetof(CreateIntegrationRequest{}.ContentHandlingStrategy), Kind: api.KStringPtr},
+		{Name: "CredentialsArn", Off: unsafe.Offsetof(CreateIntegrationRequest{}.CredentialsArn), Kind: api.KStringPtr},
+		{Name: "Description", Off: unsafe.Offsetof(CreateIntegrationRequest{}.Description), Kind: api.KStringPtr},
+		{Name: "IntegrationMethod", Off: unsafe.Offsetof(CreateIntegrationRequest{}.IntegrationMethod), Kind: api.KStringPtr},
+		{Name: "IntegrationSubtype", Off: unsafe.Offsetof(CreateIntegrationRequest{}.IntegrationSubtype), Kind: api.KStringPtr},
+		{Name: "IntegrationType", Off: unsafe.Offsetof(CreateIntegrationRequest{}.IntegrationType), Kind: api.KStringPtr},
+		{Name: "IntegrationUri", Off: unsafe.Offsetof(CreateIntegrationRequest{}.IntegrationUri), Kind: api.KStringPtr},
+		{Name: "PassthroughBehavior", Off: unsafe.Offsetof(CreateIntegrationRequest{}.PassthroughBehavior), Kind: api.KStringPtr},
+		{Name: "PayloadFormatVersion", Off: unsafe.Offsetof(CreateIntegrationRequest{}.PayloadFormatVersion), Kind: api.KStringPtr},
+		{Name: "RequestParameters", Off: unsafe.Offsetof(CreateIntegrationRequest{}.RequestParameters), Kind: api.KMap, Type: 213},
+		{Name: "ResponseParameters", Off: unsafe.Offsetof(CreateIntegrationRequest{}.ResponseParameters), Kind: api.KMap, Type: 218},
+		{Name: "RequestTemplates", Off: unsafe.Offsetof(CreateIntegrationRequest{}.RequestTemplates), Kind: api.KMap, Type: 213},
+		{Name: "TemplateSelectionExpression", Off: unsafe.Offsetof(CreateIntegrationRequest{}.TemplateSelectionExpression), Kind: api.KStringPtr},
+		{Name: "TimeoutInMillis", Off: unsafe.Offsetof(CreateIntegrationRequest{}.TimeoutInMillis), Kind: api.KInt32Ptr},
+		{Name: "TlsConfig", Off: unsafe.Offsetof(CreateIntegrationRequest{}.TlsConfig), Kind: api.KStructPtr, Type: 170},
+	}},
+	28: {Go: (*CreateIntegrationResponseInput)(nil), Fields: []api.Field{
+		{Name: "ContentHandlingStrategy", Off: unsafe.Offsetof(CreateIntegrationResponseInput{}.ContentHandlingStrategy), Kind: api.KStringPtr},
+		{Name: "IntegrationResponseKey", Off: unsafe.Offsetof(CreateIntegrationResponseInput{}.IntegrationResponseKey), Kind: api.KStringPtr},
+		{Name: "ResponseParameters", Off: unsafe.Offsetof(CreateIntegrationResponseInput{}.ResponseParameters), Kind: api.KMap, Type: 213},
+		{Name: "ResponseTemplates", Off: unsafe.Offsetof(CreateIntegrationResponseInput{}.ResponseTemplates), Kind: api.KMap, Type: 213},
+		{Name: "TemplateSelectionExpression", Off: unsafe.Offsetof(CreateIntegrationResponseInput{}.TemplateSelectionExpression), Kind: api.KStringPtr},
+	}},
+	29: {Go: (*CreateIntegrationResponseRequest)(nil), Fields: []api.Field{
+		{Name: "ApiId", Off: unsafe.Offsetof(CreateIntegrationResponseRequest{}.ApiId), Kind: api.KStringPtr},
+		{Name: "ContentHandlingStrategy", Off: unsafe.Offsetof(CreateIntegrationResponseRequest{}.ContentHandlingStrategy), Kind: api.KStringPtr},
+		{Name: "IntegrationId", Off: unsafe.Offsetof(CreateIntegrationResponseRequest{}.IntegrationId), Kind: api.KStringPtr},
+		{Name: "IntegrationResponseKey", Off: unsafe.Offsetof(CreateIntegrationResponseRequest{}.IntegrationResponseKey), Kind: api.KStringPtr},
+		{Name: "ResponseParameters", Off: unsafe.Offsetof(CreateIntegrationResponseRequest{}.ResponseParameters), Kind: api.KMap, Type: 213},
+		{Name: "ResponseTemplates", Off: unsafe.Offsetof(CreateIntegrationResponseRequest{}.ResponseTemplates), Kind: api.KMap, Type: 213},
+		{Name: "TemplateSelectionExpression", Off: unsafe.Offsetof(CreateIntegrationResponseRequest{}.TemplateSelectionExpression), Kind: api.KStringPtr},
+	}},
+	30: {Go: (*CreateIntegrationResponseResponse)(nil), Fields: []api.Field{
+		{Name: "ContentHandlingStrategy", Off: unsafe.Offsetof(CreateIntegrationResponseResponse{}.ContentHandlingStrategy), Kind: api.KStringPtr},
+		{Name: "IntegrationResponseId", Off: unsafe.Offsetof(CreateIntegrationResponseResponse{}.IntegrationResponseId), Kind: api.KStringPtr},
+		{Name: "IntegrationResponseKey", Off: unsafe.Offsetof(CreateIntegrationResponseResponse{}.IntegrationResponseKey), Kind: api.KStringPtr},
+		{Name: "ResponseParameters", Off: unsafe.Offsetof(CreateIntegrationResponseResponse{}.ResponseParameters), Kind: api.KMap, Type: 213},
+		{Name: "ResponseTemplates", Off: unsafe.Offsetof(CreateIntegrationResponseResponse{}.ResponseTemplates), Kind: api.KMap, Type: 213},
+		{Name: "TemplateSelectionExpression", Off: unsafe.Offsetof(CreateIntegrationResponseResponse{}.TemplateSelectionExpression), Kind: api.KStringPtr},
+	}},
+	31: {Go: (*CreateIntegrationResult)(nil), Fields: []api.Field{
+		{Name: "ApiGatewayManaged", Off: unsafe.Offsetof(CreateIntegrationResult{}.ApiGatewayManaged), Kind: api.KBoolPtr},
+		{Name: "ConnectionId", Off: unsafe.Offsetof(CreateIntegrationResult{}.ConnectionId), Kind: api.KStringPtr},
+		{Name: "ConnectionType", Off: unsafe.Offsetof(CreateIntegrationResult{}.ConnectionType), Kind: api.KStringPtr},
+		{Name: "ContentHandlingStrategy", Off: unsafe.Offsetof(CreateIntegrationResult{}.ContentHandlingStrategy), Kind: api.KStringPtr},
+		{Name: "CredentialsArn", Off: unsafe.Offsetof(CreateIntegrationResult{}.CredentialsArn), Kind: api.KStringPtr},
+		{Name: "Description", Off: unsafe.Offsetof(CreateIntegrationResult{}.Description), Kind: api.KStringPtr},
+		{Name: "IntegrationId", Off: unsafe.Offsetof(CreateIntegrationResult{}.IntegrationId), Kind: api.KStringPtr},
+		{Name: "IntegrationMethod", Off: unsafe.Offsetof(CreateIntegrationResult{}.IntegrationMethod), Kind: api.KStringPtr},
+		{Name: "IntegrationResponseSelectionExpression", Off: unsafe.Offsetof(CreateIntegrationResult{}.IntegrationResponseSelectionExpression), Kind: api.KStringPtr},
+		{Name: "IntegrationSubtype", Off: unsafe.Offsetof(CreateIntegrationResult{}.IntegrationSubtype), Kind: api.KStringPtr},
+		{Name: "IntegrationType", Off: unsafe.Offsetof(CreateIntegrationResult{}.IntegrationType), Kind: api.KStringPtr},
+		{Name: "IntegrationUri", Off: unsafe.Offsetof(CreateIntegrationResult{}.IntegrationUri), Kind: api.KStringPtr},
+		{Name: "PassthroughBehavior", Off: unsafe.Offsetof(CreateIntegrationResult{}.PassthroughBehavior), Kind: api.KStringPtr},
+		{Name: "PayloadFormatVersion", Off: unsafe.Offsetof(CreateIntegrationResult{}.PayloadFormatVersion), Kind: api.KStringPtr},
+		{Name: "RequestParameters", Off: unsafe.Offsetof(CreateIntegrationResult{}.RequestParameters), Kind: api.KMap, Type: 213},
+		{Name: "ResponseParameters", Off: unsafe.Offsetof(CreateIntegrationResult{}.ResponseParameters), Kind: api.KMap, Type: 218},
+		{Name: "RequestTemplates", Off: unsafe.Offsetof(CreateIntegrationResult{}.RequestTemplates), Kind: api.KMap, Type: 213},
+		{Name: "TemplateSelectionExpression", Off: unsafe.Offsetof(CreateIntegrationResult{}.TemplateSelectionExpression), Kind: api.KStringPtr},
+		{Name: "TimeoutInMillis", Off: unsafe.Offsetof(CreateIntegrationResult{}.TimeoutInMillis), Kind: api.KInt32Ptr},
+		{Name: "TlsConfig", Off: unsafe.Offsetof(CreateIntegrationResult{}.TlsConfig), Kind: api.KStructPtr, Type: 169},
+	}},
+	32: {Go: (*CreateModelInput)(nil), Fields: []api.Field{
+		{Name: "ContentType", Off: unsafe.Offsetof(CreateModelInput{}.ContentType), Kind: api.KStringPtr},
+		{Name: "Description", Off: unsafe.Offsetof(CreateModelInput{}.Description), Kind: api.KStringPtr},
+		{Name: "Name", Off: unsafe.Offsetof(CreateModelInput{}.Name), Kind: api.KStringPtr},
+		{Name: "Schema", Off: unsafe.Offsetof(CreateModelInput{}.Schema), Kind: api.KStringPtr},
+	}},
+	33: {Go: (*CreateModelRequest)(nil), Fields: []api.Field{
+		{Name: "ApiId", Off: unsafe.Offsetof(CreateModelRequest{}.ApiId), Kind: api.KStringPtr},
+		{Name: "ContentType", Off: unsafe.Offsetof(CreateModelRequest{}.ContentType), Kind: api.KStringPtr},
+		{Name: "Description", Off: unsafe.Offsetof(CreateModelRequest{}.Description), Kind: api.KStringPtr},
+		{Name: "Name", Off: unsafe.Offsetof(CreateModelRequest{}.Name), Kind: api.KStringPtr},
+		{Name: "Schema", Off: unsafe.Offsetof(CreateModelRequest{}.Schema), Kind: api.KStringPtr},
+	}},
+	34: {Go: (*CreateModelResponse)(nil), Fields: []api.Field{
+		{Name: "ContentType", Off: unsafe.Offsetof(CreateModelResponse{}.ContentType), Kind: api.KStringPtr},
+		{Name: "Description", Off: unsafe.Offsetof(CreateModelResponse{}.Description), Kind: api.KStringPtr},
+		{Name: "ModelId", Off: unsafe.Offsetof(CreateModelResponse{}.ModelId), Kind: api.KStringPtr},
+		{Name: "Name", Off: unsafe.Offsetof(CreateModelResponse{}.Name), Kind: api.KStringPtr},
+		{Name: "Schema", Off: unsafe.Offsetof(CreateModelResponse{}.Schema), Kind: api.KStringPtr},
+	}},
+	35: {Go: (*CreateRouteInput)(nil), Fields: []api.Field{
+		{Name: "ApiKeyRequired", Off: unsafe.Offsetof(CreateRouteInput{}.ApiKeyRequired), Kind: api.KBoolPtr},
+		{Name: "AuthorizationScopes", Off: unsafe.Offsetof(CreateRouteInput{}.AuthorizationScopes), Kind: api.KList, Type: 212},
+		{Name: "AuthorizationType", Off: unsafe.Offsetof(CreateRouteInput{}.AuthorizationType), Kind: api.KStringPtr},
+		{Name: "AuthorizerId", Off: unsafe.Offsetof(CreateRouteInput{}.AuthorizerId), Kind: api.KStringPtr},
+		{Name: "ModelSelectionExpression", Off: unsafe.Offsetof(CreateRouteInput{}.ModelSelectionExpression), Kind: api.KStringPtr},
+		{Name: "OperationName", Off: unsafe.Offsetof(CreateRouteInput{}.OperationName), Kind: api.KStringPtr},
+		{Name: "RequestModels", Off: unsafe.Offsetof(CreateRouteInput{}.RequestModels), Kind: api.KMap, Type: 213},
+		{Name: "RequestParameters", Off: unsafe.Offsetof(CreateRouteInput{}.RequestParameters), Kind: api.KMap, Type: 219},
+		{Name: "RouteKey", Off: unsafe.Offsetof(CreateRouteInput{}.RouteKey), Kind: api.KStringPtr},
+		{Name: "RouteResponseSelectionExpression", Off: unsafe.Offsetof(CreateRouteInput{}.RouteResponseSelectionExpression), Kind: api.KStringPtr},
+		{Name: "Target", Off: unsafe.Offsetof(CreateRouteInput{}.Target), Kind: api.KStringPtr},
+	}},
+	36: {Go: (*CreateRouteRequest)(nil), Fields: []api.Field{
+		{Name: "ApiId", Off: unsafe.Offsetof(CreateRouteRequest{}.ApiId), Kind: api.KStringPtr},
+		{Name: "ApiKeyRequired", Off: unsafe.Offsetof(CreateRouteRequest{}.ApiKeyRequired), Kind: api.KBoolPtr},
+		{Name: "AuthorizationScopes", Off: unsafe.Offsetof(CreateRouteRequest{}.AuthorizationScopes), Kind: api.KList, Type: 212},
+		{Name: "AuthorizationType", Off: unsafe.Offsetof(CreateRouteRequest{}.AuthorizationType), Kind: api.KStringPtr},
+		{Name: "AuthorizerId", Off: unsafe.Offsetof(CreateRouteRequest{}.AuthorizerId), Kind: api.KStringPtr},
+		{Name: "ModelSelectionExpression", Off: unsafe.Offsetof(CreateRouteRequest{}.ModelSelectionExpression), Kind: api.KStringPtr},
+		{Name: "OperationName", Off: unsafe.Offsetof(CreateRouteRequest{}.OperationName), Kind: api.KStringPtr},
+		{Name: "RequestModels", Off: unsafe.Offsetof(CreateRouteRequest{}.RequestModels), Kind: api.KMap, Type: 213},
+		{Name: "RequestParameters", Off: unsafe.Offsetof(CreateRouteRequest{}.RequestParameters), Kind: api.KMap, Type: 219},
+		{Name: "RouteKey", Off: unsafe.Offsetof(CreateRouteRequest{}.RouteKey), Kind: api.KStringPtr},
+		{Name: "RouteResponseSelectionExpression", Off: unsafe.Offsetof(CreateRouteRequest{}.RouteResponseSelectionExpression), Kind: api.KStringPtr},
+		{Name: "Target", Off: unsafe.Offsetof(CreateRouteRequest{}.Target), Kind: api.KStringPtr},
+	}},
+	37: {Go: (*CreateRouteResponseInput)(nil), Fields: []api.Field{
+		{Name: "ModelSelectionExpression", Off: unsafe.Offsetof(CreateRouteResponseInput{}.ModelSelectionExpression), Kind: api.KStringPtr},
+		{Name: "ResponseModels", Off: unsafe.Offsetof(CreateRouteResponseInput{}.ResponseModels), Kind: api.KMap, Type: 213},
+		{Name: "ResponseParameters", Off: unsafe.Offsetof(CreateRouteResponseInput{}.ResponseParameters), Kind: api.KMap, Type: 219},
+		{Name: "RouteResponseKey", Off: unsafe.Offsetof(CreateRouteResponseInput{}.RouteResponseKey), Kind: api.KStringPtr},
+	}},
+	38: {Go: (*CreateRouteResponseRequest)(nil), Fields: []api.Field{
+		{Name: "ApiId", Off: unsafe.Offsetof(CreateRouteResponseRequest{}.ApiId), Kind: api.KStringPtr},
+		{Name: "ModelSelectionExpression", Off: unsafe.Offsetof(CreateRouteResponseRequest{}.ModelSelectionExpression), Kind: api.KStringPtr},
+		{Name: "ResponseModels", Off: unsafe.Offsetof(CreateRouteResponseRequest{}.ResponseModels), Kind: api.KMap, Type: 213},
+		{Name: "ResponseParameters", Off: unsafe.Offsetof(CreateRouteResponseRequest{}.ResponseParameters), Kind: api.KMap, Type: 219},
+		{Name: "RouteId", Off: unsafe.Offsetof(CreateRouteResponseRequest{}.RouteId), Kind: api.KStringPtr},
+		{Name: "RouteResponseKey", Off: unsafe.Offsetof(CreateRouteResponseRequest{}.RouteResponseKey), Kind: api.KStringPtr},
+	}},
+	39: {Go: (*CreateRouteResponseResponse)(nil), Fields: []api.Field{
+		{Name: "ModelSelectionExpression", Off: unsafe.Offsetof(CreateRouteResponseResponse{}.ModelSelectionExpression), Kind: api.KStringPtr},
+		{Name: "ResponseModels", Off: unsafe.Offsetof(CreateRouteResponseResponse{}.ResponseModels), Kind: api.KMap, Type: 213},
+		{Name: "ResponseParameters", Off: unsafe.Offsetof(CreateRouteResponseResponse{}.ResponseParameters), Kind: api.KMap, Type: 219},
+		{Name: "RouteResponseId", Off: unsafe.Offsetof(CreateRouteResponseResponse{}.RouteResponseId), Kind: api.KStringPtr},
+		{Name: "RouteResponseKey", Off: unsafe.Offsetof(CreateRouteResponseResponse{}.RouteResponseKey), Kind: api.KStringPtr},
+	}},
+	40: {Go: (*CreateRouteResult)(nil), Fields: []api.Field{
+		{Name: "ApiGatewayManaged", Off: unsafe.Offsetof(CreateRouteResult{}.ApiGatewayManaged), Kind: api.KBoolPtr},
+		{Name: "ApiKeyRequired", Off: unsafe.Offsetof(CreateRouteResult{}.ApiKeyRequired), Kind: api.KBoolPtr},
+		{Name: "AuthorizationScopes", Off: unsafe.Offsetof(CreateRouteResult{}.AuthorizationScopes), Kind: api.KList, Type: 212},
+		{Name: "AuthorizationType", Off: unsafe.Offsetof(CreateRouteResult{}.AuthorizationType), Kind: api.KStringPtr},
+		{Name: "AuthorizerId", Off: unsafe.Offsetof(CreateRouteResult{}.AuthorizerId), Kind: api.KStringPtr},
+		{Name: "ModelSelectionExpression", Off: unsafe.Offsetof(CreateRouteResult{}.ModelSelectionExpression), Kind: api.KStringPtr},
+		{Name: "OperationName", Off: unsafe.Offsetof(CreateRouteResult{}.OperationName), Kind: api.KStringPtr},
+		{Name: "RequestModels", Off: unsafe.Offsetof(CreateRouteResult{}.RequestModels), Kind: api.KMap, Type: 213},
+		{Name: "RequestParameters", Off: unsafe.Offsetof(CreateRouteResult{}.RequestParameters), Kind: api.KMap, Type: 219},
+		{Name: "RouteId", Off: unsafe.Offsetof(CreateRouteResult{}.RouteId), Kind: api.KStringPtr},
+		{Name: "RouteKey", Off: unsafe.Offsetof(CreateRouteResult{}.RouteKey), Kind: api.KStringPtr},
+		{Name: "RouteResponseSelectionExpression", Off: unsafe.Offsetof(CreateRouteResult{}.RouteResponseSelectionExpression), Kind: api.KStringPtr},
+		{Name: "Target", Off: unsafe.Offsetof(CreateRouteResult{}.Target), Kind: api.KStringPtr},
+	}},
+	41: {Go: (*CreateStageInput)(nil), Fields: []api.Field{
+		{Name: "AccessLogSettings", Off: unsafe.Offsetof(CreateStageInput{}.AccessLogSettings), Kind: api.KStructPtr, Type: 1},
+		{Name: "AutoDeploy", Off: unsafe.Offsetof(CreateStageInput{}.AutoDeploy), Kind: api.KBoolPtr},
+		{Name: "ClientCertificateId", Off: unsafe.Offsetof(CreateStageInput{}.ClientCertificateId), Kind: api.KStringPtr},
+		{Name: "DefaultRouteSettings", Off: unsafe.Offsetof(CreateStageInput{}.DefaultRouteSettings), Kind: api.KStructPtr, Type: 161},
+		{Name: "DeploymentId", Off: unsafe.Offsetof(CreateStageInput{}.DeploymentId), Kind: api.KStringPtr},
+		{Name: "Description", Off: unsafe.Offsetof(CreateStageInput{}.Description), Kind: api.KStringPtr},
+		{Name: "RouteSettings", Off: unsafe.Offsetof(CreateStageInput{}.RouteSettings), Kind: api.KMap, Type: 220},
+		{Name: "StageName", Off: unsafe.Offsetof(CreateStageInput{}.StageName), Kind: api.KStringPtr},
+		{Name: "StageVariables", Off: unsafe.Offsetof(CreateStageInput{}.StageVariables), Kind: api.KMap, Type: 213},
+		{Name: "Tags", Off: unsafe.Offsetof(CreateStageInput{}.Tags), Kind: api.KMap, Type: 213},
+	}},
+	42: {Go: (*CreateStageRequest)(nil), Fields: []api.Field{
+		{Name: "AccessLogSettings", Off: unsafe.Offsetof(CreateStageRequest{}.AccessLogSettings), Kind: api.KStructPtr, Type: 1},
+		{Name: "ApiId", Off: unsafe.Offsetof(CreateStageRequest{}.ApiId), Kind: api.KStringPtr},
+		{Name: "AutoDeploy", Off: unsafe.Offsetof(CreateStageRequest{}.AutoDeploy), Kind: api.KBoolPtr},
+		{Name: "ClientCertificateId", Off: unsafe.Offsetof(CreateStageRequest{}.ClientCertificateId), Kind: api.KStringPtr},
+		{Name: "DefaultRouteSettings", Off: unsafe.Offsetof(CreateStageRequest{}.DefaultRouteSettings), Kind: api.KStructPtr, Type: 161},
+		{Name: "DeploymentId", Off: unsafe.Offsetof(CreateStageRequest{}.DeploymentId), Kind: api.KStringPtr},
+		{Name: "Description", Off: unsafe.Offsetof(CreateStageRequest{}.Description), Kind: api.KStringPtr},
+		{Name: "RouteSettings", Off: unsafe.Offsetof(CreateStageRequest{}.RouteSettings), Kind: api.KMap, Type: 220},
+		{Name: "StageName", Off: unsafe.Offsetof(CreateStageRequest{}.StageName), Kind: api.KStringPtr},
+		{Name: "StageVariables", Off: unsafe.Offsetof(CreateStageRequest{}.StageVariables), Kind: api.KMap, Type: 213},
+		{Name: "Tags", Off: unsafe.Offsetof(CreateStageRequest{}.Tags), Kind: api.KMap, Type: 213},
+	}},
+	43: {Go: (*CreateStageResponse)(nil), Fields: []api.Field{
+		{Name: "AccessLogSettings", Off: unsafe.Offsetof(CreateStageResponse{}.AccessLogSettings), Kind: api.KStructPtr, Type: 1},
+		{Name: "ApiGatewayManaged", Off: unsafe.Offsetof(CreateStageResponse{}.ApiGatewayManaged), Kind: api.KBoolPtr},
+		{Name: "AutoDeploy", Off: unsafe.Offsetof(CreateStageResponse{}.AutoDeploy), Kind: api.KBoolPtr},
+		{Name: "ClientCertificateId", Off: unsafe.Offsetof(CreateStageResponse{}.ClientCertificateId), Kind: api.KStringPtr},
+		{Name: "CreatedDate", Off: unsafe.Offsetof(CreateStageResponse{}.CreatedDate), Kind: api.KTimePtr},
+		{Name: "DefaultRouteSettings", Off: unsafe.Offsetof(CreateStageResponse{}.DefaultRouteSettings), Kind: api.KStructPtr, Type: 161},
+		{Name: "DeploymentId", Off: unsafe.Offsetof(CreateStageResponse{}.DeploymentId), Kind: api.KStringPtr},
+		{Name: "Description", Off: unsafe.Offsetof(CreateStageResponse{}.Description), Kind: api.KStringPtr},
+		{Name: "LastDeploymentStatusMessage", Off: unsafe.Offsetof(CreateStageResponse{}.LastDeploymentStatusMessage), Kind: api.KStringPtr},
+		{Name: "LastUpdatedDate", Off: unsafe.Offsetof(CreateStageResponse{}.LastUpdatedDate), Kind: api.KTimePtr},
+		{Name: "RouteSettings", Off: unsafe.Offsetof(CreateStageResponse{}.RouteSettings), Kind: api.KMap, Type: 220},
+		{Name: "StageName", Off: unsafe.Offsetof(CreateStageResponse{}.StageName), Kind: api.KStringPtr},
+		{Name: "StageVariables", Off: unsafe.Offsetof(CreateStageResponse{}.StageVariables), Kind: api.KMap, Type: 213},
+		{Name: "Tags", Off: unsafe.Offsetof(CreateStageResponse{}.Tags), Kind: api.KMap, Type: 213},
+	}},
+	44: {Go: (*CreateVpcLinkInput)(nil), Fields: []api.Field{
+		{Name: "Name", Off: unsafe.Offsetof(CreateVpcLinkInput{}.Name), Kind: api.KStringPtr},
+		{Name: "SecurityGroupIds", Off: unsafe.Offsetof(CreateVpcLinkInput{}.SecurityGroupIds), Kind: api.KList, Type: 212},
+		{Name: "SubnetIds", Off: unsafe.Offsetof(CreateVpcLinkInput{}.SubnetIds), Kind: api.KList, Type: 212},
+		{Name: "Tags", Off: unsafe.Offsetof(CreateVpcLinkInput{}.Tags), Kind: api.KMap, Type: 213},
+	}},
+	45: {Go: (*CreateVpcLinkRequest)(nil), Fields: []api.Field{
+		{Name: "Name", Off: unsafe.Offsetof(CreateVpcLinkRequest{}.Name), Kind: api.KStringPtr},
+		{Name: "SecurityGroupIds", Off: unsafe.Offsetof(CreateVpcLinkRequest{}.SecurityGroupIds), Kind: api.KList, Type: 212},
+		{Name: "SubnetIds", Off: unsafe.Offsetof(CreateVpcLinkRequest{}.SubnetIds), Kind: api.KList, Type: 212},
+		{Name: "Tags", Off: unsafe.Offsetof(CreateVpcLinkRequest{}.Tags), Kind: api.KMap, Type: 213},
+	}},
+	46: {Go: (*CreateVpcLinkResponse)(nil), Fields: []api.Field{
+		{Name: "CreatedDate", Off: unsafe.Offsetof(CreateVpcLinkResponse{}.CreatedDate), Kind: api.KTimePtr},
+		{Name: "Name", Off: unsafe.Offsetof(CreateVpcLinkResponse{}.Name), Kind: api.KStringPtr},
+		{Name: "SecurityGroupIds", Off: unsafe.Offsetof(CreateVpcLinkResponse{}.SecurityGroupIds), Kind: api.KList, Type: 212},
+		{Name: "SubnetIds", Off: unsafe.Offsetof(CreateVpcLinkResponse{}.SubnetIds), Kind: api.KList, Type: 212},
+		{Name: "Tags", Off: unsafe.Offsetof(CreateVpcLinkResponse{}.Tags), Kind: api.KMap, Type: 213},
+		{Name: "VpcLinkId", Off: unsafe.Offsetof(CreateVpcLinkResponse{}.VpcLinkId), Kind: api.KStringPtr},
+		{Name: "VpcLinkStatus", Off: unsafe.Offsetof(CreateVpcLinkResponse{}.VpcLinkStatus), Kind: api.KStringPtr},
+		{Name: "VpcLinkStatusMessage", Off: unsafe.Offsetof(CreateVpcLinkResponse{}.VpcLinkStatusMessage), Kind: api.KStringPtr},
+		{Name: "VpcLinkVersion", Off: unsafe.Offsetof(CreateVpcLinkResponse{}.VpcLinkVersion), Kind: api.KStringPtr},
+	}},
+	47: {Go: (*DeleteAccessLogSettingsOutput)(nil)},
+	48: {Go: (*DeleteAccessLogSettingsRequest)(nil), Fields: []api.Field{
+		{Name: "ApiId", Off: unsafe.Offsetof(DeleteAccessLogSettingsRequest{}.ApiId), Kind: api.KStringPtr},
+		{Name: "StageName", Off: unsafe.Offsetof(DeleteAccessLogSettingsRequest{}.StageName), Kind: api.KStringPtr},
+	}},
+	49: {Go: (*DeleteApiMappingOutput)(nil)},
+	50: {Go: (*DeleteApiMappingRequest)(nil), Fields: []api.Field{
+		{Name: "ApiMappingId", Off: unsafe.Offsetof(DeleteApiMappingRequest{}.ApiMappingId), Kind: api.KStringPtr},
+		{Name: "DomainName", Off: unsafe.Offsetof(DeleteApiMappingRequest{}.DomainName), Kind: api.KStringPtr},
+	}},
+	51: {Go: (*DeleteApiOutput)(nil)},
+	52: {Go: (*DeleteApiRequest)(nil), Fields: []api.Field{
+		{Name: "ApiId", Off: unsafe.Offsetof(DeleteApiRequest{}.ApiId), Kind: api.KStringPtr},
+	}},
+	53: {Go: (*DeleteAuthorizerOutput)(nil)},
+	54: {Go: (*DeleteAuthorizerRequest)(nil), Fields: []api.Field{
+		{Name: "ApiId", Off: unsafe.Offsetof(DeleteAuthorizerRequest{}.ApiId), Kind: api.KStringPtr},
+		{Name: "AuthorizerId", Off: unsafe.Offsetof(DeleteAuthorizerRequest{}.AuthorizerId), Kind: api.KStringPtr},
+	}},
+	55: {Go: (*DeleteCorsConfigurationOutput)(nil)},
+	56: {Go: (*DeleteCorsConfigurationRequest)(nil), Fields: []api.Field{
+		{Name: "ApiId", Off: unsafe.Offsetof(DeleteCorsConfigurationRequest{}.ApiId), Kind: api.KStringPtr},
+	}},
+	57: {Go: (*DeleteDeploymentOutput)(nil)},
+	58: {Go: (*DeleteDeploymentRequest)(nil), Fields: []api.Field{
+		{Name: "ApiId", Off: unsafe.Offsetof(DeleteDeploymentRequest{}.ApiId), Kind: api.KStringPtr},
+		{Name: "DeploymentId", Off: unsafe.Offsetof(DeleteDeploymentRequest{}.DeploymentId), Kind: api.KStringPtr},
+	}},
+	59: {Go: (*DeleteDomainNameOutput)(nil)},
+	60: {Go: (*DeleteDomainNameRequest)(nil), Fields: []api.Field{
+		{Name: "DomainName", Off: unsafe.Offsetof(DeleteDomainNameRequest{}.DomainName), Kind: api.KStringPtr},
+	}},
+	61: {Go: (*DeleteIntegrationOutput)(nil)},
+	62: {Go: (*DeleteIntegrationRequest)(nil), Fields: []api.Field{
+		{Name: "ApiId", Off: unsafe.Offsetof(DeleteIntegrationRequest{}.ApiId), Kind: api.KStringPtr},
+		{Name: "IntegrationId", Off: unsafe.Offsetof(DeleteIntegrationRequest{}.IntegrationId), Kind: api.KStringPtr},
+	}},
+	63: {Go: (*DeleteIntegrationResponseOutput)(nil)},
+	64: {Go: (*DeleteIntegrationResponseRequest)(nil), Fields: []api.Field{
+		{Name: "ApiId", Off: unsafe.Offsetof(DeleteIntegrationResponseRequest{}.ApiId), Kind: api.KStringPtr},
+		{Name: "IntegrationId", Off: unsafe.Offsetof(DeleteIntegrationResponseRequest{}.IntegrationId), Kind: api.KStringPtr},
+		{Name: "IntegrationResponseId", Off: unsafe.Offsetof(DeleteIntegrationResponseRequest{}.IntegrationResponseId), Kind: api.KStringPtr},
+	}},
+	65: {Go: (*DeleteModelOutput)(nil)},
+	66: {Go: (*DeleteModelRequest)(nil), Fields: []api.Field{
+		{Name: "ApiId", Off: unsafe.Offsetof(DeleteModelRequest{}.ApiId), Kind: api.KStringPtr},
+		{Name: "ModelId", Off: unsafe.Offsetof(DeleteModelRequest{}.ModelId), Kind: api.KStringPtr},
+	}},
+	67: {Go: (*DeleteRouteOutput)(nil)},
+	68: {Go: (*DeleteRouteRequest)(nil), Fields: []api.Field{
+		{Name: "ApiId", Off: unsafe.Offsetof(DeleteRouteRequest{}.ApiId), Kind: api.KStringPtr},
+		{Name: "RouteId", Off: unsafe.Offsetof(DeleteRouteRequest{}.RouteId), Kind: api.KStringPtr},
+	}},
+	69: {Go: (*DeleteRouteRequestParameterOutput)(nil)},
+	70: {Go: (*DeleteRouteRequestParameterRequest)(nil), Fields: []api.Field{
+		{Name: "ApiId", Off: unsafe.Offsetof(DeleteRouteRequestParameterRequest{}.ApiId), Kind: api.KStringPtr},
+		{Name: "RequestParameterKey", Off: unsafe.Offsetof(DeleteRouteRequestParameterRequest{}.RequestParameterKey), Kind: api.KStringPtr},
+		{Name: "RouteId", Off: unsafe.Offsetof(DeleteRouteRequestParameterRequest{}.RouteId), Kind: api.KStringPtr},
+	}},
+	71: {Go: (*DeleteRouteResponseOutput)(nil)},
+	72: {Go: (*DeleteRouteResponseRequest)(nil), Fields: []api.Field{
+		{Name: "ApiId", Off: unsafe.Offsetof(DeleteRouteResponseRequest{}.ApiId), Kind: api.KStringPtr},
+		{Name: "RouteId", Off: unsafe.Offsetof(DeleteRouteResponseRequest{}.RouteId), Kind: api.KStringPtr},
+		{Name: "RouteResponseId", Off: unsafe.Offsetof(DeleteRouteResponseRequest{}.RouteResponseId), Kind: api.KStringPtr},
+	}},
+	73: {Go: (*DeleteRouteSettingsOutput)(nil)},
+	74: {Go: (*DeleteRouteSettingsRequest)(nil), Fields: []api.Field{
+		{Name: "ApiId", Off: unsafe.Offsetof(DeleteRouteSettingsRequest{}.ApiId), Kind: api.KStringPtr},
+		{Name: "RouteKey", Off: unsafe.Offsetof(DeleteRouteSettingsRequest{}.RouteKey), Kind: api.KStringPtr},
+		{Name: "StageName", Off: unsafe.Offsetof(DeleteRouteSettingsRequest{}.StageName), Kind: api.KStringPtr},
+	}},
+	75: {Go: (*DeleteStageOutput)(nil)},
+	76: {Go: (*DeleteStageRequest)(nil), Fields: []api.Field{
+		{Name: "ApiId", Off: unsafe.Offsetof(DeleteStageRequest{}.ApiId), Kind: api.KStringPtr},
+		{Name: "StageName", Off: unsafe.Offsetof(DeleteStageRequest{}.StageName), Kind: api.KStringPtr},
+	}},
+	77: {Go: (*DeleteVpcLinkRequest)(nil), Fields: []api.Field{
+		{Name: "VpcLinkId", Off: unsafe.Offsetof(DeleteVpcLinkRequest{}.VpcLinkId), Kind: api.KStringPtr},
+	}},
+	78: {Go: (*DeleteVpcLinkResponse)(nil)},
+	79: {Go: (*Deployment)(nil), Fields: []api.Field{
+		{Name: "AutoDeployed", Off: unsafe.Offsetof(Deployment{}.AutoDeployed), Kind: api.KBoolPtr},
+		{Name: "CreatedDate", Off: unsafe.Offsetof(Deployment{}.CreatedDate), Kind: api.KTimePtr},
+		{Name: "DeploymentId", Off: unsafe.Offsetof(Deployment{}.DeploymentId), Kind: api.KStringPtr},
+		{Name: "DeploymentStatus", Off: unsafe.Offsetof(Deployment{}.DeploymentStatus), Kind: api.KStringPtr},
+		{Name: "DeploymentStatusMessage", Off: unsafe.Offsetof(Deployment{}.DeploymentStatusMessage), Kind: api.KStringPtr},
+		{Name: "Description", Off: unsafe.Offsetof(Deployment{}.Description), Kind: api.KStringPtr},
+	}},
+	80: {Go: (*Deployments)(nil), Fields: []api.Field{
+		{Name: "Items", Off: unsafe.Offsetof(Deployments{}.Items), Kind: api.KList, Type: 221},
+		{Name: "NextToken", Off: unsafe.Offsetof(Deployments{}.NextToken), Kind: api.KStringPtr},
+	}},
+	81: {Go: (*DomainName)(nil), Fields: []api.Field{
+		{Name: "ApiMappingSelectionExpression", Off: unsafe.Offsetof(DomainName{}.ApiMappingSelectionExpression), Kind: api.KStringPtr},
+		{Name: "DomainName", Off: unsafe.Offsetof(DomainName{}.DomainName), Kind: api.KStringPtr},
+		{Name: "DomainNameConfigurations", Off: unsafe.Offsetof(DomainName{}.DomainNameConfigurations), Kind: api.KList, Type: 217},
+		{Name: "MutualTlsAuthentication", Off: unsafe.Offsetof(DomainName{}.MutualTlsAuthentication), Kind: api.KStructPtr, Type: 149},
+		{Name: "Tags", Off: unsafe.Offsetof(DomainName{}.Tags), Kind: api.KMap, Type: 213},
+	}},
+	82: {Go: (*DomainNameConfiguration)(nil), Fields: []api.Field{
+		{Name: "ApiGatewayDomainName", Off: unsafe.Offsetof(DomainNameConfiguration{}.ApiGatewayDomainName), Kind: api.KStringPtr},
+		{Name: "CertificateArn", Off: unsafe.Offsetof(DomainNameConfiguration{}.CertificateArn), Kind: api.KStringPtr},
+		{Name: "CertificateName", Off: unsafe.Offsetof(DomainNameConfiguration{}.CertificateName), Kind: api.KStringPtr},
+		{Name: "CertificateUploadDate", Off: unsafe.Offsetof(DomainNameConfiguration{}.CertificateUploadDate), Kind: api.KTimePtr},
+		{Name: "DomainNameStatus", Off: unsafe.Offsetof(DomainNameConfiguration{}.DomainNameStatus), Kind: api.KStringPtr},
+		{Name: "DomainNameStatusMessage", Off: unsafe.Offsetof(DomainNameConfiguration{}.DomainNameStatusMessage), Kind: api.KStringPtr},
+		{Name: "EndpointType", Off: unsafe.Offsetof(DomainNameConfiguration{}.EndpointType), Kind: api.KStringPtr},
+		{Name: "HostedZoneId", Off: unsafe.Offsetof(DomainNameConfiguration{}.HostedZoneId), Kind: api.KStringPtr},
+		{Name: "SecurityPolicy", Off: unsafe.Offsetof(DomainNameConfiguration{}.SecurityPolicy), Kind: api.KStringPtr},
+		{Name: "OwnershipVerificationCertificateArn", Off: unsafe.Offsetof(DomainNameConfiguration{}.OwnershipVerificationCertificateArn), Kind: api.KStringPtr},
+	}},
+	83: {Go: (*DomainNames)(nil), Fields: []api.Field{
+		{Name: "Items", Off: unsafe.Offsetof(DomainNames{}.Items), Kind: api.KList, Type: 222},
+		{Name: "NextToken", Off: unsafe.Offsetof(DomainNames{}.NextToken), Kind: api.KStringPtr},
+	}},
+	84: {Go: (*ExportApiRequest)(nil), Fields: []api.Field{
+		{Name: "ApiId", Off: unsafe.Offsetof(ExportApiRequest{}.ApiId), Kind: api.KStringPtr},
+		{Name: "ExportVersion", Off: unsafe.Offsetof(ExportApiRequest{}.ExportVersion), Kind: api.KStringPtr},
+		{Name: "IncludeExtensions", Off: unsafe.Offsetof(ExportApiRequest{}.IncludeExtensions), Kind: api.KBoolPtr},
+		{Name: "OutputType", Off: unsafe.Offsetof(ExportApiRequest{}.OutputType), Kind: api.KStringPtr},
+		{Name: "Specification", Off: unsafe.Offsetof(ExportApiRequest{}.Specification), Kind: api.KStringPtr},
+		{Name: "StageName", Off: unsafe.Offsetof(ExportApiRequest{}.StageName), Kind: api.KStringPtr},
+	}},
+	85: {Go: (*ExportApiResponse)(nil), Fields: []api.Field{
+		{Name: "body", Off: unsafe.Offsetof(ExportApiResponse{}.Body), Kind: api.KBytes},
+	}},
+	86: {Go: (*GetApiMappingRequest)(nil), Fields: []api.Field{
+		{Name: "ApiMappingId", Off: unsafe.Offsetof(GetApiMappingRequest{}.ApiMappingId), Kind: api.KStringPtr},
+		{Name: "DomainName", Off: unsafe.Offsetof(GetApiMappingRequest{}.DomainName), Kind: api.KStringPtr},
+	}},
+	87: {Go: (*GetApiMappingResponse)(nil), Fields: []api.Field{
+		{Name: "ApiId", Off: unsafe.Offsetof(GetApiMappingResponse{}.ApiId), Kind: api.KStringPtr},
+		{Name: "ApiMappingId", Off: unsafe.Offsetof(GetApiMappingResponse{}.ApiMappingId), Kind: api.KStringPtr},
+		{Name: "ApiMappingKey", Off: unsafe.Offsetof(GetApiMappingResponse{}.ApiMappingKey), Kind: api.KStringPtr},
+		{Name: "Stage", Off: unsafe.Offsetof(GetApiMappingResponse{}.Stage), Kind: api.KStringPtr},
+	}},
+	88: {Go: (*GetApiMappingsRequest)(nil), Fields: []api.Field{
+		{Name: "DomainName", Off: unsafe.Offsetof(GetApiMappingsRequest{}.DomainName), Kind: api.KStringPtr},
+		{Name: "MaxResults", Off: unsafe.Offsetof(GetApiMappingsRequest{}.MaxResults), Kind: api.KStringPtr},
+		{Name: "NextToken", Off: unsafe.Offsetof(GetApiMappingsRequest{}.NextToken), Kind: api.KStringPtr},
+	}},
+	89: {Go: (*GetApiMappingsResponse)(nil), Fields: []api.Field{
+		{Name: "Items", Off: unsafe.Offsetof(GetApiMappingsResponse{}.Items), Kind: api.KList, Type: 214},
+		{Name: "NextToken", Off: unsafe.Offsetof(GetApiMappingsResponse{}.NextToken), Kind: api.KStringPtr},
+	}},
+	90: {Go: (*GetApiRequest)(nil), Fields: []api.Field{
+		{Name: "ApiId", Off: unsafe.Offsetof(GetApiRequest{}.ApiId), Kind: api.KStringPtr},
+	}},
+	91: {Go: (*GetApiResponse)(nil), Fields: []api.Field{
+		{Name: "ApiEndpoint", Off: unsafe.Offsetof(GetApiResponse{}.ApiEndpoint), Kind: api.KStringPtr},
+		{Name: "ApiGatewayManaged", Off: unsafe.Offsetof(GetApiResponse{}.ApiGatewayManaged), Kind: api.KBoolPtr},
+		{Name: "ApiId", Off: unsafe.Offsetof(GetApiResponse{}.ApiId), Kind: api.KStringPtr},
+		{Name: "ApiKeySelectionExpression", Off: unsafe.Offsetof(GetApiResponse{}.ApiKeySelectionExpression), Kind: api.KStringPtr},
+		{Name: "CorsConfiguration", Off: unsafe.Offsetof(GetApiResponse{}.CorsConfiguration), Kind: api.KStructPtr, Type: 10},
+		{Name: "CreatedDate", Off: unsafe.Offsetof(GetApiResponse{}.CreatedDate), Kind: api.KTimePtr},
+		{Name: "Description", Off: unsafe.Offsetof(GetApiResponse{}.Description), Kind: api.KStringPtr},
+		{Name: "DisableSchemaValidation", Off: unsafe.Offsetof(GetApiResponse{}.DisableSchemaValidation), Kind: api.KBoolPtr},
+		{Name: "DisableExecuteApiEndpoint", Off: unsafe.Offsetof(GetApiResponse{}.DisableExecuteApiEndpoint), Kind: api.KBoolPtr},
+		{Name: "ImportInfo", Off: unsafe.Offsetof(GetApiResponse{}.ImportInfo), Kind: api.KList, Type: 212},
+		{Name: "Name", Off: unsafe.Offsetof(GetApiResponse{}.Name), Kind: api.KStringPtr},
+		{Name: "ProtocolType", Off: unsafe.Offsetof(GetApiResponse{}.ProtocolType), Kind: api.KStringPtr},
+		{Name: "RouteSelectionExpression", Off: unsafe.Offsetof(GetApiResponse{}.RouteSelectionExpression), Kind: api.KStringPtr},
+		{Name: "Tags", Off: unsafe.Offsetof(GetApiResponse{}.Tags), Kind: api.KMap, Type: 213},
+		{Name: "Version", Off: unsafe.Offsetof(GetApiResponse{}.Version), Kind: api.KStringPtr},
+		{Name: "Warnings", Off: unsafe.Offsetof(GetApiResponse{}.Warnings), Kind: api.KList, Type: 212},
+	}},
+	92: {Go: (*GetApisRequest)(nil), Fields: []api.Field{
+		{Name: "MaxResults", Off: unsafe.Offsetof(GetApisRequest{}.MaxResults), Kind: api.KStringPtr},
+		{Name: "NextToken", Off: unsafe.Offsetof(GetApisRequest{}.NextToken), Kind: api.KStringPtr},
+	}},
+	93: {Go: (*GetApisResponse)(nil), Fields: []api.Field{
+		{Name: "Items", Off: unsafe.Offsetof(GetApisResponse{}.Items), Kind: api.KList, Type: 215},
+		{Name: "NextToken", Off: unsafe.Offsetof(GetApisResponse{}.NextToken), Kind: api.KStringPtr},
+	}},
+	94: {Go: (*GetAuthorizerRequest)(nil), Fields: []api.Field{
+		{Name: "ApiId", Off: unsafe.Offsetof(GetAuthorizerRequest{}.ApiId), Kind: api.KStringPtr},
+		{Name: "AuthorizerId", Off: unsafe.Offsetof(GetAuthorizerRequest{}.AuthorizerId), Kind: api.KStringPtr},
+	}},
+	95: {Go: (*GetAuthorizerResponse)(nil), Fields: []api.Field{
+		{Name: "AuthorizerCredentialsArn", Off: unsafe.Offsetof(GetAuthorizerResponse{}.AuthorizerCredentialsArn), Kind: api.KStringPtr},
+		{Name: "AuthorizerId", Off: unsafe.Offsetof(GetAuthorizerResponse{}.AuthorizerId), Kind: api.KStringPtr},
+		{Name: "AuthorizerResultTtlInSeconds", Off: unsafe.Offsetof(GetAuthorizerResponse{}.AuthorizerResultTtlInSeconds), Kind: api.KInt32Ptr},
+		{Name: "AuthorizerType", Off: unsafe.Offsetof(GetAuthorizerResponse{}.AuthorizerType), Kind: api.KStringPtr},
+		{Name: "AuthorizerUri", Off: unsafe.Offsetof(GetAuthorizerResponse{}.AuthorizerUri), Kind: api.KStringPtr},
+		{Name: "IdentitySource", Off: unsafe.Offsetof(GetAuthorizerResponse{}.IdentitySource), Kind: api.KList, Type: 212},
+		{Name: "IdentityValidationExpression", Off: unsafe.Offsetof(GetAuthorizerResponse{}.IdentityValidationExpression), Kind: api.KStringPtr},
+		{Name: "JwtConfiguration", Off: unsafe.Offsetof(GetAuthorizerResponse{}.JwtConfiguration), Kind: api.KStructPtr, Type: 145},
+		{Name: "Name", Off: unsafe.Offsetof(GetAuthorizerResponse{}.Name), Kind: api.KStringPtr},
+		{Name: "AuthorizerPayloadFormatVersion", Off: unsafe.Offsetof(GetAuthorizerResponse{}.AuthorizerPayloadFormatVersion), Kind: api.KStringPtr},
+		{Name: "EnableSimpleResponses", Off: unsafe.Offsetof(GetAuthorizerResponse{}.EnableSimpleResponses), Kind: api.KBoolPtr},
+	}},
+	96: {Go: (*GetAuthorizersRequest)(nil), Fields: []api.Field{
+		{Name: "ApiId", Off: unsafe.Offsetof(GetAuthorizersRequest{}.ApiId), Kind: api.KStringPtr},
+		{Name: "MaxResults", Off: unsafe.Offsetof(GetAuthorizersRequest{}.MaxResults), Kind: api.KStringPtr},
+		{Name: "NextToken", Off: unsafe.Offsetof(GetAuthorizersRequest{}.NextToken), Kind: api.KStringPtr},
+	}},
+	97: {Go: (*GetAuthorizersResponse)(nil), Fields: []api.Field{
+		{Name: "Items", Off: unsafe.Offsetof(GetAuthorizersResponse{}.Items), Kind: api.KList, Type: 216},
+		{Name: "NextToken", Off: unsafe.Offsetof(GetAuthorizersResponse{}.NextToken), Kind: api.KStringPtr},
+	}},
+	98: {Go: (*GetDeploymentRequest)(nil), Fields: []api.Field{
+		{Name: "ApiId", Off: unsafe.Offsetof(GetDeploymentRequest{}.ApiId), Kind: api.KStringPtr},
+		{Name: "DeploymentId", Off: unsafe.Offsetof(GetDeploymentRequest{}.DeploymentId), Kind: api.KStringPtr},
+	}},
+	99: {Go: (*GetDeploymentResponse)(nil), Fields: []api.Field{
+		{Name: "AutoDeployed", Off: unsafe.Offsetof(GetDeploymentResponse{}.AutoDeployed), Kind: api.KBoolPtr},
+		{Name: "CreatedDate", Off: unsafe.Offsetof(GetDeploymentResponse{}.CreatedDate), Kind: api.KTimePtr},
+		{Name: "DeploymentId", Off: unsafe.Offsetof(GetDeploymentResponse{}.DeploymentId), Kind: api.KStringPtr},
+		{Name: "DeploymentStatus", Off: unsafe.Offsetof(GetDeploymentResponse{}.DeploymentStatus), Kind: api.KStringPtr},
+		{Name: "DeploymentStatusMessage", Off: unsafe.Offsetof(GetDeploymentResponse{}.DeploymentStatusMessage), Kind: api.KStringPtr},
+		{Name: "Description", Off: unsafe.Offsetof(GetDeploymentResponse{}.Description), Kind: api.KStringPtr},
+	}},
+	100: {Go: (*GetDeploymentsRequest)(nil), Fields: []api.Field{
+		{Name: "ApiId", Off: unsafe.Offsetof(GetDeploymentsRequest{}.ApiId), Kind: api.KStringPtr},
+		{Name: "MaxResults", Off: unsafe.Offsetof(GetDeploymentsRequest{}.MaxResults), Kind: api.KStringPtr},
+		{Name: "NextToken", Off: unsafe.Offsetof(GetDeploymentsRequest{}.NextToken), Kind: api.KStringPtr},
+	}},
+	101: {Go: (*GetDeploymentsResponse)(nil), Fields: []api.Field{
+		{Name: "Items", Off: unsafe.Offsetof(GetDeploymentsResponse{}.Items), Kind: api.KList, Type: 221},
+		{Name: "NextToken", Off: unsafe.Offsetof(GetDeploymentsResponse{}.NextToken), Kind: api.KStringPtr},
+	}},
+	102: {Go: (*GetDomainNameRequest)(nil), Fields: []api.Field{
+		{Name: "DomainName", Off: unsafe.Offsetof(GetDomainNameRequest{}.DomainName), Kind: api.KStringPtr},
+	}},
+	103: {Go: (*GetDomainNameResponse)(nil), Fields: []api.Field{
+		{Name: "ApiMappingSelectionExpression", Off: unsafe.Offsetof(GetDomainNameResponse{}.ApiMappingSelectionExpression), Kind: api.KStringPtr},
+		{Name: "DomainName", Off: unsafe.Offsetof(GetDomainNameResponse{}.DomainName), Kind: api.KStringPtr},
+		{Name: "DomainNameConfigurations", Off: unsafe.Offsetof(GetDomainNameResponse{}.DomainNameConfigurations), Kind: api.KList, Type: 217},
+		{Name: "MutualTlsAuthentication", Off: unsafe.Offsetof(GetDomainNameResponse{}.MutualTlsAuthentication), Kind: api.KStructPtr, Type: 149},
+		{Name: "Tags", Off: unsafe.Offsetof(GetDomainNameResponse{}.Tags), Kind: api.KMap, Type: 213},
+	}},
+	104: {Go: (*GetDomainNamesRequest)(nil), Fields: []api.Field{
+		{Name: "MaxResults", Off: unsafe.Offsetof(GetDomainNamesRequest{}.MaxResults), Kind: api.KStringPtr},
+		{Name: "NextToken", Off: unsafe.Offsetof(GetDomainNamesRequest{}.NextToken), Kind: api.KStringPtr},
+	}},
+	105: {Go: (*GetDomainNamesResponse)(nil), Fields: []api.Field{
+		{Name: "Items", Off: unsafe.Offsetof(GetDomainNamesResponse{}.Items), Kind: api.KList, Type: 222},
+		{Name: "NextToken", Off: unsafe.Offsetof(GetDomainNamesResponse{}.NextToken), Kind: api.KStringPtr},
+	}},
+	106: {Go: (*GetIntegrationRequest)(nil), Fields: []api.Field{
+		{Name: "ApiId", Off: unsafe.Offsetof(GetIntegrationRequest{}.ApiId), Kind: api.KStringPtr},
+		{Name: "IntegrationId", Off: unsafe.Offsetof(GetIntegrationRequest{}.IntegrationId), Kind: api.KStringPtr},
+	}},
+	107: {Go: (*GetIntegrationResponseRequest)(nil), Fields: []api.Field{
+		{Name: "ApiId", Off: unsafe.Offsetof(GetIntegrationResponseRequest{}.ApiId), Kind: api.KStringPtr},
+		{Name: "IntegrationId", Off: unsafe.Offsetof(GetIntegrationResponseRequest{}.IntegrationId), Kind: api.KStringPtr},
+		{Name: "IntegrationResponseId", Off: unsafe.Offsetof(GetIntegrationResponseRequest{}.IntegrationResponseId), Kind: api.KStringPtr},
+	}},
+	108: {Go: (*GetIntegrationResponseResponse)(nil), Fields: []api.Field{
+		{Name: "ContentHandlingStrategy", Off: unsafe.Offsetof(GetIntegrationResponseResponse{}.ContentHandlingStrategy), Kind: api.KStringPtr},
+		{Name: "IntegrationResponseId", Off: unsafe.Offsetof(GetIntegrationResponseResponse{}.IntegrationResponseId), Kind: api.KStringPtr},
+		{Name: "IntegrationResponseKey", Off: unsafe.Offsetof(GetIntegrationResponseResponse{}.IntegrationResponseKey), Kind: api.KStringPtr},
+		{Name: "ResponseParameters", Off: unsafe.Offsetof(GetIntegrationResponseResponse{}.ResponseParameters), Kind: api.KMap, Type: 213},
+		{Name: "ResponseTemplates", Off: unsafe.Offsetof(GetIntegrationResponseResponse{}.ResponseTemplates), Kind: api.KMap, Type: 213},
+		{Name: "TemplateSelectionExpression", Off: unsafe.Offsetof(GetIntegrationResponseResponse{}.TemplateSelectionExpression), Kind: api.KStringPtr},
+	}},
+	109: {Go: (*GetIntegrationResponsesRequest)(nil), Fields: []api.Field{
+		{Name: "ApiId", Off: unsafe.Offsetof(GetIntegrationResponsesRequest{}.ApiId), Kind: api.KStringPtr},
+		{Name: "IntegrationId", Off: unsafe.Offsetof(GetIntegrationResponsesRequest{}.IntegrationId), Kind: api.KStringPtr},
+		{Name: "MaxResults", Off: unsafe.Offsetof(GetIntegrationResponsesRequest{}.MaxResults), Kind: api.KStringPtr},
+		{Name: "NextToken", Off: unsafe.Offsetof(GetIntegrationResponsesRequest{}.NextToken), Kind: api.KStringPtr},
+	}},
+	110: {Go: (*GetIntegrationResponsesResponse)(nil), Fields: []api.Field{
+		{Name: "Items", Off: unsafe.Offsetof(GetIntegrationResponsesResponse{}.Items), Kind: api.KList, Type: 223},
+		{Name: "NextToken", Off: unsafe.Offsetof(GetIntegrationResponsesResponse{}.NextToken), Kind: api.KStringPtr},
+	}},
+	111: {Go: (*GetIntegrationResult)(nil), Fields: []api.Field{
+		{Name: "ApiGatewayManaged", Off: unsafe.Offsetof(GetIntegrationResult{}.ApiGatewayManaged), Kind: api.KBoolPtr},
+		{Name: "ConnectionId", Off: unsafe.Offsetof(GetIntegrationResult{}.ConnectionId), Kind: api.KStringPtr},
+		{Name: "ConnectionType", Off: unsafe.Offsetof(GetIntegrationResult{}.ConnectionType), Kind: api.KStringPtr},
+		{Name: "ContentHandlingStrategy", Off: unsafe.Offsetof(GetIntegrationResult{}.ContentHandlingStrategy), Kind: api.KStringPtr},
+		{Name: "CredentialsArn", Off: unsafe.Offsetof(GetIntegrationResult{}.CredentialsArn), Kind: api.KStringPtr},
+		{Name: "Description", Off: unsafe.Offsetof(GetIntegrationResult{}.Description), Kind: api.KStringPtr},
+		{Name: "IntegrationId", Off: unsafe.Offsetof(GetIntegrationResult{}.IntegrationId), Kind: api.KStringPtr},
+		{Name: "IntegrationMethod", Off: unsafe.Offsetof(GetIntegrationResult{}.IntegrationMethod), Kind: api.KStringPtr},
+		{Name: "IntegrationResponseSelectionExpression", Off: unsafe.Offsetof(GetIntegrationResult{}.IntegrationResponseSelectionExpression), Kind: api.KStringPtr},
+		{Name: "IntegrationSubtype", Off: unsafe.Offsetof(GetIntegrationResult{}.IntegrationSubtype), Kind: api.KStringPtr},
+		{Name: "IntegrationType", Off: unsafe.Offsetof(GetIntegrationResult{}.IntegrationType), Kind: api.KStringPtr},
+		{Name: "IntegrationUri", Off: unsafe.Offsetof(GetIntegrationResult{}.IntegrationUri), Kind: api.KStringPtr},
+		{Name: "PassthroughBehavior", Off: unsafe.Offsetof(GetIntegrationResult{}.PassthroughBehavior), Kind: api.KStringPtr},
+		{Name: "PayloadFormatVersion", Off: unsafe.Offsetof(GetIntegrationResult{}.PayloadFormatVersion), Kind: api.KStringPtr},
+		{Name: "RequestParameters", Off: unsafe.Offsetof(GetIntegrationResult{}.RequestParameters), Kind: api.KMap, Type: 213},
+		{Name: "ResponseParameters", Off: unsafe.Offsetof(GetIntegrationResult{}.ResponseParameters), Kind: api.KMap, Type: 218},
+		{Name: "RequestTemplates", Off: unsafe.Offsetof(GetIntegrationResult{}.RequestTemplates), Kind: api.KMap, Type: 213},
+		{Name: "TemplateSelectionExpression", Off: unsafe.Offsetof(GetIntegrationResult{}.TemplateSelectionExpression), Kind: api.KStringPtr},
+		{Name: "TimeoutInMillis", Off: unsafe.Offsetof(GetIntegrationResult{}.TimeoutInMillis), Kind: api.KInt32Ptr},
+		{Name: "TlsConfig", Off: unsafe.Offsetof(GetIntegrationResult{}.TlsConfig), Kind: api.KStructPtr, Type: 169},
+	}},
+	112: {Go: (*GetIntegrationsRequest)(nil), Fields: []api.Field{
+		{Name: "ApiId", Off: unsafe.Offsetof(GetIntegrationsRequest{}.ApiId), Kind: api.KStringPtr},
+		{Name: "MaxResults", Off: unsafe.Offsetof(GetIntegrationsRequest{}.MaxResults), Kind: api.KStringPtr},
+		{Name: "NextToken", Off: unsafe.Offsetof(GetIntegrationsRequest{}.NextToken), Kind: api.KStringPtr},
+	}},
+	113: {Go: (*GetIntegrationsResponse)(nil), Fields: []api.Field{
+		{Name: "Items", Off: unsafe.Offsetof(GetIntegrationsResponse{}.Items), Kind: api.KList, Type: 224},
+		{Name: "NextToken", Off: unsafe.Offsetof(GetIntegrationsResponse{}.NextToken), Kind: api.KStringPtr},
+	}},
+	114: {Go: (*GetModelRequest)(nil), Fields: []api.Field{
+		{Name: "ApiId", Off: unsafe.Offsetof(GetModelRequest{}.ApiId), Kind: api.KStringPtr},
+		{Name: "ModelId", Off: unsafe.Offsetof(GetModelRequest{}.ModelId), Kind: api.KStringPtr},
+	}},
+	115: {Go: (*GetModelResponse)(nil), Fields: []api.Field{
+		{Name: "ContentType", Off: unsafe.Offsetof(GetModelResponse{}.ContentType), Kind: api.KStringPtr},
+		{Name: "Description", Off: unsafe.Offsetof(GetModelResponse{}.Description), Kind: api.KStringPtr},
+		{Name: "ModelId", Off: unsafe.Offsetof(GetModelResponse{}.ModelId), Kind: api.KStringPtr},
+		{Name: "Name", Off: unsafe.Offsetof(GetModelResponse{}.Name), Kind: api.KStringPtr},
+		{Name: "Schema", Off: unsafe.Offsetof(GetModelResponse{}.Schema), Kind: api.KStringPtr},
+	}},
+	116: {Go: (*GetModelTemplateRequest)(nil), Fields: []api.Field{
+		{Name: "ApiId", Off: unsafe.Offsetof(GetModelTemplateRequest{}.ApiId), Kind: api.KStringPtr},
+		{Name: "ModelId", Off: unsafe.Offsetof(GetModelTemplateRequest{}.ModelId), Kind: api.KStringPtr},
+	}},
+	117: {Go: (*GetModelTemplateResponse)(nil), Fields: []api.Field{
+		{Name: "Value", Off: unsafe.Offsetof(GetModelTemplateResponse{}.Value), Kind: api.KStringPtr},
+	}},
+	118: {Go: (*GetModelsRequest)(nil), Fields: []api.Field{
+		{Name: "ApiId", Off: unsafe.Offsetof(GetModelsRequest{}.ApiId), Kind: api.KStringPtr},
+		{Name: "MaxResults", Off: unsafe.Offsetof(GetModelsRequest{}.MaxResults), Kind: api.KStringPtr},
+		{Name: "NextToken", Off: unsafe.Offsetof(GetModelsRequest{}.NextToken), Kind: api.KStringPtr},
+	}},
+	119: {Go: (*GetModelsResponse)(nil), Fields: []api.Field{
+		{Name: "Items", Off: unsafe.Offsetof(GetModelsResponse{}.Items), Kind: api.KList, Type: 225},
+		{Name: "NextToken", Off: unsafe.Offsetof(GetModelsResponse{}.NextToken), Kind: api.KStringPtr},
+	}},
+	120: {Go: (*GetRouteRequest)(nil), Fields: []api.Field{
+		{Name: "ApiId", Off: unsafe.Offsetof(GetRouteRequest{}.ApiId), Kind: api.KStringPtr},
+		{Name: "RouteId", Off: unsafe.Offsetof(GetRouteRequest{}.RouteId), Kind: api.KStringPtr},
+	}},
+	121: {Go: (*GetRouteResponseRequest)(nil), Fields: []api.Field{
+		{Name: "ApiId", Off: unsafe.Offsetof(GetRouteResponseRequest{}.ApiId), Kind: api.KStringPtr},
+		{Name: "RouteId", Off: unsafe.Offsetof(GetRouteResponseRequest{}.RouteId), Kind: api.KStringPtr},
+		{Name: "RouteResponseId", Off: unsafe.Offsetof(GetRouteResponseRequest{}.RouteResponseId), Kind: api.KStringPtr},
+	}},
+	122: {Go: (*GetRouteResponseResponse)(nil), Fields: []api.Field{
+		{Name: "ModelSelectionExpression", Off: unsafe.Offsetof(GetRouteResponseResponse{}.ModelSelectionExpression), Kind: api.KStringPtr},
+		{Name: "ResponseModels", Off: unsafe.Offsetof(GetRouteResponseResponse{}.ResponseModels), Kind: api.KMap, Type: 213},
+		{Name: "ResponseParameters", Off: unsafe.Offsetof(GetRouteResponseResponse{}.ResponseParameters), Kind: api.KMap, Type: 219},
+		{Name: "RouteResponseId", Off: unsafe.Offsetof(GetRouteResponseResponse{}.RouteResponseId), Kind: api.KStringPtr},
+		{Name: "RouteResponseKey", Off: unsafe.Offsetof(GetRouteResponseResponse{}.RouteResponseKey), Kind: api.KStringPtr},
+	}},
+	123: {Go: (*GetRouteResponsesRequest)(nil), Fields: []api.Field{
+		{Name: "ApiId", Off: unsafe.Offsetof(GetRouteResponsesRequest{}.ApiId), Kind: api.KStringPtr},
+		{Name: "MaxResults", Off: unsafe.Offsetof(GetRouteResponsesRequest{}.MaxResults), Kind: api.KStringPtr},
+		{Name: "NextToken", Off: unsafe.Offsetof(GetRouteResponsesRequest{}.NextToken), Kind: api.KStringPtr},
+		{Name: "RouteId", Off: unsafe.Offsetof(GetRouteResponsesRequest{}.RouteId), Kind: api.KStringPtr},
+	}},
+	124: {Go: (*GetRouteResponsesResponse)(nil), Fields: []api.Field{
+		{Name: "Items", Off: unsafe.Offsetof(GetRouteResponsesResponse{}.Items), Kind: api.KList, Type: 226},
+		{Name: "NextToken", Off: unsafe.Offsetof(GetRouteResponsesResponse{}.NextToken), Kind: api.KStringPtr},
+	}},
+	125: {Go: (*GetRouteResult)(nil), Fields: []api.Field{
+		{Name: "ApiGatewayManaged", Off: unsafe.Offsetof(GetRouteResult{}.ApiGatewayManaged), Kind: api.KBoolPtr},
+		{Name: "ApiKeyRequired", Off: unsafe.Offsetof(GetRouteResult{}.ApiKeyRequired), Kind: api.KBoolPtr},
+		{Name: "AuthorizationScopes", Off: unsafe.Offsetof(GetRouteResult{}.AuthorizationScopes), Kind: api.KList, Type: 212},
+		{Name: "AuthorizationType", Off: unsafe.Offsetof(GetRouteResult{}.AuthorizationType), Kind: api.KStringPtr},
+		{Name: "AuthorizerId", Off: unsafe.Offsetof(GetRouteResult{}.AuthorizerId), Kind: api.KStringPtr},
+		{Name: "ModelSelectionExpression", Off: unsafe.Offsetof(GetRouteResult{}.ModelSelectionExpression), Kind: api.KStringPtr},
+		{Name: "OperationName", Off: unsafe.Offsetof(GetRouteResult{}.OperationName), Kind: api.KStringPtr},
+		{Name: "RequestModels", Off: unsafe.Offsetof(GetRouteResult{}.RequestModels), Kind: api.KMap, Type: 213},
+		{Name: "RequestParameters", Off: unsafe.Offsetof(GetRouteResult{}.RequestParameters), Kind: api.KMap, Type: 219},
+		{Name: "RouteId", Off: unsafe.Offsetof(GetRouteResult{}.RouteId), Kind: api.KStringPtr},
+		{Name: "RouteKey", Off: unsafe.Offsetof(GetRouteResult{}.RouteKey), Kind: api.KStringPtr},
+		{Name: "RouteResponseSelectionExpression", Off: unsafe.Offsetof(GetRouteResult{}.RouteResponseSelectionExpression), Kind: api.KStringPtr},
+		{Name: "Target", Off: unsafe.Offsetof(GetRouteResult{}.Target), Kind: api.KStringPtr},
+	}},
+	126: {Go: (*GetRoutesRequest)(nil), Fields: []api.Field{
+		{Name: "ApiId", Off: unsafe.Offsetof(GetRoutesRequest{}.ApiId), Kind: api.KStringPtr},
+		{Name: "MaxResults", Off: unsafe.Offsetof(GetRoutesRequest{}.MaxResults), Kind: api.KStringPtr},
+		{Name: "NextToken", Off: unsafe.Offsetof(GetRoutesRequest{}.NextToken), Kind: api.KStringPtr},
+	}},
+	127: {Go: (*GetRoutesResponse)(nil), Fields: []api.Field{
+		{Name: "Items", Off: unsafe.Offsetof(GetRoutesResponse{}.Items), Kind: api.KList, Type: 227},
+		{Name: "NextToken", Off: unsafe.Offsetof(GetRoutesResponse{}.NextToken), Kind: api.KStringPtr},
+	}},
+	128: {Go: (*GetStageRequest)(nil), Fields: []api.Field{
+		{Name: "ApiId", Off: unsafe.Offsetof(GetStageRequest{}.ApiId), Kind: api.KStringPtr},
+		{Name: "StageName", Off: unsafe.Offsetof(GetStageRequest{}.StageName), Kind: api.KStringPtr},
+	}},
+	129: {Go: (*GetStageResponse)(nil), Fields: []api.Field{
+		{Name: "AccessLogSettings", Off: unsafe.Offsetof(GetStageResponse{}.AccessLogSettings), Kind: api.KStructPtr, Type: 1},
+		{Name: "ApiGatewayManaged", Off: unsafe.Offsetof(GetStageResponse{}.ApiGatewayManaged), Kind: api.KBoolPtr},
+		{Name: "AutoDeploy", Off: unsafe.Offsetof(GetStageResponse{}.AutoDeploy), Kind: api.KBoolPtr},
+		{Name: "ClientCertificateId", Off: unsafe.Offsetof(GetStageResponse{}.ClientCertificateId), Kind: api.KStringPtr},
+		{Name: "CreatedDate", Off: unsafe.Offsetof(GetStageResponse{}.CreatedDate), Kind: api.KTimePtr},
+		{Name: "DefaultRouteSettings", Off: unsafe.Offsetof(GetStageResponse{}.DefaultRouteSettings), Kind: api.KStructPtr, Type: 161},
+		{Name: "DeploymentId", Off: unsafe.Offsetof(GetStageResponse{}.DeploymentId), Kind: api.KStringPtr},
+		{Name: "Description", Off: unsafe.Offsetof(GetStageResponse{}.Description), Kind: api.KStringPtr},
+		{Name: "LastDeploymentStatusMessage", Off: unsafe.Offsetof(GetStageResponse{}.LastDeploymentStatusMessage), Kind: api.KStringPtr},
+		{Name: "LastUpdatedDate", Off: unsafe.Offsetof(GetStageResponse{}.LastUpdatedDate), Kind: api.KTimePtr},
+		{Name: "RouteSettings", Off: unsafe.Offsetof(GetStageResponse{}.RouteSettings), Kind: api.KMap, Type: 220},
+		{Name: "StageName", Off: unsafe.Offsetof(GetStageResponse{}.StageName), Kind: api.KStringPtr},
+		{Name: "StageVariables", Off: unsafe.Offsetof(GetStageResponse{}.StageVariables), Kind: api.KMap, Type: 213},
+		{Name: "Tags", Off: unsafe.Offsetof(GetStageResponse{}.Tags), Kind: api.KMap, Type: 213},
+	}},
+	130: {Go: (*GetStagesRequest)(nil), Fields: []api.Field{
+		{Name: "ApiId", Off: unsafe.Offsetof(GetStagesRequest{}.ApiId), Kind: api.KStringPtr},
+		{Name: "MaxResults", Off: unsafe.Offsetof(GetStagesRequest{}.MaxResults), Kind: api.KStringPtr},
+		{Name: "NextToken", Off: unsafe.Offsetof(GetStagesRequest{}.NextToken), Kind: api.KStringPtr},
+	}},
+	131: {Go: (*GetStagesResponse)(nil), Fields: []api.Field{
+		{Name: "Items", Off: unsafe.Offsetof(GetStagesResponse{}.Items), Kind: api.KList, Type: 228},
+		{Name: "NextToken", Off: unsafe.Offsetof(GetStagesResponse{}.NextToken), Kind: api.KStringPtr},
+	}},
+	132: {Go: (*GetTagsRequest)(nil), Fields: []api.Field{
+		{Name: "ResourceArn", Off: unsafe.Offsetof(GetTagsRequest{}.ResourceArn), Kind: api.KStringPtr},
+	}},
+	133: {Go: (*GetTagsResponse)(nil), Fields: []api.Field{
+		{Name: "Tags", Off: unsafe.Offsetof(GetTagsResponse{}.Tags), Kind: api.KMap, Type: 213},
+	}},
+	134: {Go: (*GetVpcLinkRequest)(nil), Fields: []api.Field{
+		{Name: "VpcLinkId", Off: unsafe.Offsetof(GetVpcLinkRequest{}.VpcLinkId), Kind: api.KStringPtr},
+	}},
+	135: {Go: (*GetVpcLinkResponse)(nil), Fields: []api.Field{
+		{Name: "CreatedDate", Off: unsafe.Offsetof(GetVpcLinkResponse{}.CreatedDate), Kind: api.KTimePtr},
+		{Name: "Name", Off: unsafe.Offsetof(GetVpcLinkResponse{}.Name), Kind: api.KStringPtr},
+		{Name: "SecurityGroupIds", Off: unsafe.Offsetof(GetVpcLinkResponse{}.SecurityGroupIds), Kind: api.KList, Type: 212},
+		{Name: "SubnetIds", Off: unsafe.Offsetof(GetVpcLinkResponse{}.SubnetIds), Kind: api.KList, Type: 212},
+		{Name: "Tags", Off: unsafe.Offsetof(GetVpcLinkResponse{}.Tags), Kind: api.KMap, Type: 213},
+		{Name: "VpcLinkId", Off: unsafe.Offsetof(GetVpcLinkResponse{}.VpcLinkId), Kind: api.KStringPtr},
+		{Name: "VpcLinkStatus", Off: unsafe.Offsetof(GetVpcLinkResponse{}.VpcLinkStatus), Kind: api.KStringPtr},
+		{Name: "VpcLinkStatusMessage", Off: unsafe.Offsetof(GetVpcLinkResponse{}.VpcLinkStatusMessage), Kind: api.KStringPtr},
+		{Name: "VpcLinkVersion", Off: unsafe.Offsetof(GetVpcLinkResponse{}.VpcLinkVersion), Kind: api.KStringPtr},
+	}},
+	136: {Go: (*GetVpcLinksRequest)(nil), Fields: []api.Field{
+		{Name: "MaxResults", Off: unsafe.Offsetof(GetVpcLinksRequest{}.MaxResults), Kind: api.KStringPtr},
+		{Name: "NextToken", Off: unsafe.Offsetof(GetVpcLinksRequest{}.NextToken), Kind: api.KStringPtr},
+	}},
+	137: {Go: (*GetVpcLinksResponse)(nil), Fields: []api.Field{
+		{Name: "Items", Off: unsafe.Offsetof(GetVpcLinksResponse{}.Items), Kind: api.KList, Type: 229},
+		{Name: "NextToken", Off: unsafe.Offsetof(GetVpcLinksResponse{}.NextToken), Kind: api.KStringPtr},
+	}},
+	138: {Go: (*ImportApiInput)(nil), Fields: []api.Field{
+		{Name: "Body", Off: unsafe.Offsetof(ImportApiInput{}.Body), Kind: api.KStringPtr},
+	}},
+	139: {Go: (*ImportApiRequest)(nil), Fields: []api.Field{
+		{Name: "Basepath", Off: unsafe.Offsetof(ImportApiRequest{}.Basepath), Kind: api.KStringPtr},
+		{Name: "Body", Off: unsafe.Offsetof(ImportApiRequest{}.Body), Kind: api.KStringPtr},
+		{Name: "FailOnWarnings", Off: unsafe.Offsetof(ImportApiRequest{}.FailOnWarnings), Kind: api.KBoolPtr},
+	}},
+	140: {Go: (*ImportApiResponse)(nil), Fields: []api.Field{
+		{Name: "ApiEndpoint", Off: unsafe.Offsetof(ImportApiResponse{}.ApiEndpoint), Kind: api.KStringPtr},
+		{Name: "ApiGatewayManaged", Off: unsafe.Offsetof(ImportApiResponse{}.ApiGatewayManaged), Kind: api.KBoolPtr},
+		{Name: "ApiId", Off: unsafe.Offsetof(ImportApiResponse{}.ApiId), Kind: api.KStringPtr},
+		{Name: "ApiKeySelectionExpression", Off: unsafe.Offsetof(ImportApiResponse{}.ApiKeySelectionExpression), Kind: api.KStringPtr},
+		{Name: "CorsConfiguration", Off: unsafe.Offsetof(ImportApiResponse{}.CorsConfiguration), Kind: api.KStructPtr, Type: 10},
+		{Name: "CreatedDate", Off: unsafe.Offsetof(ImportApiResponse{}.CreatedDate), Kind: api.KTimePtr},
+		{Name: "Description", Off: unsafe.Offsetof(ImportApiResponse{}.Description), Kind: api.KStringPtr},
+		{Name: "DisableSchemaValidation", Off: unsafe.Offsetof(ImportApiResponse{}.DisableSchemaValidation), Kind: api.KBoolPtr},
+		{Name: "DisableExecuteApiEndpoint", Off: unsafe.Offsetof(ImportApiResponse{}.DisableExecuteApiEndpoint), Kind: api.KBoolPtr},
+		{Name: "ImportInfo", Off: unsafe.Offsetof(ImportApiResponse{}.ImportInfo), Kind: api.KList, Type: 212},
+		{Name: "Name", Off: unsafe.Offsetof(ImportApiResponse{}.Name), Kind: api.KStringPtr},
+		{Name: "ProtocolType", Off: unsafe.Offsetof(ImportApiResponse{}.ProtocolType), Kind: api.KStringPtr},
+		{Name: "RouteSelectionExpression", Off: unsafe.Offsetof(ImportApiResponse{}.RouteSelectionExpression), Kind: api.KStringPtr},
+		{Name: "Tags", Off: unsafe.Offsetof(ImportApiResponse{}.Tags), Kind: api.KMap, Type: 213},
+		{Name: "Version", Off: unsafe.Offsetof(ImportApiResponse{}.Version), Kind: api.KStringPtr},
+		{Name: "Warnings", Off: unsafe.Offsetof(ImportApiResponse{}.Warnings), Kind: api.KList, Type: 212},
+	}},
+	141: {Go: (*Integration)(nil), Fields: []api.Field{
+		{Name: "ApiGatewayManaged", Off: unsafe.Offsetof(Integration{}.ApiGatewayManaged), Kind: api.KBoolPtr},
+		{Name: "ConnectionId", Off: unsafe.Offsetof(Integration{}.ConnectionId), Kind: api.KStringPtr},
+		{Name: "ConnectionType", Off: unsafe.Offsetof(Integration{}.ConnectionType), Kind: api.KStringPtr},
+		{Name: "ContentHandlingStrategy", Off: unsafe.Offsetof(Integration{}.ContentHandlingStrategy), Kind: api.KStringPtr},
+		{Name: "CredentialsArn", Off: unsafe.Offsetof(Integration{}.CredentialsArn), Kind: api.KStringPtr},
+		{Name: "Description", Off: unsafe.Offsetof(Integration{}.Description), Kind: api.KStringPtr},
+		{Name: "IntegrationId", Off: unsafe.Offsetof(Integration{}.IntegrationId), Kind: api.KStringPtr},
+		{Name: "IntegrationMethod", Off: unsafe.Offsetof(Integration{}.IntegrationMethod), Kind: api.KStringPtr},
+		{Name: "IntegrationResponseSelectionExpression", Off: unsafe.Offsetof(Integration{}.IntegrationResponseSelectionExpression), Kind: api.KStringPtr},
+		{Name: "IntegrationSubtype", Off: unsafe.Offsetof(Integration{}.IntegrationSubtype), Kind: api.KStringPtr},
+		{Name: "IntegrationType", Off: unsafe.Offsetof(Integration{}.IntegrationType), Kind: api.KStringPtr},
+		{Name: "IntegrationUri", Off: unsafe.Offsetof(Integration{}.IntegrationUri), Kind: api.KStringPtr},
+		{Name: "PassthroughBehavior", Off: unsafe.Offsetof(Integration{}.PassthroughBehavior), Kind: api.KStringPtr},
+		{Name: "PayloadFormatVersion", Off: unsafe.Offsetof(Integration{}.PayloadFormatVersion), Kind: api.KStringPtr},
+		{Name: "RequestParameters", Off: unsafe.Offsetof(Integration{}.RequestParameters), Kind: api.KMap, Type: 213},
+		{Name: "ResponseParameters", Off: unsafe.Offsetof(Integration{}.ResponseParameters), Kind: api.KMap, Type: 218},
+		{Name: "RequestTemplates", Off: unsafe.Offsetof(Integration{}.RequestTemplates), Kind: api.KMap, Type: 213},
+		{Name: "TemplateSelectionExpression", Off: unsafe.Offsetof(Integration{}.TemplateSelectionExpression), Kind: api.KStringPtr},
+		{Name: "TimeoutInMillis", Off: unsafe.Offsetof(Integration{}.TimeoutInMillis), Kind: api.KInt32Ptr},
+		{Name: "TlsConfig", Off: unsafe.Offsetof(Integration{}.TlsConfig), Kind: api.KStructPtr, Type: 169},
+	}},
+	142: {Go: (*IntegrationResponse)(nil), Fields: []api.Field{
+		{Name: "ContentHandlingStrategy", Off: unsafe.Offsetof(IntegrationResponse{}.ContentHandlingStrategy), Kind: api.KStringPtr},
+		{Name: "IntegrationResponseId", Off: unsafe.Offsetof(IntegrationResponse{}.IntegrationResponseId), Kind: api.KStringPtr},
+		{Name: "IntegrationResponseKey", Off: unsafe.Offsetof(IntegrationResponse{}.IntegrationResponseKey), Kind: api.KStringPtr},
+		{Name: "ResponseParameters", Off: unsafe.Offsetof(IntegrationResponse{}.ResponseParameters), Kind: api.KMap, Type: 213},
+		{Name: "ResponseTemplates", Off: unsafe.Offsetof(IntegrationResponse{}.ResponseTemplates), Kind: api.KMap, Type: 213},
+		{Name: "TemplateSelectionExpression", Off: unsafe.Offsetof(IntegrationResponse{}.TemplateSelectionExpression), Kind: api.KStringPtr},
+	}},
+	143: {Go: (*IntegrationResponses)(nil), Fields: []api.Field{
+		{Name: "Items", Off: unsafe.Offsetof(IntegrationResponses{}.Items), Kind: api.KList, Type: 223},
+		{Name: "NextToken", Off: unsafe.Offsetof(IntegrationResponses{}.NextToken), Kind: api.KStringPtr},
+	}},
+	144: {Go: (*Integrations)(nil), Fields: []api.Field{
+		{Name: "Items", Off: unsafe.Offsetof(Integrations{}.Items), Kind: api.KList, Type: 224},
+		{Name: "NextToken", Off: unsafe.Offsetof(Integrations{}.NextToken), Kind: api.KStringPtr},
+	}},
+	145: {Go: (*JWTConfiguration)(nil), Fields: []api.Field{
+		{Name: "Audience", Off: unsafe.Offsetof(JWTConfiguration{}.Audience), Kind: api.KList, Type: 212},
+		{Name: "Issuer", Off: unsafe.Offsetof(JWTConfiguration{}.Issuer), Kind: api.KStringPtr},
+	}},
+	146: {Go: (*LimitExceededException)(nil), Fields: []api.Field{
+		{Name: "LimitType", Off: unsafe.Offsetof(LimitExceededException{}.LimitType), Kind: api.KStringPtr},
+		{Name: "Message", Off: unsafe.Offsetof(LimitExceededException{}.Message), Kind: api.KStringPtr},
+	}},
+	147: {Go: (*ModelShape)(nil), Fields: []api.Field{
+		{Name: "ContentType", Off: unsafe.Offsetof(ModelShape{}.ContentType), Kind: api.KStringPtr},
+		{Name: "Description", Off: unsafe.Offsetof(ModelShape{}.Description), Kind: api.KStringPtr},
+		{Name: "ModelId", Off: unsafe.Offsetof(ModelShape{}.ModelId), Kind: api.KStringPtr},
+		{Name: "Name", Off: unsafe.Offsetof(ModelShape{}.Name), Kind: api.KStringPtr},
+		{Name: "Schema", Off: unsafe.Offsetof(ModelShape{}.Schema), Kind: api.KStringPtr},
+	}},
+	148: {Go: (*Models)(nil), Fields: []api.Field{
+		{Name: "Items", Off: unsafe.Offsetof(Models{}.Items), Kind: api.KList, Type: 225},
+		{Name: "NextToken", Off: unsafe.Offsetof(Models{}.NextToken), Kind: api.KStringPtr},
+	}},
+	149: {Go: (*MutualTlsAuthentication)(nil), Fields: []api.Field{
+		{Name: "TruststoreUri", Off: unsafe.Offsetof(MutualTlsAuthentication{}.TruststoreUri), Kind: api.KStringPtr},
+		{Name: "TruststoreVersion", Off: unsafe.Offsetof(MutualTlsAuthentication{}.TruststoreVersion), Kind: api.KStringPtr},
+		{Name: "TruststoreWarnings", Off: unsafe.Offsetof(MutualTlsAuthentication{}.TruststoreWarnings), Kind: api.KList, Type: 212},
+	}},
+	150: {Go: (*MutualTlsAuthenticationInput)(nil), Fields: []api.Field{
+		{Name: "TruststoreUri", Off: unsafe.Offsetof(MutualTlsAuthenticationInput{}.TruststoreUri), Kind: api.KStringPtr},
+		{Name: "TruststoreVersion", Off: unsafe.Offsetof(MutualTlsAuthenticationInput{}.TruststoreVersion), Kind: api.KStringPtr},
+	}},
+	151: {Go: (*NotFoundException)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(NotFoundException{}.Message), Kind: api.KStringPtr},
+		{Name: "ResourceType", Off: unsafe.Offsetof(NotFoundException{}.ResourceType), Kind: api.KStringPtr},
+	}},
+	152: {Go: (*ParameterConstraints)(nil), Fields: []api.Field{
+		{Name: "Required", Off: unsafe.Offsetof(ParameterConstraints{}.Required), Kind: api.KBoolPtr},
+	}},
+	153: {Go: (*ReimportApiInput)(nil), Fields: []api.Field{
+		{Name: "Body", Off: unsafe.Offsetof(ReimportApiInput{}.Body), Kind: api.KStringPtr},
+	}},
+	154: {Go: (*ReimportApiRequest)(nil), Fields: []api.Field{
+		{Name: "ApiId", Off: unsafe.Offsetof(ReimportApiRequest{}.ApiId), Kind: api.KStringPtr},
+		{Name: "Basepath", Off: unsafe.Offsetof(ReimportApiRequest{}.Basepath), Kind: api.KStringPtr},
+		{Name: "Body", Off: unsafe.Offsetof(ReimportApiRequest{}.Body), Kind: api.KStringPtr},
+		{Name: "FailOnWarnings", Off: unsafe.Offsetof(ReimportApiRequest{}.FailOnWarnings), Kind: api.KBoolPtr},
+	}},
+	155: {Go: (*ReimportApiResponse)(nil), Fields: []api.Field{
+		{Name: "ApiEndpoint", Off: unsafe.Offsetof(ReimportApiResponse{}.ApiEndpoint), Kind: api.KStringPtr},
+		{Name: "ApiGatewayManaged", Off: unsafe.Offsetof(ReimportApiResponse{}.ApiGatewayManaged), Kind: api.KBoolPtr},
+		{Name: "ApiId", Off: unsafe.Offsetof(ReimportApiResponse{}.ApiId), Kind: api.KStringPtr},
+		{Name: "ApiKeySelectionExpression", Off: unsafe.Offsetof(ReimportApiResponse{}.ApiKeySelectionExpression), Kind: api.KStringPtr},
+		{Name: "CorsConfiguration", Off: unsafe.Offsetof(ReimportApiResponse{}.CorsConfiguration), Kind: api.KStructPtr, Type: 10},
+		{Name: "CreatedDate", Off: unsafe.Offsetof(ReimportApiResponse{}.CreatedDate), Kind: api.KTimePtr},
+		{Name: "Description", Off: unsafe.Offsetof(ReimportApiResponse{}.Description), Kind: api.KStringPtr},
+		{Name: "DisableSchemaValidation", Off: unsafe.Offsetof(ReimportApiResponse{}.DisableSchemaValidation), Kind: api.KBoolPtr},
+		{Name: "DisableExecuteApiEndpoint", Off: unsafe.Offsetof(ReimportApiResponse{}.DisableExecuteApiEndpoint), Kind: api.KBoolPtr},
+		{Name: "ImportInfo", Off: unsafe.Offsetof(ReimportApiResponse{}.ImportInfo), Kind: api.KList, Type: 212},
+		{Name: "Name", Off: unsafe.Offsetof(ReimportApiResponse{}.Name), Kind: api.KStringPtr},
+		{Name: "ProtocolType", Off: unsafe.Offsetof(ReimportApiResponse{}.ProtocolType), Kind: api.KStringPtr},
+		{Name: "RouteSelectionExpression", Off: unsafe.Offsetof(ReimportApiResponse{}.RouteSelectionExpression), Kind: api.KStringPtr},
+		{Name: "Tags", Off: unsafe.Offsetof(ReimportApiResponse{}.Tags), Kind: api.KMap, Type: 213},
+		{Name: "Version", Off: unsafe.Offsetof(ReimportApiResponse{}.Version), Kind: api.KStringPtr},
+		{Name: "Warnings", Off: unsafe.Offsetof(ReimportApiResponse{}.Warnings), Kind: api.KList, Type: 212},
+	}},
+	156: {Go: (*ResetAuthorizersCacheOutput)(nil)},
+	157: {Go: (*ResetAuthorizersCacheRequest)(nil), Fields: []api.Field{
+		{Name: "ApiId", Off: unsafe.Offsetof(ResetAuthorizersCacheRequest{}.ApiId), Kind: api.KStringPtr},
+		{Name: "StageName", Off: unsafe.Offsetof(ResetAuthorizersCacheRequest{}.StageName), Kind: api.KStringPtr},
+	}},
+	158: {Go: (*Route)(nil), Fields: []api.Field{
+		{Name: "ApiGatewayManaged", Off: unsafe.Offsetof(Route{}.ApiGatewayManaged), Kind: api.KBoolPtr},
+		{Name: "ApiKeyRequired", Off: unsafe.Offsetof(Route{}.ApiKeyRequired), Kind: api.KBoolPtr},
+		{Name: "AuthorizationScopes", Off: unsafe.Offsetof(Route{}.AuthorizationScopes), Kind: api.KList, Type: 212},
+		{Name: "AuthorizationType", Off: unsafe.Offsetof(Route{}.AuthorizationType), Kind: api.KStringPtr},
+		{Name: "AuthorizerId", Off: unsafe.Offsetof(Route{}.AuthorizerId), Kind: api.KStringPtr},
+		{Name: "ModelSelectionExpression", Off: unsafe.Offsetof(Route{}.ModelSelectionExpression), Kind: api.KStringPtr},
+		{Name: "OperationName", Off: unsafe.Offsetof(Route{}.OperationName), Kind: api.KStringPtr},
+		{Name: "RequestModels", Off: unsafe.Offsetof(Route{}.RequestModels), Kind: api.KMap, Type: 213},
+		{Name: "RequestParameters", Off: unsafe.Offsetof(Route{}.RequestParameters), Kind: api.KMap, Type: 219},
+		{Name: "RouteId", Off: unsafe.Offsetof(Route{}.RouteId), Kind: api.KStringPtr},
+		{Name: "RouteKey", Off: unsafe.Offsetof(Route{}.RouteKey), Kind: api.KStringPtr},
+		{Name: "RouteResponseSelectionExpression", Off: unsafe.Offsetof(Route{}.RouteResponseSelectionExpression), Kind: api.KStringPtr},
+		{Name: "Target", Off: unsafe.Offsetof(Route{}.Target), Kind: api.KStringPtr},
+	}},
+	159: {Go: (*RouteResponse)(nil), Fields: []api.Field{
+		{Name: "ModelSelectionExpression", Off: unsafe.Offsetof(RouteResponse{}.ModelSelectionExpression), Kind: api.KStringPtr},
+		{Name: "ResponseModels", Off: unsafe.Offsetof(RouteResponse{}.ResponseModels), Kind: api.KMap, Type: 213},
+		{Name: "ResponseParameters", Off: unsafe.Offsetof(RouteResponse{}.ResponseParameters), Kind: api.KMap, Type: 219},
+		{Name: "RouteResponseId", Off: unsafe.Offsetof(RouteResponse{}.RouteResponseId), Kind: api.KStringPtr},
+		{Name: "RouteResponseKey", Off: unsafe.Offsetof(RouteResponse{}.RouteResponseKey), Kind: api.KStringPtr},
+	}},
+	160: {Go: (*RouteResponses)(nil), Fields: []api.Field{
+		{Name: "Items", Off: unsafe.Offsetof(RouteResponses{}.Items), Kind: api.KList, Type: 226},
+		{Name: "NextToken", Off: unsafe.Offsetof(RouteResponses{}.NextToken), Kind: api.KStringPtr},
+	}},
+	161: {Go: (*RouteSettings)(nil), Fields: []api.Field{
+		{Name: "DataTraceEnabled", Off: unsafe.Offsetof(RouteSettings{}.DataTraceEnabled), Kind: api.KBoolPtr},
+		{Name: "DetailedMetricsEnabled", Off: unsafe.Offsetof(RouteSettings{}.DetailedMetricsEnabled), Kind: api.KBoolPtr},
+		{Name: "LoggingLevel", Off: unsafe.Offsetof(RouteSettings{}.LoggingLevel), Kind: api.KStringPtr},
+		{Name: "ThrottlingBurstLimit", Off: unsafe.Offsetof(RouteSettings{}.ThrottlingBurstLimit), Kind: api.KInt32Ptr},
+		{Name: "ThrottlingRateLimit", Off: unsafe.Offsetof(RouteSettings{}.ThrottlingRateLimit), Kind: api.KFloat64Ptr},
+	}},
+	162: {Go: (*Routes)(nil), Fields: []api.Field{
+		{Name: "Items", Off: unsafe.Offsetof(Routes{}.Items), Kind: api.KList, Type: 227},
+		{Name: "NextToken", Off: unsafe.Offsetof(Routes{}.NextToken), Kind: api.KStringPtr},
+	}},
+	163: {Go: (*Stage)(nil), Fields: []api.Field{
+		{Name: "AccessLogSettings", Off: unsafe.Offsetof(Stage{}.AccessLogSettings), Kind: api.KStructPtr, Type: 1},
+		{Name: "ApiGatewayManaged", Off: unsafe.Offsetof(Stage{}.ApiGatewayManaged), Kind: api.KBoolPtr},
+		{Name: "AutoDeploy", Off: unsafe.Offsetof(Stage{}.AutoDeploy), Kind: api.KBoolPtr},
+		{Name: "ClientCertificateId", Off: unsafe.Offsetof(Stage{}.ClientCertificateId), Kind: api.KStringPtr},
+		{Name: "CreatedDate", Off: unsafe.Offsetof(Stage{}.CreatedDate), Kind: api.KTimePtr},
+		{Name: "DefaultRouteSettings", Off: unsafe.Offsetof(Stage{}.DefaultRouteSettings), Kind: api.KStructPtr, Type: 161},
+		{Name: "DeploymentId", Off: unsafe.Offsetof(Stage{}.DeploymentId), Kind: api.KStringPtr},
+		{Name: "Description", Off: unsafe.Offsetof(Stage{}.Description), Kind: api.KStringPtr},
+		{Name: "LastDeploymentStatusMessage", Off: unsafe.Offsetof(Stage{}.LastDeploymentStatusMessage), Kind: api.KStringPtr},
+		{Name: "LastUpdatedDate", Off: unsafe.Offsetof(Stage{}.LastUpdatedDate), Kind: api.KTimePtr},
+		{Name: "RouteSettings", Off: unsafe.Offsetof(Stage{}.RouteSettings), Kind: api.KMap, Type: 220},
+		{Name: "StageName", Off: unsafe.Offsetof(Stage{}.StageName), Kind: api.KStringPtr},
+		{Name: "StageVariables", Off: unsafe.Offsetof(Stage{}.StageVariables), Kind: api.KMap, Type: 213},
+		{Name: "Tags", Off: unsafe.Offsetof(Stage{}.Tags), Kind: api.KMap, Type: 213},
+	}},
+	164: {Go: (*Stages)(nil), Fields: []api.Field{
+		{Name: "Items", Off: unsafe.Offsetof(Stages{}.Items), Kind: api.KList, Type: 228},
+		{Name: "NextToken", Off: unsafe.Offsetof(Stages{}.NextToken), Kind: api.KStringPtr},
+	}},
+	165: {Go: (*TagResourceInput)(nil), Fields: []api.Field{
+		{Name: "Tags", Off: unsafe.Offsetof(TagResourceInput{}.Tags), Kind: api.KMap, Type: 213},
+	}},
+	166: {Go: (*TagResourceRequest)(nil), Fields: []api.Field{
+		{Name: "ResourceArn", Off: unsafe.Offsetof(TagResourceRequest{}.ResourceArn), Kind: api.KStringPtr},
+		{Name: "Tags", Off: unsafe.Offsetof(TagResourceRequest{}.Tags), Kind: api.KMap, Type: 213},
+	}},
+	167: {Go: (*TagResourceResponse)(nil)},
+	168: {Go: (*Template)(nil), Fields: []api.Field{
+		{Name: "Value", Off: unsafe.Offsetof(Template{}.Value), Kind: api.KStringPtr},
+	}},
+	169: {Go: (*TlsConfig)(nil), Fields: []api.Field{
+		{Name: "ServerNameToVerify", Off: unsafe.Offsetof(TlsConfig{}.ServerNameToVerify), Kind: api.KStringPtr},
+	}},
+	170: {Go: (*TlsConfigInput)(nil), Fields: []api.Field{
+		{Name: "ServerNameToVerify", Off: unsafe.Offsetof(TlsConfigInput{}.ServerNameToVerify), Kind: api.KStringPtr},
+	}},
+	171: {Go: (*TooManyRequestsException)(nil), Fields: []api.Field{
+		{Name: "LimitType", Off: unsafe.Offsetof(TooManyRequestsException{}.LimitType), Kind: api.KStringPtr},
+		{Name: "Message", Off: unsafe.Offsetof(TooManyRequestsException{}.Message), Kind: api.KStringPtr},
+	}},
+	172: {Go: (*UntagResourceOutput)(nil)},
+	173: {Go: (*UntagResourceRequest)(nil), Fields: []api.Field{
+		{Name: "ResourceArn", Off: unsafe.Offsetof(UntagResourceRequest{}.ResourceArn), Kind: api.KStringPtr},
+		{Name: "TagKeys", Off: unsafe.Offsetof(UntagResourceRequest{}.TagKeys), Kind: api.KList, Type: 212},
+	}},
+	174: {Go: (*UpdateApiInput)(nil), Fields: []api.Field{
+		{Name: "ApiKeySelectionExpression", Off: unsafe.Offsetof(UpdateApiInput{}.ApiKeySelectionExpression), Kind: api.KStringPtr},
+		{Name: "CorsConfiguration", Off: unsafe.Offsetof(UpdateApiInput{}.CorsConfiguration), Kind: api.KStructPtr, Type: 10},
+		{Name: "CredentialsArn", Off: unsafe.Offsetof(UpdateApiInput{}.CredentialsArn), Kind: api.KStringPtr},
+		{Name: "Description", Off: unsafe.Offsetof(UpdateApiInput{}.Description), Kind: api.KStringPtr},
+		{Name: "DisableSchemaValidation", Off: unsafe.Offsetof(UpdateApiInput{}.DisableSchemaValidation), Kind: api.KBoolPtr},
+		{Name: "DisableExecuteApiEndpoint", Off: unsafe.Offsetof(UpdateApiInput{}.DisableExecuteApiEndpoint), Kind: api.KBoolPtr},
+		{Name: "Name", Off: unsafe.Offsetof(UpdateApiInput{}.Name), Kind: api.KStringPtr},
+		{Name: "RouteKey", Off: unsafe.Offsetof(UpdateApiInput{}.RouteKey), Kind: api.KStringPtr},
+		{Name: "RouteSelectionExpression", Off: unsafe.Offsetof(UpdateApiInput{}.RouteSelectionExpression), Kind: api.KStringPtr},
+		{Name: "Target", Off: unsafe.Offsetof(UpdateApiInput{}.Target), Kind: api.KStringPtr},
+		{Name: "Version", Off: unsafe.Offsetof(UpdateApiInput{}.Version), Kind: api.KStringPtr},
+	}},
+	175: {Go: (*UpdateApiMappingInput)(nil), Fields: []api.Field{
+		{Name: "ApiId", Off: unsafe.Offsetof(UpdateApiMappingInput{}.ApiId), Kind: api.KStringPtr},
+		{Name: "ApiMappingKey", Off: unsafe.Offsetof(UpdateApiMappingInput{}.ApiMappingKey), Kind: api.KStringPtr},
+		{Name: "Stage", Off: unsafe.Offsetof(UpdateApiMappingInput{}.Stage), Kind: api.KStringPtr},
+	}},
+	176: {Go: (*UpdateApiMappingRequest)(nil), Fields: []api.Field{
+		{Name: "ApiId", Off: unsafe.Offsetof(UpdateApiMappingRequest{}.ApiId), Kind: api.KStringPtr},
+		{Name: "ApiMappingId", Off: unsafe.Offsetof(UpdateApiMappingRequest{}.ApiMappingId), Kind: api.KStringPtr},
+		{Name: "ApiMappingKey", Off: unsafe.Offsetof(UpdateApiMappingRequest{}.ApiMappingKey), Kind: api.KStringPtr},
+		{Name: "DomainName", Off: unsafe.Offsetof(UpdateApiMappingRequest{}.DomainName), Kind: api.KStringPtr},
+		{Name: "Stage", Off: unsafe.Offsetof(UpdateApiMappingRequest{}.Stage), Kind: api.KStringPtr},
+	}},
+	177: {Go: (*UpdateApiMappingResponse)(nil), Fields: []api.Field{
+		{Name: "ApiId", Off: unsafe.Offsetof(UpdateApiMappingResponse{}.ApiId), Kind: api.KStringPtr},
+		{Name: "ApiMappingId", Off: unsafe.Offsetof(UpdateApiMappingResponse{}.ApiMappingId), Kind: api.KStringPtr},
+		{Name: "ApiMappingKey", Off: unsafe.Offsetof(UpdateApiMappingResponse{}.ApiMappingKey), Kind: api.KStringPtr},
+		{Name: "Stage", Off: unsafe.Offsetof(UpdateApiMappingResponse{}.Stage), Kind: api.KStringPtr},
+	}},
+	178: {Go: (*UpdateApiRequest)(nil), Fields: []api.Field{
+		{Name: "ApiId", Off: unsafe.Offsetof(UpdateApiRequest{}.ApiId), Kind: api.KStringPtr},
+		{Name: "ApiKeySelectionExpression", Off: unsafe.Offsetof(UpdateApiRequest{}.ApiKeySelectionExpression), Kind: api.KStringPtr},
+		{Name: "CorsConfiguration", Off: unsafe.Offsetof(UpdateApiRequest{}.CorsConfiguration), Kind: api.KStructPtr, Type: 10},
+		{Name: "CredentialsArn", Off: unsafe.Offsetof(UpdateApiRequest{}.CredentialsArn), Kind: api.KStringPtr},
+		{Name: "Description", Off: unsafe.Offsetof(UpdateApiRequest{}.Description), Kind: api.KStringPtr},
+		{Name: "DisableSchemaValidation", Off: unsafe.Offsetof(UpdateApiRequest{}.DisableSchemaValidation), Kind: api.KBoolPtr},
+		{Name: "DisableExecuteApiEndpoint", Off: unsafe.Offsetof(UpdateApiRequest{}.DisableExecuteApiEndpoint), Kind: api.KBoolPtr},
+		{Name: "Name", Off: unsafe.Offsetof(UpdateApiRequest{}.Name), Kind: api.KStringPtr},
+		{Name: "RouteKey", Off: unsafe.Offsetof(UpdateApiRequest{}.RouteKey), Kind: api.KStringPtr},
+		{Name: "RouteSelectionExpression", Off: unsafe.Offsetof(UpdateApiRequest{}.RouteSelectionExpression), Kind: api.KStringPtr},
+		{Name: "Target", Off: unsafe.Offsetof(UpdateApiRequest{}.Target), Kind: api.KStringPtr},
+		{Name: "Version", Off: unsafe.Offsetof(UpdateApiRequest{}.Version), Kind: api.KStringPtr},
+	}},
+	179: {Go: (*UpdateApiResponse)(nil), Fields: []api.Field{
+		{Name: "ApiEndpoint", Off: unsafe.Offsetof(UpdateApiResponse{}.ApiEndpoint), Kind: api.KStringPtr},
+		{Name: "ApiGatewayManaged", Off: unsafe.Offsetof(UpdateApiResponse{}.ApiGatewayManaged), Kind: api.KBoolPtr},
+		{Name: "ApiId", Off: unsafe.Offsetof(UpdateApiResponse{}.ApiId), Kind: api.KStringPtr},
+		{Name: "ApiKeySelectionExpression", Off: unsafe.Offsetof(UpdateApiResponse{}.ApiKeySelectionExpression), Kind: api.KStringPtr},
+		{Name: "CorsConfiguration", Off: unsafe.Offsetof(UpdateApiResponse{}.CorsConfiguration), Kind: api.KStructPtr, Type: 10},
+		{Name: "CreatedDate", Off: unsafe.Offsetof(UpdateApiResponse{}.CreatedDate), Kind: api.KTimePtr},
+		{Name: "Description", Off: unsafe.Offsetof(UpdateApiResponse{}.Description), Kind: api.KStringPtr},
+		{Name: "DisableSchemaValidation", Off: unsafe.Offsetof(UpdateApiResponse{}.DisableSchemaValidation), Kind: api.KBoolPtr},
+		{Name: "DisableExecuteApiEndpoint", Off: unsafe.Offsetof(UpdateApiResponse{}.DisableExecuteApiEndpoint), Kind: api.KBoolPtr},
+		{Name: "ImportInfo", Off: unsafe.Offsetof(UpdateApiResponse{}.ImportInfo), Kind: api.KList, Type: 212},
+		{Name: "Name", Off: unsafe.Offsetof(UpdateApiResponse{}.Name), Kind: api.KStringPtr},
+		{Name: "ProtocolType", Off: unsafe.Offsetof(UpdateApiResponse{}.ProtocolType), Kind: api.KStringPtr},
+		{Name: "RouteSelectionExpression", Off: unsafe.Offsetof(UpdateApiResponse{}.RouteSelectionExpression), Kind: api.KStringPtr},
+		{Name: "Tags", Off: unsafe.Offsetof(UpdateApiResponse{}.Tags), Kind: api.KMap, Type: 213},
+		{Name: "Version", Off: unsafe.Offsetof(UpdateApiResponse{}.Version), Kind: api.KStringPtr},
+		{Name: "Warnings", Off: unsafe.Offsetof(UpdateApiResponse{}.Warnings), Kind: api.KList, Type: 212},
+	}},
+	180: {Go: (*UpdateAuthorizerInput)(nil), Fields: []api.Field{
+		{Name: "AuthorizerCredentialsArn", Off: unsafe.Offsetof(UpdateAuthorizerInput{}.AuthorizerCredentialsArn), Kind: api.KStringPtr},
+		{Name: "AuthorizerResultTtlInSeconds", Off: unsafe.Offsetof(UpdateAuthorizerInput{}.AuthorizerResultTtlInSeconds), Kind: api.KInt32Ptr},
+		{Name: "AuthorizerType", Off: unsafe.Offsetof(UpdateAuthorizerInput{}.AuthorizerType), Kind: api.KStringPtr},
+		{Name: "AuthorizerUri", Off: unsafe.Offsetof(UpdateAuthorizerInput{}.AuthorizerUri), Kind: api.KStringPtr},
+		{Name: "IdentitySource", Off: unsafe.Offsetof(UpdateAuthorizerInput{}.IdentitySource), Kind: api.KList, Type: 212},
+		{Name: "IdentityValidationExpression", Off: unsafe.Offsetof(UpdateAuthorizerInput{}.IdentityValidationExpression), Kind: api.KStringPtr},
+		{Name: "JwtConfiguration", Off: unsafe.Offsetof(UpdateAuthorizerInput{}.JwtConfiguration), Kind: api.KStructPtr, Type: 145},
+		{Name: "Name", Off: unsafe.Offsetof(UpdateAuthorizerInput{}.Name), Kind: api.KStringPtr},
+		{Name: "AuthorizerPayloadFormatVersion", Off: unsafe.Offsetof(UpdateAuthorizerInput{}.AuthorizerPayloadFormatVersion), Kind: api.KStringPtr},
+		{Name: "EnableSimpleResponses", Off: unsafe.Offsetof(UpdateAuthorizerInput{}.EnableSimpleResponses), Kind: api.KBoolPtr},
+	}},
+	181: {Go: (*UpdateAuthorizerRequest)(nil), Fields: []api.Field{
+		{Name: "ApiId", Off: unsafe.Offsetof(UpdateAuthorizerRequest{}.ApiId), Kind: api.KStringPtr},
+		{Name: "AuthorizerCredentialsArn", Off: unsafe.Offsetof(UpdateAuthorizerRequest{}.AuthorizerCredentialsArn), Kind: api.KStringPtr},
+		{Name: "AuthorizerId", Off: unsafe.Offsetof(UpdateAuthorizerRequest{}.AuthorizerId), Kind: api.KStringPtr},
+		{Name: "AuthorizerResultTtlInSeconds", Off: unsafe.Offsetof(UpdateAuthorizerRequest{}.AuthorizerResultTtlInSeconds), Kind: api.KInt32Ptr},
+		{Name: "AuthorizerType", Off: unsafe.Offsetof(UpdateAuthorizerRequest{}.AuthorizerType), Kind: api.KStringPtr},
+		{Name: "AuthorizerUri", Off: unsafe.Offsetof(UpdateAuthorizerRequest{}.AuthorizerUri), Kind: api.KStringPtr},
+		{Name: "IdentitySource", Off: unsafe.Offsetof(UpdateAuthorizerRequest{}.IdentitySource), Kind: api.KList, Type: 212},
+		{Name: "IdentityValidationExpression", Off: unsafe.Offsetof(UpdateAuthorizerRequest{}.IdentityValidationExpression), Kind: api.KStringPtr},
+		{Name: "JwtConfiguration", Off: unsafe.Offsetof(UpdateAuthorizerRequest{}.JwtConfiguration), Kind: api.KStructPtr, Type: 145},
+		{Name: "Name", Off: unsafe.Offsetof(UpdateAuthorizerRequest{}.Name), Kind: api.KStringPtr},
+		{Name: "AuthorizerPayloadFormatVersion", Off: unsafe.Offsetof(UpdateAuthorizerRequest{}.AuthorizerPayloadFormatVersion), Kind: api.KStringPtr},
+		{Name: "EnableSimpleResponses", Off: unsafe.Offsetof(UpdateAuthorizerRequest{}.EnableSimpleResponses), Kind: api.KBoolPtr},
+	}},
+	182: {Go: (*UpdateAuthorizerResponse)(nil), Fields: []api.Field{
+		{Name: "AuthorizerCredentialsArn", Off: unsafe.Offsetof(UpdateAuthorizerResponse{}.AuthorizerCredentialsArn), Kind: api.KStringPtr},
+		{Name: "AuthorizerId", Off: unsafe.Offsetof(UpdateAuthorizerResponse{}.AuthorizerId), Kind: api.KStringPtr},
+		{Name: "AuthorizerResultTtlInSeconds", Off: unsafe.Offsetof(UpdateAuthorizerResponse{}.AuthorizerResultTtlInSeconds), Kind: api.KInt32Ptr},
+		{Name: "AuthorizerType", Off: unsafe.Offsetof(UpdateAuthorizerResponse{}.AuthorizerType), Kind: api.KStringPtr},
+		{Name: "AuthorizerUri", Off: unsafe.Offsetof(UpdateAuthorizerResponse{}.AuthorizerUri), Kind: api.KStringPtr},
+		{Name: "IdentitySource", Off: unsafe.Offsetof(UpdateAuthorizerResponse{}.IdentitySource), Kind: api.KList, Type: 212},
+		{Name: "IdentityValidationExpression", Off: unsafe.Offsetof(UpdateAuthorizerResponse{}.IdentityValidationExpression), Kind: api.KStringPtr},
+		{Name: "JwtConfiguration", Off: unsafe.Offsetof(UpdateAuthorizerResponse{}.JwtConfiguration), Kind: api.KStructPtr, Type: 145},
+		{Name: "Name", Off: unsafe.Offsetof(UpdateAuthorizerResponse{}.Name), Kind: api.KStringPtr},
+		{Name: "AuthorizerPayloadFormatVersion", Off: unsafe.Offsetof(UpdateAuthorizerResponse{}.AuthorizerPayloadFormatVersion), Kind: api.KStringPtr},
+		{Name: "EnableSimpleResponses", Off: unsafe.Offsetof(UpdateAuthorizerResponse{}.EnableSimpleResponses), Kind: api.KBoolPtr},
+	}},
+	183: {Go: (*UpdateDeploymentInput)(nil), Fields: []api.Field{
+		{Name: "Description", Off: unsafe.Offsetof(UpdateDeploymentInput{}.Description), Kind: api.KStringPtr},
+	}},
+	184: {Go: (*UpdateDeploymentRequest)(nil), Fields: []api.Field{
+		{Name: "ApiId", Off: unsafe.Offsetof(UpdateDeploymentRequest{}.ApiId), Kind: api.KStringPtr},
+		{Name: "DeploymentId", Off: unsafe.Offsetof(UpdateDeploymentRequest{}.DeploymentId), Kind: api.KStringPtr},
+		{Name: "Description", Off: unsafe.Offsetof(UpdateDeploymentRequest{}.Description), Kind: api.KStringPtr},
+	}},
+	185: {Go: (*UpdateDeploymentResponse)(nil), Fields: []api.Field{
+		{Name: "AutoDeployed", Off: unsafe.Offsetof(UpdateDeploymentResponse{}.AutoDeployed), Kind: api.KBoolPtr},
+		{Name: "CreatedDate", Off: unsafe.Offsetof(UpdateDeploymentResponse{}.CreatedDate), Kind: api.KTimePtr},
+		{Name: "DeploymentId", Off: unsafe.Offsetof(UpdateDeploymentResponse{}.DeploymentId), Kind: api.KStringPtr},
+		{Name: "DeploymentStatus", Off: unsafe.Offsetof(UpdateDeploymentResponse{}.DeploymentStatus), Kind: api.KStringPtr},
+		{Name: "DeploymentStatusMessage", Off: unsafe.Offsetof(UpdateDeploymentResponse{}.DeploymentStatusMessage), Kind: api.KStringPtr},
+		{Name: "Description", Off: unsafe.Offsetof(UpdateDeploymentResponse{}.Description), Kind: api.KStringPtr},
+	}},
+	186: {Go: (*UpdateDomainNameInput)(nil), Fields: []api.Field{
+		{Name: "DomainNameConfigurations", Off: unsafe.Offsetof(UpdateDomainNameInput{}.DomainNameConfigurations), Kind: api.KList, Type: 217},
+		{Name: "MutualTlsAuthentication", Off: unsafe.Offsetof(UpdateDomainNameInput{}.MutualTlsAuthentication), Kind: api.KStructPtr, Type: 150},
+	}},
+	187: {Go: (*UpdateDomainNameRequest)(nil), Fields: []api.Field{
+		{Name: "DomainName", Off: unsafe.Offsetof(UpdateDomainNameRequest{}.DomainName), Kind: api.KStringPtr},
+		{Name: "DomainNameConfigurations", Off: unsafe.Offsetof(UpdateDomainNameRequest{}.DomainNameConfigurations), Kind: api.KList, Type: 217},
+		{Name: "MutualTlsAuthentication", Off: unsafe.Offsetof(UpdateDomainNameRequest{}.MutualTlsAuthentication), Kind: api.KStructPtr, Type: 150},
+	}},
+	188: {Go: (*UpdateDomainNameResponse)(nil), Fields: []api.Field{
+		{Name: "ApiMappingSelectionExpression", Off: unsafe.Offsetof(UpdateDomainNameResponse{}.ApiMappingSelectionExpression), Kind: api.KStringPtr},
+		{Name: "DomainName", Off: unsafe.Offsetof(UpdateDomainNameResponse{}.DomainName), Kind: api.KStringPtr},
+		{Name: "DomainNameConfigurations", Off: unsafe.Offsetof(UpdateDomainNameResponse{}.DomainNameConfigurations), Kind: api.KList, Type: 217},
+		{Name: "MutualTlsAuthentication", Off: unsafe.Offsetof(UpdateDomainNameResponse{}.MutualTlsAuthentication), Kind: api.KStructPtr, Type: 149},
+		{Name: "Tags", Off: unsafe.Offsetof(UpdateDomainNameResponse{}.Tags), Kind: api.KMap, Type: 213},
+	}},
+	189: {Go: (*UpdateIntegrationInput)(nil), Fields: []api.Field{
+		{Name: "ConnectionId", Off: unsafe.Offsetof(UpdateIntegrationInput{}.ConnectionId), Kind: api.KStringPtr},
+		{Name: "ConnectionType", Off: unsafe.Offsetof(UpdateIntegrationInput{}.ConnectionType), Kind: api.KStringPtr},
+		{Name: "ContentHandlingStrategy", Off: unsafe.Offsetof(UpdateIntegrationInput{}.ContentHandlingStrategy), Kind: api.KStringPtr},
+		{Name: "CredentialsArn", Off: unsafe.Offsetof(UpdateIntegrationInput{}.CredentialsArn), Kind: api.KStringPtr},
+		{Name: "Description", Off: unsafe.Offsetof(UpdateIntegrationInput{}.Description), Kind: api.KStringPtr},
+		{Name: "IntegrationMethod", Off: unsafe.Offsetof(UpdateIntegrationInput{}.IntegrationMethod), Kind: api.KStringPtr},
+		{Name: "IntegrationSubtype", Off: unsafe.Offsetof(UpdateIntegrationInput{}.IntegrationSubtype), Kind: api.KStringPtr},
+		{Name: "IntegrationType", Off: unsafe.Offsetof(UpdateIntegrationInput{}.IntegrationType), Kind: api.KStringPtr},
+		{Name: "IntegrationUri", Off: unsafe.Offsetof(UpdateIntegrationInput{}.IntegrationUri), Kind: api.KStringPtr},
+		{Name: "PassthroughBehavior", Off: unsafe.Offsetof(UpdateIntegrationInput{}.PassthroughBehavior), Kind: api.KStringPtr},
+		{Name: "PayloadFormatVersion", Off: unsafe.Offsetof(UpdateIntegrationInput{}.PayloadFormatVersion), Kind: api.KStringPtr},
+		{Name: "RequestParameters", Off: unsafe.Offsetof(UpdateIntegrationInput{}.RequestParameters), Kind: api.KMap, Type: 213},
+		{Name: "ResponseParameters", Off: unsafe.Offsetof(UpdateIntegrationInput{}.ResponseParameters), Kind: api.KMap, Type: 218},
+		{Name: "RequestTemplates", Off: unsafe.Offsetof(UpdateIntegrationInput{}.RequestTemplates), Kind: api.KMap, Type: 213},
+		{Name: "TemplateSelectionExpression", Off: unsafe.Offsetof(UpdateIntegrationInput{}.TemplateSelectionExpression), Kind: api.KStringPtr},
+		{Name: "TimeoutInMillis", Off: unsafe.Offsetof(UpdateIntegrationInput{}.TimeoutInMillis), Kind: api.KInt32Ptr},
+		{Name: "TlsConfig", Off: unsafe.Offsetof(UpdateIntegrationInput{}.TlsConfig), Kind: api.KStructPtr, Type: 170},
+	}},
+	190: {Go: (*UpdateIntegrationRequest)(nil), Fields: []api.Field{
+		{Name: "ApiId", Off: unsafe.Offsetof(UpdateIntegrationRequest{}.ApiId), Kind: api.KStringPtr},
+		{Name: "ConnectionId", Off: unsafe.Offsetof(UpdateIntegrationRequest{}.ConnectionId), Kind: api.KStringPtr},
+		{Name: "ConnectionType", Off: unsafe.Offsetof(UpdateIntegrationRequest{}.ConnectionType), Kind: api.KStringPtr},
+		{Name: "ContentHandlingStrategy", Off: unsafe.Offsetof(UpdateIntegrationRequest{}.ContentHandlingStrategy), Kind: api.KStringPtr},
+		{Name: "CredentialsArn", Off: unsafe.Offsetof(UpdateIntegrationRequest{}.CredentialsArn), Kind: api.KStringPtr},
+		{Name: "Description", Off: unsafe.Offsetof(UpdateIntegrationRequest{}.Description), Kind: api.KStringPtr},
+		{Name: "IntegrationId", Off: unsafe.Offsetof(UpdateIntegrationRequest{}.IntegrationId), Kind: api.KStringPtr},
+		{Name: "IntegrationMethod", Off: unsafe.Offsetof(UpdateIntegrationRequest{}.IntegrationMethod), Kind: api.KStringPtr},
+		{Name: "IntegrationSubtype", Off: unsafe.Offsetof(UpdateIntegrationRequest{}.IntegrationSubtype), Kind: api.KStringPtr},
+		{Name: "IntegrationType", Off: unsafe.Offsetof(UpdateIntegrationRequest{}.IntegrationType), Kind: api.KStringPtr},
+		{Name: "IntegrationUri", Off: unsafe.Offsetof(UpdateIntegrationRequest{}.IntegrationUri), Kind: api.KStringPtr},
+		{Name: "PassthroughBehavior", Off: unsafe.Offsetof(UpdateIntegrationRequest{}.PassthroughBehavior), Kind: api.KStringPtr},
+		{Name: "PayloadFormatVersion", Off: unsafe.Offsetof(UpdateIntegrationRequest{}.PayloadFormatVersion), Kind: api.KStringPtr},
+		{Name: "RequestParameters", Off: unsafe.Offsetof(UpdateIntegrationRequest{}.RequestParameters), Kind: api.KMap, Type: 213},
+		{Name: "ResponseParameters", Off: unsafe.Offsetof(UpdateIntegrationRequest{}.ResponseParameters), Kind: api.KMap, Type: 218},
+		{Name: "RequestTemplates", Off: unsafe.Offsetof(UpdateIntegrationRequest{}.RequestTemplates), Kind: api.KMap, Type: 213},
+		{Name: "TemplateSelectionExpression", Off: unsafe.Offsetof(UpdateIntegrationRequest{}.TemplateSelectionExpression), Kind: api.KStringPtr},
+		{Name: "TimeoutInMillis", Off: unsafe.Offsetof(UpdateIntegrationRequest{}.TimeoutInMillis), Kind: api.KInt32Ptr},
+		{Name: "TlsConfig", Off: unsafe.Offsetof(UpdateIntegrationRequest{}.TlsConfig), Kind: api.KStructPtr, Type: 170},
+	}},
+	191: {Go: (*UpdateIntegrationResponseInput)(nil), Fields: []api.Field{
+		{Name: "ContentHandlingStrategy", Off: unsafe.Offsetof(UpdateIntegrationResponseInput{}.ContentHandlingStrategy), Kind: api.KStringPtr},
+		{Name: "IntegrationResponseKey", Off: unsafe.Offsetof(UpdateIntegrationResponseInput{}.IntegrationResponseKey), Kind: api.KStringPtr},
+		{Name: "ResponseParameters", Off: unsafe.Offsetof(UpdateIntegrationResponseInput{}.ResponseParameters), Kind: api.KMap, Type: 213},
+		{Name: "ResponseTemplates", Off: unsafe.Offsetof(UpdateIntegrationResponseInput{}.ResponseTemplates), Kind: api.KMap, Type: 213},
+		{Name: "TemplateSelectionExpression", Off: unsafe.Offsetof(UpdateIntegrationResponseInput{}.TemplateSelectionExpression), Kind: api.KStringPtr},
+	}},
+	192: {Go: (*UpdateIntegrationResponseRequest)(nil), Fields: []api.Field{
+		{Name: "ApiId", Off: unsafe.Offsetof(UpdateIntegrationResponseRequest{}.ApiId), Kind: api.KStringPtr},
+		{Name: "ContentHandlingStrategy", Off: unsafe.Offsetof(UpdateIntegrationResponseRequest{}.ContentHandlingStrategy), Kind: api.KStringPtr},
+		{Name: "IntegrationId", Off: unsafe.Offsetof(UpdateIntegrationResponseRequest{}.IntegrationId), Kind: api.KStringPtr},
+		{Name: "IntegrationResponseId", Off: unsafe.Offsetof(UpdateIntegrationResponseRequest{}.IntegrationResponseId), Kind: api.KStringPtr},
+		{Name: "IntegrationResponseKey", Off: unsafe.Offsetof(UpdateIntegrationResponseRequest{}.IntegrationResponseKey), Kind: api.KStringPtr},
+		{Name: "ResponseParameters", Off: unsafe.Offsetof(UpdateIntegrationResponseRequest{}.ResponseParameters), Kind: api.KMap, Type: 213},
+		{Name: "ResponseTemplates", Off: unsafe.Offsetof(UpdateIntegrationResponseRequest{}.ResponseTemplates), Kind: api.KMap, Type: 213},
+		{Name: "TemplateSelectionExpression", Off: unsafe.Offsetof(UpdateIntegrationResponseRequest{}.TemplateSelectionExpression), Kind: api.KStringPtr},
+	}},
+	193: {Go: (*UpdateIntegrationResponseResponse)(nil), Fields: []api.Field{
+		{Name: "ContentHandlingStrategy", Off: unsafe.Offsetof(UpdateIntegrationResponseResponse{}.ContentHandlingStrategy), Kind: api.KStringPtr},
+		{Name: "IntegrationResponseId", Off: unsafe.Offsetof(UpdateIntegrationResponseResponse{}.IntegrationResponseId), Kind: api.KStringPtr},
+		{Name: "IntegrationResponseKey", Off: unsafe.Offsetof(UpdateIntegrationResponseResponse{}.IntegrationResponseKey), Kind: api.KStringPtr},
+		{Name: "ResponseParameters", Off: unsafe.Offsetof(UpdateIntegrationResponseResponse{}.ResponseParameters), Kind: api.KMap, Type: 213},
+		{Name: "ResponseTemplates", Off: unsafe.Offsetof(UpdateIntegrationResponseResponse{}.ResponseTemplates), Kind: api.KMap, Type: 213},
+		{Name: "TemplateSelectionExpression", Off: unsafe.Offsetof(UpdateIntegrationResponseResponse{}.TemplateSelectionExpression), Kind: api.KStringPtr},
+	}},
+	194: {Go: (*UpdateIntegrationResult)(nil), Fields: []api.Field{
+		{Name: "ApiGatewayManaged", Off: unsafe.Offsetof(UpdateIntegrationResult{}.ApiGatewayManaged), Kind: api.KBoolPtr},
+		{Name: "ConnectionId", Off: unsafe.Offsetof(UpdateIntegrationResult{}.ConnectionId), Kind: api.KStringPtr},
+		{Name: "ConnectionType", Off: unsafe.Offsetof(UpdateIntegrationResult{}.ConnectionType), Kind: api.KStringPtr},
+		{Name: "ContentHandlingStrategy", Off: unsafe.Offsetof(UpdateIntegrationResult{}.ContentHandlingStrategy), Kind: api.KStringPtr},
+		{Name: "CredentialsArn", Off: unsafe.Offsetof(UpdateIntegrationResult{}.CredentialsArn), Kind: api.KStringPtr},
+		{Name: "Description", Off: unsafe.Offsetof(UpdateIntegrationResult{}.Description), Kind: api.KStringPtr},
+		{Name: "IntegrationId", Off: unsafe.Offsetof(UpdateIntegrationResult{}.IntegrationId), Kind: api.KStringPtr},
+		{Name: "IntegrationMethod", Off: unsafe.Offsetof(UpdateIntegrationResult{}.IntegrationMethod), Kind: api.KStringPtr},
+		{Name: "IntegrationResponseSelectionExpression", Off: unsafe.Offsetof(UpdateIntegrationResult{}.IntegrationResponseSelectionExpression), Kind: api.KStringPtr},
+		{Name: "IntegrationSubtype", Off: unsafe.Offsetof(UpdateIntegrationResult{}.IntegrationSubtype), Kind: api.KStringPtr},
+		{Name: "IntegrationType", Off: unsafe.Offsetof(UpdateIntegrationResult{}.IntegrationType), Kind: api.KStringPtr},
+		{Name: "IntegrationUri", Off: unsafe.Offsetof(UpdateIntegrationResult{}.IntegrationUri), Kind: api.KStringPtr},
+		{Name: "PassthroughBehavior", Off: unsafe.Offsetof(UpdateIntegrationResult{}.PassthroughBehavior), Kind: api.KStringPtr},
+		{Name: "PayloadFormatVersion", Off: unsafe.Offsetof(UpdateIntegrationResult{}.PayloadFormatVersion), Kind: api.KStringPtr},
+		{Name: "RequestParameters", Off: unsafe.Offsetof(UpdateIntegrationResult{}.RequestParameters), Kind: api.KMap, Type: 213},
+		{Name: "ResponseParameters", Off: unsafe.Offsetof(UpdateIntegrationResult{}.ResponseParameters), Kind: api.KMap, Type: 218},
+		{Name: "RequestTemplates", Off: unsafe.Offsetof(UpdateIntegrationResult{}.RequestTemplates), Kind: api.KMap, Type: 213},
+		{Name: "TemplateSelectionExpression", Off: unsafe.Offsetof(UpdateIntegrationResult{}.TemplateSelectionExpression), Kind: api.KStringPtr},
+		{Name: "TimeoutInMillis", Off: unsafe.Offsetof(UpdateIntegrationResult{}.TimeoutInMillis), Kind: api.KInt32Ptr},
+		{Name: "TlsConfig", Off: unsafe.Offsetof(UpdateIntegrationResult{}.TlsConfig), Kind: api.KStructPtr, Type: 169},
+	}},
+	195: {Go: (*UpdateModelInput)(nil), Fields: []api.Field{
+		{Name: "ContentType", Off: unsafe.Offsetof(UpdateModelInput{}.ContentType), Kind: api.KStringPtr},
+		{Name: "Description", Off: unsafe.Offsetof(UpdateModelInput{}.Description), Kind: api.KStringPtr},
+		{Name: "Name", Off: unsafe.Offsetof(UpdateModelInput{}.Name), Kind: api.KStringPtr},
+		{Name: "Schema", Off: unsafe.Offsetof(UpdateModelInput{}.Schema), Kind: api.KStringPtr},
+	}},
+	196: {Go: (*UpdateModelRequest)(nil), Fields: []api.Field{
+		{Name: "ApiId", Off: unsafe.Offsetof(UpdateModelRequest{}.ApiId), Kind: api.KStringPtr},
+		{Name: "ContentType", Off: unsafe.Offsetof(UpdateModelRequest{}.ContentType), Kind: api.KStringPtr},
+		{Name: "Description", Off: unsafe.Offsetof(UpdateModelRequest{}.Description), Kind: api.KStringPtr},
+		{Name: "ModelId", Off: unsafe.Offsetof(UpdateModelRequest{}.ModelId), Kind: api.KStringPtr},
+		{Name: "Name", Off: unsafe.Offsetof(UpdateModelRequest{}.Name), Kind: api.KStringPtr},
+		{Name: "Schema", Off: unsafe.Offsetof(UpdateModelRequest{}.Schema), Kind: api.KStringPtr},
+	}},
+	197: {Go: (*UpdateModelResponse)(nil), Fields: []api.Field{
+		{Name: "ContentType", Off: unsafe.Offsetof(UpdateModelResponse{}.ContentType), Kind: api.KStringPtr},
+		{Name: "Description", Off: unsafe.Offsetof(UpdateModelResponse{}.Description), Kind: api.KStringPtr},
+		{Name: "ModelId", Off: unsafe.Offsetof(UpdateModelResponse{}.ModelId), Kind: api.KStringPtr},
+		{Name: "Name", Off: unsafe.Offsetof(UpdateModelResponse{}.Name), Kind: api.KStringPtr},
+		{Name: "Schema", Off: unsafe.Offsetof(UpdateModelResponse{}.Schema), Kind: api.KStringPtr},
+	}},
+	198: {Go: (*UpdateRouteInput)(nil), Fields: []api.Field{
+		{Name: "ApiKeyRequired", Off: unsafe.Offsetof(UpdateRouteInput{}.ApiKeyRequired), Kind: api.KBoolPtr},
+		{Name: "AuthorizationScopes", Off: unsafe.Offsetof(UpdateRouteInput{}.AuthorizationScopes), Kind: api.KList, Type: 212},
+		{Name: "AuthorizationType", Off: unsafe.Offsetof(UpdateRouteInput{}.AuthorizationType), Kind: api.KStringPtr},
+		{Name: "AuthorizerId", Off: unsafe.Offsetof(UpdateRouteInput{}.AuthorizerId), Kind: api.KStringPtr},
+		{Name: "ModelSelectionExpression", Off: unsafe.Offsetof(UpdateRouteInput{}.ModelSelectionExpression), Kind: api.KStringPtr},
+		{Name: "OperationName", Off: unsafe.Offsetof(UpdateRouteInput{}.OperationName), Kind: api.KStringPtr},
+		{Name: "RequestModels", Off: unsafe.Offsetof(UpdateRouteInput{}.RequestModels), Kind: api.KMap, Type: 213},
+		{Name: "RequestParameters", Off: unsafe.Offsetof(UpdateRouteInput{}.RequestParameters), Kind: api.KMap, Type: 219},
+		{Name: "RouteKey", Off: unsafe.Offsetof(UpdateRouteInput{}.RouteKey), Kind: api.KStringPtr},
+		{Name: "RouteResponseSelectionExpression", Off: unsafe.Offsetof(UpdateRouteInput{}.RouteResponseSelectionExpression), Kind: api.KStringPtr},
+		{Name: "Target", Off: unsafe.Offsetof(UpdateRouteInput{}.Target), Kind: api.KStringPtr},
+	}},
+	199: {Go: (*UpdateRouteRequest)(nil), Fields: []api.Field{
+		{Name: "ApiId", Off: unsafe.Offsetof(UpdateRouteRequest{}.ApiId), Kind: api.KStringPtr},
+		{Name: "ApiKeyRequired", Off: unsafe.Offsetof(UpdateRouteRequest{}.ApiKeyRequired), Kind: api.KBoolPtr},
+		{Name: "AuthorizationScopes", Off: unsafe.Offsetof(UpdateRouteRequest{}.AuthorizationScopes), Kind: api.KList, Type: 212},
+		{Name: "AuthorizationType", Off: unsafe.Offsetof(UpdateRouteRequest{}.AuthorizationType), Kind: api.KStringPtr},
+		{Name: "AuthorizerId", Off: unsafe.Offsetof(UpdateRouteRequest{}.AuthorizerId), Kind: api.KStringPtr},
+		{Name: "ModelSelectionExpression", Off: unsafe.Offsetof(UpdateRouteRequest{}.ModelSelectionExpression), Kind: api.KStringPtr},
+		{Name: "OperationName", Off: unsafe.Offsetof(UpdateRouteRequest{}.OperationName), Kind: api.KStringPtr},
+		{Name: "RequestModels", Off: unsafe.Offsetof(UpdateRouteRequest{}.RequestModels), Kind: api.KMap, Type: 213},
+		{Name: "RequestParameters", Off: unsafe.Offsetof(UpdateRouteRequest{}.RequestParameters), Kind: api.KMap, Type: 219},
+		{Name: "RouteId", Off: unsafe.Offsetof(UpdateRouteRequest{}.RouteId), Kind: api.KStringPtr},
+		{Name: "RouteKey", Off: unsafe.Offsetof(UpdateRouteRequest{}.RouteKey), Kind: api.KStringPtr},
+		{Name: "RouteResponseSelectionExpression", Off: unsafe.Offsetof(UpdateRouteRequest{}.RouteResponseSelectionExpression), Kind: api.KStringPtr},
+		{Name: "Target", Off: unsafe.Offsetof(UpdateRouteRequest{}.Target), Kind: api.KStringPtr},
+	}},
+	200: {Go: (*UpdateRouteResponseInput)(nil), Fields: []api.Field{
+		{Name: "ModelSelectionExpression", Off: unsafe.Offsetof(UpdateRouteResponseInput{}.ModelSelectionExpression), Kind: api.KStringPtr},
+		{Name: "ResponseModels", Off: unsafe.Offsetof(UpdateRouteResponseInput{}.ResponseModels), Kind: api.KMap, Type: 213},
+		{Name: "ResponseParameters", Off: unsafe.Offsetof(UpdateRouteResponseInput{}.ResponseParameters), Kind: api.KMap, Type: 219},
+		{Name: "RouteResponseKey", Off: unsafe.Offsetof(UpdateRouteResponseInput{}.RouteResponseKey), Kind: api.KStringPtr},
+	}},
+	201: {Go: (*UpdateRouteResponseRequest)(nil), Fields: []api.Field{
+		{Name: "ApiId", Off: unsafe.Offsetof(UpdateRouteResponseRequest{}.ApiId), Kind: api.KStringPtr},
+		{Name: "ModelSelectionExpression", Off: unsafe.Offsetof(UpdateRouteResponseRequest{}.ModelSelectionExpression), Kind: api.KStringPtr},
+		{Name: "ResponseModels", Off: unsafe.Offsetof(UpdateRouteResponseRequest{}.ResponseModels), Kind: api.KMap, Type: 213},
+		{Name: "ResponseParameters", Off: unsafe.Offsetof(UpdateRouteResponseRequest{}.ResponseParameters), Kind: api.KMap, Type: 219},
+		{Name: "RouteId", Off: unsafe.Offsetof(UpdateRouteResponseRequest{}.RouteId), Kind: api.KStringPtr},
+		{Name: "RouteResponseId", Off: unsafe.Offsetof(UpdateRouteResponseRequest{}.RouteResponseId), Kind: api.KStringPtr},
+		{Name: "RouteResponseKey", Off: unsafe.Offsetof(UpdateRouteResponseRequest{}.RouteResponseKey), Kind: api.KStringPtr},
+	}},
+	202: {Go: (*UpdateRouteResponseResponse)(nil), Fields: []api.Field{
+		{Name: "ModelSelectionExpression", Off: unsafe.Offsetof(UpdateRouteResponseResponse{}.ModelSelectionExpression), Kind: api.KStringPtr},
+		{Name: "ResponseModels", Off: unsafe.Offsetof(UpdateRouteResponseResponse{}.ResponseModels), Kind: api.KMap, Type: 213},
+		{Name: "ResponseParameters", Off: unsafe.Offsetof(UpdateRouteResponseResponse{}.ResponseParameters), Kind: api.KMap, Type: 219},
+		{Name: "RouteResponseId", Off: unsafe.Offsetof(UpdateRouteResponseResponse{}.RouteResponseId), Kind: api.KStringPtr},
+		{Name: "RouteResponseKey", Off: unsafe.Offsetof(UpdateRouteResponseResponse{}.RouteResponseKey), Kind: api.KStringPtr},
+	}},
+	203: {Go: (*UpdateRouteResult)(nil), Fields: []api.Field{
+		{Name: "ApiGatewayManaged", Off: unsafe.Offsetof(UpdateRouteResult{}.ApiGatewayManaged), Kind: api.KBoolPtr},
+		{Name: "ApiKeyRequired", Off: unsafe.Offsetof(UpdateRouteResult{}.ApiKeyRequired), Kind: api.KBoolPtr},
+		{Name: "AuthorizationScopes", Off: unsafe.Offsetof(UpdateRouteResult{}.AuthorizationScopes), Kind: api.KList, Type: 212},
+		{Name: "AuthorizationType", Off: unsafe.Offsetof(UpdateRouteResult{}.AuthorizationType), Kind: api.KStringPtr},
+		{Name: "AuthorizerId", Off: unsafe.Offsetof(UpdateRouteResult{}.AuthorizerId), Kind: api.KStringPtr},
+		{Name: "ModelSelectionExpression", Off: unsafe.Offsetof(UpdateRouteResult{}.ModelSelectionExpression), Kind: api.KStringPtr},
+		{Name: "OperationName", Off: unsafe.Offsetof(UpdateRouteResult{}.OperationName), Kind: api.KStringPtr},
+		{Name: "RequestModels", Off: unsafe.Offsetof(UpdateRouteResult{}.RequestModels), Kind: api.KMap, Type: 213},
+		{Name: "RequestParameters", Off: unsafe.Offsetof(UpdateRouteResult{}.RequestParameters), Kind: api.KMap, Type: 219},
+		{Name: "RouteId", Off: unsafe.Offsetof(UpdateRouteResult{}.RouteId), Kind: api.KStringPtr},
+		{Name: "RouteKey", Off: unsafe.Offsetof(UpdateRouteResult{}.RouteKey), Kind: api.KStringPtr},
+		{Name: "RouteResponseSelectionExpression", Off: unsafe.Offsetof(UpdateRouteResult{}.RouteResponseSelectionExpression), Kind: api.KStringPtr},
+		{Name: "Target", Off: unsafe.Offsetof(UpdateRouteResult{}.Target), Kind: api.KStringPtr},
+	}},
+	204: {Go: (*UpdateStageInput)(nil), Fields: []api.Field{
+		{Name: "AccessLogSettings", Off: unsafe.Offsetof(UpdateStageInput{}.AccessLogSettings), Kind: api.KStructPtr, Type: 1},
+		{Name: "AutoDeploy", Off: unsafe.Offsetof(UpdateStageInput{}.AutoDeploy), Kind: api.KBoolPtr},
+		{Name: "ClientCertificateId", Off: unsafe.Offsetof(UpdateStageInput{}.ClientCertificateId), Kind: api.KStringPtr},
+		{Name: "DefaultRouteSettings", Off: unsafe.Offsetof(UpdateStageInput{}.DefaultRouteSettings), Kind: api.KStructPtr, Type: 161},
+		{Name: "DeploymentId", Off: unsafe.Offsetof(UpdateStageInput{}.DeploymentId), Kind: api.KStringPtr},
+		{Name: "Description", Off: unsafe.Offsetof(UpdateStageInput{}.Description), Kind: api.KStringPtr},
+		{Name: "RouteSettings", Off: unsafe.Offsetof(UpdateStageInput{}.RouteSettings), Kind: api.KMap, Type: 220},
+		{Name: "StageVariables", Off: unsafe.Offsetof(UpdateStageInput{}.StageVariables), Kind: api.KMap, Type: 213},
+	}},
+	205: {Go: (*UpdateStageRequest)(nil), Fields: []api.Field{
+		{Name: "AccessLogSettings", Off: unsafe.Offsetof(UpdateStageRequest{}.AccessLogSettings), Kind: api.KStructPtr, Type: 1},
+		{Name: "ApiId", Off: unsafe.Offsetof(UpdateStageRequest{}.ApiId), Kind: api.KStringPtr},
+		{Name: "AutoDeploy", Off: unsafe.Offsetof(UpdateStageRequest{}.AutoDeploy), Kind: api.KBoolPtr},
+		{Name: "ClientCertificateId", Off: unsafe.Offsetof(UpdateStageRequest{}.ClientCertificateId), Kind: api.KStringPtr},
+		{Name: "DefaultRouteSettings", Off: unsafe.Offsetof(UpdateStageRequest{}.DefaultRouteSettings), Kind: api.KStructPtr, Type: 161},
+		{Name: "DeploymentId", Off: unsafe.Offsetof(UpdateStageRequest{}.DeploymentId), Kind: api.KStringPtr},
+		{Name: "Description", Off: unsafe.Offsetof(UpdateStageRequest{}.Description), Kind: api.KStringPtr},
+		{Name: "RouteSettings", Off: unsafe.Offsetof(UpdateStageRequest{}.RouteSettings), Kind: api.KMap, Type: 220},
+		{Name: "StageName", Off: unsafe.Offsetof(UpdateStageRequest{}.StageName), Kind: api.KStringPtr},
+		{Name: "StageVariables", Off: unsafe.Offsetof(UpdateStageRequest{}.StageVariables), Kind: api.KMap, Type: 213},
+	}},
+	206: {Go: (*UpdateStageResponse)(nil), Fields: []api.Field{
+		{Name: "AccessLogSettings", Off: unsafe.Offsetof(UpdateStageResponse{}.AccessLogSettings), Kind: api.KStructPtr, Type: 1},
+		{Name: "ApiGatewayManaged", Off: unsafe.Offsetof(UpdateStageResponse{}.ApiGatewayManaged), Kind: api.KBoolPtr},
+		{Name: "AutoDeploy", Off: unsafe.Offsetof(UpdateStageResponse{}.AutoDeploy), Kind: api.KBoolPtr},
+		{Name: "ClientCertificateId", Off: unsafe.Offsetof(UpdateStageResponse{}.ClientCertificateId), Kind: api.KStringPtr},
+		{Name: "CreatedDate", Off: unsafe.Offsetof(UpdateStageResponse{}.CreatedDate), Kind: api.KTimePtr},
+		{Name: "DefaultRouteSettings", Off: unsafe.Offsetof(UpdateStageResponse{}.DefaultRouteSettings), Kind: api.KStructPtr, Type: 161},
+		{Name: "DeploymentId", Off: unsafe.Offsetof(UpdateStageResponse{}.DeploymentId), Kind: api.KStringPtr},
+		{Name: "Description", Off: unsafe.Offsetof(UpdateStageResponse{}.Description), Kind: api.KStringPtr},
+		{Name: "LastDeploymentStatusMessage", Off: unsafe.Offsetof(UpdateStageResponse{}.LastDeploymentStatusMessage), Kind: api.KStringPtr},
+		{Name: "LastUpdatedDate", Off: unsafe.Offsetof(UpdateStageResponse{}.LastUpdatedDate), Kind: api.KTimePtr},
+		{Name: "RouteSettings", Off: unsafe.Offsetof(UpdateStageResponse{}.RouteSettings), Kind: api.KMap, Type: 220},
+		{Name: "StageName", Off: unsafe.Offsetof(UpdateStageResponse{}.StageName), Kind: api.KStringPtr},
+		{Name: "StageVariables", Off: unsafe.Offsetof(UpdateStageResponse{}.StageVariables), Kind: api.KMap, Type: 213},
+		{Name: "Tags", Off: unsafe.Offsetof(UpdateStageResponse{}.Tags), Kind: api.KMap, Type: 213},
+	}},
+	207: {Go: (*UpdateVpcLinkInput)(nil), Fields: []api.Field{
+		{Name: "Name", Off: unsafe.Offsetof(UpdateVpcLinkInput{}.Name), Kind: api.KStringPtr},
+	}},
+	208: {Go: (*UpdateVpcLinkRequest)(nil), Fields: []api.Field{
+		{Name: "Name", Off: unsafe.Offsetof(UpdateVpcLinkRequest{}.Name), Kind: api.KStringPtr},
+		{Name: "VpcLinkId", Off: unsafe.Offsetof(UpdateVpcLinkRequest{}.VpcLinkId), Kind: api.KStringPtr},
+	}},
+	209: {Go: (*UpdateVpcLinkResponse)(nil), Fields: []api.Field{
+		{Name: "CreatedDate", Off: unsafe.Offsetof(UpdateVpcLinkResponse{}.CreatedDate), Kind: api.KTimePtr},
+		{Name: "Name", Off: unsafe.Offsetof(UpdateVpcLinkResponse{}.Name), Kind: api.KStringPtr},
+		{Name: "SecurityGroupIds", Off: unsafe.Offsetof(UpdateVpcLinkResponse{}.SecurityGroupIds), Kind: api.KList, Type: 212},
+		{Name: "SubnetIds", Off: unsafe.Offsetof(UpdateVpcLinkResponse{}.SubnetIds), Kind: api.KList, Type: 212},
+		{Name: "Tags", Off: unsafe.Offsetof(UpdateVpcLinkResponse{}.Tags), Kind: api.KMap, Type: 213},
+		{Name: "VpcLinkId", Off: unsafe.Offsetof(UpdateVpcLinkResponse{}.VpcLinkId), Kind: api.KStringPtr},
+		{Name: "VpcLinkStatus", Off: unsafe.Offsetof(UpdateVpcLinkResponse{}.VpcLinkStatus), Kind: api.KStringPtr},
+		{Name: "VpcLinkStatusMessage", Off: unsafe.Offsetof(UpdateVpcLinkResponse{}.VpcLinkStatusMessage), Kind: api.KStringPtr},
+		{Name: "VpcLinkVersion", Off: unsafe.Offsetof(UpdateVpcLinkResponse{}.VpcLinkVersion), Kind: api.KStringPtr},
+	}},
+	210: {Go: (*VpcLink)(nil), Fields: []api.Field{
+		{Name: "CreatedDate", Off: unsafe.Offsetof(VpcLink{}.CreatedDate), Kind: api.KTimePtr},
+		{Name: "Name", Off: unsafe.Offsetof(VpcLink{}.Name), Kind: api.KStringPtr},
+		{Name: "SecurityGroupIds", Off: unsafe.Offsetof(VpcLink{}.SecurityGroupIds), Kind: api.KList, Type: 212},
+		{Name: "SubnetIds", Off: unsafe.Offsetof(VpcLink{}.SubnetIds), Kind: api.KList, Type: 212},
+		{Name: "Tags", Off: unsafe.Offsetof(VpcLink{}.Tags), Kind: api.KMap, Type: 213},
+		{Name: "VpcLinkId", Off: unsafe.Offsetof(VpcLink{}.VpcLinkId), Kind: api.KStringPtr},
+		{Name: "VpcLinkStatus", Off: unsafe.Offsetof(VpcLink{}.VpcLinkStatus), Kind: api.KStringPtr},
+		{Name: "VpcLinkStatusMessage", Off: unsafe.Offsetof(VpcLink{}.VpcLinkStatusMessage), Kind: api.KStringPtr},
+		{Name: "VpcLinkVersion", Off: unsafe.Offsetof(VpcLink{}.VpcLinkVersion), Kind: api.KStringPtr},
+	}},
+	211: {Go: (*VpcLinks)(nil), Fields: []api.Field{
+		{Name: "Items", Off: unsafe.Offsetof(VpcLinks{}.Items), Kind: api.KList, Type: 229},
+		{Name: "NextToken", Off: unsafe.Offsetof(VpcLinks{}.NextToken), Kind: api.KStringPtr},
+	}},
+	212: {Go: (*[]string)(nil), Elem: api.Field{Kind: api.KString}, Size: unsafe.Sizeof(*new(string))},
+	213: {Go: (*map[string]string)(nil), Elem: api.Field{Kind: api.KString}, MapFrom: api.MapFrom[string], MapTo: api.MapTo[string]},
+	214: {Go: (*[]ApiMapping)(nil), Elem: api.Field{Kind: api.KStruct, Type: 3}, Size: unsafe.Sizeof(*new(ApiMapping))},
+	215: {Go: (*[]Api)(nil), Elem: api.Field{Kind: api.KStruct, Type: 2}, Size: unsafe.Sizeof(*new(Api))},
+	216: {Go: (*[]Authorizer)(nil), Elem: api.Field{Kind: api.KStruct, Type: 6}, Size: unsafe.Sizeof(*new(Authorizer))},
+	217: {Go: (*[]DomainNameConfiguration)(nil), Elem: api.Field{Kind: api.KStruct, Type: 82}, Size: unsafe.Sizeof(*new(DomainNameConfiguration))},
+	218: {Go: (*map[string]map[string]string)(nil), Elem: api.Field{Kind: api.KMap, Type: 213}, MapFrom: api.MapFrom[map[string]string], MapTo: api.MapTo[map[string]string]},
+	219: {Go: (*map[string]ParameterConstraints)(nil), Elem: api.Field{Kind: api.KStruct, Type: 152}, MapFrom: api.MapFrom[ParameterConstraints], MapTo: api.MapTo[ParameterConstraints]},
+	220: {Go: (*map[string]RouteSettings)(nil), Elem: api.Field{Kind: api.KStruct, Type: 161}, MapFrom: api.MapFrom[RouteSettings], MapTo: api.MapTo[RouteSettings]},
+	221: {Go: (*[]Deployment)(nil), Elem: api.Field{Kind: api.KStruct, Type: 79}, Size: unsafe.Sizeof(*new(Deployment))},
+	222: {Go: (*[]DomainName)(nil), Elem: api.Field{Kind: api.KStruct, Type: 81}, Size: unsafe.Sizeof(*new(DomainName))},
+	223: {Go: (*[]IntegrationResponse)(nil), Elem: api.Field{Kind: api.KStruct, Type: 142}, Size: unsafe.Sizeof(*new(IntegrationResponse))},
+	224: {Go: (*[]Integration)(nil), Elem: api.Field{Kind: api.KStruct, Type: 141}, Size: unsafe.Sizeof(*new(Integration))},
+	225: {Go: (*[]ModelShape)(nil), Elem: api.Field{Kind: api.KStruct, Type: 147}, Size: unsafe.Sizeof(*new(ModelShape))},
+	226: {Go: (*[]RouteResponse)(nil), Elem: api.Field{Kind: api.KStruct, Type: 159}, Size: unsafe.Sizeof(*new(RouteResponse))},
+	227: {Go: (*[]Route)(nil), Elem: api.Field{Kind: api.KStruct, Type: 158}, Size: unsafe.Sizeof(*new(Route))},
+	228: {Go: (*[]Stage)(nil), Elem: api.Field{Kind: api.KStruct, Type: 163}, Size: unsafe.Sizeof(*new(Stage))},
+	229: {Go: (*[]VpcLink)(nil), Elem: api.Field{Kind: api.KStruct, Type: 210}, Size: unsafe.Sizeof(*new(VpcLink))},
 }

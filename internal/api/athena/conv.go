@@ -3,3666 +3,1362 @@
 package athenaapi
 
 import (
+	"unsafe"
+
 	"github.com/niwa-cloud/niwa/internal/api"
 )
 
-func (s *AclConfiguration) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "S3AclOption", &s.S3AclOption, api.SetStringPtr)
-	return err
-}
-
-func (s *AclConfiguration) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "S3AclOption", s.S3AclOption, api.DynString)
-	return m
-}
-
-func (s *ApplicationDPUSizes) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ApplicationRuntimeId", &s.ApplicationRuntimeId, api.SetStringPtr)
-	err = api.Decode(err, m, "SupportedDPUSizes", &s.SupportedDPUSizes, func(p *[]int32, v any) error { return api.SetList(p, v, api.SetInt32) })
-	return err
-}
-
-func (s *ApplicationDPUSizes) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "ApplicationRuntimeId", s.ApplicationRuntimeId, api.DynString)
-	api.PutList(m, "SupportedDPUSizes", s.SupportedDPUSizes, api.DynInt32)
-	return m
-}
-
-func (s *AthenaError) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ErrorCategory", &s.ErrorCategory, api.SetInt32Ptr)
-	err = api.Decode(err, m, "ErrorType", &s.ErrorType, api.SetInt32Ptr)
-	err = api.Decode(err, m, "Retryable", &s.Retryable, api.SetBoolPtr)
-	err = api.Decode(err, m, "ErrorMessage", &s.ErrorMessage, api.SetStringPtr)
-	return err
-}
-
-func (s *AthenaError) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "ErrorCategory", s.ErrorCategory, api.DynInt32)
-	api.Put(m, "ErrorType", s.ErrorType, api.DynInt32)
-	api.Put(m, "Retryable", s.Retryable, api.DynBool)
-	api.Put(m, "ErrorMessage", s.ErrorMessage, api.DynString)
-	return m
-}
-
-func (s *BatchGetNamedQueryInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "NamedQueryIds", &s.NamedQueryIds, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	return err
-}
-
-func (s *BatchGetNamedQueryInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutList(m, "NamedQueryIds", s.NamedQueryIds, api.DynString)
-	return m
-}
-
-func (s *BatchGetNamedQueryOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "NamedQueries", &s.NamedQueries, func(p *[]NamedQuery, v any) error {
-		return api.SetList(p, v, func(p *NamedQuery, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "UnprocessedNamedQueryIds", &s.UnprocessedNamedQueryIds, func(p *[]UnprocessedNamedQueryId, v any) error {
-		return api.SetList(p, v, func(p *UnprocessedNamedQueryId, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *BatchGetNamedQueryOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutList(m, "NamedQueries", s.NamedQueries, func(e NamedQuery) any { return e.ToDynamic() })
-	api.PutList(m, "UnprocessedNamedQueryIds", s.UnprocessedNamedQueryIds, func(e UnprocessedNamedQueryId) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *BatchGetPreparedStatementInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "PreparedStatementNames", &s.PreparedStatementNames, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "WorkGroup", &s.WorkGroup, api.SetStringPtr)
-	return err
-}
-
-func (s *BatchGetPreparedStatementInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutList(m, "PreparedStatementNames", s.PreparedStatementNames, api.DynString)
-	api.Put(m, "WorkGroup", s.WorkGroup, api.DynString)
-	return m
-}
-
-func (s *BatchGetPreparedStatementOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "PreparedStatements", &s.PreparedStatements, func(p *[]PreparedStatement, v any) error {
-		return api.SetList(p, v, func(p *PreparedStatement, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "UnprocessedPreparedStatementNames", &s.UnprocessedPreparedStatementNames, func(p *[]UnprocessedPreparedStatementName, v any) error {
-		return api.SetList(p, v, func(p *UnprocessedPreparedStatementName, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *BatchGetPreparedStatementOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutList(m, "PreparedStatements", s.PreparedStatements, func(e PreparedStatement) any { return e.ToDynamic() })
-	api.PutList(m, "UnprocessedPreparedStatementNames", s.UnprocessedPreparedStatementNames, func(e UnprocessedPreparedStatementName) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *BatchGetQueryExecutionInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "QueryExecutionIds", &s.QueryExecutionIds, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	return err
-}
-
-func (s *BatchGetQueryExecutionInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutList(m, "QueryExecutionIds", s.QueryExecutionIds, api.DynString)
-	return m
-}
-
-func (s *BatchGetQueryExecutionOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "QueryExecutions", &s.QueryExecutions, func(p *[]QueryExecution, v any) error {
-		return api.SetList(p, v, func(p *QueryExecution, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "UnprocessedQueryExecutionIds", &s.UnprocessedQueryExecutionIds, func(p *[]UnprocessedQueryExecutionId, v any) error {
-		return api.SetList(p, v, func(p *UnprocessedQueryExecutionId, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *BatchGetQueryExecutionOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutList(m, "QueryExecutions", s.QueryExecutions, func(e QueryExecution) any { return e.ToDynamic() })
-	api.PutList(m, "UnprocessedQueryExecutionIds", s.UnprocessedQueryExecutionIds, func(e UnprocessedQueryExecutionId) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *CalculationConfiguration) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "CodeBlock", &s.CodeBlock, api.SetStringPtr)
-	return err
-}
-
-func (s *CalculationConfiguration) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "CodeBlock", s.CodeBlock, api.DynString)
-	return m
-}
-
-func (s *CalculationResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "StdOutS3Uri", &s.StdOutS3Uri, api.SetStringPtr)
-	err = api.Decode(err, m, "StdErrorS3Uri", &s.StdErrorS3Uri, api.SetStringPtr)
-	err = api.Decode(err, m, "ResultS3Uri", &s.ResultS3Uri, api.SetStringPtr)
-	err = api.Decode(err, m, "ResultType", &s.ResultType, api.SetStringPtr)
-	return err
-}
-
-func (s *CalculationResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "StdOutS3Uri", s.StdOutS3Uri, api.DynString)
-	api.Put(m, "StdErrorS3Uri", s.StdErrorS3Uri, api.DynString)
-	api.Put(m, "ResultS3Uri", s.ResultS3Uri, api.DynString)
-	api.Put(m, "ResultType", s.ResultType, api.DynString)
-	return m
-}
-
-func (s *CalculationStatistics) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DpuExecutionInMillis", &s.DpuExecutionInMillis, api.SetInt64Ptr)
-	err = api.Decode(err, m, "Progress", &s.Progress, api.SetStringPtr)
-	return err
-}
-
-func (s *CalculationStatistics) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "DpuExecutionInMillis", s.DpuExecutionInMillis, api.DynInt64)
-	api.Put(m, "Progress", s.Progress, api.DynString)
-	return m
-}
-
-func (s *CalculationStatus) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "SubmissionDateTime", &s.SubmissionDateTime, api.SetTimePtr)
-	err = api.Decode(err, m, "CompletionDateTime", &s.CompletionDateTime, api.SetTimePtr)
-	err = api.Decode(err, m, "State", &s.State, api.SetStringPtr)
-	err = api.Decode(err, m, "StateChangeReason", &s.StateChangeReason, api.SetStringPtr)
-	return err
-}
-
-func (s *CalculationStatus) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "SubmissionDateTime", s.SubmissionDateTime, api.DynTime)
-	api.Put(m, "CompletionDateTime", s.CompletionDateTime, api.DynTime)
-	api.Put(m, "State", s.State, api.DynString)
-	api.Put(m, "StateChangeReason", s.StateChangeReason, api.DynString)
-	return m
-}
-
-func (s *CalculationSummary) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "CalculationExecutionId", &s.CalculationExecutionId, api.SetStringPtr)
-	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
-	err = api.Decode(err, m, "Status", &s.Status, api.SetStructPtr[CalculationStatus])
-	return err
-}
-
-func (s *CalculationSummary) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "CalculationExecutionId", s.CalculationExecutionId, api.DynString)
-	api.Put(m, "Description", s.Description, api.DynString)
-	api.PutStruct(m, "Status", s.Status)
-	return m
-}
-
-func (s *CancelCapacityReservationInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	return err
-}
-
-func (s *CancelCapacityReservationInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Name", s.Name, api.DynString)
-	return m
-}
-
-func (s *CancelCapacityReservationOutput) FromDynamic(map[string]any) error { return nil }
-
-func (s *CancelCapacityReservationOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *CapacityAllocation) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Status", &s.Status, api.SetStringPtr)
-	err = api.Decode(err, m, "StatusMessage", &s.StatusMessage, api.SetStringPtr)
-	err = api.Decode(err, m, "RequestTime", &s.RequestTime, api.SetTimePtr)
-	err = api.Decode(err, m, "RequestCompletionTime", &s.RequestCompletionTime, api.SetTimePtr)
-	return err
-}
-
-func (s *CapacityAllocation) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "Status", s.Status, api.DynString)
-	api.Put(m, "StatusMessage", s.StatusMessage, api.DynString)
-	api.Put(m, "RequestTime", s.RequestTime, api.DynTime)
-	api.Put(m, "RequestCompletionTime", s.RequestCompletionTime, api.DynTime)
-	return m
-}
-
-func (s *CapacityAssignment) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "WorkGroupNames", &s.WorkGroupNames, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	return err
-}
-
-func (s *CapacityAssignment) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutList(m, "WorkGroupNames", s.WorkGroupNames, api.DynString)
-	return m
-}
-
-func (s *CapacityAssignmentConfiguration) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "CapacityReservationName", &s.CapacityReservationName, api.SetStringPtr)
-	err = api.Decode(err, m, "CapacityAssignments", &s.CapacityAssignments, func(p *[]CapacityAssignment, v any) error {
-		return api.SetList(p, v, func(p *CapacityAssignment, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *CapacityAssignmentConfiguration) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "CapacityReservationName", s.CapacityReservationName, api.DynString)
-	api.PutList(m, "CapacityAssignments", s.CapacityAssignments, func(e CapacityAssignment) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *CapacityReservation) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "Status", &s.Status, api.SetStringPtr)
-	err = api.Decode(err, m, "TargetDpus", &s.TargetDpus, api.SetInt32Ptr)
-	err = api.Decode(err, m, "AllocatedDpus", &s.AllocatedDpus, api.SetInt32Ptr)
-	err = api.Decode(err, m, "LastAllocation", &s.LastAllocation, api.SetStructPtr[CapacityAllocation])
-	err = api.Decode(err, m, "LastSuccessfulAllocationTime", &s.LastSuccessfulAllocationTime, api.SetTimePtr)
-	err = api.Decode(err, m, "CreationTime", &s.CreationTime, api.SetTimePtr)
-	return err
-}
-
-func (s *CapacityReservation) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 7)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "Status", s.Status, api.DynString)
-	api.Put(m, "TargetDpus", s.TargetDpus, api.DynInt32)
-	api.Put(m, "AllocatedDpus", s.AllocatedDpus, api.DynInt32)
-	api.PutStruct(m, "LastAllocation", s.LastAllocation)
-	api.Put(m, "LastSuccessfulAllocationTime", s.LastSuccessfulAllocationTime, api.DynTime)
-	api.Put(m, "CreationTime", s.CreationTime, api.DynTime)
-	return m
-}
-
-func (s *Column) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "Type", &s.Type, api.SetStringPtr)
-	err = api.Decode(err, m, "Comment", &s.Comment, api.SetStringPtr)
-	return err
-}
-
-func (s *Column) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "Type", s.Type, api.DynString)
-	api.Put(m, "Comment", s.Comment, api.DynString)
-	return m
-}
-
-func (s *ColumnInfo) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "CatalogName", &s.CatalogName, api.SetStringPtr)
-	err = api.Decode(err, m, "SchemaName", &s.SchemaName, api.SetStringPtr)
-	err = api.Decode(err, m, "TableName", &s.TableName, api.SetStringPtr)
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "Label", &s.Label, api.SetStringPtr)
-	err = api.Decode(err, m, "Type", &s.Type, api.SetStringPtr)
-	err = api.Decode(err, m, "Precision", &s.Precision, api.SetInt32Ptr)
-	err = api.Decode(err, m, "Scale", &s.Scale, api.SetInt32Ptr)
-	err = api.Decode(err, m, "Nullable", &s.Nullable, api.SetStringPtr)
-	err = api.Decode(err, m, "CaseSensitive", &s.CaseSensitive, api.SetBoolPtr)
-	return err
-}
-
-func (s *ColumnInfo) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "CatalogName", s.CatalogName, api.DynString)
-	api.Put(m, "SchemaName", s.SchemaName, api.DynString)
-	api.Put(m, "TableName", s.TableName, api.DynString)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "Label", s.Label, api.DynString)
-	api.Put(m, "Type", s.Type, api.DynString)
-	api.Put(m, "Precision", s.Precision, api.DynInt32)
-	api.Put(m, "Scale", s.Scale, api.DynInt32)
-	api.Put(m, "Nullable", s.Nullable, api.DynString)
-	api.Put(m, "CaseSensitive", s.CaseSensitive, api.DynBool)
-	return m
-}
-
-func (s *CreateCapacityReservationInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "TargetDpus", &s.TargetDpus, api.SetInt32Ptr)
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]Tag, v any) error {
-		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *CreateCapacityReservationInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "TargetDpus", s.TargetDpus, api.DynInt32)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.PutList(m, "Tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *CreateCapacityReservationOutput) FromDynamic(map[string]any) error { return nil }
-
-func (s *CreateCapacityReservationOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *CreateDataCatalogInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "Type", &s.Type, api.SetStringPtr)
-	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
-	err = api.Decode(err, m, "Parameters", &s.Parameters, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
-	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]Tag, v any) error {
-		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *CreateDataCatalogInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 5)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "Type", s.Type, api.DynString)
-	api.Put(m, "Description", s.Description, api.DynString)
-	api.PutMap(m, "Parameters", s.Parameters, api.DynString)
-	api.PutList(m, "Tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *CreateDataCatalogOutput) FromDynamic(map[string]any) error { return nil }
-
-func (s *CreateDataCatalogOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *CreateNamedQueryInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
-	err = api.Decode(err, m, "Database", &s.Database, api.SetStringPtr)
-	err = api.Decode(err, m, "QueryString", &s.QueryString, api.SetStringPtr)
-	err = api.Decode(err, m, "ClientRequestToken", &s.ClientRequestToken, api.SetStringPtr)
-	err = api.Decode(err, m, "WorkGroup", &s.WorkGroup, api.SetStringPtr)
-	return err
-}
-
-func (s *CreateNamedQueryInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 6)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "Description", s.Description, api.DynString)
-	api.Put(m, "Database", s.Database, api.DynString)
-	api.Put(m, "QueryString", s.QueryString, api.DynString)
-	api.Put(m, "ClientRequestToken", s.ClientRequestToken, api.DynString)
-	api.Put(m, "WorkGroup", s.WorkGroup, api.DynString)
-	return m
-}
-
-func (s *CreateNamedQueryOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "NamedQueryId", &s.NamedQueryId, api.SetStringPtr)
-	return err
-}
-
-func (s *CreateNamedQueryOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "NamedQueryId", s.NamedQueryId, api.DynString)
-	return m
-}
-
-func (s *CreateNotebookInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "WorkGroup", &s.WorkGroup, api.SetStringPtr)
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "ClientRequestToken", &s.ClientRequestToken, api.SetStringPtr)
-	return err
-}
-
-func (s *CreateNotebookInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "WorkGroup", s.WorkGroup, api.DynString)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "ClientRequestToken", s.ClientRequestToken, api.DynString)
-	return m
-}
-
-func (s *CreateNotebookOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "NotebookId", &s.NotebookId, api.SetStringPtr)
-	return err
-}
-
-func (s *CreateNotebookOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "NotebookId", s.NotebookId, api.DynString)
-	return m
-}
-
-func (s *CreatePreparedStatementInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "StatementName", &s.StatementName, api.SetStringPtr)
-	err = api.Decode(err, m, "WorkGroup", &s.WorkGroup, api.SetStringPtr)
-	err = api.Decode(err, m, "QueryStatement", &s.QueryStatement, api.SetStringPtr)
-	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
-	return err
-}
-
-func (s *CreatePreparedStatementInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "StatementName", s.StatementName, api.DynString)
-	api.Put(m, "WorkGroup", s.WorkGroup, api.DynString)
-	api.Put(m, "QueryStatement", s.QueryStatement, api.DynString)
-	api.Put(m, "Description", s.Description, api.DynString)
-	return m
-}
-
-func (s *CreatePreparedStatementOutput) FromDynamic(map[string]any) error { return nil }
-
-func (s *CreatePreparedStatementOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *CreatePresignedNotebookUrlRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "SessionId", &s.SessionId, api.SetStringPtr)
-	return err
-}
-
-func (s *CreatePresignedNotebookUrlRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "SessionId", s.SessionId, api.DynString)
-	return m
-}
-
-func (s *CreatePresignedNotebookUrlResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "NotebookUrl", &s.NotebookUrl, api.SetStringPtr)
-	err = api.Decode(err, m, "AuthToken", &s.AuthToken, api.SetStringPtr)
-	err = api.Decode(err, m, "AuthTokenExpirationTime", &s.AuthTokenExpirationTime, api.SetInt64Ptr)
-	return err
-}
-
-func (s *CreatePresignedNotebookUrlResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "NotebookUrl", s.NotebookUrl, api.DynString)
-	api.Put(m, "AuthToken", s.AuthToken, api.DynString)
-	api.Put(m, "AuthTokenExpirationTime", s.AuthTokenExpirationTime, api.DynInt64)
-	return m
-}
-
-func (s *CreateWorkGroupInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "Configuration", &s.Configuration, api.SetStructPtr[WorkGroupConfiguration])
-	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
-	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]Tag, v any) error {
-		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *CreateWorkGroupInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.PutStruct(m, "Configuration", s.Configuration)
-	api.Put(m, "Description", s.Description, api.DynString)
-	api.PutList(m, "Tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *CreateWorkGroupOutput) FromDynamic(map[string]any) error { return nil }
-
-func (s *CreateWorkGroupOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *CustomerContentEncryptionConfiguration) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "KmsKey", &s.KmsKey, api.SetStringPtr)
-	return err
-}
-
-func (s *CustomerContentEncryptionConfiguration) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "KmsKey", s.KmsKey, api.DynString)
-	return m
-}
-
-func (s *DataCatalog) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
-	err = api.Decode(err, m, "Type", &s.Type, api.SetStringPtr)
-	err = api.Decode(err, m, "Parameters", &s.Parameters, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
-	return err
-}
-
-func (s *DataCatalog) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "Description", s.Description, api.DynString)
-	api.Put(m, "Type", s.Type, api.DynString)
-	api.PutMap(m, "Parameters", s.Parameters, api.DynString)
-	return m
-}
-
-func (s *DataCatalogSummary) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "CatalogName", &s.CatalogName, api.SetStringPtr)
-	err = api.Decode(err, m, "Type", &s.Type, api.SetStringPtr)
-	return err
-}
-
-func (s *DataCatalogSummary) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "CatalogName", s.CatalogName, api.DynString)
-	api.Put(m, "Type", s.Type, api.DynString)
-	return m
-}
-
-func (s *Database) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
-	err = api.Decode(err, m, "Parameters", &s.Parameters, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
-	return err
-}
-
-func (s *Database) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "Description", s.Description, api.DynString)
-	api.PutMap(m, "Parameters", s.Parameters, api.DynString)
-	return m
-}
-
-func (s *Datum) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "VarCharValue", &s.VarCharValue, api.SetStringPtr)
-	return err
-}
-
-func (s *Datum) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "VarCharValue", s.VarCharValue, api.DynString)
-	return m
-}
-
-func (s *DeleteCapacityReservationInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	return err
-}
-
-func (s *DeleteCapacityReservationInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Name", s.Name, api.DynString)
-	return m
-}
-
-func (s *DeleteCapacityReservationOutput) FromDynamic(map[string]any) error { return nil }
-
-func (s *DeleteCapacityReservationOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *DeleteDataCatalogInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	return err
-}
-
-func (s *DeleteDataCatalogInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Name", s.Name, api.DynString)
-	return m
-}
-
-func (s *DeleteDataCatalogOutput) FromDynamic(map[string]any) error { return nil }
-
-func (s *DeleteDataCatalogOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *DeleteNamedQueryInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "NamedQueryId", &s.NamedQueryId, api.SetStringPtr)
-	return err
-}
-
-func (s *DeleteNamedQueryInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "NamedQueryId", s.NamedQueryId, api.DynString)
-	return m
-}
-
-func (s *DeleteNamedQueryOutput) FromDynamic(map[string]any) error { return nil }
-
-func (s *DeleteNamedQueryOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *DeleteNotebookInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "NotebookId", &s.NotebookId, api.SetStringPtr)
-	return err
-}
-
-func (s *DeleteNotebookInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "NotebookId", s.NotebookId, api.DynString)
-	return m
-}
-
-func (s *DeleteNotebookOutput) FromDynamic(map[string]any) error { return nil }
-
-func (s *DeleteNotebookOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *DeletePreparedStatementInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "StatementName", &s.StatementName, api.SetStringPtr)
-	err = api.Decode(err, m, "WorkGroup", &s.WorkGroup, api.SetStringPtr)
-	return err
-}
-
-func (s *DeletePreparedStatementInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "StatementName", s.StatementName, api.DynString)
-	api.Put(m, "WorkGroup", s.WorkGroup, api.DynString)
-	return m
-}
-
-func (s *DeletePreparedStatementOutput) FromDynamic(map[string]any) error { return nil }
-
-func (s *DeletePreparedStatementOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *DeleteWorkGroupInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "WorkGroup", &s.WorkGroup, api.SetStringPtr)
-	err = api.Decode(err, m, "RecursiveDeleteOption", &s.RecursiveDeleteOption, api.SetBoolPtr)
-	return err
-}
-
-func (s *DeleteWorkGroupInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "WorkGroup", s.WorkGroup, api.DynString)
-	api.Put(m, "RecursiveDeleteOption", s.RecursiveDeleteOption, api.DynBool)
-	return m
-}
-
-func (s *DeleteWorkGroupOutput) FromDynamic(map[string]any) error { return nil }
-
-func (s *DeleteWorkGroupOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *EncryptionConfiguration) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "EncryptionOption", &s.EncryptionOption, api.SetStringPtr)
-	err = api.Decode(err, m, "KmsKey", &s.KmsKey, api.SetStringPtr)
-	return err
-}
-
-func (s *EncryptionConfiguration) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "EncryptionOption", s.EncryptionOption, api.DynString)
-	api.Put(m, "KmsKey", s.KmsKey, api.DynString)
-	return m
-}
-
-func (s *EngineConfiguration) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "CoordinatorDpuSize", &s.CoordinatorDpuSize, api.SetInt32Ptr)
-	err = api.Decode(err, m, "MaxConcurrentDpus", &s.MaxConcurrentDpus, api.SetInt32Ptr)
-	err = api.Decode(err, m, "DefaultExecutorDpuSize", &s.DefaultExecutorDpuSize, api.SetInt32Ptr)
-	err = api.Decode(err, m, "AdditionalConfigs", &s.AdditionalConfigs, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
-	err = api.Decode(err, m, "SparkProperties", &s.SparkProperties, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
-	return err
-}
-
-func (s *EngineConfiguration) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 5)
-	api.Put(m, "CoordinatorDpuSize", s.CoordinatorDpuSize, api.DynInt32)
-	api.Put(m, "MaxConcurrentDpus", s.MaxConcurrentDpus, api.DynInt32)
-	api.Put(m, "DefaultExecutorDpuSize", s.DefaultExecutorDpuSize, api.DynInt32)
-	api.PutMap(m, "AdditionalConfigs", s.AdditionalConfigs, api.DynString)
-	api.PutMap(m, "SparkProperties", s.SparkProperties, api.DynString)
-	return m
-}
-
-func (s *EngineVersion) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "SelectedEngineVersion", &s.SelectedEngineVersion, api.SetStringPtr)
-	err = api.Decode(err, m, "EffectiveEngineVersion", &s.EffectiveEngineVersion, api.SetStringPtr)
-	return err
-}
-
-func (s *EngineVersion) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "SelectedEngineVersion", s.SelectedEngineVersion, api.DynString)
-	api.Put(m, "EffectiveEngineVersion", s.EffectiveEngineVersion, api.DynString)
-	return m
-}
-
-func (s *ExecutorsSummary) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ExecutorId", &s.ExecutorId, api.SetStringPtr)
-	err = api.Decode(err, m, "ExecutorType", &s.ExecutorType, api.SetStringPtr)
-	err = api.Decode(err, m, "StartDateTime", &s.StartDateTime, api.SetInt64Ptr)
-	err = api.Decode(err, m, "TerminationDateTime", &s.TerminationDateTime, api.SetInt64Ptr)
-	err = api.Decode(err, m, "ExecutorState", &s.ExecutorState, api.SetStringPtr)
-	err = api.Decode(err, m, "ExecutorSize", &s.ExecutorSize, api.SetInt64Ptr)
-	return err
-}
-
-func (s *ExecutorsSummary) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 6)
-	api.Put(m, "ExecutorId", s.ExecutorId, api.DynString)
-	api.Put(m, "ExecutorType", s.ExecutorType, api.DynString)
-	api.Put(m, "StartDateTime", s.StartDateTime, api.DynInt64)
-	api.Put(m, "TerminationDateTime", s.TerminationDateTime, api.DynInt64)
-	api.Put(m, "ExecutorState", s.ExecutorState, api.DynString)
-	api.Put(m, "ExecutorSize", s.ExecutorSize, api.DynInt64)
-	return m
-}
-
-func (s *ExportNotebookInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "NotebookId", &s.NotebookId, api.SetStringPtr)
-	return err
-}
-
-func (s *ExportNotebookInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "NotebookId", s.NotebookId, api.DynString)
-	return m
-}
-
-func (s *ExportNotebookOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "NotebookMetadata", &s.NotebookMetadata, api.SetStructPtr[NotebookMetadata])
-	err = api.Decode(err, m, "Payload", &s.Payload, api.SetStringPtr)
-	return err
-}
-
-func (s *ExportNotebookOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutStruct(m, "NotebookMetadata", s.NotebookMetadata)
-	api.Put(m, "Payload", s.Payload, api.DynString)
-	return m
-}
-
-func (s *FilterDefinition) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	return err
-}
-
-func (s *FilterDefinition) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Name", s.Name, api.DynString)
-	return m
-}
-
-func (s *GetCalculationExecutionCodeRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "CalculationExecutionId", &s.CalculationExecutionId, api.SetStringPtr)
-	return err
-}
-
-func (s *GetCalculationExecutionCodeRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "CalculationExecutionId", s.CalculationExecutionId, api.DynString)
-	return m
-}
-
-func (s *GetCalculationExecutionCodeResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "CodeBlock", &s.CodeBlock, api.SetStringPtr)
-	return err
-}
-
-func (s *GetCalculationExecutionCodeResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "CodeBlock", s.CodeBlock, api.DynString)
-	return m
-}
-
-func (s *GetCalculationExecutionRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "CalculationExecutionId", &s.CalculationExecutionId, api.SetStringPtr)
-	return err
-}
-
-func (s *GetCalculationExecutionRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "CalculationExecutionId", s.CalculationExecutionId, api.DynString)
-	return m
-}
-
-func (s *GetCalculationExecutionResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "CalculationExecutionId", &s.CalculationExecutionId, api.SetStringPtr)
-	err = api.Decode(err, m, "SessionId", &s.SessionId, api.SetStringPtr)
-	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
-	err = api.Decode(err, m, "WorkingDirectory", &s.WorkingDirectory, api.SetStringPtr)
-	err = api.Decode(err, m, "Status", &s.Status, api.SetStructPtr[CalculationStatus])
-	err = api.Decode(err, m, "Statistics", &s.Statistics, api.SetStructPtr[CalculationStatistics])
-	err = api.Decode(err, m, "Result", &s.Result, api.SetStructPtr[CalculationResult])
-	return err
-}
-
-func (s *GetCalculationExecutionResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 7)
-	api.Put(m, "CalculationExecutionId", s.CalculationExecutionId, api.DynString)
-	api.Put(m, "SessionId", s.SessionId, api.DynString)
-	api.Put(m, "Description", s.Description, api.DynString)
-	api.Put(m, "WorkingDirectory", s.WorkingDirectory, api.DynString)
-	api.PutStruct(m, "Status", s.Status)
-	api.PutStruct(m, "Statistics", s.Statistics)
-	api.PutStruct(m, "Result", s.Result)
-	return m
-}
-
-func (s *GetCalculationExecutionStatusRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "CalculationExecutionId", &s.CalculationExecutionId, api.SetStringPtr)
-	return err
-}
-
-func (s *GetCalculationExecutionStatusRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "CalculationExecutionId", s.CalculationExecutionId, api.DynString)
-	return m
-}
-
-func (s *GetCalculationExecutionStatusResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Status", &s.Status, api.SetStructPtr[CalculationStatus])
-	err = api.Decode(err, m, "Statistics", &s.Statistics, api.SetStructPtr[CalculationStatistics])
-	return err
-}
-
-func (s *GetCalculationExecutionStatusResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutStruct(m, "Status", s.Status)
-	api.PutStruct(m, "Statistics", s.Statistics)
-	return m
-}
-
-func (s *GetCapacityAssignmentConfigurationInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "CapacityReservationName", &s.CapacityReservationName, api.SetStringPtr)
-	return err
-}
-
-func (s *GetCapacityAssignmentConfigurationInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "CapacityReservationName", s.CapacityReservationName, api.DynString)
-	return m
-}
-
-func (s *GetCapacityAssignmentConfigurationOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "CapacityAssignmentConfiguration", &s.CapacityAssignmentConfiguration, api.SetStructPtr[CapacityAssignmentConfiguration])
-	return err
-}
-
-func (s *GetCapacityAssignmentConfigurationOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "CapacityAssignmentConfiguration", s.CapacityAssignmentConfiguration)
-	return m
-}
-
-func (s *GetCapacityReservationInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	return err
-}
-
-func (s *GetCapacityReservationInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Name", s.Name, api.DynString)
-	return m
-}
-
-func (s *GetCapacityReservationOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "CapacityReservation", &s.CapacityReservation, api.SetStructPtr[CapacityReservation])
-	return err
-}
-
-func (s *GetCapacityReservationOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "CapacityReservation", s.CapacityReservation)
-	return m
-}
-
-func (s *GetDataCatalogInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "WorkGroup", &s.WorkGroup, api.SetStringPtr)
-	return err
-}
-
-func (s *GetDataCatalogInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "WorkGroup", s.WorkGroup, api.DynString)
-	return m
-}
-
-func (s *GetDataCatalogOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DataCatalog", &s.DataCatalog, api.SetStructPtr[DataCatalog])
-	return err
-}
-
-func (s *GetDataCatalogOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "DataCatalog", s.DataCatalog)
-	return m
-}
-
-func (s *GetDatabaseInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "CatalogName", &s.CatalogName, api.SetStringPtr)
-	err = api.Decode(err, m, "DatabaseName", &s.DatabaseName, api.SetStringPtr)
-	err = api.Decode(err, m, "WorkGroup", &s.WorkGroup, api.SetStringPtr)
-	return err
-}
-
-func (s *GetDatabaseInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "CatalogName", s.CatalogName, api.DynString)
-	api.Put(m, "DatabaseName", s.DatabaseName, api.DynString)
-	api.Put(m, "WorkGroup", s.WorkGroup, api.DynString)
-	return m
-}
-
-func (s *GetDatabaseOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Database", &s.Database, api.SetStructPtr[Database])
-	return err
-}
-
-func (s *GetDatabaseOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "Database", s.Database)
-	return m
-}
-
-func (s *GetNamedQueryInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "NamedQueryId", &s.NamedQueryId, api.SetStringPtr)
-	return err
-}
-
-func (s *GetNamedQueryInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "NamedQueryId", s.NamedQueryId, api.DynString)
-	return m
-}
-
-func (s *GetNamedQueryOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "NamedQuery", &s.NamedQuery, api.SetStructPtr[NamedQuery])
-	return err
-}
-
-func (s *GetNamedQueryOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "NamedQuery", s.NamedQuery)
-	return m
-}
-
-func (s *GetNotebookMetadataInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "NotebookId", &s.NotebookId, api.SetStringPtr)
-	return err
-}
-
-func (s *GetNotebookMetadataInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "NotebookId", s.NotebookId, api.DynString)
-	return m
-}
-
-func (s *GetNotebookMetadataOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "NotebookMetadata", &s.NotebookMetadata, api.SetStructPtr[NotebookMetadata])
-	return err
-}
-
-func (s *GetNotebookMetadataOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "NotebookMetadata", s.NotebookMetadata)
-	return m
-}
-
-func (s *GetPreparedStatementInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "StatementName", &s.StatementName, api.SetStringPtr)
-	err = api.Decode(err, m, "WorkGroup", &s.WorkGroup, api.SetStringPtr)
-	return err
-}
-
-func (s *GetPreparedStatementInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "StatementName", s.StatementName, api.DynString)
-	api.Put(m, "WorkGroup", s.WorkGroup, api.DynString)
-	return m
-}
-
-func (s *GetPreparedStatementOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "PreparedStatement", &s.PreparedStatement, api.SetStructPtr[PreparedStatement])
-	return err
-}
-
-func (s *GetPreparedStatementOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "PreparedStatement", s.PreparedStatement)
-	return m
-}
-
-func (s *GetQueryExecutionInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "QueryExecutionId", &s.QueryExecutionId, api.SetStringPtr)
-	return err
-}
-
-func (s *GetQueryExecutionInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "QueryExecutionId", s.QueryExecutionId, api.DynString)
-	return m
-}
-
-func (s *GetQueryExecutionOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "QueryExecution", &s.QueryExecution, api.SetStructPtr[QueryExecution])
-	return err
-}
-
-func (s *GetQueryExecutionOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "QueryExecution", s.QueryExecution)
-	return m
-}
-
-func (s *GetQueryResultsInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "QueryExecutionId", &s.QueryExecutionId, api.SetStringPtr)
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	err = api.Decode(err, m, "MaxResults", &s.MaxResults, api.SetInt32Ptr)
-	return err
-}
-
-func (s *GetQueryResultsInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "QueryExecutionId", s.QueryExecutionId, api.DynString)
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	api.Put(m, "MaxResults", s.MaxResults, api.DynInt32)
-	return m
-}
-
-func (s *GetQueryResultsOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "UpdateCount", &s.UpdateCount, api.SetInt64Ptr)
-	err = api.Decode(err, m, "ResultSet", &s.ResultSet, api.SetStructPtr[ResultSet])
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	return err
-}
-
-func (s *GetQueryResultsOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "UpdateCount", s.UpdateCount, api.DynInt64)
-	api.PutStruct(m, "ResultSet", s.ResultSet)
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	return m
-}
-
-func (s *GetQueryRuntimeStatisticsInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "QueryExecutionId", &s.QueryExecutionId, api.SetStringPtr)
-	return err
-}
-
-func (s *GetQueryRuntimeStatisticsInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "QueryExecutionId", s.QueryExecutionId, api.DynString)
-	return m
-}
-
-func (s *GetQueryRuntimeStatisticsOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "QueryRuntimeStatistics", &s.QueryRuntimeStatistics, api.SetStructPtr[QueryRuntimeStatistics])
-	return err
-}
-
-func (s *GetQueryRuntimeStatisticsOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "QueryRuntimeStatistics", s.QueryRuntimeStatistics)
-	return m
-}
-
-func (s *GetSessionRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "SessionId", &s.SessionId, api.SetStringPtr)
-	return err
-}
-
-func (s *GetSessionRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "SessionId", s.SessionId, api.DynString)
-	return m
-}
-
-func (s *GetSessionResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "SessionId", &s.SessionId, api.SetStringPtr)
-	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
-	err = api.Decode(err, m, "WorkGroup", &s.WorkGroup, api.SetStringPtr)
-	err = api.Decode(err, m, "EngineVersion", &s.EngineVersion, api.SetStringPtr)
-	err = api.Decode(err, m, "EngineConfiguration", &s.EngineConfiguration, api.SetStructPtr[EngineConfiguration])
-	err = api.Decode(err, m, "NotebookVersion", &s.NotebookVersion, api.SetStringPtr)
-	err = api.Decode(err, m, "SessionConfiguration", &s.SessionConfiguration, api.SetStructPtr[SessionConfiguration])
-	err = api.Decode(err, m, "Status", &s.Status, api.SetStructPtr[SessionStatus])
-	err = api.Decode(err, m, "Statistics", &s.Statistics, api.SetStructPtr[SessionStatistics])
-	return err
-}
-
-func (s *GetSessionResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "SessionId", s.SessionId, api.DynString)
-	api.Put(m, "Description", s.Description, api.DynString)
-	api.Put(m, "WorkGroup", s.WorkGroup, api.DynString)
-	api.Put(m, "EngineVersion", s.EngineVersion, api.DynString)
-	api.PutStruct(m, "EngineConfiguration", s.EngineConfiguration)
-	api.Put(m, "NotebookVersion", s.NotebookVersion, api.DynString)
-	api.PutStruct(m, "SessionConfiguration", s.SessionConfiguration)
-	api.PutStruct(m, "Status", s.Status)
-	api.PutStruct(m, "Statistics", s.Statistics)
-	return m
-}
-
-func (s *GetSessionStatusRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "SessionId", &s.SessionId, api.SetStringPtr)
-	return err
-}
-
-func (s *GetSessionStatusRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "SessionId", s.SessionId, api.DynString)
-	return m
-}
-
-func (s *GetSessionStatusResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "SessionId", &s.SessionId, api.SetStringPtr)
-	err = api.Decode(err, m, "Status", &s.Status, api.SetStructPtr[SessionStatus])
-	return err
-}
-
-func (s *GetSessionStatusResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "SessionId", s.SessionId, api.DynString)
-	api.PutStruct(m, "Status", s.Status)
-	return m
-}
-
-func (s *GetTableMetadataInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "CatalogName", &s.CatalogName, api.SetStringPtr)
-	err = api.Decode(err, m, "DatabaseName", &s.DatabaseName, api.SetStringPtr)
-	err = api.Decode(err, m, "TableName", &s.TableName, api.SetStringPtr)
-	err = api.Decode(err, m, "WorkGroup", &s.WorkGroup, api.SetStringPtr)
-	return err
-}
-
-func (s *GetTableMetadataInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "CatalogName", s.CatalogName, api.DynString)
-	api.Put(m, "DatabaseName", s.DatabaseName, api.DynString)
-	api.Put(m, "TableName", s.TableName, api.DynString)
-	api.Put(m, "WorkGroup", s.WorkGroup, api.DynString)
-	return m
-}
-
-func (s *GetTableMetadataOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "TableMetadata", &s.TableMetadata, api.SetStructPtr[TableMetadata])
-	return err
-}
-
-func (s *GetTableMetadataOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "TableMetadata", s.TableMetadata)
-	return m
-}
-
-func (s *GetWorkGroupInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "WorkGroup", &s.WorkGroup, api.SetStringPtr)
-	return err
-}
-
-func (s *GetWorkGroupInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "WorkGroup", s.WorkGroup, api.DynString)
-	return m
-}
-
-func (s *GetWorkGroupOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "WorkGroup", &s.WorkGroup, api.SetStructPtr[WorkGroup])
-	return err
-}
-
-func (s *GetWorkGroupOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "WorkGroup", s.WorkGroup)
-	return m
-}
-
-func (s *IdentityCenterConfiguration) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "EnableIdentityCenter", &s.EnableIdentityCenter, api.SetBoolPtr)
-	err = api.Decode(err, m, "IdentityCenterInstanceArn", &s.IdentityCenterInstanceArn, api.SetStringPtr)
-	return err
-}
-
-func (s *IdentityCenterConfiguration) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "EnableIdentityCenter", s.EnableIdentityCenter, api.DynBool)
-	api.Put(m, "IdentityCenterInstanceArn", s.IdentityCenterInstanceArn, api.DynString)
-	return m
-}
-
-func (s *ImportNotebookInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "WorkGroup", &s.WorkGroup, api.SetStringPtr)
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "Payload", &s.Payload, api.SetStringPtr)
-	err = api.Decode(err, m, "Type", &s.Type, api.SetStringPtr)
-	err = api.Decode(err, m, "NotebookS3LocationUri", &s.NotebookS3LocationUri, api.SetStringPtr)
-	err = api.Decode(err, m, "ClientRequestToken", &s.ClientRequestToken, api.SetStringPtr)
-	return err
-}
-
-func (s *ImportNotebookInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 6)
-	api.Put(m, "WorkGroup", s.WorkGroup, api.DynString)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "Payload", s.Payload, api.DynString)
-	api.Put(m, "Type", s.Type, api.DynString)
-	api.Put(m, "NotebookS3LocationUri", s.NotebookS3LocationUri, api.DynString)
-	api.Put(m, "ClientRequestToken", s.ClientRequestToken, api.DynString)
-	return m
-}
-
-func (s *ImportNotebookOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "NotebookId", &s.NotebookId, api.SetStringPtr)
-	return err
-}
-
-func (s *ImportNotebookOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "NotebookId", s.NotebookId, api.DynString)
-	return m
-}
-
-func (s *InternalServerException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *InternalServerException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
-
-func (s *InvalidRequestException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "AthenaErrorCode", &s.AthenaErrorCode, api.SetStringPtr)
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *InvalidRequestException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "AthenaErrorCode", s.AthenaErrorCode, api.DynString)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
-
-func (s *ListApplicationDPUSizesInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "MaxResults", &s.MaxResults, api.SetInt32Ptr)
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	return err
-}
-
-func (s *ListApplicationDPUSizesInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "MaxResults", s.MaxResults, api.DynInt32)
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	return m
-}
-
-func (s *ListApplicationDPUSizesOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ApplicationDPUSizes", &s.ApplicationDPUSizes, func(p *[]ApplicationDPUSizes, v any) error {
-		return api.SetList(p, v, func(p *ApplicationDPUSizes, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	return err
-}
-
-func (s *ListApplicationDPUSizesOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutList(m, "ApplicationDPUSizes", s.ApplicationDPUSizes, func(e ApplicationDPUSizes) any { return e.ToDynamic() })
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	return m
-}
-
-func (s *ListCalculationExecutionsRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "SessionId", &s.SessionId, api.SetStringPtr)
-	err = api.Decode(err, m, "StateFilter", &s.StateFilter, api.SetStringPtr)
-	err = api.Decode(err, m, "MaxResults", &s.MaxResults, api.SetInt32Ptr)
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	return err
-}
+func (*AclConfiguration) ConvType() (api.Table, int32) { return convTable[:], 0 }
 
-func (s *ListCalculationExecutionsRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "SessionId", s.SessionId, api.DynString)
-	api.Put(m, "StateFilter", s.StateFilter, api.DynString)
-	api.Put(m, "MaxResults", s.MaxResults, api.DynInt32)
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	return m
-}
+func (*ApplicationDPUSizes) ConvType() (api.Table, int32) { return convTable[:], 1 }
 
-func (s *ListCalculationExecutionsResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	err = api.Decode(err, m, "Calculations", &s.Calculations, func(p *[]CalculationSummary, v any) error {
-		return api.SetList(p, v, func(p *CalculationSummary, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
+func (*AthenaError) ConvType() (api.Table, int32) { return convTable[:], 2 }
 
-func (s *ListCalculationExecutionsResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	api.PutList(m, "Calculations", s.Calculations, func(e CalculationSummary) any { return e.ToDynamic() })
-	return m
-}
+func (*BatchGetNamedQueryInput) ConvType() (api.Table, int32) { return convTable[:], 3 }
 
-func (s *ListCapacityReservationsInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	err = api.Decode(err, m, "MaxResults", &s.MaxResults, api.SetInt32Ptr)
-	return err
-}
+func (*BatchGetNamedQueryOutput) ConvType() (api.Table, int32) { return convTable[:], 4 }
 
-func (s *ListCapacityReservationsInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	api.Put(m, "MaxResults", s.MaxResults, api.DynInt32)
-	return m
-}
+func (*BatchGetPreparedStatementInput) ConvType() (api.Table, int32) { return convTable[:], 5 }
 
-func (s *ListCapacityReservationsOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	err = api.Decode(err, m, "CapacityReservations", &s.CapacityReservations, func(p *[]CapacityReservation, v any) error {
-		return api.SetList(p, v, func(p *CapacityReservation, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
+func (*BatchGetPreparedStatementOutput) ConvType() (api.Table, int32) { return convTable[:], 6 }
 
-func (s *ListCapacityReservationsOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	api.PutList(m, "CapacityReservations", s.CapacityReservations, func(e CapacityReservation) any { return e.ToDynamic() })
-	return m
-}
+func (*BatchGetQueryExecutionInput) ConvType() (api.Table, int32) { return convTable[:], 7 }
 
-func (s *ListDataCatalogsInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	err = api.Decode(err, m, "MaxResults", &s.MaxResults, api.SetInt32Ptr)
-	err = api.Decode(err, m, "WorkGroup", &s.WorkGroup, api.SetStringPtr)
-	return err
-}
+func (*BatchGetQueryExecutionOutput) ConvType() (api.Table, int32) { return convTable[:], 8 }
 
-func (s *ListDataCatalogsInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	api.Put(m, "MaxResults", s.MaxResults, api.DynInt32)
-	api.Put(m, "WorkGroup", s.WorkGroup, api.DynString)
-	return m
-}
+func (*CalculationConfiguration) ConvType() (api.Table, int32) { return convTable[:], 9 }
 
-func (s *ListDataCatalogsOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DataCatalogsSummary", &s.DataCatalogsSummary, func(p *[]DataCatalogSummary, v any) error {
-		return api.SetList(p, v, func(p *DataCatalogSummary, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	return err
-}
+func (*CalculationResult) ConvType() (api.Table, int32) { return convTable[:], 10 }
 
-func (s *ListDataCatalogsOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutList(m, "DataCatalogsSummary", s.DataCatalogsSummary, func(e DataCatalogSummary) any { return e.ToDynamic() })
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	return m
-}
+func (*CalculationStatistics) ConvType() (api.Table, int32) { return convTable[:], 11 }
 
-func (s *ListDatabasesInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "CatalogName", &s.CatalogName, api.SetStringPtr)
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	err = api.Decode(err, m, "MaxResults", &s.MaxResults, api.SetInt32Ptr)
-	err = api.Decode(err, m, "WorkGroup", &s.WorkGroup, api.SetStringPtr)
-	return err
-}
+func (*CalculationStatus) ConvType() (api.Table, int32) { return convTable[:], 12 }
 
-func (s *ListDatabasesInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "CatalogName", s.CatalogName, api.DynString)
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	api.Put(m, "MaxResults", s.MaxResults, api.DynInt32)
-	api.Put(m, "WorkGroup", s.WorkGroup, api.DynString)
-	return m
-}
+func (*CalculationSummary) ConvType() (api.Table, int32) { return convTable[:], 13 }
 
-func (s *ListDatabasesOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DatabaseList", &s.DatabaseList, func(p *[]Database, v any) error {
-		return api.SetList(p, v, func(p *Database, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	return err
-}
+func (*CancelCapacityReservationInput) ConvType() (api.Table, int32) { return convTable[:], 14 }
 
-func (s *ListDatabasesOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutList(m, "DatabaseList", s.DatabaseList, func(e Database) any { return e.ToDynamic() })
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	return m
-}
+func (*CancelCapacityReservationOutput) ConvType() (api.Table, int32) { return convTable[:], 15 }
 
-func (s *ListEngineVersionsInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	err = api.Decode(err, m, "MaxResults", &s.MaxResults, api.SetInt32Ptr)
-	return err
-}
+func (*CapacityAllocation) ConvType() (api.Table, int32) { return convTable[:], 16 }
 
-func (s *ListEngineVersionsInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	api.Put(m, "MaxResults", s.MaxResults, api.DynInt32)
-	return m
-}
+func (*CapacityAssignment) ConvType() (api.Table, int32) { return convTable[:], 17 }
 
-func (s *ListEngineVersionsOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "EngineVersions", &s.EngineVersions, func(p *[]EngineVersion, v any) error {
-		return api.SetList(p, v, func(p *EngineVersion, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	return err
-}
+func (*CapacityAssignmentConfiguration) ConvType() (api.Table, int32) { return convTable[:], 18 }
 
-func (s *ListEngineVersionsOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutList(m, "EngineVersions", s.EngineVersions, func(e EngineVersion) any { return e.ToDynamic() })
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	return m
-}
+func (*CapacityReservation) ConvType() (api.Table, int32) { return convTable[:], 19 }
 
-func (s *ListExecutorsRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "SessionId", &s.SessionId, api.SetStringPtr)
-	err = api.Decode(err, m, "ExecutorStateFilter", &s.ExecutorStateFilter, api.SetStringPtr)
-	err = api.Decode(err, m, "MaxResults", &s.MaxResults, api.SetInt32Ptr)
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	return err
-}
+func (*Column) ConvType() (api.Table, int32) { return convTable[:], 20 }
 
-func (s *ListExecutorsRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "SessionId", s.SessionId, api.DynString)
-	api.Put(m, "ExecutorStateFilter", s.ExecutorStateFilter, api.DynString)
-	api.Put(m, "MaxResults", s.MaxResults, api.DynInt32)
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	return m
-}
+func (*ColumnInfo) ConvType() (api.Table, int32) { return convTable[:], 21 }
 
-func (s *ListExecutorsResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "SessionId", &s.SessionId, api.SetStringPtr)
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	err = api.Decode(err, m, "ExecutorsSummary", &s.ExecutorsSummary, func(p *[]ExecutorsSummary, v any) error {
-		return api.SetList(p, v, func(p *ExecutorsSummary, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
+func (*CreateCapacityReservationInput) ConvType() (api.Table, int32) { return convTable[:], 22 }
 
-func (s *ListExecutorsResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "SessionId", s.SessionId, api.DynString)
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	api.PutList(m, "ExecutorsSummary", s.ExecutorsSummary, func(e ExecutorsSummary) any { return e.ToDynamic() })
-	return m
-}
+func (*CreateCapacityReservationOutput) ConvType() (api.Table, int32) { return convTable[:], 23 }
 
-func (s *ListNamedQueriesInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	err = api.Decode(err, m, "MaxResults", &s.MaxResults, api.SetInt32Ptr)
-	err = api.Decode(err, m, "WorkGroup", &s.WorkGroup, api.SetStringPtr)
-	return err
-}
+func (*CreateDataCatalogInput) ConvType() (api.Table, int32) { return convTable[:], 24 }
 
-func (s *ListNamedQueriesInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	api.Put(m, "MaxResults", s.MaxResults, api.DynInt32)
-	api.Put(m, "WorkGroup", s.WorkGroup, api.DynString)
-	return m
-}
+func (*CreateDataCatalogOutput) ConvType() (api.Table, int32) { return convTable[:], 25 }
 
-func (s *ListNamedQueriesOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "NamedQueryIds", &s.NamedQueryIds, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	return err
-}
+func (*CreateNamedQueryInput) ConvType() (api.Table, int32) { return convTable[:], 26 }
 
-func (s *ListNamedQueriesOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutList(m, "NamedQueryIds", s.NamedQueryIds, api.DynString)
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	return m
-}
+func (*CreateNamedQueryOutput) ConvType() (api.Table, int32) { return convTable[:], 27 }
 
-func (s *ListNotebookMetadataInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Filters", &s.Filters, api.SetStructPtr[FilterDefinition])
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	err = api.Decode(err, m, "MaxResults", &s.MaxResults, api.SetInt32Ptr)
-	err = api.Decode(err, m, "WorkGroup", &s.WorkGroup, api.SetStringPtr)
-	return err
-}
+func (*CreateNotebookInput) ConvType() (api.Table, int32) { return convTable[:], 28 }
 
-func (s *ListNotebookMetadataInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.PutStruct(m, "Filters", s.Filters)
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	api.Put(m, "MaxResults", s.MaxResults, api.DynInt32)
-	api.Put(m, "WorkGroup", s.WorkGroup, api.DynString)
-	return m
-}
+func (*CreateNotebookOutput) ConvType() (api.Table, int32) { return convTable[:], 29 }
 
-func (s *ListNotebookMetadataOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	err = api.Decode(err, m, "NotebookMetadataList", &s.NotebookMetadataList, func(p *[]NotebookMetadata, v any) error {
-		return api.SetList(p, v, func(p *NotebookMetadata, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
+func (*CreatePreparedStatementInput) ConvType() (api.Table, int32) { return convTable[:], 30 }
 
-func (s *ListNotebookMetadataOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	api.PutList(m, "NotebookMetadataList", s.NotebookMetadataList, func(e NotebookMetadata) any { return e.ToDynamic() })
-	return m
-}
+func (*CreatePreparedStatementOutput) ConvType() (api.Table, int32) { return convTable[:], 31 }
 
-func (s *ListNotebookSessionsRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "NotebookId", &s.NotebookId, api.SetStringPtr)
-	err = api.Decode(err, m, "MaxResults", &s.MaxResults, api.SetInt32Ptr)
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	return err
-}
+func (*CreatePresignedNotebookUrlRequest) ConvType() (api.Table, int32) { return convTable[:], 32 }
 
-func (s *ListNotebookSessionsRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "NotebookId", s.NotebookId, api.DynString)
-	api.Put(m, "MaxResults", s.MaxResults, api.DynInt32)
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	return m
-}
+func (*CreatePresignedNotebookUrlResponse) ConvType() (api.Table, int32) { return convTable[:], 33 }
 
-func (s *ListNotebookSessionsResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "NotebookSessionsList", &s.NotebookSessionsList, func(p *[]NotebookSessionSummary, v any) error {
-		return api.SetList(p, v, func(p *NotebookSessionSummary, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	return err
-}
+func (*CreateWorkGroupInput) ConvType() (api.Table, int32) { return convTable[:], 34 }
 
-func (s *ListNotebookSessionsResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutList(m, "NotebookSessionsList", s.NotebookSessionsList, func(e NotebookSessionSummary) any { return e.ToDynamic() })
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	return m
-}
+func (*CreateWorkGroupOutput) ConvType() (api.Table, int32) { return convTable[:], 35 }
 
-func (s *ListPreparedStatementsInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "WorkGroup", &s.WorkGroup, api.SetStringPtr)
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	err = api.Decode(err, m, "MaxResults", &s.MaxResults, api.SetInt32Ptr)
-	return err
-}
+func (*CustomerContentEncryptionConfiguration) ConvType() (api.Table, int32) { return convTable[:], 36 }
 
-func (s *ListPreparedStatementsInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "WorkGroup", s.WorkGroup, api.DynString)
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	api.Put(m, "MaxResults", s.MaxResults, api.DynInt32)
-	return m
-}
+func (*DataCatalog) ConvType() (api.Table, int32) { return convTable[:], 37 }
 
-func (s *ListPreparedStatementsOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "PreparedStatements", &s.PreparedStatements, func(p *[]PreparedStatementSummary, v any) error {
-		return api.SetList(p, v, func(p *PreparedStatementSummary, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	return err
-}
+func (*DataCatalogSummary) ConvType() (api.Table, int32) { return convTable[:], 38 }
 
-func (s *ListPreparedStatementsOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutList(m, "PreparedStatements", s.PreparedStatements, func(e PreparedStatementSummary) any { return e.ToDynamic() })
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	return m
-}
+func (*Database) ConvType() (api.Table, int32) { return convTable[:], 39 }
 
-func (s *ListQueryExecutionsInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	err = api.Decode(err, m, "MaxResults", &s.MaxResults, api.SetInt32Ptr)
-	err = api.Decode(err, m, "WorkGroup", &s.WorkGroup, api.SetStringPtr)
-	return err
-}
+func (*Datum) ConvType() (api.Table, int32) { return convTable[:], 40 }
 
-func (s *ListQueryExecutionsInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	api.Put(m, "MaxResults", s.MaxResults, api.DynInt32)
-	api.Put(m, "WorkGroup", s.WorkGroup, api.DynString)
-	return m
-}
+func (*DeleteCapacityReservationInput) ConvType() (api.Table, int32) { return convTable[:], 41 }
 
-func (s *ListQueryExecutionsOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "QueryExecutionIds", &s.QueryExecutionIds, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	return err
-}
+func (*DeleteCapacityReservationOutput) ConvType() (api.Table, int32) { return convTable[:], 42 }
 
-func (s *ListQueryExecutionsOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutList(m, "QueryExecutionIds", s.QueryExecutionIds, api.DynString)
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	return m
-}
+func (*DeleteDataCatalogInput) ConvType() (api.Table, int32) { return convTable[:], 43 }
 
-func (s *ListSessionsRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "WorkGroup", &s.WorkGroup, api.SetStringPtr)
-	err = api.Decode(err, m, "StateFilter", &s.StateFilter, api.SetStringPtr)
-	err = api.Decode(err, m, "MaxResults", &s.MaxResults, api.SetInt32Ptr)
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	return err
-}
+func (*DeleteDataCatalogOutput) ConvType() (api.Table, int32) { return convTable[:], 44 }
 
-func (s *ListSessionsRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "WorkGroup", s.WorkGroup, api.DynString)
-	api.Put(m, "StateFilter", s.StateFilter, api.DynString)
-	api.Put(m, "MaxResults", s.MaxResults, api.DynInt32)
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	return m
-}
+func (*DeleteNamedQueryInput) ConvType() (api.Table, int32) { return convTable[:], 45 }
 
-func (s *ListSessionsResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	err = api.Decode(err, m, "Sessions", &s.Sessions, func(p *[]SessionSummary, v any) error {
-		return api.SetList(p, v, func(p *SessionSummary, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
+func (*DeleteNamedQueryOutput) ConvType() (api.Table, int32) { return convTable[:], 46 }
 
-func (s *ListSessionsResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	api.PutList(m, "Sessions", s.Sessions, func(e SessionSummary) any { return e.ToDynamic() })
-	return m
-}
+func (*DeleteNotebookInput) ConvType() (api.Table, int32) { return convTable[:], 47 }
 
-func (s *ListTableMetadataInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "CatalogName", &s.CatalogName, api.SetStringPtr)
-	err = api.Decode(err, m, "DatabaseName", &s.DatabaseName, api.SetStringPtr)
-	err = api.Decode(err, m, "Expression", &s.Expression, api.SetStringPtr)
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	err = api.Decode(err, m, "MaxResults", &s.MaxResults, api.SetInt32Ptr)
-	err = api.Decode(err, m, "WorkGroup", &s.WorkGroup, api.SetStringPtr)
-	return err
-}
+func (*DeleteNotebookOutput) ConvType() (api.Table, int32) { return convTable[:], 48 }
 
-func (s *ListTableMetadataInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 6)
-	api.Put(m, "CatalogName", s.CatalogName, api.DynString)
-	api.Put(m, "DatabaseName", s.DatabaseName, api.DynString)
-	api.Put(m, "Expression", s.Expression, api.DynString)
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	api.Put(m, "MaxResults", s.MaxResults, api.DynInt32)
-	api.Put(m, "WorkGroup", s.WorkGroup, api.DynString)
-	return m
-}
+func (*DeletePreparedStatementInput) ConvType() (api.Table, int32) { return convTable[:], 49 }
 
-func (s *ListTableMetadataOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "TableMetadataList", &s.TableMetadataList, func(p *[]TableMetadata, v any) error {
-		return api.SetList(p, v, func(p *TableMetadata, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	return err
-}
+func (*DeletePreparedStatementOutput) ConvType() (api.Table, int32) { return convTable[:], 50 }
 
-func (s *ListTableMetadataOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutList(m, "TableMetadataList", s.TableMetadataList, func(e TableMetadata) any { return e.ToDynamic() })
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	return m
-}
+func (*DeleteWorkGroupInput) ConvType() (api.Table, int32) { return convTable[:], 51 }
 
-func (s *ListTagsForResourceInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ResourceARN", &s.ResourceARN, api.SetStringPtr)
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	err = api.Decode(err, m, "MaxResults", &s.MaxResults, api.SetInt32Ptr)
-	return err
-}
+func (*DeleteWorkGroupOutput) ConvType() (api.Table, int32) { return convTable[:], 52 }
 
-func (s *ListTagsForResourceInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "ResourceARN", s.ResourceARN, api.DynString)
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	api.Put(m, "MaxResults", s.MaxResults, api.DynInt32)
-	return m
-}
+func (*EncryptionConfiguration) ConvType() (api.Table, int32) { return convTable[:], 53 }
 
-func (s *ListTagsForResourceOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]Tag, v any) error {
-		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	return err
-}
+func (*EngineConfiguration) ConvType() (api.Table, int32) { return convTable[:], 54 }
 
-func (s *ListTagsForResourceOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutList(m, "Tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	return m
-}
+func (*EngineVersion) ConvType() (api.Table, int32) { return convTable[:], 55 }
 
-func (s *ListWorkGroupsInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	err = api.Decode(err, m, "MaxResults", &s.MaxResults, api.SetInt32Ptr)
-	return err
-}
+func (*ExecutorsSummary) ConvType() (api.Table, int32) { return convTable[:], 56 }
 
-func (s *ListWorkGroupsInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	api.Put(m, "MaxResults", s.MaxResults, api.DynInt32)
-	return m
-}
+func (*ExportNotebookInput) ConvType() (api.Table, int32) { return convTable[:], 57 }
 
-func (s *ListWorkGroupsOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "WorkGroups", &s.WorkGroups, func(p *[]WorkGroupSummary, v any) error {
-		return api.SetList(p, v, func(p *WorkGroupSummary, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	return err
-}
+func (*ExportNotebookOutput) ConvType() (api.Table, int32) { return convTable[:], 58 }
 
-func (s *ListWorkGroupsOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutList(m, "WorkGroups", s.WorkGroups, func(e WorkGroupSummary) any { return e.ToDynamic() })
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	return m
-}
+func (*FilterDefinition) ConvType() (api.Table, int32) { return convTable[:], 59 }
 
-func (s *MetadataException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*GetCalculationExecutionCodeRequest) ConvType() (api.Table, int32) { return convTable[:], 60 }
 
-func (s *MetadataException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
+func (*GetCalculationExecutionCodeResponse) ConvType() (api.Table, int32) { return convTable[:], 61 }
 
-func (s *NamedQuery) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
-	err = api.Decode(err, m, "Database", &s.Database, api.SetStringPtr)
-	err = api.Decode(err, m, "QueryString", &s.QueryString, api.SetStringPtr)
-	err = api.Decode(err, m, "NamedQueryId", &s.NamedQueryId, api.SetStringPtr)
-	err = api.Decode(err, m, "WorkGroup", &s.WorkGroup, api.SetStringPtr)
-	return err
-}
+func (*GetCalculationExecutionRequest) ConvType() (api.Table, int32) { return convTable[:], 62 }
 
-func (s *NamedQuery) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 6)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "Description", s.Description, api.DynString)
-	api.Put(m, "Database", s.Database, api.DynString)
-	api.Put(m, "QueryString", s.QueryString, api.DynString)
-	api.Put(m, "NamedQueryId", s.NamedQueryId, api.DynString)
-	api.Put(m, "WorkGroup", s.WorkGroup, api.DynString)
-	return m
-}
+func (*GetCalculationExecutionResponse) ConvType() (api.Table, int32) { return convTable[:], 63 }
 
-func (s *NotebookMetadata) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "NotebookId", &s.NotebookId, api.SetStringPtr)
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "WorkGroup", &s.WorkGroup, api.SetStringPtr)
-	err = api.Decode(err, m, "CreationTime", &s.CreationTime, api.SetTimePtr)
-	err = api.Decode(err, m, "Type", &s.Type, api.SetStringPtr)
-	err = api.Decode(err, m, "LastModifiedTime", &s.LastModifiedTime, api.SetTimePtr)
-	return err
-}
+func (*GetCalculationExecutionStatusRequest) ConvType() (api.Table, int32) { return convTable[:], 64 }
 
-func (s *NotebookMetadata) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 6)
-	api.Put(m, "NotebookId", s.NotebookId, api.DynString)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "WorkGroup", s.WorkGroup, api.DynString)
-	api.Put(m, "CreationTime", s.CreationTime, api.DynTime)
-	api.Put(m, "Type", s.Type, api.DynString)
-	api.Put(m, "LastModifiedTime", s.LastModifiedTime, api.DynTime)
-	return m
-}
+func (*GetCalculationExecutionStatusResponse) ConvType() (api.Table, int32) { return convTable[:], 65 }
 
-func (s *NotebookSessionSummary) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "SessionId", &s.SessionId, api.SetStringPtr)
-	err = api.Decode(err, m, "CreationTime", &s.CreationTime, api.SetTimePtr)
-	return err
+func (*GetCapacityAssignmentConfigurationInput) ConvType() (api.Table, int32) {
+	return convTable[:], 66
 }
 
-func (s *NotebookSessionSummary) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "SessionId", s.SessionId, api.DynString)
-	api.Put(m, "CreationTime", s.CreationTime, api.DynTime)
-	return m
+func (*GetCapacityAssignmentConfigurationOutput) ConvType() (api.Table, int32) {
+	return convTable[:], 67
 }
 
-func (s *PreparedStatement) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "StatementName", &s.StatementName, api.SetStringPtr)
-	err = api.Decode(err, m, "QueryStatement", &s.QueryStatement, api.SetStringPtr)
-	err = api.Decode(err, m, "WorkGroupName", &s.WorkGroupName, api.SetStringPtr)
-	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
-	err = api.Decode(err, m, "LastModifiedTime", &s.LastModifiedTime, api.SetTimePtr)
-	return err
-}
+func (*GetCapacityReservationInput) ConvType() (api.Table, int32) { return convTable[:], 68 }
 
-func (s *PreparedStatement) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 5)
-	api.Put(m, "StatementName", s.StatementName, api.DynString)
-	api.Put(m, "QueryStatement", s.QueryStatement, api.DynString)
-	api.Put(m, "WorkGroupName", s.WorkGroupName, api.DynString)
-	api.Put(m, "Description", s.Description, api.DynString)
-	api.Put(m, "LastModifiedTime", s.LastModifiedTime, api.DynTime)
-	return m
-}
+func (*GetCapacityReservationOutput) ConvType() (api.Table, int32) { return convTable[:], 69 }
 
-func (s *PreparedStatementSummary) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "StatementName", &s.StatementName, api.SetStringPtr)
-	err = api.Decode(err, m, "LastModifiedTime", &s.LastModifiedTime, api.SetTimePtr)
-	return err
-}
+func (*GetDataCatalogInput) ConvType() (api.Table, int32) { return convTable[:], 70 }
 
-func (s *PreparedStatementSummary) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "StatementName", s.StatementName, api.DynString)
-	api.Put(m, "LastModifiedTime", s.LastModifiedTime, api.DynTime)
-	return m
-}
+func (*GetDataCatalogOutput) ConvType() (api.Table, int32) { return convTable[:], 71 }
 
-func (s *PutCapacityAssignmentConfigurationInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "CapacityReservationName", &s.CapacityReservationName, api.SetStringPtr)
-	err = api.Decode(err, m, "CapacityAssignments", &s.CapacityAssignments, func(p *[]CapacityAssignment, v any) error {
-		return api.SetList(p, v, func(p *CapacityAssignment, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
+func (*GetDatabaseInput) ConvType() (api.Table, int32) { return convTable[:], 72 }
 
-func (s *PutCapacityAssignmentConfigurationInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "CapacityReservationName", s.CapacityReservationName, api.DynString)
-	api.PutList(m, "CapacityAssignments", s.CapacityAssignments, func(e CapacityAssignment) any { return e.ToDynamic() })
-	return m
-}
+func (*GetDatabaseOutput) ConvType() (api.Table, int32) { return convTable[:], 73 }
 
-func (s *PutCapacityAssignmentConfigurationOutput) FromDynamic(map[string]any) error { return nil }
+func (*GetNamedQueryInput) ConvType() (api.Table, int32) { return convTable[:], 74 }
 
-func (s *PutCapacityAssignmentConfigurationOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*GetNamedQueryOutput) ConvType() (api.Table, int32) { return convTable[:], 75 }
 
-func (s *QueryExecution) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "QueryExecutionId", &s.QueryExecutionId, api.SetStringPtr)
-	err = api.Decode(err, m, "Query", &s.Query, api.SetStringPtr)
-	err = api.Decode(err, m, "StatementType", &s.StatementType, api.SetStringPtr)
-	err = api.Decode(err, m, "ResultConfiguration", &s.ResultConfiguration, api.SetStructPtr[ResultConfiguration])
-	err = api.Decode(err, m, "ResultReuseConfiguration", &s.ResultReuseConfiguration, api.SetStructPtr[ResultReuseConfiguration])
-	err = api.Decode(err, m, "QueryExecutionContext", &s.QueryExecutionContext, api.SetStructPtr[QueryExecutionContext])
-	err = api.Decode(err, m, "Status", &s.Status, api.SetStructPtr[QueryExecutionStatus])
-	err = api.Decode(err, m, "Statistics", &s.Statistics, api.SetStructPtr[QueryExecutionStatistics])
-	err = api.Decode(err, m, "WorkGroup", &s.WorkGroup, api.SetStringPtr)
-	err = api.Decode(err, m, "EngineVersion", &s.EngineVersion, api.SetStructPtr[EngineVersion])
-	err = api.Decode(err, m, "ExecutionParameters", &s.ExecutionParameters, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "SubstatementType", &s.SubstatementType, api.SetStringPtr)
-	err = api.Decode(err, m, "QueryResultsS3AccessGrantsConfiguration", &s.QueryResultsS3AccessGrantsConfiguration, api.SetStructPtr[QueryResultsS3AccessGrantsConfiguration])
-	return err
-}
+func (*GetNotebookMetadataInput) ConvType() (api.Table, int32) { return convTable[:], 76 }
 
-func (s *QueryExecution) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "QueryExecutionId", s.QueryExecutionId, api.DynString)
-	api.Put(m, "Query", s.Query, api.DynString)
-	api.Put(m, "StatementType", s.StatementType, api.DynString)
-	api.PutStruct(m, "ResultConfiguration", s.ResultConfiguration)
-	api.PutStruct(m, "ResultReuseConfiguration", s.ResultReuseConfiguration)
-	api.PutStruct(m, "QueryExecutionContext", s.QueryExecutionContext)
-	api.PutStruct(m, "Status", s.Status)
-	api.PutStruct(m, "Statistics", s.Statistics)
-	api.Put(m, "WorkGroup", s.WorkGroup, api.DynString)
-	api.PutStruct(m, "EngineVersion", s.EngineVersion)
-	api.PutList(m, "ExecutionParameters", s.ExecutionParameters, api.DynString)
-	api.Put(m, "SubstatementType", s.SubstatementType, api.DynString)
-	api.PutStruct(m, "QueryResultsS3AccessGrantsConfiguration", s.QueryResultsS3AccessGrantsConfiguration)
-	return m
-}
+func (*GetNotebookMetadataOutput) ConvType() (api.Table, int32) { return convTable[:], 77 }
 
-func (s *QueryExecutionContext) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Database", &s.Database, api.SetStringPtr)
-	err = api.Decode(err, m, "Catalog", &s.Catalog, api.SetStringPtr)
-	return err
-}
+func (*GetPreparedStatementInput) ConvType() (api.Table, int32) { return convTable[:], 78 }
 
-func (s *QueryExecutionContext) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Database", s.Database, api.DynString)
-	api.Put(m, "Catalog", s.Catalog, api.DynString)
-	return m
-}
+func (*GetPreparedStatementOutput) ConvType() (api.Table, int32) { return convTable[:], 79 }
 
-func (s *QueryExecutionStatistics) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "EngineExecutionTimeInMillis", &s.EngineExecutionTimeInMillis, api.SetInt64Ptr)
-	err = api.Decode(err, m, "DataScannedInBytes", &s.DataScannedInBytes, api.SetInt64Ptr)
-	err = api.Decode(err, m, "DataManifestLocation", &s.DataManifestLocation, api.SetStringPtr)
-	err = api.Decode(err, m, "TotalExecutionTimeInMillis", &s.TotalExecutionTimeInMillis, api.SetInt64Ptr)
-	err = api.Decode(err, m, "QueryQueueTimeInMillis", &s.QueryQueueTimeInMillis, api.SetInt64Ptr)
-	err = api.Decode(err, m, "ServicePreProcessingTimeInMillis", &s.ServicePreProcessingTimeInMillis, api.SetInt64Ptr)
-	err = api.Decode(err, m, "QueryPlanningTimeInMillis", &s.QueryPlanningTimeInMillis, api.SetInt64Ptr)
-	err = api.Decode(err, m, "ServiceProcessingTimeInMillis", &s.ServiceProcessingTimeInMillis, api.SetInt64Ptr)
-	err = api.Decode(err, m, "ResultReuseInformation", &s.ResultReuseInformation, api.SetStructPtr[ResultReuseInformation])
-	return err
-}
+func (*GetQueryExecutionInput) ConvType() (api.Table, int32) { return convTable[:], 80 }
 
-func (s *QueryExecutionStatistics) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "EngineExecutionTimeInMillis", s.EngineExecutionTimeInMillis, api.DynInt64)
-	api.Put(m, "DataScannedInBytes", s.DataScannedInBytes, api.DynInt64)
-	api.Put(m, "DataManifestLocation", s.DataManifestLocation, api.DynString)
-	api.Put(m, "TotalExecutionTimeInMillis", s.TotalExecutionTimeInMillis, api.DynInt64)
-	api.Put(m, "QueryQueueTimeInMillis", s.QueryQueueTimeInMillis, api.DynInt64)
-	api.Put(m, "ServicePreProcessingTimeInMillis", s.ServicePreProcessingTimeInMillis, api.DynInt64)
-	api.Put(m, "QueryPlanningTimeInMillis", s.QueryPlanningTimeInMillis, api.DynInt64)
-	api.Put(m, "ServiceProcessingTimeInMillis", s.ServiceProcessingTimeInMillis, api.DynInt64)
-	api.PutStruct(m, "ResultReuseInformation", s.ResultReuseInformation)
-	return m
-}
+func (*GetQueryExecutionOutput) ConvType() (api.Table, int32) { return convTable[:], 81 }
 
-func (s *QueryExecutionStatus) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "State", &s.State, api.SetStringPtr)
-	err = api.Decode(err, m, "StateChangeReason", &s.StateChangeReason, api.SetStringPtr)
-	err = api.Decode(err, m, "SubmissionDateTime", &s.SubmissionDateTime, api.SetTimePtr)
-	err = api.Decode(err, m, "CompletionDateTime", &s.CompletionDateTime, api.SetTimePtr)
-	err = api.Decode(err, m, "AthenaError", &s.AthenaError, api.SetStructPtr[AthenaError])
-	return err
-}
+func (*GetQueryResultsInput) ConvType() (api.Table, int32) { return convTable[:], 82 }
 
-func (s *QueryExecutionStatus) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 5)
-	api.Put(m, "State", s.State, api.DynString)
-	api.Put(m, "StateChangeReason", s.StateChangeReason, api.DynString)
-	api.Put(m, "SubmissionDateTime", s.SubmissionDateTime, api.DynTime)
-	api.Put(m, "CompletionDateTime", s.CompletionDateTime, api.DynTime)
-	api.PutStruct(m, "AthenaError", s.AthenaError)
-	return m
-}
+func (*GetQueryResultsOutput) ConvType() (api.Table, int32) { return convTable[:], 83 }
 
-func (s *QueryResultsS3AccessGrantsConfiguration) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "EnableS3AccessGrants", &s.EnableS3AccessGrants, api.SetBoolPtr)
-	err = api.Decode(err, m, "CreateUserLevelPrefix", &s.CreateUserLevelPrefix, api.SetBoolPtr)
-	err = api.Decode(err, m, "AuthenticationType", &s.AuthenticationType, api.SetStringPtr)
-	return err
-}
+func (*GetQueryRuntimeStatisticsInput) ConvType() (api.Table, int32) { return convTable[:], 84 }
 
-func (s *QueryResultsS3AccessGrantsConfiguration) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "EnableS3AccessGrants", s.EnableS3AccessGrants, api.DynBool)
-	api.Put(m, "CreateUserLevelPrefix", s.CreateUserLevelPrefix, api.DynBool)
-	api.Put(m, "AuthenticationType", s.AuthenticationType, api.DynString)
-	return m
-}
+func (*GetQueryRuntimeStatisticsOutput) ConvType() (api.Table, int32) { return convTable[:], 85 }
 
-func (s *QueryRuntimeStatistics) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Timeline", &s.Timeline, api.SetStructPtr[QueryRuntimeStatisticsTimeline])
-	err = api.Decode(err, m, "Rows", &s.Rows, api.SetStructPtr[QueryRuntimeStatisticsRows])
-	err = api.Decode(err, m, "OutputStage", &s.OutputStage, api.SetStructPtr[QueryStage])
-	return err
-}
+func (*GetSessionRequest) ConvType() (api.Table, int32) { return convTable[:], 86 }
 
-func (s *QueryRuntimeStatistics) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.PutStruct(m, "Timeline", s.Timeline)
-	api.PutStruct(m, "Rows", s.Rows)
-	api.PutStruct(m, "OutputStage", s.OutputStage)
-	return m
-}
+func (*GetSessionResponse) ConvType() (api.Table, int32) { return convTable[:], 87 }
 
-func (s *QueryRuntimeStatisticsRows) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "InputRows", &s.InputRows, api.SetInt64Ptr)
-	err = api.Decode(err, m, "InputBytes", &s.InputBytes, api.SetInt64Ptr)
-	err = api.Decode(err, m, "OutputBytes", &s.OutputBytes, api.SetInt64Ptr)
-	err = api.Decode(err, m, "OutputRows", &s.OutputRows, api.SetInt64Ptr)
-	return err
-}
+func (*GetSessionStatusRequest) ConvType() (api.Table, int32) { return convTable[:], 88 }
 
-func (s *QueryRuntimeStatisticsRows) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "InputRows", s.InputRows, api.DynInt64)
-	api.Put(m, "InputBytes", s.InputBytes, api.DynInt64)
-	api.Put(m, "OutputBytes", s.OutputBytes, api.DynInt64)
-	api.Put(m, "OutputRows", s.OutputRows, api.DynInt64)
-	return m
-}
+func (*GetSessionStatusResponse) ConvType() (api.Table, int32) { return convTable[:], 89 }
 
-func (s *QueryRuntimeStatisticsTimeline) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "QueryQueueTimeInMillis", &s.QueryQueueTimeInMillis, api.SetInt64Ptr)
-	err = api.Decode(err, m, "ServicePreProcessingTimeInMillis", &s.ServicePreProcessingTimeInMillis, api.SetInt64Ptr)
-	err = api.Decode(err, m, "QueryPlanningTimeInMillis", &s.QueryPlanningTimeInMillis, api.SetInt64Ptr)
-	err = api.Decode(err, m, "EngineExecutionTimeInMillis", &s.EngineExecutionTimeInMillis, api.SetInt64Ptr)
-	err = api.Decode(err, m, "ServiceProcessingTimeInMillis", &s.ServiceProcessingTimeInMillis, api.SetInt64Ptr)
-	err = api.Decode(err, m, "TotalExecutionTimeInMillis", &s.TotalExecutionTimeInMillis, api.SetInt64Ptr)
-	return err
-}
+func (*GetTableMetadataInput) ConvType() (api.Table, int32) { return convTable[:], 90 }
 
-func (s *QueryRuntimeStatisticsTimeline) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 6)
-	api.Put(m, "QueryQueueTimeInMillis", s.QueryQueueTimeInMillis, api.DynInt64)
-	api.Put(m, "ServicePreProcessingTimeInMillis", s.ServicePreProcessingTimeInMillis, api.DynInt64)
-	api.Put(m, "QueryPlanningTimeInMillis", s.QueryPlanningTimeInMillis, api.DynInt64)
-	api.Put(m, "EngineExecutionTimeInMillis", s.EngineExecutionTimeInMillis, api.DynInt64)
-	api.Put(m, "ServiceProcessingTimeInMillis", s.ServiceProcessingTimeInMillis, api.DynInt64)
-	api.Put(m, "TotalExecutionTimeInMillis", s.TotalExecutionTimeInMillis, api.DynInt64)
-	return m
-}
+func (*GetTableMetadataOutput) ConvType() (api.Table, int32) { return convTable[:], 91 }
 
-func (s *QueryStage) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "StageId", &s.StageId, api.SetInt64Ptr)
-	err = api.Decode(err, m, "State", &s.State, api.SetStringPtr)
-	err = api.Decode(err, m, "OutputBytes", &s.OutputBytes, api.SetInt64Ptr)
-	err = api.Decode(err, m, "OutputRows", &s.OutputRows, api.SetInt64Ptr)
-	err = api.Decode(err, m, "InputBytes", &s.InputBytes, api.SetInt64Ptr)
-	err = api.Decode(err, m, "InputRows", &s.InputRows, api.SetInt64Ptr)
-	err = api.Decode(err, m, "ExecutionTime", &s.ExecutionTime, api.SetInt64Ptr)
-	err = api.Decode(err, m, "QueryStagePlan", &s.QueryStagePlan, api.SetStructPtr[QueryStagePlanNode])
-	err = api.Decode(err, m, "SubStages", &s.SubStages, func(p *[]QueryStage, v any) error {
-		return api.SetList(p, v, func(p *QueryStage, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
+func (*GetWorkGroupInput) ConvType() (api.Table, int32) { return convTable[:], 92 }
 
-func (s *QueryStage) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "StageId", s.StageId, api.DynInt64)
-	api.Put(m, "State", s.State, api.DynString)
-	api.Put(m, "OutputBytes", s.OutputBytes, api.DynInt64)
-	api.Put(m, "OutputRows", s.OutputRows, api.DynInt64)
-	api.Put(m, "InputBytes", s.InputBytes, api.DynInt64)
-	api.Put(m, "InputRows", s.InputRows, api.DynInt64)
-	api.Put(m, "ExecutionTime", s.ExecutionTime, api.DynInt64)
-	api.PutStruct(m, "QueryStagePlan", s.QueryStagePlan)
-	api.PutList(m, "SubStages", s.SubStages, func(e QueryStage) any { return e.ToDynamic() })
-	return m
-}
+func (*GetWorkGroupOutput) ConvType() (api.Table, int32) { return convTable[:], 93 }
 
-func (s *QueryStagePlanNode) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "Identifier", &s.Identifier, api.SetStringPtr)
-	err = api.Decode(err, m, "Children", &s.Children, func(p *[]QueryStagePlanNode, v any) error {
-		return api.SetList(p, v, func(p *QueryStagePlanNode, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "RemoteSources", &s.RemoteSources, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	return err
-}
+func (*IdentityCenterConfiguration) ConvType() (api.Table, int32) { return convTable[:], 94 }
 
-func (s *QueryStagePlanNode) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "Identifier", s.Identifier, api.DynString)
-	api.PutList(m, "Children", s.Children, func(e QueryStagePlanNode) any { return e.ToDynamic() })
-	api.PutList(m, "RemoteSources", s.RemoteSources, api.DynString)
-	return m
-}
+func (*ImportNotebookInput) ConvType() (api.Table, int32) { return convTable[:], 95 }
 
-func (s *ResourceNotFoundException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	err = api.Decode(err, m, "ResourceName", &s.ResourceName, api.SetStringPtr)
-	return err
-}
+func (*ImportNotebookOutput) ConvType() (api.Table, int32) { return convTable[:], 96 }
 
-func (s *ResourceNotFoundException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Message", s.Message, api.DynString)
-	api.Put(m, "ResourceName", s.ResourceName, api.DynString)
-	return m
-}
+func (*InternalServerException) ConvType() (api.Table, int32) { return convTable[:], 97 }
 
-func (s *ResultConfiguration) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "OutputLocation", &s.OutputLocation, api.SetStringPtr)
-	err = api.Decode(err, m, "EncryptionConfiguration", &s.EncryptionConfiguration, api.SetStructPtr[EncryptionConfiguration])
-	err = api.Decode(err, m, "ExpectedBucketOwner", &s.ExpectedBucketOwner, api.SetStringPtr)
-	err = api.Decode(err, m, "AclConfiguration", &s.AclConfiguration, api.SetStructPtr[AclConfiguration])
-	return err
-}
+func (*InvalidRequestException) ConvType() (api.Table, int32) { return convTable[:], 98 }
 
-func (s *ResultConfiguration) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "OutputLocation", s.OutputLocation, api.DynString)
-	api.PutStruct(m, "EncryptionConfiguration", s.EncryptionConfiguration)
-	api.Put(m, "ExpectedBucketOwner", s.ExpectedBucketOwner, api.DynString)
-	api.PutStruct(m, "AclConfiguration", s.AclConfiguration)
-	return m
-}
+func (*ListApplicationDPUSizesInput) ConvType() (api.Table, int32) { return convTable[:], 99 }
 
-func (s *ResultConfigurationUpdates) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "OutputLocation", &s.OutputLocation, api.SetStringPtr)
-	err = api.Decode(err, m, "RemoveOutputLocation", &s.RemoveOutputLocation, api.SetBoolPtr)
-	err = api.Decode(err, m, "EncryptionConfiguration", &s.EncryptionConfiguration, api.SetStructPtr[EncryptionConfiguration])
-	err = api.Decode(err, m, "RemoveEncryptionConfiguration", &s.RemoveEncryptionConfiguration, api.SetBoolPtr)
-	err = api.Decode(err, m, "ExpectedBucketOwner", &s.ExpectedBucketOwner, api.SetStringPtr)
-	err = api.Decode(err, m, "RemoveExpectedBucketOwner", &s.RemoveExpectedBucketOwner, api.SetBoolPtr)
-	err = api.Decode(err, m, "AclConfiguration", &s.AclConfiguration, api.SetStructPtr[AclConfiguration])
-	err = api.Decode(err, m, "RemoveAclConfiguration", &s.RemoveAclConfiguration, api.SetBoolPtr)
-	return err
-}
+func (*ListApplicationDPUSizesOutput) ConvType() (api.Table, int32) { return convTable[:], 100 }
 
-func (s *ResultConfigurationUpdates) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "OutputLocation", s.OutputLocation, api.DynString)
-	api.Put(m, "RemoveOutputLocation", s.RemoveOutputLocation, api.DynBool)
-	api.PutStruct(m, "EncryptionConfiguration", s.EncryptionConfiguration)
-	api.Put(m, "RemoveEncryptionConfiguration", s.RemoveEncryptionConfiguration, api.DynBool)
-	api.Put(m, "ExpectedBucketOwner", s.ExpectedBucketOwner, api.DynString)
-	api.Put(m, "RemoveExpectedBucketOwner", s.RemoveExpectedBucketOwner, api.DynBool)
-	api.PutStruct(m, "AclConfiguration", s.AclConfiguration)
-	api.Put(m, "RemoveAclConfiguration", s.RemoveAclConfiguration, api.DynBool)
-	return m
-}
+func (*ListCalculationExecutionsRequest) ConvType() (api.Table, int32) { return convTable[:], 101 }
 
-func (s *ResultReuseByAgeConfiguration) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Enabled", &s.Enabled, api.SetBoolPtr)
-	err = api.Decode(err, m, "MaxAgeInMinutes", &s.MaxAgeInMinutes, api.SetInt32Ptr)
-	return err
-}
+func (*ListCalculationExecutionsResponse) ConvType() (api.Table, int32) { return convTable[:], 102 }
 
-func (s *ResultReuseByAgeConfiguration) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Enabled", s.Enabled, api.DynBool)
-	api.Put(m, "MaxAgeInMinutes", s.MaxAgeInMinutes, api.DynInt32)
-	return m
-}
+func (*ListCapacityReservationsInput) ConvType() (api.Table, int32) { return convTable[:], 103 }
 
-func (s *ResultReuseConfiguration) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ResultReuseByAgeConfiguration", &s.ResultReuseByAgeConfiguration, api.SetStructPtr[ResultReuseByAgeConfiguration])
-	return err
-}
+func (*ListCapacityReservationsOutput) ConvType() (api.Table, int32) { return convTable[:], 104 }
 
-func (s *ResultReuseConfiguration) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "ResultReuseByAgeConfiguration", s.ResultReuseByAgeConfiguration)
-	return m
-}
+func (*ListDataCatalogsInput) ConvType() (api.Table, int32) { return convTable[:], 105 }
 
-func (s *ResultReuseInformation) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ReusedPreviousResult", &s.ReusedPreviousResult, api.SetBoolPtr)
-	return err
-}
+func (*ListDataCatalogsOutput) ConvType() (api.Table, int32) { return convTable[:], 106 }
 
-func (s *ResultReuseInformation) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "ReusedPreviousResult", s.ReusedPreviousResult, api.DynBool)
-	return m
-}
+func (*ListDatabasesInput) ConvType() (api.Table, int32) { return convTable[:], 107 }
 
-func (s *ResultSet) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Rows", &s.Rows, func(p *[]Row, v any) error {
-		return api.SetList(p, v, func(p *Row, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "ResultSetMetadata", &s.ResultSetMetadata, api.SetStructPtr[ResultSetMetadata])
-	return err
-}
+func (*ListDatabasesOutput) ConvType() (api.Table, int32) { return convTable[:], 108 }
 
-func (s *ResultSet) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutList(m, "Rows", s.Rows, func(e Row) any { return e.ToDynamic() })
-	api.PutStruct(m, "ResultSetMetadata", s.ResultSetMetadata)
-	return m
-}
+func (*ListEngineVersionsInput) ConvType() (api.Table, int32) { return convTable[:], 109 }
 
-func (s *ResultSetMetadata) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ColumnInfo", &s.ColumnInfo, func(p *[]ColumnInfo, v any) error {
-		return api.SetList(p, v, func(p *ColumnInfo, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
+func (*ListEngineVersionsOutput) ConvType() (api.Table, int32) { return convTable[:], 110 }
 
-func (s *ResultSetMetadata) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutList(m, "ColumnInfo", s.ColumnInfo, func(e ColumnInfo) any { return e.ToDynamic() })
-	return m
-}
+func (*ListExecutorsRequest) ConvType() (api.Table, int32) { return convTable[:], 111 }
 
-func (s *Row) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Data", &s.Data, func(p *[]Datum, v any) error {
-		return api.SetList(p, v, func(p *Datum, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
+func (*ListExecutorsResponse) ConvType() (api.Table, int32) { return convTable[:], 112 }
 
-func (s *Row) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutList(m, "Data", s.Data, func(e Datum) any { return e.ToDynamic() })
-	return m
-}
+func (*ListNamedQueriesInput) ConvType() (api.Table, int32) { return convTable[:], 113 }
 
-func (s *SessionAlreadyExistsException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*ListNamedQueriesOutput) ConvType() (api.Table, int32) { return convTable[:], 114 }
 
-func (s *SessionAlreadyExistsException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
+func (*ListNotebookMetadataInput) ConvType() (api.Table, int32) { return convTable[:], 115 }
 
-func (s *SessionConfiguration) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ExecutionRole", &s.ExecutionRole, api.SetStringPtr)
-	err = api.Decode(err, m, "WorkingDirectory", &s.WorkingDirectory, api.SetStringPtr)
-	err = api.Decode(err, m, "IdleTimeoutSeconds", &s.IdleTimeoutSeconds, api.SetInt64Ptr)
-	err = api.Decode(err, m, "EncryptionConfiguration", &s.EncryptionConfiguration, api.SetStructPtr[EncryptionConfiguration])
-	return err
-}
+func (*ListNotebookMetadataOutput) ConvType() (api.Table, int32) { return convTable[:], 116 }
 
-func (s *SessionConfiguration) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "ExecutionRole", s.ExecutionRole, api.DynString)
-	api.Put(m, "WorkingDirectory", s.WorkingDirectory, api.DynString)
-	api.Put(m, "IdleTimeoutSeconds", s.IdleTimeoutSeconds, api.DynInt64)
-	api.PutStruct(m, "EncryptionConfiguration", s.EncryptionConfiguration)
-	return m
-}
+func (*ListNotebookSessionsRequest) ConvType() (api.Table, int32) { return convTable[:], 117 }
 
-func (s *SessionStatistics) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DpuExecutionInMillis", &s.DpuExecutionInMillis, api.SetInt64Ptr)
-	return err
-}
+func (*ListNotebookSessionsResponse) ConvType() (api.Table, int32) { return convTable[:], 118 }
 
-func (s *SessionStatistics) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "DpuExecutionInMillis", s.DpuExecutionInMillis, api.DynInt64)
-	return m
-}
+func (*ListPreparedStatementsInput) ConvType() (api.Table, int32) { return convTable[:], 119 }
 
-func (s *SessionStatus) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "StartDateTime", &s.StartDateTime, api.SetTimePtr)
-	err = api.Decode(err, m, "LastModifiedDateTime", &s.LastModifiedDateTime, api.SetTimePtr)
-	err = api.Decode(err, m, "EndDateTime", &s.EndDateTime, api.SetTimePtr)
-	err = api.Decode(err, m, "IdleSinceDateTime", &s.IdleSinceDateTime, api.SetTimePtr)
-	err = api.Decode(err, m, "State", &s.State, api.SetStringPtr)
-	err = api.Decode(err, m, "StateChangeReason", &s.StateChangeReason, api.SetStringPtr)
-	return err
-}
+func (*ListPreparedStatementsOutput) ConvType() (api.Table, int32) { return convTable[:], 120 }
 
-func (s *SessionStatus) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 6)
-	api.Put(m, "StartDateTime", s.StartDateTime, api.DynTime)
-	api.Put(m, "LastModifiedDateTime", s.LastModifiedDateTime, api.DynTime)
-	api.Put(m, "EndDateTime", s.EndDateTime, api.DynTime)
-	api.Put(m, "IdleSinceDateTime", s.IdleSinceDateTime, api.DynTime)
-	api.Put(m, "State", s.State, api.DynString)
-	api.Put(m, "StateChangeReason", s.StateChangeReason, api.DynString)
-	return m
-}
+func (*ListQueryExecutionsInput) ConvType() (api.Table, int32) { return convTable[:], 121 }
 
-func (s *SessionSummary) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "SessionId", &s.SessionId, api.SetStringPtr)
-	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
-	err = api.Decode(err, m, "EngineVersion", &s.EngineVersion, api.SetStructPtr[EngineVersion])
-	err = api.Decode(err, m, "NotebookVersion", &s.NotebookVersion, api.SetStringPtr)
-	err = api.Decode(err, m, "Status", &s.Status, api.SetStructPtr[SessionStatus])
-	return err
-}
+func (*ListQueryExecutionsOutput) ConvType() (api.Table, int32) { return convTable[:], 122 }
 
-func (s *SessionSummary) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 5)
-	api.Put(m, "SessionId", s.SessionId, api.DynString)
-	api.Put(m, "Description", s.Description, api.DynString)
-	api.PutStruct(m, "EngineVersion", s.EngineVersion)
-	api.Put(m, "NotebookVersion", s.NotebookVersion, api.DynString)
-	api.PutStruct(m, "Status", s.Status)
-	return m
-}
+func (*ListSessionsRequest) ConvType() (api.Table, int32) { return convTable[:], 123 }
 
-func (s *StartCalculationExecutionRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "SessionId", &s.SessionId, api.SetStringPtr)
-	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
-	err = api.Decode(err, m, "CalculationConfiguration", &s.CalculationConfiguration, api.SetStructPtr[CalculationConfiguration])
-	err = api.Decode(err, m, "CodeBlock", &s.CodeBlock, api.SetStringPtr)
-	err = api.Decode(err, m, "ClientRequestToken", &s.ClientRequestToken, api.SetStringPtr)
-	return err
-}
+func (*ListSessionsResponse) ConvType() (api.Table, int32) { return convTable[:], 124 }
 
-func (s *StartCalculationExecutionRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 5)
-	api.Put(m, "SessionId", s.SessionId, api.DynString)
-	api.Put(m, "Description", s.Description, api.DynString)
-	api.PutStruct(m, "CalculationConfiguration", s.CalculationConfiguration)
-	api.Put(m, "CodeBlock", s.CodeBlock, api.DynString)
-	api.Put(m, "ClientRequestToken", s.ClientRequestToken, api.DynString)
-	return m
-}
+func (*ListTableMetadataInput) ConvType() (api.Table, int32) { return convTable[:], 125 }
 
-func (s *StartCalculationExecutionResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "CalculationExecutionId", &s.CalculationExecutionId, api.SetStringPtr)
-	err = api.Decode(err, m, "State", &s.State, api.SetStringPtr)
-	return err
-}
+func (*ListTableMetadataOutput) ConvType() (api.Table, int32) { return convTable[:], 126 }
 
-func (s *StartCalculationExecutionResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "CalculationExecutionId", s.CalculationExecutionId, api.DynString)
-	api.Put(m, "State", s.State, api.DynString)
-	return m
-}
+func (*ListTagsForResourceInput) ConvType() (api.Table, int32) { return convTable[:], 127 }
 
-func (s *StartQueryExecutionInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "QueryString", &s.QueryString, api.SetStringPtr)
-	err = api.Decode(err, m, "ClientRequestToken", &s.ClientRequestToken, api.SetStringPtr)
-	err = api.Decode(err, m, "QueryExecutionContext", &s.QueryExecutionContext, api.SetStructPtr[QueryExecutionContext])
-	err = api.Decode(err, m, "ResultConfiguration", &s.ResultConfiguration, api.SetStructPtr[ResultConfiguration])
-	err = api.Decode(err, m, "WorkGroup", &s.WorkGroup, api.SetStringPtr)
-	err = api.Decode(err, m, "ExecutionParameters", &s.ExecutionParameters, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "ResultReuseConfiguration", &s.ResultReuseConfiguration, api.SetStructPtr[ResultReuseConfiguration])
-	return err
-}
+func (*ListTagsForResourceOutput) ConvType() (api.Table, int32) { return convTable[:], 128 }
 
-func (s *StartQueryExecutionInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 7)
-	api.Put(m, "QueryString", s.QueryString, api.DynString)
-	api.Put(m, "ClientRequestToken", s.ClientRequestToken, api.DynString)
-	api.PutStruct(m, "QueryExecutionContext", s.QueryExecutionContext)
-	api.PutStruct(m, "ResultConfiguration", s.ResultConfiguration)
-	api.Put(m, "WorkGroup", s.WorkGroup, api.DynString)
-	api.PutList(m, "ExecutionParameters", s.ExecutionParameters, api.DynString)
-	api.PutStruct(m, "ResultReuseConfiguration", s.ResultReuseConfiguration)
-	return m
-}
+func (*ListWorkGroupsInput) ConvType() (api.Table, int32) { return convTable[:], 129 }
 
-func (s *StartQueryExecutionOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "QueryExecutionId", &s.QueryExecutionId, api.SetStringPtr)
-	return err
-}
+func (*ListWorkGroupsOutput) ConvType() (api.Table, int32) { return convTable[:], 130 }
 
-func (s *StartQueryExecutionOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "QueryExecutionId", s.QueryExecutionId, api.DynString)
-	return m
-}
+func (*MetadataException) ConvType() (api.Table, int32) { return convTable[:], 131 }
 
-func (s *StartSessionRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
-	err = api.Decode(err, m, "WorkGroup", &s.WorkGroup, api.SetStringPtr)
-	err = api.Decode(err, m, "EngineConfiguration", &s.EngineConfiguration, api.SetStructPtr[EngineConfiguration])
-	err = api.Decode(err, m, "NotebookVersion", &s.NotebookVersion, api.SetStringPtr)
-	err = api.Decode(err, m, "SessionIdleTimeoutInMinutes", &s.SessionIdleTimeoutInMinutes, api.SetInt32Ptr)
-	err = api.Decode(err, m, "ClientRequestToken", &s.ClientRequestToken, api.SetStringPtr)
-	return err
-}
+func (*NamedQuery) ConvType() (api.Table, int32) { return convTable[:], 132 }
 
-func (s *StartSessionRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 6)
-	api.Put(m, "Description", s.Description, api.DynString)
-	api.Put(m, "WorkGroup", s.WorkGroup, api.DynString)
-	api.PutStruct(m, "EngineConfiguration", s.EngineConfiguration)
-	api.Put(m, "NotebookVersion", s.NotebookVersion, api.DynString)
-	api.Put(m, "SessionIdleTimeoutInMinutes", s.SessionIdleTimeoutInMinutes, api.DynInt32)
-	api.Put(m, "ClientRequestToken", s.ClientRequestToken, api.DynString)
-	return m
-}
+func (*NotebookMetadata) ConvType() (api.Table, int32) { return convTable[:], 133 }
 
-func (s *StartSessionResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "SessionId", &s.SessionId, api.SetStringPtr)
-	err = api.Decode(err, m, "State", &s.State, api.SetStringPtr)
-	return err
-}
+func (*NotebookSessionSummary) ConvType() (api.Table, int32) { return convTable[:], 134 }
 
-func (s *StartSessionResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "SessionId", s.SessionId, api.DynString)
-	api.Put(m, "State", s.State, api.DynString)
-	return m
-}
+func (*PreparedStatement) ConvType() (api.Table, int32) { return convTable[:], 135 }
 
-func (s *StopCalculationExecutionRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "CalculationExecutionId", &s.CalculationExecutionId, api.SetStringPtr)
-	return err
-}
+func (*PreparedStatementSummary) ConvType() (api.Table, int32) { return convTable[:], 136 }
 
-func (s *StopCalculationExecutionRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "CalculationExecutionId", s.CalculationExecutionId, api.DynString)
-	return m
+func (*PutCapacityAssignmentConfigurationInput) ConvType() (api.Table, int32) {
+	return convTable[:], 137
 }
 
-func (s *StopCalculationExecutionResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "State", &s.State, api.SetStringPtr)
-	return err
+func (*PutCapacityAssignmentConfigurationOutput) ConvType() (api.Table, int32) {
+	return convTable[:], 138
 }
 
-func (s *StopCalculationExecutionResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "State", s.State, api.DynString)
-	return m
-}
+func (*QueryExecution) ConvType() (api.Table, int32) { return convTable[:], 139 }
 
-func (s *StopQueryExecutionInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "QueryExecutionId", &s.QueryExecutionId, api.SetStringPtr)
-	return err
-}
+func (*QueryExecutionContext) ConvType() (api.Table, int32) { return convTable[:], 140 }
 
-func (s *StopQueryExecutionInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "QueryExecutionId", s.QueryExecutionId, api.DynString)
-	return m
-}
+func (*QueryExecutionStatistics) ConvType() (api.Table, int32) { return convTable[:], 141 }
 
-func (s *StopQueryExecutionOutput) FromDynamic(map[string]any) error { return nil }
+func (*QueryExecutionStatus) ConvType() (api.Table, int32) { return convTable[:], 142 }
 
-func (s *StopQueryExecutionOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
+func (*QueryResultsS3AccessGrantsConfiguration) ConvType() (api.Table, int32) {
+	return convTable[:], 143
 }
 
-func (s *TableMetadata) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "CreateTime", &s.CreateTime, api.SetTimePtr)
-	err = api.Decode(err, m, "LastAccessTime", &s.LastAccessTime, api.SetTimePtr)
-	err = api.Decode(err, m, "TableType", &s.TableType, api.SetStringPtr)
-	err = api.Decode(err, m, "Columns", &s.Columns, func(p *[]Column, v any) error {
-		return api.SetList(p, v, func(p *Column, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "PartitionKeys", &s.PartitionKeys, func(p *[]Column, v any) error {
-		return api.SetList(p, v, func(p *Column, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "Parameters", &s.Parameters, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
-	return err
-}
+func (*QueryRuntimeStatistics) ConvType() (api.Table, int32) { return convTable[:], 144 }
 
-func (s *TableMetadata) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 7)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "CreateTime", s.CreateTime, api.DynTime)
-	api.Put(m, "LastAccessTime", s.LastAccessTime, api.DynTime)
-	api.Put(m, "TableType", s.TableType, api.DynString)
-	api.PutList(m, "Columns", s.Columns, func(e Column) any { return e.ToDynamic() })
-	api.PutList(m, "PartitionKeys", s.PartitionKeys, func(e Column) any { return e.ToDynamic() })
-	api.PutMap(m, "Parameters", s.Parameters, api.DynString)
-	return m
-}
+func (*QueryRuntimeStatisticsRows) ConvType() (api.Table, int32) { return convTable[:], 145 }
 
-func (s *Tag) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Key", &s.Key, api.SetStringPtr)
-	err = api.Decode(err, m, "Value", &s.Value, api.SetStringPtr)
-	return err
-}
+func (*QueryRuntimeStatisticsTimeline) ConvType() (api.Table, int32) { return convTable[:], 146 }
 
-func (s *Tag) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Key", s.Key, api.DynString)
-	api.Put(m, "Value", s.Value, api.DynString)
-	return m
-}
+func (*QueryStage) ConvType() (api.Table, int32) { return convTable[:], 147 }
 
-func (s *TagResourceInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ResourceARN", &s.ResourceARN, api.SetStringPtr)
-	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]Tag, v any) error {
-		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
+func (*QueryStagePlanNode) ConvType() (api.Table, int32) { return convTable[:], 148 }
 
-func (s *TagResourceInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "ResourceARN", s.ResourceARN, api.DynString)
-	api.PutList(m, "Tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
-	return m
-}
+func (*ResourceNotFoundException) ConvType() (api.Table, int32) { return convTable[:], 149 }
 
-func (s *TagResourceOutput) FromDynamic(map[string]any) error { return nil }
+func (*ResultConfiguration) ConvType() (api.Table, int32) { return convTable[:], 150 }
 
-func (s *TagResourceOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*ResultConfigurationUpdates) ConvType() (api.Table, int32) { return convTable[:], 151 }
 
-func (s *TerminateSessionRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "SessionId", &s.SessionId, api.SetStringPtr)
-	return err
-}
+func (*ResultReuseByAgeConfiguration) ConvType() (api.Table, int32) { return convTable[:], 152 }
 
-func (s *TerminateSessionRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "SessionId", s.SessionId, api.DynString)
-	return m
-}
+func (*ResultReuseConfiguration) ConvType() (api.Table, int32) { return convTable[:], 153 }
 
-func (s *TerminateSessionResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "State", &s.State, api.SetStringPtr)
-	return err
-}
+func (*ResultReuseInformation) ConvType() (api.Table, int32) { return convTable[:], 154 }
 
-func (s *TerminateSessionResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "State", s.State, api.DynString)
-	return m
-}
+func (*ResultSet) ConvType() (api.Table, int32) { return convTable[:], 155 }
 
-func (s *TooManyRequestsException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	err = api.Decode(err, m, "Reason", &s.Reason, api.SetStringPtr)
-	return err
-}
+func (*ResultSetMetadata) ConvType() (api.Table, int32) { return convTable[:], 156 }
 
-func (s *TooManyRequestsException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Message", s.Message, api.DynString)
-	api.Put(m, "Reason", s.Reason, api.DynString)
-	return m
-}
+func (*Row) ConvType() (api.Table, int32) { return convTable[:], 157 }
 
-func (s *UnprocessedNamedQueryId) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "NamedQueryId", &s.NamedQueryId, api.SetStringPtr)
-	err = api.Decode(err, m, "ErrorCode", &s.ErrorCode, api.SetStringPtr)
-	err = api.Decode(err, m, "ErrorMessage", &s.ErrorMessage, api.SetStringPtr)
-	return err
-}
+func (*SessionAlreadyExistsException) ConvType() (api.Table, int32) { return convTable[:], 158 }
 
-func (s *UnprocessedNamedQueryId) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "NamedQueryId", s.NamedQueryId, api.DynString)
-	api.Put(m, "ErrorCode", s.ErrorCode, api.DynString)
-	api.Put(m, "ErrorMessage", s.ErrorMessage, api.DynString)
-	return m
-}
+func (*SessionConfiguration) ConvType() (api.Table, int32) { return convTable[:], 159 }
 
-func (s *UnprocessedPreparedStatementName) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "StatementName", &s.StatementName, api.SetStringPtr)
-	err = api.Decode(err, m, "ErrorCode", &s.ErrorCode, api.SetStringPtr)
-	err = api.Decode(err, m, "ErrorMessage", &s.ErrorMessage, api.SetStringPtr)
-	return err
-}
+func (*SessionStatistics) ConvType() (api.Table, int32) { return convTable[:], 160 }
 
-func (s *UnprocessedPreparedStatementName) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "StatementName", s.StatementName, api.DynString)
-	api.Put(m, "ErrorCode", s.ErrorCode, api.DynString)
-	api.Put(m, "ErrorMessage", s.ErrorMessage, api.DynString)
-	return m
-}
+func (*SessionStatus) ConvType() (api.Table, int32) { return convTable[:], 161 }
 
-func (s *UnprocessedQueryExecutionId) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "QueryExecutionId", &s.QueryExecutionId, api.SetStringPtr)
-	err = api.Decode(err, m, "ErrorCode", &s.ErrorCode, api.SetStringPtr)
-	err = api.Decode(err, m, "ErrorMessage", &s.ErrorMessage, api.SetStringPtr)
-	return err
-}
+func (*SessionSummary) ConvType() (api.Table, int32) { return convTable[:], 162 }
 
-func (s *UnprocessedQueryExecutionId) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "QueryExecutionId", s.QueryExecutionId, api.DynString)
-	api.Put(m, "ErrorCode", s.ErrorCode, api.DynString)
-	api.Put(m, "ErrorMessage", s.ErrorMessage, api.DynString)
-	return m
-}
+func (*StartCalculationExecutionRequest) ConvType() (api.Table, int32) { return convTable[:], 163 }
 
-func (s *UntagResourceInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ResourceARN", &s.ResourceARN, api.SetStringPtr)
-	err = api.Decode(err, m, "TagKeys", &s.TagKeys, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	return err
-}
+func (*StartCalculationExecutionResponse) ConvType() (api.Table, int32) { return convTable[:], 164 }
 
-func (s *UntagResourceInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "ResourceARN", s.ResourceARN, api.DynString)
-	api.PutList(m, "TagKeys", s.TagKeys, api.DynString)
-	return m
-}
+func (*StartQueryExecutionInput) ConvType() (api.Table, int32) { return convTable[:], 165 }
 
-func (s *UntagResourceOutput) FromDynamic(map[string]any) error { return nil }
+func (*StartQueryExecutionOutput) ConvType() (api.Table, int32) { return convTable[:], 166 }
 
-func (s *UntagResourceOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*StartSessionRequest) ConvType() (api.Table, int32) { return convTable[:], 167 }
 
-func (s *UpdateCapacityReservationInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "TargetDpus", &s.TargetDpus, api.SetInt32Ptr)
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	return err
-}
+func (*StartSessionResponse) ConvType() (api.Table, int32) { return convTable[:], 168 }
 
-func (s *UpdateCapacityReservationInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "TargetDpus", s.TargetDpus, api.DynInt32)
-	api.Put(m, "Name", s.Name, api.DynString)
-	return m
-}
+func (*StopCalculationExecutionRequest) ConvType() (api.Table, int32) { return convTable[:], 169 }
 
-func (s *UpdateCapacityReservationOutput) FromDynamic(map[string]any) error { return nil }
+func (*StopCalculationExecutionResponse) ConvType() (api.Table, int32) { return convTable[:], 170 }
 
-func (s *UpdateCapacityReservationOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*StopQueryExecutionInput) ConvType() (api.Table, int32) { return convTable[:], 171 }
 
-func (s *UpdateDataCatalogInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "Type", &s.Type, api.SetStringPtr)
-	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
-	err = api.Decode(err, m, "Parameters", &s.Parameters, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
-	return err
-}
+func (*StopQueryExecutionOutput) ConvType() (api.Table, int32) { return convTable[:], 172 }
 
-func (s *UpdateDataCatalogInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "Type", s.Type, api.DynString)
-	api.Put(m, "Description", s.Description, api.DynString)
-	api.PutMap(m, "Parameters", s.Parameters, api.DynString)
-	return m
-}
+func (*TableMetadata) ConvType() (api.Table, int32) { return convTable[:], 173 }
 
-func (s *UpdateDataCatalogOutput) FromDynamic(map[string]any) error { return nil }
+func (*Tag) ConvType() (api.Table, int32) { return convTable[:], 174 }
 
-func (s *UpdateDataCatalogOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*TagResourceInput) ConvType() (api.Table, int32) { return convTable[:], 175 }
 
-func (s *UpdateNamedQueryInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "NamedQueryId", &s.NamedQueryId, api.SetStringPtr)
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
-	err = api.Decode(err, m, "QueryString", &s.QueryString, api.SetStringPtr)
-	return err
-}
+func (*TagResourceOutput) ConvType() (api.Table, int32) { return convTable[:], 176 }
 
-func (s *UpdateNamedQueryInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "NamedQueryId", s.NamedQueryId, api.DynString)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "Description", s.Description, api.DynString)
-	api.Put(m, "QueryString", s.QueryString, api.DynString)
-	return m
-}
+func (*TerminateSessionRequest) ConvType() (api.Table, int32) { return convTable[:], 177 }
 
-func (s *UpdateNamedQueryOutput) FromDynamic(map[string]any) error { return nil }
+func (*TerminateSessionResponse) ConvType() (api.Table, int32) { return convTable[:], 178 }
 
-func (s *UpdateNamedQueryOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*TooManyRequestsException) ConvType() (api.Table, int32) { return convTable[:], 179 }
 
-func (s *UpdateNotebookInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "NotebookId", &s.NotebookId, api.SetStringPtr)
-	err = api.Decode(err, m, "Payload", &s.Payload, api.SetStringPtr)
-	err = api.Decode(err, m, "Type", &s.Type, api.SetStringPtr)
-	err = api.Decode(err, m, "SessionId", &s.SessionId, api.SetStringPtr)
-	err = api.Decode(err, m, "ClientRequestToken", &s.ClientRequestToken, api.SetStringPtr)
-	return err
-}
+func (*UnprocessedNamedQueryId) ConvType() (api.Table, int32) { return convTable[:], 180 }
 
-func (s *UpdateNotebookInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 5)
-	api.Put(m, "NotebookId", s.NotebookId, api.DynString)
-	api.Put(m, "Payload", s.Payload, api.DynString)
-	api.Put(m, "Type", s.Type, api.DynString)
-	api.Put(m, "SessionId", s.SessionId, api.DynString)
-	api.Put(m, "ClientRequestToken", s.ClientRequestToken, api.DynString)
-	return m
-}
+func (*UnprocessedPreparedStatementName) ConvType() (api.Table, int32) { return convTable[:], 181 }
 
-func (s *UpdateNotebookMetadataInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "NotebookId", &s.NotebookId, api.SetStringPtr)
-	err = api.Decode(err, m, "ClientRequestToken", &s.ClientRequestToken, api.SetStringPtr)
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	return err
-}
+func (*UnprocessedQueryExecutionId) ConvType() (api.Table, int32) { return convTable[:], 182 }
 
-func (s *UpdateNotebookMetadataInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "NotebookId", s.NotebookId, api.DynString)
-	api.Put(m, "ClientRequestToken", s.ClientRequestToken, api.DynString)
-	api.Put(m, "Name", s.Name, api.DynString)
-	return m
-}
+func (*UntagResourceInput) ConvType() (api.Table, int32) { return convTable[:], 183 }
 
-func (s *UpdateNotebookMetadataOutput) FromDynamic(map[string]any) error { return nil }
+func (*UntagResourceOutput) ConvType() (api.Table, int32) { return convTable[:], 184 }
 
-func (s *UpdateNotebookMetadataOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*UpdateCapacityReservationInput) ConvType() (api.Table, int32) { return convTable[:], 185 }
 
-func (s *UpdateNotebookOutput) FromDynamic(map[string]any) error { return nil }
+func (*UpdateCapacityReservationOutput) ConvType() (api.Table, int32) { return convTable[:], 186 }
 
-func (s *UpdateNotebookOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*UpdateDataCatalogInput) ConvType() (api.Table, int32) { return convTable[:], 187 }
 
-func (s *UpdatePreparedStatementInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "StatementName", &s.StatementName, api.SetStringPtr)
-	err = api.Decode(err, m, "WorkGroup", &s.WorkGroup, api.SetStringPtr)
-	err = api.Decode(err, m, "QueryStatement", &s.QueryStatement, api.SetStringPtr)
-	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
-	return err
-}
+func (*UpdateDataCatalogOutput) ConvType() (api.Table, int32) { return convTable[:], 188 }
 
-func (s *UpdatePreparedStatementInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "StatementName", s.StatementName, api.DynString)
-	api.Put(m, "WorkGroup", s.WorkGroup, api.DynString)
-	api.Put(m, "QueryStatement", s.QueryStatement, api.DynString)
-	api.Put(m, "Description", s.Description, api.DynString)
-	return m
-}
+func (*UpdateNamedQueryInput) ConvType() (api.Table, int32) { return convTable[:], 189 }
 
-func (s *UpdatePreparedStatementOutput) FromDynamic(map[string]any) error { return nil }
+func (*UpdateNamedQueryOutput) ConvType() (api.Table, int32) { return convTable[:], 190 }
 
-func (s *UpdatePreparedStatementOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*UpdateNotebookInput) ConvType() (api.Table, int32) { return convTable[:], 191 }
 
-func (s *UpdateWorkGroupInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "WorkGroup", &s.WorkGroup, api.SetStringPtr)
-	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
-	err = api.Decode(err, m, "ConfigurationUpdates", &s.ConfigurationUpdates, api.SetStructPtr[WorkGroupConfigurationUpdates])
-	err = api.Decode(err, m, "State", &s.State, api.SetStringPtr)
-	return err
-}
+func (*UpdateNotebookMetadataInput) ConvType() (api.Table, int32) { return convTable[:], 192 }
 
-func (s *UpdateWorkGroupInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "WorkGroup", s.WorkGroup, api.DynString)
-	api.Put(m, "Description", s.Description, api.DynString)
-	api.PutStruct(m, "ConfigurationUpdates", s.ConfigurationUpdates)
-	api.Put(m, "State", s.State, api.DynString)
-	return m
-}
+func (*UpdateNotebookMetadataOutput) ConvType() (api.Table, int32) { return convTable[:], 193 }
 
-func (s *UpdateWorkGroupOutput) FromDynamic(map[string]any) error { return nil }
+func (*UpdateNotebookOutput) ConvType() (api.Table, int32) { return convTable[:], 194 }
 
-func (s *UpdateWorkGroupOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*UpdatePreparedStatementInput) ConvType() (api.Table, int32) { return convTable[:], 195 }
 
-func (s *WorkGroup) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "State", &s.State, api.SetStringPtr)
-	err = api.Decode(err, m, "Configuration", &s.Configuration, api.SetStructPtr[WorkGroupConfiguration])
-	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
-	err = api.Decode(err, m, "CreationTime", &s.CreationTime, api.SetTimePtr)
-	err = api.Decode(err, m, "IdentityCenterApplicationArn", &s.IdentityCenterApplicationArn, api.SetStringPtr)
-	return err
-}
+func (*UpdatePreparedStatementOutput) ConvType() (api.Table, int32) { return convTable[:], 196 }
 
-func (s *WorkGroup) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 6)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "State", s.State, api.DynString)
-	api.PutStruct(m, "Configuration", s.Configuration)
-	api.Put(m, "Description", s.Description, api.DynString)
-	api.Put(m, "CreationTime", s.CreationTime, api.DynTime)
-	api.Put(m, "IdentityCenterApplicationArn", s.IdentityCenterApplicationArn, api.DynString)
-	return m
-}
+func (*UpdateWorkGroupInput) ConvType() (api.Table, int32) { return convTable[:], 197 }
 
-func (s *WorkGroupConfiguration) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ResultConfiguration", &s.ResultConfiguration, api.SetStructPtr[ResultConfiguration])
-	err = api.Decode(err, m, "EnforceWorkGroupConfiguration", &s.EnforceWorkGroupConfiguration, api.SetBoolPtr)
-	err = api.Decode(err, m, "PublishCloudWatchMetricsEnabled", &s.PublishCloudWatchMetricsEnabled, api.SetBoolPtr)
-	err = api.Decode(err, m, "BytesScannedCutoffPerQuery", &s.BytesScannedCutoffPerQuery, api.SetInt64Ptr)
-	err = api.Decode(err, m, "RequesterPaysEnabled", &s.RequesterPaysEnabled, api.SetBoolPtr)
-	err = api.Decode(err, m, "EngineVersion", &s.EngineVersion, api.SetStructPtr[EngineVersion])
-	err = api.Decode(err, m, "AdditionalConfiguration", &s.AdditionalConfiguration, api.SetStringPtr)
-	err = api.Decode(err, m, "ExecutionRole", &s.ExecutionRole, api.SetStringPtr)
-	err = api.Decode(err, m, "CustomerContentEncryptionConfiguration", &s.CustomerContentEncryptionConfiguration, api.SetStructPtr[CustomerContentEncryptionConfiguration])
-	err = api.Decode(err, m, "EnableMinimumEncryptionConfiguration", &s.EnableMinimumEncryptionConfiguration, api.SetBoolPtr)
-	err = api.Decode(err, m, "IdentityCenterConfiguration", &s.IdentityCenterConfiguration, api.SetStructPtr[IdentityCenterConfiguration])
-	err = api.Decode(err, m, "QueryResultsS3AccessGrantsConfiguration", &s.QueryResultsS3AccessGrantsConfiguration, api.SetStructPtr[QueryResultsS3AccessGrantsConfiguration])
-	return err
-}
+func (*UpdateWorkGroupOutput) ConvType() (api.Table, int32) { return convTable[:], 198 }
 
-func (s *WorkGroupConfiguration) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.PutStruct(m, "ResultConfiguration", s.ResultConfiguration)
-	api.Put(m, "EnforceWorkGroupConfiguration", s.EnforceWorkGroupConfiguration, api.DynBool)
-	api.Put(m, "PublishCloudWatchMetricsEnabled", s.PublishCloudWatchMetricsEnabled, api.DynBool)
-	api.Put(m, "BytesScannedCutoffPerQuery", s.BytesScannedCutoffPerQuery, api.DynInt64)
-	api.Put(m, "RequesterPaysEnabled", s.RequesterPaysEnabled, api.DynBool)
-	api.PutStruct(m, "EngineVersion", s.EngineVersion)
-	api.Put(m, "AdditionalConfiguration", s.AdditionalConfiguration, api.DynString)
-	api.Put(m, "ExecutionRole", s.ExecutionRole, api.DynString)
-	api.PutStruct(m, "CustomerContentEncryptionConfiguration", s.CustomerContentEncryptionConfiguration)
-	api.Put(m, "EnableMinimumEncryptionConfiguration", s.EnableMinimumEncryptionConfiguration, api.DynBool)
-	api.PutStruct(m, "IdentityCenterConfiguration", s.IdentityCenterConfiguration)
-	api.PutStruct(m, "QueryResultsS3AccessGrantsConfiguration", s.QueryResultsS3AccessGrantsConfiguration)
-	return m
-}
+func (*WorkGroup) ConvType() (api.Table, int32) { return convTable[:], 199 }
 
-func (s *WorkGroupConfigurationUpdates) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "EnforceWorkGroupConfiguration", &s.EnforceWorkGroupConfiguration, api.SetBoolPtr)
-	err = api.Decode(err, m, "ResultConfigurationUpdates", &s.ResultConfigurationUpdates, api.SetStructPtr[ResultConfigurationUpdates])
-	err = api.Decode(err, m, "PublishCloudWatchMetricsEnabled", &s.PublishCloudWatchMetricsEnabled, api.SetBoolPtr)
-	err = api.Decode(err, m, "BytesScannedCutoffPerQuery", &s.BytesScannedCutoffPerQuery, api.SetInt64Ptr)
-	err = api.Decode(err, m, "RemoveBytesScannedCutoffPerQuery", &s.RemoveBytesScannedCutoffPerQuery, api.SetBoolPtr)
-	err = api.Decode(err, m, "RequesterPaysEnabled", &s.RequesterPaysEnabled, api.SetBoolPtr)
-	err = api.Decode(err, m, "EngineVersion", &s.EngineVersion, api.SetStructPtr[EngineVersion])
-	err = api.Decode(err, m, "RemoveCustomerContentEncryptionConfiguration", &s.RemoveCustomerContentEncryptionConfiguration, api.SetBoolPtr)
-	err = api.Decode(err, m, "AdditionalConfiguration", &s.AdditionalConfiguration, api.SetStringPtr)
-	err = api.Decode(err, m, "ExecutionRole", &s.ExecutionRole, api.SetStringPtr)
-	err = api.Decode(err, m, "CustomerContentEncryptionConfiguration", &s.CustomerContentEncryptionConfiguration, api.SetStructPtr[CustomerContentEncryptionConfiguration])
-	err = api.Decode(err, m, "EnableMinimumEncryptionConfiguration", &s.EnableMinimumEncryptionConfiguration, api.SetBoolPtr)
-	err = api.Decode(err, m, "QueryResultsS3AccessGrantsConfiguration", &s.QueryResultsS3AccessGrantsConfiguration, api.SetStructPtr[QueryResultsS3AccessGrantsConfiguration])
-	return err
-}
+func (*WorkGroupConfiguration) ConvType() (api.Table, int32) { return convTable[:], 200 }
 
-func (s *WorkGroupConfigurationUpdates) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "EnforceWorkGroupConfiguration", s.EnforceWorkGroupConfiguration, api.DynBool)
-	api.PutStruct(m, "ResultConfigurationUpdates", s.ResultConfigurationUpdates)
-	api.Put(m, "PublishCloudWatchMetricsEnabled", s.PublishCloudWatchMetricsEnabled, api.DynBool)
-	api.Put(m, "BytesScannedCutoffPerQuery", s.BytesScannedCutoffPerQuery, api.DynInt64)
-	api.Put(m, "RemoveBytesScannedCutoffPerQuery", s.RemoveBytesScannedCutoffPerQuery, api.DynBool)
-	api.Put(m, "RequesterPaysEnabled", s.RequesterPaysEnabled, api.DynBool)
-	api.PutStruct(m, "EngineVersion", s.EngineVersion)
-	api.Put(m, "RemoveCustomerContentEncryptionConfiguration", s.RemoveCustomerContentEncryptionConfiguration, api.DynBool)
-	api.Put(m, "AdditionalConfiguration", s.AdditionalConfiguration, api.DynString)
-	api.Put(m, "ExecutionRole", s.ExecutionRole, api.DynString)
-	api.PutStruct(m, "CustomerContentEncryptionConfiguration", s.CustomerContentEncryptionConfiguration)
-	api.Put(m, "EnableMinimumEncryptionConfiguration", s.EnableMinimumEncryptionConfiguration, api.DynBool)
-	api.PutStruct(m, "QueryResultsS3AccessGrantsConfiguration", s.QueryResultsS3AccessGrantsConfiguration)
-	return m
-}
+func (*WorkGroupConfigurationUpdates) ConvType() (api.Table, int32) { return convTable[:], 201 }
 
-func (s *WorkGroupSummary) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "State", &s.State, api.SetStringPtr)
-	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
-	err = api.Decode(err, m, "CreationTime", &s.CreationTime, api.SetTimePtr)
-	err = api.Decode(err, m, "EngineVersion", &s.EngineVersion, api.SetStructPtr[EngineVersion])
-	err = api.Decode(err, m, "IdentityCenterApplicationArn", &s.IdentityCenterApplicationArn, api.SetStringPtr)
-	return err
-}
+func (*WorkGroupSummary) ConvType() (api.Table, int32) { return convTable[:], 202 }
 
-func (s *WorkGroupSummary) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 6)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "State", s.State, api.DynString)
-	api.Put(m, "Description", s.Description, api.DynString)
-	api.Put(m, "CreationTime", s.CreationTime, api.DynTime)
-	api.PutStruct(m, "EngineVersion", s.EngineVersion)
-	api.Put(m, "IdentityCenterApplicationArn", s.IdentityCenterApplicationArn, api.DynString)
-	return m
+var convTable = [...]api.Type{
+	0: {Go: (*AclConfiguration)(nil), Fields: []api.Field{
+		{Name: "S3AclOption", Off: unsafe.Offsetof(AclConfiguration{}.S3AclOption), Kind: api.KStringPtr},
+	}},
+	1: {Go: (*ApplicationDPUSizes)(nil), Fields: []api.Field{
+		{Name: "ApplicationRuntimeId", Off: unsafe.Offsetof(ApplicationDPUSizes{}.ApplicationRuntimeId), Kind: api.KStringPtr},
+		{Name: "SupportedDPUSizes", Off: unsafe.Offsetof(ApplicationDPUSizes{}.SupportedDPUSizes), Kind: api.KList, Type: 203},
+	}},
+	2: {Go: (*AthenaError)(nil), Fields: []api.Field{
+		{Name: "ErrorCategory", Off: unsafe.Offsetof(AthenaError{}.ErrorCategory), Kind: api.KInt32Ptr},
+		{Name: "ErrorType", Off: unsafe.Offsetof(AthenaError{}.ErrorType), Kind: api.KInt32Ptr},
+		{Name: "Retryable", Off: unsafe.Offsetof(AthenaError{}.Retryable), Kind: api.KBoolPtr},
+		{Name: "ErrorMessage", Off: unsafe.Offsetof(AthenaError{}.ErrorMessage), Kind: api.KStringPtr},
+	}},
+	3: {Go: (*BatchGetNamedQueryInput)(nil), Fields: []api.Field{
+		{Name: "NamedQueryIds", Off: unsafe.Offsetof(BatchGetNamedQueryInput{}.NamedQueryIds), Kind: api.KList, Type: 204},
+	}},
+	4: {Go: (*BatchGetNamedQueryOutput)(nil), Fields: []api.Field{
+		{Name: "NamedQueries", Off: unsafe.Offsetof(BatchGetNamedQueryOutput{}.NamedQueries), Kind: api.KList, Type: 205},
+		{Name: "UnprocessedNamedQueryIds", Off: unsafe.Offsetof(BatchGetNamedQueryOutput{}.UnprocessedNamedQueryIds), Kind: api.KList, Type: 206},
+	}},
+	5: {Go: (*BatchGetPreparedStatementInput)(nil), Fields: []api.Field{
+		{Name: "PreparedStatementNames", Off: unsafe.Offsetof(BatchGetPreparedStatementInput{}.PreparedStatementNames), Kind: api.KList, Type: 204},
+		{Name: "WorkGroup", Off: unsafe.Offsetof(BatchGetPreparedStatementInput{}.WorkGroup), Kind: api.KStringPtr},
+	}},
+	6: {Go: (*BatchGetPreparedStatementOutput)(nil), Fields: []api.Field{
+		{Name: "PreparedStatements", Off: unsafe.Offsetof(BatchGetPreparedStatementOutput{}.PreparedStatements), Kind: api.KList, Type: 207},
+		{Name: "UnprocessedPreparedStatementNames", Off: unsafe.Offsetof(BatchGetPreparedStatementOutput{}.UnprocessedPreparedStatementNames), Kind: api.KList, Type: 208},
+	}},
+	7: {Go: (*BatchGetQueryExecutionInput)(nil), Fields: []api.Field{
+		{Name: "QueryExecutionIds", Off: unsafe.Offsetof(BatchGetQueryExecutionInput{}.QueryExecutionIds), Kind: api.KList, Type: 204},
+	}},
+	8: {Go: (*BatchGetQueryExecutionOutput)(nil), Fields: []api.Field{
+		{Name: "QueryExecutions", Off: unsafe.Offsetof(BatchGetQueryExecutionOutput{}.QueryExecutions), Kind: api.KList, Type: 209},
+		{Name: "UnprocessedQueryExecutionIds", Off: unsafe.Offsetof(BatchGetQueryExecutionOutput{}.UnprocessedQueryExecutionIds), Kind: api.KList, Type: 210},
+	}},
+	9: {Go: (*CalculationConfiguration)(nil), Fields: []api.Field{
+		{Name: "CodeBlock", Off: unsafe.Offsetof(CalculationConfiguration{}.CodeBlock), Kind: api.KStringPtr},
+	}},
+	10: {Go: (*CalculationResult)(nil), Fields: []api.Field{
+		{Name: "StdOutS3Uri", Off: unsafe.Offsetof(CalculationResult{}.StdOutS3Uri), Kind: api.KStringPtr},
+		{Name: "StdErrorS3Uri", Off: unsafe.Offsetof(CalculationResult{}.StdErrorS3Uri), Kind: api.KStringPtr},
+		{Name: "ResultS3Uri", Off: unsafe.Offsetof(CalculationResult{}.ResultS3Uri), Kind: api.KStringPtr},
+		{Name: "ResultType", Off: unsafe.Offsetof(CalculationResult{}.ResultType), Kind: api.KStringPtr},
+	}},
+	11: {Go: (*CalculationStatistics)(nil), Fields: []api.Field{
+		{Name: "DpuExecutionInMillis", Off: unsafe.Offsetof(CalculationStatistics{}.DpuExecutionInMillis), Kind: api.KInt64Ptr},
+		{Name: "Progress", Off: unsafe.Offsetof(CalculationStatistics{}.Progress), Kind: api.KStringPtr},
+	}},
+	12: {Go: (*CalculationStatus)(nil), Fields: []api.Field{
+		{Name: "SubmissionDateTime", Off: unsafe.Offsetof(CalculationStatus{}.SubmissionDateTime), Kind: api.KTimePtr},
+		{Name: "CompletionDateTime", Off: unsafe.Offsetof(CalculationStatus{}.CompletionDateTime), Kind: api.KTimePtr},
+		{Name: "State", Off: unsafe.Offsetof(CalculationStatus{}.State), Kind: api.KStringPtr},
+		{Name: "StateChangeReason", Off: unsafe.Offsetof(CalculationStatus{}.StateChangeReason), Kind: api.KStringPtr},
+	}},
+	13: {Go: (*CalculationSummary)(nil), Fields: []api.Field{
+		{Name: "CalculationExecutionId", Off: unsafe.Offsetof(CalculationSummary{}.CalculationExecutionId), Kind: api.KStringPtr},
+		{Name: "Description", Off: unsafe.Offsetof(CalculationSummary{}.Description), Kind: api.KStringPtr},
+		{Name: "Status", Off: unsafe.Offsetof(CalculationSummary{}.Status), Kind: api.KStructPtr, Type: 12},
+	}},
+	14: {Go: (*CancelCapacityReservationInput)(nil), Fields: []api.Field{
+		{Name: "Name", Off: unsafe.Offsetof(CancelCapacityReservationInput{}.Name), Kind: api.KStringPtr},
+	}},
+	15: {Go: (*CancelCapacityReservationOutput)(nil)},
+	16: {Go: (*CapacityAllocation)(nil), Fields: []api.Field{
+		{Name: "Status", Off: unsafe.Offsetof(CapacityAllocation{}.Status), Kind: api.KStringPtr},
+		{Name: "StatusMessage", Off: unsafe.Offsetof(CapacityAllocation{}.StatusMessage), Kind: api.KStringPtr},
+		{Name: "RequestTime", Off: unsafe.Offsetof(CapacityAllocation{}.RequestTime), Kind: api.KTimePtr},
+		{Name: "RequestCompletionTime", Off: unsafe.Offsetof(CapacityAllocation{}.RequestCompletionTime), Kind: api.KTimePtr},
+	}},
+	17: {Go: (*CapacityAssignment)(nil), Fields: []api.Field{
+		{Name: "WorkGroupNames", Off: unsafe.Offsetof(CapacityAssignment{}.WorkGroupNames), Kind: api.KList, Type: 204},
+	}},
+	18: {Go: (*CapacityAssignmentConfiguration)(nil), Fields: []api.Field{
+		{Name: "CapacityReservationName", Off: unsafe.Offsetof(CapacityAssignmentConfiguration{}.CapacityReservationName), Kind: api.KStringPtr},
+		{Name: "CapacityAssignments", Off: unsafe.Offsetof(CapacityAssignmentConfiguration{}.CapacityAssignments), Kind: api.KList, Type: 211},
+	}},
+	19: {Go: (*CapacityReservation)(nil), Fields: []api.Field{
+		{Name: "Name", Off: unsafe.Offsetof(CapacityReservation{}.Name), Kind: api.KStringPtr},
+		{Name: "Status", Off: unsafe.Offsetof(CapacityReservation{}.Status), Kind: api.KStringPtr},
+		{Name: "TargetDpus", Off: unsafe.Offsetof(CapacityReservation{}.TargetDpus), Kind: api.KInt32Ptr},
+		{Name: "AllocatedDpus", Off: unsafe.Offsetof(CapacityReservation{}.AllocatedDpus), Kind: api.KInt32Ptr},
+		{Name: "LastAllocation", Off: unsafe.Offsetof(CapacityReservation{}.LastAllocation), Kind: api.KStructPtr, Type: 16},
+		{Name: "LastSuccessfulAllocationTime", Off: unsafe.Offsetof(CapacityReservation{}.LastSuccessfulAllocationTime), Kind: api.KTimePtr},
+		{Name: "CreationTime", Off: unsafe.Offsetof(CapacityReservation{}.CreationTime), Kind: api.KTimePtr},
+	}},
+	20: {Go: (*Column)(nil), Fields: []api.Field{
+		{Name: "Name", Off: unsafe.Offsetof(Column{}.Name), Kind: api.KStringPtr},
+		{Name: "Type", Off: unsafe.Offsetof(Column{}.Type), Kind: api.KStringPtr},
+		{Name: "Comment", Off: unsafe.Offsetof(Column{}.Comment), Kind: api.KStringPtr},
+	}},
+	21: {Go: (*ColumnInfo)(nil), Fields: []api.Field{
+		{Name: "CatalogName", Off: unsafe.Offsetof(ColumnInfo{}.CatalogName), Kind: api.KStringPtr},
+		{Name: "SchemaName", Off: unsafe.Offsetof(ColumnInfo{}.SchemaName), Kind: api.KStringPtr},
+		{Name: "TableName", Off: unsafe.Offsetof(ColumnInfo{}.TableName), Kind: api.KStringPtr},
+		{Name: "Name", Off: unsafe.Offsetof(ColumnInfo{}.Name), Kind: api.KStringPtr},
+		{Name: "Label", Off: unsafe.Offsetof(ColumnInfo{}.Label), Kind: api.KStringPtr},
+		{Name: "Type", Off: unsafe.Offsetof(ColumnInfo{}.Type), Kind: api.KStringPtr},
+		{Name: "Precision", Off: unsafe.Offsetof(ColumnInfo{}.Precision), Kind: api.KInt32Ptr},
+		{Name: "Scale", Off: unsafe.Offsetof(ColumnInfo{}.Scale), Kind: api.KInt32Ptr},
+		{Name: "Nullable", Off: unsafe.Offsetof(ColumnInfo{}.Nullable), Kind: api.KStringPtr},
+		{Name: "CaseSensitive", Off: unsafe.Offsetof(ColumnInfo{}.CaseSensitive), Kind: api.KBoolPtr},
+	}},
+	22: {Go: (*CreateCapacityReservationInput)(nil), Fields: []api.Field{
+		{Name: "TargetDpus", Off: unsafe.Offsetof(CreateCapacityReservationInput{}.TargetDpus), Kind: api.KInt32Ptr},
+		{Name: "Name", Off: unsafe.Offsetof(CreateCapacityReservationInput{}.Name), Kind: api.KStringPtr},
+		{Name: "Tags", Off: unsafe.Offsetof(CreateCapacityReservationInput{}.Tags), Kind: api.KList, Type: 212},
+	}},
+	23: {Go: (*CreateCapacityReservationOutput)(nil)},
+	24: {Go: (*CreateDataCatalogInput)(nil), Fields: []api.Field{
+		{Name: "Name", Off: unsafe.Offsetof(CreateDataCatalogInput{}.Name), Kind: api.KStringPtr},
+		{Name: "Type", Off: unsafe.Offsetof(CreateDataCatalogInput{}.Type), Kind: api.KStringPtr},
+		{Name: "Description", Off: unsafe.Offsetof(CreateDataCatalogInput{}.Description), Kind: api.KStringPtr},
+		{Name: "Parameters", Off: unsafe.Offsetof(CreateDataCatalogInput{}.Parameters), Kind: api.KMap, Type: 213},
+		{Name: "Tags", Off: unsafe.Offsetof(CreateDataCatalogInput{}.Tags), Kind: api.KList, Type: 212},
+	}},
+	25: {Go: (*CreateDataCatalogOutput)(nil)},
+	26: {Go: (*CreateNamedQueryInput)(nil), Fields: []api.Field{
+		{Name: "Name", Off: unsafe.Offsetof(CreateNamedQueryInput{}.Name), Kind: api.KStringPtr},
+		{Name: "Description", Off: unsafe.Offsetof(CreateNamedQueryInput{}.Description), Kind: api.KStringPtr},
+		{Name: "Database", Off: unsafe.Offsetof(CreateNamedQueryInput{}.Database), Kind: api.KStringPtr},
+		{Name: "QueryString", Off: unsafe.Offsetof(CreateNamedQueryInput{}.QueryString), Kind: api.KStringPtr},
+		{Name: "ClientRequestToken", Off: unsafe.Offsetof(CreateNamedQueryInput{}.ClientRequestToken), Kind: api.KStringPtr},
+		{Name: "WorkGroup", Off: unsafe.Offsetof(CreateNamedQueryInput{}.WorkGroup), Kind: api.KStringPtr},
+	}},
+	27: {Go: (*CreateNamedQueryOutput)(nil), Fields: []api.Field{
+		{Name: "NamedQueryId", Off: unsafe.Offsetof(CreateNamedQueryOutput{}.NamedQueryId), Kind: api.KStringPtr},
+	}},
+	28: {Go: (*CreateNotebookInput)(nil), Fields: []api.Field{
+		{Name: "WorkGroup", Off: unsafe.Offsetof(CreateNotebookInput{}.WorkGroup), Kind: api.KStringPtr},
+		{Name: "Name", Off: unsafe.Offsetof(CreateNotebookInput{}.Name), Kind: api.KStringPtr},
+		{Name: "ClientRequestToken", Off: unsafe.Offsetof(CreateNotebookInput{}.ClientRequestToken), Kind: api.KStringPtr},
+	}},
+	29: {Go: (*CreateNotebookOutput)(nil), Fields: []api.Field{
+		{Name: "NotebookId", Off: unsafe.Offsetof(CreateNotebookOutput{}.NotebookId), Kind: api.KStringPtr},
+	}},
+	30: {Go: (*CreatePreparedStatementInput)(nil), Fields: []api.Field{
+		{Name: "StatementName", Off: unsafe.Offsetof(CreatePreparedStatementInput{}.StatementName), Kind: api.KStringPtr},
+		{Name: "WorkGroup", Off: unsafe.Offsetof(CreatePreparedStatementInput{}.WorkGroup), Kind: api.KStringPtr},
+		{Name: "QueryStatement", Off: unsafe.Offsetof(CreatePreparedStatementInput{}.QueryStatement), Kind: api.KStringPtr},
+		{Name: "Description", Off: unsafe.Offsetof(CreatePreparedStatementInput{}.Description), Kind: api.KStringPtr},
+	}},
+	31: {Go: (*CreatePreparedStatementOutput)(nil)},
+	32: {Go: (*CreatePresignedNotebookUrlRequest)(nil), Fields: []api.Field{
+		{Name: "SessionId", Off: unsafe.Offsetof(CreatePresignedNotebookUrlRequest{}.SessionId), Kind: api.KStringPtr},
+	}},
+	33: {Go: (*CreatePresignedNotebookUrlResponse)(nil), Fields: []api.Field{
+		{Name: "NotebookUrl", Off: unsafe.Offsetof(CreatePresignedNotebookUrlResponse{}.NotebookUrl), Kind: api.KStringPtr},
+		{Name: "AuthToken", Off: unsafe.Offsetof(CreatePresignedNotebookUrlResponse{}.AuthToken), Kind: api.KStringPtr},
+		{Name: "AuthTokenExpirationTime", Off: unsafe.Offsetof(CreatePresignedNotebookUrlResponse{}.AuthTokenExpirationTime), Kind: api.KInt64Ptr},
+	}},
+	34: {Go: (*CreateWorkGroupInput)(nil), Fields: []api.Field{
+		{Name: "Name", Off: unsafe.Offsetof(CreateWorkGroupInput{}.Name), Kind: api.KStringPtr},
+		{Name: "Configuration", Off: unsafe.Offsetof(CreateWorkGroupInput{}.Configuration), Kind: api.KStructPtr, Type: 200},
+		{Name: "Description", Off: unsafe.Offsetof(CreateWorkGroupInput{}.Description), Kind: api.KStringPtr},
+		{Name: "Tags", Off: unsafe.Offsetof(CreateWorkGroupInput{}.Tags), Kind: api.KList, Type: 212},
+	}},
+	35: {Go: (*CreateWorkGroupOutput)(nil)},
+	36: {Go: (*CustomerContentEncryptionConfiguration)(nil), Fields: []api.Field{
+		{Name: "KmsKey", Off: unsafe.Offsetof(CustomerContentEncryptionConfiguration{}.KmsKey), Kind: api.KStringPtr},
+	}},
+	37: {Go: (*DataCatalog)(nil), Fields: []api.Field{
+		{Name: "Name", Off: unsafe.Offsetof(DataCatalog{}.Name), Kind: api.KStringPtr},
+		{Name: "Description", Off: unsafe.Offsetof(DataCatalog{}.Description), Kind: api.KStringPtr},
+		{Name: "Type", Off: unsafe.Offsetof(DataCatalog{}.Type), Kind: api.KStringPtr},
+		{Name: "Parameters", Off: unsafe.Offsetof(DataCatalog{}.Parameters), Kind: api.KMap, Type: 213},
+	}},
+	38: {Go: (*DataCatalogSummary)(nil), Fields: []api.Field{
+		{Name: "CatalogName", Off: unsafe.Offsetof(DataCatalogSummary{}.CatalogName), Kind: api.KStringPtr},
+		{Name: "Type", Off: unsafe.Offsetof(DataCatalogSummary{}.Type), Kind: api.KStringPtr},
+	}},
+	39: {Go: (*Database)(nil), Fields: []api.Field{
+		{Name: "Name", Off: unsafe.Offsetof(Database{}.Name), Kind: api.KStringPtr},
+		{Name: "Description", Off: unsafe.Offsetof(Database{}.Description), Kind: api.KStringPtr},
+		{Name: "Parameters", Off: unsafe.Offsetof(Database{}.Parameters), Kind: api.KMap, Type: 213},
+	}},
+	40: {Go: (*Datum)(nil), Fields: []api.Field{
+		{Name: "VarCharValue", Off: unsafe.Offsetof(Datum{}.VarCharValue), Kind: api.KStringPtr},
+	}},
+	41: {Go: (*DeleteCapacityReservationInput)(nil), Fields: []api.Field{
+		{Name: "Name", Off: unsafe.Offsetof(DeleteCapacityReservationInput{}.Name), Kind: api.KStringPtr},
+	}},
+	42: {Go: (*DeleteCapacityReservationOutput)(nil)},
+	43: {Go: (*DeleteDataCatalogInput)(nil), Fields: []api.Field{
+		{Name: "Name", Off: unsafe.Offsetof(DeleteDataCatalogInput{}.Name), Kind: api.KStringPtr},
+	}},
+	44: {Go: (*DeleteDataCatalogOutput)(nil)},
+	45: {Go: (*DeleteNamedQueryInput)(nil), Fields: []api.Field{
+		{Name: "NamedQueryId", Off: unsafe.Offsetof(DeleteNamedQueryInput{}.NamedQueryId), Kind: api.KStringPtr},
+	}},
+	46: {Go: (*DeleteNamedQueryOutput)(nil)},
+	47: {Go: (*DeleteNotebookInput)(nil), Fields: []api.Field{
+		{Name: "NotebookId", Off: unsafe.Offsetof(DeleteNotebookInput{}.NotebookId), Kind: api.KStringPtr},
+	}},
+	48: {Go: (*DeleteNotebookOutput)(nil)},
+	49: {Go: (*DeletePreparedStatementInput)(nil), Fields: []api.Field{
+		{Name: "StatementName", Off: unsafe.Offsetof(DeletePreparedStatementInput{}.StatementName), Kind: api.KStringPtr},
+		{Name: "WorkGroup", Off: unsafe.Offsetof(DeletePreparedStatementInput{}.WorkGroup), Kind: api.KStringPtr},
+	}},
+	50: {Go: (*DeletePreparedStatementOutput)(nil)},
+	51: {Go: (*DeleteWorkGroupInput)(nil), Fields: []api.Field{
+		{Name: "WorkGroup", Off: unsafe.Offsetof(DeleteWorkGroupInput{}.WorkGroup), Kind: api.KStringPtr},
+		{Name: "RecursiveDeleteOption", Off: unsafe.Offsetof(DeleteWorkGroupInput{}.RecursiveDeleteOption), Kind: api.KBoolPtr},
+	}},
+	52: {Go: (*DeleteWorkGroupOutput)(nil)},
+	53: {Go: (*EncryptionConfiguration)(nil), Fields: []api.Field{
+		{Name: "EncryptionOption", Off: unsafe.Offsetof(EncryptionConfiguration{}.EncryptionOption), Kind: api.KStringPtr},
+		{Name: "KmsKey", Off: unsafe.Offsetof(EncryptionConfiguration{}.KmsKey), Kind: api.KStringPtr},
+	}},
+	54: {Go: (*EngineConfiguration)(nil), Fields: []api.Field{
+		{Name: "CoordinatorDpuSize", Off: unsafe.Offsetof(EngineConfiguration{}.CoordinatorDpuSize), Kind: api.KInt32Ptr},
+		{Name: "MaxConcurrentDpus", Off: unsafe.Offsetof(EngineConfiguration{}.MaxConcurrentDpus), Kind: api.KInt32Ptr},
+		{Name: "DefaultExecutorDpuSize", Off: unsafe.Offsetof(EngineConfiguration{}.DefaultExecutorDpuSize), Kind: api.KInt32Ptr},
+		{Name: "AdditionalConfigs", Off: unsafe.Offsetof(EngineConfiguration{}.AdditionalConfigs), Kind: api.KMap, Type: 213},
+		{Name: "SparkProperties", Off: unsafe.Offsetof(EngineConfiguration{}.SparkProperties), Kind: api.KMap, Type: 213},
+	}},
+	55: {Go: (*EngineVersion)(nil), Fields: []api.Field{
+		{Name: "SelectedEngineVersion", Off: unsafe.Offsetof(EngineVersion{}.SelectedEngineVersion), Kind: api.KStringPtr},
+		{Name: "EffectiveEngineVersion", Off: unsafe.Offsetof(EngineVersion{}.EffectiveEngineVersion), Kind: api.KStringPtr},
+	}},
+	56: {Go: (*ExecutorsSummary)(nil), Fields: []api.Field{
+		{Name: "ExecutorId", Off: unsafe.Offsetof(ExecutorsSummary{}.ExecutorId), Kind: api.KStringPtr},
+		{Name: "ExecutorType", Off: unsafe.Offsetof(ExecutorsSummary{}.ExecutorType), Kind: api.KStringPtr},
+		{Name: "StartDateTime", Off: unsafe.Offsetof(ExecutorsSummary{}.StartDateTime), Kind: api.KInt64Ptr},
+		{Name: "TerminationDateTime", Off: unsafe.Offsetof(ExecutorsSummary{}.TerminationDateTime), Kind: api.KInt64Ptr},
+		{Name: "ExecutorState", Off: unsafe.Offsetof(ExecutorsSummary{}.ExecutorState), Kind: api.KStringPtr},
+		{Name: "ExecutorSize", Off: unsafe.Offsetof(ExecutorsSummary{}.ExecutorSize), Kind: api.KInt64Ptr},
+	}},
+	57: {Go: (*ExportNotebookInput)(nil), Fields: []api.Field{
+		{Name: "NotebookId", Off: unsafe.Offsetof(ExportNotebookInput{}.NotebookId), Kind: api.KStringPtr},
+	}},
+	58: {Go: (*ExportNotebookOutput)(nil), Fields: []api.Field{
+		{Name: "NotebookMetadata", Off: unsafe.Offsetof(ExportNotebookOutput{}.NotebookMetadata), Kind: api.KStructPtr, Type: 133},
+		{Name: "Payload", Off: unsafe.Offsetof(ExportNotebookOutput{}.Payload), Kind: api.KStringPtr},
+	}},
+	59: {Go: (*FilterDefinition)(nil), Fields: []api.Field{
+		{Name: "Name", Off: unsafe.Offsetof(FilterDefinition{}.Name), Kind: api.KStringPtr},
+	}},
+	60: {Go: (*GetCalculationExecutionCodeRequest)(nil), Fields: []api.Field{
+		{Name: "CalculationExecutionId", Off: unsafe.Offsetof(GetCalculationExecutionCodeRequest{}.CalculationExecutionId), Kind: api.KStringPtr},
+	}},
+	61: {Go: (*GetCalculationExecutionCodeResponse)(nil), Fields: []api.Field{
+		{Name: "CodeBlock", Off: unsafe.Offsetof(GetCalculationExecutionCodeResponse{}.CodeBlock), Kind: api.KStringPtr},
+	}},
+	62: {Go: (*GetCalculationExecutionRequest)(nil), Fields: []api.Field{
+		{Name: "CalculationExecutionId", Off: unsafe.Offsetof(GetCalculationExecutionRequest{}.CalculationExecutionId), Kind: api.KStringPtr},
+	}},
+	63: {Go: (*GetCalculationExecutionResponse)(nil), Fields: []api.Field{
+		{Name: "CalculationExecutionId", Off: unsafe.Offsetof(GetCalculationExecutionResponse{}.CalculationExecutionId), Kind: api.KStringPtr},
+		{Name: "SessionId", Off: unsafe.Offsetof(GetCalculationExecutionResponse{}.SessionId), Kind: api.KStringPtr},
+		{Name: "Description", Off: unsafe.Offsetof(GetCalculationExecutionResponse{}.Description), Kind: api.KStringPtr},
+		{Name: "WorkingDirectory", Off: unsafe.Offsetof(GetCalculationExecutionResponse{}.WorkingDirectory), Kind: api.KStringPtr},
+		{Name: "Status", Off: unsafe.Offsetof(GetCalculationExecutionResponse{}.Status), Kind: api.KStructPtr, Type: 12},
+		{Name: "Statistics", Off: unsafe.Offsetof(GetCalculationExecutionResponse{}.Statistics), Kind: api.KStructPtr, Type: 11},
+		{Name: "Result", Off: unsafe.Offsetof(GetCalculationExecutionResponse{}.Result), Kind: api.KStructPtr, Type: 10},
+	}},
+	64: {Go: (*GetCalculationExecutionStatusRequest)(nil), Fields: []api.Field{
+		{Name: "CalculationExecutionId", Off: unsafe.Offsetof(GetCalculationExecutionStatusRequest{}.CalculationExecutionId), Kind: api.KStringPtr},
+	}},
+	65: {Go: (*GetCalculationExecutionStatusResponse)(nil), Fields: []api.Field{
+		{Name: "Status", Off: unsafe.Offsetof(GetCalculationExecutionStatusResponse{}.Status), Kind: api.KStructPtr, Type: 12},
+		{Name: "Statistics", Off: unsafe.Offsetof(GetCalculationExecutionStatusResponse{}.Statistics), Kind: api.KStructPtr, Type: 11},
+	}},
+	66: {Go: (*GetCapacityAssignmentConfigurationInput)(nil), Fields: []api.Field{
+		{Name: "CapacityReservationName", Off: unsafe.Offsetof(GetCapacityAssignmentConfigurationInput{}.CapacityReservationName), Kind: api.KStringPtr},
+	}},
+	67: {Go: (*GetCapacityAssignmentConfigurationOutput)(nil), Fields: []api.Field{
+		{Name: "CapacityAssignmentConfiguration", Off: unsafe.Offsetof(GetCapacityAssignmentConfigurationOutput{}.CapacityAssignmentConfiguration), Kind: api.KStructPtr, Type: 18},
+	}},
+	68: {Go: (*GetCapacityReservationInput)(nil), Fields: []api.Field{
+		{Name: "Name", Off: unsafe.Offsetof(GetCapacityReservationInput{}.Name), Kind: api.KStringPtr},
+	}},
+	69: {Go: (*GetCapacityReservationOutput)(nil), Fields: []api.Field{
+		{Name: "CapacityReservation", Off: unsafe.Offsetof(GetCapacityReservationOutput{}.CapacityReservation), Kind: api.KStructPtr, Type: 19},
+	}},
+	70: {Go: (*GetDataCatalogInput)(nil), Fields: []api.Field{
+		{Name: "Name", Off: unsafe.Offsetof(GetDataCatalogInput{}.Name), Kind: api.KStringPtr},
+		{Name: "WorkGroup", Off: unsafe.Offsetof(GetDataCatalogInput{}.WorkGroup), Kind: api.KStringPtr},
+	}},
+	71: {Go: (*GetDataCatalogOutput)(nil), Fields: []api.Field{
+		{Name: "DataCatalog", Off: unsafe.Offsetof(GetDataCatalogOutput{}.DataCatalog), Kind: api.KStructPtr, Type: 37},
+	}},
+	72: {Go: (*GetDatabaseInput)(nil), Fields: []api.Field{
+		{Name: "CatalogName", Off: unsafe.Offsetof(GetDatabaseInput{}.CatalogName), Kind: api.KStringPtr},
+		{Name: "DatabaseName", Off: unsafe.Offsetof(GetDatabaseInput{}.DatabaseName), Kind: api.KStringPtr},
+		{Name: "WorkGroup", Off: unsafe.Offsetof(GetDatabaseInput{}.WorkGroup), Kind: api.KStringPtr},
+	}},
+	73: {Go: (*GetDatabaseOutput)(nil), Fields: []api.Field{
+		{Name: "Database", Off: unsafe.Offsetof(GetDatabaseOutput{}.Database), Kind: api.KStructPtr, Type: 39},
+	}},
+	74: {Go: (*GetNamedQueryInput)(nil), Fields: []api.Field{
+		{Name: "NamedQueryId", Off: unsafe.Offsetof(GetNamedQueryInput{}.NamedQueryId), Kind: api.KStringPtr},
+	}},
+	75: {Go: (*GetNamedQueryOutput)(nil), Fields: []api.Field{
+		{Name: "NamedQuery", Off: unsafe.Offsetof(GetNamedQueryOutput{}.NamedQuery), Kind: api.KStructPtr, Type: 132},
+	}},
+	76: {Go: (*GetNotebookMetadataInput)(nil), Fields: []api.Field{
+		{Name: "NotebookId", Off: unsafe.Offsetof(GetNotebookMetadataInput{}.NotebookId), Kind: api.KStringPtr},
+	}},
+	77: {Go: (*GetNotebookMetadataOutput)(nil), Fields: []api.Field{
+		{Name: "NotebookMetadata", Off: unsafe.Offsetof(GetNotebookMetadataOutput{}.NotebookMetadata), Kind: api.KStructPtr, Type: 133},
+	}},
+	78: {Go: (*GetPreparedStatementInput)(nil), Fields: []api.Field{
+		{Name: "StatementName", Off: unsafe.Offsetof(GetPreparedStatementInput{}.StatementName), Kind: api.KStringPtr},
+		{Name: "WorkGroup", Off: unsafe.Offsetof(GetPreparedStatementInput{}.WorkGroup), Kind: api.KStringPtr},
+	}},
+	79: {Go: (*GetPreparedStatementOutput)(nil), Fields: []api.Field{
+		{Name: "PreparedStatement", Off: unsafe.Offsetof(GetPreparedStatementOutput{}.PreparedStatement), Kind: api.KStructPtr, Type: 135},
+	}},
+	80: {Go: (*GetQueryExecutionInput)(nil), Fields: []api.Field{
+		{Name: "QueryExecutionId", Off: unsafe.Offsetof(GetQueryExecutionInput{}.QueryExecutionId), Kind: api.KStringPtr},
+	}},
+	81: {Go: (*GetQueryExecutionOutput)(nil), Fields: []api.Field{
+		{Name: "QueryExecution", Off: unsafe.Offsetof(GetQueryExecutionOutput{}.QueryExecution), Kind: api.KStructPtr, Type: 139},
+	}},
+	82: {Go: (*GetQueryResultsInput)(nil), Fields: []api.Field{
+		{Name: "QueryExecutionId", Off: unsafe.Offsetof(GetQueryResultsInput{}.QueryExecutionId), Kind: api.KStringPtr},
+		{Name: "NextToken", Off: unsafe.Offsetof(GetQueryResultsInput{}.NextToken), Kind: api.KStringPtr},
+		{Name: "MaxResults", Off: unsafe.Offsetof(GetQueryResultsInput{}.MaxResults), Kind: api.KInt32Ptr},
+	}},
+	83: {Go: (*GetQueryResultsOutput)(nil), Fields: []api.Field{
+		{Name: "UpdateCount", Off: unsafe.Offsetof(GetQueryResultsOutput{}.UpdateCount), Kind: api.KInt64Ptr},
+		{Name: "ResultSet", Off: unsafe.Offsetof(GetQueryResultsOutput{}.ResultSet), Kind: api.KStructPtr, Type: 155},
+		{Name: "NextToken", Off: unsafe.Offsetof(GetQueryResultsOutput{}.NextToken), Kind: api.KStringPtr},
+	}},
+	84: {Go: (*GetQueryRuntimeStatisticsInput)(nil), Fields: []api.Field{
+		{Name: "QueryExecutionId", Off: unsafe.Offsetof(GetQueryRuntimeStatisticsInput{}.QueryExecutionId), Kind: api.KStringPtr},
+	}},
+	85: {Go: (*GetQueryRuntimeStatisticsOutput)(nil), Fields: []api.Field{
+		{Name: "QueryRuntimeStatistics", Off: unsafe.Offsetof(GetQueryRuntimeStatisticsOutput{}.QueryRuntimeStatistics), Kind: api.KStructPtr, Type: 144},
+	}},
+	86: {Go: (*GetSessionRequest)(nil), Fields: []api.Field{
+		{Name: "SessionId", Off: unsafe.Offsetof(GetSessionRequest{}.SessionId), Kind: api.KStringPtr},
+	}},
+	87: {Go: (*GetSessionResponse)(nil), Fields: []api.Field{
+		{Name: "SessionId", Off: unsafe.Offsetof(GetSessionResponse{}.SessionId), Kind: api.KStringPtr},
+		{Name: "Description", Off: unsafe.Offsetof(GetSessionResponse{}.Description), Kind: api.KStringPtr},
+		{Name: "WorkGroup", Off: unsafe.Offsetof(GetSessionResponse{}.WorkGroup), Kind: api.KStringPtr},
+		{Name: "EngineVersion", Off: unsafe.Offsetof(GetSessionResponse{}.EngineVersion), Kind: api.KStringPtr},
+		{Name: "EngineConfiguration", Off: unsafe.Offsetof(GetSessionResponse{}.EngineConfiguration), Kind: api.KStructPtr, Type: 54},
+		{Name: "NotebookVersion", Off: unsafe.Offsetof(GetSessionResponse{}.NotebookVersion), Kind: api.KStringPtr},
+		{Name: "SessionConfiguration", Off: unsafe.Offsetof(GetSessionResponse{}.SessionConfiguration), Kind: api.KStructPtr, Type: 159},
+		{Name: "Status", Off: unsafe.Offsetof(GetSessionResponse{}.Status), Kind: api.KStructPtr, Type: 161},
+		{Name: "Statistics", Off: unsafe.Offsetof(GetSessionResponse{}.Statistics), Kind: api.KStructPtr, Type: 160},
+	}},
+	88: {Go: (*GetSessionStatusRequest)(nil), Fields: []api.Field{
+		{Name: "SessionId", Off: unsafe.Offsetof(GetSessionStatusRequest{}.SessionId), Kind: api.KStringPtr},
+	}},
+	89: {Go: (*GetSessionStatusResponse)(nil), Fields: []api.Field{
+		{Name: "SessionId", Off: unsafe.Offsetof(GetSessionStatusResponse{}.SessionId), Kind: api.KStringPtr},
+		{Name: "Status", Off: unsafe.Offsetof(GetSessionStatusResponse{}.Status), Kind: api.KStructPtr, Type: 161},
+	}},
+	90: {Go: (*GetTableMetadataInput)(nil), Fields: []api.Field{
+		{Name: "CatalogName", Off: unsafe.Offsetof(GetTableMetadataInput{}.CatalogName), Kind: api.KStringPtr},
+		{Name: "DatabaseName", Off: unsafe.Offsetof(GetTableMetadataInput{}.DatabaseName), Kind: api.KStringPtr},
+		{Name: "TableName", Off: unsafe.Offsetof(GetTableMetadataInput{}.TableName), Kind: api.KStringPtr},
+		{Name: "WorkGroup", Off: unsafe.Offsetof(GetTableMetadataInput{}.WorkGroup), Kind: api.KStringPtr},
+	}},
+	91: {Go: (*GetTableMetadataOutput)(nil), Fields: []api.Field{
+		{Name: "TableMetadata", Off: unsafe.Offsetof(GetTableMetadataOutput{}.TableMetadata), Kind: api.KStructPtr, Type: 173},
+	}},
+	92: {Go: (*GetWorkGroupInput)(nil), Fields: []api.Field{
+		{Name: "WorkGroup", Off: unsafe.Offsetof(GetWorkGroupInput{}.WorkGroup), Kind: api.KStringPtr},
+	}},
+	93: {Go: (*GetWorkGroupOutput)(nil), Fields: []api.Field{
+		{Name: "WorkGroup", Off: unsafe.Offsetof(GetWorkGroupOutput{}.WorkGroup), Kind: api.KStructPtr, Type: 199},
+	}},
+	94: {Go: (*IdentityCenterConfiguration)(nil), Fields: []api.Field{
+		{Name: "EnableIdentityCenter", Off: unsafe.Offsetof(IdentityCenterConfiguration{}.EnableIdentityCenter), Kind: api.KBoolPtr},
+		{Name: "IdentityCenterInstanceArn", Off: unsafe.Offsetof(IdentityCenterConfiguration{}.IdentityCenterInstanceArn), Kind: api.KStringPtr},
+	}},
+	95: {Go: (*ImportNotebookInput)(nil), Fields: []api.Field{
+		{Name: "WorkGroup", Off: unsafe.Offsetof(ImportNotebookInput{}.WorkGroup), Kind: api.KStringPtr},
+		{Name: "Name", Off: unsafe.Offsetof(ImportNotebookInput{}.Name), Kind: api.KStringPtr},
+		{Name: "Payload", Off: unsafe.Offsetof(ImportNotebookInput{}.Payload), Kind: api.KStringPtr},
+		{Name: "Type", Off: unsafe.Offsetof(ImportNotebookInput{}.Type), Kind: api.KStringPtr},
+		{Name: "NotebookS3LocationUri", Off: unsafe.Offsetof(ImportNotebookInput{}.NotebookS3LocationUri), Kind: api.KStringPtr},
+		{Name: "ClientRequestToken", Off: unsafe.Offsetof(ImportNotebookInput{}.ClientRequestToken), Kind: api.KStringPtr},
+	}},
+	96: {Go: (*ImportNotebookOutput)(nil), Fields: []api.Field{
+		{Name: "NotebookId", Off: unsafe.Offsetof(ImportNotebookOutput{}.NotebookId), Kind: api.KStringPtr},
+	}},
+	97: {Go: (*InternalServerException)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(InternalServerException{}.Message), Kind: api.KStringPtr},
+	}},
+	98: {Go: (*InvalidRequestException)(nil), Fields: []api.Field{
+		{Name: "AthenaErrorCode", Off: unsafe.Offsetof(InvalidRequestException{}.AthenaErrorCode), Kind: api.KStringPtr},
+		{Name: "Message", Off: unsafe.Offsetof(InvalidRequestException{}.Message), Kind: api.KStringPtr},
+	}},
+	99: {Go: (*ListApplicationDPUSizesInput)(nil), Fields: []api.Field{
+		{Name: "MaxResults", Off: unsafe.Offsetof(ListApplicationDPUSizesInput{}.MaxResults), Kind: api.KInt32Ptr},
+		{Name: "NextToken", Off: unsafe.Offsetof(ListApplicationDPUSizesInput{}.NextToken), Kind: api.KStringPtr},
+	}},
+	100: {Go: (*ListApplicationDPUSizesOutput)(nil), Fields: []api.Field{
+		{Name: "ApplicationDPUSizes", Off: unsafe.Offsetof(ListApplicationDPUSizesOutput{}.ApplicationDPUSizes), Kind: api.KList, Type: 214},
+		{Name: "NextToken", Off: unsafe.Offsetof(ListApplicationDPUSizesOutput{}.NextToken), Kind: api.KStringPtr},
+	}},
+	101: {Go: (*ListCalculationExecutionsRequest)(nil), Fields: []api.Field{
+		{Name: "SessionId", Off: unsafe.Offsetof(ListCalculationExecutionsRequest{}.SessionId), Kind: api.KStringPtr},
+		{Name: "StateFilter", Off: unsafe.Offsetof(ListCalculationExecutionsRequest{}.StateFilter), Kind: api.KStringPtr},
+		{Name: "MaxResults", Off: unsafe.Offsetof(ListCalculationExecutionsRequest{}.MaxResults), Kind: api.KInt32Ptr},
+		{Name: "NextToken", Off: unsafe.Offsetof(ListCalculationExecutionsRequest{}.NextToken), Kind: api.KStringPtr},
+	}},
+	102: {Go: (*ListCalculationExecutionsResponse)(nil), Fields: []api.Field{
+		{Name: "NextToken", Off: unsafe.Offsetof(ListCalculationExecutionsResponse{}.NextToken), Kind: api.KStringPtr},
+		{Name: "Calculations", Off: unsafe.Offsetof(ListCalculationExecutionsResponse{}.Calculations), Kind: api.KList, Type: 215},
+	}},
+	103: {Go: (*ListCapacityReservationsInput)(nil), Fields: []api.Field{
+		{Name: "NextToken", Off: unsafe.Offsetof(ListCapacityReservationsInput{}.NextToken), Kind: api.KStringPtr},
+		{Name: "MaxResults", Off: unsafe.Offsetof(ListCapacityReservationsInput{}.MaxResults), Kind: api.KInt32Ptr},
+	}},
+	104: {Go: (*ListCapacityReservationsOutput)(nil), Fields: []api.Field{
+		{Name: "NextToken", Off: unsafe.Offsetof(ListCapacityReservationsOutput{}.NextToken), Kind: api.KStringPtr},
+		{Name: "CapacityReservations", Off: unsafe.Offsetof(ListCapacityReservationsOutput{}.CapacityReservations), Kind: api.KList, Type: 216},
+	}},
+	105: {Go: (*ListDataCatalogsInput)(nil), Fields: []api.Field{
+		{Name: "NextToken", Off: unsafe.Offsetof(ListDataCatalogsInput{}.NextToken), Kind: api.KStringPtr},
+		{Name: "MaxResults", Off: unsafe.Offsetof(ListDataCatalogsInput{}.MaxResults), Kind: api.KInt32Ptr},
+		{Name: "WorkGroup", Off: unsafe.Offsetof(ListDataCatalogsInput{}.WorkGroup), Kind: api.KStringPtr},
+	}},
+	106: {Go: (*ListDataCatalogsOutput)(nil), Fields: []api.Field{
+		{Name: "DataCatalogsSummary", Off: unsafe.Offsetof(ListDataCatalogsOutput{}.DataCatalogsSummary), Kind: api.KList, Type: 217},
+		{Name: "NextToken", Off: unsafe.Offsetof(ListDataCatalogsOutput{}.NextToken), Kind: api.KStringPtr},
+	}},
+	107: {Go: (*ListDatabasesInput)(nil), Fields: []api.Field{
+		{Name: "CatalogName", Off: unsafe.Offsetof(ListDatabasesInput{}.CatalogName), Kind: api.KStringPtr},
+		{Name: "NextToken", Off: unsafe.Offsetof(ListDatabasesInput{}.NextToken), Kind: api.KStringPtr},
+		{Name: "MaxResults", Off: unsafe.Offsetof(ListDatabasesInput{}.MaxResults), Kind: api.KInt32Ptr},
+		{Name: "WorkGroup", Off: unsafe.Offsetof(ListDatabasesInput{}.WorkGroup), Kind: api.KStringPtr},
+	}},
+	108: {Go: (*ListDatabasesOutput)(nil), Fields: []api.Field{
+		{Name: "DatabaseList", Off: unsafe.Offsetof(ListDatabasesOutput{}.DatabaseList), Kind: api.KList, Type: 218},
+		{Name: "NextToken", Off: unsafe.Offsetof(ListDatabasesOutput{}.NextToken), Kind: api.KStringPtr},
+	}},
+	109: {Go: (*ListEngineVersionsInput)(nil), Fields: []api.Field{
+		{Name: "NextToken", Off: unsafe.Offsetof(ListEngineVersionsInput{}.NextToken), Kind: api.KStringPtr},
+		{Name: "MaxResults", Off: unsafe.Offsetof(ListEngineVersionsInput{}.MaxResults), Kind: api.KInt32Ptr},
+	}},
+	110: {Go: (*ListEngineVersionsOutput)(nil), Fields: []api.Field{
+		{Name: "EngineVersions", Off: unsafe.Offsetof(ListEngineVersionsOutput{}.EngineVersions), Kind: api.KList, Type: 219},
+		{Name: "NextToken", Off: unsafe.Offsetof(ListEngineVersionsOutput{}.NextToken), Kind: api.KStringPtr},
+	}},
+	111: {Go: (*ListExecutorsRequest)(nil), Fields: []api.Field{
+		{Name: "SessionId", Off: unsafe.Offsetof(ListExecutorsRequest{}.SessionId), Kind: api.KStringPtr},
+		{Name: "ExecutorStateFilter", Off: unsafe.Offsetof(ListExecutorsRequest{}.ExecutorStateFilter), Kind: api.KStringPtr},
+		{Name: "MaxResults", Off: unsafe.Offsetof(ListExecutorsRequest{}.MaxResults), Kind: api.KInt32Ptr},
+		{Name: "NextToken", Off: unsafe.Offsetof(ListExecutorsRequest{}.NextToken), Kind: api.KStringPtr},
+	}},
+	112: {Go: (*ListExecutorsResponse)(nil), Fields: []api.Field{
+		{Name: "SessionId", Off: unsafe.Offsetof(ListExecutorsResponse{}.SessionId), Kind: api.KStringPtr},
+		{Name: "NextToken", Off: unsafe.Offsetof(ListExecutorsResponse{}.NextToken), Kind: api.KStringPtr},
+		{Name: "ExecutorsSummary", Off: unsafe.Offsetof(ListExecutorsResponse{}.ExecutorsSummary), Kind: api.KList, Type: 220},
+	}},
+	113: {Go: (*ListNamedQueriesInput)(nil), Fields: []api.Field{
+		{Name: "NextToken", Off: unsafe.Offsetof(ListNamedQueriesInput{}.NextToken), Kind: api.KStringPtr},
+		{Name: "MaxResults", Off: unsafe.Offsetof(ListNamedQueriesInput{}.MaxResults), Kind: api.KInt32Ptr},
+		{Name: "WorkGroup", Off: unsafe.Offsetof(ListNamedQueriesInput{}.WorkGroup), Kind: api.KStringPtr},
+	}},
+	114: {Go: (*ListNamedQueriesOutput)(nil), Fields: []api.Field{
+		{Name: "NamedQueryIds", Off: unsafe.Offsetof(ListNamedQueriesOutput{}.NamedQueryIds), Kind: api.KList, Type: 204},
+		{Name: "NextToken", Off: unsafe.Offsetof(ListNamedQueriesOutput{}.NextToken), Kind: api.KStringPtr},
+	}},
+	115: {Go: (*ListNotebookMetadataInput)(nil), Fields: []api.Field{
+		{Name: "Filters", Off: unsafe.Offsetof(ListNotebookMetadataInput{}.Filters), Kind: api.KStructPtr, Type: 59},
+		{Name: "NextToken", Off: unsafe.Offsetof(ListNotebookMetadataInput{}.NextToken), Kind: api.KStringPtr},
+		{Name: "MaxResults", Off: unsafe.Offsetof(ListNotebookMetadataInput{}.MaxResults), Kind: api.KInt32Ptr},
+		{Name: "WorkGroup", Off: unsafe.Offsetof(ListNotebookMetadataInput{}.WorkGroup), Kind: api.KStringPtr},
+	}},
+	116: {Go: (*ListNotebookMetadataOutput)(nil), Fields: []api.Field{
+		{Name: "NextToken", Off: unsafe.Offsetof(ListNotebookMetadataOutput{}.NextToken), Kind: api.KStringPtr},
+		{Name: "NotebookMetadataList", Off: unsafe.Offsetof(ListNotebookMetadataOutput{}.NotebookMetadataList), Kind: api.KList, Type: 221},
+	}},
+	117: {Go: (*ListNotebookSessionsRequest)(nil), Fields: []api.Field{
+		{Name: "NotebookId", Off: unsafe.Offsetof(ListNotebookSessionsRequest{}.NotebookId), Kind: api.KStringPtr},
+		{Name: "MaxResults", Off: unsafe.Offsetof(ListNotebookSessionsRequest{}.MaxResults), Kind: api.KInt32Ptr},
+		{Name: "NextToken", Off: unsafe.Offsetof(ListNotebookSessionsRequest{}.NextToken), Kind: api.KStringPtr},
+	}},
+	118: {Go: (*ListNotebookSessionsResponse)(nil), Fields: []api.Field{
+		{Name: "NotebookSessionsList", Off: unsafe.Offsetof(ListNotebookSessionsResponse{}.NotebookSessionsList), Kind: api.KList, Type: 222},
+		{Name: "NextToken", Off: unsafe.Offsetof(ListNotebookSessionsResponse{}.NextToken), Kind: api.KStringPtr},
+	}},
+	119: {Go: (*ListPreparedStatementsInput)(nil), Fields: []api.Field{
+		{Name: "WorkGroup", Off: unsafe.Offsetof(ListPreparedStatementsInput{}.WorkGroup), Kind: api.KStringPtr},
+		{Name: "NextToken", Off: unsafe.Offsetof(ListPreparedStatementsInput{}.NextToken), Kind: api.KStringPtr},
+		{Name: "MaxResults", Off: unsafe.Offsetof(ListPreparedStatementsInput{}.MaxResults), Kind: api.KInt32Ptr},
+	}},
+	120: {Go: (*ListPreparedStatementsOutput)(nil), Fields: []api.Field{
+		{Name: "PreparedStatements", Off: unsafe.Offsetof(ListPreparedStatementsOutput{}.PreparedStatements), Kind: api.KList, Type: 223},
+		{Name: "NextToken", Off: unsafe.Offsetof(ListPreparedStatementsOutput{}.NextToken), Kind: api.KStringPtr},
+	}},
+	121: {Go: (*ListQueryExecutionsInput)(nil), Fields: []api.Field{
+		{Name: "NextToken", Off: unsafe.Offsetof(ListQueryExecutionsInput{}.NextToken), Kind: api.KStringPtr},
+		{Name: "MaxResults", Off: unsafe.Offsetof(ListQueryExecutionsInput{}.MaxResults), Kind: api.KInt32Ptr},
+		{Name: "WorkGroup", Off: unsafe.Offsetof(ListQueryExecutionsInput{}.WorkGroup), Kind: api.KStringPtr},
+	}},
+	122: {Go: (*ListQueryExecutionsOutput)(nil), Fields: []api.Field{
+		{Name: "QueryExecutionIds", Off: unsafe.Offsetof(ListQueryExecutionsOutput{}.QueryExecutionIds), Kind: api.KList, Type: 204},
+		{Name: "NextToken", Off: unsafe.Offsetof(ListQueryExecutionsOutput{}.NextToken), Kind: api.KStringPtr},
+	}},
+	123: {Go: (*ListSessionsRequest)(nil), Fields: []api.Field{
+		{Name: "WorkGroup", Off: unsafe.Offsetof(ListSessionsRequest{}.WorkGroup), Kind: api.KStringPtr},
+		{Name: "StateFilter", Off: unsafe.Offsetof(ListSessionsRequest{}.StateFilter), Kind: api.KStringPtr},
+		{Name: "MaxResults", Off: unsafe.Offsetof(ListSessionsRequest{}.MaxResults), Kind: api.KInt32Ptr},
+		{Name: "NextToken", Off: unsafe.Offsetof(ListSessionsRequest{}.NextToken), Kind: api.KStringPtr},
+	}},
+	124: {Go: (*ListSessionsResponse)(nil), Fields: []api.Field{
+		{Name: "NextToken", Off: unsafe.Offsetof(ListSessionsResponse{}.NextToken), Kind: api.KStringPtr},
+		{Name: "Sessions", Off: unsafe.Offsetof(ListSessionsResponse{}.Sessions), Kind: api.KList, Type: 224},
+	}},
+	125: {Go: (*ListTableMetadataInput)(nil), Fields: []api.Field{
+		{Name: "CatalogName", Off: unsafe.Offsetof(ListTableMetadataInput{}.CatalogName), Kind: api.KStringPtr},
+		{Name: "DatabaseName", Off: unsafe.Offsetof(ListTableMetadataInput{}.DatabaseName), Kind: api.KStringPtr},
+		{Name: "Expression", Off: unsafe.Offsetof(ListTableMetadataInput{}.Expression), Kind: api.KStringPtr},
+		{Name: "NextToken", Off: unsafe.Offsetof(ListTableMetadataInput{}.NextToken), Kind: api.KStringPtr},
+		{Name: "MaxResults", Off: unsafe.Offsetof(ListTableMetadataInput{}.MaxResults), Kind: api.KInt32Ptr},
+		{Name: "WorkGroup", Off: unsafe.Offsetof(ListTableMetadataInput{}.WorkGroup), Kind: api.KStringPtr},
+	}},
+	126: {Go: (*ListTableMetadataOutput)(nil), Fields: []api.Field{
+		{Name: "TableMetadataList", Off: unsafe.Offsetof(ListTableMetadataOutput{}.TableMetadataList), Kind: api.KList, Type: 225},
+		{Name: "NextToken", Off: unsafe.Offsetof(ListTableMetadataOutput{}.NextToken), Kind: api.KStringPtr},
+	}},
+	127: {Go: (*ListTagsForResourceInput)(nil), Fields: []api.Field{
+		{Name: "ResourceARN", Off: unsafe.Offsetof(ListTagsForResourceInput{}.ResourceARN), Kind: api.KStringPtr},
+		{Name: "NextToken", Off: unsafe.Offsetof(ListTagsForResourceInput{}.NextToken), Kind: api.KStringPtr},
+		{Name: "MaxResults", Off: unsafe.Offsetof(ListTagsForResourceInput{}.MaxResults), Kind: api.KInt32Ptr},
+	}},
+	128: {Go: (*ListTagsForResourceOutput)(nil), Fields: []api.Field{
+		{Name: "Tags", Off: unsafe.Offsetof(ListTagsForResourceOutput{}.Tags), Kind: api.KList, Type: 212},
+		{Name: "NextToken", Off: unsafe.Offsetof(ListTagsForResourceOutput{}.NextToken), Kind: api.KStringPtr},
+	}},
+	129: {Go: (*ListWorkGroupsInput)(nil), Fields: []api.Field{
+		{Name: "NextToken", Off: unsafe.Offsetof(ListWorkGroupsInput{}.NextToken), Kind: api.KStringPtr},
+		{Name: "MaxResults", Off: unsafe.Offsetof(ListWorkGroupsInput{}.MaxResults), Kind: api.KInt32Ptr},
+	}},
+	130: {Go: (*ListWorkGroupsOutput)(nil), Fields: []api.Field{
+		{Name: "WorkGroups", Off: unsafe.Offsetof(ListWorkGroupsOutput{}.WorkGroups), Kind: api.KList, Type: 226},
+		{Name: "NextToken", Off: unsafe.Offsetof(ListWorkGroupsOutput{}.NextToken), Kind: api.KStringPtr},
+	}},
+	131: {Go: (*MetadataException)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(MetadataException{}.Message), Kind: api.KStringPtr},
+	}},
+	132: {Go: (*NamedQuery)(nil), Fields: []api.Field{
+		{Name: "Name", Off: unsafe.Offsetof(NamedQuery{}.Name), Kind: api.KStringPtr},
+		{Name: "Description", Off: unsafe.Offsetof(NamedQuery{}.Description), Kind: api.KStringPtr},
+		{Name: "Database", Off: unsafe.Offsetof(NamedQuery{}.Database), Kind: api.KStringPtr},
+		{Name: "QueryString", Off: unsafe.Offsetof(NamedQuery{}.QueryString), Kind: api.KStringPtr},
+		{Name: "NamedQueryId", Off: unsafe.Offsetof(NamedQuery{}.NamedQueryId), Kind: api.KStringPtr},
+		{Name: "WorkGroup", Off: unsafe.Offsetof(NamedQuery{}.WorkGroup), Kind: api.KStringPtr},
+	}},
+	133: {Go: (*NotebookMetadata)(nil), Fields: []api.Field{
+		{Name: "NotebookId", Off: unsafe.Offsetof(NotebookMetadata{}.NotebookId), Kind: api.KStringPtr},
+		{Name: "Name", Off: unsafe.Offsetof(NotebookMetadata{}.Name), Kind: api.KStringPtr},
+		{Name: "WorkGroup", Off: unsafe.Offsetof(NotebookMetadata{}.WorkGroup), Kind: api.KStringPtr},
+		{Name: "CreationTime", Off: unsafe.Offsetof(NotebookMetadata{}.CreationTime), Kind: api.KTimePtr},
+		{Name: "Type", Off: unsafe.Offsetof(NotebookMetadata{}.Type), Kind: api.KStringPtr},
+		{Name: "LastModifiedTime", Off: unsafe.Offsetof(NotebookMetadata{}.LastModifiedTime), Kind: api.KTimePtr},
+	}},
+	134: {Go: (*NotebookSessionSummary)(nil), Fields: []api.Field{
+		{Name: "SessionId", Off: unsafe.Offsetof(NotebookSessionSummary{}.SessionId), Kind: api.KStringPtr},
+		{Name: "CreationTime", Off: unsafe.Offsetof(NotebookSessionSummary{}.CreationTime), Kind: api.KTimePtr},
+	}},
+	135: {Go: (*PreparedStatement)(nil), Fields: []api.Field{
+		{Name: "StatementName", Off: unsafe.Offsetof(PreparedStatement{}.StatementName), Kind: api.KStringPtr},
+		{Name: "QueryStatement", Off: unsafe.Offsetof(PreparedStatement{}.QueryStatement), Kind: api.KStringPtr},
+		{Name: "WorkGroupName", Off: unsafe.Offsetof(PreparedStatement{}.WorkGroupName), Kind: api.KStringPtr},
+		{Name: "Description", Off: unsafe.Offsetof(PreparedStatement{}.Description), Kind: api.KStringPtr},
+		{Name: "LastModifiedTime", Off: unsafe.Offsetof(PreparedStatement{}.LastModifiedTime), Kind: api.KTimePtr},
+	}},
+	136: {Go: (*PreparedStatementSummary)(nil), Fields: []api.Field{
+		{Name: "StatementName", Off: unsafe.Offsetof(PreparedStatementSummary{}.StatementName), Kind: api.KStringPtr},
+		{Name: "LastModifiedTime", Off: unsafe.Offsetof(PreparedStatementSummary{}.LastModifiedTime), Kind: api.KTimePtr},
+	}},
+	137: {Go: (*PutCapacityAssignmentConfigurationInput)(nil), Fields: []api.Field{
+		{Name: "CapacityReservationName", Off: unsafe.Offsetof(PutCapacityAssignmentConfigurationInput{}.CapacityReservationName), Kind: api.KStringPtr},
+		{Name: "CapacityAssignments", Off: unsafe.Offsetof(PutCapacityAssignmentConfigurationInput{}.CapacityAssignments), Kind: api.KList, Type: 211},
+	}},
+	138: {Go: (*PutCapacityAssignmentConfigurationOutput)(nil)},
+	139: {Go: (*QueryExecution)(nil), Fields: []api.Field{
+		{Name: "QueryExecutionId", Off: unsafe.Offsetof(QueryExecution{}.QueryExecutionId), Kind: api.KStringPtr},
+		{Name: "Query", Off: unsafe.Offsetof(QueryExecution{}.Query), Kind: api.KStringPtr},
+		{Name: "StatementType", Off: unsafe.Offsetof(QueryExecution{}.StatementType), Kind: api.KStringPtr},
+		{Name: "ResultConfiguration", Off: unsafe.Offsetof(QueryExecution{}.ResultConfiguration), Kind: api.KStructPtr, Type: 150},
+		{Name: "ResultReuseConfiguration", Off: unsafe.Offsetof(QueryExecution{}.ResultReuseConfiguration), Kind: api.KStructPtr, Type: 153},
+		{Name: "QueryExecutionContext", Off: unsafe.Offsetof(QueryExecution{}.QueryExecutionContext), Kind: api.KStructPtr, Type: 140},
+		{Name: "Status", Off: unsafe.Offsetof(QueryExecution{}.Status), Kind: api.KStructPtr, Type: 142},
+		{Name: "Statistics", Off: unsafe.Offsetof(QueryExecution{}.Statistics), Kind: api.KStructPtr, Type: 141},
+		{Name: "WorkGroup", Off: unsafe.Offsetof(QueryExecution{}.WorkGroup), Kind: api.KStringPtr},
+		{Name: "EngineVersion", Off: unsafe.Offsetof(QueryExecution{}.EngineVersion), Kind: api.KStructPtr, Type: 55},
+		{Name: "ExecutionParameters", Off: unsafe.Offsetof(QueryExecution{}.ExecutionParameters), Kind: api.KList, Type: 204},
+		{Name: "SubstatementType", Off: unsafe.Offsetof(QueryExecution{}.SubstatementType), Kind: api.KStringPtr},
+		{Name: "QueryResultsS3AccessGrantsConfiguration", Off: unsafe.Offsetof(QueryExecution{}.QueryResultsS3AccessGrantsConfiguration), Kind: api.KStructPtr, Type: 143},
+	}},
+	140: {Go: (*QueryExecutionContext)(nil), Fields: []api.Field{
+		{Name: "Database", Off: unsafe.Offsetof(QueryExecutionContext{}.Database), Kind: api.KStringPtr},
+		{Name: "Catalog", Off: unsafe.Offsetof(QueryExecutionContext{}.Catalog), Kind: api.KStringPtr},
+	}},
+	141: {Go: (*QueryExecutionStatistics)(nil), Fields: []api.Field{
+		{Name: "EngineExecutionTimeInMillis", Off: unsafe.Offsetof(QueryExecutionStatistics{}.EngineExecutionTimeInMillis), Kind: api.KInt64Ptr},
+		{Name: "DataScannedInBytes", Off: unsafe.Offsetof(QueryExecutionStatistics{}.DataScannedInBytes), Kind: api.KInt64Ptr},
+		{Name: "DataManifestLocation", Off: unsafe.Offsetof(QueryExecutionStatistics{}.DataManifestLocation), Kind: api.KStringPtr},
+		{Name: "TotalExecutionTimeInMillis", Off: unsafe.Offsetof(QueryExecutionStatistics{}.TotalExecutionTimeInMillis), Kind: api.KInt64Ptr},
+		{Name: "QueryQueueTimeInMillis", Off: unsafe.Offsetof(QueryExecutionStatistics{}.QueryQueueTimeInMillis), Kind: api.KInt64Ptr},
+		{Name: "ServicePreProcessingTimeInMillis", Off: unsafe.Offsetof(QueryExecutionStatistics{}.ServicePreProcessingTimeInMillis), Kind: api.KInt64Ptr},
+		{Name: "QueryPlanningTimeInMillis", Off: unsafe.Offsetof(QueryExecutionStatistics{}.QueryPlanningTimeInMillis), Kind: api.KInt64Ptr},
+		{Name: "ServiceProcessingTimeInMillis", Off: unsafe.Offsetof(QueryExecutionStatistics{}.ServiceProcessingTimeInMillis), Kind: api.KInt64Ptr},
+		{Name: "ResultReuseInformation", Off: unsafe.Offsetof(QueryExecutionStatistics{}.ResultReuseInformation), Kind: api.KStructPtr, Type: 154},
+	}},
+	142: {Go: (*QueryExecutionStatus)(nil), Fields: []api.Field{
+		{Name: "State", Off: unsafe.Offsetof(QueryExecutionStatus{}.State), Kind: api.KStringPtr},
+		{Name: "StateChangeReason", Off: unsafe.Offsetof(QueryExecutionStatus{}.StateChangeReason), Kind: api.KStringPtr},
+		{Name: "SubmissionDateTime", Off: unsafe.Offsetof(QueryExecutionStatus{}.SubmissionDateTime), Kind: api.KTimePtr},
+		{Name: "CompletionDateTime", Off: unsafe.Offsetof(QueryExecutionStatus{}.CompletionDateTime), Kind: api.KTimePtr},
+		{Name: "AthenaError", Off: unsafe.Offsetof(QueryExecutionStatus{}.AthenaError), Kind: api.KStructPtr, Type: 2},
+	}},
+	143: {Go: (*QueryResultsS3AccessGrantsConfiguration)(nil), Fields: []api.Field{
+		{Name: "EnableS3AccessGrants", Off: unsafe.Offsetof(QueryResultsS3AccessGrantsConfiguration{}.EnableS3AccessGrants), Kind: api.KBoolPtr},
+		{Name: "CreateUserLevelPrefix", Off: unsafe.Offsetof(QueryResultsS3AccessGrantsConfiguration{}.CreateUserLevelPrefix), Kind: api.KBoolPtr},
+		{Name: "AuthenticationType", Off: unsafe.Offsetof(QueryResultsS3AccessGrantsConfiguration{}.AuthenticationType), Kind: api.KStringPtr},
+	}},
+	144: {Go: (*QueryRuntimeStatistics)(nil), Fields: []api.Field{
+		{Name: "Timeline", Off: unsafe.Offsetof(QueryRuntimeStatistics{}.Timeline), Kind: api.KStructPtr, Type: 146},
+		{Name: "Rows", Off: unsafe.Offsetof(QueryRuntimeStatistics{}.Rows), Kind: api.KStructPtr, Type: 145},
+		{Name: "OutputStage", Off: unsafe.Offsetof(QueryRuntimeStatistics{}.OutputStage), Kind: api.KStructPtr, Type: 147},
+	}},
+	145: {Go: (*QueryRuntimeStatisticsRows)(nil), Fields: []api.Field{
+		{Name: "InputRows", Off: unsafe.Offsetof(QueryRuntimeStatisticsRows{}.InputRows), Kind: api.KInt64Ptr},
+		{Name: "InputBytes", Off: unsafe.Offsetof(QueryRuntimeStatisticsRows{}.InputBytes), Kind: api.KInt64Ptr},
+		{Name: "OutputBytes", Off: unsafe.Offsetof(QueryRuntimeStatisticsRows{}.OutputBytes), Kind: api.KInt64Ptr},
+		{Name: "OutputRows", Off: unsafe.Offsetof(QueryRuntimeStatisticsRows{}.OutputRows), Kind: api.KInt64Ptr},
+	}},
+	146: {Go: (*QueryRuntimeStatisticsTimeline)(nil), Fields: []api.Field{
+		{Name: "QueryQueueTimeInMillis", Off: unsafe.Offsetof(QueryRuntimeStatisticsTimeline{}.QueryQueueTimeInMillis), Kind: api.KInt64Ptr},
+		{Name: "ServicePreProcessingTimeInMillis", Off: unsafe.Offsetof(QueryRuntimeStatisticsTimeline{}.ServicePreProcessingTimeInMillis), Kind: api.KInt64Ptr},
+		{Name: "QueryPlanningTimeInMillis", Off: unsafe.Offsetof(QueryRuntimeStatisticsTimeline{}.QueryPlanningTimeInMillis), Kind: api.KInt64Ptr},
+		{Name: "EngineExecutionTimeInMillis", Off: unsafe.Offsetof(QueryRuntimeStatisticsTimeline{}.EngineExecutionTimeInMillis), Kind: api.KInt64Ptr},
+		{Name: "ServiceProcessingTimeInMillis", Off: unsafe.Offsetof(QueryRuntimeStatisticsTimeline{}.ServiceProcessingTimeInMillis), Kind: api.KInt64Ptr},
+		{Name: "TotalExecutionTimeInMillis", Off: unsafe.Offsetof(QueryRuntimeStatisticsTimeline{}.TotalExecutionTimeInMillis), Kind: api.KInt64Ptr},
+	}},
+	147: {Go: (*QueryStage)(nil), Fields: []api.Field{
+		{Name: "StageId", Off: unsafe.Offsetof(QueryStage{}.StageId), Kind: api.KInt64Ptr},
+		{Name: "State", Off: unsafe.Offsetof(QueryStage{}.State), Kind: api.KStringPtr},
+		{Name: "OutputBytes", Off: unsafe.Offsetof(QueryStage{}.OutputBytes), Kind: api.KInt64Ptr},
+		{Name: "OutputRows", Off: unsafe.Offsetof(QueryStage{}.OutputRows), Kind: api.KInt64Ptr},
+		{Name: "InputBytes", Off: unsafe.Offsetof(QueryStage{}.InputBytes), Kind: api.KInt64Ptr},
+		{Name: "InputRows", Off: unsafe.Offsetof(QueryStage{}.InputRows), Kind: api.KInt64Ptr},
+		{Name: "ExecutionTime", Off: unsafe.Offsetof(QueryStage{}.ExecutionTime), Kind: api.KInt64Ptr},
+		{Name: "QueryStagePlan", Off: unsafe.Offsetof(QueryStage{}.QueryStagePlan), Kind: api.KStructPtr, Type: 148},
+		{Name: "SubStages", Off: unsafe.Offsetof(QueryStage{}.SubStages), Kind: api.KList, Type: 227},
+	}},
+	148: {Go: (*QueryStagePlanNode)(nil), Fields: []api.Field{
+		{Name: "Name", Off: unsafe.Offsetof(QueryStagePlanNode{}.Name), Kind: api.KStringPtr},
+		{Name: "Identifier", Off: unsafe.Offsetof(QueryStagePlanNode{}.Identifier), Kind: api.KStringPtr},
+		{Name: "Children", Off: unsafe.Offsetof(QueryStagePlanNode{}.Children), Kind: api.KList, Type: 228},
+		{Name: "RemoteSources", Off: unsafe.Offsetof(QueryStagePlanNode{}.RemoteSources), Kind: api.KList, Type: 204},
+	}},
+	149: {Go: (*ResourceNotFoundException)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(ResourceNotFoundException{}.Message), Kind: api.KStringPtr},
+		{Name: "ResourceName", Off: unsafe.Offsetof(ResourceNotFoundException{}.ResourceName), Kind: api.KStringPtr},
+	}},
+	150: {Go: (*ResultConfiguration)(nil), Fields: []api.Field{
+		{Name: "OutputLocation", Off: unsafe.Offsetof(ResultConfiguration{}.OutputLocation), Kind: api.KStringPtr},
+		{Name: "EncryptionConfiguration", Off: unsafe.Offsetof(ResultConfiguration{}.EncryptionConfiguration), Kind: api.KStructPtr, Type: 53},
+		{Name: "ExpectedBucketOwner", Off: unsafe.Offsetof(ResultConfiguration{}.ExpectedBucketOwner), Kind: api.KStringPtr},
+		{Name: "AclConfiguration", Off: unsafe.Offsetof(ResultConfiguration{}.AclConfiguration), Kind: api.KStructPtr, Type: 0},
+	}},
+	151: {Go: (*ResultConfigurationUpdates)(nil), Fields: []api.Field{
+		{Name: "OutputLocation", Off: unsafe.Offsetof(ResultConfigurationUpdates{}.OutputLocation), Kind: api.KStringPtr},
+		{Name: "RemoveOutputLocation", Off: unsafe.Offsetof(ResultConfigurationUpdates{}.RemoveOutputLocation), Kind: api.KBoolPtr},
+		{Name: "EncryptionConfiguration", Off: unsafe.Offsetof(ResultConfigurationUpdates{}.EncryptionConfiguration), Kind: api.KStructPtr, Type: 53},
+		{Name: "RemoveEncryptionConfiguration", Off: unsafe.Offsetof(ResultConfigurationUpdates{}.RemoveEncryptionConfiguration), Kind: api.KBoolPtr},
+		{Name: "ExpectedBucketOwner", Off: unsafe.Offsetof(ResultConfigurationUpdates{}.ExpectedBucketOwner), Kind: api.KStringPtr},
+		{Name: "RemoveExpectedBucketOwner", Off: unsafe.Offsetof(ResultConfigurationUpdates{}.RemoveExpectedBucketOwner), Kind: api.KBoolPtr},
+		{Name: "AclConfiguration", Off: unsafe.Offsetof(ResultConfigurationUpdates{}.AclConfiguration), Kind: api.KStructPtr, Type: 0},
+		{Name: "RemoveAclConfiguration", Off: unsafe.Offsetof(ResultConfigurationUpdates{}.RemoveAclConfiguration), Kind: api.KBoolPtr},
+	}},
+	152: {Go: (*ResultReuseByAgeConfiguration)(nil), Fields: []api.Field{
+		{Name: "Enabled", Off: unsafe.Offsetof(ResultReuseByAgeConfiguration{}.Enabled), Kind: api.KBoolPtr},
+		{Name: "MaxAgeInMinutes", Off: unsafe.Offsetof(ResultReuseByAgeConfiguration{}.MaxAgeInMinutes), Kind: api.KInt32Ptr},
+	}},
+	153: {Go: (*ResultReuseConfiguration)(nil), Fields: []api.Field{
+		{Name: "ResultReuseByAgeConfiguration", Off: unsafe.Offsetof(ResultReuseConfiguration{}.ResultReuseByAgeConfiguration), Kind: api.KStructPtr, Type: 152},
+	}},
+	154: {Go: (*ResultReuseInformation)(nil), Fields: []api.Field{
+		{Name: "ReusedPreviousResult", Off: unsafe.Offsetof(ResultReuseInformation{}.ReusedPreviousResult), Kind: api.KBoolPtr},
+	}},
+	155: {Go: (*ResultSet)(nil), Fields: []api.Field{
+		{Name: "Rows", Off: unsafe.Offsetof(ResultSet{}.Rows), Kind: api.KList, Type: 229},
+		{Name: "ResultSetMetadata", Off: unsafe.Offsetof(ResultSet{}.ResultSetMetadata), Kind: api.KStructPtr, Type: 156},
+	}},
+	156: {Go: (*ResultSetMetadata)(nil), Fields: []api.Field{
+		{Name: "ColumnInfo", Off: unsafe.Offsetof(ResultSetMetadata{}.ColumnInfo), Kind: api.KList, Type: 230},
+	}},
+	157: {Go: (*Row)(nil), Fields: []api.Field{
+		{Name: "Data", Off: unsafe.Offsetof(Row{}.Data), Kind: api.KList, Type: 231},
+	}},
+	158: {Go: (*SessionAlreadyExistsException)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(SessionAlreadyExistsException{}.Message), Kind: api.KStringPtr},
+	}},
+	159: {Go: (*SessionConfiguration)(nil), Fields: []api.Field{
+		{Name: "ExecutionRole", Off: unsafe.Offsetof(SessionConfiguration{}.ExecutionRole), Kind: api.KStringPtr},
+		{Name: "WorkingDirectory", Off: unsafe.Offsetof(SessionConfiguration{}.WorkingDirectory), Kind: api.KStringPtr},
+		{Name: "IdleTimeoutSeconds", Off: unsafe.Offsetof(SessionConfiguration{}.IdleTimeoutSeconds), Kind: api.KInt64Ptr},
+		{Name: "EncryptionConfiguration", Off: unsafe.Offsetof(SessionConfiguration{}.EncryptionConfiguration), Kind: api.KStructPtr, Type: 53},
+	}},
+	160: {Go: (*SessionStatistics)(nil), Fields: []api.Field{
+		{Name: "DpuExecutionInMillis", Off: unsafe.Offsetof(SessionStatistics{}.DpuExecutionInMillis), Kind: api.KInt64Ptr},
+	}},
+	161: {Go: (*SessionStatus)(nil), Fields: []api.Field{
+		{Name: "StartDateTime", Off: unsafe.Offsetof(SessionStatus{}.StartDateTime), Kind: api.KTimePtr},
+		{Name: "LastModifiedDateTime", Off: unsafe.Offsetof(SessionStatus{}.LastModifiedDateTime), Kind: api.KTimePtr},
+		{Name: "EndDateTime", Off: unsafe.Offsetof(SessionStatus{}.EndDateTime), Kind: api.KTimePtr},
+		{Name: "IdleSinceDateTime", Off: unsafe.Offsetof(SessionStatus{}.IdleSinceDateTime), Kind: api.KTimePtr},
+		{Name: "State", Off: unsafe.Offsetof(SessionStatus{}.State), Kind: api.KStringPtr},
+		{Name: "StateChangeReason", Off: unsafe.Offsetof(SessionStatus{}.StateChangeReason), Kind: api.KStringPtr},
+	}},
+	162: {Go: (*SessionSummary)(nil), Fields: []api.Field{
+		{Name: "SessionId", Off: unsafe.Offsetof(SessionSummary{}.SessionId), Kind: api.KStringPtr},
+		{Name: "Description", Off: unsafe.Offsetof(SessionSummary{}.Description), Kind: api.KStringPtr},
+		{Name: "EngineVersion", Off: unsafe.Offsetof(SessionSummary{}.EngineVersion), Kind: api.KStructPtr, Type: 55},
+		{Name: "NotebookVersion", Off: unsafe.Offsetof(SessionSummary{}.NotebookVersion), Kind: api.KStringPtr},
+		{Name: "Status", Off: unsafe.Offsetof(SessionSummary{}.Status), Kind: api.KStructPtr, Type: 161},
+	}},
+	163: {Go: (*StartCalculationExecutionRequest)(nil), Fields: []api.Field{
+		{Name: "SessionId", Off: unsafe.Offsetof(StartCalculationExecutionRequest{}.SessionId), Kind: api.KStringPtr},
+		{Name: "Description", Off: unsafe.Offsetof(StartCalculationExecutionRequest{}.Description), Kind: api.KStringPtr},
+		{Name: "CalculationConfiguration", Off: unsafe.Offsetof(StartCalculationExecutionRequest{}.CalculationConfiguration), Kind: api.KStructPtr, Type: 9},
+		{Name: "CodeBlock", Off: unsafe.Offsetof(StartCalculationExecutionRequest{}.CodeBlock), Kind: api.KStringPtr},
+		{Name: "ClientRequestToken", Off: unsafe.Offsetof(StartCalculationExecutionRequest{}.ClientRequestToken), Kind: api.KStringPtr},
+	}},
+	164: {Go: (*StartCalculationExecutionResponse)(nil), Fields: []api.Field{
+		{Name: "CalculationExecutionId", Off: unsafe.Offsetof(StartCalculationExecutionResponse{}.CalculationExecutionId), Kind: api.KStringPtr},
+		{Name: "State", Off: unsafe.Offsetof(StartCalculationExecutionResponse{}.State), Kind: api.KStringPtr},
+	}},
+	165: {Go: (*StartQueryExecutionInput)(nil), Fields: []api.Field{
+		{Name: "QueryString", Off: unsafe.Offsetof(StartQueryExecutionInput{}.QueryString), Kind: api.KStringPtr},
+		{Name: "ClientRequestToken", Off: unsafe.Offsetof(StartQueryExecutionInput{}.ClientRequestToken), Kind: api.KStringPtr},
+		{Name: "QueryExecutionContext", Off: unsafe.Offsetof(StartQueryExecutionInput{}.QueryExecutionContext), Kind: api.KStructPtr, Type: 140},
+		{Name: "ResultConfiguration", Off: unsafe.Offsetof(StartQueryExecutionInput{}.ResultConfiguration), Kind: api.KStructPtr, Type: 150},
+		{Name: "WorkGroup", Off: unsafe.Offsetof(StartQueryExecutionInput{}.WorkGroup), Kind: api.KStringPtr},
+		{Name: "ExecutionParameters", Off: unsafe.Offsetof(StartQueryExecutionInput{}.ExecutionParameters), Kind: api.KList, Type: 204},
+		{Name: "ResultReuseConfiguration", Off: unsafe.Offsetof(StartQueryExecutionInput{}.ResultReuseConfiguration), Kind: api.KStructPtr, Type: 153},
+	}},
+	166: {Go: (*StartQueryExecutionOutput)(nil), Fields: []api.Field{
+		{Name: "QueryExecutionId", Off: unsafe.Offsetof(StartQueryExecutionOutput{}.QueryExecutionId), Kind: api.KStringPtr},
+	}},
+	167: {Go: (*StartSessionRequest)(nil), Fields: []api.Field{
+		{Name: "Description", Off: unsafe.Offsetof(StartSessionRequest{}.Description), Kind: api.KStringPtr},
+		{Name: "WorkGroup", Off: unsafe.Offsetof(StartSessionRequest{}.WorkGroup), Kind: api.KStringPtr},
+		{Name: "EngineConfiguration", Off: unsafe.Offsetof(StartSessionRequest{}.EngineConfiguration), Kind: api.KStructPtr, Type: 54},
+		{Name: "NotebookVersion", Off: unsafe.Offsetof(StartSessionRequest{}.NotebookVersion), Kind: api.KStringPtr},
+		{Name: "SessionIdleTimeoutInMinutes", Off: unsafe.Offsetof(StartSessionRequest{}.SessionIdleTimeoutInMinutes), Kind: api.KInt32Ptr},
+		{Name: "ClientRequestToken", Off: unsafe.Offsetof(StartSessionRequest{}.ClientRequestToken), Kind: api.KStringPtr},
+	}},
+	168: {Go: (*StartSessionResponse)(nil), Fields: []api.Field{
+		{Name: "SessionId", Off: unsafe.Offsetof(StartSessionResponse{}.SessionId), Kind: api.KStringPtr},
+		{Name: "State", Off: unsafe.Offsetof(StartSessionResponse{}.State), Kind: api.KStringPtr},
+	}},
+	169: {Go: (*StopCalculationExecutionRequest)(nil), Fields: []api.Field{
+		{Name: "CalculationExecutionId", Off: unsafe.Offsetof(StopCalculationExecutionRequest{}.CalculationExecutionId), Kind: api.KStringPtr},
+	}},
+	170: {Go: (*StopCalculationExecutionResponse)(nil), Fields: []api.Field{
+		{Name: "State", Off: unsafe.Offsetof(StopCalculationExecutionResponse{}.State), Kind: api.KStringPtr},
+	}},
+	171: {Go: (*StopQueryExecutionInput)(nil), Fields: []api.Field{
+		{Name: "QueryExecutionId", Off: unsafe.Offsetof(StopQueryExecutionInput{}.QueryExecutionId), Kind: api.KStringPtr},
+	}},
+	172: {Go: (*StopQueryExecutionOutput)(nil)},
+	173: {Go: (*TableMetadata)(nil), Fields: []api.Field{
+		{Name: "Name", Off: unsafe.Offsetof(TableMetadata{}.Name), Kind: api.KStringPtr},
+		{Name: "CreateTime", Off: unsafe.Offsetof(TableMetadata{}.CreateTime), Kind: api.KTimePtr},
+		{Name: "LastAccessTime", Off: unsafe.Offsetof(TableMetadata{}.LastAccessTime), Kind: api.KTimePtr},
+		{Name: "TableType", Off: unsafe.Offsetof(TableMetadata{}.TableType), Kind: api.KStringPtr},
+		{Name: "Columns", Off: unsafe.Offsetof(TableMetadata{}.Columns), Kind: api.KList, Type: 232},
+		{Name: "PartitionKeys", Off: unsafe.Offsetof(TableMetadata{}.PartitionKeys), Kind: api.KList, Type: 232},
+		{Name: "Parameters", Off: unsafe.Offsetof(TableMetadata{}.Parameters), Kind: api.KMap, Type: 213},
+	}},
+	174: {Go: (*Tag)(nil), Fields: []api.Field{
+		{Name: "Key", Off: unsafe.Offsetof(Tag{}.Key), Kind: api.KStringPtr},
+		{Name: "Value", Off: unsafe.Offsetof(Tag{}.Value), Kind: api.KStringPtr},
+	}},
+	175: {Go: (*TagResourceInput)(nil), Fields: []api.Field{
+		{Name: "ResourceARN", Off: unsafe.Offsetof(TagResourceInput{}.ResourceARN), Kind: api.KStringPtr},
+		{Name: "Tags", Off: unsafe.Offsetof(TagResourceInput{}.Tags), Kind: api.KList, Type: 212},
+	}},
+	176: {Go: (*TagResourceOutput)(nil)},
+	177: {Go: (*TerminateSessionRequest)(nil), Fields: []api.Field{
+		{Name: "SessionId", Off: unsafe.Offsetof(TerminateSessionRequest{}.SessionId), Kind: api.KStringPtr},
+	}},
+	178: {Go: (*TerminateSessionResponse)(nil), Fields: []api.Field{
+		{Name: "State", Off: unsafe.Offsetof(TerminateSessionResponse{}.State), Kind: api.KStringPtr},
+	}},
+	179: {Go: (*TooManyRequestsException)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(TooManyRequestsException{}.Message), Kind: api.KStringPtr},
+		{Name: "Reason", Off: unsafe.Offsetof(TooManyRequestsException{}.Reason), Kind: api.KStringPtr},
+	}},
+	180: {Go: (*UnprocessedNamedQueryId)(nil), Fields: []api.Field{
+		{Name: "NamedQueryId", Off: unsafe.Offsetof(UnprocessedNamedQueryId{}.NamedQueryId), Kind: api.KStringPtr},
+		{Name: "ErrorCode", Off: unsafe.Offsetof(UnprocessedNamedQueryId{}.ErrorCode), Kind: api.KStringPtr},
+		{Name: "ErrorMessage", Off: unsafe.Offsetof(UnprocessedNamedQueryId{}.ErrorMessage), Kind: api.KStringPtr},
+	}},
+	181: {Go: (*UnprocessedPreparedStatementName)(nil), Fields: []api.Field{
+		{Name: "StatementName", Off: unsafe.Offsetof(UnprocessedPreparedStatementName{}.StatementName), Kind: api.KStringPtr},
+		{Name: "ErrorCode", Off: unsafe.Offsetof(UnprocessedPreparedStatementName{}.ErrorCode), Kind: api.KStringPtr},
+		{Name: "ErrorMessage", Off: unsafe.Offsetof(UnprocessedPreparedStatementName{}.ErrorMessage), Kind: api.KStringPtr},
+	}},
+	182: {Go: (*UnprocessedQueryExecutionId)(nil), Fields: []api.Field{
+		{Name: "QueryExecutionId", Off: unsafe.Offsetof(UnprocessedQueryExecutionId{}.QueryExecutionId), Kind: api.KStringPtr},
+		{Name: "ErrorCode", Off: unsafe.Offsetof(UnprocessedQueryExecutionId{}.ErrorCode), Kind: api.KStringPtr},
+		{Name: "ErrorMessage", Off: unsafe.Offsetof(UnprocessedQueryExecutionId{}.ErrorMessage), Kind: api.KStringPtr},
+	}},
+	183: {Go: (*UntagResourceInput)(nil), Fields: []api.Field{
+		{Name: "ResourceARN", Off: unsafe.Offsetof(UntagResourceInput{}.ResourceARN), Kind: api.KStringPtr},
+		{Name: "TagKeys", Off: unsafe.Offsetof(UntagResourceInput{}.TagKeys), Kind: api.KList, Type: 204},
+	}},
+	184: {Go: (*UntagResourceOutput)(nil)},
+	185: {Go: (*UpdateCapacityReservationInput)(nil), Fields: []api.Field{
+		{Name: "TargetDpus", Off: unsafe.Offsetof(UpdateCapacityReservationInput{}.TargetDpus), Kind: api.KInt32Ptr},
+		{Name: "Name", Off: unsafe.Offsetof(UpdateCapacityReservationInput{}.Name), Kind: api.KStringPtr},
+	}},
+	186: {Go: (*UpdateCapacityReservationOutput)(nil)},
+	187: {Go: (*UpdateDataCatalogInput)(nil), Fields: []api.Field{
+		{Name: "Name", Off: unsafe.Offsetof(UpdateDataCatalogInput{}.Name), Kind: api.KStringPtr},
+		{Name: "Type", Off: unsafe.Offsetof(UpdateDataCatalogInput{}.Type), Kind: api.KStringPtr},
+		{Name: "Description", Off: unsafe.Offsetof(UpdateDataCatalogInput{}.Description), Kind: api.KStringPtr},
+		{Name: "Parameters", Off: unsafe.Offsetof(UpdateDataCatalogInput{}.Parameters), Kind: api.KMap, Type: 213},
+	}},
+	188: {Go: (*UpdateDataCatalogOutput)(nil)},
+	189: {Go: (*UpdateNamedQueryInput)(nil), Fields: []api.Field{
+		{Name: "NamedQueryId", Off: unsafe.Offsetof(UpdateNamedQueryInput{}.NamedQueryId), Kind: api.KStringPtr},
+		{Name: "Name", Off: unsafe.Offsetof(UpdateNamedQueryInput{}.Name), Kind: api.KStringPtr},
+		{Name: "Description", Off: unsafe.Offsetof(UpdateNamedQueryInput{}.Description), Kind: api.KStringPtr},
+		{Name: "QueryString", Off: unsafe.Offsetof(UpdateNamedQueryInput{}.QueryString), Kind: api.KStringPtr},
+	}},
+	190: {Go: (*UpdateNamedQueryOutput)(nil)},
+	191: {Go: (*UpdateNotebookInput)(nil), Fields: []api.Field{
+		{Name: "NotebookId", Off: unsafe.Offsetof(UpdateNotebookInput{}.NotebookId), Kind: api.KStringPtr},
+		{Name: "Payload", Off: unsafe.Offsetof(UpdateNotebookInput{}.Payload), Kind: api.KStringPtr},
+		{Name: "Type", Off: unsafe.Offsetof(UpdateNotebookInput{}.Type), Kind: api.KStringPtr},
+		{Name: "SessionId", Off: unsafe.Offsetof(UpdateNotebookInput{}.SessionId), Kind: api.KStringPtr},
+		{Name: "ClientRequestToken", Off: unsafe.Offsetof(UpdateNotebookInput{}.ClientRequestToken), Kind: api.KStringPtr},
+	}},
+	192: {Go: (*UpdateNotebookMetadataInput)(nil), Fields: []api.Field{
+		{Name: "NotebookId", Off: unsafe.Offsetof(UpdateNotebookMetadataInput{}.NotebookId), Kind: api.KStringPtr},
+		{Name: "ClientRequestToken", Off: unsafe.Offsetof(UpdateNotebookMetadataInput{}.ClientRequestToken), Kind: api.KStringPtr},
+		{Name: "Name", Off: unsafe.Offsetof(UpdateNotebookMetadataInput{}.Name), Kind: api.KStringPtr},
+	}},
+	193: {Go: (*UpdateNotebookMetadataOutput)(nil)},
+	194: {Go: (*UpdateNotebookOutput)(nil)},
+	195: {Go: (*UpdatePreparedStatementInput)(nil), Fields: []api.Field{
+		{Name: "StatementName", Off: unsafe.Offsetof(UpdatePreparedStatementInput{}.StatementName), Kind: api.KStringPtr},
+		{Name: "WorkGroup", Off: unsafe.Offsetof(UpdatePreparedStatementInput{}.WorkGroup), Kind: api.KStringPtr},
+		{Name: "QueryStatement", Off: unsafe.Offsetof(UpdatePreparedStatementInput{}.QueryStatement), Kind: api.KStringPtr},
+		{Name: "Description", Off: unsafe.Offsetof(UpdatePreparedStatementInput{}.Description), Kind: api.KStringPtr},
+	}},
+	196: {Go: (*UpdatePreparedStatementOutput)(nil)},
+	197: {Go: (*UpdateWorkGroupInput)(nil), Fields: []api.Field{
+		{Name: "WorkGroup", Off: unsafe.Offsetof(UpdateWorkGroupInput{}.WorkGroup), Kind: api.KStringPtr},
+		{Name: "Description", Off: unsafe.Offsetof(UpdateWorkGroupInput{}.Description), Kind: api.KStringPtr},
+		{Name: "ConfigurationUpdates", Off: unsafe.Offsetof(UpdateWorkGroupInput{}.ConfigurationUpdates), Kind: api.KStructPtr, Type: 201},
+		{Name: "State", Off: unsafe.Offsetof(UpdateWorkGroupInput{}.State), Kind: api.KStringPtr},
+	}},
+	198: {Go: (*UpdateWorkGroupOutput)(nil)},
+	199: {Go: (*WorkGroup)(nil), Fields: []api.Field{
+		{Name: "Name", Off: unsafe.Offsetof(WorkGroup{}.Name), Kind: api.KStringPtr},
+		{Name: "State", Off: unsafe.Offsetof(WorkGroup{}.State), Kind: api.KStringPtr},
+		{Name: "Configuration", Off: unsafe.Offsetof(WorkGroup{}.Configuration), Kind: api.KStructPtr, Type: 200},
+		{Name: "Description", Off: unsafe.Offsetof(WorkGroup{}.Description), Kind: api.KStringPtr},
+		{Name: "CreationTime", Off: unsafe.Offsetof(WorkGroup{}.CreationTime), Kind: api.KTimePtr},
+		{Name: "IdentityCenterApplicationArn", Off: unsafe.Offsetof(WorkGroup{}.IdentityCenterApplicationArn), Kind: api.KStringPtr},
+	}},
+	200: {Go: (*WorkGroupConfiguration)(nil), Fields: []api.Field{
+		{Name: "ResultConfiguration", Off: unsafe.Offsetof(WorkGroupConfiguration{}.ResultConfiguration), Kind: api.KStructPtr, Type: 150},
+		{Name: "EnforceWorkGroupConfiguration", Off: unsafe.Offsetof(WorkGroupConfiguration{}.EnforceWorkGroupConfiguration), Kind: api.KBoolPtr},
+		{Name: "PublishCloudWatchMetricsEnabled", Off: unsafe.Offsetof(WorkGroupConfiguration{}.PublishCloudWatchMetricsEnabled), Kind: api.KBoolPtr},
+		{Name: "BytesScannedCutoffPerQuery", Off: unsafe.Offsetof(WorkGroupConfiguration{}.BytesScannedCutoffPerQuery), Kind: api.KInt64Ptr},
+		{Name: "RequesterPaysEnabled", Off: unsafe.Offsetof(WorkGroupConfiguration{}.RequesterPaysEnabled), Kind: api.KBoolPtr},
+		{Name: "EngineVersion", Off: unsafe.Offsetof(WorkGroupConfiguration{}.EngineVersion), Kind: api.KStructPtr, Type: 55},
+		{Name: "AdditionalConfiguration", Off: unsafe.Offsetof(WorkGroupConfiguration{}.AdditionalConfiguration), Kind: api.KStringPtr},
+		{Name: "ExecutionRole", Off: unsafe.Offsetof(WorkGroupConfiguration{}.ExecutionRole), Kind: api.KStringPtr},
+		{Name: "CustomerContentEncryptionConfiguration", Off: unsafe.Offsetof(WorkGroupConfiguration{}.CustomerContentEncryptionConfiguration), Kind: api.KStructPtr, Type: 36},
+		{Name: "EnableMinimumEncryptionConfiguration", Off: unsafe.Offsetof(WorkGroupConfiguration{}.EnableMinimumEncryptionConfiguration), Kind: api.KBoolPtr},
+		{Name: "IdentityCenterConfiguration", Off: unsafe.Offsetof(WorkGroupConfiguration{}.IdentityCenterConfiguration), Kind: api.KStructPtr, Type: 94},
+		{Name: "QueryResultsS3AccessGrantsConfiguration", Off: unsafe.Offsetof(WorkGroupConfiguration{}.QueryResultsS3AccessGrantsConfiguration), Kind: api.KStructPtr, Type: 143},
+	}},
+	201: {Go: (*WorkGroupConfigurationUpdates)(nil), Fields: []api.Field{
+		{Name: "EnforceWorkGroupConfiguration", Off: unsafe.Offsetof(WorkGroupConfigurationUpdates{}.EnforceWorkGroupConfiguration), Kind: api.KBoolPtr},
+		{Name: "ResultConfigurationUpdates", Off: unsafe.Offsetof(WorkGroupConfigurationUpdates{}.ResultConfigurationUpdates), Kind: api.KStructPtr, Type: 151},
+		{Name: "PublishCloudWatchMetricsEnabled", Off: unsafe.Offsetof(WorkGroupConfigurationUpdates{}.PublishCloudWatchMetricsEnabled), Kind: api.KBoolPtr},
+		{Name: "BytesScannedCutoffPerQuery", Off: unsafe.Offsetof(WorkGroupConfigurationUpdates{}.BytesScannedCutoffPerQuery), Kind: api.KInt64Ptr},
+		{Name: "RemoveBytesScannedCutoffPerQuery", Off: unsafe.Offsetof(WorkGroupConfigurationUpdates{}.RemoveBytesScannedCutoffPerQuery), Kind: api.KBoolPtr},
+		{Name: "RequesterPaysEnabled", Off: unsafe.Offsetof(WorkGroupConfigurationUpdates{}.RequesterPaysEnabled), Kind: api.KBoolPtr},
+		{Name: "EngineVersion", Off: unsafe.Offsetof(WorkGroupConfigurationUpdates{}.EngineVersion), Kind: api.KStructPtr, Type: 55},
+		{Name: "RemoveCustomerContentEncryptionConfiguration", Off: unsafe.Offsetof(WorkGroupConfigurationUpdates{}.RemoveCustomerContentEncryptionConfiguration), Kind: api.KBoolPtr},
+		{Name: "AdditionalConfiguration", Off: unsafe.Offsetof(WorkGroupConfigurationUpdates{}.AdditionalConfiguration), Kind: api.KStringPtr},
+		{Name: "ExecutionRole", Off: unsafe.Offsetof(WorkGroupConfigurationUpdates{}.ExecutionRole), Kind: api.KStringPtr},
+		{Name: "CustomerContentEncryptionConfiguration", Off: unsafe.Offsetof(WorkGroupConfigurationUpdates{}.CustomerContentEncryptionConfiguration), Kind: api.KStructPtr, Type: 36},
+		{Name: "EnableMinimumEncryptionConfiguration", Off: unsafe.Offsetof(WorkGroupConfigurationUpdates{}.EnableMinimumEncryptionConfiguration), Kind: api.KBoolPtr},
+		{Name: "QueryResultsS3AccessGrantsConfiguration", Off: unsafe.Offsetof(WorkGroupConfigurationUpdates{}.QueryResultsS3AccessGrantsConfiguration), Kind: api.KStructPtr, Type: 143},
+	}},
+	202: {Go: (*WorkGroupSummary)(nil), Fields: []api.Field{
+		{Name: "Name", Off: unsafe.Offsetof(WorkGroupSummary{}.Name), Kind: api.KStringPtr},
+		{Name: "State", Off: unsafe.Offsetof(WorkGroupSummary{}.State), Kind: api.KStringPtr},
+		{Name: "Description", Off: unsafe.Offsetof(WorkGroupSummary{}.Description), Kind: api.KStringPtr},
+		{Name: "CreationTime", Off: unsafe.Offsetof(WorkGroupSummary{}.CreationTime), Kind: api.KTimePtr},
+		{Name: "EngineVersion", Off: unsafe.Offsetof(WorkGroupSummary{}.EngineVersion), Kind: api.KStructPtr, Type: 55},
+		{Name: "IdentityCenterApplicationArn", Off: unsafe.Offsetof(WorkGroupSummary{}.IdentityCenterApplicationArn), Kind: api.KStringPtr},
+	}},
+	203: {Go: (*[]int32)(nil), Elem: api.Field{Kind: api.KInt32}, Size: unsafe.Sizeof(*new(int32))},
+	204: {Go: (*[]string)(nil), Elem: api.Field{Kind: api.KString}, Size: unsafe.Sizeof(*new(string))},
+	205: {Go: (*[]NamedQuery)(nil), Elem: api.Field{Kind: api.KStruct, Type: 132}, Size: unsafe.Sizeof(*new(NamedQuery))},
+	206: {Go: (*[]UnprocessedNamedQueryId)(nil), Elem: api.Field{Kind: api.KStruct, Type: 180}, Size: unsafe.Sizeof(*new(UnprocessedNamedQueryId))},
+	207: {Go: (*[]PreparedStatement)(nil), Elem: api.Field{Kind: api.KStruct, Type: 135}, Size: unsafe.Sizeof(*new(PreparedStatement))},
+	208: {Go: (*[]UnprocessedPreparedStatementName)(nil), Elem: api.Field{Kind: api.KStruct, Type: 181}, Size: unsafe.Sizeof(*new(UnprocessedPreparedStatementName))},
+	209: {Go: (*[]QueryExecution)(nil), Elem: api.Field{Kind: api.KStruct, Type: 139}, Size: unsafe.Sizeof(*new(QueryExecution))},
+	210: {Go: (*[]UnprocessedQueryExecutionId)(nil), Elem: api.Field{Kind: api.KStruct, Type: 182}, Size: unsafe.Sizeof(*new(UnprocessedQueryExecutionId))},
+	211: {Go: (*[]CapacityAssignment)(nil), Elem: api.Field{Kind: api.KStruct, Type: 17}, Size: unsafe.Sizeof(*new(CapacityAssignment))},
+	212: {Go: (*[]Tag)(nil), Elem: api.Field{Kind: api.KStruct, Type: 174}, Size: unsafe.Sizeof(*new(Tag))},
+	213: {Go: (*map[string]string)(nil), Elem: api.Field{Kind: api.KString}, MapFrom: api.MapFrom[string], MapTo: api.MapTo[string]},
+	214: {Go: (*[]ApplicationDPUSizes)(nil), Elem: api.Field{Kind: api.KStruct, Type: 1}, Size: unsafe.Sizeof(*new(ApplicationDPUSizes))},
+	215: {Go: (*[]CalculationSummary)(nil), Elem: api.Field{Kind: api.KStruct, Type: 13}, Size: unsafe.Sizeof(*new(CalculationSummary))},
+	216: {Go: (*[]CapacityReservation)(nil), Elem: api.Field{Kind: api.KStruct, Type: 19}, Size: unsafe.Sizeof(*new(CapacityReservation))},
+	217: {Go: (*[]DataCatalogSummary)(nil), Elem: api.Field{Kind: api.KStruct, Type: 38}, Size: unsafe.Sizeof(*new(DataCatalogSummary))},
+	218: {Go: (*[]Database)(nil), Elem: api.Field{Kind: api.KStruct, Type: 39}, Size: unsafe.Sizeof(*new(Database))},
+	219: {Go: (*[]EngineVersion)(nil), Elem: api.Field{Kind: api.KStruct, Type: 55}, Size: unsafe.Sizeof(*new(EngineVersion))},
+	220: {Go: (*[]ExecutorsSummary)(nil), Elem: api.Field{Kind: api.KStruct, Type: 56}, Size: unsafe.Sizeof(*new(ExecutorsSummary))},
+	221: {Go: (*[]NotebookMetadata)(nil), Elem: api.Field{Kind: api.KStruct, Type: 133}, Size: unsafe.Sizeof(*new(NotebookMetadata))},
+	222: {Go: (*[]NotebookSessionSummary)(nil), Elem: api.Field{Kind: api.KStruct, Type: 134}, Size: unsafe.Sizeof(*new(NotebookSessionSummary))},
+	223: {Go: (*[]PreparedStatementSummary)(nil), Elem: api.Field{Kind: api.KStruct, Type: 136}, Size: unsafe.Sizeof(*new(PreparedStatementSummary))},
+	224: {Go: (*[]SessionSummary)(nil), Elem: api.Field{Kind: api.KStruct, Type: 162}, Size: unsafe.Sizeof(*new(SessionSummary))},
+	225: {Go: (*[]TableMetadata)(nil), Elem: api.Field{Kind: api.KStruct, Type: 173}, Size: unsafe.Sizeof(*new(TableMetadata))},
+	226: {Go: (*[]WorkGroupSummary)(nil), Elem: api.Field{Kind: api.KStruct, Type: 202}, Size: unsafe.Sizeof(*new(WorkGroupSummary))},
+	227: {Go: (*[]QueryStage)(nil), Elem: api.Field{Kind: api.KStruct, Type: 147}, Size: unsafe.Sizeof(*new(QueryStage))},
+	228: {Go: (*[]QueryStagePlanNode)(nil), Elem: api.Field{Kind: api.KStruct, Type: 148}, Size: unsafe.Sizeof(*new(QueryStagePlanNode))},
+	229: {Go: (*[]Row)(nil), Elem: api.Field{Kind: api.KStruct, Type: 157}, Size: unsafe.Sizeof(*new(Row))},
+	230: {Go: (*[]ColumnInfo)(nil), Elem: api.Field{Kind: api.KStruct, Type: 21}, Size: unsafe.Sizeof(*new(ColumnInfo))},
+	231: {Go: (*[]Datum)(nil), Elem: api.Field{Kind: api.KStruct, Type: 40}, Size: unsafe.Sizeof(*new(Datum))},
+	232: {Go: (*[]Column)(nil), Elem: api.Field{Kind: api.KStruct, Type: 20}, Size: unsafe.Sizeof(*new(Column))},
 }

@@ -3,5299 +3,2031 @@
 package cloudformationapi
 
 import (
+	"unsafe"
+
 	"github.com/niwa-cloud/niwa/internal/api"
 )
 
-func (s *CancelUpdateStackOutput) FromDynamic(map[string]any) error { return nil }
-
-func (s *CancelUpdateStackOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *DeleteGeneratedTemplateOutput) FromDynamic(map[string]any) error { return nil }
-
-func (s *DeleteGeneratedTemplateOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *DeleteStackOutput) FromDynamic(map[string]any) error { return nil }
-
-func (s *DeleteStackOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *SetStackPolicyOutput) FromDynamic(map[string]any) error { return nil }
-
-func (s *SetStackPolicyOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *SignalResourceOutput) FromDynamic(map[string]any) error { return nil }
-
-func (s *SignalResourceOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *AccountGateResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Status", &s.Status, api.SetStringPtr)
-	err = api.Decode(err, m, "StatusReason", &s.StatusReason, api.SetStringPtr)
-	return err
-}
-
-func (s *AccountGateResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Status", s.Status, api.DynString)
-	api.Put(m, "StatusReason", s.StatusReason, api.DynString)
-	return m
-}
-
-func (s *AccountLimit) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "Value", &s.Value, api.SetInt32Ptr)
-	return err
-}
-
-func (s *AccountLimit) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "Value", s.Value, api.DynInt32)
-	return m
-}
-
-func (s *ActivateOrganizationsAccessInput) FromDynamic(map[string]any) error { return nil }
-
-func (s *ActivateOrganizationsAccessInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *ActivateOrganizationsAccessOutput) FromDynamic(map[string]any) error { return nil }
-
-func (s *ActivateOrganizationsAccessOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *ActivateTypeInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Type", &s.Type, api.SetStringPtr)
-	err = api.Decode(err, m, "PublicTypeArn", &s.PublicTypeArn, api.SetStringPtr)
-	err = api.Decode(err, m, "PublisherId", &s.PublisherId, api.SetStringPtr)
-	err = api.Decode(err, m, "TypeName", &s.TypeName, api.SetStringPtr)
-	err = api.Decode(err, m, "TypeNameAlias", &s.TypeNameAlias, api.SetStringPtr)
-	err = api.Decode(err, m, "AutoUpdate", &s.AutoUpdate, api.SetBoolPtr)
-	err = api.Decode(err, m, "LoggingConfig", &s.LoggingConfig, api.SetStructPtr[LoggingConfig])
-	err = api.Decode(err, m, "ExecutionRoleArn", &s.ExecutionRoleArn, api.SetStringPtr)
-	err = api.Decode(err, m, "VersionBump", &s.VersionBump, api.SetStringPtr)
-	err = api.Decode(err, m, "MajorVersion", &s.MajorVersion, api.SetInt64Ptr)
-	return err
-}
-
-func (s *ActivateTypeInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "Type", s.Type, api.DynString)
-	api.Put(m, "PublicTypeArn", s.PublicTypeArn, api.DynString)
-	api.Put(m, "PublisherId", s.PublisherId, api.DynString)
-	api.Put(m, "TypeName", s.TypeName, api.DynString)
-	api.Put(m, "TypeNameAlias", s.TypeNameAlias, api.DynString)
-	api.Put(m, "AutoUpdate", s.AutoUpdate, api.DynBool)
-	api.PutStruct(m, "LoggingConfig", s.LoggingConfig)
-	api.Put(m, "ExecutionRoleArn", s.ExecutionRoleArn, api.DynString)
-	api.Put(m, "VersionBump", s.VersionBump, api.DynString)
-	api.Put(m, "MajorVersion", s.MajorVersion, api.DynInt64)
-	return m
-}
-
-func (s *ActivateTypeOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Arn", &s.Arn, api.SetStringPtr)
-	return err
-}
-
-func (s *ActivateTypeOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Arn", s.Arn, api.DynString)
-	return m
-}
-
-func (s *AlreadyExistsException) FromDynamic(map[string]any) error { return nil }
-
-func (s *AlreadyExistsException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *AutoDeployment) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Enabled", &s.Enabled, api.SetBoolPtr)
-	err = api.Decode(err, m, "RetainStacksOnAccountRemoval", &s.RetainStacksOnAccountRemoval, api.SetBoolPtr)
-	return err
-}
-
-func (s *AutoDeployment) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Enabled", s.Enabled, api.DynBool)
-	api.Put(m, "RetainStacksOnAccountRemoval", s.RetainStacksOnAccountRemoval, api.DynBool)
-	return m
-}
-
-func (s *BatchDescribeTypeConfigurationsError) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ErrorCode", &s.ErrorCode, api.SetStringPtr)
-	err = api.Decode(err, m, "ErrorMessage", &s.ErrorMessage, api.SetStringPtr)
-	err = api.Decode(err, m, "TypeConfigurationIdentifier", &s.TypeConfigurationIdentifier, api.SetStructPtr[TypeConfigurationIdentifier])
-	return err
-}
-
-func (s *BatchDescribeTypeConfigurationsError) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "ErrorCode", s.ErrorCode, api.DynString)
-	api.Put(m, "ErrorMessage", s.ErrorMessage, api.DynString)
-	api.PutStruct(m, "TypeConfigurationIdentifier", s.TypeConfigurationIdentifier)
-	return m
-}
-
-func (s *BatchDescribeTypeConfigurationsInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "TypeConfigurationIdentifiers", &s.TypeConfigurationIdentifiers, func(p *[]TypeConfigurationIdentifier, v any) error {
-		return api.SetList(p, v, func(p *TypeConfigurationIdentifier, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *BatchDescribeTypeConfigurationsInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutList(m, "TypeConfigurationIdentifiers", s.TypeConfigurationIdentifiers, func(e TypeConfigurationIdentifier) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *BatchDescribeTypeConfigurationsOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Errors", &s.Errors, func(p *[]BatchDescribeTypeConfigurationsError, v any) error {
-		return api.SetList(p, v, func(p *BatchDescribeTypeConfigurationsError, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "UnprocessedTypeConfigurations", &s.UnprocessedTypeConfigurations, func(p *[]TypeConfigurationIdentifier, v any) error {
-		return api.SetList(p, v, func(p *TypeConfigurationIdentifier, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "TypeConfigurations", &s.TypeConfigurations, func(p *[]TypeConfigurationDetails, v any) error {
-		return api.SetList(p, v, func(p *TypeConfigurationDetails, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *BatchDescribeTypeConfigurationsOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.PutList(m, "Errors", s.Errors, func(e BatchDescribeTypeConfigurationsError) any { return e.ToDynamic() })
-	api.PutList(m, "UnprocessedTypeConfigurations", s.UnprocessedTypeConfigurations, func(e TypeConfigurationIdentifier) any { return e.ToDynamic() })
-	api.PutList(m, "TypeConfigurations", s.TypeConfigurations, func(e TypeConfigurationDetails) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *CFNRegistryException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *CFNRegistryException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
-
-func (s *CancelUpdateStackInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "StackName", &s.StackName, api.SetStringPtr)
-	err = api.Decode(err, m, "ClientRequestToken", &s.ClientRequestToken, api.SetStringPtr)
-	return err
-}
-
-func (s *CancelUpdateStackInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "StackName", s.StackName, api.DynString)
-	api.Put(m, "ClientRequestToken", s.ClientRequestToken, api.DynString)
-	return m
-}
-
-func (s *Change) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Type", &s.Type, api.SetStringPtr)
-	err = api.Decode(err, m, "HookInvocationCount", &s.HookInvocationCount, api.SetInt32Ptr)
-	err = api.Decode(err, m, "ResourceChange", &s.ResourceChange, api.SetStructPtr[ResourceChange])
-	return err
-}
-
-func (s *Change) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "Type", s.Type, api.DynString)
-	api.Put(m, "HookInvocationCount", s.HookInvocationCount, api.DynInt32)
-	api.PutStruct(m, "ResourceChange", s.ResourceChange)
-	return m
-}
-
-func (s *ChangeSetHook) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "InvocationPoint", &s.InvocationPoint, api.SetStringPtr)
-	err = api.Decode(err, m, "FailureMode", &s.FailureMode, api.SetStringPtr)
-	err = api.Decode(err, m, "TypeName", &s.TypeName, api.SetStringPtr)
-	err = api.Decode(err, m, "TypeVersionId", &s.TypeVersionId, api.SetStringPtr)
-	err = api.Decode(err, m, "TypeConfigurationVersionId", &s.TypeConfigurationVersionId, api.SetStringPtr)
-	err = api.Decode(err, m, "TargetDetails", &s.TargetDetails, api.SetStructPtr[ChangeSetHookTargetDetails])
-	return err
-}
-
-func (s *ChangeSetHook) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 6)
-	api.Put(m, "InvocationPoint", s.InvocationPoint, api.DynString)
-	api.Put(m, "FailureMode", s.FailureMode, api.DynString)
-	api.Put(m, "TypeName", s.TypeName, api.DynString)
-	api.Put(m, "TypeVersionId", s.TypeVersionId, api.DynString)
-	api.Put(m, "TypeConfigurationVersionId", s.TypeConfigurationVersionId, api.DynString)
-	api.PutStruct(m, "TargetDetails", s.TargetDetails)
-	return m
-}
-
-func (s *ChangeSetHookResourceTargetDetails) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "LogicalResourceId", &s.LogicalResourceId, api.SetStringPtr)
-	err = api.Decode(err, m, "ResourceType", &s.ResourceType, api.SetStringPtr)
-	err = api.Decode(err, m, "ResourceAction", &s.ResourceAction, api.SetStringPtr)
-	return err
-}
-
-func (s *ChangeSetHookResourceTargetDetails) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "LogicalResourceId", s.LogicalResourceId, api.DynString)
-	api.Put(m, "ResourceType", s.ResourceType, api.DynString)
-	api.Put(m, "ResourceAction", s.ResourceAction, api.DynString)
-	return m
-}
-
-func (s *ChangeSetHookTargetDetails) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "TargetType", &s.TargetType, api.SetStringPtr)
-	err = api.Decode(err, m, "ResourceTargetDetails", &s.ResourceTargetDetails, api.SetStructPtr[ChangeSetHookResourceTargetDetails])
-	return err
-}
-
-func (s *ChangeSetHookTargetDetails) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "TargetType", s.TargetType, api.DynString)
-	api.PutStruct(m, "ResourceTargetDetails", s.ResourceTargetDetails)
-	return m
-}
-
-func (s *ChangeSetNotFoundException) FromDynamic(map[string]any) error { return nil }
-
-func (s *ChangeSetNotFoundException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *ChangeSetSummary) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "StackId", &s.StackId, api.SetStringPtr)
-	err = api.Decode(err, m, "StackName", &s.StackName, api.SetStringPtr)
-	err = api.Decode(err, m, "ChangeSetId", &s.ChangeSetId, api.SetStringPtr)
-	err = api.Decode(err, m, "ChangeSetName", &s.ChangeSetName, api.SetStringPtr)
-	err = api.Decode(err, m, "ExecutionStatus", &s.ExecutionStatus, api.SetStringPtr)
-	err = api.Decode(err, m, "Status", &s.Status, api.SetStringPtr)
-	err = api.Decode(err, m, "StatusReason", &s.StatusReason, api.SetStringPtr)
-	err = api.Decode(err, m, "CreationTime", &s.CreationTime, api.SetTimePtr)
-	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
-	err = api.Decode(err, m, "IncludeNestedStacks", &s.IncludeNestedStacks, api.SetBoolPtr)
-	err = api.Decode(err, m, "ParentChangeSetId", &s.ParentChangeSetId, api.SetStringPtr)
-	err = api.Decode(err, m, "RootChangeSetId", &s.RootChangeSetId, api.SetStringPtr)
-	err = api.Decode(err, m, "ImportExistingResources", &s.ImportExistingResources, api.SetBoolPtr)
-	return err
-}
-
-func (s *ChangeSetSummary) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "StackId", s.StackId, api.DynString)
-	api.Put(m, "StackName", s.StackName, api.DynString)
-	api.Put(m, "ChangeSetId", s.ChangeSetId, api.DynString)
-	api.Put(m, "ChangeSetName", s.ChangeSetName, api.DynString)
-	api.Put(m, "ExecutionStatus", s.ExecutionStatus, api.DynString)
-	api.Put(m, "Status", s.Status, api.DynString)
-	api.Put(m, "StatusReason", s.StatusReason, api.DynString)
-	api.Put(m, "CreationTime", s.CreationTime, api.DynTime)
-	api.Put(m, "Description", s.Description, api.DynString)
-	api.Put(m, "IncludeNestedStacks", s.IncludeNestedStacks, api.DynBool)
-	api.Put(m, "ParentChangeSetId", s.ParentChangeSetId, api.DynString)
-	api.Put(m, "RootChangeSetId", s.RootChangeSetId, api.DynString)
-	api.Put(m, "ImportExistingResources", s.ImportExistingResources, api.DynBool)
-	return m
-}
-
-func (s *ConcurrentResourcesLimitExceededException) FromDynamic(map[string]any) error { return nil }
-
-func (s *ConcurrentResourcesLimitExceededException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *ContinueUpdateRollbackInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "StackName", &s.StackName, api.SetStringPtr)
-	err = api.Decode(err, m, "RoleARN", &s.RoleARN, api.SetStringPtr)
-	err = api.Decode(err, m, "ResourcesToSkip", &s.ResourcesToSkip, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "ClientRequestToken", &s.ClientRequestToken, api.SetStringPtr)
-	return err
-}
-
-func (s *ContinueUpdateRollbackInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "StackName", s.StackName, api.DynString)
-	api.Put(m, "RoleARN", s.RoleARN, api.DynString)
-	api.PutList(m, "ResourcesToSkip", s.ResourcesToSkip, api.DynString)
-	api.Put(m, "ClientRequestToken", s.ClientRequestToken, api.DynString)
-	return m
-}
-
-func (s *ContinueUpdateRollbackOutput) FromDynamic(map[string]any) error { return nil }
-
-func (s *ContinueUpdateRollbackOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *CreateChangeSetInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "StackName", &s.StackName, api.SetStringPtr)
-	err = api.Decode(err, m, "TemplateBody", &s.TemplateBody, api.SetStringPtr)
-	err = api.Decode(err, m, "TemplateURL", &s.TemplateURL, api.SetStringPtr)
-	err = api.Decode(err, m, "UsePreviousTemplate", &s.UsePreviousTemplate, api.SetBoolPtr)
-	err = api.Decode(err, m, "Parameters", &s.Parameters, func(p *[]Parameter, v any) error {
-		return api.SetList(p, v, func(p *Parameter, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "Capabilities", &s.Capabilities, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "ResourceTypes", &s.ResourceTypes, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "RoleARN", &s.RoleARN, api.SetStringPtr)
-	err = api.Decode(err, m, "RollbackConfiguration", &s.RollbackConfiguration, api.SetStructPtr[RollbackConfiguration])
-	err = api.Decode(err, m, "NotificationARNs", &s.NotificationARNs, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]Tag, v any) error {
-		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "ChangeSetName", &s.ChangeSetName, api.SetStringPtr)
-	err = api.Decode(err, m, "ClientToken", &s.ClientToken, api.SetStringPtr)
-	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
-	err = api.Decode(err, m, "ChangeSetType", &s.ChangeSetType, api.SetStringPtr)
-	err = api.Decode(err, m, "ResourcesToImport", &s.ResourcesToImport, func(p *[]ResourceToImport, v any) error {
-		return api.SetList(p, v, func(p *ResourceToImport, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "IncludeNestedStacks", &s.IncludeNestedStacks, api.SetBoolPtr)
-	err = api.Decode(err, m, "OnStackFailure", &s.OnStackFailure, api.SetStringPtr)
-	err = api.Decode(err, m, "ImportExistingResources", &s.ImportExistingResources, api.SetBoolPtr)
-	return err
-}
-
-func (s *CreateChangeSetInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "StackName", s.StackName, api.DynString)
-	api.Put(m, "TemplateBody", s.TemplateBody, api.DynString)
-	api.Put(m, "TemplateURL", s.TemplateURL, api.DynString)
-	api.Put(m, "UsePreviousTemplate", s.UsePreviousTemplate, api.DynBool)
-	api.PutList(m, "Parameters", s.Parameters, func(e Parameter) any { return e.ToDynamic() })
-	api.PutList(m, "Capabilities", s.Capabilities, api.DynString)
-	api.PutList(m, "ResourceTypes", s.ResourceTypes, api.DynString)
-	api.Put(m, "RoleARN", s.RoleARN, api.DynString)
-	api.PutStruct(m, "RollbackConfiguration", s.RollbackConfiguration)
-	api.PutList(m, "NotificationARNs", s.NotificationARNs, api.DynString)
-	api.PutList(m, "Tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
-	api.Put(m, "ChangeSetName", s.ChangeSetName, api.DynString)
-	api.Put(m, "ClientToken", s.ClientToken, api.DynString)
-	api.Put(m, "Description", s.Description, api.DynString)
-	api.Put(m, "ChangeSetType", s.ChangeSetType, api.DynString)
-	api.PutList(m, "ResourcesToImport", s.ResourcesToImport, func(e ResourceToImport) any { return e.ToDynamic() })
-	api.Put(m, "IncludeNestedStacks", s.IncludeNestedStacks, api.DynBool)
-	api.Put(m, "OnStackFailure", s.OnStackFailure, api.DynString)
-	api.Put(m, "ImportExistingResources", s.ImportExistingResources, api.DynBool)
-	return m
-}
-
-func (s *CreateChangeSetOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
-	err = api.Decode(err, m, "StackId", &s.StackId, api.SetStringPtr)
-	return err
-}
-
-func (s *CreateChangeSetOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Id", s.Id, api.DynString)
-	api.Put(m, "StackId", s.StackId, api.DynString)
-	return m
-}
-
-func (s *CreateGeneratedTemplateInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Resources", &s.Resources, func(p *[]ResourceDefinition, v any) error {
-		return api.SetList(p, v, func(p *ResourceDefinition, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "GeneratedTemplateName", &s.GeneratedTemplateName, api.SetStringPtr)
-	err = api.Decode(err, m, "StackName", &s.StackName, api.SetStringPtr)
-	err = api.Decode(err, m, "TemplateConfiguration", &s.TemplateConfiguration, api.SetStructPtr[TemplateConfiguration])
-	return err
-}
-
-func (s *CreateGeneratedTemplateInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.PutList(m, "Resources", s.Resources, func(e ResourceDefinition) any { return e.ToDynamic() })
-	api.Put(m, "GeneratedTemplateName", s.GeneratedTemplateName, api.DynString)
-	api.Put(m, "StackName", s.StackName, api.DynString)
-	api.PutStruct(m, "TemplateConfiguration", s.TemplateConfiguration)
-	return m
-}
-
-func (s *CreateGeneratedTemplateOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "GeneratedTemplateId", &s.GeneratedTemplateId, api.SetStringPtr)
-	return err
-}
-
-func (s *CreateGeneratedTemplateOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "GeneratedTemplateId", s.GeneratedTemplateId, api.DynString)
-	return m
-}
-
-func (s *CreateStackInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "StackName", &s.StackName, api.SetStringPtr)
-	err = api.Decode(err, m, "TemplateBody", &s.TemplateBody, api.SetStringPtr)
-	err = api.Decode(err, m, "TemplateURL", &s.TemplateURL, api.SetStringPtr)
-	err = api.Decode(err, m, "Parameters", &s.Parameters, func(p *[]Parameter, v any) error {
-		return api.SetList(p, v, func(p *Parameter, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "DisableRollback", &s.DisableRollback, api.SetBoolPtr)
-	err = api.Decode(err, m, "RollbackConfiguration", &s.RollbackConfiguration, api.SetStructPtr[RollbackConfiguration])
-	err = api.Decode(err, m, "TimeoutInMinutes", &s.TimeoutInMinutes, api.SetInt32Ptr)
-	err = api.Decode(err, m, "NotificationARNs", &s.NotificationARNs, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "Capabilities", &s.Capabilities, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "ResourceTypes", &s.ResourceTypes, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "RoleARN", &s.RoleARN, api.SetStringPtr)
-	err = api.Decode(err, m, "OnFailure", &s.OnFailure, api.SetStringPtr)
-	err = api.Decode(err, m, "StackPolicyBody", &s.StackPolicyBody, api.SetStringPtr)
-	err = api.Decode(err, m, "StackPolicyURL", &s.StackPolicyURL, api.SetStringPtr)
-	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]Tag, v any) error {
-		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "ClientRequestToken", &s.ClientRequestToken, api.SetStringPtr)
-	err = api.Decode(err, m, "EnableTerminationProtection", &s.EnableTerminationProtection, api.SetBoolPtr)
-	err = api.Decode(err, m, "RetainExceptOnCreate", &s.RetainExceptOnCreate, api.SetBoolPtr)
-	return err
-}
-
-func (s *CreateStackInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "StackName", s.StackName, api.DynString)
-	api.Put(m, "TemplateBody", s.TemplateBody, api.DynString)
-	api.Put(m, "TemplateURL", s.TemplateURL, api.DynString)
-	api.PutList(m, "Parameters", s.Parameters, func(e Parameter) any { return e.ToDynamic() })
-	api.Put(m, "DisableRollback", s.DisableRollback, api.DynBool)
-	api.PutStruct(m, "RollbackConfiguration", s.RollbackConfiguration)
-	api.Put(m, "TimeoutInMinutes", s.TimeoutInMinutes, api.DynInt32)
-	api.PutList(m, "NotificationARNs", s.NotificationARNs, api.DynString)
-	api.PutList(m, "Capabilities", s.Capabilities, api.DynString)
-	api.PutList(m, "ResourceTypes", s.ResourceTypes, api.DynString)
-	api.Put(m, "RoleARN", s.RoleARN, api.DynString)
-	api.Put(m, "OnFailure", s.OnFailure, api.DynString)
-	api.Put(m, "StackPolicyBody", s.StackPolicyBody, api.DynString)
-	api.Put(m, "StackPolicyURL", s.StackPolicyURL, api.DynString)
-	api.PutList(m, "Tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
-	api.Put(m, "ClientRequestToken", s.ClientRequestToken, api.DynString)
-	api.Put(m, "EnableTerminationProtection", s.EnableTerminationProtection, api.DynBool)
-	api.Put(m, "RetainExceptOnCreate", s.RetainExceptOnCreate, api.DynBool)
-	return m
-}
-
-func (s *CreateStackInstancesInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "StackSetName", &s.StackSetName, api.SetStringPtr)
-	err = api.Decode(err, m, "Accounts", &s.Accounts, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "DeploymentTargets", &s.DeploymentTargets, api.SetStructPtr[DeploymentTargets])
-	err = api.Decode(err, m, "Regions", &s.Regions, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "ParameterOverrides", &s.ParameterOverrides, func(p *[]Parameter, v any) error {
-		return api.SetList(p, v, func(p *Parameter, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "OperationPreferences", &s.OperationPreferences, api.SetStructPtr[StackSetOperationPreferences])
-	err = api.Decode(err, m, "OperationId", &s.OperationId, api.SetStringPtr)
-	err = api.Decode(err, m, "CallAs", &s.CallAs, api.SetStringPtr)
-	return err
-}
-
-func (s *CreateStackInstancesInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "StackSetName", s.StackSetName, api.DynString)
-	api.PutList(m, "Accounts", s.Accounts, api.DynString)
-	api.PutStruct(m, "DeploymentTargets", s.DeploymentTargets)
-	api.PutList(m, "Regions", s.Regions, api.DynString)
-	api.PutList(m, "ParameterOverrides", s.ParameterOverrides, func(e Parameter) any { return e.ToDynamic() })
-	api.PutStruct(m, "OperationPreferences", s.OperationPreferences)
-	api.Put(m, "OperationId", s.OperationId, api.DynString)
-	api.Put(m, "CallAs", s.CallAs, api.DynString)
-	return m
-}
-
-func (s *CreateStackInstancesOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "OperationId", &s.OperationId, api.SetStringPtr)
-	return err
-}
-
-func (s *CreateStackInstancesOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "OperationId", s.OperationId, api.DynString)
-	return m
-}
-
-func (s *CreateStackOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "StackId", &s.StackId, api.SetStringPtr)
-	return err
-}
-
-func (s *CreateStackOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "StackId", s.StackId, api.DynString)
-	return m
-}
-
-func (s *CreateStackSetInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "StackSetName", &s.StackSetName, api.SetStringPtr)
-	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
-	err = api.Decode(err, m, "TemplateBody", &s.TemplateBody, api.SetStringPtr)
-	err = api.Decode(err, m, "TemplateURL", &s.TemplateURL, api.SetStringPtr)
-	err = api.Decode(err, m, "StackId", &s.StackId, api.SetStringPtr)
-	err = api.Decode(err, m, "Parameters", &s.Parameters, func(p *[]Parameter, v any) error {
-		return api.SetList(p, v, func(p *Parameter, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "Capabilities", &s.Capabilities, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]Tag, v any) error {
-		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "AdministrationRoleARN", &s.AdministrationRoleARN, api.SetStringPtr)
-	err = api.Decode(err, m, "ExecutionRoleName", &s.ExecutionRoleName, api.SetStringPtr)
-	err = api.Decode(err, m, "PermissionModel", &s.PermissionModel, api.SetStringPtr)
-	err = api.Decode(err, m, "AutoDeployment", &s.AutoDeployment, api.SetStructPtr[AutoDeployment])
-	err = api.Decode(err, m, "CallAs", &s.CallAs, api.SetStringPtr)
-	err = api.Decode(err, m, "ClientRequestToken", &s.ClientRequestToken, api.SetStringPtr)
-	err = api.Decode(err, m, "ManagedExecution", &s.ManagedExecution, api.SetStructPtr[ManagedExecution])
-	return err
-}
-
-func (s *CreateStackSetInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "StackSetName", s.StackSetName, api.DynString)
-	api.Put(m, "Description", s.Description, api.DynString)
-	api.Put(m, "TemplateBody", s.TemplateBody, api.DynString)
-	api.Put(m, "TemplateURL", s.TemplateURL, api.DynString)
-	api.Put(m, "StackId", s.StackId, api.DynString)
-	api.PutList(m, "Parameters", s.Parameters, func(e Parameter) any { return e.ToDynamic() })
-	api.PutList(m, "Capabilities", s.Capabilities, api.DynString)
-	api.PutList(m, "Tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
-	api.Put(m, "AdministrationRoleARN", s.AdministrationRoleARN, api.DynString)
-	api.Put(m, "ExecutionRoleName", s.ExecutionRoleName, api.DynString)
-	api.Put(m, "PermissionModel", s.PermissionModel, api.DynString)
-	api.PutStruct(m, "AutoDeployment", s.AutoDeployment)
-	api.Put(m, "CallAs", s.CallAs, api.DynString)
-	api.Put(m, "ClientRequestToken", s.ClientRequestToken, api.DynString)
-	api.PutStruct(m, "ManagedExecution", s.ManagedExecution)
-	return m
-}
-
-func (s *CreateStackSetOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "StackSetId", &s.StackSetId, api.SetStringPtr)
-	return err
-}
-
-func (s *CreateStackSetOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "StackSetId", s.StackSetId, api.DynString)
-	return m
-}
-
-func (s *CreatedButModifiedException) FromDynamic(map[string]any) error { return nil }
-
-func (s *CreatedButModifiedException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *DeactivateOrganizationsAccessInput) FromDynamic(map[string]any) error { return nil }
-
-func (s *DeactivateOrganizationsAccessInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *DeactivateOrganizationsAccessOutput) FromDynamic(map[string]any) error { return nil }
-
-func (s *DeactivateOrganizationsAccessOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *DeactivateTypeInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "TypeName", &s.TypeName, api.SetStringPtr)
-	err = api.Decode(err, m, "Type", &s.Type, api.SetStringPtr)
-	err = api.Decode(err, m, "Arn", &s.Arn, api.SetStringPtr)
-	return err
-}
-
-func (s *DeactivateTypeInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "TypeName", s.TypeName, api.DynString)
-	api.Put(m, "Type", s.Type, api.DynString)
-	api.Put(m, "Arn", s.Arn, api.DynString)
-	return m
-}
-
-func (s *DeactivateTypeOutput) FromDynamic(map[string]any) error { return nil }
-
-func (s *DeactivateTypeOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *DeleteChangeSetInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ChangeSetName", &s.ChangeSetName, api.SetStringPtr)
-	err = api.Decode(err, m, "StackName", &s.StackName, api.SetStringPtr)
-	return err
-}
-
-func (s *DeleteChangeSetInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "ChangeSetName", s.ChangeSetName, api.DynString)
-	api.Put(m, "StackName", s.StackName, api.DynString)
-	return m
-}
-
-func (s *DeleteChangeSetOutput) FromDynamic(map[string]any) error { return nil }
-
-func (s *DeleteChangeSetOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *DeleteGeneratedTemplateInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "GeneratedTemplateName", &s.GeneratedTemplateName, api.SetStringPtr)
-	return err
-}
-
-func (s *DeleteGeneratedTemplateInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "GeneratedTemplateName", s.GeneratedTemplateName, api.DynString)
-	return m
-}
-
-func (s *DeleteStackInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "StackName", &s.StackName, api.SetStringPtr)
-	err = api.Decode(err, m, "RetainResources", &s.RetainResources, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "RoleARN", &s.RoleARN, api.SetStringPtr)
-	err = api.Decode(err, m, "ClientRequestToken", &s.ClientRequestToken, api.SetStringPtr)
-	err = api.Decode(err, m, "DeletionMode", &s.DeletionMode, api.SetStringPtr)
-	return err
-}
-
-func (s *DeleteStackInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 5)
-	api.Put(m, "StackName", s.StackName, api.DynString)
-	api.PutList(m, "RetainResources", s.RetainResources, api.DynString)
-	api.Put(m, "RoleARN", s.RoleARN, api.DynString)
-	api.Put(m, "ClientRequestToken", s.ClientRequestToken, api.DynString)
-	api.Put(m, "DeletionMode", s.DeletionMode, api.DynString)
-	return m
-}
-
-func (s *DeleteStackInstancesInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "StackSetName", &s.StackSetName, api.SetStringPtr)
-	err = api.Decode(err, m, "Accounts", &s.Accounts, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "DeploymentTargets", &s.DeploymentTargets, api.SetStructPtr[DeploymentTargets])
-	err = api.Decode(err, m, "Regions", &s.Regions, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "OperationPreferences", &s.OperationPreferences, api.SetStructPtr[StackSetOperationPreferences])
-	err = api.Decode(err, m, "RetainStacks", &s.RetainStacks, api.SetBoolPtr)
-	err = api.Decode(err, m, "OperationId", &s.OperationId, api.SetStringPtr)
-	err = api.Decode(err, m, "CallAs", &s.CallAs, api.SetStringPtr)
-	return err
-}
-
-func (s *DeleteStackInstancesInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "StackSetName", s.StackSetName, api.DynString)
-	api.PutList(m, "Accounts", s.Accounts, api.DynString)
-	api.PutStruct(m, "DeploymentTargets", s.DeploymentTargets)
-	api.PutList(m, "Regions", s.Regions, api.DynString)
-	api.PutStruct(m, "OperationPreferences", s.OperationPreferences)
-	api.Put(m, "RetainStacks", s.RetainStacks, api.DynBool)
-	api.Put(m, "OperationId", s.OperationId, api.DynString)
-	api.Put(m, "CallAs", s.CallAs, api.DynString)
-	return m
-}
-
-func (s *DeleteStackInstancesOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "OperationId", &s.OperationId, api.SetStringPtr)
-	return err
-}
-
-func (s *DeleteStackInstancesOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "OperationId", s.OperationId, api.DynString)
-	return m
-}
-
-func (s *DeleteStackSetInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "StackSetName", &s.StackSetName, api.SetStringPtr)
-	err = api.Decode(err, m, "CallAs", &s.CallAs, api.SetStringPtr)
-	return err
-}
-
-func (s *DeleteStackSetInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "StackSetName", s.StackSetName, api.DynString)
-	api.Put(m, "CallAs", s.CallAs, api.DynString)
-	return m
-}
-
-func (s *DeleteStackSetOutput) FromDynamic(map[string]any) error { return nil }
-
-func (s *DeleteStackSetOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *DeploymentTargets) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Accounts", &s.Accounts, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "AccountsUrl", &s.AccountsUrl, api.SetStringPtr)
-	err = api.Decode(err, m, "OrganizationalUnitIds", &s.OrganizationalUnitIds, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "AccountFilterType", &s.AccountFilterType, api.SetStringPtr)
-	return err
-}
-
-func (s *DeploymentTargets) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.PutList(m, "Accounts", s.Accounts, api.DynString)
-	api.Put(m, "AccountsUrl", s.AccountsUrl, api.DynString)
-	api.PutList(m, "OrganizationalUnitIds", s.OrganizationalUnitIds, api.DynString)
-	api.Put(m, "AccountFilterType", s.AccountFilterType, api.DynString)
-	return m
-}
-
-func (s *DeregisterTypeInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Arn", &s.Arn, api.SetStringPtr)
-	err = api.Decode(err, m, "Type", &s.Type, api.SetStringPtr)
-	err = api.Decode(err, m, "TypeName", &s.TypeName, api.SetStringPtr)
-	err = api.Decode(err, m, "VersionId", &s.VersionId, api.SetStringPtr)
-	return err
-}
-
-func (s *DeregisterTypeInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "Arn", s.Arn, api.DynString)
-	api.Put(m, "Type", s.Type, api.DynString)
-	api.Put(m, "TypeName", s.TypeName, api.DynString)
-	api.Put(m, "VersionId", s.VersionId, api.DynString)
-	return m
-}
-
-func (s *DeregisterTypeOutput) FromDynamic(map[string]any) error { return nil }
-
-func (s *DeregisterTypeOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *DescribeAccountLimitsInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	return err
-}
-
-func (s *DescribeAccountLimitsInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	return m
-}
-
-func (s *DescribeAccountLimitsOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "AccountLimits", &s.AccountLimits, func(p *[]AccountLimit, v any) error {
-		return api.SetList(p, v, func(p *AccountLimit, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	return err
-}
-
-func (s *DescribeAccountLimitsOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutList(m, "AccountLimits", s.AccountLimits, func(e AccountLimit) any { return e.ToDynamic() })
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	return m
-}
-
-func (s *DescribeChangeSetHooksInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ChangeSetName", &s.ChangeSetName, api.SetStringPtr)
-	err = api.Decode(err, m, "StackName", &s.StackName, api.SetStringPtr)
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	err = api.Decode(err, m, "LogicalResourceId", &s.LogicalResourceId, api.SetStringPtr)
-	return err
-}
-
-func (s *DescribeChangeSetHooksInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "ChangeSetName", s.ChangeSetName, api.DynString)
-	api.Put(m, "StackName", s.StackName, api.DynString)
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	api.Put(m, "LogicalResourceId", s.LogicalResourceId, api.DynString)
-	return m
-}
-
-func (s *DescribeChangeSetHooksOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ChangeSetId", &s.ChangeSetId, api.SetStringPtr)
-	err = api.Decode(err, m, "ChangeSetName", &s.ChangeSetName, api.SetStringPtr)
-	err = api.Decode(err, m, "Hooks", &s.Hooks, func(p *[]ChangeSetHook, v any) error {
-		return api.SetList(p, v, func(p *ChangeSetHook, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "Status", &s.Status, api.SetStringPtr)
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	err = api.Decode(err, m, "StackId", &s.StackId, api.SetStringPtr)
-	err = api.Decode(err, m, "StackName", &s.StackName, api.SetStringPtr)
-	return err
-}
-
-func (s *DescribeChangeSetHooksOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 7)
-	api.Put(m, "ChangeSetId", s.ChangeSetId, api.DynString)
-	api.Put(m, "ChangeSetName", s.ChangeSetName, api.DynString)
-	api.PutList(m, "Hooks", s.Hooks, func(e ChangeSetHook) any { return e.ToDynamic() })
-	api.Put(m, "Status", s.Status, api.DynString)
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	api.Put(m, "StackId", s.StackId, api.DynString)
-	api.Put(m, "StackName", s.StackName, api.DynString)
-	return m
-}
-
-func (s *DescribeChangeSetInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ChangeSetName", &s.ChangeSetName, api.SetStringPtr)
-	err = api.Decode(err, m, "StackName", &s.StackName, api.SetStringPtr)
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	err = api.Decode(err, m, "IncludePropertyValues", &s.IncludePropertyValues, api.SetBoolPtr)
-	return err
-}
-
-func (s *DescribeChangeSetInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "ChangeSetName", s.ChangeSetName, api.DynString)
-	api.Put(m, "StackName", s.StackName, api.DynString)
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	api.Put(m, "IncludePropertyValues", s.IncludePropertyValues, api.DynBool)
-	return m
-}
-
-func (s *DescribeChangeSetOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ChangeSetName", &s.ChangeSetName, api.SetStringPtr)
-	err = api.Decode(err, m, "ChangeSetId", &s.ChangeSetId, api.SetStringPtr)
-	err = api.Decode(err, m, "StackId", &s.StackId, api.SetStringPtr)
-	err = api.Decode(err, m, "StackName", &s.StackName, api.SetStringPtr)
-	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
-	err = api.Decode(err, m, "Parameters", &s.Parameters, func(p *[]Parameter, v any) error {
-		return api.SetList(p, v, func(p *Parameter, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "CreationTime", &s.CreationTime, api.SetTimePtr)
-	err = api.Decode(err, m, "ExecutionStatus", &s.ExecutionStatus, api.SetStringPtr)
-	err = api.Decode(err, m, "Status", &s.Status, api.SetStringPtr)
-	err = api.Decode(err, m, "StatusReason", &s.StatusReason, api.SetStringPtr)
-	err = api.Decode(err, m, "NotificationARNs", &s.NotificationARNs, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "RollbackConfiguration", &s.RollbackConfiguration, api.SetStructPtr[RollbackConfiguration])
-	err = api.Decode(err, m, "Capabilities", &s.Capabilities, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]Tag, v any) error {
-		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "Changes", &s.Changes, func(p *[]Change, v any) error {
-		return api.SetList(p, v, func(p *Change, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	err = api.Decode(err, m, "IncludeNestedStacks", &s.IncludeNestedStacks, api.SetBoolPtr)
-	err = api.Decode(err, m, "ParentChangeSetId", &s.ParentChangeSetId, api.SetStringPtr)
-	err = api.Decode(err, m, "RootChangeSetId", &s.RootChangeSetId, api.SetStringPtr)
-	err = api.Decode(err, m, "OnStackFailure", &s.OnStackFailure, api.SetStringPtr)
-	err = api.Decode(err, m, "ImportExistingResources", &s.ImportExistingResources, api.SetBoolPtr)
-	return err
-}
-
-func (s *DescribeChangeSetOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "ChangeSetName", s.ChangeSetName, api.DynString)
-	api.Put(m, "ChangeSetId", s.ChangeSetId, api.DynString)
-	api.Put(m, "StackId", s.StackId, api.DynString)
-	api.Put(m, "StackName", s.StackName, api.DynString)
-	api.Put(m, "Description", s.Description, api.DynString)
-	api.PutList(m, "Parameters", s.Parameters, func(e Parameter) any { return e.ToDynamic() })
-	api.Put(m, "CreationTime", s.CreationTime, api.DynTime)
-	api.Put(m, "ExecutionStatus", s.ExecutionStatus, api.DynString)
-	api.Put(m, "Status", s.Status, api.DynString)
-	api.Put(m, "StatusReason", s.StatusReason, api.DynString)
-	api.PutList(m, "NotificationARNs", s.NotificationARNs, api.DynString)
-	api.PutStruct(m, "RollbackConfiguration", s.RollbackConfiguration)
-	api.PutList(m, "Capabilities", s.Capabilities, api.DynString)
-	api.PutList(m, "Tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
-	api.PutList(m, "Changes", s.Changes, func(e Change) any { return e.ToDynamic() })
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	api.Put(m, "IncludeNestedStacks", s.IncludeNestedStacks, api.DynBool)
-	api.Put(m, "ParentChangeSetId", s.ParentChangeSetId, api.DynString)
-	api.Put(m, "RootChangeSetId", s.RootChangeSetId, api.DynString)
-	api.Put(m, "OnStackFailure", s.OnStackFailure, api.DynString)
-	api.Put(m, "ImportExistingResources", s.ImportExistingResources, api.DynBool)
-	return m
-}
-
-func (s *DescribeGeneratedTemplateInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "GeneratedTemplateName", &s.GeneratedTemplateName, api.SetStringPtr)
-	return err
-}
-
-func (s *DescribeGeneratedTemplateInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "GeneratedTemplateName", s.GeneratedTemplateName, api.DynString)
-	return m
-}
-
-func (s *DescribeGeneratedTemplateOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "GeneratedTemplateId", &s.GeneratedTemplateId, api.SetStringPtr)
-	err = api.Decode(err, m, "GeneratedTemplateName", &s.GeneratedTemplateName, api.SetStringPtr)
-	err = api.Decode(err, m, "Resources", &s.Resources, func(p *[]ResourceDetail, v any) error {
-		return api.SetList(p, v, func(p *ResourceDetail, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "Status", &s.Status, api.SetStringPtr)
-	err = api.Decode(err, m, "StatusReason", &s.StatusReason, api.SetStringPtr)
-	err = api.Decode(err, m, "CreationTime", &s.CreationTime, api.SetTimePtr)
-	err = api.Decode(err, m, "LastUpdatedTime", &s.LastUpdatedTime, api.SetTimePtr)
-	err = api.Decode(err, m, "Progress", &s.Progress, api.SetStructPtr[TemplateProgress])
-	err = api.Decode(err, m, "StackId", &s.StackId, api.SetStringPtr)
-	err = api.Decode(err, m, "TemplateConfiguration", &s.TemplateConfiguration, api.SetStructPtr[TemplateConfiguration])
-	err = api.Decode(err, m, "TotalWarnings", &s.TotalWarnings, api.SetInt32Ptr)
-	return err
-}
-
-func (s *DescribeGeneratedTemplateOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "GeneratedTemplateId", s.GeneratedTemplateId, api.DynString)
-	api.Put(m, "GeneratedTemplateName", s.GeneratedTemplateName, api.DynString)
-	api.PutList(m, "Resources", s.Resources, func(e ResourceDetail) any { return e.ToDynamic() })
-	api.Put(m, "Status", s.Status, api.DynString)
-	api.Put(m, "StatusReason", s.StatusReason, api.DynString)
-	api.Put(m, "CreationTime", s.CreationTime, api.DynTime)
-	api.Put(m, "LastUpdatedTime", s.LastUpdatedTime, api.DynTime)
-	api.PutStruct(m, "Progress", s.Progress)
-	api.Put(m, "StackId", s.StackId, api.DynString)
-	api.PutStruct(m, "TemplateConfiguration", s.TemplateConfiguration)
-	api.Put(m, "TotalWarnings", s.TotalWarnings, api.DynInt32)
-	return m
-}
-
-func (s *DescribeOrganizationsAccessInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "CallAs", &s.CallAs, api.SetStringPtr)
-	return err
-}
-
-func (s *DescribeOrganizationsAccessInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "CallAs", s.CallAs, api.DynString)
-	return m
-}
-
-func (s *DescribeOrganizationsAccessOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Status", &s.Status, api.SetStringPtr)
-	return err
-}
-
-func (s *DescribeOrganizationsAccessOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Status", s.Status, api.DynString)
-	return m
-}
-
-func (s *DescribePublisherInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "PublisherId", &s.PublisherId, api.SetStringPtr)
-	return err
-}
-
-func (s *DescribePublisherInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "PublisherId", s.PublisherId, api.DynString)
-	return m
-}
-
-func (s *DescribePublisherOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "PublisherId", &s.PublisherId, api.SetStringPtr)
-	err = api.Decode(err, m, "PublisherStatus", &s.PublisherStatus, api.SetStringPtr)
-	err = api.Decode(err, m, "IdentityProvider", &s.IdentityProvider, api.SetStringPtr)
-	err = api.Decode(err, m, "PublisherProfile", &s.PublisherProfile, api.SetStringPtr)
-	return err
-}
-
-func (s *DescribePublisherOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "PublisherId", s.PublisherId, api.DynString)
-	api.Put(m, "PublisherStatus", s.PublisherStatus, api.DynString)
-	api.Put(m, "IdentityProvider", s.IdentityProvider, api.DynString)
-	api.Put(m, "PublisherProfile", s.PublisherProfile, api.DynString)
-	return m
-}
-
-func (s *DescribeResourceScanInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ResourceScanId", &s.ResourceScanId, api.SetStringPtr)
-	return err
-}
-
-func (s *DescribeResourceScanInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "ResourceScanId", s.ResourceScanId, api.DynString)
-	return m
-}
-
-func (s *DescribeResourceScanOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ResourceScanId", &s.ResourceScanId, api.SetStringPtr)
-	err = api.Decode(err, m, "Status", &s.Status, api.SetStringPtr)
-	err = api.Decode(err, m, "StatusReason", &s.StatusReason, api.SetStringPtr)
-	err = api.Decode(err, m, "StartTime", &s.StartTime, api.SetTimePtr)
-	err = api.Decode(err, m, "EndTime", &s.EndTime, api.SetTimePtr)
-	err = api.Decode(err, m, "PercentageCompleted", &s.PercentageCompleted, api.SetFloat64Ptr)
-	err = api.Decode(err, m, "ResourceTypes", &s.ResourceTypes, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "ResourcesScanned", &s.ResourcesScanned, api.SetInt32Ptr)
-	err = api.Decode(err, m, "ResourcesRead", &s.ResourcesRead, api.SetInt32Ptr)
-	return err
-}
-
-func (s *DescribeResourceScanOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "ResourceScanId", s.ResourceScanId, api.DynString)
-	api.Put(m, "Status", s.Status, api.DynString)
-	api.Put(m, "StatusReason", s.StatusReason, api.DynString)
-	api.Put(m, "StartTime", s.StartTime, api.DynTime)
-	api.Put(m, "EndTime", s.EndTime, api.DynTime)
-	api.Put(m, "PercentageCompleted", s.PercentageCompleted, api.DynFloat64)
-	api.PutList(m, "ResourceTypes", s.ResourceTypes, api.DynString)
-	api.Put(m, "ResourcesScanned", s.ResourcesScanned, api.DynInt32)
-	api.Put(m, "ResourcesRead", s.ResourcesRead, api.DynInt32)
-	return m
-}
-
-func (s *DescribeStackDriftDetectionStatusInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "StackDriftDetectionId", &s.StackDriftDetectionId, api.SetStringPtr)
-	return err
-}
-
-func (s *DescribeStackDriftDetectionStatusInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "StackDriftDetectionId", s.StackDriftDetectionId, api.DynString)
-	return m
-}
-
-func (s *DescribeStackDriftDetectionStatusOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "StackId", &s.StackId, api.SetStringPtr)
-	err = api.Decode(err, m, "StackDriftDetectionId", &s.StackDriftDetectionId, api.SetStringPtr)
-	err = api.Decode(err, m, "StackDriftStatus", &s.StackDriftStatus, api.SetStringPtr)
-	err = api.Decode(err, m, "DetectionStatus", &s.DetectionStatus, api.SetStringPtr)
-	err = api.Decode(err, m, "DetectionStatusReason", &s.DetectionStatusReason, api.SetStringPtr)
-	err = api.Decode(err, m, "DriftedStackResourceCount", &s.DriftedStackResourceCount, api.SetInt32Ptr)
-	err = api.Decode(err, m, "Timestamp", &s.Timestamp, api.SetTimePtr)
-	return err
-}
-
-func (s *DescribeStackDriftDetectionStatusOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 7)
-	api.Put(m, "StackId", s.StackId, api.DynString)
-	api.Put(m, "StackDriftDetectionId", s.StackDriftDetectionId, api.DynString)
-	api.Put(m, "StackDriftStatus", s.StackDriftStatus, api.DynString)
-	api.Put(m, "DetectionStatus", s.DetectionStatus, api.DynString)
-	api.Put(m, "DetectionStatusReason", s.DetectionStatusReason, api.DynString)
-	api.Put(m, "DriftedStackResourceCount", s.DriftedStackResourceCount, api.DynInt32)
-	api.Put(m, "Timestamp", s.Timestamp, api.DynTime)
-	return m
-}
-
-func (s *DescribeStackEventsInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "StackName", &s.StackName, api.SetStringPtr)
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	return err
-}
-
-func (s *DescribeStackEventsInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "StackName", s.StackName, api.DynString)
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	return m
-}
-
-func (s *DescribeStackEventsOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "StackEvents", &s.StackEvents, func(p *[]StackEvent, v any) error {
-		return api.SetList(p, v, func(p *StackEvent, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	return err
-}
-
-func (s *DescribeStackEventsOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutList(m, "StackEvents", s.StackEvents, func(e StackEvent) any { return e.ToDynamic() })
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	return m
-}
-
-func (s *DescribeStackInstanceInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "StackSetName", &s.StackSetName, api.SetStringPtr)
-	err = api.Decode(err, m, "StackInstanceAccount", &s.StackInstanceAccount, api.SetStringPtr)
-	err = api.Decode(err, m, "StackInstanceRegion", &s.StackInstanceRegion, api.SetStringPtr)
-	err = api.Decode(err, m, "CallAs", &s.CallAs, api.SetStringPtr)
-	return err
-}
-
-func (s *DescribeStackInstanceInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "StackSetName", s.StackSetName, api.DynString)
-	api.Put(m, "StackInstanceAccount", s.StackInstanceAccount, api.DynString)
-	api.Put(m, "StackInstanceRegion", s.StackInstanceRegion, api.DynString)
-	api.Put(m, "CallAs", s.CallAs, api.DynString)
-	return m
-}
-
-func (s *DescribeStackInstanceOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "StackInstance", &s.StackInstance, api.SetStructPtr[StackInstance])
-	return err
-}
-
-func (s *DescribeStackInstanceOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "StackInstance", s.StackInstance)
-	return m
-}
-
-func (s *DescribeStackResourceDriftsInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "StackName", &s.StackName, api.SetStringPtr)
-	err = api.Decode(err, m, "StackResourceDriftStatusFilters", &s.StackResourceDriftStatusFilters, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	err = api.Decode(err, m, "MaxResults", &s.MaxResults, api.SetInt32Ptr)
-	return err
-}
-
-func (s *DescribeStackResourceDriftsInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "StackName", s.StackName, api.DynString)
-	api.PutList(m, "StackResourceDriftStatusFilters", s.StackResourceDriftStatusFilters, api.DynString)
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	api.Put(m, "MaxResults", s.MaxResults, api.DynInt32)
-	return m
-}
-
-func (s *DescribeStackResourceDriftsOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "StackResourceDrifts", &s.StackResourceDrifts, func(p *[]StackResourceDrift, v any) error {
-		return api.SetList(p, v, func(p *StackResourceDrift, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	return err
-}
-
-func (s *DescribeStackResourceDriftsOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutList(m, "StackResourceDrifts", s.StackResourceDrifts, func(e StackResourceDrift) any { return e.ToDynamic() })
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	return m
-}
-
-func (s *DescribeStackResourceInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "StackName", &s.StackName, api.SetStringPtr)
-	err = api.Decode(err, m, "LogicalResourceId", &s.LogicalResourceId, api.SetStringPtr)
-	return err
-}
-
-func (s *DescribeStackResourceInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "StackName", s.StackName, api.DynString)
-	api.Put(m, "LogicalResourceId", s.LogicalResourceId, api.DynString)
-	return m
-}
-
-func (s *DescribeStackResourceOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "StackResourceDetail", &s.StackResourceDetail, api.SetStructPtr[StackResourceDetail])
-	return err
-}
-
-func (s *DescribeStackResourceOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "StackResourceDetail", s.StackResourceDetail)
-	return m
-}
-
-func (s *DescribeStackResourcesInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "StackName", &s.StackName, api.SetStringPtr)
-	err = api.Decode(err, m, "LogicalResourceId", &s.LogicalResourceId, api.SetStringPtr)
-	err = api.Decode(err, m, "PhysicalResourceId", &s.PhysicalResourceId, api.SetStringPtr)
-	return err
-}
-
-func (s *DescribeStackResourcesInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "StackName", s.StackName, api.DynString)
-	api.Put(m, "LogicalResourceId", s.LogicalResourceId, api.DynString)
-	api.Put(m, "PhysicalResourceId", s.PhysicalResourceId, api.DynString)
-	return m
-}
-
-func (s *DescribeStackResourcesOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "StackResources", &s.StackResources, func(p *[]StackResource, v any) error {
-		return api.SetList(p, v, func(p *StackResource, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *DescribeStackResourcesOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutList(m, "StackResources", s.StackResources, func(e StackResource) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *DescribeStackSetInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "StackSetName", &s.StackSetName, api.SetStringPtr)
-	err = api.Decode(err, m, "CallAs", &s.CallAs, api.SetStringPtr)
-	return err
-}
-
-func (s *DescribeStackSetInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "StackSetName", s.StackSetName, api.DynString)
-	api.Put(m, "CallAs", s.CallAs, api.DynString)
-	return m
-}
-
-func (s *DescribeStackSetOperationInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "StackSetName", &s.StackSetName, api.SetStringPtr)
-	err = api.Decode(err, m, "OperationId", &s.OperationId, api.SetStringPtr)
-	err = api.Decode(err, m, "CallAs", &s.CallAs, api.SetStringPtr)
-	return err
-}
-
-func (s *DescribeStackSetOperationInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "StackSetName", s.StackSetName, api.DynString)
-	api.Put(m, "OperationId", s.OperationId, api.DynString)
-	api.Put(m, "CallAs", s.CallAs, api.DynString)
-	return m
-}
-
-func (s *DescribeStackSetOperationOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "StackSetOperation", &s.StackSetOperation, api.SetStructPtr[StackSetOperation])
-	return err
-}
-
-func (s *DescribeStackSetOperationOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "StackSetOperation", s.StackSetOperation)
-	return m
-}
-
-func (s *DescribeStackSetOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "StackSet", &s.StackSet, api.SetStructPtr[StackSet])
-	return err
-}
-
-func (s *DescribeStackSetOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "StackSet", s.StackSet)
-	return m
-}
-
-func (s *DescribeStacksInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "StackName", &s.StackName, api.SetStringPtr)
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	return err
-}
-
-func (s *DescribeStacksInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "StackName", s.StackName, api.DynString)
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	return m
-}
-
-func (s *DescribeStacksOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Stacks", &s.Stacks, func(p *[]Stack, v any) error {
-		return api.SetList(p, v, func(p *Stack, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	return err
-}
-
-func (s *DescribeStacksOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutList(m, "Stacks", s.Stacks, func(e Stack) any { return e.ToDynamic() })
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	return m
-}
-
-func (s *DescribeTypeInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Type", &s.Type, api.SetStringPtr)
-	err = api.Decode(err, m, "TypeName", &s.TypeName, api.SetStringPtr)
-	err = api.Decode(err, m, "Arn", &s.Arn, api.SetStringPtr)
-	err = api.Decode(err, m, "VersionId", &s.VersionId, api.SetStringPtr)
-	err = api.Decode(err, m, "PublisherId", &s.PublisherId, api.SetStringPtr)
-	err = api.Decode(err, m, "PublicVersionNumber", &s.PublicVersionNumber, api.SetStringPtr)
-	return err
-}
-
-func (s *DescribeTypeInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 6)
-	api.Put(m, "Type", s.Type, api.DynString)
-	api.Put(m, "TypeName", s.TypeName, api.DynString)
-	api.Put(m, "Arn", s.Arn, api.DynString)
-	api.Put(m, "VersionId", s.VersionId, api.DynString)
-	api.Put(m, "PublisherId", s.PublisherId, api.DynString)
-	api.Put(m, "PublicVersionNumber", s.PublicVersionNumber, api.DynString)
-	return m
-}
-
-func (s *DescribeTypeOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Arn", &s.Arn, api.SetStringPtr)
-	err = api.Decode(err, m, "Type", &s.Type, api.SetStringPtr)
-	err = api.Decode(err, m, "TypeName", &s.TypeName, api.SetStringPtr)
-	err = api.Decode(err, m, "DefaultVersionId", &s.DefaultVersionId, api.SetStringPtr)
-	err = api.Decode(err, m, "IsDefaultVersion", &s.IsDefaultVersion, api.SetBoolPtr)
-	err = api.Decode(err, m, "TypeTestsStatus", &s.TypeTestsStatus, api.SetStringPtr)
-	err = api.Decode(err, m, "TypeTestsStatusDescription", &s.TypeTestsStatusDescription, api.SetStringPtr)
-	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
-	err = api.Decode(err, m, "Schema", &s.Schema, api.SetStringPtr)
-	err = api.Decode(err, m, "ProvisioningType", &s.ProvisioningType, api.SetStringPtr)
-	err = api.Decode(err, m, "DeprecatedStatus", &s.DeprecatedStatus, api.SetStringPtr)
-	err = api.Decode(err, m, "LoggingConfig", &s.LoggingConfig, api.SetStructPtr[LoggingConfig])
-	err = api.Decode(err, m, "RequiredActivatedTypes", &s.RequiredActivatedTypes, func(p *[]RequiredActivatedType, v any) error {
-		return api.SetList(p, v, func(p *RequiredActivatedType, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "ExecutionRoleArn", &s.ExecutionRoleArn, api.SetStringPtr)
-	err = api.Decode(err, m, "Visibility", &s.Visibility, api.SetStringPtr)
-	err = api.Decode(err, m, "SourceUrl", &s.SourceUrl, api.SetStringPtr)
-	err = api.Decode(err, m, "DocumentationUrl", &s.DocumentationUrl, api.SetStringPtr)
-	err = api.Decode(err, m, "LastUpdated", &s.LastUpdated, api.SetTimePtr)
-	err = api.Decode(err, m, "TimeCreated", &s.TimeCreated, api.SetTimePtr)
-	err = api.Decode(err, m, "ConfigurationSchema", &s.ConfigurationSchema, api.SetStringPtr)
-	err = api.Decode(err, m, "PublisherId", &s.PublisherId, api.SetStringPtr)
-	err = api.Decode(err, m, "OriginalTypeName", &s.OriginalTypeName, api.SetStringPtr)
-	err = api.Decode(err, m, "OriginalTypeArn", &s.OriginalTypeArn, api.SetStringPtr)
-	err = api.Decode(err, m, "PublicVersionNumber", &s.PublicVersionNumber, api.SetStringPtr)
-	err = api.Decode(err, m, "LatestPublicVersion", &s.LatestPublicVersion, api.SetStringPtr)
-	err = api.Decode(err, m, "IsActivated", &s.IsActivated, api.SetBoolPtr)
-	err = api.Decode(err, m, "AutoUpdate", &s.AutoUpdate, api.SetBoolPtr)
-	return err
-}
-
-func (s *DescribeTypeOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "Arn", s.Arn, api.DynString)
-	api.Put(m, "Type", s.Type, api.DynString)
-	api.Put(m, "TypeName", s.TypeName, api.DynString)
-	api.Put(m, "DefaultVersionId", s.DefaultVersionId, api.DynString)
-	api.Put(m, "IsDefaultVersion", s.IsDefaultVersion, api.DynBool)
-	api.Put(m, "TypeTestsStatus", s.TypeTestsStatus, api.DynString)
-	api.Put(m, "TypeTestsStatusDescription", s.TypeTestsStatusDescription, api.DynString)
-	api.Put(m, "Description", s.Description, api.DynString)
-	api.Put(m, "Schema", s.Schema, api.DynString)
-	api.Put(m, "ProvisioningType", s.ProvisioningType, api.DynString)
-	api.Put(m, "DeprecatedStatus", s.DeprecatedStatus, api.DynString)
-	api.PutStruct(m, "LoggingConfig", s.LoggingConfig)
-	api.PutList(m, "RequiredActivatedTypes", s.RequiredActivatedTypes, func(e RequiredActivatedType) any { return e.ToDynamic() })
-	api.Put(m, "ExecutionRoleArn", s.ExecutionRoleArn, api.DynString)
-	api.Put(m, "Visibility", s.Visibility, api.DynString)
-	api.Put(m, "SourceUrl", s.SourceUrl, api.DynString)
-	api.Put(m, "DocumentationUrl", s.DocumentationUrl, api.DynString)
-	api.Put(m, "LastUpdated", s.LastUpdated, api.DynTime)
-	api.Put(m, "TimeCreated", s.TimeCreated, api.DynTime)
-	api.Put(m, "ConfigurationSchema", s.ConfigurationSchema, api.DynString)
-	api.Put(m, "PublisherId", s.PublisherId, api.DynString)
-	api.Put(m, "OriginalTypeName", s.OriginalTypeName, api.DynString)
-	api.Put(m, "OriginalTypeArn", s.OriginalTypeArn, api.DynString)
-	api.Put(m, "PublicVersionNumber", s.PublicVersionNumber, api.DynString)
-	api.Put(m, "LatestPublicVersion", s.LatestPublicVersion, api.DynString)
-	api.Put(m, "IsActivated", s.IsActivated, api.DynBool)
-	api.Put(m, "AutoUpdate", s.AutoUpdate, api.DynBool)
-	return m
-}
-
-func (s *DescribeTypeRegistrationInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "RegistrationToken", &s.RegistrationToken, api.SetStringPtr)
-	return err
-}
-
-func (s *DescribeTypeRegistrationInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "RegistrationToken", s.RegistrationToken, api.DynString)
-	return m
-}
-
-func (s *DescribeTypeRegistrationOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ProgressStatus", &s.ProgressStatus, api.SetStringPtr)
-	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
-	err = api.Decode(err, m, "TypeArn", &s.TypeArn, api.SetStringPtr)
-	err = api.Decode(err, m, "TypeVersionArn", &s.TypeVersionArn, api.SetStringPtr)
-	return err
-}
-
-func (s *DescribeTypeRegistrationOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "ProgressStatus", s.ProgressStatus, api.DynString)
-	api.Put(m, "Description", s.Description, api.DynString)
-	api.Put(m, "TypeArn", s.TypeArn, api.DynString)
-	api.Put(m, "TypeVersionArn", s.TypeVersionArn, api.DynString)
-	return m
-}
-
-func (s *DetectStackDriftInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "StackName", &s.StackName, api.SetStringPtr)
-	err = api.Decode(err, m, "LogicalResourceIds", &s.LogicalResourceIds, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	return err
-}
-
-func (s *DetectStackDriftInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "StackName", s.StackName, api.DynString)
-	api.PutList(m, "LogicalResourceIds", s.LogicalResourceIds, api.DynString)
-	return m
-}
-
-func (s *DetectStackDriftOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "StackDriftDetectionId", &s.StackDriftDetectionId, api.SetStringPtr)
-	return err
-}
-
-func (s *DetectStackDriftOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "StackDriftDetectionId", s.StackDriftDetectionId, api.DynString)
-	return m
-}
-
-func (s *DetectStackResourceDriftInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "StackName", &s.StackName, api.SetStringPtr)
-	err = api.Decode(err, m, "LogicalResourceId", &s.LogicalResourceId, api.SetStringPtr)
-	return err
-}
-
-func (s *DetectStackResourceDriftInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "StackName", s.StackName, api.DynString)
-	api.Put(m, "LogicalResourceId", s.LogicalResourceId, api.DynString)
-	return m
-}
-
-func (s *DetectStackResourceDriftOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "StackResourceDrift", &s.StackResourceDrift, api.SetStructPtr[StackResourceDrift])
-	return err
-}
-
-func (s *DetectStackResourceDriftOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "StackResourceDrift", s.StackResourceDrift)
-	return m
-}
-
-func (s *DetectStackSetDriftInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "StackSetName", &s.StackSetName, api.SetStringPtr)
-	err = api.Decode(err, m, "OperationPreferences", &s.OperationPreferences, api.SetStructPtr[StackSetOperationPreferences])
-	err = api.Decode(err, m, "OperationId", &s.OperationId, api.SetStringPtr)
-	err = api.Decode(err, m, "CallAs", &s.CallAs, api.SetStringPtr)
-	return err
-}
-
-func (s *DetectStackSetDriftInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "StackSetName", s.StackSetName, api.DynString)
-	api.PutStruct(m, "OperationPreferences", s.OperationPreferences)
-	api.Put(m, "OperationId", s.OperationId, api.DynString)
-	api.Put(m, "CallAs", s.CallAs, api.DynString)
-	return m
-}
-
-func (s *DetectStackSetDriftOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "OperationId", &s.OperationId, api.SetStringPtr)
-	return err
-}
-
-func (s *DetectStackSetDriftOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "OperationId", s.OperationId, api.DynString)
-	return m
-}
-
-func (s *EstimateTemplateCostInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "TemplateBody", &s.TemplateBody, api.SetStringPtr)
-	err = api.Decode(err, m, "TemplateURL", &s.TemplateURL, api.SetStringPtr)
-	err = api.Decode(err, m, "Parameters", &s.Parameters, func(p *[]Parameter, v any) error {
-		return api.SetList(p, v, func(p *Parameter, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *EstimateTemplateCostInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "TemplateBody", s.TemplateBody, api.DynString)
-	api.Put(m, "TemplateURL", s.TemplateURL, api.DynString)
-	api.PutList(m, "Parameters", s.Parameters, func(e Parameter) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *EstimateTemplateCostOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Url", &s.Url, api.SetStringPtr)
-	return err
-}
-
-func (s *EstimateTemplateCostOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Url", s.Url, api.DynString)
-	return m
-}
-
-func (s *ExecuteChangeSetInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ChangeSetName", &s.ChangeSetName, api.SetStringPtr)
-	err = api.Decode(err, m, "StackName", &s.StackName, api.SetStringPtr)
-	err = api.Decode(err, m, "ClientRequestToken", &s.ClientRequestToken, api.SetStringPtr)
-	err = api.Decode(err, m, "DisableRollback", &s.DisableRollback, api.SetBoolPtr)
-	err = api.Decode(err, m, "RetainExceptOnCreate", &s.RetainExceptOnCreate, api.SetBoolPtr)
-	return err
-}
-
-func (s *ExecuteChangeSetInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 5)
-	api.Put(m, "ChangeSetName", s.ChangeSetName, api.DynString)
-	api.Put(m, "StackName", s.StackName, api.DynString)
-	api.Put(m, "ClientRequestToken", s.ClientRequestToken, api.DynString)
-	api.Put(m, "DisableRollback", s.DisableRollback, api.DynBool)
-	api.Put(m, "RetainExceptOnCreate", s.RetainExceptOnCreate, api.DynBool)
-	return m
-}
-
-func (s *ExecuteChangeSetOutput) FromDynamic(map[string]any) error { return nil }
-
-func (s *ExecuteChangeSetOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *Export) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ExportingStackId", &s.ExportingStackId, api.SetStringPtr)
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "Value", &s.Value, api.SetStringPtr)
-	return err
-}
-
-func (s *Export) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "ExportingStackId", s.ExportingStackId, api.DynString)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "Value", s.Value, api.DynString)
-	return m
-}
-
-func (s *GeneratedTemplateNotFoundException) FromDynamic(map[string]any) error { return nil }
-
-func (s *GeneratedTemplateNotFoundException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *GetGeneratedTemplateInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Format", &s.Format, api.SetStringPtr)
-	err = api.Decode(err, m, "GeneratedTemplateName", &s.GeneratedTemplateName, api.SetStringPtr)
-	return err
-}
-
-func (s *GetGeneratedTemplateInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Format", s.Format, api.DynString)
-	api.Put(m, "GeneratedTemplateName", s.GeneratedTemplateName, api.DynString)
-	return m
-}
-
-func (s *GetGeneratedTemplateOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Status", &s.Status, api.SetStringPtr)
-	err = api.Decode(err, m, "TemplateBody", &s.TemplateBody, api.SetStringPtr)
-	return err
-}
-
-func (s *GetGeneratedTemplateOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Status", s.Status, api.DynString)
-	api.Put(m, "TemplateBody", s.TemplateBody, api.DynString)
-	return m
-}
-
-func (s *GetStackPolicyInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "StackName", &s.StackName, api.SetStringPtr)
-	return err
-}
-
-func (s *GetStackPolicyInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "StackName", s.StackName, api.DynString)
-	return m
-}
-
-func (s *GetStackPolicyOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "StackPolicyBody", &s.StackPolicyBody, api.SetStringPtr)
-	return err
-}
-
-func (s *GetStackPolicyOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "StackPolicyBody", s.StackPolicyBody, api.DynString)
-	return m
-}
-
-func (s *GetTemplateInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "StackName", &s.StackName, api.SetStringPtr)
-	err = api.Decode(err, m, "ChangeSetName", &s.ChangeSetName, api.SetStringPtr)
-	err = api.Decode(err, m, "TemplateStage", &s.TemplateStage, api.SetStringPtr)
-	return err
-}
-
-func (s *GetTemplateInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "StackName", s.StackName, api.DynString)
-	api.Put(m, "ChangeSetName", s.ChangeSetName, api.DynString)
-	api.Put(m, "TemplateStage", s.TemplateStage, api.DynString)
-	return m
-}
-
-func (s *GetTemplateOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "TemplateBody", &s.TemplateBody, api.SetStringPtr)
-	err = api.Decode(err, m, "StagesAvailable", &s.StagesAvailable, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	return err
-}
-
-func (s *GetTemplateOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "TemplateBody", s.TemplateBody, api.DynString)
-	api.PutList(m, "StagesAvailable", s.StagesAvailable, api.DynString)
-	return m
-}
-
-func (s *GetTemplateSummaryInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "TemplateBody", &s.TemplateBody, api.SetStringPtr)
-	err = api.Decode(err, m, "TemplateURL", &s.TemplateURL, api.SetStringPtr)
-	err = api.Decode(err, m, "StackName", &s.StackName, api.SetStringPtr)
-	err = api.Decode(err, m, "StackSetName", &s.StackSetName, api.SetStringPtr)
-	err = api.Decode(err, m, "CallAs", &s.CallAs, api.SetStringPtr)
-	err = api.Decode(err, m, "TemplateSummaryConfig", &s.TemplateSummaryConfig, api.SetStructPtr[TemplateSummaryConfig])
-	return err
-}
-
-func (s *GetTemplateSummaryInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 6)
-	api.Put(m, "TemplateBody", s.TemplateBody, api.DynString)
-	api.Put(m, "TemplateURL", s.TemplateURL, api.DynString)
-	api.Put(m, "StackName", s.StackName, api.DynString)
-	api.Put(m, "StackSetName", s.StackSetName, api.DynString)
-	api.Put(m, "CallAs", s.CallAs, api.DynString)
-	api.PutStruct(m, "TemplateSummaryConfig", s.TemplateSummaryConfig)
-	return m
-}
-
-func (s *GetTemplateSummaryOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Parameters", &s.Parameters, func(p *[]ParameterDeclaration, v any) error {
-		return api.SetList(p, v, func(p *ParameterDeclaration, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
-	err = api.Decode(err, m, "Capabilities", &s.Capabilities, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "CapabilitiesReason", &s.CapabilitiesReason, api.SetStringPtr)
-	err = api.Decode(err, m, "ResourceTypes", &s.ResourceTypes, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "Version", &s.Version, api.SetStringPtr)
-	err = api.Decode(err, m, "Metadata", &s.Metadata, api.SetStringPtr)
-	err = api.Decode(err, m, "DeclaredTransforms", &s.DeclaredTransforms, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "ResourceIdentifierSummaries", &s.ResourceIdentifierSummaries, func(p *[]ResourceIdentifierSummary, v any) error {
-		return api.SetList(p, v, func(p *ResourceIdentifierSummary, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "Warnings", &s.Warnings, api.SetStructPtr[Warnings])
-	return err
-}
-
-func (s *GetTemplateSummaryOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.PutList(m, "Parameters", s.Parameters, func(e ParameterDeclaration) any { return e.ToDynamic() })
-	api.Put(m, "Description", s.Description, api.DynString)
-	api.PutList(m, "Capabilities", s.Capabilities, api.DynString)
-	api.Put(m, "CapabilitiesReason", s.CapabilitiesReason, api.DynString)
-	api.PutList(m, "ResourceTypes", s.ResourceTypes, api.DynString)
-	api.Put(m, "Version", s.Version, api.DynString)
-	api.Put(m, "Metadata", s.Metadata, api.DynString)
-	api.PutList(m, "DeclaredTransforms", s.DeclaredTransforms, api.DynString)
-	api.PutList(m, "ResourceIdentifierSummaries", s.ResourceIdentifierSummaries, func(e ResourceIdentifierSummary) any { return e.ToDynamic() })
-	api.PutStruct(m, "Warnings", s.Warnings)
-	return m
-}
-
-func (s *ImportStacksToStackSetInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "StackSetName", &s.StackSetName, api.SetStringPtr)
-	err = api.Decode(err, m, "StackIds", &s.StackIds, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "StackIdsUrl", &s.StackIdsUrl, api.SetStringPtr)
-	err = api.Decode(err, m, "OrganizationalUnitIds", &s.OrganizationalUnitIds, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "OperationPreferences", &s.OperationPreferences, api.SetStructPtr[StackSetOperationPreferences])
-	err = api.Decode(err, m, "OperationId", &s.OperationId, api.SetStringPtr)
-	err = api.Decode(err, m, "CallAs", &s.CallAs, api.SetStringPtr)
-	return err
-}
-
-func (s *ImportStacksToStackSetInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 7)
-	api.Put(m, "StackSetName", s.StackSetName, api.DynString)
-	api.PutList(m, "StackIds", s.StackIds, api.DynString)
-	api.Put(m, "StackIdsUrl", s.StackIdsUrl, api.DynString)
-	api.PutList(m, "OrganizationalUnitIds", s.OrganizationalUnitIds, api.DynString)
-	api.PutStruct(m, "OperationPreferences", s.OperationPreferences)
-	api.Put(m, "OperationId", s.OperationId, api.DynString)
-	api.Put(m, "CallAs", s.CallAs, api.DynString)
-	return m
-}
-
-func (s *ImportStacksToStackSetOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "OperationId", &s.OperationId, api.SetStringPtr)
-	return err
-}
-
-func (s *ImportStacksToStackSetOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "OperationId", s.OperationId, api.DynString)
-	return m
-}
-
-func (s *InsufficientCapabilitiesException) FromDynamic(map[string]any) error { return nil }
-
-func (s *InsufficientCapabilitiesException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *InvalidChangeSetStatusException) FromDynamic(map[string]any) error { return nil }
-
-func (s *InvalidChangeSetStatusException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *InvalidOperationException) FromDynamic(map[string]any) error { return nil }
-
-func (s *InvalidOperationException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *InvalidStateTransitionException) FromDynamic(map[string]any) error { return nil }
-
-func (s *InvalidStateTransitionException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *LimitExceededException) FromDynamic(map[string]any) error { return nil }
-
-func (s *LimitExceededException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *ListChangeSetsInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "StackName", &s.StackName, api.SetStringPtr)
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	return err
-}
-
-func (s *ListChangeSetsInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "StackName", s.StackName, api.DynString)
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	return m
-}
-
-func (s *ListChangeSetsOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Summaries", &s.Summaries, func(p *[]ChangeSetSummary, v any) error {
-		return api.SetList(p, v, func(p *ChangeSetSummary, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	return err
-}
-
-func (s *ListChangeSetsOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutList(m, "Summaries", s.Summaries, func(e ChangeSetSummary) any { return e.ToDynamic() })
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	return m
-}
-
-func (s *ListExportsInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	return err
-}
-
-func (s *ListExportsInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	return m
-}
-
-func (s *ListExportsOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Exports", &s.Exports, func(p *[]Export, v any) error {
-		return api.SetList(p, v, func(p *Export, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	return err
-}
-
-func (s *ListExportsOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutList(m, "Exports", s.Exports, func(e Export) any { return e.ToDynamic() })
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	return m
-}
-
-func (s *ListGeneratedTemplatesInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	err = api.Decode(err, m, "MaxResults", &s.MaxResults, api.SetInt32Ptr)
-	return err
-}
-
-func (s *ListGeneratedTemplatesInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	api.Put(m, "MaxResults", s.MaxResults, api.DynInt32)
-	return m
-}
-
-func (s *ListGeneratedTemplatesOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Summaries", &s.Summaries, func(p *[]TemplateSummary, v any) error {
-		return api.SetList(p, v, func(p *TemplateSummary, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	return err
-}
-
-func (s *ListGeneratedTemplatesOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutList(m, "Summaries", s.Summaries, func(e TemplateSummary) any { return e.ToDynamic() })
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	return m
-}
-
-func (s *ListImportsInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ExportName", &s.ExportName, api.SetStringPtr)
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	return err
-}
-
-func (s *ListImportsInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "ExportName", s.ExportName, api.DynString)
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	return m
-}
-
-func (s *ListImportsOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Imports", &s.Imports, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	return err
-}
-
-func (s *ListImportsOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutList(m, "Imports", s.Imports, api.DynString)
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	return m
-}
-
-func (s *ListResourceScanRelatedResourcesInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ResourceScanId", &s.ResourceScanId, api.SetStringPtr)
-	err = api.Decode(err, m, "Resources", &s.Resources, func(p *[]ScannedResourceIdentifier, v any) error {
-		return api.SetList(p, v, func(p *ScannedResourceIdentifier, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	err = api.Decode(err, m, "MaxResults", &s.MaxResults, api.SetInt32Ptr)
-	return err
-}
-
-func (s *ListResourceScanRelatedResourcesInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "ResourceScanId", s.ResourceScanId, api.DynString)
-	api.PutList(m, "Resources", s.Resources, func(e ScannedResourceIdentifier) any { return e.ToDynamic() })
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	api.Put(m, "MaxResults", s.MaxResults, api.DynInt32)
-	return m
-}
-
-func (s *ListResourceScanRelatedResourcesOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "RelatedResources", &s.RelatedResources, func(p *[]ScannedResource, v any) error {
-		return api.SetList(p, v, func(p *ScannedResource, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	return err
-}
-
-func (s *ListResourceScanRelatedResourcesOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutList(m, "RelatedResources", s.RelatedResources, func(e ScannedResource) any { return e.ToDynamic() })
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	return m
-}
-
-func (s *ListResourceScanResourcesInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ResourceScanId", &s.ResourceScanId, api.SetStringPtr)
-	err = api.Decode(err, m, "ResourceIdentifier", &s.ResourceIdentifier, api.SetStringPtr)
-	err = api.Decode(err, m, "ResourceTypePrefix", &s.ResourceTypePrefix, api.SetStringPtr)
-	err = api.Decode(err, m, "TagKey", &s.TagKey, api.SetStringPtr)
-	err = api.Decode(err, m, "TagValue", &s.TagValue, api.SetStringPtr)
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	err = api.Decode(err, m, "MaxResults", &s.MaxResults, api.SetInt32Ptr)
-	return err
-}
-
-func (s *ListResourceScanResourcesInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 7)
-	api.Put(m, "ResourceScanId", s.ResourceScanId, api.DynString)
-	api.Put(m, "ResourceIdentifier", s.ResourceIdentifier, api.DynString)
-	api.Put(m, "ResourceTypePrefix", s.ResourceTypePrefix, api.DynString)
-	api.Put(m, "TagKey", s.TagKey, api.DynString)
-	api.Put(m, "TagValue", s.TagValue, api.DynString)
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	api.Put(m, "MaxResults", s.MaxResults, api.DynInt32)
-	return m
-}
-
-func (s *ListResourceScanResourcesOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Resources", &s.Resources, func(p *[]ScannedResource, v any) error {
-		return api.SetList(p, v, func(p *ScannedResource, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	return err
-}
+func (*AccountGateResult) ConvType() (api.Table, int32) { return convTable[:], 0 }
 
-func (s *ListResourceScanResourcesOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutList(m, "Resources", s.Resources, func(e ScannedResource) any { return e.ToDynamic() })
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	return m
-}
-
-func (s *ListResourceScansInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	err = api.Decode(err, m, "MaxResults", &s.MaxResults, api.SetInt32Ptr)
-	return err
-}
-
-func (s *ListResourceScansInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	api.Put(m, "MaxResults", s.MaxResults, api.DynInt32)
-	return m
-}
-
-func (s *ListResourceScansOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ResourceScanSummaries", &s.ResourceScanSummaries, func(p *[]ResourceScanSummary, v any) error {
-		return api.SetList(p, v, func(p *ResourceScanSummary, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	return err
-}
-
-func (s *ListResourceScansOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutList(m, "ResourceScanSummaries", s.ResourceScanSummaries, func(e ResourceScanSummary) any { return e.ToDynamic() })
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	return m
-}
-
-func (s *ListStackInstanceResourceDriftsInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "StackSetName", &s.StackSetName, api.SetStringPtr)
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	err = api.Decode(err, m, "MaxResults", &s.MaxResults, api.SetInt32Ptr)
-	err = api.Decode(err, m, "StackInstanceResourceDriftStatuses", &s.StackInstanceResourceDriftStatuses, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "StackInstanceAccount", &s.StackInstanceAccount, api.SetStringPtr)
-	err = api.Decode(err, m, "StackInstanceRegion", &s.StackInstanceRegion, api.SetStringPtr)
-	err = api.Decode(err, m, "OperationId", &s.OperationId, api.SetStringPtr)
-	err = api.Decode(err, m, "CallAs", &s.CallAs, api.SetStringPtr)
-	return err
-}
-
-func (s *ListStackInstanceResourceDriftsInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "StackSetName", s.StackSetName, api.DynString)
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	api.Put(m, "MaxResults", s.MaxResults, api.DynInt32)
-	api.PutList(m, "StackInstanceResourceDriftStatuses", s.StackInstanceResourceDriftStatuses, api.DynString)
-	api.Put(m, "StackInstanceAccount", s.StackInstanceAccount, api.DynString)
-	api.Put(m, "StackInstanceRegion", s.StackInstanceRegion, api.DynString)
-	api.Put(m, "OperationId", s.OperationId, api.DynString)
-	api.Put(m, "CallAs", s.CallAs, api.DynString)
-	return m
-}
-
-func (s *ListStackInstanceResourceDriftsOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Summaries", &s.Summaries, func(p *[]StackInstanceResourceDriftsSummary, v any) error {
-		return api.SetList(p, v, func(p *StackInstanceResourceDriftsSummary, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	return err
-}
-
-func (s *ListStackInstanceResourceDriftsOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutList(m, "Summaries", s.Summaries, func(e StackInstanceResourceDriftsSummary) any { return e.ToDynamic() })
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	return m
-}
-
-func (s *ListStackInstancesInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "StackSetName", &s.StackSetName, api.SetStringPtr)
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	err = api.Decode(err, m, "MaxResults", &s.MaxResults, api.SetInt32Ptr)
-	err = api.Decode(err, m, "Filters", &s.Filters, func(p *[]StackInstanceFilter, v any) error {
-		return api.SetList(p, v, func(p *StackInstanceFilter, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "StackInstanceAccount", &s.StackInstanceAccount, api.SetStringPtr)
-	err = api.Decode(err, m, "StackInstanceRegion", &s.StackInstanceRegion, api.SetStringPtr)
-	err = api.Decode(err, m, "CallAs", &s.CallAs, api.SetStringPtr)
-	return err
-}
+func (*AccountLimit) ConvType() (api.Table, int32) { return convTable[:], 1 }
 
-func (s *ListStackInstancesInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 7)
-	api.Put(m, "StackSetName", s.StackSetName, api.DynString)
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	api.Put(m, "MaxResults", s.MaxResults, api.DynInt32)
-	api.PutList(m, "Filters", s.Filters, func(e StackInstanceFilter) any { return e.ToDynamic() })
-	api.Put(m, "StackInstanceAccount", s.StackInstanceAccount, api.DynString)
-	api.Put(m, "StackInstanceRegion", s.StackInstanceRegion, api.DynString)
-	api.Put(m, "CallAs", s.CallAs, api.DynString)
-	return m
-}
+func (*ActivateOrganizationsAccessInput) ConvType() (api.Table, int32) { return convTable[:], 2 }
 
-func (s *ListStackInstancesOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Summaries", &s.Summaries, func(p *[]StackInstanceSummary, v any) error {
-		return api.SetList(p, v, func(p *StackInstanceSummary, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	return err
-}
+func (*ActivateOrganizationsAccessOutput) ConvType() (api.Table, int32) { return convTable[:], 3 }
 
-func (s *ListStackInstancesOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutList(m, "Summaries", s.Summaries, func(e StackInstanceSummary) any { return e.ToDynamic() })
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	return m
-}
+func (*ActivateTypeInput) ConvType() (api.Table, int32) { return convTable[:], 4 }
 
-func (s *ListStackResourcesInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "StackName", &s.StackName, api.SetStringPtr)
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	return err
-}
+func (*ActivateTypeOutput) ConvType() (api.Table, int32) { return convTable[:], 5 }
 
-func (s *ListStackResourcesInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "StackName", s.StackName, api.DynString)
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	return m
-}
+func (*AlreadyExistsException) ConvType() (api.Table, int32) { return convTable[:], 6 }
 
-func (s *ListStackResourcesOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "StackResourceSummaries", &s.StackResourceSummaries, func(p *[]StackResourceSummary, v any) error {
-		return api.SetList(p, v, func(p *StackResourceSummary, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	return err
-}
+func (*AutoDeployment) ConvType() (api.Table, int32) { return convTable[:], 7 }
 
-func (s *ListStackResourcesOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutList(m, "StackResourceSummaries", s.StackResourceSummaries, func(e StackResourceSummary) any { return e.ToDynamic() })
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	return m
-}
+func (*BatchDescribeTypeConfigurationsError) ConvType() (api.Table, int32) { return convTable[:], 8 }
 
-func (s *ListStackSetAutoDeploymentTargetsInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "StackSetName", &s.StackSetName, api.SetStringPtr)
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	err = api.Decode(err, m, "MaxResults", &s.MaxResults, api.SetInt32Ptr)
-	err = api.Decode(err, m, "CallAs", &s.CallAs, api.SetStringPtr)
-	return err
-}
+func (*BatchDescribeTypeConfigurationsInput) ConvType() (api.Table, int32) { return convTable[:], 9 }
 
-func (s *ListStackSetAutoDeploymentTargetsInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "StackSetName", s.StackSetName, api.DynString)
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	api.Put(m, "MaxResults", s.MaxResults, api.DynInt32)
-	api.Put(m, "CallAs", s.CallAs, api.DynString)
-	return m
-}
+func (*BatchDescribeTypeConfigurationsOutput) ConvType() (api.Table, int32) { return convTable[:], 10 }
 
-func (s *ListStackSetAutoDeploymentTargetsOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Summaries", &s.Summaries, func(p *[]StackSetAutoDeploymentTargetSummary, v any) error {
-		return api.SetList(p, v, func(p *StackSetAutoDeploymentTargetSummary, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	return err
-}
+func (*CFNRegistryException) ConvType() (api.Table, int32) { return convTable[:], 11 }
 
-func (s *ListStackSetAutoDeploymentTargetsOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutList(m, "Summaries", s.Summaries, func(e StackSetAutoDeploymentTargetSummary) any { return e.ToDynamic() })
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	return m
-}
+func (*CancelUpdateStackInput) ConvType() (api.Table, int32) { return convTable[:], 12 }
 
-func (s *ListStackSetOperationResultsInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "StackSetName", &s.StackSetName, api.SetStringPtr)
-	err = api.Decode(err, m, "OperationId", &s.OperationId, api.SetStringPtr)
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	err = api.Decode(err, m, "MaxResults", &s.MaxResults, api.SetInt32Ptr)
-	err = api.Decode(err, m, "CallAs", &s.CallAs, api.SetStringPtr)
-	err = api.Decode(err, m, "Filters", &s.Filters, func(p *[]OperationResultFilter, v any) error {
-		return api.SetList(p, v, func(p *OperationResultFilter, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
+func (*CancelUpdateStackOutput) ConvType() (api.Table, int32) { return convTable[:], 13 }
 
-func (s *ListStackSetOperationResultsInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 6)
-	api.Put(m, "StackSetName", s.StackSetName, api.DynString)
-	api.Put(m, "OperationId", s.OperationId, api.DynString)
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	api.Put(m, "MaxResults", s.MaxResults, api.DynInt32)
-	api.Put(m, "CallAs", s.CallAs, api.DynString)
-	api.PutList(m, "Filters", s.Filters, func(e OperationResultFilter) any { return e.ToDynamic() })
-	return m
-}
+func (*Change) ConvType() (api.Table, int32) { return convTable[:], 14 }
 
-func (s *ListStackSetOperationResultsOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Summaries", &s.Summaries, func(p *[]StackSetOperationResultSummary, v any) error {
-		return api.SetList(p, v, func(p *StackSetOperationResultSummary, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	return err
-}
+func (*ChangeSetHook) ConvType() (api.Table, int32) { return convTable[:], 15 }
 
-func (s *ListStackSetOperationResultsOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutList(m, "Summaries", s.Summaries, func(e StackSetOperationResultSummary) any { return e.ToDynamic() })
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	return m
-}
+func (*ChangeSetHookResourceTargetDetails) ConvType() (api.Table, int32) { return convTable[:], 16 }
 
-func (s *ListStackSetOperationsInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "StackSetName", &s.StackSetName, api.SetStringPtr)
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	err = api.Decode(err, m, "MaxResults", &s.MaxResults, api.SetInt32Ptr)
-	err = api.Decode(err, m, "CallAs", &s.CallAs, api.SetStringPtr)
-	return err
-}
+func (*ChangeSetHookTargetDetails) ConvType() (api.Table, int32) { return convTable[:], 17 }
 
-func (s *ListStackSetOperationsInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "StackSetName", s.StackSetName, api.DynString)
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	api.Put(m, "MaxResults", s.MaxResults, api.DynInt32)
-	api.Put(m, "CallAs", s.CallAs, api.DynString)
-	return m
-}
+func (*ChangeSetNotFoundException) ConvType() (api.Table, int32) { return convTable[:], 18 }
 
-func (s *ListStackSetOperationsOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Summaries", &s.Summaries, func(p *[]StackSetOperationSummary, v any) error {
-		return api.SetList(p, v, func(p *StackSetOperationSummary, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	return err
-}
+func (*ChangeSetSummary) ConvType() (api.Table, int32) { return convTable[:], 19 }
 
-func (s *ListStackSetOperationsOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutList(m, "Summaries", s.Summaries, func(e StackSetOperationSummary) any { return e.ToDynamic() })
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	return m
+func (*ConcurrentResourcesLimitExceededException) ConvType() (api.Table, int32) {
+	return convTable[:], 20
 }
 
-func (s *ListStackSetsInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	err = api.Decode(err, m, "MaxResults", &s.MaxResults, api.SetInt32Ptr)
-	err = api.Decode(err, m, "Status", &s.Status, api.SetStringPtr)
-	err = api.Decode(err, m, "CallAs", &s.CallAs, api.SetStringPtr)
-	return err
-}
+func (*ContinueUpdateRollbackInput) ConvType() (api.Table, int32) { return convTable[:], 21 }
 
-func (s *ListStackSetsInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	api.Put(m, "MaxResults", s.MaxResults, api.DynInt32)
-	api.Put(m, "Status", s.Status, api.DynString)
-	api.Put(m, "CallAs", s.CallAs, api.DynString)
-	return m
-}
+func (*ContinueUpdateRollbackOutput) ConvType() (api.Table, int32) { return convTable[:], 22 }
 
-func (s *ListStackSetsOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Summaries", &s.Summaries, func(p *[]StackSetSummary, v any) error {
-		return api.SetList(p, v, func(p *StackSetSummary, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	return err
-}
+func (*CreateChangeSetInput) ConvType() (api.Table, int32) { return convTable[:], 23 }
 
-func (s *ListStackSetsOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutList(m, "Summaries", s.Summaries, func(e StackSetSummary) any { return e.ToDynamic() })
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	return m
-}
+func (*CreateChangeSetOutput) ConvType() (api.Table, int32) { return convTable[:], 24 }
 
-func (s *ListStacksInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	err = api.Decode(err, m, "StackStatusFilter", &s.StackStatusFilter, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	return err
-}
+func (*CreateGeneratedTemplateInput) ConvType() (api.Table, int32) { return convTable[:], 25 }
 
-func (s *ListStacksInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	api.PutList(m, "StackStatusFilter", s.StackStatusFilter, api.DynString)
-	return m
-}
+func (*CreateGeneratedTemplateOutput) ConvType() (api.Table, int32) { return convTable[:], 26 }
 
-func (s *ListStacksOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "StackSummaries", &s.StackSummaries, func(p *[]StackSummary, v any) error {
-		return api.SetList(p, v, func(p *StackSummary, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	return err
-}
+func (*CreateStackInput) ConvType() (api.Table, int32) { return convTable[:], 27 }
 
-func (s *ListStacksOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutList(m, "StackSummaries", s.StackSummaries, func(e StackSummary) any { return e.ToDynamic() })
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	return m
-}
+func (*CreateStackInstancesInput) ConvType() (api.Table, int32) { return convTable[:], 28 }
 
-func (s *ListTypeRegistrationsInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Type", &s.Type, api.SetStringPtr)
-	err = api.Decode(err, m, "TypeName", &s.TypeName, api.SetStringPtr)
-	err = api.Decode(err, m, "TypeArn", &s.TypeArn, api.SetStringPtr)
-	err = api.Decode(err, m, "RegistrationStatusFilter", &s.RegistrationStatusFilter, api.SetStringPtr)
-	err = api.Decode(err, m, "MaxResults", &s.MaxResults, api.SetInt32Ptr)
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	return err
-}
+func (*CreateStackInstancesOutput) ConvType() (api.Table, int32) { return convTable[:], 29 }
 
-func (s *ListTypeRegistrationsInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 6)
-	api.Put(m, "Type", s.Type, api.DynString)
-	api.Put(m, "TypeName", s.TypeName, api.DynString)
-	api.Put(m, "TypeArn", s.TypeArn, api.DynString)
-	api.Put(m, "RegistrationStatusFilter", s.RegistrationStatusFilter, api.DynString)
-	api.Put(m, "MaxResults", s.MaxResults, api.DynInt32)
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	return m
-}
+func (*CreateStackOutput) ConvType() (api.Table, int32) { return convTable[:], 30 }
 
-func (s *ListTypeRegistrationsOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "RegistrationTokenList", &s.RegistrationTokenList, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	return err
-}
+func (*CreateStackSetInput) ConvType() (api.Table, int32) { return convTable[:], 31 }
 
-func (s *ListTypeRegistrationsOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutList(m, "RegistrationTokenList", s.RegistrationTokenList, api.DynString)
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	return m
-}
+func (*CreateStackSetOutput) ConvType() (api.Table, int32) { return convTable[:], 32 }
 
-func (s *ListTypeVersionsInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Type", &s.Type, api.SetStringPtr)
-	err = api.Decode(err, m, "TypeName", &s.TypeName, api.SetStringPtr)
-	err = api.Decode(err, m, "Arn", &s.Arn, api.SetStringPtr)
-	err = api.Decode(err, m, "MaxResults", &s.MaxResults, api.SetInt32Ptr)
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	err = api.Decode(err, m, "DeprecatedStatus", &s.DeprecatedStatus, api.SetStringPtr)
-	err = api.Decode(err, m, "PublisherId", &s.PublisherId, api.SetStringPtr)
-	return err
-}
+func (*CreatedButModifiedException) ConvType() (api.Table, int32) { return convTable[:], 33 }
 
-func (s *ListTypeVersionsInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 7)
-	api.Put(m, "Type", s.Type, api.DynString)
-	api.Put(m, "TypeName", s.TypeName, api.DynString)
-	api.Put(m, "Arn", s.Arn, api.DynString)
-	api.Put(m, "MaxResults", s.MaxResults, api.DynInt32)
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	api.Put(m, "DeprecatedStatus", s.DeprecatedStatus, api.DynString)
-	api.Put(m, "PublisherId", s.PublisherId, api.DynString)
-	return m
-}
+func (*DeactivateOrganizationsAccessInput) ConvType() (api.Table, int32) { return convTable[:], 34 }
 
-func (s *ListTypeVersionsOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "TypeVersionSummaries", &s.TypeVersionSummaries, func(p *[]TypeVersionSummary, v any) error {
-		return api.SetList(p, v, func(p *TypeVersionSummary, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	return err
-}
+func (*DeactivateOrganizationsAccessOutput) ConvType() (api.Table, int32) { return convTable[:], 35 }
 
-func (s *ListTypeVersionsOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutList(m, "TypeVersionSummaries", s.TypeVersionSummaries, func(e TypeVersionSummary) any { return e.ToDynamic() })
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	return m
-}
+func (*DeactivateTypeInput) ConvType() (api.Table, int32) { return convTable[:], 36 }
 
-func (s *ListTypesInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Visibility", &s.Visibility, api.SetStringPtr)
-	err = api.Decode(err, m, "ProvisioningType", &s.ProvisioningType, api.SetStringPtr)
-	err = api.Decode(err, m, "DeprecatedStatus", &s.DeprecatedStatus, api.SetStringPtr)
-	err = api.Decode(err, m, "Type", &s.Type, api.SetStringPtr)
-	err = api.Decode(err, m, "Filters", &s.Filters, api.SetStructPtr[TypeFilters])
-	err = api.Decode(err, m, "MaxResults", &s.MaxResults, api.SetInt32Ptr)
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	return err
-}
+func (*DeactivateTypeOutput) ConvType() (api.Table, int32) { return convTable[:], 37 }
 
-func (s *ListTypesInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 7)
-	api.Put(m, "Visibility", s.Visibility, api.DynString)
-	api.Put(m, "ProvisioningType", s.ProvisioningType, api.DynString)
-	api.Put(m, "DeprecatedStatus", s.DeprecatedStatus, api.DynString)
-	api.Put(m, "Type", s.Type, api.DynString)
-	api.PutStruct(m, "Filters", s.Filters)
-	api.Put(m, "MaxResults", s.MaxResults, api.DynInt32)
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	return m
-}
+func (*DeleteChangeSetInput) ConvType() (api.Table, int32) { return convTable[:], 38 }
 
-func (s *ListTypesOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "TypeSummaries", &s.TypeSummaries, func(p *[]TypeSummary, v any) error {
-		return api.SetList(p, v, func(p *TypeSummary, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	return err
-}
+func (*DeleteChangeSetOutput) ConvType() (api.Table, int32) { return convTable[:], 39 }
 
-func (s *ListTypesOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutList(m, "TypeSummaries", s.TypeSummaries, func(e TypeSummary) any { return e.ToDynamic() })
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	return m
-}
+func (*DeleteGeneratedTemplateInput) ConvType() (api.Table, int32) { return convTable[:], 40 }
 
-func (s *LoggingConfig) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "LogRoleArn", &s.LogRoleArn, api.SetStringPtr)
-	err = api.Decode(err, m, "LogGroupName", &s.LogGroupName, api.SetStringPtr)
-	return err
-}
+func (*DeleteGeneratedTemplateOutput) ConvType() (api.Table, int32) { return convTable[:], 41 }
 
-func (s *LoggingConfig) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "LogRoleArn", s.LogRoleArn, api.DynString)
-	api.Put(m, "LogGroupName", s.LogGroupName, api.DynString)
-	return m
-}
+func (*DeleteStackInput) ConvType() (api.Table, int32) { return convTable[:], 42 }
 
-func (s *ManagedExecution) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Active", &s.Active, api.SetBoolPtr)
-	return err
-}
+func (*DeleteStackInstancesInput) ConvType() (api.Table, int32) { return convTable[:], 43 }
 
-func (s *ManagedExecution) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Active", s.Active, api.DynBool)
-	return m
-}
+func (*DeleteStackInstancesOutput) ConvType() (api.Table, int32) { return convTable[:], 44 }
 
-func (s *ModuleInfo) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "TypeHierarchy", &s.TypeHierarchy, api.SetStringPtr)
-	err = api.Decode(err, m, "LogicalIdHierarchy", &s.LogicalIdHierarchy, api.SetStringPtr)
-	return err
-}
+func (*DeleteStackOutput) ConvType() (api.Table, int32) { return convTable[:], 45 }
 
-func (s *ModuleInfo) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "TypeHierarchy", s.TypeHierarchy, api.DynString)
-	api.Put(m, "LogicalIdHierarchy", s.LogicalIdHierarchy, api.DynString)
-	return m
-}
+func (*DeleteStackSetInput) ConvType() (api.Table, int32) { return convTable[:], 46 }
 
-func (s *NameAlreadyExistsException) FromDynamic(map[string]any) error { return nil }
+func (*DeleteStackSetOutput) ConvType() (api.Table, int32) { return convTable[:], 47 }
 
-func (s *NameAlreadyExistsException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*DeploymentTargets) ConvType() (api.Table, int32) { return convTable[:], 48 }
 
-func (s *OperationIdAlreadyExistsException) FromDynamic(map[string]any) error { return nil }
+func (*DeregisterTypeInput) ConvType() (api.Table, int32) { return convTable[:], 49 }
 
-func (s *OperationIdAlreadyExistsException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*DeregisterTypeOutput) ConvType() (api.Table, int32) { return convTable[:], 50 }
 
-func (s *OperationInProgressException) FromDynamic(map[string]any) error { return nil }
+func (*DescribeAccountLimitsInput) ConvType() (api.Table, int32) { return convTable[:], 51 }
 
-func (s *OperationInProgressException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*DescribeAccountLimitsOutput) ConvType() (api.Table, int32) { return convTable[:], 52 }
 
-func (s *OperationNotFoundException) FromDynamic(map[string]any) error { return nil }
+func (*DescribeChangeSetHooksInput) ConvType() (api.Table, int32) { return convTable[:], 53 }
 
-func (s *OperationNotFoundException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*DescribeChangeSetHooksOutput) ConvType() (api.Table, int32) { return convTable[:], 54 }
 
-func (s *OperationResultFilter) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "Values", &s.Values, api.SetStringPtr)
-	return err
-}
+func (*DescribeChangeSetInput) ConvType() (api.Table, int32) { return convTable[:], 55 }
 
-func (s *OperationResultFilter) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "Values", s.Values, api.DynString)
-	return m
-}
+func (*DescribeChangeSetOutput) ConvType() (api.Table, int32) { return convTable[:], 56 }
 
-func (s *OperationStatusCheckFailedException) FromDynamic(map[string]any) error { return nil }
+func (*DescribeGeneratedTemplateInput) ConvType() (api.Table, int32) { return convTable[:], 57 }
 
-func (s *OperationStatusCheckFailedException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*DescribeGeneratedTemplateOutput) ConvType() (api.Table, int32) { return convTable[:], 58 }
 
-func (s *Output) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "OutputKey", &s.OutputKey, api.SetStringPtr)
-	err = api.Decode(err, m, "OutputValue", &s.OutputValue, api.SetStringPtr)
-	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
-	err = api.Decode(err, m, "ExportName", &s.ExportName, api.SetStringPtr)
-	return err
-}
+func (*DescribeOrganizationsAccessInput) ConvType() (api.Table, int32) { return convTable[:], 59 }
 
-func (s *Output) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "OutputKey", s.OutputKey, api.DynString)
-	api.Put(m, "OutputValue", s.OutputValue, api.DynString)
-	api.Put(m, "Description", s.Description, api.DynString)
-	api.Put(m, "ExportName", s.ExportName, api.DynString)
-	return m
-}
+func (*DescribeOrganizationsAccessOutput) ConvType() (api.Table, int32) { return convTable[:], 60 }
 
-func (s *Parameter) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ParameterKey", &s.ParameterKey, api.SetStringPtr)
-	err = api.Decode(err, m, "ParameterValue", &s.ParameterValue, api.SetStringPtr)
-	err = api.Decode(err, m, "UsePreviousValue", &s.UsePreviousValue, api.SetBoolPtr)
-	err = api.Decode(err, m, "ResolvedValue", &s.ResolvedValue, api.SetStringPtr)
-	return err
-}
+func (*DescribePublisherInput) ConvType() (api.Table, int32) { return convTable[:], 61 }
 
-func (s *Parameter) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "ParameterKey", s.ParameterKey, api.DynString)
-	api.Put(m, "ParameterValue", s.ParameterValue, api.DynString)
-	api.Put(m, "UsePreviousValue", s.UsePreviousValue, api.DynBool)
-	api.Put(m, "ResolvedValue", s.ResolvedValue, api.DynString)
-	return m
-}
+func (*DescribePublisherOutput) ConvType() (api.Table, int32) { return convTable[:], 62 }
 
-func (s *ParameterConstraints) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "AllowedValues", &s.AllowedValues, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	return err
-}
+func (*DescribeResourceScanInput) ConvType() (api.Table, int32) { return convTable[:], 63 }
 
-func (s *ParameterConstraints) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutList(m, "AllowedValues", s.AllowedValues, api.DynString)
-	return m
-}
+func (*DescribeResourceScanOutput) ConvType() (api.Table, int32) { return convTable[:], 64 }
 
-func (s *ParameterDeclaration) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ParameterKey", &s.ParameterKey, api.SetStringPtr)
-	err = api.Decode(err, m, "DefaultValue", &s.DefaultValue, api.SetStringPtr)
-	err = api.Decode(err, m, "ParameterType", &s.ParameterType, api.SetStringPtr)
-	err = api.Decode(err, m, "NoEcho", &s.NoEcho, api.SetBoolPtr)
-	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
-	err = api.Decode(err, m, "ParameterConstraints", &s.ParameterConstraints, api.SetStructPtr[ParameterConstraints])
-	return err
-}
+func (*DescribeStackDriftDetectionStatusInput) ConvType() (api.Table, int32) { return convTable[:], 65 }
 
-func (s *ParameterDeclaration) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 6)
-	api.Put(m, "ParameterKey", s.ParameterKey, api.DynString)
-	api.Put(m, "DefaultValue", s.DefaultValue, api.DynString)
-	api.Put(m, "ParameterType", s.ParameterType, api.DynString)
-	api.Put(m, "NoEcho", s.NoEcho, api.DynBool)
-	api.Put(m, "Description", s.Description, api.DynString)
-	api.PutStruct(m, "ParameterConstraints", s.ParameterConstraints)
-	return m
+func (*DescribeStackDriftDetectionStatusOutput) ConvType() (api.Table, int32) {
+	return convTable[:], 66
 }
 
-func (s *PhysicalResourceIdContextKeyValuePair) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Key", &s.Key, api.SetStringPtr)
-	err = api.Decode(err, m, "Value", &s.Value, api.SetStringPtr)
-	return err
-}
+func (*DescribeStackEventsInput) ConvType() (api.Table, int32) { return convTable[:], 67 }
 
-func (s *PhysicalResourceIdContextKeyValuePair) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Key", s.Key, api.DynString)
-	api.Put(m, "Value", s.Value, api.DynString)
-	return m
-}
+func (*DescribeStackEventsOutput) ConvType() (api.Table, int32) { return convTable[:], 68 }
 
-func (s *PropertyDifference) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "PropertyPath", &s.PropertyPath, api.SetStringPtr)
-	err = api.Decode(err, m, "ExpectedValue", &s.ExpectedValue, api.SetStringPtr)
-	err = api.Decode(err, m, "ActualValue", &s.ActualValue, api.SetStringPtr)
-	err = api.Decode(err, m, "DifferenceType", &s.DifferenceType, api.SetStringPtr)
-	return err
-}
+func (*DescribeStackInstanceInput) ConvType() (api.Table, int32) { return convTable[:], 69 }
 
-func (s *PropertyDifference) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "PropertyPath", s.PropertyPath, api.DynString)
-	api.Put(m, "ExpectedValue", s.ExpectedValue, api.DynString)
-	api.Put(m, "ActualValue", s.ActualValue, api.DynString)
-	api.Put(m, "DifferenceType", s.DifferenceType, api.DynString)
-	return m
-}
+func (*DescribeStackInstanceOutput) ConvType() (api.Table, int32) { return convTable[:], 70 }
 
-func (s *PublishTypeInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Type", &s.Type, api.SetStringPtr)
-	err = api.Decode(err, m, "Arn", &s.Arn, api.SetStringPtr)
-	err = api.Decode(err, m, "TypeName", &s.TypeName, api.SetStringPtr)
-	err = api.Decode(err, m, "PublicVersionNumber", &s.PublicVersionNumber, api.SetStringPtr)
-	return err
-}
+func (*DescribeStackResourceDriftsInput) ConvType() (api.Table, int32) { return convTable[:], 71 }
 
-func (s *PublishTypeInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "Type", s.Type, api.DynString)
-	api.Put(m, "Arn", s.Arn, api.DynString)
-	api.Put(m, "TypeName", s.TypeName, api.DynString)
-	api.Put(m, "PublicVersionNumber", s.PublicVersionNumber, api.DynString)
-	return m
-}
+func (*DescribeStackResourceDriftsOutput) ConvType() (api.Table, int32) { return convTable[:], 72 }
 
-func (s *PublishTypeOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "PublicTypeArn", &s.PublicTypeArn, api.SetStringPtr)
-	return err
-}
+func (*DescribeStackResourceInput) ConvType() (api.Table, int32) { return convTable[:], 73 }
 
-func (s *PublishTypeOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "PublicTypeArn", s.PublicTypeArn, api.DynString)
-	return m
-}
+func (*DescribeStackResourceOutput) ConvType() (api.Table, int32) { return convTable[:], 74 }
 
-func (s *RecordHandlerProgressInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "BearerToken", &s.BearerToken, api.SetStringPtr)
-	err = api.Decode(err, m, "OperationStatus", &s.OperationStatus, api.SetStringPtr)
-	err = api.Decode(err, m, "CurrentOperationStatus", &s.CurrentOperationStatus, api.SetStringPtr)
-	err = api.Decode(err, m, "StatusMessage", &s.StatusMessage, api.SetStringPtr)
-	err = api.Decode(err, m, "ErrorCode", &s.ErrorCode, api.SetStringPtr)
-	err = api.Decode(err, m, "ResourceModel", &s.ResourceModel, api.SetStringPtr)
-	err = api.Decode(err, m, "ClientRequestToken", &s.ClientRequestToken, api.SetStringPtr)
-	return err
-}
+func (*DescribeStackResourcesInput) ConvType() (api.Table, int32) { return convTable[:], 75 }
 
-func (s *RecordHandlerProgressInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 7)
-	api.Put(m, "BearerToken", s.BearerToken, api.DynString)
-	api.Put(m, "OperationStatus", s.OperationStatus, api.DynString)
-	api.Put(m, "CurrentOperationStatus", s.CurrentOperationStatus, api.DynString)
-	api.Put(m, "StatusMessage", s.StatusMessage, api.DynString)
-	api.Put(m, "ErrorCode", s.ErrorCode, api.DynString)
-	api.Put(m, "ResourceModel", s.ResourceModel, api.DynString)
-	api.Put(m, "ClientRequestToken", s.ClientRequestToken, api.DynString)
-	return m
-}
+func (*DescribeStackResourcesOutput) ConvType() (api.Table, int32) { return convTable[:], 76 }
 
-func (s *RecordHandlerProgressOutput) FromDynamic(map[string]any) error { return nil }
+func (*DescribeStackSetInput) ConvType() (api.Table, int32) { return convTable[:], 77 }
 
-func (s *RecordHandlerProgressOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*DescribeStackSetOperationInput) ConvType() (api.Table, int32) { return convTable[:], 78 }
 
-func (s *RegisterPublisherInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "AcceptTermsAndConditions", &s.AcceptTermsAndConditions, api.SetBoolPtr)
-	err = api.Decode(err, m, "ConnectionArn", &s.ConnectionArn, api.SetStringPtr)
-	return err
-}
+func (*DescribeStackSetOperationOutput) ConvType() (api.Table, int32) { return convTable[:], 79 }
 
-func (s *RegisterPublisherInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "AcceptTermsAndConditions", s.AcceptTermsAndConditions, api.DynBool)
-	api.Put(m, "ConnectionArn", s.ConnectionArn, api.DynString)
-	return m
-}
+func (*DescribeStackSetOutput) ConvType() (api.Table, int32) { return convTable[:], 80 }
 
-func (s *RegisterPublisherOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "PublisherId", &s.PublisherId, api.SetStringPtr)
-	return err
-}
+func (*DescribeStacksInput) ConvType() (api.Table, int32) { return convTable[:], 81 }
 
-func (s *RegisterPublisherOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "PublisherId", s.PublisherId, api.DynString)
-	return m
-}
+func (*DescribeStacksOutput) ConvType() (api.Table, int32) { return convTable[:], 82 }
 
-func (s *RegisterTypeInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Type", &s.Type, api.SetStringPtr)
-	err = api.Decode(err, m, "TypeName", &s.TypeName, api.SetStringPtr)
-	err = api.Decode(err, m, "SchemaHandlerPackage", &s.SchemaHandlerPackage, api.SetStringPtr)
-	err = api.Decode(err, m, "LoggingConfig", &s.LoggingConfig, api.SetStructPtr[LoggingConfig])
-	err = api.Decode(err, m, "ExecutionRoleArn", &s.ExecutionRoleArn, api.SetStringPtr)
-	err = api.Decode(err, m, "ClientRequestToken", &s.ClientRequestToken, api.SetStringPtr)
-	return err
-}
+func (*DescribeTypeInput) ConvType() (api.Table, int32) { return convTable[:], 83 }
 
-func (s *RegisterTypeInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 6)
-	api.Put(m, "Type", s.Type, api.DynString)
-	api.Put(m, "TypeName", s.TypeName, api.DynString)
-	api.Put(m, "SchemaHandlerPackage", s.SchemaHandlerPackage, api.DynString)
-	api.PutStruct(m, "LoggingConfig", s.LoggingConfig)
-	api.Put(m, "ExecutionRoleArn", s.ExecutionRoleArn, api.DynString)
-	api.Put(m, "ClientRequestToken", s.ClientRequestToken, api.DynString)
-	return m
-}
+func (*DescribeTypeOutput) ConvType() (api.Table, int32) { return convTable[:], 84 }
 
-func (s *RegisterTypeOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "RegistrationToken", &s.RegistrationToken, api.SetStringPtr)
-	return err
-}
+func (*DescribeTypeRegistrationInput) ConvType() (api.Table, int32) { return convTable[:], 85 }
 
-func (s *RegisterTypeOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "RegistrationToken", s.RegistrationToken, api.DynString)
-	return m
-}
+func (*DescribeTypeRegistrationOutput) ConvType() (api.Table, int32) { return convTable[:], 86 }
 
-func (s *RequiredActivatedType) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "TypeNameAlias", &s.TypeNameAlias, api.SetStringPtr)
-	err = api.Decode(err, m, "OriginalTypeName", &s.OriginalTypeName, api.SetStringPtr)
-	err = api.Decode(err, m, "PublisherId", &s.PublisherId, api.SetStringPtr)
-	err = api.Decode(err, m, "SupportedMajorVersions", &s.SupportedMajorVersions, func(p *[]int32, v any) error { return api.SetList(p, v, api.SetInt32) })
-	return err
-}
+func (*DetectStackDriftInput) ConvType() (api.Table, int32) { return convTable[:], 87 }
 
-func (s *RequiredActivatedType) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "TypeNameAlias", s.TypeNameAlias, api.DynString)
-	api.Put(m, "OriginalTypeName", s.OriginalTypeName, api.DynString)
-	api.Put(m, "PublisherId", s.PublisherId, api.DynString)
-	api.PutList(m, "SupportedMajorVersions", s.SupportedMajorVersions, api.DynInt32)
-	return m
-}
+func (*DetectStackDriftOutput) ConvType() (api.Table, int32) { return convTable[:], 88 }
 
-func (s *ResourceChange) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "PolicyAction", &s.PolicyAction, api.SetStringPtr)
-	err = api.Decode(err, m, "Action", &s.Action, api.SetStringPtr)
-	err = api.Decode(err, m, "LogicalResourceId", &s.LogicalResourceId, api.SetStringPtr)
-	err = api.Decode(err, m, "PhysicalResourceId", &s.PhysicalResourceId, api.SetStringPtr)
-	err = api.Decode(err, m, "ResourceType", &s.ResourceType, api.SetStringPtr)
-	err = api.Decode(err, m, "Replacement", &s.Replacement, api.SetStringPtr)
-	err = api.Decode(err, m, "Scope", &s.Scope, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "Details", &s.Details, func(p *[]ResourceChangeDetail, v any) error {
-		return api.SetList(p, v, func(p *ResourceChangeDetail, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "ChangeSetId", &s.ChangeSetId, api.SetStringPtr)
-	err = api.Decode(err, m, "ModuleInfo", &s.ModuleInfo, api.SetStructPtr[ModuleInfo])
-	err = api.Decode(err, m, "BeforeContext", &s.BeforeContext, api.SetStringPtr)
-	err = api.Decode(err, m, "AfterContext", &s.AfterContext, api.SetStringPtr)
-	return err
-}
+func (*DetectStackResourceDriftInput) ConvType() (api.Table, int32) { return convTable[:], 89 }
 
-func (s *ResourceChange) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "PolicyAction", s.PolicyAction, api.DynString)
-	api.Put(m, "Action", s.Action, api.DynString)
-	api.Put(m, "LogicalResourceId", s.LogicalResourceId, api.DynString)
-	api.Put(m, "PhysicalResourceId", s.PhysicalResourceId, api.DynString)
-	api.Put(m, "ResourceType", s.ResourceType, api.DynString)
-	api.Put(m, "Replacement", s.Replacement, api.DynString)
-	api.PutList(m, "Scope", s.Scope, api.DynString)
-	api.PutList(m, "Details", s.Details, func(e ResourceChangeDetail) any { return e.ToDynamic() })
-	api.Put(m, "ChangeSetId", s.ChangeSetId, api.DynString)
-	api.PutStruct(m, "ModuleInfo", s.ModuleInfo)
-	api.Put(m, "BeforeContext", s.BeforeContext, api.DynString)
-	api.Put(m, "AfterContext", s.AfterContext, api.DynString)
-	return m
-}
+func (*DetectStackResourceDriftOutput) ConvType() (api.Table, int32) { return convTable[:], 90 }
 
-func (s *ResourceChangeDetail) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Target", &s.Target, api.SetStructPtr[ResourceTargetDefinition])
-	err = api.Decode(err, m, "Evaluation", &s.Evaluation, api.SetStringPtr)
-	err = api.Decode(err, m, "ChangeSource", &s.ChangeSource, api.SetStringPtr)
-	err = api.Decode(err, m, "CausingEntity", &s.CausingEntity, api.SetStringPtr)
-	return err
-}
+func (*DetectStackSetDriftInput) ConvType() (api.Table, int32) { return convTable[:], 91 }
 
-func (s *ResourceChangeDetail) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.PutStruct(m, "Target", s.Target)
-	api.Put(m, "Evaluation", s.Evaluation, api.DynString)
-	api.Put(m, "ChangeSource", s.ChangeSource, api.DynString)
-	api.Put(m, "CausingEntity", s.CausingEntity, api.DynString)
-	return m
-}
+func (*DetectStackSetDriftOutput) ConvType() (api.Table, int32) { return convTable[:], 92 }
 
-func (s *ResourceDefinition) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ResourceType", &s.ResourceType, api.SetStringPtr)
-	err = api.Decode(err, m, "LogicalResourceId", &s.LogicalResourceId, api.SetStringPtr)
-	err = api.Decode(err, m, "ResourceIdentifier", &s.ResourceIdentifier, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
-	return err
-}
+func (*EstimateTemplateCostInput) ConvType() (api.Table, int32) { return convTable[:], 93 }
 
-func (s *ResourceDefinition) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "ResourceType", s.ResourceType, api.DynString)
-	api.Put(m, "LogicalResourceId", s.LogicalResourceId, api.DynString)
-	api.PutMap(m, "ResourceIdentifier", s.ResourceIdentifier, api.DynString)
-	return m
-}
+func (*EstimateTemplateCostOutput) ConvType() (api.Table, int32) { return convTable[:], 94 }
 
-func (s *ResourceDetail) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ResourceType", &s.ResourceType, api.SetStringPtr)
-	err = api.Decode(err, m, "LogicalResourceId", &s.LogicalResourceId, api.SetStringPtr)
-	err = api.Decode(err, m, "ResourceIdentifier", &s.ResourceIdentifier, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
-	err = api.Decode(err, m, "ResourceStatus", &s.ResourceStatus, api.SetStringPtr)
-	err = api.Decode(err, m, "ResourceStatusReason", &s.ResourceStatusReason, api.SetStringPtr)
-	err = api.Decode(err, m, "Warnings", &s.Warnings, func(p *[]WarningDetail, v any) error {
-		return api.SetList(p, v, func(p *WarningDetail, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
+func (*ExecuteChangeSetInput) ConvType() (api.Table, int32) { return convTable[:], 95 }
 
-func (s *ResourceDetail) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 6)
-	api.Put(m, "ResourceType", s.ResourceType, api.DynString)
-	api.Put(m, "LogicalResourceId", s.LogicalResourceId, api.DynString)
-	api.PutMap(m, "ResourceIdentifier", s.ResourceIdentifier, api.DynString)
-	api.Put(m, "ResourceStatus", s.ResourceStatus, api.DynString)
-	api.Put(m, "ResourceStatusReason", s.ResourceStatusReason, api.DynString)
-	api.PutList(m, "Warnings", s.Warnings, func(e WarningDetail) any { return e.ToDynamic() })
-	return m
-}
+func (*ExecuteChangeSetOutput) ConvType() (api.Table, int32) { return convTable[:], 96 }
 
-func (s *ResourceIdentifierSummary) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ResourceType", &s.ResourceType, api.SetStringPtr)
-	err = api.Decode(err, m, "LogicalResourceIds", &s.LogicalResourceIds, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "ResourceIdentifiers", &s.ResourceIdentifiers, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	return err
-}
+func (*Export) ConvType() (api.Table, int32) { return convTable[:], 97 }
 
-func (s *ResourceIdentifierSummary) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "ResourceType", s.ResourceType, api.DynString)
-	api.PutList(m, "LogicalResourceIds", s.LogicalResourceIds, api.DynString)
-	api.PutList(m, "ResourceIdentifiers", s.ResourceIdentifiers, api.DynString)
-	return m
-}
+func (*GeneratedTemplateNotFoundException) ConvType() (api.Table, int32) { return convTable[:], 98 }
 
-func (s *ResourceScanInProgressException) FromDynamic(map[string]any) error { return nil }
+func (*GetGeneratedTemplateInput) ConvType() (api.Table, int32) { return convTable[:], 99 }
 
-func (s *ResourceScanInProgressException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*GetGeneratedTemplateOutput) ConvType() (api.Table, int32) { return convTable[:], 100 }
 
-func (s *ResourceScanLimitExceededException) FromDynamic(map[string]any) error { return nil }
+func (*GetStackPolicyInput) ConvType() (api.Table, int32) { return convTable[:], 101 }
 
-func (s *ResourceScanLimitExceededException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*GetStackPolicyOutput) ConvType() (api.Table, int32) { return convTable[:], 102 }
 
-func (s *ResourceScanNotFoundException) FromDynamic(map[string]any) error { return nil }
+func (*GetTemplateInput) ConvType() (api.Table, int32) { return convTable[:], 103 }
 
-func (s *ResourceScanNotFoundException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*GetTemplateOutput) ConvType() (api.Table, int32) { return convTable[:], 104 }
 
-func (s *ResourceScanSummary) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ResourceScanId", &s.ResourceScanId, api.SetStringPtr)
-	err = api.Decode(err, m, "Status", &s.Status, api.SetStringPtr)
-	err = api.Decode(err, m, "StatusReason", &s.StatusReason, api.SetStringPtr)
-	err = api.Decode(err, m, "StartTime", &s.StartTime, api.SetTimePtr)
-	err = api.Decode(err, m, "EndTime", &s.EndTime, api.SetTimePtr)
-	err = api.Decode(err, m, "PercentageCompleted", &s.PercentageCompleted, api.SetFloat64Ptr)
-	return err
-}
+func (*GetTemplateSummaryInput) ConvType() (api.Table, int32) { return convTable[:], 105 }
 
-func (s *ResourceScanSummary) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 6)
-	api.Put(m, "ResourceScanId", s.ResourceScanId, api.DynString)
-	api.Put(m, "Status", s.Status, api.DynString)
-	api.Put(m, "StatusReason", s.StatusReason, api.DynString)
-	api.Put(m, "StartTime", s.StartTime, api.DynTime)
-	api.Put(m, "EndTime", s.EndTime, api.DynTime)
-	api.Put(m, "PercentageCompleted", s.PercentageCompleted, api.DynFloat64)
-	return m
-}
+func (*GetTemplateSummaryOutput) ConvType() (api.Table, int32) { return convTable[:], 106 }
 
-func (s *ResourceTargetDefinition) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Attribute", &s.Attribute, api.SetStringPtr)
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "RequiresRecreation", &s.RequiresRecreation, api.SetStringPtr)
-	err = api.Decode(err, m, "Path", &s.Path, api.SetStringPtr)
-	err = api.Decode(err, m, "BeforeValue", &s.BeforeValue, api.SetStringPtr)
-	err = api.Decode(err, m, "AfterValue", &s.AfterValue, api.SetStringPtr)
-	err = api.Decode(err, m, "AttributeChangeType", &s.AttributeChangeType, api.SetStringPtr)
-	return err
-}
+func (*ImportStacksToStackSetInput) ConvType() (api.Table, int32) { return convTable[:], 107 }
 
-func (s *ResourceTargetDefinition) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 7)
-	api.Put(m, "Attribute", s.Attribute, api.DynString)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "RequiresRecreation", s.RequiresRecreation, api.DynString)
-	api.Put(m, "Path", s.Path, api.DynString)
-	api.Put(m, "BeforeValue", s.BeforeValue, api.DynString)
-	api.Put(m, "AfterValue", s.AfterValue, api.DynString)
-	api.Put(m, "AttributeChangeType", s.AttributeChangeType, api.DynString)
-	return m
-}
+func (*ImportStacksToStackSetOutput) ConvType() (api.Table, int32) { return convTable[:], 108 }
 
-func (s *ResourceToImport) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ResourceType", &s.ResourceType, api.SetStringPtr)
-	err = api.Decode(err, m, "LogicalResourceId", &s.LogicalResourceId, api.SetStringPtr)
-	err = api.Decode(err, m, "ResourceIdentifier", &s.ResourceIdentifier, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
-	return err
-}
+func (*InsufficientCapabilitiesException) ConvType() (api.Table, int32) { return convTable[:], 109 }
 
-func (s *ResourceToImport) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "ResourceType", s.ResourceType, api.DynString)
-	api.Put(m, "LogicalResourceId", s.LogicalResourceId, api.DynString)
-	api.PutMap(m, "ResourceIdentifier", s.ResourceIdentifier, api.DynString)
-	return m
-}
+func (*InvalidChangeSetStatusException) ConvType() (api.Table, int32) { return convTable[:], 110 }
 
-func (s *RollbackConfiguration) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "RollbackTriggers", &s.RollbackTriggers, func(p *[]RollbackTrigger, v any) error {
-		return api.SetList(p, v, func(p *RollbackTrigger, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "MonitoringTimeInMinutes", &s.MonitoringTimeInMinutes, api.SetInt32Ptr)
-	return err
-}
+func (*InvalidOperationException) ConvType() (api.Table, int32) { return convTable[:], 111 }
 
-func (s *RollbackConfiguration) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutList(m, "RollbackTriggers", s.RollbackTriggers, func(e RollbackTrigger) any { return e.ToDynamic() })
-	api.Put(m, "MonitoringTimeInMinutes", s.MonitoringTimeInMinutes, api.DynInt32)
-	return m
-}
+func (*InvalidStateTransitionException) ConvType() (api.Table, int32) { return convTable[:], 112 }
 
-func (s *RollbackStackInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "StackName", &s.StackName, api.SetStringPtr)
-	err = api.Decode(err, m, "RoleARN", &s.RoleARN, api.SetStringPtr)
-	err = api.Decode(err, m, "ClientRequestToken", &s.ClientRequestToken, api.SetStringPtr)
-	err = api.Decode(err, m, "RetainExceptOnCreate", &s.RetainExceptOnCreate, api.SetBoolPtr)
-	return err
-}
+func (*LimitExceededException) ConvType() (api.Table, int32) { return convTable[:], 113 }
 
-func (s *RollbackStackInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "StackName", s.StackName, api.DynString)
-	api.Put(m, "RoleARN", s.RoleARN, api.DynString)
-	api.Put(m, "ClientRequestToken", s.ClientRequestToken, api.DynString)
-	api.Put(m, "RetainExceptOnCreate", s.RetainExceptOnCreate, api.DynBool)
-	return m
-}
+func (*ListChangeSetsInput) ConvType() (api.Table, int32) { return convTable[:], 114 }
 
-func (s *RollbackStackOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "StackId", &s.StackId, api.SetStringPtr)
-	return err
-}
+func (*ListChangeSetsOutput) ConvType() (api.Table, int32) { return convTable[:], 115 }
 
-func (s *RollbackStackOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "StackId", s.StackId, api.DynString)
-	return m
-}
+func (*ListExportsInput) ConvType() (api.Table, int32) { return convTable[:], 116 }
 
-func (s *RollbackTrigger) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Arn", &s.Arn, api.SetStringPtr)
-	err = api.Decode(err, m, "Type", &s.Type, api.SetStringPtr)
-	return err
-}
+func (*ListExportsOutput) ConvType() (api.Table, int32) { return convTable[:], 117 }
 
-func (s *RollbackTrigger) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Arn", s.Arn, api.DynString)
-	api.Put(m, "Type", s.Type, api.DynString)
-	return m
-}
+func (*ListGeneratedTemplatesInput) ConvType() (api.Table, int32) { return convTable[:], 118 }
 
-func (s *ScannedResource) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ResourceType", &s.ResourceType, api.SetStringPtr)
-	err = api.Decode(err, m, "ResourceIdentifier", &s.ResourceIdentifier, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
-	err = api.Decode(err, m, "ManagedByStack", &s.ManagedByStack, api.SetBoolPtr)
-	return err
-}
+func (*ListGeneratedTemplatesOutput) ConvType() (api.Table, int32) { return convTable[:], 119 }
 
-func (s *ScannedResource) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "ResourceType", s.ResourceType, api.DynString)
-	api.PutMap(m, "ResourceIdentifier", s.ResourceIdentifier, api.DynString)
-	api.Put(m, "ManagedByStack", s.ManagedByStack, api.DynBool)
-	return m
-}
+func (*ListImportsInput) ConvType() (api.Table, int32) { return convTable[:], 120 }
 
-func (s *ScannedResourceIdentifier) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ResourceType", &s.ResourceType, api.SetStringPtr)
-	err = api.Decode(err, m, "ResourceIdentifier", &s.ResourceIdentifier, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
-	return err
-}
+func (*ListImportsOutput) ConvType() (api.Table, int32) { return convTable[:], 121 }
 
-func (s *ScannedResourceIdentifier) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "ResourceType", s.ResourceType, api.DynString)
-	api.PutMap(m, "ResourceIdentifier", s.ResourceIdentifier, api.DynString)
-	return m
-}
+func (*ListResourceScanRelatedResourcesInput) ConvType() (api.Table, int32) { return convTable[:], 122 }
 
-func (s *SetStackPolicyInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "StackName", &s.StackName, api.SetStringPtr)
-	err = api.Decode(err, m, "StackPolicyBody", &s.StackPolicyBody, api.SetStringPtr)
-	err = api.Decode(err, m, "StackPolicyURL", &s.StackPolicyURL, api.SetStringPtr)
-	return err
+func (*ListResourceScanRelatedResourcesOutput) ConvType() (api.Table, int32) {
+	return convTable[:], 123
 }
 
-func (s *SetStackPolicyInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "StackName", s.StackName, api.DynString)
-	api.Put(m, "StackPolicyBody", s.StackPolicyBody, api.DynString)
-	api.Put(m, "StackPolicyURL", s.StackPolicyURL, api.DynString)
-	return m
-}
+func (*ListResourceScanResourcesInput) ConvType() (api.Table, int32) { return convTable[:], 124 }
 
-func (s *SetTypeConfigurationInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "TypeArn", &s.TypeArn, api.SetStringPtr)
-	err = api.Decode(err, m, "Configuration", &s.Configuration, api.SetStringPtr)
-	err = api.Decode(err, m, "ConfigurationAlias", &s.ConfigurationAlias, api.SetStringPtr)
-	err = api.Decode(err, m, "TypeName", &s.TypeName, api.SetStringPtr)
-	err = api.Decode(err, m, "Type", &s.Type, api.SetStringPtr)
-	return err
-}
+func (*ListResourceScanResourcesOutput) ConvType() (api.Table, int32) { return convTable[:], 125 }
 
-func (s *SetTypeConfigurationInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 5)
-	api.Put(m, "TypeArn", s.TypeArn, api.DynString)
-	api.Put(m, "Configuration", s.Configuration, api.DynString)
-	api.Put(m, "ConfigurationAlias", s.ConfigurationAlias, api.DynString)
-	api.Put(m, "TypeName", s.TypeName, api.DynString)
-	api.Put(m, "Type", s.Type, api.DynString)
-	return m
-}
+func (*ListResourceScansInput) ConvType() (api.Table, int32) { return convTable[:], 126 }
 
-func (s *SetTypeConfigurationOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ConfigurationArn", &s.ConfigurationArn, api.SetStringPtr)
-	return err
-}
+func (*ListResourceScansOutput) ConvType() (api.Table, int32) { return convTable[:], 127 }
 
-func (s *SetTypeConfigurationOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "ConfigurationArn", s.ConfigurationArn, api.DynString)
-	return m
-}
+func (*ListStackInstanceResourceDriftsInput) ConvType() (api.Table, int32) { return convTable[:], 128 }
 
-func (s *SetTypeDefaultVersionInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Arn", &s.Arn, api.SetStringPtr)
-	err = api.Decode(err, m, "Type", &s.Type, api.SetStringPtr)
-	err = api.Decode(err, m, "TypeName", &s.TypeName, api.SetStringPtr)
-	err = api.Decode(err, m, "VersionId", &s.VersionId, api.SetStringPtr)
-	return err
-}
+func (*ListStackInstanceResourceDriftsOutput) ConvType() (api.Table, int32) { return convTable[:], 129 }
 
-func (s *SetTypeDefaultVersionInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "Arn", s.Arn, api.DynString)
-	api.Put(m, "Type", s.Type, api.DynString)
-	api.Put(m, "TypeName", s.TypeName, api.DynString)
-	api.Put(m, "VersionId", s.VersionId, api.DynString)
-	return m
-}
+func (*ListStackInstancesInput) ConvType() (api.Table, int32) { return convTable[:], 130 }
 
-func (s *SetTypeDefaultVersionOutput) FromDynamic(map[string]any) error { return nil }
+func (*ListStackInstancesOutput) ConvType() (api.Table, int32) { return convTable[:], 131 }
 
-func (s *SetTypeDefaultVersionOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*ListStackResourcesInput) ConvType() (api.Table, int32) { return convTable[:], 132 }
 
-func (s *SignalResourceInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "StackName", &s.StackName, api.SetStringPtr)
-	err = api.Decode(err, m, "LogicalResourceId", &s.LogicalResourceId, api.SetStringPtr)
-	err = api.Decode(err, m, "UniqueId", &s.UniqueId, api.SetStringPtr)
-	err = api.Decode(err, m, "Status", &s.Status, api.SetStringPtr)
-	return err
-}
+func (*ListStackResourcesOutput) ConvType() (api.Table, int32) { return convTable[:], 133 }
 
-func (s *SignalResourceInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "StackName", s.StackName, api.DynString)
-	api.Put(m, "LogicalResourceId", s.LogicalResourceId, api.DynString)
-	api.Put(m, "UniqueId", s.UniqueId, api.DynString)
-	api.Put(m, "Status", s.Status, api.DynString)
-	return m
+func (*ListStackSetAutoDeploymentTargetsInput) ConvType() (api.Table, int32) {
+	return convTable[:], 134
 }
 
-func (s *Stack) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "StackId", &s.StackId, api.SetStringPtr)
-	err = api.Decode(err, m, "StackName", &s.StackName, api.SetStringPtr)
-	err = api.Decode(err, m, "ChangeSetId", &s.ChangeSetId, api.SetStringPtr)
-	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
-	err = api.Decode(err, m, "Parameters", &s.Parameters, func(p *[]Parameter, v any) error {
-		return api.SetList(p, v, func(p *Parameter, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "CreationTime", &s.CreationTime, api.SetTimePtr)
-	err = api.Decode(err, m, "DeletionTime", &s.DeletionTime, api.SetTimePtr)
-	err = api.Decode(err, m, "LastUpdatedTime", &s.LastUpdatedTime, api.SetTimePtr)
-	err = api.Decode(err, m, "RollbackConfiguration", &s.RollbackConfiguration, api.SetStructPtr[RollbackConfiguration])
-	err = api.Decode(err, m, "StackStatus", &s.StackStatus, api.SetStringPtr)
-	err = api.Decode(err, m, "StackStatusReason", &s.StackStatusReason, api.SetStringPtr)
-	err = api.Decode(err, m, "DisableRollback", &s.DisableRollback, api.SetBoolPtr)
-	err = api.Decode(err, m, "NotificationARNs", &s.NotificationARNs, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "TimeoutInMinutes", &s.TimeoutInMinutes, api.SetInt32Ptr)
-	err = api.Decode(err, m, "Capabilities", &s.Capabilities, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "Outputs", &s.Outputs, func(p *[]Output, v any) error {
-		return api.SetList(p, v, func(p *Output, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "RoleARN", &s.RoleARN, api.SetStringPtr)
-	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]Tag, v any) error {
-		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "EnableTerminationProtection", &s.EnableTerminationProtection, api.SetBoolPtr)
-	err = api.Decode(err, m, "ParentId", &s.ParentId, api.SetStringPtr)
-	err = api.Decode(err, m, "RootId", &s.RootId, api.SetStringPtr)
-	err = api.Decode(err, m, "DriftInformation", &s.DriftInformation, api.SetStructPtr[StackDriftInformation])
-	err = api.Decode(err, m, "RetainExceptOnCreate", &s.RetainExceptOnCreate, api.SetBoolPtr)
-	err = api.Decode(err, m, "DeletionMode", &s.DeletionMode, api.SetStringPtr)
-	err = api.Decode(err, m, "DetailedStatus", &s.DetailedStatus, api.SetStringPtr)
-	return err
+func (*ListStackSetAutoDeploymentTargetsOutput) ConvType() (api.Table, int32) {
+	return convTable[:], 135
 }
 
-func (s *Stack) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "StackId", s.StackId, api.DynString)
-	api.Put(m, "StackName", s.StackName, api.DynString)
-	api.Put(m, "ChangeSetId", s.ChangeSetId, api.DynString)
-	api.Put(m, "Description", s.Description, api.DynString)
-	api.PutList(m, "Parameters", s.Parameters, func(e Parameter) any { return e.ToDynamic() })
-	api.Put(m, "CreationTime", s.CreationTime, api.DynTime)
-	api.Put(m, "DeletionTime", s.DeletionTime, api.DynTime)
-	api.Put(m, "LastUpdatedTime", s.LastUpdatedTime, api.DynTime)
-	api.PutStruct(m, "RollbackConfiguration", s.RollbackConfiguration)
-	api.Put(m, "StackStatus", s.StackStatus, api.DynString)
-	api.Put(m, "StackStatusReason", s.StackStatusReason, api.DynString)
-	api.Put(m, "DisableRollback", s.DisableRollback, api.DynBool)
-	api.PutList(m, "NotificationARNs", s.NotificationARNs, api.DynString)
-	api.Put(m, "TimeoutInMinutes", s.TimeoutInMinutes, api.DynInt32)
-	api.PutList(m, "Capabilities", s.Capabilities, api.DynString)
-	api.PutList(m, "Outputs", s.Outputs, func(e Output) any { return e.ToDynamic() })
-	api.Put(m, "RoleARN", s.RoleARN, api.DynString)
-	api.PutList(m, "Tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
-	api.Put(m, "EnableTerminationProtection", s.EnableTerminationProtection, api.DynBool)
-	api.Put(m, "ParentId", s.ParentId, api.DynString)
-	api.Put(m, "RootId", s.RootId, api.DynString)
-	api.PutStruct(m, "DriftInformation", s.DriftInformation)
-	api.Put(m, "RetainExceptOnCreate", s.RetainExceptOnCreate, api.DynBool)
-	api.Put(m, "DeletionMode", s.DeletionMode, api.DynString)
-	api.Put(m, "DetailedStatus", s.DetailedStatus, api.DynString)
-	return m
-}
+func (*ListStackSetOperationResultsInput) ConvType() (api.Table, int32) { return convTable[:], 136 }
 
-func (s *StackDriftInformation) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "StackDriftStatus", &s.StackDriftStatus, api.SetStringPtr)
-	err = api.Decode(err, m, "LastCheckTimestamp", &s.LastCheckTimestamp, api.SetTimePtr)
-	return err
-}
+func (*ListStackSetOperationResultsOutput) ConvType() (api.Table, int32) { return convTable[:], 137 }
 
-func (s *StackDriftInformation) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "StackDriftStatus", s.StackDriftStatus, api.DynString)
-	api.Put(m, "LastCheckTimestamp", s.LastCheckTimestamp, api.DynTime)
-	return m
-}
+func (*ListStackSetOperationsInput) ConvType() (api.Table, int32) { return convTable[:], 138 }
 
-func (s *StackDriftInformationSummary) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "StackDriftStatus", &s.StackDriftStatus, api.SetStringPtr)
-	err = api.Decode(err, m, "LastCheckTimestamp", &s.LastCheckTimestamp, api.SetTimePtr)
-	return err
-}
+func (*ListStackSetOperationsOutput) ConvType() (api.Table, int32) { return convTable[:], 139 }
 
-func (s *StackDriftInformationSummary) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "StackDriftStatus", s.StackDriftStatus, api.DynString)
-	api.Put(m, "LastCheckTimestamp", s.LastCheckTimestamp, api.DynTime)
-	return m
-}
+func (*ListStackSetsInput) ConvType() (api.Table, int32) { return convTable[:], 140 }
 
-func (s *StackEvent) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "StackId", &s.StackId, api.SetStringPtr)
-	err = api.Decode(err, m, "EventId", &s.EventId, api.SetStringPtr)
-	err = api.Decode(err, m, "StackName", &s.StackName, api.SetStringPtr)
-	err = api.Decode(err, m, "LogicalResourceId", &s.LogicalResourceId, api.SetStringPtr)
-	err = api.Decode(err, m, "PhysicalResourceId", &s.PhysicalResourceId, api.SetStringPtr)
-	err = api.Decode(err, m, "ResourceType", &s.ResourceType, api.SetStringPtr)
-	err = api.Decode(err, m, "Timestamp", &s.Timestamp, api.SetTimePtr)
-	err = api.Decode(err, m, "ResourceStatus", &s.ResourceStatus, api.SetStringPtr)
-	err = api.Decode(err, m, "ResourceStatusReason", &s.ResourceStatusReason, api.SetStringPtr)
-	err = api.Decode(err, m, "ResourceProperties", &s.ResourceProperties, api.SetStringPtr)
-	err = api.Decode(err, m, "ClientRequestToken", &s.ClientRequestToken, api.SetStringPtr)
-	err = api.Decode(err, m, "HookType", &s.HookType, api.SetStringPtr)
-	err = api.Decode(err, m, "HookStatus", &s.HookStatus, api.SetStringPtr)
-	err = api.Decode(err, m, "HookStatusReason", &s.HookStatusReason, api.SetStringPtr)
-	err = api.Decode(err, m, "HookInvocationPoint", &s.HookInvocationPoint, api.SetStringPtr)
-	err = api.Decode(err, m, "HookFailureMode", &s.HookFailureMode, api.SetStringPtr)
-	err = api.Decode(err, m, "DetailedStatus", &s.DetailedStatus, api.SetStringPtr)
-	return err
-}
+func (*ListStackSetsOutput) ConvType() (api.Table, int32) { return convTable[:], 141 }
 
-func (s *StackEvent) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "StackId", s.StackId, api.DynString)
-	api.Put(m, "EventId", s.EventId, api.DynString)
-	api.Put(m, "StackName", s.StackName, api.DynString)
-	api.Put(m, "LogicalResourceId", s.LogicalResourceId, api.DynString)
-	api.Put(m, "PhysicalResourceId", s.PhysicalResourceId, api.DynString)
-	api.Put(m, "ResourceType", s.ResourceType, api.DynString)
-	api.Put(m, "Timestamp", s.Timestamp, api.DynTime)
-	api.Put(m, "ResourceStatus", s.ResourceStatus, api.DynString)
-	api.Put(m, "ResourceStatusReason", s.ResourceStatusReason, api.DynString)
-	api.Put(m, "ResourceProperties", s.ResourceProperties, api.DynString)
-	api.Put(m, "ClientRequestToken", s.ClientRequestToken, api.DynString)
-	api.Put(m, "HookType", s.HookType, api.DynString)
-	api.Put(m, "HookStatus", s.HookStatus, api.DynString)
-	api.Put(m, "HookStatusReason", s.HookStatusReason, api.DynString)
-	api.Put(m, "HookInvocationPoint", s.HookInvocationPoint, api.DynString)
-	api.Put(m, "HookFailureMode", s.HookFailureMode, api.DynString)
-	api.Put(m, "DetailedStatus", s.DetailedStatus, api.DynString)
-	return m
-}
+func (*ListStacksInput) ConvType() (api.Table, int32) { return convTable[:], 142 }
 
-func (s *StackInstance) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "StackSetId", &s.StackSetId, api.SetStringPtr)
-	err = api.Decode(err, m, "Region", &s.Region, api.SetStringPtr)
-	err = api.Decode(err, m, "Account", &s.Account, api.SetStringPtr)
-	err = api.Decode(err, m, "StackId", &s.StackId, api.SetStringPtr)
-	err = api.Decode(err, m, "ParameterOverrides", &s.ParameterOverrides, func(p *[]Parameter, v any) error {
-		return api.SetList(p, v, func(p *Parameter, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "Status", &s.Status, api.SetStringPtr)
-	err = api.Decode(err, m, "StackInstanceStatus", &s.StackInstanceStatus, api.SetStructPtr[StackInstanceComprehensiveStatus])
-	err = api.Decode(err, m, "StatusReason", &s.StatusReason, api.SetStringPtr)
-	err = api.Decode(err, m, "OrganizationalUnitId", &s.OrganizationalUnitId, api.SetStringPtr)
-	err = api.Decode(err, m, "DriftStatus", &s.DriftStatus, api.SetStringPtr)
-	err = api.Decode(err, m, "LastDriftCheckTimestamp", &s.LastDriftCheckTimestamp, api.SetTimePtr)
-	err = api.Decode(err, m, "LastOperationId", &s.LastOperationId, api.SetStringPtr)
-	return err
-}
+func (*ListStacksOutput) ConvType() (api.Table, int32) { return convTable[:], 143 }
 
-func (s *StackInstance) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "StackSetId", s.StackSetId, api.DynString)
-	api.Put(m, "Region", s.Region, api.DynString)
-	api.Put(m, "Account", s.Account, api.DynString)
-	api.Put(m, "StackId", s.StackId, api.DynString)
-	api.PutList(m, "ParameterOverrides", s.ParameterOverrides, func(e Parameter) any { return e.ToDynamic() })
-	api.Put(m, "Status", s.Status, api.DynString)
-	api.PutStruct(m, "StackInstanceStatus", s.StackInstanceStatus)
-	api.Put(m, "StatusReason", s.StatusReason, api.DynString)
-	api.Put(m, "OrganizationalUnitId", s.OrganizationalUnitId, api.DynString)
-	api.Put(m, "DriftStatus", s.DriftStatus, api.DynString)
-	api.Put(m, "LastDriftCheckTimestamp", s.LastDriftCheckTimestamp, api.DynTime)
-	api.Put(m, "LastOperationId", s.LastOperationId, api.DynString)
-	return m
-}
+func (*ListTypeRegistrationsInput) ConvType() (api.Table, int32) { return convTable[:], 144 }
 
-func (s *StackInstanceComprehensiveStatus) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DetailedStatus", &s.DetailedStatus, api.SetStringPtr)
-	return err
-}
+func (*ListTypeRegistrationsOutput) ConvType() (api.Table, int32) { return convTable[:], 145 }
 
-func (s *StackInstanceComprehensiveStatus) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "DetailedStatus", s.DetailedStatus, api.DynString)
-	return m
-}
+func (*ListTypeVersionsInput) ConvType() (api.Table, int32) { return convTable[:], 146 }
 
-func (s *StackInstanceFilter) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "Values", &s.Values, api.SetStringPtr)
-	return err
-}
+func (*ListTypeVersionsOutput) ConvType() (api.Table, int32) { return convTable[:], 147 }
 
-func (s *StackInstanceFilter) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "Values", s.Values, api.DynString)
-	return m
-}
+func (*ListTypesInput) ConvType() (api.Table, int32) { return convTable[:], 148 }
 
-func (s *StackInstanceNotFoundException) FromDynamic(map[string]any) error { return nil }
+func (*ListTypesOutput) ConvType() (api.Table, int32) { return convTable[:], 149 }
 
-func (s *StackInstanceNotFoundException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*LoggingConfig) ConvType() (api.Table, int32) { return convTable[:], 150 }
 
-func (s *StackInstanceResourceDriftsSummary) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "StackId", &s.StackId, api.SetStringPtr)
-	err = api.Decode(err, m, "LogicalResourceId", &s.LogicalResourceId, api.SetStringPtr)
-	err = api.Decode(err, m, "PhysicalResourceId", &s.PhysicalResourceId, api.SetStringPtr)
-	err = api.Decode(err, m, "PhysicalResourceIdContext", &s.PhysicalResourceIdContext, func(p *[]PhysicalResourceIdContextKeyValuePair, v any) error {
-		return api.SetList(p, v, func(p *PhysicalResourceIdContextKeyValuePair, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "ResourceType", &s.ResourceType, api.SetStringPtr)
-	err = api.Decode(err, m, "PropertyDifferences", &s.PropertyDifferences, func(p *[]PropertyDifference, v any) error {
-		return api.SetList(p, v, func(p *PropertyDifference, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "StackResourceDriftStatus", &s.StackResourceDriftStatus, api.SetStringPtr)
-	err = api.Decode(err, m, "Timestamp", &s.Timestamp, api.SetTimePtr)
-	return err
-}
+func (*ManagedExecution) ConvType() (api.Table, int32) { return convTable[:], 151 }
 
-func (s *StackInstanceResourceDriftsSummary) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "StackId", s.StackId, api.DynString)
-	api.Put(m, "LogicalResourceId", s.LogicalResourceId, api.DynString)
-	api.Put(m, "PhysicalResourceId", s.PhysicalResourceId, api.DynString)
-	api.PutList(m, "PhysicalResourceIdContext", s.PhysicalResourceIdContext, func(e PhysicalResourceIdContextKeyValuePair) any { return e.ToDynamic() })
-	api.Put(m, "ResourceType", s.ResourceType, api.DynString)
-	api.PutList(m, "PropertyDifferences", s.PropertyDifferences, func(e PropertyDifference) any { return e.ToDynamic() })
-	api.Put(m, "StackResourceDriftStatus", s.StackResourceDriftStatus, api.DynString)
-	api.Put(m, "Timestamp", s.Timestamp, api.DynTime)
-	return m
-}
+func (*ModuleInfo) ConvType() (api.Table, int32) { return convTable[:], 152 }
 
-func (s *StackInstanceSummary) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "StackSetId", &s.StackSetId, api.SetStringPtr)
-	err = api.Decode(err, m, "Region", &s.Region, api.SetStringPtr)
-	err = api.Decode(err, m, "Account", &s.Account, api.SetStringPtr)
-	err = api.Decode(err, m, "StackId", &s.StackId, api.SetStringPtr)
-	err = api.Decode(err, m, "Status", &s.Status, api.SetStringPtr)
-	err = api.Decode(err, m, "StatusReason", &s.StatusReason, api.SetStringPtr)
-	err = api.Decode(err, m, "StackInstanceStatus", &s.StackInstanceStatus, api.SetStructPtr[StackInstanceComprehensiveStatus])
-	err = api.Decode(err, m, "OrganizationalUnitId", &s.OrganizationalUnitId, api.SetStringPtr)
-	err = api.Decode(err, m, "DriftStatus", &s.DriftStatus, api.SetStringPtr)
-	err = api.Decode(err, m, "LastDriftCheckTimestamp", &s.LastDriftCheckTimestamp, api.SetTimePtr)
-	err = api.Decode(err, m, "LastOperationId", &s.LastOperationId, api.SetStringPtr)
-	return err
-}
+func (*NameAlreadyExistsException) ConvType() (api.Table, int32) { return convTable[:], 153 }
 
-func (s *StackInstanceSummary) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "StackSetId", s.StackSetId, api.DynString)
-	api.Put(m, "Region", s.Region, api.DynString)
-	api.Put(m, "Account", s.Account, api.DynString)
-	api.Put(m, "StackId", s.StackId, api.DynString)
-	api.Put(m, "Status", s.Status, api.DynString)
-	api.Put(m, "StatusReason", s.StatusReason, api.DynString)
-	api.PutStruct(m, "StackInstanceStatus", s.StackInstanceStatus)
-	api.Put(m, "OrganizationalUnitId", s.OrganizationalUnitId, api.DynString)
-	api.Put(m, "DriftStatus", s.DriftStatus, api.DynString)
-	api.Put(m, "LastDriftCheckTimestamp", s.LastDriftCheckTimestamp, api.DynTime)
-	api.Put(m, "LastOperationId", s.LastOperationId, api.DynString)
-	return m
-}
+func (*OperationIdAlreadyExistsException) ConvType() (api.Table, int32) { return convTable[:], 154 }
 
-func (s *StackNotFoundException) FromDynamic(map[string]any) error { return nil }
+func (*OperationInProgressException) ConvType() (api.Table, int32) { return convTable[:], 155 }
 
-func (s *StackNotFoundException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*OperationNotFoundException) ConvType() (api.Table, int32) { return convTable[:], 156 }
 
-func (s *StackResource) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "StackName", &s.StackName, api.SetStringPtr)
-	err = api.Decode(err, m, "StackId", &s.StackId, api.SetStringPtr)
-	err = api.Decode(err, m, "LogicalResourceId", &s.LogicalResourceId, api.SetStringPtr)
-	err = api.Decode(err, m, "PhysicalResourceId", &s.PhysicalResourceId, api.SetStringPtr)
-	err = api.Decode(err, m, "ResourceType", &s.ResourceType, api.SetStringPtr)
-	err = api.Decode(err, m, "Timestamp", &s.Timestamp, api.SetTimePtr)
-	err = api.Decode(err, m, "ResourceStatus", &s.ResourceStatus, api.SetStringPtr)
-	err = api.Decode(err, m, "ResourceStatusReason", &s.ResourceStatusReason, api.SetStringPtr)
-	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
-	err = api.Decode(err, m, "DriftInformation", &s.DriftInformation, api.SetStructPtr[StackResourceDriftInformation])
-	err = api.Decode(err, m, "ModuleInfo", &s.ModuleInfo, api.SetStructPtr[ModuleInfo])
-	return err
-}
+func (*OperationResultFilter) ConvType() (api.Table, int32) { return convTable[:], 157 }
 
-func (s *StackResource) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "StackName", s.StackName, api.DynString)
-	api.Put(m, "StackId", s.StackId, api.DynString)
-	api.Put(m, "LogicalResourceId", s.LogicalResourceId, api.DynString)
-	api.Put(m, "PhysicalResourceId", s.PhysicalResourceId, api.DynString)
-	api.Put(m, "ResourceType", s.ResourceType, api.DynString)
-	api.Put(m, "Timestamp", s.Timestamp, api.DynTime)
-	api.Put(m, "ResourceStatus", s.ResourceStatus, api.DynString)
-	api.Put(m, "ResourceStatusReason", s.ResourceStatusReason, api.DynString)
-	api.Put(m, "Description", s.Description, api.DynString)
-	api.PutStruct(m, "DriftInformation", s.DriftInformation)
-	api.PutStruct(m, "ModuleInfo", s.ModuleInfo)
-	return m
-}
+func (*OperationStatusCheckFailedException) ConvType() (api.Table, int32) { return convTable[:], 158 }
 
-func (s *StackResourceDetail) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "StackName", &s.StackName, api.SetStringPtr)
-	err = api.Decode(err, m, "StackId", &s.StackId, api.SetStringPtr)
-	err = api.Decode(err, m, "LogicalResourceId", &s.LogicalResourceId, api.SetStringPtr)
-	err = api.Decode(err, m, "PhysicalResourceId", &s.PhysicalResourceId, api.SetStringPtr)
-	err = api.Decode(err, m, "ResourceType", &s.ResourceType, api.SetStringPtr)
-	err = api.Decode(err, m, "LastUpdatedTimestamp", &s.LastUpdatedTimestamp, api.SetTimePtr)
-	err = api.Decode(err, m, "ResourceStatus", &s.ResourceStatus, api.SetStringPtr)
-	err = api.Decode(err, m, "ResourceStatusReason", &s.ResourceStatusReason, api.SetStringPtr)
-	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
-	err = api.Decode(err, m, "Metadata", &s.Metadata, api.SetStringPtr)
-	err = api.Decode(err, m, "DriftInformation", &s.DriftInformation, api.SetStructPtr[StackResourceDriftInformation])
-	err = api.Decode(err, m, "ModuleInfo", &s.ModuleInfo, api.SetStructPtr[ModuleInfo])
-	return err
-}
+func (*Output) ConvType() (api.Table, int32) { return convTable[:], 159 }
 
-func (s *StackResourceDetail) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "StackName", s.StackName, api.DynString)
-	api.Put(m, "StackId", s.StackId, api.DynString)
-	api.Put(m, "LogicalResourceId", s.LogicalResourceId, api.DynString)
-	api.Put(m, "PhysicalResourceId", s.PhysicalResourceId, api.DynString)
-	api.Put(m, "ResourceType", s.ResourceType, api.DynString)
-	api.Put(m, "LastUpdatedTimestamp", s.LastUpdatedTimestamp, api.DynTime)
-	api.Put(m, "ResourceStatus", s.ResourceStatus, api.DynString)
-	api.Put(m, "ResourceStatusReason", s.ResourceStatusReason, api.DynString)
-	api.Put(m, "Description", s.Description, api.DynString)
-	api.Put(m, "Metadata", s.Metadata, api.DynString)
-	api.PutStruct(m, "DriftInformation", s.DriftInformation)
-	api.PutStruct(m, "ModuleInfo", s.ModuleInfo)
-	return m
-}
+func (*Parameter) ConvType() (api.Table, int32) { return convTable[:], 160 }
 
-func (s *StackResourceDrift) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "StackId", &s.StackId, api.SetStringPtr)
-	err = api.Decode(err, m, "LogicalResourceId", &s.LogicalResourceId, api.SetStringPtr)
-	err = api.Decode(err, m, "PhysicalResourceId", &s.PhysicalResourceId, api.SetStringPtr)
-	err = api.Decode(err, m, "PhysicalResourceIdContext", &s.PhysicalResourceIdContext, func(p *[]PhysicalResourceIdContextKeyValuePair, v any) error {
-		return api.SetList(p, v, func(p *PhysicalResourceIdContextKeyValuePair, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "ResourceType", &s.ResourceType, api.SetStringPtr)
-	err = api.Decode(err, m, "ExpectedProperties", &s.ExpectedProperties, api.SetStringPtr)
-	err = api.Decode(err, m, "ActualProperties", &s.ActualProperties, api.SetStringPtr)
-	err = api.Decode(err, m, "PropertyDifferences", &s.PropertyDifferences, func(p *[]PropertyDifference, v any) error {
-		return api.SetList(p, v, func(p *PropertyDifference, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "StackResourceDriftStatus", &s.StackResourceDriftStatus, api.SetStringPtr)
-	err = api.Decode(err, m, "Timestamp", &s.Timestamp, api.SetTimePtr)
-	err = api.Decode(err, m, "ModuleInfo", &s.ModuleInfo, api.SetStructPtr[ModuleInfo])
-	return err
-}
+func (*ParameterConstraints) ConvType() (api.Table, int32) { return convTable[:], 161 }
 
-func (s *StackResourceDrift) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "StackId", s.StackId, api.DynString)
-	api.Put(m, "LogicalResourceId", s.LogicalResourceId, api.DynString)
-	api.Put(m, "PhysicalResourceId", s.PhysicalResourceId, api.DynString)
-	api.PutList(m, "PhysicalResourceIdContext", s.PhysicalResourceIdContext, func(e PhysicalResourceIdContextKeyValuePair) any { return e.ToDynamic() })
-	api.Put(m, "ResourceType", s.ResourceType, api.DynString)
-	api.Put(m, "ExpectedProperties", s.ExpectedProperties, api.DynString)
-	api.Put(m, "ActualProperties", s.ActualProperties, api.DynString)
-	api.PutList(m, "PropertyDifferences", s.PropertyDifferences, func(e PropertyDifference) any { return e.ToDynamic() })
-	api.Put(m, "StackResourceDriftStatus", s.StackResourceDriftStatus, api.DynString)
-	api.Put(m, "Timestamp", s.Timestamp, api.DynTime)
-	api.PutStruct(m, "ModuleInfo", s.ModuleInfo)
-	return m
-}
+func (*ParameterDeclaration) ConvType() (api.Table, int32) { return convTable[:], 162 }
 
-func (s *StackResourceDriftInformation) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "StackResourceDriftStatus", &s.StackResourceDriftStatus, api.SetStringPtr)
-	err = api.Decode(err, m, "LastCheckTimestamp", &s.LastCheckTimestamp, api.SetTimePtr)
-	return err
-}
+func (*PhysicalResourceIdContextKeyValuePair) ConvType() (api.Table, int32) { return convTable[:], 163 }
 
-func (s *StackResourceDriftInformation) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "StackResourceDriftStatus", s.StackResourceDriftStatus, api.DynString)
-	api.Put(m, "LastCheckTimestamp", s.LastCheckTimestamp, api.DynTime)
-	return m
-}
+func (*PropertyDifference) ConvType() (api.Table, int32) { return convTable[:], 164 }
 
-func (s *StackResourceDriftInformationSummary) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "StackResourceDriftStatus", &s.StackResourceDriftStatus, api.SetStringPtr)
-	err = api.Decode(err, m, "LastCheckTimestamp", &s.LastCheckTimestamp, api.SetTimePtr)
-	return err
-}
+func (*PublishTypeInput) ConvType() (api.Table, int32) { return convTable[:], 165 }
 
-func (s *StackResourceDriftInformationSummary) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "StackResourceDriftStatus", s.StackResourceDriftStatus, api.DynString)
-	api.Put(m, "LastCheckTimestamp", s.LastCheckTimestamp, api.DynTime)
-	return m
-}
+func (*PublishTypeOutput) ConvType() (api.Table, int32) { return convTable[:], 166 }
 
-func (s *StackResourceSummary) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "LogicalResourceId", &s.LogicalResourceId, api.SetStringPtr)
-	err = api.Decode(err, m, "PhysicalResourceId", &s.PhysicalResourceId, api.SetStringPtr)
-	err = api.Decode(err, m, "ResourceType", &s.ResourceType, api.SetStringPtr)
-	err = api.Decode(err, m, "LastUpdatedTimestamp", &s.LastUpdatedTimestamp, api.SetTimePtr)
-	err = api.Decode(err, m, "ResourceStatus", &s.ResourceStatus, api.SetStringPtr)
-	err = api.Decode(err, m, "ResourceStatusReason", &s.ResourceStatusReason, api.SetStringPtr)
-	err = api.Decode(err, m, "DriftInformation", &s.DriftInformation, api.SetStructPtr[StackResourceDriftInformationSummary])
-	err = api.Decode(err, m, "ModuleInfo", &s.ModuleInfo, api.SetStructPtr[ModuleInfo])
-	return err
-}
+func (*RecordHandlerProgressInput) ConvType() (api.Table, int32) { return convTable[:], 167 }
 
-func (s *StackResourceSummary) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "LogicalResourceId", s.LogicalResourceId, api.DynString)
-	api.Put(m, "PhysicalResourceId", s.PhysicalResourceId, api.DynString)
-	api.Put(m, "ResourceType", s.ResourceType, api.DynString)
-	api.Put(m, "LastUpdatedTimestamp", s.LastUpdatedTimestamp, api.DynTime)
-	api.Put(m, "ResourceStatus", s.ResourceStatus, api.DynString)
-	api.Put(m, "ResourceStatusReason", s.ResourceStatusReason, api.DynString)
-	api.PutStruct(m, "DriftInformation", s.DriftInformation)
-	api.PutStruct(m, "ModuleInfo", s.ModuleInfo)
-	return m
-}
+func (*RecordHandlerProgressOutput) ConvType() (api.Table, int32) { return convTable[:], 168 }
 
-func (s *StackSet) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "StackSetName", &s.StackSetName, api.SetStringPtr)
-	err = api.Decode(err, m, "StackSetId", &s.StackSetId, api.SetStringPtr)
-	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
-	err = api.Decode(err, m, "Status", &s.Status, api.SetStringPtr)
-	err = api.Decode(err, m, "TemplateBody", &s.TemplateBody, api.SetStringPtr)
-	err = api.Decode(err, m, "Parameters", &s.Parameters, func(p *[]Parameter, v any) error {
-		return api.SetList(p, v, func(p *Parameter, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "Capabilities", &s.Capabilities, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]Tag, v any) error {
-		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "StackSetARN", &s.StackSetARN, api.SetStringPtr)
-	err = api.Decode(err, m, "AdministrationRoleARN", &s.AdministrationRoleARN, api.SetStringPtr)
-	err = api.Decode(err, m, "ExecutionRoleName", &s.ExecutionRoleName, api.SetStringPtr)
-	err = api.Decode(err, m, "StackSetDriftDetectionDetails", &s.StackSetDriftDetectionDetails, api.SetStructPtr[StackSetDriftDetectionDetails])
-	err = api.Decode(err, m, "AutoDeployment", &s.AutoDeployment, api.SetStructPtr[AutoDeployment])
-	err = api.Decode(err, m, "PermissionModel", &s.PermissionModel, api.SetStringPtr)
-	err = api.Decode(err, m, "OrganizationalUnitIds", &s.OrganizationalUnitIds, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "ManagedExecution", &s.ManagedExecution, api.SetStructPtr[ManagedExecution])
-	err = api.Decode(err, m, "Regions", &s.Regions, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	return err
-}
+func (*RegisterPublisherInput) ConvType() (api.Table, int32) { return convTable[:], 169 }
 
-func (s *StackSet) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "StackSetName", s.StackSetName, api.DynString)
-	api.Put(m, "StackSetId", s.StackSetId, api.DynString)
-	api.Put(m, "Description", s.Description, api.DynString)
-	api.Put(m, "Status", s.Status, api.DynString)
-	api.Put(m, "TemplateBody", s.TemplateBody, api.DynString)
-	api.PutList(m, "Parameters", s.Parameters, func(e Parameter) any { return e.ToDynamic() })
-	api.PutList(m, "Capabilities", s.Capabilities, api.DynString)
-	api.PutList(m, "Tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
-	api.Put(m, "StackSetARN", s.StackSetARN, api.DynString)
-	api.Put(m, "AdministrationRoleARN", s.AdministrationRoleARN, api.DynString)
-	api.Put(m, "ExecutionRoleName", s.ExecutionRoleName, api.DynString)
-	api.PutStruct(m, "StackSetDriftDetectionDetails", s.StackSetDriftDetectionDetails)
-	api.PutStruct(m, "AutoDeployment", s.AutoDeployment)
-	api.Put(m, "PermissionModel", s.PermissionModel, api.DynString)
-	api.PutList(m, "OrganizationalUnitIds", s.OrganizationalUnitIds, api.DynString)
-	api.PutStruct(m, "ManagedExecution", s.ManagedExecution)
-	api.PutList(m, "Regions", s.Regions, api.DynString)
-	return m
-}
+func (*RegisterPublisherOutput) ConvType() (api.Table, int32) { return convTable[:], 170 }
 
-func (s *StackSetAutoDeploymentTargetSummary) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "OrganizationalUnitId", &s.OrganizationalUnitId, api.SetStringPtr)
-	err = api.Decode(err, m, "Regions", &s.Regions, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	return err
-}
+func (*RegisterTypeInput) ConvType() (api.Table, int32) { return convTable[:], 171 }
 
-func (s *StackSetAutoDeploymentTargetSummary) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "OrganizationalUnitId", s.OrganizationalUnitId, api.DynString)
-	api.PutList(m, "Regions", s.Regions, api.DynString)
-	return m
-}
+func (*RegisterTypeOutput) ConvType() (api.Table, int32) { return convTable[:], 172 }
 
-func (s *StackSetDriftDetectionDetails) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DriftStatus", &s.DriftStatus, api.SetStringPtr)
-	err = api.Decode(err, m, "DriftDetectionStatus", &s.DriftDetectionStatus, api.SetStringPtr)
-	err = api.Decode(err, m, "LastDriftCheckTimestamp", &s.LastDriftCheckTimestamp, api.SetTimePtr)
-	err = api.Decode(err, m, "TotalStackInstancesCount", &s.TotalStackInstancesCount, api.SetInt32Ptr)
-	err = api.Decode(err, m, "DriftedStackInstancesCount", &s.DriftedStackInstancesCount, api.SetInt32Ptr)
-	err = api.Decode(err, m, "InSyncStackInstancesCount", &s.InSyncStackInstancesCount, api.SetInt32Ptr)
-	err = api.Decode(err, m, "InProgressStackInstancesCount", &s.InProgressStackInstancesCount, api.SetInt32Ptr)
-	err = api.Decode(err, m, "FailedStackInstancesCount", &s.FailedStackInstancesCount, api.SetInt32Ptr)
-	return err
-}
+func (*RequiredActivatedType) ConvType() (api.Table, int32) { return convTable[:], 173 }
 
-func (s *StackSetDriftDetectionDetails) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "DriftStatus", s.DriftStatus, api.DynString)
-	api.Put(m, "DriftDetectionStatus", s.DriftDetectionStatus, api.DynString)
-	api.Put(m, "LastDriftCheckTimestamp", s.LastDriftCheckTimestamp, api.DynTime)
-	api.Put(m, "TotalStackInstancesCount", s.TotalStackInstancesCount, api.DynInt32)
-	api.Put(m, "DriftedStackInstancesCount", s.DriftedStackInstancesCount, api.DynInt32)
-	api.Put(m, "InSyncStackInstancesCount", s.InSyncStackInstancesCount, api.DynInt32)
-	api.Put(m, "InProgressStackInstancesCount", s.InProgressStackInstancesCount, api.DynInt32)
-	api.Put(m, "FailedStackInstancesCount", s.FailedStackInstancesCount, api.DynInt32)
-	return m
-}
+func (*ResourceChange) ConvType() (api.Table, int32) { return convTable[:], 174 }
 
-func (s *StackSetNotEmptyException) FromDynamic(map[string]any) error { return nil }
+func (*ResourceChangeDetail) ConvType() (api.Table, int32) { return convTable[:], 175 }
 
-func (s *StackSetNotEmptyException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*ResourceDefinition) ConvType() (api.Table, int32) { return convTable[:], 176 }
 
-func (s *StackSetNotFoundException) FromDynamic(map[string]any) error { return nil }
+func (*ResourceDetail) ConvType() (api.Table, int32) { return convTable[:], 177 }
 
-func (s *StackSetNotFoundException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*ResourceIdentifierSummary) ConvType() (api.Table, int32) { return convTable[:], 178 }
 
-func (s *StackSetOperation) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "OperationId", &s.OperationId, api.SetStringPtr)
-	err = api.Decode(err, m, "StackSetId", &s.StackSetId, api.SetStringPtr)
-	err = api.Decode(err, m, "Action", &s.Action, api.SetStringPtr)
-	err = api.Decode(err, m, "Status", &s.Status, api.SetStringPtr)
-	err = api.Decode(err, m, "OperationPreferences", &s.OperationPreferences, api.SetStructPtr[StackSetOperationPreferences])
-	err = api.Decode(err, m, "RetainStacks", &s.RetainStacks, api.SetBoolPtr)
-	err = api.Decode(err, m, "AdministrationRoleARN", &s.AdministrationRoleARN, api.SetStringPtr)
-	err = api.Decode(err, m, "ExecutionRoleName", &s.ExecutionRoleName, api.SetStringPtr)
-	err = api.Decode(err, m, "CreationTimestamp", &s.CreationTimestamp, api.SetTimePtr)
-	err = api.Decode(err, m, "EndTimestamp", &s.EndTimestamp, api.SetTimePtr)
-	err = api.Decode(err, m, "DeploymentTargets", &s.DeploymentTargets, api.SetStructPtr[DeploymentTargets])
-	err = api.Decode(err, m, "StackSetDriftDetectionDetails", &s.StackSetDriftDetectionDetails, api.SetStructPtr[StackSetDriftDetectionDetails])
-	err = api.Decode(err, m, "StatusReason", &s.StatusReason, api.SetStringPtr)
-	err = api.Decode(err, m, "StatusDetails", &s.StatusDetails, api.SetStructPtr[StackSetOperationStatusDetails])
-	return err
-}
+func (*ResourceScanInProgressException) ConvType() (api.Table, int32) { return convTable[:], 179 }
 
-func (s *StackSetOperation) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "OperationId", s.OperationId, api.DynString)
-	api.Put(m, "StackSetId", s.StackSetId, api.DynString)
-	api.Put(m, "Action", s.Action, api.DynString)
-	api.Put(m, "Status", s.Status, api.DynString)
-	api.PutStruct(m, "OperationPreferences", s.OperationPreferences)
-	api.Put(m, "RetainStacks", s.RetainStacks, api.DynBool)
-	api.Put(m, "AdministrationRoleARN", s.AdministrationRoleARN, api.DynString)
-	api.Put(m, "ExecutionRoleName", s.ExecutionRoleName, api.DynString)
-	api.Put(m, "CreationTimestamp", s.CreationTimestamp, api.DynTime)
-	api.Put(m, "EndTimestamp", s.EndTimestamp, api.DynTime)
-	api.PutStruct(m, "DeploymentTargets", s.DeploymentTargets)
-	api.PutStruct(m, "StackSetDriftDetectionDetails", s.StackSetDriftDetectionDetails)
-	api.Put(m, "StatusReason", s.StatusReason, api.DynString)
-	api.PutStruct(m, "StatusDetails", s.StatusDetails)
-	return m
-}
+func (*ResourceScanLimitExceededException) ConvType() (api.Table, int32) { return convTable[:], 180 }
 
-func (s *StackSetOperationPreferences) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "RegionConcurrencyType", &s.RegionConcurrencyType, api.SetStringPtr)
-	err = api.Decode(err, m, "RegionOrder", &s.RegionOrder, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "FailureToleranceCount", &s.FailureToleranceCount, api.SetInt32Ptr)
-	err = api.Decode(err, m, "FailureTolerancePercentage", &s.FailureTolerancePercentage, api.SetInt32Ptr)
-	err = api.Decode(err, m, "MaxConcurrentCount", &s.MaxConcurrentCount, api.SetInt32Ptr)
-	err = api.Decode(err, m, "MaxConcurrentPercentage", &s.MaxConcurrentPercentage, api.SetInt32Ptr)
-	err = api.Decode(err, m, "ConcurrencyMode", &s.ConcurrencyMode, api.SetStringPtr)
-	return err
-}
+func (*ResourceScanNotFoundException) ConvType() (api.Table, int32) { return convTable[:], 181 }
 
-func (s *StackSetOperationPreferences) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 7)
-	api.Put(m, "RegionConcurrencyType", s.RegionConcurrencyType, api.DynString)
-	api.PutList(m, "RegionOrder", s.RegionOrder, api.DynString)
-	api.Put(m, "FailureToleranceCount", s.FailureToleranceCount, api.DynInt32)
-	api.Put(m, "FailureTolerancePercentage", s.FailureTolerancePercentage, api.DynInt32)
-	api.Put(m, "MaxConcurrentCount", s.MaxConcurrentCount, api.DynInt32)
-	api.Put(m, "MaxConcurrentPercentage", s.MaxConcurrentPercentage, api.DynInt32)
-	api.Put(m, "ConcurrencyMode", s.ConcurrencyMode, api.DynString)
-	return m
-}
+func (*ResourceScanSummary) ConvType() (api.Table, int32) { return convTable[:], 182 }
 
-func (s *StackSetOperationResultSummary) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Account", &s.Account, api.SetStringPtr)
-	err = api.Decode(err, m, "Region", &s.Region, api.SetStringPtr)
-	err = api.Decode(err, m, "Status", &s.Status, api.SetStringPtr)
-	err = api.Decode(err, m, "StatusReason", &s.StatusReason, api.SetStringPtr)
-	err = api.Decode(err, m, "AccountGateResult", &s.AccountGateResult, api.SetStructPtr[AccountGateResult])
-	err = api.Decode(err, m, "OrganizationalUnitId", &s.OrganizationalUnitId, api.SetStringPtr)
-	return err
-}
+func (*ResourceTargetDefinition) ConvType() (api.Table, int32) { return convTable[:], 183 }
 
-func (s *StackSetOperationResultSummary) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 6)
-	api.Put(m, "Account", s.Account, api.DynString)
-	api.Put(m, "Region", s.Region, api.DynString)
-	api.Put(m, "Status", s.Status, api.DynString)
-	api.Put(m, "StatusReason", s.StatusReason, api.DynString)
-	api.PutStruct(m, "AccountGateResult", s.AccountGateResult)
-	api.Put(m, "OrganizationalUnitId", s.OrganizationalUnitId, api.DynString)
-	return m
-}
+func (*ResourceToImport) ConvType() (api.Table, int32) { return convTable[:], 184 }
 
-func (s *StackSetOperationStatusDetails) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "FailedStackInstancesCount", &s.FailedStackInstancesCount, api.SetInt32Ptr)
-	return err
-}
+func (*RollbackConfiguration) ConvType() (api.Table, int32) { return convTable[:], 185 }
 
-func (s *StackSetOperationStatusDetails) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "FailedStackInstancesCount", s.FailedStackInstancesCount, api.DynInt32)
-	return m
-}
+func (*RollbackStackInput) ConvType() (api.Table, int32) { return convTable[:], 186 }
 
-func (s *StackSetOperationSummary) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "OperationId", &s.OperationId, api.SetStringPtr)
-	err = api.Decode(err, m, "Action", &s.Action, api.SetStringPtr)
-	err = api.Decode(err, m, "Status", &s.Status, api.SetStringPtr)
-	err = api.Decode(err, m, "CreationTimestamp", &s.CreationTimestamp, api.SetTimePtr)
-	err = api.Decode(err, m, "EndTimestamp", &s.EndTimestamp, api.SetTimePtr)
-	err = api.Decode(err, m, "StatusReason", &s.StatusReason, api.SetStringPtr)
-	err = api.Decode(err, m, "StatusDetails", &s.StatusDetails, api.SetStructPtr[StackSetOperationStatusDetails])
-	err = api.Decode(err, m, "OperationPreferences", &s.OperationPreferences, api.SetStructPtr[StackSetOperationPreferences])
-	return err
-}
+func (*RollbackStackOutput) ConvType() (api.Table, int32) { return convTable[:], 187 }
 
-func (s *StackSetOperationSummary) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "OperationId", s.OperationId, api.DynString)
-	api.Put(m, "Action", s.Action, api.DynString)
-	api.Put(m, "Status", s.Status, api.DynString)
-	api.Put(m, "CreationTimestamp", s.CreationTimestamp, api.DynTime)
-	api.Put(m, "EndTimestamp", s.EndTimestamp, api.DynTime)
-	api.Put(m, "StatusReason", s.StatusReason, api.DynString)
-	api.PutStruct(m, "StatusDetails", s.StatusDetails)
-	api.PutStruct(m, "OperationPreferences", s.OperationPreferences)
-	return m
-}
+func (*RollbackTrigger) ConvType() (api.Table, int32) { return convTable[:], 188 }
 
-func (s *StackSetSummary) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "StackSetName", &s.StackSetName, api.SetStringPtr)
-	err = api.Decode(err, m, "StackSetId", &s.StackSetId, api.SetStringPtr)
-	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
-	err = api.Decode(err, m, "Status", &s.Status, api.SetStringPtr)
-	err = api.Decode(err, m, "AutoDeployment", &s.AutoDeployment, api.SetStructPtr[AutoDeployment])
-	err = api.Decode(err, m, "PermissionModel", &s.PermissionModel, api.SetStringPtr)
-	err = api.Decode(err, m, "DriftStatus", &s.DriftStatus, api.SetStringPtr)
-	err = api.Decode(err, m, "LastDriftCheckTimestamp", &s.LastDriftCheckTimestamp, api.SetTimePtr)
-	err = api.Decode(err, m, "ManagedExecution", &s.ManagedExecution, api.SetStructPtr[ManagedExecution])
-	return err
-}
+func (*ScannedResource) ConvType() (api.Table, int32) { return convTable[:], 189 }
 
-func (s *StackSetSummary) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "StackSetName", s.StackSetName, api.DynString)
-	api.Put(m, "StackSetId", s.StackSetId, api.DynString)
-	api.Put(m, "Description", s.Description, api.DynString)
-	api.Put(m, "Status", s.Status, api.DynString)
-	api.PutStruct(m, "AutoDeployment", s.AutoDeployment)
-	api.Put(m, "PermissionModel", s.PermissionModel, api.DynString)
-	api.Put(m, "DriftStatus", s.DriftStatus, api.DynString)
-	api.Put(m, "LastDriftCheckTimestamp", s.LastDriftCheckTimestamp, api.DynTime)
-	api.PutStruct(m, "ManagedExecution", s.ManagedExecution)
-	return m
-}
+func (*ScannedResourceIdentifier) ConvType() (api.Table, int32) { return convTable[:], 190 }
 
-func (s *StackSummary) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "StackId", &s.StackId, api.SetStringPtr)
-	err = api.Decode(err, m, "StackName", &s.StackName, api.SetStringPtr)
-	err = api.Decode(err, m, "TemplateDescription", &s.TemplateDescription, api.SetStringPtr)
-	err = api.Decode(err, m, "CreationTime", &s.CreationTime, api.SetTimePtr)
-	err = api.Decode(err, m, "LastUpdatedTime", &s.LastUpdatedTime, api.SetTimePtr)
-	err = api.Decode(err, m, "DeletionTime", &s.DeletionTime, api.SetTimePtr)
-	err = api.Decode(err, m, "StackStatus", &s.StackStatus, api.SetStringPtr)
-	err = api.Decode(err, m, "StackStatusReason", &s.StackStatusReason, api.SetStringPtr)
-	err = api.Decode(err, m, "ParentId", &s.ParentId, api.SetStringPtr)
-	err = api.Decode(err, m, "RootId", &s.RootId, api.SetStringPtr)
-	err = api.Decode(err, m, "DriftInformation", &s.DriftInformation, api.SetStructPtr[StackDriftInformationSummary])
-	return err
-}
+func (*SetStackPolicyInput) ConvType() (api.Table, int32) { return convTable[:], 191 }
 
-func (s *StackSummary) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "StackId", s.StackId, api.DynString)
-	api.Put(m, "StackName", s.StackName, api.DynString)
-	api.Put(m, "TemplateDescription", s.TemplateDescription, api.DynString)
-	api.Put(m, "CreationTime", s.CreationTime, api.DynTime)
-	api.Put(m, "LastUpdatedTime", s.LastUpdatedTime, api.DynTime)
-	api.Put(m, "DeletionTime", s.DeletionTime, api.DynTime)
-	api.Put(m, "StackStatus", s.StackStatus, api.DynString)
-	api.Put(m, "StackStatusReason", s.StackStatusReason, api.DynString)
-	api.Put(m, "ParentId", s.ParentId, api.DynString)
-	api.Put(m, "RootId", s.RootId, api.DynString)
-	api.PutStruct(m, "DriftInformation", s.DriftInformation)
-	return m
-}
+func (*SetStackPolicyOutput) ConvType() (api.Table, int32) { return convTable[:], 192 }
 
-func (s *StaleRequestException) FromDynamic(map[string]any) error { return nil }
+func (*SetTypeConfigurationInput) ConvType() (api.Table, int32) { return convTable[:], 193 }
 
-func (s *StaleRequestException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*SetTypeConfigurationOutput) ConvType() (api.Table, int32) { return convTable[:], 194 }
 
-func (s *StartResourceScanInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ClientRequestToken", &s.ClientRequestToken, api.SetStringPtr)
-	return err
-}
+func (*SetTypeDefaultVersionInput) ConvType() (api.Table, int32) { return convTable[:], 195 }
 
-func (s *StartResourceScanInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "ClientRequestToken", s.ClientRequestToken, api.DynString)
-	return m
-}
+func (*SetTypeDefaultVersionOutput) ConvType() (api.Table, int32) { return convTable[:], 196 }
 
-func (s *StartResourceScanOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ResourceScanId", &s.ResourceScanId, api.SetStringPtr)
-	return err
-}
+func (*SignalResourceInput) ConvType() (api.Table, int32) { return convTable[:], 197 }
 
-func (s *StartResourceScanOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "ResourceScanId", s.ResourceScanId, api.DynString)
-	return m
-}
+func (*SignalResourceOutput) ConvType() (api.Table, int32) { return convTable[:], 198 }
 
-func (s *StopStackSetOperationInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "StackSetName", &s.StackSetName, api.SetStringPtr)
-	err = api.Decode(err, m, "OperationId", &s.OperationId, api.SetStringPtr)
-	err = api.Decode(err, m, "CallAs", &s.CallAs, api.SetStringPtr)
-	return err
-}
+func (*Stack) ConvType() (api.Table, int32) { return convTable[:], 199 }
 
-func (s *StopStackSetOperationInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "StackSetName", s.StackSetName, api.DynString)
-	api.Put(m, "OperationId", s.OperationId, api.DynString)
-	api.Put(m, "CallAs", s.CallAs, api.DynString)
-	return m
-}
+func (*StackDriftInformation) ConvType() (api.Table, int32) { return convTable[:], 200 }
 
-func (s *StopStackSetOperationOutput) FromDynamic(map[string]any) error { return nil }
+func (*StackDriftInformationSummary) ConvType() (api.Table, int32) { return convTable[:], 201 }
 
-func (s *StopStackSetOperationOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*StackEvent) ConvType() (api.Table, int32) { return convTable[:], 202 }
 
-func (s *Tag) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Key", &s.Key, api.SetStringPtr)
-	err = api.Decode(err, m, "Value", &s.Value, api.SetStringPtr)
-	return err
-}
+func (*StackInstance) ConvType() (api.Table, int32) { return convTable[:], 203 }
 
-func (s *Tag) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Key", s.Key, api.DynString)
-	api.Put(m, "Value", s.Value, api.DynString)
-	return m
-}
+func (*StackInstanceComprehensiveStatus) ConvType() (api.Table, int32) { return convTable[:], 204 }
 
-func (s *TemplateConfiguration) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DeletionPolicy", &s.DeletionPolicy, api.SetStringPtr)
-	err = api.Decode(err, m, "UpdateReplacePolicy", &s.UpdateReplacePolicy, api.SetStringPtr)
-	return err
-}
+func (*StackInstanceFilter) ConvType() (api.Table, int32) { return convTable[:], 205 }
 
-func (s *TemplateConfiguration) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "DeletionPolicy", s.DeletionPolicy, api.DynString)
-	api.Put(m, "UpdateReplacePolicy", s.UpdateReplacePolicy, api.DynString)
-	return m
-}
+func (*StackInstanceNotFoundException) ConvType() (api.Table, int32) { return convTable[:], 206 }
 
-func (s *TemplateParameter) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ParameterKey", &s.ParameterKey, api.SetStringPtr)
-	err = api.Decode(err, m, "DefaultValue", &s.DefaultValue, api.SetStringPtr)
-	err = api.Decode(err, m, "NoEcho", &s.NoEcho, api.SetBoolPtr)
-	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
-	return err
-}
+func (*StackInstanceResourceDriftsSummary) ConvType() (api.Table, int32) { return convTable[:], 207 }
 
-func (s *TemplateParameter) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "ParameterKey", s.ParameterKey, api.DynString)
-	api.Put(m, "DefaultValue", s.DefaultValue, api.DynString)
-	api.Put(m, "NoEcho", s.NoEcho, api.DynBool)
-	api.Put(m, "Description", s.Description, api.DynString)
-	return m
-}
+func (*StackInstanceSummary) ConvType() (api.Table, int32) { return convTable[:], 208 }
 
-func (s *TemplateProgress) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ResourcesSucceeded", &s.ResourcesSucceeded, api.SetInt32Ptr)
-	err = api.Decode(err, m, "ResourcesFailed", &s.ResourcesFailed, api.SetInt32Ptr)
-	err = api.Decode(err, m, "ResourcesProcessing", &s.ResourcesProcessing, api.SetInt32Ptr)
-	err = api.Decode(err, m, "ResourcesPending", &s.ResourcesPending, api.SetInt32Ptr)
-	return err
-}
+func (*StackNotFoundException) ConvType() (api.Table, int32) { return convTable[:], 209 }
 
-func (s *TemplateProgress) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "ResourcesSucceeded", s.ResourcesSucceeded, api.DynInt32)
-	api.Put(m, "ResourcesFailed", s.ResourcesFailed, api.DynInt32)
-	api.Put(m, "ResourcesProcessing", s.ResourcesProcessing, api.DynInt32)
-	api.Put(m, "ResourcesPending", s.ResourcesPending, api.DynInt32)
-	return m
-}
+func (*StackResource) ConvType() (api.Table, int32) { return convTable[:], 210 }
 
-func (s *TemplateSummary) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "GeneratedTemplateId", &s.GeneratedTemplateId, api.SetStringPtr)
-	err = api.Decode(err, m, "GeneratedTemplateName", &s.GeneratedTemplateName, api.SetStringPtr)
-	err = api.Decode(err, m, "Status", &s.Status, api.SetStringPtr)
-	err = api.Decode(err, m, "StatusReason", &s.StatusReason, api.SetStringPtr)
-	err = api.Decode(err, m, "CreationTime", &s.CreationTime, api.SetTimePtr)
-	err = api.Decode(err, m, "LastUpdatedTime", &s.LastUpdatedTime, api.SetTimePtr)
-	err = api.Decode(err, m, "NumberOfResources", &s.NumberOfResources, api.SetInt32Ptr)
-	return err
-}
+func (*StackResourceDetail) ConvType() (api.Table, int32) { return convTable[:], 211 }
 
-func (s *TemplateSummary) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 7)
-	api.Put(m, "GeneratedTemplateId", s.GeneratedTemplateId, api.DynString)
-	api.Put(m, "GeneratedTemplateName", s.GeneratedTemplateName, api.DynString)
-	api.Put(m, "Status", s.Status, api.DynString)
-	api.Put(m, "StatusReason", s.StatusReason, api.DynString)
-	api.Put(m, "CreationTime", s.CreationTime, api.DynTime)
-	api.Put(m, "LastUpdatedTime", s.LastUpdatedTime, api.DynTime)
-	api.Put(m, "NumberOfResources", s.NumberOfResources, api.DynInt32)
-	return m
-}
+func (*StackResourceDrift) ConvType() (api.Table, int32) { return convTable[:], 212 }
 
-func (s *TemplateSummaryConfig) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "TreatUnrecognizedResourceTypesAsWarnings", &s.TreatUnrecognizedResourceTypesAsWarnings, api.SetBoolPtr)
-	return err
-}
+func (*StackResourceDriftInformation) ConvType() (api.Table, int32) { return convTable[:], 213 }
 
-func (s *TemplateSummaryConfig) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "TreatUnrecognizedResourceTypesAsWarnings", s.TreatUnrecognizedResourceTypesAsWarnings, api.DynBool)
-	return m
-}
+func (*StackResourceDriftInformationSummary) ConvType() (api.Table, int32) { return convTable[:], 214 }
 
-func (s *TestTypeInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Arn", &s.Arn, api.SetStringPtr)
-	err = api.Decode(err, m, "Type", &s.Type, api.SetStringPtr)
-	err = api.Decode(err, m, "TypeName", &s.TypeName, api.SetStringPtr)
-	err = api.Decode(err, m, "VersionId", &s.VersionId, api.SetStringPtr)
-	err = api.Decode(err, m, "LogDeliveryBucket", &s.LogDeliveryBucket, api.SetStringPtr)
-	return err
-}
+func (*StackResourceSummary) ConvType() (api.Table, int32) { return convTable[:], 215 }
 
-func (s *TestTypeInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 5)
-	api.Put(m, "Arn", s.Arn, api.DynString)
-	api.Put(m, "Type", s.Type, api.DynString)
-	api.Put(m, "TypeName", s.TypeName, api.DynString)
-	api.Put(m, "VersionId", s.VersionId, api.DynString)
-	api.Put(m, "LogDeliveryBucket", s.LogDeliveryBucket, api.DynString)
-	return m
-}
+func (*StackSet) ConvType() (api.Table, int32) { return convTable[:], 216 }
 
-func (s *TestTypeOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "TypeVersionArn", &s.TypeVersionArn, api.SetStringPtr)
-	return err
-}
+func (*StackSetAutoDeploymentTargetSummary) ConvType() (api.Table, int32) { return convTable[:], 217 }
 
-func (s *TestTypeOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "TypeVersionArn", s.TypeVersionArn, api.DynString)
-	return m
-}
+func (*StackSetDriftDetectionDetails) ConvType() (api.Table, int32) { return convTable[:], 218 }
 
-func (s *TokenAlreadyExistsException) FromDynamic(map[string]any) error { return nil }
+func (*StackSetNotEmptyException) ConvType() (api.Table, int32) { return convTable[:], 219 }
 
-func (s *TokenAlreadyExistsException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*StackSetNotFoundException) ConvType() (api.Table, int32) { return convTable[:], 220 }
 
-func (s *TypeConfigurationDetails) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Arn", &s.Arn, api.SetStringPtr)
-	err = api.Decode(err, m, "Alias", &s.Alias, api.SetStringPtr)
-	err = api.Decode(err, m, "Configuration", &s.Configuration, api.SetStringPtr)
-	err = api.Decode(err, m, "LastUpdated", &s.LastUpdated, api.SetTimePtr)
-	err = api.Decode(err, m, "TypeArn", &s.TypeArn, api.SetStringPtr)
-	err = api.Decode(err, m, "TypeName", &s.TypeName, api.SetStringPtr)
-	err = api.Decode(err, m, "IsDefaultConfiguration", &s.IsDefaultConfiguration, api.SetBoolPtr)
-	return err
-}
+func (*StackSetOperation) ConvType() (api.Table, int32) { return convTable[:], 221 }
 
-func (s *TypeConfigurationDetails) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 7)
-	api.Put(m, "Arn", s.Arn, api.DynString)
-	api.Put(m, "Alias", s.Alias, api.DynString)
-	api.Put(m, "Configuration", s.Configuration, api.DynString)
-	api.Put(m, "LastUpdated", s.LastUpdated, api.DynTime)
-	api.Put(m, "TypeArn", s.TypeArn, api.DynString)
-	api.Put(m, "TypeName", s.TypeName, api.DynString)
-	api.Put(m, "IsDefaultConfiguration", s.IsDefaultConfiguration, api.DynBool)
-	return m
-}
+func (*StackSetOperationPreferences) ConvType() (api.Table, int32) { return convTable[:], 222 }
 
-func (s *TypeConfigurationIdentifier) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "TypeArn", &s.TypeArn, api.SetStringPtr)
-	err = api.Decode(err, m, "TypeConfigurationAlias", &s.TypeConfigurationAlias, api.SetStringPtr)
-	err = api.Decode(err, m, "TypeConfigurationArn", &s.TypeConfigurationArn, api.SetStringPtr)
-	err = api.Decode(err, m, "Type", &s.Type, api.SetStringPtr)
-	err = api.Decode(err, m, "TypeName", &s.TypeName, api.SetStringPtr)
-	return err
-}
+func (*StackSetOperationResultSummary) ConvType() (api.Table, int32) { return convTable[:], 223 }
 
-func (s *TypeConfigurationIdentifier) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 5)
-	api.Put(m, "TypeArn", s.TypeArn, api.DynString)
-	api.Put(m, "TypeConfigurationAlias", s.TypeConfigurationAlias, api.DynString)
-	api.Put(m, "TypeConfigurationArn", s.TypeConfigurationArn, api.DynString)
-	api.Put(m, "Type", s.Type, api.DynString)
-	api.Put(m, "TypeName", s.TypeName, api.DynString)
-	return m
-}
+func (*StackSetOperationStatusDetails) ConvType() (api.Table, int32) { return convTable[:], 224 }
 
-func (s *TypeConfigurationNotFoundException) FromDynamic(map[string]any) error { return nil }
+func (*StackSetOperationSummary) ConvType() (api.Table, int32) { return convTable[:], 225 }
 
-func (s *TypeConfigurationNotFoundException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*StackSetSummary) ConvType() (api.Table, int32) { return convTable[:], 226 }
 
-func (s *TypeFilters) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Category", &s.Category, api.SetStringPtr)
-	err = api.Decode(err, m, "PublisherId", &s.PublisherId, api.SetStringPtr)
-	err = api.Decode(err, m, "TypeNamePrefix", &s.TypeNamePrefix, api.SetStringPtr)
-	return err
-}
+func (*StackSummary) ConvType() (api.Table, int32) { return convTable[:], 227 }
 
-func (s *TypeFilters) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "Category", s.Category, api.DynString)
-	api.Put(m, "PublisherId", s.PublisherId, api.DynString)
-	api.Put(m, "TypeNamePrefix", s.TypeNamePrefix, api.DynString)
-	return m
-}
+func (*StaleRequestException) ConvType() (api.Table, int32) { return convTable[:], 228 }
 
-func (s *TypeNotFoundException) FromDynamic(map[string]any) error { return nil }
+func (*StartResourceScanInput) ConvType() (api.Table, int32) { return convTable[:], 229 }
 
-func (s *TypeNotFoundException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*StartResourceScanOutput) ConvType() (api.Table, int32) { return convTable[:], 230 }
 
-func (s *TypeSummary) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Type", &s.Type, api.SetStringPtr)
-	err = api.Decode(err, m, "TypeName", &s.TypeName, api.SetStringPtr)
-	err = api.Decode(err, m, "DefaultVersionId", &s.DefaultVersionId, api.SetStringPtr)
-	err = api.Decode(err, m, "TypeArn", &s.TypeArn, api.SetStringPtr)
-	err = api.Decode(err, m, "LastUpdated", &s.LastUpdated, api.SetTimePtr)
-	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
-	err = api.Decode(err, m, "PublisherId", &s.PublisherId, api.SetStringPtr)
-	err = api.Decode(err, m, "OriginalTypeName", &s.OriginalTypeName, api.SetStringPtr)
-	err = api.Decode(err, m, "PublicVersionNumber", &s.PublicVersionNumber, api.SetStringPtr)
-	err = api.Decode(err, m, "LatestPublicVersion", &s.LatestPublicVersion, api.SetStringPtr)
-	err = api.Decode(err, m, "PublisherIdentity", &s.PublisherIdentity, api.SetStringPtr)
-	err = api.Decode(err, m, "PublisherName", &s.PublisherName, api.SetStringPtr)
-	err = api.Decode(err, m, "IsActivated", &s.IsActivated, api.SetBoolPtr)
-	return err
-}
+func (*StopStackSetOperationInput) ConvType() (api.Table, int32) { return convTable[:], 231 }
 
-func (s *TypeSummary) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "Type", s.Type, api.DynString)
-	api.Put(m, "TypeName", s.TypeName, api.DynString)
-	api.Put(m, "DefaultVersionId", s.DefaultVersionId, api.DynString)
-	api.Put(m, "TypeArn", s.TypeArn, api.DynString)
-	api.Put(m, "LastUpdated", s.LastUpdated, api.DynTime)
-	api.Put(m, "Description", s.Description, api.DynString)
-	api.Put(m, "PublisherId", s.PublisherId, api.DynString)
-	api.Put(m, "OriginalTypeName", s.OriginalTypeName, api.DynString)
-	api.Put(m, "PublicVersionNumber", s.PublicVersionNumber, api.DynString)
-	api.Put(m, "LatestPublicVersion", s.LatestPublicVersion, api.DynString)
-	api.Put(m, "PublisherIdentity", s.PublisherIdentity, api.DynString)
-	api.Put(m, "PublisherName", s.PublisherName, api.DynString)
-	api.Put(m, "IsActivated", s.IsActivated, api.DynBool)
-	return m
-}
+func (*StopStackSetOperationOutput) ConvType() (api.Table, int32) { return convTable[:], 232 }
 
-func (s *TypeVersionSummary) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Type", &s.Type, api.SetStringPtr)
-	err = api.Decode(err, m, "TypeName", &s.TypeName, api.SetStringPtr)
-	err = api.Decode(err, m, "VersionId", &s.VersionId, api.SetStringPtr)
-	err = api.Decode(err, m, "IsDefaultVersion", &s.IsDefaultVersion, api.SetBoolPtr)
-	err = api.Decode(err, m, "Arn", &s.Arn, api.SetStringPtr)
-	err = api.Decode(err, m, "TimeCreated", &s.TimeCreated, api.SetTimePtr)
-	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
-	err = api.Decode(err, m, "PublicVersionNumber", &s.PublicVersionNumber, api.SetStringPtr)
-	return err
-}
+func (*Tag) ConvType() (api.Table, int32) { return convTable[:], 233 }
 
-func (s *TypeVersionSummary) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "Type", s.Type, api.DynString)
-	api.Put(m, "TypeName", s.TypeName, api.DynString)
-	api.Put(m, "VersionId", s.VersionId, api.DynString)
-	api.Put(m, "IsDefaultVersion", s.IsDefaultVersion, api.DynBool)
-	api.Put(m, "Arn", s.Arn, api.DynString)
-	api.Put(m, "TimeCreated", s.TimeCreated, api.DynTime)
-	api.Put(m, "Description", s.Description, api.DynString)
-	api.Put(m, "PublicVersionNumber", s.PublicVersionNumber, api.DynString)
-	return m
-}
+func (*TemplateConfiguration) ConvType() (api.Table, int32) { return convTable[:], 234 }
 
-func (s *UpdateGeneratedTemplateInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "GeneratedTemplateName", &s.GeneratedTemplateName, api.SetStringPtr)
-	err = api.Decode(err, m, "NewGeneratedTemplateName", &s.NewGeneratedTemplateName, api.SetStringPtr)
-	err = api.Decode(err, m, "AddResources", &s.AddResources, func(p *[]ResourceDefinition, v any) error {
-		return api.SetList(p, v, func(p *ResourceDefinition, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "RemoveResources", &s.RemoveResources, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "RefreshAllResources", &s.RefreshAllResources, api.SetBoolPtr)
-	err = api.Decode(err, m, "TemplateConfiguration", &s.TemplateConfiguration, api.SetStructPtr[TemplateConfiguration])
-	return err
-}
+func (*TemplateParameter) ConvType() (api.Table, int32) { return convTable[:], 235 }
 
-func (s *UpdateGeneratedTemplateInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 6)
-	api.Put(m, "GeneratedTemplateName", s.GeneratedTemplateName, api.DynString)
-	api.Put(m, "NewGeneratedTemplateName", s.NewGeneratedTemplateName, api.DynString)
-	api.PutList(m, "AddResources", s.AddResources, func(e ResourceDefinition) any { return e.ToDynamic() })
-	api.PutList(m, "RemoveResources", s.RemoveResources, api.DynString)
-	api.Put(m, "RefreshAllResources", s.RefreshAllResources, api.DynBool)
-	api.PutStruct(m, "TemplateConfiguration", s.TemplateConfiguration)
-	return m
-}
+func (*TemplateProgress) ConvType() (api.Table, int32) { return convTable[:], 236 }
 
-func (s *UpdateGeneratedTemplateOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "GeneratedTemplateId", &s.GeneratedTemplateId, api.SetStringPtr)
-	return err
-}
+func (*TemplateSummary) ConvType() (api.Table, int32) { return convTable[:], 237 }
 
-func (s *UpdateGeneratedTemplateOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "GeneratedTemplateId", s.GeneratedTemplateId, api.DynString)
-	return m
-}
+func (*TemplateSummaryConfig) ConvType() (api.Table, int32) { return convTable[:], 238 }
 
-func (s *UpdateStackInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "StackName", &s.StackName, api.SetStringPtr)
-	err = api.Decode(err, m, "TemplateBody", &s.TemplateBody, api.SetStringPtr)
-	err = api.Decode(err, m, "TemplateURL", &s.TemplateURL, api.SetStringPtr)
-	err = api.Decode(err, m, "UsePreviousTemplate", &s.UsePreviousTemplate, api.SetBoolPtr)
-	err = api.Decode(err, m, "StackPolicyDuringUpdateBody", &s.StackPolicyDuringUpdateBody, api.SetStringPtr)
-	err = api.Decode(err, m, "StackPolicyDuringUpdateURL", &s.StackPolicyDuringUpdateURL, api.SetStringPtr)
-	err = api.Decode(err, m, "Parameters", &s.Parameters, func(p *[]Parameter, v any) error {
-		return api.SetList(p, v, func(p *Parameter, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "Capabilities", &s.Capabilities, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "ResourceTypes", &s.ResourceTypes, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "RoleARN", &s.RoleARN, api.SetStringPtr)
-	err = api.Decode(err, m, "RollbackConfiguration", &s.RollbackConfiguration, api.SetStructPtr[RollbackConfiguration])
-	err = api.Decode(err, m, "StackPolicyBody", &s.StackPolicyBody, api.SetStringPtr)
-	err = api.Decode(err, m, "StackPolicyURL", &s.StackPolicyURL, api.SetStringPtr)
-	err = api.Decode(err, m, "NotificationARNs", &s.NotificationARNs, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]Tag, v any) error {
-		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "DisableRollback", &s.DisableRollback, api.SetBoolPtr)
-	err = api.Decode(err, m, "ClientRequestToken", &s.ClientRequestToken, api.SetStringPtr)
-	err = api.Decode(err, m, "RetainExceptOnCreate", &s.RetainExceptOnCreate, api.SetBoolPtr)
-	return err
-}
+func (*TestTypeInput) ConvType() (api.Table, int32) { return convTable[:], 239 }
 
-func (s *UpdateStackInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "StackName", s.StackName, api.DynString)
-	api.Put(m, "TemplateBody", s.TemplateBody, api.DynString)
-	api.Put(m, "TemplateURL", s.TemplateURL, api.DynString)
-	api.Put(m, "UsePreviousTemplate", s.UsePreviousTemplate, api.DynBool)
-	api.Put(m, "StackPolicyDuringUpdateBody", s.StackPolicyDuringUpdateBody, api.DynString)
-	api.Put(m, "StackPolicyDuringUpdateURL", s.StackPolicyDuringUpdateURL, api.DynString)
-	api.PutList(m, "Parameters", s.Parameters, func(e Parameter) any { return e.ToDynamic() })
-	api.PutList(m, "Capabilities", s.Capabilities, api.DynString)
-	api.PutList(m, "ResourceTypes", s.ResourceTypes, api.DynString)
-	api.Put(m, "RoleARN", s.RoleARN, api.DynString)
-	api.PutStruct(m, "RollbackConfiguration", s.RollbackConfiguration)
-	api.Put(m, "StackPolicyBody", s.StackPolicyBody, api.DynString)
-	api.Put(m, "StackPolicyURL", s.StackPolicyURL, api.DynString)
-	api.PutList(m, "NotificationARNs", s.NotificationARNs, api.DynString)
-	api.PutList(m, "Tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
-	api.Put(m, "DisableRollback", s.DisableRollback, api.DynBool)
-	api.Put(m, "ClientRequestToken", s.ClientRequestToken, api.DynString)
-	api.Put(m, "RetainExceptOnCreate", s.RetainExceptOnCreate, api.DynBool)
-	return m
-}
+func (*TestTypeOutput) ConvType() (api.Table, int32) { return convTable[:], 240 }
 
-func (s *UpdateStackInstancesInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "StackSetName", &s.StackSetName, api.SetStringPtr)
-	err = api.Decode(err, m, "Accounts", &s.Accounts, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "DeploymentTargets", &s.DeploymentTargets, api.SetStructPtr[DeploymentTargets])
-	err = api.Decode(err, m, "Regions", &s.Regions, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "ParameterOverrides", &s.ParameterOverrides, func(p *[]Parameter, v any) error {
-		return api.SetList(p, v, func(p *Parameter, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "OperationPreferences", &s.OperationPreferences, api.SetStructPtr[StackSetOperationPreferences])
-	err = api.Decode(err, m, "OperationId", &s.OperationId, api.SetStringPtr)
-	err = api.Decode(err, m, "CallAs", &s.CallAs, api.SetStringPtr)
-	return err
-}
+func (*TokenAlreadyExistsException) ConvType() (api.Table, int32) { return convTable[:], 241 }
 
-func (s *UpdateStackInstancesInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "StackSetName", s.StackSetName, api.DynString)
-	api.PutList(m, "Accounts", s.Accounts, api.DynString)
-	api.PutStruct(m, "DeploymentTargets", s.DeploymentTargets)
-	api.PutList(m, "Regions", s.Regions, api.DynString)
-	api.PutList(m, "ParameterOverrides", s.ParameterOverrides, func(e Parameter) any { return e.ToDynamic() })
-	api.PutStruct(m, "OperationPreferences", s.OperationPreferences)
-	api.Put(m, "OperationId", s.OperationId, api.DynString)
-	api.Put(m, "CallAs", s.CallAs, api.DynString)
-	return m
-}
+func (*TypeConfigurationDetails) ConvType() (api.Table, int32) { return convTable[:], 242 }
 
-func (s *UpdateStackInstancesOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "OperationId", &s.OperationId, api.SetStringPtr)
-	return err
-}
+func (*TypeConfigurationIdentifier) ConvType() (api.Table, int32) { return convTable[:], 243 }
 
-func (s *UpdateStackInstancesOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "OperationId", s.OperationId, api.DynString)
-	return m
-}
+func (*TypeConfigurationNotFoundException) ConvType() (api.Table, int32) { return convTable[:], 244 }
 
-func (s *UpdateStackOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "StackId", &s.StackId, api.SetStringPtr)
-	return err
-}
+func (*TypeFilters) ConvType() (api.Table, int32) { return convTable[:], 245 }
 
-func (s *UpdateStackOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "StackId", s.StackId, api.DynString)
-	return m
-}
+func (*TypeNotFoundException) ConvType() (api.Table, int32) { return convTable[:], 246 }
 
-func (s *UpdateStackSetInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "StackSetName", &s.StackSetName, api.SetStringPtr)
-	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
-	err = api.Decode(err, m, "TemplateBody", &s.TemplateBody, api.SetStringPtr)
-	err = api.Decode(err, m, "TemplateURL", &s.TemplateURL, api.SetStringPtr)
-	err = api.Decode(err, m, "UsePreviousTemplate", &s.UsePreviousTemplate, api.SetBoolPtr)
-	err = api.Decode(err, m, "Parameters", &s.Parameters, func(p *[]Parameter, v any) error {
-		return api.SetList(p, v, func(p *Parameter, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "Capabilities", &s.Capabilities, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]Tag, v any) error {
-		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "OperationPreferences", &s.OperationPreferences, api.SetStructPtr[StackSetOperationPreferences])
-	err = api.Decode(err, m, "AdministrationRoleARN", &s.AdministrationRoleARN, api.SetStringPtr)
-	err = api.Decode(err, m, "ExecutionRoleName", &s.ExecutionRoleName, api.SetStringPtr)
-	err = api.Decode(err, m, "DeploymentTargets", &s.DeploymentTargets, api.SetStructPtr[DeploymentTargets])
-	err = api.Decode(err, m, "PermissionModel", &s.PermissionModel, api.SetStringPtr)
-	err = api.Decode(err, m, "AutoDeployment", &s.AutoDeployment, api.SetStructPtr[AutoDeployment])
-	err = api.Decode(err, m, "OperationId", &s.OperationId, api.SetStringPtr)
-	err = api.Decode(err, m, "Accounts", &s.Accounts, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "Regions", &s.Regions, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "CallAs", &s.CallAs, api.SetStringPtr)
-	err = api.Decode(err, m, "ManagedExecution", &s.ManagedExecution, api.SetStructPtr[ManagedExecution])
-	return err
-}
+func (*TypeSummary) ConvType() (api.Table, int32) { return convTable[:], 247 }
 
-func (s *UpdateStackSetInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "StackSetName", s.StackSetName, api.DynString)
-	api.Put(m, "Description", s.Description, api.DynString)
-	api.Put(m, "TemplateBody", s.TemplateBody, api.DynString)
-	api.Put(m, "TemplateURL", s.TemplateURL, api.DynString)
-	api.Put(m, "UsePreviousTemplate", s.UsePreviousTemplate, api.DynBool)
-	api.PutList(m, "Parameters", s.Parameters, func(e Parameter) any { return e.ToDynamic() })
-	api.PutList(m, "Capabilities", s.Capabilities, api.DynString)
-	api.PutList(m, "Tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
-	api.PutStruct(m, "OperationPreferences", s.OperationPreferences)
-	api.Put(m, "AdministrationRoleARN", s.AdministrationRoleARN, api.DynString)
-	api.Put(m, "ExecutionRoleName", s.ExecutionRoleName, api.DynString)
-	api.PutStruct(m, "DeploymentTargets", s.DeploymentTargets)
-	api.Put(m, "PermissionModel", s.PermissionModel, api.DynString)
-	api.PutStruct(m, "AutoDeployment", s.AutoDeployment)
-	api.Put(m, "OperationId", s.OperationId, api.DynString)
-	api.PutList(m, "Accounts", s.Accounts, api.DynString)
-	api.PutList(m, "Regions", s.Regions, api.DynString)
-	api.Put(m, "CallAs", s.CallAs, api.DynString)
-	api.PutStruct(m, "ManagedExecution", s.ManagedExecution)
-	return m
-}
+func (*TypeVersionSummary) ConvType() (api.Table, int32) { return convTable[:], 248 }
 
-func (s *UpdateStackSetOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "OperationId", &s.OperationId, api.SetStringPtr)
-	return err
-}
+func (*UpdateGeneratedTemplateInput) ConvType() (api.Table, int32) { return convTable[:], 249 }
 
-func (s *UpdateStackSetOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "OperationId", s.OperationId, api.DynString)
-	return m
-}
+func (*UpdateGeneratedTemplateOutput) ConvType() (api.Table, int32) { return convTable[:], 250 }
 
-func (s *UpdateTerminationProtectionInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "EnableTerminationProtection", &s.EnableTerminationProtection, api.SetBoolPtr)
-	err = api.Decode(err, m, "StackName", &s.StackName, api.SetStringPtr)
-	return err
-}
+func (*UpdateStackInput) ConvType() (api.Table, int32) { return convTable[:], 251 }
 
-func (s *UpdateTerminationProtectionInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "EnableTerminationProtection", s.EnableTerminationProtection, api.DynBool)
-	api.Put(m, "StackName", s.StackName, api.DynString)
-	return m
-}
+func (*UpdateStackInstancesInput) ConvType() (api.Table, int32) { return convTable[:], 252 }
 
-func (s *UpdateTerminationProtectionOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "StackId", &s.StackId, api.SetStringPtr)
-	return err
-}
+func (*UpdateStackInstancesOutput) ConvType() (api.Table, int32) { return convTable[:], 253 }
 
-func (s *UpdateTerminationProtectionOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "StackId", s.StackId, api.DynString)
-	return m
-}
+func (*UpdateStackOutput) ConvType() (api.Table, int32) { return convTable[:], 254 }
 
-func (s *ValidateTemplateInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "TemplateBody", &s.TemplateBody, api.SetStringPtr)
-	err = api.Decode(err, m, "TemplateURL", &s.TemplateURL, api.SetStringPtr)
-	return err
-}
+func (*UpdateStackSetInput) ConvType() (api.Table, int32) { return convTable[:], 255 }
 
-func (s *ValidateTemplateInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "TemplateBody", s.TemplateBody, api.DynString)
-	api.Put(m, "TemplateURL", s.TemplateURL, api.DynString)
-	return m
-}
+func (*UpdateStackSetOutput) ConvType() (api.Table, int32) { return convTable[:], 256 }
 
-func (s *ValidateTemplateOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Parameters", &s.Parameters, func(p *[]TemplateParameter, v any) error {
-		return api.SetList(p, v, func(p *TemplateParameter, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
-	err = api.Decode(err, m, "Capabilities", &s.Capabilities, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "CapabilitiesReason", &s.CapabilitiesReason, api.SetStringPtr)
-	err = api.Decode(err, m, "DeclaredTransforms", &s.DeclaredTransforms, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	return err
-}
+func (*UpdateTerminationProtectionInput) ConvType() (api.Table, int32) { return convTable[:], 257 }
 
-func (s *ValidateTemplateOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 5)
-	api.PutList(m, "Parameters", s.Parameters, func(e TemplateParameter) any { return e.ToDynamic() })
-	api.Put(m, "Description", s.Description, api.DynString)
-	api.PutList(m, "Capabilities", s.Capabilities, api.DynString)
-	api.Put(m, "CapabilitiesReason", s.CapabilitiesReason, api.DynString)
-	api.PutList(m, "DeclaredTransforms", s.DeclaredTransforms, api.DynString)
-	return m
-}
+func (*UpdateTerminationProtectionOutput) ConvType() (api.Table, int32) { return convTable[:], 258 }
 
-func (s *WarningDetail) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Type", &s.Type, api.SetStringPtr)
-	err = api.Decode(err, m, "Properties", &s.Properties, func(p *[]WarningProperty, v any) error {
-		return api.SetList(p, v, func(p *WarningProperty, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
+func (*ValidateTemplateInput) ConvType() (api.Table, int32) { return convTable[:], 259 }
 
-func (s *WarningDetail) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Type", s.Type, api.DynString)
-	api.PutList(m, "Properties", s.Properties, func(e WarningProperty) any { return e.ToDynamic() })
-	return m
-}
+func (*ValidateTemplateOutput) ConvType() (api.Table, int32) { return convTable[:], 260 }
 
-func (s *WarningProperty) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "PropertyPath", &s.PropertyPath, api.SetStringPtr)
-	err = api.Decode(err, m, "Required", &s.Required, api.SetBoolPtr)
-	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
-	return err
-}
+func (*WarningDetail) ConvType() (api.Table, int32) { return convTable[:], 261 }
 
-func (s *WarningProperty) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "PropertyPath", s.PropertyPath, api.DynString)
-	api.Put(m, "Required", s.Required, api.DynBool)
-	api.Put(m, "Description", s.Description, api.DynString)
-	return m
-}
+func (*WarningProperty) ConvType() (api.Table, int32) { return convTable[:], 262 }
 
-func (s *Warnings) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "UnrecognizedResourceTypes", &s.UnrecognizedResourceTypes, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	return err
-}
+func (*Warnings) ConvType() (api.Table, int32) { return convTable[:], 263 }
 
-func (s *Warnings) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutList(m, "UnrecognizedResourceTypes", s.UnrecognizedResourceTypes, api.DynString)
-	return m
+var convTable = [...]api.Type{
+	0: {Go: (*AccountGateResult)(nil), Fields: []api.Field{
+		{Name: "Status", Off: unsafe.Offsetof(AccountGateResult{}.Status), Kind: api.KStringPtr},
+		{Name: "StatusReason", Off: unsafe.Offsetof(AccountGateResult{}.StatusReason), Kind: api.KStringPtr},
+	}},
+	1: {Go: (*AccountLimit)(nil), Fields: []api.Field{
+		{Name: "Name", Off: unsafe.Offsetof(AccountLimit{}.Name), Kind: api.KStringPtr},
+		{Name: "Value", Off: unsafe.Offsetof(AccountLimit{}.Value), Kind: api.KInt32Ptr},
+	}},
+	2: {Go: (*ActivateOrganizationsAccessInput)(nil)},
+	3: {Go: (*ActivateOrganizationsAccessOutput)(nil)},
+	4: {Go: (*ActivateTypeInput)(nil), Fields: []api.Field{
+		{Name: "Type", Off: unsafe.Offsetof(ActivateTypeInput{}.Type), Kind: api.KStringPtr},
+		{Name: "PublicTypeArn", Off: unsafe.Offsetof(ActivateTypeInput{}.PublicTypeArn), Kind: api.KStringPtr},
+		{Name: "PublisherId", Off: unsafe.Offsetof(ActivateTypeInput{}.PublisherId), Kind: api.KStringPtr},
+		{Name: "TypeName", Off: unsafe.Offsetof(ActivateTypeInput{}.TypeName), Kind: api.KStringPtr},
+		{Name: "TypeNameAlias", Off: unsafe.Offsetof(ActivateTypeInput{}.TypeNameAlias), Kind: api.KStringPtr},
+		{Name: "AutoUpdate", Off: unsafe.Offsetof(ActivateTypeInput{}.AutoUpdate), Kind: api.KBoolPtr},
+		{Name: "LoggingConfig", Off: unsafe.Offsetof(ActivateTypeInput{}.LoggingConfig), Kind: api.KStructPtr, Type: 150},
+		{Name: "ExecutionRoleArn", Off: unsafe.Offsetof(ActivateTypeInput{}.ExecutionRoleArn), Kind: api.KStringPtr},
+		{Name: "VersionBump", Off: unsafe.Offsetof(ActivateTypeInput{}.VersionBump), Kind: api.KStringPtr},
+		{Name: "MajorVersion", Off: unsafe.Offsetof(ActivateTypeInput{}.MajorVersion), Kind: api.KInt64Ptr},
+	}},
+	5: {Go: (*ActivateTypeOutput)(nil), Fields: []api.Field{
+		{Name: "Arn", Off: unsafe.Offsetof(ActivateTypeOutput{}.Arn), Kind: api.KStringPtr},
+	}},
+	6: {Go: (*AlreadyExistsException)(nil)},
+	7: {Go: (*AutoDeployment)(nil), Fields: []api.Field{
+		{Name: "Enabled", Off: unsafe.Offsetof(AutoDeployment{}.Enabled), Kind: api.KBoolPtr},
+		{Name: "RetainStacksOnAccountRemoval", Off: unsafe.Offsetof(AutoDeployment{}.RetainStacksOnAccountRemoval), Kind: api.KBoolPtr},
+	}},
+	8: {Go: (*BatchDescribeTypeConfigurationsError)(nil), Fields: []api.Field{
+		{Name: "ErrorCode", Off: unsafe.Offsetof(BatchDescribeTypeConfigurationsError{}.ErrorCode), Kind: api.KStringPtr},
+		{Name: "ErrorMessage", Off: unsafe.Offsetof(BatchDescribeTypeConfigurationsError{}.ErrorMessage), Kind: api.KStringPtr},
+		{Name: "TypeConfigurationIdentifier", Off: unsafe.Offsetof(BatchDescribeTypeConfigurationsError{}.TypeConfigurationIdentifier), Kind: api.KStructPtr, Type: 243},
+	}},
+	9: {Go: (*BatchDescribeTypeConfigurationsInput)(nil), Fields: []api.Field{
+		{Name: "TypeConfigurationIdentifiers", Off: unsafe.Offsetof(BatchDescribeTypeConfigurationsInput{}.TypeConfigurationIdentifiers), Kind: api.KList, Type: 264},
+	}},
+	10: {Go: (*BatchDescribeTypeConfigurationsOutput)(nil), Fields: []api.Field{
+		{Name: "Errors", Off: unsafe.Offsetof(BatchDescribeTypeConfigurationsOutput{}.Errors), Kind: api.KList, Type: 265},
+		{Name: "UnprocessedTypeConfigurations", Off: unsafe.Offsetof(BatchDescribeTypeConfigurationsOutput{}.UnprocessedTypeConfigurations), Kind: api.KList, Type: 264},
+		{Name: "TypeConfigurations", Off: unsafe.Offsetof(BatchDescribeTypeConfigurationsOutput{}.TypeConfigurations), Kind: api.KList, Type: 266},
+	}},
+	11: {Go: (*CFNRegistryException)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(CFNRegistryException{}.Message), Kind: api.KStringPtr},
+	}},
+	12: {Go: (*CancelUpdateStackInput)(nil), Fields: []api.Field{
+		{Name: "StackName", Off: unsafe.Offsetof(CancelUpdateStackInput{}.StackName), Kind: api.KStringPtr},
+		{Name: "ClientRequestToken", Off: unsafe.Offsetof(CancelUpdateStackInput{}.ClientRequestToken), Kind: api.KStringPtr},
+	}},
+	13: {Go: (*CancelUpdateStackOutput)(nil)},
+	14: {Go: (*Change)(nil), Fields: []api.Field{
+		{Name: "Type", Off: unsafe.Offsetof(Change{}.Type), Kind: api.KStringPtr},
+		{Name: "HookInvocationCount", Off: unsafe.Offsetof(Change{}.HookInvocationCount), Kind: api.KInt32Ptr},
+		{Name: "ResourceChange", Off: unsafe.Offsetof(Change{}.ResourceChange), Kind: api.KStructPtr, Type: 174},
+	}},
+	15: {Go: (*ChangeSetHook)(nil), Fields: []api.Field{
+		{Name: "InvocationPoint", Off: unsafe.Offsetof(ChangeSetHook{}.InvocationPoint), Kind: api.KStringPtr},
+		{Name: "FailureMode", Off: unsafe.Offsetof(ChangeSetHook{}.FailureMode), Kind: api.KStringPtr},
+		{Name: "TypeName", Off: unsafe.Offsetof(ChangeSetHook{}.TypeName), Kind: api.KStringPtr},
+		{Name: "TypeVersionId", Off: unsafe.Offsetof(ChangeSetHook{}.TypeVersionId), Kind: api.KStringPtr},
+		{Name: "TypeConfigurationVersionId", Off: unsafe.Offsetof(ChangeSetHook{}.TypeConfigurationVersionId), Kind: api.KStringPtr},
+		{Name: "TargetDetails", Off: unsafe.Offsetof(ChangeSetHook{}.TargetDetails), Kind: api.KStructPtr, Type: 17},
+	}},
+	16: {Go: (*ChangeSetHookResourceTargetDetails)(nil), Fields: []api.Field{
+		{Name: "LogicalResourceId", Off: unsafe.Offsetof(ChangeSetHookResourceTargetDetails{}.LogicalResourceId), Kind: api.KStringPtr},
+		{Name: "ResourceType", Off: unsafe.Offsetof(ChangeSetHookResourceTargetDetails{}.ResourceType), Kind: api.KStringPtr},
+		{Name: "ResourceAction", Off: unsafe.Offsetof(ChangeSetHookResourceTargetDetails{}.ResourceAction), Kind: api.KStringPtr},
+	}},
+	17: {Go: (*ChangeSetHookTargetDetails)(nil), Fields: []api.Field{
+		{Name: "TargetType", Off: unsafe.Offsetof(ChangeSetHookTargetDetails{}.TargetType), Kind: api.KStringPtr},
+		{Name: "ResourceTargetDetails", Off: unsafe.Offsetof(ChangeSetHookTargetDetails{}.ResourceTargetDetails), Kind: api.KStructPtr, Type: 16},
+	}},
+	18: {Go: (*ChangeSetNotFoundException)(nil)},
+	19: {Go: (*ChangeSetSummary)(nil), Fields: []api.Field{
+		{Name: "StackId", Off: unsafe.Offsetof(ChangeSetSummary{}.StackId), Kind: api.KStringPtr},
+		{Name: "StackName", Off: unsafe.Offsetof(ChangeSetSummary{}.StackName), Kind: api.KStringPtr},
+		{Name: "ChangeSetId", Off: unsafe.Offsetof(ChangeSetSummary{}.ChangeSetId), Kind: api.KStringPtr},
+		{Name: "ChangeSetName", Off: unsafe.Offsetof(ChangeSetSummary{}.ChangeSetName), Kind: api.KStringPtr},
+		{Name: "ExecutionStatus", Off: unsafe.Offsetof(ChangeSetSummary{}.ExecutionStatus), Kind: api.KStringPtr},
+		{Name: "Status", Off: unsafe.Offsetof(ChangeSetSummary{}.Status), Kind: api.KStringPtr},
+		{Name: "StatusReason", Off: unsafe.Offsetof(ChangeSetSummary{}.StatusReason), Kind: api.KStringPtr},
+		{Name: "CreationTime", Off: unsafe.Offsetof(ChangeSetSummary{}.CreationTime), Kind: api.KTimePtr},
+		{Name: "Description", Off: unsafe.Offsetof(ChangeSetSummary{}.Description), Kind: api.KStringPtr},
+		{Name: "IncludeNestedStacks", Off: unsafe.Offsetof(ChangeSetSummary{}.IncludeNestedStacks), Kind: api.KBoolPtr},
+		{Name: "ParentChangeSetId", Off: unsafe.Offsetof(ChangeSetSummary{}.ParentChangeSetId), Kind: api.KStringPtr},
+		{Name: "RootChangeSetId", Off: unsafe.Offsetof(ChangeSetSummary{}.RootChangeSetId), Kind: api.KStringPtr},
+		{Name: "ImportExistingResources", Off: unsafe.Offsetof(ChangeSetSummary{}.ImportExistingResources), Kind: api.KBoolPtr},
+	}},
+	20: {Go: (*ConcurrentResourcesLimitExceededException)(nil)},
+	21: {Go: (*ContinueUpdateRollbackInput)(nil), Fields: []api.Field{
+		{Name: "StackName", Off: unsafe.Offsetof(ContinueUpdateRollbackInput{}.StackName), Kind: api.KStringPtr},
+		{Name: "RoleARN", Off: unsafe.Offsetof(ContinueUpdateRollbackInput{}.RoleARN), Kind: api.KStringPtr},
+		{Name: "ResourcesToSkip", Off: unsafe.Offsetof(ContinueUpdateRollbackInput{}.ResourcesToSkip), Kind: api.KList, Type: 267},
+		{Name: "ClientRequestToken", Off: unsafe.Offsetof(ContinueUpdateRollbackInput{}.ClientRequestToken), Kind: api.KStringPtr},
+	}},
+	22: {Go: (*ContinueUpdateRollbackOutput)(nil)},
+	23: {Go: (*CreateChangeSetInput)(nil), Fields: []api.Field{
+		{Name: "StackName", Off: unsafe.Offsetof(CreateChangeSetInput{}.StackName), Kind: api.KStringPtr},
+		{Name: "TemplateBody", Off: unsafe.Offsetof(CreateChangeSetInput{}.TemplateBody), Kind: api.KStringPtr},
+		{Name: "TemplateURL", Off: unsafe.Offsetof(CreateChangeSetInput{}.TemplateURL), Kind: api.KStringPtr},
+		{Name: "UsePreviousTemplate", Off: unsafe.Offsetof(CreateChangeSetInput{}.UsePreviousTemplate), Kind: api.KBoolPtr},
+		{Name: "Parameters", Off: unsafe.Offsetof(CreateChangeSetInput{}.Parameters), Kind: api.KList, Type: 268},
+		{Name: "Capabilities", Off: unsafe.Offsetof(CreateChangeSetInput{}.Capabilities), Kind: api.KList, Type: 267},
+		{Name: "ResourceTypes", Off: unsafe.Offsetof(CreateChangeSetInput{}.ResourceTypes), Kind: api.KList, Type: 267},
+		{Name: "RoleARN", Off: unsafe.Offsetof(CreateChangeSetInput{}.RoleARN), Kind: api.KStringPtr},
+		{Name: "RollbackConfiguration", Off: unsafe.Offsetof(CreateChangeSetInput{}.RollbackConfiguration), Kind: api.KStructPtr, Type: 185},
+		{Name: "NotificationARNs", Off: unsafe.Offsetof(CreateChangeSetInput{}.NotificationARNs), Kind: api.KList, Type: 267},
+		{Name: "Tags", Off: unsafe.Offsetof(CreateChangeSetInput{}.Tags), Kind: api.KList, Type: 269},
+		{Name: "ChangeSetName", Off: unsafe.Offsetof(CreateChangeSetInput{}.ChangeSetName), Kind: api.KStringPtr},
+		{Name: "ClientToken", Off: unsafe.Offsetof(CreateChangeSetInput{}.ClientToken), Kind: api.KStringPtr},
+		{Name: "Description", Off: unsafe.Offsetof(CreateChangeSetInput{}.Description), Kind: api.KStringPtr},
+		{Name: "ChangeSetType", Off: unsafe.Offsetof(CreateChangeSetInput{}.ChangeSetType), Kind: api.KStringPtr},
+		{Name: "ResourcesToImport", Off: unsafe.Offsetof(CreateChangeSetInput{}.ResourcesToImport), Kind: api.KList, Type: 270},
+		{Name: "IncludeNestedStacks", Off: unsafe.Offsetof(CreateChangeSetInput{}.IncludeNestedStacks), Kind: api.KBoolPtr},
+		{Name: "OnStackFailure", Off: unsafe.Offsetof(CreateChangeSetInput{}.OnStackFailure), Kind: api.KStringPtr},
+		{Name: "ImportExistingResources", Off: unsafe.Offsetof(CreateChangeSetInput{}.ImportExistingResources), Kind: api.KBoolPtr},
+	}},
+	24: {Go: (*CreateChangeSetOutput)(nil), Fields: []api.Field{
+		{Name: "Id", Off: unsafe.Offsetof(CreateChangeSetOutput{}.Id), Kind: api.KStringPtr},
+		{Name: "StackId", Off: unsafe.Offsetof(CreateChangeSetOutput{}.StackId), Kind: api.KStringPtr},
+	}},
+	25: {Go: (*CreateGeneratedTemplateInput)(nil), Fields: []api.Field{
+		{Name: "Resources", Off: unsafe.Offsetof(CreateGeneratedTemplateInput{}.Resources), Kind: api.KList, Type: 271},
+		{Name: "GeneratedTemplateName", Off: unsafe.Offsetof(CreateGeneratedTemplateInput{}.GeneratedTemplateName), Kind: api.KStringPtr},
+		{Name: "StackName", Off: unsafe.Offsetof(CreateGeneratedTemplateInput{}.StackName), Kind: api.KStringPtr},
+		{Name: "TemplateConfiguration", Off: unsafe.Offsetof(CreateGeneratedTemplateInput{}.TemplateConfiguration), Kind: api.KStructPtr, Type: 234},
+	}},
+	26: {Go: (*CreateGeneratedTemplateOutput)(nil), Fields: []api.Field{
+		{Name: "GeneratedTemplateId", Off: unsafe.Offsetof(CreateGeneratedTemplateOutput{}.GeneratedTemplateId), Kind: api.KStringPtr},
+	}},
+	27: {Go: (*CreateStackInput)(nil), Fields: []api.Field{
+		{Name: "StackName", Off: unsafe.Offsetof(CreateStackInput{}.StackName), Kind: api.KStringPtr},
+		{Name: "TemplateBody", Off: unsafe.Offsetof(CreateStackInput{}.TemplateBody), Kind: api.KStringPtr},
+		{Name: "TemplateURL", Off: unsafe.Offsetof(CreateStackInput{}.TemplateURL), Kind: api.KStringPtr},
+		{Name: "Parameters", Off: unsafe.Offsetof(CreateStackInput{}.Parameters), Kind: api.KList, Type: 268},
+		{Name: "DisableRollback", Off: unsafe.Offsetof(CreateStackInput{}.DisableRollback), Kind: api.KBoolPtr},
+		{Name: "RollbackConfiguration", Off: unsafe.Offsetof(CreateStackInput{}.RollbackConfiguration), Kind: api.KStructPtr, Type: 185},
+		{Name: "TimeoutInMinutes", Off: unsafe.Offsetof(CreateStackInput{}.TimeoutInMinutes), Kind: api.KInt32Ptr},
+		{Name: "NotificationARNs", Off: unsafe.Offsetof(CreateStackInput{}.NotificationARNs), Kind: api.KList, Type: 267},
+		{Name: "Capabilities", Off: unsafe.Offsetof(CreateStackInput{}.Capabilities), Kind: api.KList, Type: 267},
+		{Name: "ResourceTypes", Off: unsafe.Offsetof(CreateStackInput{}.ResourceTypes), Kind: api.KList, Type: 267},
+		{Name: "RoleARN", Off: unsafe.Offsetof(CreateStackInput{}.RoleARN), Kind: api.KStringPtr},
+		{Name: "OnFailure", Off: unsafe.Offsetof(CreateStackInput{}.OnFailure), Kind: api.KStringPtr},
+		{Name: "StackPolicyBody", Off: unsafe.Offsetof(CreateStackInput{}.StackPolicyBody), Kind: api.KStringPtr},
+		{Name: "StackPolicyURL", Off: unsafe.Offsetof(CreateStackInput{}.StackPolicyURL), Kind: api.KStringPtr},
+		{Name: "Tags", Off: unsafe.Offsetof(CreateStackInput{}.Tags), Kind: api.KList, Type: 269},
+		{Name: "ClientRequestToken", Off: unsafe.Offsetof(CreateStackInput{}.ClientRequestToken), Kind: api.KStringPtr},
+		{Name: "EnableTerminationProtection", Off: unsafe.Offsetof(CreateStackInput{}.EnableTerminationProtection), Kind: api.KBoolPtr},
+		{Name: "RetainExceptOnCreate", Off: unsafe.Offsetof(CreateStackInput{}.RetainExceptOnCreate), Kind: api.KBoolPtr},
+	}},
+	28: {Go: (*CreateStackInstancesInput)(nil), Fields: []api.Field{
+		{Name: "StackSetName", Off: unsafe.Offsetof(CreateStackInstancesInput{}.StackSetName), Kind: api.KStringPtr},
+		{Name: "Accounts", Off: unsafe.Offsetof(CreateStackInstancesInput{}.Accounts), Kind: api.KList, Type: 267},
+		{Name: "DeploymentTargets", Off: unsafe.Offsetof(CreateStackInstancesInput{}.DeploymentTargets), Kind: api.KStructPtr, Type: 48},
+		{Name: "Regions", Off: unsafe.Offsetof(CreateStackInstancesInput{}.Regions), Kind: api.KList, Type: 267},
+		{Name: "ParameterOverrides", Off: unsafe.Offsetof(CreateStackInstancesInput{}.ParameterOverrides), Kind: api.KList, Type: 268},
+		{Name: "OperationPreferences", Off: unsafe.Offsetof(CreateStackInstancesInput{}.OperationPreferences), Kind: api.KStructPtr, Type: 222},
+		{Name: "OperationId", Off: unsafe.Offsetof(CreateStackInstancesInput{}.OperationId), Kind: api.KStringPtr},
+		{Name: "CallAs", Off: unsafe.Offsetof(CreateStackInstancesInput{}.CallAs), Kind: api.KStringPtr},
+	}},
+	29: {Go: (*CreateStackInstancesOutput)(nil), Fields: []api.Field{
+		{Name: "OperationId", Off: unsafe.Offsetof(CreateStackInstancesOutput{}.OperationId), Kind: api.KStringPtr},
+	}},
+	30: {Go: (*CreateStackOutput)(nil), Fields: []api.Field{
+		{Name: "StackId", Off: unsafe.Offsetof(CreateStackOutput{}.StackId), Kind: api.KStringPtr},
+	}},
+	31: {Go: (*CreateStackSetInput)(nil), Fields: []api.Field{
+		{Name: "StackSetName", Off: unsafe.Offsetof(CreateStackSetInput{}.StackSetName), Kind: api.KStringPtr},
+		{Name: "Description", Off: unsafe.Offsetof(CreateStackSetInput{}.Description), Kind: api.KStringPtr},
+		{Name: "TemplateBody", Off: unsafe.Offsetof(CreateStackSetInput{}.TemplateBody), Kind: api.KStringPtr},
+		{Name: "TemplateURL", Off: unsafe.Offsetof(CreateStackSetInput{}.TemplateURL), Kind: api.KStringPtr},
+		{Name: "StackId", Off: unsafe.Offsetof(CreateStackSetInput{}.StackId), Kind: api.KStringPtr},
+		{Name: "Parameters", Off: unsafe.Offsetof(CreateStackSetInput{}.Parameters), Kind: api.KList, Type: 268},
+		{Name: "Capabilities", Off: unsafe.Offsetof(CreateStackSetInput{}.Capabilities), Kind: api.KList, Type: 267},
+		{Name: "Tags", Off: unsafe.Offsetof(CreateStackSetInput{}.Tags), Kind: api.KList, Type: 269},
+		{Name: "AdministrationRoleARN", Off: unsafe.Offsetof(CreateStackSetInput{}.AdministrationRoleARN), Kind: api.KStringPtr},
+		{Name: "ExecutionRoleName", Off: unsafe.Offsetof(CreateStackSetInput{}.ExecutionRoleName), Kind: api.KStringPtr},
+		{Name: "PermissionModel", Off: unsafe.Offsetof(CreateStackSetInput{}.PermissionModel), Kind: api.KStringPtr},
+		{Name: "AutoDeployment", Off: unsafe.Offsetof(CreateStackSetInput{}.AutoDeployment), Kind: api.KStructPtr, Type: 7},
+		{Name: "CallAs", Off: unsafe.Offsetof(CreateStackSetInput{}.CallAs), Kind: api.KStringPtr},
+		{Name: "ClientRequestToken", Off: unsafe.Offsetof(CreateStackSetInput{}.ClientRequestToken), Kind: api.KStringPtr},
+		{Name: "ManagedExecution", Off: unsafe.Offsetof(CreateStackSetInput{}.ManagedExecution), Kind: api.KStructPtr, Type: 151},
+	}},
+	32: {Go: (*CreateStackSetOutput)(nil), Fields: []api.Field{
+		{Name: "StackSetId", Off: unsafe.Offsetof(CreateStackSetOutput{}.StackSetId), Kind: api.KStringPtr},
+	}},
+	33: {Go: (*CreatedButModifiedException)(nil)},
+	34: {Go: (*DeactivateOrganizationsAccessInput)(nil)},
+	35: {Go: (*DeactivateOrganizationsAccessOutput)(nil)},
+	36: {Go: (*DeactivateTypeInput)(nil), Fields: []api.Field{
+		{Name: "TypeName", Off: unsafe.Offsetof(DeactivateTypeInput{}.TypeName), Kind: api.KStringPtr},
+		{Name: "Type", Off: unsafe.Offsetof(DeactivateTypeInput{}.Type), Kind: api.KStringPtr},
+		{Name: "Arn", Off: unsafe.Offsetof(DeactivateTypeInput{}.Arn), Kind: api.KStringPtr},
+	}},
+	37: {Go: (*DeactivateTypeOutput)(nil)},
+	38: {Go: (*DeleteChangeSetInput)(nil), Fields: []api.Field{
+		{Name: "ChangeSetName", Off: unsafe.Offsetof(DeleteChangeSetInput{}.ChangeSetName), Kind: api.KStringPtr},
+		{Name: "StackName", Off: unsafe.Offsetof(DeleteChangeSetInput{}.StackName), Kind: api.KStringPtr},
+	}},
+	39: {Go: (*DeleteChangeSetOutput)(nil)},
+	40: {Go: (*DeleteGeneratedTemplateInput)(nil), Fields: []api.Field{
+		{Name: "GeneratedTemplateName", Off: unsafe.Offsetof(DeleteGeneratedTemplateInput{}.GeneratedTemplateName), Kind: api.KStringPtr},
+	}},
+	41: {Go: (*DeleteGeneratedTemplateOutput)(nil)},
+	42: {Go: (*DeleteStackInput)(nil), Fields: []api.Field{
+		{Name: "StackName", Off: unsafe.Offsetof(DeleteStackInput{}.StackName), Kind: api.KStringPtr},
+		{Name: "RetainResources", Off: unsafe.Offsetof(DeleteStackInput{}.RetainResources), Kind: api.KList, Type: 267},
+		{Name: "RoleARN", Off: unsafe.Offsetof(DeleteStackInput{}.RoleARN), Kind: api.KStringPtr},
+		{Name: "ClientRequestToken", Off: unsafe.Offsetof(DeleteStackInput{}.ClientRequestToken), Kind: api.KStringPtr},
+		{Name: "DeletionMode", Off: unsafe.Offsetof(DeleteStackInput{}.DeletionMode), Kind: api.KStringPtr},
+	}},
+	43: {Go: (*DeleteStackInstancesInput)(nil), Fields: []api.Field{
+		{Name: "StackSetName", Off: unsafe.Offsetof(DeleteStackInstancesInput{}.StackSetName), Kind: api.KStringPtr},
+		{Name: "Accounts", Off: unsafe.Offsetof(DeleteStackInstancesInput{}.Accounts), Kind: api.KList, Type: 267},
+		{Name: "DeploymentTargets", Off: unsafe.Offsetof(DeleteStackInstancesInput{}.DeploymentTargets), Kind: api.KStructPtr, Type: 48},
+		{Name: "Regions", Off: unsafe.Offsetof(DeleteStackInstancesInput{}.Regions), Kind: api.KList, Type: 267},
+		{Name: "OperationPreferences", Off: unsafe.Offsetof(DeleteStackInstancesInput{}.OperationPreferences), Kind: api.KStructPtr, Type: 222},
+		{Name: "RetainStacks", Off: unsafe.Offsetof(DeleteStackInstancesInput{}.RetainStacks), Kind: api.KBoolPtr},
+		{Name: "OperationId", Off: unsafe.Offsetof(DeleteStackInstancesInput{}.OperationId), Kind: api.KStringPtr},
+		{Name: "CallAs", Off: unsafe.Offsetof(DeleteStackInstancesInput{}.CallAs), Kind: api.KStringPtr},
+	}},
+	44: {Go: (*DeleteStackInstancesOutput)(nil), Fields: []api.Field{
+		{Name: "OperationId", Off: unsafe.Offsetof(DeleteStackInstancesOutput{}.OperationId), Kind: api.KStringPtr},
+	}},
+	45: {Go: (*DeleteStackOutput)(nil)},
+	46: {Go: (*DeleteStackSetInput)(nil), Fields: []api.Field{
+		{Name: "StackSetName", Off: unsafe.Offsetof(DeleteStackSetInput{}.StackSetName), Kind: api.KStringPtr},
+		{Name: "CallAs", Off: unsafe.Offsetof(DeleteStackSetInput{}.CallAs), Kind: api.KStringPtr},
+	}},
+	47: {Go: (*DeleteStackSetOutput)(nil)},
+	48: {Go: (*DeploymentTargets)(nil), Fields: []api.Field{
+		{Name: "Accounts", Off: unsafe.Offsetof(DeploymentTargets{}.Accounts), Kind: api.KList, Type: 267},
+		{Name: "AccountsUrl", Off: unsafe.Offsetof(DeploymentTargets{}.AccountsUrl), Kind: api.KStringPtr},
+		{Name: "OrganizationalUnitIds", Off: unsafe.Offsetof(DeploymentTargets{}.OrganizationalUnitIds), Kind: api.KList, Type: 267},
+		{Name: "AccountFilterType", Off: unsafe.Offsetof(DeploymentTargets{}.AccountFilterType), Kind: api.KStringPtr},
+	}},
+	49: {Go: (*DeregisterTypeInput)(nil), Fields: []api.Field{
+		{Name: "Arn", Off: unsafe.Offsetof(DeregisterTypeInput{}.Arn), Kind: api.KStringPtr},
+		{Name: "Type", Off: unsafe.Offsetof(DeregisterTypeInput{}.Type), Kind: api.KStringPtr},
+		{Name: "TypeName", Off: unsafe.Offsetof(DeregisterTypeInput{}.TypeName), Kind: api.KStringPtr},
+		{Name: "VersionId", Off: unsafe.Offsetof(DeregisterTypeInput{}.VersionId), Kind: api.KStringPtr},
+	}},
+	50: {Go: (*DeregisterTypeOutput)(nil)},
+	51: {Go: (*DescribeAccountLimitsInput)(nil), Fields: []api.Field{
+		{Name: "NextToken", Off: unsafe.Offsetof(DescribeAccountLimitsInput{}.NextToken), Kind: api.KStringPtr},
+	}},
+	52: {Go: (*DescribeAccountLimitsOutput)(nil), Fields: []api.Field{
+		{Name: "AccountLimits", Off: unsafe.Offsetof(DescribeAccountLimitsOutput{}.AccountLimits), Kind: api.KList, Type: 272},
+		{Name: "NextToken", Off: unsafe.Offsetof(DescribeAccountLimitsOutput{}.NextToken), Kind: api.KStringPtr},
+	}},
+	53: {Go: (*DescribeChangeSetHooksInput)(nil), Fields: []api.Field{
+		{Name: "ChangeSetName", Off: unsafe.Offsetof(DescribeChangeSetHooksInput{}.ChangeSetName), Kind: api.KStringPtr},
+		{Name: "StackName", Off: unsafe.Offsetof(DescribeChangeSetHooksInput{}.StackName), Kind: api.KStringPtr},
+		{Name: "NextToken", Off: unsafe.Offsetof(DescribeChangeSetHooksInput{}.NextToken), Kind: api.KStringPtr},
+		{Name: "LogicalResourceId", Off: unsafe.Offsetof(DescribeChangeSetHooksInput{}.LogicalResourceId), Kind: api.KStringPtr},
+	}},
+	54: {Go: (*DescribeChangeSetHooksOutput)(nil), Fields: []api.Field{
+		{Name: "ChangeSetId", Off: unsafe.Offsetof(DescribeChangeSetHooksOutput{}.ChangeSetId), Kind: api.KStringPtr},
+		{Name: "ChangeSetName", Off: unsafe.Offsetof(DescribeChangeSetHooksOutput{}.ChangeSetName), Kind: api.KStringPtr},
+		{Name: "Hooks", Off: unsafe.Offsetof(DescribeChangeSetHooksOutput{}.Hooks), Kind: api.KList, Type: 273},
+		{Name: "Status", Off: unsafe.Offsetof(DescribeChangeSetHooksOutput{}.Status), Kind: api.KStringPtr},
+		{Name: "NextToken", Off: unsafe.Offsetof(DescribeChangeSetHooksOutput{}.NextToken), Kind: api.KStringPtr},
+		{Name: "StackId", Off: unsafe.Offsetof(DescribeChangeSetHooksOutput{}.StackId), Kind: api.KStringPtr},
+		{Name: "StackName", Off: unsafe.Offsetof(DescribeChangeSetHooksOutput{}.StackName), Kind: api.KStringPtr},
+	}},
+	55: {Go: (*DescribeChangeSetInput)(nil), Fields: []api.Field{
+		{Name: "ChangeSetName", Off: unsafe.Offsetof(DescribeChangeSetInput{}.ChangeSetName), Kind: api.KStringPtr},
+		{Name: "StackName", Off: unsafe.Offsetof(DescribeChangeSetInput{}.StackName), Kind: api.KStringPtr},
+		{Name: "NextToken", Off: unsafe.Offsetof(DescribeChangeSetInput{}.NextToken), Kind: api.KStringPtr},
+		{Name: "IncludePropertyValues", Off: unsafe.Offsetof(DescribeChangeSetInput{}.IncludePropertyValues), Kind: api.KBoolPtr},
+	}},
+	56: {Go: (*DescribeChangeSetOutput)(nil), Fields: []api.Field{
+		{Name: "ChangeSetName", Off: unsafe.Offsetof(DescribeChangeSetOutput{}.ChangeSetName), Kind: api.KStringPtr},
+		{Name: "ChangeSetId", Off: unsafe.Offsetof(DescribeChangeSetOutput{}.ChangeSetId), Kind: api.KStringPtr},
+		{Name: "StackId", Off: unsafe.Offsetof(DescribeChangeSetOutput{}.StackId), Kind: api.KStringPtr},
+		{Name: "StackName", Off: unsafe.Offsetof(DescribeChangeSetOutput{}.StackName), Kind: api.KStringPtr},
+		{Name: "Description", Off: unsafe.Offsetof(DescribeChangeSetOutput{}.Description), Kind: api.KStringPtr},
+		{Name: "Parameters", Off: unsafe.Offsetof(DescribeChangeSetOutput{}.Parameters), Kind: api.KList, Type: 268},
+		{Name: "CreationTime", Off: unsafe.Offsetof(DescribeChangeSetOutput{}.CreationTime), Kind: api.KTimePtr},
+		{Name: "ExecutionStatus", Off: unsafe.Offsetof(DescribeChangeSetOutput{}.ExecutionStatus), Kind: api.KStringPtr},
+		{Name: "Status", Off: unsafe.Offsetof(DescribeChangeSetOutput{}.Status), Kind: api.KStringPtr},
+		{Name: "StatusReason", Off: unsafe.Offsetof(DescribeChangeSetOutput{}.StatusReason), Kind: api.KStringPtr},
+		{Name: "NotificationARNs", Off: unsafe.Offsetof(DescribeChangeSetOutput{}.NotificationARNs), Kind: api.KList, Type: 267},
+		{Name: "RollbackConfiguration", Off: unsafe.Offsetof(DescribeChangeSetOutput{}.RollbackConfiguration), Kind: api.KStructPtr, Type: 185},
+		{Name: "Capabilities", Off: unsafe.Offsetof(DescribeChangeSetOutput{}.Capabilities), Kind: api.KList, Type: 267},
+		{Name: "Tags", Off: unsafe.Offsetof(DescribeChangeSetOutput{}.Tags), Kind: api.KList, Type: 269},
+		{Name: "Changes", Off: unsafe.Offsetof(DescribeChangeSetOutput{}.Changes), Kind: api.KList, Type: 274},
+		{Name: "NextToken", Off: unsafe.Offsetof(DescribeChangeSetOutput{}.NextToken), Kind: api.KStringPtr},
+		{Name: "IncludeNestedStacks", Off: unsafe.Offsetof(DescribeChangeSetOutput{}.IncludeNestedStacks), Kind: api.KBoolPtr},
+		{Name: "ParentChangeSetId", Off: unsafe.Offsetof(DescribeChangeSetOutput{}.ParentChangeSetId), Kind: api.KStringPtr},
+		{Name: "RootChangeSetId", Off: unsafe.Offsetof(DescribeChangeSetOutput{}.RootChangeSetId), Kind: api.KStringPtr},
+		{Name: "OnStackFailure", Off: unsafe.Offsetof(DescribeChangeSetOutput{}.OnStackFailure), Kind: api.KStringPtr},
+		{Name: "ImportExistingResources", Off: unsafe.Offsetof(DescribeChangeSetOutput{}.ImportExistingResources), Kind: api.KBoolPtr},
+	}},
+	57: {Go: (*DescribeGeneratedTemplateInput)(nil), Fields: []api.Field{
+		{Name: "GeneratedTemplateName", Off: unsafe.Offsetof(DescribeGeneratedTemplateInput{}.GeneratedTemplateName), Kind: api.KStringPtr},
+	}},
+	58: {Go: (*DescribeGeneratedTemplateOutput)(nil), Fields: []api.Field{
+		{Name: "GeneratedTemplateId", Off: unsafe.Offsetof(DescribeGeneratedTemplateOutput{}.GeneratedTemplateId), Kind: api.KStringPtr},
+		{Name: "GeneratedTemplateName", Off: unsafe.Offsetof(DescribeGeneratedTemplateOutput{}.GeneratedTemplateName), Kind: api.KStringPtr},
+		{Name: "Resources", Off: unsafe.Offsetof(DescribeGeneratedTemplateOutput{}.Resources), Kind: api.KList, Type: 275},
+		{Name: "Status", Off: unsafe.Offsetof(DescribeGeneratedTemplateOutput{}.Status), Kind: api.KStringPtr},
+		{Name: "StatusReason", Off: unsafe.Offsetof(DescribeGeneratedTemplateOutput{}.StatusReason), Kind: api.KStringPtr},
+		{Name: "CreationTime", Off: unsafe.Offsetof(DescribeGeneratedTemplateOutput{}.CreationTime), Kind: api.KTimePtr},
+		{Name: "LastUpdatedTime", Off: unsafe.Offsetof(DescribeGeneratedTemplateOutput{}.LastUpdatedTime), Kind: api.KTimePtr},
+		{Name: "Progress", Off: unsafe.Offsetof(DescribeGeneratedTemplateOutput{}.Progress), Kind: api.KStructPtr, Type: 236},
+		{Name: "StackId", Off: unsafe.Offsetof(DescribeGeneratedTemplateOutput{}.StackId), Kind: api.KStringPtr},
+		{Name: "TemplateConfiguration", Off: unsafe.Offsetof(DescribeGeneratedTemplateOutput{}.TemplateConfiguration), Kind: api.KStructPtr, Type: 234},
+		{Name: "TotalWarnings", Off: unsafe.Offsetof(DescribeGeneratedTemplateOutput{}.TotalWarnings), Kind: api.KInt32Ptr},
+	}},
+	59: {Go: (*DescribeOrganizationsAccessInput)(nil), Fields: []api.Field{
+		{Name: "CallAs", Off: unsafe.Offsetof(DescribeOrganizationsAccessInput{}.CallAs), Kind: api.KStringPtr},
+	}},
+	60: {Go: (*DescribeOrganizationsAccessOutput)(nil), Fields: []api.Field{
+		{Name: "Status", Off: unsafe.Offsetof(DescribeOrganizationsAccessOutput{}.Status), Kind: api.KStringPtr},
+	}},
+	61: {Go: (*DescribePublisherInput)(nil), Fields: []api.Field{
+		{Name: "PublisherId", Off: unsafe.Offsetof(DescribePublisherInput{}.PublisherId), Kind: api.KStringPtr},
+	}},
+	62: {Go: (*DescribePublisherOutput)(nil), Fields: []api.Field{
+		{Name: "PublisherId", Off: unsafe.Offsetof(DescribePublisherOutput{}.PublisherId), Kind: api.KStringPtr},
+		{Name: "PublisherStatus", Off: unsafe.Offsetof(DescribePublisherOutput{}.PublisherStatus), Kind: api.KStringPtr},
+		{Name: "IdentityProvider", Off: unsafe.Offsetof(DescribePublisherOutput{}.IdentityProvider), Kind: api.KStringPtr},
+		{Name: "PublisherProfile", Off: unsafe.Offsetof(DescribePublisherOutput{}.PublisherProfile), Kind: api.KStringPtr},
+	}},
+	63: {Go: (*DescribeResourceScanInput)(nil), Fields: []api.Field{
+		{Name: "ResourceScanId", Off: unsafe.Offsetof(DescribeResourceScanInput{}.ResourceScanId), Kind: api.KStringPtr},
+	}},
+	64: {Go: (*DescribeResourceScanOutput)(nil), Fields: []api.Field{
+		{Name: "ResourceScanId", Off: unsafe.Offsetof(DescribeResourceScanOutput{}.ResourceScanId), Kind: api.KStringPtr},
+		{Name: "Status", Off: unsafe.Offsetof(DescribeResourceScanOutput{}.Status), Kind: api.KStringPtr},
+		{Name: "StatusReason", Off: unsafe.Offsetof(DescribeResourceScanOutput{}.StatusReason), Kind: api.KStringPtr},
+		{Name: "StartTime", Off: unsafe.Offsetof(DescribeResourceScanOutput{}.StartTime), Kind: api.KTimePtr},
+		{Name: "EndTime", Off: unsafe.Offsetof(DescribeResourceScanOutput{}.EndTime), Kind: api.KTimePtr},
+		{Name: "PercentageCompleted", Off: unsafe.Offsetof(DescribeResourceScanOutput{}.PercentageCompleted), Kind: api.KFloat64Ptr},
+		{Name: "ResourceTypes", Off: unsafe.Offsetof(DescribeResourceScanOutput{}.ResourceTypes), Kind: api.KList, Type: 267},
+		{Name: "ResourcesScanned", Off: unsafe.Offsetof(DescribeResourceScanOutput{}.ResourcesScanned), Kind: api.KInt32Ptr},
+		{Name: "ResourcesRead", Off: unsafe.Offsetof(DescribeResourceScanOutput{}.ResourcesRead), Kind: api.KInt32Ptr},
+	}},
+	65: {Go: (*DescribeStackDriftDetectionStatusInput)(nil), Fields: []api.Field{
+		{Name: "StackDriftDetectionId", Off: unsafe.Offsetof(DescribeStackDriftDetectionStatusInput{}.StackDriftDetectionId), Kind: api.KStringPtr},
+	}},
+	66: {Go: (*DescribeStackDriftDetectionStatusOutput)(nil), Fields: []api.Field{
+		{Name: "StackId", Off: unsafe.Offsetof(DescribeStackDriftDetectionStatusOutput{}.StackId), Kind: api.KStringPtr},
+		{Name: "StackDriftDetectionId", Off: unsafe.Offsetof(DescribeStackDriftDetectionStatusOutput{}.StackDriftDetectionId), Kind: api.KStringPtr},
+		{Name: "StackDriftStatus", Off: unsafe.Offsetof(DescribeStackDriftDetectionStatusOutput{}.StackDriftStatus), Kind: api.KStringPtr},
+		{Name: "DetectionStatus", Off: unsafe.Offsetof(DescribeStackDriftDetectionStatusOutput{}.DetectionStatus), Kind: api.KStringPtr},
+		{Name: "DetectionStatusReason", Off: unsafe.Offsetof(DescribeStackDriftDetectionStatusOutput{}.DetectionStatusReason), Kind: api.KStringPtr},
+		{Name: "DriftedStackResourceCount", Off: unsafe.Offsetof(DescribeStackDriftDetectionStatusOutput{}.DriftedStackResourceCount), Kind: api.KInt32Ptr},
+		{Name: "Timestamp", Off: unsafe.Offsetof(DescribeStackDriftDetectionStatusOutput{}.Timestamp), Kind: api.KTimePtr},
+	}},
+	67: {Go: (*DescribeStackEventsInput)(nil), Fields: []api.Field{
+		{Name: "StackName", Off: unsafe.Offsetof(DescribeStackEventsInput{}.StackName), Kind: api.KStringPtr},
+		{Name: "NextToken", Off: unsafe.Offsetof(DescribeStackEventsInput{}.NextToken), Kind: api.KStringPtr},
+	}},
+	68: {Go: (*DescribeStackEventsOutput)(nil), Fields: []api.Field{
+		{Name: "StackEvents", Off: unsafe.Offsetof(DescribeStackEventsOutput{}.StackEvents), Kind: api.KList, Type: 276},
+		{Name: "NextToken", Off: unsafe.Offsetof(DescribeStackEventsOutput{}.NextToken), Kind: api.KStringPtr},
+	}},
+	69: {Go: (*DescribeStackInstanceInput)(nil), Fields: []api.Field{
+		{Name: "StackSetName", Off: unsafe.Offsetof(DescribeStackInstanceInput{}.StackSetName), Kind: api.KStringPtr},
+		{Name: "StackInstanceAccount", Off: unsafe.Offsetof(DescribeStackInstanceInput{}.StackInstanceAccount), Kind: api.KStringPtr},
+		{Name: "StackInstanceRegion", Off: unsafe.Offsetof(DescribeStackInstanceInput{}.StackInstanceRegion), Kind: api.KStringPtr},
+		{Name: "CallAs", Off: unsafe.Offsetof(DescribeStackInstanceInput{}.CallAs), Kind: api.KStringPtr},
+	}},
+	70: {Go: (*DescribeStackInstanceOutput)(nil), Fields: []api.Field{
+		{Name: "StackInstance", Off: unsafe.Offsetof(DescribeStackInstanceOutput{}.StackInstance), Kind: api.KStructPtr, Type: 203},
+	}},
+	71: {Go: (*DescribeStackResourceDriftsInput)(nil), Fields: []api.Field{
+		{Name: "StackName", Off: unsafe.Offsetof(DescribeStackResourceDriftsInput{}.StackName), Kind: api.KStringPtr},
+		{Name: "StackResourceDriftStatusFilters", Off: unsafe.Offsetof(DescribeStackResourceDriftsInput{}.StackResourceDriftStatusFilters), Kind: api.KList, Type: 267},
+		{Name: "NextToken", Off: unsafe.Offsetof(DescribeStackResourceDriftsInput{}.NextToken), Kind: api.KStringPtr},
+		{Name: "MaxResults", Off: unsafe.Offsetof(DescribeStackResourceDriftsInput{}.MaxResults), Kind: api.KInt32Ptr},
+	}},
+	72: {Go: (*DescribeStackResourceDriftsOutput)(nil), Fields: []api.Field{
+		{Name: "StackResourceDrifts", Off: unsafe.Offsetof(DescribeStackResourceDriftsOutput{}.StackResourceDrifts), Kind: api.KList, Type: 277},
+		{Name: "NextToken", Off: unsafe.Offsetof(DescribeStackResourceDriftsOutput{}.NextToken), Kind: api.KStringPtr},
+	}},
+	73: {Go: (*DescribeStackResourceInput)(nil), Fields: []api.Field{
+		{Name: "StackName", Off: unsafe.Offsetof(DescribeStackResourceInput{}.StackName), Kind: api.KStringPtr},
+		{Name: "LogicalResourceId", Off: unsafe.Offsetof(DescribeStackResourceInput{}.LogicalResourceId), Kind: api.KStringPtr},
+	}},
+	74: {Go: (*DescribeStackResourceOutput)(nil), Fields: []api.Field{
+		{Name: "StackResourceDetail", Off: unsafe.Offsetof(DescribeStackResourceOutput{}.StackResourceDetail), Kind: api.KStructPtr, Type: 211},
+	}},
+	75: {Go: (*DescribeStackResourcesInput)(nil), Fields: []api.Field{
+		{Name: "StackName", Off: unsafe.Offsetof(DescribeStackResourcesInput{}.StackName), Kind: api.KStringPtr},
+		{Name: "LogicalResourceId", Off: unsafe.Offsetof(DescribeStackResourcesInput{}.LogicalResourceId), Kind: api.KStringPtr},
+		{Name: "PhysicalResourceId", Off: unsafe.Offsetof(DescribeStackResourcesInput{}.PhysicalResourceId), Kind: api.KStringPtr},
+	}},
+	76: {Go: (*DescribeStackResourcesOutput)(nil), Fields: []api.Field{
+		{Name: "StackResources", Off: unsafe.Offsetof(DescribeStackResourcesOutput{}.StackResources), Kind: api.KList, Type: 278},
+	}},
+	77: {Go: (*DescribeStackSetInput)(nil), Fields: []api.Field{
+		{Name: "StackSetName", Off: unsafe.Offsetof(DescribeStackSetInput{}.StackSetName), Kind: api.KStringPtr},
+		{Name: "CallAs", Off: unsafe.Offsetof(DescribeStackSetInput{}.CallAs), Kind: api.KStringPtr},
+	}},
+	78: {Go: (*DescribeStackSetOperationInput)(nil), Fields: []api.Field{
+		{Name: "StackSetName", Off: unsafe.Offsetof(DescribeStackSetOperationInput{}.StackSetName), Kind: api.KStringPtr},
+		{Name: "OperationId", Off: unsafe.Offsetof(DescribeStackSetOperationInput{}.OperationId), Kind: api.KStringPtr},
+		{Name: "CallAs", Off: unsafe.Offsetof(DescribeStackSetOperationInput{}.CallAs), Kind: api.KStringPtr},
+	}},
+	79: {Go: (*DescribeStackSetOperationOutput)(nil), Fields: []api.Field{
+		{Name: "StackSetOperation", Off: unsafe.Offsetof(DescribeStackSetOperationOutput{}.StackSetOperation), Kind: api.KStructPtr, Type: 221},
+	}},
+	80: {Go: (*DescribeStackSetOutput)(nil), Fields: []api.Field{
+		{Name: "StackSet", Off: unsafe.Offsetof(DescribeStackSetOutput{}.StackSet), Kind: api.KStructPtr, Type: 216},
+	}},
+	81: {Go: (*DescribeStacksInput)(nil), Fields: []api.Field{
+		{Name: "StackName", Off: unsafe.Offsetof(DescribeStacksInput{}.StackName), Kind: api.KStringPtr},
+		{Name: "NextToken", Off: unsafe.Offsetof(DescribeStacksInput{}.NextToken), Kind: api.KStringPtr},
+	}},
+	82: {Go: (*DescribeStacksOutput)(nil), Fields: []api.Field{
+		{Name: "Stacks", Off: unsafe.Offsetof(DescribeStacksOutput{}.Stacks), Kind: api.KList, Type: 279},
+		{Name: "NextToken", Off: unsafe.Offsetof(DescribeStacksOutput{}.NextToken), Kind: api.KStringPtr},
+	}},
+	83: {Go: (*DescribeTypeInput)(nil), Fields: []api.Field{
+		{Name: "Type", Off: unsafe.Offsetof(DescribeTypeInput{}.Type), Kind: api.KStringPtr},
+		{Name: "TypeName", Off: unsafe.Offsetof(DescribeTypeInput{}.TypeName), Kind: api.KStringPtr},
+		{Name: "Arn", Off: unsafe.Offsetof(DescribeTypeInput{}.Arn), Kind: api.KStringPtr},
+		{Name: "VersionId", Off: unsafe.Offsetof(DescribeTypeInput{}.VersionId), Kind: api.KStringPtr},
+		{Name: "PublisherId", Off: unsafe.Offsetof(DescribeTypeInput{}.PublisherId), Kind: api.KStringPtr},
+		{Name: "PublicVersionNumber", Off: unsafe.Offsetof(DescribeTypeInput{}.PublicVersionNumber), Kind: api.KStringPtr},
+	}},
+	84: {Go: (*DescribeTypeOutput)(nil), Fields: []api.Field{
+		{Name: "Arn", Off: unsafe.Offsetof(DescribeTypeOutput{}.Arn), Kind: api.KStringPtr},
+		{Name: "Type", Off: unsafe.Offsetof(DescribeTypeOutput{}.Type), Kind: api.KStringPtr},
+		{Name: "TypeName", Off: unsafe.Offsetof(DescribeTypeOutput{}.TypeName), Kind: api.KStringPtr},
+		{Name: "DefaultVersionId", Off: unsafe.Offsetof(DescribeTypeOutput{}.DefaultVersionId), Kind: api.KStringPtr},
+		{Name: "IsDefaultVersion", Off: unsafe.Offsetof(DescribeTypeOutput{}.IsDefaultVersion), Kind: api.KBoolPtr},
+		{Name: "TypeTestsStatus", Off: unsafe.Offsetof(DescribeTypeOutput{}.TypeTestsStatus), Kind: api.KStringPtr},
+		{Name: "TypeTestsStatusDescription", Off: unsafe.Offsetof(DescribeTypeOutput{}.TypeTestsStatusDescription), Kind: api.KStringPtr},
+		{Name: "Description", Off: unsafe.Offsetof(DescribeTypeOutput{}.Description), Kind: api.KStringPtr},
+		{Name: "Schema", Off: unsafe.Offsetof(DescribeTypeOutput{}.Schema), Kind: api.KStringPtr},
+		{Name: "ProvisioningType", Off: unsafe.Offsetof(DescribeTypeOutput{}.ProvisioningType), Kind: api.KStringPtr},
+		{Name: "DeprecatedStatus", Off: unsafe.Offsetof(DescribeTypeOutput{}.DeprecatedStatus), Kind: api.KStringPtr},
+		{Name: "LoggingConfig", Off: unsafe.Offsetof(DescribeTypeOutput{}.LoggingConfig), Kind: api.KStructPtr, Type: 150},
+		{Name: "RequiredActivatedTypes", Off: unsafe.Offsetof(DescribeTypeOutput{}.RequiredActivatedTypes), Kind: api.KList, Type: 280},
+		{Name: "ExecutionRoleArn", Off: unsafe.Offsetof(DescribeTypeOutput{}.ExecutionRoleArn), Kind: api.KStringPtr},
+		{Name: "Visibility", Off: unsafe.Offsetof(DescribeTypeOutput{}.Visibility), Kind: api.KStringPtr},
+		{Name: "SourceUrl", Off: unsafe.Offsetof(DescribeTypeOutput{}.SourceUrl), Kind: api.KStringPtr},
+		{Name: "DocumentationUrl", Off: unsafe.Offsetof(DescribeTypeOutput{}.DocumentationUrl), Kind: api.KStringPtr},
+		{Name: "LastUpdated", Off: unsafe.Offsetof(DescribeTypeOutput{}.LastUpdated), Kind: api.KTimePtr},
+		{Name: "TimeCreated", Off: unsafe.Offsetof(DescribeTypeOutput{}.TimeCreated), Kind: api.KTimePtr},
+		{Name: "ConfigurationSchema", Off: unsafe.Offsetof(DescribeTypeOutput{}.ConfigurationSchema), Kind: api.KStringPtr},
+		{Name: "PublisherId", Off: unsafe.Offsetof(DescribeTypeOutput{}.PublisherId), Kind: api.KStringPtr},
+		{Name: "OriginalTypeName", Off: unsafe.Offsetof(DescribeTypeOutput{}.OriginalTypeName), Kind: api.KStringPtr},
+		{Name: "OriginalTypeArn", Off: unsafe.Offsetof(DescribeTypeOutput{}.OriginalTypeArn), Kind: api.KStringPtr},
+		{Name: "PublicVersionNumber", Off: unsafe.Offsetof(DescribeTypeOutput{}.PublicVersionNumber), Kind: api.KStringPtr},
+		{Name: "LatestPublicVersion", Off: unsafe.Offsetof(DescribeTypeOutput{}.LatestPublicVersion), Kind: api.KStringPtr},
+		{Name: "IsActivated", Off: unsafe.Offsetof(DescribeTypeOutput{}.IsActivated), Kind: api.KBoolPtr},
+		{Name: "AutoUpdate", Off: unsafe.Offsetof(DescribeTypeOutput{}.AutoUpdate), Kind: api.KBoolPtr},
+	}},
+	85: {Go: (*DescribeTypeRegistrationInput)(nil), Fields: []api.Field{
+		{Name: "RegistrationToken", Off: unsafe.Offsetof(DescribeTypeRegistrationInput{}.RegistrationToken), Kind: api.KStringPtr},
+	}},
+	86: {Go: (*DescribeTypeRegistrationOutput)(nil), Fields: []api.Field{
+		{Name: "ProgressStatus", Off: unsafe.Offsetof(DescribeTypeRegistrationOutput{}.ProgressStatus), Kind: api.KStringPtr},
+		{Name: "Description", Off: unsafe.Offsetof(DescribeTypeRegistrationOutput{}.Description), Kind: api.KStringPtr},
+		{Name: "TypeArn", Off: unsafe.Offsetof(DescribeTypeRegistrationOutput{}.TypeArn), Kind: api.KStringPtr},
+		{Name: "TypeVersionArn", Off: unsafe.Offsetof(DescribeTypeRegistrationOutput{}.TypeVersionArn), Kind: api.KStringPtr},
+	}},
+	87: {Go: (*DetectStackDriftInput)(nil), Fields: []api.Field{
+		{Name: "StackName", Off: unsafe.Offsetof(DetectStackDriftInput{}.StackName), Kind: api.KStringPtr},
+		{Name: "LogicalResourceIds", Off: unsafe.Offsetof(DetectStackDriftInput{}.LogicalResourceIds), Kind: api.KList, Type: 267},
+	}},
+	88: {Go: (*DetectStackDriftOutput)(nil), Fields: []api.Field{
+		{Name: "StackDriftDetectionId", Off: unsafe.Offsetof(DetectStackDriftOutput{}.StackDriftDetectionId), Kind: api.KStringPtr},
+	}},
+	89: {Go: (*DetectStackResourceDriftInput)(nil), Fields: []api.Field{
+		{Name: "StackName", Off: unsafe.Offsetof(DetectStackResourceDriftInput{}.StackName), Kind: api.KStringPtr},
+		{Name: "LogicalResourceId", Off: unsafe.Offsetof(DetectStackResourceDriftInput{}.LogicalResourceId), Kind: api.KStringPtr},
+	}},
+	90: {Go: (*DetectStackResourceDriftOutput)(nil), Fields: []api.Field{
+		{Name: "StackResourceDrift", Off: unsafe.Offsetof(DetectStackResourceDriftOutput{}.StackResourceDrift), Kind: api.KStructPtr, Type: 212},
+	}},
+	91: {Go: (*DetectStackSetDriftInput)(nil), Fields: []api.Field{
+		{Name: "StackSetName", Off: unsafe.Offsetof(DetectStackSetDriftInput{}.StackSetName), Kind: api.KStringPtr},
+		{Name: "OperationPreferences", Off: unsafe.Offsetof(DetectStackSetDriftInput{}.OperationPreferences), Kind: api.KStructPtr, Type: 222},
+		{Name: "OperationId", Off: unsafe.Offsetof(DetectStackSetDriftInput{}.OperationId), Kind: api.KStringPtr},
+		{Name: "CallAs", Off: unsafe.Offsetof(DetectStackSetDriftInput{}.CallAs), Kind: api.KStringPtr},
+	}},
+	92: {Go: (*DetectStackSetDriftOutput)(nil), Fields: []api.Field{
+		{Name: "OperationId", Off: unsafe.Offsetof(DetectStackSetDriftOutput{}.OperationId), Kind: api.KStringPtr},
+	}},
+	93: {Go: (*EstimateTemplateCostInput)(nil), Fields: []api.Field{
+		{Name: "TemplateBody", Off: unsafe.Offsetof(EstimateTemplateCostInput{}.TemplateBody), Kind: api.KStringPtr},
+		{Name: "TemplateURL", Off: unsafe.Offsetof(EstimateTemplateCostInput{}.TemplateURL), Kind: api.KStringPtr},
+		{Name: "Parameters", Off: unsafe.Offsetof(EstimateTemplateCostInput{}.Parameters), Kind: api.KList, Type: 268},
+	}},
+	94: {Go: (*EstimateTemplateCostOutput)(nil), Fields: []api.Field{
+		{Name: "Url", Off: unsafe.Offsetof(EstimateTemplateCostOutput{}.Url), Kind: api.KStringPtr},
+	}},
+	95: {Go: (*ExecuteChangeSetInput)(nil), Fields: []api.Field{
+		{Name: "ChangeSetName", Off: unsafe.Offsetof(ExecuteChangeSetInput{}.ChangeSetName), Kind: api.KStringPtr},
+		{Name: "StackName", Off: unsafe.Offsetof(ExecuteChangeSetInput{}.StackName), Kind: api.KStringPtr},
+		{Name: "ClientRequestToken", Off: unsafe.Offsetof(ExecuteChangeSetInput{}.ClientRequestToken), Kind: api.KStringPtr},
+		{Name: "DisableRollback", Off: unsafe.Offsetof(ExecuteChangeSetInput{}.DisableRollback), Kind: api.KBoolPtr},
+		{Name: "RetainExceptOnCreate", Off: unsafe.Offsetof(ExecuteChangeSetInput{}.RetainExceptOnCreate), Kind: api.KBoolPtr},
+	}},
+	96: {Go: (*ExecuteChangeSetOutput)(nil)},
+	97: {Go: (*Export)(nil), Fields: []api.Field{
+		{Name: "ExportingStackId", Off: unsafe.Offsetof(Export{}.ExportingStackId), Kind: api.KStringPtr},
+		{Name: "Name", Off: unsafe.Offsetof(Export{}.Name), Kind: api.KStringPtr},
+		{Name: "Value", Off: unsafe.Offsetof(Export{}.Value), Kind: api.KStringPtr},
+	}},
+	98: {Go: (*GeneratedTemplateNotFoundException)(nil)},
+	99: {Go: (*GetGeneratedTemplateInput)(nil), Fields: []api.Field{
+		{Name: "Format", Off: unsafe.Offsetof(GetGeneratedTemplateInput{}.Format), Kind: api.KStringPtr},
+		{Name: "GeneratedTemplateName", Off: unsafe.Offsetof(GetGeneratedTemplateInput{}.GeneratedTemplateName), Kind: api.KStringPtr},
+	}},
+	100: {Go: (*GetGeneratedTemplateOutput)(nil), Fields: []api.Field{
+		{Name: "Status", Off: unsafe.Offsetof(GetGeneratedTemplateOutput{}.Status), Kind: api.KStringPtr},
+		{Name: "TemplateBody", Off: unsafe.Offsetof(GetGeneratedTemplateOutput{}.TemplateBody), Kind: api.KStringPtr},
+	}},
+	101: {Go: (*GetStackPolicyInput)(nil), Fields: []api.Field{
+		{Name: "StackName", Off: unsafe.Offsetof(GetStackPolicyInput{}.StackName), Kind: api.KStringPtr},
+	}},
+	102: {Go: (*GetStackPolicyOutput)(nil), Fields: []api.Field{
+		{Name: "StackPolicyBody", Off: unsafe.Offsetof(GetStackPolicyOutput{}.StackPolicyBody), Kind: api.KStringPtr},
+	}},
+	103: {Go: (*GetTemplateInput)(nil), Fields: []api.Field{
+		{Name: "StackName", Off: unsafe.Offsetof(GetTemplateInput{}.StackName), Kind: api.KStringPtr},
+		{Name: "ChangeSetName", Off: unsafe.Offsetof(GetTemplateInput{}.ChangeSetName), Kind: api.KStringPtr},
+		{Name: "TemplateStage", Off: unsafe.Offsetof(GetTemplateInput{}.TemplateStage), Kind: api.KStringPtr},
+	}},
+	104: {Go: (*GetTemplateOutput)(nil), Fields: []api.Field{
+		{Name: "TemplateBody", Off: unsafe.Offsetof(GetTemplateOutput{}.TemplateBody), Kind: api.KStringPtr},
+		{Name: "StagesAvailable", Off: unsafe.Offsetof(GetTemplateOutput{}.StagesAvailable), Kind: api.KList, Type: 267},
+	}},
+	105: {Go: (*GetTemplateSummaryInput)(nil), Fields: []api.Field{
+		{Name: "TemplateBody", Off: unsafe.Offsetof(GetTemplateSummaryInput{}.TemplateBody), Kind: api.KStringPtr},
+		{Name: "TemplateURL", Off: unsafe.Offsetof(GetTemplateSummaryInput{}.TemplateURL), Kind: api.KStringPtr},
+		{Name: "StackName", Off: unsafe.Offsetof(GetTemplateSummaryInput{}.StackName), Kind: api.KStringPtr},
+		{Name: "StackSetName", Off: unsafe.Offsetof(GetTemplateSummaryInput{}.StackSetName), Kind: api.KStringPtr},
+		{Name: "CallAs", Off: unsafe.Offsetof(GetTemplateSummaryInput{}.CallAs), Kind: api.KStringPtr},
+		{Name: "TemplateSummaryConfig", Off: unsafe.Offsetof(GetTemplateSummaryInput{}.TemplateSummaryConfig), Kind: api.KStructPtr, Type: 238},
+	}},
+	106: {Go: (*GetTemplateSummaryOutput)(nil), Fields: []api.Field{
+		{Name: "Parameters", Off: unsafe.Offsetof(GetTemplateSummaryOutput{}.Parameters), Kind: api.KList, Type: 281},
+		{Name: "Description", Off: unsafe.Offsetof(GetTemplateSummaryOutput{}.Description), Kind: api.KStringPtr},
+		{Name: "Capabilities", Off: unsafe.Offsetof(GetTemplateSummaryOutput{}.Capabilities), Kind: api.KList, Type: 267},
+		{Name: "CapabilitiesReason", Off: unsafe.Offsetof(GetTemplateSummaryOutput{}.CapabilitiesReason), Kind: api.KStringPtr},
+		{Name: "ResourceTypes", Off: unsafe.Offsetof(GetTemplateSummaryOutput{}.ResourceTypes), Kind: api.KList, Type: 267},
+		{Name: "Version", Off: unsafe.Offsetof(GetTemplateSummaryOutput{}.Version), Kind: api.KStringPtr},
+		{Name: "Metadata", Off: unsafe.Offsetof(GetTemplateSummaryOutput{}.Metadata), Kind: api.KStringPtr},
+		{Name: "DeclaredTransforms", Off: unsafe.Offsetof(GetTemplateSummaryOutput{}.DeclaredTransforms), Kind: api.KList, Type: 267},
+		{Name: "ResourceIdentifierSummaries", Off: unsafe.Offsetof(GetTemplateSummaryOutput{}.ResourceIdentifierSummaries), Kind: api.KList, Type: 282},
+		{Name: "Warnings", Off: unsafe.Offsetof(GetTemplateSummaryOutput{}.Warnings), Kind: api.KStructPtr, Type: 263},
+	}},
+	107: {Go: (*ImportStacksToStackSetInput)(nil), Fields: []api.Field{
+		{Name: "StackSetName", Off: unsafe.Offsetof(ImportStacksToStackSetInput{}.StackSetName), Kind: api.KStringPtr},
+		{Name: "StackIds", Off: unsafe.Offsetof(ImportStacksToStackSetInput{}.StackIds), Kind: api.KList, Type: 267},
+		{Name: "StackIdsUrl", Off: unsafe.Offsetof(ImportStacksToStackSetInput{}.StackIdsUrl), Kind: api.KStringPtr},
+		{Name: "OrganizationalUnitIds", Off: unsafe.Offsetof(ImportStacksToStackSetInput{}.OrganizationalUnitIds), Kind: api.KList, Type: 267},
+		{Name: "OperationPreferences", Off: unsafe.Offsetof(ImportStacksToStackSetInput{}.OperationPreferences), Kind: api.KStructPtr, Type: 222},
+		{Name: "OperationId", Off: unsafe.Offsetof(ImportStacksToStackSetInput{}.OperationId), Kind: api.KStringPtr},
+		{Name: "CallAs", Off: unsafe.Offsetof(ImportStacksToStackSetInput{}.CallAs), Kind: api.KStringPtr},
+	}},
+	108: {Go: (*ImportStacksToStackSetOutput)(nil), Fields: []api.Field{
+		{Name: "OperationId", Off: unsafe.Offsetof(ImportStacksToStackSetOutput{}.OperationId), Kind: api.KStringPtr},
+	}},
+	109: {Go: (*InsufficientCapabilitiesException)(nil)},
+	110: {Go: (*InvalidChangeSetStatusException)(nil)},
+	111: {Go: (*InvalidOperationException)(nil)},
+	112: {Go: (*InvalidStateTransitionException)(nil)},
+	113: {Go: (*LimitExceededException)(nil)},
+	114: {Go: (*ListChangeSetsInput)(nil), Fields: []api.Field{
+		{Name: "StackName", Off: unsafe.Offsetof(ListChangeSetsInput{}.StackName), Kind: api.KStringPtr},
+		{Name: "NextToken", Off: unsafe.Offsetof(ListChangeSetsInput{}.NextToken), Kind: api.KStringPtr},
+	}},
+	115: {Go: (*ListChangeSetsOutput)(nil), Fields: []api.Field{
+		{Name: "Summaries", Off: unsafe.Offsetof(ListChangeSetsOutput{}.Summaries), Kind: api.KList, Type: 283},
+		{Name: "NextToken", Off: unsafe.Offsetof(ListChangeSetsOutput{}.NextToken), Kind: api.KStringPtr},
+	}},
+	116: {Go: (*ListExportsInput)(nil), Fields: []api.Field{
+		{Name: "NextToken", Off: unsafe.Offsetof(ListExportsInput{}.NextToken), Kind: api.KStringPtr},
+	}},
+	117: {Go: (*ListExportsOutput)(nil), Fields: []api.Field{
+		{Name: "Exports", Off: unsafe.Offsetof(ListExportsOutput{}.Exports), Kind: api.KList, Type: 284},
+		{Name: "NextToken", Off: unsafe.Offsetof(ListExportsOutput{}.NextToken), Kind: api.KStringPtr},
+	}},
+	118: {Go: (*ListGeneratedTemplatesInput)(nil), Fields: []api.Field{
+		{Name: "NextToken", Off: unsafe.Offsetof(ListGeneratedTemplatesInput{}.NextToken), Kind: api.KStringPtr},
+		{Name: "MaxResults", Off: unsafe.Offsetof(ListGeneratedTemplatesInput{}.MaxResults), Kind: api.KInt32Ptr},
+	}},
+	119: {Go: (*ListGeneratedTemplatesOutput)(nil), Fields: []api.Field{
+		{Name: "Summaries", Off: unsafe.Offsetof(ListGeneratedTemplatesOutput{}.Summaries), Kind: api.KList, Type: 285},
+		{Name: "NextToken", Off: unsafe.Offsetof(ListGeneratedTemplatesOutput{}.NextToken), Kind: api.KStringPtr},
+	}},
+	120: {Go: (*ListImportsInput)(nil), Fields: []api.Field{
+		{Name: "ExportName", Off: unsafe.Offsetof(ListImportsInput{}.ExportName), Kind: api.KStringPtr},
+		{Name: "NextToken", Off: unsafe.Offsetof(ListImportsInput{}.NextToken), Kind: api.KStringPtr},
+	}},
+	121: {Go: (*ListImportsOutput)(nil), Fields: []api.Field{
+		{Name: "Imports", Off: unsafe.Offsetof(ListImportsOutput{}.Imports), Kind: api.KList, Type: 267},
+		{Name: "NextToken", Off: unsafe.Offsetof(ListImportsOutput{}.NextToken), Kind: api.KStringPtr},
+	}},
+	122: {Go: (*ListResourceScanRelatedResourcesInput)(nil), Fields: []api.Field{
+		{Name: "ResourceScanId", Off: unsafe.Offsetof(ListResourceScanRelatedResourcesInput{}.ResourceScanId), Kind: api.KStringPtr},
+		{Name: "Resources", Off: unsafe.Offsetof(ListResourceScanRelatedResourcesInput{}.Resources), Kind: api.KList, Type: 286},
+		{Name: "NextToken", Off: unsafe.Offsetof(ListResourceScanRelatedResourcesInput{}.NextToken), Kind: api.KStringPtr},
+		{Name: "MaxResults", Off: unsafe.Offsetof(ListResourceScanRelatedResourcesInput{}.MaxResults), Kind: api.KInt32Ptr},
+	}},
+	123: {Go: (*ListResourceScanRelatedResourcesOutput)(nil), Fields: []api.Field{
+		{Name: "RelatedResources", Off: unsafe.Offsetof(ListResourceScanRelatedResourcesOutput{}.RelatedResources), Kind: api.KList, Type: 287},
+		{Name: "NextToken", Off: unsafe.Offsetof(ListResourceScanRelatedResourcesOutput{}.NextToken), Kind: api.KStringPtr},
+	}},
+	124: {Go: (*ListResourceScanResourcesInput)(nil), Fields: []api.Field{
+		{Name: "ResourceScanId", Off: unsafe.Offsetof(ListResourceScanResourcesInput{}.ResourceScanId), Kind: api.KStringPtr},
+		{Name: "ResourceIdentifier", Off: unsafe.Offsetof(ListResourceScanResourcesInput{}.ResourceIdentifier), Kind: api.KStringPtr},
+		{Name: "ResourceTypePrefix", Off: unsafe.Offsetof(ListResourceScanResourcesInput{}.ResourceTypePrefix), Kind: api.KStringPtr},
+		{Name: "TagKey", Off: unsafe.Offsetof(ListResourceScanResourcesInput{}.TagKey), Kind: api.KStringPtr},
+		{Name: "TagValue", Off: unsafe.Offsetof(ListResourceScanResourcesInput{}.TagValue), Kind: api.KStringPtr},
+		{Name: "NextToken", Off: unsafe.Offsetof(ListResourceScanResourcesInput{}.NextToken), Kind: api.KStringPtr},
+		{Name: "MaxResults", Off: unsafe.Offsetof(ListResourceScanResourcesInput{}.MaxResults), Kind: api.KInt32Ptr},
+	}},
+	125: {Go: (*ListResourceScanResourcesOutput)(nil), Fields: []api.Field{
+		{Name: "Resources", Off: unsafe.Offsetof(ListResourceScanResourcesOutput{}.Resources), Kind: api.KList, Type: 287},
+		{Name: "NextToken", Off: unsafe.Offsetof(ListResourceScanResourcesOutput{}.NextToken), Kind: api.KStringPtr},
+	}},
+	126: {Go: (*ListResourceScansInput)(nil), Fields: []api.Field{
+		{Name: "NextToken", Off: unsafe.Offsetof(ListResourceScansInput{}.NextToken), Kind: api.KStringPtr},
+		{Name: "MaxResults", Off: unsafe.Offsetof(ListResourceScansInput{}.MaxResults), Kind: api.KInt32Ptr},
+	}},
+	127: {Go: (*ListResourceScansOutput)(nil), Fields: []api.Field{
+		{Name: "ResourceScanSummaries", Off: unsafe.Offsetof(ListResourceScansOutput{}.ResourceScanSummaries), Kind: api.KList, Type: 288},
+		{Name: "NextToken", Off: unsafe.Offsetof(ListResourceScansOutput{}.NextToken), Kind: api.KStringPtr},
+	}},
+	128: {Go: (*ListStackInstanceResourceDriftsInput)(nil), Fields: []api.Field{
+		{Name: "StackSetName", Off: unsafe.Offsetof(ListStackInstanceResourceDriftsInput{}.StackSetName), Kind: api.KStringPtr},
+		{Name: "NextToken", Off: unsafe.Offsetof(ListStackInstanceResourceDriftsInput{}.NextToken), Kind: api.KStringPtr},
+		{Name: "MaxResults", Off: unsafe.Offsetof(ListStackInstanceResourceDriftsInput{}.MaxResults), Kind: api.KInt32Ptr},
+		{Name: "StackInstanceResourceDriftStatuses", Off: unsafe.Offsetof(ListStackInstanceResourceDriftsInput{}.StackInstanceResourceDriftStatuses), Kind: api.KList, Type: 267},
+		{Name: "StackInstanceAccount", Off: unsafe.Offsetof(ListStackInstanceResourceDriftsInput{}.StackInstanceAccount), Kind: api.KStringPtr},
+		{Name: "StackInstanceRegion", Off: unsafe.Offsetof(ListStackInstanceResourceDriftsInput{}.StackInstanceRegion), Kind: api.KStringPtr},
+		{Name: "OperationId", Off: unsafe.Offsetof(ListStackInstanceResourceDriftsInput{}.OperationId), Kind: api.KStringPtr},
+		{Name: "CallAs", Off: unsafe.Offsetof(ListStackInstanceResourceDriftsInput{}.CallAs), Kind: api.KStringPtr},
+	}},
+	129: {Go: (*ListStackInstanceResourceDriftsOutput)(nil), Fields: []api.Field{
+		{Name: "Summaries", Off: unsafe.Offsetof(ListStackInstanceResourceDriftsOutput{}.Summaries), Kind: api.KList, Type: 289},
+		{Name: "NextToken", Off: unsafe.Offsetof(ListStackInstanceResourceDriftsOutput{}.NextToken), Kind: api.KStringPtr},
+	}},
+	130: {Go: (*ListStackInstancesInput)(nil), Fields: []api.Field{
+		{Name: "StackSetName", Off: unsafe.Offsetof(ListStackInstancesInput{}.StackSetName), Kind: api.KStringPtr},
+		{Name: "NextToken", Off: unsafe.Offsetof(ListStackInstancesInput{}.NextToken), Kind: api.KStringPtr},
+		{Name: "MaxResults", Off: unsafe.Offsetof(ListStackInstancesInput{}.MaxResults), Kind: api.KInt32Ptr},
+		{Name: "Filters", Off: unsafe.Offsetof(ListStackInstancesInput{}.Filters), Kind: api.KList, Type: 290},
+		{Name: "StackInstanceAccount", Off: unsafe.Offsetof(ListStackInstancesInput{}.StackInstanceAccount), Kind: api.KStringPtr},
+		{Name: "StackInstanceRegion", Off: unsafe.Offsetof(ListStackInstancesInput{}.StackInstanceRegion), Kind: api.KStringPtr},
+		{Name: "CallAs", Off: unsafe.Offsetof(ListStackInstancesInput{}.CallAs), Kind: api.KStringPtr},
+	}},
+	131: {Go: (*ListStackInstancesOutput)(nil), Fields: []api.Field{
+		{Name: "Summaries", Off: unsafe.Offsetof(ListStackInstancesOutput{}.Summaries), Kind: api.KList, Type: 291},
+		{Name: "NextToken", Off: unsafe.Offsetof(ListStackInstancesOutput{}.NextToken), Kind: api.KStringPtr},
+	}},
+	132: {Go: (*ListStackResourcesInput)(nil), Fields: []api.Field{
+		{Name: "StackName", Off: unsafe.Offsetof(ListStackResourcesInput{}.StackName), Kind: api.KStringPtr},
+		{Name: "NextToken", Off: unsafe.Offsetof(ListStackResourcesInput{}.NextToken), Kind: api.KStringPtr},
+	}},
+	133: {Go: (*ListStackResourcesOutput)(nil), Fields: []api.Field{
+		{Name: "StackResourceSummaries", Off: unsafe.Offsetof(ListStackResourcesOutput{}.StackResourceSummaries), Kind: api.KList, Type: 292},
+		{Name: "NextToken", Off: unsafe.Offsetof(ListStackResourcesOutput{}.NextToken), Kind: api.KStringPtr},
+	}},
+	134: {Go: (*ListStackSetAutoDeploymentTargetsInput)(nil), Fields: []api.Field{
+		{Name: "StackSetName", Off: unsafe.Offsetof(ListStackSetAutoDeploymentTargetsInput{}.StackSetName), Kind: api.KStringPtr},
+		{Name: "NextToken", Off: unsafe.Offsetof(ListStackSetAutoDeploymentTargetsInput{}.NextToken), Kind: api.KStringPtr},
+		{Name: "MaxResults", Off: unsafe.Offsetof(ListStackSetAutoDeploymentTargetsInput{}.MaxResults), Kind: api.KInt32Ptr},
+		{Name: "CallAs", Off: unsafe.Offsetof(ListStackSetAutoDeploymentTargetsInput{}.CallAs), Kind: api.KStringPtr},
+	}},
+	135: {Go: (*ListStackSetAutoDeploymentTargetsOutput)(nil), Fields: []api.Field{
+		{Name: "Summaries", Off: unsafe.Offsetof(ListStackSetAutoDeploymentTargetsOutput{}.Summaries), Kind: api.KList, Type: 293},
+		{Name: "NextToken", Off: unsafe.Offsetof(ListStackSetAutoDeploymentTargetsOutput{}.NextToken), Kind: api.KStringPtr},
+	}},
+	136: {Go: (*ListStackSetOperationResultsInput)(nil), Fields: []api.Field{
+		{Name: "StackSetName", Off: unsafe.Offsetof(ListStackSetOperationResultsInput{}.StackSetName), Kind: api.KStringPtr},
+		{Name: "OperationId", Off: unsafe.Offsetof(ListStackSetOperationResultsInput{}.OperationId), Kind: api.KStringPtr},
+		{Name: "NextToken", Off: unsafe.Offsetof(ListStackSetOperationResultsInput{}.NextToken), Kind: api.KStringPtr},
+		{Name: "MaxResults", Off: unsafe.Offsetof(ListStackSetOperationResultsInput{}.MaxResults), Kind: api.KInt32Ptr},
+		{Name: "CallAs", Off: unsafe.Offsetof(ListStackSetOperationResultsInput{}.CallAs), Kind: api.KStringPtr},
+		{Name: "Filters", Off: unsafe.Offsetof(ListStackSetOperationResultsInput{}.Filters), Kind: api.KList, Type: 294},
+	}},
+	137: {Go: (*ListStackSetOperationResultsOutput)(nil), Fields: []api.Field{
+		{Name: "Summaries", Off: unsafe.Offsetof(ListStackSetOperationResultsOutput{}.Summaries), Kind: api.KList, Type: 295},
+		{Name: "NextToken", Off: unsafe.Offsetof(ListStackSetOperationResultsOutput{}.NextToken), Kind: api.KStringPtr},
+	}},
+	138: {Go: (*ListStackSetOperationsInput)(nil), Fields: []api.Field{
+		{Name: "StackSetName", Off: unsafe.Offsetof(ListStackSetOperationsInput{}.StackSetName), Kind: api.KStringPtr},
+		{Name: "NextToken", Off: unsafe.Offsetof(ListStackSetOperationsInput{}.NextToken), Kind: api.KStringPtr},
+		{Name: "MaxResults", Off: unsafe.Offsetof(ListStackSetOperationsInput{}.MaxResults), Kind: api.KInt32Ptr},
+		{Name: "CallAs", Off: unsafe.Offsetof(ListStackSetOperationsInput{}.CallAs), Kind: api.KStringPtr},
+	}},
+	139: {Go: (*ListStackSetOperationsOutput)(nil), Fields: []api.Field{
+		{Name: "Summaries", Off: unsafe.Offsetof(ListStackSetOperationsOutput{}.Summaries), Kind: api.KList, Type: 296},
+		{Name: "NextToken", Off: unsafe.Offsetof(ListStackSetOperationsOutput{}.NextToken), Kind: api.KStringPtr},
+	}},
+	140: {Go: (*ListStackSetsInput)(nil), Fields: []api.Field{
+		{Name: "NextToken", Off: unsafe.Offsetof(ListStackSetsInput{}.NextToken), Kind: api.KStringPtr},
+		{Name: "MaxResults", Off: unsafe.Offsetof(ListStackSetsInput{}.MaxResults), Kind: api.KInt32Ptr},
+		{Name: "Status", Off: unsafe.Offsetof(ListStackSetsInput{}.Status), Kind: api.KStringPtr},
+		{Name: "CallAs", Off: unsafe.Offsetof(ListStackSetsInput{}.CallAs), Kind: api.KStringPtr},
+	}},
+	141: {Go: (*ListStackSetsOutput)(nil), Fields: []api.Field{
+		{Name: "Summaries", Off: unsafe.Offsetof(ListStackSetsOutput{}.Summaries), Kind: api.KList, Type: 297},
+		{Name: "NextToken", Off: unsafe.Offsetof(ListStackSetsOutput{}.NextToken), Kind: api.KStringPtr},
+	}},
+	142: {Go: (*ListStacksInput)(nil), Fields: []api.Field{
+		{Name: "NextToken", Off: unsafe.Offsetof(ListStacksInput{}.NextToken), Kind: api.KStringPtr},
+		{Name: "StackStatusFilter", Off: unsafe.Offsetof(ListStacksInput{}.StackStatusFilter), Kind: api.KList, Type: 267},
+	}},
+	143: {Go: (*ListStacksOutput)(nil), Fields: []api.Field{
+		{Name: "StackSummaries", Off: unsafe.Offsetof(ListStacksOutput{}.StackSummaries), Kind: api.KList, Type: 298},
+		{Name: "NextToken", Off: unsafe.Offsetof(ListStacksOutput{}.NextToken), Kind: api.KStringPtr},
+	}},
+	144: {Go: (*ListTypeRegistrationsInput)(nil), Fields: []api.Field{
+		{Name: "Type", Off: unsafe.Offsetof(ListTypeRegistrationsInput{}.Type), Kind: api.KStringPtr},
+		{Name: "TypeName", Off: unsafe.Offsetof(ListTypeRegistrationsInput{}.TypeName), Kind: api.KStringPtr},
+		{Name: "TypeArn", Off: unsafe.Offsetof(ListTypeRegistrationsInput{}.TypeArn), Kind: api.KStringPtr},
+		{Name: "RegistrationStatusFilter", Off: unsafe.Offsetof(ListTypeRegistrationsInput{}.RegistrationStatusFilter), Kind: api.KStringPtr},
+		{Name: "MaxResults", Off: unsafe.Offsetof(ListTypeRegistrationsInput{}.MaxResults), Kind: api.KInt32Ptr},
+		{Name: "NextToken", Off: unsafe.Offsetof(ListTypeRegistrationsInput{}.NextToken), Kind: api.KStringPtr},
+	}},
+	145: {Go: (*ListTypeRegistrationsOutput)(nil), Fields: []api.Field{
+		{Name: "RegistrationTokenList", Off: unsafe.Offsetof(ListTypeRegistrationsOutput{}.RegistrationTokenList), Kind: api.KList, Type: 267},
+		{Name: "NextToken", Off: unsafe.Offsetof(ListTypeRegistrationsOutput{}.NextToken), Kind: api.KStringPtr},
+	}},
+	146: {Go: (*ListTypeVersionsInput)(nil), Fields: []api.Field{
+		{Name: "Type", Off: unsafe.Offsetof(ListTypeVersionsInput{}.Type), Kind: api.KStringPtr},
+		{Name: "TypeName", Off: unsafe.Offsetof(ListTypeVersionsInput{}.TypeName), Kind: api.KStringPtr},
+		{Name: "Arn", Off: unsafe.Offsetof(ListTypeVersionsInput{}.Arn), Kind: api.KStringPtr},
+		{Name: "MaxResults", Off: unsafe.Offsetof(ListTypeVersionsInput{}.MaxResults), Kind: api.KInt32Ptr},
+		{Name: "NextToken", Off: unsafe.Offsetof(ListTypeVersionsInput{}.NextToken), Kind: api.KStringPtr},
+		{Name: "DeprecatedStatus", Off: unsafe.Offsetof(ListTypeVersionsInput{}.DeprecatedStatus), Kind: api.KStringPtr},
+		{Name: "PublisherId", Off: unsafe.Offsetof(ListTypeVersionsInput{}.PublisherId), Kind: api.KStringPtr},
+	}},
+	147: {Go: (*ListTypeVersionsOutput)(nil), Fields: []api.Field{
+		{Name: "TypeVersionSummaries", Off: unsafe.Offsetof(ListTypeVersionsOutput{}.TypeVersionSummaries), Kind: api.KList, Type: 299},
+		{Name: "NextToken", Off: unsafe.Offsetof(ListTypeVersionsOutput{}.NextToken), Kind: api.KStringPtr},
+	}},
+	148: {Go: (*ListTypesInput)(nil), Fields: []api.Field{
+		{Name: "Visibility", Off: unsafe.Offsetof(ListTypesInput{}.Visibility), Kind: api.KStringPtr},
+		{Name: "ProvisioningType", Off: unsafe.Offsetof(ListTypesInput{}.ProvisioningType), Kind: api.KStringPtr},
+		{Name: "DeprecatedStatus", Off: unsafe.Offsetof(ListTypesInput{}.DeprecatedStatus), Kind: api.KStringPtr},
+		{Name: "Type", Off: unsafe.Offsetof(ListTypesInput{}.Type), Kind: api.KStringPtr},
+		{Name: "Filters", Off: unsafe.Offsetof(ListTypesInput{}.Filters), Kind: api.KStructPtr, Type: 245},
+		{Name: "MaxResults", Off: unsafe.Offsetof(ListTypesInput{}.MaxResults), Kind: api.KInt32Ptr},
+		{Name: "NextToken", Off: unsafe.Offsetof(ListTypesInput{}.NextToken), Kind: api.KStringPtr},
+	}},
+	149: {Go: (*ListTypesOutput)(nil), Fields: []api.Field{
+		{Name: "TypeSummaries", Off: unsafe.Offsetof(ListTypesOutput{}.TypeSummaries), Kind: api.KList, Type: 300},
+		{Name: "NextToken", Off: unsafe.Offsetof(ListTypesOutput{}.NextToken), Kind: api.KStringPtr},
+	}},
+	150: {Go: (*LoggingConfig)(nil), Fields: []api.Field{
+		{Name: "LogRoleArn", Off: unsafe.Offsetof(LoggingConfig{}.LogRoleArn), Kind: api.KStringPtr},
+		{Name: "LogGroupName", Off: unsafe.Offsetof(LoggingConfig{}.LogGroupName), Kind: api.KStringPtr},
+	}},
+	151: {Go: (*ManagedExecution)(nil), Fields: []api.Field{
+		{Name: "Active", Off: unsafe.Offsetof(ManagedExecution{}.Active), Kind: api.KBoolPtr},
+	}},
+	152: {Go: (*ModuleInfo)(nil), Fields: []api.Field{
+		{Name: "TypeHierarchy", Off: unsafe.Offsetof(ModuleInfo{}.TypeHierarchy), Kind: api.KStringPtr},
+		{Name: "LogicalIdHierarchy", Off: unsafe.Offsetof(ModuleInfo{}.LogicalIdHierarchy), Kind: api.KStringPtr},
+	}},
+	153: {Go: (*NameAlreadyExistsException)(nil)},
+	154: {Go: (*OperationIdAlreadyExistsException)(nil)},
+	155: {Go: (*OperationInProgressException)(nil)},
+	156: {Go: (*OperationNotFoundException)(nil)},
+	157: {Go: (*OperationResultFilter)(nil), Fields: []api.Field{
+		{Name: "Name", Off: unsafe.Offsetof(OperationResultFilter{}.Name), Kind: api.KStringPtr},
+		{Name: "Values", Off: unsafe.Offsetof(OperationResultFilter{}.Values), Kind: api.KStringPtr},
+	}},
+	158: {Go: (*OperationStatusCheckFailedException)(nil)},
+	159: {Go: (*Output)(nil), Fields: []api.Field{
+		{Name: "OutputKey", Off: unsafe.Offsetof(Output{}.OutputKey), Kind: api.KStringPtr},
+		{Name: "OutputValue", Off: unsafe.Offsetof(Output{}.OutputValue), Kind: api.KStringPtr},
+		{Name: "Description", Off: unsafe.Offsetof(Output{}.Description), Kind: api.KStringPtr},
+		{Name: "ExportName", Off: unsafe.Offsetof(Output{}.ExportName), Kind: api.KStringPtr},
+	}},
+	160: {Go: (*Parameter)(nil), Fields: []api.Field{
+		{Name: "ParameterKey", Off: unsafe.Offsetof(Parameter{}.ParameterKey), Kind: api.KStringPtr},
+		{Name: "ParameterValue", Off: unsafe.Offsetof(Parameter{}.ParameterValue), Kind: api.KStringPtr},
+		{Name: "UsePreviousValue", Off: unsafe.Offsetof(Parameter{}.UsePreviousValue), Kind: api.KBoolPtr},
+		{Name: "ResolvedValue", Off: unsafe.Offsetof(Parameter{}.ResolvedValue), Kind: api.KStringPtr},
+	}},
+	161: {Go: (*ParameterConstraints)(nil), Fields: []api.Field{
+		{Name: "AllowedValues", Off: unsafe.Offsetof(ParameterConstraints{}.AllowedValues), Kind: api.KList, Type: 267},
+	}},
+	162: {Go: (*ParameterDeclaration)(nil), Fields: []api.Field{
+		{Name: "ParameterKey", Off: unsafe.Offsetof(ParameterDeclaration{}.ParameterKey), Kind: api.KStringPtr},
+		{Name: "DefaultValue", Off: unsafe.Offsetof(ParameterDeclaration{}.DefaultValue), Kind: api.KStringPtr},
+		{Name: "ParameterType", Off: unsafe.Offsetof(ParameterDeclaration{}.ParameterType), Kind: api.KStringPtr},
+		{Name: "NoEcho", Off: unsafe.Offsetof(ParameterDeclaration{}.NoEcho), Kind: api.KBoolPtr},
+		{Name: "Description", Off: unsafe.Offsetof(ParameterDeclaration{}.Description), Kind: api.KStringPtr},
+		{Name: "ParameterConstraints", Off: unsafe.Offsetof(ParameterDeclaration{}.ParameterConstraints), Kind: api.KStructPtr, Type: 161},
+	}},
+	163: {Go: (*PhysicalResourceIdContextKeyValuePair)(nil), Fields: []api.Field{
+		{Name: "Key", Off: unsafe.Offsetof(PhysicalResourceIdContextKeyValuePair{}.Key), Kind: api.KStringPtr},
+		{Name: "Value", Off: unsafe.Offsetof(PhysicalResourceIdContextKeyValuePair{}.Value), Kind: api.KStringPtr},
+	}},
+	164: {Go: (*PropertyDifference)(nil), Fields: []api.Field{
+		{Name: "PropertyPath", Off: unsafe.Offsetof(PropertyDifference{}.PropertyPath), Kind: api.KStringPtr},
+		{Name: "ExpectedValue", Off: unsafe.Offsetof(PropertyDifference{}.ExpectedValue), Kind: api.KStringPtr},
+		{Name: "ActualValue", Off: unsafe.Offsetof(PropertyDifference{}.ActualValue), Kind: api.KStringPtr},
+		{Name: "DifferenceType", Off: unsafe.Offsetof(PropertyDifference{}.DifferenceType), Kind: api.KStringPtr},
+	}},
+	165: {Go: (*PublishTypeInput)(nil), Fields: []api.Field{
+		{Name: "Type", Off: unsafe.Offsetof(PublishTypeInput{}.Type), Kind: api.KStringPtr},
+		{Name: "Arn", Off: unsafe.Offsetof(PublishTypeInput{}.Arn), Kind: api.KStringPtr},
+		{Name: "TypeName", Off: unsafe.Offsetof(PublishTypeInput{}.TypeName), Kind: api.KStringPtr},
+		{Name: "PublicVersionNumber", Off: unsafe.Offsetof(PublishTypeInput{}.PublicVersionNumber), Kind: api.KStringPtr},
+	}},
+	166: {Go: (*PublishTypeOutput)(nil), Fields: []api.Field{
+		{Name: "PublicTypeArn", Off: unsafe.Offsetof(PublishTypeOutput{}.PublicTypeArn), Kind: api.KStringPtr},
+	}},
+	167: {Go: (*RecordHandlerProgressInput)(nil), Fields: []api.Field{
+		{Name: "BearerToken", Off: unsafe.Offsetof(RecordHandlerProgressInput{}.BearerToken), Kind: api.KStringPtr},
+		{Name: "OperationStatus", Off: unsafe.Offsetof(RecordHandlerProgressInput{}.OperationStatus), Kind: api.KStringPtr},
+		{Name: "CurrentOperationStatus", Off: unsafe.Offsetof(RecordHandlerProgressInput{}.CurrentOperationStatus), Kind: api.KStringPtr},
+		{Name: "StatusMessage", Off: unsafe.Offsetof(RecordHandlerProgressInput{}.StatusMessage), Kind: api.KStringPtr},
+		{Name: "ErrorCode", Off: unsafe.Offsetof(RecordHandlerProgressInput{}.ErrorCode), Kind: api.KStringPtr},
+		{Name: "ResourceModel", Off: unsafe.Offsetof(RecordHandlerProgressInput{}.ResourceModel), Kind: api.KStringPtr},
+		{Name: "ClientRequestToken", Off: unsafe.Offsetof(RecordHandlerProgressInput{}.ClientRequestToken), Kind: api.KStringPtr},
+	}},
+	168: {Go: (*RecordHandlerProgressOutput)(nil)},
+	169: {Go: (*RegisterPublisherInput)(nil), Fields: []api.Field{
+		{Name: "AcceptTermsAndConditions", Off: unsafe.Offsetof(RegisterPublisherInput{}.AcceptTermsAndConditions), Kind: api.KBoolPtr},
+		{Name: "ConnectionArn", Off: unsafe.Offsetof(RegisterPublisherInput{}.ConnectionArn), Kind: api.KStringPtr},
+	}},
+	170: {Go: (*RegisterPublisherOutput)(nil), Fields: []api.Field{
+		{Name: "PublisherId", Off: unsafe.Offsetof(RegisterPublisherOutput{}.PublisherId), Kind: api.KStringPtr},
+	}},
+	171: {Go: (*RegisterTypeInput)(nil), Fields: []api.Field{
+		{Name: "Type", Off: unsafe.Offsetof(RegisterTypeInput{}.Type), Kind: api.KStringPtr},
+		{Name: "TypeName", Off: unsafe.Offsetof(RegisterTypeInput{}.TypeName), Kind: api.KStringPtr},
+		{Name: "SchemaHandlerPackage", Off: unsafe.Offsetof(RegisterTypeInput{}.SchemaHandlerPackage), Kind: api.KStringPtr},
+		{Name: "LoggingConfig", Off: unsafe.Offsetof(RegisterTypeInput{}.LoggingConfig), Kind: api.KStructPtr, Type: 150},
+		{Name: "ExecutionRoleArn", Off: unsafe.Offsetof(RegisterTypeInput{}.ExecutionRoleArn), Kind: api.KStringPtr},
+		{Name: "ClientRequestToken", Off: unsafe.Offsetof(RegisterTypeInput{}.ClientRequestToken), Kind: api.KStringPtr},
+	}},
+	172: {Go: (*RegisterTypeOutput)(nil), Fields: []api.Field{
+		{Name: "RegistrationToken", Off: unsafe.Offsetof(RegisterTypeOutput{}.RegistrationToken), Kind: api.KStringPtr},
+	}},
+	173: {Go: (*RequiredActivatedType)(nil), Fields: []api.Field{
+		{Name: "TypeNameAlias", Off: unsafe.Offsetof(RequiredActivatedType{}.TypeNameAlias), Kind: api.KStringPtr},
+		{Name: "OriginalTypeName", Off: unsafe.Offsetof(RequiredActivatedType{}.OriginalTypeName), Kind: api.KStringPtr},
+		{Name: "PublisherId", Off: unsafe.Offsetof(RequiredActivatedType{}.PublisherId), Kind: api.KStringPtr},
+		{Name: "SupportedMajorVersions", Off: unsafe.Offsetof(RequiredActivatedType{}.SupportedMajorVersions), Kind: api.KList, Type: 301},
+	}},
+	174: {Go: (*ResourceChange)(nil), Fields: []api.Field{
+		{Name: "PolicyAction", Off: unsafe.Offsetof(ResourceChange{}.PolicyAction), Kind: api.KStringPtr},
+		{Name: "Action", Off: unsafe.Offsetof(ResourceChange{}.Action), Kind: api.KStringPtr},
+		{Name: "LogicalResourceId", Off: unsafe.Offsetof(ResourceChange{}.LogicalResourceId), Kind: api.KStringPtr},
+		{Name: "PhysicalResourceId", Off: unsafe.Offsetof(ResourceChange{}.PhysicalResourceId), Kind: api.KStringPtr},
+		{Name: "ResourceType", Off: unsafe.Offsetof(ResourceChange{}.ResourceType), Kind: api.KStringPtr},
+		{Name: "Replacement", Off: unsafe.Offsetof(ResourceChange{}.Replacement), Kind: api.KStringPtr},
+		{Name: "Scope", Off: unsafe.Offsetof(ResourceChange{}.Scope), Kind: api.KList, Type: 267},
+		{Name: "Details", Off: unsafe.Offsetof(ResourceChange{}.Details), Kind: api.KList, Type: 302},
+		{Name: "ChangeSetId", Off: unsafe.Offsetof(ResourceChange{}.ChangeSetId), Kind: api.KStringPtr},
+		{Name: "ModuleInfo", Off: unsafe.Offsetof(ResourceChange{}.ModuleInfo), Kind: api.KStructPtr, Type: 152},
+		{Name: "BeforeContext", Off: unsafe.Offsetof(ResourceChange{}.BeforeContext), Kind: api.KStringPtr},
+		{Name: "AfterContext", Off: unsafe.Offsetof(ResourceChange{}.AfterContext), Kind: api.KStringPtr},
+	}},
+	175: {Go: (*ResourceChangeDetail)(nil), Fields: []api.Field{
+		{Name: "Target", Off: unsafe.Offsetof(ResourceChangeDetail{}.Target), Kind: api.KStructPtr, Type: 183},
+		{Name: "Evaluation", Off: unsafe.Offsetof(ResourceChangeDetail{}.Evaluation), Kind: api.KStringPtr},
+		{Name: "ChangeSource", Off: unsafe.Offsetof(ResourceChangeDetail{}.ChangeSource), Kind: api.KStringPtr},
+		{Name: "CausingEntity", Off: unsafe.Offsetof(ResourceChangeDetail{}.CausingEntity), Kind: api.KStringPtr},
+	}},
+	176: {Go: (*ResourceDefinition)(nil), Fields: []api.Field{
+		{Name: "ResourceType", Off: unsafe.Offsetof(ResourceDefinition{}.ResourceType), Kind: api.KStringPtr},
+		{Name: "LogicalResourceId", Off: unsafe.Offsetof(ResourceDefinition{}.LogicalResourceId), Kind: api.KStringPtr},
+		{Name: "ResourceIdentifier", Off: unsafe.Offsetof(ResourceDefinition{}.ResourceIdentifier), Kind: api.KMap, Type: 303},
+	}},
+	177: {Go: (*ResourceDetail)(nil), Fields: []api.Field{
+		{Name: "ResourceType", Off: unsafe.Offsetof(ResourceDetail{}.ResourceType), Kind: api.KStringPtr},
+		{Name: "LogicalResourceId", Off: unsafe.Offsetof(ResourceDetail{}.LogicalResourceId), Kind: api.KStringPtr},
+		{Name: "ResourceIdentifier", Off: unsafe.Offsetof(ResourceDetail{}.ResourceIdentifier), Kind: api.KMap, Type: 303},
+		{Name: "ResourceStatus", Off: unsafe.Offsetof(ResourceDetail{}.ResourceStatus), Kind: api.KStringPtr},
+		{Name: "ResourceStatusReason", Off: unsafe.Offsetof(ResourceDetail{}.ResourceStatusReason), Kind: api.KStringPtr},
+		{Name: "Warnings", Off: unsafe.Offsetof(ResourceDetail{}.Warnings), Kind: api.KList, Type: 304},
+	}},
+	178: {Go: (*ResourceIdentifierSummary)(nil), Fields: []api.Field{
+		{Name: "ResourceType", Off: unsafe.Offsetof(ResourceIdentifierSummary{}.ResourceType), Kind: api.KStringPtr},
+		{Name: "LogicalResourceIds", Off: unsafe.Offsetof(ResourceIdentifierSummary{}.LogicalResourceIds), Kind: api.KList, Type: 267},
+		{Name: "ResourceIdentifiers", Off: unsafe.Offsetof(ResourceIdentifierSummary{}.ResourceIdentifiers), Kind: api.KList, Type: 267},
+	}},
+	179: {Go: (*ResourceScanInProgressException)(nil)},
+	180: {Go: (*ResourceScanLimitExceededException)(nil)},
+	181: {Go: (*ResourceScanNotFoundException)(nil)},
+	182: {Go: (*ResourceScanSummary)(nil), Fields: []api.Field{
+		{Name: "ResourceScanId", Off: unsafe.Offsetof(ResourceScanSummary{}.ResourceScanId), Kind: api.KStringPtr},
+		{Name: "Status", Off: unsafe.Offsetof(ResourceScanSummary{}.Status), Kind: api.KStringPtr},
+		{Name: "StatusReason", Off: unsafe.Offsetof(ResourceScanSummary{}.StatusReason), Kind: api.KStringPtr},
+		{Name: "StartTime", Off: unsafe.Offsetof(ResourceScanSummary{}.StartTime), Kind: api.KTimePtr},
+		{Name: "EndTime", Off: unsafe.Offsetof(ResourceScanSummary{}.EndTime), Kind: api.KTimePtr},
+		{Name: "PercentageCompleted", Off: unsafe.Offsetof(ResourceScanSummary{}.PercentageCompleted), Kind: api.KFloat64Ptr},
+	}},
+	183: {Go: (*ResourceTargetDefinition)(nil), Fields: []api.Field{
+		{Name: "Attribute", Off: unsafe.Offsetof(ResourceTargetDefinition{}.Attribute), Kind: api.KStringPtr},
+		{Name: "Name", Off: unsafe.Offsetof(ResourceTargetDefinition{}.Name), Kind: api.KStringPtr},
+		{Name: "RequiresRecreation", Off: unsafe.Offsetof(ResourceTargetDefinition{}.RequiresRecreation), Kind: api.KStringPtr},
+		{Name: "Path", Off: unsafe.Offsetof(ResourceTargetDefinition{}.Path), Kind: api.KStringPtr},
+		{Name: "BeforeValue", Off: unsafe.Offsetof(ResourceTargetDefinition{}.BeforeValue), Kind: api.KStringPtr},
+		{Name: "AfterValue", Off: unsafe.Offsetof(ResourceTargetDefinition{}.AfterValue), Kind: api.KStringPtr},
+		{Name: "AttributeChangeType", Off: unsafe.Offsetof(ResourceTargetDefinition{}.AttributeChangeType), Kind: api.KStringPtr},
+	}},
+	184: {Go: (*ResourceToImport)(nil), Fields: []api.Field{
+		{Name: "ResourceType", Off: unsafe.Offsetof(ResourceToImport{}.ResourceType), Kind: api.KStringPtr},
+		{Name: "LogicalResourceId", Off: unsafe.Offsetof(ResourceToImport{}.LogicalResourceId), Kind: api.KStringPtr},
+		{Name: "ResourceIdentifier", Off: unsafe.Offsetof(ResourceToImport{}.ResourceIdentifier), Kind: api.KMap, Type: 303},
+	}},
+	185: {Go: (*RollbackConfiguration)(nil), Fields: []api.Field{
+		{Name: "RollbackTriggers", Off: unsafe.Offsetof(RollbackConfiguration{}.RollbackTriggers), Kind: api.KList, Type: 305},
+		{Name: "MonitoringTimeInMinutes", Off: unsafe.Offsetof(RollbackConfiguration{}.MonitoringTimeInMinutes), Kind: api.KInt32Ptr},
+	}},
+	186: {Go: (*RollbackStackInput)(nil), Fields: []api.Field{
+		{Name: "StackName", Off: unsafe.Offsetof(RollbackStackInput{}.StackName), Kind: api.KStringPtr},
+		{Name: "RoleARN", Off: unsafe.Offsetof(RollbackStackInput{}.RoleARN), Kind: api.KStringPtr},
+		{Name: "ClientRequestToken", Off: unsafe.Offsetof(RollbackStackInput{}.ClientRequestToken), Kind: api.KStringPtr},
+		{Name: "RetainExceptOnCreate", Off: unsafe.Offsetof(RollbackStackInput{}.RetainExceptOnCreate), Kind: api.KBoolPtr},
+	}},
+	187: {Go: (*RollbackStackOutput)(nil), Fields: []api.Field{
+		{Name: "StackId", Off: unsafe.Offsetof(RollbackStackOutput{}.StackId), Kind: api.KStringPtr},
+	}},
+	188: {Go: (*RollbackTrigger)(nil), Fields: []api.Field{
+		{Name: "Arn", Off: unsafe.Offsetof(RollbackTrigger{}.Arn), Kind: api.KStringPtr},
+		{Name: "Type", Off: unsafe.Offsetof(RollbackTrigger{}.Type), Kind: api.KStringPtr},
+	}},
+	189: {Go: (*ScannedResource)(nil), Fields: []api.Field{
+		{Name: "ResourceType", Off: unsafe.Offsetof(ScannedResource{}.ResourceType), Kind: api.KStringPtr},
+		{Name: "ResourceIdentifier", Off: unsafe.Offsetof(ScannedResource{}.ResourceIdentifier), Kind: api.KMap, Type: 303},
+		{Name: "ManagedByStack", Off: unsafe.Offsetof(ScannedResource{}.ManagedByStack), Kind: api.KBoolPtr},
+	}},
+	190: {Go: (*ScannedResourceIdentifier)(nil), Fields: []api.Field{
+		{Name: "ResourceType", Off: unsafe.Offsetof(ScannedResourceIdentifier{}.ResourceType), Kind: api.KStringPtr},
+		{Name: "ResourceIdentifier", Off: unsafe.Offsetof(ScannedResourceIdentifier{}.ResourceIdentifier), Kind: api.KMap, Type: 303},
+	}},
+	191: {Go: (*SetStackPolicyInput)(nil), Fields: []api.Field{
+		{Name: "StackName", Off: unsafe.Offsetof(SetStackPolicyInput{}.StackName), Kind: api.KStringPtr},
+		{Name: "StackPolicyBody", Off: unsafe.Offsetof(SetStackPolicyInput{}.StackPolicyBody), Kind: api.KStringPtr},
+		{Name: "StackPolicyURL", Off: unsafe.Offsetof(SetStackPolicyInput{}.StackPolicyURL), Kind: api.KStringPtr},
+	}},
+	192: {Go: (*SetStackPolicyOutput)(nil)},
+	193: {Go: (*SetTypeConfigurationInput)(nil), Fields: []api.Field{
+		{Name: "TypeArn", Off: unsafe.Offsetof(SetTypeConfigurationInput{}.TypeArn), Kind: api.KStringPtr},
+		{Name: "Configuration", Off: unsafe.Offsetof(SetTypeConfigurationInput{}.Configuration), Kind: api.KStringPtr},
+		{Name: "ConfigurationAlias", Off: unsafe.Offsetof(SetTypeConfigurationInput{}.ConfigurationAlias), Kind: api.KStringPtr},
+		{Name: "TypeName", Off: unsafe.Offsetof(SetTypeConfigurationInput{}.TypeName), Kind: api.KStringPtr},
+		{Name: "Type", Off: unsafe.Offsetof(SetTypeConfigurationInput{}.Type), Kind: api.KStringPtr},
+	}},
+	194: {Go: (*SetTypeConfigurationOutput)(nil), Fields: []api.Field{
+		{Name: "ConfigurationArn", Off: unsafe.Offsetof(SetTypeConfigurationOutput{}.ConfigurationArn), Kind: api.KStringPtr},
+	}},
+	195: {Go: (*SetTypeDefaultVersionInput)(nil), Fields: []api.Field{
+		{Name: "Arn", Off: unsafe.Offsetof(SetTypeDefaultVersionInput{}.Arn), Kind: api.KStringPtr},
+		{Name: "Type", Off: unsafe.Offsetof(SetTypeDefaultVersionInput{}.Type), Kind: api.KStringPtr},
+		{Name: "TypeName", Off: unsafe.Offsetof(SetTypeDefaultVersionInput{}.TypeName), Kind: api.KStringPtr},
+		{Name: "VersionId", Off: unsafe.Offsetof(SetTypeDefaultVersionInput{}.VersionId), Kind: api.KStringPtr},
+	}},
+	196: {Go: (*SetTypeDefaultVersionOutput)(nil)},
+	197: {Go: (*SignalResourceInput)(nil), Fields: []api.Field{
+		{Name: "StackName", Off: unsafe.Offsetof(SignalResourceInput{}.StackName), Kind: api.KStringPtr},
+		{Name: "LogicalResourceId", Off: unsafe.Offsetof(SignalResourceInput{}.LogicalResourceId), Kind: api.KStringPtr},
+		{Name: "UniqueId", Off: unsafe.Offsetof(SignalResourceInput{}.UniqueId), Kind: api.KStringPtr},
+		{Name: "Status", Off: unsafe.Offsetof(SignalResourceInput{}.Status), Kind: api.KStringPtr},
+	}},
+	198: {Go: (*SignalResourceOutput)(nil)},
+	199: {Go: (*Stack)(nil), Fields: []api.Field{
+		{Name: "StackId", Off: unsafe.Offsetof(Stack{}.StackId), Kind: api.KStringPtr},
+		{Name: "StackName", Off: unsafe.Offsetof(Stack{}.StackName), Kind: api.KStringPtr},
+		{Name: "ChangeSetId", Off: unsafe.Offsetof(Stack{}.ChangeSetId), Kind: api.KStringPtr},
+		{Name: "Description", Off: unsafe.Offsetof(Stack{}.Description), Kind: api.KStringPtr},
+		{Name: "Parameters", Off: unsafe.Offsetof(Stack{}.Parameters), Kind: api.KList, Type: 268},
+		{Name: "CreationTime", Off: unsafe.Offsetof(Stack{}.CreationTime), Kind: api.KTimePtr},
+		{Name: "DeletionTime", Off: unsafe.Offsetof(Stack{}.DeletionTime), Kind: api.KTimePtr},
+		{Name: "LastUpdatedTime", Off: unsafe.Offsetof(Stack{}.LastUpdatedTime), Kind: api.KTimePtr},
+		{Name: "RollbackConfiguration", Off: unsafe.Offsetof(Stack{}.RollbackConfiguration), Kind: api.KStructPtr, Type: 185},
+		{Name: "StackStatus", Off: unsafe.Offsetof(Stack{}.StackStatus), Kind: api.KStringPtr},
+		{Name: "StackStatusReason", Off: unsafe.Offsetof(Stack{}.StackStatusReason), Kind: api.KStringPtr},
+		{Name: "DisableRollback", Off: unsafe.Offsetof(Stack{}.DisableRollback), Kind: api.KBoolPtr},
+		{Name: "NotificationARNs", Off: unsafe.Offsetof(Stack{}.NotificationARNs), Kind: api.KList, Type: 267},
+		{Name: "TimeoutInMinutes", Off: unsafe.Offsetof(Stack{}.TimeoutInMinutes), Kind: api.KInt32Ptr},
+		{Name: "Capabilities", Off: unsafe.Offsetof(Stack{}.Capabilities), Kind: api.KList, Type: 267},
+		{Name: "Outputs", Off: unsafe.Offsetof(Stack{}.Outputs), Kind: api.KList, Type: 306},
+		{Name: "RoleARN", Off: unsafe.Offsetof(Stack{}.RoleARN), Kind: api.KStringPtr},
+		{Name: "Tags", Off: unsafe.Offsetof(Stack{}.Tags), Kind: api.KList, Type: 269},
+		{Name: "EnableTerminationProtection", Off: unsafe.Offsetof(Stack{}.EnableTerminationProtection), Kind: api.KBoolPtr},
+		{Name: "ParentId", Off: unsafe.Offsetof(Stack{}.ParentId), Kind: api.KStringPtr},
+		{Name: "RootId", Off: unsafe.Offsetof(Stack{}.RootId), Kind: api.KStringPtr},
+		{Name: "DriftInformation", Off: unsafe.Offsetof(Stack{}.DriftInformation), Kind: api.KStructPtr, Type: 200},
+		{Name: "RetainExceptOnCreate", Off: unsafe.Offsetof(Stack{}.RetainExceptOnCreate), Kind: api.KBoolPtr},
+		{Name: "DeletionMode", Off: unsafe.Offsetof(Stack{}.DeletionMode), Kind: api.KStringPtr},
+		{Name: "DetailedStatus", Off: unsafe.Offsetof(Stack{}.DetailedStatus), Kind: api.KStringPtr},
+	}},
+	200: {Go: (*StackDriftInformation)(nil), Fields: []api.Field{
+		{Name: "StackDriftStatus", Off: unsafe.Offsetof(StackDriftInformation{}.StackDriftStatus), Kind: api.KStringPtr},
+		{Name: "LastCheckTimestamp", Off: unsafe.Offsetof(StackDriftInformation{}.LastCheckTimestamp), Kind: api.KTimePtr},
+	}},
+	201: {Go: (*StackDriftInformationSummary)(nil), Fields: []api.Field{
+		{Name: "StackDriftStatus", Off: unsafe.Offsetof(StackDriftInformationSummary{}.StackDriftStatus), Kind: api.KStringPtr},
+		{Name: "LastCheckTimestamp", Off: unsafe.Offsetof(StackDriftInformationSummary{}.LastCheckTimestamp), Kind: api.KTimePtr},
+	}},
+	202: {Go: (*StackEvent)(nil), Fields: []api.Field{
+		{Name: "StackId", Off: unsafe.Offsetof(StackEvent{}.StackId), Kind: api.KStringPtr},
+		{Name: "EventId", Off: unsafe.Offsetof(StackEvent{}.EventId), Kind: api.KStringPtr},
+		{Name: "StackName", Off: unsafe.Offsetof(StackEvent{}.StackName), Kind: api.KStringPtr},
+		{Name: "LogicalResourceId", Off: unsafe.Offsetof(StackEvent{}.LogicalResourceId), Kind: api.KStringPtr},
+		{Name: "PhysicalResourceId", Off: unsafe.Offsetof(StackEvent{}.PhysicalResourceId), Kind: api.KStringPtr},
+		{Name: "ResourceType", Off: unsafe.Offsetof(StackEvent{}.ResourceType), Kind: api.KStringPtr},
+		{Name: "Timestamp", Off: unsafe.Offsetof(StackEvent{}.Timestamp), Kind: api.KTimePtr},
+		{Name: "ResourceStatus", Off: unsafe.Offsetof(StackEvent{}.ResourceStatus), Kind: api.KStringPtr},
+		{Name: "ResourceStatusReason", Off: unsafe.Offsetof(StackEvent{}.ResourceStatusReason), Kind: api.KStringPtr},
+		{Name: "ResourceProperties", Off: unsafe.Offsetof(StackEvent{}.ResourceProperties), Kind: api.KStringPtr},
+		{Name: "ClientRequestToken", Off: unsafe.Offsetof(StackEvent{}.ClientRequestToken), Kind: api.KStringPtr},
+		{Name: "HookType", Off: unsafe.Offsetof(StackEvent{}.HookType), Kind: api.KStringPtr},
+		{Name: "HookStatus", Off: unsafe.Offsetof(StackEvent{}.HookStatus), Kind: api.KStringPtr},
+		{Name: "HookStatusReason", Off: unsafe.Offsetof(StackEvent{}.HookStatusReason), Kind: api.KStringPtr},
+		{Name: "HookInvocationPoint", Off: unsafe.Offsetof(StackEvent{}.HookInvocationPoint), Kind: api.KStringPtr},
+		{Name: "HookFailureMode", Off: unsafe.Offsetof(StackEvent{}.HookFailureMode), Kind: api.KStringPtr},
+		{Name: "DetailedStatus", Off: unsafe.Offsetof(StackEvent{}.DetailedStatus), Kind: api.KStringPtr},
+	}},
+	203: {Go: (*StackInstance)(nil), Fields: []api.Field{
+		{Name: "StackSetId", Off: unsafe.Offsetof(StackInstance{}.StackSetId), Kind: api.KStringPtr},
+		{Name: "Region", Off: unsafe.Offsetof(StackInstance{}.Region), Kind: api.KStringPtr},
+		{Name: "Account", Off: unsafe.Offsetof(StackInstance{}.Account), Kind: api.KStringPtr},
+		{Name: "StackId", Off: unsafe.Offsetof(StackInstance{}.StackId), Kind: api.KStringPtr},
+		{Name: "ParameterOverrides", Off: unsafe.Offsetof(StackInstance{}.ParameterOverrides), Kind: api.KList, Type: 268},
+		{Name: "Status", Off: unsafe.Offsetof(StackInstance{}.Status), Kind: api.KStringPtr},
+		{Name: "StackInstanceStatus", Off: unsafe.Offsetof(StackInstance{}.StackInstanceStatus), Kind: api.KStructPtr, Type: 204},
+		{Name: "StatusReason", Off: unsafe.Offsetof(StackInstance{}.StatusReason), Kind: api.KStringPtr},
+		{Name: "OrganizationalUnitId", Off: unsafe.Offsetof(StackInstance{}.OrganizationalUnitId), Kind: api.KStringPtr},
+		{Name: "DriftStatus", Off: unsafe.Offsetof(StackInstance{}.DriftStatus), Kind: api.KStringPtr},
+		{Name: "LastDriftCheckTimestamp", Off: unsafe.Offsetof(StackInstance{}.LastDriftCheckTimestamp), Kind: api.KTimePtr},
+		{Name: "LastOperationId", Off: unsafe.Offsetof(StackInstance{}.LastOperationId), Kind: api.KStringPtr},
+	}},
+	204: {Go: (*StackInstanceComprehensiveStatus)(nil), Fields: []api.Field{
+		{Name: "DetailedStatus", Off: unsafe.Offsetof(StackInstanceComprehensiveStatus{}.DetailedStatus), Kind: api.KStringPtr},
+	}},
+	205: {Go: (*StackInstanceFilter)(nil), Fields: []api.Field{
+		{Name: "Name", Off: unsafe.Offsetof(StackInstanceFilter{}.Name), Kind: api.KStringPtr},
+		{Name: "Values", Off: unsafe.Offsetof(StackInstanceFilter{}.Values), Kind: api.KStringPtr},
+	}},
+	206: {Go: (*StackInstanceNotFoundException)(nil)},
+	207: {Go: (*StackInstanceResourceDriftsSummary)(nil), Fields: []api.Field{
+		{Name: "StackId", Off: unsafe.Offsetof(StackInstanceResourceDriftsSummary{}.StackId), Kind: api.KStringPtr},
+		{Name: "LogicalResourceId", Off: unsafe.Offsetof(StackInstanceResourceDriftsSummary{}.LogicalResourceId), Kind: api.KStringPtr},
+		{Name: "PhysicalResourceId", Off: unsafe.Offsetof(StackInstanceResourceDriftsSummary{}.PhysicalResourceId), Kind: api.KStringPtr},
+		{Name: "PhysicalResourceIdContext", Off: unsafe.Offsetof(StackInstanceResourceDriftsSummary{}.PhysicalResourceIdContext), Kind: api.KList, Type: 307},
+		{Name: "ResourceType", Off: unsafe.Offsetof(StackInstanceResourceDriftsSummary{}.ResourceType), Kind: api.KStringPtr},
+		{Name: "PropertyDifferences", Off: unsafe.Offsetof(StackInstanceResourceDriftsSummary{}.PropertyDifferences), Kind: api.KList, Type: 308},
+		{Name: "StackResourceDriftStatus", Off: unsafe.Offsetof(StackInstanceResourceDriftsSummary{}.StackResourceDriftStatus), Kind: api.KStringPtr},
+		{Name: "Timestamp", Off: unsafe.Offsetof(StackInstanceResourceDriftsSummary{}.Timestamp), Kind: api.KTimePtr},
+	}},
+	208: {Go: (*StackInstanceSummary)(nil), Fields: []api.Field{
+		{Name: "StackSetId", Off: unsafe.Offsetof(StackInstanceSummary{}.StackSetId), Kind: api.KStringPtr},
+		{Name: "Region", Off: unsafe.Offsetof(StackInstanceSummary{}.Region), Kind: api.KStringPtr},
+		{Name: "Account", Off: unsafe.Offsetof(StackInstanceSummary{}.Account), Kind: api.KStringPtr},
+		{Name: "StackId", Off: unsafe.Offsetof(StackInstanceSummary{}.StackId), Kind: api.KStringPtr},
+		{Name: "Status", Off: unsafe.Offsetof(StackInstanceSummary{}.Status), Kind: api.KStringPtr},
+		{Name: "StatusReason", Off: unsafe.Offsetof(StackInstanceSummary{}.StatusReason), Kind: api.KStringPtr},
+		{Name: "StackInstanceStatus", Off: unsafe.Offsetof(StackInstanceSummary{}.StackInstanceStatus), Kind: api.KStructPtr, Type: 204},
+		{Name: "OrganizationalUnitId", Off: unsafe.Offsetof(StackInstanceSummary{}.OrganizationalUnitId), Kind: api.KStringPtr},
+		{Name: "DriftStatus", Off: unsafe.Offsetof(StackInstanceSummary{}.DriftStatus), Kind: api.KStringPtr},
+		{Name: "LastDriftCheckTimestamp", Off: unsafe.Offsetof(StackInstanceSummary{}.LastDriftCheckTimestamp), Kind: api.KTimePtr},
+		{Name: "LastOperationId", Off: unsafe.Offsetof(StackInstanceSummary{}.LastOperationId), Kind: api.KStringPtr},
+	}},
+	209: {Go: (*StackNotFoundException)(nil)},
+	210: {Go: (*StackResource)(nil), Fields: []api.Field{
+		{Name: "StackName", Off: unsafe.Offsetof(StackResource{}.StackName), Kind: api.KStringPtr},
+		{Name: "StackId", Off: unsafe.Offsetof(StackResource{}.StackId), Kind: api.KStringPtr},
+		{Name: "LogicalResourceId", Off: unsafe.Offsetof(StackResource{}.LogicalResourceId), Kind: api.KStringPtr},
+		{Name: "PhysicalResourceId", Off: unsafe.Offsetof(StackResource{}.PhysicalResourceId), Kind: api.KStringPtr},
+		{Name: "ResourceType", Off: unsafe.Offsetof(StackResource{}.ResourceType), Kind: api.KStringPtr},
+		{Name: "Timestamp", Off: unsafe.Offsetof(StackResource{}.Timestamp), Kind: api.KTimePtr},
+		{Name: "ResourceStatus", Off: unsafe.Offsetof(StackResource{}.ResourceStatus), Kind: api.KStringPtr},
+		{Name: "ResourceStatusReason", Off: unsafe.Offsetof(StackResource{}.ResourceStatusReason), Kind: api.KStringPtr},
+		{Name: "Description", Off: unsafe.Offsetof(StackResource{}.Description), Kind: api.KStringPtr},
+		{Name: "DriftInformation", Off: unsafe.Offsetof(StackResource{}.DriftInformation), Kind: api.KStructPtr, Type: 213},
+		{Name: "ModuleInfo", Off: unsafe.Offsetof(StackResource{}.ModuleInfo), Kind: api.KStructPtr, Type: 152},
+	}},
+	211: {Go: (*StackResourceDetail)(nil), Fields: []api.Field{
+		{Name: "StackName", Off: unsafe.Offsetof(StackResourceDetail{}.StackName), Kind: api.KStringPtr},
+		{Name: "StackId", Off: unsafe.Offsetof(StackResourceDetail{}.StackId), Kind: api.KStringPtr},
+		{Name: "LogicalResourceId", Off: unsafe.Offsetof(StackResourceDetail{}.LogicalResourceId), Kind: api.KStringPtr},
+		{Name: "PhysicalResourceId", Off: unsafe.Offsetof(StackResourceDetail{}.PhysicalResourceId), Kind: api.KStringPtr},
+		{Name: "ResourceType", Off: unsafe.Offsetof(StackResourceDetail{}.ResourceType), Kind: api.KStringPtr},
+		{Name: "LastUpdatedTimestamp", Off: unsafe.Offsetof(StackResourceDetail{}.LastUpdatedTimestamp), Kind: api.KTimePtr},
+		{Name: "ResourceStatus", Off: unsafe.Offsetof(StackResourceDetail{}.ResourceStatus), Kind: api.KStringPtr},
+		{Name: "ResourceStatusReason", Off: unsafe.Offsetof(StackResourceDetail{}.ResourceStatusReason), Kind: api.KStringPtr},
+		{Name: "Description", Off: unsafe.Offsetof(StackResourceDetail{}.Description), Kind: api.KStringPtr},
+		{Name: "Metadata", Off: unsafe.Offsetof(StackResourceDetail{}.Metadata), Kind: api.KStringPtr},
+		{Name: "DriftInformation", Off: unsafe.Offsetof(StackResourceDetail{}.DriftInformation), Kind: api.KStructPtr, Type: 213},
+		{Name: "ModuleInfo", Off: unsafe.Offsetof(StackResourceDetail{}.ModuleInfo), Kind: api.KStructPtr, Type: 152},
+	}},
+	212: {Go: (*StackResourceDrift)(nil), Fields: []api.Field{
+		{Name: "StackId", Off: unsafe.Offsetof(StackResourceDrift{}.StackId), Kind: api.KStringPtr},
+		{Name: "LogicalResourceId", Off: unsafe.Offsetof(StackResourceDrift{}.LogicalResourceId), Kind: api.KStringPtr},
+		{Name: "PhysicalResourceId", Off: unsafe.Offsetof(StackResourceDrift{}.PhysicalResourceId), Kind: api.KStringPtr},
+		{Name: "PhysicalResourceIdContext", Off: unsafe.Offsetof(StackResourceDrift{}.PhysicalResourceIdContext), Kind: api.KList, Type: 307},
+		{Name: "ResourceType", Off: unsafe.Offsetof(StackResourceDrift{}.ResourceType), Kind: api.KStringPtr},
+		{Name: "ExpectedProperties", Off: unsafe.Offsetof(StackResourceDrift{}.ExpectedProperties), Kind: api.KStringPtr},
+		{Name: "ActualProperties", Off: unsafe.Offsetof(StackResourceDrift{}.ActualProperties), Kind: api.KStringPtr},
+		{Name: "PropertyDifferences", Off: unsafe.Offsetof(StackResourceDrift{}.PropertyDifferences), Kind: api.KList, Type: 308},
+		{Name: "StackResourceDriftStatus", Off: unsafe.Offsetof(StackResourceDrift{}.StackResourceDriftStatus), Kind: api.KStringPtr},
+		{Name: "Timestamp", Off: unsafe.Offsetof(StackResourceDrift{}.Timestamp), Kind: api.KTimePtr},
+		{Name: "ModuleInfo", Off: unsafe.Offsetof(StackResourceDrift{}.ModuleInfo), Kind: api.KStructPtr, Type: 152},
+	}},
+	213: {Go: (*StackResourceDriftInformation)(nil), Fields: []api.Field{
+		{Name: "StackResourceDriftStatus", Off: unsafe.Offsetof(StackResourceDriftInformation{}.StackResourceDriftStatus), Kind: api.KStringPtr},
+		{Name: "LastCheckTimestamp", Off: unsafe.Offsetof(StackResourceDriftInformation{}.LastCheckTimestamp), Kind: api.KTimePtr},
+	}},
+	214: {Go: (*StackResourceDriftInformationSummary)(nil), Fields: []api.Field{
+		{Name: "StackResourceDriftStatus", Off: unsafe.Offsetof(StackResourceDriftInformationSummary{}.StackResourceDriftStatus), Kind: api.KStringPtr},
+		{Name: "LastCheckTimestamp", Off: unsafe.Offsetof(StackResourceDriftInformationSummary{}.LastCheckTimestamp), Kind: api.KTimePtr},
+	}},
+	215: {Go: (*StackResourceSummary)(nil), Fields: []api.Field{
+		{Name: "LogicalResourceId", Off: unsafe.Offsetof(StackResourceSummary{}.LogicalResourceId), Kind: api.KStringPtr},
+		{Name: "PhysicalResourceId", Off: unsafe.Offsetof(StackResourceSummary{}.PhysicalResourceId), Kind: api.KStringPtr},
+		{Name: "ResourceType", Off: unsafe.Offsetof(StackResourceSummary{}.ResourceType), Kind: api.KStringPtr},
+		{Name: "LastUpdatedTimestamp", Off: unsafe.Offsetof(StackResourceSummary{}.LastUpdatedTimestamp), Kind: api.KTimePtr},
+		{Name: "ResourceStatus", Off: unsafe.Offsetof(StackResourceSummary{}.ResourceStatus), Kind: api.KStringPtr},
+		{Name: "ResourceStatusReason", Off: unsafe.Offsetof(StackResourceSummary{}.ResourceStatusReason), Kind: api.KStringPtr},
+		{Name: "DriftInformation", Off: unsafe.Offsetof(StackResourceSummary{}.DriftInformation), Kind: api.KStructPtr, Type: 214},
+		{Name: "ModuleInfo", Off: unsafe.Offsetof(StackResourceSummary{}.ModuleInfo), Kind: api.KStructPtr, Type: 152},
+	}},
+	216: {Go: (*StackSet)(nil), Fields: []api.Field{
+		{Name: "StackSetName", Off: unsafe.Offsetof(StackSet{}.StackSetName), Kind: api.KStringPtr},
+		{Name: "StackSetId", Off: unsafe.Offsetof(StackSet{}.StackSetId), Kind: api.KStringPtr},
+		{Name: "Description", Off: unsafe.Offsetof(StackSet{}.Description), Kind: api.KStringPtr},
+		{Name: "Status", Off: unsafe.Offsetof(StackSet{}.Status), Kind: api.KStringPtr},
+		{Name: "TemplateBody", Off: unsafe.Offsetof(StackSet{}.TemplateBody), Kind: api.KStringPtr},
+		{Name: "Parameters", Off: unsafe.Offsetof(StackSet{}.Parameters), Kind: api.KList, Type: 268},
+		{Name: "Capabilities", Off: unsafe.Offsetof(StackSet{}.Capabilities), Kind: api.KList, Type: 267},
+		{Name: "Tags", Off: unsafe.Offsetof(StackSet{}.Tags), Kind: api.KList, Type: 269},
+		{Name: "StackSetARN", Off: unsafe.Offsetof(StackSet{}.StackSetARN), Kind: api.KStringPtr},
+		{Name: "AdministrationRoleARN", Off: unsafe.Offsetof(StackSet{}.AdministrationRoleARN), Kind: api.KStringPtr},
+		{Name: "ExecutionRoleName", Off: unsafe.Offsetof(StackSet{}.ExecutionRoleName), Kind: api.KStringPtr},
+		{Name: "StackSetDriftDetectionDetails", Off: unsafe.Offsetof(StackSet{}.StackSetDriftDetectionDetails), Kind: api.KStructPtr, Type: 218},
+		{Name: "AutoDeployment", Off: unsafe.Offsetof(StackSet{}.AutoDeployment), Kind: api.KStructPtr, Type: 7},
+		{Name: "PermissionModel", Off: unsafe.Offsetof(StackSet{}.PermissionModel), Kind: api.KStringPtr},
+		{Name: "OrganizationalUnitIds", Off: unsafe.Offsetof(StackSet{}.OrganizationalUnitIds), Kind: api.KList, Type: 267},
+		{Name: "ManagedExecution", Off: unsafe.Offsetof(StackSet{}.ManagedExecution), Kind: api.KStructPtr, Type: 151},
+		{Name: "Regions", Off: unsafe.Offsetof(StackSet{}.Regions), Kind: api.KList, Type: 267},
+	}},
+	217: {Go: (*StackSetAutoDeploymentTargetSummary)(nil), Fields: []api.Field{
+		{Name: "OrganizationalUnitId", Off: unsafe.Offsetof(StackSetAutoDeploymentTargetSummary{}.OrganizationalUnitId), Kind: api.KStringPtr},
+		{Name: "Regions", Off: unsafe.Offsetof(StackSetAutoDeploymentTargetSummary{}.Regions), Kind: api.KList, Type: 267},
+	}},
+	218: {Go: (*StackSetDriftDetectionDetails)(nil), Fields: []api.Field{
+		{Name: "DriftStatus", Off: unsafe.Offsetof(StackSetDriftDetectionDetails{}.DriftStatus), Kind: api.KStringPtr},
+		{Name: "DriftDetectionStatus", Off: unsafe.Offsetof(StackSetDriftDetectionDetails{}.DriftDetectionStatus), Kind: api.KStringPtr},
+		{Name: "LastDriftCheckTimestamp", Off: unsafe.Offsetof(StackSetDriftDetectionDetails{}.LastDriftCheckTimestamp), Kind: api.KTimePtr},
+		{Name: "TotalStackInstancesCount", Off: unsafe.Offsetof(StackSetDriftDetectionDetails{}.TotalStackInstancesCount), Kind: api.KInt32Ptr},
+		{Name: "DriftedStackInstancesCount", Off: unsafe.Offsetof(StackSetDriftDetectionDetails{}.DriftedStackInstancesCount), Kind: api.KInt32Ptr},
+		{Name: "InSyncStackInstancesCount", Off: unsafe.Offsetof(StackSetDriftDetectionDetails{}.InSyncStackInstancesCount), Kind: api.KInt32Ptr},
+		{Name: "InProgressStackInstancesCount", Off: unsafe.Offsetof(StackSetDriftDetectionDetails{}.InProgressStackInstancesCount), Kind: api.KInt32Ptr},
+		{Name: "FailedStackInstancesCount", Off: unsafe.Offsetof(StackSetDriftDetectionDetails{}.FailedStackInstancesCount), Kind: api.KInt32Ptr},
+	}},
+	219: {Go: (*StackSetNotEmptyException)(nil)},
+	220: {Go: (*StackSetNotFoundException)(nil)},
+	221: {Go: (*StackSetOperation)(nil), Fields: []api.Field{
+		{Name: "OperationId", Off: unsafe.Offsetof(StackSetOperation{}.OperationId), Kind: api.KStringPtr},
+		{Name: "StackSetId", Off: unsafe.Offsetof(StackSetOperation{}.StackSetId), Kind: api.KStringPtr},
+		{Name: "Action", Off: unsafe.Offsetof(StackSetOperation{}.Action), Kind: api.KStringPtr},
+		{Name: "Status", Off: unsafe.Offsetof(StackSetOperation{}.Status), Kind: api.KStringPtr},
+		{Name: "OperationPreferences", Off: unsafe.Offsetof(StackSetOperation{}.OperationPreferences), Kind: api.KStructPtr, Type: 222},
+		{Name: "RetainStacks", Off: unsafe.Offsetof(StackSetOperation{}.RetainStacks), Kind: api.KBoolPtr},
+		{Name: "AdministrationRoleARN", Off: unsafe.Offsetof(StackSetOperation{}.AdministrationRoleARN), Kind: api.KStringPtr},
+		{Name: "ExecutionRoleName", Off: unsafe.Offsetof(StackSetOperation{}.ExecutionRoleName), Kind: api.KStringPtr},
+		{Name: "CreationTimestamp", Off: unsafe.Offsetof(StackSetOperation{}.CreationTimestamp), Kind: api.KTimePtr},
+		{Name: "EndTimestamp", Off: unsafe.Offsetof(StackSetOperation{}.EndTimestamp), Kind: api.KTimePtr},
+		{Name: "DeploymentTargets", Off: unsafe.Offsetof(StackSetOperation{}.DeploymentTargets), Kind: api.KStructPtr, Type: 48},
+		{Name: "StackSetDriftDetectionDetails", Off: unsafe.Offsetof(StackSetOperation{}.StackSetDriftDetectionDetails), Kind: api.KStructPtr, Type: 218},
+		{Name: "StatusReason", Off: unsafe.Offsetof(StackSetOperation{}.StatusReason), Kind: api.KStringPtr},
+		{Name: "StatusDetails", Off: unsafe.Offsetof(StackSetOperation{}.StatusDetails), Kind: api.KStructPtr, Type: 224},
+	}},
+	222: {Go: (*StackSetOperationPreferences)(nil), Fields: []api.Field{
+		{Name: "RegionConcurrencyType", Off: unsafe.Offsetof(StackSetOperationPreferences{}.RegionConcurrencyType), Kind: api.KStringPtr},
+		{Name: "RegionOrder", Off: unsafe.Offsetof(StackSetOperationPreferences{}.RegionOrder), Kind: api.KList, Type: 267},
+		{Name: "FailureToleranceCount", Off: unsafe.Offsetof(StackSetOperationPreferences{}.FailureToleranceCount), Kind: api.KInt32Ptr},
+		{Name: "FailureTolerancePercentage", Off: unsafe.Offsetof(StackSetOperationPreferences{}.FailureTolerancePercentage), Kind: api.KInt32Ptr},
+		{Name: "MaxConcurrentCount", Off: unsafe.Offsetof(StackSetOperationPreferences{}.MaxConcurrentCount), Kind: api.KInt32Ptr},
+		{Name: "MaxConcurrentPercentage", Off: unsafe.Offsetof(StackSetOperationPreferences{}.MaxConcurrentPercentage), Kind: api.KInt32Ptr},
+		{Name: "ConcurrencyMode", Off: unsafe.Offsetof(StackSetOperationPreferences{}.ConcurrencyMode), Kind: api.KStringPtr},
+	}},
+	223: {Go: (*StackSetOperationResultSummary)(nil), Fields: []api.Field{
+		{Name: "Account", Off: unsafe.Offsetof(StackSetOperationResultSummary{}.Account), Kind: api.KStringPtr},
+		{Name: "Region", Off: unsafe.Offsetof(StackSetOperationResultSummary{}.Region), Kind: api.KStringPtr},
+		{Name: "Status", Off: unsafe.Offsetof(StackSetOperationResultSummary{}.Status), Kind: api.KStringPtr},
+		{Name: "StatusReason", Off: unsafe.Offsetof(StackSetOperationResultSummary{}.StatusReason), Kind: api.KStringPtr},
+		{Name: "AccountGateResult", Off: unsafe.Offsetof(StackSetOperationResultSummary{}.AccountGateResult), Kind: api.KStructPtr, Type: 0},
+		{Name: "OrganizationalUnitId", Off: unsafe.Offsetof(StackSetOperationResultSummary{}.OrganizationalUnitId), Kind: api.KStringPtr},
+	}},
+	224: {Go: (*StackSetOperationStatusDetails)(nil), Fields: []api.Field{
+		{Name: "FailedStackInstancesCount", Off: unsafe.Offsetof(StackSetOperationStatusDetails{}.FailedStackInstancesCount), Kind: api.KInt32Ptr},
+	}},
+	225: {Go: (*StackSetOperationSummary)(nil), Fields: []api.Field{
+		{Name: "OperationId", Off: unsafe.Offsetof(StackSetOperationSummary{}.OperationId), Kind: api.KStringPtr},
+		{Name: "Action", Off: unsafe.Offsetof(StackSetOperationSummary{}.Action), Kind: api.KStringPtr},
+		{Name: "Status", Off: unsafe.Offsetof(StackSetOperationSummary{}.Status), Kind: api.KStringPtr},
+		{Name: "CreationTimestamp", Off: unsafe.Offsetof(StackSetOperationSummary{}.CreationTimestamp), Kind: api.KTimePtr},
+		{Name: "EndTimestamp", Off: unsafe.Offsetof(StackSetOperationSummary{}.EndTimestamp), Kind: api.KTimePtr},
+		{Name: "StatusReason", Off: unsafe.Offsetof(StackSetOperationSummary{}.StatusReason), Kind: api.KStringPtr},
+		{Name: "StatusDetails", Off: unsafe.Offsetof(StackSetOperationSummary{}.StatusDetails), Kind: api.KStructPtr, Type: 224},
+		{Name: "OperationPreferences", Off: unsafe.Offsetof(StackSetOperationSummary{}.OperationPreferences), Kind: api.KStructPtr, Type: 222},
+	}},
+	226: {Go: (*StackSetSummary)(nil), Fields: []api.Field{
+		{Name: "StackSetName", Off: unsafe.Offsetof(StackSetSummary{}.StackSetName), Kind: api.KStringPtr},
+		{Name: "StackSetId", Off: unsafe.Offsetof(StackSetSummary{}.StackSetId), Kind: api.KStringPtr},
+		{Name: "Description", Off: unsafe.Offsetof(StackSetSummary{}.Description), Kind: api.KStringPtr},
+		{Name: "Status", Off: unsafe.Offsetof(StackSetSummary{}.Status), Kind: api.KStringPtr},
+		{Name: "AutoDeployment", Off: unsafe.Offsetof(StackSetSummary{}.AutoDeployment), Kind: api.KStructPtr, Type: 7},
+		{Name: "PermissionModel", Off: unsafe.Offsetof(StackSetSummary{}.PermissionModel), Kind: api.KStringPtr},
+		{Name: "DriftStatus", Off: unsafe.Offsetof(StackSetSummary{}.DriftStatus), Kind: api.KStringPtr},
+		{Name: "LastDriftCheckTimestamp", Off: unsafe.Offsetof(StackSetSummary{}.LastDriftCheckTimestamp), Kind: api.KTimePtr},
+		{Name: "ManagedExecution", Off: unsafe.Offsetof(StackSetSummary{}.ManagedExecution), Kind: api.KStructPtr, Type: 151},
+	}},
+	227: {Go: (*StackSummary)(nil), Fields: []api.Field{
+		{Name: "StackId", Off: unsafe.Offsetof(StackSummary{}.StackId), Kind: api.KStringPtr},
+		{Name: "StackName", Off: unsafe.Offsetof(StackSummary{}.StackName), Kind: api.KStringPtr},
+		{Name: "TemplateDescription", Off: unsafe.Offsetof(StackSummary{}.TemplateDescription), Kind: api.KStringPtr},
+		{Name: "CreationTime", Off: unsafe.Offsetof(StackSummary{}.CreationTime), Kind: api.KTimePtr},
+		{Name: "LastUpdatedTime", Off: unsafe.Offsetof(StackSummary{}.LastUpdatedTime), Kind: api.KTimePtr},
+		{Name: "DeletionTime", Off: unsafe.Offsetof(StackSummary{}.DeletionTime), Kind: api.KTimePtr},
+		{Name: "StackStatus", Off: unsafe.Offsetof(StackSummary{}.StackStatus), Kind: api.KStringPtr},
+		{Name: "StackStatusReason", Off: unsafe.Offsetof(StackSummary{}.StackStatusReason), Kind: api.KStringPtr},
+		{Name: "ParentId", Off: unsafe.Offsetof(StackSummary{}.ParentId), Kind: api.KStringPtr},
+		{Name: "RootId", Off: unsafe.Offsetof(StackSummary{}.RootId), Kind: api.KStringPtr},
+		{Name: "DriftInformation", Off: unsafe.Offsetof(StackSummary{}.DriftInformation), Kind: api.KStructPtr, Type: 201},
+	}},
+	228: {Go: (*StaleRequestException)(nil)},
+	229: {Go: (*StartResourceScanInput)(nil), Fields: []api.Field{
+		{Name: "ClientRequestToken", Off: unsafe.Offsetof(StartResourceScanInput{}.ClientRequestToken), Kind: api.KStringPtr},
+	}},
+	230: {Go: (*StartResourceScanOutput)(nil), Fields: []api.Field{
+		{Name: "ResourceScanId", Off: unsafe.Offsetof(StartResourceScanOutput{}.ResourceScanId), Kind: api.KStringPtr},
+	}},
+	231: {Go: (*StopStackSetOperationInput)(nil), Fields: []api.Field{
+		{Name: "StackSetName", Off: unsafe.Offsetof(StopStackSetOperationInput{}.StackSetName), Kind: api.KStringPtr},
+		{Name: "OperationId", Off: unsafe.Offsetof(StopStackSetOperationInput{}.OperationId), Kind: api.KStringPtr},
+		{Name: "CallAs", Off: unsafe.Offsetof(StopStackSetOperationInput{}.CallAs), Kind: api.KStringPtr},
+	}},
+	232: {Go: (*StopStackSetOperationOutput)(nil)},
+	233: {Go: (*Tag)(nil), Fields: []api.Field{
+		{Name: "Key", Off: unsafe.Offsetof(Tag{}.Key), Kind: api.KStringPtr},
+		{Name: "Value", Off: unsafe.Offsetof(Tag{}.Value), Kind: api.KStringPtr},
+	}},
+	234: {Go: (*TemplateConfiguration)(nil), Fields: []api.Field{
+		{Name: "DeletionPolicy", Off: unsafe.Offsetof(TemplateConfiguration{}.DeletionPolicy), Kind: api.KStringPtr},
+		{Name: "UpdateReplacePolicy", Off: unsafe.Offsetof(TemplateConfiguration{}.UpdateReplacePolicy), Kind: api.KStringPtr},
+	}},
+	235: {Go: (*TemplateParameter)(nil), Fields: []api.Field{
+		{Name: "ParameterKey", Off: unsafe.Offsetof(TemplateParameter{}.ParameterKey), Kind: api.KStringPtr},
+		{Name: "DefaultValue", Off: unsafe.Offsetof(TemplateParameter{}.DefaultValue), Kind: api.KStringPtr},
+		{Name: "NoEcho", Off: unsafe.Offsetof(TemplateParameter{}.NoEcho), Kind: api.KBoolPtr},
+		{Name: "Description", Off: unsafe.Offsetof(TemplateParameter{}.Description), Kind: api.KStringPtr},
+	}},
+	236: {Go: (*TemplateProgress)(nil), Fields: []api.Field{
+		{Name: "ResourcesSucceeded", Off: unsafe.Offsetof(TemplateProgress{}.ResourcesSucceeded), Kind: api.KInt32Ptr},
+		{Name: "ResourcesFailed", Off: unsafe.Offsetof(TemplateProgress{}.ResourcesFailed), Kind: api.KInt32Ptr},
+		{Name: "ResourcesProcessing", Off: unsafe.Offsetof(TemplateProgress{}.ResourcesProcessing), Kind: api.KInt32Ptr},
+		{Name: "ResourcesPending", Off: unsafe.Offsetof(TemplateProgress{}.ResourcesPending), Kind: api.KInt32Ptr},
+	}},
+	237: {Go: (*TemplateSummary)(nil), Fields: []api.Field{
+		{Name: "GeneratedTemplateId", Off: unsafe.Offsetof(TemplateSummary{}.GeneratedTemplateId), Kind: api.KStringPtr},
+		{Name: "GeneratedTemplateName", Off: unsafe.Offsetof(TemplateSummary{}.GeneratedTemplateName), Kind: api.KStringPtr},
+		{Name: "Status", Off: unsafe.Offsetof(TemplateSummary{}.Status), Kind: api.KStringPtr},
+		{Name: "StatusReason", Off: unsafe.Offsetof(TemplateSummary{}.StatusReason), Kind: api.KStringPtr},
+		{Name: "CreationTime", Off: unsafe.Offsetof(TemplateSummary{}.CreationTime), Kind: api.KTimePtr},
+		{Name: "LastUpdatedTime", Off: unsafe.Offsetof(TemplateSummary{}.LastUpdatedTime), Kind: api.KTimePtr},
+		{Name: "NumberOfResources", Off: unsafe.Offsetof(TemplateSummary{}.NumberOfResources), Kind: api.KInt32Ptr},
+	}},
+	238: {Go: (*TemplateSummaryConfig)(nil), Fields: []api.Field{
+		{Name: "TreatUnrecognizedResourceTypesAsWarnings", Off: unsafe.Offsetof(TemplateSummaryConfig{}.TreatUnrecognizedResourceTypesAsWarnings), Kind: api.KBoolPtr},
+	}},
+	239: {Go: (*TestTypeInput)(nil), Fields: []api.Field{
+		{Name: "Arn", Off: unsafe.Offsetof(TestTypeInput{}.Arn), Kind: api.KStringPtr},
+		{Name: "Type", Off: unsafe.Offsetof(TestTypeInput{}.Type), Kind: api.KStringPtr},
+		{Name: "TypeName", Off: unsafe.Offsetof(TestTypeInput{}.TypeName), Kind: api.KStringPtr},
+		{Name: "VersionId", Off: unsafe.Offsetof(TestTypeInput{}.VersionId), Kind: api.KStringPtr},
+		{Name: "LogDeliveryBucket", Off: unsafe.Offsetof(TestTypeInput{}.LogDeliveryBucket), Kind: api.KStringPtr},
+	}},
+	240: {Go: (*TestTypeOutput)(nil), Fields: []api.Field{
+		{Name: "TypeVersionArn", Off: unsafe.Offsetof(TestTypeOutput{}.TypeVersionArn), Kind: api.KStringPtr},
+	}},
+	241: {Go: (*TokenAlreadyExistsException)(nil)},
+	242: {Go: (*TypeConfigurationDetails)(nil), Fields: []api.Field{
+		{Name: "Arn", Off: unsafe.Offsetof(TypeConfigurationDetails{}.Arn), Kind: api.KStringPtr},
+		{Name: "Alias", Off: unsafe.Offsetof(TypeConfigurationDetails{}.Alias), Kind: api.KStringPtr},
+		{Name: "Configuration", Off: unsafe.Offsetof(TypeConfigurationDetails{}.Configuration), Kind: api.KStringPtr},
+		{Name: "LastUpdated", Off: unsafe.Offsetof(TypeConfigurationDetails{}.LastUpdated), Kind: api.KTimePtr},
+		{Name: "TypeArn", Off: unsafe.Offsetof(TypeConfigurationDetails{}.TypeArn), Kind: api.KStringPtr},
+		{Name: "TypeName", Off: unsafe.Offsetof(TypeConfigurationDetails{}.TypeName), Kind: api.KStringPtr},
+		{Name: "IsDefaultConfiguration", Off: unsafe.Offsetof(TypeConfigurationDetails{}.IsDefaultConfiguration), Kind: api.KBoolPtr},
+	}},
+	243: {Go: (*TypeConfigurationIdentifier)(nil), Fields: []api.Field{
+		{Name: "TypeArn", Off: unsafe.Offsetof(TypeConfigurationIdentifier{}.TypeArn), Kind: api.KStringPtr},
+		{Name: "TypeConfigurationAlias", Off: unsafe.Offsetof(TypeConfigurationIdentifier{}.TypeConfigurationAlias), Kind: api.KStringPtr},
+		{Name: "TypeConfigurationArn", Off: unsafe.Offsetof(TypeConfigurationIdentifier{}.TypeConfigurationArn), Kind: api.KStringPtr},
+		{Name: "Type", Off: unsafe.Offsetof(TypeConfigurationIdentifier{}.Type), Kind: api.KStringPtr},
+		{Name: "TypeName", Off: unsafe.Offsetof(TypeConfigurationIdentifier{}.TypeName), Kind: api.KStringPtr},
+	}},
+	244: {Go: (*TypeConfigurationNotFoundException)(nil)},
+	245: {Go: (*TypeFilters)(nil), Fields: []api.Field{
+		{Name: "Category", Off: unsafe.Offsetof(TypeFilters{}.Category), Kind: api.KStringPtr},
+		{Name: "PublisherId", Off: unsafe.Offsetof(TypeFilters{}.PublisherId), Kind: api.KStringPtr},
+		{Name: "TypeNamePrefix", Off: unsafe.Offsetof(TypeFilters{}.TypeNamePrefix), Kind: api.KStringPtr},
+	}},
+	246: {Go: (*TypeNotFoundException)(nil)},
+	247: {Go: (*TypeSummary)(nil), Fields: []api.Field{
+		{Name: "Type", Off: unsafe.Offsetof(TypeSummary{}.Type), Kind: api.KStringPtr},
+		{Name: "TypeName", Off: unsafe.Offsetof(TypeSummary{}.TypeName), Kind: api.KStringPtr},
+		{Name: "DefaultVersionId", Off: unsafe.Offsetof(TypeSummary{}.DefaultVersionId), Kind: api.KStringPtr},
+		{Name: "TypeArn", Off: unsafe.Offsetof(TypeSummary{}.TypeArn), Kind: api.KStringPtr},
+		{Name: "LastUpdated", Off: unsafe.Offsetof(TypeSummary{}.LastUpdated), Kind: api.KTimePtr},
+		{Name: "Description", Off: unsafe.Offsetof(TypeSummary{}.Description), Kind: api.KStringPtr},
+		{Name: "PublisherId", Off: unsafe.Offsetof(TypeSummary{}.PublisherId), Kind: api.KStringPtr},
+		{Name: "OriginalTypeName", Off: unsafe.Offsetof(TypeSummary{}.OriginalTypeName), Kind: api.KStringPtr},
+		{Name: "PublicVersionNumber", Off: unsafe.Offsetof(TypeSummary{}.PublicVersionNumber), Kind: api.KStringPtr},
+		{Name: "LatestPublicVersion", Off: unsafe.Offsetof(TypeSummary{}.LatestPublicVersion), Kind: api.KStringPtr},
+		{Name: "PublisherIdentity", Off: unsafe.Offsetof(TypeSummary{}.PublisherIdentity), Kind: api.KStringPtr},
+		{Name: "PublisherName", Off: unsafe.Offsetof(TypeSummary{}.PublisherName), Kind: api.KStringPtr},
+		{Name: "IsActivated", Off: unsafe.Offsetof(TypeSummary{}.IsActivated), Kind: api.KBoolPtr},
+	}},
+	248: {Go: (*TypeVersionSummary)(nil), Fields: []api.Field{
+		{Name: "Type", Off: unsafe.Offsetof(TypeVersionSummary{}.Type), Kind: api.KStringPtr},
+		{Name: "TypeName", Off: unsafe.Offsetof(TypeVersionSummary{}.TypeName), Kind: api.KStringPtr},
+		{Name: "VersionId", Off: unsafe.Offsetof(TypeVersionSummary{}.VersionId), Kind: api.KStringPtr},
+		{Name: "IsDefaultVersion", Off: unsafe.Offsetof(TypeVersionSummary{}.IsDefaultVersion), Kind: api.KBoolPtr},
+		{Name: "Arn", Off: unsafe.Offsetof(TypeVersionSummary{}.Arn), Kind: api.KStringPtr},
+		{Name: "TimeCreated", Off: unsafe.Offsetof(TypeVersionSummary{}.TimeCreated), Kind: api.KTimePtr},
+		{Name: "Description", Off: unsafe.Offsetof(TypeVersionSummary{}.Description), Kind: api.KStringPtr},
+		{Name: "PublicVersionNumber", Off: unsafe.Offsetof(TypeVersionSummary{}.PublicVersionNumber), Kind: api.KStringPtr},
+	}},
+	249: {Go: (*UpdateGeneratedTemplateInput)(nil), Fields: []api.Field{
+		{Name: "GeneratedTemplateName", Off: unsafe.Offsetof(UpdateGeneratedTemplateInput{}.GeneratedTemplateName), Kind: api.KStringPtr},
+		{Name: "NewGeneratedTemplateName", Off: unsafe.Offsetof(UpdateGeneratedTemplateInput{}.NewGeneratedTemplateName), Kind: api.KStringPtr},
+		{Name: "AddResources", Off: unsafe.Offsetof(UpdateGeneratedTemplateInput{}.AddResources), Kind: api.KList, Type: 271},
+		{Name: "RemoveResources", Off: unsafe.Offsetof(UpdateGeneratedTemplateInput{}.RemoveResources), Kind: api.KList, Type: 267},
+		{Name: "RefreshAllResources", Off: unsafe.Offsetof(UpdateGeneratedTemplateInput{}.RefreshAllResources), Kind: api.KBoolPtr},
+		{Name: "TemplateConfiguration", Off: unsafe.Offsetof(UpdateGeneratedTemplateInput{}.TemplateConfiguration), Kind: api.KStructPtr, Type: 234},
+	}},
+	250: {Go: (*UpdateGeneratedTemplateOutput)(nil), Fields: []api.Field{
+		{Name: "GeneratedTemplateId", Off: unsafe.Offsetof(UpdateGeneratedTemplateOutput{}.GeneratedTemplateId), Kind: api.KStringPtr},
+	}},
+	251: {Go: (*UpdateStackInput)(nil), Fields: []api.Field{
+		{Name: "StackName", Off: unsafe.Offsetof(UpdateStackInput{}.StackName), Kind: api.KStringPtr},
+		{Name: "TemplateBody", Off: unsafe.Offsetof(UpdateStackInput{}.TemplateBody), Kind: api.KStringPtr},
+		{Name: "TemplateURL", Off: unsafe.Offsetof(UpdateStackInput{}.TemplateURL), Kind: api.KStringPtr},
+		{Name: "UsePreviousTemplate", Off: unsafe.Offsetof(UpdateStackInput{}.UsePreviousTemplate), Kind: api.KBoolPtr},
+		{Name: "StackPolicyDuringUpdateBody", Off: unsafe.Offsetof(UpdateStackInput{}.StackPolicyDuringUpdateBody), Kind: api.KStringPtr},
+		{Name: "StackPolicyDuringUpdateURL", Off: unsafe.Offsetof(UpdateStackInput{}.StackPolicyDuringUpdateURL), Kind: api.KStringPtr},
+		{Name: "Parameters", Off: unsafe.Offsetof(UpdateStackInput{}.Parameters), Kind: api.KList, Type: 268},
+		{Name: "Capabilities", Off: unsafe.Offsetof(UpdateStackInput{}.Capabilities), Kind: api.KList, Type: 267},
+		{Name: "ResourceTypes", Off: unsafe.Offsetof(UpdateStackInput{}.ResourceTypes), Kind: api.KList, Type: 267},
+		{Name: "RoleARN", Off: unsafe.Offsetof(UpdateStackInput{}.RoleARN), Kind: api.KStringPtr},
+		{Name: "RollbackConfiguration", Off: unsafe.Offsetof(UpdateStackInput{}.RollbackConfiguration), Kind: api.KStructPtr, Type: 185},
+		{Name: "StackPolicyBody", Off: unsafe.Offsetof(UpdateStackInput{}.StackPolicyBody), Kind: api.KStringPtr},
+		{Name: "StackPolicyURL", Off: unsafe.Offsetof(UpdateStackInput{}.StackPolicyURL), Kind: api.KStringPtr},
+		{Name: "NotificationARNs", Off: unsafe.Offsetof(UpdateStackInput{}.NotificationARNs), Kind: api.KList, Type: 267},
+		{Name: "Tags", Off: unsafe.Offsetof(UpdateStackInput{}.Tags), Kind: api.KList, Type: 269},
+		{Name: "DisableRollback", Off: unsafe.Offsetof(UpdateStackInput{}.DisableRollback), Kind: api.KBoolPtr},
+		{Name: "ClientRequestToken", Off: unsafe.Offsetof(UpdateStackInput{}.ClientRequestToken), Kind: api.KStringPtr},
+		{Name: "RetainExceptOnCreate", Off: unsafe.Offsetof(UpdateStackInput{}.RetainExceptOnCreate), Kind: api.KBoolPtr},
+	}},
+	252: {Go: (*UpdateStackInstancesInput)(nil), Fields: []api.Field{
+		{Name: "StackSetName", Off: unsafe.Offsetof(UpdateStackInstancesInput{}.StackSetName), Kind: api.KStringPtr},
+		{Name: "Accounts", Off: unsafe.Offsetof(UpdateStackInstancesInput{}.Accounts), Kind: api.KList, Type: 267},
+		{Name: "DeploymentTargets", Off: unsafe.Offsetof(UpdateStackInstancesInput{}.DeploymentTargets), Kind: api.KStructPtr, Type: 48},
+		{Name: "Regions", Off: unsafe.Offsetof(UpdateStackInstancesInput{}.Regions), Kind: api.KList, Type: 267},
+		{Name: "ParameterOverrides", Off: unsafe.Offsetof(UpdateStackInstancesInput{}.ParameterOverrides), Kind: api.KList, Type: 268},
+		{Name: "OperationPreferences", Off: unsafe.Offsetof(UpdateStackInstancesInput{}.OperationPreferences), Kind: api.KStructPtr, Type: 222},
+		{Name: "OperationId", Off: unsafe.Offsetof(UpdateStackInstancesInput{}.OperationId), Kind: api.KStringPtr},
+		{Name: "CallAs", Off: unsafe.Offsetof(UpdateStackInstancesInput{}.CallAs), Kind: api.KStringPtr},
+	}},
+	253: {Go: (*UpdateStackInstancesOutput)(nil), Fields: []api.Field{
+		{Name: "OperationId", Off: unsafe.Offsetof(UpdateStackInstancesOutput{}.OperationId), Kind: api.KStringPtr},
+	}},
+	254: {Go: (*UpdateStackOutput)(nil), Fields: []api.Field{
+		{Name: "StackId", Off: unsafe.Offsetof(UpdateStackOutput{}.StackId), Kind: api.KStringPtr},
+	}},
+	255: {Go: (*UpdateStackSetInput)(nil), Fields: []api.Field{
+		{Name: "StackSetName", Off: unsafe.Offsetof(UpdateStackSetInput{}.StackSetName), Kind: api.KStringPtr},
+		{Name: "Description", Off: unsafe.Offsetof(UpdateStackSetInput{}.Description), Kind: api.KStringPtr},
+		{Name: "TemplateBody", Off: unsafe.Offsetof(UpdateStackSetInput{}.TemplateBody), Kind: api.KStringPtr},
+		{Name: "TemplateURL", Off: unsafe.Offsetof(UpdateStackSetInput{}.TemplateURL), Kind: api.KStringPtr},
+		{Name: "UsePreviousTemplate", Off: unsafe.Offsetof(UpdateStackSetInput{}.UsePreviousTemplate), Kind: api.KBoolPtr},
+		{Name: "Parameters", Off: unsafe.Offsetof(UpdateStackSetInput{}.Parameters), Kind: api.KList, Type: 268},
+		{Name: "Capabilities", Off: unsafe.Offsetof(UpdateStackSetInput{}.Capabilities), Kind: api.KList, Type: 267},
+		{Name: "Tags", Off: unsafe.Offsetof(UpdateStackSetInput{}.Tags), Kind: api.KList, Type: 269},
+		{Name: "OperationPreferences", Off: unsafe.Offsetof(UpdateStackSetInput{}.OperationPreferences), Kind: api.KStructPtr, Type: 222},
+		{Name: "AdministrationRoleARN", Off: unsafe.Offsetof(UpdateStackSetInput{}.AdministrationRoleARN), Kind: api.KStringPtr},
+		{Name: "ExecutionRoleName", Off: unsafe.Offsetof(UpdateStackSetInput{}.ExecutionRoleName), Kind: api.KStringPtr},
+		{Name: "DeploymentTargets", Off: unsafe.Offsetof(UpdateStackSetInput{}.DeploymentTargets), Kind: api.KStructPtr, Type: 48},
+		{Name: "PermissionModel", Off: unsafe.Offsetof(UpdateStackSetInput{}.PermissionModel), Kind: api.KStringPtr},
+		{Name: "AutoDeployment", Off: unsafe.Offsetof(UpdateStackSetInput{}.AutoDeployment), Kind: api.KStructPtr, Type: 7},
+		{Name: "OperationId", Off: unsafe.Offsetof(UpdateStackSetInput{}.OperationId), Kind: api.KStringPtr},
+		{Name: "Accounts", Off: unsafe.Offsetof(UpdateStackSetInput{}.Accounts), Kind: api.KList, Type: 267},
+		{Name: "Regions", Off: unsafe.Offsetof(UpdateStackSetInput{}.Regions), Kind: api.KList, Type: 267},
+		{Name: "CallAs", Off: unsafe.Offsetof(UpdateStackSetInput{}.CallAs), Kind: api.KStringPtr},
+		{Name: "ManagedExecution", Off: unsafe.Offsetof(UpdateStackSetInput{}.ManagedExecution), Kind: api.KStructPtr, Type: 151},
+	}},
+	256: {Go: (*UpdateStackSetOutput)(nil), Fields: []api.Field{
+		{Name: "OperationId", Off: unsafe.Offsetof(UpdateStackSetOutput{}.OperationId), Kind: api.KStringPtr},
+	}},
+	257: {Go: (*UpdateTerminationProtectionInput)(nil), Fields: []api.Field{
+		{Name: "EnableTerminationProtection", Off: unsafe.Offsetof(UpdateTerminationProtectionInput{}.EnableTerminationProtection), Kind: api.KBoolPtr},
+		{Name: "StackName", Off: unsafe.Offsetof(UpdateTerminationProtectionInput{}.StackName), Kind: api.KStringPtr},
+	}},
+	258: {Go: (*UpdateTerminationProtectionOutput)(nil), Fields: []api.Field{
+		{Name: "StackId", Off: unsafe.Offsetof(UpdateTerminationProtectionOutput{}.StackId), Kind: api.KStringPtr},
+	}},
+	259: {Go: (*ValidateTemplateInput)(nil), Fields: []api.Field{
+		{Name: "TemplateBody", Off: unsafe.Offsetof(ValidateTemplateInput{}.TemplateBody), Kind: api.KStringPtr},
+		{Name: "TemplateURL", Off: unsafe.Offsetof(ValidateTemplateInput{}.TemplateURL), Kind: api.KStringPtr},
+	}},
+	260: {Go: (*ValidateTemplateOutput)(nil), Fields: []api.Field{
+		{Name: "Parameters", Off: unsafe.Offsetof(ValidateTemplateOutput{}.Parameters), Kind: api.KList, Type: 309},
+		{Name: "Description", Off: unsafe.Offsetof(ValidateTemplateOutput{}.Description), Kind: api.KStringPtr},
+		{Name: "Capabilities", Off: unsafe.Offsetof(ValidateTemplateOutput{}.Capabilities), Kind: api.KList, Type: 267},
+		{Name: "CapabilitiesReason", Off: unsafe.Offsetof(ValidateTemplateOutput{}.CapabilitiesReason), Kind: api.KStringPtr},
+		{Name: "DeclaredTransforms", Off: unsafe.Offsetof(ValidateTemplateOutput{}.DeclaredTransforms), Kind: api.KList, Type: 267},
+	}},
+	261: {Go: (*WarningDetail)(nil), Fields: []api.Field{
+		{Name: "Type", Off: unsafe.Offsetof(WarningDetail{}.Type), Kind: api.KStringPtr},
+		{Name: "Properties", Off: unsafe.Offsetof(WarningDetail{}.Properties), Kind: api.KList, Type: 310},
+	}},
+	262: {Go: (*WarningProperty)(nil), Fields: []api.Field{
+		{Name: "PropertyPath", Off: unsafe.Offsetof(WarningProperty{}.PropertyPath), Kind: api.KStringPtr},
+		{Name: "Required", Off: unsafe.Offsetof(WarningProperty{}.Required), Kind: api.KBoolPtr},
+		{Name: "Description", Off: unsafe.Offsetof(WarningProperty{}.Description), Kind: api.KStringPtr},
+	}},
+	263: {Go: (*Warnings)(nil), Fields: []api.Field{
+		{Name: "UnrecognizedResourceTypes", Off: unsafe.Offsetof(Warnings{}.UnrecognizedResourceTypes), Kind: api.KList, Type: 267},
+	}},
+	264: {Go: (*[]TypeConfigurationIdentifier)(nil), Elem: api.Field{Kind: api.KStruct, Type: 243}, Size: unsafe.Sizeof(*new(TypeConfigurationIdentifier))},
+	265: {Go: (*[]BatchDescribeTypeConfigurationsError)(nil), Elem: api.Field{Kind: api.KStruct, Type: 8}, Size: unsafe.Sizeof(*new(BatchDescribeTypeConfigurationsError))},
+	266: {Go: (*[]TypeConfigurationDetails)(nil), Elem: api.Field{Kind: api.KStruct, Type: 242}, Size: unsafe.Sizeof(*new(TypeConfigurationDetails))},
+	267: {Go: (*[]string)(nil), Elem: api.Field{Kind: api.KString}, Size: unsafe.Sizeof(*new(string))},
+	268: {Go: (*[]Parameter)(nil), Elem: api.Field{Kind: api.KStruct, Type: 160}, Size: unsafe.Sizeof(*new(Parameter))},
+	269: {Go: (*[]Tag)(nil), Elem: api.Field{Kind: api.KStruct, Type: 233}, Size: unsafe.Sizeof(*new(Tag))},
+	270: {Go: (*[]ResourceToImport)(nil), Elem: api.Field{Kind: api.KStruct, Type: 184}, Size: unsafe.Sizeof(*new(ResourceToImport))},
+	271: {Go: (*[]ResourceDefinition)(nil), Elem: api.Field{Kind: api.KStruct, Type: 176}, Size: unsafe.Sizeof(*new(ResourceDefinition))},
+	272: {Go: (*[]AccountLimit)(nil), Elem: api.Field{Kind: api.KStruct, Type: 1}, Size: unsafe.Sizeof(*new(AccountLimit))},
+	273: {Go: (*[]ChangeSetHook)(nil), Elem: api.Field{Kind: api.KStruct, Type: 15}, Size: unsafe.Sizeof(*new(ChangeSetHook))},
+	274: {Go: (*[]Change)(nil), Elem: api.Field{Kind: api.KStruct, Type: 14}, Size: unsafe.Sizeof(*new(Change))},
+	275: {Go: (*[]ResourceDetail)(nil), Elem: api.Field{Kind: api.KStruct, Type: 177}, Size: unsafe.Sizeof(*new(ResourceDetail))},
+	276: {Go: (*[]StackEvent)(nil), Elem: api.Field{Kind: api.KStruct, Type: 202}, Size: unsafe.Sizeof(*new(StackEvent))},
+	277: {Go: (*[]StackResourceDrift)(nil), Elem: api.Field{Kind: api.KStruct, Type: 212}, Size: unsafe.Sizeof(*new(StackResourceDrift))},
+	278: {Go: (*[]StackResource)(nil), Elem: api.Field{Kind: api.KStruct, Type: 210}, Size: unsafe.Sizeof(*new(StackResource))},
+	279: {Go: (*[]Stack)(nil), Elem: api.Field{Kind: api.KStruct, Type: 199}, Size: unsafe.Sizeof(*new(Stack))},
+	280: {Go: (*[]RequiredActivatedType)(nil), Elem: api.Field{Kind: api.KStruct, Type: 173}, Size: unsafe.Sizeof(*new(RequiredActivatedType))},
+	281: {Go: (*[]ParameterDeclaration)(nil), Elem: api.Field{Kind: api.KStruct, Type: 162}, Size: unsafe.Sizeof(*new(ParameterDeclaration))},
+	282: {Go: (*[]ResourceIdentifierSummary)(nil), Elem: api.Field{Kind: api.KStruct, Type: 178}, Size: unsafe.Sizeof(*new(ResourceIdentifierSummary))},
+	283: {Go: (*[]ChangeSetSummary)(nil), Elem: api.Field{Kind: api.KStruct, Type: 19}, Size: unsafe.Sizeof(*new(ChangeSetSummary))},
+	284: {Go: (*[]Export)(nil), Elem: api.Field{Kind: api.KStruct, Type: 97}, Size: unsafe.Sizeof(*new(Export))},
+	285: {Go: (*[]TemplateSummary)(nil), Elem: api.Field{Kind: api.KStruct, Type: 237}, Size: unsafe.Sizeof(*new(TemplateSummary))},
+	286: {Go: (*[]ScannedResourceIdentifier)(nil), Elem: api.Field{Kind: api.KStruct, Type: 190}, Size: unsafe.Sizeof(*new(ScannedResourceIdentifier))},
+	287: {Go: (*[]ScannedResource)(nil), Elem: api.Field{Kind: api.KStruct, Type: 189}, Size: unsafe.Sizeof(*new(ScannedResource))},
+	288: {Go: (*[]ResourceScanSummary)(nil), Elem: api.Field{Kind: api.KStruct, Type: 182}, Size: unsafe.Sizeof(*new(ResourceScanSummary))},
+	289: {Go: (*[]StackInstanceResourceDriftsSummary)(nil), Elem: api.Field{Kind: api.KStruct, Type: 207}, Size: unsafe.Sizeof(*new(StackInstanceResourceDriftsSummary))},
+	290: {Go: (*[]StackInstanceFilter)(nil), Elem: api.Field{Kind: api.KStruct, Type: 205}, Size: unsafe.Sizeof(*new(StackInstanceFilter))},
+	291: {Go: (*[]StackInstanceSummary)(nil), Elem: api.Field{Kind: api.KStruct, Type: 208}, Size: unsafe.Sizeof(*new(StackInstanceSummary))},
+	292: {Go: (*[]StackResourceSummary)(nil), Elem: api.Field{Kind: api.KStruct, Type: 215}, Size: unsafe.Sizeof(*new(StackResourceSummary))},
+	293: {Go: (*[]StackSetAutoDeploymentTargetSummary)(nil), Elem: api.Field{Kind: api.KStruct, Type: 217}, Size: unsafe.Sizeof(*new(StackSetAutoDeploymentTargetSummary))},
+	294: {Go: (*[]OperationResultFilter)(nil), Elem: api.Field{Kind: api.KStruct, Type: 157}, Size: unsafe.Sizeof(*new(OperationResultFilter))},
+	295: {Go: (*[]StackSetOperationResultSummary)(nil), Elem: api.Field{Kind: api.KStruct, Type: 223}, Size: unsafe.Sizeof(*new(StackSetOperationResultSummary))},
+	296: {Go: (*[]StackSetOperationSummary)(nil), Elem: api.Field{Kind: api.KStruct, Type: 225}, Size: unsafe.Sizeof(*new(StackSetOperationSummary))},
+	297: {Go: (*[]StackSetSummary)(nil), Elem: api.Field{Kind: api.KStruct, Type: 226}, Size: unsafe.Sizeof(*new(StackSetSummary))},
+	298: {Go: (*[]StackSummary)(nil), Elem: api.Field{Kind: api.KStruct, Type: 227}, Size: unsafe.Sizeof(*new(StackSummary))},
+	299: {Go: (*[]TypeVersionSummary)(nil), Elem: api.Field{Kind: api.KStruct, Type: 248}, Size: unsafe.Sizeof(*new(TypeVersionSummary))},
+	300: {Go: (*[]TypeSummary)(nil), Elem: api.Field{Kind: api.KStruct, Type: 247}, Size: unsafe.Sizeof(*new(TypeSummary))},
+	301: {Go: (*[]int32)(nil), Elem: api.Field{Kind: api.KInt32}, Size: unsafe.Sizeof(*new(int32))},
+	302: {Go: (*[]ResourceChangeDetail)(nil), Elem: api.Field{Kind: api.KStruct, Type: 175}, Size: unsafe.Sizeof(*new(ResourceChangeDetail))},
+	303: {Go: (*map[string]string)(nil), Elem: api.Field{Kind: api.KString}, MapFrom: api.MapFrom[string], MapTo: api.MapTo[string]},
+	304: {Go: (*[]WarningDetail)(nil), Elem: api.Field{Kind: api.KStruct, Type: 261}, Size: unsafe.Sizeof(*new(WarningDetail))},
+	305: {Go: (*[]RollbackTrigger)(nil), Elem: api.Field{Kind: api.KStruct, Type: 188}, Size: unsafe.Sizeof(*new(RollbackTrigger))},
+	306: {Go: (*[]Output)(nil), Elem: api.Field{Kind: api.KStruct, Type: 159}, Size: unsafe.Sizeof(*new(Output))},
+	307: {Go: (*[]PhysicalResourceIdContextKeyValuePair)(nil), Elem: api.Field{Kind: api.KStruct, Type: 163}, Size: unsafe.Sizeof(*new(PhysicalResourceIdContextKeyValuePair))},
+	308: {Go: (*[]PropertyDifference)(nil), Elem: api.Field{Kind: api.KStruct, Type: 164}, Size: unsafe.Sizeof(*new(PropertyDifference))},
+	309: {Go: (*[]TemplateParameter)(nil), Elem: api.Field{Kind: api.KStruct, Type: 235}, Size: unsafe.Sizeof(*new(TemplateParameter))},
+	310: {Go: (*[]WarningProperty)(nil), Elem: api.Field{Kind: api.KStruct, Type: 262}, Size: unsafe.Sizeof(*new(WarningProperty))},
 }

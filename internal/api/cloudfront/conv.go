@@ -3,9159 +3,3451 @@
 package cloudfrontapi
 
 import (
+	"unsafe"
+
 	"github.com/niwa-cloud/niwa/internal/api"
 )
 
-func (s *AssociateAlias20200531Output) FromDynamic(map[string]any) error { return nil }
-
-func (s *AssociateAlias20200531Output) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *DeleteCachePolicy20200531Output) FromDynamic(map[string]any) error { return nil }
-
-func (s *DeleteCachePolicy20200531Output) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *DeleteCloudFrontOriginAccessIdentity20200531Output) FromDynamic(map[string]any) error {
-	return nil
-}
-
-func (s *DeleteCloudFrontOriginAccessIdentity20200531Output) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *DeleteContinuousDeploymentPolicy20200531Output) FromDynamic(map[string]any) error {
-	return nil
-}
-
-func (s *DeleteContinuousDeploymentPolicy20200531Output) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *DeleteDistribution20200531Output) FromDynamic(map[string]any) error { return nil }
-
-func (s *DeleteDistribution20200531Output) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *DeleteFieldLevelEncryptionConfig20200531Output) FromDynamic(map[string]any) error {
-	return nil
-}
-
-func (s *DeleteFieldLevelEncryptionConfig20200531Output) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *DeleteFieldLevelEncryptionProfile20200531Output) FromDynamic(map[string]any) error {
-	return nil
-}
-
-func (s *DeleteFieldLevelEncryptionProfile20200531Output) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *DeleteFunction20200531Output) FromDynamic(map[string]any) error { return nil }
-
-func (s *DeleteFunction20200531Output) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *DeleteKeyGroup20200531Output) FromDynamic(map[string]any) error { return nil }
-
-func (s *DeleteKeyGroup20200531Output) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *DeleteKeyValueStore20200531Output) FromDynamic(map[string]any) error { return nil }
-
-func (s *DeleteKeyValueStore20200531Output) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *DeleteOriginAccessControl20200531Output) FromDynamic(map[string]any) error { return nil }
-
-func (s *DeleteOriginAccessControl20200531Output) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *DeleteOriginRequestPolicy20200531Output) FromDynamic(map[string]any) error { return nil }
-
-func (s *DeleteOriginRequestPolicy20200531Output) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *DeletePublicKey20200531Output) FromDynamic(map[string]any) error { return nil }
-
-func (s *DeletePublicKey20200531Output) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *DeleteRealtimeLogConfig20200531Output) FromDynamic(map[string]any) error { return nil }
-
-func (s *DeleteRealtimeLogConfig20200531Output) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *DeleteResponseHeadersPolicy20200531Output) FromDynamic(map[string]any) error { return nil }
-
-func (s *DeleteResponseHeadersPolicy20200531Output) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *DeleteStreamingDistribution20200531Output) FromDynamic(map[string]any) error { return nil }
-
-func (s *DeleteStreamingDistribution20200531Output) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *TagResource20200531Output) FromDynamic(map[string]any) error { return nil }
-
-func (s *TagResource20200531Output) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *UntagResource20200531Output) FromDynamic(map[string]any) error { return nil }
-
-func (s *UntagResource20200531Output) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *AccessDenied) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *AccessDenied) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
-
-func (s *ActiveTrustedKeyGroups) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Enabled", &s.Enabled, api.SetBoolPtr)
-	err = api.Decode(err, m, "Quantity", &s.Quantity, api.SetInt32Ptr)
-	err = api.Decode(err, m, "Items", &s.Items, func(p *[]KGKeyPairIds, v any) error {
-		return api.SetList(p, v, func(p *KGKeyPairIds, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *ActiveTrustedKeyGroups) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "Enabled", s.Enabled, api.DynBool)
-	api.Put(m, "Quantity", s.Quantity, api.DynInt32)
-	api.PutList(m, "Items", s.Items, func(e KGKeyPairIds) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *ActiveTrustedSigners) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Enabled", &s.Enabled, api.SetBoolPtr)
-	err = api.Decode(err, m, "Quantity", &s.Quantity, api.SetInt32Ptr)
-	err = api.Decode(err, m, "Items", &s.Items, func(p *[]Signer, v any) error {
-		return api.SetList(p, v, func(p *Signer, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *ActiveTrustedSigners) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "Enabled", s.Enabled, api.DynBool)
-	api.Put(m, "Quantity", s.Quantity, api.DynInt32)
-	api.PutList(m, "Items", s.Items, func(e Signer) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *AliasICPRecordal) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "CNAME", &s.CNAME, api.SetStringPtr)
-	err = api.Decode(err, m, "ICPRecordalStatus", &s.ICPRecordalStatus, api.SetStringPtr)
-	return err
-}
-
-func (s *AliasICPRecordal) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "CNAME", s.CNAME, api.DynString)
-	api.Put(m, "ICPRecordalStatus", s.ICPRecordalStatus, api.DynString)
-	return m
-}
-
-func (s *Aliases) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Quantity", &s.Quantity, api.SetInt32Ptr)
-	err = api.Decode(err, m, "Items", &s.Items, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	return err
-}
-
-func (s *Aliases) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Quantity", s.Quantity, api.DynInt32)
-	api.PutList(m, "Items", s.Items, api.DynString)
-	return m
-}
-
-func (s *AllowedMethods) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Quantity", &s.Quantity, api.SetInt32Ptr)
-	err = api.Decode(err, m, "Items", &s.Items, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "CachedMethods", &s.CachedMethods, api.SetStructPtr[CachedMethods])
-	return err
-}
-
-func (s *AllowedMethods) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "Quantity", s.Quantity, api.DynInt32)
-	api.PutList(m, "Items", s.Items, api.DynString)
-	api.PutStruct(m, "CachedMethods", s.CachedMethods)
-	return m
-}
-
-func (s *AssociateAliasRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "TargetDistributionId", &s.TargetDistributionId, api.SetStringPtr)
-	err = api.Decode(err, m, "Alias", &s.Alias, api.SetStringPtr)
-	return err
-}
-
-func (s *AssociateAliasRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "TargetDistributionId", s.TargetDistributionId, api.DynString)
-	api.Put(m, "Alias", s.Alias, api.DynString)
-	return m
-}
-
-func (s *BatchTooLarge) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *BatchTooLarge) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
-
-func (s *CNAMEAlreadyExists) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *CNAMEAlreadyExists) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
-
-func (s *CacheBehavior) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "PathPattern", &s.PathPattern, api.SetStringPtr)
-	err = api.Decode(err, m, "TargetOriginId", &s.TargetOriginId, api.SetStringPtr)
-	err = api.Decode(err, m, "TrustedSigners", &s.TrustedSigners, api.SetStructPtr[TrustedSigners])
-	err = api.Decode(err, m, "TrustedKeyGroups", &s.TrustedKeyGroups, api.SetStructPtr[TrustedKeyGroups])
-	err = api.Decode(err, m, "ViewerProtocolPolicy", &s.ViewerProtocolPolicy, api.SetStringPtr)
-	err = api.Decode(err, m, "AllowedMethods", &s.AllowedMethods, api.SetStructPtr[AllowedMethods])
-	err = api.Decode(err, m, "SmoothStreaming", &s.SmoothStreaming, api.SetBoolPtr)
-	err = api.Decode(err, m, "Compress", &s.Compress, api.SetBoolPtr)
-	err = api.Decode(err, m, "LambdaFunctionAssociations", &s.LambdaFunctionAssociations, api.SetStructPtr[LambdaFunctionAssociations])
-	err = api.Decode(err, m, "FunctionAssociations", &s.FunctionAssociations, api.SetStructPtr[FunctionAssociations])
-	err = api.Decode(err, m, "FieldLevelEncryptionId", &s.FieldLevelEncryptionId, api.SetStringPtr)
-	err = api.Decode(err, m, "RealtimeLogConfigArn", &s.RealtimeLogConfigArn, api.SetStringPtr)
-	err = api.Decode(err, m, "CachePolicyId", &s.CachePolicyId, api.SetStringPtr)
-	err = api.Decode(err, m, "OriginRequestPolicyId", &s.OriginRequestPolicyId, api.SetStringPtr)
-	err = api.Decode(err, m, "ResponseHeadersPolicyId", &s.ResponseHeadersPolicyId, api.SetStringPtr)
-	err = api.Decode(err, m, "ForwardedValues", &s.ForwardedValues, api.SetStructPtr[ForwardedValues])
-	err = api.Decode(err, m, "MinTTL", &s.MinTTL, api.SetInt64Ptr)
-	err = api.Decode(err, m, "DefaultTTL", &s.DefaultTTL, api.SetInt64Ptr)
-	err = api.Decode(err, m, "MaxTTL", &s.MaxTTL, api.SetInt64Ptr)
-	return err
-}
-
-func (s *CacheBehavior) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "PathPattern", s.PathPattern, api.DynString)
-	api.Put(m, "TargetOriginId", s.TargetOriginId, api.DynString)
-	api.PutStruct(m, "TrustedSigners", s.TrustedSigners)
-	api.PutStruct(m, "TrustedKeyGroups", s.TrustedKeyGroups)
-	api.Put(m, "ViewerProtocolPolicy", s.ViewerProtocolPolicy, api.DynString)
-	api.PutStruct(m, "AllowedMethods", s.AllowedMethods)
-	api.Put(m, "SmoothStreaming", s.SmoothStreaming, api.DynBool)
-	api.Put(m, "Compress", s.Compress, api.DynBool)
-	api.PutStruct(m, "LambdaFunctionAssociations", s.LambdaFunctionAssociations)
-	api.PutStruct(m, "FunctionAssociations", s.FunctionAssociations)
-	api.Put(m, "FieldLevelEncryptionId", s.FieldLevelEncryptionId, api.DynString)
-	api.Put(m, "RealtimeLogConfigArn", s.RealtimeLogConfigArn, api.DynString)
-	api.Put(m, "CachePolicyId", s.CachePolicyId, api.DynString)
-	api.Put(m, "OriginRequestPolicyId", s.OriginRequestPolicyId, api.DynString)
-	api.Put(m, "ResponseHeadersPolicyId", s.ResponseHeadersPolicyId, api.DynString)
-	api.PutStruct(m, "ForwardedValues", s.ForwardedValues)
-	api.Put(m, "MinTTL", s.MinTTL, api.DynInt64)
-	api.Put(m, "DefaultTTL", s.DefaultTTL, api.DynInt64)
-	api.Put(m, "MaxTTL", s.MaxTTL, api.DynInt64)
-	return m
-}
-
-func (s *CacheBehaviors) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Quantity", &s.Quantity, api.SetInt32Ptr)
-	err = api.Decode(err, m, "Items", &s.Items, func(p *[]CacheBehavior, v any) error {
-		return api.SetList(p, v, func(p *CacheBehavior, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *CacheBehaviors) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Quantity", s.Quantity, api.DynInt32)
-	api.PutList(m, "Items", s.Items, func(e CacheBehavior) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *CachePolicy) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
-	err = api.Decode(err, m, "LastModifiedTime", &s.LastModifiedTime, api.SetTimePtr)
-	err = api.Decode(err, m, "CachePolicyConfig", &s.CachePolicyConfig, api.SetStructPtr[CachePolicyConfig])
-	return err
-}
-
-func (s *CachePolicy) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "Id", s.Id, api.DynString)
-	api.Put(m, "LastModifiedTime", s.LastModifiedTime, api.DynTime)
-	api.PutStruct(m, "CachePolicyConfig", s.CachePolicyConfig)
-	return m
-}
-
-func (s *CachePolicyAlreadyExists) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *CachePolicyAlreadyExists) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
-
-func (s *CachePolicyConfig) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Comment", &s.Comment, api.SetStringPtr)
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "DefaultTTL", &s.DefaultTTL, api.SetInt64Ptr)
-	err = api.Decode(err, m, "MaxTTL", &s.MaxTTL, api.SetInt64Ptr)
-	err = api.Decode(err, m, "MinTTL", &s.MinTTL, api.SetInt64Ptr)
-	err = api.Decode(err, m, "ParametersInCacheKeyAndForwardedToOrigin", &s.ParametersInCacheKeyAndForwardedToOrigin, api.SetStructPtr[ParametersInCacheKeyAndForwardedToOrigin])
-	return err
-}
-
-func (s *CachePolicyConfig) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 6)
-	api.Put(m, "Comment", s.Comment, api.DynString)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "DefaultTTL", s.DefaultTTL, api.DynInt64)
-	api.Put(m, "MaxTTL", s.MaxTTL, api.DynInt64)
-	api.Put(m, "MinTTL", s.MinTTL, api.DynInt64)
-	api.PutStruct(m, "ParametersInCacheKeyAndForwardedToOrigin", s.ParametersInCacheKeyAndForwardedToOrigin)
-	return m
-}
-
-func (s *CachePolicyCookiesConfig) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "CookieBehavior", &s.CookieBehavior, api.SetStringPtr)
-	err = api.Decode(err, m, "Cookies", &s.Cookies, api.SetStructPtr[CookieNames])
-	return err
-}
-
-func (s *CachePolicyCookiesConfig) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "CookieBehavior", s.CookieBehavior, api.DynString)
-	api.PutStruct(m, "Cookies", s.Cookies)
-	return m
-}
-
-func (s *CachePolicyHeadersConfig) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "HeaderBehavior", &s.HeaderBehavior, api.SetStringPtr)
-	err = api.Decode(err, m, "Headers", &s.Headers, api.SetStructPtr[Headers])
-	return err
-}
-
-func (s *CachePolicyHeadersConfig) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "HeaderBehavior", s.HeaderBehavior, api.DynString)
-	api.PutStruct(m, "Headers", s.Headers)
-	return m
-}
-
-func (s *CachePolicyInUse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *CachePolicyInUse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
-
-func (s *CachePolicyList) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "NextMarker", &s.NextMarker, api.SetStringPtr)
-	err = api.Decode(err, m, "MaxItems", &s.MaxItems, api.SetInt32Ptr)
-	err = api.Decode(err, m, "Quantity", &s.Quantity, api.SetInt32Ptr)
-	err = api.Decode(err, m, "Items", &s.Items, func(p *[]CachePolicySummary, v any) error {
-		return api.SetList(p, v, func(p *CachePolicySummary, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *CachePolicyList) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "NextMarker", s.NextMarker, api.DynString)
-	api.Put(m, "MaxItems", s.MaxItems, api.DynInt32)
-	api.Put(m, "Quantity", s.Quantity, api.DynInt32)
-	api.PutList(m, "Items", s.Items, func(e CachePolicySummary) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *CachePolicyQueryStringsConfig) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "QueryStringBehavior", &s.QueryStringBehavior, api.SetStringPtr)
-	err = api.Decode(err, m, "QueryStrings", &s.QueryStrings, api.SetStructPtr[QueryStringNames])
-	return err
-}
-
-func (s *CachePolicyQueryStringsConfig) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "QueryStringBehavior", s.QueryStringBehavior, api.DynString)
-	api.PutStruct(m, "QueryStrings", s.QueryStrings)
-	return m
-}
-
-func (s *CachePolicySummary) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Type", &s.Type, api.SetStringPtr)
-	err = api.Decode(err, m, "CachePolicy", &s.CachePolicy, api.SetStructPtr[CachePolicy])
-	return err
-}
-
-func (s *CachePolicySummary) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Type", s.Type, api.DynString)
-	api.PutStruct(m, "CachePolicy", s.CachePolicy)
-	return m
-}
-
-func (s *CachedMethods) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Quantity", &s.Quantity, api.SetInt32Ptr)
-	err = api.Decode(err, m, "Items", &s.Items, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	return err
-}
-
-func (s *CachedMethods) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Quantity", s.Quantity, api.DynInt32)
-	api.PutList(m, "Items", s.Items, api.DynString)
-	return m
-}
-
-func (s *CannotChangeImmutablePublicKeyFields) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *CannotChangeImmutablePublicKeyFields) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
-
-func (s *CannotDeleteEntityWhileInUse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *CannotDeleteEntityWhileInUse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
-
-func (s *CloudFrontOriginAccessIdentity) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
-	err = api.Decode(err, m, "S3CanonicalUserId", &s.S3CanonicalUserId, api.SetStringPtr)
-	err = api.Decode(err, m, "CloudFrontOriginAccessIdentityConfig", &s.CloudFrontOriginAccessIdentityConfig, api.SetStructPtr[CloudFrontOriginAccessIdentityConfig])
-	return err
-}
-
-func (s *CloudFrontOriginAccessIdentity) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "Id", s.Id, api.DynString)
-	api.Put(m, "S3CanonicalUserId", s.S3CanonicalUserId, api.DynString)
-	api.PutStruct(m, "CloudFrontOriginAccessIdentityConfig", s.CloudFrontOriginAccessIdentityConfig)
-	return m
-}
-
-func (s *CloudFrontOriginAccessIdentityAlreadyExists) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *CloudFrontOriginAccessIdentityAlreadyExists) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
-
-func (s *CloudFrontOriginAccessIdentityConfig) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "CallerReference", &s.CallerReference, api.SetStringPtr)
-	err = api.Decode(err, m, "Comment", &s.Comment, api.SetStringPtr)
-	return err
-}
-
-func (s *CloudFrontOriginAccessIdentityConfig) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "CallerReference", s.CallerReference, api.DynString)
-	api.Put(m, "Comment", s.Comment, api.DynString)
-	return m
-}
-
-func (s *CloudFrontOriginAccessIdentityInUse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *CloudFrontOriginAccessIdentityInUse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
-
-func (s *CloudFrontOriginAccessIdentityList) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
-	err = api.Decode(err, m, "NextMarker", &s.NextMarker, api.SetStringPtr)
-	err = api.Decode(err, m, "MaxItems", &s.MaxItems, api.SetInt32Ptr)
-	err = api.Decode(err, m, "IsTruncated", &s.IsTruncated, api.SetBoolPtr)
-	err = api.Decode(err, m, "Quantity", &s.Quantity, api.SetInt32Ptr)
-	err = api.Decode(err, m, "Items", &s.Items, func(p *[]CloudFrontOriginAccessIdentitySummary, v any) error {
-		return api.SetList(p, v, func(p *CloudFrontOriginAccessIdentitySummary, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *CloudFrontOriginAccessIdentityList) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 6)
-	api.Put(m, "Marker", s.Marker, api.DynString)
-	api.Put(m, "NextMarker", s.NextMarker, api.DynString)
-	api.Put(m, "MaxItems", s.MaxItems, api.DynInt32)
-	api.Put(m, "IsTruncated", s.IsTruncated, api.DynBool)
-	api.Put(m, "Quantity", s.Quantity, api.DynInt32)
-	api.PutList(m, "Items", s.Items, func(e CloudFrontOriginAccessIdentitySummary) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *CloudFrontOriginAccessIdentitySummary) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
-	err = api.Decode(err, m, "S3CanonicalUserId", &s.S3CanonicalUserId, api.SetStringPtr)
-	err = api.Decode(err, m, "Comment", &s.Comment, api.SetStringPtr)
-	return err
-}
-
-func (s *CloudFrontOriginAccessIdentitySummary) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "Id", s.Id, api.DynString)
-	api.Put(m, "S3CanonicalUserId", s.S3CanonicalUserId, api.DynString)
-	api.Put(m, "Comment", s.Comment, api.DynString)
-	return m
-}
-
-func (s *ConflictingAlias) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Alias", &s.Alias, api.SetStringPtr)
-	err = api.Decode(err, m, "DistributionId", &s.DistributionId, api.SetStringPtr)
-	err = api.Decode(err, m, "AccountId", &s.AccountId, api.SetStringPtr)
-	return err
-}
-
-func (s *ConflictingAlias) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "Alias", s.Alias, api.DynString)
-	api.Put(m, "DistributionId", s.DistributionId, api.DynString)
-	api.Put(m, "AccountId", s.AccountId, api.DynString)
-	return m
-}
-
-func (s *ConflictingAliasesList) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "NextMarker", &s.NextMarker, api.SetStringPtr)
-	err = api.Decode(err, m, "MaxItems", &s.MaxItems, api.SetInt32Ptr)
-	err = api.Decode(err, m, "Quantity", &s.Quantity, api.SetInt32Ptr)
-	err = api.Decode(err, m, "Items", &s.Items, func(p *[]ConflictingAlias, v any) error {
-		return api.SetList(p, v, func(p *ConflictingAlias, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *ConflictingAliasesList) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "NextMarker", s.NextMarker, api.DynString)
-	api.Put(m, "MaxItems", s.MaxItems, api.DynInt32)
-	api.Put(m, "Quantity", s.Quantity, api.DynInt32)
-	api.PutList(m, "Items", s.Items, func(e ConflictingAlias) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *ContentTypeProfile) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Format", &s.Format, api.SetStringPtr)
-	err = api.Decode(err, m, "ProfileId", &s.ProfileId, api.SetStringPtr)
-	err = api.Decode(err, m, "ContentType", &s.ContentType, api.SetStringPtr)
-	return err
-}
-
-func (s *ContentTypeProfile) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "Format", s.Format, api.DynString)
-	api.Put(m, "ProfileId", s.ProfileId, api.DynString)
-	api.Put(m, "ContentType", s.ContentType, api.DynString)
-	return m
-}
-
-func (s *ContentTypeProfileConfig) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ForwardWhenContentTypeIsUnknown", &s.ForwardWhenContentTypeIsUnknown, api.SetBoolPtr)
-	err = api.Decode(err, m, "ContentTypeProfiles", &s.ContentTypeProfiles, api.SetStructPtr[ContentTypeProfiles])
-	return err
-}
-
-func (s *ContentTypeProfileConfig) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "ForwardWhenContentTypeIsUnknown", s.ForwardWhenContentTypeIsUnknown, api.DynBool)
-	api.PutStruct(m, "ContentTypeProfiles", s.ContentTypeProfiles)
-	return m
-}
-
-func (s *ContentTypeProfiles) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Quantity", &s.Quantity, api.SetInt32Ptr)
-	err = api.Decode(err, m, "Items", &s.Items, func(p *[]ContentTypeProfile, v any) error {
-		return api.SetList(p, v, func(p *ContentTypeProfile, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *ContentTypeProfiles) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Quantity", s.Quantity, api.DynInt32)
-	api.PutList(m, "Items", s.Items, func(e ContentTypeProfile) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *ContinuousDeploymentPolicy) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
-	err = api.Decode(err, m, "LastModifiedTime", &s.LastModifiedTime, api.SetTimePtr)
-	err = api.Decode(err, m, "ContinuousDeploymentPolicyConfig", &s.ContinuousDeploymentPolicyConfig, api.SetStructPtr[ContinuousDeploymentPolicyConfig])
-	return err
-}
-
-func (s *ContinuousDeploymentPolicy) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "Id", s.Id, api.DynString)
-	api.Put(m, "LastModifiedTime", s.LastModifiedTime, api.DynTime)
-	api.PutStruct(m, "ContinuousDeploymentPolicyConfig", s.ContinuousDeploymentPolicyConfig)
-	return m
-}
-
-func (s *ContinuousDeploymentPolicyAlreadyExists) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *ContinuousDeploymentPolicyAlreadyExists) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
-
-func (s *ContinuousDeploymentPolicyConfig) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "StagingDistributionDnsNames", &s.StagingDistributionDnsNames, api.SetStructPtr[StagingDistributionDnsNames])
-	err = api.Decode(err, m, "Enabled", &s.Enabled, api.SetBoolPtr)
-	err = api.Decode(err, m, "TrafficConfig", &s.TrafficConfig, api.SetStructPtr[TrafficConfig])
-	return err
-}
-
-func (s *ContinuousDeploymentPolicyConfig) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.PutStruct(m, "StagingDistributionDnsNames", s.StagingDistributionDnsNames)
-	api.Put(m, "Enabled", s.Enabled, api.DynBool)
-	api.PutStruct(m, "TrafficConfig", s.TrafficConfig)
-	return m
-}
-
-func (s *ContinuousDeploymentPolicyInUse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *ContinuousDeploymentPolicyInUse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
-
-func (s *ContinuousDeploymentPolicyList) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "NextMarker", &s.NextMarker, api.SetStringPtr)
-	err = api.Decode(err, m, "MaxItems", &s.MaxItems, api.SetInt32Ptr)
-	err = api.Decode(err, m, "Quantity", &s.Quantity, api.SetInt32Ptr)
-	err = api.Decode(err, m, "Items", &s.Items, func(p *[]ContinuousDeploymentPolicySummary, v any) error {
-		return api.SetList(p, v, func(p *ContinuousDeploymentPolicySummary, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *ContinuousDeploymentPolicyList) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "NextMarker", s.NextMarker, api.DynString)
-	api.Put(m, "MaxItems", s.MaxItems, api.DynInt32)
-	api.Put(m, "Quantity", s.Quantity, api.DynInt32)
-	api.PutList(m, "Items", s.Items, func(e ContinuousDeploymentPolicySummary) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *ContinuousDeploymentPolicySummary) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ContinuousDeploymentPolicy", &s.ContinuousDeploymentPolicy, api.SetStructPtr[ContinuousDeploymentPolicy])
-	return err
-}
-
-func (s *ContinuousDeploymentPolicySummary) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "ContinuousDeploymentPolicy", s.ContinuousDeploymentPolicy)
-	return m
-}
-
-func (s *ContinuousDeploymentSingleHeaderConfig) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Header", &s.Header, api.SetStringPtr)
-	err = api.Decode(err, m, "Value", &s.Value, api.SetStringPtr)
-	return err
-}
-
-func (s *ContinuousDeploymentSingleHeaderConfig) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Header", s.Header, api.DynString)
-	api.Put(m, "Value", s.Value, api.DynString)
-	return m
-}
-
-func (s *ContinuousDeploymentSingleWeightConfig) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Weight", &s.Weight, api.SetFloat32Ptr)
-	err = api.Decode(err, m, "SessionStickinessConfig", &s.SessionStickinessConfig, api.SetStructPtr[SessionStickinessConfig])
-	return err
-}
-
-func (s *ContinuousDeploymentSingleWeightConfig) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Weight", s.Weight, api.DynFloat32)
-	api.PutStruct(m, "SessionStickinessConfig", s.SessionStickinessConfig)
-	return m
-}
-
-func (s *CookieNames) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Quantity", &s.Quantity, api.SetInt32Ptr)
-	err = api.Decode(err, m, "Items", &s.Items, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	return err
-}
-
-func (s *CookieNames) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Quantity", s.Quantity, api.DynInt32)
-	api.PutList(m, "Items", s.Items, api.DynString)
-	return m
-}
-
-func (s *CookiePreference) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Forward", &s.Forward, api.SetStringPtr)
-	err = api.Decode(err, m, "WhitelistedNames", &s.WhitelistedNames, api.SetStructPtr[CookieNames])
-	return err
-}
-
-func (s *CookiePreference) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Forward", s.Forward, api.DynString)
-	api.PutStruct(m, "WhitelistedNames", s.WhitelistedNames)
-	return m
-}
-
-func (s *CopyDistributionRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "PrimaryDistributionId", &s.PrimaryDistributionId, api.SetStringPtr)
-	err = api.Decode(err, m, "Staging", &s.Staging, api.SetBoolPtr)
-	err = api.Decode(err, m, "IfMatch", &s.IfMatch, api.SetStringPtr)
-	err = api.Decode(err, m, "CallerReference", &s.CallerReference, api.SetStringPtr)
-	err = api.Decode(err, m, "Enabled", &s.Enabled, api.SetBoolPtr)
-	return err
-}
-
-func (s *CopyDistributionRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 5)
-	api.Put(m, "PrimaryDistributionId", s.PrimaryDistributionId, api.DynString)
-	api.Put(m, "Staging", s.Staging, api.DynBool)
-	api.Put(m, "IfMatch", s.IfMatch, api.DynString)
-	api.Put(m, "CallerReference", s.CallerReference, api.DynString)
-	api.Put(m, "Enabled", s.Enabled, api.DynBool)
-	return m
-}
-
-func (s *CopyDistributionResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Distribution", &s.Distribution, api.SetStructPtr[Distribution])
-	err = api.Decode(err, m, "Location", &s.Location, api.SetStringPtr)
-	err = api.Decode(err, m, "ETag", &s.ETag, api.SetStringPtr)
-	return err
-}
-
-func (s *CopyDistributionResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.PutStruct(m, "Distribution", s.Distribution)
-	api.Put(m, "Location", s.Location, api.DynString)
-	api.Put(m, "ETag", s.ETag, api.DynString)
-	return m
-}
-
-func (s *CreateCachePolicyRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "CachePolicyConfig", &s.CachePolicyConfig, api.SetStructPtr[CachePolicyConfig])
-	return err
-}
-
-func (s *CreateCachePolicyRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "CachePolicyConfig", s.CachePolicyConfig)
-	return m
-}
-
-func (s *CreateCachePolicyResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "CachePolicy", &s.CachePolicy, api.SetStructPtr[CachePolicy])
-	err = api.Decode(err, m, "Location", &s.Location, api.SetStringPtr)
-	err = api.Decode(err, m, "ETag", &s.ETag, api.SetStringPtr)
-	return err
-}
-
-func (s *CreateCachePolicyResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.PutStruct(m, "CachePolicy", s.CachePolicy)
-	api.Put(m, "Location", s.Location, api.DynString)
-	api.Put(m, "ETag", s.ETag, api.DynString)
-	return m
-}
-
-func (s *CreateCloudFrontOriginAccessIdentityRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "CloudFrontOriginAccessIdentityConfig", &s.CloudFrontOriginAccessIdentityConfig, api.SetStructPtr[CloudFrontOriginAccessIdentityConfig])
-	return err
-}
-
-func (s *CreateCloudFrontOriginAccessIdentityRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "CloudFrontOriginAccessIdentityConfig", s.CloudFrontOriginAccessIdentityConfig)
-	return m
-}
-
-func (s *CreateCloudFrontOriginAccessIdentityResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "CloudFrontOriginAccessIdentity", &s.CloudFrontOriginAccessIdentity, api.SetStructPtr[CloudFrontOriginAccessIdentity])
-	err = api.Decode(err, m, "Location", &s.Location, api.SetStringPtr)
-	err = api.Decode(err, m, "ETag", &s.ETag, api.SetStringPtr)
-	return err
-}
-
-func (s *CreateCloudFrontOriginAccessIdentityResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.PutStruct(m, "CloudFrontOriginAccessIdentity", s.CloudFrontOriginAccessIdentity)
-	api.Put(m, "Location", s.Location, api.DynString)
-	api.Put(m, "ETag", s.ETag, api.DynString)
-	return m
-}
-
-func (s *CreateContinuousDeploymentPolicyRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ContinuousDeploymentPolicyConfig", &s.ContinuousDeploymentPolicyConfig, api.SetStructPtr[ContinuousDeploymentPolicyConfig])
-	return err
-}
-
-func (s *CreateContinuousDeploymentPolicyRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "ContinuousDeploymentPolicyConfig", s.ContinuousDeploymentPolicyConfig)
-	return m
-}
-
-func (s *CreateContinuousDeploymentPolicyResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ContinuousDeploymentPolicy", &s.ContinuousDeploymentPolicy, api.SetStructPtr[ContinuousDeploymentPolicy])
-	err = api.Decode(err, m, "Location", &s.Location, api.SetStringPtr)
-	err = api.Decode(err, m, "ETag", &s.ETag, api.SetStringPtr)
-	return err
-}
-
-func (s *CreateContinuousDeploymentPolicyResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.PutStruct(m, "ContinuousDeploymentPolicy", s.ContinuousDeploymentPolicy)
-	api.Put(m, "Location", s.Location, api.DynString)
-	api.Put(m, "ETag", s.ETag, api.DynString)
-	return m
-}
-
-func (s *CreateDistributionRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DistributionConfig", &s.DistributionConfig, api.SetStructPtr[DistributionConfig])
-	return err
-}
-
-func (s *CreateDistributionRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "DistributionConfig", s.DistributionConfig)
-	return m
-}
-
-func (s *CreateDistributionResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Distribution", &s.Distribution, api.SetStructPtr[Distribution])
-	err = api.Decode(err, m, "Location", &s.Location, api.SetStringPtr)
-	err = api.Decode(err, m, "ETag", &s.ETag, api.SetStringPtr)
-	return err
-}
-
-func (s *CreateDistributionResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.PutStruct(m, "Distribution", s.Distribution)
-	api.Put(m, "Location", s.Location, api.DynString)
-	api.Put(m, "ETag", s.ETag, api.DynString)
-	return m
-}
-
-func (s *CreateDistributionWithTagsRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DistributionConfigWithTags", &s.DistributionConfigWithTags, api.SetStructPtr[DistributionConfigWithTags])
-	return err
-}
-
-func (s *CreateDistributionWithTagsRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "DistributionConfigWithTags", s.DistributionConfigWithTags)
-	return m
-}
-
-func (s *CreateDistributionWithTagsResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Distribution", &s.Distribution, api.SetStructPtr[Distribution])
-	err = api.Decode(err, m, "Location", &s.Location, api.SetStringPtr)
-	err = api.Decode(err, m, "ETag", &s.ETag, api.SetStringPtr)
-	return err
-}
-
-func (s *CreateDistributionWithTagsResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.PutStruct(m, "Distribution", s.Distribution)
-	api.Put(m, "Location", s.Location, api.DynString)
-	api.Put(m, "ETag", s.ETag, api.DynString)
-	return m
-}
-
-func (s *CreateFieldLevelEncryptionConfigRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "FieldLevelEncryptionConfig", &s.FieldLevelEncryptionConfig, api.SetStructPtr[FieldLevelEncryptionConfig])
-	return err
-}
-
-func (s *CreateFieldLevelEncryptionConfigRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "FieldLevelEncryptionConfig", s.FieldLevelEncryptionConfig)
-	return m
-}
-
-func (s *CreateFieldLevelEncryptionConfigResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "FieldLevelEncryption", &s.FieldLevelEncryption, api.SetStructPtr[FieldLevelEncryption])
-	err = api.Decode(err, m, "Location", &s.Location, api.SetStringPtr)
-	err = api.Decode(err, m, "ETag", &s.ETag, api.SetStringPtr)
-	return err
-}
-
-func (s *CreateFieldLevelEncryptionConfigResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.PutStruct(m, "FieldLevelEncryption", s.FieldLevelEncryption)
-	api.Put(m, "Location", s.Location, api.DynString)
-	api.Put(m, "ETag", s.ETag, api.DynString)
-	return m
-}
-
-func (s *CreateFieldLevelEncryptionProfileRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "FieldLevelEncryptionProfileConfig", &s.FieldLevelEncryptionProfileConfig, api.SetStructPtr[FieldLevelEncryptionProfileConfig])
-	return err
-}
-
-func (s *CreateFieldLevelEncryptionProfileRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "FieldLevelEncryptionProfileConfig", s.FieldLevelEncryptionProfileConfig)
-	return m
-}
-
-func (s *CreateFieldLevelEncryptionProfileResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "FieldLevelEncryptionProfile", &s.FieldLevelEncryptionProfile, api.SetStructPtr[FieldLevelEncryptionProfile])
-	err = api.Decode(err, m, "Location", &s.Location, api.SetStringPtr)
-	err = api.Decode(err, m, "ETag", &s.ETag, api.SetStringPtr)
-	return err
-}
-
-func (s *CreateFieldLevelEncryptionProfileResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.PutStruct(m, "FieldLevelEncryptionProfile", s.FieldLevelEncryptionProfile)
-	api.Put(m, "Location", s.Location, api.DynString)
-	api.Put(m, "ETag", s.ETag, api.DynString)
-	return m
-}
-
-func (s *CreateFunctionRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "FunctionConfig", &s.FunctionConfig, api.SetStructPtr[FunctionConfig])
-	err = api.Decode(err, m, "FunctionCode", &s.FunctionCode, api.SetBytes)
-	return err
-}
-
-func (s *CreateFunctionRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.PutStruct(m, "FunctionConfig", s.FunctionConfig)
-	api.PutBytes(m, "FunctionCode", s.FunctionCode)
-	return m
-}
-
-func (s *CreateFunctionResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "FunctionSummary", &s.FunctionSummary, api.SetStructPtr[FunctionSummary])
-	err = api.Decode(err, m, "Location", &s.Location, api.SetStringPtr)
-	err = api.Decode(err, m, "ETag", &s.ETag, api.SetStringPtr)
-	return err
-}
-
-func (s *CreateFunctionResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.PutStruct(m, "FunctionSummary", s.FunctionSummary)
-	api.Put(m, "Location", s.Location, api.DynString)
-	api.Put(m, "ETag", s.ETag, api.DynString)
-	return m
-}
-
-func (s *CreateInvalidationRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DistributionId", &s.DistributionId, api.SetStringPtr)
-	err = api.Decode(err, m, "InvalidationBatch", &s.InvalidationBatch, api.SetStructPtr[InvalidationBatch])
-	return err
-}
-
-func (s *CreateInvalidationRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "DistributionId", s.DistributionId, api.DynString)
-	api.PutStruct(m, "InvalidationBatch", s.InvalidationBatch)
-	return m
-}
-
-func (s *CreateInvalidationResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Location", &s.Location, api.SetStringPtr)
-	err = api.Decode(err, m, "Invalidation", &s.Invalidation, api.SetStructPtr[Invalidation])
-	return err
-}
-
-func (s *CreateInvalidationResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Location", s.Location, api.DynString)
-	api.PutStruct(m, "Invalidation", s.Invalidation)
-	return m
-}
-
-func (s *CreateKeyGroupRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "KeyGroupConfig", &s.KeyGroupConfig, api.SetStructPtr[KeyGroupConfig])
-	return err
-}
-
-func (s *CreateKeyGroupRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "KeyGroupConfig", s.KeyGroupConfig)
-	return m
-}
-
-func (s *CreateKeyGroupResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "KeyGroup", &s.KeyGroup, api.SetStructPtr[KeyGroup])
-	err = api.Decode(err, m, "Location", &s.Location, api.SetStringPtr)
-	err = api.Decode(err, m, "ETag", &s.ETag, api.SetStringPtr)
-	return err
-}
-
-func (s *CreateKeyGroupResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.PutStruct(m, "KeyGroup", s.KeyGroup)
-	api.Put(m, "Location", s.Location, api.DynString)
-	api.Put(m, "ETag", s.ETag, api.DynString)
-	return m
-}
-
-func (s *CreateKeyValueStoreRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "Comment", &s.Comment, api.SetStringPtr)
-	err = api.Decode(err, m, "ImportSource", &s.ImportSource, api.SetStructPtr[ImportSource])
-	return err
-}
-
-func (s *CreateKeyValueStoreRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "Comment", s.Comment, api.DynString)
-	api.PutStruct(m, "ImportSource", s.ImportSource)
-	return m
-}
-
-func (s *CreateKeyValueStoreResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "KeyValueStore", &s.KeyValueStore, api.SetStructPtr[KeyValueStore])
-	err = api.Decode(err, m, "ETag", &s.ETag, api.SetStringPtr)
-	err = api.Decode(err, m, "Location", &s.Location, api.SetStringPtr)
-	return err
-}
-
-func (s *CreateKeyValueStoreResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.PutStruct(m, "KeyValueStore", s.KeyValueStore)
-	api.Put(m, "ETag", s.ETag, api.DynString)
-	api.Put(m, "Location", s.Location, api.DynString)
-	return m
-}
-
-func (s *CreateMonitoringSubscriptionRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DistributionId", &s.DistributionId, api.SetStringPtr)
-	err = api.Decode(err, m, "MonitoringSubscription", &s.MonitoringSubscription, api.SetStructPtr[MonitoringSubscription])
-	return err
-}
-
-func (s *CreateMonitoringSubscriptionRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "DistributionId", s.DistributionId, api.DynString)
-	api.PutStruct(m, "MonitoringSubscription", s.MonitoringSubscription)
-	return m
-}
-
-func (s *CreateMonitoringSubscriptionResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "MonitoringSubscription", &s.MonitoringSubscription, api.SetStructPtr[MonitoringSubscription])
-	return err
-}
-
-func (s *CreateMonitoringSubscriptionResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "MonitoringSubscription", s.MonitoringSubscription)
-	return m
-}
-
-func (s *CreateOriginAccessControlRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "OriginAccessControlConfig", &s.OriginAccessControlConfig, api.SetStructPtr[OriginAccessControlConfig])
-	return err
-}
-
-func (s *CreateOriginAccessControlRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "OriginAccessControlConfig", s.OriginAccessControlConfig)
-	return m
-}
-
-func (s *CreateOriginAccessControlResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "OriginAccessControl", &s.OriginAccessControl, api.SetStructPtr[OriginAccessControl])
-	err = api.Decode(err, m, "Location", &s.Location, api.SetStringPtr)
-	err = api.Decode(err, m, "ETag", &s.ETag, api.SetStringPtr)
-	return err
-}
-
-func (s *CreateOriginAccessControlResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.PutStruct(m, "OriginAccessControl", s.OriginAccessControl)
-	api.Put(m, "Location", s.Location, api.DynString)
-	api.Put(m, "ETag", s.ETag, api.DynString)
-	return m
-}
-
-func (s *CreateOriginRequestPolicyRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "OriginRequestPolicyConfig", &s.OriginRequestPolicyConfig, api.SetStructPtr[OriginRequestPolicyConfig])
-	return err
-}
-
-func (s *CreateOriginRequestPolicyRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "OriginRequestPolicyConfig", s.OriginRequestPolicyConfig)
-	return m
-}
-
-func (s *CreateOriginRequestPolicyResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "OriginRequestPolicy", &s.OriginRequestPolicy, api.SetStructPtr[OriginRequestPolicy])
-	err = api.Decode(err, m, "Location", &s.Location, api.SetStringPtr)
-	err = api.Decode(err, m, "ETag", &s.ETag, api.SetStringPtr)
-	return err
-}
-
-func (s *CreateOriginRequestPolicyResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.PutStruct(m, "OriginRequestPolicy", s.OriginRequestPolicy)
-	api.Put(m, "Location", s.Location, api.DynString)
-	api.Put(m, "ETag", s.ETag, api.DynString)
-	return m
-}
-
-func (s *CreatePublicKeyRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "PublicKeyConfig", &s.PublicKeyConfig, api.SetStructPtr[PublicKeyConfig])
-	return err
-}
-
-func (s *CreatePublicKeyRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "PublicKeyConfig", s.PublicKeyConfig)
-	return m
-}
-
-func (s *CreatePublicKeyResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "PublicKey", &s.PublicKey, api.SetStructPtr[PublicKey])
-	err = api.Decode(err, m, "Location", &s.Location, api.SetStringPtr)
-	err = api.Decode(err, m, "ETag", &s.ETag, api.SetStringPtr)
-	return err
-}
-
-func (s *CreatePublicKeyResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.PutStruct(m, "PublicKey", s.PublicKey)
-	api.Put(m, "Location", s.Location, api.DynString)
-	api.Put(m, "ETag", s.ETag, api.DynString)
-	return m
-}
-
-func (s *CreateRealtimeLogConfigRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "EndPoints", &s.EndPoints, func(p *[]EndPoint, v any) error {
-		return api.SetList(p, v, func(p *EndPoint, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "Fields", &s.Fields, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "SamplingRate", &s.SamplingRate, api.SetInt64Ptr)
-	return err
-}
-
-func (s *CreateRealtimeLogConfigRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.PutList(m, "EndPoints", s.EndPoints, func(e EndPoint) any { return e.ToDynamic() })
-	api.PutList(m, "Fields", s.Fields, api.DynString)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "SamplingRate", s.SamplingRate, api.DynInt64)
-	return m
-}
-
-func (s *CreateRealtimeLogConfigResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "RealtimeLogConfig", &s.RealtimeLogConfig, api.SetStructPtr[RealtimeLogConfig])
-	return err
-}
-
-func (s *CreateRealtimeLogConfigResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "RealtimeLogConfig", s.RealtimeLogConfig)
-	return m
-}
-
-func (s *CreateResponseHeadersPolicyRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ResponseHeadersPolicyConfig", &s.ResponseHeadersPolicyConfig, api.SetStructPtr[ResponseHeadersPolicyConfig])
-	return err
-}
-
-func (s *CreateResponseHeadersPolicyRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "ResponseHeadersPolicyConfig", s.ResponseHeadersPolicyConfig)
-	return m
-}
-
-func (s *CreateResponseHeadersPolicyResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ResponseHeadersPolicy", &s.ResponseHeadersPolicy, api.SetStructPtr[ResponseHeadersPolicy])
-	err = api.Decode(err, m, "Location", &s.Location, api.SetStringPtr)
-	err = api.Decode(err, m, "ETag", &s.ETag, api.SetStringPtr)
-	return err
-}
-
-func (s *CreateResponseHeadersPolicyResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.PutStruct(m, "ResponseHeadersPolicy", s.ResponseHeadersPolicy)
-	api.Put(m, "Location", s.Location, api.DynString)
-	api.Put(m, "ETag", s.ETag, api.DynString)
-	return m
-}
-
-func (s *CreateStreamingDistributionRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "StreamingDistributionConfig", &s.StreamingDistributionConfig, api.SetStructPtr[StreamingDistributionConfig])
-	return err
-}
-
-func (s *CreateStreamingDistributionRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "StreamingDistributionConfig", s.StreamingDistributionConfig)
-	return m
-}
-
-func (s *CreateStreamingDistributionResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "StreamingDistribution", &s.StreamingDistribution, api.SetStructPtr[StreamingDistribution])
-	err = api.Decode(err, m, "Location", &s.Location, api.SetStringPtr)
-	err = api.Decode(err, m, "ETag", &s.ETag, api.SetStringPtr)
-	return err
-}
-
-func (s *CreateStreamingDistributionResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.PutStruct(m, "StreamingDistribution", s.StreamingDistribution)
-	api.Put(m, "Location", s.Location, api.DynString)
-	api.Put(m, "ETag", s.ETag, api.DynString)
-	return m
-}
-
-func (s *CreateStreamingDistributionWithTagsRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "StreamingDistributionConfigWithTags", &s.StreamingDistributionConfigWithTags, api.SetStructPtr[StreamingDistributionConfigWithTags])
-	return err
-}
-
-func (s *CreateStreamingDistributionWithTagsRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "StreamingDistributionConfigWithTags", s.StreamingDistributionConfigWithTags)
-	return m
-}
-
-func (s *CreateStreamingDistributionWithTagsResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "StreamingDistribution", &s.StreamingDistribution, api.SetStructPtr[StreamingDistribution])
-	err = api.Decode(err, m, "Location", &s.Location, api.SetStringPtr)
-	err = api.Decode(err, m, "ETag", &s.ETag, api.SetStringPtr)
-	return err
-}
-
-func (s *CreateStreamingDistributionWithTagsResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.PutStruct(m, "StreamingDistribution", s.StreamingDistribution)
-	api.Put(m, "Location", s.Location, api.DynString)
-	api.Put(m, "ETag", s.ETag, api.DynString)
-	return m
-}
-
-func (s *CustomErrorResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ErrorCode", &s.ErrorCode, api.SetInt32Ptr)
-	err = api.Decode(err, m, "ResponsePagePath", &s.ResponsePagePath, api.SetStringPtr)
-	err = api.Decode(err, m, "ResponseCode", &s.ResponseCode, api.SetStringPtr)
-	err = api.Decode(err, m, "ErrorCachingMinTTL", &s.ErrorCachingMinTTL, api.SetInt64Ptr)
-	return err
-}
-
-func (s *CustomErrorResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "ErrorCode", s.ErrorCode, api.DynInt32)
-	api.Put(m, "ResponsePagePath", s.ResponsePagePath, api.DynString)
-	api.Put(m, "ResponseCode", s.ResponseCode, api.DynString)
-	api.Put(m, "ErrorCachingMinTTL", s.ErrorCachingMinTTL, api.DynInt64)
-	return m
-}
-
-func (s *CustomErrorResponses) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Quantity", &s.Quantity, api.SetInt32Ptr)
-	err = api.Decode(err, m, "Items", &s.Items, func(p *[]CustomErrorResponse, v any) error {
-		return api.SetList(p, v, func(p *CustomErrorResponse, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *CustomErrorResponses) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Quantity", s.Quantity, api.DynInt32)
-	api.PutList(m, "Items", s.Items, func(e CustomErrorResponse) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *CustomHeaders) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Quantity", &s.Quantity, api.SetInt32Ptr)
-	err = api.Decode(err, m, "Items", &s.Items, func(p *[]OriginCustomHeader, v any) error {
-		return api.SetList(p, v, func(p *OriginCustomHeader, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *CustomHeaders) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Quantity", s.Quantity, api.DynInt32)
-	api.PutList(m, "Items", s.Items, func(e OriginCustomHeader) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *CustomOriginConfig) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "HTTPPort", &s.HTTPPort, api.SetInt32Ptr)
-	err = api.Decode(err, m, "HTTPSPort", &s.HTTPSPort, api.SetInt32Ptr)
-	err = api.Decode(err, m, "OriginProtocolPolicy", &s.OriginProtocolPolicy, api.SetStringPtr)
-	err = api.Decode(err, m, "OriginSslProtocols", &s.OriginSslProtocols, api.SetStructPtr[OriginSslProtocols])
-	err = api.Decode(err, m, "OriginReadTimeout", &s.OriginReadTimeout, api.SetInt32Ptr)
-	err = api.Decode(err, m, "OriginKeepaliveTimeout", &s.OriginKeepaliveTimeout, api.SetInt32Ptr)
-	return err
-}
-
-func (s *CustomOriginConfig) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 6)
-	api.Put(m, "HTTPPort", s.HTTPPort, api.DynInt32)
-	api.Put(m, "HTTPSPort", s.HTTPSPort, api.DynInt32)
-	api.Put(m, "OriginProtocolPolicy", s.OriginProtocolPolicy, api.DynString)
-	api.PutStruct(m, "OriginSslProtocols", s.OriginSslProtocols)
-	api.Put(m, "OriginReadTimeout", s.OriginReadTimeout, api.DynInt32)
-	api.Put(m, "OriginKeepaliveTimeout", s.OriginKeepaliveTimeout, api.DynInt32)
-	return m
-}
-
-func (s *DefaultCacheBehavior) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "TargetOriginId", &s.TargetOriginId, api.SetStringPtr)
-	err = api.Decode(err, m, "TrustedSigners", &s.TrustedSigners, api.SetStructPtr[TrustedSigners])
-	err = api.Decode(err, m, "TrustedKeyGroups", &s.TrustedKeyGroups, api.SetStructPtr[TrustedKeyGroups])
-	err = api.Decode(err, m, "ViewerProtocolPolicy", &s.ViewerProtocolPolicy, api.SetStringPtr)
-	err = api.Decode(err, m, "AllowedMethods", &s.AllowedMethods, api.SetStructPtr[AllowedMethods])
-	err = api.Decode(err, m, "SmoothStreaming", &s.SmoothStreaming, api.SetBoolPtr)
-	err = api.Decode(err, m, "Compress", &s.Compress, api.SetBoolPtr)
-	err = api.Decode(err, m, "LambdaFunctionAssociations", &s.LambdaFunctionAssociations, api.SetStructPtr[LambdaFunctionAssociations])
-	err = api.Decode(err, m, "FunctionAssociations", &s.FunctionAssociations, api.SetStructPtr[FunctionAssociations])
-	err = api.Decode(err, m, "FieldLevelEncryptionId", &s.FieldLevelEncryptionId, api.SetStringPtr)
-	err = api.Decode(err, m, "RealtimeLogConfigArn", &s.RealtimeLogConfigArn, api.SetStringPtr)
-	err = api.Decode(err, m, "CachePolicyId", &s.CachePolicyId, api.SetStringPtr)
-	err = api.Decode(err, m, "OriginRequestPolicyId", &s.OriginRequestPolicyId, api.SetStringPtr)
-	err = api.Decode(err, m, "ResponseHeadersPolicyId", &s.ResponseHeadersPolicyId, api.SetStringPtr)
-	err = api.Decode(err, m, "ForwardedValues", &s.ForwardedValues, api.SetStructPtr[ForwardedValues])
-	err = api.Decode(err, m, "MinTTL", &s.MinTTL, api.SetInt64Ptr)
-	err = api.Decode(err, m, "DefaultTTL", &s.DefaultTTL, api.SetInt64Ptr)
-	err = api.Decode(err, m, "MaxTTL", &s.MaxTTL, api.SetInt64Ptr)
-	return err
-}
-
-func (s *DefaultCacheBehavior) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "TargetOriginId", s.TargetOriginId, api.DynString)
-	api.PutStruct(m, "TrustedSigners", s.TrustedSigners)
-	api.PutStruct(m, "TrustedKeyGroups", s.TrustedKeyGroups)
-	api.Put(m, "ViewerProtocolPolicy", s.ViewerProtocolPolicy, api.DynString)
-	api.PutStruct(m, "AllowedMethods", s.AllowedMethods)
-	api.Put(m, "SmoothStreaming", s.SmoothStreaming, api.DynBool)
-	api.Put(m, "Compress", s.Compress, api.DynBool)
-	api.PutStruct(m, "LambdaFunctionAssociations", s.LambdaFunctionAssociations)
-	api.PutStruct(m, "FunctionAssociations", s.FunctionAssociations)
-	api.Put(m, "FieldLevelEncryptionId", s.FieldLevelEncryptionId, api.DynString)
-	api.Put(m, "RealtimeLogConfigArn", s.RealtimeLogConfigArn, api.DynString)
-	api.Put(m, "CachePolicyId", s.CachePolicyId, api.DynString)
-	api.Put(m, "OriginRequestPolicyId", s.OriginRequestPolicyId, api.DynString)
-	api.Put(m, "ResponseHeadersPolicyId", s.ResponseHeadersPolicyId, api.DynString)
-	api.PutStruct(m, "ForwardedValues", s.ForwardedValues)
-	api.Put(m, "MinTTL", s.MinTTL, api.DynInt64)
-	api.Put(m, "DefaultTTL", s.DefaultTTL, api.DynInt64)
-	api.Put(m, "MaxTTL", s.MaxTTL, api.DynInt64)
-	return m
-}
-
-func (s *DeleteCachePolicyRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
-	err = api.Decode(err, m, "IfMatch", &s.IfMatch, api.SetStringPtr)
-	return err
-}
-
-func (s *DeleteCachePolicyRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Id", s.Id, api.DynString)
-	api.Put(m, "IfMatch", s.IfMatch, api.DynString)
-	return m
-}
-
-func (s *DeleteCloudFrontOriginAccessIdentityRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
-	err = api.Decode(err, m, "IfMatch", &s.IfMatch, api.SetStringPtr)
-	return err
-}
-
-func (s *DeleteCloudFrontOriginAccessIdentityRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Id", s.Id, api.DynString)
-	api.Put(m, "IfMatch", s.IfMatch, api.DynString)
-	return m
-}
-
-func (s *DeleteContinuousDeploymentPolicyRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
-	err = api.Decode(err, m, "IfMatch", &s.IfMatch, api.SetStringPtr)
-	return err
-}
-
-func (s *DeleteContinuousDeploymentPolicyRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Id", s.Id, api.DynString)
-	api.Put(m, "IfMatch", s.IfMatch, api.DynString)
-	return m
-}
-
-func (s *DeleteDistributionRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
-	err = api.Decode(err, m, "IfMatch", &s.IfMatch, api.SetStringPtr)
-	return err
-}
-
-func (s *DeleteDistributionRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Id", s.Id, api.DynString)
-	api.Put(m, "IfMatch", s.IfMatch, api.DynString)
-	return m
-}
-
-func (s *DeleteFieldLevelEncryptionConfigRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
-	err = api.Decode(err, m, "IfMatch", &s.IfMatch, api.SetStringPtr)
-	return err
-}
-
-func (s *DeleteFieldLevelEncryptionConfigRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Id", s.Id, api.DynString)
-	api.Put(m, "IfMatch", s.IfMatch, api.DynString)
-	return m
-}
-
-func (s *DeleteFieldLevelEncryptionProfileRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
-	err = api.Decode(err, m, "IfMatch", &s.IfMatch, api.SetStringPtr)
-	return err
-}
-
-func (s *DeleteFieldLevelEncryptionProfileRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Id", s.Id, api.DynString)
-	api.Put(m, "IfMatch", s.IfMatch, api.DynString)
-	return m
-}
-
-func (s *DeleteFunctionRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "IfMatch", &s.IfMatch, api.SetStringPtr)
-	return err
-}
-
-func (s *DeleteFunctionRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "IfMatch", s.IfMatch, api.DynString)
-	return m
-}
-
-func (s *DeleteKeyGroupRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
-	err = api.Decode(err, m, "IfMatch", &s.IfMatch, api.SetStringPtr)
-	return err
-}
-
-func (s *DeleteKeyGroupRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Id", s.Id, api.DynString)
-	api.Put(m, "IfMatch", s.IfMatch, api.DynString)
-	return m
-}
-
-func (s *DeleteKeyValueStoreRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "IfMatch", &s.IfMatch, api.SetStringPtr)
-	return err
-}
-
-func (s *DeleteKeyValueStoreRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "IfMatch", s.IfMatch, api.DynString)
-	return m
-}
-
-func (s *DeleteMonitoringSubscriptionRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DistributionId", &s.DistributionId, api.SetStringPtr)
-	return err
-}
-
-func (s *DeleteMonitoringSubscriptionRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "DistributionId", s.DistributionId, api.DynString)
-	return m
-}
-
-func (s *DeleteMonitoringSubscriptionResult) FromDynamic(map[string]any) error { return nil }
-
-func (s *DeleteMonitoringSubscriptionResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *DeleteOriginAccessControlRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
-	err = api.Decode(err, m, "IfMatch", &s.IfMatch, api.SetStringPtr)
-	return err
-}
-
-func (s *DeleteOriginAccessControlRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Id", s.Id, api.DynString)
-	api.Put(m, "IfMatch", s.IfMatch, api.DynString)
-	return m
-}
-
-func (s *DeleteOriginRequestPolicyRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
-	err = api.Decode(err, m, "IfMatch", &s.IfMatch, api.SetStringPtr)
-	return err
-}
-
-func (s *DeleteOriginRequestPolicyRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Id", s.Id, api.DynString)
-	api.Put(m, "IfMatch", s.IfMatch, api.DynString)
-	return m
-}
-
-func (s *DeletePublicKeyRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
-	err = api.Decode(err, m, "IfMatch", &s.IfMatch, api.SetStringPtr)
-	return err
-}
-
-func (s *DeletePublicKeyRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Id", s.Id, api.DynString)
-	api.Put(m, "IfMatch", s.IfMatch, api.DynString)
-	return m
-}
-
-func (s *DeleteRealtimeLogConfigRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "ARN", &s.ARN, api.SetStringPtr)
-	return err
-}
-
-func (s *DeleteRealtimeLogConfigRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "ARN", s.ARN, api.DynString)
-	return m
-}
-
-func (s *DeleteResponseHeadersPolicyRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
-	err = api.Decode(err, m, "IfMatch", &s.IfMatch, api.SetStringPtr)
-	return err
-}
-
-func (s *DeleteResponseHeadersPolicyRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Id", s.Id, api.DynString)
-	api.Put(m, "IfMatch", s.IfMatch, api.DynString)
-	return m
-}
-
-func (s *DeleteStreamingDistributionRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
-	err = api.Decode(err, m, "IfMatch", &s.IfMatch, api.SetStringPtr)
-	return err
-}
-
-func (s *DeleteStreamingDistributionRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Id", s.Id, api.DynString)
-	api.Put(m, "IfMatch", s.IfMatch, api.DynString)
-	return m
-}
-
-func (s *DescribeFunctionRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "Stage", &s.Stage, api.SetStringPtr)
-	return err
-}
-
-func (s *DescribeFunctionRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "Stage", s.Stage, api.DynString)
-	return m
-}
-
-func (s *DescribeFunctionResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "FunctionSummary", &s.FunctionSummary, api.SetStructPtr[FunctionSummary])
-	err = api.Decode(err, m, "ETag", &s.ETag, api.SetStringPtr)
-	return err
-}
-
-func (s *DescribeFunctionResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutStruct(m, "FunctionSummary", s.FunctionSummary)
-	api.Put(m, "ETag", s.ETag, api.DynString)
-	return m
-}
-
-func (s *DescribeKeyValueStoreRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	return err
-}
-
-func (s *DescribeKeyValueStoreRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Name", s.Name, api.DynString)
-	return m
-}
-
-func (s *DescribeKeyValueStoreResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "KeyValueStore", &s.KeyValueStore, api.SetStructPtr[KeyValueStore])
-	err = api.Decode(err, m, "ETag", &s.ETag, api.SetStringPtr)
-	return err
-}
-
-func (s *DescribeKeyValueStoreResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutStruct(m, "KeyValueStore", s.KeyValueStore)
-	api.Put(m, "ETag", s.ETag, api.DynString)
-	return m
-}
-
-func (s *Distribution) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
-	err = api.Decode(err, m, "ARN", &s.ARN, api.SetStringPtr)
-	err = api.Decode(err, m, "Status", &s.Status, api.SetStringPtr)
-	err = api.Decode(err, m, "LastModifiedTime", &s.LastModifiedTime, api.SetTimePtr)
-	err = api.Decode(err, m, "InProgressInvalidationBatches", &s.InProgressInvalidationBatches, api.SetInt32Ptr)
-	err = api.Decode(err, m, "DomainName", &s.DomainName, api.SetStringPtr)
-	err = api.Decode(err, m, "ActiveTrustedSigners", &s.ActiveTrustedSigners, api.SetStructPtr[ActiveTrustedSigners])
-	err = api.Decode(err, m, "ActiveTrustedKeyGroups", &s.ActiveTrustedKeyGroups, api.SetStructPtr[ActiveTrustedKeyGroups])
-	err = api.Decode(err, m, "DistributionConfig", &s.DistributionConfig, api.SetStructPtr[DistributionConfig])
-	err = api.Decode(err, m, "AliasICPRecordals", &s.AliasICPRecordals, func(p *[]AliasICPRecordal, v any) error {
-		return api.SetList(p, v, func(p *AliasICPRecordal, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *Distribution) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "Id", s.Id, api.DynString)
-	api.Put(m, "ARN", s.ARN, api.DynString)
-	api.Put(m, "Status", s.Status, api.DynString)
-	api.Put(m, "LastModifiedTime", s.LastModifiedTime, api.DynTime)
-	api.Put(m, "InProgressInvalidationBatches", s.InProgressInvalidationBatches, api.DynInt32)
-	api.Put(m, "DomainName", s.DomainName, api.DynString)
-	api.PutStruct(m, "ActiveTrustedSigners", s.ActiveTrustedSigners)
-	api.PutStruct(m, "ActiveTrustedKeyGroups", s.ActiveTrustedKeyGroups)
-	api.PutStruct(m, "DistributionConfig", s.DistributionConfig)
-	api.PutList(m, "AliasICPRecordals", s.AliasICPRecordals, func(e AliasICPRecordal) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *DistributionAlreadyExists) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *DistributionAlreadyExists) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
-
-func (s *DistributionConfig) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "CallerReference", &s.CallerReference, api.SetStringPtr)
-	err = api.Decode(err, m, "Aliases", &s.Aliases, api.SetStructPtr[Aliases])
-	err = api.Decode(err, m, "DefaultRootObject", &s.DefaultRootObject, api.SetStringPtr)
-	err = api.Decode(err, m, "Origins", &s.Origins, api.SetStructPtr[Origins])
-	err = api.Decode(err, m, "OriginGroups", &s.OriginGroups, api.SetStructPtr[OriginGroups])
-	err = api.Decode(err, m, "DefaultCacheBehavior", &s.DefaultCacheBehavior, api.SetStructPtr[DefaultCacheBehavior])
-	err = api.Decode(err, m, "CacheBehaviors", &s.CacheBehaviors, api.SetStructPtr[CacheBehaviors])
-	err = api.Decode(err, m, "CustomErrorResponses", &s.CustomErrorResponses, api.SetStructPtr[CustomErrorResponses])
-	err = api.Decode(err, m, "Comment", &s.Comment, api.SetStringPtr)
-	err = api.Decode(err, m, "Logging", &s.Logging, api.SetStructPtr[LoggingConfig])
-	err = api.Decode(err, m, "PriceClass", &s.PriceClass, api.SetStringPtr)
-	err = api.Decode(err, m, "Enabled", &s.Enabled, api.SetBoolPtr)
-	err = api.Decode(err, m, "ViewerCertificate", &s.ViewerCertificate, api.SetStructPtr[ViewerCertificate])
-	err = api.Decode(err, m, "Restrictions", &s.Restrictions, api.SetStructPtr[Restrictions])
-	err = api.Decode(err, m, "WebACLId", &s.WebACLId, api.SetStringPtr)
-	err = api.Decode(err, m, "HttpVersion", &s.HttpVersion, api.SetStringPtr)
-	err = api.Decode(err, m, "IsIPV6Enabled", &s.IsIPV6Enabled, api.SetBoolPtr)
-	err = api.Decode(err, m, "ContinuousDeploymentPolicyId", &s.ContinuousDeploymentPolicyId, api.SetStringPtr)
-	err = api.Decode(err, m, "Staging", &s.Staging, api.SetBoolPtr)
-	return err
-}
-
-func (s *DistributionConfig) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "CallerReference", s.CallerReference, api.DynString)
-	api.PutStruct(m, "Aliases", s.Aliases)
-	api.Put(m, "DefaultRootObject", s.DefaultRootObject, api.DynString)
-	api.PutStruct(m, "Origins", s.Origins)
-	api.PutStruct(m, "OriginGroups", s.OriginGroups)
-	api.PutStruct(m, "DefaultCacheBehavior", s.DefaultCacheBehavior)
-	api.PutStruct(m, "CacheBehaviors", s.CacheBehaviors)
-	api.PutStruct(m, "CustomErrorResponses", s.CustomErrorResponses)
-	api.Put(m, "Comment", s.Comment, api.DynString)
-	api.PutStruct(m, "Logging", s.Logging)
-	api.Put(m, "PriceClass", s.PriceClass, api.DynString)
-	api.Put(m, "Enabled", s.Enabled, api.DynBool)
-	api.PutStruct(m, "ViewerCertificate", s.ViewerCertificate)
-	api.PutStruct(m, "Restrictions", s.Restrictions)
-	api.Put(m, "WebACLId", s.WebACLId, api.DynString)
-	api.Put(m, "HttpVersion", s.HttpVersion, api.DynString)
-	api.Put(m, "IsIPV6Enabled", s.IsIPV6Enabled, api.DynBool)
-	api.Put(m, "ContinuousDeploymentPolicyId", s.ContinuousDeploymentPolicyId, api.DynString)
-	api.Put(m, "Staging", s.Staging, api.DynBool)
-	return m
-}
-
-func (s *DistributionConfigWithTags) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DistributionConfig", &s.DistributionConfig, api.SetStructPtr[DistributionConfig])
-	err = api.Decode(err, m, "Tags", &s.Tags, api.SetStructPtr[Tags])
-	return err
-}
-
-func (s *DistributionConfigWithTags) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutStruct(m, "DistributionConfig", s.DistributionConfig)
-	api.PutStruct(m, "Tags", s.Tags)
-	return m
-}
-
-func (s *DistributionIdList) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
-	err = api.Decode(err, m, "NextMarker", &s.NextMarker, api.SetStringPtr)
-	err = api.Decode(err, m, "MaxItems", &s.MaxItems, api.SetInt32Ptr)
-	err = api.Decode(err, m, "IsTruncated", &s.IsTruncated, api.SetBoolPtr)
-	err = api.Decode(err, m, "Quantity", &s.Quantity, api.SetInt32Ptr)
-	err = api.Decode(err, m, "Items", &s.Items, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	return err
-}
-
-func (s *DistributionIdList) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 6)
-	api.Put(m, "Marker", s.Marker, api.DynString)
-	api.Put(m, "NextMarker", s.NextMarker, api.DynString)
-	api.Put(m, "MaxItems", s.MaxItems, api.DynInt32)
-	api.Put(m, "IsTruncated", s.IsTruncated, api.DynBool)
-	api.Put(m, "Quantity", s.Quantity, api.DynInt32)
-	api.PutList(m, "Items", s.Items, api.DynString)
-	return m
-}
-
-func (s *DistributionList) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
-	err = api.Decode(err, m, "NextMarker", &s.NextMarker, api.SetStringPtr)
-	err = api.Decode(err, m, "MaxItems", &s.MaxItems, api.SetInt32Ptr)
-	err = api.Decode(err, m, "IsTruncated", &s.IsTruncated, api.SetBoolPtr)
-	err = api.Decode(err, m, "Quantity", &s.Quantity, api.SetInt32Ptr)
-	err = api.Decode(err, m, "Items", &s.Items, func(p *[]DistributionSummary, v any) error {
-		return api.SetList(p, v, func(p *DistributionSummary, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *DistributionList) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 6)
-	api.Put(m, "Marker", s.Marker, api.DynString)
-	api.Put(m, "NextMarker", s.NextMarker, api.DynString)
-	api.Put(m, "MaxItems", s.MaxItems, api.DynInt32)
-	api.Put(m, "IsTruncated", s.IsTruncated, api.DynBool)
-	api.Put(m, "Quantity", s.Quantity, api.DynInt32)
-	api.PutList(m, "Items", s.Items, func(e DistributionSummary) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *DistributionNotDisabled) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *DistributionNotDisabled) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
-
-func (s *DistributionSummary) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
-	err = api.Decode(err, m, "ARN", &s.ARN, api.SetStringPtr)
-	err = api.Decode(err, m, "Status", &s.Status, api.SetStringPtr)
-	err = api.Decode(err, m, "LastModifiedTime", &s.LastModifiedTime, api.SetTimePtr)
-	err = api.Decode(err, m, "DomainName", &s.DomainName, api.SetStringPtr)
-	err = api.Decode(err, m, "Aliases", &s.Aliases, api.SetStructPtr[Aliases])
-	err = api.Decode(err, m, "Origins", &s.Origins, api.SetStructPtr[Origins])
-	err = api.Decode(err, m, "OriginGroups", &s.OriginGroups, api.SetStructPtr[OriginGroups])
-	err = api.Decode(err, m, "DefaultCacheBehavior", &s.DefaultCacheBehavior, api.SetStructPtr[DefaultCacheBehavior])
-	err = api.Decode(err, m, "CacheBehaviors", &s.CacheBehaviors, api.SetStructPtr[CacheBehaviors])
-	err = api.Decode(err, m, "CustomErrorResponses", &s.CustomErrorResponses, api.SetStructPtr[CustomErrorResponses])
-	err = api.Decode(err, m, "Comment", &s.Comment, api.SetStringPtr)
-	err = api.Decode(err, m, "PriceClass", &s.PriceClass, api.SetStringPtr)
-	err = api.Decode(err, m, "Enabled", &s.Enabled, api.SetBoolPtr)
-	err = api.Decode(err, m, "ViewerCertificate", &s.ViewerCertificate, api.SetStructPtr[ViewerCertificate])
-	err = api.Decode(err, m, "Restrictions", &s.Restrictions, api.SetStructPtr[Restrictions])
-	err = api.Decode(err, m, "WebACLId", &s.WebACLId, api.SetStringPtr)
-	err = api.Decode(err, m, "HttpVersion", &s.HttpVersion, api.SetStringPtr)
-	err = api.Decode(err, m, "IsIPV6Enabled", &s.IsIPV6Enabled, api.SetBoolPtr)
-	err = api.Decode(err, m, "AliasICPRecordals", &s.AliasICPRecordals, func(p *[]AliasICPRecordal, v any) error {
-		return api.SetList(p, v, func(p *AliasICPRecordal, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "Staging", &s.Staging, api.SetBoolPtr)
-	return err
-}
-
-func (s *DistributionSummary) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "Id", s.Id, api.DynString)
-	api.Put(m, "ARN", s.ARN, api.DynString)
-	api.Put(m, "Status", s.Status, api.DynString)
-	api.Put(m, "LastModifiedTime", s.LastModifiedTime, api.DynTime)
-	api.Put(m, "DomainName", s.DomainName, api.DynString)
-	api.PutStruct(m, "Aliases", s.Aliases)
-	api.PutStruct(m, "Origins", s.Origins)
-	api.PutStruct(m, "OriginGroups", s.OriginGroups)
-	api.PutStruct(m, "DefaultCacheBehavior", s.DefaultCacheBehavior)
-	api.PutStruct(m, "CacheBehaviors", s.CacheBehaviors)
-	api.PutStruct(m, "CustomErrorResponses", s.CustomErrorResponses)
-	api.Put(m, "Comment", s.Comment, api.DynString)
-	api.Put(m, "PriceClass", s.PriceClass, api.DynString)
-	api.Put(m, "Enabled", s.Enabled, api.DynBool)
-	api.PutStruct(m, "ViewerCertificate", s.ViewerCertificate)
-	api.PutStruct(m, "Restrictions", s.Restrictions)
-	api.Put(m, "WebACLId", s.WebACLId, api.DynString)
-	api.Put(m, "HttpVersion", s.HttpVersion, api.DynString)
-	api.Put(m, "IsIPV6Enabled", s.IsIPV6Enabled, api.DynBool)
-	api.PutList(m, "AliasICPRecordals", s.AliasICPRecordals, func(e AliasICPRecordal) any { return e.ToDynamic() })
-	api.Put(m, "Staging", s.Staging, api.DynBool)
-	return m
-}
-
-func (s *EncryptionEntities) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Quantity", &s.Quantity, api.SetInt32Ptr)
-	err = api.Decode(err, m, "Items", &s.Items, func(p *[]EncryptionEntity, v any) error {
-		return api.SetList(p, v, func(p *EncryptionEntity, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *EncryptionEntities) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Quantity", s.Quantity, api.DynInt32)
-	api.PutList(m, "Items", s.Items, func(e EncryptionEntity) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *EncryptionEntity) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "PublicKeyId", &s.PublicKeyId, api.SetStringPtr)
-	err = api.Decode(err, m, "ProviderId", &s.ProviderId, api.SetStringPtr)
-	err = api.Decode(err, m, "FieldPatterns", &s.FieldPatterns, api.SetStructPtr[FieldPatterns])
-	return err
-}
-
-func (s *EncryptionEntity) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "PublicKeyId", s.PublicKeyId, api.DynString)
-	api.Put(m, "ProviderId", s.ProviderId, api.DynString)
-	api.PutStruct(m, "FieldPatterns", s.FieldPatterns)
-	return m
-}
-
-func (s *EndPoint) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "StreamType", &s.StreamType, api.SetStringPtr)
-	err = api.Decode(err, m, "KinesisStreamConfig", &s.KinesisStreamConfig, api.SetStructPtr[KinesisStreamConfig])
-	return err
-}
-
-func (s *EndPoint) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "StreamType", s.StreamType, api.DynString)
-	api.PutStruct(m, "KinesisStreamConfig", s.KinesisStreamConfig)
-	return m
-}
-
-func (s *EntityAlreadyExists) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *EntityAlreadyExists) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
-
-func (s *EntityLimitExceeded) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *EntityLimitExceeded) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
-
-func (s *EntityNotFound) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *EntityNotFound) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
-
-func (s *EntitySizeLimitExceeded) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *EntitySizeLimitExceeded) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
-
-func (s *FieldLevelEncryption) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
-	err = api.Decode(err, m, "LastModifiedTime", &s.LastModifiedTime, api.SetTimePtr)
-	err = api.Decode(err, m, "FieldLevelEncryptionConfig", &s.FieldLevelEncryptionConfig, api.SetStructPtr[FieldLevelEncryptionConfig])
-	return err
-}
-
-func (s *FieldLevelEncryption) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "Id", s.Id, api.DynString)
-	api.Put(m, "LastModifiedTime", s.LastModifiedTime, api.DynTime)
-	api.PutStruct(m, "FieldLevelEncryptionConfig", s.FieldLevelEncryptionConfig)
-	return m
-}
-
-func (s *FieldLevelEncryptionConfig) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "CallerReference", &s.CallerReference, api.SetStringPtr)
-	err = api.Decode(err, m, "Comment", &s.Comment, api.SetStringPtr)
-	err = api.Decode(err, m, "QueryArgProfileConfig", &s.QueryArgProfileConfig, api.SetStructPtr[QueryArgProfileConfig])
-	err = api.Decode(err, m, "ContentTypeProfileConfig", &s.ContentTypeProfileConfig, api.SetStructPtr[ContentTypeProfileConfig])
-	return err
-}
-
-func (s *FieldLevelEncryptionConfig) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "CallerReference", s.CallerReference, api.DynString)
-	api.Put(m, "Comment", s.Comment, api.DynString)
-	api.PutStruct(m, "QueryArgProfileConfig", s.QueryArgProfileConfig)
-	api.PutStruct(m, "ContentTypeProfileConfig", s.ContentTypeProfileConfig)
-	return m
-}
-
-func (s *FieldLevelEncryptionConfigAlreadyExists) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *FieldLevelEncryptionConfigAlreadyExists) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
-
-func (s *FieldLevelEncryptionConfigInUse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *FieldLevelEncryptionConfigInUse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
-
-func (s *FieldLevelEncryptionList) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "NextMarker", &s.NextMarker, api.SetStringPtr)
-	err = api.Decode(err, m, "MaxItems", &s.MaxItems, api.SetInt32Ptr)
-	err = api.Decode(err, m, "Quantity", &s.Quantity, api.SetInt32Ptr)
-	err = api.Decode(err, m, "Items", &s.Items, func(p *[]FieldLevelEncryptionSummary, v any) error {
-		return api.SetList(p, v, func(p *FieldLevelEncryptionSummary, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *FieldLevelEncryptionList) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "NextMarker", s.NextMarker, api.DynString)
-	api.Put(m, "MaxItems", s.MaxItems, api.DynInt32)
-	api.Put(m, "Quantity", s.Quantity, api.DynInt32)
-	api.PutList(m, "Items", s.Items, func(e FieldLevelEncryptionSummary) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *FieldLevelEncryptionProfile) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
-	err = api.Decode(err, m, "LastModifiedTime", &s.LastModifiedTime, api.SetTimePtr)
-	err = api.Decode(err, m, "FieldLevelEncryptionProfileConfig", &s.FieldLevelEncryptionProfileConfig, api.SetStructPtr[FieldLevelEncryptionProfileConfig])
-	return err
-}
-
-func (s *FieldLevelEncryptionProfile) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "Id", s.Id, api.DynString)
-	api.Put(m, "LastModifiedTime", s.LastModifiedTime, api.DynTime)
-	api.PutStruct(m, "FieldLevelEncryptionProfileConfig", s.FieldLevelEncryptionProfileConfig)
-	return m
-}
-
-func (s *FieldLevelEncryptionProfileAlreadyExists) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *FieldLevelEncryptionProfileAlreadyExists) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
-
-func (s *FieldLevelEncryptionProfileConfig) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "CallerReference", &s.CallerReference, api.SetStringPtr)
-	err = api.Decode(err, m, "Comment", &s.Comment, api.SetStringPtr)
-	err = api.Decode(err, m, "EncryptionEntities", &s.EncryptionEntities, api.SetStructPtr[EncryptionEntities])
-	return err
-}
-
-func (s *FieldLevelEncryptionProfileConfig) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "CallerReference", s.CallerReference, api.DynString)
-	api.Put(m, "Comment", s.Comment, api.DynString)
-	api.PutStruct(m, "EncryptionEntities", s.EncryptionEntities)
-	return m
-}
-
-func (s *FieldLevelEncryptionProfileInUse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *FieldLevelEncryptionProfileInUse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
-
-func (s *FieldLevelEncryptionProfileList) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "NextMarker", &s.NextMarker, api.SetStringPtr)
-	err = api.Decode(err, m, "MaxItems", &s.MaxItems, api.SetInt32Ptr)
-	err = api.Decode(err, m, "Quantity", &s.Quantity, api.SetInt32Ptr)
-	err = api.Decode(err, m, "Items", &s.Items, func(p *[]FieldLevelEncryptionProfileSummary, v any) error {
-		return api.SetList(p, v, func(p *FieldLevelEncryptionProfileSummary, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *FieldLevelEncryptionProfileList) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "NextMarker", s.NextMarker, api.DynString)
-	api.Put(m, "MaxItems", s.MaxItems, api.DynInt32)
-	api.Put(m, "Quantity", s.Quantity, api.DynInt32)
-	api.PutList(m, "Items", s.Items, func(e FieldLevelEncryptionProfileSummary) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *FieldLevelEncryptionProfileSizeExceeded) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *FieldLevelEncryptionProfileSizeExceeded) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
-
-func (s *FieldLevelEncryptionProfileSummary) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
-	err = api.Decode(err, m, "LastModifiedTime", &s.LastModifiedTime, api.SetTimePtr)
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "EncryptionEntities", &s.EncryptionEntities, api.SetStructPtr[EncryptionEntities])
-	err = api.Decode(err, m, "Comment", &s.Comment, api.SetStringPtr)
-	return err
-}
-
-func (s *FieldLevelEncryptionProfileSummary) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 5)
-	api.Put(m, "Id", s.Id, api.DynString)
-	api.Put(m, "LastModifiedTime", s.LastModifiedTime, api.DynTime)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.PutStruct(m, "EncryptionEntities", s.EncryptionEntities)
-	api.Put(m, "Comment", s.Comment, api.DynString)
-	return m
-}
-
-func (s *FieldLevelEncryptionSummary) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
-	err = api.Decode(err, m, "LastModifiedTime", &s.LastModifiedTime, api.SetTimePtr)
-	err = api.Decode(err, m, "Comment", &s.Comment, api.SetStringPtr)
-	err = api.Decode(err, m, "QueryArgProfileConfig", &s.QueryArgProfileConfig, api.SetStructPtr[QueryArgProfileConfig])
-	err = api.Decode(err, m, "ContentTypeProfileConfig", &s.ContentTypeProfileConfig, api.SetStructPtr[ContentTypeProfileConfig])
-	return err
-}
-
-func (s *FieldLevelEncryptionSummary) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 5)
-	api.Put(m, "Id", s.Id, api.DynString)
-	api.Put(m, "LastModifiedTime", s.LastModifiedTime, api.DynTime)
-	api.Put(m, "Comment", s.Comment, api.DynString)
-	api.PutStruct(m, "QueryArgProfileConfig", s.QueryArgProfileConfig)
-	api.PutStruct(m, "ContentTypeProfileConfig", s.ContentTypeProfileConfig)
-	return m
-}
-
-func (s *FieldPatterns) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Quantity", &s.Quantity, api.SetInt32Ptr)
-	err = api.Decode(err, m, "Items", &s.Items, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	return err
-}
-
-func (s *FieldPatterns) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Quantity", s.Quantity, api.DynInt32)
-	api.PutList(m, "Items", s.Items, api.DynString)
-	return m
-}
-
-func (s *ForwardedValues) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "QueryString", &s.QueryString, api.SetBoolPtr)
-	err = api.Decode(err, m, "Cookies", &s.Cookies, api.SetStructPtr[CookiePreference])
-	err = api.Decode(err, m, "Headers", &s.Headers, api.SetStructPtr[Headers])
-	err = api.Decode(err, m, "QueryStringCacheKeys", &s.QueryStringCacheKeys, api.SetStructPtr[QueryStringCacheKeys])
-	return err
-}
-
-func (s *ForwardedValues) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "QueryString", s.QueryString, api.DynBool)
-	api.PutStruct(m, "Cookies", s.Cookies)
-	api.PutStruct(m, "Headers", s.Headers)
-	api.PutStruct(m, "QueryStringCacheKeys", s.QueryStringCacheKeys)
-	return m
-}
-
-func (s *FunctionAlreadyExists) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *FunctionAlreadyExists) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
-
-func (s *FunctionAssociation) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "FunctionARN", &s.FunctionARN, api.SetStringPtr)
-	err = api.Decode(err, m, "EventType", &s.EventType, api.SetStringPtr)
-	return err
-}
-
-func (s *FunctionAssociation) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "FunctionARN", s.FunctionARN, api.DynString)
-	api.Put(m, "EventType", s.EventType, api.DynString)
-	return m
-}
-
-func (s *FunctionAssociations) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Quantity", &s.Quantity, api.SetInt32Ptr)
-	err = api.Decode(err, m, "Items", &s.Items, func(p *[]FunctionAssociation, v any) error {
-		return api.SetList(p, v, func(p *FunctionAssociation, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *FunctionAssociations) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Quantity", s.Quantity, api.DynInt32)
-	api.PutList(m, "Items", s.Items, func(e FunctionAssociation) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *FunctionConfig) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Comment", &s.Comment, api.SetStringPtr)
-	err = api.Decode(err, m, "Runtime", &s.Runtime, api.SetStringPtr)
-	err = api.Decode(err, m, "KeyValueStoreAssociations", &s.KeyValueStoreAssociations, api.SetStructPtr[KeyValueStoreAssociations])
-	return err
-}
-
-func (s *FunctionConfig) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "Comment", s.Comment, api.DynString)
-	api.Put(m, "Runtime", s.Runtime, api.DynString)
-	api.PutStruct(m, "KeyValueStoreAssociations", s.KeyValueStoreAssociations)
-	return m
-}
-
-func (s *FunctionInUse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *FunctionInUse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
-
-func (s *FunctionList) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "NextMarker", &s.NextMarker, api.SetStringPtr)
-	err = api.Decode(err, m, "MaxItems", &s.MaxItems, api.SetInt32Ptr)
-	err = api.Decode(err, m, "Quantity", &s.Quantity, api.SetInt32Ptr)
-	err = api.Decode(err, m, "Items", &s.Items, func(p *[]FunctionSummary, v any) error {
-		return api.SetList(p, v, func(p *FunctionSummary, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *FunctionList) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "NextMarker", s.NextMarker, api.DynString)
-	api.Put(m, "MaxItems", s.MaxItems, api.DynInt32)
-	api.Put(m, "Quantity", s.Quantity, api.DynInt32)
-	api.PutList(m, "Items", s.Items, func(e FunctionSummary) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *FunctionMetadata) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "FunctionARN", &s.FunctionARN, api.SetStringPtr)
-	err = api.Decode(err, m, "Stage", &s.Stage, api.SetStringPtr)
-	err = api.Decode(err, m, "CreatedTime", &s.CreatedTime, api.SetTimePtr)
-	err = api.Decode(err, m, "LastModifiedTime", &s.LastModifiedTime, api.SetTimePtr)
-	return err
-}
-
-func (s *FunctionMetadata) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "FunctionARN", s.FunctionARN, api.DynString)
-	api.Put(m, "Stage", s.Stage, api.DynString)
-	api.Put(m, "CreatedTime", s.CreatedTime, api.DynTime)
-	api.Put(m, "LastModifiedTime", s.LastModifiedTime, api.DynTime)
-	return m
-}
-
-func (s *FunctionSizeLimitExceeded) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *FunctionSizeLimitExceeded) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
-
-func (s *FunctionSummary) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "Status", &s.Status, api.SetStringPtr)
-	err = api.Decode(err, m, "FunctionConfig", &s.FunctionConfig, api.SetStructPtr[FunctionConfig])
-	err = api.Decode(err, m, "FunctionMetadata", &s.FunctionMetadata, api.SetStructPtr[FunctionMetadata])
-	return err
-}
-
-func (s *FunctionSummary) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "Status", s.Status, api.DynString)
-	api.PutStruct(m, "FunctionConfig", s.FunctionConfig)
-	api.PutStruct(m, "FunctionMetadata", s.FunctionMetadata)
-	return m
-}
-
-func (s *GeoRestriction) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "RestrictionType", &s.RestrictionType, api.SetStringPtr)
-	err = api.Decode(err, m, "Quantity", &s.Quantity, api.SetInt32Ptr)
-	err = api.Decode(err, m, "Items", &s.Items, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	return err
-}
-
-func (s *GeoRestriction) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "RestrictionType", s.RestrictionType, api.DynString)
-	api.Put(m, "Quantity", s.Quantity, api.DynInt32)
-	api.PutList(m, "Items", s.Items, api.DynString)
-	return m
-}
-
-func (s *GetCachePolicyConfigRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
-	return err
-}
-
-func (s *GetCachePolicyConfigRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Id", s.Id, api.DynString)
-	return m
-}
-
-func (s *GetCachePolicyConfigResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "CachePolicyConfig", &s.CachePolicyConfig, api.SetStructPtr[CachePolicyConfig])
-	err = api.Decode(err, m, "ETag", &s.ETag, api.SetStringPtr)
-	return err
-}
-
-func (s *GetCachePolicyConfigResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutStruct(m, "CachePolicyConfig", s.CachePolicyConfig)
-	api.Put(m, "ETag", s.ETag, api.DynString)
-	return m
-}
-
-func (s *GetCachePolicyRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
-	return err
-}
-
-func (s *GetCachePolicyRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Id", s.Id, api.DynString)
-	return m
-}
-
-func (s *GetCachePolicyResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "CachePolicy", &s.CachePolicy, api.SetStructPtr[CachePolicy])
-	err = api.Decode(err, m, "ETag", &s.ETag, api.SetStringPtr)
-	return err
-}
-
-func (s *GetCachePolicyResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutStruct(m, "CachePolicy", s.CachePolicy)
-	api.Put(m, "ETag", s.ETag, api.DynString)
-	return m
-}
-
-func (s *GetCloudFrontOriginAccessIdentityConfigRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
-	return err
-}
-
-func (s *GetCloudFrontOriginAccessIdentityConfigRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Id", s.Id, api.DynString)
-	return m
-}
-
-func (s *GetCloudFrontOriginAccessIdentityConfigResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "CloudFrontOriginAccessIdentityConfig", &s.CloudFrontOriginAccessIdentityConfig, api.SetStructPtr[CloudFrontOriginAccessIdentityConfig])
-	err = api.Decode(err, m, "ETag", &s.ETag, api.SetStringPtr)
-	return err
-}
-
-func (s *GetCloudFrontOriginAccessIdentityConfigResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutStruct(m, "CloudFrontOriginAccessIdentityConfig", s.CloudFrontOriginAccessIdentityConfig)
-	api.Put(m, "ETag", s.ETag, api.DynString)
-	return m
-}
-
-func (s *GetCloudFrontOriginAccessIdentityRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
-	return err
-}
-
-func (s *GetCloudFrontOriginAccessIdentityRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Id", s.Id, api.DynString)
-	return m
-}
-
-func (s *GetCloudFrontOriginAccessIdentityResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "CloudFrontOriginAccessIdentity", &s.CloudFrontOriginAccessIdentity, api.SetStructPtr[CloudFrontOriginAccessIdentity])
-	err = api.Decode(err, m, "ETag", &s.ETag, api.SetStringPtr)
-	return err
-}
-
-func (s *GetCloudFrontOriginAccessIdentityResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutStruct(m, "CloudFrontOriginAccessIdentity", s.CloudFrontOriginAccessIdentity)
-	api.Put(m, "ETag", s.ETag, api.DynString)
-	return m
-}
-
-func (s *GetContinuousDeploymentPolicyConfigRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
-	return err
-}
-
-func (s *GetContinuousDeploymentPolicyConfigRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Id", s.Id, api.DynString)
-	return m
-}
-
-func (s *GetContinuousDeploymentPolicyConfigResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ContinuousDeploymentPolicyConfig", &s.ContinuousDeploymentPolicyConfig, api.SetStructPtr[ContinuousDeploymentPolicyConfig])
-	err = api.Decode(err, m, "ETag", &s.ETag, api.SetStringPtr)
-	return err
-}
-
-func (s *GetContinuousDeploymentPolicyConfigResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutStruct(m, "ContinuousDeploymentPolicyConfig", s.ContinuousDeploymentPolicyConfig)
-	api.Put(m, "ETag", s.ETag, api.DynString)
-	return m
-}
-
-func (s *GetContinuousDeploymentPolicyRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
-	return err
-}
-
-func (s *GetContinuousDeploymentPolicyRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Id", s.Id, api.DynString)
-	return m
-}
-
-func (s *GetContinuousDeploymentPolicyResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ContinuousDeploymentPolicy", &s.ContinuousDeploymentPolicy, api.SetStructPtr[ContinuousDeploymentPolicy])
-	err = api.Decode(err, m, "ETag", &s.ETag, api.SetStringPtr)
-	return err
-}
-
-func (s *GetContinuousDeploymentPolicyResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutStruct(m, "ContinuousDeploymentPolicy", s.ContinuousDeploymentPolicy)
-	api.Put(m, "ETag", s.ETag, api.DynString)
-	return m
-}
-
-func (s *GetDistributionConfigRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
-	return err
-}
-
-func (s *GetDistributionConfigRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Id", s.Id, api.DynString)
-	return m
-}
-
-func (s *GetDistributionConfigResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DistributionConfig", &s.DistributionConfig, api.SetStructPtr[DistributionConfig])
-	err = api.Decode(err, m, "ETag", &s.ETag, api.SetStringPtr)
-	return err
-}
-
-func (s *GetDistributionConfigResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutStruct(m, "DistributionConfig", s.DistributionConfig)
-	api.Put(m, "ETag", s.ETag, api.DynString)
-	return m
-}
-
-func (s *GetDistributionRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
-	return err
-}
-
-func (s *GetDistributionRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Id", s.Id, api.DynString)
-	return m
-}
-
-func (s *GetDistributionResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Distribution", &s.Distribution, api.SetStructPtr[Distribution])
-	err = api.Decode(err, m, "ETag", &s.ETag, api.SetStringPtr)
-	return err
-}
-
-func (s *GetDistributionResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutStruct(m, "Distribution", s.Distribution)
-	api.Put(m, "ETag", s.ETag, api.DynString)
-	return m
-}
-
-func (s *GetFieldLevelEncryptionConfigRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
-	return err
-}
-
-func (s *GetFieldLevelEncryptionConfigRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Id", s.Id, api.DynString)
-	return m
-}
-
-func (s *GetFieldLevelEncryptionConfigResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "FieldLevelEncryptionConfig", &s.FieldLevelEncryptionConfig, api.SetStructPtr[FieldLevelEncryptionConfig])
-	err = api.Decode(err, m, "ETag", &s.ETag, api.SetStringPtr)
-	return err
-}
-
-func (s *GetFieldLevelEncryptionConfigResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutStruct(m, "FieldLevelEncryptionConfig", s.FieldLevelEncryptionConfig)
-	api.Put(m, "ETag", s.ETag, api.DynString)
-	return m
-}
-
-func (s *GetFieldLevelEncryptionProfileConfigRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
-	return err
-}
-
-func (s *GetFieldLevelEncryptionProfileConfigRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Id", s.Id, api.DynString)
-	return m
-}
-
-func (s *GetFieldLevelEncryptionProfileConfigResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "FieldLevelEncryptionProfileConfig", &s.FieldLevelEncryptionProfileConfig, api.SetStructPtr[FieldLevelEncryptionProfileConfig])
-	err = api.Decode(err, m, "ETag", &s.ETag, api.SetStringPtr)
-	return err
-}
-
-func (s *GetFieldLevelEncryptionProfileConfigResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutStruct(m, "FieldLevelEncryptionProfileConfig", s.FieldLevelEncryptionProfileConfig)
-	api.Put(m, "ETag", s.ETag, api.DynString)
-	return m
-}
-
-func (s *GetFieldLevelEncryptionProfileRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
-	return err
-}
-
-func (s *GetFieldLevelEncryptionProfileRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Id", s.Id, api.DynString)
-	return m
-}
-
-func (s *GetFieldLevelEncryptionProfileResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "FieldLevelEncryptionProfile", &s.FieldLevelEncryptionProfile, api.SetStructPtr[FieldLevelEncryptionProfile])
-	err = api.Decode(err, m, "ETag", &s.ETag, api.SetStringPtr)
-	return err
-}
-
-func (s *GetFieldLevelEncryptionProfileResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutStruct(m, "FieldLevelEncryptionProfile", s.FieldLevelEncryptionProfile)
-	api.Put(m, "ETag", s.ETag, api.DynString)
-	return m
-}
-
-func (s *GetFieldLevelEncryptionRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
-	return err
-}
-
-func (s *GetFieldLevelEncryptionRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Id", s.Id, api.DynString)
-	return m
-}
-
-func (s *GetFieldLevelEncryptionResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "FieldLevelEncryption", &s.FieldLevelEncryption, api.SetStructPtr[FieldLevelEncryption])
-	err = api.Decode(err, m, "ETag", &s.ETag, api.SetStringPtr)
-	return err
-}
-
-func (s *GetFieldLevelEncryptionResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutStruct(m, "FieldLevelEncryption", s.FieldLevelEncryption)
-	api.Put(m, "ETag", s.ETag, api.DynString)
-	return m
-}
-
-func (s *GetFunctionRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "Stage", &s.Stage, api.SetStringPtr)
-	return err
-}
-
-func (s *GetFunctionRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "Stage", s.Stage, api.DynString)
-	return m
-}
-
-func (s *GetFunctionResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "FunctionCode", &s.FunctionCode, api.SetBytes)
-	err = api.Decode(err, m, "ETag", &s.ETag, api.SetStringPtr)
-	err = api.Decode(err, m, "ContentType", &s.ContentType, api.SetStringPtr)
-	return err
-}
-
-func (s *GetFunctionResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.PutBytes(m, "FunctionCode", s.FunctionCode)
-	api.Put(m, "ETag", s.ETag, api.DynString)
-	api.Put(m, "ContentType", s.ContentType, api.DynString)
-	return m
-}
-
-func (s *GetInvalidationRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DistributionId", &s.DistributionId, api.SetStringPtr)
-	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
-	return err
-}
-
-func (s *GetInvalidationRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "DistributionId", s.DistributionId, api.DynString)
-	api.Put(m, "Id", s.Id, api.DynString)
-	return m
-}
-
-func (s *GetInvalidationResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Invalidation", &s.Invalidation, api.SetStructPtr[Invalidation])
-	return err
-}
-
-func (s *GetInvalidationResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "Invalidation", s.Invalidation)
-	return m
-}
-
-func (s *GetKeyGroupConfigRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
-	return err
-}
-
-func (s *GetKeyGroupConfigRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Id", s.Id, api.DynString)
-	return m
-}
-
-func (s *GetKeyGroupConfigResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "KeyGroupConfig", &s.KeyGroupConfig, api.SetStructPtr[KeyGroupConfig])
-	err = api.Decode(err, m, "ETag", &s.ETag, api.SetStringPtr)
-	return err
-}
-
-func (s *GetKeyGroupConfigResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutStruct(m, "KeyGroupConfig", s.KeyGroupConfig)
-	api.Put(m, "ETag", s.ETag, api.DynString)
-	return m
-}
-
-func (s *GetKeyGroupRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
-	return err
-}
-
-func (s *GetKeyGroupRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Id", s.Id, api.DynString)
-	return m
-}
-
-func (s *GetKeyGroupResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "KeyGroup", &s.KeyGroup, api.SetStructPtr[KeyGroup])
-	err = api.Decode(err, m, "ETag", &s.ETag, api.SetStringPtr)
-	return err
-}
-
-func (s *GetKeyGroupResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutStruct(m, "KeyGroup", s.KeyGroup)
-	api.Put(m, "ETag", s.ETag, api.DynString)
-	return m
-}
-
-func (s *GetMonitoringSubscriptionRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DistributionId", &s.DistributionId, api.SetStringPtr)
-	return err
-}
-
-func (s *GetMonitoringSubscriptionRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "DistributionId", s.DistributionId, api.DynString)
-	return m
-}
-
-func (s *GetMonitoringSubscriptionResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "MonitoringSubscription", &s.MonitoringSubscription, api.SetStructPtr[MonitoringSubscription])
-	return err
-}
-
-func (s *GetMonitoringSubscriptionResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "MonitoringSubscription", s.MonitoringSubscription)
-	return m
-}
-
-func (s *GetOriginAccessControlConfigRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
-	return err
-}
-
-func (s *GetOriginAccessControlConfigRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Id", s.Id, api.DynString)
-	return m
-}
-
-func (s *GetOriginAccessControlConfigResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "OriginAccessControlConfig", &s.OriginAccessControlConfig, api.SetStructPtr[OriginAccessControlConfig])
-	err = api.Decode(err, m, "ETag", &s.ETag, api.SetStringPtr)
-	return err
-}
-
-func (s *GetOriginAccessControlConfigResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutStruct(m, "OriginAccessControlConfig", s.OriginAccessControlConfig)
-	api.Put(m, "ETag", s.ETag, api.DynString)
-	return m
-}
-
-func (s *GetOriginAccessControlRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
-	return err
-}
-
-func (s *GetOriginAccessControlRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Id", s.Id, api.DynString)
-	return m
-}
-
-func (s *GetOriginAccessControlResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "OriginAccessControl", &s.OriginAccessControl, api.SetStructPtr[OriginAccessControl])
-	err = api.Decode(err, m, "ETag", &s.ETag, api.SetStringPtr)
-	return err
-}
-
-func (s *GetOriginAccessControlResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutStruct(m, "OriginAccessControl", s.OriginAccessControl)
-	api.Put(m, "ETag", s.ETag, api.DynString)
-	return m
-}
-
-func (s *GetOriginRequestPolicyConfigRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
-	return err
-}
-
-func (s *GetOriginRequestPolicyConfigRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Id", s.Id, api.DynString)
-	return m
-}
-
-func (s *GetOriginRequestPolicyConfigResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "OriginRequestPolicyConfig", &s.OriginRequestPolicyConfig, api.SetStructPtr[OriginRequestPolicyConfig])
-	err = api.Decode(err, m, "ETag", &s.ETag, api.SetStringPtr)
-	return err
-}
-
-func (s *GetOriginRequestPolicyConfigResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutStruct(m, "OriginRequestPolicyConfig", s.OriginRequestPolicyConfig)
-	api.Put(m, "ETag", s.ETag, api.DynString)
-	return m
-}
-
-func (s *GetOriginRequestPolicyRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
-	return err
-}
-
-func (s *GetOriginRequestPolicyRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Id", s.Id, api.DynString)
-	return m
-}
-
-func (s *GetOriginRequestPolicyResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "OriginRequestPolicy", &s.OriginRequestPolicy, api.SetStructPtr[OriginRequestPolicy])
-	err = api.Decode(err, m, "ETag", &s.ETag, api.SetStringPtr)
-	return err
-}
-
-func (s *GetOriginRequestPolicyResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutStruct(m, "OriginRequestPolicy", s.OriginRequestPolicy)
-	api.Put(m, "ETag", s.ETag, api.DynString)
-	return m
-}
-
-func (s *GetPublicKeyConfigRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
-	return err
-}
-
-func (s *GetPublicKeyConfigRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Id", s.Id, api.DynString)
-	return m
-}
-
-func (s *GetPublicKeyConfigResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "PublicKeyConfig", &s.PublicKeyConfig, api.SetStructPtr[PublicKeyConfig])
-	err = api.Decode(err, m, "ETag", &s.ETag, api.SetStringPtr)
-	return err
-}
-
-func (s *GetPublicKeyConfigResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutStruct(m, "PublicKeyConfig", s.PublicKeyConfig)
-	api.Put(m, "ETag", s.ETag, api.DynString)
-	return m
-}
-
-func (s *GetPublicKeyRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
-	return err
-}
-
-func (s *GetPublicKeyRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Id", s.Id, api.DynString)
-	return m
-}
-
-func (s *GetPublicKeyResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "PublicKey", &s.PublicKey, api.SetStructPtr[PublicKey])
-	err = api.Decode(err, m, "ETag", &s.ETag, api.SetStringPtr)
-	return err
-}
-
-func (s *GetPublicKeyResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutStruct(m, "PublicKey", s.PublicKey)
-	api.Put(m, "ETag", s.ETag, api.DynString)
-	return m
-}
-
-func (s *GetRealtimeLogConfigRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "ARN", &s.ARN, api.SetStringPtr)
-	return err
-}
-
-func (s *GetRealtimeLogConfigRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "ARN", s.ARN, api.DynString)
-	return m
-}
-
-func (s *GetRealtimeLogConfigResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "RealtimeLogConfig", &s.RealtimeLogConfig, api.SetStructPtr[RealtimeLogConfig])
-	return err
-}
-
-func (s *GetRealtimeLogConfigResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "RealtimeLogConfig", s.RealtimeLogConfig)
-	return m
-}
-
-func (s *GetResponseHeadersPolicyConfigRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
-	return err
-}
-
-func (s *GetResponseHeadersPolicyConfigRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Id", s.Id, api.DynString)
-	return m
-}
-
-func (s *GetResponseHeadersPolicyConfigResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ResponseHeadersPolicyConfig", &s.ResponseHeadersPolicyConfig, api.SetStructPtr[ResponseHeadersPolicyConfig])
-	err = api.Decode(err, m, "ETag", &s.ETag, api.SetStringPtr)
-	return err
-}
-
-func (s *GetResponseHeadersPolicyConfigResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutStruct(m, "ResponseHeadersPolicyConfig", s.ResponseHeadersPolicyConfig)
-	api.Put(m, "ETag", s.ETag, api.DynString)
-	return m
-}
-
-func (s *GetResponseHeadersPolicyRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
-	return err
-}
-
-func (s *GetResponseHeadersPolicyRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Id", s.Id, api.DynString)
-	return m
-}
-
-func (s *GetResponseHeadersPolicyResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ResponseHeadersPolicy", &s.ResponseHeadersPolicy, api.SetStructPtr[ResponseHeadersPolicy])
-	err = api.Decode(err, m, "ETag", &s.ETag, api.SetStringPtr)
-	return err
-}
-
-func (s *GetResponseHeadersPolicyResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutStruct(m, "ResponseHeadersPolicy", s.ResponseHeadersPolicy)
-	api.Put(m, "ETag", s.ETag, api.DynString)
-	return m
-}
-
-func (s *GetStreamingDistributionConfigRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
-	return err
-}
-
-func (s *GetStreamingDistributionConfigRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Id", s.Id, api.DynString)
-	return m
-}
-
-func (s *GetStreamingDistributionConfigResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "StreamingDistributionConfig", &s.StreamingDistributionConfig, api.SetStructPtr[StreamingDistributionConfig])
-	err = api.Decode(err, m, "ETag", &s.ETag, api.SetStringPtr)
-	return err
-}
-
-func (s *GetStreamingDistributionConfigResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutStruct(m, "StreamingDistributionConfig", s.StreamingDistributionConfig)
-	api.Put(m, "ETag", s.ETag, api.DynString)
-	return m
-}
-
-func (s *GetStreamingDistributionRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
-	return err
-}
-
-func (s *GetStreamingDistributionRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Id", s.Id, api.DynString)
-	return m
-}
-
-func (s *GetStreamingDistributionResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "StreamingDistribution", &s.StreamingDistribution, api.SetStructPtr[StreamingDistribution])
-	err = api.Decode(err, m, "ETag", &s.ETag, api.SetStringPtr)
-	return err
-}
-
-func (s *GetStreamingDistributionResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutStruct(m, "StreamingDistribution", s.StreamingDistribution)
-	api.Put(m, "ETag", s.ETag, api.DynString)
-	return m
-}
-
-func (s *Headers) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Quantity", &s.Quantity, api.SetInt32Ptr)
-	err = api.Decode(err, m, "Items", &s.Items, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	return err
-}
-
-func (s *Headers) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Quantity", s.Quantity, api.DynInt32)
-	api.PutList(m, "Items", s.Items, api.DynString)
-	return m
-}
-
-func (s *IllegalDelete) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *IllegalDelete) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
-
-func (s *IllegalFieldLevelEncryptionConfigAssociationWithCacheBehavior) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *IllegalFieldLevelEncryptionConfigAssociationWithCacheBehavior) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
-
-func (s *IllegalOriginAccessConfiguration) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *IllegalOriginAccessConfiguration) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
-
-func (s *IllegalUpdate) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *IllegalUpdate) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
-
-func (s *ImportSource) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "SourceType", &s.SourceType, api.SetStringPtr)
-	err = api.Decode(err, m, "SourceARN", &s.SourceARN, api.SetStringPtr)
-	return err
-}
-
-func (s *ImportSource) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "SourceType", s.SourceType, api.DynString)
-	api.Put(m, "SourceARN", s.SourceARN, api.DynString)
-	return m
-}
-
-func (s *InconsistentQuantities) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *InconsistentQuantities) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
-
-func (s *InvalidArgument) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *InvalidArgument) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
-
-func (s *InvalidDefaultRootObject) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *InvalidDefaultRootObject) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
-
-func (s *InvalidDomainNameForOriginAccessControl) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *InvalidDomainNameForOriginAccessControl) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
-
-func (s *InvalidErrorCode) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *InvalidErrorCode) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
-
-func (s *InvalidForwardCookies) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *InvalidForwardCookies) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
-
-func (s *InvalidFunctionAssociation) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *InvalidFunctionAssociation) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
-
-func (s *InvalidGeoRestrictionParameter) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *InvalidGeoRestrictionParameter) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
-
-func (s *InvalidHeadersForS3Origin) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *InvalidHeadersForS3Origin) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
-
-func (s *InvalidIfMatchVersion) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *InvalidIfMatchVersion) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
-
-func (s *InvalidLambdaFunctionAssociation) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *InvalidLambdaFunctionAssociation) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
-
-func (s *InvalidLocationCode) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *InvalidLocationCode) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
-
-func (s *InvalidMinimumProtocolVersion) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *InvalidMinimumProtocolVersion) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
-
-func (s *InvalidOrigin) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *InvalidOrigin) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
-
-func (s *InvalidOriginAccessControl) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *InvalidOriginAccessControl) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
-
-func (s *InvalidOriginAccessIdentity) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *InvalidOriginAccessIdentity) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
-
-func (s *InvalidOriginKeepaliveTimeout) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *InvalidOriginKeepaliveTimeout) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
-
-func (s *InvalidOriginReadTimeout) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *InvalidOriginReadTimeout) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
-
-func (s *InvalidProtocolSettings) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *InvalidProtocolSettings) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
-
-func (s *InvalidQueryStringParameters) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *InvalidQueryStringParameters) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
-
-func (s *InvalidRelativePath) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *InvalidRelativePath) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
-
-func (s *InvalidRequiredProtocol) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *InvalidRequiredProtocol) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
-
-func (s *InvalidResponseCode) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *InvalidResponseCode) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
-
-func (s *InvalidTTLOrder) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *InvalidTTLOrder) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
-
-func (s *InvalidTagging) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *InvalidTagging) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
-
-func (s *InvalidViewerCertificate) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *InvalidViewerCertificate) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
-
-func (s *InvalidWebACLId) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *InvalidWebACLId) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
-
-func (s *Invalidation) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
-	err = api.Decode(err, m, "Status", &s.Status, api.SetStringPtr)
-	err = api.Decode(err, m, "CreateTime", &s.CreateTime, api.SetTimePtr)
-	err = api.Decode(err, m, "InvalidationBatch", &s.InvalidationBatch, api.SetStructPtr[InvalidationBatch])
-	return err
-}
-
-func (s *Invalidation) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "Id", s.Id, api.DynString)
-	api.Put(m, "Status", s.Status, api.DynString)
-	api.Put(m, "CreateTime", s.CreateTime, api.DynTime)
-	api.PutStruct(m, "InvalidationBatch", s.InvalidationBatch)
-	return m
-}
-
-func (s *InvalidationBatch) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Paths", &s.Paths, api.SetStructPtr[Paths])
-	err = api.Decode(err, m, "CallerReference", &s.CallerReference, api.SetStringPtr)
-	return err
-}
-
-func (s *InvalidationBatch) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutStruct(m, "Paths", s.Paths)
-	api.Put(m, "CallerReference", s.CallerReference, api.DynString)
-	return m
-}
-
-func (s *InvalidationList) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
-	err = api.Decode(err, m, "NextMarker", &s.NextMarker, api.SetStringPtr)
-	err = api.Decode(err, m, "MaxItems", &s.MaxItems, api.SetInt32Ptr)
-	err = api.Decode(err, m, "IsTruncated", &s.IsTruncated, api.SetBoolPtr)
-	err = api.Decode(err, m, "Quantity", &s.Quantity, api.SetInt32Ptr)
-	err = api.Decode(err, m, "Items", &s.Items, func(p *[]InvalidationSummary, v any) error {
-		return api.SetList(p, v, func(p *InvalidationSummary, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *InvalidationList) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 6)
-	api.Put(m, "Marker", s.Marker, api.DynString)
-	api.Put(m, "NextMarker", s.NextMarker, api.DynString)
-	api.Put(m, "MaxItems", s.MaxItems, api.DynInt32)
-	api.Put(m, "IsTruncated", s.IsTruncated, api.DynBool)
-	api.Put(m, "Quantity", s.Quantity, api.DynInt32)
-	api.PutList(m, "Items", s.Items, func(e InvalidationSummary) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *InvalidationSummary) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
-	err = api.Decode(err, m, "CreateTime", &s.CreateTime, api.SetTimePtr)
-	err = api.Decode(err, m, "Status", &s.Status, api.SetStringPtr)
-	return err
-}
-
-func (s *InvalidationSummary) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "Id", s.Id, api.DynString)
-	api.Put(m, "CreateTime", s.CreateTime, api.DynTime)
-	api.Put(m, "Status", s.Status, api.DynString)
-	return m
-}
-
-func (s *KGKeyPairIds) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "KeyGroupId", &s.KeyGroupId, api.SetStringPtr)
-	err = api.Decode(err, m, "KeyPairIds", &s.KeyPairIds, api.SetStructPtr[KeyPairIds])
-	return err
-}
-
-func (s *KGKeyPairIds) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "KeyGroupId", s.KeyGroupId, api.DynString)
-	api.PutStruct(m, "KeyPairIds", s.KeyPairIds)
-	return m
-}
-
-func (s *KeyGroup) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
-	err = api.Decode(err, m, "LastModifiedTime", &s.LastModifiedTime, api.SetTimePtr)
-	err = api.Decode(err, m, "KeyGroupConfig", &s.KeyGroupConfig, api.SetStructPtr[KeyGroupConfig])
-	return err
-}
-
-func (s *KeyGroup) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "Id", s.Id, api.DynString)
-	api.Put(m, "LastModifiedTime", s.LastModifiedTime, api.DynTime)
-	api.PutStruct(m, "KeyGroupConfig", s.KeyGroupConfig)
-	return m
-}
-
-func (s *KeyGroupAlreadyExists) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *KeyGroupAlreadyExists) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
-
-func (s *KeyGroupConfig) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "Items", &s.Items, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "Comment", &s.Comment, api.SetStringPtr)
-	return err
-}
-
-func (s *KeyGroupConfig) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.PutList(m, "Items", s.Items, api.DynString)
-	api.Put(m, "Comment", s.Comment, api.DynString)
-	return m
-}
-
-func (s *KeyGroupList) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "NextMarker", &s.NextMarker, api.SetStringPtr)
-	err = api.Decode(err, m, "MaxItems", &s.MaxItems, api.SetInt32Ptr)
-	err = api.Decode(err, m, "Quantity", &s.Quantity, api.SetInt32Ptr)
-	err = api.Decode(err, m, "Items", &s.Items, func(p *[]KeyGroupSummary, v any) error {
-		return api.SetList(p, v, func(p *KeyGroupSummary, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *KeyGroupList) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "NextMarker", s.NextMarker, api.DynString)
-	api.Put(m, "MaxItems", s.MaxItems, api.DynInt32)
-	api.Put(m, "Quantity", s.Quantity, api.DynInt32)
-	api.PutList(m, "Items", s.Items, func(e KeyGroupSummary) any { return e.ToDynamic() })
-	return m
-}
+func (*AccessDenied) ConvType() (api.Table, int32) { return convTable[:], 0 }
 
-func (s *KeyGroupSummary) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "KeyGroup", &s.KeyGroup, api.SetStructPtr[KeyGroup])
-	return err
-}
+func (*ActiveTrustedKeyGroups) ConvType() (api.Table, int32) { return convTable[:], 1 }
 
-func (s *KeyGroupSummary) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "KeyGroup", s.KeyGroup)
-	return m
-}
+func (*ActiveTrustedSigners) ConvType() (api.Table, int32) { return convTable[:], 2 }
 
-func (s *KeyPairIds) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Quantity", &s.Quantity, api.SetInt32Ptr)
-	err = api.Decode(err, m, "Items", &s.Items, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	return err
-}
+func (*AliasICPRecordal) ConvType() (api.Table, int32) { return convTable[:], 3 }
 
-func (s *KeyPairIds) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Quantity", s.Quantity, api.DynInt32)
-	api.PutList(m, "Items", s.Items, api.DynString)
-	return m
-}
+func (*Aliases) ConvType() (api.Table, int32) { return convTable[:], 4 }
 
-func (s *KeyValueStore) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
-	err = api.Decode(err, m, "Comment", &s.Comment, api.SetStringPtr)
-	err = api.Decode(err, m, "ARN", &s.ARN, api.SetStringPtr)
-	err = api.Decode(err, m, "Status", &s.Status, api.SetStringPtr)
-	err = api.Decode(err, m, "LastModifiedTime", &s.LastModifiedTime, api.SetTimePtr)
-	return err
-}
+func (*AllowedMethods) ConvType() (api.Table, int32) { return convTable[:], 5 }
 
-func (s *KeyValueStore) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 6)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "Id", s.Id, api.DynString)
-	api.Put(m, "Comment", s.Comment, api.DynString)
-	api.Put(m, "ARN", s.ARN, api.DynString)
-	api.Put(m, "Status", s.Status, api.DynString)
-	api.Put(m, "LastModifiedTime", s.LastModifiedTime, api.DynTime)
-	return m
-}
+func (*AssociateAlias20200531Output) ConvType() (api.Table, int32) { return convTable[:], 6 }
 
-func (s *KeyValueStoreAssociation) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "KeyValueStoreARN", &s.KeyValueStoreARN, api.SetStringPtr)
-	return err
-}
+func (*AssociateAliasRequest) ConvType() (api.Table, int32) { return convTable[:], 7 }
 
-func (s *KeyValueStoreAssociation) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "KeyValueStoreARN", s.KeyValueStoreARN, api.DynString)
-	return m
-}
+func (*BatchTooLarge) ConvType() (api.Table, int32) { return convTable[:], 8 }
 
-func (s *KeyValueStoreAssociations) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Quantity", &s.Quantity, api.SetInt32Ptr)
-	err = api.Decode(err, m, "Items", &s.Items, func(p *[]KeyValueStoreAssociation, v any) error {
-		return api.SetList(p, v, func(p *KeyValueStoreAssociation, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
+func (*CNAMEAlreadyExists) ConvType() (api.Table, int32) { return convTable[:], 9 }
 
-func (s *KeyValueStoreAssociations) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Quantity", s.Quantity, api.DynInt32)
-	api.PutList(m, "Items", s.Items, func(e KeyValueStoreAssociation) any { return e.ToDynamic() })
-	return m
-}
+func (*CacheBehavior) ConvType() (api.Table, int32) { return convTable[:], 10 }
 
-func (s *KeyValueStoreList) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "NextMarker", &s.NextMarker, api.SetStringPtr)
-	err = api.Decode(err, m, "MaxItems", &s.MaxItems, api.SetInt32Ptr)
-	err = api.Decode(err, m, "Quantity", &s.Quantity, api.SetInt32Ptr)
-	err = api.Decode(err, m, "Items", &s.Items, func(p *[]KeyValueStore, v any) error {
-		return api.SetList(p, v, func(p *KeyValueStore, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
+func (*CacheBehaviors) ConvType() (api.Table, int32) { return convTable[:], 11 }
 
-func (s *KeyValueStoreList) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "NextMarker", s.NextMarker, api.DynString)
-	api.Put(m, "MaxItems", s.MaxItems, api.DynInt32)
-	api.Put(m, "Quantity", s.Quantity, api.DynInt32)
-	api.PutList(m, "Items", s.Items, func(e KeyValueStore) any { return e.ToDynamic() })
-	return m
-}
+func (*CachePolicy) ConvType() (api.Table, int32) { return convTable[:], 12 }
 
-func (s *KinesisStreamConfig) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "RoleARN", &s.RoleARN, api.SetStringPtr)
-	err = api.Decode(err, m, "StreamARN", &s.StreamARN, api.SetStringPtr)
-	return err
-}
+func (*CachePolicyAlreadyExists) ConvType() (api.Table, int32) { return convTable[:], 13 }
 
-func (s *KinesisStreamConfig) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "RoleARN", s.RoleARN, api.DynString)
-	api.Put(m, "StreamARN", s.StreamARN, api.DynString)
-	return m
-}
+func (*CachePolicyConfig) ConvType() (api.Table, int32) { return convTable[:], 14 }
 
-func (s *LambdaFunctionAssociation) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "LambdaFunctionARN", &s.LambdaFunctionARN, api.SetStringPtr)
-	err = api.Decode(err, m, "EventType", &s.EventType, api.SetStringPtr)
-	err = api.Decode(err, m, "IncludeBody", &s.IncludeBody, api.SetBoolPtr)
-	return err
-}
+func (*CachePolicyCookiesConfig) ConvType() (api.Table, int32) { return convTable[:], 15 }
 
-func (s *LambdaFunctionAssociation) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "LambdaFunctionARN", s.LambdaFunctionARN, api.DynString)
-	api.Put(m, "EventType", s.EventType, api.DynString)
-	api.Put(m, "IncludeBody", s.IncludeBody, api.DynBool)
-	return m
-}
+func (*CachePolicyHeadersConfig) ConvType() (api.Table, int32) { return convTable[:], 16 }
 
-func (s *LambdaFunctionAssociations) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Quantity", &s.Quantity, api.SetInt32Ptr)
-	err = api.Decode(err, m, "Items", &s.Items, func(p *[]LambdaFunctionAssociation, v any) error {
-		return api.SetList(p, v, func(p *LambdaFunctionAssociation, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
+func (*CachePolicyInUse) ConvType() (api.Table, int32) { return convTable[:], 17 }
 
-func (s *LambdaFunctionAssociations) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Quantity", s.Quantity, api.DynInt32)
-	api.PutList(m, "Items", s.Items, func(e LambdaFunctionAssociation) any { return e.ToDynamic() })
-	return m
-}
+func (*CachePolicyList) ConvType() (api.Table, int32) { return convTable[:], 18 }
 
-func (s *ListCachePoliciesRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Type", &s.Type, api.SetStringPtr)
-	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
-	err = api.Decode(err, m, "MaxItems", &s.MaxItems, api.SetStringPtr)
-	return err
-}
+func (*CachePolicyQueryStringsConfig) ConvType() (api.Table, int32) { return convTable[:], 19 }
 
-func (s *ListCachePoliciesRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "Type", s.Type, api.DynString)
-	api.Put(m, "Marker", s.Marker, api.DynString)
-	api.Put(m, "MaxItems", s.MaxItems, api.DynString)
-	return m
-}
+func (*CachePolicySummary) ConvType() (api.Table, int32) { return convTable[:], 20 }
 
-func (s *ListCachePoliciesResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "CachePolicyList", &s.CachePolicyList, api.SetStructPtr[CachePolicyList])
-	return err
-}
+func (*CachedMethods) ConvType() (api.Table, int32) { return convTable[:], 21 }
 
-func (s *ListCachePoliciesResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "CachePolicyList", s.CachePolicyList)
-	return m
-}
+func (*CannotChangeImmutablePublicKeyFields) ConvType() (api.Table, int32) { return convTable[:], 22 }
 
-func (s *ListCloudFrontOriginAccessIdentitiesRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
-	err = api.Decode(err, m, "MaxItems", &s.MaxItems, api.SetStringPtr)
-	return err
-}
+func (*CannotDeleteEntityWhileInUse) ConvType() (api.Table, int32) { return convTable[:], 23 }
 
-func (s *ListCloudFrontOriginAccessIdentitiesRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Marker", s.Marker, api.DynString)
-	api.Put(m, "MaxItems", s.MaxItems, api.DynString)
-	return m
-}
+func (*CloudFrontOriginAccessIdentity) ConvType() (api.Table, int32) { return convTable[:], 24 }
 
-func (s *ListCloudFrontOriginAccessIdentitiesResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "CloudFrontOriginAccessIdentityList", &s.CloudFrontOriginAccessIdentityList, api.SetStructPtr[CloudFrontOriginAccessIdentityList])
-	return err
+func (*CloudFrontOriginAccessIdentityAlreadyExists) ConvType() (api.Table, int32) {
+	return convTable[:], 25
 }
 
-func (s *ListCloudFrontOriginAccessIdentitiesResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "CloudFrontOriginAccessIdentityList", s.CloudFrontOriginAccessIdentityList)
-	return m
-}
+func (*CloudFrontOriginAccessIdentityConfig) ConvType() (api.Table, int32) { return convTable[:], 26 }
 
-func (s *ListConflictingAliasesRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DistributionId", &s.DistributionId, api.SetStringPtr)
-	err = api.Decode(err, m, "Alias", &s.Alias, api.SetStringPtr)
-	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
-	err = api.Decode(err, m, "MaxItems", &s.MaxItems, api.SetInt32Ptr)
-	return err
-}
+func (*CloudFrontOriginAccessIdentityInUse) ConvType() (api.Table, int32) { return convTable[:], 27 }
 
-func (s *ListConflictingAliasesRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "DistributionId", s.DistributionId, api.DynString)
-	api.Put(m, "Alias", s.Alias, api.DynString)
-	api.Put(m, "Marker", s.Marker, api.DynString)
-	api.Put(m, "MaxItems", s.MaxItems, api.DynInt32)
-	return m
-}
+func (*CloudFrontOriginAccessIdentityList) ConvType() (api.Table, int32) { return convTable[:], 28 }
 
-func (s *ListConflictingAliasesResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ConflictingAliasesList", &s.ConflictingAliasesList, api.SetStructPtr[ConflictingAliasesList])
-	return err
-}
+func (*CloudFrontOriginAccessIdentitySummary) ConvType() (api.Table, int32) { return convTable[:], 29 }
 
-func (s *ListConflictingAliasesResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "ConflictingAliasesList", s.ConflictingAliasesList)
-	return m
-}
+func (*ConflictingAlias) ConvType() (api.Table, int32) { return convTable[:], 30 }
 
-func (s *ListContinuousDeploymentPoliciesRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
-	err = api.Decode(err, m, "MaxItems", &s.MaxItems, api.SetStringPtr)
-	return err
-}
+func (*ConflictingAliasesList) ConvType() (api.Table, int32) { return convTable[:], 31 }
 
-func (s *ListContinuousDeploymentPoliciesRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Marker", s.Marker, api.DynString)
-	api.Put(m, "MaxItems", s.MaxItems, api.DynString)
-	return m
-}
+func (*ContentTypeProfile) ConvType() (api.Table, int32) { return convTable[:], 32 }
 
-func (s *ListContinuousDeploymentPoliciesResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ContinuousDeploymentPolicyList", &s.ContinuousDeploymentPolicyList, api.SetStructPtr[ContinuousDeploymentPolicyList])
-	return err
-}
+func (*ContentTypeProfileConfig) ConvType() (api.Table, int32) { return convTable[:], 33 }
 
-func (s *ListContinuousDeploymentPoliciesResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "ContinuousDeploymentPolicyList", s.ContinuousDeploymentPolicyList)
-	return m
-}
+func (*ContentTypeProfiles) ConvType() (api.Table, int32) { return convTable[:], 34 }
 
-func (s *ListDistributionsByCachePolicyIdRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
-	err = api.Decode(err, m, "MaxItems", &s.MaxItems, api.SetStringPtr)
-	err = api.Decode(err, m, "CachePolicyId", &s.CachePolicyId, api.SetStringPtr)
-	return err
-}
+func (*ContinuousDeploymentPolicy) ConvType() (api.Table, int32) { return convTable[:], 35 }
 
-func (s *ListDistributionsByCachePolicyIdRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "Marker", s.Marker, api.DynString)
-	api.Put(m, "MaxItems", s.MaxItems, api.DynString)
-	api.Put(m, "CachePolicyId", s.CachePolicyId, api.DynString)
-	return m
+func (*ContinuousDeploymentPolicyAlreadyExists) ConvType() (api.Table, int32) {
+	return convTable[:], 36
 }
 
-func (s *ListDistributionsByCachePolicyIdResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DistributionIdList", &s.DistributionIdList, api.SetStructPtr[DistributionIdList])
-	return err
-}
+func (*ContinuousDeploymentPolicyConfig) ConvType() (api.Table, int32) { return convTable[:], 37 }
 
-func (s *ListDistributionsByCachePolicyIdResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "DistributionIdList", s.DistributionIdList)
-	return m
-}
+func (*ContinuousDeploymentPolicyInUse) ConvType() (api.Table, int32) { return convTable[:], 38 }
 
-func (s *ListDistributionsByKeyGroupRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
-	err = api.Decode(err, m, "MaxItems", &s.MaxItems, api.SetStringPtr)
-	err = api.Decode(err, m, "KeyGroupId", &s.KeyGroupId, api.SetStringPtr)
-	return err
-}
+func (*ContinuousDeploymentPolicyList) ConvType() (api.Table, int32) { return convTable[:], 39 }
 
-func (s *ListDistributionsByKeyGroupRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "Marker", s.Marker, api.DynString)
-	api.Put(m, "MaxItems", s.MaxItems, api.DynString)
-	api.Put(m, "KeyGroupId", s.KeyGroupId, api.DynString)
-	return m
-}
+func (*ContinuousDeploymentPolicySummary) ConvType() (api.Table, int32) { return convTable[:], 40 }
 
-func (s *ListDistributionsByKeyGroupResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DistributionIdList", &s.DistributionIdList, api.SetStructPtr[DistributionIdList])
-	return err
-}
+func (*ContinuousDeploymentSingleHeaderConfig) ConvType() (api.Table, int32) { return convTable[:], 41 }
 
-func (s *ListDistributionsByKeyGroupResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "DistributionIdList", s.DistributionIdList)
-	return m
-}
+func (*ContinuousDeploymentSingleWeightConfig) ConvType() (api.Table, int32) { return convTable[:], 42 }
 
-func (s *ListDistributionsByOriginRequestPolicyIdRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
-	err = api.Decode(err, m, "MaxItems", &s.MaxItems, api.SetStringPtr)
-	err = api.Decode(err, m, "OriginRequestPolicyId", &s.OriginRequestPolicyId, api.SetStringPtr)
-	return err
-}
+func (*CookieNames) ConvType() (api.Table, int32) { return convTable[:], 43 }
 
-func (s *ListDistributionsByOriginRequestPolicyIdRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "Marker", s.Marker, api.DynString)
-	api.Put(m, "MaxItems", s.MaxItems, api.DynString)
-	api.Put(m, "OriginRequestPolicyId", s.OriginRequestPolicyId, api.DynString)
-	return m
-}
+func (*CookiePreference) ConvType() (api.Table, int32) { return convTable[:], 44 }
 
-func (s *ListDistributionsByOriginRequestPolicyIdResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DistributionIdList", &s.DistributionIdList, api.SetStructPtr[DistributionIdList])
-	return err
-}
+func (*CopyDistributionRequest) ConvType() (api.Table, int32) { return convTable[:], 45 }
 
-func (s *ListDistributionsByOriginRequestPolicyIdResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "DistributionIdList", s.DistributionIdList)
-	return m
-}
+func (*CopyDistributionResult) ConvType() (api.Table, int32) { return convTable[:], 46 }
 
-func (s *ListDistributionsByRealtimeLogConfigRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
-	err = api.Decode(err, m, "MaxItems", &s.MaxItems, api.SetStringPtr)
-	err = api.Decode(err, m, "RealtimeLogConfigName", &s.RealtimeLogConfigName, api.SetStringPtr)
-	err = api.Decode(err, m, "RealtimeLogConfigArn", &s.RealtimeLogConfigArn, api.SetStringPtr)
-	return err
-}
+func (*CreateCachePolicyRequest) ConvType() (api.Table, int32) { return convTable[:], 47 }
 
-func (s *ListDistributionsByRealtimeLogConfigRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "Marker", s.Marker, api.DynString)
-	api.Put(m, "MaxItems", s.MaxItems, api.DynString)
-	api.Put(m, "RealtimeLogConfigName", s.RealtimeLogConfigName, api.DynString)
-	api.Put(m, "RealtimeLogConfigArn", s.RealtimeLogConfigArn, api.DynString)
-	return m
-}
+func (*CreateCachePolicyResult) ConvType() (api.Table, int32) { return convTable[:], 48 }
 
-func (s *ListDistributionsByRealtimeLogConfigResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DistributionList", &s.DistributionList, api.SetStructPtr[DistributionList])
-	return err
+func (*CreateCloudFrontOriginAccessIdentityRequest) ConvType() (api.Table, int32) {
+	return convTable[:], 49
 }
 
-func (s *ListDistributionsByRealtimeLogConfigResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "DistributionList", s.DistributionList)
-	return m
+func (*CreateCloudFrontOriginAccessIdentityResult) ConvType() (api.Table, int32) {
+	return convTable[:], 50
 }
 
-func (s *ListDistributionsByResponseHeadersPolicyIdRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
-	err = api.Decode(err, m, "MaxItems", &s.MaxItems, api.SetStringPtr)
-	err = api.Decode(err, m, "ResponseHeadersPolicyId", &s.ResponseHeadersPolicyId, api.SetStringPtr)
-	return err
+func (*CreateContinuousDeploymentPolicyRequest) ConvType() (api.Table, int32) {
+	return convTable[:], 51
 }
 
-func (s *ListDistributionsByResponseHeadersPolicyIdRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "Marker", s.Marker, api.DynString)
-	api.Put(m, "MaxItems", s.MaxItems, api.DynString)
-	api.Put(m, "ResponseHeadersPolicyId", s.ResponseHeadersPolicyId, api.DynString)
-	return m
-}
+func (*CreateContinuousDeploymentPolicyResult) ConvType() (api.Table, int32) { return convTable[:], 52 }
 
-func (s *ListDistributionsByResponseHeadersPolicyIdResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DistributionIdList", &s.DistributionIdList, api.SetStructPtr[DistributionIdList])
-	return err
-}
+func (*CreateDistributionRequest) ConvType() (api.Table, int32) { return convTable[:], 53 }
 
-func (s *ListDistributionsByResponseHeadersPolicyIdResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "DistributionIdList", s.DistributionIdList)
-	return m
-}
+func (*CreateDistributionResult) ConvType() (api.Table, int32) { return convTable[:], 54 }
 
-func (s *ListDistributionsByWebACLIdRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
-	err = api.Decode(err, m, "MaxItems", &s.MaxItems, api.SetStringPtr)
-	err = api.Decode(err, m, "WebACLId", &s.WebACLId, api.SetStringPtr)
-	return err
-}
+func (*CreateDistributionWithTagsRequest) ConvType() (api.Table, int32) { return convTable[:], 55 }
 
-func (s *ListDistributionsByWebACLIdRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "Marker", s.Marker, api.DynString)
-	api.Put(m, "MaxItems", s.MaxItems, api.DynString)
-	api.Put(m, "WebACLId", s.WebACLId, api.DynString)
-	return m
-}
+func (*CreateDistributionWithTagsResult) ConvType() (api.Table, int32) { return convTable[:], 56 }
 
-func (s *ListDistributionsByWebACLIdResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DistributionList", &s.DistributionList, api.SetStructPtr[DistributionList])
-	return err
+func (*CreateFieldLevelEncryptionConfigRequest) ConvType() (api.Table, int32) {
+	return convTable[:], 57
 }
 
-func (s *ListDistributionsByWebACLIdResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "DistributionList", s.DistributionList)
-	return m
-}
+func (*CreateFieldLevelEncryptionConfigResult) ConvType() (api.Table, int32) { return convTable[:], 58 }
 
-func (s *ListDistributionsRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
-	err = api.Decode(err, m, "MaxItems", &s.MaxItems, api.SetStringPtr)
-	return err
+func (*CreateFieldLevelEncryptionProfileRequest) ConvType() (api.Table, int32) {
+	return convTable[:], 59
 }
 
-func (s *ListDistributionsRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Marker", s.Marker, api.DynString)
-	api.Put(m, "MaxItems", s.MaxItems, api.DynString)
-	return m
+func (*CreateFieldLevelEncryptionProfileResult) ConvType() (api.Table, int32) {
+	return convTable[:], 60
 }
 
-func (s *ListDistributionsResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DistributionList", &s.DistributionList, api.SetStructPtr[DistributionList])
-	return err
-}
+func (*CreateFunctionRequest) ConvType() (api.Table, int32) { return convTable[:], 61 }
 
-func (s *ListDistributionsResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "DistributionList", s.DistributionList)
-	return m
-}
+func (*CreateFunctionResult) ConvType() (api.Table, int32) { return convTable[:], 62 }
 
-func (s *ListFieldLevelEncryptionConfigsRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
-	err = api.Decode(err, m, "MaxItems", &s.MaxItems, api.SetStringPtr)
-	return err
-}
+func (*CreateInvalidationRequest) ConvType() (api.Table, int32) { return convTable[:], 63 }
 
-func (s *ListFieldLevelEncryptionConfigsRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Marker", s.Marker, api.DynString)
-	api.Put(m, "MaxItems", s.MaxItems, api.DynString)
-	return m
-}
+func (*CreateInvalidationResult) ConvType() (api.Table, int32) { return convTable[:], 64 }
 
-func (s *ListFieldLevelEncryptionConfigsResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "FieldLevelEncryptionList", &s.FieldLevelEncryptionList, api.SetStructPtr[FieldLevelEncryptionList])
-	return err
-}
+func (*CreateKeyGroupRequest) ConvType() (api.Table, int32) { return convTable[:], 65 }
 
-func (s *ListFieldLevelEncryptionConfigsResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "FieldLevelEncryptionList", s.FieldLevelEncryptionList)
-	return m
-}
+func (*CreateKeyGroupResult) ConvType() (api.Table, int32) { return convTable[:], 66 }
 
-func (s *ListFieldLevelEncryptionProfilesRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
-	err = api.Decode(err, m, "MaxItems", &s.MaxItems, api.SetStringPtr)
-	return err
-}
+func (*CreateKeyValueStoreRequest) ConvType() (api.Table, int32) { return convTable[:], 67 }
 
-func (s *ListFieldLevelEncryptionProfilesRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Marker", s.Marker, api.DynString)
-	api.Put(m, "MaxItems", s.MaxItems, api.DynString)
-	return m
-}
+func (*CreateKeyValueStoreResult) ConvType() (api.Table, int32) { return convTable[:], 68 }
 
-func (s *ListFieldLevelEncryptionProfilesResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "FieldLevelEncryptionProfileList", &s.FieldLevelEncryptionProfileList, api.SetStructPtr[FieldLevelEncryptionProfileList])
-	return err
-}
+func (*CreateMonitoringSubscriptionRequest) ConvType() (api.Table, int32) { return convTable[:], 69 }
 
-func (s *ListFieldLevelEncryptionProfilesResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "FieldLevelEncryptionProfileList", s.FieldLevelEncryptionProfileList)
-	return m
-}
+func (*CreateMonitoringSubscriptionResult) ConvType() (api.Table, int32) { return convTable[:], 70 }
 
-func (s *ListFunctionsRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
-	err = api.Decode(err, m, "MaxItems", &s.MaxItems, api.SetStringPtr)
-	err = api.Decode(err, m, "Stage", &s.Stage, api.SetStringPtr)
-	return err
-}
+func (*CreateOriginAccessControlRequest) ConvType() (api.Table, int32) { return convTable[:], 71 }
 
-func (s *ListFunctionsRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "Marker", s.Marker, api.DynString)
-	api.Put(m, "MaxItems", s.MaxItems, api.DynString)
-	api.Put(m, "Stage", s.Stage, api.DynString)
-	return m
-}
+func (*CreateOriginAccessControlResult) ConvType() (api.Table, int32) { return convTable[:], 72 }
 
-func (s *ListFunctionsResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "FunctionList", &s.FunctionList, api.SetStructPtr[FunctionList])
-	return err
-}
+func (*CreateOriginRequestPolicyRequest) ConvType() (api.Table, int32) { return convTable[:], 73 }
 
-func (s *ListFunctionsResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "FunctionList", s.FunctionList)
-	return m
-}
+func (*CreateOriginRequestPolicyResult) ConvType() (api.Table, int32) { return convTable[:], 74 }
 
-func (s *ListInvalidationsRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DistributionId", &s.DistributionId, api.SetStringPtr)
-	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
-	err = api.Decode(err, m, "MaxItems", &s.MaxItems, api.SetStringPtr)
-	return err
-}
+func (*CreatePublicKeyRequest) ConvType() (api.Table, int32) { return convTable[:], 75 }
 
-func (s *ListInvalidationsRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "DistributionId", s.DistributionId, api.DynString)
-	api.Put(m, "Marker", s.Marker, api.DynString)
-	api.Put(m, "MaxItems", s.MaxItems, api.DynString)
-	return m
-}
+func (*CreatePublicKeyResult) ConvType() (api.Table, int32) { return convTable[:], 76 }
 
-func (s *ListInvalidationsResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "InvalidationList", &s.InvalidationList, api.SetStructPtr[InvalidationList])
-	return err
-}
+func (*CreateRealtimeLogConfigRequest) ConvType() (api.Table, int32) { return convTable[:], 77 }
 
-func (s *ListInvalidationsResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "InvalidationList", s.InvalidationList)
-	return m
-}
+func (*CreateRealtimeLogConfigResult) ConvType() (api.Table, int32) { return convTable[:], 78 }
 
-func (s *ListKeyGroupsRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
-	err = api.Decode(err, m, "MaxItems", &s.MaxItems, api.SetStringPtr)
-	return err
-}
+func (*CreateResponseHeadersPolicyRequest) ConvType() (api.Table, int32) { return convTable[:], 79 }
 
-func (s *ListKeyGroupsRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Marker", s.Marker, api.DynString)
-	api.Put(m, "MaxItems", s.MaxItems, api.DynString)
-	return m
-}
+func (*CreateResponseHeadersPolicyResult) ConvType() (api.Table, int32) { return convTable[:], 80 }
 
-func (s *ListKeyGroupsResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "KeyGroupList", &s.KeyGroupList, api.SetStructPtr[KeyGroupList])
-	return err
-}
+func (*CreateStreamingDistributionRequest) ConvType() (api.Table, int32) { return convTable[:], 81 }
 
-func (s *ListKeyGroupsResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "KeyGroupList", s.KeyGroupList)
-	return m
-}
+func (*CreateStreamingDistributionResult) ConvType() (api.Table, int32) { return convTable[:], 82 }
 
-func (s *ListKeyValueStoresRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
-	err = api.Decode(err, m, "MaxItems", &s.MaxItems, api.SetStringPtr)
-	err = api.Decode(err, m, "Status", &s.Status, api.SetStringPtr)
-	return err
+func (*CreateStreamingDistributionWithTagsRequest) ConvType() (api.Table, int32) {
+	return convTable[:], 83
 }
 
-func (s *ListKeyValueStoresRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "Marker", s.Marker, api.DynString)
-	api.Put(m, "MaxItems", s.MaxItems, api.DynString)
-	api.Put(m, "Status", s.Status, api.DynString)
-	return m
+func (*CreateStreamingDistributionWithTagsResult) ConvType() (api.Table, int32) {
+	return convTable[:], 84
 }
 
-func (s *ListKeyValueStoresResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "KeyValueStoreList", &s.KeyValueStoreList, api.SetStructPtr[KeyValueStoreList])
-	return err
-}
+func (*CustomErrorResponse) ConvType() (api.Table, int32) { return convTable[:], 85 }
 
-func (s *ListKeyValueStoresResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "KeyValueStoreList", s.KeyValueStoreList)
-	return m
-}
+func (*CustomErrorResponses) ConvType() (api.Table, int32) { return convTable[:], 86 }
 
-func (s *ListOriginAccessControlsRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
-	err = api.Decode(err, m, "MaxItems", &s.MaxItems, api.SetStringPtr)
-	return err
-}
+func (*CustomHeaders) ConvType() (api.Table, int32) { return convTable[:], 87 }
 
-func (s *ListOriginAccessControlsRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Marker", s.Marker, api.DynString)
-	api.Put(m, "MaxItems", s.MaxItems, api.DynString)
-	return m
-}
+func (*CustomOriginConfig) ConvType() (api.Table, int32) { return convTable[:], 88 }
 
-func (s *ListOriginAccessControlsResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "OriginAccessControlList", &s.OriginAccessControlList, api.SetStructPtr[OriginAccessControlList])
-	return err
-}
+func (*DefaultCacheBehavior) ConvType() (api.Table, int32) { return convTable[:], 89 }
 
-func (s *ListOriginAccessControlsResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "OriginAccessControlList", s.OriginAccessControlList)
-	return m
-}
+func (*DeleteCachePolicy20200531Output) ConvType() (api.Table, int32) { return convTable[:], 90 }
 
-func (s *ListOriginRequestPoliciesRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Type", &s.Type, api.SetStringPtr)
-	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
-	err = api.Decode(err, m, "MaxItems", &s.MaxItems, api.SetStringPtr)
-	return err
-}
+func (*DeleteCachePolicyRequest) ConvType() (api.Table, int32) { return convTable[:], 91 }
 
-func (s *ListOriginRequestPoliciesRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "Type", s.Type, api.DynString)
-	api.Put(m, "Marker", s.Marker, api.DynString)
-	api.Put(m, "MaxItems", s.MaxItems, api.DynString)
-	return m
+func (*DeleteCloudFrontOriginAccessIdentity20200531Output) ConvType() (api.Table, int32) {
+	return convTable[:], 92
 }
 
-func (s *ListOriginRequestPoliciesResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "OriginRequestPolicyList", &s.OriginRequestPolicyList, api.SetStructPtr[OriginRequestPolicyList])
-	return err
+func (*DeleteCloudFrontOriginAccessIdentityRequest) ConvType() (api.Table, int32) {
+	return convTable[:], 93
 }
 
-func (s *ListOriginRequestPoliciesResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "OriginRequestPolicyList", s.OriginRequestPolicyList)
-	return m
+func (*DeleteContinuousDeploymentPolicy20200531Output) ConvType() (api.Table, int32) {
+	return convTable[:], 94
 }
 
-func (s *ListPublicKeysRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
-	err = api.Decode(err, m, "MaxItems", &s.MaxItems, api.SetStringPtr)
-	return err
+func (*DeleteContinuousDeploymentPolicyRequest) ConvType() (api.Table, int32) {
+	return convTable[:], 95
 }
 
-func (s *ListPublicKeysRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Marker", s.Marker, api.DynString)
-	api.Put(m, "MaxItems", s.MaxItems, api.DynString)
-	return m
-}
+func (*DeleteDistribution20200531Output) ConvType() (api.Table, int32) { return convTable[:], 96 }
 
-func (s *ListPublicKeysResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "PublicKeyList", &s.PublicKeyList, api.SetStructPtr[PublicKeyList])
-	return err
-}
+func (*DeleteDistributionRequest) ConvType() (api.Table, int32) { return convTable[:], 97 }
 
-func (s *ListPublicKeysResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "PublicKeyList", s.PublicKeyList)
-	return m
+func (*DeleteFieldLevelEncryptionConfig20200531Output) ConvType() (api.Table, int32) {
+	return convTable[:], 98
 }
 
-func (s *ListRealtimeLogConfigsRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "MaxItems", &s.MaxItems, api.SetStringPtr)
-	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
-	return err
+func (*DeleteFieldLevelEncryptionConfigRequest) ConvType() (api.Table, int32) {
+	return convTable[:], 99
 }
 
-func (s *ListRealtimeLogConfigsRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "MaxItems", s.MaxItems, api.DynString)
-	api.Put(m, "Marker", s.Marker, api.DynString)
-	return m
+func (*DeleteFieldLevelEncryptionProfile20200531Output) ConvType() (api.Table, int32) {
+	return convTable[:], 100
 }
 
-func (s *ListRealtimeLogConfigsResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "RealtimeLogConfigs", &s.RealtimeLogConfigs, api.SetStructPtr[RealtimeLogConfigs])
-	return err
+func (*DeleteFieldLevelEncryptionProfileRequest) ConvType() (api.Table, int32) {
+	return convTable[:], 101
 }
 
-func (s *ListRealtimeLogConfigsResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "RealtimeLogConfigs", s.RealtimeLogConfigs)
-	return m
-}
+func (*DeleteFunction20200531Output) ConvType() (api.Table, int32) { return convTable[:], 102 }
 
-func (s *ListResponseHeadersPoliciesRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Type", &s.Type, api.SetStringPtr)
-	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
-	err = api.Decode(err, m, "MaxItems", &s.MaxItems, api.SetStringPtr)
-	return err
-}
+func (*DeleteFunctionRequest) ConvType() (api.Table, int32) { return convTable[:], 103 }
 
-func (s *ListResponseHeadersPoliciesRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "Type", s.Type, api.DynString)
-	api.Put(m, "Marker", s.Marker, api.DynString)
-	api.Put(m, "MaxItems", s.MaxItems, api.DynString)
-	return m
-}
+func (*DeleteKeyGroup20200531Output) ConvType() (api.Table, int32) { return convTable[:], 104 }
 
-func (s *ListResponseHeadersPoliciesResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ResponseHeadersPolicyList", &s.ResponseHeadersPolicyList, api.SetStructPtr[ResponseHeadersPolicyList])
-	return err
-}
+func (*DeleteKeyGroupRequest) ConvType() (api.Table, int32) { return convTable[:], 105 }
 
-func (s *ListResponseHeadersPoliciesResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "ResponseHeadersPolicyList", s.ResponseHeadersPolicyList)
-	return m
-}
+func (*DeleteKeyValueStore20200531Output) ConvType() (api.Table, int32) { return convTable[:], 106 }
 
-func (s *ListStreamingDistributionsRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
-	err = api.Decode(err, m, "MaxItems", &s.MaxItems, api.SetStringPtr)
-	return err
-}
+func (*DeleteKeyValueStoreRequest) ConvType() (api.Table, int32) { return convTable[:], 107 }
 
-func (s *ListStreamingDistributionsRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Marker", s.Marker, api.DynString)
-	api.Put(m, "MaxItems", s.MaxItems, api.DynString)
-	return m
-}
+func (*DeleteMonitoringSubscriptionRequest) ConvType() (api.Table, int32) { return convTable[:], 108 }
 
-func (s *ListStreamingDistributionsResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "StreamingDistributionList", &s.StreamingDistributionList, api.SetStructPtr[StreamingDistributionList])
-	return err
-}
+func (*DeleteMonitoringSubscriptionResult) ConvType() (api.Table, int32) { return convTable[:], 109 }
 
-func (s *ListStreamingDistributionsResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "StreamingDistributionList", s.StreamingDistributionList)
-	return m
+func (*DeleteOriginAccessControl20200531Output) ConvType() (api.Table, int32) {
+	return convTable[:], 110
 }
 
-func (s *ListTagsForResourceRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Resource", &s.Resource, api.SetStringPtr)
-	return err
-}
+func (*DeleteOriginAccessControlRequest) ConvType() (api.Table, int32) { return convTable[:], 111 }
 
-func (s *ListTagsForResourceRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Resource", s.Resource, api.DynString)
-	return m
+func (*DeleteOriginRequestPolicy20200531Output) ConvType() (api.Table, int32) {
+	return convTable[:], 112
 }
 
-func (s *ListTagsForResourceResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Tags", &s.Tags, api.SetStructPtr[Tags])
-	return err
-}
+func (*DeleteOriginRequestPolicyRequest) ConvType() (api.Table, int32) { return convTable[:], 113 }
 
-func (s *ListTagsForResourceResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "Tags", s.Tags)
-	return m
-}
+func (*DeletePublicKey20200531Output) ConvType() (api.Table, int32) { return convTable[:], 114 }
 
-func (s *LoggingConfig) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Enabled", &s.Enabled, api.SetBoolPtr)
-	err = api.Decode(err, m, "IncludeCookies", &s.IncludeCookies, api.SetBoolPtr)
-	err = api.Decode(err, m, "Bucket", &s.Bucket, api.SetStringPtr)
-	err = api.Decode(err, m, "Prefix", &s.Prefix, api.SetStringPtr)
-	return err
-}
+func (*DeletePublicKeyRequest) ConvType() (api.Table, int32) { return convTable[:], 115 }
 
-func (s *LoggingConfig) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "Enabled", s.Enabled, api.DynBool)
-	api.Put(m, "IncludeCookies", s.IncludeCookies, api.DynBool)
-	api.Put(m, "Bucket", s.Bucket, api.DynString)
-	api.Put(m, "Prefix", s.Prefix, api.DynString)
-	return m
-}
+func (*DeleteRealtimeLogConfig20200531Output) ConvType() (api.Table, int32) { return convTable[:], 116 }
 
-func (s *MissingBody) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*DeleteRealtimeLogConfigRequest) ConvType() (api.Table, int32) { return convTable[:], 117 }
 
-func (s *MissingBody) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
+func (*DeleteResponseHeadersPolicy20200531Output) ConvType() (api.Table, int32) {
+	return convTable[:], 118
 }
 
-func (s *MonitoringSubscription) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "RealtimeMetricsSubscriptionConfig", &s.RealtimeMetricsSubscriptionConfig, api.SetStructPtr[RealtimeMetricsSubscriptionConfig])
-	return err
-}
+func (*DeleteResponseHeadersPolicyRequest) ConvType() (api.Table, int32) { return convTable[:], 119 }
 
-func (s *MonitoringSubscription) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "RealtimeMetricsSubscriptionConfig", s.RealtimeMetricsSubscriptionConfig)
-	return m
+func (*DeleteStreamingDistribution20200531Output) ConvType() (api.Table, int32) {
+	return convTable[:], 120
 }
 
-func (s *MonitoringSubscriptionAlreadyExists) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*DeleteStreamingDistributionRequest) ConvType() (api.Table, int32) { return convTable[:], 121 }
 
-func (s *MonitoringSubscriptionAlreadyExists) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
+func (*DescribeFunctionRequest) ConvType() (api.Table, int32) { return convTable[:], 122 }
 
-func (s *NoSuchCachePolicy) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*DescribeFunctionResult) ConvType() (api.Table, int32) { return convTable[:], 123 }
 
-func (s *NoSuchCachePolicy) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
+func (*DescribeKeyValueStoreRequest) ConvType() (api.Table, int32) { return convTable[:], 124 }
 
-func (s *NoSuchCloudFrontOriginAccessIdentity) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*DescribeKeyValueStoreResult) ConvType() (api.Table, int32) { return convTable[:], 125 }
 
-func (s *NoSuchCloudFrontOriginAccessIdentity) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
+func (*Distribution) ConvType() (api.Table, int32) { return convTable[:], 126 }
 
-func (s *NoSuchContinuousDeploymentPolicy) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*DistributionAlreadyExists) ConvType() (api.Table, int32) { return convTable[:], 127 }
 
-func (s *NoSuchContinuousDeploymentPolicy) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
+func (*DistributionConfig) ConvType() (api.Table, int32) { return convTable[:], 128 }
 
-func (s *NoSuchDistribution) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*DistributionConfigWithTags) ConvType() (api.Table, int32) { return convTable[:], 129 }
 
-func (s *NoSuchDistribution) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
+func (*DistributionIdList) ConvType() (api.Table, int32) { return convTable[:], 130 }
 
-func (s *NoSuchFieldLevelEncryptionConfig) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*DistributionList) ConvType() (api.Table, int32) { return convTable[:], 131 }
 
-func (s *NoSuchFieldLevelEncryptionConfig) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
+func (*DistributionNotDisabled) ConvType() (api.Table, int32) { return convTable[:], 132 }
 
-func (s *NoSuchFieldLevelEncryptionProfile) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*DistributionSummary) ConvType() (api.Table, int32) { return convTable[:], 133 }
 
-func (s *NoSuchFieldLevelEncryptionProfile) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
+func (*EncryptionEntities) ConvType() (api.Table, int32) { return convTable[:], 134 }
 
-func (s *NoSuchFunctionExists) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*EncryptionEntity) ConvType() (api.Table, int32) { return convTable[:], 135 }
 
-func (s *NoSuchFunctionExists) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
+func (*EndPoint) ConvType() (api.Table, int32) { return convTable[:], 136 }
 
-func (s *NoSuchInvalidation) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*EntityAlreadyExists) ConvType() (api.Table, int32) { return convTable[:], 137 }
 
-func (s *NoSuchInvalidation) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
+func (*EntityLimitExceeded) ConvType() (api.Table, int32) { return convTable[:], 138 }
 
-func (s *NoSuchMonitoringSubscription) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*EntityNotFound) ConvType() (api.Table, int32) { return convTable[:], 139 }
 
-func (s *NoSuchMonitoringSubscription) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
+func (*EntitySizeLimitExceeded) ConvType() (api.Table, int32) { return convTable[:], 140 }
 
-func (s *NoSuchOrigin) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*FieldLevelEncryption) ConvType() (api.Table, int32) { return convTable[:], 141 }
 
-func (s *NoSuchOrigin) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
+func (*FieldLevelEncryptionConfig) ConvType() (api.Table, int32) { return convTable[:], 142 }
 
-func (s *NoSuchOriginAccessControl) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
+func (*FieldLevelEncryptionConfigAlreadyExists) ConvType() (api.Table, int32) {
+	return convTable[:], 143
 }
 
-func (s *NoSuchOriginAccessControl) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
+func (*FieldLevelEncryptionConfigInUse) ConvType() (api.Table, int32) { return convTable[:], 144 }
 
-func (s *NoSuchOriginRequestPolicy) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*FieldLevelEncryptionList) ConvType() (api.Table, int32) { return convTable[:], 145 }
 
-func (s *NoSuchOriginRequestPolicy) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
+func (*FieldLevelEncryptionProfile) ConvType() (api.Table, int32) { return convTable[:], 146 }
 
-func (s *NoSuchPublicKey) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
+func (*FieldLevelEncryptionProfileAlreadyExists) ConvType() (api.Table, int32) {
+	return convTable[:], 147
 }
 
-func (s *NoSuchPublicKey) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
+func (*FieldLevelEncryptionProfileConfig) ConvType() (api.Table, int32) { return convTable[:], 148 }
 
-func (s *NoSuchRealtimeLogConfig) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*FieldLevelEncryptionProfileInUse) ConvType() (api.Table, int32) { return convTable[:], 149 }
 
-func (s *NoSuchRealtimeLogConfig) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
+func (*FieldLevelEncryptionProfileList) ConvType() (api.Table, int32) { return convTable[:], 150 }
 
-func (s *NoSuchResource) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
+func (*FieldLevelEncryptionProfileSizeExceeded) ConvType() (api.Table, int32) {
+	return convTable[:], 151
 }
 
-func (s *NoSuchResource) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
+func (*FieldLevelEncryptionProfileSummary) ConvType() (api.Table, int32) { return convTable[:], 152 }
 
-func (s *NoSuchResponseHeadersPolicy) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*FieldLevelEncryptionSummary) ConvType() (api.Table, int32) { return convTable[:], 153 }
 
-func (s *NoSuchResponseHeadersPolicy) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
+func (*FieldPatterns) ConvType() (api.Table, int32) { return convTable[:], 154 }
 
-func (s *NoSuchStreamingDistribution) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*ForwardedValues) ConvType() (api.Table, int32) { return convTable[:], 155 }
 
-func (s *NoSuchStreamingDistribution) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
+func (*FunctionAlreadyExists) ConvType() (api.Table, int32) { return convTable[:], 156 }
 
-func (s *Origin) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
-	err = api.Decode(err, m, "DomainName", &s.DomainName, api.SetStringPtr)
-	err = api.Decode(err, m, "OriginPath", &s.OriginPath, api.SetStringPtr)
-	err = api.Decode(err, m, "CustomHeaders", &s.CustomHeaders, api.SetStructPtr[CustomHeaders])
-	err = api.Decode(err, m, "S3OriginConfig", &s.S3OriginConfig, api.SetStructPtr[S3OriginConfig])
-	err = api.Decode(err, m, "CustomOriginConfig", &s.CustomOriginConfig, api.SetStructPtr[CustomOriginConfig])
-	err = api.Decode(err, m, "ConnectionAttempts", &s.ConnectionAttempts, api.SetInt32Ptr)
-	err = api.Decode(err, m, "ConnectionTimeout", &s.ConnectionTimeout, api.SetInt32Ptr)
-	err = api.Decode(err, m, "OriginShield", &s.OriginShield, api.SetStructPtr[OriginShield])
-	err = api.Decode(err, m, "OriginAccessControlId", &s.OriginAccessControlId, api.SetStringPtr)
-	return err
-}
+func (*FunctionAssociation) ConvType() (api.Table, int32) { return convTable[:], 157 }
 
-func (s *Origin) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "Id", s.Id, api.DynString)
-	api.Put(m, "DomainName", s.DomainName, api.DynString)
-	api.Put(m, "OriginPath", s.OriginPath, api.DynString)
-	api.PutStruct(m, "CustomHeaders", s.CustomHeaders)
-	api.PutStruct(m, "S3OriginConfig", s.S3OriginConfig)
-	api.PutStruct(m, "CustomOriginConfig", s.CustomOriginConfig)
-	api.Put(m, "ConnectionAttempts", s.ConnectionAttempts, api.DynInt32)
-	api.Put(m, "ConnectionTimeout", s.ConnectionTimeout, api.DynInt32)
-	api.PutStruct(m, "OriginShield", s.OriginShield)
-	api.Put(m, "OriginAccessControlId", s.OriginAccessControlId, api.DynString)
-	return m
-}
+func (*FunctionAssociations) ConvType() (api.Table, int32) { return convTable[:], 158 }
 
-func (s *OriginAccessControl) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
-	err = api.Decode(err, m, "OriginAccessControlConfig", &s.OriginAccessControlConfig, api.SetStructPtr[OriginAccessControlConfig])
-	return err
-}
+func (*FunctionConfig) ConvType() (api.Table, int32) { return convTable[:], 159 }
 
-func (s *OriginAccessControl) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Id", s.Id, api.DynString)
-	api.PutStruct(m, "OriginAccessControlConfig", s.OriginAccessControlConfig)
-	return m
-}
+func (*FunctionInUse) ConvType() (api.Table, int32) { return convTable[:], 160 }
 
-func (s *OriginAccessControlAlreadyExists) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*FunctionList) ConvType() (api.Table, int32) { return convTable[:], 161 }
 
-func (s *OriginAccessControlAlreadyExists) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
+func (*FunctionMetadata) ConvType() (api.Table, int32) { return convTable[:], 162 }
 
-func (s *OriginAccessControlConfig) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
-	err = api.Decode(err, m, "SigningProtocol", &s.SigningProtocol, api.SetStringPtr)
-	err = api.Decode(err, m, "SigningBehavior", &s.SigningBehavior, api.SetStringPtr)
-	err = api.Decode(err, m, "OriginAccessControlOriginType", &s.OriginAccessControlOriginType, api.SetStringPtr)
-	return err
-}
+func (*FunctionSizeLimitExceeded) ConvType() (api.Table, int32) { return convTable[:], 163 }
 
-func (s *OriginAccessControlConfig) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 5)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "Description", s.Description, api.DynString)
-	api.Put(m, "SigningProtocol", s.SigningProtocol, api.DynString)
-	api.Put(m, "SigningBehavior", s.SigningBehavior, api.DynString)
-	api.Put(m, "OriginAccessControlOriginType", s.OriginAccessControlOriginType, api.DynString)
-	return m
-}
+func (*FunctionSummary) ConvType() (api.Table, int32) { return convTable[:], 164 }
 
-func (s *OriginAccessControlInUse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*GeoRestriction) ConvType() (api.Table, int32) { return convTable[:], 165 }
 
-func (s *OriginAccessControlInUse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
+func (*GetCachePolicyConfigRequest) ConvType() (api.Table, int32) { return convTable[:], 166 }
 
-func (s *OriginAccessControlList) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
-	err = api.Decode(err, m, "NextMarker", &s.NextMarker, api.SetStringPtr)
-	err = api.Decode(err, m, "MaxItems", &s.MaxItems, api.SetInt32Ptr)
-	err = api.Decode(err, m, "IsTruncated", &s.IsTruncated, api.SetBoolPtr)
-	err = api.Decode(err, m, "Quantity", &s.Quantity, api.SetInt32Ptr)
-	err = api.Decode(err, m, "Items", &s.Items, func(p *[]OriginAccessControlSummary, v any) error {
-		return api.SetList(p, v, func(p *OriginAccessControlSummary, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
+func (*GetCachePolicyConfigResult) ConvType() (api.Table, int32) { return convTable[:], 167 }
 
-func (s *OriginAccessControlList) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 6)
-	api.Put(m, "Marker", s.Marker, api.DynString)
-	api.Put(m, "NextMarker", s.NextMarker, api.DynString)
-	api.Put(m, "MaxItems", s.MaxItems, api.DynInt32)
-	api.Put(m, "IsTruncated", s.IsTruncated, api.DynBool)
-	api.Put(m, "Quantity", s.Quantity, api.DynInt32)
-	api.PutList(m, "Items", s.Items, func(e OriginAccessControlSummary) any { return e.ToDynamic() })
-	return m
-}
+func (*GetCachePolicyRequest) ConvType() (api.Table, int32) { return convTable[:], 168 }
 
-func (s *OriginAccessControlSummary) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
-	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "SigningProtocol", &s.SigningProtocol, api.SetStringPtr)
-	err = api.Decode(err, m, "SigningBehavior", &s.SigningBehavior, api.SetStringPtr)
-	err = api.Decode(err, m, "OriginAccessControlOriginType", &s.OriginAccessControlOriginType, api.SetStringPtr)
-	return err
-}
+func (*GetCachePolicyResult) ConvType() (api.Table, int32) { return convTable[:], 169 }
 
-func (s *OriginAccessControlSummary) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 6)
-	api.Put(m, "Id", s.Id, api.DynString)
-	api.Put(m, "Description", s.Description, api.DynString)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "SigningProtocol", s.SigningProtocol, api.DynString)
-	api.Put(m, "SigningBehavior", s.SigningBehavior, api.DynString)
-	api.Put(m, "OriginAccessControlOriginType", s.OriginAccessControlOriginType, api.DynString)
-	return m
+func (*GetCloudFrontOriginAccessIdentityConfigRequest) ConvType() (api.Table, int32) {
+	return convTable[:], 170
 }
 
-func (s *OriginCustomHeader) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "HeaderName", &s.HeaderName, api.SetStringPtr)
-	err = api.Decode(err, m, "HeaderValue", &s.HeaderValue, api.SetStringPtr)
-	return err
+func (*GetCloudFrontOriginAccessIdentityConfigResult) ConvType() (api.Table, int32) {
+	return convTable[:], 171
 }
 
-func (s *OriginCustomHeader) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "HeaderName", s.HeaderName, api.DynString)
-	api.Put(m, "HeaderValue", s.HeaderValue, api.DynString)
-	return m
+func (*GetCloudFrontOriginAccessIdentityRequest) ConvType() (api.Table, int32) {
+	return convTable[:], 172
 }
 
-func (s *OriginGroup) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
-	err = api.Decode(err, m, "FailoverCriteria", &s.FailoverCriteria, api.SetStructPtr[OriginGroupFailoverCriteria])
-	err = api.Decode(err, m, "Members", &s.Members, api.SetStructPtr[OriginGroupMembers])
-	return err
+func (*GetCloudFrontOriginAccessIdentityResult) ConvType() (api.Table, int32) {
+	return convTable[:], 173
 }
 
-func (s *OriginGroup) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "Id", s.Id, api.DynString)
-	api.PutStruct(m, "FailoverCriteria", s.FailoverCriteria)
-	api.PutStruct(m, "Members", s.Members)
-	return m
+func (*GetContinuousDeploymentPolicyConfigRequest) ConvType() (api.Table, int32) {
+	return convTable[:], 174
 }
 
-func (s *OriginGroupFailoverCriteria) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "StatusCodes", &s.StatusCodes, api.SetStructPtr[StatusCodes])
-	return err
+func (*GetContinuousDeploymentPolicyConfigResult) ConvType() (api.Table, int32) {
+	return convTable[:], 175
 }
 
-func (s *OriginGroupFailoverCriteria) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "StatusCodes", s.StatusCodes)
-	return m
-}
+func (*GetContinuousDeploymentPolicyRequest) ConvType() (api.Table, int32) { return convTable[:], 176 }
 
-func (s *OriginGroupMember) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "OriginId", &s.OriginId, api.SetStringPtr)
-	return err
-}
+func (*GetContinuousDeploymentPolicyResult) ConvType() (api.Table, int32) { return convTable[:], 177 }
 
-func (s *OriginGroupMember) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "OriginId", s.OriginId, api.DynString)
-	return m
-}
+func (*GetDistributionConfigRequest) ConvType() (api.Table, int32) { return convTable[:], 178 }
 
-func (s *OriginGroupMembers) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Quantity", &s.Quantity, api.SetInt32Ptr)
-	err = api.Decode(err, m, "Items", &s.Items, func(p *[]OriginGroupMember, v any) error {
-		return api.SetList(p, v, func(p *OriginGroupMember, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
+func (*GetDistributionConfigResult) ConvType() (api.Table, int32) { return convTable[:], 179 }
 
-func (s *OriginGroupMembers) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Quantity", s.Quantity, api.DynInt32)
-	api.PutList(m, "Items", s.Items, func(e OriginGroupMember) any { return e.ToDynamic() })
-	return m
-}
+func (*GetDistributionRequest) ConvType() (api.Table, int32) { return convTable[:], 180 }
 
-func (s *OriginGroups) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Quantity", &s.Quantity, api.SetInt32Ptr)
-	err = api.Decode(err, m, "Items", &s.Items, func(p *[]OriginGroup, v any) error {
-		return api.SetList(p, v, func(p *OriginGroup, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
+func (*GetDistributionResult) ConvType() (api.Table, int32) { return convTable[:], 181 }
 
-func (s *OriginGroups) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Quantity", s.Quantity, api.DynInt32)
-	api.PutList(m, "Items", s.Items, func(e OriginGroup) any { return e.ToDynamic() })
-	return m
-}
+func (*GetFieldLevelEncryptionConfigRequest) ConvType() (api.Table, int32) { return convTable[:], 182 }
 
-func (s *OriginRequestPolicy) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
-	err = api.Decode(err, m, "LastModifiedTime", &s.LastModifiedTime, api.SetTimePtr)
-	err = api.Decode(err, m, "OriginRequestPolicyConfig", &s.OriginRequestPolicyConfig, api.SetStructPtr[OriginRequestPolicyConfig])
-	return err
-}
+func (*GetFieldLevelEncryptionConfigResult) ConvType() (api.Table, int32) { return convTable[:], 183 }
 
-func (s *OriginRequestPolicy) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "Id", s.Id, api.DynString)
-	api.Put(m, "LastModifiedTime", s.LastModifiedTime, api.DynTime)
-	api.PutStruct(m, "OriginRequestPolicyConfig", s.OriginRequestPolicyConfig)
-	return m
+func (*GetFieldLevelEncryptionProfileConfigRequest) ConvType() (api.Table, int32) {
+	return convTable[:], 184
 }
 
-func (s *OriginRequestPolicyAlreadyExists) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
+func (*GetFieldLevelEncryptionProfileConfigResult) ConvType() (api.Table, int32) {
+	return convTable[:], 185
 }
 
-func (s *OriginRequestPolicyAlreadyExists) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
+func (*GetFieldLevelEncryptionProfileRequest) ConvType() (api.Table, int32) { return convTable[:], 186 }
 
-func (s *OriginRequestPolicyConfig) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Comment", &s.Comment, api.SetStringPtr)
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "HeadersConfig", &s.HeadersConfig, api.SetStructPtr[OriginRequestPolicyHeadersConfig])
-	err = api.Decode(err, m, "CookiesConfig", &s.CookiesConfig, api.SetStructPtr[OriginRequestPolicyCookiesConfig])
-	err = api.Decode(err, m, "QueryStringsConfig", &s.QueryStringsConfig, api.SetStructPtr[OriginRequestPolicyQueryStringsConfig])
-	return err
-}
+func (*GetFieldLevelEncryptionProfileResult) ConvType() (api.Table, int32) { return convTable[:], 187 }
 
-func (s *OriginRequestPolicyConfig) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 5)
-	api.Put(m, "Comment", s.Comment, api.DynString)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.PutStruct(m, "HeadersConfig", s.HeadersConfig)
-	api.PutStruct(m, "CookiesConfig", s.CookiesConfig)
-	api.PutStruct(m, "QueryStringsConfig", s.QueryStringsConfig)
-	return m
-}
+func (*GetFieldLevelEncryptionRequest) ConvType() (api.Table, int32) { return convTable[:], 188 }
 
-func (s *OriginRequestPolicyCookiesConfig) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "CookieBehavior", &s.CookieBehavior, api.SetStringPtr)
-	err = api.Decode(err, m, "Cookies", &s.Cookies, api.SetStructPtr[CookieNames])
-	return err
-}
+func (*GetFieldLevelEncryptionResult) ConvType() (api.Table, int32) { return convTable[:], 189 }
 
-func (s *OriginRequestPolicyCookiesConfig) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "CookieBehavior", s.CookieBehavior, api.DynString)
-	api.PutStruct(m, "Cookies", s.Cookies)
-	return m
-}
+func (*GetFunctionRequest) ConvType() (api.Table, int32) { return convTable[:], 190 }
 
-func (s *OriginRequestPolicyHeadersConfig) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "HeaderBehavior", &s.HeaderBehavior, api.SetStringPtr)
-	err = api.Decode(err, m, "Headers", &s.Headers, api.SetStructPtr[Headers])
-	return err
-}
+func (*GetFunctionResult) ConvType() (api.Table, int32) { return convTable[:], 191 }
 
-func (s *OriginRequestPolicyHeadersConfig) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "HeaderBehavior", s.HeaderBehavior, api.DynString)
-	api.PutStruct(m, "Headers", s.Headers)
-	return m
-}
+func (*GetInvalidationRequest) ConvType() (api.Table, int32) { return convTable[:], 192 }
 
-func (s *OriginRequestPolicyInUse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*GetInvalidationResult) ConvType() (api.Table, int32) { return convTable[:], 193 }
 
-func (s *OriginRequestPolicyInUse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
+func (*GetKeyGroupConfigRequest) ConvType() (api.Table, int32) { return convTable[:], 194 }
 
-func (s *OriginRequestPolicyList) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "NextMarker", &s.NextMarker, api.SetStringPtr)
-	err = api.Decode(err, m, "MaxItems", &s.MaxItems, api.SetInt32Ptr)
-	err = api.Decode(err, m, "Quantity", &s.Quantity, api.SetInt32Ptr)
-	err = api.Decode(err, m, "Items", &s.Items, func(p *[]OriginRequestPolicySummary, v any) error {
-		return api.SetList(p, v, func(p *OriginRequestPolicySummary, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
+func (*GetKeyGroupConfigResult) ConvType() (api.Table, int32) { return convTable[:], 195 }
 
-func (s *OriginRequestPolicyList) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "NextMarker", s.NextMarker, api.DynString)
-	api.Put(m, "MaxItems", s.MaxItems, api.DynInt32)
-	api.Put(m, "Quantity", s.Quantity, api.DynInt32)
-	api.PutList(m, "Items", s.Items, func(e OriginRequestPolicySummary) any { return e.ToDynamic() })
-	return m
-}
+func (*GetKeyGroupRequest) ConvType() (api.Table, int32) { return convTable[:], 196 }
 
-func (s *OriginRequestPolicyQueryStringsConfig) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "QueryStringBehavior", &s.QueryStringBehavior, api.SetStringPtr)
-	err = api.Decode(err, m, "QueryStrings", &s.QueryStrings, api.SetStructPtr[QueryStringNames])
-	return err
-}
+func (*GetKeyGroupResult) ConvType() (api.Table, int32) { return convTable[:], 197 }
 
-func (s *OriginRequestPolicyQueryStringsConfig) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "QueryStringBehavior", s.QueryStringBehavior, api.DynString)
-	api.PutStruct(m, "QueryStrings", s.QueryStrings)
-	return m
-}
+func (*GetMonitoringSubscriptionRequest) ConvType() (api.Table, int32) { return convTable[:], 198 }
 
-func (s *OriginRequestPolicySummary) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Type", &s.Type, api.SetStringPtr)
-	err = api.Decode(err, m, "OriginRequestPolicy", &s.OriginRequestPolicy, api.SetStructPtr[OriginRequestPolicy])
-	return err
-}
+func (*GetMonitoringSubscriptionResult) ConvType() (api.Table, int32) { return convTable[:], 199 }
 
-func (s *OriginRequestPolicySummary) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Type", s.Type, api.DynString)
-	api.PutStruct(m, "OriginRequestPolicy", s.OriginRequestPolicy)
-	return m
-}
+func (*GetOriginAccessControlConfigRequest) ConvType() (api.Table, int32) { return convTable[:], 200 }
 
-func (s *OriginShield) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Enabled", &s.Enabled, api.SetBoolPtr)
-	err = api.Decode(err, m, "OriginShieldRegion", &s.OriginShieldRegion, api.SetStringPtr)
-	return err
-}
+func (*GetOriginAccessControlConfigResult) ConvType() (api.Table, int32) { return convTable[:], 201 }
 
-func (s *OriginShield) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Enabled", s.Enabled, api.DynBool)
-	api.Put(m, "OriginShieldRegion", s.OriginShieldRegion, api.DynString)
-	return m
-}
+func (*GetOriginAccessControlRequest) ConvType() (api.Table, int32) { return convTable[:], 202 }
 
-func (s *OriginSslProtocols) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Quantity", &s.Quantity, api.SetInt32Ptr)
-	err = api.Decode(err, m, "Items", &s.Items, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	return err
-}
+func (*GetOriginAccessControlResult) ConvType() (api.Table, int32) { return convTable[:], 203 }
 
-func (s *OriginSslProtocols) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Quantity", s.Quantity, api.DynInt32)
-	api.PutList(m, "Items", s.Items, api.DynString)
-	return m
-}
+func (*GetOriginRequestPolicyConfigRequest) ConvType() (api.Table, int32) { return convTable[:], 204 }
 
-func (s *Origins) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Quantity", &s.Quantity, api.SetInt32Ptr)
-	err = api.Decode(err, m, "Items", &s.Items, func(p *[]Origin, v any) error {
-		return api.SetList(p, v, func(p *Origin, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
+func (*GetOriginRequestPolicyConfigResult) ConvType() (api.Table, int32) { return convTable[:], 205 }
 
-func (s *Origins) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Quantity", s.Quantity, api.DynInt32)
-	api.PutList(m, "Items", s.Items, func(e Origin) any { return e.ToDynamic() })
-	return m
-}
+func (*GetOriginRequestPolicyRequest) ConvType() (api.Table, int32) { return convTable[:], 206 }
 
-func (s *ParametersInCacheKeyAndForwardedToOrigin) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "EnableAcceptEncodingGzip", &s.EnableAcceptEncodingGzip, api.SetBoolPtr)
-	err = api.Decode(err, m, "EnableAcceptEncodingBrotli", &s.EnableAcceptEncodingBrotli, api.SetBoolPtr)
-	err = api.Decode(err, m, "HeadersConfig", &s.HeadersConfig, api.SetStructPtr[CachePolicyHeadersConfig])
-	err = api.Decode(err, m, "CookiesConfig", &s.CookiesConfig, api.SetStructPtr[CachePolicyCookiesConfig])
-	err = api.Decode(err, m, "QueryStringsConfig", &s.QueryStringsConfig, api.SetStructPtr[CachePolicyQueryStringsConfig])
-	return err
-}
+func (*GetOriginRequestPolicyResult) ConvType() (api.Table, int32) { return convTable[:], 207 }
 
-func (s *ParametersInCacheKeyAndForwardedToOrigin) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 5)
-	api.Put(m, "EnableAcceptEncodingGzip", s.EnableAcceptEncodingGzip, api.DynBool)
-	api.Put(m, "EnableAcceptEncodingBrotli", s.EnableAcceptEncodingBrotli, api.DynBool)
-	api.PutStruct(m, "HeadersConfig", s.HeadersConfig)
-	api.PutStruct(m, "CookiesConfig", s.CookiesConfig)
-	api.PutStruct(m, "QueryStringsConfig", s.QueryStringsConfig)
-	return m
-}
+func (*GetPublicKeyConfigRequest) ConvType() (api.Table, int32) { return convTable[:], 208 }
 
-func (s *Paths) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Quantity", &s.Quantity, api.SetInt32Ptr)
-	err = api.Decode(err, m, "Items", &s.Items, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	return err
-}
+func (*GetPublicKeyConfigResult) ConvType() (api.Table, int32) { return convTable[:], 209 }
 
-func (s *Paths) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Quantity", s.Quantity, api.DynInt32)
-	api.PutList(m, "Items", s.Items, api.DynString)
-	return m
-}
+func (*GetPublicKeyRequest) ConvType() (api.Table, int32) { return convTable[:], 210 }
 
-func (s *PreconditionFailed) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*GetPublicKeyResult) ConvType() (api.Table, int32) { return convTable[:], 211 }
 
-func (s *PreconditionFailed) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
+func (*GetRealtimeLogConfigRequest) ConvType() (api.Table, int32) { return convTable[:], 212 }
 
-func (s *PublicKey) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
-	err = api.Decode(err, m, "CreatedTime", &s.CreatedTime, api.SetTimePtr)
-	err = api.Decode(err, m, "PublicKeyConfig", &s.PublicKeyConfig, api.SetStructPtr[PublicKeyConfig])
-	return err
-}
+func (*GetRealtimeLogConfigResult) ConvType() (api.Table, int32) { return convTable[:], 213 }
 
-func (s *PublicKey) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "Id", s.Id, api.DynString)
-	api.Put(m, "CreatedTime", s.CreatedTime, api.DynTime)
-	api.PutStruct(m, "PublicKeyConfig", s.PublicKeyConfig)
-	return m
-}
+func (*GetResponseHeadersPolicyConfigRequest) ConvType() (api.Table, int32) { return convTable[:], 214 }
 
-func (s *PublicKeyAlreadyExists) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*GetResponseHeadersPolicyConfigResult) ConvType() (api.Table, int32) { return convTable[:], 215 }
 
-func (s *PublicKeyAlreadyExists) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
+func (*GetResponseHeadersPolicyRequest) ConvType() (api.Table, int32) { return convTable[:], 216 }
 
-func (s *PublicKeyConfig) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "CallerReference", &s.CallerReference, api.SetStringPtr)
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "EncodedKey", &s.EncodedKey, api.SetStringPtr)
-	err = api.Decode(err, m, "Comment", &s.Comment, api.SetStringPtr)
-	return err
-}
+func (*GetResponseHeadersPolicyResult) ConvType() (api.Table, int32) { return convTable[:], 217 }
 
-func (s *PublicKeyConfig) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "CallerReference", s.CallerReference, api.DynString)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "EncodedKey", s.EncodedKey, api.DynString)
-	api.Put(m, "Comment", s.Comment, api.DynString)
-	return m
-}
+func (*GetStreamingDistributionConfigRequest) ConvType() (api.Table, int32) { return convTable[:], 218 }
 
-func (s *PublicKeyInUse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*GetStreamingDistributionConfigResult) ConvType() (api.Table, int32) { return convTable[:], 219 }
 
-func (s *PublicKeyInUse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
+func (*GetStreamingDistributionRequest) ConvType() (api.Table, int32) { return convTable[:], 220 }
 
-func (s *PublicKeyList) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "NextMarker", &s.NextMarker, api.SetStringPtr)
-	err = api.Decode(err, m, "MaxItems", &s.MaxItems, api.SetInt32Ptr)
-	err = api.Decode(err, m, "Quantity", &s.Quantity, api.SetInt32Ptr)
-	err = api.Decode(err, m, "Items", &s.Items, func(p *[]PublicKeySummary, v any) error {
-		return api.SetList(p, v, func(p *PublicKeySummary, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
+func (*GetStreamingDistributionResult) ConvType() (api.Table, int32) { return convTable[:], 221 }
 
-func (s *PublicKeyList) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "NextMarker", s.NextMarker, api.DynString)
-	api.Put(m, "MaxItems", s.MaxItems, api.DynInt32)
-	api.Put(m, "Quantity", s.Quantity, api.DynInt32)
-	api.PutList(m, "Items", s.Items, func(e PublicKeySummary) any { return e.ToDynamic() })
-	return m
-}
+func (*Headers) ConvType() (api.Table, int32) { return convTable[:], 222 }
 
-func (s *PublicKeySummary) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "CreatedTime", &s.CreatedTime, api.SetTimePtr)
-	err = api.Decode(err, m, "EncodedKey", &s.EncodedKey, api.SetStringPtr)
-	err = api.Decode(err, m, "Comment", &s.Comment, api.SetStringPtr)
-	return err
-}
+func (*IllegalDelete) ConvType() (api.Table, int32) { return convTable[:], 223 }
 
-func (s *PublicKeySummary) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 5)
-	api.Put(m, "Id", s.Id, api.DynString)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "CreatedTime", s.CreatedTime, api.DynTime)
-	api.Put(m, "EncodedKey", s.EncodedKey, api.DynString)
-	api.Put(m, "Comment", s.Comment, api.DynString)
-	return m
+func (*IllegalFieldLevelEncryptionConfigAssociationWithCacheBehavior) ConvType() (api.Table, int32) {
+	return convTable[:], 224
 }
 
-func (s *PublishFunctionRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "IfMatch", &s.IfMatch, api.SetStringPtr)
-	return err
-}
+func (*IllegalOriginAccessConfiguration) ConvType() (api.Table, int32) { return convTable[:], 225 }
 
-func (s *PublishFunctionRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "IfMatch", s.IfMatch, api.DynString)
-	return m
-}
+func (*IllegalUpdate) ConvType() (api.Table, int32) { return convTable[:], 226 }
 
-func (s *PublishFunctionResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "FunctionSummary", &s.FunctionSummary, api.SetStructPtr[FunctionSummary])
-	return err
-}
+func (*ImportSource) ConvType() (api.Table, int32) { return convTable[:], 227 }
 
-func (s *PublishFunctionResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "FunctionSummary", s.FunctionSummary)
-	return m
-}
+func (*InconsistentQuantities) ConvType() (api.Table, int32) { return convTable[:], 228 }
 
-func (s *QueryArgProfile) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "QueryArg", &s.QueryArg, api.SetStringPtr)
-	err = api.Decode(err, m, "ProfileId", &s.ProfileId, api.SetStringPtr)
-	return err
-}
+func (*InvalidArgument) ConvType() (api.Table, int32) { return convTable[:], 229 }
 
-func (s *QueryArgProfile) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "QueryArg", s.QueryArg, api.DynString)
-	api.Put(m, "ProfileId", s.ProfileId, api.DynString)
-	return m
-}
+func (*InvalidDefaultRootObject) ConvType() (api.Table, int32) { return convTable[:], 230 }
 
-func (s *QueryArgProfileConfig) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ForwardWhenQueryArgProfileIsUnknown", &s.ForwardWhenQueryArgProfileIsUnknown, api.SetBoolPtr)
-	err = api.Decode(err, m, "QueryArgProfiles", &s.QueryArgProfiles, api.SetStructPtr[QueryArgProfiles])
-	return err
+func (*InvalidDomainNameForOriginAccessControl) ConvType() (api.Table, int32) {
+	return convTable[:], 231
 }
 
-func (s *QueryArgProfileConfig) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "ForwardWhenQueryArgProfileIsUnknown", s.ForwardWhenQueryArgProfileIsUnknown, api.DynBool)
-	api.PutStruct(m, "QueryArgProfiles", s.QueryArgProfiles)
-	return m
-}
+func (*InvalidErrorCode) ConvType() (api.Table, int32) { return convTable[:], 232 }
 
-func (s *QueryArgProfileEmpty) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*InvalidForwardCookies) ConvType() (api.Table, int32) { return convTable[:], 233 }
 
-func (s *QueryArgProfileEmpty) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
+func (*InvalidFunctionAssociation) ConvType() (api.Table, int32) { return convTable[:], 234 }
 
-func (s *QueryArgProfiles) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Quantity", &s.Quantity, api.SetInt32Ptr)
-	err = api.Decode(err, m, "Items", &s.Items, func(p *[]QueryArgProfile, v any) error {
-		return api.SetList(p, v, func(p *QueryArgProfile, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
+func (*InvalidGeoRestrictionParameter) ConvType() (api.Table, int32) { return convTable[:], 235 }
 
-func (s *QueryArgProfiles) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Quantity", s.Quantity, api.DynInt32)
-	api.PutList(m, "Items", s.Items, func(e QueryArgProfile) any { return e.ToDynamic() })
-	return m
-}
+func (*InvalidHeadersForS3Origin) ConvType() (api.Table, int32) { return convTable[:], 236 }
 
-func (s *QueryStringCacheKeys) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Quantity", &s.Quantity, api.SetInt32Ptr)
-	err = api.Decode(err, m, "Items", &s.Items, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	return err
-}
+func (*InvalidIfMatchVersion) ConvType() (api.Table, int32) { return convTable[:], 237 }
 
-func (s *QueryStringCacheKeys) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Quantity", s.Quantity, api.DynInt32)
-	api.PutList(m, "Items", s.Items, api.DynString)
-	return m
-}
+func (*InvalidLambdaFunctionAssociation) ConvType() (api.Table, int32) { return convTable[:], 238 }
 
-func (s *QueryStringNames) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Quantity", &s.Quantity, api.SetInt32Ptr)
-	err = api.Decode(err, m, "Items", &s.Items, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	return err
-}
+func (*InvalidLocationCode) ConvType() (api.Table, int32) { return convTable[:], 239 }
 
-func (s *QueryStringNames) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Quantity", s.Quantity, api.DynInt32)
-	api.PutList(m, "Items", s.Items, api.DynString)
-	return m
-}
+func (*InvalidMinimumProtocolVersion) ConvType() (api.Table, int32) { return convTable[:], 240 }
 
-func (s *RealtimeLogConfig) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ARN", &s.ARN, api.SetStringPtr)
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "SamplingRate", &s.SamplingRate, api.SetInt64Ptr)
-	err = api.Decode(err, m, "EndPoints", &s.EndPoints, func(p *[]EndPoint, v any) error {
-		return api.SetList(p, v, func(p *EndPoint, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "Fields", &s.Fields, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	return err
-}
+func (*InvalidOrigin) ConvType() (api.Table, int32) { return convTable[:], 241 }
 
-func (s *RealtimeLogConfig) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 5)
-	api.Put(m, "ARN", s.ARN, api.DynString)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "SamplingRate", s.SamplingRate, api.DynInt64)
-	api.PutList(m, "EndPoints", s.EndPoints, func(e EndPoint) any { return e.ToDynamic() })
-	api.PutList(m, "Fields", s.Fields, api.DynString)
-	return m
-}
+func (*InvalidOriginAccessControl) ConvType() (api.Table, int32) { return convTable[:], 242 }
 
-func (s *RealtimeLogConfigAlreadyExists) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*InvalidOriginAccessIdentity) ConvType() (api.Table, int32) { return convTable[:], 243 }
 
-func (s *RealtimeLogConfigAlreadyExists) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
+func (*InvalidOriginKeepaliveTimeout) ConvType() (api.Table, int32) { return convTable[:], 244 }
 
-func (s *RealtimeLogConfigInUse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*InvalidOriginReadTimeout) ConvType() (api.Table, int32) { return convTable[:], 245 }
 
-func (s *RealtimeLogConfigInUse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
+func (*InvalidProtocolSettings) ConvType() (api.Table, int32) { return convTable[:], 246 }
 
-func (s *RealtimeLogConfigOwnerMismatch) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*InvalidQueryStringParameters) ConvType() (api.Table, int32) { return convTable[:], 247 }
 
-func (s *RealtimeLogConfigOwnerMismatch) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
+func (*InvalidRelativePath) ConvType() (api.Table, int32) { return convTable[:], 248 }
 
-func (s *RealtimeLogConfigs) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "MaxItems", &s.MaxItems, api.SetInt32Ptr)
-	err = api.Decode(err, m, "Items", &s.Items, func(p *[]RealtimeLogConfig, v any) error {
-		return api.SetList(p, v, func(p *RealtimeLogConfig, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "IsTruncated", &s.IsTruncated, api.SetBoolPtr)
-	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
-	err = api.Decode(err, m, "NextMarker", &s.NextMarker, api.SetStringPtr)
-	return err
-}
+func (*InvalidRequiredProtocol) ConvType() (api.Table, int32) { return convTable[:], 249 }
 
-func (s *RealtimeLogConfigs) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 5)
-	api.Put(m, "MaxItems", s.MaxItems, api.DynInt32)
-	api.PutList(m, "Items", s.Items, func(e RealtimeLogConfig) any { return e.ToDynamic() })
-	api.Put(m, "IsTruncated", s.IsTruncated, api.DynBool)
-	api.Put(m, "Marker", s.Marker, api.DynString)
-	api.Put(m, "NextMarker", s.NextMarker, api.DynString)
-	return m
-}
+func (*InvalidResponseCode) ConvType() (api.Table, int32) { return convTable[:], 250 }
 
-func (s *RealtimeMetricsSubscriptionConfig) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "RealtimeMetricsSubscriptionStatus", &s.RealtimeMetricsSubscriptionStatus, api.SetStringPtr)
-	return err
-}
+func (*InvalidTTLOrder) ConvType() (api.Table, int32) { return convTable[:], 251 }
 
-func (s *RealtimeMetricsSubscriptionConfig) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "RealtimeMetricsSubscriptionStatus", s.RealtimeMetricsSubscriptionStatus, api.DynString)
-	return m
-}
+func (*InvalidTagging) ConvType() (api.Table, int32) { return convTable[:], 252 }
 
-func (s *ResourceInUse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*InvalidViewerCertificate) ConvType() (api.Table, int32) { return convTable[:], 253 }
 
-func (s *ResourceInUse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
+func (*InvalidWebACLId) ConvType() (api.Table, int32) { return convTable[:], 254 }
 
-func (s *ResponseHeadersPolicy) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
-	err = api.Decode(err, m, "LastModifiedTime", &s.LastModifiedTime, api.SetTimePtr)
-	err = api.Decode(err, m, "ResponseHeadersPolicyConfig", &s.ResponseHeadersPolicyConfig, api.SetStructPtr[ResponseHeadersPolicyConfig])
-	return err
-}
+func (*Invalidation) ConvType() (api.Table, int32) { return convTable[:], 255 }
 
-func (s *ResponseHeadersPolicy) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "Id", s.Id, api.DynString)
-	api.Put(m, "LastModifiedTime", s.LastModifiedTime, api.DynTime)
-	api.PutStruct(m, "ResponseHeadersPolicyConfig", s.ResponseHeadersPolicyConfig)
-	return m
-}
+func (*InvalidationBatch) ConvType() (api.Table, int32) { return convTable[:], 256 }
 
-func (s *ResponseHeadersPolicyAccessControlAllowHeaders) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Quantity", &s.Quantity, api.SetInt32Ptr)
-	err = api.Decode(err, m, "Items", &s.Items, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	return err
-}
+func (*InvalidationList) ConvType() (api.Table, int32) { return convTable[:], 257 }
 
-func (s *ResponseHeadersPolicyAccessControlAllowHeaders) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Quantity", s.Quantity, api.DynInt32)
-	api.PutList(m, "Items", s.Items, api.DynString)
-	return m
-}
+func (*InvalidationSummary) ConvType() (api.Table, int32) { return convTable[:], 258 }
 
-func (s *ResponseHeadersPolicyAccessControlAllowMethods) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Quantity", &s.Quantity, api.SetInt32Ptr)
-	err = api.Decode(err, m, "Items", &s.Items, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	return err
-}
+func (*KGKeyPairIds) ConvType() (api.Table, int32) { return convTable[:], 259 }
 
-func (s *ResponseHeadersPolicyAccessControlAllowMethods) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Quantity", s.Quantity, api.DynInt32)
-	api.PutList(m, "Items", s.Items, api.DynString)
-	return m
-}
+func (*KeyGroup) ConvType() (api.Table, int32) { return convTable[:], 260 }
 
-func (s *ResponseHeadersPolicyAccessControlAllowOrigins) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Quantity", &s.Quantity, api.SetInt32Ptr)
-	err = api.Decode(err, m, "Items", &s.Items, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	return err
-}
+func (*KeyGroupAlreadyExists) ConvType() (api.Table, int32) { return convTable[:], 261 }
 
-func (s *ResponseHeadersPolicyAccessControlAllowOrigins) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Quantity", s.Quantity, api.DynInt32)
-	api.PutList(m, "Items", s.Items, api.DynString)
-	return m
-}
+func (*KeyGroupConfig) ConvType() (api.Table, int32) { return convTable[:], 262 }
 
-func (s *ResponseHeadersPolicyAccessControlExposeHeaders) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Quantity", &s.Quantity, api.SetInt32Ptr)
-	err = api.Decode(err, m, "Items", &s.Items, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	return err
-}
+func (*KeyGroupList) ConvType() (api.Table, int32) { return convTable[:], 263 }
 
-func (s *ResponseHeadersPolicyAccessControlExposeHeaders) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Quantity", s.Quantity, api.DynInt32)
-	api.PutList(m, "Items", s.Items, api.DynString)
-	return m
-}
+func (*KeyGroupSummary) ConvType() (api.Table, int32) { return convTable[:], 264 }
 
-func (s *ResponseHeadersPolicyAlreadyExists) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*KeyPairIds) ConvType() (api.Table, int32) { return convTable[:], 265 }
 
-func (s *ResponseHeadersPolicyAlreadyExists) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
+func (*KeyValueStore) ConvType() (api.Table, int32) { return convTable[:], 266 }
 
-func (s *ResponseHeadersPolicyConfig) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Comment", &s.Comment, api.SetStringPtr)
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "CorsConfig", &s.CorsConfig, api.SetStructPtr[ResponseHeadersPolicyCorsConfig])
-	err = api.Decode(err, m, "SecurityHeadersConfig", &s.SecurityHeadersConfig, api.SetStructPtr[ResponseHeadersPolicySecurityHeadersConfig])
-	err = api.Decode(err, m, "ServerTimingHeadersConfig", &s.ServerTimingHeadersConfig, api.SetStructPtr[ResponseHeadersPolicyServerTimingHeadersConfig])
-	err = api.Decode(err, m, "CustomHeadersConfig", &s.CustomHeadersConfig, api.SetStructPtr[ResponseHeadersPolicyCustomHeadersConfig])
-	err = api.Decode(err, m, "RemoveHeadersConfig", &s.RemoveHeadersConfig, api.SetStructPtr[ResponseHeadersPolicyRemoveHeadersConfig])
-	return err
-}
+func (*KeyValueStoreAssociation) ConvType() (api.Table, int32) { return convTable[:], 267 }
 
-func (s *ResponseHeadersPolicyConfig) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 7)
-	api.Put(m, "Comment", s.Comment, api.DynString)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.PutStruct(m, "CorsConfig", s.CorsConfig)
-	api.PutStruct(m, "SecurityHeadersConfig", s.SecurityHeadersConfig)
-	api.PutStruct(m, "ServerTimingHeadersConfig", s.ServerTimingHeadersConfig)
-	api.PutStruct(m, "CustomHeadersConfig", s.CustomHeadersConfig)
-	api.PutStruct(m, "RemoveHeadersConfig", s.RemoveHeadersConfig)
-	return m
-}
+func (*KeyValueStoreAssociations) ConvType() (api.Table, int32) { return convTable[:], 268 }
 
-func (s *ResponseHeadersPolicyContentSecurityPolicy) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Override", &s.Override, api.SetBoolPtr)
-	err = api.Decode(err, m, "ContentSecurityPolicy", &s.ContentSecurityPolicy, api.SetStringPtr)
-	return err
-}
+func (*KeyValueStoreList) ConvType() (api.Table, int32) { return convTable[:], 269 }
 
-func (s *ResponseHeadersPolicyContentSecurityPolicy) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Override", s.Override, api.DynBool)
-	api.Put(m, "ContentSecurityPolicy", s.ContentSecurityPolicy, api.DynString)
-	return m
-}
+func (*KinesisStreamConfig) ConvType() (api.Table, int32) { return convTable[:], 270 }
 
-func (s *ResponseHeadersPolicyContentTypeOptions) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Override", &s.Override, api.SetBoolPtr)
-	return err
-}
+func (*LambdaFunctionAssociation) ConvType() (api.Table, int32) { return convTable[:], 271 }
 
-func (s *ResponseHeadersPolicyContentTypeOptions) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Override", s.Override, api.DynBool)
-	return m
-}
+func (*LambdaFunctionAssociations) ConvType() (api.Table, int32) { return convTable[:], 272 }
 
-func (s *ResponseHeadersPolicyCorsConfig) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "AccessControlAllowOrigins", &s.AccessControlAllowOrigins, api.SetStructPtr[ResponseHeadersPolicyAccessControlAllowOrigins])
-	err = api.Decode(err, m, "AccessControlAllowHeaders", &s.AccessControlAllowHeaders, api.SetStructPtr[ResponseHeadersPolicyAccessControlAllowHeaders])
-	err = api.Decode(err, m, "AccessControlAllowMethods", &s.AccessControlAllowMethods, api.SetStructPtr[ResponseHeadersPolicyAccessControlAllowMethods])
-	err = api.Decode(err, m, "AccessControlAllowCredentials", &s.AccessControlAllowCredentials, api.SetBoolPtr)
-	err = api.Decode(err, m, "AccessControlExposeHeaders", &s.AccessControlExposeHeaders, api.SetStructPtr[ResponseHeadersPolicyAccessControlExposeHeaders])
-	err = api.Decode(err, m, "AccessControlMaxAgeSec", &s.AccessControlMaxAgeSec, api.SetInt32Ptr)
-	err = api.Decode(err, m, "OriginOverride", &s.OriginOverride, api.SetBoolPtr)
-	return err
-}
+func (*ListCachePoliciesRequest) ConvType() (api.Table, int32) { return convTable[:], 273 }
 
-func (s *ResponseHeadersPolicyCorsConfig) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 7)
-	api.PutStruct(m, "AccessControlAllowOrigins", s.AccessControlAllowOrigins)
-	api.PutStruct(m, "AccessControlAllowHeaders", s.AccessControlAllowHeaders)
-	api.PutStruct(m, "AccessControlAllowMethods", s.AccessControlAllowMethods)
-	api.Put(m, "AccessControlAllowCredentials", s.AccessControlAllowCredentials, api.DynBool)
-	api.PutStruct(m, "AccessControlExposeHeaders", s.AccessControlExposeHeaders)
-	api.Put(m, "AccessControlMaxAgeSec", s.AccessControlMaxAgeSec, api.DynInt32)
-	api.Put(m, "OriginOverride", s.OriginOverride, api.DynBool)
-	return m
-}
+func (*ListCachePoliciesResult) ConvType() (api.Table, int32) { return convTable[:], 274 }
 
-func (s *ResponseHeadersPolicyCustomHeader) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Header", &s.Header, api.SetStringPtr)
-	err = api.Decode(err, m, "Value", &s.Value, api.SetStringPtr)
-	err = api.Decode(err, m, "Override", &s.Override, api.SetBoolPtr)
-	return err
+func (*ListCloudFrontOriginAccessIdentitiesRequest) ConvType() (api.Table, int32) {
+	return convTable[:], 275
 }
 
-func (s *ResponseHeadersPolicyCustomHeader) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "Header", s.Header, api.DynString)
-	api.Put(m, "Value", s.Value, api.DynString)
-	api.Put(m, "Override", s.Override, api.DynBool)
-	return m
+func (*ListCloudFrontOriginAccessIdentitiesResult) ConvType() (api.Table, int32) {
+	return convTable[:], 276
 }
 
-func (s *ResponseHeadersPolicyCustomHeadersConfig) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Quantity", &s.Quantity, api.SetInt32Ptr)
-	err = api.Decode(err, m, "Items", &s.Items, func(p *[]ResponseHeadersPolicyCustomHeader, v any) error {
-		return api.SetList(p, v, func(p *ResponseHeadersPolicyCustomHeader, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
+func (*ListConflictingAliasesRequest) ConvType() (api.Table, int32) { return convTable[:], 277 }
 
-func (s *ResponseHeadersPolicyCustomHeadersConfig) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Quantity", s.Quantity, api.DynInt32)
-	api.PutList(m, "Items", s.Items, func(e ResponseHeadersPolicyCustomHeader) any { return e.ToDynamic() })
-	return m
-}
+func (*ListConflictingAliasesResult) ConvType() (api.Table, int32) { return convTable[:], 278 }
 
-func (s *ResponseHeadersPolicyFrameOptions) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Override", &s.Override, api.SetBoolPtr)
-	err = api.Decode(err, m, "FrameOption", &s.FrameOption, api.SetStringPtr)
-	return err
+func (*ListContinuousDeploymentPoliciesRequest) ConvType() (api.Table, int32) {
+	return convTable[:], 279
 }
 
-func (s *ResponseHeadersPolicyFrameOptions) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Override", s.Override, api.DynBool)
-	api.Put(m, "FrameOption", s.FrameOption, api.DynString)
-	return m
+func (*ListContinuousDeploymentPoliciesResult) ConvType() (api.Table, int32) {
+	return convTable[:], 280
 }
 
-func (s *ResponseHeadersPolicyInUse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
+func (*ListDistributionsByCachePolicyIdRequest) ConvType() (api.Table, int32) {
+	return convTable[:], 281
 }
 
-func (s *ResponseHeadersPolicyInUse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
+func (*ListDistributionsByCachePolicyIdResult) ConvType() (api.Table, int32) {
+	return convTable[:], 282
 }
 
-func (s *ResponseHeadersPolicyList) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "NextMarker", &s.NextMarker, api.SetStringPtr)
-	err = api.Decode(err, m, "MaxItems", &s.MaxItems, api.SetInt32Ptr)
-	err = api.Decode(err, m, "Quantity", &s.Quantity, api.SetInt32Ptr)
-	err = api.Decode(err, m, "Items", &s.Items, func(p *[]ResponseHeadersPolicySummary, v any) error {
-		return api.SetList(p, v, func(p *ResponseHeadersPolicySummary, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
+func (*ListDistributionsByKeyGroupRequest) ConvType() (api.Table, int32) { return convTable[:], 283 }
 
-func (s *ResponseHeadersPolicyList) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "NextMarker", s.NextMarker, api.DynString)
-	api.Put(m, "MaxItems", s.MaxItems, api.DynInt32)
-	api.Put(m, "Quantity", s.Quantity, api.DynInt32)
-	api.PutList(m, "Items", s.Items, func(e ResponseHeadersPolicySummary) any { return e.ToDynamic() })
-	return m
-}
+func (*ListDistributionsByKeyGroupResult) ConvType() (api.Table, int32) { return convTable[:], 284 }
 
-func (s *ResponseHeadersPolicyReferrerPolicy) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Override", &s.Override, api.SetBoolPtr)
-	err = api.Decode(err, m, "ReferrerPolicy", &s.ReferrerPolicy, api.SetStringPtr)
-	return err
+func (*ListDistributionsByOriginRequestPolicyIdRequest) ConvType() (api.Table, int32) {
+	return convTable[:], 285
 }
 
-func (s *ResponseHeadersPolicyReferrerPolicy) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Override", s.Override, api.DynBool)
-	api.Put(m, "ReferrerPolicy", s.ReferrerPolicy, api.DynString)
-	return m
+func (*ListDistributionsByOriginRequestPolicyIdResult) ConvType() (api.Table, int32) {
+	return convTable[:], 286
 }
 
-func (s *ResponseHeadersPolicyRemoveHeader) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Header", &s.Header, api.SetStringPtr)
-	return err
+func (*ListDistributionsByRealtimeLogConfigRequest) ConvType() (api.Table, int32) {
+	return convTable[:], 287
 }
 
-func (s *ResponseHeadersPolicyRemoveHeader) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Header", s.Header, api.DynString)
-	return m
+func (*ListDistributionsByRealtimeLogConfigResult) ConvType() (api.Table, int32) {
+	return convTable[:], 288
 }
 
-func (s *ResponseHeadersPolicyRemoveHeadersConfig) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Quantity", &s.Quantity, api.SetInt32Ptr)
-	err = api.Decode(err, m, "Items", &s.Items, func(p *[]ResponseHeadersPolicyRemoveHeader, v any) error {
-		return api.SetList(p, v, func(p *ResponseHeadersPolicyRemoveHeader, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
+func (*ListDistributionsByResponseHeadersPolicyIdRequest) ConvType() (api.Table, int32) {
+	return convTable[:], 289
 }
 
-func (s *ResponseHeadersPolicyRemoveHeadersConfig) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Quantity", s.Quantity, api.DynInt32)
-	api.PutList(m, "Items", s.Items, func(e ResponseHeadersPolicyRemoveHeader) any { return e.ToDynamic() })
-	return m
+func (*ListDistributionsByResponseHeadersPolicyIdResult) ConvType() (api.Table, int32) {
+	return convTable[:], 290
 }
 
-func (s *ResponseHeadersPolicySecurityHeadersConfig) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "XSSProtection", &s.XSSProtection, api.SetStructPtr[ResponseHeadersPolicyXSSProtection])
-	err = api.Decode(err, m, "FrameOptions", &s.FrameOptions, api.SetStructPtr[ResponseHeadersPolicyFrameOptions])
-	err = api.Decode(err, m, "ReferrerPolicy", &s.ReferrerPolicy, api.SetStructPtr[ResponseHeadersPolicyReferrerPolicy])
-	err = api.Decode(err, m, "ContentSecurityPolicy", &s.ContentSecurityPolicy, api.SetStructPtr[ResponseHeadersPolicyContentSecurityPolicy])
-	err = api.Decode(err, m, "ContentTypeOptions", &s.ContentTypeOptions, api.SetStructPtr[ResponseHeadersPolicyContentTypeOptions])
-	err = api.Decode(err, m, "StrictTransportSecurity", &s.StrictTransportSecurity, api.SetStructPtr[ResponseHeadersPolicyStrictTransportSecurity])
-	return err
-}
+func (*ListDistributionsByWebACLIdRequest) ConvType() (api.Table, int32) { return convTable[:], 291 }
 
-func (s *ResponseHeadersPolicySecurityHeadersConfig) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 6)
-	api.PutStruct(m, "XSSProtection", s.XSSProtection)
-	api.PutStruct(m, "FrameOptions", s.FrameOptions)
-	api.PutStruct(m, "ReferrerPolicy", s.ReferrerPolicy)
-	api.PutStruct(m, "ContentSecurityPolicy", s.ContentSecurityPolicy)
-	api.PutStruct(m, "ContentTypeOptions", s.ContentTypeOptions)
-	api.PutStruct(m, "StrictTransportSecurity", s.StrictTransportSecurity)
-	return m
-}
+func (*ListDistributionsByWebACLIdResult) ConvType() (api.Table, int32) { return convTable[:], 292 }
 
-func (s *ResponseHeadersPolicyServerTimingHeadersConfig) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Enabled", &s.Enabled, api.SetBoolPtr)
-	err = api.Decode(err, m, "SamplingRate", &s.SamplingRate, api.SetFloat64Ptr)
-	return err
-}
+func (*ListDistributionsRequest) ConvType() (api.Table, int32) { return convTable[:], 293 }
 
-func (s *ResponseHeadersPolicyServerTimingHeadersConfig) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Enabled", s.Enabled, api.DynBool)
-	api.Put(m, "SamplingRate", s.SamplingRate, api.DynFloat64)
-	return m
-}
+func (*ListDistributionsResult) ConvType() (api.Table, int32) { return convTable[:], 294 }
 
-func (s *ResponseHeadersPolicyStrictTransportSecurity) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Override", &s.Override, api.SetBoolPtr)
-	err = api.Decode(err, m, "IncludeSubdomains", &s.IncludeSubdomains, api.SetBoolPtr)
-	err = api.Decode(err, m, "Preload", &s.Preload, api.SetBoolPtr)
-	err = api.Decode(err, m, "AccessControlMaxAgeSec", &s.AccessControlMaxAgeSec, api.SetInt32Ptr)
-	return err
+func (*ListFieldLevelEncryptionConfigsRequest) ConvType() (api.Table, int32) {
+	return convTable[:], 295
 }
 
-func (s *ResponseHeadersPolicyStrictTransportSecurity) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "Override", s.Override, api.DynBool)
-	api.Put(m, "IncludeSubdomains", s.IncludeSubdomains, api.DynBool)
-	api.Put(m, "Preload", s.Preload, api.DynBool)
-	api.Put(m, "AccessControlMaxAgeSec", s.AccessControlMaxAgeSec, api.DynInt32)
-	return m
-}
+func (*ListFieldLevelEncryptionConfigsResult) ConvType() (api.Table, int32) { return convTable[:], 296 }
 
-func (s *ResponseHeadersPolicySummary) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Type", &s.Type, api.SetStringPtr)
-	err = api.Decode(err, m, "ResponseHeadersPolicy", &s.ResponseHeadersPolicy, api.SetStructPtr[ResponseHeadersPolicy])
-	return err
+func (*ListFieldLevelEncryptionProfilesRequest) ConvType() (api.Table, int32) {
+	return convTable[:], 297
 }
 
-func (s *ResponseHeadersPolicySummary) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Type", s.Type, api.DynString)
-	api.PutStruct(m, "ResponseHeadersPolicy", s.ResponseHeadersPolicy)
-	return m
+func (*ListFieldLevelEncryptionProfilesResult) ConvType() (api.Table, int32) {
+	return convTable[:], 298
 }
 
-func (s *ResponseHeadersPolicyXSSProtection) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Override", &s.Override, api.SetBoolPtr)
-	err = api.Decode(err, m, "Protection", &s.Protection, api.SetBoolPtr)
-	err = api.Decode(err, m, "ModeBlock", &s.ModeBlock, api.SetBoolPtr)
-	err = api.Decode(err, m, "ReportUri", &s.ReportUri, api.SetStringPtr)
-	return err
-}
+func (*ListFunctionsRequest) ConvType() (api.Table, int32) { return convTable[:], 299 }
 
-func (s *ResponseHeadersPolicyXSSProtection) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "Override", s.Override, api.DynBool)
-	api.Put(m, "Protection", s.Protection, api.DynBool)
-	api.Put(m, "ModeBlock", s.ModeBlock, api.DynBool)
-	api.Put(m, "ReportUri", s.ReportUri, api.DynString)
-	return m
-}
+func (*ListFunctionsResult) ConvType() (api.Table, int32) { return convTable[:], 300 }
 
-func (s *Restrictions) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "GeoRestriction", &s.GeoRestriction, api.SetStructPtr[GeoRestriction])
-	return err
-}
+func (*ListInvalidationsRequest) ConvType() (api.Table, int32) { return convTable[:], 301 }
 
-func (s *Restrictions) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "GeoRestriction", s.GeoRestriction)
-	return m
-}
+func (*ListInvalidationsResult) ConvType() (api.Table, int32) { return convTable[:], 302 }
 
-func (s *S3Origin) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DomainName", &s.DomainName, api.SetStringPtr)
-	err = api.Decode(err, m, "OriginAccessIdentity", &s.OriginAccessIdentity, api.SetStringPtr)
-	return err
-}
+func (*ListKeyGroupsRequest) ConvType() (api.Table, int32) { return convTable[:], 303 }
 
-func (s *S3Origin) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "DomainName", s.DomainName, api.DynString)
-	api.Put(m, "OriginAccessIdentity", s.OriginAccessIdentity, api.DynString)
-	return m
-}
+func (*ListKeyGroupsResult) ConvType() (api.Table, int32) { return convTable[:], 304 }
 
-func (s *S3OriginConfig) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "OriginAccessIdentity", &s.OriginAccessIdentity, api.SetStringPtr)
-	return err
-}
+func (*ListKeyValueStoresRequest) ConvType() (api.Table, int32) { return convTable[:], 305 }
 
-func (s *S3OriginConfig) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "OriginAccessIdentity", s.OriginAccessIdentity, api.DynString)
-	return m
-}
+func (*ListKeyValueStoresResult) ConvType() (api.Table, int32) { return convTable[:], 306 }
 
-func (s *SessionStickinessConfig) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "IdleTTL", &s.IdleTTL, api.SetInt32Ptr)
-	err = api.Decode(err, m, "MaximumTTL", &s.MaximumTTL, api.SetInt32Ptr)
-	return err
-}
+func (*ListOriginAccessControlsRequest) ConvType() (api.Table, int32) { return convTable[:], 307 }
 
-func (s *SessionStickinessConfig) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "IdleTTL", s.IdleTTL, api.DynInt32)
-	api.Put(m, "MaximumTTL", s.MaximumTTL, api.DynInt32)
-	return m
-}
+func (*ListOriginAccessControlsResult) ConvType() (api.Table, int32) { return convTable[:], 308 }
 
-func (s *Signer) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "AwsAccountNumber", &s.AwsAccountNumber, api.SetStringPtr)
-	err = api.Decode(err, m, "KeyPairIds", &s.KeyPairIds, api.SetStructPtr[KeyPairIds])
-	return err
-}
+func (*ListOriginRequestPoliciesRequest) ConvType() (api.Table, int32) { return convTable[:], 309 }
 
-func (s *Signer) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "AwsAccountNumber", s.AwsAccountNumber, api.DynString)
-	api.PutStruct(m, "KeyPairIds", s.KeyPairIds)
-	return m
-}
+func (*ListOriginRequestPoliciesResult) ConvType() (api.Table, int32) { return convTable[:], 310 }
 
-func (s *StagingDistributionDnsNames) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Quantity", &s.Quantity, api.SetInt32Ptr)
-	err = api.Decode(err, m, "Items", &s.Items, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	return err
-}
+func (*ListPublicKeysRequest) ConvType() (api.Table, int32) { return convTable[:], 311 }
 
-func (s *StagingDistributionDnsNames) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Quantity", s.Quantity, api.DynInt32)
-	api.PutList(m, "Items", s.Items, api.DynString)
-	return m
-}
+func (*ListPublicKeysResult) ConvType() (api.Table, int32) { return convTable[:], 312 }
 
-func (s *StagingDistributionInUse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*ListRealtimeLogConfigsRequest) ConvType() (api.Table, int32) { return convTable[:], 313 }
 
-func (s *StagingDistributionInUse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
+func (*ListRealtimeLogConfigsResult) ConvType() (api.Table, int32) { return convTable[:], 314 }
 
-func (s *StatusCodes) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Quantity", &s.Quantity, api.SetInt32Ptr)
-	err = api.Decode(err, m, "Items", &s.Items, func(p *[]int32, v any) error { return api.SetList(p, v, api.SetInt32) })
-	return err
-}
+func (*ListResponseHeadersPoliciesRequest) ConvType() (api.Table, int32) { return convTable[:], 315 }
 
-func (s *StatusCodes) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Quantity", s.Quantity, api.DynInt32)
-	api.PutList(m, "Items", s.Items, api.DynInt32)
-	return m
-}
+func (*ListResponseHeadersPoliciesResult) ConvType() (api.Table, int32) { return convTable[:], 316 }
 
-func (s *StreamingDistribution) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
-	err = api.Decode(err, m, "ARN", &s.ARN, api.SetStringPtr)
-	err = api.Decode(err, m, "Status", &s.Status, api.SetStringPtr)
-	err = api.Decode(err, m, "LastModifiedTime", &s.LastModifiedTime, api.SetTimePtr)
-	err = api.Decode(err, m, "DomainName", &s.DomainName, api.SetStringPtr)
-	err = api.Decode(err, m, "ActiveTrustedSigners", &s.ActiveTrustedSigners, api.SetStructPtr[ActiveTrustedSigners])
-	err = api.Decode(err, m, "StreamingDistributionConfig", &s.StreamingDistributionConfig, api.SetStructPtr[StreamingDistributionConfig])
-	return err
-}
+func (*ListStreamingDistributionsRequest) ConvType() (api.Table, int32) { return convTable[:], 317 }
 
-func (s *StreamingDistribution) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 7)
-	api.Put(m, "Id", s.Id, api.DynString)
-	api.Put(m, "ARN", s.ARN, api.DynString)
-	api.Put(m, "Status", s.Status, api.DynString)
-	api.Put(m, "LastModifiedTime", s.LastModifiedTime, api.DynTime)
-	api.Put(m, "DomainName", s.DomainName, api.DynString)
-	api.PutStruct(m, "ActiveTrustedSigners", s.ActiveTrustedSigners)
-	api.PutStruct(m, "StreamingDistributionConfig", s.StreamingDistributionConfig)
-	return m
-}
+func (*ListStreamingDistributionsResult) ConvType() (api.Table, int32) { return convTable[:], 318 }
 
-func (s *StreamingDistributionAlreadyExists) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*ListTagsForResourceRequest) ConvType() (api.Table, int32) { return convTable[:], 319 }
 
-func (s *StreamingDistributionAlreadyExists) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
+func (*ListTagsForResourceResult) ConvType() (api.Table, int32) { return convTable[:], 320 }
 
-func (s *StreamingDistributionConfig) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "CallerReference", &s.CallerReference, api.SetStringPtr)
-	err = api.Decode(err, m, "S3Origin", &s.S3Origin, api.SetStructPtr[S3Origin])
-	err = api.Decode(err, m, "Aliases", &s.Aliases, api.SetStructPtr[Aliases])
-	err = api.Decode(err, m, "Comment", &s.Comment, api.SetStringPtr)
-	err = api.Decode(err, m, "Logging", &s.Logging, api.SetStructPtr[StreamingLoggingConfig])
-	err = api.Decode(err, m, "TrustedSigners", &s.TrustedSigners, api.SetStructPtr[TrustedSigners])
-	err = api.Decode(err, m, "PriceClass", &s.PriceClass, api.SetStringPtr)
-	err = api.Decode(err, m, "Enabled", &s.Enabled, api.SetBoolPtr)
-	return err
-}
+func (*LoggingConfig) ConvType() (api.Table, int32) { return convTable[:], 321 }
 
-func (s *StreamingDistributionConfig) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "CallerReference", s.CallerReference, api.DynString)
-	api.PutStruct(m, "S3Origin", s.S3Origin)
-	api.PutStruct(m, "Aliases", s.Aliases)
-	api.Put(m, "Comment", s.Comment, api.DynString)
-	api.PutStruct(m, "Logging", s.Logging)
-	api.PutStruct(m, "TrustedSigners", s.TrustedSigners)
-	api.Put(m, "PriceClass", s.PriceClass, api.DynString)
-	api.Put(m, "Enabled", s.Enabled, api.DynBool)
-	return m
-}
+func (*MissingBody) ConvType() (api.Table, int32) { return convTable[:], 322 }
 
-func (s *StreamingDistributionConfigWithTags) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "StreamingDistributionConfig", &s.StreamingDistributionConfig, api.SetStructPtr[StreamingDistributionConfig])
-	err = api.Decode(err, m, "Tags", &s.Tags, api.SetStructPtr[Tags])
-	return err
-}
+func (*MonitoringSubscription) ConvType() (api.Table, int32) { return convTable[:], 323 }
 
-func (s *StreamingDistributionConfigWithTags) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutStruct(m, "StreamingDistributionConfig", s.StreamingDistributionConfig)
-	api.PutStruct(m, "Tags", s.Tags)
-	return m
-}
+func (*MonitoringSubscriptionAlreadyExists) ConvType() (api.Table, int32) { return convTable[:], 324 }
 
-func (s *StreamingDistributionList) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
-	err = api.Decode(err, m, "NextMarker", &s.NextMarker, api.SetStringPtr)
-	err = api.Decode(err, m, "MaxItems", &s.MaxItems, api.SetInt32Ptr)
-	err = api.Decode(err, m, "IsTruncated", &s.IsTruncated, api.SetBoolPtr)
-	err = api.Decode(err, m, "Quantity", &s.Quantity, api.SetInt32Ptr)
-	err = api.Decode(err, m, "Items", &s.Items, func(p *[]StreamingDistributionSummary, v any) error {
-		return api.SetList(p, v, func(p *StreamingDistributionSummary, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
+func (*NoSuchCachePolicy) ConvType() (api.Table, int32) { return convTable[:], 325 }
 
-func (s *StreamingDistributionList) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 6)
-	api.Put(m, "Marker", s.Marker, api.DynString)
-	api.Put(m, "NextMarker", s.NextMarker, api.DynString)
-	api.Put(m, "MaxItems", s.MaxItems, api.DynInt32)
-	api.Put(m, "IsTruncated", s.IsTruncated, api.DynBool)
-	api.Put(m, "Quantity", s.Quantity, api.DynInt32)
-	api.PutList(m, "Items", s.Items, func(e StreamingDistributionSummary) any { return e.ToDynamic() })
-	return m
-}
+func (*NoSuchCloudFrontOriginAccessIdentity) ConvType() (api.Table, int32) { return convTable[:], 326 }
 
-func (s *StreamingDistributionNotDisabled) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*NoSuchContinuousDeploymentPolicy) ConvType() (api.Table, int32) { return convTable[:], 327 }
 
-func (s *StreamingDistributionNotDisabled) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
+func (*NoSuchDistribution) ConvType() (api.Table, int32) { return convTable[:], 328 }
 
-func (s *StreamingDistributionSummary) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
-	err = api.Decode(err, m, "ARN", &s.ARN, api.SetStringPtr)
-	err = api.Decode(err, m, "Status", &s.Status, api.SetStringPtr)
-	err = api.Decode(err, m, "LastModifiedTime", &s.LastModifiedTime, api.SetTimePtr)
-	err = api.Decode(err, m, "DomainName", &s.DomainName, api.SetStringPtr)
-	err = api.Decode(err, m, "S3Origin", &s.S3Origin, api.SetStructPtr[S3Origin])
-	err = api.Decode(err, m, "Aliases", &s.Aliases, api.SetStructPtr[Aliases])
-	err = api.Decode(err, m, "TrustedSigners", &s.TrustedSigners, api.SetStructPtr[TrustedSigners])
-	err = api.Decode(err, m, "Comment", &s.Comment, api.SetStringPtr)
-	err = api.Decode(err, m, "PriceClass", &s.PriceClass, api.SetStringPtr)
-	err = api.Decode(err, m, "Enabled", &s.Enabled, api.SetBoolPtr)
-	return err
-}
+func (*NoSuchFieldLevelEncryptionConfig) ConvType() (api.Table, int32) { return convTable[:], 329 }
 
-func (s *StreamingDistributionSummary) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "Id", s.Id, api.DynString)
-	api.Put(m, "ARN", s.ARN, api.DynString)
-	api.Put(m, "Status", s.Status, api.DynString)
-	api.Put(m, "LastModifiedTime", s.LastModifiedTime, api.DynTime)
-	api.Put(m, "DomainName", s.DomainName, api.DynString)
-	api.PutStruct(m, "S3Origin", s.S3Origin)
-	api.PutStruct(m, "Aliases", s.Aliases)
-	api.PutStruct(m, "TrustedSigners", s.TrustedSigners)
-	api.Put(m, "Comment", s.Comment, api.DynString)
-	api.Put(m, "PriceClass", s.PriceClass, api.DynString)
-	api.Put(m, "Enabled", s.Enabled, api.DynBool)
-	return m
-}
+func (*NoSuchFieldLevelEncryptionProfile) ConvType() (api.Table, int32) { return convTable[:], 330 }
 
-func (s *StreamingLoggingConfig) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Enabled", &s.Enabled, api.SetBoolPtr)
-	err = api.Decode(err, m, "Bucket", &s.Bucket, api.SetStringPtr)
-	err = api.Decode(err, m, "Prefix", &s.Prefix, api.SetStringPtr)
-	return err
-}
+func (*NoSuchFunctionExists) ConvType() (api.Table, int32) { return convTable[:], 331 }
 
-func (s *StreamingLoggingConfig) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "Enabled", s.Enabled, api.DynBool)
-	api.Put(m, "Bucket", s.Bucket, api.DynString)
-	api.Put(m, "Prefix", s.Prefix, api.DynString)
-	return m
-}
+func (*NoSuchInvalidation) ConvType() (api.Table, int32) { return convTable[:], 332 }
 
-func (s *Tag) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Key", &s.Key, api.SetStringPtr)
-	err = api.Decode(err, m, "Value", &s.Value, api.SetStringPtr)
-	return err
-}
+func (*NoSuchMonitoringSubscription) ConvType() (api.Table, int32) { return convTable[:], 333 }
 
-func (s *Tag) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Key", s.Key, api.DynString)
-	api.Put(m, "Value", s.Value, api.DynString)
-	return m
-}
+func (*NoSuchOrigin) ConvType() (api.Table, int32) { return convTable[:], 334 }
 
-func (s *TagKeys) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Items", &s.Items, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	return err
-}
+func (*NoSuchOriginAccessControl) ConvType() (api.Table, int32) { return convTable[:], 335 }
 
-func (s *TagKeys) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutList(m, "Items", s.Items, api.DynString)
-	return m
-}
+func (*NoSuchOriginRequestPolicy) ConvType() (api.Table, int32) { return convTable[:], 336 }
 
-func (s *TagResourceRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Resource", &s.Resource, api.SetStringPtr)
-	err = api.Decode(err, m, "Tags", &s.Tags, api.SetStructPtr[Tags])
-	return err
-}
+func (*NoSuchPublicKey) ConvType() (api.Table, int32) { return convTable[:], 337 }
 
-func (s *TagResourceRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Resource", s.Resource, api.DynString)
-	api.PutStruct(m, "Tags", s.Tags)
-	return m
-}
+func (*NoSuchRealtimeLogConfig) ConvType() (api.Table, int32) { return convTable[:], 338 }
 
-func (s *Tags) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Items", &s.Items, func(p *[]Tag, v any) error {
-		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
+func (*NoSuchResource) ConvType() (api.Table, int32) { return convTable[:], 339 }
 
-func (s *Tags) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutList(m, "Items", s.Items, func(e Tag) any { return e.ToDynamic() })
-	return m
-}
+func (*NoSuchResponseHeadersPolicy) ConvType() (api.Table, int32) { return convTable[:], 340 }
 
-func (s *TestFunctionFailed) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*NoSuchStreamingDistribution) ConvType() (api.Table, int32) { return convTable[:], 341 }
 
-func (s *TestFunctionFailed) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
+func (*Origin) ConvType() (api.Table, int32) { return convTable[:], 342 }
 
-func (s *TestFunctionRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "IfMatch", &s.IfMatch, api.SetStringPtr)
-	err = api.Decode(err, m, "Stage", &s.Stage, api.SetStringPtr)
-	err = api.Decode(err, m, "EventObject", &s.EventObject, api.SetBytes)
-	return err
-}
+func (*OriginAccessControl) ConvType() (api.Table, int32) { return convTable[:], 343 }
 
-func (s *TestFunctionRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "IfMatch", s.IfMatch, api.DynString)
-	api.Put(m, "Stage", s.Stage, api.DynString)
-	api.PutBytes(m, "EventObject", s.EventObject)
-	return m
-}
+func (*OriginAccessControlAlreadyExists) ConvType() (api.Table, int32) { return convTable[:], 344 }
 
-func (s *TestFunctionResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "TestResult", &s.TestResult, api.SetStructPtr[TestResult])
-	return err
-}
+func (*OriginAccessControlConfig) ConvType() (api.Table, int32) { return convTable[:], 345 }
 
-func (s *TestFunctionResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "TestResult", s.TestResult)
-	return m
-}
+func (*OriginAccessControlInUse) ConvType() (api.Table, int32) { return convTable[:], 346 }
 
-func (s *TestResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "FunctionSummary", &s.FunctionSummary, api.SetStructPtr[FunctionSummary])
-	err = api.Decode(err, m, "ComputeUtilization", &s.ComputeUtilization, api.SetStringPtr)
-	err = api.Decode(err, m, "FunctionExecutionLogs", &s.FunctionExecutionLogs, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "FunctionErrorMessage", &s.FunctionErrorMessage, api.SetStringPtr)
-	err = api.Decode(err, m, "FunctionOutput", &s.FunctionOutput, api.SetStringPtr)
-	return err
-}
+func (*OriginAccessControlList) ConvType() (api.Table, int32) { return convTable[:], 347 }
 
-func (s *TestResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 5)
-	api.PutStruct(m, "FunctionSummary", s.FunctionSummary)
-	api.Put(m, "ComputeUtilization", s.ComputeUtilization, api.DynString)
-	api.PutList(m, "FunctionExecutionLogs", s.FunctionExecutionLogs, api.DynString)
-	api.Put(m, "FunctionErrorMessage", s.FunctionErrorMessage, api.DynString)
-	api.Put(m, "FunctionOutput", s.FunctionOutput, api.DynString)
-	return m
-}
+func (*OriginAccessControlSummary) ConvType() (api.Table, int32) { return convTable[:], 348 }
 
-func (s *TooLongCSPInResponseHeadersPolicy) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*OriginCustomHeader) ConvType() (api.Table, int32) { return convTable[:], 349 }
 
-func (s *TooLongCSPInResponseHeadersPolicy) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
+func (*OriginGroup) ConvType() (api.Table, int32) { return convTable[:], 350 }
 
-func (s *TooManyCacheBehaviors) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*OriginGroupFailoverCriteria) ConvType() (api.Table, int32) { return convTable[:], 351 }
 
-func (s *TooManyCacheBehaviors) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
+func (*OriginGroupMember) ConvType() (api.Table, int32) { return convTable[:], 352 }
 
-func (s *TooManyCachePolicies) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*OriginGroupMembers) ConvType() (api.Table, int32) { return convTable[:], 353 }
 
-func (s *TooManyCachePolicies) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
+func (*OriginGroups) ConvType() (api.Table, int32) { return convTable[:], 354 }
 
-func (s *TooManyCertificates) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*OriginRequestPolicy) ConvType() (api.Table, int32) { return convTable[:], 355 }
 
-func (s *TooManyCertificates) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
+func (*OriginRequestPolicyAlreadyExists) ConvType() (api.Table, int32) { return convTable[:], 356 }
 
-func (s *TooManyCloudFrontOriginAccessIdentities) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*OriginRequestPolicyConfig) ConvType() (api.Table, int32) { return convTable[:], 357 }
 
-func (s *TooManyCloudFrontOriginAccessIdentities) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
+func (*OriginRequestPolicyCookiesConfig) ConvType() (api.Table, int32) { return convTable[:], 358 }
 
-func (s *TooManyContinuousDeploymentPolicies) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*OriginRequestPolicyHeadersConfig) ConvType() (api.Table, int32) { return convTable[:], 359 }
 
-func (s *TooManyContinuousDeploymentPolicies) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
+func (*OriginRequestPolicyInUse) ConvType() (api.Table, int32) { return convTable[:], 360 }
 
-func (s *TooManyCookieNamesInWhiteList) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*OriginRequestPolicyList) ConvType() (api.Table, int32) { return convTable[:], 361 }
 
-func (s *TooManyCookieNamesInWhiteList) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
+func (*OriginRequestPolicyQueryStringsConfig) ConvType() (api.Table, int32) { return convTable[:], 362 }
 
-func (s *TooManyCookiesInCachePolicy) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*OriginRequestPolicySummary) ConvType() (api.Table, int32) { return convTable[:], 363 }
 
-func (s *TooManyCookiesInCachePolicy) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
+func (*OriginShield) ConvType() (api.Table, int32) { return convTable[:], 364 }
 
-func (s *TooManyCookiesInOriginRequestPolicy) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*OriginSslProtocols) ConvType() (api.Table, int32) { return convTable[:], 365 }
 
-func (s *TooManyCookiesInOriginRequestPolicy) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
+func (*Origins) ConvType() (api.Table, int32) { return convTable[:], 366 }
 
-func (s *TooManyCustomHeadersInResponseHeadersPolicy) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
+func (*ParametersInCacheKeyAndForwardedToOrigin) ConvType() (api.Table, int32) {
+	return convTable[:], 367
 }
 
-func (s *TooManyCustomHeadersInResponseHeadersPolicy) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
+func (*Paths) ConvType() (api.Table, int32) { return convTable[:], 368 }
 
-func (s *TooManyDistributionCNAMEs) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*PreconditionFailed) ConvType() (api.Table, int32) { return convTable[:], 369 }
 
-func (s *TooManyDistributionCNAMEs) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
+func (*PublicKey) ConvType() (api.Table, int32) { return convTable[:], 370 }
 
-func (s *TooManyDistributions) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*PublicKeyAlreadyExists) ConvType() (api.Table, int32) { return convTable[:], 371 }
 
-func (s *TooManyDistributions) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
+func (*PublicKeyConfig) ConvType() (api.Table, int32) { return convTable[:], 372 }
 
-func (s *TooManyDistributionsAssociatedToCachePolicy) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*PublicKeyInUse) ConvType() (api.Table, int32) { return convTable[:], 373 }
 
-func (s *TooManyDistributionsAssociatedToCachePolicy) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
+func (*PublicKeyList) ConvType() (api.Table, int32) { return convTable[:], 374 }
 
-func (s *TooManyDistributionsAssociatedToFieldLevelEncryptionConfig) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*PublicKeySummary) ConvType() (api.Table, int32) { return convTable[:], 375 }
 
-func (s *TooManyDistributionsAssociatedToFieldLevelEncryptionConfig) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
+func (*PublishFunctionRequest) ConvType() (api.Table, int32) { return convTable[:], 376 }
 
-func (s *TooManyDistributionsAssociatedToKeyGroup) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*PublishFunctionResult) ConvType() (api.Table, int32) { return convTable[:], 377 }
 
-func (s *TooManyDistributionsAssociatedToKeyGroup) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
+func (*QueryArgProfile) ConvType() (api.Table, int32) { return convTable[:], 378 }
 
-func (s *TooManyDistributionsAssociatedToOriginAccessControl) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*QueryArgProfileConfig) ConvType() (api.Table, int32) { return convTable[:], 379 }
 
-func (s *TooManyDistributionsAssociatedToOriginAccessControl) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
+func (*QueryArgProfileEmpty) ConvType() (api.Table, int32) { return convTable[:], 380 }
 
-func (s *TooManyDistributionsAssociatedToOriginRequestPolicy) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*QueryArgProfiles) ConvType() (api.Table, int32) { return convTable[:], 381 }
 
-func (s *TooManyDistributionsAssociatedToOriginRequestPolicy) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
+func (*QueryStringCacheKeys) ConvType() (api.Table, int32) { return convTable[:], 382 }
 
-func (s *TooManyDistributionsAssociatedToResponseHeadersPolicy) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*QueryStringNames) ConvType() (api.Table, int32) { return convTable[:], 383 }
 
-func (s *TooManyDistributionsAssociatedToResponseHeadersPolicy) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
+func (*RealtimeLogConfig) ConvType() (api.Table, int32) { return convTable[:], 384 }
 
-func (s *TooManyDistributionsWithFunctionAssociations) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*RealtimeLogConfigAlreadyExists) ConvType() (api.Table, int32) { return convTable[:], 385 }
 
-func (s *TooManyDistributionsWithFunctionAssociations) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
+func (*RealtimeLogConfigInUse) ConvType() (api.Table, int32) { return convTable[:], 386 }
 
-func (s *TooManyDistributionsWithLambdaAssociations) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*RealtimeLogConfigOwnerMismatch) ConvType() (api.Table, int32) { return convTable[:], 387 }
 
-func (s *TooManyDistributionsWithLambdaAssociations) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
+func (*RealtimeLogConfigs) ConvType() (api.Table, int32) { return convTable[:], 388 }
 
-func (s *TooManyDistributionsWithSingleFunctionARN) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*RealtimeMetricsSubscriptionConfig) ConvType() (api.Table, int32) { return convTable[:], 389 }
 
-func (s *TooManyDistributionsWithSingleFunctionARN) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
+func (*ResourceInUse) ConvType() (api.Table, int32) { return convTable[:], 390 }
 
-func (s *TooManyFieldLevelEncryptionConfigs) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*ResponseHeadersPolicy) ConvType() (api.Table, int32) { return convTable[:], 391 }
 
-func (s *TooManyFieldLevelEncryptionConfigs) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
+func (*ResponseHeadersPolicyAccessControlAllowHeaders) ConvType() (api.Table, int32) {
+	return convTable[:], 392
 }
 
-func (s *TooManyFieldLevelEncryptionContentTypeProfiles) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
+func (*ResponseHeadersPolicyAccessControlAllowMethods) ConvType() (api.Table, int32) {
+	return convTable[:], 393
 }
 
-func (s *TooManyFieldLevelEncryptionContentTypeProfiles) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
+func (*ResponseHeadersPolicyAccessControlAllowOrigins) ConvType() (api.Table, int32) {
+	return convTable[:], 394
 }
 
-func (s *TooManyFieldLevelEncryptionEncryptionEntities) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
+func (*ResponseHeadersPolicyAccessControlExposeHeaders) ConvType() (api.Table, int32) {
+	return convTable[:], 395
 }
 
-func (s *TooManyFieldLevelEncryptionEncryptionEntities) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
+func (*ResponseHeadersPolicyAlreadyExists) ConvType() (api.Table, int32) { return convTable[:], 396 }
 
-func (s *TooManyFieldLevelEncryptionFieldPatterns) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*ResponseHeadersPolicyConfig) ConvType() (api.Table, int32) { return convTable[:], 397 }
 
-func (s *TooManyFieldLevelEncryptionFieldPatterns) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
+func (*ResponseHeadersPolicyContentSecurityPolicy) ConvType() (api.Table, int32) {
+	return convTable[:], 398
 }
 
-func (s *TooManyFieldLevelEncryptionProfiles) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
+func (*ResponseHeadersPolicyContentTypeOptions) ConvType() (api.Table, int32) {
+	return convTable[:], 399
 }
 
-func (s *TooManyFieldLevelEncryptionProfiles) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
+func (*ResponseHeadersPolicyCorsConfig) ConvType() (api.Table, int32) { return convTable[:], 400 }
 
-func (s *TooManyFieldLevelEncryptionQueryArgProfiles) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*ResponseHeadersPolicyCustomHeader) ConvType() (api.Table, int32) { return convTable[:], 401 }
 
-func (s *TooManyFieldLevelEncryptionQueryArgProfiles) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
+func (*ResponseHeadersPolicyCustomHeadersConfig) ConvType() (api.Table, int32) {
+	return convTable[:], 402
 }
 
-func (s *TooManyFunctionAssociations) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*ResponseHeadersPolicyFrameOptions) ConvType() (api.Table, int32) { return convTable[:], 403 }
 
-func (s *TooManyFunctionAssociations) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
+func (*ResponseHeadersPolicyInUse) ConvType() (api.Table, int32) { return convTable[:], 404 }
 
-func (s *TooManyFunctions) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*ResponseHeadersPolicyList) ConvType() (api.Table, int32) { return convTable[:], 405 }
 
-func (s *TooManyFunctions) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
+func (*ResponseHeadersPolicyReferrerPolicy) ConvType() (api.Table, int32) { return convTable[:], 406 }
 
-func (s *TooManyHeadersInCachePolicy) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*ResponseHeadersPolicyRemoveHeader) ConvType() (api.Table, int32) { return convTable[:], 407 }
 
-func (s *TooManyHeadersInCachePolicy) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
+func (*ResponseHeadersPolicyRemoveHeadersConfig) ConvType() (api.Table, int32) {
+	return convTable[:], 408
 }
 
-func (s *TooManyHeadersInForwardedValues) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
+func (*ResponseHeadersPolicySecurityHeadersConfig) ConvType() (api.Table, int32) {
+	return convTable[:], 409
 }
 
-func (s *TooManyHeadersInForwardedValues) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
+func (*ResponseHeadersPolicyServerTimingHeadersConfig) ConvType() (api.Table, int32) {
+	return convTable[:], 410
 }
 
-func (s *TooManyHeadersInOriginRequestPolicy) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
+func (*ResponseHeadersPolicyStrictTransportSecurity) ConvType() (api.Table, int32) {
+	return convTable[:], 411
 }
 
-func (s *TooManyHeadersInOriginRequestPolicy) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
+func (*ResponseHeadersPolicySummary) ConvType() (api.Table, int32) { return convTable[:], 412 }
 
-func (s *TooManyInvalidationsInProgress) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*ResponseHeadersPolicyXSSProtection) ConvType() (api.Table, int32) { return convTable[:], 413 }
 
-func (s *TooManyInvalidationsInProgress) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
+func (*Restrictions) ConvType() (api.Table, int32) { return convTable[:], 414 }
 
-func (s *TooManyKeyGroups) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*S3Origin) ConvType() (api.Table, int32) { return convTable[:], 415 }
 
-func (s *TooManyKeyGroups) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
+func (*S3OriginConfig) ConvType() (api.Table, int32) { return convTable[:], 416 }
 
-func (s *TooManyKeyGroupsAssociatedToDistribution) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*SessionStickinessConfig) ConvType() (api.Table, int32) { return convTable[:], 417 }
 
-func (s *TooManyKeyGroupsAssociatedToDistribution) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
+func (*Signer) ConvType() (api.Table, int32) { return convTable[:], 418 }
 
-func (s *TooManyLambdaFunctionAssociations) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*StagingDistributionDnsNames) ConvType() (api.Table, int32) { return convTable[:], 419 }
 
-func (s *TooManyLambdaFunctionAssociations) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
+func (*StagingDistributionInUse) ConvType() (api.Table, int32) { return convTable[:], 420 }
 
-func (s *TooManyOriginAccessControls) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*StatusCodes) ConvType() (api.Table, int32) { return convTable[:], 421 }
 
-func (s *TooManyOriginAccessControls) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
+func (*StreamingDistribution) ConvType() (api.Table, int32) { return convTable[:], 422 }
 
-func (s *TooManyOriginCustomHeaders) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*StreamingDistributionAlreadyExists) ConvType() (api.Table, int32) { return convTable[:], 423 }
 
-func (s *TooManyOriginCustomHeaders) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
+func (*StreamingDistributionConfig) ConvType() (api.Table, int32) { return convTable[:], 424 }
 
-func (s *TooManyOriginGroupsPerDistribution) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*StreamingDistributionConfigWithTags) ConvType() (api.Table, int32) { return convTable[:], 425 }
 
-func (s *TooManyOriginGroupsPerDistribution) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
+func (*StreamingDistributionList) ConvType() (api.Table, int32) { return convTable[:], 426 }
 
-func (s *TooManyOriginRequestPolicies) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*StreamingDistributionNotDisabled) ConvType() (api.Table, int32) { return convTable[:], 427 }
 
-func (s *TooManyOriginRequestPolicies) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
+func (*StreamingDistributionSummary) ConvType() (api.Table, int32) { return convTable[:], 428 }
 
-func (s *TooManyOrigins) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*StreamingLoggingConfig) ConvType() (api.Table, int32) { return convTable[:], 429 }
 
-func (s *TooManyOrigins) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
+func (*Tag) ConvType() (api.Table, int32) { return convTable[:], 430 }
 
-func (s *TooManyPublicKeys) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*TagKeys) ConvType() (api.Table, int32) { return convTable[:], 431 }
 
-func (s *TooManyPublicKeys) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
+func (*TagResource20200531Output) ConvType() (api.Table, int32) { return convTable[:], 432 }
 
-func (s *TooManyPublicKeysInKeyGroup) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*TagResourceRequest) ConvType() (api.Table, int32) { return convTable[:], 433 }
 
-func (s *TooManyPublicKeysInKeyGroup) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
+func (*Tags) ConvType() (api.Table, int32) { return convTable[:], 434 }
 
-func (s *TooManyQueryStringParameters) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*TestFunctionFailed) ConvType() (api.Table, int32) { return convTable[:], 435 }
 
-func (s *TooManyQueryStringParameters) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
+func (*TestFunctionRequest) ConvType() (api.Table, int32) { return convTable[:], 436 }
 
-func (s *TooManyQueryStringsInCachePolicy) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*TestFunctionResult) ConvType() (api.Table, int32) { return convTable[:], 437 }
 
-func (s *TooManyQueryStringsInCachePolicy) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
+func (*TestResult) ConvType() (api.Table, int32) { return convTable[:], 438 }
 
-func (s *TooManyQueryStringsInOriginRequestPolicy) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*TooLongCSPInResponseHeadersPolicy) ConvType() (api.Table, int32) { return convTable[:], 439 }
 
-func (s *TooManyQueryStringsInOriginRequestPolicy) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
+func (*TooManyCacheBehaviors) ConvType() (api.Table, int32) { return convTable[:], 440 }
 
-func (s *TooManyRealtimeLogConfigs) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*TooManyCachePolicies) ConvType() (api.Table, int32) { return convTable[:], 441 }
 
-func (s *TooManyRealtimeLogConfigs) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
+func (*TooManyCertificates) ConvType() (api.Table, int32) { return convTable[:], 442 }
 
-func (s *TooManyRemoveHeadersInResponseHeadersPolicy) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
+func (*TooManyCloudFrontOriginAccessIdentities) ConvType() (api.Table, int32) {
+	return convTable[:], 443
 }
 
-func (s *TooManyRemoveHeadersInResponseHeadersPolicy) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
+func (*TooManyContinuousDeploymentPolicies) ConvType() (api.Table, int32) { return convTable[:], 444 }
 
-func (s *TooManyResponseHeadersPolicies) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*TooManyCookieNamesInWhiteList) ConvType() (api.Table, int32) { return convTable[:], 445 }
 
-func (s *TooManyResponseHeadersPolicies) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
+func (*TooManyCookiesInCachePolicy) ConvType() (api.Table, int32) { return convTable[:], 446 }
 
-func (s *TooManyStreamingDistributionCNAMEs) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*TooManyCookiesInOriginRequestPolicy) ConvType() (api.Table, int32) { return convTable[:], 447 }
 
-func (s *TooManyStreamingDistributionCNAMEs) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
+func (*TooManyCustomHeadersInResponseHeadersPolicy) ConvType() (api.Table, int32) {
+	return convTable[:], 448
 }
 
-func (s *TooManyStreamingDistributions) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*TooManyDistributionCNAMEs) ConvType() (api.Table, int32) { return convTable[:], 449 }
 
-func (s *TooManyStreamingDistributions) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
+func (*TooManyDistributions) ConvType() (api.Table, int32) { return convTable[:], 450 }
 
-func (s *TooManyTrustedSigners) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
+func (*TooManyDistributionsAssociatedToCachePolicy) ConvType() (api.Table, int32) {
+	return convTable[:], 451
 }
 
-func (s *TooManyTrustedSigners) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
+func (*TooManyDistributionsAssociatedToFieldLevelEncryptionConfig) ConvType() (api.Table, int32) {
+	return convTable[:], 452
 }
 
-func (s *TrafficConfig) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "SingleWeightConfig", &s.SingleWeightConfig, api.SetStructPtr[ContinuousDeploymentSingleWeightConfig])
-	err = api.Decode(err, m, "SingleHeaderConfig", &s.SingleHeaderConfig, api.SetStructPtr[ContinuousDeploymentSingleHeaderConfig])
-	err = api.Decode(err, m, "Type", &s.Type, api.SetStringPtr)
-	return err
+func (*TooManyDistributionsAssociatedToKeyGroup) ConvType() (api.Table, int32) {
+	return convTable[:], 453
 }
 
-func (s *TrafficConfig) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.PutStruct(m, "SingleWeightConfig", s.SingleWeightConfig)
-	api.PutStruct(m, "SingleHeaderConfig", s.SingleHeaderConfig)
-	api.Put(m, "Type", s.Type, api.DynString)
-	return m
+func (*TooManyDistributionsAssociatedToOriginAccessControl) ConvType() (api.Table, int32) {
+	return convTable[:], 454
 }
 
-func (s *TrustedKeyGroupDoesNotExist) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
+func (*TooManyDistributionsAssociatedToOriginRequestPolicy) ConvType() (api.Table, int32) {
+	return convTable[:], 455
 }
 
-func (s *TrustedKeyGroupDoesNotExist) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
+func (*TooManyDistributionsAssociatedToResponseHeadersPolicy) ConvType() (api.Table, int32) {
+	return convTable[:], 456
 }
 
-func (s *TrustedKeyGroups) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Enabled", &s.Enabled, api.SetBoolPtr)
-	err = api.Decode(err, m, "Quantity", &s.Quantity, api.SetInt32Ptr)
-	err = api.Decode(err, m, "Items", &s.Items, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	return err
+func (*TooManyDistributionsWithFunctionAssociations) ConvType() (api.Table, int32) {
+	return convTable[:], 457
 }
 
-func (s *TrustedKeyGroups) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "Enabled", s.Enabled, api.DynBool)
-	api.Put(m, "Quantity", s.Quantity, api.DynInt32)
-	api.PutList(m, "Items", s.Items, api.DynString)
-	return m
+func (*TooManyDistributionsWithLambdaAssociations) ConvType() (api.Table, int32) {
+	return convTable[:], 458
 }
 
-func (s *TrustedSignerDoesNotExist) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
+func (*TooManyDistributionsWithSingleFunctionARN) ConvType() (api.Table, int32) {
+	return convTable[:], 459
 }
 
-func (s *TrustedSignerDoesNotExist) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
+func (*TooManyFieldLevelEncryptionConfigs) ConvType() (api.Table, int32) { return convTable[:], 460 }
 
-func (s *TrustedSigners) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Enabled", &s.Enabled, api.SetBoolPtr)
-	err = api.Decode(err, m, "Quantity", &s.Quantity, api.SetInt32Ptr)
-	err = api.Decode(err, m, "Items", &s.Items, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	return err
+func (*TooManyFieldLevelEncryptionContentTypeProfiles) ConvType() (api.Table, int32) {
+	return convTable[:], 461
 }
 
-func (s *TrustedSigners) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "Enabled", s.Enabled, api.DynBool)
-	api.Put(m, "Quantity", s.Quantity, api.DynInt32)
-	api.PutList(m, "Items", s.Items, api.DynString)
-	return m
+func (*TooManyFieldLevelEncryptionEncryptionEntities) ConvType() (api.Table, int32) {
+	return convTable[:], 462
 }
 
-func (s *UnsupportedOperation) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
+func (*TooManyFieldLevelEncryptionFieldPatterns) ConvType() (api.Table, int32) {
+	return convTable[:], 463
 }
 
-func (s *UnsupportedOperation) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
+func (*TooManyFieldLevelEncryptionProfiles) ConvType() (api.Table, int32) { return convTable[:], 464 }
 
-func (s *UntagResourceRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Resource", &s.Resource, api.SetStringPtr)
-	err = api.Decode(err, m, "TagKeys", &s.TagKeys, api.SetStructPtr[TagKeys])
-	return err
+func (*TooManyFieldLevelEncryptionQueryArgProfiles) ConvType() (api.Table, int32) {
+	return convTable[:], 465
 }
 
-func (s *UntagResourceRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Resource", s.Resource, api.DynString)
-	api.PutStruct(m, "TagKeys", s.TagKeys)
-	return m
-}
+func (*TooManyFunctionAssociations) ConvType() (api.Table, int32) { return convTable[:], 466 }
 
-func (s *UpdateCachePolicyRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "CachePolicyConfig", &s.CachePolicyConfig, api.SetStructPtr[CachePolicyConfig])
-	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
-	err = api.Decode(err, m, "IfMatch", &s.IfMatch, api.SetStringPtr)
-	return err
-}
+func (*TooManyFunctions) ConvType() (api.Table, int32) { return convTable[:], 467 }
 
-func (s *UpdateCachePolicyRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.PutStruct(m, "CachePolicyConfig", s.CachePolicyConfig)
-	api.Put(m, "Id", s.Id, api.DynString)
-	api.Put(m, "IfMatch", s.IfMatch, api.DynString)
-	return m
-}
+func (*TooManyHeadersInCachePolicy) ConvType() (api.Table, int32) { return convTable[:], 468 }
 
-func (s *UpdateCachePolicyResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "CachePolicy", &s.CachePolicy, api.SetStructPtr[CachePolicy])
-	err = api.Decode(err, m, "ETag", &s.ETag, api.SetStringPtr)
-	return err
-}
+func (*TooManyHeadersInForwardedValues) ConvType() (api.Table, int32) { return convTable[:], 469 }
 
-func (s *UpdateCachePolicyResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutStruct(m, "CachePolicy", s.CachePolicy)
-	api.Put(m, "ETag", s.ETag, api.DynString)
-	return m
-}
+func (*TooManyHeadersInOriginRequestPolicy) ConvType() (api.Table, int32) { return convTable[:], 470 }
 
-func (s *UpdateCloudFrontOriginAccessIdentityRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "CloudFrontOriginAccessIdentityConfig", &s.CloudFrontOriginAccessIdentityConfig, api.SetStructPtr[CloudFrontOriginAccessIdentityConfig])
-	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
-	err = api.Decode(err, m, "IfMatch", &s.IfMatch, api.SetStringPtr)
-	return err
-}
+func (*TooManyInvalidationsInProgress) ConvType() (api.Table, int32) { return convTable[:], 471 }
 
-func (s *UpdateCloudFrontOriginAccessIdentityRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.PutStruct(m, "CloudFrontOriginAccessIdentityConfig", s.CloudFrontOriginAccessIdentityConfig)
-	api.Put(m, "Id", s.Id, api.DynString)
-	api.Put(m, "IfMatch", s.IfMatch, api.DynString)
-	return m
-}
+func (*TooManyKeyGroups) ConvType() (api.Table, int32) { return convTable[:], 472 }
 
-func (s *UpdateCloudFrontOriginAccessIdentityResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "CloudFrontOriginAccessIdentity", &s.CloudFrontOriginAccessIdentity, api.SetStructPtr[CloudFrontOriginAccessIdentity])
-	err = api.Decode(err, m, "ETag", &s.ETag, api.SetStringPtr)
-	return err
+func (*TooManyKeyGroupsAssociatedToDistribution) ConvType() (api.Table, int32) {
+	return convTable[:], 473
 }
 
-func (s *UpdateCloudFrontOriginAccessIdentityResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutStruct(m, "CloudFrontOriginAccessIdentity", s.CloudFrontOriginAccessIdentity)
-	api.Put(m, "ETag", s.ETag, api.DynString)
-	return m
-}
+func (*TooManyLambdaFunctionAssociations) ConvType() (api.Table, int32) { return convTable[:], 474 }
 
-func (s *UpdateContinuousDeploymentPolicyRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ContinuousDeploymentPolicyConfig", &s.ContinuousDeploymentPolicyConfig, api.SetStructPtr[ContinuousDeploymentPolicyConfig])
-	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
-	err = api.Decode(err, m, "IfMatch", &s.IfMatch, api.SetStringPtr)
-	return err
-}
+func (*TooManyOriginAccessControls) ConvType() (api.Table, int32) { return convTable[:], 475 }
 
-func (s *UpdateContinuousDeploymentPolicyRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.PutStruct(m, "ContinuousDeploymentPolicyConfig", s.ContinuousDeploymentPolicyConfig)
-	api.Put(m, "Id", s.Id, api.DynString)
-	api.Put(m, "IfMatch", s.IfMatch, api.DynString)
-	return m
-}
+func (*TooManyOriginCustomHeaders) ConvType() (api.Table, int32) { return convTable[:], 476 }
 
-func (s *UpdateContinuousDeploymentPolicyResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ContinuousDeploymentPolicy", &s.ContinuousDeploymentPolicy, api.SetStructPtr[ContinuousDeploymentPolicy])
-	err = api.Decode(err, m, "ETag", &s.ETag, api.SetStringPtr)
-	return err
-}
+func (*TooManyOriginGroupsPerDistribution) ConvType() (api.Table, int32) { return convTable[:], 477 }
 
-func (s *UpdateContinuousDeploymentPolicyResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutStruct(m, "ContinuousDeploymentPolicy", s.ContinuousDeploymentPolicy)
-	api.Put(m, "ETag", s.ETag, api.DynString)
-	return m
-}
+func (*TooManyOriginRequestPolicies) ConvType() (api.Table, int32) { return convTable[:], 478 }
 
-func (s *UpdateDistributionRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DistributionConfig", &s.DistributionConfig, api.SetStructPtr[DistributionConfig])
-	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
-	err = api.Decode(err, m, "IfMatch", &s.IfMatch, api.SetStringPtr)
-	return err
-}
+func (*TooManyOrigins) ConvType() (api.Table, int32) { return convTable[:], 479 }
 
-func (s *UpdateDistributionRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.PutStruct(m, "DistributionConfig", s.DistributionConfig)
-	api.Put(m, "Id", s.Id, api.DynString)
-	api.Put(m, "IfMatch", s.IfMatch, api.DynString)
-	return m
-}
+func (*TooManyPublicKeys) ConvType() (api.Table, int32) { return convTable[:], 480 }
 
-func (s *UpdateDistributionResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Distribution", &s.Distribution, api.SetStructPtr[Distribution])
-	err = api.Decode(err, m, "ETag", &s.ETag, api.SetStringPtr)
-	return err
-}
+func (*TooManyPublicKeysInKeyGroup) ConvType() (api.Table, int32) { return convTable[:], 481 }
 
-func (s *UpdateDistributionResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutStruct(m, "Distribution", s.Distribution)
-	api.Put(m, "ETag", s.ETag, api.DynString)
-	return m
-}
+func (*TooManyQueryStringParameters) ConvType() (api.Table, int32) { return convTable[:], 482 }
 
-func (s *UpdateDistributionWithStagingConfigRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
-	err = api.Decode(err, m, "StagingDistributionId", &s.StagingDistributionId, api.SetStringPtr)
-	err = api.Decode(err, m, "IfMatch", &s.IfMatch, api.SetStringPtr)
-	return err
-}
+func (*TooManyQueryStringsInCachePolicy) ConvType() (api.Table, int32) { return convTable[:], 483 }
 
-func (s *UpdateDistributionWithStagingConfigRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "Id", s.Id, api.DynString)
-	api.Put(m, "StagingDistributionId", s.StagingDistributionId, api.DynString)
-	api.Put(m, "IfMatch", s.IfMatch, api.DynString)
-	return m
+func (*TooManyQueryStringsInOriginRequestPolicy) ConvType() (api.Table, int32) {
+	return convTable[:], 484
 }
 
-func (s *UpdateDistributionWithStagingConfigResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Distribution", &s.Distribution, api.SetStructPtr[Distribution])
-	err = api.Decode(err, m, "ETag", &s.ETag, api.SetStringPtr)
-	return err
-}
+func (*TooManyRealtimeLogConfigs) ConvType() (api.Table, int32) { return convTable[:], 485 }
 
-func (s *UpdateDistributionWithStagingConfigResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutStruct(m, "Distribution", s.Distribution)
-	api.Put(m, "ETag", s.ETag, api.DynString)
-	return m
+func (*TooManyRemoveHeadersInResponseHeadersPolicy) ConvType() (api.Table, int32) {
+	return convTable[:], 486
 }
 
-func (s *UpdateFieldLevelEncryptionConfigRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "FieldLevelEncryptionConfig", &s.FieldLevelEncryptionConfig, api.SetStructPtr[FieldLevelEncryptionConfig])
-	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
-	err = api.Decode(err, m, "IfMatch", &s.IfMatch, api.SetStringPtr)
-	return err
-}
+func (*TooManyResponseHeadersPolicies) ConvType() (api.Table, int32) { return convTable[:], 487 }
 
-func (s *UpdateFieldLevelEncryptionConfigRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.PutStruct(m, "FieldLevelEncryptionConfig", s.FieldLevelEncryptionConfig)
-	api.Put(m, "Id", s.Id, api.DynString)
-	api.Put(m, "IfMatch", s.IfMatch, api.DynString)
-	return m
-}
+func (*TooManyStreamingDistributionCNAMEs) ConvType() (api.Table, int32) { return convTable[:], 488 }
 
-func (s *UpdateFieldLevelEncryptionConfigResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "FieldLevelEncryption", &s.FieldLevelEncryption, api.SetStructPtr[FieldLevelEncryption])
-	err = api.Decode(err, m, "ETag", &s.ETag, api.SetStringPtr)
-	return err
-}
+func (*TooManyStreamingDistributions) ConvType() (api.Table, int32) { return convTable[:], 489 }
 
-func (s *UpdateFieldLevelEncryptionConfigResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutStruct(m, "FieldLevelEncryption", s.FieldLevelEncryption)
-	api.Put(m, "ETag", s.ETag, api.DynString)
-	return m
-}
+func (*TooManyTrustedSigners) ConvType() (api.Table, int32) { return convTable[:], 490 }
 
-func (s *UpdateFieldLevelEncryptionProfileRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "FieldLevelEncryptionProfileConfig", &s.FieldLevelEncryptionProfileConfig, api.SetStructPtr[FieldLevelEncryptionProfileConfig])
-	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
-	err = api.Decode(err, m, "IfMatch", &s.IfMatch, api.SetStringPtr)
-	return err
-}
+func (*TrafficConfig) ConvType() (api.Table, int32) { return convTable[:], 491 }
 
-func (s *UpdateFieldLevelEncryptionProfileRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.PutStruct(m, "FieldLevelEncryptionProfileConfig", s.FieldLevelEncryptionProfileConfig)
-	api.Put(m, "Id", s.Id, api.DynString)
-	api.Put(m, "IfMatch", s.IfMatch, api.DynString)
-	return m
-}
+func (*TrustedKeyGroupDoesNotExist) ConvType() (api.Table, int32) { return convTable[:], 492 }
 
-func (s *UpdateFieldLevelEncryptionProfileResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "FieldLevelEncryptionProfile", &s.FieldLevelEncryptionProfile, api.SetStructPtr[FieldLevelEncryptionProfile])
-	err = api.Decode(err, m, "ETag", &s.ETag, api.SetStringPtr)
-	return err
-}
+func (*TrustedKeyGroups) ConvType() (api.Table, int32) { return convTable[:], 493 }
 
-func (s *UpdateFieldLevelEncryptionProfileResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutStruct(m, "FieldLevelEncryptionProfile", s.FieldLevelEncryptionProfile)
-	api.Put(m, "ETag", s.ETag, api.DynString)
-	return m
-}
+func (*TrustedSignerDoesNotExist) ConvType() (api.Table, int32) { return convTable[:], 494 }
 
-func (s *UpdateFunctionRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "IfMatch", &s.IfMatch, api.SetStringPtr)
-	err = api.Decode(err, m, "FunctionConfig", &s.FunctionConfig, api.SetStructPtr[FunctionConfig])
-	err = api.Decode(err, m, "FunctionCode", &s.FunctionCode, api.SetBytes)
-	return err
-}
+func (*TrustedSigners) ConvType() (api.Table, int32) { return convTable[:], 495 }
 
-func (s *UpdateFunctionRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "IfMatch", s.IfMatch, api.DynString)
-	api.PutStruct(m, "FunctionConfig", s.FunctionConfig)
-	api.PutBytes(m, "FunctionCode", s.FunctionCode)
-	return m
-}
+func (*UnsupportedOperation) ConvType() (api.Table, int32) { return convTable[:], 496 }
 
-func (s *UpdateFunctionResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "FunctionSummary", &s.FunctionSummary, api.SetStructPtr[FunctionSummary])
-	err = api.Decode(err, m, "ETag", &s.ETag, api.SetStringPtr)
-	return err
-}
+func (*UntagResource20200531Output) ConvType() (api.Table, int32) { return convTable[:], 497 }
 
-func (s *UpdateFunctionResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutStruct(m, "FunctionSummary", s.FunctionSummary)
-	api.Put(m, "ETag", s.ETag, api.DynString)
-	return m
-}
+func (*UntagResourceRequest) ConvType() (api.Table, int32) { return convTable[:], 498 }
 
-func (s *UpdateKeyGroupRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "KeyGroupConfig", &s.KeyGroupConfig, api.SetStructPtr[KeyGroupConfig])
-	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
-	err = api.Decode(err, m, "IfMatch", &s.IfMatch, api.SetStringPtr)
-	return err
-}
+func (*UpdateCachePolicyRequest) ConvType() (api.Table, int32) { return convTable[:], 499 }
 
-func (s *UpdateKeyGroupRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.PutStruct(m, "KeyGroupConfig", s.KeyGroupConfig)
-	api.Put(m, "Id", s.Id, api.DynString)
-	api.Put(m, "IfMatch", s.IfMatch, api.DynString)
-	return m
-}
+func (*UpdateCachePolicyResult) ConvType() (api.Table, int32) { return convTable[:], 500 }
 
-func (s *UpdateKeyGroupResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "KeyGroup", &s.KeyGroup, api.SetStructPtr[KeyGroup])
-	err = api.Decode(err, m, "ETag", &s.ETag, api.SetStringPtr)
-	return err
+func (*UpdateCloudFrontOriginAccessIdentityRequest) ConvType() (api.Table, int32) {
+	return convTable[:], 501
 }
 
-func (s *UpdateKeyGroupResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutStruct(m, "KeyGroup", s.KeyGroup)
-	api.Put(m, "ETag", s.ETag, api.DynString)
-	return m
+func (*UpdateCloudFrontOriginAccessIdentityResult) ConvType() (api.Table, int32) {
+	return convTable[:], 502
 }
 
-func (s *UpdateKeyValueStoreRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "Comment", &s.Comment, api.SetStringPtr)
-	err = api.Decode(err, m, "IfMatch", &s.IfMatch, api.SetStringPtr)
-	return err
+func (*UpdateContinuousDeploymentPolicyRequest) ConvType() (api.Table, int32) {
+	return convTable[:], 503
 }
 
-func (s *UpdateKeyValueStoreRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "Comment", s.Comment, api.DynString)
-	api.Put(m, "IfMatch", s.IfMatch, api.DynString)
-	return m
+func (*UpdateContinuousDeploymentPolicyResult) ConvType() (api.Table, int32) {
+	return convTable[:], 504
 }
 
-func (s *UpdateKeyValueStoreResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "KeyValueStore", &s.KeyValueStore, api.SetStructPtr[KeyValueStore])
-	err = api.Decode(err, m, "ETag", &s.ETag, api.SetStringPtr)
-	return err
-}
+func (*UpdateDistributionRequest) ConvType() (api.Table, int32) { return convTable[:], 505 }
 
-func (s *UpdateKeyValueStoreResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutStruct(m, "KeyValueStore", s.KeyValueStore)
-	api.Put(m, "ETag", s.ETag, api.DynString)
-	return m
-}
+func (*UpdateDistributionResult) ConvType() (api.Table, int32) { return convTable[:], 506 }
 
-func (s *UpdateOriginAccessControlRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "OriginAccessControlConfig", &s.OriginAccessControlConfig, api.SetStructPtr[OriginAccessControlConfig])
-	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
-	err = api.Decode(err, m, "IfMatch", &s.IfMatch, api.SetStringPtr)
-	return err
+func (*UpdateDistributionWithStagingConfigRequest) ConvType() (api.Table, int32) {
+	return convTable[:], 507
 }
 
-func (s *UpdateOriginAccessControlRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.PutStruct(m, "OriginAccessControlConfig", s.OriginAccessControlConfig)
-	api.Put(m, "Id", s.Id, api.DynString)
-	api.Put(m, "IfMatch", s.IfMatch, api.DynString)
-	return m
+func (*UpdateDistributionWithStagingConfigResult) ConvType() (api.Table, int32) {
+	return convTable[:], 508
 }
 
-func (s *UpdateOriginAccessControlResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "OriginAccessControl", &s.OriginAccessControl, api.SetStructPtr[OriginAccessControl])
-	err = api.Decode(err, m, "ETag", &s.ETag, api.SetStringPtr)
-	return err
+func (*UpdateFieldLevelEncryptionConfigRequest) ConvType() (api.Table, int32) {
+	return convTable[:], 509
 }
 
-func (s *UpdateOriginAccessControlResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutStruct(m, "OriginAccessControl", s.OriginAccessControl)
-	api.Put(m, "ETag", s.ETag, api.DynString)
-	return m
+func (*UpdateFieldLevelEncryptionConfigResult) ConvType() (api.Table, int32) {
+	return convTable[:], 510
 }
 
-func (s *UpdateOriginRequestPolicyRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "OriginRequestPolicyConfig", &s.OriginRequestPolicyConfig, api.SetStructPtr[OriginRequestPolicyConfig])
-	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
-	err = api.Decode(err, m, "IfMatch", &s.IfMatch, api.SetStringPtr)
-	return err
+func (*UpdateFieldLevelEncryptionProfileRequest) ConvType() (api.Table, int32) {
+	return convTable[:], 511
 }
 
-func (s *UpdateOriginRequestPolicyRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.PutStruct(m, "OriginRequestPolicyConfig", s.OriginRequestPolicyConfig)
-	api.Put(m, "Id", s.Id, api.DynString)
-	api.Put(m, "IfMatch", s.IfMatch, api.DynString)
-	return m
+func (*UpdateFieldLevelEncryptionProfileResult) ConvType() (api.Table, int32) {
+	return convTable[:], 512
 }
 
-func (s *UpdateOriginRequestPolicyResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "OriginRequestPolicy", &s.OriginRequestPolicy, api.SetStructPtr[OriginRequestPolicy])
-	err = api.Decode(err, m, "ETag", &s.ETag, api.SetStringPtr)
-	return err
-}
+func (*UpdateFunctionRequest) ConvType() (api.Table, int32) { return convTable[:], 513 }
 
-func (s *UpdateOriginRequestPolicyResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutStruct(m, "OriginRequestPolicy", s.OriginRequestPolicy)
-	api.Put(m, "ETag", s.ETag, api.DynString)
-	return m
-}
+func (*UpdateFunctionResult) ConvType() (api.Table, int32) { return convTable[:], 514 }
 
-func (s *UpdatePublicKeyRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "PublicKeyConfig", &s.PublicKeyConfig, api.SetStructPtr[PublicKeyConfig])
-	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
-	err = api.Decode(err, m, "IfMatch", &s.IfMatch, api.SetStringPtr)
-	return err
-}
+func (*UpdateKeyGroupRequest) ConvType() (api.Table, int32) { return convTable[:], 515 }
 
-func (s *UpdatePublicKeyRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.PutStruct(m, "PublicKeyConfig", s.PublicKeyConfig)
-	api.Put(m, "Id", s.Id, api.DynString)
-	api.Put(m, "IfMatch", s.IfMatch, api.DynString)
-	return m
-}
+func (*UpdateKeyGroupResult) ConvType() (api.Table, int32) { return convTable[:], 516 }
 
-func (s *UpdatePublicKeyResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "PublicKey", &s.PublicKey, api.SetStructPtr[PublicKey])
-	err = api.Decode(err, m, "ETag", &s.ETag, api.SetStringPtr)
-	return err
-}
+func (*UpdateKeyValueStoreRequest) ConvType() (api.Table, int32) { return convTable[:], 517 }
 
-func (s *UpdatePublicKeyResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutStruct(m, "PublicKey", s.PublicKey)
-	api.Put(m, "ETag", s.ETag, api.DynString)
-	return m
-}
+func (*UpdateKeyValueStoreResult) ConvType() (api.Table, int32) { return convTable[:], 518 }
 
-func (s *UpdateRealtimeLogConfigRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "EndPoints", &s.EndPoints, func(p *[]EndPoint, v any) error {
-		return api.SetList(p, v, func(p *EndPoint, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "Fields", &s.Fields, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "ARN", &s.ARN, api.SetStringPtr)
-	err = api.Decode(err, m, "SamplingRate", &s.SamplingRate, api.SetInt64Ptr)
-	return err
-}
+func (*UpdateOriginAccessControlRequest) ConvType() (api.Table, int32) { return convTable[:], 519 }
 
-func (s *UpdateRealtimeLogConfigRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 5)
-	api.PutList(m, "EndPoints", s.EndPoints, func(e EndPoint) any { return e.ToDynamic() })
-	api.PutList(m, "Fields", s.Fields, api.DynString)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "ARN", s.ARN, api.DynString)
-	api.Put(m, "SamplingRate", s.SamplingRate, api.DynInt64)
-	return m
-}
+func (*UpdateOriginAccessControlResult) ConvType() (api.Table, int32) { return convTable[:], 520 }
 
-func (s *UpdateRealtimeLogConfigResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "RealtimeLogConfig", &s.RealtimeLogConfig, api.SetStructPtr[RealtimeLogConfig])
-	return err
-}
+func (*UpdateOriginRequestPolicyRequest) ConvType() (api.Table, int32) { return convTable[:], 521 }
 
-func (s *UpdateRealtimeLogConfigResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "RealtimeLogConfig", s.RealtimeLogConfig)
-	return m
-}
+func (*UpdateOriginRequestPolicyResult) ConvType() (api.Table, int32) { return convTable[:], 522 }
 
-func (s *UpdateResponseHeadersPolicyRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ResponseHeadersPolicyConfig", &s.ResponseHeadersPolicyConfig, api.SetStructPtr[ResponseHeadersPolicyConfig])
-	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
-	err = api.Decode(err, m, "IfMatch", &s.IfMatch, api.SetStringPtr)
-	return err
-}
+func (*UpdatePublicKeyRequest) ConvType() (api.Table, int32) { return convTable[:], 523 }
 
-func (s *UpdateResponseHeadersPolicyRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.PutStruct(m, "ResponseHeadersPolicyConfig", s.ResponseHeadersPolicyConfig)
-	api.Put(m, "Id", s.Id, api.DynString)
-	api.Put(m, "IfMatch", s.IfMatch, api.DynString)
-	return m
-}
+func (*UpdatePublicKeyResult) ConvType() (api.Table, int32) { return convTable[:], 524 }
 
-func (s *UpdateResponseHeadersPolicyResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ResponseHeadersPolicy", &s.ResponseHeadersPolicy, api.SetStructPtr[ResponseHeadersPolicy])
-	err = api.Decode(err, m, "ETag", &s.ETag, api.SetStringPtr)
-	return err
-}
+func (*UpdateRealtimeLogConfigRequest) ConvType() (api.Table, int32) { return convTable[:], 525 }
 
-func (s *UpdateResponseHeadersPolicyResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutStruct(m, "ResponseHeadersPolicy", s.ResponseHeadersPolicy)
-	api.Put(m, "ETag", s.ETag, api.DynString)
-	return m
-}
+func (*UpdateRealtimeLogConfigResult) ConvType() (api.Table, int32) { return convTable[:], 526 }
 
-func (s *UpdateStreamingDistributionRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "StreamingDistributionConfig", &s.StreamingDistributionConfig, api.SetStructPtr[StreamingDistributionConfig])
-	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
-	err = api.Decode(err, m, "IfMatch", &s.IfMatch, api.SetStringPtr)
-	return err
-}
+func (*UpdateResponseHeadersPolicyRequest) ConvType() (api.Table, int32) { return convTable[:], 527 }
 
-func (s *UpdateStreamingDistributionRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.PutStruct(m, "StreamingDistributionConfig", s.StreamingDistributionConfig)
-	api.Put(m, "Id", s.Id, api.DynString)
-	api.Put(m, "IfMatch", s.IfMatch, api.DynString)
-	return m
-}
+func (*UpdateResponseHeadersPolicyResult) ConvType() (api.Table, int32) { return convTable[:], 528 }
 
-func (s *UpdateStreamingDistributionResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "StreamingDistribution", &s.StreamingDistribution, api.SetStructPtr[StreamingDistribution])
-	err = api.Decode(err, m, "ETag", &s.ETag, api.SetStringPtr)
-	return err
-}
+func (*UpdateStreamingDistributionRequest) ConvType() (api.Table, int32) { return convTable[:], 529 }
 
-func (s *UpdateStreamingDistributionResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutStruct(m, "StreamingDistribution", s.StreamingDistribution)
-	api.Put(m, "ETag", s.ETag, api.DynString)
-	return m
-}
+func (*UpdateStreamingDistributionResult) ConvType() (api.Table, int32) { return convTable[:], 530 }
 
-func (s *ViewerCertificate) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "CloudFrontDefaultCertificate", &s.CloudFrontDefaultCertificate, api.SetBoolPtr)
-	err = api.Decode(err, m, "IAMCertificateId", &s.IAMCertificateId, api.SetStringPtr)
-	err = api.Decode(err, m, "ACMCertificateArn", &s.ACMCertificateArn, api.SetStringPtr)
-	err = api.Decode(err, m, "SSLSupportMethod", &s.SSLSupportMethod, api.SetStringPtr)
-	err = api.Decode(err, m, "MinimumProtocolVersion", &s.MinimumProtocolVersion, api.SetStringPtr)
-	err = api.Decode(err, m, "Certificate", &s.Certificate, api.SetStringPtr)
-	err = api.Decode(err, m, "CertificateSource", &s.CertificateSource, api.SetStringPtr)
-	return err
-}
+func (*ViewerCertificate) ConvType() (api.Table, int32) { return convTable[:], 531 }
 
-func (s *ViewerCertificate) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 7)
-	api.Put(m, "CloudFrontDefaultCertificate", s.CloudFrontDefaultCertificate, api.DynBool)
-	api.Put(m, "IAMCertificateId", s.IAMCertificateId, api.DynString)
-	api.Put(m, "ACMCertificateArn", s.ACMCertificateArn, api.DynString)
-	api.Put(m, "SSLSupportMethod", s.SSLSupportMethod, api.DynString)
-	api.Put(m, "MinimumProtocolVersion", s.MinimumProtocolVersion, api.DynString)
-	api.Put(m, "Certificate", s.Certificate, api.DynString)
-	api.Put(m, "CertificateSource", s.CertificateSource, api.DynString)
-	return m
+var convTable = [...]api.Type{
+	0: {Go: (*AccessDenied)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(AccessDenied{}.Message), Kind: api.KStringPtr},
+	}},
+	1: {Go: (*ActiveTrustedKeyGroups)(nil), Fields: []api.Field{
+		{Name: "Enabled", Off: unsafe.Offsetof(ActiveTrustedKeyGroups{}.Enabled), Kind: api.KBoolPtr},
+		{Name: "Quantity", Off: unsafe.Offsetof(ActiveTrustedKeyGroups{}.Quantity), Kind: api.KInt32Ptr},
+		{Name: "Items", Off: unsafe.Offsetof(ActiveTrustedKeyGroups{}.Items), Kind: api.KList, Type: 532},
+	}},
+	2: {Go: (*ActiveTrustedSigners)(nil), Fields: []api.Field{
+		{Name: "Enabled", Off: unsafe.Offsetof(ActiveTrustedSigners{}.Enabled), Kind: api.KBoolPtr},
+		{Name: "Quantity", Off: unsafe.Offsetof(ActiveTrustedSigners{}.Quantity), Kind: api.KInt32Ptr},
+		{Name: "Items", Off: unsafe.Offsetof(ActiveTrustedSigners{}.Items), Kind: api.KList, Type: 533},
+	}},
+	3: {Go: (*AliasICPRecordal)(nil), Fields: []api.Field{
+		{Name: "CNAME", Off: unsafe.Offsetof(AliasICPRecordal{}.CNAME), Kind: api.KStringPtr},
+		{Name: "ICPRecordalStatus", Off: unsafe.Offsetof(AliasICPRecordal{}.ICPRecordalStatus), Kind: api.KStringPtr},
+	}},
+	4: {Go: (*Aliases)(nil), Fields: []api.Field{
+		{Name: "Quantity", Off: unsafe.Offsetof(Aliases{}.Quantity), Kind: api.KInt32Ptr},
+		{Name: "Items", Off: unsafe.Offsetof(Aliases{}.Items), Kind: api.KList, Type: 534},
+	}},
+	5: {Go: (*AllowedMethods)(nil), Fields: []api.Field{
+		{Name: "Quantity", Off: unsafe.Offsetof(AllowedMethods{}.Quantity), Kind: api.KInt32Ptr},
+		{Name: "Items", Off: unsafe.Offsetof(AllowedMethods{}.Items), Kind: api.KList, Type: 534},
+		{Name: "CachedMethods", Off: unsafe.Offsetof(AllowedMethods{}.CachedMethods), Kind: api.KStructPtr, Type: 21},
+	}},
+	6: {Go: (*AssociateAlias20200531Output)(nil)},
+	7: {Go: (*AssociateAliasRequest)(nil), Fields: []api.Field{
+		{Name: "TargetDistributionId", Off: unsafe.Offsetof(AssociateAliasRequest{}.TargetDistributionId), Kind: api.KStringPtr},
+		{Name: "Alias", Off: unsafe.Offsetof(AssociateAliasRequest{}.Alias), Kind: api.KStringPtr},
+	}},
+	8: {Go: (*BatchTooLarge)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(BatchTooLarge{}.Message), Kind: api.KStringPtr},
+	}},
+	9: {Go: (*CNAMEAlreadyExists)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(CNAMEAlreadyExists{}.Message), Kind: api.KStringPtr},
+	}},
+	10: {Go: (*CacheBehavior)(nil), Fields: []api.Field{
+		{Name: "PathPattern", Off: unsafe.Offsetof(CacheBehavior{}.PathPattern), Kind: api.KStringPtr},
+		{Name: "TargetOriginId", Off: unsafe.Offsetof(CacheBehavior{}.TargetOriginId), Kind: api.KStringPtr},
+		{Name: "TrustedSigners", Off: unsafe.Offsetof(CacheBehavior{}.TrustedSigners), Kind: api.KStructPtr, Type: 495},
+		{Name: "TrustedKeyGroups", Off: unsafe.Offsetof(CacheBehavior{}.TrustedKeyGroups), Kind: api.KStructPtr, Type: 493},
+		{Name: "ViewerProtocolPolicy", Off: unsafe.Offsetof(CacheBehavior{}.ViewerProtocolPolicy), Kind: api.KStringPtr},
+		{Name: "AllowedMethods", Off: unsafe.Offsetof(CacheBehavior{}.AllowedMethods), Kind: api.KStructPtr, Type: 5},
+		{Name: "SmoothStreaming", Off: unsafe.Offsetof(CacheBehavior{}.SmoothStreaming), Kind: api.KBoolPtr},
+		{Name: "Compress", Off: unsafe.Offsetof(CacheBehavior{}.Compress), Kind: api.KBoolPtr},
+		{Name: "LambdaFunctionAssociations", Off: unsafe.Offsetof(CacheBehavior{}.LambdaFunctionAssociations), Kind: api.KStructPtr, Type: 272},
+		{Name: "FunctionAssociations", Off: unsafe.Offsetof(CacheBehavior{}.FunctionAssociations), Kind: api.KStructPtr, Type: 158},
+		{Name: "FieldLevelEncryptionId", Off: unsafe.Offsetof(CacheBehavior{}.FieldLevelEncryptionId), Kind: api.KStringPtr},
+		{Name: "RealtimeLogConfigArn", Off: unsafe.Offsetof(CacheBehavior{}.RealtimeLogConfigArn), Kind: api.KStringPtr},
+		{Name: "CachePolicyId", Off: unsafe.Offsetof(CacheBehavior{}.CachePolicyId), Kind: api.KStringPtr},
+		{Name: "OriginRequestPolicyId", Off: unsafe.Offsetof(CacheBehavior{}.OriginRequestPolicyId), Kind: api.KStringPtr},
+		{Name: "ResponseHeadersPolicyId", Off: unsafe.Offsetof(CacheBehavior{}.ResponseHeadersPolicyId), Kind: api.KStringPtr},
+		{Name: "ForwardedValues", Off: unsafe.Offsetof(CacheBehavior{}.ForwardedValues), Kind: api.KStructPtr, Type: 155},
+		{Name: "MinTTL", Off: unsafe.Offsetof(CacheBehavior{}.MinTTL), Kind: api.KInt64Ptr},
+		{Name: "DefaultTTL", Off: unsafe.Offsetof(CacheBehavior{}.DefaultTTL), Kind: api.KInt64Ptr},
+		{Name: "MaxTTL", Off: unsafe.Offsetof(CacheBehavior{}.MaxTTL), Kind: api.KInt64Ptr},
+	}},
+	11: {Go: (*CacheBehaviors)(nil), Fields: []api.Field{
+		{Name: "Quantity", Off: unsafe.Offsetof(CacheBehaviors{}.Quantity), Kind: api.KInt32Ptr},
+		{Name: "Items", Off: unsafe.Offsetof(CacheBehaviors{}.Items), Kind: api.KList, Type: 535},
+	}},
+	12: {Go: (*CachePolicy)(nil), Fields: []api.Field{
+		{Name: "Id", Off: unsafe.Offsetof(CachePolicy{}.Id), Kind: api.KStringPtr},
+		{Name: "LastModifiedTime", Off: unsafe.Offsetof(CachePolicy{}.LastModifiedTime), Kind: api.KTimePtr},
+		{Name: "CachePolicyConfig", Off: unsafe.Offsetof(CachePolicy{}.CachePolicyConfig), Kind: api.KStructPtr, Type: 14},
+	}},
+	13: {Go: (*CachePolicyAlreadyExists)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(CachePolicyAlreadyExists{}.Message), Kind: api.KStringPtr},
+	}},
+	14: {Go: (*CachePolicyConfig)(nil), Fields: []api.Field{
+		{Name: "Comment", Off: unsafe.Offsetof(CachePolicyConfig{}.Comment), Kind: api.KStringPtr},
+		{Name: "Name", Off: unsafe.Offsetof(CachePolicyConfig{}.Name), Kind: api.KStringPtr},
+		{Name: "DefaultTTL", Off: unsafe.Offsetof(CachePolicyConfig{}.DefaultTTL), Kind: api.KInt64Ptr},
+		{Name: "MaxTTL", Off: unsafe.Offsetof(CachePolicyConfig{}.MaxTTL), Kind: api.KInt64Ptr},
+		{Name: "MinTTL", Off: unsafe.Offsetof(CachePolicyConfig{}.MinTTL), Kind: api.KInt64Ptr},
+		{Name: "ParametersInCacheKeyAndForwardedToOrigin", Off: unsafe.Offsetof(CachePolicyConfig{}.ParametersInCacheKeyAndForwardedToOrigin), Kind: api.KStructPtr, Type: 367},
+	}},
+	15: {Go: (*CachePolicyCookiesConfig)(nil), Fields: []api.Field{
+		{Name: "CookieBehavior", Off: unsafe.Offsetof(CachePolicyCookiesConfig{}.CookieBehavior), Kind: api.KStringPtr},
+		{Name: "Cookies", Off: unsafe.Offsetof(CachePolicyCookiesConfig{}.Cookies), Kind: api.KStructPtr, Type: 43},
+	}},
+	16: {Go: (*CachePolicyHeadersConfig)(nil), Fields: []api.Field{
+		{Name: "HeaderBehavior", Off: unsafe.Offsetof(CachePolicyHeadersConfig{}.HeaderBehavior), Kind: api.KStringPtr},
+		{Name: "Headers", Off: unsafe.Offsetof(CachePolicyHeadersConfig{}.Headers), Kind: api.KStructPtr, Type: 222},
+	}},
+	17: {Go: (*CachePolicyInUse)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(CachePolicyInUse{}.Message), Kind: api.KStringPtr},
+	}},
+	18: {Go: (*CachePolicyList)(nil), Fields: []api.Field{
+		{Name: "NextMarker", Off: unsafe.Offsetof(CachePolicyList{}.NextMarker), Kind: api.KStringPtr},
+		{Name: "MaxItems", Off: unsafe.Offsetof(CachePolicyList{}.MaxItems), Kind: api.KInt32Ptr},
+		{Name: "Quantity", Off: unsafe.Offsetof(CachePolicyList{}.Quantity), Kind: api.KInt32Ptr},
+		{Name: "Items", Off: unsafe.Offsetof(CachePolicyList{}.Items), Kind: api.KList, Type: 536},
+	}},
+	19: {Go: (*CachePolicyQueryStringsConfig)(nil), Fields: []api.Field{
+		{Name: "QueryStringBehavior", Off: unsafe.Offsetof(CachePolicyQueryStringsConfig{}.QueryStringBehavior), Kind: api.KStringPtr},
+		{Name: "QueryStrings", Off: unsafe.Offsetof(CachePolicyQueryStringsConfig{}.QueryStrings), Kind: api.KStructPtr, Type: 383},
+	}},
+	20: {Go: (*CachePolicySummary)(nil), Fields: []api.Field{
+		{Name: "Type", Off: unsafe.Offsetof(CachePolicySummary{}.Type), Kind: api.KStringPtr},
+		{Name: "CachePolicy", Off: unsafe.Offsetof(CachePolicySummary{}.CachePolicy), Kind: api.KStructPtr, Type: 12},
+	}},
+	21: {Go: (*CachedMethods)(nil), Fields: []api.Field{
+		{Name: "Quantity", Off: unsafe.Offsetof(CachedMethods{}.Quantity), Kind: api.KInt32Ptr},
+		{Name: "Items", Off: unsafe.Offsetof(CachedMethods{}.Items), Kind: api.KList, Type: 534},
+	}},
+	22: {Go: (*CannotChangeImmutablePublicKeyFields)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(CannotChangeImmutablePublicKeyFields{}.Message), Kind: api.KStringPtr},
+	}},
+	23: {Go: (*CannotDeleteEntityWhileInUse)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(CannotDeleteEntityWhileInUse{}.Message), Kind: api.KStringPtr},
+	}},
+	24: {Go: (*CloudFrontOriginAccessIdentity)(nil), Fields: []api.Field{
+		{Name: "Id", Off: unsafe.Offsetof(CloudFrontOriginAccessIdentity{}.Id), Kind: api.KStringPtr},
+		{Name: "S3CanonicalUserId", Off: unsafe.Offsetof(CloudFrontOriginAccessIdentity{}.S3CanonicalUserId), Kind: api.KStringPtr},
+		{Name: "CloudFrontOriginAccessIdentityConfig", Off: unsafe.Offsetof(CloudFrontOriginAccessIdentity{}.CloudFrontOriginAccessIdentityConfig), Kind: api.KStructPtr, Type: 26},
+	}},
+	25: {Go: (*CloudFrontOriginAccessIdentityAlreadyExists)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(CloudFrontOriginAccessIdentityAlreadyExists{}.Message), Kind: api.KStringPtr},
+	}},
+	26: {Go: (*CloudFrontOriginAccessIdentityConfig)(nil), Fields: []api.Field{
+		{Name: "CallerReference", Off: unsafe.Offsetof(CloudFrontOriginAccessIdentityConfig{}.CallerReference), Kind: api.KStringPtr},
+		{Name: "Comment", Off: unsafe.Offsetof(CloudFrontOriginAccessIdentityConfig{}.Comment), Kind: api.KStringPtr},
+	}},
+	27: {Go: (*CloudFrontOriginAccessIdentityInUse)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(CloudFrontOriginAccessIdentityInUse{}.Message), Kind: api.KStringPtr},
+	}},
+	28: {Go: (*CloudFrontOriginAccessIdentityList)(nil), Fields: []api.Field{
+		{Name: "Marker", Off: unsafe.Offsetof(CloudFrontOriginAccessIdentityList{}.Marker), Kind: api.KStringPtr},
+		{Name: "NextMarker", Off: unsafe.Offsetof(CloudFrontOriginAccessIdentityList{}.NextMarker), Kind: api.KStringPtr},
+		{Name: "MaxItems", Off: unsafe.Offsetof(CloudFrontOriginAccessIdentityList{}.MaxItems), Kind: api.KInt32Ptr},
+		{Name: "IsTruncated", Off: unsafe.Offsetof(CloudFrontOriginAccessIdentityList{}.IsTruncated), Kind: api.KBoolPtr},
+		{Name: "Quantity", Off: unsafe.Offsetof(CloudFrontOriginAccessIdentityList{}.Quantity), Kind: api.KInt32Ptr},
+		{Name: "Items", Off: unsafe.Offsetof(CloudFrontOriginAccessIdentityList{}.Items), Kind: api.KList, Type: 537},
+	}},
+	29: {Go: (*CloudFrontOriginAccessIdentitySummary)(nil), Fields: []api.Field{
+		{Name: "Id", Off: unsafe.Offsetof(CloudFrontOriginAccessIdentitySummary{}.Id), Kind: api.KStringPtr},
+		{Name: "S3CanonicalUserId", Off: unsafe.Offsetof(CloudFrontOriginAccessIdentitySummary{}.S3CanonicalUserId), Kind: api.KStringPtr},
+		{Name: "Comment", Off: unsafe.Offsetof(CloudFrontOriginAccessIdentitySummary{}.Comment), Kind: api.KStringPtr},
+	}},
+	30: {Go: (*ConflictingAlias)(nil), Fields: []api.Field{
+		{Name: "Alias", Off: unsafe.Offsetof(ConflictingAlias{}.Alias), Kind: api.KStringPtr},
+		{Name: "DistributionId", Off: unsafe.Offsetof(ConflictingAlias{}.DistributionId), Kind: api.KStringPtr},
+		{Name: "AccountId", Off: unsafe.Offsetof(ConflictingAlias{}.AccountId), Kind: api.KStringPtr},
+	}},
+	31: {Go: (*ConflictingAliasesList)(nil), Fields: []api.Field{
+		{Name: "NextMarker", Off: unsafe.Offsetof(ConflictingAliasesList{}.NextMarker), Kind: api.KStringPtr},
+		{Name: "MaxItems", Off: unsafe.Offsetof(ConflictingAliasesList{}.MaxItems), Kind: api.KInt32Ptr},
+		{Name: "Quantity", Off: unsafe.Offsetof(ConflictingAliasesList{}.Quantity), Kind: api.KInt32Ptr},
+		{Name: "Items", Off: unsafe.Offsetof(ConflictingAliasesList{}.Items), Kind: api.KList, Type: 538},
+	}},
+	32: {Go: (*ContentTypeProfile)(nil), Fields: []api.Field{
+		{Name: "Format", Off: unsafe.Offsetof(ContentTypeProfile{}.Format), Kind: api.KStringPtr},
+		{Name: "ProfileId", Off: unsafe.Offsetof(ContentTypeProfile{}.ProfileId), Kind: api.KStringPtr},
+		{Name: "ContentType", Off: unsafe.Offsetof(ContentTypeProfile{}.ContentType), Kind: api.KStringPtr},
+	}},
+	33: {Go: (*ContentTypeProfileConfig)(nil), Fields: []api.Field{
+		{Name: "ForwardWhenContentTypeIsUnknown", Off: unsafe.Offsetof(ContentTypeProfileConfig{}.ForwardWhenContentTypeIsUnknown), Kind: api.KBoolPtr},
+		{Name: "ContentTypeProfiles", Off: unsafe.Offsetof(ContentTypeProfileConfig{}.ContentTypeProfiles), Kind: api.KStructPtr, Type: 34},
+	}},
+	34: {Go: (*ContentTypeProfiles)(nil), Fields: []api.Field{
+		{Name: "Quantity", Off: unsafe.Offsetof(ContentTypeProfiles{}.Quantity), Kind: api.KInt32Ptr},
+		{Name: "Items", Off: unsafe.Offsetof(ContentTypeProfiles{}.Items), Kind: api.KList, Type: 539},
+	}},
+	35: {Go: (*ContinuousDeploymentPolicy)(nil), Fields: []api.Field{
+		{Name: "Id", Off: unsafe.Offsetof(ContinuousDeploymentPolicy{}.Id), Kind: api.KStringPtr},
+		{Name: "LastModifiedTime", Off: unsafe.Offsetof(ContinuousDeploymentPolicy{}.LastModifiedTime), Kind: api.KTimePtr},
+		{Name: "ContinuousDeploymentPolicyConfig", Off: unsafe.Offsetof(ContinuousDeploymentPolicy{}.ContinuousDeploymentPolicyConfig), Kind: api.KStructPtr, Type: 37},
+	}},
+	36: {Go: (*ContinuousDeploymentPolicyAlreadyExists)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(ContinuousDeploymentPolicyAlreadyExists{}.Message), Kind: api.KStringPtr},
+	}},
+	37: {Go: (*ContinuousDeploymentPolicyConfig)(nil), Fields: []api.Field{
+		{Name: "StagingDistributionDnsNames", Off: unsafe.Offsetof(ContinuousDeploymentPolicyConfig{}.StagingDistributionDnsNames), Kind: api.KStructPtr, Type: 419},
+		{Name: "Enabled", Off: unsafe.Offsetof(ContinuousDeploymentPolicyConfig{}.Enabled), Kind: api.KBoolPtr},
+		{Name: "TrafficConfig", Off: unsafe.Offsetof(ContinuousDeploymentPolicyConfig{}.TrafficConfig), Kind: api.KStructPtr, Type: 491},
+	}},
+	38: {Go: (*ContinuousDeploymentPolicyInUse)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(ContinuousDeploymentPolicyInUse{}.Message), Kind: api.KStringPtr},
+	}},
+	39: {Go: (*ContinuousDeploymentPolicyList)(nil), Fields: []api.Field{
+		{Name: "NextMarker", Off: unsafe.Offsetof(ContinuousDeploymentPolicyList{}.NextMarker), Kind: api.KStringPtr},
+		{Name: "MaxItems", Off: unsafe.Offsetof(ContinuousDeploymentPolicyList{}.MaxItems), Kind: api.KInt32Ptr},
+		{Name: "Quantity", Off: unsafe.Offsetof(ContinuousDeploymentPolicyList{}.Quantity), Kind: api.KInt32Ptr},
+		{Name: "Items", Off: unsafe.Offsetof(ContinuousDeploymentPolicyList{}.Items), Kind: api.KList, Type: 540},
+	}},
+	40: {Go: (*ContinuousDeploymentPolicySummary)(nil), Fields: []api.Field{
+		{Name: "ContinuousDeploymentPolicy", Off: unsafe.Offsetof(ContinuousDeploymentPolicySummary{}.ContinuousDeploymentPolicy), Kind: api.KStructPtr, Type: 35},
+	}},
+	41: {Go: (*ContinuousDeploymentSingleHeaderConfig)(nil), Fields: []api.Field{
+		{Name: "Header", Off: unsafe.Offsetof(ContinuousDeploymentSingleHeaderConfig{}.Header), Kind: api.KStringPtr},
+		{Name: "Value", Off: unsafe.Offsetof(ContinuousDeploymentSingleHeaderConfig{}.Value), Kind: api.KStringPtr},
+	}},
+	42: {Go: (*ContinuousDeploymentSingleWeightConfig)(nil), Fields: []api.Field{
+		{Name: "Weight", Off: unsafe.Offsetof(ContinuousDeploymentSingleWeightConfig{}.Weight), Kind: api.KFloat32Ptr},
+		{Name: "SessionStickinessConfig", Off: unsafe.Offsetof(ContinuousDeploymentSingleWeightConfig{}.SessionStickinessConfig), Kind: api.KStructPtr, Type: 417},
+	}},
+	43: {Go: (*CookieNames)(nil), Fields: []api.Field{
+		{Name: "Quantity", Off: unsafe.Offsetof(CookieNames{}.Quantity), Kind: api.KInt32Ptr},
+		{Name: "Items", Off: unsafe.Offsetof(CookieNames{}.Items), Kind: api.KList, Type: 534},
+	}},
+	44: {Go: (*CookiePreference)(nil), Fields: []api.Field{
+		{Name: "Forward", Off: unsafe.Offsetof(CookiePreference{}.Forward), Kind: api.KStringPtr},
+		{Name: "WhitelistedNames", Off: unsafe.Offsetof(CookiePreference{}.WhitelistedNames), Kind: api.KStructPtr, Type: 43},
+	}},
+	45: {Go: (*CopyDistributionRequest)(nil), Fields: []api.Field{
+		{Name: "PrimaryDistributionId", Off: unsafe.Offsetof(CopyDistributionRequest{}.PrimaryDistributionId), Kind: api.KStringPtr},
+		{Name: "Staging", Off: unsafe.Offsetof(CopyDistributionRequest{}.Staging), Kind: api.KBoolPtr},
+		{Name: "IfMatch", Off: unsafe.Offsetof(CopyDistributionRequest{}.IfMatch), Kind: api.KStringPtr},
+		{Name: "CallerReference", Off: unsafe.Offsetof(CopyDistributionRequest{}.CallerReference), Kind: api.KStringPtr},
+		{Name: "Enabled", Off: unsafe.Offsetof(CopyDistributionRequest{}.Enabled), Kind: api.KBoolPtr},
+	}},
+	46: {Go: (*CopyDistributionResult)(nil), Fields: []api.Field{
+		{Name: "Distribution", Off: unsafe.Offsetof(CopyDistributionResult{}.Distribution), Kind: api.KStructPtr, Type: 126},
+		{Name: "Location", Off: unsafe.Offsetof(CopyDistributionResult{}.Location), Kind: api.KStringPtr},
+		{Name: "ETag", Off: unsafe.Offsetof(CopyDistributionResult{}.ETag), Kind: api.KStringPtr},
+	}},
+	47: {Go: (*CreateCachePolicyRequest)(nil), Fields: []api.Field{
+		{Name: "CachePolicyConfig", Off: unsafe.Offsetof(CreateCachePolicyRequest{}.CachePolicyConfig), Kind: api.KStructPtr, Type: 14},
+	}},
+	48: {Go: (*CreateCachePolicyResult)(nil), Fields: []api.Field{
+		{Name: "CachePolicy", Off: unsafe.Offsetof(CreateCachePolicyResult{}.CachePolicy), Kind: api.KStructPtr, Type: 12},
+		{Name: "Location", Off: unsafe.Offsetof(CreateCachePolicyResult{}.Location), Kind: api.KStringPtr},
+		{Name: "ETag", Off: unsafe.Offsetof(CreateCachePolicyResult{}.ETag), Kind: api.KStringPtr},
+	}},
+	49: {Go: (*CreateCloudFrontOriginAccessIdentityRequest)(nil), Fields: []api.Field{
+		{Name: "CloudFrontOriginAccessIdentityConfig", Off: unsafe.Offsetof(CreateCloudFrontOriginAccessIdentityRequest{}.CloudFrontOriginAccessIdentityConfig), Kind: api.KStructPtr, Type: 26},
+	}},
+	50: {Go: (*CreateCloudFrontOriginAccessIdentityResult)(nil), Fields: []api.Field{
+		{Name: "CloudFrontOriginAccessIdentity", Off: unsafe.Offsetof(CreateCloudFrontOriginAccessIdentityResult{}.CloudFrontOriginAccessIdentity), Kind: api.KStructPtr, Type: 24},
+		{Name: "Location", Off: unsafe.Offsetof(CreateCloudFrontOriginAccessIdentityResult{}.Location), Kind: api.KStringPtr},
+		{Name: "ETag", Off: unsafe.Offsetof(CreateCloudFrontOriginAccessIdentityResult{}.ETag), Kind: api.KStringPtr},
+	}},
+	51: {Go: (*CreateContinuousDeploymentPolicyRequest)(nil), Fields: []api.Field{
+		{Name: "ContinuousDeploymentPolicyConfig", Off: unsafe.Offsetof(CreateContinuousDeploymentPolicyRequest{}.ContinuousDeploymentPolicyConfig), Kind: api.KStructPtr, Type: 37},
+	}},
+	52: {Go: (*CreateContinuousDeploymentPolicyResult)(nil), Fields: []api.Field{
+		{Name: "ContinuousDeploymentPolicy", Off: unsafe.Offsetof(CreateContinuousDeploymentPolicyResult{}.ContinuousDeploymentPolicy), Kind: api.KStructPtr, Type: 35},
+		{Name: "Location", Off: unsafe.Offsetof(CreateContinuousDeploymentPolicyResult{}.Location), Kind: api.KStringPtr},
+		{Name: "ETag", Off: unsafe.Offsetof(CreateContinuousDeploymentPolicyResult{}.ETag), Kind: api.KStringPtr},
+	}},
+	53: {Go: (*CreateDistributionRequest)(nil), Fields: []api.Field{
+		{Name: "DistributionConfig", Off: unsafe.Offsetof(CreateDistributionRequest{}.DistributionConfig), Kind: api.KStructPtr, Type: 128},
+	}},
+	54: {Go: (*CreateDistributionResult)(nil), Fields: []api.Field{
+		{Name: "Distribution", Off: unsafe.Offsetof(CreateDistributionResult{}.Distribution), Kind: api.KStructPtr, Type: 126},
+		{Name: "Location", Off: unsafe.Offsetof(CreateDistributionResult{}.Location), Kind: api.KStringPtr},
+		{Name: "ETag", Off: unsafe.Offsetof(CreateDistributionResult{}.ETag), Kind: api.KStringPtr},
+	}},
+	55: {Go: (*CreateDistributionWithTagsRequest)(nil), Fields: []api.Field{
+		{Name: "DistributionConfigWithTags", Off: unsafe.Offsetof(CreateDistributionWithTagsRequest{}.DistributionConfigWithTags), Kind: api.KStructPtr, Type: 129},
+	}},
+	56: {Go: (*CreateDistributionWithTagsResult)(nil), Fields: []api.Field{
+		{Name: "Distribution", Off: unsafe.Offsetof(CreateDistributionWithTagsResult{}.Distribution), Kind: api.KStructPtr, Type: 126},
+		{Name: "Location", Off: unsafe.Offsetof(CreateDistributionWithTagsResult{}.Location), Kind: api.KStringPtr},
+		{Name: "ETag", Off: unsafe.Offsetof(CreateDistributionWithTagsResult{}.ETag), Kind: api.KStringPtr},
+	}},
+	57: {Go: (*CreateFieldLevelEncryptionConfigRequest)(nil), Fields: []api.Field{
+		{Name: "FieldLevelEncryptionConfig", Off: unsafe.Offsetof(CreateFieldLevelEncryptionConfigRequest{}.FieldLevelEncryptionConfig), Kind: api.KStructPtr, Type: 142},
+	}},
+	58: {Go: (*CreateFieldLevelEncryptionConfigResult)(nil), Fields: []api.Field{
+		{Name: "FieldLevelEncryption", Off: unsafe.Offsetof(CreateFieldLevelEncryptionConfigResult{}.FieldLevelEncryption), Kind: api.KStructPtr, Type: 141},
+		{Name: "Location", Off: unsafe.Offsetof(CreateFieldLevelEncryptionConfigResult{}.Location), Kind: api.KStringPtr},
+		{Name: "ETag", Off: unsafe.Offsetof(CreateFieldLevelEncryptionConfigResult{}.ETag), Kind: api.KStringPtr},
+	}},
+	59: {Go: (*CreateFieldLevelEncryptionProfileRequest)(nil), Fields: []api.Field{
+		{Name: "FieldLevelEncryptionProfileConfig", Off: unsafe.Offsetof(CreateFieldLevelEncryptionProfileRequest{}.FieldLevelEncryptionProfileConfig), Kind: api.KStructPtr, Type: 148},
+	}},
+	60: {Go: (*CreateFieldLevelEncryptionProfileResult)(nil), Fields: []api.Field{
+		{Name: "FieldLevelEncryptionProfile", Off: unsafe.Offsetof(CreateFieldLevelEncryptionProfileResult{}.FieldLevelEncryptionProfile), Kind: api.KStructPtr, Type: 146},
+		{Name: "Location", Off: unsafe.Offsetof(CreateFieldLevelEncryptionProfileResult{}.Location), Kind: api.KStringPtr},
+		{Name: "ETag", Off: unsafe.Offsetof(CreateFieldLevelEncryptionProfileResult{}.ETag), Kind: api.KStringPtr},
+	}},
+	61: {Go: (*CreateFunctionRequest)(nil), Fields: []api.Field{
+		{Name: "Name", Off: unsafe.Offsetof(CreateFunctionRequest{}.Name), Kind: api.KStringPtr},
+		{Name: "FunctionConfig", Off: unsafe.Offsetof(CreateFunctionRequest{}.FunctionConfig), Kind: api.KStructPtr, Type: 159},
+		{Name: "FunctionCode", Off: unsafe.Offsetof(CreateFunctionRequest{}.FunctionCode), Kind: api.KBytes},
+	}},
+	62: {Go: (*CreateFunctionResult)(nil), Fields: []api.Field{
+		{Name: "FunctionSummary", Off: unsafe.Offsetof(CreateFunctionResult{}.FunctionSummary), Kind: api.KStructPtr, Type: 164},
+		{Name: "Location", Off: unsafe.Offsetof(CreateFunctionResult{}.Location), Kind: api.KStringPtr},
+		{Name: "ETag", Off: unsafe.Offsetof(CreateFunctionResult{}.ETag), Kind: api.KStringPtr},
+	}},
+	63: {Go: (*CreateInvalidationRequest)(nil), Fields: []api.Field{
+		{Name: "DistributionId", Off: unsafe.Offsetof(CreateInvalidationRequest{}.DistributionId), Kind: api.KStringPtr},
+		{Name: "InvalidationBatch", Off: unsafe.Offsetof(CreateInvalidationRequest{}.InvalidationBatch), Kind: api.KStructPtr, Type: 256},
+	}},
+	64: {Go: (*CreateInvalidationResult)(nil), Fields: []api.Field{
+		{Name: "Location", Off: unsafe.Offsetof(CreateInvalidationResult{}.Location), Kind: api.KStringPtr},
+		{Name: "Invalidation", Off: unsafe.Offsetof(CreateInvalidationResult{}.Invalidation), Kind: api.KStructPtr, Type: 255},
+	}},
+	65: {Go: (*CreateKeyGroupRequest)(nil), Fields: []api.Field{
+		{Name: "KeyGroupConfig", Off: unsafe.Offsetof(CreateKeyGroupRequest{}.KeyGroupConfig), Kind: api.KStructPtr, Type: 262},
+	}},
+	66: {Go: (*CreateKeyGroupResult)(nil), Fields: []api.Field{
+		{Name: "KeyGroup", Off: unsafe.Offsetof(CreateKeyGroupResult{}.KeyGroup), Kind: api.KStructPtr, Type: 260},
+		{Name: "Location", Off: unsafe.Offsetof(CreateKeyGroupResult{}.Location), Kind: api.KStringPtr},
+		{Name: "ETag", Off: unsafe.Offsetof(CreateKeyGroupResult{}.ETag), Kind: api.KStringPtr},
+	}},
+	67: {Go: (*CreateKeyValueStoreRequest)(nil), Fields: []api.Field{
+		{Name: "Name", Off: unsafe.Offsetof(CreateKeyValueStoreRequest{}.Name), Kind: api.KStringPtr},
+		{Name: "Comment", Off: unsafe.Offsetof(CreateKeyValueStoreRequest{}.Comment), Kind: api.KStringPtr},
+		{Name: "ImportSource", Off: unsafe.Offsetof(CreateKeyValueStoreRequest{}.ImportSource), Kind: api.KStructPtr, Type: 227},
+	}},
+	68: {Go: (*CreateKeyValueStoreResult)(nil), Fields: []api.Field{
+		{Name: "KeyValueStore", Off: unsafe.Offsetof(CreateKeyValueStoreResult{}.KeyValueStore), Kind: api.KStructPtr, Type: 266},
+		{Name: "ETag", Off: unsafe.Offsetof(CreateKeyValueStoreResult{}.ETag), Kind: api.KStringPtr},
+		{Name: "Location", Off: unsafe.Offsetof(CreateKeyValueStoreResult{}.Location), Kind: api.KStringPtr},
+	}},
+	69: {Go: (*CreateMonitoringSubscriptionRequest)(nil), Fields: []api.Field{
+		{Name: "DistributionId", Off: unsafe.Offsetof(CreateMonitoringSubscriptionRequest{}.DistributionId), Kind: api.KStringPtr},
+		{Name: "MonitoringSubscription", Off: unsafe.Offsetof(CreateMonitoringSubscriptionRequest{}.MonitoringSubscription), Kind: api.KStructPtr, Type: 323},
+	}},
+	70: {Go: (*CreateMonitoringSubscriptionResult)(nil), Fields: []api.Field{
+		{Name: "MonitoringSubscription", Off: unsafe.Offsetof(CreateMonitoringSubscriptionResult{}.MonitoringSubscription), Kind: api.KStructPtr, Type: 323},
+	}},
+	71: {Go: (*CreateOriginAccessControlRequest)(nil), Fields: []api.Field{
+		{Name: "OriginAccessControlConfig", Off: unsafe.Offsetof(CreateOriginAccessControlRequest{}.OriginAccessControlConfig), Kind: api.KStructPtr, Type: 345},
+	}},
+	72: {Go: (*CreateOriginAccessControlResult)(nil), Fields: []api.Field{
+		{Name: "OriginAccessControl", Off: unsafe.Offsetof(CreateOriginAccessControlResult{}.OriginAccessControl), Kind: api.KStructPtr, Type: 343},
+		{Name: "Location", Off: unsafe.Offsetof(CreateOriginAccessControlResult{}.Location), Kind: api.KStringPtr},
+		{Name: "ETag", Off: unsafe.Offsetof(CreateOriginAccessControlResult{}.ETag), Kind: api.KStringPtr},
+	}},
+	73: {Go: (*CreateOriginRequestPolicyRequest)(nil), Fields: []api.Field{
+		{Name: "OriginRequestPolicyConfig", Off: unsafe.Offsetof(CreateOriginRequestPolicyRequest{}.OriginRequestPolicyConfig), Kind: api.KStructPtr, Type: 357},
+	}},
+	74: {Go: (*CreateOriginRequestPolicyResult)(nil), Fields: []api.Field{
+		{Name: "OriginRequestPolicy", Off: unsafe.Offsetof(CreateOriginRequestPolicyResult{}.OriginRequestPolicy), Kind: api.KStructPtr, Type: 355},
+		{Name: "Location", Off: unsafe.Offsetof(CreateOriginRequestPolicyResult{}.Location), Kind: api.KStringPtr},
+		{Name: "ETag", Off: unsafe.Offsetof(CreateOriginRequestPolicyResult{}.ETag), Kind: api.KStringPtr},
+	}},
+	75: {Go: (*CreatePublicKeyRequest)(nil), Fields: []api.Field{
+		{Name: "PublicKeyConfig", Off: unsafe.Offsetof(CreatePublicKeyRequest{}.PublicKeyConfig), Kind: api.KStructPtr, Type: 372},
+	}},
+	76: {Go: (*CreatePublicKeyResult)(nil), Fields: []api.Field{
+		{Name: "PublicKey", Off: unsafe.Offsetof(CreatePublicKeyResult{}.PublicKey), Kind: api.KStructPtr, Type: 370},
+		{Name: "Location", Off: unsafe.Offsetof(CreatePublicKeyResult{}.Location), Kind: api.KStringPtr},
+		{Name: "ETag", Off: unsafe.Offsetof(CreatePublicKeyResult{}.ETag), Kind: api.KStringPtr},
+	}},
+	77: {Go: (*CreateRealtimeLogConfigRequest)(nil), Fields: []api.Field{
+		{Name: "EndPoints", Off: unsafe.Offsetof(CreateRealtimeLogConfigRequest{}.EndPoints), Kind: api.KList, Type: 541},
+		{Name: "Fields", Off: unsafe.Offsetof(CreateRealtimeLogConfigRequest{}.Fields), Kind: api.KList, Type: 534},
+		{Name: "Name", Off: unsafe.Offsetof(CreateRealtimeLogConfigRequest{}.Name), Kind: api.KStringPtr},
+		{Name: "SamplingRate", Off: unsafe.Offsetof(CreateRealtimeLogConfigRequest{}.SamplingRate), Kind: api.KInt64Ptr},
+	}},
+	78: {Go: (*CreateRealtimeLogConfigResult)(nil), Fields: []api.Field{
+		{Name: "RealtimeLogConfig", Off: unsafe.Offsetof(CreateRealtimeLogConfigResult{}.RealtimeLogConfig), Kind: api.KStructPtr, Type: 384},
+	}},
+	79: {Go: (*CreateResponseHeadersPolicyRequest)(nil), Fields: []api.Field{
+		{Name: "ResponseHeadersPolicyConfig", Off: unsafe.Offsetof(CreateResponseHeadersPolicyRequest{}.ResponseHeadersPolicyConfig), Kind: api.KStructPtr, Type: 397},
+	}},
+	80: {Go: (*CreateResponseHeadersPolicyResult)(nil), Fields: []api.Field{
+		{Name: "ResponseHeadersPolicy", Off: unsafe.Offsetof(CreateResponseHeadersPolicyResult{}.ResponseHeadersPolicy), Kind: api.KStructPtr, Type: 391},
+		{Name: "Location", Off: unsafe.Offsetof(CreateResponseHeadersPolicyResult{}.Location), Kind: api.KStringPtr},
+		{Name: "ETag", Off: unsafe.Offsetof(CreateResponseHeadersPolicyResult{}.ETag), Kind: api.KStringPtr},
+	}},
+	81: {Go: (*CreateStreamingDistributionRequest)(nil), Fields: []api.Field{
+		{Name: "StreamingDistributionConfig", Off: unsafe.Offsetof(CreateStreamingDistributionRequest{}.StreamingDistributionConfig), Kind: api.KStructPtr, Type: 424},
+	}},
+	82: {Go: (*CreateStreamingDistributionResult)(nil), Fields: []api.Field{
+		{Name: "StreamingDistribution", Off: unsafe.Offsetof(CreateStreamingDistributionResult{}.StreamingDistribution), Kind: api.KStructPtr, Type: 422},
+		{Name: "Location", Off: unsafe.Offsetof(CreateStreamingDistributionResult{}.Location), Kind: api.KStringPtr},
+		{Name: "ETag", Off: unsafe.Offsetof(CreateStreamingDistributionResult{}.ETag), Kind: api.KStringPtr},
+	}},
+	83: {Go: (*CreateStreamingDistributionWithTagsRequest)(nil), Fields: []api.Field{
+		{Name: "StreamingDistributionConfigWithTags", Off: unsafe.Offsetof(CreateStreamingDistributionWithTagsRequest{}.StreamingDistributionConfigWithTags), Kind: api.KStructPtr, Type: 425},
+	}},
+	84: {Go: (*CreateStreamingDistributionWithTagsResult)(nil), Fields: []api.Field{
+		{Name: "StreamingDistribution", Off: unsafe.Offsetof(CreateStreamingDistributionWithTagsResult{}.StreamingDistribution), Kind: api.KStructPtr, Type: 422},
+		{Name: "Location", Off: unsafe.Offsetof(CreateStreamingDistributionWithTagsResult{}.Location), Kind: api.KStringPtr},
+		{Name: "ETag", Off: unsafe.Offsetof(CreateStreamingDistributionWithTagsResult{}.ETag), Kind: api.KStringPtr},
+	}},
+	85: {Go: (*CustomErrorResponse)(nil), Fields: []api.Field{
+		{Name: "ErrorCode", Off: unsafe.Offsetof(CustomErrorResponse{}.ErrorCode), Kind: api.KInt32Ptr},
+		{Name: "ResponsePagePath", Off: unsafe.Offsetof(CustomErrorResponse{}.ResponsePagePath), Kind: api.KStringPtr},
+		{Name: "ResponseCode", Off: unsafe.Offsetof(CustomErrorResponse{}.ResponseCode), Kind: api.KStringPtr},
+		{Name: "ErrorCachingMinTTL", Off: unsafe.Offsetof(CustomErrorResponse{}.ErrorCachingMinTTL), Kind: api.KInt64Ptr},
+	}},
+	86: {Go: (*CustomErrorResponses)(nil), Fields: []api.Field{
+		{Name: "Quantity", Off: unsafe.Offsetof(CustomErrorResponses{}.Quantity), Kind: api.KInt32Ptr},
+		{Name: "Items", Off: unsafe.Offsetof(CustomErrorResponses{}.Items), Kind: api.KList, Type: 542},
+	}},
+	87: {Go: (*CustomHeaders)(nil), Fields: []api.Field{
+		{Name: "Quantity", Off: unsafe.Offsetof(CustomHeaders{}.Quantity), Kind: api.KInt32Ptr},
+		{Name: "Items", Off: unsafe.Offsetof(CustomHeaders{}.Items), Kind: api.KList, Type: 543},
+	}},
+	88: {Go: (*CustomOriginConfig)(nil), Fields: []api.Field{
+		{Name: "HTTPPort", Off: unsafe.Offsetof(CustomOriginConfig{}.HTTPPort), Kind: api.KInt32Ptr},
+		{Name: "HTTPSPort", Off: unsafe.Offsetof(CustomOriginConfig{}.HTTPSPort), Kind: api.KInt32Ptr},
+		{Name: "OriginProtocolPolicy", Off: unsafe.Offsetof(CustomOriginConfig{}.OriginProtocolPolicy), Kind: api.KStringPtr},
+		{Name: "OriginSslProtocols", Off: unsafe.Offsetof(CustomOriginConfig{}.OriginSslProtocols), Kind: api.KStructPtr, Type: 365},
+		{Name: "OriginReadTimeout", Off: unsafe.Offsetof(CustomOriginConfig{}.OriginReadTimeout), Kind: api.KInt32Ptr},
+		{Name: "OriginKeepaliveTimeout", Off: unsafe.Offsetof(CustomOriginConfig{}.OriginKeepaliveTimeout), Kind: api.KInt32Ptr},
+	}},
+	89: {Go: (*DefaultCacheBehavior)(nil), Fields: []api.Field{
+		{Name: "TargetOriginId", Off: unsafe.Offsetof(DefaultCacheBehavior{}.TargetOriginId), Kind: api.KStringPtr},
+		{Name: "TrustedSigners", Off: unsafe.Offsetof(DefaultCacheBehavior{}.TrustedSigners), Kind: api.KStructPtr, Type: 495},
+		{Name: "TrustedKeyGroups", Off: unsafe.Offsetof(DefaultCacheBehavior{}.TrustedKeyGroups), Kind: api.KStructPtr, Type: 493},
+		{Name: "ViewerProtocolPolicy", Off: unsafe.Offsetof(DefaultCacheBehavior{}.ViewerProtocolPolicy), Kind: api.KStringPtr},
+		{Name: "AllowedMethods", Off: unsafe.Offsetof(DefaultCacheBehavior{}.AllowedMethods), Kind: api.KStructPtr, Type: 5},
+		{Name: "SmoothStreaming", Off: unsafe.Offsetof(DefaultCacheBehavior{}.SmoothStreaming), Kind: api.KBoolPtr},
+		{Name: "Compress", Off: unsafe.Offsetof(DefaultCacheBehavior{}.Compress), Kind: api.KBoolPtr},
+		{Name: "LambdaFunctionAssociations", Off: unsafe.Offsetof(DefaultCacheBehavior{}.LambdaFunctionAssociations), Kind: api.KStructPtr, Type: 272},
+		{Name: "FunctionAssociations", Off: unsafe.Offsetof(DefaultCacheBehavior{}.FunctionAssociations), Kind: api.KStructPtr, Type: 158},
+		{Name: "FieldLevelEncryptionId", Off: unsafe.Offsetof(DefaultCacheBehavior{}.FieldLevelEncryptionId), Kind: api.KStringPtr},
+		{Name: "RealtimeLogConfigArn", Off: unsafe.Offsetof(DefaultCacheBehavior{}.RealtimeLogConfigArn), Kind: api.KStringPtr},
+		{Name: "CachePolicyId", Off: unsafe.Offsetof(DefaultCacheBehavior{}.CachePolicyId), Kind: api.KStringPtr},
+		{Name: "OriginRequestPolicyId", Off: unsafe.Offsetof(DefaultCacheBehavior{}.OriginRequestPolicyId), Kind: api.KStringPtr},
+		{Name: "ResponseHeadersPolicyId", Off: unsafe.Offsetof(DefaultCacheBehavior{}.ResponseHeadersPolicyId), Kind: api.KStringPtr},
+		{Name: "ForwardedValues", Off: unsafe.Offsetof(DefaultCacheBehavior{}.ForwardedValues), Kind: api.KStructPtr, Type: 155},
+		{Name: "MinTTL", Off: unsafe.Offsetof(DefaultCacheBehavior{}.MinTTL), Kind: api.KInt64Ptr},
+		{Name: "DefaultTTL", Off: unsafe.Offsetof(DefaultCacheBehavior{}.DefaultTTL), Kind: api.KInt64Ptr},
+		{Name: "MaxTTL", Off: unsafe.Offsetof(DefaultCacheBehavior{}.MaxTTL), Kind: api.KInt64Ptr},
+	}},
+	90: {Go: (*DeleteCachePolicy20200531Output)(nil)},
+	91: {Go: (*DeleteCachePolicyRequest)(nil), Fields: []api.Field{
+		{Name: "Id", Off: unsafe.Offsetof(DeleteCachePolicyRequest{}.Id), Kind: api.KStringPtr},
+		{Name: "IfMatch", Off: unsafe.Offsetof(DeleteCachePolicyRequest{}.IfMatch), Kind: api.KStringPtr},
+	}},
+	92: {Go: (*DeleteCloudFrontOriginAccessIdentity20200531Output)(nil)},
+	93: {Go: (*DeleteCloudFrontOriginAccessIdentityRequest)(nil), Fields: []api.Field{
+		{Name: "Id", Off: unsafe.Offsetof(DeleteCloudFrontOriginAccessIdentityRequest{}.Id), Kind: api.KStringPtr},
+		{Name: "IfMatch", Off: unsafe.Offsetof(DeleteCloudFrontOriginAccessIdentityRequest{}.IfMatch), Kind: api.KStringPtr},
+	}},
+	94: {Go: (*DeleteContinuousDeploymentPolicy20200531Output)(nil)},
+	95: {Go: (*DeleteContinuousDeploymentPolicyRequest)(nil), Fields: []api.Field{
+		{Name: "Id", Off: unsafe.Offsetof(DeleteContinuousDeploymentPolicyRequest{}.Id), Kind: api.KStringPtr},
+		{Name: "IfMatch", Off: unsafe.Offsetof(DeleteContinuousDeploymentPolicyRequest{}.IfMatch), Kind: api.KStringPtr},
+	}},
+	96: {Go: (*DeleteDistribution20200531Output)(nil)},
+	97: {Go: (*DeleteDistributionRequest)(nil), Fields: []api.Field{
+		{Name: "Id", Off: unsafe.Offsetof(DeleteDistributionRequest{}.Id), Kind: api.KStringPtr},
+		{Name: "IfMatch", Off: unsafe.Offsetof(DeleteDistributionRequest{}.IfMatch), Kind: api.KStringPtr},
+	}},
+	98: {Go: (*DeleteFieldLevelEncryptionConfig20200531Output)(nil)},
+	99: {Go: (*DeleteFieldLevelEncryptionConfigRequest)(nil), Fields: []api.Field{
+		{Name: "Id", Off: unsafe.Offsetof(DeleteFieldLevelEncryptionConfigRequest{}.Id), Kind: api.KStringPtr},
+		{Name: "IfMatch", Off: unsafe.Offsetof(DeleteFieldLevelEncryptionConfigRequest{}.IfMatch), Kind: api.KStringPtr},
+	}},
+	100: {Go: (*DeleteFieldLevelEncryptionProfile20200531Output)(nil)},
+	101: {Go: (*DeleteFieldLevelEncryptionProfileRequest)(nil), Fields: []api.Field{
+		{Name: "Id", Off: unsafe.Offsetof(DeleteFieldLevelEncryptionProfileRequest{}.Id), Kind: api.KStringPtr},
+		{Name: "IfMatch", Off: unsafe.Offsetof(DeleteFieldLevelEncryptionProfileRequest{}.IfMatch), Kind: api.KStringPtr},
+	}},
+	102: {Go: (*DeleteFunction20200531Output)(nil)},
+	103: {Go: (*DeleteFunctionRequest)(nil), Fields: []api.Field{
+		{Name: "Name", Off: unsafe.Offsetof(DeleteFunctionRequest{}.Name), Kind: api.KStringPtr},
+		{Name: "IfMatch", Off: unsafe.Offsetof(DeleteFunctionRequest{}.IfMatch), Kind: api.KStringPtr},
+	}},
+	104: {Go: (*DeleteKeyGroup20200531Output)(nil)},
+	105: {Go: (*DeleteKeyGroupRequest)(nil), Fields: []api.Field{
+		{Name: "Id", Off: unsafe.Offsetof(DeleteKeyGroupRequest{}.Id), Kind: api.KStringPtr},
+		{Name: "IfMatch", Off: unsafe.Offsetof(DeleteKeyGroupRequest{}.IfMatch), Kind: api.KStringPtr},
+	}},
+	106: {Go: (*DeleteKeyValueStore20200531Output)(nil)},
+	107: {Go: (*DeleteKeyValueStoreRequest)(nil), Fields: []api.Field{
+		{Name: "Name", Off: unsafe.Offsetof(DeleteKeyValueStoreRequest{}.Name), Kind: api.KStringPtr},
+		{Name: "IfMatch", Off: unsafe.Offsetof(DeleteKeyValueStoreRequest{}.IfMatch), Kind: api.KStringPtr},
+	}},
+	108: {Go: (*DeleteMonitoringSubscriptionRequest)(nil), Fields: []api.Field{
+		{Name: "DistributionId", Off: unsafe.Offsetof(DeleteMonitoringSubscriptionRequest{}.DistributionId), Kind: api.KStringPtr},
+	}},
+	109: {Go: (*DeleteMonitoringSubscriptionResult)(nil)},
+	110: {Go: (*DeleteOriginAccessControl20200531Output)(nil)},
+	111: {Go: (*DeleteOriginAccessControlRequest)(nil), Fields: []api.Field{
+		{Name: "Id", Off: unsafe.Offsetof(DeleteOriginAccessControlRequest{}.Id), Kind: api.KStringPtr},
+		{Name: "IfMatch", Off: unsafe.Offsetof(DeleteOriginAccessControlRequest{}.IfMatch), Kind: api.KStringPtr},
+	}},
+	112: {Go: (*DeleteOriginRequestPolicy20200531Output)(nil)},
+	113: {Go: (*DeleteOriginRequestPolicyRequest)(nil), Fields: []api.Field{
+		{Name: "Id", Off: unsafe.Offsetof(DeleteOriginRequestPolicyRequest{}.Id), Kind: api.KStringPtr},
+		{Name: "IfMatch", Off: unsafe.Offsetof(DeleteOriginRequestPolicyRequest{}.IfMatch), Kind: api.KStringPtr},
+	}},
+	114: {Go: (*DeletePublicKey20200531Output)(nil)},
+	115: {Go: (*DeletePublicKeyRequest)(nil), Fields: []api.Field{
+		{Name: "Id", Off: unsafe.Offsetof(DeletePublicKeyRequest{}.Id), Kind: api.KStringPtr},
+		{Name: "IfMatch", Off: unsafe.Offsetof(DeletePublicKeyRequest{}.IfMatch), Kind: api.KStringPtr},
+	}},
+	116: {Go: (*DeleteRealtimeLogConfig20200531Output)(nil)},
+	117: {Go: (*DeleteRealtimeLogConfigRequest)(nil), Fields: []api.Field{
+		{Name: "Name", Off: unsafe.Offsetof(DeleteRealtimeLogConfigRequest{}.Name), Kind: api.KStringPtr},
+		{Name: "ARN", Off: unsafe.Offsetof(DeleteRealtimeLogConfigRequest{}.ARN), Kind: api.KStringPtr},
+	}},
+	118: {Go: (*DeleteResponseHeadersPolicy20200531Output)(nil)},
+	119: {Go: (*DeleteResponseHeadersPolicyRequest)(nil), Fields: []api.Field{
+		{Name: "Id", Off: unsafe.Offsetof(DeleteResponseHeadersPolicyRequest{}.Id), Kind: api.KStringPtr},
+		{Name: "IfMatch", Off: unsafe.Offsetof(DeleteResponseHeadersPolicyRequest{}.IfMatch), Kind: api.KStringPtr},
+	}},
+	120: {Go: (*DeleteStreamingDistribution20200531Output)(nil)},
+	121: {Go: (*DeleteStreamingDistributionRequest)(nil), Fields: []api.Field{
+		{Name: "Id", Off: unsafe.Offsetof(DeleteStreamingDistributionRequest{}.Id), Kind: api.KStringPtr},
+		{Name: "IfMatch", Off: unsafe.Offsetof(DeleteStreamingDistributionRequest{}.IfMatch), Kind: api.KStringPtr},
+	}},
+	122: {Go: (*DescribeFunctionRequest)(nil), Fields: []api.Field{
+		{Name: "Name", Off: unsafe.Offsetof(DescribeFunctionRequest{}.Name), Kind: api.KStringPtr},
+		{Name: "Stage", Off: unsafe.Offsetof(DescribeFunctionRequest{}.Stage), Kind: api.KStringPtr},
+	}},
+	123: {Go: (*DescribeFunctionResult)(nil), Fields: []api.Field{
+		{Name: "FunctionSummary", Off: unsafe.Offsetof(DescribeFunctionResult{}.FunctionSummary), Kind: api.KStructPtr, Type: 164},
+		{Name: "ETag", Off: unsafe.Offsetof(DescribeFunctionResult{}.ETag), Kind: api.KStringPtr},
+	}},
+	124: {Go: (*DescribeKeyValueStoreRequest)(nil), Fields: []api.Field{
+		{Name: "Name", Off: unsafe.Offsetof(DescribeKeyValueStoreRequest{}.Name), Kind: api.KStringPtr},
+	}},
+	125: {Go: (*DescribeKeyValueStoreResult)(nil), Fields: []api.Field{
+		{Name: "KeyValueStore", Off: unsafe.Offsetof(DescribeKeyValueStoreResult{}.KeyValueStore), Kind: api.KStructPtr, Type: 266},
+		{Name: "ETag", Off: unsafe.Offsetof(DescribeKeyValueStoreResult{}.ETag), Kind: api.KStringPtr},
+	}},
+	126: {Go: (*Distribution)(nil), Fields: []api.Field{
+		{Name: "Id", Off: unsafe.Offsetof(Distribution{}.Id), Kind: api.KStringPtr},
+		{Name: "ARN", Off: unsafe.Offsetof(Distribution{}.ARN), Kind: api.KStringPtr},
+		{Name: "Status", Off: unsafe.Offsetof(Distribution{}.Status), Kind: api.KStringPtr},
+		{Name: "LastModifiedTime", Off: unsafe.Offsetof(Distribution{}.LastModifiedTime), Kind: api.KTimePtr},
+		{Name: "InProgressInvalidationBatches", Off: unsafe.Offsetof(Distribution{}.InProgressInvalidationBatches), Kind: api.KInt32Ptr},
+		{Name: "DomainName", Off: unsafe.Offsetof(Distribution{}.DomainName), Kind: api.KStringPtr},
+		{Name: "ActiveTrustedSigners", Off: unsafe.Offsetof(Distribution{}.ActiveTrustedSigners), Kind: api.KStructPtr, Type: 2},
+		{Name: "ActiveTrustedKeyGroups", Off: unsafe.Offsetof(Distribution{}.ActiveTrustedKeyGroups), Kind: api.KStructPtr, Type: 1},
+		{Name: "DistributionConfig", Off: unsafe.Offsetof(Distribution{}.DistributionConfig), Kind: api.KStructPtr, Type: 128},
+		{Name: "AliasICPRecordals", Off: unsafe.Offsetof(Distribution{}.AliasICPRecordals), Kind: api.KList, Type: 544},
+	}},
+	127: {Go: (*DistributionAlreadyExists)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(DistributionAlreadyExists{}.Message), Kind: api.KStringPtr},
+	}},
+	128: {Go: (*DistributionConfig)(nil), Fields: []api.Field{
+		{Name: "CallerReference", Off: unsafe.Offsetof(DistributionConfig{}.CallerReference), Kind: api.KStringPtr},
+		{Name: "Aliases", Off: unsafe.Offsetof(DistributionConfig{}.Aliases), Kind: api.KStructPtr, Type: 4},
+		{Name: "DefaultRootObject", Off: unsafe.Offsetof(DistributionConfig{}.DefaultRootObject), Kind: api.KStringPtr},
+		{Name: "Origins", Off: unsafe.Offsetof(DistributionConfig{}.Origins), Kind: api.KStructPtr, Type: 366},
+		{Name: "OriginGroups", Off: unsafe.Offsetof(DistributionConfig{}.OriginGroups), Kind: api.KStructPtr, Type: 354},
+		{Name: "DefaultCacheBehavior", Off: unsafe.Offsetof(DistributionConfig{}.DefaultCacheBehavior), Kind: api.KStructPtr, Type: 89},
+		{Name: "CacheBehaviors", Off: unsafe.Offsetof(DistributionConfig{}.CacheBehaviors), Kind: api.KStructPtr, Type: 11},
+		{Name: "CustomErrorResponses", Off: unsafe.Offsetof(DistributionConfig{}.CustomErrorResponses), Kind: api.KStructPtr, Type: 86},
+		{Name: "Comment", Off: unsafe.Offsetof(DistributionConfig{}.Comment), Kind: api.KStringPtr},
+		{Name: "Logging", Off: unsafe.Offsetof(DistributionConfig{}.Logging), Kind: api.KStructPtr, Type: 321},
+		{Name: "PriceClass", Off: unsafe.Offsetof(DistributionConfig{}.PriceClass), Kind: api.KStringPtr},
+		{Name: "Enabled", Off: unsafe.Offsetof(DistributionConfig{}.Enabled), Kind: api.KBoolPtr},
+		{Name: "ViewerCertificate", Off: unsafe.Offsetof(DistributionConfig{}.ViewerCertificate), Kind: api.KStructPtr, Type: 531},
+		{Name: "Restrictions", Off: unsafe.Offsetof(DistributionConfig{}.Restrictions), Kind: api.KStructPtr, Type: 414},
+		{Name: "WebACLId", Off: unsafe.Offsetof(DistributionConfig{}.WebACLId), Kind: api.KStringPtr},
+		{Name: "HttpVersion", Off: unsafe.Offsetof(DistributionConfig{}.HttpVersion), Kind: api.KStringPtr},
+		{Name: "IsIPV6Enabled", Off: unsafe.Offsetof(DistributionConfig{}.IsIPV6Enabled), Kind: api.KBoolPtr},
+		{Name: "ContinuousDeploymentPolicyId", Off: unsafe.Offsetof(DistributionConfig{}.ContinuousDeploymentPolicyId), Kind: api.KStringPtr},
+		{Name: "Staging", Off: unsafe.Offsetof(DistributionConfig{}.Staging), Kind: api.KBoolPtr},
+	}},
+	129: {Go: (*DistributionConfigWithTags)(nil), Fields: []api.Field{
+		{Name: "DistributionConfig", Off: unsafe.Offsetof(DistributionConfigWithTags{}.DistributionConfig), Kind: api.KStructPtr, Type: 128},
+		{Name: "Tags", Off: unsafe.Offsetof(DistributionConfigWithTags{}.Tags), Kind: api.KStructPtr, Type: 434},
+	}},
+	130: {Go: (*DistributionIdList)(nil), Fields: []api.Field{
+		{Name: "Marker", Off: unsafe.Offsetof(DistributionIdList{}.Marker), Kind: api.KStringPtr},
+		{Name: "NextMarker", Off: unsafe.Offsetof(DistributionIdList{}.NextMarker), Kind: api.KStringPtr},
+		{Name: "MaxItems", Off: unsafe.Offsetof(DistributionIdList{}.MaxItems), Kind: api.KInt32Ptr},
+		{Name: "IsTruncated", Off: unsafe.Offsetof(DistributionIdList{}.IsTruncated), Kind: api.KBoolPtr},
+		{Name: "Quantity", Off: unsafe.Offsetof(DistributionIdList{}.Quantity), Kind: api.KInt32Ptr},
+		{Name: "Items", Off: unsafe.Offsetof(DistributionIdList{}.Items), Kind: api.KList, Type: 534},
+	}},
+	131: {Go: (*DistributionList)(nil), Fields: []api.Field{
+		{Name: "Marker", Off: unsafe.Offsetof(DistributionList{}.Marker), Kind: api.KStringPtr},
+		{Name: "NextMarker", Off: unsafe.Offsetof(DistributionList{}.NextMarker), Kind: api.KStringPtr},
+		{Name: "MaxItems", Off: unsafe.Offsetof(DistributionList{}.MaxItems), Kind: api.KInt32Ptr},
+		{Name: "IsTruncated", Off: unsafe.Offsetof(DistributionList{}.IsTruncated), Kind: api.KBoolPtr},
+		{Name: "Quantity", Off: unsafe.Offsetof(DistributionList{}.Quantity), Kind: api.KInt32Ptr},
+		{Name: "Items", Off: unsafe.Offsetof(DistributionList{}.Items), Kind: api.KList, Type: 545},
+	}},
+	132: {Go: (*DistributionNotDisabled)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(DistributionNotDisabled{}.Message), Kind: api.KStringPtr},
+	}},
+	133: {Go: (*DistributionSummary)(nil), Fields: []api.Field{
+		{Name: "Id", Off: unsafe.Offsetof(DistributionSummary{}.Id), Kind: api.KStringPtr},
+		{Name: "ARN", Off: unsafe.Offsetof(DistributionSummary{}.ARN), Kind: api.KStringPtr},
+		{Name: "Status", Off: unsafe.Offsetof(DistributionSummary{}.Status), Kind: api.KStringPtr},
+		{Name: "LastModifiedTime", Off: unsafe.Offsetof(DistributionSummary{}.LastModifiedTime), Kind: api.KTimePtr},
+		{Name: "DomainName", Off: unsafe.Offsetof(DistributionSummary{}.DomainName), Kind: api.KStringPtr},
+		{Name: "Aliases", Off: unsafe.Offsetof(DistributionSummary{}.Aliases), Kind: api.KStructPtr, Type: 4},
+		{Name: "Origins", Off: unsafe.Offsetof(DistributionSummary{}.Origins), Kind: api.KStructPtr, Type: 366},
+		{Name: "OriginGroups", Off: unsafe.Offsetof(DistributionSummary{}.OriginGroups), Kind: api.KStructPtr, Type: 354},
+		{Name: "DefaultCacheBehavior", Off: unsafe.Offsetof(DistributionSummary{}.DefaultCacheBehavior), Kind: api.KStructPtr, Type: 89},
+		{Name: "CacheBehaviors", Off: unsafe.Offsetof(DistributionSummary{}.CacheBehaviors), Kind: api.KStructPtr, Type: 11},
+		{Name: "CustomErrorResponses", Off: unsafe.Offsetof(DistributionSummary{}.CustomErrorResponses), Kind: api.KStructPtr, Type: 86},
+		{Name: "Comment", Off: unsafe.Offsetof(DistributionSummary{}.Comment), Kind: api.KStringPtr},
+		{Name: "PriceClass", Off: unsafe.Offsetof(DistributionSummary{}.PriceClass), Kind: api.KStringPtr},
+		{Name: "Enabled", Off: unsafe.Offsetof(DistributionSummary{}.Enabled), Kind: api.KBoolPtr},
+		{Name: "ViewerCertificate", Off: unsafe.Offsetof(DistributionSummary{}.ViewerCertificate), Kind: api.KStructPtr, Type: 531},
+		{Name: "Restrictions", Off: unsafe.Offsetof(DistributionSummary{}.Restrictions), Kind: api.KStructPtr, Type: 414},
+		{Name: "WebACLId", Off: unsafe.Offsetof(DistributionSummary{}.WebACLId), Kind: api.KStringPtr},
+		{Name: "HttpVersion", Off: unsafe.Offsetof(DistributionSummary{}.HttpVersion), Kind: api.KStringPtr},
+		{Name: "IsIPV6Enabled", Off: unsafe.Offsetof(DistributionSummary{}.IsIPV6Enabled), Kind: api.KBoolPtr},
+		{Name: "AliasICPRecordals", Off: unsafe.Offsetof(DistributionSummary{}.AliasICPRecordals), Kind: api.KList, Type: 544},
+		{Name: "Staging", Off: unsafe.Offsetof(DistributionSummary{}.Staging), Kind: api.KBoolPtr},
+	}},
+	134: {Go: (*EncryptionEntities)(nil), Fields: []api.Field{
+		{Name: "Quantity", Off: unsafe.Offsetof(EncryptionEntities{}.Quantity), Kind: api.KInt32Ptr},
+		{Name: "Items", Off: unsafe.Offsetof(EncryptionEntities{}.Items), Kind: api.KList, Type: 546},
+	}},
+	135: {Go: (*EncryptionEntity)(nil), Fields: []api.Field{
+		{Name: "PublicKeyId", Off: unsafe.Offsetof(EncryptionEntity{}.PublicKeyId), Kind: api.KStringPtr},
+		{Name: "ProviderId", Off: unsafe.Offsetof(EncryptionEntity{}.ProviderId), Kind: api.KStringPtr},
+		{Name: "FieldPatterns", Off: unsafe.Offsetof(EncryptionEntity{}.FieldPatterns), Kind: api.KStructPtr, Type: 154},
+	}},
+	136: {Go: (*EndPoint)(nil), Fields: []api.Field{
+		{Name: "StreamType", Off: unsafe.Offsetof(EndPoint{}.StreamType), Kind: api.KStringPtr},
+		{Name: "KinesisStreamConfig", Off: unsafe.Offsetof(EndPoint{}.KinesisStreamConfig), Kind: api.KStructPtr, Type: 270},
+	}},
+	137: {Go: (*EntityAlreadyExists)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(EntityAlreadyExists{}.Message), Kind: api.KStringPtr},
+	}},
+	138: {Go: (*EntityLimitExceeded)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(EntityLimitExceeded{}.Message), Kind: api.KStringPtr},
+	}},
+	139: {Go: (*EntityNotFound)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(EntityNotFound{}.Message), Kind: api.KStringPtr},
+	}},
+	140: {Go: (*EntitySizeLimitExceeded)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(EntitySizeLimitExceeded{}.Message), Kind: api.KStringPtr},
+	}},
+	141: {Go: (*FieldLevelEncryption)(nil), Fields: []api.Field{
+		{Name: "Id", Off: unsafe.Offsetof(FieldLevelEncryption{}.Id), Kind: api.KStringPtr},
+		{Name: "LastModifiedTime", Off: unsafe.Offsetof(FieldLevelEncryption{}.LastModifiedTime), Kind: api.KTimePtr},
+		{Name: "FieldLevelEncryptionConfig", Off: unsafe.Offsetof(FieldLevelEncryption{}.FieldLevelEncryptionConfig), Kind: api.KStructPtr, Type: 142},
+	}},
+	142: {Go: (*FieldLevelEncryptionConfig)(nil), Fields: []api.Field{
+		{Name: "CallerReference", Off: unsafe.Offsetof(FieldLevelEncryptionConfig{}.CallerReference), Kind: api.KStringPtr},
+		{Name: "Comment", Off: unsafe.Offsetof(FieldLevelEncryptionConfig{}.Comment), Kind: api.KStringPtr},
+		{Name: "QueryArgProfileConfig", Off: unsafe.Offsetof(FieldLevelEncryptionConfig{}.QueryArgProfileConfig), Kind: api.KStructPtr, Type: 379},
+		{Name: "ContentTypeProfileConfig", Off: unsafe.Offsetof(FieldLevelEncryptionConfig{}.ContentTypeProfileConfig), Kind: api.KStructPtr, Type: 33},
+	}},
+	143: {Go: (*FieldLevelEncryptionConfigAlreadyExists)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(FieldLevelEncryptionConfigAlreadyExists{}.Message), Kind: api.KStringPtr},
+	}},
+	144: {Go: (*FieldLevelEncryptionConfigInUse)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(FieldLevelEncryptionConfigInUse{}.Message), Kind: api.KStringPtr},
+	}},
+	145: {Go: (*FieldLevelEncryptionList)(nil), Fields: []api.Field{
+		{Name: "NextMarker", Off: unsafe.Offsetof(FieldLevelEncryptionList{}.NextMarker), Kind: api.KStringPtr},
+		{Name: "MaxItems", Off: unsafe.Offsetof(FieldLevelEncryptionList{}.MaxItems), Kind: api.KInt32Ptr},
+		{Name: "Quantity", Off: unsafe.Offsetof(FieldLevelEncryptionList{}.Quantity), Kind: api.KInt32Ptr},
+		{Name: "Items", Off: unsafe.Offsetof(FieldLevelEncryptionList{}.Items), Kind: api.KList, Type: 547},
+	}},
+	146: {Go: (*FieldLevelEncryptionProfile)(nil), Fields: []api.Field{
+		{Name: "Id", Off: unsafe.Offsetof(FieldLevelEncryptionProfile{}.Id), Kind: api.KStringPtr},
+		{Name: "LastModifiedTime", Off: unsafe.Offsetof(FieldLevelEncryptionProfile{}.LastModifiedTime), Kind: api.KTimePtr},
+		{Name: "FieldLevelEncryptionProfileConfig", Off: unsafe.Offsetof(FieldLevelEncryptionProfile{}.FieldLevelEncryptionProfileConfig), Kind: api.KStructPtr, Type: 148},
+	}},
+	147: {Go: (*FieldLevelEncryptionProfileAlreadyExists)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(FieldLevelEncryptionProfileAlreadyExists{}.Message), Kind: api.KStringPtr},
+	}},
+	148: {Go: (*FieldLevelEncryptionProfileConfig)(nil), Fields: []api.Field{
+		{Name: "Name", Off: unsafe.Offsetof(FieldLevelEncryptionProfileConfig{}.Name), Kind: api.KStringPtr},
+		{Name: "CallerReference", Off: unsafe.Offsetof(FieldLevelEncryptionProfileConfig{}.CallerReference), Kind: api.KStringPtr},
+		{Name: "Comment", Off: unsafe.Offsetof(FieldLevelEncryptionProfileConfig{}.Comment), Kind: api.KStringPtr},
+		{Name: "EncryptionEntities", Off: unsafe.Offsetof(FieldLevelEncryptionProfileConfig{}.EncryptionEntities), Kind: api.KStructPtr, Type: 134},
+	}},
+	149: {Go: (*FieldLevelEncryptionProfileInUse)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(FieldLevelEncryptionProfileInUse{}.Message), Kind: api.KStringPtr},
+	}},
+	150: {Go: (*FieldLevelEncryptionProfileList)(nil), Fields: []api.Field{
+		{Name: "NextMarker", Off: unsafe.Offsetof(FieldLevelEncryptionProfileList{}.NextMarker), Kind: api.KStringPtr},
+		{Name: "MaxItems", Off: unsafe.Offsetof(FieldLevelEncryptionProfileList{}.MaxItems), Kind: api.KInt32Ptr},
+		{Name: "Quantity", Off: unsafe.Offsetof(FieldLevelEncryptionProfileList{}.Quantity), Kind: api.KInt32Ptr},
+		{Name: "Items", Off: unsafe.Offsetof(FieldLevelEncryptionProfileList{}.Items), Kind: api.KList, Type: 548},
+	}},
+	151: {Go: (*FieldLevelEncryptionProfileSizeExceeded)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(FieldLevelEncryptionProfileSizeExceeded{}.Message), Kind: api.KStringPtr},
+	}},
+	152: {Go: (*FieldLevelEncryptionProfileSummary)(nil), Fields: []api.Field{
+		{Name: "Id", Off: unsafe.Offsetof(FieldLevelEncryptionProfileSummary{}.Id), Kind: api.KStringPtr},
+		{Name: "LastModifiedTime", Off: unsafe.Offsetof(FieldLevelEncryptionProfileSummary{}.LastModifiedTime), Kind: api.KTimePtr},
+		{Name: "Name", Off: unsafe.Offsetof(FieldLevelEncryptionProfileSummary{}.Name), Kind: api.KStringPtr},
+		{Name: "EncryptionEntities", Off: unsafe.Offsetof(FieldLevelEncryptionProfileSummary{}.EncryptionEntities), Kind: api.KStructPtr, Type: 134},
+		{Name: "Comment", Off: unsafe.Offsetof(FieldLevelEncryptionProfileSummary{}.Comment), Kind: api.KStringPtr},
+	}},
+	153: {Go: (*FieldLevelEncryptionSummary)(nil), Fields: []api.Field{
+		{Name: "Id", Off: unsafe.Offsetof(FieldLevelEncryptionSummary{}.Id), Kind: api.KStringPtr},
+		{Name: "LastModifiedTime", Off: unsafe.Offsetof(FieldLevelEncryptionSummary{}.LastModifiedTime), Kind: api.KTimePtr},
+		{Name: "Comment", Off: unsafe.Offsetof(FieldLevelEncryptionSummary{}.Comment), Kind: api.KStringPtr},
+		{Name: "QueryArgProfileConfig", Off: unsafe.Offsetof(FieldLevelEncryptionSummary{}.QueryArgProfileConfig), Kind: api.KStructPtr, Type: 379},
+		{Name: "ContentTypeProfileConfig", Off: unsafe.Offsetof(FieldLevelEncryptionSummary{}.ContentTypeProfileConfig), Kind: api.KStructPtr, Type: 33},
+	}},
+	154: {Go: (*FieldPatterns)(nil), Fields: []api.Field{
+		{Name: "Quantity", Off: unsafe.Offsetof(FieldPatterns{}.Quantity), Kind: api.KInt32Ptr},
+		{Name: "Items", Off: unsafe.Offsetof(FieldPatterns{}.Items), Kind: api.KList, Type: 534},
+	}},
+	155: {Go: (*ForwardedValues)(nil), Fields: []api.Field{
+		{Name: "QueryString", Off: unsafe.Offsetof(ForwardedValues{}.QueryString), Kind: api.KBoolPtr},
+		{Name: "Cookies", Off: unsafe.Offsetof(ForwardedValues{}.Cookies), Kind: api.KStructPtr, Type: 44},
+		{Name: "Headers", Off: unsafe.Offsetof(ForwardedValues{}.Headers), Kind: api.KStructPtr, Type: 222},
+		{Name: "QueryStringCacheKeys", Off: unsafe.Offsetof(ForwardedValues{}.QueryStringCacheKeys), Kind: api.KStructPtr, Type: 382},
+	}},
+	156: {Go: (*FunctionAlreadyExists)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(FunctionAlreadyExists{}.Message), Kind: api.KStringPtr},
+	}},
+	157: {Go: (*FunctionAssociation)(nil), Fields: []api.Field{
+		{Name: "FunctionARN", Off: unsafe.Offsetof(FunctionAssociation{}.FunctionARN), Kind: api.KStringPtr},
+		{Name: "EventType", Off: unsafe.Offsetof(FunctionAssociation{}.EventType), Kind: api.KStringPtr},
+	}},
+	158: {Go: (*FunctionAssociations)(nil), Fields: []api.Field{
+		{Name: "Quantity", Off: unsafe.Offsetof(FunctionAssociations{}.Quantity), Kind: api.KInt32Ptr},
+		{Name: "Items", Off: unsafe.Offsetof(FunctionAssociations{}.Items), Kind: api.KList, Type: 549},
+	}},
+	159: {Go: (*FunctionConfig)(nil), Fields: []api.Field{
+		{Name: "Comment", Off: unsafe.Offsetof(FunctionConfig{}.Comment), Kind: api.KStringPtr},
+		{Name: "Runtime", Off: unsafe.Offsetof(FunctionConfig{}.Runtime), Kind: api.KStringPtr},
+		{Name: "KeyValueStoreAssociations", Off: unsafe.Offsetof(FunctionConfig{}.KeyValueStoreAssociations), Kind: api.KStructPtr, Type: 268},
+	}},
+	160: {Go: (*FunctionInUse)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(FunctionInUse{}.Message), Kind: api.KStringPtr},
+	}},
+	161: {Go: (*FunctionList)(nil), Fields: []api.Field{
+		{Name: "NextMarker", Off: unsafe.Offsetof(FunctionList{}.NextMarker), Kind: api.KStringPtr},
+		{Name: "MaxItems", Off: unsafe.Offsetof(FunctionList{}.MaxItems), Kind: api.KInt32Ptr},
+		{Name: "Quantity", Off: unsafe.Offsetof(FunctionList{}.Quantity), Kind: api.KInt32Ptr},
+		{Name: "Items", Off: unsafe.Offsetof(FunctionList{}.Items), Kind: api.KList, Type: 550},
+	}},
+	162: {Go: (*FunctionMetadata)(nil), Fields: []api.Field{
+		{Name: "FunctionARN", Off: unsafe.Offsetof(FunctionMetadata{}.FunctionARN), Kind: api.KStringPtr},
+		{Name: "Stage", Off: unsafe.Offsetof(FunctionMetadata{}.Stage), Kind: api.KStringPtr},
+		{Name: "CreatedTime", Off: unsafe.Offsetof(FunctionMetadata{}.CreatedTime), Kind: api.KTimePtr},
+		{Name: "LastModifiedTime", Off: unsafe.Offsetof(FunctionMetadata{}.LastModifiedTime), Kind: api.KTimePtr},
+	}},
+	163: {Go: (*FunctionSizeLimitExceeded)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(FunctionSizeLimitExceeded{}.Message), Kind: api.KStringPtr},
+	}},
+	164: {Go: (*FunctionSummary)(nil), Fields: []api.Field{
+		{Name: "Name", Off: unsafe.Offsetof(FunctionSummary{}.Name), Kind: api.KStringPtr},
+		{Name: "Status", Off: unsafe.Offsetof(FunctionSummary{}.Status), Kind: api.KStringPtr},
+		{Name: "FunctionConfig", Off: unsafe.Offsetof(FunctionSummary{}.FunctionConfig), Kind: api.KStructPtr, Type: 159},
+		{Name: "FunctionMetadata", Off: unsafe.Offsetof(FunctionSummary{}.FunctionMetadata), Kind: api.KStructPtr, Type: 162},
+	}},
+	165: {Go: (*GeoRestriction)(nil), Fields: []api.Field{
+		{Name: "RestrictionType", Off: unsafe.Offsetof(GeoRestriction{}.RestrictionType), Kind: api.KStringPtr},
+		{Name: "Quantity", Off: unsafe.Offsetof(GeoRestriction{}.Quantity), Kind: api.KInt32Ptr},
+		{Name: "Items", Off: unsafe.Offsetof(GeoRestriction{}.Items), Kind: api.KList, Type: 534},
+	}},
+	166: {Go: (*GetCachePolicyConfigRequest)(nil), Fields: []api.Field{
+		{Name: "Id", Off: unsafe.Offsetof(GetCachePolicyConfigRequest{}.Id), Kind: api.KStringPtr},
+	}},
+	167: {Go: (*GetCachePolicyConfigResult)(nil), Fields: []api.Field{
+		{Name: "CachePolicyConfig", Off: unsafe.Offsetof(GetCachePolicyConfigResult{}.CachePolicyConfig), Kind: api.KStructPtr, Type: 14},
+		{Name: "ETag", Off: unsafe.Offsetof(GetCachePolicyConfigResult{}.ETag), Kind: api.KStringPtr},
+	}},
+	168: {Go: (*GetCachePolicyRequest)(nil), Fields: []api.Field{
+		{Name: "Id", Off: unsafe.Offsetof(GetCachePolicyRequest{}.Id), Kind: api.KStringPtr},
+	}},
+	169: {Go: (*GetCachePolicyResult)(nil), Fields: []api.Field{
+		{Name: "CachePolicy", Off: unsafe.Offsetof(GetCachePolicyResult{}.CachePolicy), Kind: api.KStructPtr, Type: 12},
+		{Name: "ETag", Off: unsafe.Offsetof(GetCachePolicyResult{}.ETag), Kind: api.KStringPtr},
+	}},
+	170: {Go: (*GetCloudFrontOriginAccessIdentityConfigRequest)(nil), Fields: []api.Field{
+		{Name: "Id", Off: unsafe.Offsetof(GetCloudFrontOriginAccessIdentityConfigRequest{}.Id), Kind: api.KStringPtr},
+	}},
+	171: {Go: (*GetCloudFrontOriginAccessIdentityConfigResult)(nil), Fields: []api.Field{
+		{Name: "CloudFrontOriginAccessIdentityConfig", Off: unsafe.Offsetof(GetCloudFrontOriginAccessIdentityConfigResult{}.CloudFrontOriginAccessIdentityConfig), Kind: api.KStructPtr, Type: 26},
+		{Name: "ETag", Off: unsafe.Offsetof(GetCloudFrontOriginAccessIdentityConfigResult{}.ETag), Kind: api.KStringPtr},
+	}},
+	172: {Go: (*GetCloudFrontOriginAccessIdentityRequest)(nil), Fields: []api.Field{
+		{Name: "Id", Off: unsafe.Offsetof(GetCloudFrontOriginAccessIdentityRequest{}.Id), Kind: api.KStringPtr},
+	}},
+	173: {Go: (*GetCloudFrontOriginAccessIdentityResult)(nil), Fields: []api.Field{
+		{Name: "CloudFrontOriginAccessIdentity", Off: unsafe.Offsetof(GetCloudFrontOriginAccessIdentityResult{}.CloudFrontOriginAccessIdentity), Kind: api.KStructPtr, Type: 24},
+		{Name: "ETag", Off: unsafe.Offsetof(GetCloudFrontOriginAccessIdentityResult{}.ETag), Kind: api.KStringPtr},
+	}},
+	174: {Go: (*GetContinuousDeploymentPolicyConfigRequest)(nil), Fields: []api.Field{
+		{Name: "Id", Off: unsafe.Offsetof(GetContinuousDeploymentPolicyConfigRequest{}.Id), Kind: api.KStringPtr},
+	}},
+	175: {Go: (*GetContinuousDeploymentPolicyConfigResult)(nil), Fields: []api.Field{
+		{Name: "ContinuousDeploymentPolicyConfig", Off: unsafe.Offsetof(GetContinuousDeploymentPolicyConfigResult{}.ContinuousDeploymentPolicyConfig), Kind: api.KStructPtr, Type: 37},
+		{Name: "ETag", Off: unsafe.Offsetof(GetContinuousDeploymentPolicyConfigResult{}.ETag), Kind: api.KStringPtr},
+	}},
+	176: {Go: (*GetContinuousDeploymentPolicyRequest)(nil), Fields: []api.Field{
+		{Name: "Id", Off: unsafe.Offsetof(GetContinuousDeploymentPolicyRequest{}.Id), Kind: api.KStringPtr},
+	}},
+	177: {Go: (*GetContinuousDeploymentPolicyResult)(nil), Fields: []api.Field{
+		{Name: "ContinuousDeploymentPolicy", Off: unsafe.Offsetof(GetContinuousDeploymentPolicyResult{}.ContinuousDeploymentPolicy), Kind: api.KStructPtr, Type: 35},
+		{Name: "ETag", Off: unsafe.Offsetof(GetContinuousDeploymentPolicyResult{}.ETag), Kind: api.KStringPtr},
+	}},
+	178: {Go: (*GetDistributionConfigRequest)(nil), Fields: []api.Field{
+		{Name: "Id", Off: unsafe.Offsetof(GetDistributionConfigRequest{}.Id), Kind: api.KStringPtr},
+	}},
+	179: {Go: (*GetDistributionConfigResult)(nil), Fields: []api.Field{
+		{Name: "DistributionConfig", Off: unsafe.Offsetof(GetDistributionConfigResult{}.DistributionConfig), Kind: api.KStructPtr, Type: 128},
+		{Name: "ETag", Off: unsafe.Offsetof(GetDistributionConfigResult{}.ETag), Kind: api.KStringPtr},
+	}},
+	180: {Go: (*GetDistributionRequest)(nil), Fields: []api.Field{
+		{Name: "Id", Off: unsafe.Offsetof(GetDistributionRequest{}.Id), Kind: api.KStringPtr},
+	}},
+	181: {Go: (*GetDistributionResult)(nil), Fields: []api.Field{
+		{Name: "Distribution", Off: unsafe.Offsetof(GetDistributionResult{}.Distribution), Kind: api.KStructPtr, Type: 126},
+		{Name: "ETag", Off: unsafe.Offsetof(GetDistributionResult{}.ETag), Kind: api.KStringPtr},
+	}},
+	182: {Go: (*GetFieldLevelEncryptionConfigRequest)(nil), Fields: []api.Field{
+		{Name: "Id", Off: unsafe.Offsetof(GetFieldLevelEncryptionConfigRequest{}.Id), Kind: api.KStringPtr},
+	}},
+	183: {Go: (*GetFieldLevelEncryptionConfigResult)(nil), Fields: []api.Field{
+		{Name: "FieldLevelEncryptionConfig", Off: unsafe.Offsetof(GetFieldLevelEncryptionConfigResult{}.FieldLevelEncryptionConfig), Kind: api.KStructPtr, Type: 142},
+		{Name: "ETag", Off: unsafe.Offsetof(GetFieldLevelEncryptionConfigResult{}.ETag), Kind: api.KStringPtr},
+	}},
+	184: {Go: (*GetFieldLevelEncryptionProfileConfigRequest)(nil), Fields: []api.Field{
+		{Name: "Id", Off: unsafe.Offsetof(GetFieldLevelEncryptionProfileConfigRequest{}.Id), Kind: api.KStringPtr},
+	}},
+	185: {Go: (*GetFieldLevelEncryptionProfileConfigResult)(nil), Fields: []api.Field{
+		{Name: "FieldLevelEncryptionProfileConfig", Off: unsafe.Offsetof(GetFieldLevelEncryptionProfileConfigResult{}.FieldLevelEncryptionProfileConfig), Kind: api.KStructPtr, Type: 148},
+		{Name: "ETag", Off: unsafe.Offsetof(GetFieldLevelEncryptionProfileConfigResult{}.ETag), Kind: api.KStringPtr},
+	}},
+	186: {Go: (*GetFieldLevelEncryptionProfileRequest)(nil), Fields: []api.Field{
+		{Name: "Id", Off: unsafe.Offsetof(GetFieldLevelEncryptionProfileRequest{}.Id), Kind: api.KStringPtr},
+	}},
+	187: {Go: (*GetFieldLevelEncryptionProfileResult)(nil), Fields: []api.Field{
+		{Name: "FieldLevelEncryptionProfile", Off: unsafe.Offsetof(GetFieldLevelEncryptionProfileResult{}.FieldLevelEncryptionProfile), Kind: api.KStructPtr, Type: 146},
+		{Name: "ETag", Off: unsafe.Offsetof(GetFieldLevelEncryptionProfileResult{}.ETag), Kind: api.KStringPtr},
+	}},
+	188: {Go: (*GetFieldLevelEncryptionRequest)(nil), Fields: []api.Field{
+		{Name: "Id", Off: unsafe.Offsetof(GetFieldLevelEncryptionRequest{}.Id), Kind: api.KStringPtr},
+	}},
+	189: {Go: (*GetFieldLevelEncryptionResult)(nil), Fields: []api.Field{
+		{Name: "FieldLevelEncryption", Off: unsafe.Offsetof(GetFieldLevelEncryptionResult{}.FieldLevelEncryption), Kind: api.KStructPtr, Type: 141},
+		{Name: "ETag", Off: unsafe.Offsetof(GetFieldLevelEncryptionResult{}.ETag), Kind: api.KStringPtr},
+	}},
+	190: {Go: (*GetFunctionRequest)(nil), Fields: []api.Field{
+		{Name: "Name", Off: unsafe.Offsetof(GetFunctionRequest{}.Name), Kind: api.KStringPtr},
+		{Name: "Stage", Off: unsafe.Offsetof(GetFunctionRequest{}.Stage), Kind: api.KStringPtr},
+	}},
+	191: {Go: (*GetFunctionResult)(nil), Fields: []api.Field{
+		{Name: "FunctionCode", Off: unsafe.Offsetof(GetFunctionResult{}.FunctionCode), Kind: api.KBytes},
+		{Name: "ETag", Off: unsafe.Offsetof(GetFunctionResult{}.ETag), Kind: api.KStringPtr},
+		{Name: "ContentType", Off: unsafe.Offsetof(GetFunctionResult{}.ContentType), Kind: api.KStringPtr},
+	}},
+	192: {Go: (*GetInvalidationRequest)(nil), Fields: []api.Field{
+		{Name: "DistributionId", Off: unsafe.Offsetof(GetInvalidationRequest{}.DistributionId), Kind: api.KStringPtr},
+		{Name: "Id", Off: unsafe.Offsetof(GetInvalidationRequest{}.Id), Kind: api.KStringPtr},
+	}},
+	193: {Go: (*GetInvalidationResult)(nil), Fields: []api.Field{
+		{Name: "Invalidation", Off: unsafe.Offsetof(GetInvalidationResult{}.Invalidation), Kind: api.KStructPtr, Type: 255},
+	}},
+	194: {Go: (*GetKeyGroupConfigRequest)(nil), Fields: []api.Field{
+		{Name: "Id", Off: unsafe.Offsetof(GetKeyGroupConfigRequest{}.Id), Kind: api.KStringPtr},
+	}},
+	195: {Go: (*GetKeyGroupConfigResult)(nil), Fields: []api.Field{
+		{Name: "KeyGroupConfig", Off: unsafe.Offsetof(GetKeyGroupConfigResult{}.KeyGroupConfig), Kind: api.KStructPtr, Type: 262},
+		{Name: "ETag", Off: unsafe.Offsetof(GetKeyGroupConfigResult{}.ETag), Kind: api.KStringPtr},
+	}},
+	196: {Go: (*GetKeyGroupRequest)(nil), Fields: []api.Field{
+		{Name: "Id", Off: unsafe.Offsetof(GetKeyGroupRequest{}.Id), Kind: api.KStringPtr},
+	}},
+	197: {Go: (*GetKeyGroupResult)(nil), Fields: []api.Field{
+		{Name: "KeyGroup", Off: unsafe.Offsetof(GetKeyGroupResult{}.KeyGroup), Kind: api.KStructPtr, Type: 260},
+		{Name: "ETag", Off: unsafe.Offsetof(GetKeyGroupResult{}.ETag), Kind: api.KStringPtr},
+	}},
+	198: {Go: (*GetMonitoringSubscriptionRequest)(nil), Fields: []api.Field{
+		{Name: "DistributionId", Off: unsafe.Offsetof(GetMonitoringSubscriptionRequest{}.DistributionId), Kind: api.KStringPtr},
+	}},
+	199: {Go: (*GetMonitoringSubscriptionResult)(nil), Fields: []api.Field{
+		{Name: "MonitoringSubscription", Off: unsafe.Offsetof(GetMonitoringSubscriptionResult{}.MonitoringSubscription), Kind: api.KStructPtr, Type: 323},
+	}},
+	200: {Go: (*GetOriginAccessControlConfigRequest)(nil), Fields: []api.Field{
+		{Name: "Id", Off: unsafe.Offsetof(GetOriginAccessControlConfigRequest{}.Id), Kind: api.KStringPtr},
+	}},
+	201: {Go: (*GetOriginAccessControlConfigResult)(nil), Fields: []api.Field{
+		{Name: "OriginAccessControlConfig", Off: unsafe.Offsetof(GetOriginAccessControlConfigResult{}.OriginAccessControlConfig), Kind: api.KStructPtr, Type: 345},
+		{Name: "ETag", Off: unsafe.Offsetof(GetOriginAccessControlConfigResult{}.ETag), Kind: api.KStringPtr},
+	}},
+	202: {Go: (*GetOriginAccessControlRequest)(nil), Fields: []api.Field{
+		{Name: "Id", Off: unsafe.Offsetof(GetOriginAccessControlRequest{}.Id), Kind: api.KStringPtr},
+	}},
+	203: {Go: (*GetOriginAccessControlResult)(nil), Fields: []api.Field{
+		{Name: "OriginAccessControl", Off: unsafe.Offsetof(GetOriginAccessControlResult{}.OriginAccessControl), Kind: api.KStructPtr, Type: 343},
+		{Name: "ETag", Off: unsafe.Offsetof(GetOriginAccessControlResult{}.ETag), Kind: api.KStringPtr},
+	}},
+	204: {Go: (*GetOriginRequestPolicyConfigRequest)(nil), Fields: []api.Field{
+		{Name: "Id", Off: unsafe.Offsetof(GetOriginRequestPolicyConfigRequest{}.Id), Kind: api.KStringPtr},
+	}},
+	205: {Go: (*GetOriginRequestPolicyConfigResult)(nil), Fields: []api.Field{
+		{Name: "OriginRequestPolicyConfig", Off: unsafe.Offsetof(GetOriginRequestPolicyConfigResult{}.OriginRequestPolicyConfig), Kind: api.KStructPtr, Type: 357},
+		{Name: "ETag", Off: unsafe.Offsetof(GetOriginRequestPolicyConfigResult{}.ETag), Kind: api.KStringPtr},
+	}},
+	206: {Go: (*GetOriginRequestPolicyRequest)(nil), Fields: []api.Field{
+		{Name: "Id", Off: unsafe.Offsetof(GetOriginRequestPolicyRequest{}.Id), Kind: api.KStringPtr},
+	}},
+	207: {Go: (*GetOriginRequestPolicyResult)(nil), Fields: []api.Field{
+		{Name: "OriginRequestPolicy", Off: unsafe.Offsetof(GetOriginRequestPolicyResult{}.OriginRequestPolicy), Kind: api.KStructPtr, Type: 355},
+		{Name: "ETag", Off: unsafe.Offsetof(GetOriginRequestPolicyResult{}.ETag), Kind: api.KStringPtr},
+	}},
+	208: {Go: (*GetPublicKeyConfigRequest)(nil), Fields: []api.Field{
+		{Name: "Id", Off: unsafe.Offsetof(GetPublicKeyConfigRequest{}.Id), Kind: api.KStringPtr},
+	}},
+	209: {Go: (*GetPublicKeyConfigResult)(nil), Fields: []api.Field{
+		{Name: "PublicKeyConfig", Off: unsafe.Offsetof(GetPublicKeyConfigResult{}.PublicKeyConfig), Kind: api.KStructPtr, Type: 372},
+		{Name: "ETag", Off: unsafe.Offsetof(GetPublicKeyConfigResult{}.ETag), Kind: api.KStringPtr},
+	}},
+	210: {Go: (*GetPublicKeyRequest)(nil), Fields: []api.Field{
+		{Name: "Id", Off: unsafe.Offsetof(GetPublicKeyRequest{}.Id), Kind: api.KStringPtr},
+	}},
+	211: {Go: (*GetPublicKeyResult)(nil), Fields: []api.Field{
+		{Name: "PublicKey", Off: unsafe.Offsetof(GetPublicKeyResult{}.PublicKey), Kind: api.KStructPtr, Type: 370},
+		{Name: "ETag", Off: unsafe.Offsetof(GetPublicKeyResult{}.ETag), Kind: api.KStringPtr},
+	}},
+	212: {Go: (*GetRealtimeLogConfigRequest)(nil), Fields: []api.Field{
+		{Name: "Name", Off: unsafe.Offsetof(GetRealtimeLogConfigRequest{}.Name), Kind: api.KStringPtr},
+		{Name: "ARN", Off: unsafe.Offsetof(GetRealtimeLogConfigRequest{}.ARN), Kind: api.KStringPtr},
+	}},
+	213: {Go: (*GetRealtimeLogConfigResult)(nil), Fields: []api.Field{
+		{Name: "RealtimeLogConfig", Off: unsafe.Offsetof(GetRealtimeLogConfigResult{}.RealtimeLogConfig), Kind: api.KStructPtr, Type: 384},
+	}},
+	214: {Go: (*GetResponseHeadersPolicyConfigRequest)(nil), Fields: []api.Field{
+		{Name: "Id", Off: unsafe.Offsetof(GetResponseHeadersPolicyConfigRequest{}.Id), Kind: api.KStringPtr},
+	}},
+	215: {Go: (*GetResponseHeadersPolicyConfigResult)(nil), Fields: []api.Field{
+		{Name: "ResponseHeadersPolicyConfig", Off: unsafe.Offsetof(GetResponseHeadersPolicyConfigResult{}.ResponseHeadersPolicyConfig), Kind: api.KStructPtr, Type: 397},
+		{Name: "ETag", Off: unsafe.Offsetof(GetResponseHeadersPolicyConfigResult{}.ETag), Kind: api.KStringPtr},
+	}},
+	216: {Go: (*GetResponseHeadersPolicyRequest)(nil), Fields: []api.Field{
+		{Name: "Id", Off: unsafe.Offsetof(GetResponseHeadersPolicyRequest{}.Id), Kind: api.KStringPtr},
+	}},
+	217: {Go: (*GetResponseHeadersPolicyResult)(nil), Fields: []api.Field{
+		{Name: "ResponseHeadersPolicy", Off: unsafe.Offsetof(GetResponseHeadersPolicyResult{}.ResponseHeadersPolicy), Kind: api.KStructPtr, Type: 391},
+		{Name: "ETag", Off: unsafe.Offsetof(GetResponseHeadersPolicyResult{}.ETag), Kind: api.KStringPtr},
+	}},
+	218: {Go: (*GetStreamingDistributionConfigRequest)(nil), Fields: []api.Field{
+		{Name: "Id", Off: unsafe.Offsetof(GetStreamingDistributionConfigRequest{}.Id), Kind: api.KStringPtr},
+	}},
+	219: {Go: (*GetStreamingDistributionConfigResult)(nil), Fields: []api.Field{
+		{Name: "StreamingDistributionConfig", Off: unsafe.Offsetof(GetStreamingDistributionConfigResult{}.StreamingDistributionConfig), Kind: api.KStructPtr, Type: 424},
+		{Name: "ETag", Off: unsafe.Offsetof(GetStreamingDistributionConfigResult{}.ETag), Kind: api.KStringPtr},
+	}},
+	220: {Go: (*GetStreamingDistributionRequest)(nil), Fields: []api.Field{
+		{Name: "Id", Off: unsafe.Offsetof(GetStreamingDistributionRequest{}.Id), Kind: api.KStringPtr},
+	}},
+	221: {Go: (*GetStreamingDistributionResult)(nil), Fields: []api.Field{
+		{Name: "StreamingDistribution", Off: unsafe.Offsetof(GetStreamingDistributionResult{}.StreamingDistribution), Kind: api.KStructPtr, Type: 422},
+		{Name: "ETag", Off: unsafe.Offsetof(GetStreamingDistributionResult{}.ETag), Kind: api.KStringPtr},
+	}},
+	222: {Go: (*Headers)(nil), Fields: []api.Field{
+		{Name: "Quantity", Off: unsafe.Offsetof(Headers{}.Quantity), Kind: api.KInt32Ptr},
+		{Name: "Items", Off: unsafe.Offsetof(Headers{}.Items), Kind: api.KList, Type: 534},
+	}},
+	223: {Go: (*IllegalDelete)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(IllegalDelete{}.Message), Kind: api.KStringPtr},
+	}},
+	224: {Go: (*IllegalFieldLevelEncryptionConfigAssociationWithCacheBehavior)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(IllegalFieldLevelEncryptionConfigAssociationWithCacheBehavior{}.Message), Kind: api.KStringPtr},
+	}},
+	225: {Go: (*IllegalOriginAccessConfiguration)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(IllegalOriginAccessConfiguration{}.Message), Kind: api.KStringPtr},
+	}},
+	226: {Go: (*IllegalUpdate)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(IllegalUpdate{}.Message), Kind: api.KStringPtr},
+	}},
+	227: {Go: (*ImportSource)(nil), Fields: []api.Field{
+		{Name: "SourceType", Off: unsafe.Offsetof(ImportSource{}.SourceType), Kind: api.KStringPtr},
+		{Name: "SourceARN", Off: unsafe.Offsetof(ImportSource{}.SourceARN), Kind: api.KStringPtr},
+	}},
+	228: {Go: (*InconsistentQuantities)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(InconsistentQuantities{}.Message), Kind: api.KStringPtr},
+	}},
+	229: {Go: (*InvalidArgument)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(InvalidArgument{}.Message), Kind: api.KStringPtr},
+	}},
+	230: {Go: (*InvalidDefaultRootObject)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(InvalidDefaultRootObject{}.Message), Kind: api.KStringPtr},
+	}},
+	231: {Go: (*InvalidDomainNameForOriginAccessControl)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(InvalidDomainNameForOriginAccessControl{}.Message), Kind: api.KStringPtr},
+	}},
+	232: {Go: (*InvalidErrorCode)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(InvalidErrorCode{}.Message), Kind: api.KStringPtr},
+	}},
+	233: {Go: (*InvalidForwardCookies)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(InvalidForwardCookies{}.Message), Kind: api.KStringPtr},
+	}},
+	234: {Go: (*InvalidFunctionAssociation)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(InvalidFunctionAssociation{}.Message), Kind: api.KStringPtr},
+	}},
+	235: {Go: (*InvalidGeoRestrictionParameter)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(InvalidGeoRestrictionParameter{}.Message), Kind: api.KStringPtr},
+	}},
+	236: {Go: (*InvalidHeadersForS3Origin)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(InvalidHeadersForS3Origin{}.Message), Kind: api.KStringPtr},
+	}},
+	237: {Go: (*InvalidIfMatchVersion)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(InvalidIfMatchVersion{}.Message), Kind: api.KStringPtr},
+	}},
+	238: {Go: (*InvalidLambdaFunctionAssociation)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(InvalidLambdaFunctionAssociation{}.Message), Kind: api.KStringPtr},
+	}},
+	239: {Go: (*InvalidLocationCode)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(InvalidLocationCode{}.Message), Kind: api.KStringPtr},
+	}},
+	240: {Go: (*InvalidMinimumProtocolVersion)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(InvalidMinimumProtocolVersion{}.Message), Kind: api.KStringPtr},
+	}},
+	241: {Go: (*InvalidOrigin)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(InvalidOrigin{}.Message), Kind: api.KStringPtr},
+	}},
+	242: {Go: (*InvalidOriginAccessControl)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(InvalidOriginAccessControl{}.Message), Kind: api.KStringPtr},
+	}},
+	243: {Go: (*InvalidOriginAccessIdentity)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(InvalidOriginAccessIdentity{}.Message), Kind: api.KStringPtr},
+	}},
+	244: {Go: (*InvalidOriginKeepaliveTimeout)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(InvalidOriginKeepaliveTimeout{}.Message), Kind: api.KStringPtr},
+	}},
+	245: {Go: (*InvalidOriginReadTimeout)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(InvalidOriginReadTimeout{}.Message), Kind: api.KStringPtr},
+	}},
+	246: {Go: (*InvalidProtocolSettings)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(InvalidProtocolSettings{}.Message), Kind: api.KStringPtr},
+	}},
+	247: {Go: (*InvalidQueryStringParameters)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(InvalidQueryStringParameters{}.Message), Kind: api.KStringPtr},
+	}},
+	248: {Go: (*InvalidRelativePath)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(InvalidRelativePath{}.Message), Kind: api.KStringPtr},
+	}},
+	249: {Go: (*InvalidRequiredProtocol)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(InvalidRequiredProtocol{}.Message), Kind: api.KStringPtr},
+	}},
+	250: {Go: (*InvalidResponseCode)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(InvalidResponseCode{}.Message), Kind: api.KStringPtr},
+	}},
+	251: {Go: (*InvalidTTLOrder)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(InvalidTTLOrder{}.Message), Kind: api.KStringPtr},
+	}},
+	252: {Go: (*InvalidTagging)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(InvalidTagging{}.Message), Kind: api.KStringPtr},
+	}},
+	253: {Go: (*InvalidViewerCertificate)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(InvalidViewerCertificate{}.Message), Kind: api.KStringPtr},
+	}},
+	254: {Go: (*InvalidWebACLId)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(InvalidWebACLId{}.Message), Kind: api.KStringPtr},
+	}},
+	255: {Go: (*Invalidation)(nil), Fields: []api.Field{
+		{Name: "Id", Off: unsafe.Offsetof(Invalidation{}.Id), Kind: api.KStringPtr},
+		{Name: "Status", Off: unsafe.Offsetof(Invalidation{}.Status), Kind: api.KStringPtr},
+		{Name: "CreateTime", Off: unsafe.Offsetof(Invalidation{}.CreateTime), Kind: api.KTimePtr},
+		{Name: "InvalidationBatch", Off: unsafe.Offsetof(Invalidation{}.InvalidationBatch), Kind: api.KStructPtr, Type: 256},
+	}},
+	256: {Go: (*InvalidationBatch)(nil), Fields: []api.Field{
+		{Name: "Paths", Off: unsafe.Offsetof(InvalidationBatch{}.Paths), Kind: api.KStructPtr, Type: 368},
+		{Name: "CallerReference", Off: unsafe.Offsetof(InvalidationBatch{}.CallerReference), Kind: api.KStringPtr},
+	}},
+	257: {Go: (*InvalidationList)(nil), Fields: []api.Field{
+		{Name: "Marker", Off: unsafe.Offsetof(InvalidationList{}.Marker), Kind: api.KStringPtr},
+		{Name: "NextMarker", Off: unsafe.Offsetof(InvalidationList{}.NextMarker), Kind: api.KStringPtr},
+		{Name: "MaxItems", Off: unsafe.Offsetof(InvalidationList{}.MaxItems), Kind: api.KInt32Ptr},
+		{Name: "IsTruncated", Off: unsafe.Offsetof(InvalidationList{}.IsTruncated), Kind: api.KBoolPtr},
+		{Name: "Quantity", Off: unsafe.Offsetof(InvalidationList{}.Quantity), Kind: api.KInt32Ptr},
+		{Name: "Items", Off: unsafe.Offsetof(InvalidationList{}.Items), Kind: api.KList, Type: 551},
+	}},
+	258: {Go: (*InvalidationSummary)(nil), Fields: []api.Field{
+		{Name: "Id", Off: unsafe.Offsetof(InvalidationSummary{}.Id), Kind: api.KStringPtr},
+		{Name: "CreateTime", Off: unsafe.Offsetof(InvalidationSummary{}.CreateTime), Kind: api.KTimePtr},
+		{Name: "Status", Off: unsafe.Offsetof(InvalidationSummary{}.Status), Kind: api.KStringPtr},
+	}},
+	259: {Go: (*KGKeyPairIds)(nil), Fields: []api.Field{
+		{Name: "KeyGroupId", Off: unsafe.Offsetof(KGKeyPairIds{}.KeyGroupId), Kind: api.KStringPtr},
+		{Name: "KeyPairIds", Off: unsafe.Offsetof(KGKeyPairIds{}.KeyPairIds), Kind: api.KStructPtr, Type: 265},
+	}},
+	260: {Go: (*KeyGroup)(nil), Fields: []api.Field{
+		{Name: "Id", Off: unsafe.Offsetof(KeyGroup{}.Id), Kind: api.KStringPtr},
+		{Name: "LastModifiedTime", Off: unsafe.Offsetof(KeyGroup{}.LastModifiedTime), Kind: api.KTimePtr},
+		{Name: "KeyGroupConfig", Off: unsafe.Offsetof(KeyGroup{}.KeyGroupConfig), Kind: api.KStructPtr, Type: 262},
+	}},
+	261: {Go: (*KeyGroupAlreadyExists)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(KeyGroupAlreadyExists{}.Message), Kind: api.KStringPtr},
+	}},
+	262: {Go: (*KeyGroupConfig)(nil), Fields: []api.Field{
+		{Name: "Name", Off: unsafe.Offsetof(KeyGroupConfig{}.Name), Kind: api.KStringPtr},
+		{Name: "Items", Off: unsafe.Offsetof(KeyGroupConfig{}.Items), Kind: api.KList, Type: 534},
+		{Name: "Comment", Off: unsafe.Offsetof(KeyGroupConfig{}.Comment), Kind: api.KStringPtr},
+	}},
+	263: {Go: (*KeyGroupList)(nil), Fields: []api.Field{
+		{Name: "NextMarker", Off: unsafe.Offsetof(KeyGroupList{}.NextMarker), Kind: api.KStringPtr},
+		{Name: "MaxItems", Off: unsafe.Offsetof(KeyGroupList{}.MaxItems), Kind: api.KInt32Ptr},
+		{Name: "Quantity", Off: unsafe.Offsetof(KeyGroupList{}.Quantity), Kind: api.KInt32Ptr},
+		{Name: "Items", Off: unsafe.Offsetof(KeyGroupList{}.Items), Kind: api.KList, Type: 552},
+	}},
+	264: {Go: (*KeyGroupSummary)(nil), Fields: []api.Field{
+		{Name: "KeyGroup", Off: unsafe.Offsetof(KeyGroupSummary{}.KeyGroup), Kind: api.KStructPtr, Type: 260},
+	}},
+	265: {Go: (*KeyPairIds)(nil), Fields: []api.Field{
+		{Name: "Quantity", Off: unsafe.Offsetof(KeyPairIds{}.Quantity), Kind: api.KInt32Ptr},
+		{Name: "Items", Off: unsafe.Offsetof(KeyPairIds{}.Items), Kind: api.KList, Type: 534},
+	}},
+	266: {Go: (*KeyValueStore)(nil), Fields: []api.Field{
+		{Name: "Name", Off: unsafe.Offsetof(KeyValueStore{}.Name), Kind: api.KStringPtr},
+		{Name: "Id", Off: unsafe.Offsetof(KeyValueStore{}.Id), Kind: api.KStringPtr},
+		{Name: "Comment", Off: unsafe.Offsetof(KeyValueStore{}.Comment), Kind: api.KStringPtr},
+		{Name: "ARN", Off: unsafe.Offsetof(KeyValueStore{}.ARN), Kind: api.KStringPtr},
+		{Name: "Status", Off: unsafe.Offsetof(KeyValueStore{}.Status), Kind: api.KStringPtr},
+		{Name: "LastModifiedTime", Off: unsafe.Offsetof(KeyValueStore{}.LastModifiedTime), Kind: api.KTimePtr},
+	}},
+	267: {Go: (*KeyValueStoreAssociation)(nil), Fields: []api.Field{
+		{Name: "KeyValueStoreARN", Off: unsafe.Offsetof(KeyValueStoreAssociation{}.KeyValueStoreARN), Kind: api.KStringPtr},
+	}},
+	268: {Go: (*KeyValueStoreAssociations)(nil), Fields: []api.Field{
+		{Name: "Quantity", Off: unsafe.Offsetof(KeyValueStoreAssociations{}.Quantity), Kind: api.KInt32Ptr},
+		{Name: "Items", Off: unsafe.Offsetof(KeyValueStoreAssociations{}.Items), Kind: api.KList, Type: 553},
+	}},
+	269: {Go: (*KeyValueStoreList)(nil), Fields: []api.Field{
+		{Name: "NextMarker", Off: unsafe.Offsetof(KeyValueStoreList{}.NextMarker), Kind: api.KStringPtr},
+		{Name: "MaxItems", Off: unsafe.Offsetof(KeyValueStoreList{}.MaxItems), Kind: api.KInt32Ptr},
+		{Name: "Quantity", Off: unsafe.Offsetof(KeyValueStoreList{}.Quantity), Kind: api.KInt32Ptr},
+		{Name: "Items", Off: unsafe.Offsetof(KeyValueStoreList{}.Items), Kind: api.KList, Type: 554},
+	}},
+	270: {Go: (*KinesisStreamConfig)(nil), Fields: []api.Field{
+		{Name: "RoleARN", Off: unsafe.Offsetof(KinesisStreamConfig{}.RoleARN), Kind: api.KStringPtr},
+		{Name: "StreamARN", Off: unsafe.Offsetof(KinesisStreamConfig{}.StreamARN), Kind: api.KStringPtr},
+	}},
+	271: {Go: (*LambdaFunctionAssociation)(nil), Fields: []api.Field{
+		{Name: "LambdaFunctionARN", Off: unsafe.Offsetof(LambdaFunctionAssociation{}.LambdaFunctionARN), Kind: api.KStringPtr},
+		{Name: "EventType", Off: unsafe.Offsetof(LambdaFunctionAssociation{}.EventType), Kind: api.KStringPtr},
+		{Name: "IncludeBody", Off: unsafe.Offsetof(LambdaFunctionAssociation{}.IncludeBody), Kind: api.KBoolPtr},
+	}},
+	272: {Go: (*LambdaFunctionAssociations)(nil), Fields: []api.Field{
+		{Name: "Quantity", Off: unsafe.Offsetof(LambdaFunctionAssociations{}.Quantity), Kind: api.KInt32Ptr},
+		{Name: "Items", Off: unsafe.Offsetof(LambdaFunctionAssociations{}.Items), Kind: api.KList, Type: 555},
+	}},
+	273: {Go: (*ListCachePoliciesRequest)(nil), Fields: []api.Field{
+		{Name: "Type", Off: unsafe.Offsetof(ListCachePoliciesRequest{}.Type), Kind: api.KStringPtr},
+		{Name: "Marker", Off: unsafe.Offsetof(ListCachePoliciesRequest{}.Marker), Kind: api.KStringPtr},
+		{Name: "MaxItems", Off: unsafe.Offsetof(ListCachePoliciesRequest{}.MaxItems), Kind: api.KStringPtr},
+	}},
+	274: {Go: (*ListCachePoliciesResult)(nil), Fields: []api.Field{
+		{Name: "CachePolicyList", Off: unsafe.Offsetof(ListCachePoliciesResult{}.CachePolicyList), Kind: api.KStructPtr, Type: 18},
+	}},
+	275: {Go: (*ListCloudFrontOriginAccessIdentitiesRequest)(nil), Fields: []api.Field{
+		{Name: "Marker", Off: unsafe.Offsetof(ListCloudFrontOriginAccessIdentitiesRequest{}.Marker), Kind: api.KStringPtr},
+		{Name: "MaxItems", Off: unsafe.Offsetof(ListCloudFrontOriginAccessIdentitiesRequest{}.MaxItems), Kind: api.KStringPtr},
+	}},
+	276: {Go: (*ListCloudFrontOriginAccessIdentitiesResult)(nil), Fields: []api.Field{
+		{Name: "CloudFrontOriginAccessIdentityList", Off: unsafe.Offsetof(ListCloudFrontOriginAccessIdentitiesResult{}.CloudFrontOriginAccessIdentityList), Kind: api.KStructPtr, Type: 28},
+	}},
+	277: {Go: (*ListConflictingAliasesRequest)(nil), Fields: []api.Field{
+		{Name: "DistributionId", Off: unsafe.Offsetof(ListConflictingAliasesRequest{}.DistributionId), Kind: api.KStringPtr},
+		{Name: "Alias", Off: unsafe.Offsetof(ListConflictingAliasesRequest{}.Alias), Kind: api.KStringPtr},
+		{Name: "Marker", Off: unsafe.Offsetof(ListConflictingAliasesRequest{}.Marker), Kind: api.KStringPtr},
+		{Name: "MaxItems", Off: unsafe.Offsetof(ListConflictingAliasesRequest{}.MaxItems), Kind: api.KInt32Ptr},
+	}},
+	278: {Go: (*ListConflictingAliasesResult)(nil), Fields: []api.Field{
+		{Name: "ConflictingAliasesList", Off: unsafe.Offsetof(ListConflictingAliasesResult{}.ConflictingAliasesList), Kind: api.KStructPtr, Type: 31},
+	}},
+	279: {Go: (*ListContinuousDeploymentPoliciesRequest)(nil), Fields: []api.Field{
+		{Name: "Marker", Off: unsafe.Offsetof(ListContinuousDeploymentPoliciesRequest{}.Marker), Kind: api.KStringPtr},
+		{Name: "MaxItems", Off: unsafe.Offsetof(ListContinuousDeploymentPoliciesRequest{}.MaxItems), Kind: api.KStringPtr},
+	}},
+	280: {Go: (*ListContinuousDeploymentPoliciesResult)(nil), Fields: []api.Field{
+		{Name: "ContinuousDeploymentPolicyList", Off: unsafe.Offsetof(ListContinuousDeploymentPoliciesResult{}.ContinuousDeploymentPolicyList), Kind: api.KStructPtr, Type: 39},
+	}},
+	281: {Go: (*ListDistributionsByCachePolicyIdRequest)(nil), Fields: []api.Field{
+		{Name: "Marker", Off: unsafe.Offsetof(ListDistributionsByCachePolicyIdRequest{}.Marker), Kind: api.KStringPtr},
+		{Name: "MaxItems", Off: unsafe.Offsetof(ListDistributionsByCachePolicyIdRequest{}.MaxItems), Kind: api.KStringPtr},
+		{Name: "CachePolicyId", Off: unsafe.Offsetof(ListDistributionsByCachePolicyIdRequest{}.CachePolicyId), Kind: api.KStringPtr},
+	}},
+	282: {Go: (*ListDistributionsByCachePolicyIdResult)(nil), Fields: []api.Field{
+		{Name: "DistributionIdList", Off: unsafe.Offsetof(ListDistributionsByCachePolicyIdResult{}.DistributionIdList), Kind: api.KStructPtr, Type: 130},
+	}},
+	283: {Go: (*ListDistributionsByKeyGroupRequest)(nil), Fields: []api.Field{
+		{Name: "Marker", Off: unsafe.Offsetof(ListDistributionsByKeyGroupRequest{}.Marker), Kind: api.KStringPtr},
+		{Name: "MaxItems", Off: unsafe.Offsetof(ListDistributionsByKeyGroupRequest{}.MaxItems), Kind: api.KStringPtr},
+		{Name: "KeyGroupId", Off: unsafe.Offsetof(ListDistributionsByKeyGroupRequest{}.KeyGroupId), Kind: api.KStringPtr},
+	}},
+	284: {Go: (*ListDistributionsByKeyGroupResult)(nil), Fields: []api.Field{
+		{Name: "DistributionIdList", Off: unsafe.Offsetof(ListDistributionsByKeyGroupResult{}.DistributionIdList), Kind: api.KStructPtr, Type: 130},
+	}},
+	285: {Go: (*ListDistributionsByOriginRequestPolicyIdRequest)(nil), Fields: []api.Field{
+		{Name: "Marker", Off: unsafe.Offsetof(ListDistributionsByOriginRequestPolicyIdRequest{}.Marker), Kind: api.KStringPtr},
+		{Name: "MaxItems", Off: unsafe.Offsetof(ListDistributionsByOriginRequestPolicyIdRequest{}.MaxItems), Kind: api.KStringPtr},
+		{Name: "OriginRequestPolicyId", Off: unsafe.Offsetof(ListDistributionsByOriginRequestPolicyIdRequest{}.OriginRequestPolicyId), Kind: api.KStringPtr},
+	}},
+	286: {Go: (*ListDistributionsByOriginRequestPolicyIdResult)(nil), Fields: []api.Field{
+		{Name: "DistributionIdList", Off: unsafe.Offsetof(ListDistributionsByOriginRequestPolicyIdResult{}.DistributionIdList), Kind: api.KStructPtr, Type: 130},
+	}},
+	287: {Go: (*ListDistributionsByRealtimeLogConfigRequest)(nil), Fields: []api.Field{
+		{Name: "Marker", Off: unsafe.Offsetof(ListDistributionsByRealtimeLogConfigRequest{}.Marker), Kind: api.KStringPtr},
+		{Name: "MaxItems", Off: unsafe.Offsetof(ListDistributionsByRealtimeLogConfigRequest{}.MaxItems), Kind: api.KStringPtr},
+		{Name: "RealtimeLogConfigName", Off: unsafe.Offsetof(ListDistributionsByRealtimeLogConfigRequest{}.RealtimeLogConfigName), Kind: api.KStringPtr},
+		{Name: "RealtimeLogConfigArn", Off: unsafe.Offsetof(ListDistributionsByRealtimeLogConfigRequest{}.RealtimeLogConfigArn), Kind: api.KStringPtr},
+	}},
+	288: {Go: (*ListDistributionsByRealtimeLogConfigResult)(nil), Fields: []api.Field{
+		{Name: "DistributionList", Off: unsafe.Offsetof(ListDistributionsByRealtimeLogConfigResult{}.DistributionList), Kind: api.KStructPtr, Type: 131},
+	}},
+	289: {Go: (*ListDistributionsByResponseHeadersPolicyIdRequest)(nil), Fields: []api.Field{
+		{Name: "Marker", Off: unsafe.Offsetof(ListDistributionsByResponseHeadersPolicyIdRequest{}.Marker), Kind: api.KStringPtr},
+		{Name: "MaxItems", Off: unsafe.Offsetof(ListDistributionsByResponseHeadersPolicyIdRequest{}.MaxItems), Kind: api.KStringPtr},
+		{Name: "ResponseHeadersPolicyId", Off: unsafe.Offsetof(ListDistributionsByResponseHeadersPolicyIdRequest{}.ResponseHeadersPolicyId), Kind: api.KStringPtr},
+	}},
+	290: {Go: (*ListDistributionsByResponseHeadersPolicyIdResult)(nil), Fields: []api.Field{
+		{Name: "DistributionIdList", Off: unsafe.Offsetof(ListDistributionsByResponseHeadersPolicyIdResult{}.DistributionIdList), Kind: api.KStructPtr, Type: 130},
+	}},
+	291: {Go: (*ListDistributionsByWebACLIdRequest)(nil), Fields: []api.Field{
+		{Name: "Marker", Off: unsafe.Offsetof(ListDistributionsByWebACLIdRequest{}.Marker), Kind: api.KStringPtr},
+		{Name: "MaxItems", Off: unsafe.Offsetof(ListDistributionsByWebACLIdRequest{}.MaxItems), Kind: api.KStringPtr},
+		{Name: "WebACLId", Off: unsafe.Offsetof(ListDistributionsByWebACLIdRequest{}.WebACLId), Kind: api.KStringPtr},
+	}},
+	292: {Go: (*ListDistributionsByWebACLIdResult)(nil), Fields: []api.Field{
+		{Name: "DistributionList", Off: unsafe.Offsetof(ListDistributionsByWebACLIdResult{}.DistributionList), Kind: api.KStructPtr, Type: 131},
+	}},
+	293: {Go: (*ListDistributionsRequest)(nil), Fields: []api.Field{
+		{Name: "Marker", Off: unsafe.Offsetof(ListDistributionsRequest{}.Marker), Kind: api.KStringPtr},
+		{Name: "MaxItems", Off: unsafe.Offsetof(ListDistributionsRequest{}.MaxItems), Kind: api.KStringPtr},
+	}},
+	294: {Go: (*ListDistributionsResult)(nil), Fields: []api.Field{
+		{Name: "DistributionList", Off: unsafe.Offsetof(ListDistributionsResult{}.DistributionList), Kind: api.KStructPtr, Type: 131},
+	}},
+	295: {Go: (*ListFieldLevelEncryptionConfigsRequest)(nil), Fields: []api.Field{
+		{Name: "Marker", Off: unsafe.Offsetof(ListFieldLevelEncryptionConfigsRequest{}.Marker), Kind: api.KStringPtr},
+		{Name: "MaxItems", Off: unsafe.Offsetof(ListFieldLevelEncryptionConfigsRequest{}.MaxItems), Kind: api.KStringPtr},
+	}},
+	296: {Go: (*ListFieldLevelEncryptionConfigsResult)(nil), Fields: []api.Field{
+		{Name: "FieldLevelEncryptionList", Off: unsafe.Offsetof(ListFieldLevelEncryptionConfigsResult{}.FieldLevelEncryptionList), Kind: api.KStructPtr, Type: 145},
+	}},
+	297: {Go: (*ListFieldLevelEncryptionProfilesRequest)(nil), Fields: []api.Field{
+		{Name: "Marker", Off: unsafe.Offsetof(ListFieldLevelEncryptionProfilesRequest{}.Marker), Kind: api.KStringPtr},
+		{Name: "MaxItems", Off: unsafe.Offsetof(ListFieldLevelEncryptionProfilesRequest{}.MaxItems), Kind: api.KStringPtr},
+	}},
+	298: {Go: (*ListFieldLevelEncryptionProfilesResult)(nil), Fields: []api.Field{
+		{Name: "FieldLevelEncryptionProfileList", Off: unsafe.Offsetof(ListFieldLevelEncryptionProfilesResult{}.FieldLevelEncryptionProfileList), Kind: api.KStructPtr, Type: 150},
+	}},
+	299: {Go: (*ListFunctionsRequest)(nil), Fields: []api.Field{
+		{Name: "Marker", Off: unsafe.Offsetof(ListFunctionsRequest{}.Marker), Kind: api.KStringPtr},
+		{Name: "MaxItems", Off: unsafe.Offsetof(ListFunctionsRequest{}.MaxItems), Kind: api.KStringPtr},
+		{Name: "Stage", Off: unsafe.Offsetof(ListFunctionsRequest{}.Stage), Kind: api.KStringPtr},
+	}},
+	300: {Go: (*ListFunctionsResult)(nil), Fields: []api.Field{
+		{Name: "FunctionList", Off: unsafe.Offsetof(ListFunctionsResult{}.FunctionList), Kind: api.KStructPtr, Type: 161},
+	}},
+	301: {Go: (*ListInvalidationsRequest)(nil), Fields: []api.Field{
+		{Name: "DistributionId", Off: unsafe.Offsetof(ListInvalidationsRequest{}.DistributionId), Kind: api.KStringPtr},
+		{Name: "Marker", Off: unsafe.Offsetof(ListInvalidationsRequest{}.Marker), Kind: api.KStringPtr},
+		{Name: "MaxItems", Off: unsafe.Offsetof(ListInvalidationsRequest{}.MaxItems), Kind: api.KStringPtr},
+	}},
+	302: {Go: (*ListInvalidationsResult)(nil), Fields: []api.Field{
+		{Name: "InvalidationList", Off: unsafe.Offsetof(ListInvalidationsResult{}.InvalidationList), Kind: api.KStructPtr, Type: 257},
+	}},
+	303: {Go: (*ListKeyGroupsRequest)(nil), Fields: []api.Field{
+		{Name: "Marker", Off: unsafe.Offsetof(ListKeyGroupsRequest{}.Marker), Kind: api.KStringPtr},
+		{Name: "MaxItems", Off: unsafe.Offsetof(ListKeyGroupsRequest{}.MaxItems), Kind: api.KStringPtr},
+	}},
+	304: {Go: (*ListKeyGroupsResult)(nil), Fields: []api.Field{
+		{Name: "KeyGroupList", Off: unsafe.Offsetof(ListKeyGroupsResult{}.KeyGroupList), Kind: api.KStructPtr, Type: 263},
+	}},
+	305: {Go: (*ListKeyValueStoresRequest)(nil), Fields: []api.Field{
+		{Name: "Marker", Off: unsafe.Offsetof(ListKeyValueStoresRequest{}.Marker), Kind: api.KStringPtr},
+		{Name: "MaxItems", Off: unsafe.Offsetof(ListKeyValueStoresRequest{}.MaxItems), Kind: api.KStringPtr},
+		{Name: "Status", Off: unsafe.Offsetof(ListKeyValueStoresRequest{}.Status), Kind: api.KStringPtr},
+	}},
+	306: {Go: (*ListKeyValueStoresResult)(nil), Fields: []api.Field{
+		{Name: "KeyValueStoreList", Off: unsafe.Offsetof(ListKeyValueStoresResult{}.KeyValueStoreList), Kind: api.KStructPtr, Type: 269},
+	}},
+	307: {Go: (*ListOriginAccessControlsRequest)(nil), Fields: []api.Field{
+		{Name: "Marker", Off: unsafe.Offsetof(ListOriginAccessControlsRequest{}.Marker), Kind: api.KStringPtr},
+		{Name: "MaxItems", Off: unsafe.Offsetof(ListOriginAccessControlsRequest{}.MaxItems), Kind: api.KStringPtr},
+	}},
+	308: {Go: (*ListOriginAccessControlsResult)(nil), Fields: []api.Field{
+		{Name: "OriginAccessControlList", Off: unsafe.Offsetof(ListOriginAccessControlsResult{}.OriginAccessControlList), Kind: api.KStructPtr, Type: 347},
+	}},
+	309: {Go: (*ListOriginRequestPoliciesRequest)(nil), Fields: []api.Field{
+		{Name: "Type", Off: unsafe.Offsetof(ListOriginRequestPoliciesRequest{}.Type), Kind: api.KStringPtr},
+		{Name: "Marker", Off: unsafe.Offsetof(ListOriginRequestPoliciesRequest{}.Marker), Kind: api.KStringPtr},
+		{Name: "MaxItems", Off: unsafe.Offsetof(ListOriginRequestPoliciesRequest{}.MaxItems), Kind: api.KStringPtr},
+	}},
+	310: {Go: (*ListOriginRequestPoliciesResult)(nil), Fields: []api.Field{
+		{Name: "OriginRequestPolicyList", Off: unsafe.Offsetof(ListOriginRequestPoliciesResult{}.OriginRequestPolicyList), Kind: api.KStructPtr, Type: 361},
+	}},
+	311: {Go: (*ListPublicKeysRequest)(nil), Fields: []api.Field{
+		{Name: "Marker", Off: unsafe.Offsetof(ListPublicKeysRequest{}.Marker), Kind: api.KStringPtr},
+		{Name: "MaxItems", Off: unsafe.Offsetof(ListPublicKeysRequest{}.MaxItems), Kind: api.KStringPtr},
+	}},
+	312: {Go: (*ListPublicKeysResult)(nil), Fields: []api.Field{
+		{Name: "PublicKeyList", Off: unsafe.Offsetof(ListPublicKeysResult{}.PublicKeyList), Kind: api.KStructPtr, Type: 374},
+	}},
+	313: {Go: (*ListRealtimeLogConfigsRequest)(nil), Fields: []api.Field{
+		{Name: "MaxItems", Off: unsafe.Offsetof(ListRealtimeLogConfigsRequest{}.MaxItems), Kind: api.KStringPtr},
+		{Name: "Marker", Off: unsafe.Offsetof(ListRealtimeLogConfigsRequest{}.Marker), Kind: api.KStringPtr},
+	}},
+	314: {Go: (*ListRealtimeLogConfigsResult)(nil), Fields: []api.Field{
+		{Name: "RealtimeLogConfigs", Off: unsafe.Offsetof(ListRealtimeLogConfigsResult{}.RealtimeLogConfigs), Kind: api.KStructPtr, Type: 388},
+	}},
+	315: {Go: (*ListResponseHeadersPoliciesRequest)(nil), Fields: []api.Field{
+		{Name: "Type", Off: unsafe.Offsetof(ListResponseHeadersPoliciesRequest{}.Type), Kind: api.KStringPtr},
+		{Name: "Marker", Off: unsafe.Offsetof(ListResponseHeadersPoliciesRequest{}.Marker), Kind: api.KStringPtr},
+		{Name: "MaxItems", Off: unsafe.Offsetof(ListResponseHeadersPoliciesRequest{}.MaxItems), Kind: api.KStringPtr},
+	}},
+	316: {Go: (*ListResponseHeadersPoliciesResult)(nil), Fields: []api.Field{
+		{Name: "ResponseHeadersPolicyList", Off: unsafe.Offsetof(ListResponseHeadersPoliciesResult{}.ResponseHeadersPolicyList), Kind: api.KStructPtr, Type: 405},
+	}},
+	317: {Go: (*ListStreamingDistributionsRequest)(nil), Fields: []api.Field{
+		{Name: "Marker", Off: unsafe.Offsetof(ListStreamingDistributionsRequest{}.Marker), Kind: api.KStringPtr},
+		{Name: "MaxItems", Off: unsafe.Offsetof(ListStreamingDistributionsRequest{}.MaxItems), Kind: api.KStringPtr},
+	}},
+	318: {Go: (*ListStreamingDistributionsResult)(nil), Fields: []api.Field{
+		{Name: "StreamingDistributionList", Off: unsafe.Offsetof(ListStreamingDistributionsResult{}.StreamingDistributionList), Kind: api.KStructPtr, Type: 426},
+	}},
+	319: {Go: (*ListTagsForResourceRequest)(nil), Fields: []api.Field{
+		{Name: "Resource", Off: unsafe.Offsetof(ListTagsForResourceRequest{}.Resource), Kind: api.KStringPtr},
+	}},
+	320: {Go: (*ListTagsForResourceResult)(nil), Fields: []api.Field{
+		{Name: "Tags", Off: unsafe.Offsetof(ListTagsForResourceResult{}.Tags), Kind: api.KStructPtr, Type: 434},
+	}},
+	321: {Go: (*LoggingConfig)(nil), Fields: []api.Field{
+		{Name: "Enabled", Off: unsafe.Offsetof(LoggingConfig{}.Enabled), Kind: api.KBoolPtr},
+		{Name: "IncludeCookies", Off: unsafe.Offsetof(LoggingConfig{}.IncludeCookies), Kind: api.KBoolPtr},
+		{Name: "Bucket", Off: unsafe.Offsetof(LoggingConfig{}.Bucket), Kind: api.KStringPtr},
+		{Name: "Prefix", Off: unsafe.Offsetof(LoggingConfig{}.Prefix), Kind: api.KStringPtr},
+	}},
+	322: {Go: (*MissingBody)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(MissingBody{}.Message), Kind: api.KStringPtr},
+	}},
+	323: {Go: (*MonitoringSubscription)(nil), Fields: []api.Field{
+		{Name: "RealtimeMetricsSubscriptionConfig", Off: unsafe.Offsetof(MonitoringSubscription{}.RealtimeMetricsSubscriptionConfig), Kind: api.KStructPtr, Type: 389},
+	}},
+	324: {Go: (*MonitoringSubscriptionAlreadyExists)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(MonitoringSubscriptionAlreadyExists{}.Message), Kind: api.KStringPtr},
+	}},
+	325: {Go: (*NoSuchCachePolicy)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(NoSuchCachePolicy{}.Message), Kind: api.KStringPtr},
+	}},
+	326: {Go: (*NoSuchCloudFrontOriginAccessIdentity)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(NoSuchCloudFrontOriginAccessIdentity{}.Message), Kind: api.KStringPtr},
+	}},
+	327: {Go: (*NoSuchContinuousDeploymentPolicy)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(NoSuchContinuousDeploymentPolicy{}.Message), Kind: api.KStringPtr},
+	}},
+	328: {Go: (*NoSuchDistribution)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(NoSuchDistribution{}.Message), Kind: api.KStringPtr},
+	}},
+	329: {Go: (*NoSuchFieldLevelEncryptionConfig)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(NoSuchFieldLevelEncryptionConfig{}.Message), Kind: api.KStringPtr},
+	}},
+	330: {Go: (*NoSuchFieldLevelEncryptionProfile)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(NoSuchFieldLevelEncryptionProfile{}.Message), Kind: api.KStringPtr},
+	}},
+	331: {Go: (*NoSuchFunctionExists)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(NoSuchFunctionExists{}.Message), Kind: api.KStringPtr},
+	}},
+	332: {Go: (*NoSuchInvalidation)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(NoSuchInvalidation{}.Message), Kind: api.KStringPtr},
+	}},
+	333: {Go: (*NoSuchMonitoringSubscription)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(NoSuchMonitoringSubscription{}.Message), Kind: api.KStringPtr},
+	}},
+	334: {Go: (*NoSuchOrigin)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(NoSuchOrigin{}.Message), Kind: api.KStringPtr},
+	}},
+	335: {Go: (*NoSuchOriginAccessControl)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(NoSuchOriginAccessControl{}.Message), Kind: api.KStringPtr},
+	}},
+	336: {Go: (*NoSuchOriginRequestPolicy)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(NoSuchOriginRequestPolicy{}.Message), Kind: api.KStringPtr},
+	}},
+	337: {Go: (*NoSuchPublicKey)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(NoSuchPublicKey{}.Message), Kind: api.KStringPtr},
+	}},
+	338: {Go: (*NoSuchRealtimeLogConfig)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(NoSuchRealtimeLogConfig{}.Message), Kind: api.KStringPtr},
+	}},
+	339: {Go: (*NoSuchResource)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(NoSuchResource{}.Message), Kind: api.KStringPtr},
+	}},
+	340: {Go: (*NoSuchResponseHeadersPolicy)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(NoSuchResponseHeadersPolicy{}.Message), Kind: api.KStringPtr},
+	}},
+	341: {Go: (*NoSuchStreamingDistribution)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(NoSuchStreamingDistribution{}.Message), Kind: api.KStringPtr},
+	}},
+	342: {Go: (*Origin)(nil), Fields: []api.Field{
+		{Name: "Id", Off: unsafe.Offsetof(Origin{}.Id), Kind: api.KStringPtr},
+		{Name: "DomainName", Off: unsafe.Offsetof(Origin{}.DomainName), Kind: api.KStringPtr},
+		{Name: "OriginPath", Off: unsafe.Offsetof(Origin{}.OriginPath), Kind: api.KStringPtr},
+		{Name: "CustomHeaders", Off: unsafe.Offsetof(Origin{}.CustomHeaders), Kind: api.KStructPtr, Type: 87},
+		{Name: "S3OriginConfig", Off: unsafe.Offsetof(Origin{}.S3OriginConfig), Kind: api.KStructPtr, Type: 416},
+		{Name: "CustomOriginConfig", Off: unsafe.Offsetof(Origin{}.CustomOriginConfig), Kind: api.KStructPtr, Type: 88},
+		{Name: "ConnectionAttempts", Off: unsafe.Offsetof(Origin{}.ConnectionAttempts), Kind: api.KInt32Ptr},
+		{Name: "ConnectionTimeout", Off: unsafe.Offsetof(Origin{}.ConnectionTimeout), Kind: api.KInt32Ptr},
+		{Name: "OriginShield", Off: unsafe.Offsetof(Origin{}.OriginShield), Kind: api.KStructPtr, Type: 364},
+		{Name: "OriginAccessControlId", Off: unsafe.Offsetof(Origin{}.OriginAccessControlId), Kind: api.KStringPtr},
+	}},
+	343: {Go: (*OriginAccessControl)(nil), Fields: []api.Field{
+		{Name: "Id", Off: unsafe.Offsetof(OriginAccessControl{}.Id), Kind: api.KStringPtr},
+		{Name: "OriginAccessControlConfig", Off: unsafe.Offsetof(OriginAccessControl{}.OriginAccessControlConfig), Kind: api.KStructPtr, Type: 345},
+	}},
+	344: {Go: (*OriginAccessControlAlreadyExists)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(OriginAccessControlAlreadyExists{}.Message), Kind: api.KStringPtr},
+	}},
+	345: {Go: (*OriginAccessControlConfig)(nil), Fields: []api.Field{
+		{Name: "Name", Off: unsafe.Offsetof(OriginAccessControlConfig{}.Name), Kind: api.KStringPtr},
+		{Name: "Description", Off: unsafe.Offsetof(OriginAccessControlConfig{}.Description), Kind: api.KStringPtr},
+		{Name: "SigningProtocol", Off: unsafe.Offsetof(OriginAccessControlConfig{}.SigningProtocol), Kind: api.KStringPtr},
+		{Name: "SigningBehavior", Off: unsafe.Offsetof(OriginAccessControlConfig{}.SigningBehavior), Kind: api.KStringPtr},
+		{Name: "OriginAccessControlOriginType", Off: unsafe.Offsetof(OriginAccessControlConfig{}.OriginAccessControlOriginType), Kind: api.KStringPtr},
+	}},
+	346: {Go: (*OriginAccessControlInUse)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(OriginAccessControlInUse{}.Message), Kind: api.KStringPtr},
+	}},
+	347: {Go: (*OriginAccessControlList)(nil), Fields: []api.Field{
+		{Name: "Marker", Off: unsafe.Offsetof(OriginAccessControlList{}.Marker), Kind: api.KStringPtr},
+		{Name: "NextMarker", Off: unsafe.Offsetof(OriginAccessControlList{}.NextMarker), Kind: api.KStringPtr},
+		{Name: "MaxItems", Off: unsafe.Offsetof(OriginAccessControlList{}.MaxItems), Kind: api.KInt32Ptr},
+		{Name: "IsTruncated", Off: unsafe.Offsetof(OriginAccessControlList{}.IsTruncated), Kind: api.KBoolPtr},
+		{Name: "Quantity", Off: unsafe.Offsetof(OriginAccessControlList{}.Quantity), Kind: api.KInt32Ptr},
+		{Name: "Items", Off: unsafe.Offsetof(OriginAccessControlList{}.Items), Kind: api.KList, Type: 556},
+	}},
+	348: {Go: (*OriginAccessControlSummary)(nil), Fields: []api.Field{
+		{Name: "Id", Off: unsafe.Offsetof(OriginAccessControlSummary{}.Id), Kind: api.KStringPtr},
+		{Name: "Description", Off: unsafe.Offsetof(OriginAccessControlSummary{}.Description), Kind: api.KStringPtr},
+		{Name: "Name", Off: unsafe.Offsetof(OriginAccessControlSummary{}.Name), Kind: api.KStringPtr},
+		{Name: "SigningProtocol", Off: unsafe.Offsetof(OriginAccessControlSummary{}.SigningProtocol), Kind: api.KStringPtr},
+		{Name: "SigningBehavior", Off: unsafe.Offsetof(OriginAccessControlSummary{}.SigningBehavior), Kind: api.KStringPtr},
+		{Name: "OriginAccessControlOriginType", Off: unsafe.Offsetof(OriginAccessControlSummary{}.OriginAccessControlOriginType), Kind: api.KStringPtr},
+	}},
+	349: {Go: (*OriginCustomHeader)(nil), Fields: []api.Field{
+		{Name: "HeaderName", Off: unsafe.Offsetof(OriginCustomHeader{}.HeaderName), Kind: api.KStringPtr},
+		{Name: "HeaderValue", Off: unsafe.Offsetof(OriginCustomHeader{}.HeaderValue), Kind: api.KStringPtr},
+	}},
+	350: {Go: (*OriginGroup)(nil), Fields: []api.Field{
+		{Name: "Id", Off: unsafe.Offsetof(OriginGroup{}.Id), Kind: api.KStringPtr},
+		{Name: "FailoverCriteria", Off: unsafe.Offsetof(OriginGroup{}.FailoverCriteria), Kind: api.KStructPtr, Type: 351},
+		{Name: "Members", Off: unsafe.Offsetof(OriginGroup{}.Members), Kind: api.KStructPtr, Type: 353},
+	}},
+	351: {Go: (*OriginGroupFailoverCriteria)(nil), Fields: []api.Field{
+		{Name: "StatusCodes", Off: unsafe.Offsetof(OriginGroupFailoverCriteria{}.StatusCodes), Kind: api.KStructPtr, Type: 421},
+	}},
+	352: {Go: (*OriginGroupMember)(nil), Fields: []api.Field{
+		{Name: "OriginId", Off: unsafe.Offsetof(OriginGroupMember{}.OriginId), Kind: api.KStringPtr},
+	}},
+	353: {Go: (*OriginGroupMembers)(nil), Fields: []api.Field{
+		{Name: "Quantity", Off: unsafe.Offsetof(OriginGroupMembers{}.Quantity), Kind: api.KInt32Ptr},
+		{Name: "Items", Off: unsafe.Offsetof(OriginGroupMembers{}.Items), Kind: api.KList, Type: 557},
+	}},
+	354: {Go: (*OriginGroups)(nil), Fields: []api.Field{
+		{Name: "Quantity", Off: unsafe.Offsetof(OriginGroups{}.Quantity), Kind: api.KInt32Ptr},
+		{Name: "Items", Off: unsafe.Offsetof(OriginGroups{}.Items), Kind: api.KList, Type: 558},
+	}},
+	355: {Go: (*OriginRequestPolicy)(nil), Fields: []api.Field{
+		{Name: "Id", Off: unsafe.Offsetof(OriginRequestPolicy{}.Id), Kind: api.KStringPtr},
+		{Name: "LastModifiedTime", Off: unsafe.Offsetof(OriginRequestPolicy{}.LastModifiedTime), Kind: api.KTimePtr},
+		{Name: "OriginRequestPolicyConfig", Off: unsafe.Offsetof(OriginRequestPolicy{}.OriginRequestPolicyConfig), Kind: api.KStructPtr, Type: 357},
+	}},
+	356: {Go: (*OriginRequestPolicyAlreadyExists)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(OriginRequestPolicyAlreadyExists{}.Message), Kind: api.KStringPtr},
+	}},
+	357: {Go: (*OriginRequestPolicyConfig)(nil), Fields: []api.Field{
+		{Name: "Comment", Off: unsafe.Offsetof(OriginRequestPolicyConfig{}.Comment), Kind: api.KStringPtr},
+		{Name: "Name", Off: unsafe.Offsetof(OriginRequestPolicyConfig{}.Name), Kind: api.KStringPtr},
+		{Name: "HeadersConfig", Off: unsafe.Offsetof(OriginRequestPolicyConfig{}.HeadersConfig), Kind: api.KStructPtr, Type: 359},
+		{Name: "CookiesConfig", Off: unsafe.Offsetof(OriginRequestPolicyConfig{}.CookiesConfig), Kind: api.KStructPtr, Type: 358},
+		{Name: "QueryStringsConfig", Off: unsafe.Offsetof(OriginRequestPolicyConfig{}.QueryStringsConfig), Kind: api.KStructPtr, Type: 362},
+	}},
+	358: {Go: (*OriginRequestPolicyCookiesConfig)(nil), Fields: []api.Field{
+		{Name: "CookieBehavior", Off: unsafe.Offsetof(OriginRequestPolicyCookiesConfig{}.CookieBehavior), Kind: api.KStringPtr},
+		{Name: "Cookies", Off: unsafe.Offsetof(OriginRequestPolicyCookiesConfig{}.Cookies), Kind: api.KStructPtr, Type: 43},
+	}},
+	359: {Go: (*OriginRequestPolicyHeadersConfig)(nil), Fields: []api.Field{
+		{Name: "HeaderBehavior", Off: unsafe.Offsetof(OriginRequestPolicyHeadersConfig{}.HeaderBehavior), Kind: api.KStringPtr},
+		{Name: "Headers", Off: unsafe.Offsetof(OriginRequestPolicyHeadersConfig{}.Headers), Kind: api.KStructPtr, Type: 222},
+	}},
+	360: {Go: (*OriginRequestPolicyInUse)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(OriginRequestPolicyInUse{}.Message), Kind: api.KStringPtr},
+	}},
+	361: {Go: (*OriginRequestPolicyList)(nil), Fields: []api.Field{
+		{Name: "NextMarker", Off: unsafe.Offsetof(OriginRequestPolicyList{}.NextMarker), Kind: api.KStringPtr},
+		{Name: "MaxItems", Off: unsafe.Offsetof(OriginRequestPolicyList{}.MaxItems), Kind: api.KInt32Ptr},
+		{Name: "Quantity", Off: unsafe.Offsetof(OriginRequestPolicyList{}.Quantity), Kind: api.KInt32Ptr},
+		{Name: "Items", Off: unsafe.Offsetof(OriginRequestPolicyList{}.Items), Kind: api.KList, Type: 559},
+	}},
+	362: {Go: (*OriginRequestPolicyQueryStringsConfig)(nil), Fields: []api.Field{
+		{Name: "QueryStringBehavior", Off: unsafe.Offsetof(OriginRequestPolicyQueryStringsConfig{}.QueryStringBehavior), Kind: api.KStringPtr},
+		{Name: "QueryStrings", Off: unsafe.Offsetof(OriginRequestPolicyQueryStringsConfig{}.QueryStrings), Kind: api.KStructPtr, Type: 383},
+	}},
+	363: {Go: (*OriginRequestPolicySummary)(nil), Fields: []api.Field{
+		{Name: "Type", Off: unsafe.Offsetof(OriginRequestPolicySummary{}.Type), Kind: api.KStringPtr},
+		{Name: "OriginRequestPolicy", Off: unsafe.Offsetof(OriginRequestPolicySummary{}.OriginRequestPolicy), Kind: api.KStructPtr, Type: 355},
+	}},
+	364: {Go: (*OriginShield)(nil), Fields: []api.Field{
+		{Name: "Enabled", Off: unsafe.Offsetof(OriginShield{}.Enabled), Kind: api.KBoolPtr},
+		{Name: "OriginShieldRegion", Off: unsafe.Offsetof(OriginShield{}.OriginShieldRegion), Kind: api.KStringPtr},
+	}},
+	365: {Go: (*OriginSslProtocols)(nil), Fields: []api.Field{
+		{Name: "Quantity", Off: unsafe.Offsetof(OriginSslProtocols{}.Quantity), Kind: api.KInt32Ptr},
+		{Name: "Items", Off: unsafe.Offsetof(OriginSslProtocols{}.Items), Kind: api.KList, Type: 534},
+	}},
+	366: {Go: (*Origins)(nil), Fields: []api.Field{
+		{Name: "Quantity", Off: unsafe.Offsetof(Origins{}.Quantity), Kind: api.KInt32Ptr},
+		{Name: "Items", Off: unsafe.Offsetof(Origins{}.Items), Kind: api.KList, Type: 560},
+	}},
+	367: {Go: (*ParametersInCacheKeyAndForwardedToOrigin)(nil), Fields: []api.Field{
+		{Name: "EnableAcceptEncodingGzip", Off: unsafe.Offsetof(ParametersInCacheKeyAndForwardedToOrigin{}.EnableAcceptEncodingGzip), Kind: api.KBoolPtr},
+		{Name: "EnableAcceptEncodingBrotli", Off: unsafe.Offsetof(ParametersInCacheKeyAndForwardedToOrigin{}.EnableAcceptEncodingBrotli), Kind: api.KBoolPtr},
+		{Name: "HeadersConfig", Off: unsafe.Offsetof(ParametersInCacheKeyAndForwardedToOrigin{}.HeadersConfig), Kind: api.KStructPtr, Type: 16},
+		{Name: "CookiesConfig", Off: unsafe.Offsetof(ParametersInCacheKeyAndForwardedToOrigin{}.CookiesConfig), Kind: api.KStructPtr, Type: 15},
+		{Name: "QueryStringsConfig", Off: unsafe.Offsetof(ParametersInCacheKeyAndForwardedToOrigin{}.QueryStringsConfig), Kind: api.KStructPtr, Type: 19},
+	}},
+	368: {Go: (*Paths)(nil), Fields: []api.Field{
+		{Name: "Quantity", Off: unsafe.Offsetof(Paths{}.Quantity), Kind: api.KInt32Ptr},
+		{Name: "Items", Off: unsafe.Offsetof(Paths{}.Items), Kind: api.KList, Type: 534},
+	}},
+	369: {Go: (*PreconditionFailed)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(PreconditionFailed{}.Message), Kind: api.KStringPtr},
+	}},
+	370: {Go: (*PublicKey)(nil), Fields: []api.Field{
+		{Name: "Id", Off: unsafe.Offsetof(PublicKey{}.Id), Kind: api.KStringPtr},
+		{Name: "CreatedTime", Off: unsafe.Offsetof(PublicKey{}.CreatedTime), Kind: api.KTimePtr},
+		{Name: "PublicKeyConfig", Off: unsafe.Offsetof(PublicKey{}.PublicKeyConfig), Kind: api.KStructPtr, Type: 372},
+	}},
+	371: {Go: (*PublicKeyAlreadyExists)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(PublicKeyAlreadyExists{}.Message), Kind: api.KStringPtr},
+	}},
+	372: {Go: (*PublicKeyConfig)(nil), Fields: []api.Field{
+		{Name: "CallerReference", Off: unsafe.Offsetof(PublicKeyConfig{}.CallerReference), Kind: api.KStringPtr},
+		{Name: "Name", Off: unsafe.Offsetof(PublicKeyConfig{}.Name), Kind: api.KStringPtr},
+		{Name: "EncodedKey", Off: unsafe.Offsetof(PublicKeyConfig{}.EncodedKey), Kind: api.KStringPtr},
+		{Name: "Comment", Off: unsafe.Offsetof(PublicKeyConfig{}.Comment), Kind: api.KStringPtr},
+	}},
+	373: {Go: (*PublicKeyInUse)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(PublicKeyInUse{}.Message), Kind: api.KStringPtr},
+	}},
+	374: {Go: (*PublicKeyList)(nil), Fields: []api.Field{
+		{Name: "NextMarker", Off: unsafe.Offsetof(PublicKeyList{}.NextMarker), Kind: api.KStringPtr},
+		{Name: "MaxItems", Off: unsafe.Offsetof(PublicKeyList{}.MaxItems), Kind: api.KInt32Ptr},
+		{Name: "Quantity", Off: unsafe.Offsetof(PublicKeyList{}.Quantity), Kind: api.KInt32Ptr},
+		{Name: "Items", Off: unsafe.Offsetof(PublicKeyList{}.Items), Kind: api.KList, Type: 561},
+	}},
+	375: {Go: (*PublicKeySummary)(nil), Fields: []api.Field{
+		{Name: "Id", Off: unsafe.Offsetof(PublicKeySummary{}.Id), Kind: api.KStringPtr},
+		{Name: "Name", Off: unsafe.Offsetof(PublicKeySummary{}.Name), Kind: api.KStringPtr},
+		{Name: "CreatedTime", Off: unsafe.Offsetof(PublicKeySummary{}.CreatedTime), Kind: api.KTimePtr},
+		{Name: "EncodedKey", Off: unsafe.Offsetof(PublicKeySummary{}.EncodedKey), Kind: api.KStringPtr},
+		{Name: "Comment", Off: unsafe.Offsetof(PublicKeySummary{}.Comment), Kind: api.KStringPtr},
+	}},
+	376: {Go: (*PublishFunctionRequest)(nil), Fields: []api.Field{
+		{Name: "Name", Off: unsafe.Offsetof(PublishFunctionRequest{}.Name), Kind: api.KStringPtr},
+		{Name: "IfMatch", Off: unsafe.Offsetof(PublishFunctionRequest{}.IfMatch), Kind: api.KStringPtr},
+	}},
+	377: {Go: (*PublishFunctionResult)(nil), Fields: []api.Field{
+		{Name: "FunctionSummary", Off: unsafe.Offsetof(PublishFunctionResult{}.FunctionSummary), Kind: api.KStructPtr, Type: 164},
+	}},
+	378: {Go: (*QueryArgProfile)(nil), Fields: []api.Field{
+		{Name: "QueryArg", Off: unsafe.Offsetof(QueryArgProfile{}.QueryArg), Kind: api.KStringPtr},
+		{Name: "ProfileId", Off: unsafe.Offsetof(QueryArgProfile{}.ProfileId), Kind: api.KStringPtr},
+	}},
+	379: {Go: (*QueryArgProfileConfig)(nil), Fields: []api.Field{
+		{Name: "ForwardWhenQueryArgProfileIsUnknown", Off: unsafe.Offsetof(QueryArgProfileConfig{}.ForwardWhenQueryArgProfileIsUnknown), Kind: api.KBoolPtr},
+		{Name: "QueryArgProfiles", Off: unsafe.Offsetof(QueryArgProfileConfig{}.QueryArgProfiles), Kind: api.KStructPtr, Type: 381},
+	}},
+	380: {Go: (*QueryArgProfileEmpty)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(QueryArgProfileEmpty{}.Message), Kind: api.KStringPtr},
+	}},
+	381: {Go: (*QueryArgProfiles)(nil), Fields: []api.Field{
+		{Name: "Quantity", Off: unsafe.Offsetof(QueryArgProfiles{}.Quantity), Kind: api.KInt32Ptr},
+		{Name: "Items", Off: unsafe.Offsetof(QueryArgProfiles{}.Items), Kind: api.KList, Type: 562},
+	}},
+	382: {Go: (*QueryStringCacheKeys)(nil), Fields: []api.Field{
+		{Name: "Quantity", Off: unsafe.Offsetof(QueryStringCacheKeys{}.Quantity), Kind: api.KInt32Ptr},
+		{Name: "Items", Off: unsafe.Offsetof(QueryStringCacheKeys{}.Items), Kind: api.KList, Type: 534},
+	}},
+	383: {Go: (*QueryStringNames)(nil), Fields: []api.Field{
+		{Name: "Quantity", Off: unsafe.Offsetof(QueryStringNames{}.Quantity), Kind: api.KInt32Ptr},
+		{Name: "Items", Off: unsafe.Offsetof(QueryStringNames{}.Items), Kind: api.KList, Type: 534},
+	}},
+	384: {Go: (*RealtimeLogConfig)(nil), Fields: []api.Field{
+		{Name: "ARN", Off: unsafe.Offsetof(RealtimeLogConfig{}.ARN), Kind: api.KStringPtr},
+		{Name: "Name", Off: unsafe.Offsetof(RealtimeLogConfig{}.Name), Kind: api.KStringPtr},
+		{Name: "SamplingRate", Off: unsafe.Offsetof(RealtimeLogConfig{}.SamplingRate), Kind: api.KInt64Ptr},
+		{Name: "EndPoints", Off: unsafe.Offsetof(RealtimeLogConfig{}.EndPoints), Kind: api.KList, Type: 541},
+		{Name: "Fields", Off: unsafe.Offsetof(RealtimeLogConfig{}.Fields), Kind: api.KList, Type: 534},
+	}},
+	385: {Go: (*RealtimeLogConfigAlreadyExists)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(RealtimeLogConfigAlreadyExists{}.Message), Kind: api.KStringPtr},
+	}},
+	386: {Go: (*RealtimeLogConfigInUse)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(RealtimeLogConfigInUse{}.Message), Kind: api.KStringPtr},
+	}},
+	387: {Go: (*RealtimeLogConfigOwnerMismatch)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(RealtimeLogConfigOwnerMismatch{}.Message), Kind: api.KStringPtr},
+	}},
+	388: {Go: (*RealtimeLogConfigs)(nil), Fields: []api.Field{
+		{Name: "MaxItems", Off: unsafe.Offsetof(RealtimeLogConfigs{}.MaxItems), Kind: api.KInt32Ptr},
+		{Name: "Items", Off: unsafe.Offsetof(RealtimeLogConfigs{}.Items), Kind: api.KList, Type: 563},
+		{Name: "IsTruncated", Off: unsafe.Offsetof(RealtimeLogConfigs{}.IsTruncated), Kind: api.KBoolPtr},
+		{Name: "Marker", Off: unsafe.Offsetof(RealtimeLogConfigs{}.Marker), Kind: api.KStringPtr},
+		{Name: "NextMarker", Off: unsafe.Offsetof(RealtimeLogConfigs{}.NextMarker), Kind: api.KStringPtr},
+	}},
+	389: {Go: (*RealtimeMetricsSubscriptionConfig)(nil), Fields: []api.Field{
+		{Name: "RealtimeMetricsSubscriptionStatus", Off: unsafe.Offsetof(RealtimeMetricsSubscriptionConfig{}.RealtimeMetricsSubscriptionStatus), Kind: api.KStringPtr},
+	}},
+	390: {Go: (*ResourceInUse)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(ResourceInUse{}.Message), Kind: api.KStringPtr},
+	}},
+	391: {Go: (*ResponseHeadersPolicy)(nil), Fields: []api.Field{
+		{Name: "Id", Off: unsafe.Offsetof(ResponseHeadersPolicy{}.Id), Kind: api.KStringPtr},
+		{Name: "LastModifiedTime", Off: unsafe.Offsetof(ResponseHeadersPolicy{}.LastModifiedTime), Kind: api.KTimePtr},
+		{Name: "ResponseHeadersPolicyConfig", Off: unsafe.Offsetof(ResponseHeadersPolicy{}.ResponseHeadersPolicyConfig), Kind: api.KStructPtr, Type: 397},
+	}},
+	392: {Go: (*ResponseHeadersPolicyAccessControlAllowHeaders)(nil), Fields: []api.Field{
+		{Name: "Quantity", Off: unsafe.Offsetof(ResponseHeadersPolicyAccessControlAllowHeaders{}.Quantity), Kind: api.KInt32Ptr},
+		{Name: "Items", Off: unsafe.Offsetof(ResponseHeadersPolicyAccessControlAllowHeaders{}.Items), Kind: api.KList, Type: 534},
+	}},
+	393: {Go: (*ResponseHeadersPolicyAccessControlAllowMethods)(nil), Fields: []api.Field{
+		{Name: "Quantity", Off: unsafe.Offsetof(ResponseHeadersPolicyAccessControlAllowMethods{}.Quantity), Kind: api.KInt32Ptr},
+		{Name: "Items", Off: unsafe.Offsetof(ResponseHeadersPolicyAccessControlAllowMethods{}.Items), Kind: api.KList, Type: 534},
+	}},
+	394: {Go: (*ResponseHeadersPolicyAccessControlAllowOrigins)(nil), Fields: []api.Field{
+		{Name: "Quantity", Off: unsafe.Offsetof(ResponseHeadersPolicyAccessControlAllowOrigins{}.Quantity), Kind: api.KInt32Ptr},
+		{Name: "Items", Off: unsafe.Offsetof(ResponseHeadersPolicyAccessControlAllowOrigins{}.Items), Kind: api.KList, Type: 534},
+	}},
+	395: {Go: (*ResponseHeadersPolicyAccessControlExposeHeaders)(nil), Fields: []api.Field{
+		{Name: "Quantity", Off: unsafe.Offsetof(ResponseHeadersPolicyAccessControlExposeHeaders{}.Quantity), Kind: api.KInt32Ptr},
+		{Name: "Items", Off: unsafe.Offsetof(ResponseHeadersPolicyAccessControlExposeHeaders{}.Items), Kind: api.KList, Type: 534},
+	}},
+	396: {Go: (*ResponseHeadersPolicyAlreadyExists)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(ResponseHeadersPolicyAlreadyExists{}.Message), Kind: api.KStringPtr},
+	}},
+	397: {Go: (*ResponseHeadersPolicyConfig)(nil), Fields: []api.Field{
+		{Name: "Comment", Off: unsafe.Offsetof(ResponseHeadersPolicyConfig{}.Comment), Kind: api.KStringPtr},
+		{Name: "Name", Off: unsafe.Offsetof(ResponseHeadersPolicyConfig{}.Name), Kind: api.KStringPtr},
+		{Name: "CorsConfig", Off: unsafe.Offsetof(ResponseHeadersPolicyConfig{}.CorsConfig), Kind: api.KStructPtr, Type: 400},
+		{Name: "SecurityHeadersConfig", Off: unsafe.Offsetof(ResponseHeadersPolicyConfig{}.SecurityHeadersConfig), Kind: api.KStructPtr, Type: 409},
+		{Name: "ServerTimingHeadersConfig", Off: unsafe.Offsetof(ResponseHeadersPolicyConfig{}.ServerTimingHeadersConfig), Kind: api.KStructPtr, Type: 410},
+		{Name: "CustomHeadersConfig", Off: unsafe.Offsetof(ResponseHeadersPolicyConfig{}.CustomHeadersConfig), Kind: api.KStructPtr, Type: 402},
+		{Name: "RemoveHeadersConfig", Off: unsafe.Offsetof(ResponseHeadersPolicyConfig{}.RemoveHeadersConfig), Kind: api.KStructPtr, Type: 408},
+	}},
+	398: {Go: (*ResponseHeadersPolicyContentSecurityPolicy)(nil), Fields: []api.Field{
+		{Name: "Override", Off: unsafe.Offsetof(ResponseHeadersPolicyContentSecurityPolicy{}.Override), Kind: api.KBoolPtr},
+		{Name: "ContentSecurityPolicy", Off: unsafe.Offsetof(ResponseHeadersPolicyContentSecurityPolicy{}.ContentSecurityPolicy), Kind: api.KStringPtr},
+	}},
+	399: {Go: (*ResponseHeadersPolicyContentTypeOptions)(nil), Fields: []api.Field{
+		{Name: "Override", Off: unsafe.Offsetof(ResponseHeadersPolicyContentTypeOptions{}.Override), Kind: api.KBoolPtr},
+	}},
+	400: {Go: (*ResponseHeadersPolicyCorsConfig)(nil), Fields: []api.Field{
+		{Name: "AccessControlAllowOrigins", Off: unsafe.Offsetof(ResponseHeadersPolicyCorsConfig{}.AccessControlAllowOrigins), Kind: api.KStructPtr, Type: 394},
+		{Name: "AccessControlAllowHeaders", Off: unsafe.Offsetof(ResponseHeadersPolicyCorsConfig{}.AccessControlAllowHeaders), Kind: api.KStructPtr, Type: 392},
+		{Name: "AccessControlAllowMethods", Off: unsafe.Offsetof(ResponseHeadersPolicyCorsConfig{}.AccessControlAllowMethods), Kind: api.KStructPtr, Type: 393},
+		{Name: "AccessControlAllowCredentials", Off: unsafe.Offsetof(ResponseHeadersPolicyCorsConfig{}.AccessControlAllowCredentials), Kind: api.KBoolPtr},
+		{Name: "AccessControlExposeHeaders", Off: unsafe.Offsetof(ResponseHeadersPolicyCorsConfig{}.AccessControlExposeHeaders), Kind: api.KStructPtr, Type: 395},
+		{Name: "AccessControlMaxAgeSec", Off: unsafe.Offsetof(ResponseHeadersPolicyCorsConfig{}.AccessControlMaxAgeSec), Kind: api.KInt32Ptr},
+		{Name: "OriginOverride", Off: unsafe.Offsetof(ResponseHeadersPolicyCorsConfig{}.OriginOverride), Kind: api.KBoolPtr},
+	}},
+	401: {Go: (*ResponseHeadersPolicyCustomHeader)(nil), Fields: []api.Field{
+		{Name: "Header", Off: unsafe.Offsetof(ResponseHeadersPolicyCustomHeader{}.Header), Kind: api.KStringPtr},
+		{Name: "Value", Off: unsafe.Offsetof(ResponseHeadersPolicyCustomHeader{}.Value), Kind: api.KStringPtr},
+		{Name: "Override", Off: unsafe.Offsetof(ResponseHeadersPolicyCustomHeader{}.Override), Kind: api.KBoolPtr},
+	}},
+	402: {Go: (*ResponseHeadersPolicyCustomHeadersConfig)(nil), Fields: []api.Field{
+		{Name: "Quantity", Off: unsafe.Offsetof(ResponseHeadersPolicyCustomHeadersConfig{}.Quantity), Kind: api.KInt32Ptr},
+		{Name: "Items", Off: unsafe.Offsetof(ResponseHeadersPolicyCustomHeadersConfig{}.Items), Kind: api.KList, Type: 564},
+	}},
+	403: {Go: (*ResponseHeadersPolicyFrameOptions)(nil), Fields: []api.Field{
+		{Name: "Override", Off: unsafe.Offsetof(ResponseHeadersPolicyFrameOptions{}.Override), Kind: api.KBoolPtr},
+		{Name: "FrameOption", Off: unsafe.Offsetof(ResponseHeadersPolicyFrameOptions{}.FrameOption), Kind: api.KStringPtr},
+	}},
+	404: {Go: (*ResponseHeadersPolicyInUse)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(ResponseHeadersPolicyInUse{}.Message), Kind: api.KStringPtr},
+	}},
+	405: {Go: (*ResponseHeadersPolicyList)(nil), Fields: []api.Field{
+		{Name: "NextMarker", Off: unsafe.Offsetof(ResponseHeadersPolicyList{}.NextMarker), Kind: api.KStringPtr},
+		{Name: "MaxItems", Off: unsafe.Offsetof(ResponseHeadersPolicyList{}.MaxItems), Kind: api.KInt32Ptr},
+		{Name: "Quantity", Off: unsafe.Offsetof(ResponseHeadersPolicyList{}.Quantity), Kind: api.KInt32Ptr},
+		{Name: "Items", Off: unsafe.Offsetof(ResponseHeadersPolicyList{}.Items), Kind: api.KList, Type: 565},
+	}},
+	406: {Go: (*ResponseHeadersPolicyReferrerPolicy)(nil), Fields: []api.Field{
+		{Name: "Override", Off: unsafe.Offsetof(ResponseHeadersPolicyReferrerPolicy{}.Override), Kind: api.KBoolPtr},
+		{Name: "ReferrerPolicy", Off: unsafe.Offsetof(ResponseHeadersPolicyReferrerPolicy{}.ReferrerPolicy), Kind: api.KStringPtr},
+	}},
+	407: {Go: (*ResponseHeadersPolicyRemoveHeader)(nil), Fields: []api.Field{
+		{Name: "Header", Off: unsafe.Offsetof(ResponseHeadersPolicyRemoveHeader{}.Header), Kind: api.KStringPtr},
+	}},
+	408: {Go: (*ResponseHeadersPolicyRemoveHeadersConfig)(nil), Fields: []api.Field{
+		{Name: "Quantity", Off: unsafe.Offsetof(ResponseHeadersPolicyRemoveHeadersConfig{}.Quantity), Kind: api.KInt32Ptr},
+		{Name: "Items", Off: unsafe.Offsetof(ResponseHeadersPolicyRemoveHeadersConfig{}.Items), Kind: api.KList, Type: 566},
+	}},
+	409: {Go: (*ResponseHeadersPolicySecurityHeadersConfig)(nil), Fields: []api.Field{
+		{Name: "XSSProtection", Off: unsafe.Offsetof(ResponseHeadersPolicySecurityHeadersConfig{}.XSSProtection), Kind: api.KStructPtr, Type: 413},
+		{Name: "FrameOptions", Off: unsafe.Offsetof(ResponseHeadersPolicySecurityHeadersConfig{}.FrameOptions), Kind: api.KStructPtr, Type: 403},
+		{Name: "ReferrerPolicy", Off: unsafe.Offsetof(ResponseHeadersPolicySecurityHeadersConfig{}.ReferrerPolicy), Kind: api.KStructPtr, Type: 406},
+		{Name: "ContentSecurityPolicy", Off: unsafe.Offsetof(ResponseHeadersPolicySecurityHeadersConfig{}.ContentSecurityPolicy), Kind: api.KStructPtr, Type: 398},
+		{Name: "ContentTypeOptions", Off: unsafe.Offsetof(ResponseHeadersPolicySecurityHeadersConfig{}.ContentTypeOptions), Kind: api.KStructPtr, Type: 399},
+		{Name: "StrictTransportSecurity", Off: unsafe.Offsetof(ResponseHeadersPolicySecurityHeadersConfig{}.StrictTransportSecurity), Kind: api.KStructPtr, Type: 411},
+	}},
+	410: {Go: (*ResponseHeadersPolicyServerTimingHeadersConfig)(nil), Fields: []api.Field{
+		{Name: "Enabled", Off: unsafe.Offsetof(ResponseHeadersPolicyServerTimingHeadersConfig{}.Enabled), Kind: api.KBoolPtr},
+		{Name: "SamplingRate", Off: unsafe.Offsetof(ResponseHeadersPolicyServerTimingHeadersConfig{}.SamplingRate), Kind: api.KFloat64Ptr},
+	}},
+	411: {Go: (*ResponseHeadersPolicyStrictTransportSecurity)(nil), Fields: []api.Field{
+		{Name: "Override", Off: unsafe.Offsetof(ResponseHeadersPolicyStrictTransportSecurity{}.Override), Kind: api.KBoolPtr},
+		{Name: "IncludeSubdomains", Off: unsafe.Offsetof(ResponseHeadersPolicyStrictTransportSecurity{}.IncludeSubdomains), Kind: api.KBoolPtr},
+		{Name: "Preload", Off: unsafe.Offsetof(ResponseHeadersPolicyStrictTransportSecurity{}.Preload), Kind: api.KBoolPtr},
+		{Name: "AccessControlMaxAgeSec", Off: unsafe.Offsetof(ResponseHeadersPolicyStrictTransportSecurity{}.AccessControlMaxAgeSec), Kind: api.KInt32Ptr},
+	}},
+	412: {Go: (*ResponseHeadersPolicySummary)(nil), Fields: []api.Field{
+		{Name: "Type", Off: unsafe.Offsetof(ResponseHeadersPolicySummary{}.Type), Kind: api.KStringPtr},
+		{Name: "ResponseHeadersPolicy", Off: unsafe.Offsetof(ResponseHeadersPolicySummary{}.ResponseHeadersPolicy), Kind: api.KStructPtr, Type: 391},
+	}},
+	413: {Go: (*ResponseHeadersPolicyXSSProtection)(nil), Fields: []api.Field{
+		{Name: "Override", Off: unsafe.Offsetof(ResponseHeadersPolicyXSSProtection{}.Override), Kind: api.KBoolPtr},
+		{Name: "Protection", Off: unsafe.Offsetof(ResponseHeadersPolicyXSSProtection{}.Protection), Kind: api.KBoolPtr},
+		{Name: "ModeBlock", Off: unsafe.Offsetof(ResponseHeadersPolicyXSSProtection{}.ModeBlock), Kind: api.KBoolPtr},
+		{Name: "ReportUri", Off: unsafe.Offsetof(ResponseHeadersPolicyXSSProtection{}.ReportUri), Kind: api.KStringPtr},
+	}},
+	414: {Go: (*Restrictions)(nil), Fields: []api.Field{
+		{Name: "GeoRestriction", Off: unsafe.Offsetof(Restrictions{}.GeoRestriction), Kind: api.KStructPtr, Type: 165},
+	}},
+	415: {Go: (*S3Origin)(nil), Fields: []api.Field{
+		{Name: "DomainName", Off: unsafe.Offsetof(S3Origin{}.DomainName), Kind: api.KStringPtr},
+		{Name: "OriginAccessIdentity", Off: unsafe.Offsetof(S3Origin{}.OriginAccessIdentity), Kind: api.KStringPtr},
+	}},
+	416: {Go: (*S3OriginConfig)(nil), Fields: []api.Field{
+		{Name: "OriginAccessIdentity", Off: unsafe.Offsetof(S3OriginConfig{}.OriginAccessIdentity), Kind: api.KStringPtr},
+	}},
+	417: {Go: (*SessionStickinessConfig)(nil), Fields: []api.Field{
+		{Name: "IdleTTL", Off: unsafe.Offsetof(SessionStickinessConfig{}.IdleTTL), Kind: api.KInt32Ptr},
+		{Name: "MaximumTTL", Off: unsafe.Offsetof(SessionStickinessConfig{}.MaximumTTL), Kind: api.KInt32Ptr},
+	}},
+	418: {Go: (*Signer)(nil), Fields: []api.Field{
+		{Name: "AwsAccountNumber", Off: unsafe.Offsetof(Signer{}.AwsAccountNumber), Kind: api.KStringPtr},
+		{Name: "KeyPairIds", Off: unsafe.Offsetof(Signer{}.KeyPairIds), Kind: api.KStructPtr, Type: 265},
+	}},
+	419: {Go: (*StagingDistributionDnsNames)(nil), Fields: []api.Field{
+		{Name: "Quantity", Off: unsafe.Offsetof(StagingDistributionDnsNames{}.Quantity), Kind: api.KInt32Ptr},
+		{Name: "Items", Off: unsafe.Offsetof(StagingDistributionDnsNames{}.Items), Kind: api.KList, Type: 534},
+	}},
+	420: {Go: (*StagingDistributionInUse)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(StagingDistributionInUse{}.Message), Kind: api.KStringPtr},
+	}},
+	421: {Go: (*StatusCodes)(nil), Fields: []api.Field{
+		{Name: "Quantity", Off: unsafe.Offsetof(StatusCodes{}.Quantity), Kind: api.KInt32Ptr},
+		{Name: "Items", Off: unsafe.Offsetof(StatusCodes{}.Items), Kind: api.KList, Type: 567},
+	}},
+	422: {Go: (*StreamingDistribution)(nil), Fields: []api.Field{
+		{Name: "Id", Off: unsafe.Offsetof(StreamingDistribution{}.Id), Kind: api.KStringPtr},
+		{Name: "ARN", Off: unsafe.Offsetof(StreamingDistribution{}.ARN), Kind: api.KStringPtr},
+		{Name: "Status", Off: unsafe.Offsetof(StreamingDistribution{}.Status), Kind: api.KStringPtr},
+		{Name: "LastModifiedTime", Off: unsafe.Offsetof(StreamingDistribution{}.LastModifiedTime), Kind: api.KTimePtr},
+		{Name: "DomainName", Off: unsafe.Offsetof(StreamingDistribution{}.DomainName), Kind: api.KStringPtr},
+		{Name: "ActiveTrustedSigners", Off: unsafe.Offsetof(StreamingDistribution{}.ActiveTrustedSigners), Kind: api.KStructPtr, Type: 2},
+		{Name: "StreamingDistributionConfig", Off: unsafe.Offsetof(StreamingDistribution{}.StreamingDistributionConfig), Kind: api.KStructPtr, Type: 424},
+	}},
+	423: {Go: (*StreamingDistributionAlreadyExists)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(StreamingDistributionAlreadyExists{}.Message), Kind: api.KStringPtr},
+	}},
+	424: {Go: (*StreamingDistributionConfig)(nil), Fields: []api.Field{
+		{Name: "CallerReference", Off: unsafe.Offsetof(StreamingDistributionConfig{}.CallerReference), Kind: api.KStringPtr},
+		{Name: "S3Origin", Off: unsafe.Offsetof(StreamingDistributionConfig{}.S3Origin), Kind: api.KStructPtr, Type: 415},
+		{Name: "Aliases", Off: unsafe.Offsetof(StreamingDistributionConfig{}.Aliases), Kind: api.KStructPtr, Type: 4},
+		{Name: "Comment", Off: unsafe.Offsetof(StreamingDistributionConfig{}.Comment), Kind: api.KStringPtr},
+		{Name: "Logging", Off: unsafe.Offsetof(StreamingDistributionConfig{}.Logging), Kind: api.KStructPtr, Type: 429},
+		{Name: "TrustedSigners", Off: unsafe.Offsetof(StreamingDistributionConfig{}.TrustedSigners), Kind: api.KStructPtr, Type: 495},
+		{Name: "PriceClass", Off: unsafe.Offsetof(StreamingDistributionConfig{}.PriceClass), Kind: api.KStringPtr},
+		{Name: "Enabled", Off: unsafe.Offsetof(StreamingDistributionConfig{}.Enabled), Kind: api.KBoolPtr},
+	}},
+	425: {Go: (*StreamingDistributionConfigWithTags)(nil), Fields: []api.Field{
+		{Name: "StreamingDistributionConfig", Off: unsafe.Offsetof(StreamingDistributionConfigWithTags{}.StreamingDistributionConfig), Kind: api.KStructPtr, Type: 424},
+		{Name: "Tags", Off: unsafe.Offsetof(StreamingDistributionConfigWithTags{}.Tags), Kind: api.KStructPtr, Type: 434},
+	}},
+	426: {Go: (*StreamingDistributionList)(nil), Fields: []api.Field{
+		{Name: "Marker", Off: unsafe.Offsetof(StreamingDistributionList{}.Marker), Kind: api.KStringPtr},
+		{Name: "NextMarker", Off: unsafe.Offsetof(StreamingDistributionList{}.NextMarker), Kind: api.KStringPtr},
+		{Name: "MaxItems", Off: unsafe.Offsetof(StreamingDistributionList{}.MaxItems), Kind: api.KInt32Ptr},
+		{Name: "IsTruncated", Off: unsafe.Offsetof(StreamingDistributionList{}.IsTruncated), Kind: api.KBoolPtr},
+		{Name: "Quantity", Off: unsafe.Offsetof(StreamingDistributionList{}.Quantity), Kind: api.KInt32Ptr},
+		{Name: "Items", Off: unsafe.Offsetof(StreamingDistributionList{}.Items), Kind: api.KList, Type: 568},
+	}},
+	427: {Go: (*StreamingDistributionNotDisabled)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(StreamingDistributionNotDisabled{}.Message), Kind: api.KStringPtr},
+	}},
+	428: {Go: (*StreamingDistributionSummary)(nil), Fields: []api.Field{
+		{Name: "Id", Off: unsafe.Offsetof(StreamingDistributionSummary{}.Id), Kind: api.KStringPtr},
+		{Name: "ARN", Off: unsafe.Offsetof(StreamingDistributionSummary{}.ARN), Kind: api.KStringPtr},
+		{Name: "Status", Off: unsafe.Offsetof(StreamingDistributionSummary{}.Status), Kind: api.KStringPtr},
+		{Name: "LastModifiedTime", Off: unsafe.Offsetof(StreamingDistributionSummary{}.LastModifiedTime), Kind: api.KTimePtr},
+		{Name: "DomainName", Off: unsafe.Offsetof(StreamingDistributionSummary{}.DomainName), Kind: api.KStringPtr},
+		{Name: "S3Origin", Off: unsafe.Offsetof(StreamingDistributionSummary{}.S3Origin), Kind: api.KStructPtr, Type: 415},
+		{Name: "Aliases", Off: unsafe.Offsetof(StreamingDistributionSummary{}.Aliases), Kind: api.KStructPtr, Type: 4},
+		{Name: "TrustedSigners", Off: unsafe.Offsetof(StreamingDistributionSummary{}.TrustedSigners), Kind: api.KStructPtr, Type: 495},
+		{Name: "Comment", Off: unsafe.Offsetof(StreamingDistributionSummary{}.Comment), Kind: api.KStringPtr},
+		{Name: "PriceClass", Off: unsafe.Offsetof(StreamingDistributionSummary{}.PriceClass), Kind: api.KStringPtr},
+		{Name: "Enabled", Off: unsafe.Offsetof(StreamingDistributionSummary{}.Enabled), Kind: api.KBoolPtr},
+	}},
+	429: {Go: (*StreamingLoggingConfig)(nil), Fields: []api.Field{
+		{Name: "Enabled", Off: unsafe.Offsetof(StreamingLoggingConfig{}.Enabled), Kind: api.KBoolPtr},
+		{Name: "Bucket", Off: unsafe.Offsetof(StreamingLoggingConfig{}.Bucket), Kind: api.KStringPtr},
+		{Name: "Prefix", Off: unsafe.Offsetof(StreamingLoggingConfig{}.Prefix), Kind: api.KStringPtr},
+	}},
+	430: {Go: (*Tag)(nil), Fields: []api.Field{
+		{Name: "Key", Off: unsafe.Offsetof(Tag{}.Key), Kind: api.KStringPtr},
+		{Name: "Value", Off: unsafe.Offsetof(Tag{}.Value), Kind: api.KStringPtr},
+	}},
+	431: {Go: (*TagKeys)(nil), Fields: []api.Field{
+		{Name: "Items", Off: unsafe.Offsetof(TagKeys{}.Items), Kind: api.KList, Type: 534},
+	}},
+	432: {Go: (*TagResource20200531Output)(nil)},
+	433: {Go: (*TagResourceRequest)(nil), Fields: []api.Field{
+		{Name: "Resource", Off: unsafe.Offsetof(TagResourceRequest{}.Resource), Kind: api.KStringPtr},
+		{Name: "Tags", Off: unsafe.Offsetof(TagResourceRequest{}.Tags), Kind: api.KStructPtr, Type: 434},
+	}},
+	434: {Go: (*Tags)(nil), Fields: []api.Field{
+		{Name: "Items", Off: unsafe.Offsetof(Tags{}.Items), Kind: api.KList, Type: 569},
+	}},
+	435: {Go: (*TestFunctionFailed)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(TestFunctionFailed{}.Message), Kind: api.KStringPtr},
+	}},
+	436: {Go: (*TestFunctionRequest)(nil), Fields: []api.Field{
+		{Name: "Name", Off: unsafe.Offsetof(TestFunctionRequest{}.Name), Kind: api.KStringPtr},
+		{Name: "IfMatch", Off: unsafe.Offsetof(TestFunctionRequest{}.IfMatch), Kind: api.KStringPtr},
+		{Name: "Stage", Off: unsafe.Offsetof(TestFunctionRequest{}.Stage), Kind: api.KStringPtr},
+		{Name: "EventObject", Off: unsafe.Offsetof(TestFunctionRequest{}.EventObject), Kind: api.KBytes},
+	}},
+	437: {Go: (*TestFunctionResult)(nil), Fields: []api.Field{
+		{Name: "TestResult", Off: unsafe.Offsetof(TestFunctionResult{}.TestResult), Kind: api.KStructPtr, Type: 438},
+	}},
+	438: {Go: (*TestResult)(nil), Fields: []api.Field{
+		{Name: "FunctionSummary", Off: unsafe.Offsetof(TestResult{}.FunctionSummary), Kind: api.KStructPtr, Type: 164},
+		{Name: "ComputeUtilization", Off: unsafe.Offsetof(TestResult{}.ComputeUtilization), Kind: api.KStringPtr},
+		{Name: "FunctionExecutionLogs", Off: unsafe.Offsetof(TestResult{}.FunctionExecutionLogs), Kind: api.KList, Type: 534},
+		{Name: "FunctionErrorMessage", Off: unsafe.Offsetof(TestResult{}.FunctionErrorMessage), Kind: api.KStringPtr},
+		{Name: "FunctionOutput", Off: unsafe.Offsetof(TestResult{}.FunctionOutput), Kind: api.KStringPtr},
+	}},
+	439: {Go: (*TooLongCSPInResponseHeadersPolicy)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(TooLongCSPInResponseHeadersPolicy{}.Message), Kind: api.KStringPtr},
+	}},
+	440: {Go: (*TooManyCacheBehaviors)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(TooManyCacheBehaviors{}.Message), Kind: api.KStringPtr},
+	}},
+	441: {Go: (*TooManyCachePolicies)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(TooManyCachePolicies{}.Message), Kind: api.KStringPtr},
+	}},
+	442: {Go: (*TooManyCertificates)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(TooManyCertificates{}.Message), Kind: api.KStringPtr},
+	}},
+	443: {Go: (*TooManyCloudFrontOriginAccessIdentities)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(TooManyCloudFrontOriginAccessIdentities{}.Message), Kind: api.KStringPtr},
+	}},
+	444: {Go: (*TooManyContinuousDeploymentPolicies)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(TooManyContinuousDeploymentPolicies{}.Message), Kind: api.KStringPtr},
+	}},
+	445: {Go: (*TooManyCookieNamesInWhiteList)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(TooManyCookieNamesInWhiteList{}.Message), Kind: api.KStringPtr},
+	}},
+	446: {Go: (*TooManyCookiesInCachePolicy)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(TooManyCookiesInCachePolicy{}.Message), Kind: api.KStringPtr},
+	}},
+	447: {Go: (*TooManyCookiesInOriginRequestPolicy)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(TooManyCookiesInOriginRequestPolicy{}.Message), Kind: api.KStringPtr},
+	}},
+	448: {Go: (*TooManyCustomHeadersInResponseHeadersPolicy)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(TooManyCustomHeadersInResponseHeadersPolicy{}.Message), Kind: api.KStringPtr},
+	}},
+	449: {Go: (*TooManyDistributionCNAMEs)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(TooManyDistributionCNAMEs{}.Message), Kind: api.KStringPtr},
+	}},
+	450: {Go: (*TooManyDistributions)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(TooManyDistributions{}.Message), Kind: api.KStringPtr},
+	}},
+	451: {Go: (*TooManyDistributionsAssociatedToCachePolicy)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(TooManyDistributionsAssociatedToCachePolicy{}.Message), Kind: api.KStringPtr},
+	}},
+	452: {Go: (*TooManyDistributionsAssociatedToFieldLevelEncryptionConfig)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(TooManyDistributionsAssociatedToFieldLevelEncryptionConfig{}.Message), Kind: api.KStringPtr},
+	}},
+	453: {Go: (*TooManyDistributionsAssociatedToKeyGroup)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(TooManyDistributionsAssociatedToKeyGroup{}.Message), Kind: api.KStringPtr},
+	}},
+	454: {Go: (*TooManyDistributionsAssociatedToOriginAccessControl)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(TooManyDistributionsAssociatedToOriginAccessControl{}.Message), Kind: api.KStringPtr},
+	}},
+	455: {Go: (*TooManyDistributionsAssociatedToOriginRequestPolicy)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(TooManyDistributionsAssociatedToOriginRequestPolicy{}.Message), Kind: api.KStringPtr},
+	}},
+	456: {Go: (*TooManyDistributionsAssociatedToResponseHeadersPolicy)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(TooManyDistributionsAssociatedToResponseHeadersPolicy{}.Message), Kind: api.KStringPtr},
+	}},
+	457: {Go: (*TooManyDistributionsWithFunctionAssociations)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(TooManyDistributionsWithFunctionAssociations{}.Message), Kind: api.KStringPtr},
+	}},
+	458: {Go: (*TooManyDistributionsWithLambdaAssociations)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(TooManyDistributionsWithLambdaAssociations{}.Message), Kind: api.KStringPtr},
+	}},
+	459: {Go: (*TooManyDistributionsWithSingleFunctionARN)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(TooManyDistributionsWithSingleFunctionARN{}.Message), Kind: api.KStringPtr},
+	}},
+	460: {Go: (*TooManyFieldLevelEncryptionConfigs)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(TooManyFieldLevelEncryptionConfigs{}.Message), Kind: api.KStringPtr},
+	}},
+	461: {Go: (*TooManyFieldLevelEncryptionContentTypeProfiles)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(TooManyFieldLevelEncryptionContentTypeProfiles{}.Message), Kind: api.KStringPtr},
+	}},
+	462: {Go: (*TooManyFieldLevelEncryptionEncryptionEntities)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(TooManyFieldLevelEncryptionEncryptionEntities{}.Message), Kind: api.KStringPtr},
+	}},
+	463: {Go: (*TooManyFieldLevelEncryptionFieldPatterns)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(TooManyFieldLevelEncryptionFieldPatterns{}.Message), Kind: api.KStringPtr},
+	}},
+	464: {Go: (*TooManyFieldLevelEncryptionProfiles)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(TooManyFieldLevelEncryptionProfiles{}.Message), Kind: api.KStringPtr},
+	}},
+	465: {Go: (*TooManyFieldLevelEncryptionQueryArgProfiles)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(TooManyFieldLevelEncryptionQueryArgProfiles{}.Message), Kind: api.KStringPtr},
+	}},
+	466: {Go: (*TooManyFunctionAssociations)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(TooManyFunctionAssociations{}.Message), Kind: api.KStringPtr},
+	}},
+	467: {Go: (*TooManyFunctions)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(TooManyFunctions{}.Message), Kind: api.KStringPtr},
+	}},
+	468: {Go: (*TooManyHeadersInCachePolicy)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(TooManyHeadersInCachePolicy{}.Message), Kind: api.KStringPtr},
+	}},
+	469: {Go: (*TooManyHeadersInForwardedValues)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(TooManyHeadersInForwardedValues{}.Message), Kind: api.KStringPtr},
+	}},
+	470: {Go: (*TooManyHeadersInOriginRequestPolicy)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(TooManyHeadersInOriginRequestPolicy{}.Message), Kind: api.KStringPtr},
+	}},
+	471: {Go: (*TooManyInvalidationsInProgress)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(TooManyInvalidationsInProgress{}.Message), Kind: api.KStringPtr},
+	}},
+	472: {Go: (*TooManyKeyGroups)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(TooManyKeyGroups{}.Message), Kind: api.KStringPtr},
+	}},
+	473: {Go: (*TooManyKeyGroupsAssociatedToDistribution)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(TooManyKeyGroupsAssociatedToDistribution{}.Message), Kind: api.KStringPtr},
+	}},
+	474: {Go: (*TooManyLambdaFunctionAssociations)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(TooManyLambdaFunctionAssociations{}.Message), Kind: api.KStringPtr},
+	}},
+	475: {Go: (*TooManyOriginAccessControls)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(TooManyOriginAccessControls{}.Message), Kind: api.KStringPtr},
+	}},
+	476: {Go: (*TooManyOriginCustomHeaders)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(TooManyOriginCustomHeaders{}.Message), Kind: api.KStringPtr},
+	}},
+	477: {Go: (*TooManyOriginGroupsPerDistribution)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(TooManyOriginGroupsPerDistribution{}.Message), Kind: api.KStringPtr},
+	}},
+	478: {Go: (*TooManyOriginRequestPolicies)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(TooManyOriginRequestPolicies{}.Message), Kind: api.KStringPtr},
+	}},
+	479: {Go: (*TooManyOrigins)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(TooManyOrigins{}.Message), Kind: api.KStringPtr},
+	}},
+	480: {Go: (*TooManyPublicKeys)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(TooManyPublicKeys{}.Message), Kind: api.KStringPtr},
+	}},
+	481: {Go: (*TooManyPublicKeysInKeyGroup)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(TooManyPublicKeysInKeyGroup{}.Message), Kind: api.KStringPtr},
+	}},
+	482: {Go: (*TooManyQueryStringParameters)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(TooManyQueryStringParameters{}.Message), Kind: api.KStringPtr},
+	}},
+	483: {Go: (*TooManyQueryStringsInCachePolicy)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(TooManyQueryStringsInCachePolicy{}.Message), Kind: api.KStringPtr},
+	}},
+	484: {Go: (*TooManyQueryStringsInOriginRequestPolicy)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(TooManyQueryStringsInOriginRequestPolicy{}.Message), Kind: api.KStringPtr},
+	}},
+	485: {Go: (*TooManyRealtimeLogConfigs)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(TooManyRealtimeLogConfigs{}.Message), Kind: api.KStringPtr},
+	}},
+	486: {Go: (*TooManyRemoveHeadersInResponseHeadersPolicy)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(TooManyRemoveHeadersInResponseHeadersPolicy{}.Message), Kind: api.KStringPtr},
+	}},
+	487: {Go: (*TooManyResponseHeadersPolicies)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(TooManyResponseHeadersPolicies{}.Message), Kind: api.KStringPtr},
+	}},
+	488: {Go: (*TooManyStreamingDistributionCNAMEs)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(TooManyStreamingDistributionCNAMEs{}.Message), Kind: api.KStringPtr},
+	}},
+	489: {Go: (*TooManyStreamingDistributions)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(TooManyStreamingDistributions{}.Message), Kind: api.KStringPtr},
+	}},
+	490: {Go: (*TooManyTrustedSigners)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(TooManyTrustedSigners{}.Message), Kind: api.KStringPtr},
+	}},
+	491: {Go: (*TrafficConfig)(nil), Fields: []api.Field{
+		{Name: "SingleWeightConfig", Off: unsafe.Offsetof(TrafficConfig{}.SingleWeightConfig), Kind: api.KStructPtr, Type: 42},
+		{Name: "SingleHeaderConfig", Off: unsafe.Offsetof(TrafficConfig{}.SingleHeaderConfig), Kind: api.KStructPtr, Type: 41},
+		{Name: "Type", Off: unsafe.Offsetof(TrafficConfig{}.Type), Kind: api.KStringPtr},
+	}},
+	492: {Go: (*TrustedKeyGroupDoesNotExist)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(TrustedKeyGroupDoesNotExist{}.Message), Kind: api.KStringPtr},
+	}},
+	493: {Go: (*TrustedKeyGroups)(nil), Fields: []api.Field{
+		{Name: "Enabled", Off: unsafe.Offsetof(TrustedKeyGroups{}.Enabled), Kind: api.KBoolPtr},
+		{Name: "Quantity", Off: unsafe.Offsetof(TrustedKeyGroups{}.Quantity), Kind: api.KInt32Ptr},
+		{Name: "Items", Off: unsafe.Offsetof(TrustedKeyGroups{}.Items), Kind: api.KList, Type: 534},
+	}},
+	494: {Go: (*TrustedSignerDoesNotExist)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(TrustedSignerDoesNotExist{}.Message), Kind: api.KStringPtr},
+	}},
+	495: {Go: (*TrustedSigners)(nil), Fields: []api.Field{
+		{Name: "Enabled", Off: unsafe.Offsetof(TrustedSigners{}.Enabled), Kind: api.KBoolPtr},
+		{Name: "Quantity", Off: unsafe.Offsetof(TrustedSigners{}.Quantity), Kind: api.KInt32Ptr},
+		{Name: "Items", Off: unsafe.Offsetof(TrustedSigners{}.Items), Kind: api.KList, Type: 534},
+	}},
+	496: {Go: (*UnsupportedOperation)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(UnsupportedOperation{}.Message), Kind: api.KStringPtr},
+	}},
+	497: {Go: (*UntagResource20200531Output)(nil)},
+	498: {Go: (*UntagResourceRequest)(nil), Fields: []api.Field{
+		{Name: "Resource", Off: unsafe.Offsetof(UntagResourceRequest{}.Resource), Kind: api.KStringPtr},
+		{Name: "TagKeys", Off: unsafe.Offsetof(UntagResourceRequest{}.TagKeys), Kind: api.KStructPtr, Type: 431},
+	}},
+	499: {Go: (*UpdateCachePolicyRequest)(nil), Fields: []api.Field{
+		{Name: "CachePolicyConfig", Off: unsafe.Offsetof(UpdateCachePolicyRequest{}.CachePolicyConfig), Kind: api.KStructPtr, Type: 14},
+		{Name: "Id", Off: unsafe.Offsetof(UpdateCachePolicyRequest{}.Id), Kind: api.KStringPtr},
+		{Name: "IfMatch", Off: unsafe.Offsetof(UpdateCachePolicyRequest{}.IfMatch), Kind: api.KStringPtr},
+	}},
+	500: {Go: (*UpdateCachePolicyResult)(nil), Fields: []api.Field{
+		{Name: "CachePolicy", Off: unsafe.Offsetof(UpdateCachePolicyResult{}.CachePolicy), Kind: api.KStructPtr, Type: 12},
+		{Name: "ETag", Off: unsafe.Offsetof(UpdateCachePolicyResult{}.ETag), Kind: api.KStringPtr},
+	}},
+	501: {Go: (*UpdateCloudFrontOriginAccessIdentityRequest)(nil), Fields: []api.Field{
+		{Name: "CloudFrontOriginAccessIdentityConfig", Off: unsafe.Offsetof(UpdateCloudFrontOriginAccessIdentityRequest{}.CloudFrontOriginAccessIdentityConfig), Kind: api.KStructPtr, Type: 26},
+		{Name: "Id", Off: unsafe.Offsetof(UpdateCloudFrontOriginAccessIdentityRequest{}.Id), Kind: api.KStringPtr},
+		{Name: "IfMatch", Off: unsafe.Offsetof(UpdateCloudFrontOriginAccessIdentityRequest{}.IfMatch), Kind: api.KStringPtr},
+	}},
+	502: {Go: (*UpdateCloudFrontOriginAccessIdentityResult)(nil), Fields: []api.Field{
+		{Name: "CloudFrontOriginAccessIdentity", Off: unsafe.Offsetof(UpdateCloudFrontOriginAccessIdentityResult{}.CloudFrontOriginAccessIdentity), Kind: api.KStructPtr, Type: 24},
+		{Name: "ETag", Off: unsafe.Offsetof(UpdateCloudFrontOriginAccessIdentityResult{}.ETag), Kind: api.KStringPtr},
+	}},
+	503: {Go: (*UpdateContinuousDeploymentPolicyRequest)(nil), Fields: []api.Field{
+		{Name: "ContinuousDeploymentPolicyConfig", Off: unsafe.Offsetof(UpdateContinuousDeploymentPolicyRequest{}.ContinuousDeploymentPolicyConfig), Kind: api.KStructPtr, Type: 37},
+		{Name: "Id", Off: unsafe.Offsetof(UpdateContinuousDeploymentPolicyRequest{}.Id), Kind: api.KStringPtr},
+		{Name: "IfMatch", Off: unsafe.Offsetof(UpdateContinuousDeploymentPolicyRequest{}.IfMatch), Kind: api.KStringPtr},
+	}},
+	504: {Go: (*UpdateContinuousDeploymentPolicyResult)(nil), Fields: []api.Field{
+		{Name: "ContinuousDeploymentPolicy", Off: unsafe.Offsetof(UpdateContinuousDeploymentPolicyResult{}.ContinuousDeploymentPolicy), Kind: api.KStructPtr, Type: 35},
+		{Name: "ETag", Off: unsafe.Offsetof(UpdateContinuousDeploymentPolicyResult{}.ETag), Kind: api.KStringPtr},
+	}},
+	505: {Go: (*UpdateDistributionRequest)(nil), Fields: []api.Field{
+		{Name: "DistributionConfig", Off: unsafe.Offsetof(UpdateDistributionRequest{}.DistributionConfig), Kind: api.KStructPtr, Type: 128},
+		{Name: "Id", Off: unsafe.Offsetof(UpdateDistributionRequest{}.Id), Kind: api.KStringPtr},
+		{Name: "IfMatch", Off: unsafe.Offsetof(UpdateDistributionRequest{}.IfMatch), Kind: api.KStringPtr},
+	}},
+	506: {Go: (*UpdateDistributionResult)(nil), Fields: []api.Field{
+		{Name: "Distribution", Off: unsafe.Offsetof(UpdateDistributionResult{}.Distribution), Kind: api.KStructPtr, Type: 126},
+		{Name: "ETag", Off: unsafe.Offsetof(UpdateDistributionResult{}.ETag), Kind: api.KStringPtr},
+	}},
+	507: {Go: (*UpdateDistributionWithStagingConfigRequest)(nil), Fields: []api.Field{
+		{Name: "Id", Off: unsafe.Offsetof(UpdateDistributionWithStagingConfigRequest{}.Id), Kind: api.KStringPtr},
+		{Name: "StagingDistributionId", Off: unsafe.Offsetof(UpdateDistributionWithStagingConfigRequest{}.StagingDistributionId), Kind: api.KStringPtr},
+		{Name: "IfMatch", Off: unsafe.Offsetof(UpdateDistributionWithStagingConfigRequest{}.IfMatch), Kind: api.KStringPtr},
+	}},
+	508: {Go: (*UpdateDistributionWithStagingConfigResult)(nil), Fields: []api.Field{
+		{Name: "Distribution", Off: unsafe.Offsetof(UpdateDistributionWithStagingConfigResult{}.Distribution), Kind: api.KStructPtr, Type: 126},
+		{Name: "ETag", Off: unsafe.Offsetof(UpdateDistributionWithStagingConfigResult{}.ETag), Kind: api.KStringPtr},
+	}},
+	509: {Go: (*UpdateFieldLevelEncryptionConfigRequest)(nil), Fields: []api.Field{
+		{Name: "FieldLevelEncryptionConfig", Off: unsafe.Offsetof(UpdateFieldLevelEncryptionConfigRequest{}.FieldLevelEncryptionConfig), Kind: api.KStructPtr, Type: 142},
+		{Name: "Id", Off: unsafe.Offsetof(UpdateFieldLevelEncryptionConfigRequest{}.Id), Kind: api.KStringPtr},
+		{Name: "IfMatch", Off: unsafe.Offsetof(UpdateFieldLevelEncryptionConfigRequest{}.IfMatch), Kind: api.KStringPtr},
+	}},
+	510: {Go: (*UpdateFieldLevelEncryptionConfigResult)(nil), Fields: []api.Field{
+		{Name: "FieldLevelEncryption", Off: unsafe.Offsetof(UpdateFieldLevelEncryptionConfigResult{}.FieldLevelEncryption), Kind: api.KStructPtr, Type: 141},
+		{Name: "ETag", Off: unsafe.Offsetof(UpdateFieldLevelEncryptionConfigResult{}.ETag), Kind: api.KStringPtr},
+	}},
+	511: {Go: (*UpdateFieldLevelEncryptionProfileRequest)(nil), Fields: []api.Field{
+		{Name: "FieldLevelEncryptionProfileConfig", Off: unsafe.Offsetof(UpdateFieldLevelEncryptionProfileRequest{}.FieldLevelEncryptionProfileConfig), Kind: api.KStructPtr, Type: 148},
+		{Name: "Id", Off: unsafe.Offsetof(UpdateFieldLevelEncryptionProfileRequest{}.Id), Kind: api.KStringPtr},
+		{Name: "IfMatch", Off: unsafe.Offsetof(UpdateFieldLevelEncryptionProfileRequest{}.IfMatch), Kind: api.KStringPtr},
+	}},
+	512: {Go: (*UpdateFieldLevelEncryptionProfileResult)(nil), Fields: []api.Field{
+		{Name: "FieldLevelEncryptionProfile", Off: unsafe.Offsetof(UpdateFieldLevelEncryptionProfileResult{}.FieldLevelEncryptionProfile), Kind: api.KStructPtr, Type: 146},
+		{Name: "ETag", Off: unsafe.Offsetof(UpdateFieldLevelEncryptionProfileResult{}.ETag), Kind: api.KStringPtr},
+	}},
+	513: {Go: (*UpdateFunctionRequest)(nil), Fields: []api.Field{
+		{Name: "Name", Off: unsafe.Offsetof(UpdateFunctionRequest{}.Name), Kind: api.KStringPtr},
+		{Name: "IfMatch", Off: unsafe.Offsetof(UpdateFunctionRequest{}.IfMatch), Kind: api.KStringPtr},
+		{Name: "FunctionConfig", Off: unsafe.Offsetof(UpdateFunctionRequest{}.FunctionConfig), Kind: api.KStructPtr, Type: 159},
+		{Name: "FunctionCode", Off: unsafe.Offsetof(UpdateFunctionRequest{}.FunctionCode), Kind: api.KBytes},
+	}},
+	514: {Go: (*UpdateFunctionResult)(nil), Fields: []api.Field{
+		{Name: "FunctionSummary", Off: unsafe.Offsetof(UpdateFunctionResult{}.FunctionSummary), Kind: api.KStructPtr, Type: 164},
+		{Name: "ETag", Off: unsafe.Offsetof(UpdateFunctionResult{}.ETag), Kind: api.KStringPtr},
+	}},
+	515: {Go: (*UpdateKeyGroupRequest)(nil), Fields: []api.Field{
+		{Name: "KeyGroupConfig", Off: unsafe.Offsetof(UpdateKeyGroupRequest{}.KeyGroupConfig), Kind: api.KStructPtr, Type: 262},
+		{Name: "Id", Off: unsafe.Offsetof(UpdateKeyGroupRequest{}.Id), Kind: api.KStringPtr},
+		{Name: "IfMatch", Off: unsafe.Offsetof(UpdateKeyGroupRequest{}.IfMatch), Kind: api.KStringPtr},
+	}},
+	516: {Go: (*UpdateKeyGroupResult)(nil), Fields: []api.Field{
+		{Name: "KeyGroup", Off: unsafe.Offsetof(UpdateKeyGroupResult{}.KeyGroup), Kind: api.KStructPtr, Type: 260},
+		{Name: "ETag", Off: unsafe.Offsetof(UpdateKeyGroupResult{}.ETag), Kind: api.KStringPtr},
+	}},
+	517: {Go: (*UpdateKeyValueStoreRequest)(nil), Fields: []api.Field{
+		{Name: "Name", Off: unsafe.Offsetof(UpdateKeyValueStoreRequest{}.Name), Kind: api.KStringPtr},
+		{Name: "Comment", Off: unsafe.Offsetof(UpdateKeyValueStoreRequest{}.Comment), Kind: api.KStringPtr},
+		{Name: "IfMatch", Off: unsafe.Offsetof(UpdateKeyValueStoreRequest{}.IfMatch), Kind: api.KStringPtr},
+	}},
+	518: {Go: (*UpdateKeyValueStoreResult)(nil), Fields: []api.Field{
+		{Name: "KeyValueStore", Off: unsafe.Offsetof(UpdateKeyValueStoreResult{}.KeyValueStore), Kind: api.KStructPtr, Type: 266},
+		{Name: "ETag", Off: unsafe.Offsetof(UpdateKeyValueStoreResult{}.ETag), Kind: api.KStringPtr},
+	}},
+	519: {Go: (*UpdateOriginAccessControlRequest)(nil), Fields: []api.Field{
+		{Name: "OriginAccessControlConfig", Off: unsafe.Offsetof(UpdateOriginAccessControlRequest{}.OriginAccessControlConfig), Kind: api.KStructPtr, Type: 345},
+		{Name: "Id", Off: unsafe.Offsetof(UpdateOriginAccessControlRequest{}.Id), Kind: api.KStringPtr},
+		{Name: "IfMatch", Off: unsafe.Offsetof(UpdateOriginAccessControlRequest{}.IfMatch), Kind: api.KStringPtr},
+	}},
+	520: {Go: (*UpdateOriginAccessControlResult)(nil), Fields: []api.Field{
+		{Name: "OriginAccessControl", Off: unsafe.Offsetof(UpdateOriginAccessControlResult{}.OriginAccessControl), Kind: api.KStructPtr, Type: 343},
+		{Name: "ETag", Off: unsafe.Offsetof(UpdateOriginAccessControlResult{}.ETag), Kind: api.KStringPtr},
+	}},
+	521: {Go: (*UpdateOriginRequestPolicyRequest)(nil), Fields: []api.Field{
+		{Name: "OriginRequestPolicyConfig", Off: unsafe.Offsetof(UpdateOriginRequestPolicyRequest{}.OriginRequestPolicyConfig), Kind: api.KStructPtr, Type: 357},
+		{Name: "Id", Off: unsafe.Offsetof(UpdateOriginRequestPolicyRequest{}.Id), Kind: api.KStringPtr},
+		{Name: "IfMatch", Off: unsafe.Offsetof(UpdateOriginRequestPolicyRequest{}.IfMatch), Kind: api.KStringPtr},
+	}},
+	522: {Go: (*UpdateOriginRequestPolicyResult)(nil), Fields: []api.Field{
+		{Name: "OriginRequestPolicy", Off: unsafe.Offsetof(UpdateOriginRequestPolicyResult{}.OriginRequestPolicy), Kind: api.KStructPtr, Type: 355},
+		{Name: "ETag", Off: unsafe.Offsetof(UpdateOriginRequestPolicyResult{}.ETag), Kind: api.KStringPtr},
+	}},
+	523: {Go: (*UpdatePublicKeyRequest)(nil), Fields: []api.Field{
+		{Name: "PublicKeyConfig", Off: unsafe.Offsetof(UpdatePublicKeyRequest{}.PublicKeyConfig), Kind: api.KStructPtr, Type: 372},
+		{Name: "Id", Off: unsafe.Offsetof(UpdatePublicKeyRequest{}.Id), Kind: api.KStringPtr},
+		{Name: "IfMatch", Off: unsafe.Offsetof(UpdatePublicKeyRequest{}.IfMatch), Kind: api.KStringPtr},
+	}},
+	524: {Go: (*UpdatePublicKeyResult)(nil), Fields: []api.Field{
+		{Name: "PublicKey", Off: unsafe.Offsetof(UpdatePublicKeyResult{}.PublicKey), Kind: api.KStructPtr, Type: 370},
+		{Name: "ETag", Off: unsafe.Offsetof(UpdatePublicKeyResult{}.ETag), Kind: api.KStringPtr},
+	}},
+	525: {Go: (*UpdateRealtimeLogConfigRequest)(nil), Fields: []api.Field{
+		{Name: "EndPoints", Off: unsafe.Offsetof(UpdateRealtimeLogConfigRequest{}.EndPoints), Kind: api.KList, Type: 541},
+		{Name: "Fields", Off: unsafe.Offsetof(UpdateRealtimeLogConfigRequest{}.Fields), Kind: api.KList, Type: 534},
+		{Name: "Name", Off: unsafe.Offsetof(UpdateRealtimeLogConfigRequest{}.Name), Kind: api.KStringPtr},
+		{Name: "ARN", Off: unsafe.Offsetof(UpdateRealtimeLogConfigRequest{}.ARN), Kind: api.KStringPtr},
+		{Name: "SamplingRate", Off: unsafe.Offsetof(UpdateRealtimeLogConfigRequest{}.SamplingRate), Kind: api.KInt64Ptr},
+	}},
+	526: {Go: (*UpdateRealtimeLogConfigResult)(nil), Fields: []api.Field{
+		{Name: "RealtimeLogConfig", Off: unsafe.Offsetof(UpdateRealtimeLogConfigResult{}.RealtimeLogConfig), Kind: api.KStructPtr, Type: 384},
+	}},
+	527: {Go: (*UpdateResponseHeadersPolicyRequest)(nil), Fields: []api.Field{
+		{Name: "ResponseHeadersPolicyConfig", Off: unsafe.Offsetof(UpdateResponseHeadersPolicyRequest{}.ResponseHeadersPolicyConfig), Kind: api.KStructPtr, Type: 397},
+		{Name: "Id", Off: unsafe.Offsetof(UpdateResponseHeadersPolicyRequest{}.Id), Kind: api.KStringPtr},
+		{Name: "IfMatch", Off: unsafe.Offsetof(UpdateResponseHeadersPolicyRequest{}.IfMatch), Kind: api.KStringPtr},
+	}},
+	528: {Go: (*UpdateResponseHeadersPolicyResult)(nil), Fields: []api.Field{
+		{Name: "ResponseHeadersPolicy", Off: unsafe.Offsetof(UpdateResponseHeadersPolicyResult{}.ResponseHeadersPolicy), Kind: api.KStructPtr, Type: 391},
+		{Name: "ETag", Off: unsafe.Offsetof(UpdateResponseHeadersPolicyResult{}.ETag), Kind: api.KStringPtr},
+	}},
+	529: {Go: (*UpdateStreamingDistributionRequest)(nil), Fields: []api.Field{
+		{Name: "StreamingDistributionConfig", Off: unsafe.Offsetof(UpdateStreamingDistributionRequest{}.StreamingDistributionConfig), Kind: api.KStructPtr, Type: 424},
+		{Name: "Id", Off: unsafe.Offsetof(UpdateStreamingDistributionRequest{}.Id), Kind: api.KStringPtr},
+		{Name: "IfMatch", Off: unsafe.Offsetof(UpdateStreamingDistributionRequest{}.IfMatch), Kind: api.KStringPtr},
+	}},
+	530: {Go: (*UpdateStreamingDistributionResult)(nil), Fields: []api.Field{
+		{Name: "StreamingDistribution", Off: unsafe.Offsetof(UpdateStreamingDistributionResult{}.StreamingDistribution), Kind: api.KStructPtr, Type: 422},
+		{Name: "ETag", Off: unsafe.Offsetof(UpdateStreamingDistributionResult{}.ETag), Kind: api.KStringPtr},
+	}},
+	531: {Go: (*ViewerCertificate)(nil), Fields: []api.Field{
+		{Name: "CloudFrontDefaultCertificate", Off: unsafe.Offsetof(ViewerCertificate{}.CloudFrontDefaultCertificate), Kind: api.KBoolPtr},
+		{Name: "IAMCertificateId", Off: unsafe.Offsetof(ViewerCertificate{}.IAMCertificateId), Kind: api.KStringPtr},
+		{Name: "ACMCertificateArn", Off: unsafe.Offsetof(ViewerCertificate{}.ACMCertificateArn), Kind: api.KStringPtr},
+		{Name: "SSLSupportMethod", Off: unsafe.Offsetof(ViewerCertificate{}.SSLSupportMethod), Kind: api.KStringPtr},
+		{Name: "MinimumProtocolVersion", Off: unsafe.Offsetof(ViewerCertificate{}.MinimumProtocolVersion), Kind: api.KStringPtr},
+		{Name: "Certificate", Off: unsafe.Offsetof(ViewerCertificate{}.Certificate), Kind: api.KStringPtr},
+		{Name: "CertificateSource", Off: unsafe.Offsetof(ViewerCertificate{}.CertificateSource), Kind: api.KStringPtr},
+	}},
+	532: {Go: (*[]KGKeyPairIds)(nil), Elem: api.Field{Kind: api.KStruct, Type: 259}, Size: unsafe.Sizeof(*new(KGKeyPairIds))},
+	533: {Go: (*[]Signer)(nil), Elem: api.Field{Kind: api.KStruct, Type: 418}, Size: unsafe.Sizeof(*new(Signer))},
+	534: {Go: (*[]string)(nil), Elem: api.Field{Kind: api.KString}, Size: unsafe.Sizeof(*new(string))},
+	535: {Go: (*[]CacheBehavior)(nil), Elem: api.Field{Kind: api.KStruct, Type: 10}, Size: unsafe.Sizeof(*new(CacheBehavior))},
+	536: {Go: (*[]CachePolicySummary)(nil), Elem: api.Field{Kind: api.KStruct, Type: 20}, Size: unsafe.Sizeof(*new(CachePolicySummary))},
+	537: {Go: (*[]CloudFrontOriginAccessIdentitySummary)(nil), Elem: api.Field{Kind: api.KStruct, Type: 29}, Size: unsafe.Sizeof(*new(CloudFrontOriginAccessIdentitySummary))},
+	538: {Go: (*[]ConflictingAlias)(nil), Elem: api.Field{Kind: api.KStruct, Type: 30}, Size: unsafe.Sizeof(*new(ConflictingAlias))},
+	539: {Go: (*[]ContentTypeProfile)(nil), Elem: api.Field{Kind: api.KStruct, Type: 32}, Size: unsafe.Sizeof(*new(ContentTypeProfile))},
+	540: {Go: (*[]ContinuousDeploymentPolicySummary)(nil), Elem: api.Field{Kind: api.KStruct, Type: 40}, Size: unsafe.Sizeof(*new(ContinuousDeploymentPolicySummary))},
+	541: {Go: (*[]EndPoint)(nil), Elem: api.Field{Kind: api.KStruct, Type: 136}, Size: unsafe.Sizeof(*new(EndPoint))},
+	542: {Go: (*[]CustomErrorResponse)(nil), Elem: api.Field{Kind: api.KStruct, Type: 85}, Size: unsafe.Sizeof(*new(CustomErrorResponse))},
+	543: {Go: (*[]OriginCustomHeader)(nil), Elem: api.Field{Kind: api.KStruct, Type: 349}, Size: unsafe.Sizeof(*new(OriginCustomHeader))},
+	544: {Go: (*[]AliasICPRecordal)(nil), Elem: api.Field{Kind: api.KStruct, Type: 3}, Size: unsafe.Sizeof(*new(AliasICPRecordal))},
+	545: {Go: (*[]DistributionSummary)(nil), Elem: api.Field{Kind: api.KStruct, Type: 133}, Size: unsafe.Sizeof(*new(DistributionSummary))},
+	546: {Go: (*[]EncryptionEntity)(nil), Elem: api.Field{Kind: api.KStruct, Type: 135}, Size: unsafe.Sizeof(*new(EncryptionEntity))},
+	547: {Go: (*[]FieldLevelEncryptionSummary)(nil), Elem: api.Field{Kind: api.KStruct, Type: 153}, Size: unsafe.Sizeof(*new(FieldLevelEncryptionSummary))},
+	548: {Go: (*[]FieldLevelEncryptionProfileSummary)(nil), Elem: api.Field{Kind: api.KStruct, Type: 152}, Size: unsafe.Sizeof(*new(FieldLevelEncryptionProfileSummary))},
+	549: {Go: (*[]FunctionAssociation)(nil), Elem: api.Field{Kind: api.KStruct, Type: 157}, Size: unsafe.Sizeof(*new(FunctionAssociation))},
+	550: {Go: (*[]FunctionSummary)(nil), Elem: api.Field{Kind: api.KStruct, Type: 164}, Size: unsafe.Sizeof(*new(FunctionSummary))},
+	551: {Go: (*[]InvalidationSummary)(nil), Elem: api.Field{Kind: api.KStruct, Type: 258}, Size: unsafe.Sizeof(*new(InvalidationSummary))},
+	552: {Go: (*[]KeyGroupSummary)(nil), Elem: api.Field{Kind: api.KStruct, Type: 264}, Size: unsafe.Sizeof(*new(KeyGroupSummary))},
+	553: {Go: (*[]KeyValueStoreAssociation)(nil), Elem: api.Field{Kind: api.KStruct, Type: 267}, Size: unsafe.Sizeof(*new(KeyValueStoreAssociation))},
+	554: {Go: (*[]KeyValueStore)(nil), Elem: api.Field{Kind: api.KStruct, Type: 266}, Size: unsafe.Sizeof(*new(KeyValueStore))},
+	555: {Go: (*[]LambdaFunctionAssociation)(nil), Elem: api.Field{Kind: api.KStruct, Type: 271}, Size: unsafe.Sizeof(*new(LambdaFunctionAssociation))},
+	556: {Go: (*[]OriginAccessControlSummary)(nil), Elem: api.Field{Kind: api.KStruct, Type: 348}, Size: unsafe.Sizeof(*new(OriginAccessControlSummary))},
+	557: {Go: (*[]OriginGroupMember)(nil), Elem: api.Field{Kind: api.KStruct, Type: 352}, Size: unsafe.Sizeof(*new(OriginGroupMember))},
+	558: {Go: (*[]OriginGroup)(nil), Elem: api.Field{Kind: api.KStruct, Type: 350}, Size: unsafe.Sizeof(*new(OriginGroup))},
+	559: {Go: (*[]OriginRequestPolicySummary)(nil), Elem: api.Field{Kind: api.KStruct, Type: 363}, Size: unsafe.Sizeof(*new(OriginRequestPolicySummary))},
+	560: {Go: (*[]Origin)(nil), Elem: api.Field{Kind: api.KStruct, Type: 342}, Size: unsafe.Sizeof(*new(Origin))},
+	561: {Go: (*[]PublicKeySummary)(nil), Elem: api.Field{Kind: api.KStruct, Type: 375}, Size: unsafe.Sizeof(*new(PublicKeySummary))},
+	562: {Go: (*[]QueryArgProfile)(nil), Elem: api.Field{Kind: api.KStruct, Type: 378}, Size: unsafe.Sizeof(*new(QueryArgProfile))},
+	563: {Go: (*[]RealtimeLogConfig)(nil), Elem: api.Field{Kind: api.KStruct, Type: 384}, Size: unsafe.Sizeof(*new(RealtimeLogConfig))},
+	564: {Go: (*[]ResponseHeadersPolicyCustomHeader)(nil), Elem: api.Field{Kind: api.KStruct, Type: 401}, Size: unsafe.Sizeof(*new(ResponseHeadersPolicyCustomHeader))},
+	565: {Go: (*[]ResponseHeadersPolicySummary)(nil), Elem: api.Field{Kind: api.KStruct, Type: 412}, Size: unsafe.Sizeof(*new(ResponseHeadersPolicySummary))},
+	566: {Go: (*[]ResponseHeadersPolicyRemoveHeader)(nil), Elem: api.Field{Kind: api.KStruct, Type: 407}, Size: unsafe.Sizeof(*new(ResponseHeadersPolicyRemoveHeader))},
+	567: {Go: (*[]int32)(nil), Elem: api.Field{Kind: api.KInt32}, Size: unsafe.Sizeof(*new(int32))},
+	568: {Go: (*[]StreamingDistributionSummary)(nil), Elem: api.Field{Kind: api.KStruct, Type: 428}, Size: unsafe.Sizeof(*new(StreamingDistributionSummary))},
+	569: {Go: (*[]Tag)(nil), Elem: api.Field{Kind: api.KStruct, Type: 430}, Size: unsafe.Sizeof(*new(Tag))},
 }

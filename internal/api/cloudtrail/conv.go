@@ -4,3342 +4,1264 @@ package cloudtrailapi
 
 import (
 	"time"
+	"unsafe"
 
 	"github.com/niwa-cloud/niwa/internal/api"
 )
 
-func (s *AccessDeniedException) FromDynamic(map[string]any) error { return nil }
-
-func (s *AccessDeniedException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *AccountHasOngoingImportException) FromDynamic(map[string]any) error { return nil }
-
-func (s *AccountHasOngoingImportException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *AccountNotFoundException) FromDynamic(map[string]any) error { return nil }
-
-func (s *AccountNotFoundException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *AccountNotRegisteredException) FromDynamic(map[string]any) error { return nil }
-
-func (s *AccountNotRegisteredException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *AccountRegisteredException) FromDynamic(map[string]any) error { return nil }
-
-func (s *AccountRegisteredException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *AddTagsRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ResourceId", &s.ResourceId, api.SetStringPtr)
-	err = api.Decode(err, m, "TagsList", &s.TagsList, func(p *[]Tag, v any) error {
-		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *AddTagsRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "ResourceId", s.ResourceId, api.DynString)
-	api.PutList(m, "TagsList", s.TagsList, func(e Tag) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *AddTagsResponse) FromDynamic(map[string]any) error { return nil }
-
-func (s *AddTagsResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *AdvancedEventSelector) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "FieldSelectors", &s.FieldSelectors, func(p *[]AdvancedFieldSelector, v any) error {
-		return api.SetList(p, v, func(p *AdvancedFieldSelector, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *AdvancedEventSelector) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.PutList(m, "FieldSelectors", s.FieldSelectors, func(e AdvancedFieldSelector) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *AdvancedFieldSelector) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Field", &s.Field, api.SetStringPtr)
-	err = api.Decode(err, m, "Equals", &s.Equals, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "StartsWith", &s.StartsWith, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "EndsWith", &s.EndsWith, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "NotEquals", &s.NotEquals, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "NotStartsWith", &s.NotStartsWith, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "NotEndsWith", &s.NotEndsWith, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	return err
-}
-
-func (s *AdvancedFieldSelector) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 7)
-	api.Put(m, "Field", s.Field, api.DynString)
-	api.PutList(m, "Equals", s.Equals, api.DynString)
-	api.PutList(m, "StartsWith", s.StartsWith, api.DynString)
-	api.PutList(m, "EndsWith", s.EndsWith, api.DynString)
-	api.PutList(m, "NotEquals", s.NotEquals, api.DynString)
-	api.PutList(m, "NotStartsWith", s.NotStartsWith, api.DynString)
-	api.PutList(m, "NotEndsWith", s.NotEndsWith, api.DynString)
-	return m
-}
-
-func (s *CancelQueryRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "EventDataStore", &s.EventDataStore, api.SetStringPtr)
-	err = api.Decode(err, m, "QueryId", &s.QueryId, api.SetStringPtr)
-	return err
-}
-
-func (s *CancelQueryRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "EventDataStore", s.EventDataStore, api.DynString)
-	api.Put(m, "QueryId", s.QueryId, api.DynString)
-	return m
-}
-
-func (s *CancelQueryResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "QueryId", &s.QueryId, api.SetStringPtr)
-	err = api.Decode(err, m, "QueryStatus", &s.QueryStatus, api.SetStringPtr)
-	return err
-}
-
-func (s *CancelQueryResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "QueryId", s.QueryId, api.DynString)
-	api.Put(m, "QueryStatus", s.QueryStatus, api.DynString)
-	return m
-}
-
-func (s *CannotDelegateManagementAccountException) FromDynamic(map[string]any) error { return nil }
-
-func (s *CannotDelegateManagementAccountException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *Channel) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ChannelArn", &s.ChannelArn, api.SetStringPtr)
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	return err
-}
-
-func (s *Channel) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "ChannelArn", s.ChannelArn, api.DynString)
-	api.Put(m, "Name", s.Name, api.DynString)
-	return m
-}
-
-func (s *ChannelARNInvalidException) FromDynamic(map[string]any) error { return nil }
-
-func (s *ChannelARNInvalidException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *ChannelAlreadyExistsException) FromDynamic(map[string]any) error { return nil }
-
-func (s *ChannelAlreadyExistsException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *ChannelExistsForEDSException) FromDynamic(map[string]any) error { return nil }
-
-func (s *ChannelExistsForEDSException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *ChannelMaxLimitExceededException) FromDynamic(map[string]any) error { return nil }
-
-func (s *ChannelMaxLimitExceededException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *ChannelNotFoundException) FromDynamic(map[string]any) error { return nil }
-
-func (s *ChannelNotFoundException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *CloudTrailARNInvalidException) FromDynamic(map[string]any) error { return nil }
-
-func (s *CloudTrailARNInvalidException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *CloudTrailAccessNotEnabledException) FromDynamic(map[string]any) error { return nil }
-
-func (s *CloudTrailAccessNotEnabledException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *CloudTrailInvalidClientTokenIdException) FromDynamic(map[string]any) error { return nil }
-
-func (s *CloudTrailInvalidClientTokenIdException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *CloudWatchLogsDeliveryUnavailableException) FromDynamic(map[string]any) error { return nil }
-
-func (s *CloudWatchLogsDeliveryUnavailableException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *ConcurrentModificationException) FromDynamic(map[string]any) error { return nil }
-
-func (s *ConcurrentModificationException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *ConflictException) FromDynamic(map[string]any) error { return nil }
-
-func (s *ConflictException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *CreateChannelRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "Source", &s.Source, api.SetStringPtr)
-	err = api.Decode(err, m, "Destinations", &s.Destinations, func(p *[]Destination, v any) error {
-		return api.SetList(p, v, func(p *Destination, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]Tag, v any) error {
-		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *CreateChannelRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "Source", s.Source, api.DynString)
-	api.PutList(m, "Destinations", s.Destinations, func(e Destination) any { return e.ToDynamic() })
-	api.PutList(m, "Tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *CreateChannelResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ChannelArn", &s.ChannelArn, api.SetStringPtr)
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "Source", &s.Source, api.SetStringPtr)
-	err = api.Decode(err, m, "Destinations", &s.Destinations, func(p *[]Destination, v any) error {
-		return api.SetList(p, v, func(p *Destination, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]Tag, v any) error {
-		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *CreateChannelResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 5)
-	api.Put(m, "ChannelArn", s.ChannelArn, api.DynString)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "Source", s.Source, api.DynString)
-	api.PutList(m, "Destinations", s.Destinations, func(e Destination) any { return e.ToDynamic() })
-	api.PutList(m, "Tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *CreateEventDataStoreRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "AdvancedEventSelectors", &s.AdvancedEventSelectors, func(p *[]AdvancedEventSelector, v any) error {
-		return api.SetList(p, v, func(p *AdvancedEventSelector, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "MultiRegionEnabled", &s.MultiRegionEnabled, api.SetBoolPtr)
-	err = api.Decode(err, m, "OrganizationEnabled", &s.OrganizationEnabled, api.SetBoolPtr)
-	err = api.Decode(err, m, "RetentionPeriod", &s.RetentionPeriod, api.SetInt32Ptr)
-	err = api.Decode(err, m, "TerminationProtectionEnabled", &s.TerminationProtectionEnabled, api.SetBoolPtr)
-	err = api.Decode(err, m, "TagsList", &s.TagsList, func(p *[]Tag, v any) error {
-		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "KmsKeyId", &s.KmsKeyId, api.SetStringPtr)
-	err = api.Decode(err, m, "StartIngestion", &s.StartIngestion, api.SetBoolPtr)
-	err = api.Decode(err, m, "BillingMode", &s.BillingMode, api.SetStringPtr)
-	return err
-}
-
-func (s *CreateEventDataStoreRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.PutList(m, "AdvancedEventSelectors", s.AdvancedEventSelectors, func(e AdvancedEventSelector) any { return e.ToDynamic() })
-	api.Put(m, "MultiRegionEnabled", s.MultiRegionEnabled, api.DynBool)
-	api.Put(m, "OrganizationEnabled", s.OrganizationEnabled, api.DynBool)
-	api.Put(m, "RetentionPeriod", s.RetentionPeriod, api.DynInt32)
-	api.Put(m, "TerminationProtectionEnabled", s.TerminationProtectionEnabled, api.DynBool)
-	api.PutList(m, "TagsList", s.TagsList, func(e Tag) any { return e.ToDynamic() })
-	api.Put(m, "KmsKeyId", s.KmsKeyId, api.DynString)
-	api.Put(m, "StartIngestion", s.StartIngestion, api.DynBool)
-	api.Put(m, "BillingMode", s.BillingMode, api.DynString)
-	return m
-}
-
-func (s *CreateEventDataStoreResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "EventDataStoreArn", &s.EventDataStoreArn, api.SetStringPtr)
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "Status", &s.Status, api.SetStringPtr)
-	err = api.Decode(err, m, "AdvancedEventSelectors", &s.AdvancedEventSelectors, func(p *[]AdvancedEventSelector, v any) error {
-		return api.SetList(p, v, func(p *AdvancedEventSelector, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "MultiRegionEnabled", &s.MultiRegionEnabled, api.SetBoolPtr)
-	err = api.Decode(err, m, "OrganizationEnabled", &s.OrganizationEnabled, api.SetBoolPtr)
-	err = api.Decode(err, m, "RetentionPeriod", &s.RetentionPeriod, api.SetInt32Ptr)
-	err = api.Decode(err, m, "TerminationProtectionEnabled", &s.TerminationProtectionEnabled, api.SetBoolPtr)
-	err = api.Decode(err, m, "TagsList", &s.TagsList, func(p *[]Tag, v any) error {
-		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "CreatedTimestamp", &s.CreatedTimestamp, api.SetTimePtr)
-	err = api.Decode(err, m, "UpdatedTimestamp", &s.UpdatedTimestamp, api.SetTimePtr)
-	err = api.Decode(err, m, "KmsKeyId", &s.KmsKeyId, api.SetStringPtr)
-	err = api.Decode(err, m, "BillingMode", &s.BillingMode, api.SetStringPtr)
-	return err
-}
-
-func (s *CreateEventDataStoreResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "EventDataStoreArn", s.EventDataStoreArn, api.DynString)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "Status", s.Status, api.DynString)
-	api.PutList(m, "AdvancedEventSelectors", s.AdvancedEventSelectors, func(e AdvancedEventSelector) any { return e.ToDynamic() })
-	api.Put(m, "MultiRegionEnabled", s.MultiRegionEnabled, api.DynBool)
-	api.Put(m, "OrganizationEnabled", s.OrganizationEnabled, api.DynBool)
-	api.Put(m, "RetentionPeriod", s.RetentionPeriod, api.DynInt32)
-	api.Put(m, "TerminationProtectionEnabled", s.TerminationProtectionEnabled, api.DynBool)
-	api.PutList(m, "TagsList", s.TagsList, func(e Tag) any { return e.ToDynamic() })
-	api.Put(m, "CreatedTimestamp", s.CreatedTimestamp, api.DynTime)
-	api.Put(m, "UpdatedTimestamp", s.UpdatedTimestamp, api.DynTime)
-	api.Put(m, "KmsKeyId", s.KmsKeyId, api.DynString)
-	api.Put(m, "BillingMode", s.BillingMode, api.DynString)
-	return m
-}
-
-func (s *CreateTrailRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "S3BucketName", &s.S3BucketName, api.SetStringPtr)
-	err = api.Decode(err, m, "S3KeyPrefix", &s.S3KeyPrefix, api.SetStringPtr)
-	err = api.Decode(err, m, "SnsTopicName", &s.SnsTopicName, api.SetStringPtr)
-	err = api.Decode(err, m, "IncludeGlobalServiceEvents", &s.IncludeGlobalServiceEvents, api.SetBoolPtr)
-	err = api.Decode(err, m, "IsMultiRegionTrail", &s.IsMultiRegionTrail, api.SetBoolPtr)
-	err = api.Decode(err, m, "EnableLogFileValidation", &s.EnableLogFileValidation, api.SetBoolPtr)
-	err = api.Decode(err, m, "CloudWatchLogsLogGroupArn", &s.CloudWatchLogsLogGroupArn, api.SetStringPtr)
-	err = api.Decode(err, m, "CloudWatchLogsRoleArn", &s.CloudWatchLogsRoleArn, api.SetStringPtr)
-	err = api.Decode(err, m, "KmsKeyId", &s.KmsKeyId, api.SetStringPtr)
-	err = api.Decode(err, m, "IsOrganizationTrail", &s.IsOrganizationTrail, api.SetBoolPtr)
-	err = api.Decode(err, m, "TagsList", &s.TagsList, func(p *[]Tag, v any) error {
-		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *CreateTrailRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "S3BucketName", s.S3BucketName, api.DynString)
-	api.Put(m, "S3KeyPrefix", s.S3KeyPrefix, api.DynString)
-	api.Put(m, "SnsTopicName", s.SnsTopicName, api.DynString)
-	api.Put(m, "IncludeGlobalServiceEvents", s.IncludeGlobalServiceEvents, api.DynBool)
-	api.Put(m, "IsMultiRegionTrail", s.IsMultiRegionTrail, api.DynBool)
-	api.Put(m, "EnableLogFileValidation", s.EnableLogFileValidation, api.DynBool)
-	api.Put(m, "CloudWatchLogsLogGroupArn", s.CloudWatchLogsLogGroupArn, api.DynString)
-	api.Put(m, "CloudWatchLogsRoleArn", s.CloudWatchLogsRoleArn, api.DynString)
-	api.Put(m, "KmsKeyId", s.KmsKeyId, api.DynString)
-	api.Put(m, "IsOrganizationTrail", s.IsOrganizationTrail, api.DynBool)
-	api.PutList(m, "TagsList", s.TagsList, func(e Tag) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *CreateTrailResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "S3BucketName", &s.S3BucketName, api.SetStringPtr)
-	err = api.Decode(err, m, "S3KeyPrefix", &s.S3KeyPrefix, api.SetStringPtr)
-	err = api.Decode(err, m, "SnsTopicName", &s.SnsTopicName, api.SetStringPtr)
-	err = api.Decode(err, m, "SnsTopicARN", &s.SnsTopicARN, api.SetStringPtr)
-	err = api.Decode(err, m, "IncludeGlobalServiceEvents", &s.IncludeGlobalServiceEvents, api.SetBoolPtr)
-	err = api.Decode(err, m, "IsMultiRegionTrail", &s.IsMultiRegionTrail, api.SetBoolPtr)
-	err = api.Decode(err, m, "TrailARN", &s.TrailARN, api.SetStringPtr)
-	err = api.Decode(err, m, "LogFileValidationEnabled", &s.LogFileValidationEnabled, api.SetBoolPtr)
-	err = api.Decode(err, m, "CloudWatchLogsLogGroupArn", &s.CloudWatchLogsLogGroupArn, api.SetStringPtr)
-	err = api.Decode(err, m, "CloudWatchLogsRoleArn", &s.CloudWatchLogsRoleArn, api.SetStringPtr)
-	err = api.Decode(err, m, "KmsKeyId", &s.KmsKeyId, api.SetStringPtr)
-	err = api.Decode(err, m, "IsOrganizationTrail", &s.IsOrganizationTrail, api.SetBoolPtr)
-	return err
-}
-
-func (s *CreateTrailResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "S3BucketName", s.S3BucketName, api.DynString)
-	api.Put(m, "S3KeyPrefix", s.S3KeyPrefix, api.DynString)
-	api.Put(m, "SnsTopicName", s.SnsTopicName, api.DynString)
-	api.Put(m, "SnsTopicARN", s.SnsTopicARN, api.DynString)
-	api.Put(m, "IncludeGlobalServiceEvents", s.IncludeGlobalServiceEvents, api.DynBool)
-	api.Put(m, "IsMultiRegionTrail", s.IsMultiRegionTrail, api.DynBool)
-	api.Put(m, "TrailARN", s.TrailARN, api.DynString)
-	api.Put(m, "LogFileValidationEnabled", s.LogFileValidationEnabled, api.DynBool)
-	api.Put(m, "CloudWatchLogsLogGroupArn", s.CloudWatchLogsLogGroupArn, api.DynString)
-	api.Put(m, "CloudWatchLogsRoleArn", s.CloudWatchLogsRoleArn, api.DynString)
-	api.Put(m, "KmsKeyId", s.KmsKeyId, api.DynString)
-	api.Put(m, "IsOrganizationTrail", s.IsOrganizationTrail, api.DynBool)
-	return m
-}
-
-func (s *DataResource) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Type", &s.Type, api.SetStringPtr)
-	err = api.Decode(err, m, "Values", &s.Values, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	return err
-}
-
-func (s *DataResource) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Type", s.Type, api.DynString)
-	api.PutList(m, "Values", s.Values, api.DynString)
-	return m
-}
-
-func (s *DelegatedAdminAccountLimitExceededException) FromDynamic(map[string]any) error { return nil }
-
-func (s *DelegatedAdminAccountLimitExceededException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *DeleteChannelRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Channel", &s.Channel, api.SetStringPtr)
-	return err
-}
-
-func (s *DeleteChannelRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Channel", s.Channel, api.DynString)
-	return m
-}
-
-func (s *DeleteChannelResponse) FromDynamic(map[string]any) error { return nil }
-
-func (s *DeleteChannelResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *DeleteEventDataStoreRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "EventDataStore", &s.EventDataStore, api.SetStringPtr)
-	return err
-}
-
-func (s *DeleteEventDataStoreRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "EventDataStore", s.EventDataStore, api.DynString)
-	return m
-}
-
-func (s *DeleteEventDataStoreResponse) FromDynamic(map[string]any) error { return nil }
-
-func (s *DeleteEventDataStoreResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *DeleteResourcePolicyRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ResourceArn", &s.ResourceArn, api.SetStringPtr)
-	return err
-}
-
-func (s *DeleteResourcePolicyRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "ResourceArn", s.ResourceArn, api.DynString)
-	return m
-}
-
-func (s *DeleteResourcePolicyResponse) FromDynamic(map[string]any) error { return nil }
-
-func (s *DeleteResourcePolicyResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *DeleteTrailRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	return err
-}
-
-func (s *DeleteTrailRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Name", s.Name, api.DynString)
-	return m
-}
-
-func (s *DeleteTrailResponse) FromDynamic(map[string]any) error { return nil }
-
-func (s *DeleteTrailResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *DeregisterOrganizationDelegatedAdminRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DelegatedAdminAccountId", &s.DelegatedAdminAccountId, api.SetStringPtr)
-	return err
-}
-
-func (s *DeregisterOrganizationDelegatedAdminRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "DelegatedAdminAccountId", s.DelegatedAdminAccountId, api.DynString)
-	return m
-}
-
-func (s *DeregisterOrganizationDelegatedAdminResponse) FromDynamic(map[string]any) error { return nil }
-
-func (s *DeregisterOrganizationDelegatedAdminResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *DescribeQueryRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "EventDataStore", &s.EventDataStore, api.SetStringPtr)
-	err = api.Decode(err, m, "QueryId", &s.QueryId, api.SetStringPtr)
-	err = api.Decode(err, m, "QueryAlias", &s.QueryAlias, api.SetStringPtr)
-	return err
-}
-
-func (s *DescribeQueryRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "EventDataStore", s.EventDataStore, api.DynString)
-	api.Put(m, "QueryId", s.QueryId, api.DynString)
-	api.Put(m, "QueryAlias", s.QueryAlias, api.DynString)
-	return m
-}
-
-func (s *DescribeQueryResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "QueryId", &s.QueryId, api.SetStringPtr)
-	err = api.Decode(err, m, "QueryString", &s.QueryString, api.SetStringPtr)
-	err = api.Decode(err, m, "QueryStatus", &s.QueryStatus, api.SetStringPtr)
-	err = api.Decode(err, m, "QueryStatistics", &s.QueryStatistics, api.SetStructPtr[QueryStatisticsForDescribeQuery])
-	err = api.Decode(err, m, "ErrorMessage", &s.ErrorMessage, api.SetStringPtr)
-	err = api.Decode(err, m, "DeliveryS3Uri", &s.DeliveryS3Uri, api.SetStringPtr)
-	err = api.Decode(err, m, "DeliveryStatus", &s.DeliveryStatus, api.SetStringPtr)
-	return err
-}
-
-func (s *DescribeQueryResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 7)
-	api.Put(m, "QueryId", s.QueryId, api.DynString)
-	api.Put(m, "QueryString", s.QueryString, api.DynString)
-	api.Put(m, "QueryStatus", s.QueryStatus, api.DynString)
-	api.PutStruct(m, "QueryStatistics", s.QueryStatistics)
-	api.Put(m, "ErrorMessage", s.ErrorMessage, api.DynString)
-	api.Put(m, "DeliveryS3Uri", s.DeliveryS3Uri, api.DynString)
-	api.Put(m, "DeliveryStatus", s.DeliveryStatus, api.DynString)
-	return m
-}
-
-func (s *DescribeTrailsRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "trailNameList", &s.TrailNameList, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "includeShadowTrails", &s.IncludeShadowTrails, api.SetBoolPtr)
-	return err
-}
-
-func (s *DescribeTrailsRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutList(m, "trailNameList", s.TrailNameList, api.DynString)
-	api.Put(m, "includeShadowTrails", s.IncludeShadowTrails, api.DynBool)
-	return m
-}
-
-func (s *DescribeTrailsResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "trailList", &s.TrailList, func(p *[]Trail, v any) error {
-		return api.SetList(p, v, func(p *Trail, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *DescribeTrailsResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutList(m, "trailList", s.TrailList, func(e Trail) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *Destination) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Type", &s.Type, api.SetStringPtr)
-	err = api.Decode(err, m, "Location", &s.Location, api.SetStringPtr)
-	return err
-}
-
-func (s *Destination) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Type", s.Type, api.DynString)
-	api.Put(m, "Location", s.Location, api.DynString)
-	return m
-}
-
-func (s *DisableFederationRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "EventDataStore", &s.EventDataStore, api.SetStringPtr)
-	return err
-}
-
-func (s *DisableFederationRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "EventDataStore", s.EventDataStore, api.DynString)
-	return m
-}
-
-func (s *DisableFederationResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "EventDataStoreArn", &s.EventDataStoreArn, api.SetStringPtr)
-	err = api.Decode(err, m, "FederationStatus", &s.FederationStatus, api.SetStringPtr)
-	return err
-}
-
-func (s *DisableFederationResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "EventDataStoreArn", s.EventDataStoreArn, api.DynString)
-	api.Put(m, "FederationStatus", s.FederationStatus, api.DynString)
-	return m
-}
-
-func (s *EnableFederationRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "EventDataStore", &s.EventDataStore, api.SetStringPtr)
-	err = api.Decode(err, m, "FederationRoleArn", &s.FederationRoleArn, api.SetStringPtr)
-	return err
-}
-
-func (s *EnableFederationRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "EventDataStore", s.EventDataStore, api.DynString)
-	api.Put(m, "FederationRoleArn", s.FederationRoleArn, api.DynString)
-	return m
-}
-
-func (s *EnableFederationResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "EventDataStoreArn", &s.EventDataStoreArn, api.SetStringPtr)
-	err = api.Decode(err, m, "FederationStatus", &s.FederationStatus, api.SetStringPtr)
-	err = api.Decode(err, m, "FederationRoleArn", &s.FederationRoleArn, api.SetStringPtr)
-	return err
-}
-
-func (s *EnableFederationResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "EventDataStoreArn", s.EventDataStoreArn, api.DynString)
-	api.Put(m, "FederationStatus", s.FederationStatus, api.DynString)
-	api.Put(m, "FederationRoleArn", s.FederationRoleArn, api.DynString)
-	return m
-}
-
-func (s *Event) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "EventId", &s.EventId, api.SetStringPtr)
-	err = api.Decode(err, m, "EventName", &s.EventName, api.SetStringPtr)
-	err = api.Decode(err, m, "ReadOnly", &s.ReadOnly, api.SetStringPtr)
-	err = api.Decode(err, m, "AccessKeyId", &s.AccessKeyId, api.SetStringPtr)
-	err = api.Decode(err, m, "EventTime", &s.EventTime, api.SetTimePtr)
-	err = api.Decode(err, m, "EventSource", &s.EventSource, api.SetStringPtr)
-	err = api.Decode(err, m, "Username", &s.Username, api.SetStringPtr)
-	err = api.Decode(err, m, "Resources", &s.Resources, func(p *[]Resource, v any) error {
-		return api.SetList(p, v, func(p *Resource, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "CloudTrailEvent", &s.CloudTrailEvent, api.SetStringPtr)
-	return err
-}
-
-func (s *Event) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "EventId", s.EventId, api.DynString)
-	api.Put(m, "EventName", s.EventName, api.DynString)
-	api.Put(m, "ReadOnly", s.ReadOnly, api.DynString)
-	api.Put(m, "AccessKeyId", s.AccessKeyId, api.DynString)
-	api.Put(m, "EventTime", s.EventTime, api.DynTime)
-	api.Put(m, "EventSource", s.EventSource, api.DynString)
-	api.Put(m, "Username", s.Username, api.DynString)
-	api.PutList(m, "Resources", s.Resources, func(e Resource) any { return e.ToDynamic() })
-	api.Put(m, "CloudTrailEvent", s.CloudTrailEvent, api.DynString)
-	return m
-}
-
-func (s *EventDataStore) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "EventDataStoreArn", &s.EventDataStoreArn, api.SetStringPtr)
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "TerminationProtectionEnabled", &s.TerminationProtectionEnabled, api.SetBoolPtr)
-	err = api.Decode(err, m, "Status", &s.Status, api.SetStringPtr)
-	err = api.Decode(err, m, "AdvancedEventSelectors", &s.AdvancedEventSelectors, func(p *[]AdvancedEventSelector, v any) error {
-		return api.SetList(p, v, func(p *AdvancedEventSelector, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "MultiRegionEnabled", &s.MultiRegionEnabled, api.SetBoolPtr)
-	err = api.Decode(err, m, "OrganizationEnabled", &s.OrganizationEnabled, api.SetBoolPtr)
-	err = api.Decode(err, m, "RetentionPeriod", &s.RetentionPeriod, api.SetInt32Ptr)
-	err = api.Decode(err, m, "CreatedTimestamp", &s.CreatedTimestamp, api.SetTimePtr)
-	err = api.Decode(err, m, "UpdatedTimestamp", &s.UpdatedTimestamp, api.SetTimePtr)
-	return err
-}
-
-func (s *EventDataStore) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "EventDataStoreArn", s.EventDataStoreArn, api.DynString)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "TerminationProtectionEnabled", s.TerminationProtectionEnabled, api.DynBool)
-	api.Put(m, "Status", s.Status, api.DynString)
-	api.PutList(m, "AdvancedEventSelectors", s.AdvancedEventSelectors, func(e AdvancedEventSelector) any { return e.ToDynamic() })
-	api.Put(m, "MultiRegionEnabled", s.MultiRegionEnabled, api.DynBool)
-	api.Put(m, "OrganizationEnabled", s.OrganizationEnabled, api.DynBool)
-	api.Put(m, "RetentionPeriod", s.RetentionPeriod, api.DynInt32)
-	api.Put(m, "CreatedTimestamp", s.CreatedTimestamp, api.DynTime)
-	api.Put(m, "UpdatedTimestamp", s.UpdatedTimestamp, api.DynTime)
-	return m
-}
-
-func (s *EventDataStoreARNInvalidException) FromDynamic(map[string]any) error { return nil }
-
-func (s *EventDataStoreARNInvalidException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *EventDataStoreAlreadyExistsException) FromDynamic(map[string]any) error { return nil }
-
-func (s *EventDataStoreAlreadyExistsException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *EventDataStoreFederationEnabledException) FromDynamic(map[string]any) error { return nil }
-
-func (s *EventDataStoreFederationEnabledException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *EventDataStoreHasOngoingImportException) FromDynamic(map[string]any) error { return nil }
-
-func (s *EventDataStoreHasOngoingImportException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *EventDataStoreMaxLimitExceededException) FromDynamic(map[string]any) error { return nil }
-
-func (s *EventDataStoreMaxLimitExceededException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *EventDataStoreNotFoundException) FromDynamic(map[string]any) error { return nil }
-
-func (s *EventDataStoreNotFoundException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *EventDataStoreTerminationProtectedException) FromDynamic(map[string]any) error { return nil }
-
-func (s *EventDataStoreTerminationProtectedException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *EventSelector) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ReadWriteType", &s.ReadWriteType, api.SetStringPtr)
-	err = api.Decode(err, m, "IncludeManagementEvents", &s.IncludeManagementEvents, api.SetBoolPtr)
-	err = api.Decode(err, m, "DataResources", &s.DataResources, func(p *[]DataResource, v any) error {
-		return api.SetList(p, v, func(p *DataResource, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "ExcludeManagementEventSources", &s.ExcludeManagementEventSources, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	return err
-}
-
-func (s *EventSelector) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "ReadWriteType", s.ReadWriteType, api.DynString)
-	api.Put(m, "IncludeManagementEvents", s.IncludeManagementEvents, api.DynBool)
-	api.PutList(m, "DataResources", s.DataResources, func(e DataResource) any { return e.ToDynamic() })
-	api.PutList(m, "ExcludeManagementEventSources", s.ExcludeManagementEventSources, api.DynString)
-	return m
-}
-
-func (s *GetChannelRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Channel", &s.Channel, api.SetStringPtr)
-	return err
-}
-
-func (s *GetChannelRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Channel", s.Channel, api.DynString)
-	return m
-}
-
-func (s *GetChannelResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ChannelArn", &s.ChannelArn, api.SetStringPtr)
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "Source", &s.Source, api.SetStringPtr)
-	err = api.Decode(err, m, "SourceConfig", &s.SourceConfig, api.SetStructPtr[SourceConfig])
-	err = api.Decode(err, m, "Destinations", &s.Destinations, func(p *[]Destination, v any) error {
-		return api.SetList(p, v, func(p *Destination, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "IngestionStatus", &s.IngestionStatus, api.SetStructPtr[IngestionStatus])
-	return err
-}
-
-func (s *GetChannelResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 6)
-	api.Put(m, "ChannelArn", s.ChannelArn, api.DynString)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "Source", s.Source, api.DynString)
-	api.PutStruct(m, "SourceConfig", s.SourceConfig)
-	api.PutList(m, "Destinations", s.Destinations, func(e Destination) any { return e.ToDynamic() })
-	api.PutStruct(m, "IngestionStatus", s.IngestionStatus)
-	return m
-}
-
-func (s *GetEventDataStoreRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "EventDataStore", &s.EventDataStore, api.SetStringPtr)
-	return err
-}
-
-func (s *GetEventDataStoreRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "EventDataStore", s.EventDataStore, api.DynString)
-	return m
-}
-
-func (s *GetEventDataStoreResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "EventDataStoreArn", &s.EventDataStoreArn, api.SetStringPtr)
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "Status", &s.Status, api.SetStringPtr)
-	err = api.Decode(err, m, "AdvancedEventSelectors", &s.AdvancedEventSelectors, func(p *[]AdvancedEventSelector, v any) error {
-		return api.SetList(p, v, func(p *AdvancedEventSelector, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "MultiRegionEnabled", &s.MultiRegionEnabled, api.SetBoolPtr)
-	err = api.Decode(err, m, "OrganizationEnabled", &s.OrganizationEnabled, api.SetBoolPtr)
-	err = api.Decode(err, m, "RetentionPeriod", &s.RetentionPeriod, api.SetInt32Ptr)
-	err = api.Decode(err, m, "TerminationProtectionEnabled", &s.TerminationProtectionEnabled, api.SetBoolPtr)
-	err = api.Decode(err, m, "CreatedTimestamp", &s.CreatedTimestamp, api.SetTimePtr)
-	err = api.Decode(err, m, "UpdatedTimestamp", &s.UpdatedTimestamp, api.SetTimePtr)
-	err = api.Decode(err, m, "KmsKeyId", &s.KmsKeyId, api.SetStringPtr)
-	err = api.Decode(err, m, "BillingMode", &s.BillingMode, api.SetStringPtr)
-	err = api.Decode(err, m, "FederationStatus", &s.FederationStatus, api.SetStringPtr)
-	err = api.Decode(err, m, "FederationRoleArn", &s.FederationRoleArn, api.SetStringPtr)
-	err = api.Decode(err, m, "PartitionKeys", &s.PartitionKeys, func(p *[]PartitionKey, v any) error {
-		return api.SetList(p, v, func(p *PartitionKey, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *GetEventDataStoreResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "EventDataStoreArn", s.EventDataStoreArn, api.DynString)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "Status", s.Status, api.DynString)
-	api.PutList(m, "AdvancedEventSelectors", s.AdvancedEventSelectors, func(e AdvancedEventSelector) any { return e.ToDynamic() })
-	api.Put(m, "MultiRegionEnabled", s.MultiRegionEnabled, api.DynBool)
-	api.Put(m, "OrganizationEnabled", s.OrganizationEnabled, api.DynBool)
-	api.Put(m, "RetentionPeriod", s.RetentionPeriod, api.DynInt32)
-	api.Put(m, "TerminationProtectionEnabled", s.TerminationProtectionEnabled, api.DynBool)
-	api.Put(m, "CreatedTimestamp", s.CreatedTimestamp, api.DynTime)
-	api.Put(m, "UpdatedTimestamp", s.UpdatedTimestamp, api.DynTime)
-	api.Put(m, "KmsKeyId", s.KmsKeyId, api.DynString)
-	api.Put(m, "BillingMode", s.BillingMode, api.DynString)
-	api.Put(m, "FederationStatus", s.FederationStatus, api.DynString)
-	api.Put(m, "FederationRoleArn", s.FederationRoleArn, api.DynString)
-	api.PutList(m, "PartitionKeys", s.PartitionKeys, func(e PartitionKey) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *GetEventSelectorsRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "TrailName", &s.TrailName, api.SetStringPtr)
-	return err
-}
-
-func (s *GetEventSelectorsRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "TrailName", s.TrailName, api.DynString)
-	return m
-}
-
-func (s *GetEventSelectorsResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "TrailARN", &s.TrailARN, api.SetStringPtr)
-	err = api.Decode(err, m, "EventSelectors", &s.EventSelectors, func(p *[]EventSelector, v any) error {
-		return api.SetList(p, v, func(p *EventSelector, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "AdvancedEventSelectors", &s.AdvancedEventSelectors, func(p *[]AdvancedEventSelector, v any) error {
-		return api.SetList(p, v, func(p *AdvancedEventSelector, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *GetEventSelectorsResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "TrailARN", s.TrailARN, api.DynString)
-	api.PutList(m, "EventSelectors", s.EventSelectors, func(e EventSelector) any { return e.ToDynamic() })
-	api.PutList(m, "AdvancedEventSelectors", s.AdvancedEventSelectors, func(e AdvancedEventSelector) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *GetImportRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ImportId", &s.ImportId, api.SetStringPtr)
-	return err
-}
-
-func (s *GetImportRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "ImportId", s.ImportId, api.DynString)
-	return m
-}
-
-func (s *GetImportResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ImportId", &s.ImportId, api.SetStringPtr)
-	err = api.Decode(err, m, "Destinations", &s.Destinations, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "ImportSource", &s.ImportSource, api.SetStructPtr[ImportSource])
-	err = api.Decode(err, m, "StartEventTime", &s.StartEventTime, api.SetTimePtr)
-	err = api.Decode(err, m, "EndEventTime", &s.EndEventTime, api.SetTimePtr)
-	err = api.Decode(err, m, "ImportStatus", &s.ImportStatus, api.SetStringPtr)
-	err = api.Decode(err, m, "CreatedTimestamp", &s.CreatedTimestamp, api.SetTimePtr)
-	err = api.Decode(err, m, "UpdatedTimestamp", &s.UpdatedTimestamp, api.SetTimePtr)
-	err = api.Decode(err, m, "ImportStatistics", &s.ImportStatistics, api.SetStructPtr[ImportStatistics])
-	return err
-}
-
-func (s *GetImportResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "ImportId", s.ImportId, api.DynString)
-	api.PutList(m, "Destinations", s.Destinations, api.DynString)
-	api.PutStruct(m, "ImportSource", s.ImportSource)
-	api.Put(m, "StartEventTime", s.StartEventTime, api.DynTime)
-	api.Put(m, "EndEventTime", s.EndEventTime, api.DynTime)
-	api.Put(m, "ImportStatus", s.ImportStatus, api.DynString)
-	api.Put(m, "CreatedTimestamp", s.CreatedTimestamp, api.DynTime)
-	api.Put(m, "UpdatedTimestamp", s.UpdatedTimestamp, api.DynTime)
-	api.PutStruct(m, "ImportStatistics", s.ImportStatistics)
-	return m
-}
-
-func (s *GetInsightSelectorsRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "TrailName", &s.TrailName, api.SetStringPtr)
-	err = api.Decode(err, m, "EventDataStore", &s.EventDataStore, api.SetStringPtr)
-	return err
-}
-
-func (s *GetInsightSelectorsRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "TrailName", s.TrailName, api.DynString)
-	api.Put(m, "EventDataStore", s.EventDataStore, api.DynString)
-	return m
-}
-
-func (s *GetInsightSelectorsResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "TrailARN", &s.TrailARN, api.SetStringPtr)
-	err = api.Decode(err, m, "InsightSelectors", &s.InsightSelectors, func(p *[]InsightSelector, v any) error {
-		return api.SetList(p, v, func(p *InsightSelector, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "EventDataStoreArn", &s.EventDataStoreArn, api.SetStringPtr)
-	err = api.Decode(err, m, "InsightsDestination", &s.InsightsDestination, api.SetStringPtr)
-	return err
-}
-
-func (s *GetInsightSelectorsResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "TrailARN", s.TrailARN, api.DynString)
-	api.PutList(m, "InsightSelectors", s.InsightSelectors, func(e InsightSelector) any { return e.ToDynamic() })
-	api.Put(m, "EventDataStoreArn", s.EventDataStoreArn, api.DynString)
-	api.Put(m, "InsightsDestination", s.InsightsDestination, api.DynString)
-	return m
-}
-
-func (s *GetQueryResultsRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "EventDataStore", &s.EventDataStore, api.SetStringPtr)
-	err = api.Decode(err, m, "QueryId", &s.QueryId, api.SetStringPtr)
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	err = api.Decode(err, m, "MaxQueryResults", &s.MaxQueryResults, api.SetInt32Ptr)
-	return err
-}
-
-func (s *GetQueryResultsRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "EventDataStore", s.EventDataStore, api.DynString)
-	api.Put(m, "QueryId", s.QueryId, api.DynString)
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	api.Put(m, "MaxQueryResults", s.MaxQueryResults, api.DynInt32)
-	return m
-}
+func (*AccessDeniedException) ConvType() (api.Table, int32) { return convTable[:], 0 }
 
-func (s *GetQueryResultsResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "QueryStatus", &s.QueryStatus, api.SetStringPtr)
-	err = api.Decode(err, m, "QueryStatistics", &s.QueryStatistics, api.SetStructPtr[QueryStatistics])
-	err = api.Decode(err, m, "QueryResultRows", &s.QueryResultRows, func(p *[][]map[string]string, v any) error {
-		return api.SetList(p, v, func(p *[]map[string]string, v any) error {
-			return api.SetList(p, v, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
-		})
-	})
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	err = api.Decode(err, m, "ErrorMessage", &s.ErrorMessage, api.SetStringPtr)
-	return err
-}
-
-func (s *GetQueryResultsResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 5)
-	api.Put(m, "QueryStatus", s.QueryStatus, api.DynString)
-	api.PutStruct(m, "QueryStatistics", s.QueryStatistics)
-	api.PutList(m, "QueryResultRows", s.QueryResultRows, func(e []map[string]string) any {
-		return api.DynList(e, func(e map[string]string) any { return api.DynMap(e, api.DynString) })
-	})
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	api.Put(m, "ErrorMessage", s.ErrorMessage, api.DynString)
-	return m
-}
-
-func (s *GetResourcePolicyRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ResourceArn", &s.ResourceArn, api.SetStringPtr)
-	return err
-}
-
-func (s *GetResourcePolicyRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "ResourceArn", s.ResourceArn, api.DynString)
-	return m
-}
-
-func (s *GetResourcePolicyResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ResourceArn", &s.ResourceArn, api.SetStringPtr)
-	err = api.Decode(err, m, "ResourcePolicy", &s.ResourcePolicy, api.SetStringPtr)
-	return err
-}
-
-func (s *GetResourcePolicyResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "ResourceArn", s.ResourceArn, api.DynString)
-	api.Put(m, "ResourcePolicy", s.ResourcePolicy, api.DynString)
-	return m
-}
-
-func (s *GetTrailRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	return err
-}
-
-func (s *GetTrailRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Name", s.Name, api.DynString)
-	return m
-}
-
-func (s *GetTrailResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Trail", &s.Trail, api.SetStructPtr[Trail])
-	return err
-}
-
-func (s *GetTrailResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "Trail", s.Trail)
-	return m
-}
-
-func (s *GetTrailStatusRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	return err
-}
-
-func (s *GetTrailStatusRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Name", s.Name, api.DynString)
-	return m
-}
-
-func (s *GetTrailStatusResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "IsLogging", &s.IsLogging, api.SetBoolPtr)
-	err = api.Decode(err, m, "LatestDeliveryError", &s.LatestDeliveryError, api.SetStringPtr)
-	err = api.Decode(err, m, "LatestNotificationError", &s.LatestNotificationError, api.SetStringPtr)
-	err = api.Decode(err, m, "LatestDeliveryTime", &s.LatestDeliveryTime, api.SetTimePtr)
-	err = api.Decode(err, m, "LatestNotificationTime", &s.LatestNotificationTime, api.SetTimePtr)
-	err = api.Decode(err, m, "StartLoggingTime", &s.StartLoggingTime, api.SetTimePtr)
-	err = api.Decode(err, m, "StopLoggingTime", &s.StopLoggingTime, api.SetTimePtr)
-	err = api.Decode(err, m, "LatestCloudWatchLogsDeliveryError", &s.LatestCloudWatchLogsDeliveryError, api.SetStringPtr)
-	err = api.Decode(err, m, "LatestCloudWatchLogsDeliveryTime", &s.LatestCloudWatchLogsDeliveryTime, api.SetTimePtr)
-	err = api.Decode(err, m, "LatestDigestDeliveryTime", &s.LatestDigestDeliveryTime, api.SetTimePtr)
-	err = api.Decode(err, m, "LatestDigestDeliveryError", &s.LatestDigestDeliveryError, api.SetStringPtr)
-	err = api.Decode(err, m, "LatestDeliveryAttemptTime", &s.LatestDeliveryAttemptTime, api.SetStringPtr)
-	err = api.Decode(err, m, "LatestNotificationAttemptTime", &s.LatestNotificationAttemptTime, api.SetStringPtr)
-	err = api.Decode(err, m, "LatestNotificationAttemptSucceeded", &s.LatestNotificationAttemptSucceeded, api.SetStringPtr)
-	err = api.Decode(err, m, "LatestDeliveryAttemptSucceeded", &s.LatestDeliveryAttemptSucceeded, api.SetStringPtr)
-	err = api.Decode(err, m, "TimeLoggingStarted", &s.TimeLoggingStarted, api.SetStringPtr)
-	err = api.Decode(err, m, "TimeLoggingStopped", &s.TimeLoggingStopped, api.SetStringPtr)
-	return err
-}
-
-func (s *GetTrailStatusResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "IsLogging", s.IsLogging, api.DynBool)
-	api.Put(m, "LatestDeliveryError", s.LatestDeliveryError, api.DynString)
-	api.Put(m, "LatestNotificationError", s.LatestNotificationError, api.DynString)
-	api.Put(m, "LatestDeliveryTime", s.LatestDeliveryTime, api.DynTime)
-	api.Put(m, "LatestNotificationTime", s.LatestNotificationTime, api.DynTime)
-	api.Put(m, "StartLoggingTime", s.StartLoggingTime, api.DynTime)
-	api.Put(m, "StopLoggingTime", s.StopLoggingTime, api.DynTime)
-	api.Put(m, "LatestCloudWatchLogsDeliveryError", s.LatestCloudWatchLogsDeliveryError, api.DynString)
-	api.Put(m, "LatestCloudWatchLogsDeliveryTime", s.LatestCloudWatchLogsDeliveryTime, api.DynTime)
-	api.Put(m, "LatestDigestDeliveryTime", s.LatestDigestDeliveryTime, api.DynTime)
-	api.Put(m, "LatestDigestDeliveryError", s.LatestDigestDeliveryError, api.DynString)
-	api.Put(m, "LatestDeliveryAttemptTime", s.LatestDeliveryAttemptTime, api.DynString)
-	api.Put(m, "LatestNotificationAttemptTime", s.LatestNotificationAttemptTime, api.DynString)
-	api.Put(m, "LatestNotificationAttemptSucceeded", s.LatestNotificationAttemptSucceeded, api.DynString)
-	api.Put(m, "LatestDeliveryAttemptSucceeded", s.LatestDeliveryAttemptSucceeded, api.DynString)
-	api.Put(m, "TimeLoggingStarted", s.TimeLoggingStarted, api.DynString)
-	api.Put(m, "TimeLoggingStopped", s.TimeLoggingStopped, api.DynString)
-	return m
-}
-
-func (s *ImportFailureListItem) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Location", &s.Location, api.SetStringPtr)
-	err = api.Decode(err, m, "Status", &s.Status, api.SetStringPtr)
-	err = api.Decode(err, m, "ErrorType", &s.ErrorType, api.SetStringPtr)
-	err = api.Decode(err, m, "ErrorMessage", &s.ErrorMessage, api.SetStringPtr)
-	err = api.Decode(err, m, "LastUpdatedTime", &s.LastUpdatedTime, api.SetTimePtr)
-	return err
-}
-
-func (s *ImportFailureListItem) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 5)
-	api.Put(m, "Location", s.Location, api.DynString)
-	api.Put(m, "Status", s.Status, api.DynString)
-	api.Put(m, "ErrorType", s.ErrorType, api.DynString)
-	api.Put(m, "ErrorMessage", s.ErrorMessage, api.DynString)
-	api.Put(m, "LastUpdatedTime", s.LastUpdatedTime, api.DynTime)
-	return m
-}
-
-func (s *ImportNotFoundException) FromDynamic(map[string]any) error { return nil }
-
-func (s *ImportNotFoundException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *ImportSource) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "S3", &s.S3, api.SetStructPtr[S3ImportSource])
-	return err
-}
-
-func (s *ImportSource) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "S3", s.S3)
-	return m
-}
-
-func (s *ImportStatistics) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "PrefixesFound", &s.PrefixesFound, api.SetInt64Ptr)
-	err = api.Decode(err, m, "PrefixesCompleted", &s.PrefixesCompleted, api.SetInt64Ptr)
-	err = api.Decode(err, m, "FilesCompleted", &s.FilesCompleted, api.SetInt64Ptr)
-	err = api.Decode(err, m, "EventsCompleted", &s.EventsCompleted, api.SetInt64Ptr)
-	err = api.Decode(err, m, "FailedEntries", &s.FailedEntries, api.SetInt64Ptr)
-	return err
-}
-
-func (s *ImportStatistics) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 5)
-	api.Put(m, "PrefixesFound", s.PrefixesFound, api.DynInt64)
-	api.Put(m, "PrefixesCompleted", s.PrefixesCompleted, api.DynInt64)
-	api.Put(m, "FilesCompleted", s.FilesCompleted, api.DynInt64)
-	api.Put(m, "EventsCompleted", s.EventsCompleted, api.DynInt64)
-	api.Put(m, "FailedEntries", s.FailedEntries, api.DynInt64)
-	return m
-}
-
-func (s *ImportsListItem) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ImportId", &s.ImportId, api.SetStringPtr)
-	err = api.Decode(err, m, "ImportStatus", &s.ImportStatus, api.SetStringPtr)
-	err = api.Decode(err, m, "Destinations", &s.Destinations, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "CreatedTimestamp", &s.CreatedTimestamp, api.SetTimePtr)
-	err = api.Decode(err, m, "UpdatedTimestamp", &s.UpdatedTimestamp, api.SetTimePtr)
-	return err
-}
-
-func (s *ImportsListItem) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 5)
-	api.Put(m, "ImportId", s.ImportId, api.DynString)
-	api.Put(m, "ImportStatus", s.ImportStatus, api.DynString)
-	api.PutList(m, "Destinations", s.Destinations, api.DynString)
-	api.Put(m, "CreatedTimestamp", s.CreatedTimestamp, api.DynTime)
-	api.Put(m, "UpdatedTimestamp", s.UpdatedTimestamp, api.DynTime)
-	return m
-}
-
-func (s *InactiveEventDataStoreException) FromDynamic(map[string]any) error { return nil }
-
-func (s *InactiveEventDataStoreException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *InactiveQueryException) FromDynamic(map[string]any) error { return nil }
-
-func (s *InactiveQueryException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *IngestionStatus) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "LatestIngestionSuccessTime", &s.LatestIngestionSuccessTime, api.SetTimePtr)
-	err = api.Decode(err, m, "LatestIngestionSuccessEventID", &s.LatestIngestionSuccessEventID, api.SetStringPtr)
-	err = api.Decode(err, m, "LatestIngestionErrorCode", &s.LatestIngestionErrorCode, api.SetStringPtr)
-	err = api.Decode(err, m, "LatestIngestionAttemptTime", &s.LatestIngestionAttemptTime, api.SetTimePtr)
-	err = api.Decode(err, m, "LatestIngestionAttemptEventID", &s.LatestIngestionAttemptEventID, api.SetStringPtr)
-	return err
-}
-
-func (s *IngestionStatus) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 5)
-	api.Put(m, "LatestIngestionSuccessTime", s.LatestIngestionSuccessTime, api.DynTime)
-	api.Put(m, "LatestIngestionSuccessEventID", s.LatestIngestionSuccessEventID, api.DynString)
-	api.Put(m, "LatestIngestionErrorCode", s.LatestIngestionErrorCode, api.DynString)
-	api.Put(m, "LatestIngestionAttemptTime", s.LatestIngestionAttemptTime, api.DynTime)
-	api.Put(m, "LatestIngestionAttemptEventID", s.LatestIngestionAttemptEventID, api.DynString)
-	return m
-}
-
-func (s *InsightNotEnabledException) FromDynamic(map[string]any) error { return nil }
-
-func (s *InsightNotEnabledException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *InsightSelector) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "InsightType", &s.InsightType, api.SetStringPtr)
-	return err
-}
-
-func (s *InsightSelector) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "InsightType", s.InsightType, api.DynString)
-	return m
-}
+func (*AccountHasOngoingImportException) ConvType() (api.Table, int32) { return convTable[:], 1 }
 
-func (s *InsufficientDependencyServiceAccessPermissionException) FromDynamic(map[string]any) error {
-	return nil
-}
-
-func (s *InsufficientDependencyServiceAccessPermissionException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *InsufficientEncryptionPolicyException) FromDynamic(map[string]any) error { return nil }
-
-func (s *InsufficientEncryptionPolicyException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *InsufficientS3BucketPolicyException) FromDynamic(map[string]any) error { return nil }
-
-func (s *InsufficientS3BucketPolicyException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *InsufficientSnsTopicPolicyException) FromDynamic(map[string]any) error { return nil }
-
-func (s *InsufficientSnsTopicPolicyException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *InvalidCloudWatchLogsLogGroupArnException) FromDynamic(map[string]any) error { return nil }
-
-func (s *InvalidCloudWatchLogsLogGroupArnException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *InvalidCloudWatchLogsRoleArnException) FromDynamic(map[string]any) error { return nil }
-
-func (s *InvalidCloudWatchLogsRoleArnException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *InvalidDateRangeException) FromDynamic(map[string]any) error { return nil }
-
-func (s *InvalidDateRangeException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *InvalidEventCategoryException) FromDynamic(map[string]any) error { return nil }
-
-func (s *InvalidEventCategoryException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *InvalidEventDataStoreCategoryException) FromDynamic(map[string]any) error { return nil }
-
-func (s *InvalidEventDataStoreCategoryException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *InvalidEventDataStoreStatusException) FromDynamic(map[string]any) error { return nil }
-
-func (s *InvalidEventDataStoreStatusException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *InvalidEventSelectorsException) FromDynamic(map[string]any) error { return nil }
-
-func (s *InvalidEventSelectorsException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *InvalidHomeRegionException) FromDynamic(map[string]any) error { return nil }
-
-func (s *InvalidHomeRegionException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *InvalidImportSourceException) FromDynamic(map[string]any) error { return nil }
-
-func (s *InvalidImportSourceException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *InvalidInsightSelectorsException) FromDynamic(map[string]any) error { return nil }
+func (*AccountNotFoundException) ConvType() (api.Table, int32) { return convTable[:], 2 }
 
-func (s *InvalidInsightSelectorsException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *InvalidKmsKeyIdException) FromDynamic(map[string]any) error { return nil }
-
-func (s *InvalidKmsKeyIdException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*AccountNotRegisteredException) ConvType() (api.Table, int32) { return convTable[:], 3 }
 
-func (s *InvalidLookupAttributesException) FromDynamic(map[string]any) error { return nil }
+func (*AccountRegisteredException) ConvType() (api.Table, int32) { return convTable[:], 4 }
 
-func (s *InvalidLookupAttributesException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*AddTagsRequest) ConvType() (api.Table, int32) { return convTable[:], 5 }
 
-func (s *InvalidMaxResultsException) FromDynamic(map[string]any) error { return nil }
+func (*AddTagsResponse) ConvType() (api.Table, int32) { return convTable[:], 6 }
 
-func (s *InvalidMaxResultsException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*AdvancedEventSelector) ConvType() (api.Table, int32) { return convTable[:], 7 }
 
-func (s *InvalidNextTokenException) FromDynamic(map[string]any) error { return nil }
+func (*AdvancedFieldSelector) ConvType() (api.Table, int32) { return convTable[:], 8 }
 
-func (s *InvalidNextTokenException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*CancelQueryRequest) ConvType() (api.Table, int32) { return convTable[:], 9 }
 
-func (s *InvalidParameterCombinationException) FromDynamic(map[string]any) error { return nil }
+func (*CancelQueryResponse) ConvType() (api.Table, int32) { return convTable[:], 10 }
 
-func (s *InvalidParameterCombinationException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
+func (*CannotDelegateManagementAccountException) ConvType() (api.Table, int32) {
+	return convTable[:], 11
 }
-
-func (s *InvalidParameterException) FromDynamic(map[string]any) error { return nil }
 
-func (s *InvalidParameterException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*Channel) ConvType() (api.Table, int32) { return convTable[:], 12 }
 
-func (s *InvalidQueryStatementException) FromDynamic(map[string]any) error { return nil }
+func (*ChannelARNInvalidException) ConvType() (api.Table, int32) { return convTable[:], 13 }
 
-func (s *InvalidQueryStatementException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*ChannelAlreadyExistsException) ConvType() (api.Table, int32) { return convTable[:], 14 }
 
-func (s *InvalidQueryStatusException) FromDynamic(map[string]any) error { return nil }
+func (*ChannelExistsForEDSException) ConvType() (api.Table, int32) { return convTable[:], 15 }
 
-func (s *InvalidQueryStatusException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*ChannelMaxLimitExceededException) ConvType() (api.Table, int32) { return convTable[:], 16 }
 
-func (s *InvalidS3BucketNameException) FromDynamic(map[string]any) error { return nil }
+func (*ChannelNotFoundException) ConvType() (api.Table, int32) { return convTable[:], 17 }
 
-func (s *InvalidS3BucketNameException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*CloudTrailARNInvalidException) ConvType() (api.Table, int32) { return convTable[:], 18 }
 
-func (s *InvalidS3PrefixException) FromDynamic(map[string]any) error { return nil }
+func (*CloudTrailAccessNotEnabledException) ConvType() (api.Table, int32) { return convTable[:], 19 }
 
-func (s *InvalidS3PrefixException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
+func (*CloudTrailInvalidClientTokenIdException) ConvType() (api.Table, int32) {
+	return convTable[:], 20
 }
 
-func (s *InvalidSnsTopicNameException) FromDynamic(map[string]any) error { return nil }
-
-func (s *InvalidSnsTopicNameException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
+func (*CloudWatchLogsDeliveryUnavailableException) ConvType() (api.Table, int32) {
+	return convTable[:], 21
 }
 
-func (s *InvalidSourceException) FromDynamic(map[string]any) error { return nil }
+func (*ConcurrentModificationException) ConvType() (api.Table, int32) { return convTable[:], 22 }
 
-func (s *InvalidSourceException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*ConflictException) ConvType() (api.Table, int32) { return convTable[:], 23 }
 
-func (s *InvalidTagParameterException) FromDynamic(map[string]any) error { return nil }
+func (*CreateChannelRequest) ConvType() (api.Table, int32) { return convTable[:], 24 }
 
-func (s *InvalidTagParameterException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*CreateChannelResponse) ConvType() (api.Table, int32) { return convTable[:], 25 }
 
-func (s *InvalidTimeRangeException) FromDynamic(map[string]any) error { return nil }
+func (*CreateEventDataStoreRequest) ConvType() (api.Table, int32) { return convTable[:], 26 }
 
-func (s *InvalidTimeRangeException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*CreateEventDataStoreResponse) ConvType() (api.Table, int32) { return convTable[:], 27 }
 
-func (s *InvalidTokenException) FromDynamic(map[string]any) error { return nil }
+func (*CreateTrailRequest) ConvType() (api.Table, int32) { return convTable[:], 28 }
 
-func (s *InvalidTokenException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*CreateTrailResponse) ConvType() (api.Table, int32) { return convTable[:], 29 }
 
-func (s *InvalidTrailNameException) FromDynamic(map[string]any) error { return nil }
+func (*DataResource) ConvType() (api.Table, int32) { return convTable[:], 30 }
 
-func (s *InvalidTrailNameException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
+func (*DelegatedAdminAccountLimitExceededException) ConvType() (api.Table, int32) {
+	return convTable[:], 31
 }
 
-func (s *KmsException) FromDynamic(map[string]any) error { return nil }
+func (*DeleteChannelRequest) ConvType() (api.Table, int32) { return convTable[:], 32 }
 
-func (s *KmsException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*DeleteChannelResponse) ConvType() (api.Table, int32) { return convTable[:], 33 }
 
-func (s *KmsKeyDisabledException) FromDynamic(map[string]any) error { return nil }
+func (*DeleteEventDataStoreRequest) ConvType() (api.Table, int32) { return convTable[:], 34 }
 
-func (s *KmsKeyDisabledException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*DeleteEventDataStoreResponse) ConvType() (api.Table, int32) { return convTable[:], 35 }
 
-func (s *KmsKeyNotFoundException) FromDynamic(map[string]any) error { return nil }
+func (*DeleteResourcePolicyRequest) ConvType() (api.Table, int32) { return convTable[:], 36 }
 
-func (s *KmsKeyNotFoundException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*DeleteResourcePolicyResponse) ConvType() (api.Table, int32) { return convTable[:], 37 }
 
-func (s *ListChannelsRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "MaxResults", &s.MaxResults, api.SetInt32Ptr)
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	return err
-}
+func (*DeleteTrailRequest) ConvType() (api.Table, int32) { return convTable[:], 38 }
 
-func (s *ListChannelsRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "MaxResults", s.MaxResults, api.DynInt32)
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	return m
-}
+func (*DeleteTrailResponse) ConvType() (api.Table, int32) { return convTable[:], 39 }
 
-func (s *ListChannelsResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Channels", &s.Channels, func(p *[]Channel, v any) error {
-		return api.SetList(p, v, func(p *Channel, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	return err
+func (*DeregisterOrganizationDelegatedAdminRequest) ConvType() (api.Table, int32) {
+	return convTable[:], 40
 }
 
-func (s *ListChannelsResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutList(m, "Channels", s.Channels, func(e Channel) any { return e.ToDynamic() })
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	return m
+func (*DeregisterOrganizationDelegatedAdminResponse) ConvType() (api.Table, int32) {
+	return convTable[:], 41
 }
 
-func (s *ListEventDataStoresRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	err = api.Decode(err, m, "MaxResults", &s.MaxResults, api.SetInt32Ptr)
-	return err
-}
+func (*DescribeQueryRequest) ConvType() (api.Table, int32) { return convTable[:], 42 }
 
-func (s *ListEventDataStoresRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	api.Put(m, "MaxResults", s.MaxResults, api.DynInt32)
-	return m
-}
+func (*DescribeQueryResponse) ConvType() (api.Table, int32) { return convTable[:], 43 }
 
-func (s *ListEventDataStoresResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "EventDataStores", &s.EventDataStores, func(p *[]EventDataStore, v any) error {
-		return api.SetList(p, v, func(p *EventDataStore, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	return err
-}
+func (*DescribeTrailsRequest) ConvType() (api.Table, int32) { return convTable[:], 44 }
 
-func (s *ListEventDataStoresResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutList(m, "EventDataStores", s.EventDataStores, func(e EventDataStore) any { return e.ToDynamic() })
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	return m
-}
+func (*DescribeTrailsResponse) ConvType() (api.Table, int32) { return convTable[:], 45 }
 
-func (s *ListImportFailuresRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ImportId", &s.ImportId, api.SetStringPtr)
-	err = api.Decode(err, m, "MaxResults", &s.MaxResults, api.SetInt32Ptr)
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	return err
-}
+func (*Destination) ConvType() (api.Table, int32) { return convTable[:], 46 }
 
-func (s *ListImportFailuresRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "ImportId", s.ImportId, api.DynString)
-	api.Put(m, "MaxResults", s.MaxResults, api.DynInt32)
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	return m
-}
+func (*DisableFederationRequest) ConvType() (api.Table, int32) { return convTable[:], 47 }
 
-func (s *ListImportFailuresResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Failures", &s.Failures, func(p *[]ImportFailureListItem, v any) error {
-		return api.SetList(p, v, func(p *ImportFailureListItem, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	return err
-}
+func (*DisableFederationResponse) ConvType() (api.Table, int32) { return convTable[:], 48 }
 
-func (s *ListImportFailuresResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutList(m, "Failures", s.Failures, func(e ImportFailureListItem) any { return e.ToDynamic() })
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	return m
-}
+func (*EnableFederationRequest) ConvType() (api.Table, int32) { return convTable[:], 49 }
 
-func (s *ListImportsRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "MaxResults", &s.MaxResults, api.SetInt32Ptr)
-	err = api.Decode(err, m, "Destination", &s.Destination, api.SetStringPtr)
-	err = api.Decode(err, m, "ImportStatus", &s.ImportStatus, api.SetStringPtr)
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	return err
-}
+func (*EnableFederationResponse) ConvType() (api.Table, int32) { return convTable[:], 50 }
 
-func (s *ListImportsRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "MaxResults", s.MaxResults, api.DynInt32)
-	api.Put(m, "Destination", s.Destination, api.DynString)
-	api.Put(m, "ImportStatus", s.ImportStatus, api.DynString)
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	return m
-}
+func (*Event) ConvType() (api.Table, int32) { return convTable[:], 51 }
 
-func (s *ListImportsResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Imports", &s.Imports, func(p *[]ImportsListItem, v any) error {
-		return api.SetList(p, v, func(p *ImportsListItem, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	return err
-}
+func (*EventDataStore) ConvType() (api.Table, int32) { return convTable[:], 52 }
 
-func (s *ListImportsResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutList(m, "Imports", s.Imports, func(e ImportsListItem) any { return e.ToDynamic() })
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	return m
-}
+func (*EventDataStoreARNInvalidException) ConvType() (api.Table, int32) { return convTable[:], 53 }
 
-func (s *ListInsightsMetricDataRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "EventSource", &s.EventSource, api.SetStringPtr)
-	err = api.Decode(err, m, "EventName", &s.EventName, api.SetStringPtr)
-	err = api.Decode(err, m, "InsightType", &s.InsightType, api.SetStringPtr)
-	err = api.Decode(err, m, "ErrorCode", &s.ErrorCode, api.SetStringPtr)
-	err = api.Decode(err, m, "StartTime", &s.StartTime, api.SetTimePtr)
-	err = api.Decode(err, m, "EndTime", &s.EndTime, api.SetTimePtr)
-	err = api.Decode(err, m, "Period", &s.Period, api.SetInt32Ptr)
-	err = api.Decode(err, m, "DataType", &s.DataType, api.SetStringPtr)
-	err = api.Decode(err, m, "MaxResults", &s.MaxResults, api.SetInt32Ptr)
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	return err
-}
+func (*EventDataStoreAlreadyExistsException) ConvType() (api.Table, int32) { return convTable[:], 54 }
 
-func (s *ListInsightsMetricDataRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "EventSource", s.EventSource, api.DynString)
-	api.Put(m, "EventName", s.EventName, api.DynString)
-	api.Put(m, "InsightType", s.InsightType, api.DynString)
-	api.Put(m, "ErrorCode", s.ErrorCode, api.DynString)
-	api.Put(m, "StartTime", s.StartTime, api.DynTime)
-	api.Put(m, "EndTime", s.EndTime, api.DynTime)
-	api.Put(m, "Period", s.Period, api.DynInt32)
-	api.Put(m, "DataType", s.DataType, api.DynString)
-	api.Put(m, "MaxResults", s.MaxResults, api.DynInt32)
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	return m
+func (*EventDataStoreFederationEnabledException) ConvType() (api.Table, int32) {
+	return convTable[:], 55
 }
 
-func (s *ListInsightsMetricDataResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "EventSource", &s.EventSource, api.SetStringPtr)
-	err = api.Decode(err, m, "EventName", &s.EventName, api.SetStringPtr)
-	err = api.Decode(err, m, "InsightType", &s.InsightType, api.SetStringPtr)
-	err = api.Decode(err, m, "ErrorCode", &s.ErrorCode, api.SetStringPtr)
-	err = api.Decode(err, m, "Timestamps", &s.Timestamps, func(p *[]time.Time, v any) error { return api.SetList(p, v, api.SetTime) })
-	err = api.Decode(err, m, "Values", &s.Values, func(p *[]float64, v any) error { return api.SetList(p, v, api.SetFloat64) })
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	return err
+func (*EventDataStoreHasOngoingImportException) ConvType() (api.Table, int32) {
+	return convTable[:], 56
 }
 
-func (s *ListInsightsMetricDataResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 7)
-	api.Put(m, "EventSource", s.EventSource, api.DynString)
-	api.Put(m, "EventName", s.EventName, api.DynString)
-	api.Put(m, "InsightType", s.InsightType, api.DynString)
-	api.Put(m, "ErrorCode", s.ErrorCode, api.DynString)
-	api.PutList(m, "Timestamps", s.Timestamps, api.DynTime)
-	api.PutList(m, "Values", s.Values, api.DynFloat64)
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	return m
+func (*EventDataStoreMaxLimitExceededException) ConvType() (api.Table, int32) {
+	return convTable[:], 57
 }
 
-func (s *ListPublicKeysRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "StartTime", &s.StartTime, api.SetTimePtr)
-	err = api.Decode(err, m, "EndTime", &s.EndTime, api.SetTimePtr)
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	return err
-}
+func (*EventDataStoreNotFoundException) ConvType() (api.Table, int32) { return convTable[:], 58 }
 
-func (s *ListPublicKeysRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "StartTime", s.StartTime, api.DynTime)
-	api.Put(m, "EndTime", s.EndTime, api.DynTime)
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	return m
+func (*EventDataStoreTerminationProtectedException) ConvType() (api.Table, int32) {
+	return convTable[:], 59
 }
 
-func (s *ListPublicKeysResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "PublicKeyList", &s.PublicKeyList, func(p *[]PublicKey, v any) error {
-		return api.SetList(p, v, func(p *PublicKey, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	return err
-}
+func (*EventSelector) ConvType() (api.Table, int32) { return convTable[:], 60 }
 
-func (s *ListPublicKeysResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutList(m, "PublicKeyList", s.PublicKeyList, func(e PublicKey) any { return e.ToDynamic() })
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	return m
-}
+func (*GetChannelRequest) ConvType() (api.Table, int32) { return convTable[:], 61 }
 
-func (s *ListQueriesRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "EventDataStore", &s.EventDataStore, api.SetStringPtr)
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	err = api.Decode(err, m, "MaxResults", &s.MaxResults, api.SetInt32Ptr)
-	err = api.Decode(err, m, "StartTime", &s.StartTime, api.SetTimePtr)
-	err = api.Decode(err, m, "EndTime", &s.EndTime, api.SetTimePtr)
-	err = api.Decode(err, m, "QueryStatus", &s.QueryStatus, api.SetStringPtr)
-	return err
-}
+func (*GetChannelResponse) ConvType() (api.Table, int32) { return convTable[:], 62 }
 
-func (s *ListQueriesRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 6)
-	api.Put(m, "EventDataStore", s.EventDataStore, api.DynString)
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	api.Put(m, "MaxResults", s.MaxResults, api.DynInt32)
-	api.Put(m, "StartTime", s.StartTime, api.DynTime)
-	api.Put(m, "EndTime", s.EndTime, api.DynTime)
-	api.Put(m, "QueryStatus", s.QueryStatus, api.DynString)
-	return m
-}
+func (*GetEventDataStoreRequest) ConvType() (api.Table, int32) { return convTable[:], 63 }
 
-func (s *ListQueriesResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Queries", &s.Queries, func(p *[]Query, v any) error {
-		return api.SetList(p, v, func(p *Query, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	return err
-}
+func (*GetEventDataStoreResponse) ConvType() (api.Table, int32) { return convTable[:], 64 }
 
-func (s *ListQueriesResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutList(m, "Queries", s.Queries, func(e Query) any { return e.ToDynamic() })
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	return m
-}
+func (*GetEventSelectorsRequest) ConvType() (api.Table, int32) { return convTable[:], 65 }
 
-func (s *ListTagsRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ResourceIdList", &s.ResourceIdList, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	return err
-}
+func (*GetEventSelectorsResponse) ConvType() (api.Table, int32) { return convTable[:], 66 }
 
-func (s *ListTagsRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutList(m, "ResourceIdList", s.ResourceIdList, api.DynString)
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	return m
-}
+func (*GetImportRequest) ConvType() (api.Table, int32) { return convTable[:], 67 }
 
-func (s *ListTagsResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ResourceTagList", &s.ResourceTagList, func(p *[]ResourceTag, v any) error {
-		return api.SetList(p, v, func(p *ResourceTag, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	return err
-}
+func (*GetImportResponse) ConvType() (api.Table, int32) { return convTable[:], 68 }
 
-func (s *ListTagsResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutList(m, "ResourceTagList", s.ResourceTagList, func(e ResourceTag) any { return e.ToDynamic() })
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	return m
-}
+func (*GetInsightSelectorsRequest) ConvType() (api.Table, int32) { return convTable[:], 69 }
 
-func (s *ListTrailsRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	return err
-}
+func (*GetInsightSelectorsResponse) ConvType() (api.Table, int32) { return convTable[:], 70 }
 
-func (s *ListTrailsRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	return m
-}
+func (*GetQueryResultsRequest) ConvType() (api.Table, int32) { return convTable[:], 71 }
 
-func (s *ListTrailsResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Trails", &s.Trails, func(p *[]TrailInfo, v any) error {
-		return api.SetList(p, v, func(p *TrailInfo, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	return err
-}
+func (*GetQueryResultsResponse) ConvType() (api.Table, int32) { return convTable[:], 72 }
 
-func (s *ListTrailsResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutList(m, "Trails", s.Trails, func(e TrailInfo) any { return e.ToDynamic() })
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	return m
-}
+func (*GetResourcePolicyRequest) ConvType() (api.Table, int32) { return convTable[:], 73 }
 
-func (s *LookupAttribute) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "AttributeKey", &s.AttributeKey, api.SetStringPtr)
-	err = api.Decode(err, m, "AttributeValue", &s.AttributeValue, api.SetStringPtr)
-	return err
-}
+func (*GetResourcePolicyResponse) ConvType() (api.Table, int32) { return convTable[:], 74 }
 
-func (s *LookupAttribute) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "AttributeKey", s.AttributeKey, api.DynString)
-	api.Put(m, "AttributeValue", s.AttributeValue, api.DynString)
-	return m
-}
+func (*GetTrailRequest) ConvType() (api.Table, int32) { return convTable[:], 75 }
 
-func (s *LookupEventsRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "LookupAttributes", &s.LookupAttributes, func(p *[]LookupAttribute, v any) error {
-		return api.SetList(p, v, func(p *LookupAttribute, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "StartTime", &s.StartTime, api.SetTimePtr)
-	err = api.Decode(err, m, "EndTime", &s.EndTime, api.SetTimePtr)
-	err = api.Decode(err, m, "EventCategory", &s.EventCategory, api.SetStringPtr)
-	err = api.Decode(err, m, "MaxResults", &s.MaxResults, api.SetInt32Ptr)
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	return err
-}
+func (*GetTrailResponse) ConvType() (api.Table, int32) { return convTable[:], 76 }
 
-func (s *LookupEventsRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 6)
-	api.PutList(m, "LookupAttributes", s.LookupAttributes, func(e LookupAttribute) any { return e.ToDynamic() })
-	api.Put(m, "StartTime", s.StartTime, api.DynTime)
-	api.Put(m, "EndTime", s.EndTime, api.DynTime)
-	api.Put(m, "EventCategory", s.EventCategory, api.DynString)
-	api.Put(m, "MaxResults", s.MaxResults, api.DynInt32)
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	return m
-}
+func (*GetTrailStatusRequest) ConvType() (api.Table, int32) { return convTable[:], 77 }
 
-func (s *LookupEventsResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Events", &s.Events, func(p *[]Event, v any) error {
-		return api.SetList(p, v, func(p *Event, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	return err
-}
+func (*GetTrailStatusResponse) ConvType() (api.Table, int32) { return convTable[:], 78 }
 
-func (s *LookupEventsResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutList(m, "Events", s.Events, func(e Event) any { return e.ToDynamic() })
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	return m
-}
+func (*ImportFailureListItem) ConvType() (api.Table, int32) { return convTable[:], 79 }
 
-func (s *MaxConcurrentQueriesException) FromDynamic(map[string]any) error { return nil }
+func (*ImportNotFoundException) ConvType() (api.Table, int32) { return convTable[:], 80 }
 
-func (s *MaxConcurrentQueriesException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*ImportSource) ConvType() (api.Table, int32) { return convTable[:], 81 }
 
-func (s *MaximumNumberOfTrailsExceededException) FromDynamic(map[string]any) error { return nil }
+func (*ImportStatistics) ConvType() (api.Table, int32) { return convTable[:], 82 }
 
-func (s *MaximumNumberOfTrailsExceededException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*ImportsListItem) ConvType() (api.Table, int32) { return convTable[:], 83 }
 
-func (s *NoManagementAccountSLRExistsException) FromDynamic(map[string]any) error { return nil }
+func (*InactiveEventDataStoreException) ConvType() (api.Table, int32) { return convTable[:], 84 }
 
-func (s *NoManagementAccountSLRExistsException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*InactiveQueryException) ConvType() (api.Table, int32) { return convTable[:], 85 }
 
-func (s *NotOrganizationManagementAccountException) FromDynamic(map[string]any) error { return nil }
+func (*IngestionStatus) ConvType() (api.Table, int32) { return convTable[:], 86 }
 
-func (s *NotOrganizationManagementAccountException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*InsightNotEnabledException) ConvType() (api.Table, int32) { return convTable[:], 87 }
 
-func (s *NotOrganizationMasterAccountException) FromDynamic(map[string]any) error { return nil }
+func (*InsightSelector) ConvType() (api.Table, int32) { return convTable[:], 88 }
 
-func (s *NotOrganizationMasterAccountException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
+func (*InsufficientDependencyServiceAccessPermissionException) ConvType() (api.Table, int32) {
+	return convTable[:], 89
 }
 
-func (s *OperationNotPermittedException) FromDynamic(map[string]any) error { return nil }
+func (*InsufficientEncryptionPolicyException) ConvType() (api.Table, int32) { return convTable[:], 90 }
 
-func (s *OperationNotPermittedException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*InsufficientS3BucketPolicyException) ConvType() (api.Table, int32) { return convTable[:], 91 }
 
-func (s *OrganizationNotInAllFeaturesModeException) FromDynamic(map[string]any) error { return nil }
+func (*InsufficientSnsTopicPolicyException) ConvType() (api.Table, int32) { return convTable[:], 92 }
 
-func (s *OrganizationNotInAllFeaturesModeException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
+func (*InvalidCloudWatchLogsLogGroupArnException) ConvType() (api.Table, int32) {
+	return convTable[:], 93
 }
-
-func (s *OrganizationsNotInUseException) FromDynamic(map[string]any) error { return nil }
 
-func (s *OrganizationsNotInUseException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*InvalidCloudWatchLogsRoleArnException) ConvType() (api.Table, int32) { return convTable[:], 94 }
 
-func (s *PartitionKey) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "Type", &s.Type, api.SetStringPtr)
-	return err
-}
+func (*InvalidDateRangeException) ConvType() (api.Table, int32) { return convTable[:], 95 }
 
-func (s *PartitionKey) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "Type", s.Type, api.DynString)
-	return m
-}
+func (*InvalidEventCategoryException) ConvType() (api.Table, int32) { return convTable[:], 96 }
 
-func (s *PublicKey) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Value", &s.Value, api.SetBytes)
-	err = api.Decode(err, m, "ValidityStartTime", &s.ValidityStartTime, api.SetTimePtr)
-	err = api.Decode(err, m, "ValidityEndTime", &s.ValidityEndTime, api.SetTimePtr)
-	err = api.Decode(err, m, "Fingerprint", &s.Fingerprint, api.SetStringPtr)
-	return err
-}
+func (*InvalidEventDataStoreCategoryException) ConvType() (api.Table, int32) { return convTable[:], 97 }
 
-func (s *PublicKey) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.PutBytes(m, "Value", s.Value)
-	api.Put(m, "ValidityStartTime", s.ValidityStartTime, api.DynTime)
-	api.Put(m, "ValidityEndTime", s.ValidityEndTime, api.DynTime)
-	api.Put(m, "Fingerprint", s.Fingerprint, api.DynString)
-	return m
-}
+func (*InvalidEventDataStoreStatusException) ConvType() (api.Table, int32) { return convTable[:], 98 }
 
-func (s *PutEventSelectorsRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "TrailName", &s.TrailName, api.SetStringPtr)
-	err = api.Decode(err, m, "EventSelectors", &s.EventSelectors, func(p *[]EventSelector, v any) error {
-		return api.SetList(p, v, func(p *EventSelector, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "AdvancedEventSelectors", &s.AdvancedEventSelectors, func(p *[]AdvancedEventSelector, v any) error {
-		return api.SetList(p, v, func(p *AdvancedEventSelector, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
+func (*InvalidEventSelectorsException) ConvType() (api.Table, int32) { return convTable[:], 99 }
 
-func (s *PutEventSelectorsRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "TrailName", s.TrailName, api.DynString)
-	api.PutList(m, "EventSelectors", s.EventSelectors, func(e EventSelector) any { return e.ToDynamic() })
-	api.PutList(m, "AdvancedEventSelectors", s.AdvancedEventSelectors, func(e AdvancedEventSelector) any { return e.ToDynamic() })
-	return m
-}
+func (*InvalidHomeRegionException) ConvType() (api.Table, int32) { return convTable[:], 100 }
 
-func (s *PutEventSelectorsResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "TrailARN", &s.TrailARN, api.SetStringPtr)
-	err = api.Decode(err, m, "EventSelectors", &s.EventSelectors, func(p *[]EventSelector, v any) error {
-		return api.SetList(p, v, func(p *EventSelector, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "AdvancedEventSelectors", &s.AdvancedEventSelectors, func(p *[]AdvancedEventSelector, v any) error {
-		return api.SetList(p, v, func(p *AdvancedEventSelector, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
+func (*InvalidImportSourceException) ConvType() (api.Table, int32) { return convTable[:], 101 }
 
-func (s *PutEventSelectorsResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "TrailARN", s.TrailARN, api.DynString)
-	api.PutList(m, "EventSelectors", s.EventSelectors, func(e EventSelector) any { return e.ToDynamic() })
-	api.PutList(m, "AdvancedEventSelectors", s.AdvancedEventSelectors, func(e AdvancedEventSelector) any { return e.ToDynamic() })
-	return m
-}
+func (*InvalidInsightSelectorsException) ConvType() (api.Table, int32) { return convTable[:], 102 }
 
-func (s *PutInsightSelectorsRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "TrailName", &s.TrailName, api.SetStringPtr)
-	err = api.Decode(err, m, "InsightSelectors", &s.InsightSelectors, func(p *[]InsightSelector, v any) error {
-		return api.SetList(p, v, func(p *InsightSelector, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "EventDataStore", &s.EventDataStore, api.SetStringPtr)
-	err = api.Decode(err, m, "InsightsDestination", &s.InsightsDestination, api.SetStringPtr)
-	return err
-}
+func (*InvalidKmsKeyIdException) ConvType() (api.Table, int32) { return convTable[:], 103 }
 
-func (s *PutInsightSelectorsRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "TrailName", s.TrailName, api.DynString)
-	api.PutList(m, "InsightSelectors", s.InsightSelectors, func(e InsightSelector) any { return e.ToDynamic() })
-	api.Put(m, "EventDataStore", s.EventDataStore, api.DynString)
-	api.Put(m, "InsightsDestination", s.InsightsDestination, api.DynString)
-	return m
-}
+func (*InvalidLookupAttributesException) ConvType() (api.Table, int32) { return convTable[:], 104 }
 
-func (s *PutInsightSelectorsResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "TrailARN", &s.TrailARN, api.SetStringPtr)
-	err = api.Decode(err, m, "InsightSelectors", &s.InsightSelectors, func(p *[]InsightSelector, v any) error {
-		return api.SetList(p, v, func(p *InsightSelector, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "EventDataStoreArn", &s.EventDataStoreArn, api.SetStringPtr)
-	err = api.Decode(err, m, "InsightsDestination", &s.InsightsDestination, api.SetStringPtr)
-	return err
-}
+func (*InvalidMaxResultsException) ConvType() (api.Table, int32) { return convTable[:], 105 }
 
-func (s *PutInsightSelectorsResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "TrailARN", s.TrailARN, api.DynString)
-	api.PutList(m, "InsightSelectors", s.InsightSelectors, func(e InsightSelector) any { return e.ToDynamic() })
-	api.Put(m, "EventDataStoreArn", s.EventDataStoreArn, api.DynString)
-	api.Put(m, "InsightsDestination", s.InsightsDestination, api.DynString)
-	return m
-}
+func (*InvalidNextTokenException) ConvType() (api.Table, int32) { return convTable[:], 106 }
 
-func (s *PutResourcePolicyRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ResourceArn", &s.ResourceArn, api.SetStringPtr)
-	err = api.Decode(err, m, "ResourcePolicy", &s.ResourcePolicy, api.SetStringPtr)
-	return err
-}
+func (*InvalidParameterCombinationException) ConvType() (api.Table, int32) { return convTable[:], 107 }
 
-func (s *PutResourcePolicyRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "ResourceArn", s.ResourceArn, api.DynString)
-	api.Put(m, "ResourcePolicy", s.ResourcePolicy, api.DynString)
-	return m
-}
+func (*InvalidParameterException) ConvType() (api.Table, int32) { return convTable[:], 108 }
 
-func (s *PutResourcePolicyResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ResourceArn", &s.ResourceArn, api.SetStringPtr)
-	err = api.Decode(err, m, "ResourcePolicy", &s.ResourcePolicy, api.SetStringPtr)
-	return err
-}
+func (*InvalidQueryStatementException) ConvType() (api.Table, int32) { return convTable[:], 109 }
 
-func (s *PutResourcePolicyResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "ResourceArn", s.ResourceArn, api.DynString)
-	api.Put(m, "ResourcePolicy", s.ResourcePolicy, api.DynString)
-	return m
-}
+func (*InvalidQueryStatusException) ConvType() (api.Table, int32) { return convTable[:], 110 }
 
-func (s *Query) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "QueryId", &s.QueryId, api.SetStringPtr)
-	err = api.Decode(err, m, "QueryStatus", &s.QueryStatus, api.SetStringPtr)
-	err = api.Decode(err, m, "CreationTime", &s.CreationTime, api.SetTimePtr)
-	return err
-}
+func (*InvalidS3BucketNameException) ConvType() (api.Table, int32) { return convTable[:], 111 }
 
-func (s *Query) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "QueryId", s.QueryId, api.DynString)
-	api.Put(m, "QueryStatus", s.QueryStatus, api.DynString)
-	api.Put(m, "CreationTime", s.CreationTime, api.DynTime)
-	return m
-}
+func (*InvalidS3PrefixException) ConvType() (api.Table, int32) { return convTable[:], 112 }
 
-func (s *QueryIdNotFoundException) FromDynamic(map[string]any) error { return nil }
+func (*InvalidSnsTopicNameException) ConvType() (api.Table, int32) { return convTable[:], 113 }
 
-func (s *QueryIdNotFoundException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*InvalidSourceException) ConvType() (api.Table, int32) { return convTable[:], 114 }
 
-func (s *QueryStatistics) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ResultsCount", &s.ResultsCount, api.SetInt32Ptr)
-	err = api.Decode(err, m, "TotalResultsCount", &s.TotalResultsCount, api.SetInt32Ptr)
-	err = api.Decode(err, m, "BytesScanned", &s.BytesScanned, api.SetInt64Ptr)
-	return err
-}
+func (*InvalidTagParameterException) ConvType() (api.Table, int32) { return convTable[:], 115 }
 
-func (s *QueryStatistics) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "ResultsCount", s.ResultsCount, api.DynInt32)
-	api.Put(m, "TotalResultsCount", s.TotalResultsCount, api.DynInt32)
-	api.Put(m, "BytesScanned", s.BytesScanned, api.DynInt64)
-	return m
-}
+func (*InvalidTimeRangeException) ConvType() (api.Table, int32) { return convTable[:], 116 }
 
-func (s *QueryStatisticsForDescribeQuery) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "EventsMatched", &s.EventsMatched, api.SetInt64Ptr)
-	err = api.Decode(err, m, "EventsScanned", &s.EventsScanned, api.SetInt64Ptr)
-	err = api.Decode(err, m, "BytesScanned", &s.BytesScanned, api.SetInt64Ptr)
-	err = api.Decode(err, m, "ExecutionTimeInMillis", &s.ExecutionTimeInMillis, api.SetInt32Ptr)
-	err = api.Decode(err, m, "CreationTime", &s.CreationTime, api.SetTimePtr)
-	return err
-}
+func (*InvalidTokenException) ConvType() (api.Table, int32) { return convTable[:], 117 }
 
-func (s *QueryStatisticsForDescribeQuery) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 5)
-	api.Put(m, "EventsMatched", s.EventsMatched, api.DynInt64)
-	api.Put(m, "EventsScanned", s.EventsScanned, api.DynInt64)
-	api.Put(m, "BytesScanned", s.BytesScanned, api.DynInt64)
-	api.Put(m, "ExecutionTimeInMillis", s.ExecutionTimeInMillis, api.DynInt32)
-	api.Put(m, "CreationTime", s.CreationTime, api.DynTime)
-	return m
-}
+func (*InvalidTrailNameException) ConvType() (api.Table, int32) { return convTable[:], 118 }
 
-func (s *RegisterOrganizationDelegatedAdminRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "MemberAccountId", &s.MemberAccountId, api.SetStringPtr)
-	return err
-}
+func (*KmsException) ConvType() (api.Table, int32) { return convTable[:], 119 }
 
-func (s *RegisterOrganizationDelegatedAdminRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "MemberAccountId", s.MemberAccountId, api.DynString)
-	return m
-}
+func (*KmsKeyDisabledException) ConvType() (api.Table, int32) { return convTable[:], 120 }
 
-func (s *RegisterOrganizationDelegatedAdminResponse) FromDynamic(map[string]any) error { return nil }
+func (*KmsKeyNotFoundException) ConvType() (api.Table, int32) { return convTable[:], 121 }
 
-func (s *RegisterOrganizationDelegatedAdminResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*ListChannelsRequest) ConvType() (api.Table, int32) { return convTable[:], 122 }
 
-func (s *RemoveTagsRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ResourceId", &s.ResourceId, api.SetStringPtr)
-	err = api.Decode(err, m, "TagsList", &s.TagsList, func(p *[]Tag, v any) error {
-		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
+func (*ListChannelsResponse) ConvType() (api.Table, int32) { return convTable[:], 123 }
 
-func (s *RemoveTagsRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "ResourceId", s.ResourceId, api.DynString)
-	api.PutList(m, "TagsList", s.TagsList, func(e Tag) any { return e.ToDynamic() })
-	return m
-}
+func (*ListEventDataStoresRequest) ConvType() (api.Table, int32) { return convTable[:], 124 }
 
-func (s *RemoveTagsResponse) FromDynamic(map[string]any) error { return nil }
+func (*ListEventDataStoresResponse) ConvType() (api.Table, int32) { return convTable[:], 125 }
 
-func (s *RemoveTagsResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*ListImportFailuresRequest) ConvType() (api.Table, int32) { return convTable[:], 126 }
 
-func (s *Resource) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ResourceType", &s.ResourceType, api.SetStringPtr)
-	err = api.Decode(err, m, "ResourceName", &s.ResourceName, api.SetStringPtr)
-	return err
-}
+func (*ListImportFailuresResponse) ConvType() (api.Table, int32) { return convTable[:], 127 }
 
-func (s *Resource) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "ResourceType", s.ResourceType, api.DynString)
-	api.Put(m, "ResourceName", s.ResourceName, api.DynString)
-	return m
-}
+func (*ListImportsRequest) ConvType() (api.Table, int32) { return convTable[:], 128 }
 
-func (s *ResourceARNNotValidException) FromDynamic(map[string]any) error { return nil }
+func (*ListImportsResponse) ConvType() (api.Table, int32) { return convTable[:], 129 }
 
-func (s *ResourceARNNotValidException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*ListInsightsMetricDataRequest) ConvType() (api.Table, int32) { return convTable[:], 130 }
 
-func (s *ResourceNotFoundException) FromDynamic(map[string]any) error { return nil }
+func (*ListInsightsMetricDataResponse) ConvType() (api.Table, int32) { return convTable[:], 131 }
 
-func (s *ResourceNotFoundException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*ListPublicKeysRequest) ConvType() (api.Table, int32) { return convTable[:], 132 }
 
-func (s *ResourcePolicyNotFoundException) FromDynamic(map[string]any) error { return nil }
+func (*ListPublicKeysResponse) ConvType() (api.Table, int32) { return convTable[:], 133 }
 
-func (s *ResourcePolicyNotFoundException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*ListQueriesRequest) ConvType() (api.Table, int32) { return convTable[:], 134 }
 
-func (s *ResourcePolicyNotValidException) FromDynamic(map[string]any) error { return nil }
+func (*ListQueriesResponse) ConvType() (api.Table, int32) { return convTable[:], 135 }
 
-func (s *ResourcePolicyNotValidException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*ListTagsRequest) ConvType() (api.Table, int32) { return convTable[:], 136 }
 
-func (s *ResourceTag) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ResourceId", &s.ResourceId, api.SetStringPtr)
-	err = api.Decode(err, m, "TagsList", &s.TagsList, func(p *[]Tag, v any) error {
-		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
+func (*ListTagsResponse) ConvType() (api.Table, int32) { return convTable[:], 137 }
 
-func (s *ResourceTag) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "ResourceId", s.ResourceId, api.DynString)
-	api.PutList(m, "TagsList", s.TagsList, func(e Tag) any { return e.ToDynamic() })
-	return m
-}
+func (*ListTrailsRequest) ConvType() (api.Table, int32) { return convTable[:], 138 }
 
-func (s *ResourceTypeNotSupportedException) FromDynamic(map[string]any) error { return nil }
+func (*ListTrailsResponse) ConvType() (api.Table, int32) { return convTable[:], 139 }
 
-func (s *ResourceTypeNotSupportedException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*LookupAttribute) ConvType() (api.Table, int32) { return convTable[:], 140 }
 
-func (s *RestoreEventDataStoreRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "EventDataStore", &s.EventDataStore, api.SetStringPtr)
-	return err
-}
+func (*LookupEventsRequest) ConvType() (api.Table, int32) { return convTable[:], 141 }
 
-func (s *RestoreEventDataStoreRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "EventDataStore", s.EventDataStore, api.DynString)
-	return m
-}
+func (*LookupEventsResponse) ConvType() (api.Table, int32) { return convTable[:], 142 }
 
-func (s *RestoreEventDataStoreResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "EventDataStoreArn", &s.EventDataStoreArn, api.SetStringPtr)
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "Status", &s.Status, api.SetStringPtr)
-	err = api.Decode(err, m, "AdvancedEventSelectors", &s.AdvancedEventSelectors, func(p *[]AdvancedEventSelector, v any) error {
-		return api.SetList(p, v, func(p *AdvancedEventSelector, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "MultiRegionEnabled", &s.MultiRegionEnabled, api.SetBoolPtr)
-	err = api.Decode(err, m, "OrganizationEnabled", &s.OrganizationEnabled, api.SetBoolPtr)
-	err = api.Decode(err, m, "RetentionPeriod", &s.RetentionPeriod, api.SetInt32Ptr)
-	err = api.Decode(err, m, "TerminationProtectionEnabled", &s.TerminationProtectionEnabled, api.SetBoolPtr)
-	err = api.Decode(err, m, "CreatedTimestamp", &s.CreatedTimestamp, api.SetTimePtr)
-	err = api.Decode(err, m, "UpdatedTimestamp", &s.UpdatedTimestamp, api.SetTimePtr)
-	err = api.Decode(err, m, "KmsKeyId", &s.KmsKeyId, api.SetStringPtr)
-	err = api.Decode(err, m, "BillingMode", &s.BillingMode, api.SetStringPtr)
-	return err
-}
+func (*MaxConcurrentQueriesException) ConvType() (api.Table, int32) { return convTable[:], 143 }
 
-func (s *RestoreEventDataStoreResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "EventDataStoreArn", s.EventDataStoreArn, api.DynString)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "Status", s.Status, api.DynString)
-	api.PutList(m, "AdvancedEventSelectors", s.AdvancedEventSelectors, func(e AdvancedEventSelector) any { return e.ToDynamic() })
-	api.Put(m, "MultiRegionEnabled", s.MultiRegionEnabled, api.DynBool)
-	api.Put(m, "OrganizationEnabled", s.OrganizationEnabled, api.DynBool)
-	api.Put(m, "RetentionPeriod", s.RetentionPeriod, api.DynInt32)
-	api.Put(m, "TerminationProtectionEnabled", s.TerminationProtectionEnabled, api.DynBool)
-	api.Put(m, "CreatedTimestamp", s.CreatedTimestamp, api.DynTime)
-	api.Put(m, "UpdatedTimestamp", s.UpdatedTimestamp, api.DynTime)
-	api.Put(m, "KmsKeyId", s.KmsKeyId, api.DynString)
-	api.Put(m, "BillingMode", s.BillingMode, api.DynString)
-	return m
+func (*MaximumNumberOfTrailsExceededException) ConvType() (api.Table, int32) {
+	return convTable[:], 144
 }
 
-func (s *S3BucketDoesNotExistException) FromDynamic(map[string]any) error { return nil }
+func (*NoManagementAccountSLRExistsException) ConvType() (api.Table, int32) { return convTable[:], 145 }
 
-func (s *S3BucketDoesNotExistException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
+func (*NotOrganizationManagementAccountException) ConvType() (api.Table, int32) {
+	return convTable[:], 146
 }
 
-func (s *S3ImportSource) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "S3LocationUri", &s.S3LocationUri, api.SetStringPtr)
-	err = api.Decode(err, m, "S3BucketRegion", &s.S3BucketRegion, api.SetStringPtr)
-	err = api.Decode(err, m, "S3BucketAccessRoleArn", &s.S3BucketAccessRoleArn, api.SetStringPtr)
-	return err
-}
+func (*NotOrganizationMasterAccountException) ConvType() (api.Table, int32) { return convTable[:], 147 }
 
-func (s *S3ImportSource) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "S3LocationUri", s.S3LocationUri, api.DynString)
-	api.Put(m, "S3BucketRegion", s.S3BucketRegion, api.DynString)
-	api.Put(m, "S3BucketAccessRoleArn", s.S3BucketAccessRoleArn, api.DynString)
-	return m
-}
+func (*OperationNotPermittedException) ConvType() (api.Table, int32) { return convTable[:], 148 }
 
-func (s *SourceConfig) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ApplyToAllRegions", &s.ApplyToAllRegions, api.SetBoolPtr)
-	err = api.Decode(err, m, "AdvancedEventSelectors", &s.AdvancedEventSelectors, func(p *[]AdvancedEventSelector, v any) error {
-		return api.SetList(p, v, func(p *AdvancedEventSelector, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
+func (*OrganizationNotInAllFeaturesModeException) ConvType() (api.Table, int32) {
+	return convTable[:], 149
 }
 
-func (s *SourceConfig) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "ApplyToAllRegions", s.ApplyToAllRegions, api.DynBool)
-	api.PutList(m, "AdvancedEventSelectors", s.AdvancedEventSelectors, func(e AdvancedEventSelector) any { return e.ToDynamic() })
-	return m
-}
+func (*OrganizationsNotInUseException) ConvType() (api.Table, int32) { return convTable[:], 150 }
 
-func (s *StartEventDataStoreIngestionRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "EventDataStore", &s.EventDataStore, api.SetStringPtr)
-	return err
-}
+func (*PartitionKey) ConvType() (api.Table, int32) { return convTable[:], 151 }
 
-func (s *StartEventDataStoreIngestionRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "EventDataStore", s.EventDataStore, api.DynString)
-	return m
-}
+func (*PublicKey) ConvType() (api.Table, int32) { return convTable[:], 152 }
 
-func (s *StartEventDataStoreIngestionResponse) FromDynamic(map[string]any) error { return nil }
+func (*PutEventSelectorsRequest) ConvType() (api.Table, int32) { return convTable[:], 153 }
 
-func (s *StartEventDataStoreIngestionResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*PutEventSelectorsResponse) ConvType() (api.Table, int32) { return convTable[:], 154 }
 
-func (s *StartImportRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Destinations", &s.Destinations, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "ImportSource", &s.ImportSource, api.SetStructPtr[ImportSource])
-	err = api.Decode(err, m, "StartEventTime", &s.StartEventTime, api.SetTimePtr)
-	err = api.Decode(err, m, "EndEventTime", &s.EndEventTime, api.SetTimePtr)
-	err = api.Decode(err, m, "ImportId", &s.ImportId, api.SetStringPtr)
-	return err
-}
+func (*PutInsightSelectorsRequest) ConvType() (api.Table, int32) { return convTable[:], 155 }
 
-func (s *StartImportRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 5)
-	api.PutList(m, "Destinations", s.Destinations, api.DynString)
-	api.PutStruct(m, "ImportSource", s.ImportSource)
-	api.Put(m, "StartEventTime", s.StartEventTime, api.DynTime)
-	api.Put(m, "EndEventTime", s.EndEventTime, api.DynTime)
-	api.Put(m, "ImportId", s.ImportId, api.DynString)
-	return m
-}
+func (*PutInsightSelectorsResponse) ConvType() (api.Table, int32) { return convTable[:], 156 }
 
-func (s *StartImportResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ImportId", &s.ImportId, api.SetStringPtr)
-	err = api.Decode(err, m, "Destinations", &s.Destinations, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "ImportSource", &s.ImportSource, api.SetStructPtr[ImportSource])
-	err = api.Decode(err, m, "StartEventTime", &s.StartEventTime, api.SetTimePtr)
-	err = api.Decode(err, m, "EndEventTime", &s.EndEventTime, api.SetTimePtr)
-	err = api.Decode(err, m, "ImportStatus", &s.ImportStatus, api.SetStringPtr)
-	err = api.Decode(err, m, "CreatedTimestamp", &s.CreatedTimestamp, api.SetTimePtr)
-	err = api.Decode(err, m, "UpdatedTimestamp", &s.UpdatedTimestamp, api.SetTimePtr)
-	return err
-}
+func (*PutResourcePolicyRequest) ConvType() (api.Table, int32) { return convTable[:], 157 }
 
-func (s *StartImportResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "ImportId", s.ImportId, api.DynString)
-	api.PutList(m, "Destinations", s.Destinations, api.DynString)
-	api.PutStruct(m, "ImportSource", s.ImportSource)
-	api.Put(m, "StartEventTime", s.StartEventTime, api.DynTime)
-	api.Put(m, "EndEventTime", s.EndEventTime, api.DynTime)
-	api.Put(m, "ImportStatus", s.ImportStatus, api.DynString)
-	api.Put(m, "CreatedTimestamp", s.CreatedTimestamp, api.DynTime)
-	api.Put(m, "UpdatedTimestamp", s.UpdatedTimestamp, api.DynTime)
-	return m
-}
+func (*PutResourcePolicyResponse) ConvType() (api.Table, int32) { return convTable[:], 158 }
 
-func (s *StartLoggingRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	return err
-}
+func (*Query) ConvType() (api.Table, int32) { return convTable[:], 159 }
 
-func (s *StartLoggingRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Name", s.Name, api.DynString)
-	return m
-}
+func (*QueryIdNotFoundException) ConvType() (api.Table, int32) { return convTable[:], 160 }
 
-func (s *StartLoggingResponse) FromDynamic(map[string]any) error { return nil }
+func (*QueryStatistics) ConvType() (api.Table, int32) { return convTable[:], 161 }
 
-func (s *StartLoggingResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*QueryStatisticsForDescribeQuery) ConvType() (api.Table, int32) { return convTable[:], 162 }
 
-func (s *StartQueryRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "QueryStatement", &s.QueryStatement, api.SetStringPtr)
-	err = api.Decode(err, m, "DeliveryS3Uri", &s.DeliveryS3Uri, api.SetStringPtr)
-	err = api.Decode(err, m, "QueryAlias", &s.QueryAlias, api.SetStringPtr)
-	err = api.Decode(err, m, "QueryParameters", &s.QueryParameters, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	return err
+func (*RegisterOrganizationDelegatedAdminRequest) ConvType() (api.Table, int32) {
+	return convTable[:], 163
 }
 
-func (s *StartQueryRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "QueryStatement", s.QueryStatement, api.DynString)
-	api.Put(m, "DeliveryS3Uri", s.DeliveryS3Uri, api.DynString)
-	api.Put(m, "QueryAlias", s.QueryAlias, api.DynString)
-	api.PutList(m, "QueryParameters", s.QueryParameters, api.DynString)
-	return m
+func (*RegisterOrganizationDelegatedAdminResponse) ConvType() (api.Table, int32) {
+	return convTable[:], 164
 }
 
-func (s *StartQueryResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "QueryId", &s.QueryId, api.SetStringPtr)
-	return err
-}
+func (*RemoveTagsRequest) ConvType() (api.Table, int32) { return convTable[:], 165 }
 
-func (s *StartQueryResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "QueryId", s.QueryId, api.DynString)
-	return m
-}
+func (*RemoveTagsResponse) ConvType() (api.Table, int32) { return convTable[:], 166 }
 
-func (s *StopEventDataStoreIngestionRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "EventDataStore", &s.EventDataStore, api.SetStringPtr)
-	return err
-}
+func (*Resource) ConvType() (api.Table, int32) { return convTable[:], 167 }
 
-func (s *StopEventDataStoreIngestionRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "EventDataStore", s.EventDataStore, api.DynString)
-	return m
-}
+func (*ResourceARNNotValidException) ConvType() (api.Table, int32) { return convTable[:], 168 }
 
-func (s *StopEventDataStoreIngestionResponse) FromDynamic(map[string]any) error { return nil }
+func (*ResourceNotFoundException) ConvType() (api.Table, int32) { return convTable[:], 169 }
 
-func (s *StopEventDataStoreIngestionResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*ResourcePolicyNotFoundException) ConvType() (api.Table, int32) { return convTable[:], 170 }
 
-func (s *StopImportRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ImportId", &s.ImportId, api.SetStringPtr)
-	return err
-}
+func (*ResourcePolicyNotValidException) ConvType() (api.Table, int32) { return convTable[:], 171 }
 
-func (s *StopImportRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "ImportId", s.ImportId, api.DynString)
-	return m
-}
+func (*ResourceTag) ConvType() (api.Table, int32) { return convTable[:], 172 }
 
-func (s *StopImportResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ImportId", &s.ImportId, api.SetStringPtr)
-	err = api.Decode(err, m, "ImportSource", &s.ImportSource, api.SetStructPtr[ImportSource])
-	err = api.Decode(err, m, "Destinations", &s.Destinations, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "ImportStatus", &s.ImportStatus, api.SetStringPtr)
-	err = api.Decode(err, m, "CreatedTimestamp", &s.CreatedTimestamp, api.SetTimePtr)
-	err = api.Decode(err, m, "UpdatedTimestamp", &s.UpdatedTimestamp, api.SetTimePtr)
-	err = api.Decode(err, m, "StartEventTime", &s.StartEventTime, api.SetTimePtr)
-	err = api.Decode(err, m, "EndEventTime", &s.EndEventTime, api.SetTimePtr)
-	err = api.Decode(err, m, "ImportStatistics", &s.ImportStatistics, api.SetStructPtr[ImportStatistics])
-	return err
-}
+func (*ResourceTypeNotSupportedException) ConvType() (api.Table, int32) { return convTable[:], 173 }
 
-func (s *StopImportResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "ImportId", s.ImportId, api.DynString)
-	api.PutStruct(m, "ImportSource", s.ImportSource)
-	api.PutList(m, "Destinations", s.Destinations, api.DynString)
-	api.Put(m, "ImportStatus", s.ImportStatus, api.DynString)
-	api.Put(m, "CreatedTimestamp", s.CreatedTimestamp, api.DynTime)
-	api.Put(m, "UpdatedTimestamp", s.UpdatedTimestamp, api.DynTime)
-	api.Put(m, "StartEventTime", s.StartEventTime, api.DynTime)
-	api.Put(m, "EndEventTime", s.EndEventTime, api.DynTime)
-	api.PutStruct(m, "ImportStatistics", s.ImportStatistics)
-	return m
-}
+func (*RestoreEventDataStoreRequest) ConvType() (api.Table, int32) { return convTable[:], 174 }
 
-func (s *StopLoggingRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	return err
-}
+func (*RestoreEventDataStoreResponse) ConvType() (api.Table, int32) { return convTable[:], 175 }
 
-func (s *StopLoggingRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Name", s.Name, api.DynString)
-	return m
-}
+func (*S3BucketDoesNotExistException) ConvType() (api.Table, int32) { return convTable[:], 176 }
 
-func (s *StopLoggingResponse) FromDynamic(map[string]any) error { return nil }
+func (*S3ImportSource) ConvType() (api.Table, int32) { return convTable[:], 177 }
 
-func (s *StopLoggingResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*SourceConfig) ConvType() (api.Table, int32) { return convTable[:], 178 }
 
-func (s *Tag) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Key", &s.Key, api.SetStringPtr)
-	err = api.Decode(err, m, "Value", &s.Value, api.SetStringPtr)
-	return err
-}
+func (*StartEventDataStoreIngestionRequest) ConvType() (api.Table, int32) { return convTable[:], 179 }
 
-func (s *Tag) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Key", s.Key, api.DynString)
-	api.Put(m, "Value", s.Value, api.DynString)
-	return m
-}
+func (*StartEventDataStoreIngestionResponse) ConvType() (api.Table, int32) { return convTable[:], 180 }
 
-func (s *TagsLimitExceededException) FromDynamic(map[string]any) error { return nil }
+func (*StartImportRequest) ConvType() (api.Table, int32) { return convTable[:], 181 }
 
-func (s *TagsLimitExceededException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*StartImportResponse) ConvType() (api.Table, int32) { return convTable[:], 182 }
 
-func (s *ThrottlingException) FromDynamic(map[string]any) error { return nil }
+func (*StartLoggingRequest) ConvType() (api.Table, int32) { return convTable[:], 183 }
 
-func (s *ThrottlingException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*StartLoggingResponse) ConvType() (api.Table, int32) { return convTable[:], 184 }
 
-func (s *Trail) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "S3BucketName", &s.S3BucketName, api.SetStringPtr)
-	err = api.Decode(err, m, "S3KeyPrefix", &s.S3KeyPrefix, api.SetStringPtr)
-	err = api.Decode(err, m, "SnsTopicName", &s.SnsTopicName, api.SetStringPtr)
-	err = api.Decode(err, m, "SnsTopicARN", &s.SnsTopicARN, api.SetStringPtr)
-	err = api.Decode(err, m, "IncludeGlobalServiceEvents", &s.IncludeGlobalServiceEvents, api.SetBoolPtr)
-	err = api.Decode(err, m, "IsMultiRegionTrail", &s.IsMultiRegionTrail, api.SetBoolPtr)
-	err = api.Decode(err, m, "HomeRegion", &s.HomeRegion, api.SetStringPtr)
-	err = api.Decode(err, m, "TrailARN", &s.TrailARN, api.SetStringPtr)
-	err = api.Decode(err, m, "LogFileValidationEnabled", &s.LogFileValidationEnabled, api.SetBoolPtr)
-	err = api.Decode(err, m, "CloudWatchLogsLogGroupArn", &s.CloudWatchLogsLogGroupArn, api.SetStringPtr)
-	err = api.Decode(err, m, "CloudWatchLogsRoleArn", &s.CloudWatchLogsRoleArn, api.SetStringPtr)
-	err = api.Decode(err, m, "KmsKeyId", &s.KmsKeyId, api.SetStringPtr)
-	err = api.Decode(err, m, "HasCustomEventSelectors", &s.HasCustomEventSelectors, api.SetBoolPtr)
-	err = api.Decode(err, m, "HasInsightSelectors", &s.HasInsightSelectors, api.SetBoolPtr)
-	err = api.Decode(err, m, "IsOrganizationTrail", &s.IsOrganizationTrail, api.SetBoolPtr)
-	return err
-}
+func (*StartQueryRequest) ConvType() (api.Table, int32) { return convTable[:], 185 }
 
-func (s *Trail) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "S3BucketName", s.S3BucketName, api.DynString)
-	api.Put(m, "S3KeyPrefix", s.S3KeyPrefix, api.DynString)
-	api.Put(m, "SnsTopicName", s.SnsTopicName, api.DynString)
-	api.Put(m, "SnsTopicARN", s.SnsTopicARN, api.DynString)
-	api.Put(m, "IncludeGlobalServiceEvents", s.IncludeGlobalServiceEvents, api.DynBool)
-	api.Put(m, "IsMultiRegionTrail", s.IsMultiRegionTrail, api.DynBool)
-	api.Put(m, "HomeRegion", s.HomeRegion, api.DynString)
-	api.Put(m, "TrailARN", s.TrailARN, api.DynString)
-	api.Put(m, "LogFileValidationEnabled", s.LogFileValidationEnabled, api.DynBool)
-	api.Put(m, "CloudWatchLogsLogGroupArn", s.CloudWatchLogsLogGroupArn, api.DynString)
-	api.Put(m, "CloudWatchLogsRoleArn", s.CloudWatchLogsRoleArn, api.DynString)
-	api.Put(m, "KmsKeyId", s.KmsKeyId, api.DynString)
-	api.Put(m, "HasCustomEventSelectors", s.HasCustomEventSelectors, api.DynBool)
-	api.Put(m, "HasInsightSelectors", s.HasInsightSelectors, api.DynBool)
-	api.Put(m, "IsOrganizationTrail", s.IsOrganizationTrail, api.DynBool)
-	return m
-}
+func (*StartQueryResponse) ConvType() (api.Table, int32) { return convTable[:], 186 }
 
-func (s *TrailAlreadyExistsException) FromDynamic(map[string]any) error { return nil }
+func (*StopEventDataStoreIngestionRequest) ConvType() (api.Table, int32) { return convTable[:], 187 }
 
-func (s *TrailAlreadyExistsException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*StopEventDataStoreIngestionResponse) ConvType() (api.Table, int32) { return convTable[:], 188 }
 
-func (s *TrailInfo) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "TrailARN", &s.TrailARN, api.SetStringPtr)
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "HomeRegion", &s.HomeRegion, api.SetStringPtr)
-	return err
-}
+func (*StopImportRequest) ConvType() (api.Table, int32) { return convTable[:], 189 }
 
-func (s *TrailInfo) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "TrailARN", s.TrailARN, api.DynString)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "HomeRegion", s.HomeRegion, api.DynString)
-	return m
-}
+func (*StopImportResponse) ConvType() (api.Table, int32) { return convTable[:], 190 }
 
-func (s *TrailNotFoundException) FromDynamic(map[string]any) error { return nil }
+func (*StopLoggingRequest) ConvType() (api.Table, int32) { return convTable[:], 191 }
 
-func (s *TrailNotFoundException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*StopLoggingResponse) ConvType() (api.Table, int32) { return convTable[:], 192 }
 
-func (s *TrailNotProvidedException) FromDynamic(map[string]any) error { return nil }
+func (*Tag) ConvType() (api.Table, int32) { return convTable[:], 193 }
 
-func (s *TrailNotProvidedException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*TagsLimitExceededException) ConvType() (api.Table, int32) { return convTable[:], 194 }
 
-func (s *UnsupportedOperationException) FromDynamic(map[string]any) error { return nil }
+func (*ThrottlingException) ConvType() (api.Table, int32) { return convTable[:], 195 }
 
-func (s *UnsupportedOperationException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*Trail) ConvType() (api.Table, int32) { return convTable[:], 196 }
 
-func (s *UpdateChannelRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Channel", &s.Channel, api.SetStringPtr)
-	err = api.Decode(err, m, "Destinations", &s.Destinations, func(p *[]Destination, v any) error {
-		return api.SetList(p, v, func(p *Destination, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	return err
-}
+func (*TrailAlreadyExistsException) ConvType() (api.Table, int32) { return convTable[:], 197 }
 
-func (s *UpdateChannelRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "Channel", s.Channel, api.DynString)
-	api.PutList(m, "Destinations", s.Destinations, func(e Destination) any { return e.ToDynamic() })
-	api.Put(m, "Name", s.Name, api.DynString)
-	return m
-}
+func (*TrailInfo) ConvType() (api.Table, int32) { return convTable[:], 198 }
 
-func (s *UpdateChannelResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ChannelArn", &s.ChannelArn, api.SetStringPtr)
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "Source", &s.Source, api.SetStringPtr)
-	err = api.Decode(err, m, "Destinations", &s.Destinations, func(p *[]Destination, v any) error {
-		return api.SetList(p, v, func(p *Destination, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
+func (*TrailNotFoundException) ConvType() (api.Table, int32) { return convTable[:], 199 }
 
-func (s *UpdateChannelResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "ChannelArn", s.ChannelArn, api.DynString)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "Source", s.Source, api.DynString)
-	api.PutList(m, "Destinations", s.Destinations, func(e Destination) any { return e.ToDynamic() })
-	return m
-}
+func (*TrailNotProvidedException) ConvType() (api.Table, int32) { return convTable[:], 200 }
 
-func (s *UpdateEventDataStoreRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "EventDataStore", &s.EventDataStore, api.SetStringPtr)
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "AdvancedEventSelectors", &s.AdvancedEventSelectors, func(p *[]AdvancedEventSelector, v any) error {
-		return api.SetList(p, v, func(p *AdvancedEventSelector, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "MultiRegionEnabled", &s.MultiRegionEnabled, api.SetBoolPtr)
-	err = api.Decode(err, m, "OrganizationEnabled", &s.OrganizationEnabled, api.SetBoolPtr)
-	err = api.Decode(err, m, "RetentionPeriod", &s.RetentionPeriod, api.SetInt32Ptr)
-	err = api.Decode(err, m, "TerminationProtectionEnabled", &s.TerminationProtectionEnabled, api.SetBoolPtr)
-	err = api.Decode(err, m, "KmsKeyId", &s.KmsKeyId, api.SetStringPtr)
-	err = api.Decode(err, m, "BillingMode", &s.BillingMode, api.SetStringPtr)
-	return err
-}
+func (*UnsupportedOperationException) ConvType() (api.Table, int32) { return convTable[:], 201 }
 
-func (s *UpdateEventDataStoreRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "EventDataStore", s.EventDataStore, api.DynString)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.PutList(m, "AdvancedEventSelectors", s.AdvancedEventSelectors, func(e AdvancedEventSelector) any { return e.ToDynamic() })
-	api.Put(m, "MultiRegionEnabled", s.MultiRegionEnabled, api.DynBool)
-	api.Put(m, "OrganizationEnabled", s.OrganizationEnabled, api.DynBool)
-	api.Put(m, "RetentionPeriod", s.RetentionPeriod, api.DynInt32)
-	api.Put(m, "TerminationProtectionEnabled", s.TerminationProtectionEnabled, api.DynBool)
-	api.Put(m, "KmsKeyId", s.KmsKeyId, api.DynString)
-	api.Put(m, "BillingMode", s.BillingMode, api.DynString)
-	return m
-}
+func (*UpdateChannelRequest) ConvType() (api.Table, int32) { return convTable[:], 202 }
 
-func (s *UpdateEventDataStoreResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "EventDataStoreArn", &s.EventDataStoreArn, api.SetStringPtr)
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "Status", &s.Status, api.SetStringPtr)
-	err = api.Decode(err, m, "AdvancedEventSelectors", &s.AdvancedEventSelectors, func(p *[]AdvancedEventSelector, v any) error {
-		return api.SetList(p, v, func(p *AdvancedEventSelector, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "MultiRegionEnabled", &s.MultiRegionEnabled, api.SetBoolPtr)
-	err = api.Decode(err, m, "OrganizationEnabled", &s.OrganizationEnabled, api.SetBoolPtr)
-	err = api.Decode(err, m, "RetentionPeriod", &s.RetentionPeriod, api.SetInt32Ptr)
-	err = api.Decode(err, m, "TerminationProtectionEnabled", &s.TerminationProtectionEnabled, api.SetBoolPtr)
-	err = api.Decode(err, m, "CreatedTimestamp", &s.CreatedTimestamp, api.SetTimePtr)
-	err = api.Decode(err, m, "UpdatedTimestamp", &s.UpdatedTimestamp, api.SetTimePtr)
-	err = api.Decode(err, m, "KmsKeyId", &s.KmsKeyId, api.SetStringPtr)
-	err = api.Decode(err, m, "BillingMode", &s.BillingMode, api.SetStringPtr)
-	err = api.Decode(err, m, "FederationStatus", &s.FederationStatus, api.SetStringPtr)
-	err = api.Decode(err, m, "FederationRoleArn", &s.FederationRoleArn, api.SetStringPtr)
-	return err
-}
+func (*UpdateChannelResponse) ConvType() (api.Table, int32) { return convTable[:], 203 }
 
-func (s *UpdateEventDataStoreResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "EventDataStoreArn", s.EventDataStoreArn, api.DynString)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "Status", s.Status, api.DynString)
-	api.PutList(m, "AdvancedEventSelectors", s.AdvancedEventSelectors, func(e AdvancedEventSelector) any { return e.ToDynamic() })
-	api.Put(m, "MultiRegionEnabled", s.MultiRegionEnabled, api.DynBool)
-	api.Put(m, "OrganizationEnabled", s.OrganizationEnabled, api.DynBool)
-	api.Put(m, "RetentionPeriod", s.RetentionPeriod, api.DynInt32)
-	api.Put(m, "TerminationProtectionEnabled", s.TerminationProtectionEnabled, api.DynBool)
-	api.Put(m, "CreatedTimestamp", s.CreatedTimestamp, api.DynTime)
-	api.Put(m, "UpdatedTimestamp", s.UpdatedTimestamp, api.DynTime)
-	api.Put(m, "KmsKeyId", s.KmsKeyId, api.DynString)
-	api.Put(m, "BillingMode", s.BillingMode, api.DynString)
-	api.Put(m, "FederationStatus", s.FederationStatus, api.DynString)
-	api.Put(m, "FederationRoleArn", s.FederationRoleArn, api.DynString)
-	return m
-}
+func (*UpdateEventDataStoreRequest) ConvType() (api.Table, int32) { return convTable[:], 204 }
 
-func (s *UpdateTrailRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "S3BucketName", &s.S3BucketName, api.SetStringPtr)
-	err = api.Decode(err, m, "S3KeyPrefix", &s.S3KeyPrefix, api.SetStringPtr)
-	err = api.Decode(err, m, "SnsTopicName", &s.SnsTopicName, api.SetStringPtr)
-	err = api.Decode(err, m, "IncludeGlobalServiceEvents", &s.IncludeGlobalServiceEvents, api.SetBoolPtr)
-	err = api.Decode(err, m, "IsMultiRegionTrail", &s.IsMultiRegionTrail, api.SetBoolPtr)
-	err = api.Decode(err, m, "EnableLogFileValidation", &s.EnableLogFileValidation, api.SetBoolPtr)
-	err = api.Decode(err, m, "CloudWatchLogsLogGroupArn", &s.CloudWatchLogsLogGroupArn, api.SetStringPtr)
-	err = api.Decode(err, m, "CloudWatchLogsRoleArn", &s.CloudWatchLogsRoleArn, api.SetStringPtr)
-	err = api.Decode(err, m, "KmsKeyId", &s.KmsKeyId, api.SetStringPtr)
-	err = api.Decode(err, m, "IsOrganizationTrail", &s.IsOrganizationTrail, api.SetBoolPtr)
-	return err
-}
+func (*UpdateEventDataStoreResponse) ConvType() (api.Table, int32) { return convTable[:], 205 }
 
-func (s *UpdateTrailRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "S3BucketName", s.S3BucketName, api.DynString)
-	api.Put(m, "S3KeyPrefix", s.S3KeyPrefix, api.DynString)
-	api.Put(m, "SnsTopicName", s.SnsTopicName, api.DynString)
-	api.Put(m, "IncludeGlobalServiceEvents", s.IncludeGlobalServiceEvents, api.DynBool)
-	api.Put(m, "IsMultiRegionTrail", s.IsMultiRegionTrail, api.DynBool)
-	api.Put(m, "EnableLogFileValidation", s.EnableLogFileValidation, api.DynBool)
-	api.Put(m, "CloudWatchLogsLogGroupArn", s.CloudWatchLogsLogGroupArn, api.DynString)
-	api.Put(m, "CloudWatchLogsRoleArn", s.CloudWatchLogsRoleArn, api.DynString)
-	api.Put(m, "KmsKeyId", s.KmsKeyId, api.DynString)
-	api.Put(m, "IsOrganizationTrail", s.IsOrganizationTrail, api.DynBool)
-	return m
-}
+func (*UpdateTrailRequest) ConvType() (api.Table, int32) { return convTable[:], 206 }
 
-func (s *UpdateTrailResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "S3BucketName", &s.S3BucketName, api.SetStringPtr)
-	err = api.Decode(err, m, "S3KeyPrefix", &s.S3KeyPrefix, api.SetStringPtr)
-	err = api.Decode(err, m, "SnsTopicName", &s.SnsTopicName, api.SetStringPtr)
-	err = api.Decode(err, m, "SnsTopicARN", &s.SnsTopicARN, api.SetStringPtr)
-	err = api.Decode(err, m, "IncludeGlobalServiceEvents", &s.IncludeGlobalServiceEvents, api.SetBoolPtr)
-	err = api.Decode(err, m, "IsMultiRegionTrail", &s.IsMultiRegionTrail, api.SetBoolPtr)
-	err = api.Decode(err, m, "TrailARN", &s.TrailARN, api.SetStringPtr)
-	err = api.Decode(err, m, "LogFileValidationEnabled", &s.LogFileValidationEnabled, api.SetBoolPtr)
-	err = api.Decode(err, m, "CloudWatchLogsLogGroupArn", &s.CloudWatchLogsLogGroupArn, api.SetStringPtr)
-	err = api.Decode(err, m, "CloudWatchLogsRoleArn", &s.CloudWatchLogsRoleArn, api.SetStringPtr)
-	err = api.Decode(err, m, "KmsKeyId", &s.KmsKeyId, api.SetStringPtr)
-	err = api.Decode(err, m, "IsOrganizationTrail", &s.IsOrganizationTrail, api.SetBoolPtr)
-	return err
-}
+func (*UpdateTrailResponse) ConvType() (api.Table, int32) { return convTable[:], 207 }
 
-func (s *UpdateTrailResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "S3BucketName", s.S3BucketName, api.DynString)
-	api.Put(m, "S3KeyPrefix", s.S3KeyPrefix, api.DynString)
-	api.Put(m, "SnsTopicName", s.SnsTopicName, api.DynString)
-	api.Put(m, "SnsTopicARN", s.SnsTopicARN, api.DynString)
-	api.Put(m, "IncludeGlobalServiceEvents", s.IncludeGlobalServiceEvents, api.DynBool)
-	api.Put(m, "IsMultiRegionTrail", s.IsMultiRegionTrail, api.DynBool)
-	api.Put(m, "TrailARN", s.TrailARN, api.DynString)
-	api.Put(m, "LogFileValidationEnabled", s.LogFileValidationEnabled, api.DynBool)
-	api.Put(m, "CloudWatchLogsLogGroupArn", s.CloudWatchLogsLogGroupArn, api.DynString)
-	api.Put(m, "CloudWatchLogsRoleArn", s.CloudWatchLogsRoleArn, api.DynString)
-	api.Put(m, "KmsKeyId", s.KmsKeyId, api.DynString)
-	api.Put(m, "IsOrganizationTrail", s.IsOrganizationTrail, api.DynBool)
-	return m
+var convTable = [...]api.Type{
+	0: {Go: (*AccessDeniedException)(nil)},
+	1: {Go: (*AccountHasOngoingImportException)(nil)},
+	2: {Go: (*AccountNotFoundException)(nil)},
+	3: {Go: (*AccountNotRegisteredException)(nil)},
+	4: {Go: (*AccountRegisteredException)(nil)},
+	5: {Go: (*AddTagsRequest)(nil), Fields: []api.Field{
+		{Name: "ResourceId", Off: unsafe.Offsetof(AddTagsRequest{}.ResourceId), Kind: api.KStringPtr},
+		{Name: "TagsList", Off: unsafe.Offsetof(AddTagsRequest{}.TagsList), Kind: api.KList, Type: 208},
+	}},
+	6: {Go: (*AddTagsResponse)(nil)},
+	7: {Go: (*AdvancedEventSelector)(nil), Fields: []api.Field{
+		{Name: "Name", Off: unsafe.Offsetof(AdvancedEventSelector{}.Name), Kind: api.KStringPtr},
+		{Name: "FieldSelectors", Off: unsafe.Offsetof(AdvancedEventSelector{}.FieldSelectors), Kind: api.KList, Type: 209},
+	}},
+	8: {Go: (*AdvancedFieldSelector)(nil), Fields: []api.Field{
+		{Name: "Field", Off: unsafe.Offsetof(AdvancedFieldSelector{}.Field), Kind: api.KStringPtr},
+		{Name: "Equals", Off: unsafe.Offsetof(AdvancedFieldSelector{}.Equals), Kind: api.KList, Type: 210},
+		{Name: "StartsWith", Off: unsafe.Offsetof(AdvancedFieldSelector{}.StartsWith), Kind: api.KList, Type: 210},
+		{Name: "EndsWith", Off: unsafe.Offsetof(AdvancedFieldSelector{}.EndsWith), Kind: api.KList, Type: 210},
+		{Name: "NotEquals", Off: unsafe.Offsetof(AdvancedFieldSelector{}.NotEquals), Kind: api.KList, Type: 210},
+		{Name: "NotStartsWith", Off: unsafe.Offsetof(AdvancedFieldSelector{}.NotStartsWith), Kind: api.KList, Type: 210},
+		{Name: "NotEndsWith", Off: unsafe.Offsetof(AdvancedFieldSelector{}.NotEndsWith), Kind: api.KList, Type: 210},
+	}},
+	9: {Go: (*CancelQueryRequest)(nil), Fields: []api.Field{
+		{Name: "EventDataStore", Off: unsafe.Offsetof(CancelQueryRequest{}.EventDataStore), Kind: api.KStringPtr},
+		{Name: "QueryId", Off: unsafe.Offsetof(CancelQueryRequest{}.QueryId), Kind: api.KStringPtr},
+	}},
+	10: {Go: (*CancelQueryResponse)(nil), Fields: []api.Field{
+		{Name: "QueryId", Off: unsafe.Offsetof(CancelQueryResponse{}.QueryId), Kind: api.KStringPtr},
+		{Name: "QueryStatus", Off: unsafe.Offsetof(CancelQueryResponse{}.QueryStatus), Kind: api.KStringPtr},
+	}},
+	11: {Go: (*CannotDelegateManagementAccountException)(nil)},
+	12: {Go: (*Channel)(nil), Fields: []api.Field{
+		{Name: "ChannelArn", Off: unsafe.Offsetof(Channel{}.ChannelArn), Kind: api.KStringPtr},
+		{Name: "Name", Off: unsafe.Offsetof(Channel{}.Name), Kind: api.KStringPtr},
+	}},
+	13: {Go: (*ChannelARNInvalidException)(nil)},
+	14: {Go: (*ChannelAlreadyExistsException)(nil)},
+	15: {Go: (*ChannelExistsForEDSException)(nil)},
+	16: {Go: (*ChannelMaxLimitExceededException)(nil)},
+	17: {Go: (*ChannelNotFoundException)(nil)},
+	18: {Go: (*CloudTrailARNInvalidException)(nil)},
+	19: {Go: (*CloudTrailAccessNotEnabledException)(nil)},
+	20: {Go: (*CloudTrailInvalidClientTokenIdException)(nil)},
+	21: {Go: (*CloudWatchLogsDeliveryUnavailableException)(nil)},
+	22: {Go: (*ConcurrentModificationException)(nil)},
+	23: {Go: (*ConflictException)(nil)},
+	24: {Go: (*CreateChannelRequest)(nil), Fields: []api.Field{
+		{Name: "Name", Off: unsafe.Offsetof(CreateChannelRequest{}.Name), Kind: api.KStringPtr},
+		{Name: "Source", Off: unsafe.Offsetof(CreateChannelRequest{}.Source), Kind: api.KStringPtr},
+		{Name: "Destinations", Off: unsafe.Offsetof(CreateChannelRequest{}.Destinations), Kind: api.KList, Type: 211},
+		{Name: "Tags", Off: unsafe.Offsetof(CreateChannelRequest{}.Tags), Kind: api.KList, Type: 208},
+	}},
+	25: {Go: (*CreateChannelResponse)(nil), Fields: []api.Field{
+		{Name: "ChannelArn", Off: unsafe.Offsetof(CreateChannelResponse{}.ChannelArn), Kind: api.KStringPtr},
+		{Name: "Name", Off: unsafe.Offsetof(CreateChannelResponse{}.Name), Kind: api.KStringPtr},
+		{Name: "Source", Off: unsafe.Offsetof(CreateChannelResponse{}.Source), Kind: api.KStringPtr},
+		{Name: "Destinations", Off: unsafe.Offsetof(CreateChannelResponse{}.Destinations), Kind: api.KList, Type: 211},
+		{Name: "Tags", Off: unsafe.Offsetof(CreateChannelResponse{}.Tags), Kind: api.KList, Type: 208},
+	}},
+	26: {Go: (*CreateEventDataStoreRequest)(nil), Fields: []api.Field{
+		{Name: "Name", Off: unsafe.Offsetof(CreateEventDataStoreRequest{}.Name), Kind: api.KStringPtr},
+		{Name: "AdvancedEventSelectors", Off: unsafe.Offsetof(CreateEventDataStoreRequest{}.AdvancedEventSelectors), Kind: api.KList, Type: 212},
+		{Name: "MultiRegionEnabled", Off: unsafe.Offsetof(CreateEventDataStoreRequest{}.MultiRegionEnabled), Kind: api.KBoolPtr},
+		{Name: "OrganizationEnabled", Off: unsafe.Offsetof(CreateEventDataStoreRequest{}.OrganizationEnabled), Kind: api.KBoolPtr},
+		{Name: "RetentionPeriod", Off: unsafe.Offsetof(CreateEventDataStoreRequest{}.RetentionPeriod), Kind: api.KInt32Ptr},
+		{Name: "TerminationProtectionEnabled", Off: unsafe.Offsetof(CreateEventDataStoreRequest{}.TerminationProtectionEnabled), Kind: api.KBoolPtr},
+		{Name: "TagsList", Off: unsafe.Offsetof(CreateEventDataStoreRequest{}.TagsList), Kind: api.KList, Type: 208},
+		{Name: "KmsKeyId", Off: unsafe.Offsetof(CreateEventDataStoreRequest{}.KmsKeyId), Kind: api.KStringPtr},
+		{Name: "StartIngestion", Off: unsafe.Offsetof(CreateEventDataStoreRequest{}.StartIngestion), Kind: api.KBoolPtr},
+		{Name: "BillingMode", Off: unsafe.Offsetof(CreateEventDataStoreRequest{}.BillingMode), Kind: api.KStringPtr},
+	}},
+	27: {Go: (*CreateEventDataStoreResponse)(nil), Fields: []api.Field{
+		{Name: "EventDataStoreArn", Off: unsafe.Offsetof(CreateEventDataStoreResponse{}.EventDataStoreArn), Kind: api.KStringPtr},
+		{Name: "Name", Off: unsafe.Offsetof(CreateEventDataStoreResponse{}.Name), Kind: api.KStringPtr},
+		{Name: "Status", Off: unsafe.Offsetof(CreateEventDataStoreResponse{}.Status), Kind: api.KStringPtr},
+		{Name: "AdvancedEventSelectors", Off: unsafe.Offsetof(CreateEventDataStoreResponse{}.AdvancedEventSelectors), Kind: api.KList, Type: 212},
+		{Name: "MultiRegionEnabled", Off: unsafe.Offsetof(CreateEventDataStoreResponse{}.MultiRegionEnabled), Kind: api.KBoolPtr},
+		{Name: "OrganizationEnabled", Off: unsafe.Offsetof(CreateEventDataStoreResponse{}.OrganizationEnabled), Kind: api.KBoolPtr},
+		{Name: "RetentionPeriod", Off: unsafe.Offsetof(CreateEventDataStoreResponse{}.RetentionPeriod), Kind: api.KInt32Ptr},
+		{Name: "TerminationProtectionEnabled", Off: unsafe.Offsetof(CreateEventDataStoreResponse{}.TerminationProtectionEnabled), Kind: api.KBoolPtr},
+		{Name: "TagsList", Off: unsafe.Offsetof(CreateEventDataStoreResponse{}.TagsList), Kind: api.KList, Type: 208},
+		{Name: "CreatedTimestamp", Off: unsafe.Offsetof(CreateEventDataStoreResponse{}.CreatedTimestamp), Kind: api.KTimePtr},
+		{Name: "UpdatedTimestamp", Off: unsafe.Offsetof(CreateEventDataStoreResponse{}.UpdatedTimestamp), Kind: api.KTimePtr},
+		{Name: "KmsKeyId", Off: unsafe.Offsetof(CreateEventDataStoreResponse{}.KmsKeyId), Kind: api.KStringPtr},
+		{Name: "BillingMode", Off: unsafe.Offsetof(CreateEventDataStoreResponse{}.BillingMode), Kind: api.KStringPtr},
+	}},
+	28: {Go: (*CreateTrailRequest)(nil), Fields: []api.Field{
+		{Name: "Name", Off: unsafe.Offsetof(CreateTrailRequest{}.Name), Kind: api.KStringPtr},
+		{Name: "S3BucketName", Off: unsafe.Offsetof(CreateTrailRequest{}.S3BucketName), Kind: api.KStringPtr},
+		{Name: "S3KeyPrefix", Off: unsafe.Offsetof(CreateTrailRequest{}.S3KeyPrefix), Kind: api.KStringPtr},
+		{Name: "SnsTopicName", Off: unsafe.Offsetof(CreateTrailRequest{}.SnsTopicName), Kind: api.KStringPtr},
+		{Name: "IncludeGlobalServiceEvents", Off: unsafe.Offsetof(CreateTrailRequest{}.IncludeGlobalServiceEvents), Kind: api.KBoolPtr},
+		{Name: "IsMultiRegionTrail", Off: unsafe.Offsetof(CreateTrailRequest{}.IsMultiRegionTrail), Kind: api.KBoolPtr},
+		{Name: "EnableLogFileValidation", Off: unsafe.Offsetof(CreateTrailRequest{}.EnableLogFileValidation), Kind: api.KBoolPtr},
+		{Name: "CloudWatchLogsLogGroupArn", Off: unsafe.Offsetof(CreateTrailRequest{}.CloudWatchLogsLogGroupArn), Kind: api.KStringPtr},
+		{Name: "CloudWatchLogsRoleArn", Off: unsafe.Offsetof(CreateTrailRequest{}.CloudWatchLogsRoleArn), Kind: api.KStringPtr},
+		{Name: "KmsKeyId", Off: unsafe.Offsetof(CreateTrailRequest{}.KmsKeyId), Kind: api.KStringPtr},
+		{Name: "IsOrganizationTrail", Off: unsafe.Offsetof(CreateTrailRequest{}.IsOrganizationTrail), Kind: api.KBoolPtr},
+		{Name: "TagsList", Off: unsafe.Offsetof(CreateTrailRequest{}.TagsList), Kind: api.KList, Type: 208},
+	}},
+	29: {Go: (*CreateTrailResponse)(nil), Fields: []api.Field{
+		{Name: "Name", Off: unsafe.Offsetof(CreateTrailResponse{}.Name), Kind: api.KStringPtr},
+		{Name: "S3BucketName", Off: unsafe.Offsetof(CreateTrailResponse{}.S3BucketName), Kind: api.KStringPtr},
+		{Name: "S3KeyPrefix", Off: unsafe.Offsetof(CreateTrailResponse{}.S3KeyPrefix), Kind: api.KStringPtr},
+		{Name: "SnsTopicName", Off: unsafe.Offsetof(CreateTrailResponse{}.SnsTopicName), Kind: api.KStringPtr},
+		{Name: "SnsTopicARN", Off: unsafe.Offsetof(CreateTrailResponse{}.SnsTopicARN), Kind: api.KStringPtr},
+		{Name: "IncludeGlobalServiceEvents", Off: unsafe.Offsetof(CreateTrailResponse{}.IncludeGlobalServiceEvents), Kind: api.KBoolPtr},
+		{Name: "IsMultiRegionTrail", Off: unsafe.Offsetof(CreateTrailResponse{}.IsMultiRegionTrail), Kind: api.KBoolPtr},
+		{Name: "TrailARN", Off: unsafe.Offsetof(CreateTrailResponse{}.TrailARN), Kind: api.KStringPtr},
+		{Name: "LogFileValidationEnabled", Off: unsafe.Offsetof(CreateTrailResponse{}.LogFileValidationEnabled), Kind: api.KBoolPtr},
+		{Name: "CloudWatchLogsLogGroupArn", Off: unsafe.Offsetof(CreateTrailResponse{}.CloudWatchLogsLogGroupArn), Kind: api.KStringPtr},
+		{Name: "CloudWatchLogsRoleArn", Off: unsafe.Offsetof(CreateTrailResponse{}.CloudWatchLogsRoleArn), Kind: api.KStringPtr},
+		{Name: "KmsKeyId", Off: unsafe.Offsetof(CreateTrailResponse{}.KmsKeyId), Kind: api.KStringPtr},
+		{Name: "IsOrganizationTrail", Off: unsafe.Offsetof(CreateTrailResponse{}.IsOrganizationTrail), Kind: api.KBoolPtr},
+	}},
+	30: {Go: (*DataResource)(nil), Fields: []api.Field{
+		{Name: "Type", Off: unsafe.Offsetof(DataResource{}.Type), Kind: api.KStringPtr},
+		{Name: "Values", Off: unsafe.Offsetof(DataResource{}.Values), Kind: api.KList, Type: 210},
+	}},
+	31: {Go: (*DelegatedAdminAccountLimitExceededException)(nil)},
+	32: {Go: (*DeleteChannelRequest)(nil), Fields: []api.Field{
+		{Name: "Channel", Off: unsafe.Offsetof(DeleteChannelRequest{}.Channel), Kind: api.KStringPtr},
+	}},
+	33: {Go: (*DeleteChannelResponse)(nil)},
+	34: {Go: (*DeleteEventDataStoreRequest)(nil), Fields: []api.Field{
+		{Name: "EventDataStore", Off: unsafe.Offsetof(DeleteEventDataStoreRequest{}.EventDataStore), Kind: api.KStringPtr},
+	}},
+	35: {Go: (*DeleteEventDataStoreResponse)(nil)},
+	36: {Go: (*DeleteResourcePolicyRequest)(nil), Fields: []api.Field{
+		{Name: "ResourceArn", Off: unsafe.Offsetof(DeleteResourcePolicyRequest{}.ResourceArn), Kind: api.KStringPtr},
+	}},
+	37: {Go: (*DeleteResourcePolicyResponse)(nil)},
+	38: {Go: (*DeleteTrailRequest)(nil), Fields: []api.Field{
+		{Name: "Name", Off: unsafe.Offsetof(DeleteTrailRequest{}.Name), Kind: api.KStringPtr},
+	}},
+	39: {Go: (*DeleteTrailResponse)(nil)},
+	40: {Go: (*DeregisterOrganizationDelegatedAdminRequest)(nil), Fields: []api.Field{
+		{Name: "DelegatedAdminAccountId", Off: unsafe.Offsetof(DeregisterOrganizationDelegatedAdminRequest{}.DelegatedAdminAccountId), Kind: api.KStringPtr},
+	}},
+	41: {Go: (*DeregisterOrganizationDelegatedAdminResponse)(nil)},
+	42: {Go: (*DescribeQueryRequest)(nil), Fields: []api.Field{
+		{Name: "EventDataStore", Off: unsafe.Offsetof(DescribeQueryRequest{}.EventDataStore), Kind: api.KStringPtr},
+		{Name: "QueryId", Off: unsafe.Offsetof(DescribeQueryRequest{}.QueryId), Kind: api.KStringPtr},
+		{Name: "QueryAlias", Off: unsafe.Offsetof(DescribeQueryRequest{}.QueryAlias), Kind: api.KStringPtr},
+	}},
+	43: {Go: (*DescribeQueryResponse)(nil), Fields: []api.Field{
+		{Name: "QueryId", Off: unsafe.Offsetof(DescribeQueryResponse{}.QueryId), Kind: api.KStringPtr},
+		{Name: "QueryString", Off: unsafe.Offsetof(DescribeQueryResponse{}.QueryString), Kind: api.KStringPtr},
+		{Name: "QueryStatus", Off: unsafe.Offsetof(DescribeQueryResponse{}.QueryStatus), Kind: api.KStringPtr},
+		{Name: "QueryStatistics", Off: unsafe.Offsetof(DescribeQueryResponse{}.QueryStatistics), Kind: api.KStructPtr, Type: 162},
+		{Name: "ErrorMessage", Off: unsafe.Offsetof(DescribeQueryResponse{}.ErrorMessage), Kind: api.KStringPtr},
+		{Name: "DeliveryS3Uri", Off: unsafe.Offsetof(DescribeQueryResponse{}.DeliveryS3Uri), Kind: api.KStringPtr},
+		{Name: "DeliveryStatus", Off: unsafe.Offsetof(DescribeQueryResponse{}.DeliveryStatus), Kind: api.KStringPtr},
+	}},
+	44: {Go: (*DescribeTrailsRequest)(nil), Fields: []api.Field{
+		{Name: "trailNameList", Off: unsafe.Offsetof(DescribeTrailsRequest{}.TrailNameList), Kind: api.KList, Type: 210},
+		{Name: "includeShadowTrails", Off: unsafe.Offsetof(DescribeTrailsRequest{}.IncludeShadowTrails), Kind: api.KBoolPtr},
+	}},
+	45: {Go: (*DescribeTrailsResponse)(nil), Fields: []api.Field{
+		{Name: "trailList", Off: unsafe.Offsetof(DescribeTrailsResponse{}.TrailList), Kind: api.KList, Type: 213},
+	}},
+	46: {Go: (*Destination)(nil), Fields: []api.Field{
+		{Name: "Type", Off: unsafe.Offsetof(Destination{}.Type), Kind: api.KStringPtr},
+		{Name: "Location", Off: unsafe.Offsetof(Destination{}.Location), Kind: api.KStringPtr},
+	}},
+	47: {Go: (*DisableFederationRequest)(nil), Fields: []api.Field{
+		{Name: "EventDataStore", Off: unsafe.Offsetof(DisableFederationRequest{}.EventDataStore), Kind: api.KStringPtr},
+	}},
+	48: {Go: (*DisableFederationResponse)(nil), Fields: []api.Field{
+		{Name: "EventDataStoreArn", Off: unsafe.Offsetof(DisableFederationResponse{}.EventDataStoreArn), Kind: api.KStringPtr},
+		{Name: "FederationStatus", Off: unsafe.Offsetof(DisableFederationResponse{}.FederationStatus), Kind: api.KStringPtr},
+	}},
+	49: {Go: (*EnableFederationRequest)(nil), Fields: []api.Field{
+		{Name: "EventDataStore", Off: unsafe.Offsetof(EnableFederationRequest{}.EventDataStore), Kind: api.KStringPtr},
+		{Name: "FederationRoleArn", Off: unsafe.Offsetof(EnableFederationRequest{}.FederationRoleArn), Kind: api.KStringPtr},
+	}},
+	50: {Go: (*EnableFederationResponse)(nil), Fields: []api.Field{
+		{Name: "EventDataStoreArn", Off: unsafe.Offsetof(EnableFederationResponse{}.EventDataStoreArn), Kind: api.KStringPtr},
+		{Name: "FederationStatus", Off: unsafe.Offsetof(EnableFederationResponse{}.FederationStatus), Kind: api.KStringPtr},
+		{Name: "FederationRoleArn", Off: unsafe.Offsetof(EnableFederationResponse{}.FederationRoleArn), Kind: api.KStringPtr},
+	}},
+	51: {Go: (*Event)(nil), Fields: []api.Field{
+		{Name: "EventId", Off: unsafe.Offsetof(Event{}.EventId), Kind: api.KStringPtr},
+		{Name: "EventName", Off: unsafe.Offsetof(Event{}.EventName), Kind: api.KStringPtr},
+		{Name: "ReadOnly", Off: unsafe.Offsetof(Event{}.ReadOnly), Kind: api.KStringPtr},
+		{Name: "AccessKeyId", Off: unsafe.Offsetof(Event{}.AccessKeyId), Kind: api.KStringPtr},
+		{Name: "EventTime", Off: unsafe.Offsetof(Event{}.EventTime), Kind: api.KTimePtr},
+		{Name: "EventSource", Off: unsafe.Offsetof(Event{}.EventSource), Kind: api.KStringPtr},
+		{Name: "Username", Off: unsafe.Offsetof(Event{}.Username), Kind: api.KStringPtr},
+		{Name: "Resources", Off: unsafe.Offsetof(Event{}.Resources), Kind: api.KList, Type: 214},
+		{Name: "CloudTrailEvent", Off: unsafe.Offsetof(Event{}.CloudTrailEvent), Kind: api.KStringPtr},
+	}},
+	52: {Go: (*EventDataStore)(nil), Fields: []api.Field{
+		{Name: "EventDataStoreArn", Off: unsafe.Offsetof(EventDataStore{}.EventDataStoreArn), Kind: api.KStringPtr},
+		{Name: "Name", Off: unsafe.Offsetof(EventDataStore{}.Name), Kind: api.KStringPtr},
+		{Name: "TerminationProtectionEnabled", Off: unsafe.Offsetof(EventDataStore{}.TerminationProtectionEnabled), Kind: api.KBoolPtr},
+		{Name: "Status", Off: unsafe.Offsetof(EventDataStore{}.Status), Kind: api.KStringPtr},
+		{Name: "AdvancedEventSelectors", Off: unsafe.Offsetof(EventDataStore{}.AdvancedEventSelectors), Kind: api.KList, Type: 212},
+		{Name: "MultiRegionEnabled", Off: unsafe.Offsetof(EventDataStore{}.MultiRegionEnabled), Kind: api.KBoolPtr},
+		{Name: "OrganizationEnabled", Off: unsafe.Offsetof(EventDataStore{}.OrganizationEnabled), Kind: api.KBoolPtr},
+		{Name: "RetentionPeriod", Off: unsafe.Offsetof(EventDataStore{}.RetentionPeriod), Kind: api.KInt32Ptr},
+		{Name: "CreatedTimestamp", Off: unsafe.Offsetof(EventDataStore{}.CreatedTimestamp), Kind: api.KTimePtr},
+		{Name: "UpdatedTimestamp", Off: unsafe.Offsetof(EventDataStore{}.UpdatedTimestamp), Kind: api.KTimePtr},
+	}},
+	53: {Go: (*EventDataStoreARNInvalidException)(nil)},
+	54: {Go: (*EventDataStoreAlreadyExistsException)(nil)},
+	55: {Go: (*EventDataStoreFederationEnabledException)(nil)},
+	56: {Go: (*EventDataStoreHasOngoingImportException)(nil)},
+	57: {Go: (*EventDataStoreMaxLimitExceededException)(nil)},
+	58: {Go: (*EventDataStoreNotFoundException)(nil)},
+	59: {Go: (*EventDataStoreTerminationProtectedException)(nil)},
+	60: {Go: (*EventSelector)(nil), Fields: []api.Field{
+		{Name: "ReadWriteType", Off: unsafe.Offsetof(EventSelector{}.ReadWriteType), Kind: api.KStringPtr},
+		{Name: "IncludeManagementEvents", Off: unsafe.Offsetof(EventSelector{}.IncludeManagementEvents), Kind: api.KBoolPtr},
+		{Name: "DataResources", Off: unsafe.Offsetof(EventSelector{}.DataResources), Kind: api.KList, Type: 215},
+		{Name: "ExcludeManagementEventSources", Off: unsafe.Offsetof(EventSelector{}.ExcludeManagementEventSources), Kind: api.KList, Type: 210},
+	}},
+	61: {Go: (*GetChannelRequest)(nil), Fields: []api.Field{
+		{Name: "Channel", Off: unsafe.Offsetof(GetChannelRequest{}.Channel), Kind: api.KStringPtr},
+	}},
+	62: {Go: (*GetChannelResponse)(nil), Fields: []api.Field{
+		{Name: "ChannelArn", Off: unsafe.Offsetof(GetChannelResponse{}.ChannelArn), Kind: api.KStringPtr},
+		{Name: "Name", Off: unsafe.Offsetof(GetChannelResponse{}.Name), Kind: api.KStringPtr},
+		{Name: "Source", Off: unsafe.Offsetof(GetChannelResponse{}.Source), Kind: api.KStringPtr},
+		{Name: "SourceConfig", Off: unsafe.Offsetof(GetChannelResponse{}.SourceConfig), Kind: api.KStructPtr, Type: 178},
+		{Name: "Destinations", Off: unsafe.Offsetof(GetChannelResponse{}.Destinations), Kind: api.KList, Type: 211},
+		{Name: "IngestionStatus", Off: unsafe.Offsetof(GetChannelResponse{}.IngestionStatus), Kind: api.KStructPtr, Type: 86},
+	}},
+	63: {Go: (*GetEventDataStoreRequest)(nil), Fields: []api.Field{
+		{Name: "EventDataStore", Off: unsafe.Offsetof(GetEventDataStoreRequest{}.EventDataStore), Kind: api.KStringPtr},
+	}},
+	64: {Go: (*GetEventDataStoreResponse)(nil), Fields: []api.Field{
+		{Name: "EventDataStoreArn", Off: unsafe.Offsetof(GetEventDataStoreResponse{}.EventDataStoreArn), Kind: api.KStringPtr},
+		{Name: "Name", Off: unsafe.Offsetof(GetEventDataStoreResponse{}.Name), Kind: api.KStringPtr},
+		{Name: "Status", Off: unsafe.Offsetof(GetEventDataStoreResponse{}.Status), Kind: api.KStringPtr},
+		{Name: "AdvancedEventSelectors", Off: unsafe.Offsetof(GetEventDataStoreResponse{}.AdvancedEventSelectors), Kind: api.KList, Type: 212},
+		{Name: "MultiRegionEnabled", Off: unsafe.Offsetof(GetEventDataStoreResponse{}.MultiRegionEnabled), Kind: api.KBoolPtr},
+		{Name: "OrganizationEnabled", Off: unsafe.Offsetof(GetEventDataStoreResponse{}.OrganizationEnabled), Kind: api.KBoolPtr},
+		{Name: "RetentionPeriod", Off: unsafe.Offsetof(GetEventDataStoreResponse{}.RetentionPeriod), Kind: api.KInt32Ptr},
+		{Name: "TerminationProtectionEnabled", Off: unsafe.Offsetof(GetEventDataStoreResponse{}.TerminationProtectionEnabled), Kind: api.KBoolPtr},
+		{Name: "CreatedTimestamp", Off: unsafe.Offsetof(GetEventDataStoreResponse{}.CreatedTimestamp), Kind: api.KTimePtr},
+		{Name: "UpdatedTimestamp", Off: unsafe.Offsetof(GetEventDataStoreResponse{}.UpdatedTimestamp), Kind: api.KTimePtr},
+		{Name: "KmsKeyId", Off: unsafe.Offsetof(GetEventDataStoreResponse{}.KmsKeyId), Kind: api.KStringPtr},
+		{Name: "BillingMode", Off: unsafe.Offsetof(GetEventDataStoreResponse{}.BillingMode), Kind: api.KStringPtr},
+		{Name: "FederationStatus", Off: unsafe.Offsetof(GetEventDataStoreResponse{}.FederationStatus), Kind: api.KStringPtr},
+		{Name: "FederationRoleArn", Off: unsafe.Offsetof(GetEventDataStoreResponse{}.FederationRoleArn), Kind: api.KStringPtr},
+		{Name: "PartitionKeys", Off: unsafe.Offsetof(GetEventDataStoreResponse{}.PartitionKeys), Kind: api.KList, Type: 216},
+	}},
+	65: {Go: (*GetEventSelectorsRequest)(nil), Fields: []api.Field{
+		{Name: "TrailName", Off: unsafe.Offsetof(GetEventSelectorsRequest{}.TrailName), Kind: api.KStringPtr},
+	}},
+	66: {Go: (*GetEventSelectorsResponse)(nil), Fields: []api.Field{
+		{Name: "TrailARN", Off: unsafe.Offsetof(GetEventSelectorsResponse{}.TrailARN), Kind: api.KStringPtr},
+		{Name: "EventSelectors", Off: unsafe.Offsetof(GetEventSelectorsResponse{}.EventSelectors), Kind: api.KList, Type: 217},
+		{Name: "AdvancedEventSelectors", Off: unsafe.Offsetof(GetEventSelectorsResponse{}.AdvancedEventSelectors), Kind: api.KList, Type: 212},
+	}},
+	67: {Go: (*GetImportRequest)(nil), Fields: []api.Field{
+		{Name: "ImportId", Off: unsafe.Offsetof(GetImportRequest{}.ImportId), Kind: api.KStringPtr},
+	}},
+	68: {Go: (*GetImportResponse)(nil), Fields: []api.Field{
+		{Name: "ImportId", Off: unsafe.Offsetof(GetImportResponse{}.ImportId), Kind: api.KStringPtr},
+		{Name: "Destinations", Off: unsafe.Offsetof(GetImportResponse{}.Destinations), Kind: api.KList, Type: 210},
+		{Name: "ImportSource", Off: unsafe.Offsetof(GetImportResponse{}.ImportSource), Kind: api.KStructPtr, Type: 81},
+		{Name: "StartEventTime", Off: unsafe.Offsetof(GetImportResponse{}.StartEventTime), Kind: api.KTimePtr},
+		{Name: "EndEventTime", Off: unsafe.Offsetof(GetImportResponse{}.EndEventTime), Kind: api.KTimePtr},
+		{Name: "ImportStatus", Off: unsafe.Offsetof(GetImportResponse{}.ImportStatus), Kind: api.KStringPtr},
+		{Name: "CreatedTimestamp", Off: unsafe.Offsetof(GetImportResponse{}.CreatedTimestamp), Kind: api.KTimePtr},
+		{Name: "UpdatedTimestamp", Off: unsafe.Offsetof(GetImportResponse{}.UpdatedTimestamp), Kind: api.KTimePtr},
+		{Name: "ImportStatistics", Off: unsafe.Offsetof(GetImportResponse{}.ImportStatistics), Kind: api.KStructPtr, Type: 82},
+	}},
+	69: {Go: (*GetInsightSelectorsRequest)(nil), Fields: []api.Field{
+		{Name: "TrailName", Off: unsafe.Offsetof(GetInsightSelectorsRequest{}.TrailName), Kind: api.KStringPtr},
+		{Name: "EventDataStore", Off: unsafe.Offsetof(GetInsightSelectorsRequest{}.EventDataStore), Kind: api.KStringPtr},
+	}},
+	70: {Go: (*GetInsightSelectorsResponse)(nil), Fields: []api.Field{
+		{Name: "TrailARN", Off: unsafe.Offsetof(GetInsightSelectorsResponse{}.TrailARN), Kind: api.KStringPtr},
+		{Name: "InsightSelectors", Off: unsafe.Offsetof(GetInsightSelectorsResponse{}.InsightSelectors), Kind: api.KList, Type: 218},
+		{Name: "EventDataStoreArn", Off: unsafe.Offsetof(GetInsightSelectorsResponse{}.EventDataStoreArn), Kind: api.KStringPtr},
+		{Name: "InsightsDestination", Off: unsafe.Offsetof(GetInsightSelectorsResponse{}.InsightsDestination), Kind: api.KStringPtr},
+	}},
+	71: {Go: (*GetQueryResultsRequest)(nil), Fields: []api.Field{
+		{Name: "EventDataStore", Off: unsafe.Offsetof(GetQueryResultsRequest{}.EventDataStore), Kind: api.KStringPtr},
+		{Name: "QueryId", Off: unsafe.Offsetof(GetQueryResultsRequest{}.QueryId), Kind: api.KStringPtr},
+		{Name: "NextToken", Off: unsafe.Offsetof(GetQueryResultsRequest{}.NextToken), Kind: api.KStringPtr},
+		{Name: "MaxQueryResults", Off: unsafe.Offsetof(GetQueryResultsRequest{}.MaxQueryResults), Kind: api.KInt32Ptr},
+	}},
+	72: {Go: (*GetQueryResultsResponse)(nil), Fields: []api.Field{
+		{Name: "QueryStatus", Off: unsafe.Offsetof(GetQueryResultsResponse{}.QueryStatus), Kind: api.KStringPtr},
+		{Name: "QueryStatistics", Off: unsafe.Offsetof(GetQueryResultsResponse{}.QueryStatistics), Kind: api.KStructPtr, Type: 161},
+		{Name: "QueryResultRows", Off: unsafe.Offsetof(GetQueryResultsResponse{}.QueryResultRows), Kind: api.KList, Type: 219},
+		{Name: "NextToken", Off: unsafe.Offsetof(GetQueryResultsResponse{}.NextToken), Kind: api.KStringPtr},
+		{Name: "ErrorMessage", Off: unsafe.Offsetof(GetQueryResultsResponse{}.ErrorMessage), Kind: api.KStringPtr},
+	}},
+	73: {Go: (*GetResourcePolicyRequest)(nil), Fields: []api.Field{
+		{Name: "ResourceArn", Off: unsafe.Offsetof(GetResourcePolicyRequest{}.ResourceArn), Kind: api.KStringPtr},
+	}},
+	74: {Go: (*GetResourcePolicyResponse)(nil), Fields: []api.Field{
+		{Name: "ResourceArn", Off: unsafe.Offsetof(GetResourcePolicyResponse{}.ResourceArn), Kind: api.KStringPtr},
+		{Name: "ResourcePolicy", Off: unsafe.Offsetof(GetResourcePolicyResponse{}.ResourcePolicy), Kind: api.KStringPtr},
+	}},
+	75: {Go: (*GetTrailRequest)(nil), Fields: []api.Field{
+		{Name: "Name", Off: unsafe.Offsetof(GetTrailRequest{}.Name), Kind: api.KStringPtr},
+	}},
+	76: {Go: (*GetTrailResponse)(nil), Fields: []api.Field{
+		{Name: "Trail", Off: unsafe.Offsetof(GetTrailResponse{}.Trail), Kind: api.KStructPtr, Type: 196},
+	}},
+	77: {Go: (*GetTrailStatusRequest)(nil), Fields: []api.Field{
+		{Name: "Name", Off: unsafe.Offsetof(GetTrailStatusRequest{}.Name), Kind: api.KStringPtr},
+	}},
+	78: {Go: (*GetTrailStatusResponse)(nil), Fields: []api.Field{
+		{Name: "IsLogging", Off: unsafe.Offsetof(GetTrailStatusResponse{}.IsLogging), Kind: api.KBoolPtr},
+		{Name: "LatestDeliveryError", Off: unsafe.Offsetof(GetTrailStatusResponse{}.LatestDeliveryError), Kind: api.KStringPtr},
+		{Name: "LatestNotificationError", Off: unsafe.Offsetof(GetTrailStatusResponse{}.LatestNotificationError), Kind: api.KStringPtr},
+		{Name: "LatestDeliveryTime", Off: unsafe.Offsetof(GetTrailStatusResponse{}.LatestDeliveryTime), Kind: api.KTimePtr},
+		{Name: "LatestNotificationTime", Off: unsafe.Offsetof(GetTrailStatusResponse{}.LatestNotificationTime), Kind: api.KTimePtr},
+		{Name: "StartLoggingTime", Off: unsafe.Offsetof(GetTrailStatusResponse{}.StartLoggingTime), Kind: api.KTimePtr},
+		{Name: "StopLoggingTime", Off: unsafe.Offsetof(GetTrailStatusResponse{}.StopLoggingTime), Kind: api.KTimePtr},
+		{Name: "LatestCloudWatchLogsDeliveryError", Off: unsafe.Offsetof(GetTrailStatusResponse{}.LatestCloudWatchLogsDeliveryError), Kind: api.KStringPtr},
+		{Name: "LatestCloudWatchLogsDeliveryTime", Off: unsafe.Offsetof(GetTrailStatusResponse{}.LatestCloudWatchLogsDeliveryTime), Kind: api.KTimePtr},
+		{Name: "LatestDigestDeliveryTime", Off: unsafe.Offsetof(GetTrailStatusResponse{}.LatestDigestDeliveryTime), Kind: api.KTimePtr},
+		{Name: "LatestDigestDeliveryError", Off: unsafe.Offsetof(GetTrailStatusResponse{}.LatestDigestDeliveryError), Kind: api.KStringPtr},
+		{Name: "LatestDeliveryAttemptTime", Off: unsafe.Offsetof(GetTrailStatusResponse{}.LatestDeliveryAttemptTime), Kind: api.KStringPtr},
+		{Name: "LatestNotificationAttemptTime", Off: unsafe.Offsetof(GetTrailStatusResponse{}.LatestNotificationAttemptTime), Kind: api.KStringPtr},
+		{Name: "LatestNotificationAttemptSucceeded", Off: unsafe.Offsetof(GetTrailStatusResponse{}.LatestNotificationAttemptSucceeded), Kind: api.KStringPtr},
+		{Name: "LatestDeliveryAttemptSucceeded", Off: unsafe.Offsetof(GetTrailStatusResponse{}.LatestDeliveryAttemptSucceeded), Kind: api.KStringPtr},
+		{Name: "TimeLoggingStarted", Off: unsafe.Offsetof(GetTrailStatusResponse{}.TimeLoggingStarted), Kind: api.KStringPtr},
+		{Name: "TimeLoggingStopped", Off: unsafe.Offsetof(GetTrailStatusResponse{}.TimeLoggingStopped), Kind: api.KStringPtr},
+	}},
+	79: {Go: (*ImportFailureListItem)(nil), Fields: []api.Field{
+		{Name: "Location", Off: unsafe.Offsetof(ImportFailureListItem{}.Location), Kind: api.KStringPtr},
+		{Name: "Status", Off: unsafe.Offsetof(ImportFailureListItem{}.Status), Kind: api.KStringPtr},
+		{Name: "ErrorType", Off: unsafe.Offsetof(ImportFailureListItem{}.ErrorType), Kind: api.KStringPtr},
+		{Name: "ErrorMessage", Off: unsafe.Offsetof(ImportFailureListItem{}.ErrorMessage), Kind: api.KStringPtr},
+		{Name: "LastUpdatedTime", Off: unsafe.Offsetof(ImportFailureListItem{}.LastUpdatedTime), Kind: api.KTimePtr},
+	}},
+	80: {Go: (*ImportNotFoundException)(nil)},
+	81: {Go: (*ImportSource)(nil), Fields: []api.Field{
+		{Name: "S3", Off: unsafe.Offsetof(ImportSource{}.S3), Kind: api.KStructPtr, Type: 177},
+	}},
+	82: {Go: (*ImportStatistics)(nil), Fields: []api.Field{
+		{Name: "PrefixesFound", Off: unsafe.Offsetof(ImportStatistics{}.PrefixesFound), Kind: api.KInt64Ptr},
+		{Name: "PrefixesCompleted", Off: unsafe.Offsetof(ImportStatistics{}.PrefixesCompleted), Kind: api.KInt64Ptr},
+		{Name: "FilesCompleted", Off: unsafe.Offsetof(ImportStatistics{}.FilesCompleted), Kind: api.KInt64Ptr},
+		{Name: "EventsCompleted", Off: unsafe.Offsetof(ImportStatistics{}.EventsCompleted), Kind: api.KInt64Ptr},
+		{Name: "FailedEntries", Off: unsafe.Offsetof(ImportStatistics{}.FailedEntries), Kind: api.KInt64Ptr},
+	}},
+	83: {Go: (*ImportsListItem)(nil), Fields: []api.Field{
+		{Name: "ImportId", Off: unsafe.Offsetof(ImportsListItem{}.ImportId), Kind: api.KStringPtr},
+		{Name: "ImportStatus", Off: unsafe.Offsetof(ImportsListItem{}.ImportStatus), Kind: api.KStringPtr},
+		{Name: "Destinations", Off: unsafe.Offsetof(ImportsListItem{}.Destinations), Kind: api.KList, Type: 210},
+		{Name: "CreatedTimestamp", Off: unsafe.Offsetof(ImportsListItem{}.CreatedTimestamp), Kind: api.KTimePtr},
+		{Name: "UpdatedTimestamp", Off: unsafe.Offsetof(ImportsListItem{}.UpdatedTimestamp), Kind: api.KTimePtr},
+	}},
+	84: {Go: (*InactiveEventDataStoreException)(nil)},
+	85: {Go: (*InactiveQueryException)(nil)},
+	86: {Go: (*IngestionStatus)(nil), Fields: []api.Field{
+		{Name: "LatestIngestionSuccessTime", Off: unsafe.Offsetof(IngestionStatus{}.LatestIngestionSuccessTime), Kind: api.KTimePtr},
+		{Name: "LatestIngestionSuccessEventID", Off: unsafe.Offsetof(IngestionStatus{}.LatestIngestionSuccessEventID), Kind: api.KStringPtr},
+		{Name: "LatestIngestionErrorCode", Off: unsafe.Offsetof(IngestionStatus{}.LatestIngestionErrorCode), Kind: api.KStringPtr},
+		{Name: "LatestIngestionAttemptTime", Off: unsafe.Offsetof(IngestionStatus{}.LatestIngestionAttemptTime), Kind: api.KTimePtr},
+		{Name: "LatestIngestionAttemptEventID", Off: unsafe.Offsetof(IngestionStatus{}.LatestIngestionAttemptEventID), Kind: api.KStringPtr},
+	}},
+	87: {Go: (*InsightNotEnabledException)(nil)},
+	88: {Go: (*InsightSelector)(nil), Fields: []api.Field{
+		{Name: "InsightType", Off: unsafe.Offsetof(InsightSelector{}.InsightType), Kind: api.KStringPtr},
+	}},
+	89:  {Go: (*InsufficientDependencyServiceAccessPermissionException)(nil)},
+	90:  {Go: (*InsufficientEncryptionPolicyException)(nil)},
+	91:  {Go: (*InsufficientS3BucketPolicyException)(nil)},
+	92:  {Go: (*InsufficientSnsTopicPolicyException)(nil)},
+	93:  {Go: (*InvalidCloudWatchLogsLogGroupArnException)(nil)},
+	94:  {Go: (*InvalidCloudWatchLogsRoleArnException)(nil)},
+	95:  {Go: (*InvalidDateRangeException)(nil)},
+	96:  {Go: (*InvalidEventCategoryException)(nil)},
+	97:  {Go: (*InvalidEventDataStoreCategoryException)(nil)},
+	98:  {Go: (*InvalidEventDataStoreStatusException)(nil)},
+	99:  {Go: (*InvalidEventSelectorsException)(nil)},
+	100: {Go: (*InvalidHomeRegionException)(nil)},
+	101: {Go: (*InvalidImportSourceException)(nil)},
+	102: {Go: (*InvalidInsightSelectorsException)(nil)},
+	103: {Go: (*InvalidKmsKeyIdException)(nil)},
+	104: {Go: (*InvalidLookupAttributesException)(nil)},
+	105: {Go: (*InvalidMaxResultsException)(nil)},
+	106: {Go: (*InvalidNextTokenException)(nil)},
+	107: {Go: (*InvalidParameterCombinationException)(nil)},
+	108: {Go: (*InvalidParameterException)(nil)},
+	109: {Go: (*InvalidQueryStatementException)(nil)},
+	110: {Go: (*InvalidQueryStatusException)(nil)},
+	111: {Go: (*InvalidS3BucketNameException)(nil)},
+	112: {Go: (*InvalidS3PrefixException)(nil)},
+	113: {Go: (*InvalidSnsTopicNameException)(nil)},
+	114: {Go: (*InvalidSourceException)(nil)},
+	115: {Go: (*InvalidTagParameterException)(nil)},
+	116: {Go: (*InvalidTimeRangeException)(nil)},
+	117: {Go: (*InvalidTokenException)(nil)},
+	118: {Go: (*InvalidTrailNameException)(nil)},
+	119: {Go: (*KmsException)(nil)},
+	120: {Go: (*KmsKeyDisabledException)(nil)},
+	121: {Go: (*KmsKeyNotFoundException)(nil)},
+	122: {Go: (*ListChannelsRequest)(nil), Fields: []api.Field{
+		{Name: "MaxResults", Off: unsafe.Offsetof(ListChannelsRequest{}.MaxResults), Kind: api.KInt32Ptr},
+		{Name: "NextToken", Off: unsafe.Offsetof(ListChannelsRequest{}.NextToken), Kind: api.KStringPtr},
+	}},
+	123: {Go: (*ListChannelsResponse)(nil), Fields: []api.Field{
+		{Name: "Channels", Off: unsafe.Offsetof(ListChannelsResponse{}.Channels), Kind: api.KList, Type: 222},
+		{Name: "NextToken", Off: unsafe.Offsetof(ListChannelsResponse{}.NextToken), Kind: api.KStringPtr},
+	}},
+	124: {Go: (*ListEventDataStoresRequest)(nil), Fields: []api.Field{
+		{Name: "NextToken", Off: unsafe.Offsetof(ListEventDataStoresRequest{}.NextToken), Kind: api.KStringPtr},
+		{Name: "MaxResults", Off: unsafe.Offsetof(ListEventDataStoresRequest{}.MaxResults), Kind: api.KInt32Ptr},
+	}},
+	125: {Go: (*ListEventDataStoresResponse)(nil), Fields: []api.Field{
+		{Name: "EventDataStores", Off: unsafe.Offsetof(ListEventDataStoresResponse{}.EventDataStores), Kind: api.KList, Type: 223},
+		{Name: "NextToken", Off: unsafe.Offsetof(ListEventDataStoresResponse{}.NextToken), Kind: api.KStringPtr},
+	}},
+	126: {Go: (*ListImportFailuresRequest)(nil), Fields: []api.Field{
+		{Name: "ImportId", Off: unsafe.Offsetof(ListImportFailuresRequest{}.ImportId), Kind: api.KStringPtr},
+		{Name: "MaxResults", Off: unsafe.Offsetof(ListImportFailuresRequest{}.MaxResults), Kind: api.KInt32Ptr},
+		{Name: "NextToken", Off: unsafe.Offsetof(ListImportFailuresRequest{}.NextToken), Kind: api.KStringPtr},
+	}},
+	127: {Go: (*ListImportFailuresResponse)(nil), Fields: []api.Field{
+		{Name: "Failures", Off: unsafe.Offsetof(ListImportFailuresResponse{}.Failures), Kind: api.KList, Type: 224},
+		{Name: "NextToken", Off: unsafe.Offsetof(ListImportFailuresResponse{}.NextToken), Kind: api.KStringPtr},
+	}},
+	128: {Go: (*ListImportsRequest)(nil), Fields: []api.Field{
+		{Name: "MaxResults", Off: unsafe.Offsetof(ListImportsRequest{}.MaxResults), Kind: api.KInt32Ptr},
+		{Name: "Destination", Off: unsafe.Offsetof(ListImportsRequest{}.Destination), Kind: api.KStringPtr},
+		{Name: "ImportStatus", Off: unsafe.Offsetof(ListImportsRequest{}.ImportStatus), Kind: api.KStringPtr},
+		{Name: "NextToken", Off: unsafe.Offsetof(ListImportsRequest{}.NextToken), Kind: api.KStringPtr},
+	}},
+	129: {Go: (*ListImportsResponse)(nil), Fields: []api.Field{
+		{Name: "Imports", Off: unsafe.Offsetof(ListImportsResponse{}.Imports), Kind: api.KList, Type: 225},
+		{Name: "NextToken", Off: unsafe.Offsetof(ListImportsResponse{}.NextToken), Kind: api.KStringPtr},
+	}},
+	130: {Go: (*ListInsightsMetricDataRequest)(nil), Fields: []api.Field{
+		{Name: "EventSource", Off: unsafe.Offsetof(ListInsightsMetricDataRequest{}.EventSource), Kind: api.KStringPtr},
+		{Name: "EventName", Off: unsafe.Offsetof(ListInsightsMetricDataRequest{}.EventName), Kind: api.KStringPtr},
+		{Name: "InsightType", Off: unsafe.Offsetof(ListInsightsMetricDataRequest{}.InsightType), Kind: api.KStringPtr},
+		{Name: "ErrorCode", Off: unsafe.Offsetof(ListInsightsMetricDataRequest{}.ErrorCode), Kind: api.KStringPtr},
+		{Name: "StartTime", Off: unsafe.Offsetof(ListInsightsMetricDataRequest{}.StartTime), Kind: api.KTimePtr},
+		{Name: "EndTime", Off: unsafe.Offsetof(ListInsightsMetricDataRequest{}.EndTime), Kind: api.KTimePtr},
+		{Name: "Period", Off: unsafe.Offsetof(ListInsightsMetricDataRequest{}.Period), Kind: api.KInt32Ptr},
+		{Name: "DataType", Off: unsafe.Offsetof(ListInsightsMetricDataRequest{}.DataType), Kind: api.KStringPtr},
+		{Name: "MaxResults", Off: unsafe.Offsetof(ListInsightsMetricDataRequest{}.MaxResults), Kind: api.KInt32Ptr},
+		{Name: "NextToken", Off: unsafe.Offsetof(ListInsightsMetricDataRequest{}.NextToken), Kind: api.KStringPtr},
+	}},
+	131: {Go: (*ListInsightsMetricDataResponse)(nil), Fields: []api.Field{
+		{Name: "EventSource", Off: unsafe.Offsetof(ListInsightsMetricDataResponse{}.EventSource), Kind: api.KStringPtr},
+		{Name: "EventName", Off: unsafe.Offsetof(ListInsightsMetricDataResponse{}.EventName), Kind: api.KStringPtr},
+		{Name: "InsightType", Off: unsafe.Offsetof(ListInsightsMetricDataResponse{}.InsightType), Kind: api.KStringPtr},
+		{Name: "ErrorCode", Off: unsafe.Offsetof(ListInsightsMetricDataResponse{}.ErrorCode), Kind: api.KStringPtr},
+		{Name: "Timestamps", Off: unsafe.Offsetof(ListInsightsMetricDataResponse{}.Timestamps), Kind: api.KList, Type: 226},
+		{Name: "Values", Off: unsafe.Offsetof(ListInsightsMetricDataResponse{}.Values), Kind: api.KList, Type: 227},
+		{Name: "NextToken", Off: unsafe.Offsetof(ListInsightsMetricDataResponse{}.NextToken), Kind: api.KStringPtr},
+	}},
+	132: {Go: (*ListPublicKeysRequest)(nil), Fields: []api.Field{
+		{Name: "StartTime", Off: unsafe.Offsetof(ListPublicKeysRequest{}.StartTime), Kind: api.KTimePtr},
+		{Name: "EndTime", Off: unsafe.Offsetof(ListPublicKeysRequest{}.EndTime), Kind: api.KTimePtr},
+		{Name: "NextToken", Off: unsafe.Offsetof(ListPublicKeysRequest{}.NextToken), Kind: api.KStringPtr},
+	}},
+	133: {Go: (*ListPublicKeysResponse)(nil), Fields: []api.Field{
+		{Name: "PublicKeyList", Off: unsafe.Offsetof(ListPublicKeysResponse{}.PublicKeyList), Kind: api.KList, Type: 228},
+		{Name: "NextToken", Off: unsafe.Offsetof(ListPublicKeysResponse{}.NextToken), Kind: api.KStringPtr},
+	}},
+	134: {Go: (*ListQueriesRequest)(nil), Fields: []api.Field{
+		{Name: "EventDataStore", Off: unsafe.Offsetof(ListQueriesRequest{}.EventDataStore), Kind: api.KStringPtr},
+		{Name: "NextToken", Off: unsafe.Offsetof(ListQueriesRequest{}.NextToken), Kind: api.KStringPtr},
+		{Name: "MaxResults", Off: unsafe.Offsetof(ListQueriesRequest{}.MaxResults), Kind: api.KInt32Ptr},
+		{Name: "StartTime", Off: unsafe.Offsetof(ListQueriesRequest{}.StartTime), Kind: api.KTimePtr},
+		{Name: "EndTime", Off: unsafe.Offsetof(ListQueriesRequest{}.EndTime), Kind: api.KTimePtr},
+		{Name: "QueryStatus", Off: unsafe.Offsetof(ListQueriesRequest{}.QueryStatus), Kind: api.KStringPtr},
+	}},
+	135: {Go: (*ListQueriesResponse)(nil), Fields: []api.Field{
+		{Name: "Queries", Off: unsafe.Offsetof(ListQueriesResponse{}.Queries), Kind: api.KList, Type: 229},
+		{Name: "NextToken", Off: unsafe.Offsetof(ListQueriesResponse{}.NextToken), Kind: api.KStringPtr},
+	}},
+	136: {Go: (*ListTagsRequest)(nil), Fields: []api.Field{
+		{Name: "ResourceIdList", Off: unsafe.Offsetof(ListTagsRequest{}.ResourceIdList), Kind: api.KList, Type: 210},
+		{Name: "NextToken", Off: unsafe.Offsetof(ListTagsRequest{}.NextToken), Kind: api.KStringPtr},
+	}},
+	137: {Go: (*ListTagsResponse)(nil), Fields: []api.Field{
+		{Name: "ResourceTagList", Off: unsafe.Offsetof(ListTagsResponse{}.ResourceTagList), Kind: api.KList, Type: 230},
+		{Name: "NextToken", Off: unsafe.Offsetof(ListTagsResponse{}.NextToken), Kind: api.KStringPtr},
+	}},
+	138: {Go: (*ListTrailsRequest)(nil), Fields: []api.Field{
+		{Name: "NextToken", Off: unsafe.Offsetof(ListTrailsRequest{}.NextToken), Kind: api.KStringPtr},
+	}},
+	139: {Go: (*ListTrailsResponse)(nil), Fields: []api.Field{
+		{Name: "Trails", Off: unsafe.Offsetof(ListTrailsResponse{}.Trails), Kind: api.KList, Type: 231},
+		{Name: "NextToken", Off: unsafe.Offsetof(ListTrailsResponse{}.NextToken), Kind: api.KStringPtr},
+	}},
+	140: {Go: (*LookupAttribute)(nil), Fields: []api.Field{
+		{Name: "AttributeKey", Off: unsafe.Offsetof(LookupAttribute{}.AttributeKey), Kind: api.KStringPtr},
+		{Name: "AttributeValue", Off: unsafe.Offsetof(LookupAttribute{}.AttributeValue), Kind: api.KStringPtr},
+	}},
+	141: {Go: (*LookupEventsRequest)(nil), Fields: []api.Field{
+		{Name: "LookupAttributes", Off: unsafe.Offsetof(LookupEventsRequest{}.LookupAttributes), Kind: api.KList, Type: 232},
+		{Name: "StartTime", Off: unsafe.Offsetof(LookupEventsRequest{}.StartTime), Kind: api.KTimePtr},
+		{Name: "EndTime", Off: unsafe.Offsetof(LookupEventsRequest{}.EndTime), Kind: api.KTimePtr},
+		{Name: "EventCategory", Off: unsafe.Offsetof(LookupEventsRequest{}.EventCategory), Kind: api.KStringPtr},
+		{Name: "MaxResults", Off: unsafe.Offsetof(LookupEventsRequest{}.MaxResults), Kind: api.KInt32Ptr},
+		{Name: "NextToken", Off: unsafe.Offsetof(LookupEventsRequest{}.NextToken), Kind: api.KStringPtr},
+	}},
+	142: {Go: (*LookupEventsResponse)(nil), Fields: []api.Field{
+		{Name: "Events", Off: unsafe.Offsetof(LookupEventsResponse{}.Events), Kind: api.KList, Type: 233},
+		{Name: "NextToken", Off: unsafe.Offsetof(LookupEventsResponse{}.NextToken), Kind: api.KStringPtr},
+	}},
+	143: {Go: (*MaxConcurrentQueriesException)(nil)},
+	144: {Go: (*MaximumNumberOfTrailsExceededException)(nil)},
+	145: {Go: (*NoManagementAccountSLRExistsException)(nil)},
+	146: {Go: (*NotOrganizationManagementAccountException)(nil)},
+	147: {Go: (*NotOrganizationMasterAccountException)(nil)},
+	148: {Go: (*OperationNotPermittedException)(nil)},
+	149: {Go: (*OrganizationNotInAllFeaturesModeException)(nil)},
+	150: {Go: (*OrganizationsNotInUseException)(nil)},
+	151: {Go: (*PartitionKey)(nil), Fields: []api.Field{
+		{Name: "Name", Off: unsafe.Offsetof(PartitionKey{}.Name), Kind: api.KStringPtr},
+		{Name: "Type", Off: unsafe.Offsetof(PartitionKey{}.Type), Kind: api.KStringPtr},
+	}},
+	152: {Go: (*PublicKey)(nil), Fields: []api.Field{
+		{Name: "Value", Off: unsafe.Offsetof(PublicKey{}.Value), Kind: api.KBytes},
+		{Name: "ValidityStartTime", Off: unsafe.Offsetof(PublicKey{}.ValidityStartTime), Kind: api.KTimePtr},
+		{Name: "ValidityEndTime", Off: unsafe.Offsetof(PublicKey{}.ValidityEndTime), Kind: api.KTimePtr},
+		{Name: "Fingerprint", Off: unsafe.Offsetof(PublicKey{}.Fingerprint), Kind: api.KStringPtr},
+	}},
+	153: {Go: (*PutEventSelectorsRequest)(nil), Fields: []api.Field{
+		{Name: "TrailName", Off: unsafe.Offsetof(PutEventSelectorsRequest{}.TrailName), Kind: api.KStringPtr},
+		{Name: "EventSelectors", Off: unsafe.Offsetof(PutEventSelectorsRequest{}.EventSelectors), Kind: api.KList, Type: 217},
+		{Name: "AdvancedEventSelectors", Off: unsafe.Offsetof(PutEventSelectorsRequest{}.AdvancedEventSelectors), Kind: api.KList, Type: 212},
+	}},
+	154: {Go: (*PutEventSelectorsResponse)(nil), Fields: []api.Field{
+		{Name: "TrailARN", Off: unsafe.Offsetof(PutEventSelectorsResponse{}.TrailARN), Kind: api.KStringPtr},
+		{Name: "EventSelectors", Off: unsafe.Offsetof(PutEventSelectorsResponse{}.EventSelectors), Kind: api.KList, Type: 217},
+		{Name: "AdvancedEventSelectors", Off: unsafe.Offsetof(PutEventSelectorsResponse{}.AdvancedEventSelectors), Kind: api.KList, Type: 212},
+	}},
+	155: {Go: (*PutInsightSelectorsRequest)(nil), Fields: []api.Field{
+		{Name: "TrailName", Off: unsafe.Offsetof(PutInsightSelectorsRequest{}.TrailName), Kind: api.KStringPtr},
+		{Name: "InsightSelectors", Off: unsafe.Offsetof(PutInsightSelectorsRequest{}.InsightSelectors), Kind: api.KList, Type: 218},
+		{Name: "EventDataStore", Off: unsafe.Offsetof(PutInsightSelectorsRequest{}.EventDataStore), Kind: api.KStringPtr},
+		{Name: "InsightsDestination", Off: unsafe.Offsetof(PutInsightSelectorsRequest{}.InsightsDestination), Kind: api.KStringPtr},
+	}},
+	156: {Go: (*PutInsightSelectorsResponse)(nil), Fields: []api.Field{
+		{Name: "TrailARN", Off: unsafe.Offsetof(PutInsightSelectorsResponse{}.TrailARN), Kind: api.KStringPtr},
+		{Name: "InsightSelectors", Off: unsafe.Offsetof(PutInsightSelectorsResponse{}.InsightSelectors), Kind: api.KList, Type: 218},
+		{Name: "EventDataStoreArn", Off: unsafe.Offsetof(PutInsightSelectorsResponse{}.EventDataStoreArn), Kind: api.KStringPtr},
+		{Name: "InsightsDestination", Off: unsafe.Offsetof(PutInsightSelectorsResponse{}.InsightsDestination), Kind: api.KStringPtr},
+	}},
+	157: {Go: (*PutResourcePolicyRequest)(nil), Fields: []api.Field{
+		{Name: "ResourceArn", Off: unsafe.Offsetof(PutResourcePolicyRequest{}.ResourceArn), Kind: api.KStringPtr},
+		{Name: "ResourcePolicy", Off: unsafe.Offsetof(PutResourcePolicyRequest{}.ResourcePolicy), Kind: api.KStringPtr},
+	}},
+	158: {Go: (*PutResourcePolicyResponse)(nil), Fields: []api.Field{
+		{Name: "ResourceArn", Off: unsafe.Offsetof(PutResourcePolicyResponse{}.ResourceArn), Kind: api.KStringPtr},
+		{Name: "ResourcePolicy", Off: unsafe.Offsetof(PutResourcePolicyResponse{}.ResourcePolicy), Kind: api.KStringPtr},
+	}},
+	159: {Go: (*Query)(nil), Fields: []api.Field{
+		{Name: "QueryId", Off: unsafe.Offsetof(Query{}.QueryId), Kind: api.KStringPtr},
+		{Name: "QueryStatus", Off: unsafe.Offsetof(Query{}.QueryStatus), Kind: api.KStringPtr},
+		{Name: "CreationTime", Off: unsafe.Offsetof(Query{}.CreationTime), Kind: api.KTimePtr},
+	}},
+	160: {Go: (*QueryIdNotFoundException)(nil)},
+	161: {Go: (*QueryStatistics)(nil), Fields: []api.Field{
+		{Name: "ResultsCount", Off: unsafe.Offsetof(QueryStatistics{}.ResultsCount), Kind: api.KInt32Ptr},
+		{Name: "TotalResultsCount", Off: unsafe.Offsetof(QueryStatistics{}.TotalResultsCount), Kind: api.KInt32Ptr},
+		{Name: "BytesScanned", Off: unsafe.Offsetof(QueryStatistics{}.BytesScanned), Kind: api.KInt64Ptr},
+	}},
+	162: {Go: (*QueryStatisticsForDescribeQuery)(nil), Fields: []api.Field{
+		{Name: "EventsMatched", Off: unsafe.Offsetof(QueryStatisticsForDescribeQuery{}.EventsMatched), Kind: api.KInt64Ptr},
+		{Name: "EventsScanned", Off: unsafe.Offsetof(QueryStatisticsForDescribeQuery{}.EventsScanned), Kind: api.KInt64Ptr},
+		{Name: "BytesScanned", Off: unsafe.Offsetof(QueryStatisticsForDescribeQuery{}.BytesScanned), Kind: api.KInt64Ptr},
+		{Name: "ExecutionTimeInMillis", Off: unsafe.Offsetof(QueryStatisticsForDescribeQuery{}.ExecutionTimeInMillis), Kind: api.KInt32Ptr},
+		{Name: "CreationTime", Off: unsafe.Offsetof(QueryStatisticsForDescribeQuery{}.CreationTime), Kind: api.KTimePtr},
+	}},
+	163: {Go: (*RegisterOrganizationDelegatedAdminRequest)(nil), Fields: []api.Field{
+		{Name: "MemberAccountId", Off: unsafe.Offsetof(RegisterOrganizationDelegatedAdminRequest{}.MemberAccountId), Kind: api.KStringPtr},
+	}},
+	164: {Go: (*RegisterOrganizationDelegatedAdminResponse)(nil)},
+	165: {Go: (*RemoveTagsRequest)(nil), Fields: []api.Field{
+		{Name: "ResourceId", Off: unsafe.Offsetof(RemoveTagsRequest{}.ResourceId), Kind: api.KStringPtr},
+		{Name: "TagsList", Off: unsafe.Offsetof(RemoveTagsRequest{}.TagsList), Kind: api.KList, Type: 208},
+	}},
+	166: {Go: (*RemoveTagsResponse)(nil)},
+	167: {Go: (*Resource)(nil), Fields: []api.Field{
+		{Name: "ResourceType", Off: unsafe.Offsetof(Resource{}.ResourceType), Kind: api.KStringPtr},
+		{Name: "ResourceName", Off: unsafe.Offsetof(Resource{}.ResourceName), Kind: api.KStringPtr},
+	}},
+	168: {Go: (*ResourceARNNotValidException)(nil)},
+	169: {Go: (*ResourceNotFoundException)(nil)},
+	170: {Go: (*ResourcePolicyNotFoundException)(nil)},
+	171: {Go: (*ResourcePolicyNotValidException)(nil)},
+	172: {Go: (*ResourceTag)(nil), Fields: []api.Field{
+		{Name: "ResourceId", Off: unsafe.Offsetof(ResourceTag{}.ResourceId), Kind: api.KStringPtr},
+		{Name: "TagsList", Off: unsafe.Offsetof(ResourceTag{}.TagsList), Kind: api.KList, Type: 208},
+	}},
+	173: {Go: (*ResourceTypeNotSupportedException)(nil)},
+	174: {Go: (*RestoreEventDataStoreRequest)(nil), Fields: []api.Field{
+		{Name: "EventDataStore", Off: unsafe.Offsetof(RestoreEventDataStoreRequest{}.EventDataStore), Kind: api.KStringPtr},
+	}},
+	175: {Go: (*RestoreEventDataStoreResponse)(nil), Fields: []api.Field{
+		{Name: "EventDataStoreArn", Off: unsafe.Offsetof(RestoreEventDataStoreResponse{}.EventDataStoreArn), Kind: api.KStringPtr},
+		{Name: "Name", Off: unsafe.Offsetof(RestoreEventDataStoreResponse{}.Name), Kind: api.KStringPtr},
+		{Name: "Status", Off: unsafe.Offsetof(RestoreEventDataStoreResponse{}.Status), Kind: api.KStringPtr},
+		{Name: "AdvancedEventSelectors", Off: unsafe.Offsetof(RestoreEventDataStoreResponse{}.AdvancedEventSelectors), Kind: api.KList, Type: 212},
+		{Name: "MultiRegionEnabled", Off: unsafe.Offsetof(RestoreEventDataStoreResponse{}.MultiRegionEnabled), Kind: api.KBoolPtr},
+		{Name: "OrganizationEnabled", Off: unsafe.Offsetof(RestoreEventDataStoreResponse{}.OrganizationEnabled), Kind: api.KBoolPtr},
+		{Name: "RetentionPeriod", Off: unsafe.Offsetof(RestoreEventDataStoreResponse{}.RetentionPeriod), Kind: api.KInt32Ptr},
+		{Name: "TerminationProtectionEnabled", Off: unsafe.Offsetof(RestoreEventDataStoreResponse{}.TerminationProtectionEnabled), Kind: api.KBoolPtr},
+		{Name: "CreatedTimestamp", Off: unsafe.Offsetof(RestoreEventDataStoreResponse{}.CreatedTimestamp), Kind: api.KTimePtr},
+		{Name: "UpdatedTimestamp", Off: unsafe.Offsetof(RestoreEventDataStoreResponse{}.UpdatedTimestamp), Kind: api.KTimePtr},
+		{Name: "KmsKeyId", Off: unsafe.Offsetof(RestoreEventDataStoreResponse{}.KmsKeyId), Kind: api.KStringPtr},
+		{Name: "BillingMode", Off: unsafe.Offsetof(RestoreEventDataStoreResponse{}.BillingMode), Kind: api.KStringPtr},
+	}},
+	176: {Go: (*S3BucketDoesNotExistException)(nil)},
+	177: {Go: (*S3ImportSource)(nil), Fields: []api.Field{
+		{Name: "S3LocationUri", Off: unsafe.Offsetof(S3ImportSource{}.S3LocationUri), Kind: api.KStringPtr},
+		{Name: "S3BucketRegion", Off: unsafe.Offsetof(S3ImportSource{}.S3BucketRegion), Kind: api.KStringPtr},
+		{Name: "S3BucketAccessRoleArn", Off: unsafe.Offsetof(S3ImportSource{}.S3BucketAccessRoleArn), Kind: api.KStringPtr},
+	}},
+	178: {Go: (*SourceConfig)(nil), Fields: []api.Field{
+		{Name: "ApplyToAllRegions", Off: unsafe.Offsetof(SourceConfig{}.ApplyToAllRegions), Kind: api.KBoolPtr},
+		{Name: "AdvancedEventSelectors", Off: unsafe.Offsetof(SourceConfig{}.AdvancedEventSelectors), Kind: api.KList, Type: 212},
+	}},
+	179: {Go: (*StartEventDataStoreIngestionRequest)(nil), Fields: []api.Field{
+		{Name: "EventDataStore", Off: unsafe.Offsetof(StartEventDataStoreIngestionRequest{}.EventDataStore), Kind: api.KStringPtr},
+	}},
+	180: {Go: (*StartEventDataStoreIngestionResponse)(nil)},
+	181: {Go: (*StartImportRequest)(nil), Fields: []api.Field{
+		{Name: "Destinations", Off: unsafe.Offsetof(StartImportRequest{}.Destinations), Kind: api.KList, Type: 210},
+		{Name: "ImportSource", Off: unsafe.Offsetof(StartImportRequest{}.ImportSource), Kind: api.KStructPtr, Type: 81},
+		{Name: "StartEventTime", Off: unsafe.Offsetof(StartImportRequest{}.StartEventTime), Kind: api.KTimePtr},
+		{Name: "EndEventTime", Off: unsafe.Offsetof(StartImportRequest{}.EndEventTime), Kind: api.KTimePtr},
+		{Name: "ImportId", Off: unsafe.Offsetof(StartImportRequest{}.ImportId), Kind: api.KStringPtr},
+	}},
+	182: {Go: (*StartImportResponse)(nil), Fields: []api.Field{
+		{Name: "ImportId", Off: unsafe.Offsetof(StartImportResponse{}.ImportId), Kind: api.KStringPtr},
+		{Name: "Destinations", Off: unsafe.Offsetof(StartImportResponse{}.Destinations), Kind: api.KList, Type: 210},
+		{Name: "ImportSource", Off: unsafe.Offsetof(StartImportResponse{}.ImportSource), Kind: api.KStructPtr, Type: 81},
+		{Name: "StartEventTime", Off: unsafe.Offsetof(StartImportResponse{}.StartEventTime), Kind: api.KTimePtr},
+		{Name: "EndEventTime", Off: unsafe.Offsetof(StartImportResponse{}.EndEventTime), Kind: api.KTimePtr},
+		{Name: "ImportStatus", Off: unsafe.Offsetof(StartImportResponse{}.ImportStatus), Kind: api.KStringPtr},
+		{Name: "CreatedTimestamp", Off: unsafe.Offsetof(StartImportResponse{}.CreatedTimestamp), Kind: api.KTimePtr},
+		{Name: "UpdatedTimestamp", Off: unsafe.Offsetof(StartImportResponse{}.UpdatedTimestamp), Kind: api.KTimePtr},
+	}},
+	183: {Go: (*StartLoggingRequest)(nil), Fields: []api.Field{
+		{Name: "Name", Off: unsafe.Offsetof(StartLoggingRequest{}.Name), Kind: api.KStringPtr},
+	}},
+	184: {Go: (*StartLoggingResponse)(nil)},
+	185: {Go: (*StartQueryRequest)(nil), Fields: []api.Field{
+		{Name: "QueryStatement", Off: unsafe.Offsetof(StartQueryRequest{}.QueryStatement), Kind: api.KStringPtr},
+		{Name: "DeliveryS3Uri", Off: unsafe.Offsetof(StartQueryRequest{}.DeliveryS3Uri), Kind: api.KStringPtr},
+		{Name: "QueryAlias", Off: unsafe.Offsetof(StartQueryRequest{}.QueryAlias), Kind: api.KStringPtr},
+		{Name: "QueryParameters", Off: unsafe.Offsetof(StartQueryRequest{}.QueryParameters), Kind: api.KList, Type: 210},
+	}},
+	186: {Go: (*StartQueryResponse)(nil), Fields: []api.Field{
+		{Name: "QueryId", Off: unsafe.Offsetof(StartQueryResponse{}.QueryId), Kind: api.KStringPtr},
+	}},
+	187: {Go: (*StopEventDataStoreIngestionRequest)(nil), Fields: []api.Field{
+		{Name: "EventDataStore", Off: unsafe.Offsetof(StopEventDataStoreIngestionRequest{}.EventDataStore), Kind: api.KStringPtr},
+	}},
+	188: {Go: (*StopEventDataStoreIngestionResponse)(nil)},
+	189: {Go: (*StopImportRequest)(nil), Fields: []api.Field{
+		{Name: "ImportId", Off: unsafe.Offsetof(StopImportRequest{}.ImportId), Kind: api.KStringPtr},
+	}},
+	190: {Go: (*StopImportResponse)(nil), Fields: []api.Field{
+		{Name: "ImportId", Off: unsafe.Offsetof(StopImportResponse{}.ImportId), Kind: api.KStringPtr},
+		{Name: "ImportSource", Off: unsafe.Offsetof(StopImportResponse{}.ImportSource), Kind: api.KStructPtr, Type: 81},
+		{Name: "Destinations", Off: unsafe.Offsetof(StopImportResponse{}.Destinations), Kind: api.KList, Type: 210},
+		{Name: "ImportStatus", Off: unsafe.Offsetof(StopImportResponse{}.ImportStatus), Kind: api.KStringPtr},
+		{Name: "CreatedTimestamp", Off: unsafe.Offsetof(StopImportResponse{}.CreatedTimestamp), Kind: api.KTimePtr},
+		{Name: "UpdatedTimestamp", Off: unsafe.Offsetof(StopImportResponse{}.UpdatedTimestamp), Kind: api.KTimePtr},
+		{Name: "StartEventTime", Off: unsafe.Offsetof(StopImportResponse{}.StartEventTime), Kind: api.KTimePtr},
+		{Name: "EndEventTime", Off: unsafe.Offsetof(StopImportResponse{}.EndEventTime), Kind: api.KTimePtr},
+		{Name: "ImportStatistics", Off: unsafe.Offsetof(StopImportResponse{}.ImportStatistics), Kind: api.KStructPtr, Type: 82},
+	}},
+	191: {Go: (*StopLoggingRequest)(nil), Fields: []api.Field{
+		{Name: "Name", Off: unsafe.Offsetof(StopLoggingRequest{}.Name), Kind: api.KStringPtr},
+	}},
+	192: {Go: (*StopLoggingResponse)(nil)},
+	193: {Go: (*Tag)(nil), Fields: []api.Field{
+		{Name: "Key", Off: unsafe.Offsetof(Tag{}.Key), Kind: api.KStringPtr},
+		{Name: "Value", Off: unsafe.Offsetof(Tag{}.Value), Kind: api.KStringPtr},
+	}},
+	194: {Go: (*TagsLimitExceededException)(nil)},
+	195: {Go: (*ThrottlingException)(nil)},
+	196: {Go: (*Trail)(nil), Fields: []api.Field{
+		{Name: "Name", Off: unsafe.Offsetof(Trail{}.Name), Kind: api.KStringPtr},
+		{Name: "S3BucketName", Off: unsafe.Offsetof(Trail{}.S3BucketName), Kind: api.KStringPtr},
+		{Name: "S3KeyPrefix", Off: unsafe.Offsetof(Trail{}.S3KeyPrefix), Kind: api.KStringPtr},
+		{Name: "SnsTopicName", Off: unsafe.Offsetof(Trail{}.SnsTopicName), Kind: api.KStringPtr},
+		{Name: "SnsTopicARN", Off: unsafe.Offsetof(Trail{}.SnsTopicARN), Kind: api.KStringPtr},
+		{Name: "IncludeGlobalServiceEvents", Off: unsafe.Offsetof(Trail{}.IncludeGlobalServiceEvents), Kind: api.KBoolPtr},
+		{Name: "IsMultiRegionTrail", Off: unsafe.Offsetof(Trail{}.IsMultiRegionTrail), Kind: api.KBoolPtr},
+		{Name: "HomeRegion", Off: unsafe.Offsetof(Trail{}.HomeRegion), Kind: api.KStringPtr},
+		{Name: "TrailARN", Off: unsafe.Offsetof(Trail{}.TrailARN), Kind: api.KStringPtr},
+		{Name: "LogFileValidationEnabled", Off: unsafe.Offsetof(Trail{}.LogFileValidationEnabled), Kind: api.KBoolPtr},
+		{Name: "CloudWatchLogsLogGroupArn", Off: unsafe.Offsetof(Trail{}.CloudWatchLogsLogGroupArn), Kind: api.KStringPtr},
+		{Name: "CloudWatchLogsRoleArn", Off: unsafe.Offsetof(Trail{}.CloudWatchLogsRoleArn), Kind: api.KStringPtr},
+		{Name: "KmsKeyId", Off: unsafe.Offsetof(Trail{}.KmsKeyId), Kind: api.KStringPtr},
+		{Name: "HasCustomEventSelectors", Off: unsafe.Offsetof(Trail{}.HasCustomEventSelectors), Kind: api.KBoolPtr},
+		{Name: "HasInsightSelectors", Off: unsafe.Offsetof(Trail{}.HasInsightSelectors), Kind: api.KBoolPtr},
+		{Name: "IsOrganizationTrail", Off: unsafe.Offsetof(Trail{}.IsOrganizationTrail), Kind: api.KBoolPtr},
+	}},
+	197: {Go: (*TrailAlreadyExistsException)(nil)},
+	198: {Go: (*TrailInfo)(nil), Fields: []api.Field{
+		{Name: "TrailARN", Off: unsafe.Offsetof(TrailInfo{}.TrailARN), Kind: api.KStringPtr},
+		{Name: "Name", Off: unsafe.Offsetof(TrailInfo{}.Name), Kind: api.KStringPtr},
+		{Name: "HomeRegion", Off: unsafe.Offsetof(TrailInfo{}.HomeRegion), Kind: api.KStringPtr},
+	}},
+	199: {Go: (*TrailNotFoundException)(nil)},
+	200: {Go: (*TrailNotProvidedException)(nil)},
+	201: {Go: (*UnsupportedOperationException)(nil)},
+	202: {Go: (*UpdateChannelRequest)(nil), Fields: []api.Field{
+		{Name: "Channel", Off: unsafe.Offsetof(UpdateChannelRequest{}.Channel), Kind: api.KStringPtr},
+		{Name: "Destinations", Off: unsafe.Offsetof(UpdateChannelRequest{}.Destinations), Kind: api.KList, Type: 211},
+		{Name: "Name", Off: unsafe.Offsetof(UpdateChannelRequest{}.Name), Kind: api.KStringPtr},
+	}},
+	203: {Go: (*UpdateChannelResponse)(nil), Fields: []api.Field{
+		{Name: "ChannelArn", Off: unsafe.Offsetof(UpdateChannelResponse{}.ChannelArn), Kind: api.KStringPtr},
+		{Name: "Name", Off: unsafe.Offsetof(UpdateChannelResponse{}.Name), Kind: api.KStringPtr},
+		{Name: "Source", Off: unsafe.Offsetof(UpdateChannelResponse{}.Source), Kind: api.KStringPtr},
+		{Name: "Destinations", Off: unsafe.Offsetof(UpdateChannelResponse{}.Destinations), Kind: api.KList, Type: 211},
+	}},
+	204: {Go: (*UpdateEventDataStoreRequest)(nil), Fields: []api.Field{
+		{Name: "EventDataStore", Off: unsafe.Offsetof(UpdateEventDataStoreRequest{}.EventDataStore), Kind: api.KStringPtr},
+		{Name: "Name", Off: unsafe.Offsetof(UpdateEventDataStoreRequest{}.Name), Kind: api.KStringPtr},
+		{Name: "AdvancedEventSelectors", Off: unsafe.Offsetof(UpdateEventDataStoreRequest{}.AdvancedEventSelectors), Kind: api.KList, Type: 212},
+		{Name: "MultiRegionEnabled", Off: unsafe.Offsetof(UpdateEventDataStoreRequest{}.MultiRegionEnabled), Kind: api.KBoolPtr},
+		{Name: "OrganizationEnabled", Off: unsafe.Offsetof(UpdateEventDataStoreRequest{}.OrganizationEnabled), Kind: api.KBoolPtr},
+		{Name: "RetentionPeriod", Off: unsafe.Offsetof(UpdateEventDataStoreRequest{}.RetentionPeriod), Kind: api.KInt32Ptr},
+		{Name: "TerminationProtectionEnabled", Off: unsafe.Offsetof(UpdateEventDataStoreRequest{}.TerminationProtectionEnabled), Kind: api.KBoolPtr},
+		{Name: "KmsKeyId", Off: unsafe.Offsetof(UpdateEventDataStoreRequest{}.KmsKeyId), Kind: api.KStringPtr},
+		{Name: "BillingMode", Off: unsafe.Offsetof(UpdateEventDataStoreRequest{}.BillingMode), Kind: api.KStringPtr},
+	}},
+	205: {Go: (*UpdateEventDataStoreResponse)(nil), Fields: []api.Field{
+		{Name: "EventDataStoreArn", Off: unsafe.Offsetof(UpdateEventDataStoreResponse{}.EventDataStoreArn), Kind: api.KStringPtr},
+		{Name: "Name", Off: unsafe.Offsetof(UpdateEventDataStoreResponse{}.Name), Kind: api.KStringPtr},
+		{Name: "Status", Off: unsafe.Offsetof(UpdateEventDataStoreResponse{}.Status), Kind: api.KStringPtr},
+		{Name: "AdvancedEventSelectors", Off: unsafe.Offsetof(UpdateEventDataStoreResponse{}.AdvancedEventSelectors), Kind: api.KList, Type: 212},
+		{Name: "MultiRegionEnabled", Off: unsafe.Offsetof(UpdateEventDataStoreResponse{}.MultiRegionEnabled), Kind: api.KBoolPtr},
+		{Name: "OrganizationEnabled", Off: unsafe.Offsetof(UpdateEventDataStoreResponse{}.OrganizationEnabled), Kind: api.KBoolPtr},
+		{Name: "RetentionPeriod", Off: unsafe.Offsetof(UpdateEventDataStoreResponse{}.RetentionPeriod), Kind: api.KInt32Ptr},
+		{Name: "TerminationProtectionEnabled", Off: unsafe.Offsetof(UpdateEventDataStoreResponse{}.TerminationProtectionEnabled), Kind: api.KBoolPtr},
+		{Name: "CreatedTimestamp", Off: unsafe.Offsetof(UpdateEventDataStoreResponse{}.CreatedTimestamp), Kind: api.KTimePtr},
+		{Name: "UpdatedTimestamp", Off: unsafe.Offsetof(UpdateEventDataStoreResponse{}.UpdatedTimestamp), Kind: api.KTimePtr},
+		{Name: "KmsKeyId", Off: unsafe.Offsetof(UpdateEventDataStoreResponse{}.KmsKeyId), Kind: api.KStringPtr},
+		{Name: "BillingMode", Off: unsafe.Offsetof(UpdateEventDataStoreResponse{}.BillingMode), Kind: api.KStringPtr},
+		{Name: "FederationStatus", Off: unsafe.Offsetof(UpdateEventDataStoreResponse{}.FederationStatus), Kind: api.KStringPtr},
+		{Name: "FederationRoleArn", Off: unsafe.Offsetof(UpdateEventDataStoreResponse{}.FederationRoleArn), Kind: api.KStringPtr},
+	}},
+	206: {Go: (*UpdateTrailRequest)(nil), Fields: []api.Field{
+		{Name: "Name", Off: unsafe.Offsetof(UpdateTrailRequest{}.Name), Kind: api.KStringPtr},
+		{Name: "S3BucketName", Off: unsafe.Offsetof(UpdateTrailRequest{}.S3BucketName), Kind: api.KStringPtr},
+		{Name: "S3KeyPrefix", Off: unsafe.Offsetof(UpdateTrailRequest{}.S3KeyPrefix), Kind: api.KStringPtr},
+		{Name: "SnsTopicName", Off: unsafe.Offsetof(UpdateTrailRequest{}.SnsTopicName), Kind: api.KStringPtr},
+		{Name: "IncludeGlobalServiceEvents", Off: unsafe.Offsetof(UpdateTrailRequest{}.IncludeGlobalServiceEvents), Kind: api.KBoolPtr},
+		{Name: "IsMultiRegionTrail", Off: unsafe.Offsetof(UpdateTrailRequest{}.IsMultiRegionTrail), Kind: api.KBoolPtr},
+		{Name: "EnableLogFileValidation", Off: unsafe.Offsetof(UpdateTrailRequest{}.EnableLogFileValidation), Kind: api.KBoolPtr},
+		{Name: "CloudWatchLogsLogGroupArn", Off: unsafe.Offsetof(UpdateTrailRequest{}.CloudWatchLogsLogGroupArn), Kind: api.KStringPtr},
+		{Name: "CloudWatchLogsRoleArn", Off: unsafe.Offsetof(UpdateTrailRequest{}.CloudWatchLogsRoleArn), Kind: api.KStringPtr},
+		{Name: "KmsKeyId", Off: unsafe.Offsetof(UpdateTrailRequest{}.KmsKeyId), Kind: api.KStringPtr},
+		{Name: "IsOrganizationTrail", Off: unsafe.Offsetof(UpdateTrailRequest{}.IsOrganizationTrail), Kind: api.KBoolPtr},
+	}},
+	207: {Go: (*UpdateTrailResponse)(nil), Fields: []api.Field{
+		{Name: "Name", Off: unsafe.Offsetof(UpdateTrailResponse{}.Name), Kind: api.KStringPtr},
+		{Name: "S3BucketName", Off: unsafe.Offsetof(UpdateTrailResponse{}.S3BucketName), Kind: api.KStringPtr},
+		{Name: "S3KeyPrefix", Off: unsafe.Offsetof(UpdateTrailResponse{}.S3KeyPrefix), Kind: api.KStringPtr},
+		{Name: "SnsTopicName", Off: unsafe.Offsetof(UpdateTrailResponse{}.SnsTopicName), Kind: api.KStringPtr},
+		{Name: "SnsTopicARN", Off: unsafe.Offsetof(UpdateTrailResponse{}.SnsTopicARN), Kind: api.KStringPtr},
+		{Name: "IncludeGlobalServiceEvents", Off: unsafe.Offsetof(UpdateTrailResponse{}.IncludeGlobalServiceEvents), Kind: api.KBoolPtr},
+		{Name: "IsMultiRegionTrail", Off: unsafe.Offsetof(UpdateTrailResponse{}.IsMultiRegionTrail), Kind: api.KBoolPtr},
+		{Name: "TrailARN", Off: unsafe.Offsetof(UpdateTrailResponse{}.TrailARN), Kind: api.KStringPtr},
+		{Name: "LogFileValidationEnabled", Off: unsafe.Offsetof(UpdateTrailResponse{}.LogFileValidationEnabled), Kind: api.KBoolPtr},
+		{Name: "CloudWatchLogsLogGroupArn", Off: unsafe.Offsetof(UpdateTrailResponse{}.CloudWatchLogsLogGroupArn), Kind: api.KStringPtr},
+		{Name: "CloudWatchLogsRoleArn", Off: unsafe.Offsetof(UpdateTrailResponse{}.CloudWatchLogsRoleArn), Kind: api.KStringPtr},
+		{Name: "KmsKeyId", Off: unsafe.Offsetof(UpdateTrailResponse{}.KmsKeyId), Kind: api.KStringPtr},
+		{Name: "IsOrganizationTrail", Off: unsafe.Offsetof(UpdateTrailResponse{}.IsOrganizationTrail), Kind: api.KBoolPtr},
+	}},
+	208: {Go: (*[]Tag)(nil), Elem: api.Field{Kind: api.KStruct, Type: 193}, Size: unsafe.Sizeof(*new(Tag))},
+	209: {Go: (*[]AdvancedFieldSelector)(nil), Elem: api.Field{Kind: api.KStruct, Type: 8}, Size: unsafe.Sizeof(*new(AdvancedFieldSelector))},
+	210: {Go: (*[]string)(nil), Elem: api.Field{Kind: api.KString}, Size: unsafe.Sizeof(*new(string))},
+	211: {Go: (*[]Destination)(nil), Elem: api.Field{Kind: api.KStruct, Type: 46}, Size: unsafe.Sizeof(*new(Destination))},
+	212: {Go: (*[]AdvancedEventSelector)(nil), Elem: api.Field{Kind: api.KStruct, Type: 7}, Size: unsafe.Sizeof(*new(AdvancedEventSelector))},
+	213: {Go: (*[]Trail)(nil), Elem: api.Field{Kind: api.KStruct, Type: 196}, Size: unsafe.Sizeof(*new(Trail))},
+	214: {Go: (*[]Resource)(nil), Elem: api.Field{Kind: api.KStruct, Type: 167}, Size: unsafe.Sizeof(*new(Resource))},
+	215: {Go: (*[]DataResource)(nil), Elem: api.Field{Kind: api.KStruct, Type: 30}, Size: unsafe.Sizeof(*new(DataResource))},
+	216: {Go: (*[]PartitionKey)(nil), Elem: api.Field{Kind: api.KStruct, Type: 151}, Size: unsafe.Sizeof(*new(PartitionKey))},
+	217: {Go: (*[]EventSelector)(nil), Elem: api.Field{Kind: api.KStruct, Type: 60}, Size: unsafe.Sizeof(*new(EventSelector))},
+	218: {Go: (*[]InsightSelector)(nil), Elem: api.Field{Kind: api.KStruct, Type: 88}, Size: unsafe.Sizeof(*new(InsightSelector))},
+	219: {Go: (*[][]map[string]string)(nil), Elem: api.Field{Kind: api.KList, Type: 220}, Size: unsafe.Sizeof(*new([]map[string]string))},
+	220: {Go: (*[]map[string]string)(nil), Elem: api.Field{Kind: api.KMap, Type: 221}, Size: unsafe.Sizeof(*new(map[string]string))},
+	221: {Go: (*map[string]string)(nil), Elem: api.Field{Kind: api.KString}, MapFrom: api.MapFrom[string], MapTo: api.MapTo[string]},
+	222: {Go: (*[]Channel)(nil), Elem: api.Field{Kind: api.KStruct, Type: 12}, Size: unsafe.Sizeof(*new(Channel))},
+	223: {Go: (*[]EventDataStore)(nil), Elem: api.Field{Kind: api.KStruct, Type: 52}, Size: unsafe.Sizeof(*new(EventDataStore))},
+	224: {Go: (*[]ImportFailureListItem)(nil), Elem: api.Field{Kind: api.KStruct, Type: 79}, Size: unsafe.Sizeof(*new(ImportFailureListItem))},
+	225: {Go: (*[]ImportsListItem)(nil), Elem: api.Field{Kind: api.KStruct, Type: 83}, Size: unsafe.Sizeof(*new(ImportsListItem))},
+	226: {Go: (*[]time.Time)(nil), Elem: api.Field{Kind: api.KTime}, Size: unsafe.Sizeof(*new(time.Time))},
+	227: {Go: (*[]float64)(nil), Elem: api.Field{Kind: api.KFloat64}, Size: unsafe.Sizeof(*new(float64))},
+	228: {Go: (*[]PublicKey)(nil), Elem: api.Field{Kind: api.KStruct, Type: 152}, Size: unsafe.Sizeof(*new(PublicKey))},
+	229: {Go: (*[]Query)(nil), Elem: api.Field{Kind: api.KStruct, Type: 159}, Size: unsafe.Sizeof(*new(Query))},
+	230: {Go: (*[]ResourceTag)(nil), Elem: api.Field{Kind: api.KStruct, Type: 172}, Size: unsafe.Sizeof(*new(ResourceTag))},
+	231: {Go: (*[]TrailInfo)(nil), Elem: api.Field{Kind: api.KStruct, Type: 198}, Size: unsafe.Sizeof(*new(TrailInfo))},
+	232: {Go: (*[]LookupAttribute)(nil), Elem: api.Field{Kind: api.KStruct, Type: 140}, Size: unsafe.Sizeof(*new(LookupAttribute))},
+	233: {Go: (*[]Event)(nil), Elem: api.Field{Kind: api.KStruct, Type: 51}, Size: unsafe.Sizeof(*new(Event))},
 }

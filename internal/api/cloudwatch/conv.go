@@ -4,2450 +4,915 @@ package cloudwatchapi
 
 import (
 	"time"
+	"unsafe"
 
 	"github.com/niwa-cloud/niwa/internal/api"
 )
 
-func (s *DeleteAlarmsOutput) FromDynamic(map[string]any) error { return nil }
-
-func (s *DeleteAlarmsOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *DisableAlarmActionsOutput) FromDynamic(map[string]any) error { return nil }
-
-func (s *DisableAlarmActionsOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *EnableAlarmActionsOutput) FromDynamic(map[string]any) error { return nil }
-
-func (s *EnableAlarmActionsOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *PutCompositeAlarmOutput) FromDynamic(map[string]any) error { return nil }
-
-func (s *PutCompositeAlarmOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *PutMetricAlarmOutput) FromDynamic(map[string]any) error { return nil }
-
-func (s *PutMetricAlarmOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *PutMetricDataOutput) FromDynamic(map[string]any) error { return nil }
-
-func (s *PutMetricDataOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *SetAlarmStateOutput) FromDynamic(map[string]any) error { return nil }
-
-func (s *SetAlarmStateOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *AlarmHistoryItem) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "AlarmName", &s.AlarmName, api.SetStringPtr)
-	err = api.Decode(err, m, "AlarmType", &s.AlarmType, api.SetStringPtr)
-	err = api.Decode(err, m, "Timestamp", &s.Timestamp, api.SetTimePtr)
-	err = api.Decode(err, m, "HistoryItemType", &s.HistoryItemType, api.SetStringPtr)
-	err = api.Decode(err, m, "HistorySummary", &s.HistorySummary, api.SetStringPtr)
-	err = api.Decode(err, m, "HistoryData", &s.HistoryData, api.SetStringPtr)
-	return err
-}
-
-func (s *AlarmHistoryItem) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 6)
-	api.Put(m, "AlarmName", s.AlarmName, api.DynString)
-	api.Put(m, "AlarmType", s.AlarmType, api.DynString)
-	api.Put(m, "Timestamp", s.Timestamp, api.DynTime)
-	api.Put(m, "HistoryItemType", s.HistoryItemType, api.DynString)
-	api.Put(m, "HistorySummary", s.HistorySummary, api.DynString)
-	api.Put(m, "HistoryData", s.HistoryData, api.DynString)
-	return m
-}
-
-func (s *AnomalyDetector) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Namespace", &s.Namespace, api.SetStringPtr)
-	err = api.Decode(err, m, "MetricName", &s.MetricName, api.SetStringPtr)
-	err = api.Decode(err, m, "Dimensions", &s.Dimensions, func(p *[]Dimension, v any) error {
-		return api.SetList(p, v, func(p *Dimension, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "Stat", &s.Stat, api.SetStringPtr)
-	err = api.Decode(err, m, "Configuration", &s.Configuration, api.SetStructPtr[AnomalyDetectorConfiguration])
-	err = api.Decode(err, m, "StateValue", &s.StateValue, api.SetStringPtr)
-	err = api.Decode(err, m, "MetricCharacteristics", &s.MetricCharacteristics, api.SetStructPtr[MetricCharacteristics])
-	err = api.Decode(err, m, "SingleMetricAnomalyDetector", &s.SingleMetricAnomalyDetector, api.SetStructPtr[SingleMetricAnomalyDetector])
-	err = api.Decode(err, m, "MetricMathAnomalyDetector", &s.MetricMathAnomalyDetector, api.SetStructPtr[MetricMathAnomalyDetector])
-	return err
-}
-
-func (s *AnomalyDetector) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "Namespace", s.Namespace, api.DynString)
-	api.Put(m, "MetricName", s.MetricName, api.DynString)
-	api.PutList(m, "Dimensions", s.Dimensions, func(e Dimension) any { return e.ToDynamic() })
-	api.Put(m, "Stat", s.Stat, api.DynString)
-	api.PutStruct(m, "Configuration", s.Configuration)
-	api.Put(m, "StateValue", s.StateValue, api.DynString)
-	api.PutStruct(m, "MetricCharacteristics", s.MetricCharacteristics)
-	api.PutStruct(m, "SingleMetricAnomalyDetector", s.SingleMetricAnomalyDetector)
-	api.PutStruct(m, "MetricMathAnomalyDetector", s.MetricMathAnomalyDetector)
-	return m
-}
-
-func (s *AnomalyDetectorConfiguration) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ExcludedTimeRanges", &s.ExcludedTimeRanges, func(p *[]Range, v any) error {
-		return api.SetList(p, v, func(p *Range, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "MetricTimezone", &s.MetricTimezone, api.SetStringPtr)
-	return err
-}
-
-func (s *AnomalyDetectorConfiguration) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutList(m, "ExcludedTimeRanges", s.ExcludedTimeRanges, func(e Range) any { return e.ToDynamic() })
-	api.Put(m, "MetricTimezone", s.MetricTimezone, api.DynString)
-	return m
-}
-
-func (s *CompositeAlarm) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ActionsEnabled", &s.ActionsEnabled, api.SetBoolPtr)
-	err = api.Decode(err, m, "AlarmActions", &s.AlarmActions, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "AlarmArn", &s.AlarmArn, api.SetStringPtr)
-	err = api.Decode(err, m, "AlarmConfigurationUpdatedTimestamp", &s.AlarmConfigurationUpdatedTimestamp, api.SetTimePtr)
-	err = api.Decode(err, m, "AlarmDescription", &s.AlarmDescription, api.SetStringPtr)
-	err = api.Decode(err, m, "AlarmName", &s.AlarmName, api.SetStringPtr)
-	err = api.Decode(err, m, "AlarmRule", &s.AlarmRule, api.SetStringPtr)
-	err = api.Decode(err, m, "InsufficientDataActions", &s.InsufficientDataActions, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "OKActions", &s.OKActions, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "StateReason", &s.StateReason, api.SetStringPtr)
-	err = api.Decode(err, m, "StateReasonData", &s.StateReasonData, api.SetStringPtr)
-	err = api.Decode(err, m, "StateUpdatedTimestamp", &s.StateUpdatedTimestamp, api.SetTimePtr)
-	err = api.Decode(err, m, "StateValue", &s.StateValue, api.SetStringPtr)
-	err = api.Decode(err, m, "StateTransitionedTimestamp", &s.StateTransitionedTimestamp, api.SetTimePtr)
-	err = api.Decode(err, m, "ActionsSuppressedBy", &s.ActionsSuppressedBy, api.SetStringPtr)
-	err = api.Decode(err, m, "ActionsSuppressedReason", &s.ActionsSuppressedReason, api.SetStringPtr)
-	err = api.Decode(err, m, "ActionsSuppressor", &s.ActionsSuppressor, api.SetStringPtr)
-	err = api.Decode(err, m, "ActionsSuppressorWaitPeriod", &s.ActionsSuppressorWaitPeriod, api.SetInt32Ptr)
-	err = api.Decode(err, m, "ActionsSuppressorExtensionPeriod", &s.ActionsSuppressorExtensionPeriod, api.SetInt32Ptr)
-	return err
-}
-
-func (s *CompositeAlarm) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "ActionsEnabled", s.ActionsEnabled, api.DynBool)
-	api.PutList(m, "AlarmActions", s.AlarmActions, api.DynString)
-	api.Put(m, "AlarmArn", s.AlarmArn, api.DynString)
-	api.Put(m, "AlarmConfigurationUpdatedTimestamp", s.AlarmConfigurationUpdatedTimestamp, api.DynTime)
-	api.Put(m, "AlarmDescription", s.AlarmDescription, api.DynString)
-	api.Put(m, "AlarmName", s.AlarmName, api.DynString)
-	api.Put(m, "AlarmRule", s.AlarmRule, api.DynString)
-	api.PutList(m, "InsufficientDataActions", s.InsufficientDataActions, api.DynString)
-	api.PutList(m, "OKActions", s.OKActions, api.DynString)
-	api.Put(m, "StateReason", s.StateReason, api.DynString)
-	api.Put(m, "StateReasonData", s.StateReasonData, api.DynString)
-	api.Put(m, "StateUpdatedTimestamp", s.StateUpdatedTimestamp, api.DynTime)
-	api.Put(m, "StateValue", s.StateValue, api.DynString)
-	api.Put(m, "StateTransitionedTimestamp", s.StateTransitionedTimestamp, api.DynTime)
-	api.Put(m, "ActionsSuppressedBy", s.ActionsSuppressedBy, api.DynString)
-	api.Put(m, "ActionsSuppressedReason", s.ActionsSuppressedReason, api.DynString)
-	api.Put(m, "ActionsSuppressor", s.ActionsSuppressor, api.DynString)
-	api.Put(m, "ActionsSuppressorWaitPeriod", s.ActionsSuppressorWaitPeriod, api.DynInt32)
-	api.Put(m, "ActionsSuppressorExtensionPeriod", s.ActionsSuppressorExtensionPeriod, api.DynInt32)
-	return m
-}
-
-func (s *ConcurrentModificationException) FromDynamic(map[string]any) error { return nil }
-
-func (s *ConcurrentModificationException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *DashboardEntry) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DashboardName", &s.DashboardName, api.SetStringPtr)
-	err = api.Decode(err, m, "DashboardArn", &s.DashboardArn, api.SetStringPtr)
-	err = api.Decode(err, m, "LastModified", &s.LastModified, api.SetTimePtr)
-	err = api.Decode(err, m, "Size", &s.Size, api.SetInt64Ptr)
-	return err
-}
-
-func (s *DashboardEntry) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "DashboardName", s.DashboardName, api.DynString)
-	api.Put(m, "DashboardArn", s.DashboardArn, api.DynString)
-	api.Put(m, "LastModified", s.LastModified, api.DynTime)
-	api.Put(m, "Size", s.Size, api.DynInt64)
-	return m
-}
-
-func (s *DashboardInvalidInputError) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	err = api.Decode(err, m, "dashboardValidationMessages", &s.DashboardValidationMessages, func(p *[]DashboardValidationMessage, v any) error {
-		return api.SetList(p, v, func(p *DashboardValidationMessage, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *DashboardInvalidInputError) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "message", s.Message, api.DynString)
-	api.PutList(m, "dashboardValidationMessages", s.DashboardValidationMessages, func(e DashboardValidationMessage) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *DashboardNotFoundError) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *DashboardNotFoundError) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
-
-func (s *DashboardValidationMessage) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DataPath", &s.DataPath, api.SetStringPtr)
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *DashboardValidationMessage) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "DataPath", s.DataPath, api.DynString)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
-
-func (s *Datapoint) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Timestamp", &s.Timestamp, api.SetTimePtr)
-	err = api.Decode(err, m, "SampleCount", &s.SampleCount, api.SetFloat64Ptr)
-	err = api.Decode(err, m, "Average", &s.Average, api.SetFloat64Ptr)
-	err = api.Decode(err, m, "Sum", &s.Sum, api.SetFloat64Ptr)
-	err = api.Decode(err, m, "Minimum", &s.Minimum, api.SetFloat64Ptr)
-	err = api.Decode(err, m, "Maximum", &s.Maximum, api.SetFloat64Ptr)
-	err = api.Decode(err, m, "Unit", &s.Unit, api.SetStringPtr)
-	err = api.Decode(err, m, "ExtendedStatistics", &s.ExtendedStatistics, func(p *map[string]float64, v any) error { return api.SetMap(p, v, api.SetFloat64) })
-	return err
-}
-
-func (s *Datapoint) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "Timestamp", s.Timestamp, api.DynTime)
-	api.Put(m, "SampleCount", s.SampleCount, api.DynFloat64)
-	api.Put(m, "Average", s.Average, api.DynFloat64)
-	api.Put(m, "Sum", s.Sum, api.DynFloat64)
-	api.Put(m, "Minimum", s.Minimum, api.DynFloat64)
-	api.Put(m, "Maximum", s.Maximum, api.DynFloat64)
-	api.Put(m, "Unit", s.Unit, api.DynString)
-	api.PutMap(m, "ExtendedStatistics", s.ExtendedStatistics, api.DynFloat64)
-	return m
-}
-
-func (s *DeleteAlarmsInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "AlarmNames", &s.AlarmNames, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	return err
-}
-
-func (s *DeleteAlarmsInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutList(m, "AlarmNames", s.AlarmNames, api.DynString)
-	return m
-}
-
-func (s *DeleteAnomalyDetectorInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Namespace", &s.Namespace, api.SetStringPtr)
-	err = api.Decode(err, m, "MetricName", &s.MetricName, api.SetStringPtr)
-	err = api.Decode(err, m, "Dimensions", &s.Dimensions, func(p *[]Dimension, v any) error {
-		return api.SetList(p, v, func(p *Dimension, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "Stat", &s.Stat, api.SetStringPtr)
-	err = api.Decode(err, m, "SingleMetricAnomalyDetector", &s.SingleMetricAnomalyDetector, api.SetStructPtr[SingleMetricAnomalyDetector])
-	err = api.Decode(err, m, "MetricMathAnomalyDetector", &s.MetricMathAnomalyDetector, api.SetStructPtr[MetricMathAnomalyDetector])
-	return err
-}
-
-func (s *DeleteAnomalyDetectorInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 6)
-	api.Put(m, "Namespace", s.Namespace, api.DynString)
-	api.Put(m, "MetricName", s.MetricName, api.DynString)
-	api.PutList(m, "Dimensions", s.Dimensions, func(e Dimension) any { return e.ToDynamic() })
-	api.Put(m, "Stat", s.Stat, api.DynString)
-	api.PutStruct(m, "SingleMetricAnomalyDetector", s.SingleMetricAnomalyDetector)
-	api.PutStruct(m, "MetricMathAnomalyDetector", s.MetricMathAnomalyDetector)
-	return m
-}
-
-func (s *DeleteAnomalyDetectorOutput) FromDynamic(map[string]any) error { return nil }
-
-func (s *DeleteAnomalyDetectorOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *DeleteDashboardsInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DashboardNames", &s.DashboardNames, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	return err
-}
-
-func (s *DeleteDashboardsInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutList(m, "DashboardNames", s.DashboardNames, api.DynString)
-	return m
-}
-
-func (s *DeleteDashboardsOutput) FromDynamic(map[string]any) error { return nil }
-
-func (s *DeleteDashboardsOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *DeleteInsightRulesInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "RuleNames", &s.RuleNames, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	return err
-}
-
-func (s *DeleteInsightRulesInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutList(m, "RuleNames", s.RuleNames, api.DynString)
-	return m
-}
-
-func (s *DeleteInsightRulesOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Failures", &s.Failures, func(p *[]PartialFailure, v any) error {
-		return api.SetList(p, v, func(p *PartialFailure, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *DeleteInsightRulesOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutList(m, "Failures", s.Failures, func(e PartialFailure) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *DeleteMetricStreamInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	return err
-}
-
-func (s *DeleteMetricStreamInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Name", s.Name, api.DynString)
-	return m
-}
-
-func (s *DeleteMetricStreamOutput) FromDynamic(map[string]any) error { return nil }
-
-func (s *DeleteMetricStreamOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *DescribeAlarmHistoryInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "AlarmName", &s.AlarmName, api.SetStringPtr)
-	err = api.Decode(err, m, "AlarmTypes", &s.AlarmTypes, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "HistoryItemType", &s.HistoryItemType, api.SetStringPtr)
-	err = api.Decode(err, m, "StartDate", &s.StartDate, api.SetTimePtr)
-	err = api.Decode(err, m, "EndDate", &s.EndDate, api.SetTimePtr)
-	err = api.Decode(err, m, "MaxRecords", &s.MaxRecords, api.SetInt32Ptr)
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	err = api.Decode(err, m, "ScanBy", &s.ScanBy, api.SetStringPtr)
-	return err
-}
-
-func (s *DescribeAlarmHistoryInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "AlarmName", s.AlarmName, api.DynString)
-	api.PutList(m, "AlarmTypes", s.AlarmTypes, api.DynString)
-	api.Put(m, "HistoryItemType", s.HistoryItemType, api.DynString)
-	api.Put(m, "StartDate", s.StartDate, api.DynTime)
-	api.Put(m, "EndDate", s.EndDate, api.DynTime)
-	api.Put(m, "MaxRecords", s.MaxRecords, api.DynInt32)
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	api.Put(m, "ScanBy", s.ScanBy, api.DynString)
-	return m
-}
-
-func (s *DescribeAlarmHistoryOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "AlarmHistoryItems", &s.AlarmHistoryItems, func(p *[]AlarmHistoryItem, v any) error {
-		return api.SetList(p, v, func(p *AlarmHistoryItem, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	return err
-}
-
-func (s *DescribeAlarmHistoryOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutList(m, "AlarmHistoryItems", s.AlarmHistoryItems, func(e AlarmHistoryItem) any { return e.ToDynamic() })
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	return m
-}
-
-func (s *DescribeAlarmsForMetricInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "MetricName", &s.MetricName, api.SetStringPtr)
-	err = api.Decode(err, m, "Namespace", &s.Namespace, api.SetStringPtr)
-	err = api.Decode(err, m, "Statistic", &s.Statistic, api.SetStringPtr)
-	err = api.Decode(err, m, "ExtendedStatistic", &s.ExtendedStatistic, api.SetStringPtr)
-	err = api.Decode(err, m, "Dimensions", &s.Dimensions, func(p *[]Dimension, v any) error {
-		return api.SetList(p, v, func(p *Dimension, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "Period", &s.Period, api.SetInt32Ptr)
-	err = api.Decode(err, m, "Unit", &s.Unit, api.SetStringPtr)
-	return err
-}
-
-func (s *DescribeAlarmsForMetricInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 7)
-	api.Put(m, "MetricName", s.MetricName, api.DynString)
-	api.Put(m, "Namespace", s.Namespace, api.DynString)
-	api.Put(m, "Statistic", s.Statistic, api.DynString)
-	api.Put(m, "ExtendedStatistic", s.ExtendedStatistic, api.DynString)
-	api.PutList(m, "Dimensions", s.Dimensions, func(e Dimension) any { return e.ToDynamic() })
-	api.Put(m, "Period", s.Period, api.DynInt32)
-	api.Put(m, "Unit", s.Unit, api.DynString)
-	return m
-}
-
-func (s *DescribeAlarmsForMetricOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "MetricAlarms", &s.MetricAlarms, func(p *[]MetricAlarm, v any) error {
-		return api.SetList(p, v, func(p *MetricAlarm, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *DescribeAlarmsForMetricOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutList(m, "MetricAlarms", s.MetricAlarms, func(e MetricAlarm) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *DescribeAlarmsInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "AlarmNames", &s.AlarmNames, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "AlarmNamePrefix", &s.AlarmNamePrefix, api.SetStringPtr)
-	err = api.Decode(err, m, "AlarmTypes", &s.AlarmTypes, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "ChildrenOfAlarmName", &s.ChildrenOfAlarmName, api.SetStringPtr)
-	err = api.Decode(err, m, "ParentsOfAlarmName", &s.ParentsOfAlarmName, api.SetStringPtr)
-	err = api.Decode(err, m, "StateValue", &s.StateValue, api.SetStringPtr)
-	err = api.Decode(err, m, "ActionPrefix", &s.ActionPrefix, api.SetStringPtr)
-	err = api.Decode(err, m, "MaxRecords", &s.MaxRecords, api.SetInt32Ptr)
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	return err
-}
-
-func (s *DescribeAlarmsInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.PutList(m, "AlarmNames", s.AlarmNames, api.DynString)
-	api.Put(m, "AlarmNamePrefix", s.AlarmNamePrefix, api.DynString)
-	api.PutList(m, "AlarmTypes", s.AlarmTypes, api.DynString)
-	api.Put(m, "ChildrenOfAlarmName", s.ChildrenOfAlarmName, api.DynString)
-	api.Put(m, "ParentsOfAlarmName", s.ParentsOfAlarmName, api.DynString)
-	api.Put(m, "StateValue", s.StateValue, api.DynString)
-	api.Put(m, "ActionPrefix", s.ActionPrefix, api.DynString)
-	api.Put(m, "MaxRecords", s.MaxRecords, api.DynInt32)
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	return m
-}
-
-func (s *DescribeAlarmsOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "CompositeAlarms", &s.CompositeAlarms, func(p *[]CompositeAlarm, v any) error {
-		return api.SetList(p, v, func(p *CompositeAlarm, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "MetricAlarms", &s.MetricAlarms, func(p *[]MetricAlarm, v any) error {
-		return api.SetList(p, v, func(p *MetricAlarm, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	return err
-}
-
-func (s *DescribeAlarmsOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.PutList(m, "CompositeAlarms", s.CompositeAlarms, func(e CompositeAlarm) any { return e.ToDynamic() })
-	api.PutList(m, "MetricAlarms", s.MetricAlarms, func(e MetricAlarm) any { return e.ToDynamic() })
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	return m
-}
-
-func (s *DescribeAnomalyDetectorsInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	err = api.Decode(err, m, "MaxResults", &s.MaxResults, api.SetInt32Ptr)
-	err = api.Decode(err, m, "Namespace", &s.Namespace, api.SetStringPtr)
-	err = api.Decode(err, m, "MetricName", &s.MetricName, api.SetStringPtr)
-	err = api.Decode(err, m, "Dimensions", &s.Dimensions, func(p *[]Dimension, v any) error {
-		return api.SetList(p, v, func(p *Dimension, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "AnomalyDetectorTypes", &s.AnomalyDetectorTypes, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	return err
-}
-
-func (s *DescribeAnomalyDetectorsInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 6)
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	api.Put(m, "MaxResults", s.MaxResults, api.DynInt32)
-	api.Put(m, "Namespace", s.Namespace, api.DynString)
-	api.Put(m, "MetricName", s.MetricName, api.DynString)
-	api.PutList(m, "Dimensions", s.Dimensions, func(e Dimension) any { return e.ToDynamic() })
-	api.PutList(m, "AnomalyDetectorTypes", s.AnomalyDetectorTypes, api.DynString)
-	return m
-}
-
-func (s *DescribeAnomalyDetectorsOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "AnomalyDetectors", &s.AnomalyDetectors, func(p *[]AnomalyDetector, v any) error {
-		return api.SetList(p, v, func(p *AnomalyDetector, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	return err
-}
-
-func (s *DescribeAnomalyDetectorsOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutList(m, "AnomalyDetectors", s.AnomalyDetectors, func(e AnomalyDetector) any { return e.ToDynamic() })
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	return m
-}
-
-func (s *DescribeInsightRulesInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	err = api.Decode(err, m, "MaxResults", &s.MaxResults, api.SetInt32Ptr)
-	return err
-}
-
-func (s *DescribeInsightRulesInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	api.Put(m, "MaxResults", s.MaxResults, api.DynInt32)
-	return m
-}
-
-func (s *DescribeInsightRulesOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	err = api.Decode(err, m, "InsightRules", &s.InsightRules, func(p *[]InsightRule, v any) error {
-		return api.SetList(p, v, func(p *InsightRule, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *DescribeInsightRulesOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	api.PutList(m, "InsightRules", s.InsightRules, func(e InsightRule) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *Dimension) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "Value", &s.Value, api.SetStringPtr)
-	return err
-}
-
-func (s *Dimension) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "Value", s.Value, api.DynString)
-	return m
-}
-
-func (s *DimensionFilter) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "Value", &s.Value, api.SetStringPtr)
-	return err
-}
-
-func (s *DimensionFilter) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "Value", s.Value, api.DynString)
-	return m
-}
-
-func (s *DisableAlarmActionsInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "AlarmNames", &s.AlarmNames, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	return err
-}
-
-func (s *DisableAlarmActionsInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutList(m, "AlarmNames", s.AlarmNames, api.DynString)
-	return m
-}
-
-func (s *DisableInsightRulesInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "RuleNames", &s.RuleNames, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	return err
-}
-
-func (s *DisableInsightRulesInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutList(m, "RuleNames", s.RuleNames, api.DynString)
-	return m
-}
-
-func (s *DisableInsightRulesOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Failures", &s.Failures, func(p *[]PartialFailure, v any) error {
-		return api.SetList(p, v, func(p *PartialFailure, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *DisableInsightRulesOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutList(m, "Failures", s.Failures, func(e PartialFailure) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *EnableAlarmActionsInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "AlarmNames", &s.AlarmNames, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	return err
-}
-
-func (s *EnableAlarmActionsInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutList(m, "AlarmNames", s.AlarmNames, api.DynString)
-	return m
-}
-
-func (s *EnableInsightRulesInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "RuleNames", &s.RuleNames, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	return err
-}
-
-func (s *EnableInsightRulesInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutList(m, "RuleNames", s.RuleNames, api.DynString)
-	return m
-}
-
-func (s *EnableInsightRulesOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Failures", &s.Failures, func(p *[]PartialFailure, v any) error {
-		return api.SetList(p, v, func(p *PartialFailure, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *EnableInsightRulesOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutList(m, "Failures", s.Failures, func(e PartialFailure) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *GetDashboardInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DashboardName", &s.DashboardName, api.SetStringPtr)
-	return err
-}
-
-func (s *GetDashboardInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "DashboardName", s.DashboardName, api.DynString)
-	return m
-}
-
-func (s *GetDashboardOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DashboardArn", &s.DashboardArn, api.SetStringPtr)
-	err = api.Decode(err, m, "DashboardBody", &s.DashboardBody, api.SetStringPtr)
-	err = api.Decode(err, m, "DashboardName", &s.DashboardName, api.SetStringPtr)
-	return err
-}
-
-func (s *GetDashboardOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "DashboardArn", s.DashboardArn, api.DynString)
-	api.Put(m, "DashboardBody", s.DashboardBody, api.DynString)
-	api.Put(m, "DashboardName", s.DashboardName, api.DynString)
-	return m
-}
-
-func (s *GetInsightRuleReportInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "RuleName", &s.RuleName, api.SetStringPtr)
-	err = api.Decode(err, m, "StartTime", &s.StartTime, api.SetTimePtr)
-	err = api.Decode(err, m, "EndTime", &s.EndTime, api.SetTimePtr)
-	err = api.Decode(err, m, "Period", &s.Period, api.SetInt32Ptr)
-	err = api.Decode(err, m, "MaxContributorCount", &s.MaxContributorCount, api.SetInt32Ptr)
-	err = api.Decode(err, m, "Metrics", &s.Metrics, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "OrderBy", &s.OrderBy, api.SetStringPtr)
-	return err
-}
-
-func (s *GetInsightRuleReportInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 7)
-	api.Put(m, "RuleName", s.RuleName, api.DynString)
-	api.Put(m, "StartTime", s.StartTime, api.DynTime)
-	api.Put(m, "EndTime", s.EndTime, api.DynTime)
-	api.Put(m, "Period", s.Period, api.DynInt32)
-	api.Put(m, "MaxContributorCount", s.MaxContributorCount, api.DynInt32)
-	api.PutList(m, "Metrics", s.Metrics, api.DynString)
-	api.Put(m, "OrderBy", s.OrderBy, api.DynString)
-	return m
-}
-
-func (s *GetInsightRuleReportOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "KeyLabels", &s.KeyLabels, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "AggregationStatistic", &s.AggregationStatistic, api.SetStringPtr)
-	err = api.Decode(err, m, "AggregateValue", &s.AggregateValue, api.SetFloat64Ptr)
-	err = api.Decode(err, m, "ApproximateUniqueCount", &s.ApproximateUniqueCount, api.SetInt64Ptr)
-	err = api.Decode(err, m, "Contributors", &s.Contributors, func(p *[]InsightRuleContributor, v any) error {
-		return api.SetList(p, v, func(p *InsightRuleContributor, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "MetricDatapoints", &s.MetricDatapoints, func(p *[]InsightRuleMetricDatapoint, v any) error {
-		return api.SetList(p, v, func(p *InsightRuleMetricDatapoint, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *GetInsightRuleReportOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 6)
-	api.PutList(m, "KeyLabels", s.KeyLabels, api.DynString)
-	api.Put(m, "AggregationStatistic", s.AggregationStatistic, api.DynString)
-	api.Put(m, "AggregateValue", s.AggregateValue, api.DynFloat64)
-	api.Put(m, "ApproximateUniqueCount", s.ApproximateUniqueCount, api.DynInt64)
-	api.PutList(m, "Contributors", s.Contributors, func(e InsightRuleContributor) any { return e.ToDynamic() })
-	api.PutList(m, "MetricDatapoints", s.MetricDatapoints, func(e InsightRuleMetricDatapoint) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *GetMetricDataInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "MetricDataQueries", &s.MetricDataQueries, func(p *[]MetricDataQuery, v any) error {
-		return api.SetList(p, v, func(p *MetricDataQuery, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "StartTime", &s.StartTime, api.SetTimePtr)
-	err = api.Decode(err, m, "EndTime", &s.EndTime, api.SetTimePtr)
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	err = api.Decode(err, m, "ScanBy", &s.ScanBy, api.SetStringPtr)
-	err = api.Decode(err, m, "MaxDatapoints", &s.MaxDatapoints, api.SetInt32Ptr)
-	err = api.Decode(err, m, "LabelOptions", &s.LabelOptions, api.SetStructPtr[LabelOptions])
-	return err
-}
-
-func (s *GetMetricDataInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 7)
-	api.PutList(m, "MetricDataQueries", s.MetricDataQueries, func(e MetricDataQuery) any { return e.ToDynamic() })
-	api.Put(m, "StartTime", s.StartTime, api.DynTime)
-	api.Put(m, "EndTime", s.EndTime, api.DynTime)
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	api.Put(m, "ScanBy", s.ScanBy, api.DynString)
-	api.Put(m, "MaxDatapoints", s.MaxDatapoints, api.DynInt32)
-	api.PutStruct(m, "LabelOptions", s.LabelOptions)
-	return m
-}
-
-func (s *GetMetricDataOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "MetricDataResults", &s.MetricDataResults, func(p *[]MetricDataResult, v any) error {
-		return api.SetList(p, v, func(p *MetricDataResult, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	err = api.Decode(err, m, "Messages", &s.Messages, func(p *[]MessageData, v any) error {
-		return api.SetList(p, v, func(p *MessageData, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *GetMetricDataOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.PutList(m, "MetricDataResults", s.MetricDataResults, func(e MetricDataResult) any { return e.ToDynamic() })
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	api.PutList(m, "Messages", s.Messages, func(e MessageData) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *GetMetricStatisticsInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Namespace", &s.Namespace, api.SetStringPtr)
-	err = api.Decode(err, m, "MetricName", &s.MetricName, api.SetStringPtr)
-	err = api.Decode(err, m, "Dimensions", &s.Dimensions, func(p *[]Dimension, v any) error {
-		return api.SetList(p, v, func(p *Dimension, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "StartTime", &s.StartTime, api.SetTimePtr)
-	err = api.Decode(err, m, "EndTime", &s.EndTime, api.SetTimePtr)
-	err = api.Decode(err, m, "Period", &s.Period, api.SetInt32Ptr)
-	err = api.Decode(err, m, "Statistics", &s.Statistics, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "ExtendedStatistics", &s.ExtendedStatistics, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "Unit", &s.Unit, api.SetStringPtr)
-	return err
-}
-
-func (s *GetMetricStatisticsInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "Namespace", s.Namespace, api.DynString)
-	api.Put(m, "MetricName", s.MetricName, api.DynString)
-	api.PutList(m, "Dimensions", s.Dimensions, func(e Dimension) any { return e.ToDynamic() })
-	api.Put(m, "StartTime", s.StartTime, api.DynTime)
-	api.Put(m, "EndTime", s.EndTime, api.DynTime)
-	api.Put(m, "Period", s.Period, api.DynInt32)
-	api.PutList(m, "Statistics", s.Statistics, api.DynString)
-	api.PutList(m, "ExtendedStatistics", s.ExtendedStatistics, api.DynString)
-	api.Put(m, "Unit", s.Unit, api.DynString)
-	return m
-}
-
-func (s *GetMetricStatisticsOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Label", &s.Label, api.SetStringPtr)
-	err = api.Decode(err, m, "Datapoints", &s.Datapoints, func(p *[]Datapoint, v any) error {
-		return api.SetList(p, v, func(p *Datapoint, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *GetMetricStatisticsOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Label", s.Label, api.DynString)
-	api.PutList(m, "Datapoints", s.Datapoints, func(e Datapoint) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *GetMetricStreamInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	return err
-}
-
-func (s *GetMetricStreamInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Name", s.Name, api.DynString)
-	return m
-}
-
-func (s *GetMetricStreamOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Arn", &s.Arn, api.SetStringPtr)
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "IncludeFilters", &s.IncludeFilters, func(p *[]MetricStreamFilter, v any) error {
-		return api.SetList(p, v, func(p *MetricStreamFilter, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "ExcludeFilters", &s.ExcludeFilters, func(p *[]MetricStreamFilter, v any) error {
-		return api.SetList(p, v, func(p *MetricStreamFilter, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "FirehoseArn", &s.FirehoseArn, api.SetStringPtr)
-	err = api.Decode(err, m, "RoleArn", &s.RoleArn, api.SetStringPtr)
-	err = api.Decode(err, m, "State", &s.State, api.SetStringPtr)
-	err = api.Decode(err, m, "CreationDate", &s.CreationDate, api.SetTimePtr)
-	err = api.Decode(err, m, "LastUpdateDate", &s.LastUpdateDate, api.SetTimePtr)
-	err = api.Decode(err, m, "OutputFormat", &s.OutputFormat, api.SetStringPtr)
-	err = api.Decode(err, m, "StatisticsConfigurations", &s.StatisticsConfigurations, func(p *[]MetricStreamStatisticsConfiguration, v any) error {
-		return api.SetList(p, v, func(p *MetricStreamStatisticsConfiguration, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "IncludeLinkedAccountsMetrics", &s.IncludeLinkedAccountsMetrics, api.SetBoolPtr)
-	return err
-}
-
-func (s *GetMetricStreamOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "Arn", s.Arn, api.DynString)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.PutList(m, "IncludeFilters", s.IncludeFilters, func(e MetricStreamFilter) any { return e.ToDynamic() })
-	api.PutList(m, "ExcludeFilters", s.ExcludeFilters, func(e MetricStreamFilter) any { return e.ToDynamic() })
-	api.Put(m, "FirehoseArn", s.FirehoseArn, api.DynString)
-	api.Put(m, "RoleArn", s.RoleArn, api.DynString)
-	api.Put(m, "State", s.State, api.DynString)
-	api.Put(m, "CreationDate", s.CreationDate, api.DynTime)
-	api.Put(m, "LastUpdateDate", s.LastUpdateDate, api.DynTime)
-	api.Put(m, "OutputFormat", s.OutputFormat, api.DynString)
-	api.PutList(m, "StatisticsConfigurations", s.StatisticsConfigurations, func(e MetricStreamStatisticsConfiguration) any { return e.ToDynamic() })
-	api.Put(m, "IncludeLinkedAccountsMetrics", s.IncludeLinkedAccountsMetrics, api.DynBool)
-	return m
-}
-
-func (s *GetMetricWidgetImageInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "MetricWidget", &s.MetricWidget, api.SetStringPtr)
-	err = api.Decode(err, m, "OutputFormat", &s.OutputFormat, api.SetStringPtr)
-	return err
-}
-
-func (s *GetMetricWidgetImageInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "MetricWidget", s.MetricWidget, api.DynString)
-	api.Put(m, "OutputFormat", s.OutputFormat, api.DynString)
-	return m
-}
-
-func (s *GetMetricWidgetImageOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "MetricWidgetImage", &s.MetricWidgetImage, api.SetBytes)
-	return err
-}
-
-func (s *GetMetricWidgetImageOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutBytes(m, "MetricWidgetImage", s.MetricWidgetImage)
-	return m
-}
-
-func (s *InsightRule) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "State", &s.State, api.SetStringPtr)
-	err = api.Decode(err, m, "Schema", &s.Schema, api.SetStringPtr)
-	err = api.Decode(err, m, "Definition", &s.Definition, api.SetStringPtr)
-	err = api.Decode(err, m, "ManagedRule", &s.ManagedRule, api.SetBoolPtr)
-	return err
-}
-
-func (s *InsightRule) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 5)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "State", s.State, api.DynString)
-	api.Put(m, "Schema", s.Schema, api.DynString)
-	api.Put(m, "Definition", s.Definition, api.DynString)
-	api.Put(m, "ManagedRule", s.ManagedRule, api.DynBool)
-	return m
-}
-
-func (s *InsightRuleContributor) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Keys", &s.Keys, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "ApproximateAggregateValue", &s.ApproximateAggregateValue, api.SetFloat64Ptr)
-	err = api.Decode(err, m, "Datapoints", &s.Datapoints, func(p *[]InsightRuleContributorDatapoint, v any) error {
-		return api.SetList(p, v, func(p *InsightRuleContributorDatapoint, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *InsightRuleContributor) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.PutList(m, "Keys", s.Keys, api.DynString)
-	api.Put(m, "ApproximateAggregateValue", s.ApproximateAggregateValue, api.DynFloat64)
-	api.PutList(m, "Datapoints", s.Datapoints, func(e InsightRuleContributorDatapoint) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *InsightRuleContributorDatapoint) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Timestamp", &s.Timestamp, api.SetTimePtr)
-	err = api.Decode(err, m, "ApproximateValue", &s.ApproximateValue, api.SetFloat64Ptr)
-	return err
-}
-
-func (s *InsightRuleContributorDatapoint) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Timestamp", s.Timestamp, api.DynTime)
-	api.Put(m, "ApproximateValue", s.ApproximateValue, api.DynFloat64)
-	return m
-}
-
-func (s *InsightRuleMetricDatapoint) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Timestamp", &s.Timestamp, api.SetTimePtr)
-	err = api.Decode(err, m, "UniqueContributors", &s.UniqueContributors, api.SetFloat64Ptr)
-	err = api.Decode(err, m, "MaxContributorValue", &s.MaxContributorValue, api.SetFloat64Ptr)
-	err = api.Decode(err, m, "SampleCount", &s.SampleCount, api.SetFloat64Ptr)
-	err = api.Decode(err, m, "Average", &s.Average, api.SetFloat64Ptr)
-	err = api.Decode(err, m, "Sum", &s.Sum, api.SetFloat64Ptr)
-	err = api.Decode(err, m, "Minimum", &s.Minimum, api.SetFloat64Ptr)
-	err = api.Decode(err, m, "Maximum", &s.Maximum, api.SetFloat64Ptr)
-	return err
-}
-
-func (s *InsightRuleMetricDatapoint) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "Timestamp", s.Timestamp, api.DynTime)
-	api.Put(m, "UniqueContributors", s.UniqueContributors, api.DynFloat64)
-	api.Put(m, "MaxContributorValue", s.MaxContributorValue, api.DynFloat64)
-	api.Put(m, "SampleCount", s.SampleCount, api.DynFloat64)
-	api.Put(m, "Average", s.Average, api.DynFloat64)
-	api.Put(m, "Sum", s.Sum, api.DynFloat64)
-	api.Put(m, "Minimum", s.Minimum, api.DynFloat64)
-	api.Put(m, "Maximum", s.Maximum, api.DynFloat64)
-	return m
-}
-
-func (s *InternalServiceFault) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *InternalServiceFault) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
-
-func (s *InvalidFormatFault) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *InvalidFormatFault) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
-
-func (s *InvalidNextToken) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *InvalidNextToken) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
-
-func (s *InvalidParameterCombinationException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *InvalidParameterCombinationException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
-
-func (s *InvalidParameterValueException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *InvalidParameterValueException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
-
-func (s *LabelOptions) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Timezone", &s.Timezone, api.SetStringPtr)
-	return err
-}
-
-func (s *LabelOptions) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Timezone", s.Timezone, api.DynString)
-	return m
-}
-
-func (s *LimitExceededException) FromDynamic(map[string]any) error { return nil }
-
-func (s *LimitExceededException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *LimitExceededFault) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *LimitExceededFault) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
-
-func (s *ListDashboardsInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DashboardNamePrefix", &s.DashboardNamePrefix, api.SetStringPtr)
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	return err
-}
-
-func (s *ListDashboardsInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "DashboardNamePrefix", s.DashboardNamePrefix, api.DynString)
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	return m
-}
-
-func (s *ListDashboardsOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DashboardEntries", &s.DashboardEntries, func(p *[]DashboardEntry, v any) error {
-		return api.SetList(p, v, func(p *DashboardEntry, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	return err
-}
-
-func (s *ListDashboardsOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutList(m, "DashboardEntries", s.DashboardEntries, func(e DashboardEntry) any { return e.ToDynamic() })
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	return m
-}
-
-func (s *ListManagedInsightRulesInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ResourceARN", &s.ResourceARN, api.SetStringPtr)
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	err = api.Decode(err, m, "MaxResults", &s.MaxResults, api.SetInt32Ptr)
-	return err
-}
-
-func (s *ListManagedInsightRulesInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "ResourceARN", s.ResourceARN, api.DynString)
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	api.Put(m, "MaxResults", s.MaxResults, api.DynInt32)
-	return m
-}
-
-func (s *ListManagedInsightRulesOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ManagedRules", &s.ManagedRules, func(p *[]ManagedRuleDescription, v any) error {
-		return api.SetList(p, v, func(p *ManagedRuleDescription, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	return err
-}
-
-func (s *ListManagedInsightRulesOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutList(m, "ManagedRules", s.ManagedRules, func(e ManagedRuleDescription) any { return e.ToDynamic() })
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	return m
-}
-
-func (s *ListMetricStreamsInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	err = api.Decode(err, m, "MaxResults", &s.MaxResults, api.SetInt32Ptr)
-	return err
-}
-
-func (s *ListMetricStreamsInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	api.Put(m, "MaxResults", s.MaxResults, api.DynInt32)
-	return m
-}
-
-func (s *ListMetricStreamsOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	err = api.Decode(err, m, "Entries", &s.Entries, func(p *[]MetricStreamEntry, v any) error {
-		return api.SetList(p, v, func(p *MetricStreamEntry, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *ListMetricStreamsOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	api.PutList(m, "Entries", s.Entries, func(e MetricStreamEntry) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *ListMetricsInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Namespace", &s.Namespace, api.SetStringPtr)
-	err = api.Decode(err, m, "MetricName", &s.MetricName, api.SetStringPtr)
-	err = api.Decode(err, m, "Dimensions", &s.Dimensions, func(p *[]DimensionFilter, v any) error {
-		return api.SetList(p, v, func(p *DimensionFilter, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	err = api.Decode(err, m, "RecentlyActive", &s.RecentlyActive, api.SetStringPtr)
-	err = api.Decode(err, m, "IncludeLinkedAccounts", &s.IncludeLinkedAccounts, api.SetBoolPtr)
-	err = api.Decode(err, m, "OwningAccount", &s.OwningAccount, api.SetStringPtr)
-	return err
-}
-
-func (s *ListMetricsInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 7)
-	api.Put(m, "Namespace", s.Namespace, api.DynString)
-	api.Put(m, "MetricName", s.MetricName, api.DynString)
-	api.PutList(m, "Dimensions", s.Dimensions, func(e DimensionFilter) any { return e.ToDynamic() })
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	api.Put(m, "RecentlyActive", s.RecentlyActive, api.DynString)
-	api.Put(m, "IncludeLinkedAccounts", s.IncludeLinkedAccounts, api.DynBool)
-	api.Put(m, "OwningAccount", s.OwningAccount, api.DynString)
-	return m
-}
-
-func (s *ListMetricsOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Metrics", &s.Metrics, func(p *[]Metric, v any) error {
-		return api.SetList(p, v, func(p *Metric, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	err = api.Decode(err, m, "OwningAccounts", &s.OwningAccounts, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	return err
-}
-
-func (s *ListMetricsOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.PutList(m, "Metrics", s.Metrics, func(e Metric) any { return e.ToDynamic() })
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	api.PutList(m, "OwningAccounts", s.OwningAccounts, api.DynString)
-	return m
-}
-
-func (s *ListTagsForResourceInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ResourceARN", &s.ResourceARN, api.SetStringPtr)
-	return err
-}
-
-func (s *ListTagsForResourceInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "ResourceARN", s.ResourceARN, api.DynString)
-	return m
-}
-
-func (s *ListTagsForResourceOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]Tag, v any) error {
-		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *ListTagsForResourceOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutList(m, "Tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *ManagedRule) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "TemplateName", &s.TemplateName, api.SetStringPtr)
-	err = api.Decode(err, m, "ResourceARN", &s.ResourceARN, api.SetStringPtr)
-	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]Tag, v any) error {
-		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *ManagedRule) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "TemplateName", s.TemplateName, api.DynString)
-	api.Put(m, "ResourceARN", s.ResourceARN, api.DynString)
-	api.PutList(m, "Tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *ManagedRuleDescription) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "TemplateName", &s.TemplateName, api.SetStringPtr)
-	err = api.Decode(err, m, "ResourceARN", &s.ResourceARN, api.SetStringPtr)
-	err = api.Decode(err, m, "RuleState", &s.RuleState, api.SetStructPtr[ManagedRuleState])
-	return err
-}
-
-func (s *ManagedRuleDescription) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "TemplateName", s.TemplateName, api.DynString)
-	api.Put(m, "ResourceARN", s.ResourceARN, api.DynString)
-	api.PutStruct(m, "RuleState", s.RuleState)
-	return m
-}
-
-func (s *ManagedRuleState) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "RuleName", &s.RuleName, api.SetStringPtr)
-	err = api.Decode(err, m, "State", &s.State, api.SetStringPtr)
-	return err
-}
-
-func (s *ManagedRuleState) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "RuleName", s.RuleName, api.DynString)
-	api.Put(m, "State", s.State, api.DynString)
-	return m
-}
-
-func (s *MessageData) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Code", &s.Code, api.SetStringPtr)
-	err = api.Decode(err, m, "Value", &s.Value, api.SetStringPtr)
-	return err
-}
-
-func (s *MessageData) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Code", s.Code, api.DynString)
-	api.Put(m, "Value", s.Value, api.DynString)
-	return m
-}
-
-func (s *Metric) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Namespace", &s.Namespace, api.SetStringPtr)
-	err = api.Decode(err, m, "MetricName", &s.MetricName, api.SetStringPtr)
-	err = api.Decode(err, m, "Dimensions", &s.Dimensions, func(p *[]Dimension, v any) error {
-		return api.SetList(p, v, func(p *Dimension, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *Metric) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "Namespace", s.Namespace, api.DynString)
-	api.Put(m, "MetricName", s.MetricName, api.DynString)
-	api.PutList(m, "Dimensions", s.Dimensions, func(e Dimension) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *MetricAlarm) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "AlarmName", &s.AlarmName, api.SetStringPtr)
-	err = api.Decode(err, m, "AlarmArn", &s.AlarmArn, api.SetStringPtr)
-	err = api.Decode(err, m, "AlarmDescription", &s.AlarmDescription, api.SetStringPtr)
-	err = api.Decode(err, m, "AlarmConfigurationUpdatedTimestamp", &s.AlarmConfigurationUpdatedTimestamp, api.SetTimePtr)
-	err = api.Decode(err, m, "ActionsEnabled", &s.ActionsEnabled, api.SetBoolPtr)
-	err = api.Decode(err, m, "OKActions", &s.OKActions, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "AlarmActions", &s.AlarmActions, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "InsufficientDataActions", &s.InsufficientDataActions, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "StateValue", &s.StateValue, api.SetStringPtr)
-	err = api.Decode(err, m, "StateReason", &s.StateReason, api.SetStringPtr)
-	err = api.Decode(err, m, "StateReasonData", &s.StateReasonData, api.SetStringPtr)
-	err = api.Decode(err, m, "StateUpdatedTimestamp", &s.StateUpdatedTimestamp, api.SetTimePtr)
-	err = api.Decode(err, m, "MetricName", &s.MetricName, api.SetStringPtr)
-	err = api.Decode(err, m, "Namespace", &s.Namespace, api.SetStringPtr)
-	err = api.Decode(err, m, "Statistic", &s.Statistic, api.SetStringPtr)
-	err = api.Decode(err, m, "ExtendedStatistic", &s.ExtendedStatistic, api.SetStringPtr)
-	err = api.Decode(err, m, "Dimensions", &s.Dimensions, func(p *[]Dimension, v any) error {
-		return api.SetList(p, v, func(p *Dimension, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "Period", &s.Period, api.SetInt32Ptr)
-	err = api.Decode(err, m, "Unit", &s.Unit, api.SetStringPtr)
-	err = api.Decode(err, m, "EvaluationPeriods", &s.EvaluationPeriods, api.SetInt32Ptr)
-	err = api.Decode(err, m, "DatapointsToAlarm", &s.DatapointsToAlarm, api.SetInt32Ptr)
-	err = api.Decode(err, m, "Threshold", &s.Threshold, api.SetFloat64Ptr)
-	err = api.Decode(err, m, "ComparisonOperator", &s.ComparisonOperator, api.SetStringPtr)
-	err = api.Decode(err, m, "TreatMissingData", &s.TreatMissingData, api.SetStringPtr)
-	err = api.Decode(err, m, "EvaluateLowSampleCountPercentile", &s.EvaluateLowSampleCountPercentile, api.SetStringPtr)
-	err = api.Decode(err, m, "Metrics", &s.Metrics, func(p *[]MetricDataQuery, v any) error {
-		return api.SetList(p, v, func(p *MetricDataQuery, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "ThresholdMetricId", &s.ThresholdMetricId, api.SetStringPtr)
-	err = api.Decode(err, m, "EvaluationState", &s.EvaluationState, api.SetStringPtr)
-	err = api.Decode(err, m, "StateTransitionedTimestamp", &s.StateTransitionedTimestamp, api.SetTimePtr)
-	return err
-}
-
-func (s *MetricAlarm) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "AlarmName", s.AlarmName, api.DynString)
-	api.Put(m, "AlarmArn", s.AlarmArn, api.DynString)
-	api.Put(m, "AlarmDescription", s.AlarmDescription, api.DynString)
-	api.Put(m, "AlarmConfigurationUpdatedTimestamp", s.AlarmConfigurationUpdatedTimestamp, api.DynTime)
-	api.Put(m, "ActionsEnabled", s.ActionsEnabled, api.DynBool)
-	api.PutList(m, "OKActions", s.OKActions, api.DynString)
-	api.PutList(m, "AlarmActions", s.AlarmActions, api.DynString)
-	api.PutList(m, "InsufficientDataActions", s.InsufficientDataActions, api.DynString)
-	api.Put(m, "StateValue", s.StateValue, api.DynString)
-	api.Put(m, "StateReason", s.StateReason, api.DynString)
-	api.Put(m, "StateReasonData", s.StateReasonData, api.DynString)
-	api.Put(m, "StateUpdatedTimestamp", s.StateUpdatedTimestamp, api.DynTime)
-	api.Put(m, "MetricName", s.MetricName, api.DynString)
-	api.Put(m, "Namespace", s.Namespace, api.DynString)
-	api.Put(m, "Statistic", s.Statistic, api.DynString)
-	api.Put(m, "ExtendedStatistic", s.ExtendedStatistic, api.DynString)
-	api.PutList(m, "Dimensions", s.Dimensions, func(e Dimension) any { return e.ToDynamic() })
-	api.Put(m, "Period", s.Period, api.DynInt32)
-	api.Put(m, "Unit", s.Unit, api.DynString)
-	api.Put(m, "EvaluationPeriods", s.EvaluationPeriods, api.DynInt32)
-	api.Put(m, "DatapointsToAlarm", s.DatapointsToAlarm, api.DynInt32)
-	api.Put(m, "Threshold", s.Threshold, api.DynFloat64)
-	api.Put(m, "ComparisonOperator", s.ComparisonOperator, api.DynString)
-	api.Put(m, "TreatMissingData", s.TreatMissingData, api.DynString)
-	api.Put(m, "EvaluateLowSampleCountPercentile", s.EvaluateLowSampleCountPercentile, api.DynString)
-	api.PutList(m, "Metrics", s.Metrics, func(e MetricDataQuery) any { return e.ToDynamic() })
-	api.Put(m, "ThresholdMetricId", s.ThresholdMetricId, api.DynString)
-	api.Put(m, "EvaluationState", s.EvaluationState, api.DynString)
-	api.Put(m, "StateTransitionedTimestamp", s.StateTransitionedTimestamp, api.DynTime)
-	return m
-}
-
-func (s *MetricCharacteristics) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "PeriodicSpikes", &s.PeriodicSpikes, api.SetBoolPtr)
-	return err
-}
-
-func (s *MetricCharacteristics) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "PeriodicSpikes", s.PeriodicSpikes, api.DynBool)
-	return m
-}
-
-func (s *MetricDataQuery) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
-	err = api.Decode(err, m, "MetricStat", &s.MetricStat, api.SetStructPtr[MetricStat])
-	err = api.Decode(err, m, "Expression", &s.Expression, api.SetStringPtr)
-	err = api.Decode(err, m, "Label", &s.Label, api.SetStringPtr)
-	err = api.Decode(err, m, "ReturnData", &s.ReturnData, api.SetBoolPtr)
-	err = api.Decode(err, m, "Period", &s.Period, api.SetInt32Ptr)
-	err = api.Decode(err, m, "AccountId", &s.AccountId, api.SetStringPtr)
-	return err
-}
-
-func (s *MetricDataQuery) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 7)
-	api.Put(m, "Id", s.Id, api.DynString)
-	api.PutStruct(m, "MetricStat", s.MetricStat)
-	api.Put(m, "Expression", s.Expression, api.DynString)
-	api.Put(m, "Label", s.Label, api.DynString)
-	api.Put(m, "ReturnData", s.ReturnData, api.DynBool)
-	api.Put(m, "Period", s.Period, api.DynInt32)
-	api.Put(m, "AccountId", s.AccountId, api.DynString)
-	return m
-}
-
-func (s *MetricDataResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
-	err = api.Decode(err, m, "Label", &s.Label, api.SetStringPtr)
-	err = api.Decode(err, m, "Timestamps", &s.Timestamps, func(p *[]time.Time, v any) error { return api.SetList(p, v, api.SetTime) })
-	err = api.Decode(err, m, "Values", &s.Values, func(p *[]float64, v any) error { return api.SetList(p, v, api.SetFloat64) })
-	err = api.Decode(err, m, "StatusCode", &s.StatusCode, api.SetStringPtr)
-	err = api.Decode(err, m, "Messages", &s.Messages, func(p *[]MessageData, v any) error {
-		return api.SetList(p, v, func(p *MessageData, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *MetricDataResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 6)
-	api.Put(m, "Id", s.Id, api.DynString)
-	api.Put(m, "Label", s.Label, api.DynString)
-	api.PutList(m, "Timestamps", s.Timestamps, api.DynTime)
-	api.PutList(m, "Values", s.Values, api.DynFloat64)
-	api.Put(m, "StatusCode", s.StatusCode, api.DynString)
-	api.PutList(m, "Messages", s.Messages, func(e MessageData) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *MetricDatum) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "MetricName", &s.MetricName, api.SetStringPtr)
-	err = api.Decode(err, m, "Dimensions", &s.Dimensions, func(p *[]Dimension, v any) error {
-		return api.SetList(p, v, func(p *Dimension, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "Timestamp", &s.Timestamp, api.SetTimePtr)
-	err = api.Decode(err, m, "Value", &s.Value, api.SetFloat64Ptr)
-	err = api.Decode(err, m, "StatisticValues", &s.StatisticValues, api.SetStructPtr[StatisticSet])
-	err = api.Decode(err, m, "Values", &s.Values, func(p *[]float64, v any) error { return api.SetList(p, v, api.SetFloat64) })
-	err = api.Decode(err, m, "Counts", &s.Counts, func(p *[]float64, v any) error { return api.SetList(p, v, api.SetFloat64) })
-	err = api.Decode(err, m, "Unit", &s.Unit, api.SetStringPtr)
-	err = api.Decode(err, m, "StorageResolution", &s.StorageResolution, api.SetInt32Ptr)
-	return err
-}
-
-func (s *MetricDatum) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "MetricName", s.MetricName, api.DynString)
-	api.PutList(m, "Dimensions", s.Dimensions, func(e Dimension) any { return e.ToDynamic() })
-	api.Put(m, "Timestamp", s.Timestamp, api.DynTime)
-	api.Put(m, "Value", s.Value, api.DynFloat64)
-	api.PutStruct(m, "StatisticValues", s.StatisticValues)
-	api.PutList(m, "Values", s.Values, api.DynFloat64)
-	api.PutList(m, "Counts", s.Counts, api.DynFloat64)
-	api.Put(m, "Unit", s.Unit, api.DynString)
-	api.Put(m, "StorageResolution", s.StorageResolution, api.DynInt32)
-	return m
-}
-
-func (s *MetricMathAnomalyDetector) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "MetricDataQueries", &s.MetricDataQueries, func(p *[]MetricDataQuery, v any) error {
-		return api.SetList(p, v, func(p *MetricDataQuery, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *MetricMathAnomalyDetector) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutList(m, "MetricDataQueries", s.MetricDataQueries, func(e MetricDataQuery) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *MetricStat) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Metric", &s.Metric, api.SetStructPtr[Metric])
-	err = api.Decode(err, m, "Period", &s.Period, api.SetInt32Ptr)
-	err = api.Decode(err, m, "Stat", &s.Stat, api.SetStringPtr)
-	err = api.Decode(err, m, "Unit", &s.Unit, api.SetStringPtr)
-	return err
-}
-
-func (s *MetricStat) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.PutStruct(m, "Metric", s.Metric)
-	api.Put(m, "Period", s.Period, api.DynInt32)
-	api.Put(m, "Stat", s.Stat, api.DynString)
-	api.Put(m, "Unit", s.Unit, api.DynString)
-	return m
-}
-
-func (s *MetricStreamEntry) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Arn", &s.Arn, api.SetStringPtr)
-	err = api.Decode(err, m, "CreationDate", &s.CreationDate, api.SetTimePtr)
-	err = api.Decode(err, m, "LastUpdateDate", &s.LastUpdateDate, api.SetTimePtr)
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "FirehoseArn", &s.FirehoseArn, api.SetStringPtr)
-	err = api.Decode(err, m, "State", &s.State, api.SetStringPtr)
-	err = api.Decode(err, m, "OutputFormat", &s.OutputFormat, api.SetStringPtr)
-	return err
-}
-
-func (s *MetricStreamEntry) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 7)
-	api.Put(m, "Arn", s.Arn, api.DynString)
-	api.Put(m, "CreationDate", s.CreationDate, api.DynTime)
-	api.Put(m, "LastUpdateDate", s.LastUpdateDate, api.DynTime)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "FirehoseArn", s.FirehoseArn, api.DynString)
-	api.Put(m, "State", s.State, api.DynString)
-	api.Put(m, "OutputFormat", s.OutputFormat, api.DynString)
-	return m
-}
-
-func (s *MetricStreamFilter) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Namespace", &s.Namespace, api.SetStringPtr)
-	err = api.Decode(err, m, "MetricNames", &s.MetricNames, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	return err
-}
-
-func (s *MetricStreamFilter) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Namespace", s.Namespace, api.DynString)
-	api.PutList(m, "MetricNames", s.MetricNames, api.DynString)
-	return m
-}
-
-func (s *MetricStreamStatisticsConfiguration) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "IncludeMetrics", &s.IncludeMetrics, func(p *[]MetricStreamStatisticsMetric, v any) error {
-		return api.SetList(p, v, func(p *MetricStreamStatisticsMetric, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "AdditionalStatistics", &s.AdditionalStatistics, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	return err
-}
-
-func (s *MetricStreamStatisticsConfiguration) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutList(m, "IncludeMetrics", s.IncludeMetrics, func(e MetricStreamStatisticsMetric) any { return e.ToDynamic() })
-	api.PutList(m, "AdditionalStatistics", s.AdditionalStatistics, api.DynString)
-	return m
-}
-
-func (s *MetricStreamStatisticsMetric) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Namespace", &s.Namespace, api.SetStringPtr)
-	err = api.Decode(err, m, "MetricName", &s.MetricName, api.SetStringPtr)
-	return err
-}
-
-func (s *MetricStreamStatisticsMetric) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Namespace", s.Namespace, api.DynString)
-	api.Put(m, "MetricName", s.MetricName, api.DynString)
-	return m
-}
-
-func (s *MissingRequiredParameterException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *MissingRequiredParameterException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
-
-func (s *PartialFailure) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "FailureResource", &s.FailureResource, api.SetStringPtr)
-	err = api.Decode(err, m, "ExceptionType", &s.ExceptionType, api.SetStringPtr)
-	err = api.Decode(err, m, "FailureCode", &s.FailureCode, api.SetStringPtr)
-	err = api.Decode(err, m, "FailureDescription", &s.FailureDescription, api.SetStringPtr)
-	return err
-}
-
-func (s *PartialFailure) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "FailureResource", s.FailureResource, api.DynString)
-	api.Put(m, "ExceptionType", s.ExceptionType, api.DynString)
-	api.Put(m, "FailureCode", s.FailureCode, api.DynString)
-	api.Put(m, "FailureDescription", s.FailureDescription, api.DynString)
-	return m
-}
-
-func (s *PutAnomalyDetectorInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Namespace", &s.Namespace, api.SetStringPtr)
-	err = api.Decode(err, m, "MetricName", &s.MetricName, api.SetStringPtr)
-	err = api.Decode(err, m, "Dimensions", &s.Dimensions, func(p *[]Dimension, v any) error {
-		return api.SetList(p, v, func(p *Dimension, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "Stat", &s.Stat, api.SetStringPtr)
-	err = api.Decode(err, m, "Configuration", &s.Configuration, api.SetStructPtr[AnomalyDetectorConfiguration])
-	err = api.Decode(err, m, "MetricCharacteristics", &s.MetricCharacteristics, api.SetStructPtr[MetricCharacteristics])
-	err = api.Decode(err, m, "SingleMetricAnomalyDetector", &s.SingleMetricAnomalyDetector, api.SetStructPtr[SingleMetricAnomalyDetector])
-	err = api.Decode(err, m, "MetricMathAnomalyDetector", &s.MetricMathAnomalyDetector, api.SetStructPtr[MetricMathAnomalyDetector])
-	return err
-}
-
-func (s *PutAnomalyDetectorInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "Namespace", s.Namespace, api.DynString)
-	api.Put(m, "MetricName", s.MetricName, api.DynString)
-	api.PutList(m, "Dimensions", s.Dimensions, func(e Dimension) any { return e.ToDynamic() })
-	api.Put(m, "Stat", s.Stat, api.DynString)
-	api.PutStruct(m, "Configuration", s.Configuration)
-	api.PutStruct(m, "MetricCharacteristics", s.MetricCharacteristics)
-	api.PutStruct(m, "SingleMetricAnomalyDetector", s.SingleMetricAnomalyDetector)
-	api.PutStruct(m, "MetricMathAnomalyDetector", s.MetricMathAnomalyDetector)
-	return m
-}
-
-func (s *PutAnomalyDetectorOutput) FromDynamic(map[string]any) error { return nil }
-
-func (s *PutAnomalyDetectorOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *PutCompositeAlarmInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ActionsEnabled", &s.ActionsEnabled, api.SetBoolPtr)
-	err = api.Decode(err, m, "AlarmActions", &s.AlarmActions, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "AlarmDescription", &s.AlarmDescription, api.SetStringPtr)
-	err = api.Decode(err, m, "AlarmName", &s.AlarmName, api.SetStringPtr)
-	err = api.Decode(err, m, "AlarmRule", &s.AlarmRule, api.SetStringPtr)
-	err = api.Decode(err, m, "InsufficientDataActions", &s.InsufficientDataActions, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "OKActions", &s.OKActions, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]Tag, v any) error {
-		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "ActionsSuppressor", &s.ActionsSuppressor, api.SetStringPtr)
-	err = api.Decode(err, m, "ActionsSuppressorWaitPeriod", &s.ActionsSuppressorWaitPeriod, api.SetInt32Ptr)
-	err = api.Decode(err, m, "ActionsSuppressorExtensionPeriod", &s.ActionsSuppressorExtensionPeriod, api.SetInt32Ptr)
-	return err
-}
-
-func (s *PutCompositeAlarmInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "ActionsEnabled", s.ActionsEnabled, api.DynBool)
-	api.PutList(m, "AlarmActions", s.AlarmActions, api.DynString)
-	api.Put(m, "AlarmDescription", s.AlarmDescription, api.DynString)
-	api.Put(m, "AlarmName", s.AlarmName, api.DynString)
-	api.Put(m, "AlarmRule", s.AlarmRule, api.DynString)
-	api.PutList(m, "InsufficientDataActions", s.InsufficientDataActions, api.DynString)
-	api.PutList(m, "OKActions", s.OKActions, api.DynString)
-	api.PutList(m, "Tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
-	api.Put(m, "ActionsSuppressor", s.ActionsSuppressor, api.DynString)
-	api.Put(m, "ActionsSuppressorWaitPeriod", s.ActionsSuppressorWaitPeriod, api.DynInt32)
-	api.Put(m, "ActionsSuppressorExtensionPeriod", s.ActionsSuppressorExtensionPeriod, api.DynInt32)
-	return m
-}
-
-func (s *PutDashboardInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DashboardName", &s.DashboardName, api.SetStringPtr)
-	err = api.Decode(err, m, "DashboardBody", &s.DashboardBody, api.SetStringPtr)
-	return err
-}
-
-func (s *PutDashboardInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "DashboardName", s.DashboardName, api.DynString)
-	api.Put(m, "DashboardBody", s.DashboardBody, api.DynString)
-	return m
-}
-
-func (s *PutDashboardOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DashboardValidationMessages", &s.DashboardValidationMessages, func(p *[]DashboardValidationMessage, v any) error {
-		return api.SetList(p, v, func(p *DashboardValidationMessage, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *PutDashboardOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutList(m, "DashboardValidationMessages", s.DashboardValidationMessages, func(e DashboardValidationMessage) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *PutInsightRuleInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "RuleName", &s.RuleName, api.SetStringPtr)
-	err = api.Decode(err, m, "RuleState", &s.RuleState, api.SetStringPtr)
-	err = api.Decode(err, m, "RuleDefinition", &s.RuleDefinition, api.SetStringPtr)
-	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]Tag, v any) error {
-		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *PutInsightRuleInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "RuleName", s.RuleName, api.DynString)
-	api.Put(m, "RuleState", s.RuleState, api.DynString)
-	api.Put(m, "RuleDefinition", s.RuleDefinition, api.DynString)
-	api.PutList(m, "Tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *PutInsightRuleOutput) FromDynamic(map[string]any) error { return nil }
-
-func (s *PutInsightRuleOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *PutManagedInsightRulesInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ManagedRules", &s.ManagedRules, func(p *[]ManagedRule, v any) error {
-		return api.SetList(p, v, func(p *ManagedRule, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *PutManagedInsightRulesInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutList(m, "ManagedRules", s.ManagedRules, func(e ManagedRule) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *PutManagedInsightRulesOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Failures", &s.Failures, func(p *[]PartialFailure, v any) error {
-		return api.SetList(p, v, func(p *PartialFailure, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *PutManagedInsightRulesOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutList(m, "Failures", s.Failures, func(e PartialFailure) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *PutMetricAlarmInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "AlarmName", &s.AlarmName, api.SetStringPtr)
-	err = api.Decode(err, m, "AlarmDescription", &s.AlarmDescription, api.SetStringPtr)
-	err = api.Decode(err, m, "ActionsEnabled", &s.ActionsEnabled, api.SetBoolPtr)
-	err = api.Decode(err, m, "OKActions", &s.OKActions, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "AlarmActions", &s.AlarmActions, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "InsufficientDataActions", &s.InsufficientDataActions, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "MetricName", &s.MetricName, api.SetStringPtr)
-	err = api.Decode(err, m, "Namespace", &s.Namespace, api.SetStringPtr)
-	err = api.Decode(err, m, "Statistic", &s.Statistic, api.SetStringPtr)
-	err = api.Decode(err, m, "ExtendedStatistic", &s.ExtendedStatistic, api.SetStringPtr)
-	err = api.Decode(err, m, "Dimensions", &s.Dimensions, func(p *[]Dimension, v any) error {
-		return api.SetList(p, v, func(p *Dimension, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "Period", &s.Period, api.SetInt32Ptr)
-	err = api.Decode(err, m, "Unit", &s.Unit, api.SetStringPtr)
-	err = api.Decode(err, m, "EvaluationPeriods", &s.EvaluationPeriods, api.SetInt32Ptr)
-	err = api.Decode(err, m, "DatapointsToAlarm", &s.DatapointsToAlarm, api.SetInt32Ptr)
-	err = api.Decode(err, m, "Threshold", &s.Threshold, api.SetFloat64Ptr)
-	err = api.Decode(err, m, "ComparisonOperator", &s.ComparisonOperator, api.SetStringPtr)
-	err = api.Decode(err, m, "TreatMissingData", &s.TreatMissingData, api.SetStringPtr)
-	err = api.Decode(err, m, "EvaluateLowSampleCountPercentile", &s.EvaluateLowSampleCountPercentile, api.SetStringPtr)
-	err = api.Decode(err, m, "Metrics", &s.Metrics, func(p *[]MetricDataQuery, v any) error {
-		return api.SetList(p, v, func(p *MetricDataQuery, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]Tag, v any) error {
-		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "ThresholdMetricId", &s.ThresholdMetricId, api.SetStringPtr)
-	return err
-}
-
-func (s *PutMetricAlarmInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "AlarmName", s.AlarmName, api.DynString)
-	api.Put(m, "AlarmDescription", s.AlarmDescription, api.DynString)
-	api.Put(m, "ActionsEnabled", s.ActionsEnabled, api.DynBool)
-	api.PutList(m, "OKActions", s.OKActions, api.DynString)
-	api.PutList(m, "AlarmActions", s.AlarmActions, api.DynString)
-	api.PutList(m, "InsufficientDataActions", s.InsufficientDataActions, api.DynString)
-	api.Put(m, "MetricName", s.MetricName, api.DynString)
-	api.Put(m, "Namespace", s.Namespace, api.DynString)
-	api.Put(m, "Statistic", s.Statistic, api.DynString)
-	api.Put(m, "ExtendedStatistic", s.ExtendedStatistic, api.DynString)
-	api.PutList(m, "Dimensions", s.Dimensions, func(e Dimension) any { return e.ToDynamic() })
-	api.Put(m, "Period", s.Period, api.DynInt32)
-	api.Put(m, "Unit", s.Unit, api.DynString)
-	api.Put(m, "EvaluationPeriods", s.EvaluationPeriods, api.DynInt32)
-	api.Put(m, "DatapointsToAlarm", s.DatapointsToAlarm, api.DynInt32)
-	api.Put(m, "Threshold", s.Threshold, api.DynFloat64)
-	api.Put(m, "ComparisonOperator", s.ComparisonOperator, api.DynString)
-	api.Put(m, "TreatMissingData", s.TreatMissingData, api.DynString)
-	api.Put(m, "EvaluateLowSampleCountPercentile", s.EvaluateLowSampleCountPercentile, api.DynString)
-	api.PutList(m, "Metrics", s.Metrics, func(e MetricDataQuery) any { return e.ToDynamic() })
-	api.PutList(m, "Tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
-	api.Put(m, "ThresholdMetricId", s.ThresholdMetricId, api.DynString)
-	return m
-}
-
-func (s *PutMetricDataInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Namespace", &s.Namespace, api.SetStringPtr)
-	err = api.Decode(err, m, "MetricData", &s.MetricData, func(p *[]MetricDatum, v any) error {
-		return api.SetList(p, v, func(p *MetricDatum, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *PutMetricDataInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Namespace", s.Namespace, api.DynString)
-	api.PutList(m, "MetricData", s.MetricData, func(e MetricDatum) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *PutMetricStreamInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "IncludeFilters", &s.IncludeFilters, func(p *[]MetricStreamFilter, v any) error {
-		return api.SetList(p, v, func(p *MetricStreamFilter, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "ExcludeFilters", &s.ExcludeFilters, func(p *[]MetricStreamFilter, v any) error {
-		return api.SetList(p, v, func(p *MetricStreamFilter, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "FirehoseArn", &s.FirehoseArn, api.SetStringPtr)
-	err = api.Decode(err, m, "RoleArn", &s.RoleArn, api.SetStringPtr)
-	err = api.Decode(err, m, "OutputFormat", &s.OutputFormat, api.SetStringPtr)
-	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]Tag, v any) error {
-		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "StatisticsConfigurations", &s.StatisticsConfigurations, func(p *[]MetricStreamStatisticsConfiguration, v any) error {
-		return api.SetList(p, v, func(p *MetricStreamStatisticsConfiguration, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "IncludeLinkedAccountsMetrics", &s.IncludeLinkedAccountsMetrics, api.SetBoolPtr)
-	return err
-}
-
-func (s *PutMetricStreamInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.PutList(m, "IncludeFilters", s.IncludeFilters, func(e MetricStreamFilter) any { return e.ToDynamic() })
-	api.PutList(m, "ExcludeFilters", s.ExcludeFilters, func(e MetricStreamFilter) any { return e.ToDynamic() })
-	api.Put(m, "FirehoseArn", s.FirehoseArn, api.DynString)
-	api.Put(m, "RoleArn", s.RoleArn, api.DynString)
-	api.Put(m, "OutputFormat", s.OutputFormat, api.DynString)
-	api.PutList(m, "Tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
-	api.PutList(m, "StatisticsConfigurations", s.StatisticsConfigurations, func(e MetricStreamStatisticsConfiguration) any { return e.ToDynamic() })
-	api.Put(m, "IncludeLinkedAccountsMetrics", s.IncludeLinkedAccountsMetrics, api.DynBool)
-	return m
-}
-
-func (s *PutMetricStreamOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Arn", &s.Arn, api.SetStringPtr)
-	return err
-}
-
-func (s *PutMetricStreamOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Arn", s.Arn, api.DynString)
-	return m
-}
-
-func (s *Range) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "StartTime", &s.StartTime, api.SetTimePtr)
-	err = api.Decode(err, m, "EndTime", &s.EndTime, api.SetTimePtr)
-	return err
-}
-
-func (s *Range) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "StartTime", s.StartTime, api.DynTime)
-	api.Put(m, "EndTime", s.EndTime, api.DynTime)
-	return m
-}
-
-func (s *ResourceNotFound) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *ResourceNotFound) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
-
-func (s *ResourceNotFoundException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ResourceType", &s.ResourceType, api.SetStringPtr)
-	err = api.Decode(err, m, "ResourceId", &s.ResourceId, api.SetStringPtr)
-	return err
-}
-
-func (s *ResourceNotFoundException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "ResourceType", s.ResourceType, api.DynString)
-	api.Put(m, "ResourceId", s.ResourceId, api.DynString)
-	return m
-}
-
-func (s *SetAlarmStateInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "AlarmName", &s.AlarmName, api.SetStringPtr)
-	err = api.Decode(err, m, "StateValue", &s.StateValue, api.SetStringPtr)
-	err = api.Decode(err, m, "StateReason", &s.StateReason, api.SetStringPtr)
-	err = api.Decode(err, m, "StateReasonData", &s.StateReasonData, api.SetStringPtr)
-	return err
-}
-
-func (s *SetAlarmStateInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "AlarmName", s.AlarmName, api.DynString)
-	api.Put(m, "StateValue", s.StateValue, api.DynString)
-	api.Put(m, "StateReason", s.StateReason, api.DynString)
-	api.Put(m, "StateReasonData", s.StateReasonData, api.DynString)
-	return m
-}
-
-func (s *SingleMetricAnomalyDetector) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "AccountId", &s.AccountId, api.SetStringPtr)
-	err = api.Decode(err, m, "Namespace", &s.Namespace, api.SetStringPtr)
-	err = api.Decode(err, m, "MetricName", &s.MetricName, api.SetStringPtr)
-	err = api.Decode(err, m, "Dimensions", &s.Dimensions, func(p *[]Dimension, v any) error {
-		return api.SetList(p, v, func(p *Dimension, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "Stat", &s.Stat, api.SetStringPtr)
-	return err
-}
-
-func (s *SingleMetricAnomalyDetector) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 5)
-	api.Put(m, "AccountId", s.AccountId, api.DynString)
-	api.Put(m, "Namespace", s.Namespace, api.DynString)
-	api.Put(m, "MetricName", s.MetricName, api.DynString)
-	api.PutList(m, "Dimensions", s.Dimensions, func(e Dimension) any { return e.ToDynamic() })
-	api.Put(m, "Stat", s.Stat, api.DynString)
-	return m
-}
-
-func (s *StartMetricStreamsInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Names", &s.Names, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	return err
-}
-
-func (s *StartMetricStreamsInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutList(m, "Names", s.Names, api.DynString)
-	return m
-}
-
-func (s *StartMetricStreamsOutput) FromDynamic(map[string]any) error { return nil }
-
-func (s *StartMetricStreamsOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *StatisticSet) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "SampleCount", &s.SampleCount, api.SetFloat64Ptr)
-	err = api.Decode(err, m, "Sum", &s.Sum, api.SetFloat64Ptr)
-	err = api.Decode(err, m, "Minimum", &s.Minimum, api.SetFloat64Ptr)
-	err = api.Decode(err, m, "Maximum", &s.Maximum, api.SetFloat64Ptr)
-	return err
-}
-
-func (s *StatisticSet) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "SampleCount", s.SampleCount, api.DynFloat64)
-	api.Put(m, "Sum", s.Sum, api.DynFloat64)
-	api.Put(m, "Minimum", s.Minimum, api.DynFloat64)
-	api.Put(m, "Maximum", s.Maximum, api.DynFloat64)
-	return m
-}
-
-func (s *StopMetricStreamsInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Names", &s.Names, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	return err
-}
-
-func (s *StopMetricStreamsInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutList(m, "Names", s.Names, api.DynString)
-	return m
-}
-
-func (s *StopMetricStreamsOutput) FromDynamic(map[string]any) error { return nil }
-
-func (s *StopMetricStreamsOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *Tag) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Key", &s.Key, api.SetStringPtr)
-	err = api.Decode(err, m, "Value", &s.Value, api.SetStringPtr)
-	return err
-}
-
-func (s *Tag) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Key", s.Key, api.DynString)
-	api.Put(m, "Value", s.Value, api.DynString)
-	return m
-}
-
-func (s *TagResourceInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ResourceARN", &s.ResourceARN, api.SetStringPtr)
-	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]Tag, v any) error {
-		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *TagResourceInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "ResourceARN", s.ResourceARN, api.DynString)
-	api.PutList(m, "Tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *TagResourceOutput) FromDynamic(map[string]any) error { return nil }
-
-func (s *TagResourceOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *UntagResourceInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ResourceARN", &s.ResourceARN, api.SetStringPtr)
-	err = api.Decode(err, m, "TagKeys", &s.TagKeys, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	return err
-}
-
-func (s *UntagResourceInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "ResourceARN", s.ResourceARN, api.DynString)
-	api.PutList(m, "TagKeys", s.TagKeys, api.DynString)
-	return m
-}
-
-func (s *UntagResourceOutput) FromDynamic(map[string]any) error { return nil }
-
-func (s *UntagResourceOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
+func (*AlarmHistoryItem) ConvType() (api.Table, int32) { return convTable[:], 0 }
+
+func (*AnomalyDetector) ConvType() (api.Table, int32) { return convTable[:], 1 }
+
+func (*AnomalyDetectorConfiguration) ConvType() (api.Table, int32) { return convTable[:], 2 }
+
+func (*CompositeAlarm) ConvType() (api.Table, int32) { return convTable[:], 3 }
+
+func (*ConcurrentModificationException) ConvType() (api.Table, int32) { return convTable[:], 4 }
+
+func (*DashboardEntry) ConvType() (api.Table, int32) { return convTable[:], 5 }
+
+func (*DashboardInvalidInputError) ConvType() (api.Table, int32) { return convTable[:], 6 }
+
+func (*DashboardNotFoundError) ConvType() (api.Table, int32) { return convTable[:], 7 }
+
+func (*DashboardValidationMessage) ConvType() (api.Table, int32) { return convTable[:], 8 }
+
+func (*Datapoint) ConvType() (api.Table, int32) { return convTable[:], 9 }
+
+func (*DeleteAlarmsInput) ConvType() (api.Table, int32) { return convTable[:], 10 }
+
+func (*DeleteAlarmsOutput) ConvType() (api.Table, int32) { return convTable[:], 11 }
+
+func (*DeleteAnomalyDetectorInput) ConvType() (api.Table, int32) { return convTable[:], 12 }
+
+func (*DeleteAnomalyDetectorOutput) ConvType() (api.Table, int32) { return convTable[:], 13 }
+
+func (*DeleteDashboardsInput) ConvType() (api.Table, int32) { return convTable[:], 14 }
+
+func (*DeleteDashboardsOutput) ConvType() (api.Table, int32) { return convTable[:], 15 }
+
+func (*DeleteInsightRulesInput) ConvType() (api.Table, int32) { return convTable[:], 16 }
+
+func (*DeleteInsightRulesOutput) ConvType() (api.Table, int32) { return convTable[:], 17 }
+
+func (*DeleteMetricStreamInput) ConvType() (api.Table, int32) { return convTable[:], 18 }
+
+func (*DeleteMetricStreamOutput) ConvType() (api.Table, int32) { return convTable[:], 19 }
+
+func (*DescribeAlarmHistoryInput) ConvType() (api.Table, int32) { return convTable[:], 20 }
+
+func (*DescribeAlarmHistoryOutput) ConvType() (api.Table, int32) { return convTable[:], 21 }
+
+func (*DescribeAlarmsForMetricInput) ConvType() (api.Table, int32) { return convTable[:], 22 }
+
+func (*DescribeAlarmsForMetricOutput) ConvType() (api.Table, int32) { return convTable[:], 23 }
+
+func (*DescribeAlarmsInput) ConvType() (api.Table, int32) { return convTable[:], 24 }
+
+func (*DescribeAlarmsOutput) ConvType() (api.Table, int32) { return convTable[:], 25 }
+
+func (*DescribeAnomalyDetectorsInput) ConvType() (api.Table, int32) { return convTable[:], 26 }
+
+func (*DescribeAnomalyDetectorsOutput) ConvType() (api.Table, int32) { return convTable[:], 27 }
+
+func (*DescribeInsightRulesInput) ConvType() (api.Table, int32) { return convTable[:], 28 }
+
+func (*DescribeInsightRulesOutput) ConvType() (api.Table, int32) { return convTable[:], 29 }
+
+func (*Dimension) ConvType() (api.Table, int32) { return convTable[:], 30 }
+
+func (*DimensionFilter) ConvType() (api.Table, int32) { return convTable[:], 31 }
+
+func (*DisableAlarmActionsInput) ConvType() (api.Table, int32) { return convTable[:], 32 }
+
+func (*DisableAlarmActionsOutput) ConvType() (api.Table, int32) { return convTable[:], 33 }
+
+func (*DisableInsightRulesInput) ConvType() (api.Table, int32) { return convTable[:], 34 }
+
+func (*DisableInsightRulesOutput) ConvType() (api.Table, int32) { return convTable[:], 35 }
+
+func (*EnableAlarmActionsInput) ConvType() (api.Table, int32) { return convTable[:], 36 }
+
+func (*EnableAlarmActionsOutput) ConvType() (api.Table, int32) { return convTable[:], 37 }
+
+func (*EnableInsightRulesInput) ConvType() (api.Table, int32) { return convTable[:], 38 }
+
+func (*EnableInsightRulesOutput) ConvType() (api.Table, int32) { return convTable[:], 39 }
+
+func (*GetDashboardInput) ConvType() (api.Table, int32) { return convTable[:], 40 }
+
+func (*GetDashboardOutput) ConvType() (api.Table, int32) { return convTable[:], 41 }
+
+func (*GetInsightRuleReportInput) ConvType() (api.Table, int32) { return convTable[:], 42 }
+
+func (*GetInsightRuleReportOutput) ConvType() (api.Table, int32) { return convTable[:], 43 }
+
+func (*GetMetricDataInput) ConvType() (api.Table, int32) { return convTable[:], 44 }
+
+func (*GetMetricDataOutput) ConvType() (api.Table, int32) { return convTable[:], 45 }
+
+func (*GetMetricStatisticsInput) ConvType() (api.Table, int32) { return convTable[:], 46 }
+
+func (*GetMetricStatisticsOutput) ConvType() (api.Table, int32) { return convTable[:], 47 }
+
+func (*GetMetricStreamInput) ConvType() (api.Table, int32) { return convTable[:], 48 }
+
+func (*GetMetricStreamOutput) ConvType() (api.Table, int32) { return convTable[:], 49 }
+
+func (*GetMetricWidgetImageInput) ConvType() (api.Table, int32) { return convTable[:], 50 }
+
+func (*GetMetricWidgetImageOutput) ConvType() (api.Table, int32) { return convTable[:], 51 }
+
+func (*InsightRule) ConvType() (api.Table, int32) { return convTable[:], 52 }
+
+func (*InsightRuleContributor) ConvType() (api.Table, int32) { return convTable[:], 53 }
+
+func (*InsightRuleContributorDatapoint) ConvType() (api.Table, int32) { return convTable[:], 54 }
+
+func (*InsightRuleMetricDatapoint) ConvType() (api.Table, int32) { return convTable[:], 55 }
+
+func (*InternalServiceFault) ConvType() (api.Table, int32) { return convTable[:], 56 }
+
+func (*InvalidFormatFault) ConvType() (api.Table, int32) { return convTable[:], 57 }
+
+func (*InvalidNextToken) ConvType() (api.Table, int32) { return convTable[:], 58 }
+
+func (*InvalidParameterCombinationException) ConvType() (api.Table, int32) { return convTable[:], 59 }
+
+func (*InvalidParameterValueException) ConvType() (api.Table, int32) { return convTable[:], 60 }
+
+func (*LabelOptions) ConvType() (api.Table, int32) { return convTable[:], 61 }
+
+func (*LimitExceededException) ConvType() (api.Table, int32) { return convTable[:], 62 }
+
+func (*LimitExceededFault) ConvType() (api.Table, int32) { return convTable[:], 63 }
+
+func (*ListDashboardsInput) ConvType() (api.Table, int32) { return convTable[:], 64 }
+
+func (*ListDashboardsOutput) ConvType() (api.Table, int32) { return convTable[:], 65 }
+
+func (*ListManagedInsightRulesInput) ConvType() (api.Table, int32) { return convTable[:], 66 }
+
+func (*ListManagedInsightRulesOutput) ConvType() (api.Table, int32) { return convTable[:], 67 }
+
+func (*ListMetricStreamsInput) ConvType() (api.Table, int32) { return convTable[:], 68 }
+
+func (*ListMetricStreamsOutput) ConvType() (api.Table, int32) { return convTable[:], 69 }
+
+func (*ListMetricsInput) ConvType() (api.Table, int32) { return convTable[:], 70 }
+
+func (*ListMetricsOutput) ConvType() (api.Table, int32) { return convTable[:], 71 }
+
+func (*ListTagsForResourceInput) ConvType() (api.Table, int32) { return convTable[:], 72 }
+
+func (*ListTagsForResourceOutput) ConvType() (api.Table, int32) { return convTable[:], 73 }
+
+func (*ManagedRule) ConvType() (api.Table, int32) { return convTable[:], 74 }
+
+func (*ManagedRuleDescription) ConvType() (api.Table, int32) { return convTable[:], 75 }
+
+func (*ManagedRuleState) ConvType() (api.Table, int32) { return convTable[:], 76 }
+
+func (*MessageData) ConvType() (api.Table, int32) { return convTable[:], 77 }
+
+func (*Metric) ConvType() (api.Table, int32) { return convTable[:], 78 }
+
+func (*MetricAlarm) ConvType() (api.Table, int32) { return convTable[:], 79 }
+
+func (*MetricCharacteristics) ConvType() (api.Table, int32) { return convTable[:], 80 }
+
+func (*MetricDataQuery) ConvType() (api.Table, int32) { return convTable[:], 81 }
+
+func (*MetricDataResult) ConvType() (api.Table, int32) { return convTable[:], 82 }
+
+func (*MetricDatum) ConvType() (api.Table, int32) { return convTable[:], 83 }
+
+func (*MetricMathAnomalyDetector) ConvType() (api.Table, int32) { return convTable[:], 84 }
+
+func (*MetricStat) ConvType() (api.Table, int32) { return convTable[:], 85 }
+
+func (*MetricStreamEntry) ConvType() (api.Table, int32) { return convTable[:], 86 }
+
+func (*MetricStreamFilter) ConvType() (api.Table, int32) { return convTable[:], 87 }
+
+func (*MetricStreamStatisticsConfiguration) ConvType() (api.Table, int32) { return convTable[:], 88 }
+
+func (*MetricStreamStatisticsMetric) ConvType() (api.Table, int32) { return convTable[:], 89 }
+
+func (*MissingRequiredParameterException) ConvType() (api.Table, int32) { return convTable[:], 90 }
+
+func (*PartialFailure) ConvType() (api.Table, int32) { return convTable[:], 91 }
+
+func (*PutAnomalyDetectorInput) ConvType() (api.Table, int32) { return convTable[:], 92 }
+
+func (*PutAnomalyDetectorOutput) ConvType() (api.Table, int32) { return convTable[:], 93 }
+
+func (*PutCompositeAlarmInput) ConvType() (api.Table, int32) { return convTable[:], 94 }
+
+func (*PutCompositeAlarmOutput) ConvType() (api.Table, int32) { return convTable[:], 95 }
+
+func (*PutDashboardInput) ConvType() (api.Table, int32) { return convTable[:], 96 }
+
+func (*PutDashboardOutput) ConvType() (api.Table, int32) { return convTable[:], 97 }
+
+func (*PutInsightRuleInput) ConvType() (api.Table, int32) { return convTable[:], 98 }
+
+func (*PutInsightRuleOutput) ConvType() (api.Table, int32) { return convTable[:], 99 }
+
+func (*PutManagedInsightRulesInput) ConvType() (api.Table, int32) { return convTable[:], 100 }
+
+func (*PutManagedInsightRulesOutput) ConvType() (api.Table, int32) { return convTable[:], 101 }
+
+func (*PutMetricAlarmInput) ConvType() (api.Table, int32) { return convTable[:], 102 }
+
+func (*PutMetricAlarmOutput) ConvType() (api.Table, int32) { return convTable[:], 103 }
+
+func (*PutMetricDataInput) ConvType() (api.Table, int32) { return convTable[:], 104 }
+
+func (*PutMetricDataOutput) ConvType() (api.Table, int32) { return convTable[:], 105 }
+
+func (*PutMetricStreamInput) ConvType() (api.Table, int32) { return convTable[:], 106 }
+
+func (*PutMetricStreamOutput) ConvType() (api.Table, int32) { return convTable[:], 107 }
+
+func (*Range) ConvType() (api.Table, int32) { return convTable[:], 108 }
+
+func (*ResourceNotFound) ConvType() (api.Table, int32) { return convTable[:], 109 }
+
+func (*ResourceNotFoundException) ConvType() (api.Table, int32) { return convTable[:], 110 }
+
+func (*SetAlarmStateInput) ConvType() (api.Table, int32) { return convTable[:], 111 }
+
+func (*SetAlarmStateOutput) ConvType() (api.Table, int32) { return convTable[:], 112 }
+
+func (*SingleMetricAnomalyDetector) ConvType() (api.Table, int32) { return convTable[:], 113 }
+
+func (*StartMetricStreamsInput) ConvType() (api.Table, int32) { return convTable[:], 114 }
+
+func (*StartMetricStreamsOutput) ConvType() (api.Table, int32) { return convTable[:], 115 }
+
+func (*StatisticSet) ConvType() (api.Table, int32) { return convTable[:], 116 }
+
+func (*StopMetricStreamsInput) ConvType() (api.Table, int32) { return convTable[:], 117 }
+
+func (*StopMetricStreamsOutput) ConvType() (api.Table, int32) { return convTable[:], 118 }
+
+func (*Tag) ConvType() (api.Table, int32) { return convTable[:], 119 }
+
+func (*TagResourceInput) ConvType() (api.Table, int32) { return convTable[:], 120 }
+
+func (*TagResourceOutput) ConvType() (api.Table, int32) { return convTable[:], 121 }
+
+func (*UntagResourceInput) ConvType() (api.Table, int32) { return convTable[:], 122 }
+
+func (*UntagResourceOutput) ConvType() (api.Table, int32) { return convTable[:], 123 }
+
+var convTable = [...]api.Type{
+	0: {Go: (*AlarmHistoryItem)(nil), Fields: []api.Field{
+		{Name: "AlarmName", Off: unsafe.Offsetof(AlarmHistoryItem{}.AlarmName), Kind: api.KStringPtr},
+		{Name: "AlarmType", Off: unsafe.Offsetof(AlarmHistoryItem{}.AlarmType), Kind: api.KStringPtr},
+		{Name: "Timestamp", Off: unsafe.Offsetof(AlarmHistoryItem{}.Timestamp), Kind: api.KTimePtr},
+		{Name: "HistoryItemType", Off: unsafe.Offsetof(AlarmHistoryItem{}.HistoryItemType), Kind: api.KStringPtr},
+		{Name: "HistorySummary", Off: unsafe.Offsetof(AlarmHistoryItem{}.HistorySummary), Kind: api.KStringPtr},
+		{Name: "HistoryData", Off: unsafe.Offsetof(AlarmHistoryItem{}.HistoryData), Kind: api.KStringPtr},
+	}},
+	1: {Go: (*AnomalyDetector)(nil), Fields: []api.Field{
+		{Name: "Namespace", Off: unsafe.Offsetof(AnomalyDetector{}.Namespace), Kind: api.KStringPtr},
+		{Name: "MetricName", Off: unsafe.Offsetof(AnomalyDetector{}.MetricName), Kind: api.KStringPtr},
+		{Name: "Dimensions", Off: unsafe.Offsetof(AnomalyDetector{}.Dimensions), Kind: api.KList, Type: 124},
+		{Name: "Stat", Off: unsafe.Offsetof(AnomalyDetector{}.Stat), Kind: api.KStringPtr},
+		{Name: "Configuration", Off: unsafe.Offsetof(AnomalyDetector{}.Configuration), Kind: api.KStructPtr, Type: 2},
+		{Name: "StateValue", Off: unsafe.Offsetof(AnomalyDetector{}.StateValue), Kind: api.KStringPtr},
+		{Name: "MetricCharacteristics", Off: unsafe.Offsetof(AnomalyDetector{}.MetricCharacteristics), Kind: api.KStructPtr, Type: 80},
+		{Name: "SingleMetricAnomalyDetector", Off: unsafe.Offsetof(AnomalyDetector{}.SingleMetricAnomalyDetector), Kind: api.KStructPtr, Type: 113},
+		{Name: "MetricMathAnomalyDetector", Off: unsafe.Offsetof(AnomalyDetector{}.MetricMathAnomalyDetector), Kind: api.KStructPtr, Type: 84},
+	}},
+	2: {Go: (*AnomalyDetectorConfiguration)(nil), Fields: []api.Field{
+		{Name: "ExcludedTimeRanges", Off: unsafe.Offsetof(AnomalyDetectorConfiguration{}.ExcludedTimeRanges), Kind: api.KList, Type: 125},
+		{Name: "MetricTimezone", Off: unsafe.Offsetof(AnomalyDetectorConfiguration{}.MetricTimezone), Kind: api.KStringPtr},
+	}},
+	3: {Go: (*CompositeAlarm)(nil), Fields: []api.Field{
+		{Name: "ActionsEnabled", Off: unsafe.Offsetof(CompositeAlarm{}.ActionsEnabled), Kind: api.KBoolPtr},
+		{Name: "AlarmActions", Off: unsafe.Offsetof(CompositeAlarm{}.AlarmActions), Kind: api.KList, Type: 126},
+		{Name: "AlarmArn", Off: unsafe.Offsetof(CompositeAlarm{}.AlarmArn), Kind: api.KStringPtr},
+		{Name: "AlarmConfigurationUpdatedTimestamp", Off: unsafe.Offsetof(CompositeAlarm{}.AlarmConfigurationUpdatedTimestamp), Kind: api.KTimePtr},
+		{Name: "AlarmDescription", Off: unsafe.Offsetof(CompositeAlarm{}.AlarmDescription), Kind: api.KStringPtr},
+		{Name: "AlarmName", Off: unsafe.Offsetof(CompositeAlarm{}.AlarmName), Kind: api.KStringPtr},
+		{Name: "AlarmRule", Off: unsafe.Offsetof(CompositeAlarm{}.AlarmRule), Kind: api.KStringPtr},
+		{Name: "InsufficientDataActions", Off: unsafe.Offsetof(CompositeAlarm{}.InsufficientDataActions), Kind: api.KList, Type: 126},
+		{Name: "OKActions", Off: unsafe.Offsetof(CompositeAlarm{}.OKActions), Kind: api.KList, Type: 126},
+		{Name: "StateReason", Off: unsafe.Offsetof(CompositeAlarm{}.StateReason), Kind: api.KStringPtr},
+		{Name: "StateReasonData", Off: unsafe.Offsetof(CompositeAlarm{}.StateReasonData), Kind: api.KStringPtr},
+		{Name: "StateUpdatedTimestamp", Off: unsafe.Offsetof(CompositeAlarm{}.StateUpdatedTimestamp), Kind: api.KTimePtr},
+		{Name: "StateValue", Off: unsafe.Offsetof(CompositeAlarm{}.StateValue), Kind: api.KStringPtr},
+		{Name: "StateTransitionedTimestamp", Off: unsafe.Offsetof(CompositeAlarm{}.StateTransitionedTimestamp), Kind: api.KTimePtr},
+		{Name: "ActionsSuppressedBy", Off: unsafe.Offsetof(CompositeAlarm{}.ActionsSuppressedBy), Kind: api.KStringPtr},
+		{Name: "ActionsSuppressedReason", Off: unsafe.Offsetof(CompositeAlarm{}.ActionsSuppressedReason), Kind: api.KStringPtr},
+		{Name: "ActionsSuppressor", Off: unsafe.Offsetof(CompositeAlarm{}.ActionsSuppressor), Kind: api.KStringPtr},
+		{Name: "ActionsSuppressorWaitPeriod", Off: unsafe.Offsetof(CompositeAlarm{}.ActionsSuppressorWaitPeriod), Kind: api.KInt32Ptr},
+		{Name: "ActionsSuppressorExtensionPeriod", Off: unsafe.Offsetof(CompositeAlarm{}.ActionsSuppressorExtensionPeriod), Kind: api.KInt32Ptr},
+	}},
+	4: {Go: (*ConcurrentModificationException)(nil)},
+	5: {Go: (*DashboardEntry)(nil), Fields: []api.Field{
+		{Name: "DashboardName", Off: unsafe.Offsetof(DashboardEntry{}.DashboardName), Kind: api.KStringPtr},
+		{Name: "DashboardArn", Off: unsafe.Offsetof(DashboardEntry{}.DashboardArn), Kind: api.KStringPtr},
+		{Name: "LastModified", Off: unsafe.Offsetof(DashboardEntry{}.LastModified), Kind: api.KTimePtr},
+		{Name: "Size", Off: unsafe.Offsetof(DashboardEntry{}.Size), Kind: api.KInt64Ptr},
+	}},
+	6: {Go: (*DashboardInvalidInputError)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(DashboardInvalidInputError{}.Message), Kind: api.KStringPtr},
+		{Name: "dashboardValidationMessages", Off: unsafe.Offsetof(DashboardInvalidInputError{}.DashboardValidationMessages), Kind: api.KList, Type: 127},
+	}},
+	7: {Go: (*DashboardNotFoundError)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(DashboardNotFoundError{}.Message), Kind: api.KStringPtr},
+	}},
+	8: {Go: (*DashboardValidationMessage)(nil), Fields: []api.Field{
+		{Name: "DataPath", Off: unsafe.Offsetof(DashboardValidationMessage{}.DataPath), Kind: api.KStringPtr},
+		{Name: "Message", Off: unsafe.Offsetof(DashboardValidationMessage{}.Message), Kind: api.KStringPtr},
+	}},
+	9: {Go: (*Datapoint)(nil), Fields: []api.Field{
+		{Name: "Timestamp", Off: unsafe.Offsetof(Datapoint{}.Timestamp), Kind: api.KTimePtr},
+		{Name: "SampleCount", Off: unsafe.Offsetof(Datapoint{}.SampleCount), Kind: api.KFloat64Ptr},
+		{Name: "Average", Off: unsafe.Offsetof(Datapoint{}.Average), Kind: api.KFloat64Ptr},
+		{Name: "Sum", Off: unsafe.Offsetof(Datapoint{}.Sum), Kind: api.KFloat64Ptr},
+		{Name: "Minimum", Off: unsafe.Offsetof(Datapoint{}.Minimum), Kind: api.KFloat64Ptr},
+		{Name: "Maximum", Off: unsafe.Offsetof(Datapoint{}.Maximum), Kind: api.KFloat64Ptr},
+		{Name: "Unit", Off: unsafe.Offsetof(Datapoint{}.Unit), Kind: api.KStringPtr},
+		{Name: "ExtendedStatistics", Off: unsafe.Offsetof(Datapoint{}.ExtendedStatistics), Kind: api.KMap, Type: 128},
+	}},
+	10: {Go: (*DeleteAlarmsInput)(nil), Fields: []api.Field{
+		{Name: "AlarmNames", Off: unsafe.Offsetof(DeleteAlarmsInput{}.AlarmNames), Kind: api.KList, Type: 126},
+	}},
+	11: {Go: (*DeleteAlarmsOutput)(nil)},
+	12: {Go: (*DeleteAnomalyDetectorInput)(nil), Fields: []api.Field{
+		{Name: "Namespace", Off: unsafe.Offsetof(DeleteAnomalyDetectorInput{}.Namespace), Kind: api.KStringPtr},
+		{Name: "MetricName", Off: unsafe.Offsetof(DeleteAnomalyDetectorInput{}.MetricName), Kind: api.KStringPtr},
+		{Name: "Dimensions", Off: unsafe.Offsetof(DeleteAnomalyDetectorInput{}.Dimensions), Kind: api.KList, Type: 124},
+		{Name: "Stat", Off: unsafe.Offsetof(DeleteAnomalyDetectorInput{}.Stat), Kind: api.KStringPtr},
+		{Name: "SingleMetricAnomalyDetector", Off: unsafe.Offsetof(DeleteAnomalyDetectorInput{}.SingleMetricAnomalyDetector), Kind: api.KStructPtr, Type: 113},
+		{Name: "MetricMathAnomalyDetector", Off: unsafe.Offsetof(DeleteAnomalyDetectorInput{}.MetricMathAnomalyDetector), Kind: api.KStructPtr, Type: 84},
+	}},
+	13: {Go: (*DeleteAnomalyDetectorOutput)(nil)},
+	14: {Go: (*DeleteDashboardsInput)(nil), Fields: []api.Field{
+		{Name: "DashboardNames", Off: unsafe.Offsetof(DeleteDashboardsInput{}.DashboardNames), Kind: api.KList, Type: 126},
+	}},
+	15: {Go: (*DeleteDashboardsOutput)(nil)},
+	16: {Go: (*DeleteInsightRulesInput)(nil), Fields: []api.Field{
+		{Name: "RuleNames", Off: unsafe.Offsetof(DeleteInsightRulesInput{}.RuleNames), Kind: api.KList, Type: 126},
+	}},
+	17: {Go: (*DeleteInsightRulesOutput)(nil), Fields: []api.Field{
+		{Name: "Failures", Off: unsafe.Offsetof(DeleteInsightRulesOutput{}.Failures), Kind: api.KList, Type: 129},
+	}},
+	18: {Go: (*DeleteMetricStreamInput)(nil), Fields: []api.Field{
+		{Name: "Name", Off: unsafe.Offsetof(DeleteMetricStreamInput{}.Name), Kind: api.KStringPtr},
+	}},
+	19: {Go: (*DeleteMetricStreamOutput)(nil)},
+	20: {Go: (*DescribeAlarmHistoryInput)(nil), Fields: []api.Field{
+		{Name: "AlarmName", Off: unsafe.Offsetof(DescribeAlarmHistoryInput{}.AlarmName), Kind: api.KStringPtr},
+		{Name: "AlarmTypes", Off: unsafe.Offsetof(DescribeAlarmHistoryInput{}.AlarmTypes), Kind: api.KList, Type: 126},
+		{Name: "HistoryItemType", Off: unsafe.Offsetof(DescribeAlarmHistoryInput{}.HistoryItemType), Kind: api.KStringPtr},
+		{Name: "StartDate", Off: unsafe.Offsetof(DescribeAlarmHistoryInput{}.StartDate), Kind: api.KTimePtr},
+		{Name: "EndDate", Off: unsafe.Offsetof(DescribeAlarmHistoryInput{}.EndDate), Kind: api.KTimePtr},
+		{Name: "MaxRecords", Off: unsafe.Offsetof(DescribeAlarmHistoryInput{}.MaxRecords), Kind: api.KInt32Ptr},
+		{Name: "NextToken", Off: unsafe.Offsetof(DescribeAlarmHistoryInput{}.NextToken), Kind: api.KStringPtr},
+		{Name: "ScanBy", Off: unsafe.Offsetof(DescribeAlarmHistoryInput{}.ScanBy), Kind: api.KStringPtr},
+	}},
+	21: {Go: (*DescribeAlarmHistoryOutput)(nil), Fields: []api.Field{
+		{Name: "AlarmHistoryItems", Off: unsafe.Offsetof(DescribeAlarmHistoryOutput{}.AlarmHistoryItems), Kind: api.KList, Type: 130},
+		{Name: "NextToken", Off: unsafe.Offsetof(DescribeAlarmHistoryOutput{}.NextToken), Kind: api.KStringPtr},
+	}},
+	22: {Go: (*DescribeAlarmsForMetricInput)(nil), Fields: []api.Field{
+		{Name: "MetricName", Off: unsafe.Offsetof(DescribeAlarmsForMetricInput{}.MetricName), Kind: api.KStringPtr},
+		{Name: "Namespace", Off: unsafe.Offsetof(DescribeAlarmsForMetricInput{}.Namespace), Kind: api.KStringPtr},
+		{Name: "Statistic", Off: unsafe.Offsetof(DescribeAlarmsForMetricInput{}.Statistic), Kind: api.KStringPtr},
+		{Name: "ExtendedStatistic", Off: unsafe.Offsetof(DescribeAlarmsForMetricInput{}.ExtendedStatistic), Kind: api.KStringPtr},
+		{Name: "Dimensions", Off: unsafe.Offsetof(DescribeAlarmsForMetricInput{}.Dimensions), Kind: api.KList, Type: 124},
+		{Name: "Period", Off: unsafe.Offsetof(DescribeAlarmsForMetricInput{}.Period), Kind: api.KInt32Ptr},
+		{Name: "Unit", Off: unsafe.Offsetof(DescribeAlarmsForMetricInput{}.Unit), Kind: api.KStringPtr},
+	}},
+	23: {Go: (*DescribeAlarmsForMetricOutput)(nil), Fields: []api.Field{
+		{Name: "MetricAlarms", Off: unsafe.Offsetof(DescribeAlarmsForMetricOutput{}.MetricAlarms), Kind: api.KList, Type: 131},
+	}},
+	24: {Go: (*DescribeAlarmsInput)(nil), Fields: []api.Field{
+		{Name: "AlarmNames", Off: unsafe.Offsetof(DescribeAlarmsInput{}.AlarmNames), Kind: api.KList, Type: 126},
+		{Name: "AlarmNamePrefix", Off: unsafe.Offsetof(DescribeAlarmsInput{}.AlarmNamePrefix), Kind: api.KStringPtr},
+		{Name: "AlarmTypes", Off: unsafe.Offsetof(DescribeAlarmsInput{}.AlarmTypes), Kind: api.KList, Type: 126},
+		{Name: "ChildrenOfAlarmName", Off: unsafe.Offsetof(DescribeAlarmsInput{}.ChildrenOfAlarmName), Kind: api.KStringPtr},
+		{Name: "ParentsOfAlarmName", Off: unsafe.Offsetof(DescribeAlarmsInput{}.ParentsOfAlarmName), Kind: api.KStringPtr},
+		{Name: "StateValue", Off: unsafe.Offsetof(DescribeAlarmsInput{}.StateValue), Kind: api.KStringPtr},
+		{Name: "ActionPrefix", Off: unsafe.Offsetof(DescribeAlarmsInput{}.ActionPrefix), Kind: api.KStringPtr},
+		{Name: "MaxRecords", Off: unsafe.Offsetof(DescribeAlarmsInput{}.MaxRecords), Kind: api.KInt32Ptr},
+		{Name: "NextToken", Off: unsafe.Offsetof(DescribeAlarmsInput{}.NextToken), Kind: api.KStringPtr},
+	}},
+	25: {Go: (*DescribeAlarmsOutput)(nil), Fields: []api.Field{
+		{Name: "CompositeAlarms", Off: unsafe.Offsetof(DescribeAlarmsOutput{}.CompositeAlarms), Kind: api.KList, Type: 132},
+		{Name: "MetricAlarms", Off: unsafe.Offsetof(DescribeAlarmsOutput{}.MetricAlarms), Kind: api.KList, Type: 131},
+		{Name: "NextToken", Off: unsafe.Offsetof(DescribeAlarmsOutput{}.NextToken), Kind: api.KStringPtr},
+	}},
+	26: {Go: (*DescribeAnomalyDetectorsInput)(nil), Fields: []api.Field{
+		{Name: "NextToken", Off: unsafe.Offsetof(DescribeAnomalyDetectorsInput{}.NextToken), Kind: api.KStringPtr},
+		{Name: "MaxResults", Off: unsafe.Offsetof(DescribeAnomalyDetectorsInput{}.MaxResults), Kind: api.KInt32Ptr},
+		{Name: "Namespace", Off: unsafe.Offsetof(DescribeAnomalyDetectorsInput{}.Namespace), Kind: api.KStringPtr},
+		{Name: "MetricName", Off: unsafe.Offsetof(DescribeAnomalyDetectorsInput{}.MetricName), Kind: api.KStringPtr},
+		{Name: "Dimensions", Off: unsafe.Offsetof(DescribeAnomalyDetectorsInput{}.Dimensions), Kind: api.KList, Type: 124},
+		{Name: "AnomalyDetectorTypes", Off: unsafe.Offsetof(DescribeAnomalyDetectorsInput{}.AnomalyDetectorTypes), Kind: api.KList, Type: 126},
+	}},
+	27: {Go: (*DescribeAnomalyDetectorsOutput)(nil), Fields: []api.Field{
+		{Name: "AnomalyDetectors", Off: unsafe.Offsetof(DescribeAnomalyDetectorsOutput{}.AnomalyDetectors), Kind: api.KList, Type: 133},
+		{Name: "NextToken", Off: unsafe.Offsetof(DescribeAnomalyDetectorsOutput{}.NextToken), Kind: api.KStringPtr},
+	}},
+	28: {Go: (*DescribeInsightRulesInput)(nil), Fields: []api.Field{
+		{Name: "NextToken", Off: unsafe.Offsetof(DescribeInsightRulesInput{}.NextToken), Kind: api.KStringPtr},
+		{Name: "MaxResults", Off: unsafe.Offsetof(DescribeInsightRulesInput{}.MaxResults), Kind: api.KInt32Ptr},
+	}},
+	29: {Go: (*DescribeInsightRulesOutput)(nil), Fields: []api.Field{
+		{Name: "NextToken", Off: unsafe.Offsetof(DescribeInsightRulesOutput{}.NextToken), Kind: api.KStringPtr},
+		{Name: "InsightRules", Off: unsafe.Offsetof(DescribeInsightRulesOutput{}.InsightRules), Kind: api.KList, Type: 134},
+	}},
+	30: {Go: (*Dimension)(nil), Fields: []api.Field{
+		{Name: "Name", Off: unsafe.Offsetof(Dimension{}.Name), Kind: api.KStringPtr},
+		{Name: "Value", Off: unsafe.Offsetof(Dimension{}.Value), Kind: api.KStringPtr},
+	}},
+	31: {Go: (*DimensionFilter)(nil), Fields: []api.Field{
+		{Name: "Name", Off: unsafe.Offsetof(DimensionFilter{}.Name), Kind: api.KStringPtr},
+		{Name: "Value", Off: unsafe.Offsetof(DimensionFilter{}.Value), Kind: api.KStringPtr},
+	}},
+	32: {Go: (*DisableAlarmActionsInput)(nil), Fields: []api.Field{
+		{Name: "AlarmNames", Off: unsafe.Offsetof(DisableAlarmActionsInput{}.AlarmNames), Kind: api.KList, Type: 126},
+	}},
+	33: {Go: (*DisableAlarmActionsOutput)(nil)},
+	34: {Go: (*DisableInsightRulesInput)(nil), Fields: []api.Field{
+		{Name: "RuleNames", Off: unsafe.Offsetof(DisableInsightRulesInput{}.RuleNames), Kind: api.KList, Type: 126},
+	}},
+	35: {Go: (*DisableInsightRulesOutput)(nil), Fields: []api.Field{
+		{Name: "Failures", Off: unsafe.Offsetof(DisableInsightRulesOutput{}.Failures), Kind: api.KList, Type: 129},
+	}},
+	36: {Go: (*EnableAlarmActionsInput)(nil), Fields: []api.Field{
+		{Name: "AlarmNames", Off: unsafe.Offsetof(EnableAlarmActionsInput{}.AlarmNames), Kind: api.KList, Type: 126},
+	}},
+	37: {Go: (*EnableAlarmActionsOutput)(nil)},
+	38: {Go: (*EnableInsightRulesInput)(nil), Fields: []api.Field{
+		{Name: "RuleNames", Off: unsafe.Offsetof(EnableInsightRulesInput{}.RuleNames), Kind: api.KList, Type: 126},
+	}},
+	39: {Go: (*EnableInsightRulesOutput)(nil), Fields: []api.Field{
+		{Name: "Failures", Off: unsafe.Offsetof(EnableInsightRulesOutput{}.Failures), Kind: api.KList, Type: 129},
+	}},
+	40: {Go: (*GetDashboardInput)(nil), Fields: []api.Field{
+		{Name: "DashboardName", Off: unsafe.Offsetof(GetDashboardInput{}.DashboardName), Kind: api.KStringPtr},
+	}},
+	41: {Go: (*GetDashboardOutput)(nil), Fields: []api.Field{
+		{Name: "DashboardArn", Off: unsafe.Offsetof(GetDashboardOutput{}.DashboardArn), Kind: api.KStringPtr},
+		{Name: "DashboardBody", Off: unsafe.Offsetof(GetDashboardOutput{}.DashboardBody), Kind: api.KStringPtr},
+		{Name: "DashboardName", Off: unsafe.Offsetof(GetDashboardOutput{}.DashboardName), Kind: api.KStringPtr},
+	}},
+	42: {Go: (*GetInsightRuleReportInput)(nil), Fields: []api.Field{
+		{Name: "RuleName", Off: unsafe.Offsetof(GetInsightRuleReportInput{}.RuleName), Kind: api.KStringPtr},
+		{Name: "StartTime", Off: unsafe.Offsetof(GetInsightRuleReportInput{}.StartTime), Kind: api.KTimePtr},
+		{Name: "EndTime", Off: unsafe.Offsetof(GetInsightRuleReportInput{}.EndTime), Kind: api.KTimePtr},
+		{Name: "Period", Off: unsafe.Offsetof(GetInsightRuleReportInput{}.Period), Kind: api.KInt32Ptr},
+		{Name: "MaxContributorCount", Off: unsafe.Offsetof(GetInsightRuleReportInput{}.MaxContributorCount), Kind: api.KInt32Ptr},
+		{Name: "Metrics", Off: unsafe.Offsetof(GetInsightRuleReportInput{}.Metrics), Kind: api.KList, Type: 126},
+		{Name: "OrderBy", Off: unsafe.Offsetof(GetInsightRuleReportInput{}.OrderBy), Kind: api.KStringPtr},
+	}},
+	43: {Go: (*GetInsightRuleReportOutput)(nil), Fields: []api.Field{
+		{Name: "KeyLabels", Off: unsafe.Offsetof(GetInsightRuleReportOutput{}.KeyLabels), Kind: api.KList, Type: 126},
+		{Name: "AggregationStatistic", Off: unsafe.Offsetof(GetInsightRuleReportOutput{}.AggregationStatistic), Kind: api.KStringPtr},
+		{Name: "AggregateValue", Off: unsafe.Offsetof(GetInsightRuleReportOutput{}.AggregateValue), Kind: api.KFloat64Ptr},
+		{Name: "ApproximateUniqueCount", Off: unsafe.Offsetof(GetInsightRuleReportOutput{}.ApproximateUniqueCount), Kind: api.KInt64Ptr},
+		{Name: "Contributors", Off: unsafe.Offsetof(GetInsightRuleReportOutput{}.Contributors), Kind: api.KList, Type: 135},
+		{Name: "MetricDatapoints", Off: unsafe.Offsetof(GetInsightRuleReportOutput{}.MetricDatapoints), Kind: api.KList, Type: 136},
+	}},
+	44: {Go: (*GetMetricDataInput)(nil), Fields: []api.Field{
+		{Name: "MetricDataQueries", Off: unsafe.Offsetof(GetMetricDataInput{}.MetricDataQueries), Kind: api.KList, Type: 137},
+		{Name: "StartTime", Off: unsafe.Offsetof(GetMetricDataInput{}.StartTime), Kind: api.KTimePtr},
+		{Name: "EndTime", Off: unsafe.Offsetof(GetMetricDataInput{}.EndTime), Kind: api.KTimePtr},
+		{Name: "NextToken", Off: unsafe.Offsetof(GetMetricDataInput{}.NextToken), Kind: api.KStringPtr},
+		{Name: "ScanBy", Off: unsafe.Offsetof(GetMetricDataInput{}.ScanBy), Kind: api.KStringPtr},
+		{Name: "MaxDatapoints", Off: unsafe.Offsetof(GetMetricDataInput{}.MaxDatapoints), Kind: api.KInt32Ptr},
+		{Name: "LabelOptions", Off: unsafe.Offsetof(GetMetricDataInput{}.LabelOptions), Kind: api.KStructPtr, Type: 61},
+	}},
+	45: {Go: (*GetMetricDataOutput)(nil), Fields: []api.Field{
+		{Name: "MetricDataResults", Off: unsafe.Offsetof(GetMetricDataOutput{}.MetricDataResults), Kind: api.KList, Type: 138},
+		{Name: "NextToken", Off: unsafe.Offsetof(GetMetricDataOutput{}.NextToken), Kind: api.KStringPtr},
+		{Name: "Messages", Off: unsafe.Offsetof(GetMetricDataOutput{}.Messages), Kind: api.KList, Type: 139},
+	}},
+	46: {Go: (*GetMetricStatisticsInput)(nil), Fields: []api.Field{
+		{Name: "Namespace", Off: unsafe.Offsetof(GetMetricStatisticsInput{}.Namespace), Kind: api.KStringPtr},
+		{Name: "MetricName", Off: unsafe.Offsetof(GetMetricStatisticsInput{}.MetricName), Kind: api.KStringPtr},
+		{Name: "Dimensions", Off: unsafe.Offsetof(GetMetricStatisticsInput{}.Dimensions), Kind: api.KList, Type: 124},
+		{Name: "StartTime", Off: unsafe.Offsetof(GetMetricStatisticsInput{}.StartTime), Kind: api.KTimePtr},
+		{Name: "EndTime", Off: unsafe.Offsetof(GetMetricStatisticsInput{}.EndTime), Kind: api.KTimePtr},
+		{Name: "Period", Off: unsafe.Offsetof(GetMetricStatisticsInput{}.Period), Kind: api.KInt32Ptr},
+		{Name: "Statistics", Off: unsafe.Offsetof(GetMetricStatisticsInput{}.Statistics), Kind: api.KList, Type: 126},
+		{Name: "ExtendedStatistics", Off: unsafe.Offsetof(GetMetricStatisticsInput{}.ExtendedStatistics), Kind: api.KList, Type: 126},
+		{Name: "Unit", Off: unsafe.Offsetof(GetMetricStatisticsInput{}.Unit), Kind: api.KStringPtr},
+	}},
+	47: {Go: (*GetMetricStatisticsOutput)(nil), Fields: []api.Field{
+		{Name: "Label", Off: unsafe.Offsetof(GetMetricStatisticsOutput{}.Label), Kind: api.KStringPtr},
+		{Name: "Datapoints", Off: unsafe.Offsetof(GetMetricStatisticsOutput{}.Datapoints), Kind: api.KList, Type: 140},
+	}},
+	48: {Go: (*GetMetricStreamInput)(nil), Fields: []api.Field{
+		{Name: "Name", Off: unsafe.Offsetof(GetMetricStreamInput{}.Name), Kind: api.KStringPtr},
+	}},
+	49: {Go: (*GetMetricStreamOutput)(nil), Fields: []api.Field{
+		{Name: "Arn", Off: unsafe.Offsetof(GetMetricStreamOutput{}.Arn), Kind: api.KStringPtr},
+		{Name: "Name", Off: unsafe.Offsetof(GetMetricStreamOutput{}.Name), Kind: api.KStringPtr},
+		{Name: "IncludeFilters", Off: unsafe.Offsetof(GetMetricStreamOutput{}.IncludeFilters), Kind: api.KList, Type: 141},
+		{Name: "ExcludeFilters", Off: unsafe.Offsetof(GetMetricStreamOutput{}.ExcludeFilters), Kind: api.KList, Type: 141},
+		{Name: "FirehoseArn", Off: unsafe.Offsetof(GetMetricStreamOutput{}.FirehoseArn), Kind: api.KStringPtr},
+		{Name: "RoleArn", Off: unsafe.Offsetof(GetMetricStreamOutput{}.RoleArn), Kind: api.KStringPtr},
+		{Name: "State", Off: unsafe.Offsetof(GetMetricStreamOutput{}.State), Kind: api.KStringPtr},
+		{Name: "CreationDate", Off: unsafe.Offsetof(GetMetricStreamOutput{}.CreationDate), Kind: api.KTimePtr},
+		{Name: "LastUpdateDate", Off: unsafe.Offsetof(GetMetricStreamOutput{}.LastUpdateDate), Kind: api.KTimePtr},
+		{Name: "OutputFormat", Off: unsafe.Offsetof(GetMetricStreamOutput{}.OutputFormat), Kind: api.KStringPtr},
+		{Name: "StatisticsConfigurations", Off: unsafe.Offsetof(GetMetricStreamOutput{}.StatisticsConfigurations), Kind: api.KList, Type: 142},
+		{Name: "IncludeLinkedAccountsMetrics", Off: unsafe.Offsetof(GetMetricStreamOutput{}.IncludeLinkedAccountsMetrics), Kind: api.KBoolPtr},
+	}},
+	50: {Go: (*GetMetricWidgetImageInput)(nil), Fields: []api.Field{
+		{Name: "MetricWidget", Off: unsafe.Offsetof(GetMetricWidgetImageInput{}.MetricWidget), Kind: api.KStringPtr},
+		{Name: "OutputFormat", Off: unsafe.Offsetof(GetMetricWidgetImageInput{}.OutputFormat), Kind: api.KStringPtr},
+	}},
+	51: {Go: (*GetMetricWidgetImageOutput)(nil), Fields: []api.Field{
+		{Name: "MetricWidgetImage", Off: unsafe.Offsetof(GetMetricWidgetImageOutput{}.MetricWidgetImage), Kind: api.KBytes},
+	}},
+	52: {Go: (*InsightRule)(nil), Fields: []api.Field{
+		{Name: "Name", Off: unsafe.Offsetof(InsightRule{}.Name), Kind: api.KStringPtr},
+		{Name: "State", Off: unsafe.Offsetof(InsightRule{}.State), Kind: api.KStringPtr},
+		{Name: "Schema", Off: unsafe.Offsetof(InsightRule{}.Schema), Kind: api.KStringPtr},
+		{Name: "Definition", Off: unsafe.Offsetof(InsightRule{}.Definition), Kind: api.KStringPtr},
+		{Name: "ManagedRule", Off: unsafe.Offsetof(InsightRule{}.ManagedRule), Kind: api.KBoolPtr},
+	}},
+	53: {Go: (*InsightRuleContributor)(nil), Fields: []api.Field{
+		{Name: "Keys", Off: unsafe.Offsetof(InsightRuleContributor{}.Keys), Kind: api.KList, Type: 126},
+		{Name: "ApproximateAggregateValue", Off: unsafe.Offsetof(InsightRuleContributor{}.ApproximateAggregateValue), Kind: api.KFloat64Ptr},
+		{Name: "Datapoints", Off: unsafe.Offsetof(InsightRuleContributor{}.Datapoints), Kind: api.KList, Type: 143},
+	}},
+	54: {Go: (*InsightRuleContributorDatapoint)(nil), Fields: []api.Field{
+		{Name: "Timestamp", Off: unsafe.Offsetof(InsightRuleContributorDatapoint{}.Timestamp), Kind: api.KTimePtr},
+		{Name: "ApproximateValue", Off: unsafe.Offsetof(InsightRuleContributorDatapoint{}.ApproximateValue), Kind: api.KFloat64Ptr},
+	}},
+	55: {Go: (*InsightRuleMetricDatapoint)(nil), Fields: []api.Field{
+		{Name: "Timestamp", Off: unsafe.Offsetof(InsightRuleMetricDatapoint{}.Timestamp), Kind: api.KTimePtr},
+		{Name: "UniqueContributors", Off: unsafe.Offsetof(InsightRuleMetricDatapoint{}.UniqueContributors), Kind: api.KFloat64Ptr},
+		{Name: "MaxContributorValue", Off: unsafe.Offsetof(InsightRuleMetricDatapoint{}.MaxContributorValue), Kind: api.KFloat64Ptr},
+		{Name: "SampleCount", Off: unsafe.Offsetof(InsightRuleMetricDatapoint{}.SampleCount), Kind: api.KFloat64Ptr},
+		{Name: "Average", Off: unsafe.Offsetof(InsightRuleMetricDatapoint{}.Average), Kind: api.KFloat64Ptr},
+		{Name: "Sum", Off: unsafe.Offsetof(InsightRuleMetricDatapoint{}.Sum), Kind: api.KFloat64Ptr},
+		{Name: "Minimum", Off: unsafe.Offsetof(InsightRuleMetricDatapoint{}.Minimum), Kind: api.KFloat64Ptr},
+		{Name: "Maximum", Off: unsafe.Offsetof(InsightRuleMetricDatapoint{}.Maximum), Kind: api.KFloat64Ptr},
+	}},
+	56: {Go: (*InternalServiceFault)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(InternalServiceFault{}.Message), Kind: api.KStringPtr},
+	}},
+	57: {Go: (*InvalidFormatFault)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(InvalidFormatFault{}.Message), Kind: api.KStringPtr},
+	}},
+	58: {Go: (*InvalidNextToken)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(InvalidNextToken{}.Message), Kind: api.KStringPtr},
+	}},
+	59: {Go: (*InvalidParameterCombinationException)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(InvalidParameterCombinationException{}.Message), Kind: api.KStringPtr},
+	}},
+	60: {Go: (*InvalidParameterValueException)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(InvalidParameterValueException{}.Message), Kind: api.KStringPtr},
+	}},
+	61: {Go: (*LabelOptions)(nil), Fields: []api.Field{
+		{Name: "Timezone", Off: unsafe.Offsetof(LabelOptions{}.Timezone), Kind: api.KStringPtr},
+	}},
+	62: {Go: (*LimitExceededException)(nil)},
+	63: {Go: (*LimitExceededFault)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(LimitExceededFault{}.Message), Kind: api.KStringPtr},
+	}},
+	64: {Go: (*ListDashboardsInput)(nil), Fields: []api.Field{
+		{Name: "DashboardNamePrefix", Off: unsafe.Offsetof(ListDashboardsInput{}.DashboardNamePrefix), Kind: api.KStringPtr},
+		{Name: "NextToken", Off: unsafe.Offsetof(ListDashboardsInput{}.NextToken), Kind: api.KStringPtr},
+	}},
+	65: {Go: (*ListDashboardsOutput)(nil), Fields: []api.Field{
+		{Name: "DashboardEntries", Off: unsafe.Offsetof(ListDashboardsOutput{}.DashboardEntries), Kind: api.KList, Type: 144},
+		{Name: "NextToken", Off: unsafe.Offsetof(ListDashboardsOutput{}.NextToken), Kind: api.KStringPtr},
+	}},
+	66: {Go: (*ListManagedInsightRulesInput)(nil), Fields: []api.Field{
+		{Name: "ResourceARN", Off: unsafe.Offsetof(ListManagedInsightRulesInput{}.ResourceARN), Kind: api.KStringPtr},
+		{Name: "NextToken", Off: unsafe.Offsetof(ListManagedInsightRulesInput{}.NextToken), Kind: api.KStringPtr},
+		{Name: "MaxResults", Off: unsafe.Offsetof(ListManagedInsightRulesInput{}.MaxResults), Kind: api.KInt32Ptr},
+	}},
+	67: {Go: (*ListManagedInsightRulesOutput)(nil), Fields: []api.Field{
+		{Name: "ManagedRules", Off: unsafe.Offsetof(ListManagedInsightRulesOutput{}.ManagedRules), Kind: api.KList, Type: 145},
+		{Name: "NextToken", Off: unsafe.Offsetof(ListManagedInsightRulesOutput{}.NextToken), Kind: api.KStringPtr},
+	}},
+	68: {Go: (*ListMetricStreamsInput)(nil), Fields: []api.Field{
+		{Name: "NextToken", Off: unsafe.Offsetof(ListMetricStreamsInput{}.NextToken), Kind: api.KStringPtr},
+		{Name: "MaxResults", Off: unsafe.Offsetof(ListMetricStreamsInput{}.MaxResults), Kind: api.KInt32Ptr},
+	}},
+	69: {Go: (*ListMetricStreamsOutput)(nil), Fields: []api.Field{
+		{Name: "NextToken", Off: unsafe.Offsetof(ListMetricStreamsOutput{}.NextToken), Kind: api.KStringPtr},
+		{Name: "Entries", Off: unsafe.Offsetof(ListMetricStreamsOutput{}.Entries), Kind: api.KList, Type: 146},
+	}},
+	70: {Go: (*ListMetricsInput)(nil), Fields: []api.Field{
+		{Name: "Namespace", Off: unsafe.Offsetof(ListMetricsInput{}.Namespace), Kind: api.KStringPtr},
+		{Name: "MetricName", Off: unsafe.Offsetof(ListMetricsInput{}.MetricName), Kind: api.KStringPtr},
+		{Name: "Dimensions", Off: unsafe.Offsetof(ListMetricsInput{}.Dimensions), Kind: api.KList, Type: 147},
+		{Name: "NextToken", Off: unsafe.Offsetof(ListMetricsInput{}.NextToken), Kind: api.KStringPtr},
+		{Name: "RecentlyActive", Off: unsafe.Offsetof(ListMetricsInput{}.RecentlyActive), Kind: api.KStringPtr},
+		{Name: "IncludeLinkedAccounts", Off: unsafe.Offsetof(ListMetricsInput{}.IncludeLinkedAccounts), Kind: api.KBoolPtr},
+		{Name: "OwningAccount", Off: unsafe.Offsetof(ListMetricsInput{}.OwningAccount), Kind: api.KStringPtr},
+	}},
+	71: {Go: (*ListMetricsOutput)(nil), Fields: []api.Field{
+		{Name: "Metrics", Off: unsafe.Offsetof(ListMetricsOutput{}.Metrics), Kind: api.KList, Type: 148},
+		{Name: "NextToken", Off: unsafe.Offsetof(ListMetricsOutput{}.NextToken), Kind: api.KStringPtr},
+		{Name: "OwningAccounts", Off: unsafe.Offsetof(ListMetricsOutput{}.OwningAccounts), Kind: api.KList, Type: 126},
+	}},
+	72: {Go: (*ListTagsForResourceInput)(nil), Fields: []api.Field{
+		{Name: "ResourceARN", Off: unsafe.Offsetof(ListTagsForResourceInput{}.ResourceARN), Kind: api.KStringPtr},
+	}},
+	73: {Go: (*ListTagsForResourceOutput)(nil), Fields: []api.Field{
+		{Name: "Tags", Off: unsafe.Offsetof(ListTagsForResourceOutput{}.Tags), Kind: api.KList, Type: 149},
+	}},
+	74: {Go: (*ManagedRule)(nil), Fields: []api.Field{
+		{Name: "TemplateName", Off: unsafe.Offsetof(ManagedRule{}.TemplateName), Kind: api.KStringPtr},
+		{Name: "ResourceARN", Off: unsafe.Offsetof(ManagedRule{}.ResourceARN), Kind: api.KStringPtr},
+		{Name: "Tags", Off: unsafe.Offsetof(ManagedRule{}.Tags), Kind: api.KList, Type: 149},
+	}},
+	75: {Go: (*ManagedRuleDescription)(nil), Fields: []api.Field{
+		{Name: "TemplateName", Off: unsafe.Offsetof(ManagedRuleDescription{}.TemplateName), Kind: api.KStringPtr},
+		{Name: "ResourceARN", Off: unsafe.Offsetof(ManagedRuleDescription{}.ResourceARN), Kind: api.KStringPtr},
+		{Name: "RuleState", Off: unsafe.Offsetof(ManagedRuleDescription{}.RuleState), Kind: api.KStructPtr, Type: 76},
+	}},
+	76: {Go: (*ManagedRuleState)(nil), Fields: []api.Field{
+		{Name: "RuleName", Off: unsafe.Offsetof(ManagedRuleState{}.RuleName), Kind: api.KStringPtr},
+		{Name: "State", Off: unsafe.Offsetof(ManagedRuleState{}.State), Kind: api.KStringPtr},
+	}},
+	77: {Go: (*MessageData)(nil), Fields: []api.Field{
+		{Name: "Code", Off: unsafe.Offsetof(MessageData{}.Code), Kind: api.KStringPtr},
+		{Name: "Value", Off: unsafe.Offsetof(MessageData{}.Value), Kind: api.KStringPtr},
+	}},
+	78: {Go: (*Metric)(nil), Fields: []api.Field{
+		{Name: "Namespace", Off: unsafe.Offsetof(Metric{}.Namespace), Kind: api.KStringPtr},
+		{Name: "MetricName", Off: unsafe.Offsetof(Metric{}.MetricName), Kind: api.KStringPtr},
+		{Name: "Dimensions", Off: unsafe.Offsetof(Metric{}.Dimensions), Kind: api.KList, Type: 124},
+	}},
+	79: {Go: (*MetricAlarm)(nil), Fields: []api.Field{
+		{Name: "AlarmName", Off: unsafe.Offsetof(MetricAlarm{}.AlarmName), Kind: api.KStringPtr},
+		{Name: "AlarmArn", Off: unsafe.Offsetof(MetricAlarm{}.AlarmArn), Kind: api.KStringPtr},
+		{Name: "AlarmDescription", Off: unsafe.Offsetof(MetricAlarm{}.AlarmDescription), Kind: api.KStringPtr},
+		{Name: "AlarmConfigurationUpdatedTimestamp", Off: unsafe.Offsetof(MetricAlarm{}.AlarmConfigurationUpdatedTimestamp), Kind: api.KTimePtr},
+		{Name: "ActionsEnabled", Off: unsafe.Offsetof(MetricAlarm{}.ActionsEnabled), Kind: api.KBoolPtr},
+		{Name: "OKActions", Off: unsafe.Offsetof(MetricAlarm{}.OKActions), Kind: api.KList, Type: 126},
+		{Name: "AlarmActions", Off: unsafe.Offsetof(MetricAlarm{}.AlarmActions), Kind: api.KList, Type: 126},
+		{Name: "InsufficientDataActions", Off: unsafe.Offsetof(MetricAlarm{}.InsufficientDataActions), Kind: api.KList, Type: 126},
+		{Name: "StateValue", Off: unsafe.Offsetof(MetricAlarm{}.StateValue), Kind: api.KStringPtr},
+		{Name: "StateReason", Off: unsafe.Offsetof(MetricAlarm{}.StateReason), Kind: api.KStringPtr},
+		{Name: "StateReasonData", Off: unsafe.Offsetof(MetricAlarm{}.StateReasonData), Kind: api.KStringPtr},
+		{Name: "StateUpdatedTimestamp", Off: unsafe.Offsetof(MetricAlarm{}.StateUpdatedTimestamp), Kind: api.KTimePtr},
+		{Name: "MetricName", Off: unsafe.Offsetof(MetricAlarm{}.MetricName), Kind: api.KStringPtr},
+		{Name: "Namespace", Off: unsafe.Offsetof(MetricAlarm{}.Namespace), Kind: api.KStringPtr},
+		{Name: "Statistic", Off: unsafe.Offsetof(MetricAlarm{}.Statistic), Kind: api.KStringPtr},
+		{Name: "ExtendedStatistic", Off: unsafe.Offsetof(MetricAlarm{}.ExtendedStatistic), Kind: api.KStringPtr},
+		{Name: "Dimensions", Off: unsafe.Offsetof(MetricAlarm{}.Dimensions), Kind: api.KList, Type: 124},
+		{Name: "Period", Off: unsafe.Offsetof(MetricAlarm{}.Period), Kind: api.KInt32Ptr},
+		{Name: "Unit", Off: unsafe.Offsetof(MetricAlarm{}.Unit), Kind: api.KStringPtr},
+		{Name: "EvaluationPeriods", Off: unsafe.Offsetof(MetricAlarm{}.EvaluationPeriods), Kind: api.KInt32Ptr},
+		{Name: "DatapointsToAlarm", Off: unsafe.Offsetof(MetricAlarm{}.DatapointsToAlarm), Kind: api.KInt32Ptr},
+		{Name: "Threshold", Off: unsafe.Offsetof(MetricAlarm{}.Threshold), Kind: api.KFloat64Ptr},
+		{Name: "ComparisonOperator", Off: unsafe.Offsetof(MetricAlarm{}.ComparisonOperator), Kind: api.KStringPtr},
+		{Name: "TreatMissingData", Off: unsafe.Offsetof(MetricAlarm{}.TreatMissingData), Kind: api.KStringPtr},
+		{Name: "EvaluateLowSampleCountPercentile", Off: unsafe.Offsetof(MetricAlarm{}.EvaluateLowSampleCountPercentile), Kind: api.KStringPtr},
+		{Name: "Metrics", Off: unsafe.Offsetof(MetricAlarm{}.Metrics), Kind: api.KList, Type: 137},
+		{Name: "ThresholdMetricId", Off: unsafe.Offsetof(MetricAlarm{}.ThresholdMetricId), Kind: api.KStringPtr},
+		{Name: "EvaluationState", Off: unsafe.Offsetof(MetricAlarm{}.EvaluationState), Kind: api.KStringPtr},
+		{Name: "StateTransitionedTimestamp", Off: unsafe.Offsetof(MetricAlarm{}.StateTransitionedTimestamp), Kind: api.KTimePtr},
+	}},
+	80: {Go: (*MetricCharacteristics)(nil), Fields: []api.Field{
+		{Name: "PeriodicSpikes", Off: unsafe.Offsetof(MetricCharacteristics{}.PeriodicSpikes), Kind: api.KBoolPtr},
+	}},
+	81: {Go: (*MetricDataQuery)(nil), Fields: []api.Field{
+		{Name: "Id", Off: unsafe.Offsetof(MetricDataQuery{}.Id), Kind: api.KStringPtr},
+		{Name: "MetricStat", Off: unsafe.Offsetof(MetricDataQuery{}.MetricStat), Kind: api.KStructPtr, Type: 85},
+		{Name: "Expression", Off: unsafe.Offsetof(MetricDataQuery{}.Expression), Kind: api.KStringPtr},
+		{Name: "Label", Off: unsafe.Offsetof(MetricDataQuery{}.Label), Kind: api.KStringPtr},
+		{Name: "ReturnData", Off: unsafe.Offsetof(MetricDataQuery{}.ReturnData), Kind: api.KBoolPtr},
+		{Name: "Period", Off: unsafe.Offsetof(MetricDataQuery{}.Period), Kind: api.KInt32Ptr},
+		{Name: "AccountId", Off: unsafe.Offsetof(MetricDataQuery{}.AccountId), Kind: api.KStringPtr},
+	}},
+	82: {Go: (*MetricDataResult)(nil), Fields: []api.Field{
+		{Name: "Id", Off: unsafe.Offsetof(MetricDataResult{}.Id), Kind: api.KStringPtr},
+		{Name: "Label", Off: unsafe.Offsetof(MetricDataResult{}.Label), Kind: api.KStringPtr},
+		{Name: "Timestamps", Off: unsafe.Offsetof(MetricDataResult{}.Timestamps), Kind: api.KList, Type: 150},
+		{Name: "Values", Off: unsafe.Offsetof(MetricDataResult{}.Values), Kind: api.KList, Type: 151},
+		{Name: "StatusCode", Off: unsafe.Offsetof(MetricDataResult{}.StatusCode), Kind: api.KStringPtr},
+		{Name: "Messages", Off: unsafe.Offsetof(MetricDataResult{}.Messages), Kind: api.KList, Type: 139},
+	}},
+	83: {Go: (*MetricDatum)(nil), Fields: []api.Field{
+		{Name: "MetricName", Off: unsafe.Offsetof(MetricDatum{}.MetricName), Kind: api.KStringPtr},
+		{Name: "Dimensions", Off: unsafe.Offsetof(MetricDatum{}.Dimensions), Kind: api.KList, Type: 124},
+		{Name: "Timestamp", Off: unsafe.Offsetof(MetricDatum{}.Timestamp), Kind: api.KTimePtr},
+		{Name: "Value", Off: unsafe.Offsetof(MetricDatum{}.Value), Kind: api.KFloat64Ptr},
+		{Name: "StatisticValues", Off: unsafe.Offsetof(MetricDatum{}.StatisticValues), Kind: api.KStructPtr, Type: 116},
+		{Name: "Values", Off: unsafe.Offsetof(MetricDatum{}.Values), Kind: api.KList, Type: 151},
+		{Name: "Counts", Off: unsafe.Offsetof(MetricDatum{}.Counts), Kind: api.KList, Type: 151},
+		{Name: "Unit", Off: unsafe.Offsetof(MetricDatum{}.Unit), Kind: api.KStringPtr},
+		{Name: "StorageResolution", Off: unsafe.Offsetof(MetricDatum{}.StorageResolution), Kind: api.KInt32Ptr},
+	}},
+	84: {Go: (*MetricMathAnomalyDetector)(nil), Fields: []api.Field{
+		{Name: "MetricDataQueries", Off: unsafe.Offsetof(MetricMathAnomalyDetector{}.MetricDataQueries), Kind: api.KList, Type: 137},
+	}},
+	85: {Go: (*MetricStat)(nil), Fields: []api.Field{
+		{Name: "Metric", Off: unsafe.Offsetof(MetricStat{}.Metric), Kind: api.KStructPtr, Type: 78},
+		{Name: "Period", Off: unsafe.Offsetof(MetricStat{}.Period), Kind: api.KInt32Ptr},
+		{Name: "Stat", Off: unsafe.Offsetof(MetricStat{}.Stat), Kind: api.KStringPtr},
+		{Name: "Unit", Off: unsafe.Offsetof(MetricStat{}.Unit), Kind: api.KStringPtr},
+	}},
+	86: {Go: (*MetricStreamEntry)(nil), Fields: []api.Field{
+		{Name: "Arn", Off: unsafe.Offsetof(MetricStreamEntry{}.Arn), Kind: api.KStringPtr},
+		{Name: "CreationDate", Off: unsafe.Offsetof(MetricStreamEntry{}.CreationDate), Kind: api.KTimePtr},
+		{Name: "LastUpdateDate", Off: unsafe.Offsetof(MetricStreamEntry{}.LastUpdateDate), Kind: api.KTimePtr},
+		{Name: "Name", Off: unsafe.Offsetof(MetricStreamEntry{}.Name), Kind: api.KStringPtr},
+		{Name: "FirehoseArn", Off: unsafe.Offsetof(MetricStreamEntry{}.FirehoseArn), Kind: api.KStringPtr},
+		{Name: "State", Off: unsafe.Offsetof(MetricStreamEntry{}.State), Kind: api.KStringPtr},
+		{Name: "OutputFormat", Off: unsafe.Offsetof(MetricStreamEntry{}.OutputFormat), Kind: api.KStringPtr},
+	}},
+	87: {Go: (*MetricStreamFilter)(nil), Fields: []api.Field{
+		{Name: "Namespace", Off: unsafe.Offsetof(MetricStreamFilter{}.Namespace), Kind: api.KStringPtr},
+		{Name: "MetricNames", Off: unsafe.Offsetof(MetricStreamFilter{}.MetricNames), Kind: api.KList, Type: 126},
+	}},
+	88: {Go: (*MetricStreamStatisticsConfiguration)(nil), Fields: []api.Field{
+		{Name: "IncludeMetrics", Off: unsafe.Offsetof(MetricStreamStatisticsConfiguration{}.IncludeMetrics), Kind: api.KList, Type: 152},
+		{Name: "AdditionalStatistics", Off: unsafe.Offsetof(MetricStreamStatisticsConfiguration{}.AdditionalStatistics), Kind: api.KList, Type: 126},
+	}},
+	89: {Go: (*MetricStreamStatisticsMetric)(nil), Fields: []api.Field{
+		{Name: "Namespace", Off: unsafe.Offsetof(MetricStreamStatisticsMetric{}.Namespace), Kind: api.KStringPtr},
+		{Name: "MetricName", Off: unsafe.Offsetof(MetricStreamStatisticsMetric{}.MetricName), Kind: api.KStringPtr},
+	}},
+	90: {Go: (*MissingRequiredParameterException)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(MissingRequiredParameterException{}.Message), Kind: api.KStringPtr},
+	}},
+	91: {Go: (*PartialFailure)(nil), Fields: []api.Field{
+		{Name: "FailureResource", Off: unsafe.Offsetof(PartialFailure{}.FailureResource), Kind: api.KStringPtr},
+		{Name: "ExceptionType", Off: unsafe.Offsetof(PartialFailure{}.ExceptionType), Kind: api.KStringPtr},
+		{Name: "FailureCode", Off: unsafe.Offsetof(PartialFailure{}.FailureCode), Kind: api.KStringPtr},
+		{Name: "FailureDescription", Off: unsafe.Offsetof(PartialFailure{}.FailureDescription), Kind: api.KStringPtr},
+	}},
+	92: {Go: (*PutAnomalyDetectorInput)(nil), Fields: []api.Field{
+		{Name: "Namespace", Off: unsafe.Offsetof(PutAnomalyDetectorInput{}.Namespace), Kind: api.KStringPtr},
+		{Name: "MetricName", Off: unsafe.Offsetof(PutAnomalyDetectorInput{}.MetricName), Kind: api.KStringPtr},
+		{Name: "Dimensions", Off: unsafe.Offsetof(PutAnomalyDetectorInput{}.Dimensions), Kind: api.KList, Type: 124},
+		{Name: "Stat", Off: unsafe.Offsetof(PutAnomalyDetectorInput{}.Stat), Kind: api.KStringPtr},
+		{Name: "Configuration", Off: unsafe.Offsetof(PutAnomalyDetectorInput{}.Configuration), Kind: api.KStructPtr, Type: 2},
+		{Name: "MetricCharacteristics", Off: unsafe.Offsetof(PutAnomalyDetectorInput{}.MetricCharacteristics), Kind: api.KStructPtr, Type: 80},
+		{Name: "SingleMetricAnomalyDetector", Off: unsafe.Offsetof(PutAnomalyDetectorInput{}.SingleMetricAnomalyDetector), Kind: api.KStructPtr, Type: 113},
+		{Name: "MetricMathAnomalyDetector", Off: unsafe.Offsetof(PutAnomalyDetectorInput{}.MetricMathAnomalyDetector), Kind: api.KStructPtr, Type: 84},
+	}},
+	93: {Go: (*PutAnomalyDetectorOutput)(nil)},
+	94: {Go: (*PutCompositeAlarmInput)(nil), Fields: []api.Field{
+		{Name: "ActionsEnabled", Off: unsafe.Offsetof(PutCompositeAlarmInput{}.ActionsEnabled), Kind: api.KBoolPtr},
+		{Name: "AlarmActions", Off: unsafe.Offsetof(PutCompositeAlarmInput{}.AlarmActions), Kind: api.KList, Type: 126},
+		{Name: "AlarmDescription", Off: unsafe.Offsetof(PutCompositeAlarmInput{}.AlarmDescription), Kind: api.KStringPtr},
+		{Name: "AlarmName", Off: unsafe.Offsetof(PutCompositeAlarmInput{}.AlarmName), Kind: api.KStringPtr},
+		{Name: "AlarmRule", Off: unsafe.Offsetof(PutCompositeAlarmInput{}.AlarmRule), Kind: api.KStringPtr},
+		{Name: "InsufficientDataActions", Off: unsafe.Offsetof(PutCompositeAlarmInput{}.InsufficientDataActions), Kind: api.KList, Type: 126},
+		{Name: "OKActions", Off: unsafe.Offsetof(PutCompositeAlarmInput{}.OKActions), Kind: api.KList, Type: 126},
+		{Name: "Tags", Off: unsafe.Offsetof(PutCompositeAlarmInput{}.Tags), Kind: api.KList, Type: 149},
+		{Name: "ActionsSuppressor", Off: unsafe.Offsetof(PutCompositeAlarmInput{}.ActionsSuppressor), Kind: api.KStringPtr},
+		{Name: "ActionsSuppressorWaitPeriod", Off: unsafe.Offsetof(PutCompositeAlarmInput{}.ActionsSuppressorWaitPeriod), Kind: api.KInt32Ptr},
+		{Name: "ActionsSuppressorExtensionPeriod", Off: unsafe.Offsetof(PutCompositeAlarmInput{}.ActionsSuppressorExtensionPeriod), Kind: api.KInt32Ptr},
+	}},
+	95: {Go: (*PutCompositeAlarmOutput)(nil)},
+	96: {Go: (*PutDashboardInput)(nil), Fields: []api.Field{
+		{Name: "DashboardName", Off: unsafe.Offsetof(PutDashboardInput{}.DashboardName), Kind: api.KStringPtr},
+		{Name: "DashboardBody", Off: unsafe.Offsetof(PutDashboardInput{}.DashboardBody), Kind: api.KStringPtr},
+	}},
+	97: {Go: (*PutDashboardOutput)(nil), Fields: []api.Field{
+		{Name: "DashboardValidationMessages", Off: unsafe.Offsetof(PutDashboardOutput{}.DashboardValidationMessages), Kind: api.KList, Type: 127},
+	}},
+	98: {Go: (*PutInsightRuleInput)(nil), Fields: []api.Field{
+		{Name: "RuleName", Off: unsafe.Offsetof(PutInsightRuleInput{}.RuleName), Kind: api.KStringPtr},
+		{Name: "RuleState", Off: unsafe.Offsetof(PutInsightRuleInput{}.RuleState), Kind: api.KStringPtr},
+		{Name: "RuleDefinition", Off: unsafe.Offsetof(PutInsightRuleInput{}.RuleDefinition), Kind: api.KStringPtr},
+		{Name: "Tags", Off: unsafe.Offsetof(PutInsightRuleInput{}.Tags), Kind: api.KList, Type: 149},
+	}},
+	99: {Go: (*PutInsightRuleOutput)(nil)},
+	100: {Go: (*PutManagedInsightRulesInput)(nil), Fields: []api.Field{
+		{Name: "ManagedRules", Off: unsafe.Offsetof(PutManagedInsightRulesInput{}.ManagedRules), Kind: api.KList, Type: 153},
+	}},
+	101: {Go: (*PutManagedInsightRulesOutput)(nil), Fields: []api.Field{
+		{Name: "Failures", Off: unsafe.Offsetof(PutManagedInsightRulesOutput{}.Failures), Kind: api.KList, Type: 129},
+	}},
+	102: {Go: (*PutMetricAlarmInput)(nil), Fields: []api.Field{
+		{Name: "AlarmName", Off: unsafe.Offsetof(PutMetricAlarmInput{}.AlarmName), Kind: api.KStringPtr},
+		{Name: "AlarmDescription", Off: unsafe.Offsetof(PutMetricAlarmInput{}.AlarmDescription), Kind: api.KStringPtr},
+		{Name: "ActionsEnabled", Off: unsafe.Offsetof(PutMetricAlarmInput{}.ActionsEnabled), Kind: api.KBoolPtr},
+		{Name: "OKActions", Off: unsafe.Offsetof(PutMetricAlarmInput{}.OKActions), Kind: api.KList, Type: 126},
+		{Name: "AlarmActions", Off: unsafe.Offsetof(PutMetricAlarmInput{}.AlarmActions), Kind: api.KList, Type: 126},
+		{Name: "InsufficientDataActions", Off: unsafe.Offsetof(PutMetricAlarmInput{}.InsufficientDataActions), Kind: api.KList, Type: 126},
+		{Name: "MetricName", Off: unsafe.Offsetof(PutMetricAlarmInput{}.MetricName), Kind: api.KStringPtr},
+		{Name: "Namespace", Off: unsafe.Offsetof(PutMetricAlarmInput{}.Namespace), Kind: api.KStringPtr},
+		{Name: "Statistic", Off: unsafe.Offsetof(PutMetricAlarmInput{}.Statistic), Kind: api.KStringPtr},
+		{Name: "ExtendedStatistic", Off: unsafe.Offsetof(PutMetricAlarmInput{}.ExtendedStatistic), Kind: api.KStringPtr},
+		{Name: "Dimensions", Off: unsafe.Offsetof(PutMetricAlarmInput{}.Dimensions), Kind: api.KList, Type: 124},
+		{Name: "Period", Off: unsafe.Offsetof(PutMetricAlarmInput{}.Period), Kind: api.KInt32Ptr},
+		{Name: "Unit", Off: unsafe.Offsetof(PutMetricAlarmInput{}.Unit), Kind: api.KStringPtr},
+		{Name: "EvaluationPeriods", Off: unsafe.Offsetof(PutMetricAlarmInput{}.EvaluationPeriods), Kind: api.KInt32Ptr},
+		{Name: "DatapointsToAlarm", Off: unsafe.Offsetof(PutMetricAlarmInput{}.DatapointsToAlarm), Kind: api.KInt32Ptr},
+		{Name: "Threshold", Off: unsafe.Offsetof(PutMetricAlarmInput{}.Threshold), Kind: api.KFloat64Ptr},
+		{Name: "ComparisonOperator", Off: unsafe.Offsetof(PutMetricAlarmInput{}.ComparisonOperator), Kind: api.KStringPtr},
+		{Name: "TreatMissingData", Off: unsafe.Offsetof(PutMetricAlarmInput{}.TreatMissingData), Kind: api.KStringPtr},
+		{Name: "EvaluateLowSampleCountPercentile", Off: unsafe.Offsetof(PutMetricAlarmInput{}.EvaluateLowSampleCountPercentile), Kind: api.KStringPtr},
+		{Name: "Metrics", Off: unsafe.Offsetof(PutMetricAlarmInput{}.Metrics), Kind: api.KList, Type: 137},
+		{Name: "Tags", Off: unsafe.Offsetof(PutMetricAlarmInput{}.Tags), Kind: api.KList, Type: 149},
+		{Name: "ThresholdMetricId", Off: unsafe.Offsetof(PutMetricAlarmInput{}.ThresholdMetricId), Kind: api.KStringPtr},
+	}},
+	103: {Go: (*PutMetricAlarmOutput)(nil)},
+	104: {Go: (*PutMetricDataInput)(nil), Fields: []api.Field{
+		{Name: "Namespace", Off: unsafe.Offsetof(PutMetricDataInput{}.Namespace), Kind: api.KStringPtr},
+		{Name: "MetricData", Off: unsafe.Offsetof(PutMetricDataInput{}.MetricData), Kind: api.KList, Type: 154},
+	}},
+	105: {Go: (*PutMetricDataOutput)(nil)},
+	106: {Go: (*PutMetricStreamInput)(nil), Fields: []api.Field{
+		{Name: "Name", Off: unsafe.Offsetof(PutMetricStreamInput{}.Name), Kind: api.KStringPtr},
+		{Name: "IncludeFilters", Off: unsafe.Offsetof(PutMetricStreamInput{}.IncludeFilters), Kind: api.KList, Type: 141},
+		{Name: "ExcludeFilters", Off: unsafe.Offsetof(PutMetricStreamInput{}.ExcludeFilters), Kind: api.KList, Type: 141},
+		{Name: "FirehoseArn", Off: unsafe.Offsetof(PutMetricStreamInput{}.FirehoseArn), Kind: api.KStringPtr},
+		{Name: "RoleArn", Off: unsafe.Offsetof(PutMetricStreamInput{}.RoleArn), Kind: api.KStringPtr},
+		{Name: "OutputFormat", Off: unsafe.Offsetof(PutMetricStreamInput{}.OutputFormat), Kind: api.KStringPtr},
+		{Name: "Tags", Off: unsafe.Offsetof(PutMetricStreamInput{}.Tags), Kind: api.KList, Type: 149},
+		{Name: "StatisticsConfigurations", Off: unsafe.Offsetof(PutMetricStreamInput{}.StatisticsConfigurations), Kind: api.KList, Type: 142},
+		{Name: "IncludeLinkedAccountsMetrics", Off: unsafe.Offsetof(PutMetricStreamInput{}.IncludeLinkedAccountsMetrics), Kind: api.KBoolPtr},
+	}},
+	107: {Go: (*PutMetricStreamOutput)(nil), Fields: []api.Field{
+		{Name: "Arn", Off: unsafe.Offsetof(PutMetricStreamOutput{}.Arn), Kind: api.KStringPtr},
+	}},
+	108: {Go: (*Range)(nil), Fields: []api.Field{
+		{Name: "StartTime", Off: unsafe.Offsetof(Range{}.StartTime), Kind: api.KTimePtr},
+		{Name: "EndTime", Off: unsafe.Offsetof(Range{}.EndTime), Kind: api.KTimePtr},
+	}},
+	109: {Go: (*ResourceNotFound)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(ResourceNotFound{}.Message), Kind: api.KStringPtr},
+	}},
+	110: {Go: (*ResourceNotFoundException)(nil), Fields: []api.Field{
+		{Name: "ResourceType", Off: unsafe.Offsetof(ResourceNotFoundException{}.ResourceType), Kind: api.KStringPtr},
+		{Name: "ResourceId", Off: unsafe.Offsetof(ResourceNotFoundException{}.ResourceId), Kind: api.KStringPtr},
+	}},
+	111: {Go: (*SetAlarmStateInput)(nil), Fields: []api.Field{
+		{Name: "AlarmName", Off: unsafe.Offsetof(SetAlarmStateInput{}.AlarmName), Kind: api.KStringPtr},
+		{Name: "StateValue", Off: unsafe.Offsetof(SetAlarmStateInput{}.StateValue), Kind: api.KStringPtr},
+		{Name: "StateReason", Off: unsafe.Offsetof(SetAlarmStateInput{}.StateReason), Kind: api.KStringPtr},
+		{Name: "StateReasonData", Off: unsafe.Offsetof(SetAlarmStateInput{}.StateReasonData), Kind: api.KStringPtr},
+	}},
+	112: {Go: (*SetAlarmStateOutput)(nil)},
+	113: {Go: (*SingleMetricAnomalyDetector)(nil), Fields: []api.Field{
+		{Name: "AccountId", Off: unsafe.Offsetof(SingleMetricAnomalyDetector{}.AccountId), Kind: api.KStringPtr},
+		{Name: "Namespace", Off: unsafe.Offsetof(SingleMetricAnomalyDetector{}.Namespace), Kind: api.KStringPtr},
+		{Name: "MetricName", Off: unsafe.Offsetof(SingleMetricAnomalyDetector{}.MetricName), Kind: api.KStringPtr},
+		{Name: "Dimensions", Off: unsafe.Offsetof(SingleMetricAnomalyDetector{}.Dimensions), Kind: api.KList, Type: 124},
+		{Name: "Stat", Off: unsafe.Offsetof(SingleMetricAnomalyDetector{}.Stat), Kind: api.KStringPtr},
+	}},
+	114: {Go: (*StartMetricStreamsInput)(nil), Fields: []api.Field{
+		{Name: "Names", Off: unsafe.Offsetof(StartMetricStreamsInput{}.Names), Kind: api.KList, Type: 126},
+	}},
+	115: {Go: (*StartMetricStreamsOutput)(nil)},
+	116: {Go: (*StatisticSet)(nil), Fields: []api.Field{
+		{Name: "SampleCount", Off: unsafe.Offsetof(StatisticSet{}.SampleCount), Kind: api.KFloat64Ptr},
+		{Name: "Sum", Off: unsafe.Offsetof(StatisticSet{}.Sum), Kind: api.KFloat64Ptr},
+		{Name: "Minimum", Off: unsafe.Offsetof(StatisticSet{}.Minimum), Kind: api.KFloat64Ptr},
+		{Name: "Maximum", Off: unsafe.Offsetof(StatisticSet{}.Maximum), Kind: api.KFloat64Ptr},
+	}},
+	117: {Go: (*StopMetricStreamsInput)(nil), Fields: []api.Field{
+		{Name: "Names", Off: unsafe.Offsetof(StopMetricStreamsInput{}.Names), Kind: api.KList, Type: 126},
+	}},
+	118: {Go: (*StopMetricStreamsOutput)(nil)},
+	119: {Go: (*Tag)(nil), Fields: []api.Field{
+		{Name: "Key", Off: unsafe.Offsetof(Tag{}.Key), Kind: api.KStringPtr},
+		{Name: "Value", Off: unsafe.Offsetof(Tag{}.Value), Kind: api.KStringPtr},
+	}},
+	120: {Go: (*TagResourceInput)(nil), Fields: []api.Field{
+		{Name: "ResourceARN", Off: unsafe.Offsetof(TagResourceInput{}.ResourceARN), Kind: api.KStringPtr},
+		{Name: "Tags", Off: unsafe.Offsetof(TagResourceInput{}.Tags), Kind: api.KList, Type: 149},
+	}},
+	121: {Go: (*TagResourceOutput)(nil)},
+	122: {Go: (*UntagResourceInput)(nil), Fields: []api.Field{
+		{Name: "ResourceARN", Off: unsafe.Offsetof(UntagResourceInput{}.ResourceARN), Kind: api.KStringPtr},
+		{Name: "TagKeys", Off: unsafe.Offsetof(UntagResourceInput{}.TagKeys), Kind: api.KList, Type: 126},
+	}},
+	123: {Go: (*UntagResourceOutput)(nil)},
+	124: {Go: (*[]Dimension)(nil), Elem: api.Field{Kind: api.KStruct, Type: 30}, Size: unsafe.Sizeof(*new(Dimension))},
+	125: {Go: (*[]Range)(nil), Elem: api.Field{Kind: api.KStruct, Type: 108}, Size: unsafe.Sizeof(*new(Range))},
+	126: {Go: (*[]string)(nil), Elem: api.Field{Kind: api.KString}, Size: unsafe.Sizeof(*new(string))},
+	127: {Go: (*[]DashboardValidationMessage)(nil), Elem: api.Field{Kind: api.KStruct, Type: 8}, Size: unsafe.Sizeof(*new(DashboardValidationMessage))},
+	128: {Go: (*map[string]float64)(nil), Elem: api.Field{Kind: api.KFloat64}, MapFrom: api.MapFrom[float64], MapTo: api.MapTo[float64]},
+	129: {Go: (*[]PartialFailure)(nil), Elem: api.Field{Kind: api.KStruct, Type: 91}, Size: unsafe.Sizeof(*new(PartialFailure))},
+	130: {Go: (*[]AlarmHistoryItem)(nil), Elem: api.Field{Kind: api.KStruct, Type: 0}, Size: unsafe.Sizeof(*new(AlarmHistoryItem))},
+	131: {Go: (*[]MetricAlarm)(nil), Elem: api.Field{Kind: api.KStruct, Type: 79}, Size: unsafe.Sizeof(*new(MetricAlarm))},
+	132: {Go: (*[]CompositeAlarm)(nil), Elem: api.Field{Kind: api.KStruct, Type: 3}, Size: unsafe.Sizeof(*new(CompositeAlarm))},
+	133: {Go: (*[]AnomalyDetector)(nil), Elem: api.Field{Kind: api.KStruct, Type: 1}, Size: unsafe.Sizeof(*new(AnomalyDetector))},
+	134: {Go: (*[]InsightRule)(nil), Elem: api.Field{Kind: api.KStruct, Type: 52}, Size: unsafe.Sizeof(*new(InsightRule))},
+	135: {Go: (*[]InsightRuleContributor)(nil), Elem: api.Field{Kind: api.KStruct, Type: 53}, Size: unsafe.Sizeof(*new(InsightRuleContributor))},
+	136: {Go: (*[]InsightRuleMetricDatapoint)(nil), Elem: api.Field{Kind: api.KStruct, Type: 55}, Size: unsafe.Sizeof(*new(InsightRuleMetricDatapoint))},
+	137: {Go: (*[]MetricDataQuery)(nil), Elem: api.Field{Kind: api.KStruct, Type: 81}, Size: unsafe.Sizeof(*new(MetricDataQuery))},
+	138: {Go: (*[]MetricDataResult)(nil), Elem: api.Field{Kind: api.KStruct, Type: 82}, Size: unsafe.Sizeof(*new(MetricDataResult))},
+	139: {Go: (*[]MessageData)(nil), Elem: api.Field{Kind: api.KStruct, Type: 77}, Size: unsafe.Sizeof(*new(MessageData))},
+	140: {Go: (*[]Datapoint)(nil), Elem: api.Field{Kind: api.KStruct, Type: 9}, Size: unsafe.Sizeof(*new(Datapoint))},
+	141: {Go: (*[]MetricStreamFilter)(nil), Elem: api.Field{Kind: api.KStruct, Type: 87}, Size: unsafe.Sizeof(*new(MetricStreamFilter))},
+	142: {Go: (*[]MetricStreamStatisticsConfiguration)(nil), Elem: api.Field{Kind: api.KStruct, Type: 88}, Size: unsafe.Sizeof(*new(MetricStreamStatisticsConfiguration))},
+	143: {Go: (*[]InsightRuleContributorDatapoint)(nil), Elem: api.Field{Kind: api.KStruct, Type: 54}, Size: unsafe.Sizeof(*new(InsightRuleContributorDatapoint))},
+	144: {Go: (*[]DashboardEntry)(nil), Elem: api.Field{Kind: api.KStruct, Type: 5}, Size: unsafe.Sizeof(*new(DashboardEntry))},
+	145: {Go: (*[]ManagedRuleDescription)(nil), Elem: api.Field{Kind: api.KStruct, Type: 75}, Size: unsafe.Sizeof(*new(ManagedRuleDescription))},
+	146: {Go: (*[]MetricStreamEntry)(nil), Elem: api.Field{Kind: api.KStruct, Type: 86}, Size: unsafe.Sizeof(*new(MetricStreamEntry))},
+	147: {Go: (*[]DimensionFilter)(nil), Elem: api.Field{Kind: api.KStruct, Type: 31}, Size: unsafe.Sizeof(*new(DimensionFilter))},
+	148: {Go: (*[]Metric)(nil), Elem: api.Field{Kind: api.KStruct, Type: 78}, Size: unsafe.Sizeof(*new(Metric))},
+	149: {Go: (*[]Tag)(nil), Elem: api.Field{Kind: api.KStruct, Type: 119}, Size: unsafe.Sizeof(*new(Tag))},
+	150: {Go: (*[]time.Time)(nil), Elem: api.Field{Kind: api.KTime}, Size: unsafe.Sizeof(*new(time.Time))},
+	151: {Go: (*[]float64)(nil), Elem: api.Field{Kind: api.KFloat64}, Size: unsafe.Sizeof(*new(float64))},
+	152: {Go: (*[]MetricStreamStatisticsMetric)(nil), Elem: api.Field{Kind: api.KStruct, Type: 89}, Size: unsafe.Sizeof(*new(MetricStreamStatisticsMetric))},
+	153: {Go: (*[]ManagedRule)(nil), Elem: api.Field{Kind: api.KStruct, Type: 74}, Size: unsafe.Sizeof(*new(ManagedRule))},
+	154: {Go: (*[]MetricDatum)(nil), Elem: api.Field{Kind: api.KStruct, Type: 83}, Size: unsafe.Sizeof(*new(MetricDatum))},
 }

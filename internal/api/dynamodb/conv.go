@@ -3,5209 +3,1925 @@
 package dynamodbapi
 
 import (
+	"unsafe"
+
 	"github.com/niwa-cloud/niwa/internal/api"
 )
 
-func (s *TagResourceOutput) FromDynamic(map[string]any) error { return nil }
-
-func (s *TagResourceOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *UntagResourceOutput) FromDynamic(map[string]any) error { return nil }
-
-func (s *UntagResourceOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *ArchivalSummary) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ArchivalDateTime", &s.ArchivalDateTime, api.SetTimePtr)
-	err = api.Decode(err, m, "ArchivalReason", &s.ArchivalReason, api.SetStringPtr)
-	err = api.Decode(err, m, "ArchivalBackupArn", &s.ArchivalBackupArn, api.SetStringPtr)
-	return err
-}
-
-func (s *ArchivalSummary) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "ArchivalDateTime", s.ArchivalDateTime, api.DynTime)
-	api.Put(m, "ArchivalReason", s.ArchivalReason, api.DynString)
-	api.Put(m, "ArchivalBackupArn", s.ArchivalBackupArn, api.DynString)
-	return m
-}
-
-func (s *AttributeDefinition) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "AttributeName", &s.AttributeName, api.SetStringPtr)
-	err = api.Decode(err, m, "AttributeType", &s.AttributeType, api.SetStringPtr)
-	return err
-}
-
-func (s *AttributeDefinition) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "AttributeName", s.AttributeName, api.DynString)
-	api.Put(m, "AttributeType", s.AttributeType, api.DynString)
-	return m
-}
-
-func (s *AttributeValue) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "S", &s.S, api.SetStringPtr)
-	err = api.Decode(err, m, "N", &s.N, api.SetStringPtr)
-	err = api.Decode(err, m, "B", &s.B, api.SetBytes)
-	err = api.Decode(err, m, "SS", &s.SS, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "NS", &s.NS, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "BS", &s.BS, func(p *[][]byte, v any) error { return api.SetList(p, v, api.SetBytes) })
-	err = api.Decode(err, m, "M", &s.M, func(p *map[string]AttributeValue, v any) error {
-		return api.SetMap(p, v, func(p *AttributeValue, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "L", &s.L, func(p *[]AttributeValue, v any) error {
-		return api.SetList(p, v, func(p *AttributeValue, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "NULL", &s.NULL, api.SetBoolPtr)
-	err = api.Decode(err, m, "BOOL", &s.BOOL, api.SetBoolPtr)
-	return err
-}
-
-func (s *AttributeValue) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "S", s.S, api.DynString)
-	api.Put(m, "N", s.N, api.DynString)
-	api.PutBytes(m, "B", s.B)
-	api.PutList(m, "SS", s.SS, api.DynString)
-	api.PutList(m, "NS", s.NS, api.DynString)
-	api.PutList(m, "BS", s.BS, api.DynBytes)
-	api.PutMap(m, "M", s.M, func(e AttributeValue) any { return e.ToDynamic() })
-	api.PutList(m, "L", s.L, func(e AttributeValue) any { return e.ToDynamic() })
-	api.Put(m, "NULL", s.NULL, api.DynBool)
-	api.Put(m, "BOOL", s.BOOL, api.DynBool)
-	return m
-}
-
-func (s *AttributeValueUpdate) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Value", &s.Value, api.SetStructPtr[AttributeValue])
-	err = api.Decode(err, m, "Action", &s.Action, api.SetStringPtr)
-	return err
-}
-
-func (s *AttributeValueUpdate) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutStruct(m, "Value", s.Value)
-	api.Put(m, "Action", s.Action, api.DynString)
-	return m
-}
-
-func (s *AutoScalingPolicyDescription) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "PolicyName", &s.PolicyName, api.SetStringPtr)
-	err = api.Decode(err, m, "TargetTrackingScalingPolicyConfiguration", &s.TargetTrackingScalingPolicyConfiguration, api.SetStructPtr[AutoScalingTargetTrackingScalingPolicyConfigurationDescription])
-	return err
-}
-
-func (s *AutoScalingPolicyDescription) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "PolicyName", s.PolicyName, api.DynString)
-	api.PutStruct(m, "TargetTrackingScalingPolicyConfiguration", s.TargetTrackingScalingPolicyConfiguration)
-	return m
-}
-
-func (s *AutoScalingPolicyUpdate) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "PolicyName", &s.PolicyName, api.SetStringPtr)
-	err = api.Decode(err, m, "TargetTrackingScalingPolicyConfiguration", &s.TargetTrackingScalingPolicyConfiguration, api.SetStructPtr[AutoScalingTargetTrackingScalingPolicyConfigurationUpdate])
-	return err
-}
-
-func (s *AutoScalingPolicyUpdate) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "PolicyName", s.PolicyName, api.DynString)
-	api.PutStruct(m, "TargetTrackingScalingPolicyConfiguration", s.TargetTrackingScalingPolicyConfiguration)
-	return m
-}
-
-func (s *AutoScalingSettingsDescription) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "MinimumUnits", &s.MinimumUnits, api.SetInt64Ptr)
-	err = api.Decode(err, m, "MaximumUnits", &s.MaximumUnits, api.SetInt64Ptr)
-	err = api.Decode(err, m, "AutoScalingDisabled", &s.AutoScalingDisabled, api.SetBoolPtr)
-	err = api.Decode(err, m, "AutoScalingRoleArn", &s.AutoScalingRoleArn, api.SetStringPtr)
-	err = api.Decode(err, m, "ScalingPolicies", &s.ScalingPolicies, func(p *[]AutoScalingPolicyDescription, v any) error {
-		return api.SetList(p, v, func(p *AutoScalingPolicyDescription, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *AutoScalingSettingsDescription) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 5)
-	api.Put(m, "MinimumUnits", s.MinimumUnits, api.DynInt64)
-	api.Put(m, "MaximumUnits", s.MaximumUnits, api.DynInt64)
-	api.Put(m, "AutoScalingDisabled", s.AutoScalingDisabled, api.DynBool)
-	api.Put(m, "AutoScalingRoleArn", s.AutoScalingRoleArn, api.DynString)
-	api.PutList(m, "ScalingPolicies", s.ScalingPolicies, func(e AutoScalingPolicyDescription) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *AutoScalingSettingsUpdate) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "MinimumUnits", &s.MinimumUnits, api.SetInt64Ptr)
-	err = api.Decode(err, m, "MaximumUnits", &s.MaximumUnits, api.SetInt64Ptr)
-	err = api.Decode(err, m, "AutoScalingDisabled", &s.AutoScalingDisabled, api.SetBoolPtr)
-	err = api.Decode(err, m, "AutoScalingRoleArn", &s.AutoScalingRoleArn, api.SetStringPtr)
-	err = api.Decode(err, m, "ScalingPolicyUpdate", &s.ScalingPolicyUpdate, api.SetStructPtr[AutoScalingPolicyUpdate])
-	return err
-}
-
-func (s *AutoScalingSettingsUpdate) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 5)
-	api.Put(m, "MinimumUnits", s.MinimumUnits, api.DynInt64)
-	api.Put(m, "MaximumUnits", s.MaximumUnits, api.DynInt64)
-	api.Put(m, "AutoScalingDisabled", s.AutoScalingDisabled, api.DynBool)
-	api.Put(m, "AutoScalingRoleArn", s.AutoScalingRoleArn, api.DynString)
-	api.PutStruct(m, "ScalingPolicyUpdate", s.ScalingPolicyUpdate)
-	return m
-}
-
-func (s *AutoScalingTargetTrackingScalingPolicyConfigurationDescription) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DisableScaleIn", &s.DisableScaleIn, api.SetBoolPtr)
-	err = api.Decode(err, m, "ScaleInCooldown", &s.ScaleInCooldown, api.SetInt32Ptr)
-	err = api.Decode(err, m, "ScaleOutCooldown", &s.ScaleOutCooldown, api.SetInt32Ptr)
-	err = api.Decode(err, m, "TargetValue", &s.TargetValue, api.SetFloat64Ptr)
-	return err
-}
-
-func (s *AutoScalingTargetTrackingScalingPolicyConfigurationDescription) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "DisableScaleIn", s.DisableScaleIn, api.DynBool)
-	api.Put(m, "ScaleInCooldown", s.ScaleInCooldown, api.DynInt32)
-	api.Put(m, "ScaleOutCooldown", s.ScaleOutCooldown, api.DynInt32)
-	api.Put(m, "TargetValue", s.TargetValue, api.DynFloat64)
-	return m
-}
-
-func (s *AutoScalingTargetTrackingScalingPolicyConfigurationUpdate) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DisableScaleIn", &s.DisableScaleIn, api.SetBoolPtr)
-	err = api.Decode(err, m, "ScaleInCooldown", &s.ScaleInCooldown, api.SetInt32Ptr)
-	err = api.Decode(err, m, "ScaleOutCooldown", &s.ScaleOutCooldown, api.SetInt32Ptr)
-	err = api.Decode(err, m, "TargetValue", &s.TargetValue, api.SetFloat64Ptr)
-	return err
-}
-
-func (s *AutoScalingTargetTrackingScalingPolicyConfigurationUpdate) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "DisableScaleIn", s.DisableScaleIn, api.DynBool)
-	api.Put(m, "ScaleInCooldown", s.ScaleInCooldown, api.DynInt32)
-	api.Put(m, "ScaleOutCooldown", s.ScaleOutCooldown, api.DynInt32)
-	api.Put(m, "TargetValue", s.TargetValue, api.DynFloat64)
-	return m
-}
-
-func (s *BackupDescription) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "BackupDetails", &s.BackupDetails, api.SetStructPtr[BackupDetails])
-	err = api.Decode(err, m, "SourceTableDetails", &s.SourceTableDetails, api.SetStructPtr[SourceTableDetails])
-	err = api.Decode(err, m, "SourceTableFeatureDetails", &s.SourceTableFeatureDetails, api.SetStructPtr[SourceTableFeatureDetails])
-	return err
-}
-
-func (s *BackupDescription) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.PutStruct(m, "BackupDetails", s.BackupDetails)
-	api.PutStruct(m, "SourceTableDetails", s.SourceTableDetails)
-	api.PutStruct(m, "SourceTableFeatureDetails", s.SourceTableFeatureDetails)
-	return m
-}
-
-func (s *BackupDetails) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "BackupArn", &s.BackupArn, api.SetStringPtr)
-	err = api.Decode(err, m, "BackupName", &s.BackupName, api.SetStringPtr)
-	err = api.Decode(err, m, "BackupSizeBytes", &s.BackupSizeBytes, api.SetInt64Ptr)
-	err = api.Decode(err, m, "BackupStatus", &s.BackupStatus, api.SetStringPtr)
-	err = api.Decode(err, m, "BackupType", &s.BackupType, api.SetStringPtr)
-	err = api.Decode(err, m, "BackupCreationDateTime", &s.BackupCreationDateTime, api.SetTimePtr)
-	err = api.Decode(err, m, "BackupExpiryDateTime", &s.BackupExpiryDateTime, api.SetTimePtr)
-	return err
-}
-
-func (s *BackupDetails) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 7)
-	api.Put(m, "BackupArn", s.BackupArn, api.DynString)
-	api.Put(m, "BackupName", s.BackupName, api.DynString)
-	api.Put(m, "BackupSizeBytes", s.BackupSizeBytes, api.DynInt64)
-	api.Put(m, "BackupStatus", s.BackupStatus, api.DynString)
-	api.Put(m, "BackupType", s.BackupType, api.DynString)
-	api.Put(m, "BackupCreationDateTime", s.BackupCreationDateTime, api.DynTime)
-	api.Put(m, "BackupExpiryDateTime", s.BackupExpiryDateTime, api.DynTime)
-	return m
-}
-
-func (s *BackupInUseException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *BackupInUseException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
-
-func (s *BackupNotFoundException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *BackupNotFoundException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
-
-func (s *BackupSummary) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "TableName", &s.TableName, api.SetStringPtr)
-	err = api.Decode(err, m, "TableId", &s.TableId, api.SetStringPtr)
-	err = api.Decode(err, m, "TableArn", &s.TableArn, api.SetStringPtr)
-	err = api.Decode(err, m, "BackupArn", &s.BackupArn, api.SetStringPtr)
-	err = api.Decode(err, m, "BackupName", &s.BackupName, api.SetStringPtr)
-	err = api.Decode(err, m, "BackupCreationDateTime", &s.BackupCreationDateTime, api.SetTimePtr)
-	err = api.Decode(err, m, "BackupExpiryDateTime", &s.BackupExpiryDateTime, api.SetTimePtr)
-	err = api.Decode(err, m, "BackupStatus", &s.BackupStatus, api.SetStringPtr)
-	err = api.Decode(err, m, "BackupType", &s.BackupType, api.SetStringPtr)
-	err = api.Decode(err, m, "BackupSizeBytes", &s.BackupSizeBytes, api.SetInt64Ptr)
-	return err
-}
-
-func (s *BackupSummary) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "TableName", s.TableName, api.DynString)
-	api.Put(m, "TableId", s.TableId, api.DynString)
-	api.Put(m, "TableArn", s.TableArn, api.DynString)
-	api.Put(m, "BackupArn", s.BackupArn, api.DynString)
-	api.Put(m, "BackupName", s.BackupName, api.DynString)
-	api.Put(m, "BackupCreationDateTime", s.BackupCreationDateTime, api.DynTime)
-	api.Put(m, "BackupExpiryDateTime", s.BackupExpiryDateTime, api.DynTime)
-	api.Put(m, "BackupStatus", s.BackupStatus, api.DynString)
-	api.Put(m, "BackupType", s.BackupType, api.DynString)
-	api.Put(m, "BackupSizeBytes", s.BackupSizeBytes, api.DynInt64)
-	return m
-}
-
-func (s *BatchExecuteStatementInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Statements", &s.Statements, func(p *[]BatchStatementRequest, v any) error {
-		return api.SetList(p, v, func(p *BatchStatementRequest, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "ReturnConsumedCapacity", &s.ReturnConsumedCapacity, api.SetStringPtr)
-	return err
-}
-
-func (s *BatchExecuteStatementInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutList(m, "Statements", s.Statements, func(e BatchStatementRequest) any { return e.ToDynamic() })
-	api.Put(m, "ReturnConsumedCapacity", s.ReturnConsumedCapacity, api.DynString)
-	return m
-}
-
-func (s *BatchExecuteStatementOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Responses", &s.Responses, func(p *[]BatchStatementResponse, v any) error {
-		return api.SetList(p, v, func(p *BatchStatementResponse, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "ConsumedCapacity", &s.ConsumedCapacity, func(p *[]ConsumedCapacity, v any) error {
-		return api.SetList(p, v, func(p *ConsumedCapacity, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *BatchExecuteStatementOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutList(m, "Responses", s.Responses, func(e BatchStatementResponse) any { return e.ToDynamic() })
-	api.PutList(m, "ConsumedCapacity", s.ConsumedCapacity, func(e ConsumedCapacity) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *BatchGetItemInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "RequestItems", &s.RequestItems, func(p *map[string]KeysAndAttributes, v any) error {
-		return api.SetMap(p, v, func(p *KeysAndAttributes, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "ReturnConsumedCapacity", &s.ReturnConsumedCapacity, api.SetStringPtr)
-	return err
-}
-
-func (s *BatchGetItemInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutMap(m, "RequestItems", s.RequestItems, func(e KeysAndAttributes) any { return e.ToDynamic() })
-	api.Put(m, "ReturnConsumedCapacity", s.ReturnConsumedCapacity, api.DynString)
-	return m
-}
-
-func (s *BatchGetItemOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Responses", &s.Responses, func(p *map[string][]map[string]AttributeValue, v any) error {
-		return api.SetMap(p, v, func(p *[]map[string]AttributeValue, v any) error {
-			return api.SetList(p, v, func(p *map[string]AttributeValue, v any) error {
-				return api.SetMap(p, v, func(p *AttributeValue, v any) error { return api.SetStruct(p, v) })
-			})
-		})
-	})
-	err = api.Decode(err, m, "UnprocessedKeys", &s.UnprocessedKeys, func(p *map[string]KeysAndAttributes, v any) error {
-		return api.SetMap(p, v, func(p *KeysAndAttributes, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "ConsumedCapacity", &s.ConsumedCapacity, func(p *[]ConsumedCapacity, v any) error {
-		return api.SetList(p, v, func(p *ConsumedCapacity, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *BatchGetItemOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.PutMap(m, "Responses", s.Responses, func(e []map[string]AttributeValue) any {
-		return api.DynList(e, func(e map[string]AttributeValue) any {
-			return api.DynMap(e, func(e AttributeValue) any { return e.ToDynamic() })
-		})
-	})
-	api.PutMap(m, "UnprocessedKeys", s.UnprocessedKeys, func(e KeysAndAttributes) any { return e.ToDynamic() })
-	api.PutList(m, "ConsumedCapacity", s.ConsumedCapacity, func(e ConsumedCapacity) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *BatchStatementError) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Code", &s.Code, api.SetStringPtr)
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	err = api.Decode(err, m, "Item", &s.Item, func(p *map[string]AttributeValue, v any) error {
-		return api.SetMap(p, v, func(p *AttributeValue, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *BatchStatementError) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "Code", s.Code, api.DynString)
-	api.Put(m, "Message", s.Message, api.DynString)
-	api.PutMap(m, "Item", s.Item, func(e AttributeValue) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *BatchStatementRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Statement", &s.Statement, api.SetStringPtr)
-	err = api.Decode(err, m, "Parameters", &s.Parameters, func(p *[]AttributeValue, v any) error {
-		return api.SetList(p, v, func(p *AttributeValue, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "ConsistentRead", &s.ConsistentRead, api.SetBoolPtr)
-	err = api.Decode(err, m, "ReturnValuesOnConditionCheckFailure", &s.ReturnValuesOnConditionCheckFailure, api.SetStringPtr)
-	return err
-}
-
-func (s *BatchStatementRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "Statement", s.Statement, api.DynString)
-	api.PutList(m, "Parameters", s.Parameters, func(e AttributeValue) any { return e.ToDynamic() })
-	api.Put(m, "ConsistentRead", s.ConsistentRead, api.DynBool)
-	api.Put(m, "ReturnValuesOnConditionCheckFailure", s.ReturnValuesOnConditionCheckFailure, api.DynString)
-	return m
-}
-
-func (s *BatchStatementResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Error", &s.Error, api.SetStructPtr[BatchStatementError])
-	err = api.Decode(err, m, "TableName", &s.TableName, api.SetStringPtr)
-	err = api.Decode(err, m, "Item", &s.Item, func(p *map[string]AttributeValue, v any) error {
-		return api.SetMap(p, v, func(p *AttributeValue, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *BatchStatementResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.PutStruct(m, "Error", s.Error)
-	api.Put(m, "TableName", s.TableName, api.DynString)
-	api.PutMap(m, "Item", s.Item, func(e AttributeValue) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *BatchWriteItemInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "RequestItems", &s.RequestItems, func(p *map[string][]WriteRequest, v any) error {
-		return api.SetMap(p, v, func(p *[]WriteRequest, v any) error {
-			return api.SetList(p, v, func(p *WriteRequest, v any) error { return api.SetStruct(p, v) })
-		})
-	})
-	err = api.Decode(err, m, "ReturnConsumedCapacity", &s.ReturnConsumedCapacity, api.SetStringPtr)
-	err = api.Decode(err, m, "ReturnItemCollectionMetrics", &s.ReturnItemCollectionMetrics, api.SetStringPtr)
-	return err
-}
-
-func (s *BatchWriteItemInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.PutMap(m, "RequestItems", s.RequestItems, func(e []WriteRequest) any { return api.DynList(e, func(e WriteRequest) any { return e.ToDynamic() }) })
-	api.Put(m, "ReturnConsumedCapacity", s.ReturnConsumedCapacity, api.DynString)
-	api.Put(m, "ReturnItemCollectionMetrics", s.ReturnItemCollectionMetrics, api.DynString)
-	return m
-}
-
-func (s *BatchWriteItemOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "UnprocessedItems", &s.UnprocessedItems, func(p *map[string][]WriteRequest, v any) error {
-		return api.SetMap(p, v, func(p *[]WriteRequest, v any) error {
-			return api.SetList(p, v, func(p *WriteRequest, v any) error { return api.SetStruct(p, v) })
-		})
-	})
-	err = api.Decode(err, m, "ItemCollectionMetrics", &s.ItemCollectionMetrics, func(p *map[string][]ItemCollectionMetrics, v any) error {
-		return api.SetMap(p, v, func(p *[]ItemCollectionMetrics, v any) error {
-			return api.SetList(p, v, func(p *ItemCollectionMetrics, v any) error { return api.SetStruct(p, v) })
-		})
-	})
-	err = api.Decode(err, m, "ConsumedCapacity", &s.ConsumedCapacity, func(p *[]ConsumedCapacity, v any) error {
-		return api.SetList(p, v, func(p *ConsumedCapacity, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *BatchWriteItemOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.PutMap(m, "UnprocessedItems", s.UnprocessedItems, func(e []WriteRequest) any { return api.DynList(e, func(e WriteRequest) any { return e.ToDynamic() }) })
-	api.PutMap(m, "ItemCollectionMetrics", s.ItemCollectionMetrics, func(e []ItemCollectionMetrics) any {
-		return api.DynList(e, func(e ItemCollectionMetrics) any { return e.ToDynamic() })
-	})
-	api.PutList(m, "ConsumedCapacity", s.ConsumedCapacity, func(e ConsumedCapacity) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *BillingModeSummary) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "BillingMode", &s.BillingMode, api.SetStringPtr)
-	err = api.Decode(err, m, "LastUpdateToPayPerRequestDateTime", &s.LastUpdateToPayPerRequestDateTime, api.SetTimePtr)
-	return err
-}
-
-func (s *BillingModeSummary) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "BillingMode", s.BillingMode, api.DynString)
-	api.Put(m, "LastUpdateToPayPerRequestDateTime", s.LastUpdateToPayPerRequestDateTime, api.DynTime)
-	return m
-}
-
-func (s *CancellationReason) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Item", &s.Item, func(p *map[string]AttributeValue, v any) error {
-		return api.SetMap(p, v, func(p *AttributeValue, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "Code", &s.Code, api.SetStringPtr)
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *CancellationReason) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.PutMap(m, "Item", s.Item, func(e AttributeValue) any { return e.ToDynamic() })
-	api.Put(m, "Code", s.Code, api.DynString)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
-
-func (s *Capacity) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ReadCapacityUnits", &s.ReadCapacityUnits, api.SetFloat64Ptr)
-	err = api.Decode(err, m, "WriteCapacityUnits", &s.WriteCapacityUnits, api.SetFloat64Ptr)
-	err = api.Decode(err, m, "CapacityUnits", &s.CapacityUnits, api.SetFloat64Ptr)
-	return err
-}
-
-func (s *Capacity) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "ReadCapacityUnits", s.ReadCapacityUnits, api.DynFloat64)
-	api.Put(m, "WriteCapacityUnits", s.WriteCapacityUnits, api.DynFloat64)
-	api.Put(m, "CapacityUnits", s.CapacityUnits, api.DynFloat64)
-	return m
-}
-
-func (s *Condition) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "AttributeValueList", &s.AttributeValueList, func(p *[]AttributeValue, v any) error {
-		return api.SetList(p, v, func(p *AttributeValue, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "ComparisonOperator", &s.ComparisonOperator, api.SetStringPtr)
-	return err
-}
-
-func (s *Condition) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutList(m, "AttributeValueList", s.AttributeValueList, func(e AttributeValue) any { return e.ToDynamic() })
-	api.Put(m, "ComparisonOperator", s.ComparisonOperator, api.DynString)
-	return m
-}
-
-func (s *ConditionCheck) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Key", &s.Key, func(p *map[string]AttributeValue, v any) error {
-		return api.SetMap(p, v, func(p *AttributeValue, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "TableName", &s.TableName, api.SetStringPtr)
-	err = api.Decode(err, m, "ConditionExpression", &s.ConditionExpression, api.SetStringPtr)
-	err = api.Decode(err, m, "ExpressionAttributeNames", &s.ExpressionAttributeNames, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
-	err = api.Decode(err, m, "ExpressionAttributeValues", &s.ExpressionAttributeValues, func(p *map[string]AttributeValue, v any) error {
-		return api.SetMap(p, v, func(p *AttributeValue, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "ReturnValuesOnConditionCheckFailure", &s.ReturnValuesOnConditionCheckFailure, api.SetStringPtr)
-	return err
-}
-
-func (s *ConditionCheck) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 6)
-	api.PutMap(m, "Key", s.Key, func(e AttributeValue) any { return e.ToDynamic() })
-	api.Put(m, "TableName", s.TableName, api.DynString)
-	api.Put(m, "ConditionExpression", s.ConditionExpression, api.DynString)
-	api.PutMap(m, "ExpressionAttributeNames", s.ExpressionAttributeNames, api.DynString)
-	api.PutMap(m, "ExpressionAttributeValues", s.ExpressionAttributeValues, func(e AttributeValue) any { return e.ToDynamic() })
-	api.Put(m, "ReturnValuesOnConditionCheckFailure", s.ReturnValuesOnConditionCheckFailure, api.DynString)
-	return m
-}
-
-func (s *ConditionalCheckFailedException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	err = api.Decode(err, m, "Item", &s.Item, func(p *map[string]AttributeValue, v any) error {
-		return api.SetMap(p, v, func(p *AttributeValue, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *ConditionalCheckFailedException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "message", s.Message, api.DynString)
-	api.PutMap(m, "Item", s.Item, func(e AttributeValue) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *ConsumedCapacity) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "TableName", &s.TableName, api.SetStringPtr)
-	err = api.Decode(err, m, "CapacityUnits", &s.CapacityUnits, api.SetFloat64Ptr)
-	err = api.Decode(err, m, "ReadCapacityUnits", &s.ReadCapacityUnits, api.SetFloat64Ptr)
-	err = api.Decode(err, m, "WriteCapacityUnits", &s.WriteCapacityUnits, api.SetFloat64Ptr)
-	err = api.Decode(err, m, "Table", &s.Table, api.SetStructPtr[Capacity])
-	err = api.Decode(err, m, "LocalSecondaryIndexes", &s.LocalSecondaryIndexes, func(p *map[string]Capacity, v any) error {
-		return api.SetMap(p, v, func(p *Capacity, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "GlobalSecondaryIndexes", &s.GlobalSecondaryIndexes, func(p *map[string]Capacity, v any) error {
-		return api.SetMap(p, v, func(p *Capacity, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *ConsumedCapacity) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 7)
-	api.Put(m, "TableName", s.TableName, api.DynString)
-	api.Put(m, "CapacityUnits", s.CapacityUnits, api.DynFloat64)
-	api.Put(m, "ReadCapacityUnits", s.ReadCapacityUnits, api.DynFloat64)
-	api.Put(m, "WriteCapacityUnits", s.WriteCapacityUnits, api.DynFloat64)
-	api.PutStruct(m, "Table", s.Table)
-	api.PutMap(m, "LocalSecondaryIndexes", s.LocalSecondaryIndexes, func(e Capacity) any { return e.ToDynamic() })
-	api.PutMap(m, "GlobalSecondaryIndexes", s.GlobalSecondaryIndexes, func(e Capacity) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *ContinuousBackupsDescription) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ContinuousBackupsStatus", &s.ContinuousBackupsStatus, api.SetStringPtr)
-	err = api.Decode(err, m, "PointInTimeRecoveryDescription", &s.PointInTimeRecoveryDescription, api.SetStructPtr[PointInTimeRecoveryDescription])
-	return err
-}
-
-func (s *ContinuousBackupsDescription) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "ContinuousBackupsStatus", s.ContinuousBackupsStatus, api.DynString)
-	api.PutStruct(m, "PointInTimeRecoveryDescription", s.PointInTimeRecoveryDescription)
-	return m
-}
-
-func (s *ContinuousBackupsUnavailableException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *ContinuousBackupsUnavailableException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
-
-func (s *ContributorInsightsSummary) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "TableName", &s.TableName, api.SetStringPtr)
-	err = api.Decode(err, m, "IndexName", &s.IndexName, api.SetStringPtr)
-	err = api.Decode(err, m, "ContributorInsightsStatus", &s.ContributorInsightsStatus, api.SetStringPtr)
-	return err
-}
-
-func (s *ContributorInsightsSummary) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "TableName", s.TableName, api.DynString)
-	api.Put(m, "IndexName", s.IndexName, api.DynString)
-	api.Put(m, "ContributorInsightsStatus", s.ContributorInsightsStatus, api.DynString)
-	return m
-}
-
-func (s *CreateBackupInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "TableName", &s.TableName, api.SetStringPtr)
-	err = api.Decode(err, m, "BackupName", &s.BackupName, api.SetStringPtr)
-	return err
-}
-
-func (s *CreateBackupInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "TableName", s.TableName, api.DynString)
-	api.Put(m, "BackupName", s.BackupName, api.DynString)
-	return m
-}
-
-func (s *CreateBackupOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "BackupDetails", &s.BackupDetails, api.SetStructPtr[BackupDetails])
-	return err
-}
-
-func (s *CreateBackupOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "BackupDetails", s.BackupDetails)
-	return m
-}
-
-func (s *CreateGlobalSecondaryIndexAction) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "IndexName", &s.IndexName, api.SetStringPtr)
-	err = api.Decode(err, m, "KeySchema", &s.KeySchema, func(p *[]KeySchemaElement, v any) error {
-		return api.SetList(p, v, func(p *KeySchemaElement, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "Projection", &s.Projection, api.SetStructPtr[Projection])
-	err = api.Decode(err, m, "ProvisionedThroughput", &s.ProvisionedThroughput, api.SetStructPtr[ProvisionedThroughput])
-	err = api.Decode(err, m, "OnDemandThroughput", &s.OnDemandThroughput, api.SetStructPtr[OnDemandThroughput])
-	return err
-}
-
-func (s *CreateGlobalSecondaryIndexAction) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 5)
-	api.Put(m, "IndexName", s.IndexName, api.DynString)
-	api.PutList(m, "KeySchema", s.KeySchema, func(e KeySchemaElement) any { return e.ToDynamic() })
-	api.PutStruct(m, "Projection", s.Projection)
-	api.PutStruct(m, "ProvisionedThroughput", s.ProvisionedThroughput)
-	api.PutStruct(m, "OnDemandThroughput", s.OnDemandThroughput)
-	return m
-}
-
-func (s *CreateGlobalTableInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "GlobalTableName", &s.GlobalTableName, api.SetStringPtr)
-	err = api.Decode(err, m, "ReplicationGroup", &s.ReplicationGroup, func(p *[]Replica, v any) error {
-		return api.SetList(p, v, func(p *Replica, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *CreateGlobalTableInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "GlobalTableName", s.GlobalTableName, api.DynString)
-	api.PutList(m, "ReplicationGroup", s.ReplicationGroup, func(e Replica) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *CreateGlobalTableOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "GlobalTableDescription", &s.GlobalTableDescription, api.SetStructPtr[GlobalTableDescription])
-	return err
-}
-
-func (s *CreateGlobalTableOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "GlobalTableDescription", s.GlobalTableDescription)
-	return m
-}
-
-func (s *CreateReplicaAction) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "RegionName", &s.RegionName, api.SetStringPtr)
-	return err
-}
-
-func (s *CreateReplicaAction) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "RegionName", s.RegionName, api.DynString)
-	return m
-}
-
-func (s *CreateReplicationGroupMemberAction) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "RegionName", &s.RegionName, api.SetStringPtr)
-	err = api.Decode(err, m, "KMSMasterKeyId", &s.KMSMasterKeyId, api.SetStringPtr)
-	err = api.Decode(err, m, "ProvisionedThroughputOverride", &s.ProvisionedThroughputOverride, api.SetStructPtr[ProvisionedThroughputOverride])
-	err = api.Decode(err, m, "OnDemandThroughputOverride", &s.OnDemandThroughputOverride, api.SetStructPtr[OnDemandThroughputOverride])
-	err = api.Decode(err, m, "GlobalSecondaryIndexes", &s.GlobalSecondaryIndexes, func(p *[]ReplicaGlobalSecondaryIndex, v any) error {
-		return api.SetList(p, v, func(p *ReplicaGlobalSecondaryIndex, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "TableClassOverride", &s.TableClassOverride, api.SetStringPtr)
-	return err
-}
-
-func (s *CreateReplicationGroupMemberAction) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 6)
-	api.Put(m, "RegionName", s.RegionName, api.DynString)
-	api.Put(m, "KMSMasterKeyId", s.KMSMasterKeyId, api.DynString)
-	api.PutStruct(m, "ProvisionedThroughputOverride", s.ProvisionedThroughputOverride)
-	api.PutStruct(m, "OnDemandThroughputOverride", s.OnDemandThroughputOverride)
-	api.PutList(m, "GlobalSecondaryIndexes", s.GlobalSecondaryIndexes, func(e ReplicaGlobalSecondaryIndex) any { return e.ToDynamic() })
-	api.Put(m, "TableClassOverride", s.TableClassOverride, api.DynString)
-	return m
-}
-
-func (s *CreateTableInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "AttributeDefinitions", &s.AttributeDefinitions, func(p *[]AttributeDefinition, v any) error {
-		return api.SetList(p, v, func(p *AttributeDefinition, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "TableName", &s.TableName, api.SetStringPtr)
-	err = api.Decode(err, m, "KeySchema", &s.KeySchema, func(p *[]KeySchemaElement, v any) error {
-		return api.SetList(p, v, func(p *KeySchemaElement, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "LocalSecondaryIndexes", &s.LocalSecondaryIndexes, func(p *[]LocalSecondaryIndex, v any) error {
-		return api.SetList(p, v, func(p *LocalSecondaryIndex, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "GlobalSecondaryIndexes", &s.GlobalSecondaryIndexes, func(p *[]GlobalSecondaryIndex, v any) error {
-		return api.SetList(p, v, func(p *GlobalSecondaryIndex, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "BillingMode", &s.BillingMode, api.SetStringPtr)
-	err = api.Decode(err, m, "ProvisionedThroughput", &s.ProvisionedThroughput, api.SetStructPtr[ProvisionedThroughput])
-	err = api.Decode(err, m, "StreamSpecification", &s.StreamSpecification, api.SetStructPtr[StreamSpecification])
-	err = api.Decode(err, m, "SSESpecification", &s.SSESpecification, api.SetStructPtr[SSESpecification])
-	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]Tag, v any) error {
-		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "TableClass", &s.TableClass, api.SetStringPtr)
-	err = api.Decode(err, m, "DeletionProtectionEnabled", &s.DeletionProtectionEnabled, api.SetBoolPtr)
-	err = api.Decode(err, m, "ResourcePolicy", &s.ResourcePolicy, api.SetStringPtr)
-	err = api.Decode(err, m, "OnDemandThroughput", &s.OnDemandThroughput, api.SetStructPtr[OnDemandThroughput])
-	return err
-}
-
-func (s *CreateTableInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.PutList(m, "AttributeDefinitions", s.AttributeDefinitions, func(e AttributeDefinition) any { return e.ToDynamic() })
-	api.Put(m, "TableName", s.TableName, api.DynString)
-	api.PutList(m, "KeySchema", s.KeySchema, func(e KeySchemaElement) any { return e.ToDynamic() })
-	api.PutList(m, "LocalSecondaryIndexes", s.LocalSecondaryIndexes, func(e LocalSecondaryIndex) any { return e.ToDynamic() })
-	api.PutList(m, "GlobalSecondaryIndexes", s.GlobalSecondaryIndexes, func(e GlobalSecondaryIndex) any { return e.ToDynamic() })
-	api.Put(m, "BillingMode", s.BillingMode, api.DynString)
-	api.PutStruct(m, "ProvisionedThroughput", s.ProvisionedThroughput)
-	api.PutStruct(m, "StreamSpecification", s.StreamSpecification)
-	api.PutStruct(m, "SSESpecification", s.SSESpecification)
-	api.PutList(m, "Tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
-	api.Put(m, "TableClass", s.TableClass, api.DynString)
-	api.Put(m, "DeletionProtectionEnabled", s.DeletionProtectionEnabled, api.DynBool)
-	api.Put(m, "ResourcePolicy", s.ResourcePolicy, api.DynString)
-	api.PutStruct(m, "OnDemandThroughput", s.OnDemandThroughput)
-	return m
-}
-
-func (s *CreateTableOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "TableDescription", &s.TableDescription, api.SetStructPtr[TableDescription])
-	return err
-}
-
-func (s *CreateTableOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "TableDescription", s.TableDescription)
-	return m
-}
-
-func (s *CsvOptions) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Delimiter", &s.Delimiter, api.SetStringPtr)
-	err = api.Decode(err, m, "HeaderList", &s.HeaderList, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	return err
-}
-
-func (s *CsvOptions) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Delimiter", s.Delimiter, api.DynString)
-	api.PutList(m, "HeaderList", s.HeaderList, api.DynString)
-	return m
-}
-
-func (s *Delete) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Key", &s.Key, func(p *map[string]AttributeValue, v any) error {
-		return api.SetMap(p, v, func(p *AttributeValue, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "TableName", &s.TableName, api.SetStringPtr)
-	err = api.Decode(err, m, "ConditionExpression", &s.ConditionExpression, api.SetStringPtr)
-	err = api.Decode(err, m, "ExpressionAttributeNames", &s.ExpressionAttributeNames, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
-	err = api.Decode(err, m, "ExpressionAttributeValues", &s.ExpressionAttributeValues, func(p *map[string]AttributeValue, v any) error {
-		return api.SetMap(p, v, func(p *AttributeValue, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "ReturnValuesOnConditionCheckFailure", &s.ReturnValuesOnConditionCheckFailure, api.SetStringPtr)
-	return err
-}
-
-func (s *Delete) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 6)
-	api.PutMap(m, "Key", s.Key, func(e AttributeValue) any { return e.ToDynamic() })
-	api.Put(m, "TableName", s.TableName, api.DynString)
-	api.Put(m, "ConditionExpression", s.ConditionExpression, api.DynString)
-	api.PutMap(m, "ExpressionAttributeNames", s.ExpressionAttributeNames, api.DynString)
-	api.PutMap(m, "ExpressionAttributeValues", s.ExpressionAttributeValues, func(e AttributeValue) any { return e.ToDynamic() })
-	api.Put(m, "ReturnValuesOnConditionCheckFailure", s.ReturnValuesOnConditionCheckFailure, api.DynString)
-	return m
-}
-
-func (s *DeleteBackupInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "BackupArn", &s.BackupArn, api.SetStringPtr)
-	return err
-}
-
-func (s *DeleteBackupInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "BackupArn", s.BackupArn, api.DynString)
-	return m
-}
-
-func (s *DeleteBackupOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "BackupDescription", &s.BackupDescription, api.SetStructPtr[BackupDescription])
-	return err
-}
-
-func (s *DeleteBackupOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "BackupDescription", s.BackupDescription)
-	return m
-}
-
-func (s *DeleteGlobalSecondaryIndexAction) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "IndexName", &s.IndexName, api.SetStringPtr)
-	return err
-}
-
-func (s *DeleteGlobalSecondaryIndexAction) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "IndexName", s.IndexName, api.DynString)
-	return m
-}
-
-func (s *DeleteItemInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "TableName", &s.TableName, api.SetStringPtr)
-	err = api.Decode(err, m, "Key", &s.Key, func(p *map[string]AttributeValue, v any) error {
-		return api.SetMap(p, v, func(p *AttributeValue, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "Expected", &s.Expected, func(p *map[string]ExpectedAttributeValue, v any) error {
-		return api.SetMap(p, v, func(p *ExpectedAttributeValue, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "ConditionalOperator", &s.ConditionalOperator, api.SetStringPtr)
-	err = api.Decode(err, m, "ReturnValues", &s.ReturnValues, api.SetStringPtr)
-	err = api.Decode(err, m, "ReturnConsumedCapacity", &s.ReturnConsumedCapacity, api.SetStringPtr)
-	err = api.Decode(err, m, "ReturnItemCollectionMetrics", &s.ReturnItemCollectionMetrics, api.SetStringPtr)
-	err = api.Decode(err, m, "ConditionExpression", &s.ConditionExpression, api.SetStringPtr)
-	err = api.Decode(err, m, "ExpressionAttributeNames", &s.ExpressionAttributeNames, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
-	err = api.Decode(err, m, "ExpressionAttributeValues", &s.ExpressionAttributeValues, func(p *map[string]AttributeValue, v any) error {
-		return api.SetMap(p, v, func(p *AttributeValue, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "ReturnValuesOnConditionCheckFailure", &s.ReturnValuesOnConditionCheckFailure, api.SetStringPtr)
-	return err
-}
-
-func (s *DeleteItemInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "TableName", s.TableName, api.DynString)
-	api.PutMap(m, "Key", s.Key, func(e AttributeValue) any { return e.ToDynamic() })
-	api.PutMap(m, "Expected", s.Expected, func(e ExpectedAttributeValue) any { return e.ToDynamic() })
-	api.Put(m, "ConditionalOperator", s.ConditionalOperator, api.DynString)
-	api.Put(m, "ReturnValues", s.ReturnValues, api.DynString)
-	api.Put(m, "ReturnConsumedCapacity", s.ReturnConsumedCapacity, api.DynString)
-	api.Put(m, "ReturnItemCollectionMetrics", s.ReturnItemCollectionMetrics, api.DynString)
-	api.Put(m, "ConditionExpression", s.ConditionExpression, api.DynString)
-	api.PutMap(m, "ExpressionAttributeNames", s.ExpressionAttributeNames, api.DynString)
-	api.PutMap(m, "ExpressionAttributeValues", s.ExpressionAttributeValues, func(e AttributeValue) any { return e.ToDynamic() })
-	api.Put(m, "ReturnValuesOnConditionCheckFailure", s.ReturnValuesOnConditionCheckFailure, api.DynString)
-	return m
-}
-
-func (s *DeleteItemOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Attributes", &s.Attributes, func(p *map[string]AttributeValue, v any) error {
-		return api.SetMap(p, v, func(p *AttributeValue, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "ConsumedCapacity", &s.ConsumedCapacity, api.SetStructPtr[ConsumedCapacity])
-	err = api.Decode(err, m, "ItemCollectionMetrics", &s.ItemCollectionMetrics, api.SetStructPtr[ItemCollectionMetrics])
-	return err
-}
-
-func (s *DeleteItemOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.PutMap(m, "Attributes", s.Attributes, func(e AttributeValue) any { return e.ToDynamic() })
-	api.PutStruct(m, "ConsumedCapacity", s.ConsumedCapacity)
-	api.PutStruct(m, "ItemCollectionMetrics", s.ItemCollectionMetrics)
-	return m
-}
-
-func (s *DeleteReplicaAction) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "RegionName", &s.RegionName, api.SetStringPtr)
-	return err
-}
-
-func (s *DeleteReplicaAction) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "RegionName", s.RegionName, api.DynString)
-	return m
-}
-
-func (s *DeleteReplicationGroupMemberAction) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "RegionName", &s.RegionName, api.SetStringPtr)
-	return err
-}
-
-func (s *DeleteReplicationGroupMemberAction) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "RegionName", s.RegionName, api.DynString)
-	return m
-}
-
-func (s *DeleteRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Key", &s.Key, func(p *map[string]AttributeValue, v any) error {
-		return api.SetMap(p, v, func(p *AttributeValue, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *DeleteRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutMap(m, "Key", s.Key, func(e AttributeValue) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *DeleteResourcePolicyInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ResourceArn", &s.ResourceArn, api.SetStringPtr)
-	err = api.Decode(err, m, "ExpectedRevisionId", &s.ExpectedRevisionId, api.SetStringPtr)
-	return err
-}
-
-func (s *DeleteResourcePolicyInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "ResourceArn", s.ResourceArn, api.DynString)
-	api.Put(m, "ExpectedRevisionId", s.ExpectedRevisionId, api.DynString)
-	return m
-}
-
-func (s *DeleteResourcePolicyOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "RevisionId", &s.RevisionId, api.SetStringPtr)
-	return err
-}
-
-func (s *DeleteResourcePolicyOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "RevisionId", s.RevisionId, api.DynString)
-	return m
-}
-
-func (s *DeleteTableInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "TableName", &s.TableName, api.SetStringPtr)
-	return err
-}
-
-func (s *DeleteTableInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "TableName", s.TableName, api.DynString)
-	return m
-}
-
-func (s *DeleteTableOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "TableDescription", &s.TableDescription, api.SetStructPtr[TableDescription])
-	return err
-}
-
-func (s *DeleteTableOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "TableDescription", s.TableDescription)
-	return m
-}
-
-func (s *DescribeBackupInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "BackupArn", &s.BackupArn, api.SetStringPtr)
-	return err
-}
-
-func (s *DescribeBackupInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "BackupArn", s.BackupArn, api.DynString)
-	return m
-}
-
-func (s *DescribeBackupOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "BackupDescription", &s.BackupDescription, api.SetStructPtr[BackupDescription])
-	return err
-}
-
-func (s *DescribeBackupOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "BackupDescription", s.BackupDescription)
-	return m
-}
-
-func (s *DescribeContinuousBackupsInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "TableName", &s.TableName, api.SetStringPtr)
-	return err
-}
-
-func (s *DescribeContinuousBackupsInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "TableName", s.TableName, api.DynString)
-	return m
-}
-
-func (s *DescribeContinuousBackupsOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ContinuousBackupsDescription", &s.ContinuousBackupsDescription, api.SetStructPtr[ContinuousBackupsDescription])
-	return err
-}
-
-func (s *DescribeContinuousBackupsOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "ContinuousBackupsDescription", s.ContinuousBackupsDescription)
-	return m
-}
-
-func (s *DescribeContributorInsightsInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "TableName", &s.TableName, api.SetStringPtr)
-	err = api.Decode(err, m, "IndexName", &s.IndexName, api.SetStringPtr)
-	return err
-}
-
-func (s *DescribeContributorInsightsInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "TableName", s.TableName, api.DynString)
-	api.Put(m, "IndexName", s.IndexName, api.DynString)
-	return m
-}
-
-func (s *DescribeContributorInsightsOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "TableName", &s.TableName, api.SetStringPtr)
-	err = api.Decode(err, m, "IndexName", &s.IndexName, api.SetStringPtr)
-	err = api.Decode(err, m, "ContributorInsightsRuleList", &s.ContributorInsightsRuleList, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "ContributorInsightsStatus", &s.ContributorInsightsStatus, api.SetStringPtr)
-	err = api.Decode(err, m, "LastUpdateDateTime", &s.LastUpdateDateTime, api.SetTimePtr)
-	err = api.Decode(err, m, "FailureException", &s.FailureException, api.SetStructPtr[FailureException])
-	return err
-}
-
-func (s *DescribeContributorInsightsOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 6)
-	api.Put(m, "TableName", s.TableName, api.DynString)
-	api.Put(m, "IndexName", s.IndexName, api.DynString)
-	api.PutList(m, "ContributorInsightsRuleList", s.ContributorInsightsRuleList, api.DynString)
-	api.Put(m, "ContributorInsightsStatus", s.ContributorInsightsStatus, api.DynString)
-	api.Put(m, "LastUpdateDateTime", s.LastUpdateDateTime, api.DynTime)
-	api.PutStruct(m, "FailureException", s.FailureException)
-	return m
-}
-
-func (s *DescribeEndpointsRequest) FromDynamic(map[string]any) error { return nil }
-
-func (s *DescribeEndpointsRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *DescribeEndpointsResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Endpoints", &s.Endpoints, func(p *[]Endpoint, v any) error {
-		return api.SetList(p, v, func(p *Endpoint, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *DescribeEndpointsResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutList(m, "Endpoints", s.Endpoints, func(e Endpoint) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *DescribeExportInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ExportArn", &s.ExportArn, api.SetStringPtr)
-	return err
-}
-
-func (s *DescribeExportInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "ExportArn", s.ExportArn, api.DynString)
-	return m
-}
-
-func (s *DescribeExportOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ExportDescription", &s.ExportDescription, api.SetStructPtr[ExportDescription])
-	return err
-}
-
-func (s *DescribeExportOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "ExportDescription", s.ExportDescription)
-	return m
-}
-
-func (s *DescribeGlobalTableInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "GlobalTableName", &s.GlobalTableName, api.SetStringPtr)
-	return err
-}
-
-func (s *DescribeGlobalTableInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "GlobalTableName", s.GlobalTableName, api.DynString)
-	return m
-}
-
-func (s *DescribeGlobalTableOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "GlobalTableDescription", &s.GlobalTableDescription, api.SetStructPtr[GlobalTableDescription])
-	return err
-}
-
-func (s *DescribeGlobalTableOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "GlobalTableDescription", s.GlobalTableDescription)
-	return m
-}
-
-func (s *DescribeGlobalTableSettingsInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "GlobalTableName", &s.GlobalTableName, api.SetStringPtr)
-	return err
-}
-
-func (s *DescribeGlobalTableSettingsInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "GlobalTableName", s.GlobalTableName, api.DynString)
-	return m
-}
-
-func (s *DescribeGlobalTableSettingsOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "GlobalTableName", &s.GlobalTableName, api.SetStringPtr)
-	err = api.Decode(err, m, "ReplicaSettings", &s.ReplicaSettings, func(p *[]ReplicaSettingsDescription, v any) error {
-		return api.SetList(p, v, func(p *ReplicaSettingsDescription, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *DescribeGlobalTableSettingsOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "GlobalTableName", s.GlobalTableName, api.DynString)
-	api.PutList(m, "ReplicaSettings", s.ReplicaSettings, func(e ReplicaSettingsDescription) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *DescribeImportInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ImportArn", &s.ImportArn, api.SetStringPtr)
-	return err
-}
-
-func (s *DescribeImportInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "ImportArn", s.ImportArn, api.DynString)
-	return m
-}
-
-func (s *DescribeImportOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ImportTableDescription", &s.ImportTableDescription, api.SetStructPtr[ImportTableDescription])
-	return err
-}
-
-func (s *DescribeImportOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "ImportTableDescription", s.ImportTableDescription)
-	return m
-}
-
-func (s *DescribeKinesisStreamingDestinationInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "TableName", &s.TableName, api.SetStringPtr)
-	return err
-}
-
-func (s *DescribeKinesisStreamingDestinationInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "TableName", s.TableName, api.DynString)
-	return m
-}
-
-func (s *DescribeKinesisStreamingDestinationOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "TableName", &s.TableName, api.SetStringPtr)
-	err = api.Decode(err, m, "KinesisDataStreamDestinations", &s.KinesisDataStreamDestinations, func(p *[]KinesisDataStreamDestination, v any) error {
-		return api.SetList(p, v, func(p *KinesisDataStreamDestination, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *DescribeKinesisStreamingDestinationOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "TableName", s.TableName, api.DynString)
-	api.PutList(m, "KinesisDataStreamDestinations", s.KinesisDataStreamDestinations, func(e KinesisDataStreamDestination) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *DescribeLimitsInput) FromDynamic(map[string]any) error { return nil }
-
-func (s *DescribeLimitsInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *DescribeLimitsOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "AccountMaxReadCapacityUnits", &s.AccountMaxReadCapacityUnits, api.SetInt64Ptr)
-	err = api.Decode(err, m, "AccountMaxWriteCapacityUnits", &s.AccountMaxWriteCapacityUnits, api.SetInt64Ptr)
-	err = api.Decode(err, m, "TableMaxReadCapacityUnits", &s.TableMaxReadCapacityUnits, api.SetInt64Ptr)
-	err = api.Decode(err, m, "TableMaxWriteCapacityUnits", &s.TableMaxWriteCapacityUnits, api.SetInt64Ptr)
-	return err
-}
-
-func (s *DescribeLimitsOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "AccountMaxReadCapacityUnits", s.AccountMaxReadCapacityUnits, api.DynInt64)
-	api.Put(m, "AccountMaxWriteCapacityUnits", s.AccountMaxWriteCapacityUnits, api.DynInt64)
-	api.Put(m, "TableMaxReadCapacityUnits", s.TableMaxReadCapacityUnits, api.DynInt64)
-	api.Put(m, "TableMaxWriteCapacityUnits", s.TableMaxWriteCapacityUnits, api.DynInt64)
-	return m
-}
-
-func (s *DescribeTableInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "TableName", &s.TableName, api.SetStringPtr)
-	return err
-}
-
-func (s *DescribeTableInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "TableName", s.TableName, api.DynString)
-	return m
-}
-
-func (s *DescribeTableOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Table", &s.Table, api.SetStructPtr[TableDescription])
-	return err
-}
-
-func (s *DescribeTableOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "Table", s.Table)
-	return m
-}
-
-func (s *DescribeTableReplicaAutoScalingInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "TableName", &s.TableName, api.SetStringPtr)
-	return err
-}
-
-func (s *DescribeTableReplicaAutoScalingInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "TableName", s.TableName, api.DynString)
-	return m
-}
-
-func (s *DescribeTableReplicaAutoScalingOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "TableAutoScalingDescription", &s.TableAutoScalingDescription, api.SetStructPtr[TableAutoScalingDescription])
-	return err
-}
-
-func (s *DescribeTableReplicaAutoScalingOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "TableAutoScalingDescription", s.TableAutoScalingDescription)
-	return m
-}
-
-func (s *DescribeTimeToLiveInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "TableName", &s.TableName, api.SetStringPtr)
-	return err
-}
-
-func (s *DescribeTimeToLiveInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "TableName", s.TableName, api.DynString)
-	return m
-}
-
-func (s *DescribeTimeToLiveOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "TimeToLiveDescription", &s.TimeToLiveDescription, api.SetStructPtr[TimeToLiveDescription])
-	return err
-}
-
-func (s *DescribeTimeToLiveOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "TimeToLiveDescription", s.TimeToLiveDescription)
-	return m
-}
-
-func (s *DuplicateItemException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *DuplicateItemException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
-
-func (s *EnableKinesisStreamingConfiguration) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ApproximateCreationDateTimePrecision", &s.ApproximateCreationDateTimePrecision, api.SetStringPtr)
-	return err
-}
-
-func (s *EnableKinesisStreamingConfiguration) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "ApproximateCreationDateTimePrecision", s.ApproximateCreationDateTimePrecision, api.DynString)
-	return m
-}
-
-func (s *Endpoint) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Address", &s.Address, api.SetStringPtr)
-	err = api.Decode(err, m, "CachePeriodInMinutes", &s.CachePeriodInMinutes, api.SetInt64Ptr)
-	return err
-}
-
-func (s *Endpoint) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Address", s.Address, api.DynString)
-	api.Put(m, "CachePeriodInMinutes", s.CachePeriodInMinutes, api.DynInt64)
-	return m
-}
-
-func (s *ExecuteStatementInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Statement", &s.Statement, api.SetStringPtr)
-	err = api.Decode(err, m, "Parameters", &s.Parameters, func(p *[]AttributeValue, v any) error {
-		return api.SetList(p, v, func(p *AttributeValue, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "ConsistentRead", &s.ConsistentRead, api.SetBoolPtr)
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	err = api.Decode(err, m, "ReturnConsumedCapacity", &s.ReturnConsumedCapacity, api.SetStringPtr)
-	err = api.Decode(err, m, "Limit", &s.Limit, api.SetInt32Ptr)
-	err = api.Decode(err, m, "ReturnValuesOnConditionCheckFailure", &s.ReturnValuesOnConditionCheckFailure, api.SetStringPtr)
-	return err
-}
-
-func (s *ExecuteStatementInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 7)
-	api.Put(m, "Statement", s.Statement, api.DynString)
-	api.PutList(m, "Parameters", s.Parameters, func(e AttributeValue) any { return e.ToDynamic() })
-	api.Put(m, "ConsistentRead", s.ConsistentRead, api.DynBool)
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	api.Put(m, "ReturnConsumedCapacity", s.ReturnConsumedCapacity, api.DynString)
-	api.Put(m, "Limit", s.Limit, api.DynInt32)
-	api.Put(m, "ReturnValuesOnConditionCheckFailure", s.ReturnValuesOnConditionCheckFailure, api.DynString)
-	return m
-}
-
-func (s *ExecuteStatementOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Items", &s.Items, func(p *[]map[string]AttributeValue, v any) error {
-		return api.SetList(p, v, func(p *map[string]AttributeValue, v any) error {
-			return api.SetMap(p, v, func(p *AttributeValue, v any) error { return api.SetStruct(p, v) })
-		})
-	})
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	err = api.Decode(err, m, "ConsumedCapacity", &s.ConsumedCapacity, api.SetStructPtr[ConsumedCapacity])
-	err = api.Decode(err, m, "LastEvaluatedKey", &s.LastEvaluatedKey, func(p *map[string]AttributeValue, v any) error {
-		return api.SetMap(p, v, func(p *AttributeValue, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *ExecuteStatementOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.PutList(m, "Items", s.Items, func(e map[string]AttributeValue) any {
-		return api.DynMap(e, func(e AttributeValue) any { return e.ToDynamic() })
-	})
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	api.PutStruct(m, "ConsumedCapacity", s.ConsumedCapacity)
-	api.PutMap(m, "LastEvaluatedKey", s.LastEvaluatedKey, func(e AttributeValue) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *ExecuteTransactionInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "TransactStatements", &s.TransactStatements, func(p *[]ParameterizedStatement, v any) error {
-		return api.SetList(p, v, func(p *ParameterizedStatement, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "ClientRequestToken", &s.ClientRequestToken, api.SetStringPtr)
-	err = api.Decode(err, m, "ReturnConsumedCapacity", &s.ReturnConsumedCapacity, api.SetStringPtr)
-	return err
-}
-
-func (s *ExecuteTransactionInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.PutList(m, "TransactStatements", s.TransactStatements, func(e ParameterizedStatement) any { return e.ToDynamic() })
-	api.Put(m, "ClientRequestToken", s.ClientRequestToken, api.DynString)
-	api.Put(m, "ReturnConsumedCapacity", s.ReturnConsumedCapacity, api.DynString)
-	return m
-}
-
-func (s *ExecuteTransactionOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Responses", &s.Responses, func(p *[]ItemResponse, v any) error {
-		return api.SetList(p, v, func(p *ItemResponse, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "ConsumedCapacity", &s.ConsumedCapacity, func(p *[]ConsumedCapacity, v any) error {
-		return api.SetList(p, v, func(p *ConsumedCapacity, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *ExecuteTransactionOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutList(m, "Responses", s.Responses, func(e ItemResponse) any { return e.ToDynamic() })
-	api.PutList(m, "ConsumedCapacity", s.ConsumedCapacity, func(e ConsumedCapacity) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *ExpectedAttributeValue) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Value", &s.Value, api.SetStructPtr[AttributeValue])
-	err = api.Decode(err, m, "Exists", &s.Exists, api.SetBoolPtr)
-	err = api.Decode(err, m, "ComparisonOperator", &s.ComparisonOperator, api.SetStringPtr)
-	err = api.Decode(err, m, "AttributeValueList", &s.AttributeValueList, func(p *[]AttributeValue, v any) error {
-		return api.SetList(p, v, func(p *AttributeValue, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *ExpectedAttributeValue) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.PutStruct(m, "Value", s.Value)
-	api.Put(m, "Exists", s.Exists, api.DynBool)
-	api.Put(m, "ComparisonOperator", s.ComparisonOperator, api.DynString)
-	api.PutList(m, "AttributeValueList", s.AttributeValueList, func(e AttributeValue) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *ExportConflictException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *ExportConflictException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
-
-func (s *ExportDescription) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ExportArn", &s.ExportArn, api.SetStringPtr)
-	err = api.Decode(err, m, "ExportStatus", &s.ExportStatus, api.SetStringPtr)
-	err = api.Decode(err, m, "StartTime", &s.StartTime, api.SetTimePtr)
-	err = api.Decode(err, m, "EndTime", &s.EndTime, api.SetTimePtr)
-	err = api.Decode(err, m, "ExportManifest", &s.ExportManifest, api.SetStringPtr)
-	err = api.Decode(err, m, "TableArn", &s.TableArn, api.SetStringPtr)
-	err = api.Decode(err, m, "TableId", &s.TableId, api.SetStringPtr)
-	err = api.Decode(err, m, "ExportTime", &s.ExportTime, api.SetTimePtr)
-	err = api.Decode(err, m, "ClientToken", &s.ClientToken, api.SetStringPtr)
-	err = api.Decode(err, m, "S3Bucket", &s.S3Bucket, api.SetStringPtr)
-	err = api.Decode(err, m, "S3BucketOwner", &s.S3BucketOwner, api.SetStringPtr)
-	err = api.Decode(err, m, "S3Prefix", &s.S3Prefix, api.SetStringPtr)
-	err = api.Decode(err, m, "S3SseAlgorithm", &s.S3SseAlgorithm, api.SetStringPtr)
-	err = api.Decode(err, m, "S3SseKmsKeyId", &s.S3SseKmsKeyId, api.SetStringPtr)
-	err = api.Decode(err, m, "FailureCode", &s.FailureCode, api.SetStringPtr)
-	err = api.Decode(err, m, "FailureMessage", &s.FailureMessage, api.SetStringPtr)
-	err = api.Decode(err, m, "ExportFormat", &s.ExportFormat, api.SetStringPtr)
-	err = api.Decode(err, m, "BilledSizeBytes", &s.BilledSizeBytes, api.SetInt64Ptr)
-	err = api.Decode(err, m, "ItemCount", &s.ItemCount, api.SetInt64Ptr)
-	err = api.Decode(err, m, "ExportType", &s.ExportType, api.SetStringPtr)
-	err = api.Decode(err, m, "IncrementalExportSpecification", &s.IncrementalExportSpecification, api.SetStructPtr[IncrementalExportSpecification])
-	return err
-}
-
-func (s *ExportDescription) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "ExportArn", s.ExportArn, api.DynString)
-	api.Put(m, "ExportStatus", s.ExportStatus, api.DynString)
-	api.Put(m, "StartTime", s.StartTime, api.DynTime)
-	api.Put(m, "EndTime", s.EndTime, api.DynTime)
-	api.Put(m, "ExportManifest", s.ExportManifest, api.DynString)
-	api.Put(m, "TableArn", s.TableArn, api.DynString)
-	api.Put(m, "TableId", s.TableId, api.DynString)
-	api.Put(m, "ExportTime", s.ExportTime, api.DynTime)
-	api.Put(m, "ClientToken", s.ClientToken, api.DynString)
-	api.Put(m, "S3Bucket", s.S3Bucket, api.DynString)
-	api.Put(m, "S3BucketOwner", s.S3BucketOwner, api.DynString)
-	api.Put(m, "S3Prefix", s.S3Prefix, api.DynString)
-	api.Put(m, "S3SseAlgorithm", s.S3SseAlgorithm, api.DynString)
-	api.Put(m, "S3SseKmsKeyId", s.S3SseKmsKeyId, api.DynString)
-	api.Put(m, "FailureCode", s.FailureCode, api.DynString)
-	api.Put(m, "FailureMessage", s.FailureMessage, api.DynString)
-	api.Put(m, "ExportFormat", s.ExportFormat, api.DynString)
-	api.Put(m, "BilledSizeBytes", s.BilledSizeBytes, api.DynInt64)
-	api.Put(m, "ItemCount", s.ItemCount, api.DynInt64)
-	api.Put(m, "ExportType", s.ExportType, api.DynString)
-	api.PutStruct(m, "IncrementalExportSpecification", s.IncrementalExportSpecification)
-	return m
-}
-
-func (s *ExportNotFoundException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *ExportNotFoundException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
-
-func (s *ExportSummary) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ExportArn", &s.ExportArn, api.SetStringPtr)
-	err = api.Decode(err, m, "ExportStatus", &s.ExportStatus, api.SetStringPtr)
-	err = api.Decode(err, m, "ExportType", &s.ExportType, api.SetStringPtr)
-	return err
-}
-
-func (s *ExportSummary) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "ExportArn", s.ExportArn, api.DynString)
-	api.Put(m, "ExportStatus", s.ExportStatus, api.DynString)
-	api.Put(m, "ExportType", s.ExportType, api.DynString)
-	return m
-}
-
-func (s *ExportTableToPointInTimeInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "TableArn", &s.TableArn, api.SetStringPtr)
-	err = api.Decode(err, m, "ExportTime", &s.ExportTime, api.SetTimePtr)
-	err = api.Decode(err, m, "ClientToken", &s.ClientToken, api.SetStringPtr)
-	err = api.Decode(err, m, "S3Bucket", &s.S3Bucket, api.SetStringPtr)
-	err = api.Decode(err, m, "S3BucketOwner", &s.S3BucketOwner, api.SetStringPtr)
-	err = api.Decode(err, m, "S3Prefix", &s.S3Prefix, api.SetStringPtr)
-	err = api.Decode(err, m, "S3SseAlgorithm", &s.S3SseAlgorithm, api.SetStringPtr)
-	err = api.Decode(err, m, "S3SseKmsKeyId", &s.S3SseKmsKeyId, api.SetStringPtr)
-	err = api.Decode(err, m, "ExportFormat", &s.ExportFormat, api.SetStringPtr)
-	err = api.Decode(err, m, "ExportType", &s.ExportType, api.SetStringPtr)
-	err = api.Decode(err, m, "IncrementalExportSpecification", &s.IncrementalExportSpecification, api.SetStructPtr[IncrementalExportSpecification])
-	return err
-}
-
-func (s *ExportTableToPointInTimeInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "TableArn", s.TableArn, api.DynString)
-	api.Put(m, "ExportTime", s.ExportTime, api.DynTime)
-	api.Put(m, "ClientToken", s.ClientToken, api.DynString)
-	api.Put(m, "S3Bucket", s.S3Bucket, api.DynString)
-	api.Put(m, "S3BucketOwner", s.S3BucketOwner, api.DynString)
-	api.Put(m, "S3Prefix", s.S3Prefix, api.DynString)
-	api.Put(m, "S3SseAlgorithm", s.S3SseAlgorithm, api.DynString)
-	api.Put(m, "S3SseKmsKeyId", s.S3SseKmsKeyId, api.DynString)
-	api.Put(m, "ExportFormat", s.ExportFormat, api.DynString)
-	api.Put(m, "ExportType", s.ExportType, api.DynString)
-	api.PutStruct(m, "IncrementalExportSpecification", s.IncrementalExportSpecification)
-	return m
-}
-
-func (s *ExportTableToPointInTimeOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ExportDescription", &s.ExportDescription, api.SetStructPtr[ExportDescription])
-	return err
-}
-
-func (s *ExportTableToPointInTimeOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "ExportDescription", s.ExportDescription)
-	return m
-}
-
-func (s *FailureException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ExceptionName", &s.ExceptionName, api.SetStringPtr)
-	err = api.Decode(err, m, "ExceptionDescription", &s.ExceptionDescription, api.SetStringPtr)
-	return err
-}
-
-func (s *FailureException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "ExceptionName", s.ExceptionName, api.DynString)
-	api.Put(m, "ExceptionDescription", s.ExceptionDescription, api.DynString)
-	return m
-}
-
-func (s *Get) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Key", &s.Key, func(p *map[string]AttributeValue, v any) error {
-		return api.SetMap(p, v, func(p *AttributeValue, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "TableName", &s.TableName, api.SetStringPtr)
-	err = api.Decode(err, m, "ProjectionExpression", &s.ProjectionExpression, api.SetStringPtr)
-	err = api.Decode(err, m, "ExpressionAttributeNames", &s.ExpressionAttributeNames, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
-	return err
-}
-
-func (s *Get) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.PutMap(m, "Key", s.Key, func(e AttributeValue) any { return e.ToDynamic() })
-	api.Put(m, "TableName", s.TableName, api.DynString)
-	api.Put(m, "ProjectionExpression", s.ProjectionExpression, api.DynString)
-	api.PutMap(m, "ExpressionAttributeNames", s.ExpressionAttributeNames, api.DynString)
-	return m
-}
-
-func (s *GetItemInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "TableName", &s.TableName, api.SetStringPtr)
-	err = api.Decode(err, m, "Key", &s.Key, func(p *map[string]AttributeValue, v any) error {
-		return api.SetMap(p, v, func(p *AttributeValue, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "AttributesToGet", &s.AttributesToGet, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "ConsistentRead", &s.ConsistentRead, api.SetBoolPtr)
-	err = api.Decode(err, m, "ReturnConsumedCapacity", &s.ReturnConsumedCapacity, api.SetStringPtr)
-	err = api.Decode(err, m, "ProjectionExpression", &s.ProjectionExpression, api.SetStringPtr)
-	err = api.Decode(err, m, "ExpressionAttributeNames", &s.ExpressionAttributeNames, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
-	return err
-}
-
-func (s *GetItemInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 7)
-	api.Put(m, "TableName", s.TableName, api.DynString)
-	api.PutMap(m, "Key", s.Key, func(e AttributeValue) any { return e.ToDynamic() })
-	api.PutList(m, "AttributesToGet", s.AttributesToGet, api.DynString)
-	api.Put(m, "ConsistentRead", s.ConsistentRead, api.DynBool)
-	api.Put(m, "ReturnConsumedCapacity", s.ReturnConsumedCapacity, api.DynString)
-	api.Put(m, "ProjectionExpression", s.ProjectionExpression, api.DynString)
-	api.PutMap(m, "ExpressionAttributeNames", s.ExpressionAttributeNames, api.DynString)
-	return m
-}
-
-func (s *GetItemOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Item", &s.Item, func(p *map[string]AttributeValue, v any) error {
-		return api.SetMap(p, v, func(p *AttributeValue, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "ConsumedCapacity", &s.ConsumedCapacity, api.SetStructPtr[ConsumedCapacity])
-	return err
-}
-
-func (s *GetItemOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutMap(m, "Item", s.Item, func(e AttributeValue) any { return e.ToDynamic() })
-	api.PutStruct(m, "ConsumedCapacity", s.ConsumedCapacity)
-	return m
-}
-
-func (s *GetResourcePolicyInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ResourceArn", &s.ResourceArn, api.SetStringPtr)
-	return err
-}
-
-func (s *GetResourcePolicyInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "ResourceArn", s.ResourceArn, api.DynString)
-	return m
-}
-
-func (s *GetResourcePolicyOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Policy", &s.Policy, api.SetStringPtr)
-	err = api.Decode(err, m, "RevisionId", &s.RevisionId, api.SetStringPtr)
-	return err
-}
-
-func (s *GetResourcePolicyOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Policy", s.Policy, api.DynString)
-	api.Put(m, "RevisionId", s.RevisionId, api.DynString)
-	return m
-}
-
-func (s *GlobalSecondaryIndex) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "IndexName", &s.IndexName, api.SetStringPtr)
-	err = api.Decode(err, m, "KeySchema", &s.KeySchema, func(p *[]KeySchemaElement, v any) error {
-		return api.SetList(p, v, func(p *KeySchemaElement, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "Projection", &s.Projection, api.SetStructPtr[Projection])
-	err = api.Decode(err, m, "ProvisionedThroughput", &s.ProvisionedThroughput, api.SetStructPtr[ProvisionedThroughput])
-	err = api.Decode(err, m, "OnDemandThroughput", &s.OnDemandThroughput, api.SetStructPtr[OnDemandThroughput])
-	return err
-}
-
-func (s *GlobalSecondaryIndex) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 5)
-	api.Put(m, "IndexName", s.IndexName, api.DynString)
-	api.PutList(m, "KeySchema", s.KeySchema, func(e KeySchemaElement) any { return e.ToDynamic() })
-	api.PutStruct(m, "Projection", s.Projection)
-	api.PutStruct(m, "ProvisionedThroughput", s.ProvisionedThroughput)
-	api.PutStruct(m, "OnDemandThroughput", s.OnDemandThroughput)
-	return m
-}
-
-func (s *GlobalSecondaryIndexAutoScalingUpdate) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "IndexName", &s.IndexName, api.SetStringPtr)
-	err = api.Decode(err, m, "ProvisionedWriteCapacityAutoScalingUpdate", &s.ProvisionedWriteCapacityAutoScalingUpdate, api.SetStructPtr[AutoScalingSettingsUpdate])
-	return err
-}
-
-func (s *GlobalSecondaryIndexAutoScalingUpdate) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "IndexName", s.IndexName, api.DynString)
-	api.PutStruct(m, "ProvisionedWriteCapacityAutoScalingUpdate", s.ProvisionedWriteCapacityAutoScalingUpdate)
-	return m
-}
-
-func (s *GlobalSecondaryIndexDescription) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "IndexName", &s.IndexName, api.SetStringPtr)
-	err = api.Decode(err, m, "KeySchema", &s.KeySchema, func(p *[]KeySchemaElement, v any) error {
-		return api.SetList(p, v, func(p *KeySchemaElement, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "Projection", &s.Projection, api.SetStructPtr[Projection])
-	err = api.Decode(err, m, "IndexStatus", &s.IndexStatus, api.SetStringPtr)
-	err = api.Decode(err, m, "Backfilling", &s.Backfilling, api.SetBoolPtr)
-	err = api.Decode(err, m, "ProvisionedThroughput", &s.ProvisionedThroughput, api.SetStructPtr[ProvisionedThroughputDescription])
-	err = api.Decode(err, m, "IndexSizeBytes", &s.IndexSizeBytes, api.SetInt64Ptr)
-	err = api.Decode(err, m, "ItemCount", &s.ItemCount, api.SetInt64Ptr)
-	err = api.Decode(err, m, "IndexArn", &s.IndexArn, api.SetStringPtr)
-	err = api.Decode(err, m, "OnDemandThroughput", &s.OnDemandThroughput, api.SetStructPtr[OnDemandThroughput])
-	err = api.Decode(err, m, "WarmThroughput", &s.WarmThroughput, api.SetStructPtr[GlobalSecondaryIndexWarmThroughputDescription])
-	return err
-}
-
-func (s *GlobalSecondaryIndexDescription) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "IndexName", s.IndexName, api.DynString)
-	api.PutList(m, "KeySchema", s.KeySchema, func(e KeySchemaElement) any { return e.ToDynamic() })
-	api.PutStruct(m, "Projection", s.Projection)
-	api.Put(m, "IndexStatus", s.IndexStatus, api.DynString)
-	api.Put(m, "Backfilling", s.Backfilling, api.DynBool)
-	api.PutStruct(m, "ProvisionedThroughput", s.ProvisionedThroughput)
-	api.Put(m, "IndexSizeBytes", s.IndexSizeBytes, api.DynInt64)
-	api.Put(m, "ItemCount", s.ItemCount, api.DynInt64)
-	api.Put(m, "IndexArn", s.IndexArn, api.DynString)
-	api.PutStruct(m, "OnDemandThroughput", s.OnDemandThroughput)
-	api.PutStruct(m, "WarmThroughput", s.WarmThroughput)
-	return m
-}
-
-func (s *GlobalSecondaryIndexInfo) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "IndexName", &s.IndexName, api.SetStringPtr)
-	err = api.Decode(err, m, "KeySchema", &s.KeySchema, func(p *[]KeySchemaElement, v any) error {
-		return api.SetList(p, v, func(p *KeySchemaElement, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "Projection", &s.Projection, api.SetStructPtr[Projection])
-	err = api.Decode(err, m, "ProvisionedThroughput", &s.ProvisionedThroughput, api.SetStructPtr[ProvisionedThroughput])
-	err = api.Decode(err, m, "OnDemandThroughput", &s.OnDemandThroughput, api.SetStructPtr[OnDemandThroughput])
-	return err
-}
-
-func (s *GlobalSecondaryIndexInfo) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 5)
-	api.Put(m, "IndexName", s.IndexName, api.DynString)
-	api.PutList(m, "KeySchema", s.KeySchema, func(e KeySchemaElement) any { return e.ToDynamic() })
-	api.PutStruct(m, "Projection", s.Projection)
-	api.PutStruct(m, "ProvisionedThroughput", s.ProvisionedThroughput)
-	api.PutStruct(m, "OnDemandThroughput", s.OnDemandThroughput)
-	return m
-}
-
-func (s *GlobalSecondaryIndexUpdate) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Update", &s.Update, api.SetStructPtr[UpdateGlobalSecondaryIndexAction])
-	err = api.Decode(err, m, "Create", &s.Create, api.SetStructPtr[CreateGlobalSecondaryIndexAction])
-	err = api.Decode(err, m, "Delete", &s.Delete, api.SetStructPtr[DeleteGlobalSecondaryIndexAction])
-	return err
-}
-
-func (s *GlobalSecondaryIndexUpdate) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.PutStruct(m, "Update", s.Update)
-	api.PutStruct(m, "Create", s.Create)
-	api.PutStruct(m, "Delete", s.Delete)
-	return m
-}
-
-func (s *GlobalSecondaryIndexWarmThroughputDescription) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ReadUnitsPerSecond", &s.ReadUnitsPerSecond, api.SetInt64Ptr)
-	err = api.Decode(err, m, "WriteUnitsPerSecond", &s.WriteUnitsPerSecond, api.SetInt64Ptr)
-	err = api.Decode(err, m, "Status", &s.Status, api.SetStringPtr)
-	return err
-}
-
-func (s *GlobalSecondaryIndexWarmThroughputDescription) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "ReadUnitsPerSecond", s.ReadUnitsPerSecond, api.DynInt64)
-	api.Put(m, "WriteUnitsPerSecond", s.WriteUnitsPerSecond, api.DynInt64)
-	api.Put(m, "Status", s.Status, api.DynString)
-	return m
-}
-
-func (s *GlobalTable) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "GlobalTableName", &s.GlobalTableName, api.SetStringPtr)
-	err = api.Decode(err, m, "ReplicationGroup", &s.ReplicationGroup, func(p *[]Replica, v any) error {
-		return api.SetList(p, v, func(p *Replica, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *GlobalTable) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "GlobalTableName", s.GlobalTableName, api.DynString)
-	api.PutList(m, "ReplicationGroup", s.ReplicationGroup, func(e Replica) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *GlobalTableAlreadyExistsException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *GlobalTableAlreadyExistsException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
-
-func (s *GlobalTableDescription) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ReplicationGroup", &s.ReplicationGroup, func(p *[]ReplicaDescription, v any) error {
-		return api.SetList(p, v, func(p *ReplicaDescription, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "GlobalTableArn", &s.GlobalTableArn, api.SetStringPtr)
-	err = api.Decode(err, m, "CreationDateTime", &s.CreationDateTime, api.SetTimePtr)
-	err = api.Decode(err, m, "GlobalTableStatus", &s.GlobalTableStatus, api.SetStringPtr)
-	err = api.Decode(err, m, "GlobalTableName", &s.GlobalTableName, api.SetStringPtr)
-	return err
-}
-
-func (s *GlobalTableDescription) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 5)
-	api.PutList(m, "ReplicationGroup", s.ReplicationGroup, func(e ReplicaDescription) any { return e.ToDynamic() })
-	api.Put(m, "GlobalTableArn", s.GlobalTableArn, api.DynString)
-	api.Put(m, "CreationDateTime", s.CreationDateTime, api.DynTime)
-	api.Put(m, "GlobalTableStatus", s.GlobalTableStatus, api.DynString)
-	api.Put(m, "GlobalTableName", s.GlobalTableName, api.DynString)
-	return m
-}
-
-func (s *GlobalTableGlobalSecondaryIndexSettingsUpdate) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "IndexName", &s.IndexName, api.SetStringPtr)
-	err = api.Decode(err, m, "ProvisionedWriteCapacityUnits", &s.ProvisionedWriteCapacityUnits, api.SetInt64Ptr)
-	err = api.Decode(err, m, "ProvisionedWriteCapacityAutoScalingSettingsUpdate", &s.ProvisionedWriteCapacityAutoScalingSettingsUpdate, api.SetStructPtr[AutoScalingSettingsUpdate])
-	return err
-}
-
-func (s *GlobalTableGlobalSecondaryIndexSettingsUpdate) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "IndexName", s.IndexName, api.DynString)
-	api.Put(m, "ProvisionedWriteCapacityUnits", s.ProvisionedWriteCapacityUnits, api.DynInt64)
-	api.PutStruct(m, "ProvisionedWriteCapacityAutoScalingSettingsUpdate", s.ProvisionedWriteCapacityAutoScalingSettingsUpdate)
-	return m
-}
-
-func (s *GlobalTableNotFoundException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *GlobalTableNotFoundException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
-
-func (s *IdempotentParameterMismatchException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *IdempotentParameterMismatchException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
-
-func (s *ImportConflictException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *ImportConflictException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
-
-func (s *ImportNotFoundException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *ImportNotFoundException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
-
-func (s *ImportSummary) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ImportArn", &s.ImportArn, api.SetStringPtr)
-	err = api.Decode(err, m, "ImportStatus", &s.ImportStatus, api.SetStringPtr)
-	err = api.Decode(err, m, "TableArn", &s.TableArn, api.SetStringPtr)
-	err = api.Decode(err, m, "S3BucketSource", &s.S3BucketSource, api.SetStructPtr[S3BucketSource])
-	err = api.Decode(err, m, "CloudWatchLogGroupArn", &s.CloudWatchLogGroupArn, api.SetStringPtr)
-	err = api.Decode(err, m, "InputFormat", &s.InputFormat, api.SetStringPtr)
-	err = api.Decode(err, m, "StartTime", &s.StartTime, api.SetTimePtr)
-	err = api.Decode(err, m, "EndTime", &s.EndTime, api.SetTimePtr)
-	return err
-}
-
-func (s *ImportSummary) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "ImportArn", s.ImportArn, api.DynString)
-	api.Put(m, "ImportStatus", s.ImportStatus, api.DynString)
-	api.Put(m, "TableArn", s.TableArn, api.DynString)
-	api.PutStruct(m, "S3BucketSource", s.S3BucketSource)
-	api.Put(m, "CloudWatchLogGroupArn", s.CloudWatchLogGroupArn, api.DynString)
-	api.Put(m, "InputFormat", s.InputFormat, api.DynString)
-	api.Put(m, "StartTime", s.StartTime, api.DynTime)
-	api.Put(m, "EndTime", s.EndTime, api.DynTime)
-	return m
-}
-
-func (s *ImportTableDescription) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ImportArn", &s.ImportArn, api.SetStringPtr)
-	err = api.Decode(err, m, "ImportStatus", &s.ImportStatus, api.SetStringPtr)
-	err = api.Decode(err, m, "TableArn", &s.TableArn, api.SetStringPtr)
-	err = api.Decode(err, m, "TableId", &s.TableId, api.SetStringPtr)
-	err = api.Decode(err, m, "ClientToken", &s.ClientToken, api.SetStringPtr)
-	err = api.Decode(err, m, "S3BucketSource", &s.S3BucketSource, api.SetStructPtr[S3BucketSource])
-	err = api.Decode(err, m, "ErrorCount", &s.ErrorCount, api.SetInt64Ptr)
-	err = api.Decode(err, m, "CloudWatchLogGroupArn", &s.CloudWatchLogGroupArn, api.SetStringPtr)
-	err = api.Decode(err, m, "InputFormat", &s.InputFormat, api.SetStringPtr)
-	err = api.Decode(err, m, "InputFormatOptions", &s.InputFormatOptions, api.SetStructPtr[InputFormatOptions])
-	err = api.Decode(err, m, "InputCompressionType", &s.InputCompressionType, api.SetStringPtr)
-	err = api.Decode(err, m, "TableCreationParameters", &s.TableCreationParameters, api.SetStructPtr[TableCreationParameters])
-	err = api.Decode(err, m, "StartTime", &s.StartTime, api.SetTimePtr)
-	err = api.Decode(err, m, "EndTime", &s.EndTime, api.SetTimePtr)
-	err = api.Decode(err, m, "ProcessedSizeBytes", &s.ProcessedSizeBytes, api.SetInt64Ptr)
-	err = api.Decode(err, m, "ProcessedItemCount", &s.ProcessedItemCount, api.SetInt64Ptr)
-	err = api.Decode(err, m, "ImportedItemCount", &s.ImportedItemCount, api.SetInt64Ptr)
-	err = api.Decode(err, m, "FailureCode", &s.FailureCode, api.SetStringPtr)
-	err = api.Decode(err, m, "FailureMessage", &s.FailureMessage, api.SetStringPtr)
-	return err
-}
+func (*ArchivalSummary) ConvType() (api.Table, int32) { return convTable[:], 0 }
 
-func (s *ImportTableDescription) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "ImportArn", s.ImportArn, api.DynString)
-	api.Put(m, "ImportStatus", s.ImportStatus, api.DynString)
-	api.Put(m, "TableArn", s.TableArn, api.DynString)
-	api.Put(m, "TableId", s.TableId, api.DynString)
-	api.Put(m, "ClientToken", s.ClientToken, api.DynString)
-	api.PutStruct(m, "S3BucketSource", s.S3BucketSource)
-	api.Put(m, "ErrorCount", s.ErrorCount, api.DynInt64)
-	api.Put(m, "CloudWatchLogGroupArn", s.CloudWatchLogGroupArn, api.DynString)
-	api.Put(m, "InputFormat", s.InputFormat, api.DynString)
-	api.PutStruct(m, "InputFormatOptions", s.InputFormatOptions)
-	api.Put(m, "InputCompressionType", s.InputCompressionType, api.DynString)
-	api.PutStruct(m, "TableCreationParameters", s.TableCreationParameters)
-	api.Put(m, "StartTime", s.StartTime, api.DynTime)
-	api.Put(m, "EndTime", s.EndTime, api.DynTime)
-	api.Put(m, "ProcessedSizeBytes", s.ProcessedSizeBytes, api.DynInt64)
-	api.Put(m, "ProcessedItemCount", s.ProcessedItemCount, api.DynInt64)
-	api.Put(m, "ImportedItemCount", s.ImportedItemCount, api.DynInt64)
-	api.Put(m, "FailureCode", s.FailureCode, api.DynString)
-	api.Put(m, "FailureMessage", s.FailureMessage, api.DynString)
-	return m
-}
-
-func (s *ImportTableInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ClientToken", &s.ClientToken, api.SetStringPtr)
-	err = api.Decode(err, m, "S3BucketSource", &s.S3BucketSource, api.SetStructPtr[S3BucketSource])
-	err = api.Decode(err, m, "InputFormat", &s.InputFormat, api.SetStringPtr)
-	err = api.Decode(err, m, "InputFormatOptions", &s.InputFormatOptions, api.SetStructPtr[InputFormatOptions])
-	err = api.Decode(err, m, "InputCompressionType", &s.InputCompressionType, api.SetStringPtr)
-	err = api.Decode(err, m, "TableCreationParameters", &s.TableCreationParameters, api.SetStructPtr[TableCreationParameters])
-	return err
-}
-
-func (s *ImportTableInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 6)
-	api.Put(m, "ClientToken", s.ClientToken, api.DynString)
-	api.PutStruct(m, "S3BucketSource", s.S3BucketSource)
-	api.Put(m, "InputFormat", s.InputFormat, api.DynString)
-	api.PutStruct(m, "InputFormatOptions", s.InputFormatOptions)
-	api.Put(m, "InputCompressionType", s.InputCompressionType, api.DynString)
-	api.PutStruct(m, "TableCreationParameters", s.TableCreationParameters)
-	return m
-}
-
-func (s *ImportTableOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ImportTableDescription", &s.ImportTableDescription, api.SetStructPtr[ImportTableDescription])
-	return err
-}
-
-func (s *ImportTableOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "ImportTableDescription", s.ImportTableDescription)
-	return m
-}
-
-func (s *IncrementalExportSpecification) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ExportFromTime", &s.ExportFromTime, api.SetTimePtr)
-	err = api.Decode(err, m, "ExportToTime", &s.ExportToTime, api.SetTimePtr)
-	err = api.Decode(err, m, "ExportViewType", &s.ExportViewType, api.SetStringPtr)
-	return err
-}
-
-func (s *IncrementalExportSpecification) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "ExportFromTime", s.ExportFromTime, api.DynTime)
-	api.Put(m, "ExportToTime", s.ExportToTime, api.DynTime)
-	api.Put(m, "ExportViewType", s.ExportViewType, api.DynString)
-	return m
-}
-
-func (s *IndexNotFoundException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *IndexNotFoundException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
-
-func (s *InputFormatOptions) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Csv", &s.Csv, api.SetStructPtr[CsvOptions])
-	return err
-}
-
-func (s *InputFormatOptions) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "Csv", s.Csv)
-	return m
-}
-
-func (s *InternalServerError) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*AttributeDefinition) ConvType() (api.Table, int32) { return convTable[:], 1 }
 
-func (s *InternalServerError) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
+func (*AttributeValue) ConvType() (api.Table, int32) { return convTable[:], 2 }
 
-func (s *InvalidExportTimeException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*AttributeValueUpdate) ConvType() (api.Table, int32) { return convTable[:], 3 }
 
-func (s *InvalidExportTimeException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
+func (*AutoScalingPolicyDescription) ConvType() (api.Table, int32) { return convTable[:], 4 }
 
-func (s *InvalidRestoreTimeException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*AutoScalingPolicyUpdate) ConvType() (api.Table, int32) { return convTable[:], 5 }
 
-func (s *InvalidRestoreTimeException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
+func (*AutoScalingSettingsDescription) ConvType() (api.Table, int32) { return convTable[:], 6 }
 
-func (s *ItemCollectionMetrics) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ItemCollectionKey", &s.ItemCollectionKey, func(p *map[string]AttributeValue, v any) error {
-		return api.SetMap(p, v, func(p *AttributeValue, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "SizeEstimateRangeGB", &s.SizeEstimateRangeGB, func(p *[]float64, v any) error { return api.SetList(p, v, api.SetFloat64) })
-	return err
-}
+func (*AutoScalingSettingsUpdate) ConvType() (api.Table, int32) { return convTable[:], 7 }
 
-func (s *ItemCollectionMetrics) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutMap(m, "ItemCollectionKey", s.ItemCollectionKey, func(e AttributeValue) any { return e.ToDynamic() })
-	api.PutList(m, "SizeEstimateRangeGB", s.SizeEstimateRangeGB, api.DynFloat64)
-	return m
+func (*AutoScalingTargetTrackingScalingPolicyConfigurationDescription) ConvType() (api.Table, int32) {
+	return convTable[:], 8
 }
 
-func (s *ItemCollectionSizeLimitExceededException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
+func (*AutoScalingTargetTrackingScalingPolicyConfigurationUpdate) ConvType() (api.Table, int32) {
+	return convTable[:], 9
 }
 
-func (s *ItemCollectionSizeLimitExceededException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
+func (*BackupDescription) ConvType() (api.Table, int32) { return convTable[:], 10 }
 
-func (s *ItemResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Item", &s.Item, func(p *map[string]AttributeValue, v any) error {
-		return api.SetMap(p, v, func(p *AttributeValue, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
+func (*BackupDetails) ConvType() (api.Table, int32) { return convTable[:], 11 }
 
-func (s *ItemResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutMap(m, "Item", s.Item, func(e AttributeValue) any { return e.ToDynamic() })
-	return m
-}
+func (*BackupInUseException) ConvType() (api.Table, int32) { return convTable[:], 12 }
 
-func (s *KeySchemaElement) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "AttributeName", &s.AttributeName, api.SetStringPtr)
-	err = api.Decode(err, m, "KeyType", &s.KeyType, api.SetStringPtr)
-	return err
-}
+func (*BackupNotFoundException) ConvType() (api.Table, int32) { return convTable[:], 13 }
 
-func (s *KeySchemaElement) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "AttributeName", s.AttributeName, api.DynString)
-	api.Put(m, "KeyType", s.KeyType, api.DynString)
-	return m
-}
+func (*BackupSummary) ConvType() (api.Table, int32) { return convTable[:], 14 }
 
-func (s *KeysAndAttributes) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Keys", &s.Keys, func(p *[]map[string]AttributeValue, v any) error {
-		return api.SetList(p, v, func(p *map[string]AttributeValue, v any) error {
-			return api.SetMap(p, v, func(p *AttributeValue, v any) error { return api.SetStruct(p, v) })
-		})
-	})
-	err = api.Decode(err, m, "AttributesToGet", &s.AttributesToGet, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "ConsistentRead", &s.ConsistentRead, api.SetBoolPtr)
-	err = api.Decode(err, m, "ProjectionExpression", &s.ProjectionExpression, api.SetStringPtr)
-	err = api.Decode(err, m, "ExpressionAttributeNames", &s.ExpressionAttributeNames, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
-	return err
-}
+func (*BatchExecuteStatementInput) ConvType() (api.Table, int32) { return convTable[:], 15 }
 
-func (s *KeysAndAttributes) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 5)
-	api.PutList(m, "Keys", s.Keys, func(e map[string]AttributeValue) any {
-		return api.DynMap(e, func(e AttributeValue) any { return e.ToDynamic() })
-	})
-	api.PutList(m, "AttributesToGet", s.AttributesToGet, api.DynString)
-	api.Put(m, "ConsistentRead", s.ConsistentRead, api.DynBool)
-	api.Put(m, "ProjectionExpression", s.ProjectionExpression, api.DynString)
-	api.PutMap(m, "ExpressionAttributeNames", s.ExpressionAttributeNames, api.DynString)
-	return m
-}
+func (*BatchExecuteStatementOutput) ConvType() (api.Table, int32) { return convTable[:], 16 }
 
-func (s *KinesisDataStreamDestination) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "StreamArn", &s.StreamArn, api.SetStringPtr)
-	err = api.Decode(err, m, "DestinationStatus", &s.DestinationStatus, api.SetStringPtr)
-	err = api.Decode(err, m, "DestinationStatusDescription", &s.DestinationStatusDescription, api.SetStringPtr)
-	err = api.Decode(err, m, "ApproximateCreationDateTimePrecision", &s.ApproximateCreationDateTimePrecision, api.SetStringPtr)
-	return err
-}
+func (*BatchGetItemInput) ConvType() (api.Table, int32) { return convTable[:], 17 }
 
-func (s *KinesisDataStreamDestination) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "StreamArn", s.StreamArn, api.DynString)
-	api.Put(m, "DestinationStatus", s.DestinationStatus, api.DynString)
-	api.Put(m, "DestinationStatusDescription", s.DestinationStatusDescription, api.DynString)
-	api.Put(m, "ApproximateCreationDateTimePrecision", s.ApproximateCreationDateTimePrecision, api.DynString)
-	return m
-}
+func (*BatchGetItemOutput) ConvType() (api.Table, int32) { return convTable[:], 18 }
 
-func (s *KinesisStreamingDestinationInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "TableName", &s.TableName, api.SetStringPtr)
-	err = api.Decode(err, m, "StreamArn", &s.StreamArn, api.SetStringPtr)
-	err = api.Decode(err, m, "EnableKinesisStreamingConfiguration", &s.EnableKinesisStreamingConfiguration, api.SetStructPtr[EnableKinesisStreamingConfiguration])
-	return err
-}
+func (*BatchStatementError) ConvType() (api.Table, int32) { return convTable[:], 19 }
 
-func (s *KinesisStreamingDestinationInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "TableName", s.TableName, api.DynString)
-	api.Put(m, "StreamArn", s.StreamArn, api.DynString)
-	api.PutStruct(m, "EnableKinesisStreamingConfiguration", s.EnableKinesisStreamingConfiguration)
-	return m
-}
+func (*BatchStatementRequest) ConvType() (api.Table, int32) { return convTable[:], 20 }
 
-func (s *KinesisStreamingDestinationOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "TableName", &s.TableName, api.SetStringPtr)
-	err = api.Decode(err, m, "StreamArn", &s.StreamArn, api.SetStringPtr)
-	err = api.Decode(err, m, "DestinationStatus", &s.DestinationStatus, api.SetStringPtr)
-	err = api.Decode(err, m, "EnableKinesisStreamingConfiguration", &s.EnableKinesisStreamingConfiguration, api.SetStructPtr[EnableKinesisStreamingConfiguration])
-	return err
-}
+func (*BatchStatementResponse) ConvType() (api.Table, int32) { return convTable[:], 21 }
 
-func (s *KinesisStreamingDestinationOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "TableName", s.TableName, api.DynString)
-	api.Put(m, "StreamArn", s.StreamArn, api.DynString)
-	api.Put(m, "DestinationStatus", s.DestinationStatus, api.DynString)
-	api.PutStruct(m, "EnableKinesisStreamingConfiguration", s.EnableKinesisStreamingConfiguration)
-	return m
-}
+func (*BatchWriteItemInput) ConvType() (api.Table, int32) { return convTable[:], 22 }
 
-func (s *LimitExceededException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*BatchWriteItemOutput) ConvType() (api.Table, int32) { return convTable[:], 23 }
 
-func (s *LimitExceededException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
+func (*BillingModeSummary) ConvType() (api.Table, int32) { return convTable[:], 24 }
 
-func (s *ListBackupsInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "TableName", &s.TableName, api.SetStringPtr)
-	err = api.Decode(err, m, "Limit", &s.Limit, api.SetInt32Ptr)
-	err = api.Decode(err, m, "TimeRangeLowerBound", &s.TimeRangeLowerBound, api.SetTimePtr)
-	err = api.Decode(err, m, "TimeRangeUpperBound", &s.TimeRangeUpperBound, api.SetTimePtr)
-	err = api.Decode(err, m, "ExclusiveStartBackupArn", &s.ExclusiveStartBackupArn, api.SetStringPtr)
-	err = api.Decode(err, m, "BackupType", &s.BackupType, api.SetStringPtr)
-	return err
-}
+func (*CancellationReason) ConvType() (api.Table, int32) { return convTable[:], 25 }
 
-func (s *ListBackupsInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 6)
-	api.Put(m, "TableName", s.TableName, api.DynString)
-	api.Put(m, "Limit", s.Limit, api.DynInt32)
-	api.Put(m, "TimeRangeLowerBound", s.TimeRangeLowerBound, api.DynTime)
-	api.Put(m, "TimeRangeUpperBound", s.TimeRangeUpperBound, api.DynTime)
-	api.Put(m, "ExclusiveStartBackupArn", s.ExclusiveStartBackupArn, api.DynString)
-	api.Put(m, "BackupType", s.BackupType, api.DynString)
-	return m
-}
+func (*Capacity) ConvType() (api.Table, int32) { return convTable[:], 26 }
 
-func (s *ListBackupsOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "BackupSummaries", &s.BackupSummaries, func(p *[]BackupSummary, v any) error {
-		return api.SetList(p, v, func(p *BackupSummary, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "LastEvaluatedBackupArn", &s.LastEvaluatedBackupArn, api.SetStringPtr)
-	return err
-}
+func (*Condition) ConvType() (api.Table, int32) { return convTable[:], 27 }
 
-func (s *ListBackupsOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutList(m, "BackupSummaries", s.BackupSummaries, func(e BackupSummary) any { return e.ToDynamic() })
-	api.Put(m, "LastEvaluatedBackupArn", s.LastEvaluatedBackupArn, api.DynString)
-	return m
-}
+func (*ConditionCheck) ConvType() (api.Table, int32) { return convTable[:], 28 }
 
-func (s *ListContributorInsightsInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "TableName", &s.TableName, api.SetStringPtr)
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	err = api.Decode(err, m, "MaxResults", &s.MaxResults, api.SetInt32Ptr)
-	return err
-}
+func (*ConditionalCheckFailedException) ConvType() (api.Table, int32) { return convTable[:], 29 }
 
-func (s *ListContributorInsightsInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "TableName", s.TableName, api.DynString)
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	api.Put(m, "MaxResults", s.MaxResults, api.DynInt32)
-	return m
-}
+func (*ConsumedCapacity) ConvType() (api.Table, int32) { return convTable[:], 30 }
 
-func (s *ListContributorInsightsOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ContributorInsightsSummaries", &s.ContributorInsightsSummaries, func(p *[]ContributorInsightsSummary, v any) error {
-		return api.SetList(p, v, func(p *ContributorInsightsSummary, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	return err
-}
+func (*ContinuousBackupsDescription) ConvType() (api.Table, int32) { return convTable[:], 31 }
 
-func (s *ListContributorInsightsOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutList(m, "ContributorInsightsSummaries", s.ContributorInsightsSummaries, func(e ContributorInsightsSummary) any { return e.ToDynamic() })
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	return m
-}
+func (*ContinuousBackupsUnavailableException) ConvType() (api.Table, int32) { return convTable[:], 32 }
 
-func (s *ListExportsInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "TableArn", &s.TableArn, api.SetStringPtr)
-	err = api.Decode(err, m, "MaxResults", &s.MaxResults, api.SetInt32Ptr)
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	return err
-}
+func (*ContributorInsightsSummary) ConvType() (api.Table, int32) { return convTable[:], 33 }
 
-func (s *ListExportsInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "TableArn", s.TableArn, api.DynString)
-	api.Put(m, "MaxResults", s.MaxResults, api.DynInt32)
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	return m
-}
+func (*CreateBackupInput) ConvType() (api.Table, int32) { return convTable[:], 34 }
 
-func (s *ListExportsOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ExportSummaries", &s.ExportSummaries, func(p *[]ExportSummary, v any) error {
-		return api.SetList(p, v, func(p *ExportSummary, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	return err
-}
+func (*CreateBackupOutput) ConvType() (api.Table, int32) { return convTable[:], 35 }
 
-func (s *ListExportsOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutList(m, "ExportSummaries", s.ExportSummaries, func(e ExportSummary) any { return e.ToDynamic() })
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	return m
-}
+func (*CreateGlobalSecondaryIndexAction) ConvType() (api.Table, int32) { return convTable[:], 36 }
 
-func (s *ListGlobalTablesInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ExclusiveStartGlobalTableName", &s.ExclusiveStartGlobalTableName, api.SetStringPtr)
-	err = api.Decode(err, m, "Limit", &s.Limit, api.SetInt32Ptr)
-	err = api.Decode(err, m, "RegionName", &s.RegionName, api.SetStringPtr)
-	return err
-}
+func (*CreateGlobalTableInput) ConvType() (api.Table, int32) { return convTable[:], 37 }
 
-func (s *ListGlobalTablesInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "ExclusiveStartGlobalTableName", s.ExclusiveStartGlobalTableName, api.DynString)
-	api.Put(m, "Limit", s.Limit, api.DynInt32)
-	api.Put(m, "RegionName", s.RegionName, api.DynString)
-	return m
-}
+func (*CreateGlobalTableOutput) ConvType() (api.Table, int32) { return convTable[:], 38 }
 
-func (s *ListGlobalTablesOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "GlobalTables", &s.GlobalTables, func(p *[]GlobalTable, v any) error {
-		return api.SetList(p, v, func(p *GlobalTable, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "LastEvaluatedGlobalTableName", &s.LastEvaluatedGlobalTableName, api.SetStringPtr)
-	return err
-}
+func (*CreateReplicaAction) ConvType() (api.Table, int32) { return convTable[:], 39 }
 
-func (s *ListGlobalTablesOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutList(m, "GlobalTables", s.GlobalTables, func(e GlobalTable) any { return e.ToDynamic() })
-	api.Put(m, "LastEvaluatedGlobalTableName", s.LastEvaluatedGlobalTableName, api.DynString)
-	return m
-}
+func (*CreateReplicationGroupMemberAction) ConvType() (api.Table, int32) { return convTable[:], 40 }
 
-func (s *ListImportsInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "TableArn", &s.TableArn, api.SetStringPtr)
-	err = api.Decode(err, m, "PageSize", &s.PageSize, api.SetInt32Ptr)
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	return err
-}
+func (*CreateTableInput) ConvType() (api.Table, int32) { return convTable[:], 41 }
 
-func (s *ListImportsInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "TableArn", s.TableArn, api.DynString)
-	api.Put(m, "PageSize", s.PageSize, api.DynInt32)
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	return m
-}
+func (*CreateTableOutput) ConvType() (api.Table, int32) { return convTable[:], 42 }
 
-func (s *ListImportsOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ImportSummaryList", &s.ImportSummaryList, func(p *[]ImportSummary, v any) error {
-		return api.SetList(p, v, func(p *ImportSummary, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	return err
-}
+func (*CsvOptions) ConvType() (api.Table, int32) { return convTable[:], 43 }
 
-func (s *ListImportsOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutList(m, "ImportSummaryList", s.ImportSummaryList, func(e ImportSummary) any { return e.ToDynamic() })
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	return m
-}
+func (*Delete) ConvType() (api.Table, int32) { return convTable[:], 44 }
 
-func (s *ListTablesInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ExclusiveStartTableName", &s.ExclusiveStartTableName, api.SetStringPtr)
-	err = api.Decode(err, m, "Limit", &s.Limit, api.SetInt32Ptr)
-	return err
-}
+func (*DeleteBackupInput) ConvType() (api.Table, int32) { return convTable[:], 45 }
 
-func (s *ListTablesInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "ExclusiveStartTableName", s.ExclusiveStartTableName, api.DynString)
-	api.Put(m, "Limit", s.Limit, api.DynInt32)
-	return m
-}
+func (*DeleteBackupOutput) ConvType() (api.Table, int32) { return convTable[:], 46 }
 
-func (s *ListTablesOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "TableNames", &s.TableNames, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "LastEvaluatedTableName", &s.LastEvaluatedTableName, api.SetStringPtr)
-	return err
-}
+func (*DeleteGlobalSecondaryIndexAction) ConvType() (api.Table, int32) { return convTable[:], 47 }
 
-func (s *ListTablesOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutList(m, "TableNames", s.TableNames, api.DynString)
-	api.Put(m, "LastEvaluatedTableName", s.LastEvaluatedTableName, api.DynString)
-	return m
-}
+func (*DeleteItemInput) ConvType() (api.Table, int32) { return convTable[:], 48 }
 
-func (s *ListTagsOfResourceInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ResourceArn", &s.ResourceArn, api.SetStringPtr)
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	return err
-}
+func (*DeleteItemOutput) ConvType() (api.Table, int32) { return convTable[:], 49 }
 
-func (s *ListTagsOfResourceInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "ResourceArn", s.ResourceArn, api.DynString)
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	return m
-}
+func (*DeleteReplicaAction) ConvType() (api.Table, int32) { return convTable[:], 50 }
 
-func (s *ListTagsOfResourceOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]Tag, v any) error {
-		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	return err
-}
+func (*DeleteReplicationGroupMemberAction) ConvType() (api.Table, int32) { return convTable[:], 51 }
 
-func (s *ListTagsOfResourceOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutList(m, "Tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	return m
-}
+func (*DeleteRequest) ConvType() (api.Table, int32) { return convTable[:], 52 }
 
-func (s *LocalSecondaryIndex) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "IndexName", &s.IndexName, api.SetStringPtr)
-	err = api.Decode(err, m, "KeySchema", &s.KeySchema, func(p *[]KeySchemaElement, v any) error {
-		return api.SetList(p, v, func(p *KeySchemaElement, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "Projection", &s.Projection, api.SetStructPtr[Projection])
-	return err
-}
+func (*DeleteResourcePolicyInput) ConvType() (api.Table, int32) { return convTable[:], 53 }
 
-func (s *LocalSecondaryIndex) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "IndexName", s.IndexName, api.DynString)
-	api.PutList(m, "KeySchema", s.KeySchema, func(e KeySchemaElement) any { return e.ToDynamic() })
-	api.PutStruct(m, "Projection", s.Projection)
-	return m
-}
+func (*DeleteResourcePolicyOutput) ConvType() (api.Table, int32) { return convTable[:], 54 }
 
-func (s *LocalSecondaryIndexDescription) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "IndexName", &s.IndexName, api.SetStringPtr)
-	err = api.Decode(err, m, "KeySchema", &s.KeySchema, func(p *[]KeySchemaElement, v any) error {
-		return api.SetList(p, v, func(p *KeySchemaElement, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "Projection", &s.Projection, api.SetStructPtr[Projection])
-	err = api.Decode(err, m, "IndexSizeBytes", &s.IndexSizeBytes, api.SetInt64Ptr)
-	err = api.Decode(err, m, "ItemCount", &s.ItemCount, api.SetInt64Ptr)
-	err = api.Decode(err, m, "IndexArn", &s.IndexArn, api.SetStringPtr)
-	return err
-}
+func (*DeleteTableInput) ConvType() (api.Table, int32) { return convTable[:], 55 }
 
-func (s *LocalSecondaryIndexDescription) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 6)
-	api.Put(m, "IndexName", s.IndexName, api.DynString)
-	api.PutList(m, "KeySchema", s.KeySchema, func(e KeySchemaElement) any { return e.ToDynamic() })
-	api.PutStruct(m, "Projection", s.Projection)
-	api.Put(m, "IndexSizeBytes", s.IndexSizeBytes, api.DynInt64)
-	api.Put(m, "ItemCount", s.ItemCount, api.DynInt64)
-	api.Put(m, "IndexArn", s.IndexArn, api.DynString)
-	return m
-}
+func (*DeleteTableOutput) ConvType() (api.Table, int32) { return convTable[:], 56 }
 
-func (s *LocalSecondaryIndexInfo) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "IndexName", &s.IndexName, api.SetStringPtr)
-	err = api.Decode(err, m, "KeySchema", &s.KeySchema, func(p *[]KeySchemaElement, v any) error {
-		return api.SetList(p, v, func(p *KeySchemaElement, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "Projection", &s.Projection, api.SetStructPtr[Projection])
-	return err
-}
+func (*DescribeBackupInput) ConvType() (api.Table, int32) { return convTable[:], 57 }
 
-func (s *LocalSecondaryIndexInfo) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "IndexName", s.IndexName, api.DynString)
-	api.PutList(m, "KeySchema", s.KeySchema, func(e KeySchemaElement) any { return e.ToDynamic() })
-	api.PutStruct(m, "Projection", s.Projection)
-	return m
-}
+func (*DescribeBackupOutput) ConvType() (api.Table, int32) { return convTable[:], 58 }
 
-func (s *OnDemandThroughput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "MaxReadRequestUnits", &s.MaxReadRequestUnits, api.SetInt64Ptr)
-	err = api.Decode(err, m, "MaxWriteRequestUnits", &s.MaxWriteRequestUnits, api.SetInt64Ptr)
-	return err
-}
+func (*DescribeContinuousBackupsInput) ConvType() (api.Table, int32) { return convTable[:], 59 }
 
-func (s *OnDemandThroughput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "MaxReadRequestUnits", s.MaxReadRequestUnits, api.DynInt64)
-	api.Put(m, "MaxWriteRequestUnits", s.MaxWriteRequestUnits, api.DynInt64)
-	return m
-}
+func (*DescribeContinuousBackupsOutput) ConvType() (api.Table, int32) { return convTable[:], 60 }
 
-func (s *OnDemandThroughputOverride) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "MaxReadRequestUnits", &s.MaxReadRequestUnits, api.SetInt64Ptr)
-	return err
-}
+func (*DescribeContributorInsightsInput) ConvType() (api.Table, int32) { return convTable[:], 61 }
 
-func (s *OnDemandThroughputOverride) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "MaxReadRequestUnits", s.MaxReadRequestUnits, api.DynInt64)
-	return m
-}
+func (*DescribeContributorInsightsOutput) ConvType() (api.Table, int32) { return convTable[:], 62 }
 
-func (s *ParameterizedStatement) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Statement", &s.Statement, api.SetStringPtr)
-	err = api.Decode(err, m, "Parameters", &s.Parameters, func(p *[]AttributeValue, v any) error {
-		return api.SetList(p, v, func(p *AttributeValue, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "ReturnValuesOnConditionCheckFailure", &s.ReturnValuesOnConditionCheckFailure, api.SetStringPtr)
-	return err
-}
+func (*DescribeEndpointsRequest) ConvType() (api.Table, int32) { return convTable[:], 63 }
 
-func (s *ParameterizedStatement) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "Statement", s.Statement, api.DynString)
-	api.PutList(m, "Parameters", s.Parameters, func(e AttributeValue) any { return e.ToDynamic() })
-	api.Put(m, "ReturnValuesOnConditionCheckFailure", s.ReturnValuesOnConditionCheckFailure, api.DynString)
-	return m
-}
+func (*DescribeEndpointsResponse) ConvType() (api.Table, int32) { return convTable[:], 64 }
 
-func (s *PointInTimeRecoveryDescription) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "PointInTimeRecoveryStatus", &s.PointInTimeRecoveryStatus, api.SetStringPtr)
-	err = api.Decode(err, m, "RecoveryPeriodInDays", &s.RecoveryPeriodInDays, api.SetInt32Ptr)
-	err = api.Decode(err, m, "EarliestRestorableDateTime", &s.EarliestRestorableDateTime, api.SetTimePtr)
-	err = api.Decode(err, m, "LatestRestorableDateTime", &s.LatestRestorableDateTime, api.SetTimePtr)
-	return err
-}
+func (*DescribeExportInput) ConvType() (api.Table, int32) { return convTable[:], 65 }
 
-func (s *PointInTimeRecoveryDescription) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "PointInTimeRecoveryStatus", s.PointInTimeRecoveryStatus, api.DynString)
-	api.Put(m, "RecoveryPeriodInDays", s.RecoveryPeriodInDays, api.DynInt32)
-	api.Put(m, "EarliestRestorableDateTime", s.EarliestRestorableDateTime, api.DynTime)
-	api.Put(m, "LatestRestorableDateTime", s.LatestRestorableDateTime, api.DynTime)
-	return m
-}
+func (*DescribeExportOutput) ConvType() (api.Table, int32) { return convTable[:], 66 }
 
-func (s *PointInTimeRecoverySpecification) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "PointInTimeRecoveryEnabled", &s.PointInTimeRecoveryEnabled, api.SetBoolPtr)
-	err = api.Decode(err, m, "RecoveryPeriodInDays", &s.RecoveryPeriodInDays, api.SetInt32Ptr)
-	return err
-}
+func (*DescribeGlobalTableInput) ConvType() (api.Table, int32) { return convTable[:], 67 }
 
-func (s *PointInTimeRecoverySpecification) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "PointInTimeRecoveryEnabled", s.PointInTimeRecoveryEnabled, api.DynBool)
-	api.Put(m, "RecoveryPeriodInDays", s.RecoveryPeriodInDays, api.DynInt32)
-	return m
-}
+func (*DescribeGlobalTableOutput) ConvType() (api.Table, int32) { return convTable[:], 68 }
 
-func (s *PointInTimeRecoveryUnavailableException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*DescribeGlobalTableSettingsInput) ConvType() (api.Table, int32) { return convTable[:], 69 }
 
-func (s *PointInTimeRecoveryUnavailableException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
+func (*DescribeGlobalTableSettingsOutput) ConvType() (api.Table, int32) { return convTable[:], 70 }
 
-func (s *PolicyNotFoundException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*DescribeImportInput) ConvType() (api.Table, int32) { return convTable[:], 71 }
 
-func (s *PolicyNotFoundException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
+func (*DescribeImportOutput) ConvType() (api.Table, int32) { return convTable[:], 72 }
 
-func (s *Projection) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ProjectionType", &s.ProjectionType, api.SetStringPtr)
-	err = api.Decode(err, m, "NonKeyAttributes", &s.NonKeyAttributes, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	return err
+func (*DescribeKinesisStreamingDestinationInput) ConvType() (api.Table, int32) {
+	return convTable[:], 73
 }
 
-func (s *Projection) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "ProjectionType", s.ProjectionType, api.DynString)
-	api.PutList(m, "NonKeyAttributes", s.NonKeyAttributes, api.DynString)
-	return m
+func (*DescribeKinesisStreamingDestinationOutput) ConvType() (api.Table, int32) {
+	return convTable[:], 74
 }
 
-func (s *ProvisionedThroughput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ReadCapacityUnits", &s.ReadCapacityUnits, api.SetInt64Ptr)
-	err = api.Decode(err, m, "WriteCapacityUnits", &s.WriteCapacityUnits, api.SetInt64Ptr)
-	return err
-}
+func (*DescribeLimitsInput) ConvType() (api.Table, int32) { return convTable[:], 75 }
 
-func (s *ProvisionedThroughput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "ReadCapacityUnits", s.ReadCapacityUnits, api.DynInt64)
-	api.Put(m, "WriteCapacityUnits", s.WriteCapacityUnits, api.DynInt64)
-	return m
-}
+func (*DescribeLimitsOutput) ConvType() (api.Table, int32) { return convTable[:], 76 }
 
-func (s *ProvisionedThroughputDescription) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "LastIncreaseDateTime", &s.LastIncreaseDateTime, api.SetTimePtr)
-	err = api.Decode(err, m, "LastDecreaseDateTime", &s.LastDecreaseDateTime, api.SetTimePtr)
-	err = api.Decode(err, m, "NumberOfDecreasesToday", &s.NumberOfDecreasesToday, api.SetInt64Ptr)
-	err = api.Decode(err, m, "ReadCapacityUnits", &s.ReadCapacityUnits, api.SetInt64Ptr)
-	err = api.Decode(err, m, "WriteCapacityUnits", &s.WriteCapacityUnits, api.SetInt64Ptr)
-	return err
-}
+func (*DescribeTableInput) ConvType() (api.Table, int32) { return convTable[:], 77 }
 
-func (s *ProvisionedThroughputDescription) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 5)
-	api.Put(m, "LastIncreaseDateTime", s.LastIncreaseDateTime, api.DynTime)
-	api.Put(m, "LastDecreaseDateTime", s.LastDecreaseDateTime, api.DynTime)
-	api.Put(m, "NumberOfDecreasesToday", s.NumberOfDecreasesToday, api.DynInt64)
-	api.Put(m, "ReadCapacityUnits", s.ReadCapacityUnits, api.DynInt64)
-	api.Put(m, "WriteCapacityUnits", s.WriteCapacityUnits, api.DynInt64)
-	return m
-}
+func (*DescribeTableOutput) ConvType() (api.Table, int32) { return convTable[:], 78 }
 
-func (s *ProvisionedThroughputExceededException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*DescribeTableReplicaAutoScalingInput) ConvType() (api.Table, int32) { return convTable[:], 79 }
 
-func (s *ProvisionedThroughputExceededException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
+func (*DescribeTableReplicaAutoScalingOutput) ConvType() (api.Table, int32) { return convTable[:], 80 }
 
-func (s *ProvisionedThroughputOverride) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ReadCapacityUnits", &s.ReadCapacityUnits, api.SetInt64Ptr)
-	return err
-}
+func (*DescribeTimeToLiveInput) ConvType() (api.Table, int32) { return convTable[:], 81 }
 
-func (s *ProvisionedThroughputOverride) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "ReadCapacityUnits", s.ReadCapacityUnits, api.DynInt64)
-	return m
-}
+func (*DescribeTimeToLiveOutput) ConvType() (api.Table, int32) { return convTable[:], 82 }
 
-func (s *Put) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Item", &s.Item, func(p *map[string]AttributeValue, v any) error {
-		return api.SetMap(p, v, func(p *AttributeValue, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "TableName", &s.TableName, api.SetStringPtr)
-	err = api.Decode(err, m, "ConditionExpression", &s.ConditionExpression, api.SetStringPtr)
-	err = api.Decode(err, m, "ExpressionAttributeNames", &s.ExpressionAttributeNames, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
-	err = api.Decode(err, m, "ExpressionAttributeValues", &s.ExpressionAttributeValues, func(p *map[string]AttributeValue, v any) error {
-		return api.SetMap(p, v, func(p *AttributeValue, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "ReturnValuesOnConditionCheckFailure", &s.ReturnValuesOnConditionCheckFailure, api.SetStringPtr)
-	return err
-}
+func (*DuplicateItemException) ConvType() (api.Table, int32) { return convTable[:], 83 }
 
-func (s *Put) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 6)
-	api.PutMap(m, "Item", s.Item, func(e AttributeValue) any { return e.ToDynamic() })
-	api.Put(m, "TableName", s.TableName, api.DynString)
-	api.Put(m, "ConditionExpression", s.ConditionExpression, api.DynString)
-	api.PutMap(m, "ExpressionAttributeNames", s.ExpressionAttributeNames, api.DynString)
-	api.PutMap(m, "ExpressionAttributeValues", s.ExpressionAttributeValues, func(e AttributeValue) any { return e.ToDynamic() })
-	api.Put(m, "ReturnValuesOnConditionCheckFailure", s.ReturnValuesOnConditionCheckFailure, api.DynString)
-	return m
-}
+func (*EnableKinesisStreamingConfiguration) ConvType() (api.Table, int32) { return convTable[:], 84 }
 
-func (s *PutItemInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "TableName", &s.TableName, api.SetStringPtr)
-	err = api.Decode(err, m, "Item", &s.Item, func(p *map[string]AttributeValue, v any) error {
-		return api.SetMap(p, v, func(p *AttributeValue, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "Expected", &s.Expected, func(p *map[string]ExpectedAttributeValue, v any) error {
-		return api.SetMap(p, v, func(p *ExpectedAttributeValue, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "ReturnValues", &s.ReturnValues, api.SetStringPtr)
-	err = api.Decode(err, m, "ReturnConsumedCapacity", &s.ReturnConsumedCapacity, api.SetStringPtr)
-	err = api.Decode(err, m, "ReturnItemCollectionMetrics", &s.ReturnItemCollectionMetrics, api.SetStringPtr)
-	err = api.Decode(err, m, "ConditionalOperator", &s.ConditionalOperator, api.SetStringPtr)
-	err = api.Decode(err, m, "ConditionExpression", &s.ConditionExpression, api.SetStringPtr)
-	err = api.Decode(err, m, "ExpressionAttributeNames", &s.ExpressionAttributeNames, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
-	err = api.Decode(err, m, "ExpressionAttributeValues", &s.ExpressionAttributeValues, func(p *map[string]AttributeValue, v any) error {
-		return api.SetMap(p, v, func(p *AttributeValue, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "ReturnValuesOnConditionCheckFailure", &s.ReturnValuesOnConditionCheckFailure, api.SetStringPtr)
-	return err
-}
+func (*Endpoint) ConvType() (api.Table, int32) { return convTable[:], 85 }
 
-func (s *PutItemInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "TableName", s.TableName, api.DynString)
-	api.PutMap(m, "Item", s.Item, func(e AttributeValue) any { return e.ToDynamic() })
-	api.PutMap(m, "Expected", s.Expected, func(e ExpectedAttributeValue) any { return e.ToDynamic() })
-	api.Put(m, "ReturnValues", s.ReturnValues, api.DynString)
-	api.Put(m, "ReturnConsumedCapacity", s.ReturnConsumedCapacity, api.DynString)
-	api.Put(m, "ReturnItemCollectionMetrics", s.ReturnItemCollectionMetrics, api.DynString)
-	api.Put(m, "ConditionalOperator", s.ConditionalOperator, api.DynString)
-	api.Put(m, "ConditionExpression", s.ConditionExpression, api.DynString)
-	api.PutMap(m, "ExpressionAttributeNames", s.ExpressionAttributeNames, api.DynString)
-	api.PutMap(m, "ExpressionAttributeValues", s.ExpressionAttributeValues, func(e AttributeValue) any { return e.ToDynamic() })
-	api.Put(m, "ReturnValuesOnConditionCheckFailure", s.ReturnValuesOnConditionCheckFailure, api.DynString)
-	return m
-}
+func (*ExecuteStatementInput) ConvType() (api.Table, int32) { return convTable[:], 86 }
 
-func (s *PutItemOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Attributes", &s.Attributes, func(p *map[string]AttributeValue, v any) error {
-		return api.SetMap(p, v, func(p *AttributeValue, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "ConsumedCapacity", &s.ConsumedCapacity, api.SetStructPtr[ConsumedCapacity])
-	err = api.Decode(err, m, "ItemCollectionMetrics", &s.ItemCollectionMetrics, api.SetStructPtr[ItemCollectionMetrics])
-	return err
-}
+func (*ExecuteStatementOutput) ConvType() (api.Table, int32) { return convTable[:], 87 }
 
-func (s *PutItemOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.PutMap(m, "Attributes", s.Attributes, func(e AttributeValue) any { return e.ToDynamic() })
-	api.PutStruct(m, "ConsumedCapacity", s.ConsumedCapacity)
-	api.PutStruct(m, "ItemCollectionMetrics", s.ItemCollectionMetrics)
-	return m
-}
+func (*ExecuteTransactionInput) ConvType() (api.Table, int32) { return convTable[:], 88 }
 
-func (s *PutRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Item", &s.Item, func(p *map[string]AttributeValue, v any) error {
-		return api.SetMap(p, v, func(p *AttributeValue, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
+func (*ExecuteTransactionOutput) ConvType() (api.Table, int32) { return convTable[:], 89 }
 
-func (s *PutRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutMap(m, "Item", s.Item, func(e AttributeValue) any { return e.ToDynamic() })
-	return m
-}
+func (*ExpectedAttributeValue) ConvType() (api.Table, int32) { return convTable[:], 90 }
 
-func (s *PutResourcePolicyInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ResourceArn", &s.ResourceArn, api.SetStringPtr)
-	err = api.Decode(err, m, "Policy", &s.Policy, api.SetStringPtr)
-	err = api.Decode(err, m, "ExpectedRevisionId", &s.ExpectedRevisionId, api.SetStringPtr)
-	err = api.Decode(err, m, "ConfirmRemoveSelfResourceAccess", &s.ConfirmRemoveSelfResourceAccess, api.SetBoolPtr)
-	return err
-}
+func (*ExportConflictException) ConvType() (api.Table, int32) { return convTable[:], 91 }
 
-func (s *PutResourcePolicyInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "ResourceArn", s.ResourceArn, api.DynString)
-	api.Put(m, "Policy", s.Policy, api.DynString)
-	api.Put(m, "ExpectedRevisionId", s.ExpectedRevisionId, api.DynString)
-	api.Put(m, "ConfirmRemoveSelfResourceAccess", s.ConfirmRemoveSelfResourceAccess, api.DynBool)
-	return m
-}
+func (*ExportDescription) ConvType() (api.Table, int32) { return convTable[:], 92 }
 
-func (s *PutResourcePolicyOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "RevisionId", &s.RevisionId, api.SetStringPtr)
-	return err
-}
+func (*ExportNotFoundException) ConvType() (api.Table, int32) { return convTable[:], 93 }
 
-func (s *PutResourcePolicyOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "RevisionId", s.RevisionId, api.DynString)
-	return m
-}
+func (*ExportSummary) ConvType() (api.Table, int32) { return convTable[:], 94 }
 
-func (s *QueryInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "TableName", &s.TableName, api.SetStringPtr)
-	err = api.Decode(err, m, "IndexName", &s.IndexName, api.SetStringPtr)
-	err = api.Decode(err, m, "Select", &s.Select, api.SetStringPtr)
-	err = api.Decode(err, m, "AttributesToGet", &s.AttributesToGet, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "Limit", &s.Limit, api.SetInt32Ptr)
-	err = api.Decode(err, m, "ConsistentRead", &s.ConsistentRead, api.SetBoolPtr)
-	err = api.Decode(err, m, "KeyConditions", &s.KeyConditions, func(p *map[string]Condition, v any) error {
-		return api.SetMap(p, v, func(p *Condition, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "QueryFilter", &s.QueryFilter, func(p *map[string]Condition, v any) error {
-		return api.SetMap(p, v, func(p *Condition, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "ConditionalOperator", &s.ConditionalOperator, api.SetStringPtr)
-	err = api.Decode(err, m, "ScanIndexForward", &s.ScanIndexForward, api.SetBoolPtr)
-	err = api.Decode(err, m, "ExclusiveStartKey", &s.ExclusiveStartKey, func(p *map[string]AttributeValue, v any) error {
-		return api.SetMap(p, v, func(p *AttributeValue, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "ReturnConsumedCapacity", &s.ReturnConsumedCapacity, api.SetStringPtr)
-	err = api.Decode(err, m, "ProjectionExpression", &s.ProjectionExpression, api.SetStringPtr)
-	err = api.Decode(err, m, "FilterExpression", &s.FilterExpression, api.SetStringPtr)
-	err = api.Decode(err, m, "KeyConditionExpression", &s.KeyConditionExpression, api.SetStringPtr)
-	err = api.Decode(err, m, "ExpressionAttributeNames", &s.ExpressionAttributeNames, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
-	err = api.Decode(err, m, "ExpressionAttributeValues", &s.ExpressionAttributeValues, func(p *map[string]AttributeValue, v any) error {
-		return api.SetMap(p, v, func(p *AttributeValue, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
+func (*ExportTableToPointInTimeInput) ConvType() (api.Table, int32) { return convTable[:], 95 }
 
-func (s *QueryInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "TableName", s.TableName, api.DynString)
-	api.Put(m, "IndexName", s.IndexName, api.DynString)
-	api.Put(m, "Select", s.Select, api.DynString)
-	api.PutList(m, "AttributesToGet", s.AttributesToGet, api.DynString)
-	api.Put(m, "Limit", s.Limit, api.DynInt32)
-	api.Put(m, "ConsistentRead", s.ConsistentRead, api.DynBool)
-	api.PutMap(m, "KeyConditions", s.KeyConditions, func(e Condition) any { return e.ToDynamic() })
-	api.PutMap(m, "QueryFilter", s.QueryFilter, func(e Condition) any { return e.ToDynamic() })
-	api.Put(m, "ConditionalOperator", s.ConditionalOperator, api.DynString)
-	api.Put(m, "ScanIndexForward", s.ScanIndexForward, api.DynBool)
-	api.PutMap(m, "ExclusiveStartKey", s.ExclusiveStartKey, func(e AttributeValue) any { return e.ToDynamic() })
-	api.Put(m, "ReturnConsumedCapacity", s.ReturnConsumedCapacity, api.DynString)
-	api.Put(m, "ProjectionExpression", s.ProjectionExpression, api.DynString)
-	api.Put(m, "FilterExpression", s.FilterExpression, api.DynString)
-	api.Put(m, "KeyConditionExpression", s.KeyConditionExpression, api.DynString)
-	api.PutMap(m, "ExpressionAttributeNames", s.ExpressionAttributeNames, api.DynString)
-	api.PutMap(m, "ExpressionAttributeValues", s.ExpressionAttributeValues, func(e AttributeValue) any { return e.ToDynamic() })
-	return m
-}
+func (*ExportTableToPointInTimeOutput) ConvType() (api.Table, int32) { return convTable[:], 96 }
 
-func (s *QueryOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Items", &s.Items, func(p *[]map[string]AttributeValue, v any) error {
-		return api.SetList(p, v, func(p *map[string]AttributeValue, v any) error {
-			return api.SetMap(p, v, func(p *AttributeValue, v any) error { return api.SetStruct(p, v) })
-		})
-	})
-	err = api.Decode(err, m, "Count", &s.Count, api.SetInt32Ptr)
-	err = api.Decode(err, m, "ScannedCount", &s.ScannedCount, api.SetInt32Ptr)
-	err = api.Decode(err, m, "LastEvaluatedKey", &s.LastEvaluatedKey, func(p *map[string]AttributeValue, v any) error {
-		return api.SetMap(p, v, func(p *AttributeValue, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "ConsumedCapacity", &s.ConsumedCapacity, api.SetStructPtr[ConsumedCapacity])
-	return err
-}
+func (*FailureException) ConvType() (api.Table, int32) { return convTable[:], 97 }
 
-func (s *QueryOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 5)
-	api.PutList(m, "Items", s.Items, func(e map[string]AttributeValue) any {
-		return api.DynMap(e, func(e AttributeValue) any { return e.ToDynamic() })
-	})
-	api.Put(m, "Count", s.Count, api.DynInt32)
-	api.Put(m, "ScannedCount", s.ScannedCount, api.DynInt32)
-	api.PutMap(m, "LastEvaluatedKey", s.LastEvaluatedKey, func(e AttributeValue) any { return e.ToDynamic() })
-	api.PutStruct(m, "ConsumedCapacity", s.ConsumedCapacity)
-	return m
-}
+func (*Get) ConvType() (api.Table, int32) { return convTable[:], 98 }
 
-func (s *Replica) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "RegionName", &s.RegionName, api.SetStringPtr)
-	return err
-}
+func (*GetItemInput) ConvType() (api.Table, int32) { return convTable[:], 99 }
 
-func (s *Replica) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "RegionName", s.RegionName, api.DynString)
-	return m
-}
+func (*GetItemOutput) ConvType() (api.Table, int32) { return convTable[:], 100 }
 
-func (s *ReplicaAlreadyExistsException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*GetResourcePolicyInput) ConvType() (api.Table, int32) { return convTable[:], 101 }
 
-func (s *ReplicaAlreadyExistsException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
+func (*GetResourcePolicyOutput) ConvType() (api.Table, int32) { return convTable[:], 102 }
 
-func (s *ReplicaAutoScalingDescription) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "RegionName", &s.RegionName, api.SetStringPtr)
-	err = api.Decode(err, m, "GlobalSecondaryIndexes", &s.GlobalSecondaryIndexes, func(p *[]ReplicaGlobalSecondaryIndexAutoScalingDescription, v any) error {
-		return api.SetList(p, v, func(p *ReplicaGlobalSecondaryIndexAutoScalingDescription, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "ReplicaProvisionedReadCapacityAutoScalingSettings", &s.ReplicaProvisionedReadCapacityAutoScalingSettings, api.SetStructPtr[AutoScalingSettingsDescription])
-	err = api.Decode(err, m, "ReplicaProvisionedWriteCapacityAutoScalingSettings", &s.ReplicaProvisionedWriteCapacityAutoScalingSettings, api.SetStructPtr[AutoScalingSettingsDescription])
-	err = api.Decode(err, m, "ReplicaStatus", &s.ReplicaStatus, api.SetStringPtr)
-	return err
-}
+func (*GlobalSecondaryIndex) ConvType() (api.Table, int32) { return convTable[:], 103 }
 
-func (s *ReplicaAutoScalingDescription) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 5)
-	api.Put(m, "RegionName", s.RegionName, api.DynString)
-	api.PutList(m, "GlobalSecondaryIndexes", s.GlobalSecondaryIndexes, func(e ReplicaGlobalSecondaryIndexAutoScalingDescription) any { return e.ToDynamic() })
-	api.PutStruct(m, "ReplicaProvisionedReadCapacityAutoScalingSettings", s.ReplicaProvisionedReadCapacityAutoScalingSettings)
-	api.PutStruct(m, "ReplicaProvisionedWriteCapacityAutoScalingSettings", s.ReplicaProvisionedWriteCapacityAutoScalingSettings)
-	api.Put(m, "ReplicaStatus", s.ReplicaStatus, api.DynString)
-	return m
-}
+func (*GlobalSecondaryIndexAutoScalingUpdate) ConvType() (api.Table, int32) { return convTable[:], 104 }
 
-func (s *ReplicaAutoScalingUpdate) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "RegionName", &s.RegionName, api.SetStringPtr)
-	err = api.Decode(err, m, "ReplicaGlobalSecondaryIndexUpdates", &s.ReplicaGlobalSecondaryIndexUpdates, func(p *[]ReplicaGlobalSecondaryIndexAutoScalingUpdate, v any) error {
-		return api.SetList(p, v, func(p *ReplicaGlobalSecondaryIndexAutoScalingUpdate, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "ReplicaProvisionedReadCapacityAutoScalingUpdate", &s.ReplicaProvisionedReadCapacityAutoScalingUpdate, api.SetStructPtr[AutoScalingSettingsUpdate])
-	return err
-}
+func (*GlobalSecondaryIndexDescription) ConvType() (api.Table, int32) { return convTable[:], 105 }
 
-func (s *ReplicaAutoScalingUpdate) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "RegionName", s.RegionName, api.DynString)
-	api.PutList(m, "ReplicaGlobalSecondaryIndexUpdates", s.ReplicaGlobalSecondaryIndexUpdates, func(e ReplicaGlobalSecondaryIndexAutoScalingUpdate) any { return e.ToDynamic() })
-	api.PutStruct(m, "ReplicaProvisionedReadCapacityAutoScalingUpdate", s.ReplicaProvisionedReadCapacityAutoScalingUpdate)
-	return m
-}
+func (*GlobalSecondaryIndexInfo) ConvType() (api.Table, int32) { return convTable[:], 106 }
 
-func (s *ReplicaDescription) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "RegionName", &s.RegionName, api.SetStringPtr)
-	err = api.Decode(err, m, "ReplicaStatus", &s.ReplicaStatus, api.SetStringPtr)
-	err = api.Decode(err, m, "ReplicaStatusDescription", &s.ReplicaStatusDescription, api.SetStringPtr)
-	err = api.Decode(err, m, "ReplicaStatusPercentProgress", &s.ReplicaStatusPercentProgress, api.SetStringPtr)
-	err = api.Decode(err, m, "KMSMasterKeyId", &s.KMSMasterKeyId, api.SetStringPtr)
-	err = api.Decode(err, m, "ProvisionedThroughputOverride", &s.ProvisionedThroughputOverride, api.SetStructPtr[ProvisionedThroughputOverride])
-	err = api.Decode(err, m, "OnDemandThroughputOverride", &s.OnDemandThroughputOverride, api.SetStructPtr[OnDemandThroughputOverride])
-	err = api.Decode(err, m, "GlobalSecondaryIndexes", &s.GlobalSecondaryIndexes, func(p *[]ReplicaGlobalSecondaryIndexDescription, v any) error {
-		return api.SetList(p, v, func(p *ReplicaGlobalSecondaryIndexDescription, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "ReplicaInaccessibleDateTime", &s.ReplicaInaccessibleDateTime, api.SetTimePtr)
-	err = api.Decode(err, m, "ReplicaTableClassSummary", &s.ReplicaTableClassSummary, api.SetStructPtr[TableClassSummary])
-	return err
-}
+func (*GlobalSecondaryIndexUpdate) ConvType() (api.Table, int32) { return convTable[:], 107 }
 
-func (s *ReplicaDescription) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "RegionName", s.RegionName, api.DynString)
-	api.Put(m, "ReplicaStatus", s.ReplicaStatus, api.DynString)
-	api.Put(m, "ReplicaStatusDescription", s.ReplicaStatusDescription, api.DynString)
-	api.Put(m, "ReplicaStatusPercentProgress", s.ReplicaStatusPercentProgress, api.DynString)
-	api.Put(m, "KMSMasterKeyId", s.KMSMasterKeyId, api.DynString)
-	api.PutStruct(m, "ProvisionedThroughputOverride", s.ProvisionedThroughputOverride)
-	api.PutStruct(m, "OnDemandThroughputOverride", s.OnDemandThroughputOverride)
-	api.PutList(m, "GlobalSecondaryIndexes", s.GlobalSecondaryIndexes, func(e ReplicaGlobalSecondaryIndexDescription) any { return e.ToDynamic() })
-	api.Put(m, "ReplicaInaccessibleDateTime", s.ReplicaInaccessibleDateTime, api.DynTime)
-	api.PutStruct(m, "ReplicaTableClassSummary", s.ReplicaTableClassSummary)
-	return m
+func (*GlobalSecondaryIndexWarmThroughputDescription) ConvType() (api.Table, int32) {
+	return convTable[:], 108
 }
 
-func (s *ReplicaGlobalSecondaryIndex) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "IndexName", &s.IndexName, api.SetStringPtr)
-	err = api.Decode(err, m, "ProvisionedThroughputOverride", &s.ProvisionedThroughputOverride, api.SetStructPtr[ProvisionedThroughputOverride])
-	err = api.Decode(err, m, "OnDemandThroughputOverride", &s.OnDemandThroughputOverride, api.SetStructPtr[OnDemandThroughputOverride])
-	return err
-}
+func (*GlobalTable) ConvType() (api.Table, int32) { return convTable[:], 109 }
 
-func (s *ReplicaGlobalSecondaryIndex) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "IndexName", s.IndexName, api.DynString)
-	api.PutStruct(m, "ProvisionedThroughputOverride", s.ProvisionedThroughputOverride)
-	api.PutStruct(m, "OnDemandThroughputOverride", s.OnDemandThroughputOverride)
-	return m
-}
+func (*GlobalTableAlreadyExistsException) ConvType() (api.Table, int32) { return convTable[:], 110 }
 
-func (s *ReplicaGlobalSecondaryIndexAutoScalingDescription) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "IndexName", &s.IndexName, api.SetStringPtr)
-	err = api.Decode(err, m, "IndexStatus", &s.IndexStatus, api.SetStringPtr)
-	err = api.Decode(err, m, "ProvisionedReadCapacityAutoScalingSettings", &s.ProvisionedReadCapacityAutoScalingSettings, api.SetStructPtr[AutoScalingSettingsDescription])
-	err = api.Decode(err, m, "ProvisionedWriteCapacityAutoScalingSettings", &s.ProvisionedWriteCapacityAutoScalingSettings, api.SetStructPtr[AutoScalingSettingsDescription])
-	return err
-}
+func (*GlobalTableDescription) ConvType() (api.Table, int32) { return convTable[:], 111 }
 
-func (s *ReplicaGlobalSecondaryIndexAutoScalingDescription) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "IndexName", s.IndexName, api.DynString)
-	api.Put(m, "IndexStatus", s.IndexStatus, api.DynString)
-	api.PutStruct(m, "ProvisionedReadCapacityAutoScalingSettings", s.ProvisionedReadCapacityAutoScalingSettings)
-	api.PutStruct(m, "ProvisionedWriteCapacityAutoScalingSettings", s.ProvisionedWriteCapacityAutoScalingSettings)
-	return m
+func (*GlobalTableGlobalSecondaryIndexSettingsUpdate) ConvType() (api.Table, int32) {
+	return convTable[:], 112
 }
 
-func (s *ReplicaGlobalSecondaryIndexAutoScalingUpdate) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "IndexName", &s.IndexName, api.SetStringPtr)
-	err = api.Decode(err, m, "ProvisionedReadCapacityAutoScalingUpdate", &s.ProvisionedReadCapacityAutoScalingUpdate, api.SetStructPtr[AutoScalingSettingsUpdate])
-	return err
-}
+func (*GlobalTableNotFoundException) ConvType() (api.Table, int32) { return convTable[:], 113 }
 
-func (s *ReplicaGlobalSecondaryIndexAutoScalingUpdate) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "IndexName", s.IndexName, api.DynString)
-	api.PutStruct(m, "ProvisionedReadCapacityAutoScalingUpdate", s.ProvisionedReadCapacityAutoScalingUpdate)
-	return m
-}
+func (*IdempotentParameterMismatchException) ConvType() (api.Table, int32) { return convTable[:], 114 }
 
-func (s *ReplicaGlobalSecondaryIndexDescription) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "IndexName", &s.IndexName, api.SetStringPtr)
-	err = api.Decode(err, m, "ProvisionedThroughputOverride", &s.ProvisionedThroughputOverride, api.SetStructPtr[ProvisionedThroughputOverride])
-	err = api.Decode(err, m, "OnDemandThroughputOverride", &s.OnDemandThroughputOverride, api.SetStructPtr[OnDemandThroughputOverride])
-	return err
-}
+func (*ImportConflictException) ConvType() (api.Table, int32) { return convTable[:], 115 }
 
-func (s *ReplicaGlobalSecondaryIndexDescription) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "IndexName", s.IndexName, api.DynString)
-	api.PutStruct(m, "ProvisionedThroughputOverride", s.ProvisionedThroughputOverride)
-	api.PutStruct(m, "OnDemandThroughputOverride", s.OnDemandThroughputOverride)
-	return m
-}
+func (*ImportNotFoundException) ConvType() (api.Table, int32) { return convTable[:], 116 }
 
-func (s *ReplicaGlobalSecondaryIndexSettingsDescription) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "IndexName", &s.IndexName, api.SetStringPtr)
-	err = api.Decode(err, m, "IndexStatus", &s.IndexStatus, api.SetStringPtr)
-	err = api.Decode(err, m, "ProvisionedReadCapacityUnits", &s.ProvisionedReadCapacityUnits, api.SetInt64Ptr)
-	err = api.Decode(err, m, "ProvisionedReadCapacityAutoScalingSettings", &s.ProvisionedReadCapacityAutoScalingSettings, api.SetStructPtr[AutoScalingSettingsDescription])
-	err = api.Decode(err, m, "ProvisionedWriteCapacityUnits", &s.ProvisionedWriteCapacityUnits, api.SetInt64Ptr)
-	err = api.Decode(err, m, "ProvisionedWriteCapacityAutoScalingSettings", &s.ProvisionedWriteCapacityAutoScalingSettings, api.SetStructPtr[AutoScalingSettingsDescription])
-	return err
-}
+func (*ImportSummary) ConvType() (api.Table, int32) { return convTable[:], 117 }
 
-func (s *ReplicaGlobalSecondaryIndexSettingsDescription) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 6)
-	api.Put(m, "IndexName", s.IndexName, api.DynString)
-	api.Put(m, "IndexStatus", s.IndexStatus, api.DynString)
-	api.Put(m, "ProvisionedReadCapacityUnits", s.ProvisionedReadCapacityUnits, api.DynInt64)
-	api.PutStruct(m, "ProvisionedReadCapacityAutoScalingSettings", s.ProvisionedReadCapacityAutoScalingSettings)
-	api.Put(m, "ProvisionedWriteCapacityUnits", s.ProvisionedWriteCapacityUnits, api.DynInt64)
-	api.PutStruct(m, "ProvisionedWriteCapacityAutoScalingSettings", s.ProvisionedWriteCapacityAutoScalingSettings)
-	return m
-}
+func (*ImportTableDescription) ConvType() (api.Table, int32) { return convTable[:], 118 }
 
-func (s *ReplicaGlobalSecondaryIndexSettingsUpdate) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "IndexName", &s.IndexName, api.SetStringPtr)
-	err = api.Decode(err, m, "ProvisionedReadCapacityUnits", &s.ProvisionedReadCapacityUnits, api.SetInt64Ptr)
-	err = api.Decode(err, m, "ProvisionedReadCapacityAutoScalingSettingsUpdate", &s.ProvisionedReadCapacityAutoScalingSettingsUpdate, api.SetStructPtr[AutoScalingSettingsUpdate])
-	return err
-}
+func (*ImportTableInput) ConvType() (api.Table, int32) { return convTable[:], 119 }
 
-func (s *ReplicaGlobalSecondaryIndexSettingsUpdate) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "IndexName", s.IndexName, api.DynString)
-	api.Put(m, "ProvisionedReadCapacityUnits", s.ProvisionedReadCapacityUnits, api.DynInt64)
-	api.PutStruct(m, "ProvisionedReadCapacityAutoScalingSettingsUpdate", s.ProvisionedReadCapacityAutoScalingSettingsUpdate)
-	return m
-}
+func (*ImportTableOutput) ConvType() (api.Table, int32) { return convTable[:], 120 }
 
-func (s *ReplicaNotFoundException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*IncrementalExportSpecification) ConvType() (api.Table, int32) { return convTable[:], 121 }
 
-func (s *ReplicaNotFoundException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
+func (*IndexNotFoundException) ConvType() (api.Table, int32) { return convTable[:], 122 }
 
-func (s *ReplicaSettingsDescription) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "RegionName", &s.RegionName, api.SetStringPtr)
-	err = api.Decode(err, m, "ReplicaStatus", &s.ReplicaStatus, api.SetStringPtr)
-	err = api.Decode(err, m, "ReplicaBillingModeSummary", &s.ReplicaBillingModeSummary, api.SetStructPtr[BillingModeSummary])
-	err = api.Decode(err, m, "ReplicaProvisionedReadCapacityUnits", &s.ReplicaProvisionedReadCapacityUnits, api.SetInt64Ptr)
-	err = api.Decode(err, m, "ReplicaProvisionedReadCapacityAutoScalingSettings", &s.ReplicaProvisionedReadCapacityAutoScalingSettings, api.SetStructPtr[AutoScalingSettingsDescription])
-	err = api.Decode(err, m, "ReplicaProvisionedWriteCapacityUnits", &s.ReplicaProvisionedWriteCapacityUnits, api.SetInt64Ptr)
-	err = api.Decode(err, m, "ReplicaProvisionedWriteCapacityAutoScalingSettings", &s.ReplicaProvisionedWriteCapacityAutoScalingSettings, api.SetStructPtr[AutoScalingSettingsDescription])
-	err = api.Decode(err, m, "ReplicaGlobalSecondaryIndexSettings", &s.ReplicaGlobalSecondaryIndexSettings, func(p *[]ReplicaGlobalSecondaryIndexSettingsDescription, v any) error {
-		return api.SetList(p, v, func(p *ReplicaGlobalSecondaryIndexSettingsDescription, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "ReplicaTableClassSummary", &s.ReplicaTableClassSummary, api.SetStructPtr[TableClassSummary])
-	return err
-}
+func (*InputFormatOptions) ConvType() (api.Table, int32) { return convTable[:], 123 }
 
-func (s *ReplicaSettingsDescription) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "RegionName", s.RegionName, api.DynString)
-	api.Put(m, "ReplicaStatus", s.ReplicaStatus, api.DynString)
-	api.PutStruct(m, "ReplicaBillingModeSummary", s.ReplicaBillingModeSummary)
-	api.Put(m, "ReplicaProvisionedReadCapacityUnits", s.ReplicaProvisionedReadCapacityUnits, api.DynInt64)
-	api.PutStruct(m, "ReplicaProvisionedReadCapacityAutoScalingSettings", s.ReplicaProvisionedReadCapacityAutoScalingSettings)
-	api.Put(m, "ReplicaProvisionedWriteCapacityUnits", s.ReplicaProvisionedWriteCapacityUnits, api.DynInt64)
-	api.PutStruct(m, "ReplicaProvisionedWriteCapacityAutoScalingSettings", s.ReplicaProvisionedWriteCapacityAutoScalingSettings)
-	api.PutList(m, "ReplicaGlobalSecondaryIndexSettings", s.ReplicaGlobalSecondaryIndexSettings, func(e ReplicaGlobalSecondaryIndexSettingsDescription) any { return e.ToDynamic() })
-	api.PutStruct(m, "ReplicaTableClassSummary", s.ReplicaTableClassSummary)
-	return m
-}
+func (*InternalServerError) ConvType() (api.Table, int32) { return convTable[:], 124 }
 
-func (s *ReplicaSettingsUpdate) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "RegionName", &s.RegionName, api.SetStringPtr)
-	err = api.Decode(err, m, "ReplicaProvisionedReadCapacityUnits", &s.ReplicaProvisionedReadCapacityUnits, api.SetInt64Ptr)
-	err = api.Decode(err, m, "ReplicaProvisionedReadCapacityAutoScalingSettingsUpdate", &s.ReplicaProvisionedReadCapacityAutoScalingSettingsUpdate, api.SetStructPtr[AutoScalingSettingsUpdate])
-	err = api.Decode(err, m, "ReplicaGlobalSecondaryIndexSettingsUpdate", &s.ReplicaGlobalSecondaryIndexSettingsUpdate, func(p *[]ReplicaGlobalSecondaryIndexSettingsUpdate, v any) error {
-		return api.SetList(p, v, func(p *ReplicaGlobalSecondaryIndexSettingsUpdate, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "ReplicaTableClass", &s.ReplicaTableClass, api.SetStringPtr)
-	return err
-}
+func (*InvalidExportTimeException) ConvType() (api.Table, int32) { return convTable[:], 125 }
 
-func (s *ReplicaSettingsUpdate) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 5)
-	api.Put(m, "RegionName", s.RegionName, api.DynString)
-	api.Put(m, "ReplicaProvisionedReadCapacityUnits", s.ReplicaProvisionedReadCapacityUnits, api.DynInt64)
-	api.PutStruct(m, "ReplicaProvisionedReadCapacityAutoScalingSettingsUpdate", s.ReplicaProvisionedReadCapacityAutoScalingSettingsUpdate)
-	api.PutList(m, "ReplicaGlobalSecondaryIndexSettingsUpdate", s.ReplicaGlobalSecondaryIndexSettingsUpdate, func(e ReplicaGlobalSecondaryIndexSettingsUpdate) any { return e.ToDynamic() })
-	api.Put(m, "ReplicaTableClass", s.ReplicaTableClass, api.DynString)
-	return m
-}
+func (*InvalidRestoreTimeException) ConvType() (api.Table, int32) { return convTable[:], 126 }
 
-func (s *ReplicaUpdate) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Create", &s.Create, api.SetStructPtr[CreateReplicaAction])
-	err = api.Decode(err, m, "Delete", &s.Delete, api.SetStructPtr[DeleteReplicaAction])
-	return err
-}
+func (*ItemCollectionMetrics) ConvType() (api.Table, int32) { return convTable[:], 127 }
 
-func (s *ReplicaUpdate) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutStruct(m, "Create", s.Create)
-	api.PutStruct(m, "Delete", s.Delete)
-	return m
+func (*ItemCollectionSizeLimitExceededException) ConvType() (api.Table, int32) {
+	return convTable[:], 128
 }
 
-func (s *ReplicationGroupUpdate) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Create", &s.Create, api.SetStructPtr[CreateReplicationGroupMemberAction])
-	err = api.Decode(err, m, "Update", &s.Update, api.SetStructPtr[UpdateReplicationGroupMemberAction])
-	err = api.Decode(err, m, "Delete", &s.Delete, api.SetStructPtr[DeleteReplicationGroupMemberAction])
-	return err
-}
+func (*ItemResponse) ConvType() (api.Table, int32) { return convTable[:], 129 }
 
-func (s *ReplicationGroupUpdate) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.PutStruct(m, "Create", s.Create)
-	api.PutStruct(m, "Update", s.Update)
-	api.PutStruct(m, "Delete", s.Delete)
-	return m
-}
+func (*KeySchemaElement) ConvType() (api.Table, int32) { return convTable[:], 130 }
 
-func (s *RequestLimitExceeded) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*KeysAndAttributes) ConvType() (api.Table, int32) { return convTable[:], 131 }
 
-func (s *RequestLimitExceeded) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
+func (*KinesisDataStreamDestination) ConvType() (api.Table, int32) { return convTable[:], 132 }
 
-func (s *ResourceInUseException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*KinesisStreamingDestinationInput) ConvType() (api.Table, int32) { return convTable[:], 133 }
 
-func (s *ResourceInUseException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
+func (*KinesisStreamingDestinationOutput) ConvType() (api.Table, int32) { return convTable[:], 134 }
 
-func (s *ResourceNotFoundException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*LimitExceededException) ConvType() (api.Table, int32) { return convTable[:], 135 }
 
-func (s *ResourceNotFoundException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
+func (*ListBackupsInput) ConvType() (api.Table, int32) { return convTable[:], 136 }
 
-func (s *RestoreSummary) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "SourceBackupArn", &s.SourceBackupArn, api.SetStringPtr)
-	err = api.Decode(err, m, "SourceTableArn", &s.SourceTableArn, api.SetStringPtr)
-	err = api.Decode(err, m, "RestoreDateTime", &s.RestoreDateTime, api.SetTimePtr)
-	err = api.Decode(err, m, "RestoreInProgress", &s.RestoreInProgress, api.SetBoolPtr)
-	return err
-}
+func (*ListBackupsOutput) ConvType() (api.Table, int32) { return convTable[:], 137 }
 
-func (s *RestoreSummary) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "SourceBackupArn", s.SourceBackupArn, api.DynString)
-	api.Put(m, "SourceTableArn", s.SourceTableArn, api.DynString)
-	api.Put(m, "RestoreDateTime", s.RestoreDateTime, api.DynTime)
-	api.Put(m, "RestoreInProgress", s.RestoreInProgress, api.DynBool)
-	return m
-}
+func (*ListContributorInsightsInput) ConvType() (api.Table, int32) { return convTable[:], 138 }
 
-func (s *RestoreTableFromBackupInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "TargetTableName", &s.TargetTableName, api.SetStringPtr)
-	err = api.Decode(err, m, "BackupArn", &s.BackupArn, api.SetStringPtr)
-	err = api.Decode(err, m, "BillingModeOverride", &s.BillingModeOverride, api.SetStringPtr)
-	err = api.Decode(err, m, "GlobalSecondaryIndexOverride", &s.GlobalSecondaryIndexOverride, func(p *[]GlobalSecondaryIndex, v any) error {
-		return api.SetList(p, v, func(p *GlobalSecondaryIndex, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "LocalSecondaryIndexOverride", &s.LocalSecondaryIndexOverride, func(p *[]LocalSecondaryIndex, v any) error {
-		return api.SetList(p, v, func(p *LocalSecondaryIndex, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "ProvisionedThroughputOverride", &s.ProvisionedThroughputOverride, api.SetStructPtr[ProvisionedThroughput])
-	err = api.Decode(err, m, "OnDemandThroughputOverride", &s.OnDemandThroughputOverride, api.SetStructPtr[OnDemandThroughput])
-	err = api.Decode(err, m, "SSESpecificationOverride", &s.SSESpecificationOverride, api.SetStructPtr[SSESpecification])
-	return err
-}
+func (*ListContributorInsightsOutput) ConvType() (api.Table, int32) { return convTable[:], 139 }
 
-func (s *RestoreTableFromBackupInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "TargetTableName", s.TargetTableName, api.DynString)
-	api.Put(m, "BackupArn", s.BackupArn, api.DynString)
-	api.Put(m, "BillingModeOverride", s.BillingModeOverride, api.DynString)
-	api.PutList(m, "GlobalSecondaryIndexOverride", s.GlobalSecondaryIndexOverride, func(e GlobalSecondaryIndex) any { return e.ToDynamic() })
-	api.PutList(m, "LocalSecondaryIndexOverride", s.LocalSecondaryIndexOverride, func(e LocalSecondaryIndex) any { return e.ToDynamic() })
-	api.PutStruct(m, "ProvisionedThroughputOverride", s.ProvisionedThroughputOverride)
-	api.PutStruct(m, "OnDemandThroughputOverride", s.OnDemandThroughputOverride)
-	api.PutStruct(m, "SSESpecificationOverride", s.SSESpecificationOverride)
-	return m
-}
+func (*ListExportsInput) ConvType() (api.Table, int32) { return convTable[:], 140 }
 
-func (s *RestoreTableFromBackupOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "TableDescription", &s.TableDescription, api.SetStructPtr[TableDescription])
-	return err
-}
+func (*ListExportsOutput) ConvType() (api.Table, int32) { return convTable[:], 141 }
 
-func (s *RestoreTableFromBackupOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "TableDescription", s.TableDescription)
-	return m
-}
+func (*ListGlobalTablesInput) ConvType() (api.Table, int32) { return convTable[:], 142 }
 
-func (s *RestoreTableToPointInTimeInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "SourceTableArn", &s.SourceTableArn, api.SetStringPtr)
-	err = api.Decode(err, m, "SourceTableName", &s.SourceTableName, api.SetStringPtr)
-	err = api.Decode(err, m, "TargetTableName", &s.TargetTableName, api.SetStringPtr)
-	err = api.Decode(err, m, "UseLatestRestorableTime", &s.UseLatestRestorableTime, api.SetBoolPtr)
-	err = api.Decode(err, m, "RestoreDateTime", &s.RestoreDateTime, api.SetTimePtr)
-	err = api.Decode(err, m, "BillingModeOverride", &s.BillingModeOverride, api.SetStringPtr)
-	err = api.Decode(err, m, "GlobalSecondaryIndexOverride", &s.GlobalSecondaryIndexOverride, func(p *[]GlobalSecondaryIndex, v any) error {
-		return api.SetList(p, v, func(p *GlobalSecondaryIndex, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "LocalSecondaryIndexOverride", &s.LocalSecondaryIndexOverride, func(p *[]LocalSecondaryIndex, v any) error {
-		return api.SetList(p, v, func(p *LocalSecondaryIndex, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "ProvisionedThroughputOverride", &s.ProvisionedThroughputOverride, api.SetStructPtr[ProvisionedThroughput])
-	err = api.Decode(err, m, "OnDemandThroughputOverride", &s.OnDemandThroughputOverride, api.SetStructPtr[OnDemandThroughput])
-	err = api.Decode(err, m, "SSESpecificationOverride", &s.SSESpecificationOverride, api.SetStructPtr[SSESpecification])
-	return err
-}
+func (*ListGlobalTablesOutput) ConvType() (api.Table, int32) { return convTable[:], 143 }
 
-func (s *RestoreTableToPointInTimeInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "SourceTableArn", s.SourceTableArn, api.DynString)
-	api.Put(m, "SourceTableName", s.SourceTableName, api.DynString)
-	api.Put(m, "TargetTableName", s.TargetTableName, api.DynString)
-	api.Put(m, "UseLatestRestorableTime", s.UseLatestRestorableTime, api.DynBool)
-	api.Put(m, "RestoreDateTime", s.RestoreDateTime, api.DynTime)
-	api.Put(m, "BillingModeOverride", s.BillingModeOverride, api.DynString)
-	api.PutList(m, "GlobalSecondaryIndexOverride", s.GlobalSecondaryIndexOverride, func(e GlobalSecondaryIndex) any { return e.ToDynamic() })
-	api.PutList(m, "LocalSecondaryIndexOverride", s.LocalSecondaryIndexOverride, func(e LocalSecondaryIndex) any { return e.ToDynamic() })
-	api.PutStruct(m, "ProvisionedThroughputOverride", s.ProvisionedThroughputOverride)
-	api.PutStruct(m, "OnDemandThroughputOverride", s.OnDemandThroughputOverride)
-	api.PutStruct(m, "SSESpecificationOverride", s.SSESpecificationOverride)
-	return m
-}
+func (*ListImportsInput) ConvType() (api.Table, int32) { return convTable[:], 144 }
 
-func (s *RestoreTableToPointInTimeOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "TableDescription", &s.TableDescription, api.SetStructPtr[TableDescription])
-	return err
-}
+func (*ListImportsOutput) ConvType() (api.Table, int32) { return convTable[:], 145 }
 
-func (s *RestoreTableToPointInTimeOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "TableDescription", s.TableDescription)
-	return m
-}
+func (*ListTablesInput) ConvType() (api.Table, int32) { return convTable[:], 146 }
 
-func (s *S3BucketSource) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "S3BucketOwner", &s.S3BucketOwner, api.SetStringPtr)
-	err = api.Decode(err, m, "S3Bucket", &s.S3Bucket, api.SetStringPtr)
-	err = api.Decode(err, m, "S3KeyPrefix", &s.S3KeyPrefix, api.SetStringPtr)
-	return err
-}
+func (*ListTablesOutput) ConvType() (api.Table, int32) { return convTable[:], 147 }
 
-func (s *S3BucketSource) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "S3BucketOwner", s.S3BucketOwner, api.DynString)
-	api.Put(m, "S3Bucket", s.S3Bucket, api.DynString)
-	api.Put(m, "S3KeyPrefix", s.S3KeyPrefix, api.DynString)
-	return m
-}
+func (*ListTagsOfResourceInput) ConvType() (api.Table, int32) { return convTable[:], 148 }
 
-func (s *SSEDescription) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Status", &s.Status, api.SetStringPtr)
-	err = api.Decode(err, m, "SSEType", &s.SSEType, api.SetStringPtr)
-	err = api.Decode(err, m, "KMSMasterKeyArn", &s.KMSMasterKeyArn, api.SetStringPtr)
-	err = api.Decode(err, m, "InaccessibleEncryptionDateTime", &s.InaccessibleEncryptionDateTime, api.SetTimePtr)
-	return err
-}
+func (*ListTagsOfResourceOutput) ConvType() (api.Table, int32) { return convTable[:], 149 }
 
-func (s *SSEDescription) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "Status", s.Status, api.DynString)
-	api.Put(m, "SSEType", s.SSEType, api.DynString)
-	api.Put(m, "KMSMasterKeyArn", s.KMSMasterKeyArn, api.DynString)
-	api.Put(m, "InaccessibleEncryptionDateTime", s.InaccessibleEncryptionDateTime, api.DynTime)
-	return m
-}
+func (*LocalSecondaryIndex) ConvType() (api.Table, int32) { return convTable[:], 150 }
 
-func (s *SSESpecification) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Enabled", &s.Enabled, api.SetBoolPtr)
-	err = api.Decode(err, m, "SSEType", &s.SSEType, api.SetStringPtr)
-	err = api.Decode(err, m, "KMSMasterKeyId", &s.KMSMasterKeyId, api.SetStringPtr)
-	return err
-}
+func (*LocalSecondaryIndexDescription) ConvType() (api.Table, int32) { return convTable[:], 151 }
 
-func (s *SSESpecification) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "Enabled", s.Enabled, api.DynBool)
-	api.Put(m, "SSEType", s.SSEType, api.DynString)
-	api.Put(m, "KMSMasterKeyId", s.KMSMasterKeyId, api.DynString)
-	return m
-}
+func (*LocalSecondaryIndexInfo) ConvType() (api.Table, int32) { return convTable[:], 152 }
 
-func (s *ScanInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "TableName", &s.TableName, api.SetStringPtr)
-	err = api.Decode(err, m, "IndexName", &s.IndexName, api.SetStringPtr)
-	err = api.Decode(err, m, "AttributesToGet", &s.AttributesToGet, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "Limit", &s.Limit, api.SetInt32Ptr)
-	err = api.Decode(err, m, "Select", &s.Select, api.SetStringPtr)
-	err = api.Decode(err, m, "ScanFilter", &s.ScanFilter, func(p *map[string]Condition, v any) error {
-		return api.SetMap(p, v, func(p *Condition, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "ConditionalOperator", &s.ConditionalOperator, api.SetStringPtr)
-	err = api.Decode(err, m, "ExclusiveStartKey", &s.ExclusiveStartKey, func(p *map[string]AttributeValue, v any) error {
-		return api.SetMap(p, v, func(p *AttributeValue, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "ReturnConsumedCapacity", &s.ReturnConsumedCapacity, api.SetStringPtr)
-	err = api.Decode(err, m, "TotalSegments", &s.TotalSegments, api.SetInt32Ptr)
-	err = api.Decode(err, m, "Segment", &s.Segment, api.SetInt32Ptr)
-	err = api.Decode(err, m, "ProjectionExpression", &s.ProjectionExpression, api.SetStringPtr)
-	err = api.Decode(err, m, "FilterExpression", &s.FilterExpression, api.SetStringPtr)
-	err = api.Decode(err, m, "ExpressionAttributeNames", &s.ExpressionAttributeNames, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
-	err = api.Decode(err, m, "ExpressionAttributeValues", &s.ExpressionAttributeValues, func(p *map[string]AttributeValue, v any) error {
-		return api.SetMap(p, v, func(p *AttributeValue, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "ConsistentRead", &s.ConsistentRead, api.SetBoolPtr)
-	return err
-}
+func (*OnDemandThroughput) ConvType() (api.Table, int32) { return convTable[:], 153 }
 
-func (s *ScanInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "TableName", s.TableName, api.DynString)
-	api.Put(m, "IndexName", s.IndexName, api.DynString)
-	api.PutList(m, "AttributesToGet", s.AttributesToGet, api.DynString)
-	api.Put(m, "Limit", s.Limit, api.DynInt32)
-	api.Put(m, "Select", s.Select, api.DynString)
-	api.PutMap(m, "ScanFilter", s.ScanFilter, func(e Condition) any { return e.ToDynamic() })
-	api.Put(m, "ConditionalOperator", s.ConditionalOperator, api.DynString)
-	api.PutMap(m, "ExclusiveStartKey", s.ExclusiveStartKey, func(e AttributeValue) any { return e.ToDynamic() })
-	api.Put(m, "ReturnConsumedCapacity", s.ReturnConsumedCapacity, api.DynString)
-	api.Put(m, "TotalSegments", s.TotalSegments, api.DynInt32)
-	api.Put(m, "Segment", s.Segment, api.DynInt32)
-	api.Put(m, "ProjectionExpression", s.ProjectionExpression, api.DynString)
-	api.Put(m, "FilterExpression", s.FilterExpression, api.DynString)
-	api.PutMap(m, "ExpressionAttributeNames", s.ExpressionAttributeNames, api.DynString)
-	api.PutMap(m, "ExpressionAttributeValues", s.ExpressionAttributeValues, func(e AttributeValue) any { return e.ToDynamic() })
-	api.Put(m, "ConsistentRead", s.ConsistentRead, api.DynBool)
-	return m
-}
+func (*OnDemandThroughputOverride) ConvType() (api.Table, int32) { return convTable[:], 154 }
 
-func (s *ScanOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Items", &s.Items, func(p *[]map[string]AttributeValue, v any) error {
-		return api.SetList(p, v, func(p *map[string]AttributeValue, v any) error {
-			return api.SetMap(p, v, func(p *AttributeValue, v any) error { return api.SetStruct(p, v) })
-		})
-	})
-	err = api.Decode(err, m, "Count", &s.Count, api.SetInt32Ptr)
-	err = api.Decode(err, m, "ScannedCount", &s.ScannedCount, api.SetInt32Ptr)
-	err = api.Decode(err, m, "LastEvaluatedKey", &s.LastEvaluatedKey, func(p *map[string]AttributeValue, v any) error {
-		return api.SetMap(p, v, func(p *AttributeValue, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "ConsumedCapacity", &s.ConsumedCapacity, api.SetStructPtr[ConsumedCapacity])
-	return err
-}
+func (*ParameterizedStatement) ConvType() (api.Table, int32) { return convTable[:], 155 }
 
-func (s *ScanOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 5)
-	api.PutList(m, "Items", s.Items, func(e map[string]AttributeValue) any {
-		return api.DynMap(e, func(e AttributeValue) any { return e.ToDynamic() })
-	})
-	api.Put(m, "Count", s.Count, api.DynInt32)
-	api.Put(m, "ScannedCount", s.ScannedCount, api.DynInt32)
-	api.PutMap(m, "LastEvaluatedKey", s.LastEvaluatedKey, func(e AttributeValue) any { return e.ToDynamic() })
-	api.PutStruct(m, "ConsumedCapacity", s.ConsumedCapacity)
-	return m
-}
+func (*PointInTimeRecoveryDescription) ConvType() (api.Table, int32) { return convTable[:], 156 }
 
-func (s *SourceTableDetails) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "TableName", &s.TableName, api.SetStringPtr)
-	err = api.Decode(err, m, "TableId", &s.TableId, api.SetStringPtr)
-	err = api.Decode(err, m, "TableArn", &s.TableArn, api.SetStringPtr)
-	err = api.Decode(err, m, "TableSizeBytes", &s.TableSizeBytes, api.SetInt64Ptr)
-	err = api.Decode(err, m, "KeySchema", &s.KeySchema, func(p *[]KeySchemaElement, v any) error {
-		return api.SetList(p, v, func(p *KeySchemaElement, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "TableCreationDateTime", &s.TableCreationDateTime, api.SetTimePtr)
-	err = api.Decode(err, m, "ProvisionedThroughput", &s.ProvisionedThroughput, api.SetStructPtr[ProvisionedThroughput])
-	err = api.Decode(err, m, "OnDemandThroughput", &s.OnDemandThroughput, api.SetStructPtr[OnDemandThroughput])
-	err = api.Decode(err, m, "ItemCount", &s.ItemCount, api.SetInt64Ptr)
-	err = api.Decode(err, m, "BillingMode", &s.BillingMode, api.SetStringPtr)
-	return err
-}
+func (*PointInTimeRecoverySpecification) ConvType() (api.Table, int32) { return convTable[:], 157 }
 
-func (s *SourceTableDetails) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "TableName", s.TableName, api.DynString)
-	api.Put(m, "TableId", s.TableId, api.DynString)
-	api.Put(m, "TableArn", s.TableArn, api.DynString)
-	api.Put(m, "TableSizeBytes", s.TableSizeBytes, api.DynInt64)
-	api.PutList(m, "KeySchema", s.KeySchema, func(e KeySchemaElement) any { return e.ToDynamic() })
-	api.Put(m, "TableCreationDateTime", s.TableCreationDateTime, api.DynTime)
-	api.PutStruct(m, "ProvisionedThroughput", s.ProvisionedThroughput)
-	api.PutStruct(m, "OnDemandThroughput", s.OnDemandThroughput)
-	api.Put(m, "ItemCount", s.ItemCount, api.DynInt64)
-	api.Put(m, "BillingMode", s.BillingMode, api.DynString)
-	return m
+func (*PointInTimeRecoveryUnavailableException) ConvType() (api.Table, int32) {
+	return convTable[:], 158
 }
 
-func (s *SourceTableFeatureDetails) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "LocalSecondaryIndexes", &s.LocalSecondaryIndexes, func(p *[]LocalSecondaryIndexInfo, v any) error {
-		return api.SetList(p, v, func(p *LocalSecondaryIndexInfo, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "GlobalSecondaryIndexes", &s.GlobalSecondaryIndexes, func(p *[]GlobalSecondaryIndexInfo, v any) error {
-		return api.SetList(p, v, func(p *GlobalSecondaryIndexInfo, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "StreamDescription", &s.StreamDescription, api.SetStructPtr[StreamSpecification])
-	err = api.Decode(err, m, "TimeToLiveDescription", &s.TimeToLiveDescription, api.SetStructPtr[TimeToLiveDescription])
-	err = api.Decode(err, m, "SSEDescription", &s.SSEDescription, api.SetStructPtr[SSEDescription])
-	return err
-}
+func (*PolicyNotFoundException) ConvType() (api.Table, int32) { return convTable[:], 159 }
 
-func (s *SourceTableFeatureDetails) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 5)
-	api.PutList(m, "LocalSecondaryIndexes", s.LocalSecondaryIndexes, func(e LocalSecondaryIndexInfo) any { return e.ToDynamic() })
-	api.PutList(m, "GlobalSecondaryIndexes", s.GlobalSecondaryIndexes, func(e GlobalSecondaryIndexInfo) any { return e.ToDynamic() })
-	api.PutStruct(m, "StreamDescription", s.StreamDescription)
-	api.PutStruct(m, "TimeToLiveDescription", s.TimeToLiveDescription)
-	api.PutStruct(m, "SSEDescription", s.SSEDescription)
-	return m
-}
+func (*Projection) ConvType() (api.Table, int32) { return convTable[:], 160 }
 
-func (s *StreamSpecification) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "StreamEnabled", &s.StreamEnabled, api.SetBoolPtr)
-	err = api.Decode(err, m, "StreamViewType", &s.StreamViewType, api.SetStringPtr)
-	return err
-}
+func (*ProvisionedThroughput) ConvType() (api.Table, int32) { return convTable[:], 161 }
 
-func (s *StreamSpecification) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "StreamEnabled", s.StreamEnabled, api.DynBool)
-	api.Put(m, "StreamViewType", s.StreamViewType, api.DynString)
-	return m
-}
+func (*ProvisionedThroughputDescription) ConvType() (api.Table, int32) { return convTable[:], 162 }
 
-func (s *TableAlreadyExistsException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
+func (*ProvisionedThroughputExceededException) ConvType() (api.Table, int32) {
+	return convTable[:], 163
 }
 
-func (s *TableAlreadyExistsException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
+func (*ProvisionedThroughputOverride) ConvType() (api.Table, int32) { return convTable[:], 164 }
 
-func (s *TableAutoScalingDescription) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "TableName", &s.TableName, api.SetStringPtr)
-	err = api.Decode(err, m, "TableStatus", &s.TableStatus, api.SetStringPtr)
-	err = api.Decode(err, m, "Replicas", &s.Replicas, func(p *[]ReplicaAutoScalingDescription, v any) error {
-		return api.SetList(p, v, func(p *ReplicaAutoScalingDescription, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
+func (*Put) ConvType() (api.Table, int32) { return convTable[:], 165 }
 
-func (s *TableAutoScalingDescription) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "TableName", s.TableName, api.DynString)
-	api.Put(m, "TableStatus", s.TableStatus, api.DynString)
-	api.PutList(m, "Replicas", s.Replicas, func(e ReplicaAutoScalingDescription) any { return e.ToDynamic() })
-	return m
-}
+func (*PutItemInput) ConvType() (api.Table, int32) { return convTable[:], 166 }
 
-func (s *TableClassSummary) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "TableClass", &s.TableClass, api.SetStringPtr)
-	err = api.Decode(err, m, "LastUpdateDateTime", &s.LastUpdateDateTime, api.SetTimePtr)
-	return err
-}
+func (*PutItemOutput) ConvType() (api.Table, int32) { return convTable[:], 167 }
 
-func (s *TableClassSummary) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "TableClass", s.TableClass, api.DynString)
-	api.Put(m, "LastUpdateDateTime", s.LastUpdateDateTime, api.DynTime)
-	return m
-}
+func (*PutRequest) ConvType() (api.Table, int32) { return convTable[:], 168 }
 
-func (s *TableCreationParameters) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "TableName", &s.TableName, api.SetStringPtr)
-	err = api.Decode(err, m, "AttributeDefinitions", &s.AttributeDefinitions, func(p *[]AttributeDefinition, v any) error {
-		return api.SetList(p, v, func(p *AttributeDefinition, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "KeySchema", &s.KeySchema, func(p *[]KeySchemaElement, v any) error {
-		return api.SetList(p, v, func(p *KeySchemaElement, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "BillingMode", &s.BillingMode, api.SetStringPtr)
-	err = api.Decode(err, m, "ProvisionedThroughput", &s.ProvisionedThroughput, api.SetStructPtr[ProvisionedThroughput])
-	err = api.Decode(err, m, "OnDemandThroughput", &s.OnDemandThroughput, api.SetStructPtr[OnDemandThroughput])
-	err = api.Decode(err, m, "SSESpecification", &s.SSESpecification, api.SetStructPtr[SSESpecification])
-	err = api.Decode(err, m, "GlobalSecondaryIndexes", &s.GlobalSecondaryIndexes, func(p *[]GlobalSecondaryIndex, v any) error {
-		return api.SetList(p, v, func(p *GlobalSecondaryIndex, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
+func (*PutResourcePolicyInput) ConvType() (api.Table, int32) { return convTable[:], 169 }
 
-func (s *TableCreationParameters) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "TableName", s.TableName, api.DynString)
-	api.PutList(m, "AttributeDefinitions", s.AttributeDefinitions, func(e AttributeDefinition) any { return e.ToDynamic() })
-	api.PutList(m, "KeySchema", s.KeySchema, func(e KeySchemaElement) any { return e.ToDynamic() })
-	api.Put(m, "BillingMode", s.BillingMode, api.DynString)
-	api.PutStruct(m, "ProvisionedThroughput", s.ProvisionedThroughput)
-	api.PutStruct(m, "OnDemandThroughput", s.OnDemandThroughput)
-	api.PutStruct(m, "SSESpecification", s.SSESpecification)
-	api.PutList(m, "GlobalSecondaryIndexes", s.GlobalSecondaryIndexes, func(e GlobalSecondaryIndex) any { return e.ToDynamic() })
-	return m
-}
+func (*PutResourcePolicyOutput) ConvType() (api.Table, int32) { return convTable[:], 170 }
 
-func (s *TableDescription) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "AttributeDefinitions", &s.AttributeDefinitions, func(p *[]AttributeDefinition, v any) error {
-		return api.SetList(p, v, func(p *AttributeDefinition, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "TableName", &s.TableName, api.SetStringPtr)
-	err = api.Decode(err, m, "KeySchema", &s.KeySchema, func(p *[]KeySchemaElement, v any) error {
-		return api.SetList(p, v, func(p *KeySchemaElement, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "TableStatus", &s.TableStatus, api.SetStringPtr)
-	err = api.Decode(err, m, "CreationDateTime", &s.CreationDateTime, api.SetTimePtr)
-	err = api.Decode(err, m, "ProvisionedThroughput", &s.ProvisionedThroughput, api.SetStructPtr[ProvisionedThroughputDescription])
-	err = api.Decode(err, m, "TableSizeBytes", &s.TableSizeBytes, api.SetInt64Ptr)
-	err = api.Decode(err, m, "ItemCount", &s.ItemCount, api.SetInt64Ptr)
-	err = api.Decode(err, m, "TableArn", &s.TableArn, api.SetStringPtr)
-	err = api.Decode(err, m, "TableId", &s.TableId, api.SetStringPtr)
-	err = api.Decode(err, m, "BillingModeSummary", &s.BillingModeSummary, api.SetStructPtr[BillingModeSummary])
-	err = api.Decode(err, m, "LocalSecondaryIndexes", &s.LocalSecondaryIndexes, func(p *[]LocalSecondaryIndexDescription, v any) error {
-		return api.SetList(p, v, func(p *LocalSecondaryIndexDescription, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "GlobalSecondaryIndexes", &s.GlobalSecondaryIndexes, func(p *[]GlobalSecondaryIndexDescription, v any) error {
-		return api.SetList(p, v, func(p *GlobalSecondaryIndexDescription, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "StreamSpecification", &s.StreamSpecification, api.SetStructPtr[StreamSpecification])
-	err = api.Decode(err, m, "LatestStreamLabel", &s.LatestStreamLabel, api.SetStringPtr)
-	err = api.Decode(err, m, "LatestStreamArn", &s.LatestStreamArn, api.SetStringPtr)
-	err = api.Decode(err, m, "GlobalTableVersion", &s.GlobalTableVersion, api.SetStringPtr)
-	err = api.Decode(err, m, "Replicas", &s.Replicas, func(p *[]ReplicaDescription, v any) error {
-		return api.SetList(p, v, func(p *ReplicaDescription, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "RestoreSummary", &s.RestoreSummary, api.SetStructPtr[RestoreSummary])
-	err = api.Decode(err, m, "SSEDescription", &s.SSEDescription, api.SetStructPtr[SSEDescription])
-	err = api.Decode(err, m, "ArchivalSummary", &s.ArchivalSummary, api.SetStructPtr[ArchivalSummary])
-	err = api.Decode(err, m, "TableClassSummary", &s.TableClassSummary, api.SetStructPtr[TableClassSummary])
-	err = api.Decode(err, m, "DeletionProtectionEnabled", &s.DeletionProtectionEnabled, api.SetBoolPtr)
-	err = api.Decode(err, m, "OnDemandThroughput", &s.OnDemandThroughput, api.SetStructPtr[OnDemandThroughput])
-	err = api.Decode(err, m, "WarmThroughput", &s.WarmThroughput, api.SetStructPtr[TableWarmThroughputDescription])
-	return err
-}
+func (*QueryInput) ConvType() (api.Table, int32) { return convTable[:], 171 }
 
-func (s *TableDescription) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.PutList(m, "AttributeDefinitions", s.AttributeDefinitions, func(e AttributeDefinition) any { return e.ToDynamic() })
-	api.Put(m, "TableName", s.TableName, api.DynString)
-	api.PutList(m, "KeySchema", s.KeySchema, func(e KeySchemaElement) any { return e.ToDynamic() })
-	api.Put(m, "TableStatus", s.TableStatus, api.DynString)
-	api.Put(m, "CreationDateTime", s.CreationDateTime, api.DynTime)
-	api.PutStruct(m, "ProvisionedThroughput", s.ProvisionedThroughput)
-	api.Put(m, "TableSizeBytes", s.TableSizeBytes, api.DynInt64)
-	api.Put(m, "ItemCount", s.ItemCount, api.DynInt64)
-	api.Put(m, "TableArn", s.TableArn, api.DynString)
-	api.Put(m, "TableId", s.TableId, api.DynString)
-	api.PutStruct(m, "BillingModeSummary", s.BillingModeSummary)
-	api.PutList(m, "LocalSecondaryIndexes", s.LocalSecondaryIndexes, func(e LocalSecondaryIndexDescription) any { return e.ToDynamic() })
-	api.PutList(m, "GlobalSecondaryIndexes", s.GlobalSecondaryIndexes, func(e GlobalSecondaryIndexDescription) any { return e.ToDynamic() })
-	api.PutStruct(m, "StreamSpecification", s.StreamSpecification)
-	api.Put(m, "LatestStreamLabel", s.LatestStreamLabel, api.DynString)
-	api.Put(m, "LatestStreamArn", s.LatestStreamArn, api.DynString)
-	api.Put(m, "GlobalTableVersion", s.GlobalTableVersion, api.DynString)
-	api.PutList(m, "Replicas", s.Replicas, func(e ReplicaDescription) any { return e.ToDynamic() })
-	api.PutStruct(m, "RestoreSummary", s.RestoreSummary)
-	api.PutStruct(m, "SSEDescription", s.SSEDescription)
-	api.PutStruct(m, "ArchivalSummary", s.ArchivalSummary)
-	api.PutStruct(m, "TableClassSummary", s.TableClassSummary)
-	api.Put(m, "DeletionProtectionEnabled", s.DeletionProtectionEnabled, api.DynBool)
-	api.PutStruct(m, "OnDemandThroughput", s.OnDemandThroughput)
-	api.PutStruct(m, "WarmThroughput", s.WarmThroughput)
-	return m
-}
+func (*QueryOutput) ConvType() (api.Table, int32) { return convTable[:], 172 }
 
-func (s *TableInUseException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*Replica) ConvType() (api.Table, int32) { return convTable[:], 173 }
 
-func (s *TableInUseException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
+func (*ReplicaAlreadyExistsException) ConvType() (api.Table, int32) { return convTable[:], 174 }
 
-func (s *TableNotFoundException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*ReplicaAutoScalingDescription) ConvType() (api.Table, int32) { return convTable[:], 175 }
 
-func (s *TableNotFoundException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
+func (*ReplicaAutoScalingUpdate) ConvType() (api.Table, int32) { return convTable[:], 176 }
 
-func (s *TableWarmThroughputDescription) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ReadUnitsPerSecond", &s.ReadUnitsPerSecond, api.SetInt64Ptr)
-	err = api.Decode(err, m, "WriteUnitsPerSecond", &s.WriteUnitsPerSecond, api.SetInt64Ptr)
-	err = api.Decode(err, m, "Status", &s.Status, api.SetStringPtr)
-	return err
-}
+func (*ReplicaDescription) ConvType() (api.Table, int32) { return convTable[:], 177 }
 
-func (s *TableWarmThroughputDescription) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "ReadUnitsPerSecond", s.ReadUnitsPerSecond, api.DynInt64)
-	api.Put(m, "WriteUnitsPerSecond", s.WriteUnitsPerSecond, api.DynInt64)
-	api.Put(m, "Status", s.Status, api.DynString)
-	return m
-}
+func (*ReplicaGlobalSecondaryIndex) ConvType() (api.Table, int32) { return convTable[:], 178 }
 
-func (s *Tag) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Key", &s.Key, api.SetStringPtr)
-	err = api.Decode(err, m, "Value", &s.Value, api.SetStringPtr)
-	return err
+func (*ReplicaGlobalSecondaryIndexAutoScalingDescription) ConvType() (api.Table, int32) {
+	return convTable[:], 179
 }
 
-func (s *Tag) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Key", s.Key, api.DynString)
-	api.Put(m, "Value", s.Value, api.DynString)
-	return m
+func (*ReplicaGlobalSecondaryIndexAutoScalingUpdate) ConvType() (api.Table, int32) {
+	return convTable[:], 180
 }
 
-func (s *TagResourceInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ResourceArn", &s.ResourceArn, api.SetStringPtr)
-	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]Tag, v any) error {
-		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
+func (*ReplicaGlobalSecondaryIndexDescription) ConvType() (api.Table, int32) {
+	return convTable[:], 181
 }
 
-func (s *TagResourceInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "ResourceArn", s.ResourceArn, api.DynString)
-	api.PutList(m, "Tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
-	return m
+func (*ReplicaGlobalSecondaryIndexSettingsDescription) ConvType() (api.Table, int32) {
+	return convTable[:], 182
 }
 
-func (s *TimeToLiveDescription) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "TimeToLiveStatus", &s.TimeToLiveStatus, api.SetStringPtr)
-	err = api.Decode(err, m, "AttributeName", &s.AttributeName, api.SetStringPtr)
-	return err
+func (*ReplicaGlobalSecondaryIndexSettingsUpdate) ConvType() (api.Table, int32) {
+	return convTable[:], 183
 }
 
-func (s *TimeToLiveDescription) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "TimeToLiveStatus", s.TimeToLiveStatus, api.DynString)
-	api.Put(m, "AttributeName", s.AttributeName, api.DynString)
-	return m
-}
+func (*ReplicaNotFoundException) ConvType() (api.Table, int32) { return convTable[:], 184 }
 
-func (s *TimeToLiveSpecification) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Enabled", &s.Enabled, api.SetBoolPtr)
-	err = api.Decode(err, m, "AttributeName", &s.AttributeName, api.SetStringPtr)
-	return err
-}
+func (*ReplicaSettingsDescription) ConvType() (api.Table, int32) { return convTable[:], 185 }
 
-func (s *TimeToLiveSpecification) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Enabled", s.Enabled, api.DynBool)
-	api.Put(m, "AttributeName", s.AttributeName, api.DynString)
-	return m
-}
+func (*ReplicaSettingsUpdate) ConvType() (api.Table, int32) { return convTable[:], 186 }
 
-func (s *TransactGetItem) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Get", &s.Get, api.SetStructPtr[Get])
-	return err
-}
+func (*ReplicaUpdate) ConvType() (api.Table, int32) { return convTable[:], 187 }
 
-func (s *TransactGetItem) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "Get", s.Get)
-	return m
-}
+func (*ReplicationGroupUpdate) ConvType() (api.Table, int32) { return convTable[:], 188 }
 
-func (s *TransactGetItemsInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "TransactItems", &s.TransactItems, func(p *[]TransactGetItem, v any) error {
-		return api.SetList(p, v, func(p *TransactGetItem, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "ReturnConsumedCapacity", &s.ReturnConsumedCapacity, api.SetStringPtr)
-	return err
-}
+func (*RequestLimitExceeded) ConvType() (api.Table, int32) { return convTable[:], 189 }
 
-func (s *TransactGetItemsInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutList(m, "TransactItems", s.TransactItems, func(e TransactGetItem) any { return e.ToDynamic() })
-	api.Put(m, "ReturnConsumedCapacity", s.ReturnConsumedCapacity, api.DynString)
-	return m
-}
+func (*ResourceInUseException) ConvType() (api.Table, int32) { return convTable[:], 190 }
 
-func (s *TransactGetItemsOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ConsumedCapacity", &s.ConsumedCapacity, func(p *[]ConsumedCapacity, v any) error {
-		return api.SetList(p, v, func(p *ConsumedCapacity, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "Responses", &s.Responses, func(p *[]ItemResponse, v any) error {
-		return api.SetList(p, v, func(p *ItemResponse, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
+func (*ResourceNotFoundException) ConvType() (api.Table, int32) { return convTable[:], 191 }
 
-func (s *TransactGetItemsOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutList(m, "ConsumedCapacity", s.ConsumedCapacity, func(e ConsumedCapacity) any { return e.ToDynamic() })
-	api.PutList(m, "Responses", s.Responses, func(e ItemResponse) any { return e.ToDynamic() })
-	return m
-}
+func (*RestoreSummary) ConvType() (api.Table, int32) { return convTable[:], 192 }
 
-func (s *TransactWriteItem) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ConditionCheck", &s.ConditionCheck, api.SetStructPtr[ConditionCheck])
-	err = api.Decode(err, m, "Put", &s.Put, api.SetStructPtr[Put])
-	err = api.Decode(err, m, "Delete", &s.Delete, api.SetStructPtr[Delete])
-	err = api.Decode(err, m, "Update", &s.Update, api.SetStructPtr[Update])
-	return err
-}
+func (*RestoreTableFromBackupInput) ConvType() (api.Table, int32) { return convTable[:], 193 }
 
-func (s *TransactWriteItem) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.PutStruct(m, "ConditionCheck", s.ConditionCheck)
-	api.PutStruct(m, "Put", s.Put)
-	api.PutStruct(m, "Delete", s.Delete)
-	api.PutStruct(m, "Update", s.Update)
-	return m
-}
+func (*RestoreTableFromBackupOutput) ConvType() (api.Table, int32) { return convTable[:], 194 }
 
-func (s *TransactWriteItemsInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "TransactItems", &s.TransactItems, func(p *[]TransactWriteItem, v any) error {
-		return api.SetList(p, v, func(p *TransactWriteItem, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "ReturnConsumedCapacity", &s.ReturnConsumedCapacity, api.SetStringPtr)
-	err = api.Decode(err, m, "ReturnItemCollectionMetrics", &s.ReturnItemCollectionMetrics, api.SetStringPtr)
-	err = api.Decode(err, m, "ClientRequestToken", &s.ClientRequestToken, api.SetStringPtr)
-	return err
-}
+func (*RestoreTableToPointInTimeInput) ConvType() (api.Table, int32) { return convTable[:], 195 }
 
-func (s *TransactWriteItemsInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.PutList(m, "TransactItems", s.TransactItems, func(e TransactWriteItem) any { return e.ToDynamic() })
-	api.Put(m, "ReturnConsumedCapacity", s.ReturnConsumedCapacity, api.DynString)
-	api.Put(m, "ReturnItemCollectionMetrics", s.ReturnItemCollectionMetrics, api.DynString)
-	api.Put(m, "ClientRequestToken", s.ClientRequestToken, api.DynString)
-	return m
-}
+func (*RestoreTableToPointInTimeOutput) ConvType() (api.Table, int32) { return convTable[:], 196 }
 
-func (s *TransactWriteItemsOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ConsumedCapacity", &s.ConsumedCapacity, func(p *[]ConsumedCapacity, v any) error {
-		return api.SetList(p, v, func(p *ConsumedCapacity, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "ItemCollectionMetrics", &s.ItemCollectionMetrics, func(p *map[string][]ItemCollectionMetrics, v any) error {
-		return api.SetMap(p, v, func(p *[]ItemCollectionMetrics, v any) error {
-			return api.SetList(p, v, func(p *ItemCollectionMetrics, v any) error { return api.SetStruct(p, v) })
-		})
-	})
-	return err
-}
+func (*S3BucketSource) ConvType() (api.Table, int32) { return convTable[:], 197 }
 
-func (s *TransactWriteItemsOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutList(m, "ConsumedCapacity", s.ConsumedCapacity, func(e ConsumedCapacity) any { return e.ToDynamic() })
-	api.PutMap(m, "ItemCollectionMetrics", s.ItemCollectionMetrics, func(e []ItemCollectionMetrics) any {
-		return api.DynList(e, func(e ItemCollectionMetrics) any { return e.ToDynamic() })
-	})
-	return m
-}
+func (*SSEDescription) ConvType() (api.Table, int32) { return convTable[:], 198 }
 
-func (s *TransactionCanceledException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	err = api.Decode(err, m, "CancellationReasons", &s.CancellationReasons, func(p *[]CancellationReason, v any) error {
-		return api.SetList(p, v, func(p *CancellationReason, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
+func (*SSESpecification) ConvType() (api.Table, int32) { return convTable[:], 199 }
 
-func (s *TransactionCanceledException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Message", s.Message, api.DynString)
-	api.PutList(m, "CancellationReasons", s.CancellationReasons, func(e CancellationReason) any { return e.ToDynamic() })
-	return m
-}
+func (*ScanInput) ConvType() (api.Table, int32) { return convTable[:], 200 }
 
-func (s *TransactionConflictException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*ScanOutput) ConvType() (api.Table, int32) { return convTable[:], 201 }
 
-func (s *TransactionConflictException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
+func (*SourceTableDetails) ConvType() (api.Table, int32) { return convTable[:], 202 }
 
-func (s *TransactionInProgressException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*SourceTableFeatureDetails) ConvType() (api.Table, int32) { return convTable[:], 203 }
 
-func (s *TransactionInProgressException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
+func (*StreamSpecification) ConvType() (api.Table, int32) { return convTable[:], 204 }
 
-func (s *UntagResourceInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ResourceArn", &s.ResourceArn, api.SetStringPtr)
-	err = api.Decode(err, m, "TagKeys", &s.TagKeys, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	return err
-}
+func (*TableAlreadyExistsException) ConvType() (api.Table, int32) { return convTable[:], 205 }
 
-func (s *UntagResourceInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "ResourceArn", s.ResourceArn, api.DynString)
-	api.PutList(m, "TagKeys", s.TagKeys, api.DynString)
-	return m
-}
+func (*TableAutoScalingDescription) ConvType() (api.Table, int32) { return convTable[:], 206 }
 
-func (s *Update) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Key", &s.Key, func(p *map[string]AttributeValue, v any) error {
-		return api.SetMap(p, v, func(p *AttributeValue, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "UpdateExpression", &s.UpdateExpression, api.SetStringPtr)
-	err = api.Decode(err, m, "TableName", &s.TableName, api.SetStringPtr)
-	err = api.Decode(err, m, "ConditionExpression", &s.ConditionExpression, api.SetStringPtr)
-	err = api.Decode(err, m, "ExpressionAttributeNames", &s.ExpressionAttributeNames, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
-	err = api.Decode(err, m, "ExpressionAttributeValues", &s.ExpressionAttributeValues, func(p *map[string]AttributeValue, v any) error {
-		return api.SetMap(p, v, func(p *AttributeValue, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "ReturnValuesOnConditionCheckFailure", &s.ReturnValuesOnConditionCheckFailure, api.SetStringPtr)
-	return err
-}
+func (*TableClassSummary) ConvType() (api.Table, int32) { return convTable[:], 207 }
 
-func (s *Update) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 7)
-	api.PutMap(m, "Key", s.Key, func(e AttributeValue) any { return e.ToDynamic() })
-	api.Put(m, "UpdateExpression", s.UpdateExpression, api.DynString)
-	api.Put(m, "TableName", s.TableName, api.DynString)
-	api.Put(m, "ConditionExpression", s.ConditionExpression, api.DynString)
-	api.PutMap(m, "ExpressionAttributeNames", s.ExpressionAttributeNames, api.DynString)
-	api.PutMap(m, "ExpressionAttributeValues", s.ExpressionAttributeValues, func(e AttributeValue) any { return e.ToDynamic() })
-	api.Put(m, "ReturnValuesOnConditionCheckFailure", s.ReturnValuesOnConditionCheckFailure, api.DynString)
-	return m
-}
+func (*TableCreationParameters) ConvType() (api.Table, int32) { return convTable[:], 208 }
 
-func (s *UpdateContinuousBackupsInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "TableName", &s.TableName, api.SetStringPtr)
-	err = api.Decode(err, m, "PointInTimeRecoverySpecification", &s.PointInTimeRecoverySpecification, api.SetStructPtr[PointInTimeRecoverySpecification])
-	return err
-}
+func (*TableDescription) ConvType() (api.Table, int32) { return convTable[:], 209 }
 
-func (s *UpdateContinuousBackupsInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "TableName", s.TableName, api.DynString)
-	api.PutStruct(m, "PointInTimeRecoverySpecification", s.PointInTimeRecoverySpecification)
-	return m
-}
+func (*TableInUseException) ConvType() (api.Table, int32) { return convTable[:], 210 }
 
-func (s *UpdateContinuousBackupsOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ContinuousBackupsDescription", &s.ContinuousBackupsDescription, api.SetStructPtr[ContinuousBackupsDescription])
-	return err
-}
+func (*TableNotFoundException) ConvType() (api.Table, int32) { return convTable[:], 211 }
 
-func (s *UpdateContinuousBackupsOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "ContinuousBackupsDescription", s.ContinuousBackupsDescription)
-	return m
-}
+func (*TableWarmThroughputDescription) ConvType() (api.Table, int32) { return convTable[:], 212 }
 
-func (s *UpdateContributorInsightsInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "TableName", &s.TableName, api.SetStringPtr)
-	err = api.Decode(err, m, "IndexName", &s.IndexName, api.SetStringPtr)
-	err = api.Decode(err, m, "ContributorInsightsAction", &s.ContributorInsightsAction, api.SetStringPtr)
-	return err
-}
+func (*Tag) ConvType() (api.Table, int32) { return convTable[:], 213 }
 
-func (s *UpdateContributorInsightsInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "TableName", s.TableName, api.DynString)
-	api.Put(m, "IndexName", s.IndexName, api.DynString)
-	api.Put(m, "ContributorInsightsAction", s.ContributorInsightsAction, api.DynString)
-	return m
-}
+func (*TagResourceInput) ConvType() (api.Table, int32) { return convTable[:], 214 }
 
-func (s *UpdateContributorInsightsOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "TableName", &s.TableName, api.SetStringPtr)
-	err = api.Decode(err, m, "IndexName", &s.IndexName, api.SetStringPtr)
-	err = api.Decode(err, m, "ContributorInsightsStatus", &s.ContributorInsightsStatus, api.SetStringPtr)
-	return err
-}
+func (*TagResourceOutput) ConvType() (api.Table, int32) { return convTable[:], 215 }
 
-func (s *UpdateContributorInsightsOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "TableName", s.TableName, api.DynString)
-	api.Put(m, "IndexName", s.IndexName, api.DynString)
-	api.Put(m, "ContributorInsightsStatus", s.ContributorInsightsStatus, api.DynString)
-	return m
-}
+func (*TimeToLiveDescription) ConvType() (api.Table, int32) { return convTable[:], 216 }
 
-func (s *UpdateGlobalSecondaryIndexAction) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "IndexName", &s.IndexName, api.SetStringPtr)
-	err = api.Decode(err, m, "ProvisionedThroughput", &s.ProvisionedThroughput, api.SetStructPtr[ProvisionedThroughput])
-	err = api.Decode(err, m, "OnDemandThroughput", &s.OnDemandThroughput, api.SetStructPtr[OnDemandThroughput])
-	return err
-}
+func (*TimeToLiveSpecification) ConvType() (api.Table, int32) { return convTable[:], 217 }
 
-func (s *UpdateGlobalSecondaryIndexAction) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "IndexName", s.IndexName, api.DynString)
-	api.PutStruct(m, "ProvisionedThroughput", s.ProvisionedThroughput)
-	api.PutStruct(m, "OnDemandThroughput", s.OnDemandThroughput)
-	return m
-}
+func (*TransactGetItem) ConvType() (api.Table, int32) { return convTable[:], 218 }
 
-func (s *UpdateGlobalTableInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "GlobalTableName", &s.GlobalTableName, api.SetStringPtr)
-	err = api.Decode(err, m, "ReplicaUpdates", &s.ReplicaUpdates, func(p *[]ReplicaUpdate, v any) error {
-		return api.SetList(p, v, func(p *ReplicaUpdate, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
+func (*TransactGetItemsInput) ConvType() (api.Table, int32) { return convTable[:], 219 }
 
-func (s *UpdateGlobalTableInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "GlobalTableName", s.GlobalTableName, api.DynString)
-	api.PutList(m, "ReplicaUpdates", s.ReplicaUpdates, func(e ReplicaUpdate) any { return e.ToDynamic() })
-	return m
-}
+func (*TransactGetItemsOutput) ConvType() (api.Table, int32) { return convTable[:], 220 }
 
-func (s *UpdateGlobalTableOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "GlobalTableDescription", &s.GlobalTableDescription, api.SetStructPtr[GlobalTableDescription])
-	return err
-}
+func (*TransactWriteItem) ConvType() (api.Table, int32) { return convTable[:], 221 }
 
-func (s *UpdateGlobalTableOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "GlobalTableDescription", s.GlobalTableDescription)
-	return m
-}
+func (*TransactWriteItemsInput) ConvType() (api.Table, int32) { return convTable[:], 222 }
 
-func (s *UpdateGlobalTableSettingsInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "GlobalTableName", &s.GlobalTableName, api.SetStringPtr)
-	err = api.Decode(err, m, "GlobalTableBillingMode", &s.GlobalTableBillingMode, api.SetStringPtr)
-	err = api.Decode(err, m, "GlobalTableProvisionedWriteCapacityUnits", &s.GlobalTableProvisionedWriteCapacityUnits, api.SetInt64Ptr)
-	err = api.Decode(err, m, "GlobalTableProvisionedWriteCapacityAutoScalingSettingsUpdate", &s.GlobalTableProvisionedWriteCapacityAutoScalingSettingsUpdate, api.SetStructPtr[AutoScalingSettingsUpdate])
-	err = api.Decode(err, m, "GlobalTableGlobalSecondaryIndexSettingsUpdate", &s.GlobalTableGlobalSecondaryIndexSettingsUpdate, func(p *[]GlobalTableGlobalSecondaryIndexSettingsUpdate, v any) error {
-		return api.SetList(p, v, func(p *GlobalTableGlobalSecondaryIndexSettingsUpdate, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "ReplicaSettingsUpdate", &s.ReplicaSettingsUpdate, func(p *[]ReplicaSettingsUpdate, v any) error {
-		return api.SetList(p, v, func(p *ReplicaSettingsUpdate, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
+func (*TransactWriteItemsOutput) ConvType() (api.Table, int32) { return convTable[:], 223 }
 
-func (s *UpdateGlobalTableSettingsInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 6)
-	api.Put(m, "GlobalTableName", s.GlobalTableName, api.DynString)
-	api.Put(m, "GlobalTableBillingMode", s.GlobalTableBillingMode, api.DynString)
-	api.Put(m, "GlobalTableProvisionedWriteCapacityUnits", s.GlobalTableProvisionedWriteCapacityUnits, api.DynInt64)
-	api.PutStruct(m, "GlobalTableProvisionedWriteCapacityAutoScalingSettingsUpdate", s.GlobalTableProvisionedWriteCapacityAutoScalingSettingsUpdate)
-	api.PutList(m, "GlobalTableGlobalSecondaryIndexSettingsUpdate", s.GlobalTableGlobalSecondaryIndexSettingsUpdate, func(e GlobalTableGlobalSecondaryIndexSettingsUpdate) any { return e.ToDynamic() })
-	api.PutList(m, "ReplicaSettingsUpdate", s.ReplicaSettingsUpdate, func(e ReplicaSettingsUpdate) any { return e.ToDynamic() })
-	return m
-}
+func (*TransactionCanceledException) ConvType() (api.Table, int32) { return convTable[:], 224 }
 
-func (s *UpdateGlobalTableSettingsOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "GlobalTableName", &s.GlobalTableName, api.SetStringPtr)
-	err = api.Decode(err, m, "ReplicaSettings", &s.ReplicaSettings, func(p *[]ReplicaSettingsDescription, v any) error {
-		return api.SetList(p, v, func(p *ReplicaSettingsDescription, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
+func (*TransactionConflictException) ConvType() (api.Table, int32) { return convTable[:], 225 }
 
-func (s *UpdateGlobalTableSettingsOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "GlobalTableName", s.GlobalTableName, api.DynString)
-	api.PutList(m, "ReplicaSettings", s.ReplicaSettings, func(e ReplicaSettingsDescription) any { return e.ToDynamic() })
-	return m
-}
+func (*TransactionInProgressException) ConvType() (api.Table, int32) { return convTable[:], 226 }
 
-func (s *UpdateItemInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "TableName", &s.TableName, api.SetStringPtr)
-	err = api.Decode(err, m, "Key", &s.Key, func(p *map[string]AttributeValue, v any) error {
-		return api.SetMap(p, v, func(p *AttributeValue, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "AttributeUpdates", &s.AttributeUpdates, func(p *map[string]AttributeValueUpdate, v any) error {
-		return api.SetMap(p, v, func(p *AttributeValueUpdate, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "Expected", &s.Expected, func(p *map[string]ExpectedAttributeValue, v any) error {
-		return api.SetMap(p, v, func(p *ExpectedAttributeValue, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "ConditionalOperator", &s.ConditionalOperator, api.SetStringPtr)
-	err = api.Decode(err, m, "ReturnValues", &s.ReturnValues, api.SetStringPtr)
-	err = api.Decode(err, m, "ReturnConsumedCapacity", &s.ReturnConsumedCapacity, api.SetStringPtr)
-	err = api.Decode(err, m, "ReturnItemCollectionMetrics", &s.ReturnItemCollectionMetrics, api.SetStringPtr)
-	err = api.Decode(err, m, "UpdateExpression", &s.UpdateExpression, api.SetStringPtr)
-	err = api.Decode(err, m, "ConditionExpression", &s.ConditionExpression, api.SetStringPtr)
-	err = api.Decode(err, m, "ExpressionAttributeNames", &s.ExpressionAttributeNames, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
-	err = api.Decode(err, m, "ExpressionAttributeValues", &s.ExpressionAttributeValues, func(p *map[string]AttributeValue, v any) error {
-		return api.SetMap(p, v, func(p *AttributeValue, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "ReturnValuesOnConditionCheckFailure", &s.ReturnValuesOnConditionCheckFailure, api.SetStringPtr)
-	return err
-}
+func (*UntagResourceInput) ConvType() (api.Table, int32) { return convTable[:], 227 }
 
-func (s *UpdateItemInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "TableName", s.TableName, api.DynString)
-	api.PutMap(m, "Key", s.Key, func(e AttributeValue) any { return e.ToDynamic() })
-	api.PutMap(m, "AttributeUpdates", s.AttributeUpdates, func(e AttributeValueUpdate) any { return e.ToDynamic() })
-	api.PutMap(m, "Expected", s.Expected, func(e ExpectedAttributeValue) any { return e.ToDynamic() })
-	api.Put(m, "ConditionalOperator", s.ConditionalOperator, api.DynString)
-	api.Put(m, "ReturnValues", s.ReturnValues, api.DynString)
-	api.Put(m, "ReturnConsumedCapacity", s.ReturnConsumedCapacity, api.DynString)
-	api.Put(m, "ReturnItemCollectionMetrics", s.ReturnItemCollectionMetrics, api.DynString)
-	api.Put(m, "UpdateExpression", s.UpdateExpression, api.DynString)
-	api.Put(m, "ConditionExpression", s.ConditionExpression, api.DynString)
-	api.PutMap(m, "ExpressionAttributeNames", s.ExpressionAttributeNames, api.DynString)
-	api.PutMap(m, "ExpressionAttributeValues", s.ExpressionAttributeValues, func(e AttributeValue) any { return e.ToDynamic() })
-	api.Put(m, "ReturnValuesOnConditionCheckFailure", s.ReturnValuesOnConditionCheckFailure, api.DynString)
-	return m
-}
+func (*UntagResourceOutput) ConvType() (api.Table, int32) { return convTable[:], 228 }
 
-func (s *UpdateItemOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Attributes", &s.Attributes, func(p *map[string]AttributeValue, v any) error {
-		return api.SetMap(p, v, func(p *AttributeValue, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "ConsumedCapacity", &s.ConsumedCapacity, api.SetStructPtr[ConsumedCapacity])
-	err = api.Decode(err, m, "ItemCollectionMetrics", &s.ItemCollectionMetrics, api.SetStructPtr[ItemCollectionMetrics])
-	return err
-}
+func (*Update) ConvType() (api.Table, int32) { return convTable[:], 229 }
 
-func (s *UpdateItemOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.PutMap(m, "Attributes", s.Attributes, func(e AttributeValue) any { return e.ToDynamic() })
-	api.PutStruct(m, "ConsumedCapacity", s.ConsumedCapacity)
-	api.PutStruct(m, "ItemCollectionMetrics", s.ItemCollectionMetrics)
-	return m
-}
+func (*UpdateContinuousBackupsInput) ConvType() (api.Table, int32) { return convTable[:], 230 }
 
-func (s *UpdateKinesisStreamingConfiguration) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ApproximateCreationDateTimePrecision", &s.ApproximateCreationDateTimePrecision, api.SetStringPtr)
-	return err
-}
+func (*UpdateContinuousBackupsOutput) ConvType() (api.Table, int32) { return convTable[:], 231 }
 
-func (s *UpdateKinesisStreamingConfiguration) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "ApproximateCreationDateTimePrecision", s.ApproximateCreationDateTimePrecision, api.DynString)
-	return m
-}
+func (*UpdateContributorInsightsInput) ConvType() (api.Table, int32) { return convTable[:], 232 }
 
-func (s *UpdateKinesisStreamingDestinationInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "TableName", &s.TableName, api.SetStringPtr)
-	err = api.Decode(err, m, "StreamArn", &s.StreamArn, api.SetStringPtr)
-	err = api.Decode(err, m, "UpdateKinesisStreamingConfiguration", &s.UpdateKinesisStreamingConfiguration, api.SetStructPtr[UpdateKinesisStreamingConfiguration])
-	return err
-}
+func (*UpdateContributorInsightsOutput) ConvType() (api.Table, int32) { return convTable[:], 233 }
 
-func (s *UpdateKinesisStreamingDestinationInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "TableName", s.TableName, api.DynString)
-	api.Put(m, "StreamArn", s.StreamArn, api.DynString)
-	api.PutStruct(m, "UpdateKinesisStreamingConfiguration", s.UpdateKinesisStreamingConfiguration)
-	return m
-}
+func (*UpdateGlobalSecondaryIndexAction) ConvType() (api.Table, int32) { return convTable[:], 234 }
 
-func (s *UpdateKinesisStreamingDestinationOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "TableName", &s.TableName, api.SetStringPtr)
-	err = api.Decode(err, m, "StreamArn", &s.StreamArn, api.SetStringPtr)
-	err = api.Decode(err, m, "DestinationStatus", &s.DestinationStatus, api.SetStringPtr)
-	err = api.Decode(err, m, "UpdateKinesisStreamingConfiguration", &s.UpdateKinesisStreamingConfiguration, api.SetStructPtr[UpdateKinesisStreamingConfiguration])
-	return err
-}
+func (*UpdateGlobalTableInput) ConvType() (api.Table, int32) { return convTable[:], 235 }
 
-func (s *UpdateKinesisStreamingDestinationOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "TableName", s.TableName, api.DynString)
-	api.Put(m, "StreamArn", s.StreamArn, api.DynString)
-	api.Put(m, "DestinationStatus", s.DestinationStatus, api.DynString)
-	api.PutStruct(m, "UpdateKinesisStreamingConfiguration", s.UpdateKinesisStreamingConfiguration)
-	return m
-}
+func (*UpdateGlobalTableOutput) ConvType() (api.Table, int32) { return convTable[:], 236 }
 
-func (s *UpdateReplicationGroupMemberAction) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "RegionName", &s.RegionName, api.SetStringPtr)
-	err = api.Decode(err, m, "KMSMasterKeyId", &s.KMSMasterKeyId, api.SetStringPtr)
-	err = api.Decode(err, m, "ProvisionedThroughputOverride", &s.ProvisionedThroughputOverride, api.SetStructPtr[ProvisionedThroughputOverride])
-	err = api.Decode(err, m, "OnDemandThroughputOverride", &s.OnDemandThroughputOverride, api.SetStructPtr[OnDemandThroughputOverride])
-	err = api.Decode(err, m, "GlobalSecondaryIndexes", &s.GlobalSecondaryIndexes, func(p *[]ReplicaGlobalSecondaryIndex, v any) error {
-		return api.SetList(p, v, func(p *ReplicaGlobalSecondaryIndex, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "TableClassOverride", &s.TableClassOverride, api.SetStringPtr)
-	return err
-}
+func (*UpdateGlobalTableSettingsInput) ConvType() (api.Table, int32) { return convTable[:], 237 }
 
-func (s *UpdateReplicationGroupMemberAction) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 6)
-	api.Put(m, "RegionName", s.RegionName, api.DynString)
-	api.Put(m, "KMSMasterKeyId", s.KMSMasterKeyId, api.DynString)
-	api.PutStruct(m, "ProvisionedThroughputOverride", s.ProvisionedThroughputOverride)
-	api.PutStruct(m, "OnDemandThroughputOverride", s.OnDemandThroughputOverride)
-	api.PutList(m, "GlobalSecondaryIndexes", s.GlobalSecondaryIndexes, func(e ReplicaGlobalSecondaryIndex) any { return e.ToDynamic() })
-	api.Put(m, "TableClassOverride", s.TableClassOverride, api.DynString)
-	return m
-}
+func (*UpdateGlobalTableSettingsOutput) ConvType() (api.Table, int32) { return convTable[:], 238 }
 
-func (s *UpdateTableInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "AttributeDefinitions", &s.AttributeDefinitions, func(p *[]AttributeDefinition, v any) error {
-		return api.SetList(p, v, func(p *AttributeDefinition, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "TableName", &s.TableName, api.SetStringPtr)
-	err = api.Decode(err, m, "BillingMode", &s.BillingMode, api.SetStringPtr)
-	err = api.Decode(err, m, "ProvisionedThroughput", &s.ProvisionedThroughput, api.SetStructPtr[ProvisionedThroughput])
-	err = api.Decode(err, m, "GlobalSecondaryIndexUpdates", &s.GlobalSecondaryIndexUpdates, func(p *[]GlobalSecondaryIndexUpdate, v any) error {
-		return api.SetList(p, v, func(p *GlobalSecondaryIndexUpdate, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "StreamSpecification", &s.StreamSpecification, api.SetStructPtr[StreamSpecification])
-	err = api.Decode(err, m, "SSESpecification", &s.SSESpecification, api.SetStructPtr[SSESpecification])
-	err = api.Decode(err, m, "ReplicaUpdates", &s.ReplicaUpdates, func(p *[]ReplicationGroupUpdate, v any) error {
-		return api.SetList(p, v, func(p *ReplicationGroupUpdate, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "TableClass", &s.TableClass, api.SetStringPtr)
-	err = api.Decode(err, m, "DeletionProtectionEnabled", &s.DeletionProtectionEnabled, api.SetBoolPtr)
-	err = api.Decode(err, m, "OnDemandThroughput", &s.OnDemandThroughput, api.SetStructPtr[OnDemandThroughput])
-	return err
-}
+func (*UpdateItemInput) ConvType() (api.Table, int32) { return convTable[:], 239 }
 
-func (s *UpdateTableInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.PutList(m, "AttributeDefinitions", s.AttributeDefinitions, func(e AttributeDefinition) any { return e.ToDynamic() })
-	api.Put(m, "TableName", s.TableName, api.DynString)
-	api.Put(m, "BillingMode", s.BillingMode, api.DynString)
-	api.PutStruct(m, "ProvisionedThroughput", s.ProvisionedThroughput)
-	api.PutList(m, "GlobalSecondaryIndexUpdates", s.GlobalSecondaryIndexUpdates, func(e GlobalSecondaryIndexUpdate) any { return e.ToDynamic() })
-	api.PutStruct(m, "StreamSpecification", s.StreamSpecification)
-	api.PutStruct(m, "SSESpecification", s.SSESpecification)
-	api.PutList(m, "ReplicaUpdates", s.ReplicaUpdates, func(e ReplicationGroupUpdate) any { return e.ToDynamic() })
-	api.Put(m, "TableClass", s.TableClass, api.DynString)
-	api.Put(m, "DeletionProtectionEnabled", s.DeletionProtectionEnabled, api.DynBool)
-	api.PutStruct(m, "OnDemandThroughput", s.OnDemandThroughput)
-	return m
-}
+func (*UpdateItemOutput) ConvType() (api.Table, int32) { return convTable[:], 240 }
 
-func (s *UpdateTableOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "TableDescription", &s.TableDescription, api.SetStructPtr[TableDescription])
-	return err
-}
+func (*UpdateKinesisStreamingConfiguration) ConvType() (api.Table, int32) { return convTable[:], 241 }
 
-func (s *UpdateTableOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "TableDescription", s.TableDescription)
-	return m
+func (*UpdateKinesisStreamingDestinationInput) ConvType() (api.Table, int32) {
+	return convTable[:], 242
 }
 
-func (s *UpdateTableReplicaAutoScalingInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "GlobalSecondaryIndexUpdates", &s.GlobalSecondaryIndexUpdates, func(p *[]GlobalSecondaryIndexAutoScalingUpdate, v any) error {
-		return api.SetList(p, v, func(p *GlobalSecondaryIndexAutoScalingUpdate, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "TableName", &s.TableName, api.SetStringPtr)
-	err = api.Decode(err, m, "ProvisionedWriteCapacityAutoScalingUpdate", &s.ProvisionedWriteCapacityAutoScalingUpdate, api.SetStructPtr[AutoScalingSettingsUpdate])
-	err = api.Decode(err, m, "ReplicaUpdates", &s.ReplicaUpdates, func(p *[]ReplicaAutoScalingUpdate, v any) error {
-		return api.SetList(p, v, func(p *ReplicaAutoScalingUpdate, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
+func (*UpdateKinesisStreamingDestinationOutput) ConvType() (api.Table, int32) {
+	return convTable[:], 243
 }
 
-func (s *UpdateTableReplicaAutoScalingInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.PutList(m, "GlobalSecondaryIndexUpdates", s.GlobalSecondaryIndexUpdates, func(e GlobalSecondaryIndexAutoScalingUpdate) any { return e.ToDynamic() })
-	api.Put(m, "TableName", s.TableName, api.DynString)
-	api.PutStruct(m, "ProvisionedWriteCapacityAutoScalingUpdate", s.ProvisionedWriteCapacityAutoScalingUpdate)
-	api.PutList(m, "ReplicaUpdates", s.ReplicaUpdates, func(e ReplicaAutoScalingUpdate) any { return e.ToDynamic() })
-	return m
-}
+func (*UpdateReplicationGroupMemberAction) ConvType() (api.Table, int32) { return convTable[:], 244 }
 
-func (s *UpdateTableReplicaAutoScalingOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "TableAutoScalingDescription", &s.TableAutoScalingDescription, api.SetStructPtr[TableAutoScalingDescription])
-	return err
-}
+func (*UpdateTableInput) ConvType() (api.Table, int32) { return convTable[:], 245 }
 
-func (s *UpdateTableReplicaAutoScalingOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "TableAutoScalingDescription", s.TableAutoScalingDescription)
-	return m
-}
+func (*UpdateTableOutput) ConvType() (api.Table, int32) { return convTable[:], 246 }
 
-func (s *UpdateTimeToLiveInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "TableName", &s.TableName, api.SetStringPtr)
-	err = api.Decode(err, m, "TimeToLiveSpecification", &s.TimeToLiveSpecification, api.SetStructPtr[TimeToLiveSpecification])
-	return err
-}
+func (*UpdateTableReplicaAutoScalingInput) ConvType() (api.Table, int32) { return convTable[:], 247 }
 
-func (s *UpdateTimeToLiveInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "TableName", s.TableName, api.DynString)
-	api.PutStruct(m, "TimeToLiveSpecification", s.TimeToLiveSpecification)
-	return m
-}
+func (*UpdateTableReplicaAutoScalingOutput) ConvType() (api.Table, int32) { return convTable[:], 248 }
 
-func (s *UpdateTimeToLiveOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "TimeToLiveSpecification", &s.TimeToLiveSpecification, api.SetStructPtr[TimeToLiveSpecification])
-	return err
-}
+func (*UpdateTimeToLiveInput) ConvType() (api.Table, int32) { return convTable[:], 249 }
 
-func (s *UpdateTimeToLiveOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "TimeToLiveSpecification", s.TimeToLiveSpecification)
-	return m
-}
+func (*UpdateTimeToLiveOutput) ConvType() (api.Table, int32) { return convTable[:], 250 }
 
-func (s *WriteRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "PutRequest", &s.PutRequest, api.SetStructPtr[PutRequest])
-	err = api.Decode(err, m, "DeleteRequest", &s.DeleteRequest, api.SetStructPtr[DeleteRequest])
-	return err
-}
+func (*WriteRequest) ConvType() (api.Table, int32) { return convTable[:], 251 }
 
-func (s *WriteRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutStruct(m, "PutRequest", s.PutRequest)
-	api.PutStruct(m, "DeleteRequest", s.DeleteRequest)
-	return m
+var convTable = [...]api.Type{
+	0: {Go: (*ArchivalSummary)(nil), Fields: []api.Field{
+		{Name: "ArchivalDateTime", Off: unsafe.Offsetof(ArchivalSummary{}.ArchivalDateTime), Kind: api.KTimePtr},
+		{Name: "ArchivalReason", Off: unsafe.Offsetof(ArchivalSummary{}.ArchivalReason), Kind: api.KStringPtr},
+		{Name: "ArchivalBackupArn", Off: unsafe.Offsetof(ArchivalSummary{}.ArchivalBackupArn), Kind: api.KStringPtr},
+	}},
+	1: {Go: (*AttributeDefinition)(nil), Fields: []api.Field{
+		{Name: "AttributeName", Off: unsafe.Offsetof(AttributeDefinition{}.AttributeName), Kind: api.KStringPtr},
+		{Name: "AttributeType", Off: unsafe.Offsetof(AttributeDefinition{}.AttributeType), Kind: api.KStringPtr},
+	}},
+	2: {Go: (*AttributeValue)(nil), Fields: []api.Field{
+		{Name: "S", Off: unsafe.Offsetof(AttributeValue{}.S), Kind: api.KStringPtr},
+		{Name: "N", Off: unsafe.Offsetof(AttributeValue{}.N), Kind: api.KStringPtr},
+		{Name: "B", Off: unsafe.Offsetof(AttributeValue{}.B), Kind: api.KBytes},
+		{Name: "SS", Off: unsafe.Offsetof(AttributeValue{}.SS), Kind: api.KList, Type: 252},
+		{Name: "NS", Off: unsafe.Offsetof(AttributeValue{}.NS), Kind: api.KList, Type: 252},
+		{Name: "BS", Off: unsafe.Offsetof(AttributeValue{}.BS), Kind: api.KList, Type: 253},
+		{Name: "M", Off: unsafe.Offsetof(AttributeValue{}.M), Kind: api.KMap, Type: 254},
+		{Name: "L", Off: unsafe.Offsetof(AttributeValue{}.L), Kind: api.KList, Type: 255},
+		{Name: "NULL", Off: unsafe.Offsetof(AttributeValue{}.NULL), Kind: api.KBoolPtr},
+		{Name: "BOOL", Off: unsafe.Offsetof(AttributeValue{}.BOOL), Kind: api.KBoolPtr},
+	}},
+	3: {Go: (*AttributeValueUpdate)(nil), Fields: []api.Field{
+		{Name: "Value", Off: unsafe.Offsetof(AttributeValueUpdate{}.Value), Kind: api.KStructPtr, Type: 2},
+		{Name: "Action", Off: unsafe.Offsetof(AttributeValueUpdate{}.Action), Kind: api.KStringPtr},
+	}},
+	4: {Go: (*AutoScalingPolicyDescription)(nil), Fields: []api.Field{
+		{Name: "PolicyName", Off: unsafe.Offsetof(AutoScalingPolicyDescription{}.PolicyName), Kind: api.KStringPtr},
+		{Name: "TargetTrackingScalingPolicyConfiguration", Off: unsafe.Offsetof(AutoScalingPolicyDescription{}.TargetTrackingScalingPolicyConfiguration), Kind: api.KStructPtr, Type: 8},
+	}},
+	5: {Go: (*AutoScalingPolicyUpdate)(nil), Fields: []api.Field{
+		{Name: "PolicyName", Off: unsafe.Offsetof(AutoScalingPolicyUpdate{}.PolicyName), Kind: api.KStringPtr},
+		{Name: "TargetTrackingScalingPolicyConfiguration", Off: unsafe.Offsetof(AutoScalingPolicyUpdate{}.TargetTrackingScalingPolicyConfiguration), Kind: api.KStructPtr, Type: 9},
+	}},
+	6: {Go: (*AutoScalingSettingsDescription)(nil), Fields: []api.Field{
+		{Name: "MinimumUnits", Off: unsafe.Offsetof(AutoScalingSettingsDescription{}.MinimumUnits), Kind: api.KInt64Ptr},
+		{Name: "MaximumUnits", Off: unsafe.Offsetof(AutoScalingSettingsDescription{}.MaximumUnits), Kind: api.KInt64Ptr},
+		{Name: "AutoScalingDisabled", Off: unsafe.Offsetof(AutoScalingSettingsDescription{}.AutoScalingDisabled), Kind: api.KBoolPtr},
+		{Name: "AutoScalingRoleArn", Off: unsafe.Offsetof(AutoScalingSettingsDescription{}.AutoScalingRoleArn), Kind: api.KStringPtr},
+		{Name: "ScalingPolicies", Off: unsafe.Offsetof(AutoScalingSettingsDescription{}.ScalingPolicies), Kind: api.KList, Type: 256},
+	}},
+	7: {Go: (*AutoScalingSettingsUpdate)(nil), Fields: []api.Field{
+		{Name: "MinimumUnits", Off: unsafe.Offsetof(AutoScalingSettingsUpdate{}.MinimumUnits), Kind: api.KInt64Ptr},
+		{Name: "MaximumUnits", Off: unsafe.Offsetof(AutoScalingSettingsUpdate{}.MaximumUnits), Kind: api.KInt64Ptr},
+		{Name: "AutoScalingDisabled", Off: unsafe.Offsetof(AutoScalingSettingsUpdate{}.AutoScalingDisabled), Kind: api.KBoolPtr},
+		{Name: "AutoScalingRoleArn", Off: unsafe.Offsetof(AutoScalingSettingsUpdate{}.AutoScalingRoleArn), Kind: api.KStringPtr},
+		{Name: "ScalingPolicyUpdate", Off: unsafe.Offsetof(AutoScalingSettingsUpdate{}.ScalingPolicyUpdate), Kind: api.KStructPtr, Type: 5},
+	}},
+	8: {Go: (*AutoScalingTargetTrackingScalingPolicyConfigurationDescription)(nil), Fields: []api.Field{
+		{Name: "DisableScaleIn", Off: unsafe.Offsetof(AutoScalingTargetTrackingScalingPolicyConfigurationDescription{}.DisableScaleIn), Kind: api.KBoolPtr},
+		{Name: "ScaleInCooldown", Off: unsafe.Offsetof(AutoScalingTargetTrackingScalingPolicyConfigurationDescription{}.ScaleInCooldown), Kind: api.KInt32Ptr},
+		{Name: "ScaleOutCooldown", Off: unsafe.Offsetof(AutoScalingTargetTrackingScalingPolicyConfigurationDescription{}.ScaleOutCooldown), Kind: api.KInt32Ptr},
+		{Name: "TargetValue", Off: unsafe.Offsetof(AutoScalingTargetTrackingScalingPolicyConfigurationDescription{}.TargetValue), Kind: api.KFloat64Ptr},
+	}},
+	9: {Go: (*AutoScalingTargetTrackingScalingPolicyConfigurationUpdate)(nil), Fields: []api.Field{
+		{Name: "DisableScaleIn", Off: unsafe.Offsetof(AutoScalingTargetTrackingScalingPolicyConfigurationUpdate{}.DisableScaleIn), Kind: api.KBoolPtr},
+		{Name: "ScaleInCooldown", Off: unsafe.Offsetof(AutoScalingTargetTrackingScalingPolicyConfigurationUpdate{}.ScaleInCooldown), Kind: api.KInt32Ptr},
+		{Name: "ScaleOutCooldown", Off: unsafe.Offsetof(AutoScalingTargetTrackingScalingPolicyConfigurationUpdate{}.ScaleOutCooldown), Kind: api.KInt32Ptr},
+		{Name: "TargetValue", Off: unsafe.Offsetof(AutoScalingTargetTrackingScalingPolicyConfigurationUpdate{}.TargetValue), Kind: api.KFloat64Ptr},
+	}},
+	10: {Go: (*BackupDescription)(nil), Fields: []api.Field{
+		{Name: "BackupDetails", Off: unsafe.Offsetof(BackupDescription{}.BackupDetails), Kind: api.KStructPtr, Type: 11},
+		{Name: "SourceTableDetails", Off: unsafe.Offsetof(BackupDescription{}.SourceTableDetails), Kind: api.KStructPtr, Type: 202},
+		{Name: "SourceTableFeatureDetails", Off: unsafe.Offsetof(BackupDescription{}.SourceTableFeatureDetails), Kind: api.KStructPtr, Type: 203},
+	}},
+	11: {Go: (*BackupDetails)(nil), Fields: []api.Field{
+		{Name: "BackupArn", Off: unsafe.Offsetof(BackupDetails{}.BackupArn), Kind: api.KStringPtr},
+		{Name: "BackupName", Off: unsafe.Offsetof(BackupDetails{}.BackupName), Kind: api.KStringPtr},
+		{Name: "BackupSizeBytes", Off: unsafe.Offsetof(BackupDetails{}.BackupSizeBytes), Kind: api.KInt64Ptr},
+		{Name: "BackupStatus", Off: unsafe.Offsetof(BackupDetails{}.BackupStatus), Kind: api.KStringPtr},
+		{Name: "BackupType", Off: unsafe.Offsetof(BackupDetails{}.BackupType), Kind: api.KStringPtr},
+		{Name: "BackupCreationDateTime", Off: unsafe.Offsetof(BackupDetails{}.BackupCreationDateTime), Kind: api.KTimePtr},
+		{Name: "BackupExpiryDateTime", Off: unsafe.Offsetof(BackupDetails{}.BackupExpiryDateTime), Kind: api.KTimePtr},
+	}},
+	12: {Go: (*BackupInUseException)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(BackupInUseException{}.Message), Kind: api.KStringPtr},
+	}},
+	13: {Go: (*BackupNotFoundException)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(BackupNotFoundException{}.Message), Kind: api.KStringPtr},
+	}},
+	14: {Go: (*BackupSummary)(nil), Fields: []api.Field{
+		{Name: "TableName", Off: unsafe.Offsetof(BackupSummary{}.TableName), Kind: api.KStringPtr},
+		{Name: "TableId", Off: unsafe.Offsetof(BackupSummary{}.TableId), Kind: api.KStringPtr},
+		{Name: "TableArn", Off: unsafe.Offsetof(BackupSummary{}.TableArn), Kind: api.KStringPtr},
+		{Name: "BackupArn", Off: unsafe.Offsetof(BackupSummary{}.BackupArn), Kind: api.KStringPtr},
+		{Name: "BackupName", Off: unsafe.Offsetof(BackupSummary{}.BackupName), Kind: api.KStringPtr},
+		{Name: "BackupCreationDateTime", Off: unsafe.Offsetof(BackupSummary{}.BackupCreationDateTime), Kind: api.KTimePtr},
+		{Name: "BackupExpiryDateTime", Off: unsafe.Offsetof(BackupSummary{}.BackupExpiryDateTime), Kind: api.KTimePtr},
+		{Name: "BackupStatus", Off: unsafe.Offsetof(BackupSummary{}.BackupStatus), Kind: api.KStringPtr},
+		{Name: "BackupType", Off: unsafe.Offsetof(BackupSummary{}.BackupType), Kind: api.KStringPtr},
+		{Name: "BackupSizeBytes", Off: unsafe.Offsetof(BackupSummary{}.BackupSizeBytes), Kind: api.KInt64Ptr},
+	}},
+	15: {Go: (*BatchExecuteStatementInput)(nil), Fields: []api.Field{
+		{Name: "Statements", Off: unsafe.Offsetof(BatchExecuteStatementInput{}.Statements), Kind: api.KList, Type: 257},
+		{Name: "ReturnConsumedCapacity", Off: unsafe.Offsetof(BatchExecuteStatementInput{}.ReturnConsumedCapacity), Kind: api.KStringPtr},
+	}},
+	16: {Go: (*BatchExecuteStatementOutput)(nil), Fields: []api.Field{
+		{Name: "Responses", Off: unsafe.Offsetof(BatchExecuteStatementOutput{}.Responses), Kind: api.KList, Type: 258},
+		{Name: "ConsumedCapacity", Off: unsafe.Offsetof(BatchExecuteStatementOutput{}.ConsumedCapacity), Kind: api.KList, Type: 259},
+	}},
+	17: {Go: (*BatchGetItemInput)(nil), Fields: []api.Field{
+		{Name: "RequestItems", Off: unsafe.Offsetof(BatchGetItemInput{}.RequestItems), Kind: api.KMap, Type: 260},
+		{Name: "ReturnConsumedCapacity", Off: unsafe.Offsetof(BatchGetItemInput{}.ReturnConsumedCapacity), Kind: api.KStringPtr},
+	}},
+	18: {Go: (*BatchGetItemOutput)(nil), Fields: []api.Field{
+		{Name: "Responses", Off: unsafe.Offsetof(BatchGetItemOutput{}.Responses), Kind: api.KMap, Type: 261},
+		{Name: "UnprocessedKeys", Off: unsafe.Offsetof(BatchGetItemOutput{}.UnprocessedKeys), Kind: api.KMap, Type: 260},
+		{Name: "ConsumedCapacity", Off: unsafe.Offsetof(BatchGetItemOutput{}.ConsumedCapacity), Kind: api.KList, Type: 259},
+	}},
+	19: {Go: (*BatchStatementError)(nil), Fields: []api.Field{
+		{Name: "Code", Off: unsafe.Offsetof(BatchStatementError{}.Code), Kind: api.KStringPtr},
+		{Name: "Message", Off: unsafe.Offsetof(BatchStatementError{}.Message), Kind: api.KStringPtr},
+		{Name: "Item", Off: unsafe.Offsetof(BatchStatementError{}.Item), Kind: api.KMap, Type: 254},
+	}},
+	20: {Go: (*BatchStatementRequest)(nil), Fields: []api.Field{
+		{Name: "Statement", Off: unsafe.Offsetof(BatchStatementRequest{}.Statement), Kind: api.KStringPtr},
+		{Name: "Parameters", Off: unsafe.Offsetof(BatchStatementRequest{}.Parameters), Kind: api.KList, Type: 255},
+		{Name: "ConsistentRead", Off: unsafe.Offsetof(BatchStatementRequest{}.ConsistentRead), Kind: api.KBoolPtr},
+		{Name: "ReturnValuesOnConditionCheckFailure", Off: unsafe.Offsetof(BatchStatementRequest{}.ReturnValuesOnConditionCheckFailure), Kind: api.KStringPtr},
+	}},
+	21: {Go: (*BatchStatementResponse)(nil), Fields: []api.Field{
+		{Name: "Error", Off: unsafe.Offsetof(BatchStatementResponse{}.Error), Kind: api.KStructPtr, Type: 19},
+		{Name: "TableName", Off: unsafe.Offsetof(BatchStatementResponse{}.TableName), Kind: api.KStringPtr},
+		{Name: "Item", Off: unsafe.Offsetof(BatchStatementResponse{}.Item), Kind: api.KMap, Type: 254},
+	}},
+	22: {Go: (*BatchWriteItemInput)(nil), Fields: []api.Field{
+		{Name: "RequestItems", Off: unsafe.Offsetof(BatchWriteItemInput{}.RequestItems), Kind: api.KMap, Type: 263},
+		{Name: "ReturnConsumedCapacity", Off: unsafe.Offsetof(BatchWriteItemInput{}.ReturnConsumedCapacity), Kind: api.KStringPtr},
+		{Name: "ReturnItemCollectionMetrics", Off: unsafe.Offsetof(BatchWriteItemInput{}.ReturnItemCollectionMetrics), Kind: api.KStringPtr},
+	}},
+	23: {Go: (*BatchWriteItemOutput)(nil), Fields: []api.Field{
+		{Name: "UnprocessedItems", Off: unsafe.Offsetof(BatchWriteItemOutput{}.UnprocessedItems), Kind: api.KMap, Type: 263},
+		{Name: "ItemCollectionMetrics", Off: unsafe.Offsetof(BatchWriteItemOutput{}.ItemCollectionMetrics), Kind: api.KMap, Type: 265},
+		{Name: "ConsumedCapacity", Off: unsafe.Offsetof(BatchWriteItemOutput{}.ConsumedCapacity), Kind: api.KList, Type: 259},
+	}},
+	24: {Go: (*BillingModeSummary)(nil), Fields: []api.Field{
+		{Name: "BillingMode", Off: unsafe.Offsetof(BillingModeSummary{}.BillingMode), Kind: api.KStringPtr},
+		{Name: "LastUpdateToPayPerRequestDateTime", Off: unsafe.Offsetof(BillingModeSummary{}.LastUpdateToPayPerRequestDateTime), Kind: api.KTimePtr},
+	}},
+	25: {Go: (*CancellationReason)(nil), Fields: []api.Field{
+		{Name: "Item", Off: unsafe.Offsetof(CancellationReason{}.Item), Kind: api.KMap, Type: 254},
+		{Name: "Code", Off: unsafe.Offsetof(CancellationReason{}.Code), Kind: api.KStringPtr},
+		{Name: "Message", Off: unsafe.Offsetof(CancellationReason{}.Message), Kind: api.KStringPtr},
+	}},
+	26: {Go: (*Capacity)(nil), Fields: []api.Field{
+		{Name: "ReadCapacityUnits", Off: unsafe.Offsetof(Capacity{}.ReadCapacityUnits), Kind: api.KFloat64Ptr},
+		{Name: "WriteCapacityUnits", Off: unsafe.Offsetof(Capacity{}.WriteCapacityUnits), Kind: api.KFloat64Ptr},
+		{Name: "CapacityUnits", Off: unsafe.Offsetof(Capacity{}.CapacityUnits), Kind: api.KFloat64Ptr},
+	}},
+	27: {Go: (*Condition)(nil), Fields: []api.Field{
+		{Name: "AttributeValueList", Off: unsafe.Offsetof(Condition{}.AttributeValueList), Kind: api.KList, Type: 255},
+		{Name: "ComparisonOperator", Off: unsafe.Offsetof(Condition{}.ComparisonOperator), Kind: api.KStringPtr},
+	}},
+	28: {Go: (*ConditionCheck)(nil), Fields: []api.Field{
+		{Name: "Key", Off: unsafe.Offsetof(ConditionCheck{}.Key), Kind: api.KMap, Type: 254},
+		{Name: "TableName", Off: unsafe.Offsetof(ConditionCheck{}.TableName), Kind: api.KStringPtr},
+		{Name: "ConditionExpression", Off: unsafe.Offsetof(ConditionCheck{}.ConditionExpression), Kind: api.KStringPtr},
+		{Name: "ExpressionAttributeNames", Off: unsafe.Offsetof(ConditionCheck{}.ExpressionAttributeNames), Kind: api.KMap, Type: 267},
+		{Name: "ExpressionAttributeValues", Off: unsafe.Offsetof(ConditionCheck{}.ExpressionAttributeValues), Kind: api.KMap, Type: 254},
+		{Name: "ReturnValuesOnConditionCheckFailure", Off: unsafe.Offsetof(ConditionCheck{}.ReturnValuesOnConditionCheckFailure), Kind: api.KStringPtr},
+	}},
+	29: {Go: (*ConditionalCheckFailedException)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(ConditionalCheckFailedException{}.Message), Kind: api.KStringPtr},
+		{Name: "Item", Off: unsafe.Offsetof(ConditionalCheckFailedException{}.Item), Kind: api.KMap, Type: 254},
+	}},
+	30: {Go: (*ConsumedCapacity)(nil), Fields: []api.Field{
+		{Name: "TableName", Off: unsafe.Offsetof(ConsumedCapacity{}.TableName), Kind: api.KStringPtr},
+		{Name: "CapacityUnits", Off: unsafe.Offsetof(ConsumedCapacity{}.CapacityUnits), Kind: api.KFloat64Ptr},
+		{Name: "ReadCapacityUnits", Off: unsafe.Offsetof(ConsumedCapacity{}.ReadCapacityUnits), Kind: api.KFloat64Ptr},
+		{Name: "WriteCapacityUnits", Off: unsafe.Offsetof(ConsumedCapacity{}.WriteCapacityUnits), Kind: api.KFloat64Ptr},
+		{Name: "Table", Off: unsafe.Offsetof(ConsumedCapacity{}.Table), Kind: api.KStructPtr, Type: 26},
+		{Name: "LocalSecondaryIndexes", Off: unsafe.Offsetof(ConsumedCapacity{}.LocalSecondaryIndexes), Kind: api.KMap, Type: 268},
+		{Name: "GlobalSecondaryIndexes", Off: unsafe.Offsetof(ConsumedCapacity{}.GlobalSecondaryIndexes), Kind: api.KMap, Type: 268},
+	}},
+	31: {Go: (*ContinuousBackupsDescription)(nil), Fields: []api.Field{
+		{Name: "ContinuousBackupsStatus", Off: unsafe.Offsetof(ContinuousBackupsDescription{}.ContinuousBackupsStatus), Kind: api.KStringPtr},
+		{Name: "PointInTimeRecoveryDescription", Off: unsafe.Offsetof(ContinuousBackupsDescription{}.PointInTimeRecoveryDescription), Kind: api.KStructPtr, Type: 156},
+	}},
+	32: {Go: (*ContinuousBackupsUnavailableException)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(ContinuousBackupsUnavailableException{}.Message), Kind: api.KStringPtr},
+	}},
+	33: {Go: (*ContributorInsightsSummary)(nil), Fields: []api.Field{
+		{Name: "TableName", Off: unsafe.Offsetof(ContributorInsightsSummary{}.TableName), Kind: api.KStringPtr},
+		{Name: "IndexName", Off: unsafe.Offsetof(ContributorInsightsSummary{}.IndexName), Kind: api.KStringPtr},
+		{Name: "ContributorInsightsStatus", Off: unsafe.Offsetof(ContributorInsightsSummary{}.ContributorInsightsStatus), Kind: api.KStringPtr},
+	}},
+	34: {Go: (*CreateBackupInput)(nil), Fields: []api.Field{
+		{Name: "TableName", Off: unsafe.Offsetof(CreateBackupInput{}.TableName), Kind: api.KStringPtr},
+		{Name: "BackupName", Off: unsafe.Offsetof(CreateBackupInput{}.BackupName), Kind: api.KStringPtr},
+	}},
+	35: {Go: (*CreateBackupOutput)(nil), Fields: []api.Field{
+		{Name: "BackupDetails", Off: unsafe.Offsetof(CreateBackupOutput{}.BackupDetails), Kind: api.KStructPtr, Type: 11},
+	}},
+	36: {Go: (*CreateGlobalSecondaryIndexAction)(nil), Fields: []api.Field{
+		{Name: "IndexName", Off: unsafe.Offsetof(CreateGlobalSecondaryIndexAction{}.IndexName), Kind: api.KStringPtr},
+		{Name: "KeySchema", Off: unsafe.Offsetof(CreateGlobalSecondaryIndexAction{}.KeySchema), Kind: api.KList, Type: 269},
+		{Name: "Projection", Off: unsafe.Offsetof(CreateGlobalSecondaryIndexAction{}.Projection), Kind: api.KStructPtr, Type: 160},
+		{Name: "ProvisionedThroughput", Off: unsafe.Offsetof(CreateGlobalSecondaryIndexAction{}.ProvisionedThroughput), Kind: api.KStructPtr, Type: 161},
+		{Name: "OnDemandThroughput", Off: unsafe.Offsetof(CreateGlobalSecondaryIndexAction{}.OnDemandThroughput), Kind: api.KStructPtr, Type: 153},
+	}},
+	37: {Go: (*CreateGlobalTableInput)(nil), Fields: []api.Field{
+		{Name: "GlobalTableName", Off: unsafe.Offsetof(CreateGlobalTableInput{}.GlobalTableName), Kind: api.KStringPtr},
+		{Name: "ReplicationGroup", Off: unsafe.Offsetof(CreateGlobalTableInput{}.ReplicationGroup), Kind: api.KList, Type: 270},
+	}},
+	38: {Go: (*CreateGlobalTableOutput)(nil), Fields: []api.Field{
+		{Name: "GlobalTableDescription", Off: unsafe.Offsetof(CreateGlobalTableOutput{}.GlobalTableDescription), Kind: api.KStructPtr, Type: 111},
+	}},
+	39: {Go: (*CreateReplicaAction)(nil), Fields: []api.Field{
+		{Name: "RegionName", Off: unsafe.Offsetof(CreateReplicaAction{}.RegionName), Kind: api.KStringPtr},
+	}},
+	40: {Go: (*CreateReplicationGroupMemberAction)(nil), Fields: []api.Field{
+		{Name: "RegionName", Off: unsafe.Offsetof(CreateReplicationGroupMemberAction{}.RegionName), Kind: api.KStringPtr},
+		{Name: "KMSMasterKeyId", Off: unsafe.Offsetof(CreateReplicationGroupMemberAction{}.KMSMasterKeyId), Kind: api.KStringPtr},
+		{Name: "ProvisionedThroughputOverride", Off: unsafe.Offsetof(CreateReplicationGroupMemberAction{}.ProvisionedThroughputOverride), Kind: api.KStructPtr, Type: 164},
+		{Name: "OnDemandThroughputOverride", Off: unsafe.Offsetof(CreateReplicationGroupMemberAction{}.OnDemandThroughputOverride), Kind: api.KStructPtr, Type: 154},
+		{Name: "GlobalSecondaryIndexes", Off: unsafe.Offsetof(CreateReplicationGroupMemberAction{}.GlobalSecondaryIndexes), Kind: api.KList, Type: 271},
+		{Name: "TableClassOverride", Off: unsafe.Offsetof(CreateReplicationGroupMemberAction{}.TableClassOverride), Kind: api.KStringPtr},
+	}},
+	41: {Go: (*CreateTableInput)(nil), Fields: []api.Field{
+		{Name: "AttributeDefinitions", Off: unsafe.Offsetof(CreateTableInput{}.AttributeDefinitions), Kind: api.KList, Type: 272},
+		{Name: "TableName", Off: unsafe.Offsetof(CreateTableInput{}.TableName), Kind: api.KStringPtr},
+		{Name: "KeySchema", Off: unsafe.Offsetof(CreateTableInput{}.KeySchema), Kind: api.KList, Type: 269},
+		{Name: "LocalSecondaryIndexes", Off: unsafe.Offsetof(CreateTableInput{}.LocalSecondaryIndexes), Kind: api.KList, Type: 273},
+		{Name: "GlobalSecondaryIndexes", Off: unsafe.Offsetof(CreateTableInput{}.GlobalSecondaryIndexes), Kind: api.KList, Type: 274},
+		{Name: "BillingMode", Off: unsafe.Offsetof(CreateTableInput{}.BillingMode), Kind: api.KStringPtr},
+		{Name: "ProvisionedThroughput", Off: unsafe.Offsetof(CreateTableInput{}.ProvisionedThroughput), Kind: api.KStructPtr, Type: 161},
+		{Name: "StreamSpecification", Off: unsafe.Offsetof(CreateTableInput{}.StreamSpecification), Kind: api.KStructPtr, Type: 204},
+		{Name: "SSESpecification", Off: unsafe.Offsetof(CreateTableInput{}.SSESpecification), Kind: api.KStructPtr, Type: 199},
+		{Name: "Tags", Off: unsafe.Offsetof(CreateTableInput{}.Tags), Kind: api.KList, Type: 275},
+		{Name: "TableClass", Off: unsafe.Offsetof(CreateTableInput{}.TableClass), Kind: api.KStringPtr},
+		{Name: "DeletionProtectionEnabled", Off: unsafe.Offsetof(CreateTableInput{}.DeletionProtectionEnabled), Kind: api.KBoolPtr},
+		{Name: "ResourcePolicy", Off: unsafe.Offsetof(CreateTableInput{}.ResourcePolicy), Kind: api.KStringPtr},
+		{Name: "OnDemandThroughput", Off: unsafe.Offsetof(CreateTableInput{}.OnDemandThroughput), Kind: api.KStructPtr, Type: 153},
+	}},
+	42: {Go: (*CreateTableOutput)(nil), Fields: []api.Field{
+		{Name: "TableDescription", Off: unsafe.Offsetof(CreateTableOutput{}.TableDescription), Kind: api.KStructPtr, Type: 209},
+	}},
+	43: {Go: (*CsvOptions)(nil), Fields: []api.Field{
+		{Name: "Delimiter", Off: unsafe.Offsetof(CsvOptions{}.Delimiter), Kind: api.KStringPtr},
+		{Name: "HeaderList", Off: unsafe.Offsetof(CsvOptions{}.HeaderList), Kind: api.KList, Type: 252},
+	}},
+	44: {Go: (*Delete)(nil), Fields: []api.Field{
+		{Name: "Key", Off: unsafe.Offsetof(Delete{}.Key), Kind: api.KMap, Type: 254},
+		{Name: "TableName", Off: unsafe.Offsetof(Delete{}.TableName), Kind: api.KStringPtr},
+		{Name: "ConditionExpression", Off: unsafe.Offsetof(Delete{}.ConditionExpression), Kind: api.KStringPtr},
+		{Name: "ExpressionAttributeNames", Off: unsafe.Offsetof(Delete{}.ExpressionAttributeNames), Kind: api.KMap, Type: 267},
+		{Name: "ExpressionAttributeValues", Off: unsafe.Offsetof(Delete{}.ExpressionAttributeValues), Kind: api.KMap, Type: 254},
+		{Name: "ReturnValuesOnConditionCheckFailure", Off: unsafe.Offsetof(Delete{}.ReturnValuesOnConditionCheckFailure), Kind: api.KStringPtr},
+	}},
+	45: {Go: (*DeleteBackupInput)(nil), Fields: []api.Field{
+		{Name: "BackupArn", Off: unsafe.Offsetof(DeleteBackupInput{}.BackupArn), Kind: api.KStringPtr},
+	}},
+	46: {Go: (*DeleteBackupOutput)(nil), Fields: []api.Field{
+		{Name: "BackupDescription", Off: unsafe.Offsetof(DeleteBackupOutput{}.BackupDescription), Kind: api.KStructPtr, Type: 10},
+	}},
+	47: {Go: (*DeleteGlobalSecondaryIndexAction)(nil), Fields: []api.Field{
+		{Name: "IndexName", Off: unsafe.Offsetof(DeleteGlobalSecondaryIndexAction{}.IndexName), Kind: api.KStringPtr},
+	}},
+	48: {Go: (*DeleteItemInput)(nil), Fields: []api.Field{
+		{Name: "TableName", Off: unsafe.Offsetof(DeleteItemInput{}.TableName), Kind: api.KStringPtr},
+		{Name: "Key", Off: unsafe.Offsetof(DeleteItemInput{}.Key), Kind: api.KMap, Type: 254},
+		{Name: "Expected", Off: unsafe.Offsetof(DeleteItemInput{}.Expected), Kind: api.KMap, Type: 276},
+		{Name: "ConditionalOperator", Off: unsafe.Offsetof(DeleteItemInput{}.ConditionalOperator), Kind: api.KStringPtr},
+		{Name: "ReturnValues", Off: unsafe.Offsetof(DeleteItemInput{}.ReturnValues), Kind: api.KStringPtr},
+		{Name: "ReturnConsumedCapacity", Off: unsafe.Offsetof(DeleteItemInput{}.ReturnConsumedCapacity), Kind: api.KStringPtr},
+		{Name: "ReturnItemCollectionMetrics", Off: unsafe.Offsetof(DeleteItemInput{}.ReturnItemCollectionMetrics), Kind: api.KStringPtr},
+		{Name: "ConditionExpression", Off: unsafe.Offsetof(DeleteItemInput{}.ConditionExpression), Kind: api.KStringPtr},
+		{Name: "ExpressionAttributeNames", Off: unsafe.Offsetof(DeleteItemInput{}.ExpressionAttributeNames), Kind: api.KMap, Type: 267},
+		{Name: "ExpressionAttributeValues", Off: unsafe.Offsetof(DeleteItemInput{}.ExpressionAttributeValues), Kind: api.KMap, Type: 254},
+		{Name: "ReturnValuesOnConditionCheckFailure", Off: unsafe.Offsetof(DeleteItemInput{}.ReturnValuesOnConditionCheckFailure), Kind: api.KStringPtr},
+	}},
+	49: {Go: (*DeleteItemOutput)(nil), Fields: []api.Field{
+		{Name: "Attributes", Off: unsafe.Offsetof(DeleteItemOutput{}.Attributes), Kind: api.KMap, Type: 254},
+		{Name: "ConsumedCapacity", Off: unsafe.Offsetof(DeleteItemOutput{}.ConsumedCapacity), Kind: api.KStructPtr, Type: 30},
+		{Name: "ItemCollectionMetrics", Off: unsafe.Offsetof(DeleteItemOutput{}.ItemCollectionMetrics), Kind: api.KStructPtr, Type: 127},
+	}},
+	50: {Go: (*DeleteReplicaAction)(nil), Fields: []api.Field{
+		{Name: "RegionName", Off: unsafe.Offsetof(DeleteReplicaAction{}.RegionName), Kind: api.KStringPtr},
+	}},
+	51: {Go: (*DeleteReplicationGroupMemberAction)(nil), Fields: []api.Field{
+		{Name: "RegionName", Off: unsafe.Offsetof(DeleteReplicationGroupMemberAction{}.RegionName), Kind: api.KStringPtr},
+	}},
+	52: {Go: (*DeleteRequest)(nil), Fields: []api.Field{
+		{Name: "Key", Off: unsafe.Offsetof(DeleteRequest{}.Key), Kind: api.KMap, Type: 254},
+	}},
+	53: {Go: (*DeleteResourcePolicyInput)(nil), Fields: []api.Field{
+		{Name: "ResourceArn", Off: unsafe.Offsetof(DeleteResourcePolicyInput{}.ResourceArn), Kind: api.KStringPtr},
+		{Name: "ExpectedRevisionId", Off: unsafe.Offsetof(DeleteResourcePolicyInput{}.ExpectedRevisionId), Kind: api.KStringPtr},
+	}},
+	54: {Go: (*DeleteResourcePolicyOutput)(nil), Fields: []api.Field{
+		{Name: "RevisionId", Off: unsafe.Offsetof(DeleteResourcePolicyOutput{}.RevisionId), Kind: api.KStringPtr},
+	}},
+	55: {Go: (*DeleteTableInput)(nil), Fields: []api.Field{
+		{Name: "TableName", Off: unsafe.Offsetof(DeleteTableInput{}.TableName), Kind: api.KStringPtr},
+	}},
+	56: {Go: (*DeleteTableOutput)(nil), Fields: []api.Field{
+		{Name: "TableDescription", Off: unsafe.Offsetof(DeleteTableOutput{}.TableDescription), Kind: api.KStructPtr, Type: 209},
+	}},
+	57: {Go: (*DescribeBackupInput)(nil), Fields: []api.Field{
+		{Name: "BackupArn", Off: unsafe.Offsetof(DescribeBackupInput{}.BackupArn), Kind: api.KStringPtr},
+	}},
+	58: {Go: (*DescribeBackupOutput)(nil), Fields: []api.Field{
+		{Name: "BackupDescription", Off: unsafe.Offsetof(DescribeBackupOutput{}.BackupDescription), Kind: api.KStructPtr, Type: 10},
+	}},
+	59: {Go: (*DescribeContinuousBackupsInput)(nil), Fields: []api.Field{
+		{Name: "TableName", Off: unsafe.Offsetof(DescribeContinuousBackupsInput{}.TableName), Kind: api.KStringPtr},
+	}},
+	60: {Go: (*DescribeContinuousBackupsOutput)(nil), Fields: []api.Field{
+		{Name: "ContinuousBackupsDescription", Off: unsafe.Offsetof(DescribeContinuousBackupsOutput{}.ContinuousBackupsDescription), Kind: api.KStructPtr, Type: 31},
+	}},
+	61: {Go: (*DescribeContributorInsightsInput)(nil), Fields: []api.Field{
+		{Name: "TableName", Off: unsafe.Offsetof(DescribeContributorInsightsInput{}.TableName), Kind: api.KStringPtr},
+		{Name: "IndexName", Off: unsafe.Offsetof(DescribeContributorInsightsInput{}.IndexName), Kind: api.KStringPtr},
+	}},
+	62: {Go: (*DescribeContributorInsightsOutput)(nil), Fields: []api.Field{
+		{Name: "TableName", Off: unsafe.Offsetof(DescribeContributorInsightsOutput{}.TableName), Kind: api.KStringPtr},
+		{Name: "IndexName", Off: unsafe.Offsetof(DescribeContributorInsightsOutput{}.IndexName), Kind: api.KStringPtr},
+		{Name: "ContributorInsightsRuleList", Off: unsafe.Offsetof(DescribeContributorInsightsOutput{}.ContributorInsightsRuleList), Kind: api.KList, Type: 252},
+		{Name: "ContributorInsightsStatus", Off: unsafe.Offsetof(DescribeContributorInsightsOutput{}.ContributorInsightsStatus), Kind: api.KStringPtr},
+		{Name: "LastUpdateDateTime", Off: unsafe.Offsetof(DescribeContributorInsightsOutput{}.LastUpdateDateTime), Kind: api.KTimePtr},
+		{Name: "FailureException", Off: unsafe.Offsetof(DescribeContributorInsightsOutput{}.FailureException), Kind: api.KStructPtr, Type: 97},
+	}},
+	63: {Go: (*DescribeEndpointsRequest)(nil)},
+	64: {Go: (*DescribeEndpointsResponse)(nil), Fields: []api.Field{
+		{Name: "Endpoints", Off: unsafe.Offsetof(DescribeEndpointsResponse{}.Endpoints), Kind: api.KList, Type: 277},
+	}},
+	65: {Go: (*DescribeExportInput)(nil), Fields: []api.Field{
+		{Name: "ExportArn", Off: unsafe.Offsetof(DescribeExportInput{}.ExportArn), Kind: api.KStringPtr},
+	}},
+	66: {Go: (*DescribeExportOutput)(nil), Fields: []api.Field{
+		{Name: "ExportDescription", Off: unsafe.Offsetof(DescribeExportOutput{}.ExportDescription), Kind: api.KStructPtr, Type: 92},
+	}},
+	67: {Go: (*DescribeGlobalTableInput)(nil), Fields: []api.Field{
+		{Name: "GlobalTableName", Off: unsafe.Offsetof(DescribeGlobalTableInput{}.GlobalTableName), Kind: api.KStringPtr},
+	}},
+	68: {Go: (*DescribeGlobalTableOutput)(nil), Fields: []api.Field{
+		{Name: "GlobalTableDescription", Off: unsafe.Offsetof(DescribeGlobalTableOutput{}.GlobalTableDescription), Kind: api.KStructPtr, Type: 111},
+	}},
+	69: {Go: (*DescribeGlobalTableSettingsInput)(nil), Fields: []api.Field{
+		{Name: "GlobalTableName", Off: unsafe.Offsetof(DescribeGlobalTableSettingsInput{}.GlobalTableName), Kind: api.KStringPtr},
+	}},
+	70: {Go: (*DescribeGlobalTableSettingsOutput)(nil), Fields: []api.Field{
+		{Name: "GlobalTableName", Off: unsafe.Offsetof(DescribeGlobalTableSettingsOutput{}.GlobalTableName), Kind: api.KStringPtr},
+		{Name: "ReplicaSettings", Off: unsafe.Offsetof(DescribeGlobalTableSettingsOutput{}.ReplicaSettings), Kind: api.KList, Type: 278},
+	}},
+	71: {Go: (*DescribeImportInput)(nil), Fields: []api.Field{
+		{Name: "ImportArn", Off: unsafe.Offsetof(DescribeImportInput{}.ImportArn), Kind: api.KStringPtr},
+	}},
+	72: {Go: (*DescribeImportOutput)(nil), Fields: []api.Field{
+		{Name: "ImportTableDescription", Off: unsafe.Offsetof(DescribeImportOutput{}.ImportTableDescription), Kind: api.KStructPtr, Type: 118},
+	}},
+	73: {Go: (*DescribeKinesisStreamingDestinationInput)(nil), Fields: []api.Field{
+		{Name: "TableName", Off: unsafe.Offsetof(DescribeKinesisStreamingDestinationInput{}.TableName), Kind: api.KStringPtr},
+	}},
+	74: {Go: (*DescribeKinesisStreamingDestinationOutput)(nil), Fields: []api.Field{
+		{Name: "TableName", Off: unsafe.Offsetof(DescribeKinesisStreamingDestinationOutput{}.TableName), Kind: api.KStringPtr},
+		{Name: "KinesisDataStreamDestinations", Off: unsafe.Offsetof(DescribeKinesisStreamingDestinationOutput{}.KinesisDataStreamDestinations), Kind: api.KList, Type: 279},
+	}},
+	75: {Go: (*DescribeLimitsInput)(nil)},
+	76: {Go: (*DescribeLimitsOutput)(nil), Fields: []api.Field{
+		{Name: "AccountMaxReadCapacityUnits", Off: unsafe.Offsetof(DescribeLimitsOutput{}.AccountMaxReadCapacityUnits), Kind: api.KInt64Ptr},
+		{Name: "AccountMaxWriteCapacityUnits", Off: unsafe.Offsetof(DescribeLimitsOutput{}.AccountMaxWriteCapacityUnits), Kind: api.KInt64Ptr},
+		{Name: "TableMaxReadCapacityUnits", Off: unsafe.Offsetof(DescribeLimitsOutput{}.TableMaxReadCapacityUnits), Kind: api.KInt64Ptr},
+		{Name: "TableMaxWriteCapacityUnits", Off: unsafe.Offsetof(DescribeLimitsOutput{}.TableMaxWriteCapacityUnits), Kind: api.KInt64Ptr},
+	}},
+	77: {Go: (*DescribeTableInput)(nil), Fields: []api.Field{
+		{Name: "TableName", Off: unsafe.Offsetof(DescribeTableInput{}.TableName), Kind: api.KStringPtr},
+	}},
+	78: {Go: (*DescribeTableOutput)(nil), Fields: []api.Field{
+		{Name: "Table", Off: unsafe.Offsetof(DescribeTableOutput{}.Table), Kind: api.KStructPtr, Type: 209},
+	}},
+	79: {Go: (*DescribeTableReplicaAutoScalingInput)(nil), Fields: []api.Field{
+		{Name: "TableName", Off: unsafe.Offsetof(DescribeTableReplicaAutoScalingInput{}.TableName), Kind: api.KStringPtr},
+	}},
+	80: {Go: (*DescribeTableReplicaAutoScalingOutput)(nil), Fields: []api.Field{
+		{Name: "TableAutoScalingDescription", Off: unsafe.Offsetof(DescribeTableReplicaAutoScalingOutput{}.TableAutoScalingDescription), Kind: api.KStructPtr, Type: 206},
+	}},
+	81: {Go: (*DescribeTimeToLiveInput)(nil), Fields: []api.Field{
+		{Name: "TableName", Off: unsafe.Offsetof(DescribeTimeToLiveInput{}.TableName), Kind: api.KStringPtr},
+	}},
+	82: {Go: (*DescribeTimeToLiveOutput)(nil), Fields: []api.Field{
+		{Name: "TimeToLiveDescription", Off: unsafe.Offsetof(DescribeTimeToLiveOutput{}.TimeToLiveDescription), Kind: api.KStructPtr, Type: 216},
+	}},
+	83: {Go: (*DuplicateItemException)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(DuplicateItemException{}.Message), Kind: api.KStringPtr},
+	}},
+	84: {Go: (*EnableKinesisStreamingConfiguration)(nil), Fields: []api.Field{
+		{Name: "ApproximateCreationDateTimePrecision", Off: unsafe.Offsetof(EnableKinesisStreamingConfiguration{}.ApproximateCreationDateTimePrecision), Kind: api.KStringPtr},
+	}},
+	85: {Go: (*Endpoint)(nil), Fields: []api.Field{
+		{Name: "Address", Off: unsafe.Offsetof(Endpoint{}.Address), Kind: api.KStringPtr},
+		{Name: "CachePeriodInMinutes", Off: unsafe.Offsetof(Endpoint{}.CachePeriodInMinutes), Kind: api.KInt64Ptr},
+	}},
+	86: {Go: (*ExecuteStatementInput)(nil), Fields: []api.Field{
+		{Name: "Statement", Off: unsafe.Offsetof(ExecuteStatementInput{}.Statement), Kind: api.KStringPtr},
+		{Name: "Parameters", Off: unsafe.Offsetof(ExecuteStatementInput{}.Parameters), Kind: api.KList, Type: 255},
+		{Name: "ConsistentRead", Off: unsafe.Offsetof(ExecuteStatementInput{}.ConsistentRead), Kind: api.KBoolPtr},
+		{Name: "NextToken", Off: unsafe.Offsetof(ExecuteStatementInput{}.NextToken), Kind: api.KStringPtr},
+		{Name: "ReturnConsumedCapacity", Off: unsafe.Offsetof(ExecuteStatementInput{}.ReturnConsumedCapacity), Kind: api.KStringPtr},
+		{Name: "Limit", Off: unsafe.Offsetof(ExecuteStatementInput{}.Limit), Kind: api.KInt32Ptr},
+		{Name: "ReturnValuesOnConditionCheckFailure", Off: unsafe.Offsetof(ExecuteStatementInput{}.ReturnValuesOnConditionCheckFailure), Kind: api.KStringPtr},
+	}},
+	87: {Go: (*ExecuteStatementOutput)(nil), Fields: []api.Field{
+		{Name: "Items", Off: unsafe.Offsetof(ExecuteStatementOutput{}.Items), Kind: api.KList, Type: 262},
+		{Name: "NextToken", Off: unsafe.Offsetof(ExecuteStatementOutput{}.NextToken), Kind: api.KStringPtr},
+		{Name: "ConsumedCapacity", Off: unsafe.Offsetof(ExecuteStatementOutput{}.ConsumedCapacity), Kind: api.KStructPtr, Type: 30},
+		{Name: "LastEvaluatedKey", Off: unsafe.Offsetof(ExecuteStatementOutput{}.LastEvaluatedKey), Kind: api.KMap, Type: 254},
+	}},
+	88: {Go: (*ExecuteTransactionInput)(nil), Fields: []api.Field{
+		{Name: "TransactStatements", Off: unsafe.Offsetof(ExecuteTransactionInput{}.TransactStatements), Kind: api.KList, Type: 280},
+		{Name: "ClientRequestToken", Off: unsafe.Offsetof(ExecuteTransactionInput{}.ClientRequestToken), Kind: api.KStringPtr},
+		{Name: "ReturnConsumedCapacity", Off: unsafe.Offsetof(ExecuteTransactionInput{}.ReturnConsumedCapacity), Kind: api.KStringPtr},
+	}},
+	89: {Go: (*ExecuteTransactionOutput)(nil), Fields: []api.Field{
+		{Name: "Responses", Off: unsafe.Offsetof(ExecuteTransactionOutput{}.Responses), Kind: api.KList, Type: 281},
+		{Name: "ConsumedCapacity", Off: unsafe.Offsetof(ExecuteTransactionOutput{}.ConsumedCapacity), Kind: api.KList, Type: 259},
+	}},
+	90: {Go: (*ExpectedAttributeValue)(nil), Fields: []api.Field{
+		{Name: "Value", Off: unsafe.Offsetof(ExpectedAttributeValue{}.Value), Kind: api.KStructPtr, Type: 2},
+		{Name: "Exists", Off: unsafe.Offsetof(ExpectedAttributeValue{}.Exists), Kind: api.KBoolPtr},
+		{Name: "ComparisonOperator", Off: unsafe.Offsetof(ExpectedAttributeValue{}.ComparisonOperator), Kind: api.KStringPtr},
+		{Name: "AttributeValueList", Off: unsafe.Offsetof(ExpectedAttributeValue{}.AttributeValueList), Kind: api.KList, Type: 255},
+	}},
+	91: {Go: (*ExportConflictException)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(ExportConflictException{}.Message), Kind: api.KStringPtr},
+	}},
+	92: {Go: (*ExportDescription)(nil), Fields: []api.Field{
+		{Name: "ExportArn", Off: unsafe.Offsetof(ExportDescription{}.ExportArn), Kind: api.KStringPtr},
+		{Name: "ExportStatus", Off: unsafe.Offsetof(ExportDescription{}.ExportStatus), Kind: api.KStringPtr},
+		{Name: "StartTime", Off: unsafe.Offsetof(ExportDescription{}.StartTime), Kind: api.KTimePtr},
+		{Name: "EndTime", Off: unsafe.Offsetof(ExportDescription{}.EndTime), Kind: api.KTimePtr},
+		{Name: "ExportManifest", Off: unsafe.Offsetof(ExportDescription{}.ExportManifest), Kind: api.KStringPtr},
+		{Name: "TableArn", Off: unsafe.Offsetof(ExportDescription{}.TableArn), Kind: api.KStringPtr},
+		{Name: "TableId", Off: unsafe.Offsetof(ExportDescription{}.TableId), Kind: api.KStringPtr},
+		{Name: "ExportTime", Off: unsafe.Offsetof(ExportDescription{}.ExportTime), Kind: api.KTimePtr},
+		{Name: "ClientToken", Off: unsafe.Offsetof(ExportDescription{}.ClientToken), Kind: api.KStringPtr},
+		{Name: "S3Bucket", Off: unsafe.Offsetof(ExportDescription{}.S3Bucket), Kind: api.KStringPtr},
+		{Name: "S3BucketOwner", Off: unsafe.Offsetof(ExportDescription{}.S3BucketOwner), Kind: api.KStringPtr},
+		{Name: "S3Prefix", Off: unsafe.Offsetof(ExportDescription{}.S3Prefix), Kind: api.KStringPtr},
+		{Name: "S3SseAlgorithm", Off: unsafe.Offsetof(ExportDescription{}.S3SseAlgorithm), Kind: api.KStringPtr},
+		{Name: "S3SseKmsKeyId", Off: unsafe.Offsetof(ExportDescription{}.S3SseKmsKeyId), Kind: api.KStringPtr},
+		{Name: "FailureCode", Off: unsafe.Offsetof(ExportDescription{}.FailureCode), Kind: api.KStringPtr},
+		{Name: "FailureMessage", Off: unsafe.Offsetof(ExportDescription{}.FailureMessage), Kind: api.KStringPtr},
+		{Name: "ExportFormat", Off: unsafe.Offsetof(ExportDescription{}.ExportFormat), Kind: api.KStringPtr},
+		{Name: "BilledSizeBytes", Off: unsafe.Offsetof(ExportDescription{}.BilledSizeBytes), Kind: api.KInt64Ptr},
+		{Name: "ItemCount", Off: unsafe.Offsetof(ExportDescription{}.ItemCount), Kind: api.KInt64Ptr},
+		{Name: "ExportType", Off: unsafe.Offsetof(ExportDescription{}.ExportType), Kind: api.KStringPtr},
+		{Name: "IncrementalExportSpecification", Off: unsafe.Offsetof(ExportDescription{}.IncrementalExportSpecification), Kind: api.KStructPtr, Type: 121},
+	}},
+	93: {Go: (*ExportNotFoundException)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(ExportNotFoundException{}.Message), Kind: api.KStringPtr},
+	}},
+	94: {Go: (*ExportSummary)(nil), Fields: []api.Field{
+		{Name: "ExportArn", Off: unsafe.Offsetof(ExportSummary{}.ExportArn), Kind: api.KStringPtr},
+		{Name: "ExportStatus", Off: unsafe.Offsetof(ExportSummary{}.ExportStatus), Kind: api.KStringPtr},
+		{Name: "ExportType", Off: unsafe.Offsetof(ExportSummary{}.ExportType), Kind: api.KStringPtr},
+	}},
+	95: {Go: (*ExportTableToPointInTimeInput)(nil), Fields: []api.Field{
+		{Name: "TableArn", Off: unsafe.Offsetof(ExportTableToPointInTimeInput{}.TableArn), Kind: api.KStringPtr},
+		{Name: "ExportTime", Off: unsafe.Offsetof(ExportTableToPointInTimeInput{}.ExportTime), Kind: api.KTimePtr},
+		{Name: "ClientToken", Off: unsafe.Offsetof(ExportTableToPointInTimeInput{}.ClientToken), Kind: api.KStringPtr},
+		{Name: "S3Bucket", Off: unsafe.Offsetof(ExportTableToPointInTimeInput{}.S3Bucket), Kind: api.KStringPtr},
+		{Name: "S3BucketOwner", Off: unsafe.Offsetof(ExportTableToPointInTimeInput{}.S3BucketOwner), Kind: api.KStringPtr},
+		{Name: "S3Prefix", Off: unsafe.Offsetof(ExportTableToPointInTimeInput{}.S3Prefix), Kind: api.KStringPtr},
+		{Name: "S3SseAlgorithm", Off: unsafe.Offsetof(ExportTableToPointInTimeInput{}.S3SseAlgorithm), Kind: api.KStringPtr},
+		{Name: "S3SseKmsKeyId", Off: unsafe.Offsetof(ExportTableToPointInTimeInput{}.S3SseKmsKeyId), Kind: api.KStringPtr},
+		{Name: "ExportFormat", Off: unsafe.Offsetof(ExportTableToPointInTimeInput{}.ExportFormat), Kind: api.KStringPtr},
+		{Name: "ExportType", Off: unsafe.Offsetof(ExportTableToPointInTimeInput{}.ExportType), Kind: api.KStringPtr},
+		{Name: "IncrementalExportSpecification", Off: unsafe.Offsetof(ExportTableToPointInTimeInput{}.IncrementalExportSpecification), Kind: api.KStructPtr, Type: 121},
+	}},
+	96: {Go: (*ExportTableToPointInTimeOutput)(nil), Fields: []api.Field{
+		{Name: "ExportDescription", Off: unsafe.Offsetof(ExportTableToPointInTimeOutput{}.ExportDescription), Kind: api.KStructPtr, Type: 92},
+	}},
+	97: {Go: (*FailureException)(nil), Fields: []api.Field{
+		{Name: "ExceptionName", Off: unsafe.Offsetof(FailureException{}.ExceptionName), Kind: api.KStringPtr},
+		{Name: "ExceptionDescription", Off: unsafe.Offsetof(FailureException{}.ExceptionDescription), Kind: api.KStringPtr},
+	}},
+	98: {Go: (*Get)(nil), Fields: []api.Field{
+		{Name: "Key", Off: unsafe.Offsetof(Get{}.Key), Kind: api.KMap, Type: 254},
+		{Name: "TableName", Off: unsafe.Offsetof(Get{}.TableName), Kind: api.KStringPtr},
+		{Name: "ProjectionExpression", Off: unsafe.Offsetof(Get{}.ProjectionExpression), Kind: api.KStringPtr},
+		{Name: "ExpressionAttributeNames", Off: unsafe.Offsetof(Get{}.ExpressionAttributeNames), Kind: api.KMap, Type: 267},
+	}},
+	99: {Go: (*GetItemInput)(nil), Fields: []api.Field{
+		{Name: "TableName", Off: unsafe.Offsetof(GetItemInput{}.TableName), Kind: api.KStringPtr},
+		{Name: "Key", Off: unsafe.Offsetof(GetItemInput{}.Key), Kind: api.KMap, Type: 254},
+		{Name: "AttributesToGet", Off: unsafe.Offsetof(GetItemInput{}.AttributesToGet), Kind: api.KList, Type: 252},
+		{Name: "ConsistentRead", Off: unsafe.Offsetof(GetItemInput{}.ConsistentRead), Kind: api.KBoolPtr},
+		{Name: "ReturnConsumedCapacity", Off: unsafe.Offsetof(GetItemInput{}.ReturnConsumedCapacity), Kind: api.KStringPtr},
+		{Name: "ProjectionExpression", Off: unsafe.Offsetof(GetItemInput{}.ProjectionExpression), Kind: api.KStringPtr},
+		{Name: "ExpressionAttributeNames", Off: unsafe.Offsetof(GetItemInput{}.ExpressionAttributeNames), Kind: api.KMap, Type: 267},
+	}},
+	100: {Go: (*GetItemOutput)(nil), Fields: []api.Field{
+		{Name: "Item", Off: unsafe.Offsetof(GetItemOutput{}.Item), Kind: api.KMap, Type: 254},
+		{Name: "ConsumedCapacity", Off: unsafe.Offsetof(GetItemOutput{}.ConsumedCapacity), Kind: api.KStructPtr, Type: 30},
+	}},
+	101: {Go: (*GetResourcePolicyInput)(nil), Fields: []api.Field{
+		{Name: "ResourceArn", Off: unsafe.Offsetof(GetResourcePolicyInput{}.ResourceArn), Kind: api.KStringPtr},
+	}},
+	102: {Go: (*GetResourcePolicyOutput)(nil), Fields: []api.Field{
+		{Name: "Policy", Off: unsafe.Offsetof(GetResourcePolicyOutput{}.Policy), Kind: api.KStringPtr},
+		{Name: "RevisionId", Off: unsafe.Offsetof(GetResourcePolicyOutput{}.RevisionId), Kind: api.KStringPtr},
+	}},
+	103: {Go: (*GlobalSecondaryIndex)(nil), Fields: []api.Field{
+		{Name: "IndexName", Off: unsafe.Offsetof(GlobalSecondaryIndex{}.IndexName), Kind: api.KStringPtr},
+		{Name: "KeySchema", Off: unsafe.Offsetof(GlobalSecondaryIndex{}.KeySchema), Kind: api.KList, Type: 269},
+		{Name: "Projection", Off: unsafe.Offsetof(GlobalSecondaryIndex{}.Projection), Kind: api.KStructPtr, Type: 160},
+		{Name: "ProvisionedThroughput", Off: unsafe.Offsetof(GlobalSecondaryIndex{}.ProvisionedThroughput), Kind: api.KStructPtr, Type: 161},
+		{Name: "OnDemandThroughput", Off: unsafe.Offsetof(GlobalSecondaryIndex{}.OnDemandThroughput), Kind: api.KStructPtr, Type: 153},
+	}},
+	104: {Go: (*GlobalSecondaryIndexAutoScalingUpdate)(nil), Fields: []api.Field{
+		{Name: "IndexName", Off: unsafe.Offsetof(GlobalSecondaryIndexAutoScalingUpdate{}.IndexName), Kind: api.KStringPtr},
+		{Name: "ProvisionedWriteCapacityAutoScalingUpdate", Off: unsafe.Offsetof(GlobalSecondaryIndexAutoScalingUpdate{}.ProvisionedWriteCapacityAutoScalingUpdate), Kind: api.KStructPtr, Type: 7},
+	}},
+	105: {Go: (*GlobalSecondaryIndexDescription)(nil), Fields: []api.Field{
+		{Name: "IndexName", Off: unsafe.Offsetof(GlobalSecondaryIndexDescription{}.IndexName), Kind: api.KStringPtr},
+		{Name: "KeySchema", Off: unsafe.Offsetof(GlobalSecondaryIndexDescription{}.KeySchema), Kind: api.KList, Type: 269},
+		{Name: "Projection", Off: unsafe.Offsetof(GlobalSecondaryIndexDescription{}.Projection), Kind: api.KStructPtr, Type: 160},
+		{Name: "IndexStatus", Off: unsafe.Offsetof(GlobalSecondaryIndexDescription{}.IndexStatus), Kind: api.KStringPtr},
+		{Name: "Backfilling", Off: unsafe.Offsetof(GlobalSecondaryIndexDescription{}.Backfilling), Kind: api.KBoolPtr},
+		{Name: "ProvisionedThroughput", Off: unsafe.Offsetof(GlobalSecondaryIndexDescription{}.ProvisionedThroughput), Kind: api.KStructPtr, Type: 162},
+		{Name: "IndexSizeBytes", Off: unsafe.Offsetof(GlobalSecondaryIndexDescription{}.IndexSizeBytes), Kind: api.KInt64Ptr},
+		{Name: "ItemCount", Off: unsafe.Offsetof(GlobalSecondaryIndexDescription{}.ItemCount), Kind: api.KInt64Ptr},
+		{Name: "IndexArn", Off: unsafe.Offsetof(GlobalSecondaryIndexDescription{}.IndexArn), Kind: api.KStringPtr},
+		{Name: "OnDemandThroughput", Off: unsafe.Offsetof(GlobalSecondaryIndexDescription{}.OnDemandThroughput), Kind: api.KStructPtr, Type: 153},
+		{Name: "WarmThroughput", Off: unsafe.Offsetof(GlobalSecondaryIndexDescription{}.WarmThroughput), Kind: api.KStructPtr, Type: 108},
+	}},
+	106: {Go: (*GlobalSecondaryIndexInfo)(nil), Fields: []api.Field{
+		{Name: "IndexName", Off: unsafe.Offsetof(GlobalSecondaryIndexInfo{}.IndexName), Kind: api.KStringPtr},
+		{Name: "KeySchema", Off: unsafe.Offsetof(GlobalSecondaryIndexInfo{}.KeySchema), Kind: api.KList, Type: 269},
+		{Name: "Projection", Off: unsafe.Offsetof(GlobalSecondaryIndexInfo{}.Projection), Kind: api.KStructPtr, Type: 160},
+		{Name: "ProvisionedThroughput", Off: unsafe.Offsetof(GlobalSecondaryIndexInfo{}.ProvisionedThroughput), Kind: api.KStructPtr, Type: 161},
+		{Name: "OnDemandThroughput", Off: unsafe.Offsetof(GlobalSecondaryIndexInfo{}.OnDemandThroughput), Kind: api.KStructPtr, Type: 153},
+	}},
+	107: {Go: (*GlobalSecondaryIndexUpdate)(nil), Fields: []api.Field{
+		{Name: "Update", Off: unsafe.Offsetof(GlobalSecondaryIndexUpdate{}.Update), Kind: api.KStructPtr, Type: 234},
+		{Name: "Create", Off: unsafe.Offsetof(GlobalSecondaryIndexUpdate{}.Create), Kind: api.KStructPtr, Type: 36},
+		{Name: "Delete", Off: unsafe.Offsetof(GlobalSecondaryIndexUpdate{}.Delete), Kind: api.KStructPtr, Type: 47},
+	}},
+	108: {Go: (*GlobalSecondaryIndexWarmThroughputDescription)(nil), Fields: []api.Field{
+		{Name: "ReadUnitsPerSecond", Off: unsafe.Offsetof(GlobalSecondaryIndexWarmThroughputDescription{}.ReadUnitsPerSecond), Kind: api.KInt64Ptr},
+		{Name: "WriteUnitsPerSecond", Off: unsafe.Offsetof(GlobalSecondaryIndexWarmThroughputDescription{}.WriteUnitsPerSecond), Kind: api.KInt64Ptr},
+		{Name: "Status", Off: unsafe.Offsetof(GlobalSecondaryIndexWarmThroughputDescription{}.Status), Kind: api.KStringPtr},
+	}},
+	109: {Go: (*GlobalTable)(nil), Fields: []api.Field{
+		{Name: "GlobalTableName", Off: unsafe.Offsetof(GlobalTable{}.GlobalTableName), Kind: api.KStringPtr},
+		{Name: "ReplicationGroup", Off: unsafe.Offsetof(GlobalTable{}.ReplicationGroup), Kind: api.KList, Type: 270},
+	}},
+	110: {Go: (*GlobalTableAlreadyExistsException)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(GlobalTableAlreadyExistsException{}.Message), Kind: api.KStringPtr},
+	}},
+	111: {Go: (*GlobalTableDescription)(nil), Fields: []api.Field{
+		{Name: "ReplicationGroup", Off: unsafe.Offsetof(GlobalTableDescription{}.ReplicationGroup), Kind: api.KList, Type: 282},
+		{Name: "GlobalTableArn", Off: unsafe.Offsetof(GlobalTableDescription{}.GlobalTableArn), Kind: api.KStringPtr},
+		{Name: "CreationDateTime", Off: unsafe.Offsetof(GlobalTableDescription{}.CreationDateTime), Kind: api.KTimePtr},
+		{Name: "GlobalTableStatus", Off: unsafe.Offsetof(GlobalTableDescription{}.GlobalTableStatus), Kind: api.KStringPtr},
+		{Name: "GlobalTableName", Off: unsafe.Offsetof(GlobalTableDescription{}.GlobalTableName), Kind: api.KStringPtr},
+	}},
+	112: {Go: (*GlobalTableGlobalSecondaryIndexSettingsUpdate)(nil), Fields: []api.Field{
+		{Name: "IndexName", Off: unsafe.Offsetof(GlobalTableGlobalSecondaryIndexSettingsUpdate{}.IndexName), Kind: api.KStringPtr},
+		{Name: "ProvisionedWriteCapacityUnits", Off: unsafe.Offsetof(GlobalTableGlobalSecondaryIndexSettingsUpdate{}.ProvisionedWriteCapacityUnits), Kind: api.KInt64Ptr},
+		{Name: "ProvisionedWriteCapacityAutoScalingSettingsUpdate", Off: unsafe.Offsetof(GlobalTableGlobalSecondaryIndexSettingsUpdate{}.ProvisionedWriteCapacityAutoScalingSettingsUpdate), Kind: api.KStructPtr, Type: 7},
+	}},
+	113: {Go: (*GlobalTableNotFoundException)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(GlobalTableNotFoundException{}.Message), Kind: api.KStringPtr},
+	}},
+	114: {Go: (*IdempotentParameterMismatchException)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(IdempotentParameterMismatchException{}.Message), Kind: api.KStringPtr},
+	}},
+	115: {Go: (*ImportConflictException)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(ImportConflictException{}.Message), Kind: api.KStringPtr},
+	}},
+	116: {Go: (*ImportNotFoundException)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(ImportNotFoundException{}.Message), Kind: api.KStringPtr},
+	}},
+	117: {Go: (*ImportSummary)(nil), Fields: []api.Field{
+		{Name: "ImportArn", Off: unsafe.Offsetof(ImportSummary{}.ImportArn), Kind: api.KStringPtr},
+		{Name: "ImportStatus", Off: unsafe.Offsetof(ImportSummary{}.ImportStatus), Kind: api.KStringPtr},
+		{Name: "TableArn", Off: unsafe.Offsetof(ImportSummary{}.TableArn), Kind: api.KStringPtr},
+		{Name: "S3BucketSource", Off: unsafe.Offsetof(ImportSummary{}.S3BucketSource), Kind: api.KStructPtr, Type: 197},
+		{Name: "CloudWatchLogGroupArn", Off: unsafe.Offsetof(ImportSummary{}.CloudWatchLogGroupArn), Kind: api.KStringPtr},
+		{Name: "InputFormat", Off: unsafe.Offsetof(ImportSummary{}.InputFormat), Kind: api.KStringPtr},
+		{Name: "StartTime", Off: unsafe.Offsetof(ImportSummary{}.StartTime), Kind: api.KTimePtr},
+		{Name: "EndTime", Off: unsafe.Offsetof(ImportSummary{}.EndTime), Kind: api.KTimePtr},
+	}},
+	118: {Go: (*ImportTableDescription)(nil), Fields: []api.Field{
+		{Name: "ImportArn", Off: unsafe.Offsetof(ImportTableDescription{}.ImportArn), Kind: api.KStringPtr},
+		{Name: "ImportStatus", Off: unsafe.Offsetof(ImportTableDescription{}.ImportStatus), Kind: api.KStringPtr},
+		{Name: "TableArn", Off: unsafe.Offsetof(ImportTableDescription{}.TableArn), Kind: api.KStringPtr},
+		{Name: "TableId", Off: unsafe.Offsetof(ImportTableDescription{}.TableId), Kind: api.KStringPtr},
+		{Name: "ClientToken", Off: unsafe.Offsetof(ImportTableDescription{}.ClientToken), Kind: api.KStringPtr},
+		{Name: "S3BucketSource", Off: unsafe.Offsetof(ImportTableDescription{}.S3BucketSource), Kind: api.KStructPtr, Type: 197},
+		{Name: "ErrorCount", Off: unsafe.Offsetof(ImportTableDescription{}.ErrorCount), Kind: api.KInt64Ptr},
+		{Name: "CloudWatchLogGroupArn", Off: unsafe.Offsetof(ImportTableDescription{}.CloudWatchLogGroupArn), Kind: api.KStringPtr},
+		{Name: "InputFormat", Off: unsafe.Offsetof(ImportTableDescription{}.InputFormat), Kind: api.KStringPtr},
+		{Name: "InputFormatOptions", Off: unsafe.Offsetof(ImportTableDescription{}.InputFormatOptions), Kind: api.KStructPtr, Type: 123},
+		{Name: "InputCompressionType", Off: unsafe.Offsetof(ImportTableDescription{}.InputCompressionType), Kind: api.KStringPtr},
+		{Name: "TableCreationParameters", Off: unsafe.Offsetof(ImportTableDescription{}.TableCreationParameters), Kind: api.KStructPtr, Type: 208},
+		{Name: "StartTime", Off: unsafe.Offsetof(ImportTableDescription{}.StartTime), Kind: api.KTimePtr},
+		{Name: "EndTime", Off: unsafe.Offsetof(ImportTableDescription{}.EndTime), Kind: api.KTimePtr},
+		{Name: "ProcessedSizeBytes", Off: unsafe.Offsetof(ImportTableDescription{}.ProcessedSizeBytes), Kind: api.KInt64Ptr},
+		{Name: "ProcessedItemCount", Off: unsafe.Offsetof(ImportTableDescription{}.ProcessedItemCount), Kind: api.KInt64Ptr},
+		{Name: "ImportedItemCount", Off: unsafe.Offsetof(ImportTableDescription{}.ImportedItemCount), Kind: api.KInt64Ptr},
+		{Name: "FailureCode", Off: unsafe.Offsetof(ImportTableDescription{}.FailureCode), Kind: api.KStringPtr},
+		{Name: "FailureMessage", Off: unsafe.Offsetof(ImportTableDescription{}.FailureMessage), Kind: api.KStringPtr},
+	}},
+	119: {Go: (*ImportTableInput)(nil), Fields: []api.Field{
+		{Name: "ClientToken", Off: unsafe.Offsetof(ImportTableInput{}.ClientToken), Kind: api.KStringPtr},
+		{Name: "S3BucketSource", Off: unsafe.Offsetof(ImportTableInput{}.S3BucketSource), Kind: api.KStructPtr, Type: 197},
+		{Name: "InputFormat", Off: unsafe.Offsetof(ImportTableInput{}.InputFormat), Kind: api.KStringPtr},
+		{Name: "InputFormatOptions", Off: unsafe.Offsetof(ImportTableInput{}.InputFormatOptions), Kind: api.KStructPtr, Type: 123},
+		{Name: "InputCompressionType", Off: unsafe.Offsetof(ImportTableInput{}.InputCompressionType), Kind: api.KStringPtr},
+		{Name: "TableCreationParameters", Off: unsafe.Offsetof(ImportTableInput{}.TableCreationParameters), Kind: api.KStructPtr, Type: 208},
+	}},
+	120: {Go: (*ImportTableOutput)(nil), Fields: []api.Field{
+		{Name: "ImportTableDescription", Off: unsafe.Offsetof(ImportTableOutput{}.ImportTableDescription), Kind: api.KStructPtr, Type: 118},
+	}},
+	121: {Go: (*IncrementalExportSpecification)(nil), Fields: []api.Field{
+		{Name: "ExportFromTime", Off: unsafe.Offsetof(IncrementalExportSpecification{}.ExportFromTime), Kind: api.KTimePtr},
+		{Name: "ExportToTime", Off: unsafe.Offsetof(IncrementalExportSpecification{}.ExportToTime), Kind: api.KTimePtr},
+		{Name: "ExportViewType", Off: unsafe.Offsetof(IncrementalExportSpecification{}.ExportViewType), Kind: api.KStringPtr},
+	}},
+	122: {Go: (*IndexNotFoundException)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(IndexNotFoundException{}.Message), Kind: api.KStringPtr},
+	}},
+	123: {Go: (*InputFormatOptions)(nil), Fields: []api.Field{
+		{Name: "Csv", Off: unsafe.Offsetof(InputFormatOptions{}.Csv), Kind: api.KStructPtr, Type: 43},
+	}},
+	124: {Go: (*InternalServerError)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(InternalServerError{}.Message), Kind: api.KStringPtr},
+	}},
+	125: {Go: (*InvalidExportTimeException)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(InvalidExportTimeException{}.Message), Kind: api.KStringPtr},
+	}},
+	126: {Go: (*InvalidRestoreTimeException)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(InvalidRestoreTimeException{}.Message), Kind: api.KStringPtr},
+	}},
+	127: {Go: (*ItemCollectionMetrics)(nil), Fields: []api.Field{
+		{Name: "ItemCollectionKey", Off: unsafe.Offsetof(ItemCollectionMetrics{}.ItemCollectionKey), Kind: api.KMap, Type: 254},
+		{Name: "SizeEstimateRangeGB", Off: unsafe.Offsetof(ItemCollectionMetrics{}.SizeEstimateRangeGB), Kind: api.KList, Type: 283},
+	}},
+	128: {Go: (*ItemCollectionSizeLimitExceededException)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(ItemCollectionSizeLimitExceededException{}.Message), Kind: api.KStringPtr},
+	}},
+	129: {Go: (*ItemResponse)(nil), Fields: []api.Field{
+		{Name: "Item", Off: unsafe.Offsetof(ItemResponse{}.Item), Kind: api.KMap, Type: 254},
+	}},
+	130: {Go: (*KeySchemaElement)(nil), Fields: []api.Field{
+		{Name: "AttributeName", Off: unsafe.Offsetof(KeySchemaElement{}.AttributeName), Kind: api.KStringPtr},
+		{Name: "KeyType", Off: unsafe.Offsetof(KeySchemaElement{}.KeyType), Kind: api.KStringPtr},
+	}},
+	131: {Go: (*KeysAndAttributes)(nil), Fields: []api.Field{
+		{Name: "Keys", Off: unsafe.Offsetof(KeysAndAttributes{}.Keys), Kind: api.KList, Type: 262},
+		{Name: "AttributesToGet", Off: unsafe.Offsetof(KeysAndAttributes{}.AttributesToGet), Kind: api.KList, Type: 252},
+		{Name: "ConsistentRead", Off: unsafe.Offsetof(KeysAndAttributes{}.ConsistentRead), Kind: api.KBoolPtr},
+		{Name: "ProjectionExpression", Off: unsafe.Offsetof(KeysAndAttributes{}.ProjectionExpression), Kind: api.KStringPtr},
+		{Name: "ExpressionAttributeNames", Off: unsafe.Offsetof(KeysAndAttributes{}.ExpressionAttributeNames), Kind: api.KMap, Type: 267},
+	}},
+	132: {Go: (*KinesisDataStreamDestination)(nil), Fields: []api.Field{
+		{Name: "StreamArn", Off: unsafe.Offsetof(KinesisDataStreamDestination{}.StreamArn), Kind: api.KStringPtr},
+		{Name: "DestinationStatus", Off: unsafe.Offsetof(KinesisDataStreamDestination{}.DestinationStatus), Kind: api.KStringPtr},
+		{Name: "DestinationStatusDescription", Off: unsafe.Offsetof(KinesisDataStreamDestination{}.DestinationStatusDescription), Kind: api.KStringPtr},
+		{Name: "ApproximateCreationDateTimePrecision", Off: unsafe.Offsetof(KinesisDataStreamDestination{}.ApproximateCreationDateTimePrecision), Kind: api.KStringPtr},
+	}},
+	133: {Go: (*KinesisStreamingDestinationInput)(nil), Fields: []api.Field{
+		{Name: "TableName", Off: unsafe.Offsetof(KinesisStreamingDestinationInput{}.TableName), Kind: api.KStringPtr},
+		{Name: "StreamArn", Off: unsafe.Offsetof(KinesisStreamingDestinationInput{}.StreamArn), Kind: api.KStringPtr},
+		{Name: "EnableKinesisStreamingConfiguration", Off: unsafe.Offsetof(KinesisStreamingDestinationInput{}.EnableKinesisStreamingConfiguration), Kind: api.KStructPtr, Type: 84},
+	}},
+	134: {Go: (*KinesisStreamingDestinationOutput)(nil), Fields: []api.Field{
+		{Name: "TableName", Off: unsafe.Offsetof(KinesisStreamingDestinationOutput{}.TableName), Kind: api.KStringPtr},
+		{Name: "StreamArn", Off: unsafe.Offsetof(KinesisStreamingDestinationOutput{}.StreamArn), Kind: api.KStringPtr},
+		{Name: "DestinationStatus", Off: unsafe.Offsetof(KinesisStreamingDestinationOutput{}.DestinationStatus), Kind: api.KStringPtr},
+		{Name: "EnableKinesisStreamingConfiguration", Off: unsafe.Offsetof(KinesisStreamingDestinationOutput{}.EnableKinesisStreamingConfiguration), Kind: api.KStructPtr, Type: 84},
+	}},
+	135: {Go: (*LimitExceededException)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(LimitExceededException{}.Message), Kind: api.KStringPtr},
+	}},
+	136: {Go: (*ListBackupsInput)(nil), Fields: []api.Field{
+		{Name: "TableName", Off: unsafe.Offsetof(ListBackupsInput{}.TableName), Kind: api.KStringPtr},
+		{Name: "Limit", Off: unsafe.Offsetof(ListBackupsInput{}.Limit), Kind: api.KInt32Ptr},
+		{Name: "TimeRangeLowerBound", Off: unsafe.Offsetof(ListBackupsInput{}.TimeRangeLowerBound), Kind: api.KTimePtr},
+		{Name: "TimeRangeUpperBound", Off: unsafe.Offsetof(ListBackupsInput{}.TimeRangeUpperBound), Kind: api.KTimePtr},
+		{Name: "ExclusiveStartBackupArn", Off: unsafe.Offsetof(ListBackupsInput{}.ExclusiveStartBackupArn), Kind: api.KStringPtr},
+		{Name: "BackupType", Off: unsafe.Offsetof(ListBackupsInput{}.BackupType), Kind: api.KStringPtr},
+	}},
+	137: {Go: (*ListBackupsOutput)(nil), Fields: []api.Field{
+		{Name: "BackupSummaries", Off: unsafe.Offsetof(ListBackupsOutput{}.BackupSummaries), Kind: api.KList, Type: 284},
+		{Name: "LastEvaluatedBackupArn", Off: unsafe.Offsetof(ListBackupsOutput{}.LastEvaluatedBackupArn), Kind: api.KStringPtr},
+	}},
+	138: {Go: (*ListContributorInsightsInput)(nil), Fields: []api.Field{
+		{Name: "TableName", Off: unsafe.Offsetof(ListContributorInsightsInput{}.TableName), Kind: api.KStringPtr},
+		{Name: "NextToken", Off: unsafe.Offsetof(ListContributorInsightsInput{}.NextToken), Kind: api.KStringPtr},
+		{Name: "MaxResults", Off: unsafe.Offsetof(ListContributorInsightsInput{}.MaxResults), Kind: api.KInt32Ptr},
+	}},
+	139: {Go: (*ListContributorInsightsOutput)(nil), Fields: []api.Field{
+		{Name: "ContributorInsightsSummaries", Off: unsafe.Offsetof(ListContributorInsightsOutput{}.ContributorInsightsSummaries), Kind: api.KList, Type: 285},
+		{Name: "NextToken", Off: unsafe.Offsetof(ListContributorInsightsOutput{}.NextToken), Kind: api.KStringPtr},
+	}},
+	140: {Go: (*ListExportsInput)(nil), Fields: []api.Field{
+		{Name: "TableArn", Off: unsafe.Offsetof(ListExportsInput{}.TableArn), Kind: api.KStringPtr},
+		{Name: "MaxResults", Off: unsafe.Offsetof(ListExportsInput{}.MaxResults), Kind: api.KInt32Ptr},
+		{Name: "NextToken", Off: unsafe.Offsetof(ListExportsInput{}.NextToken), Kind: api.KStringPtr},
+	}},
+	141: {Go: (*ListExportsOutput)(nil), Fields: []api.Field{
+		{Name: "ExportSummaries", Off: unsafe.Offsetof(ListExportsOutput{}.ExportSummaries), Kind: api.KList, Type: 286},
+		{Name: "NextToken", Off: unsafe.Offsetof(ListExportsOutput{}.NextToken), Kind: api.KStringPtr},
+	}},
+	142: {Go: (*ListGlobalTablesInput)(nil), Fields: []api.Field{
+		{Name: "ExclusiveStartGlobalTableName", Off: unsafe.Offsetof(ListGlobalTablesInput{}.ExclusiveStartGlobalTableName), Kind: api.KStringPtr},
+		{Name: "Limit", Off: unsafe.Offsetof(ListGlobalTablesInput{}.Limit), Kind: api.KInt32Ptr},
+		{Name: "RegionName", Off: unsafe.Offsetof(ListGlobalTablesInput{}.RegionName), Kind: api.KStringPtr},
+	}},
+	143: {Go: (*ListGlobalTablesOutput)(nil), Fields: []api.Field{
+		{Name: "GlobalTables", Off: unsafe.Offsetof(ListGlobalTablesOutput{}.GlobalTables), Kind: api.KList, Type: 287},
+		{Name: "LastEvaluatedGlobalTableName", Off: unsafe.Offsetof(ListGlobalTablesOutput{}.LastEvaluatedGlobalTableName), Kind: api.KStringPtr},
+	}},
+	144: {Go: (*ListImportsInput)(nil), Fields: []api.Field{
+		{Name: "TableArn", Off: unsafe.Offsetof(ListImportsInput{}.TableArn), Kind: api.KStringPtr},
+		{Name: "PageSize", Off: unsafe.Offsetof(ListImportsInput{}.PageSize), Kind: api.KInt32Ptr},
+		{Name: "NextToken", Off: unsafe.Offsetof(ListImportsInput{}.NextToken), Kind: api.KStringPtr},
+	}},
+	145: {Go: (*ListImportsOutput)(nil), Fields: []api.Field{
+		{Name: "ImportSummaryList", Off: unsafe.Offsetof(ListImportsOutput{}.ImportSummaryList), Kind: api.KList, Type: 288},
+		{Name: "NextToken", Off: unsafe.Offsetof(ListImportsOutput{}.NextToken), Kind: api.KStringPtr},
+	}},
+	146: {Go: (*ListTablesInput)(nil), Fields: []api.Field{
+		{Name: "ExclusiveStartTableName", Off: unsafe.Offsetof(ListTablesInput{}.ExclusiveStartTableName), Kind: api.KStringPtr},
+		{Name: "Limit", Off: unsafe.Offsetof(ListTablesInput{}.Limit), Kind: api.KInt32Ptr},
+	}},
+	147: {Go: (*ListTablesOutput)(nil), Fields: []api.Field{
+		{Name: "TableNames", Off: unsafe.Offsetof(ListTablesOutput{}.TableNames), Kind: api.KList, Type: 252},
+		{Name: "LastEvaluatedTableName", Off: unsafe.Offsetof(ListTablesOutput{}.LastEvaluatedTableName), Kind: api.KStringPtr},
+	}},
+	148: {Go: (*ListTagsOfResourceInput)(nil), Fields: []api.Field{
+		{Name: "ResourceArn", Off: unsafe.Offsetof(ListTagsOfResourceInput{}.ResourceArn), Kind: api.KStringPtr},
+		{Name: "NextToken", Off: unsafe.Offsetof(ListTagsOfResourceInput{}.NextToken), Kind: api.KStringPtr},
+	}},
+	149: {Go: (*ListTagsOfResourceOutput)(nil), Fields: []api.Field{
+		{Name: "Tags", Off: unsafe.Offsetof(ListTagsOfResourceOutput{}.Tags), Kind: api.KList, Type: 275},
+		{Name: "NextToken", Off: unsafe.Offsetof(ListTagsOfResourceOutput{}.NextToken), Kind: api.KStringPtr},
+	}},
+	150: {Go: (*LocalSecondaryIndex)(nil), Fields: []api.Field{
+		{Name: "IndexName", Off: unsafe.Offsetof(LocalSecondaryIndex{}.IndexName), Kind: api.KStringPtr},
+		{Name: "KeySchema", Off: unsafe.Offsetof(LocalSecondaryIndex{}.KeySchema), Kind: api.KList, Type: 269},
+		{Name: "Projection", Off: unsafe.Offsetof(LocalSecondaryIndex{}.Projection), Kind: api.KStructPtr, Type: 160},
+	}},
+	151: {Go: (*LocalSecondaryIndexDescription)(nil), Fields: []api.Field{
+		{Name: "IndexName", Off: unsafe.Offsetof(LocalSecondaryIndexDescription{}.IndexName), Kind: api.KStringPtr},
+		{Name: "KeySchema", Off: unsafe.Offsetof(LocalSecondaryIndexDescription{}.KeySchema), Kind: api.KList, Type: 269},
+		{Name: "Projection", Off: unsafe.Offsetof(LocalSecondaryIndexDescription{}.Projection), Kind: api.KStructPtr, Type: 160},
+		{Name: "IndexSizeBytes", Off: unsafe.Offsetof(LocalSecondaryIndexDescription{}.IndexSizeBytes), Kind: api.KInt64Ptr},
+		{Name: "ItemCount", Off: unsafe.Offsetof(LocalSecondaryIndexDescription{}.ItemCount), Kind: api.KInt64Ptr},
+		{Name: "IndexArn", Off: unsafe.Offsetof(LocalSecondaryIndexDescription{}.IndexArn), Kind: api.KStringPtr},
+	}},
+	152: {Go: (*LocalSecondaryIndexInfo)(nil), Fields: []api.Field{
+		{Name: "IndexName", Off: unsafe.Offsetof(LocalSecondaryIndexInfo{}.IndexName), Kind: api.KStringPtr},
+		{Name: "KeySchema", Off: unsafe.Offsetof(LocalSecondaryIndexInfo{}.KeySchema), Kind: api.KList, Type: 269},
+		{Name: "Projection", Off: unsafe.Offsetof(LocalSecondaryIndexInfo{}.Projection), Kind: api.KStructPtr, Type: 160},
+	}},
+	153: {Go: (*OnDemandThroughput)(nil), Fields: []api.Field{
+		{Name: "MaxReadRequestUnits", Off: unsafe.Offsetof(OnDemandThroughput{}.MaxReadRequestUnits), Kind: api.KInt64Ptr},
+		{Name: "MaxWriteRequestUnits", Off: unsafe.Offsetof(OnDemandThroughput{}.MaxWriteRequestUnits), Kind: api.KInt64Ptr},
+	}},
+	154: {Go: (*OnDemandThroughputOverride)(nil), Fields: []api.Field{
+		{Name: "MaxReadRequestUnits", Off: unsafe.Offsetof(OnDemandThroughputOverride{}.MaxReadRequestUnits), Kind: api.KInt64Ptr},
+	}},
+	155: {Go: (*ParameterizedStatement)(nil), Fields: []api.Field{
+		{Name: "Statement", Off: unsafe.Offsetof(ParameterizedStatement{}.Statement), Kind: api.KStringPtr},
+		{Name: "Parameters", Off: unsafe.Offsetof(ParameterizedStatement{}.Parameters), Kind: api.KList, Type: 255},
+		{Name: "ReturnValuesOnConditionCheckFailure", Off: unsafe.Offsetof(ParameterizedStatement{}.ReturnValuesOnConditionCheckFailure), Kind: api.KStringPtr},
+	}},
+	156: {Go: (*PointInTimeRecoveryDescription)(nil), Fields: []api.Field{
+		{Name: "PointInTimeRecoveryStatus", Off: unsafe.Offsetof(PointInTimeRecoveryDescription{}.PointInTimeRecoveryStatus), Kind: api.KStringPtr},
+		{Name: "RecoveryPeriodInDays", Off: unsafe.Offsetof(PointInTimeRecoveryDescription{}.RecoveryPeriodInDays), Kind: api.KInt32Ptr},
+		{Name: "EarliestRestorableDateTime", Off: unsafe.Offsetof(PointInTimeRecoveryDescription{}.EarliestRestorableDateTime), Kind: api.KTimePtr},
+		{Name: "LatestRestorableDateTime", Off: unsafe.Offsetof(PointInTimeRecoveryDescription{}.LatestRestorableDateTime), Kind: api.KTimePtr},
+	}},
+	157: {Go: (*PointInTimeRecoverySpecification)(nil), Fields: []api.Field{
+		{Name: "PointInTimeRecoveryEnabled", Off: unsafe.Offsetof(PointInTimeRecoverySpecification{}.PointInTimeRecoveryEnabled), Kind: api.KBoolPtr},
+		{Name: "RecoveryPeriodInDays", Off: unsafe.Offsetof(PointInTimeRecoverySpecification{}.RecoveryPeriodInDays), Kind: api.KInt32Ptr},
+	}},
+	158: {Go: (*PointInTimeRecoveryUnavailableException)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(PointInTimeRecoveryUnavailableException{}.Message), Kind: api.KStringPtr},
+	}},
+	159: {Go: (*PolicyNotFoundException)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(PolicyNotFoundException{}.Message), Kind: api.KStringPtr},
+	}},
+	160: {Go: (*Projection)(nil), Fields: []api.Field{
+		{Name: "ProjectionType", Off: unsafe.Offsetof(Projection{}.ProjectionType), Kind: api.KStringPtr},
+		{Name: "NonKeyAttributes", Off: unsafe.Offsetof(Projection{}.NonKeyAttributes), Kind: api.KList, Type: 252},
+	}},
+	161: {Go: (*ProvisionedThroughput)(nil), Fields: []api.Field{
+		{Name: "ReadCapacityUnits", Off: unsafe.Offsetof(ProvisionedThroughput{}.ReadCapacityUnits), Kind: api.KInt64Ptr},
+		{Name: "WriteCapacityUnits", Off: unsafe.Offsetof(ProvisionedThroughput{}.WriteCapacityUnits), Kind: api.KInt64Ptr},
+	}},
+	162: {Go: (*ProvisionedThroughputDescription)(nil), Fields: []api.Field{
+		{Name: "LastIncreaseDateTime", Off: unsafe.Offsetof(ProvisionedThroughputDescription{}.LastIncreaseDateTime), Kind: api.KTimePtr},
+		{Name: "LastDecreaseDateTime", Off: unsafe.Offsetof(ProvisionedThroughputDescription{}.LastDecreaseDateTime), Kind: api.KTimePtr},
+		{Name: "NumberOfDecreasesToday", Off: unsafe.Offsetof(ProvisionedThroughputDescription{}.NumberOfDecreasesToday), Kind: api.KInt64Ptr},
+		{Name: "ReadCapacityUnits", Off: unsafe.Offsetof(ProvisionedThroughputDescription{}.ReadCapacityUnits), Kind: api.KInt64Ptr},
+		{Name: "WriteCapacityUnits", Off: unsafe.Offsetof(ProvisionedThroughputDescription{}.WriteCapacityUnits), Kind: api.KInt64Ptr},
+	}},
+	163: {Go: (*ProvisionedThroughputExceededException)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(ProvisionedThroughputExceededException{}.Message), Kind: api.KStringPtr},
+	}},
+	164: {Go: (*ProvisionedThroughputOverride)(nil), Fields: []api.Field{
+		{Name: "ReadCapacityUnits", Off: unsafe.Offsetof(ProvisionedThroughputOverride{}.ReadCapacityUnits), Kind: api.KInt64Ptr},
+	}},
+	165: {Go: (*Put)(nil), Fields: []api.Field{
+		{Name: "Item", Off: unsafe.Offsetof(Put{}.Item), Kind: api.KMap, Type: 254},
+		{Name: "TableName", Off: unsafe.Offsetof(Put{}.TableName), Kind: api.KStringPtr},
+		{Name: "ConditionExpression", Off: unsafe.Offsetof(Put{}.ConditionExpression), Kind: api.KStringPtr},
+		{Name: "ExpressionAttributeNames", Off: unsafe.Offsetof(Put{}.ExpressionAttributeNames), Kind: api.KMap, Type: 267},
+		{Name: "ExpressionAttributeValues", Off: unsafe.Offsetof(Put{}.ExpressionAttributeValues), Kind: api.KMap, Type: 254},
+		{Name: "ReturnValuesOnConditionCheckFailure", Off: unsafe.Offsetof(Put{}.ReturnValuesOnConditionCheckFailure), Kind: api.KStringPtr},
+	}},
+	166: {Go: (*PutItemInput)(nil), Fields: []api.Field{
+		{Name: "TableName", Off: unsafe.Offsetof(PutItemInput{}.TableName), Kind: api.KStringPtr},
+		{Name: "Item", Off: unsafe.Offsetof(PutItemInput{}.Item), Kind: api.KMap, Type: 254},
+		{Name: "Expected", Off: unsafe.Offsetof(PutItemInput{}.Expected), Kind: api.KMap, Type: 276},
+		{Name: "ReturnValues", Off: unsafe.Offsetof(PutItemInput{}.ReturnValues), Kind: api.KStringPtr},
+		{Name: "ReturnConsumedCapacity", Off: unsafe.Offsetof(PutItemInput{}.ReturnConsumedCapacity), Kind: api.KStringPtr},
+		{Name: "ReturnItemCollectionMetrics", Off: unsafe.Offsetof(PutItemInput{}.ReturnItemCollectionMetrics), Kind: api.KStringPtr},
+		{Name: "ConditionalOperator", Off: unsafe.Offsetof(PutItemInput{}.ConditionalOperator), Kind: api.KStringPtr},
+		{Name: "ConditionExpression", Off: unsafe.Offsetof(PutItemInput{}.ConditionExpression), Kind: api.KStringPtr},
+		{Name: "ExpressionAttributeNames", Off: unsafe.Offsetof(PutItemInput{}.ExpressionAttributeNames), Kind: api.KMap, Type: 267},
+		{Name: "ExpressionAttributeValues", Off: unsafe.Offsetof(PutItemInput{}.ExpressionAttributeValues), Kind: api.KMap, Type: 254},
+		{Name: "ReturnValuesOnConditionCheckFailure", Off: unsafe.Offsetof(PutItemInput{}.ReturnValuesOnConditionCheckFailure), Kind: api.KStringPtr},
+	}},
+	167: {Go: (*PutItemOutput)(nil), Fields: []api.Field{
+		{Name: "Attributes", Off: unsafe.Offsetof(PutItemOutput{}.Attributes), Kind: api.KMap, Type: 254},
+		{Name: "ConsumedCapacity", Off: unsafe.Offsetof(PutItemOutput{}.ConsumedCapacity), Kind: api.KStructPtr, Type: 30},
+		{Name: "ItemCollectionMetrics", Off: unsafe.Offsetof(PutItemOutput{}.ItemCollectionMetrics), Kind: api.KStructPtr, Type: 127},
+	}},
+	168: {Go: (*PutRequest)(nil), Fields: []api.Field{
+		{Name: "Item", Off: unsafe.Offsetof(PutRequest{}.Item), Kind: api.KMap, Type: 254},
+	}},
+	169: {Go: (*PutResourcePolicyInput)(nil), Fields: []api.Field{
+		{Name: "ResourceArn", Off: unsafe.Offsetof(PutResourcePolicyInput{}.ResourceArn), Kind: api.KStringPtr},
+		{Name: "Policy", Off: unsafe.Offsetof(PutResourcePolicyInput{}.Policy), Kind: api.KStringPtr},
+		{Name: "ExpectedRevisionId", Off: unsafe.Offsetof(PutResourcePolicyInput{}.ExpectedRevisionId), Kind: api.KStringPtr},
+		{Name: "ConfirmRemoveSelfResourceAccess", Off: unsafe.Offsetof(PutResourcePolicyInput{}.ConfirmRemoveSelfResourceAccess), Kind: api.KBoolPtr},
+	}},
+	170: {Go: (*PutResourcePolicyOutput)(nil), Fields: []api.Field{
+		{Name: "RevisionId", Off: unsafe.Offsetof(PutResourcePolicyOutput{}.RevisionId), Kind: api.KStringPtr},
+	}},
+	171: {Go: (*QueryInput)(nil), Fields: []api.Field{
+		{Name: "TableName", Off: unsafe.Offsetof(QueryInput{}.TableName), Kind: api.KStringPtr},
+		{Name: "IndexName", Off: unsafe.Offsetof(QueryInput{}.IndexName), Kind: api.KStringPtr},
+		{Name: "Select", Off: unsafe.Offsetof(QueryInput{}.Select), Kind: api.KStringPtr},
+		{Name: "AttributesToGet", Off: unsafe.Offsetof(QueryInput{}.AttributesToGet), Kind: api.KList, Type: 252},
+		{Name: "Limit", Off: unsafe.Offsetof(QueryInput{}.Limit), Kind: api.KInt32Ptr},
+		{Name: "ConsistentRead", Off: unsafe.Offsetof(QueryInput{}.ConsistentRead), Kind: api.KBoolPtr},
+		{Name: "KeyConditions", Off: unsafe.Offsetof(QueryInput{}.KeyConditions), Kind: api.KMap, Type: 289},
+		{Name: "QueryFilter", Off: unsafe.Offsetof(QueryInput{}.QueryFilter), Kind: api.KMap, Type: 289},
+		{Name: "ConditionalOperator", Off: unsafe.Offsetof(QueryInput{}.ConditionalOperator), Kind: api.KStringPtr},
+		{Name: "ScanIndexForward", Off: unsafe.Offsetof(QueryInput{}.ScanIndexForward), Kind: api.KBoolPtr},
+		{Name: "ExclusiveStartKey", Off: unsafe.Offsetof(QueryInput{}.ExclusiveStartKey), Kind: api.KMap, Type: 254},
+		{Name: "ReturnConsumedCapacity", Off: unsafe.Offsetof(QueryInput{}.ReturnConsumedCapacity), Kind: api.KStringPtr},
+		{Name: "ProjectionExpression", Off: unsafe.Offsetof(QueryInput{}.ProjectionExpression), Kind: api.KStringPtr},
+		{Name: "FilterExpression", Off: unsafe.Offsetof(QueryInput{}.FilterExpression), Kind: api.KStringPtr},
+		{Name: "KeyConditionExpression", Off: unsafe.Offsetof(QueryInput{}.KeyConditionExpression), Kind: api.KStringPtr},
+		{Name: "ExpressionAttributeNames", Off: unsafe.Offsetof(QueryInput{}.ExpressionAttributeNames), Kind: api.KMap, Type: 267},
+		{Name: "ExpressionAttributeValues", Off: unsafe.Offsetof(QueryInput{}.ExpressionAttributeValues), Kind: api.KMap, Type: 254},
+	}},
+	172: {Go: (*QueryOutput)(nil), Fields: []api.Field{
+		{Name: "Items", Off: unsafe.Offsetof(QueryOutput{}.Items), Kind: api.KList, Type: 262},
+		{Name: "Count", Off: unsafe.Offsetof(QueryOutput{}.Count), Kind: api.KInt32Ptr},
+		{Name: "ScannedCount", Off: unsafe.Offsetof(QueryOutput{}.ScannedCount), Kind: api.KInt32Ptr},
+		{Name: "LastEvaluatedKey", Off: unsafe.Offsetof(QueryOutput{}.LastEvaluatedKey), Kind: api.KMap, Type: 254},
+		{Name: "ConsumedCapacity", Off: unsafe.Offsetof(QueryOutput{}.ConsumedCapacity), Kind: api.KStructPtr, Type: 30},
+	}},
+	173: {Go: (*Replica)(nil), Fields: []api.Field{
+		{Name: "RegionName", Off: unsafe.Offsetof(Replica{}.RegionName), Kind: api.KStringPtr},
+	}},
+	174: {Go: (*ReplicaAlreadyExistsException)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(ReplicaAlreadyExistsException{}.Message), Kind: api.KStringPtr},
+	}},
+	175: {Go: (*ReplicaAutoScalingDescription)(nil), Fields: []api.Field{
+		{Name: "RegionName", Off: unsafe.Offsetof(ReplicaAutoScalingDescription{}.RegionName), Kind: api.KStringPtr},
+		{Name: "GlobalSecondaryIndexes", Off: unsafe.Offsetof(ReplicaAutoScalingDescription{}.GlobalSecondaryIndexes), Kind: api.KList, Type: 290},
+		{Name: "ReplicaProvisionedReadCapacityAutoScalingSettings", Off: unsafe.Offsetof(ReplicaAutoScalingDescription{}.ReplicaProvisionedReadCapacityAutoScalingSettings), Kind: api.KStructPtr, Type: 6},
+		{Name: "ReplicaProvisionedWriteCapacityAutoScalingSettings", Off: unsafe.Offsetof(ReplicaAutoScalingDescription{}.ReplicaProvisionedWriteCapacityAutoScalingSettings), Kind: api.KStructPtr, Type: 6},
+		{Name: "ReplicaStatus", Off: unsafe.Offsetof(ReplicaAutoScalingDescription{}.ReplicaStatus), Kind: api.KStringPtr},
+	}},
+	176: {Go: (*ReplicaAutoScalingUpdate)(nil), Fields: []api.Field{
+		{Name: "RegionName", Off: unsafe.Offsetof(ReplicaAutoScalingUpdate{}.RegionName), Kind: api.KStringPtr},
+		{Name: "ReplicaGlobalSecondaryIndexUpdates", Off: unsafe.Offsetof(ReplicaAutoScalingUpdate{}.ReplicaGlobalSecondaryIndexUpdates), Kind: api.KList, Type: 291},
+		{Name: "ReplicaProvisionedReadCapacityAutoScalingUpdate", Off: unsafe.Offsetof(ReplicaAutoScalingUpdate{}.ReplicaProvisionedReadCapacityAutoScalingUpdate), Kind: api.KStructPtr, Type: 7},
+	}},
+	177: {Go: (*ReplicaDescription)(nil), Fields: []api.Field{
+		{Name: "RegionName", Off: unsafe.Offsetof(ReplicaDescription{}.RegionName), Kind: api.KStringPtr},
+		{Name: "ReplicaStatus", Off: unsafe.Offsetof(ReplicaDescription{}.ReplicaStatus), Kind: api.KStringPtr},
+		{Name: "ReplicaStatusDescription", Off: unsafe.Offsetof(ReplicaDescription{}.ReplicaStatusDescription), Kind: api.KStringPtr},
+		{Name: "ReplicaStatusPercentProgress", Off: unsafe.Offsetof(ReplicaDescription{}.ReplicaStatusPercentProgress), Kind: api.KStringPtr},
+		{Name: "KMSMasterKeyId", Off: unsafe.Offsetof(ReplicaDescription{}.KMSMasterKeyId), Kind: api.KStringPtr},
+		{Name: "ProvisionedThroughputOverride", Off: unsafe.Offsetof(ReplicaDescription{}.ProvisionedThroughputOverride), Kind: api.KStructPtr, Type: 164},
+		{Name: "OnDemandThroughputOverride", Off: unsafe.Offsetof(ReplicaDescription{}.OnDemandThroughputOverride), Kind: api.KStructPtr, Type: 154},
+		{Name: "GlobalSecondaryIndexes", Off: unsafe.Offsetof(ReplicaDescription{}.GlobalSecondaryIndexes), Kind: api.KList, Type: 292},
+		{Name: "ReplicaInaccessibleDateTime", Off: unsafe.Offsetof(ReplicaDescription{}.ReplicaInaccessibleDateTime), Kind: api.KTimePtr},
+		{Name: "ReplicaTableClassSummary", Off: unsafe.Offsetof(ReplicaDescription{}.ReplicaTableClassSummary), Kind: api.KStructPtr, Type: 207},
+	}},
+	178: {Go: (*ReplicaGlobalSecondaryIndex)(nil), Fields: []api.Field{
+		{Name: "IndexName", Off: unsafe.Offsetof(ReplicaGlobalSecondaryIndex{}.IndexName), Kind: api.KStringPtr},
+		{Name: "ProvisionedThroughputOverride", Off: unsafe.Offsetof(ReplicaGlobalSecondaryIndex{}.ProvisionedThroughputOverride), Kind: api.KStructPtr, Type: 164},
+		{Name: "OnDemandThroughputOverride", Off: unsafe.Offsetof(ReplicaGlobalSecondaryIndex{}.OnDemandThroughputOverride), Kind: api.KStructPtr, Type: 154},
+	}},
+	179: {Go: (*ReplicaGlobalSecondaryIndexAutoScalingDescription)(nil), Fields: []api.Field{
+		{Name: "IndexName", Off: unsafe.Offsetof(ReplicaGlobalSecondaryIndexAutoScalingDescription{}.IndexName), Kind: api.KStringPtr},
+		{Name: "IndexStatus", Off: unsafe.Offsetof(ReplicaGlobalSecondaryIndexAutoScalingDescription{}.IndexStatus), Kind: api.KStringPtr},
+		{Name: "ProvisionedReadCapacityAutoScalingSettings", Off: unsafe.Offsetof(ReplicaGlobalSecondaryIndexAutoScalingDescription{}.ProvisionedReadCapacityAutoScalingSettings), Kind: api.KStructPtr, Type: 6},
+		{Name: "ProvisionedWriteCapacityAutoScalingSettings", Off: unsafe.Offsetof(ReplicaGlobalSecondaryIndexAutoScalingDescription{}.ProvisionedWriteCapacityAutoScalingSettings), Kind: api.KStructPtr, Type: 6},
+	}},
+	180: {Go: (*ReplicaGlobalSecondaryIndexAutoScalingUpdate)(nil), Fields: []api.Field{
+		{Name: "IndexName", Off: unsafe.Offsetof(ReplicaGlobalSecondaryIndexAutoScalingUpdate{}.IndexName), Kind: api.KStringPtr},
+		{Name: "ProvisionedReadCapacityAutoScalingUpdate", Off: unsafe.Offsetof(ReplicaGlobalSecondaryIndexAutoScalingUpdate{}.ProvisionedReadCapacityAutoScalingUpdate), Kind: api.KStructPtr, Type: 7},
+	}},
+	181: {Go: (*ReplicaGlobalSecondaryIndexDescription)(nil), Fields: []api.Field{
+		{Name: "IndexName", Off: unsafe.Offsetof(ReplicaGlobalSecondaryIndexDescription{}.IndexName), Kind: api.KStringPtr},
+		{Name: "ProvisionedThroughputOverride", Off: unsafe.Offsetof(ReplicaGlobalSecondaryIndexDescription{}.ProvisionedThroughputOverride), Kind: api.KStructPtr, Type: 164},
+		{Name: "OnDemandThroughputOverride", Off: unsafe.Offsetof(ReplicaGlobalSecondaryIndexDescription{}.OnDemandThroughputOverride), Kind: api.KStructPtr, Type: 154},
+	}},
+	182: {Go: (*ReplicaGlobalSecondaryIndexSettingsDescription)(nil), Fields: []api.Field{
+		{Name: "IndexName", Off: unsafe.Offsetof(ReplicaGlobalSecondaryIndexSettingsDescription{}.IndexName), Kind: api.KStringPtr},
+		{Name: "IndexStatus", Off: unsafe.Offsetof(ReplicaGlobalSecondaryIndexSettingsDescription{}.IndexStatus), Kind: api.KStringPtr},
+		{Name: "ProvisionedReadCapacityUnits", Off: unsafe.Offsetof(ReplicaGlobalSecondaryIndexSettingsDescription{}.ProvisionedReadCapacityUnits), Kind: api.KInt64Ptr},
+		{Name: "ProvisionedReadCapacityAutoScalingSettings", Off: unsafe.Offsetof(ReplicaGlobalSecondaryIndexSettingsDescription{}.ProvisionedReadCapacityAutoScalingSettings), Kind: api.KStructPtr, Type: 6},
+		{Name: "ProvisionedWriteCapacityUnits", Off: unsafe.Offsetof(ReplicaGlobalSecondaryIndexSettingsDescription{}.ProvisionedWriteCapacityUnits), Kind: api.KInt64Ptr},
+		{Name: "ProvisionedWriteCapacityAutoScalingSettings", Off: unsafe.Offsetof(ReplicaGlobalSecondaryIndexSettingsDescription{}.ProvisionedWriteCapacityAutoScalingSettings), Kind: api.KStructPtr, Type: 6},
+	}},
+	183: {Go: (*ReplicaGlobalSecondaryIndexSettingsUpdate)(nil), Fields: []api.Field{
+		{Name: "IndexName", Off: unsafe.Offsetof(ReplicaGlobalSecondaryIndexSettingsUpdate{}.IndexName), Kind: api.KStringPtr},
+		{Name: "ProvisionedReadCapacityUnits", Off: unsafe.Offsetof(ReplicaGlobalSecondaryIndexSettingsUpdate{}.ProvisionedReadCapacityUnits), Kind: api.KInt64Ptr},
+		{Name: "ProvisionedReadCapacityAutoScalingSettingsUpdate", Off: unsafe.Offsetof(ReplicaGlobalSecondaryIndexSettingsUpdate{}.ProvisionedReadCapacityAutoScalingSettingsUpdate), Kind: api.KStructPtr, Type: 7},
+	}},
+	184: {Go: (*ReplicaNotFoundException)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(ReplicaNotFoundException{}.Message), Kind: api.KStringPtr},
+	}},
+	185: {Go: (*ReplicaSettingsDescription)(nil), Fields: []api.Field{
+		{Name: "RegionName", Off: unsafe.Offsetof(ReplicaSettingsDescription{}.RegionName), Kind: api.KStringPtr},
+		{Name: "ReplicaStatus", Off: unsafe.Offsetof(ReplicaSettingsDescription{}.ReplicaStatus), Kind: api.KStringPtr},
+		{Name: "ReplicaBillingModeSummary", Off: unsafe.Offsetof(ReplicaSettingsDescription{}.ReplicaBillingModeSummary), Kind: api.KStructPtr, Type: 24},
+		{Name: "ReplicaProvisionedReadCapacityUnits", Off: unsafe.Offsetof(ReplicaSettingsDescription{}.ReplicaProvisionedReadCapacityUnits), Kind: api.KInt64Ptr},
+		{Name: "ReplicaProvisionedReadCapacityAutoScalingSettings", Off: unsafe.Offsetof(ReplicaSettingsDescription{}.ReplicaProvisionedReadCapacityAutoScalingSettings), Kind: api.KStructPtr, Type: 6},
+		{Name: "ReplicaProvisionedWriteCapacityUnits", Off: unsafe.Offsetof(ReplicaSettingsDescription{}.ReplicaProvisionedWriteCapacityUnits), Kind: api.KInt64Ptr},
+		{Name: "ReplicaProvisionedWriteCapacityAutoScalingSettings", Off: unsafe.Offsetof(ReplicaSettingsDescription{}.ReplicaProvisionedWriteCapacityAutoScalingSettings), Kind: api.KStructPtr, Type: 6},
+		{Name: "ReplicaGlobalSecondaryIndexSettings", Off: unsafe.Offsetof(ReplicaSettingsDescription{}.ReplicaGlobalSecondaryIndexSettings), Kind: api.KList, Type: 293},
+		{Name: "ReplicaTableClassSummary", Off: unsafe.Offsetof(ReplicaSettingsDescription{}.ReplicaTableClassSummary), Kind: api.KStructPtr, Type: 207},
+	}},
+	186: {Go: (*ReplicaSettingsUpdate)(nil), Fields: []api.Field{
+		{Name: "RegionName", Off: unsafe.Offsetof(ReplicaSettingsUpdate{}.RegionName), Kind: api.KStringPtr},
+		{Name: "ReplicaProvisionedReadCapacityUnits", Off: unsafe.Offsetof(ReplicaSettingsUpdate{}.ReplicaProvisionedReadCapacityUnits), Kind: api.KInt64Ptr},
+		{Name: "ReplicaProvisionedReadCapacityAutoScalingSettingsUpdate", Off: unsafe.Offsetof(ReplicaSettingsUpdate{}.ReplicaProvisionedReadCapacityAutoScalingSettingsUpdate), Kind: api.KStructPtr, Type: 7},
+		{Name: "ReplicaGlobalSecondaryIndexSettingsUpdate", Off: unsafe.Offsetof(ReplicaSettingsUpdate{}.ReplicaGlobalSecondaryIndexSettingsUpdate), Kind: api.KList, Type: 294},
+		{Name: "ReplicaTableClass", Off: unsafe.Offsetof(ReplicaSettingsUpdate{}.ReplicaTableClass), Kind: api.KStringPtr},
+	}},
+	187: {Go: (*ReplicaUpdate)(nil), Fields: []api.Field{
+		{Name: "Create", Off: unsafe.Offsetof(ReplicaUpdate{}.Create), Kind: api.KStructPtr, Type: 39},
+		{Name: "Delete", Off: unsafe.Offsetof(ReplicaUpdate{}.Delete), Kind: api.KStructPtr, Type: 50},
+	}},
+	188: {Go: (*ReplicationGroupUpdate)(nil), Fields: []api.Field{
+		{Name: "Create", Off: unsafe.Offsetof(ReplicationGroupUpdate{}.Create), Kind: api.KStructPtr, Type: 40},
+		{Name: "Update", Off: unsafe.Offsetof(ReplicationGroupUpdate{}.Update), Kind: api.KStructPtr, Type: 244},
+		{Name: "Delete", Off: unsafe.Offsetof(ReplicationGroupUpdate{}.Delete), Kind: api.KStructPtr, Type: 51},
+	}},
+	189: {Go: (*RequestLimitExceeded)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(RequestLimitExceeded{}.Message), Kind: api.KStringPtr},
+	}},
+	190: {Go: (*ResourceInUseException)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(ResourceInUseException{}.Message), Kind: api.KStringPtr},
+	}},
+	191: {Go: (*ResourceNotFoundException)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(ResourceNotFoundException{}.Message), Kind: api.KStringPtr},
+	}},
+	192: {Go: (*RestoreSummary)(nil), Fields: []api.Field{
+		{Name: "SourceBackupArn", Off: unsafe.Offsetof(RestoreSummary{}.SourceBackupArn), Kind: api.KStringPtr},
+		{Name: "SourceTableArn", Off: unsafe.Offsetof(RestoreSummary{}.SourceTableArn), Kind: api.KStringPtr},
+		{Name: "RestoreDateTime", Off: unsafe.Offsetof(RestoreSummary{}.RestoreDateTime), Kind: api.KTimePtr},
+		{Name: "RestoreInProgress", Off: unsafe.Offsetof(RestoreSummary{}.RestoreInProgress), Kind: api.KBoolPtr},
+	}},
+	193: {Go: (*RestoreTableFromBackupInput)(nil), Fields: []api.Field{
+		{Name: "TargetTableName", Off: unsafe.Offsetof(RestoreTableFromBackupInput{}.TargetTableName), Kind: api.KStringPtr},
+		{Name: "BackupArn", Off: unsafe.Offsetof(RestoreTableFromBackupInput{}.BackupArn), Kind: api.KStringPtr},
+		{Name: "BillingModeOverride", Off: unsafe.Offsetof(RestoreTableFromBackupInput{}.BillingModeOverride), Kind: api.KStringPtr},
+		{Name: "GlobalSecondaryIndexOverride", Off: unsafe.Offsetof(RestoreTableFromBackupInput{}.GlobalSecondaryIndexOverride), Kind: api.KList, Type: 274},
+		{Name: "LocalSecondaryIndexOverride", Off: unsafe.Offsetof(RestoreTableFromBackupInput{}.LocalSecondaryIndexOverride), Kind: api.KList, Type: 273},
+		{Name: "ProvisionedThroughputOverride", Off: unsafe.Offsetof(RestoreTableFromBackupInput{}.ProvisionedThroughputOverride), Kind: api.KStructPtr, Type: 161},
+		{Name: "OnDemandThroughputOverride", Off: unsafe.Offsetof(RestoreTableFromBackupInput{}.OnDemandThroughputOverride), Kind: api.KStructPtr, Type: 153},
+		{Name: "SSESpecificationOverride", Off: unsafe.Offsetof(RestoreTableFromBackupInput{}.SSESpecificationOverride), Kind: api.KStructPtr, Type: 199},
+	}},
+	194: {Go: (*RestoreTableFromBackupOutput)(nil), Fields: []api.Field{
+		{Name: "TableDescription", Off: unsafe.Offsetof(RestoreTableFromBackupOutput{}.TableDescription), Kind: api.KStructPtr, Type: 209},
+	}},
+	195: {Go: (*RestoreTableToPointInTimeInput)(nil), Fields: []api.Field{
+		{Name: "SourceTableArn", Off: unsafe.Offsetof(RestoreTableToPointInTimeInput{}.SourceTableArn), Kind: api.KStringPtr},
+		{Name: "SourceTableName", Off: unsafe.Offsetof(RestoreTableToPointInTimeInput{}.SourceTableName), Kind: api.KStringPtr},
+		{Name: "TargetTableName", Off: unsafe.Offsetof(RestoreTableToPointInTimeInput{}.TargetTableName), Kind: api.KStringPtr},
+		{Name: "UseLatestRestorableTime", Off: unsafe.Offsetof(RestoreTableToPointInTimeInput{}.UseLatestRestorableTime), Kind: api.KBoolPtr},
+		{Name: "RestoreDateTime", Off: unsafe.Offsetof(RestoreTableToPointInTimeInput{}.RestoreDateTime), Kind: api.KTimePtr},
+		{Name: "BillingModeOverride", Off: unsafe.Offsetof(RestoreTableToPointInTimeInput{}.BillingModeOverride), Kind: api.KStringPtr},
+		{Name: "GlobalSecondaryIndexOverride", Off: unsafe.Offsetof(RestoreTableToPointInTimeInput{}.GlobalSecondaryIndexOverride), Kind: api.KList, Type: 274},
+		{Name: "LocalSecondaryIndexOverride", Off: unsafe.Offsetof(RestoreTableToPointInTimeInput{}.LocalSecondaryIndexOverride), Kind: api.KList, Type: 273},
+		{Name: "ProvisionedThroughputOverride", Off: unsafe.Offsetof(RestoreTableToPointInTimeInput{}.ProvisionedThroughputOverride), Kind: api.KStructPtr, Type: 161},
+		{Name: "OnDemandThroughputOverride", Off: unsafe.Offsetof(RestoreTableToPointInTimeInput{}.OnDemandThroughputOverride), Kind: api.KStructPtr, Type: 153},
+		{Name: "SSESpecificationOverride", Off: unsafe.Offsetof(RestoreTableToPointInTimeInput{}.SSESpecificationOverride), Kind: api.KStructPtr, Type: 199},
+	}},
+	196: {Go: (*RestoreTableToPointInTimeOutput)(nil), Fields: []api.Field{
+		{Name: "TableDescription", Off: unsafe.Offsetof(RestoreTableToPointInTimeOutput{}.TableDescription), Kind: api.KStructPtr, Type: 209},
+	}},
+	197: {Go: (*S3BucketSource)(nil), Fields: []api.Field{
+		{Name: "S3BucketOwner", Off: unsafe.Offsetof(S3BucketSource{}.S3BucketOwner), Kind: api.KStringPtr},
+		{Name: "S3Bucket", Off: unsafe.Offsetof(S3BucketSource{}.S3Bucket), Kind: api.KStringPtr},
+		{Name: "S3KeyPrefix", Off: unsafe.Offsetof(S3BucketSource{}.S3KeyPrefix), Kind: api.KStringPtr},
+	}},
+	198: {Go: (*SSEDescription)(nil), Fields: []api.Field{
+		{Name: "Status", Off: unsafe.Offsetof(SSEDescription{}.Status), Kind: api.KStringPtr},
+		{Name: "SSEType", Off: unsafe.Offsetof(SSEDescription{}.SSEType), Kind: api.KStringPtr},
+		{Name: "KMSMasterKeyArn", Off: unsafe.Offsetof(SSEDescription{}.KMSMasterKeyArn), Kind: api.KStringPtr},
+		{Name: "InaccessibleEncryptionDateTime", Off: unsafe.Offsetof(SSEDescription{}.InaccessibleEncryptionDateTime), Kind: api.KTimePtr},
+	}},
+	199: {Go: (*SSESpecification)(nil), Fields: []api.Field{
+		{Name: "Enabled", Off: unsafe.Offsetof(SSESpecification{}.Enabled), Kind: api.KBoolPtr},
+		{Name: "SSEType", Off: unsafe.Offsetof(SSESpecification{}.SSEType), Kind: api.KStringPtr},
+		{Name: "KMSMasterKeyId", Off: unsafe.Offsetof(SSESpecification{}.KMSMasterKeyId), Kind: api.KStringPtr},
+	}},
+	200: {Go: (*ScanInput)(nil), Fields: []api.Field{
+		{Name: "TableName", Off: unsafe.Offsetof(ScanInput{}.TableName), Kind: api.KStringPtr},
+		{Name: "IndexName", Off: unsafe.Offsetof(ScanInput{}.IndexName), Kind: api.KStringPtr},
+		{Name: "AttributesToGet", Off: unsafe.Offsetof(ScanInput{}.AttributesToGet), Kind: api.KList, Type: 252},
+		{Name: "Limit", Off: unsafe.Offsetof(ScanInput{}.Limit), Kind: api.KInt32Ptr},
+		{Name: "Select", Off: unsafe.Offsetof(ScanInput{}.Select), Kind: api.KStringPtr},
+		{Name: "ScanFilter", Off: unsafe.Offsetof(ScanInput{}.ScanFilter), Kind: api.KMap, Type: 289},
+		{Name: "ConditionalOperator", Off: unsafe.Offsetof(ScanInput{}.ConditionalOperator), Kind: api.KStringPtr},
+		{Name: "ExclusiveStartKey", Off: unsafe.Offsetof(ScanInput{}.ExclusiveStartKey), Kind: api.KMap, Type: 254},
+		{Name: "ReturnConsumedCapacity", Off: unsafe.Offsetof(ScanInput{}.ReturnConsumedCapacity), Kind: api.KStringPtr},
+		{Name: "TotalSegments", Off: unsafe.Offsetof(ScanInput{}.TotalSegments), Kind: api.KInt32Ptr},
+		{Name: "Segment", Off: unsafe.Offsetof(ScanInput{}.Segment), Kind: api.KInt32Ptr},
+		{Name: "ProjectionExpression", Off: unsafe.Offsetof(ScanInput{}.ProjectionExpression), Kind: api.KStringPtr},
+		{Name: "FilterExpression", Off: unsafe.Offsetof(ScanInput{}.FilterExpression), Kind: api.KStringPtr},
+		{Name: "ExpressionAttributeNames", Off: unsafe.Offsetof(ScanInput{}.ExpressionAttributeNames), Kind: api.KMap, Type: 267},
+		{Name: "ExpressionAttributeValues", Off: unsafe.Offsetof(ScanInput{}.ExpressionAttributeValues), Kind: api.KMap, Type: 254},
+		{Name: "ConsistentRead", Off: unsafe.Offsetof(ScanInput{}.ConsistentRead), Kind: api.KBoolPtr},
+	}},
+	201: {Go: (*ScanOutput)(nil), Fields: []api.Field{
+		{Name: "Items", Off: unsafe.Offsetof(ScanOutput{}.Items), Kind: api.KList, Type: 262},
+		{Name: "Count", Off: unsafe.Offsetof(ScanOutput{}.Count), Kind: api.KInt32Ptr},
+		{Name: "ScannedCount", Off: unsafe.Offsetof(ScanOutput{}.ScannedCount), Kind: api.KInt32Ptr},
+		{Name: "LastEvaluatedKey", Off: unsafe.Offsetof(ScanOutput{}.LastEvaluatedKey), Kind: api.KMap, Type: 254},
+		{Name: "ConsumedCapacity", Off: unsafe.Offsetof(ScanOutput{}.ConsumedCapacity), Kind: api.KStructPtr, Type: 30},
+	}},
+	202: {Go: (*SourceTableDetails)(nil), Fields: []api.Field{
+		{Name: "TableName", Off: unsafe.Offsetof(SourceTableDetails{}.TableName), Kind: api.KStringPtr},
+		{Name: "TableId", Off: unsafe.Offsetof(SourceTableDetails{}.TableId), Kind: api.KStringPtr},
+		{Name: "TableArn", Off: unsafe.Offsetof(SourceTableDetails{}.TableArn), Kind: api.KStringPtr},
+		{Name: "TableSizeBytes", Off: unsafe.Offsetof(SourceTableDetails{}.TableSizeBytes), Kind: api.KInt64Ptr},
+		{Name: "KeySchema", Off: unsafe.Offsetof(SourceTableDetails{}.KeySchema), Kind: api.KList, Type: 269},
+		{Name: "TableCreationDateTime", Off: unsafe.Offsetof(SourceTableDetails{}.TableCreationDateTime), Kind: api.KTimePtr},
+		{Name: "ProvisionedThroughput", Off: unsafe.Offsetof(SourceTableDetails{}.ProvisionedThroughput), Kind: api.KStructPtr, Type: 161},
+		{Name: "OnDemandThroughput", Off: unsafe.Offsetof(SourceTableDetails{}.OnDemandThroughput), Kind: api.KStructPtr, Type: 153},
+		{Name: "ItemCount", Off: unsafe.Offsetof(SourceTableDetails{}.ItemCount), Kind: api.KInt64Ptr},
+		{Name: "BillingMode", Off: unsafe.Offsetof(SourceTableDetails{}.BillingMode), Kind: api.KStringPtr},
+	}},
+	203: {Go: (*SourceTableFeatureDetails)(nil), Fields: []api.Field{
+		{Name: "LocalSecondaryIndexes", Off: unsafe.Offsetof(SourceTableFeatureDetails{}.LocalSecondaryIndexes), Kind: api.KList, Type: 295},
+		{Name: "GlobalSecondaryIndexes", Off: unsafe.Offsetof(SourceTableFeatureDetails{}.GlobalSecondaryIndexes), Kind: api.KList, Type: 296},
+		{Name: "StreamDescription", Off: unsafe.Offsetof(SourceTableFeatureDetails{}.StreamDescription), Kind: api.KStructPtr, Type: 204},
+		{Name: "TimeToLiveDescription", Off: unsafe.Offsetof(SourceTableFeatureDetails{}.TimeToLiveDescription), Kind: api.KStructPtr, Type: 216},
+		{Name: "SSEDescription", Off: unsafe.Offsetof(SourceTableFeatureDetails{}.SSEDescription), Kind: api.KStructPtr, Type: 198},
+	}},
+	204: {Go: (*StreamSpecification)(nil), Fields: []api.Field{
+		{Name: "StreamEnabled", Off: unsafe.Offsetof(StreamSpecification{}.StreamEnabled), Kind: api.KBoolPtr},
+		{Name: "StreamViewType", Off: unsafe.Offsetof(StreamSpecification{}.StreamViewType), Kind: api.KStringPtr},
+	}},
+	205: {Go: (*TableAlreadyExistsException)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(TableAlreadyExistsException{}.Message), Kind: api.KStringPtr},
+	}},
+	206: {Go: (*TableAutoScalingDescription)(nil), Fields: []api.Field{
+		{Name: "TableName", Off: unsafe.Offsetof(TableAutoScalingDescription{}.TableName), Kind: api.KStringPtr},
+		{Name: "TableStatus", Off: unsafe.Offsetof(TableAutoScalingDescription{}.TableStatus), Kind: api.KStringPtr},
+		{Name: "Replicas", Off: unsafe.Offsetof(TableAutoScalingDescription{}.Replicas), Kind: api.KList, Type: 297},
+	}},
+	207: {Go: (*TableClassSummary)(nil), Fields: []api.Field{
+		{Name: "TableClass", Off: unsafe.Offsetof(TableClassSummary{}.TableClass), Kind: api.KStringPtr},
+		{Name: "LastUpdateDateTime", Off: unsafe.Offsetof(TableClassSummary{}.LastUpdateDateTime), Kind: api.KTimePtr},
+	}},
+	208: {Go: (*TableCreationParameters)(nil), Fields: []api.Field{
+		{Name: "TableName", Off: unsafe.Offsetof(TableCreationParameters{}.TableName), Kind: api.KStringPtr},
+		{Name: "AttributeDefinitions", Off: unsafe.Offsetof(TableCreationParameters{}.AttributeDefinitions), Kind: api.KList, Type: 272},
+		{Name: "KeySchema", Off: unsafe.Offsetof(TableCreationParameters{}.KeySchema), Kind: api.KList, Type: 269},
+		{Name: "BillingMode", Off: unsafe.Offsetof(TableCreationParameters{}.BillingMode), Kind: api.KStringPtr},
+		{Name: "ProvisionedThroughput", Off: unsafe.Offsetof(TableCreationParameters{}.ProvisionedThroughput), Kind: api.KStructPtr, Type: 161},
+		{Name: "OnDemandThroughput", Off: unsafe.Offsetof(TableCreationParameters{}.OnDemandThroughput), Kind: api.KStructPtr, Type: 153},
+		{Name: "SSESpecification", Off: unsafe.Offsetof(TableCreationParameters{}.SSESpecification), Kind: api.KStructPtr, Type: 199},
+		{Name: "GlobalSecondaryIndexes", Off: unsafe.Offsetof(TableCreationParameters{}.GlobalSecondaryIndexes), Kind: api.KList, Type: 274},
+	}},
+	209: {Go: (*TableDescription)(nil), Fields: []api.Field{
+		{Name: "AttributeDefinitions", Off: unsafe.Offsetof(TableDescription{}.AttributeDefinitions), Kind: api.KList, Type: 272},
+		{Name: "TableName", Off: unsafe.Offsetof(TableDescription{}.TableName), Kind: api.KStringPtr},
+		{Name: "KeySchema", Off: unsafe.Offsetof(TableDescription{}.KeySchema), Kind: api.KList, Type: 269},
+		{Name: "TableStatus", Off: unsafe.Offsetof(TableDescription{}.TableStatus), Kind: api.KStringPtr},
+		{Name: "CreationDateTime", Off: unsafe.Offsetof(TableDescription{}.CreationDateTime), Kind: api.KTimePtr},
+		{Name: "ProvisionedThroughput", Off: unsafe.Offsetof(TableDescription{}.ProvisionedThroughput), Kind: api.KStructPtr, Type: 162},
+		{Name: "TableSizeBytes", Off: unsafe.Offsetof(TableDescription{}.TableSizeBytes), Kind: api.KInt64Ptr},
+		{Name: "ItemCount", Off: unsafe.Offsetof(TableDescription{}.ItemCount), Kind: api.KInt64Ptr},
+		{Name: "TableArn", Off: unsafe.Offsetof(TableDescription{}.TableArn), Kind: api.KStringPtr},
+		{Name: "TableId", Off: unsafe.Offsetof(TableDescription{}.TableId), Kind: api.KStringPtr},
+		{Name: "BillingModeSummary", Off: unsafe.Offsetof(TableDescription{}.BillingModeSummary), Kind: api.KStructPtr, Type: 24},
+		{Name: "LocalSecondaryIndexes", Off: unsafe.Offsetof(TableDescription{}.LocalSecondaryIndexes), Kind: api.KList, Type: 298},
+		{Name: "GlobalSecondaryIndexes", Off: unsafe.Offsetof(TableDescription{}.GlobalSecondaryIndexes), Kind: api.KList, Type: 299},
+		{Name: "StreamSpecification", Off: unsafe.Offsetof(TableDescription{}.StreamSpecification), Kind: api.KStructPtr, Type: 204},
+		{Name: "LatestStreamLabel", Off: unsafe.Offsetof(TableDescription{}.LatestStreamLabel), Kind: api.KStringPtr},
+		{Name: "LatestStreamArn", Off: unsafe.Offsetof(TableDescription{}.LatestStreamArn), Kind: api.KStringPtr},
+		{Name: "GlobalTableVersion", Off: unsafe.Offsetof(TableDescription{}.GlobalTableVersion), Kind: api.KStringPtr},
+		{Name: "Replicas", Off: unsafe.Offsetof(TableDescription{}.Replicas), Kind: api.KList, Type: 282},
+		{Name: "RestoreSummary", Off: unsafe.Offsetof(TableDescription{}.RestoreSummary), Kind: api.KStructPtr, Type: 192},
+		{Name: "SSEDescription", Off: unsafe.Offsetof(TableDescription{}.SSEDescription), Kind: api.KStructPtr, Type: 198},
+		{Name: "ArchivalSummary", Off: unsafe.Offsetof(TableDescription{}.ArchivalSummary), Kind: api.KStructPtr, Type: 0},
+		{Name: "TableClassSummary", Off: unsafe.Offsetof(TableDescription{}.TableClassSummary), Kind: api.KStructPtr, Type: 207},
+		{Name: "DeletionProtectionEnabled", Off: unsafe.Offsetof(TableDescription{}.DeletionProtectionEnabled), Kind: api.KBoolPtr},
+		{Name: "OnDemandThroughput", Off: unsafe.Offsetof(TableDescription{}.OnDemandThroughput), Kind: api.KStructPtr, Type: 153},
+		{Name: "WarmThroughput", Off: unsafe.Offsetof(TableDescription{}.WarmThroughput), Kind: api.KStructPtr, Type: 212},
+	}},
+	210: {Go: (*TableInUseException)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(TableInUseException{}.Message), Kind: api.KStringPtr},
+	}},
+	211: {Go: (*TableNotFoundException)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(TableNotFoundException{}.Message), Kind: api.KStringPtr},
+	}},
+	212: {Go: (*TableWarmThroughputDescription)(nil), Fields: []api.Field{
+		{Name: "ReadUnitsPerSecond", Off: unsafe.Offsetof(TableWarmThroughputDescription{}.ReadUnitsPerSecond), Kind: api.KInt64Ptr},
+		{Name: "WriteUnitsPerSecond", Off: unsafe.Offsetof(TableWarmThroughputDescription{}.WriteUnitsPerSecond), Kind: api.KInt64Ptr},
+		{Name: "Status", Off: unsafe.Offsetof(TableWarmThroughputDescription{}.Status), Kind: api.KStringPtr},
+	}},
+	213: {Go: (*Tag)(nil), Fields: []api.Field{
+		{Name: "Key", Off: unsafe.Offsetof(Tag{}.Key), Kind: api.KStringPtr},
+		{Name: "Value", Off: unsafe.Offsetof(Tag{}.Value), Kind: api.KStringPtr},
+	}},
+	214: {Go: (*TagResourceInput)(nil), Fields: []api.Field{
+		{Name: "ResourceArn", Off: unsafe.Offsetof(TagResourceInput{}.ResourceArn), Kind: api.KStringPtr},
+		{Name: "Tags", Off: unsafe.Offsetof(TagResourceInput{}.Tags), Kind: api.KList, Type: 275},
+	}},
+	215: {Go: (*TagResourceOutput)(nil)},
+	216: {Go: (*TimeToLiveDescription)(nil), Fields: []api.Field{
+		{Name: "TimeToLiveStatus", Off: unsafe.Offsetof(TimeToLiveDescription{}.TimeToLiveStatus), Kind: api.KStringPtr},
+		{Name: "AttributeName", Off: unsafe.Offsetof(TimeToLiveDescription{}.AttributeName), Kind: api.KStringPtr},
+	}},
+	217: {Go: (*TimeToLiveSpecification)(nil), Fields: []api.Field{
+		{Name: "Enabled", Off: unsafe.Offsetof(TimeToLiveSpecification{}.Enabled), Kind: api.KBoolPtr},
+		{Name: "AttributeName", Off: unsafe.Offsetof(TimeToLiveSpecification{}.AttributeName), Kind: api.KStringPtr},
+	}},
+	218: {Go: (*TransactGetItem)(nil), Fields: []api.Field{
+		{Name: "Get", Off: unsafe.Offsetof(TransactGetItem{}.Get), Kind: api.KStructPtr, Type: 98},
+	}},
+	219: {Go: (*TransactGetItemsInput)(nil), Fields: []api.Field{
+		{Name: "TransactItems", Off: unsafe.Offsetof(TransactGetItemsInput{}.TransactItems), Kind: api.KList, Type: 300},
+		{Name: "ReturnConsumedCapacity", Off: unsafe.Offsetof(TransactGetItemsInput{}.ReturnConsumedCapacity), Kind: api.KStringPtr},
+	}},
+	220: {Go: (*TransactGetItemsOutput)(nil), Fields: []api.Field{
+		{Name: "ConsumedCapacity", Off: unsafe.Offsetof(TransactGetItemsOutput{}.ConsumedCapacity), Kind: api.KList, Type: 259},
+		{Name: "Responses", Off: unsafe.Offsetof(TransactGetItemsOutput{}.Responses), Kind: api.KList, Type: 281},
+	}},
+	221: {Go: (*TransactWriteItem)(nil), Fields: []api.Field{
+		{Name: "ConditionCheck", Off: unsafe.Offsetof(TransactWriteItem{}.ConditionCheck), Kind: api.KStructPtr, Type: 28},
+		{Name: "Put", Off: unsafe.Offsetof(TransactWriteItem{}.Put), Kind: api.KStructPtr, Type: 165},
+		{Name: "Delete", Off: unsafe.Offsetof(TransactWriteItem{}.Delete), Kind: api.KStructPtr, Type: 44},
+		{Name: "Update", Off: unsafe.Offsetof(TransactWriteItem{}.Update), Kind: api.KStructPtr, Type: 229},
+	}},
+	222: {Go: (*TransactWriteItemsInput)(nil), Fields: []api.Field{
+		{Name: "TransactItems", Off: unsafe.Offsetof(TransactWriteItemsInput{}.TransactItems), Kind: api.KList, Type: 301},
+		{Name: "ReturnConsumedCapacity", Off: unsafe.Offsetof(TransactWriteItemsInput{}.ReturnConsumedCapacity), Kind: api.KStringPtr},
+		{Name: "ReturnItemCollectionMetrics", Off: unsafe.Offsetof(TransactWriteItemsInput{}.ReturnItemCollectionMetrics), Kind: api.KStringPtr},
+		{Name: "ClientRequestToken", Off: unsafe.Offsetof(TransactWriteItemsInput{}.ClientRequestToken), Kind: api.KStringPtr},
+	}},
+	223: {Go: (*TransactWriteItemsOutput)(nil), Fields: []api.Field{
+		{Name: "ConsumedCapacity", Off: unsafe.Offsetof(TransactWriteItemsOutput{}.ConsumedCapacity), Kind: api.KList, Type: 259},
+		{Name: "ItemCollectionMetrics", Off: unsafe.Offsetof(TransactWriteItemsOutput{}.ItemCollectionMetrics), Kind: api.KMap, Type: 265},
+	}},
+	224: {Go: (*TransactionCanceledException)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(TransactionCanceledException{}.Message), Kind: api.KStringPtr},
+		{Name: "CancellationReasons", Off: unsafe.Offsetof(TransactionCanceledException{}.CancellationReasons), Kind: api.KList, Type: 302},
+	}},
+	225: {Go: (*TransactionConflictException)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(TransactionConflictException{}.Message), Kind: api.KStringPtr},
+	}},
+	226: {Go: (*TransactionInProgressException)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(TransactionInProgressException{}.Message), Kind: api.KStringPtr},
+	}},
+	227: {Go: (*UntagResourceInput)(nil), Fields: []api.Field{
+		{Name: "ResourceArn", Off: unsafe.Offsetof(UntagResourceInput{}.ResourceArn), Kind: api.KStringPtr},
+		{Name: "TagKeys", Off: unsafe.Offsetof(UntagResourceInput{}.TagKeys), Kind: api.KList, Type: 252},
+	}},
+	228: {Go: (*UntagResourceOutput)(nil)},
+	229: {Go: (*Update)(nil), Fields: []api.Field{
+		{Name: "Key", Off: unsafe.Offsetof(Update{}.Key), Kind: api.KMap, Type: 254},
+		{Name: "UpdateExpression", Off: unsafe.Offsetof(Update{}.UpdateExpression), Kind: api.KStringPtr},
+		{Name: "TableName", Off: unsafe.Offsetof(Update{}.TableName), Kind: api.KStringPtr},
+		{Name: "ConditionExpression", Off: unsafe.Offsetof(Update{}.ConditionExpression), Kind: api.KStringPtr},
+		{Name: "ExpressionAttributeNames", Off: unsafe.Offsetof(Update{}.ExpressionAttributeNames), Kind: api.KMap, Type: 267},
+		{Name: "ExpressionAttributeValues", Off: unsafe.Offsetof(Update{}.ExpressionAttributeValues), Kind: api.KMap, Type: 254},
+		{Name: "ReturnValuesOnConditionCheckFailure", Off: unsafe.Offsetof(Update{}.ReturnValuesOnConditionCheckFailure), Kind: api.KStringPtr},
+	}},
+	230: {Go: (*UpdateContinuousBackupsInput)(nil), Fields: []api.Field{
+		{Name: "TableName", Off: unsafe.Offsetof(UpdateContinuousBackupsInput{}.TableName), Kind: api.KStringPtr},
+		{Name: "PointInTimeRecoverySpecification", Off: unsafe.Offsetof(UpdateContinuousBackupsInput{}.PointInTimeRecoverySpecification), Kind: api.KStructPtr, Type: 157},
+	}},
+	231: {Go: (*UpdateContinuousBackupsOutput)(nil), Fields: []api.Field{
+		{Name: "ContinuousBackupsDescription", Off: unsafe.Offsetof(UpdateContinuousBackupsOutput{}.ContinuousBackupsDescription), Kind: api.KStructPtr, Type: 31},
+	}},
+	232: {Go: (*UpdateContributorInsightsInput)(nil), Fields: []api.Field{
+		{Name: "TableName", Off: unsafe.Offsetof(UpdateContributorInsightsInput{}.TableName), Kind: api.KStringPtr},
+		{Name: "IndexName", Off: unsafe.Offsetof(UpdateContributorInsightsInput{}.IndexName), Kind: api.KStringPtr},
+		{Name: "ContributorInsightsAction", Off: unsafe.Offsetof(UpdateContributorInsightsInput{}.ContributorInsightsAction), Kind: api.KStringPtr},
+	}},
+	233: {Go: (*UpdateContributorInsightsOutput)(nil), Fields: []api.Field{
+		{Name: "TableName", Off: unsafe.Offsetof(UpdateContributorInsightsOutput{}.TableName), Kind: api.KStringPtr},
+		{Name: "IndexName", Off: unsafe.Offsetof(UpdateContributorInsightsOutput{}.IndexName), Kind: api.KStringPtr},
+		{Name: "ContributorInsightsStatus", Off: unsafe.Offsetof(UpdateContributorInsightsOutput{}.ContributorInsightsStatus), Kind: api.KStringPtr},
+	}},
+	234: {Go: (*UpdateGlobalSecondaryIndexAction)(nil), Fields: []api.Field{
+		{Name: "IndexName", Off: unsafe.Offsetof(UpdateGlobalSecondaryIndexAction{}.IndexName), Kind: api.KStringPtr},
+		{Name: "ProvisionedThroughput", Off: unsafe.Offsetof(UpdateGlobalSecondaryIndexAction{}.ProvisionedThroughput), Kind: api.KStructPtr, Type: 161},
+		{Name: "OnDemandThroughput", Off: unsafe.Offsetof(UpdateGlobalSecondaryIndexAction{}.OnDemandThroughput), Kind: api.KStructPtr, Type: 153},
+	}},
+	235: {Go: (*UpdateGlobalTableInput)(nil), Fields: []api.Field{
+		{Name: "GlobalTableName", Off: unsafe.Offsetof(UpdateGlobalTableInput{}.GlobalTableName), Kind: api.KStringPtr},
+		{Name: "ReplicaUpdates", Off: unsafe.Offsetof(UpdateGlobalTableInput{}.ReplicaUpdates), Kind: api.KList, Type: 303},
+	}},
+	236: {Go: (*UpdateGlobalTableOutput)(nil), Fields: []api.Field{
+		{Name: "GlobalTableDescription", Off: unsafe.Offsetof(UpdateGlobalTableOutput{}.GlobalTableDescription), Kind: api.KStructPtr, Type: 111},
+	}},
+	237: {Go: (*UpdateGlobalTableSettingsInput)(nil), Fields: []api.Field{
+		{Name: "GlobalTableName", Off: unsafe.Offsetof(UpdateGlobalTableSettingsInput{}.GlobalTableName), Kind: api.KStringPtr},
+		{Name: "GlobalTableBillingMode", Off: unsafe.Offsetof(UpdateGlobalTableSettingsInput{}.GlobalTableBillingMode), Kind: api.KStringPtr},
+		{Name: "GlobalTableProvisionedWriteCapacityUnits", Off: unsafe.Offsetof(UpdateGlobalTableSettingsInput{}.GlobalTableProvisionedWriteCapacityUnits), Kind: api.KInt64Ptr},
+		{Name: "GlobalTableProvisionedWriteCapacityAutoScalingSettingsUpdate", Off: unsafe.Offsetof(UpdateGlobalTableSettingsInput{}.GlobalTableProvisionedWriteCapacityAutoScalingSettingsUpdate), Kind: api.KStructPtr, Type: 7},
+		{Name: "GlobalTableGlobalSecondaryIndexSettingsUpdate", Off: unsafe.Offsetof(UpdateGlobalTableSettingsInput{}.GlobalTableGlobalSecondaryIndexSettingsUpdate), Kind: api.KList, Type: 304},
+		{Name: "ReplicaSettingsUpdate", Off: unsafe.Offsetof(UpdateGlobalTableSettingsInput{}.ReplicaSettingsUpdate), Kind: api.KList, Type: 305},
+	}},
+	238: {Go: (*UpdateGlobalTableSettingsOutput)(nil), Fields: []api.Field{
+		{Name: "GlobalTableName", Off: unsafe.Offsetof(UpdateGlobalTableSettingsOutput{}.GlobalTableName), Kind: api.KStringPtr},
+		{Name: "ReplicaSettings", Off: unsafe.Offsetof(UpdateGlobalTableSettingsOutput{}.ReplicaSettings), Kind: api.KList, Type: 278},
+	}},
+	239: {Go: (*UpdateItemInput)(nil), Fields: []api.Field{
+		{Name: "TableName", Off: unsafe.Offsetof(UpdateItemInput{}.TableName), Kind: api.KStringPtr},
+		{Name: "Key", Off: unsafe.Offsetof(UpdateItemInput{}.Key), Kind: api.KMap, Type: 254},
+		{Name: "AttributeUpdates", Off: unsafe.Offsetof(UpdateItemInput{}.AttributeUpdates), Kind: api.KMap, Type: 306},
+		{Name: "Expected", Off: unsafe.Offsetof(UpdateItemInput{}.Expected), Kind: api.KMap, Type: 276},
+		{Name: "ConditionalOperator", Off: unsafe.Offsetof(UpdateItemInput{}.ConditionalOperator), Kind: api.KStringPtr},
+		{Name: "ReturnValues", Off: unsafe.Offsetof(UpdateItemInput{}.ReturnValues), Kind: api.KStringPtr},
+		{Name: "ReturnConsumedCapacity", Off: unsafe.Offsetof(UpdateItemInput{}.ReturnConsumedCapacity), Kind: api.KStringPtr},
+		{Name: "ReturnItemCollectionMetrics", Off: unsafe.Offsetof(UpdateItemInput{}.ReturnItemCollectionMetrics), Kind: api.KStringPtr},
+		{Name: "UpdateExpression", Off: unsafe.Offsetof(UpdateItemInput{}.UpdateExpression), Kind: api.KStringPtr},
+		{Name: "ConditionExpression", Off: unsafe.Offsetof(UpdateItemInput{}.ConditionExpression), Kind: api.KStringPtr},
+		{Name: "ExpressionAttributeNames", Off: unsafe.Offsetof(UpdateItemInput{}.ExpressionAttributeNames), Kind: api.KMap, Type: 267},
+		{Name: "ExpressionAttributeValues", Off: unsafe.Offsetof(UpdateItemInput{}.ExpressionAttributeValues), Kind: api.KMap, Type: 254},
+		{Name: "ReturnValuesOnConditionCheckFailure", Off: unsafe.Offsetof(UpdateItemInput{}.ReturnValuesOnConditionCheckFailure), Kind: api.KStringPtr},
+	}},
+	240: {Go: (*UpdateItemOutput)(nil), Fields: []api.Field{
+		{Name: "Attributes", Off: unsafe.Offsetof(UpdateItemOutput{}.Attributes), Kind: api.KMap, Type: 254},
+		{Name: "ConsumedCapacity", Off: unsafe.Offsetof(UpdateItemOutput{}.ConsumedCapacity), Kind: api.KStructPtr, Type: 30},
+		{Name: "ItemCollectionMetrics", Off: unsafe.Offsetof(UpdateItemOutput{}.ItemCollectionMetrics), Kind: api.KStructPtr, Type: 127},
+	}},
+	241: {Go: (*UpdateKinesisStreamingConfiguration)(nil), Fields: []api.Field{
+		{Name: "ApproximateCreationDateTimePrecision", Off: unsafe.Offsetof(UpdateKinesisStreamingConfiguration{}.ApproximateCreationDateTimePrecision), Kind: api.KStringPtr},
+	}},
+	242: {Go: (*UpdateKinesisStreamingDestinationInput)(nil), Fields: []api.Field{
+		{Name: "TableName", Off: unsafe.Offsetof(UpdateKinesisStreamingDestinationInput{}.TableName), Kind: api.KStringPtr},
+		{Name: "StreamArn", Off: unsafe.Offsetof(UpdateKinesisStreamingDestinationInput{}.StreamArn), Kind: api.KStringPtr},
+		{Name: "UpdateKinesisStreamingConfiguration", Off: unsafe.Offsetof(UpdateKinesisStreamingDestinationInput{}.UpdateKinesisStreamingConfiguration), Kind: api.KStructPtr, Type: 241},
+	}},
+	243: {Go: (*UpdateKinesisStreamingDestinationOutput)(nil), Fields: []api.Field{
+		{Name: "TableName", Off: unsafe.Offsetof(UpdateKinesisStreamingDestinationOutput{}.TableName), Kind: api.KStringPtr},
+		{Name: "StreamArn", Off: unsafe.Offsetof(UpdateKinesisStreamingDestinationOutput{}.StreamArn), Kind: api.KStringPtr},
+		{Name: "DestinationStatus", Off: unsafe.Offsetof(UpdateKinesisStreamingDestinationOutput{}.DestinationStatus), Kind: api.KStringPtr},
+		{Name: "UpdateKinesisStreamingConfiguration", Off: unsafe.Offsetof(UpdateKinesisStreamingDestinationOutput{}.UpdateKinesisStreamingConfiguration), Kind: api.KStructPtr, Type: 241},
+	}},
+	244: {Go: (*UpdateReplicationGroupMemberAction)(nil), Fields: []api.Field{
+		{Name: "RegionName", Off: unsafe.Offsetof(UpdateReplicationGroupMemberAction{}.RegionName), Kind: api.KStringPtr},
+		{Name: "KMSMasterKeyId", Off: unsafe.Offsetof(UpdateReplicationGroupMemberAction{}.KMSMasterKeyId), Kind: api.KStringPtr},
+		{Name: "ProvisionedThroughputOverride", Off: unsafe.Offsetof(UpdateReplicationGroupMemberAction{}.ProvisionedThroughputOverride), Kind: api.KStructPtr, Type: 164},
+		{Name: "OnDemandThroughputOverride", Off: unsafe.Offsetof(UpdateReplicationGroupMemberAction{}.OnDemandThroughputOverride), Kind: api.KStructPtr, Type: 154},
+		{Name: "GlobalSecondaryIndexes", Off: unsafe.Offsetof(UpdateReplicationGroupMemberAction{}.GlobalSecondaryIndexes), Kind: api.KList, Type: 271},
+		{Name: "TableClassOverride", Off: unsafe.Offsetof(UpdateReplicationGroupMemberAction{}.TableClassOverride), Kind: api.KStringPtr},
+	}},
+	245: {Go: (*UpdateTableInput)(nil), Fields: []api.Field{
+		{Name: "AttributeDefinitions", Off: unsafe.Offsetof(UpdateTableInput{}.AttributeDefinitions), Kind: api.KList, Type: 272},
+		{Name: "TableName", Off: unsafe.Offsetof(UpdateTableInput{}.TableName), Kind: api.KStringPtr},
+		{Name: "BillingMode", Off: unsafe.Offsetof(UpdateTableInput{}.BillingMode), Kind: api.KStringPtr},
+		{Name: "ProvisionedThroughput", Off: unsafe.Offsetof(UpdateTableInput{}.ProvisionedThroughput), Kind: api.KStructPtr, Type: 161},
+		{Name: "GlobalSecondaryIndexUpdates", Off: unsafe.Offsetof(UpdateTableInput{}.GlobalSecondaryIndexUpdates), Kind: api.KList, Type: 307},
+		{Name: "StreamSpecification", Off: unsafe.Offsetof(UpdateTableInput{}.StreamSpecification), Kind: api.KStructPtr, Type: 204},
+		{Name: "SSESpecification", Off: unsafe.Offsetof(UpdateTableInput{}.SSESpecification), Kind: api.KStructPtr, Type: 199},
+		{Name: "ReplicaUpdates", Off: unsafe.Offsetof(UpdateTableInput{}.ReplicaUpdates), Kind: api.KList, Type: 308},
+		{Name: "TableClass", Off: unsafe.Offsetof(UpdateTableInput{}.TableClass), Kind: api.KStringPtr},
+		{Name: "DeletionProtectionEnabled", Off: unsafe.Offsetof(UpdateTableInput{}.DeletionProtectionEnabled), Kind: api.KBoolPtr},
+		{Name: "OnDemandThroughput", Off: unsafe.Offsetof(UpdateTableInput{}.OnDemandThroughput), Kind: api.KStructPtr, Type: 153},
+	}},
+	246: {Go: (*UpdateTableOutput)(nil), Fields: []api.Field{
+		{Name: "TableDescription", Off: unsafe.Offsetof(UpdateTableOutput{}.TableDescription), Kind: api.KStructPtr, Type: 209},
+	}},
+	247: {Go: (*UpdateTableReplicaAutoScalingInput)(nil), Fields: []api.Field{
+		{Name: "GlobalSecondaryIndexUpdates", Off: unsafe.Offsetof(UpdateTableReplicaAutoScalingInput{}.GlobalSecondaryIndexUpdates), Kind: api.KList, Type: 309},
+		{Name: "TableName", Off: unsafe.Offsetof(UpdateTableReplicaAutoScalingInput{}.TableName), Kind: api.KStringPtr},
+		{Name: "ProvisionedWriteCapacityAutoScalingUpdate", Off: unsafe.Offsetof(UpdateTableReplicaAutoScalingInput{}.ProvisionedWriteCapacityAutoScalingUpdate), Kind: api.KStructPtr, Type: 7},
+		{Name: "ReplicaUpdates", Off: unsafe.Offsetof(UpdateTableReplicaAutoScalingInput{}.ReplicaUpdates), Kind: api.KList, Type: 310},
+	}},
+	248: {Go: (*UpdateTableReplicaAutoScalingOutput)(nil), Fields: []api.Field{
+		{Name: "TableAutoScalingDescription", Off: unsafe.Offsetof(UpdateTableReplicaAutoScalingOutput{}.TableAutoScalingDescription), Kind: api.KStructPtr, Type: 206},
+	}},
+	249: {Go: (*UpdateTimeToLiveInput)(nil), Fields: []api.Field{
+		{Name: "TableName", Off: unsafe.Offsetof(UpdateTimeToLiveInput{}.TableName), Kind: api.KStringPtr},
+		{Name: "TimeToLiveSpecification", Off: unsafe.Offsetof(UpdateTimeToLiveInput{}.TimeToLiveSpecification), Kind: api.KStructPtr, Type: 217},
+	}},
+	250: {Go: (*UpdateTimeToLiveOutput)(nil), Fields: []api.Field{
+		{Name: "TimeToLiveSpecification", Off: unsafe.Offsetof(UpdateTimeToLiveOutput{}.TimeToLiveSpecification), Kind: api.KStructPtr, Type: 217},
+	}},
+	251: {Go: (*WriteRequest)(nil), Fields: []api.Field{
+		{Name: "PutRequest", Off: unsafe.Offsetof(WriteRequest{}.PutRequest), Kind: api.KStructPtr, Type: 168},
+		{Name: "DeleteRequest", Off: unsafe.Offsetof(WriteRequest{}.DeleteRequest), Kind: api.KStructPtr, Type: 52},
+	}},
+	252: {Go: (*[]string)(nil), Elem: api.Field{Kind: api.KString}, Size: unsafe.Sizeof(*new(string))},
+	253: {Go: (*[][]byte)(nil), Elem: api.Field{Kind: api.KBytes}, Size: unsafe.Sizeof(*new([]byte))},
+	254: {Go: (*map[string]AttributeValue)(nil), Elem: api.Field{Kind: api.KStruct, Type: 2}, MapFrom: api.MapFrom[AttributeValue], MapTo: api.MapTo[AttributeValue]},
+	255: {Go: (*[]AttributeValue)(nil), Elem: api.Field{Kind: api.KStruct, Type: 2}, Size: unsafe.Sizeof(*new(AttributeValue))},
+	256: {Go: (*[]AutoScalingPolicyDescription)(nil), Elem: api.Field{Kind: api.KStruct, Type: 4}, Size: unsafe.Sizeof(*new(AutoScalingPolicyDescription))},
+	257: {Go: (*[]BatchStatementRequest)(nil), Elem: api.Field{Kind: api.KStruct, Type: 20}, Size: unsafe.Sizeof(*new(BatchStatementRequest))},
+	258: {Go: (*[]BatchStatementResponse)(nil), Elem: api.Field{Kind: api.KStruct, Type: 21}, Size: unsafe.Sizeof(*new(BatchStatementResponse))},
+	259: {Go: (*[]ConsumedCapacity)(nil), Elem: api.Field{Kind: api.KStruct, Type: 30}, Size: unsafe.Sizeof(*new(ConsumedCapacity))},
+	260: {Go: (*map[string]KeysAndAttributes)(nil), Elem: api.Field{Kind: api.KStruct, Type: 131}, MapFrom: api.MapFrom[KeysAndAttributes], MapTo: api.MapTo[KeysAndAttributes]},
+	261: {Go: (*map[string][]map[string]AttributeValue)(nil), Elem: api.Field{Kind: api.KList, Type: 262}, MapFrom: api.MapFrom[[]map[string]AttributeValue], MapTo: api.MapTo[[]map[string]AttributeValue]},
+	262: {Go: (*[]map[string]AttributeValue)(nil), Elem: api.Field{Kind: api.KMap, Type: 254}, Size: unsafe.Sizeof(*new(map[string]AttributeValue))},
+	263: {Go: (*map[string][]WriteRequest)(nil), Elem: api.Field{Kind: api.KList, Type: 264}, MapFrom: api.MapFrom[[]WriteRequest], MapTo: api.MapTo[[]WriteRequest]},
+	264: {Go: (*[]WriteRequest)(nil), Elem: api.Field{Kind: api.KStruct, Type: 251}, Size: unsafe.Sizeof(*new(WriteRequest))},
+	265: {Go: (*map[string][]ItemCollectionMetrics)(nil), Elem: api.Field{Kind: api.KList, Type: 266}, MapFrom: api.MapFrom[[]ItemCollectionMetrics], MapTo: api.MapTo[[]ItemCollectionMetrics]},
+	266: {Go: (*[]ItemCollectionMetrics)(nil), Elem: api.Field{Kind: api.KStruct, Type: 127}, Size: unsafe.Sizeof(*new(ItemCollectionMetrics))},
+	267: {Go: (*map[string]string)(nil), Elem: api.Field{Kind: api.KString}, MapFrom: api.MapFrom[string], MapTo: api.MapTo[string]},
+	268: {Go: (*map[string]Capacity)(nil), Elem: api.Field{Kind: api.KStruct, Type: 26}, MapFrom: api.MapFrom[Capacity], MapTo: api.MapTo[Capacity]},
+	269: {Go: (*[]KeySchemaElement)(nil), Elem: api.Field{Kind: api.KStruct, Type: 130}, Size: unsafe.Sizeof(*new(KeySchemaElement))},
+	270: {Go: (*[]Replica)(nil), Elem: api.Field{Kind: api.KStruct, Type: 173}, Size: unsafe.Sizeof(*new(Replica))},
+	271: {Go: (*[]ReplicaGlobalSecondaryIndex)(nil), Elem: api.Field{Kind: api.KStruct, Type: 178}, Size: unsafe.Sizeof(*new(ReplicaGlobalSecondaryIndex))},
+	272: {Go: (*[]AttributeDefinition)(nil), Elem: api.Field{Kind: api.KStruct, Type: 1}, Size: unsafe.Sizeof(*new(AttributeDefinition))},
+	273: {Go: (*[]LocalSecondaryIndex)(nil), Elem: api.Field{Kind: api.KStruct, Type: 150}, Size: unsafe.Sizeof(*new(LocalSecondaryIndex))},
+	274: {Go: (*[]GlobalSecondaryIndex)(nil), Elem: api.Field{Kind: api.KStruct, Type: 103}, Size: unsafe.Sizeof(*new(GlobalSecondaryIndex))},
+	275: {Go: (*[]Tag)(nil), Elem: api.Field{Kind: api.KStruct, Type: 213}, Size: unsafe.Sizeof(*new(Tag))},
+	276: {Go: (*map[string]ExpectedAttributeValue)(nil), Elem: api.Field{Kind: api.KStruct, Type: 90}, MapFrom: api.MapFrom[ExpectedAttributeValue], MapTo: api.MapTo[ExpectedAttributeValue]},
+	277: {Go: (*[]Endpoint)(nil), Elem: api.Field{Kind: api.KStruct, Type: 85}, Size: unsafe.Sizeof(*new(Endpoint))},
+	278: {Go: (*[]ReplicaSettingsDescription)(nil), Elem: api.Field{Kind: api.KStruct, Type: 185}, Size: unsafe.Sizeof(*new(ReplicaSettingsDescription))},
+	279: {Go: (*[]KinesisDataStreamDestination)(nil), Elem: api.Field{Kind: api.KStruct, Type: 132}, Size: unsafe.Sizeof(*new(KinesisDataStreamDestination))},
+	280: {Go: (*[]ParameterizedStatement)(nil), Elem: api.Field{Kind: api.KStruct, Type: 155}, Size: unsafe.Sizeof(*new(ParameterizedStatement))},
+	281: {Go: (*[]ItemResponse)(nil), Elem: api.Field{Kind: api.KStruct, Type: 129}, Size: unsafe.Sizeof(*new(ItemResponse))},
+	282: {Go: (*[]ReplicaDescription)(nil), Elem: api.Field{Kind: api.KStruct, Type: 177}, Size: unsafe.Sizeof(*new(ReplicaDescription))},
+	283: {Go: (*[]float64)(nil), Elem: api.Field{Kind: api.KFloat64}, Size: unsafe.Sizeof(*new(float64))},
+	284: {Go: (*[]BackupSummary)(nil), Elem: api.Field{Kind: api.KStruct, Type: 14}, Size: unsafe.Sizeof(*new(BackupSummary))},
+	285: {Go: (*[]ContributorInsightsSummary)(nil), Elem: api.Field{Kind: api.KStruct, Type: 33}, Size: unsafe.Sizeof(*new(ContributorInsightsSummary))},
+	286: {Go: (*[]ExportSummary)(nil), Elem: api.Field{Kind: api.KStruct, Type: 94}, Size: unsafe.Sizeof(*new(ExportSummary))},
+	287: {Go: (*[]GlobalTable)(nil), Elem: api.Field{Kind: api.KStruct, Type: 109}, Size: unsafe.Sizeof(*new(GlobalTable))},
+	288: {Go: (*[]ImportSummary)(nil), Elem: api.Field{Kind: api.KStruct, Type: 117}, Size: unsafe.Sizeof(*new(ImportSummary))},
+	289: {Go: (*map[string]Condition)(nil), Elem: api.Field{Kind: api.KStruct, Type: 27}, MapFrom: api.MapFrom[Condition], MapTo: api.MapTo[Condition]},
+	290: {Go: (*[]ReplicaGlobalSecondaryIndexAutoScalingDescription)(nil), Elem: api.Field{Kind: api.KStruct, Type: 179}, Size: unsafe.Sizeof(*new(ReplicaGlobalSecondaryIndexAutoScalingDescription))},
+	291: {Go: (*[]ReplicaGlobalSecondaryIndexAutoScalingUpdate)(nil), Elem: api.Field{Kind: api.KStruct, Type: 180}, Size: unsafe.Sizeof(*new(ReplicaGlobalSecondaryIndexAutoScalingUpdate))},
+	292: {Go: (*[]ReplicaGlobalSecondaryIndexDescription)(nil), Elem: api.Field{Kind: api.KStruct, Type: 181}, Size: unsafe.Sizeof(*new(ReplicaGlobalSecondaryIndexDescription))},
+	293: {Go: (*[]ReplicaGlobalSecondaryIndexSettingsDescription)(nil), Elem: api.Field{Kind: api.KStruct, Type: 182}, Size: unsafe.Sizeof(*new(ReplicaGlobalSecondaryIndexSettingsDescription))},
+	294: {Go: (*[]ReplicaGlobalSecondaryIndexSettingsUpdate)(nil), Elem: api.Field{Kind: api.KStruct, Type: 183}, Size: unsafe.Sizeof(*new(ReplicaGlobalSecondaryIndexSettingsUpdate))},
+	295: {Go: (*[]LocalSecondaryIndexInfo)(nil), Elem: api.Field{Kind: api.KStruct, Type: 152}, Size: unsafe.Sizeof(*new(LocalSecondaryIndexInfo))},
+	296: {Go: (*[]GlobalSecondaryIndexInfo)(nil), Elem: api.Field{Kind: api.KStruct, Type: 106}, Size: unsafe.Sizeof(*new(GlobalSecondaryIndexInfo))},
+	297: {Go: (*[]ReplicaAutoScalingDescription)(nil), Elem: api.Field{Kind: api.KStruct, Type: 175}, Size: unsafe.Sizeof(*new(ReplicaAutoScalingDescription))},
+	298: {Go: (*[]LocalSecondaryIndexDescription)(nil), Elem: api.Field{Kind: api.KStruct, Type: 151}, Size: unsafe.Sizeof(*new(LocalSecondaryIndexDescription))},
+	299: {Go: (*[]GlobalSecondaryIndexDescription)(nil), Elem: api.Field{Kind: api.KStruct, Type: 105}, Size: unsafe.Sizeof(*new(GlobalSecondaryIndexDescription))},
+	300: {Go: (*[]TransactGetItem)(nil), Elem: api.Field{Kind: api.KStruct, Type: 218}, Size: unsafe.Sizeof(*new(TransactGetItem))},
+	301: {Go: (*[]TransactWriteItem)(nil), Elem: api.Field{Kind: api.KStruct, Type: 221}, Size: unsafe.Sizeof(*new(TransactWriteItem))},
+	302: {Go: (*[]CancellationReason)(nil), Elem: api.Field{Kind: api.KStruct, Type: 25}, Size: unsafe.Sizeof(*new(CancellationReason))},
+	303: {Go: (*[]ReplicaUpdate)(nil), Elem: api.Field{Kind: api.KStruct, Type: 187}, Size: unsafe.Sizeof(*new(ReplicaUpdate))},
+	304: {Go: (*[]GlobalTableGlobalSecondaryIndexSettingsUpdate)(nil), Elem: api.Field{Kind: api.KStruct, Type: 112}, Size: unsafe.Sizeof(*new(GlobalTableGlobalSecondaryIndexSettingsUpdate))},
+	305: {Go: (*[]ReplicaSettingsUpdate)(nil), Elem: api.Field{Kind: api.KStruct, Type: 186}, Size: unsafe.Sizeof(*new(ReplicaSettingsUpdate))},
+	306: {Go: (*map[string]AttributeValueUpdate)(nil), Elem: api.Field{Kind: api.KStruct, Type: 3}, MapFrom: api.MapFrom[AttributeValueUpdate], MapTo: api.MapTo[AttributeValueUpdate]},
+	307: {Go: (*[]GlobalSecondaryIndexUpdate)(nil), Elem: api.Field{Kind: api.KStruct, Type: 107}, Size: unsafe.Sizeof(*new(GlobalSecondaryIndexUpdate))},
+	308: {Go: (*[]ReplicationGroupUpdate)(nil), Elem: api.Field{Kind: api.KStruct, Type: 188}, Size: unsafe.Sizeof(*new(ReplicationGroupUpdate))},
+	309: {Go: (*[]GlobalSecondaryIndexAutoScalingUpdate)(nil), Elem: api.Field{Kind: api.KStruct, Type: 104}, Size: unsafe.Sizeof(*new(GlobalSecondaryIndexAutoScalingUpdate))},
+	310: {Go: (*[]ReplicaAutoScalingUpdate)(nil), Elem: api.Field{Kind: api.KStruct, Type: 176}, Size: unsafe.Sizeof(*new(ReplicaAutoScalingUpdate))},
 }

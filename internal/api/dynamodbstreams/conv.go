@@ -3,445 +3,174 @@
 package dynamodbstreamsapi
 
 import (
+	"unsafe"
+
 	"github.com/niwa-cloud/niwa/internal/api"
 )
 
-func (s *AttributeValue) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "S", &s.S, api.SetStringPtr)
-	err = api.Decode(err, m, "N", &s.N, api.SetStringPtr)
-	err = api.Decode(err, m, "B", &s.B, api.SetBytes)
-	err = api.Decode(err, m, "SS", &s.SS, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "NS", &s.NS, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "BS", &s.BS, func(p *[][]byte, v any) error { return api.SetList(p, v, api.SetBytes) })
-	err = api.Decode(err, m, "M", &s.M, func(p *map[string]AttributeValue, v any) error {
-		return api.SetMap(p, v, func(p *AttributeValue, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "L", &s.L, func(p *[]AttributeValue, v any) error {
-		return api.SetList(p, v, func(p *AttributeValue, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "NULL", &s.NULL, api.SetBoolPtr)
-	err = api.Decode(err, m, "BOOL", &s.BOOL, api.SetBoolPtr)
-	return err
-}
+func (*AttributeValue) ConvType() (api.Table, int32) { return convTable[:], 0 }
 
-func (s *AttributeValue) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "S", s.S, api.DynString)
-	api.Put(m, "N", s.N, api.DynString)
-	api.PutBytes(m, "B", s.B)
-	api.PutList(m, "SS", s.SS, api.DynString)
-	api.PutList(m, "NS", s.NS, api.DynString)
-	api.PutList(m, "BS", s.BS, api.DynBytes)
-	api.PutMap(m, "M", s.M, func(e AttributeValue) any { return e.ToDynamic() })
-	api.PutList(m, "L", s.L, func(e AttributeValue) any { return e.ToDynamic() })
-	api.Put(m, "NULL", s.NULL, api.DynBool)
-	api.Put(m, "BOOL", s.BOOL, api.DynBool)
-	return m
-}
+func (*DescribeStreamInput) ConvType() (api.Table, int32) { return convTable[:], 1 }
 
-func (s *DescribeStreamInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "StreamArn", &s.StreamArn, api.SetStringPtr)
-	err = api.Decode(err, m, "Limit", &s.Limit, api.SetInt32Ptr)
-	err = api.Decode(err, m, "ExclusiveStartShardId", &s.ExclusiveStartShardId, api.SetStringPtr)
-	return err
-}
+func (*DescribeStreamOutput) ConvType() (api.Table, int32) { return convTable[:], 2 }
 
-func (s *DescribeStreamInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "StreamArn", s.StreamArn, api.DynString)
-	api.Put(m, "Limit", s.Limit, api.DynInt32)
-	api.Put(m, "ExclusiveStartShardId", s.ExclusiveStartShardId, api.DynString)
-	return m
-}
+func (*ExpiredIteratorException) ConvType() (api.Table, int32) { return convTable[:], 3 }
 
-func (s *DescribeStreamOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "StreamDescription", &s.StreamDescription, api.SetStructPtr[StreamDescription])
-	return err
-}
+func (*GetRecordsInput) ConvType() (api.Table, int32) { return convTable[:], 4 }
 
-func (s *DescribeStreamOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "StreamDescription", s.StreamDescription)
-	return m
-}
+func (*GetRecordsOutput) ConvType() (api.Table, int32) { return convTable[:], 5 }
 
-func (s *ExpiredIteratorException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*GetShardIteratorInput) ConvType() (api.Table, int32) { return convTable[:], 6 }
 
-func (s *ExpiredIteratorException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
+func (*GetShardIteratorOutput) ConvType() (api.Table, int32) { return convTable[:], 7 }
 
-func (s *GetRecordsInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ShardIterator", &s.ShardIterator, api.SetStringPtr)
-	err = api.Decode(err, m, "Limit", &s.Limit, api.SetInt32Ptr)
-	return err
-}
+func (*Identity) ConvType() (api.Table, int32) { return convTable[:], 8 }
 
-func (s *GetRecordsInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "ShardIterator", s.ShardIterator, api.DynString)
-	api.Put(m, "Limit", s.Limit, api.DynInt32)
-	return m
-}
+func (*InternalServerError) ConvType() (api.Table, int32) { return convTable[:], 9 }
 
-func (s *GetRecordsOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Records", &s.Records, func(p *[]Record, v any) error {
-		return api.SetList(p, v, func(p *Record, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "NextShardIterator", &s.NextShardIterator, api.SetStringPtr)
-	return err
-}
+func (*KeySchemaElement) ConvType() (api.Table, int32) { return convTable[:], 10 }
 
-func (s *GetRecordsOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutList(m, "Records", s.Records, func(e Record) any { return e.ToDynamic() })
-	api.Put(m, "NextShardIterator", s.NextShardIterator, api.DynString)
-	return m
-}
+func (*LimitExceededException) ConvType() (api.Table, int32) { return convTable[:], 11 }
 
-func (s *GetShardIteratorInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "StreamArn", &s.StreamArn, api.SetStringPtr)
-	err = api.Decode(err, m, "ShardId", &s.ShardId, api.SetStringPtr)
-	err = api.Decode(err, m, "ShardIteratorType", &s.ShardIteratorType, api.SetStringPtr)
-	err = api.Decode(err, m, "SequenceNumber", &s.SequenceNumber, api.SetStringPtr)
-	return err
-}
+func (*ListStreamsInput) ConvType() (api.Table, int32) { return convTable[:], 12 }
 
-func (s *GetShardIteratorInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "StreamArn", s.StreamArn, api.DynString)
-	api.Put(m, "ShardId", s.ShardId, api.DynString)
-	api.Put(m, "ShardIteratorType", s.ShardIteratorType, api.DynString)
-	api.Put(m, "SequenceNumber", s.SequenceNumber, api.DynString)
-	return m
-}
+func (*ListStreamsOutput) ConvType() (api.Table, int32) { return convTable[:], 13 }
 
-func (s *GetShardIteratorOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ShardIterator", &s.ShardIterator, api.SetStringPtr)
-	return err
-}
+func (*Record) ConvType() (api.Table, int32) { return convTable[:], 14 }
 
-func (s *GetShardIteratorOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "ShardIterator", s.ShardIterator, api.DynString)
-	return m
-}
+func (*ResourceNotFoundException) ConvType() (api.Table, int32) { return convTable[:], 15 }
 
-func (s *Identity) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "PrincipalId", &s.PrincipalId, api.SetStringPtr)
-	err = api.Decode(err, m, "Type", &s.Type, api.SetStringPtr)
-	return err
-}
+func (*SequenceNumberRange) ConvType() (api.Table, int32) { return convTable[:], 16 }
 
-func (s *Identity) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "PrincipalId", s.PrincipalId, api.DynString)
-	api.Put(m, "Type", s.Type, api.DynString)
-	return m
-}
+func (*Shard) ConvType() (api.Table, int32) { return convTable[:], 17 }
 
-func (s *InternalServerError) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*Stream) ConvType() (api.Table, int32) { return convTable[:], 18 }
 
-func (s *InternalServerError) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
+func (*StreamDescription) ConvType() (api.Table, int32) { return convTable[:], 19 }
 
-func (s *KeySchemaElement) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "AttributeName", &s.AttributeName, api.SetStringPtr)
-	err = api.Decode(err, m, "KeyType", &s.KeyType, api.SetStringPtr)
-	return err
-}
+func (*StreamRecord) ConvType() (api.Table, int32) { return convTable[:], 20 }
 
-func (s *KeySchemaElement) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "AttributeName", s.AttributeName, api.DynString)
-	api.Put(m, "KeyType", s.KeyType, api.DynString)
-	return m
-}
+func (*TrimmedDataAccessException) ConvType() (api.Table, int32) { return convTable[:], 21 }
 
-func (s *LimitExceededException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *LimitExceededException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
-
-func (s *ListStreamsInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "TableName", &s.TableName, api.SetStringPtr)
-	err = api.Decode(err, m, "Limit", &s.Limit, api.SetInt32Ptr)
-	err = api.Decode(err, m, "ExclusiveStartStreamArn", &s.ExclusiveStartStreamArn, api.SetStringPtr)
-	return err
-}
-
-func (s *ListStreamsInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "TableName", s.TableName, api.DynString)
-	api.Put(m, "Limit", s.Limit, api.DynInt32)
-	api.Put(m, "ExclusiveStartStreamArn", s.ExclusiveStartStreamArn, api.DynString)
-	return m
-}
-
-func (s *ListStreamsOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Streams", &s.Streams, func(p *[]Stream, v any) error {
-		return api.SetList(p, v, func(p *Stream, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "LastEvaluatedStreamArn", &s.LastEvaluatedStreamArn, api.SetStringPtr)
-	return err
-}
-
-func (s *ListStreamsOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutList(m, "Streams", s.Streams, func(e Stream) any { return e.ToDynamic() })
-	api.Put(m, "LastEvaluatedStreamArn", s.LastEvaluatedStreamArn, api.DynString)
-	return m
-}
-
-func (s *Record) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "eventID", &s.EventID, api.SetStringPtr)
-	err = api.Decode(err, m, "eventName", &s.EventName, api.SetStringPtr)
-	err = api.Decode(err, m, "eventVersion", &s.EventVersion, api.SetStringPtr)
-	err = api.Decode(err, m, "eventSource", &s.EventSource, api.SetStringPtr)
-	err = api.Decode(err, m, "awsRegion", &s.AwsRegion, api.SetStringPtr)
-	err = api.Decode(err, m, "dynamodb", &s.Dynamodb, api.SetStructPtr[StreamRecord])
-	err = api.Decode(err, m, "userIdentity", &s.UserIdentity, api.SetStructPtr[Identity])
-	return err
-}
-
-func (s *Record) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 7)
-	api.Put(m, "eventID", s.EventID, api.DynString)
-	api.Put(m, "eventName", s.EventName, api.DynString)
-	api.Put(m, "eventVersion", s.EventVersion, api.DynString)
-	api.Put(m, "eventSource", s.EventSource, api.DynString)
-	api.Put(m, "awsRegion", s.AwsRegion, api.DynString)
-	api.PutStruct(m, "dynamodb", s.Dynamodb)
-	api.PutStruct(m, "userIdentity", s.UserIdentity)
-	return m
-}
-
-func (s *ResourceNotFoundException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *ResourceNotFoundException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
-
-func (s *SequenceNumberRange) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "StartingSequenceNumber", &s.StartingSequenceNumber, api.SetStringPtr)
-	err = api.Decode(err, m, "EndingSequenceNumber", &s.EndingSequenceNumber, api.SetStringPtr)
-	return err
-}
-
-func (s *SequenceNumberRange) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "StartingSequenceNumber", s.StartingSequenceNumber, api.DynString)
-	api.Put(m, "EndingSequenceNumber", s.EndingSequenceNumber, api.DynString)
-	return m
-}
-
-func (s *Shard) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ShardId", &s.ShardId, api.SetStringPtr)
-	err = api.Decode(err, m, "SequenceNumberRange", &s.SequenceNumberRange, api.SetStructPtr[SequenceNumberRange])
-	err = api.Decode(err, m, "ParentShardId", &s.ParentShardId, api.SetStringPtr)
-	return err
-}
-
-func (s *Shard) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "ShardId", s.ShardId, api.DynString)
-	api.PutStruct(m, "SequenceNumberRange", s.SequenceNumberRange)
-	api.Put(m, "ParentShardId", s.ParentShardId, api.DynString)
-	return m
-}
-
-func (s *Stream) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "StreamArn", &s.StreamArn, api.SetStringPtr)
-	err = api.Decode(err, m, "TableName", &s.TableName, api.SetStringPtr)
-	err = api.Decode(err, m, "StreamLabel", &s.StreamLabel, api.SetStringPtr)
-	return err
-}
-
-func (s *Stream) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "StreamArn", s.StreamArn, api.DynString)
-	api.Put(m, "TableName", s.TableName, api.DynString)
-	api.Put(m, "StreamLabel", s.StreamLabel, api.DynString)
-	return m
-}
-
-func (s *StreamDescription) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "StreamArn", &s.StreamArn, api.SetStringPtr)
-	err = api.Decode(err, m, "StreamLabel", &s.StreamLabel, api.SetStringPtr)
-	err = api.Decode(err, m, "StreamStatus", &s.StreamStatus, api.SetStringPtr)
-	err = api.Decode(err, m, "StreamViewType", &s.StreamViewType, api.SetStringPtr)
-	err = api.Decode(err, m, "CreationRequestDateTime", &s.CreationRequestDateTime, api.SetTimePtr)
-	err = api.Decode(err, m, "TableName", &s.TableName, api.SetStringPtr)
-	err = api.Decode(err, m, "KeySchema", &s.KeySchema, func(p *[]KeySchemaElement, v any) error {
-		return api.SetList(p, v, func(p *KeySchemaElement, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "Shards", &s.Shards, func(p *[]Shard, v any) error {
-		return api.SetList(p, v, func(p *Shard, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "LastEvaluatedShardId", &s.LastEvaluatedShardId, api.SetStringPtr)
-	return err
-}
-
-func (s *StreamDescription) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "StreamArn", s.StreamArn, api.DynString)
-	api.Put(m, "StreamLabel", s.StreamLabel, api.DynString)
-	api.Put(m, "StreamStatus", s.StreamStatus, api.DynString)
-	api.Put(m, "StreamViewType", s.StreamViewType, api.DynString)
-	api.Put(m, "CreationRequestDateTime", s.CreationRequestDateTime, api.DynTime)
-	api.Put(m, "TableName", s.TableName, api.DynString)
-	api.PutList(m, "KeySchema", s.KeySchema, func(e KeySchemaElement) any { return e.ToDynamic() })
-	api.PutList(m, "Shards", s.Shards, func(e Shard) any { return e.ToDynamic() })
-	api.Put(m, "LastEvaluatedShardId", s.LastEvaluatedShardId, api.DynString)
-	return m
-}
-
-func (s *StreamRecord) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ApproximateCreationDateTime", &s.ApproximateCreationDateTime, api.SetTimePtr)
-	err = api.Decode(err, m, "Keys", &s.Keys, func(p *map[string]AttributeValue, v any) error {
-		return api.SetMap(p, v, func(p *AttributeValue, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "NewImage", &s.NewImage, func(p *map[string]AttributeValue, v any) error {
-		return api.SetMap(p, v, func(p *AttributeValue, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "OldImage", &s.OldImage, func(p *map[string]AttributeValue, v any) error {
-		return api.SetMap(p, v, func(p *AttributeValue, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "SequenceNumber", &s.SequenceNumber, api.SetStringPtr)
-	err = api.Decode(err, m, "SizeBytes", &s.SizeBytes, api.SetInt64Ptr)
-	err = api.Decode(err, m, "StreamViewType", &s.StreamViewType, api.SetStringPtr)
-	return err
-}
-
-func (s *StreamRecord) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 7)
-	api.Put(m, "ApproximateCreationDateTime", s.ApproximateCreationDateTime, api.DynTime)
-	api.PutMap(m, "Keys", s.Keys, func(e AttributeValue) any { return e.ToDynamic() })
-	api.PutMap(m, "NewImage", s.NewImage, func(e AttributeValue) any { return e.ToDynamic() })
-	api.PutMap(m, "OldImage", s.OldImage, func(e AttributeValue) any { return e.ToDynamic() })
-	api.Put(m, "SequenceNumber", s.SequenceNumber, api.DynString)
-	api.Put(m, "SizeBytes", s.SizeBytes, api.DynInt64)
-	api.Put(m, "StreamViewType", s.StreamViewType, api.DynString)
-	return m
-}
-
-func (s *TrimmedDataAccessException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *TrimmedDataAccessException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
+var convTable = [...]api.Type{
+	0: {Go: (*AttributeValue)(nil), Fields: []api.Field{
+		{Name: "S", Off: unsafe.Offsetof(AttributeValue{}.S), Kind: api.KStringPtr},
+		{Name: "N", Off: unsafe.Offsetof(AttributeValue{}.N), Kind: api.KStringPtr},
+		{Name: "B", Off: unsafe.Offsetof(AttributeValue{}.B), Kind: api.KBytes},
+		{Name: "SS", Off: unsafe.Offsetof(AttributeValue{}.SS), Kind: api.KList, Type: 22},
+		{Name: "NS", Off: unsafe.Offsetof(AttributeValue{}.NS), Kind: api.KList, Type: 22},
+		{Name: "BS", Off: unsafe.Offsetof(AttributeValue{}.BS), Kind: api.KList, Type: 23},
+		{Name: "M", Off: unsafe.Offsetof(AttributeValue{}.M), Kind: api.KMap, Type: 24},
+		{Name: "L", Off: unsafe.Offsetof(AttributeValue{}.L), Kind: api.KList, Type: 25},
+		{Name: "NULL", Off: unsafe.Offsetof(AttributeValue{}.NULL), Kind: api.KBoolPtr},
+		{Name: "BOOL", Off: unsafe.Offsetof(AttributeValue{}.BOOL), Kind: api.KBoolPtr},
+	}},
+	1: {Go: (*DescribeStreamInput)(nil), Fields: []api.Field{
+		{Name: "StreamArn", Off: unsafe.Offsetof(DescribeStreamInput{}.StreamArn), Kind: api.KStringPtr},
+		{Name: "Limit", Off: unsafe.Offsetof(DescribeStreamInput{}.Limit), Kind: api.KInt32Ptr},
+		{Name: "ExclusiveStartShardId", Off: unsafe.Offsetof(DescribeStreamInput{}.ExclusiveStartShardId), Kind: api.KStringPtr},
+	}},
+	2: {Go: (*DescribeStreamOutput)(nil), Fields: []api.Field{
+		{Name: "StreamDescription", Off: unsafe.Offsetof(DescribeStreamOutput{}.StreamDescription), Kind: api.KStructPtr, Type: 19},
+	}},
+	3: {Go: (*ExpiredIteratorException)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(ExpiredIteratorException{}.Message), Kind: api.KStringPtr},
+	}},
+	4: {Go: (*GetRecordsInput)(nil), Fields: []api.Field{
+		{Name: "ShardIterator", Off: unsafe.Offsetof(GetRecordsInput{}.ShardIterator), Kind: api.KStringPtr},
+		{Name: "Limit", Off: unsafe.Offsetof(GetRecordsInput{}.Limit), Kind: api.KInt32Ptr},
+	}},
+	5: {Go: (*GetRecordsOutput)(nil), Fields: []api.Field{
+		{Name: "Records", Off: unsafe.Offsetof(GetRecordsOutput{}.Records), Kind: api.KList, Type: 26},
+		{Name: "NextShardIterator", Off: unsafe.Offsetof(GetRecordsOutput{}.NextShardIterator), Kind: api.KStringPtr},
+	}},
+	6: {Go: (*GetShardIteratorInput)(nil), Fields: []api.Field{
+		{Name: "StreamArn", Off: unsafe.Offsetof(GetShardIteratorInput{}.StreamArn), Kind: api.KStringPtr},
+		{Name: "ShardId", Off: unsafe.Offsetof(GetShardIteratorInput{}.ShardId), Kind: api.KStringPtr},
+		{Name: "ShardIteratorType", Off: unsafe.Offsetof(GetShardIteratorInput{}.ShardIteratorType), Kind: api.KStringPtr},
+		{Name: "SequenceNumber", Off: unsafe.Offsetof(GetShardIteratorInput{}.SequenceNumber), Kind: api.KStringPtr},
+	}},
+	7: {Go: (*GetShardIteratorOutput)(nil), Fields: []api.Field{
+		{Name: "ShardIterator", Off: unsafe.Offsetof(GetShardIteratorOutput{}.ShardIterator), Kind: api.KStringPtr},
+	}},
+	8: {Go: (*Identity)(nil), Fields: []api.Field{
+		{Name: "PrincipalId", Off: unsafe.Offsetof(Identity{}.PrincipalId), Kind: api.KStringPtr},
+		{Name: "Type", Off: unsafe.Offsetof(Identity{}.Type), Kind: api.KStringPtr},
+	}},
+	9: {Go: (*InternalServerError)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(InternalServerError{}.Message), Kind: api.KStringPtr},
+	}},
+	10: {Go: (*KeySchemaElement)(nil), Fields: []api.Field{
+		{Name: "AttributeName", Off: unsafe.Offsetof(KeySchemaElement{}.AttributeName), Kind: api.KStringPtr},
+		{Name: "KeyType", Off: unsafe.Offsetof(KeySchemaElement{}.KeyType), Kind: api.KStringPtr},
+	}},
+	11: {Go: (*LimitExceededException)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(LimitExceededException{}.Message), Kind: api.KStringPtr},
+	}},
+	12: {Go: (*ListStreamsInput)(nil), Fields: []api.Field{
+		{Name: "TableName", Off: unsafe.Offsetof(ListStreamsInput{}.TableName), Kind: api.KStringPtr},
+		{Name: "Limit", Off: unsafe.Offsetof(ListStreamsInput{}.Limit), Kind: api.KInt32Ptr},
+		{Name: "ExclusiveStartStreamArn", Off: unsafe.Offsetof(ListStreamsInput{}.ExclusiveStartStreamArn), Kind: api.KStringPtr},
+	}},
+	13: {Go: (*ListStreamsOutput)(nil), Fields: []api.Field{
+		{Name: "Streams", Off: unsafe.Offsetof(ListStreamsOutput{}.Streams), Kind: api.KList, Type: 27},
+		{Name: "LastEvaluatedStreamArn", Off: unsafe.Offsetof(ListStreamsOutput{}.LastEvaluatedStreamArn), Kind: api.KStringPtr},
+	}},
+	14: {Go: (*Record)(nil), Fields: []api.Field{
+		{Name: "eventID", Off: unsafe.Offsetof(Record{}.EventID), Kind: api.KStringPtr},
+		{Name: "eventName", Off: unsafe.Offsetof(Record{}.EventName), Kind: api.KStringPtr},
+		{Name: "eventVersion", Off: unsafe.Offsetof(Record{}.EventVersion), Kind: api.KStringPtr},
+		{Name: "eventSource", Off: unsafe.Offsetof(Record{}.EventSource), Kind: api.KStringPtr},
+		{Name: "awsRegion", Off: unsafe.Offsetof(Record{}.AwsRegion), Kind: api.KStringPtr},
+		{Name: "dynamodb", Off: unsafe.Offsetof(Record{}.Dynamodb), Kind: api.KStructPtr, Type: 20},
+		{Name: "userIdentity", Off: unsafe.Offsetof(Record{}.UserIdentity), Kind: api.KStructPtr, Type: 8},
+	}},
+	15: {Go: (*ResourceNotFoundException)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(ResourceNotFoundException{}.Message), Kind: api.KStringPtr},
+	}},
+	16: {Go: (*SequenceNumberRange)(nil), Fields: []api.Field{
+		{Name: "StartingSequenceNumber", Off: unsafe.Offsetof(SequenceNumberRange{}.StartingSequenceNumber), Kind: api.KStringPtr},
+		{Name: "EndingSequenceNumber", Off: unsafe.Offsetof(SequenceNumberRange{}.EndingSequenceNumber), Kind: api.KStringPtr},
+	}},
+	17: {Go: (*Shard)(nil), Fields: []api.Field{
+		{Name: "ShardId", Off: unsafe.Offsetof(Shard{}.ShardId), Kind: api.KStringPtr},
+		{Name: "SequenceNumberRange", Off: unsafe.Offsetof(Shard{}.SequenceNumberRange), Kind: api.KStructPtr, Type: 16},
+		{Name: "ParentShardId", Off: unsafe.Offsetof(Shard{}.ParentShardId), Kind: api.KStringPtr},
+	}},
+	18: {Go: (*Stream)(nil), Fields: []api.Field{
+		{Name: "StreamArn", Off: unsafe.Offsetof(Stream{}.StreamArn), Kind: api.KStringPtr},
+		{Name: "TableName", Off: unsafe.Offsetof(Stream{}.TableName), Kind: api.KStringPtr},
+		{Name: "StreamLabel", Off: unsafe.Offsetof(Stream{}.StreamLabel), Kind: api.KStringPtr},
+	}},
+	19: {Go: (*StreamDescription)(nil), Fields: []api.Field{
+		{Name: "StreamArn", Off: unsafe.Offsetof(StreamDescription{}.StreamArn), Kind: api.KStringPtr},
+		{Name: "StreamLabel", Off: unsafe.Offsetof(StreamDescription{}.StreamLabel), Kind: api.KStringPtr},
+		{Name: "StreamStatus", Off: unsafe.Offsetof(StreamDescription{}.StreamStatus), Kind: api.KStringPtr},
+		{Name: "StreamViewType", Off: unsafe.Offsetof(StreamDescription{}.StreamViewType), Kind: api.KStringPtr},
+		{Name: "CreationRequestDateTime", Off: unsafe.Offsetof(StreamDescription{}.CreationRequestDateTime), Kind: api.KTimePtr},
+		{Name: "TableName", Off: unsafe.Offsetof(StreamDescription{}.TableName), Kind: api.KStringPtr},
+		{Name: "KeySchema", Off: unsafe.Offsetof(StreamDescription{}.KeySchema), Kind: api.KList, Type: 28},
+		{Name: "Shards", Off: unsafe.Offsetof(StreamDescription{}.Shards), Kind: api.KList, Type: 29},
+		{Name: "LastEvaluatedShardId", Off: unsafe.Offsetof(StreamDescription{}.LastEvaluatedShardId), Kind: api.KStringPtr},
+	}},
+	20: {Go: (*StreamRecord)(nil), Fields: []api.Field{
+		{Name: "ApproximateCreationDateTime", Off: unsafe.Offsetof(StreamRecord{}.ApproximateCreationDateTime), Kind: api.KTimePtr},
+		{Name: "Keys", Off: unsafe.Offsetof(StreamRecord{}.Keys), Kind: api.KMap, Type: 24},
+		{Name: "NewImage", Off: unsafe.Offsetof(StreamRecord{}.NewImage), Kind: api.KMap, Type: 24},
+		{Name: "OldImage", Off: unsafe.Offsetof(StreamRecord{}.OldImage), Kind: api.KMap, Type: 24},
+		{Name: "SequenceNumber", Off: unsafe.Offsetof(StreamRecord{}.SequenceNumber), Kind: api.KStringPtr},
+		{Name: "SizeBytes", Off: unsafe.Offsetof(StreamRecord{}.SizeBytes), Kind: api.KInt64Ptr},
+		{Name: "StreamViewType", Off: unsafe.Offsetof(StreamRecord{}.StreamViewType), Kind: api.KStringPtr},
+	}},
+	21: {Go: (*TrimmedDataAccessException)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(TrimmedDataAccessException{}.Message), Kind: api.KStringPtr},
+	}},
+	22: {Go: (*[]string)(nil), Elem: api.Field{Kind: api.KString}, Size: unsafe.Sizeof(*new(string))},
+	23: {Go: (*[][]byte)(nil), Elem: api.Field{Kind: api.KBytes}, Size: unsafe.Sizeof(*new([]byte))},
+	24: {Go: (*map[string]AttributeValue)(nil), Elem: api.Field{Kind: api.KStruct, Type: 0}, MapFrom: api.MapFrom[AttributeValue], MapTo: api.MapTo[AttributeValue]},
+	25: {Go: (*[]AttributeValue)(nil), Elem: api.Field{Kind: api.KStruct, Type: 0}, Size: unsafe.Sizeof(*new(AttributeValue))},
+	26: {Go: (*[]Record)(nil), Elem: api.Field{Kind: api.KStruct, Type: 14}, Size: unsafe.Sizeof(*new(Record))},
+	27: {Go: (*[]Stream)(nil), Elem: api.Field{Kind: api.KStruct, Type: 18}, Size: unsafe.Sizeof(*new(Stream))},
+	28: {Go: (*[]KeySchemaElement)(nil), Elem: api.Field{Kind: api.KStruct, Type: 10}, Size: unsafe.Sizeof(*new(KeySchemaElement))},
+	29: {Go: (*[]Shard)(nil), Elem: api.Field{Kind: api.KStruct, Type: 17}, Size: unsafe.Sizeof(*new(Shard))},
 }

@@ -3,3398 +3,1288 @@
 package ecrapi
 
 import (
+	"unsafe"
+
 	"github.com/niwa-cloud/niwa/internal/api"
 )
 
-func (s *Attribute) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "key", &s.Key, api.SetStringPtr)
-	err = api.Decode(err, m, "value", &s.Value, api.SetStringPtr)
-	return err
-}
-
-func (s *Attribute) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "key", s.Key, api.DynString)
-	api.Put(m, "value", s.Value, api.DynString)
-	return m
-}
-
-func (s *AuthorizationData) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "authorizationToken", &s.AuthorizationToken, api.SetStringPtr)
-	err = api.Decode(err, m, "expiresAt", &s.ExpiresAt, api.SetTimePtr)
-	err = api.Decode(err, m, "proxyEndpoint", &s.ProxyEndpoint, api.SetStringPtr)
-	return err
-}
-
-func (s *AuthorizationData) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "authorizationToken", s.AuthorizationToken, api.DynString)
-	api.Put(m, "expiresAt", s.ExpiresAt, api.DynTime)
-	api.Put(m, "proxyEndpoint", s.ProxyEndpoint, api.DynString)
-	return m
-}
-
-func (s *AwsEcrContainerImageDetails) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "architecture", &s.Architecture, api.SetStringPtr)
-	err = api.Decode(err, m, "author", &s.Author, api.SetStringPtr)
-	err = api.Decode(err, m, "imageHash", &s.ImageHash, api.SetStringPtr)
-	err = api.Decode(err, m, "imageTags", &s.ImageTags, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "platform", &s.Platform, api.SetStringPtr)
-	err = api.Decode(err, m, "pushedAt", &s.PushedAt, api.SetTimePtr)
-	err = api.Decode(err, m, "registry", &s.Registry, api.SetStringPtr)
-	err = api.Decode(err, m, "repositoryName", &s.RepositoryName, api.SetStringPtr)
-	return err
-}
-
-func (s *AwsEcrContainerImageDetails) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "architecture", s.Architecture, api.DynString)
-	api.Put(m, "author", s.Author, api.DynString)
-	api.Put(m, "imageHash", s.ImageHash, api.DynString)
-	api.PutList(m, "imageTags", s.ImageTags, api.DynString)
-	api.Put(m, "platform", s.Platform, api.DynString)
-	api.Put(m, "pushedAt", s.PushedAt, api.DynTime)
-	api.Put(m, "registry", s.Registry, api.DynString)
-	api.Put(m, "repositoryName", s.RepositoryName, api.DynString)
-	return m
-}
-
-func (s *BatchCheckLayerAvailabilityRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "registryId", &s.RegistryId, api.SetStringPtr)
-	err = api.Decode(err, m, "repositoryName", &s.RepositoryName, api.SetStringPtr)
-	err = api.Decode(err, m, "layerDigests", &s.LayerDigests, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	return err
-}
-
-func (s *BatchCheckLayerAvailabilityRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "registryId", s.RegistryId, api.DynString)
-	api.Put(m, "repositoryName", s.RepositoryName, api.DynString)
-	api.PutList(m, "layerDigests", s.LayerDigests, api.DynString)
-	return m
-}
-
-func (s *BatchCheckLayerAvailabilityResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "layers", &s.Layers, func(p *[]Layer, v any) error {
-		return api.SetList(p, v, func(p *Layer, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "failures", &s.Failures, func(p *[]LayerFailure, v any) error {
-		return api.SetList(p, v, func(p *LayerFailure, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *BatchCheckLayerAvailabilityResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutList(m, "layers", s.Layers, func(e Layer) any { return e.ToDynamic() })
-	api.PutList(m, "failures", s.Failures, func(e LayerFailure) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *BatchDeleteImageRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "registryId", &s.RegistryId, api.SetStringPtr)
-	err = api.Decode(err, m, "repositoryName", &s.RepositoryName, api.SetStringPtr)
-	err = api.Decode(err, m, "imageIds", &s.ImageIds, func(p *[]ImageIdentifier, v any) error {
-		return api.SetList(p, v, func(p *ImageIdentifier, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *BatchDeleteImageRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "registryId", s.RegistryId, api.DynString)
-	api.Put(m, "repositoryName", s.RepositoryName, api.DynString)
-	api.PutList(m, "imageIds", s.ImageIds, func(e ImageIdentifier) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *BatchDeleteImageResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "imageIds", &s.ImageIds, func(p *[]ImageIdentifier, v any) error {
-		return api.SetList(p, v, func(p *ImageIdentifier, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "failures", &s.Failures, func(p *[]ImageFailure, v any) error {
-		return api.SetList(p, v, func(p *ImageFailure, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *BatchDeleteImageResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutList(m, "imageIds", s.ImageIds, func(e ImageIdentifier) any { return e.ToDynamic() })
-	api.PutList(m, "failures", s.Failures, func(e ImageFailure) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *BatchGetImageRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "registryId", &s.RegistryId, api.SetStringPtr)
-	err = api.Decode(err, m, "repositoryName", &s.RepositoryName, api.SetStringPtr)
-	err = api.Decode(err, m, "imageIds", &s.ImageIds, func(p *[]ImageIdentifier, v any) error {
-		return api.SetList(p, v, func(p *ImageIdentifier, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "acceptedMediaTypes", &s.AcceptedMediaTypes, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	return err
-}
-
-func (s *BatchGetImageRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "registryId", s.RegistryId, api.DynString)
-	api.Put(m, "repositoryName", s.RepositoryName, api.DynString)
-	api.PutList(m, "imageIds", s.ImageIds, func(e ImageIdentifier) any { return e.ToDynamic() })
-	api.PutList(m, "acceptedMediaTypes", s.AcceptedMediaTypes, api.DynString)
-	return m
-}
-
-func (s *BatchGetImageResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "images", &s.Images, func(p *[]Image, v any) error {
-		return api.SetList(p, v, func(p *Image, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "failures", &s.Failures, func(p *[]ImageFailure, v any) error {
-		return api.SetList(p, v, func(p *ImageFailure, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *BatchGetImageResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutList(m, "images", s.Images, func(e Image) any { return e.ToDynamic() })
-	api.PutList(m, "failures", s.Failures, func(e ImageFailure) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *BatchGetRepositoryScanningConfigurationRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "repositoryNames", &s.RepositoryNames, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	return err
-}
-
-func (s *BatchGetRepositoryScanningConfigurationRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutList(m, "repositoryNames", s.RepositoryNames, api.DynString)
-	return m
-}
-
-func (s *BatchGetRepositoryScanningConfigurationResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "scanningConfigurations", &s.ScanningConfigurations, func(p *[]RepositoryScanningConfiguration, v any) error {
-		return api.SetList(p, v, func(p *RepositoryScanningConfiguration, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "failures", &s.Failures, func(p *[]RepositoryScanningConfigurationFailure, v any) error {
-		return api.SetList(p, v, func(p *RepositoryScanningConfigurationFailure, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *BatchGetRepositoryScanningConfigurationResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutList(m, "scanningConfigurations", s.ScanningConfigurations, func(e RepositoryScanningConfiguration) any { return e.ToDynamic() })
-	api.PutList(m, "failures", s.Failures, func(e RepositoryScanningConfigurationFailure) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *CompleteLayerUploadRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "registryId", &s.RegistryId, api.SetStringPtr)
-	err = api.Decode(err, m, "repositoryName", &s.RepositoryName, api.SetStringPtr)
-	err = api.Decode(err, m, "uploadId", &s.UploadId, api.SetStringPtr)
-	err = api.Decode(err, m, "layerDigests", &s.LayerDigests, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	return err
-}
-
-func (s *CompleteLayerUploadRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "registryId", s.RegistryId, api.DynString)
-	api.Put(m, "repositoryName", s.RepositoryName, api.DynString)
-	api.Put(m, "uploadId", s.UploadId, api.DynString)
-	api.PutList(m, "layerDigests", s.LayerDigests, api.DynString)
-	return m
-}
-
-func (s *CompleteLayerUploadResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "registryId", &s.RegistryId, api.SetStringPtr)
-	err = api.Decode(err, m, "repositoryName", &s.RepositoryName, api.SetStringPtr)
-	err = api.Decode(err, m, "uploadId", &s.UploadId, api.SetStringPtr)
-	err = api.Decode(err, m, "layerDigest", &s.LayerDigest, api.SetStringPtr)
-	return err
-}
-
-func (s *CompleteLayerUploadResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "registryId", s.RegistryId, api.DynString)
-	api.Put(m, "repositoryName", s.RepositoryName, api.DynString)
-	api.Put(m, "uploadId", s.UploadId, api.DynString)
-	api.Put(m, "layerDigest", s.LayerDigest, api.DynString)
-	return m
-}
-
-func (s *CreatePullThroughCacheRuleRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ecrRepositoryPrefix", &s.EcrRepositoryPrefix, api.SetStringPtr)
-	err = api.Decode(err, m, "upstreamRegistryUrl", &s.UpstreamRegistryUrl, api.SetStringPtr)
-	err = api.Decode(err, m, "registryId", &s.RegistryId, api.SetStringPtr)
-	err = api.Decode(err, m, "upstreamRegistry", &s.UpstreamRegistry, api.SetStringPtr)
-	err = api.Decode(err, m, "credentialArn", &s.CredentialArn, api.SetStringPtr)
-	return err
-}
-
-func (s *CreatePullThroughCacheRuleRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 5)
-	api.Put(m, "ecrRepositoryPrefix", s.EcrRepositoryPrefix, api.DynString)
-	api.Put(m, "upstreamRegistryUrl", s.UpstreamRegistryUrl, api.DynString)
-	api.Put(m, "registryId", s.RegistryId, api.DynString)
-	api.Put(m, "upstreamRegistry", s.UpstreamRegistry, api.DynString)
-	api.Put(m, "credentialArn", s.CredentialArn, api.DynString)
-	return m
-}
-
-func (s *CreatePullThroughCacheRuleResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ecrRepositoryPrefix", &s.EcrRepositoryPrefix, api.SetStringPtr)
-	err = api.Decode(err, m, "upstreamRegistryUrl", &s.UpstreamRegistryUrl, api.SetStringPtr)
-	err = api.Decode(err, m, "createdAt", &s.CreatedAt, api.SetTimePtr)
-	err = api.Decode(err, m, "registryId", &s.RegistryId, api.SetStringPtr)
-	err = api.Decode(err, m, "upstreamRegistry", &s.UpstreamRegistry, api.SetStringPtr)
-	err = api.Decode(err, m, "credentialArn", &s.CredentialArn, api.SetStringPtr)
-	return err
-}
-
-func (s *CreatePullThroughCacheRuleResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 6)
-	api.Put(m, "ecrRepositoryPrefix", s.EcrRepositoryPrefix, api.DynString)
-	api.Put(m, "upstreamRegistryUrl", s.UpstreamRegistryUrl, api.DynString)
-	api.Put(m, "createdAt", s.CreatedAt, api.DynTime)
-	api.Put(m, "registryId", s.RegistryId, api.DynString)
-	api.Put(m, "upstreamRegistry", s.UpstreamRegistry, api.DynString)
-	api.Put(m, "credentialArn", s.CredentialArn, api.DynString)
-	return m
-}
-
-func (s *CreateRepositoryCreationTemplateRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "prefix", &s.Prefix, api.SetStringPtr)
-	err = api.Decode(err, m, "description", &s.Description, api.SetStringPtr)
-	err = api.Decode(err, m, "encryptionConfiguration", &s.EncryptionConfiguration, api.SetStructPtr[EncryptionConfigurationForRepositoryCreationTemplate])
-	err = api.Decode(err, m, "resourceTags", &s.ResourceTags, func(p *[]Tag, v any) error {
-		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "imageTagMutability", &s.ImageTagMutability, api.SetStringPtr)
-	err = api.Decode(err, m, "repositoryPolicy", &s.RepositoryPolicy, api.SetStringPtr)
-	err = api.Decode(err, m, "lifecyclePolicy", &s.LifecyclePolicy, api.SetStringPtr)
-	err = api.Decode(err, m, "appliedFor", &s.AppliedFor, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "customRoleArn", &s.CustomRoleArn, api.SetStringPtr)
-	return err
-}
-
-func (s *CreateRepositoryCreationTemplateRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "prefix", s.Prefix, api.DynString)
-	api.Put(m, "description", s.Description, api.DynString)
-	api.PutStruct(m, "encryptionConfiguration", s.EncryptionConfiguration)
-	api.PutList(m, "resourceTags", s.ResourceTags, func(e Tag) any { return e.ToDynamic() })
-	api.Put(m, "imageTagMutability", s.ImageTagMutability, api.DynString)
-	api.Put(m, "repositoryPolicy", s.RepositoryPolicy, api.DynString)
-	api.Put(m, "lifecyclePolicy", s.LifecyclePolicy, api.DynString)
-	api.PutList(m, "appliedFor", s.AppliedFor, api.DynString)
-	api.Put(m, "customRoleArn", s.CustomRoleArn, api.DynString)
-	return m
-}
-
-func (s *CreateRepositoryCreationTemplateResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "registryId", &s.RegistryId, api.SetStringPtr)
-	err = api.Decode(err, m, "repositoryCreationTemplate", &s.RepositoryCreationTemplate, api.SetStructPtr[RepositoryCreationTemplate])
-	return err
-}
-
-func (s *CreateRepositoryCreationTemplateResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "registryId", s.RegistryId, api.DynString)
-	api.PutStruct(m, "repositoryCreationTemplate", s.RepositoryCreationTemplate)
-	return m
-}
-
-func (s *CreateRepositoryRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "registryId", &s.RegistryId, api.SetStringPtr)
-	err = api.Decode(err, m, "repositoryName", &s.RepositoryName, api.SetStringPtr)
-	err = api.Decode(err, m, "tags", &s.Tags, func(p *[]Tag, v any) error {
-		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "imageTagMutability", &s.ImageTagMutability, api.SetStringPtr)
-	err = api.Decode(err, m, "imageScanningConfiguration", &s.ImageScanningConfiguration, api.SetStructPtr[ImageScanningConfiguration])
-	err = api.Decode(err, m, "encryptionConfiguration", &s.EncryptionConfiguration, api.SetStructPtr[EncryptionConfiguration])
-	return err
-}
-
-func (s *CreateRepositoryRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 6)
-	api.Put(m, "registryId", s.RegistryId, api.DynString)
-	api.Put(m, "repositoryName", s.RepositoryName, api.DynString)
-	api.PutList(m, "tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
-	api.Put(m, "imageTagMutability", s.ImageTagMutability, api.DynString)
-	api.PutStruct(m, "imageScanningConfiguration", s.ImageScanningConfiguration)
-	api.PutStruct(m, "encryptionConfiguration", s.EncryptionConfiguration)
-	return m
-}
-
-func (s *CreateRepositoryResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "repository", &s.Repository, api.SetStructPtr[Repository])
-	return err
-}
-
-func (s *CreateRepositoryResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "repository", s.Repository)
-	return m
-}
-
-func (s *CvssScore) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "baseScore", &s.BaseScore, api.SetFloat64Ptr)
-	err = api.Decode(err, m, "scoringVector", &s.ScoringVector, api.SetStringPtr)
-	err = api.Decode(err, m, "source", &s.Source, api.SetStringPtr)
-	err = api.Decode(err, m, "version", &s.Version, api.SetStringPtr)
-	return err
-}
-
-func (s *CvssScore) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "baseScore", s.BaseScore, api.DynFloat64)
-	api.Put(m, "scoringVector", s.ScoringVector, api.DynString)
-	api.Put(m, "source", s.Source, api.DynString)
-	api.Put(m, "version", s.Version, api.DynString)
-	return m
-}
-
-func (s *CvssScoreAdjustment) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "metric", &s.Metric, api.SetStringPtr)
-	err = api.Decode(err, m, "reason", &s.Reason, api.SetStringPtr)
-	return err
-}
-
-func (s *CvssScoreAdjustment) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "metric", s.Metric, api.DynString)
-	api.Put(m, "reason", s.Reason, api.DynString)
-	return m
-}
-
-func (s *CvssScoreDetails) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "adjustments", &s.Adjustments, func(p *[]CvssScoreAdjustment, v any) error {
-		return api.SetList(p, v, func(p *CvssScoreAdjustment, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "score", &s.Score, api.SetFloat64Ptr)
-	err = api.Decode(err, m, "scoreSource", &s.ScoreSource, api.SetStringPtr)
-	err = api.Decode(err, m, "scoringVector", &s.ScoringVector, api.SetStringPtr)
-	err = api.Decode(err, m, "version", &s.Version, api.SetStringPtr)
-	return err
-}
-
-func (s *CvssScoreDetails) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 5)
-	api.PutList(m, "adjustments", s.Adjustments, func(e CvssScoreAdjustment) any { return e.ToDynamic() })
-	api.Put(m, "score", s.Score, api.DynFloat64)
-	api.Put(m, "scoreSource", s.ScoreSource, api.DynString)
-	api.Put(m, "scoringVector", s.ScoringVector, api.DynString)
-	api.Put(m, "version", s.Version, api.DynString)
-	return m
-}
-
-func (s *DeleteLifecyclePolicyRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "registryId", &s.RegistryId, api.SetStringPtr)
-	err = api.Decode(err, m, "repositoryName", &s.RepositoryName, api.SetStringPtr)
-	return err
-}
-
-func (s *DeleteLifecyclePolicyRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "registryId", s.RegistryId, api.DynString)
-	api.Put(m, "repositoryName", s.RepositoryName, api.DynString)
-	return m
-}
-
-func (s *DeleteLifecyclePolicyResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "registryId", &s.RegistryId, api.SetStringPtr)
-	err = api.Decode(err, m, "repositoryName", &s.RepositoryName, api.SetStringPtr)
-	err = api.Decode(err, m, "lifecyclePolicyText", &s.LifecyclePolicyText, api.SetStringPtr)
-	err = api.Decode(err, m, "lastEvaluatedAt", &s.LastEvaluatedAt, api.SetTimePtr)
-	return err
-}
-
-func (s *DeleteLifecyclePolicyResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "registryId", s.RegistryId, api.DynString)
-	api.Put(m, "repositoryName", s.RepositoryName, api.DynString)
-	api.Put(m, "lifecyclePolicyText", s.LifecyclePolicyText, api.DynString)
-	api.Put(m, "lastEvaluatedAt", s.LastEvaluatedAt, api.DynTime)
-	return m
-}
-
-func (s *DeletePullThroughCacheRuleRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ecrRepositoryPrefix", &s.EcrRepositoryPrefix, api.SetStringPtr)
-	err = api.Decode(err, m, "registryId", &s.RegistryId, api.SetStringPtr)
-	return err
-}
-
-func (s *DeletePullThroughCacheRuleRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "ecrRepositoryPrefix", s.EcrRepositoryPrefix, api.DynString)
-	api.Put(m, "registryId", s.RegistryId, api.DynString)
-	return m
-}
-
-func (s *DeletePullThroughCacheRuleResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ecrRepositoryPrefix", &s.EcrRepositoryPrefix, api.SetStringPtr)
-	err = api.Decode(err, m, "upstreamRegistryUrl", &s.UpstreamRegistryUrl, api.SetStringPtr)
-	err = api.Decode(err, m, "createdAt", &s.CreatedAt, api.SetTimePtr)
-	err = api.Decode(err, m, "registryId", &s.RegistryId, api.SetStringPtr)
-	err = api.Decode(err, m, "credentialArn", &s.CredentialArn, api.SetStringPtr)
-	return err
-}
-
-func (s *DeletePullThroughCacheRuleResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 5)
-	api.Put(m, "ecrRepositoryPrefix", s.EcrRepositoryPrefix, api.DynString)
-	api.Put(m, "upstreamRegistryUrl", s.UpstreamRegistryUrl, api.DynString)
-	api.Put(m, "createdAt", s.CreatedAt, api.DynTime)
-	api.Put(m, "registryId", s.RegistryId, api.DynString)
-	api.Put(m, "credentialArn", s.CredentialArn, api.DynString)
-	return m
-}
-
-func (s *DeleteRegistryPolicyRequest) FromDynamic(map[string]any) error { return nil }
-
-func (s *DeleteRegistryPolicyRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *DeleteRegistryPolicyResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "registryId", &s.RegistryId, api.SetStringPtr)
-	err = api.Decode(err, m, "policyText", &s.PolicyText, api.SetStringPtr)
-	return err
-}
-
-func (s *DeleteRegistryPolicyResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "registryId", s.RegistryId, api.DynString)
-	api.Put(m, "policyText", s.PolicyText, api.DynString)
-	return m
-}
-
-func (s *DeleteRepositoryCreationTemplateRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "prefix", &s.Prefix, api.SetStringPtr)
-	return err
-}
-
-func (s *DeleteRepositoryCreationTemplateRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "prefix", s.Prefix, api.DynString)
-	return m
-}
-
-func (s *DeleteRepositoryCreationTemplateResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "registryId", &s.RegistryId, api.SetStringPtr)
-	err = api.Decode(err, m, "repositoryCreationTemplate", &s.RepositoryCreationTemplate, api.SetStructPtr[RepositoryCreationTemplate])
-	return err
-}
-
-func (s *DeleteRepositoryCreationTemplateResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "registryId", s.RegistryId, api.DynString)
-	api.PutStruct(m, "repositoryCreationTemplate", s.RepositoryCreationTemplate)
-	return m
-}
-
-func (s *DeleteRepositoryPolicyRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "registryId", &s.RegistryId, api.SetStringPtr)
-	err = api.Decode(err, m, "repositoryName", &s.RepositoryName, api.SetStringPtr)
-	return err
-}
-
-func (s *DeleteRepositoryPolicyRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "registryId", s.RegistryId, api.DynString)
-	api.Put(m, "repositoryName", s.RepositoryName, api.DynString)
-	return m
-}
-
-func (s *DeleteRepositoryPolicyResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "registryId", &s.RegistryId, api.SetStringPtr)
-	err = api.Decode(err, m, "repositoryName", &s.RepositoryName, api.SetStringPtr)
-	err = api.Decode(err, m, "policyText", &s.PolicyText, api.SetStringPtr)
-	return err
-}
-
-func (s *DeleteRepositoryPolicyResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "registryId", s.RegistryId, api.DynString)
-	api.Put(m, "repositoryName", s.RepositoryName, api.DynString)
-	api.Put(m, "policyText", s.PolicyText, api.DynString)
-	return m
-}
-
-func (s *DeleteRepositoryRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "registryId", &s.RegistryId, api.SetStringPtr)
-	err = api.Decode(err, m, "repositoryName", &s.RepositoryName, api.SetStringPtr)
-	err = api.Decode(err, m, "force", &s.Force, api.SetBoolPtr)
-	return err
-}
-
-func (s *DeleteRepositoryRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "registryId", s.RegistryId, api.DynString)
-	api.Put(m, "repositoryName", s.RepositoryName, api.DynString)
-	api.Put(m, "force", s.Force, api.DynBool)
-	return m
-}
-
-func (s *DeleteRepositoryResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "repository", &s.Repository, api.SetStructPtr[Repository])
-	return err
-}
-
-func (s *DeleteRepositoryResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "repository", s.Repository)
-	return m
-}
-
-func (s *DescribeImageReplicationStatusRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "repositoryName", &s.RepositoryName, api.SetStringPtr)
-	err = api.Decode(err, m, "imageId", &s.ImageId, api.SetStructPtr[ImageIdentifier])
-	err = api.Decode(err, m, "registryId", &s.RegistryId, api.SetStringPtr)
-	return err
-}
-
-func (s *DescribeImageReplicationStatusRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "repositoryName", s.RepositoryName, api.DynString)
-	api.PutStruct(m, "imageId", s.ImageId)
-	api.Put(m, "registryId", s.RegistryId, api.DynString)
-	return m
-}
-
-func (s *DescribeImageReplicationStatusResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "repositoryName", &s.RepositoryName, api.SetStringPtr)
-	err = api.Decode(err, m, "imageId", &s.ImageId, api.SetStructPtr[ImageIdentifier])
-	err = api.Decode(err, m, "replicationStatuses", &s.ReplicationStatuses, func(p *[]ImageReplicationStatus, v any) error {
-		return api.SetList(p, v, func(p *ImageReplicationStatus, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *DescribeImageReplicationStatusResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "repositoryName", s.RepositoryName, api.DynString)
-	api.PutStruct(m, "imageId", s.ImageId)
-	api.PutList(m, "replicationStatuses", s.ReplicationStatuses, func(e ImageReplicationStatus) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *DescribeImageScanFindingsRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "registryId", &s.RegistryId, api.SetStringPtr)
-	err = api.Decode(err, m, "repositoryName", &s.RepositoryName, api.SetStringPtr)
-	err = api.Decode(err, m, "imageId", &s.ImageId, api.SetStructPtr[ImageIdentifier])
-	err = api.Decode(err, m, "nextToken", &s.NextToken, api.SetStringPtr)
-	err = api.Decode(err, m, "maxResults", &s.MaxResults, api.SetInt32Ptr)
-	return err
-}
-
-func (s *DescribeImageScanFindingsRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 5)
-	api.Put(m, "registryId", s.RegistryId, api.DynString)
-	api.Put(m, "repositoryName", s.RepositoryName, api.DynString)
-	api.PutStruct(m, "imageId", s.ImageId)
-	api.Put(m, "nextToken", s.NextToken, api.DynString)
-	api.Put(m, "maxResults", s.MaxResults, api.DynInt32)
-	return m
-}
-
-func (s *DescribeImageScanFindingsResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "registryId", &s.RegistryId, api.SetStringPtr)
-	err = api.Decode(err, m, "repositoryName", &s.RepositoryName, api.SetStringPtr)
-	err = api.Decode(err, m, "imageId", &s.ImageId, api.SetStructPtr[ImageIdentifier])
-	err = api.Decode(err, m, "imageScanStatus", &s.ImageScanStatus, api.SetStructPtr[ImageScanStatus])
-	err = api.Decode(err, m, "imageScanFindings", &s.ImageScanFindings, api.SetStructPtr[ImageScanFindings])
-	err = api.Decode(err, m, "nextToken", &s.NextToken, api.SetStringPtr)
-	return err
-}
-
-func (s *DescribeImageScanFindingsResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 6)
-	api.Put(m, "registryId", s.RegistryId, api.DynString)
-	api.Put(m, "repositoryName", s.RepositoryName, api.DynString)
-	api.PutStruct(m, "imageId", s.ImageId)
-	api.PutStruct(m, "imageScanStatus", s.ImageScanStatus)
-	api.PutStruct(m, "imageScanFindings", s.ImageScanFindings)
-	api.Put(m, "nextToken", s.NextToken, api.DynString)
-	return m
-}
-
-func (s *DescribeImagesFilter) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "tagStatus", &s.TagStatus, api.SetStringPtr)
-	return err
-}
-
-func (s *DescribeImagesFilter) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "tagStatus", s.TagStatus, api.DynString)
-	return m
-}
-
-func (s *DescribeImagesRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "registryId", &s.RegistryId, api.SetStringPtr)
-	err = api.Decode(err, m, "repositoryName", &s.RepositoryName, api.SetStringPtr)
-	err = api.Decode(err, m, "imageIds", &s.ImageIds, func(p *[]ImageIdentifier, v any) error {
-		return api.SetList(p, v, func(p *ImageIdentifier, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "nextToken", &s.NextToken, api.SetStringPtr)
-	err = api.Decode(err, m, "maxResults", &s.MaxResults, api.SetInt32Ptr)
-	err = api.Decode(err, m, "filter", &s.Filter, api.SetStructPtr[DescribeImagesFilter])
-	return err
-}
-
-func (s *DescribeImagesRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 6)
-	api.Put(m, "registryId", s.RegistryId, api.DynString)
-	api.Put(m, "repositoryName", s.RepositoryName, api.DynString)
-	api.PutList(m, "imageIds", s.ImageIds, func(e ImageIdentifier) any { return e.ToDynamic() })
-	api.Put(m, "nextToken", s.NextToken, api.DynString)
-	api.Put(m, "maxResults", s.MaxResults, api.DynInt32)
-	api.PutStruct(m, "filter", s.Filter)
-	return m
-}
-
-func (s *DescribeImagesResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "imageDetails", &s.ImageDetails, func(p *[]ImageDetail, v any) error {
-		return api.SetList(p, v, func(p *ImageDetail, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "nextToken", &s.NextToken, api.SetStringPtr)
-	return err
-}
-
-func (s *DescribeImagesResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutList(m, "imageDetails", s.ImageDetails, func(e ImageDetail) any { return e.ToDynamic() })
-	api.Put(m, "nextToken", s.NextToken, api.DynString)
-	return m
-}
-
-func (s *DescribePullThroughCacheRulesRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "registryId", &s.RegistryId, api.SetStringPtr)
-	err = api.Decode(err, m, "ecrRepositoryPrefixes", &s.EcrRepositoryPrefixes, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "nextToken", &s.NextToken, api.SetStringPtr)
-	err = api.Decode(err, m, "maxResults", &s.MaxResults, api.SetInt32Ptr)
-	return err
-}
-
-func (s *DescribePullThroughCacheRulesRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "registryId", s.RegistryId, api.DynString)
-	api.PutList(m, "ecrRepositoryPrefixes", s.EcrRepositoryPrefixes, api.DynString)
-	api.Put(m, "nextToken", s.NextToken, api.DynString)
-	api.Put(m, "maxResults", s.MaxResults, api.DynInt32)
-	return m
-}
-
-func (s *DescribePullThroughCacheRulesResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "pullThroughCacheRules", &s.PullThroughCacheRules, func(p *[]PullThroughCacheRule, v any) error {
-		return api.SetList(p, v, func(p *PullThroughCacheRule, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "nextToken", &s.NextToken, api.SetStringPtr)
-	return err
-}
-
-func (s *DescribePullThroughCacheRulesResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutList(m, "pullThroughCacheRules", s.PullThroughCacheRules, func(e PullThroughCacheRule) any { return e.ToDynamic() })
-	api.Put(m, "nextToken", s.NextToken, api.DynString)
-	return m
-}
-
-func (s *DescribeRegistryRequest) FromDynamic(map[string]any) error { return nil }
-
-func (s *DescribeRegistryRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *DescribeRegistryResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "registryId", &s.RegistryId, api.SetStringPtr)
-	err = api.Decode(err, m, "replicationConfiguration", &s.ReplicationConfiguration, api.SetStructPtr[ReplicationConfiguration])
-	return err
-}
-
-func (s *DescribeRegistryResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "registryId", s.RegistryId, api.DynString)
-	api.PutStruct(m, "replicationConfiguration", s.ReplicationConfiguration)
-	return m
-}
-
-func (s *DescribeRepositoriesRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "registryId", &s.RegistryId, api.SetStringPtr)
-	err = api.Decode(err, m, "repositoryNames", &s.RepositoryNames, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "nextToken", &s.NextToken, api.SetStringPtr)
-	err = api.Decode(err, m, "maxResults", &s.MaxResults, api.SetInt32Ptr)
-	return err
-}
-
-func (s *DescribeRepositoriesRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "registryId", s.RegistryId, api.DynString)
-	api.PutList(m, "repositoryNames", s.RepositoryNames, api.DynString)
-	api.Put(m, "nextToken", s.NextToken, api.DynString)
-	api.Put(m, "maxResults", s.MaxResults, api.DynInt32)
-	return m
-}
-
-func (s *DescribeRepositoriesResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "repositories", &s.Repositories, func(p *[]Repository, v any) error {
-		return api.SetList(p, v, func(p *Repository, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "nextToken", &s.NextToken, api.SetStringPtr)
-	return err
-}
-
-func (s *DescribeRepositoriesResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutList(m, "repositories", s.Repositories, func(e Repository) any { return e.ToDynamic() })
-	api.Put(m, "nextToken", s.NextToken, api.DynString)
-	return m
-}
-
-func (s *DescribeRepositoryCreationTemplatesRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "prefixes", &s.Prefixes, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "nextToken", &s.NextToken, api.SetStringPtr)
-	err = api.Decode(err, m, "maxResults", &s.MaxResults, api.SetInt32Ptr)
-	return err
-}
-
-func (s *DescribeRepositoryCreationTemplatesRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.PutList(m, "prefixes", s.Prefixes, api.DynString)
-	api.Put(m, "nextToken", s.NextToken, api.DynString)
-	api.Put(m, "maxResults", s.MaxResults, api.DynInt32)
-	return m
-}
-
-func (s *DescribeRepositoryCreationTemplatesResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "registryId", &s.RegistryId, api.SetStringPtr)
-	err = api.Decode(err, m, "repositoryCreationTemplates", &s.RepositoryCreationTemplates, func(p *[]RepositoryCreationTemplate, v any) error {
-		return api.SetList(p, v, func(p *RepositoryCreationTemplate, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "nextToken", &s.NextToken, api.SetStringPtr)
-	return err
-}
-
-func (s *DescribeRepositoryCreationTemplatesResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "registryId", s.RegistryId, api.DynString)
-	api.PutList(m, "repositoryCreationTemplates", s.RepositoryCreationTemplates, func(e RepositoryCreationTemplate) any { return e.ToDynamic() })
-	api.Put(m, "nextToken", s.NextToken, api.DynString)
-	return m
-}
-
-func (s *EmptyUploadException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *EmptyUploadException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
-
-func (s *EncryptionConfiguration) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "encryptionType", &s.EncryptionType, api.SetStringPtr)
-	err = api.Decode(err, m, "kmsKey", &s.KmsKey, api.SetStringPtr)
-	return err
-}
-
-func (s *EncryptionConfiguration) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "encryptionType", s.EncryptionType, api.DynString)
-	api.Put(m, "kmsKey", s.KmsKey, api.DynString)
-	return m
-}
-
-func (s *EncryptionConfigurationForRepositoryCreationTemplate) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "encryptionType", &s.EncryptionType, api.SetStringPtr)
-	err = api.Decode(err, m, "kmsKey", &s.KmsKey, api.SetStringPtr)
-	return err
-}
-
-func (s *EncryptionConfigurationForRepositoryCreationTemplate) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "encryptionType", s.EncryptionType, api.DynString)
-	api.Put(m, "kmsKey", s.KmsKey, api.DynString)
-	return m
-}
-
-func (s *EnhancedImageScanFinding) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "awsAccountId", &s.AwsAccountId, api.SetStringPtr)
-	err = api.Decode(err, m, "description", &s.Description, api.SetStringPtr)
-	err = api.Decode(err, m, "findingArn", &s.FindingArn, api.SetStringPtr)
-	err = api.Decode(err, m, "firstObservedAt", &s.FirstObservedAt, api.SetTimePtr)
-	err = api.Decode(err, m, "lastObservedAt", &s.LastObservedAt, api.SetTimePtr)
-	err = api.Decode(err, m, "packageVulnerabilityDetails", &s.PackageVulnerabilityDetails, api.SetStructPtr[PackageVulnerabilityDetails])
-	err = api.Decode(err, m, "remediation", &s.Remediation, api.SetStructPtr[Remediation])
-	err = api.Decode(err, m, "resources", &s.Resources, func(p *[]Resource, v any) error {
-		return api.SetList(p, v, func(p *Resource, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "score", &s.Score, api.SetFloat64Ptr)
-	err = api.Decode(err, m, "scoreDetails", &s.ScoreDetails, api.SetStructPtr[ScoreDetails])
-	err = api.Decode(err, m, "severity", &s.Severity, api.SetStringPtr)
-	err = api.Decode(err, m, "status", &s.Status, api.SetStringPtr)
-	err = api.Decode(err, m, "title", &s.Title, api.SetStringPtr)
-	err = api.Decode(err, m, "type", &s.Type, api.SetStringPtr)
-	err = api.Decode(err, m, "updatedAt", &s.UpdatedAt, api.SetTimePtr)
-	return err
-}
-
-func (s *EnhancedImageScanFinding) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "awsAccountId", s.AwsAccountId, api.DynString)
-	api.Put(m, "description", s.Description, api.DynString)
-	api.Put(m, "findingArn", s.FindingArn, api.DynString)
-	api.Put(m, "firstObservedAt", s.FirstObservedAt, api.DynTime)
-	api.Put(m, "lastObservedAt", s.LastObservedAt, api.DynTime)
-	api.PutStruct(m, "packageVulnerabilityDetails", s.PackageVulnerabilityDetails)
-	api.PutStruct(m, "remediation", s.Remediation)
-	api.PutList(m, "resources", s.Resources, func(e Resource) any { return e.ToDynamic() })
-	api.Put(m, "score", s.Score, api.DynFloat64)
-	api.PutStruct(m, "scoreDetails", s.ScoreDetails)
-	api.Put(m, "severity", s.Severity, api.DynString)
-	api.Put(m, "status", s.Status, api.DynString)
-	api.Put(m, "title", s.Title, api.DynString)
-	api.Put(m, "type", s.Type, api.DynString)
-	api.Put(m, "updatedAt", s.UpdatedAt, api.DynTime)
-	return m
-}
-
-func (s *GetAuthorizationTokenRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "registryIds", &s.RegistryIds, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	return err
-}
-
-func (s *GetAuthorizationTokenRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutList(m, "registryIds", s.RegistryIds, api.DynString)
-	return m
-}
-
-func (s *GetAuthorizationTokenResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "authorizationData", &s.AuthorizationData, func(p *[]AuthorizationData, v any) error {
-		return api.SetList(p, v, func(p *AuthorizationData, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *GetAuthorizationTokenResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutList(m, "authorizationData", s.AuthorizationData, func(e AuthorizationData) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *GetDownloadUrlForLayerRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "registryId", &s.RegistryId, api.SetStringPtr)
-	err = api.Decode(err, m, "repositoryName", &s.RepositoryName, api.SetStringPtr)
-	err = api.Decode(err, m, "layerDigest", &s.LayerDigest, api.SetStringPtr)
-	return err
-}
-
-func (s *GetDownloadUrlForLayerRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "registryId", s.RegistryId, api.DynString)
-	api.Put(m, "repositoryName", s.RepositoryName, api.DynString)
-	api.Put(m, "layerDigest", s.LayerDigest, api.DynString)
-	return m
-}
-
-func (s *GetDownloadUrlForLayerResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "downloadUrl", &s.DownloadUrl, api.SetStringPtr)
-	err = api.Decode(err, m, "layerDigest", &s.LayerDigest, api.SetStringPtr)
-	return err
-}
-
-func (s *GetDownloadUrlForLayerResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "downloadUrl", s.DownloadUrl, api.DynString)
-	api.Put(m, "layerDigest", s.LayerDigest, api.DynString)
-	return m
-}
-
-func (s *GetLifecyclePolicyPreviewRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "registryId", &s.RegistryId, api.SetStringPtr)
-	err = api.Decode(err, m, "repositoryName", &s.RepositoryName, api.SetStringPtr)
-	err = api.Decode(err, m, "imageIds", &s.ImageIds, func(p *[]ImageIdentifier, v any) error {
-		return api.SetList(p, v, func(p *ImageIdentifier, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "nextToken", &s.NextToken, api.SetStringPtr)
-	err = api.Decode(err, m, "maxResults", &s.MaxResults, api.SetInt32Ptr)
-	err = api.Decode(err, m, "filter", &s.Filter, api.SetStructPtr[LifecyclePolicyPreviewFilter])
-	return err
-}
-
-func (s *GetLifecyclePolicyPreviewRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 6)
-	api.Put(m, "registryId", s.RegistryId, api.DynString)
-	api.Put(m, "repositoryName", s.RepositoryName, api.DynString)
-	api.PutList(m, "imageIds", s.ImageIds, func(e ImageIdentifier) any { return e.ToDynamic() })
-	api.Put(m, "nextToken", s.NextToken, api.DynString)
-	api.Put(m, "maxResults", s.MaxResults, api.DynInt32)
-	api.PutStruct(m, "filter", s.Filter)
-	return m
-}
-
-func (s *GetLifecyclePolicyPreviewResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "registryId", &s.RegistryId, api.SetStringPtr)
-	err = api.Decode(err, m, "repositoryName", &s.RepositoryName, api.SetStringPtr)
-	err = api.Decode(err, m, "lifecyclePolicyText", &s.LifecyclePolicyText, api.SetStringPtr)
-	err = api.Decode(err, m, "status", &s.Status, api.SetStringPtr)
-	err = api.Decode(err, m, "nextToken", &s.NextToken, api.SetStringPtr)
-	err = api.Decode(err, m, "previewResults", &s.PreviewResults, func(p *[]LifecyclePolicyPreviewResult, v any) error {
-		return api.SetList(p, v, func(p *LifecyclePolicyPreviewResult, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "summary", &s.Summary, api.SetStructPtr[LifecyclePolicyPreviewSummary])
-	return err
-}
-
-func (s *GetLifecyclePolicyPreviewResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 7)
-	api.Put(m, "registryId", s.RegistryId, api.DynString)
-	api.Put(m, "repositoryName", s.RepositoryName, api.DynString)
-	api.Put(m, "lifecyclePolicyText", s.LifecyclePolicyText, api.DynString)
-	api.Put(m, "status", s.Status, api.DynString)
-	api.Put(m, "nextToken", s.NextToken, api.DynString)
-	api.PutList(m, "previewResults", s.PreviewResults, func(e LifecyclePolicyPreviewResult) any { return e.ToDynamic() })
-	api.PutStruct(m, "summary", s.Summary)
-	return m
-}
-
-func (s *GetLifecyclePolicyRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "registryId", &s.RegistryId, api.SetStringPtr)
-	err = api.Decode(err, m, "repositoryName", &s.RepositoryName, api.SetStringPtr)
-	return err
-}
-
-func (s *GetLifecyclePolicyRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "registryId", s.RegistryId, api.DynString)
-	api.Put(m, "repositoryName", s.RepositoryName, api.DynString)
-	return m
-}
-
-func (s *GetLifecyclePolicyResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "registryId", &s.RegistryId, api.SetStringPtr)
-	err = api.Decode(err, m, "repositoryName", &s.RepositoryName, api.SetStringPtr)
-	err = api.Decode(err, m, "lifecyclePolicyText", &s.LifecyclePolicyText, api.SetStringPtr)
-	err = api.Decode(err, m, "lastEvaluatedAt", &s.LastEvaluatedAt, api.SetTimePtr)
-	return err
-}
-
-func (s *GetLifecyclePolicyResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "registryId", s.RegistryId, api.DynString)
-	api.Put(m, "repositoryName", s.RepositoryName, api.DynString)
-	api.Put(m, "lifecyclePolicyText", s.LifecyclePolicyText, api.DynString)
-	api.Put(m, "lastEvaluatedAt", s.LastEvaluatedAt, api.DynTime)
-	return m
-}
-
-func (s *GetRegistryPolicyRequest) FromDynamic(map[string]any) error { return nil }
-
-func (s *GetRegistryPolicyRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *GetRegistryPolicyResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "registryId", &s.RegistryId, api.SetStringPtr)
-	err = api.Decode(err, m, "policyText", &s.PolicyText, api.SetStringPtr)
-	return err
-}
-
-func (s *GetRegistryPolicyResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "registryId", s.RegistryId, api.DynString)
-	api.Put(m, "policyText", s.PolicyText, api.DynString)
-	return m
-}
-
-func (s *GetRegistryScanningConfigurationRequest) FromDynamic(map[string]any) error { return nil }
-
-func (s *GetRegistryScanningConfigurationRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *GetRegistryScanningConfigurationResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "registryId", &s.RegistryId, api.SetStringPtr)
-	err = api.Decode(err, m, "scanningConfiguration", &s.ScanningConfiguration, api.SetStructPtr[RegistryScanningConfiguration])
-	return err
-}
-
-func (s *GetRegistryScanningConfigurationResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "registryId", s.RegistryId, api.DynString)
-	api.PutStruct(m, "scanningConfiguration", s.ScanningConfiguration)
-	return m
-}
-
-func (s *GetRepositoryPolicyRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "registryId", &s.RegistryId, api.SetStringPtr)
-	err = api.Decode(err, m, "repositoryName", &s.RepositoryName, api.SetStringPtr)
-	return err
-}
-
-func (s *GetRepositoryPolicyRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "registryId", s.RegistryId, api.DynString)
-	api.Put(m, "repositoryName", s.RepositoryName, api.DynString)
-	return m
-}
+func (*Attribute) ConvType() (api.Table, int32) { return convTable[:], 0 }
 
-func (s *GetRepositoryPolicyResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "registryId", &s.RegistryId, api.SetStringPtr)
-	err = api.Decode(err, m, "repositoryName", &s.RepositoryName, api.SetStringPtr)
-	err = api.Decode(err, m, "policyText", &s.PolicyText, api.SetStringPtr)
-	return err
-}
-
-func (s *GetRepositoryPolicyResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "registryId", s.RegistryId, api.DynString)
-	api.Put(m, "repositoryName", s.RepositoryName, api.DynString)
-	api.Put(m, "policyText", s.PolicyText, api.DynString)
-	return m
-}
-
-func (s *Image) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "registryId", &s.RegistryId, api.SetStringPtr)
-	err = api.Decode(err, m, "repositoryName", &s.RepositoryName, api.SetStringPtr)
-	err = api.Decode(err, m, "imageId", &s.ImageId, api.SetStructPtr[ImageIdentifier])
-	err = api.Decode(err, m, "imageManifest", &s.ImageManifest, api.SetStringPtr)
-	err = api.Decode(err, m, "imageManifestMediaType", &s.ImageManifestMediaType, api.SetStringPtr)
-	return err
-}
-
-func (s *Image) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 5)
-	api.Put(m, "registryId", s.RegistryId, api.DynString)
-	api.Put(m, "repositoryName", s.RepositoryName, api.DynString)
-	api.PutStruct(m, "imageId", s.ImageId)
-	api.Put(m, "imageManifest", s.ImageManifest, api.DynString)
-	api.Put(m, "imageManifestMediaType", s.ImageManifestMediaType, api.DynString)
-	return m
-}
-
-func (s *ImageAlreadyExistsException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *ImageAlreadyExistsException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
-
-func (s *ImageDetail) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "registryId", &s.RegistryId, api.SetStringPtr)
-	err = api.Decode(err, m, "repositoryName", &s.RepositoryName, api.SetStringPtr)
-	err = api.Decode(err, m, "imageDigest", &s.ImageDigest, api.SetStringPtr)
-	err = api.Decode(err, m, "imageTags", &s.ImageTags, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "imageSizeInBytes", &s.ImageSizeInBytes, api.SetInt64Ptr)
-	err = api.Decode(err, m, "imagePushedAt", &s.ImagePushedAt, api.SetTimePtr)
-	err = api.Decode(err, m, "imageScanStatus", &s.ImageScanStatus, api.SetStructPtr[ImageScanStatus])
-	err = api.Decode(err, m, "imageScanFindingsSummary", &s.ImageScanFindingsSummary, api.SetStructPtr[ImageScanFindingsSummary])
-	err = api.Decode(err, m, "imageManifestMediaType", &s.ImageManifestMediaType, api.SetStringPtr)
-	err = api.Decode(err, m, "artifactMediaType", &s.ArtifactMediaType, api.SetStringPtr)
-	err = api.Decode(err, m, "lastRecordedPullTime", &s.LastRecordedPullTime, api.SetTimePtr)
-	return err
-}
-
-func (s *ImageDetail) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "registryId", s.RegistryId, api.DynString)
-	api.Put(m, "repositoryName", s.RepositoryName, api.DynString)
-	api.Put(m, "imageDigest", s.ImageDigest, api.DynString)
-	api.PutList(m, "imageTags", s.ImageTags, api.DynString)
-	api.Put(m, "imageSizeInBytes", s.ImageSizeInBytes, api.DynInt64)
-	api.Put(m, "imagePushedAt", s.ImagePushedAt, api.DynTime)
-	api.PutStruct(m, "imageScanStatus", s.ImageScanStatus)
-	api.PutStruct(m, "imageScanFindingsSummary", s.ImageScanFindingsSummary)
-	api.Put(m, "imageManifestMediaType", s.ImageManifestMediaType, api.DynString)
-	api.Put(m, "artifactMediaType", s.ArtifactMediaType, api.DynString)
-	api.Put(m, "lastRecordedPullTime", s.LastRecordedPullTime, api.DynTime)
-	return m
-}
-
-func (s *ImageDigestDoesNotMatchException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *ImageDigestDoesNotMatchException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
-
-func (s *ImageFailure) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "imageId", &s.ImageId, api.SetStructPtr[ImageIdentifier])
-	err = api.Decode(err, m, "failureCode", &s.FailureCode, api.SetStringPtr)
-	err = api.Decode(err, m, "failureReason", &s.FailureReason, api.SetStringPtr)
-	return err
-}
-
-func (s *ImageFailure) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.PutStruct(m, "imageId", s.ImageId)
-	api.Put(m, "failureCode", s.FailureCode, api.DynString)
-	api.Put(m, "failureReason", s.FailureReason, api.DynString)
-	return m
-}
-
-func (s *ImageIdentifier) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "imageDigest", &s.ImageDigest, api.SetStringPtr)
-	err = api.Decode(err, m, "imageTag", &s.ImageTag, api.SetStringPtr)
-	return err
-}
-
-func (s *ImageIdentifier) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "imageDigest", s.ImageDigest, api.DynString)
-	api.Put(m, "imageTag", s.ImageTag, api.DynString)
-	return m
-}
-
-func (s *ImageNotFoundException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *ImageNotFoundException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
-
-func (s *ImageReplicationStatus) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "region", &s.Region, api.SetStringPtr)
-	err = api.Decode(err, m, "registryId", &s.RegistryId, api.SetStringPtr)
-	err = api.Decode(err, m, "status", &s.Status, api.SetStringPtr)
-	err = api.Decode(err, m, "failureCode", &s.FailureCode, api.SetStringPtr)
-	return err
-}
-
-func (s *ImageReplicationStatus) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "region", s.Region, api.DynString)
-	api.Put(m, "registryId", s.RegistryId, api.DynString)
-	api.Put(m, "status", s.Status, api.DynString)
-	api.Put(m, "failureCode", s.FailureCode, api.DynString)
-	return m
-}
-
-func (s *ImageScanFinding) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "description", &s.Description, api.SetStringPtr)
-	err = api.Decode(err, m, "uri", &s.Uri, api.SetStringPtr)
-	err = api.Decode(err, m, "severity", &s.Severity, api.SetStringPtr)
-	err = api.Decode(err, m, "attributes", &s.Attributes, func(p *[]Attribute, v any) error {
-		return api.SetList(p, v, func(p *Attribute, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *ImageScanFinding) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 5)
-	api.Put(m, "name", s.Name, api.DynString)
-	api.Put(m, "description", s.Description, api.DynString)
-	api.Put(m, "uri", s.Uri, api.DynString)
-	api.Put(m, "severity", s.Severity, api.DynString)
-	api.PutList(m, "attributes", s.Attributes, func(e Attribute) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *ImageScanFindings) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "imageScanCompletedAt", &s.ImageScanCompletedAt, api.SetTimePtr)
-	err = api.Decode(err, m, "vulnerabilitySourceUpdatedAt", &s.VulnerabilitySourceUpdatedAt, api.SetTimePtr)
-	err = api.Decode(err, m, "findingSeverityCounts", &s.FindingSeverityCounts, func(p *map[string]int32, v any) error { return api.SetMap(p, v, api.SetInt32) })
-	err = api.Decode(err, m, "findings", &s.Findings, func(p *[]ImageScanFinding, v any) error {
-		return api.SetList(p, v, func(p *ImageScanFinding, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "enhancedFindings", &s.EnhancedFindings, func(p *[]EnhancedImageScanFinding, v any) error {
-		return api.SetList(p, v, func(p *EnhancedImageScanFinding, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *ImageScanFindings) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 5)
-	api.Put(m, "imageScanCompletedAt", s.ImageScanCompletedAt, api.DynTime)
-	api.Put(m, "vulnerabilitySourceUpdatedAt", s.VulnerabilitySourceUpdatedAt, api.DynTime)
-	api.PutMap(m, "findingSeverityCounts", s.FindingSeverityCounts, api.DynInt32)
-	api.PutList(m, "findings", s.Findings, func(e ImageScanFinding) any { return e.ToDynamic() })
-	api.PutList(m, "enhancedFindings", s.EnhancedFindings, func(e EnhancedImageScanFinding) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *ImageScanFindingsSummary) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "imageScanCompletedAt", &s.ImageScanCompletedAt, api.SetTimePtr)
-	err = api.Decode(err, m, "vulnerabilitySourceUpdatedAt", &s.VulnerabilitySourceUpdatedAt, api.SetTimePtr)
-	err = api.Decode(err, m, "findingSeverityCounts", &s.FindingSeverityCounts, func(p *map[string]int32, v any) error { return api.SetMap(p, v, api.SetInt32) })
-	return err
-}
-
-func (s *ImageScanFindingsSummary) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "imageScanCompletedAt", s.ImageScanCompletedAt, api.DynTime)
-	api.Put(m, "vulnerabilitySourceUpdatedAt", s.VulnerabilitySourceUpdatedAt, api.DynTime)
-	api.PutMap(m, "findingSeverityCounts", s.FindingSeverityCounts, api.DynInt32)
-	return m
-}
-
-func (s *ImageScanStatus) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "status", &s.Status, api.SetStringPtr)
-	err = api.Decode(err, m, "description", &s.Description, api.SetStringPtr)
-	return err
-}
-
-func (s *ImageScanStatus) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "status", s.Status, api.DynString)
-	api.Put(m, "description", s.Description, api.DynString)
-	return m
-}
-
-func (s *ImageScanningConfiguration) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "scanOnPush", &s.ScanOnPush, api.SetBoolPtr)
-	return err
-}
-
-func (s *ImageScanningConfiguration) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "scanOnPush", s.ScanOnPush, api.DynBool)
-	return m
-}
-
-func (s *ImageTagAlreadyExistsException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *ImageTagAlreadyExistsException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
-
-func (s *InitiateLayerUploadRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "registryId", &s.RegistryId, api.SetStringPtr)
-	err = api.Decode(err, m, "repositoryName", &s.RepositoryName, api.SetStringPtr)
-	return err
-}
-
-func (s *InitiateLayerUploadRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "registryId", s.RegistryId, api.DynString)
-	api.Put(m, "repositoryName", s.RepositoryName, api.DynString)
-	return m
-}
-
-func (s *InitiateLayerUploadResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "uploadId", &s.UploadId, api.SetStringPtr)
-	err = api.Decode(err, m, "partSize", &s.PartSize, api.SetInt64Ptr)
-	return err
-}
-
-func (s *InitiateLayerUploadResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "uploadId", s.UploadId, api.DynString)
-	api.Put(m, "partSize", s.PartSize, api.DynInt64)
-	return m
-}
-
-func (s *InvalidLayerException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *InvalidLayerException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
-
-func (s *InvalidLayerPartException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "registryId", &s.RegistryId, api.SetStringPtr)
-	err = api.Decode(err, m, "repositoryName", &s.RepositoryName, api.SetStringPtr)
-	err = api.Decode(err, m, "uploadId", &s.UploadId, api.SetStringPtr)
-	err = api.Decode(err, m, "lastValidByteReceived", &s.LastValidByteReceived, api.SetInt64Ptr)
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *InvalidLayerPartException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 5)
-	api.Put(m, "registryId", s.RegistryId, api.DynString)
-	api.Put(m, "repositoryName", s.RepositoryName, api.DynString)
-	api.Put(m, "uploadId", s.UploadId, api.DynString)
-	api.Put(m, "lastValidByteReceived", s.LastValidByteReceived, api.DynInt64)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
-
-func (s *InvalidParameterException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *InvalidParameterException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
-
-func (s *InvalidTagParameterException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *InvalidTagParameterException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
-
-func (s *KmsException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	err = api.Decode(err, m, "kmsError", &s.KmsError, api.SetStringPtr)
-	return err
-}
-
-func (s *KmsException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "message", s.Message, api.DynString)
-	api.Put(m, "kmsError", s.KmsError, api.DynString)
-	return m
-}
-
-func (s *Layer) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "layerDigest", &s.LayerDigest, api.SetStringPtr)
-	err = api.Decode(err, m, "layerAvailability", &s.LayerAvailability, api.SetStringPtr)
-	err = api.Decode(err, m, "layerSize", &s.LayerSize, api.SetInt64Ptr)
-	err = api.Decode(err, m, "mediaType", &s.MediaType, api.SetStringPtr)
-	return err
-}
-
-func (s *Layer) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "layerDigest", s.LayerDigest, api.DynString)
-	api.Put(m, "layerAvailability", s.LayerAvailability, api.DynString)
-	api.Put(m, "layerSize", s.LayerSize, api.DynInt64)
-	api.Put(m, "mediaType", s.MediaType, api.DynString)
-	return m
-}
-
-func (s *LayerAlreadyExistsException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *LayerAlreadyExistsException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
-
-func (s *LayerFailure) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "layerDigest", &s.LayerDigest, api.SetStringPtr)
-	err = api.Decode(err, m, "failureCode", &s.FailureCode, api.SetStringPtr)
-	err = api.Decode(err, m, "failureReason", &s.FailureReason, api.SetStringPtr)
-	return err
-}
-
-func (s *LayerFailure) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "layerDigest", s.LayerDigest, api.DynString)
-	api.Put(m, "failureCode", s.FailureCode, api.DynString)
-	api.Put(m, "failureReason", s.FailureReason, api.DynString)
-	return m
-}
+func (*AuthorizationData) ConvType() (api.Table, int32) { return convTable[:], 1 }
 
-func (s *LayerInaccessibleException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*AwsEcrContainerImageDetails) ConvType() (api.Table, int32) { return convTable[:], 2 }
 
-func (s *LayerInaccessibleException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
+func (*BatchCheckLayerAvailabilityRequest) ConvType() (api.Table, int32) { return convTable[:], 3 }
 
-func (s *LayerPartTooSmallException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*BatchCheckLayerAvailabilityResponse) ConvType() (api.Table, int32) { return convTable[:], 4 }
 
-func (s *LayerPartTooSmallException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
+func (*BatchDeleteImageRequest) ConvType() (api.Table, int32) { return convTable[:], 5 }
 
-func (s *LayersNotFoundException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*BatchDeleteImageResponse) ConvType() (api.Table, int32) { return convTable[:], 6 }
 
-func (s *LayersNotFoundException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
+func (*BatchGetImageRequest) ConvType() (api.Table, int32) { return convTable[:], 7 }
 
-func (s *LifecyclePolicyNotFoundException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*BatchGetImageResponse) ConvType() (api.Table, int32) { return convTable[:], 8 }
 
-func (s *LifecyclePolicyNotFoundException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
+func (*BatchGetRepositoryScanningConfigurationRequest) ConvType() (api.Table, int32) {
+	return convTable[:], 9
 }
 
-func (s *LifecyclePolicyPreviewFilter) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "tagStatus", &s.TagStatus, api.SetStringPtr)
-	return err
+func (*BatchGetRepositoryScanningConfigurationResponse) ConvType() (api.Table, int32) {
+	return convTable[:], 10
 }
 
-func (s *LifecyclePolicyPreviewFilter) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "tagStatus", s.TagStatus, api.DynString)
-	return m
-}
+func (*CompleteLayerUploadRequest) ConvType() (api.Table, int32) { return convTable[:], 11 }
 
-func (s *LifecyclePolicyPreviewInProgressException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*CompleteLayerUploadResponse) ConvType() (api.Table, int32) { return convTable[:], 12 }
 
-func (s *LifecyclePolicyPreviewInProgressException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
+func (*CreatePullThroughCacheRuleRequest) ConvType() (api.Table, int32) { return convTable[:], 13 }
 
-func (s *LifecyclePolicyPreviewNotFoundException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*CreatePullThroughCacheRuleResponse) ConvType() (api.Table, int32) { return convTable[:], 14 }
 
-func (s *LifecyclePolicyPreviewNotFoundException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
+func (*CreateRepositoryCreationTemplateRequest) ConvType() (api.Table, int32) {
+	return convTable[:], 15
 }
 
-func (s *LifecyclePolicyPreviewResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "imageTags", &s.ImageTags, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "imageDigest", &s.ImageDigest, api.SetStringPtr)
-	err = api.Decode(err, m, "imagePushedAt", &s.ImagePushedAt, api.SetTimePtr)
-	err = api.Decode(err, m, "action", &s.Action, api.SetStructPtr[LifecyclePolicyRuleAction])
-	err = api.Decode(err, m, "appliedRulePriority", &s.AppliedRulePriority, api.SetInt32Ptr)
-	return err
+func (*CreateRepositoryCreationTemplateResponse) ConvType() (api.Table, int32) {
+	return convTable[:], 16
 }
 
-func (s *LifecyclePolicyPreviewResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 5)
-	api.PutList(m, "imageTags", s.ImageTags, api.DynString)
-	api.Put(m, "imageDigest", s.ImageDigest, api.DynString)
-	api.Put(m, "imagePushedAt", s.ImagePushedAt, api.DynTime)
-	api.PutStruct(m, "action", s.Action)
-	api.Put(m, "appliedRulePriority", s.AppliedRulePriority, api.DynInt32)
-	return m
-}
+func (*CreateRepositoryRequest) ConvType() (api.Table, int32) { return convTable[:], 17 }
 
-func (s *LifecyclePolicyPreviewSummary) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "expiringImageTotalCount", &s.ExpiringImageTotalCount, api.SetInt32Ptr)
-	return err
-}
+func (*CreateRepositoryResponse) ConvType() (api.Table, int32) { return convTable[:], 18 }
 
-func (s *LifecyclePolicyPreviewSummary) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "expiringImageTotalCount", s.ExpiringImageTotalCount, api.DynInt32)
-	return m
-}
+func (*CvssScore) ConvType() (api.Table, int32) { return convTable[:], 19 }
 
-func (s *LifecyclePolicyRuleAction) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "type", &s.Type, api.SetStringPtr)
-	return err
-}
+func (*CvssScoreAdjustment) ConvType() (api.Table, int32) { return convTable[:], 20 }
 
-func (s *LifecyclePolicyRuleAction) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "type", s.Type, api.DynString)
-	return m
-}
+func (*CvssScoreDetails) ConvType() (api.Table, int32) { return convTable[:], 21 }
 
-func (s *LimitExceededException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*DeleteLifecyclePolicyRequest) ConvType() (api.Table, int32) { return convTable[:], 22 }
 
-func (s *LimitExceededException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
+func (*DeleteLifecyclePolicyResponse) ConvType() (api.Table, int32) { return convTable[:], 23 }
 
-func (s *ListImagesFilter) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "tagStatus", &s.TagStatus, api.SetStringPtr)
-	return err
-}
+func (*DeletePullThroughCacheRuleRequest) ConvType() (api.Table, int32) { return convTable[:], 24 }
 
-func (s *ListImagesFilter) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "tagStatus", s.TagStatus, api.DynString)
-	return m
-}
+func (*DeletePullThroughCacheRuleResponse) ConvType() (api.Table, int32) { return convTable[:], 25 }
 
-func (s *ListImagesRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "registryId", &s.RegistryId, api.SetStringPtr)
-	err = api.Decode(err, m, "repositoryName", &s.RepositoryName, api.SetStringPtr)
-	err = api.Decode(err, m, "nextToken", &s.NextToken, api.SetStringPtr)
-	err = api.Decode(err, m, "maxResults", &s.MaxResults, api.SetInt32Ptr)
-	err = api.Decode(err, m, "filter", &s.Filter, api.SetStructPtr[ListImagesFilter])
-	return err
-}
+func (*DeleteRegistryPolicyRequest) ConvType() (api.Table, int32) { return convTable[:], 26 }
 
-func (s *ListImagesRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 5)
-	api.Put(m, "registryId", s.RegistryId, api.DynString)
-	api.Put(m, "repositoryName", s.RepositoryName, api.DynString)
-	api.Put(m, "nextToken", s.NextToken, api.DynString)
-	api.Put(m, "maxResults", s.MaxResults, api.DynInt32)
-	api.PutStruct(m, "filter", s.Filter)
-	return m
-}
+func (*DeleteRegistryPolicyResponse) ConvType() (api.Table, int32) { return convTable[:], 27 }
 
-func (s *ListImagesResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "imageIds", &s.ImageIds, func(p *[]ImageIdentifier, v any) error {
-		return api.SetList(p, v, func(p *ImageIdentifier, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "nextToken", &s.NextToken, api.SetStringPtr)
-	return err
+func (*DeleteRepositoryCreationTemplateRequest) ConvType() (api.Table, int32) {
+	return convTable[:], 28
 }
 
-func (s *ListImagesResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutList(m, "imageIds", s.ImageIds, func(e ImageIdentifier) any { return e.ToDynamic() })
-	api.Put(m, "nextToken", s.NextToken, api.DynString)
-	return m
+func (*DeleteRepositoryCreationTemplateResponse) ConvType() (api.Table, int32) {
+	return convTable[:], 29
 }
 
-func (s *ListTagsForResourceRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "resourceArn", &s.ResourceArn, api.SetStringPtr)
-	return err
-}
+func (*DeleteRepositoryPolicyRequest) ConvType() (api.Table, int32) { return convTable[:], 30 }
 
-func (s *ListTagsForResourceRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "resourceArn", s.ResourceArn, api.DynString)
-	return m
-}
+func (*DeleteRepositoryPolicyResponse) ConvType() (api.Table, int32) { return convTable[:], 31 }
 
-func (s *ListTagsForResourceResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "tags", &s.Tags, func(p *[]Tag, v any) error {
-		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
+func (*DeleteRepositoryRequest) ConvType() (api.Table, int32) { return convTable[:], 32 }
 
-func (s *ListTagsForResourceResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutList(m, "tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
-	return m
-}
+func (*DeleteRepositoryResponse) ConvType() (api.Table, int32) { return convTable[:], 33 }
 
-func (s *PackageVulnerabilityDetails) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "cvss", &s.Cvss, func(p *[]CvssScore, v any) error {
-		return api.SetList(p, v, func(p *CvssScore, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "referenceUrls", &s.ReferenceUrls, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "relatedVulnerabilities", &s.RelatedVulnerabilities, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "source", &s.Source, api.SetStringPtr)
-	err = api.Decode(err, m, "sourceUrl", &s.SourceUrl, api.SetStringPtr)
-	err = api.Decode(err, m, "vendorCreatedAt", &s.VendorCreatedAt, api.SetTimePtr)
-	err = api.Decode(err, m, "vendorSeverity", &s.VendorSeverity, api.SetStringPtr)
-	err = api.Decode(err, m, "vendorUpdatedAt", &s.VendorUpdatedAt, api.SetTimePtr)
-	err = api.Decode(err, m, "vulnerabilityId", &s.VulnerabilityId, api.SetStringPtr)
-	err = api.Decode(err, m, "vulnerablePackages", &s.VulnerablePackages, func(p *[]VulnerablePackage, v any) error {
-		return api.SetList(p, v, func(p *VulnerablePackage, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
+func (*DescribeImageReplicationStatusRequest) ConvType() (api.Table, int32) { return convTable[:], 34 }
 
-func (s *PackageVulnerabilityDetails) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.PutList(m, "cvss", s.Cvss, func(e CvssScore) any { return e.ToDynamic() })
-	api.PutList(m, "referenceUrls", s.ReferenceUrls, api.DynString)
-	api.PutList(m, "relatedVulnerabilities", s.RelatedVulnerabilities, api.DynString)
-	api.Put(m, "source", s.Source, api.DynString)
-	api.Put(m, "sourceUrl", s.SourceUrl, api.DynString)
-	api.Put(m, "vendorCreatedAt", s.VendorCreatedAt, api.DynTime)
-	api.Put(m, "vendorSeverity", s.VendorSeverity, api.DynString)
-	api.Put(m, "vendorUpdatedAt", s.VendorUpdatedAt, api.DynTime)
-	api.Put(m, "vulnerabilityId", s.VulnerabilityId, api.DynString)
-	api.PutList(m, "vulnerablePackages", s.VulnerablePackages, func(e VulnerablePackage) any { return e.ToDynamic() })
-	return m
-}
+func (*DescribeImageReplicationStatusResponse) ConvType() (api.Table, int32) { return convTable[:], 35 }
 
-func (s *PullThroughCacheRule) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ecrRepositoryPrefix", &s.EcrRepositoryPrefix, api.SetStringPtr)
-	err = api.Decode(err, m, "upstreamRegistryUrl", &s.UpstreamRegistryUrl, api.SetStringPtr)
-	err = api.Decode(err, m, "createdAt", &s.CreatedAt, api.SetTimePtr)
-	err = api.Decode(err, m, "registryId", &s.RegistryId, api.SetStringPtr)
-	err = api.Decode(err, m, "credentialArn", &s.CredentialArn, api.SetStringPtr)
-	err = api.Decode(err, m, "upstreamRegistry", &s.UpstreamRegistry, api.SetStringPtr)
-	err = api.Decode(err, m, "updatedAt", &s.UpdatedAt, api.SetTimePtr)
-	return err
-}
+func (*DescribeImageScanFindingsRequest) ConvType() (api.Table, int32) { return convTable[:], 36 }
 
-func (s *PullThroughCacheRule) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 7)
-	api.Put(m, "ecrRepositoryPrefix", s.EcrRepositoryPrefix, api.DynString)
-	api.Put(m, "upstreamRegistryUrl", s.UpstreamRegistryUrl, api.DynString)
-	api.Put(m, "createdAt", s.CreatedAt, api.DynTime)
-	api.Put(m, "registryId", s.RegistryId, api.DynString)
-	api.Put(m, "credentialArn", s.CredentialArn, api.DynString)
-	api.Put(m, "upstreamRegistry", s.UpstreamRegistry, api.DynString)
-	api.Put(m, "updatedAt", s.UpdatedAt, api.DynTime)
-	return m
-}
+func (*DescribeImageScanFindingsResponse) ConvType() (api.Table, int32) { return convTable[:], 37 }
 
-func (s *PullThroughCacheRuleAlreadyExistsException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*DescribeImagesFilter) ConvType() (api.Table, int32) { return convTable[:], 38 }
 
-func (s *PullThroughCacheRuleAlreadyExistsException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
+func (*DescribeImagesRequest) ConvType() (api.Table, int32) { return convTable[:], 39 }
 
-func (s *PullThroughCacheRuleNotFoundException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*DescribeImagesResponse) ConvType() (api.Table, int32) { return convTable[:], 40 }
 
-func (s *PullThroughCacheRuleNotFoundException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
+func (*DescribePullThroughCacheRulesRequest) ConvType() (api.Table, int32) { return convTable[:], 41 }
 
-func (s *PutImageRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "registryId", &s.RegistryId, api.SetStringPtr)
-	err = api.Decode(err, m, "repositoryName", &s.RepositoryName, api.SetStringPtr)
-	err = api.Decode(err, m, "imageManifest", &s.ImageManifest, api.SetStringPtr)
-	err = api.Decode(err, m, "imageManifestMediaType", &s.ImageManifestMediaType, api.SetStringPtr)
-	err = api.Decode(err, m, "imageTag", &s.ImageTag, api.SetStringPtr)
-	err = api.Decode(err, m, "imageDigest", &s.ImageDigest, api.SetStringPtr)
-	return err
-}
+func (*DescribePullThroughCacheRulesResponse) ConvType() (api.Table, int32) { return convTable[:], 42 }
 
-func (s *PutImageRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 6)
-	api.Put(m, "registryId", s.RegistryId, api.DynString)
-	api.Put(m, "repositoryName", s.RepositoryName, api.DynString)
-	api.Put(m, "imageManifest", s.ImageManifest, api.DynString)
-	api.Put(m, "imageManifestMediaType", s.ImageManifestMediaType, api.DynString)
-	api.Put(m, "imageTag", s.ImageTag, api.DynString)
-	api.Put(m, "imageDigest", s.ImageDigest, api.DynString)
-	return m
-}
+func (*DescribeRegistryRequest) ConvType() (api.Table, int32) { return convTable[:], 43 }
 
-func (s *PutImageResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "image", &s.Image, api.SetStructPtr[Image])
-	return err
-}
+func (*DescribeRegistryResponse) ConvType() (api.Table, int32) { return convTable[:], 44 }
 
-func (s *PutImageResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "image", s.Image)
-	return m
-}
+func (*DescribeRepositoriesRequest) ConvType() (api.Table, int32) { return convTable[:], 45 }
 
-func (s *PutImageScanningConfigurationRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "registryId", &s.RegistryId, api.SetStringPtr)
-	err = api.Decode(err, m, "repositoryName", &s.RepositoryName, api.SetStringPtr)
-	err = api.Decode(err, m, "imageScanningConfiguration", &s.ImageScanningConfiguration, api.SetStructPtr[ImageScanningConfiguration])
-	return err
-}
+func (*DescribeRepositoriesResponse) ConvType() (api.Table, int32) { return convTable[:], 46 }
 
-func (s *PutImageScanningConfigurationRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "registryId", s.RegistryId, api.DynString)
-	api.Put(m, "repositoryName", s.RepositoryName, api.DynString)
-	api.PutStruct(m, "imageScanningConfiguration", s.ImageScanningConfiguration)
-	return m
+func (*DescribeRepositoryCreationTemplatesRequest) ConvType() (api.Table, int32) {
+	return convTable[:], 47
 }
 
-func (s *PutImageScanningConfigurationResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "registryId", &s.RegistryId, api.SetStringPtr)
-	err = api.Decode(err, m, "repositoryName", &s.RepositoryName, api.SetStringPtr)
-	err = api.Decode(err, m, "imageScanningConfiguration", &s.ImageScanningConfiguration, api.SetStructPtr[ImageScanningConfiguration])
-	return err
+func (*DescribeRepositoryCreationTemplatesResponse) ConvType() (api.Table, int32) {
+	return convTable[:], 48
 }
 
-func (s *PutImageScanningConfigurationResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "registryId", s.RegistryId, api.DynString)
-	api.Put(m, "repositoryName", s.RepositoryName, api.DynString)
-	api.PutStruct(m, "imageScanningConfiguration", s.ImageScanningConfiguration)
-	return m
-}
+func (*EmptyUploadException) ConvType() (api.Table, int32) { return convTable[:], 49 }
 
-func (s *PutImageTagMutabilityRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "registryId", &s.RegistryId, api.SetStringPtr)
-	err = api.Decode(err, m, "repositoryName", &s.RepositoryName, api.SetStringPtr)
-	err = api.Decode(err, m, "imageTagMutability", &s.ImageTagMutability, api.SetStringPtr)
-	return err
-}
+func (*EncryptionConfiguration) ConvType() (api.Table, int32) { return convTable[:], 50 }
 
-func (s *PutImageTagMutabilityRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "registryId", s.RegistryId, api.DynString)
-	api.Put(m, "repositoryName", s.RepositoryName, api.DynString)
-	api.Put(m, "imageTagMutability", s.ImageTagMutability, api.DynString)
-	return m
+func (*EncryptionConfigurationForRepositoryCreationTemplate) ConvType() (api.Table, int32) {
+	return convTable[:], 51
 }
 
-func (s *PutImageTagMutabilityResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "registryId", &s.RegistryId, api.SetStringPtr)
-	err = api.Decode(err, m, "repositoryName", &s.RepositoryName, api.SetStringPtr)
-	err = api.Decode(err, m, "imageTagMutability", &s.ImageTagMutability, api.SetStringPtr)
-	return err
-}
+func (*EnhancedImageScanFinding) ConvType() (api.Table, int32) { return convTable[:], 52 }
 
-func (s *PutImageTagMutabilityResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "registryId", s.RegistryId, api.DynString)
-	api.Put(m, "repositoryName", s.RepositoryName, api.DynString)
-	api.Put(m, "imageTagMutability", s.ImageTagMutability, api.DynString)
-	return m
-}
+func (*GetAuthorizationTokenRequest) ConvType() (api.Table, int32) { return convTable[:], 53 }
 
-func (s *PutLifecyclePolicyRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "registryId", &s.RegistryId, api.SetStringPtr)
-	err = api.Decode(err, m, "repositoryName", &s.RepositoryName, api.SetStringPtr)
-	err = api.Decode(err, m, "lifecyclePolicyText", &s.LifecyclePolicyText, api.SetStringPtr)
-	return err
-}
+func (*GetAuthorizationTokenResponse) ConvType() (api.Table, int32) { return convTable[:], 54 }
 
-func (s *PutLifecyclePolicyRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "registryId", s.RegistryId, api.DynString)
-	api.Put(m, "repositoryName", s.RepositoryName, api.DynString)
-	api.Put(m, "lifecyclePolicyText", s.LifecyclePolicyText, api.DynString)
-	return m
-}
+func (*GetDownloadUrlForLayerRequest) ConvType() (api.Table, int32) { return convTable[:], 55 }
 
-func (s *PutLifecyclePolicyResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "registryId", &s.RegistryId, api.SetStringPtr)
-	err = api.Decode(err, m, "repositoryName", &s.RepositoryName, api.SetStringPtr)
-	err = api.Decode(err, m, "lifecyclePolicyText", &s.LifecyclePolicyText, api.SetStringPtr)
-	return err
-}
+func (*GetDownloadUrlForLayerResponse) ConvType() (api.Table, int32) { return convTable[:], 56 }
 
-func (s *PutLifecyclePolicyResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "registryId", s.RegistryId, api.DynString)
-	api.Put(m, "repositoryName", s.RepositoryName, api.DynString)
-	api.Put(m, "lifecyclePolicyText", s.LifecyclePolicyText, api.DynString)
-	return m
-}
+func (*GetLifecyclePolicyPreviewRequest) ConvType() (api.Table, int32) { return convTable[:], 57 }
 
-func (s *PutRegistryPolicyRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "policyText", &s.PolicyText, api.SetStringPtr)
-	return err
-}
+func (*GetLifecyclePolicyPreviewResponse) ConvType() (api.Table, int32) { return convTable[:], 58 }
 
-func (s *PutRegistryPolicyRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "policyText", s.PolicyText, api.DynString)
-	return m
-}
+func (*GetLifecyclePolicyRequest) ConvType() (api.Table, int32) { return convTable[:], 59 }
 
-func (s *PutRegistryPolicyResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "registryId", &s.RegistryId, api.SetStringPtr)
-	err = api.Decode(err, m, "policyText", &s.PolicyText, api.SetStringPtr)
-	return err
-}
+func (*GetLifecyclePolicyResponse) ConvType() (api.Table, int32) { return convTable[:], 60 }
 
-func (s *PutRegistryPolicyResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "registryId", s.RegistryId, api.DynString)
-	api.Put(m, "policyText", s.PolicyText, api.DynString)
-	return m
-}
+func (*GetRegistryPolicyRequest) ConvType() (api.Table, int32) { return convTable[:], 61 }
 
-func (s *PutRegistryScanningConfigurationRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "scanType", &s.ScanType, api.SetStringPtr)
-	err = api.Decode(err, m, "rules", &s.Rules, func(p *[]RegistryScanningRule, v any) error {
-		return api.SetList(p, v, func(p *RegistryScanningRule, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
+func (*GetRegistryPolicyResponse) ConvType() (api.Table, int32) { return convTable[:], 62 }
 
-func (s *PutRegistryScanningConfigurationRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "scanType", s.ScanType, api.DynString)
-	api.PutList(m, "rules", s.Rules, func(e RegistryScanningRule) any { return e.ToDynamic() })
-	return m
+func (*GetRegistryScanningConfigurationRequest) ConvType() (api.Table, int32) {
+	return convTable[:], 63
 }
 
-func (s *PutRegistryScanningConfigurationResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "registryScanningConfiguration", &s.RegistryScanningConfiguration, api.SetStructPtr[RegistryScanningConfiguration])
-	return err
+func (*GetRegistryScanningConfigurationResponse) ConvType() (api.Table, int32) {
+	return convTable[:], 64
 }
 
-func (s *PutRegistryScanningConfigurationResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "registryScanningConfiguration", s.RegistryScanningConfiguration)
-	return m
-}
+func (*GetRepositoryPolicyRequest) ConvType() (api.Table, int32) { return convTable[:], 65 }
 
-func (s *PutReplicationConfigurationRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "replicationConfiguration", &s.ReplicationConfiguration, api.SetStructPtr[ReplicationConfiguration])
-	return err
-}
+func (*GetRepositoryPolicyResponse) ConvType() (api.Table, int32) { return convTable[:], 66 }
 
-func (s *PutReplicationConfigurationRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "replicationConfiguration", s.ReplicationConfiguration)
-	return m
-}
+func (*Image) ConvType() (api.Table, int32) { return convTable[:], 67 }
 
-func (s *PutReplicationConfigurationResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "replicationConfiguration", &s.ReplicationConfiguration, api.SetStructPtr[ReplicationConfiguration])
-	return err
-}
+func (*ImageAlreadyExistsException) ConvType() (api.Table, int32) { return convTable[:], 68 }
 
-func (s *PutReplicationConfigurationResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "replicationConfiguration", s.ReplicationConfiguration)
-	return m
-}
+func (*ImageDetail) ConvType() (api.Table, int32) { return convTable[:], 69 }
 
-func (s *Recommendation) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "url", &s.Url, api.SetStringPtr)
-	err = api.Decode(err, m, "text", &s.Text, api.SetStringPtr)
-	return err
-}
+func (*ImageDigestDoesNotMatchException) ConvType() (api.Table, int32) { return convTable[:], 70 }
 
-func (s *Recommendation) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "url", s.Url, api.DynString)
-	api.Put(m, "text", s.Text, api.DynString)
-	return m
-}
+func (*ImageFailure) ConvType() (api.Table, int32) { return convTable[:], 71 }
 
-func (s *ReferencedImagesNotFoundException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*ImageIdentifier) ConvType() (api.Table, int32) { return convTable[:], 72 }
 
-func (s *ReferencedImagesNotFoundException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
+func (*ImageNotFoundException) ConvType() (api.Table, int32) { return convTable[:], 73 }
 
-func (s *RegistryPolicyNotFoundException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*ImageReplicationStatus) ConvType() (api.Table, int32) { return convTable[:], 74 }
 
-func (s *RegistryPolicyNotFoundException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
+func (*ImageScanFinding) ConvType() (api.Table, int32) { return convTable[:], 75 }
 
-func (s *RegistryScanningConfiguration) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "scanType", &s.ScanType, api.SetStringPtr)
-	err = api.Decode(err, m, "rules", &s.Rules, func(p *[]RegistryScanningRule, v any) error {
-		return api.SetList(p, v, func(p *RegistryScanningRule, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
+func (*ImageScanFindings) ConvType() (api.Table, int32) { return convTable[:], 76 }
 
-func (s *RegistryScanningConfiguration) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "scanType", s.ScanType, api.DynString)
-	api.PutList(m, "rules", s.Rules, func(e RegistryScanningRule) any { return e.ToDynamic() })
-	return m
-}
+func (*ImageScanFindingsSummary) ConvType() (api.Table, int32) { return convTable[:], 77 }
 
-func (s *RegistryScanningRule) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "scanFrequency", &s.ScanFrequency, api.SetStringPtr)
-	err = api.Decode(err, m, "repositoryFilters", &s.RepositoryFilters, func(p *[]ScanningRepositoryFilter, v any) error {
-		return api.SetList(p, v, func(p *ScanningRepositoryFilter, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
+func (*ImageScanStatus) ConvType() (api.Table, int32) { return convTable[:], 78 }
 
-func (s *RegistryScanningRule) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "scanFrequency", s.ScanFrequency, api.DynString)
-	api.PutList(m, "repositoryFilters", s.RepositoryFilters, func(e ScanningRepositoryFilter) any { return e.ToDynamic() })
-	return m
-}
+func (*ImageScanningConfiguration) ConvType() (api.Table, int32) { return convTable[:], 79 }
 
-func (s *Remediation) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "recommendation", &s.Recommendation, api.SetStructPtr[Recommendation])
-	return err
-}
+func (*ImageTagAlreadyExistsException) ConvType() (api.Table, int32) { return convTable[:], 80 }
 
-func (s *Remediation) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "recommendation", s.Recommendation)
-	return m
-}
+func (*InitiateLayerUploadRequest) ConvType() (api.Table, int32) { return convTable[:], 81 }
 
-func (s *ReplicationConfiguration) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "rules", &s.Rules, func(p *[]ReplicationRule, v any) error {
-		return api.SetList(p, v, func(p *ReplicationRule, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
+func (*InitiateLayerUploadResponse) ConvType() (api.Table, int32) { return convTable[:], 82 }
 
-func (s *ReplicationConfiguration) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutList(m, "rules", s.Rules, func(e ReplicationRule) any { return e.ToDynamic() })
-	return m
-}
+func (*InvalidLayerException) ConvType() (api.Table, int32) { return convTable[:], 83 }
 
-func (s *ReplicationDestination) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "region", &s.Region, api.SetStringPtr)
-	err = api.Decode(err, m, "registryId", &s.RegistryId, api.SetStringPtr)
-	return err
-}
+func (*InvalidLayerPartException) ConvType() (api.Table, int32) { return convTable[:], 84 }
 
-func (s *ReplicationDestination) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "region", s.Region, api.DynString)
-	api.Put(m, "registryId", s.RegistryId, api.DynString)
-	return m
-}
+func (*InvalidParameterException) ConvType() (api.Table, int32) { return convTable[:], 85 }
 
-func (s *ReplicationRule) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "destinations", &s.Destinations, func(p *[]ReplicationDestination, v any) error {
-		return api.SetList(p, v, func(p *ReplicationDestination, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "repositoryFilters", &s.RepositoryFilters, func(p *[]RepositoryFilter, v any) error {
-		return api.SetList(p, v, func(p *RepositoryFilter, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
+func (*InvalidTagParameterException) ConvType() (api.Table, int32) { return convTable[:], 86 }
 
-func (s *ReplicationRule) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutList(m, "destinations", s.Destinations, func(e ReplicationDestination) any { return e.ToDynamic() })
-	api.PutList(m, "repositoryFilters", s.RepositoryFilters, func(e RepositoryFilter) any { return e.ToDynamic() })
-	return m
-}
+func (*KmsException) ConvType() (api.Table, int32) { return convTable[:], 87 }
 
-func (s *Repository) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "repositoryArn", &s.RepositoryArn, api.SetStringPtr)
-	err = api.Decode(err, m, "registryId", &s.RegistryId, api.SetStringPtr)
-	err = api.Decode(err, m, "repositoryName", &s.RepositoryName, api.SetStringPtr)
-	err = api.Decode(err, m, "repositoryUri", &s.RepositoryUri, api.SetStringPtr)
-	err = api.Decode(err, m, "createdAt", &s.CreatedAt, api.SetTimePtr)
-	err = api.Decode(err, m, "imageTagMutability", &s.ImageTagMutability, api.SetStringPtr)
-	err = api.Decode(err, m, "imageScanningConfiguration", &s.ImageScanningConfiguration, api.SetStructPtr[ImageScanningConfiguration])
-	err = api.Decode(err, m, "encryptionConfiguration", &s.EncryptionConfiguration, api.SetStructPtr[EncryptionConfiguration])
-	return err
-}
+func (*Layer) ConvType() (api.Table, int32) { return convTable[:], 88 }
 
-func (s *Repository) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "repositoryArn", s.RepositoryArn, api.DynString)
-	api.Put(m, "registryId", s.RegistryId, api.DynString)
-	api.Put(m, "repositoryName", s.RepositoryName, api.DynString)
-	api.Put(m, "repositoryUri", s.RepositoryUri, api.DynString)
-	api.Put(m, "createdAt", s.CreatedAt, api.DynTime)
-	api.Put(m, "imageTagMutability", s.ImageTagMutability, api.DynString)
-	api.PutStruct(m, "imageScanningConfiguration", s.ImageScanningConfiguration)
-	api.PutStruct(m, "encryptionConfiguration", s.EncryptionConfiguration)
-	return m
-}
+func (*LayerAlreadyExistsException) ConvType() (api.Table, int32) { return convTable[:], 89 }
 
-func (s *RepositoryAlreadyExistsException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*LayerFailure) ConvType() (api.Table, int32) { return convTable[:], 90 }
 
-func (s *RepositoryAlreadyExistsException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
+func (*LayerInaccessibleException) ConvType() (api.Table, int32) { return convTable[:], 91 }
 
-func (s *RepositoryCreationTemplate) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "prefix", &s.Prefix, api.SetStringPtr)
-	err = api.Decode(err, m, "description", &s.Description, api.SetStringPtr)
-	err = api.Decode(err, m, "encryptionConfiguration", &s.EncryptionConfiguration, api.SetStructPtr[EncryptionConfigurationForRepositoryCreationTemplate])
-	err = api.Decode(err, m, "resourceTags", &s.ResourceTags, func(p *[]Tag, v any) error {
-		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "imageTagMutability", &s.ImageTagMutability, api.SetStringPtr)
-	err = api.Decode(err, m, "repositoryPolicy", &s.RepositoryPolicy, api.SetStringPtr)
-	err = api.Decode(err, m, "lifecyclePolicy", &s.LifecyclePolicy, api.SetStringPtr)
-	err = api.Decode(err, m, "appliedFor", &s.AppliedFor, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "customRoleArn", &s.CustomRoleArn, api.SetStringPtr)
-	err = api.Decode(err, m, "createdAt", &s.CreatedAt, api.SetTimePtr)
-	err = api.Decode(err, m, "updatedAt", &s.UpdatedAt, api.SetTimePtr)
-	return err
-}
+func (*LayerPartTooSmallException) ConvType() (api.Table, int32) { return convTable[:], 92 }
 
-func (s *RepositoryCreationTemplate) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "prefix", s.Prefix, api.DynString)
-	api.Put(m, "description", s.Description, api.DynString)
-	api.PutStruct(m, "encryptionConfiguration", s.EncryptionConfiguration)
-	api.PutList(m, "resourceTags", s.ResourceTags, func(e Tag) any { return e.ToDynamic() })
-	api.Put(m, "imageTagMutability", s.ImageTagMutability, api.DynString)
-	api.Put(m, "repositoryPolicy", s.RepositoryPolicy, api.DynString)
-	api.Put(m, "lifecyclePolicy", s.LifecyclePolicy, api.DynString)
-	api.PutList(m, "appliedFor", s.AppliedFor, api.DynString)
-	api.Put(m, "customRoleArn", s.CustomRoleArn, api.DynString)
-	api.Put(m, "createdAt", s.CreatedAt, api.DynTime)
-	api.Put(m, "updatedAt", s.UpdatedAt, api.DynTime)
-	return m
-}
+func (*LayersNotFoundException) ConvType() (api.Table, int32) { return convTable[:], 93 }
 
-func (s *RepositoryFilter) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "filter", &s.Filter, api.SetStringPtr)
-	err = api.Decode(err, m, "filterType", &s.FilterType, api.SetStringPtr)
-	return err
-}
+func (*LifecyclePolicyNotFoundException) ConvType() (api.Table, int32) { return convTable[:], 94 }
 
-func (s *RepositoryFilter) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "filter", s.Filter, api.DynString)
-	api.Put(m, "filterType", s.FilterType, api.DynString)
-	return m
-}
+func (*LifecyclePolicyPreviewFilter) ConvType() (api.Table, int32) { return convTable[:], 95 }
 
-func (s *RepositoryNotEmptyException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
+func (*LifecyclePolicyPreviewInProgressException) ConvType() (api.Table, int32) {
+	return convTable[:], 96
 }
 
-func (s *RepositoryNotEmptyException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
+func (*LifecyclePolicyPreviewNotFoundException) ConvType() (api.Table, int32) {
+	return convTable[:], 97
 }
 
-func (s *RepositoryNotFoundException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*LifecyclePolicyPreviewResult) ConvType() (api.Table, int32) { return convTable[:], 98 }
 
-func (s *RepositoryNotFoundException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
+func (*LifecyclePolicyPreviewSummary) ConvType() (api.Table, int32) { return convTable[:], 99 }
 
-func (s *RepositoryPolicyNotFoundException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*LifecyclePolicyRuleAction) ConvType() (api.Table, int32) { return convTable[:], 100 }
 
-func (s *RepositoryPolicyNotFoundException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
+func (*LimitExceededException) ConvType() (api.Table, int32) { return convTable[:], 101 }
 
-func (s *RepositoryScanningConfiguration) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "repositoryArn", &s.RepositoryArn, api.SetStringPtr)
-	err = api.Decode(err, m, "repositoryName", &s.RepositoryName, api.SetStringPtr)
-	err = api.Decode(err, m, "scanOnPush", &s.ScanOnPush, api.SetBoolPtr)
-	err = api.Decode(err, m, "scanFrequency", &s.ScanFrequency, api.SetStringPtr)
-	err = api.Decode(err, m, "appliedScanFilters", &s.AppliedScanFilters, func(p *[]ScanningRepositoryFilter, v any) error {
-		return api.SetList(p, v, func(p *ScanningRepositoryFilter, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
+func (*ListImagesFilter) ConvType() (api.Table, int32) { return convTable[:], 102 }
 
-func (s *RepositoryScanningConfiguration) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 5)
-	api.Put(m, "repositoryArn", s.RepositoryArn, api.DynString)
-	api.Put(m, "repositoryName", s.RepositoryName, api.DynString)
-	api.Put(m, "scanOnPush", s.ScanOnPush, api.DynBool)
-	api.Put(m, "scanFrequency", s.ScanFrequency, api.DynString)
-	api.PutList(m, "appliedScanFilters", s.AppliedScanFilters, func(e ScanningRepositoryFilter) any { return e.ToDynamic() })
-	return m
-}
+func (*ListImagesRequest) ConvType() (api.Table, int32) { return convTable[:], 103 }
 
-func (s *RepositoryScanningConfigurationFailure) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "repositoryName", &s.RepositoryName, api.SetStringPtr)
-	err = api.Decode(err, m, "failureCode", &s.FailureCode, api.SetStringPtr)
-	err = api.Decode(err, m, "failureReason", &s.FailureReason, api.SetStringPtr)
-	return err
-}
+func (*ListImagesResponse) ConvType() (api.Table, int32) { return convTable[:], 104 }
 
-func (s *RepositoryScanningConfigurationFailure) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "repositoryName", s.RepositoryName, api.DynString)
-	api.Put(m, "failureCode", s.FailureCode, api.DynString)
-	api.Put(m, "failureReason", s.FailureReason, api.DynString)
-	return m
-}
+func (*ListTagsForResourceRequest) ConvType() (api.Table, int32) { return convTable[:], 105 }
 
-func (s *Resource) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "details", &s.Details, api.SetStructPtr[ResourceDetails])
-	err = api.Decode(err, m, "id", &s.Id, api.SetStringPtr)
-	err = api.Decode(err, m, "tags", &s.Tags, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
-	err = api.Decode(err, m, "type", &s.Type, api.SetStringPtr)
-	return err
-}
+func (*ListTagsForResourceResponse) ConvType() (api.Table, int32) { return convTable[:], 106 }
 
-func (s *Resource) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.PutStruct(m, "details", s.Details)
-	api.Put(m, "id", s.Id, api.DynString)
-	api.PutMap(m, "tags", s.Tags, api.DynString)
-	api.Put(m, "type", s.Type, api.DynString)
-	return m
-}
+func (*PackageVulnerabilityDetails) ConvType() (api.Table, int32) { return convTable[:], 107 }
 
-func (s *ResourceDetails) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "awsEcrContainerImage", &s.AwsEcrContainerImage, api.SetStructPtr[AwsEcrContainerImageDetails])
-	return err
-}
+func (*PullThroughCacheRule) ConvType() (api.Table, int32) { return convTable[:], 108 }
 
-func (s *ResourceDetails) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "awsEcrContainerImage", s.AwsEcrContainerImage)
-	return m
+func (*PullThroughCacheRuleAlreadyExistsException) ConvType() (api.Table, int32) {
+	return convTable[:], 109
 }
 
-func (s *ScanNotFoundException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*PullThroughCacheRuleNotFoundException) ConvType() (api.Table, int32) { return convTable[:], 110 }
 
-func (s *ScanNotFoundException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
+func (*PutImageRequest) ConvType() (api.Table, int32) { return convTable[:], 111 }
 
-func (s *ScanningRepositoryFilter) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "filter", &s.Filter, api.SetStringPtr)
-	err = api.Decode(err, m, "filterType", &s.FilterType, api.SetStringPtr)
-	return err
-}
+func (*PutImageResponse) ConvType() (api.Table, int32) { return convTable[:], 112 }
 
-func (s *ScanningRepositoryFilter) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "filter", s.Filter, api.DynString)
-	api.Put(m, "filterType", s.FilterType, api.DynString)
-	return m
-}
+func (*PutImageScanningConfigurationRequest) ConvType() (api.Table, int32) { return convTable[:], 113 }
 
-func (s *ScoreDetails) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "cvss", &s.Cvss, api.SetStructPtr[CvssScoreDetails])
-	return err
-}
+func (*PutImageScanningConfigurationResponse) ConvType() (api.Table, int32) { return convTable[:], 114 }
 
-func (s *ScoreDetails) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "cvss", s.Cvss)
-	return m
-}
+func (*PutImageTagMutabilityRequest) ConvType() (api.Table, int32) { return convTable[:], 115 }
 
-func (s *SecretNotFoundException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*PutImageTagMutabilityResponse) ConvType() (api.Table, int32) { return convTable[:], 116 }
 
-func (s *SecretNotFoundException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
+func (*PutLifecyclePolicyRequest) ConvType() (api.Table, int32) { return convTable[:], 117 }
 
-func (s *ServerException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*PutLifecyclePolicyResponse) ConvType() (api.Table, int32) { return convTable[:], 118 }
 
-func (s *ServerException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
+func (*PutRegistryPolicyRequest) ConvType() (api.Table, int32) { return convTable[:], 119 }
 
-func (s *SetRepositoryPolicyRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "registryId", &s.RegistryId, api.SetStringPtr)
-	err = api.Decode(err, m, "repositoryName", &s.RepositoryName, api.SetStringPtr)
-	err = api.Decode(err, m, "policyText", &s.PolicyText, api.SetStringPtr)
-	err = api.Decode(err, m, "force", &s.Force, api.SetBoolPtr)
-	return err
-}
+func (*PutRegistryPolicyResponse) ConvType() (api.Table, int32) { return convTable[:], 120 }
 
-func (s *SetRepositoryPolicyRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "registryId", s.RegistryId, api.DynString)
-	api.Put(m, "repositoryName", s.RepositoryName, api.DynString)
-	api.Put(m, "policyText", s.PolicyText, api.DynString)
-	api.Put(m, "force", s.Force, api.DynBool)
-	return m
+func (*PutRegistryScanningConfigurationRequest) ConvType() (api.Table, int32) {
+	return convTable[:], 121
 }
 
-func (s *SetRepositoryPolicyResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "registryId", &s.RegistryId, api.SetStringPtr)
-	err = api.Decode(err, m, "repositoryName", &s.RepositoryName, api.SetStringPtr)
-	err = api.Decode(err, m, "policyText", &s.PolicyText, api.SetStringPtr)
-	return err
+func (*PutRegistryScanningConfigurationResponse) ConvType() (api.Table, int32) {
+	return convTable[:], 122
 }
 
-func (s *SetRepositoryPolicyResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "registryId", s.RegistryId, api.DynString)
-	api.Put(m, "repositoryName", s.RepositoryName, api.DynString)
-	api.Put(m, "policyText", s.PolicyText, api.DynString)
-	return m
-}
+func (*PutReplicationConfigurationRequest) ConvType() (api.Table, int32) { return convTable[:], 123 }
 
-func (s *StartImageScanRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "registryId", &s.RegistryId, api.SetStringPtr)
-	err = api.Decode(err, m, "repositoryName", &s.RepositoryName, api.SetStringPtr)
-	err = api.Decode(err, m, "imageId", &s.ImageId, api.SetStructPtr[ImageIdentifier])
-	return err
-}
+func (*PutReplicationConfigurationResponse) ConvType() (api.Table, int32) { return convTable[:], 124 }
 
-func (s *StartImageScanRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "registryId", s.RegistryId, api.DynString)
-	api.Put(m, "repositoryName", s.RepositoryName, api.DynString)
-	api.PutStruct(m, "imageId", s.ImageId)
-	return m
-}
+func (*Recommendation) ConvType() (api.Table, int32) { return convTable[:], 125 }
 
-func (s *StartImageScanResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "registryId", &s.RegistryId, api.SetStringPtr)
-	err = api.Decode(err, m, "repositoryName", &s.RepositoryName, api.SetStringPtr)
-	err = api.Decode(err, m, "imageId", &s.ImageId, api.SetStructPtr[ImageIdentifier])
-	err = api.Decode(err, m, "imageScanStatus", &s.ImageScanStatus, api.SetStructPtr[ImageScanStatus])
-	return err
-}
+func (*ReferencedImagesNotFoundException) ConvType() (api.Table, int32) { return convTable[:], 126 }
 
-func (s *StartImageScanResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "registryId", s.RegistryId, api.DynString)
-	api.Put(m, "repositoryName", s.RepositoryName, api.DynString)
-	api.PutStruct(m, "imageId", s.ImageId)
-	api.PutStruct(m, "imageScanStatus", s.ImageScanStatus)
-	return m
-}
+func (*RegistryPolicyNotFoundException) ConvType() (api.Table, int32) { return convTable[:], 127 }
 
-func (s *StartLifecyclePolicyPreviewRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "registryId", &s.RegistryId, api.SetStringPtr)
-	err = api.Decode(err, m, "repositoryName", &s.RepositoryName, api.SetStringPtr)
-	err = api.Decode(err, m, "lifecyclePolicyText", &s.LifecyclePolicyText, api.SetStringPtr)
-	return err
-}
+func (*RegistryScanningConfiguration) ConvType() (api.Table, int32) { return convTable[:], 128 }
 
-func (s *StartLifecyclePolicyPreviewRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "registryId", s.RegistryId, api.DynString)
-	api.Put(m, "repositoryName", s.RepositoryName, api.DynString)
-	api.Put(m, "lifecyclePolicyText", s.LifecyclePolicyText, api.DynString)
-	return m
-}
+func (*RegistryScanningRule) ConvType() (api.Table, int32) { return convTable[:], 129 }
 
-func (s *StartLifecyclePolicyPreviewResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "registryId", &s.RegistryId, api.SetStringPtr)
-	err = api.Decode(err, m, "repositoryName", &s.RepositoryName, api.SetStringPtr)
-	err = api.Decode(err, m, "lifecyclePolicyText", &s.LifecyclePolicyText, api.SetStringPtr)
-	err = api.Decode(err, m, "status", &s.Status, api.SetStringPtr)
-	return err
-}
+func (*Remediation) ConvType() (api.Table, int32) { return convTable[:], 130 }
 
-func (s *StartLifecyclePolicyPreviewResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "registryId", s.RegistryId, api.DynString)
-	api.Put(m, "repositoryName", s.RepositoryName, api.DynString)
-	api.Put(m, "lifecyclePolicyText", s.LifecyclePolicyText, api.DynString)
-	api.Put(m, "status", s.Status, api.DynString)
-	return m
-}
+func (*ReplicationConfiguration) ConvType() (api.Table, int32) { return convTable[:], 131 }
 
-func (s *Tag) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Key", &s.Key, api.SetStringPtr)
-	err = api.Decode(err, m, "Value", &s.Value, api.SetStringPtr)
-	return err
-}
+func (*ReplicationDestination) ConvType() (api.Table, int32) { return convTable[:], 132 }
 
-func (s *Tag) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Key", s.Key, api.DynString)
-	api.Put(m, "Value", s.Value, api.DynString)
-	return m
-}
+func (*ReplicationRule) ConvType() (api.Table, int32) { return convTable[:], 133 }
 
-func (s *TagResourceRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "resourceArn", &s.ResourceArn, api.SetStringPtr)
-	err = api.Decode(err, m, "tags", &s.Tags, func(p *[]Tag, v any) error {
-		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
+func (*Repository) ConvType() (api.Table, int32) { return convTable[:], 134 }
 
-func (s *TagResourceRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "resourceArn", s.ResourceArn, api.DynString)
-	api.PutList(m, "tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
-	return m
-}
+func (*RepositoryAlreadyExistsException) ConvType() (api.Table, int32) { return convTable[:], 135 }
 
-func (s *TagResourceResponse) FromDynamic(map[string]any) error { return nil }
+func (*RepositoryCreationTemplate) ConvType() (api.Table, int32) { return convTable[:], 136 }
 
-func (s *TagResourceResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*RepositoryFilter) ConvType() (api.Table, int32) { return convTable[:], 137 }
 
-func (s *TemplateAlreadyExistsException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*RepositoryNotEmptyException) ConvType() (api.Table, int32) { return convTable[:], 138 }
 
-func (s *TemplateAlreadyExistsException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
+func (*RepositoryNotFoundException) ConvType() (api.Table, int32) { return convTable[:], 139 }
 
-func (s *TemplateNotFoundException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*RepositoryPolicyNotFoundException) ConvType() (api.Table, int32) { return convTable[:], 140 }
 
-func (s *TemplateNotFoundException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
+func (*RepositoryScanningConfiguration) ConvType() (api.Table, int32) { return convTable[:], 141 }
 
-func (s *TooManyTagsException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
+func (*RepositoryScanningConfigurationFailure) ConvType() (api.Table, int32) {
+	return convTable[:], 142
 }
 
-func (s *TooManyTagsException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
+func (*Resource) ConvType() (api.Table, int32) { return convTable[:], 143 }
 
-func (s *UnableToAccessSecretException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*ResourceDetails) ConvType() (api.Table, int32) { return convTable[:], 144 }
 
-func (s *UnableToAccessSecretException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
+func (*ScanNotFoundException) ConvType() (api.Table, int32) { return convTable[:], 145 }
 
-func (s *UnableToDecryptSecretValueException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*ScanningRepositoryFilter) ConvType() (api.Table, int32) { return convTable[:], 146 }
 
-func (s *UnableToDecryptSecretValueException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
+func (*ScoreDetails) ConvType() (api.Table, int32) { return convTable[:], 147 }
 
-func (s *UnableToGetUpstreamImageException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*SecretNotFoundException) ConvType() (api.Table, int32) { return convTable[:], 148 }
 
-func (s *UnableToGetUpstreamImageException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
+func (*ServerException) ConvType() (api.Table, int32) { return convTable[:], 149 }
 
-func (s *UnableToGetUpstreamLayerException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*SetRepositoryPolicyRequest) ConvType() (api.Table, int32) { return convTable[:], 150 }
 
-func (s *UnableToGetUpstreamLayerException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
+func (*SetRepositoryPolicyResponse) ConvType() (api.Table, int32) { return convTable[:], 151 }
 
-func (s *UnsupportedImageTypeException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*StartImageScanRequest) ConvType() (api.Table, int32) { return convTable[:], 152 }
 
-func (s *UnsupportedImageTypeException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
+func (*StartImageScanResponse) ConvType() (api.Table, int32) { return convTable[:], 153 }
 
-func (s *UnsupportedUpstreamRegistryException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*StartLifecyclePolicyPreviewRequest) ConvType() (api.Table, int32) { return convTable[:], 154 }
 
-func (s *UnsupportedUpstreamRegistryException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
+func (*StartLifecyclePolicyPreviewResponse) ConvType() (api.Table, int32) { return convTable[:], 155 }
 
-func (s *UntagResourceRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "resourceArn", &s.ResourceArn, api.SetStringPtr)
-	err = api.Decode(err, m, "tagKeys", &s.TagKeys, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	return err
-}
+func (*Tag) ConvType() (api.Table, int32) { return convTable[:], 156 }
 
-func (s *UntagResourceRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "resourceArn", s.ResourceArn, api.DynString)
-	api.PutList(m, "tagKeys", s.TagKeys, api.DynString)
-	return m
-}
+func (*TagResourceRequest) ConvType() (api.Table, int32) { return convTable[:], 157 }
 
-func (s *UntagResourceResponse) FromDynamic(map[string]any) error { return nil }
+func (*TagResourceResponse) ConvType() (api.Table, int32) { return convTable[:], 158 }
 
-func (s *UntagResourceResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*TemplateAlreadyExistsException) ConvType() (api.Table, int32) { return convTable[:], 159 }
 
-func (s *UpdatePullThroughCacheRuleRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "registryId", &s.RegistryId, api.SetStringPtr)
-	err = api.Decode(err, m, "ecrRepositoryPrefix", &s.EcrRepositoryPrefix, api.SetStringPtr)
-	err = api.Decode(err, m, "credentialArn", &s.CredentialArn, api.SetStringPtr)
-	return err
-}
+func (*TemplateNotFoundException) ConvType() (api.Table, int32) { return convTable[:], 160 }
 
-func (s *UpdatePullThroughCacheRuleRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "registryId", s.RegistryId, api.DynString)
-	api.Put(m, "ecrRepositoryPrefix", s.EcrRepositoryPrefix, api.DynString)
-	api.Put(m, "credentialArn", s.CredentialArn, api.DynString)
-	return m
-}
+func (*TooManyTagsException) ConvType() (api.Table, int32) { return convTable[:], 161 }
 
-func (s *UpdatePullThroughCacheRuleResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ecrRepositoryPrefix", &s.EcrRepositoryPrefix, api.SetStringPtr)
-	err = api.Decode(err, m, "registryId", &s.RegistryId, api.SetStringPtr)
-	err = api.Decode(err, m, "updatedAt", &s.UpdatedAt, api.SetTimePtr)
-	err = api.Decode(err, m, "credentialArn", &s.CredentialArn, api.SetStringPtr)
-	return err
-}
+func (*UnableToAccessSecretException) ConvType() (api.Table, int32) { return convTable[:], 162 }
 
-func (s *UpdatePullThroughCacheRuleResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "ecrRepositoryPrefix", s.EcrRepositoryPrefix, api.DynString)
-	api.Put(m, "registryId", s.RegistryId, api.DynString)
-	api.Put(m, "updatedAt", s.UpdatedAt, api.DynTime)
-	api.Put(m, "credentialArn", s.CredentialArn, api.DynString)
-	return m
-}
+func (*UnableToDecryptSecretValueException) ConvType() (api.Table, int32) { return convTable[:], 163 }
 
-func (s *UpdateRepositoryCreationTemplateRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "prefix", &s.Prefix, api.SetStringPtr)
-	err = api.Decode(err, m, "description", &s.Description, api.SetStringPtr)
-	err = api.Decode(err, m, "encryptionConfiguration", &s.EncryptionConfiguration, api.SetStructPtr[EncryptionConfigurationForRepositoryCreationTemplate])
-	err = api.Decode(err, m, "resourceTags", &s.ResourceTags, func(p *[]Tag, v any) error {
-		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "imageTagMutability", &s.ImageTagMutability, api.SetStringPtr)
-	err = api.Decode(err, m, "repositoryPolicy", &s.RepositoryPolicy, api.SetStringPtr)
-	err = api.Decode(err, m, "lifecyclePolicy", &s.LifecyclePolicy, api.SetStringPtr)
-	err = api.Decode(err, m, "appliedFor", &s.AppliedFor, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "customRoleArn", &s.CustomRoleArn, api.SetStringPtr)
-	return err
-}
+func (*UnableToGetUpstreamImageException) ConvType() (api.Table, int32) { return convTable[:], 164 }
 
-func (s *UpdateRepositoryCreationTemplateRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "prefix", s.Prefix, api.DynString)
-	api.Put(m, "description", s.Description, api.DynString)
-	api.PutStruct(m, "encryptionConfiguration", s.EncryptionConfiguration)
-	api.PutList(m, "resourceTags", s.ResourceTags, func(e Tag) any { return e.ToDynamic() })
-	api.Put(m, "imageTagMutability", s.ImageTagMutability, api.DynString)
-	api.Put(m, "repositoryPolicy", s.RepositoryPolicy, api.DynString)
-	api.Put(m, "lifecyclePolicy", s.LifecyclePolicy, api.DynString)
-	api.PutList(m, "appliedFor", s.AppliedFor, api.DynString)
-	api.Put(m, "customRoleArn", s.CustomRoleArn, api.DynString)
-	return m
-}
+func (*UnableToGetUpstreamLayerException) ConvType() (api.Table, int32) { return convTable[:], 165 }
 
-func (s *UpdateRepositoryCreationTemplateResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "registryId", &s.RegistryId, api.SetStringPtr)
-	err = api.Decode(err, m, "repositoryCreationTemplate", &s.RepositoryCreationTemplate, api.SetStructPtr[RepositoryCreationTemplate])
-	return err
-}
+func (*UnsupportedImageTypeException) ConvType() (api.Table, int32) { return convTable[:], 166 }
 
-func (s *UpdateRepositoryCreationTemplateResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "registryId", s.RegistryId, api.DynString)
-	api.PutStruct(m, "repositoryCreationTemplate", s.RepositoryCreationTemplate)
-	return m
-}
+func (*UnsupportedUpstreamRegistryException) ConvType() (api.Table, int32) { return convTable[:], 167 }
 
-func (s *UploadLayerPartRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "registryId", &s.RegistryId, api.SetStringPtr)
-	err = api.Decode(err, m, "repositoryName", &s.RepositoryName, api.SetStringPtr)
-	err = api.Decode(err, m, "uploadId", &s.UploadId, api.SetStringPtr)
-	err = api.Decode(err, m, "partFirstByte", &s.PartFirstByte, api.SetInt64Ptr)
-	err = api.Decode(err, m, "partLastByte", &s.PartLastByte, api.SetInt64Ptr)
-	err = api.Decode(err, m, "layerPartBlob", &s.LayerPartBlob, api.SetBytes)
-	return err
-}
+func (*UntagResourceRequest) ConvType() (api.Table, int32) { return convTable[:], 168 }
 
-func (s *UploadLayerPartRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 6)
-	api.Put(m, "registryId", s.RegistryId, api.DynString)
-	api.Put(m, "repositoryName", s.RepositoryName, api.DynString)
-	api.Put(m, "uploadId", s.UploadId, api.DynString)
-	api.Put(m, "partFirstByte", s.PartFirstByte, api.DynInt64)
-	api.Put(m, "partLastByte", s.PartLastByte, api.DynInt64)
-	api.PutBytes(m, "layerPartBlob", s.LayerPartBlob)
-	return m
-}
+func (*UntagResourceResponse) ConvType() (api.Table, int32) { return convTable[:], 169 }
 
-func (s *UploadLayerPartResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "registryId", &s.RegistryId, api.SetStringPtr)
-	err = api.Decode(err, m, "repositoryName", &s.RepositoryName, api.SetStringPtr)
-	err = api.Decode(err, m, "uploadId", &s.UploadId, api.SetStringPtr)
-	err = api.Decode(err, m, "lastByteReceived", &s.LastByteReceived, api.SetInt64Ptr)
-	return err
-}
+func (*UpdatePullThroughCacheRuleRequest) ConvType() (api.Table, int32) { return convTable[:], 170 }
 
-func (s *UploadLayerPartResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "registryId", s.RegistryId, api.DynString)
-	api.Put(m, "repositoryName", s.RepositoryName, api.DynString)
-	api.Put(m, "uploadId", s.UploadId, api.DynString)
-	api.Put(m, "lastByteReceived", s.LastByteReceived, api.DynInt64)
-	return m
-}
+func (*UpdatePullThroughCacheRuleResponse) ConvType() (api.Table, int32) { return convTable[:], 171 }
 
-func (s *UploadNotFoundException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
+func (*UpdateRepositoryCreationTemplateRequest) ConvType() (api.Table, int32) {
+	return convTable[:], 172
 }
 
-func (s *UploadNotFoundException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
+func (*UpdateRepositoryCreationTemplateResponse) ConvType() (api.Table, int32) {
+	return convTable[:], 173
 }
 
-func (s *ValidatePullThroughCacheRuleRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ecrRepositoryPrefix", &s.EcrRepositoryPrefix, api.SetStringPtr)
-	err = api.Decode(err, m, "registryId", &s.RegistryId, api.SetStringPtr)
-	return err
-}
+func (*UploadLayerPartRequest) ConvType() (api.Table, int32) { return convTable[:], 174 }
 
-func (s *ValidatePullThroughCacheRuleRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "ecrRepositoryPrefix", s.EcrRepositoryPrefix, api.DynString)
-	api.Put(m, "registryId", s.RegistryId, api.DynString)
-	return m
-}
+func (*UploadLayerPartResponse) ConvType() (api.Table, int32) { return convTable[:], 175 }
 
-func (s *ValidatePullThroughCacheRuleResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ecrRepositoryPrefix", &s.EcrRepositoryPrefix, api.SetStringPtr)
-	err = api.Decode(err, m, "registryId", &s.RegistryId, api.SetStringPtr)
-	err = api.Decode(err, m, "upstreamRegistryUrl", &s.UpstreamRegistryUrl, api.SetStringPtr)
-	err = api.Decode(err, m, "credentialArn", &s.CredentialArn, api.SetStringPtr)
-	err = api.Decode(err, m, "isValid", &s.IsValid, api.SetBoolPtr)
-	err = api.Decode(err, m, "failure", &s.Failure, api.SetStringPtr)
-	return err
-}
+func (*UploadNotFoundException) ConvType() (api.Table, int32) { return convTable[:], 176 }
 
-func (s *ValidatePullThroughCacheRuleResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 6)
-	api.Put(m, "ecrRepositoryPrefix", s.EcrRepositoryPrefix, api.DynString)
-	api.Put(m, "registryId", s.RegistryId, api.DynString)
-	api.Put(m, "upstreamRegistryUrl", s.UpstreamRegistryUrl, api.DynString)
-	api.Put(m, "credentialArn", s.CredentialArn, api.DynString)
-	api.Put(m, "isValid", s.IsValid, api.DynBool)
-	api.Put(m, "failure", s.Failure, api.DynString)
-	return m
-}
+func (*ValidatePullThroughCacheRuleRequest) ConvType() (api.Table, int32) { return convTable[:], 177 }
 
-func (s *ValidationException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*ValidatePullThroughCacheRuleResponse) ConvType() (api.Table, int32) { return convTable[:], 178 }
 
-func (s *ValidationException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
+func (*ValidationException) ConvType() (api.Table, int32) { return convTable[:], 179 }
 
-func (s *VulnerablePackage) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "arch", &s.Arch, api.SetStringPtr)
-	err = api.Decode(err, m, "epoch", &s.Epoch, api.SetInt32Ptr)
-	err = api.Decode(err, m, "filePath", &s.FilePath, api.SetStringPtr)
-	err = api.Decode(err, m, "name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "packageManager", &s.PackageManager, api.SetStringPtr)
-	err = api.Decode(err, m, "release", &s.Release, api.SetStringPtr)
-	err = api.Decode(err, m, "sourceLayerHash", &s.SourceLayerHash, api.SetStringPtr)
-	err = api.Decode(err, m, "version", &s.Version, api.SetStringPtr)
-	return err
-}
+func (*VulnerablePackage) ConvType() (api.Table, int32) { return convTable[:], 180 }
 
-func (s *VulnerablePackage) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "arch", s.Arch, api.DynString)
-	api.Put(m, "epoch", s.Epoch, api.DynInt32)
-	api.Put(m, "filePath", s.FilePath, api.DynString)
-	api.Put(m, "name", s.Name, api.DynString)
-	api.Put(m, "packageManager", s.PackageManager, api.DynString)
-	api.Put(m, "release", s.Release, api.DynString)
-	api.Put(m, "sourceLayerHash", s.SourceLayerHash, api.DynString)
-	api.Put(m, "version", s.Version, api.DynString)
-	return m
+var convTable = [...]api.Type{
+	0: {Go: (*Attribute)(nil), Fields: []api.Field{
+		{Name: "key", Off: unsafe.Offsetof(Attribute{}.Key), Kind: api.KStringPtr},
+		{Name: "value", Off: unsafe.Offsetof(Attribute{}.Value), Kind: api.KStringPtr},
+	}},
+	1: {Go: (*AuthorizationData)(nil), Fields: []api.Field{
+		{Name: "authorizationToken", Off: unsafe.Offsetof(AuthorizationData{}.AuthorizationToken), Kind: api.KStringPtr},
+		{Name: "expiresAt", Off: unsafe.Offsetof(AuthorizationData{}.ExpiresAt), Kind: api.KTimePtr},
+		{Name: "proxyEndpoint", Off: unsafe.Offsetof(AuthorizationData{}.ProxyEndpoint), Kind: api.KStringPtr},
+	}},
+	2: {Go: (*AwsEcrContainerImageDetails)(nil), Fields: []api.Field{
+		{Name: "architecture", Off: unsafe.Offsetof(AwsEcrContainerImageDetails{}.Architecture), Kind: api.KStringPtr},
+		{Name: "author", Off: unsafe.Offsetof(AwsEcrContainerImageDetails{}.Author), Kind: api.KStringPtr},
+		{Name: "imageHash", Off: unsafe.Offsetof(AwsEcrContainerImageDetails{}.ImageHash), Kind: api.KStringPtr},
+		{Name: "imageTags", Off: unsafe.Offsetof(AwsEcrContainerImageDetails{}.ImageTags), Kind: api.KList, Type: 181},
+		{Name: "platform", Off: unsafe.Offsetof(AwsEcrContainerImageDetails{}.Platform), Kind: api.KStringPtr},
+		{Name: "pushedAt", Off: unsafe.Offsetof(AwsEcrContainerImageDetails{}.PushedAt), Kind: api.KTimePtr},
+		{Name: "registry", Off: unsafe.Offsetof(AwsEcrContainerImageDetails{}.Registry), Kind: api.KStringPtr},
+		{Name: "repositoryName", Off: unsafe.Offsetof(AwsEcrContainerImageDetails{}.RepositoryName), Kind: api.KStringPtr},
+	}},
+	3: {Go: (*BatchCheckLayerAvailabilityRequest)(nil), Fields: []api.Field{
+		{Name: "registryId", Off: unsafe.Offsetof(BatchCheckLayerAvailabilityRequest{}.RegistryId), Kind: api.KStringPtr},
+		{Name: "repositoryName", Off: unsafe.Offsetof(BatchCheckLayerAvailabilityRequest{}.RepositoryName), Kind: api.KStringPtr},
+		{Name: "layerDigests", Off: unsafe.Offsetof(BatchCheckLayerAvailabilityRequest{}.LayerDigests), Kind: api.KList, Type: 181},
+	}},
+	4: {Go: (*BatchCheckLayerAvailabilityResponse)(nil), Fields: []api.Field{
+		{Name: "layers", Off: unsafe.Offsetof(BatchCheckLayerAvailabilityResponse{}.Layers), Kind: api.KList, Type: 182},
+		{Name: "failures", Off: unsafe.Offsetof(BatchCheckLayerAvailabilityResponse{}.Failures), Kind: api.KList, Type: 183},
+	}},
+	5: {Go: (*BatchDeleteImageRequest)(nil), Fields: []api.Field{
+		{Name: "registryId", Off: unsafe.Offsetof(BatchDeleteImageRequest{}.RegistryId), Kind: api.KStringPtr},
+		{Name: "repositoryName", Off: unsafe.Offsetof(BatchDeleteImageRequest{}.RepositoryName), Kind: api.KStringPtr},
+		{Name: "imageIds", Off: unsafe.Offsetof(BatchDeleteImageRequest{}.ImageIds), Kind: api.KList, Type: 184},
+	}},
+	6: {Go: (*BatchDeleteImageResponse)(nil), Fields: []api.Field{
+		{Name: "imageIds", Off: unsafe.Offsetof(BatchDeleteImageResponse{}.ImageIds), Kind: api.KList, Type: 184},
+		{Name: "failures", Off: unsafe.Offsetof(BatchDeleteImageResponse{}.Failures), Kind: api.KList, Type: 185},
+	}},
+	7: {Go: (*BatchGetImageRequest)(nil), Fields: []api.Field{
+		{Name: "registryId", Off: unsafe.Offsetof(BatchGetImageRequest{}.RegistryId), Kind: api.KStringPtr},
+		{Name: "repositoryName", Off: unsafe.Offsetof(BatchGetImageRequest{}.RepositoryName), Kind: api.KStringPtr},
+		{Name: "imageIds", Off: unsafe.Offsetof(BatchGetImageRequest{}.ImageIds), Kind: api.KList, Type: 184},
+		{Name: "acceptedMediaTypes", Off: unsafe.Offsetof(BatchGetImageRequest{}.AcceptedMediaTypes), Kind: api.KList, Type: 181},
+	}},
+	8: {Go: (*BatchGetImageResponse)(nil), Fields: []api.Field{
+		{Name: "images", Off: unsafe.Offsetof(BatchGetImageResponse{}.Images), Kind: api.KList, Type: 186},
+		{Name: "failures", Off: unsafe.Offsetof(BatchGetImageResponse{}.Failures), Kind: api.KList, Type: 185},
+	}},
+	9: {Go: (*BatchGetRepositoryScanningConfigurationRequest)(nil), Fields: []api.Field{
+		{Name: "repositoryNames", Off: unsafe.Offsetof(BatchGetRepositoryScanningConfigurationRequest{}.RepositoryNames), Kind: api.KList, Type: 181},
+	}},
+	10: {Go: (*BatchGetRepositoryScanningConfigurationResponse)(nil), Fields: []api.Field{
+		{Name: "scanningConfigurations", Off: unsafe.Offsetof(BatchGetRepositoryScanningConfigurationResponse{}.ScanningConfigurations), Kind: api.KList, Type: 187},
+		{Name: "failures", Off: unsafe.Offsetof(BatchGetRepositoryScanningConfigurationResponse{}.Failures), Kind: api.KList, Type: 188},
+	}},
+	11: {Go: (*CompleteLayerUploadRequest)(nil), Fields: []api.Field{
+		{Name: "registryId", Off: unsafe.Offsetof(CompleteLayerUploadRequest{}.RegistryId), Kind: api.KStringPtr},
+		{Name: "repositoryName", Off: unsafe.Offsetof(CompleteLayerUploadRequest{}.RepositoryName), Kind: api.KStringPtr},
+		{Name: "uploadId", Off: unsafe.Offsetof(CompleteLayerUploadRequest{}.UploadId), Kind: api.KStringPtr},
+		{Name: "layerDigests", Off: unsafe.Offsetof(CompleteLayerUploadRequest{}.LayerDigests), Kind: api.KList, Type: 181},
+	}},
+	12: {Go: (*CompleteLayerUploadResponse)(nil), Fields: []api.Field{
+		{Name: "registryId", Off: unsafe.Offsetof(CompleteLayerUploadResponse{}.RegistryId), Kind: api.KStringPtr},
+		{Name: "repositoryName", Off: unsafe.Offsetof(CompleteLayerUploadResponse{}.RepositoryName), Kind: api.KStringPtr},
+		{Name: "uploadId", Off: unsafe.Offsetof(CompleteLayerUploadResponse{}.UploadId), Kind: api.KStringPtr},
+		{Name: "layerDigest", Off: unsafe.Offsetof(CompleteLayerUploadResponse{}.LayerDigest), Kind: api.KStringPtr},
+	}},
+	13: {Go: (*CreatePullThroughCacheRuleRequest)(nil), Fields: []api.Field{
+		{Name: "ecrRepositoryPrefix", Off: unsafe.Offsetof(CreatePullThroughCacheRuleRequest{}.EcrRepositoryPrefix), Kind: api.KStringPtr},
+		{Name: "upstreamRegistryUrl", Off: unsafe.Offsetof(CreatePullThroughCacheRuleRequest{}.UpstreamRegistryUrl), Kind: api.KStringPtr},
+		{Name: "registryId", Off: unsafe.Offsetof(CreatePullThroughCacheRuleRequest{}.RegistryId), Kind: api.KStringPtr},
+		{Name: "upstreamRegistry", Off: unsafe.Offsetof(CreatePullThroughCacheRuleRequest{}.UpstreamRegistry), Kind: api.KStringPtr},
+		{Name: "credentialArn", Off: unsafe.Offsetof(CreatePullThroughCacheRuleRequest{}.CredentialArn), Kind: api.KStringPtr},
+	}},
+	14: {Go: (*CreatePullThroughCacheRuleResponse)(nil), Fields: []api.Field{
+		{Name: "ecrRepositoryPrefix", Off: unsafe.Offsetof(CreatePullThroughCacheRuleResponse{}.EcrRepositoryPrefix), Kind: api.KStringPtr},
+		{Name: "upstreamRegistryUrl", Off: unsafe.Offsetof(CreatePullThroughCacheRuleResponse{}.UpstreamRegistryUrl), Kind: api.KStringPtr},
+		{Name: "createdAt", Off: unsafe.Offsetof(CreatePullThroughCacheRuleResponse{}.CreatedAt), Kind: api.KTimePtr},
+		{Name: "registryId", Off: unsafe.Offsetof(CreatePullThroughCacheRuleResponse{}.RegistryId), Kind: api.KStringPtr},
+		{Name: "upstreamRegistry", Off: unsafe.Offsetof(CreatePullThroughCacheRuleResponse{}.UpstreamRegistry), Kind: api.KStringPtr},
+		{Name: "credentialArn", Off: unsafe.Offsetof(CreatePullThroughCacheRuleResponse{}.CredentialArn), Kind: api.KStringPtr},
+	}},
+	15: {Go: (*CreateRepositoryCreationTemplateRequest)(nil), Fields: []api.Field{
+		{Name: "prefix", Off: unsafe.Offsetof(CreateRepositoryCreationTemplateRequest{}.Prefix), Kind: api.KStringPtr},
+		{Name: "description", Off: unsafe.Offsetof(CreateRepositoryCreationTemplateRequest{}.Description), Kind: api.KStringPtr},
+		{Name: "encryptionConfiguration", Off: unsafe.Offsetof(CreateRepositoryCreationTemplateRequest{}.EncryptionConfiguration), Kind: api.KStructPtr, Type: 51},
+		{Name: "resourceTags", Off: unsafe.Offsetof(CreateRepositoryCreationTemplateRequest{}.ResourceTags), Kind: api.KList, Type: 189},
+		{Name: "imageTagMutability", Off: unsafe.Offsetof(CreateRepositoryCreationTemplateRequest{}.ImageTagMutability), Kind: api.KStringPtr},
+		{Name: "repositoryPolicy", Off: unsafe.Offsetof(CreateRepositoryCreationTemplateRequest{}.RepositoryPolicy), Kind: api.KStringPtr},
+		{Name: "lifecyclePolicy", Off: unsafe.Offsetof(CreateRepositoryCreationTemplateRequest{}.LifecyclePolicy), Kind: api.KStringPtr},
+		{Name: "appliedFor", Off: unsafe.Offsetof(CreateRepositoryCreationTemplateRequest{}.AppliedFor), Kind: api.KList, Type: 181},
+		{Name: "customRoleArn", Off: unsafe.Offsetof(CreateRepositoryCreationTemplateRequest{}.CustomRoleArn), Kind: api.KStringPtr},
+	}},
+	16: {Go: (*CreateRepositoryCreationTemplateResponse)(nil), Fields: []api.Field{
+		{Name: "registryId", Off: unsafe.Offsetof(CreateRepositoryCreationTemplateResponse{}.RegistryId), Kind: api.KStringPtr},
+		{Name: "repositoryCreationTemplate", Off: unsafe.Offsetof(CreateRepositoryCreationTemplateResponse{}.RepositoryCreationTemplate), Kind: api.KStructPtr, Type: 136},
+	}},
+	17: {Go: (*CreateRepositoryRequest)(nil), Fields: []api.Field{
+		{Name: "registryId", Off: unsafe.Offsetof(CreateRepositoryRequest{}.RegistryId), Kind: api.KStringPtr},
+		{Name: "repositoryName", Off: unsafe.Offsetof(CreateRepositoryRequest{}.RepositoryName), Kind: api.KStringPtr},
+		{Name: "tags", Off: unsafe.Offsetof(CreateRepositoryRequest{}.Tags), Kind: api.KList, Type: 189},
+		{Name: "imageTagMutability", Off: unsafe.Offsetof(CreateRepositoryRequest{}.ImageTagMutability), Kind: api.KStringPtr},
+		{Name: "imageScanningConfiguration", Off: unsafe.Offsetof(CreateRepositoryRequest{}.ImageScanningConfiguration), Kind: api.KStructPtr, Type: 79},
+		{Name: "encryptionConfiguration", Off: unsafe.Offsetof(CreateRepositoryRequest{}.EncryptionConfiguration), Kind: api.KStructPtr, Type: 50},
+	}},
+	18: {Go: (*CreateRepositoryResponse)(nil), Fields: []api.Field{
+		{Name: "repository", Off: unsafe.Offsetof(CreateRepositoryResponse{}.Repository), Kind: api.KStructPtr, Type: 134},
+	}},
+	19: {Go: (*CvssScore)(nil), Fields: []api.Field{
+		{Name: "baseScore", Off: unsafe.Offsetof(CvssScore{}.BaseScore), Kind: api.KFloat64Ptr},
+		{Name: "scoringVector", Off: unsafe.Offsetof(CvssScore{}.ScoringVector), Kind: api.KStringPtr},
+		{Name: "source", Off: unsafe.Offsetof(CvssScore{}.Source), Kind: api.KStringPtr},
+		{Name: "version", Off: unsafe.Offsetof(CvssScore{}.Version), Kind: api.KStringPtr},
+	}},
+	20: {Go: (*CvssScoreAdjustment)(nil), Fields: []api.Field{
+		{Name: "metric", Off: unsafe.Offsetof(CvssScoreAdjustment{}.Metric), Kind: api.KStringPtr},
+		{Name: "reason", Off: unsafe.Offsetof(CvssScoreAdjustment{}.Reason), Kind: api.KStringPtr},
+	}},
+	21: {Go: (*CvssScoreDetails)(nil), Fields: []api.Field{
+		{Name: "adjustments", Off: unsafe.Offsetof(CvssScoreDetails{}.Adjustments), Kind: api.KList, Type: 190},
+		{Name: "score", Off: unsafe.Offsetof(CvssScoreDetails{}.Score), Kind: api.KFloat64Ptr},
+		{Name: "scoreSource", Off: unsafe.Offsetof(CvssScoreDetails{}.ScoreSource), Kind: api.KStringPtr},
+		{Name: "scoringVector", Off: unsafe.Offsetof(CvssScoreDetails{}.ScoringVector), Kind: api.KStringPtr},
+		{Name: "version", Off: unsafe.Offsetof(CvssScoreDetails{}.Version), Kind: api.KStringPtr},
+	}},
+	22: {Go: (*DeleteLifecyclePolicyRequest)(nil), Fields: []api.Field{
+		{Name: "registryId", Off: unsafe.Offsetof(DeleteLifecyclePolicyRequest{}.RegistryId), Kind: api.KStringPtr},
+		{Name: "repositoryName", Off: unsafe.Offsetof(DeleteLifecyclePolicyRequest{}.RepositoryName), Kind: api.KStringPtr},
+	}},
+	23: {Go: (*DeleteLifecyclePolicyResponse)(nil), Fields: []api.Field{
+		{Name: "registryId", Off: unsafe.Offsetof(DeleteLifecyclePolicyResponse{}.RegistryId), Kind: api.KStringPtr},
+		{Name: "repositoryName", Off: unsafe.Offsetof(DeleteLifecyclePolicyResponse{}.RepositoryName), Kind: api.KStringPtr},
+		{Name: "lifecyclePolicyText", Off: unsafe.Offsetof(DeleteLifecyclePolicyResponse{}.LifecyclePolicyText), Kind: api.KStringPtr},
+		{Name: "lastEvaluatedAt", Off: unsafe.Offsetof(DeleteLifecyclePolicyResponse{}.LastEvaluatedAt), Kind: api.KTimePtr},
+	}},
+	24: {Go: (*DeletePullThroughCacheRuleRequest)(nil), Fields: []api.Field{
+		{Name: "ecrRepositoryPrefix", Off: unsafe.Offsetof(DeletePullThroughCacheRuleRequest{}.EcrRepositoryPrefix), Kind: api.KStringPtr},
+		{Name: "registryId", Off: unsafe.Offsetof(DeletePullThroughCacheRuleRequest{}.RegistryId), Kind: api.KStringPtr},
+	}},
+	25: {Go: (*DeletePullThroughCacheRuleResponse)(nil), Fields: []api.Field{
+		{Name: "ecrRepositoryPrefix", Off: unsafe.Offsetof(DeletePullThroughCacheRuleResponse{}.EcrRepositoryPrefix), Kind: api.KStringPtr},
+		{Name: "upstreamRegistryUrl", Off: unsafe.Offsetof(DeletePullThroughCacheRuleResponse{}.UpstreamRegistryUrl), Kind: api.KStringPtr},
+		{Name: "createdAt", Off: unsafe.Offsetof(DeletePullThroughCacheRuleResponse{}.CreatedAt), Kind: api.KTimePtr},
+		{Name: "registryId", Off: unsafe.Offsetof(DeletePullThroughCacheRuleResponse{}.RegistryId), Kind: api.KStringPtr},
+		{Name: "credentialArn", Off: unsafe.Offsetof(DeletePullThroughCacheRuleResponse{}.CredentialArn), Kind: api.KStringPtr},
+	}},
+	26: {Go: (*DeleteRegistryPolicyRequest)(nil)},
+	27: {Go: (*DeleteRegistryPolicyResponse)(nil), Fields: []api.Field{
+		{Name: "registryId", Off: unsafe.Offsetof(DeleteRegistryPolicyResponse{}.RegistryId), Kind: api.KStringPtr},
+		{Name: "policyText", Off: unsafe.Offsetof(DeleteRegistryPolicyResponse{}.PolicyText), Kind: api.KStringPtr},
+	}},
+	28: {Go: (*DeleteRepositoryCreationTemplateRequest)(nil), Fields: []api.Field{
+		{Name: "prefix", Off: unsafe.Offsetof(DeleteRepositoryCreationTemplateRequest{}.Prefix), Kind: api.KStringPtr},
+	}},
+	29: {Go: (*DeleteRepositoryCreationTemplateResponse)(nil), Fields: []api.Field{
+		{Name: "registryId", Off: unsafe.Offsetof(DeleteRepositoryCreationTemplateResponse{}.RegistryId), Kind: api.KStringPtr},
+		{Name: "repositoryCreationTemplate", Off: unsafe.Offsetof(DeleteRepositoryCreationTemplateResponse{}.RepositoryCreationTemplate), Kind: api.KStructPtr, Type: 136},
+	}},
+	30: {Go: (*DeleteRepositoryPolicyRequest)(nil), Fields: []api.Field{
+		{Name: "registryId", Off: unsafe.Offsetof(DeleteRepositoryPolicyRequest{}.RegistryId), Kind: api.KStringPtr},
+		{Name: "repositoryName", Off: unsafe.Offsetof(DeleteRepositoryPolicyRequest{}.RepositoryName), Kind: api.KStringPtr},
+	}},
+	31: {Go: (*DeleteRepositoryPolicyResponse)(nil), Fields: []api.Field{
+		{Name: "registryId", Off: unsafe.Offsetof(DeleteRepositoryPolicyResponse{}.RegistryId), Kind: api.KStringPtr},
+		{Name: "repositoryName", Off: unsafe.Offsetof(DeleteRepositoryPolicyResponse{}.RepositoryName), Kind: api.KStringPtr},
+		{Name: "policyText", Off: unsafe.Offsetof(DeleteRepositoryPolicyResponse{}.PolicyText), Kind: api.KStringPtr},
+	}},
+	32: {Go: (*DeleteRepositoryRequest)(nil), Fields: []api.Field{
+		{Name: "registryId", Off: unsafe.Offsetof(DeleteRepositoryRequest{}.RegistryId), Kind: api.KStringPtr},
+		{Name: "repositoryName", Off: unsafe.Offsetof(DeleteRepositoryRequest{}.RepositoryName), Kind: api.KStringPtr},
+		{Name: "force", Off: unsafe.Offsetof(DeleteRepositoryRequest{}.Force), Kind: api.KBoolPtr},
+	}},
+	33: {Go: (*DeleteRepositoryResponse)(nil), Fields: []api.Field{
+		{Name: "repository", Off: unsafe.Offsetof(DeleteRepositoryResponse{}.Repository), Kind: api.KStructPtr, Type: 134},
+	}},
+	34: {Go: (*DescribeImageReplicationStatusRequest)(nil), Fields: []api.Field{
+		{Name: "repositoryName", Off: unsafe.Offsetof(DescribeImageReplicationStatusRequest{}.RepositoryName), Kind: api.KStringPtr},
+		{Name: "imageId", Off: unsafe.Offsetof(DescribeImageReplicationStatusRequest{}.ImageId), Kind: api.KStructPtr, Type: 72},
+		{Name: "registryId", Off: unsafe.Offsetof(DescribeImageReplicationStatusRequest{}.RegistryId), Kind: api.KStringPtr},
+	}},
+	35: {Go: (*DescribeImageReplicationStatusResponse)(nil), Fields: []api.Field{
+		{Name: "repositoryName", Off: unsafe.Offsetof(DescribeImageReplicationStatusResponse{}.RepositoryName), Kind: api.KStringPtr},
+		{Name: "imageId", Off: unsafe.Offsetof(DescribeImageReplicationStatusResponse{}.ImageId), Kind: api.KStructPtr, Type: 72},
+		{Name: "replicationStatuses", Off: unsafe.Offsetof(DescribeImageReplicationStatusResponse{}.ReplicationStatuses), Kind: api.KList, Type: 191},
+	}},
+	36: {Go: (*DescribeImageScanFindingsRequest)(nil), Fields: []api.Field{
+		{Name: "registryId", Off: unsafe.Offsetof(DescribeImageScanFindingsRequest{}.RegistryId), Kind: api.KStringPtr},
+		{Name: "repositoryName", Off: unsafe.Offsetof(DescribeImageScanFindingsRequest{}.RepositoryName), Kind: api.KStringPtr},
+		{Name: "imageId", Off: unsafe.Offsetof(DescribeImageScanFindingsRequest{}.ImageId), Kind: api.KStructPtr, Type: 72},
+		{Name: "nextToken", Off: unsafe.Offsetof(DescribeImageScanFindingsRequest{}.NextToken), Kind: api.KStringPtr},
+		{Name: "maxResults", Off: unsafe.Offsetof(DescribeImageScanFindingsRequest{}.MaxResults), Kind: api.KInt32Ptr},
+	}},
+	37: {Go: (*DescribeImageScanFindingsResponse)(nil), Fields: []api.Field{
+		{Name: "registryId", Off: unsafe.Offsetof(DescribeImageScanFindingsResponse{}.RegistryId), Kind: api.KStringPtr},
+		{Name: "repositoryName", Off: unsafe.Offsetof(DescribeImageScanFindingsResponse{}.RepositoryName), Kind: api.KStringPtr},
+		{Name: "imageId", Off: unsafe.Offsetof(DescribeImageScanFindingsResponse{}.ImageId), Kind: api.KStructPtr, Type: 72},
+		{Name: "imageScanStatus", Off: unsafe.Offsetof(DescribeImageScanFindingsResponse{}.ImageScanStatus), Kind: api.KStructPtr, Type: 78},
+		{Name: "imageScanFindings", Off: unsafe.Offsetof(DescribeImageScanFindingsResponse{}.ImageScanFindings), Kind: api.KStructPtr, Type: 76},
+		{Name: "nextToken", Off: unsafe.Offsetof(DescribeImageScanFindingsResponse{}.NextToken), Kind: api.KStringPtr},
+	}},
+	38: {Go: (*DescribeImagesFilter)(nil), Fields: []api.Field{
+		{Name: "tagStatus", Off: unsafe.Offsetof(DescribeImagesFilter{}.TagStatus), Kind: api.KStringPtr},
+	}},
+	39: {Go: (*DescribeImagesRequest)(nil), Fields: []api.Field{
+		{Name: "registryId", Off: unsafe.Offsetof(DescribeImagesRequest{}.RegistryId), Kind: api.KStringPtr},
+		{Name: "repositoryName", Off: unsafe.Offsetof(DescribeImagesRequest{}.RepositoryName), Kind: api.KStringPtr},
+		{Name: "imageIds", Off: unsafe.Offsetof(DescribeImagesRequest{}.ImageIds), Kind: api.KList, Type: 184},
+		{Name: "nextToken", Off: unsafe.Offsetof(DescribeImagesRequest{}.NextToken), Kind: api.KStringPtr},
+		{Name: "maxResults", Off: unsafe.Offsetof(DescribeImagesRequest{}.MaxResults), Kind: api.KInt32Ptr},
+		{Name: "filter", Off: unsafe.Offsetof(DescribeImagesRequest{}.Filter), Kind: api.KStructPtr, Type: 38},
+	}},
+	40: {Go: (*DescribeImagesResponse)(nil), Fields: []api.Field{
+		{Name: "imageDetails", Off: unsafe.Offsetof(DescribeImagesResponse{}.ImageDetails), Kind: api.KList, Type: 192},
+		{Name: "nextToken", Off: unsafe.Offsetof(DescribeImagesResponse{}.NextToken), Kind: api.KStringPtr},
+	}},
+	41: {Go: (*DescribePullThroughCacheRulesRequest)(nil), Fields: []api.Field{
+		{Name: "registryId", Off: unsafe.Offsetof(DescribePullThroughCacheRulesRequest{}.RegistryId), Kind: api.KStringPtr},
+		{Name: "ecrRepositoryPrefixes", Off: unsafe.Offsetof(DescribePullThroughCacheRulesRequest{}.EcrRepositoryPrefixes), Kind: api.KList, Type: 181},
+		{Name: "nextToken", Off: unsafe.Offsetof(DescribePullThroughCacheRulesRequest{}.NextToken), Kind: api.KStringPtr},
+		{Name: "maxResults", Off: unsafe.Offsetof(DescribePullThroughCacheRulesRequest{}.MaxResults), Kind: api.KInt32Ptr},
+	}},
+	42: {Go: (*DescribePullThroughCacheRulesResponse)(nil), Fields: []api.Field{
+		{Name: "pullThroughCacheRules", Off: unsafe.Offsetof(DescribePullThroughCacheRulesResponse{}.PullThroughCacheRules), Kind: api.KList, Type: 193},
+		{Name: "nextToken", Off: unsafe.Offsetof(DescribePullThroughCacheRulesResponse{}.NextToken), Kind: api.KStringPtr},
+	}},
+	43: {Go: (*DescribeRegistryRequest)(nil)},
+	44: {Go: (*DescribeRegistryResponse)(nil), Fields: []api.Field{
+		{Name: "registryId", Off: unsafe.Offsetof(DescribeRegistryResponse{}.RegistryId), Kind: api.KStringPtr},
+		{Name: "replicationConfiguration", Off: unsafe.Offsetof(DescribeRegistryResponse{}.ReplicationConfiguration), Kind: api.KStructPtr, Type: 131},
+	}},
+	45: {Go: (*DescribeRepositoriesRequest)(nil), Fields: []api.Field{
+		{Name: "registryId", Off: unsafe.Offsetof(DescribeRepositoriesRequest{}.RegistryId), Kind: api.KStringPtr},
+		{Name: "repositoryNames", Off: unsafe.Offsetof(DescribeRepositoriesRequest{}.RepositoryNames), Kind: api.KList, Type: 181},
+		{Name: "nextToken", Off: unsafe.Offsetof(DescribeRepositoriesRequest{}.NextToken), Kind: api.KStringPtr},
+		{Name: "maxResults", Off: unsafe.Offsetof(DescribeRepositoriesRequest{}.MaxResults), Kind: api.KInt32Ptr},
+	}},
+	46: {Go: (*DescribeRepositoriesResponse)(nil), Fields: []api.Field{
+		{Name: "repositories", Off: unsafe.Offsetof(DescribeRepositoriesResponse{}.Repositories), Kind: api.KList, Type: 194},
+		{Name: "nextToken", Off: unsafe.Offsetof(DescribeRepositoriesResponse{}.NextToken), Kind: api.KStringPtr},
+	}},
+	47: {Go: (*DescribeRepositoryCreationTemplatesRequest)(nil), Fields: []api.Field{
+		{Name: "prefixes", Off: unsafe.Offsetof(DescribeRepositoryCreationTemplatesRequest{}.Prefixes), Kind: api.KList, Type: 181},
+		{Name: "nextToken", Off: unsafe.Offsetof(DescribeRepositoryCreationTemplatesRequest{}.NextToken), Kind: api.KStringPtr},
+		{Name: "maxResults", Off: unsafe.Offsetof(DescribeRepositoryCreationTemplatesRequest{}.MaxResults), Kind: api.KInt32Ptr},
+	}},
+	48: {Go: (*DescribeRepositoryCreationTemplatesResponse)(nil), Fields: []api.Field{
+		{Name: "registryId", Off: unsafe.Offsetof(DescribeRepositoryCreationTemplatesResponse{}.RegistryId), Kind: api.KStringPtr},
+		{Name: "repositoryCreationTemplates", Off: unsafe.Offsetof(DescribeRepositoryCreationTemplatesResponse{}.RepositoryCreationTemplates), Kind: api.KList, Type: 195},
+		{Name: "nextToken", Off: unsafe.Offsetof(DescribeRepositoryCreationTemplatesResponse{}.NextToken), Kind: api.KStringPtr},
+	}},
+	49: {Go: (*EmptyUploadException)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(EmptyUploadException{}.Message), Kind: api.KStringPtr},
+	}},
+	50: {Go: (*EncryptionConfiguration)(nil), Fields: []api.Field{
+		{Name: "encryptionType", Off: unsafe.Offsetof(EncryptionConfiguration{}.EncryptionType), Kind: api.KStringPtr},
+		{Name: "kmsKey", Off: unsafe.Offsetof(EncryptionConfiguration{}.KmsKey), Kind: api.KStringPtr},
+	}},
+	51: {Go: (*EncryptionConfigurationForRepositoryCreationTemplate)(nil), Fields: []api.Field{
+		{Name: "encryptionType", Off: unsafe.Offsetof(EncryptionConfigurationForRepositoryCreationTemplate{}.EncryptionType), Kind: api.KStringPtr},
+		{Name: "kmsKey", Off: unsafe.Offsetof(EncryptionConfigurationForRepositoryCreationTemplate{}.KmsKey), Kind: api.KStringPtr},
+	}},
+	52: {Go: (*EnhancedImageScanFinding)(nil), Fields: []api.Field{
+		{Name: "awsAccountId", Off: unsafe.Offsetof(EnhancedImageScanFinding{}.AwsAccountId), Kind: api.KStringPtr},
+		{Name: "description", Off: unsafe.Offsetof(EnhancedImageScanFinding{}.Description), Kind: api.KStringPtr},
+		{Name: "findingArn", Off: unsafe.Offsetof(EnhancedImageScanFinding{}.FindingArn), Kind: api.KStringPtr},
+		{Name: "firstObservedAt", Off: unsafe.Offsetof(EnhancedImageScanFinding{}.FirstObservedAt), Kind: api.KTimePtr},
+		{Name: "lastObservedAt", Off: unsafe.Offsetof(EnhancedImageScanFinding{}.LastObservedAt), Kind: api.KTimePtr},
+		{Name: "packageVulnerabilityDetails", Off: unsafe.Offsetof(EnhancedImageScanFinding{}.PackageVulnerabilityDetails), Kind: api.KStructPtr, Type: 107},
+		{Name: "remediation", Off: unsafe.Offsetof(EnhancedImageScanFinding{}.Remediation), Kind: api.KStructPtr, Type: 130},
+		{Name: "resources", Off: unsafe.Offsetof(EnhancedImageScanFinding{}.Resources), Kind: api.KList, Type: 196},
+		{Name: "score", Off: unsafe.Offsetof(EnhancedImageScanFinding{}.Score), Kind: api.KFloat64Ptr},
+		{Name: "scoreDetails", Off: unsafe.Offsetof(EnhancedImageScanFinding{}.ScoreDetails), Kind: api.KStructPtr, Type: 147},
+		{Name: "severity", Off: unsafe.Offsetof(EnhancedImageScanFinding{}.Severity), Kind: api.KStringPtr},
+		{Name: "status", Off: unsafe.Offsetof(EnhancedImageScanFinding{}.Status), Kind: api.KStringPtr},
+		{Name: "title", Off: unsafe.Offsetof(EnhancedImageScanFinding{}.Title), Kind: api.KStringPtr},
+		{Name: "type", Off: unsafe.Offsetof(EnhancedImageScanFinding{}.Type), Kind: api.KStringPtr},
+		{Name: "updatedAt", Off: unsafe.Offsetof(EnhancedImageScanFinding{}.UpdatedAt), Kind: api.KTimePtr},
+	}},
+	53: {Go: (*GetAuthorizationTokenRequest)(nil), Fields: []api.Field{
+		{Name: "registryIds", Off: unsafe.Offsetof(GetAuthorizationTokenRequest{}.RegistryIds), Kind: api.KList, Type: 181},
+	}},
+	54: {Go: (*GetAuthorizationTokenResponse)(nil), Fields: []api.Field{
+		{Name: "authorizationData", Off: unsafe.Offsetof(GetAuthorizationTokenResponse{}.AuthorizationData), Kind: api.KList, Type: 197},
+	}},
+	55: {Go: (*GetDownloadUrlForLayerRequest)(nil), Fields: []api.Field{
+		{Name: "registryId", Off: unsafe.Offsetof(GetDownloadUrlForLayerRequest{}.RegistryId), Kind: api.KStringPtr},
+		{Name: "repositoryName", Off: unsafe.Offsetof(GetDownloadUrlForLayerRequest{}.RepositoryName), Kind: api.KStringPtr},
+		{Name: "layerDigest", Off: unsafe.Offsetof(GetDownloadUrlForLayerRequest{}.LayerDigest), Kind: api.KStringPtr},
+	}},
+	56: {Go: (*GetDownloadUrlForLayerResponse)(nil), Fields: []api.Field{
+		{Name: "downloadUrl", Off: unsafe.Offsetof(GetDownloadUrlForLayerResponse{}.DownloadUrl), Kind: api.KStringPtr},
+		{Name: "layerDigest", Off: unsafe.Offsetof(GetDownloadUrlForLayerResponse{}.LayerDigest), Kind: api.KStringPtr},
+	}},
+	57: {Go: (*GetLifecyclePolicyPreviewRequest)(nil), Fields: []api.Field{
+		{Name: "registryId", Off: unsafe.Offsetof(GetLifecyclePolicyPreviewRequest{}.RegistryId), Kind: api.KStringPtr},
+		{Name: "repositoryName", Off: unsafe.Offsetof(GetLifecyclePolicyPreviewRequest{}.RepositoryName), Kind: api.KStringPtr},
+		{Name: "imageIds", Off: unsafe.Offsetof(GetLifecyclePolicyPreviewRequest{}.ImageIds), Kind: api.KList, Type: 184},
+		{Name: "nextToken", Off: unsafe.Offsetof(GetLifecyclePolicyPreviewRequest{}.NextToken), Kind: api.KStringPtr},
+		{Name: "maxResults", Off: unsafe.Offsetof(GetLifecyclePolicyPreviewRequest{}.MaxResults), Kind: api.KInt32Ptr},
+		{Name: "filter", Off: unsafe.Offsetof(GetLifecyclePolicyPreviewRequest{}.Filter), Kind: api.KStructPtr, Type: 95},
+	}},
+	58: {Go: (*GetLifecyclePolicyPreviewResponse)(nil), Fields: []api.Field{
+		{Name: "registryId", Off: unsafe.Offsetof(GetLifecyclePolicyPreviewResponse{}.RegistryId), Kind: api.KStringPtr},
+		{Name: "repositoryName", Off: unsafe.Offsetof(GetLifecyclePolicyPreviewResponse{}.RepositoryName), Kind: api.KStringPtr},
+		{Name: "lifecyclePolicyText", Off: unsafe.Offsetof(GetLifecyclePolicyPreviewResponse{}.LifecyclePolicyText), Kind: api.KStringPtr},
+		{Name: "status", Off: unsafe.Offsetof(GetLifecyclePolicyPreviewResponse{}.Status), Kind: api.KStringPtr},
+		{Name: "nextToken", Off: unsafe.Offsetof(GetLifecyclePolicyPreviewResponse{}.NextToken), Kind: api.KStringPtr},
+		{Name: "previewResults", Off: unsafe.Offsetof(GetLifecyclePolicyPreviewResponse{}.PreviewResults), Kind: api.KList, Type: 198},
+		{Name: "summary", Off: unsafe.Offsetof(GetLifecyclePolicyPreviewResponse{}.Summary), Kind: api.KStructPtr, Type: 99},
+	}},
+	59: {Go: (*GetLifecyclePolicyRequest)(nil), Fields: []api.Field{
+		{Name: "registryId", Off: unsafe.Offsetof(GetLifecyclePolicyRequest{}.RegistryId), Kind: api.KStringPtr},
+		{Name: "repositoryName", Off: unsafe.Offsetof(GetLifecyclePolicyRequest{}.RepositoryName), Kind: api.KStringPtr},
+	}},
+	60: {Go: (*GetLifecyclePolicyResponse)(nil), Fields: []api.Field{
+		{Name: "registryId", Off: unsafe.Offsetof(GetLifecyclePolicyResponse{}.RegistryId), Kind: api.KStringPtr},
+		{Name: "repositoryName", Off: unsafe.Offsetof(GetLifecyclePolicyResponse{}.RepositoryName), Kind: api.KStringPtr},
+		{Name: "lifecyclePolicyText", Off: unsafe.Offsetof(GetLifecyclePolicyResponse{}.LifecyclePolicyText), Kind: api.KStringPtr},
+		{Name: "lastEvaluatedAt", Off: unsafe.Offsetof(GetLifecyclePolicyResponse{}.LastEvaluatedAt), Kind: api.KTimePtr},
+	}},
+	61: {Go: (*GetRegistryPolicyRequest)(nil)},
+	62: {Go: (*GetRegistryPolicyResponse)(nil), Fields: []api.Field{
+		{Name: "registryId", Off: unsafe.Offsetof(GetRegistryPolicyResponse{}.RegistryId), Kind: api.KStringPtr},
+		{Name: "policyText", Off: unsafe.Offsetof(GetRegistryPolicyResponse{}.PolicyText), Kind: api.KStringPtr},
+	}},
+	63: {Go: (*GetRegistryScanningConfigurationRequest)(nil)},
+	64: {Go: (*GetRegistryScanningConfigurationResponse)(nil), Fields: []api.Field{
+		{Name: "registryId", Off: unsafe.Offsetof(GetRegistryScanningConfigurationResponse{}.RegistryId), Kind: api.KStringPtr},
+		{Name: "scanningConfiguration", Off: unsafe.Offsetof(GetRegistryScanningConfigurationResponse{}.ScanningConfiguration), Kind: api.KStructPtr, Type: 128},
+	}},
+	65: {Go: (*GetRepositoryPolicyRequest)(nil), Fields: []api.Field{
+		{Name: "registryId", Off: unsafe.Offsetof(GetRepositoryPolicyRequest{}.RegistryId), Kind: api.KStringPtr},
+		{Name: "repositoryName", Off: unsafe.Offsetof(GetRepositoryPolicyRequest{}.RepositoryName), Kind: api.KStringPtr},
+	}},
+	66: {Go: (*GetRepositoryPolicyResponse)(nil), Fields: []api.Field{
+		{Name: "registryId", Off: unsafe.Offsetof(GetRepositoryPolicyResponse{}.RegistryId), Kind: api.KStringPtr},
+		{Name: "repositoryName", Off: unsafe.Offsetof(GetRepositoryPolicyResponse{}.RepositoryName), Kind: api.KStringPtr},
+		{Name: "policyText", Off: unsafe.Offsetof(GetRepositoryPolicyResponse{}.PolicyText), Kind: api.KStringPtr},
+	}},
+	67: {Go: (*Image)(nil), Fields: []api.Field{
+		{Name: "registryId", Off: unsafe.Offsetof(Image{}.RegistryId), Kind: api.KStringPtr},
+		{Name: "repositoryName", Off: unsafe.Offsetof(Image{}.RepositoryName), Kind: api.KStringPtr},
+		{Name: "imageId", Off: unsafe.Offsetof(Image{}.ImageId), Kind: api.KStructPtr, Type: 72},
+		{Name: "imageManifest", Off: unsafe.Offsetof(Image{}.ImageManifest), Kind: api.KStringPtr},
+		{Name: "imageManifestMediaType", Off: unsafe.Offsetof(Image{}.ImageManifestMediaType), Kind: api.KStringPtr},
+	}},
+	68: {Go: (*ImageAlreadyExistsException)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(ImageAlreadyExistsException{}.Message), Kind: api.KStringPtr},
+	}},
+	69: {Go: (*ImageDetail)(nil), Fields: []api.Field{
+		{Name: "registryId", Off: unsafe.Offsetof(ImageDetail{}.RegistryId), Kind: api.KStringPtr},
+		{Name: "repositoryName", Off: unsafe.Offsetof(ImageDetail{}.RepositoryName), Kind: api.KStringPtr},
+		{Name: "imageDigest", Off: unsafe.Offsetof(ImageDetail{}.ImageDigest), Kind: api.KStringPtr},
+		{Name: "imageTags", Off: unsafe.Offsetof(ImageDetail{}.ImageTags), Kind: api.KList, Type: 181},
+		{Name: "imageSizeInBytes", Off: unsafe.Offsetof(ImageDetail{}.ImageSizeInBytes), Kind: api.KInt64Ptr},
+		{Name: "imagePushedAt", Off: unsafe.Offsetof(ImageDetail{}.ImagePushedAt), Kind: api.KTimePtr},
+		{Name: "imageScanStatus", Off: unsafe.Offsetof(ImageDetail{}.ImageScanStatus), Kind: api.KStructPtr, Type: 78},
+		{Name: "imageScanFindingsSummary", Off: unsafe.Offsetof(ImageDetail{}.ImageScanFindingsSummary), Kind: api.KStructPtr, Type: 77},
+		{Name: "imageManifestMediaType", Off: unsafe.Offsetof(ImageDetail{}.ImageManifestMediaType), Kind: api.KStringPtr},
+		{Name: "artifactMediaType", Off: unsafe.Offsetof(ImageDetail{}.ArtifactMediaType), Kind: api.KStringPtr},
+		{Name: "lastRecordedPullTime", Off: unsafe.Offsetof(ImageDetail{}.LastRecordedPullTime), Kind: api.KTimePtr},
+	}},
+	70: {Go: (*ImageDigestDoesNotMatchException)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(ImageDigestDoesNotMatchException{}.Message), Kind: api.KStringPtr},
+	}},
+	71: {Go: (*ImageFailure)(nil), Fields: []api.Field{
+		{Name: "imageId", Off: unsafe.Offsetof(ImageFailure{}.ImageId), Kind: api.KStructPtr, Type: 72},
+		{Name: "failureCode", Off: unsafe.Offsetof(ImageFailure{}.FailureCode), Kind: api.KStringPtr},
+		{Name: "failureReason", Off: unsafe.Offsetof(ImageFailure{}.FailureReason), Kind: api.KStringPtr},
+	}},
+	72: {Go: (*ImageIdentifier)(nil), Fields: []api.Field{
+		{Name: "imageDigest", Off: unsafe.Offsetof(ImageIdentifier{}.ImageDigest), Kind: api.KStringPtr},
+		{Name: "imageTag", Off: unsafe.Offsetof(ImageIdentifier{}.ImageTag), Kind: api.KStringPtr},
+	}},
+	73: {Go: (*ImageNotFoundException)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(ImageNotFoundException{}.Message), Kind: api.KStringPtr},
+	}},
+	74: {Go: (*ImageReplicationStatus)(nil), Fields: []api.Field{
+		{Name: "region", Off: unsafe.Offsetof(ImageReplicationStatus{}.Region), Kind: api.KStringPtr},
+		{Name: "registryId", Off: unsafe.Offsetof(ImageReplicationStatus{}.RegistryId), Kind: api.KStringPtr},
+		{Name: "status", Off: unsafe.Offsetof(ImageReplicationStatus{}.Status), Kind: api.KStringPtr},
+		{Name: "failureCode", Off: unsafe.Offsetof(ImageReplicationStatus{}.FailureCode), Kind: api.KStringPtr},
+	}},
+	75: {Go: (*ImageScanFinding)(nil), Fields: []api.Field{
+		{Name: "name", Off: unsafe.Offsetof(ImageScanFinding{}.Name), Kind: api.KStringPtr},
+		{Name: "description", Off: unsafe.Offsetof(ImageScanFinding{}.Description), Kind: api.KStringPtr},
+		{Name: "uri", Off: unsafe.Offsetof(ImageScanFinding{}.Uri), Kind: api.KStringPtr},
+		{Name: "severity", Off: unsafe.Offsetof(ImageScanFinding{}.Severity), Kind: api.KStringPtr},
+		{Name: "attributes", Off: unsafe.Offsetof(ImageScanFinding{}.Attributes), Kind: api.KList, Type: 199},
+	}},
+	76: {Go: (*ImageScanFindings)(nil), Fields: []api.Field{
+		{Name: "imageScanCompletedAt", Off: unsafe.Offsetof(ImageScanFindings{}.ImageScanCompletedAt), Kind: api.KTimePtr},
+		{Name: "vulnerabilitySourceUpdatedAt", Off: unsafe.Offsetof(ImageScanFindings{}.VulnerabilitySourceUpdatedAt), Kind: api.KTimePtr},
+		{Name: "findingSeverityCounts", Off: unsafe.Offsetof(ImageScanFindings{}.FindingSeverityCounts), Kind: api.KMap, Type: 200},
+		{Name: "findings", Off: unsafe.Offsetof(ImageScanFindings{}.Findings), Kind: api.KList, Type: 201},
+		{Name: "enhancedFindings", Off: unsafe.Offsetof(ImageScanFindings{}.EnhancedFindings), Kind: api.KList, Type: 202},
+	}},
+	77: {Go: (*ImageScanFindingsSummary)(nil), Fields: []api.Field{
+		{Name: "imageScanCompletedAt", Off: unsafe.Offsetof(ImageScanFindingsSummary{}.ImageScanCompletedAt), Kind: api.KTimePtr},
+		{Name: "vulnerabilitySourceUpdatedAt", Off: unsafe.Offsetof(ImageScanFindingsSummary{}.VulnerabilitySourceUpdatedAt), Kind: api.KTimePtr},
+		{Name: "findingSeverityCounts", Off: unsafe.Offsetof(ImageScanFindingsSummary{}.FindingSeverityCounts), Kind: api.KMap, Type: 200},
+	}},
+	78: {Go: (*ImageScanStatus)(nil), Fields: []api.Field{
+		{Name: "status", Off: unsafe.Offsetof(ImageScanStatus{}.Status), Kind: api.KStringPtr},
+		{Name: "description", Off: unsafe.Offsetof(ImageScanStatus{}.Description), Kind: api.KStringPtr},
+	}},
+	79: {Go: (*ImageScanningConfiguration)(nil), Fields: []api.Field{
+		{Name: "scanOnPush", Off: unsafe.Offsetof(ImageScanningConfiguration{}.ScanOnPush), Kind: api.KBoolPtr},
+	}},
+	80: {Go: (*ImageTagAlreadyExistsException)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(ImageTagAlreadyExistsException{}.Message), Kind: api.KStringPtr},
+	}},
+	81: {Go: (*InitiateLayerUploadRequest)(nil), Fields: []api.Field{
+		{Name: "registryId", Off: unsafe.Offsetof(InitiateLayerUploadRequest{}.RegistryId), Kind: api.KStringPtr},
+		{Name: "repositoryName", Off: unsafe.Offsetof(InitiateLayerUploadRequest{}.RepositoryName), Kind: api.KStringPtr},
+	}},
+	82: {Go: (*InitiateLayerUploadResponse)(nil), Fields: []api.Field{
+		{Name: "uploadId", Off: unsafe.Offsetof(InitiateLayerUploadResponse{}.UploadId), Kind: api.KStringPtr},
+		{Name: "partSize", Off: unsafe.Offsetof(InitiateLayerUploadResponse{}.PartSize), Kind: api.KInt64Ptr},
+	}},
+	83: {Go: (*InvalidLayerException)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(InvalidLayerException{}.Message), Kind: api.KStringPtr},
+	}},
+	84: {Go: (*InvalidLayerPartException)(nil), Fields: []api.Field{
+		{Name: "registryId", Off: unsafe.Offsetof(InvalidLayerPartException{}.RegistryId), Kind: api.KStringPtr},
+		{Name: "repositoryName", Off: unsafe.Offsetof(InvalidLayerPartException{}.RepositoryName), Kind: api.KStringPtr},
+		{Name: "uploadId", Off: unsafe.Offsetof(InvalidLayerPartException{}.UploadId), Kind: api.KStringPtr},
+		{Name: "lastValidByteReceived", Off: unsafe.Offsetof(InvalidLayerPartException{}.LastValidByteReceived), Kind: api.KInt64Ptr},
+		{Name: "message", Off: unsafe.Offsetof(InvalidLayerPartException{}.Message), Kind: api.KStringPtr},
+	}},
+	85: {Go: (*InvalidParameterException)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(InvalidParameterException{}.Message), Kind: api.KStringPtr},
+	}},
+	86: {Go: (*InvalidTagParameterException)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(InvalidTagParameterException{}.Message), Kind: api.KStringPtr},
+	}},
+	87: {Go: (*KmsException)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(KmsException{}.Message), Kind: api.KStringPtr},
+		{Name: "kmsError", Off: unsafe.Offsetof(KmsException{}.KmsError), Kind: api.KStringPtr},
+	}},
+	88: {Go: (*Layer)(nil), Fields: []api.Field{
+		{Name: "layerDigest", Off: unsafe.Offsetof(Layer{}.LayerDigest), Kind: api.KStringPtr},
+		{Name: "layerAvailability", Off: unsafe.Offsetof(Layer{}.LayerAvailability), Kind: api.KStringPtr},
+		{Name: "layerSize", Off: unsafe.Offsetof(Layer{}.LayerSize), Kind: api.KInt64Ptr},
+		{Name: "mediaType", Off: unsafe.Offsetof(Layer{}.MediaType), Kind: api.KStringPtr},
+	}},
+	89: {Go: (*LayerAlreadyExistsException)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(LayerAlreadyExistsException{}.Message), Kind: api.KStringPtr},
+	}},
+	90: {Go: (*LayerFailure)(nil), Fields: []api.Field{
+		{Name: "layerDigest", Off: unsafe.Offsetof(LayerFailure{}.LayerDigest), Kind: api.KStringPtr},
+		{Name: "failureCode", Off: unsafe.Offsetof(LayerFailure{}.FailureCode), Kind: api.KStringPtr},
+		{Name: "failureReason", Off: unsafe.Offsetof(LayerFailure{}.FailureReason), Kind: api.KStringPtr},
+	}},
+	91: {Go: (*LayerInaccessibleException)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(LayerInaccessibleException{}.Message), Kind: api.KStringPtr},
+	}},
+	92: {Go: (*LayerPartTooSmallException)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(LayerPartTooSmallException{}.Message), Kind: api.KStringPtr},
+	}},
+	93: {Go: (*LayersNotFoundException)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(LayersNotFoundException{}.Message), Kind: api.KStringPtr},
+	}},
+	94: {Go: (*LifecyclePolicyNotFoundException)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(LifecyclePolicyNotFoundException{}.Message), Kind: api.KStringPtr},
+	}},
+	95: {Go: (*LifecyclePolicyPreviewFilter)(nil), Fields: []api.Field{
+		{Name: "tagStatus", Off: unsafe.Offsetof(LifecyclePolicyPreviewFilter{}.TagStatus), Kind: api.KStringPtr},
+	}},
+	96: {Go: (*LifecyclePolicyPreviewInProgressException)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(LifecyclePolicyPreviewInProgressException{}.Message), Kind: api.KStringPtr},
+	}},
+	97: {Go: (*LifecyclePolicyPreviewNotFoundException)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(LifecyclePolicyPreviewNotFoundException{}.Message), Kind: api.KStringPtr},
+	}},
+	98: {Go: (*LifecyclePolicyPreviewResult)(nil), Fields: []api.Field{
+		{Name: "imageTags", Off: unsafe.Offsetof(LifecyclePolicyPreviewResult{}.ImageTags), Kind: api.KList, Type: 181},
+		{Name: "imageDigest", Off: unsafe.Offsetof(LifecyclePolicyPreviewResult{}.ImageDigest), Kind: api.KStringPtr},
+		{Name: "imagePushedAt", Off: unsafe.Offsetof(LifecyclePolicyPreviewResult{}.ImagePushedAt), Kind: api.KTimePtr},
+		{Name: "action", Off: unsafe.Offsetof(LifecyclePolicyPreviewResult{}.Action), Kind: api.KStructPtr, Type: 100},
+		{Name: "appliedRulePriority", Off: unsafe.Offsetof(LifecyclePolicyPreviewResult{}.AppliedRulePriority), Kind: api.KInt32Ptr},
+	}},
+	99: {Go: (*LifecyclePolicyPreviewSummary)(nil), Fields: []api.Field{
+		{Name: "expiringImageTotalCount", Off: unsafe.Offsetof(LifecyclePolicyPreviewSummary{}.ExpiringImageTotalCount), Kind: api.KInt32Ptr},
+	}},
+	100: {Go: (*LifecyclePolicyRuleAction)(nil), Fields: []api.Field{
+		{Name: "type", Off: unsafe.Offsetof(LifecyclePolicyRuleAction{}.Type), Kind: api.KStringPtr},
+	}},
+	101: {Go: (*LimitExceededException)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(LimitExceededException{}.Message), Kind: api.KStringPtr},
+	}},
+	102: {Go: (*ListImagesFilter)(nil), Fields: []api.Field{
+		{Name: "tagStatus", Off: unsafe.Offsetof(ListImagesFilter{}.TagStatus), Kind: api.KStringPtr},
+	}},
+	103: {Go: (*ListImagesRequest)(nil), Fields: []api.Field{
+		{Name: "registryId", Off: unsafe.Offsetof(ListImagesRequest{}.RegistryId), Kind: api.KStringPtr},
+		{Name: "repositoryName", Off: unsafe.Offsetof(ListImagesRequest{}.RepositoryName), Kind: api.KStringPtr},
+		{Name: "nextToken", Off: unsafe.Offsetof(ListImagesRequest{}.NextToken), Kind: api.KStringPtr},
+		{Name: "maxResults", Off: unsafe.Offsetof(ListImagesRequest{}.MaxResults), Kind: api.KInt32Ptr},
+		{Name: "filter", Off: unsafe.Offsetof(ListImagesRequest{}.Filter), Kind: api.KStructPtr, Type: 102},
+	}},
+	104: {Go: (*ListImagesResponse)(nil), Fields: []api.Field{
+		{Name: "imageIds", Off: unsafe.Offsetof(ListImagesResponse{}.ImageIds), Kind: api.KList, Type: 184},
+		{Name: "nextToken", Off: unsafe.Offsetof(ListImagesResponse{}.NextToken), Kind: api.KStringPtr},
+	}},
+	105: {Go: (*ListTagsForResourceRequest)(nil), Fields: []api.Field{
+		{Name: "resourceArn", Off: unsafe.Offsetof(ListTagsForResourceRequest{}.ResourceArn), Kind: api.KStringPtr},
+	}},
+	106: {Go: (*ListTagsForResourceResponse)(nil), Fields: []api.Field{
+		{Name: "tags", Off: unsafe.Offsetof(ListTagsForResourceResponse{}.Tags), Kind: api.KList, Type: 189},
+	}},
+	107: {Go: (*PackageVulnerabilityDetails)(nil), Fields: []api.Field{
+		{Name: "cvss", Off: unsafe.Offsetof(PackageVulnerabilityDetails{}.Cvss), Kind: api.KList, Type: 203},
+		{Name: "referenceUrls", Off: unsafe.Offsetof(PackageVulnerabilityDetails{}.ReferenceUrls), Kind: api.KList, Type: 181},
+		{Name: "relatedVulnerabilities", Off: unsafe.Offsetof(PackageVulnerabilityDetails{}.RelatedVulnerabilities), Kind: api.KList, Type: 181},
+		{Name: "source", Off: unsafe.Offsetof(PackageVulnerabilityDetails{}.Source), Kind: api.KStringPtr},
+		{Name: "sourceUrl", Off: unsafe.Offsetof(PackageVulnerabilityDetails{}.SourceUrl), Kind: api.KStringPtr},
+		{Name: "vendorCreatedAt", Off: unsafe.Offsetof(PackageVulnerabilityDetails{}.VendorCreatedAt), Kind: api.KTimePtr},
+		{Name: "vendorSeverity", Off: unsafe.Offsetof(PackageVulnerabilityDetails{}.VendorSeverity), Kind: api.KStringPtr},
+		{Name: "vendorUpdatedAt", Off: unsafe.Offsetof(PackageVulnerabilityDetails{}.VendorUpdatedAt), Kind: api.KTimePtr},
+		{Name: "vulnerabilityId", Off: unsafe.Offsetof(PackageVulnerabilityDetails{}.VulnerabilityId), Kind: api.KStringPtr},
+		{Name: "vulnerablePackages", Off: unsafe.Offsetof(PackageVulnerabilityDetails{}.VulnerablePackages), Kind: api.KList, Type: 204},
+	}},
+	108: {Go: (*PullThroughCacheRule)(nil), Fields: []api.Field{
+		{Name: "ecrRepositoryPrefix", Off: unsafe.Offsetof(PullThroughCacheRule{}.EcrRepositoryPrefix), Kind: api.KStringPtr},
+		{Name: "upstreamRegistryUrl", Off: unsafe.Offsetof(PullThroughCacheRule{}.UpstreamRegistryUrl), Kind: api.KStringPtr},
+		{Name: "createdAt", Off: unsafe.Offsetof(PullThroughCacheRule{}.CreatedAt), Kind: api.KTimePtr},
+		{Name: "registryId", Off: unsafe.Offsetof(PullThroughCacheRule{}.RegistryId), Kind: api.KStringPtr},
+		{Name: "credentialArn", Off: unsafe.Offsetof(PullThroughCacheRule{}.CredentialArn), Kind: api.KStringPtr},
+		{Name: "upstreamRegistry", Off: unsafe.Offsetof(PullThroughCacheRule{}.UpstreamRegistry), Kind: api.KStringPtr},
+		{Name: "updatedAt", Off: unsafe.Offsetof(PullThroughCacheRule{}.UpdatedAt), Kind: api.KTimePtr},
+	}},
+	109: {Go: (*PullThroughCacheRuleAlreadyExistsException)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(PullThroughCacheRuleAlreadyExistsException{}.Message), Kind: api.KStringPtr},
+	}},
+	110: {Go: (*PullThroughCacheRuleNotFoundException)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(PullThroughCacheRuleNotFoundException{}.Message), Kind: api.KStringPtr},
+	}},
+	111: {Go: (*PutImageRequest)(nil), Fields: []api.Field{
+		{Name: "registryId", Off: unsafe.Offsetof(PutImageRequest{}.RegistryId), Kind: api.KStringPtr},
+		{Name: "repositoryName", Off: unsafe.Offsetof(PutImageRequest{}.RepositoryName), Kind: api.KStringPtr},
+		{Name: "imageManifest", Off: unsafe.Offsetof(PutImageRequest{}.ImageManifest), Kind: api.KStringPtr},
+		{Name: "imageManifestMediaType", Off: unsafe.Offsetof(PutImageRequest{}.ImageManifestMediaType), Kind: api.KStringPtr},
+		{Name: "imageTag", Off: unsafe.Offsetof(PutImageRequest{}.ImageTag), Kind: api.KStringPtr},
+		{Name: "imageDigest", Off: unsafe.Offsetof(PutImageRequest{}.ImageDigest), Kind: api.KStringPtr},
+	}},
+	112: {Go: (*PutImageResponse)(nil), Fields: []api.Field{
+		{Name: "image", Off: unsafe.Offsetof(PutImageResponse{}.Image), Kind: api.KStructPtr, Type: 67},
+	}},
+	113: {Go: (*PutImageScanningConfigurationRequest)(nil), Fields: []api.Field{
+		{Name: "registryId", Off: unsafe.Offsetof(PutImageScanningConfigurationRequest{}.RegistryId), Kind: api.KStringPtr},
+		{Name: "repositoryName", Off: unsafe.Offsetof(PutImageScanningConfigurationRequest{}.RepositoryName), Kind: api.KStringPtr},
+		{Name: "imageScanningConfiguration", Off: unsafe.Offsetof(PutImageScanningConfigurationRequest{}.ImageScanningConfiguration), Kind: api.KStructPtr, Type: 79},
+	}},
+	114: {Go: (*PutImageScanningConfigurationResponse)(nil), Fields: []api.Field{
+		{Name: "registryId", Off: unsafe.Offsetof(PutImageScanningConfigurationResponse{}.RegistryId), Kind: api.KStringPtr},
+		{Name: "repositoryName", Off: unsafe.Offsetof(PutImageScanningConfigurationResponse{}.RepositoryName), Kind: api.KStringPtr},
+		{Name: "imageScanningConfiguration", Off: unsafe.Offsetof(PutImageScanningConfigurationResponse{}.ImageScanningConfiguration), Kind: api.KStructPtr, Type: 79},
+	}},
+	115: {Go: (*PutImageTagMutabilityRequest)(nil), Fields: []api.Field{
+		{Name: "registryId", Off: unsafe.Offsetof(PutImageTagMutabilityRequest{}.RegistryId), Kind: api.KStringPtr},
+		{Name: "repositoryName", Off: unsafe.Offsetof(PutImageTagMutabilityRequest{}.RepositoryName), Kind: api.KStringPtr},
+		{Name: "imageTagMutability", Off: unsafe.Offsetof(PutImageTagMutabilityRequest{}.ImageTagMutability), Kind: api.KStringPtr},
+	}},
+	116: {Go: (*PutImageTagMutabilityResponse)(nil), Fields: []api.Field{
+		{Name: "registryId", Off: unsafe.Offsetof(PutImageTagMutabilityResponse{}.RegistryId), Kind: api.KStringPtr},
+		{Name: "repositoryName", Off: unsafe.Offsetof(PutImageTagMutabilityResponse{}.RepositoryName), Kind: api.KStringPtr},
+		{Name: "imageTagMutability", Off: unsafe.Offsetof(PutImageTagMutabilityResponse{}.ImageTagMutability), Kind: api.KStringPtr},
+	}},
+	117: {Go: (*PutLifecyclePolicyRequest)(nil), Fields: []api.Field{
+		{Name: "registryId", Off: unsafe.Offsetof(PutLifecyclePolicyRequest{}.RegistryId), Kind: api.KStringPtr},
+		{Name: "repositoryName", Off: unsafe.Offsetof(PutLifecyclePolicyRequest{}.RepositoryName), Kind: api.KStringPtr},
+		{Name: "lifecyclePolicyText", Off: unsafe.Offsetof(PutLifecyclePolicyRequest{}.LifecyclePolicyText), Kind: api.KStringPtr},
+	}},
+	118: {Go: (*PutLifecyclePolicyResponse)(nil), Fields: []api.Field{
+		{Name: "registryId", Off: unsafe.Offsetof(PutLifecyclePolicyResponse{}.RegistryId), Kind: api.KStringPtr},
+		{Name: "repositoryName", Off: unsafe.Offsetof(PutLifecyclePolicyResponse{}.RepositoryName), Kind: api.KStringPtr},
+		{Name: "lifecyclePolicyText", Off: unsafe.Offsetof(PutLifecyclePolicyResponse{}.LifecyclePolicyText), Kind: api.KStringPtr},
+	}},
+	119: {Go: (*PutRegistryPolicyRequest)(nil), Fields: []api.Field{
+		{Name: "policyText", Off: unsafe.Offsetof(PutRegistryPolicyRequest{}.PolicyText), Kind: api.KStringPtr},
+	}},
+	120: {Go: (*PutRegistryPolicyResponse)(nil), Fields: []api.Field{
+		{Name: "registryId", Off: unsafe.Offsetof(PutRegistryPolicyResponse{}.RegistryId), Kind: api.KStringPtr},
+		{Name: "policyText", Off: unsafe.Offsetof(PutRegistryPolicyResponse{}.PolicyText), Kind: api.KStringPtr},
+	}},
+	121: {Go: (*PutRegistryScanningConfigurationRequest)(nil), Fields: []api.Field{
+		{Name: "scanType", Off: unsafe.Offsetof(PutRegistryScanningConfigurationRequest{}.ScanType), Kind: api.KStringPtr},
+		{Name: "rules", Off: unsafe.Offsetof(PutRegistryScanningConfigurationRequest{}.Rules), Kind: api.KList, Type: 205},
+	}},
+	122: {Go: (*PutRegistryScanningConfigurationResponse)(nil), Fields: []api.Field{
+		{Name: "registryScanningConfiguration", Off: unsafe.Offsetof(PutRegistryScanningConfigurationResponse{}.RegistryScanningConfiguration), Kind: api.KStructPtr, Type: 128},
+	}},
+	123: {Go: (*PutReplicationConfigurationRequest)(nil), Fields: []api.Field{
+		{Name: "replicationConfiguration", Off: unsafe.Offsetof(PutReplicationConfigurationRequest{}.ReplicationConfiguration), Kind: api.KStructPtr, Type: 131},
+	}},
+	124: {Go: (*PutReplicationConfigurationResponse)(nil), Fields: []api.Field{
+		{Name: "replicationConfiguration", Off: unsafe.Offsetof(PutReplicationConfigurationResponse{}.ReplicationConfiguration), Kind: api.KStructPtr, Type: 131},
+	}},
+	125: {Go: (*Recommendation)(nil), Fields: []api.Field{
+		{Name: "url", Off: unsafe.Offsetof(Recommendation{}.Url), Kind: api.KStringPtr},
+		{Name: "text", Off: unsafe.Offsetof(Recommendation{}.Text), Kind: api.KStringPtr},
+	}},
+	126: {Go: (*ReferencedImagesNotFoundException)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(ReferencedImagesNotFoundException{}.Message), Kind: api.KStringPtr},
+	}},
+	127: {Go: (*RegistryPolicyNotFoundException)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(RegistryPolicyNotFoundException{}.Message), Kind: api.KStringPtr},
+	}},
+	128: {Go: (*RegistryScanningConfiguration)(nil), Fields: []api.Field{
+		{Name: "scanType", Off: unsafe.Offsetof(RegistryScanningConfiguration{}.ScanType), Kind: api.KStringPtr},
+		{Name: "rules", Off: unsafe.Offsetof(RegistryScanningConfiguration{}.Rules), Kind: api.KList, Type: 205},
+	}},
+	129: {Go: (*RegistryScanningRule)(nil), Fields: []api.Field{
+		{Name: "scanFrequency", Off: unsafe.Offsetof(RegistryScanningRule{}.ScanFrequency), Kind: api.KStringPtr},
+		{Name: "repositoryFilters", Off: unsafe.Offsetof(RegistryScanningRule{}.RepositoryFilters), Kind: api.KList, Type: 206},
+	}},
+	130: {Go: (*Remediation)(nil), Fields: []api.Field{
+		{Name: "recommendation", Off: unsafe.Offsetof(Remediation{}.Recommendation), Kind: api.KStructPtr, Type: 125},
+	}},
+	131: {Go: (*ReplicationConfiguration)(nil), Fields: []api.Field{
+		{Name: "rules", Off: unsafe.Offsetof(ReplicationConfiguration{}.Rules), Kind: api.KList, Type: 207},
+	}},
+	132: {Go: (*ReplicationDestination)(nil), Fields: []api.Field{
+		{Name: "region", Off: unsafe.Offsetof(ReplicationDestination{}.Region), Kind: api.KStringPtr},
+		{Name: "registryId", Off: unsafe.Offsetof(ReplicationDestination{}.RegistryId), Kind: api.KStringPtr},
+	}},
+	133: {Go: (*ReplicationRule)(nil), Fields: []api.Field{
+		{Name: "destinations", Off: unsafe.Offsetof(ReplicationRule{}.Destinations), Kind: api.KList, Type: 208},
+		{Name: "repositoryFilters", Off: unsafe.Offsetof(ReplicationRule{}.RepositoryFilters), Kind: api.KList, Type: 209},
+	}},
+	134: {Go: (*Repository)(nil), Fields: []api.Field{
+		{Name: "repositoryArn", Off: unsafe.Offsetof(Repository{}.RepositoryArn), Kind: api.KStringPtr},
+		{Name: "registryId", Off: unsafe.Offsetof(Repository{}.RegistryId), Kind: api.KStringPtr},
+		{Name: "repositoryName", Off: unsafe.Offsetof(Repository{}.RepositoryName), Kind: api.KStringPtr},
+		{Name: "repositoryUri", Off: unsafe.Offsetof(Repository{}.RepositoryUri), Kind: api.KStringPtr},
+		{Name: "createdAt", Off: unsafe.Offsetof(Repository{}.CreatedAt), Kind: api.KTimePtr},
+		{Name: "imageTagMutability", Off: unsafe.Offsetof(Repository{}.ImageTagMutability), Kind: api.KStringPtr},
+		{Name: "imageScanningConfiguration", Off: unsafe.Offsetof(Repository{}.ImageScanningConfiguration), Kind: api.KStructPtr, Type: 79},
+		{Name: "encryptionConfiguration", Off: unsafe.Offsetof(Repository{}.EncryptionConfiguration), Kind: api.KStructPtr, Type: 50},
+	}},
+	135: {Go: (*RepositoryAlreadyExistsException)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(RepositoryAlreadyExistsException{}.Message), Kind: api.KStringPtr},
+	}},
+	136: {Go: (*RepositoryCreationTemplate)(nil), Fields: []api.Field{
+		{Name: "prefix", Off: unsafe.Offsetof(RepositoryCreationTemplate{}.Prefix), Kind: api.KStringPtr},
+		{Name: "description", Off: unsafe.Offsetof(RepositoryCreationTemplate{}.Description), Kind: api.KStringPtr},
+		{Name: "encryptionConfiguration", Off: unsafe.Offsetof(RepositoryCreationTemplate{}.EncryptionConfiguration), Kind: api.KStructPtr, Type: 51},
+		{Name: "resourceTags", Off: unsafe.Offsetof(RepositoryCreationTemplate{}.ResourceTags), Kind: api.KList, Type: 189},
+		{Name: "imageTagMutability", Off: unsafe.Offsetof(RepositoryCreationTemplate{}.ImageTagMutability), Kind: api.KStringPtr},
+		{Name: "repositoryPolicy", Off: unsafe.Offsetof(RepositoryCreationTemplate{}.RepositoryPolicy), Kind: api.KStringPtr},
+		{Name: "lifecyclePolicy", Off: unsafe.Offsetof(RepositoryCreationTemplate{}.LifecyclePolicy), Kind: api.KStringPtr},
+		{Name: "appliedFor", Off: unsafe.Offsetof(RepositoryCreationTemplate{}.AppliedFor), Kind: api.KList, Type: 181},
+		{Name: "customRoleArn", Off: unsafe.Offsetof(RepositoryCreationTemplate{}.CustomRoleArn), Kind: api.KStringPtr},
+		{Name: "createdAt", Off: unsafe.Offsetof(RepositoryCreationTemplate{}.CreatedAt), Kind: api.KTimePtr},
+		{Name: "updatedAt", Off: unsafe.Offsetof(RepositoryCreationTemplate{}.UpdatedAt), Kind: api.KTimePtr},
+	}},
+	137: {Go: (*RepositoryFilter)(nil), Fields: []api.Field{
+		{Name: "filter", Off: unsafe.Offsetof(RepositoryFilter{}.Filter), Kind: api.KStringPtr},
+		{Name: "filterType", Off: unsafe.Offsetof(RepositoryFilter{}.FilterType), Kind: api.KStringPtr},
+	}},
+	138: {Go: (*RepositoryNotEmptyException)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(RepositoryNotEmptyException{}.Message), Kind: api.KStringPtr},
+	}},
+	139: {Go: (*RepositoryNotFoundException)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(RepositoryNotFoundException{}.Message), Kind: api.KStringPtr},
+	}},
+	140: {Go: (*RepositoryPolicyNotFoundException)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(RepositoryPolicyNotFoundException{}.Message), Kind: api.KStringPtr},
+	}},
+	141: {Go: (*RepositoryScanningConfiguration)(nil), Fields: []api.Field{
+		{Name: "repositoryArn", Off: unsafe.Offsetof(RepositoryScanningConfiguration{}.RepositoryArn), Kind: api.KStringPtr},
+		{Name: "repositoryName", Off: unsafe.Offsetof(RepositoryScanningConfiguration{}.RepositoryName), Kind: api.KStringPtr},
+		{Name: "scanOnPush", Off: unsafe.Offsetof(RepositoryScanningConfiguration{}.ScanOnPush), Kind: api.KBoolPtr},
+		{Name: "scanFrequency", Off: unsafe.Offsetof(RepositoryScanningConfiguration{}.ScanFrequency), Kind: api.KStringPtr},
+		{Name: "appliedScanFilters", Off: unsafe.Offsetof(RepositoryScanningConfiguration{}.AppliedScanFilters), Kind: api.KList, Type: 206},
+	}},
+	142: {Go: (*RepositoryScanningConfigurationFailure)(nil), Fields: []api.Field{
+		{Name: "repositoryName", Off: unsafe.Offsetof(RepositoryScanningConfigurationFailure{}.RepositoryName), Kind: api.KStringPtr},
+		{Name: "failureCode", Off: unsafe.Offsetof(RepositoryScanningConfigurationFailure{}.FailureCode), Kind: api.KStringPtr},
+		{Name: "failureReason", Off: unsafe.Offsetof(RepositoryScanningConfigurationFailure{}.FailureReason), Kind: api.KStringPtr},
+	}},
+	143: {Go: (*Resource)(nil), Fields: []api.Field{
+		{Name: "details", Off: unsafe.Offsetof(Resource{}.Details), Kind: api.KStructPtr, Type: 144},
+		{Name: "id", Off: unsafe.Offsetof(Resource{}.Id), Kind: api.KStringPtr},
+		{Name: "tags", Off: unsafe.Offsetof(Resource{}.Tags), Kind: api.KMap, Type: 210},
+		{Name: "type", Off: unsafe.Offsetof(Resource{}.Type), Kind: api.KStringPtr},
+	}},
+	144: {Go: (*ResourceDetails)(nil), Fields: []api.Field{
+		{Name: "awsEcrContainerImage", Off: unsafe.Offsetof(ResourceDetails{}.AwsEcrContainerImage), Kind: api.KStructPtr, Type: 2},
+	}},
+	145: {Go: (*ScanNotFoundException)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(ScanNotFoundException{}.Message), Kind: api.KStringPtr},
+	}},
+	146: {Go: (*ScanningRepositoryFilter)(nil), Fields: []api.Field{
+		{Name: "filter", Off: unsafe.Offsetof(ScanningRepositoryFilter{}.Filter), Kind: api.KStringPtr},
+		{Name: "filterType", Off: unsafe.Offsetof(ScanningRepositoryFilter{}.FilterType), Kind: api.KStringPtr},
+	}},
+	147: {Go: (*ScoreDetails)(nil), Fields: []api.Field{
+		{Name: "cvss", Off: unsafe.Offsetof(ScoreDetails{}.Cvss), Kind: api.KStructPtr, Type: 21},
+	}},
+	148: {Go: (*SecretNotFoundException)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(SecretNotFoundException{}.Message), Kind: api.KStringPtr},
+	}},
+	149: {Go: (*ServerException)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(ServerException{}.Message), Kind: api.KStringPtr},
+	}},
+	150: {Go: (*SetRepositoryPolicyRequest)(nil), Fields: []api.Field{
+		{Name: "registryId", Off: unsafe.Offsetof(SetRepositoryPolicyRequest{}.RegistryId), Kind: api.KStringPtr},
+		{Name: "repositoryName", Off: unsafe.Offsetof(SetRepositoryPolicyRequest{}.RepositoryName), Kind: api.KStringPtr},
+		{Name: "policyText", Off: unsafe.Offsetof(SetRepositoryPolicyRequest{}.PolicyText), Kind: api.KStringPtr},
+		{Name: "force", Off: unsafe.Offsetof(SetRepositoryPolicyRequest{}.Force), Kind: api.KBoolPtr},
+	}},
+	151: {Go: (*SetRepositoryPolicyResponse)(nil), Fields: []api.Field{
+		{Name: "registryId", Off: unsafe.Offsetof(SetRepositoryPolicyResponse{}.RegistryId), Kind: api.KStringPtr},
+		{Name: "repositoryName", Off: unsafe.Offsetof(SetRepositoryPolicyResponse{}.RepositoryName), Kind: api.KStringPtr},
+		{Name: "policyText", Off: unsafe.Offsetof(SetRepositoryPolicyResponse{}.PolicyText), Kind: api.KStringPtr},
+	}},
+	152: {Go: (*StartImageScanRequest)(nil), Fields: []api.Field{
+		{Name: "registryId", Off: unsafe.Offsetof(StartImageScanRequest{}.RegistryId), Kind: api.KStringPtr},
+		{Name: "repositoryName", Off: unsafe.Offsetof(StartImageScanRequest{}.RepositoryName), Kind: api.KStringPtr},
+		{Name: "imageId", Off: unsafe.Offsetof(StartImageScanRequest{}.ImageId), Kind: api.KStructPtr, Type: 72},
+	}},
+	153: {Go: (*StartImageScanResponse)(nil), Fields: []api.Field{
+		{Name: "registryId", Off: unsafe.Offsetof(StartImageScanResponse{}.RegistryId), Kind: api.KStringPtr},
+		{Name: "repositoryName", Off: unsafe.Offsetof(StartImageScanResponse{}.RepositoryName), Kind: api.KStringPtr},
+		{Name: "imageId", Off: unsafe.Offsetof(StartImageScanResponse{}.ImageId), Kind: api.KStructPtr, Type: 72},
+		{Name: "imageScanStatus", Off: unsafe.Offsetof(StartImageScanResponse{}.ImageScanStatus), Kind: api.KStructPtr, Type: 78},
+	}},
+	154: {Go: (*StartLifecyclePolicyPreviewRequest)(nil), Fields: []api.Field{
+		{Name: "registryId", Off: unsafe.Offsetof(StartLifecyclePolicyPreviewRequest{}.RegistryId), Kind: api.KStringPtr},
+		{Name: "repositoryName", Off: unsafe.Offsetof(StartLifecyclePolicyPreviewRequest{}.RepositoryName), Kind: api.KStringPtr},
+		{Name: "lifecyclePolicyText", Off: unsafe.Offsetof(StartLifecyclePolicyPreviewRequest{}.LifecyclePolicyText), Kind: api.KStringPtr},
+	}},
+	155: {Go: (*StartLifecyclePolicyPreviewResponse)(nil), Fields: []api.Field{
+		{Name: "registryId", Off: unsafe.Offsetof(StartLifecyclePolicyPreviewResponse{}.RegistryId), Kind: api.KStringPtr},
+		{Name: "repositoryName", Off: unsafe.Offsetof(StartLifecyclePolicyPreviewResponse{}.RepositoryName), Kind: api.KStringPtr},
+		{Name: "lifecyclePolicyText", Off: unsafe.Offsetof(StartLifecyclePolicyPreviewResponse{}.LifecyclePolicyText), Kind: api.KStringPtr},
+		{Name: "status", Off: unsafe.Offsetof(StartLifecyclePolicyPreviewResponse{}.Status), Kind: api.KStringPtr},
+	}},
+	156: {Go: (*Tag)(nil), Fields: []api.Field{
+		{Name: "Key", Off: unsafe.Offsetof(Tag{}.Key), Kind: api.KStringPtr},
+		{Name: "Value", Off: unsafe.Offsetof(Tag{}.Value), Kind: api.KStringPtr},
+	}},
+	157: {Go: (*TagResourceRequest)(nil), Fields: []api.Field{
+		{Name: "resourceArn", Off: unsafe.Offsetof(TagResourceRequest{}.ResourceArn), Kind: api.KStringPtr},
+		{Name: "tags", Off: unsafe.Offsetof(TagResourceRequest{}.Tags), Kind: api.KList, Type: 189},
+	}},
+	158: {Go: (*TagResourceResponse)(nil)},
+	159: {Go: (*TemplateAlreadyExistsException)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(TemplateAlreadyExistsException{}.Message), Kind: api.KStringPtr},
+	}},
+	160: {Go: (*TemplateNotFoundException)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(TemplateNotFoundException{}.Message), Kind: api.KStringPtr},
+	}},
+	161: {Go: (*TooManyTagsException)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(TooManyTagsException{}.Message), Kind: api.KStringPtr},
+	}},
+	162: {Go: (*UnableToAccessSecretException)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(UnableToAccessSecretException{}.Message), Kind: api.KStringPtr},
+	}},
+	163: {Go: (*UnableToDecryptSecretValueException)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(UnableToDecryptSecretValueException{}.Message), Kind: api.KStringPtr},
+	}},
+	164: {Go: (*UnableToGetUpstreamImageException)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(UnableToGetUpstreamImageException{}.Message), Kind: api.KStringPtr},
+	}},
+	165: {Go: (*UnableToGetUpstreamLayerException)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(UnableToGetUpstreamLayerException{}.Message), Kind: api.KStringPtr},
+	}},
+	166: {Go: (*UnsupportedImageTypeException)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(UnsupportedImageTypeException{}.Message), Kind: api.KStringPtr},
+	}},
+	167: {Go: (*UnsupportedUpstreamRegistryException)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(UnsupportedUpstreamRegistryException{}.Message), Kind: api.KStringPtr},
+	}},
+	168: {Go: (*UntagResourceRequest)(nil), Fields: []api.Field{
+		{Name: "resourceArn", Off: unsafe.Offsetof(UntagResourceRequest{}.ResourceArn), Kind: api.KStringPtr},
+		{Name: "tagKeys", Off: unsafe.Offsetof(UntagResourceRequest{}.TagKeys), Kind: api.KList, Type: 181},
+	}},
+	169: {Go: (*UntagResourceResponse)(nil)},
+	170: {Go: (*UpdatePullThroughCacheRuleRequest)(nil), Fields: []api.Field{
+		{Name: "registryId", Off: unsafe.Offsetof(UpdatePullThroughCacheRuleRequest{}.RegistryId), Kind: api.KStringPtr},
+		{Name: "ecrRepositoryPrefix", Off: unsafe.Offsetof(UpdatePullThroughCacheRuleRequest{}.EcrRepositoryPrefix), Kind: api.KStringPtr},
+		{Name: "credentialArn", Off: unsafe.Offsetof(UpdatePullThroughCacheRuleRequest{}.CredentialArn), Kind: api.KStringPtr},
+	}},
+	171: {Go: (*UpdatePullThroughCacheRuleResponse)(nil), Fields: []api.Field{
+		{Name: "ecrRepositoryPrefix", Off: unsafe.Offsetof(UpdatePullThroughCacheRuleResponse{}.EcrRepositoryPrefix), Kind: api.KStringPtr},
+		{Name: "registryId", Off: unsafe.Offsetof(UpdatePullThroughCacheRuleResponse{}.RegistryId), Kind: api.KStringPtr},
+		{Name: "updatedAt", Off: unsafe.Offsetof(UpdatePullThroughCacheRuleResponse{}.UpdatedAt), Kind: api.KTimePtr},
+		{Name: "credentialArn", Off: unsafe.Offsetof(UpdatePullThroughCacheRuleResponse{}.CredentialArn), Kind: api.KStringPtr},
+	}},
+	172: {Go: (*UpdateRepositoryCreationTemplateRequest)(nil), Fields: []api.Field{
+		{Name: "prefix", Off: unsafe.Offsetof(UpdateRepositoryCreationTemplateRequest{}.Prefix), Kind: api.KStringPtr},
+		{Name: "description", Off: unsafe.Offsetof(UpdateRepositoryCreationTemplateRequest{}.Description), Kind: api.KStringPtr},
+		{Name: "encryptionConfiguration", Off: unsafe.Offsetof(UpdateRepositoryCreationTemplateRequest{}.EncryptionConfiguration), Kind: api.KStructPtr, Type: 51},
+		{Name: "resourceTags", Off: unsafe.Offsetof(UpdateRepositoryCreationTemplateRequest{}.ResourceTags), Kind: api.KList, Type: 189},
+		{Name: "imageTagMutability", Off: unsafe.Offsetof(UpdateRepositoryCreationTemplateRequest{}.ImageTagMutability), Kind: api.KStringPtr},
+		{Name: "repositoryPolicy", Off: unsafe.Offsetof(UpdateRepositoryCreationTemplateRequest{}.RepositoryPolicy), Kind: api.KStringPtr},
+		{Name: "lifecyclePolicy", Off: unsafe.Offsetof(UpdateRepositoryCreationTemplateRequest{}.LifecyclePolicy), Kind: api.KStringPtr},
+		{Name: "appliedFor", Off: unsafe.Offsetof(UpdateRepositoryCreationTemplateRequest{}.AppliedFor), Kind: api.KList, Type: 181},
+		{Name: "customRoleArn", Off: unsafe.Offsetof(UpdateRepositoryCreationTemplateRequest{}.CustomRoleArn), Kind: api.KStringPtr},
+	}},
+	173: {Go: (*UpdateRepositoryCreationTemplateResponse)(nil), Fields: []api.Field{
+		{Name: "registryId", Off: unsafe.Offsetof(UpdateRepositoryCreationTemplateResponse{}.RegistryId), Kind: api.KStringPtr},
+		{Name: "repositoryCreationTemplate", Off: unsafe.Offsetof(UpdateRepositoryCreationTemplateResponse{}.RepositoryCreationTemplate), Kind: api.KStructPtr, Type: 136},
+	}},
+	174: {Go: (*UploadLayerPartRequest)(nil), Fields: []api.Field{
+		{Name: "registryId", Off: unsafe.Offsetof(UploadLayerPartRequest{}.RegistryId), Kind: api.KStringPtr},
+		{Name: "repositoryName", Off: unsafe.Offsetof(UploadLayerPartRequest{}.RepositoryName), Kind: api.KStringPtr},
+		{Name: "uploadId", Off: unsafe.Offsetof(UploadLayerPartRequest{}.UploadId), Kind: api.KStringPtr},
+		{Name: "partFirstByte", Off: unsafe.Offsetof(UploadLayerPartRequest{}.PartFirstByte), Kind: api.KInt64Ptr},
+		{Name: "partLastByte", Off: unsafe.Offsetof(UploadLayerPartRequest{}.PartLastByte), Kind: api.KInt64Ptr},
+		{Name: "layerPartBlob", Off: unsafe.Offsetof(UploadLayerPartRequest{}.LayerPartBlob), Kind: api.KBytes},
+	}},
+	175: {Go: (*UploadLayerPartResponse)(nil), Fields: []api.Field{
+		{Name: "registryId", Off: unsafe.Offsetof(UploadLayerPartResponse{}.RegistryId), Kind: api.KStringPtr},
+		{Name: "repositoryName", Off: unsafe.Offsetof(UploadLayerPartResponse{}.RepositoryName), Kind: api.KStringPtr},
+		{Name: "uploadId", Off: unsafe.Offsetof(UploadLayerPartResponse{}.UploadId), Kind: api.KStringPtr},
+		{Name: "lastByteReceived", Off: unsafe.Offsetof(UploadLayerPartResponse{}.LastByteReceived), Kind: api.KInt64Ptr},
+	}},
+	176: {Go: (*UploadNotFoundException)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(UploadNotFoundException{}.Message), Kind: api.KStringPtr},
+	}},
+	177: {Go: (*ValidatePullThroughCacheRuleRequest)(nil), Fields: []api.Field{
+		{Name: "ecrRepositoryPrefix", Off: unsafe.Offsetof(ValidatePullThroughCacheRuleRequest{}.EcrRepositoryPrefix), Kind: api.KStringPtr},
+		{Name: "registryId", Off: unsafe.Offsetof(ValidatePullThroughCacheRuleRequest{}.RegistryId), Kind: api.KStringPtr},
+	}},
+	178: {Go: (*ValidatePullThroughCacheRuleResponse)(nil), Fields: []api.Field{
+		{Name: "ecrRepositoryPrefix", Off: unsafe.Offsetof(ValidatePullThroughCacheRuleResponse{}.EcrRepositoryPrefix), Kind: api.KStringPtr},
+		{Name: "registryId", Off: unsafe.Offsetof(ValidatePullThroughCacheRuleResponse{}.RegistryId), Kind: api.KStringPtr},
+		{Name: "upstreamRegistryUrl", Off: unsafe.Offsetof(ValidatePullThroughCacheRuleResponse{}.UpstreamRegistryUrl), Kind: api.KStringPtr},
+		{Name: "credentialArn", Off: unsafe.Offsetof(ValidatePullThroughCacheRuleResponse{}.CredentialArn), Kind: api.KStringPtr},
+		{Name: "isValid", Off: unsafe.Offsetof(ValidatePullThroughCacheRuleResponse{}.IsValid), Kind: api.KBoolPtr},
+		{Name: "failure", Off: unsafe.Offsetof(ValidatePullThroughCacheRuleResponse{}.Failure), Kind: api.KStringPtr},
+	}},
+	179: {Go: (*ValidationException)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(ValidationException{}.Message), Kind: api.KStringPtr},
+	}},
+	180: {Go: (*VulnerablePackage)(nil), Fields: []api.Field{
+		{Name: "arch", Off: unsafe.Offsetof(VulnerablePackage{}.Arch), Kind: api.KStringPtr},
+		{Name: "epoch", Off: unsafe.Offsetof(VulnerablePackage{}.Epoch), Kind: api.KInt32Ptr},
+		{Name: "filePath", Off: unsafe.Offsetof(VulnerablePackage{}.FilePath), Kind: api.KStringPtr},
+		{Name: "name", Off: unsafe.Offsetof(VulnerablePackage{}.Name), Kind: api.KStringPtr},
+		{Name: "packageManager", Off: unsafe.Offsetof(VulnerablePackage{}.PackageManager), Kind: api.KStringPtr},
+		{Name: "release", Off: unsafe.Offsetof(VulnerablePackage{}.Release), Kind: api.KStringPtr},
+		{Name: "sourceLayerHash", Off: unsafe.Offsetof(VulnerablePackage{}.SourceLayerHash), Kind: api.KStringPtr},
+		{Name: "version", Off: unsafe.Offsetof(VulnerablePackage{}.Version), Kind: api.KStringPtr},
+	}},
+	181: {Go: (*[]string)(nil), Elem: api.Field{Kind: api.KString}, Size: unsafe.Sizeof(*new(string))},
+	182: {Go: (*[]Layer)(nil), Elem: api.Field{Kind: api.KStruct, Type: 88}, Size: unsafe.Sizeof(*new(Layer))},
+	183: {Go: (*[]LayerFailure)(nil), Elem: api.Field{Kind: api.KStruct, Type: 90}, Size: unsafe.Sizeof(*new(LayerFailure))},
+	184: {Go: (*[]ImageIdentifier)(nil), Elem: api.Field{Kind: api.KStruct, Type: 72}, Size: unsafe.Sizeof(*new(ImageIdentifier))},
+	185: {Go: (*[]ImageFailure)(nil), Elem: api.Field{Kind: api.KStruct, Type: 71}, Size: unsafe.Sizeof(*new(ImageFailure))},
+	186: {Go: (*[]Image)(nil), Elem: api.Field{Kind: api.KStruct, Type: 67}, Size: unsafe.Sizeof(*new(Image))},
+	187: {Go: (*[]RepositoryScanningConfiguration)(nil), Elem: api.Field{Kind: api.KStruct, Type: 141}, Size: unsafe.Sizeof(*new(RepositoryScanningConfiguration))},
+	188: {Go: (*[]RepositoryScanningConfigurationFailure)(nil), Elem: api.Field{Kind: api.KStruct, Type: 142}, Size: unsafe.Sizeof(*new(RepositoryScanningConfigurationFailure))},
+	189: {Go: (*[]Tag)(nil), Elem: api.Field{Kind: api.KStruct, Type: 156}, Size: unsafe.Sizeof(*new(Tag))},
+	190: {Go: (*[]CvssScoreAdjustment)(nil), Elem: api.Field{Kind: api.KStruct, Type: 20}, Size: unsafe.Sizeof(*new(CvssScoreAdjustment))},
+	191: {Go: (*[]ImageReplicationStatus)(nil), Elem: api.Field{Kind: api.KStruct, Type: 74}, Size: unsafe.Sizeof(*new(ImageReplicationStatus))},
+	192: {Go: (*[]ImageDetail)(nil), Elem: api.Field{Kind: api.KStruct, Type: 69}, Size: unsafe.Sizeof(*new(ImageDetail))},
+	193: {Go: (*[]PullThroughCacheRule)(nil), Elem: api.Field{Kind: api.KStruct, Type: 108}, Size: unsafe.Sizeof(*new(PullThroughCacheRule))},
+	194: {Go: (*[]Repository)(nil), Elem: api.Field{Kind: api.KStruct, Type: 134}, Size: unsafe.Sizeof(*new(Repository))},
+	195: {Go: (*[]RepositoryCreationTemplate)(nil), Elem: api.Field{Kind: api.KStruct, Type: 136}, Size: unsafe.Sizeof(*new(RepositoryCreationTemplate))},
+	196: {Go: (*[]Resource)(nil), Elem: api.Field{Kind: api.KStruct, Type: 143}, Size: unsafe.Sizeof(*new(Resource))},
+	197: {Go: (*[]AuthorizationData)(nil), Elem: api.Field{Kind: api.KStruct, Type: 1}, Size: unsafe.Sizeof(*new(AuthorizationData))},
+	198: {Go: (*[]LifecyclePolicyPreviewResult)(nil), Elem: api.Field{Kind: api.KStruct, Type: 98}, Size: unsafe.Sizeof(*new(LifecyclePolicyPreviewResult))},
+	199: {Go: (*[]Attribute)(nil), Elem: api.Field{Kind: api.KStruct, Type: 0}, Size: unsafe.Sizeof(*new(Attribute))},
+	200: {Go: (*map[string]int32)(nil), Elem: api.Field{Kind: api.KInt32}, MapFrom: api.MapFrom[int32], MapTo: api.MapTo[int32]},
+	201: {Go: (*[]ImageScanFinding)(nil), Elem: api.Field{Kind: api.KStruct, Type: 75}, Size: unsafe.Sizeof(*new(ImageScanFinding))},
+	202: {Go: (*[]EnhancedImageScanFinding)(nil), Elem: api.Field{Kind: api.KStruct, Type: 52}, Size: unsafe.Sizeof(*new(EnhancedImageScanFinding))},
+	203: {Go: (*[]CvssScore)(nil), Elem: api.Field{Kind: api.KStruct, Type: 19}, Size: unsafe.Sizeof(*new(CvssScore))},
+	204: {Go: (*[]VulnerablePackage)(nil), Elem: api.Field{Kind: api.KStruct, Type: 180}, Size: unsafe.Sizeof(*new(VulnerablePackage))},
+	205: {Go: (*[]RegistryScanningRule)(nil), Elem: api.Field{Kind: api.KStruct, Type: 129}, Size: unsafe.Sizeof(*new(RegistryScanningRule))},
+	206: {Go: (*[]ScanningRepositoryFilter)(nil), Elem: api.Field{Kind: api.KStruct, Type: 146}, Size: unsafe.Sizeof(*new(ScanningRepositoryFilter))},
+	207: {Go: (*[]ReplicationRule)(nil), Elem: api.Field{Kind: api.KStruct, Type: 133}, Size: unsafe.Sizeof(*new(ReplicationRule))},
+	208: {Go: (*[]ReplicationDestination)(nil), Elem: api.Field{Kind: api.KStruct, Type: 132}, Size: unsafe.Sizeof(*new(ReplicationDestination))},
+	209: {Go: (*[]RepositoryFilter)(nil), Elem: api.Field{Kind: api.KStruct, Type: 137}, Size: unsafe.Sizeof(*new(RepositoryFilter))},
+	210: {Go: (*map[string]string)(nil), Elem: api.Field{Kind: api.KString}, MapFrom: api.MapFrom[string], MapTo: api.MapTo[string]},
 }

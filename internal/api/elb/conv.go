@@ -3,1635 +3,598 @@
 package elbapi
 
 import (
+	"unsafe"
+
 	"github.com/niwa-cloud/niwa/internal/api"
 )
 
-func (s *AccessLog) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Enabled", &s.Enabled, api.SetBoolPtr)
-	err = api.Decode(err, m, "S3BucketName", &s.S3BucketName, api.SetStringPtr)
-	err = api.Decode(err, m, "EmitInterval", &s.EmitInterval, api.SetInt32Ptr)
-	err = api.Decode(err, m, "S3BucketPrefix", &s.S3BucketPrefix, api.SetStringPtr)
-	return err
-}
-
-func (s *AccessLog) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "Enabled", s.Enabled, api.DynBool)
-	api.Put(m, "S3BucketName", s.S3BucketName, api.DynString)
-	api.Put(m, "EmitInterval", s.EmitInterval, api.DynInt32)
-	api.Put(m, "S3BucketPrefix", s.S3BucketPrefix, api.DynString)
-	return m
-}
-
-func (s *AccessPointNotFoundException) FromDynamic(map[string]any) error { return nil }
-
-func (s *AccessPointNotFoundException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *AddAvailabilityZonesInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "LoadBalancerName", &s.LoadBalancerName, api.SetStringPtr)
-	err = api.Decode(err, m, "AvailabilityZones", &s.AvailabilityZones, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	return err
-}
-
-func (s *AddAvailabilityZonesInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "LoadBalancerName", s.LoadBalancerName, api.DynString)
-	api.PutList(m, "AvailabilityZones", s.AvailabilityZones, api.DynString)
-	return m
-}
-
-func (s *AddAvailabilityZonesOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "AvailabilityZones", &s.AvailabilityZones, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	return err
-}
-
-func (s *AddAvailabilityZonesOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutList(m, "AvailabilityZones", s.AvailabilityZones, api.DynString)
-	return m
-}
-
-func (s *AddTagsInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "LoadBalancerNames", &s.LoadBalancerNames, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]Tag, v any) error {
-		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *AddTagsInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutList(m, "LoadBalancerNames", s.LoadBalancerNames, api.DynString)
-	api.PutList(m, "Tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *AddTagsOutput) FromDynamic(map[string]any) error { return nil }
-
-func (s *AddTagsOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *AdditionalAttribute) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Key", &s.Key, api.SetStringPtr)
-	err = api.Decode(err, m, "Value", &s.Value, api.SetStringPtr)
-	return err
-}
-
-func (s *AdditionalAttribute) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Key", s.Key, api.DynString)
-	api.Put(m, "Value", s.Value, api.DynString)
-	return m
-}
-
-func (s *AppCookieStickinessPolicy) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "PolicyName", &s.PolicyName, api.SetStringPtr)
-	err = api.Decode(err, m, "CookieName", &s.CookieName, api.SetStringPtr)
-	return err
-}
-
-func (s *AppCookieStickinessPolicy) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "PolicyName", s.PolicyName, api.DynString)
-	api.Put(m, "CookieName", s.CookieName, api.DynString)
-	return m
-}
-
-func (s *ApplySecurityGroupsToLoadBalancerInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "LoadBalancerName", &s.LoadBalancerName, api.SetStringPtr)
-	err = api.Decode(err, m, "SecurityGroups", &s.SecurityGroups, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	return err
-}
-
-func (s *ApplySecurityGroupsToLoadBalancerInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "LoadBalancerName", s.LoadBalancerName, api.DynString)
-	api.PutList(m, "SecurityGroups", s.SecurityGroups, api.DynString)
-	return m
-}
-
-func (s *ApplySecurityGroupsToLoadBalancerOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "SecurityGroups", &s.SecurityGroups, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	return err
-}
-
-func (s *ApplySecurityGroupsToLoadBalancerOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutList(m, "SecurityGroups", s.SecurityGroups, api.DynString)
-	return m
-}
-
-func (s *AttachLoadBalancerToSubnetsInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "LoadBalancerName", &s.LoadBalancerName, api.SetStringPtr)
-	err = api.Decode(err, m, "Subnets", &s.Subnets, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	return err
-}
-
-func (s *AttachLoadBalancerToSubnetsInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "LoadBalancerName", s.LoadBalancerName, api.DynString)
-	api.PutList(m, "Subnets", s.Subnets, api.DynString)
-	return m
-}
-
-func (s *AttachLoadBalancerToSubnetsOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Subnets", &s.Subnets, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	return err
-}
-
-func (s *AttachLoadBalancerToSubnetsOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutList(m, "Subnets", s.Subnets, api.DynString)
-	return m
-}
-
-func (s *BackendServerDescription) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "InstancePort", &s.InstancePort, api.SetInt32Ptr)
-	err = api.Decode(err, m, "PolicyNames", &s.PolicyNames, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	return err
-}
-
-func (s *BackendServerDescription) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "InstancePort", s.InstancePort, api.DynInt32)
-	api.PutList(m, "PolicyNames", s.PolicyNames, api.DynString)
-	return m
-}
-
-func (s *CertificateNotFoundException) FromDynamic(map[string]any) error { return nil }
-
-func (s *CertificateNotFoundException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *ConfigureHealthCheckInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "LoadBalancerName", &s.LoadBalancerName, api.SetStringPtr)
-	err = api.Decode(err, m, "HealthCheck", &s.HealthCheck, api.SetStructPtr[HealthCheck])
-	return err
-}
-
-func (s *ConfigureHealthCheckInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "LoadBalancerName", s.LoadBalancerName, api.DynString)
-	api.PutStruct(m, "HealthCheck", s.HealthCheck)
-	return m
-}
-
-func (s *ConfigureHealthCheckOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "HealthCheck", &s.HealthCheck, api.SetStructPtr[HealthCheck])
-	return err
-}
-
-func (s *ConfigureHealthCheckOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "HealthCheck", s.HealthCheck)
-	return m
-}
-
-func (s *ConnectionDraining) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Enabled", &s.Enabled, api.SetBoolPtr)
-	err = api.Decode(err, m, "Timeout", &s.Timeout, api.SetInt32Ptr)
-	return err
-}
-
-func (s *ConnectionDraining) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Enabled", s.Enabled, api.DynBool)
-	api.Put(m, "Timeout", s.Timeout, api.DynInt32)
-	return m
-}
-
-func (s *ConnectionSettings) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "IdleTimeout", &s.IdleTimeout, api.SetInt32Ptr)
-	return err
-}
-
-func (s *ConnectionSettings) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "IdleTimeout", s.IdleTimeout, api.DynInt32)
-	return m
-}
-
-func (s *CreateAccessPointInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "LoadBalancerName", &s.LoadBalancerName, api.SetStringPtr)
-	err = api.Decode(err, m, "Listeners", &s.Listeners, func(p *[]Listener, v any) error {
-		return api.SetList(p, v, func(p *Listener, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "AvailabilityZones", &s.AvailabilityZones, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "Subnets", &s.Subnets, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "SecurityGroups", &s.SecurityGroups, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "Scheme", &s.Scheme, api.SetStringPtr)
-	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]Tag, v any) error {
-		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *CreateAccessPointInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 7)
-	api.Put(m, "LoadBalancerName", s.LoadBalancerName, api.DynString)
-	api.PutList(m, "Listeners", s.Listeners, func(e Listener) any { return e.ToDynamic() })
-	api.PutList(m, "AvailabilityZones", s.AvailabilityZones, api.DynString)
-	api.PutList(m, "Subnets", s.Subnets, api.DynString)
-	api.PutList(m, "SecurityGroups", s.SecurityGroups, api.DynString)
-	api.Put(m, "Scheme", s.Scheme, api.DynString)
-	api.PutList(m, "Tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *CreateAccessPointOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DNSName", &s.DNSName, api.SetStringPtr)
-	return err
-}
-
-func (s *CreateAccessPointOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "DNSName", s.DNSName, api.DynString)
-	return m
-}
-
-func (s *CreateAppCookieStickinessPolicyInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "LoadBalancerName", &s.LoadBalancerName, api.SetStringPtr)
-	err = api.Decode(err, m, "PolicyName", &s.PolicyName, api.SetStringPtr)
-	err = api.Decode(err, m, "CookieName", &s.CookieName, api.SetStringPtr)
-	return err
-}
-
-func (s *CreateAppCookieStickinessPolicyInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "LoadBalancerName", s.LoadBalancerName, api.DynString)
-	api.Put(m, "PolicyName", s.PolicyName, api.DynString)
-	api.Put(m, "CookieName", s.CookieName, api.DynString)
-	return m
-}
-
-func (s *CreateAppCookieStickinessPolicyOutput) FromDynamic(map[string]any) error { return nil }
-
-func (s *CreateAppCookieStickinessPolicyOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *CreateLBCookieStickinessPolicyInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "LoadBalancerName", &s.LoadBalancerName, api.SetStringPtr)
-	err = api.Decode(err, m, "PolicyName", &s.PolicyName, api.SetStringPtr)
-	err = api.Decode(err, m, "CookieExpirationPeriod", &s.CookieExpirationPeriod, api.SetInt64Ptr)
-	return err
-}
-
-func (s *CreateLBCookieStickinessPolicyInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "LoadBalancerName", s.LoadBalancerName, api.DynString)
-	api.Put(m, "PolicyName", s.PolicyName, api.DynString)
-	api.Put(m, "CookieExpirationPeriod", s.CookieExpirationPeriod, api.DynInt64)
-	return m
-}
-
-func (s *CreateLBCookieStickinessPolicyOutput) FromDynamic(map[string]any) error { return nil }
-
-func (s *CreateLBCookieStickinessPolicyOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *CreateLoadBalancerListenerInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "LoadBalancerName", &s.LoadBalancerName, api.SetStringPtr)
-	err = api.Decode(err, m, "Listeners", &s.Listeners, func(p *[]Listener, v any) error {
-		return api.SetList(p, v, func(p *Listener, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *CreateLoadBalancerListenerInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "LoadBalancerName", s.LoadBalancerName, api.DynString)
-	api.PutList(m, "Listeners", s.Listeners, func(e Listener) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *CreateLoadBalancerListenerOutput) FromDynamic(map[string]any) error { return nil }
-
-func (s *CreateLoadBalancerListenerOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *CreateLoadBalancerPolicyInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "LoadBalancerName", &s.LoadBalancerName, api.SetStringPtr)
-	err = api.Decode(err, m, "PolicyName", &s.PolicyName, api.SetStringPtr)
-	err = api.Decode(err, m, "PolicyTypeName", &s.PolicyTypeName, api.SetStringPtr)
-	err = api.Decode(err, m, "PolicyAttributes", &s.PolicyAttributes, func(p *[]PolicyAttribute, v any) error {
-		return api.SetList(p, v, func(p *PolicyAttribute, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *CreateLoadBalancerPolicyInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "LoadBalancerName", s.LoadBalancerName, api.DynString)
-	api.Put(m, "PolicyName", s.PolicyName, api.DynString)
-	api.Put(m, "PolicyTypeName", s.PolicyTypeName, api.DynString)
-	api.PutList(m, "PolicyAttributes", s.PolicyAttributes, func(e PolicyAttribute) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *CreateLoadBalancerPolicyOutput) FromDynamic(map[string]any) error { return nil }
-
-func (s *CreateLoadBalancerPolicyOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *CrossZoneLoadBalancing) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Enabled", &s.Enabled, api.SetBoolPtr)
-	return err
-}
-
-func (s *CrossZoneLoadBalancing) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Enabled", s.Enabled, api.DynBool)
-	return m
-}
-
-func (s *DeleteAccessPointInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "LoadBalancerName", &s.LoadBalancerName, api.SetStringPtr)
-	return err
-}
-
-func (s *DeleteAccessPointInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "LoadBalancerName", s.LoadBalancerName, api.DynString)
-	return m
-}
-
-func (s *DeleteAccessPointOutput) FromDynamic(map[string]any) error { return nil }
-
-func (s *DeleteAccessPointOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *DeleteLoadBalancerListenerInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "LoadBalancerName", &s.LoadBalancerName, api.SetStringPtr)
-	err = api.Decode(err, m, "LoadBalancerPorts", &s.LoadBalancerPorts, func(p *[]int32, v any) error { return api.SetList(p, v, api.SetInt32) })
-	return err
-}
-
-func (s *DeleteLoadBalancerListenerInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "LoadBalancerName", s.LoadBalancerName, api.DynString)
-	api.PutList(m, "LoadBalancerPorts", s.LoadBalancerPorts, api.DynInt32)
-	return m
-}
-
-func (s *DeleteLoadBalancerListenerOutput) FromDynamic(map[string]any) error { return nil }
-
-func (s *DeleteLoadBalancerListenerOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *DeleteLoadBalancerPolicyInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "LoadBalancerName", &s.LoadBalancerName, api.SetStringPtr)
-	err = api.Decode(err, m, "PolicyName", &s.PolicyName, api.SetStringPtr)
-	return err
-}
-
-func (s *DeleteLoadBalancerPolicyInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "LoadBalancerName", s.LoadBalancerName, api.DynString)
-	api.Put(m, "PolicyName", s.PolicyName, api.DynString)
-	return m
-}
-
-func (s *DeleteLoadBalancerPolicyOutput) FromDynamic(map[string]any) error { return nil }
-
-func (s *DeleteLoadBalancerPolicyOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *DependencyThrottleException) FromDynamic(map[string]any) error { return nil }
-
-func (s *DependencyThrottleException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *DeregisterEndPointsInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "LoadBalancerName", &s.LoadBalancerName, api.SetStringPtr)
-	err = api.Decode(err, m, "Instances", &s.Instances, func(p *[]Instance, v any) error {
-		return api.SetList(p, v, func(p *Instance, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *DeregisterEndPointsInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "LoadBalancerName", s.LoadBalancerName, api.DynString)
-	api.PutList(m, "Instances", s.Instances, func(e Instance) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *DeregisterEndPointsOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Instances", &s.Instances, func(p *[]Instance, v any) error {
-		return api.SetList(p, v, func(p *Instance, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
+func (*AccessLog) ConvType() (api.Table, int32) { return convTable[:], 0 }
 
-func (s *DeregisterEndPointsOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutList(m, "Instances", s.Instances, func(e Instance) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *DescribeAccessPointsInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "LoadBalancerNames", &s.LoadBalancerNames, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
-	err = api.Decode(err, m, "PageSize", &s.PageSize, api.SetInt32Ptr)
-	return err
-}
-
-func (s *DescribeAccessPointsInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.PutList(m, "LoadBalancerNames", s.LoadBalancerNames, api.DynString)
-	api.Put(m, "Marker", s.Marker, api.DynString)
-	api.Put(m, "PageSize", s.PageSize, api.DynInt32)
-	return m
-}
-
-func (s *DescribeAccessPointsOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "LoadBalancerDescriptions", &s.LoadBalancerDescriptions, func(p *[]LoadBalancerDescription, v any) error {
-		return api.SetList(p, v, func(p *LoadBalancerDescription, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "NextMarker", &s.NextMarker, api.SetStringPtr)
-	return err
-}
-
-func (s *DescribeAccessPointsOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutList(m, "LoadBalancerDescriptions", s.LoadBalancerDescriptions, func(e LoadBalancerDescription) any { return e.ToDynamic() })
-	api.Put(m, "NextMarker", s.NextMarker, api.DynString)
-	return m
-}
-
-func (s *DescribeAccountLimitsInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
-	err = api.Decode(err, m, "PageSize", &s.PageSize, api.SetInt32Ptr)
-	return err
-}
-
-func (s *DescribeAccountLimitsInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Marker", s.Marker, api.DynString)
-	api.Put(m, "PageSize", s.PageSize, api.DynInt32)
-	return m
-}
-
-func (s *DescribeAccountLimitsOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Limits", &s.Limits, func(p *[]Limit, v any) error {
-		return api.SetList(p, v, func(p *Limit, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "NextMarker", &s.NextMarker, api.SetStringPtr)
-	return err
-}
-
-func (s *DescribeAccountLimitsOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutList(m, "Limits", s.Limits, func(e Limit) any { return e.ToDynamic() })
-	api.Put(m, "NextMarker", s.NextMarker, api.DynString)
-	return m
-}
-
-func (s *DescribeEndPointStateInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "LoadBalancerName", &s.LoadBalancerName, api.SetStringPtr)
-	err = api.Decode(err, m, "Instances", &s.Instances, func(p *[]Instance, v any) error {
-		return api.SetList(p, v, func(p *Instance, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *DescribeEndPointStateInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "LoadBalancerName", s.LoadBalancerName, api.DynString)
-	api.PutList(m, "Instances", s.Instances, func(e Instance) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *DescribeEndPointStateOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "InstanceStates", &s.InstanceStates, func(p *[]InstanceState, v any) error {
-		return api.SetList(p, v, func(p *InstanceState, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *DescribeEndPointStateOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutList(m, "InstanceStates", s.InstanceStates, func(e InstanceState) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *DescribeLoadBalancerAttributesInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "LoadBalancerName", &s.LoadBalancerName, api.SetStringPtr)
-	return err
-}
-
-func (s *DescribeLoadBalancerAttributesInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "LoadBalancerName", s.LoadBalancerName, api.DynString)
-	return m
-}
-
-func (s *DescribeLoadBalancerAttributesOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "LoadBalancerAttributes", &s.LoadBalancerAttributes, api.SetStructPtr[LoadBalancerAttributes])
-	return err
-}
-
-func (s *DescribeLoadBalancerAttributesOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "LoadBalancerAttributes", s.LoadBalancerAttributes)
-	return m
-}
-
-func (s *DescribeLoadBalancerPoliciesInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "LoadBalancerName", &s.LoadBalancerName, api.SetStringPtr)
-	err = api.Decode(err, m, "PolicyNames", &s.PolicyNames, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	return err
-}
-
-func (s *DescribeLoadBalancerPoliciesInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "LoadBalancerName", s.LoadBalancerName, api.DynString)
-	api.PutList(m, "PolicyNames", s.PolicyNames, api.DynString)
-	return m
-}
-
-func (s *DescribeLoadBalancerPoliciesOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "PolicyDescriptions", &s.PolicyDescriptions, func(p *[]PolicyDescription, v any) error {
-		return api.SetList(p, v, func(p *PolicyDescription, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *DescribeLoadBalancerPoliciesOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutList(m, "PolicyDescriptions", s.PolicyDescriptions, func(e PolicyDescription) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *DescribeLoadBalancerPolicyTypesInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "PolicyTypeNames", &s.PolicyTypeNames, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	return err
-}
-
-func (s *DescribeLoadBalancerPolicyTypesInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutList(m, "PolicyTypeNames", s.PolicyTypeNames, api.DynString)
-	return m
-}
-
-func (s *DescribeLoadBalancerPolicyTypesOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "PolicyTypeDescriptions", &s.PolicyTypeDescriptions, func(p *[]PolicyTypeDescription, v any) error {
-		return api.SetList(p, v, func(p *PolicyTypeDescription, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *DescribeLoadBalancerPolicyTypesOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutList(m, "PolicyTypeDescriptions", s.PolicyTypeDescriptions, func(e PolicyTypeDescription) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *DescribeTagsInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "LoadBalancerNames", &s.LoadBalancerNames, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	return err
-}
+func (*AccessPointNotFoundException) ConvType() (api.Table, int32) { return convTable[:], 1 }
 
-func (s *DescribeTagsInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutList(m, "LoadBalancerNames", s.LoadBalancerNames, api.DynString)
-	return m
-}
-
-func (s *DescribeTagsOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "TagDescriptions", &s.TagDescriptions, func(p *[]TagDescription, v any) error {
-		return api.SetList(p, v, func(p *TagDescription, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *DescribeTagsOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutList(m, "TagDescriptions", s.TagDescriptions, func(e TagDescription) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *DetachLoadBalancerFromSubnetsInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "LoadBalancerName", &s.LoadBalancerName, api.SetStringPtr)
-	err = api.Decode(err, m, "Subnets", &s.Subnets, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	return err
-}
-
-func (s *DetachLoadBalancerFromSubnetsInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "LoadBalancerName", s.LoadBalancerName, api.DynString)
-	api.PutList(m, "Subnets", s.Subnets, api.DynString)
-	return m
-}
+func (*AddAvailabilityZonesInput) ConvType() (api.Table, int32) { return convTable[:], 2 }
 
-func (s *DetachLoadBalancerFromSubnetsOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Subnets", &s.Subnets, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	return err
-}
-
-func (s *DetachLoadBalancerFromSubnetsOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutList(m, "Subnets", s.Subnets, api.DynString)
-	return m
-}
+func (*AddAvailabilityZonesOutput) ConvType() (api.Table, int32) { return convTable[:], 3 }
 
-func (s *DuplicateAccessPointNameException) FromDynamic(map[string]any) error { return nil }
+func (*AddTagsInput) ConvType() (api.Table, int32) { return convTable[:], 4 }
 
-func (s *DuplicateAccessPointNameException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*AddTagsOutput) ConvType() (api.Table, int32) { return convTable[:], 5 }
 
-func (s *DuplicateListenerException) FromDynamic(map[string]any) error { return nil }
+func (*AdditionalAttribute) ConvType() (api.Table, int32) { return convTable[:], 6 }
 
-func (s *DuplicateListenerException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*AppCookieStickinessPolicy) ConvType() (api.Table, int32) { return convTable[:], 7 }
 
-func (s *DuplicatePolicyNameException) FromDynamic(map[string]any) error { return nil }
+func (*ApplySecurityGroupsToLoadBalancerInput) ConvType() (api.Table, int32) { return convTable[:], 8 }
 
-func (s *DuplicatePolicyNameException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*ApplySecurityGroupsToLoadBalancerOutput) ConvType() (api.Table, int32) { return convTable[:], 9 }
 
-func (s *DuplicateTagKeysException) FromDynamic(map[string]any) error { return nil }
+func (*AttachLoadBalancerToSubnetsInput) ConvType() (api.Table, int32) { return convTable[:], 10 }
 
-func (s *DuplicateTagKeysException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*AttachLoadBalancerToSubnetsOutput) ConvType() (api.Table, int32) { return convTable[:], 11 }
 
-func (s *HealthCheck) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Target", &s.Target, api.SetStringPtr)
-	err = api.Decode(err, m, "Interval", &s.Interval, api.SetInt32Ptr)
-	err = api.Decode(err, m, "Timeout", &s.Timeout, api.SetInt32Ptr)
-	err = api.Decode(err, m, "UnhealthyThreshold", &s.UnhealthyThreshold, api.SetInt32Ptr)
-	err = api.Decode(err, m, "HealthyThreshold", &s.HealthyThreshold, api.SetInt32Ptr)
-	return err
-}
+func (*BackendServerDescription) ConvType() (api.Table, int32) { return convTable[:], 12 }
 
-func (s *HealthCheck) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 5)
-	api.Put(m, "Target", s.Target, api.DynString)
-	api.Put(m, "Interval", s.Interval, api.DynInt32)
-	api.Put(m, "Timeout", s.Timeout, api.DynInt32)
-	api.Put(m, "UnhealthyThreshold", s.UnhealthyThreshold, api.DynInt32)
-	api.Put(m, "HealthyThreshold", s.HealthyThreshold, api.DynInt32)
-	return m
-}
+func (*CertificateNotFoundException) ConvType() (api.Table, int32) { return convTable[:], 13 }
 
-func (s *Instance) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "InstanceId", &s.InstanceId, api.SetStringPtr)
-	return err
-}
+func (*ConfigureHealthCheckInput) ConvType() (api.Table, int32) { return convTable[:], 14 }
 
-func (s *Instance) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "InstanceId", s.InstanceId, api.DynString)
-	return m
-}
+func (*ConfigureHealthCheckOutput) ConvType() (api.Table, int32) { return convTable[:], 15 }
 
-func (s *InstanceState) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "InstanceId", &s.InstanceId, api.SetStringPtr)
-	err = api.Decode(err, m, "State", &s.State, api.SetStringPtr)
-	err = api.Decode(err, m, "ReasonCode", &s.ReasonCode, api.SetStringPtr)
-	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
-	return err
-}
+func (*ConnectionDraining) ConvType() (api.Table, int32) { return convTable[:], 16 }
 
-func (s *InstanceState) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "InstanceId", s.InstanceId, api.DynString)
-	api.Put(m, "State", s.State, api.DynString)
-	api.Put(m, "ReasonCode", s.ReasonCode, api.DynString)
-	api.Put(m, "Description", s.Description, api.DynString)
-	return m
-}
+func (*ConnectionSettings) ConvType() (api.Table, int32) { return convTable[:], 17 }
 
-func (s *InvalidConfigurationRequestException) FromDynamic(map[string]any) error { return nil }
+func (*CreateAccessPointInput) ConvType() (api.Table, int32) { return convTable[:], 18 }
 
-func (s *InvalidConfigurationRequestException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*CreateAccessPointOutput) ConvType() (api.Table, int32) { return convTable[:], 19 }
 
-func (s *InvalidEndPointException) FromDynamic(map[string]any) error { return nil }
+func (*CreateAppCookieStickinessPolicyInput) ConvType() (api.Table, int32) { return convTable[:], 20 }
 
-func (s *InvalidEndPointException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*CreateAppCookieStickinessPolicyOutput) ConvType() (api.Table, int32) { return convTable[:], 21 }
 
-func (s *InvalidSchemeException) FromDynamic(map[string]any) error { return nil }
+func (*CreateLBCookieStickinessPolicyInput) ConvType() (api.Table, int32) { return convTable[:], 22 }
 
-func (s *InvalidSchemeException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*CreateLBCookieStickinessPolicyOutput) ConvType() (api.Table, int32) { return convTable[:], 23 }
 
-func (s *InvalidSecurityGroupException) FromDynamic(map[string]any) error { return nil }
+func (*CreateLoadBalancerListenerInput) ConvType() (api.Table, int32) { return convTable[:], 24 }
 
-func (s *InvalidSecurityGroupException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*CreateLoadBalancerListenerOutput) ConvType() (api.Table, int32) { return convTable[:], 25 }
 
-func (s *InvalidSubnetException) FromDynamic(map[string]any) error { return nil }
+func (*CreateLoadBalancerPolicyInput) ConvType() (api.Table, int32) { return convTable[:], 26 }
 
-func (s *InvalidSubnetException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*CreateLoadBalancerPolicyOutput) ConvType() (api.Table, int32) { return convTable[:], 27 }
 
-func (s *LBCookieStickinessPolicy) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "PolicyName", &s.PolicyName, api.SetStringPtr)
-	err = api.Decode(err, m, "CookieExpirationPeriod", &s.CookieExpirationPeriod, api.SetInt64Ptr)
-	return err
-}
+func (*CrossZoneLoadBalancing) ConvType() (api.Table, int32) { return convTable[:], 28 }
 
-func (s *LBCookieStickinessPolicy) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "PolicyName", s.PolicyName, api.DynString)
-	api.Put(m, "CookieExpirationPeriod", s.CookieExpirationPeriod, api.DynInt64)
-	return m
-}
+func (*DeleteAccessPointInput) ConvType() (api.Table, int32) { return convTable[:], 29 }
 
-func (s *Limit) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "Max", &s.Max, api.SetStringPtr)
-	return err
-}
+func (*DeleteAccessPointOutput) ConvType() (api.Table, int32) { return convTable[:], 30 }
 
-func (s *Limit) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "Max", s.Max, api.DynString)
-	return m
-}
+func (*DeleteLoadBalancerListenerInput) ConvType() (api.Table, int32) { return convTable[:], 31 }
 
-func (s *Listener) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Protocol", &s.Protocol, api.SetStringPtr)
-	err = api.Decode(err, m, "LoadBalancerPort", &s.LoadBalancerPort, api.SetInt32Ptr)
-	err = api.Decode(err, m, "InstanceProtocol", &s.InstanceProtocol, api.SetStringPtr)
-	err = api.Decode(err, m, "InstancePort", &s.InstancePort, api.SetInt32Ptr)
-	err = api.Decode(err, m, "SSLCertificateId", &s.SSLCertificateId, api.SetStringPtr)
-	return err
-}
+func (*DeleteLoadBalancerListenerOutput) ConvType() (api.Table, int32) { return convTable[:], 32 }
 
-func (s *Listener) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 5)
-	api.Put(m, "Protocol", s.Protocol, api.DynString)
-	api.Put(m, "LoadBalancerPort", s.LoadBalancerPort, api.DynInt32)
-	api.Put(m, "InstanceProtocol", s.InstanceProtocol, api.DynString)
-	api.Put(m, "InstancePort", s.InstancePort, api.DynInt32)
-	api.Put(m, "SSLCertificateId", s.SSLCertificateId, api.DynString)
-	return m
-}
+func (*DeleteLoadBalancerPolicyInput) ConvType() (api.Table, int32) { return convTable[:], 33 }
 
-func (s *ListenerDescription) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Listener", &s.Listener, api.SetStructPtr[Listener])
-	err = api.Decode(err, m, "PolicyNames", &s.PolicyNames, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	return err
-}
+func (*DeleteLoadBalancerPolicyOutput) ConvType() (api.Table, int32) { return convTable[:], 34 }
 
-func (s *ListenerDescription) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutStruct(m, "Listener", s.Listener)
-	api.PutList(m, "PolicyNames", s.PolicyNames, api.DynString)
-	return m
-}
+func (*DependencyThrottleException) ConvType() (api.Table, int32) { return convTable[:], 35 }
 
-func (s *ListenerNotFoundException) FromDynamic(map[string]any) error { return nil }
+func (*DeregisterEndPointsInput) ConvType() (api.Table, int32) { return convTable[:], 36 }
 
-func (s *ListenerNotFoundException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*DeregisterEndPointsOutput) ConvType() (api.Table, int32) { return convTable[:], 37 }
 
-func (s *LoadBalancerAttributeNotFoundException) FromDynamic(map[string]any) error { return nil }
+func (*DescribeAccessPointsInput) ConvType() (api.Table, int32) { return convTable[:], 38 }
 
-func (s *LoadBalancerAttributeNotFoundException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*DescribeAccessPointsOutput) ConvType() (api.Table, int32) { return convTable[:], 39 }
 
-func (s *LoadBalancerAttributes) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "CrossZoneLoadBalancing", &s.CrossZoneLoadBalancing, api.SetStructPtr[CrossZoneLoadBalancing])
-	err = api.Decode(err, m, "AccessLog", &s.AccessLog, api.SetStructPtr[AccessLog])
-	err = api.Decode(err, m, "ConnectionDraining", &s.ConnectionDraining, api.SetStructPtr[ConnectionDraining])
-	err = api.Decode(err, m, "ConnectionSettings", &s.ConnectionSettings, api.SetStructPtr[ConnectionSettings])
-	err = api.Decode(err, m, "AdditionalAttributes", &s.AdditionalAttributes, func(p *[]AdditionalAttribute, v any) error {
-		return api.SetList(p, v, func(p *AdditionalAttribute, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
+func (*DescribeAccountLimitsInput) ConvType() (api.Table, int32) { return convTable[:], 40 }
 
-func (s *LoadBalancerAttributes) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 5)
-	api.PutStruct(m, "CrossZoneLoadBalancing", s.CrossZoneLoadBalancing)
-	api.PutStruct(m, "AccessLog", s.AccessLog)
-	api.PutStruct(m, "ConnectionDraining", s.ConnectionDraining)
-	api.PutStruct(m, "ConnectionSettings", s.ConnectionSettings)
-	api.PutList(m, "AdditionalAttributes", s.AdditionalAttributes, func(e AdditionalAttribute) any { return e.ToDynamic() })
-	return m
-}
+func (*DescribeAccountLimitsOutput) ConvType() (api.Table, int32) { return convTable[:], 41 }
 
-func (s *LoadBalancerDescription) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "LoadBalancerName", &s.LoadBalancerName, api.SetStringPtr)
-	err = api.Decode(err, m, "DNSName", &s.DNSName, api.SetStringPtr)
-	err = api.Decode(err, m, "CanonicalHostedZoneName", &s.CanonicalHostedZoneName, api.SetStringPtr)
-	err = api.Decode(err, m, "CanonicalHostedZoneNameID", &s.CanonicalHostedZoneNameID, api.SetStringPtr)
-	err = api.Decode(err, m, "ListenerDescriptions", &s.ListenerDescriptions, func(p *[]ListenerDescription, v any) error {
-		return api.SetList(p, v, func(p *ListenerDescription, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "Policies", &s.Policies, api.SetStructPtr[Policies])
-	err = api.Decode(err, m, "BackendServerDescriptions", &s.BackendServerDescriptions, func(p *[]BackendServerDescription, v any) error {
-		return api.SetList(p, v, func(p *BackendServerDescription, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "AvailabilityZones", &s.AvailabilityZones, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "Subnets", &s.Subnets, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "VPCId", &s.VPCId, api.SetStringPtr)
-	err = api.Decode(err, m, "Instances", &s.Instances, func(p *[]Instance, v any) error {
-		return api.SetList(p, v, func(p *Instance, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "HealthCheck", &s.HealthCheck, api.SetStructPtr[HealthCheck])
-	err = api.Decode(err, m, "SourceSecurityGroup", &s.SourceSecurityGroup, api.SetStructPtr[SourceSecurityGroup])
-	err = api.Decode(err, m, "SecurityGroups", &s.SecurityGroups, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "CreatedTime", &s.CreatedTime, api.SetTimePtr)
-	err = api.Decode(err, m, "Scheme", &s.Scheme, api.SetStringPtr)
-	return err
-}
+func (*DescribeEndPointStateInput) ConvType() (api.Table, int32) { return convTable[:], 42 }
 
-func (s *LoadBalancerDescription) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "LoadBalancerName", s.LoadBalancerName, api.DynString)
-	api.Put(m, "DNSName", s.DNSName, api.DynString)
-	api.Put(m, "CanonicalHostedZoneName", s.CanonicalHostedZoneName, api.DynString)
-	api.Put(m, "CanonicalHostedZoneNameID", s.CanonicalHostedZoneNameID, api.DynString)
-	api.PutList(m, "ListenerDescriptions", s.ListenerDescriptions, func(e ListenerDescription) any { return e.ToDynamic() })
-	api.PutStruct(m, "Policies", s.Policies)
-	api.PutList(m, "BackendServerDescriptions", s.BackendServerDescriptions, func(e BackendServerDescription) any { return e.ToDynamic() })
-	api.PutList(m, "AvailabilityZones", s.AvailabilityZones, api.DynString)
-	api.PutList(m, "Subnets", s.Subnets, api.DynString)
-	api.Put(m, "VPCId", s.VPCId, api.DynString)
-	api.PutList(m, "Instances", s.Instances, func(e Instance) any { return e.ToDynamic() })
-	api.PutStruct(m, "HealthCheck", s.HealthCheck)
-	api.PutStruct(m, "SourceSecurityGroup", s.SourceSecurityGroup)
-	api.PutList(m, "SecurityGroups", s.SecurityGroups, api.DynString)
-	api.Put(m, "CreatedTime", s.CreatedTime, api.DynTime)
-	api.Put(m, "Scheme", s.Scheme, api.DynString)
-	return m
-}
+func (*DescribeEndPointStateOutput) ConvType() (api.Table, int32) { return convTable[:], 43 }
 
-func (s *ModifyLoadBalancerAttributesInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "LoadBalancerName", &s.LoadBalancerName, api.SetStringPtr)
-	err = api.Decode(err, m, "LoadBalancerAttributes", &s.LoadBalancerAttributes, api.SetStructPtr[LoadBalancerAttributes])
-	return err
-}
+func (*DescribeLoadBalancerAttributesInput) ConvType() (api.Table, int32) { return convTable[:], 44 }
 
-func (s *ModifyLoadBalancerAttributesInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "LoadBalancerName", s.LoadBalancerName, api.DynString)
-	api.PutStruct(m, "LoadBalancerAttributes", s.LoadBalancerAttributes)
-	return m
-}
+func (*DescribeLoadBalancerAttributesOutput) ConvType() (api.Table, int32) { return convTable[:], 45 }
 
-func (s *ModifyLoadBalancerAttributesOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "LoadBalancerName", &s.LoadBalancerName, api.SetStringPtr)
-	err = api.Decode(err, m, "LoadBalancerAttributes", &s.LoadBalancerAttributes, api.SetStructPtr[LoadBalancerAttributes])
-	return err
-}
+func (*DescribeLoadBalancerPoliciesInput) ConvType() (api.Table, int32) { return convTable[:], 46 }
 
-func (s *ModifyLoadBalancerAttributesOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "LoadBalancerName", s.LoadBalancerName, api.DynString)
-	api.PutStruct(m, "LoadBalancerAttributes", s.LoadBalancerAttributes)
-	return m
-}
+func (*DescribeLoadBalancerPoliciesOutput) ConvType() (api.Table, int32) { return convTable[:], 47 }
 
-func (s *OperationNotPermittedException) FromDynamic(map[string]any) error { return nil }
+func (*DescribeLoadBalancerPolicyTypesInput) ConvType() (api.Table, int32) { return convTable[:], 48 }
 
-func (s *OperationNotPermittedException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*DescribeLoadBalancerPolicyTypesOutput) ConvType() (api.Table, int32) { return convTable[:], 49 }
 
-func (s *Policies) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "AppCookieStickinessPolicies", &s.AppCookieStickinessPolicies, func(p *[]AppCookieStickinessPolicy, v any) error {
-		return api.SetList(p, v, func(p *AppCookieStickinessPolicy, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "LBCookieStickinessPolicies", &s.LBCookieStickinessPolicies, func(p *[]LBCookieStickinessPolicy, v any) error {
-		return api.SetList(p, v, func(p *LBCookieStickinessPolicy, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "OtherPolicies", &s.OtherPolicies, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	return err
-}
+func (*DescribeTagsInput) ConvType() (api.Table, int32) { return convTable[:], 50 }
 
-func (s *Policies) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.PutList(m, "AppCookieStickinessPolicies", s.AppCookieStickinessPolicies, func(e AppCookieStickinessPolicy) any { return e.ToDynamic() })
-	api.PutList(m, "LBCookieStickinessPolicies", s.LBCookieStickinessPolicies, func(e LBCookieStickinessPolicy) any { return e.ToDynamic() })
-	api.PutList(m, "OtherPolicies", s.OtherPolicies, api.DynString)
-	return m
-}
+func (*DescribeTagsOutput) ConvType() (api.Table, int32) { return convTable[:], 51 }
 
-func (s *PolicyAttribute) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "AttributeName", &s.AttributeName, api.SetStringPtr)
-	err = api.Decode(err, m, "AttributeValue", &s.AttributeValue, api.SetStringPtr)
-	return err
-}
+func (*DetachLoadBalancerFromSubnetsInput) ConvType() (api.Table, int32) { return convTable[:], 52 }
 
-func (s *PolicyAttribute) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "AttributeName", s.AttributeName, api.DynString)
-	api.Put(m, "AttributeValue", s.AttributeValue, api.DynString)
-	return m
-}
+func (*DetachLoadBalancerFromSubnetsOutput) ConvType() (api.Table, int32) { return convTable[:], 53 }
 
-func (s *PolicyAttributeDescription) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "AttributeName", &s.AttributeName, api.SetStringPtr)
-	err = api.Decode(err, m, "AttributeValue", &s.AttributeValue, api.SetStringPtr)
-	return err
-}
+func (*DuplicateAccessPointNameException) ConvType() (api.Table, int32) { return convTable[:], 54 }
 
-func (s *PolicyAttributeDescription) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "AttributeName", s.AttributeName, api.DynString)
-	api.Put(m, "AttributeValue", s.AttributeValue, api.DynString)
-	return m
-}
+func (*DuplicateListenerException) ConvType() (api.Table, int32) { return convTable[:], 55 }
 
-func (s *PolicyAttributeTypeDescription) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "AttributeName", &s.AttributeName, api.SetStringPtr)
-	err = api.Decode(err, m, "AttributeType", &s.AttributeType, api.SetStringPtr)
-	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
-	err = api.Decode(err, m, "DefaultValue", &s.DefaultValue, api.SetStringPtr)
-	err = api.Decode(err, m, "Cardinality", &s.Cardinality, api.SetStringPtr)
-	return err
-}
+func (*DuplicatePolicyNameException) ConvType() (api.Table, int32) { return convTable[:], 56 }
 
-func (s *PolicyAttributeTypeDescription) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 5)
-	api.Put(m, "AttributeName", s.AttributeName, api.DynString)
-	api.Put(m, "AttributeType", s.AttributeType, api.DynString)
-	api.Put(m, "Description", s.Description, api.DynString)
-	api.Put(m, "DefaultValue", s.DefaultValue, api.DynString)
-	api.Put(m, "Cardinality", s.Cardinality, api.DynString)
-	return m
-}
+func (*DuplicateTagKeysException) ConvType() (api.Table, int32) { return convTable[:], 57 }
 
-func (s *PolicyDescription) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "PolicyName", &s.PolicyName, api.SetStringPtr)
-	err = api.Decode(err, m, "PolicyTypeName", &s.PolicyTypeName, api.SetStringPtr)
-	err = api.Decode(err, m, "PolicyAttributeDescriptions", &s.PolicyAttributeDescriptions, func(p *[]PolicyAttributeDescription, v any) error {
-		return api.SetList(p, v, func(p *PolicyAttributeDescription, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
+func (*HealthCheck) ConvType() (api.Table, int32) { return convTable[:], 58 }
 
-func (s *PolicyDescription) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "PolicyName", s.PolicyName, api.DynString)
-	api.Put(m, "PolicyTypeName", s.PolicyTypeName, api.DynString)
-	api.PutList(m, "PolicyAttributeDescriptions", s.PolicyAttributeDescriptions, func(e PolicyAttributeDescription) any { return e.ToDynamic() })
-	return m
-}
+func (*Instance) ConvType() (api.Table, int32) { return convTable[:], 59 }
 
-func (s *PolicyNotFoundException) FromDynamic(map[string]any) error { return nil }
+func (*InstanceState) ConvType() (api.Table, int32) { return convTable[:], 60 }
 
-func (s *PolicyNotFoundException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*InvalidConfigurationRequestException) ConvType() (api.Table, int32) { return convTable[:], 61 }
 
-func (s *PolicyTypeDescription) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "PolicyTypeName", &s.PolicyTypeName, api.SetStringPtr)
-	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
-	err = api.Decode(err, m, "PolicyAttributeTypeDescriptions", &s.PolicyAttributeTypeDescriptions, func(p *[]PolicyAttributeTypeDescription, v any) error {
-		return api.SetList(p, v, func(p *PolicyAttributeTypeDescription, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
+func (*InvalidEndPointException) ConvType() (api.Table, int32) { return convTable[:], 62 }
 
-func (s *PolicyTypeDescription) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "PolicyTypeName", s.PolicyTypeName, api.DynString)
-	api.Put(m, "Description", s.Description, api.DynString)
-	api.PutList(m, "PolicyAttributeTypeDescriptions", s.PolicyAttributeTypeDescriptions, func(e PolicyAttributeTypeDescription) any { return e.ToDynamic() })
-	return m
-}
+func (*InvalidSchemeException) ConvType() (api.Table, int32) { return convTable[:], 63 }
 
-func (s *PolicyTypeNotFoundException) FromDynamic(map[string]any) error { return nil }
+func (*InvalidSecurityGroupException) ConvType() (api.Table, int32) { return convTable[:], 64 }
 
-func (s *PolicyTypeNotFoundException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*InvalidSubnetException) ConvType() (api.Table, int32) { return convTable[:], 65 }
 
-func (s *RegisterEndPointsInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "LoadBalancerName", &s.LoadBalancerName, api.SetStringPtr)
-	err = api.Decode(err, m, "Instances", &s.Instances, func(p *[]Instance, v any) error {
-		return api.SetList(p, v, func(p *Instance, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
+func (*LBCookieStickinessPolicy) ConvType() (api.Table, int32) { return convTable[:], 66 }
 
-func (s *RegisterEndPointsInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "LoadBalancerName", s.LoadBalancerName, api.DynString)
-	api.PutList(m, "Instances", s.Instances, func(e Instance) any { return e.ToDynamic() })
-	return m
-}
+func (*Limit) ConvType() (api.Table, int32) { return convTable[:], 67 }
 
-func (s *RegisterEndPointsOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Instances", &s.Instances, func(p *[]Instance, v any) error {
-		return api.SetList(p, v, func(p *Instance, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
+func (*Listener) ConvType() (api.Table, int32) { return convTable[:], 68 }
 
-func (s *RegisterEndPointsOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutList(m, "Instances", s.Instances, func(e Instance) any { return e.ToDynamic() })
-	return m
-}
+func (*ListenerDescription) ConvType() (api.Table, int32) { return convTable[:], 69 }
 
-func (s *RemoveAvailabilityZonesInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "LoadBalancerName", &s.LoadBalancerName, api.SetStringPtr)
-	err = api.Decode(err, m, "AvailabilityZones", &s.AvailabilityZones, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	return err
-}
+func (*ListenerNotFoundException) ConvType() (api.Table, int32) { return convTable[:], 70 }
 
-func (s *RemoveAvailabilityZonesInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "LoadBalancerName", s.LoadBalancerName, api.DynString)
-	api.PutList(m, "AvailabilityZones", s.AvailabilityZones, api.DynString)
-	return m
-}
+func (*LoadBalancerAttributeNotFoundException) ConvType() (api.Table, int32) { return convTable[:], 71 }
 
-func (s *RemoveAvailabilityZonesOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "AvailabilityZones", &s.AvailabilityZones, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	return err
-}
+func (*LoadBalancerAttributes) ConvType() (api.Table, int32) { return convTable[:], 72 }
 
-func (s *RemoveAvailabilityZonesOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutList(m, "AvailabilityZones", s.AvailabilityZones, api.DynString)
-	return m
-}
+func (*LoadBalancerDescription) ConvType() (api.Table, int32) { return convTable[:], 73 }
 
-func (s *RemoveTagsInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "LoadBalancerNames", &s.LoadBalancerNames, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]TagKeyOnly, v any) error {
-		return api.SetList(p, v, func(p *TagKeyOnly, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
+func (*ModifyLoadBalancerAttributesInput) ConvType() (api.Table, int32) { return convTable[:], 74 }
 
-func (s *RemoveTagsInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutList(m, "LoadBalancerNames", s.LoadBalancerNames, api.DynString)
-	api.PutList(m, "Tags", s.Tags, func(e TagKeyOnly) any { return e.ToDynamic() })
-	return m
-}
+func (*ModifyLoadBalancerAttributesOutput) ConvType() (api.Table, int32) { return convTable[:], 75 }
 
-func (s *RemoveTagsOutput) FromDynamic(map[string]any) error { return nil }
+func (*OperationNotPermittedException) ConvType() (api.Table, int32) { return convTable[:], 76 }
 
-func (s *RemoveTagsOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*Policies) ConvType() (api.Table, int32) { return convTable[:], 77 }
 
-func (s *SetLoadBalancerListenerSSLCertificateInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "LoadBalancerName", &s.LoadBalancerName, api.SetStringPtr)
-	err = api.Decode(err, m, "LoadBalancerPort", &s.LoadBalancerPort, api.SetInt32Ptr)
-	err = api.Decode(err, m, "SSLCertificateId", &s.SSLCertificateId, api.SetStringPtr)
-	return err
-}
+func (*PolicyAttribute) ConvType() (api.Table, int32) { return convTable[:], 78 }
 
-func (s *SetLoadBalancerListenerSSLCertificateInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "LoadBalancerName", s.LoadBalancerName, api.DynString)
-	api.Put(m, "LoadBalancerPort", s.LoadBalancerPort, api.DynInt32)
-	api.Put(m, "SSLCertificateId", s.SSLCertificateId, api.DynString)
-	return m
-}
+func (*PolicyAttributeDescription) ConvType() (api.Table, int32) { return convTable[:], 79 }
 
-func (s *SetLoadBalancerListenerSSLCertificateOutput) FromDynamic(map[string]any) error { return nil }
+func (*PolicyAttributeTypeDescription) ConvType() (api.Table, int32) { return convTable[:], 80 }
 
-func (s *SetLoadBalancerListenerSSLCertificateOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*PolicyDescription) ConvType() (api.Table, int32) { return convTable[:], 81 }
 
-func (s *SetLoadBalancerPoliciesForBackendServerInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "LoadBalancerName", &s.LoadBalancerName, api.SetStringPtr)
-	err = api.Decode(err, m, "InstancePort", &s.InstancePort, api.SetInt32Ptr)
-	err = api.Decode(err, m, "PolicyNames", &s.PolicyNames, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	return err
-}
+func (*PolicyNotFoundException) ConvType() (api.Table, int32) { return convTable[:], 82 }
 
-func (s *SetLoadBalancerPoliciesForBackendServerInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "LoadBalancerName", s.LoadBalancerName, api.DynString)
-	api.Put(m, "InstancePort", s.InstancePort, api.DynInt32)
-	api.PutList(m, "PolicyNames", s.PolicyNames, api.DynString)
-	return m
-}
+func (*PolicyTypeDescription) ConvType() (api.Table, int32) { return convTable[:], 83 }
 
-func (s *SetLoadBalancerPoliciesForBackendServerOutput) FromDynamic(map[string]any) error { return nil }
+func (*PolicyTypeNotFoundException) ConvType() (api.Table, int32) { return convTable[:], 84 }
 
-func (s *SetLoadBalancerPoliciesForBackendServerOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*RegisterEndPointsInput) ConvType() (api.Table, int32) { return convTable[:], 85 }
 
-func (s *SetLoadBalancerPoliciesOfListenerInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "LoadBalancerName", &s.LoadBalancerName, api.SetStringPtr)
-	err = api.Decode(err, m, "LoadBalancerPort", &s.LoadBalancerPort, api.SetInt32Ptr)
-	err = api.Decode(err, m, "PolicyNames", &s.PolicyNames, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	return err
-}
+func (*RegisterEndPointsOutput) ConvType() (api.Table, int32) { return convTable[:], 86 }
 
-func (s *SetLoadBalancerPoliciesOfListenerInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "LoadBalancerName", s.LoadBalancerName, api.DynString)
-	api.Put(m, "LoadBalancerPort", s.LoadBalancerPort, api.DynInt32)
-	api.PutList(m, "PolicyNames", s.PolicyNames, api.DynString)
-	return m
-}
+func (*RemoveAvailabilityZonesInput) ConvType() (api.Table, int32) { return convTable[:], 87 }
 
-func (s *SetLoadBalancerPoliciesOfListenerOutput) FromDynamic(map[string]any) error { return nil }
+func (*RemoveAvailabilityZonesOutput) ConvType() (api.Table, int32) { return convTable[:], 88 }
 
-func (s *SetLoadBalancerPoliciesOfListenerOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*RemoveTagsInput) ConvType() (api.Table, int32) { return convTable[:], 89 }
 
-func (s *SourceSecurityGroup) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "OwnerAlias", &s.OwnerAlias, api.SetStringPtr)
-	err = api.Decode(err, m, "GroupName", &s.GroupName, api.SetStringPtr)
-	return err
-}
+func (*RemoveTagsOutput) ConvType() (api.Table, int32) { return convTable[:], 90 }
 
-func (s *SourceSecurityGroup) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "OwnerAlias", s.OwnerAlias, api.DynString)
-	api.Put(m, "GroupName", s.GroupName, api.DynString)
-	return m
+func (*SetLoadBalancerListenerSSLCertificateInput) ConvType() (api.Table, int32) {
+	return convTable[:], 91
 }
 
-func (s *SubnetNotFoundException) FromDynamic(map[string]any) error { return nil }
-
-func (s *SubnetNotFoundException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
+func (*SetLoadBalancerListenerSSLCertificateOutput) ConvType() (api.Table, int32) {
+	return convTable[:], 92
 }
 
-func (s *Tag) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Key", &s.Key, api.SetStringPtr)
-	err = api.Decode(err, m, "Value", &s.Value, api.SetStringPtr)
-	return err
+func (*SetLoadBalancerPoliciesForBackendServerInput) ConvType() (api.Table, int32) {
+	return convTable[:], 93
 }
 
-func (s *Tag) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Key", s.Key, api.DynString)
-	api.Put(m, "Value", s.Value, api.DynString)
-	return m
+func (*SetLoadBalancerPoliciesForBackendServerOutput) ConvType() (api.Table, int32) {
+	return convTable[:], 94
 }
 
-func (s *TagDescription) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "LoadBalancerName", &s.LoadBalancerName, api.SetStringPtr)
-	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]Tag, v any) error {
-		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
+func (*SetLoadBalancerPoliciesOfListenerInput) ConvType() (api.Table, int32) { return convTable[:], 95 }
 
-func (s *TagDescription) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "LoadBalancerName", s.LoadBalancerName, api.DynString)
-	api.PutList(m, "Tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
-	return m
+func (*SetLoadBalancerPoliciesOfListenerOutput) ConvType() (api.Table, int32) {
+	return convTable[:], 96
 }
 
-func (s *TagKeyOnly) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Key", &s.Key, api.SetStringPtr)
-	return err
-}
+func (*SourceSecurityGroup) ConvType() (api.Table, int32) { return convTable[:], 97 }
 
-func (s *TagKeyOnly) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Key", s.Key, api.DynString)
-	return m
-}
+func (*SubnetNotFoundException) ConvType() (api.Table, int32) { return convTable[:], 98 }
 
-func (s *TooManyAccessPointsException) FromDynamic(map[string]any) error { return nil }
+func (*Tag) ConvType() (api.Table, int32) { return convTable[:], 99 }
 
-func (s *TooManyAccessPointsException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*TagDescription) ConvType() (api.Table, int32) { return convTable[:], 100 }
 
-func (s *TooManyPoliciesException) FromDynamic(map[string]any) error { return nil }
+func (*TagKeyOnly) ConvType() (api.Table, int32) { return convTable[:], 101 }
 
-func (s *TooManyPoliciesException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*TooManyAccessPointsException) ConvType() (api.Table, int32) { return convTable[:], 102 }
 
-func (s *TooManyTagsException) FromDynamic(map[string]any) error { return nil }
+func (*TooManyPoliciesException) ConvType() (api.Table, int32) { return convTable[:], 103 }
 
-func (s *TooManyTagsException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*TooManyTagsException) ConvType() (api.Table, int32) { return convTable[:], 104 }
 
-func (s *UnsupportedProtocolException) FromDynamic(map[string]any) error { return nil }
+func (*UnsupportedProtocolException) ConvType() (api.Table, int32) { return convTable[:], 105 }
 
-func (s *UnsupportedProtocolException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
+var convTable = [...]api.Type{
+	0: {Go: (*AccessLog)(nil), Fields: []api.Field{
+		{Name: "Enabled", Off: unsafe.Offsetof(AccessLog{}.Enabled), Kind: api.KBoolPtr},
+		{Name: "S3BucketName", Off: unsafe.Offsetof(AccessLog{}.S3BucketName), Kind: api.KStringPtr},
+		{Name: "EmitInterval", Off: unsafe.Offsetof(AccessLog{}.EmitInterval), Kind: api.KInt32Ptr},
+		{Name: "S3BucketPrefix", Off: unsafe.Offsetof(AccessLog{}.S3BucketPrefix), Kind: api.KStringPtr},
+	}},
+	1: {Go: (*AccessPointNotFoundException)(nil)},
+	2: {Go: (*AddAvailabilityZonesInput)(nil), Fields: []api.Field{
+		{Name: "LoadBalancerName", Off: unsafe.Offsetof(AddAvailabilityZonesInput{}.LoadBalancerName), Kind: api.KStringPtr},
+		{Name: "AvailabilityZones", Off: unsafe.Offsetof(AddAvailabilityZonesInput{}.AvailabilityZones), Kind: api.KList, Type: 106},
+	}},
+	3: {Go: (*AddAvailabilityZonesOutput)(nil), Fields: []api.Field{
+		{Name: "AvailabilityZones", Off: unsafe.Offsetof(AddAvailabilityZonesOutput{}.AvailabilityZones), Kind: api.KList, Type: 106},
+	}},
+	4: {Go: (*AddTagsInput)(nil), Fields: []api.Field{
+		{Name: "LoadBalancerNames", Off: unsafe.Offsetof(AddTagsInput{}.LoadBalancerNames), Kind: api.KList, Type: 106},
+		{Name: "Tags", Off: unsafe.Offsetof(AddTagsInput{}.Tags), Kind: api.KList, Type: 107},
+	}},
+	5: {Go: (*AddTagsOutput)(nil)},
+	6: {Go: (*AdditionalAttribute)(nil), Fields: []api.Field{
+		{Name: "Key", Off: unsafe.Offsetof(AdditionalAttribute{}.Key), Kind: api.KStringPtr},
+		{Name: "Value", Off: unsafe.Offsetof(AdditionalAttribute{}.Value), Kind: api.KStringPtr},
+	}},
+	7: {Go: (*AppCookieStickinessPolicy)(nil), Fields: []api.Field{
+		{Name: "PolicyName", Off: unsafe.Offsetof(AppCookieStickinessPolicy{}.PolicyName), Kind: api.KStringPtr},
+		{Name: "CookieName", Off: unsafe.Offsetof(AppCookieStickinessPolicy{}.CookieName), Kind: api.KStringPtr},
+	}},
+	8: {Go: (*ApplySecurityGroupsToLoadBalancerInput)(nil), Fields: []api.Field{
+		{Name: "LoadBalancerName", Off: unsafe.Offsetof(ApplySecurityGroupsToLoadBalancerInput{}.LoadBalancerName), Kind: api.KStringPtr},
+		{Name: "SecurityGroups", Off: unsafe.Offsetof(ApplySecurityGroupsToLoadBalancerInput{}.SecurityGroups), Kind: api.KList, Type: 106},
+	}},
+	9: {Go: (*ApplySecurityGroupsToLoadBalancerOutput)(nil), Fields: []api.Field{
+		{Name: "SecurityGroups", Off: unsafe.Offsetof(ApplySecurityGroupsToLoadBalancerOutput{}.SecurityGroups), Kind: api.KList, Type: 106},
+	}},
+	10: {Go: (*AttachLoadBalancerToSubnetsInput)(nil), Fields: []api.Field{
+		{Name: "LoadBalancerName", Off: unsafe.Offsetof(AttachLoadBalancerToSubnetsInput{}.LoadBalancerName), Kind: api.KStringPtr},
+		{Name: "Subnets", Off: unsafe.Offsetof(AttachLoadBalancerToSubnetsInput{}.Subnets), Kind: api.KList, Type: 106},
+	}},
+	11: {Go: (*AttachLoadBalancerToSubnetsOutput)(nil), Fields: []api.Field{
+		{Name: "Subnets", Off: unsafe.Offsetof(AttachLoadBalancerToSubnetsOutput{}.Subnets), Kind: api.KList, Type: 106},
+	}},
+	12: {Go: (*BackendServerDescription)(nil), Fields: []api.Field{
+		{Name: "InstancePort", Off: unsafe.Offsetof(BackendServerDescription{}.InstancePort), Kind: api.KInt32Ptr},
+		{Name: "PolicyNames", Off: unsafe.Offsetof(BackendServerDescription{}.PolicyNames), Kind: api.KList, Type: 106},
+	}},
+	13: {Go: (*CertificateNotFoundException)(nil)},
+	14: {Go: (*ConfigureHealthCheckInput)(nil), Fields: []api.Field{
+		{Name: "LoadBalancerName", Off: unsafe.Offsetof(ConfigureHealthCheckInput{}.LoadBalancerName), Kind: api.KStringPtr},
+		{Name: "HealthCheck", Off: unsafe.Offsetof(ConfigureHealthCheckInput{}.HealthCheck), Kind: api.KStructPtr, Type: 58},
+	}},
+	15: {Go: (*ConfigureHealthCheckOutput)(nil), Fields: []api.Field{
+		{Name: "HealthCheck", Off: unsafe.Offsetof(ConfigureHealthCheckOutput{}.HealthCheck), Kind: api.KStructPtr, Type: 58},
+	}},
+	16: {Go: (*ConnectionDraining)(nil), Fields: []api.Field{
+		{Name: "Enabled", Off: unsafe.Offsetof(ConnectionDraining{}.Enabled), Kind: api.KBoolPtr},
+		{Name: "Timeout", Off: unsafe.Offsetof(ConnectionDraining{}.Timeout), Kind: api.KInt32Ptr},
+	}},
+	17: {Go: (*ConnectionSettings)(nil), Fields: []api.Field{
+		{Name: "IdleTimeout", Off: unsafe.Offsetof(ConnectionSettings{}.IdleTimeout), Kind: api.KInt32Ptr},
+	}},
+	18: {Go: (*CreateAccessPointInput)(nil), Fields: []api.Field{
+		{Name: "LoadBalancerName", Off: unsafe.Offsetof(CreateAccessPointInput{}.LoadBalancerName), Kind: api.KStringPtr},
+		{Name: "Listeners", Off: unsafe.Offsetof(CreateAccessPointInput{}.Listeners), Kind: api.KList, Type: 108},
+		{Name: "AvailabilityZones", Off: unsafe.Offsetof(CreateAccessPointInput{}.AvailabilityZones), Kind: api.KList, Type: 106},
+		{Name: "Subnets", Off: unsafe.Offsetof(CreateAccessPointInput{}.Subnets), Kind: api.KList, Type: 106},
+		{Name: "SecurityGroups", Off: unsafe.Offsetof(CreateAccessPointInput{}.SecurityGroups), Kind: api.KList, Type: 106},
+		{Name: "Scheme", Off: unsafe.Offsetof(CreateAccessPointInput{}.Scheme), Kind: api.KStringPtr},
+		{Name: "Tags", Off: unsafe.Offsetof(CreateAccessPointInput{}.Tags), Kind: api.KList, Type: 107},
+	}},
+	19: {Go: (*CreateAccessPointOutput)(nil), Fields: []api.Field{
+		{Name: "DNSName", Off: unsafe.Offsetof(CreateAccessPointOutput{}.DNSName), Kind: api.KStringPtr},
+	}},
+	20: {Go: (*CreateAppCookieStickinessPolicyInput)(nil), Fields: []api.Field{
+		{Name: "LoadBalancerName", Off: unsafe.Offsetof(CreateAppCookieStickinessPolicyInput{}.LoadBalancerName), Kind: api.KStringPtr},
+		{Name: "PolicyName", Off: unsafe.Offsetof(CreateAppCookieStickinessPolicyInput{}.PolicyName), Kind: api.KStringPtr},
+		{Name: "CookieName", Off: unsafe.Offsetof(CreateAppCookieStickinessPolicyInput{}.CookieName), Kind: api.KStringPtr},
+	}},
+	21: {Go: (*CreateAppCookieStickinessPolicyOutput)(nil)},
+	22: {Go: (*CreateLBCookieStickinessPolicyInput)(nil), Fields: []api.Field{
+		{Name: "LoadBalancerName", Off: unsafe.Offsetof(CreateLBCookieStickinessPolicyInput{}.LoadBalancerName), Kind: api.KStringPtr},
+		{Name: "PolicyName", Off: unsafe.Offsetof(CreateLBCookieStickinessPolicyInput{}.PolicyName), Kind: api.KStringPtr},
+		{Name: "CookieExpirationPeriod", Off: unsafe.Offsetof(CreateLBCookieStickinessPolicyInput{}.CookieExpirationPeriod), Kind: api.KInt64Ptr},
+	}},
+	23: {Go: (*CreateLBCookieStickinessPolicyOutput)(nil)},
+	24: {Go: (*CreateLoadBalancerListenerInput)(nil), Fields: []api.Field{
+		{Name: "LoadBalancerName", Off: unsafe.Offsetof(CreateLoadBalancerListenerInput{}.LoadBalancerName), Kind: api.KStringPtr},
+		{Name: "Listeners", Off: unsafe.Offsetof(CreateLoadBalancerListenerInput{}.Listeners), Kind: api.KList, Type: 108},
+	}},
+	25: {Go: (*CreateLoadBalancerListenerOutput)(nil)},
+	26: {Go: (*CreateLoadBalancerPolicyInput)(nil), Fields: []api.Field{
+		{Name: "LoadBalancerName", Off: unsafe.Offsetof(CreateLoadBalancerPolicyInput{}.LoadBalancerName), Kind: api.KStringPtr},
+		{Name: "PolicyName", Off: unsafe.Offsetof(CreateLoadBalancerPolicyInput{}.PolicyName), Kind: api.KStringPtr},
+		{Name: "PolicyTypeName", Off: unsafe.Offsetof(CreateLoadBalancerPolicyInput{}.PolicyTypeName), Kind: api.KStringPtr},
+		{Name: "PolicyAttributes", Off: unsafe.Offsetof(CreateLoadBalancerPolicyInput{}.PolicyAttributes), Kind: api.KList, Type: 109},
+	}},
+	27: {Go: (*CreateLoadBalancerPolicyOutput)(nil)},
+	28: {Go: (*CrossZoneLoadBalancing)(nil), Fields: []api.Field{
+		{Name: "Enabled", Off: unsafe.Offsetof(CrossZoneLoadBalancing{}.Enabled), Kind: api.KBoolPtr},
+	}},
+	29: {Go: (*DeleteAccessPointInput)(nil), Fields: []api.Field{
+		{Name: "LoadBalancerName", Off: unsafe.Offsetof(DeleteAccessPointInput{}.LoadBalancerName), Kind: api.KStringPtr},
+	}},
+	30: {Go: (*DeleteAccessPointOutput)(nil)},
+	31: {Go: (*DeleteLoadBalancerListenerInput)(nil), Fields: []api.Field{
+		{Name: "LoadBalancerName", Off: unsafe.Offsetof(DeleteLoadBalancerListenerInput{}.LoadBalancerName), Kind: api.KStringPtr},
+		{Name: "LoadBalancerPorts", Off: unsafe.Offsetof(DeleteLoadBalancerListenerInput{}.LoadBalancerPorts), Kind: api.KList, Type: 110},
+	}},
+	32: {Go: (*DeleteLoadBalancerListenerOutput)(nil)},
+	33: {Go: (*DeleteLoadBalancerPolicyInput)(nil), Fields: []api.Field{
+		{Name: "LoadBalancerName", Off: unsafe.Offsetof(DeleteLoadBalancerPolicyInput{}.LoadBalancerName), Kind: api.KStringPtr},
+		{Name: "PolicyName", Off: unsafe.Offsetof(DeleteLoadBalancerPolicyInput{}.PolicyName), Kind: api.KStringPtr},
+	}},
+	34: {Go: (*DeleteLoadBalancerPolicyOutput)(nil)},
+	35: {Go: (*DependencyThrottleException)(nil)},
+	36: {Go: (*DeregisterEndPointsInput)(nil), Fields: []api.Field{
+		{Name: "LoadBalancerName", Off: unsafe.Offsetof(DeregisterEndPointsInput{}.LoadBalancerName), Kind: api.KStringPtr},
+		{Name: "Instances", Off: unsafe.Offsetof(DeregisterEndPointsInput{}.Instances), Kind: api.KList, Type: 111},
+	}},
+	37: {Go: (*DeregisterEndPointsOutput)(nil), Fields: []api.Field{
+		{Name: "Instances", Off: unsafe.Offsetof(DeregisterEndPointsOutput{}.Instances), Kind: api.KList, Type: 111},
+	}},
+	38: {Go: (*DescribeAccessPointsInput)(nil), Fields: []api.Field{
+		{Name: "LoadBalancerNames", Off: unsafe.Offsetof(DescribeAccessPointsInput{}.LoadBalancerNames), Kind: api.KList, Type: 106},
+		{Name: "Marker", Off: unsafe.Offsetof(DescribeAccessPointsInput{}.Marker), Kind: api.KStringPtr},
+		{Name: "PageSize", Off: unsafe.Offsetof(DescribeAccessPointsInput{}.PageSize), Kind: api.KInt32Ptr},
+	}},
+	39: {Go: (*DescribeAccessPointsOutput)(nil), Fields: []api.Field{
+		{Name: "LoadBalancerDescriptions", Off: unsafe.Offsetof(DescribeAccessPointsOutput{}.LoadBalancerDescriptions), Kind: api.KList, Type: 112},
+		{Name: "NextMarker", Off: unsafe.Offsetof(DescribeAccessPointsOutput{}.NextMarker), Kind: api.KStringPtr},
+	}},
+	40: {Go: (*DescribeAccountLimitsInput)(nil), Fields: []api.Field{
+		{Name: "Marker", Off: unsafe.Offsetof(DescribeAccountLimitsInput{}.Marker), Kind: api.KStringPtr},
+		{Name: "PageSize", Off: unsafe.Offsetof(DescribeAccountLimitsInput{}.PageSize), Kind: api.KInt32Ptr},
+	}},
+	41: {Go: (*DescribeAccountLimitsOutput)(nil), Fields: []api.Field{
+		{Name: "Limits", Off: unsafe.Offsetof(DescribeAccountLimitsOutput{}.Limits), Kind: api.KList, Type: 113},
+		{Name: "NextMarker", Off: unsafe.Offsetof(DescribeAccountLimitsOutput{}.NextMarker), Kind: api.KStringPtr},
+	}},
+	42: {Go: (*DescribeEndPointStateInput)(nil), Fields: []api.Field{
+		{Name: "LoadBalancerName", Off: unsafe.Offsetof(DescribeEndPointStateInput{}.LoadBalancerName), Kind: api.KStringPtr},
+		{Name: "Instances", Off: unsafe.Offsetof(DescribeEndPointStateInput{}.Instances), Kind: api.KList, Type: 111},
+	}},
+	43: {Go: (*DescribeEndPointStateOutput)(nil), Fields: []api.Field{
+		{Name: "InstanceStates", Off: unsafe.Offsetof(DescribeEndPointStateOutput{}.InstanceStates), Kind: api.KList, Type: 114},
+	}},
+	44: {Go: (*DescribeLoadBalancerAttributesInput)(nil), Fields: []api.Field{
+		{Name: "LoadBalancerName", Off: unsafe.Offsetof(DescribeLoadBalancerAttributesInput{}.LoadBalancerName), Kind: api.KStringPtr},
+	}},
+	45: {Go: (*DescribeLoadBalancerAttributesOutput)(nil), Fields: []api.Field{
+		{Name: "LoadBalancerAttributes", Off: unsafe.Offsetof(DescribeLoadBalancerAttributesOutput{}.LoadBalancerAttributes), Kind: api.KStructPtr, Type: 72},
+	}},
+	46: {Go: (*DescribeLoadBalancerPoliciesInput)(nil), Fields: []api.Field{
+		{Name: "LoadBalancerName", Off: unsafe.Offsetof(DescribeLoadBalancerPoliciesInput{}.LoadBalancerName), Kind: api.KStringPtr},
+		{Name: "PolicyNames", Off: unsafe.Offsetof(DescribeLoadBalancerPoliciesInput{}.PolicyNames), Kind: api.KList, Type: 106},
+	}},
+	47: {Go: (*DescribeLoadBalancerPoliciesOutput)(nil), Fields: []api.Field{
+		{Name: "PolicyDescriptions", Off: unsafe.Offsetof(DescribeLoadBalancerPoliciesOutput{}.PolicyDescriptions), Kind: api.KList, Type: 115},
+	}},
+	48: {Go: (*DescribeLoadBalancerPolicyTypesInput)(nil), Fields: []api.Field{
+		{Name: "PolicyTypeNames", Off: unsafe.Offsetof(DescribeLoadBalancerPolicyTypesInput{}.PolicyTypeNames), Kind: api.KList, Type: 106},
+	}},
+	49: {Go: (*DescribeLoadBalancerPolicyTypesOutput)(nil), Fields: []api.Field{
+		{Name: "PolicyTypeDescriptions", Off: unsafe.Offsetof(DescribeLoadBalancerPolicyTypesOutput{}.PolicyTypeDescriptions), Kind: api.KList, Type: 116},
+	}},
+	50: {Go: (*DescribeTagsInput)(nil), Fields: []api.Field{
+		{Name: "LoadBalancerNames", Off: unsafe.Offsetof(DescribeTagsInput{}.LoadBalancerNames), Kind: api.KList, Type: 106},
+	}},
+	51: {Go: (*DescribeTagsOutput)(nil), Fields: []api.Field{
+		{Name: "TagDescriptions", Off: unsafe.Offsetof(DescribeTagsOutput{}.TagDescriptions), Kind: api.KList, Type: 117},
+	}},
+	52: {Go: (*DetachLoadBalancerFromSubnetsInput)(nil), Fields: []api.Field{
+		{Name: "LoadBalancerName", Off: unsafe.Offsetof(DetachLoadBalancerFromSubnetsInput{}.LoadBalancerName), Kind: api.KStringPtr},
+		{Name: "Subnets", Off: unsafe.Offsetof(DetachLoadBalancerFromSubnetsInput{}.Subnets), Kind: api.KList, Type: 106},
+	}},
+	53: {Go: (*DetachLoadBalancerFromSubnetsOutput)(nil), Fields: []api.Field{
+		{Name: "Subnets", Off: unsafe.Offsetof(DetachLoadBalancerFromSubnetsOutput{}.Subnets), Kind: api.KList, Type: 106},
+	}},
+	54: {Go: (*DuplicateAccessPointNameException)(nil)},
+	55: {Go: (*DuplicateListenerException)(nil)},
+	56: {Go: (*DuplicatePolicyNameException)(nil)},
+	57: {Go: (*DuplicateTagKeysException)(nil)},
+	58: {Go: (*HealthCheck)(nil), Fields: []api.Field{
+		{Name: "Target", Off: unsafe.Offsetof(HealthCheck{}.Target), Kind: api.KStringPtr},
+		{Name: "Interval", Off: unsafe.Offsetof(HealthCheck{}.Interval), Kind: api.KInt32Ptr},
+		{Name: "Timeout", Off: unsafe.Offsetof(HealthCheck{}.Timeout), Kind: api.KInt32Ptr},
+		{Name: "UnhealthyThreshold", Off: unsafe.Offsetof(HealthCheck{}.UnhealthyThreshold), Kind: api.KInt32Ptr},
+		{Name: "HealthyThreshold", Off: unsafe.Offsetof(HealthCheck{}.HealthyThreshold), Kind: api.KInt32Ptr},
+	}},
+	59: {Go: (*Instance)(nil), Fields: []api.Field{
+		{Name: "InstanceId", Off: unsafe.Offsetof(Instance{}.InstanceId), Kind: api.KStringPtr},
+	}},
+	60: {Go: (*InstanceState)(nil), Fields: []api.Field{
+		{Name: "InstanceId", Off: unsafe.Offsetof(InstanceState{}.InstanceId), Kind: api.KStringPtr},
+		{Name: "State", Off: unsafe.Offsetof(InstanceState{}.State), Kind: api.KStringPtr},
+		{Name: "ReasonCode", Off: unsafe.Offsetof(InstanceState{}.ReasonCode), Kind: api.KStringPtr},
+		{Name: "Description", Off: unsafe.Offsetof(InstanceState{}.Description), Kind: api.KStringPtr},
+	}},
+	61: {Go: (*InvalidConfigurationRequestException)(nil)},
+	62: {Go: (*InvalidEndPointException)(nil)},
+	63: {Go: (*InvalidSchemeException)(nil)},
+	64: {Go: (*InvalidSecurityGroupException)(nil)},
+	65: {Go: (*InvalidSubnetException)(nil)},
+	66: {Go: (*LBCookieStickinessPolicy)(nil), Fields: []api.Field{
+		{Name: "PolicyName", Off: unsafe.Offsetof(LBCookieStickinessPolicy{}.PolicyName), Kind: api.KStringPtr},
+		{Name: "CookieExpirationPeriod", Off: unsafe.Offsetof(LBCookieStickinessPolicy{}.CookieExpirationPeriod), Kind: api.KInt64Ptr},
+	}},
+	67: {Go: (*Limit)(nil), Fields: []api.Field{
+		{Name: "Name", Off: unsafe.Offsetof(Limit{}.Name), Kind: api.KStringPtr},
+		{Name: "Max", Off: unsafe.Offsetof(Limit{}.Max), Kind: api.KStringPtr},
+	}},
+	68: {Go: (*Listener)(nil), Fields: []api.Field{
+		{Name: "Protocol", Off: unsafe.Offsetof(Listener{}.Protocol), Kind: api.KStringPtr},
+		{Name: "LoadBalancerPort", Off: unsafe.Offsetof(Listener{}.LoadBalancerPort), Kind: api.KInt32Ptr},
+		{Name: "InstanceProtocol", Off: unsafe.Offsetof(Listener{}.InstanceProtocol), Kind: api.KStringPtr},
+		{Name: "InstancePort", Off: unsafe.Offsetof(Listener{}.InstancePort), Kind: api.KInt32Ptr},
+		{Name: "SSLCertificateId", Off: unsafe.Offsetof(Listener{}.SSLCertificateId), Kind: api.KStringPtr},
+	}},
+	69: {Go: (*ListenerDescription)(nil), Fields: []api.Field{
+		{Name: "Listener", Off: unsafe.Offsetof(ListenerDescription{}.Listener), Kind: api.KStructPtr, Type: 68},
+		{Name: "PolicyNames", Off: unsafe.Offsetof(ListenerDescription{}.PolicyNames), Kind: api.KList, Type: 106},
+	}},
+	70: {Go: (*ListenerNotFoundException)(nil)},
+	71: {Go: (*LoadBalancerAttributeNotFoundException)(nil)},
+	72: {Go: (*LoadBalancerAttributes)(nil), Fields: []api.Field{
+		{Name: "CrossZoneLoadBalancing", Off: unsafe.Offsetof(LoadBalancerAttributes{}.CrossZoneLoadBalancing), Kind: api.KStructPtr, Type: 28},
+		{Name: "AccessLog", Off: unsafe.Offsetof(LoadBalancerAttributes{}.AccessLog), Kind: api.KStructPtr, Type: 0},
+		{Name: "ConnectionDraining", Off: unsafe.Offsetof(LoadBalancerAttributes{}.ConnectionDraining), Kind: api.KStructPtr, Type: 16},
+		{Name: "ConnectionSettings", Off: unsafe.Offsetof(LoadBalancerAttributes{}.ConnectionSettings), Kind: api.KStructPtr, Type: 17},
+		{Name: "AdditionalAttributes", Off: unsafe.Offsetof(LoadBalancerAttributes{}.AdditionalAttributes), Kind: api.KList, Type: 118},
+	}},
+	73: {Go: (*LoadBalancerDescription)(nil), Fields: []api.Field{
+		{Name: "LoadBalancerName", Off: unsafe.Offsetof(LoadBalancerDescription{}.LoadBalancerName), Kind: api.KStringPtr},
+		{Name: "DNSName", Off: unsafe.Offsetof(LoadBalancerDescription{}.DNSName), Kind: api.KStringPtr},
+		{Name: "CanonicalHostedZoneName", Off: unsafe.Offsetof(LoadBalancerDescription{}.CanonicalHostedZoneName), Kind: api.KStringPtr},
+		{Name: "CanonicalHostedZoneNameID", Off: unsafe.Offsetof(LoadBalancerDescription{}.CanonicalHostedZoneNameID), Kind: api.KStringPtr},
+		{Name: "ListenerDescriptions", Off: unsafe.Offsetof(LoadBalancerDescription{}.ListenerDescriptions), Kind: api.KList, Type: 119},
+		{Name: "Policies", Off: unsafe.Offsetof(LoadBalancerDescription{}.Policies), Kind: api.KStructPtr, Type: 77},
+		{Name: "BackendServerDescriptions", Off: unsafe.Offsetof(LoadBalancerDescription{}.BackendServerDescriptions), Kind: api.KList, Type: 120},
+		{Name: "AvailabilityZones", Off: unsafe.Offsetof(LoadBalancerDescription{}.AvailabilityZones), Kind: api.KList, Type: 106},
+		{Name: "Subnets", Off: unsafe.Offsetof(LoadBalancerDescription{}.Subnets), Kind: api.KList, Type: 106},
+		{Name: "VPCId", Off: unsafe.Offsetof(LoadBalancerDescription{}.VPCId), Kind: api.KStringPtr},
+		{Name: "Instances", Off: unsafe.Offsetof(LoadBalancerDescription{}.Instances), Kind: api.KList, Type: 111},
+		{Name: "HealthCheck", Off: unsafe.Offsetof(LoadBalancerDescription{}.HealthCheck), Kind: api.KStructPtr, Type: 58},
+		{Name: "SourceSecurityGroup", Off: unsafe.Offsetof(LoadBalancerDescription{}.SourceSecurityGroup), Kind: api.KStructPtr, Type: 97},
+		{Name: "SecurityGroups", Off: unsafe.Offsetof(LoadBalancerDescription{}.SecurityGroups), Kind: api.KList, Type: 106},
+		{Name: "CreatedTime", Off: unsafe.Offsetof(LoadBalancerDescription{}.CreatedTime), Kind: api.KTimePtr},
+		{Name: "Scheme", Off: unsafe.Offsetof(LoadBalancerDescription{}.Scheme), Kind: api.KStringPtr},
+	}},
+	74: {Go: (*ModifyLoadBalancerAttributesInput)(nil), Fields: []api.Field{
+		{Name: "LoadBalancerName", Off: unsafe.Offsetof(ModifyLoadBalancerAttributesInput{}.LoadBalancerName), Kind: api.KStringPtr},
+		{Name: "LoadBalancerAttributes", Off: unsafe.Offsetof(ModifyLoadBalancerAttributesInput{}.LoadBalancerAttributes), Kind: api.KStructPtr, Type: 72},
+	}},
+	75: {Go: (*ModifyLoadBalancerAttributesOutput)(nil), Fields: []api.Field{
+		{Name: "LoadBalancerName", Off: unsafe.Offsetof(ModifyLoadBalancerAttributesOutput{}.LoadBalancerName), Kind: api.KStringPtr},
+		{Name: "LoadBalancerAttributes", Off: unsafe.Offsetof(ModifyLoadBalancerAttributesOutput{}.LoadBalancerAttributes), Kind: api.KStructPtr, Type: 72},
+	}},
+	76: {Go: (*OperationNotPermittedException)(nil)},
+	77: {Go: (*Policies)(nil), Fields: []api.Field{
+		{Name: "AppCookieStickinessPolicies", Off: unsafe.Offsetof(Policies{}.AppCookieStickinessPolicies), Kind: api.KList, Type: 121},
+		{Name: "LBCookieStickinessPolicies", Off: unsafe.Offsetof(Policies{}.LBCookieStickinessPolicies), Kind: api.KList, Type: 122},
+		{Name: "OtherPolicies", Off: unsafe.Offsetof(Policies{}.OtherPolicies), Kind: api.KList, Type: 106},
+	}},
+	78: {Go: (*PolicyAttribute)(nil), Fields: []api.Field{
+		{Name: "AttributeName", Off: unsafe.Offsetof(PolicyAttribute{}.AttributeName), Kind: api.KStringPtr},
+		{Name: "AttributeValue", Off: unsafe.Offsetof(PolicyAttribute{}.AttributeValue), Kind: api.KStringPtr},
+	}},
+	79: {Go: (*PolicyAttributeDescription)(nil), Fields: []api.Field{
+		{Name: "AttributeName", Off: unsafe.Offsetof(PolicyAttributeDescription{}.AttributeName), Kind: api.KStringPtr},
+		{Name: "AttributeValue", Off: unsafe.Offsetof(PolicyAttributeDescription{}.AttributeValue), Kind: api.KStringPtr},
+	}},
+	80: {Go: (*PolicyAttributeTypeDescription)(nil), Fields: []api.Field{
+		{Name: "AttributeName", Off: unsafe.Offsetof(PolicyAttributeTypeDescription{}.AttributeName), Kind: api.KStringPtr},
+		{Name: "AttributeType", Off: unsafe.Offsetof(PolicyAttributeTypeDescription{}.AttributeType), Kind: api.KStringPtr},
+		{Name: "Description", Off: unsafe.Offsetof(PolicyAttributeTypeDescription{}.Description), Kind: api.KStringPtr},
+		{Name: "DefaultValue", Off: unsafe.Offsetof(PolicyAttributeTypeDescription{}.DefaultValue), Kind: api.KStringPtr},
+		{Name: "Cardinality", Off: unsafe.Offsetof(PolicyAttributeTypeDescription{}.Cardinality), Kind: api.KStringPtr},
+	}},
+	81: {Go: (*PolicyDescription)(nil), Fields: []api.Field{
+		{Name: "PolicyName", Off: unsafe.Offsetof(PolicyDescription{}.PolicyName), Kind: api.KStringPtr},
+		{Name: "PolicyTypeName", Off: unsafe.Offsetof(PolicyDescription{}.PolicyTypeName), Kind: api.KStringPtr},
+		{Name: "PolicyAttributeDescriptions", Off: unsafe.Offsetof(PolicyDescription{}.PolicyAttributeDescriptions), Kind: api.KList, Type: 123},
+	}},
+	82: {Go: (*PolicyNotFoundException)(nil)},
+	83: {Go: (*PolicyTypeDescription)(nil), Fields: []api.Field{
+		{Name: "PolicyTypeName", Off: unsafe.Offsetof(PolicyTypeDescription{}.PolicyTypeName), Kind: api.KStringPtr},
+		{Name: "Description", Off: unsafe.Offsetof(PolicyTypeDescription{}.Description), Kind: api.KStringPtr},
+		{Name: "PolicyAttributeTypeDescriptions", Off: unsafe.Offsetof(PolicyTypeDescription{}.PolicyAttributeTypeDescriptions), Kind: api.KList, Type: 124},
+	}},
+	84: {Go: (*PolicyTypeNotFoundException)(nil)},
+	85: {Go: (*RegisterEndPointsInput)(nil), Fields: []api.Field{
+		{Name: "LoadBalancerName", Off: unsafe.Offsetof(RegisterEndPointsInput{}.LoadBalancerName), Kind: api.KStringPtr},
+		{Name: "Instances", Off: unsafe.Offsetof(RegisterEndPointsInput{}.Instances), Kind: api.KList, Type: 111},
+	}},
+	86: {Go: (*RegisterEndPointsOutput)(nil), Fields: []api.Field{
+		{Name: "Instances", Off: unsafe.Offsetof(RegisterEndPointsOutput{}.Instances), Kind: api.KList, Type: 111},
+	}},
+	87: {Go: (*RemoveAvailabilityZonesInput)(nil), Fields: []api.Field{
+		{Name: "LoadBalancerName", Off: unsafe.Offsetof(RemoveAvailabilityZonesInput{}.LoadBalancerName), Kind: api.KStringPtr},
+		{Name: "AvailabilityZones", Off: unsafe.Offsetof(RemoveAvailabilityZonesInput{}.AvailabilityZones), Kind: api.KList, Type: 106},
+	}},
+	88: {Go: (*RemoveAvailabilityZonesOutput)(nil), Fields: []api.Field{
+		{Name: "AvailabilityZones", Off: unsafe.Offsetof(RemoveAvailabilityZonesOutput{}.AvailabilityZones), Kind: api.KList, Type: 106},
+	}},
+	89: {Go: (*RemoveTagsInput)(nil), Fields: []api.Field{
+		{Name: "LoadBalancerNames", Off: unsafe.Offsetof(RemoveTagsInput{}.LoadBalancerNames), Kind: api.KList, Type: 106},
+		{Name: "Tags", Off: unsafe.Offsetof(RemoveTagsInput{}.Tags), Kind: api.KList, Type: 125},
+	}},
+	90: {Go: (*RemoveTagsOutput)(nil)},
+	91: {Go: (*SetLoadBalancerListenerSSLCertificateInput)(nil), Fields: []api.Field{
+		{Name: "LoadBalancerName", Off: unsafe.Offsetof(SetLoadBalancerListenerSSLCertificateInput{}.LoadBalancerName), Kind: api.KStringPtr},
+		{Name: "LoadBalancerPort", Off: unsafe.Offsetof(SetLoadBalancerListenerSSLCertificateInput{}.LoadBalancerPort), Kind: api.KInt32Ptr},
+		{Name: "SSLCertificateId", Off: unsafe.Offsetof(SetLoadBalancerListenerSSLCertificateInput{}.SSLCertificateId), Kind: api.KStringPtr},
+	}},
+	92: {Go: (*SetLoadBalancerListenerSSLCertificateOutput)(nil)},
+	93: {Go: (*SetLoadBalancerPoliciesForBackendServerInput)(nil), Fields: []api.Field{
+		{Name: "LoadBalancerName", Off: unsafe.Offsetof(SetLoadBalancerPoliciesForBackendServerInput{}.LoadBalancerName), Kind: api.KStringPtr},
+		{Name: "InstancePort", Off: unsafe.Offsetof(SetLoadBalancerPoliciesForBackendServerInput{}.InstancePort), Kind: api.KInt32Ptr},
+		{Name: "PolicyNames", Off: unsafe.Offsetof(SetLoadBalancerPoliciesForBackendServerInput{}.PolicyNames), Kind: api.KList, Type: 106},
+	}},
+	94: {Go: (*SetLoadBalancerPoliciesForBackendServerOutput)(nil)},
+	95: {Go: (*SetLoadBalancerPoliciesOfListenerInput)(nil), Fields: []api.Field{
+		{Name: "LoadBalancerName", Off: unsafe.Offsetof(SetLoadBalancerPoliciesOfListenerInput{}.LoadBalancerName), Kind: api.KStringPtr},
+		{Name: "LoadBalancerPort", Off: unsafe.Offsetof(SetLoadBalancerPoliciesOfListenerInput{}.LoadBalancerPort), Kind: api.KInt32Ptr},
+		{Name: "PolicyNames", Off: unsafe.Offsetof(SetLoadBalancerPoliciesOfListenerInput{}.PolicyNames), Kind: api.KList, Type: 106},
+	}},
+	96: {Go: (*SetLoadBalancerPoliciesOfListenerOutput)(nil)},
+	97: {Go: (*SourceSecurityGroup)(nil), Fields: []api.Field{
+		{Name: "OwnerAlias", Off: unsafe.Offsetof(SourceSecurityGroup{}.OwnerAlias), Kind: api.KStringPtr},
+		{Name: "GroupName", Off: unsafe.Offsetof(SourceSecurityGroup{}.GroupName), Kind: api.KStringPtr},
+	}},
+	98: {Go: (*SubnetNotFoundException)(nil)},
+	99: {Go: (*Tag)(nil), Fields: []api.Field{
+		{Name: "Key", Off: unsafe.Offsetof(Tag{}.Key), Kind: api.KStringPtr},
+		{Name: "Value", Off: unsafe.Offsetof(Tag{}.Value), Kind: api.KStringPtr},
+	}},
+	100: {Go: (*TagDescription)(nil), Fields: []api.Field{
+		{Name: "LoadBalancerName", Off: unsafe.Offsetof(TagDescription{}.LoadBalancerName), Kind: api.KStringPtr},
+		{Name: "Tags", Off: unsafe.Offsetof(TagDescription{}.Tags), Kind: api.KList, Type: 107},
+	}},
+	101: {Go: (*TagKeyOnly)(nil), Fields: []api.Field{
+		{Name: "Key", Off: unsafe.Offsetof(TagKeyOnly{}.Key), Kind: api.KStringPtr},
+	}},
+	102: {Go: (*TooManyAccessPointsException)(nil)},
+	103: {Go: (*TooManyPoliciesException)(nil)},
+	104: {Go: (*TooManyTagsException)(nil)},
+	105: {Go: (*UnsupportedProtocolException)(nil)},
+	106: {Go: (*[]string)(nil), Elem: api.Field{Kind: api.KString}, Size: unsafe.Sizeof(*new(string))},
+	107: {Go: (*[]Tag)(nil), Elem: api.Field{Kind: api.KStruct, Type: 99}, Size: unsafe.Sizeof(*new(Tag))},
+	108: {Go: (*[]Listener)(nil), Elem: api.Field{Kind: api.KStruct, Type: 68}, Size: unsafe.Sizeof(*new(Listener))},
+	109: {Go: (*[]PolicyAttribute)(nil), Elem: api.Field{Kind: api.KStruct, Type: 78}, Size: unsafe.Sizeof(*new(PolicyAttribute))},
+	110: {Go: (*[]int32)(nil), Elem: api.Field{Kind: api.KInt32}, Size: unsafe.Sizeof(*new(int32))},
+	111: {Go: (*[]Instance)(nil), Elem: api.Field{Kind: api.KStruct, Type: 59}, Size: unsafe.Sizeof(*new(Instance))},
+	112: {Go: (*[]LoadBalancerDescription)(nil), Elem: api.Field{Kind: api.KStruct, Type: 73}, Size: unsafe.Sizeof(*new(LoadBalancerDescription))},
+	113: {Go: (*[]Limit)(nil), Elem: api.Field{Kind: api.KStruct, Type: 67}, Size: unsafe.Sizeof(*new(Limit))},
+	114: {Go: (*[]InstanceState)(nil), Elem: api.Field{Kind: api.KStruct, Type: 60}, Size: unsafe.Sizeof(*new(InstanceState))},
+	115: {Go: (*[]PolicyDescription)(nil), Elem: api.Field{Kind: api.KStruct, Type: 81}, Size: unsafe.Sizeof(*new(PolicyDescription))},
+	116: {Go: (*[]PolicyTypeDescription)(nil), Elem: api.Field{Kind: api.KStruct, Type: 83}, Size: unsafe.Sizeof(*new(PolicyTypeDescription))},
+	117: {Go: (*[]TagDescription)(nil), Elem: api.Field{Kind: api.KStruct, Type: 100}, Size: unsafe.Sizeof(*new(TagDescription))},
+	118: {Go: (*[]AdditionalAttribute)(nil), Elem: api.Field{Kind: api.KStruct, Type: 6}, Size: unsafe.Sizeof(*new(AdditionalAttribute))},
+	119: {Go: (*[]ListenerDescription)(nil), Elem: api.Field{Kind: api.KStruct, Type: 69}, Size: unsafe.Sizeof(*new(ListenerDescription))},
+	120: {Go: (*[]BackendServerDescription)(nil), Elem: api.Field{Kind: api.KStruct, Type: 12}, Size: unsafe.Sizeof(*new(BackendServerDescription))},
+	121: {Go: (*[]AppCookieStickinessPolicy)(nil), Elem: api.Field{Kind: api.KStruct, Type: 7}, Size: unsafe.Sizeof(*new(AppCookieStickinessPolicy))},
+	122: {Go: (*[]LBCookieStickinessPolicy)(nil), Elem: api.Field{Kind: api.KStruct, Type: 66}, Size: unsafe.Sizeof(*new(LBCookieStickinessPolicy))},
+	123: {Go: (*[]PolicyAttributeDescription)(nil), Elem: api.Field{Kind: api.KStruct, Type: 79}, Size: unsafe.Sizeof(*new(PolicyAttributeDescription))},
+	124: {Go: (*[]PolicyAttributeTypeDescription)(nil), Elem: api.Field{Kind: api.KStruct, Type: 80}, Size: unsafe.Sizeof(*new(PolicyAttributeTypeDescription))},
+	125: {Go: (*[]TagKeyOnly)(nil), Elem: api.Field{Kind: api.KStruct, Type: 101}, Size: unsafe.Sizeof(*new(TagKeyOnly))},
 }

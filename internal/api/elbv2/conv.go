@@ -3,3066 +3,1113 @@
 package elbv2api
 
 import (
+	"unsafe"
+
 	"github.com/niwa-cloud/niwa/internal/api"
 )
 
-func (s *ALPNPolicyNotSupportedException) FromDynamic(map[string]any) error { return nil }
-
-func (s *ALPNPolicyNotSupportedException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *Action) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Type", &s.Type, api.SetStringPtr)
-	err = api.Decode(err, m, "TargetGroupArn", &s.TargetGroupArn, api.SetStringPtr)
-	err = api.Decode(err, m, "AuthenticateOidcConfig", &s.AuthenticateOidcConfig, api.SetStructPtr[AuthenticateOidcActionConfig])
-	err = api.Decode(err, m, "AuthenticateCognitoConfig", &s.AuthenticateCognitoConfig, api.SetStructPtr[AuthenticateCognitoActionConfig])
-	err = api.Decode(err, m, "Order", &s.Order, api.SetInt32Ptr)
-	err = api.Decode(err, m, "RedirectConfig", &s.RedirectConfig, api.SetStructPtr[RedirectActionConfig])
-	err = api.Decode(err, m, "FixedResponseConfig", &s.FixedResponseConfig, api.SetStructPtr[FixedResponseActionConfig])
-	err = api.Decode(err, m, "ForwardConfig", &s.ForwardConfig, api.SetStructPtr[ForwardActionConfig])
-	return err
-}
-
-func (s *Action) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "Type", s.Type, api.DynString)
-	api.Put(m, "TargetGroupArn", s.TargetGroupArn, api.DynString)
-	api.PutStruct(m, "AuthenticateOidcConfig", s.AuthenticateOidcConfig)
-	api.PutStruct(m, "AuthenticateCognitoConfig", s.AuthenticateCognitoConfig)
-	api.Put(m, "Order", s.Order, api.DynInt32)
-	api.PutStruct(m, "RedirectConfig", s.RedirectConfig)
-	api.PutStruct(m, "FixedResponseConfig", s.FixedResponseConfig)
-	api.PutStruct(m, "ForwardConfig", s.ForwardConfig)
-	return m
-}
-
-func (s *AddListenerCertificatesInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ListenerArn", &s.ListenerArn, api.SetStringPtr)
-	err = api.Decode(err, m, "Certificates", &s.Certificates, func(p *[]Certificate, v any) error {
-		return api.SetList(p, v, func(p *Certificate, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *AddListenerCertificatesInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "ListenerArn", s.ListenerArn, api.DynString)
-	api.PutList(m, "Certificates", s.Certificates, func(e Certificate) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *AddListenerCertificatesOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Certificates", &s.Certificates, func(p *[]Certificate, v any) error {
-		return api.SetList(p, v, func(p *Certificate, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *AddListenerCertificatesOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutList(m, "Certificates", s.Certificates, func(e Certificate) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *AddTagsInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ResourceArns", &s.ResourceArns, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]Tag, v any) error {
-		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *AddTagsInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutList(m, "ResourceArns", s.ResourceArns, api.DynString)
-	api.PutList(m, "Tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *AddTagsOutput) FromDynamic(map[string]any) error { return nil }
-
-func (s *AddTagsOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *AddTrustStoreRevocationsInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "TrustStoreArn", &s.TrustStoreArn, api.SetStringPtr)
-	err = api.Decode(err, m, "RevocationContents", &s.RevocationContents, func(p *[]RevocationContent, v any) error {
-		return api.SetList(p, v, func(p *RevocationContent, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *AddTrustStoreRevocationsInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "TrustStoreArn", s.TrustStoreArn, api.DynString)
-	api.PutList(m, "RevocationContents", s.RevocationContents, func(e RevocationContent) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *AddTrustStoreRevocationsOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "TrustStoreRevocations", &s.TrustStoreRevocations, func(p *[]TrustStoreRevocation, v any) error {
-		return api.SetList(p, v, func(p *TrustStoreRevocation, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *AddTrustStoreRevocationsOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutList(m, "TrustStoreRevocations", s.TrustStoreRevocations, func(e TrustStoreRevocation) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *AllocationIdNotFoundException) FromDynamic(map[string]any) error { return nil }
-
-func (s *AllocationIdNotFoundException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *AnomalyDetection) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Result", &s.Result, api.SetStringPtr)
-	err = api.Decode(err, m, "MitigationInEffect", &s.MitigationInEffect, api.SetStringPtr)
-	return err
-}
-
-func (s *AnomalyDetection) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Result", s.Result, api.DynString)
-	api.Put(m, "MitigationInEffect", s.MitigationInEffect, api.DynString)
-	return m
-}
-
-func (s *AuthenticateCognitoActionConfig) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "UserPoolArn", &s.UserPoolArn, api.SetStringPtr)
-	err = api.Decode(err, m, "UserPoolClientId", &s.UserPoolClientId, api.SetStringPtr)
-	err = api.Decode(err, m, "UserPoolDomain", &s.UserPoolDomain, api.SetStringPtr)
-	err = api.Decode(err, m, "SessionCookieName", &s.SessionCookieName, api.SetStringPtr)
-	err = api.Decode(err, m, "Scope", &s.Scope, api.SetStringPtr)
-	err = api.Decode(err, m, "SessionTimeout", &s.SessionTimeout, api.SetInt64Ptr)
-	err = api.Decode(err, m, "AuthenticationRequestExtraParams", &s.AuthenticationRequestExtraParams, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
-	err = api.Decode(err, m, "OnUnauthenticatedRequest", &s.OnUnauthenticatedRequest, api.SetStringPtr)
-	return err
-}
-
-func (s *AuthenticateCognitoActionConfig) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "UserPoolArn", s.UserPoolArn, api.DynString)
-	api.Put(m, "UserPoolClientId", s.UserPoolClientId, api.DynString)
-	api.Put(m, "UserPoolDomain", s.UserPoolDomain, api.DynString)
-	api.Put(m, "SessionCookieName", s.SessionCookieName, api.DynString)
-	api.Put(m, "Scope", s.Scope, api.DynString)
-	api.Put(m, "SessionTimeout", s.SessionTimeout, api.DynInt64)
-	api.PutMap(m, "AuthenticationRequestExtraParams", s.AuthenticationRequestExtraParams, api.DynString)
-	api.Put(m, "OnUnauthenticatedRequest", s.OnUnauthenticatedRequest, api.DynString)
-	return m
-}
-
-func (s *AuthenticateOidcActionConfig) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Issuer", &s.Issuer, api.SetStringPtr)
-	err = api.Decode(err, m, "AuthorizationEndpoint", &s.AuthorizationEndpoint, api.SetStringPtr)
-	err = api.Decode(err, m, "TokenEndpoint", &s.TokenEndpoint, api.SetStringPtr)
-	err = api.Decode(err, m, "UserInfoEndpoint", &s.UserInfoEndpoint, api.SetStringPtr)
-	err = api.Decode(err, m, "ClientId", &s.ClientId, api.SetStringPtr)
-	err = api.Decode(err, m, "ClientSecret", &s.ClientSecret, api.SetStringPtr)
-	err = api.Decode(err, m, "SessionCookieName", &s.SessionCookieName, api.SetStringPtr)
-	err = api.Decode(err, m, "Scope", &s.Scope, api.SetStringPtr)
-	err = api.Decode(err, m, "SessionTimeout", &s.SessionTimeout, api.SetInt64Ptr)
-	err = api.Decode(err, m, "AuthenticationRequestExtraParams", &s.AuthenticationRequestExtraParams, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
-	err = api.Decode(err, m, "OnUnauthenticatedRequest", &s.OnUnauthenticatedRequest, api.SetStringPtr)
-	err = api.Decode(err, m, "UseExistingClientSecret", &s.UseExistingClientSecret, api.SetBoolPtr)
-	return err
-}
-
-func (s *AuthenticateOidcActionConfig) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "Issuer", s.Issuer, api.DynString)
-	api.Put(m, "AuthorizationEndpoint", s.AuthorizationEndpoint, api.DynString)
-	api.Put(m, "TokenEndpoint", s.TokenEndpoint, api.DynString)
-	api.Put(m, "UserInfoEndpoint", s.UserInfoEndpoint, api.DynString)
-	api.Put(m, "ClientId", s.ClientId, api.DynString)
-	api.Put(m, "ClientSecret", s.ClientSecret, api.DynString)
-	api.Put(m, "SessionCookieName", s.SessionCookieName, api.DynString)
-	api.Put(m, "Scope", s.Scope, api.DynString)
-	api.Put(m, "SessionTimeout", s.SessionTimeout, api.DynInt64)
-	api.PutMap(m, "AuthenticationRequestExtraParams", s.AuthenticationRequestExtraParams, api.DynString)
-	api.Put(m, "OnUnauthenticatedRequest", s.OnUnauthenticatedRequest, api.DynString)
-	api.Put(m, "UseExistingClientSecret", s.UseExistingClientSecret, api.DynBool)
-	return m
-}
-
-func (s *AvailabilityZone) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ZoneName", &s.ZoneName, api.SetStringPtr)
-	err = api.Decode(err, m, "SubnetId", &s.SubnetId, api.SetStringPtr)
-	err = api.Decode(err, m, "OutpostId", &s.OutpostId, api.SetStringPtr)
-	err = api.Decode(err, m, "LoadBalancerAddresses", &s.LoadBalancerAddresses, func(p *[]LoadBalancerAddress, v any) error {
-		return api.SetList(p, v, func(p *LoadBalancerAddress, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *AvailabilityZone) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "ZoneName", s.ZoneName, api.DynString)
-	api.Put(m, "SubnetId", s.SubnetId, api.DynString)
-	api.Put(m, "OutpostId", s.OutpostId, api.DynString)
-	api.PutList(m, "LoadBalancerAddresses", s.LoadBalancerAddresses, func(e LoadBalancerAddress) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *AvailabilityZoneNotSupportedException) FromDynamic(map[string]any) error { return nil }
-
-func (s *AvailabilityZoneNotSupportedException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *CaCertificatesBundleNotFoundException) FromDynamic(map[string]any) error { return nil }
-
-func (s *CaCertificatesBundleNotFoundException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *Certificate) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "CertificateArn", &s.CertificateArn, api.SetStringPtr)
-	err = api.Decode(err, m, "IsDefault", &s.IsDefault, api.SetBoolPtr)
-	return err
-}
-
-func (s *Certificate) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "CertificateArn", s.CertificateArn, api.DynString)
-	api.Put(m, "IsDefault", s.IsDefault, api.DynBool)
-	return m
-}
-
-func (s *CertificateNotFoundException) FromDynamic(map[string]any) error { return nil }
-
-func (s *CertificateNotFoundException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *Cipher) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "Priority", &s.Priority, api.SetInt32Ptr)
-	return err
-}
-
-func (s *Cipher) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "Priority", s.Priority, api.DynInt32)
-	return m
-}
-
-func (s *CreateListenerInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "LoadBalancerArn", &s.LoadBalancerArn, api.SetStringPtr)
-	err = api.Decode(err, m, "Protocol", &s.Protocol, api.SetStringPtr)
-	err = api.Decode(err, m, "Port", &s.Port, api.SetInt32Ptr)
-	err = api.Decode(err, m, "SslPolicy", &s.SslPolicy, api.SetStringPtr)
-	err = api.Decode(err, m, "Certificates", &s.Certificates, func(p *[]Certificate, v any) error {
-		return api.SetList(p, v, func(p *Certificate, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "DefaultActions", &s.DefaultActions, func(p *[]Action, v any) error {
-		return api.SetList(p, v, func(p *Action, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "AlpnPolicy", &s.AlpnPolicy, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]Tag, v any) error {
-		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "MutualAuthentication", &s.MutualAuthentication, api.SetStructPtr[MutualAuthenticationAttributes])
-	return err
-}
-
-func (s *CreateListenerInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "LoadBalancerArn", s.LoadBalancerArn, api.DynString)
-	api.Put(m, "Protocol", s.Protocol, api.DynString)
-	api.Put(m, "Port", s.Port, api.DynInt32)
-	api.Put(m, "SslPolicy", s.SslPolicy, api.DynString)
-	api.PutList(m, "Certificates", s.Certificates, func(e Certificate) any { return e.ToDynamic() })
-	api.PutList(m, "DefaultActions", s.DefaultActions, func(e Action) any { return e.ToDynamic() })
-	api.PutList(m, "AlpnPolicy", s.AlpnPolicy, api.DynString)
-	api.PutList(m, "Tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
-	api.PutStruct(m, "MutualAuthentication", s.MutualAuthentication)
-	return m
-}
-
-func (s *CreateListenerOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Listeners", &s.Listeners, func(p *[]Listener, v any) error {
-		return api.SetList(p, v, func(p *Listener, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *CreateListenerOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutList(m, "Listeners", s.Listeners, func(e Listener) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *CreateLoadBalancerInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "Subnets", &s.Subnets, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "SubnetMappings", &s.SubnetMappings, func(p *[]SubnetMapping, v any) error {
-		return api.SetList(p, v, func(p *SubnetMapping, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "SecurityGroups", &s.SecurityGroups, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "Scheme", &s.Scheme, api.SetStringPtr)
-	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]Tag, v any) error {
-		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "Type", &s.Type, api.SetStringPtr)
-	err = api.Decode(err, m, "IpAddressType", &s.IpAddressType, api.SetStringPtr)
-	err = api.Decode(err, m, "CustomerOwnedIpv4Pool", &s.CustomerOwnedIpv4Pool, api.SetStringPtr)
-	return err
-}
-
-func (s *CreateLoadBalancerInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.PutList(m, "Subnets", s.Subnets, api.DynString)
-	api.PutList(m, "SubnetMappings", s.SubnetMappings, func(e SubnetMapping) any { return e.ToDynamic() })
-	api.PutList(m, "SecurityGroups", s.SecurityGroups, api.DynString)
-	api.Put(m, "Scheme", s.Scheme, api.DynString)
-	api.PutList(m, "Tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
-	api.Put(m, "Type", s.Type, api.DynString)
-	api.Put(m, "IpAddressType", s.IpAddressType, api.DynString)
-	api.Put(m, "CustomerOwnedIpv4Pool", s.CustomerOwnedIpv4Pool, api.DynString)
-	return m
-}
-
-func (s *CreateLoadBalancerOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "LoadBalancers", &s.LoadBalancers, func(p *[]LoadBalancer, v any) error {
-		return api.SetList(p, v, func(p *LoadBalancer, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *CreateLoadBalancerOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutList(m, "LoadBalancers", s.LoadBalancers, func(e LoadBalancer) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *CreateRuleInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ListenerArn", &s.ListenerArn, api.SetStringPtr)
-	err = api.Decode(err, m, "Conditions", &s.Conditions, func(p *[]RuleCondition, v any) error {
-		return api.SetList(p, v, func(p *RuleCondition, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "Priority", &s.Priority, api.SetInt32Ptr)
-	err = api.Decode(err, m, "Actions", &s.Actions, func(p *[]Action, v any) error {
-		return api.SetList(p, v, func(p *Action, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]Tag, v any) error {
-		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *CreateRuleInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 5)
-	api.Put(m, "ListenerArn", s.ListenerArn, api.DynString)
-	api.PutList(m, "Conditions", s.Conditions, func(e RuleCondition) any { return e.ToDynamic() })
-	api.Put(m, "Priority", s.Priority, api.DynInt32)
-	api.PutList(m, "Actions", s.Actions, func(e Action) any { return e.ToDynamic() })
-	api.PutList(m, "Tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *CreateRuleOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Rules", &s.Rules, func(p *[]Rule, v any) error {
-		return api.SetList(p, v, func(p *Rule, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *CreateRuleOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutList(m, "Rules", s.Rules, func(e Rule) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *CreateTargetGroupInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "Protocol", &s.Protocol, api.SetStringPtr)
-	err = api.Decode(err, m, "ProtocolVersion", &s.ProtocolVersion, api.SetStringPtr)
-	err = api.Decode(err, m, "Port", &s.Port, api.SetInt32Ptr)
-	err = api.Decode(err, m, "VpcId", &s.VpcId, api.SetStringPtr)
-	err = api.Decode(err, m, "HealthCheckProtocol", &s.HealthCheckProtocol, api.SetStringPtr)
-	err = api.Decode(err, m, "HealthCheckPort", &s.HealthCheckPort, api.SetStringPtr)
-	err = api.Decode(err, m, "HealthCheckEnabled", &s.HealthCheckEnabled, api.SetBoolPtr)
-	err = api.Decode(err, m, "HealthCheckPath", &s.HealthCheckPath, api.SetStringPtr)
-	err = api.Decode(err, m, "HealthCheckIntervalSeconds", &s.HealthCheckIntervalSeconds, api.SetInt32Ptr)
-	err = api.Decode(err, m, "HealthCheckTimeoutSeconds", &s.HealthCheckTimeoutSeconds, api.SetInt32Ptr)
-	err = api.Decode(err, m, "HealthyThresholdCount", &s.HealthyThresholdCount, api.SetInt32Ptr)
-	err = api.Decode(err, m, "UnhealthyThresholdCount", &s.UnhealthyThresholdCount, api.SetInt32Ptr)
-	err = api.Decode(err, m, "Matcher", &s.Matcher, api.SetStructPtr[Matcher])
-	err = api.Decode(err, m, "TargetType", &s.TargetType, api.SetStringPtr)
-	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]Tag, v any) error {
-		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "IpAddressType", &s.IpAddressType, api.SetStringPtr)
-	return err
-}
-
-func (s *CreateTargetGroupInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "Protocol", s.Protocol, api.DynString)
-	api.Put(m, "ProtocolVersion", s.ProtocolVersion, api.DynString)
-	api.Put(m, "Port", s.Port, api.DynInt32)
-	api.Put(m, "VpcId", s.VpcId, api.DynString)
-	api.Put(m, "HealthCheckProtocol", s.HealthCheckProtocol, api.DynString)
-	api.Put(m, "HealthCheckPort", s.HealthCheckPort, api.DynString)
-	api.Put(m, "HealthCheckEnabled", s.HealthCheckEnabled, api.DynBool)
-	api.Put(m, "HealthCheckPath", s.HealthCheckPath, api.DynString)
-	api.Put(m, "HealthCheckIntervalSeconds", s.HealthCheckIntervalSeconds, api.DynInt32)
-	api.Put(m, "HealthCheckTimeoutSeconds", s.HealthCheckTimeoutSeconds, api.DynInt32)
-	api.Put(m, "HealthyThresholdCount", s.HealthyThresholdCount, api.DynInt32)
-	api.Put(m, "UnhealthyThresholdCount", s.UnhealthyThresholdCount, api.DynInt32)
-	api.PutStruct(m, "Matcher", s.Matcher)
-	api.Put(m, "TargetType", s.TargetType, api.DynString)
-	api.PutList(m, "Tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
-	api.Put(m, "IpAddressType", s.IpAddressType, api.DynString)
-	return m
-}
-
-func (s *CreateTargetGroupOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "TargetGroups", &s.TargetGroups, func(p *[]TargetGroup, v any) error {
-		return api.SetList(p, v, func(p *TargetGroup, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *CreateTargetGroupOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutList(m, "TargetGroups", s.TargetGroups, func(e TargetGroup) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *CreateTrustStoreInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "CaCertificatesBundleS3Bucket", &s.CaCertificatesBundleS3Bucket, api.SetStringPtr)
-	err = api.Decode(err, m, "CaCertificatesBundleS3Key", &s.CaCertificatesBundleS3Key, api.SetStringPtr)
-	err = api.Decode(err, m, "CaCertificatesBundleS3ObjectVersion", &s.CaCertificatesBundleS3ObjectVersion, api.SetStringPtr)
-	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]Tag, v any) error {
-		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *CreateTrustStoreInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 5)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "CaCertificatesBundleS3Bucket", s.CaCertificatesBundleS3Bucket, api.DynString)
-	api.Put(m, "CaCertificatesBundleS3Key", s.CaCertificatesBundleS3Key, api.DynString)
-	api.Put(m, "CaCertificatesBundleS3ObjectVersion", s.CaCertificatesBundleS3ObjectVersion, api.DynString)
-	api.PutList(m, "Tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *CreateTrustStoreOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "TrustStores", &s.TrustStores, func(p *[]TrustStore, v any) error {
-		return api.SetList(p, v, func(p *TrustStore, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *CreateTrustStoreOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutList(m, "TrustStores", s.TrustStores, func(e TrustStore) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *DeleteAssociationSameAccountException) FromDynamic(map[string]any) error { return nil }
-
-func (s *DeleteAssociationSameAccountException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *DeleteListenerInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ListenerArn", &s.ListenerArn, api.SetStringPtr)
-	return err
-}
-
-func (s *DeleteListenerInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "ListenerArn", s.ListenerArn, api.DynString)
-	return m
-}
-
-func (s *DeleteListenerOutput) FromDynamic(map[string]any) error { return nil }
-
-func (s *DeleteListenerOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *DeleteLoadBalancerInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "LoadBalancerArn", &s.LoadBalancerArn, api.SetStringPtr)
-	return err
-}
-
-func (s *DeleteLoadBalancerInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "LoadBalancerArn", s.LoadBalancerArn, api.DynString)
-	return m
-}
-
-func (s *DeleteLoadBalancerOutput) FromDynamic(map[string]any) error { return nil }
-
-func (s *DeleteLoadBalancerOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *DeleteRuleInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "RuleArn", &s.RuleArn, api.SetStringPtr)
-	return err
-}
-
-func (s *DeleteRuleInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "RuleArn", s.RuleArn, api.DynString)
-	return m
-}
-
-func (s *DeleteRuleOutput) FromDynamic(map[string]any) error { return nil }
-
-func (s *DeleteRuleOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *DeleteSharedTrustStoreAssociationInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "TrustStoreArn", &s.TrustStoreArn, api.SetStringPtr)
-	err = api.Decode(err, m, "ResourceArn", &s.ResourceArn, api.SetStringPtr)
-	return err
-}
-
-func (s *DeleteSharedTrustStoreAssociationInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "TrustStoreArn", s.TrustStoreArn, api.DynString)
-	api.Put(m, "ResourceArn", s.ResourceArn, api.DynString)
-	return m
-}
-
-func (s *DeleteSharedTrustStoreAssociationOutput) FromDynamic(map[string]any) error { return nil }
-
-func (s *DeleteSharedTrustStoreAssociationOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *DeleteTargetGroupInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "TargetGroupArn", &s.TargetGroupArn, api.SetStringPtr)
-	return err
-}
-
-func (s *DeleteTargetGroupInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "TargetGroupArn", s.TargetGroupArn, api.DynString)
-	return m
-}
-
-func (s *DeleteTargetGroupOutput) FromDynamic(map[string]any) error { return nil }
-
-func (s *DeleteTargetGroupOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *DeleteTrustStoreInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "TrustStoreArn", &s.TrustStoreArn, api.SetStringPtr)
-	return err
-}
-
-func (s *DeleteTrustStoreInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "TrustStoreArn", s.TrustStoreArn, api.DynString)
-	return m
-}
-
-func (s *DeleteTrustStoreOutput) FromDynamic(map[string]any) error { return nil }
-
-func (s *DeleteTrustStoreOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *DeregisterTargetsInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "TargetGroupArn", &s.TargetGroupArn, api.SetStringPtr)
-	err = api.Decode(err, m, "Targets", &s.Targets, func(p *[]TargetDescription, v any) error {
-		return api.SetList(p, v, func(p *TargetDescription, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *DeregisterTargetsInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "TargetGroupArn", s.TargetGroupArn, api.DynString)
-	api.PutList(m, "Targets", s.Targets, func(e TargetDescription) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *DeregisterTargetsOutput) FromDynamic(map[string]any) error { return nil }
-
-func (s *DeregisterTargetsOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *DescribeAccountLimitsInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
-	err = api.Decode(err, m, "PageSize", &s.PageSize, api.SetInt32Ptr)
-	return err
-}
-
-func (s *DescribeAccountLimitsInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Marker", s.Marker, api.DynString)
-	api.Put(m, "PageSize", s.PageSize, api.DynInt32)
-	return m
-}
-
-func (s *DescribeAccountLimitsOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Limits", &s.Limits, func(p *[]Limit, v any) error {
-		return api.SetList(p, v, func(p *Limit, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "NextMarker", &s.NextMarker, api.SetStringPtr)
-	return err
-}
-
-func (s *DescribeAccountLimitsOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutList(m, "Limits", s.Limits, func(e Limit) any { return e.ToDynamic() })
-	api.Put(m, "NextMarker", s.NextMarker, api.DynString)
-	return m
-}
-
-func (s *DescribeListenerCertificatesInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ListenerArn", &s.ListenerArn, api.SetStringPtr)
-	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
-	err = api.Decode(err, m, "PageSize", &s.PageSize, api.SetInt32Ptr)
-	return err
-}
-
-func (s *DescribeListenerCertificatesInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "ListenerArn", s.ListenerArn, api.DynString)
-	api.Put(m, "Marker", s.Marker, api.DynString)
-	api.Put(m, "PageSize", s.PageSize, api.DynInt32)
-	return m
-}
-
-func (s *DescribeListenerCertificatesOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Certificates", &s.Certificates, func(p *[]Certificate, v any) error {
-		return api.SetList(p, v, func(p *Certificate, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "NextMarker", &s.NextMarker, api.SetStringPtr)
-	return err
-}
-
-func (s *DescribeListenerCertificatesOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutList(m, "Certificates", s.Certificates, func(e Certificate) any { return e.ToDynamic() })
-	api.Put(m, "NextMarker", s.NextMarker, api.DynString)
-	return m
-}
-
-func (s *DescribeListenersInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "LoadBalancerArn", &s.LoadBalancerArn, api.SetStringPtr)
-	err = api.Decode(err, m, "ListenerArns", &s.ListenerArns, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
-	err = api.Decode(err, m, "PageSize", &s.PageSize, api.SetInt32Ptr)
-	return err
-}
-
-func (s *DescribeListenersInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "LoadBalancerArn", s.LoadBalancerArn, api.DynString)
-	api.PutList(m, "ListenerArns", s.ListenerArns, api.DynString)
-	api.Put(m, "Marker", s.Marker, api.DynString)
-	api.Put(m, "PageSize", s.PageSize, api.DynInt32)
-	return m
-}
-
-func (s *DescribeListenersOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Listeners", &s.Listeners, func(p *[]Listener, v any) error {
-		return api.SetList(p, v, func(p *Listener, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "NextMarker", &s.NextMarker, api.SetStringPtr)
-	return err
-}
-
-func (s *DescribeListenersOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutList(m, "Listeners", s.Listeners, func(e Listener) any { return e.ToDynamic() })
-	api.Put(m, "NextMarker", s.NextMarker, api.DynString)
-	return m
-}
-
-func (s *DescribeLoadBalancerAttributesInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "LoadBalancerArn", &s.LoadBalancerArn, api.SetStringPtr)
-	return err
-}
-
-func (s *DescribeLoadBalancerAttributesInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "LoadBalancerArn", s.LoadBalancerArn, api.DynString)
-	return m
-}
-
-func (s *DescribeLoadBalancerAttributesOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Attributes", &s.Attributes, func(p *[]LoadBalancerAttribute, v any) error {
-		return api.SetList(p, v, func(p *LoadBalancerAttribute, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *DescribeLoadBalancerAttributesOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutList(m, "Attributes", s.Attributes, func(e LoadBalancerAttribute) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *DescribeLoadBalancersInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "LoadBalancerArns", &s.LoadBalancerArns, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "Names", &s.Names, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
-	err = api.Decode(err, m, "PageSize", &s.PageSize, api.SetInt32Ptr)
-	return err
-}
-
-func (s *DescribeLoadBalancersInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.PutList(m, "LoadBalancerArns", s.LoadBalancerArns, api.DynString)
-	api.PutList(m, "Names", s.Names, api.DynString)
-	api.Put(m, "Marker", s.Marker, api.DynString)
-	api.Put(m, "PageSize", s.PageSize, api.DynInt32)
-	return m
-}
-
-func (s *DescribeLoadBalancersOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "LoadBalancers", &s.LoadBalancers, func(p *[]LoadBalancer, v any) error {
-		return api.SetList(p, v, func(p *LoadBalancer, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "NextMarker", &s.NextMarker, api.SetStringPtr)
-	return err
-}
-
-func (s *DescribeLoadBalancersOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutList(m, "LoadBalancers", s.LoadBalancers, func(e LoadBalancer) any { return e.ToDynamic() })
-	api.Put(m, "NextMarker", s.NextMarker, api.DynString)
-	return m
-}
-
-func (s *DescribeRulesInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ListenerArn", &s.ListenerArn, api.SetStringPtr)
-	err = api.Decode(err, m, "RuleArns", &s.RuleArns, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
-	err = api.Decode(err, m, "PageSize", &s.PageSize, api.SetInt32Ptr)
-	return err
-}
-
-func (s *DescribeRulesInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "ListenerArn", s.ListenerArn, api.DynString)
-	api.PutList(m, "RuleArns", s.RuleArns, api.DynString)
-	api.Put(m, "Marker", s.Marker, api.DynString)
-	api.Put(m, "PageSize", s.PageSize, api.DynInt32)
-	return m
-}
-
-func (s *DescribeRulesOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Rules", &s.Rules, func(p *[]Rule, v any) error {
-		return api.SetList(p, v, func(p *Rule, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "NextMarker", &s.NextMarker, api.SetStringPtr)
-	return err
-}
-
-func (s *DescribeRulesOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutList(m, "Rules", s.Rules, func(e Rule) any { return e.ToDynamic() })
-	api.Put(m, "NextMarker", s.NextMarker, api.DynString)
-	return m
-}
-
-func (s *DescribeSSLPoliciesInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Names", &s.Names, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
-	err = api.Decode(err, m, "PageSize", &s.PageSize, api.SetInt32Ptr)
-	err = api.Decode(err, m, "LoadBalancerType", &s.LoadBalancerType, api.SetStringPtr)
-	return err
-}
-
-func (s *DescribeSSLPoliciesInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.PutList(m, "Names", s.Names, api.DynString)
-	api.Put(m, "Marker", s.Marker, api.DynString)
-	api.Put(m, "PageSize", s.PageSize, api.DynInt32)
-	api.Put(m, "LoadBalancerType", s.LoadBalancerType, api.DynString)
-	return m
-}
-
-func (s *DescribeSSLPoliciesOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "SslPolicies", &s.SslPolicies, func(p *[]SslPolicy, v any) error {
-		return api.SetList(p, v, func(p *SslPolicy, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "NextMarker", &s.NextMarker, api.SetStringPtr)
-	return err
-}
-
-func (s *DescribeSSLPoliciesOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutList(m, "SslPolicies", s.SslPolicies, func(e SslPolicy) any { return e.ToDynamic() })
-	api.Put(m, "NextMarker", s.NextMarker, api.DynString)
-	return m
-}
-
-func (s *DescribeTagsInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ResourceArns", &s.ResourceArns, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	return err
-}
-
-func (s *DescribeTagsInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutList(m, "ResourceArns", s.ResourceArns, api.DynString)
-	return m
-}
-
-func (s *DescribeTagsOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "TagDescriptions", &s.TagDescriptions, func(p *[]TagDescription, v any) error {
-		return api.SetList(p, v, func(p *TagDescription, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *DescribeTagsOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutList(m, "TagDescriptions", s.TagDescriptions, func(e TagDescription) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *DescribeTargetGroupAttributesInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "TargetGroupArn", &s.TargetGroupArn, api.SetStringPtr)
-	return err
-}
-
-func (s *DescribeTargetGroupAttributesInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "TargetGroupArn", s.TargetGroupArn, api.DynString)
-	return m
-}
-
-func (s *DescribeTargetGroupAttributesOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Attributes", &s.Attributes, func(p *[]TargetGroupAttribute, v any) error {
-		return api.SetList(p, v, func(p *TargetGroupAttribute, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *DescribeTargetGroupAttributesOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutList(m, "Attributes", s.Attributes, func(e TargetGroupAttribute) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *DescribeTargetGroupsInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "LoadBalancerArn", &s.LoadBalancerArn, api.SetStringPtr)
-	err = api.Decode(err, m, "TargetGroupArns", &s.TargetGroupArns, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "Names", &s.Names, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
-	err = api.Decode(err, m, "PageSize", &s.PageSize, api.SetInt32Ptr)
-	return err
-}
-
-func (s *DescribeTargetGroupsInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 5)
-	api.Put(m, "LoadBalancerArn", s.LoadBalancerArn, api.DynString)
-	api.PutList(m, "TargetGroupArns", s.TargetGroupArns, api.DynString)
-	api.PutList(m, "Names", s.Names, api.DynString)
-	api.Put(m, "Marker", s.Marker, api.DynString)
-	api.Put(m, "PageSize", s.PageSize, api.DynInt32)
-	return m
-}
-
-func (s *DescribeTargetGroupsOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "TargetGroups", &s.TargetGroups, func(p *[]TargetGroup, v any) error {
-		return api.SetList(p, v, func(p *TargetGroup, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "NextMarker", &s.NextMarker, api.SetStringPtr)
-	return err
-}
-
-func (s *DescribeTargetGroupsOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutList(m, "TargetGroups", s.TargetGroups, func(e TargetGroup) any { return e.ToDynamic() })
-	api.Put(m, "NextMarker", s.NextMarker, api.DynString)
-	return m
-}
-
-func (s *DescribeTargetHealthInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "TargetGroupArn", &s.TargetGroupArn, api.SetStringPtr)
-	err = api.Decode(err, m, "Targets", &s.Targets, func(p *[]TargetDescription, v any) error {
-		return api.SetList(p, v, func(p *TargetDescription, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "Include", &s.Include, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	return err
-}
-
-func (s *DescribeTargetHealthInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "TargetGroupArn", s.TargetGroupArn, api.DynString)
-	api.PutList(m, "Targets", s.Targets, func(e TargetDescription) any { return e.ToDynamic() })
-	api.PutList(m, "Include", s.Include, api.DynString)
-	return m
-}
-
-func (s *DescribeTargetHealthOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "TargetHealthDescriptions", &s.TargetHealthDescriptions, func(p *[]TargetHealthDescription, v any) error {
-		return api.SetList(p, v, func(p *TargetHealthDescription, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *DescribeTargetHealthOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutList(m, "TargetHealthDescriptions", s.TargetHealthDescriptions, func(e TargetHealthDescription) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *DescribeTrustStoreAssociationsInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "TrustStoreArn", &s.TrustStoreArn, api.SetStringPtr)
-	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
-	err = api.Decode(err, m, "PageSize", &s.PageSize, api.SetInt32Ptr)
-	return err
-}
-
-func (s *DescribeTrustStoreAssociationsInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "TrustStoreArn", s.TrustStoreArn, api.DynString)
-	api.Put(m, "Marker", s.Marker, api.DynString)
-	api.Put(m, "PageSize", s.PageSize, api.DynInt32)
-	return m
-}
-
-func (s *DescribeTrustStoreAssociationsOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "TrustStoreAssociations", &s.TrustStoreAssociations, func(p *[]TrustStoreAssociation, v any) error {
-		return api.SetList(p, v, func(p *TrustStoreAssociation, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "NextMarker", &s.NextMarker, api.SetStringPtr)
-	return err
-}
-
-func (s *DescribeTrustStoreAssociationsOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutList(m, "TrustStoreAssociations", s.TrustStoreAssociations, func(e TrustStoreAssociation) any { return e.ToDynamic() })
-	api.Put(m, "NextMarker", s.NextMarker, api.DynString)
-	return m
-}
-
-func (s *DescribeTrustStoreRevocation) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "TrustStoreArn", &s.TrustStoreArn, api.SetStringPtr)
-	err = api.Decode(err, m, "RevocationId", &s.RevocationId, api.SetInt64Ptr)
-	err = api.Decode(err, m, "RevocationType", &s.RevocationType, api.SetStringPtr)
-	err = api.Decode(err, m, "NumberOfRevokedEntries", &s.NumberOfRevokedEntries, api.SetInt64Ptr)
-	return err
-}
-
-func (s *DescribeTrustStoreRevocation) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "TrustStoreArn", s.TrustStoreArn, api.DynString)
-	api.Put(m, "RevocationId", s.RevocationId, api.DynInt64)
-	api.Put(m, "RevocationType", s.RevocationType, api.DynString)
-	api.Put(m, "NumberOfRevokedEntries", s.NumberOfRevokedEntries, api.DynInt64)
-	return m
-}
-
-func (s *DescribeTrustStoreRevocationsInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "TrustStoreArn", &s.TrustStoreArn, api.SetStringPtr)
-	err = api.Decode(err, m, "RevocationIds", &s.RevocationIds, func(p *[]int64, v any) error { return api.SetList(p, v, api.SetInt64) })
-	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
-	err = api.Decode(err, m, "PageSize", &s.PageSize, api.SetInt32Ptr)
-	return err
-}
-
-func (s *DescribeTrustStoreRevocationsInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "TrustStoreArn", s.TrustStoreArn, api.DynString)
-	api.PutList(m, "RevocationIds", s.RevocationIds, api.DynInt64)
-	api.Put(m, "Marker", s.Marker, api.DynString)
-	api.Put(m, "PageSize", s.PageSize, api.DynInt32)
-	return m
-}
-
-func (s *DescribeTrustStoreRevocationsOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "TrustStoreRevocations", &s.TrustStoreRevocations, func(p *[]DescribeTrustStoreRevocation, v any) error {
-		return api.SetList(p, v, func(p *DescribeTrustStoreRevocation, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "NextMarker", &s.NextMarker, api.SetStringPtr)
-	return err
-}
-
-func (s *DescribeTrustStoreRevocationsOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutList(m, "TrustStoreRevocations", s.TrustStoreRevocations, func(e DescribeTrustStoreRevocation) any { return e.ToDynamic() })
-	api.Put(m, "NextMarker", s.NextMarker, api.DynString)
-	return m
-}
-
-func (s *DescribeTrustStoresInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "TrustStoreArns", &s.TrustStoreArns, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "Names", &s.Names, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
-	err = api.Decode(err, m, "PageSize", &s.PageSize, api.SetInt32Ptr)
-	return err
-}
-
-func (s *DescribeTrustStoresInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.PutList(m, "TrustStoreArns", s.TrustStoreArns, api.DynString)
-	api.PutList(m, "Names", s.Names, api.DynString)
-	api.Put(m, "Marker", s.Marker, api.DynString)
-	api.Put(m, "PageSize", s.PageSize, api.DynInt32)
-	return m
-}
-
-func (s *DescribeTrustStoresOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "TrustStores", &s.TrustStores, func(p *[]TrustStore, v any) error {
-		return api.SetList(p, v, func(p *TrustStore, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "NextMarker", &s.NextMarker, api.SetStringPtr)
-	return err
-}
-
-func (s *DescribeTrustStoresOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutList(m, "TrustStores", s.TrustStores, func(e TrustStore) any { return e.ToDynamic() })
-	api.Put(m, "NextMarker", s.NextMarker, api.DynString)
-	return m
-}
-
-func (s *DuplicateListenerException) FromDynamic(map[string]any) error { return nil }
-
-func (s *DuplicateListenerException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *DuplicateLoadBalancerNameException) FromDynamic(map[string]any) error { return nil }
-
-func (s *DuplicateLoadBalancerNameException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *DuplicateTagKeysException) FromDynamic(map[string]any) error { return nil }
-
-func (s *DuplicateTagKeysException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *DuplicateTargetGroupNameException) FromDynamic(map[string]any) error { return nil }
-
-func (s *DuplicateTargetGroupNameException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *DuplicateTrustStoreNameException) FromDynamic(map[string]any) error { return nil }
-
-func (s *DuplicateTrustStoreNameException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *FixedResponseActionConfig) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "MessageBody", &s.MessageBody, api.SetStringPtr)
-	err = api.Decode(err, m, "StatusCode", &s.StatusCode, api.SetStringPtr)
-	err = api.Decode(err, m, "ContentType", &s.ContentType, api.SetStringPtr)
-	return err
-}
-
-func (s *FixedResponseActionConfig) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "MessageBody", s.MessageBody, api.DynString)
-	api.Put(m, "StatusCode", s.StatusCode, api.DynString)
-	api.Put(m, "ContentType", s.ContentType, api.DynString)
-	return m
-}
-
-func (s *ForwardActionConfig) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "TargetGroups", &s.TargetGroups, func(p *[]TargetGroupTuple, v any) error {
-		return api.SetList(p, v, func(p *TargetGroupTuple, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "TargetGroupStickinessConfig", &s.TargetGroupStickinessConfig, api.SetStructPtr[TargetGroupStickinessConfig])
-	return err
-}
-
-func (s *ForwardActionConfig) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutList(m, "TargetGroups", s.TargetGroups, func(e TargetGroupTuple) any { return e.ToDynamic() })
-	api.PutStruct(m, "TargetGroupStickinessConfig", s.TargetGroupStickinessConfig)
-	return m
-}
-
-func (s *GetResourcePolicyInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ResourceArn", &s.ResourceArn, api.SetStringPtr)
-	return err
-}
-
-func (s *GetResourcePolicyInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "ResourceArn", s.ResourceArn, api.DynString)
-	return m
-}
-
-func (s *GetResourcePolicyOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Policy", &s.Policy, api.SetStringPtr)
-	return err
-}
-
-func (s *GetResourcePolicyOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Policy", s.Policy, api.DynString)
-	return m
-}
-
-func (s *GetTrustStoreCaCertificatesBundleInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "TrustStoreArn", &s.TrustStoreArn, api.SetStringPtr)
-	return err
-}
-
-func (s *GetTrustStoreCaCertificatesBundleInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "TrustStoreArn", s.TrustStoreArn, api.DynString)
-	return m
-}
-
-func (s *GetTrustStoreCaCertificatesBundleOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Location", &s.Location, api.SetStringPtr)
-	return err
-}
-
-func (s *GetTrustStoreCaCertificatesBundleOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Location", s.Location, api.DynString)
-	return m
-}
-
-func (s *GetTrustStoreRevocationContentInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "TrustStoreArn", &s.TrustStoreArn, api.SetStringPtr)
-	err = api.Decode(err, m, "RevocationId", &s.RevocationId, api.SetInt64Ptr)
-	return err
-}
-
-func (s *GetTrustStoreRevocationContentInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "TrustStoreArn", s.TrustStoreArn, api.DynString)
-	api.Put(m, "RevocationId", s.RevocationId, api.DynInt64)
-	return m
-}
-
-func (s *GetTrustStoreRevocationContentOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Location", &s.Location, api.SetStringPtr)
-	return err
-}
-
-func (s *GetTrustStoreRevocationContentOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Location", s.Location, api.DynString)
-	return m
-}
-
-func (s *HealthUnavailableException) FromDynamic(map[string]any) error { return nil }
-
-func (s *HealthUnavailableException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *HostHeaderConditionConfig) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Values", &s.Values, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	return err
-}
-
-func (s *HostHeaderConditionConfig) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutList(m, "Values", s.Values, api.DynString)
-	return m
-}
-
-func (s *HttpHeaderConditionConfig) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "HttpHeaderName", &s.HttpHeaderName, api.SetStringPtr)
-	err = api.Decode(err, m, "Values", &s.Values, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	return err
-}
-
-func (s *HttpHeaderConditionConfig) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "HttpHeaderName", s.HttpHeaderName, api.DynString)
-	api.PutList(m, "Values", s.Values, api.DynString)
-	return m
-}
-
-func (s *HttpRequestMethodConditionConfig) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Values", &s.Values, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	return err
-}
-
-func (s *HttpRequestMethodConditionConfig) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutList(m, "Values", s.Values, api.DynString)
-	return m
-}
-
-func (s *IncompatibleProtocolsException) FromDynamic(map[string]any) error { return nil }
-
-func (s *IncompatibleProtocolsException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *InvalidCaCertificatesBundleException) FromDynamic(map[string]any) error { return nil }
-
-func (s *InvalidCaCertificatesBundleException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *InvalidConfigurationRequestException) FromDynamic(map[string]any) error { return nil }
-
-func (s *InvalidConfigurationRequestException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*ALPNPolicyNotSupportedException) ConvType() (api.Table, int32) { return convTable[:], 0 }
 
-func (s *InvalidLoadBalancerActionException) FromDynamic(map[string]any) error { return nil }
+func (*Action) ConvType() (api.Table, int32) { return convTable[:], 1 }
 
-func (s *InvalidLoadBalancerActionException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *InvalidRevocationContentException) FromDynamic(map[string]any) error { return nil }
-
-func (s *InvalidRevocationContentException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*AddListenerCertificatesInput) ConvType() (api.Table, int32) { return convTable[:], 2 }
 
-func (s *InvalidSchemeException) FromDynamic(map[string]any) error { return nil }
+func (*AddListenerCertificatesOutput) ConvType() (api.Table, int32) { return convTable[:], 3 }
 
-func (s *InvalidSchemeException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*AddTagsInput) ConvType() (api.Table, int32) { return convTable[:], 4 }
 
-func (s *InvalidSecurityGroupException) FromDynamic(map[string]any) error { return nil }
+func (*AddTagsOutput) ConvType() (api.Table, int32) { return convTable[:], 5 }
 
-func (s *InvalidSecurityGroupException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*AddTrustStoreRevocationsInput) ConvType() (api.Table, int32) { return convTable[:], 6 }
 
-func (s *InvalidSubnetException) FromDynamic(map[string]any) error { return nil }
+func (*AddTrustStoreRevocationsOutput) ConvType() (api.Table, int32) { return convTable[:], 7 }
 
-func (s *InvalidSubnetException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*AllocationIdNotFoundException) ConvType() (api.Table, int32) { return convTable[:], 8 }
 
-func (s *InvalidTargetException) FromDynamic(map[string]any) error { return nil }
+func (*AnomalyDetection) ConvType() (api.Table, int32) { return convTable[:], 9 }
 
-func (s *InvalidTargetException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*AuthenticateCognitoActionConfig) ConvType() (api.Table, int32) { return convTable[:], 10 }
 
-func (s *Limit) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "Max", &s.Max, api.SetStringPtr)
-	return err
-}
+func (*AuthenticateOidcActionConfig) ConvType() (api.Table, int32) { return convTable[:], 11 }
 
-func (s *Limit) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "Max", s.Max, api.DynString)
-	return m
-}
+func (*AvailabilityZone) ConvType() (api.Table, int32) { return convTable[:], 12 }
 
-func (s *Listener) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ListenerArn", &s.ListenerArn, api.SetStringPtr)
-	err = api.Decode(err, m, "LoadBalancerArn", &s.LoadBalancerArn, api.SetStringPtr)
-	err = api.Decode(err, m, "Port", &s.Port, api.SetInt32Ptr)
-	err = api.Decode(err, m, "Protocol", &s.Protocol, api.SetStringPtr)
-	err = api.Decode(err, m, "Certificates", &s.Certificates, func(p *[]Certificate, v any) error {
-		return api.SetList(p, v, func(p *Certificate, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "SslPolicy", &s.SslPolicy, api.SetStringPtr)
-	err = api.Decode(err, m, "DefaultActions", &s.DefaultActions, func(p *[]Action, v any) error {
-		return api.SetList(p, v, func(p *Action, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "AlpnPolicy", &s.AlpnPolicy, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "MutualAuthentication", &s.MutualAuthentication, api.SetStructPtr[MutualAuthenticationAttributes])
-	return err
-}
+func (*AvailabilityZoneNotSupportedException) ConvType() (api.Table, int32) { return convTable[:], 13 }
 
-func (s *Listener) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "ListenerArn", s.ListenerArn, api.DynString)
-	api.Put(m, "LoadBalancerArn", s.LoadBalancerArn, api.DynString)
-	api.Put(m, "Port", s.Port, api.DynInt32)
-	api.Put(m, "Protocol", s.Protocol, api.DynString)
-	api.PutList(m, "Certificates", s.Certificates, func(e Certificate) any { return e.ToDynamic() })
-	api.Put(m, "SslPolicy", s.SslPolicy, api.DynString)
-	api.PutList(m, "DefaultActions", s.DefaultActions, func(e Action) any { return e.ToDynamic() })
-	api.PutList(m, "AlpnPolicy", s.AlpnPolicy, api.DynString)
-	api.PutStruct(m, "MutualAuthentication", s.MutualAuthentication)
-	return m
-}
+func (*CaCertificatesBundleNotFoundException) ConvType() (api.Table, int32) { return convTable[:], 14 }
 
-func (s *ListenerNotFoundException) FromDynamic(map[string]any) error { return nil }
+func (*Certificate) ConvType() (api.Table, int32) { return convTable[:], 15 }
 
-func (s *ListenerNotFoundException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*CertificateNotFoundException) ConvType() (api.Table, int32) { return convTable[:], 16 }
 
-func (s *LoadBalancer) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "LoadBalancerArn", &s.LoadBalancerArn, api.SetStringPtr)
-	err = api.Decode(err, m, "DNSName", &s.DNSName, api.SetStringPtr)
-	err = api.Decode(err, m, "CanonicalHostedZoneId", &s.CanonicalHostedZoneId, api.SetStringPtr)
-	err = api.Decode(err, m, "CreatedTime", &s.CreatedTime, api.SetTimePtr)
-	err = api.Decode(err, m, "LoadBalancerName", &s.LoadBalancerName, api.SetStringPtr)
-	err = api.Decode(err, m, "Scheme", &s.Scheme, api.SetStringPtr)
-	err = api.Decode(err, m, "VpcId", &s.VpcId, api.SetStringPtr)
-	err = api.Decode(err, m, "State", &s.State, api.SetStructPtr[LoadBalancerState])
-	err = api.Decode(err, m, "Type", &s.Type, api.SetStringPtr)
-	err = api.Decode(err, m, "AvailabilityZones", &s.AvailabilityZones, func(p *[]AvailabilityZone, v any) error {
-		return api.SetList(p, v, func(p *AvailabilityZone, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "SecurityGroups", &s.SecurityGroups, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "IpAddressType", &s.IpAddressType, api.SetStringPtr)
-	err = api.Decode(err, m, "CustomerOwnedIpv4Pool", &s.CustomerOwnedIpv4Pool, api.SetStringPtr)
-	err = api.Decode(err, m, "EnforceSecurityGroupInboundRulesOnPrivateLinkTraffic", &s.EnforceSecurityGroupInboundRulesOnPrivateLinkTraffic, api.SetStringPtr)
-	return err
-}
+func (*Cipher) ConvType() (api.Table, int32) { return convTable[:], 17 }
 
-func (s *LoadBalancer) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "LoadBalancerArn", s.LoadBalancerArn, api.DynString)
-	api.Put(m, "DNSName", s.DNSName, api.DynString)
-	api.Put(m, "CanonicalHostedZoneId", s.CanonicalHostedZoneId, api.DynString)
-	api.Put(m, "CreatedTime", s.CreatedTime, api.DynTime)
-	api.Put(m, "LoadBalancerName", s.LoadBalancerName, api.DynString)
-	api.Put(m, "Scheme", s.Scheme, api.DynString)
-	api.Put(m, "VpcId", s.VpcId, api.DynString)
-	api.PutStruct(m, "State", s.State)
-	api.Put(m, "Type", s.Type, api.DynString)
-	api.PutList(m, "AvailabilityZones", s.AvailabilityZones, func(e AvailabilityZone) any { return e.ToDynamic() })
-	api.PutList(m, "SecurityGroups", s.SecurityGroups, api.DynString)
-	api.Put(m, "IpAddressType", s.IpAddressType, api.DynString)
-	api.Put(m, "CustomerOwnedIpv4Pool", s.CustomerOwnedIpv4Pool, api.DynString)
-	api.Put(m, "EnforceSecurityGroupInboundRulesOnPrivateLinkTraffic", s.EnforceSecurityGroupInboundRulesOnPrivateLinkTraffic, api.DynString)
-	return m
-}
+func (*CreateListenerInput) ConvType() (api.Table, int32) { return convTable[:], 18 }
 
-func (s *LoadBalancerAddress) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "IpAddress", &s.IpAddress, api.SetStringPtr)
-	err = api.Decode(err, m, "AllocationId", &s.AllocationId, api.SetStringPtr)
-	err = api.Decode(err, m, "PrivateIPv4Address", &s.PrivateIPv4Address, api.SetStringPtr)
-	err = api.Decode(err, m, "IPv6Address", &s.IPv6Address, api.SetStringPtr)
-	return err
-}
+func (*CreateListenerOutput) ConvType() (api.Table, int32) { return convTable[:], 19 }
 
-func (s *LoadBalancerAddress) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "IpAddress", s.IpAddress, api.DynString)
-	api.Put(m, "AllocationId", s.AllocationId, api.DynString)
-	api.Put(m, "PrivateIPv4Address", s.PrivateIPv4Address, api.DynString)
-	api.Put(m, "IPv6Address", s.IPv6Address, api.DynString)
-	return m
-}
+func (*CreateLoadBalancerInput) ConvType() (api.Table, int32) { return convTable[:], 20 }
 
-func (s *LoadBalancerAttribute) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Key", &s.Key, api.SetStringPtr)
-	err = api.Decode(err, m, "Value", &s.Value, api.SetStringPtr)
-	return err
-}
+func (*CreateLoadBalancerOutput) ConvType() (api.Table, int32) { return convTable[:], 21 }
 
-func (s *LoadBalancerAttribute) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Key", s.Key, api.DynString)
-	api.Put(m, "Value", s.Value, api.DynString)
-	return m
-}
+func (*CreateRuleInput) ConvType() (api.Table, int32) { return convTable[:], 22 }
 
-func (s *LoadBalancerNotFoundException) FromDynamic(map[string]any) error { return nil }
+func (*CreateRuleOutput) ConvType() (api.Table, int32) { return convTable[:], 23 }
 
-func (s *LoadBalancerNotFoundException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*CreateTargetGroupInput) ConvType() (api.Table, int32) { return convTable[:], 24 }
 
-func (s *LoadBalancerState) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Code", &s.Code, api.SetStringPtr)
-	err = api.Decode(err, m, "Reason", &s.Reason, api.SetStringPtr)
-	return err
-}
+func (*CreateTargetGroupOutput) ConvType() (api.Table, int32) { return convTable[:], 25 }
 
-func (s *LoadBalancerState) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Code", s.Code, api.DynString)
-	api.Put(m, "Reason", s.Reason, api.DynString)
-	return m
-}
+func (*CreateTrustStoreInput) ConvType() (api.Table, int32) { return convTable[:], 26 }
 
-func (s *Matcher) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "HttpCode", &s.HttpCode, api.SetStringPtr)
-	err = api.Decode(err, m, "GrpcCode", &s.GrpcCode, api.SetStringPtr)
-	return err
-}
+func (*CreateTrustStoreOutput) ConvType() (api.Table, int32) { return convTable[:], 27 }
 
-func (s *Matcher) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "HttpCode", s.HttpCode, api.DynString)
-	api.Put(m, "GrpcCode", s.GrpcCode, api.DynString)
-	return m
-}
+func (*DeleteAssociationSameAccountException) ConvType() (api.Table, int32) { return convTable[:], 28 }
 
-func (s *ModifyListenerInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ListenerArn", &s.ListenerArn, api.SetStringPtr)
-	err = api.Decode(err, m, "Port", &s.Port, api.SetInt32Ptr)
-	err = api.Decode(err, m, "Protocol", &s.Protocol, api.SetStringPtr)
-	err = api.Decode(err, m, "SslPolicy", &s.SslPolicy, api.SetStringPtr)
-	err = api.Decode(err, m, "Certificates", &s.Certificates, func(p *[]Certificate, v any) error {
-		return api.SetList(p, v, func(p *Certificate, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "DefaultActions", &s.DefaultActions, func(p *[]Action, v any) error {
-		return api.SetList(p, v, func(p *Action, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "AlpnPolicy", &s.AlpnPolicy, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "MutualAuthentication", &s.MutualAuthentication, api.SetStructPtr[MutualAuthenticationAttributes])
-	return err
-}
+func (*DeleteListenerInput) ConvType() (api.Table, int32) { return convTable[:], 29 }
 
-func (s *ModifyListenerInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "ListenerArn", s.ListenerArn, api.DynString)
-	api.Put(m, "Port", s.Port, api.DynInt32)
-	api.Put(m, "Protocol", s.Protocol, api.DynString)
-	api.Put(m, "SslPolicy", s.SslPolicy, api.DynString)
-	api.PutList(m, "Certificates", s.Certificates, func(e Certificate) any { return e.ToDynamic() })
-	api.PutList(m, "DefaultActions", s.DefaultActions, func(e Action) any { return e.ToDynamic() })
-	api.PutList(m, "AlpnPolicy", s.AlpnPolicy, api.DynString)
-	api.PutStruct(m, "MutualAuthentication", s.MutualAuthentication)
-	return m
-}
+func (*DeleteListenerOutput) ConvType() (api.Table, int32) { return convTable[:], 30 }
 
-func (s *ModifyListenerOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Listeners", &s.Listeners, func(p *[]Listener, v any) error {
-		return api.SetList(p, v, func(p *Listener, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
+func (*DeleteLoadBalancerInput) ConvType() (api.Table, int32) { return convTable[:], 31 }
 
-func (s *ModifyListenerOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutList(m, "Listeners", s.Listeners, func(e Listener) any { return e.ToDynamic() })
-	return m
-}
+func (*DeleteLoadBalancerOutput) ConvType() (api.Table, int32) { return convTable[:], 32 }
 
-func (s *ModifyLoadBalancerAttributesInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "LoadBalancerArn", &s.LoadBalancerArn, api.SetStringPtr)
-	err = api.Decode(err, m, "Attributes", &s.Attributes, func(p *[]LoadBalancerAttribute, v any) error {
-		return api.SetList(p, v, func(p *LoadBalancerAttribute, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
+func (*DeleteRuleInput) ConvType() (api.Table, int32) { return convTable[:], 33 }
 
-func (s *ModifyLoadBalancerAttributesInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "LoadBalancerArn", s.LoadBalancerArn, api.DynString)
-	api.PutList(m, "Attributes", s.Attributes, func(e LoadBalancerAttribute) any { return e.ToDynamic() })
-	return m
-}
+func (*DeleteRuleOutput) ConvType() (api.Table, int32) { return convTable[:], 34 }
 
-func (s *ModifyLoadBalancerAttributesOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Attributes", &s.Attributes, func(p *[]LoadBalancerAttribute, v any) error {
-		return api.SetList(p, v, func(p *LoadBalancerAttribute, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
+func (*DeleteSharedTrustStoreAssociationInput) ConvType() (api.Table, int32) { return convTable[:], 35 }
 
-func (s *ModifyLoadBalancerAttributesOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutList(m, "Attributes", s.Attributes, func(e LoadBalancerAttribute) any { return e.ToDynamic() })
-	return m
+func (*DeleteSharedTrustStoreAssociationOutput) ConvType() (api.Table, int32) {
+	return convTable[:], 36
 }
 
-func (s *ModifyRuleInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "RuleArn", &s.RuleArn, api.SetStringPtr)
-	err = api.Decode(err, m, "Conditions", &s.Conditions, func(p *[]RuleCondition, v any) error {
-		return api.SetList(p, v, func(p *RuleCondition, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "Actions", &s.Actions, func(p *[]Action, v any) error {
-		return api.SetList(p, v, func(p *Action, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
+func (*DeleteTargetGroupInput) ConvType() (api.Table, int32) { return convTable[:], 37 }
 
-func (s *ModifyRuleInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "RuleArn", s.RuleArn, api.DynString)
-	api.PutList(m, "Conditions", s.Conditions, func(e RuleCondition) any { return e.ToDynamic() })
-	api.PutList(m, "Actions", s.Actions, func(e Action) any { return e.ToDynamic() })
-	return m
-}
+func (*DeleteTargetGroupOutput) ConvType() (api.Table, int32) { return convTable[:], 38 }
 
-func (s *ModifyRuleOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Rules", &s.Rules, func(p *[]Rule, v any) error {
-		return api.SetList(p, v, func(p *Rule, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
+func (*DeleteTrustStoreInput) ConvType() (api.Table, int32) { return convTable[:], 39 }
 
-func (s *ModifyRuleOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutList(m, "Rules", s.Rules, func(e Rule) any { return e.ToDynamic() })
-	return m
-}
+func (*DeleteTrustStoreOutput) ConvType() (api.Table, int32) { return convTable[:], 40 }
 
-func (s *ModifyTargetGroupAttributesInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "TargetGroupArn", &s.TargetGroupArn, api.SetStringPtr)
-	err = api.Decode(err, m, "Attributes", &s.Attributes, func(p *[]TargetGroupAttribute, v any) error {
-		return api.SetList(p, v, func(p *TargetGroupAttribute, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
+func (*DeregisterTargetsInput) ConvType() (api.Table, int32) { return convTable[:], 41 }
 
-func (s *ModifyTargetGroupAttributesInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "TargetGroupArn", s.TargetGroupArn, api.DynString)
-	api.PutList(m, "Attributes", s.Attributes, func(e TargetGroupAttribute) any { return e.ToDynamic() })
-	return m
-}
+func (*DeregisterTargetsOutput) ConvType() (api.Table, int32) { return convTable[:], 42 }
 
-func (s *ModifyTargetGroupAttributesOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Attributes", &s.Attributes, func(p *[]TargetGroupAttribute, v any) error {
-		return api.SetList(p, v, func(p *TargetGroupAttribute, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
+func (*DescribeAccountLimitsInput) ConvType() (api.Table, int32) { return convTable[:], 43 }
 
-func (s *ModifyTargetGroupAttributesOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutList(m, "Attributes", s.Attributes, func(e TargetGroupAttribute) any { return e.ToDynamic() })
-	return m
-}
+func (*DescribeAccountLimitsOutput) ConvType() (api.Table, int32) { return convTable[:], 44 }
 
-func (s *ModifyTargetGroupInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "TargetGroupArn", &s.TargetGroupArn, api.SetStringPtr)
-	err = api.Decode(err, m, "HealthCheckProtocol", &s.HealthCheckProtocol, api.SetStringPtr)
-	err = api.Decode(err, m, "HealthCheckPort", &s.HealthCheckPort, api.SetStringPtr)
-	err = api.Decode(err, m, "HealthCheckPath", &s.HealthCheckPath, api.SetStringPtr)
-	err = api.Decode(err, m, "HealthCheckEnabled", &s.HealthCheckEnabled, api.SetBoolPtr)
-	err = api.Decode(err, m, "HealthCheckIntervalSeconds", &s.HealthCheckIntervalSeconds, api.SetInt32Ptr)
-	err = api.Decode(err, m, "HealthCheckTimeoutSeconds", &s.HealthCheckTimeoutSeconds, api.SetInt32Ptr)
-	err = api.Decode(err, m, "HealthyThresholdCount", &s.HealthyThresholdCount, api.SetInt32Ptr)
-	err = api.Decode(err, m, "UnhealthyThresholdCount", &s.UnhealthyThresholdCount, api.SetInt32Ptr)
-	err = api.Decode(err, m, "Matcher", &s.Matcher, api.SetStructPtr[Matcher])
-	return err
-}
+func (*DescribeListenerCertificatesInput) ConvType() (api.Table, int32) { return convTable[:], 45 }
 
-func (s *ModifyTargetGroupInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "TargetGroupArn", s.TargetGroupArn, api.DynString)
-	api.Put(m, "HealthCheckProtocol", s.HealthCheckProtocol, api.DynString)
-	api.Put(m, "HealthCheckPort", s.HealthCheckPort, api.DynString)
-	api.Put(m, "HealthCheckPath", s.HealthCheckPath, api.DynString)
-	api.Put(m, "HealthCheckEnabled", s.HealthCheckEnabled, api.DynBool)
-	api.Put(m, "HealthCheckIntervalSeconds", s.HealthCheckIntervalSeconds, api.DynInt32)
-	api.Put(m, "HealthCheckTimeoutSeconds", s.HealthCheckTimeoutSeconds, api.DynInt32)
-	api.Put(m, "HealthyThresholdCount", s.HealthyThresholdCount, api.DynInt32)
-	api.Put(m, "UnhealthyThresholdCount", s.UnhealthyThresholdCount, api.DynInt32)
-	api.PutStruct(m, "Matcher", s.Matcher)
-	return m
-}
+func (*DescribeListenerCertificatesOutput) ConvType() (api.Table, int32) { return convTable[:], 46 }
 
-func (s *ModifyTargetGroupOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "TargetGroups", &s.TargetGroups, func(p *[]TargetGroup, v any) error {
-		return api.SetList(p, v, func(p *TargetGroup, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
+func (*DescribeListenersInput) ConvType() (api.Table, int32) { return convTable[:], 47 }
 
-func (s *ModifyTargetGroupOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutList(m, "TargetGroups", s.TargetGroups, func(e TargetGroup) any { return e.ToDynamic() })
-	return m
-}
+func (*DescribeListenersOutput) ConvType() (api.Table, int32) { return convTable[:], 48 }
 
-func (s *ModifyTrustStoreInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "TrustStoreArn", &s.TrustStoreArn, api.SetStringPtr)
-	err = api.Decode(err, m, "CaCertificatesBundleS3Bucket", &s.CaCertificatesBundleS3Bucket, api.SetStringPtr)
-	err = api.Decode(err, m, "CaCertificatesBundleS3Key", &s.CaCertificatesBundleS3Key, api.SetStringPtr)
-	err = api.Decode(err, m, "CaCertificatesBundleS3ObjectVersion", &s.CaCertificatesBundleS3ObjectVersion, api.SetStringPtr)
-	return err
-}
+func (*DescribeLoadBalancerAttributesInput) ConvType() (api.Table, int32) { return convTable[:], 49 }
 
-func (s *ModifyTrustStoreInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "TrustStoreArn", s.TrustStoreArn, api.DynString)
-	api.Put(m, "CaCertificatesBundleS3Bucket", s.CaCertificatesBundleS3Bucket, api.DynString)
-	api.Put(m, "CaCertificatesBundleS3Key", s.CaCertificatesBundleS3Key, api.DynString)
-	api.Put(m, "CaCertificatesBundleS3ObjectVersion", s.CaCertificatesBundleS3ObjectVersion, api.DynString)
-	return m
-}
+func (*DescribeLoadBalancerAttributesOutput) ConvType() (api.Table, int32) { return convTable[:], 50 }
 
-func (s *ModifyTrustStoreOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "TrustStores", &s.TrustStores, func(p *[]TrustStore, v any) error {
-		return api.SetList(p, v, func(p *TrustStore, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
+func (*DescribeLoadBalancersInput) ConvType() (api.Table, int32) { return convTable[:], 51 }
 
-func (s *ModifyTrustStoreOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutList(m, "TrustStores", s.TrustStores, func(e TrustStore) any { return e.ToDynamic() })
-	return m
-}
+func (*DescribeLoadBalancersOutput) ConvType() (api.Table, int32) { return convTable[:], 52 }
 
-func (s *MutualAuthenticationAttributes) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Mode", &s.Mode, api.SetStringPtr)
-	err = api.Decode(err, m, "TrustStoreArn", &s.TrustStoreArn, api.SetStringPtr)
-	err = api.Decode(err, m, "IgnoreClientCertificateExpiry", &s.IgnoreClientCertificateExpiry, api.SetBoolPtr)
-	err = api.Decode(err, m, "TrustStoreAssociationStatus", &s.TrustStoreAssociationStatus, api.SetStringPtr)
-	return err
-}
+func (*DescribeRulesInput) ConvType() (api.Table, int32) { return convTable[:], 53 }
 
-func (s *MutualAuthenticationAttributes) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "Mode", s.Mode, api.DynString)
-	api.Put(m, "TrustStoreArn", s.TrustStoreArn, api.DynString)
-	api.Put(m, "IgnoreClientCertificateExpiry", s.IgnoreClientCertificateExpiry, api.DynBool)
-	api.Put(m, "TrustStoreAssociationStatus", s.TrustStoreAssociationStatus, api.DynString)
-	return m
-}
+func (*DescribeRulesOutput) ConvType() (api.Table, int32) { return convTable[:], 54 }
 
-func (s *OperationNotPermittedException) FromDynamic(map[string]any) error { return nil }
+func (*DescribeSSLPoliciesInput) ConvType() (api.Table, int32) { return convTable[:], 55 }
 
-func (s *OperationNotPermittedException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*DescribeSSLPoliciesOutput) ConvType() (api.Table, int32) { return convTable[:], 56 }
 
-func (s *PathPatternConditionConfig) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Values", &s.Values, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	return err
-}
+func (*DescribeTagsInput) ConvType() (api.Table, int32) { return convTable[:], 57 }
 
-func (s *PathPatternConditionConfig) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutList(m, "Values", s.Values, api.DynString)
-	return m
-}
+func (*DescribeTagsOutput) ConvType() (api.Table, int32) { return convTable[:], 58 }
 
-func (s *PriorityInUseException) FromDynamic(map[string]any) error { return nil }
+func (*DescribeTargetGroupAttributesInput) ConvType() (api.Table, int32) { return convTable[:], 59 }
 
-func (s *PriorityInUseException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*DescribeTargetGroupAttributesOutput) ConvType() (api.Table, int32) { return convTable[:], 60 }
 
-func (s *QueryStringConditionConfig) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Values", &s.Values, func(p *[]QueryStringKeyValuePair, v any) error {
-		return api.SetList(p, v, func(p *QueryStringKeyValuePair, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
+func (*DescribeTargetGroupsInput) ConvType() (api.Table, int32) { return convTable[:], 61 }
 
-func (s *QueryStringConditionConfig) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutList(m, "Values", s.Values, func(e QueryStringKeyValuePair) any { return e.ToDynamic() })
-	return m
-}
+func (*DescribeTargetGroupsOutput) ConvType() (api.Table, int32) { return convTable[:], 62 }
 
-func (s *QueryStringKeyValuePair) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Key", &s.Key, api.SetStringPtr)
-	err = api.Decode(err, m, "Value", &s.Value, api.SetStringPtr)
-	return err
-}
+func (*DescribeTargetHealthInput) ConvType() (api.Table, int32) { return convTable[:], 63 }
 
-func (s *QueryStringKeyValuePair) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Key", s.Key, api.DynString)
-	api.Put(m, "Value", s.Value, api.DynString)
-	return m
-}
+func (*DescribeTargetHealthOutput) ConvType() (api.Table, int32) { return convTable[:], 64 }
 
-func (s *RedirectActionConfig) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Protocol", &s.Protocol, api.SetStringPtr)
-	err = api.Decode(err, m, "Port", &s.Port, api.SetStringPtr)
-	err = api.Decode(err, m, "Host", &s.Host, api.SetStringPtr)
-	err = api.Decode(err, m, "Path", &s.Path, api.SetStringPtr)
-	err = api.Decode(err, m, "Query", &s.Query, api.SetStringPtr)
-	err = api.Decode(err, m, "StatusCode", &s.StatusCode, api.SetStringPtr)
-	return err
-}
+func (*DescribeTrustStoreAssociationsInput) ConvType() (api.Table, int32) { return convTable[:], 65 }
 
-func (s *RedirectActionConfig) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 6)
-	api.Put(m, "Protocol", s.Protocol, api.DynString)
-	api.Put(m, "Port", s.Port, api.DynString)
-	api.Put(m, "Host", s.Host, api.DynString)
-	api.Put(m, "Path", s.Path, api.DynString)
-	api.Put(m, "Query", s.Query, api.DynString)
-	api.Put(m, "StatusCode", s.StatusCode, api.DynString)
-	return m
-}
+func (*DescribeTrustStoreAssociationsOutput) ConvType() (api.Table, int32) { return convTable[:], 66 }
 
-func (s *RegisterTargetsInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "TargetGroupArn", &s.TargetGroupArn, api.SetStringPtr)
-	err = api.Decode(err, m, "Targets", &s.Targets, func(p *[]TargetDescription, v any) error {
-		return api.SetList(p, v, func(p *TargetDescription, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
+func (*DescribeTrustStoreRevocation) ConvType() (api.Table, int32) { return convTable[:], 67 }
 
-func (s *RegisterTargetsInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "TargetGroupArn", s.TargetGroupArn, api.DynString)
-	api.PutList(m, "Targets", s.Targets, func(e TargetDescription) any { return e.ToDynamic() })
-	return m
-}
+func (*DescribeTrustStoreRevocationsInput) ConvType() (api.Table, int32) { return convTable[:], 68 }
 
-func (s *RegisterTargetsOutput) FromDynamic(map[string]any) error { return nil }
+func (*DescribeTrustStoreRevocationsOutput) ConvType() (api.Table, int32) { return convTable[:], 69 }
 
-func (s *RegisterTargetsOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*DescribeTrustStoresInput) ConvType() (api.Table, int32) { return convTable[:], 70 }
 
-func (s *RemoveListenerCertificatesInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ListenerArn", &s.ListenerArn, api.SetStringPtr)
-	err = api.Decode(err, m, "Certificates", &s.Certificates, func(p *[]Certificate, v any) error {
-		return api.SetList(p, v, func(p *Certificate, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
+func (*DescribeTrustStoresOutput) ConvType() (api.Table, int32) { return convTable[:], 71 }
 
-func (s *RemoveListenerCertificatesInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "ListenerArn", s.ListenerArn, api.DynString)
-	api.PutList(m, "Certificates", s.Certificates, func(e Certificate) any { return e.ToDynamic() })
-	return m
-}
+func (*DuplicateListenerException) ConvType() (api.Table, int32) { return convTable[:], 72 }
 
-func (s *RemoveListenerCertificatesOutput) FromDynamic(map[string]any) error { return nil }
+func (*DuplicateLoadBalancerNameException) ConvType() (api.Table, int32) { return convTable[:], 73 }
 
-func (s *RemoveListenerCertificatesOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*DuplicateTagKeysException) ConvType() (api.Table, int32) { return convTable[:], 74 }
 
-func (s *RemoveTagsInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ResourceArns", &s.ResourceArns, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "TagKeys", &s.TagKeys, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	return err
-}
+func (*DuplicateTargetGroupNameException) ConvType() (api.Table, int32) { return convTable[:], 75 }
 
-func (s *RemoveTagsInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutList(m, "ResourceArns", s.ResourceArns, api.DynString)
-	api.PutList(m, "TagKeys", s.TagKeys, api.DynString)
-	return m
-}
+func (*DuplicateTrustStoreNameException) ConvType() (api.Table, int32) { return convTable[:], 76 }
 
-func (s *RemoveTagsOutput) FromDynamic(map[string]any) error { return nil }
+func (*FixedResponseActionConfig) ConvType() (api.Table, int32) { return convTable[:], 77 }
 
-func (s *RemoveTagsOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*ForwardActionConfig) ConvType() (api.Table, int32) { return convTable[:], 78 }
 
-func (s *RemoveTrustStoreRevocationsInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "TrustStoreArn", &s.TrustStoreArn, api.SetStringPtr)
-	err = api.Decode(err, m, "RevocationIds", &s.RevocationIds, func(p *[]int64, v any) error { return api.SetList(p, v, api.SetInt64) })
-	return err
-}
+func (*GetResourcePolicyInput) ConvType() (api.Table, int32) { return convTable[:], 79 }
 
-func (s *RemoveTrustStoreRevocationsInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "TrustStoreArn", s.TrustStoreArn, api.DynString)
-	api.PutList(m, "RevocationIds", s.RevocationIds, api.DynInt64)
-	return m
-}
+func (*GetResourcePolicyOutput) ConvType() (api.Table, int32) { return convTable[:], 80 }
 
-func (s *RemoveTrustStoreRevocationsOutput) FromDynamic(map[string]any) error { return nil }
+func (*GetTrustStoreCaCertificatesBundleInput) ConvType() (api.Table, int32) { return convTable[:], 81 }
 
-func (s *RemoveTrustStoreRevocationsOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
+func (*GetTrustStoreCaCertificatesBundleOutput) ConvType() (api.Table, int32) {
+	return convTable[:], 82
 }
 
-func (s *ResourceInUseException) FromDynamic(map[string]any) error { return nil }
+func (*GetTrustStoreRevocationContentInput) ConvType() (api.Table, int32) { return convTable[:], 83 }
 
-func (s *ResourceInUseException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*GetTrustStoreRevocationContentOutput) ConvType() (api.Table, int32) { return convTable[:], 84 }
 
-func (s *ResourceNotFoundException) FromDynamic(map[string]any) error { return nil }
+func (*HealthUnavailableException) ConvType() (api.Table, int32) { return convTable[:], 85 }
 
-func (s *ResourceNotFoundException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*HostHeaderConditionConfig) ConvType() (api.Table, int32) { return convTable[:], 86 }
 
-func (s *RevocationContent) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "S3Bucket", &s.S3Bucket, api.SetStringPtr)
-	err = api.Decode(err, m, "S3Key", &s.S3Key, api.SetStringPtr)
-	err = api.Decode(err, m, "S3ObjectVersion", &s.S3ObjectVersion, api.SetStringPtr)
-	err = api.Decode(err, m, "RevocationType", &s.RevocationType, api.SetStringPtr)
-	return err
-}
+func (*HttpHeaderConditionConfig) ConvType() (api.Table, int32) { return convTable[:], 87 }
 
-func (s *RevocationContent) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "S3Bucket", s.S3Bucket, api.DynString)
-	api.Put(m, "S3Key", s.S3Key, api.DynString)
-	api.Put(m, "S3ObjectVersion", s.S3ObjectVersion, api.DynString)
-	api.Put(m, "RevocationType", s.RevocationType, api.DynString)
-	return m
-}
+func (*HttpRequestMethodConditionConfig) ConvType() (api.Table, int32) { return convTable[:], 88 }
 
-func (s *RevocationContentNotFoundException) FromDynamic(map[string]any) error { return nil }
+func (*IncompatibleProtocolsException) ConvType() (api.Table, int32) { return convTable[:], 89 }
 
-func (s *RevocationContentNotFoundException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*InvalidCaCertificatesBundleException) ConvType() (api.Table, int32) { return convTable[:], 90 }
 
-func (s *RevocationIdNotFoundException) FromDynamic(map[string]any) error { return nil }
+func (*InvalidConfigurationRequestException) ConvType() (api.Table, int32) { return convTable[:], 91 }
 
-func (s *RevocationIdNotFoundException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*InvalidLoadBalancerActionException) ConvType() (api.Table, int32) { return convTable[:], 92 }
 
-func (s *Rule) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "RuleArn", &s.RuleArn, api.SetStringPtr)
-	err = api.Decode(err, m, "Priority", &s.Priority, api.SetStringPtr)
-	err = api.Decode(err, m, "Conditions", &s.Conditions, func(p *[]RuleCondition, v any) error {
-		return api.SetList(p, v, func(p *RuleCondition, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "Actions", &s.Actions, func(p *[]Action, v any) error {
-		return api.SetList(p, v, func(p *Action, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "IsDefault", &s.IsDefault, api.SetBoolPtr)
-	return err
-}
+func (*InvalidRevocationContentException) ConvType() (api.Table, int32) { return convTable[:], 93 }
 
-func (s *Rule) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 5)
-	api.Put(m, "RuleArn", s.RuleArn, api.DynString)
-	api.Put(m, "Priority", s.Priority, api.DynString)
-	api.PutList(m, "Conditions", s.Conditions, func(e RuleCondition) any { return e.ToDynamic() })
-	api.PutList(m, "Actions", s.Actions, func(e Action) any { return e.ToDynamic() })
-	api.Put(m, "IsDefault", s.IsDefault, api.DynBool)
-	return m
-}
+func (*InvalidSchemeException) ConvType() (api.Table, int32) { return convTable[:], 94 }
 
-func (s *RuleCondition) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Field", &s.Field, api.SetStringPtr)
-	err = api.Decode(err, m, "Values", &s.Values, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "HostHeaderConfig", &s.HostHeaderConfig, api.SetStructPtr[HostHeaderConditionConfig])
-	err = api.Decode(err, m, "PathPatternConfig", &s.PathPatternConfig, api.SetStructPtr[PathPatternConditionConfig])
-	err = api.Decode(err, m, "HttpHeaderConfig", &s.HttpHeaderConfig, api.SetStructPtr[HttpHeaderConditionConfig])
-	err = api.Decode(err, m, "QueryStringConfig", &s.QueryStringConfig, api.SetStructPtr[QueryStringConditionConfig])
-	err = api.Decode(err, m, "HttpRequestMethodConfig", &s.HttpRequestMethodConfig, api.SetStructPtr[HttpRequestMethodConditionConfig])
-	err = api.Decode(err, m, "SourceIpConfig", &s.SourceIpConfig, api.SetStructPtr[SourceIpConditionConfig])
-	return err
-}
+func (*InvalidSecurityGroupException) ConvType() (api.Table, int32) { return convTable[:], 95 }
 
-func (s *RuleCondition) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "Field", s.Field, api.DynString)
-	api.PutList(m, "Values", s.Values, api.DynString)
-	api.PutStruct(m, "HostHeaderConfig", s.HostHeaderConfig)
-	api.PutStruct(m, "PathPatternConfig", s.PathPatternConfig)
-	api.PutStruct(m, "HttpHeaderConfig", s.HttpHeaderConfig)
-	api.PutStruct(m, "QueryStringConfig", s.QueryStringConfig)
-	api.PutStruct(m, "HttpRequestMethodConfig", s.HttpRequestMethodConfig)
-	api.PutStruct(m, "SourceIpConfig", s.SourceIpConfig)
-	return m
-}
+func (*InvalidSubnetException) ConvType() (api.Table, int32) { return convTable[:], 96 }
 
-func (s *RuleNotFoundException) FromDynamic(map[string]any) error { return nil }
+func (*InvalidTargetException) ConvType() (api.Table, int32) { return convTable[:], 97 }
 
-func (s *RuleNotFoundException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*Limit) ConvType() (api.Table, int32) { return convTable[:], 98 }
 
-func (s *RulePriorityPair) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "RuleArn", &s.RuleArn, api.SetStringPtr)
-	err = api.Decode(err, m, "Priority", &s.Priority, api.SetInt32Ptr)
-	return err
-}
+func (*Listener) ConvType() (api.Table, int32) { return convTable[:], 99 }
 
-func (s *RulePriorityPair) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "RuleArn", s.RuleArn, api.DynString)
-	api.Put(m, "Priority", s.Priority, api.DynInt32)
-	return m
-}
+func (*ListenerNotFoundException) ConvType() (api.Table, int32) { return convTable[:], 100 }
 
-func (s *SSLPolicyNotFoundException) FromDynamic(map[string]any) error { return nil }
+func (*LoadBalancer) ConvType() (api.Table, int32) { return convTable[:], 101 }
 
-func (s *SSLPolicyNotFoundException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*LoadBalancerAddress) ConvType() (api.Table, int32) { return convTable[:], 102 }
 
-func (s *SetIpAddressTypeInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "LoadBalancerArn", &s.LoadBalancerArn, api.SetStringPtr)
-	err = api.Decode(err, m, "IpAddressType", &s.IpAddressType, api.SetStringPtr)
-	return err
-}
+func (*LoadBalancerAttribute) ConvType() (api.Table, int32) { return convTable[:], 103 }
 
-func (s *SetIpAddressTypeInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "LoadBalancerArn", s.LoadBalancerArn, api.DynString)
-	api.Put(m, "IpAddressType", s.IpAddressType, api.DynString)
-	return m
-}
+func (*LoadBalancerNotFoundException) ConvType() (api.Table, int32) { return convTable[:], 104 }
 
-func (s *SetIpAddressTypeOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "IpAddressType", &s.IpAddressType, api.SetStringPtr)
-	return err
-}
+func (*LoadBalancerState) ConvType() (api.Table, int32) { return convTable[:], 105 }
 
-func (s *SetIpAddressTypeOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "IpAddressType", s.IpAddressType, api.DynString)
-	return m
-}
+func (*Matcher) ConvType() (api.Table, int32) { return convTable[:], 106 }
 
-func (s *SetRulePrioritiesInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "RulePriorities", &s.RulePriorities, func(p *[]RulePriorityPair, v any) error {
-		return api.SetList(p, v, func(p *RulePriorityPair, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
+func (*ModifyListenerInput) ConvType() (api.Table, int32) { return convTable[:], 107 }
 
-func (s *SetRulePrioritiesInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutList(m, "RulePriorities", s.RulePriorities, func(e RulePriorityPair) any { return e.ToDynamic() })
-	return m
-}
+func (*ModifyListenerOutput) ConvType() (api.Table, int32) { return convTable[:], 108 }
 
-func (s *SetRulePrioritiesOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Rules", &s.Rules, func(p *[]Rule, v any) error {
-		return api.SetList(p, v, func(p *Rule, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
+func (*ModifyLoadBalancerAttributesInput) ConvType() (api.Table, int32) { return convTable[:], 109 }
 
-func (s *SetRulePrioritiesOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutList(m, "Rules", s.Rules, func(e Rule) any { return e.ToDynamic() })
-	return m
-}
+func (*ModifyLoadBalancerAttributesOutput) ConvType() (api.Table, int32) { return convTable[:], 110 }
 
-func (s *SetSecurityGroupsInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "LoadBalancerArn", &s.LoadBalancerArn, api.SetStringPtr)
-	err = api.Decode(err, m, "SecurityGroups", &s.SecurityGroups, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "EnforceSecurityGroupInboundRulesOnPrivateLinkTraffic", &s.EnforceSecurityGroupInboundRulesOnPrivateLinkTraffic, api.SetStringPtr)
-	return err
-}
+func (*ModifyRuleInput) ConvType() (api.Table, int32) { return convTable[:], 111 }
 
-func (s *SetSecurityGroupsInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "LoadBalancerArn", s.LoadBalancerArn, api.DynString)
-	api.PutList(m, "SecurityGroups", s.SecurityGroups, api.DynString)
-	api.Put(m, "EnforceSecurityGroupInboundRulesOnPrivateLinkTraffic", s.EnforceSecurityGroupInboundRulesOnPrivateLinkTraffic, api.DynString)
-	return m
-}
+func (*ModifyRuleOutput) ConvType() (api.Table, int32) { return convTable[:], 112 }
 
-func (s *SetSecurityGroupsOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "SecurityGroupIds", &s.SecurityGroupIds, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "EnforceSecurityGroupInboundRulesOnPrivateLinkTraffic", &s.EnforceSecurityGroupInboundRulesOnPrivateLinkTraffic, api.SetStringPtr)
-	return err
-}
+func (*ModifyTargetGroupAttributesInput) ConvType() (api.Table, int32) { return convTable[:], 113 }
 
-func (s *SetSecurityGroupsOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutList(m, "SecurityGroupIds", s.SecurityGroupIds, api.DynString)
-	api.Put(m, "EnforceSecurityGroupInboundRulesOnPrivateLinkTraffic", s.EnforceSecurityGroupInboundRulesOnPrivateLinkTraffic, api.DynString)
-	return m
-}
+func (*ModifyTargetGroupAttributesOutput) ConvType() (api.Table, int32) { return convTable[:], 114 }
 
-func (s *SetSubnetsInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "LoadBalancerArn", &s.LoadBalancerArn, api.SetStringPtr)
-	err = api.Decode(err, m, "Subnets", &s.Subnets, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "SubnetMappings", &s.SubnetMappings, func(p *[]SubnetMapping, v any) error {
-		return api.SetList(p, v, func(p *SubnetMapping, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "IpAddressType", &s.IpAddressType, api.SetStringPtr)
-	return err
-}
+func (*ModifyTargetGroupInput) ConvType() (api.Table, int32) { return convTable[:], 115 }
 
-func (s *SetSubnetsInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "LoadBalancerArn", s.LoadBalancerArn, api.DynString)
-	api.PutList(m, "Subnets", s.Subnets, api.DynString)
-	api.PutList(m, "SubnetMappings", s.SubnetMappings, func(e SubnetMapping) any { return e.ToDynamic() })
-	api.Put(m, "IpAddressType", s.IpAddressType, api.DynString)
-	return m
-}
+func (*ModifyTargetGroupOutput) ConvType() (api.Table, int32) { return convTable[:], 116 }
 
-func (s *SetSubnetsOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "AvailabilityZones", &s.AvailabilityZones, func(p *[]AvailabilityZone, v any) error {
-		return api.SetList(p, v, func(p *AvailabilityZone, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "IpAddressType", &s.IpAddressType, api.SetStringPtr)
-	return err
-}
+func (*ModifyTrustStoreInput) ConvType() (api.Table, int32) { return convTable[:], 117 }
 
-func (s *SetSubnetsOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutList(m, "AvailabilityZones", s.AvailabilityZones, func(e AvailabilityZone) any { return e.ToDynamic() })
-	api.Put(m, "IpAddressType", s.IpAddressType, api.DynString)
-	return m
-}
+func (*ModifyTrustStoreOutput) ConvType() (api.Table, int32) { return convTable[:], 118 }
 
-func (s *SourceIpConditionConfig) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Values", &s.Values, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	return err
-}
+func (*MutualAuthenticationAttributes) ConvType() (api.Table, int32) { return convTable[:], 119 }
 
-func (s *SourceIpConditionConfig) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutList(m, "Values", s.Values, api.DynString)
-	return m
-}
+func (*OperationNotPermittedException) ConvType() (api.Table, int32) { return convTable[:], 120 }
 
-func (s *SslPolicy) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "SslProtocols", &s.SslProtocols, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "Ciphers", &s.Ciphers, func(p *[]Cipher, v any) error {
-		return api.SetList(p, v, func(p *Cipher, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "SupportedLoadBalancerTypes", &s.SupportedLoadBalancerTypes, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	return err
-}
+func (*PathPatternConditionConfig) ConvType() (api.Table, int32) { return convTable[:], 121 }
 
-func (s *SslPolicy) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.PutList(m, "SslProtocols", s.SslProtocols, api.DynString)
-	api.PutList(m, "Ciphers", s.Ciphers, func(e Cipher) any { return e.ToDynamic() })
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.PutList(m, "SupportedLoadBalancerTypes", s.SupportedLoadBalancerTypes, api.DynString)
-	return m
-}
+func (*PriorityInUseException) ConvType() (api.Table, int32) { return convTable[:], 122 }
 
-func (s *SubnetMapping) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "SubnetId", &s.SubnetId, api.SetStringPtr)
-	err = api.Decode(err, m, "AllocationId", &s.AllocationId, api.SetStringPtr)
-	err = api.Decode(err, m, "PrivateIPv4Address", &s.PrivateIPv4Address, api.SetStringPtr)
-	err = api.Decode(err, m, "IPv6Address", &s.IPv6Address, api.SetStringPtr)
-	return err
-}
+func (*QueryStringConditionConfig) ConvType() (api.Table, int32) { return convTable[:], 123 }
 
-func (s *SubnetMapping) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "SubnetId", s.SubnetId, api.DynString)
-	api.Put(m, "AllocationId", s.AllocationId, api.DynString)
-	api.Put(m, "PrivateIPv4Address", s.PrivateIPv4Address, api.DynString)
-	api.Put(m, "IPv6Address", s.IPv6Address, api.DynString)
-	return m
-}
+func (*QueryStringKeyValuePair) ConvType() (api.Table, int32) { return convTable[:], 124 }
 
-func (s *SubnetNotFoundException) FromDynamic(map[string]any) error { return nil }
+func (*RedirectActionConfig) ConvType() (api.Table, int32) { return convTable[:], 125 }
 
-func (s *SubnetNotFoundException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*RegisterTargetsInput) ConvType() (api.Table, int32) { return convTable[:], 126 }
 
-func (s *Tag) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Key", &s.Key, api.SetStringPtr)
-	err = api.Decode(err, m, "Value", &s.Value, api.SetStringPtr)
-	return err
-}
+func (*RegisterTargetsOutput) ConvType() (api.Table, int32) { return convTable[:], 127 }
 
-func (s *Tag) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Key", s.Key, api.DynString)
-	api.Put(m, "Value", s.Value, api.DynString)
-	return m
-}
+func (*RemoveListenerCertificatesInput) ConvType() (api.Table, int32) { return convTable[:], 128 }
 
-func (s *TagDescription) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ResourceArn", &s.ResourceArn, api.SetStringPtr)
-	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]Tag, v any) error {
-		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
+func (*RemoveListenerCertificatesOutput) ConvType() (api.Table, int32) { return convTable[:], 129 }
 
-func (s *TagDescription) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "ResourceArn", s.ResourceArn, api.DynString)
-	api.PutList(m, "Tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
-	return m
-}
+func (*RemoveTagsInput) ConvType() (api.Table, int32) { return convTable[:], 130 }
 
-func (s *TargetDescription) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
-	err = api.Decode(err, m, "Port", &s.Port, api.SetInt32Ptr)
-	err = api.Decode(err, m, "AvailabilityZone", &s.AvailabilityZone, api.SetStringPtr)
-	return err
-}
+func (*RemoveTagsOutput) ConvType() (api.Table, int32) { return convTable[:], 131 }
 
-func (s *TargetDescription) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "Id", s.Id, api.DynString)
-	api.Put(m, "Port", s.Port, api.DynInt32)
-	api.Put(m, "AvailabilityZone", s.AvailabilityZone, api.DynString)
-	return m
-}
+func (*RemoveTrustStoreRevocationsInput) ConvType() (api.Table, int32) { return convTable[:], 132 }
 
-func (s *TargetGroup) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "TargetGroupArn", &s.TargetGroupArn, api.SetStringPtr)
-	err = api.Decode(err, m, "TargetGroupName", &s.TargetGroupName, api.SetStringPtr)
-	err = api.Decode(err, m, "Protocol", &s.Protocol, api.SetStringPtr)
-	err = api.Decode(err, m, "Port", &s.Port, api.SetInt32Ptr)
-	err = api.Decode(err, m, "VpcId", &s.VpcId, api.SetStringPtr)
-	err = api.Decode(err, m, "HealthCheckProtocol", &s.HealthCheckProtocol, api.SetStringPtr)
-	err = api.Decode(err, m, "HealthCheckPort", &s.HealthCheckPort, api.SetStringPtr)
-	err = api.Decode(err, m, "HealthCheckEnabled", &s.HealthCheckEnabled, api.SetBoolPtr)
-	err = api.Decode(err, m, "HealthCheckIntervalSeconds", &s.HealthCheckIntervalSeconds, api.SetInt32Ptr)
-	err = api.Decode(err, m, "HealthCheckTimeoutSeconds", &s.HealthCheckTimeoutSeconds, api.SetInt32Ptr)
-	err = api.Decode(err, m, "HealthyThresholdCount", &s.HealthyThresholdCount, api.SetInt32Ptr)
-	err = api.Decode(err, m, "UnhealthyThresholdCount", &s.UnhealthyThresholdCount, api.SetInt32Ptr)
-	err = api.Decode(err, m, "HealthCheckPath", &s.HealthCheckPath, api.SetStringPtr)
-	err = api.Decode(err, m, "Matcher", &s.Matcher, api.SetStructPtr[Matcher])
-	err = api.Decode(err, m, "LoadBalancerArns", &s.LoadBalancerArns, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "TargetType", &s.TargetType, api.SetStringPtr)
-	err = api.Decode(err, m, "ProtocolVersion", &s.ProtocolVersion, api.SetStringPtr)
-	err = api.Decode(err, m, "IpAddressType", &s.IpAddressType, api.SetStringPtr)
-	return err
-}
+func (*RemoveTrustStoreRevocationsOutput) ConvType() (api.Table, int32) { return convTable[:], 133 }
 
-func (s *TargetGroup) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "TargetGroupArn", s.TargetGroupArn, api.DynString)
-	api.Put(m, "TargetGroupName", s.TargetGroupName, api.DynString)
-	api.Put(m, "Protocol", s.Protocol, api.DynString)
-	api.Put(m, "Port", s.Port, api.DynInt32)
-	api.Put(m, "VpcId", s.VpcId, api.DynString)
-	api.Put(m, "HealthCheckProtocol", s.HealthCheckProtocol, api.DynString)
-	api.Put(m, "HealthCheckPort", s.HealthCheckPort, api.DynString)
-	api.Put(m, "HealthCheckEnabled", s.HealthCheckEnabled, api.DynBool)
-	api.Put(m, "HealthCheckIntervalSeconds", s.HealthCheckIntervalSeconds, api.DynInt32)
-	api.Put(m, "HealthCheckTimeoutSeconds", s.HealthCheckTimeoutSeconds, api.DynInt32)
-	api.Put(m, "HealthyThresholdCount", s.HealthyThresholdCount, api.DynInt32)
-	api.Put(m, "UnhealthyThresholdCount", s.UnhealthyThresholdCount, api.DynInt32)
-	api.Put(m, "HealthCheckPath", s.HealthCheckPath, api.DynString)
-	api.PutStruct(m, "Matcher", s.Matcher)
-	api.PutList(m, "LoadBalancerArns", s.LoadBalancerArns, api.DynString)
-	api.Put(m, "TargetType", s.TargetType, api.DynString)
-	api.Put(m, "ProtocolVersion", s.ProtocolVersion, api.DynString)
-	api.Put(m, "IpAddressType", s.IpAddressType, api.DynString)
-	return m
-}
+func (*ResourceInUseException) ConvType() (api.Table, int32) { return convTable[:], 134 }
 
-func (s *TargetGroupAssociationLimitException) FromDynamic(map[string]any) error { return nil }
+func (*ResourceNotFoundException) ConvType() (api.Table, int32) { return convTable[:], 135 }
 
-func (s *TargetGroupAssociationLimitException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*RevocationContent) ConvType() (api.Table, int32) { return convTable[:], 136 }
 
-func (s *TargetGroupAttribute) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Key", &s.Key, api.SetStringPtr)
-	err = api.Decode(err, m, "Value", &s.Value, api.SetStringPtr)
-	return err
-}
+func (*RevocationContentNotFoundException) ConvType() (api.Table, int32) { return convTable[:], 137 }
 
-func (s *TargetGroupAttribute) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Key", s.Key, api.DynString)
-	api.Put(m, "Value", s.Value, api.DynString)
-	return m
-}
+func (*RevocationIdNotFoundException) ConvType() (api.Table, int32) { return convTable[:], 138 }
 
-func (s *TargetGroupNotFoundException) FromDynamic(map[string]any) error { return nil }
+func (*Rule) ConvType() (api.Table, int32) { return convTable[:], 139 }
 
-func (s *TargetGroupNotFoundException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*RuleCondition) ConvType() (api.Table, int32) { return convTable[:], 140 }
 
-func (s *TargetGroupStickinessConfig) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Enabled", &s.Enabled, api.SetBoolPtr)
-	err = api.Decode(err, m, "DurationSeconds", &s.DurationSeconds, api.SetInt32Ptr)
-	return err
-}
+func (*RuleNotFoundException) ConvType() (api.Table, int32) { return convTable[:], 141 }
 
-func (s *TargetGroupStickinessConfig) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Enabled", s.Enabled, api.DynBool)
-	api.Put(m, "DurationSeconds", s.DurationSeconds, api.DynInt32)
-	return m
-}
+func (*RulePriorityPair) ConvType() (api.Table, int32) { return convTable[:], 142 }
 
-func (s *TargetGroupTuple) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "TargetGroupArn", &s.TargetGroupArn, api.SetStringPtr)
-	err = api.Decode(err, m, "Weight", &s.Weight, api.SetInt32Ptr)
-	return err
-}
+func (*SSLPolicyNotFoundException) ConvType() (api.Table, int32) { return convTable[:], 143 }
 
-func (s *TargetGroupTuple) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "TargetGroupArn", s.TargetGroupArn, api.DynString)
-	api.Put(m, "Weight", s.Weight, api.DynInt32)
-	return m
-}
+func (*SetIpAddressTypeInput) ConvType() (api.Table, int32) { return convTable[:], 144 }
 
-func (s *TargetHealth) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "State", &s.State, api.SetStringPtr)
-	err = api.Decode(err, m, "Reason", &s.Reason, api.SetStringPtr)
-	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
-	return err
-}
+func (*SetIpAddressTypeOutput) ConvType() (api.Table, int32) { return convTable[:], 145 }
 
-func (s *TargetHealth) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "State", s.State, api.DynString)
-	api.Put(m, "Reason", s.Reason, api.DynString)
-	api.Put(m, "Description", s.Description, api.DynString)
-	return m
-}
+func (*SetRulePrioritiesInput) ConvType() (api.Table, int32) { return convTable[:], 146 }
 
-func (s *TargetHealthDescription) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Target", &s.Target, api.SetStructPtr[TargetDescription])
-	err = api.Decode(err, m, "HealthCheckPort", &s.HealthCheckPort, api.SetStringPtr)
-	err = api.Decode(err, m, "TargetHealth", &s.TargetHealth, api.SetStructPtr[TargetHealth])
-	err = api.Decode(err, m, "AnomalyDetection", &s.AnomalyDetection, api.SetStructPtr[AnomalyDetection])
-	return err
-}
+func (*SetRulePrioritiesOutput) ConvType() (api.Table, int32) { return convTable[:], 147 }
 
-func (s *TargetHealthDescription) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.PutStruct(m, "Target", s.Target)
-	api.Put(m, "HealthCheckPort", s.HealthCheckPort, api.DynString)
-	api.PutStruct(m, "TargetHealth", s.TargetHealth)
-	api.PutStruct(m, "AnomalyDetection", s.AnomalyDetection)
-	return m
-}
+func (*SetSecurityGroupsInput) ConvType() (api.Table, int32) { return convTable[:], 148 }
 
-func (s *TooManyActionsException) FromDynamic(map[string]any) error { return nil }
+func (*SetSecurityGroupsOutput) ConvType() (api.Table, int32) { return convTable[:], 149 }
 
-func (s *TooManyActionsException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*SetSubnetsInput) ConvType() (api.Table, int32) { return convTable[:], 150 }
 
-func (s *TooManyCertificatesException) FromDynamic(map[string]any) error { return nil }
+func (*SetSubnetsOutput) ConvType() (api.Table, int32) { return convTable[:], 151 }
 
-func (s *TooManyCertificatesException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*SourceIpConditionConfig) ConvType() (api.Table, int32) { return convTable[:], 152 }
 
-func (s *TooManyListenersException) FromDynamic(map[string]any) error { return nil }
+func (*SslPolicy) ConvType() (api.Table, int32) { return convTable[:], 153 }
 
-func (s *TooManyListenersException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*SubnetMapping) ConvType() (api.Table, int32) { return convTable[:], 154 }
 
-func (s *TooManyLoadBalancersException) FromDynamic(map[string]any) error { return nil }
+func (*SubnetNotFoundException) ConvType() (api.Table, int32) { return convTable[:], 155 }
 
-func (s *TooManyLoadBalancersException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*Tag) ConvType() (api.Table, int32) { return convTable[:], 156 }
 
-func (s *TooManyRegistrationsForTargetIdException) FromDynamic(map[string]any) error { return nil }
+func (*TagDescription) ConvType() (api.Table, int32) { return convTable[:], 157 }
 
-func (s *TooManyRegistrationsForTargetIdException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*TargetDescription) ConvType() (api.Table, int32) { return convTable[:], 158 }
 
-func (s *TooManyRulesException) FromDynamic(map[string]any) error { return nil }
+func (*TargetGroup) ConvType() (api.Table, int32) { return convTable[:], 159 }
 
-func (s *TooManyRulesException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*TargetGroupAssociationLimitException) ConvType() (api.Table, int32) { return convTable[:], 160 }
 
-func (s *TooManyTagsException) FromDynamic(map[string]any) error { return nil }
+func (*TargetGroupAttribute) ConvType() (api.Table, int32) { return convTable[:], 161 }
 
-func (s *TooManyTagsException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*TargetGroupNotFoundException) ConvType() (api.Table, int32) { return convTable[:], 162 }
 
-func (s *TooManyTargetGroupsException) FromDynamic(map[string]any) error { return nil }
+func (*TargetGroupStickinessConfig) ConvType() (api.Table, int32) { return convTable[:], 163 }
 
-func (s *TooManyTargetGroupsException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*TargetGroupTuple) ConvType() (api.Table, int32) { return convTable[:], 164 }
 
-func (s *TooManyTargetsException) FromDynamic(map[string]any) error { return nil }
+func (*TargetHealth) ConvType() (api.Table, int32) { return convTable[:], 165 }
 
-func (s *TooManyTargetsException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*TargetHealthDescription) ConvType() (api.Table, int32) { return convTable[:], 166 }
 
-func (s *TooManyTrustStoreRevocationEntriesException) FromDynamic(map[string]any) error { return nil }
+func (*TooManyActionsException) ConvType() (api.Table, int32) { return convTable[:], 167 }
 
-func (s *TooManyTrustStoreRevocationEntriesException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*TooManyCertificatesException) ConvType() (api.Table, int32) { return convTable[:], 168 }
 
-func (s *TooManyTrustStoresException) FromDynamic(map[string]any) error { return nil }
+func (*TooManyListenersException) ConvType() (api.Table, int32) { return convTable[:], 169 }
 
-func (s *TooManyTrustStoresException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*TooManyLoadBalancersException) ConvType() (api.Table, int32) { return convTable[:], 170 }
 
-func (s *TooManyUniqueTargetGroupsPerLoadBalancerException) FromDynamic(map[string]any) error {
-	return nil
+func (*TooManyRegistrationsForTargetIdException) ConvType() (api.Table, int32) {
+	return convTable[:], 171
 }
 
-func (s *TooManyUniqueTargetGroupsPerLoadBalancerException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*TooManyRulesException) ConvType() (api.Table, int32) { return convTable[:], 172 }
 
-func (s *TrustStore) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "TrustStoreArn", &s.TrustStoreArn, api.SetStringPtr)
-	err = api.Decode(err, m, "Status", &s.Status, api.SetStringPtr)
-	err = api.Decode(err, m, "NumberOfCaCertificates", &s.NumberOfCaCertificates, api.SetInt32Ptr)
-	err = api.Decode(err, m, "TotalRevokedEntries", &s.TotalRevokedEntries, api.SetInt64Ptr)
-	return err
-}
+func (*TooManyTagsException) ConvType() (api.Table, int32) { return convTable[:], 173 }
 
-func (s *TrustStore) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 5)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "TrustStoreArn", s.TrustStoreArn, api.DynString)
-	api.Put(m, "Status", s.Status, api.DynString)
-	api.Put(m, "NumberOfCaCertificates", s.NumberOfCaCertificates, api.DynInt32)
-	api.Put(m, "TotalRevokedEntries", s.TotalRevokedEntries, api.DynInt64)
-	return m
-}
+func (*TooManyTargetGroupsException) ConvType() (api.Table, int32) { return convTable[:], 174 }
 
-func (s *TrustStoreAssociation) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ResourceArn", &s.ResourceArn, api.SetStringPtr)
-	return err
-}
+func (*TooManyTargetsException) ConvType() (api.Table, int32) { return convTable[:], 175 }
 
-func (s *TrustStoreAssociation) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "ResourceArn", s.ResourceArn, api.DynString)
-	return m
+func (*TooManyTrustStoreRevocationEntriesException) ConvType() (api.Table, int32) {
+	return convTable[:], 176
 }
 
-func (s *TrustStoreAssociationNotFoundException) FromDynamic(map[string]any) error { return nil }
+func (*TooManyTrustStoresException) ConvType() (api.Table, int32) { return convTable[:], 177 }
 
-func (s *TrustStoreAssociationNotFoundException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
+func (*TooManyUniqueTargetGroupsPerLoadBalancerException) ConvType() (api.Table, int32) {
+	return convTable[:], 178
 }
-
-func (s *TrustStoreInUseException) FromDynamic(map[string]any) error { return nil }
 
-func (s *TrustStoreInUseException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*TrustStore) ConvType() (api.Table, int32) { return convTable[:], 179 }
 
-func (s *TrustStoreNotFoundException) FromDynamic(map[string]any) error { return nil }
+func (*TrustStoreAssociation) ConvType() (api.Table, int32) { return convTable[:], 180 }
 
-func (s *TrustStoreNotFoundException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
+func (*TrustStoreAssociationNotFoundException) ConvType() (api.Table, int32) {
+	return convTable[:], 181
 }
 
-func (s *TrustStoreNotReadyException) FromDynamic(map[string]any) error { return nil }
+func (*TrustStoreInUseException) ConvType() (api.Table, int32) { return convTable[:], 182 }
 
-func (s *TrustStoreNotReadyException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*TrustStoreNotFoundException) ConvType() (api.Table, int32) { return convTable[:], 183 }
 
-func (s *TrustStoreRevocation) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "TrustStoreArn", &s.TrustStoreArn, api.SetStringPtr)
-	err = api.Decode(err, m, "RevocationId", &s.RevocationId, api.SetInt64Ptr)
-	err = api.Decode(err, m, "RevocationType", &s.RevocationType, api.SetStringPtr)
-	err = api.Decode(err, m, "NumberOfRevokedEntries", &s.NumberOfRevokedEntries, api.SetInt64Ptr)
-	return err
-}
+func (*TrustStoreNotReadyException) ConvType() (api.Table, int32) { return convTable[:], 184 }
 
-func (s *TrustStoreRevocation) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "TrustStoreArn", s.TrustStoreArn, api.DynString)
-	api.Put(m, "RevocationId", s.RevocationId, api.DynInt64)
-	api.Put(m, "RevocationType", s.RevocationType, api.DynString)
-	api.Put(m, "NumberOfRevokedEntries", s.NumberOfRevokedEntries, api.DynInt64)
-	return m
-}
+func (*TrustStoreRevocation) ConvType() (api.Table, int32) { return convTable[:], 185 }
 
-func (s *UnsupportedProtocolException) FromDynamic(map[string]any) error { return nil }
+func (*UnsupportedProtocolException) ConvType() (api.Table, int32) { return convTable[:], 186 }
 
-func (s *UnsupportedProtocolException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
+var convTable = [...]api.Type{
+	0: {Go: (*ALPNPolicyNotSupportedException)(nil)},
+	1: {Go: (*Action)(nil), Fields: []api.Field{
+		{Name: "Type", Off: unsafe.Offsetof(Action{}.Type), Kind: api.KStringPtr},
+		{Name: "TargetGroupArn", Off: unsafe.Offsetof(Action{}.TargetGroupArn), Kind: api.KStringPtr},
+		{Name: "AuthenticateOidcConfig", Off: unsafe.Offsetof(Action{}.AuthenticateOidcConfig), Kind: api.KStructPtr, Type: 11},
+		{Name: "AuthenticateCognitoConfig", Off: unsafe.Offsetof(Action{}.AuthenticateCognitoConfig), Kind: api.KStructPtr, Type: 10},
+		{Name: "Order", Off: unsafe.Offsetof(Action{}.Order), Kind: api.KInt32Ptr},
+		{Name: "RedirectConfig", Off: unsafe.Offsetof(Action{}.RedirectConfig), Kind: api.KStructPtr, Type: 125},
+		{Name: "FixedResponseConfig", Off: unsafe.Offsetof(Action{}.FixedResponseConfig), Kind: api.KStructPtr, Type: 77},
+		{Name: "ForwardConfig", Off: unsafe.Offsetof(Action{}.ForwardConfig), Kind: api.KStructPtr, Type: 78},
+	}},
+	2: {Go: (*AddListenerCertificatesInput)(nil), Fields: []api.Field{
+		{Name: "ListenerArn", Off: unsafe.Offsetof(AddListenerCertificatesInput{}.ListenerArn), Kind: api.KStringPtr},
+		{Name: "Certificates", Off: unsafe.Offsetof(AddListenerCertificatesInput{}.Certificates), Kind: api.KList, Type: 187},
+	}},
+	3: {Go: (*AddListenerCertificatesOutput)(nil), Fields: []api.Field{
+		{Name: "Certificates", Off: unsafe.Offsetof(AddListenerCertificatesOutput{}.Certificates), Kind: api.KList, Type: 187},
+	}},
+	4: {Go: (*AddTagsInput)(nil), Fields: []api.Field{
+		{Name: "ResourceArns", Off: unsafe.Offsetof(AddTagsInput{}.ResourceArns), Kind: api.KList, Type: 188},
+		{Name: "Tags", Off: unsafe.Offsetof(AddTagsInput{}.Tags), Kind: api.KList, Type: 189},
+	}},
+	5: {Go: (*AddTagsOutput)(nil)},
+	6: {Go: (*AddTrustStoreRevocationsInput)(nil), Fields: []api.Field{
+		{Name: "TrustStoreArn", Off: unsafe.Offsetof(AddTrustStoreRevocationsInput{}.TrustStoreArn), Kind: api.KStringPtr},
+		{Name: "RevocationContents", Off: unsafe.Offsetof(AddTrustStoreRevocationsInput{}.RevocationContents), Kind: api.KList, Type: 190},
+	}},
+	7: {Go: (*AddTrustStoreRevocationsOutput)(nil), Fields: []api.Field{
+		{Name: "TrustStoreRevocations", Off: unsafe.Offsetof(AddTrustStoreRevocationsOutput{}.TrustStoreRevocations), Kind: api.KList, Type: 191},
+	}},
+	8: {Go: (*AllocationIdNotFoundException)(nil)},
+	9: {Go: (*AnomalyDetection)(nil), Fields: []api.Field{
+		{Name: "Result", Off: unsafe.Offsetof(AnomalyDetection{}.Result), Kind: api.KStringPtr},
+		{Name: "MitigationInEffect", Off: unsafe.Offsetof(AnomalyDetection{}.MitigationInEffect), Kind: api.KStringPtr},
+	}},
+	10: {Go: (*AuthenticateCognitoActionConfig)(nil), Fields: []api.Field{
+		{Name: "UserPoolArn", Off: unsafe.Offsetof(AuthenticateCognitoActionConfig{}.UserPoolArn), Kind: api.KStringPtr},
+		{Name: "UserPoolClientId", Off: unsafe.Offsetof(AuthenticateCognitoActionConfig{}.UserPoolClientId), Kind: api.KStringPtr},
+		{Name: "UserPoolDomain", Off: unsafe.Offsetof(AuthenticateCognitoActionConfig{}.UserPoolDomain), Kind: api.KStringPtr},
+		{Name: "SessionCookieName", Off: unsafe.Offsetof(AuthenticateCognitoActionConfig{}.SessionCookieName), Kind: api.KStringPtr},
+		{Name: "Scope", Off: unsafe.Offsetof(AuthenticateCognitoActionConfig{}.Scope), Kind: api.KStringPtr},
+		{Name: "SessionTimeout", Off: unsafe.Offsetof(AuthenticateCognitoActionConfig{}.SessionTimeout), Kind: api.KInt64Ptr},
+		{Name: "AuthenticationRequestExtraParams", Off: unsafe.Offsetof(AuthenticateCognitoActionConfig{}.AuthenticationRequestExtraParams), Kind: api.KMap, Type: 192},
+		{Name: "OnUnauthenticatedRequest", Off: unsafe.Offsetof(AuthenticateCognitoActionConfig{}.OnUnauthenticatedRequest), Kind: api.KStringPtr},
+	}},
+	11: {Go: (*AuthenticateOidcActionConfig)(nil), Fields: []api.Field{
+		{Name: "Issuer", Off: unsafe.Offsetof(AuthenticateOidcActionConfig{}.Issuer), Kind: api.KStringPtr},
+		{Name: "AuthorizationEndpoint", Off: unsafe.Offsetof(AuthenticateOidcActionConfig{}.AuthorizationEndpoint), Kind: api.KStringPtr},
+		{Name: "TokenEndpoint", Off: unsafe.Offsetof(AuthenticateOidcActionConfig{}.TokenEndpoint), Kind: api.KStringPtr},
+		{Name: "UserInfoEndpoint", Off: unsafe.Offsetof(AuthenticateOidcActionConfig{}.UserInfoEndpoint), Kind: api.KStringPtr},
+		{Name: "ClientId", Off: unsafe.Offsetof(AuthenticateOidcActionConfig{}.ClientId), Kind: api.KStringPtr},
+		{Name: "ClientSecret", Off: unsafe.Offsetof(AuthenticateOidcActionConfig{}.ClientSecret), Kind: api.KStringPtr},
+		{Name: "SessionCookieName", Off: unsafe.Offsetof(AuthenticateOidcActionConfig{}.SessionCookieName), Kind: api.KStringPtr},
+		{Name: "Scope", Off: unsafe.Offsetof(AuthenticateOidcActionConfig{}.Scope), Kind: api.KStringPtr},
+		{Name: "SessionTimeout", Off: unsafe.Offsetof(AuthenticateOidcActionConfig{}.SessionTimeout), Kind: api.KInt64Ptr},
+		{Name: "AuthenticationRequestExtraParams", Off: unsafe.Offsetof(AuthenticateOidcActionConfig{}.AuthenticationRequestExtraParams), Kind: api.KMap, Type: 192},
+		{Name: "OnUnauthenticatedRequest", Off: unsafe.Offsetof(AuthenticateOidcActionConfig{}.OnUnauthenticatedRequest), Kind: api.KStringPtr},
+		{Name: "UseExistingClientSecret", Off: unsafe.Offsetof(AuthenticateOidcActionConfig{}.UseExistingClientSecret), Kind: api.KBoolPtr},
+	}},
+	12: {Go: (*AvailabilityZone)(nil), Fields: []api.Field{
+		{Name: "ZoneName", Off: unsafe.Offsetof(AvailabilityZone{}.ZoneName), Kind: api.KStringPtr},
+		{Name: "SubnetId", Off: unsafe.Offsetof(AvailabilityZone{}.SubnetId), Kind: api.KStringPtr},
+		{Name: "OutpostId", Off: unsafe.Offsetof(AvailabilityZone{}.OutpostId), Kind: api.KStringPtr},
+		{Name: "LoadBalancerAddresses", Off: unsafe.Offsetof(AvailabilityZone{}.LoadBalancerAddresses), Kind: api.KList, Type: 193},
+	}},
+	13: {Go: (*AvailabilityZoneNotSupportedException)(nil)},
+	14: {Go: (*CaCertificatesBundleNotFoundException)(nil)},
+	15: {Go: (*Certificate)(nil), Fields: []api.Field{
+		{Name: "CertificateArn", Off: unsafe.Offsetof(Certificate{}.CertificateArn), Kind: api.KStringPtr},
+		{Name: "IsDefault", Off: unsafe.Offsetof(Certificate{}.IsDefault), Kind: api.KBoolPtr},
+	}},
+	16: {Go: (*CertificateNotFoundException)(nil)},
+	17: {Go: (*Cipher)(nil), Fields: []api.Field{
+		{Name: "Name", Off: unsafe.Offsetof(Cipher{}.Name), Kind: api.KStringPtr},
+		{Name: "Priority", Off: unsafe.Offsetof(Cipher{}.Priority), Kind: api.KInt32Ptr},
+	}},
+	18: {Go: (*CreateListenerInput)(nil), Fields: []api.Field{
+		{Name: "LoadBalancerArn", Off: unsafe.Offsetof(CreateListenerInput{}.LoadBalancerArn), Kind: api.KStringPtr},
+		{Name: "Protocol", Off: unsafe.Offsetof(CreateListenerInput{}.Protocol), Kind: api.KStringPtr},
+		{Name: "Port", Off: unsafe.Offsetof(CreateListenerInput{}.Port), Kind: api.KInt32Ptr},
+		{Name: "SslPolicy", Off: unsafe.Offsetof(CreateListenerInput{}.SslPolicy), Kind: api.KStringPtr},
+		{Name: "Certificates", Off: unsafe.Offsetof(CreateListenerInput{}.Certificates), Kind: api.KList, Type: 187},
+		{Name: "DefaultActions", Off: unsafe.Offsetof(CreateListenerInput{}.DefaultActions), Kind: api.KList, Type: 194},
+		{Name: "AlpnPolicy", Off: unsafe.Offsetof(CreateListenerInput{}.AlpnPolicy), Kind: api.KList, Type: 188},
+		{Name: "Tags", Off: unsafe.Offsetof(CreateListenerInput{}.Tags), Kind: api.KList, Type: 189},
+		{Name: "MutualAuthentication", Off: unsafe.Offsetof(CreateListenerInput{}.MutualAuthentication), Kind: api.KStructPtr, Type: 119},
+	}},
+	19: {Go: (*CreateListenerOutput)(nil), Fields: []api.Field{
+		{Name: "Listeners", Off: unsafe.Offsetof(CreateListenerOutput{}.Listeners), Kind: api.KList, Type: 195},
+	}},
+	20: {Go: (*CreateLoadBalancerInput)(nil), Fields: []api.Field{
+		{Name: "Name", Off: unsafe.Offsetof(CreateLoadBalancerInput{}.Name), Kind: api.KStringPtr},
+		{Name: "Subnets", Off: unsafe.Offsetof(CreateLoadBalancerInput{}.Subnets), Kind: api.KList, Type: 188},
+		{Name: "SubnetMappings", Off: unsafe.Offsetof(CreateLoadBalancerInput{}.SubnetMappings), Kind: api.KList, Type: 196},
+		{Name: "SecurityGroups", Off: unsafe.Offsetof(CreateLoadBalancerInput{}.SecurityGroups), Kind: api.KList, Type: 188},
+		{Name: "Scheme", Off: unsafe.Offsetof(CreateLoadBalancerInput{}.Scheme), Kind: api.KStringPtr},
+		{Name: "Tags", Off: unsafe.Offsetof(CreateLoadBalancerInput{}.Tags), Kind: api.KList, Type: 189},
+		{Name: "Type", Off: unsafe.Offsetof(CreateLoadBalancerInput{}.Type), Kind: api.KStringPtr},
+		{Name: "IpAddressType", Off: unsafe.Offsetof(CreateLoadBalancerInput{}.IpAddressType), Kind: api.KStringPtr},
+		{Name: "CustomerOwnedIpv4Pool", Off: unsafe.Offsetof(CreateLoadBalancerInput{}.CustomerOwnedIpv4Pool), Kind: api.KStringPtr},
+	}},
+	21: {Go: (*CreateLoadBalancerOutput)(nil), Fields: []api.Field{
+		{Name: "LoadBalancers", Off: unsafe.Offsetof(CreateLoadBalancerOutput{}.LoadBalancers), Kind: api.KList, Type: 197},
+	}},
+	22: {Go: (*CreateRuleInput)(nil), Fields: []api.Field{
+		{Name: "ListenerArn", Off: unsafe.Offsetof(CreateRuleInput{}.ListenerArn), Kind: api.KStringPtr},
+		{Name: "Conditions", Off: unsafe.Offsetof(CreateRuleInput{}.Conditions), Kind: api.KList, Type: 198},
+		{Name: "Priority", Off: unsafe.Offsetof(CreateRuleInput{}.Priority), Kind: api.KInt32Ptr},
+		{Name: "Actions", Off: unsafe.Offsetof(CreateRuleInput{}.Actions), Kind: api.KList, Type: 194},
+		{Name: "Tags", Off: unsafe.Offsetof(CreateRuleInput{}.Tags), Kind: api.KList, Type: 189},
+	}},
+	23: {Go: (*CreateRuleOutput)(nil), Fields: []api.Field{
+		{Name: "Rules", Off: unsafe.Offsetof(CreateRuleOutput{}.Rules), Kind: api.KList, Type: 199},
+	}},
+	24: {Go: (*CreateTargetGroupInput)(nil), Fields: []api.Field{
+		{Name: "Name", Off: unsafe.Offsetof(CreateTargetGroupInput{}.Name), Kind: api.KStringPtr},
+		{Name: "Protocol", Off: unsafe.Offsetof(CreateTargetGroupInput{}.Protocol), Kind: api.KStringPtr},
+		{Name: "ProtocolVersion", Off: unsafe.Offsetof(CreateTargetGroupInput{}.ProtocolVersion), Kind: api.KStringPtr},
+		{Name: "Port", Off: unsafe.Offsetof(CreateTargetGroupInput{}.Port), Kind: api.KInt32Ptr},
+		{Name: "VpcId", Off: unsafe.Offsetof(CreateTargetGroupInput{}.VpcId), Kind: api.KStringPtr},
+		{Name: "HealthCheckProtocol", Off: unsafe.Offsetof(CreateTargetGroupInput{}.HealthCheckProtocol), Kind: api.KStringPtr},
+		{Name: "HealthCheckPort", Off: unsafe.Offsetof(CreateTargetGroupInput{}.HealthCheckPort), Kind: api.KStringPtr},
+		{Name: "HealthCheckEnabled", Off: unsafe.Offsetof(CreateTargetGroupInput{}.HealthCheckEnabled), Kind: api.KBoolPtr},
+		{Name: "HealthCheckPath", Off: unsafe.Offsetof(CreateTargetGroupInput{}.HealthCheckPath), Kind: api.KStringPtr},
+		{Name: "HealthCheckIntervalSeconds", Off: unsafe.Offsetof(CreateTargetGroupInput{}.HealthCheckIntervalSeconds), Kind: api.KInt32Ptr},
+		{Name: "HealthCheckTimeoutSeconds", Off: unsafe.Offsetof(CreateTargetGroupInput{}.HealthCheckTimeoutSeconds), Kind: api.KInt32Ptr},
+		{Name: "HealthyThresholdCount", Off: unsafe.Offsetof(CreateTargetGroupInput{}.HealthyThresholdCount), Kind: api.KInt32Ptr},
+		{Name: "UnhealthyThresholdCount", Off: unsafe.Offsetof(CreateTargetGroupInput{}.UnhealthyThresholdCount), Kind: api.KInt32Ptr},
+		{Name: "Matcher", Off: unsafe.Offsetof(CreateTargetGroupInput{}.Matcher), Kind: api.KStructPtr, Type: 106},
+		{Name: "TargetType", Off: unsafe.Offsetof(CreateTargetGroupInput{}.TargetType), Kind: api.KStringPtr},
+		{Name: "Tags", Off: unsafe.Offsetof(CreateTargetGroupInput{}.Tags), Kind: api.KList, Type: 189},
+		{Name: "IpAddressType", Off: unsafe.Offsetof(CreateTargetGroupInput{}.IpAddressType), Kind: api.KStringPtr},
+	}},
+	25: {Go: (*CreateTargetGroupOutput)(nil), Fields: []api.Field{
+		{Name: "TargetGroups", Off: unsafe.Offsetof(CreateTargetGroupOutput{}.TargetGroups), Kind: api.KList, Type: 200},
+	}},
+	26: {Go: (*CreateTrustStoreInput)(nil), Fields: []api.Field{
+		{Name: "Name", Off: unsafe.Offsetof(CreateTrustStoreInput{}.Name), Kind: api.KStringPtr},
+		{Name: "CaCertificatesBundleS3Bucket", Off: unsafe.Offsetof(CreateTrustStoreInput{}.CaCertificatesBundleS3Bucket), Kind: api.KStringPtr},
+		{Name: "CaCertificatesBundleS3Key", Off: unsafe.Offsetof(CreateTrustStoreInput{}.CaCertificatesBundleS3Key), Kind: api.KStringPtr},
+		{Name: "CaCertificatesBundleS3ObjectVersion", Off: unsafe.Offsetof(CreateTrustStoreInput{}.CaCertificatesBundleS3ObjectVersion), Kind: api.KStringPtr},
+		{Name: "Tags", Off: unsafe.Offsetof(CreateTrustStoreInput{}.Tags), Kind: api.KList, Type: 189},
+	}},
+	27: {Go: (*CreateTrustStoreOutput)(nil), Fields: []api.Field{
+		{Name: "TrustStores", Off: unsafe.Offsetof(CreateTrustStoreOutput{}.TrustStores), Kind: api.KList, Type: 201},
+	}},
+	28: {Go: (*DeleteAssociationSameAccountException)(nil)},
+	29: {Go: (*DeleteListenerInput)(nil), Fields: []api.Field{
+		{Name: "ListenerArn", Off: unsafe.Offsetof(DeleteListenerInput{}.ListenerArn), Kind: api.KStringPtr},
+	}},
+	30: {Go: (*DeleteListenerOutput)(nil)},
+	31: {Go: (*DeleteLoadBalancerInput)(nil), Fields: []api.Field{
+		{Name: "LoadBalancerArn", Off: unsafe.Offsetof(DeleteLoadBalancerInput{}.LoadBalancerArn), Kind: api.KStringPtr},
+	}},
+	32: {Go: (*DeleteLoadBalancerOutput)(nil)},
+	33: {Go: (*DeleteRuleInput)(nil), Fields: []api.Field{
+		{Name: "RuleArn", Off: unsafe.Offsetof(DeleteRuleInput{}.RuleArn), Kind: api.KStringPtr},
+	}},
+	34: {Go: (*DeleteRuleOutput)(nil)},
+	35: {Go: (*DeleteSharedTrustStoreAssociationInput)(nil), Fields: []api.Field{
+		{Name: "TrustStoreArn", Off: unsafe.Offsetof(DeleteSharedTrustStoreAssociationInput{}.TrustStoreArn), Kind: api.KStringPtr},
+		{Name: "ResourceArn", Off: unsafe.Offsetof(DeleteSharedTrustStoreAssociationInput{}.ResourceArn), Kind: api.KStringPtr},
+	}},
+	36: {Go: (*DeleteSharedTrustStoreAssociationOutput)(nil)},
+	37: {Go: (*DeleteTargetGroupInput)(nil), Fields: []api.Field{
+		{Name: "TargetGroupArn", Off: unsafe.Offsetof(DeleteTargetGroupInput{}.TargetGroupArn), Kind: api.KStringPtr},
+	}},
+	38: {Go: (*DeleteTargetGroupOutput)(nil)},
+	39: {Go: (*DeleteTrustStoreInput)(nil), Fields: []api.Field{
+		{Name: "TrustStoreArn", Off: unsafe.Offsetof(DeleteTrustStoreInput{}.TrustStoreArn), Kind: api.KStringPtr},
+	}},
+	40: {Go: (*DeleteTrustStoreOutput)(nil)},
+	41: {Go: (*DeregisterTargetsInput)(nil), Fields: []api.Field{
+		{Name: "TargetGroupArn", Off: unsafe.Offsetof(DeregisterTargetsInput{}.TargetGroupArn), Kind: api.KStringPtr},
+		{Name: "Targets", Off: unsafe.Offsetof(DeregisterTargetsInput{}.Targets), Kind: api.KList, Type: 202},
+	}},
+	42: {Go: (*DeregisterTargetsOutput)(nil)},
+	43: {Go: (*DescribeAccountLimitsInput)(nil), Fields: []api.Field{
+		{Name: "Marker", Off: unsafe.Offsetof(DescribeAccountLimitsInput{}.Marker), Kind: api.KStringPtr},
+		{Name: "PageSize", Off: unsafe.Offsetof(DescribeAccountLimitsInput{}.PageSize), Kind: api.KInt32Ptr},
+	}},
+	44: {Go: (*DescribeAccountLimitsOutput)(nil), Fields: []api.Field{
+		{Name: "Limits", Off: unsafe.Offsetof(DescribeAccountLimitsOutput{}.Limits), Kind: api.KList, Type: 203},
+		{Name: "NextMarker", Off: unsafe.Offsetof(DescribeAccountLimitsOutput{}.NextMarker), Kind: api.KStringPtr},
+	}},
+	45: {Go: (*DescribeListenerCertificatesInput)(nil), Fields: []api.Field{
+		{Name: "ListenerArn", Off: unsafe.Offsetof(DescribeListenerCertificatesInput{}.ListenerArn), Kind: api.KStringPtr},
+		{Name: "Marker", Off: unsafe.Offsetof(DescribeListenerCertificatesInput{}.Marker), Kind: api.KStringPtr},
+		{Name: "PageSize", Off: unsafe.Offsetof(DescribeListenerCertificatesInput{}.PageSize), Kind: api.KInt32Ptr},
+	}},
+	46: {Go: (*DescribeListenerCertificatesOutput)(nil), Fields: []api.Field{
+		{Name: "Certificates", Off: unsafe.Offsetof(DescribeListenerCertificatesOutput{}.Certificates), Kind: api.KList, Type: 187},
+		{Name: "NextMarker", Off: unsafe.Offsetof(DescribeListenerCertificatesOutput{}.NextMarker), Kind: api.KStringPtr},
+	}},
+	47: {Go: (*DescribeListenersInput)(nil), Fields: []api.Field{
+		{Name: "LoadBalancerArn", Off: unsafe.Offsetof(DescribeListenersInput{}.LoadBalancerArn), Kind: api.KStringPtr},
+		{Name: "ListenerArns", Off: unsafe.Offsetof(DescribeListenersInput{}.ListenerArns), Kind: api.KList, Type: 188},
+		{Name: "Marker", Off: unsafe.Offsetof(DescribeListenersInput{}.Marker), Kind: api.KStringPtr},
+		{Name: "PageSize", Off: unsafe.Offsetof(DescribeListenersInput{}.PageSize), Kind: api.KInt32Ptr},
+	}},
+	48: {Go: (*DescribeListenersOutput)(nil), Fields: []api.Field{
+		{Name: "Listeners", Off: unsafe.Offsetof(DescribeListenersOutput{}.Listeners), Kind: api.KList, Type: 195},
+		{Name: "NextMarker", Off: unsafe.Offsetof(DescribeListenersOutput{}.NextMarker), Kind: api.KStringPtr},
+	}},
+	49: {Go: (*DescribeLoadBalancerAttributesInput)(nil), Fields: []api.Field{
+		{Name: "LoadBalancerArn", Off: unsafe.Offsetof(DescribeLoadBalancerAttributesInput{}.LoadBalancerArn), Kind: api.KStringPtr},
+	}},
+	50: {Go: (*DescribeLoadBalancerAttributesOutput)(nil), Fields: []api.Field{
+		{Name: "Attributes", Off: unsafe.Offsetof(DescribeLoadBalancerAttributesOutput{}.Attributes), Kind: api.KList, Type: 204},
+	}},
+	51: {Go: (*DescribeLoadBalancersInput)(nil), Fields: []api.Field{
+		{Name: "LoadBalancerArns", Off: unsafe.Offsetof(DescribeLoadBalancersInput{}.LoadBalancerArns), Kind: api.KList, Type: 188},
+		{Name: "Names", Off: unsafe.Offsetof(DescribeLoadBalancersInput{}.Names), Kind: api.KList, Type: 188},
+		{Name: "Marker", Off: unsafe.Offsetof(DescribeLoadBalancersInput{}.Marker), Kind: api.KStringPtr},
+		{Name: "PageSize", Off: unsafe.Offsetof(DescribeLoadBalancersInput{}.PageSize), Kind: api.KInt32Ptr},
+	}},
+	52: {Go: (*DescribeLoadBalancersOutput)(nil), Fields: []api.Field{
+		{Name: "LoadBalancers", Off: unsafe.Offsetof(DescribeLoadBalancersOutput{}.LoadBalancers), Kind: api.KList, Type: 197},
+		{Name: "NextMarker", Off: unsafe.Offsetof(DescribeLoadBalancersOutput{}.NextMarker), Kind: api.KStringPtr},
+	}},
+	53: {Go: (*DescribeRulesInput)(nil), Fields: []api.Field{
+		{Name: "ListenerArn", Off: unsafe.Offsetof(DescribeRulesInput{}.ListenerArn), Kind: api.KStringPtr},
+		{Name: "RuleArns", Off: unsafe.Offsetof(DescribeRulesInput{}.RuleArns), Kind: api.KList, Type: 188},
+		{Name: "Marker", Off: unsafe.Offsetof(DescribeRulesInput{}.Marker), Kind: api.KStringPtr},
+		{Name: "PageSize", Off: unsafe.Offsetof(DescribeRulesInput{}.PageSize), Kind: api.KInt32Ptr},
+	}},
+	54: {Go: (*DescribeRulesOutput)(nil), Fields: []api.Field{
+		{Name: "Rules", Off: unsafe.Offsetof(DescribeRulesOutput{}.Rules), Kind: api.KList, Type: 199},
+		{Name: "NextMarker", Off: unsafe.Offsetof(DescribeRulesOutput{}.NextMarker), Kind: api.KStringPtr},
+	}},
+	55: {Go: (*DescribeSSLPoliciesInput)(nil), Fields: []api.Field{
+		{Name: "Names", Off: unsafe.Offsetof(DescribeSSLPoliciesInput{}.Names), Kind: api.KList, Type: 188},
+		{Name: "Marker", Off: unsafe.Offsetof(DescribeSSLPoliciesInput{}.Marker), Kind: api.KStringPtr},
+		{Name: "PageSize", Off: unsafe.Offsetof(DescribeSSLPoliciesInput{}.PageSize), Kind: api.KInt32Ptr},
+		{Name: "LoadBalancerType", Off: unsafe.Offsetof(DescribeSSLPoliciesInput{}.LoadBalancerType), Kind: api.KStringPtr},
+	}},
+	56: {Go: (*DescribeSSLPoliciesOutput)(nil), Fields: []api.Field{
+		{Name: "SslPolicies", Off: unsafe.Offsetof(DescribeSSLPoliciesOutput{}.SslPolicies), Kind: api.KList, Type: 205},
+		{Name: "NextMarker", Off: unsafe.Offsetof(DescribeSSLPoliciesOutput{}.NextMarker), Kind: api.KStringPtr},
+	}},
+	57: {Go: (*DescribeTagsInput)(nil), Fields: []api.Field{
+		{Name: "ResourceArns", Off: unsafe.Offsetof(DescribeTagsInput{}.ResourceArns), Kind: api.KList, Type: 188},
+	}},
+	58: {Go: (*DescribeTagsOutput)(nil), Fields: []api.Field{
+		{Name: "TagDescriptions", Off: unsafe.Offsetof(DescribeTagsOutput{}.TagDescriptions), Kind: api.KList, Type: 206},
+	}},
+	59: {Go: (*DescribeTargetGroupAttributesInput)(nil), Fields: []api.Field{
+		{Name: "TargetGroupArn", Off: unsafe.Offsetof(DescribeTargetGroupAttributesInput{}.TargetGroupArn), Kind: api.KStringPtr},
+	}},
+	60: {Go: (*DescribeTargetGroupAttributesOutput)(nil), Fields: []api.Field{
+		{Name: "Attributes", Off: unsafe.Offsetof(DescribeTargetGroupAttributesOutput{}.Attributes), Kind: api.KList, Type: 207},
+	}},
+	61: {Go: (*DescribeTargetGroupsInput)(nil), Fields: []api.Field{
+		{Name: "LoadBalancerArn", Off: unsafe.Offsetof(DescribeTargetGroupsInput{}.LoadBalancerArn), Kind: api.KStringPtr},
+		{Name: "TargetGroupArns", Off: unsafe.Offsetof(DescribeTargetGroupsInput{}.TargetGroupArns), Kind: api.KList, Type: 188},
+		{Name: "Names", Off: unsafe.Offsetof(DescribeTargetGroupsInput{}.Names), Kind: api.KList, Type: 188},
+		{Name: "Marker", Off: unsafe.Offsetof(DescribeTargetGroupsInput{}.Marker), Kind: api.KStringPtr},
+		{Name: "PageSize", Off: unsafe.Offsetof(DescribeTargetGroupsInput{}.PageSize), Kind: api.KInt32Ptr},
+	}},
+	62: {Go: (*DescribeTargetGroupsOutput)(nil), Fields: []api.Field{
+		{Name: "TargetGroups", Off: unsafe.Offsetof(DescribeTargetGroupsOutput{}.TargetGroups), Kind: api.KList, Type: 200},
+		{Name: "NextMarker", Off: unsafe.Offsetof(DescribeTargetGroupsOutput{}.NextMarker), Kind: api.KStringPtr},
+	}},
+	63: {Go: (*DescribeTargetHealthInput)(nil), Fields: []api.Field{
+		{Name: "TargetGroupArn", Off: unsafe.Offsetof(DescribeTargetHealthInput{}.TargetGroupArn), Kind: api.KStringPtr},
+		{Name: "Targets", Off: unsafe.Offsetof(DescribeTargetHealthInput{}.Targets), Kind: api.KList, Type: 202},
+		{Name: "Include", Off: unsafe.Offsetof(DescribeTargetHealthInput{}.Include), Kind: api.KList, Type: 188},
+	}},
+	64: {Go: (*DescribeTargetHealthOutput)(nil), Fields: []api.Field{
+		{Name: "TargetHealthDescriptions", Off: unsafe.Offsetof(DescribeTargetHealthOutput{}.TargetHealthDescriptions), Kind: api.KList, Type: 208},
+	}},
+	65: {Go: (*DescribeTrustStoreAssociationsInput)(nil), Fields: []api.Field{
+		{Name: "TrustStoreArn", Off: unsafe.Offsetof(DescribeTrustStoreAssociationsInput{}.TrustStoreArn), Kind: api.KStringPtr},
+		{Name: "Marker", Off: unsafe.Offsetof(DescribeTrustStoreAssociationsInput{}.Marker), Kind: api.KStringPtr},
+		{Name: "PageSize", Off: unsafe.Offsetof(DescribeTrustStoreAssociationsInput{}.PageSize), Kind: api.KInt32Ptr},
+	}},
+	66: {Go: (*DescribeTrustStoreAssociationsOutput)(nil), Fields: []api.Field{
+		{Name: "TrustStoreAssociations", Off: unsafe.Offsetof(DescribeTrustStoreAssociationsOutput{}.TrustStoreAssociations), Kind: api.KList, Type: 209},
+		{Name: "NextMarker", Off: unsafe.Offsetof(DescribeTrustStoreAssociationsOutput{}.NextMarker), Kind: api.KStringPtr},
+	}},
+	67: {Go: (*DescribeTrustStoreRevocation)(nil), Fields: []api.Field{
+		{Name: "TrustStoreArn", Off: unsafe.Offsetof(DescribeTrustStoreRevocation{}.TrustStoreArn), Kind: api.KStringPtr},
+		{Name: "RevocationId", Off: unsafe.Offsetof(DescribeTrustStoreRevocation{}.RevocationId), Kind: api.KInt64Ptr},
+		{Name: "RevocationType", Off: unsafe.Offsetof(DescribeTrustStoreRevocation{}.RevocationType), Kind: api.KStringPtr},
+		{Name: "NumberOfRevokedEntries", Off: unsafe.Offsetof(DescribeTrustStoreRevocation{}.NumberOfRevokedEntries), Kind: api.KInt64Ptr},
+	}},
+	68: {Go: (*DescribeTrustStoreRevocationsInput)(nil), Fields: []api.Field{
+		{Name: "TrustStoreArn", Off: unsafe.Offsetof(DescribeTrustStoreRevocationsInput{}.TrustStoreArn), Kind: api.KStringPtr},
+		{Name: "RevocationIds", Off: unsafe.Offsetof(DescribeTrustStoreRevocationsInput{}.RevocationIds), Kind: api.KList, Type: 210},
+		{Name: "Marker", Off: unsafe.Offsetof(DescribeTrustStoreRevocationsInput{}.Marker), Kind: api.KStringPtr},
+		{Name: "PageSize", Off: unsafe.Offsetof(DescribeTrustStoreRevocationsInput{}.PageSize), Kind: api.KInt32Ptr},
+	}},
+	69: {Go: (*DescribeTrustStoreRevocationsOutput)(nil), Fields: []api.Field{
+		{Name: "TrustStoreRevocations", Off: unsafe.Offsetof(DescribeTrustStoreRevocationsOutput{}.TrustStoreRevocations), Kind: api.KList, Type: 211},
+		{Name: "NextMarker", Off: unsafe.Offsetof(DescribeTrustStoreRevocationsOutput{}.NextMarker), Kind: api.KStringPtr},
+	}},
+	70: {Go: (*DescribeTrustStoresInput)(nil), Fields: []api.Field{
+		{Name: "TrustStoreArns", Off: unsafe.Offsetof(DescribeTrustStoresInput{}.TrustStoreArns), Kind: api.KList, Type: 188},
+		{Name: "Names", Off: unsafe.Offsetof(DescribeTrustStoresInput{}.Names), Kind: api.KList, Type: 188},
+		{Name: "Marker", Off: unsafe.Offsetof(DescribeTrustStoresInput{}.Marker), Kind: api.KStringPtr},
+		{Name: "PageSize", Off: unsafe.Offsetof(DescribeTrustStoresInput{}.PageSize), Kind: api.KInt32Ptr},
+	}},
+	71: {Go: (*DescribeTrustStoresOutput)(nil), Fields: []api.Field{
+		{Name: "TrustStores", Off: unsafe.Offsetof(DescribeTrustStoresOutput{}.TrustStores), Kind: api.KList, Type: 201},
+		{Name: "NextMarker", Off: unsafe.Offsetof(DescribeTrustStoresOutput{}.NextMarker), Kind: api.KStringPtr},
+	}},
+	72: {Go: (*DuplicateListenerException)(nil)},
+	73: {Go: (*DuplicateLoadBalancerNameException)(nil)},
+	74: {Go: (*DuplicateTagKeysException)(nil)},
+	75: {Go: (*DuplicateTargetGroupNameException)(nil)},
+	76: {Go: (*DuplicateTrustStoreNameException)(nil)},
+	77: {Go: (*FixedResponseActionConfig)(nil), Fields: []api.Field{
+		{Name: "MessageBody", Off: unsafe.Offsetof(FixedResponseActionConfig{}.MessageBody), Kind: api.KStringPtr},
+		{Name: "StatusCode", Off: unsafe.Offsetof(FixedResponseActionConfig{}.StatusCode), Kind: api.KStringPtr},
+		{Name: "ContentType", Off: unsafe.Offsetof(FixedResponseActionConfig{}.ContentType), Kind: api.KStringPtr},
+	}},
+	78: {Go: (*ForwardActionConfig)(nil), Fields: []api.Field{
+		{Name: "TargetGroups", Off: unsafe.Offsetof(ForwardActionConfig{}.TargetGroups), Kind: api.KList, Type: 212},
+		{Name: "TargetGroupStickinessConfig", Off: unsafe.Offsetof(ForwardActionConfig{}.TargetGroupStickinessConfig), Kind: api.KStructPtr, Type: 163},
+	}},
+	79: {Go: (*GetResourcePolicyInput)(nil), Fields: []api.Field{
+		{Name: "ResourceArn", Off: unsafe.Offsetof(GetResourcePolicyInput{}.ResourceArn), Kind: api.KStringPtr},
+	}},
+	80: {Go: (*GetResourcePolicyOutput)(nil), Fields: []api.Field{
+		{Name: "Policy", Off: unsafe.Offsetof(GetResourcePolicyOutput{}.Policy), Kind: api.KStringPtr},
+	}},
+	81: {Go: (*GetTrustStoreCaCertificatesBundleInput)(nil), Fields: []api.Field{
+		{Name: "TrustStoreArn", Off: unsafe.Offsetof(GetTrustStoreCaCertificatesBundleInput{}.TrustStoreArn), Kind: api.KStringPtr},
+	}},
+	82: {Go: (*GetTrustStoreCaCertificatesBundleOutput)(nil), Fields: []api.Field{
+		{Name: "Location", Off: unsafe.Offsetof(GetTrustStoreCaCertificatesBundleOutput{}.Location), Kind: api.KStringPtr},
+	}},
+	83: {Go: (*GetTrustStoreRevocationContentInput)(nil), Fields: []api.Field{
+		{Name: "TrustStoreArn", Off: unsafe.Offsetof(GetTrustStoreRevocationContentInput{}.TrustStoreArn), Kind: api.KStringPtr},
+		{Name: "RevocationId", Off: unsafe.Offsetof(GetTrustStoreRevocationContentInput{}.RevocationId), Kind: api.KInt64Ptr},
+	}},
+	84: {Go: (*GetTrustStoreRevocationContentOutput)(nil), Fields: []api.Field{
+		{Name: "Location", Off: unsafe.Offsetof(GetTrustStoreRevocationContentOutput{}.Location), Kind: api.KStringPtr},
+	}},
+	85: {Go: (*HealthUnavailableException)(nil)},
+	86: {Go: (*HostHeaderConditionConfig)(nil), Fields: []api.Field{
+		{Name: "Values", Off: unsafe.Offsetof(HostHeaderConditionConfig{}.Values), Kind: api.KList, Type: 188},
+	}},
+	87: {Go: (*HttpHeaderConditionConfig)(nil), Fields: []api.Field{
+		{Name: "HttpHeaderName", Off: unsafe.Offsetof(HttpHeaderConditionConfig{}.HttpHeaderName), Kind: api.KStringPtr},
+		{Name: "Values", Off: unsafe.Offsetof(HttpHeaderConditionConfig{}.Values), Kind: api.KList, Type: 188},
+	}},
+	88: {Go: (*HttpRequestMethodConditionConfig)(nil), Fields: []api.Field{
+		{Name: "Values", Off: unsafe.Offsetof(HttpRequestMethodConditionConfig{}.Values), Kind: api.KList, Type: 188},
+	}},
+	89: {Go: (*IncompatibleProtocolsException)(nil)},
+	90: {Go: (*InvalidCaCertificatesBundleException)(nil)},
+	91: {Go: (*InvalidConfigurationRequestException)(nil)},
+	92: {Go: (*InvalidLoadBalancerActionException)(nil)},
+	93: {Go: (*InvalidRevocationContentException)(nil)},
+	94: {Go: (*InvalidSchemeException)(nil)},
+	95: {Go: (*InvalidSecurityGroupException)(nil)},
+	96: {Go: (*InvalidSubnetException)(nil)},
+	97: {Go: (*InvalidTargetException)(nil)},
+	98: {Go: (*Limit)(nil), Fields: []api.Field{
+		{Name: "Name", Off: unsafe.Offsetof(Limit{}.Name), Kind: api.KStringPtr},
+		{Name: "Max", Off: unsafe.Offsetof(Limit{}.Max), Kind: api.KStringPtr},
+	}},
+	99: {Go: (*Listener)(nil), Fields: []api.Field{
+		{Name: "ListenerArn", Off: unsafe.Offsetof(Listener{}.ListenerArn), Kind: api.KStringPtr},
+		{Name: "LoadBalancerArn", Off: unsafe.Offsetof(Listener{}.LoadBalancerArn), Kind: api.KStringPtr},
+		{Name: "Port", Off: unsafe.Offsetof(Listener{}.Port), Kind: api.KInt32Ptr},
+		{Name: "Protocol", Off: unsafe.Offsetof(Listener{}.Protocol), Kind: api.KStringPtr},
+		{Name: "Certificates", Off: unsafe.Offsetof(Listener{}.Certificates), Kind: api.KList, Type: 187},
+		{Name: "SslPolicy", Off: unsafe.Offsetof(Listener{}.SslPolicy), Kind: api.KStringPtr},
+		{Name: "DefaultActions", Off: unsafe.Offsetof(Listener{}.DefaultActions), Kind: api.KList, Type: 194},
+		{Name: "AlpnPolicy", Off: unsafe.Offsetof(Listener{}.AlpnPolicy), Kind: api.KList, Type: 188},
+		{Name: "MutualAuthentication", Off: unsafe.Offsetof(Listener{}.MutualAuthentication), Kind: api.KStructPtr, Type: 119},
+	}},
+	100: {Go: (*ListenerNotFoundException)(nil)},
+	101: {Go: (*LoadBalancer)(nil), Fields: []api.Field{
+		{Name: "LoadBalancerArn", Off: unsafe.Offsetof(LoadBalancer{}.LoadBalancerArn), Kind: api.KStringPtr},
+		{Name: "DNSName", Off: unsafe.Offsetof(LoadBalancer{}.DNSName), Kind: api.KStringPtr},
+		{Name: "CanonicalHostedZoneId", Off: unsafe.Offsetof(LoadBalancer{}.CanonicalHostedZoneId), Kind: api.KStringPtr},
+		{Name: "CreatedTime", Off: unsafe.Offsetof(LoadBalancer{}.CreatedTime), Kind: api.KTimePtr},
+		{Name: "LoadBalancerName", Off: unsafe.Offsetof(LoadBalancer{}.LoadBalancerName), Kind: api.KStringPtr},
+		{Name: "Scheme", Off: unsafe.Offsetof(LoadBalancer{}.Scheme), Kind: api.KStringPtr},
+		{Name: "VpcId", Off: unsafe.Offsetof(LoadBalancer{}.VpcId), Kind: api.KStringPtr},
+		{Name: "State", Off: unsafe.Offsetof(LoadBalancer{}.State), Kind: api.KStructPtr, Type: 105},
+		{Name: "Type", Off: unsafe.Offsetof(LoadBalancer{}.Type), Kind: api.KStringPtr},
+		{Name: "AvailabilityZones", Off: unsafe.Offsetof(LoadBalancer{}.AvailabilityZones), Kind: api.KList, Type: 213},
+		{Name: "SecurityGroups", Off: unsafe.Offsetof(LoadBalancer{}.SecurityGroups), Kind: api.KList, Type: 188},
+		{Name: "IpAddressType", Off: unsafe.Offsetof(LoadBalancer{}.IpAddressType), Kind: api.KStringPtr},
+		{Name: "CustomerOwnedIpv4Pool", Off: unsafe.Offsetof(LoadBalancer{}.CustomerOwnedIpv4Pool), Kind: api.KStringPtr},
+		{Name: "EnforceSecurityGroupInboundRulesOnPrivateLinkTraffic", Off: unsafe.Offsetof(LoadBalancer{}.EnforceSecurityGroupInboundRulesOnPrivateLinkTraffic), Kind: api.KStringPtr},
+	}},
+	102: {Go: (*LoadBalancerAddress)(nil), Fields: []api.Field{
+		{Name: "IpAddress", Off: unsafe.Offsetof(LoadBalancerAddress{}.IpAddress), Kind: api.KStringPtr},
+		{Name: "AllocationId", Off: unsafe.Offsetof(LoadBalancerAddress{}.AllocationId), Kind: api.KStringPtr},
+		{Name: "PrivateIPv4Address", Off: unsafe.Offsetof(LoadBalancerAddress{}.PrivateIPv4Address), Kind: api.KStringPtr},
+		{Name: "IPv6Address", Off: unsafe.Offsetof(LoadBalancerAddress{}.IPv6Address), Kind: api.KStringPtr},
+	}},
+	103: {Go: (*LoadBalancerAttribute)(nil), Fields: []api.Field{
+		{Name: "Key", Off: unsafe.Offsetof(LoadBalancerAttribute{}.Key), Kind: api.KStringPtr},
+		{Name: "Value", Off: unsafe.Offsetof(LoadBalancerAttribute{}.Value), Kind: api.KStringPtr},
+	}},
+	104: {Go: (*LoadBalancerNotFoundException)(nil)},
+	105: {Go: (*LoadBalancerState)(nil), Fields: []api.Field{
+		{Name: "Code", Off: unsafe.Offsetof(LoadBalancerState{}.Code), Kind: api.KStringPtr},
+		{Name: "Reason", Off: unsafe.Offsetof(LoadBalancerState{}.Reason), Kind: api.KStringPtr},
+	}},
+	106: {Go: (*Matcher)(nil), Fields: []api.Field{
+		{Name: "HttpCode", Off: unsafe.Offsetof(Matcher{}.HttpCode), Kind: api.KStringPtr},
+		{Name: "GrpcCode", Off: unsafe.Offsetof(Matcher{}.GrpcCode), Kind: api.KStringPtr},
+	}},
+	107: {Go: (*ModifyListenerInput)(nil), Fields: []api.Field{
+		{Name: "ListenerArn", Off: unsafe.Offsetof(ModifyListenerInput{}.ListenerArn), Kind: api.KStringPtr},
+		{Name: "Port", Off: unsafe.Offsetof(ModifyListenerInput{}.Port), Kind: api.KInt32Ptr},
+		{Name: "Protocol", Off: unsafe.Offsetof(ModifyListenerInput{}.Protocol), Kind: api.KStringPtr},
+		{Name: "SslPolicy", Off: unsafe.Offsetof(ModifyListenerInput{}.SslPolicy), Kind: api.KStringPtr},
+		{Name: "Certificates", Off: unsafe.Offsetof(ModifyListenerInput{}.Certificates), Kind: api.KList, Type: 187},
+		{Name: "DefaultActions", Off: unsafe.Offsetof(ModifyListenerInput{}.DefaultActions), Kind: api.KList, Type: 194},
+		{Name: "AlpnPolicy", Off: unsafe.Offsetof(ModifyListenerInput{}.AlpnPolicy), Kind: api.KList, Type: 188},
+		{Name: "MutualAuthentication", Off: unsafe.Offsetof(ModifyListenerInput{}.MutualAuthentication), Kind: api.KStructPtr, Type: 119},
+	}},
+	108: {Go: (*ModifyListenerOutput)(nil), Fields: []api.Field{
+		{Name: "Listeners", Off: unsafe.Offsetof(ModifyListenerOutput{}.Listeners), Kind: api.KList, Type: 195},
+	}},
+	109: {Go: (*ModifyLoadBalancerAttributesInput)(nil), Fields: []api.Field{
+		{Name: "LoadBalancerArn", Off: unsafe.Offsetof(ModifyLoadBalancerAttributesInput{}.LoadBalancerArn), Kind: api.KStringPtr},
+		{Name: "Attributes", Off: unsafe.Offsetof(ModifyLoadBalancerAttributesInput{}.Attributes), Kind: api.KList, Type: 204},
+	}},
+	110: {Go: (*ModifyLoadBalancerAttributesOutput)(nil), Fields: []api.Field{
+		{Name: "Attributes", Off: unsafe.Offsetof(ModifyLoadBalancerAttributesOutput{}.Attributes), Kind: api.KList, Type: 204},
+	}},
+	111: {Go: (*ModifyRuleInput)(nil), Fields: []api.Field{
+		{Name: "RuleArn", Off: unsafe.Offsetof(ModifyRuleInput{}.RuleArn), Kind: api.KStringPtr},
+		{Name: "Conditions", Off: unsafe.Offsetof(ModifyRuleInput{}.Conditions), Kind: api.KList, Type: 198},
+		{Name: "Actions", Off: unsafe.Offsetof(ModifyRuleInput{}.Actions), Kind: api.KList, Type: 194},
+	}},
+	112: {Go: (*ModifyRuleOutput)(nil), Fields: []api.Field{
+		{Name: "Rules", Off: unsafe.Offsetof(ModifyRuleOutput{}.Rules), Kind: api.KList, Type: 199},
+	}},
+	113: {Go: (*ModifyTargetGroupAttributesInput)(nil), Fields: []api.Field{
+		{Name: "TargetGroupArn", Off: unsafe.Offsetof(ModifyTargetGroupAttributesInput{}.TargetGroupArn), Kind: api.KStringPtr},
+		{Name: "Attributes", Off: unsafe.Offsetof(ModifyTargetGroupAttributesInput{}.Attributes), Kind: api.KList, Type: 207},
+	}},
+	114: {Go: (*ModifyTargetGroupAttributesOutput)(nil), Fields: []api.Field{
+		{Name: "Attributes", Off: unsafe.Offsetof(ModifyTargetGroupAttributesOutput{}.Attributes), Kind: api.KList, Type: 207},
+	}},
+	115: {Go: (*ModifyTargetGroupInput)(nil), Fields: []api.Field{
+		{Name: "TargetGroupArn", Off: unsafe.Offsetof(ModifyTargetGroupInput{}.TargetGroupArn), Kind: api.KStringPtr},
+		{Name: "HealthCheckProtocol", Off: unsafe.Offsetof(ModifyTargetGroupInput{}.HealthCheckProtocol), Kind: api.KStringPtr},
+		{Name: "HealthCheckPort", Off: unsafe.Offsetof(ModifyTargetGroupInput{}.HealthCheckPort), Kind: api.KStringPtr},
+		{Name: "HealthCheckPath", Off: unsafe.Offsetof(ModifyTargetGroupInput{}.HealthCheckPath), Kind: api.KStringPtr},
+		{Name: "HealthCheckEnabled", Off: unsafe.Offsetof(ModifyTargetGroupInput{}.HealthCheckEnabled), Kind: api.KBoolPtr},
+		{Name: "HealthCheckIntervalSeconds", Off: unsafe.Offsetof(ModifyTargetGroupInput{}.HealthCheckIntervalSeconds), Kind: api.KInt32Ptr},
+		{Name: "HealthCheckTimeoutSeconds", Off: unsafe.Offsetof(ModifyTargetGroupInput{}.HealthCheckTimeoutSeconds), Kind: api.KInt32Ptr},
+		{Name: "HealthyThresholdCount", Off: unsafe.Offsetof(ModifyTargetGroupInput{}.HealthyThresholdCount), Kind: api.KInt32Ptr},
+		{Name: "UnhealthyThresholdCount", Off: unsafe.Offsetof(ModifyTargetGroupInput{}.UnhealthyThresholdCount), Kind: api.KInt32Ptr},
+		{Name: "Matcher", Off: unsafe.Offsetof(ModifyTargetGroupInput{}.Matcher), Kind: api.KStructPtr, Type: 106},
+	}},
+	116: {Go: (*ModifyTargetGroupOutput)(nil), Fields: []api.Field{
+		{Name: "TargetGroups", Off: unsafe.Offsetof(ModifyTargetGroupOutput{}.TargetGroups), Kind: api.KList, Type: 200},
+	}},
+	117: {Go: (*ModifyTrustStoreInput)(nil), Fields: []api.Field{
+		{Name: "TrustStoreArn", Off: unsafe.Offsetof(ModifyTrustStoreInput{}.TrustStoreArn), Kind: api.KStringPtr},
+		{Name: "CaCertificatesBundleS3Bucket", Off: unsafe.Offsetof(ModifyTrustStoreInput{}.CaCertificatesBundleS3Bucket), Kind: api.KStringPtr},
+		{Name: "CaCertificatesBundleS3Key", Off: unsafe.Offsetof(ModifyTrustStoreInput{}.CaCertificatesBundleS3Key), Kind: api.KStringPtr},
+		{Name: "CaCertificatesBundleS3ObjectVersion", Off: unsafe.Offsetof(ModifyTrustStoreInput{}.CaCertificatesBundleS3ObjectVersion), Kind: api.KStringPtr},
+	}},
+	118: {Go: (*ModifyTrustStoreOutput)(nil), Fields: []api.Field{
+		{Name: "TrustStores", Off: unsafe.Offsetof(ModifyTrustStoreOutput{}.TrustStores), Kind: api.KList, Type: 201},
+	}},
+	119: {Go: (*MutualAuthenticationAttributes)(nil), Fields: []api.Field{
+		{Name: "Mode", Off: unsafe.Offsetof(MutualAuthenticationAttributes{}.Mode), Kind: api.KStringPtr},
+		{Name: "TrustStoreArn", Off: unsafe.Offsetof(MutualAuthenticationAttributes{}.TrustStoreArn), Kind: api.KStringPtr},
+		{Name: "IgnoreClientCertificateExpiry", Off: unsafe.Offsetof(MutualAuthenticationAttributes{}.IgnoreClientCertificateExpiry), Kind: api.KBoolPtr},
+		{Name: "TrustStoreAssociationStatus", Off: unsafe.Offsetof(MutualAuthenticationAttributes{}.TrustStoreAssociationStatus), Kind: api.KStringPtr},
+	}},
+	120: {Go: (*OperationNotPermittedException)(nil)},
+	121: {Go: (*PathPatternConditionConfig)(nil), Fields: []api.Field{
+		{Name: "Values", Off: unsafe.Offsetof(PathPatternConditionConfig{}.Values), Kind: api.KList, Type: 188},
+	}},
+	122: {Go: (*PriorityInUseException)(nil)},
+	123: {Go: (*QueryStringConditionConfig)(nil), Fields: []api.Field{
+		{Name: "Values", Off: unsafe.Offsetof(QueryStringConditionConfig{}.Values), Kind: api.KList, Type: 214},
+	}},
+	124: {Go: (*QueryStringKeyValuePair)(nil), Fields: []api.Field{
+		{Name: "Key", Off: unsafe.Offsetof(QueryStringKeyValuePair{}.Key), Kind: api.KStringPtr},
+		{Name: "Value", Off: unsafe.Offsetof(QueryStringKeyValuePair{}.Value), Kind: api.KStringPtr},
+	}},
+	125: {Go: (*RedirectActionConfig)(nil), Fields: []api.Field{
+		{Name: "Protocol", Off: unsafe.Offsetof(RedirectActionConfig{}.Protocol), Kind: api.KStringPtr},
+		{Name: "Port", Off: unsafe.Offsetof(RedirectActionConfig{}.Port), Kind: api.KStringPtr},
+		{Name: "Host", Off: unsafe.Offsetof(RedirectActionConfig{}.Host), Kind: api.KStringPtr},
+		{Name: "Path", Off: unsafe.Offsetof(RedirectActionConfig{}.Path), Kind: api.KStringPtr},
+		{Name: "Query", Off: unsafe.Offsetof(RedirectActionConfig{}.Query), Kind: api.KStringPtr},
+		{Name: "StatusCode", Off: unsafe.Offsetof(RedirectActionConfig{}.StatusCode), Kind: api.KStringPtr},
+	}},
+	126: {Go: (*RegisterTargetsInput)(nil), Fields: []api.Field{
+		{Name: "TargetGroupArn", Off: unsafe.Offsetof(RegisterTargetsInput{}.TargetGroupArn), Kind: api.KStringPtr},
+		{Name: "Targets", Off: unsafe.Offsetof(RegisterTargetsInput{}.Targets), Kind: api.KList, Type: 202},
+	}},
+	127: {Go: (*RegisterTargetsOutput)(nil)},
+	128: {Go: (*RemoveListenerCertificatesInput)(nil), Fields: []api.Field{
+		{Name: "ListenerArn", Off: unsafe.Offsetof(RemoveListenerCertificatesInput{}.ListenerArn), Kind: api.KStringPtr},
+		{Name: "Certificates", Off: unsafe.Offsetof(RemoveListenerCertificatesInput{}.Certificates), Kind: api.KList, Type: 187},
+	}},
+	129: {Go: (*RemoveListenerCertificatesOutput)(nil)},
+	130: {Go: (*RemoveTagsInput)(nil), Fields: []api.Field{
+		{Name: "ResourceArns", Off: unsafe.Offsetof(RemoveTagsInput{}.ResourceArns), Kind: api.KList, Type: 188},
+		{Name: "TagKeys", Off: unsafe.Offsetof(RemoveTagsInput{}.TagKeys), Kind: api.KList, Type: 188},
+	}},
+	131: {Go: (*RemoveTagsOutput)(nil)},
+	132: {Go: (*RemoveTrustStoreRevocationsInput)(nil), Fields: []api.Field{
+		{Name: "TrustStoreArn", Off: unsafe.Offsetof(RemoveTrustStoreRevocationsInput{}.TrustStoreArn), Kind: api.KStringPtr},
+		{Name: "RevocationIds", Off: unsafe.Offsetof(RemoveTrustStoreRevocationsInput{}.RevocationIds), Kind: api.KList, Type: 210},
+	}},
+	133: {Go: (*RemoveTrustStoreRevocationsOutput)(nil)},
+	134: {Go: (*ResourceInUseException)(nil)},
+	135: {Go: (*ResourceNotFoundException)(nil)},
+	136: {Go: (*RevocationContent)(nil), Fields: []api.Field{
+		{Name: "S3Bucket", Off: unsafe.Offsetof(RevocationContent{}.S3Bucket), Kind: api.KStringPtr},
+		{Name: "S3Key", Off: unsafe.Offsetof(RevocationContent{}.S3Key), Kind: api.KStringPtr},
+		{Name: "S3ObjectVersion", Off: unsafe.Offsetof(RevocationContent{}.S3ObjectVersion), Kind: api.KStringPtr},
+		{Name: "RevocationType", Off: unsafe.Offsetof(RevocationContent{}.RevocationType), Kind: api.KStringPtr},
+	}},
+	137: {Go: (*RevocationContentNotFoundException)(nil)},
+	138: {Go: (*RevocationIdNotFoundException)(nil)},
+	139: {Go: (*Rule)(nil), Fields: []api.Field{
+		{Name: "RuleArn", Off: unsafe.Offsetof(Rule{}.RuleArn), Kind: api.KStringPtr},
+		{Name: "Priority", Off: unsafe.Offsetof(Rule{}.Priority), Kind: api.KStringPtr},
+		{Name: "Conditions", Off: unsafe.Offsetof(Rule{}.Conditions), Kind: api.KList, Type: 198},
+		{Name: "Actions", Off: unsafe.Offsetof(Rule{}.Actions), Kind: api.KList, Type: 194},
+		{Name: "IsDefault", Off: unsafe.Offsetof(Rule{}.IsDefault), Kind: api.KBoolPtr},
+	}},
+	140: {Go: (*RuleCondition)(nil), Fields: []api.Field{
+		{Name: "Field", Off: unsafe.Offsetof(RuleCondition{}.Field), Kind: api.KStringPtr},
+		{Name: "Values", Off: unsafe.Offsetof(RuleCondition{}.Values), Kind: api.KList, Type: 188},
+		{Name: "HostHeaderConfig", Off: unsafe.Offsetof(RuleCondition{}.HostHeaderConfig), Kind: api.KStructPtr, Type: 86},
+		{Name: "PathPatternConfig", Off: unsafe.Offsetof(RuleCondition{}.PathPatternConfig), Kind: api.KStructPtr, Type: 121},
+		{Name: "HttpHeaderConfig", Off: unsafe.Offsetof(RuleCondition{}.HttpHeaderConfig), Kind: api.KStructPtr, Type: 87},
+		{Name: "QueryStringConfig", Off: unsafe.Offsetof(RuleCondition{}.QueryStringConfig), Kind: api.KStructPtr, Type: 123},
+		{Name: "HttpRequestMethodConfig", Off: unsafe.Offsetof(RuleCondition{}.HttpRequestMethodConfig), Kind: api.KStructPtr, Type: 88},
+		{Name: "SourceIpConfig", Off: unsafe.Offsetof(RuleCondition{}.SourceIpConfig), Kind: api.KStructPtr, Type: 152},
+	}},
+	141: {Go: (*RuleNotFoundException)(nil)},
+	142: {Go: (*RulePriorityPair)(nil), Fields: []api.Field{
+		{Name: "RuleArn", Off: unsafe.Offsetof(RulePriorityPair{}.RuleArn), Kind: api.KStringPtr},
+		{Name: "Priority", Off: unsafe.Offsetof(RulePriorityPair{}.Priority), Kind: api.KInt32Ptr},
+	}},
+	143: {Go: (*SSLPolicyNotFoundException)(nil)},
+	144: {Go: (*SetIpAddressTypeInput)(nil), Fields: []api.Field{
+		{Name: "LoadBalancerArn", Off: unsafe.Offsetof(SetIpAddressTypeInput{}.LoadBalancerArn), Kind: api.KStringPtr},
+		{Name: "IpAddressType", Off: unsafe.Offsetof(SetIpAddressTypeInput{}.IpAddressType), Kind: api.KStringPtr},
+	}},
+	145: {Go: (*SetIpAddressTypeOutput)(nil), Fields: []api.Field{
+		{Name: "IpAddressType", Off: unsafe.Offsetof(SetIpAddressTypeOutput{}.IpAddressType), Kind: api.KStringPtr},
+	}},
+	146: {Go: (*SetRulePrioritiesInput)(nil), Fields: []api.Field{
+		{Name: "RulePriorities", Off: unsafe.Offsetof(SetRulePrioritiesInput{}.RulePriorities), Kind: api.KList, Type: 215},
+	}},
+	147: {Go: (*SetRulePrioritiesOutput)(nil), Fields: []api.Field{
+		{Name: "Rules", Off: unsafe.Offsetof(SetRulePrioritiesOutput{}.Rules), Kind: api.KList, Type: 199},
+	}},
+	148: {Go: (*SetSecurityGroupsInput)(nil), Fields: []api.Field{
+		{Name: "LoadBalancerArn", Off: unsafe.Offsetof(SetSecurityGroupsInput{}.LoadBalancerArn), Kind: api.KStringPtr},
+		{Name: "SecurityGroups", Off: unsafe.Offsetof(SetSecurityGroupsInput{}.SecurityGroups), Kind: api.KList, Type: 188},
+		{Name: "EnforceSecurityGroupInboundRulesOnPrivateLinkTraffic", Off: unsafe.Offsetof(SetSecurityGroupsInput{}.EnforceSecurityGroupInboundRulesOnPrivateLinkTraffic), Kind: api.KStringPtr},
+	}},
+	149: {Go: (*SetSecurityGroupsOutput)(nil), Fields: []api.Field{
+		{Name: "SecurityGroupIds", Off: unsafe.Offsetof(SetSecurityGroupsOutput{}.SecurityGroupIds), Kind: api.KList, Type: 188},
+		{Name: "EnforceSecurityGroupInboundRulesOnPrivateLinkTraffic", Off: unsafe.Offsetof(SetSecurityGroupsOutput{}.EnforceSecurityGroupInboundRulesOnPrivateLinkTraffic), Kind: api.KStringPtr},
+	}},
+	150: {Go: (*SetSubnetsInput)(nil), Fields: []api.Field{
+		{Name: "LoadBalancerArn", Off: unsafe.Offsetof(SetSubnetsInput{}.LoadBalancerArn), Kind: api.KStringPtr},
+		{Name: "Subnets", Off: unsafe.Offsetof(SetSubnetsInput{}.Subnets), Kind: api.KList, Type: 188},
+		{Name: "SubnetMappings", Off: unsafe.Offsetof(SetSubnetsInput{}.SubnetMappings), Kind: api.KList, Type: 196},
+		{Name: "IpAddressType", Off: unsafe.Offsetof(SetSubnetsInput{}.IpAddressType), Kind: api.KStringPtr},
+	}},
+	151: {Go: (*SetSubnetsOutput)(nil), Fields: []api.Field{
+		{Name: "AvailabilityZones", Off: unsafe.Offsetof(SetSubnetsOutput{}.AvailabilityZones), Kind: api.KList, Type: 213},
+		{Name: "IpAddressType", Off: unsafe.Offsetof(SetSubnetsOutput{}.IpAddressType), Kind: api.KStringPtr},
+	}},
+	152: {Go: (*SourceIpConditionConfig)(nil), Fields: []api.Field{
+		{Name: "Values", Off: unsafe.Offsetof(SourceIpConditionConfig{}.Values), Kind: api.KList, Type: 188},
+	}},
+	153: {Go: (*SslPolicy)(nil), Fields: []api.Field{
+		{Name: "SslProtocols", Off: unsafe.Offsetof(SslPolicy{}.SslProtocols), Kind: api.KList, Type: 188},
+		{Name: "Ciphers", Off: unsafe.Offsetof(SslPolicy{}.Ciphers), Kind: api.KList, Type: 216},
+		{Name: "Name", Off: unsafe.Offsetof(SslPolicy{}.Name), Kind: api.KStringPtr},
+		{Name: "SupportedLoadBalancerTypes", Off: unsafe.Offsetof(SslPolicy{}.SupportedLoadBalancerTypes), Kind: api.KList, Type: 188},
+	}},
+	154: {Go: (*SubnetMapping)(nil), Fields: []api.Field{
+		{Name: "SubnetId", Off: unsafe.Offsetof(SubnetMapping{}.SubnetId), Kind: api.KStringPtr},
+		{Name: "AllocationId", Off: unsafe.Offsetof(SubnetMapping{}.AllocationId), Kind: api.KStringPtr},
+		{Name: "PrivateIPv4Address", Off: unsafe.Offsetof(SubnetMapping{}.PrivateIPv4Address), Kind: api.KStringPtr},
+		{Name: "IPv6Address", Off: unsafe.Offsetof(SubnetMapping{}.IPv6Address), Kind: api.KStringPtr},
+	}},
+	155: {Go: (*SubnetNotFoundException)(nil)},
+	156: {Go: (*Tag)(nil), Fields: []api.Field{
+		{Name: "Key", Off: unsafe.Offsetof(Tag{}.Key), Kind: api.KStringPtr},
+		{Name: "Value", Off: unsafe.Offsetof(Tag{}.Value), Kind: api.KStringPtr},
+	}},
+	157: {Go: (*TagDescription)(nil), Fields: []api.Field{
+		{Name: "ResourceArn", Off: unsafe.Offsetof(TagDescription{}.ResourceArn), Kind: api.KStringPtr},
+		{Name: "Tags", Off: unsafe.Offsetof(TagDescription{}.Tags), Kind: api.KList, Type: 189},
+	}},
+	158: {Go: (*TargetDescription)(nil), Fields: []api.Field{
+		{Name: "Id", Off: unsafe.Offsetof(TargetDescription{}.Id), Kind: api.KStringPtr},
+		{Name: "Port", Off: unsafe.Offsetof(TargetDescription{}.Port), Kind: api.KInt32Ptr},
+		{Name: "AvailabilityZone", Off: unsafe.Offsetof(TargetDescription{}.AvailabilityZone), Kind: api.KStringPtr},
+	}},
+	159: {Go: (*TargetGroup)(nil), Fields: []api.Field{
+		{Name: "TargetGroupArn", Off: unsafe.Offsetof(TargetGroup{}.TargetGroupArn), Kind: api.KStringPtr},
+		{Name: "TargetGroupName", Off: unsafe.Offsetof(TargetGroup{}.TargetGroupName), Kind: api.KStringPtr},
+		{Name: "Protocol", Off: unsafe.Offsetof(TargetGroup{}.Protocol), Kind: api.KStringPtr},
+		{Name: "Port", Off: unsafe.Offsetof(TargetGroup{}.Port), Kind: api.KInt32Ptr},
+		{Name: "VpcId", Off: unsafe.Offsetof(TargetGroup{}.VpcId), Kind: api.KStringPtr},
+		{Name: "HealthCheckProtocol", Off: unsafe.Offsetof(TargetGroup{}.HealthCheckProtocol), Kind: api.KStringPtr},
+		{Name: "HealthCheckPort", Off: unsafe.Offsetof(TargetGroup{}.HealthCheckPort), Kind: api.KStringPtr},
+		{Name: "HealthCheckEnabled", Off: unsafe.Offsetof(TargetGroup{}.HealthCheckEnabled), Kind: api.KBoolPtr},
+		{Name: "HealthCheckIntervalSeconds", Off: unsafe.Offsetof(TargetGroup{}.HealthCheckIntervalSeconds), Kind: api.KInt32Ptr},
+		{Name: "HealthCheckTimeoutSeconds", Off: unsafe.Offsetof(TargetGroup{}.HealthCheckTimeoutSeconds), Kind: api.KInt32Ptr},
+		{Name: "HealthyThresholdCount", Off: unsafe.Offsetof(TargetGroup{}.HealthyThresholdCount), Kind: api.KInt32Ptr},
+		{Name: "UnhealthyThresholdCount", Off: unsafe.Offsetof(TargetGroup{}.UnhealthyThresholdCount), Kind: api.KInt32Ptr},
+		{Name: "HealthCheckPath", Off: unsafe.Offsetof(TargetGroup{}.HealthCheckPath), Kind: api.KStringPtr},
+		{Name: "Matcher", Off: unsafe.Offsetof(TargetGroup{}.Matcher), Kind: api.KStructPtr, Type: 106},
+		{Name: "LoadBalancerArns", Off: unsafe.Offsetof(TargetGroup{}.LoadBalancerArns), Kind: api.KList, Type: 188},
+		{Name: "TargetType", Off: unsafe.Offsetof(TargetGroup{}.TargetType), Kind: api.KStringPtr},
+		{Name: "ProtocolVersion", Off: unsafe.Offsetof(TargetGroup{}.ProtocolVersion), Kind: api.KStringPtr},
+		{Name: "IpAddressType", Off: unsafe.Offsetof(TargetGroup{}.IpAddressType), Kind: api.KStringPtr},
+	}},
+	160: {Go: (*TargetGroupAssociationLimitException)(nil)},
+	161: {Go: (*TargetGroupAttribute)(nil), Fields: []api.Field{
+		{Name: "Key", Off: unsafe.Offsetof(TargetGroupAttribute{}.Key), Kind: api.KStringPtr},
+		{Name: "Value", Off: unsafe.Offsetof(TargetGroupAttribute{}.Value), Kind: api.KStringPtr},
+	}},
+	162: {Go: (*TargetGroupNotFoundException)(nil)},
+	163: {Go: (*TargetGroupStickinessConfig)(nil), Fields: []api.Field{
+		{Name: "Enabled", Off: unsafe.Offsetof(TargetGroupStickinessConfig{}.Enabled), Kind: api.KBoolPtr},
+		{Name: "DurationSeconds", Off: unsafe.Offsetof(TargetGroupStickinessConfig{}.DurationSeconds), Kind: api.KInt32Ptr},
+	}},
+	164: {Go: (*TargetGroupTuple)(nil), Fields: []api.Field{
+		{Name: "TargetGroupArn", Off: unsafe.Offsetof(TargetGroupTuple{}.TargetGroupArn), Kind: api.KStringPtr},
+		{Name: "Weight", Off: unsafe.Offsetof(TargetGroupTuple{}.Weight), Kind: api.KInt32Ptr},
+	}},
+	165: {Go: (*TargetHealth)(nil), Fields: []api.Field{
+		{Name: "State", Off: unsafe.Offsetof(TargetHealth{}.State), Kind: api.KStringPtr},
+		{Name: "Reason", Off: unsafe.Offsetof(TargetHealth{}.Reason), Kind: api.KStringPtr},
+		{Name: "Description", Off: unsafe.Offsetof(TargetHealth{}.Description), Kind: api.KStringPtr},
+	}},
+	166: {Go: (*TargetHealthDescription)(nil), Fields: []api.Field{
+		{Name: "Target", Off: unsafe.Offsetof(TargetHealthDescription{}.Target), Kind: api.KStructPtr, Type: 158},
+		{Name: "HealthCheckPort", Off: unsafe.Offsetof(TargetHealthDescription{}.HealthCheckPort), Kind: api.KStringPtr},
+		{Name: "TargetHealth", Off: unsafe.Offsetof(TargetHealthDescription{}.TargetHealth), Kind: api.KStructPtr, Type: 165},
+		{Name: "AnomalyDetection", Off: unsafe.Offsetof(TargetHealthDescription{}.AnomalyDetection), Kind: api.KStructPtr, Type: 9},
+	}},
+	167: {Go: (*TooManyActionsException)(nil)},
+	168: {Go: (*TooManyCertificatesException)(nil)},
+	169: {Go: (*TooManyListenersException)(nil)},
+	170: {Go: (*TooManyLoadBalancersException)(nil)},
+	171: {Go: (*TooManyRegistrationsForTargetIdException)(nil)},
+	172: {Go: (*TooManyRulesException)(nil)},
+	173: {Go: (*TooManyTagsException)(nil)},
+	174: {Go: (*TooManyTargetGroupsException)(nil)},
+	175: {Go: (*TooManyTargetsException)(nil)},
+	176: {Go: (*TooManyTrustStoreRevocationEntriesException)(nil)},
+	177: {Go: (*TooManyTrustStoresException)(nil)},
+	178: {Go: (*TooManyUniqueTargetGroupsPerLoadBalancerException)(nil)},
+	179: {Go: (*TrustStore)(nil), Fields: []api.Field{
+		{Name: "Name", Off: unsafe.Offsetof(TrustStore{}.Name), Kind: api.KStringPtr},
+		{Name: "TrustStoreArn", Off: unsafe.Offsetof(TrustStore{}.TrustStoreArn), Kind: api.KStringPtr},
+		{Name: "Status", Off: unsafe.Offsetof(TrustStore{}.Status), Kind: api.KStringPtr},
+		{Name: "NumberOfCaCertificates", Off: unsafe.Offsetof(TrustStore{}.NumberOfCaCertificates), Kind: api.KInt32Ptr},
+		{Name: "TotalRevokedEntries", Off: unsafe.Offsetof(TrustStore{}.TotalRevokedEntries), Kind: api.KInt64Ptr},
+	}},
+	180: {Go: (*TrustStoreAssociation)(nil), Fields: []api.Field{
+		{Name: "ResourceArn", Off: unsafe.Offsetof(TrustStoreAssociation{}.ResourceArn), Kind: api.KStringPtr},
+	}},
+	181: {Go: (*TrustStoreAssociationNotFoundException)(nil)},
+	182: {Go: (*TrustStoreInUseException)(nil)},
+	183: {Go: (*TrustStoreNotFoundException)(nil)},
+	184: {Go: (*TrustStoreNotReadyException)(nil)},
+	185: {Go: (*TrustStoreRevocation)(nil), Fields: []api.Field{
+		{Name: "TrustStoreArn", Off: unsafe.Offsetof(TrustStoreRevocation{}.TrustStoreArn), Kind: api.KStringPtr},
+		{Name: "RevocationId", Off: unsafe.Offsetof(TrustStoreRevocation{}.RevocationId), Kind: api.KInt64Ptr},
+		{Name: "RevocationType", Off: unsafe.Offsetof(TrustStoreRevocation{}.RevocationType), Kind: api.KStringPtr},
+		{Name: "NumberOfRevokedEntries", Off: unsafe.Offsetof(TrustStoreRevocation{}.NumberOfRevokedEntries), Kind: api.KInt64Ptr},
+	}},
+	186: {Go: (*UnsupportedProtocolException)(nil)},
+	187: {Go: (*[]Certificate)(nil), Elem: api.Field{Kind: api.KStruct, Type: 15}, Size: unsafe.Sizeof(*new(Certificate))},
+	188: {Go: (*[]string)(nil), Elem: api.Field{Kind: api.KString}, Size: unsafe.Sizeof(*new(string))},
+	189: {Go: (*[]Tag)(nil), Elem: api.Field{Kind: api.KStruct, Type: 156}, Size: unsafe.Sizeof(*new(Tag))},
+	190: {Go: (*[]RevocationContent)(nil), Elem: api.Field{Kind: api.KStruct, Type: 136}, Size: unsafe.Sizeof(*new(RevocationContent))},
+	191: {Go: (*[]TrustStoreRevocation)(nil), Elem: api.Field{Kind: api.KStruct, Type: 185}, Size: unsafe.Sizeof(*new(TrustStoreRevocation))},
+	192: {Go: (*map[string]string)(nil), Elem: api.Field{Kind: api.KString}, MapFrom: api.MapFrom[string], MapTo: api.MapTo[string]},
+	193: {Go: (*[]LoadBalancerAddress)(nil), Elem: api.Field{Kind: api.KStruct, Type: 102}, Size: unsafe.Sizeof(*new(LoadBalancerAddress))},
+	194: {Go: (*[]Action)(nil), Elem: api.Field{Kind: api.KStruct, Type: 1}, Size: unsafe.Sizeof(*new(Action))},
+	195: {Go: (*[]Listener)(nil), Elem: api.Field{Kind: api.KStruct, Type: 99}, Size: unsafe.Sizeof(*new(Listener))},
+	196: {Go: (*[]SubnetMapping)(nil), Elem: api.Field{Kind: api.KStruct, Type: 154}, Size: unsafe.Sizeof(*new(SubnetMapping))},
+	197: {Go: (*[]LoadBalancer)(nil), Elem: api.Field{Kind: api.KStruct, Type: 101}, Size: unsafe.Sizeof(*new(LoadBalancer))},
+	198: {Go: (*[]RuleCondition)(nil), Elem: api.Field{Kind: api.KStruct, Type: 140}, Size: unsafe.Sizeof(*new(RuleCondition))},
+	199: {Go: (*[]Rule)(nil), Elem: api.Field{Kind: api.KStruct, Type: 139}, Size: unsafe.Sizeof(*new(Rule))},
+	200: {Go: (*[]TargetGroup)(nil), Elem: api.Field{Kind: api.KStruct, Type: 159}, Size: unsafe.Sizeof(*new(TargetGroup))},
+	201: {Go: (*[]TrustStore)(nil), Elem: api.Field{Kind: api.KStruct, Type: 179}, Size: unsafe.Sizeof(*new(TrustStore))},
+	202: {Go: (*[]TargetDescription)(nil), Elem: api.Field{Kind: api.KStruct, Type: 158}, Size: unsafe.Sizeof(*new(TargetDescription))},
+	203: {Go: (*[]Limit)(nil), Elem: api.Field{Kind: api.KStruct, Type: 98}, Size: unsafe.Sizeof(*new(Limit))},
+	204: {Go: (*[]LoadBalancerAttribute)(nil), Elem: api.Field{Kind: api.KStruct, Type: 103}, Size: unsafe.Sizeof(*new(LoadBalancerAttribute))},
+	205: {Go: (*[]SslPolicy)(nil), Elem: api.Field{Kind: api.KStruct, Type: 153}, Size: unsafe.Sizeof(*new(SslPolicy))},
+	206: {Go: (*[]TagDescription)(nil), Elem: api.Field{Kind: api.KStruct, Type: 157}, Size: unsafe.Sizeof(*new(TagDescription))},
+	207: {Go: (*[]TargetGroupAttribute)(nil), Elem: api.Field{Kind: api.KStruct, Type: 161}, Size: unsafe.Sizeof(*new(TargetGroupAttribute))},
+	208: {Go: (*[]TargetHealthDescription)(nil), Elem: api.Field{Kind: api.KStruct, Type: 166}, Size: unsafe.Sizeof(*new(TargetHealthDescription))},
+	209: {Go: (*[]TrustStoreAssociation)(nil), Elem: api.Field{Kind: api.KStruct, Type: 180}, Size: unsafe.Sizeof(*new(TrustStoreAssociation))},
+	210: {Go: (*[]int64)(nil), Elem: api.Field{Kind: api.KInt64}, Size: unsafe.Sizeof(*new(int64))},
+	211: {Go: (*[]DescribeTrustStoreRevocation)(nil), Elem: api.Field{Kind: api.KStruct, Type: 67}, Size: unsafe.Sizeof(*new(DescribeTrustStoreRevocation))},
+	212: {Go: (*[]TargetGroupTuple)(nil), Elem: api.Field{Kind: api.KStruct, Type: 164}, Size: unsafe.Sizeof(*new(TargetGroupTuple))},
+	213: {Go: (*[]AvailabilityZone)(nil), Elem: api.Field{Kind: api.KStruct, Type: 12}, Size: unsafe.Sizeof(*new(AvailabilityZone))},
+	214: {Go: (*[]QueryStringKeyValuePair)(nil), Elem: api.Field{Kind: api.KStruct, Type: 124}, Size: unsafe.Sizeof(*new(QueryStringKeyValuePair))},
+	215: {Go: (*[]RulePriorityPair)(nil), Elem: api.Field{Kind: api.KStruct, Type: 142}, Size: unsafe.Sizeof(*new(RulePriorityPair))},
+	216: {Go: (*[]Cipher)(nil), Elem: api.Field{Kind: api.KStruct, Type: 17}, Size: unsafe.Sizeof(*new(Cipher))},
 }

@@ -3,3640 +3,1385 @@
 package eventsapi
 
 import (
+	"unsafe"
+
 	"github.com/niwa-cloud/niwa/internal/api"
 )
 
-func (s *ActivateEventSourceOutput) FromDynamic(map[string]any) error { return nil }
-
-func (s *ActivateEventSourceOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *DeactivateEventSourceOutput) FromDynamic(map[string]any) error { return nil }
-
-func (s *DeactivateEventSourceOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *DeleteEventBusOutput) FromDynamic(map[string]any) error { return nil }
-
-func (s *DeleteEventBusOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *DeletePartnerEventSourceOutput) FromDynamic(map[string]any) error { return nil }
-
-func (s *DeletePartnerEventSourceOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *DeleteRuleOutput) FromDynamic(map[string]any) error { return nil }
-
-func (s *DeleteRuleOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *DisableRuleOutput) FromDynamic(map[string]any) error { return nil }
-
-func (s *DisableRuleOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *EnableRuleOutput) FromDynamic(map[string]any) error { return nil }
-
-func (s *EnableRuleOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *PutPermissionOutput) FromDynamic(map[string]any) error { return nil }
-
-func (s *PutPermissionOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *RemovePermissionOutput) FromDynamic(map[string]any) error { return nil }
-
-func (s *RemovePermissionOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *ActivateEventSourceRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	return err
-}
-
-func (s *ActivateEventSourceRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Name", s.Name, api.DynString)
-	return m
-}
-
-func (s *ApiDestination) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ApiDestinationArn", &s.ApiDestinationArn, api.SetStringPtr)
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "ApiDestinationState", &s.ApiDestinationState, api.SetStringPtr)
-	err = api.Decode(err, m, "ConnectionArn", &s.ConnectionArn, api.SetStringPtr)
-	err = api.Decode(err, m, "InvocationEndpoint", &s.InvocationEndpoint, api.SetStringPtr)
-	err = api.Decode(err, m, "HttpMethod", &s.HttpMethod, api.SetStringPtr)
-	err = api.Decode(err, m, "InvocationRateLimitPerSecond", &s.InvocationRateLimitPerSecond, api.SetInt32Ptr)
-	err = api.Decode(err, m, "CreationTime", &s.CreationTime, api.SetTimePtr)
-	err = api.Decode(err, m, "LastModifiedTime", &s.LastModifiedTime, api.SetTimePtr)
-	return err
-}
-
-func (s *ApiDestination) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "ApiDestinationArn", s.ApiDestinationArn, api.DynString)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "ApiDestinationState", s.ApiDestinationState, api.DynString)
-	api.Put(m, "ConnectionArn", s.ConnectionArn, api.DynString)
-	api.Put(m, "InvocationEndpoint", s.InvocationEndpoint, api.DynString)
-	api.Put(m, "HttpMethod", s.HttpMethod, api.DynString)
-	api.Put(m, "InvocationRateLimitPerSecond", s.InvocationRateLimitPerSecond, api.DynInt32)
-	api.Put(m, "CreationTime", s.CreationTime, api.DynTime)
-	api.Put(m, "LastModifiedTime", s.LastModifiedTime, api.DynTime)
-	return m
-}
-
-func (s *AppSyncParameters) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "GraphQLOperation", &s.GraphQLOperation, api.SetStringPtr)
-	return err
-}
-
-func (s *AppSyncParameters) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "GraphQLOperation", s.GraphQLOperation, api.DynString)
-	return m
-}
-
-func (s *Archive) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ArchiveName", &s.ArchiveName, api.SetStringPtr)
-	err = api.Decode(err, m, "EventSourceArn", &s.EventSourceArn, api.SetStringPtr)
-	err = api.Decode(err, m, "State", &s.State, api.SetStringPtr)
-	err = api.Decode(err, m, "StateReason", &s.StateReason, api.SetStringPtr)
-	err = api.Decode(err, m, "RetentionDays", &s.RetentionDays, api.SetInt32Ptr)
-	err = api.Decode(err, m, "SizeBytes", &s.SizeBytes, api.SetInt64Ptr)
-	err = api.Decode(err, m, "EventCount", &s.EventCount, api.SetInt64Ptr)
-	err = api.Decode(err, m, "CreationTime", &s.CreationTime, api.SetTimePtr)
-	return err
-}
-
-func (s *Archive) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "ArchiveName", s.ArchiveName, api.DynString)
-	api.Put(m, "EventSourceArn", s.EventSourceArn, api.DynString)
-	api.Put(m, "State", s.State, api.DynString)
-	api.Put(m, "StateReason", s.StateReason, api.DynString)
-	api.Put(m, "RetentionDays", s.RetentionDays, api.DynInt32)
-	api.Put(m, "SizeBytes", s.SizeBytes, api.DynInt64)
-	api.Put(m, "EventCount", s.EventCount, api.DynInt64)
-	api.Put(m, "CreationTime", s.CreationTime, api.DynTime)
-	return m
-}
-
-func (s *AwsVpcConfiguration) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Subnets", &s.Subnets, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "SecurityGroups", &s.SecurityGroups, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "AssignPublicIp", &s.AssignPublicIp, api.SetStringPtr)
-	return err
-}
-
-func (s *AwsVpcConfiguration) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.PutList(m, "Subnets", s.Subnets, api.DynString)
-	api.PutList(m, "SecurityGroups", s.SecurityGroups, api.DynString)
-	api.Put(m, "AssignPublicIp", s.AssignPublicIp, api.DynString)
-	return m
-}
-
-func (s *BatchArrayProperties) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Size", &s.Size, api.SetInt32Ptr)
-	return err
-}
-
-func (s *BatchArrayProperties) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Size", s.Size, api.DynInt32)
-	return m
-}
-
-func (s *BatchParameters) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "JobDefinition", &s.JobDefinition, api.SetStringPtr)
-	err = api.Decode(err, m, "JobName", &s.JobName, api.SetStringPtr)
-	err = api.Decode(err, m, "ArrayProperties", &s.ArrayProperties, api.SetStructPtr[BatchArrayProperties])
-	err = api.Decode(err, m, "RetryStrategy", &s.RetryStrategy, api.SetStructPtr[BatchRetryStrategy])
-	return err
-}
-
-func (s *BatchParameters) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "JobDefinition", s.JobDefinition, api.DynString)
-	api.Put(m, "JobName", s.JobName, api.DynString)
-	api.PutStruct(m, "ArrayProperties", s.ArrayProperties)
-	api.PutStruct(m, "RetryStrategy", s.RetryStrategy)
-	return m
-}
-
-func (s *BatchRetryStrategy) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Attempts", &s.Attempts, api.SetInt32Ptr)
-	return err
-}
-
-func (s *BatchRetryStrategy) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Attempts", s.Attempts, api.DynInt32)
-	return m
-}
-
-func (s *CancelReplayRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ReplayName", &s.ReplayName, api.SetStringPtr)
-	return err
-}
-
-func (s *CancelReplayRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "ReplayName", s.ReplayName, api.DynString)
-	return m
-}
-
-func (s *CancelReplayResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ReplayArn", &s.ReplayArn, api.SetStringPtr)
-	err = api.Decode(err, m, "State", &s.State, api.SetStringPtr)
-	err = api.Decode(err, m, "StateReason", &s.StateReason, api.SetStringPtr)
-	return err
-}
-
-func (s *CancelReplayResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "ReplayArn", s.ReplayArn, api.DynString)
-	api.Put(m, "State", s.State, api.DynString)
-	api.Put(m, "StateReason", s.StateReason, api.DynString)
-	return m
-}
-
-func (s *CapacityProviderStrategyItem) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "capacityProvider", &s.CapacityProvider, api.SetStringPtr)
-	err = api.Decode(err, m, "weight", &s.Weight, api.SetInt32Ptr)
-	err = api.Decode(err, m, "base", &s.Base, api.SetInt32Ptr)
-	return err
-}
-
-func (s *CapacityProviderStrategyItem) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "capacityProvider", s.CapacityProvider, api.DynString)
-	api.Put(m, "weight", s.Weight, api.DynInt32)
-	api.Put(m, "base", s.Base, api.DynInt32)
-	return m
-}
-
-func (s *ConcurrentModificationException) FromDynamic(map[string]any) error { return nil }
-
-func (s *ConcurrentModificationException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *Condition) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Type", &s.Type, api.SetStringPtr)
-	err = api.Decode(err, m, "Key", &s.Key, api.SetStringPtr)
-	err = api.Decode(err, m, "Value", &s.Value, api.SetStringPtr)
-	return err
-}
-
-func (s *Condition) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "Type", s.Type, api.DynString)
-	api.Put(m, "Key", s.Key, api.DynString)
-	api.Put(m, "Value", s.Value, api.DynString)
-	return m
-}
-
-func (s *Connection) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ConnectionArn", &s.ConnectionArn, api.SetStringPtr)
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "ConnectionState", &s.ConnectionState, api.SetStringPtr)
-	err = api.Decode(err, m, "StateReason", &s.StateReason, api.SetStringPtr)
-	err = api.Decode(err, m, "AuthorizationType", &s.AuthorizationType, api.SetStringPtr)
-	err = api.Decode(err, m, "CreationTime", &s.CreationTime, api.SetTimePtr)
-	err = api.Decode(err, m, "LastModifiedTime", &s.LastModifiedTime, api.SetTimePtr)
-	err = api.Decode(err, m, "LastAuthorizedTime", &s.LastAuthorizedTime, api.SetTimePtr)
-	return err
-}
-
-func (s *Connection) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "ConnectionArn", s.ConnectionArn, api.DynString)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "ConnectionState", s.ConnectionState, api.DynString)
-	api.Put(m, "StateReason", s.StateReason, api.DynString)
-	api.Put(m, "AuthorizationType", s.AuthorizationType, api.DynString)
-	api.Put(m, "CreationTime", s.CreationTime, api.DynTime)
-	api.Put(m, "LastModifiedTime", s.LastModifiedTime, api.DynTime)
-	api.Put(m, "LastAuthorizedTime", s.LastAuthorizedTime, api.DynTime)
-	return m
-}
-
-func (s *ConnectionApiKeyAuthResponseParameters) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ApiKeyName", &s.ApiKeyName, api.SetStringPtr)
-	return err
-}
-
-func (s *ConnectionApiKeyAuthResponseParameters) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "ApiKeyName", s.ApiKeyName, api.DynString)
-	return m
-}
-
-func (s *ConnectionAuthResponseParameters) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "BasicAuthParameters", &s.BasicAuthParameters, api.SetStructPtr[ConnectionBasicAuthResponseParameters])
-	err = api.Decode(err, m, "OAuthParameters", &s.OAuthParameters, api.SetStructPtr[ConnectionOAuthResponseParameters])
-	err = api.Decode(err, m, "ApiKeyAuthParameters", &s.ApiKeyAuthParameters, api.SetStructPtr[ConnectionApiKeyAuthResponseParameters])
-	err = api.Decode(err, m, "InvocationHttpParameters", &s.InvocationHttpParameters, api.SetStructPtr[ConnectionHttpParameters])
-	return err
-}
-
-func (s *ConnectionAuthResponseParameters) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.PutStruct(m, "BasicAuthParameters", s.BasicAuthParameters)
-	api.PutStruct(m, "OAuthParameters", s.OAuthParameters)
-	api.PutStruct(m, "ApiKeyAuthParameters", s.ApiKeyAuthParameters)
-	api.PutStruct(m, "InvocationHttpParameters", s.InvocationHttpParameters)
-	return m
-}
-
-func (s *ConnectionBasicAuthResponseParameters) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Username", &s.Username, api.SetStringPtr)
-	return err
-}
-
-func (s *ConnectionBasicAuthResponseParameters) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Username", s.Username, api.DynString)
-	return m
-}
-
-func (s *ConnectionBodyParameter) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Key", &s.Key, api.SetStringPtr)
-	err = api.Decode(err, m, "Value", &s.Value, api.SetStringPtr)
-	err = api.Decode(err, m, "IsValueSecret", &s.IsValueSecret, api.SetBoolPtr)
-	return err
-}
-
-func (s *ConnectionBodyParameter) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "Key", s.Key, api.DynString)
-	api.Put(m, "Value", s.Value, api.DynString)
-	api.Put(m, "IsValueSecret", s.IsValueSecret, api.DynBool)
-	return m
-}
-
-func (s *ConnectionHeaderParameter) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Key", &s.Key, api.SetStringPtr)
-	err = api.Decode(err, m, "Value", &s.Value, api.SetStringPtr)
-	err = api.Decode(err, m, "IsValueSecret", &s.IsValueSecret, api.SetBoolPtr)
-	return err
-}
-
-func (s *ConnectionHeaderParameter) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "Key", s.Key, api.DynString)
-	api.Put(m, "Value", s.Value, api.DynString)
-	api.Put(m, "IsValueSecret", s.IsValueSecret, api.DynBool)
-	return m
-}
-
-func (s *ConnectionHttpParameters) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "HeaderParameters", &s.HeaderParameters, func(p *[]ConnectionHeaderParameter, v any) error {
-		return api.SetList(p, v, func(p *ConnectionHeaderParameter, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "QueryStringParameters", &s.QueryStringParameters, func(p *[]ConnectionQueryStringParameter, v any) error {
-		return api.SetList(p, v, func(p *ConnectionQueryStringParameter, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "BodyParameters", &s.BodyParameters, func(p *[]ConnectionBodyParameter, v any) error {
-		return api.SetList(p, v, func(p *ConnectionBodyParameter, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *ConnectionHttpParameters) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.PutList(m, "HeaderParameters", s.HeaderParameters, func(e ConnectionHeaderParameter) any { return e.ToDynamic() })
-	api.PutList(m, "QueryStringParameters", s.QueryStringParameters, func(e ConnectionQueryStringParameter) any { return e.ToDynamic() })
-	api.PutList(m, "BodyParameters", s.BodyParameters, func(e ConnectionBodyParameter) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *ConnectionOAuthClientResponseParameters) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ClientID", &s.ClientID, api.SetStringPtr)
-	return err
-}
-
-func (s *ConnectionOAuthClientResponseParameters) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "ClientID", s.ClientID, api.DynString)
-	return m
-}
-
-func (s *ConnectionOAuthResponseParameters) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ClientParameters", &s.ClientParameters, api.SetStructPtr[ConnectionOAuthClientResponseParameters])
-	err = api.Decode(err, m, "AuthorizationEndpoint", &s.AuthorizationEndpoint, api.SetStringPtr)
-	err = api.Decode(err, m, "HttpMethod", &s.HttpMethod, api.SetStringPtr)
-	err = api.Decode(err, m, "OAuthHttpParameters", &s.OAuthHttpParameters, api.SetStructPtr[ConnectionHttpParameters])
-	return err
-}
-
-func (s *ConnectionOAuthResponseParameters) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.PutStruct(m, "ClientParameters", s.ClientParameters)
-	api.Put(m, "AuthorizationEndpoint", s.AuthorizationEndpoint, api.DynString)
-	api.Put(m, "HttpMethod", s.HttpMethod, api.DynString)
-	api.PutStruct(m, "OAuthHttpParameters", s.OAuthHttpParameters)
-	return m
-}
-
-func (s *ConnectionQueryStringParameter) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Key", &s.Key, api.SetStringPtr)
-	err = api.Decode(err, m, "Value", &s.Value, api.SetStringPtr)
-	err = api.Decode(err, m, "IsValueSecret", &s.IsValueSecret, api.SetBoolPtr)
-	return err
-}
-
-func (s *ConnectionQueryStringParameter) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "Key", s.Key, api.DynString)
-	api.Put(m, "Value", s.Value, api.DynString)
-	api.Put(m, "IsValueSecret", s.IsValueSecret, api.DynBool)
-	return m
-}
-
-func (s *CreateApiDestinationRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
-	err = api.Decode(err, m, "ConnectionArn", &s.ConnectionArn, api.SetStringPtr)
-	err = api.Decode(err, m, "InvocationEndpoint", &s.InvocationEndpoint, api.SetStringPtr)
-	err = api.Decode(err, m, "HttpMethod", &s.HttpMethod, api.SetStringPtr)
-	err = api.Decode(err, m, "InvocationRateLimitPerSecond", &s.InvocationRateLimitPerSecond, api.SetInt32Ptr)
-	return err
-}
-
-func (s *CreateApiDestinationRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 6)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "Description", s.Description, api.DynString)
-	api.Put(m, "ConnectionArn", s.ConnectionArn, api.DynString)
-	api.Put(m, "InvocationEndpoint", s.InvocationEndpoint, api.DynString)
-	api.Put(m, "HttpMethod", s.HttpMethod, api.DynString)
-	api.Put(m, "InvocationRateLimitPerSecond", s.InvocationRateLimitPerSecond, api.DynInt32)
-	return m
-}
-
-func (s *CreateApiDestinationResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ApiDestinationArn", &s.ApiDestinationArn, api.SetStringPtr)
-	err = api.Decode(err, m, "ApiDestinationState", &s.ApiDestinationState, api.SetStringPtr)
-	err = api.Decode(err, m, "CreationTime", &s.CreationTime, api.SetTimePtr)
-	err = api.Decode(err, m, "LastModifiedTime", &s.LastModifiedTime, api.SetTimePtr)
-	return err
-}
-
-func (s *CreateApiDestinationResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "ApiDestinationArn", s.ApiDestinationArn, api.DynString)
-	api.Put(m, "ApiDestinationState", s.ApiDestinationState, api.DynString)
-	api.Put(m, "CreationTime", s.CreationTime, api.DynTime)
-	api.Put(m, "LastModifiedTime", s.LastModifiedTime, api.DynTime)
-	return m
-}
-
-func (s *CreateArchiveRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ArchiveName", &s.ArchiveName, api.SetStringPtr)
-	err = api.Decode(err, m, "EventSourceArn", &s.EventSourceArn, api.SetStringPtr)
-	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
-	err = api.Decode(err, m, "EventPattern", &s.EventPattern, api.SetStringPtr)
-	err = api.Decode(err, m, "RetentionDays", &s.RetentionDays, api.SetInt32Ptr)
-	return err
-}
-
-func (s *CreateArchiveRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 5)
-	api.Put(m, "ArchiveName", s.ArchiveName, api.DynString)
-	api.Put(m, "EventSourceArn", s.EventSourceArn, api.DynString)
-	api.Put(m, "Description", s.Description, api.DynString)
-	api.Put(m, "EventPattern", s.EventPattern, api.DynString)
-	api.Put(m, "RetentionDays", s.RetentionDays, api.DynInt32)
-	return m
-}
-
-func (s *CreateArchiveResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ArchiveArn", &s.ArchiveArn, api.SetStringPtr)
-	err = api.Decode(err, m, "State", &s.State, api.SetStringPtr)
-	err = api.Decode(err, m, "StateReason", &s.StateReason, api.SetStringPtr)
-	err = api.Decode(err, m, "CreationTime", &s.CreationTime, api.SetTimePtr)
-	return err
-}
-
-func (s *CreateArchiveResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "ArchiveArn", s.ArchiveArn, api.DynString)
-	api.Put(m, "State", s.State, api.DynString)
-	api.Put(m, "StateReason", s.StateReason, api.DynString)
-	api.Put(m, "CreationTime", s.CreationTime, api.DynTime)
-	return m
-}
-
-func (s *CreateConnectionApiKeyAuthRequestParameters) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ApiKeyName", &s.ApiKeyName, api.SetStringPtr)
-	err = api.Decode(err, m, "ApiKeyValue", &s.ApiKeyValue, api.SetStringPtr)
-	return err
-}
-
-func (s *CreateConnectionApiKeyAuthRequestParameters) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "ApiKeyName", s.ApiKeyName, api.DynString)
-	api.Put(m, "ApiKeyValue", s.ApiKeyValue, api.DynString)
-	return m
-}
-
-func (s *CreateConnectionAuthRequestParameters) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "BasicAuthParameters", &s.BasicAuthParameters, api.SetStructPtr[CreateConnectionBasicAuthRequestParameters])
-	err = api.Decode(err, m, "OAuthParameters", &s.OAuthParameters, api.SetStructPtr[CreateConnectionOAuthRequestParameters])
-	err = api.Decode(err, m, "ApiKeyAuthParameters", &s.ApiKeyAuthParameters, api.SetStructPtr[CreateConnectionApiKeyAuthRequestParameters])
-	err = api.Decode(err, m, "InvocationHttpParameters", &s.InvocationHttpParameters, api.SetStructPtr[ConnectionHttpParameters])
-	return err
-}
-
-func (s *CreateConnectionAuthRequestParameters) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.PutStruct(m, "BasicAuthParameters", s.BasicAuthParameters)
-	api.PutStruct(m, "OAuthParameters", s.OAuthParameters)
-	api.PutStruct(m, "ApiKeyAuthParameters", s.ApiKeyAuthParameters)
-	api.PutStruct(m, "InvocationHttpParameters", s.InvocationHttpParameters)
-	return m
-}
-
-func (s *CreateConnectionBasicAuthRequestParameters) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Username", &s.Username, api.SetStringPtr)
-	err = api.Decode(err, m, "Password", &s.Password, api.SetStringPtr)
-	return err
-}
-
-func (s *CreateConnectionBasicAuthRequestParameters) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Username", s.Username, api.DynString)
-	api.Put(m, "Password", s.Password, api.DynString)
-	return m
-}
-
-func (s *CreateConnectionOAuthClientRequestParameters) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ClientID", &s.ClientID, api.SetStringPtr)
-	err = api.Decode(err, m, "ClientSecret", &s.ClientSecret, api.SetStringPtr)
-	return err
-}
-
-func (s *CreateConnectionOAuthClientRequestParameters) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "ClientID", s.ClientID, api.DynString)
-	api.Put(m, "ClientSecret", s.ClientSecret, api.DynString)
-	return m
-}
-
-func (s *CreateConnectionOAuthRequestParameters) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ClientParameters", &s.ClientParameters, api.SetStructPtr[CreateConnectionOAuthClientRequestParameters])
-	err = api.Decode(err, m, "AuthorizationEndpoint", &s.AuthorizationEndpoint, api.SetStringPtr)
-	err = api.Decode(err, m, "HttpMethod", &s.HttpMethod, api.SetStringPtr)
-	err = api.Decode(err, m, "OAuthHttpParameters", &s.OAuthHttpParameters, api.SetStructPtr[ConnectionHttpParameters])
-	return err
-}
-
-func (s *CreateConnectionOAuthRequestParameters) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.PutStruct(m, "ClientParameters", s.ClientParameters)
-	api.Put(m, "AuthorizationEndpoint", s.AuthorizationEndpoint, api.DynString)
-	api.Put(m, "HttpMethod", s.HttpMethod, api.DynString)
-	api.PutStruct(m, "OAuthHttpParameters", s.OAuthHttpParameters)
-	return m
-}
-
-func (s *CreateConnectionRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
-	err = api.Decode(err, m, "AuthorizationType", &s.AuthorizationType, api.SetStringPtr)
-	err = api.Decode(err, m, "AuthParameters", &s.AuthParameters, api.SetStructPtr[CreateConnectionAuthRequestParameters])
-	return err
-}
-
-func (s *CreateConnectionRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "Description", s.Description, api.DynString)
-	api.Put(m, "AuthorizationType", s.AuthorizationType, api.DynString)
-	api.PutStruct(m, "AuthParameters", s.AuthParameters)
-	return m
-}
-
-func (s *CreateConnectionResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ConnectionArn", &s.ConnectionArn, api.SetStringPtr)
-	err = api.Decode(err, m, "ConnectionState", &s.ConnectionState, api.SetStringPtr)
-	err = api.Decode(err, m, "CreationTime", &s.CreationTime, api.SetTimePtr)
-	err = api.Decode(err, m, "LastModifiedTime", &s.LastModifiedTime, api.SetTimePtr)
-	return err
-}
-
-func (s *CreateConnectionResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "ConnectionArn", s.ConnectionArn, api.DynString)
-	api.Put(m, "ConnectionState", s.ConnectionState, api.DynString)
-	api.Put(m, "CreationTime", s.CreationTime, api.DynTime)
-	api.Put(m, "LastModifiedTime", s.LastModifiedTime, api.DynTime)
-	return m
-}
-
-func (s *CreateEndpointRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
-	err = api.Decode(err, m, "RoutingConfig", &s.RoutingConfig, api.SetStructPtr[RoutingConfig])
-	err = api.Decode(err, m, "ReplicationConfig", &s.ReplicationConfig, api.SetStructPtr[ReplicationConfig])
-	err = api.Decode(err, m, "EventBuses", &s.EventBuses, func(p *[]EndpointEventBus, v any) error {
-		return api.SetList(p, v, func(p *EndpointEventBus, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "RoleArn", &s.RoleArn, api.SetStringPtr)
-	return err
-}
-
-func (s *CreateEndpointRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 6)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "Description", s.Description, api.DynString)
-	api.PutStruct(m, "RoutingConfig", s.RoutingConfig)
-	api.PutStruct(m, "ReplicationConfig", s.ReplicationConfig)
-	api.PutList(m, "EventBuses", s.EventBuses, func(e EndpointEventBus) any { return e.ToDynamic() })
-	api.Put(m, "RoleArn", s.RoleArn, api.DynString)
-	return m
-}
-
-func (s *CreateEndpointResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "Arn", &s.Arn, api.SetStringPtr)
-	err = api.Decode(err, m, "RoutingConfig", &s.RoutingConfig, api.SetStructPtr[RoutingConfig])
-	err = api.Decode(err, m, "ReplicationConfig", &s.ReplicationConfig, api.SetStructPtr[ReplicationConfig])
-	err = api.Decode(err, m, "EventBuses", &s.EventBuses, func(p *[]EndpointEventBus, v any) error {
-		return api.SetList(p, v, func(p *EndpointEventBus, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "RoleArn", &s.RoleArn, api.SetStringPtr)
-	err = api.Decode(err, m, "State", &s.State, api.SetStringPtr)
-	return err
-}
-
-func (s *CreateEndpointResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 7)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "Arn", s.Arn, api.DynString)
-	api.PutStruct(m, "RoutingConfig", s.RoutingConfig)
-	api.PutStruct(m, "ReplicationConfig", s.ReplicationConfig)
-	api.PutList(m, "EventBuses", s.EventBuses, func(e EndpointEventBus) any { return e.ToDynamic() })
-	api.Put(m, "RoleArn", s.RoleArn, api.DynString)
-	api.Put(m, "State", s.State, api.DynString)
-	return m
-}
-
-func (s *CreateEventBusRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "EventSourceName", &s.EventSourceName, api.SetStringPtr)
-	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
-	err = api.Decode(err, m, "KmsKeyIdentifier", &s.KmsKeyIdentifier, api.SetStringPtr)
-	err = api.Decode(err, m, "DeadLetterConfig", &s.DeadLetterConfig, api.SetStructPtr[DeadLetterConfig])
-	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]Tag, v any) error {
-		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *CreateEventBusRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 6)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "EventSourceName", s.EventSourceName, api.DynString)
-	api.Put(m, "Description", s.Description, api.DynString)
-	api.Put(m, "KmsKeyIdentifier", s.KmsKeyIdentifier, api.DynString)
-	api.PutStruct(m, "DeadLetterConfig", s.DeadLetterConfig)
-	api.PutList(m, "Tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *CreateEventBusResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "EventBusArn", &s.EventBusArn, api.SetStringPtr)
-	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
-	err = api.Decode(err, m, "KmsKeyIdentifier", &s.KmsKeyIdentifier, api.SetStringPtr)
-	err = api.Decode(err, m, "DeadLetterConfig", &s.DeadLetterConfig, api.SetStructPtr[DeadLetterConfig])
-	return err
-}
-
-func (s *CreateEventBusResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "EventBusArn", s.EventBusArn, api.DynString)
-	api.Put(m, "Description", s.Description, api.DynString)
-	api.Put(m, "KmsKeyIdentifier", s.KmsKeyIdentifier, api.DynString)
-	api.PutStruct(m, "DeadLetterConfig", s.DeadLetterConfig)
-	return m
-}
-
-func (s *CreatePartnerEventSourceRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "Account", &s.Account, api.SetStringPtr)
-	return err
-}
-
-func (s *CreatePartnerEventSourceRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "Account", s.Account, api.DynString)
-	return m
-}
-
-func (s *CreatePartnerEventSourceResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "EventSourceArn", &s.EventSourceArn, api.SetStringPtr)
-	return err
-}
-
-func (s *CreatePartnerEventSourceResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "EventSourceArn", s.EventSourceArn, api.DynString)
-	return m
-}
-
-func (s *DeactivateEventSourceRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	return err
-}
-
-func (s *DeactivateEventSourceRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Name", s.Name, api.DynString)
-	return m
-}
-
-func (s *DeadLetterConfig) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Arn", &s.Arn, api.SetStringPtr)
-	return err
-}
-
-func (s *DeadLetterConfig) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Arn", s.Arn, api.DynString)
-	return m
-}
-
-func (s *DeauthorizeConnectionRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	return err
-}
-
-func (s *DeauthorizeConnectionRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Name", s.Name, api.DynString)
-	return m
-}
-
-func (s *DeauthorizeConnectionResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ConnectionArn", &s.ConnectionArn, api.SetStringPtr)
-	err = api.Decode(err, m, "ConnectionState", &s.ConnectionState, api.SetStringPtr)
-	err = api.Decode(err, m, "CreationTime", &s.CreationTime, api.SetTimePtr)
-	err = api.Decode(err, m, "LastModifiedTime", &s.LastModifiedTime, api.SetTimePtr)
-	err = api.Decode(err, m, "LastAuthorizedTime", &s.LastAuthorizedTime, api.SetTimePtr)
-	return err
-}
-
-func (s *DeauthorizeConnectionResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 5)
-	api.Put(m, "ConnectionArn", s.ConnectionArn, api.DynString)
-	api.Put(m, "ConnectionState", s.ConnectionState, api.DynString)
-	api.Put(m, "CreationTime", s.CreationTime, api.DynTime)
-	api.Put(m, "LastModifiedTime", s.LastModifiedTime, api.DynTime)
-	api.Put(m, "LastAuthorizedTime", s.LastAuthorizedTime, api.DynTime)
-	return m
-}
-
-func (s *DeleteApiDestinationRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	return err
-}
-
-func (s *DeleteApiDestinationRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Name", s.Name, api.DynString)
-	return m
-}
-
-func (s *DeleteApiDestinationResponse) FromDynamic(map[string]any) error { return nil }
-
-func (s *DeleteApiDestinationResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *DeleteArchiveRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ArchiveName", &s.ArchiveName, api.SetStringPtr)
-	return err
-}
-
-func (s *DeleteArchiveRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "ArchiveName", s.ArchiveName, api.DynString)
-	return m
-}
-
-func (s *DeleteArchiveResponse) FromDynamic(map[string]any) error { return nil }
-
-func (s *DeleteArchiveResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *DeleteConnectionRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	return err
-}
-
-func (s *DeleteConnectionRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Name", s.Name, api.DynString)
-	return m
-}
-
-func (s *DeleteConnectionResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ConnectionArn", &s.ConnectionArn, api.SetStringPtr)
-	err = api.Decode(err, m, "ConnectionState", &s.ConnectionState, api.SetStringPtr)
-	err = api.Decode(err, m, "CreationTime", &s.CreationTime, api.SetTimePtr)
-	err = api.Decode(err, m, "LastModifiedTime", &s.LastModifiedTime, api.SetTimePtr)
-	err = api.Decode(err, m, "LastAuthorizedTime", &s.LastAuthorizedTime, api.SetTimePtr)
-	return err
-}
-
-func (s *DeleteConnectionResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 5)
-	api.Put(m, "ConnectionArn", s.ConnectionArn, api.DynString)
-	api.Put(m, "ConnectionState", s.ConnectionState, api.DynString)
-	api.Put(m, "CreationTime", s.CreationTime, api.DynTime)
-	api.Put(m, "LastModifiedTime", s.LastModifiedTime, api.DynTime)
-	api.Put(m, "LastAuthorizedTime", s.LastAuthorizedTime, api.DynTime)
-	return m
-}
-
-func (s *DeleteEndpointRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	return err
-}
-
-func (s *DeleteEndpointRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Name", s.Name, api.DynString)
-	return m
-}
-
-func (s *DeleteEndpointResponse) FromDynamic(map[string]any) error { return nil }
-
-func (s *DeleteEndpointResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *DeleteEventBusRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	return err
-}
-
-func (s *DeleteEventBusRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Name", s.Name, api.DynString)
-	return m
-}
-
-func (s *DeletePartnerEventSourceRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "Account", &s.Account, api.SetStringPtr)
-	return err
-}
-
-func (s *DeletePartnerEventSourceRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "Account", s.Account, api.DynString)
-	return m
-}
-
-func (s *DeleteRuleRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "EventBusName", &s.EventBusName, api.SetStringPtr)
-	err = api.Decode(err, m, "Force", &s.Force, api.SetBoolPtr)
-	return err
-}
-
-func (s *DeleteRuleRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "EventBusName", s.EventBusName, api.DynString)
-	api.Put(m, "Force", s.Force, api.DynBool)
-	return m
-}
-
-func (s *DescribeApiDestinationRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	return err
-}
-
-func (s *DescribeApiDestinationRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Name", s.Name, api.DynString)
-	return m
-}
-
-func (s *DescribeApiDestinationResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ApiDestinationArn", &s.ApiDestinationArn, api.SetStringPtr)
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
-	err = api.Decode(err, m, "ApiDestinationState", &s.ApiDestinationState, api.SetStringPtr)
-	err = api.Decode(err, m, "ConnectionArn", &s.ConnectionArn, api.SetStringPtr)
-	err = api.Decode(err, m, "InvocationEndpoint", &s.InvocationEndpoint, api.SetStringPtr)
-	err = api.Decode(err, m, "HttpMethod", &s.HttpMethod, api.SetStringPtr)
-	err = api.Decode(err, m, "InvocationRateLimitPerSecond", &s.InvocationRateLimitPerSecond, api.SetInt32Ptr)
-	err = api.Decode(err, m, "CreationTime", &s.CreationTime, api.SetTimePtr)
-	err = api.Decode(err, m, "LastModifiedTime", &s.LastModifiedTime, api.SetTimePtr)
-	return err
-}
-
-func (s *DescribeApiDestinationResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "ApiDestinationArn", s.ApiDestinationArn, api.DynString)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "Description", s.Description, api.DynString)
-	api.Put(m, "ApiDestinationState", s.ApiDestinationState, api.DynString)
-	api.Put(m, "ConnectionArn", s.ConnectionArn, api.DynString)
-	api.Put(m, "InvocationEndpoint", s.InvocationEndpoint, api.DynString)
-	api.Put(m, "HttpMethod", s.HttpMethod, api.DynString)
-	api.Put(m, "InvocationRateLimitPerSecond", s.InvocationRateLimitPerSecond, api.DynInt32)
-	api.Put(m, "CreationTime", s.CreationTime, api.DynTime)
-	api.Put(m, "LastModifiedTime", s.LastModifiedTime, api.DynTime)
-	return m
-}
-
-func (s *DescribeArchiveRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ArchiveName", &s.ArchiveName, api.SetStringPtr)
-	return err
-}
-
-func (s *DescribeArchiveRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "ArchiveName", s.ArchiveName, api.DynString)
-	return m
-}
-
-func (s *DescribeArchiveResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ArchiveArn", &s.ArchiveArn, api.SetStringPtr)
-	err = api.Decode(err, m, "ArchiveName", &s.ArchiveName, api.SetStringPtr)
-	err = api.Decode(err, m, "EventSourceArn", &s.EventSourceArn, api.SetStringPtr)
-	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
-	err = api.Decode(err, m, "EventPattern", &s.EventPattern, api.SetStringPtr)
-	err = api.Decode(err, m, "State", &s.State, api.SetStringPtr)
-	err = api.Decode(err, m, "StateReason", &s.StateReason, api.SetStringPtr)
-	err = api.Decode(err, m, "RetentionDays", &s.RetentionDays, api.SetInt32Ptr)
-	err = api.Decode(err, m, "SizeBytes", &s.SizeBytes, api.SetInt64Ptr)
-	err = api.Decode(err, m, "EventCount", &s.EventCount, api.SetInt64Ptr)
-	err = api.Decode(err, m, "CreationTime", &s.CreationTime, api.SetTimePtr)
-	return err
-}
-
-func (s *DescribeArchiveResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "ArchiveArn", s.ArchiveArn, api.DynString)
-	api.Put(m, "ArchiveName", s.ArchiveName, api.DynString)
-	api.Put(m, "EventSourceArn", s.EventSourceArn, api.DynString)
-	api.Put(m, "Description", s.Description, api.DynString)
-	api.Put(m, "EventPattern", s.EventPattern, api.DynString)
-	api.Put(m, "State", s.State, api.DynString)
-	api.Put(m, "StateReason", s.StateReason, api.DynString)
-	api.Put(m, "RetentionDays", s.RetentionDays, api.DynInt32)
-	api.Put(m, "SizeBytes", s.SizeBytes, api.DynInt64)
-	api.Put(m, "EventCount", s.EventCount, api.DynInt64)
-	api.Put(m, "CreationTime", s.CreationTime, api.DynTime)
-	return m
-}
-
-func (s *DescribeConnectionRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	return err
-}
-
-func (s *DescribeConnectionRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Name", s.Name, api.DynString)
-	return m
-}
-
-func (s *DescribeConnectionResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ConnectionArn", &s.ConnectionArn, api.SetStringPtr)
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
-	err = api.Decode(err, m, "ConnectionState", &s.ConnectionState, api.SetStringPtr)
-	err = api.Decode(err, m, "StateReason", &s.StateReason, api.SetStringPtr)
-	err = api.Decode(err, m, "AuthorizationType", &s.AuthorizationType, api.SetStringPtr)
-	err = api.Decode(err, m, "SecretArn", &s.SecretArn, api.SetStringPtr)
-	err = api.Decode(err, m, "AuthParameters", &s.AuthParameters, api.SetStructPtr[ConnectionAuthResponseParameters])
-	err = api.Decode(err, m, "CreationTime", &s.CreationTime, api.SetTimePtr)
-	err = api.Decode(err, m, "LastModifiedTime", &s.LastModifiedTime, api.SetTimePtr)
-	err = api.Decode(err, m, "LastAuthorizedTime", &s.LastAuthorizedTime, api.SetTimePtr)
-	return err
-}
-
-func (s *DescribeConnectionResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "ConnectionArn", s.ConnectionArn, api.DynString)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "Description", s.Description, api.DynString)
-	api.Put(m, "ConnectionState", s.ConnectionState, api.DynString)
-	api.Put(m, "StateReason", s.StateReason, api.DynString)
-	api.Put(m, "AuthorizationType", s.AuthorizationType, api.DynString)
-	api.Put(m, "SecretArn", s.SecretArn, api.DynString)
-	api.PutStruct(m, "AuthParameters", s.AuthParameters)
-	api.Put(m, "CreationTime", s.CreationTime, api.DynTime)
-	api.Put(m, "LastModifiedTime", s.LastModifiedTime, api.DynTime)
-	api.Put(m, "LastAuthorizedTime", s.LastAuthorizedTime, api.DynTime)
-	return m
-}
-
-func (s *DescribeEndpointRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "HomeRegion", &s.HomeRegion, api.SetStringPtr)
-	return err
-}
-
-func (s *DescribeEndpointRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "HomeRegion", s.HomeRegion, api.DynString)
-	return m
-}
-
-func (s *DescribeEndpointResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
-	err = api.Decode(err, m, "Arn", &s.Arn, api.SetStringPtr)
-	err = api.Decode(err, m, "RoutingConfig", &s.RoutingConfig, api.SetStructPtr[RoutingConfig])
-	err = api.Decode(err, m, "ReplicationConfig", &s.ReplicationConfig, api.SetStructPtr[ReplicationConfig])
-	err = api.Decode(err, m, "EventBuses", &s.EventBuses, func(p *[]EndpointEventBus, v any) error {
-		return api.SetList(p, v, func(p *EndpointEventBus, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "RoleArn", &s.RoleArn, api.SetStringPtr)
-	err = api.Decode(err, m, "EndpointId", &s.EndpointId, api.SetStringPtr)
-	err = api.Decode(err, m, "EndpointUrl", &s.EndpointUrl, api.SetStringPtr)
-	err = api.Decode(err, m, "State", &s.State, api.SetStringPtr)
-	err = api.Decode(err, m, "StateReason", &s.StateReason, api.SetStringPtr)
-	err = api.Decode(err, m, "CreationTime", &s.CreationTime, api.SetTimePtr)
-	err = api.Decode(err, m, "LastModifiedTime", &s.LastModifiedTime, api.SetTimePtr)
-	return err
-}
-
-func (s *DescribeEndpointResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "Description", s.Description, api.DynString)
-	api.Put(m, "Arn", s.Arn, api.DynString)
-	api.PutStruct(m, "RoutingConfig", s.RoutingConfig)
-	api.PutStruct(m, "ReplicationConfig", s.ReplicationConfig)
-	api.PutList(m, "EventBuses", s.EventBuses, func(e EndpointEventBus) any { return e.ToDynamic() })
-	api.Put(m, "RoleArn", s.RoleArn, api.DynString)
-	api.Put(m, "EndpointId", s.EndpointId, api.DynString)
-	api.Put(m, "EndpointUrl", s.EndpointUrl, api.DynString)
-	api.Put(m, "State", s.State, api.DynString)
-	api.Put(m, "StateReason", s.StateReason, api.DynString)
-	api.Put(m, "CreationTime", s.CreationTime, api.DynTime)
-	api.Put(m, "LastModifiedTime", s.LastModifiedTime, api.DynTime)
-	return m
-}
-
-func (s *DescribeEventBusRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	return err
-}
-
-func (s *DescribeEventBusRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Name", s.Name, api.DynString)
-	return m
-}
-
-func (s *DescribeEventBusResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "Arn", &s.Arn, api.SetStringPtr)
-	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
-	err = api.Decode(err, m, "KmsKeyIdentifier", &s.KmsKeyIdentifier, api.SetStringPtr)
-	err = api.Decode(err, m, "DeadLetterConfig", &s.DeadLetterConfig, api.SetStructPtr[DeadLetterConfig])
-	err = api.Decode(err, m, "Policy", &s.Policy, api.SetStringPtr)
-	err = api.Decode(err, m, "CreationTime", &s.CreationTime, api.SetTimePtr)
-	err = api.Decode(err, m, "LastModifiedTime", &s.LastModifiedTime, api.SetTimePtr)
-	return err
-}
+func (*ActivateEventSourceOutput) ConvType() (api.Table, int32) { return convTable[:], 0 }
 
-func (s *DescribeEventBusResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "Arn", s.Arn, api.DynString)
-	api.Put(m, "Description", s.Description, api.DynString)
-	api.Put(m, "KmsKeyIdentifier", s.KmsKeyIdentifier, api.DynString)
-	api.PutStruct(m, "DeadLetterConfig", s.DeadLetterConfig)
-	api.Put(m, "Policy", s.Policy, api.DynString)
-	api.Put(m, "CreationTime", s.CreationTime, api.DynTime)
-	api.Put(m, "LastModifiedTime", s.LastModifiedTime, api.DynTime)
-	return m
-}
-
-func (s *DescribeEventSourceRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	return err
-}
-
-func (s *DescribeEventSourceRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Name", s.Name, api.DynString)
-	return m
-}
-
-func (s *DescribeEventSourceResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Arn", &s.Arn, api.SetStringPtr)
-	err = api.Decode(err, m, "CreatedBy", &s.CreatedBy, api.SetStringPtr)
-	err = api.Decode(err, m, "CreationTime", &s.CreationTime, api.SetTimePtr)
-	err = api.Decode(err, m, "ExpirationTime", &s.ExpirationTime, api.SetTimePtr)
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "State", &s.State, api.SetStringPtr)
-	return err
-}
-
-func (s *DescribeEventSourceResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 6)
-	api.Put(m, "Arn", s.Arn, api.DynString)
-	api.Put(m, "CreatedBy", s.CreatedBy, api.DynString)
-	api.Put(m, "CreationTime", s.CreationTime, api.DynTime)
-	api.Put(m, "ExpirationTime", s.ExpirationTime, api.DynTime)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "State", s.State, api.DynString)
-	return m
-}
-
-func (s *DescribePartnerEventSourceRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	return err
-}
-
-func (s *DescribePartnerEventSourceRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Name", s.Name, api.DynString)
-	return m
-}
-
-func (s *DescribePartnerEventSourceResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Arn", &s.Arn, api.SetStringPtr)
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	return err
-}
-
-func (s *DescribePartnerEventSourceResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Arn", s.Arn, api.DynString)
-	api.Put(m, "Name", s.Name, api.DynString)
-	return m
-}
-
-func (s *DescribeReplayRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ReplayName", &s.ReplayName, api.SetStringPtr)
-	return err
-}
-
-func (s *DescribeReplayRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "ReplayName", s.ReplayName, api.DynString)
-	return m
-}
-
-func (s *DescribeReplayResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ReplayName", &s.ReplayName, api.SetStringPtr)
-	err = api.Decode(err, m, "ReplayArn", &s.ReplayArn, api.SetStringPtr)
-	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
-	err = api.Decode(err, m, "State", &s.State, api.SetStringPtr)
-	err = api.Decode(err, m, "StateReason", &s.StateReason, api.SetStringPtr)
-	err = api.Decode(err, m, "EventSourceArn", &s.EventSourceArn, api.SetStringPtr)
-	err = api.Decode(err, m, "Destination", &s.Destination, api.SetStructPtr[ReplayDestination])
-	err = api.Decode(err, m, "EventStartTime", &s.EventStartTime, api.SetTimePtr)
-	err = api.Decode(err, m, "EventEndTime", &s.EventEndTime, api.SetTimePtr)
-	err = api.Decode(err, m, "EventLastReplayedTime", &s.EventLastReplayedTime, api.SetTimePtr)
-	err = api.Decode(err, m, "ReplayStartTime", &s.ReplayStartTime, api.SetTimePtr)
-	err = api.Decode(err, m, "ReplayEndTime", &s.ReplayEndTime, api.SetTimePtr)
-	return err
-}
-
-func (s *DescribeReplayResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "ReplayName", s.ReplayName, api.DynString)
-	api.Put(m, "ReplayArn", s.ReplayArn, api.DynString)
-	api.Put(m, "Description", s.Description, api.DynString)
-	api.Put(m, "State", s.State, api.DynString)
-	api.Put(m, "StateReason", s.StateReason, api.DynString)
-	api.Put(m, "EventSourceArn", s.EventSourceArn, api.DynString)
-	api.PutStruct(m, "Destination", s.Destination)
-	api.Put(m, "EventStartTime", s.EventStartTime, api.DynTime)
-	api.Put(m, "EventEndTime", s.EventEndTime, api.DynTime)
-	api.Put(m, "EventLastReplayedTime", s.EventLastReplayedTime, api.DynTime)
-	api.Put(m, "ReplayStartTime", s.ReplayStartTime, api.DynTime)
-	api.Put(m, "ReplayEndTime", s.ReplayEndTime, api.DynTime)
-	return m
-}
-
-func (s *DescribeRuleRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "EventBusName", &s.EventBusName, api.SetStringPtr)
-	return err
-}
-
-func (s *DescribeRuleRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "EventBusName", s.EventBusName, api.DynString)
-	return m
-}
-
-func (s *DescribeRuleResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "Arn", &s.Arn, api.SetStringPtr)
-	err = api.Decode(err, m, "EventPattern", &s.EventPattern, api.SetStringPtr)
-	err = api.Decode(err, m, "ScheduleExpression", &s.ScheduleExpression, api.SetStringPtr)
-	err = api.Decode(err, m, "State", &s.State, api.SetStringPtr)
-	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
-	err = api.Decode(err, m, "RoleArn", &s.RoleArn, api.SetStringPtr)
-	err = api.Decode(err, m, "ManagedBy", &s.ManagedBy, api.SetStringPtr)
-	err = api.Decode(err, m, "EventBusName", &s.EventBusName, api.SetStringPtr)
-	err = api.Decode(err, m, "CreatedBy", &s.CreatedBy, api.SetStringPtr)
-	return err
-}
-
-func (s *DescribeRuleResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "Arn", s.Arn, api.DynString)
-	api.Put(m, "EventPattern", s.EventPattern, api.DynString)
-	api.Put(m, "ScheduleExpression", s.ScheduleExpression, api.DynString)
-	api.Put(m, "State", s.State, api.DynString)
-	api.Put(m, "Description", s.Description, api.DynString)
-	api.Put(m, "RoleArn", s.RoleArn, api.DynString)
-	api.Put(m, "ManagedBy", s.ManagedBy, api.DynString)
-	api.Put(m, "EventBusName", s.EventBusName, api.DynString)
-	api.Put(m, "CreatedBy", s.CreatedBy, api.DynString)
-	return m
-}
-
-func (s *DisableRuleRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "EventBusName", &s.EventBusName, api.SetStringPtr)
-	return err
-}
-
-func (s *DisableRuleRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "EventBusName", s.EventBusName, api.DynString)
-	return m
-}
-
-func (s *EcsParameters) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "TaskDefinitionArn", &s.TaskDefinitionArn, api.SetStringPtr)
-	err = api.Decode(err, m, "TaskCount", &s.TaskCount, api.SetInt32Ptr)
-	err = api.Decode(err, m, "LaunchType", &s.LaunchType, api.SetStringPtr)
-	err = api.Decode(err, m, "NetworkConfiguration", &s.NetworkConfiguration, api.SetStructPtr[NetworkConfiguration])
-	err = api.Decode(err, m, "PlatformVersion", &s.PlatformVersion, api.SetStringPtr)
-	err = api.Decode(err, m, "Group", &s.Group, api.SetStringPtr)
-	err = api.Decode(err, m, "CapacityProviderStrategy", &s.CapacityProviderStrategy, func(p *[]CapacityProviderStrategyItem, v any) error {
-		return api.SetList(p, v, func(p *CapacityProviderStrategyItem, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "EnableECSManagedTags", &s.EnableECSManagedTags, api.SetBoolPtr)
-	err = api.Decode(err, m, "EnableExecuteCommand", &s.EnableExecuteCommand, api.SetBoolPtr)
-	err = api.Decode(err, m, "PlacementConstraints", &s.PlacementConstraints, func(p *[]PlacementConstraint, v any) error {
-		return api.SetList(p, v, func(p *PlacementConstraint, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "PlacementStrategy", &s.PlacementStrategy, func(p *[]PlacementStrategy, v any) error {
-		return api.SetList(p, v, func(p *PlacementStrategy, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "PropagateTags", &s.PropagateTags, api.SetStringPtr)
-	err = api.Decode(err, m, "ReferenceId", &s.ReferenceId, api.SetStringPtr)
-	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]Tag, v any) error {
-		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *EcsParameters) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "TaskDefinitionArn", s.TaskDefinitionArn, api.DynString)
-	api.Put(m, "TaskCount", s.TaskCount, api.DynInt32)
-	api.Put(m, "LaunchType", s.LaunchType, api.DynString)
-	api.PutStruct(m, "NetworkConfiguration", s.NetworkConfiguration)
-	api.Put(m, "PlatformVersion", s.PlatformVersion, api.DynString)
-	api.Put(m, "Group", s.Group, api.DynString)
-	api.PutList(m, "CapacityProviderStrategy", s.CapacityProviderStrategy, func(e CapacityProviderStrategyItem) any { return e.ToDynamic() })
-	api.Put(m, "EnableECSManagedTags", s.EnableECSManagedTags, api.DynBool)
-	api.Put(m, "EnableExecuteCommand", s.EnableExecuteCommand, api.DynBool)
-	api.PutList(m, "PlacementConstraints", s.PlacementConstraints, func(e PlacementConstraint) any { return e.ToDynamic() })
-	api.PutList(m, "PlacementStrategy", s.PlacementStrategy, func(e PlacementStrategy) any { return e.ToDynamic() })
-	api.Put(m, "PropagateTags", s.PropagateTags, api.DynString)
-	api.Put(m, "ReferenceId", s.ReferenceId, api.DynString)
-	api.PutList(m, "Tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *EnableRuleRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "EventBusName", &s.EventBusName, api.SetStringPtr)
-	return err
-}
-
-func (s *EnableRuleRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "EventBusName", s.EventBusName, api.DynString)
-	return m
-}
-
-func (s *Endpoint) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
-	err = api.Decode(err, m, "Arn", &s.Arn, api.SetStringPtr)
-	err = api.Decode(err, m, "RoutingConfig", &s.RoutingConfig, api.SetStructPtr[RoutingConfig])
-	err = api.Decode(err, m, "ReplicationConfig", &s.ReplicationConfig, api.SetStructPtr[ReplicationConfig])
-	err = api.Decode(err, m, "EventBuses", &s.EventBuses, func(p *[]EndpointEventBus, v any) error {
-		return api.SetList(p, v, func(p *EndpointEventBus, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "RoleArn", &s.RoleArn, api.SetStringPtr)
-	err = api.Decode(err, m, "EndpointId", &s.EndpointId, api.SetStringPtr)
-	err = api.Decode(err, m, "EndpointUrl", &s.EndpointUrl, api.SetStringPtr)
-	err = api.Decode(err, m, "State", &s.State, api.SetStringPtr)
-	err = api.Decode(err, m, "StateReason", &s.StateReason, api.SetStringPtr)
-	err = api.Decode(err, m, "CreationTime", &s.CreationTime, api.SetTimePtr)
-	err = api.Decode(err, m, "LastModifiedTime", &s.LastModifiedTime, api.SetTimePtr)
-	return err
-}
-
-func (s *Endpoint) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "Description", s.Description, api.DynString)
-	api.Put(m, "Arn", s.Arn, api.DynString)
-	api.PutStruct(m, "RoutingConfig", s.RoutingConfig)
-	api.PutStruct(m, "ReplicationConfig", s.ReplicationConfig)
-	api.PutList(m, "EventBuses", s.EventBuses, func(e EndpointEventBus) any { return e.ToDynamic() })
-	api.Put(m, "RoleArn", s.RoleArn, api.DynString)
-	api.Put(m, "EndpointId", s.EndpointId, api.DynString)
-	api.Put(m, "EndpointUrl", s.EndpointUrl, api.DynString)
-	api.Put(m, "State", s.State, api.DynString)
-	api.Put(m, "StateReason", s.StateReason, api.DynString)
-	api.Put(m, "CreationTime", s.CreationTime, api.DynTime)
-	api.Put(m, "LastModifiedTime", s.LastModifiedTime, api.DynTime)
-	return m
-}
-
-func (s *EndpointEventBus) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "EventBusArn", &s.EventBusArn, api.SetStringPtr)
-	return err
-}
-
-func (s *EndpointEventBus) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "EventBusArn", s.EventBusArn, api.DynString)
-	return m
-}
-
-func (s *EventBus) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "Arn", &s.Arn, api.SetStringPtr)
-	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
-	err = api.Decode(err, m, "Policy", &s.Policy, api.SetStringPtr)
-	err = api.Decode(err, m, "CreationTime", &s.CreationTime, api.SetTimePtr)
-	err = api.Decode(err, m, "LastModifiedTime", &s.LastModifiedTime, api.SetTimePtr)
-	return err
-}
-
-func (s *EventBus) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 6)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "Arn", s.Arn, api.DynString)
-	api.Put(m, "Description", s.Description, api.DynString)
-	api.Put(m, "Policy", s.Policy, api.DynString)
-	api.Put(m, "CreationTime", s.CreationTime, api.DynTime)
-	api.Put(m, "LastModifiedTime", s.LastModifiedTime, api.DynTime)
-	return m
-}
-
-func (s *EventSource) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Arn", &s.Arn, api.SetStringPtr)
-	err = api.Decode(err, m, "CreatedBy", &s.CreatedBy, api.SetStringPtr)
-	err = api.Decode(err, m, "CreationTime", &s.CreationTime, api.SetTimePtr)
-	err = api.Decode(err, m, "ExpirationTime", &s.ExpirationTime, api.SetTimePtr)
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "State", &s.State, api.SetStringPtr)
-	return err
-}
-
-func (s *EventSource) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 6)
-	api.Put(m, "Arn", s.Arn, api.DynString)
-	api.Put(m, "CreatedBy", s.CreatedBy, api.DynString)
-	api.Put(m, "CreationTime", s.CreationTime, api.DynTime)
-	api.Put(m, "ExpirationTime", s.ExpirationTime, api.DynTime)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "State", s.State, api.DynString)
-	return m
-}
-
-func (s *FailoverConfig) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Primary", &s.Primary, api.SetStructPtr[Primary])
-	err = api.Decode(err, m, "Secondary", &s.Secondary, api.SetStructPtr[Secondary])
-	return err
-}
-
-func (s *FailoverConfig) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutStruct(m, "Primary", s.Primary)
-	api.PutStruct(m, "Secondary", s.Secondary)
-	return m
-}
-
-func (s *HttpParameters) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "PathParameterValues", &s.PathParameterValues, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "HeaderParameters", &s.HeaderParameters, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
-	err = api.Decode(err, m, "QueryStringParameters", &s.QueryStringParameters, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
-	return err
-}
-
-func (s *HttpParameters) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.PutList(m, "PathParameterValues", s.PathParameterValues, api.DynString)
-	api.PutMap(m, "HeaderParameters", s.HeaderParameters, api.DynString)
-	api.PutMap(m, "QueryStringParameters", s.QueryStringParameters, api.DynString)
-	return m
-}
-
-func (s *IllegalStatusException) FromDynamic(map[string]any) error { return nil }
-
-func (s *IllegalStatusException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *InputTransformer) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "InputPathsMap", &s.InputPathsMap, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
-	err = api.Decode(err, m, "InputTemplate", &s.InputTemplate, api.SetStringPtr)
-	return err
-}
-
-func (s *InputTransformer) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutMap(m, "InputPathsMap", s.InputPathsMap, api.DynString)
-	api.Put(m, "InputTemplate", s.InputTemplate, api.DynString)
-	return m
-}
-
-func (s *InternalException) FromDynamic(map[string]any) error { return nil }
-
-func (s *InternalException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *InvalidEventPatternException) FromDynamic(map[string]any) error { return nil }
+func (*ActivateEventSourceRequest) ConvType() (api.Table, int32) { return convTable[:], 1 }
 
-func (s *InvalidEventPatternException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *InvalidStateException) FromDynamic(map[string]any) error { return nil }
-
-func (s *InvalidStateException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*ApiDestination) ConvType() (api.Table, int32) { return convTable[:], 2 }
 
-func (s *KinesisParameters) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "PartitionKeyPath", &s.PartitionKeyPath, api.SetStringPtr)
-	return err
-}
-
-func (s *KinesisParameters) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "PartitionKeyPath", s.PartitionKeyPath, api.DynString)
-	return m
-}
+func (*AppSyncParameters) ConvType() (api.Table, int32) { return convTable[:], 3 }
 
-func (s *LimitExceededException) FromDynamic(map[string]any) error { return nil }
+func (*Archive) ConvType() (api.Table, int32) { return convTable[:], 4 }
 
-func (s *LimitExceededException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*AwsVpcConfiguration) ConvType() (api.Table, int32) { return convTable[:], 5 }
 
-func (s *ListApiDestinationsRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "NamePrefix", &s.NamePrefix, api.SetStringPtr)
-	err = api.Decode(err, m, "ConnectionArn", &s.ConnectionArn, api.SetStringPtr)
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	err = api.Decode(err, m, "Limit", &s.Limit, api.SetInt32Ptr)
-	return err
-}
+func (*BatchArrayProperties) ConvType() (api.Table, int32) { return convTable[:], 6 }
 
-func (s *ListApiDestinationsRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "NamePrefix", s.NamePrefix, api.DynString)
-	api.Put(m, "ConnectionArn", s.ConnectionArn, api.DynString)
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	api.Put(m, "Limit", s.Limit, api.DynInt32)
-	return m
-}
+func (*BatchParameters) ConvType() (api.Table, int32) { return convTable[:], 7 }
 
-func (s *ListApiDestinationsResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ApiDestinations", &s.ApiDestinations, func(p *[]ApiDestination, v any) error {
-		return api.SetList(p, v, func(p *ApiDestination, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	return err
-}
+func (*BatchRetryStrategy) ConvType() (api.Table, int32) { return convTable[:], 8 }
 
-func (s *ListApiDestinationsResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutList(m, "ApiDestinations", s.ApiDestinations, func(e ApiDestination) any { return e.ToDynamic() })
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	return m
-}
+func (*CancelReplayRequest) ConvType() (api.Table, int32) { return convTable[:], 9 }
 
-func (s *ListArchivesRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "NamePrefix", &s.NamePrefix, api.SetStringPtr)
-	err = api.Decode(err, m, "EventSourceArn", &s.EventSourceArn, api.SetStringPtr)
-	err = api.Decode(err, m, "State", &s.State, api.SetStringPtr)
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	err = api.Decode(err, m, "Limit", &s.Limit, api.SetInt32Ptr)
-	return err
-}
+func (*CancelReplayResponse) ConvType() (api.Table, int32) { return convTable[:], 10 }
 
-func (s *ListArchivesRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 5)
-	api.Put(m, "NamePrefix", s.NamePrefix, api.DynString)
-	api.Put(m, "EventSourceArn", s.EventSourceArn, api.DynString)
-	api.Put(m, "State", s.State, api.DynString)
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	api.Put(m, "Limit", s.Limit, api.DynInt32)
-	return m
-}
+func (*CapacityProviderStrategyItem) ConvType() (api.Table, int32) { return convTable[:], 11 }
 
-func (s *ListArchivesResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Archives", &s.Archives, func(p *[]Archive, v any) error {
-		return api.SetList(p, v, func(p *Archive, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	return err
-}
+func (*ConcurrentModificationException) ConvType() (api.Table, int32) { return convTable[:], 12 }
 
-func (s *ListArchivesResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutList(m, "Archives", s.Archives, func(e Archive) any { return e.ToDynamic() })
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	return m
-}
+func (*Condition) ConvType() (api.Table, int32) { return convTable[:], 13 }
 
-func (s *ListConnectionsRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "NamePrefix", &s.NamePrefix, api.SetStringPtr)
-	err = api.Decode(err, m, "ConnectionState", &s.ConnectionState, api.SetStringPtr)
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	err = api.Decode(err, m, "Limit", &s.Limit, api.SetInt32Ptr)
-	return err
-}
+func (*Connection) ConvType() (api.Table, int32) { return convTable[:], 14 }
 
-func (s *ListConnectionsRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "NamePrefix", s.NamePrefix, api.DynString)
-	api.Put(m, "ConnectionState", s.ConnectionState, api.DynString)
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	api.Put(m, "Limit", s.Limit, api.DynInt32)
-	return m
-}
+func (*ConnectionApiKeyAuthResponseParameters) ConvType() (api.Table, int32) { return convTable[:], 15 }
 
-func (s *ListConnectionsResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Connections", &s.Connections, func(p *[]Connection, v any) error {
-		return api.SetList(p, v, func(p *Connection, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	return err
-}
+func (*ConnectionAuthResponseParameters) ConvType() (api.Table, int32) { return convTable[:], 16 }
 
-func (s *ListConnectionsResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutList(m, "Connections", s.Connections, func(e Connection) any { return e.ToDynamic() })
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	return m
-}
+func (*ConnectionBasicAuthResponseParameters) ConvType() (api.Table, int32) { return convTable[:], 17 }
 
-func (s *ListEndpointsRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "NamePrefix", &s.NamePrefix, api.SetStringPtr)
-	err = api.Decode(err, m, "HomeRegion", &s.HomeRegion, api.SetStringPtr)
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	err = api.Decode(err, m, "MaxResults", &s.MaxResults, api.SetInt32Ptr)
-	return err
-}
+func (*ConnectionBodyParameter) ConvType() (api.Table, int32) { return convTable[:], 18 }
 
-func (s *ListEndpointsRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "NamePrefix", s.NamePrefix, api.DynString)
-	api.Put(m, "HomeRegion", s.HomeRegion, api.DynString)
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	api.Put(m, "MaxResults", s.MaxResults, api.DynInt32)
-	return m
-}
+func (*ConnectionHeaderParameter) ConvType() (api.Table, int32) { return convTable[:], 19 }
 
-func (s *ListEndpointsResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Endpoints", &s.Endpoints, func(p *[]Endpoint, v any) error {
-		return api.SetList(p, v, func(p *Endpoint, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	return err
-}
+func (*ConnectionHttpParameters) ConvType() (api.Table, int32) { return convTable[:], 20 }
 
-func (s *ListEndpointsResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutList(m, "Endpoints", s.Endpoints, func(e Endpoint) any { return e.ToDynamic() })
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	return m
+func (*ConnectionOAuthClientResponseParameters) ConvType() (api.Table, int32) {
+	return convTable[:], 21
 }
 
-func (s *ListEventBusesRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "NamePrefix", &s.NamePrefix, api.SetStringPtr)
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	err = api.Decode(err, m, "Limit", &s.Limit, api.SetInt32Ptr)
-	return err
-}
+func (*ConnectionOAuthResponseParameters) ConvType() (api.Table, int32) { return convTable[:], 22 }
 
-func (s *ListEventBusesRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "NamePrefix", s.NamePrefix, api.DynString)
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	api.Put(m, "Limit", s.Limit, api.DynInt32)
-	return m
-}
+func (*ConnectionQueryStringParameter) ConvType() (api.Table, int32) { return convTable[:], 23 }
 
-func (s *ListEventBusesResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "EventBuses", &s.EventBuses, func(p *[]EventBus, v any) error {
-		return api.SetList(p, v, func(p *EventBus, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	return err
-}
+func (*CreateApiDestinationRequest) ConvType() (api.Table, int32) { return convTable[:], 24 }
 
-func (s *ListEventBusesResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutList(m, "EventBuses", s.EventBuses, func(e EventBus) any { return e.ToDynamic() })
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	return m
-}
+func (*CreateApiDestinationResponse) ConvType() (api.Table, int32) { return convTable[:], 25 }
 
-func (s *ListEventSourcesRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "NamePrefix", &s.NamePrefix, api.SetStringPtr)
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	err = api.Decode(err, m, "Limit", &s.Limit, api.SetInt32Ptr)
-	return err
-}
+func (*CreateArchiveRequest) ConvType() (api.Table, int32) { return convTable[:], 26 }
 
-func (s *ListEventSourcesRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "NamePrefix", s.NamePrefix, api.DynString)
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	api.Put(m, "Limit", s.Limit, api.DynInt32)
-	return m
-}
+func (*CreateArchiveResponse) ConvType() (api.Table, int32) { return convTable[:], 27 }
 
-func (s *ListEventSourcesResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "EventSources", &s.EventSources, func(p *[]EventSource, v any) error {
-		return api.SetList(p, v, func(p *EventSource, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	return err
+func (*CreateConnectionApiKeyAuthRequestParameters) ConvType() (api.Table, int32) {
+	return convTable[:], 28
 }
 
-func (s *ListEventSourcesResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutList(m, "EventSources", s.EventSources, func(e EventSource) any { return e.ToDynamic() })
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	return m
-}
+func (*CreateConnectionAuthRequestParameters) ConvType() (api.Table, int32) { return convTable[:], 29 }
 
-func (s *ListPartnerEventSourceAccountsRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "EventSourceName", &s.EventSourceName, api.SetStringPtr)
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	err = api.Decode(err, m, "Limit", &s.Limit, api.SetInt32Ptr)
-	return err
+func (*CreateConnectionBasicAuthRequestParameters) ConvType() (api.Table, int32) {
+	return convTable[:], 30
 }
 
-func (s *ListPartnerEventSourceAccountsRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "EventSourceName", s.EventSourceName, api.DynString)
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	api.Put(m, "Limit", s.Limit, api.DynInt32)
-	return m
+func (*CreateConnectionOAuthClientRequestParameters) ConvType() (api.Table, int32) {
+	return convTable[:], 31
 }
 
-func (s *ListPartnerEventSourceAccountsResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "PartnerEventSourceAccounts", &s.PartnerEventSourceAccounts, func(p *[]PartnerEventSourceAccount, v any) error {
-		return api.SetList(p, v, func(p *PartnerEventSourceAccount, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	return err
-}
+func (*CreateConnectionOAuthRequestParameters) ConvType() (api.Table, int32) { return convTable[:], 32 }
 
-func (s *ListPartnerEventSourceAccountsResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutList(m, "PartnerEventSourceAccounts", s.PartnerEventSourceAccounts, func(e PartnerEventSourceAccount) any { return e.ToDynamic() })
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	return m
-}
+func (*CreateConnectionRequest) ConvType() (api.Table, int32) { return convTable[:], 33 }
 
-func (s *ListPartnerEventSourcesRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "NamePrefix", &s.NamePrefix, api.SetStringPtr)
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	err = api.Decode(err, m, "Limit", &s.Limit, api.SetInt32Ptr)
-	return err
-}
+func (*CreateConnectionResponse) ConvType() (api.Table, int32) { return convTable[:], 34 }
 
-func (s *ListPartnerEventSourcesRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "NamePrefix", s.NamePrefix, api.DynString)
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	api.Put(m, "Limit", s.Limit, api.DynInt32)
-	return m
-}
+func (*CreateEndpointRequest) ConvType() (api.Table, int32) { return convTable[:], 35 }
 
-func (s *ListPartnerEventSourcesResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "PartnerEventSources", &s.PartnerEventSources, func(p *[]PartnerEventSource, v any) error {
-		return api.SetList(p, v, func(p *PartnerEventSource, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	return err
-}
+func (*CreateEndpointResponse) ConvType() (api.Table, int32) { return convTable[:], 36 }
 
-func (s *ListPartnerEventSourcesResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutList(m, "PartnerEventSources", s.PartnerEventSources, func(e PartnerEventSource) any { return e.ToDynamic() })
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	return m
-}
+func (*CreateEventBusRequest) ConvType() (api.Table, int32) { return convTable[:], 37 }
 
-func (s *ListReplaysRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "NamePrefix", &s.NamePrefix, api.SetStringPtr)
-	err = api.Decode(err, m, "State", &s.State, api.SetStringPtr)
-	err = api.Decode(err, m, "EventSourceArn", &s.EventSourceArn, api.SetStringPtr)
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	err = api.Decode(err, m, "Limit", &s.Limit, api.SetInt32Ptr)
-	return err
-}
+func (*CreateEventBusResponse) ConvType() (api.Table, int32) { return convTable[:], 38 }
 
-func (s *ListReplaysRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 5)
-	api.Put(m, "NamePrefix", s.NamePrefix, api.DynString)
-	api.Put(m, "State", s.State, api.DynString)
-	api.Put(m, "EventSourceArn", s.EventSourceArn, api.DynString)
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	api.Put(m, "Limit", s.Limit, api.DynInt32)
-	return m
-}
+func (*CreatePartnerEventSourceRequest) ConvType() (api.Table, int32) { return convTable[:], 39 }
 
-func (s *ListReplaysResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Replays", &s.Replays, func(p *[]Replay, v any) error {
-		return api.SetList(p, v, func(p *Replay, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	return err
-}
+func (*CreatePartnerEventSourceResponse) ConvType() (api.Table, int32) { return convTable[:], 40 }
 
-func (s *ListReplaysResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutList(m, "Replays", s.Replays, func(e Replay) any { return e.ToDynamic() })
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	return m
-}
+func (*DeactivateEventSourceOutput) ConvType() (api.Table, int32) { return convTable[:], 41 }
 
-func (s *ListRuleNamesByTargetRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "TargetArn", &s.TargetArn, api.SetStringPtr)
-	err = api.Decode(err, m, "EventBusName", &s.EventBusName, api.SetStringPtr)
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	err = api.Decode(err, m, "Limit", &s.Limit, api.SetInt32Ptr)
-	return err
-}
+func (*DeactivateEventSourceRequest) ConvType() (api.Table, int32) { return convTable[:], 42 }
 
-func (s *ListRuleNamesByTargetRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "TargetArn", s.TargetArn, api.DynString)
-	api.Put(m, "EventBusName", s.EventBusName, api.DynString)
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	api.Put(m, "Limit", s.Limit, api.DynInt32)
-	return m
-}
+func (*DeadLetterConfig) ConvType() (api.Table, int32) { return convTable[:], 43 }
 
-func (s *ListRuleNamesByTargetResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "RuleNames", &s.RuleNames, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	return err
-}
+func (*DeauthorizeConnectionRequest) ConvType() (api.Table, int32) { return convTable[:], 44 }
 
-func (s *ListRuleNamesByTargetResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutList(m, "RuleNames", s.RuleNames, api.DynString)
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	return m
-}
+func (*DeauthorizeConnectionResponse) ConvType() (api.Table, int32) { return convTable[:], 45 }
 
-func (s *ListRulesRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "NamePrefix", &s.NamePrefix, api.SetStringPtr)
-	err = api.Decode(err, m, "EventBusName", &s.EventBusName, api.SetStringPtr)
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	err = api.Decode(err, m, "Limit", &s.Limit, api.SetInt32Ptr)
-	return err
-}
+func (*DeleteApiDestinationRequest) ConvType() (api.Table, int32) { return convTable[:], 46 }
 
-func (s *ListRulesRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "NamePrefix", s.NamePrefix, api.DynString)
-	api.Put(m, "EventBusName", s.EventBusName, api.DynString)
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	api.Put(m, "Limit", s.Limit, api.DynInt32)
-	return m
-}
+func (*DeleteApiDestinationResponse) ConvType() (api.Table, int32) { return convTable[:], 47 }
 
-func (s *ListRulesResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Rules", &s.Rules, func(p *[]Rule, v any) error {
-		return api.SetList(p, v, func(p *Rule, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	return err
-}
+func (*DeleteArchiveRequest) ConvType() (api.Table, int32) { return convTable[:], 48 }
 
-func (s *ListRulesResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutList(m, "Rules", s.Rules, func(e Rule) any { return e.ToDynamic() })
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	return m
-}
+func (*DeleteArchiveResponse) ConvType() (api.Table, int32) { return convTable[:], 49 }
 
-func (s *ListTagsForResourceRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ResourceARN", &s.ResourceARN, api.SetStringPtr)
-	return err
-}
+func (*DeleteConnectionRequest) ConvType() (api.Table, int32) { return convTable[:], 50 }
 
-func (s *ListTagsForResourceRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "ResourceARN", s.ResourceARN, api.DynString)
-	return m
-}
+func (*DeleteConnectionResponse) ConvType() (api.Table, int32) { return convTable[:], 51 }
 
-func (s *ListTagsForResourceResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]Tag, v any) error {
-		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
+func (*DeleteEndpointRequest) ConvType() (api.Table, int32) { return convTable[:], 52 }
 
-func (s *ListTagsForResourceResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutList(m, "Tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
-	return m
-}
+func (*DeleteEndpointResponse) ConvType() (api.Table, int32) { return convTable[:], 53 }
 
-func (s *ListTargetsByRuleRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Rule", &s.Rule, api.SetStringPtr)
-	err = api.Decode(err, m, "EventBusName", &s.EventBusName, api.SetStringPtr)
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	err = api.Decode(err, m, "Limit", &s.Limit, api.SetInt32Ptr)
-	return err
-}
+func (*DeleteEventBusOutput) ConvType() (api.Table, int32) { return convTable[:], 54 }
 
-func (s *ListTargetsByRuleRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "Rule", s.Rule, api.DynString)
-	api.Put(m, "EventBusName", s.EventBusName, api.DynString)
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	api.Put(m, "Limit", s.Limit, api.DynInt32)
-	return m
-}
+func (*DeleteEventBusRequest) ConvType() (api.Table, int32) { return convTable[:], 55 }
 
-func (s *ListTargetsByRuleResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Targets", &s.Targets, func(p *[]Target, v any) error {
-		return api.SetList(p, v, func(p *Target, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	return err
-}
+func (*DeletePartnerEventSourceOutput) ConvType() (api.Table, int32) { return convTable[:], 56 }
 
-func (s *ListTargetsByRuleResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutList(m, "Targets", s.Targets, func(e Target) any { return e.ToDynamic() })
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	return m
-}
+func (*DeletePartnerEventSourceRequest) ConvType() (api.Table, int32) { return convTable[:], 57 }
 
-func (s *ManagedRuleException) FromDynamic(map[string]any) error { return nil }
+func (*DeleteRuleOutput) ConvType() (api.Table, int32) { return convTable[:], 58 }
 
-func (s *ManagedRuleException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*DeleteRuleRequest) ConvType() (api.Table, int32) { return convTable[:], 59 }
 
-func (s *NetworkConfiguration) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "awsvpcConfiguration", &s.AwsvpcConfiguration, api.SetStructPtr[AwsVpcConfiguration])
-	return err
-}
+func (*DescribeApiDestinationRequest) ConvType() (api.Table, int32) { return convTable[:], 60 }
 
-func (s *NetworkConfiguration) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "awsvpcConfiguration", s.AwsvpcConfiguration)
-	return m
-}
+func (*DescribeApiDestinationResponse) ConvType() (api.Table, int32) { return convTable[:], 61 }
 
-func (s *OperationDisabledException) FromDynamic(map[string]any) error { return nil }
+func (*DescribeArchiveRequest) ConvType() (api.Table, int32) { return convTable[:], 62 }
 
-func (s *OperationDisabledException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*DescribeArchiveResponse) ConvType() (api.Table, int32) { return convTable[:], 63 }
 
-func (s *PartnerEventSource) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Arn", &s.Arn, api.SetStringPtr)
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	return err
-}
+func (*DescribeConnectionRequest) ConvType() (api.Table, int32) { return convTable[:], 64 }
 
-func (s *PartnerEventSource) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Arn", s.Arn, api.DynString)
-	api.Put(m, "Name", s.Name, api.DynString)
-	return m
-}
+func (*DescribeConnectionResponse) ConvType() (api.Table, int32) { return convTable[:], 65 }
 
-func (s *PartnerEventSourceAccount) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Account", &s.Account, api.SetStringPtr)
-	err = api.Decode(err, m, "CreationTime", &s.CreationTime, api.SetTimePtr)
-	err = api.Decode(err, m, "ExpirationTime", &s.ExpirationTime, api.SetTimePtr)
-	err = api.Decode(err, m, "State", &s.State, api.SetStringPtr)
-	return err
-}
+func (*DescribeEndpointRequest) ConvType() (api.Table, int32) { return convTable[:], 66 }
 
-func (s *PartnerEventSourceAccount) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "Account", s.Account, api.DynString)
-	api.Put(m, "CreationTime", s.CreationTime, api.DynTime)
-	api.Put(m, "ExpirationTime", s.ExpirationTime, api.DynTime)
-	api.Put(m, "State", s.State, api.DynString)
-	return m
-}
+func (*DescribeEndpointResponse) ConvType() (api.Table, int32) { return convTable[:], 67 }
 
-func (s *PlacementConstraint) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "type", &s.Type, api.SetStringPtr)
-	err = api.Decode(err, m, "expression", &s.Expression, api.SetStringPtr)
-	return err
-}
+func (*DescribeEventBusRequest) ConvType() (api.Table, int32) { return convTable[:], 68 }
 
-func (s *PlacementConstraint) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "type", s.Type, api.DynString)
-	api.Put(m, "expression", s.Expression, api.DynString)
-	return m
-}
+func (*DescribeEventBusResponse) ConvType() (api.Table, int32) { return convTable[:], 69 }
 
-func (s *PlacementStrategy) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "type", &s.Type, api.SetStringPtr)
-	err = api.Decode(err, m, "field", &s.Field, api.SetStringPtr)
-	return err
-}
+func (*DescribeEventSourceRequest) ConvType() (api.Table, int32) { return convTable[:], 70 }
 
-func (s *PlacementStrategy) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "type", s.Type, api.DynString)
-	api.Put(m, "field", s.Field, api.DynString)
-	return m
-}
+func (*DescribeEventSourceResponse) ConvType() (api.Table, int32) { return convTable[:], 71 }
 
-func (s *PolicyLengthExceededException) FromDynamic(map[string]any) error { return nil }
+func (*DescribePartnerEventSourceRequest) ConvType() (api.Table, int32) { return convTable[:], 72 }
 
-func (s *PolicyLengthExceededException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*DescribePartnerEventSourceResponse) ConvType() (api.Table, int32) { return convTable[:], 73 }
 
-func (s *Primary) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "HealthCheck", &s.HealthCheck, api.SetStringPtr)
-	return err
-}
+func (*DescribeReplayRequest) ConvType() (api.Table, int32) { return convTable[:], 74 }
 
-func (s *Primary) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "HealthCheck", s.HealthCheck, api.DynString)
-	return m
-}
+func (*DescribeReplayResponse) ConvType() (api.Table, int32) { return convTable[:], 75 }
 
-func (s *PutEventsRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Entries", &s.Entries, func(p *[]PutEventsRequestEntry, v any) error {
-		return api.SetList(p, v, func(p *PutEventsRequestEntry, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "EndpointId", &s.EndpointId, api.SetStringPtr)
-	return err
-}
+func (*DescribeRuleRequest) ConvType() (api.Table, int32) { return convTable[:], 76 }
 
-func (s *PutEventsRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutList(m, "Entries", s.Entries, func(e PutEventsRequestEntry) any { return e.ToDynamic() })
-	api.Put(m, "EndpointId", s.EndpointId, api.DynString)
-	return m
-}
+func (*DescribeRuleResponse) ConvType() (api.Table, int32) { return convTable[:], 77 }
 
-func (s *PutEventsRequestEntry) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Time", &s.Time, api.SetTimePtr)
-	err = api.Decode(err, m, "Source", &s.Source, api.SetStringPtr)
-	err = api.Decode(err, m, "Resources", &s.Resources, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "DetailType", &s.DetailType, api.SetStringPtr)
-	err = api.Decode(err, m, "Detail", &s.Detail, api.SetStringPtr)
-	err = api.Decode(err, m, "EventBusName", &s.EventBusName, api.SetStringPtr)
-	err = api.Decode(err, m, "TraceHeader", &s.TraceHeader, api.SetStringPtr)
-	return err
-}
+func (*DisableRuleOutput) ConvType() (api.Table, int32) { return convTable[:], 78 }
 
-func (s *PutEventsRequestEntry) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 7)
-	api.Put(m, "Time", s.Time, api.DynTime)
-	api.Put(m, "Source", s.Source, api.DynString)
-	api.PutList(m, "Resources", s.Resources, api.DynString)
-	api.Put(m, "DetailType", s.DetailType, api.DynString)
-	api.Put(m, "Detail", s.Detail, api.DynString)
-	api.Put(m, "EventBusName", s.EventBusName, api.DynString)
-	api.Put(m, "TraceHeader", s.TraceHeader, api.DynString)
-	return m
-}
+func (*DisableRuleRequest) ConvType() (api.Table, int32) { return convTable[:], 79 }
 
-func (s *PutEventsResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "FailedEntryCount", &s.FailedEntryCount, api.SetInt32Ptr)
-	err = api.Decode(err, m, "Entries", &s.Entries, func(p *[]PutEventsResultEntry, v any) error {
-		return api.SetList(p, v, func(p *PutEventsResultEntry, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
+func (*EcsParameters) ConvType() (api.Table, int32) { return convTable[:], 80 }
 
-func (s *PutEventsResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "FailedEntryCount", s.FailedEntryCount, api.DynInt32)
-	api.PutList(m, "Entries", s.Entries, func(e PutEventsResultEntry) any { return e.ToDynamic() })
-	return m
-}
+func (*EnableRuleOutput) ConvType() (api.Table, int32) { return convTable[:], 81 }
 
-func (s *PutEventsResultEntry) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "EventId", &s.EventId, api.SetStringPtr)
-	err = api.Decode(err, m, "ErrorCode", &s.ErrorCode, api.SetStringPtr)
-	err = api.Decode(err, m, "ErrorMessage", &s.ErrorMessage, api.SetStringPtr)
-	return err
-}
+func (*EnableRuleRequest) ConvType() (api.Table, int32) { return convTable[:], 82 }
 
-func (s *PutEventsResultEntry) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "EventId", s.EventId, api.DynString)
-	api.Put(m, "ErrorCode", s.ErrorCode, api.DynString)
-	api.Put(m, "ErrorMessage", s.ErrorMessage, api.DynString)
-	return m
-}
+func (*Endpoint) ConvType() (api.Table, int32) { return convTable[:], 83 }
 
-func (s *PutPartnerEventsRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Entries", &s.Entries, func(p *[]PutPartnerEventsRequestEntry, v any) error {
-		return api.SetList(p, v, func(p *PutPartnerEventsRequestEntry, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
+func (*EndpointEventBus) ConvType() (api.Table, int32) { return convTable[:], 84 }
 
-func (s *PutPartnerEventsRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutList(m, "Entries", s.Entries, func(e PutPartnerEventsRequestEntry) any { return e.ToDynamic() })
-	return m
-}
+func (*EventBus) ConvType() (api.Table, int32) { return convTable[:], 85 }
 
-func (s *PutPartnerEventsRequestEntry) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Time", &s.Time, api.SetTimePtr)
-	err = api.Decode(err, m, "Source", &s.Source, api.SetStringPtr)
-	err = api.Decode(err, m, "Resources", &s.Resources, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "DetailType", &s.DetailType, api.SetStringPtr)
-	err = api.Decode(err, m, "Detail", &s.Detail, api.SetStringPtr)
-	return err
-}
+func (*EventSource) ConvType() (api.Table, int32) { return convTable[:], 86 }
 
-func (s *PutPartnerEventsRequestEntry) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 5)
-	api.Put(m, "Time", s.Time, api.DynTime)
-	api.Put(m, "Source", s.Source, api.DynString)
-	api.PutList(m, "Resources", s.Resources, api.DynString)
-	api.Put(m, "DetailType", s.DetailType, api.DynString)
-	api.Put(m, "Detail", s.Detail, api.DynString)
-	return m
-}
+func (*FailoverConfig) ConvType() (api.Table, int32) { return convTable[:], 87 }
 
-func (s *PutPartnerEventsResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "FailedEntryCount", &s.FailedEntryCount, api.SetInt32Ptr)
-	err = api.Decode(err, m, "Entries", &s.Entries, func(p *[]PutPartnerEventsResultEntry, v any) error {
-		return api.SetList(p, v, func(p *PutPartnerEventsResultEntry, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
+func (*HttpParameters) ConvType() (api.Table, int32) { return convTable[:], 88 }
 
-func (s *PutPartnerEventsResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "FailedEntryCount", s.FailedEntryCount, api.DynInt32)
-	api.PutList(m, "Entries", s.Entries, func(e PutPartnerEventsResultEntry) any { return e.ToDynamic() })
-	return m
-}
+func (*IllegalStatusException) ConvType() (api.Table, int32) { return convTable[:], 89 }
 
-func (s *PutPartnerEventsResultEntry) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "EventId", &s.EventId, api.SetStringPtr)
-	err = api.Decode(err, m, "ErrorCode", &s.ErrorCode, api.SetStringPtr)
-	err = api.Decode(err, m, "ErrorMessage", &s.ErrorMessage, api.SetStringPtr)
-	return err
-}
+func (*InputTransformer) ConvType() (api.Table, int32) { return convTable[:], 90 }
 
-func (s *PutPartnerEventsResultEntry) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "EventId", s.EventId, api.DynString)
-	api.Put(m, "ErrorCode", s.ErrorCode, api.DynString)
-	api.Put(m, "ErrorMessage", s.ErrorMessage, api.DynString)
-	return m
-}
+func (*InternalException) ConvType() (api.Table, int32) { return convTable[:], 91 }
 
-func (s *PutPermissionRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "EventBusName", &s.EventBusName, api.SetStringPtr)
-	err = api.Decode(err, m, "Action", &s.Action, api.SetStringPtr)
-	err = api.Decode(err, m, "Principal", &s.Principal, api.SetStringPtr)
-	err = api.Decode(err, m, "StatementId", &s.StatementId, api.SetStringPtr)
-	err = api.Decode(err, m, "Condition", &s.Condition, api.SetStructPtr[Condition])
-	err = api.Decode(err, m, "Policy", &s.Policy, api.SetStringPtr)
-	return err
-}
+func (*InvalidEventPatternException) ConvType() (api.Table, int32) { return convTable[:], 92 }
 
-func (s *PutPermissionRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 6)
-	api.Put(m, "EventBusName", s.EventBusName, api.DynString)
-	api.Put(m, "Action", s.Action, api.DynString)
-	api.Put(m, "Principal", s.Principal, api.DynString)
-	api.Put(m, "StatementId", s.StatementId, api.DynString)
-	api.PutStruct(m, "Condition", s.Condition)
-	api.Put(m, "Policy", s.Policy, api.DynString)
-	return m
-}
+func (*InvalidStateException) ConvType() (api.Table, int32) { return convTable[:], 93 }
 
-func (s *PutRuleRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "ScheduleExpression", &s.ScheduleExpression, api.SetStringPtr)
-	err = api.Decode(err, m, "EventPattern", &s.EventPattern, api.SetStringPtr)
-	err = api.Decode(err, m, "State", &s.State, api.SetStringPtr)
-	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
-	err = api.Decode(err, m, "RoleArn", &s.RoleArn, api.SetStringPtr)
-	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]Tag, v any) error {
-		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "EventBusName", &s.EventBusName, api.SetStringPtr)
-	return err
-}
+func (*KinesisParameters) ConvType() (api.Table, int32) { return convTable[:], 94 }
 
-func (s *PutRuleRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "ScheduleExpression", s.ScheduleExpression, api.DynString)
-	api.Put(m, "EventPattern", s.EventPattern, api.DynString)
-	api.Put(m, "State", s.State, api.DynString)
-	api.Put(m, "Description", s.Description, api.DynString)
-	api.Put(m, "RoleArn", s.RoleArn, api.DynString)
-	api.PutList(m, "Tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
-	api.Put(m, "EventBusName", s.EventBusName, api.DynString)
-	return m
-}
+func (*LimitExceededException) ConvType() (api.Table, int32) { return convTable[:], 95 }
 
-func (s *PutRuleResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "RuleArn", &s.RuleArn, api.SetStringPtr)
-	return err
-}
+func (*ListApiDestinationsRequest) ConvType() (api.Table, int32) { return convTable[:], 96 }
 
-func (s *PutRuleResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "RuleArn", s.RuleArn, api.DynString)
-	return m
-}
+func (*ListApiDestinationsResponse) ConvType() (api.Table, int32) { return convTable[:], 97 }
 
-func (s *PutTargetsRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Rule", &s.Rule, api.SetStringPtr)
-	err = api.Decode(err, m, "EventBusName", &s.EventBusName, api.SetStringPtr)
-	err = api.Decode(err, m, "Targets", &s.Targets, func(p *[]Target, v any) error {
-		return api.SetList(p, v, func(p *Target, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
+func (*ListArchivesRequest) ConvType() (api.Table, int32) { return convTable[:], 98 }
 
-func (s *PutTargetsRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "Rule", s.Rule, api.DynString)
-	api.Put(m, "EventBusName", s.EventBusName, api.DynString)
-	api.PutList(m, "Targets", s.Targets, func(e Target) any { return e.ToDynamic() })
-	return m
-}
+func (*ListArchivesResponse) ConvType() (api.Table, int32) { return convTable[:], 99 }
 
-func (s *PutTargetsResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "FailedEntryCount", &s.FailedEntryCount, api.SetInt32Ptr)
-	err = api.Decode(err, m, "FailedEntries", &s.FailedEntries, func(p *[]PutTargetsResultEntry, v any) error {
-		return api.SetList(p, v, func(p *PutTargetsResultEntry, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
+func (*ListConnectionsRequest) ConvType() (api.Table, int32) { return convTable[:], 100 }
 
-func (s *PutTargetsResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "FailedEntryCount", s.FailedEntryCount, api.DynInt32)
-	api.PutList(m, "FailedEntries", s.FailedEntries, func(e PutTargetsResultEntry) any { return e.ToDynamic() })
-	return m
-}
+func (*ListConnectionsResponse) ConvType() (api.Table, int32) { return convTable[:], 101 }
 
-func (s *PutTargetsResultEntry) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "TargetId", &s.TargetId, api.SetStringPtr)
-	err = api.Decode(err, m, "ErrorCode", &s.ErrorCode, api.SetStringPtr)
-	err = api.Decode(err, m, "ErrorMessage", &s.ErrorMessage, api.SetStringPtr)
-	return err
-}
+func (*ListEndpointsRequest) ConvType() (api.Table, int32) { return convTable[:], 102 }
 
-func (s *PutTargetsResultEntry) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "TargetId", s.TargetId, api.DynString)
-	api.Put(m, "ErrorCode", s.ErrorCode, api.DynString)
-	api.Put(m, "ErrorMessage", s.ErrorMessage, api.DynString)
-	return m
-}
+func (*ListEndpointsResponse) ConvType() (api.Table, int32) { return convTable[:], 103 }
 
-func (s *RedshiftDataParameters) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "SecretManagerArn", &s.SecretManagerArn, api.SetStringPtr)
-	err = api.Decode(err, m, "Database", &s.Database, api.SetStringPtr)
-	err = api.Decode(err, m, "DbUser", &s.DbUser, api.SetStringPtr)
-	err = api.Decode(err, m, "Sql", &s.Sql, api.SetStringPtr)
-	err = api.Decode(err, m, "StatementName", &s.StatementName, api.SetStringPtr)
-	err = api.Decode(err, m, "WithEvent", &s.WithEvent, api.SetBoolPtr)
-	err = api.Decode(err, m, "Sqls", &s.Sqls, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	return err
-}
+func (*ListEventBusesRequest) ConvType() (api.Table, int32) { return convTable[:], 104 }
 
-func (s *RedshiftDataParameters) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 7)
-	api.Put(m, "SecretManagerArn", s.SecretManagerArn, api.DynString)
-	api.Put(m, "Database", s.Database, api.DynString)
-	api.Put(m, "DbUser", s.DbUser, api.DynString)
-	api.Put(m, "Sql", s.Sql, api.DynString)
-	api.Put(m, "StatementName", s.StatementName, api.DynString)
-	api.Put(m, "WithEvent", s.WithEvent, api.DynBool)
-	api.PutList(m, "Sqls", s.Sqls, api.DynString)
-	return m
-}
+func (*ListEventBusesResponse) ConvType() (api.Table, int32) { return convTable[:], 105 }
 
-func (s *RemovePermissionRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "StatementId", &s.StatementId, api.SetStringPtr)
-	err = api.Decode(err, m, "RemoveAllPermissions", &s.RemoveAllPermissions, api.SetBoolPtr)
-	err = api.Decode(err, m, "EventBusName", &s.EventBusName, api.SetStringPtr)
-	return err
-}
+func (*ListEventSourcesRequest) ConvType() (api.Table, int32) { return convTable[:], 106 }
 
-func (s *RemovePermissionRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "StatementId", s.StatementId, api.DynString)
-	api.Put(m, "RemoveAllPermissions", s.RemoveAllPermissions, api.DynBool)
-	api.Put(m, "EventBusName", s.EventBusName, api.DynString)
-	return m
-}
+func (*ListEventSourcesResponse) ConvType() (api.Table, int32) { return convTable[:], 107 }
 
-func (s *RemoveTargetsRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Rule", &s.Rule, api.SetStringPtr)
-	err = api.Decode(err, m, "EventBusName", &s.EventBusName, api.SetStringPtr)
-	err = api.Decode(err, m, "Ids", &s.Ids, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "Force", &s.Force, api.SetBoolPtr)
-	return err
-}
+func (*ListPartnerEventSourceAccountsRequest) ConvType() (api.Table, int32) { return convTable[:], 108 }
 
-func (s *RemoveTargetsRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "Rule", s.Rule, api.DynString)
-	api.Put(m, "EventBusName", s.EventBusName, api.DynString)
-	api.PutList(m, "Ids", s.Ids, api.DynString)
-	api.Put(m, "Force", s.Force, api.DynBool)
-	return m
+func (*ListPartnerEventSourceAccountsResponse) ConvType() (api.Table, int32) {
+	return convTable[:], 109
 }
 
-func (s *RemoveTargetsResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "FailedEntryCount", &s.FailedEntryCount, api.SetInt32Ptr)
-	err = api.Decode(err, m, "FailedEntries", &s.FailedEntries, func(p *[]RemoveTargetsResultEntry, v any) error {
-		return api.SetList(p, v, func(p *RemoveTargetsResultEntry, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
+func (*ListPartnerEventSourcesRequest) ConvType() (api.Table, int32) { return convTable[:], 110 }
 
-func (s *RemoveTargetsResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "FailedEntryCount", s.FailedEntryCount, api.DynInt32)
-	api.PutList(m, "FailedEntries", s.FailedEntries, func(e RemoveTargetsResultEntry) any { return e.ToDynamic() })
-	return m
-}
+func (*ListPartnerEventSourcesResponse) ConvType() (api.Table, int32) { return convTable[:], 111 }
 
-func (s *RemoveTargetsResultEntry) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "TargetId", &s.TargetId, api.SetStringPtr)
-	err = api.Decode(err, m, "ErrorCode", &s.ErrorCode, api.SetStringPtr)
-	err = api.Decode(err, m, "ErrorMessage", &s.ErrorMessage, api.SetStringPtr)
-	return err
-}
+func (*ListReplaysRequest) ConvType() (api.Table, int32) { return convTable[:], 112 }
 
-func (s *RemoveTargetsResultEntry) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "TargetId", s.TargetId, api.DynString)
-	api.Put(m, "ErrorCode", s.ErrorCode, api.DynString)
-	api.Put(m, "ErrorMessage", s.ErrorMessage, api.DynString)
-	return m
-}
+func (*ListReplaysResponse) ConvType() (api.Table, int32) { return convTable[:], 113 }
 
-func (s *Replay) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ReplayName", &s.ReplayName, api.SetStringPtr)
-	err = api.Decode(err, m, "EventSourceArn", &s.EventSourceArn, api.SetStringPtr)
-	err = api.Decode(err, m, "State", &s.State, api.SetStringPtr)
-	err = api.Decode(err, m, "StateReason", &s.StateReason, api.SetStringPtr)
-	err = api.Decode(err, m, "EventStartTime", &s.EventStartTime, api.SetTimePtr)
-	err = api.Decode(err, m, "EventEndTime", &s.EventEndTime, api.SetTimePtr)
-	err = api.Decode(err, m, "EventLastReplayedTime", &s.EventLastReplayedTime, api.SetTimePtr)
-	err = api.Decode(err, m, "ReplayStartTime", &s.ReplayStartTime, api.SetTimePtr)
-	err = api.Decode(err, m, "ReplayEndTime", &s.ReplayEndTime, api.SetTimePtr)
-	return err
-}
+func (*ListRuleNamesByTargetRequest) ConvType() (api.Table, int32) { return convTable[:], 114 }
 
-func (s *Replay) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "ReplayName", s.ReplayName, api.DynString)
-	api.Put(m, "EventSourceArn", s.EventSourceArn, api.DynString)
-	api.Put(m, "State", s.State, api.DynString)
-	api.Put(m, "StateReason", s.StateReason, api.DynString)
-	api.Put(m, "EventStartTime", s.EventStartTime, api.DynTime)
-	api.Put(m, "EventEndTime", s.EventEndTime, api.DynTime)
-	api.Put(m, "EventLastReplayedTime", s.EventLastReplayedTime, api.DynTime)
-	api.Put(m, "ReplayStartTime", s.ReplayStartTime, api.DynTime)
-	api.Put(m, "ReplayEndTime", s.ReplayEndTime, api.DynTime)
-	return m
-}
+func (*ListRuleNamesByTargetResponse) ConvType() (api.Table, int32) { return convTable[:], 115 }
 
-func (s *ReplayDestination) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Arn", &s.Arn, api.SetStringPtr)
-	err = api.Decode(err, m, "FilterArns", &s.FilterArns, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	return err
-}
+func (*ListRulesRequest) ConvType() (api.Table, int32) { return convTable[:], 116 }
 
-func (s *ReplayDestination) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Arn", s.Arn, api.DynString)
-	api.PutList(m, "FilterArns", s.FilterArns, api.DynString)
-	return m
-}
+func (*ListRulesResponse) ConvType() (api.Table, int32) { return convTable[:], 117 }
 
-func (s *ReplicationConfig) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "State", &s.State, api.SetStringPtr)
-	return err
-}
+func (*ListTagsForResourceRequest) ConvType() (api.Table, int32) { return convTable[:], 118 }
 
-func (s *ReplicationConfig) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "State", s.State, api.DynString)
-	return m
-}
+func (*ListTagsForResourceResponse) ConvType() (api.Table, int32) { return convTable[:], 119 }
 
-func (s *ResourceAlreadyExistsException) FromDynamic(map[string]any) error { return nil }
+func (*ListTargetsByRuleRequest) ConvType() (api.Table, int32) { return convTable[:], 120 }
 
-func (s *ResourceAlreadyExistsException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*ListTargetsByRuleResponse) ConvType() (api.Table, int32) { return convTable[:], 121 }
 
-func (s *ResourceNotFoundException) FromDynamic(map[string]any) error { return nil }
+func (*ManagedRuleException) ConvType() (api.Table, int32) { return convTable[:], 122 }
 
-func (s *ResourceNotFoundException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*NetworkConfiguration) ConvType() (api.Table, int32) { return convTable[:], 123 }
 
-func (s *RetryPolicy) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "MaximumRetryAttempts", &s.MaximumRetryAttempts, api.SetInt32Ptr)
-	err = api.Decode(err, m, "MaximumEventAgeInSeconds", &s.MaximumEventAgeInSeconds, api.SetInt32Ptr)
-	return err
-}
+func (*OperationDisabledException) ConvType() (api.Table, int32) { return convTable[:], 124 }
 
-func (s *RetryPolicy) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "MaximumRetryAttempts", s.MaximumRetryAttempts, api.DynInt32)
-	api.Put(m, "MaximumEventAgeInSeconds", s.MaximumEventAgeInSeconds, api.DynInt32)
-	return m
-}
+func (*PartnerEventSource) ConvType() (api.Table, int32) { return convTable[:], 125 }
 
-func (s *RoutingConfig) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "FailoverConfig", &s.FailoverConfig, api.SetStructPtr[FailoverConfig])
-	return err
-}
+func (*PartnerEventSourceAccount) ConvType() (api.Table, int32) { return convTable[:], 126 }
 
-func (s *RoutingConfig) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "FailoverConfig", s.FailoverConfig)
-	return m
-}
+func (*PlacementConstraint) ConvType() (api.Table, int32) { return convTable[:], 127 }
 
-func (s *Rule) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "Arn", &s.Arn, api.SetStringPtr)
-	err = api.Decode(err, m, "EventPattern", &s.EventPattern, api.SetStringPtr)
-	err = api.Decode(err, m, "State", &s.State, api.SetStringPtr)
-	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
-	err = api.Decode(err, m, "ScheduleExpression", &s.ScheduleExpression, api.SetStringPtr)
-	err = api.Decode(err, m, "RoleArn", &s.RoleArn, api.SetStringPtr)
-	err = api.Decode(err, m, "ManagedBy", &s.ManagedBy, api.SetStringPtr)
-	err = api.Decode(err, m, "EventBusName", &s.EventBusName, api.SetStringPtr)
-	return err
-}
+func (*PlacementStrategy) ConvType() (api.Table, int32) { return convTable[:], 128 }
 
-func (s *Rule) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "Arn", s.Arn, api.DynString)
-	api.Put(m, "EventPattern", s.EventPattern, api.DynString)
-	api.Put(m, "State", s.State, api.DynString)
-	api.Put(m, "Description", s.Description, api.DynString)
-	api.Put(m, "ScheduleExpression", s.ScheduleExpression, api.DynString)
-	api.Put(m, "RoleArn", s.RoleArn, api.DynString)
-	api.Put(m, "ManagedBy", s.ManagedBy, api.DynString)
-	api.Put(m, "EventBusName", s.EventBusName, api.DynString)
-	return m
-}
+func (*PolicyLengthExceededException) ConvType() (api.Table, int32) { return convTable[:], 129 }
 
-func (s *RunCommandParameters) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "RunCommandTargets", &s.RunCommandTargets, func(p *[]RunCommandTarget, v any) error {
-		return api.SetList(p, v, func(p *RunCommandTarget, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
+func (*Primary) ConvType() (api.Table, int32) { return convTable[:], 130 }
 
-func (s *RunCommandParameters) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutList(m, "RunCommandTargets", s.RunCommandTargets, func(e RunCommandTarget) any { return e.ToDynamic() })
-	return m
-}
+func (*PutEventsRequest) ConvType() (api.Table, int32) { return convTable[:], 131 }
 
-func (s *RunCommandTarget) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Key", &s.Key, api.SetStringPtr)
-	err = api.Decode(err, m, "Values", &s.Values, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	return err
-}
+func (*PutEventsRequestEntry) ConvType() (api.Table, int32) { return convTable[:], 132 }
 
-func (s *RunCommandTarget) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Key", s.Key, api.DynString)
-	api.PutList(m, "Values", s.Values, api.DynString)
-	return m
-}
+func (*PutEventsResponse) ConvType() (api.Table, int32) { return convTable[:], 133 }
 
-func (s *SageMakerPipelineParameter) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "Value", &s.Value, api.SetStringPtr)
-	return err
-}
+func (*PutEventsResultEntry) ConvType() (api.Table, int32) { return convTable[:], 134 }
 
-func (s *SageMakerPipelineParameter) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "Value", s.Value, api.DynString)
-	return m
-}
+func (*PutPartnerEventsRequest) ConvType() (api.Table, int32) { return convTable[:], 135 }
 
-func (s *SageMakerPipelineParameters) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "PipelineParameterList", &s.PipelineParameterList, func(p *[]SageMakerPipelineParameter, v any) error {
-		return api.SetList(p, v, func(p *SageMakerPipelineParameter, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
+func (*PutPartnerEventsRequestEntry) ConvType() (api.Table, int32) { return convTable[:], 136 }
 
-func (s *SageMakerPipelineParameters) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutList(m, "PipelineParameterList", s.PipelineParameterList, func(e SageMakerPipelineParameter) any { return e.ToDynamic() })
-	return m
-}
+func (*PutPartnerEventsResponse) ConvType() (api.Table, int32) { return convTable[:], 137 }
 
-func (s *Secondary) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Route", &s.Route, api.SetStringPtr)
-	return err
-}
+func (*PutPartnerEventsResultEntry) ConvType() (api.Table, int32) { return convTable[:], 138 }
 
-func (s *Secondary) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Route", s.Route, api.DynString)
-	return m
-}
+func (*PutPermissionOutput) ConvType() (api.Table, int32) { return convTable[:], 139 }
 
-func (s *SqsParameters) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "MessageGroupId", &s.MessageGroupId, api.SetStringPtr)
-	return err
-}
+func (*PutPermissionRequest) ConvType() (api.Table, int32) { return convTable[:], 140 }
 
-func (s *SqsParameters) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "MessageGroupId", s.MessageGroupId, api.DynString)
-	return m
-}
+func (*PutRuleRequest) ConvType() (api.Table, int32) { return convTable[:], 141 }
 
-func (s *StartReplayRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ReplayName", &s.ReplayName, api.SetStringPtr)
-	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
-	err = api.Decode(err, m, "EventSourceArn", &s.EventSourceArn, api.SetStringPtr)
-	err = api.Decode(err, m, "EventStartTime", &s.EventStartTime, api.SetTimePtr)
-	err = api.Decode(err, m, "EventEndTime", &s.EventEndTime, api.SetTimePtr)
-	err = api.Decode(err, m, "Destination", &s.Destination, api.SetStructPtr[ReplayDestination])
-	return err
-}
+func (*PutRuleResponse) ConvType() (api.Table, int32) { return convTable[:], 142 }
 
-func (s *StartReplayRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 6)
-	api.Put(m, "ReplayName", s.ReplayName, api.DynString)
-	api.Put(m, "Description", s.Description, api.DynString)
-	api.Put(m, "EventSourceArn", s.EventSourceArn, api.DynString)
-	api.Put(m, "EventStartTime", s.EventStartTime, api.DynTime)
-	api.Put(m, "EventEndTime", s.EventEndTime, api.DynTime)
-	api.PutStruct(m, "Destination", s.Destination)
-	return m
-}
+func (*PutTargetsRequest) ConvType() (api.Table, int32) { return convTable[:], 143 }
 
-func (s *StartReplayResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ReplayArn", &s.ReplayArn, api.SetStringPtr)
-	err = api.Decode(err, m, "State", &s.State, api.SetStringPtr)
-	err = api.Decode(err, m, "StateReason", &s.StateReason, api.SetStringPtr)
-	err = api.Decode(err, m, "ReplayStartTime", &s.ReplayStartTime, api.SetTimePtr)
-	return err
-}
+func (*PutTargetsResponse) ConvType() (api.Table, int32) { return convTable[:], 144 }
 
-func (s *StartReplayResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "ReplayArn", s.ReplayArn, api.DynString)
-	api.Put(m, "State", s.State, api.DynString)
-	api.Put(m, "StateReason", s.StateReason, api.DynString)
-	api.Put(m, "ReplayStartTime", s.ReplayStartTime, api.DynTime)
-	return m
-}
+func (*PutTargetsResultEntry) ConvType() (api.Table, int32) { return convTable[:], 145 }
 
-func (s *Tag) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Key", &s.Key, api.SetStringPtr)
-	err = api.Decode(err, m, "Value", &s.Value, api.SetStringPtr)
-	return err
-}
+func (*RedshiftDataParameters) ConvType() (api.Table, int32) { return convTable[:], 146 }
 
-func (s *Tag) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Key", s.Key, api.DynString)
-	api.Put(m, "Value", s.Value, api.DynString)
-	return m
-}
+func (*RemovePermissionOutput) ConvType() (api.Table, int32) { return convTable[:], 147 }
 
-func (s *TagResourceRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ResourceARN", &s.ResourceARN, api.SetStringPtr)
-	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]Tag, v any) error {
-		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
+func (*RemovePermissionRequest) ConvType() (api.Table, int32) { return convTable[:], 148 }
 
-func (s *TagResourceRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "ResourceARN", s.ResourceARN, api.DynString)
-	api.PutList(m, "Tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
-	return m
-}
+func (*RemoveTargetsRequest) ConvType() (api.Table, int32) { return convTable[:], 149 }
 
-func (s *TagResourceResponse) FromDynamic(map[string]any) error { return nil }
+func (*RemoveTargetsResponse) ConvType() (api.Table, int32) { return convTable[:], 150 }
 
-func (s *TagResourceResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*RemoveTargetsResultEntry) ConvType() (api.Table, int32) { return convTable[:], 151 }
 
-func (s *Target) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
-	err = api.Decode(err, m, "Arn", &s.Arn, api.SetStringPtr)
-	err = api.Decode(err, m, "RoleArn", &s.RoleArn, api.SetStringPtr)
-	err = api.Decode(err, m, "Input", &s.Input, api.SetStringPtr)
-	err = api.Decode(err, m, "InputPath", &s.InputPath, api.SetStringPtr)
-	err = api.Decode(err, m, "InputTransformer", &s.InputTransformer, api.SetStructPtr[InputTransformer])
-	err = api.Decode(err, m, "KinesisParameters", &s.KinesisParameters, api.SetStructPtr[KinesisParameters])
-	err = api.Decode(err, m, "RunCommandParameters", &s.RunCommandParameters, api.SetStructPtr[RunCommandParameters])
-	err = api.Decode(err, m, "EcsParameters", &s.EcsParameters, api.SetStructPtr[EcsParameters])
-	err = api.Decode(err, m, "BatchParameters", &s.BatchParameters, api.SetStructPtr[BatchParameters])
-	err = api.Decode(err, m, "SqsParameters", &s.SqsParameters, api.SetStructPtr[SqsParameters])
-	err = api.Decode(err, m, "HttpParameters", &s.HttpParameters, api.SetStructPtr[HttpParameters])
-	err = api.Decode(err, m, "RedshiftDataParameters", &s.RedshiftDataParameters, api.SetStructPtr[RedshiftDataParameters])
-	err = api.Decode(err, m, "SageMakerPipelineParameters", &s.SageMakerPipelineParameters, api.SetStructPtr[SageMakerPipelineParameters])
-	err = api.Decode(err, m, "DeadLetterConfig", &s.DeadLetterConfig, api.SetStructPtr[DeadLetterConfig])
-	err = api.Decode(err, m, "RetryPolicy", &s.RetryPolicy, api.SetStructPtr[RetryPolicy])
-	err = api.Decode(err, m, "AppSyncParameters", &s.AppSyncParameters, api.SetStructPtr[AppSyncParameters])
-	return err
-}
+func (*Replay) ConvType() (api.Table, int32) { return convTable[:], 152 }
 
-func (s *Target) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "Id", s.Id, api.DynString)
-	api.Put(m, "Arn", s.Arn, api.DynString)
-	api.Put(m, "RoleArn", s.RoleArn, api.DynString)
-	api.Put(m, "Input", s.Input, api.DynString)
-	api.Put(m, "InputPath", s.InputPath, api.DynString)
-	api.PutStruct(m, "InputTransformer", s.InputTransformer)
-	api.PutStruct(m, "KinesisParameters", s.KinesisParameters)
-	api.PutStruct(m, "RunCommandParameters", s.RunCommandParameters)
-	api.PutStruct(m, "EcsParameters", s.EcsParameters)
-	api.PutStruct(m, "BatchParameters", s.BatchParameters)
-	api.PutStruct(m, "SqsParameters", s.SqsParameters)
-	api.PutStruct(m, "HttpParameters", s.HttpParameters)
-	api.PutStruct(m, "RedshiftDataParameters", s.RedshiftDataParameters)
-	api.PutStruct(m, "SageMakerPipelineParameters", s.SageMakerPipelineParameters)
-	api.PutStruct(m, "DeadLetterConfig", s.DeadLetterConfig)
-	api.PutStruct(m, "RetryPolicy", s.RetryPolicy)
-	api.PutStruct(m, "AppSyncParameters", s.AppSyncParameters)
-	return m
-}
+func (*ReplayDestination) ConvType() (api.Table, int32) { return convTable[:], 153 }
 
-func (s *TestEventPatternRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "EventPattern", &s.EventPattern, api.SetStringPtr)
-	err = api.Decode(err, m, "Event", &s.Event, api.SetStringPtr)
-	return err
-}
+func (*ReplicationConfig) ConvType() (api.Table, int32) { return convTable[:], 154 }
 
-func (s *TestEventPatternRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "EventPattern", s.EventPattern, api.DynString)
-	api.Put(m, "Event", s.Event, api.DynString)
-	return m
-}
+func (*ResourceAlreadyExistsException) ConvType() (api.Table, int32) { return convTable[:], 155 }
 
-func (s *TestEventPatternResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Result", &s.Result, api.SetBoolPtr)
-	return err
-}
+func (*ResourceNotFoundException) ConvType() (api.Table, int32) { return convTable[:], 156 }
 
-func (s *TestEventPatternResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Result", s.Result, api.DynBool)
-	return m
-}
+func (*RetryPolicy) ConvType() (api.Table, int32) { return convTable[:], 157 }
 
-func (s *UntagResourceRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ResourceARN", &s.ResourceARN, api.SetStringPtr)
-	err = api.Decode(err, m, "TagKeys", &s.TagKeys, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	return err
-}
+func (*RoutingConfig) ConvType() (api.Table, int32) { return convTable[:], 158 }
 
-func (s *UntagResourceRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "ResourceARN", s.ResourceARN, api.DynString)
-	api.PutList(m, "TagKeys", s.TagKeys, api.DynString)
-	return m
-}
+func (*Rule) ConvType() (api.Table, int32) { return convTable[:], 159 }
 
-func (s *UntagResourceResponse) FromDynamic(map[string]any) error { return nil }
+func (*RunCommandParameters) ConvType() (api.Table, int32) { return convTable[:], 160 }
 
-func (s *UntagResourceResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*RunCommandTarget) ConvType() (api.Table, int32) { return convTable[:], 161 }
 
-func (s *UpdateApiDestinationRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
-	err = api.Decode(err, m, "ConnectionArn", &s.ConnectionArn, api.SetStringPtr)
-	err = api.Decode(err, m, "InvocationEndpoint", &s.InvocationEndpoint, api.SetStringPtr)
-	err = api.Decode(err, m, "HttpMethod", &s.HttpMethod, api.SetStringPtr)
-	err = api.Decode(err, m, "InvocationRateLimitPerSecond", &s.InvocationRateLimitPerSecond, api.SetInt32Ptr)
-	return err
-}
+func (*SageMakerPipelineParameter) ConvType() (api.Table, int32) { return convTable[:], 162 }
 
-func (s *UpdateApiDestinationRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 6)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "Description", s.Description, api.DynString)
-	api.Put(m, "ConnectionArn", s.ConnectionArn, api.DynString)
-	api.Put(m, "InvocationEndpoint", s.InvocationEndpoint, api.DynString)
-	api.Put(m, "HttpMethod", s.HttpMethod, api.DynString)
-	api.Put(m, "InvocationRateLimitPerSecond", s.InvocationRateLimitPerSecond, api.DynInt32)
-	return m
-}
+func (*SageMakerPipelineParameters) ConvType() (api.Table, int32) { return convTable[:], 163 }
 
-func (s *UpdateApiDestinationResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ApiDestinationArn", &s.ApiDestinationArn, api.SetStringPtr)
-	err = api.Decode(err, m, "ApiDestinationState", &s.ApiDestinationState, api.SetStringPtr)
-	err = api.Decode(err, m, "CreationTime", &s.CreationTime, api.SetTimePtr)
-	err = api.Decode(err, m, "LastModifiedTime", &s.LastModifiedTime, api.SetTimePtr)
-	return err
-}
+func (*Secondary) ConvType() (api.Table, int32) { return convTable[:], 164 }
 
-func (s *UpdateApiDestinationResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "ApiDestinationArn", s.ApiDestinationArn, api.DynString)
-	api.Put(m, "ApiDestinationState", s.ApiDestinationState, api.DynString)
-	api.Put(m, "CreationTime", s.CreationTime, api.DynTime)
-	api.Put(m, "LastModifiedTime", s.LastModifiedTime, api.DynTime)
-	return m
-}
+func (*SqsParameters) ConvType() (api.Table, int32) { return convTable[:], 165 }
 
-func (s *UpdateArchiveRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ArchiveName", &s.ArchiveName, api.SetStringPtr)
-	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
-	err = api.Decode(err, m, "EventPattern", &s.EventPattern, api.SetStringPtr)
-	err = api.Decode(err, m, "RetentionDays", &s.RetentionDays, api.SetInt32Ptr)
-	return err
-}
+func (*StartReplayRequest) ConvType() (api.Table, int32) { return convTable[:], 166 }
 
-func (s *UpdateArchiveRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "ArchiveName", s.ArchiveName, api.DynString)
-	api.Put(m, "Description", s.Description, api.DynString)
-	api.Put(m, "EventPattern", s.EventPattern, api.DynString)
-	api.Put(m, "RetentionDays", s.RetentionDays, api.DynInt32)
-	return m
-}
+func (*StartReplayResponse) ConvType() (api.Table, int32) { return convTable[:], 167 }
 
-func (s *UpdateArchiveResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ArchiveArn", &s.ArchiveArn, api.SetStringPtr)
-	err = api.Decode(err, m, "State", &s.State, api.SetStringPtr)
-	err = api.Decode(err, m, "StateReason", &s.StateReason, api.SetStringPtr)
-	err = api.Decode(err, m, "CreationTime", &s.CreationTime, api.SetTimePtr)
-	return err
-}
+func (*Tag) ConvType() (api.Table, int32) { return convTable[:], 168 }
 
-func (s *UpdateArchiveResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "ArchiveArn", s.ArchiveArn, api.DynString)
-	api.Put(m, "State", s.State, api.DynString)
-	api.Put(m, "StateReason", s.StateReason, api.DynString)
-	api.Put(m, "CreationTime", s.CreationTime, api.DynTime)
-	return m
-}
+func (*TagResourceRequest) ConvType() (api.Table, int32) { return convTable[:], 169 }
 
-func (s *UpdateConnectionApiKeyAuthRequestParameters) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ApiKeyName", &s.ApiKeyName, api.SetStringPtr)
-	err = api.Decode(err, m, "ApiKeyValue", &s.ApiKeyValue, api.SetStringPtr)
-	return err
-}
+func (*TagResourceResponse) ConvType() (api.Table, int32) { return convTable[:], 170 }
 
-func (s *UpdateConnectionApiKeyAuthRequestParameters) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "ApiKeyName", s.ApiKeyName, api.DynString)
-	api.Put(m, "ApiKeyValue", s.ApiKeyValue, api.DynString)
-	return m
-}
+func (*Target) ConvType() (api.Table, int32) { return convTable[:], 171 }
 
-func (s *UpdateConnectionAuthRequestParameters) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "BasicAuthParameters", &s.BasicAuthParameters, api.SetStructPtr[UpdateConnectionBasicAuthRequestParameters])
-	err = api.Decode(err, m, "OAuthParameters", &s.OAuthParameters, api.SetStructPtr[UpdateConnectionOAuthRequestParameters])
-	err = api.Decode(err, m, "ApiKeyAuthParameters", &s.ApiKeyAuthParameters, api.SetStructPtr[UpdateConnectionApiKeyAuthRequestParameters])
-	err = api.Decode(err, m, "InvocationHttpParameters", &s.InvocationHttpParameters, api.SetStructPtr[ConnectionHttpParameters])
-	return err
-}
+func (*TestEventPatternRequest) ConvType() (api.Table, int32) { return convTable[:], 172 }
 
-func (s *UpdateConnectionAuthRequestParameters) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.PutStruct(m, "BasicAuthParameters", s.BasicAuthParameters)
-	api.PutStruct(m, "OAuthParameters", s.OAuthParameters)
-	api.PutStruct(m, "ApiKeyAuthParameters", s.ApiKeyAuthParameters)
-	api.PutStruct(m, "InvocationHttpParameters", s.InvocationHttpParameters)
-	return m
-}
+func (*TestEventPatternResponse) ConvType() (api.Table, int32) { return convTable[:], 173 }
 
-func (s *UpdateConnectionBasicAuthRequestParameters) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Username", &s.Username, api.SetStringPtr)
-	err = api.Decode(err, m, "Password", &s.Password, api.SetStringPtr)
-	return err
-}
+func (*UntagResourceRequest) ConvType() (api.Table, int32) { return convTable[:], 174 }
 
-func (s *UpdateConnectionBasicAuthRequestParameters) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Username", s.Username, api.DynString)
-	api.Put(m, "Password", s.Password, api.DynString)
-	return m
-}
+func (*UntagResourceResponse) ConvType() (api.Table, int32) { return convTable[:], 175 }
 
-func (s *UpdateConnectionOAuthClientRequestParameters) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ClientID", &s.ClientID, api.SetStringPtr)
-	err = api.Decode(err, m, "ClientSecret", &s.ClientSecret, api.SetStringPtr)
-	return err
-}
+func (*UpdateApiDestinationRequest) ConvType() (api.Table, int32) { return convTable[:], 176 }
 
-func (s *UpdateConnectionOAuthClientRequestParameters) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "ClientID", s.ClientID, api.DynString)
-	api.Put(m, "ClientSecret", s.ClientSecret, api.DynString)
-	return m
-}
+func (*UpdateApiDestinationResponse) ConvType() (api.Table, int32) { return convTable[:], 177 }
 
-func (s *UpdateConnectionOAuthRequestParameters) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ClientParameters", &s.ClientParameters, api.SetStructPtr[UpdateConnectionOAuthClientRequestParameters])
-	err = api.Decode(err, m, "AuthorizationEndpoint", &s.AuthorizationEndpoint, api.SetStringPtr)
-	err = api.Decode(err, m, "HttpMethod", &s.HttpMethod, api.SetStringPtr)
-	err = api.Decode(err, m, "OAuthHttpParameters", &s.OAuthHttpParameters, api.SetStructPtr[ConnectionHttpParameters])
-	return err
-}
+func (*UpdateArchiveRequest) ConvType() (api.Table, int32) { return convTable[:], 178 }
 
-func (s *UpdateConnectionOAuthRequestParameters) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.PutStruct(m, "ClientParameters", s.ClientParameters)
-	api.Put(m, "AuthorizationEndpoint", s.AuthorizationEndpoint, api.DynString)
-	api.Put(m, "HttpMethod", s.HttpMethod, api.DynString)
-	api.PutStruct(m, "OAuthHttpParameters", s.OAuthHttpParameters)
-	return m
-}
+func (*UpdateArchiveResponse) ConvType() (api.Table, int32) { return convTable[:], 179 }
 
-func (s *UpdateConnectionRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
-	err = api.Decode(err, m, "AuthorizationType", &s.AuthorizationType, api.SetStringPtr)
-	err = api.Decode(err, m, "AuthParameters", &s.AuthParameters, api.SetStructPtr[UpdateConnectionAuthRequestParameters])
-	return err
+func (*UpdateConnectionApiKeyAuthRequestParameters) ConvType() (api.Table, int32) {
+	return convTable[:], 180
 }
 
-func (s *UpdateConnectionRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "Description", s.Description, api.DynString)
-	api.Put(m, "AuthorizationType", s.AuthorizationType, api.DynString)
-	api.PutStruct(m, "AuthParameters", s.AuthParameters)
-	return m
-}
+func (*UpdateConnectionAuthRequestParameters) ConvType() (api.Table, int32) { return convTable[:], 181 }
 
-func (s *UpdateConnectionResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ConnectionArn", &s.ConnectionArn, api.SetStringPtr)
-	err = api.Decode(err, m, "ConnectionState", &s.ConnectionState, api.SetStringPtr)
-	err = api.Decode(err, m, "CreationTime", &s.CreationTime, api.SetTimePtr)
-	err = api.Decode(err, m, "LastModifiedTime", &s.LastModifiedTime, api.SetTimePtr)
-	err = api.Decode(err, m, "LastAuthorizedTime", &s.LastAuthorizedTime, api.SetTimePtr)
-	return err
+func (*UpdateConnectionBasicAuthRequestParameters) ConvType() (api.Table, int32) {
+	return convTable[:], 182
 }
 
-func (s *UpdateConnectionResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 5)
-	api.Put(m, "ConnectionArn", s.ConnectionArn, api.DynString)
-	api.Put(m, "ConnectionState", s.ConnectionState, api.DynString)
-	api.Put(m, "CreationTime", s.CreationTime, api.DynTime)
-	api.Put(m, "LastModifiedTime", s.LastModifiedTime, api.DynTime)
-	api.Put(m, "LastAuthorizedTime", s.LastAuthorizedTime, api.DynTime)
-	return m
+func (*UpdateConnectionOAuthClientRequestParameters) ConvType() (api.Table, int32) {
+	return convTable[:], 183
 }
 
-func (s *UpdateEndpointRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
-	err = api.Decode(err, m, "RoutingConfig", &s.RoutingConfig, api.SetStructPtr[RoutingConfig])
-	err = api.Decode(err, m, "ReplicationConfig", &s.ReplicationConfig, api.SetStructPtr[ReplicationConfig])
-	err = api.Decode(err, m, "EventBuses", &s.EventBuses, func(p *[]EndpointEventBus, v any) error {
-		return api.SetList(p, v, func(p *EndpointEventBus, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "RoleArn", &s.RoleArn, api.SetStringPtr)
-	return err
+func (*UpdateConnectionOAuthRequestParameters) ConvType() (api.Table, int32) {
+	return convTable[:], 184
 }
 
-func (s *UpdateEndpointRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 6)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "Description", s.Description, api.DynString)
-	api.PutStruct(m, "RoutingConfig", s.RoutingConfig)
-	api.PutStruct(m, "ReplicationConfig", s.ReplicationConfig)
-	api.PutList(m, "EventBuses", s.EventBuses, func(e EndpointEventBus) any { return e.ToDynamic() })
-	api.Put(m, "RoleArn", s.RoleArn, api.DynString)
-	return m
-}
+func (*UpdateConnectionRequest) ConvType() (api.Table, int32) { return convTable[:], 185 }
 
-func (s *UpdateEndpointResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "Arn", &s.Arn, api.SetStringPtr)
-	err = api.Decode(err, m, "RoutingConfig", &s.RoutingConfig, api.SetStructPtr[RoutingConfig])
-	err = api.Decode(err, m, "ReplicationConfig", &s.ReplicationConfig, api.SetStructPtr[ReplicationConfig])
-	err = api.Decode(err, m, "EventBuses", &s.EventBuses, func(p *[]EndpointEventBus, v any) error {
-		return api.SetList(p, v, func(p *EndpointEventBus, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "RoleArn", &s.RoleArn, api.SetStringPtr)
-	err = api.Decode(err, m, "EndpointId", &s.EndpointId, api.SetStringPtr)
-	err = api.Decode(err, m, "EndpointUrl", &s.EndpointUrl, api.SetStringPtr)
-	err = api.Decode(err, m, "State", &s.State, api.SetStringPtr)
-	return err
-}
+func (*UpdateConnectionResponse) ConvType() (api.Table, int32) { return convTable[:], 186 }
 
-func (s *UpdateEndpointResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "Arn", s.Arn, api.DynString)
-	api.PutStruct(m, "RoutingConfig", s.RoutingConfig)
-	api.PutStruct(m, "ReplicationConfig", s.ReplicationConfig)
-	api.PutList(m, "EventBuses", s.EventBuses, func(e EndpointEventBus) any { return e.ToDynamic() })
-	api.Put(m, "RoleArn", s.RoleArn, api.DynString)
-	api.Put(m, "EndpointId", s.EndpointId, api.DynString)
-	api.Put(m, "EndpointUrl", s.EndpointUrl, api.DynString)
-	api.Put(m, "State", s.State, api.DynString)
-	return m
-}
+func (*UpdateEndpointRequest) ConvType() (api.Table, int32) { return convTable[:], 187 }
 
-func (s *UpdateEventBusRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "KmsKeyIdentifier", &s.KmsKeyIdentifier, api.SetStringPtr)
-	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
-	err = api.Decode(err, m, "DeadLetterConfig", &s.DeadLetterConfig, api.SetStructPtr[DeadLetterConfig])
-	return err
-}
+func (*UpdateEndpointResponse) ConvType() (api.Table, int32) { return convTable[:], 188 }
 
-func (s *UpdateEventBusRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "KmsKeyIdentifier", s.KmsKeyIdentifier, api.DynString)
-	api.Put(m, "Description", s.Description, api.DynString)
-	api.PutStruct(m, "DeadLetterConfig", s.DeadLetterConfig)
-	return m
-}
+func (*UpdateEventBusRequest) ConvType() (api.Table, int32) { return convTable[:], 189 }
 
-func (s *UpdateEventBusResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Arn", &s.Arn, api.SetStringPtr)
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "KmsKeyIdentifier", &s.KmsKeyIdentifier, api.SetStringPtr)
-	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
-	err = api.Decode(err, m, "DeadLetterConfig", &s.DeadLetterConfig, api.SetStructPtr[DeadLetterConfig])
-	return err
-}
+func (*UpdateEventBusResponse) ConvType() (api.Table, int32) { return convTable[:], 190 }
 
-func (s *UpdateEventBusResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 5)
-	api.Put(m, "Arn", s.Arn, api.DynString)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "KmsKeyIdentifier", s.KmsKeyIdentifier, api.DynString)
-	api.Put(m, "Description", s.Description, api.DynString)
-	api.PutStruct(m, "DeadLetterConfig", s.DeadLetterConfig)
-	return m
+var convTable = [...]api.Type{
+	0: {Go: (*ActivateEventSourceOutput)(nil)},
+	1: {Go: (*ActivateEventSourceRequest)(nil), Fields: []api.Field{
+		{Name: "Name", Off: unsafe.Offsetof(ActivateEventSourceRequest{}.Name), Kind: api.KStringPtr},
+	}},
+	2: {Go: (*ApiDestination)(nil), Fields: []api.Field{
+		{Name: "ApiDestinationArn", Off: unsafe.Offsetof(ApiDestination{}.ApiDestinationArn), Kind: api.KStringPtr},
+		{Name: "Name", Off: unsafe.Offsetof(ApiDestination{}.Name), Kind: api.KStringPtr},
+		{Name: "ApiDestinationState", Off: unsafe.Offsetof(ApiDestination{}.ApiDestinationState), Kind: api.KStringPtr},
+		{Name: "ConnectionArn", Off: unsafe.Offsetof(ApiDestination{}.ConnectionArn), Kind: api.KStringPtr},
+		{Name: "InvocationEndpoint", Off: unsafe.Offsetof(ApiDestination{}.InvocationEndpoint), Kind: api.KStringPtr},
+		{Name: "HttpMethod", Off: unsafe.Offsetof(ApiDestination{}.HttpMethod), Kind: api.KStringPtr},
+		{Name: "InvocationRateLimitPerSecond", Off: unsafe.Offsetof(ApiDestination{}.InvocationRateLimitPerSecond), Kind: api.KInt32Ptr},
+		{Name: "CreationTime", Off: unsafe.Offsetof(ApiDestination{}.CreationTime), Kind: api.KTimePtr},
+		{Name: "LastModifiedTime", Off: unsafe.Offsetof(ApiDestination{}.LastModifiedTime), Kind: api.KTimePtr},
+	}},
+	3: {Go: (*AppSyncParameters)(nil), Fields: []api.Field{
+		{Name: "GraphQLOperation", Off: unsafe.Offsetof(AppSyncParameters{}.GraphQLOperation), Kind: api.KStringPtr},
+	}},
+	4: {Go: (*Archive)(nil), Fields: []api.Field{
+		{Name: "ArchiveName", Off: unsafe.Offsetof(Archive{}.ArchiveName), Kind: api.KStringPtr},
+		{Name: "EventSourceArn", Off: unsafe.Offsetof(Archive{}.EventSourceArn), Kind: api.KStringPtr},
+		{Name: "State", Off: unsafe.Offsetof(Archive{}.State), Kind: api.KStringPtr},
+		{Name: "StateReason", Off: unsafe.Offsetof(Archive{}.StateReason), Kind: api.KStringPtr},
+		{Name: "RetentionDays", Off: unsafe.Offsetof(Archive{}.RetentionDays), Kind: api.KInt32Ptr},
+		{Name: "SizeBytes", Off: unsafe.Offsetof(Archive{}.SizeBytes), Kind: api.KInt64Ptr},
+		{Name: "EventCount", Off: unsafe.Offsetof(Archive{}.EventCount), Kind: api.KInt64Ptr},
+		{Name: "CreationTime", Off: unsafe.Offsetof(Archive{}.CreationTime), Kind: api.KTimePtr},
+	}},
+	5: {Go: (*AwsVpcConfiguration)(nil), Fields: []api.Field{
+		{Name: "Subnets", Off: unsafe.Offsetof(AwsVpcConfiguration{}.Subnets), Kind: api.KList, Type: 191},
+		{Name: "SecurityGroups", Off: unsafe.Offsetof(AwsVpcConfiguration{}.SecurityGroups), Kind: api.KList, Type: 191},
+		{Name: "AssignPublicIp", Off: unsafe.Offsetof(AwsVpcConfiguration{}.AssignPublicIp), Kind: api.KStringPtr},
+	}},
+	6: {Go: (*BatchArrayProperties)(nil), Fields: []api.Field{
+		{Name: "Size", Off: unsafe.Offsetof(BatchArrayProperties{}.Size), Kind: api.KInt32Ptr},
+	}},
+	7: {Go: (*BatchParameters)(nil), Fields: []api.Field{
+		{Name: "JobDefinition", Off: unsafe.Offsetof(BatchParameters{}.JobDefinition), Kind: api.KStringPtr},
+		{Name: "JobName", Off: unsafe.Offsetof(BatchParameters{}.JobName), Kind: api.KStringPtr},
+		{Name: "ArrayProperties", Off: unsafe.Offsetof(BatchParameters{}.ArrayProperties), Kind: api.KStructPtr, Type: 6},
+		{Name: "RetryStrategy", Off: unsafe.Offsetof(BatchParameters{}.RetryStrategy), Kind: api.KStructPtr, Type: 8},
+	}},
+	8: {Go: (*BatchRetryStrategy)(nil), Fields: []api.Field{
+		{Name: "Attempts", Off: unsafe.Offsetof(BatchRetryStrategy{}.Attempts), Kind: api.KInt32Ptr},
+	}},
+	9: {Go: (*CancelReplayRequest)(nil), Fields: []api.Field{
+		{Name: "ReplayName", Off: unsafe.Offsetof(CancelReplayRequest{}.ReplayName), Kind: api.KStringPtr},
+	}},
+	10: {Go: (*CancelReplayResponse)(nil), Fields: []api.Field{
+		{Name: "ReplayArn", Off: unsafe.Offsetof(CancelReplayResponse{}.ReplayArn), Kind: api.KStringPtr},
+		{Name: "State", Off: unsafe.Offsetof(CancelReplayResponse{}.State), Kind: api.KStringPtr},
+		{Name: "StateReason", Off: unsafe.Offsetof(CancelReplayResponse{}.StateReason), Kind: api.KStringPtr},
+	}},
+	11: {Go: (*CapacityProviderStrategyItem)(nil), Fields: []api.Field{
+		{Name: "capacityProvider", Off: unsafe.Offsetof(CapacityProviderStrategyItem{}.CapacityProvider), Kind: api.KStringPtr},
+		{Name: "weight", Off: unsafe.Offsetof(CapacityProviderStrategyItem{}.Weight), Kind: api.KInt32Ptr},
+		{Name: "base", Off: unsafe.Offsetof(CapacityProviderStrategyItem{}.Base), Kind: api.KInt32Ptr},
+	}},
+	12: {Go: (*ConcurrentModificationException)(nil)},
+	13: {Go: (*Condition)(nil), Fields: []api.Field{
+		{Name: "Type", Off: unsafe.Offsetof(Condition{}.Type), Kind: api.KStringPtr},
+		{Name: "Key", Off: unsafe.Offsetof(Condition{}.Key), Kind: api.KStringPtr},
+		{Name: "Value", Off: unsafe.Offsetof(Condition{}.Value), Kind: api.KStringPtr},
+	}},
+	14: {Go: (*Connection)(nil), Fields: []api.Field{
+		{Name: "ConnectionArn", Off: unsafe.Offsetof(Connection{}.ConnectionArn), Kind: api.KStringPtr},
+		{Name: "Name", Off: unsafe.Offsetof(Connection{}.Name), Kind: api.KStringPtr},
+		{Name: "ConnectionState", Off: unsafe.Offsetof(Connection{}.ConnectionState), Kind: api.KStringPtr},
+		{Name: "StateReason", Off: unsafe.Offsetof(Connection{}.StateReason), Kind: api.KStringPtr},
+		{Name: "AuthorizationType", Off: unsafe.Offsetof(Connection{}.AuthorizationType), Kind: api.KStringPtr},
+		{Name: "CreationTime", Off: unsafe.Offsetof(Connection{}.CreationTime), Kind: api.KTimePtr},
+		{Name: "LastModifiedTime", Off: unsafe.Offsetof(Connection{}.LastModifiedTime), Kind: api.KTimePtr},
+		{Name: "LastAuthorizedTime", Off: unsafe.Offsetof(Connection{}.LastAuthorizedTime), Kind: api.KTimePtr},
+	}},
+	15: {Go: (*ConnectionApiKeyAuthResponseParameters)(nil), Fields: []api.Field{
+		{Name: "ApiKeyName", Off: unsafe.Offsetof(ConnectionApiKeyAuthResponseParameters{}.ApiKeyName), Kind: api.KStringPtr},
+	}},
+	16: {Go: (*ConnectionAuthResponseParameters)(nil), Fields: []api.Field{
+		{Name: "BasicAuthParameters", Off: unsafe.Offsetof(ConnectionAuthResponseParameters{}.BasicAuthParameters), Kind: api.KStructPtr, Type: 17},
+		{Name: "OAuthParameters", Off: unsafe.Offsetof(ConnectionAuthResponseParameters{}.OAuthParameters), Kind: api.KStructPtr, Type: 22},
+		{Name: "ApiKeyAuthParameters", Off: unsafe.Offsetof(ConnectionAuthResponseParameters{}.ApiKeyAuthParameters), Kind: api.KStructPtr, Type: 15},
+		{Name: "InvocationHttpParameters", Off: unsafe.Offsetof(ConnectionAuthResponseParameters{}.InvocationHttpParameters), Kind: api.KStructPtr, Type: 20},
+	}},
+	17: {Go: (*ConnectionBasicAuthResponseParameters)(nil), Fields: []api.Field{
+		{Name: "Username", Off: unsafe.Offsetof(ConnectionBasicAuthResponseParameters{}.Username), Kind: api.KStringPtr},
+	}},
+	18: {Go: (*ConnectionBodyParameter)(nil), Fields: []api.Field{
+		{Name: "Key", Off: unsafe.Offsetof(ConnectionBodyParameter{}.Key), Kind: api.KStringPtr},
+		{Name: "Value", Off: unsafe.Offsetof(ConnectionBodyParameter{}.Value), Kind: api.KStringPtr},
+		{Name: "IsValueSecret", Off: unsafe.Offsetof(ConnectionBodyParameter{}.IsValueSecret), Kind: api.KBoolPtr},
+	}},
+	19: {Go: (*ConnectionHeaderParameter)(nil), Fields: []api.Field{
+		{Name: "Key", Off: unsafe.Offsetof(ConnectionHeaderParameter{}.Key), Kind: api.KStringPtr},
+		{Name: "Value", Off: unsafe.Offsetof(ConnectionHeaderParameter{}.Value), Kind: api.KStringPtr},
+		{Name: "IsValueSecret", Off: unsafe.Offsetof(ConnectionHeaderParameter{}.IsValueSecret), Kind: api.KBoolPtr},
+	}},
+	20: {Go: (*ConnectionHttpParameters)(nil), Fields: []api.Field{
+		{Name: "HeaderParameters", Off: unsafe.Offsetof(ConnectionHttpParameters{}.HeaderParameters), Kind: api.KList, Type: 192},
+		{Name: "QueryStringParameters", Off: unsafe.Offsetof(ConnectionHttpParameters{}.QueryStringParameters), Kind: api.KList, Type: 193},
+		{Name: "BodyParameters", Off: unsafe.Offsetof(ConnectionHttpParameters{}.BodyParameters), Kind: api.KList, Type: 194},
+	}},
+	21: {Go: (*ConnectionOAuthClientResponseParameters)(nil), Fields: []api.Field{
+		{Name: "ClientID", Off: unsafe.Offsetof(ConnectionOAuthClientResponseParameters{}.ClientID), Kind: api.KStringPtr},
+	}},
+	22: {Go: (*ConnectionOAuthResponseParameters)(nil), Fields: []api.Field{
+		{Name: "ClientParameters", Off: unsafe.Offsetof(ConnectionOAuthResponseParameters{}.ClientParameters), Kind: api.KStructPtr, Type: 21},
+		{Name: "AuthorizationEndpoint", Off: unsafe.Offsetof(ConnectionOAuthResponseParameters{}.AuthorizationEndpoint), Kind: api.KStringPtr},
+		{Name: "HttpMethod", Off: unsafe.Offsetof(ConnectionOAuthResponseParameters{}.HttpMethod), Kind: api.KStringPtr},
+		{Name: "OAuthHttpParameters", Off: unsafe.Offsetof(ConnectionOAuthResponseParameters{}.OAuthHttpParameters), Kind: api.KStructPtr, Type: 20},
+	}},
+	23: {Go: (*ConnectionQueryStringParameter)(nil), Fields: []api.Field{
+		{Name: "Key", Off: unsafe.Offsetof(ConnectionQueryStringParameter{}.Key), Kind: api.KStringPtr},
+		{Name: "Value", Off: unsafe.Offsetof(ConnectionQueryStringParameter{}.Value), Kind: api.KStringPtr},
+		{Name: "IsValueSecret", Off: unsafe.Offsetof(ConnectionQueryStringParameter{}.IsValueSecret), Kind: api.KBoolPtr},
+	}},
+	24: {Go: (*CreateApiDestinationRequest)(nil), Fields: []api.Field{
+		{Name: "Name", Off: unsafe.Offsetof(CreateApiDestinationRequest{}.Name), Kind: api.KStringPtr},
+		{Name: "Description", Off: unsafe.Offsetof(CreateApiDestinationRequest{}.Description), Kind: api.KStringPtr},
+		{Name: "ConnectionArn", Off: unsafe.Offsetof(CreateApiDestinationRequest{}.ConnectionArn), Kind: api.KStringPtr},
+		{Name: "InvocationEndpoint", Off: unsafe.Offsetof(CreateApiDestinationRequest{}.InvocationEndpoint), Kind: api.KStringPtr},
+		{Name: "HttpMethod", Off: unsafe.Offsetof(CreateApiDestinationRequest{}.HttpMethod), Kind: api.KStringPtr},
+		{Name: "InvocationRateLimitPerSecond", Off: unsafe.Offsetof(CreateApiDestinationRequest{}.InvocationRateLimitPerSecond), Kind: api.KInt32Ptr},
+	}},
+	25: {Go: (*CreateApiDestinationResponse)(nil), Fields: []api.Field{
+		{Name: "ApiDestinationArn", Off: unsafe.Offsetof(CreateApiDestinationResponse{}.ApiDestinationArn), Kind: api.KStringPtr},
+		{Name: "ApiDestinationState", Off: unsafe.Offsetof(CreateApiDestinationResponse{}.ApiDestinationState), Kind: api.KStringPtr},
+		{Name: "CreationTime", Off: unsafe.Offsetof(CreateApiDestinationResponse{}.CreationTime), Kind: api.KTimePtr},
+		{Name: "LastModifiedTime", Off: unsafe.Offsetof(CreateApiDestinationResponse{}.LastModifiedTime), Kind: api.KTimePtr},
+	}},
+	26: {Go: (*CreateArchiveRequest)(nil), Fields: []api.Field{
+		{Name: "ArchiveName", Off: unsafe.Offsetof(CreateArchiveRequest{}.ArchiveName), Kind: api.KStringPtr},
+		{Name: "EventSourceArn", Off: unsafe.Offsetof(CreateArchiveRequest{}.EventSourceArn), Kind: api.KStringPtr},
+		{Name: "Description", Off: unsafe.Offsetof(CreateArchiveRequest{}.Description), Kind: api.KStringPtr},
+		{Name: "EventPattern", Off: unsafe.Offsetof(CreateArchiveRequest{}.EventPattern), Kind: api.KStringPtr},
+		{Name: "RetentionDays", Off: unsafe.Offsetof(CreateArchiveRequest{}.RetentionDays), Kind: api.KInt32Ptr},
+	}},
+	27: {Go: (*CreateArchiveResponse)(nil), Fields: []api.Field{
+		{Name: "ArchiveArn", Off: unsafe.Offsetof(CreateArchiveResponse{}.ArchiveArn), Kind: api.KStringPtr},
+		{Name: "State", Off: unsafe.Offsetof(CreateArchiveResponse{}.State), Kind: api.KStringPtr},
+		{Name: "StateReason", Off: unsafe.Offsetof(CreateArchiveResponse{}.StateReason), Kind: api.KStringPtr},
+		{Name: "CreationTime", Off: unsafe.Offsetof(CreateArchiveResponse{}.CreationTime), Kind: api.KTimePtr},
+	}},
+	28: {Go: (*CreateConnectionApiKeyAuthRequestParameters)(nil), Fields: []api.Field{
+		{Name: "ApiKeyName", Off: unsafe.Offsetof(CreateConnectionApiKeyAuthRequestParameters{}.ApiKeyName), Kind: api.KStringPtr},
+		{Name: "ApiKeyValue", Off: unsafe.Offsetof(CreateConnectionApiKeyAuthRequestParameters{}.ApiKeyValue), Kind: api.KStringPtr},
+	}},
+	29: {Go: (*CreateConnectionAuthRequestParameters)(nil), Fields: []api.Field{
+		{Name: "BasicAuthParameters", Off: unsafe.Offsetof(CreateConnectionAuthRequestParameters{}.BasicAuthParameters), Kind: api.KStructPtr, Type: 30},
+		{Name: "OAuthParameters", Off: unsafe.Offsetof(CreateConnectionAuthRequestParameters{}.OAuthParameters), Kind: api.KStructPtr, Type: 32},
+		{Name: "ApiKeyAuthParameters", Off: unsafe.Offsetof(CreateConnectionAuthRequestParameters{}.ApiKeyAuthParameters), Kind: api.KStructPtr, Type: 28},
+		{Name: "InvocationHttpParameters", Off: unsafe.Offsetof(CreateConnectionAuthRequestParameters{}.InvocationHttpParameters), Kind: api.KStructPtr, Type: 20},
+	}},
+	30: {Go: (*CreateConnectionBasicAuthRequestParameters)(nil), Fields: []api.Field{
+		{Name: "Username", Off: unsafe.Offsetof(CreateConnectionBasicAuthRequestParameters{}.Username), Kind: api.KStringPtr},
+		{Name: "Password", Off: unsafe.Offsetof(CreateConnectionBasicAuthRequestParameters{}.Password), Kind: api.KStringPtr},
+	}},
+	31: {Go: (*CreateConnectionOAuthClientRequestParameters)(nil), Fields: []api.Field{
+		{Name: "ClientID", Off: unsafe.Offsetof(CreateConnectionOAuthClientRequestParameters{}.ClientID), Kind: api.KStringPtr},
+		{Name: "ClientSecret", Off: unsafe.Offsetof(CreateConnectionOAuthClientRequestParameters{}.ClientSecret), Kind: api.KStringPtr},
+	}},
+	32: {Go: (*CreateConnectionOAuthRequestParameters)(nil), Fields: []api.Field{
+		{Name: "ClientParameters", Off: unsafe.Offsetof(CreateConnectionOAuthRequestParameters{}.ClientParameters), Kind: api.KStructPtr, Type: 31},
+		{Name: "AuthorizationEndpoint", Off: unsafe.Offsetof(CreateConnectionOAuthRequestParameters{}.AuthorizationEndpoint), Kind: api.KStringPtr},
+		{Name: "HttpMethod", Off: unsafe.Offsetof(CreateConnectionOAuthRequestParameters{}.HttpMethod), Kind: api.KStringPtr},
+		{Name: "OAuthHttpParameters", Off: unsafe.Offsetof(CreateConnectionOAuthRequestParameters{}.OAuthHttpParameters), Kind: api.KStructPtr, Type: 20},
+	}},
+	33: {Go: (*CreateConnectionRequest)(nil), Fields: []api.Field{
+		{Name: "Name", Off: unsafe.Offsetof(CreateConnectionRequest{}.Name), Kind: api.KStringPtr},
+		{Name: "Description", Off: unsafe.Offsetof(CreateConnectionRequest{}.Description), Kind: api.KStringPtr},
+		{Name: "AuthorizationType", Off: unsafe.Offsetof(CreateConnectionRequest{}.AuthorizationType), Kind: api.KStringPtr},
+		{Name: "AuthParameters", Off: unsafe.Offsetof(CreateConnectionRequest{}.AuthParameters), Kind: api.KStructPtr, Type: 29},
+	}},
+	34: {Go: (*CreateConnectionResponse)(nil), Fields: []api.Field{
+		{Name: "ConnectionArn", Off: unsafe.Offsetof(CreateConnectionResponse{}.ConnectionArn), Kind: api.KStringPtr},
+		{Name: "ConnectionState", Off: unsafe.Offsetof(CreateConnectionResponse{}.ConnectionState), Kind: api.KStringPtr},
+		{Name: "CreationTime", Off: unsafe.Offsetof(CreateConnectionResponse{}.CreationTime), Kind: api.KTimePtr},
+		{Name: "LastModifiedTime", Off: unsafe.Offsetof(CreateConnectionResponse{}.LastModifiedTime), Kind: api.KTimePtr},
+	}},
+	35: {Go: (*CreateEndpointRequest)(nil), Fields: []api.Field{
+		{Name: "Name", Off: unsafe.Offsetof(CreateEndpointRequest{}.Name), Kind: api.KStringPtr},
+		{Name: "Description", Off: unsafe.Offsetof(CreateEndpointRequest{}.Description), Kind: api.KStringPtr},
+		{Name: "RoutingConfig", Off: unsafe.Offsetof(CreateEndpointRequest{}.RoutingConfig), Kind: api.KStructPtr, Type: 158},
+		{Name: "ReplicationConfig", Off: unsafe.Offsetof(CreateEndpointRequest{}.ReplicationConfig), Kind: api.KStructPtr, Type: 154},
+		{Name: "EventBuses", Off: unsafe.Offsetof(CreateEndpointRequest{}.EventBuses), Kind: api.KList, Type: 195},
+		{Name: "RoleArn", Off: unsafe.Offsetof(CreateEndpointRequest{}.RoleArn), Kind: api.KStringPtr},
+	}},
+	36: {Go: (*CreateEndpointResponse)(nil), Fields: []api.Field{
+		{Name: "Name", Off: unsafe.Offsetof(CreateEndpointResponse{}.Name), Kind: api.KStringPtr},
+		{Name: "Arn", Off: unsafe.Offsetof(CreateEndpointResponse{}.Arn), Kind: api.KStringPtr},
+		{Name: "RoutingConfig", Off: unsafe.Offsetof(CreateEndpointResponse{}.RoutingConfig), Kind: api.KStructPtr, Type: 158},
+		{Name: "ReplicationConfig", Off: unsafe.Offsetof(CreateEndpointResponse{}.ReplicationConfig), Kind: api.KStructPtr, Type: 154},
+		{Name: "EventBuses", Off: unsafe.Offsetof(CreateEndpointResponse{}.EventBuses), Kind: api.KList, Type: 195},
+		{Name: "RoleArn", Off: unsafe.Offsetof(CreateEndpointResponse{}.RoleArn), Kind: api.KStringPtr},
+		{Name: "State", Off: unsafe.Offsetof(CreateEndpointResponse{}.State), Kind: api.KStringPtr},
+	}},
+	37: {Go: (*CreateEventBusRequest)(nil), Fields: []api.Field{
+		{Name: "Name", Off: unsafe.Offsetof(CreateEventBusRequest{}.Name), Kind: api.KStringPtr},
+		{Name: "EventSourceName", Off: unsafe.Offsetof(CreateEventBusRequest{}.EventSourceName), Kind: api.KStringPtr},
+		{Name: "Description", Off: unsafe.Offsetof(CreateEventBusRequest{}.Description), Kind: api.KStringPtr},
+		{Name: "KmsKeyIdentifier", Off: unsafe.Offsetof(CreateEventBusRequest{}.KmsKeyIdentifier), Kind: api.KStringPtr},
+		{Name: "DeadLetterConfig", Off: unsafe.Offsetof(CreateEventBusRequest{}.DeadLetterConfig), Kind: api.KStructPtr, Type: 43},
+		{Name: "Tags", Off: unsafe.Offsetof(CreateEventBusRequest{}.Tags), Kind: api.KList, Type: 196},
+	}},
+	38: {Go: (*CreateEventBusResponse)(nil), Fields: []api.Field{
+		{Name: "EventBusArn", Off: unsafe.Offsetof(CreateEventBusResponse{}.EventBusArn), Kind: api.KStringPtr},
+		{Name: "Description", Off: unsafe.Offsetof(CreateEventBusResponse{}.Description), Kind: api.KStringPtr},
+		{Name: "KmsKeyIdentifier", Off: unsafe.Offsetof(CreateEventBusResponse{}.KmsKeyIdentifier), Kind: api.KStringPtr},
+		{Name: "DeadLetterConfig", Off: unsafe.Offsetof(CreateEventBusResponse{}.DeadLetterConfig), Kind: api.KStructPtr, Type: 43},
+	}},
+	39: {Go: (*CreatePartnerEventSourceRequest)(nil), Fields: []api.Field{
+		{Name: "Name", Off: unsafe.Offsetof(CreatePartnerEventSourceRequest{}.Name), Kind: api.KStringPtr},
+		{Name: "Account", Off: unsafe.Offsetof(CreatePartnerEventSourceRequest{}.Account), Kind: api.KStringPtr},
+	}},
+	40: {Go: (*CreatePartnerEventSourceResponse)(nil), Fields: []api.Field{
+		{Name: "EventSourceArn", Off: unsafe.Offsetof(CreatePartnerEventSourceResponse{}.EventSourceArn), Kind: api.KStringPtr},
+	}},
+	41: {Go: (*DeactivateEventSourceOutput)(nil)},
+	42: {Go: (*DeactivateEventSourceRequest)(nil), Fields: []api.Field{
+		{Name: "Name", Off: unsafe.Offsetof(DeactivateEventSourceRequest{}.Name), Kind: api.KStringPtr},
+	}},
+	43: {Go: (*DeadLetterConfig)(nil), Fields: []api.Field{
+		{Name: "Arn", Off: unsafe.Offsetof(DeadLetterConfig{}.Arn), Kind: api.KStringPtr},
+	}},
+	44: {Go: (*DeauthorizeConnectionRequest)(nil), Fields: []api.Field{
+		{Name: "Name", Off: unsafe.Offsetof(DeauthorizeConnectionRequest{}.Name), Kind: api.KStringPtr},
+	}},
+	45: {Go: (*DeauthorizeConnectionResponse)(nil), Fields: []api.Field{
+		{Name: "ConnectionArn", Off: unsafe.Offsetof(DeauthorizeConnectionResponse{}.ConnectionArn), Kind: api.KStringPtr},
+		{Name: "ConnectionState", Off: unsafe.Offsetof(DeauthorizeConnectionResponse{}.ConnectionState), Kind: api.KStringPtr},
+		{Name: "CreationTime", Off: unsafe.Offsetof(DeauthorizeConnectionResponse{}.CreationTime), Kind: api.KTimePtr},
+		{Name: "LastModifiedTime", Off: unsafe.Offsetof(DeauthorizeConnectionResponse{}.LastModifiedTime), Kind: api.KTimePtr},
+		{Name: "LastAuthorizedTime", Off: unsafe.Offsetof(DeauthorizeConnectionResponse{}.LastAuthorizedTime), Kind: api.KTimePtr},
+	}},
+	46: {Go: (*DeleteApiDestinationRequest)(nil), Fields: []api.Field{
+		{Name: "Name", Off: unsafe.Offsetof(DeleteApiDestinationRequest{}.Name), Kind: api.KStringPtr},
+	}},
+	47: {Go: (*DeleteApiDestinationResponse)(nil)},
+	48: {Go: (*DeleteArchiveRequest)(nil), Fields: []api.Field{
+		{Name: "ArchiveName", Off: unsafe.Offsetof(DeleteArchiveRequest{}.ArchiveName), Kind: api.KStringPtr},
+	}},
+	49: {Go: (*DeleteArchiveResponse)(nil)},
+	50: {Go: (*DeleteConnectionRequest)(nil), Fields: []api.Field{
+		{Name: "Name", Off: unsafe.Offsetof(DeleteConnectionRequest{}.Name), Kind: api.KStringPtr},
+	}},
+	51: {Go: (*DeleteConnectionResponse)(nil), Fields: []api.Field{
+		{Name: "ConnectionArn", Off: unsafe.Offsetof(DeleteConnectionResponse{}.ConnectionArn), Kind: api.KStringPtr},
+		{Name: "ConnectionState", Off: unsafe.Offsetof(DeleteConnectionResponse{}.ConnectionState), Kind: api.KStringPtr},
+		{Name: "CreationTime", Off: unsafe.Offsetof(DeleteConnectionResponse{}.CreationTime), Kind: api.KTimePtr},
+		{Name: "LastModifiedTime", Off: unsafe.Offsetof(DeleteConnectionResponse{}.LastModifiedTime), Kind: api.KTimePtr},
+		{Name: "LastAuthorizedTime", Off: unsafe.Offsetof(DeleteConnectionResponse{}.LastAuthorizedTime), Kind: api.KTimePtr},
+	}},
+	52: {Go: (*DeleteEndpointRequest)(nil), Fields: []api.Field{
+		{Name: "Name", Off: unsafe.Offsetof(DeleteEndpointRequest{}.Name), Kind: api.KStringPtr},
+	}},
+	53: {Go: (*DeleteEndpointResponse)(nil)},
+	54: {Go: (*DeleteEventBusOutput)(nil)},
+	55: {Go: (*DeleteEventBusRequest)(nil), Fields: []api.Field{
+		{Name: "Name", Off: unsafe.Offsetof(DeleteEventBusRequest{}.Name), Kind: api.KStringPtr},
+	}},
+	56: {Go: (*DeletePartnerEventSourceOutput)(nil)},
+	57: {Go: (*DeletePartnerEventSourceRequest)(nil), Fields: []api.Field{
+		{Name: "Name", Off: unsafe.Offsetof(DeletePartnerEventSourceRequest{}.Name), Kind: api.KStringPtr},
+		{Name: "Account", Off: unsafe.Offsetof(DeletePartnerEventSourceRequest{}.Account), Kind: api.KStringPtr},
+	}},
+	58: {Go: (*DeleteRuleOutput)(nil)},
+	59: {Go: (*DeleteRuleRequest)(nil), Fields: []api.Field{
+		{Name: "Name", Off: unsafe.Offsetof(DeleteRuleRequest{}.Name), Kind: api.KStringPtr},
+		{Name: "EventBusName", Off: unsafe.Offsetof(DeleteRuleRequest{}.EventBusName), Kind: api.KStringPtr},
+		{Name: "Force", Off: unsafe.Offsetof(DeleteRuleRequest{}.Force), Kind: api.KBoolPtr},
+	}},
+	60: {Go: (*DescribeApiDestinationRequest)(nil), Fields: []api.Field{
+		{Name: "Name", Off: unsafe.Offsetof(DescribeApiDestinationRequest{}.Name), Kind: api.KStringPtr},
+	}},
+	61: {Go: (*DescribeApiDestinationResponse)(nil), Fields: []api.Field{
+		{Name: "ApiDestinationArn", Off: unsafe.Offsetof(DescribeApiDestinationResponse{}.ApiDestinationArn), Kind: api.KStringPtr},
+		{Name: "Name", Off: unsafe.Offsetof(DescribeApiDestinationResponse{}.Name), Kind: api.KStringPtr},
+		{Name: "Description", Off: unsafe.Offsetof(DescribeApiDestinationResponse{}.Description), Kind: api.KStringPtr},
+		{Name: "ApiDestinationState", Off: unsafe.Offsetof(DescribeApiDestinationResponse{}.ApiDestinationState), Kind: api.KStringPtr},
+		{Name: "ConnectionArn", Off: unsafe.Offsetof(DescribeApiDestinationResponse{}.ConnectionArn), Kind: api.KStringPtr},
+		{Name: "InvocationEndpoint", Off: unsafe.Offsetof(DescribeApiDestinationResponse{}.InvocationEndpoint), Kind: api.KStringPtr},
+		{Name: "HttpMethod", Off: unsafe.Offsetof(DescribeApiDestinationResponse{}.HttpMethod), Kind: api.KStringPtr},
+		{Name: "InvocationRateLimitPerSecond", Off: unsafe.Offsetof(DescribeApiDestinationResponse{}.InvocationRateLimitPerSecond), Kind: api.KInt32Ptr},
+		{Name: "CreationTime", Off: unsafe.Offsetof(DescribeApiDestinationResponse{}.CreationTime), Kind: api.KTimePtr},
+		{Name: "LastModifiedTime", Off: unsafe.Offsetof(DescribeApiDestinationResponse{}.LastModifiedTime), Kind: api.KTimePtr},
+	}},
+	62: {Go: (*DescribeArchiveRequest)(nil), Fields: []api.Field{
+		{Name: "ArchiveName", Off: unsafe.Offsetof(DescribeArchiveRequest{}.ArchiveName), Kind: api.KStringPtr},
+	}},
+	63: {Go: (*DescribeArchiveResponse)(nil), Fields: []api.Field{
+		{Name: "ArchiveArn", Off: unsafe.Offsetof(DescribeArchiveResponse{}.ArchiveArn), Kind: api.KStringPtr},
+		{Name: "ArchiveName", Off: unsafe.Offsetof(DescribeArchiveResponse{}.ArchiveName), Kind: api.KStringPtr},
+		{Name: "EventSourceArn", Off: unsafe.Offsetof(DescribeArchiveResponse{}.EventSourceArn), Kind: api.KStringPtr},
+		{Name: "Description", Off: unsafe.Offsetof(DescribeArchiveResponse{}.Description), Kind: api.KStringPtr},
+		{Name: "EventPattern", Off: unsafe.Offsetof(DescribeArchiveResponse{}.EventPattern), Kind: api.KStringPtr},
+		{Name: "State", Off: unsafe.Offsetof(DescribeArchiveResponse{}.State), Kind: api.KStringPtr},
+		{Name: "StateReason", Off: unsafe.Offsetof(DescribeArchiveResponse{}.StateReason), Kind: api.KStringPtr},
+		{Name: "RetentionDays", Off: unsafe.Offsetof(DescribeArchiveResponse{}.RetentionDays), Kind: api.KInt32Ptr},
+		{Name: "SizeBytes", Off: unsafe.Offsetof(DescribeArchiveResponse{}.SizeBytes), Kind: api.KInt64Ptr},
+		{Name: "EventCount", Off: unsafe.Offsetof(DescribeArchiveResponse{}.EventCount), Kind: api.KInt64Ptr},
+		{Name: "CreationTime", Off: unsafe.Offsetof(DescribeArchiveResponse{}.CreationTime), Kind: api.KTimePtr},
+	}},
+	64: {Go: (*DescribeConnectionRequest)(nil), Fields: []api.Field{
+		{Name: "Name", Off: unsafe.Offsetof(DescribeConnectionRequest{}.Name), Kind: api.KStringPtr},
+	}},
+	65: {Go: (*DescribeConnectionResponse)(nil), Fields: []api.Field{
+		{Name: "ConnectionArn", Off: unsafe.Offsetof(DescribeConnectionResponse{}.ConnectionArn), Kind: api.KStringPtr},
+		{Name: "Name", Off: unsafe.Offsetof(DescribeConnectionResponse{}.Name), Kind: api.KStringPtr},
+		{Name: "Description", Off: unsafe.Offsetof(DescribeConnectionResponse{}.Description), Kind: api.KStringPtr},
+		{Name: "ConnectionState", Off: unsafe.Offsetof(DescribeConnectionResponse{}.ConnectionState), Kind: api.KStringPtr},
+		{Name: "StateReason", Off: unsafe.Offsetof(DescribeConnectionResponse{}.StateReason), Kind: api.KStringPtr},
+		{Name: "AuthorizationType", Off: unsafe.Offsetof(DescribeConnectionResponse{}.AuthorizationType), Kind: api.KStringPtr},
+		{Name: "SecretArn", Off: unsafe.Offsetof(DescribeConnectionResponse{}.SecretArn), Kind: api.KStringPtr},
+		{Name: "AuthParameters", Off: unsafe.Offsetof(DescribeConnectionResponse{}.AuthParameters), Kind: api.KStructPtr, Type: 16},
+		{Name: "CreationTime", Off: unsafe.Offsetof(DescribeConnectionResponse{}.CreationTime), Kind: api.KTimePtr},
+		{Name: "LastModifiedTime", Off: unsafe.Offsetof(DescribeConnectionResponse{}.LastModifiedTime), Kind: api.KTimePtr},
+		{Name: "LastAuthorizedTime", Off: unsafe.Offsetof(DescribeConnectionResponse{}.LastAuthorizedTime), Kind: api.KTimePtr},
+	}},
+	66: {Go: (*DescribeEndpointRequest)(nil), Fields: []api.Field{
+		{Name: "Name", Off: unsafe.Offsetof(DescribeEndpointRequest{}.Name), Kind: api.KStringPtr},
+		{Name: "HomeRegion", Off: unsafe.Offsetof(DescribeEndpointRequest{}.HomeRegion), Kind: api.KStringPtr},
+	}},
+	67: {Go: (*DescribeEndpointResponse)(nil), Fields: []api.Field{
+		{Name: "Name", Off: unsafe.Offsetof(DescribeEndpointResponse{}.Name), Kind: api.KStringPtr},
+		{Name: "Description", Off: unsafe.Offsetof(DescribeEndpointResponse{}.Description), Kind: api.KStringPtr},
+		{Name: "Arn", Off: unsafe.Offsetof(DescribeEndpointResponse{}.Arn), Kind: api.KStringPtr},
+		{Name: "RoutingConfig", Off: unsafe.Offsetof(DescribeEndpointResponse{}.RoutingConfig), Kind: api.KStructPtr, Type: 158},
+		{Name: "ReplicationConfig", Off: unsafe.Offsetof(DescribeEndpointResponse{}.ReplicationConfig), Kind: api.KStructPtr, Type: 154},
+		{Name: "EventBuses", Off: unsafe.Offsetof(DescribeEndpointResponse{}.EventBuses), Kind: api.KList, Type: 195},
+		{Name: "RoleArn", Off: unsafe.Offsetof(DescribeEndpointResponse{}.RoleArn), Kind: api.KStringPtr},
+		{Name: "EndpointId", Off: unsafe.Offsetof(DescribeEndpointResponse{}.EndpointId), Kind: api.KStringPtr},
+		{Name: "EndpointUrl", Off: unsafe.Offsetof(DescribeEndpointResponse{}.EndpointUrl), Kind: api.KStringPtr},
+		{Name: "State", Off: unsafe.Offsetof(DescribeEndpointResponse{}.State), Kind: api.KStringPtr},
+		{Name: "StateReason", Off: unsafe.Offsetof(DescribeEndpointResponse{}.StateReason), Kind: api.KStringPtr},
+		{Name: "CreationTime", Off: unsafe.Offsetof(DescribeEndpointResponse{}.CreationTime), Kind: api.KTimePtr},
+		{Name: "LastModifiedTime", Off: unsafe.Offsetof(DescribeEndpointResponse{}.LastModifiedTime), Kind: api.KTimePtr},
+	}},
+	68: {Go: (*DescribeEventBusRequest)(nil), Fields: []api.Field{
+		{Name: "Name", Off: unsafe.Offsetof(DescribeEventBusRequest{}.Name), Kind: api.KStringPtr},
+	}},
+	69: {Go: (*DescribeEventBusResponse)(nil), Fields: []api.Field{
+		{Name: "Name", Off: unsafe.Offsetof(DescribeEventBusResponse{}.Name), Kind: api.KStringPtr},
+		{Name: "Arn", Off: unsafe.Offsetof(DescribeEventBusResponse{}.Arn), Kind: api.KStringPtr},
+		{Name: "Description", Off: unsafe.Offsetof(DescribeEventBusResponse{}.Description), Kind: api.KStringPtr},
+		{Name: "KmsKeyIdentifier", Off: unsafe.Offsetof(DescribeEventBusResponse{}.KmsKeyIdentifier), Kind: api.KStringPtr},
+		{Name: "DeadLetterConfig", Off: unsafe.Offsetof(DescribeEventBusResponse{}.DeadLetterConfig), Kind: api.KStructPtr, Type: 43},
+		{Name: "Policy", Off: unsafe.Offsetof(DescribeEventBusResponse{}.Policy), Kind: api.KStringPtr},
+		{Name: "CreationTime", Off: unsafe.Offsetof(DescribeEventBusResponse{}.CreationTime), Kind: api.KTimePtr},
+		{Name: "LastModifiedTime", Off: unsafe.Offsetof(DescribeEventBusResponse{}.LastModifiedTime), Kind: api.KTimePtr},
+	}},
+	70: {Go: (*DescribeEventSourceRequest)(nil), Fields: []api.Field{
+		{Name: "Name", Off: unsafe.Offsetof(DescribeEventSourceRequest{}.Name), Kind: api.KStringPtr},
+	}},
+	71: {Go: (*DescribeEventSourceResponse)(nil), Fields: []api.Field{
+		{Name: "Arn", Off: unsafe.Offsetof(DescribeEventSourceResponse{}.Arn), Kind: api.KStringPtr},
+		{Name: "CreatedBy", Off: unsafe.Offsetof(DescribeEventSourceResponse{}.CreatedBy), Kind: api.KStringPtr},
+		{Name: "CreationTime", Off: unsafe.Offsetof(DescribeEventSourceResponse{}.CreationTime), Kind: api.KTimePtr},
+		{Name: "ExpirationTime", Off: unsafe.Offsetof(DescribeEventSourceResponse{}.ExpirationTime), Kind: api.KTimePtr},
+		{Name: "Name", Off: unsafe.Offsetof(DescribeEventSourceResponse{}.Name), Kind: api.KStringPtr},
+		{Name: "State", Off: unsafe.Offsetof(DescribeEventSourceResponse{}.State), Kind: api.KStringPtr},
+	}},
+	72: {Go: (*DescribePartnerEventSourceRequest)(nil), Fields: []api.Field{
+		{Name: "Name", Off: unsafe.Offsetof(DescribePartnerEventSourceRequest{}.Name), Kind: api.KStringPtr},
+	}},
+	73: {Go: (*DescribePartnerEventSourceResponse)(nil), Fields: []api.Field{
+		{Name: "Arn", Off: unsafe.Offsetof(DescribePartnerEventSourceResponse{}.Arn), Kind: api.KStringPtr},
+		{Name: "Name", Off: unsafe.Offsetof(DescribePartnerEventSourceResponse{}.Name), Kind: api.KStringPtr},
+	}},
+	74: {Go: (*DescribeReplayRequest)(nil), Fields: []api.Field{
+		{Name: "ReplayName", Off: unsafe.Offsetof(DescribeReplayRequest{}.ReplayName), Kind: api.KStringPtr},
+	}},
+	75: {Go: (*DescribeReplayResponse)(nil), Fields: []api.Field{
+		{Name: "ReplayName", Off: unsafe.Offsetof(DescribeReplayResponse{}.ReplayName), Kind: api.KStringPtr},
+		{Name: "ReplayArn", Off: unsafe.Offsetof(DescribeReplayResponse{}.ReplayArn), Kind: api.KStringPtr},
+		{Name: "Description", Off: unsafe.Offsetof(DescribeReplayResponse{}.Description), Kind: api.KStringPtr},
+		{Name: "State", Off: unsafe.Offsetof(DescribeReplayResponse{}.State), Kind: api.KStringPtr},
+		{Name: "StateReason", Off: unsafe.Offsetof(DescribeReplayResponse{}.StateReason), Kind: api.KStringPtr},
+		{Name: "EventSourceArn", Off: unsafe.Offsetof(DescribeReplayResponse{}.EventSourceArn), Kind: api.KStringPtr},
+		{Name: "Destination", Off: unsafe.Offsetof(DescribeReplayResponse{}.Destination), Kind: api.KStructPtr, Type: 153},
+		{Name: "EventStartTime", Off: unsafe.Offsetof(DescribeReplayResponse{}.EventStartTime), Kind: api.KTimePtr},
+		{Name: "EventEndTime", Off: unsafe.Offsetof(DescribeReplayResponse{}.EventEndTime), Kind: api.KTimePtr},
+		{Name: "EventLastReplayedTime", Off: unsafe.Offsetof(DescribeReplayResponse{}.EventLastReplayedTime), Kind: api.KTimePtr},
+		{Name: "ReplayStartTime", Off: unsafe.Offsetof(DescribeReplayResponse{}.ReplayStartTime), Kind: api.KTimePtr},
+		{Name: "ReplayEndTime", Off: unsafe.Offsetof(DescribeReplayResponse{}.ReplayEndTime), Kind: api.KTimePtr},
+	}},
+	76: {Go: (*DescribeRuleRequest)(nil), Fields: []api.Field{
+		{Name: "Name", Off: unsafe.Offsetof(DescribeRuleRequest{}.Name), Kind: api.KStringPtr},
+		{Name: "EventBusName", Off: unsafe.Offsetof(DescribeRuleRequest{}.EventBusName), Kind: api.KStringPtr},
+	}},
+	77: {Go: (*DescribeRuleResponse)(nil), Fields: []api.Field{
+		{Name: "Name", Off: unsafe.Offsetof(DescribeRuleResponse{}.Name), Kind: api.KStringPtr},
+		{Name: "Arn", Off: unsafe.Offsetof(DescribeRuleResponse{}.Arn), Kind: api.KStringPtr},
+		{Name: "EventPattern", Off: unsafe.Offsetof(DescribeRuleResponse{}.EventPattern), Kind: api.KStringPtr},
+		{Name: "ScheduleExpression", Off: unsafe.Offsetof(DescribeRuleResponse{}.ScheduleExpression), Kind: api.KStringPtr},
+		{Name: "State", Off: unsafe.Offsetof(DescribeRuleResponse{}.State), Kind: api.KStringPtr},
+		{Name: "Description", Off: unsafe.Offsetof(DescribeRuleResponse{}.Description), Kind: api.KStringPtr},
+		{Name: "RoleArn", Off: unsafe.Offsetof(DescribeRuleResponse{}.RoleArn), Kind: api.KStringPtr},
+		{Name: "ManagedBy", Off: unsafe.Offsetof(DescribeRuleResponse{}.ManagedBy), Kind: api.KStringPtr},
+		{Name: "EventBusName", Off: unsafe.Offsetof(DescribeRuleResponse{}.EventBusName), Kind: api.KStringPtr},
+		{Name: "CreatedBy", Off: unsafe.Offsetof(DescribeRuleResponse{}.CreatedBy), Kind: api.KStringPtr},
+	}},
+	78: {Go: (*DisableRuleOutput)(nil)},
+	79: {Go: (*DisableRuleRequest)(nil), Fields: []api.Field{
+		{Name: "Name", Off: unsafe.Offsetof(DisableRuleRequest{}.Name), Kind: api.KStringPtr},
+		{Name: "EventBusName", Off: unsafe.Offsetof(DisableRuleRequest{}.EventBusName), Kind: api.KStringPtr},
+	}},
+	80: {Go: (*EcsParameters)(nil), Fields: []api.Field{
+		{Name: "TaskDefinitionArn", Off: unsafe.Offsetof(EcsParameters{}.TaskDefinitionArn), Kind: api.KStringPtr},
+		{Name: "TaskCount", Off: unsafe.Offsetof(EcsParameters{}.TaskCount), Kind: api.KInt32Ptr},
+		{Name: "LaunchType", Off: unsafe.Offsetof(EcsParameters{}.LaunchType), Kind: api.KStringPtr},
+		{Name: "NetworkConfiguration", Off: unsafe.Offsetof(EcsParameters{}.NetworkConfiguration), Kind: api.KStructPtr, Type: 123},
+		{Name: "PlatformVersion", Off: unsafe.Offsetof(EcsParameters{}.PlatformVersion), Kind: api.KStringPtr},
+		{Name: "Group", Off: unsafe.Offsetof(EcsParameters{}.Group), Kind: api.KStringPtr},
+		{Name: "CapacityProviderStrategy", Off: unsafe.Offsetof(EcsParameters{}.CapacityProviderStrategy), Kind: api.KList, Type: 197},
+		{Name: "EnableECSManagedTags", Off: unsafe.Offsetof(EcsParameters{}.EnableECSManagedTags), Kind: api.KBoolPtr},
+		{Name: "EnableExecuteCommand", Off: unsafe.Offsetof(EcsParameters{}.EnableExecuteCommand), Kind: api.KBoolPtr},
+		{Name: "PlacementConstraints", Off: unsafe.Offsetof(EcsParameters{}.PlacementConstraints), Kind: api.KList, Type: 198},
+		{Name: "PlacementStrategy", Off: unsafe.Offsetof(EcsParameters{}.PlacementStrategy), Kind: api.KList, Type: 199},
+		{Name: "PropagateTags", Off: unsafe.Offsetof(EcsParameters{}.PropagateTags), Kind: api.KStringPtr},
+		{Name: "ReferenceId", Off: unsafe.Offsetof(EcsParameters{}.ReferenceId), Kind: api.KStringPtr},
+		{Name: "Tags", Off: unsafe.Offsetof(EcsParameters{}.Tags), Kind: api.KList, Type: 196},
+	}},
+	81: {Go: (*EnableRuleOutput)(nil)},
+	82: {Go: (*EnableRuleRequest)(nil), Fields: []api.Field{
+		{Name: "Name", Off: unsafe.Offsetof(EnableRuleRequest{}.Name), Kind: api.KStringPtr},
+		{Name: "EventBusName", Off: unsafe.Offsetof(EnableRuleRequest{}.EventBusName), Kind: api.KStringPtr},
+	}},
+	83: {Go: (*Endpoint)(nil), Fields: []api.Field{
+		{Name: "Name", Off: unsafe.Offsetof(Endpoint{}.Name), Kind: api.KStringPtr},
+		{Name: "Description", Off: unsafe.Offsetof(Endpoint{}.Description), Kind: api.KStringPtr},
+		{Name: "Arn", Off: unsafe.Offsetof(Endpoint{}.Arn), Kind: api.KStringPtr},
+		{Name: "RoutingConfig", Off: unsafe.Offsetof(Endpoint{}.RoutingConfig), Kind: api.KStructPtr, Type: 158},
+		{Name: "ReplicationConfig", Off: unsafe.Offsetof(Endpoint{}.ReplicationConfig), Kind: api.KStructPtr, Type: 154},
+		{Name: "EventBuses", Off: unsafe.Offsetof(Endpoint{}.EventBuses), Kind: api.KList, Type: 195},
+		{Name: "RoleArn", Off: unsafe.Offsetof(Endpoint{}.RoleArn), Kind: api.KStringPtr},
+		{Name: "EndpointId", Off: unsafe.Offsetof(Endpoint{}.EndpointId), Kind: api.KStringPtr},
+		{Name: "EndpointUrl", Off: unsafe.Offsetof(Endpoint{}.EndpointUrl), Kind: api.KStringPtr},
+		{Name: "State", Off: unsafe.Offsetof(Endpoint{}.State), Kind: api.KStringPtr},
+		{Name: "StateReason", Off: unsafe.Offsetof(Endpoint{}.StateReason), Kind: api.KStringPtr},
+		{Name: "CreationTime", Off: unsafe.Offsetof(Endpoint{}.CreationTime), Kind: api.KTimePtr},
+		{Name: "LastModifiedTime", Off: unsafe.Offsetof(Endpoint{}.LastModifiedTime), Kind: api.KTimePtr},
+	}},
+	84: {Go: (*EndpointEventBus)(nil), Fields: []api.Field{
+		{Name: "EventBusArn", Off: unsafe.Offsetof(EndpointEventBus{}.EventBusArn), Kind: api.KStringPtr},
+	}},
+	85: {Go: (*EventBus)(nil), Fields: []api.Field{
+		{Name: "Name", Off: unsafe.Offsetof(EventBus{}.Name), Kind: api.KStringPtr},
+		{Name: "Arn", Off: unsafe.Offsetof(EventBus{}.Arn), Kind: api.KStringPtr},
+		{Name: "Description", Off: unsafe.Offsetof(EventBus{}.Description), Kind: api.KStringPtr},
+		{Name: "Policy", Off: unsafe.Offsetof(EventBus{}.Policy), Kind: api.KStringPtr},
+		{Name: "CreationTime", Off: unsafe.Offsetof(EventBus{}.CreationTime), Kind: api.KTimePtr},
+		{Name: "LastModifiedTime", Off: unsafe.Offsetof(EventBus{}.LastModifiedTime), Kind: api.KTimePtr},
+	}},
+	86: {Go: (*EventSource)(nil), Fields: []api.Field{
+		{Name: "Arn", Off: unsafe.Offsetof(EventSource{}.Arn), Kind: api.KStringPtr},
+		{Name: "CreatedBy", Off: unsafe.Offsetof(EventSource{}.CreatedBy), Kind: api.KStringPtr},
+		{Name: "CreationTime", Off: unsafe.Offsetof(EventSource{}.CreationTime), Kind: api.KTimePtr},
+		{Name: "ExpirationTime", Off: unsafe.Offsetof(EventSource{}.ExpirationTime), Kind: api.KTimePtr},
+		{Name: "Name", Off: unsafe.Offsetof(EventSource{}.Name), Kind: api.KStringPtr},
+		{Name: "State", Off: unsafe.Offsetof(EventSource{}.State), Kind: api.KStringPtr},
+	}},
+	87: {Go: (*FailoverConfig)(nil), Fields: []api.Field{
+		{Name: "Primary", Off: unsafe.Offsetof(FailoverConfig{}.Primary), Kind: api.KStructPtr, Type: 130},
+		{Name: "Secondary", Off: unsafe.Offsetof(FailoverConfig{}.Secondary), Kind: api.KStructPtr, Type: 164},
+	}},
+	88: {Go: (*HttpParameters)(nil), Fields: []api.Field{
+		{Name: "PathParameterValues", Off: unsafe.Offsetof(HttpParameters{}.PathParameterValues), Kind: api.KList, Type: 191},
+		{Name: "HeaderParameters", Off: unsafe.Offsetof(HttpParameters{}.HeaderParameters), Kind: api.KMap, Type: 200},
+		{Name: "QueryStringParameters", Off: unsafe.Offsetof(HttpParameters{}.QueryStringParameters), Kind: api.KMap, Type: 200},
+	}},
+	89: {Go: (*IllegalStatusException)(nil)},
+	90: {Go: (*InputTransformer)(nil), Fields: []api.Field{
+		{Name: "InputPathsMap", Off: unsafe.Offsetof(InputTransformer{}.InputPathsMap), Kind: api.KMap, Type: 200},
+		{Name: "InputTemplate", Off: unsafe.Offsetof(InputTransformer{}.InputTemplate), Kind: api.KStringPtr},
+	}},
+	91: {Go: (*InternalException)(nil)},
+	92: {Go: (*InvalidEventPatternException)(nil)},
+	93: {Go: (*InvalidStateException)(nil)},
+	94: {Go: (*KinesisParameters)(nil), Fields: []api.Field{
+		{Name: "PartitionKeyPath", Off: unsafe.Offsetof(KinesisParameters{}.PartitionKeyPath), Kind: api.KStringPtr},
+	}},
+	95: {Go: (*LimitExceededException)(nil)},
+	96: {Go: (*ListApiDestinationsRequest)(nil), Fields: []api.Field{
+		{Name: "NamePrefix", Off: unsafe.Offsetof(ListApiDestinationsRequest{}.NamePrefix), Kind: api.KStringPtr},
+		{Name: "ConnectionArn", Off: unsafe.Offsetof(ListApiDestinationsRequest{}.ConnectionArn), Kind: api.KStringPtr},
+		{Name: "NextToken", Off: unsafe.Offsetof(ListApiDestinationsRequest{}.NextToken), Kind: api.KStringPtr},
+		{Name: "Limit", Off: unsafe.Offsetof(ListApiDestinationsRequest{}.Limit), Kind: api.KInt32Ptr},
+	}},
+	97: {Go: (*ListApiDestinationsResponse)(nil), Fields: []api.Field{
+		{Name: "ApiDestinations", Off: unsafe.Offsetof(ListApiDestinationsResponse{}.ApiDestinations), Kind: api.KList, Type: 201},
+		{Name: "NextToken", Off: unsafe.Offsetof(ListApiDestinationsResponse{}.NextToken), Kind: api.KStringPtr},
+	}},
+	98: {Go: (*ListArchivesRequest)(nil), Fields: []api.Field{
+		{Name: "NamePrefix", Off: unsafe.Offsetof(ListArchivesRequest{}.NamePrefix), Kind: api.KStringPtr},
+		{Name: "EventSourceArn", Off: unsafe.Offsetof(ListArchivesRequest{}.EventSourceArn), Kind: api.KStringPtr},
+		{Name: "State", Off: unsafe.Offsetof(ListArchivesRequest{}.State), Kind: api.KStringPtr},
+		{Name: "NextToken", Off: unsafe.Offsetof(ListArchivesRequest{}.NextToken), Kind: api.KStringPtr},
+		{Name: "Limit", Off: unsafe.Offsetof(ListArchivesRequest{}.Limit), Kind: api.KInt32Ptr},
+	}},
+	99: {Go: (*ListArchivesResponse)(nil), Fields: []api.Field{
+		{Name: "Archives", Off: unsafe.Offsetof(ListArchivesResponse{}.Archives), Kind: api.KList, Type: 202},
+		{Name: "NextToken", Off: unsafe.Offsetof(ListArchivesResponse{}.NextToken), Kind: api.KStringPtr},
+	}},
+	100: {Go: (*ListConnectionsRequest)(nil), Fields: []api.Field{
+		{Name: "NamePrefix", Off: unsafe.Offsetof(ListConnectionsRequest{}.NamePrefix), Kind: api.KStringPtr},
+		{Name: "ConnectionState", Off: unsafe.Offsetof(ListConnectionsRequest{}.ConnectionState), Kind: api.KStringPtr},
+		{Name: "NextToken", Off: unsafe.Offsetof(ListConnectionsRequest{}.NextToken), Kind: api.KStringPtr},
+		{Name: "Limit", Off: unsafe.Offsetof(ListConnectionsRequest{}.Limit), Kind: api.KInt32Ptr},
+	}},
+	101: {Go: (*ListConnectionsResponse)(nil), Fields: []api.Field{
+		{Name: "Connections", Off: unsafe.Offsetof(ListConnectionsResponse{}.Connections), Kind: api.KList, Type: 203},
+		{Name: "NextToken", Off: unsafe.Offsetof(ListConnectionsResponse{}.NextToken), Kind: api.KStringPtr},
+	}},
+	102: {Go: (*ListEndpointsRequest)(nil), Fields: []api.Field{
+		{Name: "NamePrefix", Off: unsafe.Offsetof(ListEndpointsRequest{}.NamePrefix), Kind: api.KStringPtr},
+		{Name: "HomeRegion", Off: unsafe.Offsetof(ListEndpointsRequest{}.HomeRegion), Kind: api.KStringPtr},
+		{Name: "NextToken", Off: unsafe.Offsetof(ListEndpointsRequest{}.NextToken), Kind: api.KStringPtr},
+		{Name: "MaxResults", Off: unsafe.Offsetof(ListEndpointsRequest{}.MaxResults), Kind: api.KInt32Ptr},
+	}},
+	103: {Go: (*ListEndpointsResponse)(nil), Fields: []api.Field{
+		{Name: "Endpoints", Off: unsafe.Offsetof(ListEndpointsResponse{}.Endpoints), Kind: api.KList, Type: 204},
+		{Name: "NextToken", Off: unsafe.Offsetof(ListEndpointsResponse{}.NextToken), Kind: api.KStringPtr},
+	}},
+	104: {Go: (*ListEventBusesRequest)(nil), Fields: []api.Field{
+		{Name: "NamePrefix", Off: unsafe.Offsetof(ListEventBusesRequest{}.NamePrefix), Kind: api.KStringPtr},
+		{Name: "NextToken", Off: unsafe.Offsetof(ListEventBusesRequest{}.NextToken), Kind: api.KStringPtr},
+		{Name: "Limit", Off: unsafe.Offsetof(ListEventBusesRequest{}.Limit), Kind: api.KInt32Ptr},
+	}},
+	105: {Go: (*ListEventBusesResponse)(nil), Fields: []api.Field{
+		{Name: "EventBuses", Off: unsafe.Offsetof(ListEventBusesResponse{}.EventBuses), Kind: api.KList, Type: 205},
+		{Name: "NextToken", Off: unsafe.Offsetof(ListEventBusesResponse{}.NextToken), Kind: api.KStringPtr},
+	}},
+	106: {Go: (*ListEventSourcesRequest)(nil), Fields: []api.Field{
+		{Name: "NamePrefix", Off: unsafe.Offsetof(ListEventSourcesRequest{}.NamePrefix), Kind: api.KStringPtr},
+		{Name: "NextToken", Off: unsafe.Offsetof(ListEventSourcesRequest{}.NextToken), Kind: api.KStringPtr},
+		{Name: "Limit", Off: unsafe.Offsetof(ListEventSourcesRequest{}.Limit), Kind: api.KInt32Ptr},
+	}},
+	107: {Go: (*ListEventSourcesResponse)(nil), Fields: []api.Field{
+		{Name: "EventSources", Off: unsafe.Offsetof(ListEventSourcesResponse{}.EventSources), Kind: api.KList, Type: 206},
+		{Name: "NextToken", Off: unsafe.Offsetof(ListEventSourcesResponse{}.NextToken), Kind: api.KStringPtr},
+	}},
+	108: {Go: (*ListPartnerEventSourceAccountsRequest)(nil), Fields: []api.Field{
+		{Name: "EventSourceName", Off: unsafe.Offsetof(ListPartnerEventSourceAccountsRequest{}.EventSourceName), Kind: api.KStringPtr},
+		{Name: "NextToken", Off: unsafe.Offsetof(ListPartnerEventSourceAccountsRequest{}.NextToken), Kind: api.KStringPtr},
+		{Name: "Limit", Off: unsafe.Offsetof(ListPartnerEventSourceAccountsRequest{}.Limit), Kind: api.KInt32Ptr},
+	}},
+	109: {Go: (*ListPartnerEventSourceAccountsResponse)(nil), Fields: []api.Field{
+		{Name: "PartnerEventSourceAccounts", Off: unsafe.Offsetof(ListPartnerEventSourceAccountsResponse{}.PartnerEventSourceAccounts), Kind: api.KList, Type: 207},
+		{Name: "NextToken", Off: unsafe.Offsetof(ListPartnerEventSourceAccountsResponse{}.NextToken), Kind: api.KStringPtr},
+	}},
+	110: {Go: (*ListPartnerEventSourcesRequest)(nil), Fields: []api.Field{
+		{Name: "NamePrefix", Off: unsafe.Offsetof(ListPartnerEventSourcesRequest{}.NamePrefix), Kind: api.KStringPtr},
+		{Name: "NextToken", Off: unsafe.Offsetof(ListPartnerEventSourcesRequest{}.NextToken), Kind: api.KStringPtr},
+		{Name: "Limit", Off: unsafe.Offsetof(ListPartnerEventSourcesRequest{}.Limit), Kind: api.KInt32Ptr},
+	}},
+	111: {Go: (*ListPartnerEventSourcesResponse)(nil), Fields: []api.Field{
+		{Name: "PartnerEventSources", Off: unsafe.Offsetof(ListPartnerEventSourcesResponse{}.PartnerEventSources), Kind: api.KList, Type: 208},
+		{Name: "NextToken", Off: unsafe.Offsetof(ListPartnerEventSourcesResponse{}.NextToken), Kind: api.KStringPtr},
+	}},
+	112: {Go: (*ListReplaysRequest)(nil), Fields: []api.Field{
+		{Name: "NamePrefix", Off: unsafe.Offsetof(ListReplaysRequest{}.NamePrefix), Kind: api.KStringPtr},
+		{Name: "State", Off: unsafe.Offsetof(ListReplaysRequest{}.State), Kind: api.KStringPtr},
+		{Name: "EventSourceArn", Off: unsafe.Offsetof(ListReplaysRequest{}.EventSourceArn), Kind: api.KStringPtr},
+		{Name: "NextToken", Off: unsafe.Offsetof(ListReplaysRequest{}.NextToken), Kind: api.KStringPtr},
+		{Name: "Limit", Off: unsafe.Offsetof(ListReplaysRequest{}.Limit), Kind: api.KInt32Ptr},
+	}},
+	113: {Go: (*ListReplaysResponse)(nil), Fields: []api.Field{
+		{Name: "Replays", Off: unsafe.Offsetof(ListReplaysResponse{}.Replays), Kind: api.KList, Type: 209},
+		{Name: "NextToken", Off: unsafe.Offsetof(ListReplaysResponse{}.NextToken), Kind: api.KStringPtr},
+	}},
+	114: {Go: (*ListRuleNamesByTargetRequest)(nil), Fields: []api.Field{
+		{Name: "TargetArn", Off: unsafe.Offsetof(ListRuleNamesByTargetRequest{}.TargetArn), Kind: api.KStringPtr},
+		{Name: "EventBusName", Off: unsafe.Offsetof(ListRuleNamesByTargetRequest{}.EventBusName), Kind: api.KStringPtr},
+		{Name: "NextToken", Off: unsafe.Offsetof(ListRuleNamesByTargetRequest{}.NextToken), Kind: api.KStringPtr},
+		{Name: "Limit", Off: unsafe.Offsetof(ListRuleNamesByTargetRequest{}.Limit), Kind: api.KInt32Ptr},
+	}},
+	115: {Go: (*ListRuleNamesByTargetResponse)(nil), Fields: []api.Field{
+		{Name: "RuleNames", Off: unsafe.Offsetof(ListRuleNamesByTargetResponse{}.RuleNames), Kind: api.KList, Type: 191},
+		{Name: "NextToken", Off: unsafe.Offsetof(ListRuleNamesByTargetResponse{}.NextToken), Kind: api.KStringPtr},
+	}},
+	116: {Go: (*ListRulesRequest)(nil), Fields: []api.Field{
+		{Name: "NamePrefix", Off: unsafe.Offsetof(ListRulesRequest{}.NamePrefix), Kind: api.KStringPtr},
+		{Name: "EventBusName", Off: unsafe.Offsetof(ListRulesRequest{}.EventBusName), Kind: api.KStringPtr},
+		{Name: "NextToken", Off: unsafe.Offsetof(ListRulesRequest{}.NextToken), Kind: api.KStringPtr},
+		{Name: "Limit", Off: unsafe.Offsetof(ListRulesRequest{}.Limit), Kind: api.KInt32Ptr},
+	}},
+	117: {Go: (*ListRulesResponse)(nil), Fields: []api.Field{
+		{Name: "Rules", Off: unsafe.Offsetof(ListRulesResponse{}.Rules), Kind: api.KList, Type: 210},
+		{Name: "NextToken", Off: unsafe.Offsetof(ListRulesResponse{}.NextToken), Kind: api.KStringPtr},
+	}},
+	118: {Go: (*ListTagsForResourceRequest)(nil), Fields: []api.Field{
+		{Name: "ResourceARN", Off: unsafe.Offsetof(ListTagsForResourceRequest{}.ResourceARN), Kind: api.KStringPtr},
+	}},
+	119: {Go: (*ListTagsForResourceResponse)(nil), Fields: []api.Field{
+		{Name: "Tags", Off: unsafe.Offsetof(ListTagsForResourceResponse{}.Tags), Kind: api.KList, Type: 196},
+	}},
+	120: {Go: (*ListTargetsByRuleRequest)(nil), Fields: []api.Field{
+		{Name: "Rule", Off: unsafe.Offsetof(ListTargetsByRuleRequest{}.Rule), Kind: api.KStringPtr},
+		{Name: "EventBusName", Off: unsafe.Offsetof(ListTargetsByRuleRequest{}.EventBusName), Kind: api.KStringPtr},
+		{Name: "NextToken", Off: unsafe.Offsetof(ListTargetsByRuleRequest{}.NextToken), Kind: api.KStringPtr},
+		{Name: "Limit", Off: unsafe.Offsetof(ListTargetsByRuleRequest{}.Limit), Kind: api.KInt32Ptr},
+	}},
+	121: {Go: (*ListTargetsByRuleResponse)(nil), Fields: []api.Field{
+		{Name: "Targets", Off: unsafe.Offsetof(ListTargetsByRuleResponse{}.Targets), Kind: api.KList, Type: 211},
+		{Name: "NextToken", Off: unsafe.Offsetof(ListTargetsByRuleResponse{}.NextToken), Kind: api.KStringPtr},
+	}},
+	122: {Go: (*ManagedRuleException)(nil)},
+	123: {Go: (*NetworkConfiguration)(nil), Fields: []api.Field{
+		{Name: "awsvpcConfiguration", Off: unsafe.Offsetof(NetworkConfiguration{}.AwsvpcConfiguration), Kind: api.KStructPtr, Type: 5},
+	}},
+	124: {Go: (*OperationDisabledException)(nil)},
+	125: {Go: (*PartnerEventSource)(nil), Fields: []api.Field{
+		{Name: "Arn", Off: unsafe.Offsetof(PartnerEventSource{}.Arn), Kind: api.KStringPtr},
+		{Name: "Name", Off: unsafe.Offsetof(PartnerEventSource{}.Name), Kind: api.KStringPtr},
+	}},
+	126: {Go: (*PartnerEventSourceAccount)(nil), Fields: []api.Field{
+		{Name: "Account", Off: unsafe.Offsetof(PartnerEventSourceAccount{}.Account), Kind: api.KStringPtr},
+		{Name: "CreationTime", Off: unsafe.Offsetof(PartnerEventSourceAccount{}.CreationTime), Kind: api.KTimePtr},
+		{Name: "ExpirationTime", Off: unsafe.Offsetof(PartnerEventSourceAccount{}.ExpirationTime), Kind: api.KTimePtr},
+		{Name: "State", Off: unsafe.Offsetof(PartnerEventSourceAccount{}.State), Kind: api.KStringPtr},
+	}},
+	127: {Go: (*PlacementConstraint)(nil), Fields: []api.Field{
+		{Name: "type", Off: unsafe.Offsetof(PlacementConstraint{}.Type), Kind: api.KStringPtr},
+		{Name: "expression", Off: unsafe.Offsetof(PlacementConstraint{}.Expression), Kind: api.KStringPtr},
+	}},
+	128: {Go: (*PlacementStrategy)(nil), Fields: []api.Field{
+		{Name: "type", Off: unsafe.Offsetof(PlacementStrategy{}.Type), Kind: api.KStringPtr},
+		{Name: "field", Off: unsafe.Offsetof(PlacementStrategy{}.Field), Kind: api.KStringPtr},
+	}},
+	129: {Go: (*PolicyLengthExceededException)(nil)},
+	130: {Go: (*Primary)(nil), Fields: []api.Field{
+		{Name: "HealthCheck", Off: unsafe.Offsetof(Primary{}.HealthCheck), Kind: api.KStringPtr},
+	}},
+	131: {Go: (*PutEventsRequest)(nil), Fields: []api.Field{
+		{Name: "Entries", Off: unsafe.Offsetof(PutEventsRequest{}.Entries), Kind: api.KList, Type: 212},
+		{Name: "EndpointId", Off: unsafe.Offsetof(PutEventsRequest{}.EndpointId), Kind: api.KStringPtr},
+	}},
+	132: {Go: (*PutEventsRequestEntry)(nil), Fields: []api.Field{
+		{Name: "Time", Off: unsafe.Offsetof(PutEventsRequestEntry{}.Time), Kind: api.KTimePtr},
+		{Name: "Source", Off: unsafe.Offsetof(PutEventsRequestEntry{}.Source), Kind: api.KStringPtr},
+		{Name: "Resources", Off: unsafe.Offsetof(PutEventsRequestEntry{}.Resources), Kind: api.KList, Type: 191},
+		{Name: "DetailType", Off: unsafe.Offsetof(PutEventsRequestEntry{}.DetailType), Kind: api.KStringPtr},
+		{Name: "Detail", Off: unsafe.Offsetof(PutEventsRequestEntry{}.Detail), Kind: api.KStringPtr},
+		{Name: "EventBusName", Off: unsafe.Offsetof(PutEventsRequestEntry{}.EventBusName), Kind: api.KStringPtr},
+		{Name: "TraceHeader", Off: unsafe.Offsetof(PutEventsRequestEntry{}.TraceHeader), Kind: api.KStringPtr},
+	}},
+	133: {Go: (*PutEventsResponse)(nil), Fields: []api.Field{
+		{Name: "FailedEntryCount", Off: unsafe.Offsetof(PutEventsResponse{}.FailedEntryCount), Kind: api.KInt32Ptr},
+		{Name: "Entries", Off: unsafe.Offsetof(PutEventsResponse{}.Entries), Kind: api.KList, Type: 213},
+	}},
+	134: {Go: (*PutEventsResultEntry)(nil), Fields: []api.Field{
+		{Name: "EventId", Off: unsafe.Offsetof(PutEventsResultEntry{}.EventId), Kind: api.KStringPtr},
+		{Name: "ErrorCode", Off: unsafe.Offsetof(PutEventsResultEntry{}.ErrorCode), Kind: api.KStringPtr},
+		{Name: "ErrorMessage", Off: unsafe.Offsetof(PutEventsResultEntry{}.ErrorMessage), Kind: api.KStringPtr},
+	}},
+	135: {Go: (*PutPartnerEventsRequest)(nil), Fields: []api.Field{
+		{Name: "Entries", Off: unsafe.Offsetof(PutPartnerEventsRequest{}.Entries), Kind: api.KList, Type: 214},
+	}},
+	136: {Go: (*PutPartnerEventsRequestEntry)(nil), Fields: []api.Field{
+		{Name: "Time", Off: unsafe.Offsetof(PutPartnerEventsRequestEntry{}.Time), Kind: api.KTimePtr},
+		{Name: "Source", Off: unsafe.Offsetof(PutPartnerEventsRequestEntry{}.Source), Kind: api.KStringPtr},
+		{Name: "Resources", Off: unsafe.Offsetof(PutPartnerEventsRequestEntry{}.Resources), Kind: api.KList, Type: 191},
+		{Name: "DetailType", Off: unsafe.Offsetof(PutPartnerEventsRequestEntry{}.DetailType), Kind: api.KStringPtr},
+		{Name: "Detail", Off: unsafe.Offsetof(PutPartnerEventsRequestEntry{}.Detail), Kind: api.KStringPtr},
+	}},
+	137: {Go: (*PutPartnerEventsResponse)(nil), Fields: []api.Field{
+		{Name: "FailedEntryCount", Off: unsafe.Offsetof(PutPartnerEventsResponse{}.FailedEntryCount), Kind: api.KInt32Ptr},
+		{Name: "Entries", Off: unsafe.Offsetof(PutPartnerEventsResponse{}.Entries), Kind: api.KList, Type: 215},
+	}},
+	138: {Go: (*PutPartnerEventsResultEntry)(nil), Fields: []api.Field{
+		{Name: "EventId", Off: unsafe.Offsetof(PutPartnerEventsResultEntry{}.EventId), Kind: api.KStringPtr},
+		{Name: "ErrorCode", Off: unsafe.Offsetof(PutPartnerEventsResultEntry{}.ErrorCode), Kind: api.KStringPtr},
+		{Name: "ErrorMessage", Off: unsafe.Offsetof(PutPartnerEventsResultEntry{}.ErrorMessage), Kind: api.KStringPtr},
+	}},
+	139: {Go: (*PutPermissionOutput)(nil)},
+	140: {Go: (*PutPermissionRequest)(nil), Fields: []api.Field{
+		{Name: "EventBusName", Off: unsafe.Offsetof(PutPermissionRequest{}.EventBusName), Kind: api.KStringPtr},
+		{Name: "Action", Off: unsafe.Offsetof(PutPermissionRequest{}.Action), Kind: api.KStringPtr},
+		{Name: "Principal", Off: unsafe.Offsetof(PutPermissionRequest{}.Principal), Kind: api.KStringPtr},
+		{Name: "StatementId", Off: unsafe.Offsetof(PutPermissionRequest{}.StatementId), Kind: api.KStringPtr},
+		{Name: "Condition", Off: unsafe.Offsetof(PutPermissionRequest{}.Condition), Kind: api.KStructPtr, Type: 13},
+		{Name: "Policy", Off: unsafe.Offsetof(PutPermissionRequest{}.Policy), Kind: api.KStringPtr},
+	}},
+	141: {Go: (*PutRuleRequest)(nil), Fields: []api.Field{
+		{Name: "Name", Off: unsafe.Offsetof(PutRuleRequest{}.Name), Kind: api.KStringPtr},
+		{Name: "ScheduleExpression", Off: unsafe.Offsetof(PutRuleRequest{}.ScheduleExpression), Kind: api.KStringPtr},
+		{Name: "EventPattern", Off: unsafe.Offsetof(PutRuleRequest{}.EventPattern), Kind: api.KStringPtr},
+		{Name: "State", Off: unsafe.Offsetof(PutRuleRequest{}.State), Kind: api.KStringPtr},
+		{Name: "Description", Off: unsafe.Offsetof(PutRuleRequest{}.Description), Kind: api.KStringPtr},
+		{Name: "RoleArn", Off: unsafe.Offsetof(PutRuleRequest{}.RoleArn), Kind: api.KStringPtr},
+		{Name: "Tags", Off: unsafe.Offsetof(PutRuleRequest{}.Tags), Kind: api.KList, Type: 196},
+		{Name: "EventBusName", Off: unsafe.Offsetof(PutRuleRequest{}.EventBusName), Kind: api.KStringPtr},
+	}},
+	142: {Go: (*PutRuleResponse)(nil), Fields: []api.Field{
+		{Name: "RuleArn", Off: unsafe.Offsetof(PutRuleResponse{}.RuleArn), Kind: api.KStringPtr},
+	}},
+	143: {Go: (*PutTargetsRequest)(nil), Fields: []api.Field{
+		{Name: "Rule", Off: unsafe.Offsetof(PutTargetsRequest{}.Rule), Kind: api.KStringPtr},
+		{Name: "EventBusName", Off: unsafe.Offsetof(PutTargetsRequest{}.EventBusName), Kind: api.KStringPtr},
+		{Name: "Targets", Off: unsafe.Offsetof(PutTargetsRequest{}.Targets), Kind: api.KList, Type: 211},
+	}},
+	144: {Go: (*PutTargetsResponse)(nil), Fields: []api.Field{
+		{Name: "FailedEntryCount", Off: unsafe.Offsetof(PutTargetsResponse{}.FailedEntryCount), Kind: api.KInt32Ptr},
+		{Name: "FailedEntries", Off: unsafe.Offsetof(PutTargetsResponse{}.FailedEntries), Kind: api.KList, Type: 216},
+	}},
+	145: {Go: (*PutTargetsResultEntry)(nil), Fields: []api.Field{
+		{Name: "TargetId", Off: unsafe.Offsetof(PutTargetsResultEntry{}.TargetId), Kind: api.KStringPtr},
+		{Name: "ErrorCode", Off: unsafe.Offsetof(PutTargetsResultEntry{}.ErrorCode), Kind: api.KStringPtr},
+		{Name: "ErrorMessage", Off: unsafe.Offsetof(PutTargetsResultEntry{}.ErrorMessage), Kind: api.KStringPtr},
+	}},
+	146: {Go: (*RedshiftDataParameters)(nil), Fields: []api.Field{
+		{Name: "SecretManagerArn", Off: unsafe.Offsetof(RedshiftDataParameters{}.SecretManagerArn), Kind: api.KStringPtr},
+		{Name: "Database", Off: unsafe.Offsetof(RedshiftDataParameters{}.Database), Kind: api.KStringPtr},
+		{Name: "DbUser", Off: unsafe.Offsetof(RedshiftDataParameters{}.DbUser), Kind: api.KStringPtr},
+		{Name: "Sql", Off: unsafe.Offsetof(RedshiftDataParameters{}.Sql), Kind: api.KStringPtr},
+		{Name: "StatementName", Off: unsafe.Offsetof(RedshiftDataParameters{}.StatementName), Kind: api.KStringPtr},
+		{Name: "WithEvent", Off: unsafe.Offsetof(RedshiftDataParameters{}.WithEvent), Kind: api.KBoolPtr},
+		{Name: "Sqls", Off: unsafe.Offsetof(RedshiftDataParameters{}.Sqls), Kind: api.KList, Type: 191},
+	}},
+	147: {Go: (*RemovePermissionOutput)(nil)},
+	148: {Go: (*RemovePermissionRequest)(nil), Fields: []api.Field{
+		{Name: "StatementId", Off: unsafe.Offsetof(RemovePermissionRequest{}.StatementId), Kind: api.KStringPtr},
+		{Name: "RemoveAllPermissions", Off: unsafe.Offsetof(RemovePermissionRequest{}.RemoveAllPermissions), Kind: api.KBoolPtr},
+		{Name: "EventBusName", Off: unsafe.Offsetof(RemovePermissionRequest{}.EventBusName), Kind: api.KStringPtr},
+	}},
+	149: {Go: (*RemoveTargetsRequest)(nil), Fields: []api.Field{
+		{Name: "Rule", Off: unsafe.Offsetof(RemoveTargetsRequest{}.Rule), Kind: api.KStringPtr},
+		{Name: "EventBusName", Off: unsafe.Offsetof(RemoveTargetsRequest{}.EventBusName), Kind: api.KStringPtr},
+		{Name: "Ids", Off: unsafe.Offsetof(RemoveTargetsRequest{}.Ids), Kind: api.KList, Type: 191},
+		{Name: "Force", Off: unsafe.Offsetof(RemoveTargetsRequest{}.Force), Kind: api.KBoolPtr},
+	}},
+	150: {Go: (*RemoveTargetsResponse)(nil), Fields: []api.Field{
+		{Name: "FailedEntryCount", Off: unsafe.Offsetof(RemoveTargetsResponse{}.FailedEntryCount), Kind: api.KInt32Ptr},
+		{Name: "FailedEntries", Off: unsafe.Offsetof(RemoveTargetsResponse{}.FailedEntries), Kind: api.KList, Type: 217},
+	}},
+	151: {Go: (*RemoveTargetsResultEntry)(nil), Fields: []api.Field{
+		{Name: "TargetId", Off: unsafe.Offsetof(RemoveTargetsResultEntry{}.TargetId), Kind: api.KStringPtr},
+		{Name: "ErrorCode", Off: unsafe.Offsetof(RemoveTargetsResultEntry{}.ErrorCode), Kind: api.KStringPtr},
+		{Name: "ErrorMessage", Off: unsafe.Offsetof(RemoveTargetsResultEntry{}.ErrorMessage), Kind: api.KStringPtr},
+	}},
+	152: {Go: (*Replay)(nil), Fields: []api.Field{
+		{Name: "ReplayName", Off: unsafe.Offsetof(Replay{}.ReplayName), Kind: api.KStringPtr},
+		{Name: "EventSourceArn", Off: unsafe.Offsetof(Replay{}.EventSourceArn), Kind: api.KStringPtr},
+		{Name: "State", Off: unsafe.Offsetof(Replay{}.State), Kind: api.KStringPtr},
+		{Name: "StateReason", Off: unsafe.Offsetof(Replay{}.StateReason), Kind: api.KStringPtr},
+		{Name: "EventStartTime", Off: unsafe.Offsetof(Replay{}.EventStartTime), Kind: api.KTimePtr},
+		{Name: "EventEndTime", Off: unsafe.Offsetof(Replay{}.EventEndTime), Kind: api.KTimePtr},
+		{Name: "EventLastReplayedTime", Off: unsafe.Offsetof(Replay{}.EventLastReplayedTime), Kind: api.KTimePtr},
+		{Name: "ReplayStartTime", Off: unsafe.Offsetof(Replay{}.ReplayStartTime), Kind: api.KTimePtr},
+		{Name: "ReplayEndTime", Off: unsafe.Offsetof(Replay{}.ReplayEndTime), Kind: api.KTimePtr},
+	}},
+	153: {Go: (*ReplayDestination)(nil), Fields: []api.Field{
+		{Name: "Arn", Off: unsafe.Offsetof(ReplayDestination{}.Arn), Kind: api.KStringPtr},
+		{Name: "FilterArns", Off: unsafe.Offsetof(ReplayDestination{}.FilterArns), Kind: api.KList, Type: 191},
+	}},
+	154: {Go: (*ReplicationConfig)(nil), Fields: []api.Field{
+		{Name: "State", Off: unsafe.Offsetof(ReplicationConfig{}.State), Kind: api.KStringPtr},
+	}},
+	155: {Go: (*ResourceAlreadyExistsException)(nil)},
+	156: {Go: (*ResourceNotFoundException)(nil)},
+	157: {Go: (*RetryPolicy)(nil), Fields: []api.Field{
+		{Name: "MaximumRetryAttempts", Off: unsafe.Offsetof(RetryPolicy{}.MaximumRetryAttempts), Kind: api.KInt32Ptr},
+		{Name: "MaximumEventAgeInSeconds", Off: unsafe.Offsetof(RetryPolicy{}.MaximumEventAgeInSeconds), Kind: api.KInt32Ptr},
+	}},
+	158: {Go: (*RoutingConfig)(nil), Fields: []api.Field{
+		{Name: "FailoverConfig", Off: unsafe.Offsetof(RoutingConfig{}.FailoverConfig), Kind: api.KStructPtr, Type: 87},
+	}},
+	159: {Go: (*Rule)(nil), Fields: []api.Field{
+		{Name: "Name", Off: unsafe.Offsetof(Rule{}.Name), Kind: api.KStringPtr},
+		{Name: "Arn", Off: unsafe.Offsetof(Rule{}.Arn), Kind: api.KStringPtr},
+		{Name: "EventPattern", Off: unsafe.Offsetof(Rule{}.EventPattern), Kind: api.KStringPtr},
+		{Name: "State", Off: unsafe.Offsetof(Rule{}.State), Kind: api.KStringPtr},
+		{Name: "Description", Off: unsafe.Offsetof(Rule{}.Description), Kind: api.KStringPtr},
+		{Name: "ScheduleExpression", Off: unsafe.Offsetof(Rule{}.ScheduleExpression), Kind: api.KStringPtr},
+		{Name: "RoleArn", Off: unsafe.Offsetof(Rule{}.RoleArn), Kind: api.KStringPtr},
+		{Name: "ManagedBy", Off: unsafe.Offsetof(Rule{}.ManagedBy), Kind: api.KStringPtr},
+		{Name: "EventBusName", Off: unsafe.Offsetof(Rule{}.EventBusName), Kind: api.KStringPtr},
+	}},
+	160: {Go: (*RunCommandParameters)(nil), Fields: []api.Field{
+		{Name: "RunCommandTargets", Off: unsafe.Offsetof(RunCommandParameters{}.RunCommandTargets), Kind: api.KList, Type: 218},
+	}},
+	161: {Go: (*RunCommandTarget)(nil), Fields: []api.Field{
+		{Name: "Key", Off: unsafe.Offsetof(RunCommandTarget{}.Key), Kind: api.KStringPtr},
+		{Name: "Values", Off: unsafe.Offsetof(RunCommandTarget{}.Values), Kind: api.KList, Type: 191},
+	}},
+	162: {Go: (*SageMakerPipelineParameter)(nil), Fields: []api.Field{
+		{Name: "Name", Off: unsafe.Offsetof(SageMakerPipelineParameter{}.Name), Kind: api.KStringPtr},
+		{Name: "Value", Off: unsafe.Offsetof(SageMakerPipelineParameter{}.Value), Kind: api.KStringPtr},
+	}},
+	163: {Go: (*SageMakerPipelineParameters)(nil), Fields: []api.Field{
+		{Name: "PipelineParameterList", Off: unsafe.Offsetof(SageMakerPipelineParameters{}.PipelineParameterList), Kind: api.KList, Type: 219},
+	}},
+	164: {Go: (*Secondary)(nil), Fields: []api.Field{
+		{Name: "Route", Off: unsafe.Offsetof(Secondary{}.Route), Kind: api.KStringPtr},
+	}},
+	165: {Go: (*SqsParameters)(nil), Fields: []api.Field{
+		{Name: "MessageGroupId", Off: unsafe.Offsetof(SqsParameters{}.MessageGroupId), Kind: api.KStringPtr},
+	}},
+	166: {Go: (*StartReplayRequest)(nil), Fields: []api.Field{
+		{Name: "ReplayName", Off: unsafe.Offsetof(StartReplayRequest{}.ReplayName), Kind: api.KStringPtr},
+		{Name: "Description", Off: unsafe.Offsetof(StartReplayRequest{}.Description), Kind: api.KStringPtr},
+		{Name: "EventSourceArn", Off: unsafe.Offsetof(StartReplayRequest{}.EventSourceArn), Kind: api.KStringPtr},
+		{Name: "EventStartTime", Off: unsafe.Offsetof(StartReplayRequest{}.EventStartTime), Kind: api.KTimePtr},
+		{Name: "EventEndTime", Off: unsafe.Offsetof(StartReplayRequest{}.EventEndTime), Kind: api.KTimePtr},
+		{Name: "Destination", Off: unsafe.Offsetof(StartReplayRequest{}.Destination), Kind: api.KStructPtr, Type: 153},
+	}},
+	167: {Go: (*StartReplayResponse)(nil), Fields: []api.Field{
+		{Name: "ReplayArn", Off: unsafe.Offsetof(StartReplayResponse{}.ReplayArn), Kind: api.KStringPtr},
+		{Name: "State", Off: unsafe.Offsetof(StartReplayResponse{}.State), Kind: api.KStringPtr},
+		{Name: "StateReason", Off: unsafe.Offsetof(StartReplayResponse{}.StateReason), Kind: api.KStringPtr},
+		{Name: "ReplayStartTime", Off: unsafe.Offsetof(StartReplayResponse{}.ReplayStartTime), Kind: api.KTimePtr},
+	}},
+	168: {Go: (*Tag)(nil), Fields: []api.Field{
+		{Name: "Key", Off: unsafe.Offsetof(Tag{}.Key), Kind: api.KStringPtr},
+		{Name: "Value", Off: unsafe.Offsetof(Tag{}.Value), Kind: api.KStringPtr},
+	}},
+	169: {Go: (*TagResourceRequest)(nil), Fields: []api.Field{
+		{Name: "ResourceARN", Off: unsafe.Offsetof(TagResourceRequest{}.ResourceARN), Kind: api.KStringPtr},
+		{Name: "Tags", Off: unsafe.Offsetof(TagResourceRequest{}.Tags), Kind: api.KList, Type: 196},
+	}},
+	170: {Go: (*TagResourceResponse)(nil)},
+	171: {Go: (*Target)(nil), Fields: []api.Field{
+		{Name: "Id", Off: unsafe.Offsetof(Target{}.Id), Kind: api.KStringPtr},
+		{Name: "Arn", Off: unsafe.Offsetof(Target{}.Arn), Kind: api.KStringPtr},
+		{Name: "RoleArn", Off: unsafe.Offsetof(Target{}.RoleArn), Kind: api.KStringPtr},
+		{Name: "Input", Off: unsafe.Offsetof(Target{}.Input), Kind: api.KStringPtr},
+		{Name: "InputPath", Off: unsafe.Offsetof(Target{}.InputPath), Kind: api.KStringPtr},
+		{Name: "InputTransformer", Off: unsafe.Offsetof(Target{}.InputTransformer), Kind: api.KStructPtr, Type: 90},
+		{Name: "KinesisParameters", Off: unsafe.Offsetof(Target{}.KinesisParameters), Kind: api.KStructPtr, Type: 94},
+		{Name: "RunCommandParameters", Off: unsafe.Offsetof(Target{}.RunCommandParameters), Kind: api.KStructPtr, Type: 160},
+		{Name: "EcsParameters", Off: unsafe.Offsetof(Target{}.EcsParameters), Kind: api.KStructPtr, Type: 80},
+		{Name: "BatchParameters", Off: unsafe.Offsetof(Target{}.BatchParameters), Kind: api.KStructPtr, Type: 7},
+		{Name: "SqsParameters", Off: unsafe.Offsetof(Target{}.SqsParameters), Kind: api.KStructPtr, Type: 165},
+		{Name: "HttpParameters", Off: unsafe.Offsetof(Target{}.HttpParameters), Kind: api.KStructPtr, Type: 88},
+		{Name: "RedshiftDataParameters", Off: unsafe.Offsetof(Target{}.RedshiftDataParameters), Kind: api.KStructPtr, Type: 146},
+		{Name: "SageMakerPipelineParameters", Off: unsafe.Offsetof(Target{}.SageMakerPipelineParameters), Kind: api.KStructPtr, Type: 163},
+		{Name: "DeadLetterConfig", Off: unsafe.Offsetof(Target{}.DeadLetterConfig), Kind: api.KStructPtr, Type: 43},
+		{Name: "RetryPolicy", Off: unsafe.Offsetof(Target{}.RetryPolicy), Kind: api.KStructPtr, Type: 157},
+		{Name: "AppSyncParameters", Off: unsafe.Offsetof(Target{}.AppSyncParameters), Kind: api.KStructPtr, Type: 3},
+	}},
+	172: {Go: (*TestEventPatternRequest)(nil), Fields: []api.Field{
+		{Name: "EventPattern", Off: unsafe.Offsetof(TestEventPatternRequest{}.EventPattern), Kind: api.KStringPtr},
+		{Name: "Event", Off: unsafe.Offsetof(TestEventPatternRequest{}.Event), Kind: api.KStringPtr},
+	}},
+	173: {Go: (*TestEventPatternResponse)(nil), Fields: []api.Field{
+		{Name: "Result", Off: unsafe.Offsetof(TestEventPatternResponse{}.Result), Kind: api.KBoolPtr},
+	}},
+	174: {Go: (*UntagResourceRequest)(nil), Fields: []api.Field{
+		{Name: "ResourceARN", Off: unsafe.Offsetof(UntagResourceRequest{}.ResourceARN), Kind: api.KStringPtr},
+		{Name: "TagKeys", Off: unsafe.Offsetof(UntagResourceRequest{}.TagKeys), Kind: api.KList, Type: 191},
+	}},
+	175: {Go: (*UntagResourceResponse)(nil)},
+	176: {Go: (*UpdateApiDestinationRequest)(nil), Fields: []api.Field{
+		{Name: "Name", Off: unsafe.Offsetof(UpdateApiDestinationRequest{}.Name), Kind: api.KStringPtr},
+		{Name: "Description", Off: unsafe.Offsetof(UpdateApiDestinationRequest{}.Description), Kind: api.KStringPtr},
+		{Name: "ConnectionArn", Off: unsafe.Offsetof(UpdateApiDestinationRequest{}.ConnectionArn), Kind: api.KStringPtr},
+		{Name: "InvocationEndpoint", Off: unsafe.Offsetof(UpdateApiDestinationRequest{}.InvocationEndpoint), Kind: api.KStringPtr},
+		{Name: "HttpMethod", Off: unsafe.Offsetof(UpdateApiDestinationRequest{}.HttpMethod), Kind: api.KStringPtr},
+		{Name: "InvocationRateLimitPerSecond", Off: unsafe.Offsetof(UpdateApiDestinationRequest{}.InvocationRateLimitPerSecond), Kind: api.KInt32Ptr},
+	}},
+	177: {Go: (*UpdateApiDestinationResponse)(nil), Fields: []api.Field{
+		{Name: "ApiDestinationArn", Off: unsafe.Offsetof(UpdateApiDestinationResponse{}.ApiDestinationArn), Kind: api.KStringPtr},
+		{Name: "ApiDestinationState", Off: unsafe.Offsetof(UpdateApiDestinationResponse{}.ApiDestinationState), Kind: api.KStringPtr},
+		{Name: "CreationTime", Off: unsafe.Offsetof(UpdateApiDestinationResponse{}.CreationTime), Kind: api.KTimePtr},
+		{Name: "LastModifiedTime", Off: unsafe.Offsetof(UpdateApiDestinationResponse{}.LastModifiedTime), Kind: api.KTimePtr},
+	}},
+	178: {Go: (*UpdateArchiveRequest)(nil), Fields: []api.Field{
+		{Name: "ArchiveName", Off: unsafe.Offsetof(UpdateArchiveRequest{}.ArchiveName), Kind: api.KStringPtr},
+		{Name: "Description", Off: unsafe.Offsetof(UpdateArchiveRequest{}.Description), Kind: api.KStringPtr},
+		{Name: "EventPattern", Off: unsafe.Offsetof(UpdateArchiveRequest{}.EventPattern), Kind: api.KStringPtr},
+		{Name: "RetentionDays", Off: unsafe.Offsetof(UpdateArchiveRequest{}.RetentionDays), Kind: api.KInt32Ptr},
+	}},
+	179: {Go: (*UpdateArchiveResponse)(nil), Fields: []api.Field{
+		{Name: "ArchiveArn", Off: unsafe.Offsetof(UpdateArchiveResponse{}.ArchiveArn), Kind: api.KStringPtr},
+		{Name: "State", Off: unsafe.Offsetof(UpdateArchiveResponse{}.State), Kind: api.KStringPtr},
+		{Name: "StateReason", Off: unsafe.Offsetof(UpdateArchiveResponse{}.StateReason), Kind: api.KStringPtr},
+		{Name: "CreationTime", Off: unsafe.Offsetof(UpdateArchiveResponse{}.CreationTime), Kind: api.KTimePtr},
+	}},
+	180: {Go: (*UpdateConnectionApiKeyAuthRequestParameters)(nil), Fields: []api.Field{
+		{Name: "ApiKeyName", Off: unsafe.Offsetof(UpdateConnectionApiKeyAuthRequestParameters{}.ApiKeyName), Kind: api.KStringPtr},
+		{Name: "ApiKeyValue", Off: unsafe.Offsetof(UpdateConnectionApiKeyAuthRequestParameters{}.ApiKeyValue), Kind: api.KStringPtr},
+	}},
+	181: {Go: (*UpdateConnectionAuthRequestParameters)(nil), Fields: []api.Field{
+		{Name: "BasicAuthParameters", Off: unsafe.Offsetof(UpdateConnectionAuthRequestParameters{}.BasicAuthParameters), Kind: api.KStructPtr, Type: 182},
+		{Name: "OAuthParameters", Off: unsafe.Offsetof(UpdateConnectionAuthRequestParameters{}.OAuthParameters), Kind: api.KStructPtr, Type: 184},
+		{Name: "ApiKeyAuthParameters", Off: unsafe.Offsetof(UpdateConnectionAuthRequestParameters{}.ApiKeyAuthParameters), Kind: api.KStructPtr, Type: 180},
+		{Name: "InvocationHttpParameters", Off: unsafe.Offsetof(UpdateConnectionAuthRequestParameters{}.InvocationHttpParameters), Kind: api.KStructPtr, Type: 20},
+	}},
+	182: {Go: (*UpdateConnectionBasicAuthRequestParameters)(nil), Fields: []api.Field{
+		{Name: "Username", Off: unsafe.Offsetof(UpdateConnectionBasicAuthRequestParameters{}.Username), Kind: api.KStringPtr},
+		{Name: "Password", Off: unsafe.Offsetof(UpdateConnectionBasicAuthRequestParameters{}.Password), Kind: api.KStringPtr},
+	}},
+	183: {Go: (*UpdateConnectionOAuthClientRequestParameters)(nil), Fields: []api.Field{
+		{Name: "ClientID", Off: unsafe.Offsetof(UpdateConnectionOAuthClientRequestParameters{}.ClientID), Kind: api.KStringPtr},
+		{Name: "ClientSecret", Off: unsafe.Offsetof(UpdateConnectionOAuthClientRequestParameters{}.ClientSecret), Kind: api.KStringPtr},
+	}},
+	184: {Go: (*UpdateConnectionOAuthRequestParameters)(nil), Fields: []api.Field{
+		{Name: "ClientParameters", Off: unsafe.Offsetof(UpdateConnectionOAuthRequestParameters{}.ClientParameters), Kind: api.KStructPtr, Type: 183},
+		{Name: "AuthorizationEndpoint", Off: unsafe.Offsetof(UpdateConnectionOAuthRequestParameters{}.AuthorizationEndpoint), Kind: api.KStringPtr},
+		{Name: "HttpMethod", Off: unsafe.Offsetof(UpdateConnectionOAuthRequestParameters{}.HttpMethod), Kind: api.KStringPtr},
+		{Name: "OAuthHttpParameters", Off: unsafe.Offsetof(UpdateConnectionOAuthRequestParameters{}.OAuthHttpParameters), Kind: api.KStructPtr, Type: 20},
+	}},
+	185: {Go: (*UpdateConnectionRequest)(nil), Fields: []api.Field{
+		{Name: "Name", Off: unsafe.Offsetof(UpdateConnectionRequest{}.Name), Kind: api.KStringPtr},
+		{Name: "Description", Off: unsafe.Offsetof(UpdateConnectionRequest{}.Description), Kind: api.KStringPtr},
+		{Name: "AuthorizationType", Off: unsafe.Offsetof(UpdateConnectionRequest{}.AuthorizationType), Kind: api.KStringPtr},
+		{Name: "AuthParameters", Off: unsafe.Offsetof(UpdateConnectionRequest{}.AuthParameters), Kind: api.KStructPtr, Type: 181},
+	}},
+	186: {Go: (*UpdateConnectionResponse)(nil), Fields: []api.Field{
+		{Name: "ConnectionArn", Off: unsafe.Offsetof(UpdateConnectionResponse{}.ConnectionArn), Kind: api.KStringPtr},
+		{Name: "ConnectionState", Off: unsafe.Offsetof(UpdateConnectionResponse{}.ConnectionState), Kind: api.KStringPtr},
+		{Name: "CreationTime", Off: unsafe.Offsetof(UpdateConnectionResponse{}.CreationTime), Kind: api.KTimePtr},
+		{Name: "LastModifiedTime", Off: unsafe.Offsetof(UpdateConnectionResponse{}.LastModifiedTime), Kind: api.KTimePtr},
+		{Name: "LastAuthorizedTime", Off: unsafe.Offsetof(UpdateConnectionResponse{}.LastAuthorizedTime), Kind: api.KTimePtr},
+	}},
+	187: {Go: (*UpdateEndpointRequest)(nil), Fields: []api.Field{
+		{Name: "Name", Off: unsafe.Offsetof(UpdateEndpointRequest{}.Name), Kind: api.KStringPtr},
+		{Name: "Description", Off: unsafe.Offsetof(UpdateEndpointRequest{}.Description), Kind: api.KStringPtr},
+		{Name: "RoutingConfig", Off: unsafe.Offsetof(UpdateEndpointRequest{}.RoutingConfig), Kind: api.KStructPtr, Type: 158},
+		{Name: "ReplicationConfig", Off: unsafe.Offsetof(UpdateEndpointRequest{}.ReplicationConfig), Kind: api.KStructPtr, Type: 154},
+		{Name: "EventBuses", Off: unsafe.Offsetof(UpdateEndpointRequest{}.EventBuses), Kind: api.KList, Type: 195},
+		{Name: "RoleArn", Off: unsafe.Offsetof(UpdateEndpointRequest{}.RoleArn), Kind: api.KStringPtr},
+	}},
+	188: {Go: (*UpdateEndpointResponse)(nil), Fields: []api.Field{
+		{Name: "Name", Off: unsafe.Offsetof(UpdateEndpointResponse{}.Name), Kind: api.KStringPtr},
+		{Name: "Arn", Off: unsafe.Offsetof(UpdateEndpointResponse{}.Arn), Kind: api.KStringPtr},
+		{Name: "RoutingConfig", Off: unsafe.Offsetof(UpdateEndpointResponse{}.RoutingConfig), Kind: api.KStructPtr, Type: 158},
+		{Name: "ReplicationConfig", Off: unsafe.Offsetof(UpdateEndpointResponse{}.ReplicationConfig), Kind: api.KStructPtr, Type: 154},
+		{Name: "EventBuses", Off: unsafe.Offsetof(UpdateEndpointResponse{}.EventBuses), Kind: api.KList, Type: 195},
+		{Name: "RoleArn", Off: unsafe.Offsetof(UpdateEndpointResponse{}.RoleArn), Kind: api.KStringPtr},
+		{Name: "EndpointId", Off: unsafe.Offsetof(UpdateEndpointResponse{}.EndpointId), Kind: api.KStringPtr},
+		{Name: "EndpointUrl", Off: unsafe.Offsetof(UpdateEndpointResponse{}.EndpointUrl), Kind: api.KStringPtr},
+		{Name: "State", Off: unsafe.Offsetof(UpdateEndpointResponse{}.State), Kind: api.KStringPtr},
+	}},
+	189: {Go: (*UpdateEventBusRequest)(nil), Fields: []api.Field{
+		{Name: "Name", Off: unsafe.Offsetof(UpdateEventBusRequest{}.Name), Kind: api.KStringPtr},
+		{Name: "KmsKeyIdentifier", Off: unsafe.Offsetof(UpdateEventBusRequest{}.KmsKeyIdentifier), Kind: api.KStringPtr},
+		{Name: "Description", Off: unsafe.Offsetof(UpdateEventBusRequest{}.Description), Kind: api.KStringPtr},
+		{Name: "DeadLetterConfig", Off: unsafe.Offsetof(UpdateEventBusRequest{}.DeadLetterConfig), Kind: api.KStructPtr, Type: 43},
+	}},
+	190: {Go: (*UpdateEventBusResponse)(nil), Fields: []api.Field{
+		{Name: "Arn", Off: unsafe.Offsetof(UpdateEventBusResponse{}.Arn), Kind: api.KStringPtr},
+		{Name: "Name", Off: unsafe.Offsetof(UpdateEventBusResponse{}.Name), Kind: api.KStringPtr},
+		{Name: "KmsKeyIdentifier", Off: unsafe.Offsetof(UpdateEventBusResponse{}.KmsKeyIdentifier), Kind: api.KStringPtr},
+		{Name: "Description", Off: unsafe.Offsetof(UpdateEventBusResponse{}.Description), Kind: api.KStringPtr},
+		{Name: "DeadLetterConfig", Off: unsafe.Offsetof(UpdateEventBusResponse{}.DeadLetterConfig), Kind: api.KStructPtr, Type: 43},
+	}},
+	191: {Go: (*[]string)(nil), Elem: api.Field{Kind: api.KString}, Size: unsafe.Sizeof(*new(string))},
+	192: {Go: (*[]ConnectionHeaderParameter)(nil), Elem: api.Field{Kind: api.KStruct, Type: 19}, Size: unsafe.Sizeof(*new(ConnectionHeaderParameter))},
+	193: {Go: (*[]ConnectionQueryStringParameter)(nil), Elem: api.Field{Kind: api.KStruct, Type: 23}, Size: unsafe.Sizeof(*new(ConnectionQueryStringParameter))},
+	194: {Go: (*[]ConnectionBodyParameter)(nil), Elem: api.Field{Kind: api.KStruct, Type: 18}, Size: unsafe.Sizeof(*new(ConnectionBodyParameter))},
+	195: {Go: (*[]EndpointEventBus)(nil), Elem: api.Field{Kind: api.KStruct, Type: 84}, Size: unsafe.Sizeof(*new(EndpointEventBus))},
+	196: {Go: (*[]Tag)(nil), Elem: api.Field{Kind: api.KStruct, Type: 168}, Size: unsafe.Sizeof(*new(Tag))},
+	197: {Go: (*[]CapacityProviderStrategyItem)(nil), Elem: api.Field{Kind: api.KStruct, Type: 11}, Size: unsafe.Sizeof(*new(CapacityProviderStrategyItem))},
+	198: {Go: (*[]PlacementConstraint)(nil), Elem: api.Field{Kind: api.KStruct, Type: 127}, Size: unsafe.Sizeof(*new(PlacementConstraint))},
+	199: {Go: (*[]PlacementStrategy)(nil), Elem: api.Field{Kind: api.KStruct, Type: 128}, Size: unsafe.Sizeof(*new(PlacementStrategy))},
+	200: {Go: (*map[string]string)(nil), Elem: api.Field{Kind: api.KString}, MapFrom: api.MapFrom[string], MapTo: api.MapTo[string]},
+	201: {Go: (*[]ApiDestination)(nil), Elem: api.Field{Kind: api.KStruct, Type: 2}, Size: unsafe.Sizeof(*new(ApiDestination))},
+	202: {Go: (*[]Archive)(nil), Elem: api.Field{Kind: api.KStruct, Type: 4}, Size: unsafe.Sizeof(*new(Archive))},
+	203: {Go: (*[]Connection)(nil), Elem: api.Field{Kind: api.KStruct, Type: 14}, Size: unsafe.Sizeof(*new(Connection))},
+	204: {Go: (*[]Endpoint)(nil), Elem: api.Field{Kind: api.KStruct, Type: 83}, Size: unsafe.Sizeof(*new(Endpoint))},
+	205: {Go: (*[]EventBus)(nil), Elem: api.Field{Kind: api.KStruct, Type: 85}, Size: unsafe.Sizeof(*new(EventBus))},
+	206: {Go: (*[]EventSource)(nil), Elem: api.Field{Kind: api.KStruct, Type: 86}, Size: unsafe.Sizeof(*new(EventSource))},
+	207: {Go: (*[]PartnerEventSourceAccount)(nil), Elem: api.Field{Kind: api.KStruct, Type: 126}, Size: unsafe.Sizeof(*new(PartnerEventSourceAccount))},
+	208: {Go: (*[]PartnerEventSource)(nil), Elem: api.Field{Kind: api.KStruct, Type: 125}, Size: unsafe.Sizeof(*new(PartnerEventSource))},
+	209: {Go: (*[]Replay)(nil), Elem: api.Field{Kind: api.KStruct, Type: 152}, Size: unsafe.Sizeof(*new(Replay))},
+	210: {Go: (*[]Rule)(nil), Elem: api.Field{Kind: api.KStruct, Type: 159}, Size: unsafe.Sizeof(*new(Rule))},
+	211: {Go: (*[]Target)(nil), Elem: api.Field{Kind: api.KStruct, Type: 171}, Size: unsafe.Sizeof(*new(Target))},
+	212: {Go: (*[]PutEventsRequestEntry)(nil), Elem: api.Field{Kind: api.KStruct, Type: 132}, Size: unsafe.Sizeof(*new(PutEventsRequestEntry))},
+	213: {Go: (*[]PutEventsResultEntry)(nil), Elem: api.Field{Kind: api.KStruct, Type: 134}, Size: unsafe.Sizeof(*new(PutEventsResultEntry))},
+	214: {Go: (*[]PutPartnerEventsRequestEntry)(nil), Elem: api.Field{Kind: api.KStruct, Type: 136}, Size: unsafe.Sizeof(*new(PutPartnerEventsRequestEntry))},
+	215: {Go: (*[]PutPartnerEventsResultEntry)(nil), Elem: api.Field{Kind: api.KStruct, Type: 138}, Size: unsafe.Sizeof(*new(PutPartnerEventsResultEntry))},
+	216: {Go: (*[]PutTargetsResultEntry)(nil), Elem: api.Field{Kind: api.KStruct, Type: 145}, Size: unsafe.Sizeof(*new(PutTargetsResultEntry))},
+	217: {Go: (*[]RemoveTargetsResultEntry)(nil), Elem: api.Field{Kind: api.KStruct, Type: 151}, Size: unsafe.Sizeof(*new(RemoveTargetsResultEntry))},
+	218: {Go: (*[]RunCommandTarget)(nil), Elem: api.Field{Kind: api.KStruct, Type: 161}, Size: unsafe.Sizeof(*new(RunCommandTarget))},
+	219: {Go: (*[]SageMakerPipelineParameter)(nil), Elem: api.Field{Kind: api.KStruct, Type: 162}, Size: unsafe.Sizeof(*new(SageMakerPipelineParameter))},
 }

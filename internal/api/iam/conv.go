@@ -3,6710 +3,2464 @@
 package iamapi
 
 import (
+	"unsafe"
+
 	"github.com/niwa-cloud/niwa/internal/api"
 )
 
-func (s *AddClientIDToOpenIDConnectProviderOutput) FromDynamic(map[string]any) error { return nil }
-
-func (s *AddClientIDToOpenIDConnectProviderOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*AccessDetail) ConvType() (api.Table, int32) { return convTable[:], 0 }
 
-func (s *AddRoleToInstanceProfileOutput) FromDynamic(map[string]any) error { return nil }
+func (*AccessKey) ConvType() (api.Table, int32) { return convTable[:], 1 }
 
-func (s *AddRoleToInstanceProfileOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*AccessKeyLastUsed) ConvType() (api.Table, int32) { return convTable[:], 2 }
 
-func (s *AddUserToGroupOutput) FromDynamic(map[string]any) error { return nil }
+func (*AccessKeyMetadata) ConvType() (api.Table, int32) { return convTable[:], 3 }
 
-func (s *AddUserToGroupOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
+func (*AddClientIDToOpenIDConnectProviderOutput) ConvType() (api.Table, int32) {
+	return convTable[:], 4
 }
 
-func (s *AttachGroupPolicyOutput) FromDynamic(map[string]any) error { return nil }
-
-func (s *AttachGroupPolicyOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
+func (*AddClientIDToOpenIDConnectProviderRequest) ConvType() (api.Table, int32) {
+	return convTable[:], 5
 }
 
-func (s *AttachRolePolicyOutput) FromDynamic(map[string]any) error { return nil }
+func (*AddRoleToInstanceProfileOutput) ConvType() (api.Table, int32) { return convTable[:], 6 }
 
-func (s *AttachRolePolicyOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*AddRoleToInstanceProfileRequest) ConvType() (api.Table, int32) { return convTable[:], 7 }
 
-func (s *AttachUserPolicyOutput) FromDynamic(map[string]any) error { return nil }
+func (*AddUserToGroupOutput) ConvType() (api.Table, int32) { return convTable[:], 8 }
 
-func (s *AttachUserPolicyOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*AddUserToGroupRequest) ConvType() (api.Table, int32) { return convTable[:], 9 }
 
-func (s *ChangePasswordOutput) FromDynamic(map[string]any) error { return nil }
+func (*AttachGroupPolicyOutput) ConvType() (api.Table, int32) { return convTable[:], 10 }
 
-func (s *ChangePasswordOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*AttachGroupPolicyRequest) ConvType() (api.Table, int32) { return convTable[:], 11 }
 
-func (s *CreateAccountAliasOutput) FromDynamic(map[string]any) error { return nil }
+func (*AttachRolePolicyOutput) ConvType() (api.Table, int32) { return convTable[:], 12 }
 
-func (s *CreateAccountAliasOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*AttachRolePolicyRequest) ConvType() (api.Table, int32) { return convTable[:], 13 }
 
-func (s *DeactivateMFADeviceOutput) FromDynamic(map[string]any) error { return nil }
+func (*AttachUserPolicyOutput) ConvType() (api.Table, int32) { return convTable[:], 14 }
 
-func (s *DeactivateMFADeviceOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*AttachUserPolicyRequest) ConvType() (api.Table, int32) { return convTable[:], 15 }
 
-func (s *DeleteAccessKeyOutput) FromDynamic(map[string]any) error { return nil }
+func (*AttachedPermissionsBoundary) ConvType() (api.Table, int32) { return convTable[:], 16 }
 
-func (s *DeleteAccessKeyOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*AttachedPolicy) ConvType() (api.Table, int32) { return convTable[:], 17 }
 
-func (s *DeleteAccountAliasOutput) FromDynamic(map[string]any) error { return nil }
+func (*ChangePasswordOutput) ConvType() (api.Table, int32) { return convTable[:], 18 }
 
-func (s *DeleteAccountAliasOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*ChangePasswordRequest) ConvType() (api.Table, int32) { return convTable[:], 19 }
 
-func (s *DeleteAccountPasswordPolicyInput) FromDynamic(map[string]any) error { return nil }
+func (*ConcurrentModificationException) ConvType() (api.Table, int32) { return convTable[:], 20 }
 
-func (s *DeleteAccountPasswordPolicyInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*ContextEntry) ConvType() (api.Table, int32) { return convTable[:], 21 }
 
-func (s *DeleteAccountPasswordPolicyOutput) FromDynamic(map[string]any) error { return nil }
+func (*CreateAccessKeyRequest) ConvType() (api.Table, int32) { return convTable[:], 22 }
 
-func (s *DeleteAccountPasswordPolicyOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*CreateAccessKeyResponse) ConvType() (api.Table, int32) { return convTable[:], 23 }
 
-func (s *DeleteGroupOutput) FromDynamic(map[string]any) error { return nil }
+func (*CreateAccountAliasOutput) ConvType() (api.Table, int32) { return convTable[:], 24 }
 
-func (s *DeleteGroupOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*CreateAccountAliasRequest) ConvType() (api.Table, int32) { return convTable[:], 25 }
 
-func (s *DeleteGroupPolicyOutput) FromDynamic(map[string]any) error { return nil }
+func (*CreateGroupRequest) ConvType() (api.Table, int32) { return convTable[:], 26 }
 
-func (s *DeleteGroupPolicyOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*CreateGroupResponse) ConvType() (api.Table, int32) { return convTable[:], 27 }
 
-func (s *DeleteInstanceProfileOutput) FromDynamic(map[string]any) error { return nil }
+func (*CreateInstanceProfileRequest) ConvType() (api.Table, int32) { return convTable[:], 28 }
 
-func (s *DeleteInstanceProfileOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*CreateInstanceProfileResponse) ConvType() (api.Table, int32) { return convTable[:], 29 }
 
-func (s *DeleteLoginProfileOutput) FromDynamic(map[string]any) error { return nil }
+func (*CreateLoginProfileRequest) ConvType() (api.Table, int32) { return convTable[:], 30 }
 
-func (s *DeleteLoginProfileOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*CreateLoginProfileResponse) ConvType() (api.Table, int32) { return convTable[:], 31 }
 
-func (s *DeleteOpenIDConnectProviderOutput) FromDynamic(map[string]any) error { return nil }
+func (*CreateOpenIDConnectProviderRequest) ConvType() (api.Table, int32) { return convTable[:], 32 }
 
-func (s *DeleteOpenIDConnectProviderOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*CreateOpenIDConnectProviderResponse) ConvType() (api.Table, int32) { return convTable[:], 33 }
 
-func (s *DeletePolicyOutput) FromDynamic(map[string]any) error { return nil }
+func (*CreatePolicyRequest) ConvType() (api.Table, int32) { return convTable[:], 34 }
 
-func (s *DeletePolicyOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*CreatePolicyResponse) ConvType() (api.Table, int32) { return convTable[:], 35 }
 
-func (s *DeletePolicyVersionOutput) FromDynamic(map[string]any) error { return nil }
+func (*CreatePolicyVersionRequest) ConvType() (api.Table, int32) { return convTable[:], 36 }
 
-func (s *DeletePolicyVersionOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*CreatePolicyVersionResponse) ConvType() (api.Table, int32) { return convTable[:], 37 }
 
-func (s *DeleteRoleOutput) FromDynamic(map[string]any) error { return nil }
+func (*CreateRoleRequest) ConvType() (api.Table, int32) { return convTable[:], 38 }
 
-func (s *DeleteRoleOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*CreateRoleResponse) ConvType() (api.Table, int32) { return convTable[:], 39 }
 
-func (s *DeleteRolePermissionsBoundaryOutput) FromDynamic(map[string]any) error { return nil }
+func (*CreateSAMLProviderRequest) ConvType() (api.Table, int32) { return convTable[:], 40 }
 
-func (s *DeleteRolePermissionsBoundaryOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*CreateSAMLProviderResponse) ConvType() (api.Table, int32) { return convTable[:], 41 }
 
-func (s *DeleteRolePolicyOutput) FromDynamic(map[string]any) error { return nil }
+func (*CreateServiceLinkedRoleRequest) ConvType() (api.Table, int32) { return convTable[:], 42 }
 
-func (s *DeleteRolePolicyOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*CreateServiceLinkedRoleResponse) ConvType() (api.Table, int32) { return convTable[:], 43 }
 
-func (s *DeleteSAMLProviderOutput) FromDynamic(map[string]any) error { return nil }
+func (*CreateServiceSpecificCredentialRequest) ConvType() (api.Table, int32) { return convTable[:], 44 }
 
-func (s *DeleteSAMLProviderOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
+func (*CreateServiceSpecificCredentialResponse) ConvType() (api.Table, int32) {
+	return convTable[:], 45
 }
 
-func (s *DeleteSSHPublicKeyOutput) FromDynamic(map[string]any) error { return nil }
+func (*CreateUserRequest) ConvType() (api.Table, int32) { return convTable[:], 46 }
 
-func (s *DeleteSSHPublicKeyOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*CreateUserResponse) ConvType() (api.Table, int32) { return convTable[:], 47 }
 
-func (s *DeleteServerCertificateOutput) FromDynamic(map[string]any) error { return nil }
+func (*CreateVirtualMFADeviceRequest) ConvType() (api.Table, int32) { return convTable[:], 48 }
 
-func (s *DeleteServerCertificateOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*CreateVirtualMFADeviceResponse) ConvType() (api.Table, int32) { return convTable[:], 49 }
 
-func (s *DeleteServiceSpecificCredentialOutput) FromDynamic(map[string]any) error { return nil }
+func (*CredentialReportExpiredException) ConvType() (api.Table, int32) { return convTable[:], 50 }
 
-func (s *DeleteServiceSpecificCredentialOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*CredentialReportNotPresentException) ConvType() (api.Table, int32) { return convTable[:], 51 }
 
-func (s *DeleteSigningCertificateOutput) FromDynamic(map[string]any) error { return nil }
+func (*CredentialReportNotReadyException) ConvType() (api.Table, int32) { return convTable[:], 52 }
 
-func (s *DeleteSigningCertificateOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*DeactivateMFADeviceOutput) ConvType() (api.Table, int32) { return convTable[:], 53 }
 
-func (s *DeleteUserOutput) FromDynamic(map[string]any) error { return nil }
+func (*DeactivateMFADeviceRequest) ConvType() (api.Table, int32) { return convTable[:], 54 }
 
-func (s *DeleteUserOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*DeleteAccessKeyOutput) ConvType() (api.Table, int32) { return convTable[:], 55 }
 
-func (s *DeleteUserPermissionsBoundaryOutput) FromDynamic(map[string]any) error { return nil }
+func (*DeleteAccessKeyRequest) ConvType() (api.Table, int32) { return convTable[:], 56 }
 
-func (s *DeleteUserPermissionsBoundaryOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*DeleteAccountAliasOutput) ConvType() (api.Table, int32) { return convTable[:], 57 }
 
-func (s *DeleteUserPolicyOutput) FromDynamic(map[string]any) error { return nil }
+func (*DeleteAccountAliasRequest) ConvType() (api.Table, int32) { return convTable[:], 58 }
 
-func (s *DeleteUserPolicyOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*DeleteAccountPasswordPolicyInput) ConvType() (api.Table, int32) { return convTable[:], 59 }
 
-func (s *DeleteVirtualMFADeviceOutput) FromDynamic(map[string]any) error { return nil }
+func (*DeleteAccountPasswordPolicyOutput) ConvType() (api.Table, int32) { return convTable[:], 60 }
 
-func (s *DeleteVirtualMFADeviceOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*DeleteConflictException) ConvType() (api.Table, int32) { return convTable[:], 61 }
 
-func (s *DetachGroupPolicyOutput) FromDynamic(map[string]any) error { return nil }
+func (*DeleteGroupOutput) ConvType() (api.Table, int32) { return convTable[:], 62 }
 
-func (s *DetachGroupPolicyOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*DeleteGroupPolicyOutput) ConvType() (api.Table, int32) { return convTable[:], 63 }
 
-func (s *DetachRolePolicyOutput) FromDynamic(map[string]any) error { return nil }
+func (*DeleteGroupPolicyRequest) ConvType() (api.Table, int32) { return convTable[:], 64 }
 
-func (s *DetachRolePolicyOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*DeleteGroupRequest) ConvType() (api.Table, int32) { return convTable[:], 65 }
 
-func (s *DetachUserPolicyOutput) FromDynamic(map[string]any) error { return nil }
+func (*DeleteInstanceProfileOutput) ConvType() (api.Table, int32) { return convTable[:], 66 }
 
-func (s *DetachUserPolicyOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*DeleteInstanceProfileRequest) ConvType() (api.Table, int32) { return convTable[:], 67 }
 
-func (s *EnableMFADeviceOutput) FromDynamic(map[string]any) error { return nil }
+func (*DeleteLoginProfileOutput) ConvType() (api.Table, int32) { return convTable[:], 68 }
 
-func (s *EnableMFADeviceOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*DeleteLoginProfileRequest) ConvType() (api.Table, int32) { return convTable[:], 69 }
 
-func (s *GenerateCredentialReportInput) FromDynamic(map[string]any) error { return nil }
+func (*DeleteOpenIDConnectProviderOutput) ConvType() (api.Table, int32) { return convTable[:], 70 }
 
-func (s *GenerateCredentialReportInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*DeleteOpenIDConnectProviderRequest) ConvType() (api.Table, int32) { return convTable[:], 71 }
 
-func (s *GetAccountPasswordPolicyInput) FromDynamic(map[string]any) error { return nil }
+func (*DeletePolicyOutput) ConvType() (api.Table, int32) { return convTable[:], 72 }
 
-func (s *GetAccountPasswordPolicyInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*DeletePolicyRequest) ConvType() (api.Table, int32) { return convTable[:], 73 }
 
-func (s *GetAccountSummaryInput) FromDynamic(map[string]any) error { return nil }
+func (*DeletePolicyVersionOutput) ConvType() (api.Table, int32) { return convTable[:], 74 }
 
-func (s *GetAccountSummaryInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*DeletePolicyVersionRequest) ConvType() (api.Table, int32) { return convTable[:], 75 }
 
-func (s *GetCredentialReportInput) FromDynamic(map[string]any) error { return nil }
+func (*DeleteRoleOutput) ConvType() (api.Table, int32) { return convTable[:], 76 }
 
-func (s *GetCredentialReportInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*DeleteRolePermissionsBoundaryOutput) ConvType() (api.Table, int32) { return convTable[:], 77 }
 
-func (s *PutGroupPolicyOutput) FromDynamic(map[string]any) error { return nil }
+func (*DeleteRolePermissionsBoundaryRequest) ConvType() (api.Table, int32) { return convTable[:], 78 }
 
-func (s *PutGroupPolicyOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*DeleteRolePolicyOutput) ConvType() (api.Table, int32) { return convTable[:], 79 }
 
-func (s *PutRolePermissionsBoundaryOutput) FromDynamic(map[string]any) error { return nil }
+func (*DeleteRolePolicyRequest) ConvType() (api.Table, int32) { return convTable[:], 80 }
 
-func (s *PutRolePermissionsBoundaryOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*DeleteRoleRequest) ConvType() (api.Table, int32) { return convTable[:], 81 }
 
-func (s *PutRolePolicyOutput) FromDynamic(map[string]any) error { return nil }
+func (*DeleteSAMLProviderOutput) ConvType() (api.Table, int32) { return convTable[:], 82 }
 
-func (s *PutRolePolicyOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*DeleteSAMLProviderRequest) ConvType() (api.Table, int32) { return convTable[:], 83 }
 
-func (s *PutUserPermissionsBoundaryOutput) FromDynamic(map[string]any) error { return nil }
+func (*DeleteSSHPublicKeyOutput) ConvType() (api.Table, int32) { return convTable[:], 84 }
 
-func (s *PutUserPermissionsBoundaryOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*DeleteSSHPublicKeyRequest) ConvType() (api.Table, int32) { return convTable[:], 85 }
 
-func (s *PutUserPolicyOutput) FromDynamic(map[string]any) error { return nil }
+func (*DeleteServerCertificateOutput) ConvType() (api.Table, int32) { return convTable[:], 86 }
 
-func (s *PutUserPolicyOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*DeleteServerCertificateRequest) ConvType() (api.Table, int32) { return convTable[:], 87 }
 
-func (s *RemoveClientIDFromOpenIDConnectProviderOutput) FromDynamic(map[string]any) error { return nil }
+func (*DeleteServiceLinkedRoleRequest) ConvType() (api.Table, int32) { return convTable[:], 88 }
 
-func (s *RemoveClientIDFromOpenIDConnectProviderOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*DeleteServiceLinkedRoleResponse) ConvType() (api.Table, int32) { return convTable[:], 89 }
 
-func (s *RemoveRoleFromInstanceProfileOutput) FromDynamic(map[string]any) error { return nil }
+func (*DeleteServiceSpecificCredentialOutput) ConvType() (api.Table, int32) { return convTable[:], 90 }
 
-func (s *RemoveRoleFromInstanceProfileOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*DeleteServiceSpecificCredentialRequest) ConvType() (api.Table, int32) { return convTable[:], 91 }
 
-func (s *RemoveUserFromGroupOutput) FromDynamic(map[string]any) error { return nil }
+func (*DeleteSigningCertificateOutput) ConvType() (api.Table, int32) { return convTable[:], 92 }
 
-func (s *RemoveUserFromGroupOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*DeleteSigningCertificateRequest) ConvType() (api.Table, int32) { return convTable[:], 93 }
 
-func (s *ResyncMFADeviceOutput) FromDynamic(map[string]any) error { return nil }
+func (*DeleteUserOutput) ConvType() (api.Table, int32) { return convTable[:], 94 }
 
-func (s *ResyncMFADeviceOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*DeleteUserPermissionsBoundaryOutput) ConvType() (api.Table, int32) { return convTable[:], 95 }
 
-func (s *SetDefaultPolicyVersionOutput) FromDynamic(map[string]any) error { return nil }
+func (*DeleteUserPermissionsBoundaryRequest) ConvType() (api.Table, int32) { return convTable[:], 96 }
 
-func (s *SetDefaultPolicyVersionOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*DeleteUserPolicyOutput) ConvType() (api.Table, int32) { return convTable[:], 97 }
 
-func (s *SetSecurityTokenServicePreferencesOutput) FromDynamic(map[string]any) error { return nil }
+func (*DeleteUserPolicyRequest) ConvType() (api.Table, int32) { return convTable[:], 98 }
 
-func (s *SetSecurityTokenServicePreferencesOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*DeleteUserRequest) ConvType() (api.Table, int32) { return convTable[:], 99 }
 
-func (s *TagInstanceProfileOutput) FromDynamic(map[string]any) error { return nil }
+func (*DeleteVirtualMFADeviceOutput) ConvType() (api.Table, int32) { return convTable[:], 100 }
 
-func (s *TagInstanceProfileOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*DeleteVirtualMFADeviceRequest) ConvType() (api.Table, int32) { return convTable[:], 101 }
 
-func (s *TagMFADeviceOutput) FromDynamic(map[string]any) error { return nil }
+func (*DeletionTaskFailureReasonType) ConvType() (api.Table, int32) { return convTable[:], 102 }
 
-func (s *TagMFADeviceOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*DetachGroupPolicyOutput) ConvType() (api.Table, int32) { return convTable[:], 103 }
 
-func (s *TagOpenIDConnectProviderOutput) FromDynamic(map[string]any) error { return nil }
+func (*DetachGroupPolicyRequest) ConvType() (api.Table, int32) { return convTable[:], 104 }
 
-func (s *TagOpenIDConnectProviderOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*DetachRolePolicyOutput) ConvType() (api.Table, int32) { return convTable[:], 105 }
 
-func (s *TagPolicyOutput) FromDynamic(map[string]any) error { return nil }
+func (*DetachRolePolicyRequest) ConvType() (api.Table, int32) { return convTable[:], 106 }
 
-func (s *TagPolicyOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*DetachUserPolicyOutput) ConvType() (api.Table, int32) { return convTable[:], 107 }
 
-func (s *TagRoleOutput) FromDynamic(map[string]any) error { return nil }
+func (*DetachUserPolicyRequest) ConvType() (api.Table, int32) { return convTable[:], 108 }
 
-func (s *TagRoleOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*DuplicateCertificateException) ConvType() (api.Table, int32) { return convTable[:], 109 }
 
-func (s *TagSAMLProviderOutput) FromDynamic(map[string]any) error { return nil }
+func (*DuplicateSSHPublicKeyException) ConvType() (api.Table, int32) { return convTable[:], 110 }
 
-func (s *TagSAMLProviderOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*EnableMFADeviceOutput) ConvType() (api.Table, int32) { return convTable[:], 111 }
 
-func (s *TagServerCertificateOutput) FromDynamic(map[string]any) error { return nil }
+func (*EnableMFADeviceRequest) ConvType() (api.Table, int32) { return convTable[:], 112 }
 
-func (s *TagServerCertificateOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*EntityAlreadyExistsException) ConvType() (api.Table, int32) { return convTable[:], 113 }
 
-func (s *TagUserOutput) FromDynamic(map[string]any) error { return nil }
+func (*EntityDetails) ConvType() (api.Table, int32) { return convTable[:], 114 }
 
-func (s *TagUserOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
+func (*EntityInfo) ConvType() (api.Table, int32) { return convTable[:], 115 }
+
+func (*EntityTemporarilyUnmodifiableException) ConvType() (api.Table, int32) {
+	return convTable[:], 116
 }
 
-func (s *UntagInstanceProfileOutput) FromDynamic(map[string]any) error { return nil }
+func (*ErrorDetails) ConvType() (api.Table, int32) { return convTable[:], 117 }
 
-func (s *UntagInstanceProfileOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*EvaluationResult) ConvType() (api.Table, int32) { return convTable[:], 118 }
 
-func (s *UntagMFADeviceOutput) FromDynamic(map[string]any) error { return nil }
+func (*GenerateCredentialReportInput) ConvType() (api.Table, int32) { return convTable[:], 119 }
 
-func (s *UntagMFADeviceOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*GenerateCredentialReportResponse) ConvType() (api.Table, int32) { return convTable[:], 120 }
 
-func (s *UntagOpenIDConnectProviderOutput) FromDynamic(map[string]any) error { return nil }
+func (*GenerateOrganizationsAccessReportRequest) ConvType() (api.Table, int32) {
+	return convTable[:], 121
+}
 
-func (s *UntagOpenIDConnectProviderOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
+func (*GenerateOrganizationsAccessReportResponse) ConvType() (api.Table, int32) {
+	return convTable[:], 122
 }
 
-func (s *UntagPolicyOutput) FromDynamic(map[string]any) error { return nil }
+func (*GenerateServiceLastAccessedDetailsRequest) ConvType() (api.Table, int32) {
+	return convTable[:], 123
+}
 
-func (s *UntagPolicyOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
+func (*GenerateServiceLastAccessedDetailsResponse) ConvType() (api.Table, int32) {
+	return convTable[:], 124
 }
 
-func (s *UntagRoleOutput) FromDynamic(map[string]any) error { return nil }
+func (*GetAccessKeyLastUsedRequest) ConvType() (api.Table, int32) { return convTable[:], 125 }
 
-func (s *UntagRoleOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*GetAccessKeyLastUsedResponse) ConvType() (api.Table, int32) { return convTable[:], 126 }
 
-func (s *UntagSAMLProviderOutput) FromDynamic(map[string]any) error { return nil }
+func (*GetAccountAuthorizationDetailsRequest) ConvType() (api.Table, int32) { return convTable[:], 127 }
 
-func (s *UntagSAMLProviderOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
+func (*GetAccountAuthorizationDetailsResponse) ConvType() (api.Table, int32) {
+	return convTable[:], 128
 }
 
-func (s *UntagServerCertificateOutput) FromDynamic(map[string]any) error { return nil }
+func (*GetAccountPasswordPolicyInput) ConvType() (api.Table, int32) { return convTable[:], 129 }
 
-func (s *UntagServerCertificateOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*GetAccountPasswordPolicyResponse) ConvType() (api.Table, int32) { return convTable[:], 130 }
 
-func (s *UntagUserOutput) FromDynamic(map[string]any) error { return nil }
+func (*GetAccountSummaryInput) ConvType() (api.Table, int32) { return convTable[:], 131 }
 
-func (s *UntagUserOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*GetAccountSummaryResponse) ConvType() (api.Table, int32) { return convTable[:], 132 }
 
-func (s *UpdateAccessKeyOutput) FromDynamic(map[string]any) error { return nil }
+func (*GetContextKeysForCustomPolicyRequest) ConvType() (api.Table, int32) { return convTable[:], 133 }
 
-func (s *UpdateAccessKeyOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
+func (*GetContextKeysForPolicyResponse) ConvType() (api.Table, int32) { return convTable[:], 134 }
+
+func (*GetContextKeysForPrincipalPolicyRequest) ConvType() (api.Table, int32) {
+	return convTable[:], 135
 }
 
-func (s *UpdateAccountPasswordPolicyOutput) FromDynamic(map[string]any) error { return nil }
+func (*GetCredentialReportInput) ConvType() (api.Table, int32) { return convTable[:], 136 }
 
-func (s *UpdateAccountPasswordPolicyOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*GetCredentialReportResponse) ConvType() (api.Table, int32) { return convTable[:], 137 }
 
-func (s *UpdateAssumeRolePolicyOutput) FromDynamic(map[string]any) error { return nil }
+func (*GetGroupPolicyRequest) ConvType() (api.Table, int32) { return convTable[:], 138 }
 
-func (s *UpdateAssumeRolePolicyOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*GetGroupPolicyResponse) ConvType() (api.Table, int32) { return convTable[:], 139 }
 
-func (s *UpdateGroupOutput) FromDynamic(map[string]any) error { return nil }
+func (*GetGroupRequest) ConvType() (api.Table, int32) { return convTable[:], 140 }
 
-func (s *UpdateGroupOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*GetGroupResponse) ConvType() (api.Table, int32) { return convTable[:], 141 }
 
-func (s *UpdateLoginProfileOutput) FromDynamic(map[string]any) error { return nil }
+func (*GetInstanceProfileRequest) ConvType() (api.Table, int32) { return convTable[:], 142 }
 
-func (s *UpdateLoginProfileOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*GetInstanceProfileResponse) ConvType() (api.Table, int32) { return convTable[:], 143 }
 
-func (s *UpdateOpenIDConnectProviderThumbprintOutput) FromDynamic(map[string]any) error { return nil }
+func (*GetLoginProfileRequest) ConvType() (api.Table, int32) { return convTable[:], 144 }
 
-func (s *UpdateOpenIDConnectProviderThumbprintOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*GetLoginProfileResponse) ConvType() (api.Table, int32) { return convTable[:], 145 }
 
-func (s *UpdateSSHPublicKeyOutput) FromDynamic(map[string]any) error { return nil }
+func (*GetMFADeviceRequest) ConvType() (api.Table, int32) { return convTable[:], 146 }
 
-func (s *UpdateSSHPublicKeyOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*GetMFADeviceResponse) ConvType() (api.Table, int32) { return convTable[:], 147 }
 
-func (s *UpdateServerCertificateOutput) FromDynamic(map[string]any) error { return nil }
+func (*GetOpenIDConnectProviderRequest) ConvType() (api.Table, int32) { return convTable[:], 148 }
 
-func (s *UpdateServerCertificateOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*GetOpenIDConnectProviderResponse) ConvType() (api.Table, int32) { return convTable[:], 149 }
 
-func (s *UpdateServiceSpecificCredentialOutput) FromDynamic(map[string]any) error { return nil }
+func (*GetOrganizationsAccessReportRequest) ConvType() (api.Table, int32) { return convTable[:], 150 }
 
-func (s *UpdateServiceSpecificCredentialOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*GetOrganizationsAccessReportResponse) ConvType() (api.Table, int32) { return convTable[:], 151 }
 
-func (s *UpdateSigningCertificateOutput) FromDynamic(map[string]any) error { return nil }
+func (*GetPolicyRequest) ConvType() (api.Table, int32) { return convTable[:], 152 }
 
-func (s *UpdateSigningCertificateOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*GetPolicyResponse) ConvType() (api.Table, int32) { return convTable[:], 153 }
 
-func (s *UpdateUserOutput) FromDynamic(map[string]any) error { return nil }
+func (*GetPolicyVersionRequest) ConvType() (api.Table, int32) { return convTable[:], 154 }
 
-func (s *UpdateUserOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*GetPolicyVersionResponse) ConvType() (api.Table, int32) { return convTable[:], 155 }
 
-func (s *AccessDetail) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ServiceName", &s.ServiceName, api.SetStringPtr)
-	err = api.Decode(err, m, "ServiceNamespace", &s.ServiceNamespace, api.SetStringPtr)
-	err = api.Decode(err, m, "Region", &s.Region, api.SetStringPtr)
-	err = api.Decode(err, m, "EntityPath", &s.EntityPath, api.SetStringPtr)
-	err = api.Decode(err, m, "LastAuthenticatedTime", &s.LastAuthenticatedTime, api.SetTimePtr)
-	err = api.Decode(err, m, "TotalAuthenticatedEntities", &s.TotalAuthenticatedEntities, api.SetInt32Ptr)
-	return err
-}
+func (*GetRolePolicyRequest) ConvType() (api.Table, int32) { return convTable[:], 156 }
 
-func (s *AccessDetail) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 6)
-	api.Put(m, "ServiceName", s.ServiceName, api.DynString)
-	api.Put(m, "ServiceNamespace", s.ServiceNamespace, api.DynString)
-	api.Put(m, "Region", s.Region, api.DynString)
-	api.Put(m, "EntityPath", s.EntityPath, api.DynString)
-	api.Put(m, "LastAuthenticatedTime", s.LastAuthenticatedTime, api.DynTime)
-	api.Put(m, "TotalAuthenticatedEntities", s.TotalAuthenticatedEntities, api.DynInt32)
-	return m
-}
+func (*GetRolePolicyResponse) ConvType() (api.Table, int32) { return convTable[:], 157 }
 
-func (s *AccessKey) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "UserName", &s.UserName, api.SetStringPtr)
-	err = api.Decode(err, m, "AccessKeyId", &s.AccessKeyId, api.SetStringPtr)
-	err = api.Decode(err, m, "Status", &s.Status, api.SetStringPtr)
-	err = api.Decode(err, m, "SecretAccessKey", &s.SecretAccessKey, api.SetStringPtr)
-	err = api.Decode(err, m, "CreateDate", &s.CreateDate, api.SetTimePtr)
-	return err
-}
+func (*GetRoleRequest) ConvType() (api.Table, int32) { return convTable[:], 158 }
 
-func (s *AccessKey) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 5)
-	api.Put(m, "UserName", s.UserName, api.DynString)
-	api.Put(m, "AccessKeyId", s.AccessKeyId, api.DynString)
-	api.Put(m, "Status", s.Status, api.DynString)
-	api.Put(m, "SecretAccessKey", s.SecretAccessKey, api.DynString)
-	api.Put(m, "CreateDate", s.CreateDate, api.DynTime)
-	return m
-}
+func (*GetRoleResponse) ConvType() (api.Table, int32) { return convTable[:], 159 }
 
-func (s *AccessKeyLastUsed) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "LastUsedDate", &s.LastUsedDate, api.SetTimePtr)
-	err = api.Decode(err, m, "ServiceName", &s.ServiceName, api.SetStringPtr)
-	err = api.Decode(err, m, "Region", &s.Region, api.SetStringPtr)
-	return err
-}
+func (*GetSAMLProviderRequest) ConvType() (api.Table, int32) { return convTable[:], 160 }
 
-func (s *AccessKeyLastUsed) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "LastUsedDate", s.LastUsedDate, api.DynTime)
-	api.Put(m, "ServiceName", s.ServiceName, api.DynString)
-	api.Put(m, "Region", s.Region, api.DynString)
-	return m
-}
+func (*GetSAMLProviderResponse) ConvType() (api.Table, int32) { return convTable[:], 161 }
 
-func (s *AccessKeyMetadata) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "UserName", &s.UserName, api.SetStringPtr)
-	err = api.Decode(err, m, "AccessKeyId", &s.AccessKeyId, api.SetStringPtr)
-	err = api.Decode(err, m, "Status", &s.Status, api.SetStringPtr)
-	err = api.Decode(err, m, "CreateDate", &s.CreateDate, api.SetTimePtr)
-	return err
-}
+func (*GetSSHPublicKeyRequest) ConvType() (api.Table, int32) { return convTable[:], 162 }
 
-func (s *AccessKeyMetadata) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "UserName", s.UserName, api.DynString)
-	api.Put(m, "AccessKeyId", s.AccessKeyId, api.DynString)
-	api.Put(m, "Status", s.Status, api.DynString)
-	api.Put(m, "CreateDate", s.CreateDate, api.DynTime)
-	return m
-}
+func (*GetSSHPublicKeyResponse) ConvType() (api.Table, int32) { return convTable[:], 163 }
 
-func (s *AddClientIDToOpenIDConnectProviderRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "OpenIDConnectProviderArn", &s.OpenIDConnectProviderArn, api.SetStringPtr)
-	err = api.Decode(err, m, "ClientID", &s.ClientID, api.SetStringPtr)
-	return err
-}
+func (*GetServerCertificateRequest) ConvType() (api.Table, int32) { return convTable[:], 164 }
 
-func (s *AddClientIDToOpenIDConnectProviderRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "OpenIDConnectProviderArn", s.OpenIDConnectProviderArn, api.DynString)
-	api.Put(m, "ClientID", s.ClientID, api.DynString)
-	return m
-}
+func (*GetServerCertificateResponse) ConvType() (api.Table, int32) { return convTable[:], 165 }
 
-func (s *AddRoleToInstanceProfileRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "InstanceProfileName", &s.InstanceProfileName, api.SetStringPtr)
-	err = api.Decode(err, m, "RoleName", &s.RoleName, api.SetStringPtr)
-	return err
-}
+func (*GetServiceLastAccessedDetailsRequest) ConvType() (api.Table, int32) { return convTable[:], 166 }
 
-func (s *AddRoleToInstanceProfileRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "InstanceProfileName", s.InstanceProfileName, api.DynString)
-	api.Put(m, "RoleName", s.RoleName, api.DynString)
-	return m
-}
+func (*GetServiceLastAccessedDetailsResponse) ConvType() (api.Table, int32) { return convTable[:], 167 }
 
-func (s *AddUserToGroupRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "GroupName", &s.GroupName, api.SetStringPtr)
-	err = api.Decode(err, m, "UserName", &s.UserName, api.SetStringPtr)
-	return err
+func (*GetServiceLastAccessedDetailsWithEntitiesRequest) ConvType() (api.Table, int32) {
+	return convTable[:], 168
 }
 
-func (s *AddUserToGroupRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "GroupName", s.GroupName, api.DynString)
-	api.Put(m, "UserName", s.UserName, api.DynString)
-	return m
+func (*GetServiceLastAccessedDetailsWithEntitiesResponse) ConvType() (api.Table, int32) {
+	return convTable[:], 169
 }
 
-func (s *AttachGroupPolicyRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "GroupName", &s.GroupName, api.SetStringPtr)
-	err = api.Decode(err, m, "PolicyArn", &s.PolicyArn, api.SetStringPtr)
-	return err
+func (*GetServiceLinkedRoleDeletionStatusRequest) ConvType() (api.Table, int32) {
+	return convTable[:], 170
 }
 
-func (s *AttachGroupPolicyRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "GroupName", s.GroupName, api.DynString)
-	api.Put(m, "PolicyArn", s.PolicyArn, api.DynString)
-	return m
+func (*GetServiceLinkedRoleDeletionStatusResponse) ConvType() (api.Table, int32) {
+	return convTable[:], 171
 }
 
-func (s *AttachRolePolicyRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "RoleName", &s.RoleName, api.SetStringPtr)
-	err = api.Decode(err, m, "PolicyArn", &s.PolicyArn, api.SetStringPtr)
-	return err
-}
+func (*GetUserPolicyRequest) ConvType() (api.Table, int32) { return convTable[:], 172 }
 
-func (s *AttachRolePolicyRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "RoleName", s.RoleName, api.DynString)
-	api.Put(m, "PolicyArn", s.PolicyArn, api.DynString)
-	return m
-}
+func (*GetUserPolicyResponse) ConvType() (api.Table, int32) { return convTable[:], 173 }
 
-func (s *AttachUserPolicyRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "UserName", &s.UserName, api.SetStringPtr)
-	err = api.Decode(err, m, "PolicyArn", &s.PolicyArn, api.SetStringPtr)
-	return err
-}
+func (*GetUserRequest) ConvType() (api.Table, int32) { return convTable[:], 174 }
 
-func (s *AttachUserPolicyRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "UserName", s.UserName, api.DynString)
-	api.Put(m, "PolicyArn", s.PolicyArn, api.DynString)
-	return m
-}
+func (*GetUserResponse) ConvType() (api.Table, int32) { return convTable[:], 175 }
 
-func (s *AttachedPermissionsBoundary) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "PermissionsBoundaryType", &s.PermissionsBoundaryType, api.SetStringPtr)
-	err = api.Decode(err, m, "PermissionsBoundaryArn", &s.PermissionsBoundaryArn, api.SetStringPtr)
-	return err
-}
+func (*Group) ConvType() (api.Table, int32) { return convTable[:], 176 }
 
-func (s *AttachedPermissionsBoundary) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "PermissionsBoundaryType", s.PermissionsBoundaryType, api.DynString)
-	api.Put(m, "PermissionsBoundaryArn", s.PermissionsBoundaryArn, api.DynString)
-	return m
-}
+func (*GroupDetail) ConvType() (api.Table, int32) { return convTable[:], 177 }
 
-func (s *AttachedPolicy) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "PolicyName", &s.PolicyName, api.SetStringPtr)
-	err = api.Decode(err, m, "PolicyArn", &s.PolicyArn, api.SetStringPtr)
-	return err
-}
+func (*InstanceProfile) ConvType() (api.Table, int32) { return convTable[:], 178 }
 
-func (s *AttachedPolicy) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "PolicyName", s.PolicyName, api.DynString)
-	api.Put(m, "PolicyArn", s.PolicyArn, api.DynString)
-	return m
-}
+func (*InvalidAuthenticationCodeException) ConvType() (api.Table, int32) { return convTable[:], 179 }
 
-func (s *ChangePasswordRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "OldPassword", &s.OldPassword, api.SetStringPtr)
-	err = api.Decode(err, m, "NewPassword", &s.NewPassword, api.SetStringPtr)
-	return err
-}
+func (*InvalidCertificateException) ConvType() (api.Table, int32) { return convTable[:], 180 }
 
-func (s *ChangePasswordRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "OldPassword", s.OldPassword, api.DynString)
-	api.Put(m, "NewPassword", s.NewPassword, api.DynString)
-	return m
-}
+func (*InvalidInputException) ConvType() (api.Table, int32) { return convTable[:], 181 }
 
-func (s *ConcurrentModificationException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*InvalidPublicKeyException) ConvType() (api.Table, int32) { return convTable[:], 182 }
 
-func (s *ConcurrentModificationException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
+func (*InvalidUserTypeException) ConvType() (api.Table, int32) { return convTable[:], 183 }
 
-func (s *ContextEntry) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ContextKeyName", &s.ContextKeyName, api.SetStringPtr)
-	err = api.Decode(err, m, "ContextKeyValues", &s.ContextKeyValues, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "ContextKeyType", &s.ContextKeyType, api.SetStringPtr)
-	return err
-}
+func (*KeyPairMismatchException) ConvType() (api.Table, int32) { return convTable[:], 184 }
 
-func (s *ContextEntry) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "ContextKeyName", s.ContextKeyName, api.DynString)
-	api.PutList(m, "ContextKeyValues", s.ContextKeyValues, api.DynString)
-	api.Put(m, "ContextKeyType", s.ContextKeyType, api.DynString)
-	return m
-}
+func (*LimitExceededException) ConvType() (api.Table, int32) { return convTable[:], 185 }
 
-func (s *CreateAccessKeyRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "UserName", &s.UserName, api.SetStringPtr)
-	return err
-}
+func (*ListAccessKeysRequest) ConvType() (api.Table, int32) { return convTable[:], 186 }
 
-func (s *CreateAccessKeyRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "UserName", s.UserName, api.DynString)
-	return m
-}
+func (*ListAccessKeysResponse) ConvType() (api.Table, int32) { return convTable[:], 187 }
 
-func (s *CreateAccessKeyResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "AccessKey", &s.AccessKey, api.SetStructPtr[AccessKey])
-	return err
-}
+func (*ListAccountAliasesRequest) ConvType() (api.Table, int32) { return convTable[:], 188 }
 
-func (s *CreateAccessKeyResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "AccessKey", s.AccessKey)
-	return m
-}
+func (*ListAccountAliasesResponse) ConvType() (api.Table, int32) { return convTable[:], 189 }
 
-func (s *CreateAccountAliasRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "AccountAlias", &s.AccountAlias, api.SetStringPtr)
-	return err
-}
+func (*ListAttachedGroupPoliciesRequest) ConvType() (api.Table, int32) { return convTable[:], 190 }
 
-func (s *CreateAccountAliasRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "AccountAlias", s.AccountAlias, api.DynString)
-	return m
-}
+func (*ListAttachedGroupPoliciesResponse) ConvType() (api.Table, int32) { return convTable[:], 191 }
 
-func (s *CreateGroupRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Path", &s.Path, api.SetStringPtr)
-	err = api.Decode(err, m, "GroupName", &s.GroupName, api.SetStringPtr)
-	return err
-}
+func (*ListAttachedRolePoliciesRequest) ConvType() (api.Table, int32) { return convTable[:], 192 }
 
-func (s *CreateGroupRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Path", s.Path, api.DynString)
-	api.Put(m, "GroupName", s.GroupName, api.DynString)
-	return m
-}
+func (*ListAttachedRolePoliciesResponse) ConvType() (api.Table, int32) { return convTable[:], 193 }
 
-func (s *CreateGroupResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Group", &s.Group, api.SetStructPtr[Group])
-	return err
-}
+func (*ListAttachedUserPoliciesRequest) ConvType() (api.Table, int32) { return convTable[:], 194 }
 
-func (s *CreateGroupResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "Group", s.Group)
-	return m
-}
+func (*ListAttachedUserPoliciesResponse) ConvType() (api.Table, int32) { return convTable[:], 195 }
 
-func (s *CreateInstanceProfileRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "InstanceProfileName", &s.InstanceProfileName, api.SetStringPtr)
-	err = api.Decode(err, m, "Path", &s.Path, api.SetStringPtr)
-	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]Tag, v any) error {
-		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
+func (*ListEntitiesForPolicyRequest) ConvType() (api.Table, int32) { return convTable[:], 196 }
 
-func (s *CreateInstanceProfileRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "InstanceProfileName", s.InstanceProfileName, api.DynString)
-	api.Put(m, "Path", s.Path, api.DynString)
-	api.PutList(m, "Tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
-	return m
-}
+func (*ListEntitiesForPolicyResponse) ConvType() (api.Table, int32) { return convTable[:], 197 }
 
-func (s *CreateInstanceProfileResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "InstanceProfile", &s.InstanceProfile, api.SetStructPtr[InstanceProfile])
-	return err
-}
+func (*ListGroupPoliciesRequest) ConvType() (api.Table, int32) { return convTable[:], 198 }
 
-func (s *CreateInstanceProfileResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "InstanceProfile", s.InstanceProfile)
-	return m
-}
+func (*ListGroupPoliciesResponse) ConvType() (api.Table, int32) { return convTable[:], 199 }
 
-func (s *CreateLoginProfileRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "UserName", &s.UserName, api.SetStringPtr)
-	err = api.Decode(err, m, "Password", &s.Password, api.SetStringPtr)
-	err = api.Decode(err, m, "PasswordResetRequired", &s.PasswordResetRequired, api.SetBoolPtr)
-	return err
-}
+func (*ListGroupsForUserRequest) ConvType() (api.Table, int32) { return convTable[:], 200 }
 
-func (s *CreateLoginProfileRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "UserName", s.UserName, api.DynString)
-	api.Put(m, "Password", s.Password, api.DynString)
-	api.Put(m, "PasswordResetRequired", s.PasswordResetRequired, api.DynBool)
-	return m
-}
+func (*ListGroupsForUserResponse) ConvType() (api.Table, int32) { return convTable[:], 201 }
 
-func (s *CreateLoginProfileResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "LoginProfile", &s.LoginProfile, api.SetStructPtr[LoginProfile])
-	return err
-}
+func (*ListGroupsRequest) ConvType() (api.Table, int32) { return convTable[:], 202 }
 
-func (s *CreateLoginProfileResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "LoginProfile", s.LoginProfile)
-	return m
-}
+func (*ListGroupsResponse) ConvType() (api.Table, int32) { return convTable[:], 203 }
 
-func (s *CreateOpenIDConnectProviderRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Url", &s.Url, api.SetStringPtr)
-	err = api.Decode(err, m, "ClientIDList", &s.ClientIDList, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "ThumbprintList", &s.ThumbprintList, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]Tag, v any) error {
-		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
+func (*ListInstanceProfileTagsRequest) ConvType() (api.Table, int32) { return convTable[:], 204 }
 
-func (s *CreateOpenIDConnectProviderRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "Url", s.Url, api.DynString)
-	api.PutList(m, "ClientIDList", s.ClientIDList, api.DynString)
-	api.PutList(m, "ThumbprintList", s.ThumbprintList, api.DynString)
-	api.PutList(m, "Tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
-	return m
-}
+func (*ListInstanceProfileTagsResponse) ConvType() (api.Table, int32) { return convTable[:], 205 }
 
-func (s *CreateOpenIDConnectProviderResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "OpenIDConnectProviderArn", &s.OpenIDConnectProviderArn, api.SetStringPtr)
-	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]Tag, v any) error {
-		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
+func (*ListInstanceProfilesForRoleRequest) ConvType() (api.Table, int32) { return convTable[:], 206 }
 
-func (s *CreateOpenIDConnectProviderResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "OpenIDConnectProviderArn", s.OpenIDConnectProviderArn, api.DynString)
-	api.PutList(m, "Tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
-	return m
-}
+func (*ListInstanceProfilesForRoleResponse) ConvType() (api.Table, int32) { return convTable[:], 207 }
 
-func (s *CreatePolicyRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "PolicyName", &s.PolicyName, api.SetStringPtr)
-	err = api.Decode(err, m, "Path", &s.Path, api.SetStringPtr)
-	err = api.Decode(err, m, "PolicyDocument", &s.PolicyDocument, api.SetStringPtr)
-	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
-	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]Tag, v any) error {
-		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
+func (*ListInstanceProfilesRequest) ConvType() (api.Table, int32) { return convTable[:], 208 }
 
-func (s *CreatePolicyRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 5)
-	api.Put(m, "PolicyName", s.PolicyName, api.DynString)
-	api.Put(m, "Path", s.Path, api.DynString)
-	api.Put(m, "PolicyDocument", s.PolicyDocument, api.DynString)
-	api.Put(m, "Description", s.Description, api.DynString)
-	api.PutList(m, "Tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
-	return m
-}
+func (*ListInstanceProfilesResponse) ConvType() (api.Table, int32) { return convTable[:], 209 }
 
-func (s *CreatePolicyResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Policy", &s.Policy, api.SetStructPtr[Policy])
-	return err
-}
+func (*ListMFADeviceTagsRequest) ConvType() (api.Table, int32) { return convTable[:], 210 }
 
-func (s *CreatePolicyResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "Policy", s.Policy)
-	return m
-}
+func (*ListMFADeviceTagsResponse) ConvType() (api.Table, int32) { return convTable[:], 211 }
 
-func (s *CreatePolicyVersionRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "PolicyArn", &s.PolicyArn, api.SetStringPtr)
-	err = api.Decode(err, m, "PolicyDocument", &s.PolicyDocument, api.SetStringPtr)
-	err = api.Decode(err, m, "SetAsDefault", &s.SetAsDefault, api.SetBoolPtr)
-	return err
-}
+func (*ListMFADevicesRequest) ConvType() (api.Table, int32) { return convTable[:], 212 }
 
-func (s *CreatePolicyVersionRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "PolicyArn", s.PolicyArn, api.DynString)
-	api.Put(m, "PolicyDocument", s.PolicyDocument, api.DynString)
-	api.Put(m, "SetAsDefault", s.SetAsDefault, api.DynBool)
-	return m
-}
+func (*ListMFADevicesResponse) ConvType() (api.Table, int32) { return convTable[:], 213 }
 
-func (s *CreatePolicyVersionResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "PolicyVersion", &s.PolicyVersion, api.SetStructPtr[PolicyVersion])
-	return err
-}
+func (*ListOpenIDConnectProviderTagsRequest) ConvType() (api.Table, int32) { return convTable[:], 214 }
 
-func (s *CreatePolicyVersionResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "PolicyVersion", s.PolicyVersion)
-	return m
-}
+func (*ListOpenIDConnectProviderTagsResponse) ConvType() (api.Table, int32) { return convTable[:], 215 }
 
-func (s *CreateRoleRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Path", &s.Path, api.SetStringPtr)
-	err = api.Decode(err, m, "RoleName", &s.RoleName, api.SetStringPtr)
-	err = api.Decode(err, m, "AssumeRolePolicyDocument", &s.AssumeRolePolicyDocument, api.SetStringPtr)
-	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
-	err = api.Decode(err, m, "MaxSessionDuration", &s.MaxSessionDuration, api.SetInt32Ptr)
-	err = api.Decode(err, m, "PermissionsBoundary", &s.PermissionsBoundary, api.SetStringPtr)
-	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]Tag, v any) error {
-		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
+func (*ListOpenIDConnectProvidersRequest) ConvType() (api.Table, int32) { return convTable[:], 216 }
 
-func (s *CreateRoleRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 7)
-	api.Put(m, "Path", s.Path, api.DynString)
-	api.Put(m, "RoleName", s.RoleName, api.DynString)
-	api.Put(m, "AssumeRolePolicyDocument", s.AssumeRolePolicyDocument, api.DynString)
-	api.Put(m, "Description", s.Description, api.DynString)
-	api.Put(m, "MaxSessionDuration", s.MaxSessionDuration, api.DynInt32)
-	api.Put(m, "PermissionsBoundary", s.PermissionsBoundary, api.DynString)
-	api.PutList(m, "Tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
-	return m
-}
+func (*ListOpenIDConnectProvidersResponse) ConvType() (api.Table, int32) { return convTable[:], 217 }
 
-func (s *CreateRoleResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Role", &s.Role, api.SetStructPtr[Role])
-	return err
+func (*ListPoliciesGrantingServiceAccessEntry) ConvType() (api.Table, int32) {
+	return convTable[:], 218
 }
 
-func (s *CreateRoleResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "Role", s.Role)
-	return m
+func (*ListPoliciesGrantingServiceAccessRequest) ConvType() (api.Table, int32) {
+	return convTable[:], 219
 }
 
-func (s *CreateSAMLProviderRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "SAMLMetadataDocument", &s.SAMLMetadataDocument, api.SetStringPtr)
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]Tag, v any) error {
-		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
+func (*ListPoliciesGrantingServiceAccessResponse) ConvType() (api.Table, int32) {
+	return convTable[:], 220
 }
 
-func (s *CreateSAMLProviderRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "SAMLMetadataDocument", s.SAMLMetadataDocument, api.DynString)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.PutList(m, "Tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
-	return m
-}
+func (*ListPoliciesRequest) ConvType() (api.Table, int32) { return convTable[:], 221 }
 
-func (s *CreateSAMLProviderResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "SAMLProviderArn", &s.SAMLProviderArn, api.SetStringPtr)
-	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]Tag, v any) error {
-		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
+func (*ListPoliciesResponse) ConvType() (api.Table, int32) { return convTable[:], 222 }
 
-func (s *CreateSAMLProviderResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "SAMLProviderArn", s.SAMLProviderArn, api.DynString)
-	api.PutList(m, "Tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
-	return m
-}
+func (*ListPolicyTagsRequest) ConvType() (api.Table, int32) { return convTable[:], 223 }
 
-func (s *CreateServiceLinkedRoleRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "AWSServiceName", &s.AWSServiceName, api.SetStringPtr)
-	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
-	err = api.Decode(err, m, "CustomSuffix", &s.CustomSuffix, api.SetStringPtr)
-	return err
-}
+func (*ListPolicyTagsResponse) ConvType() (api.Table, int32) { return convTable[:], 224 }
 
-func (s *CreateServiceLinkedRoleRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "AWSServiceName", s.AWSServiceName, api.DynString)
-	api.Put(m, "Description", s.Description, api.DynString)
-	api.Put(m, "CustomSuffix", s.CustomSuffix, api.DynString)
-	return m
-}
+func (*ListPolicyVersionsRequest) ConvType() (api.Table, int32) { return convTable[:], 225 }
 
-func (s *CreateServiceLinkedRoleResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Role", &s.Role, api.SetStructPtr[Role])
-	return err
-}
+func (*ListPolicyVersionsResponse) ConvType() (api.Table, int32) { return convTable[:], 226 }
 
-func (s *CreateServiceLinkedRoleResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "Role", s.Role)
-	return m
-}
+func (*ListRolePoliciesRequest) ConvType() (api.Table, int32) { return convTable[:], 227 }
 
-func (s *CreateServiceSpecificCredentialRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "UserName", &s.UserName, api.SetStringPtr)
-	err = api.Decode(err, m, "ServiceName", &s.ServiceName, api.SetStringPtr)
-	return err
-}
+func (*ListRolePoliciesResponse) ConvType() (api.Table, int32) { return convTable[:], 228 }
 
-func (s *CreateServiceSpecificCredentialRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "UserName", s.UserName, api.DynString)
-	api.Put(m, "ServiceName", s.ServiceName, api.DynString)
-	return m
-}
+func (*ListRoleTagsRequest) ConvType() (api.Table, int32) { return convTable[:], 229 }
 
-func (s *CreateServiceSpecificCredentialResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ServiceSpecificCredential", &s.ServiceSpecificCredential, api.SetStructPtr[ServiceSpecificCredential])
-	return err
-}
+func (*ListRoleTagsResponse) ConvType() (api.Table, int32) { return convTable[:], 230 }
 
-func (s *CreateServiceSpecificCredentialResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "ServiceSpecificCredential", s.ServiceSpecificCredential)
-	return m
-}
+func (*ListRolesRequest) ConvType() (api.Table, int32) { return convTable[:], 231 }
 
-func (s *CreateUserRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Path", &s.Path, api.SetStringPtr)
-	err = api.Decode(err, m, "UserName", &s.UserName, api.SetStringPtr)
-	err = api.Decode(err, m, "PermissionsBoundary", &s.PermissionsBoundary, api.SetStringPtr)
-	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]Tag, v any) error {
-		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
+func (*ListRolesResponse) ConvType() (api.Table, int32) { return convTable[:], 232 }
 
-func (s *CreateUserRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "Path", s.Path, api.DynString)
-	api.Put(m, "UserName", s.UserName, api.DynString)
-	api.Put(m, "PermissionsBoundary", s.PermissionsBoundary, api.DynString)
-	api.PutList(m, "Tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
-	return m
-}
+func (*ListSAMLProviderTagsRequest) ConvType() (api.Table, int32) { return convTable[:], 233 }
 
-func (s *CreateUserResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "User", &s.User, api.SetStructPtr[User])
-	return err
-}
+func (*ListSAMLProviderTagsResponse) ConvType() (api.Table, int32) { return convTable[:], 234 }
 
-func (s *CreateUserResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "User", s.User)
-	return m
-}
+func (*ListSAMLProvidersRequest) ConvType() (api.Table, int32) { return convTable[:], 235 }
 
-func (s *CreateVirtualMFADeviceRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Path", &s.Path, api.SetStringPtr)
-	err = api.Decode(err, m, "VirtualMFADeviceName", &s.VirtualMFADeviceName, api.SetStringPtr)
-	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]Tag, v any) error {
-		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
+func (*ListSAMLProvidersResponse) ConvType() (api.Table, int32) { return convTable[:], 236 }
 
-func (s *CreateVirtualMFADeviceRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "Path", s.Path, api.DynString)
-	api.Put(m, "VirtualMFADeviceName", s.VirtualMFADeviceName, api.DynString)
-	api.PutList(m, "Tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
-	return m
-}
+func (*ListSSHPublicKeysRequest) ConvType() (api.Table, int32) { return convTable[:], 237 }
 
-func (s *CreateVirtualMFADeviceResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "VirtualMFADevice", &s.VirtualMFADevice, api.SetStructPtr[VirtualMFADevice])
-	return err
-}
+func (*ListSSHPublicKeysResponse) ConvType() (api.Table, int32) { return convTable[:], 238 }
 
-func (s *CreateVirtualMFADeviceResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "VirtualMFADevice", s.VirtualMFADevice)
-	return m
-}
+func (*ListServerCertificateTagsRequest) ConvType() (api.Table, int32) { return convTable[:], 239 }
 
-func (s *CredentialReportExpiredException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*ListServerCertificateTagsResponse) ConvType() (api.Table, int32) { return convTable[:], 240 }
 
-func (s *CredentialReportExpiredException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
+func (*ListServerCertificatesRequest) ConvType() (api.Table, int32) { return convTable[:], 241 }
 
-func (s *CredentialReportNotPresentException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*ListServerCertificatesResponse) ConvType() (api.Table, int32) { return convTable[:], 242 }
 
-func (s *CredentialReportNotPresentException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
+func (*ListServiceSpecificCredentialsRequest) ConvType() (api.Table, int32) { return convTable[:], 243 }
 
-func (s *CredentialReportNotReadyException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
+func (*ListServiceSpecificCredentialsResponse) ConvType() (api.Table, int32) {
+	return convTable[:], 244
 }
 
-func (s *CredentialReportNotReadyException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
+func (*ListSigningCertificatesRequest) ConvType() (api.Table, int32) { return convTable[:], 245 }
 
-func (s *DeactivateMFADeviceRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "UserName", &s.UserName, api.SetStringPtr)
-	err = api.Decode(err, m, "SerialNumber", &s.SerialNumber, api.SetStringPtr)
-	return err
-}
+func (*ListSigningCertificatesResponse) ConvType() (api.Table, int32) { return convTable[:], 246 }
 
-func (s *DeactivateMFADeviceRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "UserName", s.UserName, api.DynString)
-	api.Put(m, "SerialNumber", s.SerialNumber, api.DynString)
-	return m
-}
+func (*ListUserPoliciesRequest) ConvType() (api.Table, int32) { return convTable[:], 247 }
 
-func (s *DeleteAccessKeyRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "UserName", &s.UserName, api.SetStringPtr)
-	err = api.Decode(err, m, "AccessKeyId", &s.AccessKeyId, api.SetStringPtr)
-	return err
-}
+func (*ListUserPoliciesResponse) ConvType() (api.Table, int32) { return convTable[:], 248 }
 
-func (s *DeleteAccessKeyRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "UserName", s.UserName, api.DynString)
-	api.Put(m, "AccessKeyId", s.AccessKeyId, api.DynString)
-	return m
-}
+func (*ListUserTagsRequest) ConvType() (api.Table, int32) { return convTable[:], 249 }
 
-func (s *DeleteAccountAliasRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "AccountAlias", &s.AccountAlias, api.SetStringPtr)
-	return err
-}
+func (*ListUserTagsResponse) ConvType() (api.Table, int32) { return convTable[:], 250 }
 
-func (s *DeleteAccountAliasRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "AccountAlias", s.AccountAlias, api.DynString)
-	return m
-}
+func (*ListUsersRequest) ConvType() (api.Table, int32) { return convTable[:], 251 }
 
-func (s *DeleteConflictException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*ListUsersResponse) ConvType() (api.Table, int32) { return convTable[:], 252 }
 
-func (s *DeleteConflictException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
+func (*ListVirtualMFADevicesRequest) ConvType() (api.Table, int32) { return convTable[:], 253 }
 
-func (s *DeleteGroupPolicyRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "GroupName", &s.GroupName, api.SetStringPtr)
-	err = api.Decode(err, m, "PolicyName", &s.PolicyName, api.SetStringPtr)
-	return err
-}
+func (*ListVirtualMFADevicesResponse) ConvType() (api.Table, int32) { return convTable[:], 254 }
 
-func (s *DeleteGroupPolicyRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "GroupName", s.GroupName, api.DynString)
-	api.Put(m, "PolicyName", s.PolicyName, api.DynString)
-	return m
-}
+func (*LoginProfile) ConvType() (api.Table, int32) { return convTable[:], 255 }
 
-func (s *DeleteGroupRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "GroupName", &s.GroupName, api.SetStringPtr)
-	return err
-}
+func (*MFADevice) ConvType() (api.Table, int32) { return convTable[:], 256 }
 
-func (s *DeleteGroupRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "GroupName", s.GroupName, api.DynString)
-	return m
-}
+func (*MalformedCertificateException) ConvType() (api.Table, int32) { return convTable[:], 257 }
 
-func (s *DeleteInstanceProfileRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "InstanceProfileName", &s.InstanceProfileName, api.SetStringPtr)
-	return err
-}
+func (*MalformedPolicyDocumentException) ConvType() (api.Table, int32) { return convTable[:], 258 }
 
-func (s *DeleteInstanceProfileRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "InstanceProfileName", s.InstanceProfileName, api.DynString)
-	return m
-}
+func (*ManagedPolicyDetail) ConvType() (api.Table, int32) { return convTable[:], 259 }
 
-func (s *DeleteLoginProfileRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "UserName", &s.UserName, api.SetStringPtr)
-	return err
-}
+func (*NoSuchEntityException) ConvType() (api.Table, int32) { return convTable[:], 260 }
 
-func (s *DeleteLoginProfileRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "UserName", s.UserName, api.DynString)
-	return m
-}
+func (*OpenIDConnectProviderListEntry) ConvType() (api.Table, int32) { return convTable[:], 261 }
 
-func (s *DeleteOpenIDConnectProviderRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "OpenIDConnectProviderArn", &s.OpenIDConnectProviderArn, api.SetStringPtr)
-	return err
-}
+func (*OpenIdIdpCommunicationErrorException) ConvType() (api.Table, int32) { return convTable[:], 262 }
 
-func (s *DeleteOpenIDConnectProviderRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "OpenIDConnectProviderArn", s.OpenIDConnectProviderArn, api.DynString)
-	return m
-}
+func (*OrganizationsDecisionDetail) ConvType() (api.Table, int32) { return convTable[:], 263 }
 
-func (s *DeletePolicyRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "PolicyArn", &s.PolicyArn, api.SetStringPtr)
-	return err
-}
+func (*PasswordPolicy) ConvType() (api.Table, int32) { return convTable[:], 264 }
 
-func (s *DeletePolicyRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "PolicyArn", s.PolicyArn, api.DynString)
-	return m
-}
+func (*PasswordPolicyViolationException) ConvType() (api.Table, int32) { return convTable[:], 265 }
 
-func (s *DeletePolicyVersionRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "PolicyArn", &s.PolicyArn, api.SetStringPtr)
-	err = api.Decode(err, m, "VersionId", &s.VersionId, api.SetStringPtr)
-	return err
-}
+func (*PermissionsBoundaryDecisionDetail) ConvType() (api.Table, int32) { return convTable[:], 266 }
 
-func (s *DeletePolicyVersionRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "PolicyArn", s.PolicyArn, api.DynString)
-	api.Put(m, "VersionId", s.VersionId, api.DynString)
-	return m
-}
+func (*Policy) ConvType() (api.Table, int32) { return convTable[:], 267 }
 
-func (s *DeleteRolePermissionsBoundaryRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "RoleName", &s.RoleName, api.SetStringPtr)
-	return err
-}
+func (*PolicyDetail) ConvType() (api.Table, int32) { return convTable[:], 268 }
 
-func (s *DeleteRolePermissionsBoundaryRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "RoleName", s.RoleName, api.DynString)
-	return m
-}
+func (*PolicyEvaluationException) ConvType() (api.Table, int32) { return convTable[:], 269 }
 
-func (s *DeleteRolePolicyRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "RoleName", &s.RoleName, api.SetStringPtr)
-	err = api.Decode(err, m, "PolicyName", &s.PolicyName, api.SetStringPtr)
-	return err
-}
+func (*PolicyGrantingServiceAccess) ConvType() (api.Table, int32) { return convTable[:], 270 }
 
-func (s *DeleteRolePolicyRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "RoleName", s.RoleName, api.DynString)
-	api.Put(m, "PolicyName", s.PolicyName, api.DynString)
-	return m
-}
+func (*PolicyGroup) ConvType() (api.Table, int32) { return convTable[:], 271 }
 
-func (s *DeleteRoleRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "RoleName", &s.RoleName, api.SetStringPtr)
-	return err
-}
+func (*PolicyNotAttachableException) ConvType() (api.Table, int32) { return convTable[:], 272 }
 
-func (s *DeleteRoleRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "RoleName", s.RoleName, api.DynString)
-	return m
-}
+func (*PolicyRole) ConvType() (api.Table, int32) { return convTable[:], 273 }
 
-func (s *DeleteSAMLProviderRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "SAMLProviderArn", &s.SAMLProviderArn, api.SetStringPtr)
-	return err
-}
+func (*PolicyUser) ConvType() (api.Table, int32) { return convTable[:], 274 }
 
-func (s *DeleteSAMLProviderRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "SAMLProviderArn", s.SAMLProviderArn, api.DynString)
-	return m
-}
+func (*PolicyVersion) ConvType() (api.Table, int32) { return convTable[:], 275 }
 
-func (s *DeleteSSHPublicKeyRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "UserName", &s.UserName, api.SetStringPtr)
-	err = api.Decode(err, m, "SSHPublicKeyId", &s.SSHPublicKeyId, api.SetStringPtr)
-	return err
-}
+func (*Position) ConvType() (api.Table, int32) { return convTable[:], 276 }
 
-func (s *DeleteSSHPublicKeyRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "UserName", s.UserName, api.DynString)
-	api.Put(m, "SSHPublicKeyId", s.SSHPublicKeyId, api.DynString)
-	return m
-}
+func (*PutGroupPolicyOutput) ConvType() (api.Table, int32) { return convTable[:], 277 }
 
-func (s *DeleteServerCertificateRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ServerCertificateName", &s.ServerCertificateName, api.SetStringPtr)
-	return err
-}
+func (*PutGroupPolicyRequest) ConvType() (api.Table, int32) { return convTable[:], 278 }
 
-func (s *DeleteServerCertificateRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "ServerCertificateName", s.ServerCertificateName, api.DynString)
-	return m
-}
+func (*PutRolePermissionsBoundaryOutput) ConvType() (api.Table, int32) { return convTable[:], 279 }
 
-func (s *DeleteServiceLinkedRoleRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "RoleName", &s.RoleName, api.SetStringPtr)
-	return err
-}
+func (*PutRolePermissionsBoundaryRequest) ConvType() (api.Table, int32) { return convTable[:], 280 }
 
-func (s *DeleteServiceLinkedRoleRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "RoleName", s.RoleName, api.DynString)
-	return m
-}
+func (*PutRolePolicyOutput) ConvType() (api.Table, int32) { return convTable[:], 281 }
 
-func (s *DeleteServiceLinkedRoleResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DeletionTaskId", &s.DeletionTaskId, api.SetStringPtr)
-	return err
-}
+func (*PutRolePolicyRequest) ConvType() (api.Table, int32) { return convTable[:], 282 }
 
-func (s *DeleteServiceLinkedRoleResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "DeletionTaskId", s.DeletionTaskId, api.DynString)
-	return m
-}
+func (*PutUserPermissionsBoundaryOutput) ConvType() (api.Table, int32) { return convTable[:], 283 }
 
-func (s *DeleteServiceSpecificCredentialRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "UserName", &s.UserName, api.SetStringPtr)
-	err = api.Decode(err, m, "ServiceSpecificCredentialId", &s.ServiceSpecificCredentialId, api.SetStringPtr)
-	return err
-}
+func (*PutUserPermissionsBoundaryRequest) ConvType() (api.Table, int32) { return convTable[:], 284 }
 
-func (s *DeleteServiceSpecificCredentialRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "UserName", s.UserName, api.DynString)
-	api.Put(m, "ServiceSpecificCredentialId", s.ServiceSpecificCredentialId, api.DynString)
-	return m
-}
+func (*PutUserPolicyOutput) ConvType() (api.Table, int32) { return convTable[:], 285 }
 
-func (s *DeleteSigningCertificateRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "UserName", &s.UserName, api.SetStringPtr)
-	err = api.Decode(err, m, "CertificateId", &s.CertificateId, api.SetStringPtr)
-	return err
-}
+func (*PutUserPolicyRequest) ConvType() (api.Table, int32) { return convTable[:], 286 }
 
-func (s *DeleteSigningCertificateRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "UserName", s.UserName, api.DynString)
-	api.Put(m, "CertificateId", s.CertificateId, api.DynString)
-	return m
+func (*RemoveClientIDFromOpenIDConnectProviderOutput) ConvType() (api.Table, int32) {
+	return convTable[:], 287
 }
 
-func (s *DeleteUserPermissionsBoundaryRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "UserName", &s.UserName, api.SetStringPtr)
-	return err
+func (*RemoveClientIDFromOpenIDConnectProviderRequest) ConvType() (api.Table, int32) {
+	return convTable[:], 288
 }
 
-func (s *DeleteUserPermissionsBoundaryRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "UserName", s.UserName, api.DynString)
-	return m
-}
+func (*RemoveRoleFromInstanceProfileOutput) ConvType() (api.Table, int32) { return convTable[:], 289 }
 
-func (s *DeleteUserPolicyRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "UserName", &s.UserName, api.SetStringPtr)
-	err = api.Decode(err, m, "PolicyName", &s.PolicyName, api.SetStringPtr)
-	return err
-}
+func (*RemoveRoleFromInstanceProfileRequest) ConvType() (api.Table, int32) { return convTable[:], 290 }
 
-func (s *DeleteUserPolicyRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "UserName", s.UserName, api.DynString)
-	api.Put(m, "PolicyName", s.PolicyName, api.DynString)
-	return m
-}
+func (*RemoveUserFromGroupOutput) ConvType() (api.Table, int32) { return convTable[:], 291 }
 
-func (s *DeleteUserRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "UserName", &s.UserName, api.SetStringPtr)
-	return err
-}
+func (*RemoveUserFromGroupRequest) ConvType() (api.Table, int32) { return convTable[:], 292 }
 
-func (s *DeleteUserRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "UserName", s.UserName, api.DynString)
-	return m
+func (*ReportGenerationLimitExceededException) ConvType() (api.Table, int32) {
+	return convTable[:], 293
 }
 
-func (s *DeleteVirtualMFADeviceRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "SerialNumber", &s.SerialNumber, api.SetStringPtr)
-	return err
-}
+func (*ResetServiceSpecificCredentialRequest) ConvType() (api.Table, int32) { return convTable[:], 294 }
 
-func (s *DeleteVirtualMFADeviceRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "SerialNumber", s.SerialNumber, api.DynString)
-	return m
+func (*ResetServiceSpecificCredentialResponse) ConvType() (api.Table, int32) {
+	return convTable[:], 295
 }
 
-func (s *DeletionTaskFailureReasonType) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Reason", &s.Reason, api.SetStringPtr)
-	err = api.Decode(err, m, "RoleUsageList", &s.RoleUsageList, func(p *[]RoleUsageType, v any) error {
-		return api.SetList(p, v, func(p *RoleUsageType, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
+func (*ResourceSpecificResult) ConvType() (api.Table, int32) { return convTable[:], 296 }
 
-func (s *DeletionTaskFailureReasonType) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Reason", s.Reason, api.DynString)
-	api.PutList(m, "RoleUsageList", s.RoleUsageList, func(e RoleUsageType) any { return e.ToDynamic() })
-	return m
-}
+func (*ResyncMFADeviceOutput) ConvType() (api.Table, int32) { return convTable[:], 297 }
 
-func (s *DetachGroupPolicyRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "GroupName", &s.GroupName, api.SetStringPtr)
-	err = api.Decode(err, m, "PolicyArn", &s.PolicyArn, api.SetStringPtr)
-	return err
-}
+func (*ResyncMFADeviceRequest) ConvType() (api.Table, int32) { return convTable[:], 298 }
 
-func (s *DetachGroupPolicyRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "GroupName", s.GroupName, api.DynString)
-	api.Put(m, "PolicyArn", s.PolicyArn, api.DynString)
-	return m
-}
+func (*Role) ConvType() (api.Table, int32) { return convTable[:], 299 }
 
-func (s *DetachRolePolicyRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "RoleName", &s.RoleName, api.SetStringPtr)
-	err = api.Decode(err, m, "PolicyArn", &s.PolicyArn, api.SetStringPtr)
-	return err
-}
+func (*RoleDetail) ConvType() (api.Table, int32) { return convTable[:], 300 }
 
-func (s *DetachRolePolicyRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "RoleName", s.RoleName, api.DynString)
-	api.Put(m, "PolicyArn", s.PolicyArn, api.DynString)
-	return m
-}
+func (*RoleLastUsed) ConvType() (api.Table, int32) { return convTable[:], 301 }
 
-func (s *DetachUserPolicyRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "UserName", &s.UserName, api.SetStringPtr)
-	err = api.Decode(err, m, "PolicyArn", &s.PolicyArn, api.SetStringPtr)
-	return err
-}
+func (*RoleUsageType) ConvType() (api.Table, int32) { return convTable[:], 302 }
 
-func (s *DetachUserPolicyRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "UserName", s.UserName, api.DynString)
-	api.Put(m, "PolicyArn", s.PolicyArn, api.DynString)
-	return m
-}
+func (*SAMLProviderListEntry) ConvType() (api.Table, int32) { return convTable[:], 303 }
 
-func (s *DuplicateCertificateException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*SSHPublicKey) ConvType() (api.Table, int32) { return convTable[:], 304 }
 
-func (s *DuplicateCertificateException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
+func (*SSHPublicKeyMetadata) ConvType() (api.Table, int32) { return convTable[:], 305 }
 
-func (s *DuplicateSSHPublicKeyException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*ServerCertificate) ConvType() (api.Table, int32) { return convTable[:], 306 }
 
-func (s *DuplicateSSHPublicKeyException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
+func (*ServerCertificateMetadata) ConvType() (api.Table, int32) { return convTable[:], 307 }
 
-func (s *EnableMFADeviceRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "UserName", &s.UserName, api.SetStringPtr)
-	err = api.Decode(err, m, "SerialNumber", &s.SerialNumber, api.SetStringPtr)
-	err = api.Decode(err, m, "AuthenticationCode1", &s.AuthenticationCode1, api.SetStringPtr)
-	err = api.Decode(err, m, "AuthenticationCode2", &s.AuthenticationCode2, api.SetStringPtr)
-	return err
-}
+func (*ServiceFailureException) ConvType() (api.Table, int32) { return convTable[:], 308 }
 
-func (s *EnableMFADeviceRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "UserName", s.UserName, api.DynString)
-	api.Put(m, "SerialNumber", s.SerialNumber, api.DynString)
-	api.Put(m, "AuthenticationCode1", s.AuthenticationCode1, api.DynString)
-	api.Put(m, "AuthenticationCode2", s.AuthenticationCode2, api.DynString)
-	return m
-}
+func (*ServiceLastAccessed) ConvType() (api.Table, int32) { return convTable[:], 309 }
 
-func (s *EntityAlreadyExistsException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*ServiceNotSupportedException) ConvType() (api.Table, int32) { return convTable[:], 310 }
 
-func (s *EntityAlreadyExistsException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
+func (*ServiceSpecificCredential) ConvType() (api.Table, int32) { return convTable[:], 311 }
 
-func (s *EntityDetails) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "EntityInfo", &s.EntityInfo, api.SetStructPtr[EntityInfo])
-	err = api.Decode(err, m, "LastAuthenticated", &s.LastAuthenticated, api.SetTimePtr)
-	return err
-}
+func (*ServiceSpecificCredentialMetadata) ConvType() (api.Table, int32) { return convTable[:], 312 }
 
-func (s *EntityDetails) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutStruct(m, "EntityInfo", s.EntityInfo)
-	api.Put(m, "LastAuthenticated", s.LastAuthenticated, api.DynTime)
-	return m
-}
+func (*SetDefaultPolicyVersionOutput) ConvType() (api.Table, int32) { return convTable[:], 313 }
 
-func (s *EntityInfo) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Arn", &s.Arn, api.SetStringPtr)
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "Type", &s.Type, api.SetStringPtr)
-	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
-	err = api.Decode(err, m, "Path", &s.Path, api.SetStringPtr)
-	return err
-}
+func (*SetDefaultPolicyVersionRequest) ConvType() (api.Table, int32) { return convTable[:], 314 }
 
-func (s *EntityInfo) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 5)
-	api.Put(m, "Arn", s.Arn, api.DynString)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "Type", s.Type, api.DynString)
-	api.Put(m, "Id", s.Id, api.DynString)
-	api.Put(m, "Path", s.Path, api.DynString)
-	return m
+func (*SetSecurityTokenServicePreferencesOutput) ConvType() (api.Table, int32) {
+	return convTable[:], 315
 }
 
-func (s *EntityTemporarilyUnmodifiableException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
+func (*SetSecurityTokenServicePreferencesRequest) ConvType() (api.Table, int32) {
+	return convTable[:], 316
 }
 
-func (s *EntityTemporarilyUnmodifiableException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
+func (*SigningCertificate) ConvType() (api.Table, int32) { return convTable[:], 317 }
 
-func (s *ErrorDetails) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	err = api.Decode(err, m, "Code", &s.Code, api.SetStringPtr)
-	return err
-}
+func (*SimulateCustomPolicyRequest) ConvType() (api.Table, int32) { return convTable[:], 318 }
 
-func (s *ErrorDetails) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Message", s.Message, api.DynString)
-	api.Put(m, "Code", s.Code, api.DynString)
-	return m
-}
+func (*SimulatePolicyResponse) ConvType() (api.Table, int32) { return convTable[:], 319 }
 
-func (s *EvaluationResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "EvalActionName", &s.EvalActionName, api.SetStringPtr)
-	err = api.Decode(err, m, "EvalResourceName", &s.EvalResourceName, api.SetStringPtr)
-	err = api.Decode(err, m, "EvalDecision", &s.EvalDecision, api.SetStringPtr)
-	err = api.Decode(err, m, "MatchedStatements", &s.MatchedStatements, func(p *[]Statement, v any) error {
-		return api.SetList(p, v, func(p *Statement, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "MissingContextValues", &s.MissingContextValues, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "OrganizationsDecisionDetail", &s.OrganizationsDecisionDetail, api.SetStructPtr[OrganizationsDecisionDetail])
-	err = api.Decode(err, m, "PermissionsBoundaryDecisionDetail", &s.PermissionsBoundaryDecisionDetail, api.SetStructPtr[PermissionsBoundaryDecisionDetail])
-	err = api.Decode(err, m, "EvalDecisionDetails", &s.EvalDecisionDetails, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
-	err = api.Decode(err, m, "ResourceSpecificResults", &s.ResourceSpecificResults, func(p *[]ResourceSpecificResult, v any) error {
-		return api.SetList(p, v, func(p *ResourceSpecificResult, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
+func (*SimulatePrincipalPolicyRequest) ConvType() (api.Table, int32) { return convTable[:], 320 }
 
-func (s *EvaluationResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "EvalActionName", s.EvalActionName, api.DynString)
-	api.Put(m, "EvalResourceName", s.EvalResourceName, api.DynString)
-	api.Put(m, "EvalDecision", s.EvalDecision, api.DynString)
-	api.PutList(m, "MatchedStatements", s.MatchedStatements, func(e Statement) any { return e.ToDynamic() })
-	api.PutList(m, "MissingContextValues", s.MissingContextValues, api.DynString)
-	api.PutStruct(m, "OrganizationsDecisionDetail", s.OrganizationsDecisionDetail)
-	api.PutStruct(m, "PermissionsBoundaryDecisionDetail", s.PermissionsBoundaryDecisionDetail)
-	api.PutMap(m, "EvalDecisionDetails", s.EvalDecisionDetails, api.DynString)
-	api.PutList(m, "ResourceSpecificResults", s.ResourceSpecificResults, func(e ResourceSpecificResult) any { return e.ToDynamic() })
-	return m
-}
+func (*Statement) ConvType() (api.Table, int32) { return convTable[:], 321 }
 
-func (s *GenerateCredentialReportResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "State", &s.State, api.SetStringPtr)
-	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
-	return err
-}
+func (*Tag) ConvType() (api.Table, int32) { return convTable[:], 322 }
 
-func (s *GenerateCredentialReportResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "State", s.State, api.DynString)
-	api.Put(m, "Description", s.Description, api.DynString)
-	return m
-}
+func (*TagInstanceProfileOutput) ConvType() (api.Table, int32) { return convTable[:], 323 }
 
-func (s *GenerateOrganizationsAccessReportRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "EntityPath", &s.EntityPath, api.SetStringPtr)
-	err = api.Decode(err, m, "OrganizationsPolicyId", &s.OrganizationsPolicyId, api.SetStringPtr)
-	return err
-}
+func (*TagInstanceProfileRequest) ConvType() (api.Table, int32) { return convTable[:], 324 }
 
-func (s *GenerateOrganizationsAccessReportRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "EntityPath", s.EntityPath, api.DynString)
-	api.Put(m, "OrganizationsPolicyId", s.OrganizationsPolicyId, api.DynString)
-	return m
-}
+func (*TagMFADeviceOutput) ConvType() (api.Table, int32) { return convTable[:], 325 }
 
-func (s *GenerateOrganizationsAccessReportResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "JobId", &s.JobId, api.SetStringPtr)
-	return err
-}
+func (*TagMFADeviceRequest) ConvType() (api.Table, int32) { return convTable[:], 326 }
 
-func (s *GenerateOrganizationsAccessReportResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "JobId", s.JobId, api.DynString)
-	return m
-}
+func (*TagOpenIDConnectProviderOutput) ConvType() (api.Table, int32) { return convTable[:], 327 }
 
-func (s *GenerateServiceLastAccessedDetailsRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Arn", &s.Arn, api.SetStringPtr)
-	err = api.Decode(err, m, "Granularity", &s.Granularity, api.SetStringPtr)
-	return err
-}
+func (*TagOpenIDConnectProviderRequest) ConvType() (api.Table, int32) { return convTable[:], 328 }
 
-func (s *GenerateServiceLastAccessedDetailsRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Arn", s.Arn, api.DynString)
-	api.Put(m, "Granularity", s.Granularity, api.DynString)
-	return m
-}
+func (*TagPolicyOutput) ConvType() (api.Table, int32) { return convTable[:], 329 }
 
-func (s *GenerateServiceLastAccessedDetailsResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "JobId", &s.JobId, api.SetStringPtr)
-	return err
-}
+func (*TagPolicyRequest) ConvType() (api.Table, int32) { return convTable[:], 330 }
 
-func (s *GenerateServiceLastAccessedDetailsResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "JobId", s.JobId, api.DynString)
-	return m
-}
+func (*TagRoleOutput) ConvType() (api.Table, int32) { return convTable[:], 331 }
 
-func (s *GetAccessKeyLastUsedRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "AccessKeyId", &s.AccessKeyId, api.SetStringPtr)
-	return err
-}
+func (*TagRoleRequest) ConvType() (api.Table, int32) { return convTable[:], 332 }
 
-func (s *GetAccessKeyLastUsedRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "AccessKeyId", s.AccessKeyId, api.DynString)
-	return m
-}
+func (*TagSAMLProviderOutput) ConvType() (api.Table, int32) { return convTable[:], 333 }
 
-func (s *GetAccessKeyLastUsedResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "UserName", &s.UserName, api.SetStringPtr)
-	err = api.Decode(err, m, "AccessKeyLastUsed", &s.AccessKeyLastUsed, api.SetStructPtr[AccessKeyLastUsed])
-	return err
-}
+func (*TagSAMLProviderRequest) ConvType() (api.Table, int32) { return convTable[:], 334 }
 
-func (s *GetAccessKeyLastUsedResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "UserName", s.UserName, api.DynString)
-	api.PutStruct(m, "AccessKeyLastUsed", s.AccessKeyLastUsed)
-	return m
-}
+func (*TagServerCertificateOutput) ConvType() (api.Table, int32) { return convTable[:], 335 }
 
-func (s *GetAccountAuthorizationDetailsRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Filter", &s.Filter, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "MaxItems", &s.MaxItems, api.SetInt32Ptr)
-	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
-	return err
-}
+func (*TagServerCertificateRequest) ConvType() (api.Table, int32) { return convTable[:], 336 }
 
-func (s *GetAccountAuthorizationDetailsRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.PutList(m, "Filter", s.Filter, api.DynString)
-	api.Put(m, "MaxItems", s.MaxItems, api.DynInt32)
-	api.Put(m, "Marker", s.Marker, api.DynString)
-	return m
-}
+func (*TagUserOutput) ConvType() (api.Table, int32) { return convTable[:], 337 }
 
-func (s *GetAccountAuthorizationDetailsResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "UserDetailList", &s.UserDetailList, func(p *[]UserDetail, v any) error {
-		return api.SetList(p, v, func(p *UserDetail, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "GroupDetailList", &s.GroupDetailList, func(p *[]GroupDetail, v any) error {
-		return api.SetList(p, v, func(p *GroupDetail, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "RoleDetailList", &s.RoleDetailList, func(p *[]RoleDetail, v any) error {
-		return api.SetList(p, v, func(p *RoleDetail, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "Policies", &s.Policies, func(p *[]ManagedPolicyDetail, v any) error {
-		return api.SetList(p, v, func(p *ManagedPolicyDetail, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "IsTruncated", &s.IsTruncated, api.SetBoolPtr)
-	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
-	return err
-}
+func (*TagUserRequest) ConvType() (api.Table, int32) { return convTable[:], 338 }
 
-func (s *GetAccountAuthorizationDetailsResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 6)
-	api.PutList(m, "UserDetailList", s.UserDetailList, func(e UserDetail) any { return e.ToDynamic() })
-	api.PutList(m, "GroupDetailList", s.GroupDetailList, func(e GroupDetail) any { return e.ToDynamic() })
-	api.PutList(m, "RoleDetailList", s.RoleDetailList, func(e RoleDetail) any { return e.ToDynamic() })
-	api.PutList(m, "Policies", s.Policies, func(e ManagedPolicyDetail) any { return e.ToDynamic() })
-	api.Put(m, "IsTruncated", s.IsTruncated, api.DynBool)
-	api.Put(m, "Marker", s.Marker, api.DynString)
-	return m
-}
+func (*TrackedActionLastAccessed) ConvType() (api.Table, int32) { return convTable[:], 339 }
 
-func (s *GetAccountPasswordPolicyResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "PasswordPolicy", &s.PasswordPolicy, api.SetStructPtr[PasswordPolicy])
-	return err
-}
+func (*UnmodifiableEntityException) ConvType() (api.Table, int32) { return convTable[:], 340 }
 
-func (s *GetAccountPasswordPolicyResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "PasswordPolicy", s.PasswordPolicy)
-	return m
+func (*UnrecognizedPublicKeyEncodingException) ConvType() (api.Table, int32) {
+	return convTable[:], 341
 }
 
-func (s *GetAccountSummaryResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "SummaryMap", &s.SummaryMap, func(p *map[string]int32, v any) error { return api.SetMap(p, v, api.SetInt32) })
-	return err
-}
+func (*UntagInstanceProfileOutput) ConvType() (api.Table, int32) { return convTable[:], 342 }
 
-func (s *GetAccountSummaryResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutMap(m, "SummaryMap", s.SummaryMap, api.DynInt32)
-	return m
-}
+func (*UntagInstanceProfileRequest) ConvType() (api.Table, int32) { return convTable[:], 343 }
 
-func (s *GetContextKeysForCustomPolicyRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "PolicyInputList", &s.PolicyInputList, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	return err
-}
+func (*UntagMFADeviceOutput) ConvType() (api.Table, int32) { return convTable[:], 344 }
 
-func (s *GetContextKeysForCustomPolicyRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutList(m, "PolicyInputList", s.PolicyInputList, api.DynString)
-	return m
-}
+func (*UntagMFADeviceRequest) ConvType() (api.Table, int32) { return convTable[:], 345 }
 
-func (s *GetContextKeysForPolicyResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ContextKeyNames", &s.ContextKeyNames, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	return err
-}
+func (*UntagOpenIDConnectProviderOutput) ConvType() (api.Table, int32) { return convTable[:], 346 }
 
-func (s *GetContextKeysForPolicyResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutList(m, "ContextKeyNames", s.ContextKeyNames, api.DynString)
-	return m
-}
+func (*UntagOpenIDConnectProviderRequest) ConvType() (api.Table, int32) { return convTable[:], 347 }
 
-func (s *GetContextKeysForPrincipalPolicyRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "PolicySourceArn", &s.PolicySourceArn, api.SetStringPtr)
-	err = api.Decode(err, m, "PolicyInputList", &s.PolicyInputList, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	return err
-}
+func (*UntagPolicyOutput) ConvType() (api.Table, int32) { return convTable[:], 348 }
 
-func (s *GetContextKeysForPrincipalPolicyRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "PolicySourceArn", s.PolicySourceArn, api.DynString)
-	api.PutList(m, "PolicyInputList", s.PolicyInputList, api.DynString)
-	return m
-}
+func (*UntagPolicyRequest) ConvType() (api.Table, int32) { return convTable[:], 349 }
 
-func (s *GetCredentialReportResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Content", &s.Content, api.SetBytes)
-	err = api.Decode(err, m, "ReportFormat", &s.ReportFormat, api.SetStringPtr)
-	err = api.Decode(err, m, "GeneratedTime", &s.GeneratedTime, api.SetTimePtr)
-	return err
-}
+func (*UntagRoleOutput) ConvType() (api.Table, int32) { return convTable[:], 350 }
 
-func (s *GetCredentialReportResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.PutBytes(m, "Content", s.Content)
-	api.Put(m, "ReportFormat", s.ReportFormat, api.DynString)
-	api.Put(m, "GeneratedTime", s.GeneratedTime, api.DynTime)
-	return m
-}
+func (*UntagRoleRequest) ConvType() (api.Table, int32) { return convTable[:], 351 }
 
-func (s *GetGroupPolicyRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "GroupName", &s.GroupName, api.SetStringPtr)
-	err = api.Decode(err, m, "PolicyName", &s.PolicyName, api.SetStringPtr)
-	return err
-}
+func (*UntagSAMLProviderOutput) ConvType() (api.Table, int32) { return convTable[:], 352 }
 
-func (s *GetGroupPolicyRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "GroupName", s.GroupName, api.DynString)
-	api.Put(m, "PolicyName", s.PolicyName, api.DynString)
-	return m
-}
-
-func (s *GetGroupPolicyResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "GroupName", &s.GroupName, api.SetStringPtr)
-	err = api.Decode(err, m, "PolicyName", &s.PolicyName, api.SetStringPtr)
-	err = api.Decode(err, m, "PolicyDocument", &s.PolicyDocument, api.SetStringPtr)
-	return err
-}
-
-func (s *GetGroupPolicyResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "GroupName", s.GroupName, api.DynString)
-	api.Put(m, "PolicyName", s.PolicyName, api.DynString)
-	api.Put(m, "PolicyDocument", s.PolicyDocument, api.DynString)
-	return m
-}
-
-func (s *GetGroupRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "GroupName", &s.GroupName, api.SetStringPtr)
-	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
-	err = api.Decode(err, m, "MaxItems", &s.MaxItems, api.SetInt32Ptr)
-	return err
-}
-
-func (s *GetGroupRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "GroupName", s.GroupName, api.DynString)
-	api.Put(m, "Marker", s.Marker, api.DynString)
-	api.Put(m, "MaxItems", s.MaxItems, api.DynInt32)
-	return m
-}
-
-func (s *GetGroupResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Group", &s.Group, api.SetStructPtr[Group])
-	err = api.Decode(err, m, "Users", &s.Users, func(p *[]User, v any) error {
-		return api.SetList(p, v, func(p *User, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "IsTruncated", &s.IsTruncated, api.SetBoolPtr)
-	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
-	return err
-}
-
-func (s *GetGroupResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.PutStruct(m, "Group", s.Group)
-	api.PutList(m, "Users", s.Users, func(e User) any { return e.ToDynamic() })
-	api.Put(m, "IsTruncated", s.IsTruncated, api.DynBool)
-	api.Put(m, "Marker", s.Marker, api.DynString)
-	return m
-}
-
-func (s *GetInstanceProfileRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "InstanceProfileName", &s.InstanceProfileName, api.SetStringPtr)
-	return err
-}
-
-func (s *GetInstanceProfileRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "InstanceProfileName", s.InstanceProfileName, api.DynString)
-	return m
-}
-
-func (s *GetInstanceProfileResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "InstanceProfile", &s.InstanceProfile, api.SetStructPtr[InstanceProfile])
-	return err
-}
-
-func (s *GetInstanceProfileResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "InstanceProfile", s.InstanceProfile)
-	return m
-}
-
-func (s *GetLoginProfileRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "UserName", &s.UserName, api.SetStringPtr)
-	return err
-}
-
-func (s *GetLoginProfileRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "UserName", s.UserName, api.DynString)
-	return m
-}
-
-func (s *GetLoginProfileResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "LoginProfile", &s.LoginProfile, api.SetStructPtr[LoginProfile])
-	return err
-}
-
-func (s *GetLoginProfileResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "LoginProfile", s.LoginProfile)
-	return m
-}
-
-func (s *GetMFADeviceRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "SerialNumber", &s.SerialNumber, api.SetStringPtr)
-	err = api.Decode(err, m, "UserName", &s.UserName, api.SetStringPtr)
-	return err
-}
-
-func (s *GetMFADeviceRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "SerialNumber", s.SerialNumber, api.DynString)
-	api.Put(m, "UserName", s.UserName, api.DynString)
-	return m
-}
-
-func (s *GetMFADeviceResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "UserName", &s.UserName, api.SetStringPtr)
-	err = api.Decode(err, m, "SerialNumber", &s.SerialNumber, api.SetStringPtr)
-	err = api.Decode(err, m, "EnableDate", &s.EnableDate, api.SetTimePtr)
-	err = api.Decode(err, m, "Certifications", &s.Certifications, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
-	return err
-}
-
-func (s *GetMFADeviceResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "UserName", s.UserName, api.DynString)
-	api.Put(m, "SerialNumber", s.SerialNumber, api.DynString)
-	api.Put(m, "EnableDate", s.EnableDate, api.DynTime)
-	api.PutMap(m, "Certifications", s.Certifications, api.DynString)
-	return m
-}
-
-func (s *GetOpenIDConnectProviderRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "OpenIDConnectProviderArn", &s.OpenIDConnectProviderArn, api.SetStringPtr)
-	return err
-}
-
-func (s *GetOpenIDConnectProviderRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "OpenIDConnectProviderArn", s.OpenIDConnectProviderArn, api.DynString)
-	return m
-}
-
-func (s *GetOpenIDConnectProviderResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Url", &s.Url, api.SetStringPtr)
-	err = api.Decode(err, m, "ClientIDList", &s.ClientIDList, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "ThumbprintList", &s.ThumbprintList, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "CreateDate", &s.CreateDate, api.SetTimePtr)
-	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]Tag, v any) error {
-		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *GetOpenIDConnectProviderResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 5)
-	api.Put(m, "Url", s.Url, api.DynString)
-	api.PutList(m, "ClientIDList", s.ClientIDList, api.DynString)
-	api.PutList(m, "ThumbprintList", s.ThumbprintList, api.DynString)
-	api.Put(m, "CreateDate", s.CreateDate, api.DynTime)
-	api.PutList(m, "Tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *GetOrganizationsAccessReportRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "JobId", &s.JobId, api.SetStringPtr)
-	err = api.Decode(err, m, "MaxItems", &s.MaxItems, api.SetInt32Ptr)
-	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
-	err = api.Decode(err, m, "SortKey", &s.SortKey, api.SetStringPtr)
-	return err
-}
-
-func (s *GetOrganizationsAccessReportRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "JobId", s.JobId, api.DynString)
-	api.Put(m, "MaxItems", s.MaxItems, api.DynInt32)
-	api.Put(m, "Marker", s.Marker, api.DynString)
-	api.Put(m, "SortKey", s.SortKey, api.DynString)
-	return m
-}
-
-func (s *GetOrganizationsAccessReportResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "JobStatus", &s.JobStatus, api.SetStringPtr)
-	err = api.Decode(err, m, "JobCreationDate", &s.JobCreationDate, api.SetTimePtr)
-	err = api.Decode(err, m, "JobCompletionDate", &s.JobCompletionDate, api.SetTimePtr)
-	err = api.Decode(err, m, "NumberOfServicesAccessible", &s.NumberOfServicesAccessible, api.SetInt32Ptr)
-	err = api.Decode(err, m, "NumberOfServicesNotAccessed", &s.NumberOfServicesNotAccessed, api.SetInt32Ptr)
-	err = api.Decode(err, m, "AccessDetails", &s.AccessDetails, func(p *[]AccessDetail, v any) error {
-		return api.SetList(p, v, func(p *AccessDetail, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "IsTruncated", &s.IsTruncated, api.SetBoolPtr)
-	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
-	err = api.Decode(err, m, "ErrorDetails", &s.ErrorDetails, api.SetStructPtr[ErrorDetails])
-	return err
-}
-
-func (s *GetOrganizationsAccessReportResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "JobStatus", s.JobStatus, api.DynString)
-	api.Put(m, "JobCreationDate", s.JobCreationDate, api.DynTime)
-	api.Put(m, "JobCompletionDate", s.JobCompletionDate, api.DynTime)
-	api.Put(m, "NumberOfServicesAccessible", s.NumberOfServicesAccessible, api.DynInt32)
-	api.Put(m, "NumberOfServicesNotAccessed", s.NumberOfServicesNotAccessed, api.DynInt32)
-	api.PutList(m, "AccessDetails", s.AccessDetails, func(e AccessDetail) any { return e.ToDynamic() })
-	api.Put(m, "IsTruncated", s.IsTruncated, api.DynBool)
-	api.Put(m, "Marker", s.Marker, api.DynString)
-	api.PutStruct(m, "ErrorDetails", s.ErrorDetails)
-	return m
-}
-
-func (s *GetPolicyRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "PolicyArn", &s.PolicyArn, api.SetStringPtr)
-	return err
-}
-
-func (s *GetPolicyRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "PolicyArn", s.PolicyArn, api.DynString)
-	return m
-}
-
-func (s *GetPolicyResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Policy", &s.Policy, api.SetStructPtr[Policy])
-	return err
-}
-
-func (s *GetPolicyResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "Policy", s.Policy)
-	return m
-}
-
-func (s *GetPolicyVersionRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "PolicyArn", &s.PolicyArn, api.SetStringPtr)
-	err = api.Decode(err, m, "VersionId", &s.VersionId, api.SetStringPtr)
-	return err
-}
-
-func (s *GetPolicyVersionRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "PolicyArn", s.PolicyArn, api.DynString)
-	api.Put(m, "VersionId", s.VersionId, api.DynString)
-	return m
-}
-
-func (s *GetPolicyVersionResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "PolicyVersion", &s.PolicyVersion, api.SetStructPtr[PolicyVersion])
-	return err
-}
-
-func (s *GetPolicyVersionResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "PolicyVersion", s.PolicyVersion)
-	return m
-}
-
-func (s *GetRolePolicyRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "RoleName", &s.RoleName, api.SetStringPtr)
-	err = api.Decode(err, m, "PolicyName", &s.PolicyName, api.SetStringPtr)
-	return err
-}
-
-func (s *GetRolePolicyRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "RoleName", s.RoleName, api.DynString)
-	api.Put(m, "PolicyName", s.PolicyName, api.DynString)
-	return m
-}
-
-func (s *GetRolePolicyResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "RoleName", &s.RoleName, api.SetStringPtr)
-	err = api.Decode(err, m, "PolicyName", &s.PolicyName, api.SetStringPtr)
-	err = api.Decode(err, m, "PolicyDocument", &s.PolicyDocument, api.SetStringPtr)
-	return err
-}
-
-func (s *GetRolePolicyResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "RoleName", s.RoleName, api.DynString)
-	api.Put(m, "PolicyName", s.PolicyName, api.DynString)
-	api.Put(m, "PolicyDocument", s.PolicyDocument, api.DynString)
-	return m
-}
-
-func (s *GetRoleRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "RoleName", &s.RoleName, api.SetStringPtr)
-	return err
-}
-
-func (s *GetRoleRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "RoleName", s.RoleName, api.DynString)
-	return m
-}
-
-func (s *GetRoleResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Role", &s.Role, api.SetStructPtr[Role])
-	return err
-}
-
-func (s *GetRoleResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "Role", s.Role)
-	return m
-}
-
-func (s *GetSAMLProviderRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "SAMLProviderArn", &s.SAMLProviderArn, api.SetStringPtr)
-	return err
-}
-
-func (s *GetSAMLProviderRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "SAMLProviderArn", s.SAMLProviderArn, api.DynString)
-	return m
-}
-
-func (s *GetSAMLProviderResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "SAMLMetadataDocument", &s.SAMLMetadataDocument, api.SetStringPtr)
-	err = api.Decode(err, m, "CreateDate", &s.CreateDate, api.SetTimePtr)
-	err = api.Decode(err, m, "ValidUntil", &s.ValidUntil, api.SetTimePtr)
-	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]Tag, v any) error {
-		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *GetSAMLProviderResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "SAMLMetadataDocument", s.SAMLMetadataDocument, api.DynString)
-	api.Put(m, "CreateDate", s.CreateDate, api.DynTime)
-	api.Put(m, "ValidUntil", s.ValidUntil, api.DynTime)
-	api.PutList(m, "Tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *GetSSHPublicKeyRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "UserName", &s.UserName, api.SetStringPtr)
-	err = api.Decode(err, m, "SSHPublicKeyId", &s.SSHPublicKeyId, api.SetStringPtr)
-	err = api.Decode(err, m, "Encoding", &s.Encoding, api.SetStringPtr)
-	return err
-}
-
-func (s *GetSSHPublicKeyRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "UserName", s.UserName, api.DynString)
-	api.Put(m, "SSHPublicKeyId", s.SSHPublicKeyId, api.DynString)
-	api.Put(m, "Encoding", s.Encoding, api.DynString)
-	return m
-}
-
-func (s *GetSSHPublicKeyResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "SSHPublicKey", &s.SSHPublicKey, api.SetStructPtr[SSHPublicKey])
-	return err
-}
-
-func (s *GetSSHPublicKeyResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "SSHPublicKey", s.SSHPublicKey)
-	return m
-}
-
-func (s *GetServerCertificateRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ServerCertificateName", &s.ServerCertificateName, api.SetStringPtr)
-	return err
-}
-
-func (s *GetServerCertificateRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "ServerCertificateName", s.ServerCertificateName, api.DynString)
-	return m
-}
-
-func (s *GetServerCertificateResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ServerCertificate", &s.ServerCertificate, api.SetStructPtr[ServerCertificate])
-	return err
-}
-
-func (s *GetServerCertificateResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "ServerCertificate", s.ServerCertificate)
-	return m
-}
-
-func (s *GetServiceLastAccessedDetailsRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "JobId", &s.JobId, api.SetStringPtr)
-	err = api.Decode(err, m, "MaxItems", &s.MaxItems, api.SetInt32Ptr)
-	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
-	return err
-}
-
-func (s *GetServiceLastAccessedDetailsRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "JobId", s.JobId, api.DynString)
-	api.Put(m, "MaxItems", s.MaxItems, api.DynInt32)
-	api.Put(m, "Marker", s.Marker, api.DynString)
-	return m
-}
-
-func (s *GetServiceLastAccessedDetailsResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "JobStatus", &s.JobStatus, api.SetStringPtr)
-	err = api.Decode(err, m, "JobType", &s.JobType, api.SetStringPtr)
-	err = api.Decode(err, m, "JobCreationDate", &s.JobCreationDate, api.SetTimePtr)
-	err = api.Decode(err, m, "ServicesLastAccessed", &s.ServicesLastAccessed, func(p *[]ServiceLastAccessed, v any) error {
-		return api.SetList(p, v, func(p *ServiceLastAccessed, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "JobCompletionDate", &s.JobCompletionDate, api.SetTimePtr)
-	err = api.Decode(err, m, "IsTruncated", &s.IsTruncated, api.SetBoolPtr)
-	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
-	err = api.Decode(err, m, "Error", &s.Error, api.SetStructPtr[ErrorDetails])
-	return err
-}
-
-func (s *GetServiceLastAccessedDetailsResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "JobStatus", s.JobStatus, api.DynString)
-	api.Put(m, "JobType", s.JobType, api.DynString)
-	api.Put(m, "JobCreationDate", s.JobCreationDate, api.DynTime)
-	api.PutList(m, "ServicesLastAccessed", s.ServicesLastAccessed, func(e ServiceLastAccessed) any { return e.ToDynamic() })
-	api.Put(m, "JobCompletionDate", s.JobCompletionDate, api.DynTime)
-	api.Put(m, "IsTruncated", s.IsTruncated, api.DynBool)
-	api.Put(m, "Marker", s.Marker, api.DynString)
-	api.PutStruct(m, "Error", s.Error)
-	return m
-}
-
-func (s *GetServiceLastAccessedDetailsWithEntitiesRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "JobId", &s.JobId, api.SetStringPtr)
-	err = api.Decode(err, m, "ServiceNamespace", &s.ServiceNamespace, api.SetStringPtr)
-	err = api.Decode(err, m, "MaxItems", &s.MaxItems, api.SetInt32Ptr)
-	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
-	return err
-}
-
-func (s *GetServiceLastAccessedDetailsWithEntitiesRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "JobId", s.JobId, api.DynString)
-	api.Put(m, "ServiceNamespace", s.ServiceNamespace, api.DynString)
-	api.Put(m, "MaxItems", s.MaxItems, api.DynInt32)
-	api.Put(m, "Marker", s.Marker, api.DynString)
-	return m
-}
-
-func (s *GetServiceLastAccessedDetailsWithEntitiesResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "JobStatus", &s.JobStatus, api.SetStringPtr)
-	err = api.Decode(err, m, "JobCreationDate", &s.JobCreationDate, api.SetTimePtr)
-	err = api.Decode(err, m, "JobCompletionDate", &s.JobCompletionDate, api.SetTimePtr)
-	err = api.Decode(err, m, "EntityDetailsList", &s.EntityDetailsList, func(p *[]EntityDetails, v any) error {
-		return api.SetList(p, v, func(p *EntityDetails, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "IsTruncated", &s.IsTruncated, api.SetBoolPtr)
-	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
-	err = api.Decode(err, m, "Error", &s.Error, api.SetStructPtr[ErrorDetails])
-	return err
-}
-
-func (s *GetServiceLastAccessedDetailsWithEntitiesResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 7)
-	api.Put(m, "JobStatus", s.JobStatus, api.DynString)
-	api.Put(m, "JobCreationDate", s.JobCreationDate, api.DynTime)
-	api.Put(m, "JobCompletionDate", s.JobCompletionDate, api.DynTime)
-	api.PutList(m, "EntityDetailsList", s.EntityDetailsList, func(e EntityDetails) any { return e.ToDynamic() })
-	api.Put(m, "IsTruncated", s.IsTruncated, api.DynBool)
-	api.Put(m, "Marker", s.Marker, api.DynString)
-	api.PutStruct(m, "Error", s.Error)
-	return m
-}
-
-func (s *GetServiceLinkedRoleDeletionStatusRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DeletionTaskId", &s.DeletionTaskId, api.SetStringPtr)
-	return err
-}
-
-func (s *GetServiceLinkedRoleDeletionStatusRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "DeletionTaskId", s.DeletionTaskId, api.DynString)
-	return m
-}
-
-func (s *GetServiceLinkedRoleDeletionStatusResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Status", &s.Status, api.SetStringPtr)
-	err = api.Decode(err, m, "Reason", &s.Reason, api.SetStructPtr[DeletionTaskFailureReasonType])
-	return err
-}
-
-func (s *GetServiceLinkedRoleDeletionStatusResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Status", s.Status, api.DynString)
-	api.PutStruct(m, "Reason", s.Reason)
-	return m
-}
-
-func (s *GetUserPolicyRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "UserName", &s.UserName, api.SetStringPtr)
-	err = api.Decode(err, m, "PolicyName", &s.PolicyName, api.SetStringPtr)
-	return err
-}
-
-func (s *GetUserPolicyRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "UserName", s.UserName, api.DynString)
-	api.Put(m, "PolicyName", s.PolicyName, api.DynString)
-	return m
-}
-
-func (s *GetUserPolicyResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "UserName", &s.UserName, api.SetStringPtr)
-	err = api.Decode(err, m, "PolicyName", &s.PolicyName, api.SetStringPtr)
-	err = api.Decode(err, m, "PolicyDocument", &s.PolicyDocument, api.SetStringPtr)
-	return err
-}
-
-func (s *GetUserPolicyResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "UserName", s.UserName, api.DynString)
-	api.Put(m, "PolicyName", s.PolicyName, api.DynString)
-	api.Put(m, "PolicyDocument", s.PolicyDocument, api.DynString)
-	return m
-}
-
-func (s *GetUserRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "UserName", &s.UserName, api.SetStringPtr)
-	return err
-}
-
-func (s *GetUserRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "UserName", s.UserName, api.DynString)
-	return m
-}
-
-func (s *GetUserResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "User", &s.User, api.SetStructPtr[User])
-	return err
-}
-
-func (s *GetUserResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "User", s.User)
-	return m
-}
-
-func (s *Group) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Path", &s.Path, api.SetStringPtr)
-	err = api.Decode(err, m, "GroupName", &s.GroupName, api.SetStringPtr)
-	err = api.Decode(err, m, "GroupId", &s.GroupId, api.SetStringPtr)
-	err = api.Decode(err, m, "Arn", &s.Arn, api.SetStringPtr)
-	err = api.Decode(err, m, "CreateDate", &s.CreateDate, api.SetTimePtr)
-	return err
-}
-
-func (s *Group) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 5)
-	api.Put(m, "Path", s.Path, api.DynString)
-	api.Put(m, "GroupName", s.GroupName, api.DynString)
-	api.Put(m, "GroupId", s.GroupId, api.DynString)
-	api.Put(m, "Arn", s.Arn, api.DynString)
-	api.Put(m, "CreateDate", s.CreateDate, api.DynTime)
-	return m
-}
-
-func (s *GroupDetail) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Path", &s.Path, api.SetStringPtr)
-	err = api.Decode(err, m, "GroupName", &s.GroupName, api.SetStringPtr)
-	err = api.Decode(err, m, "GroupId", &s.GroupId, api.SetStringPtr)
-	err = api.Decode(err, m, "Arn", &s.Arn, api.SetStringPtr)
-	err = api.Decode(err, m, "CreateDate", &s.CreateDate, api.SetTimePtr)
-	err = api.Decode(err, m, "GroupPolicyList", &s.GroupPolicyList, func(p *[]PolicyDetail, v any) error {
-		return api.SetList(p, v, func(p *PolicyDetail, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "AttachedManagedPolicies", &s.AttachedManagedPolicies, func(p *[]AttachedPolicy, v any) error {
-		return api.SetList(p, v, func(p *AttachedPolicy, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *GroupDetail) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 7)
-	api.Put(m, "Path", s.Path, api.DynString)
-	api.Put(m, "GroupName", s.GroupName, api.DynString)
-	api.Put(m, "GroupId", s.GroupId, api.DynString)
-	api.Put(m, "Arn", s.Arn, api.DynString)
-	api.Put(m, "CreateDate", s.CreateDate, api.DynTime)
-	api.PutList(m, "GroupPolicyList", s.GroupPolicyList, func(e PolicyDetail) any { return e.ToDynamic() })
-	api.PutList(m, "AttachedManagedPolicies", s.AttachedManagedPolicies, func(e AttachedPolicy) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *InstanceProfile) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Path", &s.Path, api.SetStringPtr)
-	err = api.Decode(err, m, "InstanceProfileName", &s.InstanceProfileName, api.SetStringPtr)
-	err = api.Decode(err, m, "InstanceProfileId", &s.InstanceProfileId, api.SetStringPtr)
-	err = api.Decode(err, m, "Arn", &s.Arn, api.SetStringPtr)
-	err = api.Decode(err, m, "CreateDate", &s.CreateDate, api.SetTimePtr)
-	err = api.Decode(err, m, "Roles", &s.Roles, func(p *[]Role, v any) error {
-		return api.SetList(p, v, func(p *Role, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]Tag, v any) error {
-		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *InstanceProfile) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 7)
-	api.Put(m, "Path", s.Path, api.DynString)
-	api.Put(m, "InstanceProfileName", s.InstanceProfileName, api.DynString)
-	api.Put(m, "InstanceProfileId", s.InstanceProfileId, api.DynString)
-	api.Put(m, "Arn", s.Arn, api.DynString)
-	api.Put(m, "CreateDate", s.CreateDate, api.DynTime)
-	api.PutList(m, "Roles", s.Roles, func(e Role) any { return e.ToDynamic() })
-	api.PutList(m, "Tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *InvalidAuthenticationCodeException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *InvalidAuthenticationCodeException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
-
-func (s *InvalidCertificateException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *InvalidCertificateException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
-
-func (s *InvalidInputException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *InvalidInputException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
-
-func (s *InvalidPublicKeyException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *InvalidPublicKeyException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
-
-func (s *InvalidUserTypeException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *InvalidUserTypeException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
-
-func (s *KeyPairMismatchException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *KeyPairMismatchException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
-
-func (s *LimitExceededException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *LimitExceededException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
-
-func (s *ListAccessKeysRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "UserName", &s.UserName, api.SetStringPtr)
-	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
-	err = api.Decode(err, m, "MaxItems", &s.MaxItems, api.SetInt32Ptr)
-	return err
-}
-
-func (s *ListAccessKeysRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "UserName", s.UserName, api.DynString)
-	api.Put(m, "Marker", s.Marker, api.DynString)
-	api.Put(m, "MaxItems", s.MaxItems, api.DynInt32)
-	return m
-}
-
-func (s *ListAccessKeysResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "AccessKeyMetadata", &s.AccessKeyMetadata, func(p *[]AccessKeyMetadata, v any) error {
-		return api.SetList(p, v, func(p *AccessKeyMetadata, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "IsTruncated", &s.IsTruncated, api.SetBoolPtr)
-	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
-	return err
-}
-
-func (s *ListAccessKeysResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.PutList(m, "AccessKeyMetadata", s.AccessKeyMetadata, func(e AccessKeyMetadata) any { return e.ToDynamic() })
-	api.Put(m, "IsTruncated", s.IsTruncated, api.DynBool)
-	api.Put(m, "Marker", s.Marker, api.DynString)
-	return m
-}
-
-func (s *ListAccountAliasesRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
-	err = api.Decode(err, m, "MaxItems", &s.MaxItems, api.SetInt32Ptr)
-	return err
-}
-
-func (s *ListAccountAliasesRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Marker", s.Marker, api.DynString)
-	api.Put(m, "MaxItems", s.MaxItems, api.DynInt32)
-	return m
-}
-
-func (s *ListAccountAliasesResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "AccountAliases", &s.AccountAliases, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "IsTruncated", &s.IsTruncated, api.SetBoolPtr)
-	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
-	return err
-}
-
-func (s *ListAccountAliasesResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.PutList(m, "AccountAliases", s.AccountAliases, api.DynString)
-	api.Put(m, "IsTruncated", s.IsTruncated, api.DynBool)
-	api.Put(m, "Marker", s.Marker, api.DynString)
-	return m
-}
-
-func (s *ListAttachedGroupPoliciesRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "GroupName", &s.GroupName, api.SetStringPtr)
-	err = api.Decode(err, m, "PathPrefix", &s.PathPrefix, api.SetStringPtr)
-	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
-	err = api.Decode(err, m, "MaxItems", &s.MaxItems, api.SetInt32Ptr)
-	return err
-}
-
-func (s *ListAttachedGroupPoliciesRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "GroupName", s.GroupName, api.DynString)
-	api.Put(m, "PathPrefix", s.PathPrefix, api.DynString)
-	api.Put(m, "Marker", s.Marker, api.DynString)
-	api.Put(m, "MaxItems", s.MaxItems, api.DynInt32)
-	return m
-}
-
-func (s *ListAttachedGroupPoliciesResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "AttachedPolicies", &s.AttachedPolicies, func(p *[]AttachedPolicy, v any) error {
-		return api.SetList(p, v, func(p *AttachedPolicy, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "IsTruncated", &s.IsTruncated, api.SetBoolPtr)
-	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
-	return err
-}
-
-func (s *ListAttachedGroupPoliciesResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.PutList(m, "AttachedPolicies", s.AttachedPolicies, func(e AttachedPolicy) any { return e.ToDynamic() })
-	api.Put(m, "IsTruncated", s.IsTruncated, api.DynBool)
-	api.Put(m, "Marker", s.Marker, api.DynString)
-	return m
-}
-
-func (s *ListAttachedRolePoliciesRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "RoleName", &s.RoleName, api.SetStringPtr)
-	err = api.Decode(err, m, "PathPrefix", &s.PathPrefix, api.SetStringPtr)
-	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
-	err = api.Decode(err, m, "MaxItems", &s.MaxItems, api.SetInt32Ptr)
-	return err
-}
-
-func (s *ListAttachedRolePoliciesRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "RoleName", s.RoleName, api.DynString)
-	api.Put(m, "PathPrefix", s.PathPrefix, api.DynString)
-	api.Put(m, "Marker", s.Marker, api.DynString)
-	api.Put(m, "MaxItems", s.MaxItems, api.DynInt32)
-	return m
-}
-
-func (s *ListAttachedRolePoliciesResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "AttachedPolicies", &s.AttachedPolicies, func(p *[]AttachedPolicy, v any) error {
-		return api.SetList(p, v, func(p *AttachedPolicy, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "IsTruncated", &s.IsTruncated, api.SetBoolPtr)
-	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
-	return err
-}
-
-func (s *ListAttachedRolePoliciesResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.PutList(m, "AttachedPolicies", s.AttachedPolicies, func(e AttachedPolicy) any { return e.ToDynamic() })
-	api.Put(m, "IsTruncated", s.IsTruncated, api.DynBool)
-	api.Put(m, "Marker", s.Marker, api.DynString)
-	return m
-}
-
-func (s *ListAttachedUserPoliciesRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "UserName", &s.UserName, api.SetStringPtr)
-	err = api.Decode(err, m, "PathPrefix", &s.PathPrefix, api.SetStringPtr)
-	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
-	err = api.Decode(err, m, "MaxItems", &s.MaxItems, api.SetInt32Ptr)
-	return err
-}
-
-func (s *ListAttachedUserPoliciesRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "UserName", s.UserName, api.DynString)
-	api.Put(m, "PathPrefix", s.PathPrefix, api.DynString)
-	api.Put(m, "Marker", s.Marker, api.DynString)
-	api.Put(m, "MaxItems", s.MaxItems, api.DynInt32)
-	return m
-}
-
-func (s *ListAttachedUserPoliciesResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "AttachedPolicies", &s.AttachedPolicies, func(p *[]AttachedPolicy, v any) error {
-		return api.SetList(p, v, func(p *AttachedPolicy, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "IsTruncated", &s.IsTruncated, api.SetBoolPtr)
-	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
-	return err
-}
-
-func (s *ListAttachedUserPoliciesResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.PutList(m, "AttachedPolicies", s.AttachedPolicies, func(e AttachedPolicy) any { return e.ToDynamic() })
-	api.Put(m, "IsTruncated", s.IsTruncated, api.DynBool)
-	api.Put(m, "Marker", s.Marker, api.DynString)
-	return m
-}
-
-func (s *ListEntitiesForPolicyRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "PolicyArn", &s.PolicyArn, api.SetStringPtr)
-	err = api.Decode(err, m, "EntityFilter", &s.EntityFilter, api.SetStringPtr)
-	err = api.Decode(err, m, "PathPrefix", &s.PathPrefix, api.SetStringPtr)
-	err = api.Decode(err, m, "PolicyUsageFilter", &s.PolicyUsageFilter, api.SetStringPtr)
-	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
-	err = api.Decode(err, m, "MaxItems", &s.MaxItems, api.SetInt32Ptr)
-	return err
-}
-
-func (s *ListEntitiesForPolicyRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 6)
-	api.Put(m, "PolicyArn", s.PolicyArn, api.DynString)
-	api.Put(m, "EntityFilter", s.EntityFilter, api.DynString)
-	api.Put(m, "PathPrefix", s.PathPrefix, api.DynString)
-	api.Put(m, "PolicyUsageFilter", s.PolicyUsageFilter, api.DynString)
-	api.Put(m, "Marker", s.Marker, api.DynString)
-	api.Put(m, "MaxItems", s.MaxItems, api.DynInt32)
-	return m
-}
-
-func (s *ListEntitiesForPolicyResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "PolicyGroups", &s.PolicyGroups, func(p *[]PolicyGroup, v any) error {
-		return api.SetList(p, v, func(p *PolicyGroup, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "PolicyUsers", &s.PolicyUsers, func(p *[]PolicyUser, v any) error {
-		return api.SetList(p, v, func(p *PolicyUser, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "PolicyRoles", &s.PolicyRoles, func(p *[]PolicyRole, v any) error {
-		return api.SetList(p, v, func(p *PolicyRole, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "IsTruncated", &s.IsTruncated, api.SetBoolPtr)
-	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
-	return err
-}
-
-func (s *ListEntitiesForPolicyResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 5)
-	api.PutList(m, "PolicyGroups", s.PolicyGroups, func(e PolicyGroup) any { return e.ToDynamic() })
-	api.PutList(m, "PolicyUsers", s.PolicyUsers, func(e PolicyUser) any { return e.ToDynamic() })
-	api.PutList(m, "PolicyRoles", s.PolicyRoles, func(e PolicyRole) any { return e.ToDynamic() })
-	api.Put(m, "IsTruncated", s.IsTruncated, api.DynBool)
-	api.Put(m, "Marker", s.Marker, api.DynString)
-	return m
-}
-
-func (s *ListGroupPoliciesRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "GroupName", &s.GroupName, api.SetStringPtr)
-	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
-	err = api.Decode(err, m, "MaxItems", &s.MaxItems, api.SetInt32Ptr)
-	return err
-}
-
-func (s *ListGroupPoliciesRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "GroupName", s.GroupName, api.DynString)
-	api.Put(m, "Marker", s.Marker, api.DynString)
-	api.Put(m, "MaxItems", s.MaxItems, api.DynInt32)
-	return m
-}
-
-func (s *ListGroupPoliciesResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "PolicyNames", &s.PolicyNames, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "IsTruncated", &s.IsTruncated, api.SetBoolPtr)
-	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
-	return err
-}
-
-func (s *ListGroupPoliciesResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.PutList(m, "PolicyNames", s.PolicyNames, api.DynString)
-	api.Put(m, "IsTruncated", s.IsTruncated, api.DynBool)
-	api.Put(m, "Marker", s.Marker, api.DynString)
-	return m
-}
-
-func (s *ListGroupsForUserRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "UserName", &s.UserName, api.SetStringPtr)
-	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
-	err = api.Decode(err, m, "MaxItems", &s.MaxItems, api.SetInt32Ptr)
-	return err
-}
-
-func (s *ListGroupsForUserRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "UserName", s.UserName, api.DynString)
-	api.Put(m, "Marker", s.Marker, api.DynString)
-	api.Put(m, "MaxItems", s.MaxItems, api.DynInt32)
-	return m
-}
-
-func (s *ListGroupsForUserResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Groups", &s.Groups, func(p *[]Group, v any) error {
-		return api.SetList(p, v, func(p *Group, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "IsTruncated", &s.IsTruncated, api.SetBoolPtr)
-	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
-	return err
-}
-
-func (s *ListGroupsForUserResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.PutList(m, "Groups", s.Groups, func(e Group) any { return e.ToDynamic() })
-	api.Put(m, "IsTruncated", s.IsTruncated, api.DynBool)
-	api.Put(m, "Marker", s.Marker, api.DynString)
-	return m
-}
-
-func (s *ListGroupsRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "PathPrefix", &s.PathPrefix, api.SetStringPtr)
-	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
-	err = api.Decode(err, m, "MaxItems", &s.MaxItems, api.SetInt32Ptr)
-	return err
-}
-
-func (s *ListGroupsRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "PathPrefix", s.PathPrefix, api.DynString)
-	api.Put(m, "Marker", s.Marker, api.DynString)
-	api.Put(m, "MaxItems", s.MaxItems, api.DynInt32)
-	return m
-}
-
-func (s *ListGroupsResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Groups", &s.Groups, func(p *[]Group, v any) error {
-		return api.SetList(p, v, func(p *Group, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "IsTruncated", &s.IsTruncated, api.SetBoolPtr)
-	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
-	return err
-}
-
-func (s *ListGroupsResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.PutList(m, "Groups", s.Groups, func(e Group) any { return e.ToDynamic() })
-	api.Put(m, "IsTruncated", s.IsTruncated, api.DynBool)
-	api.Put(m, "Marker", s.Marker, api.DynString)
-	return m
-}
-
-func (s *ListInstanceProfileTagsRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "InstanceProfileName", &s.InstanceProfileName, api.SetStringPtr)
-	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
-	err = api.Decode(err, m, "MaxItems", &s.MaxItems, api.SetInt32Ptr)
-	return err
-}
-
-func (s *ListInstanceProfileTagsRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "InstanceProfileName", s.InstanceProfileName, api.DynString)
-	api.Put(m, "Marker", s.Marker, api.DynString)
-	api.Put(m, "MaxItems", s.MaxItems, api.DynInt32)
-	return m
-}
-
-func (s *ListInstanceProfileTagsResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]Tag, v any) error {
-		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "IsTruncated", &s.IsTruncated, api.SetBoolPtr)
-	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
-	return err
-}
-
-func (s *ListInstanceProfileTagsResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.PutList(m, "Tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
-	api.Put(m, "IsTruncated", s.IsTruncated, api.DynBool)
-	api.Put(m, "Marker", s.Marker, api.DynString)
-	return m
-}
-
-func (s *ListInstanceProfilesForRoleRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "RoleName", &s.RoleName, api.SetStringPtr)
-	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
-	err = api.Decode(err, m, "MaxItems", &s.MaxItems, api.SetInt32Ptr)
-	return err
-}
-
-func (s *ListInstanceProfilesForRoleRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "RoleName", s.RoleName, api.DynString)
-	api.Put(m, "Marker", s.Marker, api.DynString)
-	api.Put(m, "MaxItems", s.MaxItems, api.DynInt32)
-	return m
-}
-
-func (s *ListInstanceProfilesForRoleResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "InstanceProfiles", &s.InstanceProfiles, func(p *[]InstanceProfile, v any) error {
-		return api.SetList(p, v, func(p *InstanceProfile, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "IsTruncated", &s.IsTruncated, api.SetBoolPtr)
-	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
-	return err
-}
-
-func (s *ListInstanceProfilesForRoleResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.PutList(m, "InstanceProfiles", s.InstanceProfiles, func(e InstanceProfile) any { return e.ToDynamic() })
-	api.Put(m, "IsTruncated", s.IsTruncated, api.DynBool)
-	api.Put(m, "Marker", s.Marker, api.DynString)
-	return m
-}
-
-func (s *ListInstanceProfilesRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "PathPrefix", &s.PathPrefix, api.SetStringPtr)
-	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
-	err = api.Decode(err, m, "MaxItems", &s.MaxItems, api.SetInt32Ptr)
-	return err
-}
-
-func (s *ListInstanceProfilesRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "PathPrefix", s.PathPrefix, api.DynString)
-	api.Put(m, "Marker", s.Marker, api.DynString)
-	api.Put(m, "MaxItems", s.MaxItems, api.DynInt32)
-	return m
-}
-
-func (s *ListInstanceProfilesResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "InstanceProfiles", &s.InstanceProfiles, func(p *[]InstanceProfile, v any) error {
-		return api.SetList(p, v, func(p *InstanceProfile, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "IsTruncated", &s.IsTruncated, api.SetBoolPtr)
-	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
-	return err
-}
-
-func (s *ListInstanceProfilesResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.PutList(m, "InstanceProfiles", s.InstanceProfiles, func(e InstanceProfile) any { return e.ToDynamic() })
-	api.Put(m, "IsTruncated", s.IsTruncated, api.DynBool)
-	api.Put(m, "Marker", s.Marker, api.DynString)
-	return m
-}
-
-func (s *ListMFADeviceTagsRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "SerialNumber", &s.SerialNumber, api.SetStringPtr)
-	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
-	err = api.Decode(err, m, "MaxItems", &s.MaxItems, api.SetInt32Ptr)
-	return err
-}
-
-func (s *ListMFADeviceTagsRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "SerialNumber", s.SerialNumber, api.DynString)
-	api.Put(m, "Marker", s.Marker, api.DynString)
-	api.Put(m, "MaxItems", s.MaxItems, api.DynInt32)
-	return m
-}
-
-func (s *ListMFADeviceTagsResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]Tag, v any) error {
-		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "IsTruncated", &s.IsTruncated, api.SetBoolPtr)
-	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
-	return err
-}
-
-func (s *ListMFADeviceTagsResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.PutList(m, "Tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
-	api.Put(m, "IsTruncated", s.IsTruncated, api.DynBool)
-	api.Put(m, "Marker", s.Marker, api.DynString)
-	return m
-}
-
-func (s *ListMFADevicesRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "UserName", &s.UserName, api.SetStringPtr)
-	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
-	err = api.Decode(err, m, "MaxItems", &s.MaxItems, api.SetInt32Ptr)
-	return err
-}
-
-func (s *ListMFADevicesRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "UserName", s.UserName, api.DynString)
-	api.Put(m, "Marker", s.Marker, api.DynString)
-	api.Put(m, "MaxItems", s.MaxItems, api.DynInt32)
-	return m
-}
-
-func (s *ListMFADevicesResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "MFADevices", &s.MFADevices, func(p *[]MFADevice, v any) error {
-		return api.SetList(p, v, func(p *MFADevice, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "IsTruncated", &s.IsTruncated, api.SetBoolPtr)
-	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
-	return err
-}
-
-func (s *ListMFADevicesResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.PutList(m, "MFADevices", s.MFADevices, func(e MFADevice) any { return e.ToDynamic() })
-	api.Put(m, "IsTruncated", s.IsTruncated, api.DynBool)
-	api.Put(m, "Marker", s.Marker, api.DynString)
-	return m
-}
-
-func (s *ListOpenIDConnectProviderTagsRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "OpenIDConnectProviderArn", &s.OpenIDConnectProviderArn, api.SetStringPtr)
-	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
-	err = api.Decode(err, m, "MaxItems", &s.MaxItems, api.SetInt32Ptr)
-	return err
-}
-
-func (s *ListOpenIDConnectProviderTagsRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "OpenIDConnectProviderArn", s.OpenIDConnectProviderArn, api.DynString)
-	api.Put(m, "Marker", s.Marker, api.DynString)
-	api.Put(m, "MaxItems", s.MaxItems, api.DynInt32)
-	return m
-}
-
-func (s *ListOpenIDConnectProviderTagsResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]Tag, v any) error {
-		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "IsTruncated", &s.IsTruncated, api.SetBoolPtr)
-	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
-	return err
-}
-
-func (s *ListOpenIDConnectProviderTagsResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.PutList(m, "Tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
-	api.Put(m, "IsTruncated", s.IsTruncated, api.DynBool)
-	api.Put(m, "Marker", s.Marker, api.DynString)
-	return m
-}
-
-func (s *ListOpenIDConnectProvidersRequest) FromDynamic(map[string]any) error { return nil }
-
-func (s *ListOpenIDConnectProvidersRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *ListOpenIDConnectProvidersResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "OpenIDConnectProviderList", &s.OpenIDConnectProviderList, func(p *[]OpenIDConnectProviderListEntry, v any) error {
-		return api.SetList(p, v, func(p *OpenIDConnectProviderListEntry, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *ListOpenIDConnectProvidersResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutList(m, "OpenIDConnectProviderList", s.OpenIDConnectProviderList, func(e OpenIDConnectProviderListEntry) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *ListPoliciesGrantingServiceAccessEntry) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ServiceNamespace", &s.ServiceNamespace, api.SetStringPtr)
-	err = api.Decode(err, m, "Policies", &s.Policies, func(p *[]PolicyGrantingServiceAccess, v any) error {
-		return api.SetList(p, v, func(p *PolicyGrantingServiceAccess, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *ListPoliciesGrantingServiceAccessEntry) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "ServiceNamespace", s.ServiceNamespace, api.DynString)
-	api.PutList(m, "Policies", s.Policies, func(e PolicyGrantingServiceAccess) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *ListPoliciesGrantingServiceAccessRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
-	err = api.Decode(err, m, "Arn", &s.Arn, api.SetStringPtr)
-	err = api.Decode(err, m, "ServiceNamespaces", &s.ServiceNamespaces, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	return err
-}
-
-func (s *ListPoliciesGrantingServiceAccessRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "Marker", s.Marker, api.DynString)
-	api.Put(m, "Arn", s.Arn, api.DynString)
-	api.PutList(m, "ServiceNamespaces", s.ServiceNamespaces, api.DynString)
-	return m
-}
-
-func (s *ListPoliciesGrantingServiceAccessResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "PoliciesGrantingServiceAccess", &s.PoliciesGrantingServiceAccess, func(p *[]ListPoliciesGrantingServiceAccessEntry, v any) error {
-		return api.SetList(p, v, func(p *ListPoliciesGrantingServiceAccessEntry, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "IsTruncated", &s.IsTruncated, api.SetBoolPtr)
-	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
-	return err
-}
-
-func (s *ListPoliciesGrantingServiceAccessResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.PutList(m, "PoliciesGrantingServiceAccess", s.PoliciesGrantingServiceAccess, func(e ListPoliciesGrantingServiceAccessEntry) any { return e.ToDynamic() })
-	api.Put(m, "IsTruncated", s.IsTruncated, api.DynBool)
-	api.Put(m, "Marker", s.Marker, api.DynString)
-	return m
-}
-
-func (s *ListPoliciesRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Scope", &s.Scope, api.SetStringPtr)
-	err = api.Decode(err, m, "OnlyAttached", &s.OnlyAttached, api.SetBoolPtr)
-	err = api.Decode(err, m, "PathPrefix", &s.PathPrefix, api.SetStringPtr)
-	err = api.Decode(err, m, "PolicyUsageFilter", &s.PolicyUsageFilter, api.SetStringPtr)
-	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
-	err = api.Decode(err, m, "MaxItems", &s.MaxItems, api.SetInt32Ptr)
-	return err
-}
-
-func (s *ListPoliciesRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 6)
-	api.Put(m, "Scope", s.Scope, api.DynString)
-	api.Put(m, "OnlyAttached", s.OnlyAttached, api.DynBool)
-	api.Put(m, "PathPrefix", s.PathPrefix, api.DynString)
-	api.Put(m, "PolicyUsageFilter", s.PolicyUsageFilter, api.DynString)
-	api.Put(m, "Marker", s.Marker, api.DynString)
-	api.Put(m, "MaxItems", s.MaxItems, api.DynInt32)
-	return m
-}
-
-func (s *ListPoliciesResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Policies", &s.Policies, func(p *[]Policy, v any) error {
-		return api.SetList(p, v, func(p *Policy, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "IsTruncated", &s.IsTruncated, api.SetBoolPtr)
-	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
-	return err
-}
-
-func (s *ListPoliciesResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.PutList(m, "Policies", s.Policies, func(e Policy) any { return e.ToDynamic() })
-	api.Put(m, "IsTruncated", s.IsTruncated, api.DynBool)
-	api.Put(m, "Marker", s.Marker, api.DynString)
-	return m
-}
-
-func (s *ListPolicyTagsRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "PolicyArn", &s.PolicyArn, api.SetStringPtr)
-	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
-	err = api.Decode(err, m, "MaxItems", &s.MaxItems, api.SetInt32Ptr)
-	return err
-}
-
-func (s *ListPolicyTagsRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "PolicyArn", s.PolicyArn, api.DynString)
-	api.Put(m, "Marker", s.Marker, api.DynString)
-	api.Put(m, "MaxItems", s.MaxItems, api.DynInt32)
-	return m
-}
-
-func (s *ListPolicyTagsResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]Tag, v any) error {
-		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "IsTruncated", &s.IsTruncated, api.SetBoolPtr)
-	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
-	return err
-}
-
-func (s *ListPolicyTagsResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.PutList(m, "Tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
-	api.Put(m, "IsTruncated", s.IsTruncated, api.DynBool)
-	api.Put(m, "Marker", s.Marker, api.DynString)
-	return m
-}
-
-func (s *ListPolicyVersionsRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "PolicyArn", &s.PolicyArn, api.SetStringPtr)
-	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
-	err = api.Decode(err, m, "MaxItems", &s.MaxItems, api.SetInt32Ptr)
-	return err
-}
-
-func (s *ListPolicyVersionsRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "PolicyArn", s.PolicyArn, api.DynString)
-	api.Put(m, "Marker", s.Marker, api.DynString)
-	api.Put(m, "MaxItems", s.MaxItems, api.DynInt32)
-	return m
-}
-
-func (s *ListPolicyVersionsResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Versions", &s.Versions, func(p *[]PolicyVersion, v any) error {
-		return api.SetList(p, v, func(p *PolicyVersion, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "IsTruncated", &s.IsTruncated, api.SetBoolPtr)
-	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
-	return err
-}
-
-func (s *ListPolicyVersionsResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.PutList(m, "Versions", s.Versions, func(e PolicyVersion) any { return e.ToDynamic() })
-	api.Put(m, "IsTruncated", s.IsTruncated, api.DynBool)
-	api.Put(m, "Marker", s.Marker, api.DynString)
-	return m
-}
-
-func (s *ListRolePoliciesRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "RoleName", &s.RoleName, api.SetStringPtr)
-	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
-	err = api.Decode(err, m, "MaxItems", &s.MaxItems, api.SetInt32Ptr)
-	return err
-}
-
-func (s *ListRolePoliciesRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "RoleName", s.RoleName, api.DynString)
-	api.Put(m, "Marker", s.Marker, api.DynString)
-	api.Put(m, "MaxItems", s.MaxItems, api.DynInt32)
-	return m
-}
-
-func (s *ListRolePoliciesResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "PolicyNames", &s.PolicyNames, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "IsTruncated", &s.IsTruncated, api.SetBoolPtr)
-	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
-	return err
-}
-
-func (s *ListRolePoliciesResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.PutList(m, "PolicyNames", s.PolicyNames, api.DynString)
-	api.Put(m, "IsTruncated", s.IsTruncated, api.DynBool)
-	api.Put(m, "Marker", s.Marker, api.DynString)
-	return m
-}
-
-func (s *ListRoleTagsRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "RoleName", &s.RoleName, api.SetStringPtr)
-	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
-	err = api.Decode(err, m, "MaxItems", &s.MaxItems, api.SetInt32Ptr)
-	return err
-}
-
-func (s *ListRoleTagsRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "RoleName", s.RoleName, api.DynString)
-	api.Put(m, "Marker", s.Marker, api.DynString)
-	api.Put(m, "MaxItems", s.MaxItems, api.DynInt32)
-	return m
-}
-
-func (s *ListRoleTagsResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]Tag, v any) error {
-		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "IsTruncated", &s.IsTruncated, api.SetBoolPtr)
-	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
-	return err
-}
-
-func (s *ListRoleTagsResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.PutList(m, "Tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
-	api.Put(m, "IsTruncated", s.IsTruncated, api.DynBool)
-	api.Put(m, "Marker", s.Marker, api.DynString)
-	return m
-}
-
-func (s *ListRolesRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "PathPrefix", &s.PathPrefix, api.SetStringPtr)
-	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
-	err = api.Decode(err, m, "MaxItems", &s.MaxItems, api.SetInt32Ptr)
-	return err
-}
-
-func (s *ListRolesRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "PathPrefix", s.PathPrefix, api.DynString)
-	api.Put(m, "Marker", s.Marker, api.DynString)
-	api.Put(m, "MaxItems", s.MaxItems, api.DynInt32)
-	return m
-}
-
-func (s *ListRolesResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Roles", &s.Roles, func(p *[]Role, v any) error {
-		return api.SetList(p, v, func(p *Role, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "IsTruncated", &s.IsTruncated, api.SetBoolPtr)
-	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
-	return err
-}
-
-func (s *ListRolesResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.PutList(m, "Roles", s.Roles, func(e Role) any { return e.ToDynamic() })
-	api.Put(m, "IsTruncated", s.IsTruncated, api.DynBool)
-	api.Put(m, "Marker", s.Marker, api.DynString)
-	return m
-}
-
-func (s *ListSAMLProviderTagsRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "SAMLProviderArn", &s.SAMLProviderArn, api.SetStringPtr)
-	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
-	err = api.Decode(err, m, "MaxItems", &s.MaxItems, api.SetInt32Ptr)
-	return err
-}
-
-func (s *ListSAMLProviderTagsRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "SAMLProviderArn", s.SAMLProviderArn, api.DynString)
-	api.Put(m, "Marker", s.Marker, api.DynString)
-	api.Put(m, "MaxItems", s.MaxItems, api.DynInt32)
-	return m
-}
-
-func (s *ListSAMLProviderTagsResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]Tag, v any) error {
-		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "IsTruncated", &s.IsTruncated, api.SetBoolPtr)
-	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
-	return err
-}
-
-func (s *ListSAMLProviderTagsResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.PutList(m, "Tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
-	api.Put(m, "IsTruncated", s.IsTruncated, api.DynBool)
-	api.Put(m, "Marker", s.Marker, api.DynString)
-	return m
-}
-
-func (s *ListSAMLProvidersRequest) FromDynamic(map[string]any) error { return nil }
-
-func (s *ListSAMLProvidersRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *ListSAMLProvidersResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "SAMLProviderList", &s.SAMLProviderList, func(p *[]SAMLProviderListEntry, v any) error {
-		return api.SetList(p, v, func(p *SAMLProviderListEntry, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *ListSAMLProvidersResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutList(m, "SAMLProviderList", s.SAMLProviderList, func(e SAMLProviderListEntry) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *ListSSHPublicKeysRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "UserName", &s.UserName, api.SetStringPtr)
-	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
-	err = api.Decode(err, m, "MaxItems", &s.MaxItems, api.SetInt32Ptr)
-	return err
-}
-
-func (s *ListSSHPublicKeysRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "UserName", s.UserName, api.DynString)
-	api.Put(m, "Marker", s.Marker, api.DynString)
-	api.Put(m, "MaxItems", s.MaxItems, api.DynInt32)
-	return m
-}
-
-func (s *ListSSHPublicKeysResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "SSHPublicKeys", &s.SSHPublicKeys, func(p *[]SSHPublicKeyMetadata, v any) error {
-		return api.SetList(p, v, func(p *SSHPublicKeyMetadata, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "IsTruncated", &s.IsTruncated, api.SetBoolPtr)
-	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
-	return err
-}
-
-func (s *ListSSHPublicKeysResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.PutList(m, "SSHPublicKeys", s.SSHPublicKeys, func(e SSHPublicKeyMetadata) any { return e.ToDynamic() })
-	api.Put(m, "IsTruncated", s.IsTruncated, api.DynBool)
-	api.Put(m, "Marker", s.Marker, api.DynString)
-	return m
-}
-
-func (s *ListServerCertificateTagsRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ServerCertificateName", &s.ServerCertificateName, api.SetStringPtr)
-	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
-	err = api.Decode(err, m, "MaxItems", &s.MaxItems, api.SetInt32Ptr)
-	return err
-}
-
-func (s *ListServerCertificateTagsRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "ServerCertificateName", s.ServerCertificateName, api.DynString)
-	api.Put(m, "Marker", s.Marker, api.DynString)
-	api.Put(m, "MaxItems", s.MaxItems, api.DynInt32)
-	return m
-}
-
-func (s *ListServerCertificateTagsResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]Tag, v any) error {
-		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "IsTruncated", &s.IsTruncated, api.SetBoolPtr)
-	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
-	return err
-}
-
-func (s *ListServerCertificateTagsResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.PutList(m, "Tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
-	api.Put(m, "IsTruncated", s.IsTruncated, api.DynBool)
-	api.Put(m, "Marker", s.Marker, api.DynString)
-	return m
-}
-
-func (s *ListServerCertificatesRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "PathPrefix", &s.PathPrefix, api.SetStringPtr)
-	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
-	err = api.Decode(err, m, "MaxItems", &s.MaxItems, api.SetInt32Ptr)
-	return err
-}
-
-func (s *ListServerCertificatesRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "PathPrefix", s.PathPrefix, api.DynString)
-	api.Put(m, "Marker", s.Marker, api.DynString)
-	api.Put(m, "MaxItems", s.MaxItems, api.DynInt32)
-	return m
-}
-
-func (s *ListServerCertificatesResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ServerCertificateMetadataList", &s.ServerCertificateMetadataList, func(p *[]ServerCertificateMetadata, v any) error {
-		return api.SetList(p, v, func(p *ServerCertificateMetadata, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "IsTruncated", &s.IsTruncated, api.SetBoolPtr)
-	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
-	return err
-}
-
-func (s *ListServerCertificatesResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.PutList(m, "ServerCertificateMetadataList", s.ServerCertificateMetadataList, func(e ServerCertificateMetadata) any { return e.ToDynamic() })
-	api.Put(m, "IsTruncated", s.IsTruncated, api.DynBool)
-	api.Put(m, "Marker", s.Marker, api.DynString)
-	return m
-}
-
-func (s *ListServiceSpecificCredentialsRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "UserName", &s.UserName, api.SetStringPtr)
-	err = api.Decode(err, m, "ServiceName", &s.ServiceName, api.SetStringPtr)
-	return err
-}
-
-func (s *ListServiceSpecificCredentialsRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "UserName", s.UserName, api.DynString)
-	api.Put(m, "ServiceName", s.ServiceName, api.DynString)
-	return m
-}
-
-func (s *ListServiceSpecificCredentialsResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ServiceSpecificCredentials", &s.ServiceSpecificCredentials, func(p *[]ServiceSpecificCredentialMetadata, v any) error {
-		return api.SetList(p, v, func(p *ServiceSpecificCredentialMetadata, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *ListServiceSpecificCredentialsResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutList(m, "ServiceSpecificCredentials", s.ServiceSpecificCredentials, func(e ServiceSpecificCredentialMetadata) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *ListSigningCertificatesRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "UserName", &s.UserName, api.SetStringPtr)
-	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
-	err = api.Decode(err, m, "MaxItems", &s.MaxItems, api.SetInt32Ptr)
-	return err
-}
-
-func (s *ListSigningCertificatesRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "UserName", s.UserName, api.DynString)
-	api.Put(m, "Marker", s.Marker, api.DynString)
-	api.Put(m, "MaxItems", s.MaxItems, api.DynInt32)
-	return m
-}
-
-func (s *ListSigningCertificatesResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Certificates", &s.Certificates, func(p *[]SigningCertificate, v any) error {
-		return api.SetList(p, v, func(p *SigningCertificate, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "IsTruncated", &s.IsTruncated, api.SetBoolPtr)
-	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
-	return err
-}
-
-func (s *ListSigningCertificatesResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.PutList(m, "Certificates", s.Certificates, func(e SigningCertificate) any { return e.ToDynamic() })
-	api.Put(m, "IsTruncated", s.IsTruncated, api.DynBool)
-	api.Put(m, "Marker", s.Marker, api.DynString)
-	return m
-}
-
-func (s *ListUserPoliciesRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "UserName", &s.UserName, api.SetStringPtr)
-	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
-	err = api.Decode(err, m, "MaxItems", &s.MaxItems, api.SetInt32Ptr)
-	return err
-}
-
-func (s *ListUserPoliciesRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "UserName", s.UserName, api.DynString)
-	api.Put(m, "Marker", s.Marker, api.DynString)
-	api.Put(m, "MaxItems", s.MaxItems, api.DynInt32)
-	return m
-}
-
-func (s *ListUserPoliciesResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "PolicyNames", &s.PolicyNames, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "IsTruncated", &s.IsTruncated, api.SetBoolPtr)
-	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
-	return err
-}
-
-func (s *ListUserPoliciesResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.PutList(m, "PolicyNames", s.PolicyNames, api.DynString)
-	api.Put(m, "IsTruncated", s.IsTruncated, api.DynBool)
-	api.Put(m, "Marker", s.Marker, api.DynString)
-	return m
-}
-
-func (s *ListUserTagsRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "UserName", &s.UserName, api.SetStringPtr)
-	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
-	err = api.Decode(err, m, "MaxItems", &s.MaxItems, api.SetInt32Ptr)
-	return err
-}
-
-func (s *ListUserTagsRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "UserName", s.UserName, api.DynString)
-	api.Put(m, "Marker", s.Marker, api.DynString)
-	api.Put(m, "MaxItems", s.MaxItems, api.DynInt32)
-	return m
-}
-
-func (s *ListUserTagsResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]Tag, v any) error {
-		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "IsTruncated", &s.IsTruncated, api.SetBoolPtr)
-	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
-	return err
-}
-
-func (s *ListUserTagsResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.PutList(m, "Tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
-	api.Put(m, "IsTruncated", s.IsTruncated, api.DynBool)
-	api.Put(m, "Marker", s.Marker, api.DynString)
-	return m
-}
-
-func (s *ListUsersRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "PathPrefix", &s.PathPrefix, api.SetStringPtr)
-	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
-	err = api.Decode(err, m, "MaxItems", &s.MaxItems, api.SetInt32Ptr)
-	return err
-}
-
-func (s *ListUsersRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "PathPrefix", s.PathPrefix, api.DynString)
-	api.Put(m, "Marker", s.Marker, api.DynString)
-	api.Put(m, "MaxItems", s.MaxItems, api.DynInt32)
-	return m
-}
-
-func (s *ListUsersResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Users", &s.Users, func(p *[]User, v any) error {
-		return api.SetList(p, v, func(p *User, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "IsTruncated", &s.IsTruncated, api.SetBoolPtr)
-	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
-	return err
-}
-
-func (s *ListUsersResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.PutList(m, "Users", s.Users, func(e User) any { return e.ToDynamic() })
-	api.Put(m, "IsTruncated", s.IsTruncated, api.DynBool)
-	api.Put(m, "Marker", s.Marker, api.DynString)
-	return m
-}
-
-func (s *ListVirtualMFADevicesRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "AssignmentStatus", &s.AssignmentStatus, api.SetStringPtr)
-	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
-	err = api.Decode(err, m, "MaxItems", &s.MaxItems, api.SetInt32Ptr)
-	return err
-}
-
-func (s *ListVirtualMFADevicesRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "AssignmentStatus", s.AssignmentStatus, api.DynString)
-	api.Put(m, "Marker", s.Marker, api.DynString)
-	api.Put(m, "MaxItems", s.MaxItems, api.DynInt32)
-	return m
-}
-
-func (s *ListVirtualMFADevicesResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "VirtualMFADevices", &s.VirtualMFADevices, func(p *[]VirtualMFADevice, v any) error {
-		return api.SetList(p, v, func(p *VirtualMFADevice, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "IsTruncated", &s.IsTruncated, api.SetBoolPtr)
-	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
-	return err
-}
-
-func (s *ListVirtualMFADevicesResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.PutList(m, "VirtualMFADevices", s.VirtualMFADevices, func(e VirtualMFADevice) any { return e.ToDynamic() })
-	api.Put(m, "IsTruncated", s.IsTruncated, api.DynBool)
-	api.Put(m, "Marker", s.Marker, api.DynString)
-	return m
-}
-
-func (s *LoginProfile) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "UserName", &s.UserName, api.SetStringPtr)
-	err = api.Decode(err, m, "CreateDate", &s.CreateDate, api.SetTimePtr)
-	err = api.Decode(err, m, "PasswordResetRequired", &s.PasswordResetRequired, api.SetBoolPtr)
-	return err
-}
-
-func (s *LoginProfile) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "UserName", s.UserName, api.DynString)
-	api.Put(m, "CreateDate", s.CreateDate, api.DynTime)
-	api.Put(m, "PasswordResetRequired", s.PasswordResetRequired, api.DynBool)
-	return m
-}
-
-func (s *MFADevice) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "UserName", &s.UserName, api.SetStringPtr)
-	err = api.Decode(err, m, "SerialNumber", &s.SerialNumber, api.SetStringPtr)
-	err = api.Decode(err, m, "EnableDate", &s.EnableDate, api.SetTimePtr)
-	return err
-}
-
-func (s *MFADevice) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "UserName", s.UserName, api.DynString)
-	api.Put(m, "SerialNumber", s.SerialNumber, api.DynString)
-	api.Put(m, "EnableDate", s.EnableDate, api.DynTime)
-	return m
-}
-
-func (s *MalformedCertificateException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *MalformedCertificateException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
-
-func (s *MalformedPolicyDocumentException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *MalformedPolicyDocumentException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
-
-func (s *ManagedPolicyDetail) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "PolicyName", &s.PolicyName, api.SetStringPtr)
-	err = api.Decode(err, m, "PolicyId", &s.PolicyId, api.SetStringPtr)
-	err = api.Decode(err, m, "Arn", &s.Arn, api.SetStringPtr)
-	err = api.Decode(err, m, "Path", &s.Path, api.SetStringPtr)
-	err = api.Decode(err, m, "DefaultVersionId", &s.DefaultVersionId, api.SetStringPtr)
-	err = api.Decode(err, m, "AttachmentCount", &s.AttachmentCount, api.SetInt32Ptr)
-	err = api.Decode(err, m, "PermissionsBoundaryUsageCount", &s.PermissionsBoundaryUsageCount, api.SetInt32Ptr)
-	err = api.Decode(err, m, "IsAttachable", &s.IsAttachable, api.SetBoolPtr)
-	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
-	err = api.Decode(err, m, "CreateDate", &s.CreateDate, api.SetTimePtr)
-	err = api.Decode(err, m, "UpdateDate", &s.UpdateDate, api.SetTimePtr)
-	err = api.Decode(err, m, "PolicyVersionList", &s.PolicyVersionList, func(p *[]PolicyVersion, v any) error {
-		return api.SetList(p, v, func(p *PolicyVersion, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *ManagedPolicyDetail) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "PolicyName", s.PolicyName, api.DynString)
-	api.Put(m, "PolicyId", s.PolicyId, api.DynString)
-	api.Put(m, "Arn", s.Arn, api.DynString)
-	api.Put(m, "Path", s.Path, api.DynString)
-	api.Put(m, "DefaultVersionId", s.DefaultVersionId, api.DynString)
-	api.Put(m, "AttachmentCount", s.AttachmentCount, api.DynInt32)
-	api.Put(m, "PermissionsBoundaryUsageCount", s.PermissionsBoundaryUsageCount, api.DynInt32)
-	api.Put(m, "IsAttachable", s.IsAttachable, api.DynBool)
-	api.Put(m, "Description", s.Description, api.DynString)
-	api.Put(m, "CreateDate", s.CreateDate, api.DynTime)
-	api.Put(m, "UpdateDate", s.UpdateDate, api.DynTime)
-	api.PutList(m, "PolicyVersionList", s.PolicyVersionList, func(e PolicyVersion) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *NoSuchEntityException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *NoSuchEntityException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
-
-func (s *OpenIDConnectProviderListEntry) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Arn", &s.Arn, api.SetStringPtr)
-	return err
-}
-
-func (s *OpenIDConnectProviderListEntry) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Arn", s.Arn, api.DynString)
-	return m
-}
-
-func (s *OpenIdIdpCommunicationErrorException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *OpenIdIdpCommunicationErrorException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
-
-func (s *OrganizationsDecisionDetail) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "AllowedByOrganizations", &s.AllowedByOrganizations, api.SetBoolPtr)
-	return err
-}
-
-func (s *OrganizationsDecisionDetail) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "AllowedByOrganizations", s.AllowedByOrganizations, api.DynBool)
-	return m
-}
-
-func (s *PasswordPolicy) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "MinimumPasswordLength", &s.MinimumPasswordLength, api.SetInt32Ptr)
-	err = api.Decode(err, m, "RequireSymbols", &s.RequireSymbols, api.SetBoolPtr)
-	err = api.Decode(err, m, "RequireNumbers", &s.RequireNumbers, api.SetBoolPtr)
-	err = api.Decode(err, m, "RequireUppercaseCharacters", &s.RequireUppercaseCharacters, api.SetBoolPtr)
-	err = api.Decode(err, m, "RequireLowercaseCharacters", &s.RequireLowercaseCharacters, api.SetBoolPtr)
-	err = api.Decode(err, m, "AllowUsersToChangePassword", &s.AllowUsersToChangePassword, api.SetBoolPtr)
-	err = api.Decode(err, m, "ExpirePasswords", &s.ExpirePasswords, api.SetBoolPtr)
-	err = api.Decode(err, m, "MaxPasswordAge", &s.MaxPasswordAge, api.SetInt32Ptr)
-	err = api.Decode(err, m, "PasswordReusePrevention", &s.PasswordReusePrevention, api.SetInt32Ptr)
-	err = api.Decode(err, m, "HardExpiry", &s.HardExpiry, api.SetBoolPtr)
-	return err
-}
-
-func (s *PasswordPolicy) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "MinimumPasswordLength", s.MinimumPasswordLength, api.DynInt32)
-	api.Put(m, "RequireSymbols", s.RequireSymbols, api.DynBool)
-	api.Put(m, "RequireNumbers", s.RequireNumbers, api.DynBool)
-	api.Put(m, "RequireUppercaseCharacters", s.RequireUppercaseCharacters, api.DynBool)
-	api.Put(m, "RequireLowercaseCharacters", s.RequireLowercaseCharacters, api.DynBool)
-	api.Put(m, "AllowUsersToChangePassword", s.AllowUsersToChangePassword, api.DynBool)
-	api.Put(m, "ExpirePasswords", s.ExpirePasswords, api.DynBool)
-	api.Put(m, "MaxPasswordAge", s.MaxPasswordAge, api.DynInt32)
-	api.Put(m, "PasswordReusePrevention", s.PasswordReusePrevention, api.DynInt32)
-	api.Put(m, "HardExpiry", s.HardExpiry, api.DynBool)
-	return m
-}
-
-func (s *PasswordPolicyViolationException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *PasswordPolicyViolationException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
-
-func (s *PermissionsBoundaryDecisionDetail) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "AllowedByPermissionsBoundary", &s.AllowedByPermissionsBoundary, api.SetBoolPtr)
-	return err
-}
-
-func (s *PermissionsBoundaryDecisionDetail) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "AllowedByPermissionsBoundary", s.AllowedByPermissionsBoundary, api.DynBool)
-	return m
-}
-
-func (s *Policy) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "PolicyName", &s.PolicyName, api.SetStringPtr)
-	err = api.Decode(err, m, "PolicyId", &s.PolicyId, api.SetStringPtr)
-	err = api.Decode(err, m, "Arn", &s.Arn, api.SetStringPtr)
-	err = api.Decode(err, m, "Path", &s.Path, api.SetStringPtr)
-	err = api.Decode(err, m, "DefaultVersionId", &s.DefaultVersionId, api.SetStringPtr)
-	err = api.Decode(err, m, "AttachmentCount", &s.AttachmentCount, api.SetInt32Ptr)
-	err = api.Decode(err, m, "PermissionsBoundaryUsageCount", &s.PermissionsBoundaryUsageCount, api.SetInt32Ptr)
-	err = api.Decode(err, m, "IsAttachable", &s.IsAttachable, api.SetBoolPtr)
-	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
-	err = api.Decode(err, m, "CreateDate", &s.CreateDate, api.SetTimePtr)
-	err = api.Decode(err, m, "UpdateDate", &s.UpdateDate, api.SetTimePtr)
-	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]Tag, v any) error {
-		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *Policy) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "PolicyName", s.PolicyName, api.DynString)
-	api.Put(m, "PolicyId", s.PolicyId, api.DynString)
-	api.Put(m, "Arn", s.Arn, api.DynString)
-	api.Put(m, "Path", s.Path, api.DynString)
-	api.Put(m, "DefaultVersionId", s.DefaultVersionId, api.DynString)
-	api.Put(m, "AttachmentCount", s.AttachmentCount, api.DynInt32)
-	api.Put(m, "PermissionsBoundaryUsageCount", s.PermissionsBoundaryUsageCount, api.DynInt32)
-	api.Put(m, "IsAttachable", s.IsAttachable, api.DynBool)
-	api.Put(m, "Description", s.Description, api.DynString)
-	api.Put(m, "CreateDate", s.CreateDate, api.DynTime)
-	api.Put(m, "UpdateDate", s.UpdateDate, api.DynTime)
-	api.PutList(m, "Tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *PolicyDetail) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "PolicyName", &s.PolicyName, api.SetStringPtr)
-	err = api.Decode(err, m, "PolicyDocument", &s.PolicyDocument, api.SetStringPtr)
-	return err
-}
-
-func (s *PolicyDetail) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "PolicyName", s.PolicyName, api.DynString)
-	api.Put(m, "PolicyDocument", s.PolicyDocument, api.DynString)
-	return m
-}
-
-func (s *PolicyEvaluationException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *PolicyEvaluationException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
-
-func (s *PolicyGrantingServiceAccess) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "PolicyName", &s.PolicyName, api.SetStringPtr)
-	err = api.Decode(err, m, "PolicyType", &s.PolicyType, api.SetStringPtr)
-	err = api.Decode(err, m, "PolicyArn", &s.PolicyArn, api.SetStringPtr)
-	err = api.Decode(err, m, "EntityType", &s.EntityType, api.SetStringPtr)
-	err = api.Decode(err, m, "EntityName", &s.EntityName, api.SetStringPtr)
-	return err
-}
-
-func (s *PolicyGrantingServiceAccess) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 5)
-	api.Put(m, "PolicyName", s.PolicyName, api.DynString)
-	api.Put(m, "PolicyType", s.PolicyType, api.DynString)
-	api.Put(m, "PolicyArn", s.PolicyArn, api.DynString)
-	api.Put(m, "EntityType", s.EntityType, api.DynString)
-	api.Put(m, "EntityName", s.EntityName, api.DynString)
-	return m
-}
-
-func (s *PolicyGroup) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "GroupName", &s.GroupName, api.SetStringPtr)
-	err = api.Decode(err, m, "GroupId", &s.GroupId, api.SetStringPtr)
-	return err
-}
-
-func (s *PolicyGroup) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "GroupName", s.GroupName, api.DynString)
-	api.Put(m, "GroupId", s.GroupId, api.DynString)
-	return m
-}
-
-func (s *PolicyNotAttachableException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *PolicyNotAttachableException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
-
-func (s *PolicyRole) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "RoleName", &s.RoleName, api.SetStringPtr)
-	err = api.Decode(err, m, "RoleId", &s.RoleId, api.SetStringPtr)
-	return err
-}
-
-func (s *PolicyRole) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "RoleName", s.RoleName, api.DynString)
-	api.Put(m, "RoleId", s.RoleId, api.DynString)
-	return m
-}
-
-func (s *PolicyUser) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "UserName", &s.UserName, api.SetStringPtr)
-	err = api.Decode(err, m, "UserId", &s.UserId, api.SetStringPtr)
-	return err
-}
-
-func (s *PolicyUser) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "UserName", s.UserName, api.DynString)
-	api.Put(m, "UserId", s.UserId, api.DynString)
-	return m
-}
-
-func (s *PolicyVersion) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Document", &s.Document, api.SetStringPtr)
-	err = api.Decode(err, m, "VersionId", &s.VersionId, api.SetStringPtr)
-	err = api.Decode(err, m, "IsDefaultVersion", &s.IsDefaultVersion, api.SetBoolPtr)
-	err = api.Decode(err, m, "CreateDate", &s.CreateDate, api.SetTimePtr)
-	return err
-}
-
-func (s *PolicyVersion) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "Document", s.Document, api.DynString)
-	api.Put(m, "VersionId", s.VersionId, api.DynString)
-	api.Put(m, "IsDefaultVersion", s.IsDefaultVersion, api.DynBool)
-	api.Put(m, "CreateDate", s.CreateDate, api.DynTime)
-	return m
-}
-
-func (s *Position) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Line", &s.Line, api.SetInt32Ptr)
-	err = api.Decode(err, m, "Column", &s.Column, api.SetInt32Ptr)
-	return err
-}
-
-func (s *Position) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Line", s.Line, api.DynInt32)
-	api.Put(m, "Column", s.Column, api.DynInt32)
-	return m
-}
-
-func (s *PutGroupPolicyRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "GroupName", &s.GroupName, api.SetStringPtr)
-	err = api.Decode(err, m, "PolicyName", &s.PolicyName, api.SetStringPtr)
-	err = api.Decode(err, m, "PolicyDocument", &s.PolicyDocument, api.SetStringPtr)
-	return err
-}
-
-func (s *PutGroupPolicyRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "GroupName", s.GroupName, api.DynString)
-	api.Put(m, "PolicyName", s.PolicyName, api.DynString)
-	api.Put(m, "PolicyDocument", s.PolicyDocument, api.DynString)
-	return m
-}
-
-func (s *PutRolePermissionsBoundaryRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "RoleName", &s.RoleName, api.SetStringPtr)
-	err = api.Decode(err, m, "PermissionsBoundary", &s.PermissionsBoundary, api.SetStringPtr)
-	return err
-}
-
-func (s *PutRolePermissionsBoundaryRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "RoleName", s.RoleName, api.DynString)
-	api.Put(m, "PermissionsBoundary", s.PermissionsBoundary, api.DynString)
-	return m
-}
-
-func (s *PutRolePolicyRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "RoleName", &s.RoleName, api.SetStringPtr)
-	err = api.Decode(err, m, "PolicyName", &s.PolicyName, api.SetStringPtr)
-	err = api.Decode(err, m, "PolicyDocument", &s.PolicyDocument, api.SetStringPtr)
-	return err
-}
-
-func (s *PutRolePolicyRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "RoleName", s.RoleName, api.DynString)
-	api.Put(m, "PolicyName", s.PolicyName, api.DynString)
-	api.Put(m, "PolicyDocument", s.PolicyDocument, api.DynString)
-	return m
-}
-
-func (s *PutUserPermissionsBoundaryRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "UserName", &s.UserName, api.SetStringPtr)
-	err = api.Decode(err, m, "PermissionsBoundary", &s.PermissionsBoundary, api.SetStringPtr)
-	return err
-}
-
-func (s *PutUserPermissionsBoundaryRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "UserName", s.UserName, api.DynString)
-	api.Put(m, "PermissionsBoundary", s.PermissionsBoundary, api.DynString)
-	return m
-}
+func (*UntagSAMLProviderRequest) ConvType() (api.Table, int32) { return convTable[:], 353 }
 
-func (s *PutUserPolicyRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "UserName", &s.UserName, api.SetStringPtr)
-	err = api.Decode(err, m, "PolicyName", &s.PolicyName, api.SetStringPtr)
-	err = api.Decode(err, m, "PolicyDocument", &s.PolicyDocument, api.SetStringPtr)
-	return err
-}
-
-func (s *PutUserPolicyRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "UserName", s.UserName, api.DynString)
-	api.Put(m, "PolicyName", s.PolicyName, api.DynString)
-	api.Put(m, "PolicyDocument", s.PolicyDocument, api.DynString)
-	return m
-}
-
-func (s *RemoveClientIDFromOpenIDConnectProviderRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "OpenIDConnectProviderArn", &s.OpenIDConnectProviderArn, api.SetStringPtr)
-	err = api.Decode(err, m, "ClientID", &s.ClientID, api.SetStringPtr)
-	return err
-}
-
-func (s *RemoveClientIDFromOpenIDConnectProviderRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "OpenIDConnectProviderArn", s.OpenIDConnectProviderArn, api.DynString)
-	api.Put(m, "ClientID", s.ClientID, api.DynString)
-	return m
-}
-
-func (s *RemoveRoleFromInstanceProfileRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "InstanceProfileName", &s.InstanceProfileName, api.SetStringPtr)
-	err = api.Decode(err, m, "RoleName", &s.RoleName, api.SetStringPtr)
-	return err
-}
-
-func (s *RemoveRoleFromInstanceProfileRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "InstanceProfileName", s.InstanceProfileName, api.DynString)
-	api.Put(m, "RoleName", s.RoleName, api.DynString)
-	return m
-}
-
-func (s *RemoveUserFromGroupRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "GroupName", &s.GroupName, api.SetStringPtr)
-	err = api.Decode(err, m, "UserName", &s.UserName, api.SetStringPtr)
-	return err
-}
-
-func (s *RemoveUserFromGroupRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "GroupName", s.GroupName, api.DynString)
-	api.Put(m, "UserName", s.UserName, api.DynString)
-	return m
-}
-
-func (s *ReportGenerationLimitExceededException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *ReportGenerationLimitExceededException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
-
-func (s *ResetServiceSpecificCredentialRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "UserName", &s.UserName, api.SetStringPtr)
-	err = api.Decode(err, m, "ServiceSpecificCredentialId", &s.ServiceSpecificCredentialId, api.SetStringPtr)
-	return err
-}
-
-func (s *ResetServiceSpecificCredentialRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "UserName", s.UserName, api.DynString)
-	api.Put(m, "ServiceSpecificCredentialId", s.ServiceSpecificCredentialId, api.DynString)
-	return m
-}
-
-func (s *ResetServiceSpecificCredentialResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ServiceSpecificCredential", &s.ServiceSpecificCredential, api.SetStructPtr[ServiceSpecificCredential])
-	return err
-}
-
-func (s *ResetServiceSpecificCredentialResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "ServiceSpecificCredential", s.ServiceSpecificCredential)
-	return m
-}
-
-func (s *ResourceSpecificResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "EvalResourceName", &s.EvalResourceName, api.SetStringPtr)
-	err = api.Decode(err, m, "EvalResourceDecision", &s.EvalResourceDecision, api.SetStringPtr)
-	err = api.Decode(err, m, "MatchedStatements", &s.MatchedStatements, func(p *[]Statement, v any) error {
-		return api.SetList(p, v, func(p *Statement, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "MissingContextValues", &s.MissingContextValues, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "EvalDecisionDetails", &s.EvalDecisionDetails, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
-	err = api.Decode(err, m, "PermissionsBoundaryDecisionDetail", &s.PermissionsBoundaryDecisionDetail, api.SetStructPtr[PermissionsBoundaryDecisionDetail])
-	return err
-}
-
-func (s *ResourceSpecificResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 6)
-	api.Put(m, "EvalResourceName", s.EvalResourceName, api.DynString)
-	api.Put(m, "EvalResourceDecision", s.EvalResourceDecision, api.DynString)
-	api.PutList(m, "MatchedStatements", s.MatchedStatements, func(e Statement) any { return e.ToDynamic() })
-	api.PutList(m, "MissingContextValues", s.MissingContextValues, api.DynString)
-	api.PutMap(m, "EvalDecisionDetails", s.EvalDecisionDetails, api.DynString)
-	api.PutStruct(m, "PermissionsBoundaryDecisionDetail", s.PermissionsBoundaryDecisionDetail)
-	return m
-}
-
-func (s *ResyncMFADeviceRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "UserName", &s.UserName, api.SetStringPtr)
-	err = api.Decode(err, m, "SerialNumber", &s.SerialNumber, api.SetStringPtr)
-	err = api.Decode(err, m, "AuthenticationCode1", &s.AuthenticationCode1, api.SetStringPtr)
-	err = api.Decode(err, m, "AuthenticationCode2", &s.AuthenticationCode2, api.SetStringPtr)
-	return err
-}
-
-func (s *ResyncMFADeviceRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "UserName", s.UserName, api.DynString)
-	api.Put(m, "SerialNumber", s.SerialNumber, api.DynString)
-	api.Put(m, "AuthenticationCode1", s.AuthenticationCode1, api.DynString)
-	api.Put(m, "AuthenticationCode2", s.AuthenticationCode2, api.DynString)
-	return m
-}
-
-func (s *Role) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Path", &s.Path, api.SetStringPtr)
-	err = api.Decode(err, m, "RoleName", &s.RoleName, api.SetStringPtr)
-	err = api.Decode(err, m, "RoleId", &s.RoleId, api.SetStringPtr)
-	err = api.Decode(err, m, "Arn", &s.Arn, api.SetStringPtr)
-	err = api.Decode(err, m, "CreateDate", &s.CreateDate, api.SetTimePtr)
-	err = api.Decode(err, m, "AssumeRolePolicyDocument", &s.AssumeRolePolicyDocument, api.SetStringPtr)
-	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
-	err = api.Decode(err, m, "MaxSessionDuration", &s.MaxSessionDuration, api.SetInt32Ptr)
-	err = api.Decode(err, m, "PermissionsBoundary", &s.PermissionsBoundary, api.SetStructPtr[AttachedPermissionsBoundary])
-	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]Tag, v any) error {
-		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "RoleLastUsed", &s.RoleLastUsed, api.SetStructPtr[RoleLastUsed])
-	return err
-}
-
-func (s *Role) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "Path", s.Path, api.DynString)
-	api.Put(m, "RoleName", s.RoleName, api.DynString)
-	api.Put(m, "RoleId", s.RoleId, api.DynString)
-	api.Put(m, "Arn", s.Arn, api.DynString)
-	api.Put(m, "CreateDate", s.CreateDate, api.DynTime)
-	api.Put(m, "AssumeRolePolicyDocument", s.AssumeRolePolicyDocument, api.DynString)
-	api.Put(m, "Description", s.Description, api.DynString)
-	api.Put(m, "MaxSessionDuration", s.MaxSessionDuration, api.DynInt32)
-	api.PutStruct(m, "PermissionsBoundary", s.PermissionsBoundary)
-	api.PutList(m, "Tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
-	api.PutStruct(m, "RoleLastUsed", s.RoleLastUsed)
-	return m
-}
-
-func (s *RoleDetail) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Path", &s.Path, api.SetStringPtr)
-	err = api.Decode(err, m, "RoleName", &s.RoleName, api.SetStringPtr)
-	err = api.Decode(err, m, "RoleId", &s.RoleId, api.SetStringPtr)
-	err = api.Decode(err, m, "Arn", &s.Arn, api.SetStringPtr)
-	err = api.Decode(err, m, "CreateDate", &s.CreateDate, api.SetTimePtr)
-	err = api.Decode(err, m, "AssumeRolePolicyDocument", &s.AssumeRolePolicyDocument, api.SetStringPtr)
-	err = api.Decode(err, m, "InstanceProfileList", &s.InstanceProfileList, func(p *[]InstanceProfile, v any) error {
-		return api.SetList(p, v, func(p *InstanceProfile, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "RolePolicyList", &s.RolePolicyList, func(p *[]PolicyDetail, v any) error {
-		return api.SetList(p, v, func(p *PolicyDetail, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "AttachedManagedPolicies", &s.AttachedManagedPolicies, func(p *[]AttachedPolicy, v any) error {
-		return api.SetList(p, v, func(p *AttachedPolicy, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "PermissionsBoundary", &s.PermissionsBoundary, api.SetStructPtr[AttachedPermissionsBoundary])
-	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]Tag, v any) error {
-		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "RoleLastUsed", &s.RoleLastUsed, api.SetStructPtr[RoleLastUsed])
-	return err
-}
-
-func (s *RoleDetail) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "Path", s.Path, api.DynString)
-	api.Put(m, "RoleName", s.RoleName, api.DynString)
-	api.Put(m, "RoleId", s.RoleId, api.DynString)
-	api.Put(m, "Arn", s.Arn, api.DynString)
-	api.Put(m, "CreateDate", s.CreateDate, api.DynTime)
-	api.Put(m, "AssumeRolePolicyDocument", s.AssumeRolePolicyDocument, api.DynString)
-	api.PutList(m, "InstanceProfileList", s.InstanceProfileList, func(e InstanceProfile) any { return e.ToDynamic() })
-	api.PutList(m, "RolePolicyList", s.RolePolicyList, func(e PolicyDetail) any { return e.ToDynamic() })
-	api.PutList(m, "AttachedManagedPolicies", s.AttachedManagedPolicies, func(e AttachedPolicy) any { return e.ToDynamic() })
-	api.PutStruct(m, "PermissionsBoundary", s.PermissionsBoundary)
-	api.PutList(m, "Tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
-	api.PutStruct(m, "RoleLastUsed", s.RoleLastUsed)
-	return m
-}
-
-func (s *RoleLastUsed) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "LastUsedDate", &s.LastUsedDate, api.SetTimePtr)
-	err = api.Decode(err, m, "Region", &s.Region, api.SetStringPtr)
-	return err
-}
-
-func (s *RoleLastUsed) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "LastUsedDate", s.LastUsedDate, api.DynTime)
-	api.Put(m, "Region", s.Region, api.DynString)
-	return m
-}
-
-func (s *RoleUsageType) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Region", &s.Region, api.SetStringPtr)
-	err = api.Decode(err, m, "Resources", &s.Resources, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	return err
-}
-
-func (s *RoleUsageType) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Region", s.Region, api.DynString)
-	api.PutList(m, "Resources", s.Resources, api.DynString)
-	return m
-}
-
-func (s *SAMLProviderListEntry) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Arn", &s.Arn, api.SetStringPtr)
-	err = api.Decode(err, m, "ValidUntil", &s.ValidUntil, api.SetTimePtr)
-	err = api.Decode(err, m, "CreateDate", &s.CreateDate, api.SetTimePtr)
-	return err
-}
-
-func (s *SAMLProviderListEntry) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "Arn", s.Arn, api.DynString)
-	api.Put(m, "ValidUntil", s.ValidUntil, api.DynTime)
-	api.Put(m, "CreateDate", s.CreateDate, api.DynTime)
-	return m
-}
-
-func (s *SSHPublicKey) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "UserName", &s.UserName, api.SetStringPtr)
-	err = api.Decode(err, m, "SSHPublicKeyId", &s.SSHPublicKeyId, api.SetStringPtr)
-	err = api.Decode(err, m, "Fingerprint", &s.Fingerprint, api.SetStringPtr)
-	err = api.Decode(err, m, "SSHPublicKeyBody", &s.SSHPublicKeyBody, api.SetStringPtr)
-	err = api.Decode(err, m, "Status", &s.Status, api.SetStringPtr)
-	err = api.Decode(err, m, "UploadDate", &s.UploadDate, api.SetTimePtr)
-	return err
-}
-
-func (s *SSHPublicKey) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 6)
-	api.Put(m, "UserName", s.UserName, api.DynString)
-	api.Put(m, "SSHPublicKeyId", s.SSHPublicKeyId, api.DynString)
-	api.Put(m, "Fingerprint", s.Fingerprint, api.DynString)
-	api.Put(m, "SSHPublicKeyBody", s.SSHPublicKeyBody, api.DynString)
-	api.Put(m, "Status", s.Status, api.DynString)
-	api.Put(m, "UploadDate", s.UploadDate, api.DynTime)
-	return m
-}
-
-func (s *SSHPublicKeyMetadata) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "UserName", &s.UserName, api.SetStringPtr)
-	err = api.Decode(err, m, "SSHPublicKeyId", &s.SSHPublicKeyId, api.SetStringPtr)
-	err = api.Decode(err, m, "Status", &s.Status, api.SetStringPtr)
-	err = api.Decode(err, m, "UploadDate", &s.UploadDate, api.SetTimePtr)
-	return err
-}
-
-func (s *SSHPublicKeyMetadata) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "UserName", s.UserName, api.DynString)
-	api.Put(m, "SSHPublicKeyId", s.SSHPublicKeyId, api.DynString)
-	api.Put(m, "Status", s.Status, api.DynString)
-	api.Put(m, "UploadDate", s.UploadDate, api.DynTime)
-	return m
-}
-
-func (s *ServerCertificate) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ServerCertificateMetadata", &s.ServerCertificateMetadata, api.SetStructPtr[ServerCertificateMetadata])
-	err = api.Decode(err, m, "CertificateBody", &s.CertificateBody, api.SetStringPtr)
-	err = api.Decode(err, m, "CertificateChain", &s.CertificateChain, api.SetStringPtr)
-	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]Tag, v any) error {
-		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *ServerCertificate) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.PutStruct(m, "ServerCertificateMetadata", s.ServerCertificateMetadata)
-	api.Put(m, "CertificateBody", s.CertificateBody, api.DynString)
-	api.Put(m, "CertificateChain", s.CertificateChain, api.DynString)
-	api.PutList(m, "Tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *ServerCertificateMetadata) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Path", &s.Path, api.SetStringPtr)
-	err = api.Decode(err, m, "ServerCertificateName", &s.ServerCertificateName, api.SetStringPtr)
-	err = api.Decode(err, m, "ServerCertificateId", &s.ServerCertificateId, api.SetStringPtr)
-	err = api.Decode(err, m, "Arn", &s.Arn, api.SetStringPtr)
-	err = api.Decode(err, m, "UploadDate", &s.UploadDate, api.SetTimePtr)
-	err = api.Decode(err, m, "Expiration", &s.Expiration, api.SetTimePtr)
-	return err
-}
-
-func (s *ServerCertificateMetadata) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 6)
-	api.Put(m, "Path", s.Path, api.DynString)
-	api.Put(m, "ServerCertificateName", s.ServerCertificateName, api.DynString)
-	api.Put(m, "ServerCertificateId", s.ServerCertificateId, api.DynString)
-	api.Put(m, "Arn", s.Arn, api.DynString)
-	api.Put(m, "UploadDate", s.UploadDate, api.DynTime)
-	api.Put(m, "Expiration", s.Expiration, api.DynTime)
-	return m
-}
-
-func (s *ServiceFailureException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *ServiceFailureException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
-
-func (s *ServiceLastAccessed) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ServiceName", &s.ServiceName, api.SetStringPtr)
-	err = api.Decode(err, m, "LastAuthenticated", &s.LastAuthenticated, api.SetTimePtr)
-	err = api.Decode(err, m, "ServiceNamespace", &s.ServiceNamespace, api.SetStringPtr)
-	err = api.Decode(err, m, "LastAuthenticatedEntity", &s.LastAuthenticatedEntity, api.SetStringPtr)
-	err = api.Decode(err, m, "LastAuthenticatedRegion", &s.LastAuthenticatedRegion, api.SetStringPtr)
-	err = api.Decode(err, m, "TotalAuthenticatedEntities", &s.TotalAuthenticatedEntities, api.SetInt32Ptr)
-	err = api.Decode(err, m, "TrackedActionsLastAccessed", &s.TrackedActionsLastAccessed, func(p *[]TrackedActionLastAccessed, v any) error {
-		return api.SetList(p, v, func(p *TrackedActionLastAccessed, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *ServiceLastAccessed) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 7)
-	api.Put(m, "ServiceName", s.ServiceName, api.DynString)
-	api.Put(m, "LastAuthenticated", s.LastAuthenticated, api.DynTime)
-	api.Put(m, "ServiceNamespace", s.ServiceNamespace, api.DynString)
-	api.Put(m, "LastAuthenticatedEntity", s.LastAuthenticatedEntity, api.DynString)
-	api.Put(m, "LastAuthenticatedRegion", s.LastAuthenticatedRegion, api.DynString)
-	api.Put(m, "TotalAuthenticatedEntities", s.TotalAuthenticatedEntities, api.DynInt32)
-	api.PutList(m, "TrackedActionsLastAccessed", s.TrackedActionsLastAccessed, func(e TrackedActionLastAccessed) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *ServiceNotSupportedException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *ServiceNotSupportedException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
-
-func (s *ServiceSpecificCredential) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "CreateDate", &s.CreateDate, api.SetTimePtr)
-	err = api.Decode(err, m, "ServiceName", &s.ServiceName, api.SetStringPtr)
-	err = api.Decode(err, m, "ServiceUserName", &s.ServiceUserName, api.SetStringPtr)
-	err = api.Decode(err, m, "ServicePassword", &s.ServicePassword, api.SetStringPtr)
-	err = api.Decode(err, m, "ServiceSpecificCredentialId", &s.ServiceSpecificCredentialId, api.SetStringPtr)
-	err = api.Decode(err, m, "UserName", &s.UserName, api.SetStringPtr)
-	err = api.Decode(err, m, "Status", &s.Status, api.SetStringPtr)
-	return err
-}
-
-func (s *ServiceSpecificCredential) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 7)
-	api.Put(m, "CreateDate", s.CreateDate, api.DynTime)
-	api.Put(m, "ServiceName", s.ServiceName, api.DynString)
-	api.Put(m, "ServiceUserName", s.ServiceUserName, api.DynString)
-	api.Put(m, "ServicePassword", s.ServicePassword, api.DynString)
-	api.Put(m, "ServiceSpecificCredentialId", s.ServiceSpecificCredentialId, api.DynString)
-	api.Put(m, "UserName", s.UserName, api.DynString)
-	api.Put(m, "Status", s.Status, api.DynString)
-	return m
-}
-
-func (s *ServiceSpecificCredentialMetadata) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "UserName", &s.UserName, api.SetStringPtr)
-	err = api.Decode(err, m, "Status", &s.Status, api.SetStringPtr)
-	err = api.Decode(err, m, "ServiceUserName", &s.ServiceUserName, api.SetStringPtr)
-	err = api.Decode(err, m, "CreateDate", &s.CreateDate, api.SetTimePtr)
-	err = api.Decode(err, m, "ServiceSpecificCredentialId", &s.ServiceSpecificCredentialId, api.SetStringPtr)
-	err = api.Decode(err, m, "ServiceName", &s.ServiceName, api.SetStringPtr)
-	return err
-}
-
-func (s *ServiceSpecificCredentialMetadata) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 6)
-	api.Put(m, "UserName", s.UserName, api.DynString)
-	api.Put(m, "Status", s.Status, api.DynString)
-	api.Put(m, "ServiceUserName", s.ServiceUserName, api.DynString)
-	api.Put(m, "CreateDate", s.CreateDate, api.DynTime)
-	api.Put(m, "ServiceSpecificCredentialId", s.ServiceSpecificCredentialId, api.DynString)
-	api.Put(m, "ServiceName", s.ServiceName, api.DynString)
-	return m
-}
-
-func (s *SetDefaultPolicyVersionRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "PolicyArn", &s.PolicyArn, api.SetStringPtr)
-	err = api.Decode(err, m, "VersionId", &s.VersionId, api.SetStringPtr)
-	return err
-}
-
-func (s *SetDefaultPolicyVersionRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "PolicyArn", s.PolicyArn, api.DynString)
-	api.Put(m, "VersionId", s.VersionId, api.DynString)
-	return m
-}
-
-func (s *SetSecurityTokenServicePreferencesRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "GlobalEndpointTokenVersion", &s.GlobalEndpointTokenVersion, api.SetStringPtr)
-	return err
-}
-
-func (s *SetSecurityTokenServicePreferencesRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "GlobalEndpointTokenVersion", s.GlobalEndpointTokenVersion, api.DynString)
-	return m
-}
-
-func (s *SigningCertificate) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "UserName", &s.UserName, api.SetStringPtr)
-	err = api.Decode(err, m, "CertificateId", &s.CertificateId, api.SetStringPtr)
-	err = api.Decode(err, m, "CertificateBody", &s.CertificateBody, api.SetStringPtr)
-	err = api.Decode(err, m, "Status", &s.Status, api.SetStringPtr)
-	err = api.Decode(err, m, "UploadDate", &s.UploadDate, api.SetTimePtr)
-	return err
-}
-
-func (s *SigningCertificate) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 5)
-	api.Put(m, "UserName", s.UserName, api.DynString)
-	api.Put(m, "CertificateId", s.CertificateId, api.DynString)
-	api.Put(m, "CertificateBody", s.CertificateBody, api.DynString)
-	api.Put(m, "Status", s.Status, api.DynString)
-	api.Put(m, "UploadDate", s.UploadDate, api.DynTime)
-	return m
-}
-
-func (s *SimulateCustomPolicyRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "PolicyInputList", &s.PolicyInputList, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "PermissionsBoundaryPolicyInputList", &s.PermissionsBoundaryPolicyInputList, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "ActionNames", &s.ActionNames, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "ResourceArns", &s.ResourceArns, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "ResourcePolicy", &s.ResourcePolicy, api.SetStringPtr)
-	err = api.Decode(err, m, "ResourceOwner", &s.ResourceOwner, api.SetStringPtr)
-	err = api.Decode(err, m, "CallerArn", &s.CallerArn, api.SetStringPtr)
-	err = api.Decode(err, m, "ContextEntries", &s.ContextEntries, func(p *[]ContextEntry, v any) error {
-		return api.SetList(p, v, func(p *ContextEntry, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "ResourceHandlingOption", &s.ResourceHandlingOption, api.SetStringPtr)
-	err = api.Decode(err, m, "MaxItems", &s.MaxItems, api.SetInt32Ptr)
-	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
-	return err
-}
-
-func (s *SimulateCustomPolicyRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.PutList(m, "PolicyInputList", s.PolicyInputList, api.DynString)
-	api.PutList(m, "PermissionsBoundaryPolicyInputList", s.PermissionsBoundaryPolicyInputList, api.DynString)
-	api.PutList(m, "ActionNames", s.ActionNames, api.DynString)
-	api.PutList(m, "ResourceArns", s.ResourceArns, api.DynString)
-	api.Put(m, "ResourcePolicy", s.ResourcePolicy, api.DynString)
-	api.Put(m, "ResourceOwner", s.ResourceOwner, api.DynString)
-	api.Put(m, "CallerArn", s.CallerArn, api.DynString)
-	api.PutList(m, "ContextEntries", s.ContextEntries, func(e ContextEntry) any { return e.ToDynamic() })
-	api.Put(m, "ResourceHandlingOption", s.ResourceHandlingOption, api.DynString)
-	api.Put(m, "MaxItems", s.MaxItems, api.DynInt32)
-	api.Put(m, "Marker", s.Marker, api.DynString)
-	return m
-}
-
-func (s *SimulatePolicyResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "EvaluationResults", &s.EvaluationResults, func(p *[]EvaluationResult, v any) error {
-		return api.SetList(p, v, func(p *EvaluationResult, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "IsTruncated", &s.IsTruncated, api.SetBoolPtr)
-	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
-	return err
-}
-
-func (s *SimulatePolicyResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.PutList(m, "EvaluationResults", s.EvaluationResults, func(e EvaluationResult) any { return e.ToDynamic() })
-	api.Put(m, "IsTruncated", s.IsTruncated, api.DynBool)
-	api.Put(m, "Marker", s.Marker, api.DynString)
-	return m
-}
-
-func (s *SimulatePrincipalPolicyRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "PolicySourceArn", &s.PolicySourceArn, api.SetStringPtr)
-	err = api.Decode(err, m, "PolicyInputList", &s.PolicyInputList, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "PermissionsBoundaryPolicyInputList", &s.PermissionsBoundaryPolicyInputList, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "ActionNames", &s.ActionNames, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "ResourceArns", &s.ResourceArns, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "ResourcePolicy", &s.ResourcePolicy, api.SetStringPtr)
-	err = api.Decode(err, m, "ResourceOwner", &s.ResourceOwner, api.SetStringPtr)
-	err = api.Decode(err, m, "CallerArn", &s.CallerArn, api.SetStringPtr)
-	err = api.Decode(err, m, "ContextEntries", &s.ContextEntries, func(p *[]ContextEntry, v any) error {
-		return api.SetList(p, v, func(p *ContextEntry, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "ResourceHandlingOption", &s.ResourceHandlingOption, api.SetStringPtr)
-	err = api.Decode(err, m, "MaxItems", &s.MaxItems, api.SetInt32Ptr)
-	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
-	return err
-}
-
-func (s *SimulatePrincipalPolicyRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "PolicySourceArn", s.PolicySourceArn, api.DynString)
-	api.PutList(m, "PolicyInputList", s.PolicyInputList, api.DynString)
-	api.PutList(m, "PermissionsBoundaryPolicyInputList", s.PermissionsBoundaryPolicyInputList, api.DynString)
-	api.PutList(m, "ActionNames", s.ActionNames, api.DynString)
-	api.PutList(m, "ResourceArns", s.ResourceArns, api.DynString)
-	api.Put(m, "ResourcePolicy", s.ResourcePolicy, api.DynString)
-	api.Put(m, "ResourceOwner", s.ResourceOwner, api.DynString)
-	api.Put(m, "CallerArn", s.CallerArn, api.DynString)
-	api.PutList(m, "ContextEntries", s.ContextEntries, func(e ContextEntry) any { return e.ToDynamic() })
-	api.Put(m, "ResourceHandlingOption", s.ResourceHandlingOption, api.DynString)
-	api.Put(m, "MaxItems", s.MaxItems, api.DynInt32)
-	api.Put(m, "Marker", s.Marker, api.DynString)
-	return m
-}
-
-func (s *Statement) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "SourcePolicyId", &s.SourcePolicyId, api.SetStringPtr)
-	err = api.Decode(err, m, "SourcePolicyType", &s.SourcePolicyType, api.SetStringPtr)
-	err = api.Decode(err, m, "StartPosition", &s.StartPosition, api.SetStructPtr[Position])
-	err = api.Decode(err, m, "EndPosition", &s.EndPosition, api.SetStructPtr[Position])
-	return err
-}
-
-func (s *Statement) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "SourcePolicyId", s.SourcePolicyId, api.DynString)
-	api.Put(m, "SourcePolicyType", s.SourcePolicyType, api.DynString)
-	api.PutStruct(m, "StartPosition", s.StartPosition)
-	api.PutStruct(m, "EndPosition", s.EndPosition)
-	return m
-}
-
-func (s *Tag) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Key", &s.Key, api.SetStringPtr)
-	err = api.Decode(err, m, "Value", &s.Value, api.SetStringPtr)
-	return err
-}
-
-func (s *Tag) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Key", s.Key, api.DynString)
-	api.Put(m, "Value", s.Value, api.DynString)
-	return m
-}
-
-func (s *TagInstanceProfileRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "InstanceProfileName", &s.InstanceProfileName, api.SetStringPtr)
-	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]Tag, v any) error {
-		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *TagInstanceProfileRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "InstanceProfileName", s.InstanceProfileName, api.DynString)
-	api.PutList(m, "Tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *TagMFADeviceRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "SerialNumber", &s.SerialNumber, api.SetStringPtr)
-	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]Tag, v any) error {
-		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *TagMFADeviceRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "SerialNumber", s.SerialNumber, api.DynString)
-	api.PutList(m, "Tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *TagOpenIDConnectProviderRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "OpenIDConnectProviderArn", &s.OpenIDConnectProviderArn, api.SetStringPtr)
-	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]Tag, v any) error {
-		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *TagOpenIDConnectProviderRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "OpenIDConnectProviderArn", s.OpenIDConnectProviderArn, api.DynString)
-	api.PutList(m, "Tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *TagPolicyRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "PolicyArn", &s.PolicyArn, api.SetStringPtr)
-	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]Tag, v any) error {
-		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *TagPolicyRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "PolicyArn", s.PolicyArn, api.DynString)
-	api.PutList(m, "Tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *TagRoleRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "RoleName", &s.RoleName, api.SetStringPtr)
-	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]Tag, v any) error {
-		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *TagRoleRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "RoleName", s.RoleName, api.DynString)
-	api.PutList(m, "Tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *TagSAMLProviderRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "SAMLProviderArn", &s.SAMLProviderArn, api.SetStringPtr)
-	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]Tag, v any) error {
-		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *TagSAMLProviderRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "SAMLProviderArn", s.SAMLProviderArn, api.DynString)
-	api.PutList(m, "Tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *TagServerCertificateRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ServerCertificateName", &s.ServerCertificateName, api.SetStringPtr)
-	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]Tag, v any) error {
-		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *TagServerCertificateRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "ServerCertificateName", s.ServerCertificateName, api.DynString)
-	api.PutList(m, "Tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *TagUserRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "UserName", &s.UserName, api.SetStringPtr)
-	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]Tag, v any) error {
-		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *TagUserRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "UserName", s.UserName, api.DynString)
-	api.PutList(m, "Tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *TrackedActionLastAccessed) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ActionName", &s.ActionName, api.SetStringPtr)
-	err = api.Decode(err, m, "LastAccessedEntity", &s.LastAccessedEntity, api.SetStringPtr)
-	err = api.Decode(err, m, "LastAccessedTime", &s.LastAccessedTime, api.SetTimePtr)
-	err = api.Decode(err, m, "LastAccessedRegion", &s.LastAccessedRegion, api.SetStringPtr)
-	return err
-}
-
-func (s *TrackedActionLastAccessed) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "ActionName", s.ActionName, api.DynString)
-	api.Put(m, "LastAccessedEntity", s.LastAccessedEntity, api.DynString)
-	api.Put(m, "LastAccessedTime", s.LastAccessedTime, api.DynTime)
-	api.Put(m, "LastAccessedRegion", s.LastAccessedRegion, api.DynString)
-	return m
-}
-
-func (s *UnmodifiableEntityException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *UnmodifiableEntityException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
-
-func (s *UnrecognizedPublicKeyEncodingException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *UnrecognizedPublicKeyEncodingException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
-
-func (s *UntagInstanceProfileRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "InstanceProfileName", &s.InstanceProfileName, api.SetStringPtr)
-	err = api.Decode(err, m, "TagKeys", &s.TagKeys, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	return err
-}
-
-func (s *UntagInstanceProfileRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "InstanceProfileName", s.InstanceProfileName, api.DynString)
-	api.PutList(m, "TagKeys", s.TagKeys, api.DynString)
-	return m
-}
-
-func (s *UntagMFADeviceRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "SerialNumber", &s.SerialNumber, api.SetStringPtr)
-	err = api.Decode(err, m, "TagKeys", &s.TagKeys, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	return err
-}
-
-func (s *UntagMFADeviceRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "SerialNumber", s.SerialNumber, api.DynString)
-	api.PutList(m, "TagKeys", s.TagKeys, api.DynString)
-	return m
-}
-
-func (s *UntagOpenIDConnectProviderRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "OpenIDConnectProviderArn", &s.OpenIDConnectProviderArn, api.SetStringPtr)
-	err = api.Decode(err, m, "TagKeys", &s.TagKeys, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	return err
-}
-
-func (s *UntagOpenIDConnectProviderRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "OpenIDConnectProviderArn", s.OpenIDConnectProviderArn, api.DynString)
-	api.PutList(m, "TagKeys", s.TagKeys, api.DynString)
-	return m
-}
-
-func (s *UntagPolicyRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "PolicyArn", &s.PolicyArn, api.SetStringPtr)
-	err = api.Decode(err, m, "TagKeys", &s.TagKeys, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	return err
-}
-
-func (s *UntagPolicyRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "PolicyArn", s.PolicyArn, api.DynString)
-	api.PutList(m, "TagKeys", s.TagKeys, api.DynString)
-	return m
-}
-
-func (s *UntagRoleRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "RoleName", &s.RoleName, api.SetStringPtr)
-	err = api.Decode(err, m, "TagKeys", &s.TagKeys, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	return err
-}
-
-func (s *UntagRoleRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "RoleName", s.RoleName, api.DynString)
-	api.PutList(m, "TagKeys", s.TagKeys, api.DynString)
-	return m
-}
-
-func (s *UntagSAMLProviderRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "SAMLProviderArn", &s.SAMLProviderArn, api.SetStringPtr)
-	err = api.Decode(err, m, "TagKeys", &s.TagKeys, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	return err
-}
-
-func (s *UntagSAMLProviderRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "SAMLProviderArn", s.SAMLProviderArn, api.DynString)
-	api.PutList(m, "TagKeys", s.TagKeys, api.DynString)
-	return m
-}
-
-func (s *UntagServerCertificateRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ServerCertificateName", &s.ServerCertificateName, api.SetStringPtr)
-	err = api.Decode(err, m, "TagKeys", &s.TagKeys, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	return err
-}
-
-func (s *UntagServerCertificateRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "ServerCertificateName", s.ServerCertificateName, api.DynString)
-	api.PutList(m, "TagKeys", s.TagKeys, api.DynString)
-	return m
-}
-
-func (s *UntagUserRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "UserName", &s.UserName, api.SetStringPtr)
-	err = api.Decode(err, m, "TagKeys", &s.TagKeys, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	return err
-}
-
-func (s *UntagUserRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "UserName", s.UserName, api.DynString)
-	api.PutList(m, "TagKeys", s.TagKeys, api.DynString)
-	return m
-}
-
-func (s *UpdateAccessKeyRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "UserName", &s.UserName, api.SetStringPtr)
-	err = api.Decode(err, m, "AccessKeyId", &s.AccessKeyId, api.SetStringPtr)
-	err = api.Decode(err, m, "Status", &s.Status, api.SetStringPtr)
-	return err
-}
-
-func (s *UpdateAccessKeyRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "UserName", s.UserName, api.DynString)
-	api.Put(m, "AccessKeyId", s.AccessKeyId, api.DynString)
-	api.Put(m, "Status", s.Status, api.DynString)
-	return m
-}
-
-func (s *UpdateAccountPasswordPolicyRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "MinimumPasswordLength", &s.MinimumPasswordLength, api.SetInt32Ptr)
-	err = api.Decode(err, m, "RequireSymbols", &s.RequireSymbols, api.SetBoolPtr)
-	err = api.Decode(err, m, "RequireNumbers", &s.RequireNumbers, api.SetBoolPtr)
-	err = api.Decode(err, m, "RequireUppercaseCharacters", &s.RequireUppercaseCharacters, api.SetBoolPtr)
-	err = api.Decode(err, m, "RequireLowercaseCharacters", &s.RequireLowercaseCharacters, api.SetBoolPtr)
-	err = api.Decode(err, m, "AllowUsersToChangePassword", &s.AllowUsersToChangePassword, api.SetBoolPtr)
-	err = api.Decode(err, m, "MaxPasswordAge", &s.MaxPasswordAge, api.SetInt32Ptr)
-	err = api.Decode(err, m, "PasswordReusePrevention", &s.PasswordReusePrevention, api.SetInt32Ptr)
-	err = api.Decode(err, m, "HardExpiry", &s.HardExpiry, api.SetBoolPtr)
-	return err
-}
-
-func (s *UpdateAccountPasswordPolicyRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "MinimumPasswordLength", s.MinimumPasswordLength, api.DynInt32)
-	api.Put(m, "RequireSymbols", s.RequireSymbols, api.DynBool)
-	api.Put(m, "RequireNumbers", s.RequireNumbers, api.DynBool)
-	api.Put(m, "RequireUppercaseCharacters", s.RequireUppercaseCharacters, api.DynBool)
-	api.Put(m, "RequireLowercaseCharacters", s.RequireLowercaseCharacters, api.DynBool)
-	api.Put(m, "AllowUsersToChangePassword", s.AllowUsersToChangePassword, api.DynBool)
-	api.Put(m, "MaxPasswordAge", s.MaxPasswordAge, api.DynInt32)
-	api.Put(m, "PasswordReusePrevention", s.PasswordReusePrevention, api.DynInt32)
-	api.Put(m, "HardExpiry", s.HardExpiry, api.DynBool)
-	return m
-}
-
-func (s *UpdateAssumeRolePolicyRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "RoleName", &s.RoleName, api.SetStringPtr)
-	err = api.Decode(err, m, "PolicyDocument", &s.PolicyDocument, api.SetStringPtr)
-	return err
-}
-
-func (s *UpdateAssumeRolePolicyRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "RoleName", s.RoleName, api.DynString)
-	api.Put(m, "PolicyDocument", s.PolicyDocument, api.DynString)
-	return m
-}
-
-func (s *UpdateGroupRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "GroupName", &s.GroupName, api.SetStringPtr)
-	err = api.Decode(err, m, "NewPath", &s.NewPath, api.SetStringPtr)
-	err = api.Decode(err, m, "NewGroupName", &s.NewGroupName, api.SetStringPtr)
-	return err
-}
-
-func (s *UpdateGroupRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "GroupName", s.GroupName, api.DynString)
-	api.Put(m, "NewPath", s.NewPath, api.DynString)
-	api.Put(m, "NewGroupName", s.NewGroupName, api.DynString)
-	return m
-}
-
-func (s *UpdateLoginProfileRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "UserName", &s.UserName, api.SetStringPtr)
-	err = api.Decode(err, m, "Password", &s.Password, api.SetStringPtr)
-	err = api.Decode(err, m, "PasswordResetRequired", &s.PasswordResetRequired, api.SetBoolPtr)
-	return err
-}
-
-func (s *UpdateLoginProfileRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "UserName", s.UserName, api.DynString)
-	api.Put(m, "Password", s.Password, api.DynString)
-	api.Put(m, "PasswordResetRequired", s.PasswordResetRequired, api.DynBool)
-	return m
-}
-
-func (s *UpdateOpenIDConnectProviderThumbprintRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "OpenIDConnectProviderArn", &s.OpenIDConnectProviderArn, api.SetStringPtr)
-	err = api.Decode(err, m, "ThumbprintList", &s.ThumbprintList, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	return err
-}
+func (*UntagServerCertificateOutput) ConvType() (api.Table, int32) { return convTable[:], 354 }
 
-func (s *UpdateOpenIDConnectProviderThumbprintRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "OpenIDConnectProviderArn", s.OpenIDConnectProviderArn, api.DynString)
-	api.PutList(m, "ThumbprintList", s.ThumbprintList, api.DynString)
-	return m
-}
+func (*UntagServerCertificateRequest) ConvType() (api.Table, int32) { return convTable[:], 355 }
 
-func (s *UpdateRoleDescriptionRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "RoleName", &s.RoleName, api.SetStringPtr)
-	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
-	return err
-}
+func (*UntagUserOutput) ConvType() (api.Table, int32) { return convTable[:], 356 }
 
-func (s *UpdateRoleDescriptionRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "RoleName", s.RoleName, api.DynString)
-	api.Put(m, "Description", s.Description, api.DynString)
-	return m
-}
+func (*UntagUserRequest) ConvType() (api.Table, int32) { return convTable[:], 357 }
 
-func (s *UpdateRoleDescriptionResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Role", &s.Role, api.SetStructPtr[Role])
-	return err
-}
+func (*UpdateAccessKeyOutput) ConvType() (api.Table, int32) { return convTable[:], 358 }
 
-func (s *UpdateRoleDescriptionResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "Role", s.Role)
-	return m
-}
+func (*UpdateAccessKeyRequest) ConvType() (api.Table, int32) { return convTable[:], 359 }
 
-func (s *UpdateRoleRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "RoleName", &s.RoleName, api.SetStringPtr)
-	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
-	err = api.Decode(err, m, "MaxSessionDuration", &s.MaxSessionDuration, api.SetInt32Ptr)
-	return err
-}
+func (*UpdateAccountPasswordPolicyOutput) ConvType() (api.Table, int32) { return convTable[:], 360 }
 
-func (s *UpdateRoleRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "RoleName", s.RoleName, api.DynString)
-	api.Put(m, "Description", s.Description, api.DynString)
-	api.Put(m, "MaxSessionDuration", s.MaxSessionDuration, api.DynInt32)
-	return m
-}
+func (*UpdateAccountPasswordPolicyRequest) ConvType() (api.Table, int32) { return convTable[:], 361 }
 
-func (s *UpdateRoleResponse) FromDynamic(map[string]any) error { return nil }
+func (*UpdateAssumeRolePolicyOutput) ConvType() (api.Table, int32) { return convTable[:], 362 }
 
-func (s *UpdateRoleResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*UpdateAssumeRolePolicyRequest) ConvType() (api.Table, int32) { return convTable[:], 363 }
 
-func (s *UpdateSAMLProviderRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "SAMLMetadataDocument", &s.SAMLMetadataDocument, api.SetStringPtr)
-	err = api.Decode(err, m, "SAMLProviderArn", &s.SAMLProviderArn, api.SetStringPtr)
-	return err
-}
+func (*UpdateGroupOutput) ConvType() (api.Table, int32) { return convTable[:], 364 }
 
-func (s *UpdateSAMLProviderRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "SAMLMetadataDocument", s.SAMLMetadataDocument, api.DynString)
-	api.Put(m, "SAMLProviderArn", s.SAMLProviderArn, api.DynString)
-	return m
-}
+func (*UpdateGroupRequest) ConvType() (api.Table, int32) { return convTable[:], 365 }
 
-func (s *UpdateSAMLProviderResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "SAMLProviderArn", &s.SAMLProviderArn, api.SetStringPtr)
-	return err
-}
+func (*UpdateLoginProfileOutput) ConvType() (api.Table, int32) { return convTable[:], 366 }
 
-func (s *UpdateSAMLProviderResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "SAMLProviderArn", s.SAMLProviderArn, api.DynString)
-	return m
-}
+func (*UpdateLoginProfileRequest) ConvType() (api.Table, int32) { return convTable[:], 367 }
 
-func (s *UpdateSSHPublicKeyRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "UserName", &s.UserName, api.SetStringPtr)
-	err = api.Decode(err, m, "SSHPublicKeyId", &s.SSHPublicKeyId, api.SetStringPtr)
-	err = api.Decode(err, m, "Status", &s.Status, api.SetStringPtr)
-	return err
+func (*UpdateOpenIDConnectProviderThumbprintOutput) ConvType() (api.Table, int32) {
+	return convTable[:], 368
 }
 
-func (s *UpdateSSHPublicKeyRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "UserName", s.UserName, api.DynString)
-	api.Put(m, "SSHPublicKeyId", s.SSHPublicKeyId, api.DynString)
-	api.Put(m, "Status", s.Status, api.DynString)
-	return m
+func (*UpdateOpenIDConnectProviderThumbprintRequest) ConvType() (api.Table, int32) {
+	return convTable[:], 369
 }
 
-func (s *UpdateServerCertificateRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ServerCertificateName", &s.ServerCertificateName, api.SetStringPtr)
-	err = api.Decode(err, m, "NewPath", &s.NewPath, api.SetStringPtr)
-	err = api.Decode(err, m, "NewServerCertificateName", &s.NewServerCertificateName, api.SetStringPtr)
-	return err
-}
+func (*UpdateRoleDescriptionRequest) ConvType() (api.Table, int32) { return convTable[:], 370 }
 
-func (s *UpdateServerCertificateRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "ServerCertificateName", s.ServerCertificateName, api.DynString)
-	api.Put(m, "NewPath", s.NewPath, api.DynString)
-	api.Put(m, "NewServerCertificateName", s.NewServerCertificateName, api.DynString)
-	return m
-}
+func (*UpdateRoleDescriptionResponse) ConvType() (api.Table, int32) { return convTable[:], 371 }
 
-func (s *UpdateServiceSpecificCredentialRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "UserName", &s.UserName, api.SetStringPtr)
-	err = api.Decode(err, m, "ServiceSpecificCredentialId", &s.ServiceSpecificCredentialId, api.SetStringPtr)
-	err = api.Decode(err, m, "Status", &s.Status, api.SetStringPtr)
-	return err
-}
+func (*UpdateRoleRequest) ConvType() (api.Table, int32) { return convTable[:], 372 }
 
-func (s *UpdateServiceSpecificCredentialRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "UserName", s.UserName, api.DynString)
-	api.Put(m, "ServiceSpecificCredentialId", s.ServiceSpecificCredentialId, api.DynString)
-	api.Put(m, "Status", s.Status, api.DynString)
-	return m
-}
+func (*UpdateRoleResponse) ConvType() (api.Table, int32) { return convTable[:], 373 }
 
-func (s *UpdateSigningCertificateRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "UserName", &s.UserName, api.SetStringPtr)
-	err = api.Decode(err, m, "CertificateId", &s.CertificateId, api.SetStringPtr)
-	err = api.Decode(err, m, "Status", &s.Status, api.SetStringPtr)
-	return err
-}
+func (*UpdateSAMLProviderRequest) ConvType() (api.Table, int32) { return convTable[:], 374 }
 
-func (s *UpdateSigningCertificateRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "UserName", s.UserName, api.DynString)
-	api.Put(m, "CertificateId", s.CertificateId, api.DynString)
-	api.Put(m, "Status", s.Status, api.DynString)
-	return m
-}
+func (*UpdateSAMLProviderResponse) ConvType() (api.Table, int32) { return convTable[:], 375 }
 
-func (s *UpdateUserRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "UserName", &s.UserName, api.SetStringPtr)
-	err = api.Decode(err, m, "NewPath", &s.NewPath, api.SetStringPtr)
-	err = api.Decode(err, m, "NewUserName", &s.NewUserName, api.SetStringPtr)
-	return err
-}
+func (*UpdateSSHPublicKeyOutput) ConvType() (api.Table, int32) { return convTable[:], 376 }
 
-func (s *UpdateUserRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "UserName", s.UserName, api.DynString)
-	api.Put(m, "NewPath", s.NewPath, api.DynString)
-	api.Put(m, "NewUserName", s.NewUserName, api.DynString)
-	return m
-}
+func (*UpdateSSHPublicKeyRequest) ConvType() (api.Table, int32) { return convTable[:], 377 }
 
-func (s *UploadSSHPublicKeyRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "UserName", &s.UserName, api.SetStringPtr)
-	err = api.Decode(err, m, "SSHPublicKeyBody", &s.SSHPublicKeyBody, api.SetStringPtr)
-	return err
-}
+func (*UpdateServerCertificateOutput) ConvType() (api.Table, int32) { return convTable[:], 378 }
 
-func (s *UploadSSHPublicKeyRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "UserName", s.UserName, api.DynString)
-	api.Put(m, "SSHPublicKeyBody", s.SSHPublicKeyBody, api.DynString)
-	return m
-}
+func (*UpdateServerCertificateRequest) ConvType() (api.Table, int32) { return convTable[:], 379 }
 
-func (s *UploadSSHPublicKeyResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "SSHPublicKey", &s.SSHPublicKey, api.SetStructPtr[SSHPublicKey])
-	return err
-}
+func (*UpdateServiceSpecificCredentialOutput) ConvType() (api.Table, int32) { return convTable[:], 380 }
 
-func (s *UploadSSHPublicKeyResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "SSHPublicKey", s.SSHPublicKey)
-	return m
+func (*UpdateServiceSpecificCredentialRequest) ConvType() (api.Table, int32) {
+	return convTable[:], 381
 }
 
-func (s *UploadServerCertificateRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Path", &s.Path, api.SetStringPtr)
-	err = api.Decode(err, m, "ServerCertificateName", &s.ServerCertificateName, api.SetStringPtr)
-	err = api.Decode(err, m, "CertificateBody", &s.CertificateBody, api.SetStringPtr)
-	err = api.Decode(err, m, "PrivateKey", &s.PrivateKey, api.SetStringPtr)
-	err = api.Decode(err, m, "CertificateChain", &s.CertificateChain, api.SetStringPtr)
-	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]Tag, v any) error {
-		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
+func (*UpdateSigningCertificateOutput) ConvType() (api.Table, int32) { return convTable[:], 382 }
 
-func (s *UploadServerCertificateRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 6)
-	api.Put(m, "Path", s.Path, api.DynString)
-	api.Put(m, "ServerCertificateName", s.ServerCertificateName, api.DynString)
-	api.Put(m, "CertificateBody", s.CertificateBody, api.DynString)
-	api.Put(m, "PrivateKey", s.PrivateKey, api.DynString)
-	api.Put(m, "CertificateChain", s.CertificateChain, api.DynString)
-	api.PutList(m, "Tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
-	return m
-}
+func (*UpdateSigningCertificateRequest) ConvType() (api.Table, int32) { return convTable[:], 383 }
 
-func (s *UploadServerCertificateResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ServerCertificateMetadata", &s.ServerCertificateMetadata, api.SetStructPtr[ServerCertificateMetadata])
-	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]Tag, v any) error {
-		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
+func (*UpdateUserOutput) ConvType() (api.Table, int32) { return convTable[:], 384 }
 
-func (s *UploadServerCertificateResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutStruct(m, "ServerCertificateMetadata", s.ServerCertificateMetadata)
-	api.PutList(m, "Tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
-	return m
-}
+func (*UpdateUserRequest) ConvType() (api.Table, int32) { return convTable[:], 385 }
 
-func (s *UploadSigningCertificateRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "UserName", &s.UserName, api.SetStringPtr)
-	err = api.Decode(err, m, "CertificateBody", &s.CertificateBody, api.SetStringPtr)
-	return err
-}
+func (*UploadSSHPublicKeyRequest) ConvType() (api.Table, int32) { return convTable[:], 386 }
 
-func (s *UploadSigningCertificateRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "UserName", s.UserName, api.DynString)
-	api.Put(m, "CertificateBody", s.CertificateBody, api.DynString)
-	return m
-}
+func (*UploadSSHPublicKeyResponse) ConvType() (api.Table, int32) { return convTable[:], 387 }
 
-func (s *UploadSigningCertificateResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Certificate", &s.Certificate, api.SetStructPtr[SigningCertificate])
-	return err
-}
+func (*UploadServerCertificateRequest) ConvType() (api.Table, int32) { return convTable[:], 388 }
 
-func (s *UploadSigningCertificateResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "Certificate", s.Certificate)
-	return m
-}
+func (*UploadServerCertificateResponse) ConvType() (api.Table, int32) { return convTable[:], 389 }
 
-func (s *User) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Path", &s.Path, api.SetStringPtr)
-	err = api.Decode(err, m, "UserName", &s.UserName, api.SetStringPtr)
-	err = api.Decode(err, m, "UserId", &s.UserId, api.SetStringPtr)
-	err = api.Decode(err, m, "Arn", &s.Arn, api.SetStringPtr)
-	err = api.Decode(err, m, "CreateDate", &s.CreateDate, api.SetTimePtr)
-	err = api.Decode(err, m, "PasswordLastUsed", &s.PasswordLastUsed, api.SetTimePtr)
-	err = api.Decode(err, m, "PermissionsBoundary", &s.PermissionsBoundary, api.SetStructPtr[AttachedPermissionsBoundary])
-	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]Tag, v any) error {
-		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
+func (*UploadSigningCertificateRequest) ConvType() (api.Table, int32) { return convTable[:], 390 }
 
-func (s *User) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "Path", s.Path, api.DynString)
-	api.Put(m, "UserName", s.UserName, api.DynString)
-	api.Put(m, "UserId", s.UserId, api.DynString)
-	api.Put(m, "Arn", s.Arn, api.DynString)
-	api.Put(m, "CreateDate", s.CreateDate, api.DynTime)
-	api.Put(m, "PasswordLastUsed", s.PasswordLastUsed, api.DynTime)
-	api.PutStruct(m, "PermissionsBoundary", s.PermissionsBoundary)
-	api.PutList(m, "Tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
-	return m
-}
+func (*UploadSigningCertificateResponse) ConvType() (api.Table, int32) { return convTable[:], 391 }
 
-func (s *UserDetail) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Path", &s.Path, api.SetStringPtr)
-	err = api.Decode(err, m, "UserName", &s.UserName, api.SetStringPtr)
-	err = api.Decode(err, m, "UserId", &s.UserId, api.SetStringPtr)
-	err = api.Decode(err, m, "Arn", &s.Arn, api.SetStringPtr)
-	err = api.Decode(err, m, "CreateDate", &s.CreateDate, api.SetTimePtr)
-	err = api.Decode(err, m, "UserPolicyList", &s.UserPolicyList, func(p *[]PolicyDetail, v any) error {
-		return api.SetList(p, v, func(p *PolicyDetail, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "GroupList", &s.GroupList, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "AttachedManagedPolicies", &s.AttachedManagedPolicies, func(p *[]AttachedPolicy, v any) error {
-		return api.SetList(p, v, func(p *AttachedPolicy, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "PermissionsBoundary", &s.PermissionsBoundary, api.SetStructPtr[AttachedPermissionsBoundary])
-	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]Tag, v any) error {
-		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
+func (*User) ConvType() (api.Table, int32) { return convTable[:], 392 }
 
-func (s *UserDetail) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "Path", s.Path, api.DynString)
-	api.Put(m, "UserName", s.UserName, api.DynString)
-	api.Put(m, "UserId", s.UserId, api.DynString)
-	api.Put(m, "Arn", s.Arn, api.DynString)
-	api.Put(m, "CreateDate", s.CreateDate, api.DynTime)
-	api.PutList(m, "UserPolicyList", s.UserPolicyList, func(e PolicyDetail) any { return e.ToDynamic() })
-	api.PutList(m, "GroupList", s.GroupList, api.DynString)
-	api.PutList(m, "AttachedManagedPolicies", s.AttachedManagedPolicies, func(e AttachedPolicy) any { return e.ToDynamic() })
-	api.PutStruct(m, "PermissionsBoundary", s.PermissionsBoundary)
-	api.PutList(m, "Tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
-	return m
-}
+func (*UserDetail) ConvType() (api.Table, int32) { return convTable[:], 393 }
 
-func (s *VirtualMFADevice) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "SerialNumber", &s.SerialNumber, api.SetStringPtr)
-	err = api.Decode(err, m, "Base32StringSeed", &s.Base32StringSeed, api.SetBytes)
-	err = api.Decode(err, m, "QRCodePNG", &s.QRCodePNG, api.SetBytes)
-	err = api.Decode(err, m, "User", &s.User, api.SetStructPtr[User])
-	err = api.Decode(err, m, "EnableDate", &s.EnableDate, api.SetTimePtr)
-	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]Tag, v any) error {
-		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
+func (*VirtualMFADevice) ConvType() (api.Table, int32) { return convTable[:], 394 }
 
-func (s *VirtualMFADevice) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 6)
-	api.Put(m, "SerialNumber", s.SerialNumber, api.DynString)
-	api.PutBytes(m, "Base32StringSeed", s.Base32StringSeed)
-	api.PutBytes(m, "QRCodePNG", s.QRCodePNG)
-	api.PutStruct(m, "User", s.User)
-	api.Put(m, "EnableDate", s.EnableDate, api.DynTime)
-	api.PutList(m, "Tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
-	return m
+var convTable = [...]api.Type{
+	0: {Go: (*AccessDetail)(nil), Fields: []api.Field{
+		{Name: "ServiceName", Off: unsafe.Offsetof(AccessDetail{}.ServiceName), Kind: api.KStringPtr},
+		{Name: "ServiceNamespace", Off: unsafe.Offsetof(AccessDetail{}.ServiceNamespace), Kind: api.KStringPtr},
+		{Name: "Region", Off: unsafe.Offsetof(AccessDetail{}.Region), Kind: api.KStringPtr},
+		{Name: "EntityPath", Off: unsafe.Offsetof(AccessDetail{}.EntityPath), Kind: api.KStringPtr},
+		{Name: "LastAuthenticatedTime", Off: unsafe.Offsetof(AccessDetail{}.LastAuthenticatedTime), Kind: api.KTimePtr},
+		{Name: "TotalAuthenticatedEntities", Off: unsafe.Offsetof(AccessDetail{}.TotalAuthenticatedEntities), Kind: api.KInt32Ptr},
+	}},
+	1: {Go: (*AccessKey)(nil), Fields: []api.Field{
+		{Name: "UserName", Off: unsafe.Offsetof(AccessKey{}.UserName), Kind: api.KStringPtr},
+		{Name: "AccessKeyId", Off: unsafe.Offsetof(AccessKey{}.AccessKeyId), Kind: api.KStringPtr},
+		{Name: "Status", Off: unsafe.Offsetof(AccessKey{}.Status), Kind: api.KStringPtr},
+		{Name: "SecretAccessKey", Off: unsafe.Offsetof(AccessKey{}.SecretAccessKey), Kind: api.KStringPtr},
+		{Name: "CreateDate", Off: unsafe.Offsetof(AccessKey{}.CreateDate), Kind: api.KTimePtr},
+	}},
+	2: {Go: (*AccessKeyLastUsed)(nil), Fields: []api.Field{
+		{Name: "LastUsedDate", Off: unsafe.Offsetof(AccessKeyLastUsed{}.LastUsedDate), Kind: api.KTimePtr},
+		{Name: "ServiceName", Off: unsafe.Offsetof(AccessKeyLastUsed{}.ServiceName), Kind: api.KStringPtr},
+		{Name: "Region", Off: unsafe.Offsetof(AccessKeyLastUsed{}.Region), Kind: api.KStringPtr},
+	}},
+	3: {Go: (*AccessKeyMetadata)(nil), Fields: []api.Field{
+		{Name: "UserName", Off: unsafe.Offsetof(AccessKeyMetadata{}.UserName), Kind: api.KStringPtr},
+		{Name: "AccessKeyId", Off: unsafe.Offsetof(AccessKeyMetadata{}.AccessKeyId), Kind: api.KStringPtr},
+		{Name: "Status", Off: unsafe.Offsetof(AccessKeyMetadata{}.Status), Kind: api.KStringPtr},
+		{Name: "CreateDate", Off: unsafe.Offsetof(AccessKeyMetadata{}.CreateDate), Kind: api.KTimePtr},
+	}},
+	4: {Go: (*AddClientIDToOpenIDConnectProviderOutput)(nil)},
+	5: {Go: (*AddClientIDToOpenIDConnectProviderRequest)(nil), Fields: []api.Field{
+		{Name: "OpenIDConnectProviderArn", Off: unsafe.Offsetof(AddClientIDToOpenIDConnectProviderRequest{}.OpenIDConnectProviderArn), Kind: api.KStringPtr},
+		{Name: "ClientID", Off: unsafe.Offsetof(AddClientIDToOpenIDConnectProviderRequest{}.ClientID), Kind: api.KStringPtr},
+	}},
+	6: {Go: (*AddRoleToInstanceProfileOutput)(nil)},
+	7: {Go: (*AddRoleToInstanceProfileRequest)(nil), Fields: []api.Field{
+		{Name: "InstanceProfileName", Off: unsafe.Offsetof(AddRoleToInstanceProfileRequest{}.InstanceProfileName), Kind: api.KStringPtr},
+		{Name: "RoleName", Off: unsafe.Offsetof(AddRoleToInstanceProfileRequest{}.RoleName), Kind: api.KStringPtr},
+	}},
+	8: {Go: (*AddUserToGroupOutput)(nil)},
+	9: {Go: (*AddUserToGroupRequest)(nil), Fields: []api.Field{
+		{Name: "GroupName", Off: unsafe.Offsetof(AddUserToGroupRequest{}.GroupName), Kind: api.KStringPtr},
+		{Name: "UserName", Off: unsafe.Offsetof(AddUserToGroupRequest{}.UserName), Kind: api.KStringPtr},
+	}},
+	10: {Go: (*AttachGroupPolicyOutput)(nil)},
+	11: {Go: (*AttachGroupPolicyRequest)(nil), Fields: []api.Field{
+		{Name: "GroupName", Off: unsafe.Offsetof(AttachGroupPolicyRequest{}.GroupName), Kind: api.KStringPtr},
+		{Name: "PolicyArn", Off: unsafe.Offsetof(AttachGroupPolicyRequest{}.PolicyArn), Kind: api.KStringPtr},
+	}},
+	12: {Go: (*AttachRolePolicyOutput)(nil)},
+	13: {Go: (*AttachRolePolicyRequest)(nil), Fields: []api.Field{
+		{Name: "RoleName", Off: unsafe.Offsetof(AttachRolePolicyRequest{}.RoleName), Kind: api.KStringPtr},
+		{Name: "PolicyArn", Off: unsafe.Offsetof(AttachRolePolicyRequest{}.PolicyArn), Kind: api.KStringPtr},
+	}},
+	14: {Go: (*AttachUserPolicyOutput)(nil)},
+	15: {Go: (*AttachUserPolicyRequest)(nil), Fields: []api.Field{
+		{Name: "UserName", Off: unsafe.Offsetof(AttachUserPolicyRequest{}.UserName), Kind: api.KStringPtr},
+		{Name: "PolicyArn", Off: unsafe.Offsetof(AttachUserPolicyRequest{}.PolicyArn), Kind: api.KStringPtr},
+	}},
+	16: {Go: (*AttachedPermissionsBoundary)(nil), Fields: []api.Field{
+		{Name: "PermissionsBoundaryType", Off: unsafe.Offsetof(AttachedPermissionsBoundary{}.PermissionsBoundaryType), Kind: api.KStringPtr},
+		{Name: "PermissionsBoundaryArn", Off: unsafe.Offsetof(AttachedPermissionsBoundary{}.PermissionsBoundaryArn), Kind: api.KStringPtr},
+	}},
+	17: {Go: (*AttachedPolicy)(nil), Fields: []api.Field{
+		{Name: "PolicyName", Off: unsafe.Offsetof(AttachedPolicy{}.PolicyName), Kind: api.KStringPtr},
+		{Name: "PolicyArn", Off: unsafe.Offsetof(AttachedPolicy{}.PolicyArn), Kind: api.KStringPtr},
+	}},
+	18: {Go: (*ChangePasswordOutput)(nil)},
+	19: {Go: (*ChangePasswordRequest)(nil), Fields: []api.Field{
+		{Name: "OldPassword", Off: unsafe.Offsetof(ChangePasswordRequest{}.OldPassword), Kind: api.KStringPtr},
+		{Name: "NewPassword", Off: unsafe.Offsetof(ChangePasswordRequest{}.NewPassword), Kind: api.KStringPtr},
+	}},
+	20: {Go: (*ConcurrentModificationException)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(ConcurrentModificationException{}.Message), Kind: api.KStringPtr},
+	}},
+	21: {Go: (*ContextEntry)(nil), Fields: []api.Field{
+		{Name: "ContextKeyName", Off: unsafe.Offsetof(ContextEntry{}.ContextKeyName), Kind: api.KStringPtr},
+		{Name: "ContextKeyValues", Off: unsafe.Offsetof(ContextEntry{}.ContextKeyValues), Kind: api.KList, Type: 395},
+		{Name: "ContextKeyType", Off: unsafe.Offsetof(ContextEntry{}.ContextKeyType), Kind: api.KStringPtr},
+	}},
+	22: {Go: (*CreateAccessKeyRequest)(nil), Fields: []api.Field{
+		{Name: "UserName", Off: unsafe.Offsetof(CreateAccessKeyRequest{}.UserName), Kind: api.KStringPtr},
+	}},
+	23: {Go: (*CreateAccessKeyResponse)(nil), Fields: []api.Field{
+		{Name: "AccessKey", Off: unsafe.Offsetof(CreateAccessKeyResponse{}.AccessKey), Kind: api.KStructPtr, Type: 1},
+	}},
+	24: {Go: (*CreateAccountAliasOutput)(nil)},
+	25: {Go: (*CreateAccountAliasRequest)(nil), Fields: []api.Field{
+		{Name: "AccountAlias", Off: unsafe.Offsetof(CreateAccountAliasRequest{}.AccountAlias), Kind: api.KStringPtr},
+	}},
+	26: {Go: (*CreateGroupRequest)(nil), Fields: []api.Field{
+		{Name: "Path", Off: unsafe.Offsetof(CreateGroupRequest{}.Path), Kind: api.KStringPtr},
+		{Name: "GroupName", Off: unsafe.Offsetof(CreateGroupRequest{}.GroupName), Kind: api.KStringPtr},
+	}},
+	27: {Go: (*CreateGroupResponse)(nil), Fields: []api.Field{
+		{Name: "Group", Off: unsafe.Offsetof(CreateGroupResponse{}.Group), Kind: api.KStructPtr, Type: 176},
+	}},
+	28: {Go: (*CreateInstanceProfileRequest)(nil), Fields: []api.Field{
+		{Name: "InstanceProfileName", Off: unsafe.Offsetof(CreateInstanceProfileRequest{}.InstanceProfileName), Kind: api.KStringPtr},
+		{Name: "Path", Off: unsafe.Offsetof(CreateInstanceProfileRequest{}.Path), Kind: api.KStringPtr},
+		{Name: "Tags", Off: unsafe.Offsetof(CreateInstanceProfileRequest{}.Tags), Kind: api.KList, Type: 396},
+	}},
+	29: {Go: (*CreateInstanceProfileResponse)(nil), Fields: []api.Field{
+		{Name: "InstanceProfile", Off: unsafe.Offsetof(CreateInstanceProfileResponse{}.InstanceProfile), Kind: api.KStructPtr, Type: 178},
+	}},
+	30: {Go: (*CreateLoginProfileRequest)(nil), Fields: []api.Field{
+		{Name: "UserName", Off: unsafe.Offsetof(CreateLoginProfileRequest{}.UserName), Kind: api.KStringPtr},
+		{Name: "Password", Off: unsafe.Offsetof(CreateLoginProfileRequest{}.Password), Kind: api.KStringPtr},
+		{Name: "PasswordResetRequired", Off: unsafe.Offsetof(CreateLoginProfileRequest{}.PasswordResetRequired), Kind: api.KBoolPtr},
+	}},
+	31: {Go: (*CreateLoginProfileResponse)(nil), Fields: []api.Field{
+		{Name: "LoginProfile", Off: unsafe.Offsetof(CreateLoginProfileResponse{}.LoginProfile), Kind: api.KStructPtr, Type: 255},
+	}},
+	32: {Go: (*CreateOpenIDConnectProviderRequest)(nil), Fields: []api.Field{
+		{Name: "Url", Off: unsafe.Offsetof(CreateOpenIDConnectProviderRequest{}.Url), Kind: api.KStringPtr},
+		{Name: "ClientIDList", Off: unsafe.Offsetof(CreateOpenIDConnectProviderRequest{}.ClientIDList), Kind: api.KList, Type: 395},
+		{Name: "ThumbprintList", Off: unsafe.Offsetof(CreateOpenIDConnectProviderRequest{}.ThumbprintList), Kind: api.KList, Type: 395},
+		{Name: "Tags", Off: unsafe.Offsetof(CreateOpenIDConnectProviderRequest{}.Tags), Kind: api.KList, Type: 396},
+	}},
+	33: {Go: (*CreateOpenIDConnectProviderResponse)(nil), Fields: []api.Field{
+		{Name: "OpenIDConnectProviderArn", Off: unsafe.Offsetof(CreateOpenIDConnectProviderResponse{}.OpenIDConnectProviderArn), Kind: api.KStringPtr},
+		{Name: "Tags", Off: unsafe.Offsetof(CreateOpenIDConnectProviderResponse{}.Tags), Kind: api.KList, Type: 396},
+	}},
+	34: {Go: (*CreatePolicyRequest)(nil), Fields: []api.Field{
+		{Name: "PolicyName", Off: unsafe.Offsetof(CreatePolicyRequest{}.PolicyName), Kind: api.KStringPtr},
+		{Name: "Path", Off: unsafe.Offsetof(CreatePolicyRequest{}.Path), Kind: api.KStringPtr},
+		{Name: "PolicyDocument", Off: unsafe.Offsetof(CreatePolicyRequest{}.PolicyDocument), Kind: api.KStringPtr},
+		{Name: "Description", Off: unsafe.Offsetof(CreatePolicyRequest{}.Description), Kind: api.KStringPtr},
+		{Name: "Tags", Off: unsafe.Offsetof(CreatePolicyRequest{}.Tags), Kind: api.KList, Type: 396},
+	}},
+	35: {Go: (*CreatePolicyResponse)(nil), Fields: []api.Field{
+		{Name: "Policy", Off: unsafe.Offsetof(CreatePolicyResponse{}.Policy), Kind: api.KStructPtr, Type: 267},
+	}},
+	36: {Go: (*CreatePolicyVersionRequest)(nil), Fields: []api.Field{
+		{Name: "PolicyArn", Off: unsafe.Offsetof(CreatePolicyVersionRequest{}.PolicyArn), Kind: api.KStringPtr},
+		{Name: "PolicyDocument", Off: unsafe.Offsetof(CreatePolicyVersionRequest{}.PolicyDocument), Kind: api.KStringPtr},
+		{Name: "SetAsDefault", Off: unsafe.Offsetof(CreatePolicyVersionRequest{}.SetAsDefault), Kind: api.KBoolPtr},
+	}},
+	37: {Go: (*CreatePolicyVersionResponse)(nil), Fields: []api.Field{
+		{Name: "PolicyVersion", Off: unsafe.Offsetof(CreatePolicyVersionResponse{}.PolicyVersion), Kind: api.KStructPtr, Type: 275},
+	}},
+	38: {Go: (*CreateRoleRequest)(nil), Fields: []api.Field{
+		{Name: "Path", Off: unsafe.Offsetof(CreateRoleRequest{}.Path), Kind: api.KStringPtr},
+		{Name: "RoleName", Off: unsafe.Offsetof(CreateRoleRequest{}.RoleName), Kind: api.KStringPtr},
+		{Name: "AssumeRolePolicyDocument", Off: unsafe.Offsetof(CreateRoleRequest{}.AssumeRolePolicyDocument), Kind: api.KStringPtr},
+		{Name: "Description", Off: unsafe.Offsetof(CreateRoleRequest{}.Description), Kind: api.KStringPtr},
+		{Name: "MaxSessionDuration", Off: unsafe.Offsetof(CreateRoleRequest{}.MaxSessionDuration), Kind: api.KInt32Ptr},
+		{Name: "PermissionsBoundary", Off: unsafe.Offsetof(CreateRoleRequest{}.PermissionsBoundary), Kind: api.KStringPtr},
+		{Name: "Tags", Off: unsafe.Offsetof(CreateRoleRequest{}.Tags), Kind: api.KList, Type: 396},
+	}},
+	39: {Go: (*CreateRoleResponse)(nil), Fields: []api.Field{
+		{Name: "Role", Off: unsafe.Offsetof(CreateRoleResponse{}.Role), Kind: api.KStructPtr, Type: 299},
+	}},
+	40: {Go: (*CreateSAMLProviderRequest)(nil), Fields: []api.Field{
+		{Name: "SAMLMetadataDocument", Off: unsafe.Offsetof(CreateSAMLProviderRequest{}.SAMLMetadataDocument), Kind: api.KStringPtr},
+		{Name: "Name", Off: unsafe.Offsetof(CreateSAMLProviderRequest{}.Name), Kind: api.KStringPtr},
+		{Name: "Tags", Off: unsafe.Offsetof(CreateSAMLProviderRequest{}.Tags), Kind: api.KList, Type: 396},
+	}},
+	41: {Go: (*CreateSAMLProviderResponse)(nil), Fields: []api.Field{
+		{Name: "SAMLProviderArn", Off: unsafe.Offsetof(CreateSAMLProviderResponse{}.SAMLProviderArn), Kind: api.KStringPtr},
+		{Name: "Tags", Off: unsafe.Offsetof(CreateSAMLProviderResponse{}.Tags), Kind: api.KList, Type: 396},
+	}},
+	42: {Go: (*CreateServiceLinkedRoleRequest)(nil), Fields: []api.Field{
+		{Name: "AWSServiceName", Off: unsafe.Offsetof(CreateServiceLinkedRoleRequest{}.AWSServiceName), Kind: api.KStringPtr},
+		{Name: "Description", Off: unsafe.Offsetof(CreateServiceLinkedRoleRequest{}.Description), Kind: api.KStringPtr},
+		{Name: "CustomSuffix", Off: unsafe.Offsetof(CreateServiceLinkedRoleRequest{}.CustomSuffix), Kind: api.KStringPtr},
+	}},
+	43: {Go: (*CreateServiceLinkedRoleResponse)(nil), Fields: []api.Field{
+		{Name: "Role", Off: unsafe.Offsetof(CreateServiceLinkedRoleResponse{}.Role), Kind: api.KStructPtr, Type: 299},
+	}},
+	44: {Go: (*CreateServiceSpecificCredentialRequest)(nil), Fields: []api.Field{
+		{Name: "UserName", Off: unsafe.Offsetof(CreateServiceSpecificCredentialRequest{}.UserName), Kind: api.KStringPtr},
+		{Name: "ServiceName", Off: unsafe.Offsetof(CreateServiceSpecificCredentialRequest{}.ServiceName), Kind: api.KStringPtr},
+	}},
+	45: {Go: (*CreateServiceSpecificCredentialResponse)(nil), Fields: []api.Field{
+		{Name: "ServiceSpecificCredential", Off: unsafe.Offsetof(CreateServiceSpecificCredentialResponse{}.ServiceSpecificCredential), Kind: api.KStructPtr, Type: 311},
+	}},
+	46: {Go: (*CreateUserRequest)(nil), Fields: []api.Field{
+		{Name: "Path", Off: unsafe.Offsetof(CreateUserRequest{}.Path), Kind: api.KStringPtr},
+		{Name: "UserName", Off: unsafe.Offsetof(CreateUserRequest{}.UserName), Kind: api.KStringPtr},
+		{Name: "PermissionsBoundary", Off: unsafe.Offsetof(CreateUserRequest{}.PermissionsBoundary), Kind: api.KStringPtr},
+		{Name: "Tags", Off: unsafe.Offsetof(CreateUserRequest{}.Tags), Kind: api.KList, Type: 396},
+	}},
+	47: {Go: (*CreateUserResponse)(nil), Fields: []api.Field{
+		{Name: "User", Off: unsafe.Offsetof(CreateUserResponse{}.User), Kind: api.KStructPtr, Type: 392},
+	}},
+	48: {Go: (*CreateVirtualMFADeviceRequest)(nil), Fields: []api.Field{
+		{Name: "Path", Off: unsafe.Offsetof(CreateVirtualMFADeviceRequest{}.Path), Kind: api.KStringPtr},
+		{Name: "VirtualMFADeviceName", Off: unsafe.Offsetof(CreateVirtualMFADeviceRequest{}.VirtualMFADeviceName), Kind: api.KStringPtr},
+		{Name: "Tags", Off: unsafe.Offsetof(CreateVirtualMFADeviceRequest{}.Tags), Kind: api.KList, Type: 396},
+	}},
+	49: {Go: (*CreateVirtualMFADeviceResponse)(nil), Fields: []api.Field{
+		{Name: "VirtualMFADevice", Off: unsafe.Offsetof(CreateVirtualMFADeviceResponse{}.VirtualMFADevice), Kind: api.KStructPtr, Type: 394},
+	}},
+	50: {Go: (*CredentialReportExpiredException)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(CredentialReportExpiredException{}.Message), Kind: api.KStringPtr},
+	}},
+	51: {Go: (*CredentialReportNotPresentException)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(CredentialReportNotPresentException{}.Message), Kind: api.KStringPtr},
+	}},
+	52: {Go: (*CredentialReportNotReadyException)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(CredentialReportNotReadyException{}.Message), Kind: api.KStringPtr},
+	}},
+	53: {Go: (*DeactivateMFADeviceOutput)(nil)},
+	54: {Go: (*DeactivateMFADeviceRequest)(nil), Fields: []api.Field{
+		{Name: "UserName", Off: unsafe.Offsetof(DeactivateMFADeviceRequest{}.UserName), Kind: api.KStringPtr},
+		{Name: "SerialNumber", Off: unsafe.Offsetof(DeactivateMFADeviceRequest{}.SerialNumber), Kind: api.KStringPtr},
+	}},
+	55: {Go: (*DeleteAccessKeyOutput)(nil)},
+	56: {Go: (*DeleteAccessKeyRequest)(nil), Fields: []api.Field{
+		{Name: "UserName", Off: unsafe.Offsetof(DeleteAccessKeyRequest{}.UserName), Kind: api.KStringPtr},
+		{Name: "AccessKeyId", Off: unsafe.Offsetof(DeleteAccessKeyRequest{}.AccessKeyId), Kind: api.KStringPtr},
+	}},
+	57: {Go: (*DeleteAccountAliasOutput)(nil)},
+	58: {Go: (*DeleteAccountAliasRequest)(nil), Fields: []api.Field{
+		{Name: "AccountAlias", Off: unsafe.Offsetof(DeleteAccountAliasRequest{}.AccountAlias), Kind: api.KStringPtr},
+	}},
+	59: {Go: (*DeleteAccountPasswordPolicyInput)(nil)},
+	60: {Go: (*DeleteAccountPasswordPolicyOutput)(nil)},
+	61: {Go: (*DeleteConflictException)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(DeleteConflictException{}.Message), Kind: api.KStringPtr},
+	}},
+	62: {Go: (*DeleteGroupOutput)(nil)},
+	63: {Go: (*DeleteGroupPolicyOutput)(nil)},
+	64: {Go: (*DeleteGroupPolicyRequest)(nil), Fields: []api.Field{
+		{Name: "GroupName", Off: unsafe.Offsetof(DeleteGroupPolicyRequest{}.GroupName), Kind: api.KStringPtr},
+		{Name: "PolicyName", Off: unsafe.Offsetof(DeleteGroupPolicyRequest{}.PolicyName), Kind: api.KStringPtr},
+	}},
+	65: {Go: (*DeleteGroupRequest)(nil), Fields: []api.Field{
+		{Name: "GroupName", Off: unsafe.Offsetof(DeleteGroupRequest{}.GroupName), Kind: api.KStringPtr},
+	}},
+	66: {Go: (*DeleteInstanceProfileOutput)(nil)},
+	67: {Go: (*DeleteInstanceProfileRequest)(nil), Fields: []api.Field{
+		{Name: "InstanceProfileName", Off: unsafe.Offsetof(DeleteInstanceProfileRequest{}.InstanceProfileName), Kind: api.KStringPtr},
+	}},
+	68: {Go: (*DeleteLoginProfileOutput)(nil)},
+	69: {Go: (*DeleteLoginProfileRequest)(nil), Fields: []api.Field{
+		{Name: "UserName", Off: unsafe.Offsetof(DeleteLoginProfileRequest{}.UserName), Kind: api.KStringPtr},
+	}},
+	70: {Go: (*DeleteOpenIDConnectProviderOutput)(nil)},
+	71: {Go: (*DeleteOpenIDConnectProviderRequest)(nil), Fields: []api.Field{
+		{Name: "OpenIDConnectProviderArn", Off: unsafe.Offsetof(DeleteOpenIDConnectProviderRequest{}.OpenIDConnectProviderArn), Kind: api.KStringPtr},
+	}},
+	72: {Go: (*DeletePolicyOutput)(nil)},
+	73: {Go: (*DeletePolicyRequest)(nil), Fields: []api.Field{
+		{Name: "PolicyArn", Off: unsafe.Offsetof(DeletePolicyRequest{}.PolicyArn), Kind: api.KStringPtr},
+	}},
+	74: {Go: (*DeletePolicyVersionOutput)(nil)},
+	75: {Go: (*DeletePolicyVersionRequest)(nil), Fields: []api.Field{
+		{Name: "PolicyArn", Off: unsafe.Offsetof(DeletePolicyVersionRequest{}.PolicyArn), Kind: api.KStringPtr},
+		{Name: "VersionId", Off: unsafe.Offsetof(DeletePolicyVersionRequest{}.VersionId), Kind: api.KStringPtr},
+	}},
+	76: {Go: (*DeleteRoleOutput)(nil)},
+	77: {Go: (*DeleteRolePermissionsBoundaryOutput)(nil)},
+	78: {Go: (*DeleteRolePermissionsBoundaryRequest)(nil), Fields: []api.Field{
+		{Name: "RoleName", Off: unsafe.Offsetof(DeleteRolePermissionsBoundaryRequest{}.RoleName), Kind: api.KStringPtr},
+	}},
+	79: {Go: (*DeleteRolePolicyOutput)(nil)},
+	80: {Go: (*DeleteRolePolicyRequest)(nil), Fields: []api.Field{
+		{Name: "RoleName", Off: unsafe.Offsetof(DeleteRolePolicyRequest{}.RoleName), Kind: api.KStringPtr},
+		{Name: "PolicyName", Off: unsafe.Offsetof(DeleteRolePolicyRequest{}.PolicyName), Kind: api.KStringPtr},
+	}},
+	81: {Go: (*DeleteRoleRequest)(nil), Fields: []api.Field{
+		{Name: "RoleName", Off: unsafe.Offsetof(DeleteRoleRequest{}.RoleName), Kind: api.KStringPtr},
+	}},
+	82: {Go: (*DeleteSAMLProviderOutput)(nil)},
+	83: {Go: (*DeleteSAMLProviderRequest)(nil), Fields: []api.Field{
+		{Name: "SAMLProviderArn", Off: unsafe.Offsetof(DeleteSAMLProviderRequest{}.SAMLProviderArn), Kind: api.KStringPtr},
+	}},
+	84: {Go: (*DeleteSSHPublicKeyOutput)(nil)},
+	85: {Go: (*DeleteSSHPublicKeyRequest)(nil), Fields: []api.Field{
+		{Name: "UserName", Off: unsafe.Offsetof(DeleteSSHPublicKeyRequest{}.UserName), Kind: api.KStringPtr},
+		{Name: "SSHPublicKeyId", Off: unsafe.Offsetof(DeleteSSHPublicKeyRequest{}.SSHPublicKeyId), Kind: api.KStringPtr},
+	}},
+	86: {Go: (*DeleteServerCertificateOutput)(nil)},
+	87: {Go: (*DeleteServerCertificateRequest)(nil), Fields: []api.Field{
+		{Name: "ServerCertificateName", Off: unsafe.Offsetof(DeleteServerCertificateRequest{}.ServerCertificateName), Kind: api.KStringPtr},
+	}},
+	88: {Go: (*DeleteServiceLinkedRoleRequest)(nil), Fields: []api.Field{
+		{Name: "RoleName", Off: unsafe.Offsetof(DeleteServiceLinkedRoleRequest{}.RoleName), Kind: api.KStringPtr},
+	}},
+	89: {Go: (*DeleteServiceLinkedRoleResponse)(nil), Fields: []api.Field{
+		{Name: "DeletionTaskId", Off: unsafe.Offsetof(DeleteServiceLinkedRoleResponse{}.DeletionTaskId), Kind: api.KStringPtr},
+	}},
+	90: {Go: (*DeleteServiceSpecificCredentialOutput)(nil)},
+	91: {Go: (*DeleteServiceSpecificCredentialRequest)(nil), Fields: []api.Field{
+		{Name: "UserName", Off: unsafe.Offsetof(DeleteServiceSpecificCredentialRequest{}.UserName), Kind: api.KStringPtr},
+		{Name: "ServiceSpecificCredentialId", Off: unsafe.Offsetof(DeleteServiceSpecificCredentialRequest{}.ServiceSpecificCredentialId), Kind: api.KStringPtr},
+	}},
+	92: {Go: (*DeleteSigningCertificateOutput)(nil)},
+	93: {Go: (*DeleteSigningCertificateRequest)(nil), Fields: []api.Field{
+		{Name: "UserName", Off: unsafe.Offsetof(DeleteSigningCertificateRequest{}.UserName), Kind: api.KStringPtr},
+		{Name: "CertificateId", Off: unsafe.Offsetof(DeleteSigningCertificateRequest{}.CertificateId), Kind: api.KStringPtr},
+	}},
+	94: {Go: (*DeleteUserOutput)(nil)},
+	95: {Go: (*DeleteUserPermissionsBoundaryOutput)(nil)},
+	96: {Go: (*DeleteUserPermissionsBoundaryRequest)(nil), Fields: []api.Field{
+		{Name: "UserName", Off: unsafe.Offsetof(DeleteUserPermissionsBoundaryRequest{}.UserName), Kind: api.KStringPtr},
+	}},
+	97: {Go: (*DeleteUserPolicyOutput)(nil)},
+	98: {Go: (*DeleteUserPolicyRequest)(nil), Fields: []api.Field{
+		{Name: "UserName", Off: unsafe.Offsetof(DeleteUserPolicyRequest{}.UserName), Kind: api.KStringPtr},
+		{Name: "PolicyName", Off: unsafe.Offsetof(DeleteUserPolicyRequest{}.PolicyName), Kind: api.KStringPtr},
+	}},
+	99: {Go: (*DeleteUserRequest)(nil), Fields: []api.Field{
+		{Name: "UserName", Off: unsafe.Offsetof(DeleteUserRequest{}.UserName), Kind: api.KStringPtr},
+	}},
+	100: {Go: (*DeleteVirtualMFADeviceOutput)(nil)},
+	101: {Go: (*DeleteVirtualMFADeviceRequest)(nil), Fields: []api.Field{
+		{Name: "SerialNumber", Off: unsafe.Offsetof(DeleteVirtualMFADeviceRequest{}.SerialNumber), Kind: api.KStringPtr},
+	}},
+	102: {Go: (*DeletionTaskFailureReasonType)(nil), Fields: []api.Field{
+		{Name: "Reason", Off: unsafe.Offsetof(DeletionTaskFailureReasonType{}.Reason), Kind: api.KStringPtr},
+		{Name: "RoleUsageList", Off: unsafe.Offsetof(DeletionTaskFailureReasonType{}.RoleUsageList), Kind: api.KList, Type: 397},
+	}},
+	103: {Go: (*DetachGroupPolicyOutput)(nil)},
+	104: {Go: (*DetachGroupPolicyRequest)(nil), Fields: []api.Field{
+		{Name: "GroupName", Off: unsafe.Offsetof(DetachGroupPolicyRequest{}.GroupName), Kind: api.KStringPtr},
+		{Name: "PolicyArn", Off: unsafe.Offsetof(DetachGroupPolicyRequest{}.PolicyArn), Kind: api.KStringPtr},
+	}},
+	105: {Go: (*DetachRolePolicyOutput)(nil)},
+	106: {Go: (*DetachRolePolicyRequest)(nil), Fields: []api.Field{
+		{Name: "RoleName", Off: unsafe.Offsetof(DetachRolePolicyRequest{}.RoleName), Kind: api.KStringPtr},
+		{Name: "PolicyArn", Off: unsafe.Offsetof(DetachRolePolicyRequest{}.PolicyArn), Kind: api.KStringPtr},
+	}},
+	107: {Go: (*DetachUserPolicyOutput)(nil)},
+	108: {Go: (*DetachUserPolicyRequest)(nil), Fields: []api.Field{
+		{Name: "UserName", Off: unsafe.Offsetof(DetachUserPolicyRequest{}.UserName), Kind: api.KStringPtr},
+		{Name: "PolicyArn", Off: unsafe.Offsetof(DetachUserPolicyRequest{}.PolicyArn), Kind: api.KStringPtr},
+	}},
+	109: {Go: (*DuplicateCertificateException)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(DuplicateCertificateException{}.Message), Kind: api.KStringPtr},
+	}},
+	110: {Go: (*DuplicateSSHPublicKeyException)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(DuplicateSSHPublicKeyException{}.Message), Kind: api.KStringPtr},
+	}},
+	111: {Go: (*EnableMFADeviceOutput)(nil)},
+	112: {Go: (*EnableMFADeviceRequest)(nil), Fields: []api.Field{
+		{Name: "UserName", Off: unsafe.Offsetof(EnableMFADeviceRequest{}.UserName), Kind: api.KStringPtr},
+		{Name: "SerialNumber", Off: unsafe.Offsetof(EnableMFADeviceRequest{}.SerialNumber), Kind: api.KStringPtr},
+		{Name: "AuthenticationCode1", Off: unsafe.Offsetof(EnableMFADeviceRequest{}.AuthenticationCode1), Kind: api.KStringPtr},
+		{Name: "AuthenticationCode2", Off: unsafe.Offsetof(EnableMFADeviceRequest{}.AuthenticationCode2), Kind: api.KStringPtr},
+	}},
+	113: {Go: (*EntityAlreadyExistsException)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(EntityAlreadyExistsException{}.Message), Kind: api.KStringPtr},
+	}},
+	114: {Go: (*EntityDetails)(nil), Fields: []api.Field{
+		{Name: "EntityInfo", Off: unsafe.Offsetof(EntityDetails{}.EntityInfo), Kind: api.KStructPtr, Type: 115},
+		{Name: "LastAuthenticated", Off: unsafe.Offsetof(EntityDetails{}.LastAuthenticated), Kind: api.KTimePtr},
+	}},
+	115: {Go: (*EntityInfo)(nil), Fields: []api.Field{
+		{Name: "Arn", Off: unsafe.Offsetof(EntityInfo{}.Arn), Kind: api.KStringPtr},
+		{Name: "Name", Off: unsafe.Offsetof(EntityInfo{}.Name), Kind: api.KStringPtr},
+		{Name: "Type", Off: unsafe.Offsetof(EntityInfo{}.Type), Kind: api.KStringPtr},
+		{Name: "Id", Off: unsafe.Offsetof(EntityInfo{}.Id), Kind: api.KStringPtr},
+		{Name: "Path", Off: unsafe.Offsetof(EntityInfo{}.Path), Kind: api.KStringPtr},
+	}},
+	116: {Go: (*EntityTemporarilyUnmodifiableException)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(EntityTemporarilyUnmodifiableException{}.Message), Kind: api.KStringPtr},
+	}},
+	117: {Go: (*ErrorDetails)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(ErrorDetails{}.Message), Kind: api.KStringPtr},
+		{Name: "Code", Off: unsafe.Offsetof(ErrorDetails{}.Code), Kind: api.KStringPtr},
+	}},
+	118: {Go: (*EvaluationResult)(nil), Fields: []api.Field{
+		{Name: "EvalActionName", Off: unsafe.Offsetof(EvaluationResult{}.EvalActionName), Kind: api.KStringPtr},
+		{Name: "EvalResourceName", Off: unsafe.Offsetof(EvaluationResult{}.EvalResourceName), Kind: api.KStringPtr},
+		{Name: "EvalDecision", Off: unsafe.Offsetof(EvaluationResult{}.EvalDecision), Kind: api.KStringPtr},
+		{Name: "MatchedStatements", Off: unsafe.Offsetof(EvaluationResult{}.MatchedStatements), Kind: api.KList, Type: 398},
+		{Name: "MissingContextValues", Off: unsafe.Offsetof(EvaluationResult{}.MissingContextValues), Kind: api.KList, Type: 395},
+		{Name: "OrganizationsDecisionDetail", Off: unsafe.Offsetof(EvaluationResult{}.OrganizationsDecisionDetail), Kind: api.KStructPtr, Type: 263},
+		{Name: "PermissionsBoundaryDecisionDetail", Off: unsafe.Offsetof(EvaluationResult{}.PermissionsBoundaryDecisionDetail), Kind: api.KStructPtr, Type: 266},
+		{Name: "EvalDecisionDetails", Off: unsafe.Offsetof(EvaluationResult{}.EvalDecisionDetails), Kind: api.KMap, Type: 399},
+		{Name: "ResourceSpecificResults", Off: unsafe.Offsetof(EvaluationResult{}.ResourceSpecificResults), Kind: api.KList, Type: 400},
+	}},
+	119: {Go: (*GenerateCredentialReportInput)(nil)},
+	120: {Go: (*GenerateCredentialReportResponse)(nil), Fields: []api.Field{
+		{Name: "State", Off: unsafe.Offsetof(GenerateCredentialReportResponse{}.State), Kind: api.KStringPtr},
+		{Name: "Description", Off: unsafe.Offsetof(GenerateCredentialReportResponse{}.Description), Kind: api.KStringPtr},
+	}},
+	121: {Go: (*GenerateOrganizationsAccessReportRequest)(nil), Fields: []api.Field{
+		{Name: "EntityPath", Off: unsafe.Offsetof(GenerateOrganizationsAccessReportRequest{}.EntityPath), Kind: api.KStringPtr},
+		{Name: "OrganizationsPolicyId", Off: unsafe.Offsetof(GenerateOrganizationsAccessReportRequest{}.OrganizationsPolicyId), Kind: api.KStringPtr},
+	}},
+	122: {Go: (*GenerateOrganizationsAccessReportResponse)(nil), Fields: []api.Field{
+		{Name: "JobId", Off: unsafe.Offsetof(GenerateOrganizationsAccessReportResponse{}.JobId), Kind: api.KStringPtr},
+	}},
+	123: {Go: (*GenerateServiceLastAccessedDetailsRequest)(nil), Fields: []api.Field{
+		{Name: "Arn", Off: unsafe.Offsetof(GenerateServiceLastAccessedDetailsRequest{}.Arn), Kind: api.KStringPtr},
+		{Name: "Granularity", Off: unsafe.Offsetof(GenerateServiceLastAccessedDetailsRequest{}.Granularity), Kind: api.KStringPtr},
+	}},
+	124: {Go: (*GenerateServiceLastAccessedDetailsResponse)(nil), Fields: []api.Field{
+		{Name: "JobId", Off: unsafe.Offsetof(GenerateServiceLastAccessedDetailsResponse{}.JobId), Kind: api.KStringPtr},
+	}},
+	125: {Go: (*GetAccessKeyLastUsedRequest)(nil), Fields: []api.Field{
+		{Name: "AccessKeyId", Off: unsafe.Offsetof(GetAccessKeyLastUsedRequest{}.AccessKeyId), Kind: api.KStringPtr},
+	}},
+	126: {Go: (*GetAccessKeyLastUsedResponse)(nil), Fields: []api.Field{
+		{Name: "UserName", Off: unsafe.Offsetof(GetAccessKeyLastUsedResponse{}.UserName), Kind: api.KStringPtr},
+		{Name: "AccessKeyLastUsed", Off: unsafe.Offsetof(GetAccessKeyLastUsedResponse{}.AccessKeyLastUsed), Kind: api.KStructPtr, Type: 2},
+	}},
+	127: {Go: (*GetAccountAuthorizationDetailsRequest)(nil), Fields: []api.Field{
+		{Name: "Filter", Off: unsafe.Offsetof(GetAccountAuthorizationDetailsRequest{}.Filter), Kind: api.KList, Type: 395},
+		{Name: "MaxItems", Off: unsafe.Offsetof(GetAccountAuthorizationDetailsRequest{}.MaxItems), Kind: api.KInt32Ptr},
+		{Name: "Marker", Off: unsafe.Offsetof(GetAccountAuthorizationDetailsRequest{}.Marker), Kind: api.KStringPtr},
+	}},
+	128: {Go: (*GetAccountAuthorizationDetailsResponse)(nil), Fields: []api.Field{
+		{Name: "UserDetailList", Off: unsafe.Offsetof(GetAccountAuthorizationDetailsResponse{}.UserDetailList), Kind: api.KList, Type: 401},
+		{Name: "GroupDetailList", Off: unsafe.Offsetof(GetAccountAuthorizationDetailsResponse{}.GroupDetailList), Kind: api.KList, Type: 402},
+		{Name: "RoleDetailList", Off: unsafe.Offsetof(GetAccountAuthorizationDetailsResponse{}.RoleDetailList), Kind: api.KList, Type: 403},
+		{Name: "Policies", Off: unsafe.Offsetof(GetAccountAuthorizationDetailsResponse{}.Policies), Kind: api.KList, Type: 404},
+		{Name: "IsTruncated", Off: unsafe.Offsetof(GetAccountAuthorizationDetailsResponse{}.IsTruncated), Kind: api.KBoolPtr},
+		{Name: "Marker", Off: unsafe.Offsetof(GetAccountAuthorizationDetailsResponse{}.Marker), Kind: api.KStringPtr},
+	}},
+	129: {Go: (*GetAccountPasswordPolicyInput)(nil)},
+	130: {Go: (*GetAccountPasswordPolicyResponse)(nil), Fields: []api.Field{
+		{Name: "PasswordPolicy", Off: unsafe.Offsetof(GetAccountPasswordPolicyResponse{}.PasswordPolicy), Kind: api.KStructPtr, Type: 264},
+	}},
+	131: {Go: (*GetAccountSummaryInput)(nil)},
+	132: {Go: (*GetAccountSummaryResponse)(nil), Fields: []api.Field{
+		{Name: "SummaryMap", Off: unsafe.Offsetof(GetAccountSummaryResponse{}.SummaryMap), Kind: api.KMap, Type: 405},
+	}},
+	133: {Go: (*GetContextKeysForCustomPolicyRequest)(nil), Fields: []api.Field{
+		{Name: "PolicyInputList", Off: unsafe.Offsetof(GetContextKeysForCustomPolicyRequest{}.PolicyInputList), Kind: api.KList, Type: 395},
+	}},
+	134: {Go: (*GetContextKeysForPolicyResponse)(nil), Fields: []api.Field{
+		{Name: "ContextKeyNames", Off: unsafe.Offsetof(GetContextKeysForPolicyResponse{}.ContextKeyNames), Kind: api.KList, Type: 395},
+	}},
+	135: {Go: (*GetContextKeysForPrincipalPolicyRequest)(nil), Fields: []api.Field{
+		{Name: "PolicySourceArn", Off: unsafe.Offsetof(GetContextKeysForPrincipalPolicyRequest{}.PolicySourceArn), Kind: api.KStringPtr},
+		{Name: "PolicyInputList", Off: unsafe.Offsetof(GetContextKeysForPrincipalPolicyRequest{}.PolicyInputList), Kind: api.KList, Type: 395},
+	}},
+	136: {Go: (*GetCredentialReportInput)(nil)},
+	137: {Go: (*GetCredentialReportResponse)(nil), Fields: []api.Field{
+		{Name: "Content", Off: unsafe.Offsetof(GetCredentialReportResponse{}.Content), Kind: api.KBytes},
+		{Name: "ReportFormat", Off: unsafe.Offsetof(GetCredentialReportResponse{}.ReportFormat), Kind: api.KStringPtr},
+		{Name: "GeneratedTime", Off: unsafe.Offsetof(GetCredentialReportResponse{}.GeneratedTime), Kind: api.KTimePtr},
+	}},
+	138: {Go: (*GetGroupPolicyRequest)(nil), Fields: []api.Field{
+		{Name: "GroupName", Off: unsafe.Offsetof(GetGroupPolicyRequest{}.GroupName), Kind: api.KStringPtr},
+		{Name: "PolicyName", Off: unsafe.Offsetof(GetGroupPolicyRequest{}.PolicyName), Kind: api.KStringPtr},
+	}},
+	139: {Go: (*GetGroupPolicyResponse)(nil), Fields: []api.Field{
+		{Name: "GroupName", Off: unsafe.Offsetof(GetGroupPolicyResponse{}.GroupName), Kind: api.KStringPtr},
+		{Name: "PolicyName", Off: unsafe.Offsetof(GetGroupPolicyResponse{}.PolicyName), Kind: api.KStringPtr},
+		{Name: "PolicyDocument", Off: unsafe.Offsetof(GetGroupPolicyResponse{}.PolicyDocument), Kind: api.KStringPtr},
+	}},
+	140: {Go: (*GetGroupRequest)(nil), Fields: []api.Field{
+		{Name: "GroupName", Off: unsafe.Offsetof(GetGroupRequest{}.GroupName), Kind: api.KStringPtr},
+		{Name: "Marker", Off: unsafe.Offsetof(GetGroupRequest{}.Marker), Kind: api.KStringPtr},
+		{Name: "MaxItems", Off: unsafe.Offsetof(GetGroupRequest{}.MaxItems), Kind: api.KInt32Ptr},
+	}},
+	141: {Go: (*GetGroupResponse)(nil), Fields: []api.Field{
+		{Name: "Group", Off: unsafe.Offsetof(GetGroupResponse{}.Group), Kind: api.KStructPtr, Type: 176},
+		{Name: "Users", Off: unsafe.Offsetof(GetGroupResponse{}.Users), Kind: api.KList, Type: 406},
+		{Name: "IsTruncated", Off: unsafe.Offsetof(GetGroupResponse{}.IsTruncated), Kind: api.KBoolPtr},
+		{Name: "Marker", Off: unsafe.Offsetof(GetGroupResponse{}.Marker), Kind: api.KStringPtr},
+	}},
+	142: {Go: (*GetInstanceProfileRequest)(nil), Fields: []api.Field{
+		{Name: "InstanceProfileName", Off: unsafe.Offsetof(GetInstanceProfileRequest{}.InstanceProfileName), Kind: api.KStringPtr},
+	}},
+	143: {Go: (*GetInstanceProfileResponse)(nil), Fields: []api.Field{
+		{Name: "InstanceProfile", Off: unsafe.Offsetof(GetInstanceProfileResponse{}.InstanceProfile), Kind: api.KStructPtr, Type: 178},
+	}},
+	144: {Go: (*GetLoginProfileRequest)(nil), Fields: []api.Field{
+		{Name: "UserName", Off: unsafe.Offsetof(GetLoginProfileRequest{}.UserName), Kind: api.KStringPtr},
+	}},
+	145: {Go: (*GetLoginProfileResponse)(nil), Fields: []api.Field{
+		{Name: "LoginProfile", Off: unsafe.Offsetof(GetLoginProfileResponse{}.LoginProfile), Kind: api.KStructPtr, Type: 255},
+	}},
+	146: {Go: (*GetMFADeviceRequest)(nil), Fields: []api.Field{
+		{Name: "SerialNumber", Off: unsafe.Offsetof(GetMFADeviceRequest{}.SerialNumber), Kind: api.KStringPtr},
+		{Name: "UserName", Off: unsafe.Offsetof(GetMFADeviceRequest{}.UserName), Kind: api.KStringPtr},
+	}},
+	147: {Go: (*GetMFADeviceResponse)(nil), Fields: []api.Field{
+		{Name: "UserName", Off: unsafe.Offsetof(GetMFADeviceResponse{}.UserName), Kind: api.KStringPtr},
+		{Name: "SerialNumber", Off: unsafe.Offsetof(GetMFADeviceResponse{}.SerialNumber), Kind: api.KStringPtr},
+		{Name: "EnableDate", Off: unsafe.Offsetof(GetMFADeviceResponse{}.EnableDate), Kind: api.KTimePtr},
+		{Name: "Certifications", Off: unsafe.Offsetof(GetMFADeviceResponse{}.Certifications), Kind: api.KMap, Type: 399},
+	}},
+	148: {Go: (*GetOpenIDConnectProviderRequest)(nil), Fields: []api.Field{
+		{Name: "OpenIDConnectProviderArn", Off: unsafe.Offsetof(GetOpenIDConnectProviderRequest{}.OpenIDConnectProviderArn), Kind: api.KStringPtr},
+	}},
+	149: {Go: (*GetOpenIDConnectProviderResponse)(nil), Fields: []api.Field{
+		{Name: "Url", Off: unsafe.Offsetof(GetOpenIDConnectProviderResponse{}.Url), Kind: api.KStringPtr},
+		{Name: "ClientIDList", Off: unsafe.Offsetof(GetOpenIDConnectProviderResponse{}.ClientIDList), Kind: api.KList, Type: 395},
+		{Name: "ThumbprintList", Off: unsafe.Offsetof(GetOpenIDConnectProviderResponse{}.ThumbprintList), Kind: api.KList, Type: 395},
+		{Name: "CreateDate", Off: unsafe.Offsetof(GetOpenIDConnectProviderResponse{}.CreateDate), Kind: api.KTimePtr},
+		{Name: "Tags", Off: unsafe.Offsetof(GetOpenIDConnectProviderResponse{}.Tags), Kind: api.KList, Type: 396},
+	}},
+	150: {Go: (*GetOrganizationsAccessReportRequest)(nil), Fields: []api.Field{
+		{Name: "JobId", Off: unsafe.Offsetof(GetOrganizationsAccessReportRequest{}.JobId), Kind: api.KStringPtr},
+		{Name: "MaxItems", Off: unsafe.Offsetof(GetOrganizationsAccessReportRequest{}.MaxItems), Kind: api.KInt32Ptr},
+		{Name: "Marker", Off: unsafe.Offsetof(GetOrganizationsAccessReportRequest{}.Marker), Kind: api.KStringPtr},
+		{Name: "SortKey", Off: unsafe.Offsetof(GetOrganizationsAccessReportRequest{}.SortKey), Kind: api.KStringPtr},
+	}},
+	151: {Go: (*GetOrganizationsAccessReportResponse)(nil), Fields: []api.Field{
+		{Name: "JobStatus", Off: unsafe.Offsetof(GetOrganizationsAccessReportResponse{}.JobStatus), Kind: api.KStringPtr},
+		{Name: "JobCreationDate", Off: unsafe.Offsetof(GetOrganizationsAccessReportResponse{}.JobCreationDate), Kind: api.KTimePtr},
+		{Name: "JobCompletionDate", Off: unsafe.Offsetof(GetOrganizationsAccessReportResponse{}.JobCompletionDate), Kind: api.KTimePtr},
+		{Name: "NumberOfServicesAccessible", Off: unsafe.Offsetof(GetOrganizationsAccessReportResponse{}.NumberOfServicesAccessible), Kind: api.KInt32Ptr},
+		{Name: "NumberOfServicesNotAccessed", Off: unsafe.Offsetof(GetOrganizationsAccessReportResponse{}.NumberOfServicesNotAccessed), Kind: api.KInt32Ptr},
+		{Name: "AccessDetails", Off: unsafe.Offsetof(GetOrganizationsAccessReportResponse{}.AccessDetails), Kind: api.KList, Type: 407},
+		{Name: "IsTruncated", Off: unsafe.Offsetof(GetOrganizationsAccessReportResponse{}.IsTruncated), Kind: api.KBoolPtr},
+		{Name: "Marker", Off: unsafe.Offsetof(GetOrganizationsAccessReportResponse{}.Marker), Kind: api.KStringPtr},
+		{Name: "ErrorDetails", Off: unsafe.Offsetof(GetOrganizationsAccessReportResponse{}.ErrorDetails), Kind: api.KStructPtr, Type: 117},
+	}},
+	152: {Go: (*GetPolicyRequest)(nil), Fields: []api.Field{
+		{Name: "PolicyArn", Off: unsafe.Offsetof(GetPolicyRequest{}.PolicyArn), Kind: api.KStringPtr},
+	}},
+	153: {Go: (*GetPolicyResponse)(nil), Fields: []api.Field{
+		{Name: "Policy", Off: unsafe.Offsetof(GetPolicyResponse{}.Policy), Kind: api.KStructPtr, Type: 267},
+	}},
+	154: {Go: (*GetPolicyVersionRequest)(nil), Fields: []api.Field{
+		{Name: "PolicyArn", Off: unsafe.Offsetof(GetPolicyVersionRequest{}.PolicyArn), Kind: api.KStringPtr},
+		{Name: "VersionId", Off: unsafe.Offsetof(GetPolicyVersionRequest{}.VersionId), Kind: api.KStringPtr},
+	}},
+	155: {Go: (*GetPolicyVersionResponse)(nil), Fields: []api.Field{
+		{Name: "PolicyVersion", Off: unsafe.Offsetof(GetPolicyVersionResponse{}.PolicyVersion), Kind: api.KStructPtr, Type: 275},
+	}},
+	156: {Go: (*GetRolePolicyRequest)(nil), Fields: []api.Field{
+		{Name: "RoleName", Off: unsafe.Offsetof(GetRolePolicyRequest{}.RoleName), Kind: api.KStringPtr},
+		{Name: "PolicyName", Off: unsafe.Offsetof(GetRolePolicyRequest{}.PolicyName), Kind: api.KStringPtr},
+	}},
+	157: {Go: (*GetRolePolicyResponse)(nil), Fields: []api.Field{
+		{Name: "RoleName", Off: unsafe.Offsetof(GetRolePolicyResponse{}.RoleName), Kind: api.KStringPtr},
+		{Name: "PolicyName", Off: unsafe.Offsetof(GetRolePolicyResponse{}.PolicyName), Kind: api.KStringPtr},
+		{Name: "PolicyDocument", Off: unsafe.Offsetof(GetRolePolicyResponse{}.PolicyDocument), Kind: api.KStringPtr},
+	}},
+	158: {Go: (*GetRoleRequest)(nil), Fields: []api.Field{
+		{Name: "RoleName", Off: unsafe.Offsetof(GetRoleRequest{}.RoleName), Kind: api.KStringPtr},
+	}},
+	159: {Go: (*GetRoleResponse)(nil), Fields: []api.Field{
+		{Name: "Role", Off: unsafe.Offsetof(GetRoleResponse{}.Role), Kind: api.KStructPtr, Type: 299},
+	}},
+	160: {Go: (*GetSAMLProviderRequest)(nil), Fields: []api.Field{
+		{Name: "SAMLProviderArn", Off: unsafe.Offsetof(GetSAMLProviderRequest{}.SAMLProviderArn), Kind: api.KStringPtr},
+	}},
+	161: {Go: (*GetSAMLProviderResponse)(nil), Fields: []api.Field{
+		{Name: "SAMLMetadataDocument", Off: unsafe.Offsetof(GetSAMLProviderResponse{}.SAMLMetadataDocument), Kind: api.KStringPtr},
+		{Name: "CreateDate", Off: unsafe.Offsetof(GetSAMLProviderResponse{}.CreateDate), Kind: api.KTimePtr},
+		{Name: "ValidUntil", Off: unsafe.Offsetof(GetSAMLProviderResponse{}.ValidUntil), Kind: api.KTimePtr},
+		{Name: "Tags", Off: unsafe.Offsetof(GetSAMLProviderResponse{}.Tags), Kind: api.KList, Type: 396},
+	}},
+	162: {Go: (*GetSSHPublicKeyRequest)(nil), Fields: []api.Field{
+		{Name: "UserName", Off: unsafe.Offsetof(GetSSHPublicKeyRequest{}.UserName), Kind: api.KStringPtr},
+		{Name: "SSHPublicKeyId", Off: unsafe.Offsetof(GetSSHPublicKeyRequest{}.SSHPublicKeyId), Kind: api.KStringPtr},
+		{Name: "Encoding", Off: unsafe.Offsetof(GetSSHPublicKeyRequest{}.Encoding), Kind: api.KStringPtr},
+	}},
+	163: {Go: (*GetSSHPublicKeyResponse)(nil), Fields: []api.Field{
+		{Name: "SSHPublicKey", Off: unsafe.Offsetof(GetSSHPublicKeyResponse{}.SSHPublicKey), Kind: api.KStructPtr, Type: 304},
+	}},
+	164: {Go: (*GetServerCertificateRequest)(nil), Fields: []api.Field{
+		{Name: "ServerCertificateName", Off: unsafe.Offsetof(GetServerCertificateRequest{}.ServerCertificateName), Kind: api.KStringPtr},
+	}},
+	165: {Go: (*GetServerCertificateResponse)(nil), Fields: []api.Field{
+		{Name: "ServerCertificate", Off: unsafe.Offsetof(GetServerCertificateResponse{}.ServerCertificate), Kind: api.KStructPtr, Type: 306},
+	}},
+	166: {Go: (*GetServiceLastAccessedDetailsRequest)(nil), Fields: []api.Field{
+		{Name: "JobId", Off: unsafe.Offsetof(GetServiceLastAccessedDetailsRequest{}.JobId), Kind: api.KStringPtr},
+		{Name: "MaxItems", Off: unsafe.Offsetof(GetServiceLastAccessedDetailsRequest{}.MaxItems), Kind: api.KInt32Ptr},
+		{Name: "Marker", Off: unsafe.Offsetof(GetServiceLastAccessedDetailsRequest{}.Marker), Kind: api.KStringPtr},
+	}},
+	167: {Go: (*GetServiceLastAccessedDetailsResponse)(nil), Fields: []api.Field{
+		{Name: "JobStatus", Off: unsafe.Offsetof(GetServiceLastAccessedDetailsResponse{}.JobStatus), Kind: api.KStringPtr},
+		{Name: "JobType", Off: unsafe.Offsetof(GetServiceLastAccessedDetailsResponse{}.JobType), Kind: api.KStringPtr},
+		{Name: "JobCreationDate", Off: unsafe.Offsetof(GetServiceLastAccessedDetailsResponse{}.JobCreationDate), Kind: api.KTimePtr},
+		{Name: "ServicesLastAccessed", Off: unsafe.Offsetof(GetServiceLastAccessedDetailsResponse{}.ServicesLastAccessed), Kind: api.KList, Type: 408},
+		{Name: "JobCompletionDate", Off: unsafe.Offsetof(GetServiceLastAccessedDetailsResponse{}.JobCompletionDate), Kind: api.KTimePtr},
+		{Name: "IsTruncated", Off: unsafe.Offsetof(GetServiceLastAccessedDetailsResponse{}.IsTruncated), Kind: api.KBoolPtr},
+		{Name: "Marker", Off: unsafe.Offsetof(GetServiceLastAccessedDetailsResponse{}.Marker), Kind: api.KStringPtr},
+		{Name: "Error", Off: unsafe.Offsetof(GetServiceLastAccessedDetailsResponse{}.Error), Kind: api.KStructPtr, Type: 117},
+	}},
+	168: {Go: (*GetServiceLastAccessedDetailsWithEntitiesRequest)(nil), Fields: []api.Field{
+		{Name: "JobId", Off: unsafe.Offsetof(GetServiceLastAccessedDetailsWithEntitiesRequest{}.JobId), Kind: api.KStringPtr},
+		{Name: "ServiceNamespace", Off: unsafe.Offsetof(GetServiceLastAccessedDetailsWithEntitiesRequest{}.ServiceNamespace), Kind: api.KStringPtr},
+		{Name: "MaxItems", Off: unsafe.Offsetof(GetServiceLastAccessedDetailsWithEntitiesRequest{}.MaxItems), Kind: api.KInt32Ptr},
+		{Name: "Marker", Off: unsafe.Offsetof(GetServiceLastAccessedDetailsWithEntitiesRequest{}.Marker), Kind: api.KStringPtr},
+	}},
+	169: {Go: (*GetServiceLastAccessedDetailsWithEntitiesResponse)(nil), Fields: []api.Field{
+		{Name: "JobStatus", Off: unsafe.Offsetof(GetServiceLastAccessedDetailsWithEntitiesResponse{}.JobStatus), Kind: api.KStringPtr},
+		{Name: "JobCreationDate", Off: unsafe.Offsetof(GetServiceLastAccessedDetailsWithEntitiesResponse{}.JobCreationDate), Kind: api.KTimePtr},
+		{Name: "JobCompletionDate", Off: unsafe.Offsetof(GetServiceLastAccessedDetailsWithEntitiesResponse{}.JobCompletionDate), Kind: api.KTimePtr},
+		{Name: "EntityDetailsList", Off: unsafe.Offsetof(GetServiceLastAccessedDetailsWithEntitiesResponse{}.EntityDetailsList), Kind: api.KList, Type: 409},
+		{Name: "IsTruncated", Off: unsafe.Offsetof(GetServiceLastAccessedDetailsWithEntitiesResponse{}.IsTruncated), Kind: api.KBoolPtr},
+		{Name: "Marker", Off: unsafe.Offsetof(GetServiceLastAccessedDetailsWithEntitiesResponse{}.Marker), Kind: api.KStringPtr},
+		{Name: "Error", Off: unsafe.Offsetof(GetServiceLastAccessedDetailsWithEntitiesResponse{}.Error), Kind: api.KStructPtr, Type: 117},
+	}},
+	170: {Go: (*GetServiceLinkedRoleDeletionStatusRequest)(nil), Fields: []api.Field{
+		{Name: "DeletionTaskId", Off: unsafe.Offsetof(GetServiceLinkedRoleDeletionStatusRequest{}.DeletionTaskId), Kind: api.KStringPtr},
+	}},
+	171: {Go: (*GetServiceLinkedRoleDeletionStatusResponse)(nil), Fields: []api.Field{
+		{Name: "Status", Off: unsafe.Offsetof(GetServiceLinkedRoleDeletionStatusResponse{}.Status), Kind: api.KStringPtr},
+		{Name: "Reason", Off: unsafe.Offsetof(GetServiceLinkedRoleDeletionStatusResponse{}.Reason), Kind: api.KStructPtr, Type: 102},
+	}},
+	172: {Go: (*GetUserPolicyRequest)(nil), Fields: []api.Field{
+		{Name: "UserName", Off: unsafe.Offsetof(GetUserPolicyRequest{}.UserName), Kind: api.KStringPtr},
+		{Name: "PolicyName", Off: unsafe.Offsetof(GetUserPolicyRequest{}.PolicyName), Kind: api.KStringPtr},
+	}},
+	173: {Go: (*GetUserPolicyResponse)(nil), Fields: []api.Field{
+		{Name: "UserName", Off: unsafe.Offsetof(GetUserPolicyResponse{}.UserName), Kind: api.KStringPtr},
+		{Name: "PolicyName", Off: unsafe.Offsetof(GetUserPolicyResponse{}.PolicyName), Kind: api.KStringPtr},
+		{Name: "PolicyDocument", Off: unsafe.Offsetof(GetUserPolicyResponse{}.PolicyDocument), Kind: api.KStringPtr},
+	}},
+	174: {Go: (*GetUserRequest)(nil), Fields: []api.Field{
+		{Name: "UserName", Off: unsafe.Offsetof(GetUserRequest{}.UserName), Kind: api.KStringPtr},
+	}},
+	175: {Go: (*GetUserResponse)(nil), Fields: []api.Field{
+		{Name: "User", Off: unsafe.Offsetof(GetUserResponse{}.User), Kind: api.KStructPtr, Type: 392},
+	}},
+	176: {Go: (*Group)(nil), Fields: []api.Field{
+		{Name: "Path", Off: unsafe.Offsetof(Group{}.Path), Kind: api.KStringPtr},
+		{Name: "GroupName", Off: unsafe.Offsetof(Group{}.GroupName), Kind: api.KStringPtr},
+		{Name: "GroupId", Off: unsafe.Offsetof(Group{}.GroupId), Kind: api.KStringPtr},
+		{Name: "Arn", Off: unsafe.Offsetof(Group{}.Arn), Kind: api.KStringPtr},
+		{Name: "CreateDate", Off: unsafe.Offsetof(Group{}.CreateDate), Kind: api.KTimePtr},
+	}},
+	177: {Go: (*GroupDetail)(nil), Fields: []api.Field{
+		{Name: "Path", Off: unsafe.Offsetof(GroupDetail{}.Path), Kind: api.KStringPtr},
+		{Name: "GroupName", Off: unsafe.Offsetof(GroupDetail{}.GroupName), Kind: api.KStringPtr},
+		{Name: "GroupId", Off: unsafe.Offsetof(GroupDetail{}.GroupId), Kind: api.KStringPtr},
+		{Name: "Arn", Off: unsafe.Offsetof(GroupDetail{}.Arn), Kind: api.KStringPtr},
+		{Name: "CreateDate", Off: unsafe.Offsetof(GroupDetail{}.CreateDate), Kind: api.KTimePtr},
+		{Name: "GroupPolicyList", Off: unsafe.Offsetof(GroupDetail{}.GroupPolicyList), Kind: api.KList, Type: 410},
+		{Name: "AttachedManagedPolicies", Off: unsafe.Offsetof(GroupDetail{}.AttachedManagedPolicies), Kind: api.KList, Type: 411},
+	}},
+	178: {Go: (*InstanceProfile)(nil), Fields: []api.Field{
+		{Name: "Path", Off: unsafe.Offsetof(InstanceProfile{}.Path), Kind: api.KStringPtr},
+		{Name: "InstanceProfileName", Off: unsafe.Offsetof(InstanceProfile{}.InstanceProfileName), Kind: api.KStringPtr},
+		{Name: "InstanceProfileId", Off: unsafe.Offsetof(InstanceProfile{}.InstanceProfileId), Kind: api.KStringPtr},
+		{Name: "Arn", Off: unsafe.Offsetof(InstanceProfile{}.Arn), Kind: api.KStringPtr},
+		{Name: "CreateDate", Off: unsafe.Offsetof(InstanceProfile{}.CreateDate), Kind: api.KTimePtr},
+		{Name: "Roles", Off: unsafe.Offsetof(InstanceProfile{}.Roles), Kind: api.KList, Type: 412},
+		{Name: "Tags", Off: unsafe.Offsetof(InstanceProfile{}.Tags), Kind: api.KList, Type: 396},
+	}},
+	179: {Go: (*InvalidAuthenticationCodeException)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(InvalidAuthenticationCodeException{}.Message), Kind: api.KStringPtr},
+	}},
+	180: {Go: (*InvalidCertificateException)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(InvalidCertificateException{}.Message), Kind: api.KStringPtr},
+	}},
+	181: {Go: (*InvalidInputException)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(InvalidInputException{}.Message), Kind: api.KStringPtr},
+	}},
+	182: {Go: (*InvalidPublicKeyException)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(InvalidPublicKeyException{}.Message), Kind: api.KStringPtr},
+	}},
+	183: {Go: (*InvalidUserTypeException)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(InvalidUserTypeException{}.Message), Kind: api.KStringPtr},
+	}},
+	184: {Go: (*KeyPairMismatchException)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(KeyPairMismatchException{}.Message), Kind: api.KStringPtr},
+	}},
+	185: {Go: (*LimitExceededException)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(LimitExceededException{}.Message), Kind: api.KStringPtr},
+	}},
+	186: {Go: (*ListAccessKeysRequest)(nil), Fields: []api.Field{
+		{Name: "UserName", Off: unsafe.Offsetof(ListAccessKeysRequest{}.UserName), Kind: api.KStringPtr},
+		{Name: "Marker", Off: unsafe.Offsetof(ListAccessKeysRequest{}.Marker), Kind: api.KStringPtr},
+		{Name: "MaxItems", Off: unsafe.Offsetof(ListAccessKeysRequest{}.MaxItems), Kind: api.KInt32Ptr},
+	}},
+	187: {Go: (*ListAccessKeysResponse)(nil), Fields: []api.Field{
+		{Name: "AccessKeyMetadata", Off: unsafe.Offsetof(ListAccessKeysResponse{}.AccessKeyMetadata), Kind: api.KList, Type: 413},
+		{Name: "IsTruncated", Off: unsafe.Offsetof(ListAccessKeysResponse{}.IsTruncated), Kind: api.KBoolPtr},
+		{Name: "Marker", Off: unsafe.Offsetof(ListAccessKeysResponse{}.Marker), Kind: api.KStringPtr},
+	}},
+	188: {Go: (*ListAccountAliasesRequest)(nil), Fields: []api.Field{
+		{Name: "Marker", Off: unsafe.Offsetof(ListAccountAliasesRequest{}.Marker), Kind: api.KStringPtr},
+		{Name: "MaxItems", Off: unsafe.Offsetof(ListAccountAliasesRequest{}.MaxItems), Kind: api.KInt32Ptr},
+	}},
+	189: {Go: (*ListAccountAliasesResponse)(nil), Fields: []api.Field{
+		{Name: "AccountAliases", Off: unsafe.Offsetof(ListAccountAliasesResponse{}.AccountAliases), Kind: api.KList, Type: 395},
+		{Name: "IsTruncated", Off: unsafe.Offsetof(ListAccountAliasesResponse{}.IsTruncated), Kind: api.KBoolPtr},
+		{Name: "Marker", Off: unsafe.Offsetof(ListAccountAliasesResponse{}.Marker), Kind: api.KStringPtr},
+	}},
+	190: {Go: (*ListAttachedGroupPoliciesRequest)(nil), Fields: []api.Field{
+		{Name: "GroupName", Off: unsafe.Offsetof(ListAttachedGroupPoliciesRequest{}.GroupName), Kind: api.KStringPtr},
+		{Name: "PathPrefix", Off: unsafe.Offsetof(ListAttachedGroupPoliciesRequest{}.PathPrefix), Kind: api.KStringPtr},
+		{Name: "Marker", Off: unsafe.Offsetof(ListAttachedGroupPoliciesRequest{}.Marker), Kind: api.KStringPtr},
+		{Name: "MaxItems", Off: unsafe.Offsetof(ListAttachedGroupPoliciesRequest{}.MaxItems), Kind: api.KInt32Ptr},
+	}},
+	191: {Go: (*ListAttachedGroupPoliciesResponse)(nil), Fields: []api.Field{
+		{Name: "AttachedPolicies", Off: unsafe.Offsetof(ListAttachedGroupPoliciesResponse{}.AttachedPolicies), Kind: api.KList, Type: 411},
+		{Name: "IsTruncated", Off: unsafe.Offsetof(ListAttachedGroupPoliciesResponse{}.IsTruncated), Kind: api.KBoolPtr},
+		{Name: "Marker", Off: unsafe.Offsetof(ListAttachedGroupPoliciesResponse{}.Marker), Kind: api.KStringPtr},
+	}},
+	192: {Go: (*ListAttachedRolePoliciesRequest)(nil), Fields: []api.Field{
+		{Name: "RoleName", Off: unsafe.Offsetof(ListAttachedRolePoliciesRequest{}.RoleName), Kind: api.KStringPtr},
+		{Name: "PathPrefix", Off: unsafe.Offsetof(ListAttachedRolePoliciesRequest{}.PathPrefix), Kind: api.KStringPtr},
+		{Name: "Marker", Off: unsafe.Offsetof(ListAttachedRolePoliciesRequest{}.Marker), Kind: api.KStringPtr},
+		{Name: "MaxItems", Off: unsafe.Offsetof(ListAttachedRolePoliciesRequest{}.MaxItems), Kind: api.KInt32Ptr},
+	}},
+	193: {Go: (*ListAttachedRolePoliciesResponse)(nil), Fields: []api.Field{
+		{Name: "AttachedPolicies", Off: unsafe.Offsetof(ListAttachedRolePoliciesResponse{}.AttachedPolicies), Kind: api.KList, Type: 411},
+		{Name: "IsTruncated", Off: unsafe.Offsetof(ListAttachedRolePoliciesResponse{}.IsTruncated), Kind: api.KBoolPtr},
+		{Name: "Marker", Off: unsafe.Offsetof(ListAttachedRolePoliciesResponse{}.Marker), Kind: api.KStringPtr},
+	}},
+	194: {Go: (*ListAttachedUserPoliciesRequest)(nil), Fields: []api.Field{
+		{Name: "UserName", Off: unsafe.Offsetof(ListAttachedUserPoliciesRequest{}.UserName), Kind: api.KStringPtr},
+		{Name: "PathPrefix", Off: unsafe.Offsetof(ListAttachedUserPoliciesRequest{}.PathPrefix), Kind: api.KStringPtr},
+		{Name: "Marker", Off: unsafe.Offsetof(ListAttachedUserPoliciesRequest{}.Marker), Kind: api.KStringPtr},
+		{Name: "MaxItems", Off: unsafe.Offsetof(ListAttachedUserPoliciesRequest{}.MaxItems), Kind: api.KInt32Ptr},
+	}},
+	195: {Go: (*ListAttachedUserPoliciesResponse)(nil), Fields: []api.Field{
+		{Name: "AttachedPolicies", Off: unsafe.Offsetof(ListAttachedUserPoliciesResponse{}.AttachedPolicies), Kind: api.KList, Type: 411},
+		{Name: "IsTruncated", Off: unsafe.Offsetof(ListAttachedUserPoliciesResponse{}.IsTruncated), Kind: api.KBoolPtr},
+		{Name: "Marker", Off: unsafe.Offsetof(ListAttachedUserPoliciesResponse{}.Marker), Kind: api.KStringPtr},
+	}},
+	196: {Go: (*ListEntitiesForPolicyRequest)(nil), Fields: []api.Field{
+		{Name: "PolicyArn", Off: unsafe.Offsetof(ListEntitiesForPolicyRequest{}.PolicyArn), Kind: api.KStringPtr},
+		{Name: "EntityFilter", Off: unsafe.Offsetof(ListEntitiesForPolicyRequest{}.EntityFilter), Kind: api.KStringPtr},
+		{Name: "PathPrefix", Off: unsafe.Offsetof(ListEntitiesForPolicyRequest{}.PathPrefix), Kind: api.KStringPtr},
+		{Name: "PolicyUsageFilter", Off: unsafe.Offsetof(ListEntitiesForPolicyRequest{}.PolicyUsageFilter), Kind: api.KStringPtr},
+		{Name: "Marker", Off: unsafe.Offsetof(ListEntitiesForPolicyRequest{}.Marker), Kind: api.KStringPtr},
+		{Name: "MaxItems", Off: unsafe.Offsetof(ListEntitiesForPolicyRequest{}.MaxItems), Kind: api.KInt32Ptr},
+	}},
+	197: {Go: (*ListEntitiesForPolicyResponse)(nil), Fields: []api.Field{
+		{Name: "PolicyGroups", Off: unsafe.Offsetof(ListEntitiesForPolicyResponse{}.PolicyGroups), Kind: api.KList, Type: 414},
+		{Name: "PolicyUsers", Off: unsafe.Offsetof(ListEntitiesForPolicyResponse{}.PolicyUsers), Kind: api.KList, Type: 415},
+		{Name: "PolicyRoles", Off: unsafe.Offsetof(ListEntitiesForPolicyResponse{}.PolicyRoles), Kind: api.KList, Type: 416},
+		{Name: "IsTruncated", Off: unsafe.Offsetof(ListEntitiesForPolicyResponse{}.IsTruncated), Kind: api.KBoolPtr},
+		{Name: "Marker", Off: unsafe.Offsetof(ListEntitiesForPolicyResponse{}.Marker), Kind: api.KStringPtr},
+	}},
+	198: {Go: (*ListGroupPoliciesRequest)(nil), Fields: []api.Field{
+		{Name: "GroupName", Off: unsafe.Offsetof(ListGroupPoliciesRequest{}.GroupName), Kind: api.KStringPtr},
+		{Name: "Marker", Off: unsafe.Offsetof(ListGroupPoliciesRequest{}.Marker), Kind: api.KStringPtr},
+		{Name: "MaxItems", Off: unsafe.Offsetof(ListGroupPoliciesRequest{}.MaxItems), Kind: api.KInt32Ptr},
+	}},
+	199: {Go: (*ListGroupPoliciesResponse)(nil), Fields: []api.Field{
+		{Name: "PolicyNames", Off: unsafe.Offsetof(ListGroupPoliciesResponse{}.PolicyNames), Kind: api.KList, Type: 395},
+		{Name: "IsTruncated", Off: unsafe.Offsetof(ListGroupPoliciesResponse{}.IsTruncated), Kind: api.KBoolPtr},
+		{Name: "Marker", Off: unsafe.Offsetof(ListGroupPoliciesResponse{}.Marker), Kind: api.KStringPtr},
+	}},
+	200: {Go: (*ListGroupsForUserRequest)(nil), Fields: []api.Field{
+		{Name: "UserName", Off: unsafe.Offsetof(ListGroupsForUserRequest{}.UserName), Kind: api.KStringPtr},
+		{Name: "Marker", Off: unsafe.Offsetof(ListGroupsForUserRequest{}.Marker), Kind: api.KStringPtr},
+		{Name: "MaxItems", Off: unsafe.Offsetof(ListGroupsForUserRequest{}.MaxItems), Kind: api.KInt32Ptr},
+	}},
+	201: {Go: (*ListGroupsForUserResponse)(nil), Fields: []api.Field{
+		{Name: "Groups", Off: unsafe.Offsetof(ListGroupsForUserResponse{}.Groups), Kind: api.KList, Type: 417},
+		{Name: "IsTruncated", Off: unsafe.Offsetof(ListGroupsForUserResponse{}.IsTruncated), Kind: api.KBoolPtr},
+		{Name: "Marker", Off: unsafe.Offsetof(ListGroupsForUserResponse{}.Marker), Kind: api.KStringPtr},
+	}},
+	202: {Go: (*ListGroupsRequest)(nil), Fields: []api.Field{
+		{Name: "PathPrefix", Off: unsafe.Offsetof(ListGroupsRequest{}.PathPrefix), Kind: api.KStringPtr},
+		{Name: "Marker", Off: unsafe.Offsetof(ListGroupsRequest{}.Marker), Kind: api.KStringPtr},
+		{Name: "MaxItems", Off: unsafe.Offsetof(ListGroupsRequest{}.MaxItems), Kind: api.KInt32Ptr},
+	}},
+	203: {Go: (*ListGroupsResponse)(nil), Fields: []api.Field{
+		{Name: "Groups", Off: unsafe.Offsetof(ListGroupsResponse{}.Groups), Kind: api.KList, Type: 417},
+		{Name: "IsTruncated", Off: unsafe.Offsetof(ListGroupsResponse{}.IsTruncated), Kind: api.KBoolPtr},
+		{Name: "Marker", Off: unsafe.Offsetof(ListGroupsResponse{}.Marker), Kind: api.KStringPtr},
+	}},
+	204: {Go: (*ListInstanceProfileTagsRequest)(nil), Fields: []api.Field{
+		{Name: "InstanceProfileName", Off: unsafe.Offsetof(ListInstanceProfileTagsRequest{}.InstanceProfileName), Kind: api.KStringPtr},
+		{Name: "Marker", Off: unsafe.Offsetof(ListInstanceProfileTagsRequest{}.Marker), Kind: api.KStringPtr},
+		{Name: "MaxItems", Off: unsafe.Offsetof(ListInstanceProfileTagsRequest{}.MaxItems), Kind: api.KInt32Ptr},
+	}},
+	205: {Go: (*ListInstanceProfileTagsResponse)(nil), Fields: []api.Field{
+		{Name: "Tags", Off: unsafe.Offsetof(ListInstanceProfileTagsResponse{}.Tags), Kind: api.KList, Type: 396},
+		{Name: "IsTruncated", Off: unsafe.Offsetof(ListInstanceProfileTagsResponse{}.IsTruncated), Kind: api.KBoolPtr},
+		{Name: "Marker", Off: unsafe.Offsetof(ListInstanceProfileTagsResponse{}.Marker), Kind: api.KStringPtr},
+	}},
+	206: {Go: (*ListInstanceProfilesForRoleRequest)(nil), Fields: []api.Field{
+		{Name: "RoleName", Off: unsafe.Offsetof(ListInstanceProfilesForRoleRequest{}.RoleName), Kind: api.KStringPtr},
+		{Name: "Marker", Off: unsafe.Offsetof(ListInstanceProfilesForRoleRequest{}.Marker), Kind: api.KStringPtr},
+		{Name: "MaxItems", Off: unsafe.Offsetof(ListInstanceProfilesForRoleRequest{}.MaxItems), Kind: api.KInt32Ptr},
+	}},
+	207: {Go: (*ListInstanceProfilesForRoleResponse)(nil), Fields: []api.Field{
+		{Name: "InstanceProfiles", Off: unsafe.Offsetof(ListInstanceProfilesForRoleResponse{}.InstanceProfiles), Kind: api.KList, Type: 418},
+		{Name: "IsTruncated", Off: unsafe.Offsetof(ListInstanceProfilesForRoleResponse{}.IsTruncated), Kind: api.KBoolPtr},
+		{Name: "Marker", Off: unsafe.Offsetof(ListInstanceProfilesForRoleResponse{}.Marker), Kind: api.KStringPtr},
+	}},
+	208: {Go: (*ListInstanceProfilesRequest)(nil), Fields: []api.Field{
+		{Name: "PathPrefix", Off: unsafe.Offsetof(ListInstanceProfilesRequest{}.PathPrefix), Kind: api.KStringPtr},
+		{Name: "Marker", Off: unsafe.Offsetof(ListInstanceProfilesRequest{}.Marker), Kind: api.KStringPtr},
+		{Name: "MaxItems", Off: unsafe.Offsetof(ListInstanceProfilesRequest{}.MaxItems), Kind: api.KInt32Ptr},
+	}},
+	209: {Go: (*ListInstanceProfilesResponse)(nil), Fields: []api.Field{
+		{Name: "InstanceProfiles", Off: unsafe.Offsetof(ListInstanceProfilesResponse{}.InstanceProfiles), Kind: api.KList, Type: 418},
+		{Name: "IsTruncated", Off: unsafe.Offsetof(ListInstanceProfilesResponse{}.IsTruncated), Kind: api.KBoolPtr},
+		{Name: "Marker", Off: unsafe.Offsetof(ListInstanceProfilesResponse{}.Marker), Kind: api.KStringPtr},
+	}},
+	210: {Go: (*ListMFADeviceTagsRequest)(nil), Fields: []api.Field{
+		{Name: "SerialNumber", Off: unsafe.Offsetof(ListMFADeviceTagsRequest{}.SerialNumber), Kind: api.KStringPtr},
+		{Name: "Marker", Off: unsafe.Offsetof(ListMFADeviceTagsRequest{}.Marker), Kind: api.KStringPtr},
+		{Name: "MaxItems", Off: unsafe.Offsetof(ListMFADeviceTagsRequest{}.MaxItems), Kind: api.KInt32Ptr},
+	}},
+	211: {Go: (*ListMFADeviceTagsResponse)(nil), Fields: []api.Field{
+		{Name: "Tags", Off: unsafe.Offsetof(ListMFADeviceTagsResponse{}.Tags), Kind: api.KList, Type: 396},
+		{Name: "IsTruncated", Off: unsafe.Offsetof(ListMFADeviceTagsResponse{}.IsTruncated), Kind: api.KBoolPtr},
+		{Name: "Marker", Off: unsafe.Offsetof(ListMFADeviceTagsResponse{}.Marker), Kind: api.KStringPtr},
+	}},
+	212: {Go: (*ListMFADevicesRequest)(nil), Fields: []api.Field{
+		{Name: "UserName", Off: unsafe.Offsetof(ListMFADevicesRequest{}.UserName), Kind: api.KStringPtr},
+		{Name: "Marker", Off: unsafe.Offsetof(ListMFADevicesRequest{}.Marker), Kind: api.KStringPtr},
+		{Name: "MaxItems", Off: unsafe.Offsetof(ListMFADevicesRequest{}.MaxItems), Kind: api.KInt32Ptr},
+	}},
+	213: {Go: (*ListMFADevicesResponse)(nil), Fields: []api.Field{
+		{Name: "MFADevices", Off: unsafe.Offsetof(ListMFADevicesResponse{}.MFADevices), Kind: api.KList, Type: 419},
+		{Name: "IsTruncated", Off: unsafe.Offsetof(ListMFADevicesResponse{}.IsTruncated), Kind: api.KBoolPtr},
+		{Name: "Marker", Off: unsafe.Offsetof(ListMFADevicesResponse{}.Marker), Kind: api.KStringPtr},
+	}},
+	214: {Go: (*ListOpenIDConnectProviderTagsRequest)(nil), Fields: []api.Field{
+		{Name: "OpenIDConnectProviderArn", Off: unsafe.Offsetof(ListOpenIDConnectProviderTagsRequest{}.OpenIDConnectProviderArn), Kind: api.KStringPtr},
+		{Name: "Marker", Off: unsafe.Offsetof(ListOpenIDConnectProviderTagsRequest{}.Marker), Kind: api.KStringPtr},
+		{Name: "MaxItems", Off: unsafe.Offsetof(ListOpenIDConnectProviderTagsRequest{}.MaxItems), Kind: api.KInt32Ptr},
+	}},
+	215: {Go: (*ListOpenIDConnectProviderTagsResponse)(nil), Fields: []api.Field{
+		{Name: "Tags", Off: unsafe.Offsetof(ListOpenIDConnectProviderTagsResponse{}.Tags), Kind: api.KList, Type: 396},
+		{Name: "IsTruncated", Off: unsafe.Offsetof(ListOpenIDConnectProviderTagsResponse{}.IsTruncated), Kind: api.KBoolPtr},
+		{Name: "Marker", Off: unsafe.Offsetof(ListOpenIDConnectProviderTagsResponse{}.Marker), Kind: api.KStringPtr},
+	}},
+	216: {Go: (*ListOpenIDConnectProvidersRequest)(nil)},
+	217: {Go: (*ListOpenIDConnectProvidersResponse)(nil), Fields: []api.Field{
+		{Name: "OpenIDConnectProviderList", Off: unsafe.Offsetof(ListOpenIDConnectProvidersResponse{}.OpenIDConnectProviderList), Kind: api.KList, Type: 420},
+	}},
+	218: {Go: (*ListPoliciesGrantingServiceAccessEntry)(nil), Fields: []api.Field{
+		{Name: "ServiceNamespace", Off: unsafe.Offsetof(ListPoliciesGrantingServiceAccessEntry{}.ServiceNamespace), Kind: api.KStringPtr},
+		{Name: "Policies", Off: unsafe.Offsetof(ListPoliciesGrantingServiceAccessEntry{}.Policies), Kind: api.KList, Type: 421},
+	}},
+	219: {Go: (*ListPoliciesGrantingServiceAccessRequest)(nil), Fields: []api.Field{
+		{Name: "Marker", Off: unsafe.Offsetof(ListPoliciesGrantingServiceAccessRequest{}.Marker), Kind: api.KStringPtr},
+		{Name: "Arn", Off: unsafe.Offsetof(ListPoliciesGrantingServiceAccessRequest{}.Arn), Kind: api.KStringPtr},
+		{Name: "ServiceNamespaces", Off: unsafe.Offsetof(ListPoliciesGrantingServiceAccessRequest{}.ServiceNamespaces), Kind: api.KList, Type: 395},
+	}},
+	220: {Go: (*ListPoliciesGrantingServiceAccessResponse)(nil), Fields: []api.Field{
+		{Name: "PoliciesGrantingServiceAccess", Off: unsafe.Offsetof(ListPoliciesGrantingServiceAccessResponse{}.PoliciesGrantingServiceAccess), Kind: api.KList, Type: 422},
+		{Name: "IsTruncated", Off: unsafe.Offsetof(ListPoliciesGrantingServiceAccessResponse{}.IsTruncated), Kind: api.KBoolPtr},
+		{Name: "Marker", Off: unsafe.Offsetof(ListPoliciesGrantingServiceAccessResponse{}.Marker), Kind: api.KStringPtr},
+	}},
+	221: {Go: (*ListPoliciesRequest)(nil), Fields: []api.Field{
+		{Name: "Scope", Off: unsafe.Offsetof(ListPoliciesRequest{}.Scope), Kind: api.KStringPtr},
+		{Name: "OnlyAttached", Off: unsafe.Offsetof(ListPoliciesRequest{}.OnlyAttached), Kind: api.KBoolPtr},
+		{Name: "PathPrefix", Off: unsafe.Offsetof(ListPoliciesRequest{}.PathPrefix), Kind: api.KStringPtr},
+		{Name: "PolicyUsageFilter", Off: unsafe.Offsetof(ListPoliciesRequest{}.PolicyUsageFilter), Kind: api.KStringPtr},
+		{Name: "Marker", Off: unsafe.Offsetof(ListPoliciesRequest{}.Marker), Kind: api.KStringPtr},
+		{Name: "MaxItems", Off: unsafe.Offsetof(ListPoliciesRequest{}.MaxItems), Kind: api.KInt32Ptr},
+	}},
+	222: {Go: (*ListPoliciesResponse)(nil), Fields: []api.Field{
+		{Name: "Policies", Off: unsafe.Offsetof(ListPoliciesResponse{}.Policies), Kind: api.KList, Type: 423},
+		{Name: "IsTruncated", Off: unsafe.Offsetof(ListPoliciesResponse{}.IsTruncated), Kind: api.KBoolPtr},
+		{Name: "Marker", Off: unsafe.Offsetof(ListPoliciesResponse{}.Marker), Kind: api.KStringPtr},
+	}},
+	223: {Go: (*ListPolicyTagsRequest)(nil), Fields: []api.Field{
+		{Name: "PolicyArn", Off: unsafe.Offsetof(ListPolicyTagsRequest{}.PolicyArn), Kind: api.KStringPtr},
+		{Name: "Marker", Off: unsafe.Offsetof(ListPolicyTagsRequest{}.Marker), Kind: api.KStringPtr},
+		{Name: "MaxItems", Off: unsafe.Offsetof(ListPolicyTagsRequest{}.MaxItems), Kind: api.KInt32Ptr},
+	}},
+	224: {Go: (*ListPolicyTagsResponse)(nil), Fields: []api.Field{
+		{Name: "Tags", Off: unsafe.Offsetof(ListPolicyTagsResponse{}.Tags), Kind: api.KList, Type: 396},
+		{Name: "IsTruncated", Off: unsafe.Offsetof(ListPolicyTagsResponse{}.IsTruncated), Kind: api.KBoolPtr},
+		{Name: "Marker", Off: unsafe.Offsetof(ListPolicyTagsResponse{}.Marker), Kind: api.KStringPtr},
+	}},
+	225: {Go: (*ListPolicyVersionsRequest)(nil), Fields: []api.Field{
+		{Name: "PolicyArn", Off: unsafe.Offsetof(ListPolicyVersionsRequest{}.PolicyArn), Kind: api.KStringPtr},
+		{Name: "Marker", Off: unsafe.Offsetof(ListPolicyVersionsRequest{}.Marker), Kind: api.KStringPtr},
+		{Name: "MaxItems", Off: unsafe.Offsetof(ListPolicyVersionsRequest{}.MaxItems), Kind: api.KInt32Ptr},
+	}},
+	226: {Go: (*ListPolicyVersionsResponse)(nil), Fields: []api.Field{
+		{Name: "Versions", Off: unsafe.Offsetof(ListPolicyVersionsResponse{}.Versions), Kind: api.KList, Type: 424},
+		{Name: "IsTruncated", Off: unsafe.Offsetof(ListPolicyVersionsResponse{}.IsTruncated), Kind: api.KBoolPtr},
+		{Name: "Marker", Off: unsafe.Offsetof(ListPolicyVersionsResponse{}.Marker), Kind: api.KStringPtr},
+	}},
+	227: {Go: (*ListRolePoliciesRequest)(nil), Fields: []api.Field{
+		{Name: "RoleName", Off: unsafe.Offsetof(ListRolePoliciesRequest{}.RoleName), Kind: api.KStringPtr},
+		{Name: "Marker", Off: unsafe.Offsetof(ListRolePoliciesRequest{}.Marker), Kind: api.KStringPtr},
+		{Name: "MaxItems", Off: unsafe.Offsetof(ListRolePoliciesRequest{}.MaxItems), Kind: api.KInt32Ptr},
+	}},
+	228: {Go: (*ListRolePoliciesResponse)(nil), Fields: []api.Field{
+		{Name: "PolicyNames", Off: unsafe.Offsetof(ListRolePoliciesResponse{}.PolicyNames), Kind: api.KList, Type: 395},
+		{Name: "IsTruncated", Off: unsafe.Offsetof(ListRolePoliciesResponse{}.IsTruncated), Kind: api.KBoolPtr},
+		{Name: "Marker", Off: unsafe.Offsetof(ListRolePoliciesResponse{}.Marker), Kind: api.KStringPtr},
+	}},
+	229: {Go: (*ListRoleTagsRequest)(nil), Fields: []api.Field{
+		{Name: "RoleName", Off: unsafe.Offsetof(ListRoleTagsRequest{}.RoleName), Kind: api.KStringPtr},
+		{Name: "Marker", Off: unsafe.Offsetof(ListRoleTagsRequest{}.Marker), Kind: api.KStringPtr},
+		{Name: "MaxItems", Off: unsafe.Offsetof(ListRoleTagsRequest{}.MaxItems), Kind: api.KInt32Ptr},
+	}},
+	230: {Go: (*ListRoleTagsResponse)(nil), Fields: []api.Field{
+		{Name: "Tags", Off: unsafe.Offsetof(ListRoleTagsResponse{}.Tags), Kind: api.KList, Type: 396},
+		{Name: "IsTruncated", Off: unsafe.Offsetof(ListRoleTagsResponse{}.IsTruncated), Kind: api.KBoolPtr},
+		{Name: "Marker", Off: unsafe.Offsetof(ListRoleTagsResponse{}.Marker), Kind: api.KStringPtr},
+	}},
+	231: {Go: (*ListRolesRequest)(nil), Fields: []api.Field{
+		{Name: "PathPrefix", Off: unsafe.Offsetof(ListRolesRequest{}.PathPrefix), Kind: api.KStringPtr},
+		{Name: "Marker", Off: unsafe.Offsetof(ListRolesRequest{}.Marker), Kind: api.KStringPtr},
+		{Name: "MaxItems", Off: unsafe.Offsetof(ListRolesRequest{}.MaxItems), Kind: api.KInt32Ptr},
+	}},
+	232: {Go: (*ListRolesResponse)(nil), Fields: []api.Field{
+		{Name: "Roles", Off: unsafe.Offsetof(ListRolesResponse{}.Roles), Kind: api.KList, Type: 412},
+		{Name: "IsTruncated", Off: unsafe.Offsetof(ListRolesResponse{}.IsTruncated), Kind: api.KBoolPtr},
+		{Name: "Marker", Off: unsafe.Offsetof(ListRolesResponse{}.Marker), Kind: api.KStringPtr},
+	}},
+	233: {Go: (*ListSAMLProviderTagsRequest)(nil), Fields: []api.Field{
+		{Name: "SAMLProviderArn", Off: unsafe.Offsetof(ListSAMLProviderTagsRequest{}.SAMLProviderArn), Kind: api.KStringPtr},
+		{Name: "Marker", Off: unsafe.Offsetof(ListSAMLProviderTagsRequest{}.Marker), Kind: api.KStringPtr},
+		{Name: "MaxItems", Off: unsafe.Offsetof(ListSAMLProviderTagsRequest{}.MaxItems), Kind: api.KInt32Ptr},
+	}},
+	234: {Go: (*ListSAMLProviderTagsResponse)(nil), Fields: []api.Field{
+		{Name: "Tags", Off: unsafe.Offsetof(ListSAMLProviderTagsResponse{}.Tags), Kind: api.KList, Type: 396},
+		{Name: "IsTruncated", Off: unsafe.Offsetof(ListSAMLProviderTagsResponse{}.IsTruncated), Kind: api.KBoolPtr},
+		{Name: "Marker", Off: unsafe.Offsetof(ListSAMLProviderTagsResponse{}.Marker), Kind: api.KStringPtr},
+	}},
+	235: {Go: (*ListSAMLProvidersRequest)(nil)},
+	236: {Go: (*ListSAMLProvidersResponse)(nil), Fields: []api.Field{
+		{Name: "SAMLProviderList", Off: unsafe.Offsetof(ListSAMLProvidersResponse{}.SAMLProviderList), Kind: api.KList, Type: 425},
+	}},
+	237: {Go: (*ListSSHPublicKeysRequest)(nil), Fields: []api.Field{
+		{Name: "UserName", Off: unsafe.Offsetof(ListSSHPublicKeysRequest{}.UserName), Kind: api.KStringPtr},
+		{Name: "Marker", Off: unsafe.Offsetof(ListSSHPublicKeysRequest{}.Marker), Kind: api.KStringPtr},
+		{Name: "MaxItems", Off: unsafe.Offsetof(ListSSHPublicKeysRequest{}.MaxItems), Kind: api.KInt32Ptr},
+	}},
+	238: {Go: (*ListSSHPublicKeysResponse)(nil), Fields: []api.Field{
+		{Name: "SSHPublicKeys", Off: unsafe.Offsetof(ListSSHPublicKeysResponse{}.SSHPublicKeys), Kind: api.KList, Type: 426},
+		{Name: "IsTruncated", Off: unsafe.Offsetof(ListSSHPublicKeysResponse{}.IsTruncated), Kind: api.KBoolPtr},
+		{Name: "Marker", Off: unsafe.Offsetof(ListSSHPublicKeysResponse{}.Marker), Kind: api.KStringPtr},
+	}},
+	239: {Go: (*ListServerCertificateTagsRequest)(nil), Fields: []api.Field{
+		{Name: "ServerCertificateName", Off: unsafe.Offsetof(ListServerCertificateTagsRequest{}.ServerCertificateName), Kind: api.KStringPtr},
+		{Name: "Marker", Off: unsafe.Offsetof(ListServerCertificateTagsRequest{}.Marker), Kind: api.KStringPtr},
+		{Name: "MaxItems", Off: unsafe.Offsetof(ListServerCertificateTagsRequest{}.MaxItems), Kind: api.KInt32Ptr},
+	}},
+	240: {Go: (*ListServerCertificateTagsResponse)(nil), Fields: []api.Field{
+		{Name: "Tags", Off: unsafe.Offsetof(ListServerCertificateTagsResponse{}.Tags), Kind: api.KList, Type: 396},
+		{Name: "IsTruncated", Off: unsafe.Offsetof(ListServerCertificateTagsResponse{}.IsTruncated), Kind: api.KBoolPtr},
+		{Name: "Marker", Off: unsafe.Offsetof(ListServerCertificateTagsResponse{}.Marker), Kind: api.KStringPtr},
+	}},
+	241: {Go: (*ListServerCertificatesRequest)(nil), Fields: []api.Field{
+		{Name: "PathPrefix", Off: unsafe.Offsetof(ListServerCertificatesRequest{}.PathPrefix), Kind: api.KStringPtr},
+		{Name: "Marker", Off: unsafe.Offsetof(ListServerCertificatesRequest{}.Marker), Kind: api.KStringPtr},
+		{Name: "MaxItems", Off: unsafe.Offsetof(ListServerCertificatesRequest{}.MaxItems), Kind: api.KInt32Ptr},
+	}},
+	242: {Go: (*ListServerCertificatesResponse)(nil), Fields: []api.Field{
+		{Name: "ServerCertificateMetadataList", Off: unsafe.Offsetof(ListServerCertificatesResponse{}.ServerCertificateMetadataList), Kind: api.KList, Type: 427},
+		{Name: "IsTruncated", Off: unsafe.Offsetof(ListServerCertificatesResponse{}.IsTruncated), Kind: api.KBoolPtr},
+		{Name: "Marker", Off: unsafe.Offsetof(ListServerCertificatesResponse{}.Marker), Kind: api.KStringPtr},
+	}},
+	243: {Go: (*ListServiceSpecificCredentialsRequest)(nil), Fields: []api.Field{
+		{Name: "UserName", Off: unsafe.Offsetof(ListServiceSpecificCredentialsRequest{}.UserName), Kind: api.KStringPtr},
+		{Name: "ServiceName", Off: unsafe.Offsetof(ListServiceSpecificCredentialsRequest{}.ServiceName), Kind: api.KStringPtr},
+	}},
+	244: {Go: (*ListServiceSpecificCredentialsResponse)(nil), Fields: []api.Field{
+		{Name: "ServiceSpecificCredentials", Off: unsafe.Offsetof(ListServiceSpecificCredentialsResponse{}.ServiceSpecificCredentials), Kind: api.KList, Type: 428},
+	}},
+	245: {Go: (*ListSigningCertificatesRequest)(nil), Fields: []api.Field{
+		{Name: "UserName", Off: unsafe.Offsetof(ListSigningCertificatesRequest{}.UserName), Kind: api.KStringPtr},
+		{Name: "Marker", Off: unsafe.Offsetof(ListSigningCertificatesRequest{}.Marker), Kind: api.KStringPtr},
+		{Name: "MaxItems", Off: unsafe.Offsetof(ListSigningCertificatesRequest{}.MaxItems), Kind: api.KInt32Ptr},
+	}},
+	246: {Go: (*ListSigningCertificatesResponse)(nil), Fields: []api.Field{
+		{Name: "Certificates", Off: unsafe.Offsetof(ListSigningCertificatesResponse{}.Certificates), Kind: api.KList, Type: 429},
+		{Name: "IsTruncated", Off: unsafe.Offsetof(ListSigningCertificatesResponse{}.IsTruncated), Kind: api.KBoolPtr},
+		{Name: "Marker", Off: unsafe.Offsetof(ListSigningCertificatesResponse{}.Marker), Kind: api.KStringPtr},
+	}},
+	247: {Go: (*ListUserPoliciesRequest)(nil), Fields: []api.Field{
+		{Name: "UserName", Off: unsafe.Offsetof(ListUserPoliciesRequest{}.UserName), Kind: api.KStringPtr},
+		{Name: "Marker", Off: unsafe.Offsetof(ListUserPoliciesRequest{}.Marker), Kind: api.KStringPtr},
+		{Name: "MaxItems", Off: unsafe.Offsetof(ListUserPoliciesRequest{}.MaxItems), Kind: api.KInt32Ptr},
+	}},
+	248: {Go: (*ListUserPoliciesResponse)(nil), Fields: []api.Field{
+		{Name: "PolicyNames", Off: unsafe.Offsetof(ListUserPoliciesResponse{}.PolicyNames), Kind: api.KList, Type: 395},
+		{Name: "IsTruncated", Off: unsafe.Offsetof(ListUserPoliciesResponse{}.IsTruncated), Kind: api.KBoolPtr},
+		{Name: "Marker", Off: unsafe.Offsetof(ListUserPoliciesResponse{}.Marker), Kind: api.KStringPtr},
+	}},
+	249: {Go: (*ListUserTagsRequest)(nil), Fields: []api.Field{
+		{Name: "UserName", Off: unsafe.Offsetof(ListUserTagsRequest{}.UserName), Kind: api.KStringPtr},
+		{Name: "Marker", Off: unsafe.Offsetof(ListUserTagsRequest{}.Marker), Kind: api.KStringPtr},
+		{Name: "MaxItems", Off: unsafe.Offsetof(ListUserTagsRequest{}.MaxItems), Kind: api.KInt32Ptr},
+	}},
+	250: {Go: (*ListUserTagsResponse)(nil), Fields: []api.Field{
+		{Name: "Tags", Off: unsafe.Offsetof(ListUserTagsResponse{}.Tags), Kind: api.KList, Type: 396},
+		{Name: "IsTruncated", Off: unsafe.Offsetof(ListUserTagsResponse{}.IsTruncated), Kind: api.KBoolPtr},
+		{Name: "Marker", Off: unsafe.Offsetof(ListUserTagsResponse{}.Marker), Kind: api.KStringPtr},
+	}},
+	251: {Go: (*ListUsersRequest)(nil), Fields: []api.Field{
+		{Name: "PathPrefix", Off: unsafe.Offsetof(ListUsersRequest{}.PathPrefix), Kind: api.KStringPtr},
+		{Name: "Marker", Off: unsafe.Offsetof(ListUsersRequest{}.Marker), Kind: api.KStringPtr},
+		{Name: "MaxItems", Off: unsafe.Offsetof(ListUsersRequest{}.MaxItems), Kind: api.KInt32Ptr},
+	}},
+	252: {Go: (*ListUsersResponse)(nil), Fields: []api.Field{
+		{Name: "Users", Off: unsafe.Offsetof(ListUsersResponse{}.Users), Kind: api.KList, Type: 406},
+		{Name: "IsTruncated", Off: unsafe.Offsetof(ListUsersResponse{}.IsTruncated), Kind: api.KBoolPtr},
+		{Name: "Marker", Off: unsafe.Offsetof(ListUsersResponse{}.Marker), Kind: api.KStringPtr},
+	}},
+	253: {Go: (*ListVirtualMFADevicesRequest)(nil), Fields: []api.Field{
+		{Name: "AssignmentStatus", Off: unsafe.Offsetof(ListVirtualMFADevicesRequest{}.AssignmentStatus), Kind: api.KStringPtr},
+		{Name: "Marker", Off: unsafe.Offsetof(ListVirtualMFADevicesRequest{}.Marker), Kind: api.KStringPtr},
+		{Name: "MaxItems", Off: unsafe.Offsetof(ListVirtualMFADevicesRequest{}.MaxItems), Kind: api.KInt32Ptr},
+	}},
+	254: {Go: (*ListVirtualMFADevicesResponse)(nil), Fields: []api.Field{
+		{Name: "VirtualMFADevices", Off: unsafe.Offsetof(ListVirtualMFADevicesResponse{}.VirtualMFADevices), Kind: api.KList, Type: 430},
+		{Name: "IsTruncated", Off: unsafe.Offsetof(ListVirtualMFADevicesResponse{}.IsTruncated), Kind: api.KBoolPtr},
+		{Name: "Marker", Off: unsafe.Offsetof(ListVirtualMFADevicesResponse{}.Marker), Kind: api.KStringPtr},
+	}},
+	255: {Go: (*LoginProfile)(nil), Fields: []api.Field{
+		{Name: "UserName", Off: unsafe.Offsetof(LoginProfile{}.UserName), Kind: api.KStringPtr},
+		{Name: "CreateDate", Off: unsafe.Offsetof(LoginProfile{}.CreateDate), Kind: api.KTimePtr},
+		{Name: "PasswordResetRequired", Off: unsafe.Offsetof(LoginProfile{}.PasswordResetRequired), Kind: api.KBoolPtr},
+	}},
+	256: {Go: (*MFADevice)(nil), Fields: []api.Field{
+		{Name: "UserName", Off: unsafe.Offsetof(MFADevice{}.UserName), Kind: api.KStringPtr},
+		{Name: "SerialNumber", Off: unsafe.Offsetof(MFADevice{}.SerialNumber), Kind: api.KStringPtr},
+		{Name: "EnableDate", Off: unsafe.Offsetof(MFADevice{}.EnableDate), Kind: api.KTimePtr},
+	}},
+	257: {Go: (*MalformedCertificateException)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(MalformedCertificateException{}.Message), Kind: api.KStringPtr},
+	}},
+	258: {Go: (*MalformedPolicyDocumentException)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(MalformedPolicyDocumentException{}.Message), Kind: api.KStringPtr},
+	}},
+	259: {Go: (*ManagedPolicyDetail)(nil), Fields: []api.Field{
+		{Name: "PolicyName", Off: unsafe.Offsetof(ManagedPolicyDetail{}.PolicyName), Kind: api.KStringPtr},
+		{Name: "PolicyId", Off: unsafe.Offsetof(ManagedPolicyDetail{}.PolicyId), Kind: api.KStringPtr},
+		{Name: "Arn", Off: unsafe.Offsetof(ManagedPolicyDetail{}.Arn), Kind: api.KStringPtr},
+		{Name: "Path", Off: unsafe.Offsetof(ManagedPolicyDetail{}.Path), Kind: api.KStringPtr},
+		{Name: "DefaultVersionId", Off: unsafe.Offsetof(ManagedPolicyDetail{}.DefaultVersionId), Kind: api.KStringPtr},
+		{Name: "AttachmentCount", Off: unsafe.Offsetof(ManagedPolicyDetail{}.AttachmentCount), Kind: api.KInt32Ptr},
+		{Name: "PermissionsBoundaryUsageCount", Off: unsafe.Offsetof(ManagedPolicyDetail{}.PermissionsBoundaryUsageCount), Kind: api.KInt32Ptr},
+		{Name: "IsAttachable", Off: unsafe.Offsetof(ManagedPolicyDetail{}.IsAttachable), Kind: api.KBoolPtr},
+		{Name: "Description", Off: unsafe.Offsetof(ManagedPolicyDetail{}.Description), Kind: api.KStringPtr},
+		{Name: "CreateDate", Off: unsafe.Offsetof(ManagedPolicyDetail{}.CreateDate), Kind: api.KTimePtr},
+		{Name: "UpdateDate", Off: unsafe.Offsetof(ManagedPolicyDetail{}.UpdateDate), Kind: api.KTimePtr},
+		{Name: "PolicyVersionList", Off: unsafe.Offsetof(ManagedPolicyDetail{}.PolicyVersionList), Kind: api.KList, Type: 424},
+	}},
+	260: {Go: (*NoSuchEntityException)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(NoSuchEntityException{}.Message), Kind: api.KStringPtr},
+	}},
+	261: {Go: (*OpenIDConnectProviderListEntry)(nil), Fields: []api.Field{
+		{Name: "Arn", Off: unsafe.Offsetof(OpenIDConnectProviderListEntry{}.Arn), Kind: api.KStringPtr},
+	}},
+	262: {Go: (*OpenIdIdpCommunicationErrorException)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(OpenIdIdpCommunicationErrorException{}.Message), Kind: api.KStringPtr},
+	}},
+	263: {Go: (*OrganizationsDecisionDetail)(nil), Fields: []api.Field{
+		{Name: "AllowedByOrganizations", Off: unsafe.Offsetof(OrganizationsDecisionDetail{}.AllowedByOrganizations), Kind: api.KBoolPtr},
+	}},
+	264: {Go: (*PasswordPolicy)(nil), Fields: []api.Field{
+		{Name: "MinimumPasswordLength", Off: unsafe.Offsetof(PasswordPolicy{}.MinimumPasswordLength), Kind: api.KInt32Ptr},
+		{Name: "RequireSymbols", Off: unsafe.Offsetof(PasswordPolicy{}.RequireSymbols), Kind: api.KBoolPtr},
+		{Name: "RequireNumbers", Off: unsafe.Offsetof(PasswordPolicy{}.RequireNumbers), Kind: api.KBoolPtr},
+		{Name: "RequireUppercaseCharacters", Off: unsafe.Offsetof(PasswordPolicy{}.RequireUppercaseCharacters), Kind: api.KBoolPtr},
+		{Name: "RequireLowercaseCharacters", Off: unsafe.Offsetof(PasswordPolicy{}.RequireLowercaseCharacters), Kind: api.KBoolPtr},
+		{Name: "AllowUsersToChangePassword", Off: unsafe.Offsetof(PasswordPolicy{}.AllowUsersToChangePassword), Kind: api.KBoolPtr},
+		{Name: "ExpirePasswords", Off: unsafe.Offsetof(PasswordPolicy{}.ExpirePasswords), Kind: api.KBoolPtr},
+		{Name: "MaxPasswordAge", Off: unsafe.Offsetof(PasswordPolicy{}.MaxPasswordAge), Kind: api.KInt32Ptr},
+		{Name: "PasswordReusePrevention", Off: unsafe.Offsetof(PasswordPolicy{}.PasswordReusePrevention), Kind: api.KInt32Ptr},
+		{Name: "HardExpiry", Off: unsafe.Offsetof(PasswordPolicy{}.HardExpiry), Kind: api.KBoolPtr},
+	}},
+	265: {Go: (*PasswordPolicyViolationException)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(PasswordPolicyViolationException{}.Message), Kind: api.KStringPtr},
+	}},
+	266: {Go: (*PermissionsBoundaryDecisionDetail)(nil), Fields: []api.Field{
+		{Name: "AllowedByPermissionsBoundary", Off: unsafe.Offsetof(PermissionsBoundaryDecisionDetail{}.AllowedByPermissionsBoundary), Kind: api.KBoolPtr},
+	}},
+	267: {Go: (*Policy)(nil), Fields: []api.Field{
+		{Name: "PolicyName", Off: unsafe.Offsetof(Policy{}.PolicyName), Kind: api.KStringPtr},
+		{Name: "PolicyId", Off: unsafe.Offsetof(Policy{}.PolicyId), Kind: api.KStringPtr},
+		{Name: "Arn", Off: unsafe.Offsetof(Policy{}.Arn), Kind: api.KStringPtr},
+		{Name: "Path", Off: unsafe.Offsetof(Policy{}.Path), Kind: api.KStringPtr},
+		{Name: "DefaultVersionId", Off: unsafe.Offsetof(Policy{}.DefaultVersionId), Kind: api.KStringPtr},
+		{Name: "AttachmentCount", Off: unsafe.Offsetof(Policy{}.AttachmentCount), Kind: api.KInt32Ptr},
+		{Name: "PermissionsBoundaryUsageCount", Off: unsafe.Offsetof(Policy{}.PermissionsBoundaryUsageCount), Kind: api.KInt32Ptr},
+		{Name: "IsAttachable", Off: unsafe.Offsetof(Policy{}.IsAttachable), Kind: api.KBoolPtr},
+		{Name: "Description", Off: unsafe.Offsetof(Policy{}.Description), Kind: api.KStringPtr},
+		{Name: "CreateDate", Off: unsafe.Offsetof(Policy{}.CreateDate), Kind: api.KTimePtr},
+		{Name: "UpdateDate", Off: unsafe.Offsetof(Policy{}.UpdateDate), Kind: api.KTimePtr},
+		{Name: "Tags", Off: unsafe.Offsetof(Policy{}.Tags), Kind: api.KList, Type: 396},
+	}},
+	268: {Go: (*PolicyDetail)(nil), Fields: []api.Field{
+		{Name: "PolicyName", Off: unsafe.Offsetof(PolicyDetail{}.PolicyName), Kind: api.KStringPtr},
+		{Name: "PolicyDocument", Off: unsafe.Offsetof(PolicyDetail{}.PolicyDocument), Kind: api.KStringPtr},
+	}},
+	269: {Go: (*PolicyEvaluationException)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(PolicyEvaluationException{}.Message), Kind: api.KStringPtr},
+	}},
+	270: {Go: (*PolicyGrantingServiceAccess)(nil), Fields: []api.Field{
+		{Name: "PolicyName", Off: unsafe.Offsetof(PolicyGrantingServiceAccess{}.PolicyName), Kind: api.KStringPtr},
+		{Name: "PolicyType", Off: unsafe.Offsetof(PolicyGrantingServiceAccess{}.PolicyType), Kind: api.KStringPtr},
+		{Name: "PolicyArn", Off: unsafe.Offsetof(PolicyGrantingServiceAccess{}.PolicyArn), Kind: api.KStringPtr},
+		{Name: "EntityType", Off: unsafe.Offsetof(PolicyGrantingServiceAccess{}.EntityType), Kind: api.KStringPtr},
+		{Name: "EntityName", Off: unsafe.Offsetof(PolicyGrantingServiceAccess{}.EntityName), Kind: api.KStringPtr},
+	}},
+	271: {Go: (*PolicyGroup)(nil), Fields: []api.Field{
+		{Name: "GroupName", Off: unsafe.Offsetof(PolicyGroup{}.GroupName), Kind: api.KStringPtr},
+		{Name: "GroupId", Off: unsafe.Offsetof(PolicyGroup{}.GroupId), Kind: api.KStringPtr},
+	}},
+	272: {Go: (*PolicyNotAttachableException)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(PolicyNotAttachableException{}.Message), Kind: api.KStringPtr},
+	}},
+	273: {Go: (*PolicyRole)(nil), Fields: []api.Field{
+		{Name: "RoleName", Off: unsafe.Offsetof(PolicyRole{}.RoleName), Kind: api.KStringPtr},
+		{Name: "RoleId", Off: unsafe.Offsetof(PolicyRole{}.RoleId), Kind: api.KStringPtr},
+	}},
+	274: {Go: (*PolicyUser)(nil), Fields: []api.Field{
+		{Name: "UserName", Off: unsafe.Offsetof(PolicyUser{}.UserName), Kind: api.KStringPtr},
+		{Name: "UserId", Off: unsafe.Offsetof(PolicyUser{}.UserId), Kind: api.KStringPtr},
+	}},
+	275: {Go: (*PolicyVersion)(nil), Fields: []api.Field{
+		{Name: "Document", Off: unsafe.Offsetof(PolicyVersion{}.Document), Kind: api.KStringPtr},
+		{Name: "VersionId", Off: unsafe.Offsetof(PolicyVersion{}.VersionId), Kind: api.KStringPtr},
+		{Name: "IsDefaultVersion", Off: unsafe.Offsetof(PolicyVersion{}.IsDefaultVersion), Kind: api.KBoolPtr},
+		{Name: "CreateDate", Off: unsafe.Offsetof(PolicyVersion{}.CreateDate), Kind: api.KTimePtr},
+	}},
+	276: {Go: (*Position)(nil), Fields: []api.Field{
+		{Name: "Line", Off: unsafe.Offsetof(Position{}.Line), Kind: api.KInt32Ptr},
+		{Name: "Column", Off: unsafe.Offsetof(Position{}.Column), Kind: api.KInt32Ptr},
+	}},
+	277: {Go: (*PutGroupPolicyOutput)(nil)},
+	278: {Go: (*PutGroupPolicyRequest)(nil), Fields: []api.Field{
+		{Name: "GroupName", Off: unsafe.Offsetof(PutGroupPolicyRequest{}.GroupName), Kind: api.KStringPtr},
+		{Name: "PolicyName", Off: unsafe.Offsetof(PutGroupPolicyRequest{}.PolicyName), Kind: api.KStringPtr},
+		{Name: "PolicyDocument", Off: unsafe.Offsetof(PutGroupPolicyRequest{}.PolicyDocument), Kind: api.KStringPtr},
+	}},
+	279: {Go: (*PutRolePermissionsBoundaryOutput)(nil)},
+	280: {Go: (*PutRolePermissionsBoundaryRequest)(nil), Fields: []api.Field{
+		{Name: "RoleName", Off: unsafe.Offsetof(PutRolePermissionsBoundaryRequest{}.RoleName), Kind: api.KStringPtr},
+		{Name: "PermissionsBoundary", Off: unsafe.Offsetof(PutRolePermissionsBoundaryRequest{}.PermissionsBoundary), Kind: api.KStringPtr},
+	}},
+	281: {Go: (*PutRolePolicyOutput)(nil)},
+	282: {Go: (*PutRolePolicyRequest)(nil), Fields: []api.Field{
+		{Name: "RoleName", Off: unsafe.Offsetof(PutRolePolicyRequest{}.RoleName), Kind: api.KStringPtr},
+		{Name: "PolicyName", Off: unsafe.Offsetof(PutRolePolicyRequest{}.PolicyName), Kind: api.KStringPtr},
+		{Name: "PolicyDocument", Off: unsafe.Offsetof(PutRolePolicyRequest{}.PolicyDocument), Kind: api.KStringPtr},
+	}},
+	283: {Go: (*PutUserPermissionsBoundaryOutput)(nil)},
+	284: {Go: (*PutUserPermissionsBoundaryRequest)(nil), Fields: []api.Field{
+		{Name: "UserName", Off: unsafe.Offsetof(PutUserPermissionsBoundaryRequest{}.UserName), Kind: api.KStringPtr},
+		{Name: "PermissionsBoundary", Off: unsafe.Offsetof(PutUserPermissionsBoundaryRequest{}.PermissionsBoundary), Kind: api.KStringPtr},
+	}},
+	285: {Go: (*PutUserPolicyOutput)(nil)},
+	286: {Go: (*PutUserPolicyRequest)(nil), Fields: []api.Field{
+		{Name: "UserName", Off: unsafe.Offsetof(PutUserPolicyRequest{}.UserName), Kind: api.KStringPtr},
+		{Name: "PolicyName", Off: unsafe.Offsetof(PutUserPolicyRequest{}.PolicyName), Kind: api.KStringPtr},
+		{Name: "PolicyDocument", Off: unsafe.Offsetof(PutUserPolicyRequest{}.PolicyDocument), Kind: api.KStringPtr},
+	}},
+	287: {Go: (*RemoveClientIDFromOpenIDConnectProviderOutput)(nil)},
+	288: {Go: (*RemoveClientIDFromOpenIDConnectProviderRequest)(nil), Fields: []api.Field{
+		{Name: "OpenIDConnectProviderArn", Off: unsafe.Offsetof(RemoveClientIDFromOpenIDConnectProviderRequest{}.OpenIDConnectProviderArn), Kind: api.KStringPtr},
+		{Name: "ClientID", Off: unsafe.Offsetof(RemoveClientIDFromOpenIDConnectProviderRequest{}.ClientID), Kind: api.KStringPtr},
+	}},
+	289: {Go: (*RemoveRoleFromInstanceProfileOutput)(nil)},
+	290: {Go: (*RemoveRoleFromInstanceProfileRequest)(nil), Fields: []api.Field{
+		{Name: "InstanceProfileName", Off: unsafe.Offsetof(RemoveRoleFromInstanceProfileRequest{}.InstanceProfileName), Kind: api.KStringPtr},
+		{Name: "RoleName", Off: unsafe.Offsetof(RemoveRoleFromInstanceProfileRequest{}.RoleName), Kind: api.KStringPtr},
+	}},
+	291: {Go: (*RemoveUserFromGroupOutput)(nil)},
+	292: {Go: (*RemoveUserFromGroupRequest)(nil), Fields: []api.Field{
+		{Name: "GroupName", Off: unsafe.Offsetof(RemoveUserFromGroupRequest{}.GroupName), Kind: api.KStringPtr},
+		{Name: "UserName", Off: unsafe.Offsetof(RemoveUserFromGroupRequest{}.UserName), Kind: api.KStringPtr},
+	}},
+	293: {Go: (*ReportGenerationLimitExceededException)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(ReportGenerationLimitExceededException{}.Message), Kind: api.KStringPtr},
+	}},
+	294: {Go: (*ResetServiceSpecificCredentialRequest)(nil), Fields: []api.Field{
+		{Name: "UserName", Off: unsafe.Offsetof(ResetServiceSpecificCredentialRequest{}.UserName), Kind: api.KStringPtr},
+		{Name: "ServiceSpecificCredentialId", Off: unsafe.Offsetof(ResetServiceSpecificCredentialRequest{}.ServiceSpecificCredentialId), Kind: api.KStringPtr},
+	}},
+	295: {Go: (*ResetServiceSpecificCredentialResponse)(nil), Fields: []api.Field{
+		{Name: "ServiceSpecificCredential", Off: unsafe.Offsetof(ResetServiceSpecificCredentialResponse{}.ServiceSpecificCredential), Kind: api.KStructPtr, Type: 311},
+	}},
+	296: {Go: (*ResourceSpecificResult)(nil), Fields: []api.Field{
+		{Name: "EvalResourceName", Off: unsafe.Offsetof(ResourceSpecificResult{}.EvalResourceName), Kind: api.KStringPtr},
+		{Name: "EvalResourceDecision", Off: unsafe.Offsetof(ResourceSpecificResult{}.EvalResourceDecision), Kind: api.KStringPtr},
+		{Name: "MatchedStatements", Off: unsafe.Offsetof(ResourceSpecificResult{}.MatchedStatements), Kind: api.KList, Type: 398},
+		{Name: "MissingContextValues", Off: unsafe.Offsetof(ResourceSpecificResult{}.MissingContextValues), Kind: api.KList, Type: 395},
+		{Name: "EvalDecisionDetails", Off: unsafe.Offsetof(ResourceSpecificResult{}.EvalDecisionDetails), Kind: api.KMap, Type: 399},
+		{Name: "PermissionsBoundaryDecisionDetail", Off: unsafe.Offsetof(ResourceSpecificResult{}.PermissionsBoundaryDecisionDetail), Kind: api.KStructPtr, Type: 266},
+	}},
+	297: {Go: (*ResyncMFADeviceOutput)(nil)},
+	298: {Go: (*ResyncMFADeviceRequest)(nil), Fields: []api.Field{
+		{Name: "UserName", Off: unsafe.Offsetof(ResyncMFADeviceRequest{}.UserName), Kind: api.KStringPtr},
+		{Name: "SerialNumber", Off: unsafe.Offsetof(ResyncMFADeviceRequest{}.SerialNumber), Kind: api.KStringPtr},
+		{Name: "AuthenticationCode1", Off: unsafe.Offsetof(ResyncMFADeviceRequest{}.AuthenticationCode1), Kind: api.KStringPtr},
+		{Name: "AuthenticationCode2", Off: unsafe.Offsetof(ResyncMFADeviceRequest{}.AuthenticationCode2), Kind: api.KStringPtr},
+	}},
+	299: {Go: (*Role)(nil), Fields: []api.Field{
+		{Name: "Path", Off: unsafe.Offsetof(Role{}.Path), Kind: api.KStringPtr},
+		{Name: "RoleName", Off: unsafe.Offsetof(Role{}.RoleName), Kind: api.KStringPtr},
+		{Name: "RoleId", Off: unsafe.Offsetof(Role{}.RoleId), Kind: api.KStringPtr},
+		{Name: "Arn", Off: unsafe.Offsetof(Role{}.Arn), Kind: api.KStringPtr},
+		{Name: "CreateDate", Off: unsafe.Offsetof(Role{}.CreateDate), Kind: api.KTimePtr},
+		{Name: "AssumeRolePolicyDocument", Off: unsafe.Offsetof(Role{}.AssumeRolePolicyDocument), Kind: api.KStringPtr},
+		{Name: "Description", Off: unsafe.Offsetof(Role{}.Description), Kind: api.KStringPtr},
+		{Name: "MaxSessionDuration", Off: unsafe.Offsetof(Role{}.MaxSessionDuration), Kind: api.KInt32Ptr},
+		{Name: "PermissionsBoundary", Off: unsafe.Offsetof(Role{}.PermissionsBoundary), Kind: api.KStructPtr, Type: 16},
+		{Name: "Tags", Off: unsafe.Offsetof(Role{}.Tags), Kind: api.KList, Type: 396},
+		{Name: "RoleLastUsed", Off: unsafe.Offsetof(Role{}.RoleLastUsed), Kind: api.KStructPtr, Type: 301},
+	}},
+	300: {Go: (*RoleDetail)(nil), Fields: []api.Field{
+		{Name: "Path", Off: unsafe.Offsetof(RoleDetail{}.Path), Kind: api.KStringPtr},
+		{Name: "RoleName", Off: unsafe.Offsetof(RoleDetail{}.RoleName), Kind: api.KStringPtr},
+		{Name: "RoleId", Off: unsafe.Offsetof(RoleDetail{}.RoleId), Kind: api.KStringPtr},
+		{Name: "Arn", Off: unsafe.Offsetof(RoleDetail{}.Arn), Kind: api.KStringPtr},
+		{Name: "CreateDate", Off: unsafe.Offsetof(RoleDetail{}.CreateDate), Kind: api.KTimePtr},
+		{Name: "AssumeRolePolicyDocument", Off: unsafe.Offsetof(RoleDetail{}.AssumeRolePolicyDocument), Kind: api.KStringPtr},
+		{Name: "InstanceProfileList", Off: unsafe.Offsetof(RoleDetail{}.InstanceProfileList), Kind: api.KList, Type: 418},
+		{Name: "RolePolicyList", Off: unsafe.Offsetof(RoleDetail{}.RolePolicyList), Kind: api.KList, Type: 410},
+		{Name: "AttachedManagedPolicies", Off: unsafe.Offsetof(RoleDetail{}.AttachedManagedPolicies), Kind: api.KList, Type: 411},
+		{Name: "PermissionsBoundary", Off: unsafe.Offsetof(RoleDetail{}.PermissionsBoundary), Kind: api.KStructPtr, Type: 16},
+		{Name: "Tags", Off: unsafe.Offsetof(RoleDetail{}.Tags), Kind: api.KList, Type: 396},
+		{Name: "RoleLastUsed", Off: unsafe.Offsetof(RoleDetail{}.RoleLastUsed), Kind: api.KStructPtr, Type: 301},
+	}},
+	301: {Go: (*RoleLastUsed)(nil), Fields: []api.Field{
+		{Name: "LastUsedDate", Off: unsafe.Offsetof(RoleLastUsed{}.LastUsedDate), Kind: api.KTimePtr},
+		{Name: "Region", Off: unsafe.Offsetof(RoleLastUsed{}.Region), Kind: api.KStringPtr},
+	}},
+	302: {Go: (*RoleUsageType)(nil), Fields: []api.Field{
+		{Name: "Region", Off: unsafe.Offsetof(RoleUsageType{}.Region), Kind: api.KStringPtr},
+		{Name: "Resources", Off: unsafe.Offsetof(RoleUsageType{}.Resources), Kind: api.KList, Type: 395},
+	}},
+	303: {Go: (*SAMLProviderListEntry)(nil), Fields: []api.Field{
+		{Name: "Arn", Off: unsafe.Offsetof(SAMLProviderListEntry{}.Arn), Kind: api.KStringPtr},
+		{Name: "ValidUntil", Off: unsafe.Offsetof(SAMLProviderListEntry{}.ValidUntil), Kind: api.KTimePtr},
+		{Name: "CreateDate", Off: unsafe.Offsetof(SAMLProviderListEntry{}.CreateDate), Kind: api.KTimePtr},
+	}},
+	304: {Go: (*SSHPublicKey)(nil), Fields: []api.Field{
+		{Name: "UserName", Off: unsafe.Offsetof(SSHPublicKey{}.UserName), Kind: api.KStringPtr},
+		{Name: "SSHPublicKeyId", Off: unsafe.Offsetof(SSHPublicKey{}.SSHPublicKeyId), Kind: api.KStringPtr},
+		{Name: "Fingerprint", Off: unsafe.Offsetof(SSHPublicKey{}.Fingerprint), Kind: api.KStringPtr},
+		{Name: "SSHPublicKeyBody", Off: unsafe.Offsetof(SSHPublicKey{}.SSHPublicKeyBody), Kind: api.KStringPtr},
+		{Name: "Status", Off: unsafe.Offsetof(SSHPublicKey{}.Status), Kind: api.KStringPtr},
+		{Name: "UploadDate", Off: unsafe.Offsetof(SSHPublicKey{}.UploadDate), Kind: api.KTimePtr},
+	}},
+	305: {Go: (*SSHPublicKeyMetadata)(nil), Fields: []api.Field{
+		{Name: "UserName", Off: unsafe.Offsetof(SSHPublicKeyMetadata{}.UserName), Kind: api.KStringPtr},
+		{Name: "SSHPublicKeyId", Off: unsafe.Offsetof(SSHPublicKeyMetadata{}.SSHPublicKeyId), Kind: api.KStringPtr},
+		{Name: "Status", Off: unsafe.Offsetof(SSHPublicKeyMetadata{}.Status), Kind: api.KStringPtr},
+		{Name: "UploadDate", Off: unsafe.Offsetof(SSHPublicKeyMetadata{}.UploadDate), Kind: api.KTimePtr},
+	}},
+	306: {Go: (*ServerCertificate)(nil), Fields: []api.Field{
+		{Name: "ServerCertificateMetadata", Off: unsafe.Offsetof(ServerCertificate{}.ServerCertificateMetadata), Kind: api.KStructPtr, Type: 307},
+		{Name: "CertificateBody", Off: unsafe.Offsetof(ServerCertificate{}.CertificateBody), Kind: api.KStringPtr},
+		{Name: "CertificateChain", Off: unsafe.Offsetof(ServerCertificate{}.CertificateChain), Kind: api.KStringPtr},
+		{Name: "Tags", Off: unsafe.Offsetof(ServerCertificate{}.Tags), Kind: api.KList, Type: 396},
+	}},
+	307: {Go: (*ServerCertificateMetadata)(nil), Fields: []api.Field{
+		{Name: "Path", Off: unsafe.Offsetof(ServerCertificateMetadata{}.Path), Kind: api.KStringPtr},
+		{Name: "ServerCertificateName", Off: unsafe.Offsetof(ServerCertificateMetadata{}.ServerCertificateName), Kind: api.KStringPtr},
+		{Name: "ServerCertificateId", Off: unsafe.Offsetof(ServerCertificateMetadata{}.ServerCertificateId), Kind: api.KStringPtr},
+		{Name: "Arn", Off: unsafe.Offsetof(ServerCertificateMetadata{}.Arn), Kind: api.KStringPtr},
+		{Name: "UploadDate", Off: unsafe.Offsetof(ServerCertificateMetadata{}.UploadDate), Kind: api.KTimePtr},
+		{Name: "Expiration", Off: unsafe.Offsetof(ServerCertificateMetadata{}.Expiration), Kind: api.KTimePtr},
+	}},
+	308: {Go: (*ServiceFailureException)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(ServiceFailureException{}.Message), Kind: api.KStringPtr},
+	}},
+	309: {Go: (*ServiceLastAccessed)(nil), Fields: []api.Field{
+		{Name: "ServiceName", Off: unsafe.Offsetof(ServiceLastAccessed{}.ServiceName), Kind: api.KStringPtr},
+		{Name: "LastAuthenticated", Off: unsafe.Offsetof(ServiceLastAccessed{}.LastAuthenticated), Kind: api.KTimePtr},
+		{Name: "ServiceNamespace", Off: unsafe.Offsetof(ServiceLastAccessed{}.ServiceNamespace), Kind: api.KStringPtr},
+		{Name: "LastAuthenticatedEntity", Off: unsafe.Offsetof(ServiceLastAccessed{}.LastAuthenticatedEntity), Kind: api.KStringPtr},
+		{Name: "LastAuthenticatedRegion", Off: unsafe.Offsetof(ServiceLastAccessed{}.LastAuthenticatedRegion), Kind: api.KStringPtr},
+		{Name: "TotalAuthenticatedEntities", Off: unsafe.Offsetof(ServiceLastAccessed{}.TotalAuthenticatedEntities), Kind: api.KInt32Ptr},
+		{Name: "TrackedActionsLastAccessed", Off: unsafe.Offsetof(ServiceLastAccessed{}.TrackedActionsLastAccessed), Kind: api.KList, Type: 431},
+	}},
+	310: {Go: (*ServiceNotSupportedException)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(ServiceNotSupportedException{}.Message), Kind: api.KStringPtr},
+	}},
+	311: {Go: (*ServiceSpecificCredential)(nil), Fields: []api.Field{
+		{Name: "CreateDate", Off: unsafe.Offsetof(ServiceSpecificCredential{}.CreateDate), Kind: api.KTimePtr},
+		{Name: "ServiceName", Off: unsafe.Offsetof(ServiceSpecificCredential{}.ServiceName), Kind: api.KStringPtr},
+		{Name: "ServiceUserName", Off: unsafe.Offsetof(ServiceSpecificCredential{}.ServiceUserName), Kind: api.KStringPtr},
+		{Name: "ServicePassword", Off: unsafe.Offsetof(ServiceSpecificCredential{}.ServicePassword), Kind: api.KStringPtr},
+		{Name: "ServiceSpecificCredentialId", Off: unsafe.Offsetof(ServiceSpecificCredential{}.ServiceSpecificCredentialId), Kind: api.KStringPtr},
+		{Name: "UserName", Off: unsafe.Offsetof(ServiceSpecificCredential{}.UserName), Kind: api.KStringPtr},
+		{Name: "Status", Off: unsafe.Offsetof(ServiceSpecificCredential{}.Status), Kind: api.KStringPtr},
+	}},
+	312: {Go: (*ServiceSpecificCredentialMetadata)(nil), Fields: []api.Field{
+		{Name: "UserName", Off: unsafe.Offsetof(ServiceSpecificCredentialMetadata{}.UserName), Kind: api.KStringPtr},
+		{Name: "Status", Off: unsafe.Offsetof(ServiceSpecificCredentialMetadata{}.Status), Kind: api.KStringPtr},
+		{Name: "ServiceUserName", Off: unsafe.Offsetof(ServiceSpecificCredentialMetadata{}.ServiceUserName), Kind: api.KStringPtr},
+		{Name: "CreateDate", Off: unsafe.Offsetof(ServiceSpecificCredentialMetadata{}.CreateDate), Kind: api.KTimePtr},
+		{Name: "ServiceSpecificCredentialId", Off: unsafe.Offsetof(ServiceSpecificCredentialMetadata{}.ServiceSpecificCredentialId), Kind: api.KStringPtr},
+		{Name: "ServiceName", Off: unsafe.Offsetof(ServiceSpecificCredentialMetadata{}.ServiceName), Kind: api.KStringPtr},
+	}},
+	313: {Go: (*SetDefaultPolicyVersionOutput)(nil)},
+	314: {Go: (*SetDefaultPolicyVersionRequest)(nil), Fields: []api.Field{
+		{Name: "PolicyArn", Off: unsafe.Offsetof(SetDefaultPolicyVersionRequest{}.PolicyArn), Kind: api.KStringPtr},
+		{Name: "VersionId", Off: unsafe.Offsetof(SetDefaultPolicyVersionRequest{}.VersionId), Kind: api.KStringPtr},
+	}},
+	315: {Go: (*SetSecurityTokenServicePreferencesOutput)(nil)},
+	316: {Go: (*SetSecurityTokenServicePreferencesRequest)(nil), Fields: []api.Field{
+		{Name: "GlobalEndpointTokenVersion", Off: unsafe.Offsetof(SetSecurityTokenServicePreferencesRequest{}.GlobalEndpointTokenVersion), Kind: api.KStringPtr},
+	}},
+	317: {Go: (*SigningCertificate)(nil), Fields: []api.Field{
+		{Name: "UserName", Off: unsafe.Offsetof(SigningCertificate{}.UserName), Kind: api.KStringPtr},
+		{Name: "CertificateId", Off: unsafe.Offsetof(SigningCertificate{}.CertificateId), Kind: api.KStringPtr},
+		{Name: "CertificateBody", Off: unsafe.Offsetof(SigningCertificate{}.CertificateBody), Kind: api.KStringPtr},
+		{Name: "Status", Off: unsafe.Offsetof(SigningCertificate{}.Status), Kind: api.KStringPtr},
+		{Name: "UploadDate", Off: unsafe.Offsetof(SigningCertificate{}.UploadDate), Kind: api.KTimePtr},
+	}},
+	318: {Go: (*SimulateCustomPolicyRequest)(nil), Fields: []api.Field{
+		{Name: "PolicyInputList", Off: unsafe.Offsetof(SimulateCustomPolicyRequest{}.PolicyInputList), Kind: api.KList, Type: 395},
+		{Name: "PermissionsBoundaryPolicyInputList", Off: unsafe.Offsetof(SimulateCustomPolicyRequest{}.PermissionsBoundaryPolicyInputList), Kind: api.KList, Type: 395},
+		{Name: "ActionNames", Off: unsafe.Offsetof(SimulateCustomPolicyRequest{}.ActionNames), Kind: api.KList, Type: 395},
+		{Name: "ResourceArns", Off: unsafe.Offsetof(SimulateCustomPolicyRequest{}.ResourceArns), Kind: api.KList, Type: 395},
+		{Name: "ResourcePolicy", Off: unsafe.Offsetof(SimulateCustomPolicyRequest{}.ResourcePolicy), Kind: api.KStringPtr},
+		{Name: "ResourceOwner", Off: unsafe.Offsetof(SimulateCustomPolicyRequest{}.ResourceOwner), Kind: api.KStringPtr},
+		{Name: "CallerArn", Off: unsafe.Offsetof(SimulateCustomPolicyRequest{}.CallerArn), Kind: api.KStringPtr},
+		{Name: "ContextEntries", Off: unsafe.Offsetof(SimulateCustomPolicyRequest{}.ContextEntries), Kind: api.KList, Type: 432},
+		{Name: "ResourceHandlingOption", Off: unsafe.Offsetof(SimulateCustomPolicyRequest{}.ResourceHandlingOption), Kind: api.KStringPtr},
+		{Name: "MaxItems", Off: unsafe.Offsetof(SimulateCustomPolicyRequest{}.MaxItems), Kind: api.KInt32Ptr},
+		{Name: "Marker", Off: unsafe.Offsetof(SimulateCustomPolicyRequest{}.Marker), Kind: api.KStringPtr},
+	}},
+	319: {Go: (*SimulatePolicyResponse)(nil), Fields: []api.Field{
+		{Name: "EvaluationResults", Off: unsafe.Offsetof(SimulatePolicyResponse{}.EvaluationResults), Kind: api.KList, Type: 433},
+		{Name: "IsTruncated", Off: unsafe.Offsetof(SimulatePolicyResponse{}.IsTruncated), Kind: api.KBoolPtr},
+		{Name: "Marker", Off: unsafe.Offsetof(SimulatePolicyResponse{}.Marker), Kind: api.KStringPtr},
+	}},
+	320: {Go: (*SimulatePrincipalPolicyRequest)(nil), Fields: []api.Field{
+		{Name: "PolicySourceArn", Off: unsafe.Offsetof(SimulatePrincipalPolicyRequest{}.PolicySourceArn), Kind: api.KStringPtr},
+		{Name: "PolicyInputList", Off: unsafe.Offsetof(SimulatePrincipalPolicyRequest{}.PolicyInputList), Kind: api.KList, Type: 395},
+		{Name: "PermissionsBoundaryPolicyInputList", Off: unsafe.Offsetof(SimulatePrincipalPolicyRequest{}.PermissionsBoundaryPolicyInputList), Kind: api.KList, Type: 395},
+		{Name: "ActionNames", Off: unsafe.Offsetof(SimulatePrincipalPolicyRequest{}.ActionNames), Kind: api.KList, Type: 395},
+		{Name: "ResourceArns", Off: unsafe.Offsetof(SimulatePrincipalPolicyRequest{}.ResourceArns), Kind: api.KList, Type: 395},
+		{Name: "ResourcePolicy", Off: unsafe.Offsetof(SimulatePrincipalPolicyRequest{}.ResourcePolicy), Kind: api.KStringPtr},
+		{Name: "ResourceOwner", Off: unsafe.Offsetof(SimulatePrincipalPolicyRequest{}.ResourceOwner), Kind: api.KStringPtr},
+		{Name: "CallerArn", Off: unsafe.Offsetof(SimulatePrincipalPolicyRequest{}.CallerArn), Kind: api.KStringPtr},
+		{Name: "ContextEntries", Off: unsafe.Offsetof(SimulatePrincipalPolicyRequest{}.ContextEntries), Kind: api.KList, Type: 432},
+		{Name: "ResourceHandlingOption", Off: unsafe.Offsetof(SimulatePrincipalPolicyRequest{}.ResourceHandlingOption), Kind: api.KStringPtr},
+		{Name: "MaxItems", Off: unsafe.Offsetof(SimulatePrincipalPolicyRequest{}.MaxItems), Kind: api.KInt32Ptr},
+		{Name: "Marker", Off: unsafe.Offsetof(SimulatePrincipalPolicyRequest{}.Marker), Kind: api.KStringPtr},
+	}},
+	321: {Go: (*Statement)(nil), Fields: []api.Field{
+		{Name: "SourcePolicyId", Off: unsafe.Offsetof(Statement{}.SourcePolicyId), Kind: api.KStringPtr},
+		{Name: "SourcePolicyType", Off: unsafe.Offsetof(Statement{}.SourcePolicyType), Kind: api.KStringPtr},
+		{Name: "StartPosition", Off: unsafe.Offsetof(Statement{}.StartPosition), Kind: api.KStructPtr, Type: 276},
+		{Name: "EndPosition", Off: unsafe.Offsetof(Statement{}.EndPosition), Kind: api.KStructPtr, Type: 276},
+	}},
+	322: {Go: (*Tag)(nil), Fields: []api.Field{
+		{Name: "Key", Off: unsafe.Offsetof(Tag{}.Key), Kind: api.KStringPtr},
+		{Name: "Value", Off: unsafe.Offsetof(Tag{}.Value), Kind: api.KStringPtr},
+	}},
+	323: {Go: (*TagInstanceProfileOutput)(nil)},
+	324: {Go: (*TagInstanceProfileRequest)(nil), Fields: []api.Field{
+		{Name: "InstanceProfileName", Off: unsafe.Offsetof(TagInstanceProfileRequest{}.InstanceProfileName), Kind: api.KStringPtr},
+		{Name: "Tags", Off: unsafe.Offsetof(TagInstanceProfileRequest{}.Tags), Kind: api.KList, Type: 396},
+	}},
+	325: {Go: (*TagMFADeviceOutput)(nil)},
+	326: {Go: (*TagMFADeviceRequest)(nil), Fields: []api.Field{
+		{Name: "SerialNumber", Off: unsafe.Offsetof(TagMFADeviceRequest{}.SerialNumber), Kind: api.KStringPtr},
+		{Name: "Tags", Off: unsafe.Offsetof(TagMFADeviceRequest{}.Tags), Kind: api.KList, Type: 396},
+	}},
+	327: {Go: (*TagOpenIDConnectProviderOutput)(nil)},
+	328: {Go: (*TagOpenIDConnectProviderRequest)(nil), Fields: []api.Field{
+		{Name: "OpenIDConnectProviderArn", Off: unsafe.Offsetof(TagOpenIDConnectProviderRequest{}.OpenIDConnectProviderArn), Kind: api.KStringPtr},
+		{Name: "Tags", Off: unsafe.Offsetof(TagOpenIDConnectProviderRequest{}.Tags), Kind: api.KList, Type: 396},
+	}},
+	329: {Go: (*TagPolicyOutput)(nil)},
+	330: {Go: (*TagPolicyRequest)(nil), Fields: []api.Field{
+		{Name: "PolicyArn", Off: unsafe.Offsetof(TagPolicyRequest{}.PolicyArn), Kind: api.KStringPtr},
+		{Name: "Tags", Off: unsafe.Offsetof(TagPolicyRequest{}.Tags), Kind: api.KList, Type: 396},
+	}},
+	331: {Go: (*TagRoleOutput)(nil)},
+	332: {Go: (*TagRoleRequest)(nil), Fields: []api.Field{
+		{Name: "RoleName", Off: unsafe.Offsetof(TagRoleRequest{}.RoleName), Kind: api.KStringPtr},
+		{Name: "Tags", Off: unsafe.Offsetof(TagRoleRequest{}.Tags), Kind: api.KList, Type: 396},
+	}},
+	333: {Go: (*TagSAMLProviderOutput)(nil)},
+	334: {Go: (*TagSAMLProviderRequest)(nil), Fields: []api.Field{
+		{Name: "SAMLProviderArn", Off: unsafe.Offsetof(TagSAMLProviderRequest{}.SAMLProviderArn), Kind: api.KStringPtr},
+		{Name: "Tags", Off: unsafe.Offsetof(TagSAMLProviderRequest{}.Tags), Kind: api.KList, Type: 396},
+	}},
+	335: {Go: (*TagServerCertificateOutput)(nil)},
+	336: {Go: (*TagServerCertificateRequest)(nil), Fields: []api.Field{
+		{Name: "ServerCertificateName", Off: unsafe.Offsetof(TagServerCertificateRequest{}.ServerCertificateName), Kind: api.KStringPtr},
+		{Name: "Tags", Off: unsafe.Offsetof(TagServerCertificateRequest{}.Tags), Kind: api.KList, Type: 396},
+	}},
+	337: {Go: (*TagUserOutput)(nil)},
+	338: {Go: (*TagUserRequest)(nil), Fields: []api.Field{
+		{Name: "UserName", Off: unsafe.Offsetof(TagUserRequest{}.UserName), Kind: api.KStringPtr},
+		{Name: "Tags", Off: unsafe.Offsetof(TagUserRequest{}.Tags), Kind: api.KList, Type: 396},
+	}},
+	339: {Go: (*TrackedActionLastAccessed)(nil), Fields: []api.Field{
+		{Name: "ActionName", Off: unsafe.Offsetof(TrackedActionLastAccessed{}.ActionName), Kind: api.KStringPtr},
+		{Name: "LastAccessedEntity", Off: unsafe.Offsetof(TrackedActionLastAccessed{}.LastAccessedEntity), Kind: api.KStringPtr},
+		{Name: "LastAccessedTime", Off: unsafe.Offsetof(TrackedActionLastAccessed{}.LastAccessedTime), Kind: api.KTimePtr},
+		{Name: "LastAccessedRegion", Off: unsafe.Offsetof(TrackedActionLastAccessed{}.LastAccessedRegion), Kind: api.KStringPtr},
+	}},
+	340: {Go: (*UnmodifiableEntityException)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(UnmodifiableEntityException{}.Message), Kind: api.KStringPtr},
+	}},
+	341: {Go: (*UnrecognizedPublicKeyEncodingException)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(UnrecognizedPublicKeyEncodingException{}.Message), Kind: api.KStringPtr},
+	}},
+	342: {Go: (*UntagInstanceProfileOutput)(nil)},
+	343: {Go: (*UntagInstanceProfileRequest)(nil), Fields: []api.Field{
+		{Name: "InstanceProfileName", Off: unsafe.Offsetof(UntagInstanceProfileRequest{}.InstanceProfileName), Kind: api.KStringPtr},
+		{Name: "TagKeys", Off: unsafe.Offsetof(UntagInstanceProfileRequest{}.TagKeys), Kind: api.KList, Type: 395},
+	}},
+	344: {Go: (*UntagMFADeviceOutput)(nil)},
+	345: {Go: (*UntagMFADeviceRequest)(nil), Fields: []api.Field{
+		{Name: "SerialNumber", Off: unsafe.Offsetof(UntagMFADeviceRequest{}.SerialNumber), Kind: api.KStringPtr},
+		{Name: "TagKeys", Off: unsafe.Offsetof(UntagMFADeviceRequest{}.TagKeys), Kind: api.KList, Type: 395},
+	}},
+	346: {Go: (*UntagOpenIDConnectProviderOutput)(nil)},
+	347: {Go: (*UntagOpenIDConnectProviderRequest)(nil), Fields: []api.Field{
+		{Name: "OpenIDConnectProviderArn", Off: unsafe.Offsetof(UntagOpenIDConnectProviderRequest{}.OpenIDConnectProviderArn), Kind: api.KStringPtr},
+		{Name: "TagKeys", Off: unsafe.Offsetof(UntagOpenIDConnectProviderRequest{}.TagKeys), Kind: api.KList, Type: 395},
+	}},
+	348: {Go: (*UntagPolicyOutput)(nil)},
+	349: {Go: (*UntagPolicyRequest)(nil), Fields: []api.Field{
+		{Name: "PolicyArn", Off: unsafe.Offsetof(UntagPolicyRequest{}.PolicyArn), Kind: api.KStringPtr},
+		{Name: "TagKeys", Off: unsafe.Offsetof(UntagPolicyRequest{}.TagKeys), Kind: api.KList, Type: 395},
+	}},
+	350: {Go: (*UntagRoleOutput)(nil)},
+	351: {Go: (*UntagRoleRequest)(nil), Fields: []api.Field{
+		{Name: "RoleName", Off: unsafe.Offsetof(UntagRoleRequest{}.RoleName), Kind: api.KStringPtr},
+		{Name: "TagKeys", Off: unsafe.Offsetof(UntagRoleRequest{}.TagKeys), Kind: api.KList, Type: 395},
+	}},
+	352: {Go: (*UntagSAMLProviderOutput)(nil)},
+	353: {Go: (*UntagSAMLProviderRequest)(nil), Fields: []api.Field{
+		{Name: "SAMLProviderArn", Off: unsafe.Offsetof(UntagSAMLProviderRequest{}.SAMLProviderArn), Kind: api.KStringPtr},
+		{Name: "TagKeys", Off: unsafe.Offsetof(UntagSAMLProviderRequest{}.TagKeys), Kind: api.KList, Type: 395},
+	}},
+	354: {Go: (*UntagServerCertificateOutput)(nil)},
+	355: {Go: (*UntagServerCertificateRequest)(nil), Fields: []api.Field{
+		{Name: "ServerCertificateName", Off: unsafe.Offsetof(UntagServerCertificateRequest{}.ServerCertificateName), Kind: api.KStringPtr},
+		{Name: "TagKeys", Off: unsafe.Offsetof(UntagServerCertificateRequest{}.TagKeys), Kind: api.KList, Type: 395},
+	}},
+	356: {Go: (*UntagUserOutput)(nil)},
+	357: {Go: (*UntagUserRequest)(nil), Fields: []api.Field{
+		{Name: "UserName", Off: unsafe.Offsetof(UntagUserRequest{}.UserName), Kind: api.KStringPtr},
+		{Name: "TagKeys", Off: unsafe.Offsetof(UntagUserRequest{}.TagKeys), Kind: api.KList, Type: 395},
+	}},
+	358: {Go: (*UpdateAccessKeyOutput)(nil)},
+	359: {Go: (*UpdateAccessKeyRequest)(nil), Fields: []api.Field{
+		{Name: "UserName", Off: unsafe.Offsetof(UpdateAccessKeyRequest{}.UserName), Kind: api.KStringPtr},
+		{Name: "AccessKeyId", Off: unsafe.Offsetof(UpdateAccessKeyRequest{}.AccessKeyId), Kind: api.KStringPtr},
+		{Name: "Status", Off: unsafe.Offsetof(UpdateAccessKeyRequest{}.Status), Kind: api.KStringPtr},
+	}},
+	360: {Go: (*UpdateAccountPasswordPolicyOutput)(nil)},
+	361: {Go: (*UpdateAccountPasswordPolicyRequest)(nil), Fields: []api.Field{
+		{Name: "MinimumPasswordLength", Off: unsafe.Offsetof(UpdateAccountPasswordPolicyRequest{}.MinimumPasswordLength), Kind: api.KInt32Ptr},
+		{Name: "RequireSymbols", Off: unsafe.Offsetof(UpdateAccountPasswordPolicyRequest{}.RequireSymbols), Kind: api.KBoolPtr},
+		{Name: "RequireNumbers", Off: unsafe.Offsetof(UpdateAccountPasswordPolicyRequest{}.RequireNumbers), Kind: api.KBoolPtr},
+		{Name: "RequireUppercaseCharacters", Off: unsafe.Offsetof(UpdateAccountPasswordPolicyRequest{}.RequireUppercaseCharacters), Kind: api.KBoolPtr},
+		{Name: "RequireLowercaseCharacters", Off: unsafe.Offsetof(UpdateAccountPasswordPolicyRequest{}.RequireLowercaseCharacters), Kind: api.KBoolPtr},
+		{Name: "AllowUsersToChangePassword", Off: unsafe.Offsetof(UpdateAccountPasswordPolicyRequest{}.AllowUsersToChangePassword), Kind: api.KBoolPtr},
+		{Name: "MaxPasswordAge", Off: unsafe.Offsetof(UpdateAccountPasswordPolicyRequest{}.MaxPasswordAge), Kind: api.KInt32Ptr},
+		{Name: "PasswordReusePrevention", Off: unsafe.Offsetof(UpdateAccountPasswordPolicyRequest{}.PasswordReusePrevention), Kind: api.KInt32Ptr},
+		{Name: "HardExpiry", Off: unsafe.Offsetof(UpdateAccountPasswordPolicyRequest{}.HardExpiry), Kind: api.KBoolPtr},
+	}},
+	362: {Go: (*UpdateAssumeRolePolicyOutput)(nil)},
+	363: {Go: (*UpdateAssumeRolePolicyRequest)(nil), Fields: []api.Field{
+		{Name: "RoleName", Off: unsafe.Offsetof(UpdateAssumeRolePolicyRequest{}.RoleName), Kind: api.KStringPtr},
+		{Name: "PolicyDocument", Off: unsafe.Offsetof(UpdateAssumeRolePolicyRequest{}.PolicyDocument), Kind: api.KStringPtr},
+	}},
+	364: {Go: (*UpdateGroupOutput)(nil)},
+	365: {Go: (*UpdateGroupRequest)(nil), Fields: []api.Field{
+		{Name: "GroupName", Off: unsafe.Offsetof(UpdateGroupRequest{}.GroupName), Kind: api.KStringPtr},
+		{Name: "NewPath", Off: unsafe.Offsetof(UpdateGroupRequest{}.NewPath), Kind: api.KStringPtr},
+		{Name: "NewGroupName", Off: unsafe.Offsetof(UpdateGroupRequest{}.NewGroupName), Kind: api.KStringPtr},
+	}},
+	366: {Go: (*UpdateLoginProfileOutput)(nil)},
+	367: {Go: (*UpdateLoginProfileRequest)(nil), Fields: []api.Field{
+		{Name: "UserName", Off: unsafe.Offsetof(UpdateLoginProfileRequest{}.UserName), Kind: api.KStringPtr},
+		{Name: "Password", Off: unsafe.Offsetof(UpdateLoginProfileRequest{}.Password), Kind: api.KStringPtr},
+		{Name: "PasswordResetRequired", Off: unsafe.Offsetof(UpdateLoginProfileRequest{}.PasswordResetRequired), Kind: api.KBoolPtr},
+	}},
+	368: {Go: (*UpdateOpenIDConnectProviderThumbprintOutput)(nil)},
+	369: {Go: (*UpdateOpenIDConnectProviderThumbprintRequest)(nil), Fields: []api.Field{
+		{Name: "OpenIDConnectProviderArn", Off: unsafe.Offsetof(UpdateOpenIDConnectProviderThumbprintRequest{}.OpenIDConnectProviderArn), Kind: api.KStringPtr},
+		{Name: "ThumbprintList", Off: unsafe.Offsetof(UpdateOpenIDConnectProviderThumbprintRequest{}.ThumbprintList), Kind: api.KList, Type: 395},
+	}},
+	370: {Go: (*UpdateRoleDescriptionRequest)(nil), Fields: []api.Field{
+		{Name: "RoleName", Off: unsafe.Offsetof(UpdateRoleDescriptionRequest{}.RoleName), Kind: api.KStringPtr},
+		{Name: "Description", Off: unsafe.Offsetof(UpdateRoleDescriptionRequest{}.Description), Kind: api.KStringPtr},
+	}},
+	371: {Go: (*UpdateRoleDescriptionResponse)(nil), Fields: []api.Field{
+		{Name: "Role", Off: unsafe.Offsetof(UpdateRoleDescriptionResponse{}.Role), Kind: api.KStructPtr, Type: 299},
+	}},
+	372: {Go: (*UpdateRoleRequest)(nil), Fields: []api.Field{
+		{Name: "RoleName", Off: unsafe.Offsetof(UpdateRoleRequest{}.RoleName), Kind: api.KStringPtr},
+		{Name: "Description", Off: unsafe.Offsetof(UpdateRoleRequest{}.Description), Kind: api.KStringPtr},
+		{Name: "MaxSessionDuration", Off: unsafe.Offsetof(UpdateRoleRequest{}.MaxSessionDuration), Kind: api.KInt32Ptr},
+	}},
+	373: {Go: (*UpdateRoleResponse)(nil)},
+	374: {Go: (*UpdateSAMLProviderRequest)(nil), Fields: []api.Field{
+		{Name: "SAMLMetadataDocument", Off: unsafe.Offsetof(UpdateSAMLProviderRequest{}.SAMLMetadataDocument), Kind: api.KStringPtr},
+		{Name: "SAMLProviderArn", Off: unsafe.Offsetof(UpdateSAMLProviderRequest{}.SAMLProviderArn), Kind: api.KStringPtr},
+	}},
+	375: {Go: (*UpdateSAMLProviderResponse)(nil), Fields: []api.Field{
+		{Name: "SAMLProviderArn", Off: unsafe.Offsetof(UpdateSAMLProviderResponse{}.SAMLProviderArn), Kind: api.KStringPtr},
+	}},
+	376: {Go: (*UpdateSSHPublicKeyOutput)(nil)},
+	377: {Go: (*UpdateSSHPublicKeyRequest)(nil), Fields: []api.Field{
+		{Name: "UserName", Off: unsafe.Offsetof(UpdateSSHPublicKeyRequest{}.UserName), Kind: api.KStringPtr},
+		{Name: "SSHPublicKeyId", Off: unsafe.Offsetof(UpdateSSHPublicKeyRequest{}.SSHPublicKeyId), Kind: api.KStringPtr},
+		{Name: "Status", Off: unsafe.Offsetof(UpdateSSHPublicKeyRequest{}.Status), Kind: api.KStringPtr},
+	}},
+	378: {Go: (*UpdateServerCertificateOutput)(nil)},
+	379: {Go: (*UpdateServerCertificateRequest)(nil), Fields: []api.Field{
+		{Name: "ServerCertificateName", Off: unsafe.Offsetof(UpdateServerCertificateRequest{}.ServerCertificateName), Kind: api.KStringPtr},
+		{Name: "NewPath", Off: unsafe.Offsetof(UpdateServerCertificateRequest{}.NewPath), Kind: api.KStringPtr},
+		{Name: "NewServerCertificateName", Off: unsafe.Offsetof(UpdateServerCertificateRequest{}.NewServerCertificateName), Kind: api.KStringPtr},
+	}},
+	380: {Go: (*UpdateServiceSpecificCredentialOutput)(nil)},
+	381: {Go: (*UpdateServiceSpecificCredentialRequest)(nil), Fields: []api.Field{
+		{Name: "UserName", Off: unsafe.Offsetof(UpdateServiceSpecificCredentialRequest{}.UserName), Kind: api.KStringPtr},
+		{Name: "ServiceSpecificCredentialId", Off: unsafe.Offsetof(UpdateServiceSpecificCredentialRequest{}.ServiceSpecificCredentialId), Kind: api.KStringPtr},
+		{Name: "Status", Off: unsafe.Offsetof(UpdateServiceSpecificCredentialRequest{}.Status), Kind: api.KStringPtr},
+	}},
+	382: {Go: (*UpdateSigningCertificateOutput)(nil)},
+	383: {Go: (*UpdateSigningCertificateRequest)(nil), Fields: []api.Field{
+		{Name: "UserName", Off: unsafe.Offsetof(UpdateSigningCertificateRequest{}.UserName), Kind: api.KStringPtr},
+		{Name: "CertificateId", Off: unsafe.Offsetof(UpdateSigningCertificateRequest{}.CertificateId), Kind: api.KStringPtr},
+		{Name: "Status", Off: unsafe.Offsetof(UpdateSigningCertificateRequest{}.Status), Kind: api.KStringPtr},
+	}},
+	384: {Go: (*UpdateUserOutput)(nil)},
+	385: {Go: (*UpdateUserRequest)(nil), Fields: []api.Field{
+		{Name: "UserName", Off: unsafe.Offsetof(UpdateUserRequest{}.UserName), Kind: api.KStringPtr},
+		{Name: "NewPath", Off: unsafe.Offsetof(UpdateUserRequest{}.NewPath), Kind: api.KStringPtr},
+		{Name: "NewUserName", Off: unsafe.Offsetof(UpdateUserRequest{}.NewUserName), Kind: api.KStringPtr},
+	}},
+	386: {Go: (*UploadSSHPublicKeyRequest)(nil), Fields: []api.Field{
+		{Name: "UserName", Off: unsafe.Offsetof(UploadSSHPublicKeyRequest{}.UserName), Kind: api.KStringPtr},
+		{Name: "SSHPublicKeyBody", Off: unsafe.Offsetof(UploadSSHPublicKeyRequest{}.SSHPublicKeyBody), Kind: api.KStringPtr},
+	}},
+	387: {Go: (*UploadSSHPublicKeyResponse)(nil), Fields: []api.Field{
+		{Name: "SSHPublicKey", Off: unsafe.Offsetof(UploadSSHPublicKeyResponse{}.SSHPublicKey), Kind: api.KStructPtr, Type: 304},
+	}},
+	388: {Go: (*UploadServerCertificateRequest)(nil), Fields: []api.Field{
+		{Name: "Path", Off: unsafe.Offsetof(UploadServerCertificateRequest{}.Path), Kind: api.KStringPtr},
+		{Name: "ServerCertificateName", Off: unsafe.Offsetof(UploadServerCertificateRequest{}.ServerCertificateName), Kind: api.KStringPtr},
+		{Name: "CertificateBody", Off: unsafe.Offsetof(UploadServerCertificateRequest{}.CertificateBody), Kind: api.KStringPtr},
+		{Name: "PrivateKey", Off: unsafe.Offsetof(UploadServerCertificateRequest{}.PrivateKey), Kind: api.KStringPtr},
+		{Name: "CertificateChain", Off: unsafe.Offsetof(UploadServerCertificateRequest{}.CertificateChain), Kind: api.KStringPtr},
+		{Name: "Tags", Off: unsafe.Offsetof(UploadServerCertificateRequest{}.Tags), Kind: api.KList, Type: 396},
+	}},
+	389: {Go: (*UploadServerCertificateResponse)(nil), Fields: []api.Field{
+		{Name: "ServerCertificateMetadata", Off: unsafe.Offsetof(UploadServerCertificateResponse{}.ServerCertificateMetadata), Kind: api.KStructPtr, Type: 307},
+		{Name: "Tags", Off: unsafe.Offsetof(UploadServerCertificateResponse{}.Tags), Kind: api.KList, Type: 396},
+	}},
+	390: {Go: (*UploadSigningCertificateRequest)(nil), Fields: []api.Field{
+		{Name: "UserName", Off: unsafe.Offsetof(UploadSigningCertificateRequest{}.UserName), Kind: api.KStringPtr},
+		{Name: "CertificateBody", Off: unsafe.Offsetof(UploadSigningCertificateRequest{}.CertificateBody), Kind: api.KStringPtr},
+	}},
+	391: {Go: (*UploadSigningCertificateResponse)(nil), Fields: []api.Field{
+		{Name: "Certificate", Off: unsafe.Offsetof(UploadSigningCertificateResponse{}.Certificate), Kind: api.KStructPtr, Type: 317},
+	}},
+	392: {Go: (*User)(nil), Fields: []api.Field{
+		{Name: "Path", Off: unsafe.Offsetof(User{}.Path), Kind: api.KStringPtr},
+		{Name: "UserName", Off: unsafe.Offsetof(User{}.UserName), Kind: api.KStringPtr},
+		{Name: "UserId", Off: unsafe.Offsetof(User{}.UserId), Kind: api.KStringPtr},
+		{Name: "Arn", Off: unsafe.Offsetof(User{}.Arn), Kind: api.KStringPtr},
+		{Name: "CreateDate", Off: unsafe.Offsetof(User{}.CreateDate), Kind: api.KTimePtr},
+		{Name: "PasswordLastUsed", Off: unsafe.Offsetof(User{}.PasswordLastUsed), Kind: api.KTimePtr},
+		{Name: "PermissionsBoundary", Off: unsafe.Offsetof(User{}.PermissionsBoundary), Kind: api.KStructPtr, Type: 16},
+		{Name: "Tags", Off: unsafe.Offsetof(User{}.Tags), Kind: api.KList, Type: 396},
+	}},
+	393: {Go: (*UserDetail)(nil), Fields: []api.Field{
+		{Name: "Path", Off: unsafe.Offsetof(UserDetail{}.Path), Kind: api.KStringPtr},
+		{Name: "UserName", Off: unsafe.Offsetof(UserDetail{}.UserName), Kind: api.KStringPtr},
+		{Name: "UserId", Off: unsafe.Offsetof(UserDetail{}.UserId), Kind: api.KStringPtr},
+		{Name: "Arn", Off: unsafe.Offsetof(UserDetail{}.Arn), Kind: api.KStringPtr},
+		{Name: "CreateDate", Off: unsafe.Offsetof(UserDetail{}.CreateDate), Kind: api.KTimePtr},
+		{Name: "UserPolicyList", Off: unsafe.Offsetof(UserDetail{}.UserPolicyList), Kind: api.KList, Type: 410},
+		{Name: "GroupList", Off: unsafe.Offsetof(UserDetail{}.GroupList), Kind: api.KList, Type: 395},
+		{Name: "AttachedManagedPolicies", Off: unsafe.Offsetof(UserDetail{}.AttachedManagedPolicies), Kind: api.KList, Type: 411},
+		{Name: "PermissionsBoundary", Off: unsafe.Offsetof(UserDetail{}.PermissionsBoundary), Kind: api.KStructPtr, Type: 16},
+		{Name: "Tags", Off: unsafe.Offsetof(UserDetail{}.Tags), Kind: api.KList, Type: 396},
+	}},
+	394: {Go: (*VirtualMFADevice)(nil), Fields: []api.Field{
+		{Name: "SerialNumber", Off: unsafe.Offsetof(VirtualMFADevice{}.SerialNumber), Kind: api.KStringPtr},
+		{Name: "Base32StringSeed", Off: unsafe.Offsetof(VirtualMFADevice{}.Base32StringSeed), Kind: api.KBytes},
+		{Name: "QRCodePNG", Off: unsafe.Offsetof(VirtualMFADevice{}.QRCodePNG), Kind: api.KBytes},
+		{Name: "User", Off: unsafe.Offsetof(VirtualMFADevice{}.User), Kind: api.KStructPtr, Type: 392},
+		{Name: "EnableDate", Off: unsafe.Offsetof(VirtualMFADevice{}.EnableDate), Kind: api.KTimePtr},
+		{Name: "Tags", Off: unsafe.Offsetof(VirtualMFADevice{}.Tags), Kind: api.KList, Type: 396},
+	}},
+	395: {Go: (*[]string)(nil), Elem: api.Field{Kind: api.KString}, Size: unsafe.Sizeof(*new(string))},
+	396: {Go: (*[]Tag)(nil), Elem: api.Field{Kind: api.KStruct, Type: 322}, Size: unsafe.Sizeof(*new(Tag))},
+	397: {Go: (*[]RoleUsageType)(nil), Elem: api.Field{Kind: api.KStruct, Type: 302}, Size: unsafe.Sizeof(*new(RoleUsageType))},
+	398: {Go: (*[]Statement)(nil), Elem: api.Field{Kind: api.KStruct, Type: 321}, Size: unsafe.Sizeof(*new(Statement))},
+	399: {Go: (*map[string]string)(nil), Elem: api.Field{Kind: api.KString}, MapFrom: api.MapFrom[string], MapTo: api.MapTo[string]},
+	400: {Go: (*[]ResourceSpecificResult)(nil), Elem: api.Field{Kind: api.KStruct, Type: 296}, Size: unsafe.Sizeof(*new(ResourceSpecificResult))},
+	401: {Go: (*[]UserDetail)(nil), Elem: api.Field{Kind: api.KStruct, Type: 393}, Size: unsafe.Sizeof(*new(UserDetail))},
+	402: {Go: (*[]GroupDetail)(nil), Elem: api.Field{Kind: api.KStruct, Type: 177}, Size: unsafe.Sizeof(*new(GroupDetail))},
+	403: {Go: (*[]RoleDetail)(nil), Elem: api.Field{Kind: api.KStruct, Type: 300}, Size: unsafe.Sizeof(*new(RoleDetail))},
+	404: {Go: (*[]ManagedPolicyDetail)(nil), Elem: api.Field{Kind: api.KStruct, Type: 259}, Size: unsafe.Sizeof(*new(ManagedPolicyDetail))},
+	405: {Go: (*map[string]int32)(nil), Elem: api.Field{Kind: api.KInt32}, MapFrom: api.MapFrom[int32], MapTo: api.MapTo[int32]},
+	406: {Go: (*[]User)(nil), Elem: api.Field{Kind: api.KStruct, Type: 392}, Size: unsafe.Sizeof(*new(User))},
+	407: {Go: (*[]AccessDetail)(nil), Elem: api.Field{Kind: api.KStruct, Type: 0}, Size: unsafe.Sizeof(*new(AccessDetail))},
+	408: {Go: (*[]ServiceLastAccessed)(nil), Elem: api.Field{Kind: api.KStruct, Type: 309}, Size: unsafe.Sizeof(*new(ServiceLastAccessed))},
+	409: {Go: (*[]EntityDetails)(nil), Elem: api.Field{Kind: api.KStruct, Type: 114}, Size: unsafe.Sizeof(*new(EntityDetails))},
+	410: {Go: (*[]PolicyDetail)(nil), Elem: api.Field{Kind: api.KStruct, Type: 268}, Size: unsafe.Sizeof(*new(PolicyDetail))},
+	411: {Go: (*[]AttachedPolicy)(nil), Elem: api.Field{Kind: api.KStruct, Type: 17}, Size: unsafe.Sizeof(*new(AttachedPolicy))},
+	412: {Go: (*[]Role)(nil), Elem: api.Field{Kind: api.KStruct, Type: 299}, Size: unsafe.Sizeof(*new(Role))},
+	413: {Go: (*[]AccessKeyMetadata)(nil), Elem: api.Field{Kind: api.KStruct, Type: 3}, Size: unsafe.Sizeof(*new(AccessKeyMetadata))},
+	414: {Go: (*[]PolicyGroup)(nil), Elem: api.Field{Kind: api.KStruct, Type: 271}, Size: unsafe.Sizeof(*new(PolicyGroup))},
+	415: {Go: (*[]PolicyUser)(nil), Elem: api.Field{Kind: api.KStruct, Type: 274}, Size: unsafe.Sizeof(*new(PolicyUser))},
+	416: {Go: (*[]PolicyRole)(nil), Elem: api.Field{Kind: api.KStruct, Type: 273}, Size: unsafe.Sizeof(*new(PolicyRole))},
+	417: {Go: (*[]Group)(nil), Elem: api.Field{Kind: api.KStruct, Type: 176}, Size: unsafe.Sizeof(*new(Group))},
+	418: {Go: (*[]InstanceProfile)(nil), Elem: api.Field{Kind: api.KStruct, Type: 178}, Size: unsafe.Sizeof(*new(InstanceProfile))},
+	419: {Go: (*[]MFADevice)(nil), Elem: api.Field{Kind: api.KStruct, Type: 256}, Size: unsafe.Sizeof(*new(MFADevice))},
+	420: {Go: (*[]OpenIDConnectProviderListEntry)(nil), Elem: api.Field{Kind: api.KStruct, Type: 261}, Size: unsafe.Sizeof(*new(OpenIDConnectProviderListEntry))},
+	421: {Go: (*[]PolicyGrantingServiceAccess)(nil), Elem: api.Field{Kind: api.KStruct, Type: 270}, Size: unsafe.Sizeof(*new(PolicyGrantingServiceAccess))},
+	422: {Go: (*[]ListPoliciesGrantingServiceAccessEntry)(nil), Elem: api.Field{Kind: api.KStruct, Type: 218}, Size: unsafe.Sizeof(*new(ListPoliciesGrantingServiceAccessEntry))},
+	423: {Go: (*[]Policy)(nil), Elem: api.Field{Kind: api.KStruct, Type: 267}, Size: unsafe.Sizeof(*new(Policy))},
+	424: {Go: (*[]PolicyVersion)(nil), Elem: api.Field{Kind: api.KStruct, Type: 275}, Size: unsafe.Sizeof(*new(PolicyVersion))},
+	425: {Go: (*[]SAMLProviderListEntry)(nil), Elem: api.Field{Kind: api.KStruct, Type: 303}, Size: unsafe.Sizeof(*new(SAMLProviderListEntry))},
+	426: {Go: (*[]SSHPublicKeyMetadata)(nil), Elem: api.Field{Kind: api.KStruct, Type: 305}, Size: unsafe.Sizeof(*new(SSHPublicKeyMetadata))},
+	427: {Go: (*[]ServerCertificateMetadata)(nil), Elem: api.Field{Kind: api.KStruct, Type: 307}, Size: unsafe.Sizeof(*new(ServerCertificateMetadata))},
+	428: {Go: (*[]ServiceSpecificCredentialMetadata)(nil), Elem: api.Field{Kind: api.KStruct, Type: 312}, Size: unsafe.Sizeof(*new(ServiceSpecificCredentialMetadata))},
+	429: {Go: (*[]SigningCertificate)(nil), Elem: api.Field{Kind: api.KStruct, Type: 317}, Size: unsafe.Sizeof(*new(SigningCertificate))},
+	430: {Go: (*[]VirtualMFADevice)(nil), Elem: api.Field{Kind: api.KStruct, Type: 394}, Size: unsafe.Sizeof(*new(VirtualMFADevice))},
+	431: {Go: (*[]TrackedActionLastAccessed)(nil), Elem: api.Field{Kind: api.KStruct, Type: 339}, Size: unsafe.Sizeof(*new(TrackedActionLastAccessed))},
+	432: {Go: (*[]ContextEntry)(nil), Elem: api.Field{Kind: api.KStruct, Type: 21}, Size: unsafe.Sizeof(*new(ContextEntry))},
+	433: {Go: (*[]EvaluationResult)(nil), Elem: api.Field{Kind: api.KStruct, Type: 118}, Size: unsafe.Sizeof(*new(EvaluationResult))},
 }

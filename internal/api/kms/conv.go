@@ -3,2962 +3,1105 @@
 package kmsapi
 
 import (
+	"unsafe"
+
 	"github.com/niwa-cloud/niwa/internal/api"
 )
 
-func (s *CreateAliasOutput) FromDynamic(map[string]any) error { return nil }
-
-func (s *CreateAliasOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *DeleteAliasOutput) FromDynamic(map[string]any) error { return nil }
-
-func (s *DeleteAliasOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *DeleteImportedKeyMaterialOutput) FromDynamic(map[string]any) error { return nil }
-
-func (s *DeleteImportedKeyMaterialOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *DisableKeyOutput) FromDynamic(map[string]any) error { return nil }
-
-func (s *DisableKeyOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *DisableKeyRotationOutput) FromDynamic(map[string]any) error { return nil }
-
-func (s *DisableKeyRotationOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *EnableKeyOutput) FromDynamic(map[string]any) error { return nil }
-
-func (s *EnableKeyOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *EnableKeyRotationOutput) FromDynamic(map[string]any) error { return nil }
-
-func (s *EnableKeyRotationOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *PutKeyPolicyOutput) FromDynamic(map[string]any) error { return nil }
-
-func (s *PutKeyPolicyOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *RetireGrantOutput) FromDynamic(map[string]any) error { return nil }
-
-func (s *RetireGrantOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *RevokeGrantOutput) FromDynamic(map[string]any) error { return nil }
-
-func (s *RevokeGrantOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *TagResourceOutput) FromDynamic(map[string]any) error { return nil }
-
-func (s *TagResourceOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *UntagResourceOutput) FromDynamic(map[string]any) error { return nil }
-
-func (s *UntagResourceOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *UpdateAliasOutput) FromDynamic(map[string]any) error { return nil }
-
-func (s *UpdateAliasOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *UpdateKeyDescriptionOutput) FromDynamic(map[string]any) error { return nil }
-
-func (s *UpdateKeyDescriptionOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *UpdatePrimaryRegionOutput) FromDynamic(map[string]any) error { return nil }
-
-func (s *UpdatePrimaryRegionOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *AliasListEntry) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "AliasName", &s.AliasName, api.SetStringPtr)
-	err = api.Decode(err, m, "AliasArn", &s.AliasArn, api.SetStringPtr)
-	err = api.Decode(err, m, "TargetKeyId", &s.TargetKeyId, api.SetStringPtr)
-	err = api.Decode(err, m, "CreationDate", &s.CreationDate, api.SetTimePtr)
-	err = api.Decode(err, m, "LastUpdatedDate", &s.LastUpdatedDate, api.SetTimePtr)
-	return err
-}
-
-func (s *AliasListEntry) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 5)
-	api.Put(m, "AliasName", s.AliasName, api.DynString)
-	api.Put(m, "AliasArn", s.AliasArn, api.DynString)
-	api.Put(m, "TargetKeyId", s.TargetKeyId, api.DynString)
-	api.Put(m, "CreationDate", s.CreationDate, api.DynTime)
-	api.Put(m, "LastUpdatedDate", s.LastUpdatedDate, api.DynTime)
-	return m
-}
-
-func (s *AlreadyExistsException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *AlreadyExistsException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
-
-func (s *CancelKeyDeletionRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "KeyId", &s.KeyId, api.SetStringPtr)
-	return err
-}
-
-func (s *CancelKeyDeletionRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "KeyId", s.KeyId, api.DynString)
-	return m
-}
-
-func (s *CancelKeyDeletionResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "KeyId", &s.KeyId, api.SetStringPtr)
-	return err
-}
-
-func (s *CancelKeyDeletionResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "KeyId", s.KeyId, api.DynString)
-	return m
-}
-
-func (s *CloudHsmClusterInUseException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *CloudHsmClusterInUseException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
-
-func (s *CloudHsmClusterInvalidConfigurationException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *CloudHsmClusterInvalidConfigurationException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
-
-func (s *CloudHsmClusterNotActiveException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *CloudHsmClusterNotActiveException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
-
-func (s *CloudHsmClusterNotFoundException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *CloudHsmClusterNotFoundException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
-
-func (s *CloudHsmClusterNotRelatedException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *CloudHsmClusterNotRelatedException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
-
-func (s *ConflictException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *ConflictException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
-
-func (s *ConnectCustomKeyStoreRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "CustomKeyStoreId", &s.CustomKeyStoreId, api.SetStringPtr)
-	return err
-}
-
-func (s *ConnectCustomKeyStoreRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "CustomKeyStoreId", s.CustomKeyStoreId, api.DynString)
-	return m
-}
-
-func (s *ConnectCustomKeyStoreResponse) FromDynamic(map[string]any) error { return nil }
-
-func (s *ConnectCustomKeyStoreResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *CreateAliasRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "AliasName", &s.AliasName, api.SetStringPtr)
-	err = api.Decode(err, m, "TargetKeyId", &s.TargetKeyId, api.SetStringPtr)
-	return err
-}
-
-func (s *CreateAliasRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "AliasName", s.AliasName, api.DynString)
-	api.Put(m, "TargetKeyId", s.TargetKeyId, api.DynString)
-	return m
-}
-
-func (s *CreateCustomKeyStoreRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "CustomKeyStoreName", &s.CustomKeyStoreName, api.SetStringPtr)
-	err = api.Decode(err, m, "CloudHsmClusterId", &s.CloudHsmClusterId, api.SetStringPtr)
-	err = api.Decode(err, m, "TrustAnchorCertificate", &s.TrustAnchorCertificate, api.SetStringPtr)
-	err = api.Decode(err, m, "KeyStorePassword", &s.KeyStorePassword, api.SetStringPtr)
-	err = api.Decode(err, m, "CustomKeyStoreType", &s.CustomKeyStoreType, api.SetStringPtr)
-	err = api.Decode(err, m, "XksProxyUriEndpoint", &s.XksProxyUriEndpoint, api.SetStringPtr)
-	err = api.Decode(err, m, "XksProxyUriPath", &s.XksProxyUriPath, api.SetStringPtr)
-	err = api.Decode(err, m, "XksProxyVpcEndpointServiceName", &s.XksProxyVpcEndpointServiceName, api.SetStringPtr)
-	err = api.Decode(err, m, "XksProxyAuthenticationCredential", &s.XksProxyAuthenticationCredential, api.SetStructPtr[XksProxyAuthenticationCredentialType])
-	err = api.Decode(err, m, "XksProxyConnectivity", &s.XksProxyConnectivity, api.SetStringPtr)
-	return err
-}
-
-func (s *CreateCustomKeyStoreRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "CustomKeyStoreName", s.CustomKeyStoreName, api.DynString)
-	api.Put(m, "CloudHsmClusterId", s.CloudHsmClusterId, api.DynString)
-	api.Put(m, "TrustAnchorCertificate", s.TrustAnchorCertificate, api.DynString)
-	api.Put(m, "KeyStorePassword", s.KeyStorePassword, api.DynString)
-	api.Put(m, "CustomKeyStoreType", s.CustomKeyStoreType, api.DynString)
-	api.Put(m, "XksProxyUriEndpoint", s.XksProxyUriEndpoint, api.DynString)
-	api.Put(m, "XksProxyUriPath", s.XksProxyUriPath, api.DynString)
-	api.Put(m, "XksProxyVpcEndpointServiceName", s.XksProxyVpcEndpointServiceName, api.DynString)
-	api.PutStruct(m, "XksProxyAuthenticationCredential", s.XksProxyAuthenticationCredential)
-	api.Put(m, "XksProxyConnectivity", s.XksProxyConnectivity, api.DynString)
-	return m
-}
-
-func (s *CreateCustomKeyStoreResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "CustomKeyStoreId", &s.CustomKeyStoreId, api.SetStringPtr)
-	return err
-}
-
-func (s *CreateCustomKeyStoreResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "CustomKeyStoreId", s.CustomKeyStoreId, api.DynString)
-	return m
-}
-
-func (s *CreateGrantRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "KeyId", &s.KeyId, api.SetStringPtr)
-	err = api.Decode(err, m, "GranteePrincipal", &s.GranteePrincipal, api.SetStringPtr)
-	err = api.Decode(err, m, "RetiringPrincipal", &s.RetiringPrincipal, api.SetStringPtr)
-	err = api.Decode(err, m, "Operations", &s.Operations, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "Constraints", &s.Constraints, api.SetStructPtr[GrantConstraints])
-	err = api.Decode(err, m, "GrantTokens", &s.GrantTokens, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "DryRun", &s.DryRun, api.SetBoolPtr)
-	return err
-}
-
-func (s *CreateGrantRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "KeyId", s.KeyId, api.DynString)
-	api.Put(m, "GranteePrincipal", s.GranteePrincipal, api.DynString)
-	api.Put(m, "RetiringPrincipal", s.RetiringPrincipal, api.DynString)
-	api.PutList(m, "Operations", s.Operations, api.DynString)
-	api.PutStruct(m, "Constraints", s.Constraints)
-	api.PutList(m, "GrantTokens", s.GrantTokens, api.DynString)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "DryRun", s.DryRun, api.DynBool)
-	return m
-}
-
-func (s *CreateGrantResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "GrantToken", &s.GrantToken, api.SetStringPtr)
-	err = api.Decode(err, m, "GrantId", &s.GrantId, api.SetStringPtr)
-	return err
-}
-
-func (s *CreateGrantResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "GrantToken", s.GrantToken, api.DynString)
-	api.Put(m, "GrantId", s.GrantId, api.DynString)
-	return m
-}
-
-func (s *CreateKeyRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Policy", &s.Policy, api.SetStringPtr)
-	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
-	err = api.Decode(err, m, "KeyUsage", &s.KeyUsage, api.SetStringPtr)
-	err = api.Decode(err, m, "CustomerMasterKeySpec", &s.CustomerMasterKeySpec, api.SetStringPtr)
-	err = api.Decode(err, m, "KeySpec", &s.KeySpec, api.SetStringPtr)
-	err = api.Decode(err, m, "Origin", &s.Origin, api.SetStringPtr)
-	err = api.Decode(err, m, "CustomKeyStoreId", &s.CustomKeyStoreId, api.SetStringPtr)
-	err = api.Decode(err, m, "BypassPolicyLockoutSafetyCheck", &s.BypassPolicyLockoutSafetyCheck, api.SetBoolPtr)
-	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]Tag, v any) error {
-		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "MultiRegion", &s.MultiRegion, api.SetBoolPtr)
-	err = api.Decode(err, m, "XksKeyId", &s.XksKeyId, api.SetStringPtr)
-	return err
-}
-
-func (s *CreateKeyRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "Policy", s.Policy, api.DynString)
-	api.Put(m, "Description", s.Description, api.DynString)
-	api.Put(m, "KeyUsage", s.KeyUsage, api.DynString)
-	api.Put(m, "CustomerMasterKeySpec", s.CustomerMasterKeySpec, api.DynString)
-	api.Put(m, "KeySpec", s.KeySpec, api.DynString)
-	api.Put(m, "Origin", s.Origin, api.DynString)
-	api.Put(m, "CustomKeyStoreId", s.CustomKeyStoreId, api.DynString)
-	api.Put(m, "BypassPolicyLockoutSafetyCheck", s.BypassPolicyLockoutSafetyCheck, api.DynBool)
-	api.PutList(m, "Tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
-	api.Put(m, "MultiRegion", s.MultiRegion, api.DynBool)
-	api.Put(m, "XksKeyId", s.XksKeyId, api.DynString)
-	return m
-}
-
-func (s *CreateKeyResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "KeyMetadata", &s.KeyMetadata, api.SetStructPtr[KeyMetadata])
-	return err
-}
-
-func (s *CreateKeyResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "KeyMetadata", s.KeyMetadata)
-	return m
-}
-
-func (s *CustomKeyStoreHasCMKsException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *CustomKeyStoreHasCMKsException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
-
-func (s *CustomKeyStoreInvalidStateException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *CustomKeyStoreInvalidStateException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
-
-func (s *CustomKeyStoreNameInUseException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *CustomKeyStoreNameInUseException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
-
-func (s *CustomKeyStoreNotFoundException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *CustomKeyStoreNotFoundException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
-
-func (s *CustomKeyStoresListEntry) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "CustomKeyStoreId", &s.CustomKeyStoreId, api.SetStringPtr)
-	err = api.Decode(err, m, "CustomKeyStoreName", &s.CustomKeyStoreName, api.SetStringPtr)
-	err = api.Decode(err, m, "CloudHsmClusterId", &s.CloudHsmClusterId, api.SetStringPtr)
-	err = api.Decode(err, m, "TrustAnchorCertificate", &s.TrustAnchorCertificate, api.SetStringPtr)
-	err = api.Decode(err, m, "ConnectionState", &s.ConnectionState, api.SetStringPtr)
-	err = api.Decode(err, m, "ConnectionErrorCode", &s.ConnectionErrorCode, api.SetStringPtr)
-	err = api.Decode(err, m, "CreationDate", &s.CreationDate, api.SetTimePtr)
-	err = api.Decode(err, m, "CustomKeyStoreType", &s.CustomKeyStoreType, api.SetStringPtr)
-	err = api.Decode(err, m, "XksProxyConfiguration", &s.XksProxyConfiguration, api.SetStructPtr[XksProxyConfigurationType])
-	return err
-}
-
-func (s *CustomKeyStoresListEntry) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "CustomKeyStoreId", s.CustomKeyStoreId, api.DynString)
-	api.Put(m, "CustomKeyStoreName", s.CustomKeyStoreName, api.DynString)
-	api.Put(m, "CloudHsmClusterId", s.CloudHsmClusterId, api.DynString)
-	api.Put(m, "TrustAnchorCertificate", s.TrustAnchorCertificate, api.DynString)
-	api.Put(m, "ConnectionState", s.ConnectionState, api.DynString)
-	api.Put(m, "ConnectionErrorCode", s.ConnectionErrorCode, api.DynString)
-	api.Put(m, "CreationDate", s.CreationDate, api.DynTime)
-	api.Put(m, "CustomKeyStoreType", s.CustomKeyStoreType, api.DynString)
-	api.PutStruct(m, "XksProxyConfiguration", s.XksProxyConfiguration)
-	return m
-}
-
-func (s *DecryptRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "CiphertextBlob", &s.CiphertextBlob, api.SetBytes)
-	err = api.Decode(err, m, "EncryptionContext", &s.EncryptionContext, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
-	err = api.Decode(err, m, "GrantTokens", &s.GrantTokens, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "KeyId", &s.KeyId, api.SetStringPtr)
-	err = api.Decode(err, m, "EncryptionAlgorithm", &s.EncryptionAlgorithm, api.SetStringPtr)
-	err = api.Decode(err, m, "Recipient", &s.Recipient, api.SetStructPtr[RecipientInfo])
-	err = api.Decode(err, m, "DryRun", &s.DryRun, api.SetBoolPtr)
-	return err
-}
-
-func (s *DecryptRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 7)
-	api.PutBytes(m, "CiphertextBlob", s.CiphertextBlob)
-	api.PutMap(m, "EncryptionContext", s.EncryptionContext, api.DynString)
-	api.PutList(m, "GrantTokens", s.GrantTokens, api.DynString)
-	api.Put(m, "KeyId", s.KeyId, api.DynString)
-	api.Put(m, "EncryptionAlgorithm", s.EncryptionAlgorithm, api.DynString)
-	api.PutStruct(m, "Recipient", s.Recipient)
-	api.Put(m, "DryRun", s.DryRun, api.DynBool)
-	return m
-}
-
-func (s *DecryptResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "KeyId", &s.KeyId, api.SetStringPtr)
-	err = api.Decode(err, m, "Plaintext", &s.Plaintext, api.SetBytes)
-	err = api.Decode(err, m, "EncryptionAlgorithm", &s.EncryptionAlgorithm, api.SetStringPtr)
-	err = api.Decode(err, m, "CiphertextForRecipient", &s.CiphertextForRecipient, api.SetBytes)
-	return err
-}
-
-func (s *DecryptResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "KeyId", s.KeyId, api.DynString)
-	api.PutBytes(m, "Plaintext", s.Plaintext)
-	api.Put(m, "EncryptionAlgorithm", s.EncryptionAlgorithm, api.DynString)
-	api.PutBytes(m, "CiphertextForRecipient", s.CiphertextForRecipient)
-	return m
-}
-
-func (s *DeleteAliasRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "AliasName", &s.AliasName, api.SetStringPtr)
-	return err
-}
-
-func (s *DeleteAliasRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "AliasName", s.AliasName, api.DynString)
-	return m
-}
-
-func (s *DeleteCustomKeyStoreRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "CustomKeyStoreId", &s.CustomKeyStoreId, api.SetStringPtr)
-	return err
-}
-
-func (s *DeleteCustomKeyStoreRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "CustomKeyStoreId", s.CustomKeyStoreId, api.DynString)
-	return m
-}
-
-func (s *DeleteCustomKeyStoreResponse) FromDynamic(map[string]any) error { return nil }
-
-func (s *DeleteCustomKeyStoreResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *DeleteImportedKeyMaterialRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "KeyId", &s.KeyId, api.SetStringPtr)
-	return err
-}
-
-func (s *DeleteImportedKeyMaterialRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "KeyId", s.KeyId, api.DynString)
-	return m
-}
-
-func (s *DependencyTimeoutException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *DependencyTimeoutException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
-
-func (s *DeriveSharedSecretRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "KeyId", &s.KeyId, api.SetStringPtr)
-	err = api.Decode(err, m, "KeyAgreementAlgorithm", &s.KeyAgreementAlgorithm, api.SetStringPtr)
-	err = api.Decode(err, m, "PublicKey", &s.PublicKey, api.SetBytes)
-	err = api.Decode(err, m, "GrantTokens", &s.GrantTokens, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "DryRun", &s.DryRun, api.SetBoolPtr)
-	err = api.Decode(err, m, "Recipient", &s.Recipient, api.SetStructPtr[RecipientInfo])
-	return err
-}
-
-func (s *DeriveSharedSecretRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 6)
-	api.Put(m, "KeyId", s.KeyId, api.DynString)
-	api.Put(m, "KeyAgreementAlgorithm", s.KeyAgreementAlgorithm, api.DynString)
-	api.PutBytes(m, "PublicKey", s.PublicKey)
-	api.PutList(m, "GrantTokens", s.GrantTokens, api.DynString)
-	api.Put(m, "DryRun", s.DryRun, api.DynBool)
-	api.PutStruct(m, "Recipient", s.Recipient)
-	return m
-}
-
-func (s *DeriveSharedSecretResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "KeyId", &s.KeyId, api.SetStringPtr)
-	err = api.Decode(err, m, "SharedSecret", &s.SharedSecret, api.SetBytes)
-	err = api.Decode(err, m, "CiphertextForRecipient", &s.CiphertextForRecipient, api.SetBytes)
-	err = api.Decode(err, m, "KeyAgreementAlgorithm", &s.KeyAgreementAlgorithm, api.SetStringPtr)
-	err = api.Decode(err, m, "KeyOrigin", &s.KeyOrigin, api.SetStringPtr)
-	return err
-}
-
-func (s *DeriveSharedSecretResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 5)
-	api.Put(m, "KeyId", s.KeyId, api.DynString)
-	api.PutBytes(m, "SharedSecret", s.SharedSecret)
-	api.PutBytes(m, "CiphertextForRecipient", s.CiphertextForRecipient)
-	api.Put(m, "KeyAgreementAlgorithm", s.KeyAgreementAlgorithm, api.DynString)
-	api.Put(m, "KeyOrigin", s.KeyOrigin, api.DynString)
-	return m
-}
-
-func (s *DescribeCustomKeyStoresRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "CustomKeyStoreId", &s.CustomKeyStoreId, api.SetStringPtr)
-	err = api.Decode(err, m, "CustomKeyStoreName", &s.CustomKeyStoreName, api.SetStringPtr)
-	err = api.Decode(err, m, "Limit", &s.Limit, api.SetInt32Ptr)
-	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
-	return err
-}
-
-func (s *DescribeCustomKeyStoresRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "CustomKeyStoreId", s.CustomKeyStoreId, api.DynString)
-	api.Put(m, "CustomKeyStoreName", s.CustomKeyStoreName, api.DynString)
-	api.Put(m, "Limit", s.Limit, api.DynInt32)
-	api.Put(m, "Marker", s.Marker, api.DynString)
-	return m
-}
-
-func (s *DescribeCustomKeyStoresResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "CustomKeyStores", &s.CustomKeyStores, func(p *[]CustomKeyStoresListEntry, v any) error {
-		return api.SetList(p, v, func(p *CustomKeyStoresListEntry, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "NextMarker", &s.NextMarker, api.SetStringPtr)
-	err = api.Decode(err, m, "Truncated", &s.Truncated, api.SetBoolPtr)
-	return err
-}
-
-func (s *DescribeCustomKeyStoresResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.PutList(m, "CustomKeyStores", s.CustomKeyStores, func(e CustomKeyStoresListEntry) any { return e.ToDynamic() })
-	api.Put(m, "NextMarker", s.NextMarker, api.DynString)
-	api.Put(m, "Truncated", s.Truncated, api.DynBool)
-	return m
-}
-
-func (s *DescribeKeyRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "KeyId", &s.KeyId, api.SetStringPtr)
-	err = api.Decode(err, m, "GrantTokens", &s.GrantTokens, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	return err
-}
-
-func (s *DescribeKeyRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "KeyId", s.KeyId, api.DynString)
-	api.PutList(m, "GrantTokens", s.GrantTokens, api.DynString)
-	return m
-}
-
-func (s *DescribeKeyResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "KeyMetadata", &s.KeyMetadata, api.SetStructPtr[KeyMetadata])
-	return err
-}
-
-func (s *DescribeKeyResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "KeyMetadata", s.KeyMetadata)
-	return m
-}
-
-func (s *DisableKeyRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "KeyId", &s.KeyId, api.SetStringPtr)
-	return err
-}
-
-func (s *DisableKeyRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "KeyId", s.KeyId, api.DynString)
-	return m
-}
-
-func (s *DisableKeyRotationRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "KeyId", &s.KeyId, api.SetStringPtr)
-	return err
-}
-
-func (s *DisableKeyRotationRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "KeyId", s.KeyId, api.DynString)
-	return m
-}
-
-func (s *DisabledException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *DisabledException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
-
-func (s *DisconnectCustomKeyStoreRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "CustomKeyStoreId", &s.CustomKeyStoreId, api.SetStringPtr)
-	return err
-}
-
-func (s *DisconnectCustomKeyStoreRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "CustomKeyStoreId", s.CustomKeyStoreId, api.DynString)
-	return m
-}
-
-func (s *DisconnectCustomKeyStoreResponse) FromDynamic(map[string]any) error { return nil }
-
-func (s *DisconnectCustomKeyStoreResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *DryRunOperationException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *DryRunOperationException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
-
-func (s *EnableKeyRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "KeyId", &s.KeyId, api.SetStringPtr)
-	return err
-}
-
-func (s *EnableKeyRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "KeyId", s.KeyId, api.DynString)
-	return m
-}
-
-func (s *EnableKeyRotationRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "KeyId", &s.KeyId, api.SetStringPtr)
-	err = api.Decode(err, m, "RotationPeriodInDays", &s.RotationPeriodInDays, api.SetInt32Ptr)
-	return err
-}
-
-func (s *EnableKeyRotationRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "KeyId", s.KeyId, api.DynString)
-	api.Put(m, "RotationPeriodInDays", s.RotationPeriodInDays, api.DynInt32)
-	return m
-}
-
-func (s *EncryptRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "KeyId", &s.KeyId, api.SetStringPtr)
-	err = api.Decode(err, m, "Plaintext", &s.Plaintext, api.SetBytes)
-	err = api.Decode(err, m, "EncryptionContext", &s.EncryptionContext, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
-	err = api.Decode(err, m, "GrantTokens", &s.GrantTokens, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "EncryptionAlgorithm", &s.EncryptionAlgorithm, api.SetStringPtr)
-	err = api.Decode(err, m, "DryRun", &s.DryRun, api.SetBoolPtr)
-	return err
-}
-
-func (s *EncryptRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 6)
-	api.Put(m, "KeyId", s.KeyId, api.DynString)
-	api.PutBytes(m, "Plaintext", s.Plaintext)
-	api.PutMap(m, "EncryptionContext", s.EncryptionContext, api.DynString)
-	api.PutList(m, "GrantTokens", s.GrantTokens, api.DynString)
-	api.Put(m, "EncryptionAlgorithm", s.EncryptionAlgorithm, api.DynString)
-	api.Put(m, "DryRun", s.DryRun, api.DynBool)
-	return m
-}
-
-func (s *EncryptResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "CiphertextBlob", &s.CiphertextBlob, api.SetBytes)
-	err = api.Decode(err, m, "KeyId", &s.KeyId, api.SetStringPtr)
-	err = api.Decode(err, m, "EncryptionAlgorithm", &s.EncryptionAlgorithm, api.SetStringPtr)
-	return err
-}
-
-func (s *EncryptResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.PutBytes(m, "CiphertextBlob", s.CiphertextBlob)
-	api.Put(m, "KeyId", s.KeyId, api.DynString)
-	api.Put(m, "EncryptionAlgorithm", s.EncryptionAlgorithm, api.DynString)
-	return m
-}
-
-func (s *ExpiredImportTokenException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *ExpiredImportTokenException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
-
-func (s *GenerateDataKeyPairRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "EncryptionContext", &s.EncryptionContext, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
-	err = api.Decode(err, m, "KeyId", &s.KeyId, api.SetStringPtr)
-	err = api.Decode(err, m, "KeyPairSpec", &s.KeyPairSpec, api.SetStringPtr)
-	err = api.Decode(err, m, "GrantTokens", &s.GrantTokens, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "Recipient", &s.Recipient, api.SetStructPtr[RecipientInfo])
-	err = api.Decode(err, m, "DryRun", &s.DryRun, api.SetBoolPtr)
-	return err
-}
-
-func (s *GenerateDataKeyPairRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 6)
-	api.PutMap(m, "EncryptionContext", s.EncryptionContext, api.DynString)
-	api.Put(m, "KeyId", s.KeyId, api.DynString)
-	api.Put(m, "KeyPairSpec", s.KeyPairSpec, api.DynString)
-	api.PutList(m, "GrantTokens", s.GrantTokens, api.DynString)
-	api.PutStruct(m, "Recipient", s.Recipient)
-	api.Put(m, "DryRun", s.DryRun, api.DynBool)
-	return m
-}
-
-func (s *GenerateDataKeyPairResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "PrivateKeyCiphertextBlob", &s.PrivateKeyCiphertextBlob, api.SetBytes)
-	err = api.Decode(err, m, "PrivateKeyPlaintext", &s.PrivateKeyPlaintext, api.SetBytes)
-	err = api.Decode(err, m, "PublicKey", &s.PublicKey, api.SetBytes)
-	err = api.Decode(err, m, "KeyId", &s.KeyId, api.SetStringPtr)
-	err = api.Decode(err, m, "KeyPairSpec", &s.KeyPairSpec, api.SetStringPtr)
-	err = api.Decode(err, m, "CiphertextForRecipient", &s.CiphertextForRecipient, api.SetBytes)
-	return err
-}
-
-func (s *GenerateDataKeyPairResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 6)
-	api.PutBytes(m, "PrivateKeyCiphertextBlob", s.PrivateKeyCiphertextBlob)
-	api.PutBytes(m, "PrivateKeyPlaintext", s.PrivateKeyPlaintext)
-	api.PutBytes(m, "PublicKey", s.PublicKey)
-	api.Put(m, "KeyId", s.KeyId, api.DynString)
-	api.Put(m, "KeyPairSpec", s.KeyPairSpec, api.DynString)
-	api.PutBytes(m, "CiphertextForRecipient", s.CiphertextForRecipient)
-	return m
-}
-
-func (s *GenerateDataKeyPairWithoutPlaintextRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "EncryptionContext", &s.EncryptionContext, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
-	err = api.Decode(err, m, "KeyId", &s.KeyId, api.SetStringPtr)
-	err = api.Decode(err, m, "KeyPairSpec", &s.KeyPairSpec, api.SetStringPtr)
-	err = api.Decode(err, m, "GrantTokens", &s.GrantTokens, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "DryRun", &s.DryRun, api.SetBoolPtr)
-	return err
-}
-
-func (s *GenerateDataKeyPairWithoutPlaintextRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 5)
-	api.PutMap(m, "EncryptionContext", s.EncryptionContext, api.DynString)
-	api.Put(m, "KeyId", s.KeyId, api.DynString)
-	api.Put(m, "KeyPairSpec", s.KeyPairSpec, api.DynString)
-	api.PutList(m, "GrantTokens", s.GrantTokens, api.DynString)
-	api.Put(m, "DryRun", s.DryRun, api.DynBool)
-	return m
-}
-
-func (s *GenerateDataKeyPairWithoutPlaintextResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "PrivateKeyCiphertextBlob", &s.PrivateKeyCiphertextBlob, api.SetBytes)
-	err = api.Decode(err, m, "PublicKey", &s.PublicKey, api.SetBytes)
-	err = api.Decode(err, m, "KeyId", &s.KeyId, api.SetStringPtr)
-	err = api.Decode(err, m, "KeyPairSpec", &s.KeyPairSpec, api.SetStringPtr)
-	return err
-}
-
-func (s *GenerateDataKeyPairWithoutPlaintextResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.PutBytes(m, "PrivateKeyCiphertextBlob", s.PrivateKeyCiphertextBlob)
-	api.PutBytes(m, "PublicKey", s.PublicKey)
-	api.Put(m, "KeyId", s.KeyId, api.DynString)
-	api.Put(m, "KeyPairSpec", s.KeyPairSpec, api.DynString)
-	return m
-}
-
-func (s *GenerateDataKeyRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "KeyId", &s.KeyId, api.SetStringPtr)
-	err = api.Decode(err, m, "EncryptionContext", &s.EncryptionContext, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
-	err = api.Decode(err, m, "NumberOfBytes", &s.NumberOfBytes, api.SetInt32Ptr)
-	err = api.Decode(err, m, "KeySpec", &s.KeySpec, api.SetStringPtr)
-	err = api.Decode(err, m, "GrantTokens", &s.GrantTokens, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "Recipient", &s.Recipient, api.SetStructPtr[RecipientInfo])
-	err = api.Decode(err, m, "DryRun", &s.DryRun, api.SetBoolPtr)
-	return err
-}
-
-func (s *GenerateDataKeyRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 7)
-	api.Put(m, "KeyId", s.KeyId, api.DynString)
-	api.PutMap(m, "EncryptionContext", s.EncryptionContext, api.DynString)
-	api.Put(m, "NumberOfBytes", s.NumberOfBytes, api.DynInt32)
-	api.Put(m, "KeySpec", s.KeySpec, api.DynString)
-	api.PutList(m, "GrantTokens", s.GrantTokens, api.DynString)
-	api.PutStruct(m, "Recipient", s.Recipient)
-	api.Put(m, "DryRun", s.DryRun, api.DynBool)
-	return m
-}
-
-func (s *GenerateDataKeyResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "CiphertextBlob", &s.CiphertextBlob, api.SetBytes)
-	err = api.Decode(err, m, "Plaintext", &s.Plaintext, api.SetBytes)
-	err = api.Decode(err, m, "KeyId", &s.KeyId, api.SetStringPtr)
-	err = api.Decode(err, m, "CiphertextForRecipient", &s.CiphertextForRecipient, api.SetBytes)
-	return err
-}
-
-func (s *GenerateDataKeyResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.PutBytes(m, "CiphertextBlob", s.CiphertextBlob)
-	api.PutBytes(m, "Plaintext", s.Plaintext)
-	api.Put(m, "KeyId", s.KeyId, api.DynString)
-	api.PutBytes(m, "CiphertextForRecipient", s.CiphertextForRecipient)
-	return m
-}
-
-func (s *GenerateDataKeyWithoutPlaintextRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "KeyId", &s.KeyId, api.SetStringPtr)
-	err = api.Decode(err, m, "EncryptionContext", &s.EncryptionContext, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
-	err = api.Decode(err, m, "KeySpec", &s.KeySpec, api.SetStringPtr)
-	err = api.Decode(err, m, "NumberOfBytes", &s.NumberOfBytes, api.SetInt32Ptr)
-	err = api.Decode(err, m, "GrantTokens", &s.GrantTokens, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "DryRun", &s.DryRun, api.SetBoolPtr)
-	return err
-}
-
-func (s *GenerateDataKeyWithoutPlaintextRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 6)
-	api.Put(m, "KeyId", s.KeyId, api.DynString)
-	api.PutMap(m, "EncryptionContext", s.EncryptionContext, api.DynString)
-	api.Put(m, "KeySpec", s.KeySpec, api.DynString)
-	api.Put(m, "NumberOfBytes", s.NumberOfBytes, api.DynInt32)
-	api.PutList(m, "GrantTokens", s.GrantTokens, api.DynString)
-	api.Put(m, "DryRun", s.DryRun, api.DynBool)
-	return m
-}
-
-func (s *GenerateDataKeyWithoutPlaintextResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "CiphertextBlob", &s.CiphertextBlob, api.SetBytes)
-	err = api.Decode(err, m, "KeyId", &s.KeyId, api.SetStringPtr)
-	return err
-}
-
-func (s *GenerateDataKeyWithoutPlaintextResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutBytes(m, "CiphertextBlob", s.CiphertextBlob)
-	api.Put(m, "KeyId", s.KeyId, api.DynString)
-	return m
-}
-
-func (s *GenerateMacRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetBytes)
-	err = api.Decode(err, m, "KeyId", &s.KeyId, api.SetStringPtr)
-	err = api.Decode(err, m, "MacAlgorithm", &s.MacAlgorithm, api.SetStringPtr)
-	err = api.Decode(err, m, "GrantTokens", &s.GrantTokens, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "DryRun", &s.DryRun, api.SetBoolPtr)
-	return err
-}
-
-func (s *GenerateMacRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 5)
-	api.PutBytes(m, "Message", s.Message)
-	api.Put(m, "KeyId", s.KeyId, api.DynString)
-	api.Put(m, "MacAlgorithm", s.MacAlgorithm, api.DynString)
-	api.PutList(m, "GrantTokens", s.GrantTokens, api.DynString)
-	api.Put(m, "DryRun", s.DryRun, api.DynBool)
-	return m
-}
-
-func (s *GenerateMacResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Mac", &s.Mac, api.SetBytes)
-	err = api.Decode(err, m, "MacAlgorithm", &s.MacAlgorithm, api.SetStringPtr)
-	err = api.Decode(err, m, "KeyId", &s.KeyId, api.SetStringPtr)
-	return err
-}
-
-func (s *GenerateMacResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.PutBytes(m, "Mac", s.Mac)
-	api.Put(m, "MacAlgorithm", s.MacAlgorithm, api.DynString)
-	api.Put(m, "KeyId", s.KeyId, api.DynString)
-	return m
-}
-
-func (s *GenerateRandomRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "NumberOfBytes", &s.NumberOfBytes, api.SetInt32Ptr)
-	err = api.Decode(err, m, "CustomKeyStoreId", &s.CustomKeyStoreId, api.SetStringPtr)
-	err = api.Decode(err, m, "Recipient", &s.Recipient, api.SetStructPtr[RecipientInfo])
-	return err
-}
-
-func (s *GenerateRandomRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "NumberOfBytes", s.NumberOfBytes, api.DynInt32)
-	api.Put(m, "CustomKeyStoreId", s.CustomKeyStoreId, api.DynString)
-	api.PutStruct(m, "Recipient", s.Recipient)
-	return m
-}
-
-func (s *GenerateRandomResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Plaintext", &s.Plaintext, api.SetBytes)
-	err = api.Decode(err, m, "CiphertextForRecipient", &s.CiphertextForRecipient, api.SetBytes)
-	return err
-}
-
-func (s *GenerateRandomResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutBytes(m, "Plaintext", s.Plaintext)
-	api.PutBytes(m, "CiphertextForRecipient", s.CiphertextForRecipient)
-	return m
-}
-
-func (s *GetKeyPolicyRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "KeyId", &s.KeyId, api.SetStringPtr)
-	err = api.Decode(err, m, "PolicyName", &s.PolicyName, api.SetStringPtr)
-	return err
-}
-
-func (s *GetKeyPolicyRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "KeyId", s.KeyId, api.DynString)
-	api.Put(m, "PolicyName", s.PolicyName, api.DynString)
-	return m
-}
-
-func (s *GetKeyPolicyResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Policy", &s.Policy, api.SetStringPtr)
-	err = api.Decode(err, m, "PolicyName", &s.PolicyName, api.SetStringPtr)
-	return err
-}
-
-func (s *GetKeyPolicyResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Policy", s.Policy, api.DynString)
-	api.Put(m, "PolicyName", s.PolicyName, api.DynString)
-	return m
-}
-
-func (s *GetKeyRotationStatusRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "KeyId", &s.KeyId, api.SetStringPtr)
-	return err
-}
-
-func (s *GetKeyRotationStatusRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "KeyId", s.KeyId, api.DynString)
-	return m
-}
-
-func (s *GetKeyRotationStatusResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "KeyRotationEnabled", &s.KeyRotationEnabled, api.SetBoolPtr)
-	err = api.Decode(err, m, "KeyId", &s.KeyId, api.SetStringPtr)
-	err = api.Decode(err, m, "RotationPeriodInDays", &s.RotationPeriodInDays, api.SetInt32Ptr)
-	err = api.Decode(err, m, "NextRotationDate", &s.NextRotationDate, api.SetTimePtr)
-	err = api.Decode(err, m, "OnDemandRotationStartDate", &s.OnDemandRotationStartDate, api.SetTimePtr)
-	return err
-}
-
-func (s *GetKeyRotationStatusResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 5)
-	api.Put(m, "KeyRotationEnabled", s.KeyRotationEnabled, api.DynBool)
-	api.Put(m, "KeyId", s.KeyId, api.DynString)
-	api.Put(m, "RotationPeriodInDays", s.RotationPeriodInDays, api.DynInt32)
-	api.Put(m, "NextRotationDate", s.NextRotationDate, api.DynTime)
-	api.Put(m, "OnDemandRotationStartDate", s.OnDemandRotationStartDate, api.DynTime)
-	return m
-}
-
-func (s *GetParametersForImportRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "KeyId", &s.KeyId, api.SetStringPtr)
-	err = api.Decode(err, m, "WrappingAlgorithm", &s.WrappingAlgorithm, api.SetStringPtr)
-	err = api.Decode(err, m, "WrappingKeySpec", &s.WrappingKeySpec, api.SetStringPtr)
-	return err
-}
-
-func (s *GetParametersForImportRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "KeyId", s.KeyId, api.DynString)
-	api.Put(m, "WrappingAlgorithm", s.WrappingAlgorithm, api.DynString)
-	api.Put(m, "WrappingKeySpec", s.WrappingKeySpec, api.DynString)
-	return m
-}
-
-func (s *GetParametersForImportResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "KeyId", &s.KeyId, api.SetStringPtr)
-	err = api.Decode(err, m, "ImportToken", &s.ImportToken, api.SetBytes)
-	err = api.Decode(err, m, "PublicKey", &s.PublicKey, api.SetBytes)
-	err = api.Decode(err, m, "ParametersValidTo", &s.ParametersValidTo, api.SetTimePtr)
-	return err
-}
-
-func (s *GetParametersForImportResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "KeyId", s.KeyId, api.DynString)
-	api.PutBytes(m, "ImportToken", s.ImportToken)
-	api.PutBytes(m, "PublicKey", s.PublicKey)
-	api.Put(m, "ParametersValidTo", s.ParametersValidTo, api.DynTime)
-	return m
-}
-
-func (s *GetPublicKeyRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "KeyId", &s.KeyId, api.SetStringPtr)
-	err = api.Decode(err, m, "GrantTokens", &s.GrantTokens, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	return err
-}
-
-func (s *GetPublicKeyRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "KeyId", s.KeyId, api.DynString)
-	api.PutList(m, "GrantTokens", s.GrantTokens, api.DynString)
-	return m
-}
-
-func (s *GetPublicKeyResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "KeyId", &s.KeyId, api.SetStringPtr)
-	err = api.Decode(err, m, "PublicKey", &s.PublicKey, api.SetBytes)
-	err = api.Decode(err, m, "CustomerMasterKeySpec", &s.CustomerMasterKeySpec, api.SetStringPtr)
-	err = api.Decode(err, m, "KeySpec", &s.KeySpec, api.SetStringPtr)
-	err = api.Decode(err, m, "KeyUsage", &s.KeyUsage, api.SetStringPtr)
-	err = api.Decode(err, m, "EncryptionAlgorithms", &s.EncryptionAlgorithms, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "SigningAlgorithms", &s.SigningAlgorithms, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "KeyAgreementAlgorithms", &s.KeyAgreementAlgorithms, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	return err
-}
-
-func (s *GetPublicKeyResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "KeyId", s.KeyId, api.DynString)
-	api.PutBytes(m, "PublicKey", s.PublicKey)
-	api.Put(m, "CustomerMasterKeySpec", s.CustomerMasterKeySpec, api.DynString)
-	api.Put(m, "KeySpec", s.KeySpec, api.DynString)
-	api.Put(m, "KeyUsage", s.KeyUsage, api.DynString)
-	api.PutList(m, "EncryptionAlgorithms", s.EncryptionAlgorithms, api.DynString)
-	api.PutList(m, "SigningAlgorithms", s.SigningAlgorithms, api.DynString)
-	api.PutList(m, "KeyAgreementAlgorithms", s.KeyAgreementAlgorithms, api.DynString)
-	return m
-}
-
-func (s *GrantConstraints) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "EncryptionContextSubset", &s.EncryptionContextSubset, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
-	err = api.Decode(err, m, "EncryptionContextEquals", &s.EncryptionContextEquals, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
-	return err
-}
+func (*AliasListEntry) ConvType() (api.Table, int32) { return convTable[:], 0 }
 
-func (s *GrantConstraints) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutMap(m, "EncryptionContextSubset", s.EncryptionContextSubset, api.DynString)
-	api.PutMap(m, "EncryptionContextEquals", s.EncryptionContextEquals, api.DynString)
-	return m
-}
+func (*AlreadyExistsException) ConvType() (api.Table, int32) { return convTable[:], 1 }
 
-func (s *GrantListEntry) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "KeyId", &s.KeyId, api.SetStringPtr)
-	err = api.Decode(err, m, "GrantId", &s.GrantId, api.SetStringPtr)
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "CreationDate", &s.CreationDate, api.SetTimePtr)
-	err = api.Decode(err, m, "GranteePrincipal", &s.GranteePrincipal, api.SetStringPtr)
-	err = api.Decode(err, m, "RetiringPrincipal", &s.RetiringPrincipal, api.SetStringPtr)
-	err = api.Decode(err, m, "IssuingAccount", &s.IssuingAccount, api.SetStringPtr)
-	err = api.Decode(err, m, "Operations", &s.Operations, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "Constraints", &s.Constraints, api.SetStructPtr[GrantConstraints])
-	return err
-}
+func (*CancelKeyDeletionRequest) ConvType() (api.Table, int32) { return convTable[:], 2 }
 
-func (s *GrantListEntry) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "KeyId", s.KeyId, api.DynString)
-	api.Put(m, "GrantId", s.GrantId, api.DynString)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "CreationDate", s.CreationDate, api.DynTime)
-	api.Put(m, "GranteePrincipal", s.GranteePrincipal, api.DynString)
-	api.Put(m, "RetiringPrincipal", s.RetiringPrincipal, api.DynString)
-	api.Put(m, "IssuingAccount", s.IssuingAccount, api.DynString)
-	api.PutList(m, "Operations", s.Operations, api.DynString)
-	api.PutStruct(m, "Constraints", s.Constraints)
-	return m
-}
+func (*CancelKeyDeletionResponse) ConvType() (api.Table, int32) { return convTable[:], 3 }
 
-func (s *ImportKeyMaterialRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "KeyId", &s.KeyId, api.SetStringPtr)
-	err = api.Decode(err, m, "ImportToken", &s.ImportToken, api.SetBytes)
-	err = api.Decode(err, m, "EncryptedKeyMaterial", &s.EncryptedKeyMaterial, api.SetBytes)
-	err = api.Decode(err, m, "ValidTo", &s.ValidTo, api.SetTimePtr)
-	err = api.Decode(err, m, "ExpirationModel", &s.ExpirationModel, api.SetStringPtr)
-	return err
-}
+func (*CloudHsmClusterInUseException) ConvType() (api.Table, int32) { return convTable[:], 4 }
 
-func (s *ImportKeyMaterialRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 5)
-	api.Put(m, "KeyId", s.KeyId, api.DynString)
-	api.PutBytes(m, "ImportToken", s.ImportToken)
-	api.PutBytes(m, "EncryptedKeyMaterial", s.EncryptedKeyMaterial)
-	api.Put(m, "ValidTo", s.ValidTo, api.DynTime)
-	api.Put(m, "ExpirationModel", s.ExpirationModel, api.DynString)
-	return m
+func (*CloudHsmClusterInvalidConfigurationException) ConvType() (api.Table, int32) {
+	return convTable[:], 5
 }
 
-func (s *ImportKeyMaterialResponse) FromDynamic(map[string]any) error { return nil }
+func (*CloudHsmClusterNotActiveException) ConvType() (api.Table, int32) { return convTable[:], 6 }
 
-func (s *ImportKeyMaterialResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*CloudHsmClusterNotFoundException) ConvType() (api.Table, int32) { return convTable[:], 7 }
 
-func (s *IncorrectKeyException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*CloudHsmClusterNotRelatedException) ConvType() (api.Table, int32) { return convTable[:], 8 }
 
-func (s *IncorrectKeyException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
+func (*ConflictException) ConvType() (api.Table, int32) { return convTable[:], 9 }
 
-func (s *IncorrectKeyMaterialException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*ConnectCustomKeyStoreRequest) ConvType() (api.Table, int32) { return convTable[:], 10 }
 
-func (s *IncorrectKeyMaterialException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
+func (*ConnectCustomKeyStoreResponse) ConvType() (api.Table, int32) { return convTable[:], 11 }
 
-func (s *IncorrectTrustAnchorException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*CreateAliasOutput) ConvType() (api.Table, int32) { return convTable[:], 12 }
 
-func (s *IncorrectTrustAnchorException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
+func (*CreateAliasRequest) ConvType() (api.Table, int32) { return convTable[:], 13 }
 
-func (s *InvalidAliasNameException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*CreateCustomKeyStoreRequest) ConvType() (api.Table, int32) { return convTable[:], 14 }
 
-func (s *InvalidAliasNameException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
+func (*CreateCustomKeyStoreResponse) ConvType() (api.Table, int32) { return convTable[:], 15 }
 
-func (s *InvalidArnException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*CreateGrantRequest) ConvType() (api.Table, int32) { return convTable[:], 16 }
 
-func (s *InvalidArnException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
+func (*CreateGrantResponse) ConvType() (api.Table, int32) { return convTable[:], 17 }
 
-func (s *InvalidCiphertextException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*CreateKeyRequest) ConvType() (api.Table, int32) { return convTable[:], 18 }
 
-func (s *InvalidCiphertextException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
+func (*CreateKeyResponse) ConvType() (api.Table, int32) { return convTable[:], 19 }
 
-func (s *InvalidGrantIdException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*CustomKeyStoreHasCMKsException) ConvType() (api.Table, int32) { return convTable[:], 20 }
 
-func (s *InvalidGrantIdException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
+func (*CustomKeyStoreInvalidStateException) ConvType() (api.Table, int32) { return convTable[:], 21 }
 
-func (s *InvalidGrantTokenException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*CustomKeyStoreNameInUseException) ConvType() (api.Table, int32) { return convTable[:], 22 }
 
-func (s *InvalidGrantTokenException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
+func (*CustomKeyStoreNotFoundException) ConvType() (api.Table, int32) { return convTable[:], 23 }
 
-func (s *InvalidImportTokenException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*CustomKeyStoresListEntry) ConvType() (api.Table, int32) { return convTable[:], 24 }
 
-func (s *InvalidImportTokenException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
+func (*DecryptRequest) ConvType() (api.Table, int32) { return convTable[:], 25 }
 
-func (s *InvalidKeyUsageException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*DecryptResponse) ConvType() (api.Table, int32) { return convTable[:], 26 }
 
-func (s *InvalidKeyUsageException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
+func (*DeleteAliasOutput) ConvType() (api.Table, int32) { return convTable[:], 27 }
 
-func (s *InvalidMarkerException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*DeleteAliasRequest) ConvType() (api.Table, int32) { return convTable[:], 28 }
 
-func (s *InvalidMarkerException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
+func (*DeleteCustomKeyStoreRequest) ConvType() (api.Table, int32) { return convTable[:], 29 }
 
-func (s *KMSInternalException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*DeleteCustomKeyStoreResponse) ConvType() (api.Table, int32) { return convTable[:], 30 }
 
-func (s *KMSInternalException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
+func (*DeleteImportedKeyMaterialOutput) ConvType() (api.Table, int32) { return convTable[:], 31 }
 
-func (s *KMSInvalidMacException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*DeleteImportedKeyMaterialRequest) ConvType() (api.Table, int32) { return convTable[:], 32 }
 
-func (s *KMSInvalidMacException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
+func (*DependencyTimeoutException) ConvType() (api.Table, int32) { return convTable[:], 33 }
 
-func (s *KMSInvalidSignatureException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*DeriveSharedSecretRequest) ConvType() (api.Table, int32) { return convTable[:], 34 }
 
-func (s *KMSInvalidSignatureException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
+func (*DeriveSharedSecretResponse) ConvType() (api.Table, int32) { return convTable[:], 35 }
 
-func (s *KMSInvalidStateException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*DescribeCustomKeyStoresRequest) ConvType() (api.Table, int32) { return convTable[:], 36 }
 
-func (s *KMSInvalidStateException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
+func (*DescribeCustomKeyStoresResponse) ConvType() (api.Table, int32) { return convTable[:], 37 }
 
-func (s *KeyListEntry) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "KeyId", &s.KeyId, api.SetStringPtr)
-	err = api.Decode(err, m, "KeyArn", &s.KeyArn, api.SetStringPtr)
-	return err
-}
+func (*DescribeKeyRequest) ConvType() (api.Table, int32) { return convTable[:], 38 }
 
-func (s *KeyListEntry) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "KeyId", s.KeyId, api.DynString)
-	api.Put(m, "KeyArn", s.KeyArn, api.DynString)
-	return m
-}
+func (*DescribeKeyResponse) ConvType() (api.Table, int32) { return convTable[:], 39 }
 
-func (s *KeyMetadata) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "AWSAccountId", &s.AWSAccountId, api.SetStringPtr)
-	err = api.Decode(err, m, "KeyId", &s.KeyId, api.SetStringPtr)
-	err = api.Decode(err, m, "Arn", &s.Arn, api.SetStringPtr)
-	err = api.Decode(err, m, "CreationDate", &s.CreationDate, api.SetTimePtr)
-	err = api.Decode(err, m, "Enabled", &s.Enabled, api.SetBoolPtr)
-	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
-	err = api.Decode(err, m, "KeyUsage", &s.KeyUsage, api.SetStringPtr)
-	err = api.Decode(err, m, "KeyState", &s.KeyState, api.SetStringPtr)
-	err = api.Decode(err, m, "DeletionDate", &s.DeletionDate, api.SetTimePtr)
-	err = api.Decode(err, m, "ValidTo", &s.ValidTo, api.SetTimePtr)
-	err = api.Decode(err, m, "Origin", &s.Origin, api.SetStringPtr)
-	err = api.Decode(err, m, "CustomKeyStoreId", &s.CustomKeyStoreId, api.SetStringPtr)
-	err = api.Decode(err, m, "CloudHsmClusterId", &s.CloudHsmClusterId, api.SetStringPtr)
-	err = api.Decode(err, m, "ExpirationModel", &s.ExpirationModel, api.SetStringPtr)
-	err = api.Decode(err, m, "KeyManager", &s.KeyManager, api.SetStringPtr)
-	err = api.Decode(err, m, "CustomerMasterKeySpec", &s.CustomerMasterKeySpec, api.SetStringPtr)
-	err = api.Decode(err, m, "KeySpec", &s.KeySpec, api.SetStringPtr)
-	err = api.Decode(err, m, "EncryptionAlgorithms", &s.EncryptionAlgorithms, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "SigningAlgorithms", &s.SigningAlgorithms, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "KeyAgreementAlgorithms", &s.KeyAgreementAlgorithms, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "MultiRegion", &s.MultiRegion, api.SetBoolPtr)
-	err = api.Decode(err, m, "MultiRegionConfiguration", &s.MultiRegionConfiguration, api.SetStructPtr[MultiRegionConfiguration])
-	err = api.Decode(err, m, "PendingDeletionWindowInDays", &s.PendingDeletionWindowInDays, api.SetInt32Ptr)
-	err = api.Decode(err, m, "MacAlgorithms", &s.MacAlgorithms, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "XksKeyConfiguration", &s.XksKeyConfiguration, api.SetStructPtr[XksKeyConfigurationType])
-	return err
-}
+func (*DisableKeyOutput) ConvType() (api.Table, int32) { return convTable[:], 40 }
 
-func (s *KeyMetadata) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "AWSAccountId", s.AWSAccountId, api.DynString)
-	api.Put(m, "KeyId", s.KeyId, api.DynString)
-	api.Put(m, "Arn", s.Arn, api.DynString)
-	api.Put(m, "CreationDate", s.CreationDate, api.DynTime)
-	api.Put(m, "Enabled", s.Enabled, api.DynBool)
-	api.Put(m, "Description", s.Description, api.DynString)
-	api.Put(m, "KeyUsage", s.KeyUsage, api.DynString)
-	api.Put(m, "KeyState", s.KeyState, api.DynString)
-	api.Put(m, "DeletionDate", s.DeletionDate, api.DynTime)
-	api.Put(m, "ValidTo", s.ValidTo, api.DynTime)
-	api.Put(m, "Origin", s.Origin, api.DynString)
-	api.Put(m, "CustomKeyStoreId", s.CustomKeyStoreId, api.DynString)
-	api.Put(m, "CloudHsmClusterId", s.CloudHsmClusterId, api.DynString)
-	api.Put(m, "ExpirationModel", s.ExpirationModel, api.DynString)
-	api.Put(m, "KeyManager", s.KeyManager, api.DynString)
-	api.Put(m, "CustomerMasterKeySpec", s.CustomerMasterKeySpec, api.DynString)
-	api.Put(m, "KeySpec", s.KeySpec, api.DynString)
-	api.PutList(m, "EncryptionAlgorithms", s.EncryptionAlgorithms, api.DynString)
-	api.PutList(m, "SigningAlgorithms", s.SigningAlgorithms, api.DynString)
-	api.PutList(m, "KeyAgreementAlgorithms", s.KeyAgreementAlgorithms, api.DynString)
-	api.Put(m, "MultiRegion", s.MultiRegion, api.DynBool)
-	api.PutStruct(m, "MultiRegionConfiguration", s.MultiRegionConfiguration)
-	api.Put(m, "PendingDeletionWindowInDays", s.PendingDeletionWindowInDays, api.DynInt32)
-	api.PutList(m, "MacAlgorithms", s.MacAlgorithms, api.DynString)
-	api.PutStruct(m, "XksKeyConfiguration", s.XksKeyConfiguration)
-	return m
-}
+func (*DisableKeyRequest) ConvType() (api.Table, int32) { return convTable[:], 41 }
 
-func (s *KeyUnavailableException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*DisableKeyRotationOutput) ConvType() (api.Table, int32) { return convTable[:], 42 }
 
-func (s *KeyUnavailableException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
+func (*DisableKeyRotationRequest) ConvType() (api.Table, int32) { return convTable[:], 43 }
 
-func (s *LimitExceededException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*DisabledException) ConvType() (api.Table, int32) { return convTable[:], 44 }
 
-func (s *LimitExceededException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
+func (*DisconnectCustomKeyStoreRequest) ConvType() (api.Table, int32) { return convTable[:], 45 }
 
-func (s *ListAliasesRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "KeyId", &s.KeyId, api.SetStringPtr)
-	err = api.Decode(err, m, "Limit", &s.Limit, api.SetInt32Ptr)
-	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
-	return err
-}
+func (*DisconnectCustomKeyStoreResponse) ConvType() (api.Table, int32) { return convTable[:], 46 }
 
-func (s *ListAliasesRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "KeyId", s.KeyId, api.DynString)
-	api.Put(m, "Limit", s.Limit, api.DynInt32)
-	api.Put(m, "Marker", s.Marker, api.DynString)
-	return m
-}
+func (*DryRunOperationException) ConvType() (api.Table, int32) { return convTable[:], 47 }
 
-func (s *ListAliasesResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Aliases", &s.Aliases, func(p *[]AliasListEntry, v any) error {
-		return api.SetList(p, v, func(p *AliasListEntry, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "NextMarker", &s.NextMarker, api.SetStringPtr)
-	err = api.Decode(err, m, "Truncated", &s.Truncated, api.SetBoolPtr)
-	return err
-}
+func (*EnableKeyOutput) ConvType() (api.Table, int32) { return convTable[:], 48 }
 
-func (s *ListAliasesResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.PutList(m, "Aliases", s.Aliases, func(e AliasListEntry) any { return e.ToDynamic() })
-	api.Put(m, "NextMarker", s.NextMarker, api.DynString)
-	api.Put(m, "Truncated", s.Truncated, api.DynBool)
-	return m
-}
+func (*EnableKeyRequest) ConvType() (api.Table, int32) { return convTable[:], 49 }
 
-func (s *ListGrantsRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Limit", &s.Limit, api.SetInt32Ptr)
-	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
-	err = api.Decode(err, m, "KeyId", &s.KeyId, api.SetStringPtr)
-	err = api.Decode(err, m, "GrantId", &s.GrantId, api.SetStringPtr)
-	err = api.Decode(err, m, "GranteePrincipal", &s.GranteePrincipal, api.SetStringPtr)
-	return err
-}
+func (*EnableKeyRotationOutput) ConvType() (api.Table, int32) { return convTable[:], 50 }
 
-func (s *ListGrantsRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 5)
-	api.Put(m, "Limit", s.Limit, api.DynInt32)
-	api.Put(m, "Marker", s.Marker, api.DynString)
-	api.Put(m, "KeyId", s.KeyId, api.DynString)
-	api.Put(m, "GrantId", s.GrantId, api.DynString)
-	api.Put(m, "GranteePrincipal", s.GranteePrincipal, api.DynString)
-	return m
-}
+func (*EnableKeyRotationRequest) ConvType() (api.Table, int32) { return convTable[:], 51 }
 
-func (s *ListGrantsResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Grants", &s.Grants, func(p *[]GrantListEntry, v any) error {
-		return api.SetList(p, v, func(p *GrantListEntry, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "NextMarker", &s.NextMarker, api.SetStringPtr)
-	err = api.Decode(err, m, "Truncated", &s.Truncated, api.SetBoolPtr)
-	return err
-}
+func (*EncryptRequest) ConvType() (api.Table, int32) { return convTable[:], 52 }
 
-func (s *ListGrantsResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.PutList(m, "Grants", s.Grants, func(e GrantListEntry) any { return e.ToDynamic() })
-	api.Put(m, "NextMarker", s.NextMarker, api.DynString)
-	api.Put(m, "Truncated", s.Truncated, api.DynBool)
-	return m
-}
+func (*EncryptResponse) ConvType() (api.Table, int32) { return convTable[:], 53 }
 
-func (s *ListKeyPoliciesRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "KeyId", &s.KeyId, api.SetStringPtr)
-	err = api.Decode(err, m, "Limit", &s.Limit, api.SetInt32Ptr)
-	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
-	return err
-}
+func (*ExpiredImportTokenException) ConvType() (api.Table, int32) { return convTable[:], 54 }
 
-func (s *ListKeyPoliciesRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "KeyId", s.KeyId, api.DynString)
-	api.Put(m, "Limit", s.Limit, api.DynInt32)
-	api.Put(m, "Marker", s.Marker, api.DynString)
-	return m
-}
+func (*GenerateDataKeyPairRequest) ConvType() (api.Table, int32) { return convTable[:], 55 }
 
-func (s *ListKeyPoliciesResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "PolicyNames", &s.PolicyNames, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "NextMarker", &s.NextMarker, api.SetStringPtr)
-	err = api.Decode(err, m, "Truncated", &s.Truncated, api.SetBoolPtr)
-	return err
-}
+func (*GenerateDataKeyPairResponse) ConvType() (api.Table, int32) { return convTable[:], 56 }
 
-func (s *ListKeyPoliciesResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.PutList(m, "PolicyNames", s.PolicyNames, api.DynString)
-	api.Put(m, "NextMarker", s.NextMarker, api.DynString)
-	api.Put(m, "Truncated", s.Truncated, api.DynBool)
-	return m
+func (*GenerateDataKeyPairWithoutPlaintextRequest) ConvType() (api.Table, int32) {
+	return convTable[:], 57
 }
 
-func (s *ListKeyRotationsRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "KeyId", &s.KeyId, api.SetStringPtr)
-	err = api.Decode(err, m, "Limit", &s.Limit, api.SetInt32Ptr)
-	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
-	return err
+func (*GenerateDataKeyPairWithoutPlaintextResponse) ConvType() (api.Table, int32) {
+	return convTable[:], 58
 }
 
-func (s *ListKeyRotationsRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "KeyId", s.KeyId, api.DynString)
-	api.Put(m, "Limit", s.Limit, api.DynInt32)
-	api.Put(m, "Marker", s.Marker, api.DynString)
-	return m
-}
+func (*GenerateDataKeyRequest) ConvType() (api.Table, int32) { return convTable[:], 59 }
 
-func (s *ListKeyRotationsResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Rotations", &s.Rotations, func(p *[]RotationsListEntry, v any) error {
-		return api.SetList(p, v, func(p *RotationsListEntry, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "NextMarker", &s.NextMarker, api.SetStringPtr)
-	err = api.Decode(err, m, "Truncated", &s.Truncated, api.SetBoolPtr)
-	return err
-}
+func (*GenerateDataKeyResponse) ConvType() (api.Table, int32) { return convTable[:], 60 }
 
-func (s *ListKeyRotationsResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.PutList(m, "Rotations", s.Rotations, func(e RotationsListEntry) any { return e.ToDynamic() })
-	api.Put(m, "NextMarker", s.NextMarker, api.DynString)
-	api.Put(m, "Truncated", s.Truncated, api.DynBool)
-	return m
-}
+func (*GenerateDataKeyWithoutPlaintextRequest) ConvType() (api.Table, int32) { return convTable[:], 61 }
 
-func (s *ListKeysRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Limit", &s.Limit, api.SetInt32Ptr)
-	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
-	return err
+func (*GenerateDataKeyWithoutPlaintextResponse) ConvType() (api.Table, int32) {
+	return convTable[:], 62
 }
 
-func (s *ListKeysRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Limit", s.Limit, api.DynInt32)
-	api.Put(m, "Marker", s.Marker, api.DynString)
-	return m
-}
+func (*GenerateMacRequest) ConvType() (api.Table, int32) { return convTable[:], 63 }
 
-func (s *ListKeysResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Keys", &s.Keys, func(p *[]KeyListEntry, v any) error {
-		return api.SetList(p, v, func(p *KeyListEntry, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "NextMarker", &s.NextMarker, api.SetStringPtr)
-	err = api.Decode(err, m, "Truncated", &s.Truncated, api.SetBoolPtr)
-	return err
-}
+func (*GenerateMacResponse) ConvType() (api.Table, int32) { return convTable[:], 64 }
 
-func (s *ListKeysResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.PutList(m, "Keys", s.Keys, func(e KeyListEntry) any { return e.ToDynamic() })
-	api.Put(m, "NextMarker", s.NextMarker, api.DynString)
-	api.Put(m, "Truncated", s.Truncated, api.DynBool)
-	return m
-}
+func (*GenerateRandomRequest) ConvType() (api.Table, int32) { return convTable[:], 65 }
 
-func (s *ListResourceTagsRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "KeyId", &s.KeyId, api.SetStringPtr)
-	err = api.Decode(err, m, "Limit", &s.Limit, api.SetInt32Ptr)
-	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
-	return err
-}
+func (*GenerateRandomResponse) ConvType() (api.Table, int32) { return convTable[:], 66 }
 
-func (s *ListResourceTagsRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "KeyId", s.KeyId, api.DynString)
-	api.Put(m, "Limit", s.Limit, api.DynInt32)
-	api.Put(m, "Marker", s.Marker, api.DynString)
-	return m
-}
+func (*GetKeyPolicyRequest) ConvType() (api.Table, int32) { return convTable[:], 67 }
 
-func (s *ListResourceTagsResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]Tag, v any) error {
-		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "NextMarker", &s.NextMarker, api.SetStringPtr)
-	err = api.Decode(err, m, "Truncated", &s.Truncated, api.SetBoolPtr)
-	return err
-}
+func (*GetKeyPolicyResponse) ConvType() (api.Table, int32) { return convTable[:], 68 }
 
-func (s *ListResourceTagsResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.PutList(m, "Tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
-	api.Put(m, "NextMarker", s.NextMarker, api.DynString)
-	api.Put(m, "Truncated", s.Truncated, api.DynBool)
-	return m
-}
+func (*GetKeyRotationStatusRequest) ConvType() (api.Table, int32) { return convTable[:], 69 }
 
-func (s *ListRetirableGrantsRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Limit", &s.Limit, api.SetInt32Ptr)
-	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
-	err = api.Decode(err, m, "RetiringPrincipal", &s.RetiringPrincipal, api.SetStringPtr)
-	return err
-}
+func (*GetKeyRotationStatusResponse) ConvType() (api.Table, int32) { return convTable[:], 70 }
 
-func (s *ListRetirableGrantsRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "Limit", s.Limit, api.DynInt32)
-	api.Put(m, "Marker", s.Marker, api.DynString)
-	api.Put(m, "RetiringPrincipal", s.RetiringPrincipal, api.DynString)
-	return m
-}
+func (*GetParametersForImportRequest) ConvType() (api.Table, int32) { return convTable[:], 71 }
 
-func (s *MalformedPolicyDocumentException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*GetParametersForImportResponse) ConvType() (api.Table, int32) { return convTable[:], 72 }
 
-func (s *MalformedPolicyDocumentException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
+func (*GetPublicKeyRequest) ConvType() (api.Table, int32) { return convTable[:], 73 }
 
-func (s *MultiRegionConfiguration) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "MultiRegionKeyType", &s.MultiRegionKeyType, api.SetStringPtr)
-	err = api.Decode(err, m, "PrimaryKey", &s.PrimaryKey, api.SetStructPtr[MultiRegionKey])
-	err = api.Decode(err, m, "ReplicaKeys", &s.ReplicaKeys, func(p *[]MultiRegionKey, v any) error {
-		return api.SetList(p, v, func(p *MultiRegionKey, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
+func (*GetPublicKeyResponse) ConvType() (api.Table, int32) { return convTable[:], 74 }
 
-func (s *MultiRegionConfiguration) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "MultiRegionKeyType", s.MultiRegionKeyType, api.DynString)
-	api.PutStruct(m, "PrimaryKey", s.PrimaryKey)
-	api.PutList(m, "ReplicaKeys", s.ReplicaKeys, func(e MultiRegionKey) any { return e.ToDynamic() })
-	return m
-}
+func (*GrantConstraints) ConvType() (api.Table, int32) { return convTable[:], 75 }
 
-func (s *MultiRegionKey) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Arn", &s.Arn, api.SetStringPtr)
-	err = api.Decode(err, m, "Region", &s.Region, api.SetStringPtr)
-	return err
-}
+func (*GrantListEntry) ConvType() (api.Table, int32) { return convTable[:], 76 }
 
-func (s *MultiRegionKey) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Arn", s.Arn, api.DynString)
-	api.Put(m, "Region", s.Region, api.DynString)
-	return m
-}
+func (*ImportKeyMaterialRequest) ConvType() (api.Table, int32) { return convTable[:], 77 }
 
-func (s *NotFoundException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*ImportKeyMaterialResponse) ConvType() (api.Table, int32) { return convTable[:], 78 }
 
-func (s *NotFoundException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
+func (*IncorrectKeyException) ConvType() (api.Table, int32) { return convTable[:], 79 }
 
-func (s *PutKeyPolicyRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "KeyId", &s.KeyId, api.SetStringPtr)
-	err = api.Decode(err, m, "PolicyName", &s.PolicyName, api.SetStringPtr)
-	err = api.Decode(err, m, "Policy", &s.Policy, api.SetStringPtr)
-	err = api.Decode(err, m, "BypassPolicyLockoutSafetyCheck", &s.BypassPolicyLockoutSafetyCheck, api.SetBoolPtr)
-	return err
-}
+func (*IncorrectKeyMaterialException) ConvType() (api.Table, int32) { return convTable[:], 80 }
 
-func (s *PutKeyPolicyRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "KeyId", s.KeyId, api.DynString)
-	api.Put(m, "PolicyName", s.PolicyName, api.DynString)
-	api.Put(m, "Policy", s.Policy, api.DynString)
-	api.Put(m, "BypassPolicyLockoutSafetyCheck", s.BypassPolicyLockoutSafetyCheck, api.DynBool)
-	return m
-}
+func (*IncorrectTrustAnchorException) ConvType() (api.Table, int32) { return convTable[:], 81 }
 
-func (s *ReEncryptRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "CiphertextBlob", &s.CiphertextBlob, api.SetBytes)
-	err = api.Decode(err, m, "SourceEncryptionContext", &s.SourceEncryptionContext, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
-	err = api.Decode(err, m, "SourceKeyId", &s.SourceKeyId, api.SetStringPtr)
-	err = api.Decode(err, m, "DestinationKeyId", &s.DestinationKeyId, api.SetStringPtr)
-	err = api.Decode(err, m, "DestinationEncryptionContext", &s.DestinationEncryptionContext, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
-	err = api.Decode(err, m, "SourceEncryptionAlgorithm", &s.SourceEncryptionAlgorithm, api.SetStringPtr)
-	err = api.Decode(err, m, "DestinationEncryptionAlgorithm", &s.DestinationEncryptionAlgorithm, api.SetStringPtr)
-	err = api.Decode(err, m, "GrantTokens", &s.GrantTokens, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "DryRun", &s.DryRun, api.SetBoolPtr)
-	return err
-}
+func (*InvalidAliasNameException) ConvType() (api.Table, int32) { return convTable[:], 82 }
 
-func (s *ReEncryptRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.PutBytes(m, "CiphertextBlob", s.CiphertextBlob)
-	api.PutMap(m, "SourceEncryptionContext", s.SourceEncryptionContext, api.DynString)
-	api.Put(m, "SourceKeyId", s.SourceKeyId, api.DynString)
-	api.Put(m, "DestinationKeyId", s.DestinationKeyId, api.DynString)
-	api.PutMap(m, "DestinationEncryptionContext", s.DestinationEncryptionContext, api.DynString)
-	api.Put(m, "SourceEncryptionAlgorithm", s.SourceEncryptionAlgorithm, api.DynString)
-	api.Put(m, "DestinationEncryptionAlgorithm", s.DestinationEncryptionAlgorithm, api.DynString)
-	api.PutList(m, "GrantTokens", s.GrantTokens, api.DynString)
-	api.Put(m, "DryRun", s.DryRun, api.DynBool)
-	return m
-}
+func (*InvalidArnException) ConvType() (api.Table, int32) { return convTable[:], 83 }
 
-func (s *ReEncryptResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "CiphertextBlob", &s.CiphertextBlob, api.SetBytes)
-	err = api.Decode(err, m, "SourceKeyId", &s.SourceKeyId, api.SetStringPtr)
-	err = api.Decode(err, m, "KeyId", &s.KeyId, api.SetStringPtr)
-	err = api.Decode(err, m, "SourceEncryptionAlgorithm", &s.SourceEncryptionAlgorithm, api.SetStringPtr)
-	err = api.Decode(err, m, "DestinationEncryptionAlgorithm", &s.DestinationEncryptionAlgorithm, api.SetStringPtr)
-	return err
-}
+func (*InvalidCiphertextException) ConvType() (api.Table, int32) { return convTable[:], 84 }
 
-func (s *ReEncryptResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 5)
-	api.PutBytes(m, "CiphertextBlob", s.CiphertextBlob)
-	api.Put(m, "SourceKeyId", s.SourceKeyId, api.DynString)
-	api.Put(m, "KeyId", s.KeyId, api.DynString)
-	api.Put(m, "SourceEncryptionAlgorithm", s.SourceEncryptionAlgorithm, api.DynString)
-	api.Put(m, "DestinationEncryptionAlgorithm", s.DestinationEncryptionAlgorithm, api.DynString)
-	return m
-}
+func (*InvalidGrantIdException) ConvType() (api.Table, int32) { return convTable[:], 85 }
 
-func (s *RecipientInfo) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "KeyEncryptionAlgorithm", &s.KeyEncryptionAlgorithm, api.SetStringPtr)
-	err = api.Decode(err, m, "AttestationDocument", &s.AttestationDocument, api.SetBytes)
-	return err
-}
+func (*InvalidGrantTokenException) ConvType() (api.Table, int32) { return convTable[:], 86 }
 
-func (s *RecipientInfo) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "KeyEncryptionAlgorithm", s.KeyEncryptionAlgorithm, api.DynString)
-	api.PutBytes(m, "AttestationDocument", s.AttestationDocument)
-	return m
-}
+func (*InvalidImportTokenException) ConvType() (api.Table, int32) { return convTable[:], 87 }
 
-func (s *ReplicateKeyRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "KeyId", &s.KeyId, api.SetStringPtr)
-	err = api.Decode(err, m, "ReplicaRegion", &s.ReplicaRegion, api.SetStringPtr)
-	err = api.Decode(err, m, "Policy", &s.Policy, api.SetStringPtr)
-	err = api.Decode(err, m, "BypassPolicyLockoutSafetyCheck", &s.BypassPolicyLockoutSafetyCheck, api.SetBoolPtr)
-	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
-	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]Tag, v any) error {
-		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
+func (*InvalidKeyUsageException) ConvType() (api.Table, int32) { return convTable[:], 88 }
 
-func (s *ReplicateKeyRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 6)
-	api.Put(m, "KeyId", s.KeyId, api.DynString)
-	api.Put(m, "ReplicaRegion", s.ReplicaRegion, api.DynString)
-	api.Put(m, "Policy", s.Policy, api.DynString)
-	api.Put(m, "BypassPolicyLockoutSafetyCheck", s.BypassPolicyLockoutSafetyCheck, api.DynBool)
-	api.Put(m, "Description", s.Description, api.DynString)
-	api.PutList(m, "Tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
-	return m
-}
+func (*InvalidMarkerException) ConvType() (api.Table, int32) { return convTable[:], 89 }
 
-func (s *ReplicateKeyResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ReplicaKeyMetadata", &s.ReplicaKeyMetadata, api.SetStructPtr[KeyMetadata])
-	err = api.Decode(err, m, "ReplicaPolicy", &s.ReplicaPolicy, api.SetStringPtr)
-	err = api.Decode(err, m, "ReplicaTags", &s.ReplicaTags, func(p *[]Tag, v any) error {
-		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
+func (*KMSInternalException) ConvType() (api.Table, int32) { return convTable[:], 90 }
 
-func (s *ReplicateKeyResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.PutStruct(m, "ReplicaKeyMetadata", s.ReplicaKeyMetadata)
-	api.Put(m, "ReplicaPolicy", s.ReplicaPolicy, api.DynString)
-	api.PutList(m, "ReplicaTags", s.ReplicaTags, func(e Tag) any { return e.ToDynamic() })
-	return m
-}
+func (*KMSInvalidMacException) ConvType() (api.Table, int32) { return convTable[:], 91 }
 
-func (s *RetireGrantRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "GrantToken", &s.GrantToken, api.SetStringPtr)
-	err = api.Decode(err, m, "KeyId", &s.KeyId, api.SetStringPtr)
-	err = api.Decode(err, m, "GrantId", &s.GrantId, api.SetStringPtr)
-	err = api.Decode(err, m, "DryRun", &s.DryRun, api.SetBoolPtr)
-	return err
-}
+func (*KMSInvalidSignatureException) ConvType() (api.Table, int32) { return convTable[:], 92 }
 
-func (s *RetireGrantRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "GrantToken", s.GrantToken, api.DynString)
-	api.Put(m, "KeyId", s.KeyId, api.DynString)
-	api.Put(m, "GrantId", s.GrantId, api.DynString)
-	api.Put(m, "DryRun", s.DryRun, api.DynBool)
-	return m
-}
+func (*KMSInvalidStateException) ConvType() (api.Table, int32) { return convTable[:], 93 }
 
-func (s *RevokeGrantRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "KeyId", &s.KeyId, api.SetStringPtr)
-	err = api.Decode(err, m, "GrantId", &s.GrantId, api.SetStringPtr)
-	err = api.Decode(err, m, "DryRun", &s.DryRun, api.SetBoolPtr)
-	return err
-}
+func (*KeyListEntry) ConvType() (api.Table, int32) { return convTable[:], 94 }
 
-func (s *RevokeGrantRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "KeyId", s.KeyId, api.DynString)
-	api.Put(m, "GrantId", s.GrantId, api.DynString)
-	api.Put(m, "DryRun", s.DryRun, api.DynBool)
-	return m
-}
+func (*KeyMetadata) ConvType() (api.Table, int32) { return convTable[:], 95 }
 
-func (s *RotateKeyOnDemandRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "KeyId", &s.KeyId, api.SetStringPtr)
-	return err
-}
+func (*KeyUnavailableException) ConvType() (api.Table, int32) { return convTable[:], 96 }
 
-func (s *RotateKeyOnDemandRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "KeyId", s.KeyId, api.DynString)
-	return m
-}
+func (*LimitExceededException) ConvType() (api.Table, int32) { return convTable[:], 97 }
 
-func (s *RotateKeyOnDemandResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "KeyId", &s.KeyId, api.SetStringPtr)
-	return err
-}
+func (*ListAliasesRequest) ConvType() (api.Table, int32) { return convTable[:], 98 }
 
-func (s *RotateKeyOnDemandResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "KeyId", s.KeyId, api.DynString)
-	return m
-}
+func (*ListAliasesResponse) ConvType() (api.Table, int32) { return convTable[:], 99 }
 
-func (s *RotationsListEntry) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "KeyId", &s.KeyId, api.SetStringPtr)
-	err = api.Decode(err, m, "RotationDate", &s.RotationDate, api.SetTimePtr)
-	err = api.Decode(err, m, "RotationType", &s.RotationType, api.SetStringPtr)
-	return err
-}
+func (*ListGrantsRequest) ConvType() (api.Table, int32) { return convTable[:], 100 }
 
-func (s *RotationsListEntry) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "KeyId", s.KeyId, api.DynString)
-	api.Put(m, "RotationDate", s.RotationDate, api.DynTime)
-	api.Put(m, "RotationType", s.RotationType, api.DynString)
-	return m
-}
+func (*ListGrantsResponse) ConvType() (api.Table, int32) { return convTable[:], 101 }
 
-func (s *ScheduleKeyDeletionRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "KeyId", &s.KeyId, api.SetStringPtr)
-	err = api.Decode(err, m, "PendingWindowInDays", &s.PendingWindowInDays, api.SetInt32Ptr)
-	return err
-}
+func (*ListKeyPoliciesRequest) ConvType() (api.Table, int32) { return convTable[:], 102 }
 
-func (s *ScheduleKeyDeletionRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "KeyId", s.KeyId, api.DynString)
-	api.Put(m, "PendingWindowInDays", s.PendingWindowInDays, api.DynInt32)
-	return m
-}
+func (*ListKeyPoliciesResponse) ConvType() (api.Table, int32) { return convTable[:], 103 }
 
-func (s *ScheduleKeyDeletionResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "KeyId", &s.KeyId, api.SetStringPtr)
-	err = api.Decode(err, m, "DeletionDate", &s.DeletionDate, api.SetTimePtr)
-	err = api.Decode(err, m, "KeyState", &s.KeyState, api.SetStringPtr)
-	err = api.Decode(err, m, "PendingWindowInDays", &s.PendingWindowInDays, api.SetInt32Ptr)
-	return err
-}
+func (*ListKeyRotationsRequest) ConvType() (api.Table, int32) { return convTable[:], 104 }
 
-func (s *ScheduleKeyDeletionResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "KeyId", s.KeyId, api.DynString)
-	api.Put(m, "DeletionDate", s.DeletionDate, api.DynTime)
-	api.Put(m, "KeyState", s.KeyState, api.DynString)
-	api.Put(m, "PendingWindowInDays", s.PendingWindowInDays, api.DynInt32)
-	return m
-}
+func (*ListKeyRotationsResponse) ConvType() (api.Table, int32) { return convTable[:], 105 }
 
-func (s *SignRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "KeyId", &s.KeyId, api.SetStringPtr)
-	err = api.Decode(err, m, "Message", &s.Message, api.SetBytes)
-	err = api.Decode(err, m, "MessageType", &s.MessageType, api.SetStringPtr)
-	err = api.Decode(err, m, "GrantTokens", &s.GrantTokens, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "SigningAlgorithm", &s.SigningAlgorithm, api.SetStringPtr)
-	err = api.Decode(err, m, "DryRun", &s.DryRun, api.SetBoolPtr)
-	return err
-}
+func (*ListKeysRequest) ConvType() (api.Table, int32) { return convTable[:], 106 }
 
-func (s *SignRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 6)
-	api.Put(m, "KeyId", s.KeyId, api.DynString)
-	api.PutBytes(m, "Message", s.Message)
-	api.Put(m, "MessageType", s.MessageType, api.DynString)
-	api.PutList(m, "GrantTokens", s.GrantTokens, api.DynString)
-	api.Put(m, "SigningAlgorithm", s.SigningAlgorithm, api.DynString)
-	api.Put(m, "DryRun", s.DryRun, api.DynBool)
-	return m
-}
+func (*ListKeysResponse) ConvType() (api.Table, int32) { return convTable[:], 107 }
 
-func (s *SignResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "KeyId", &s.KeyId, api.SetStringPtr)
-	err = api.Decode(err, m, "Signature", &s.Signature, api.SetBytes)
-	err = api.Decode(err, m, "SigningAlgorithm", &s.SigningAlgorithm, api.SetStringPtr)
-	return err
-}
+func (*ListResourceTagsRequest) ConvType() (api.Table, int32) { return convTable[:], 108 }
 
-func (s *SignResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "KeyId", s.KeyId, api.DynString)
-	api.PutBytes(m, "Signature", s.Signature)
-	api.Put(m, "SigningAlgorithm", s.SigningAlgorithm, api.DynString)
-	return m
-}
+func (*ListResourceTagsResponse) ConvType() (api.Table, int32) { return convTable[:], 109 }
 
-func (s *Tag) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "TagKey", &s.TagKey, api.SetStringPtr)
-	err = api.Decode(err, m, "TagValue", &s.TagValue, api.SetStringPtr)
-	return err
-}
+func (*ListRetirableGrantsRequest) ConvType() (api.Table, int32) { return convTable[:], 110 }
 
-func (s *Tag) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "TagKey", s.TagKey, api.DynString)
-	api.Put(m, "TagValue", s.TagValue, api.DynString)
-	return m
-}
+func (*MalformedPolicyDocumentException) ConvType() (api.Table, int32) { return convTable[:], 111 }
 
-func (s *TagException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*MultiRegionConfiguration) ConvType() (api.Table, int32) { return convTable[:], 112 }
 
-func (s *TagException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
+func (*MultiRegionKey) ConvType() (api.Table, int32) { return convTable[:], 113 }
 
-func (s *TagResourceRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "KeyId", &s.KeyId, api.SetStringPtr)
-	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]Tag, v any) error {
-		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
+func (*NotFoundException) ConvType() (api.Table, int32) { return convTable[:], 114 }
 
-func (s *TagResourceRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "KeyId", s.KeyId, api.DynString)
-	api.PutList(m, "Tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
-	return m
-}
+func (*PutKeyPolicyOutput) ConvType() (api.Table, int32) { return convTable[:], 115 }
 
-func (s *UnsupportedOperationException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*PutKeyPolicyRequest) ConvType() (api.Table, int32) { return convTable[:], 116 }
 
-func (s *UnsupportedOperationException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
+func (*ReEncryptRequest) ConvType() (api.Table, int32) { return convTable[:], 117 }
 
-func (s *UntagResourceRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "KeyId", &s.KeyId, api.SetStringPtr)
-	err = api.Decode(err, m, "TagKeys", &s.TagKeys, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	return err
-}
+func (*ReEncryptResponse) ConvType() (api.Table, int32) { return convTable[:], 118 }
 
-func (s *UntagResourceRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "KeyId", s.KeyId, api.DynString)
-	api.PutList(m, "TagKeys", s.TagKeys, api.DynString)
-	return m
-}
+func (*RecipientInfo) ConvType() (api.Table, int32) { return convTable[:], 119 }
 
-func (s *UpdateAliasRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "AliasName", &s.AliasName, api.SetStringPtr)
-	err = api.Decode(err, m, "TargetKeyId", &s.TargetKeyId, api.SetStringPtr)
-	return err
-}
+func (*ReplicateKeyRequest) ConvType() (api.Table, int32) { return convTable[:], 120 }
 
-func (s *UpdateAliasRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "AliasName", s.AliasName, api.DynString)
-	api.Put(m, "TargetKeyId", s.TargetKeyId, api.DynString)
-	return m
-}
+func (*ReplicateKeyResponse) ConvType() (api.Table, int32) { return convTable[:], 121 }
 
-func (s *UpdateCustomKeyStoreRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "CustomKeyStoreId", &s.CustomKeyStoreId, api.SetStringPtr)
-	err = api.Decode(err, m, "NewCustomKeyStoreName", &s.NewCustomKeyStoreName, api.SetStringPtr)
-	err = api.Decode(err, m, "KeyStorePassword", &s.KeyStorePassword, api.SetStringPtr)
-	err = api.Decode(err, m, "CloudHsmClusterId", &s.CloudHsmClusterId, api.SetStringPtr)
-	err = api.Decode(err, m, "XksProxyUriEndpoint", &s.XksProxyUriEndpoint, api.SetStringPtr)
-	err = api.Decode(err, m, "XksProxyUriPath", &s.XksProxyUriPath, api.SetStringPtr)
-	err = api.Decode(err, m, "XksProxyVpcEndpointServiceName", &s.XksProxyVpcEndpointServiceName, api.SetStringPtr)
-	err = api.Decode(err, m, "XksProxyAuthenticationCredential", &s.XksProxyAuthenticationCredential, api.SetStructPtr[XksProxyAuthenticationCredentialType])
-	err = api.Decode(err, m, "XksProxyConnectivity", &s.XksProxyConnectivity, api.SetStringPtr)
-	return err
-}
+func (*RetireGrantOutput) ConvType() (api.Table, int32) { return convTable[:], 122 }
 
-func (s *UpdateCustomKeyStoreRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "CustomKeyStoreId", s.CustomKeyStoreId, api.DynString)
-	api.Put(m, "NewCustomKeyStoreName", s.NewCustomKeyStoreName, api.DynString)
-	api.Put(m, "KeyStorePassword", s.KeyStorePassword, api.DynString)
-	api.Put(m, "CloudHsmClusterId", s.CloudHsmClusterId, api.DynString)
-	api.Put(m, "XksProxyUriEndpoint", s.XksProxyUriEndpoint, api.DynString)
-	api.Put(m, "XksProxyUriPath", s.XksProxyUriPath, api.DynString)
-	api.Put(m, "XksProxyVpcEndpointServiceName", s.XksProxyVpcEndpointServiceName, api.DynString)
-	api.PutStruct(m, "XksProxyAuthenticationCredential", s.XksProxyAuthenticationCredential)
-	api.Put(m, "XksProxyConnectivity", s.XksProxyConnectivity, api.DynString)
-	return m
-}
+func (*RetireGrantRequest) ConvType() (api.Table, int32) { return convTable[:], 123 }
 
-func (s *UpdateCustomKeyStoreResponse) FromDynamic(map[string]any) error { return nil }
+func (*RevokeGrantOutput) ConvType() (api.Table, int32) { return convTable[:], 124 }
 
-func (s *UpdateCustomKeyStoreResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*RevokeGrantRequest) ConvType() (api.Table, int32) { return convTable[:], 125 }
 
-func (s *UpdateKeyDescriptionRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "KeyId", &s.KeyId, api.SetStringPtr)
-	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
-	return err
-}
+func (*RotateKeyOnDemandRequest) ConvType() (api.Table, int32) { return convTable[:], 126 }
 
-func (s *UpdateKeyDescriptionRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "KeyId", s.KeyId, api.DynString)
-	api.Put(m, "Description", s.Description, api.DynString)
-	return m
-}
+func (*RotateKeyOnDemandResponse) ConvType() (api.Table, int32) { return convTable[:], 127 }
 
-func (s *UpdatePrimaryRegionRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "KeyId", &s.KeyId, api.SetStringPtr)
-	err = api.Decode(err, m, "PrimaryRegion", &s.PrimaryRegion, api.SetStringPtr)
-	return err
-}
+func (*RotationsListEntry) ConvType() (api.Table, int32) { return convTable[:], 128 }
 
-func (s *UpdatePrimaryRegionRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "KeyId", s.KeyId, api.DynString)
-	api.Put(m, "PrimaryRegion", s.PrimaryRegion, api.DynString)
-	return m
-}
+func (*ScheduleKeyDeletionRequest) ConvType() (api.Table, int32) { return convTable[:], 129 }
 
-func (s *VerifyMacRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetBytes)
-	err = api.Decode(err, m, "KeyId", &s.KeyId, api.SetStringPtr)
-	err = api.Decode(err, m, "MacAlgorithm", &s.MacAlgorithm, api.SetStringPtr)
-	err = api.Decode(err, m, "Mac", &s.Mac, api.SetBytes)
-	err = api.Decode(err, m, "GrantTokens", &s.GrantTokens, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "DryRun", &s.DryRun, api.SetBoolPtr)
-	return err
-}
+func (*ScheduleKeyDeletionResponse) ConvType() (api.Table, int32) { return convTable[:], 130 }
 
-func (s *VerifyMacRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 6)
-	api.PutBytes(m, "Message", s.Message)
-	api.Put(m, "KeyId", s.KeyId, api.DynString)
-	api.Put(m, "MacAlgorithm", s.MacAlgorithm, api.DynString)
-	api.PutBytes(m, "Mac", s.Mac)
-	api.PutList(m, "GrantTokens", s.GrantTokens, api.DynString)
-	api.Put(m, "DryRun", s.DryRun, api.DynBool)
-	return m
-}
+func (*SignRequest) ConvType() (api.Table, int32) { return convTable[:], 131 }
 
-func (s *VerifyMacResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "KeyId", &s.KeyId, api.SetStringPtr)
-	err = api.Decode(err, m, "MacValid", &s.MacValid, api.SetBoolPtr)
-	err = api.Decode(err, m, "MacAlgorithm", &s.MacAlgorithm, api.SetStringPtr)
-	return err
-}
+func (*SignResponse) ConvType() (api.Table, int32) { return convTable[:], 132 }
 
-func (s *VerifyMacResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "KeyId", s.KeyId, api.DynString)
-	api.Put(m, "MacValid", s.MacValid, api.DynBool)
-	api.Put(m, "MacAlgorithm", s.MacAlgorithm, api.DynString)
-	return m
-}
+func (*Tag) ConvType() (api.Table, int32) { return convTable[:], 133 }
 
-func (s *VerifyRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "KeyId", &s.KeyId, api.SetStringPtr)
-	err = api.Decode(err, m, "Message", &s.Message, api.SetBytes)
-	err = api.Decode(err, m, "MessageType", &s.MessageType, api.SetStringPtr)
-	err = api.Decode(err, m, "Signature", &s.Signature, api.SetBytes)
-	err = api.Decode(err, m, "SigningAlgorithm", &s.SigningAlgorithm, api.SetStringPtr)
-	err = api.Decode(err, m, "GrantTokens", &s.GrantTokens, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "DryRun", &s.DryRun, api.SetBoolPtr)
-	return err
-}
+func (*TagException) ConvType() (api.Table, int32) { return convTable[:], 134 }
 
-func (s *VerifyRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 7)
-	api.Put(m, "KeyId", s.KeyId, api.DynString)
-	api.PutBytes(m, "Message", s.Message)
-	api.Put(m, "MessageType", s.MessageType, api.DynString)
-	api.PutBytes(m, "Signature", s.Signature)
-	api.Put(m, "SigningAlgorithm", s.SigningAlgorithm, api.DynString)
-	api.PutList(m, "GrantTokens", s.GrantTokens, api.DynString)
-	api.Put(m, "DryRun", s.DryRun, api.DynBool)
-	return m
-}
+func (*TagResourceOutput) ConvType() (api.Table, int32) { return convTable[:], 135 }
 
-func (s *VerifyResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "KeyId", &s.KeyId, api.SetStringPtr)
-	err = api.Decode(err, m, "SignatureValid", &s.SignatureValid, api.SetBoolPtr)
-	err = api.Decode(err, m, "SigningAlgorithm", &s.SigningAlgorithm, api.SetStringPtr)
-	return err
-}
+func (*TagResourceRequest) ConvType() (api.Table, int32) { return convTable[:], 136 }
 
-func (s *VerifyResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "KeyId", s.KeyId, api.DynString)
-	api.Put(m, "SignatureValid", s.SignatureValid, api.DynBool)
-	api.Put(m, "SigningAlgorithm", s.SigningAlgorithm, api.DynString)
-	return m
-}
+func (*UnsupportedOperationException) ConvType() (api.Table, int32) { return convTable[:], 137 }
 
-func (s *XksKeyAlreadyInUseException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*UntagResourceOutput) ConvType() (api.Table, int32) { return convTable[:], 138 }
 
-func (s *XksKeyAlreadyInUseException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
+func (*UntagResourceRequest) ConvType() (api.Table, int32) { return convTable[:], 139 }
 
-func (s *XksKeyConfigurationType) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
-	return err
-}
+func (*UpdateAliasOutput) ConvType() (api.Table, int32) { return convTable[:], 140 }
 
-func (s *XksKeyConfigurationType) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Id", s.Id, api.DynString)
-	return m
-}
+func (*UpdateAliasRequest) ConvType() (api.Table, int32) { return convTable[:], 141 }
 
-func (s *XksKeyInvalidConfigurationException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*UpdateCustomKeyStoreRequest) ConvType() (api.Table, int32) { return convTable[:], 142 }
 
-func (s *XksKeyInvalidConfigurationException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
+func (*UpdateCustomKeyStoreResponse) ConvType() (api.Table, int32) { return convTable[:], 143 }
 
-func (s *XksKeyNotFoundException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*UpdateKeyDescriptionOutput) ConvType() (api.Table, int32) { return convTable[:], 144 }
 
-func (s *XksKeyNotFoundException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
+func (*UpdateKeyDescriptionRequest) ConvType() (api.Table, int32) { return convTable[:], 145 }
 
-func (s *XksProxyAuthenticationCredentialType) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "AccessKeyId", &s.AccessKeyId, api.SetStringPtr)
-	err = api.Decode(err, m, "RawSecretAccessKey", &s.RawSecretAccessKey, api.SetStringPtr)
-	return err
-}
+func (*UpdatePrimaryRegionOutput) ConvType() (api.Table, int32) { return convTable[:], 146 }
 
-func (s *XksProxyAuthenticationCredentialType) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "AccessKeyId", s.AccessKeyId, api.DynString)
-	api.Put(m, "RawSecretAccessKey", s.RawSecretAccessKey, api.DynString)
-	return m
-}
+func (*UpdatePrimaryRegionRequest) ConvType() (api.Table, int32) { return convTable[:], 147 }
 
-func (s *XksProxyConfigurationType) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Connectivity", &s.Connectivity, api.SetStringPtr)
-	err = api.Decode(err, m, "AccessKeyId", &s.AccessKeyId, api.SetStringPtr)
-	err = api.Decode(err, m, "UriEndpoint", &s.UriEndpoint, api.SetStringPtr)
-	err = api.Decode(err, m, "UriPath", &s.UriPath, api.SetStringPtr)
-	err = api.Decode(err, m, "VpcEndpointServiceName", &s.VpcEndpointServiceName, api.SetStringPtr)
-	return err
-}
+func (*VerifyMacRequest) ConvType() (api.Table, int32) { return convTable[:], 148 }
 
-func (s *XksProxyConfigurationType) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 5)
-	api.Put(m, "Connectivity", s.Connectivity, api.DynString)
-	api.Put(m, "AccessKeyId", s.AccessKeyId, api.DynString)
-	api.Put(m, "UriEndpoint", s.UriEndpoint, api.DynString)
-	api.Put(m, "UriPath", s.UriPath, api.DynString)
-	api.Put(m, "VpcEndpointServiceName", s.VpcEndpointServiceName, api.DynString)
-	return m
-}
+func (*VerifyMacResponse) ConvType() (api.Table, int32) { return convTable[:], 149 }
 
-func (s *XksProxyIncorrectAuthenticationCredentialException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*VerifyRequest) ConvType() (api.Table, int32) { return convTable[:], 150 }
 
-func (s *XksProxyIncorrectAuthenticationCredentialException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
+func (*VerifyResponse) ConvType() (api.Table, int32) { return convTable[:], 151 }
 
-func (s *XksProxyInvalidConfigurationException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*XksKeyAlreadyInUseException) ConvType() (api.Table, int32) { return convTable[:], 152 }
 
-func (s *XksProxyInvalidConfigurationException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
+func (*XksKeyConfigurationType) ConvType() (api.Table, int32) { return convTable[:], 153 }
 
-func (s *XksProxyInvalidResponseException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*XksKeyInvalidConfigurationException) ConvType() (api.Table, int32) { return convTable[:], 154 }
 
-func (s *XksProxyInvalidResponseException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
+func (*XksKeyNotFoundException) ConvType() (api.Table, int32) { return convTable[:], 155 }
 
-func (s *XksProxyUriEndpointInUseException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*XksProxyAuthenticationCredentialType) ConvType() (api.Table, int32) { return convTable[:], 156 }
 
-func (s *XksProxyUriEndpointInUseException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
+func (*XksProxyConfigurationType) ConvType() (api.Table, int32) { return convTable[:], 157 }
 
-func (s *XksProxyUriInUseException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
+func (*XksProxyIncorrectAuthenticationCredentialException) ConvType() (api.Table, int32) {
+	return convTable[:], 158
 }
 
-func (s *XksProxyUriInUseException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
+func (*XksProxyInvalidConfigurationException) ConvType() (api.Table, int32) { return convTable[:], 159 }
 
-func (s *XksProxyUriUnreachableException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*XksProxyInvalidResponseException) ConvType() (api.Table, int32) { return convTable[:], 160 }
 
-func (s *XksProxyUriUnreachableException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
+func (*XksProxyUriEndpointInUseException) ConvType() (api.Table, int32) { return convTable[:], 161 }
 
-func (s *XksProxyVpcEndpointServiceInUseException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*XksProxyUriInUseException) ConvType() (api.Table, int32) { return convTable[:], 162 }
 
-func (s *XksProxyVpcEndpointServiceInUseException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
+func (*XksProxyUriUnreachableException) ConvType() (api.Table, int32) { return convTable[:], 163 }
 
-func (s *XksProxyVpcEndpointServiceInvalidConfigurationException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
+func (*XksProxyVpcEndpointServiceInUseException) ConvType() (api.Table, int32) {
+	return convTable[:], 164
 }
 
-func (s *XksProxyVpcEndpointServiceInvalidConfigurationException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
+func (*XksProxyVpcEndpointServiceInvalidConfigurationException) ConvType() (api.Table, int32) {
+	return convTable[:], 165
 }
 
-func (s *XksProxyVpcEndpointServiceNotFoundException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
+func (*XksProxyVpcEndpointServiceNotFoundException) ConvType() (api.Table, int32) {
+	return convTable[:], 166
 }
 
-func (s *XksProxyVpcEndpointServiceNotFoundException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
+var convTable = [...]api.Type{
+	0: {Go: (*AliasListEntry)(nil), Fields: []api.Field{
+		{Name: "AliasName", Off: unsafe.Offsetof(AliasListEntry{}.AliasName), Kind: api.KStringPtr},
+		{Name: "AliasArn", Off: unsafe.Offsetof(AliasListEntry{}.AliasArn), Kind: api.KStringPtr},
+		{Name: "TargetKeyId", Off: unsafe.Offsetof(AliasListEntry{}.TargetKeyId), Kind: api.KStringPtr},
+		{Name: "CreationDate", Off: unsafe.Offsetof(AliasListEntry{}.CreationDate), Kind: api.KTimePtr},
+		{Name: "LastUpdatedDate", Off: unsafe.Offsetof(AliasListEntry{}.LastUpdatedDate), Kind: api.KTimePtr},
+	}},
+	1: {Go: (*AlreadyExistsException)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(AlreadyExistsException{}.Message), Kind: api.KStringPtr},
+	}},
+	2: {Go: (*CancelKeyDeletionRequest)(nil), Fields: []api.Field{
+		{Name: "KeyId", Off: unsafe.Offsetof(CancelKeyDeletionRequest{}.KeyId), Kind: api.KStringPtr},
+	}},
+	3: {Go: (*CancelKeyDeletionResponse)(nil), Fields: []api.Field{
+		{Name: "KeyId", Off: unsafe.Offsetof(CancelKeyDeletionResponse{}.KeyId), Kind: api.KStringPtr},
+	}},
+	4: {Go: (*CloudHsmClusterInUseException)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(CloudHsmClusterInUseException{}.Message), Kind: api.KStringPtr},
+	}},
+	5: {Go: (*CloudHsmClusterInvalidConfigurationException)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(CloudHsmClusterInvalidConfigurationException{}.Message), Kind: api.KStringPtr},
+	}},
+	6: {Go: (*CloudHsmClusterNotActiveException)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(CloudHsmClusterNotActiveException{}.Message), Kind: api.KStringPtr},
+	}},
+	7: {Go: (*CloudHsmClusterNotFoundException)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(CloudHsmClusterNotFoundException{}.Message), Kind: api.KStringPtr},
+	}},
+	8: {Go: (*CloudHsmClusterNotRelatedException)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(CloudHsmClusterNotRelatedException{}.Message), Kind: api.KStringPtr},
+	}},
+	9: {Go: (*ConflictException)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(ConflictException{}.Message), Kind: api.KStringPtr},
+	}},
+	10: {Go: (*ConnectCustomKeyStoreRequest)(nil), Fields: []api.Field{
+		{Name: "CustomKeyStoreId", Off: unsafe.Offsetof(ConnectCustomKeyStoreRequest{}.CustomKeyStoreId), Kind: api.KStringPtr},
+	}},
+	11: {Go: (*ConnectCustomKeyStoreResponse)(nil)},
+	12: {Go: (*CreateAliasOutput)(nil)},
+	13: {Go: (*CreateAliasRequest)(nil), Fields: []api.Field{
+		{Name: "AliasName", Off: unsafe.Offsetof(CreateAliasRequest{}.AliasName), Kind: api.KStringPtr},
+		{Name: "TargetKeyId", Off: unsafe.Offsetof(CreateAliasRequest{}.TargetKeyId), Kind: api.KStringPtr},
+	}},
+	14: {Go: (*CreateCustomKeyStoreRequest)(nil), Fields: []api.Field{
+		{Name: "CustomKeyStoreName", Off: unsafe.Offsetof(CreateCustomKeyStoreRequest{}.CustomKeyStoreName), Kind: api.KStringPtr},
+		{Name: "CloudHsmClusterId", Off: unsafe.Offsetof(CreateCustomKeyStoreRequest{}.CloudHsmClusterId), Kind: api.KStringPtr},
+		{Name: "TrustAnchorCertificate", Off: unsafe.Offsetof(CreateCustomKeyStoreRequest{}.TrustAnchorCertificate), Kind: api.KStringPtr},
+		{Name: "KeyStorePassword", Off: unsafe.Offsetof(CreateCustomKeyStoreRequest{}.KeyStorePassword), Kind: api.KStringPtr},
+		{Name: "CustomKeyStoreType", Off: unsafe.Offsetof(CreateCustomKeyStoreRequest{}.CustomKeyStoreType), Kind: api.KStringPtr},
+		{Name: "XksProxyUriEndpoint", Off: unsafe.Offsetof(CreateCustomKeyStoreRequest{}.XksProxyUriEndpoint), Kind: api.KStringPtr},
+		{Name: "XksProxyUriPath", Off: unsafe.Offsetof(CreateCustomKeyStoreRequest{}.XksProxyUriPath), Kind: api.KStringPtr},
+		{Name: "XksProxyVpcEndpointServiceName", Off: unsafe.Offsetof(CreateCustomKeyStoreRequest{}.XksProxyVpcEndpointServiceName), Kind: api.KStringPtr},
+		{Name: "XksProxyAuthenticationCredential", Off: unsafe.Offsetof(CreateCustomKeyStoreRequest{}.XksProxyAuthenticationCredential), Kind: api.KStructPtr, Type: 156},
+		{Name: "XksProxyConnectivity", Off: unsafe.Offsetof(CreateCustomKeyStoreRequest{}.XksProxyConnectivity), Kind: api.KStringPtr},
+	}},
+	15: {Go: (*CreateCustomKeyStoreResponse)(nil), Fields: []api.Field{
+		{Name: "CustomKeyStoreId", Off: unsafe.Offsetof(CreateCustomKeyStoreResponse{}.CustomKeyStoreId), Kind: api.KStringPtr},
+	}},
+	16: {Go: (*CreateGrantRequest)(nil), Fields: []api.Field{
+		{Name: "KeyId", Off: unsafe.Offsetof(CreateGrantRequest{}.KeyId), Kind: api.KStringPtr},
+		{Name: "GranteePrincipal", Off: unsafe.Offsetof(CreateGrantRequest{}.GranteePrincipal), Kind: api.KStringPtr},
+		{Name: "RetiringPrincipal", Off: unsafe.Offsetof(CreateGrantRequest{}.RetiringPrincipal), Kind: api.KStringPtr},
+		{Name: "Operations", Off: unsafe.Offsetof(CreateGrantRequest{}.Operations), Kind: api.KList, Type: 167},
+		{Name: "Constraints", Off: unsafe.Offsetof(CreateGrantRequest{}.Constraints), Kind: api.KStructPtr, Type: 75},
+		{Name: "GrantTokens", Off: unsafe.Offsetof(CreateGrantRequest{}.GrantTokens), Kind: api.KList, Type: 167},
+		{Name: "Name", Off: unsafe.Offsetof(CreateGrantRequest{}.Name), Kind: api.KStringPtr},
+		{Name: "DryRun", Off: unsafe.Offsetof(CreateGrantRequest{}.DryRun), Kind: api.KBoolPtr},
+	}},
+	17: {Go: (*CreateGrantResponse)(nil), Fields: []api.Field{
+		{Name: "GrantToken", Off: unsafe.Offsetof(CreateGrantResponse{}.GrantToken), Kind: api.KStringPtr},
+		{Name: "GrantId", Off: unsafe.Offsetof(CreateGrantResponse{}.GrantId), Kind: api.KStringPtr},
+	}},
+	18: {Go: (*CreateKeyRequest)(nil), Fields: []api.Field{
+		{Name: "Policy", Off: unsafe.Offsetof(CreateKeyRequest{}.Policy), Kind: api.KStringPtr},
+		{Name: "Description", Off: unsafe.Offsetof(CreateKeyRequest{}.Description), Kind: api.KStringPtr},
+		{Name: "KeyUsage", Off: unsafe.Offsetof(CreateKeyRequest{}.KeyUsage), Kind: api.KStringPtr},
+		{Name: "CustomerMasterKeySpec", Off: unsafe.Offsetof(CreateKeyRequest{}.CustomerMasterKeySpec), Kind: api.KStringPtr},
+		{Name: "KeySpec", Off: unsafe.Offsetof(CreateKeyRequest{}.KeySpec), Kind: api.KStringPtr},
+		{Name: "Origin", Off: unsafe.Offsetof(CreateKeyRequest{}.Origin), Kind: api.KStringPtr},
+		{Name: "CustomKeyStoreId", Off: unsafe.Offsetof(CreateKeyRequest{}.CustomKeyStoreId), Kind: api.KStringPtr},
+		{Name: "BypassPolicyLockoutSafetyCheck", Off: unsafe.Offsetof(CreateKeyRequest{}.BypassPolicyLockoutSafetyCheck), Kind: api.KBoolPtr},
+		{Name: "Tags", Off: unsafe.Offsetof(CreateKeyRequest{}.Tags), Kind: api.KList, Type: 168},
+		{Name: "MultiRegion", Off: unsafe.Offsetof(CreateKeyRequest{}.MultiRegion), Kind: api.KBoolPtr},
+		{Name: "XksKeyId", Off: unsafe.Offsetof(CreateKeyRequest{}.XksKeyId), Kind: api.KStringPtr},
+	}},
+	19: {Go: (*CreateKeyResponse)(nil), Fields: []api.Field{
+		{Name: "KeyMetadata", Off: unsafe.Offsetof(CreateKeyResponse{}.KeyMetadata), Kind: api.KStructPtr, Type: 95},
+	}},
+	20: {Go: (*CustomKeyStoreHasCMKsException)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(CustomKeyStoreHasCMKsException{}.Message), Kind: api.KStringPtr},
+	}},
+	21: {Go: (*CustomKeyStoreInvalidStateException)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(CustomKeyStoreInvalidStateException{}.Message), Kind: api.KStringPtr},
+	}},
+	22: {Go: (*CustomKeyStoreNameInUseException)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(CustomKeyStoreNameInUseException{}.Message), Kind: api.KStringPtr},
+	}},
+	23: {Go: (*CustomKeyStoreNotFoundException)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(CustomKeyStoreNotFoundException{}.Message), Kind: api.KStringPtr},
+	}},
+	24: {Go: (*CustomKeyStoresListEntry)(nil), Fields: []api.Field{
+		{Name: "CustomKeyStoreId", Off: unsafe.Offsetof(CustomKeyStoresListEntry{}.CustomKeyStoreId), Kind: api.KStringPtr},
+		{Name: "CustomKeyStoreName", Off: unsafe.Offsetof(CustomKeyStoresListEntry{}.CustomKeyStoreName), Kind: api.KStringPtr},
+		{Name: "CloudHsmClusterId", Off: unsafe.Offsetof(CustomKeyStoresListEntry{}.CloudHsmClusterId), Kind: api.KStringPtr},
+		{Name: "TrustAnchorCertificate", Off: unsafe.Offsetof(CustomKeyStoresListEntry{}.TrustAnchorCertificate), Kind: api.KStringPtr},
+		{Name: "ConnectionState", Off: unsafe.Offsetof(CustomKeyStoresListEntry{}.ConnectionState), Kind: api.KStringPtr},
+		{Name: "ConnectionErrorCode", Off: unsafe.Offsetof(CustomKeyStoresListEntry{}.ConnectionErrorCode), Kind: api.KStringPtr},
+		{Name: "CreationDate", Off: unsafe.Offsetof(CustomKeyStoresListEntry{}.CreationDate), Kind: api.KTimePtr},
+		{Name: "CustomKeyStoreType", Off: unsafe.Offsetof(CustomKeyStoresListEntry{}.CustomKeyStoreType), Kind: api.KStringPtr},
+		{Name: "XksProxyConfiguration", Off: unsafe.Offsetof(CustomKeyStoresListEntry{}.XksProxyConfiguration), Kind: api.KStructPtr, Type: 157},
+	}},
+	25: {Go: (*DecryptRequest)(nil), Fields: []api.Field{
+		{Name: "CiphertextBlob", Off: unsafe.Offsetof(DecryptRequest{}.CiphertextBlob), Kind: api.KBytes},
+		{Name: "EncryptionContext", Off: unsafe.Offsetof(DecryptRequest{}.EncryptionContext), Kind: api.KMap, Type: 169},
+		{Name: "GrantTokens", Off: unsafe.Offsetof(DecryptRequest{}.GrantTokens), Kind: api.KList, Type: 167},
+		{Name: "KeyId", Off: unsafe.Offsetof(DecryptRequest{}.KeyId), Kind: api.KStringPtr},
+		{Name: "EncryptionAlgorithm", Off: unsafe.Offsetof(DecryptRequest{}.EncryptionAlgorithm), Kind: api.KStringPtr},
+		{Name: "Recipient", Off: unsafe.Offsetof(DecryptRequest{}.Recipient), Kind: api.KStructPtr, Type: 119},
+		{Name: "DryRun", Off: unsafe.Offsetof(DecryptRequest{}.DryRun), Kind: api.KBoolPtr},
+	}},
+	26: {Go: (*DecryptResponse)(nil), Fields: []api.Field{
+		{Name: "KeyId", Off: unsafe.Offsetof(DecryptResponse{}.KeyId), Kind: api.KStringPtr},
+		{Name: "Plaintext", Off: unsafe.Offsetof(DecryptResponse{}.Plaintext), Kind: api.KBytes},
+		{Name: "EncryptionAlgorithm", Off: unsafe.Offsetof(DecryptResponse{}.EncryptionAlgorithm), Kind: api.KStringPtr},
+		{Name: "CiphertextForRecipient", Off: unsafe.Offsetof(DecryptResponse{}.CiphertextForRecipient), Kind: api.KBytes},
+	}},
+	27: {Go: (*DeleteAliasOutput)(nil)},
+	28: {Go: (*DeleteAliasRequest)(nil), Fields: []api.Field{
+		{Name: "AliasName", Off: unsafe.Offsetof(DeleteAliasRequest{}.AliasName), Kind: api.KStringPtr},
+	}},
+	29: {Go: (*DeleteCustomKeyStoreRequest)(nil), Fields: []api.Field{
+		{Name: "CustomKeyStoreId", Off: unsafe.Offsetof(DeleteCustomKeyStoreRequest{}.CustomKeyStoreId), Kind: api.KStringPtr},
+	}},
+	30: {Go: (*DeleteCustomKeyStoreResponse)(nil)},
+	31: {Go: (*DeleteImportedKeyMaterialOutput)(nil)},
+	32: {Go: (*DeleteImportedKeyMaterialRequest)(nil), Fields: []api.Field{
+		{Name: "KeyId", Off: unsafe.Offsetof(DeleteImportedKeyMaterialRequest{}.KeyId), Kind: api.KStringPtr},
+	}},
+	33: {Go: (*DependencyTimeoutException)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(DependencyTimeoutException{}.Message), Kind: api.KStringPtr},
+	}},
+	34: {Go: (*DeriveSharedSecretRequest)(nil), Fields: []api.Field{
+		{Name: "KeyId", Off: unsafe.Offsetof(DeriveSharedSecretRequest{}.KeyId), Kind: api.KStringPtr},
+		{Name: "KeyAgreementAlgorithm", Off: unsafe.Offsetof(DeriveSharedSecretRequest{}.KeyAgreementAlgorithm), Kind: api.KStringPtr},
+		{Name: "PublicKey", Off: unsafe.Offsetof(DeriveSharedSecretRequest{}.PublicKey), Kind: api.KBytes},
+		{Name: "GrantTokens", Off: unsafe.Offsetof(DeriveSharedSecretRequest{}.GrantTokens), Kind: api.KList, Type: 167},
+		{Name: "DryRun", Off: unsafe.Offsetof(DeriveSharedSecretRequest{}.DryRun), Kind: api.KBoolPtr},
+		{Name: "Recipient", Off: unsafe.Offsetof(DeriveSharedSecretRequest{}.Recipient), Kind: api.KStructPtr, Type: 119},
+	}},
+	35: {Go: (*DeriveSharedSecretResponse)(nil), Fields: []api.Field{
+		{Name: "KeyId", Off: unsafe.Offsetof(DeriveSharedSecretResponse{}.KeyId), Kind: api.KStringPtr},
+		{Name: "SharedSecret", Off: unsafe.Offsetof(DeriveSharedSecretResponse{}.SharedSecret), Kind: api.KBytes},
+		{Name: "CiphertextForRecipient", Off: unsafe.Offsetof(DeriveSharedSecretResponse{}.CiphertextForRecipient), Kind: api.KBytes},
+		{Name: "KeyAgreementAlgorithm", Off: unsafe.Offsetof(DeriveSharedSecretResponse{}.KeyAgreementAlgorithm), Kind: api.KStringPtr},
+		{Name: "KeyOrigin", Off: unsafe.Offsetof(DeriveSharedSecretResponse{}.KeyOrigin), Kind: api.KStringPtr},
+	}},
+	36: {Go: (*DescribeCustomKeyStoresRequest)(nil), Fields: []api.Field{
+		{Name: "CustomKeyStoreId", Off: unsafe.Offsetof(DescribeCustomKeyStoresRequest{}.CustomKeyStoreId), Kind: api.KStringPtr},
+		{Name: "CustomKeyStoreName", Off: unsafe.Offsetof(DescribeCustomKeyStoresRequest{}.CustomKeyStoreName), Kind: api.KStringPtr},
+		{Name: "Limit", Off: unsafe.Offsetof(DescribeCustomKeyStoresRequest{}.Limit), Kind: api.KInt32Ptr},
+		{Name: "Marker", Off: unsafe.Offsetof(DescribeCustomKeyStoresRequest{}.Marker), Kind: api.KStringPtr},
+	}},
+	37: {Go: (*DescribeCustomKeyStoresResponse)(nil), Fields: []api.Field{
+		{Name: "CustomKeyStores", Off: unsafe.Offsetof(DescribeCustomKeyStoresResponse{}.CustomKeyStores), Kind: api.KList, Type: 170},
+		{Name: "NextMarker", Off: unsafe.Offsetof(DescribeCustomKeyStoresResponse{}.NextMarker), Kind: api.KStringPtr},
+		{Name: "Truncated", Off: unsafe.Offsetof(DescribeCustomKeyStoresResponse{}.Truncated), Kind: api.KBoolPtr},
+	}},
+	38: {Go: (*DescribeKeyRequest)(nil), Fields: []api.Field{
+		{Name: "KeyId", Off: unsafe.Offsetof(DescribeKeyRequest{}.KeyId), Kind: api.KStringPtr},
+		{Name: "GrantTokens", Off: unsafe.Offsetof(DescribeKeyRequest{}.GrantTokens), Kind: api.KList, Type: 167},
+	}},
+	39: {Go: (*DescribeKeyResponse)(nil), Fields: []api.Field{
+		{Name: "KeyMetadata", Off: unsafe.Offsetof(DescribeKeyResponse{}.KeyMetadata), Kind: api.KStructPtr, Type: 95},
+	}},
+	40: {Go: (*DisableKeyOutput)(nil)},
+	41: {Go: (*DisableKeyRequest)(nil), Fields: []api.Field{
+		{Name: "KeyId", Off: unsafe.Offsetof(DisableKeyRequest{}.KeyId), Kind: api.KStringPtr},
+	}},
+	42: {Go: (*DisableKeyRotationOutput)(nil)},
+	43: {Go: (*DisableKeyRotationRequest)(nil), Fields: []api.Field{
+		{Name: "KeyId", Off: unsafe.Offsetof(DisableKeyRotationRequest{}.KeyId), Kind: api.KStringPtr},
+	}},
+	44: {Go: (*DisabledException)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(DisabledException{}.Message), Kind: api.KStringPtr},
+	}},
+	45: {Go: (*DisconnectCustomKeyStoreRequest)(nil), Fields: []api.Field{
+		{Name: "CustomKeyStoreId", Off: unsafe.Offsetof(DisconnectCustomKeyStoreRequest{}.CustomKeyStoreId), Kind: api.KStringPtr},
+	}},
+	46: {Go: (*DisconnectCustomKeyStoreResponse)(nil)},
+	47: {Go: (*DryRunOperationException)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(DryRunOperationException{}.Message), Kind: api.KStringPtr},
+	}},
+	48: {Go: (*EnableKeyOutput)(nil)},
+	49: {Go: (*EnableKeyRequest)(nil), Fields: []api.Field{
+		{Name: "KeyId", Off: unsafe.Offsetof(EnableKeyRequest{}.KeyId), Kind: api.KStringPtr},
+	}},
+	50: {Go: (*EnableKeyRotationOutput)(nil)},
+	51: {Go: (*EnableKeyRotationRequest)(nil), Fields: []api.Field{
+		{Name: "KeyId", Off: unsafe.Offsetof(EnableKeyRotationRequest{}.KeyId), Kind: api.KStringPtr},
+		{Name: "RotationPeriodInDays", Off: unsafe.Offsetof(EnableKeyRotationRequest{}.RotationPeriodInDays), Kind: api.KInt32Ptr},
+	}},
+	52: {Go: (*EncryptRequest)(nil), Fields: []api.Field{
+		{Name: "KeyId", Off: unsafe.Offsetof(EncryptRequest{}.KeyId), Kind: api.KStringPtr},
+		{Name: "Plaintext", Off: unsafe.Offsetof(EncryptRequest{}.Plaintext), Kind: api.KBytes},
+		{Name: "EncryptionContext", Off: unsafe.Offsetof(EncryptRequest{}.EncryptionContext), Kind: api.KMap, Type: 169},
+		{Name: "GrantTokens", Off: unsafe.Offsetof(EncryptRequest{}.GrantTokens), Kind: api.KList, Type: 167},
+		{Name: "EncryptionAlgorithm", Off: unsafe.Offsetof(EncryptRequest{}.EncryptionAlgorithm), Kind: api.KStringPtr},
+		{Name: "DryRun", Off: unsafe.Offsetof(EncryptRequest{}.DryRun), Kind: api.KBoolPtr},
+	}},
+	53: {Go: (*EncryptResponse)(nil), Fields: []api.Field{
+		{Name: "CiphertextBlob", Off: unsafe.Offsetof(EncryptResponse{}.CiphertextBlob), Kind: api.KBytes},
+		{Name: "KeyId", Off: unsafe.Offsetof(EncryptResponse{}.KeyId), Kind: api.KStringPtr},
+		{Name: "EncryptionAlgorithm", Off: unsafe.Offsetof(EncryptResponse{}.EncryptionAlgorithm), Kind: api.KStringPtr},
+	}},
+	54: {Go: (*ExpiredImportTokenException)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(ExpiredImportTokenException{}.Message), Kind: api.KStringPtr},
+	}},
+	55: {Go: (*GenerateDataKeyPairRequest)(nil), Fields: []api.Field{
+		{Name: "EncryptionContext", Off: unsafe.Offsetof(GenerateDataKeyPairRequest{}.EncryptionContext), Kind: api.KMap, Type: 169},
+		{Name: "KeyId", Off: unsafe.Offsetof(GenerateDataKeyPairRequest{}.KeyId), Kind: api.KStringPtr},
+		{Name: "KeyPairSpec", Off: unsafe.Offsetof(GenerateDataKeyPairRequest{}.KeyPairSpec), Kind: api.KStringPtr},
+		{Name: "GrantTokens", Off: unsafe.Offsetof(GenerateDataKeyPairRequest{}.GrantTokens), Kind: api.KList, Type: 167},
+		{Name: "Recipient", Off: unsafe.Offsetof(GenerateDataKeyPairRequest{}.Recipient), Kind: api.KStructPtr, Type: 119},
+		{Name: "DryRun", Off: unsafe.Offsetof(GenerateDataKeyPairRequest{}.DryRun), Kind: api.KBoolPtr},
+	}},
+	56: {Go: (*GenerateDataKeyPairResponse)(nil), Fields: []api.Field{
+		{Name: "PrivateKeyCiphertextBlob", Off: unsafe.Offsetof(GenerateDataKeyPairResponse{}.PrivateKeyCiphertextBlob), Kind: api.KBytes},
+		{Name: "PrivateKeyPlaintext", Off: unsafe.Offsetof(GenerateDataKeyPairResponse{}.PrivateKeyPlaintext), Kind: api.KBytes},
+		{Name: "PublicKey", Off: unsafe.Offsetof(GenerateDataKeyPairResponse{}.PublicKey), Kind: api.KBytes},
+		{Name: "KeyId", Off: unsafe.Offsetof(GenerateDataKeyPairResponse{}.KeyId), Kind: api.KStringPtr},
+		{Name: "KeyPairSpec", Off: unsafe.Offsetof(GenerateDataKeyPairResponse{}.KeyPairSpec), Kind: api.KStringPtr},
+		{Name: "CiphertextForRecipient", Off: unsafe.Offsetof(GenerateDataKeyPairResponse{}.CiphertextForRecipient), Kind: api.KBytes},
+	}},
+	57: {Go: (*GenerateDataKeyPairWithoutPlaintextRequest)(nil), Fields: []api.Field{
+		{Name: "EncryptionContext", Off: unsafe.Offsetof(GenerateDataKeyPairWithoutPlaintextRequest{}.EncryptionContext), Kind: api.KMap, Type: 169},
+		{Name: "KeyId", Off: unsafe.Offsetof(GenerateDataKeyPairWithoutPlaintextRequest{}.KeyId), Kind: api.KStringPtr},
+		{Name: "KeyPairSpec", Off: unsafe.Offsetof(GenerateDataKeyPairWithoutPlaintextRequest{}.KeyPairSpec), Kind: api.KStringPtr},
+		{Name: "GrantTokens", Off: unsafe.Offsetof(GenerateDataKeyPairWithoutPlaintextRequest{}.GrantTokens), Kind: api.KList, Type: 167},
+		{Name: "DryRun", Off: unsafe.Offsetof(GenerateDataKeyPairWithoutPlaintextRequest{}.DryRun), Kind: api.KBoolPtr},
+	}},
+	58: {Go: (*GenerateDataKeyPairWithoutPlaintextResponse)(nil), Fields: []api.Field{
+		{Name: "PrivateKeyCiphertextBlob", Off: unsafe.Offsetof(GenerateDataKeyPairWithoutPlaintextResponse{}.PrivateKeyCiphertextBlob), Kind: api.KBytes},
+		{Name: "PublicKey", Off: unsafe.Offsetof(GenerateDataKeyPairWithoutPlaintextResponse{}.PublicKey), Kind: api.KBytes},
+		{Name: "KeyId", Off: unsafe.Offsetof(GenerateDataKeyPairWithoutPlaintextResponse{}.KeyId), Kind: api.KStringPtr},
+		{Name: "KeyPairSpec", Off: unsafe.Offsetof(GenerateDataKeyPairWithoutPlaintextResponse{}.KeyPairSpec), Kind: api.KStringPtr},
+	}},
+	59: {Go: (*GenerateDataKeyRequest)(nil), Fields: []api.Field{
+		{Name: "KeyId", Off: unsafe.Offsetof(GenerateDataKeyRequest{}.KeyId), Kind: api.KStringPtr},
+		{Name: "EncryptionContext", Off: unsafe.Offsetof(GenerateDataKeyRequest{}.EncryptionContext), Kind: api.KMap, Type: 169},
+		{Name: "NumberOfBytes", Off: unsafe.Offsetof(GenerateDataKeyRequest{}.NumberOfBytes), Kind: api.KInt32Ptr},
+		{Name: "KeySpec", Off: unsafe.Offsetof(GenerateDataKeyRequest{}.KeySpec), Kind: api.KStringPtr},
+		{Name: "GrantTokens", Off: unsafe.Offsetof(GenerateDataKeyRequest{}.GrantTokens), Kind: api.KList, Type: 167},
+		{Name: "Recipient", Off: unsafe.Offsetof(GenerateDataKeyRequest{}.Recipient), Kind: api.KStructPtr, Type: 119},
+		{Name: "DryRun", Off: unsafe.Offsetof(GenerateDataKeyRequest{}.DryRun), Kind: api.KBoolPtr},
+	}},
+	60: {Go: (*GenerateDataKeyResponse)(nil), Fields: []api.Field{
+		{Name: "CiphertextBlob", Off: unsafe.Offsetof(GenerateDataKeyResponse{}.CiphertextBlob), Kind: api.KBytes},
+		{Name: "Plaintext", Off: unsafe.Offsetof(GenerateDataKeyResponse{}.Plaintext), Kind: api.KBytes},
+		{Name: "KeyId", Off: unsafe.Offsetof(GenerateDataKeyResponse{}.KeyId), Kind: api.KStringPtr},
+		{Name: "CiphertextForRecipient", Off: unsafe.Offsetof(GenerateDataKeyResponse{}.CiphertextForRecipient), Kind: api.KBytes},
+	}},
+	61: {Go: (*GenerateDataKeyWithoutPlaintextRequest)(nil), Fields: []api.Field{
+		{Name: "KeyId", Off: unsafe.Offsetof(GenerateDataKeyWithoutPlaintextRequest{}.KeyId), Kind: api.KStringPtr},
+		{Name: "EncryptionContext", Off: unsafe.Offsetof(GenerateDataKeyWithoutPlaintextRequest{}.EncryptionContext), Kind: api.KMap, Type: 169},
+		{Name: "KeySpec", Off: unsafe.Offsetof(GenerateDataKeyWithoutPlaintextRequest{}.KeySpec), Kind: api.KStringPtr},
+		{Name: "NumberOfBytes", Off: unsafe.Offsetof(GenerateDataKeyWithoutPlaintextRequest{}.NumberOfBytes), Kind: api.KInt32Ptr},
+		{Name: "GrantTokens", Off: unsafe.Offsetof(GenerateDataKeyWithoutPlaintextRequest{}.GrantTokens), Kind: api.KList, Type: 167},
+		{Name: "DryRun", Off: unsafe.Offsetof(GenerateDataKeyWithoutPlaintextRequest{}.DryRun), Kind: api.KBoolPtr},
+	}},
+	62: {Go: (*GenerateDataKeyWithoutPlaintextResponse)(nil), Fields: []api.Field{
+		{Name: "CiphertextBlob", Off: unsafe.Offsetof(GenerateDataKeyWithoutPlaintextResponse{}.CiphertextBlob), Kind: api.KBytes},
+		{Name: "KeyId", Off: unsafe.Offsetof(GenerateDataKeyWithoutPlaintextResponse{}.KeyId), Kind: api.KStringPtr},
+	}},
+	63: {Go: (*GenerateMacRequest)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(GenerateMacRequest{}.Message), Kind: api.KBytes},
+		{Name: "KeyId", Off: unsafe.Offsetof(GenerateMacRequest{}.KeyId), Kind: api.KStringPtr},
+		{Name: "MacAlgorithm", Off: unsafe.Offsetof(GenerateMacRequest{}.MacAlgorithm), Kind: api.KStringPtr},
+		{Name: "GrantTokens", Off: unsafe.Offsetof(GenerateMacRequest{}.GrantTokens), Kind: api.KList, Type: 167},
+		{Name: "DryRun", Off: unsafe.Offsetof(GenerateMacRequest{}.DryRun), Kind: api.KBoolPtr},
+	}},
+	64: {Go: (*GenerateMacResponse)(nil), Fields: []api.Field{
+		{Name: "Mac", Off: unsafe.Offsetof(GenerateMacResponse{}.Mac), Kind: api.KBytes},
+		{Name: "MacAlgorithm", Off: unsafe.Offsetof(GenerateMacResponse{}.MacAlgorithm), Kind: api.KStringPtr},
+		{Name: "KeyId", Off: unsafe.Offsetof(GenerateMacResponse{}.KeyId), Kind: api.KStringPtr},
+	}},
+	65: {Go: (*GenerateRandomRequest)(nil), Fields: []api.Field{
+		{Name: "NumberOfBytes", Off: unsafe.Offsetof(GenerateRandomRequest{}.NumberOfBytes), Kind: api.KInt32Ptr},
+		{Name: "CustomKeyStoreId", Off: unsafe.Offsetof(GenerateRandomRequest{}.CustomKeyStoreId), Kind: api.KStringPtr},
+		{Name: "Recipient", Off: unsafe.Offsetof(GenerateRandomRequest{}.Recipient), Kind: api.KStructPtr, Type: 119},
+	}},
+	66: {Go: (*GenerateRandomResponse)(nil), Fields: []api.Field{
+		{Name: "Plaintext", Off: unsafe.Offsetof(GenerateRandomResponse{}.Plaintext), Kind: api.KBytes},
+		{Name: "CiphertextForRecipient", Off: unsafe.Offsetof(GenerateRandomResponse{}.CiphertextForRecipient), Kind: api.KBytes},
+	}},
+	67: {Go: (*GetKeyPolicyRequest)(nil), Fields: []api.Field{
+		{Name: "KeyId", Off: unsafe.Offsetof(GetKeyPolicyRequest{}.KeyId), Kind: api.KStringPtr},
+		{Name: "PolicyName", Off: unsafe.Offsetof(GetKeyPolicyRequest{}.PolicyName), Kind: api.KStringPtr},
+	}},
+	68: {Go: (*GetKeyPolicyResponse)(nil), Fields: []api.Field{
+		{Name: "Policy", Off: unsafe.Offsetof(GetKeyPolicyResponse{}.Policy), Kind: api.KStringPtr},
+		{Name: "PolicyName", Off: unsafe.Offsetof(GetKeyPolicyResponse{}.PolicyName), Kind: api.KStringPtr},
+	}},
+	69: {Go: (*GetKeyRotationStatusRequest)(nil), Fields: []api.Field{
+		{Name: "KeyId", Off: unsafe.Offsetof(GetKeyRotationStatusRequest{}.KeyId), Kind: api.KStringPtr},
+	}},
+	70: {Go: (*GetKeyRotationStatusResponse)(nil), Fields: []api.Field{
+		{Name: "KeyRotationEnabled", Off: unsafe.Offsetof(GetKeyRotationStatusResponse{}.KeyRotationEnabled), Kind: api.KBoolPtr},
+		{Name: "KeyId", Off: unsafe.Offsetof(GetKeyRotationStatusResponse{}.KeyId), Kind: api.KStringPtr},
+		{Name: "RotationPeriodInDays", Off: unsafe.Offsetof(GetKeyRotationStatusResponse{}.RotationPeriodInDays), Kind: api.KInt32Ptr},
+		{Name: "NextRotationDate", Off: unsafe.Offsetof(GetKeyRotationStatusResponse{}.NextRotationDate), Kind: api.KTimePtr},
+		{Name: "OnDemandRotationStartDate", Off: unsafe.Offsetof(GetKeyRotationStatusResponse{}.OnDemandRotationStartDate), Kind: api.KTimePtr},
+	}},
+	71: {Go: (*GetParametersForImportRequest)(nil), Fields: []api.Field{
+		{Name: "KeyId", Off: unsafe.Offsetof(GetParametersForImportRequest{}.KeyId), Kind: api.KStringPtr},
+		{Name: "WrappingAlgorithm", Off: unsafe.Offsetof(GetParametersForImportRequest{}.WrappingAlgorithm), Kind: api.KStringPtr},
+		{Name: "WrappingKeySpec", Off: unsafe.Offsetof(GetParametersForImportRequest{}.WrappingKeySpec), Kind: api.KStringPtr},
+	}},
+	72: {Go: (*GetParametersForImportResponse)(nil), Fields: []api.Field{
+		{Name: "KeyId", Off: unsafe.Offsetof(GetParametersForImportResponse{}.KeyId), Kind: api.KStringPtr},
+		{Name: "ImportToken", Off: unsafe.Offsetof(GetParametersForImportResponse{}.ImportToken), Kind: api.KBytes},
+		{Name: "PublicKey", Off: unsafe.Offsetof(GetParametersForImportResponse{}.PublicKey), Kind: api.KBytes},
+		{Name: "ParametersValidTo", Off: unsafe.Offsetof(GetParametersForImportResponse{}.ParametersValidTo), Kind: api.KTimePtr},
+	}},
+	73: {Go: (*GetPublicKeyRequest)(nil), Fields: []api.Field{
+		{Name: "KeyId", Off: unsafe.Offsetof(GetPublicKeyRequest{}.KeyId), Kind: api.KStringPtr},
+		{Name: "GrantTokens", Off: unsafe.Offsetof(GetPublicKeyRequest{}.GrantTokens), Kind: api.KList, Type: 167},
+	}},
+	74: {Go: (*GetPublicKeyResponse)(nil), Fields: []api.Field{
+		{Name: "KeyId", Off: unsafe.Offsetof(GetPublicKeyResponse{}.KeyId), Kind: api.KStringPtr},
+		{Name: "PublicKey", Off: unsafe.Offsetof(GetPublicKeyResponse{}.PublicKey), Kind: api.KBytes},
+		{Name: "CustomerMasterKeySpec", Off: unsafe.Offsetof(GetPublicKeyResponse{}.CustomerMasterKeySpec), Kind: api.KStringPtr},
+		{Name: "KeySpec", Off: unsafe.Offsetof(GetPublicKeyResponse{}.KeySpec), Kind: api.KStringPtr},
+		{Name: "KeyUsage", Off: unsafe.Offsetof(GetPublicKeyResponse{}.KeyUsage), Kind: api.KStringPtr},
+		{Name: "EncryptionAlgorithms", Off: unsafe.Offsetof(GetPublicKeyResponse{}.EncryptionAlgorithms), Kind: api.KList, Type: 167},
+		{Name: "SigningAlgorithms", Off: unsafe.Offsetof(GetPublicKeyResponse{}.SigningAlgorithms), Kind: api.KList, Type: 167},
+		{Name: "KeyAgreementAlgorithms", Off: unsafe.Offsetof(GetPublicKeyResponse{}.KeyAgreementAlgorithms), Kind: api.KList, Type: 167},
+	}},
+	75: {Go: (*GrantConstraints)(nil), Fields: []api.Field{
+		{Name: "EncryptionContextSubset", Off: unsafe.Offsetof(GrantConstraints{}.EncryptionContextSubset), Kind: api.KMap, Type: 169},
+		{Name: "EncryptionContextEquals", Off: unsafe.Offsetof(GrantConstraints{}.EncryptionContextEquals), Kind: api.KMap, Type: 169},
+	}},
+	76: {Go: (*GrantListEntry)(nil), Fields: []api.Field{
+		{Name: "KeyId", Off: unsafe.Offsetof(GrantListEntry{}.KeyId), Kind: api.KStringPtr},
+		{Name: "GrantId", Off: unsafe.Offsetof(GrantListEntry{}.GrantId), Kind: api.KStringPtr},
+		{Name: "Name", Off: unsafe.Offsetof(GrantListEntry{}.Name), Kind: api.KStringPtr},
+		{Name: "CreationDate", Off: unsafe.Offsetof(GrantListEntry{}.CreationDate), Kind: api.KTimePtr},
+		{Name: "GranteePrincipal", Off: unsafe.Offsetof(GrantListEntry{}.GranteePrincipal), Kind: api.KStringPtr},
+		{Name: "RetiringPrincipal", Off: unsafe.Offsetof(GrantListEntry{}.RetiringPrincipal), Kind: api.KStringPtr},
+		{Name: "IssuingAccount", Off: unsafe.Offsetof(GrantListEntry{}.IssuingAccount), Kind: api.KStringPtr},
+		{Name: "Operations", Off: unsafe.Offsetof(GrantListEntry{}.Operations), Kind: api.KList, Type: 167},
+		{Name: "Constraints", Off: unsafe.Offsetof(GrantListEntry{}.Constraints), Kind: api.KStructPtr, Type: 75},
+	}},
+	77: {Go: (*ImportKeyMaterialRequest)(nil), Fields: []api.Field{
+		{Name: "KeyId", Off: unsafe.Offsetof(ImportKeyMaterialRequest{}.KeyId), Kind: api.KStringPtr},
+		{Name: "ImportToken", Off: unsafe.Offsetof(ImportKeyMaterialRequest{}.ImportToken), Kind: api.KBytes},
+		{Name: "EncryptedKeyMaterial", Off: unsafe.Offsetof(ImportKeyMaterialRequest{}.EncryptedKeyMaterial), Kind: api.KBytes},
+		{Name: "ValidTo", Off: unsafe.Offsetof(ImportKeyMaterialRequest{}.ValidTo), Kind: api.KTimePtr},
+		{Name: "ExpirationModel", Off: unsafe.Offsetof(ImportKeyMaterialRequest{}.ExpirationModel), Kind: api.KStringPtr},
+	}},
+	78: {Go: (*ImportKeyMaterialResponse)(nil)},
+	79: {Go: (*IncorrectKeyException)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(IncorrectKeyException{}.Message), Kind: api.KStringPtr},
+	}},
+	80: {Go: (*IncorrectKeyMaterialException)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(IncorrectKeyMaterialException{}.Message), Kind: api.KStringPtr},
+	}},
+	81: {Go: (*IncorrectTrustAnchorException)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(IncorrectTrustAnchorException{}.Message), Kind: api.KStringPtr},
+	}},
+	82: {Go: (*InvalidAliasNameException)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(InvalidAliasNameException{}.Message), Kind: api.KStringPtr},
+	}},
+	83: {Go: (*InvalidArnException)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(InvalidArnException{}.Message), Kind: api.KStringPtr},
+	}},
+	84: {Go: (*InvalidCiphertextException)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(InvalidCiphertextException{}.Message), Kind: api.KStringPtr},
+	}},
+	85: {Go: (*InvalidGrantIdException)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(InvalidGrantIdException{}.Message), Kind: api.KStringPtr},
+	}},
+	86: {Go: (*InvalidGrantTokenException)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(InvalidGrantTokenException{}.Message), Kind: api.KStringPtr},
+	}},
+	87: {Go: (*InvalidImportTokenException)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(InvalidImportTokenException{}.Message), Kind: api.KStringPtr},
+	}},
+	88: {Go: (*InvalidKeyUsageException)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(InvalidKeyUsageException{}.Message), Kind: api.KStringPtr},
+	}},
+	89: {Go: (*InvalidMarkerException)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(InvalidMarkerException{}.Message), Kind: api.KStringPtr},
+	}},
+	90: {Go: (*KMSInternalException)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(KMSInternalException{}.Message), Kind: api.KStringPtr},
+	}},
+	91: {Go: (*KMSInvalidMacException)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(KMSInvalidMacException{}.Message), Kind: api.KStringPtr},
+	}},
+	92: {Go: (*KMSInvalidSignatureException)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(KMSInvalidSignatureException{}.Message), Kind: api.KStringPtr},
+	}},
+	93: {Go: (*KMSInvalidStateException)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(KMSInvalidStateException{}.Message), Kind: api.KStringPtr},
+	}},
+	94: {Go: (*KeyListEntry)(nil), Fields: []api.Field{
+		{Name: "KeyId", Off: unsafe.Offsetof(KeyListEntry{}.KeyId), Kind: api.KStringPtr},
+		{Name: "KeyArn", Off: unsafe.Offsetof(KeyListEntry{}.KeyArn), Kind: api.KStringPtr},
+	}},
+	95: {Go: (*KeyMetadata)(nil), Fields: []api.Field{
+		{Name: "AWSAccountId", Off: unsafe.Offsetof(KeyMetadata{}.AWSAccountId), Kind: api.KStringPtr},
+		{Name: "KeyId", Off: unsafe.Offsetof(KeyMetadata{}.KeyId), Kind: api.KStringPtr},
+		{Name: "Arn", Off: unsafe.Offsetof(KeyMetadata{}.Arn), Kind: api.KStringPtr},
+		{Name: "CreationDate", Off: unsafe.Offsetof(KeyMetadata{}.CreationDate), Kind: api.KTimePtr},
+		{Name: "Enabled", Off: unsafe.Offsetof(KeyMetadata{}.Enabled), Kind: api.KBoolPtr},
+		{Name: "Description", Off: unsafe.Offsetof(KeyMetadata{}.Description), Kind: api.KStringPtr},
+		{Name: "KeyUsage", Off: unsafe.Offsetof(KeyMetadata{}.KeyUsage), Kind: api.KStringPtr},
+		{Name: "KeyState", Off: unsafe.Offsetof(KeyMetadata{}.KeyState), Kind: api.KStringPtr},
+		{Name: "DeletionDate", Off: unsafe.Offsetof(KeyMetadata{}.DeletionDate), Kind: api.KTimePtr},
+		{Name: "ValidTo", Off: unsafe.Offsetof(KeyMetadata{}.ValidTo), Kind: api.KTimePtr},
+		{Name: "Origin", Off: unsafe.Offsetof(KeyMetadata{}.Origin), Kind: api.KStringPtr},
+		{Name: "CustomKeyStoreId", Off: unsafe.Offsetof(KeyMetadata{}.CustomKeyStoreId), Kind: api.KStringPtr},
+		{Name: "CloudHsmClusterId", Off: unsafe.Offsetof(KeyMetadata{}.CloudHsmClusterId), Kind: api.KStringPtr},
+		{Name: "ExpirationModel", Off: unsafe.Offsetof(KeyMetadata{}.ExpirationModel), Kind: api.KStringPtr},
+		{Name: "KeyManager", Off: unsafe.Offsetof(KeyMetadata{}.KeyManager), Kind: api.KStringPtr},
+		{Name: "CustomerMasterKeySpec", Off: unsafe.Offsetof(KeyMetadata{}.CustomerMasterKeySpec), Kind: api.KStringPtr},
+		{Name: "KeySpec", Off: unsafe.Offsetof(KeyMetadata{}.KeySpec), Kind: api.KStringPtr},
+		{Name: "EncryptionAlgorithms", Off: unsafe.Offsetof(KeyMetadata{}.EncryptionAlgorithms), Kind: api.KList, Type: 167},
+		{Name: "SigningAlgorithms", Off: unsafe.Offsetof(KeyMetadata{}.SigningAlgorithms), Kind: api.KList, Type: 167},
+		{Name: "KeyAgreementAlgorithms", Off: unsafe.Offsetof(KeyMetadata{}.KeyAgreementAlgorithms), Kind: api.KList, Type: 167},
+		{Name: "MultiRegion", Off: unsafe.Offsetof(KeyMetadata{}.MultiRegion), Kind: api.KBoolPtr},
+		{Name: "MultiRegionConfiguration", Off: unsafe.Offsetof(KeyMetadata{}.MultiRegionConfiguration), Kind: api.KStructPtr, Type: 112},
+		{Name: "PendingDeletionWindowInDays", Off: unsafe.Offsetof(KeyMetadata{}.PendingDeletionWindowInDays), Kind: api.KInt32Ptr},
+		{Name: "MacAlgorithms", Off: unsafe.Offsetof(KeyMetadata{}.MacAlgorithms), Kind: api.KList, Type: 167},
+		{Name: "XksKeyConfiguration", Off: unsafe.Offsetof(KeyMetadata{}.XksKeyConfiguration), Kind: api.KStructPtr, Type: 153},
+	}},
+	96: {Go: (*KeyUnavailableException)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(KeyUnavailableException{}.Message), Kind: api.KStringPtr},
+	}},
+	97: {Go: (*LimitExceededException)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(LimitExceededException{}.Message), Kind: api.KStringPtr},
+	}},
+	98: {Go: (*ListAliasesRequest)(nil), Fields: []api.Field{
+		{Name: "KeyId", Off: unsafe.Offsetof(ListAliasesRequest{}.KeyId), Kind: api.KStringPtr},
+		{Name: "Limit", Off: unsafe.Offsetof(ListAliasesRequest{}.Limit), Kind: api.KInt32Ptr},
+		{Name: "Marker", Off: unsafe.Offsetof(ListAliasesRequest{}.Marker), Kind: api.KStringPtr},
+	}},
+	99: {Go: (*ListAliasesResponse)(nil), Fields: []api.Field{
+		{Name: "Aliases", Off: unsafe.Offsetof(ListAliasesResponse{}.Aliases), Kind: api.KList, Type: 171},
+		{Name: "NextMarker", Off: unsafe.Offsetof(ListAliasesResponse{}.NextMarker), Kind: api.KStringPtr},
+		{Name: "Truncated", Off: unsafe.Offsetof(ListAliasesResponse{}.Truncated), Kind: api.KBoolPtr},
+	}},
+	100: {Go: (*ListGrantsRequest)(nil), Fields: []api.Field{
+		{Name: "Limit", Off: unsafe.Offsetof(ListGrantsRequest{}.Limit), Kind: api.KInt32Ptr},
+		{Name: "Marker", Off: unsafe.Offsetof(ListGrantsRequest{}.Marker), Kind: api.KStringPtr},
+		{Name: "KeyId", Off: unsafe.Offsetof(ListGrantsRequest{}.KeyId), Kind: api.KStringPtr},
+		{Name: "GrantId", Off: unsafe.Offsetof(ListGrantsRequest{}.GrantId), Kind: api.KStringPtr},
+		{Name: "GranteePrincipal", Off: unsafe.Offsetof(ListGrantsRequest{}.GranteePrincipal), Kind: api.KStringPtr},
+	}},
+	101: {Go: (*ListGrantsResponse)(nil), Fields: []api.Field{
+		{Name: "Grants", Off: unsafe.Offsetof(ListGrantsResponse{}.Grants), Kind: api.KList, Type: 172},
+		{Name: "NextMarker", Off: unsafe.Offsetof(ListGrantsResponse{}.NextMarker), Kind: api.KStringPtr},
+		{Name: "Truncated", Off: unsafe.Offsetof(ListGrantsResponse{}.Truncated), Kind: api.KBoolPtr},
+	}},
+	102: {Go: (*ListKeyPoliciesRequest)(nil), Fields: []api.Field{
+		{Name: "KeyId", Off: unsafe.Offsetof(ListKeyPoliciesRequest{}.KeyId), Kind: api.KStringPtr},
+		{Name: "Limit", Off: unsafe.Offsetof(ListKeyPoliciesRequest{}.Limit), Kind: api.KInt32Ptr},
+		{Name: "Marker", Off: unsafe.Offsetof(ListKeyPoliciesRequest{}.Marker), Kind: api.KStringPtr},
+	}},
+	103: {Go: (*ListKeyPoliciesResponse)(nil), Fields: []api.Field{
+		{Name: "PolicyNames", Off: unsafe.Offsetof(ListKeyPoliciesResponse{}.PolicyNames), Kind: api.KList, Type: 167},
+		{Name: "NextMarker", Off: unsafe.Offsetof(ListKeyPoliciesResponse{}.NextMarker), Kind: api.KStringPtr},
+		{Name: "Truncated", Off: unsafe.Offsetof(ListKeyPoliciesResponse{}.Truncated), Kind: api.KBoolPtr},
+	}},
+	104: {Go: (*ListKeyRotationsRequest)(nil), Fields: []api.Field{
+		{Name: "KeyId", Off: unsafe.Offsetof(ListKeyRotationsRequest{}.KeyId), Kind: api.KStringPtr},
+		{Name: "Limit", Off: unsafe.Offsetof(ListKeyRotationsRequest{}.Limit), Kind: api.KInt32Ptr},
+		{Name: "Marker", Off: unsafe.Offsetof(ListKeyRotationsRequest{}.Marker), Kind: api.KStringPtr},
+	}},
+	105: {Go: (*ListKeyRotationsResponse)(nil), Fields: []api.Field{
+		{Name: "Rotations", Off: unsafe.Offsetof(ListKeyRotationsResponse{}.Rotations), Kind: api.KList, Type: 173},
+		{Name: "NextMarker", Off: unsafe.Offsetof(ListKeyRotationsResponse{}.NextMarker), Kind: api.KStringPtr},
+		{Name: "Truncated", Off: unsafe.Offsetof(ListKeyRotationsResponse{}.Truncated), Kind: api.KBoolPtr},
+	}},
+	106: {Go: (*ListKeysRequest)(nil), Fields: []api.Field{
+		{Name: "Limit", Off: unsafe.Offsetof(ListKeysRequest{}.Limit), Kind: api.KInt32Ptr},
+		{Name: "Marker", Off: unsafe.Offsetof(ListKeysRequest{}.Marker), Kind: api.KStringPtr},
+	}},
+	107: {Go: (*ListKeysResponse)(nil), Fields: []api.Field{
+		{Name: "Keys", Off: unsafe.Offsetof(ListKeysResponse{}.Keys), Kind: api.KList, Type: 174},
+		{Name: "NextMarker", Off: unsafe.Offsetof(ListKeysResponse{}.NextMarker), Kind: api.KStringPtr},
+		{Name: "Truncated", Off: unsafe.Offsetof(ListKeysResponse{}.Truncated), Kind: api.KBoolPtr},
+	}},
+	108: {Go: (*ListResourceTagsRequest)(nil), Fields: []api.Field{
+		{Name: "KeyId", Off: unsafe.Offsetof(ListResourceTagsRequest{}.KeyId), Kind: api.KStringPtr},
+		{Name: "Limit", Off: unsafe.Offsetof(ListResourceTagsRequest{}.Limit), Kind: api.KInt32Ptr},
+		{Name: "Marker", Off: unsafe.Offsetof(ListResourceTagsRequest{}.Marker), Kind: api.KStringPtr},
+	}},
+	109: {Go: (*ListResourceTagsResponse)(nil), Fields: []api.Field{
+		{Name: "Tags", Off: unsafe.Offsetof(ListResourceTagsResponse{}.Tags), Kind: api.KList, Type: 168},
+		{Name: "NextMarker", Off: unsafe.Offsetof(ListResourceTagsResponse{}.NextMarker), Kind: api.KStringPtr},
+		{Name: "Truncated", Off: unsafe.Offsetof(ListResourceTagsResponse{}.Truncated), Kind: api.KBoolPtr},
+	}},
+	110: {Go: (*ListRetirableGrantsRequest)(nil), Fields: []api.Field{
+		{Name: "Limit", Off: unsafe.Offsetof(ListRetirableGrantsRequest{}.Limit), Kind: api.KInt32Ptr},
+		{Name: "Marker", Off: unsafe.Offsetof(ListRetirableGrantsRequest{}.Marker), Kind: api.KStringPtr},
+		{Name: "RetiringPrincipal", Off: unsafe.Offsetof(ListRetirableGrantsRequest{}.RetiringPrincipal), Kind: api.KStringPtr},
+	}},
+	111: {Go: (*MalformedPolicyDocumentException)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(MalformedPolicyDocumentException{}.Message), Kind: api.KStringPtr},
+	}},
+	112: {Go: (*MultiRegionConfiguration)(nil), Fields: []api.Field{
+		{Name: "MultiRegionKeyType", Off: unsafe.Offsetof(MultiRegionConfiguration{}.MultiRegionKeyType), Kind: api.KStringPtr},
+		{Name: "PrimaryKey", Off: unsafe.Offsetof(MultiRegionConfiguration{}.PrimaryKey), Kind: api.KStructPtr, Type: 113},
+		{Name: "ReplicaKeys", Off: unsafe.Offsetof(MultiRegionConfiguration{}.ReplicaKeys), Kind: api.KList, Type: 175},
+	}},
+	113: {Go: (*MultiRegionKey)(nil), Fields: []api.Field{
+		{Name: "Arn", Off: unsafe.Offsetof(MultiRegionKey{}.Arn), Kind: api.KStringPtr},
+		{Name: "Region", Off: unsafe.Offsetof(MultiRegionKey{}.Region), Kind: api.KStringPtr},
+	}},
+	114: {Go: (*NotFoundException)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(NotFoundException{}.Message), Kind: api.KStringPtr},
+	}},
+	115: {Go: (*PutKeyPolicyOutput)(nil)},
+	116: {Go: (*PutKeyPolicyRequest)(nil), Fields: []api.Field{
+		{Name: "KeyId", Off: unsafe.Offsetof(PutKeyPolicyRequest{}.KeyId), Kind: api.KStringPtr},
+		{Name: "PolicyName", Off: unsafe.Offsetof(PutKeyPolicyRequest{}.PolicyName), Kind: api.KStringPtr},
+		{Name: "Policy", Off: unsafe.Offsetof(PutKeyPolicyRequest{}.Policy), Kind: api.KStringPtr},
+		{Name: "BypassPolicyLockoutSafetyCheck", Off: unsafe.Offsetof(PutKeyPolicyRequest{}.BypassPolicyLockoutSafetyCheck), Kind: api.KBoolPtr},
+	}},
+	117: {Go: (*ReEncryptRequest)(nil), Fields: []api.Field{
+		{Name: "CiphertextBlob", Off: unsafe.Offsetof(ReEncryptRequest{}.CiphertextBlob), Kind: api.KBytes},
+		{Name: "SourceEncryptionContext", Off: unsafe.Offsetof(ReEncryptRequest{}.SourceEncryptionContext), Kind: api.KMap, Type: 169},
+		{Name: "SourceKeyId", Off: unsafe.Offsetof(ReEncryptRequest{}.SourceKeyId), Kind: api.KStringPtr},
+		{Name: "DestinationKeyId", Off: unsafe.Offsetof(ReEncryptRequest{}.DestinationKeyId), Kind: api.KStringPtr},
+		{Name: "DestinationEncryptionContext", Off: unsafe.Offsetof(ReEncryptRequest{}.DestinationEncryptionContext), Kind: api.KMap, Type: 169},
+		{Name: "SourceEncryptionAlgorithm", Off: unsafe.Offsetof(ReEncryptRequest{}.SourceEncryptionAlgorithm), Kind: api.KStringPtr},
+		{Name: "DestinationEncryptionAlgorithm", Off: unsafe.Offsetof(ReEncryptRequest{}.DestinationEncryptionAlgorithm), Kind: api.KStringPtr},
+		{Name: "GrantTokens", Off: unsafe.Offsetof(ReEncryptRequest{}.GrantTokens), Kind: api.KList, Type: 167},
+		{Name: "DryRun", Off: unsafe.Offsetof(ReEncryptRequest{}.DryRun), Kind: api.KBoolPtr},
+	}},
+	118: {Go: (*ReEncryptResponse)(nil), Fields: []api.Field{
+		{Name: "CiphertextBlob", Off: unsafe.Offsetof(ReEncryptResponse{}.CiphertextBlob), Kind: api.KBytes},
+		{Name: "SourceKeyId", Off: unsafe.Offsetof(ReEncryptResponse{}.SourceKeyId), Kind: api.KStringPtr},
+		{Name: "KeyId", Off: unsafe.Offsetof(ReEncryptResponse{}.KeyId), Kind: api.KStringPtr},
+		{Name: "SourceEncryptionAlgorithm", Off: unsafe.Offsetof(ReEncryptResponse{}.SourceEncryptionAlgorithm), Kind: api.KStringPtr},
+		{Name: "DestinationEncryptionAlgorithm", Off: unsafe.Offsetof(ReEncryptResponse{}.DestinationEncryptionAlgorithm), Kind: api.KStringPtr},
+	}},
+	119: {Go: (*RecipientInfo)(nil), Fields: []api.Field{
+		{Name: "KeyEncryptionAlgorithm", Off: unsafe.Offsetof(RecipientInfo{}.KeyEncryptionAlgorithm), Kind: api.KStringPtr},
+		{Name: "AttestationDocument", Off: unsafe.Offsetof(RecipientInfo{}.AttestationDocument), Kind: api.KBytes},
+	}},
+	120: {Go: (*ReplicateKeyRequest)(nil), Fields: []api.Field{
+		{Name: "KeyId", Off: unsafe.Offsetof(ReplicateKeyRequest{}.KeyId), Kind: api.KStringPtr},
+		{Name: "ReplicaRegion", Off: unsafe.Offsetof(ReplicateKeyRequest{}.ReplicaRegion), Kind: api.KStringPtr},
+		{Name: "Policy", Off: unsafe.Offsetof(ReplicateKeyRequest{}.Policy), Kind: api.KStringPtr},
+		{Name: "BypassPolicyLockoutSafetyCheck", Off: unsafe.Offsetof(ReplicateKeyRequest{}.BypassPolicyLockoutSafetyCheck), Kind: api.KBoolPtr},
+		{Name: "Description", Off: unsafe.Offsetof(ReplicateKeyRequest{}.Description), Kind: api.KStringPtr},
+		{Name: "Tags", Off: unsafe.Offsetof(ReplicateKeyRequest{}.Tags), Kind: api.KList, Type: 168},
+	}},
+	121: {Go: (*ReplicateKeyResponse)(nil), Fields: []api.Field{
+		{Name: "ReplicaKeyMetadata", Off: unsafe.Offsetof(ReplicateKeyResponse{}.ReplicaKeyMetadata), Kind: api.KStructPtr, Type: 95},
+		{Name: "ReplicaPolicy", Off: unsafe.Offsetof(ReplicateKeyResponse{}.ReplicaPolicy), Kind: api.KStringPtr},
+		{Name: "ReplicaTags", Off: unsafe.Offsetof(ReplicateKeyResponse{}.ReplicaTags), Kind: api.KList, Type: 168},
+	}},
+	122: {Go: (*RetireGrantOutput)(nil)},
+	123: {Go: (*RetireGrantRequest)(nil), Fields: []api.Field{
+		{Name: "GrantToken", Off: unsafe.Offsetof(RetireGrantRequest{}.GrantToken), Kind: api.KStringPtr},
+		{Name: "KeyId", Off: unsafe.Offsetof(RetireGrantRequest{}.KeyId), Kind: api.KStringPtr},
+		{Name: "GrantId", Off: unsafe.Offsetof(RetireGrantRequest{}.GrantId), Kind: api.KStringPtr},
+		{Name: "DryRun", Off: unsafe.Offsetof(RetireGrantRequest{}.DryRun), Kind: api.KBoolPtr},
+	}},
+	124: {Go: (*RevokeGrantOutput)(nil)},
+	125: {Go: (*RevokeGrantRequest)(nil), Fields: []api.Field{
+		{Name: "KeyId", Off: unsafe.Offsetof(RevokeGrantRequest{}.KeyId), Kind: api.KStringPtr},
+		{Name: "GrantId", Off: unsafe.Offsetof(RevokeGrantRequest{}.GrantId), Kind: api.KStringPtr},
+		{Name: "DryRun", Off: unsafe.Offsetof(RevokeGrantRequest{}.DryRun), Kind: api.KBoolPtr},
+	}},
+	126: {Go: (*RotateKeyOnDemandRequest)(nil), Fields: []api.Field{
+		{Name: "KeyId", Off: unsafe.Offsetof(RotateKeyOnDemandRequest{}.KeyId), Kind: api.KStringPtr},
+	}},
+	127: {Go: (*RotateKeyOnDemandResponse)(nil), Fields: []api.Field{
+		{Name: "KeyId", Off: unsafe.Offsetof(RotateKeyOnDemandResponse{}.KeyId), Kind: api.KStringPtr},
+	}},
+	128: {Go: (*RotationsListEntry)(nil), Fields: []api.Field{
+		{Name: "KeyId", Off: unsafe.Offsetof(RotationsListEntry{}.KeyId), Kind: api.KStringPtr},
+		{Name: "RotationDate", Off: unsafe.Offsetof(RotationsListEntry{}.RotationDate), Kind: api.KTimePtr},
+		{Name: "RotationType", Off: unsafe.Offsetof(RotationsListEntry{}.RotationType), Kind: api.KStringPtr},
+	}},
+	129: {Go: (*ScheduleKeyDeletionRequest)(nil), Fields: []api.Field{
+		{Name: "KeyId", Off: unsafe.Offsetof(ScheduleKeyDeletionRequest{}.KeyId), Kind: api.KStringPtr},
+		{Name: "PendingWindowInDays", Off: unsafe.Offsetof(ScheduleKeyDeletionRequest{}.PendingWindowInDays), Kind: api.KInt32Ptr},
+	}},
+	130: {Go: (*ScheduleKeyDeletionResponse)(nil), Fields: []api.Field{
+		{Name: "KeyId", Off: unsafe.Offsetof(ScheduleKeyDeletionResponse{}.KeyId), Kind: api.KStringPtr},
+		{Name: "DeletionDate", Off: unsafe.Offsetof(ScheduleKeyDeletionResponse{}.DeletionDate), Kind: api.KTimePtr},
+		{Name: "KeyState", Off: unsafe.Offsetof(ScheduleKeyDeletionResponse{}.KeyState), Kind: api.KStringPtr},
+		{Name: "PendingWindowInDays", Off: unsafe.Offsetof(ScheduleKeyDeletionResponse{}.PendingWindowInDays), Kind: api.KInt32Ptr},
+	}},
+	131: {Go: (*SignRequest)(nil), Fields: []api.Field{
+		{Name: "KeyId", Off: unsafe.Offsetof(SignRequest{}.KeyId), Kind: api.KStringPtr},
+		{Name: "Message", Off: unsafe.Offsetof(SignRequest{}.Message), Kind: api.KBytes},
+		{Name: "MessageType", Off: unsafe.Offsetof(SignRequest{}.MessageType), Kind: api.KStringPtr},
+		{Name: "GrantTokens", Off: unsafe.Offsetof(SignRequest{}.GrantTokens), Kind: api.KList, Type: 167},
+		{Name: "SigningAlgorithm", Off: unsafe.Offsetof(SignRequest{}.SigningAlgorithm), Kind: api.KStringPtr},
+		{Name: "DryRun", Off: unsafe.Offsetof(SignRequest{}.DryRun), Kind: api.KBoolPtr},
+	}},
+	132: {Go: (*SignResponse)(nil), Fields: []api.Field{
+		{Name: "KeyId", Off: unsafe.Offsetof(SignResponse{}.KeyId), Kind: api.KStringPtr},
+		{Name: "Signature", Off: unsafe.Offsetof(SignResponse{}.Signature), Kind: api.KBytes},
+		{Name: "SigningAlgorithm", Off: unsafe.Offsetof(SignResponse{}.SigningAlgorithm), Kind: api.KStringPtr},
+	}},
+	133: {Go: (*Tag)(nil), Fields: []api.Field{
+		{Name: "TagKey", Off: unsafe.Offsetof(Tag{}.TagKey), Kind: api.KStringPtr},
+		{Name: "TagValue", Off: unsafe.Offsetof(Tag{}.TagValue), Kind: api.KStringPtr},
+	}},
+	134: {Go: (*TagException)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(TagException{}.Message), Kind: api.KStringPtr},
+	}},
+	135: {Go: (*TagResourceOutput)(nil)},
+	136: {Go: (*TagResourceRequest)(nil), Fields: []api.Field{
+		{Name: "KeyId", Off: unsafe.Offsetof(TagResourceRequest{}.KeyId), Kind: api.KStringPtr},
+		{Name: "Tags", Off: unsafe.Offsetof(TagResourceRequest{}.Tags), Kind: api.KList, Type: 168},
+	}},
+	137: {Go: (*UnsupportedOperationException)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(UnsupportedOperationException{}.Message), Kind: api.KStringPtr},
+	}},
+	138: {Go: (*UntagResourceOutput)(nil)},
+	139: {Go: (*UntagResourceRequest)(nil), Fields: []api.Field{
+		{Name: "KeyId", Off: unsafe.Offsetof(UntagResourceRequest{}.KeyId), Kind: api.KStringPtr},
+		{Name: "TagKeys", Off: unsafe.Offsetof(UntagResourceRequest{}.TagKeys), Kind: api.KList, Type: 167},
+	}},
+	140: {Go: (*UpdateAliasOutput)(nil)},
+	141: {Go: (*UpdateAliasRequest)(nil), Fields: []api.Field{
+		{Name: "AliasName", Off: unsafe.Offsetof(UpdateAliasRequest{}.AliasName), Kind: api.KStringPtr},
+		{Name: "TargetKeyId", Off: unsafe.Offsetof(UpdateAliasRequest{}.TargetKeyId), Kind: api.KStringPtr},
+	}},
+	142: {Go: (*UpdateCustomKeyStoreRequest)(nil), Fields: []api.Field{
+		{Name: "CustomKeyStoreId", Off: unsafe.Offsetof(UpdateCustomKeyStoreRequest{}.CustomKeyStoreId), Kind: api.KStringPtr},
+		{Name: "NewCustomKeyStoreName", Off: unsafe.Offsetof(UpdateCustomKeyStoreRequest{}.NewCustomKeyStoreName), Kind: api.KStringPtr},
+		{Name: "KeyStorePassword", Off: unsafe.Offsetof(UpdateCustomKeyStoreRequest{}.KeyStorePassword), Kind: api.KStringPtr},
+		{Name: "CloudHsmClusterId", Off: unsafe.Offsetof(UpdateCustomKeyStoreRequest{}.CloudHsmClusterId), Kind: api.KStringPtr},
+		{Name: "XksProxyUriEndpoint", Off: unsafe.Offsetof(UpdateCustomKeyStoreRequest{}.XksProxyUriEndpoint), Kind: api.KStringPtr},
+		{Name: "XksProxyUriPath", Off: unsafe.Offsetof(UpdateCustomKeyStoreRequest{}.XksProxyUriPath), Kind: api.KStringPtr},
+		{Name: "XksProxyVpcEndpointServiceName", Off: unsafe.Offsetof(UpdateCustomKeyStoreRequest{}.XksProxyVpcEndpointServiceName), Kind: api.KStringPtr},
+		{Name: "XksProxyAuthenticationCredential", Off: unsafe.Offsetof(UpdateCustomKeyStoreRequest{}.XksProxyAuthenticationCredential), Kind: api.KStructPtr, Type: 156},
+		{Name: "XksProxyConnectivity", Off: unsafe.Offsetof(UpdateCustomKeyStoreRequest{}.XksProxyConnectivity), Kind: api.KStringPtr},
+	}},
+	143: {Go: (*UpdateCustomKeyStoreResponse)(nil)},
+	144: {Go: (*UpdateKeyDescriptionOutput)(nil)},
+	145: {Go: (*UpdateKeyDescriptionRequest)(nil), Fields: []api.Field{
+		{Name: "KeyId", Off: unsafe.Offsetof(UpdateKeyDescriptionRequest{}.KeyId), Kind: api.KStringPtr},
+		{Name: "Description", Off: unsafe.Offsetof(UpdateKeyDescriptionRequest{}.Description), Kind: api.KStringPtr},
+	}},
+	146: {Go: (*UpdatePrimaryRegionOutput)(nil)},
+	147: {Go: (*UpdatePrimaryRegionRequest)(nil), Fields: []api.Field{
+		{Name: "KeyId", Off: unsafe.Offsetof(UpdatePrimaryRegionRequest{}.KeyId), Kind: api.KStringPtr},
+		{Name: "PrimaryRegion", Off: unsafe.Offsetof(UpdatePrimaryRegionRequest{}.PrimaryRegion), Kind: api.KStringPtr},
+	}},
+	148: {Go: (*VerifyMacRequest)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(VerifyMacRequest{}.Message), Kind: api.KBytes},
+		{Name: "KeyId", Off: unsafe.Offsetof(VerifyMacRequest{}.KeyId), Kind: api.KStringPtr},
+		{Name: "MacAlgorithm", Off: unsafe.Offsetof(VerifyMacRequest{}.MacAlgorithm), Kind: api.KStringPtr},
+		{Name: "Mac", Off: unsafe.Offsetof(VerifyMacRequest{}.Mac), Kind: api.KBytes},
+		{Name: "GrantTokens", Off: unsafe.Offsetof(VerifyMacRequest{}.GrantTokens), Kind: api.KList, Type: 167},
+		{Name: "DryRun", Off: unsafe.Offsetof(VerifyMacRequest{}.DryRun), Kind: api.KBoolPtr},
+	}},
+	149: {Go: (*VerifyMacResponse)(nil), Fields: []api.Field{
+		{Name: "KeyId", Off: unsafe.Offsetof(VerifyMacResponse{}.KeyId), Kind: api.KStringPtr},
+		{Name: "MacValid", Off: unsafe.Offsetof(VerifyMacResponse{}.MacValid), Kind: api.KBoolPtr},
+		{Name: "MacAlgorithm", Off: unsafe.Offsetof(VerifyMacResponse{}.MacAlgorithm), Kind: api.KStringPtr},
+	}},
+	150: {Go: (*VerifyRequest)(nil), Fields: []api.Field{
+		{Name: "KeyId", Off: unsafe.Offsetof(VerifyRequest{}.KeyId), Kind: api.KStringPtr},
+		{Name: "Message", Off: unsafe.Offsetof(VerifyRequest{}.Message), Kind: api.KBytes},
+		{Name: "MessageType", Off: unsafe.Offsetof(VerifyRequest{}.MessageType), Kind: api.KStringPtr},
+		{Name: "Signature", Off: unsafe.Offsetof(VerifyRequest{}.Signature), Kind: api.KBytes},
+		{Name: "SigningAlgorithm", Off: unsafe.Offsetof(VerifyRequest{}.SigningAlgorithm), Kind: api.KStringPtr},
+		{Name: "GrantTokens", Off: unsafe.Offsetof(VerifyRequest{}.GrantTokens), Kind: api.KList, Type: 167},
+		{Name: "DryRun", Off: unsafe.Offsetof(VerifyRequest{}.DryRun), Kind: api.KBoolPtr},
+	}},
+	151: {Go: (*VerifyResponse)(nil), Fields: []api.Field{
+		{Name: "KeyId", Off: unsafe.Offsetof(VerifyResponse{}.KeyId), Kind: api.KStringPtr},
+		{Name: "SignatureValid", Off: unsafe.Offsetof(VerifyResponse{}.SignatureValid), Kind: api.KBoolPtr},
+		{Name: "SigningAlgorithm", Off: unsafe.Offsetof(VerifyResponse{}.SigningAlgorithm), Kind: api.KStringPtr},
+	}},
+	152: {Go: (*XksKeyAlreadyInUseException)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(XksKeyAlreadyInUseException{}.Message), Kind: api.KStringPtr},
+	}},
+	153: {Go: (*XksKeyConfigurationType)(nil), Fields: []api.Field{
+		{Name: "Id", Off: unsafe.Offsetof(XksKeyConfigurationType{}.Id), Kind: api.KStringPtr},
+	}},
+	154: {Go: (*XksKeyInvalidConfigurationException)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(XksKeyInvalidConfigurationException{}.Message), Kind: api.KStringPtr},
+	}},
+	155: {Go: (*XksKeyNotFoundException)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(XksKeyNotFoundException{}.Message), Kind: api.KStringPtr},
+	}},
+	156: {Go: (*XksProxyAuthenticationCredentialType)(nil), Fields: []api.Field{
+		{Name: "AccessKeyId", Off: unsafe.Offsetof(XksProxyAuthenticationCredentialType{}.AccessKeyId), Kind: api.KStringPtr},
+		{Name: "RawSecretAccessKey", Off: unsafe.Offsetof(XksProxyAuthenticationCredentialType{}.RawSecretAccessKey), Kind: api.KStringPtr},
+	}},
+	157: {Go: (*XksProxyConfigurationType)(nil), Fields: []api.Field{
+		{Name: "Connectivity", Off: unsafe.Offsetof(XksProxyConfigurationType{}.Connectivity), Kind: api.KStringPtr},
+		{Name: "AccessKeyId", Off: unsafe.Offsetof(XksProxyConfigurationType{}.AccessKeyId), Kind: api.KStringPtr},
+		{Name: "UriEndpoint", Off: unsafe.Offsetof(XksProxyConfigurationType{}.UriEndpoint), Kind: api.KStringPtr},
+		{Name: "UriPath", Off: unsafe.Offsetof(XksProxyConfigurationType{}.UriPath), Kind: api.KStringPtr},
+		{Name: "VpcEndpointServiceName", Off: unsafe.Offsetof(XksProxyConfigurationType{}.VpcEndpointServiceName), Kind: api.KStringPtr},
+	}},
+	158: {Go: (*XksProxyIncorrectAuthenticationCredentialException)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(XksProxyIncorrectAuthenticationCredentialException{}.Message), Kind: api.KStringPtr},
+	}},
+	159: {Go: (*XksProxyInvalidConfigurationException)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(XksProxyInvalidConfigurationException{}.Message), Kind: api.KStringPtr},
+	}},
+	160: {Go: (*XksProxyInvalidResponseException)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(XksProxyInvalidResponseException{}.Message), Kind: api.KStringPtr},
+	}},
+	161: {Go: (*XksProxyUriEndpointInUseException)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(XksProxyUriEndpointInUseException{}.Message), Kind: api.KStringPtr},
+	}},
+	162: {Go: (*XksProxyUriInUseException)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(XksProxyUriInUseException{}.Message), Kind: api.KStringPtr},
+	}},
+	163: {Go: (*XksProxyUriUnreachableException)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(XksProxyUriUnreachableException{}.Message), Kind: api.KStringPtr},
+	}},
+	164: {Go: (*XksProxyVpcEndpointServiceInUseException)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(XksProxyVpcEndpointServiceInUseException{}.Message), Kind: api.KStringPtr},
+	}},
+	165: {Go: (*XksProxyVpcEndpointServiceInvalidConfigurationException)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(XksProxyVpcEndpointServiceInvalidConfigurationException{}.Message), Kind: api.KStringPtr},
+	}},
+	166: {Go: (*XksProxyVpcEndpointServiceNotFoundException)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(XksProxyVpcEndpointServiceNotFoundException{}.Message), Kind: api.KStringPtr},
+	}},
+	167: {Go: (*[]string)(nil), Elem: api.Field{Kind: api.KString}, Size: unsafe.Sizeof(*new(string))},
+	168: {Go: (*[]Tag)(nil), Elem: api.Field{Kind: api.KStruct, Type: 133}, Size: unsafe.Sizeof(*new(Tag))},
+	169: {Go: (*map[string]string)(nil), Elem: api.Field{Kind: api.KString}, MapFrom: api.MapFrom[string], MapTo: api.MapTo[string]},
+	170: {Go: (*[]CustomKeyStoresListEntry)(nil), Elem: api.Field{Kind: api.KStruct, Type: 24}, Size: unsafe.Sizeof(*new(CustomKeyStoresListEntry))},
+	171: {Go: (*[]AliasListEntry)(nil), Elem: api.Field{Kind: api.KStruct, Type: 0}, Size: unsafe.Sizeof(*new(AliasListEntry))},
+	172: {Go: (*[]GrantListEntry)(nil), Elem: api.Field{Kind: api.KStruct, Type: 76}, Size: unsafe.Sizeof(*new(GrantListEntry))},
+	173: {Go: (*[]RotationsListEntry)(nil), Elem: api.Field{Kind: api.KStruct, Type: 128}, Size: unsafe.Sizeof(*new(RotationsListEntry))},
+	174: {Go: (*[]KeyListEntry)(nil), Elem: api.Field{Kind: api.KStruct, Type: 94}, Size: unsafe.Sizeof(*new(KeyListEntry))},
+	175: {Go: (*[]MultiRegionKey)(nil), Elem: api.Field{Kind: api.KStruct, Type: 113}, Size: unsafe.Sizeof(*new(MultiRegionKey))},
 }

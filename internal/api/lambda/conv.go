@@ -3,4057 +3,1547 @@
 package lambdaapi
 
 import (
+	"unsafe"
+
 	"github.com/niwa-cloud/niwa/internal/api"
 )
 
-func (s *DeleteAliasOutput) FromDynamic(map[string]any) error { return nil }
-
-func (s *DeleteAliasOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *DeleteFunctionCodeSigningConfigOutput) FromDynamic(map[string]any) error { return nil }
-
-func (s *DeleteFunctionCodeSigningConfigOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *DeleteFunctionConcurrencyOutput) FromDynamic(map[string]any) error { return nil }
-
-func (s *DeleteFunctionConcurrencyOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *DeleteFunctionEventInvokeConfigOutput) FromDynamic(map[string]any) error { return nil }
-
-func (s *DeleteFunctionEventInvokeConfigOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *DeleteFunctionOutput) FromDynamic(map[string]any) error { return nil }
-
-func (s *DeleteFunctionOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *DeleteFunctionUrlConfigOutput) FromDynamic(map[string]any) error { return nil }
-
-func (s *DeleteFunctionUrlConfigOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *DeleteLayerVersionOutput) FromDynamic(map[string]any) error { return nil }
-
-func (s *DeleteLayerVersionOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *DeleteProvisionedConcurrencyConfigOutput) FromDynamic(map[string]any) error { return nil }
-
-func (s *DeleteProvisionedConcurrencyConfigOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *RemoveLayerVersionPermissionOutput) FromDynamic(map[string]any) error { return nil }
-
-func (s *RemoveLayerVersionPermissionOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *RemovePermissionOutput) FromDynamic(map[string]any) error { return nil }
-
-func (s *RemovePermissionOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *TagResourceOutput) FromDynamic(map[string]any) error { return nil }
-
-func (s *TagResourceOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *UntagResourceOutput) FromDynamic(map[string]any) error { return nil }
-
-func (s *UntagResourceOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *AccountLimit) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "TotalCodeSize", &s.TotalCodeSize, api.SetInt64Ptr)
-	err = api.Decode(err, m, "CodeSizeUnzipped", &s.CodeSizeUnzipped, api.SetInt64Ptr)
-	err = api.Decode(err, m, "CodeSizeZipped", &s.CodeSizeZipped, api.SetInt64Ptr)
-	err = api.Decode(err, m, "ConcurrentExecutions", &s.ConcurrentExecutions, api.SetInt32Ptr)
-	err = api.Decode(err, m, "UnreservedConcurrentExecutions", &s.UnreservedConcurrentExecutions, api.SetInt32Ptr)
-	return err
-}
-
-func (s *AccountLimit) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 5)
-	api.Put(m, "TotalCodeSize", s.TotalCodeSize, api.DynInt64)
-	api.Put(m, "CodeSizeUnzipped", s.CodeSizeUnzipped, api.DynInt64)
-	api.Put(m, "CodeSizeZipped", s.CodeSizeZipped, api.DynInt64)
-	api.Put(m, "ConcurrentExecutions", s.ConcurrentExecutions, api.DynInt32)
-	api.Put(m, "UnreservedConcurrentExecutions", s.UnreservedConcurrentExecutions, api.DynInt32)
-	return m
-}
-
-func (s *AccountUsage) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "TotalCodeSize", &s.TotalCodeSize, api.SetInt64Ptr)
-	err = api.Decode(err, m, "FunctionCount", &s.FunctionCount, api.SetInt64Ptr)
-	return err
-}
-
-func (s *AccountUsage) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "TotalCodeSize", s.TotalCodeSize, api.DynInt64)
-	api.Put(m, "FunctionCount", s.FunctionCount, api.DynInt64)
-	return m
-}
-
-func (s *AddLayerVersionPermissionRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "LayerName", &s.LayerName, api.SetStringPtr)
-	err = api.Decode(err, m, "VersionNumber", &s.VersionNumber, api.SetInt64Ptr)
-	err = api.Decode(err, m, "StatementId", &s.StatementId, api.SetStringPtr)
-	err = api.Decode(err, m, "Action", &s.Action, api.SetStringPtr)
-	err = api.Decode(err, m, "Principal", &s.Principal, api.SetStringPtr)
-	err = api.Decode(err, m, "OrganizationId", &s.OrganizationId, api.SetStringPtr)
-	err = api.Decode(err, m, "RevisionId", &s.RevisionId, api.SetStringPtr)
-	return err
-}
-
-func (s *AddLayerVersionPermissionRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 7)
-	api.Put(m, "LayerName", s.LayerName, api.DynString)
-	api.Put(m, "VersionNumber", s.VersionNumber, api.DynInt64)
-	api.Put(m, "StatementId", s.StatementId, api.DynString)
-	api.Put(m, "Action", s.Action, api.DynString)
-	api.Put(m, "Principal", s.Principal, api.DynString)
-	api.Put(m, "OrganizationId", s.OrganizationId, api.DynString)
-	api.Put(m, "RevisionId", s.RevisionId, api.DynString)
-	return m
-}
-
-func (s *AddLayerVersionPermissionResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Statement", &s.Statement, api.SetStringPtr)
-	err = api.Decode(err, m, "RevisionId", &s.RevisionId, api.SetStringPtr)
-	return err
-}
-
-func (s *AddLayerVersionPermissionResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Statement", s.Statement, api.DynString)
-	api.Put(m, "RevisionId", s.RevisionId, api.DynString)
-	return m
-}
-
-func (s *AddPermissionRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "FunctionName", &s.FunctionName, api.SetStringPtr)
-	err = api.Decode(err, m, "StatementId", &s.StatementId, api.SetStringPtr)
-	err = api.Decode(err, m, "Action", &s.Action, api.SetStringPtr)
-	err = api.Decode(err, m, "Principal", &s.Principal, api.SetStringPtr)
-	err = api.Decode(err, m, "SourceArn", &s.SourceArn, api.SetStringPtr)
-	err = api.Decode(err, m, "SourceAccount", &s.SourceAccount, api.SetStringPtr)
-	err = api.Decode(err, m, "EventSourceToken", &s.EventSourceToken, api.SetStringPtr)
-	err = api.Decode(err, m, "Qualifier", &s.Qualifier, api.SetStringPtr)
-	err = api.Decode(err, m, "RevisionId", &s.RevisionId, api.SetStringPtr)
-	err = api.Decode(err, m, "PrincipalOrgID", &s.PrincipalOrgID, api.SetStringPtr)
-	err = api.Decode(err, m, "FunctionUrlAuthType", &s.FunctionUrlAuthType, api.SetStringPtr)
-	return err
-}
-
-func (s *AddPermissionRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "FunctionName", s.FunctionName, api.DynString)
-	api.Put(m, "StatementId", s.StatementId, api.DynString)
-	api.Put(m, "Action", s.Action, api.DynString)
-	api.Put(m, "Principal", s.Principal, api.DynString)
-	api.Put(m, "SourceArn", s.SourceArn, api.DynString)
-	api.Put(m, "SourceAccount", s.SourceAccount, api.DynString)
-	api.Put(m, "EventSourceToken", s.EventSourceToken, api.DynString)
-	api.Put(m, "Qualifier", s.Qualifier, api.DynString)
-	api.Put(m, "RevisionId", s.RevisionId, api.DynString)
-	api.Put(m, "PrincipalOrgID", s.PrincipalOrgID, api.DynString)
-	api.Put(m, "FunctionUrlAuthType", s.FunctionUrlAuthType, api.DynString)
-	return m
-}
-
-func (s *AddPermissionResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Statement", &s.Statement, api.SetStringPtr)
-	return err
-}
-
-func (s *AddPermissionResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Statement", s.Statement, api.DynString)
-	return m
-}
-
-func (s *AliasConfiguration) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "AliasArn", &s.AliasArn, api.SetStringPtr)
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "FunctionVersion", &s.FunctionVersion, api.SetStringPtr)
-	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
-	err = api.Decode(err, m, "RoutingConfig", &s.RoutingConfig, api.SetStructPtr[AliasRoutingConfiguration])
-	err = api.Decode(err, m, "RevisionId", &s.RevisionId, api.SetStringPtr)
-	return err
-}
-
-func (s *AliasConfiguration) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 6)
-	api.Put(m, "AliasArn", s.AliasArn, api.DynString)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "FunctionVersion", s.FunctionVersion, api.DynString)
-	api.Put(m, "Description", s.Description, api.DynString)
-	api.PutStruct(m, "RoutingConfig", s.RoutingConfig)
-	api.Put(m, "RevisionId", s.RevisionId, api.DynString)
-	return m
-}
-
-func (s *AliasRoutingConfiguration) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "AdditionalVersionWeights", &s.AdditionalVersionWeights, func(p *map[string]float64, v any) error { return api.SetMap(p, v, api.SetFloat64) })
-	return err
-}
-
-func (s *AliasRoutingConfiguration) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutMap(m, "AdditionalVersionWeights", s.AdditionalVersionWeights, api.DynFloat64)
-	return m
-}
-
-func (s *AllowedPublishers) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "SigningProfileVersionArns", &s.SigningProfileVersionArns, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	return err
-}
-
-func (s *AllowedPublishers) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutList(m, "SigningProfileVersionArns", s.SigningProfileVersionArns, api.DynString)
-	return m
-}
-
-func (s *AmazonManagedKafkaEventSourceConfig) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ConsumerGroupId", &s.ConsumerGroupId, api.SetStringPtr)
-	return err
-}
-
-func (s *AmazonManagedKafkaEventSourceConfig) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "ConsumerGroupId", s.ConsumerGroupId, api.DynString)
-	return m
-}
-
-func (s *CodeSigningConfig) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "CodeSigningConfigId", &s.CodeSigningConfigId, api.SetStringPtr)
-	err = api.Decode(err, m, "CodeSigningConfigArn", &s.CodeSigningConfigArn, api.SetStringPtr)
-	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
-	err = api.Decode(err, m, "AllowedPublishers", &s.AllowedPublishers, api.SetStructPtr[AllowedPublishers])
-	err = api.Decode(err, m, "CodeSigningPolicies", &s.CodeSigningPolicies, api.SetStructPtr[CodeSigningPolicies])
-	err = api.Decode(err, m, "LastModified", &s.LastModified, api.SetStringPtr)
-	return err
-}
-
-func (s *CodeSigningConfig) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 6)
-	api.Put(m, "CodeSigningConfigId", s.CodeSigningConfigId, api.DynString)
-	api.Put(m, "CodeSigningConfigArn", s.CodeSigningConfigArn, api.DynString)
-	api.Put(m, "Description", s.Description, api.DynString)
-	api.PutStruct(m, "AllowedPublishers", s.AllowedPublishers)
-	api.PutStruct(m, "CodeSigningPolicies", s.CodeSigningPolicies)
-	api.Put(m, "LastModified", s.LastModified, api.DynString)
-	return m
-}
-
-func (s *CodeSigningConfigNotFoundException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Type", &s.Type, api.SetStringPtr)
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *CodeSigningConfigNotFoundException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Type", s.Type, api.DynString)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
-
-func (s *CodeSigningPolicies) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "UntrustedArtifactOnDeployment", &s.UntrustedArtifactOnDeployment, api.SetStringPtr)
-	return err
-}
-
-func (s *CodeSigningPolicies) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "UntrustedArtifactOnDeployment", s.UntrustedArtifactOnDeployment, api.DynString)
-	return m
-}
-
-func (s *CodeStorageExceededException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Type", &s.Type, api.SetStringPtr)
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *CodeStorageExceededException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Type", s.Type, api.DynString)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
-
-func (s *CodeVerificationFailedException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Type", &s.Type, api.SetStringPtr)
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *CodeVerificationFailedException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Type", s.Type, api.DynString)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
-
-func (s *Concurrency) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ReservedConcurrentExecutions", &s.ReservedConcurrentExecutions, api.SetInt32Ptr)
-	return err
-}
-
-func (s *Concurrency) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "ReservedConcurrentExecutions", s.ReservedConcurrentExecutions, api.DynInt32)
-	return m
-}
-
-func (s *Cors) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "AllowCredentials", &s.AllowCredentials, api.SetBoolPtr)
-	err = api.Decode(err, m, "AllowHeaders", &s.AllowHeaders, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "AllowMethods", &s.AllowMethods, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "AllowOrigins", &s.AllowOrigins, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "ExposeHeaders", &s.ExposeHeaders, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "MaxAge", &s.MaxAge, api.SetInt32Ptr)
-	return err
-}
-
-func (s *Cors) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 6)
-	api.Put(m, "AllowCredentials", s.AllowCredentials, api.DynBool)
-	api.PutList(m, "AllowHeaders", s.AllowHeaders, api.DynString)
-	api.PutList(m, "AllowMethods", s.AllowMethods, api.DynString)
-	api.PutList(m, "AllowOrigins", s.AllowOrigins, api.DynString)
-	api.PutList(m, "ExposeHeaders", s.ExposeHeaders, api.DynString)
-	api.Put(m, "MaxAge", s.MaxAge, api.DynInt32)
-	return m
-}
-
-func (s *CreateAliasRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "FunctionName", &s.FunctionName, api.SetStringPtr)
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "FunctionVersion", &s.FunctionVersion, api.SetStringPtr)
-	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
-	err = api.Decode(err, m, "RoutingConfig", &s.RoutingConfig, api.SetStructPtr[AliasRoutingConfiguration])
-	return err
-}
-
-func (s *CreateAliasRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 5)
-	api.Put(m, "FunctionName", s.FunctionName, api.DynString)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "FunctionVersion", s.FunctionVersion, api.DynString)
-	api.Put(m, "Description", s.Description, api.DynString)
-	api.PutStruct(m, "RoutingConfig", s.RoutingConfig)
-	return m
-}
-
-func (s *CreateCodeSigningConfigRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
-	err = api.Decode(err, m, "AllowedPublishers", &s.AllowedPublishers, api.SetStructPtr[AllowedPublishers])
-	err = api.Decode(err, m, "CodeSigningPolicies", &s.CodeSigningPolicies, api.SetStructPtr[CodeSigningPolicies])
-	return err
-}
-
-func (s *CreateCodeSigningConfigRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "Description", s.Description, api.DynString)
-	api.PutStruct(m, "AllowedPublishers", s.AllowedPublishers)
-	api.PutStruct(m, "CodeSigningPolicies", s.CodeSigningPolicies)
-	return m
-}
-
-func (s *CreateCodeSigningConfigResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "CodeSigningConfig", &s.CodeSigningConfig, api.SetStructPtr[CodeSigningConfig])
-	return err
-}
-
-func (s *CreateCodeSigningConfigResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "CodeSigningConfig", s.CodeSigningConfig)
-	return m
-}
-
-func (s *CreateEventSourceMappingRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "EventSourceArn", &s.EventSourceArn, api.SetStringPtr)
-	err = api.Decode(err, m, "FunctionName", &s.FunctionName, api.SetStringPtr)
-	err = api.Decode(err, m, "Enabled", &s.Enabled, api.SetBoolPtr)
-	err = api.Decode(err, m, "BatchSize", &s.BatchSize, api.SetInt32Ptr)
-	err = api.Decode(err, m, "FilterCriteria", &s.FilterCriteria, api.SetStructPtr[FilterCriteria])
-	err = api.Decode(err, m, "MaximumBatchingWindowInSeconds", &s.MaximumBatchingWindowInSeconds, api.SetInt32Ptr)
-	err = api.Decode(err, m, "ParallelizationFactor", &s.ParallelizationFactor, api.SetInt32Ptr)
-	err = api.Decode(err, m, "StartingPosition", &s.StartingPosition, api.SetStringPtr)
-	err = api.Decode(err, m, "StartingPositionTimestamp", &s.StartingPositionTimestamp, api.SetTimePtr)
-	err = api.Decode(err, m, "DestinationConfig", &s.DestinationConfig, api.SetStructPtr[DestinationConfig])
-	err = api.Decode(err, m, "MaximumRecordAgeInSeconds", &s.MaximumRecordAgeInSeconds, api.SetInt32Ptr)
-	err = api.Decode(err, m, "BisectBatchOnFunctionError", &s.BisectBatchOnFunctionError, api.SetBoolPtr)
-	err = api.Decode(err, m, "MaximumRetryAttempts", &s.MaximumRetryAttempts, api.SetInt32Ptr)
-	err = api.Decode(err, m, "TumblingWindowInSeconds", &s.TumblingWindowInSeconds, api.SetInt32Ptr)
-	err = api.Decode(err, m, "Topics", &s.Topics, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "Queues", &s.Queues, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "SourceAccessConfigurations", &s.SourceAccessConfigurations, func(p *[]SourceAccessConfiguration, v any) error {
-		return api.SetList(p, v, func(p *SourceAccessConfiguration, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "SelfManagedEventSource", &s.SelfManagedEventSource, api.SetStructPtr[SelfManagedEventSource])
-	err = api.Decode(err, m, "FunctionResponseTypes", &s.FunctionResponseTypes, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "AmazonManagedKafkaEventSourceConfig", &s.AmazonManagedKafkaEventSourceConfig, api.SetStructPtr[AmazonManagedKafkaEventSourceConfig])
-	err = api.Decode(err, m, "SelfManagedKafkaEventSourceConfig", &s.SelfManagedKafkaEventSourceConfig, api.SetStructPtr[SelfManagedKafkaEventSourceConfig])
-	err = api.Decode(err, m, "ScalingConfig", &s.ScalingConfig, api.SetStructPtr[ScalingConfig])
-	err = api.Decode(err, m, "DocumentDBEventSourceConfig", &s.DocumentDBEventSourceConfig, api.SetStructPtr[DocumentDBEventSourceConfig])
-	return err
-}
-
-func (s *CreateEventSourceMappingRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "EventSourceArn", s.EventSourceArn, api.DynString)
-	api.Put(m, "FunctionName", s.FunctionName, api.DynString)
-	api.Put(m, "Enabled", s.Enabled, api.DynBool)
-	api.Put(m, "BatchSize", s.BatchSize, api.DynInt32)
-	api.PutStruct(m, "FilterCriteria", s.FilterCriteria)
-	api.Put(m, "MaximumBatchingWindowInSeconds", s.MaximumBatchingWindowInSeconds, api.DynInt32)
-	api.Put(m, "ParallelizationFactor", s.ParallelizationFactor, api.DynInt32)
-	api.Put(m, "StartingPosition", s.StartingPosition, api.DynString)
-	api.Put(m, "StartingPositionTimestamp", s.StartingPositionTimestamp, api.DynTime)
-	api.PutStruct(m, "DestinationConfig", s.DestinationConfig)
-	api.Put(m, "MaximumRecordAgeInSeconds", s.MaximumRecordAgeInSeconds, api.DynInt32)
-	api.Put(m, "BisectBatchOnFunctionError", s.BisectBatchOnFunctionError, api.DynBool)
-	api.Put(m, "MaximumRetryAttempts", s.MaximumRetryAttempts, api.DynInt32)
-	api.Put(m, "TumblingWindowInSeconds", s.TumblingWindowInSeconds, api.DynInt32)
-	api.PutList(m, "Topics", s.Topics, api.DynString)
-	api.PutList(m, "Queues", s.Queues, api.DynString)
-	api.PutList(m, "SourceAccessConfigurations", s.SourceAccessConfigurations, func(e SourceAccessConfiguration) any { return e.ToDynamic() })
-	api.PutStruct(m, "SelfManagedEventSource", s.SelfManagedEventSource)
-	api.PutList(m, "FunctionResponseTypes", s.FunctionResponseTypes, api.DynString)
-	api.PutStruct(m, "AmazonManagedKafkaEventSourceConfig", s.AmazonManagedKafkaEventSourceConfig)
-	api.PutStruct(m, "SelfManagedKafkaEventSourceConfig", s.SelfManagedKafkaEventSourceConfig)
-	api.PutStruct(m, "ScalingConfig", s.ScalingConfig)
-	api.PutStruct(m, "DocumentDBEventSourceConfig", s.DocumentDBEventSourceConfig)
-	return m
-}
-
-func (s *CreateFunctionRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "FunctionName", &s.FunctionName, api.SetStringPtr)
-	err = api.Decode(err, m, "Runtime", &s.Runtime, api.SetStringPtr)
-	err = api.Decode(err, m, "Role", &s.Role, api.SetStringPtr)
-	err = api.Decode(err, m, "Handler", &s.Handler, api.SetStringPtr)
-	err = api.Decode(err, m, "Code", &s.Code, api.SetStructPtr[FunctionCode])
-	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
-	err = api.Decode(err, m, "Timeout", &s.Timeout, api.SetInt32Ptr)
-	err = api.Decode(err, m, "MemorySize", &s.MemorySize, api.SetInt32Ptr)
-	err = api.Decode(err, m, "Publish", &s.Publish, api.SetBoolPtr)
-	err = api.Decode(err, m, "VpcConfig", &s.VpcConfig, api.SetStructPtr[VpcConfig])
-	err = api.Decode(err, m, "PackageType", &s.PackageType, api.SetStringPtr)
-	err = api.Decode(err, m, "DeadLetterConfig", &s.DeadLetterConfig, api.SetStructPtr[DeadLetterConfig])
-	err = api.Decode(err, m, "Environment", &s.Environment, api.SetStructPtr[Environment])
-	err = api.Decode(err, m, "KMSKeyArn", &s.KMSKeyArn, api.SetStringPtr)
-	err = api.Decode(err, m, "TracingConfig", &s.TracingConfig, api.SetStructPtr[TracingConfig])
-	err = api.Decode(err, m, "Tags", &s.Tags, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
-	err = api.Decode(err, m, "Layers", &s.Layers, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "FileSystemConfigs", &s.FileSystemConfigs, func(p *[]FileSystemConfig, v any) error {
-		return api.SetList(p, v, func(p *FileSystemConfig, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "ImageConfig", &s.ImageConfig, api.SetStructPtr[ImageConfig])
-	err = api.Decode(err, m, "CodeSigningConfigArn", &s.CodeSigningConfigArn, api.SetStringPtr)
-	err = api.Decode(err, m, "Architectures", &s.Architectures, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "EphemeralStorage", &s.EphemeralStorage, api.SetStructPtr[EphemeralStorage])
-	err = api.Decode(err, m, "SnapStart", &s.SnapStart, api.SetStructPtr[SnapStart])
-	err = api.Decode(err, m, "LoggingConfig", &s.LoggingConfig, api.SetStructPtr[LoggingConfig])
-	return err
-}
-
-func (s *CreateFunctionRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "FunctionName", s.FunctionName, api.DynString)
-	api.Put(m, "Runtime", s.Runtime, api.DynString)
-	api.Put(m, "Role", s.Role, api.DynString)
-	api.Put(m, "Handler", s.Handler, api.DynString)
-	api.PutStruct(m, "Code", s.Code)
-	api.Put(m, "Description", s.Description, api.DynString)
-	api.Put(m, "Timeout", s.Timeout, api.DynInt32)
-	api.Put(m, "MemorySize", s.MemorySize, api.DynInt32)
-	api.Put(m, "Publish", s.Publish, api.DynBool)
-	api.PutStruct(m, "VpcConfig", s.VpcConfig)
-	api.Put(m, "PackageType", s.PackageType, api.DynString)
-	api.PutStruct(m, "DeadLetterConfig", s.DeadLetterConfig)
-	api.PutStruct(m, "Environment", s.Environment)
-	api.Put(m, "KMSKeyArn", s.KMSKeyArn, api.DynString)
-	api.PutStruct(m, "TracingConfig", s.TracingConfig)
-	api.PutMap(m, "Tags", s.Tags, api.DynString)
-	api.PutList(m, "Layers", s.Layers, api.DynString)
-	api.PutList(m, "FileSystemConfigs", s.FileSystemConfigs, func(e FileSystemConfig) any { return e.ToDynamic() })
-	api.PutStruct(m, "ImageConfig", s.ImageConfig)
-	api.Put(m, "CodeSigningConfigArn", s.CodeSigningConfigArn, api.DynString)
-	api.PutList(m, "Architectures", s.Architectures, api.DynString)
-	api.PutStruct(m, "EphemeralStorage", s.EphemeralStorage)
-	api.PutStruct(m, "SnapStart", s.SnapStart)
-	api.PutStruct(m, "LoggingConfig", s.LoggingConfig)
-	return m
-}
-
-func (s *CreateFunctionUrlConfigRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "FunctionName", &s.FunctionName, api.SetStringPtr)
-	err = api.Decode(err, m, "Qualifier", &s.Qualifier, api.SetStringPtr)
-	err = api.Decode(err, m, "AuthType", &s.AuthType, api.SetStringPtr)
-	err = api.Decode(err, m, "Cors", &s.Cors, api.SetStructPtr[Cors])
-	err = api.Decode(err, m, "InvokeMode", &s.InvokeMode, api.SetStringPtr)
-	return err
-}
-
-func (s *CreateFunctionUrlConfigRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 5)
-	api.Put(m, "FunctionName", s.FunctionName, api.DynString)
-	api.Put(m, "Qualifier", s.Qualifier, api.DynString)
-	api.Put(m, "AuthType", s.AuthType, api.DynString)
-	api.PutStruct(m, "Cors", s.Cors)
-	api.Put(m, "InvokeMode", s.InvokeMode, api.DynString)
-	return m
-}
-
-func (s *CreateFunctionUrlConfigResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "FunctionUrl", &s.FunctionUrl, api.SetStringPtr)
-	err = api.Decode(err, m, "FunctionArn", &s.FunctionArn, api.SetStringPtr)
-	err = api.Decode(err, m, "AuthType", &s.AuthType, api.SetStringPtr)
-	err = api.Decode(err, m, "Cors", &s.Cors, api.SetStructPtr[Cors])
-	err = api.Decode(err, m, "CreationTime", &s.CreationTime, api.SetStringPtr)
-	err = api.Decode(err, m, "InvokeMode", &s.InvokeMode, api.SetStringPtr)
-	return err
-}
-
-func (s *CreateFunctionUrlConfigResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 6)
-	api.Put(m, "FunctionUrl", s.FunctionUrl, api.DynString)
-	api.Put(m, "FunctionArn", s.FunctionArn, api.DynString)
-	api.Put(m, "AuthType", s.AuthType, api.DynString)
-	api.PutStruct(m, "Cors", s.Cors)
-	api.Put(m, "CreationTime", s.CreationTime, api.DynString)
-	api.Put(m, "InvokeMode", s.InvokeMode, api.DynString)
-	return m
-}
-
-func (s *DeadLetterConfig) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "TargetArn", &s.TargetArn, api.SetStringPtr)
-	return err
-}
-
-func (s *DeadLetterConfig) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "TargetArn", s.TargetArn, api.DynString)
-	return m
-}
-
-func (s *DeleteAliasRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "FunctionName", &s.FunctionName, api.SetStringPtr)
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	return err
-}
-
-func (s *DeleteAliasRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "FunctionName", s.FunctionName, api.DynString)
-	api.Put(m, "Name", s.Name, api.DynString)
-	return m
-}
-
-func (s *DeleteCodeSigningConfigRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "CodeSigningConfigArn", &s.CodeSigningConfigArn, api.SetStringPtr)
-	return err
-}
-
-func (s *DeleteCodeSigningConfigRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "CodeSigningConfigArn", s.CodeSigningConfigArn, api.DynString)
-	return m
-}
-
-func (s *DeleteCodeSigningConfigResponse) FromDynamic(map[string]any) error { return nil }
-
-func (s *DeleteCodeSigningConfigResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *DeleteEventSourceMappingRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "UUID", &s.UUID, api.SetStringPtr)
-	return err
-}
-
-func (s *DeleteEventSourceMappingRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "UUID", s.UUID, api.DynString)
-	return m
-}
-
-func (s *DeleteFunctionCodeSigningConfigRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "FunctionName", &s.FunctionName, api.SetStringPtr)
-	return err
-}
-
-func (s *DeleteFunctionCodeSigningConfigRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "FunctionName", s.FunctionName, api.DynString)
-	return m
-}
-
-func (s *DeleteFunctionConcurrencyRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "FunctionName", &s.FunctionName, api.SetStringPtr)
-	return err
-}
-
-func (s *DeleteFunctionConcurrencyRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "FunctionName", s.FunctionName, api.DynString)
-	return m
-}
-
-func (s *DeleteFunctionEventInvokeConfigRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "FunctionName", &s.FunctionName, api.SetStringPtr)
-	err = api.Decode(err, m, "Qualifier", &s.Qualifier, api.SetStringPtr)
-	return err
-}
-
-func (s *DeleteFunctionEventInvokeConfigRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "FunctionName", s.FunctionName, api.DynString)
-	api.Put(m, "Qualifier", s.Qualifier, api.DynString)
-	return m
-}
-
-func (s *DeleteFunctionRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "FunctionName", &s.FunctionName, api.SetStringPtr)
-	err = api.Decode(err, m, "Qualifier", &s.Qualifier, api.SetStringPtr)
-	return err
-}
-
-func (s *DeleteFunctionRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "FunctionName", s.FunctionName, api.DynString)
-	api.Put(m, "Qualifier", s.Qualifier, api.DynString)
-	return m
-}
-
-func (s *DeleteFunctionUrlConfigRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "FunctionName", &s.FunctionName, api.SetStringPtr)
-	err = api.Decode(err, m, "Qualifier", &s.Qualifier, api.SetStringPtr)
-	return err
-}
-
-func (s *DeleteFunctionUrlConfigRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "FunctionName", s.FunctionName, api.DynString)
-	api.Put(m, "Qualifier", s.Qualifier, api.DynString)
-	return m
-}
-
-func (s *DeleteLayerVersionRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "LayerName", &s.LayerName, api.SetStringPtr)
-	err = api.Decode(err, m, "VersionNumber", &s.VersionNumber, api.SetInt64Ptr)
-	return err
-}
-
-func (s *DeleteLayerVersionRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "LayerName", s.LayerName, api.DynString)
-	api.Put(m, "VersionNumber", s.VersionNumber, api.DynInt64)
-	return m
-}
-
-func (s *DeleteProvisionedConcurrencyConfigRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "FunctionName", &s.FunctionName, api.SetStringPtr)
-	err = api.Decode(err, m, "Qualifier", &s.Qualifier, api.SetStringPtr)
-	return err
-}
-
-func (s *DeleteProvisionedConcurrencyConfigRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "FunctionName", s.FunctionName, api.DynString)
-	api.Put(m, "Qualifier", s.Qualifier, api.DynString)
-	return m
-}
-
-func (s *DestinationConfig) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "OnSuccess", &s.OnSuccess, api.SetStructPtr[OnSuccess])
-	err = api.Decode(err, m, "OnFailure", &s.OnFailure, api.SetStructPtr[OnFailure])
-	return err
-}
-
-func (s *DestinationConfig) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutStruct(m, "OnSuccess", s.OnSuccess)
-	api.PutStruct(m, "OnFailure", s.OnFailure)
-	return m
-}
-
-func (s *DocumentDBEventSourceConfig) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DatabaseName", &s.DatabaseName, api.SetStringPtr)
-	err = api.Decode(err, m, "CollectionName", &s.CollectionName, api.SetStringPtr)
-	err = api.Decode(err, m, "FullDocument", &s.FullDocument, api.SetStringPtr)
-	return err
-}
-
-func (s *DocumentDBEventSourceConfig) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "DatabaseName", s.DatabaseName, api.DynString)
-	api.Put(m, "CollectionName", s.CollectionName, api.DynString)
-	api.Put(m, "FullDocument", s.FullDocument, api.DynString)
-	return m
-}
-
-func (s *EC2AccessDeniedException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Type", &s.Type, api.SetStringPtr)
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *EC2AccessDeniedException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Type", s.Type, api.DynString)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
-
-func (s *EC2ThrottledException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Type", &s.Type, api.SetStringPtr)
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *EC2ThrottledException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Type", s.Type, api.DynString)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
-
-func (s *EC2UnexpectedException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Type", &s.Type, api.SetStringPtr)
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	err = api.Decode(err, m, "EC2ErrorCode", &s.EC2ErrorCode, api.SetStringPtr)
-	return err
-}
-
-func (s *EC2UnexpectedException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "Type", s.Type, api.DynString)
-	api.Put(m, "Message", s.Message, api.DynString)
-	api.Put(m, "EC2ErrorCode", s.EC2ErrorCode, api.DynString)
-	return m
-}
-
-func (s *EFSIOException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Type", &s.Type, api.SetStringPtr)
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *EFSIOException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Type", s.Type, api.DynString)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
-
-func (s *EFSMountConnectivityException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Type", &s.Type, api.SetStringPtr)
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *EFSMountConnectivityException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Type", s.Type, api.DynString)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
-
-func (s *EFSMountFailureException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Type", &s.Type, api.SetStringPtr)
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *EFSMountFailureException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Type", s.Type, api.DynString)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
-
-func (s *EFSMountTimeoutException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Type", &s.Type, api.SetStringPtr)
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *EFSMountTimeoutException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Type", s.Type, api.DynString)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
-
-func (s *ENILimitReachedException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Type", &s.Type, api.SetStringPtr)
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *ENILimitReachedException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Type", s.Type, api.DynString)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
-
-func (s *Environment) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Variables", &s.Variables, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
-	return err
-}
-
-func (s *Environment) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutMap(m, "Variables", s.Variables, api.DynString)
-	return m
-}
-
-func (s *EnvironmentError) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ErrorCode", &s.ErrorCode, api.SetStringPtr)
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *EnvironmentError) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "ErrorCode", s.ErrorCode, api.DynString)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
-
-func (s *EnvironmentResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Variables", &s.Variables, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
-	err = api.Decode(err, m, "Error", &s.Error, api.SetStructPtr[EnvironmentError])
-	return err
-}
-
-func (s *EnvironmentResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutMap(m, "Variables", s.Variables, api.DynString)
-	api.PutStruct(m, "Error", s.Error)
-	return m
-}
-
-func (s *EphemeralStorage) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Size", &s.Size, api.SetInt32Ptr)
-	return err
-}
-
-func (s *EphemeralStorage) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Size", s.Size, api.DynInt32)
-	return m
-}
-
-func (s *EventSourceMappingConfiguration) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "UUID", &s.UUID, api.SetStringPtr)
-	err = api.Decode(err, m, "StartingPosition", &s.StartingPosition, api.SetStringPtr)
-	err = api.Decode(err, m, "StartingPositionTimestamp", &s.StartingPositionTimestamp, api.SetTimePtr)
-	err = api.Decode(err, m, "BatchSize", &s.BatchSize, api.SetInt32Ptr)
-	err = api.Decode(err, m, "MaximumBatchingWindowInSeconds", &s.MaximumBatchingWindowInSeconds, api.SetInt32Ptr)
-	err = api.Decode(err, m, "ParallelizationFactor", &s.ParallelizationFactor, api.SetInt32Ptr)
-	err = api.Decode(err, m, "EventSourceArn", &s.EventSourceArn, api.SetStringPtr)
-	err = api.Decode(err, m, "FilterCriteria", &s.FilterCriteria, api.SetStructPtr[FilterCriteria])
-	err = api.Decode(err, m, "FunctionArn", &s.FunctionArn, api.SetStringPtr)
-	err = api.Decode(err, m, "LastModified", &s.LastModified, api.SetTimePtr)
-	err = api.Decode(err, m, "LastProcessingResult", &s.LastProcessingResult, api.SetStringPtr)
-	err = api.Decode(err, m, "State", &s.State, api.SetStringPtr)
-	err = api.Decode(err, m, "StateTransitionReason", &s.StateTransitionReason, api.SetStringPtr)
-	err = api.Decode(err, m, "DestinationConfig", &s.DestinationConfig, api.SetStructPtr[DestinationConfig])
-	err = api.Decode(err, m, "Topics", &s.Topics, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "Queues", &s.Queues, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "SourceAccessConfigurations", &s.SourceAccessConfigurations, func(p *[]SourceAccessConfiguration, v any) error {
-		return api.SetList(p, v, func(p *SourceAccessConfiguration, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "SelfManagedEventSource", &s.SelfManagedEventSource, api.SetStructPtr[SelfManagedEventSource])
-	err = api.Decode(err, m, "MaximumRecordAgeInSeconds", &s.MaximumRecordAgeInSeconds, api.SetInt32Ptr)
-	err = api.Decode(err, m, "BisectBatchOnFunctionError", &s.BisectBatchOnFunctionError, api.SetBoolPtr)
-	err = api.Decode(err, m, "MaximumRetryAttempts", &s.MaximumRetryAttempts, api.SetInt32Ptr)
-	err = api.Decode(err, m, "TumblingWindowInSeconds", &s.TumblingWindowInSeconds, api.SetInt32Ptr)
-	err = api.Decode(err, m, "FunctionResponseTypes", &s.FunctionResponseTypes, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "AmazonManagedKafkaEventSourceConfig", &s.AmazonManagedKafkaEventSourceConfig, api.SetStructPtr[AmazonManagedKafkaEventSourceConfig])
-	err = api.Decode(err, m, "SelfManagedKafkaEventSourceConfig", &s.SelfManagedKafkaEventSourceConfig, api.SetStructPtr[SelfManagedKafkaEventSourceConfig])
-	err = api.Decode(err, m, "ScalingConfig", &s.ScalingConfig, api.SetStructPtr[ScalingConfig])
-	err = api.Decode(err, m, "DocumentDBEventSourceConfig", &s.DocumentDBEventSourceConfig, api.SetStructPtr[DocumentDBEventSourceConfig])
-	return err
-}
-
-func (s *EventSourceMappingConfiguration) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "UUID", s.UUID, api.DynString)
-	api.Put(m, "StartingPosition", s.StartingPosition, api.DynString)
-	api.Put(m, "StartingPositionTimestamp", s.StartingPositionTimestamp, api.DynTime)
-	api.Put(m, "BatchSize", s.BatchSize, api.DynInt32)
-	api.Put(m, "MaximumBatchingWindowInSeconds", s.MaximumBatchingWindowInSeconds, api.DynInt32)
-	api.Put(m, "ParallelizationFactor", s.ParallelizationFactor, api.DynInt32)
-	api.Put(m, "EventSourceArn", s.EventSourceArn, api.DynString)
-	api.PutStruct(m, "FilterCriteria", s.FilterCriteria)
-	api.Put(m, "FunctionArn", s.FunctionArn, api.DynString)
-	api.Put(m, "LastModified", s.LastModified, api.DynTime)
-	api.Put(m, "LastProcessingResult", s.LastProcessingResult, api.DynString)
-	api.Put(m, "State", s.State, api.DynString)
-	api.Put(m, "StateTransitionReason", s.StateTransitionReason, api.DynString)
-	api.PutStruct(m, "DestinationConfig", s.DestinationConfig)
-	api.PutList(m, "Topics", s.Topics, api.DynString)
-	api.PutList(m, "Queues", s.Queues, api.DynString)
-	api.PutList(m, "SourceAccessConfigurations", s.SourceAccessConfigurations, func(e SourceAccessConfiguration) any { return e.ToDynamic() })
-	api.PutStruct(m, "SelfManagedEventSource", s.SelfManagedEventSource)
-	api.Put(m, "MaximumRecordAgeInSeconds", s.MaximumRecordAgeInSeconds, api.DynInt32)
-	api.Put(m, "BisectBatchOnFunctionError", s.BisectBatchOnFunctionError, api.DynBool)
-	api.Put(m, "MaximumRetryAttempts", s.MaximumRetryAttempts, api.DynInt32)
-	api.Put(m, "TumblingWindowInSeconds", s.TumblingWindowInSeconds, api.DynInt32)
-	api.PutList(m, "FunctionResponseTypes", s.FunctionResponseTypes, api.DynString)
-	api.PutStruct(m, "AmazonManagedKafkaEventSourceConfig", s.AmazonManagedKafkaEventSourceConfig)
-	api.PutStruct(m, "SelfManagedKafkaEventSourceConfig", s.SelfManagedKafkaEventSourceConfig)
-	api.PutStruct(m, "ScalingConfig", s.ScalingConfig)
-	api.PutStruct(m, "DocumentDBEventSourceConfig", s.DocumentDBEventSourceConfig)
-	return m
-}
-
-func (s *FileSystemConfig) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Arn", &s.Arn, api.SetStringPtr)
-	err = api.Decode(err, m, "LocalMountPath", &s.LocalMountPath, api.SetStringPtr)
-	return err
-}
-
-func (s *FileSystemConfig) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Arn", s.Arn, api.DynString)
-	api.Put(m, "LocalMountPath", s.LocalMountPath, api.DynString)
-	return m
-}
-
-func (s *Filter) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Pattern", &s.Pattern, api.SetStringPtr)
-	return err
-}
-
-func (s *Filter) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Pattern", s.Pattern, api.DynString)
-	return m
-}
-
-func (s *FilterCriteria) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Filters", &s.Filters, func(p *[]Filter, v any) error {
-		return api.SetList(p, v, func(p *Filter, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *FilterCriteria) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutList(m, "Filters", s.Filters, func(e Filter) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *FunctionCode) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ZipFile", &s.ZipFile, api.SetBytes)
-	err = api.Decode(err, m, "S3Bucket", &s.S3Bucket, api.SetStringPtr)
-	err = api.Decode(err, m, "S3Key", &s.S3Key, api.SetStringPtr)
-	err = api.Decode(err, m, "S3ObjectVersion", &s.S3ObjectVersion, api.SetStringPtr)
-	err = api.Decode(err, m, "ImageUri", &s.ImageUri, api.SetStringPtr)
-	return err
-}
-
-func (s *FunctionCode) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 5)
-	api.PutBytes(m, "ZipFile", s.ZipFile)
-	api.Put(m, "S3Bucket", s.S3Bucket, api.DynString)
-	api.Put(m, "S3Key", s.S3Key, api.DynString)
-	api.Put(m, "S3ObjectVersion", s.S3ObjectVersion, api.DynString)
-	api.Put(m, "ImageUri", s.ImageUri, api.DynString)
-	return m
-}
-
-func (s *FunctionCodeLocation) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "RepositoryType", &s.RepositoryType, api.SetStringPtr)
-	err = api.Decode(err, m, "Location", &s.Location, api.SetStringPtr)
-	err = api.Decode(err, m, "ImageUri", &s.ImageUri, api.SetStringPtr)
-	err = api.Decode(err, m, "ResolvedImageUri", &s.ResolvedImageUri, api.SetStringPtr)
-	return err
-}
-
-func (s *FunctionCodeLocation) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "RepositoryType", s.RepositoryType, api.DynString)
-	api.Put(m, "Location", s.Location, api.DynString)
-	api.Put(m, "ImageUri", s.ImageUri, api.DynString)
-	api.Put(m, "ResolvedImageUri", s.ResolvedImageUri, api.DynString)
-	return m
-}
-
-func (s *FunctionConfiguration) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "FunctionName", &s.FunctionName, api.SetStringPtr)
-	err = api.Decode(err, m, "FunctionArn", &s.FunctionArn, api.SetStringPtr)
-	err = api.Decode(err, m, "Runtime", &s.Runtime, api.SetStringPtr)
-	err = api.Decode(err, m, "Role", &s.Role, api.SetStringPtr)
-	err = api.Decode(err, m, "Handler", &s.Handler, api.SetStringPtr)
-	err = api.Decode(err, m, "CodeSize", &s.CodeSize, api.SetInt64Ptr)
-	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
-	err = api.Decode(err, m, "Timeout", &s.Timeout, api.SetInt32Ptr)
-	err = api.Decode(err, m, "MemorySize", &s.MemorySize, api.SetInt32Ptr)
-	err = api.Decode(err, m, "LastModified", &s.LastModified, api.SetStringPtr)
-	err = api.Decode(err, m, "CodeSha256", &s.CodeSha256, api.SetStringPtr)
-	err = api.Decode(err, m, "Version", &s.Version, api.SetStringPtr)
-	err = api.Decode(err, m, "VpcConfig", &s.VpcConfig, api.SetStructPtr[VpcConfigResponse])
-	err = api.Decode(err, m, "DeadLetterConfig", &s.DeadLetterConfig, api.SetStructPtr[DeadLetterConfig])
-	err = api.Decode(err, m, "Environment", &s.Environment, api.SetStructPtr[EnvironmentResponse])
-	err = api.Decode(err, m, "KMSKeyArn", &s.KMSKeyArn, api.SetStringPtr)
-	err = api.Decode(err, m, "TracingConfig", &s.TracingConfig, api.SetStructPtr[TracingConfigResponse])
-	err = api.Decode(err, m, "MasterArn", &s.MasterArn, api.SetStringPtr)
-	err = api.Decode(err, m, "RevisionId", &s.RevisionId, api.SetStringPtr)
-	err = api.Decode(err, m, "Layers", &s.Layers, func(p *[]Layer, v any) error {
-		return api.SetList(p, v, func(p *Layer, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "State", &s.State, api.SetStringPtr)
-	err = api.Decode(err, m, "StateReason", &s.StateReason, api.SetStringPtr)
-	err = api.Decode(err, m, "StateReasonCode", &s.StateReasonCode, api.SetStringPtr)
-	err = api.Decode(err, m, "LastUpdateStatus", &s.LastUpdateStatus, api.SetStringPtr)
-	err = api.Decode(err, m, "LastUpdateStatusReason", &s.LastUpdateStatusReason, api.SetStringPtr)
-	err = api.Decode(err, m, "LastUpdateStatusReasonCode", &s.LastUpdateStatusReasonCode, api.SetStringPtr)
-	err = api.Decode(err, m, "FileSystemConfigs", &s.FileSystemConfigs, func(p *[]FileSystemConfig, v any) error {
-		return api.SetList(p, v, func(p *FileSystemConfig, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "PackageType", &s.PackageType, api.SetStringPtr)
-	err = api.Decode(err, m, "ImageConfigResponse", &s.ImageConfigResponse, api.SetStructPtr[ImageConfigResponse])
-	err = api.Decode(err, m, "SigningProfileVersionArn", &s.SigningProfileVersionArn, api.SetStringPtr)
-	err = api.Decode(err, m, "SigningJobArn", &s.SigningJobArn, api.SetStringPtr)
-	err = api.Decode(err, m, "Architectures", &s.Architectures, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "EphemeralStorage", &s.EphemeralStorage, api.SetStructPtr[EphemeralStorage])
-	err = api.Decode(err, m, "SnapStart", &s.SnapStart, api.SetStructPtr[SnapStartResponse])
-	err = api.Decode(err, m, "RuntimeVersionConfig", &s.RuntimeVersionConfig, api.SetStructPtr[RuntimeVersionConfig])
-	err = api.Decode(err, m, "LoggingConfig", &s.LoggingConfig, api.SetStructPtr[LoggingConfig])
-	return err
-}
-
-func (s *FunctionConfiguration) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "FunctionName", s.FunctionName, api.DynString)
-	api.Put(m, "FunctionArn", s.FunctionArn, api.DynString)
-	api.Put(m, "Runtime", s.Runtime, api.DynString)
-	api.Put(m, "Role", s.Role, api.DynString)
-	api.Put(m, "Handler", s.Handler, api.DynString)
-	api.Put(m, "CodeSize", s.CodeSize, api.DynInt64)
-	api.Put(m, "Description", s.Description, api.DynString)
-	api.Put(m, "Timeout", s.Timeout, api.DynInt32)
-	api.Put(m, "MemorySize", s.MemorySize, api.DynInt32)
-	api.Put(m, "LastModified", s.LastModified, api.DynString)
-	api.Put(m, "CodeSha256", s.CodeSha256, api.DynString)
-	api.Put(m, "Version", s.Version, api.DynString)
-	api.PutStruct(m, "VpcConfig", s.VpcConfig)
-	api.PutStruct(m, "DeadLetterConfig", s.DeadLetterConfig)
-	api.PutStruct(m, "Environment", s.Environment)
-	api.Put(m, "KMSKeyArn", s.KMSKeyArn, api.DynString)
-	api.PutStruct(m, "TracingConfig", s.TracingConfig)
-	api.Put(m, "MasterArn", s.MasterArn, api.DynString)
-	api.Put(m, "RevisionId", s.RevisionId, api.DynString)
-	api.PutList(m, "Layers", s.Layers, func(e Layer) any { return e.ToDynamic() })
-	api.Put(m, "State", s.State, api.DynString)
-	api.Put(m, "StateReason", s.StateReason, api.DynString)
-	api.Put(m, "StateReasonCode", s.StateReasonCode, api.DynString)
-	api.Put(m, "LastUpdateStatus", s.LastUpdateStatus, api.DynString)
-	api.Put(m, "LastUpdateStatusReason", s.LastUpdateStatusReason, api.DynString)
-	api.Put(m, "LastUpdateStatusReasonCode", s.LastUpdateStatusReasonCode, api.DynString)
-	api.PutList(m, "FileSystemConfigs", s.FileSystemConfigs, func(e FileSystemConfig) any { return e.ToDynamic() })
-	api.Put(m, "PackageType", s.PackageType, api.DynString)
-	api.PutStruct(m, "ImageConfigResponse", s.ImageConfigResponse)
-	api.Put(m, "SigningProfileVersionArn", s.SigningProfileVersionArn, api.DynString)
-	api.Put(m, "SigningJobArn", s.SigningJobArn, api.DynString)
-	api.PutList(m, "Architectures", s.Architectures, api.DynString)
-	api.PutStruct(m, "EphemeralStorage", s.EphemeralStorage)
-	api.PutStruct(m, "SnapStart", s.SnapStart)
-	api.PutStruct(m, "RuntimeVersionConfig", s.RuntimeVersionConfig)
-	api.PutStruct(m, "LoggingConfig", s.LoggingConfig)
-	return m
-}
-
-func (s *FunctionEventInvokeConfig) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "LastModified", &s.LastModified, api.SetTimePtr)
-	err = api.Decode(err, m, "FunctionArn", &s.FunctionArn, api.SetStringPtr)
-	err = api.Decode(err, m, "MaximumRetryAttempts", &s.MaximumRetryAttempts, api.SetInt32Ptr)
-	err = api.Decode(err, m, "MaximumEventAgeInSeconds", &s.MaximumEventAgeInSeconds, api.SetInt32Ptr)
-	err = api.Decode(err, m, "DestinationConfig", &s.DestinationConfig, api.SetStructPtr[DestinationConfig])
-	return err
-}
-
-func (s *FunctionEventInvokeConfig) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 5)
-	api.Put(m, "LastModified", s.LastModified, api.DynTime)
-	api.Put(m, "FunctionArn", s.FunctionArn, api.DynString)
-	api.Put(m, "MaximumRetryAttempts", s.MaximumRetryAttempts, api.DynInt32)
-	api.Put(m, "MaximumEventAgeInSeconds", s.MaximumEventAgeInSeconds, api.DynInt32)
-	api.PutStruct(m, "DestinationConfig", s.DestinationConfig)
-	return m
-}
-
-func (s *FunctionUrlConfig) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "FunctionUrl", &s.FunctionUrl, api.SetStringPtr)
-	err = api.Decode(err, m, "FunctionArn", &s.FunctionArn, api.SetStringPtr)
-	err = api.Decode(err, m, "CreationTime", &s.CreationTime, api.SetStringPtr)
-	err = api.Decode(err, m, "LastModifiedTime", &s.LastModifiedTime, api.SetStringPtr)
-	err = api.Decode(err, m, "Cors", &s.Cors, api.SetStructPtr[Cors])
-	err = api.Decode(err, m, "AuthType", &s.AuthType, api.SetStringPtr)
-	err = api.Decode(err, m, "InvokeMode", &s.InvokeMode, api.SetStringPtr)
-	return err
-}
-
-func (s *FunctionUrlConfig) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 7)
-	api.Put(m, "FunctionUrl", s.FunctionUrl, api.DynString)
-	api.Put(m, "FunctionArn", s.FunctionArn, api.DynString)
-	api.Put(m, "CreationTime", s.CreationTime, api.DynString)
-	api.Put(m, "LastModifiedTime", s.LastModifiedTime, api.DynString)
-	api.PutStruct(m, "Cors", s.Cors)
-	api.Put(m, "AuthType", s.AuthType, api.DynString)
-	api.Put(m, "InvokeMode", s.InvokeMode, api.DynString)
-	return m
-}
-
-func (s *GetAccountSettingsRequest) FromDynamic(map[string]any) error { return nil }
-
-func (s *GetAccountSettingsRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *GetAccountSettingsResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "AccountLimit", &s.AccountLimit, api.SetStructPtr[AccountLimit])
-	err = api.Decode(err, m, "AccountUsage", &s.AccountUsage, api.SetStructPtr[AccountUsage])
-	return err
-}
-
-func (s *GetAccountSettingsResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutStruct(m, "AccountLimit", s.AccountLimit)
-	api.PutStruct(m, "AccountUsage", s.AccountUsage)
-	return m
-}
-
-func (s *GetAliasRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "FunctionName", &s.FunctionName, api.SetStringPtr)
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	return err
-}
-
-func (s *GetAliasRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "FunctionName", s.FunctionName, api.DynString)
-	api.Put(m, "Name", s.Name, api.DynString)
-	return m
-}
-
-func (s *GetCodeSigningConfigRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "CodeSigningConfigArn", &s.CodeSigningConfigArn, api.SetStringPtr)
-	return err
-}
-
-func (s *GetCodeSigningConfigRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "CodeSigningConfigArn", s.CodeSigningConfigArn, api.DynString)
-	return m
-}
-
-func (s *GetCodeSigningConfigResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "CodeSigningConfig", &s.CodeSigningConfig, api.SetStructPtr[CodeSigningConfig])
-	return err
-}
-
-func (s *GetCodeSigningConfigResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "CodeSigningConfig", s.CodeSigningConfig)
-	return m
-}
-
-func (s *GetEventSourceMappingRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "UUID", &s.UUID, api.SetStringPtr)
-	return err
-}
-
-func (s *GetEventSourceMappingRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "UUID", s.UUID, api.DynString)
-	return m
-}
-
-func (s *GetFunctionCodeSigningConfigRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "FunctionName", &s.FunctionName, api.SetStringPtr)
-	return err
-}
-
-func (s *GetFunctionCodeSigningConfigRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "FunctionName", s.FunctionName, api.DynString)
-	return m
-}
-
-func (s *GetFunctionCodeSigningConfigResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "CodeSigningConfigArn", &s.CodeSigningConfigArn, api.SetStringPtr)
-	err = api.Decode(err, m, "FunctionName", &s.FunctionName, api.SetStringPtr)
-	return err
-}
-
-func (s *GetFunctionCodeSigningConfigResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "CodeSigningConfigArn", s.CodeSigningConfigArn, api.DynString)
-	api.Put(m, "FunctionName", s.FunctionName, api.DynString)
-	return m
-}
-
-func (s *GetFunctionConcurrencyRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "FunctionName", &s.FunctionName, api.SetStringPtr)
-	return err
-}
-
-func (s *GetFunctionConcurrencyRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "FunctionName", s.FunctionName, api.DynString)
-	return m
-}
-
-func (s *GetFunctionConcurrencyResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ReservedConcurrentExecutions", &s.ReservedConcurrentExecutions, api.SetInt32Ptr)
-	return err
-}
-
-func (s *GetFunctionConcurrencyResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "ReservedConcurrentExecutions", s.ReservedConcurrentExecutions, api.DynInt32)
-	return m
-}
-
-func (s *GetFunctionConfigurationRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "FunctionName", &s.FunctionName, api.SetStringPtr)
-	err = api.Decode(err, m, "Qualifier", &s.Qualifier, api.SetStringPtr)
-	return err
-}
-
-func (s *GetFunctionConfigurationRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "FunctionName", s.FunctionName, api.DynString)
-	api.Put(m, "Qualifier", s.Qualifier, api.DynString)
-	return m
-}
-
-func (s *GetFunctionEventInvokeConfigRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "FunctionName", &s.FunctionName, api.SetStringPtr)
-	err = api.Decode(err, m, "Qualifier", &s.Qualifier, api.SetStringPtr)
-	return err
-}
-
-func (s *GetFunctionEventInvokeConfigRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "FunctionName", s.FunctionName, api.DynString)
-	api.Put(m, "Qualifier", s.Qualifier, api.DynString)
-	return m
-}
-
-func (s *GetFunctionRecursionConfigRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "FunctionName", &s.FunctionName, api.SetStringPtr)
-	return err
-}
-
-func (s *GetFunctionRecursionConfigRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "FunctionName", s.FunctionName, api.DynString)
-	return m
-}
-
-func (s *GetFunctionRecursionConfigResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "RecursiveLoop", &s.RecursiveLoop, api.SetStringPtr)
-	return err
-}
-
-func (s *GetFunctionRecursionConfigResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "RecursiveLoop", s.RecursiveLoop, api.DynString)
-	return m
-}
-
-func (s *GetFunctionRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "FunctionName", &s.FunctionName, api.SetStringPtr)
-	err = api.Decode(err, m, "Qualifier", &s.Qualifier, api.SetStringPtr)
-	return err
-}
-
-func (s *GetFunctionRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "FunctionName", s.FunctionName, api.DynString)
-	api.Put(m, "Qualifier", s.Qualifier, api.DynString)
-	return m
-}
-
-func (s *GetFunctionResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Configuration", &s.Configuration, api.SetStructPtr[FunctionConfiguration])
-	err = api.Decode(err, m, "Code", &s.Code, api.SetStructPtr[FunctionCodeLocation])
-	err = api.Decode(err, m, "Tags", &s.Tags, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
-	err = api.Decode(err, m, "Concurrency", &s.Concurrency, api.SetStructPtr[Concurrency])
-	return err
-}
-
-func (s *GetFunctionResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.PutStruct(m, "Configuration", s.Configuration)
-	api.PutStruct(m, "Code", s.Code)
-	api.PutMap(m, "Tags", s.Tags, api.DynString)
-	api.PutStruct(m, "Concurrency", s.Concurrency)
-	return m
-}
-
-func (s *GetFunctionUrlConfigRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "FunctionName", &s.FunctionName, api.SetStringPtr)
-	err = api.Decode(err, m, "Qualifier", &s.Qualifier, api.SetStringPtr)
-	return err
-}
-
-func (s *GetFunctionUrlConfigRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "FunctionName", s.FunctionName, api.DynString)
-	api.Put(m, "Qualifier", s.Qualifier, api.DynString)
-	return m
-}
-
-func (s *GetFunctionUrlConfigResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "FunctionUrl", &s.FunctionUrl, api.SetStringPtr)
-	err = api.Decode(err, m, "FunctionArn", &s.FunctionArn, api.SetStringPtr)
-	err = api.Decode(err, m, "AuthType", &s.AuthType, api.SetStringPtr)
-	err = api.Decode(err, m, "Cors", &s.Cors, api.SetStructPtr[Cors])
-	err = api.Decode(err, m, "CreationTime", &s.CreationTime, api.SetStringPtr)
-	err = api.Decode(err, m, "LastModifiedTime", &s.LastModifiedTime, api.SetStringPtr)
-	err = api.Decode(err, m, "InvokeMode", &s.InvokeMode, api.SetStringPtr)
-	return err
-}
-
-func (s *GetFunctionUrlConfigResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 7)
-	api.Put(m, "FunctionUrl", s.FunctionUrl, api.DynString)
-	api.Put(m, "FunctionArn", s.FunctionArn, api.DynString)
-	api.Put(m, "AuthType", s.AuthType, api.DynString)
-	api.PutStruct(m, "Cors", s.Cors)
-	api.Put(m, "CreationTime", s.CreationTime, api.DynString)
-	api.Put(m, "LastModifiedTime", s.LastModifiedTime, api.DynString)
-	api.Put(m, "InvokeMode", s.InvokeMode, api.DynString)
-	return m
-}
-
-func (s *GetLayerVersionByArnRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Arn", &s.Arn, api.SetStringPtr)
-	return err
-}
-
-func (s *GetLayerVersionByArnRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Arn", s.Arn, api.DynString)
-	return m
-}
+func (*AccountLimit) ConvType() (api.Table, int32) { return convTable[:], 0 }
 
-func (s *GetLayerVersionPolicyRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "LayerName", &s.LayerName, api.SetStringPtr)
-	err = api.Decode(err, m, "VersionNumber", &s.VersionNumber, api.SetInt64Ptr)
-	return err
-}
-
-func (s *GetLayerVersionPolicyRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "LayerName", s.LayerName, api.DynString)
-	api.Put(m, "VersionNumber", s.VersionNumber, api.DynInt64)
-	return m
-}
-
-func (s *GetLayerVersionPolicyResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Policy", &s.Policy, api.SetStringPtr)
-	err = api.Decode(err, m, "RevisionId", &s.RevisionId, api.SetStringPtr)
-	return err
-}
-
-func (s *GetLayerVersionPolicyResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Policy", s.Policy, api.DynString)
-	api.Put(m, "RevisionId", s.RevisionId, api.DynString)
-	return m
-}
-
-func (s *GetLayerVersionRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "LayerName", &s.LayerName, api.SetStringPtr)
-	err = api.Decode(err, m, "VersionNumber", &s.VersionNumber, api.SetInt64Ptr)
-	return err
-}
-
-func (s *GetLayerVersionRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "LayerName", s.LayerName, api.DynString)
-	api.Put(m, "VersionNumber", s.VersionNumber, api.DynInt64)
-	return m
-}
-
-func (s *GetLayerVersionResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Content", &s.Content, api.SetStructPtr[LayerVersionContentOutput])
-	err = api.Decode(err, m, "LayerArn", &s.LayerArn, api.SetStringPtr)
-	err = api.Decode(err, m, "LayerVersionArn", &s.LayerVersionArn, api.SetStringPtr)
-	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
-	err = api.Decode(err, m, "CreatedDate", &s.CreatedDate, api.SetStringPtr)
-	err = api.Decode(err, m, "Version", &s.Version, api.SetInt64Ptr)
-	err = api.Decode(err, m, "CompatibleRuntimes", &s.CompatibleRuntimes, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "LicenseInfo", &s.LicenseInfo, api.SetStringPtr)
-	err = api.Decode(err, m, "CompatibleArchitectures", &s.CompatibleArchitectures, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	return err
-}
-
-func (s *GetLayerVersionResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.PutStruct(m, "Content", s.Content)
-	api.Put(m, "LayerArn", s.LayerArn, api.DynString)
-	api.Put(m, "LayerVersionArn", s.LayerVersionArn, api.DynString)
-	api.Put(m, "Description", s.Description, api.DynString)
-	api.Put(m, "CreatedDate", s.CreatedDate, api.DynString)
-	api.Put(m, "Version", s.Version, api.DynInt64)
-	api.PutList(m, "CompatibleRuntimes", s.CompatibleRuntimes, api.DynString)
-	api.Put(m, "LicenseInfo", s.LicenseInfo, api.DynString)
-	api.PutList(m, "CompatibleArchitectures", s.CompatibleArchitectures, api.DynString)
-	return m
-}
-
-func (s *GetPolicyRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "FunctionName", &s.FunctionName, api.SetStringPtr)
-	err = api.Decode(err, m, "Qualifier", &s.Qualifier, api.SetStringPtr)
-	return err
-}
-
-func (s *GetPolicyRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "FunctionName", s.FunctionName, api.DynString)
-	api.Put(m, "Qualifier", s.Qualifier, api.DynString)
-	return m
-}
-
-func (s *GetPolicyResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Policy", &s.Policy, api.SetStringPtr)
-	err = api.Decode(err, m, "RevisionId", &s.RevisionId, api.SetStringPtr)
-	return err
-}
-
-func (s *GetPolicyResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Policy", s.Policy, api.DynString)
-	api.Put(m, "RevisionId", s.RevisionId, api.DynString)
-	return m
-}
-
-func (s *GetProvisionedConcurrencyConfigRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "FunctionName", &s.FunctionName, api.SetStringPtr)
-	err = api.Decode(err, m, "Qualifier", &s.Qualifier, api.SetStringPtr)
-	return err
-}
-
-func (s *GetProvisionedConcurrencyConfigRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "FunctionName", s.FunctionName, api.DynString)
-	api.Put(m, "Qualifier", s.Qualifier, api.DynString)
-	return m
-}
-
-func (s *GetProvisionedConcurrencyConfigResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "RequestedProvisionedConcurrentExecutions", &s.RequestedProvisionedConcurrentExecutions, api.SetInt32Ptr)
-	err = api.Decode(err, m, "AvailableProvisionedConcurrentExecutions", &s.AvailableProvisionedConcurrentExecutions, api.SetInt32Ptr)
-	err = api.Decode(err, m, "AllocatedProvisionedConcurrentExecutions", &s.AllocatedProvisionedConcurrentExecutions, api.SetInt32Ptr)
-	err = api.Decode(err, m, "Status", &s.Status, api.SetStringPtr)
-	err = api.Decode(err, m, "StatusReason", &s.StatusReason, api.SetStringPtr)
-	err = api.Decode(err, m, "LastModified", &s.LastModified, api.SetStringPtr)
-	return err
-}
-
-func (s *GetProvisionedConcurrencyConfigResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 6)
-	api.Put(m, "RequestedProvisionedConcurrentExecutions", s.RequestedProvisionedConcurrentExecutions, api.DynInt32)
-	api.Put(m, "AvailableProvisionedConcurrentExecutions", s.AvailableProvisionedConcurrentExecutions, api.DynInt32)
-	api.Put(m, "AllocatedProvisionedConcurrentExecutions", s.AllocatedProvisionedConcurrentExecutions, api.DynInt32)
-	api.Put(m, "Status", s.Status, api.DynString)
-	api.Put(m, "StatusReason", s.StatusReason, api.DynString)
-	api.Put(m, "LastModified", s.LastModified, api.DynString)
-	return m
-}
-
-func (s *GetRuntimeManagementConfigRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "FunctionName", &s.FunctionName, api.SetStringPtr)
-	err = api.Decode(err, m, "Qualifier", &s.Qualifier, api.SetStringPtr)
-	return err
-}
-
-func (s *GetRuntimeManagementConfigRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "FunctionName", s.FunctionName, api.DynString)
-	api.Put(m, "Qualifier", s.Qualifier, api.DynString)
-	return m
-}
-
-func (s *GetRuntimeManagementConfigResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "UpdateRuntimeOn", &s.UpdateRuntimeOn, api.SetStringPtr)
-	err = api.Decode(err, m, "RuntimeVersionArn", &s.RuntimeVersionArn, api.SetStringPtr)
-	err = api.Decode(err, m, "FunctionArn", &s.FunctionArn, api.SetStringPtr)
-	return err
-}
-
-func (s *GetRuntimeManagementConfigResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "UpdateRuntimeOn", s.UpdateRuntimeOn, api.DynString)
-	api.Put(m, "RuntimeVersionArn", s.RuntimeVersionArn, api.DynString)
-	api.Put(m, "FunctionArn", s.FunctionArn, api.DynString)
-	return m
-}
-
-func (s *ImageConfig) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "EntryPoint", &s.EntryPoint, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "Command", &s.Command, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "WorkingDirectory", &s.WorkingDirectory, api.SetStringPtr)
-	return err
-}
-
-func (s *ImageConfig) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.PutList(m, "EntryPoint", s.EntryPoint, api.DynString)
-	api.PutList(m, "Command", s.Command, api.DynString)
-	api.Put(m, "WorkingDirectory", s.WorkingDirectory, api.DynString)
-	return m
-}
-
-func (s *ImageConfigError) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ErrorCode", &s.ErrorCode, api.SetStringPtr)
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *ImageConfigError) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "ErrorCode", s.ErrorCode, api.DynString)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
-
-func (s *ImageConfigResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ImageConfig", &s.ImageConfig, api.SetStructPtr[ImageConfig])
-	err = api.Decode(err, m, "Error", &s.Error, api.SetStructPtr[ImageConfigError])
-	return err
-}
-
-func (s *ImageConfigResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutStruct(m, "ImageConfig", s.ImageConfig)
-	api.PutStruct(m, "Error", s.Error)
-	return m
-}
-
-func (s *InvalidCodeSignatureException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Type", &s.Type, api.SetStringPtr)
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *InvalidCodeSignatureException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Type", s.Type, api.DynString)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
-
-func (s *InvalidParameterValueException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Type", &s.Type, api.SetStringPtr)
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *InvalidParameterValueException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Type", s.Type, api.DynString)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
-
-func (s *InvalidRequestContentException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Type", &s.Type, api.SetStringPtr)
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*AccountUsage) ConvType() (api.Table, int32) { return convTable[:], 1 }
 
-func (s *InvalidRequestContentException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Type", s.Type, api.DynString)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
+func (*AddLayerVersionPermissionRequest) ConvType() (api.Table, int32) { return convTable[:], 2 }
 
-func (s *InvalidRuntimeException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Type", &s.Type, api.SetStringPtr)
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*AddLayerVersionPermissionResponse) ConvType() (api.Table, int32) { return convTable[:], 3 }
 
-func (s *InvalidRuntimeException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Type", s.Type, api.DynString)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
+func (*AddPermissionRequest) ConvType() (api.Table, int32) { return convTable[:], 4 }
 
-func (s *InvalidSecurityGroupIDException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Type", &s.Type, api.SetStringPtr)
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*AddPermissionResponse) ConvType() (api.Table, int32) { return convTable[:], 5 }
 
-func (s *InvalidSecurityGroupIDException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Type", s.Type, api.DynString)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
+func (*AliasConfiguration) ConvType() (api.Table, int32) { return convTable[:], 6 }
 
-func (s *InvalidSubnetIDException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Type", &s.Type, api.SetStringPtr)
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*AliasRoutingConfiguration) ConvType() (api.Table, int32) { return convTable[:], 7 }
 
-func (s *InvalidSubnetIDException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Type", s.Type, api.DynString)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
+func (*AllowedPublishers) ConvType() (api.Table, int32) { return convTable[:], 8 }
 
-func (s *InvalidZipFileException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Type", &s.Type, api.SetStringPtr)
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*AmazonManagedKafkaEventSourceConfig) ConvType() (api.Table, int32) { return convTable[:], 9 }
 
-func (s *InvalidZipFileException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Type", s.Type, api.DynString)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
+func (*CodeSigningConfig) ConvType() (api.Table, int32) { return convTable[:], 10 }
 
-func (s *InvocationRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "FunctionName", &s.FunctionName, api.SetStringPtr)
-	err = api.Decode(err, m, "InvocationType", &s.InvocationType, api.SetStringPtr)
-	err = api.Decode(err, m, "LogType", &s.LogType, api.SetStringPtr)
-	err = api.Decode(err, m, "ClientContext", &s.ClientContext, api.SetStringPtr)
-	err = api.Decode(err, m, "Payload", &s.Payload, api.SetBytes)
-	err = api.Decode(err, m, "Qualifier", &s.Qualifier, api.SetStringPtr)
-	return err
-}
+func (*CodeSigningConfigNotFoundException) ConvType() (api.Table, int32) { return convTable[:], 11 }
 
-func (s *InvocationRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 6)
-	api.Put(m, "FunctionName", s.FunctionName, api.DynString)
-	api.Put(m, "InvocationType", s.InvocationType, api.DynString)
-	api.Put(m, "LogType", s.LogType, api.DynString)
-	api.Put(m, "ClientContext", s.ClientContext, api.DynString)
-	api.PutBytes(m, "Payload", s.Payload)
-	api.Put(m, "Qualifier", s.Qualifier, api.DynString)
-	return m
-}
+func (*CodeSigningPolicies) ConvType() (api.Table, int32) { return convTable[:], 12 }
 
-func (s *InvocationResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "StatusCode", &s.StatusCode, api.SetInt32Ptr)
-	err = api.Decode(err, m, "FunctionError", &s.FunctionError, api.SetStringPtr)
-	err = api.Decode(err, m, "LogResult", &s.LogResult, api.SetStringPtr)
-	err = api.Decode(err, m, "Payload", &s.Payload, api.SetBytes)
-	err = api.Decode(err, m, "ExecutedVersion", &s.ExecutedVersion, api.SetStringPtr)
-	return err
-}
+func (*CodeStorageExceededException) ConvType() (api.Table, int32) { return convTable[:], 13 }
 
-func (s *InvocationResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 5)
-	api.Put(m, "StatusCode", s.StatusCode, api.DynInt32)
-	api.Put(m, "FunctionError", s.FunctionError, api.DynString)
-	api.Put(m, "LogResult", s.LogResult, api.DynString)
-	api.PutBytes(m, "Payload", s.Payload)
-	api.Put(m, "ExecutedVersion", s.ExecutedVersion, api.DynString)
-	return m
-}
+func (*CodeVerificationFailedException) ConvType() (api.Table, int32) { return convTable[:], 14 }
 
-func (s *InvokeAsyncRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "FunctionName", &s.FunctionName, api.SetStringPtr)
-	err = api.Decode(err, m, "InvokeArgs", &s.InvokeArgs, api.SetReader)
-	return err
-}
+func (*Concurrency) ConvType() (api.Table, int32) { return convTable[:], 15 }
 
-func (s *InvokeAsyncRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "FunctionName", s.FunctionName, api.DynString)
-	api.PutAny(m, "InvokeArgs", s.InvokeArgs)
-	return m
-}
+func (*Cors) ConvType() (api.Table, int32) { return convTable[:], 16 }
 
-func (s *InvokeAsyncResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Status", &s.Status, api.SetInt32Ptr)
-	return err
-}
+func (*CreateAliasRequest) ConvType() (api.Table, int32) { return convTable[:], 17 }
 
-func (s *InvokeAsyncResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Status", s.Status, api.DynInt32)
-	return m
-}
+func (*CreateCodeSigningConfigRequest) ConvType() (api.Table, int32) { return convTable[:], 18 }
 
-func (s *InvokeResponseStreamUpdate) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Payload", &s.Payload, api.SetBytes)
-	return err
-}
+func (*CreateCodeSigningConfigResponse) ConvType() (api.Table, int32) { return convTable[:], 19 }
 
-func (s *InvokeResponseStreamUpdate) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutBytes(m, "Payload", s.Payload)
-	return m
-}
+func (*CreateEventSourceMappingRequest) ConvType() (api.Table, int32) { return convTable[:], 20 }
 
-func (s *InvokeWithResponseStreamCompleteEvent) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ErrorCode", &s.ErrorCode, api.SetStringPtr)
-	err = api.Decode(err, m, "ErrorDetails", &s.ErrorDetails, api.SetStringPtr)
-	err = api.Decode(err, m, "LogResult", &s.LogResult, api.SetStringPtr)
-	return err
-}
+func (*CreateFunctionRequest) ConvType() (api.Table, int32) { return convTable[:], 21 }
 
-func (s *InvokeWithResponseStreamCompleteEvent) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "ErrorCode", s.ErrorCode, api.DynString)
-	api.Put(m, "ErrorDetails", s.ErrorDetails, api.DynString)
-	api.Put(m, "LogResult", s.LogResult, api.DynString)
-	return m
-}
+func (*CreateFunctionUrlConfigRequest) ConvType() (api.Table, int32) { return convTable[:], 22 }
 
-func (s *InvokeWithResponseStreamRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "FunctionName", &s.FunctionName, api.SetStringPtr)
-	err = api.Decode(err, m, "InvocationType", &s.InvocationType, api.SetStringPtr)
-	err = api.Decode(err, m, "LogType", &s.LogType, api.SetStringPtr)
-	err = api.Decode(err, m, "ClientContext", &s.ClientContext, api.SetStringPtr)
-	err = api.Decode(err, m, "Qualifier", &s.Qualifier, api.SetStringPtr)
-	err = api.Decode(err, m, "Payload", &s.Payload, api.SetBytes)
-	return err
-}
+func (*CreateFunctionUrlConfigResponse) ConvType() (api.Table, int32) { return convTable[:], 23 }
 
-func (s *InvokeWithResponseStreamRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 6)
-	api.Put(m, "FunctionName", s.FunctionName, api.DynString)
-	api.Put(m, "InvocationType", s.InvocationType, api.DynString)
-	api.Put(m, "LogType", s.LogType, api.DynString)
-	api.Put(m, "ClientContext", s.ClientContext, api.DynString)
-	api.Put(m, "Qualifier", s.Qualifier, api.DynString)
-	api.PutBytes(m, "Payload", s.Payload)
-	return m
-}
+func (*DeadLetterConfig) ConvType() (api.Table, int32) { return convTable[:], 24 }
 
-func (s *InvokeWithResponseStreamResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "StatusCode", &s.StatusCode, api.SetInt32Ptr)
-	err = api.Decode(err, m, "ExecutedVersion", &s.ExecutedVersion, api.SetStringPtr)
-	err = api.Decode(err, m, "EventStream", &s.EventStream, api.SetNever[api.EventStream[InvokeWithResponseStreamResponseEvent]])
-	err = api.Decode(err, m, "ResponseStreamContentType", &s.ResponseStreamContentType, api.SetStringPtr)
-	return err
-}
+func (*DeleteAliasOutput) ConvType() (api.Table, int32) { return convTable[:], 25 }
 
-func (s *InvokeWithResponseStreamResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "StatusCode", s.StatusCode, api.DynInt32)
-	api.Put(m, "ExecutedVersion", s.ExecutedVersion, api.DynString)
-	if s.EventStream != nil {
-		m["EventStream"] = s.EventStream.ToDynamicStream()
-	}
-	api.Put(m, "ResponseStreamContentType", s.ResponseStreamContentType, api.DynString)
-	return m
-}
+func (*DeleteAliasRequest) ConvType() (api.Table, int32) { return convTable[:], 26 }
 
-func (s *InvokeWithResponseStreamResponseEvent) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "PayloadChunk", &s.PayloadChunk, api.SetStructPtr[InvokeResponseStreamUpdate])
-	err = api.Decode(err, m, "InvokeComplete", &s.InvokeComplete, api.SetStructPtr[InvokeWithResponseStreamCompleteEvent])
-	return err
-}
+func (*DeleteCodeSigningConfigRequest) ConvType() (api.Table, int32) { return convTable[:], 27 }
 
-func (s *InvokeWithResponseStreamResponseEvent) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutStruct(m, "PayloadChunk", s.PayloadChunk)
-	api.PutStruct(m, "InvokeComplete", s.InvokeComplete)
-	return m
-}
+func (*DeleteCodeSigningConfigResponse) ConvType() (api.Table, int32) { return convTable[:], 28 }
 
-func (s *KMSAccessDeniedException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Type", &s.Type, api.SetStringPtr)
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*DeleteEventSourceMappingRequest) ConvType() (api.Table, int32) { return convTable[:], 29 }
 
-func (s *KMSAccessDeniedException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Type", s.Type, api.DynString)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
+func (*DeleteFunctionCodeSigningConfigOutput) ConvType() (api.Table, int32) { return convTable[:], 30 }
 
-func (s *KMSDisabledException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Type", &s.Type, api.SetStringPtr)
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*DeleteFunctionCodeSigningConfigRequest) ConvType() (api.Table, int32) { return convTable[:], 31 }
 
-func (s *KMSDisabledException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Type", s.Type, api.DynString)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
+func (*DeleteFunctionConcurrencyOutput) ConvType() (api.Table, int32) { return convTable[:], 32 }
 
-func (s *KMSInvalidStateException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Type", &s.Type, api.SetStringPtr)
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*DeleteFunctionConcurrencyRequest) ConvType() (api.Table, int32) { return convTable[:], 33 }
 
-func (s *KMSInvalidStateException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Type", s.Type, api.DynString)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
+func (*DeleteFunctionEventInvokeConfigOutput) ConvType() (api.Table, int32) { return convTable[:], 34 }
 
-func (s *KMSNotFoundException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Type", &s.Type, api.SetStringPtr)
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*DeleteFunctionEventInvokeConfigRequest) ConvType() (api.Table, int32) { return convTable[:], 35 }
 
-func (s *KMSNotFoundException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Type", s.Type, api.DynString)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
+func (*DeleteFunctionOutput) ConvType() (api.Table, int32) { return convTable[:], 36 }
 
-func (s *Layer) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Arn", &s.Arn, api.SetStringPtr)
-	err = api.Decode(err, m, "CodeSize", &s.CodeSize, api.SetInt64Ptr)
-	err = api.Decode(err, m, "SigningProfileVersionArn", &s.SigningProfileVersionArn, api.SetStringPtr)
-	err = api.Decode(err, m, "SigningJobArn", &s.SigningJobArn, api.SetStringPtr)
-	return err
-}
+func (*DeleteFunctionRequest) ConvType() (api.Table, int32) { return convTable[:], 37 }
 
-func (s *Layer) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "Arn", s.Arn, api.DynString)
-	api.Put(m, "CodeSize", s.CodeSize, api.DynInt64)
-	api.Put(m, "SigningProfileVersionArn", s.SigningProfileVersionArn, api.DynString)
-	api.Put(m, "SigningJobArn", s.SigningJobArn, api.DynString)
-	return m
-}
+func (*DeleteFunctionUrlConfigOutput) ConvType() (api.Table, int32) { return convTable[:], 38 }
 
-func (s *LayerVersionContentInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "S3Bucket", &s.S3Bucket, api.SetStringPtr)
-	err = api.Decode(err, m, "S3Key", &s.S3Key, api.SetStringPtr)
-	err = api.Decode(err, m, "S3ObjectVersion", &s.S3ObjectVersion, api.SetStringPtr)
-	err = api.Decode(err, m, "ZipFile", &s.ZipFile, api.SetBytes)
-	return err
-}
+func (*DeleteFunctionUrlConfigRequest) ConvType() (api.Table, int32) { return convTable[:], 39 }
 
-func (s *LayerVersionContentInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "S3Bucket", s.S3Bucket, api.DynString)
-	api.Put(m, "S3Key", s.S3Key, api.DynString)
-	api.Put(m, "S3ObjectVersion", s.S3ObjectVersion, api.DynString)
-	api.PutBytes(m, "ZipFile", s.ZipFile)
-	return m
-}
+func (*DeleteLayerVersionOutput) ConvType() (api.Table, int32) { return convTable[:], 40 }
 
-func (s *LayerVersionContentOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Location", &s.Location, api.SetStringPtr)
-	err = api.Decode(err, m, "CodeSha256", &s.CodeSha256, api.SetStringPtr)
-	err = api.Decode(err, m, "CodeSize", &s.CodeSize, api.SetInt64Ptr)
-	err = api.Decode(err, m, "SigningProfileVersionArn", &s.SigningProfileVersionArn, api.SetStringPtr)
-	err = api.Decode(err, m, "SigningJobArn", &s.SigningJobArn, api.SetStringPtr)
-	return err
-}
+func (*DeleteLayerVersionRequest) ConvType() (api.Table, int32) { return convTable[:], 41 }
 
-func (s *LayerVersionContentOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 5)
-	api.Put(m, "Location", s.Location, api.DynString)
-	api.Put(m, "CodeSha256", s.CodeSha256, api.DynString)
-	api.Put(m, "CodeSize", s.CodeSize, api.DynInt64)
-	api.Put(m, "SigningProfileVersionArn", s.SigningProfileVersionArn, api.DynString)
-	api.Put(m, "SigningJobArn", s.SigningJobArn, api.DynString)
-	return m
+func (*DeleteProvisionedConcurrencyConfigOutput) ConvType() (api.Table, int32) {
+	return convTable[:], 42
 }
 
-func (s *LayerVersionsListItem) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "LayerVersionArn", &s.LayerVersionArn, api.SetStringPtr)
-	err = api.Decode(err, m, "Version", &s.Version, api.SetInt64Ptr)
-	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
-	err = api.Decode(err, m, "CreatedDate", &s.CreatedDate, api.SetStringPtr)
-	err = api.Decode(err, m, "CompatibleRuntimes", &s.CompatibleRuntimes, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "LicenseInfo", &s.LicenseInfo, api.SetStringPtr)
-	err = api.Decode(err, m, "CompatibleArchitectures", &s.CompatibleArchitectures, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	return err
+func (*DeleteProvisionedConcurrencyConfigRequest) ConvType() (api.Table, int32) {
+	return convTable[:], 43
 }
 
-func (s *LayerVersionsListItem) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 7)
-	api.Put(m, "LayerVersionArn", s.LayerVersionArn, api.DynString)
-	api.Put(m, "Version", s.Version, api.DynInt64)
-	api.Put(m, "Description", s.Description, api.DynString)
-	api.Put(m, "CreatedDate", s.CreatedDate, api.DynString)
-	api.PutList(m, "CompatibleRuntimes", s.CompatibleRuntimes, api.DynString)
-	api.Put(m, "LicenseInfo", s.LicenseInfo, api.DynString)
-	api.PutList(m, "CompatibleArchitectures", s.CompatibleArchitectures, api.DynString)
-	return m
-}
+func (*DestinationConfig) ConvType() (api.Table, int32) { return convTable[:], 44 }
 
-func (s *LayersListItem) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "LayerName", &s.LayerName, api.SetStringPtr)
-	err = api.Decode(err, m, "LayerArn", &s.LayerArn, api.SetStringPtr)
-	err = api.Decode(err, m, "LatestMatchingVersion", &s.LatestMatchingVersion, api.SetStructPtr[LayerVersionsListItem])
-	return err
-}
+func (*DocumentDBEventSourceConfig) ConvType() (api.Table, int32) { return convTable[:], 45 }
 
-func (s *LayersListItem) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "LayerName", s.LayerName, api.DynString)
-	api.Put(m, "LayerArn", s.LayerArn, api.DynString)
-	api.PutStruct(m, "LatestMatchingVersion", s.LatestMatchingVersion)
-	return m
-}
+func (*EC2AccessDeniedException) ConvType() (api.Table, int32) { return convTable[:], 46 }
 
-func (s *ListAliasesRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "FunctionName", &s.FunctionName, api.SetStringPtr)
-	err = api.Decode(err, m, "FunctionVersion", &s.FunctionVersion, api.SetStringPtr)
-	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
-	err = api.Decode(err, m, "MaxItems", &s.MaxItems, api.SetInt32Ptr)
-	return err
-}
+func (*EC2ThrottledException) ConvType() (api.Table, int32) { return convTable[:], 47 }
 
-func (s *ListAliasesRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "FunctionName", s.FunctionName, api.DynString)
-	api.Put(m, "FunctionVersion", s.FunctionVersion, api.DynString)
-	api.Put(m, "Marker", s.Marker, api.DynString)
-	api.Put(m, "MaxItems", s.MaxItems, api.DynInt32)
-	return m
-}
+func (*EC2UnexpectedException) ConvType() (api.Table, int32) { return convTable[:], 48 }
 
-func (s *ListAliasesResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "NextMarker", &s.NextMarker, api.SetStringPtr)
-	err = api.Decode(err, m, "Aliases", &s.Aliases, func(p *[]AliasConfiguration, v any) error {
-		return api.SetList(p, v, func(p *AliasConfiguration, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
+func (*EFSIOException) ConvType() (api.Table, int32) { return convTable[:], 49 }
 
-func (s *ListAliasesResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "NextMarker", s.NextMarker, api.DynString)
-	api.PutList(m, "Aliases", s.Aliases, func(e AliasConfiguration) any { return e.ToDynamic() })
-	return m
-}
+func (*EFSMountConnectivityException) ConvType() (api.Table, int32) { return convTable[:], 50 }
 
-func (s *ListCodeSigningConfigsRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
-	err = api.Decode(err, m, "MaxItems", &s.MaxItems, api.SetInt32Ptr)
-	return err
-}
+func (*EFSMountFailureException) ConvType() (api.Table, int32) { return convTable[:], 51 }
 
-func (s *ListCodeSigningConfigsRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Marker", s.Marker, api.DynString)
-	api.Put(m, "MaxItems", s.MaxItems, api.DynInt32)
-	return m
-}
+func (*EFSMountTimeoutException) ConvType() (api.Table, int32) { return convTable[:], 52 }
 
-func (s *ListCodeSigningConfigsResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "NextMarker", &s.NextMarker, api.SetStringPtr)
-	err = api.Decode(err, m, "CodeSigningConfigs", &s.CodeSigningConfigs, func(p *[]CodeSigningConfig, v any) error {
-		return api.SetList(p, v, func(p *CodeSigningConfig, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
+func (*ENILimitReachedException) ConvType() (api.Table, int32) { return convTable[:], 53 }
 
-func (s *ListCodeSigningConfigsResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "NextMarker", s.NextMarker, api.DynString)
-	api.PutList(m, "CodeSigningConfigs", s.CodeSigningConfigs, func(e CodeSigningConfig) any { return e.ToDynamic() })
-	return m
-}
+func (*Environment) ConvType() (api.Table, int32) { return convTable[:], 54 }
 
-func (s *ListEventSourceMappingsRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "EventSourceArn", &s.EventSourceArn, api.SetStringPtr)
-	err = api.Decode(err, m, "FunctionName", &s.FunctionName, api.SetStringPtr)
-	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
-	err = api.Decode(err, m, "MaxItems", &s.MaxItems, api.SetInt32Ptr)
-	return err
-}
+func (*EnvironmentError) ConvType() (api.Table, int32) { return convTable[:], 55 }
 
-func (s *ListEventSourceMappingsRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "EventSourceArn", s.EventSourceArn, api.DynString)
-	api.Put(m, "FunctionName", s.FunctionName, api.DynString)
-	api.Put(m, "Marker", s.Marker, api.DynString)
-	api.Put(m, "MaxItems", s.MaxItems, api.DynInt32)
-	return m
-}
+func (*EnvironmentResponse) ConvType() (api.Table, int32) { return convTable[:], 56 }
 
-func (s *ListEventSourceMappingsResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "NextMarker", &s.NextMarker, api.SetStringPtr)
-	err = api.Decode(err, m, "EventSourceMappings", &s.EventSourceMappings, func(p *[]EventSourceMappingConfiguration, v any) error {
-		return api.SetList(p, v, func(p *EventSourceMappingConfiguration, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
+func (*EphemeralStorage) ConvType() (api.Table, int32) { return convTable[:], 57 }
 
-func (s *ListEventSourceMappingsResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "NextMarker", s.NextMarker, api.DynString)
-	api.PutList(m, "EventSourceMappings", s.EventSourceMappings, func(e EventSourceMappingConfiguration) any { return e.ToDynamic() })
-	return m
-}
+func (*EventSourceMappingConfiguration) ConvType() (api.Table, int32) { return convTable[:], 58 }
 
-func (s *ListFunctionEventInvokeConfigsRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "FunctionName", &s.FunctionName, api.SetStringPtr)
-	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
-	err = api.Decode(err, m, "MaxItems", &s.MaxItems, api.SetInt32Ptr)
-	return err
-}
+func (*FileSystemConfig) ConvType() (api.Table, int32) { return convTable[:], 59 }
 
-func (s *ListFunctionEventInvokeConfigsRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "FunctionName", s.FunctionName, api.DynString)
-	api.Put(m, "Marker", s.Marker, api.DynString)
-	api.Put(m, "MaxItems", s.MaxItems, api.DynInt32)
-	return m
-}
+func (*Filter) ConvType() (api.Table, int32) { return convTable[:], 60 }
 
-func (s *ListFunctionEventInvokeConfigsResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "FunctionEventInvokeConfigs", &s.FunctionEventInvokeConfigs, func(p *[]FunctionEventInvokeConfig, v any) error {
-		return api.SetList(p, v, func(p *FunctionEventInvokeConfig, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "NextMarker", &s.NextMarker, api.SetStringPtr)
-	return err
-}
+func (*FilterCriteria) ConvType() (api.Table, int32) { return convTable[:], 61 }
 
-func (s *ListFunctionEventInvokeConfigsResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutList(m, "FunctionEventInvokeConfigs", s.FunctionEventInvokeConfigs, func(e FunctionEventInvokeConfig) any { return e.ToDynamic() })
-	api.Put(m, "NextMarker", s.NextMarker, api.DynString)
-	return m
-}
+func (*FunctionCode) ConvType() (api.Table, int32) { return convTable[:], 62 }
 
-func (s *ListFunctionUrlConfigsRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "FunctionName", &s.FunctionName, api.SetStringPtr)
-	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
-	err = api.Decode(err, m, "MaxItems", &s.MaxItems, api.SetInt32Ptr)
-	return err
-}
+func (*FunctionCodeLocation) ConvType() (api.Table, int32) { return convTable[:], 63 }
 
-func (s *ListFunctionUrlConfigsRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "FunctionName", s.FunctionName, api.DynString)
-	api.Put(m, "Marker", s.Marker, api.DynString)
-	api.Put(m, "MaxItems", s.MaxItems, api.DynInt32)
-	return m
-}
+func (*FunctionConfiguration) ConvType() (api.Table, int32) { return convTable[:], 64 }
 
-func (s *ListFunctionUrlConfigsResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "FunctionUrlConfigs", &s.FunctionUrlConfigs, func(p *[]FunctionUrlConfig, v any) error {
-		return api.SetList(p, v, func(p *FunctionUrlConfig, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "NextMarker", &s.NextMarker, api.SetStringPtr)
-	return err
-}
+func (*FunctionEventInvokeConfig) ConvType() (api.Table, int32) { return convTable[:], 65 }
 
-func (s *ListFunctionUrlConfigsResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutList(m, "FunctionUrlConfigs", s.FunctionUrlConfigs, func(e FunctionUrlConfig) any { return e.ToDynamic() })
-	api.Put(m, "NextMarker", s.NextMarker, api.DynString)
-	return m
-}
+func (*FunctionUrlConfig) ConvType() (api.Table, int32) { return convTable[:], 66 }
 
-func (s *ListFunctionsByCodeSigningConfigRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "CodeSigningConfigArn", &s.CodeSigningConfigArn, api.SetStringPtr)
-	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
-	err = api.Decode(err, m, "MaxItems", &s.MaxItems, api.SetInt32Ptr)
-	return err
-}
+func (*GetAccountSettingsRequest) ConvType() (api.Table, int32) { return convTable[:], 67 }
 
-func (s *ListFunctionsByCodeSigningConfigRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "CodeSigningConfigArn", s.CodeSigningConfigArn, api.DynString)
-	api.Put(m, "Marker", s.Marker, api.DynString)
-	api.Put(m, "MaxItems", s.MaxItems, api.DynInt32)
-	return m
-}
+func (*GetAccountSettingsResponse) ConvType() (api.Table, int32) { return convTable[:], 68 }
 
-func (s *ListFunctionsByCodeSigningConfigResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "NextMarker", &s.NextMarker, api.SetStringPtr)
-	err = api.Decode(err, m, "FunctionArns", &s.FunctionArns, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	return err
-}
+func (*GetAliasRequest) ConvType() (api.Table, int32) { return convTable[:], 69 }
 
-func (s *ListFunctionsByCodeSigningConfigResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "NextMarker", s.NextMarker, api.DynString)
-	api.PutList(m, "FunctionArns", s.FunctionArns, api.DynString)
-	return m
-}
+func (*GetCodeSigningConfigRequest) ConvType() (api.Table, int32) { return convTable[:], 70 }
 
-func (s *ListFunctionsRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "MasterRegion", &s.MasterRegion, api.SetStringPtr)
-	err = api.Decode(err, m, "FunctionVersion", &s.FunctionVersion, api.SetStringPtr)
-	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
-	err = api.Decode(err, m, "MaxItems", &s.MaxItems, api.SetInt32Ptr)
-	return err
-}
+func (*GetCodeSigningConfigResponse) ConvType() (api.Table, int32) { return convTable[:], 71 }
 
-func (s *ListFunctionsRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "MasterRegion", s.MasterRegion, api.DynString)
-	api.Put(m, "FunctionVersion", s.FunctionVersion, api.DynString)
-	api.Put(m, "Marker", s.Marker, api.DynString)
-	api.Put(m, "MaxItems", s.MaxItems, api.DynInt32)
-	return m
-}
+func (*GetEventSourceMappingRequest) ConvType() (api.Table, int32) { return convTable[:], 72 }
 
-func (s *ListFunctionsResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "NextMarker", &s.NextMarker, api.SetStringPtr)
-	err = api.Decode(err, m, "Functions", &s.Functions, func(p *[]FunctionConfiguration, v any) error {
-		return api.SetList(p, v, func(p *FunctionConfiguration, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
+func (*GetFunctionCodeSigningConfigRequest) ConvType() (api.Table, int32) { return convTable[:], 73 }
 
-func (s *ListFunctionsResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "NextMarker", s.NextMarker, api.DynString)
-	api.PutList(m, "Functions", s.Functions, func(e FunctionConfiguration) any { return e.ToDynamic() })
-	return m
-}
+func (*GetFunctionCodeSigningConfigResponse) ConvType() (api.Table, int32) { return convTable[:], 74 }
 
-func (s *ListLayerVersionsRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "CompatibleRuntime", &s.CompatibleRuntime, api.SetStringPtr)
-	err = api.Decode(err, m, "LayerName", &s.LayerName, api.SetStringPtr)
-	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
-	err = api.Decode(err, m, "MaxItems", &s.MaxItems, api.SetInt32Ptr)
-	err = api.Decode(err, m, "CompatibleArchitecture", &s.CompatibleArchitecture, api.SetStringPtr)
-	return err
-}
+func (*GetFunctionConcurrencyRequest) ConvType() (api.Table, int32) { return convTable[:], 75 }
 
-func (s *ListLayerVersionsRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 5)
-	api.Put(m, "CompatibleRuntime", s.CompatibleRuntime, api.DynString)
-	api.Put(m, "LayerName", s.LayerName, api.DynString)
-	api.Put(m, "Marker", s.Marker, api.DynString)
-	api.Put(m, "MaxItems", s.MaxItems, api.DynInt32)
-	api.Put(m, "CompatibleArchitecture", s.CompatibleArchitecture, api.DynString)
-	return m
-}
+func (*GetFunctionConcurrencyResponse) ConvType() (api.Table, int32) { return convTable[:], 76 }
 
-func (s *ListLayerVersionsResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "NextMarker", &s.NextMarker, api.SetStringPtr)
-	err = api.Decode(err, m, "LayerVersions", &s.LayerVersions, func(p *[]LayerVersionsListItem, v any) error {
-		return api.SetList(p, v, func(p *LayerVersionsListItem, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
+func (*GetFunctionConfigurationRequest) ConvType() (api.Table, int32) { return convTable[:], 77 }
 
-func (s *ListLayerVersionsResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "NextMarker", s.NextMarker, api.DynString)
-	api.PutList(m, "LayerVersions", s.LayerVersions, func(e LayerVersionsListItem) any { return e.ToDynamic() })
-	return m
-}
+func (*GetFunctionEventInvokeConfigRequest) ConvType() (api.Table, int32) { return convTable[:], 78 }
 
-func (s *ListLayersRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "CompatibleRuntime", &s.CompatibleRuntime, api.SetStringPtr)
-	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
-	err = api.Decode(err, m, "MaxItems", &s.MaxItems, api.SetInt32Ptr)
-	err = api.Decode(err, m, "CompatibleArchitecture", &s.CompatibleArchitecture, api.SetStringPtr)
-	return err
-}
+func (*GetFunctionRecursionConfigRequest) ConvType() (api.Table, int32) { return convTable[:], 79 }
 
-func (s *ListLayersRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "CompatibleRuntime", s.CompatibleRuntime, api.DynString)
-	api.Put(m, "Marker", s.Marker, api.DynString)
-	api.Put(m, "MaxItems", s.MaxItems, api.DynInt32)
-	api.Put(m, "CompatibleArchitecture", s.CompatibleArchitecture, api.DynString)
-	return m
-}
+func (*GetFunctionRecursionConfigResponse) ConvType() (api.Table, int32) { return convTable[:], 80 }
 
-func (s *ListLayersResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "NextMarker", &s.NextMarker, api.SetStringPtr)
-	err = api.Decode(err, m, "Layers", &s.Layers, func(p *[]LayersListItem, v any) error {
-		return api.SetList(p, v, func(p *LayersListItem, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
+func (*GetFunctionRequest) ConvType() (api.Table, int32) { return convTable[:], 81 }
 
-func (s *ListLayersResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "NextMarker", s.NextMarker, api.DynString)
-	api.PutList(m, "Layers", s.Layers, func(e LayersListItem) any { return e.ToDynamic() })
-	return m
-}
+func (*GetFunctionResponse) ConvType() (api.Table, int32) { return convTable[:], 82 }
 
-func (s *ListProvisionedConcurrencyConfigsRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "FunctionName", &s.FunctionName, api.SetStringPtr)
-	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
-	err = api.Decode(err, m, "MaxItems", &s.MaxItems, api.SetInt32Ptr)
-	return err
-}
+func (*GetFunctionUrlConfigRequest) ConvType() (api.Table, int32) { return convTable[:], 83 }
 
-func (s *ListProvisionedConcurrencyConfigsRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "FunctionName", s.FunctionName, api.DynString)
-	api.Put(m, "Marker", s.Marker, api.DynString)
-	api.Put(m, "MaxItems", s.MaxItems, api.DynInt32)
-	return m
-}
+func (*GetFunctionUrlConfigResponse) ConvType() (api.Table, int32) { return convTable[:], 84 }
 
-func (s *ListProvisionedConcurrencyConfigsResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ProvisionedConcurrencyConfigs", &s.ProvisionedConcurrencyConfigs, func(p *[]ProvisionedConcurrencyConfigListItem, v any) error {
-		return api.SetList(p, v, func(p *ProvisionedConcurrencyConfigListItem, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "NextMarker", &s.NextMarker, api.SetStringPtr)
-	return err
-}
+func (*GetLayerVersionByArnRequest) ConvType() (api.Table, int32) { return convTable[:], 85 }
 
-func (s *ListProvisionedConcurrencyConfigsResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutList(m, "ProvisionedConcurrencyConfigs", s.ProvisionedConcurrencyConfigs, func(e ProvisionedConcurrencyConfigListItem) any { return e.ToDynamic() })
-	api.Put(m, "NextMarker", s.NextMarker, api.DynString)
-	return m
-}
+func (*GetLayerVersionPolicyRequest) ConvType() (api.Table, int32) { return convTable[:], 86 }
 
-func (s *ListTagsRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Resource", &s.Resource, api.SetStringPtr)
-	return err
-}
+func (*GetLayerVersionPolicyResponse) ConvType() (api.Table, int32) { return convTable[:], 87 }
 
-func (s *ListTagsRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Resource", s.Resource, api.DynString)
-	return m
-}
+func (*GetLayerVersionRequest) ConvType() (api.Table, int32) { return convTable[:], 88 }
 
-func (s *ListTagsResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Tags", &s.Tags, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
-	return err
-}
+func (*GetLayerVersionResponse) ConvType() (api.Table, int32) { return convTable[:], 89 }
 
-func (s *ListTagsResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutMap(m, "Tags", s.Tags, api.DynString)
-	return m
-}
+func (*GetPolicyRequest) ConvType() (api.Table, int32) { return convTable[:], 90 }
 
-func (s *ListVersionsByFunctionRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "FunctionName", &s.FunctionName, api.SetStringPtr)
-	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
-	err = api.Decode(err, m, "MaxItems", &s.MaxItems, api.SetInt32Ptr)
-	return err
-}
+func (*GetPolicyResponse) ConvType() (api.Table, int32) { return convTable[:], 91 }
 
-func (s *ListVersionsByFunctionRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "FunctionName", s.FunctionName, api.DynString)
-	api.Put(m, "Marker", s.Marker, api.DynString)
-	api.Put(m, "MaxItems", s.MaxItems, api.DynInt32)
-	return m
-}
+func (*GetProvisionedConcurrencyConfigRequest) ConvType() (api.Table, int32) { return convTable[:], 92 }
 
-func (s *ListVersionsByFunctionResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "NextMarker", &s.NextMarker, api.SetStringPtr)
-	err = api.Decode(err, m, "Versions", &s.Versions, func(p *[]FunctionConfiguration, v any) error {
-		return api.SetList(p, v, func(p *FunctionConfiguration, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
+func (*GetProvisionedConcurrencyConfigResponse) ConvType() (api.Table, int32) {
+	return convTable[:], 93
 }
 
-func (s *ListVersionsByFunctionResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "NextMarker", s.NextMarker, api.DynString)
-	api.PutList(m, "Versions", s.Versions, func(e FunctionConfiguration) any { return e.ToDynamic() })
-	return m
-}
+func (*GetRuntimeManagementConfigRequest) ConvType() (api.Table, int32) { return convTable[:], 94 }
 
-func (s *LoggingConfig) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "LogFormat", &s.LogFormat, api.SetStringPtr)
-	err = api.Decode(err, m, "ApplicationLogLevel", &s.ApplicationLogLevel, api.SetStringPtr)
-	err = api.Decode(err, m, "SystemLogLevel", &s.SystemLogLevel, api.SetStringPtr)
-	err = api.Decode(err, m, "LogGroup", &s.LogGroup, api.SetStringPtr)
-	return err
-}
+func (*GetRuntimeManagementConfigResponse) ConvType() (api.Table, int32) { return convTable[:], 95 }
 
-func (s *LoggingConfig) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "LogFormat", s.LogFormat, api.DynString)
-	api.Put(m, "ApplicationLogLevel", s.ApplicationLogLevel, api.DynString)
-	api.Put(m, "SystemLogLevel", s.SystemLogLevel, api.DynString)
-	api.Put(m, "LogGroup", s.LogGroup, api.DynString)
-	return m
-}
+func (*ImageConfig) ConvType() (api.Table, int32) { return convTable[:], 96 }
 
-func (s *OnFailure) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Destination", &s.Destination, api.SetStringPtr)
-	return err
-}
+func (*ImageConfigError) ConvType() (api.Table, int32) { return convTable[:], 97 }
 
-func (s *OnFailure) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Destination", s.Destination, api.DynString)
-	return m
-}
+func (*ImageConfigResponse) ConvType() (api.Table, int32) { return convTable[:], 98 }
 
-func (s *OnSuccess) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Destination", &s.Destination, api.SetStringPtr)
-	return err
-}
+func (*InvalidCodeSignatureException) ConvType() (api.Table, int32) { return convTable[:], 99 }
 
-func (s *OnSuccess) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Destination", s.Destination, api.DynString)
-	return m
-}
+func (*InvalidParameterValueException) ConvType() (api.Table, int32) { return convTable[:], 100 }
 
-func (s *PolicyLengthExceededException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Type", &s.Type, api.SetStringPtr)
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*InvalidRequestContentException) ConvType() (api.Table, int32) { return convTable[:], 101 }
 
-func (s *PolicyLengthExceededException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Type", s.Type, api.DynString)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
+func (*InvalidRuntimeException) ConvType() (api.Table, int32) { return convTable[:], 102 }
 
-func (s *PreconditionFailedException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Type", &s.Type, api.SetStringPtr)
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*InvalidSecurityGroupIDException) ConvType() (api.Table, int32) { return convTable[:], 103 }
 
-func (s *PreconditionFailedException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Type", s.Type, api.DynString)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
+func (*InvalidSubnetIDException) ConvType() (api.Table, int32) { return convTable[:], 104 }
 
-func (s *ProvisionedConcurrencyConfigListItem) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "FunctionArn", &s.FunctionArn, api.SetStringPtr)
-	err = api.Decode(err, m, "RequestedProvisionedConcurrentExecutions", &s.RequestedProvisionedConcurrentExecutions, api.SetInt32Ptr)
-	err = api.Decode(err, m, "AvailableProvisionedConcurrentExecutions", &s.AvailableProvisionedConcurrentExecutions, api.SetInt32Ptr)
-	err = api.Decode(err, m, "AllocatedProvisionedConcurrentExecutions", &s.AllocatedProvisionedConcurrentExecutions, api.SetInt32Ptr)
-	err = api.Decode(err, m, "Status", &s.Status, api.SetStringPtr)
-	err = api.Decode(err, m, "StatusReason", &s.StatusReason, api.SetStringPtr)
-	err = api.Decode(err, m, "LastModified", &s.LastModified, api.SetStringPtr)
-	return err
-}
+func (*InvalidZipFileException) ConvType() (api.Table, int32) { return convTable[:], 105 }
 
-func (s *ProvisionedConcurrencyConfigListItem) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 7)
-	api.Put(m, "FunctionArn", s.FunctionArn, api.DynString)
-	api.Put(m, "RequestedProvisionedConcurrentExecutions", s.RequestedProvisionedConcurrentExecutions, api.DynInt32)
-	api.Put(m, "AvailableProvisionedConcurrentExecutions", s.AvailableProvisionedConcurrentExecutions, api.DynInt32)
-	api.Put(m, "AllocatedProvisionedConcurrentExecutions", s.AllocatedProvisionedConcurrentExecutions, api.DynInt32)
-	api.Put(m, "Status", s.Status, api.DynString)
-	api.Put(m, "StatusReason", s.StatusReason, api.DynString)
-	api.Put(m, "LastModified", s.LastModified, api.DynString)
-	return m
-}
+func (*InvocationRequest) ConvType() (api.Table, int32) { return convTable[:], 106 }
 
-func (s *ProvisionedConcurrencyConfigNotFoundException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Type", &s.Type, api.SetStringPtr)
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*InvocationResponse) ConvType() (api.Table, int32) { return convTable[:], 107 }
 
-func (s *ProvisionedConcurrencyConfigNotFoundException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Type", s.Type, api.DynString)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
+func (*InvokeAsyncRequest) ConvType() (api.Table, int32) { return convTable[:], 108 }
 
-func (s *PublishLayerVersionRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "LayerName", &s.LayerName, api.SetStringPtr)
-	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
-	err = api.Decode(err, m, "Content", &s.Content, api.SetStructPtr[LayerVersionContentInput])
-	err = api.Decode(err, m, "CompatibleRuntimes", &s.CompatibleRuntimes, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "LicenseInfo", &s.LicenseInfo, api.SetStringPtr)
-	err = api.Decode(err, m, "CompatibleArchitectures", &s.CompatibleArchitectures, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	return err
-}
+func (*InvokeAsyncResponse) ConvType() (api.Table, int32) { return convTable[:], 109 }
 
-func (s *PublishLayerVersionRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 6)
-	api.Put(m, "LayerName", s.LayerName, api.DynString)
-	api.Put(m, "Description", s.Description, api.DynString)
-	api.PutStruct(m, "Content", s.Content)
-	api.PutList(m, "CompatibleRuntimes", s.CompatibleRuntimes, api.DynString)
-	api.Put(m, "LicenseInfo", s.LicenseInfo, api.DynString)
-	api.PutList(m, "CompatibleArchitectures", s.CompatibleArchitectures, api.DynString)
-	return m
-}
+func (*InvokeResponseStreamUpdate) ConvType() (api.Table, int32) { return convTable[:], 110 }
 
-func (s *PublishLayerVersionResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Content", &s.Content, api.SetStructPtr[LayerVersionContentOutput])
-	err = api.Decode(err, m, "LayerArn", &s.LayerArn, api.SetStringPtr)
-	err = api.Decode(err, m, "LayerVersionArn", &s.LayerVersionArn, api.SetStringPtr)
-	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
-	err = api.Decode(err, m, "CreatedDate", &s.CreatedDate, api.SetStringPtr)
-	err = api.Decode(err, m, "Version", &s.Version, api.SetInt64Ptr)
-	err = api.Decode(err, m, "CompatibleRuntimes", &s.CompatibleRuntimes, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "LicenseInfo", &s.LicenseInfo, api.SetStringPtr)
-	err = api.Decode(err, m, "CompatibleArchitectures", &s.CompatibleArchitectures, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	return err
-}
+func (*InvokeWithResponseStreamCompleteEvent) ConvType() (api.Table, int32) { return convTable[:], 111 }
 
-func (s *PublishLayerVersionResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.PutStruct(m, "Content", s.Content)
-	api.Put(m, "LayerArn", s.LayerArn, api.DynString)
-	api.Put(m, "LayerVersionArn", s.LayerVersionArn, api.DynString)
-	api.Put(m, "Description", s.Description, api.DynString)
-	api.Put(m, "CreatedDate", s.CreatedDate, api.DynString)
-	api.Put(m, "Version", s.Version, api.DynInt64)
-	api.PutList(m, "CompatibleRuntimes", s.CompatibleRuntimes, api.DynString)
-	api.Put(m, "LicenseInfo", s.LicenseInfo, api.DynString)
-	api.PutList(m, "CompatibleArchitectures", s.CompatibleArchitectures, api.DynString)
-	return m
-}
+func (*InvokeWithResponseStreamRequest) ConvType() (api.Table, int32) { return convTable[:], 112 }
 
-func (s *PublishVersionRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "FunctionName", &s.FunctionName, api.SetStringPtr)
-	err = api.Decode(err, m, "CodeSha256", &s.CodeSha256, api.SetStringPtr)
-	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
-	err = api.Decode(err, m, "RevisionId", &s.RevisionId, api.SetStringPtr)
-	return err
-}
+func (*InvokeWithResponseStreamResponse) ConvType() (api.Table, int32) { return convTable[:], 113 }
 
-func (s *PublishVersionRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "FunctionName", s.FunctionName, api.DynString)
-	api.Put(m, "CodeSha256", s.CodeSha256, api.DynString)
-	api.Put(m, "Description", s.Description, api.DynString)
-	api.Put(m, "RevisionId", s.RevisionId, api.DynString)
-	return m
-}
+func (*InvokeWithResponseStreamResponseEvent) ConvType() (api.Table, int32) { return convTable[:], 114 }
 
-func (s *PutFunctionCodeSigningConfigRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "CodeSigningConfigArn", &s.CodeSigningConfigArn, api.SetStringPtr)
-	err = api.Decode(err, m, "FunctionName", &s.FunctionName, api.SetStringPtr)
-	return err
-}
+func (*KMSAccessDeniedException) ConvType() (api.Table, int32) { return convTable[:], 115 }
 
-func (s *PutFunctionCodeSigningConfigRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "CodeSigningConfigArn", s.CodeSigningConfigArn, api.DynString)
-	api.Put(m, "FunctionName", s.FunctionName, api.DynString)
-	return m
-}
+func (*KMSDisabledException) ConvType() (api.Table, int32) { return convTable[:], 116 }
 
-func (s *PutFunctionCodeSigningConfigResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "CodeSigningConfigArn", &s.CodeSigningConfigArn, api.SetStringPtr)
-	err = api.Decode(err, m, "FunctionName", &s.FunctionName, api.SetStringPtr)
-	return err
-}
+func (*KMSInvalidStateException) ConvType() (api.Table, int32) { return convTable[:], 117 }
 
-func (s *PutFunctionCodeSigningConfigResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "CodeSigningConfigArn", s.CodeSigningConfigArn, api.DynString)
-	api.Put(m, "FunctionName", s.FunctionName, api.DynString)
-	return m
-}
+func (*KMSNotFoundException) ConvType() (api.Table, int32) { return convTable[:], 118 }
 
-func (s *PutFunctionConcurrencyRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "FunctionName", &s.FunctionName, api.SetStringPtr)
-	err = api.Decode(err, m, "ReservedConcurrentExecutions", &s.ReservedConcurrentExecutions, api.SetInt32Ptr)
-	return err
-}
+func (*Layer) ConvType() (api.Table, int32) { return convTable[:], 119 }
 
-func (s *PutFunctionConcurrencyRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "FunctionName", s.FunctionName, api.DynString)
-	api.Put(m, "ReservedConcurrentExecutions", s.ReservedConcurrentExecutions, api.DynInt32)
-	return m
-}
+func (*LayerVersionContentInput) ConvType() (api.Table, int32) { return convTable[:], 120 }
 
-func (s *PutFunctionEventInvokeConfigRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "FunctionName", &s.FunctionName, api.SetStringPtr)
-	err = api.Decode(err, m, "Qualifier", &s.Qualifier, api.SetStringPtr)
-	err = api.Decode(err, m, "MaximumRetryAttempts", &s.MaximumRetryAttempts, api.SetInt32Ptr)
-	err = api.Decode(err, m, "MaximumEventAgeInSeconds", &s.MaximumEventAgeInSeconds, api.SetInt32Ptr)
-	err = api.Decode(err, m, "DestinationConfig", &s.DestinationConfig, api.SetStructPtr[DestinationConfig])
-	return err
-}
+func (*LayerVersionContentOutput) ConvType() (api.Table, int32) { return convTable[:], 121 }
 
-func (s *PutFunctionEventInvokeConfigRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 5)
-	api.Put(m, "FunctionName", s.FunctionName, api.DynString)
-	api.Put(m, "Qualifier", s.Qualifier, api.DynString)
-	api.Put(m, "MaximumRetryAttempts", s.MaximumRetryAttempts, api.DynInt32)
-	api.Put(m, "MaximumEventAgeInSeconds", s.MaximumEventAgeInSeconds, api.DynInt32)
-	api.PutStruct(m, "DestinationConfig", s.DestinationConfig)
-	return m
-}
+func (*LayerVersionsListItem) ConvType() (api.Table, int32) { return convTable[:], 122 }
 
-func (s *PutFunctionRecursionConfigRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "FunctionName", &s.FunctionName, api.SetStringPtr)
-	err = api.Decode(err, m, "RecursiveLoop", &s.RecursiveLoop, api.SetStringPtr)
-	return err
-}
+func (*LayersListItem) ConvType() (api.Table, int32) { return convTable[:], 123 }
 
-func (s *PutFunctionRecursionConfigRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "FunctionName", s.FunctionName, api.DynString)
-	api.Put(m, "RecursiveLoop", s.RecursiveLoop, api.DynString)
-	return m
-}
+func (*ListAliasesRequest) ConvType() (api.Table, int32) { return convTable[:], 124 }
 
-func (s *PutFunctionRecursionConfigResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "RecursiveLoop", &s.RecursiveLoop, api.SetStringPtr)
-	return err
-}
+func (*ListAliasesResponse) ConvType() (api.Table, int32) { return convTable[:], 125 }
 
-func (s *PutFunctionRecursionConfigResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "RecursiveLoop", s.RecursiveLoop, api.DynString)
-	return m
-}
+func (*ListCodeSigningConfigsRequest) ConvType() (api.Table, int32) { return convTable[:], 126 }
 
-func (s *PutProvisionedConcurrencyConfigRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "FunctionName", &s.FunctionName, api.SetStringPtr)
-	err = api.Decode(err, m, "Qualifier", &s.Qualifier, api.SetStringPtr)
-	err = api.Decode(err, m, "ProvisionedConcurrentExecutions", &s.ProvisionedConcurrentExecutions, api.SetInt32Ptr)
-	return err
-}
+func (*ListCodeSigningConfigsResponse) ConvType() (api.Table, int32) { return convTable[:], 127 }
 
-func (s *PutProvisionedConcurrencyConfigRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "FunctionName", s.FunctionName, api.DynString)
-	api.Put(m, "Qualifier", s.Qualifier, api.DynString)
-	api.Put(m, "ProvisionedConcurrentExecutions", s.ProvisionedConcurrentExecutions, api.DynInt32)
-	return m
-}
+func (*ListEventSourceMappingsRequest) ConvType() (api.Table, int32) { return convTable[:], 128 }
 
-func (s *PutProvisionedConcurrencyConfigResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "RequestedProvisionedConcurrentExecutions", &s.RequestedProvisionedConcurrentExecutions, api.SetInt32Ptr)
-	err = api.Decode(err, m, "AvailableProvisionedConcurrentExecutions", &s.AvailableProvisionedConcurrentExecutions, api.SetInt32Ptr)
-	err = api.Decode(err, m, "AllocatedProvisionedConcurrentExecutions", &s.AllocatedProvisionedConcurrentExecutions, api.SetInt32Ptr)
-	err = api.Decode(err, m, "Status", &s.Status, api.SetStringPtr)
-	err = api.Decode(err, m, "StatusReason", &s.StatusReason, api.SetStringPtr)
-	err = api.Decode(err, m, "LastModified", &s.LastModified, api.SetStringPtr)
-	return err
-}
+func (*ListEventSourceMappingsResponse) ConvType() (api.Table, int32) { return convTable[:], 129 }
 
-func (s *PutProvisionedConcurrencyConfigResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 6)
-	api.Put(m, "RequestedProvisionedConcurrentExecutions", s.RequestedProvisionedConcurrentExecutions, api.DynInt32)
-	api.Put(m, "AvailableProvisionedConcurrentExecutions", s.AvailableProvisionedConcurrentExecutions, api.DynInt32)
-	api.Put(m, "AllocatedProvisionedConcurrentExecutions", s.AllocatedProvisionedConcurrentExecutions, api.DynInt32)
-	api.Put(m, "Status", s.Status, api.DynString)
-	api.Put(m, "StatusReason", s.StatusReason, api.DynString)
-	api.Put(m, "LastModified", s.LastModified, api.DynString)
-	return m
-}
+func (*ListFunctionEventInvokeConfigsRequest) ConvType() (api.Table, int32) { return convTable[:], 130 }
 
-func (s *PutRuntimeManagementConfigRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "FunctionName", &s.FunctionName, api.SetStringPtr)
-	err = api.Decode(err, m, "Qualifier", &s.Qualifier, api.SetStringPtr)
-	err = api.Decode(err, m, "UpdateRuntimeOn", &s.UpdateRuntimeOn, api.SetStringPtr)
-	err = api.Decode(err, m, "RuntimeVersionArn", &s.RuntimeVersionArn, api.SetStringPtr)
-	return err
+func (*ListFunctionEventInvokeConfigsResponse) ConvType() (api.Table, int32) {
+	return convTable[:], 131
 }
 
-func (s *PutRuntimeManagementConfigRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "FunctionName", s.FunctionName, api.DynString)
-	api.Put(m, "Qualifier", s.Qualifier, api.DynString)
-	api.Put(m, "UpdateRuntimeOn", s.UpdateRuntimeOn, api.DynString)
-	api.Put(m, "RuntimeVersionArn", s.RuntimeVersionArn, api.DynString)
-	return m
-}
+func (*ListFunctionUrlConfigsRequest) ConvType() (api.Table, int32) { return convTable[:], 132 }
 
-func (s *PutRuntimeManagementConfigResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "UpdateRuntimeOn", &s.UpdateRuntimeOn, api.SetStringPtr)
-	err = api.Decode(err, m, "FunctionArn", &s.FunctionArn, api.SetStringPtr)
-	err = api.Decode(err, m, "RuntimeVersionArn", &s.RuntimeVersionArn, api.SetStringPtr)
-	return err
-}
+func (*ListFunctionUrlConfigsResponse) ConvType() (api.Table, int32) { return convTable[:], 133 }
 
-func (s *PutRuntimeManagementConfigResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "UpdateRuntimeOn", s.UpdateRuntimeOn, api.DynString)
-	api.Put(m, "FunctionArn", s.FunctionArn, api.DynString)
-	api.Put(m, "RuntimeVersionArn", s.RuntimeVersionArn, api.DynString)
-	return m
+func (*ListFunctionsByCodeSigningConfigRequest) ConvType() (api.Table, int32) {
+	return convTable[:], 134
 }
 
-func (s *RecursiveInvocationException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Type", &s.Type, api.SetStringPtr)
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
+func (*ListFunctionsByCodeSigningConfigResponse) ConvType() (api.Table, int32) {
+	return convTable[:], 135
 }
 
-func (s *RecursiveInvocationException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Type", s.Type, api.DynString)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
+func (*ListFunctionsRequest) ConvType() (api.Table, int32) { return convTable[:], 136 }
 
-func (s *RemoveLayerVersionPermissionRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "LayerName", &s.LayerName, api.SetStringPtr)
-	err = api.Decode(err, m, "VersionNumber", &s.VersionNumber, api.SetInt64Ptr)
-	err = api.Decode(err, m, "StatementId", &s.StatementId, api.SetStringPtr)
-	err = api.Decode(err, m, "RevisionId", &s.RevisionId, api.SetStringPtr)
-	return err
-}
+func (*ListFunctionsResponse) ConvType() (api.Table, int32) { return convTable[:], 137 }
 
-func (s *RemoveLayerVersionPermissionRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "LayerName", s.LayerName, api.DynString)
-	api.Put(m, "VersionNumber", s.VersionNumber, api.DynInt64)
-	api.Put(m, "StatementId", s.StatementId, api.DynString)
-	api.Put(m, "RevisionId", s.RevisionId, api.DynString)
-	return m
-}
+func (*ListLayerVersionsRequest) ConvType() (api.Table, int32) { return convTable[:], 138 }
 
-func (s *RemovePermissionRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "FunctionName", &s.FunctionName, api.SetStringPtr)
-	err = api.Decode(err, m, "StatementId", &s.StatementId, api.SetStringPtr)
-	err = api.Decode(err, m, "Qualifier", &s.Qualifier, api.SetStringPtr)
-	err = api.Decode(err, m, "RevisionId", &s.RevisionId, api.SetStringPtr)
-	return err
-}
+func (*ListLayerVersionsResponse) ConvType() (api.Table, int32) { return convTable[:], 139 }
 
-func (s *RemovePermissionRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "FunctionName", s.FunctionName, api.DynString)
-	api.Put(m, "StatementId", s.StatementId, api.DynString)
-	api.Put(m, "Qualifier", s.Qualifier, api.DynString)
-	api.Put(m, "RevisionId", s.RevisionId, api.DynString)
-	return m
-}
+func (*ListLayersRequest) ConvType() (api.Table, int32) { return convTable[:], 140 }
 
-func (s *RequestTooLargeException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Type", &s.Type, api.SetStringPtr)
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*ListLayersResponse) ConvType() (api.Table, int32) { return convTable[:], 141 }
 
-func (s *RequestTooLargeException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Type", s.Type, api.DynString)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
+func (*ListProvisionedConcurrencyConfigsRequest) ConvType() (api.Table, int32) {
+	return convTable[:], 142
 }
 
-func (s *ResourceConflictException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Type", &s.Type, api.SetStringPtr)
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
+func (*ListProvisionedConcurrencyConfigsResponse) ConvType() (api.Table, int32) {
+	return convTable[:], 143
 }
 
-func (s *ResourceConflictException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Type", s.Type, api.DynString)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
+func (*ListTagsRequest) ConvType() (api.Table, int32) { return convTable[:], 144 }
 
-func (s *ResourceInUseException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Type", &s.Type, api.SetStringPtr)
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*ListTagsResponse) ConvType() (api.Table, int32) { return convTable[:], 145 }
 
-func (s *ResourceInUseException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Type", s.Type, api.DynString)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
+func (*ListVersionsByFunctionRequest) ConvType() (api.Table, int32) { return convTable[:], 146 }
 
-func (s *ResourceNotFoundException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Type", &s.Type, api.SetStringPtr)
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*ListVersionsByFunctionResponse) ConvType() (api.Table, int32) { return convTable[:], 147 }
 
-func (s *ResourceNotFoundException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Type", s.Type, api.DynString)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
+func (*LoggingConfig) ConvType() (api.Table, int32) { return convTable[:], 148 }
 
-func (s *ResourceNotReadyException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Type", &s.Type, api.SetStringPtr)
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*OnFailure) ConvType() (api.Table, int32) { return convTable[:], 149 }
 
-func (s *ResourceNotReadyException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Type", s.Type, api.DynString)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
+func (*OnSuccess) ConvType() (api.Table, int32) { return convTable[:], 150 }
 
-func (s *RuntimeVersionConfig) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "RuntimeVersionArn", &s.RuntimeVersionArn, api.SetStringPtr)
-	err = api.Decode(err, m, "Error", &s.Error, api.SetStructPtr[RuntimeVersionError])
-	return err
-}
+func (*PolicyLengthExceededException) ConvType() (api.Table, int32) { return convTable[:], 151 }
 
-func (s *RuntimeVersionConfig) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "RuntimeVersionArn", s.RuntimeVersionArn, api.DynString)
-	api.PutStruct(m, "Error", s.Error)
-	return m
-}
+func (*PreconditionFailedException) ConvType() (api.Table, int32) { return convTable[:], 152 }
 
-func (s *RuntimeVersionError) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ErrorCode", &s.ErrorCode, api.SetStringPtr)
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*ProvisionedConcurrencyConfigListItem) ConvType() (api.Table, int32) { return convTable[:], 153 }
 
-func (s *RuntimeVersionError) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "ErrorCode", s.ErrorCode, api.DynString)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
+func (*ProvisionedConcurrencyConfigNotFoundException) ConvType() (api.Table, int32) {
+	return convTable[:], 154
 }
 
-func (s *ScalingConfig) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "MaximumConcurrency", &s.MaximumConcurrency, api.SetInt32Ptr)
-	return err
-}
+func (*PublishLayerVersionRequest) ConvType() (api.Table, int32) { return convTable[:], 155 }
 
-func (s *ScalingConfig) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "MaximumConcurrency", s.MaximumConcurrency, api.DynInt32)
-	return m
-}
+func (*PublishLayerVersionResponse) ConvType() (api.Table, int32) { return convTable[:], 156 }
 
-func (s *SelfManagedEventSource) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Endpoints", &s.Endpoints, func(p *map[string][]string, v any) error {
-		return api.SetMap(p, v, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	})
-	return err
-}
+func (*PublishVersionRequest) ConvType() (api.Table, int32) { return convTable[:], 157 }
 
-func (s *SelfManagedEventSource) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutMap(m, "Endpoints", s.Endpoints, func(e []string) any { return api.DynList(e, api.DynString) })
-	return m
-}
+func (*PutFunctionCodeSigningConfigRequest) ConvType() (api.Table, int32) { return convTable[:], 158 }
 
-func (s *SelfManagedKafkaEventSourceConfig) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ConsumerGroupId", &s.ConsumerGroupId, api.SetStringPtr)
-	return err
-}
+func (*PutFunctionCodeSigningConfigResponse) ConvType() (api.Table, int32) { return convTable[:], 159 }
 
-func (s *SelfManagedKafkaEventSourceConfig) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "ConsumerGroupId", s.ConsumerGroupId, api.DynString)
-	return m
-}
+func (*PutFunctionConcurrencyRequest) ConvType() (api.Table, int32) { return convTable[:], 160 }
 
-func (s *ServiceException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Type", &s.Type, api.SetStringPtr)
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*PutFunctionEventInvokeConfigRequest) ConvType() (api.Table, int32) { return convTable[:], 161 }
 
-func (s *ServiceException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Type", s.Type, api.DynString)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
+func (*PutFunctionRecursionConfigRequest) ConvType() (api.Table, int32) { return convTable[:], 162 }
 
-func (s *SnapStart) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ApplyOn", &s.ApplyOn, api.SetStringPtr)
-	return err
-}
+func (*PutFunctionRecursionConfigResponse) ConvType() (api.Table, int32) { return convTable[:], 163 }
 
-func (s *SnapStart) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "ApplyOn", s.ApplyOn, api.DynString)
-	return m
+func (*PutProvisionedConcurrencyConfigRequest) ConvType() (api.Table, int32) {
+	return convTable[:], 164
 }
 
-func (s *SnapStartException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Type", &s.Type, api.SetStringPtr)
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
+func (*PutProvisionedConcurrencyConfigResponse) ConvType() (api.Table, int32) {
+	return convTable[:], 165
 }
 
-func (s *SnapStartException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Type", s.Type, api.DynString)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
+func (*PutRuntimeManagementConfigRequest) ConvType() (api.Table, int32) { return convTable[:], 166 }
 
-func (s *SnapStartNotReadyException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Type", &s.Type, api.SetStringPtr)
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*PutRuntimeManagementConfigResponse) ConvType() (api.Table, int32) { return convTable[:], 167 }
 
-func (s *SnapStartNotReadyException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Type", s.Type, api.DynString)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
+func (*RecursiveInvocationException) ConvType() (api.Table, int32) { return convTable[:], 168 }
 
-func (s *SnapStartResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ApplyOn", &s.ApplyOn, api.SetStringPtr)
-	err = api.Decode(err, m, "OptimizationStatus", &s.OptimizationStatus, api.SetStringPtr)
-	return err
-}
+func (*RemoveLayerVersionPermissionOutput) ConvType() (api.Table, int32) { return convTable[:], 169 }
 
-func (s *SnapStartResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "ApplyOn", s.ApplyOn, api.DynString)
-	api.Put(m, "OptimizationStatus", s.OptimizationStatus, api.DynString)
-	return m
-}
+func (*RemoveLayerVersionPermissionRequest) ConvType() (api.Table, int32) { return convTable[:], 170 }
 
-func (s *SnapStartTimeoutException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Type", &s.Type, api.SetStringPtr)
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*RemovePermissionOutput) ConvType() (api.Table, int32) { return convTable[:], 171 }
 
-func (s *SnapStartTimeoutException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Type", s.Type, api.DynString)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
+func (*RemovePermissionRequest) ConvType() (api.Table, int32) { return convTable[:], 172 }
 
-func (s *SourceAccessConfiguration) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Type", &s.Type, api.SetStringPtr)
-	err = api.Decode(err, m, "URI", &s.URI, api.SetStringPtr)
-	return err
-}
+func (*RequestTooLargeException) ConvType() (api.Table, int32) { return convTable[:], 173 }
 
-func (s *SourceAccessConfiguration) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Type", s.Type, api.DynString)
-	api.Put(m, "URI", s.URI, api.DynString)
-	return m
-}
+func (*ResourceConflictException) ConvType() (api.Table, int32) { return convTable[:], 174 }
 
-func (s *SubnetIPAddressLimitReachedException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Type", &s.Type, api.SetStringPtr)
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*ResourceInUseException) ConvType() (api.Table, int32) { return convTable[:], 175 }
 
-func (s *SubnetIPAddressLimitReachedException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Type", s.Type, api.DynString)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
+func (*ResourceNotFoundException) ConvType() (api.Table, int32) { return convTable[:], 176 }
 
-func (s *TagResourceRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Resource", &s.Resource, api.SetStringPtr)
-	err = api.Decode(err, m, "Tags", &s.Tags, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
-	return err
-}
+func (*ResourceNotReadyException) ConvType() (api.Table, int32) { return convTable[:], 177 }
 
-func (s *TagResourceRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Resource", s.Resource, api.DynString)
-	api.PutMap(m, "Tags", s.Tags, api.DynString)
-	return m
-}
+func (*RuntimeVersionConfig) ConvType() (api.Table, int32) { return convTable[:], 178 }
 
-func (s *TooManyRequestsException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "retryAfterSeconds", &s.RetryAfterSeconds, api.SetStringPtr)
-	err = api.Decode(err, m, "Type", &s.Type, api.SetStringPtr)
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	err = api.Decode(err, m, "Reason", &s.Reason, api.SetStringPtr)
-	return err
-}
+func (*RuntimeVersionError) ConvType() (api.Table, int32) { return convTable[:], 179 }
 
-func (s *TooManyRequestsException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "retryAfterSeconds", s.RetryAfterSeconds, api.DynString)
-	api.Put(m, "Type", s.Type, api.DynString)
-	api.Put(m, "message", s.Message, api.DynString)
-	api.Put(m, "Reason", s.Reason, api.DynString)
-	return m
-}
+func (*ScalingConfig) ConvType() (api.Table, int32) { return convTable[:], 180 }
 
-func (s *TracingConfig) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Mode", &s.Mode, api.SetStringPtr)
-	return err
-}
+func (*SelfManagedEventSource) ConvType() (api.Table, int32) { return convTable[:], 181 }
 
-func (s *TracingConfig) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Mode", s.Mode, api.DynString)
-	return m
-}
+func (*SelfManagedKafkaEventSourceConfig) ConvType() (api.Table, int32) { return convTable[:], 182 }
 
-func (s *TracingConfigResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Mode", &s.Mode, api.SetStringPtr)
-	return err
-}
+func (*ServiceException) ConvType() (api.Table, int32) { return convTable[:], 183 }
 
-func (s *TracingConfigResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Mode", s.Mode, api.DynString)
-	return m
-}
+func (*SnapStart) ConvType() (api.Table, int32) { return convTable[:], 184 }
 
-func (s *UnsupportedMediaTypeException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Type", &s.Type, api.SetStringPtr)
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*SnapStartException) ConvType() (api.Table, int32) { return convTable[:], 185 }
 
-func (s *UnsupportedMediaTypeException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Type", s.Type, api.DynString)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
+func (*SnapStartNotReadyException) ConvType() (api.Table, int32) { return convTable[:], 186 }
 
-func (s *UntagResourceRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Resource", &s.Resource, api.SetStringPtr)
-	err = api.Decode(err, m, "TagKeys", &s.TagKeys, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	return err
-}
+func (*SnapStartResponse) ConvType() (api.Table, int32) { return convTable[:], 187 }
 
-func (s *UntagResourceRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Resource", s.Resource, api.DynString)
-	api.PutList(m, "TagKeys", s.TagKeys, api.DynString)
-	return m
-}
+func (*SnapStartTimeoutException) ConvType() (api.Table, int32) { return convTable[:], 188 }
 
-func (s *UpdateAliasRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "FunctionName", &s.FunctionName, api.SetStringPtr)
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "FunctionVersion", &s.FunctionVersion, api.SetStringPtr)
-	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
-	err = api.Decode(err, m, "RoutingConfig", &s.RoutingConfig, api.SetStructPtr[AliasRoutingConfiguration])
-	err = api.Decode(err, m, "RevisionId", &s.RevisionId, api.SetStringPtr)
-	return err
-}
+func (*SourceAccessConfiguration) ConvType() (api.Table, int32) { return convTable[:], 189 }
 
-func (s *UpdateAliasRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 6)
-	api.Put(m, "FunctionName", s.FunctionName, api.DynString)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "FunctionVersion", s.FunctionVersion, api.DynString)
-	api.Put(m, "Description", s.Description, api.DynString)
-	api.PutStruct(m, "RoutingConfig", s.RoutingConfig)
-	api.Put(m, "RevisionId", s.RevisionId, api.DynString)
-	return m
-}
+func (*SubnetIPAddressLimitReachedException) ConvType() (api.Table, int32) { return convTable[:], 190 }
 
-func (s *UpdateCodeSigningConfigRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "CodeSigningConfigArn", &s.CodeSigningConfigArn, api.SetStringPtr)
-	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
-	err = api.Decode(err, m, "AllowedPublishers", &s.AllowedPublishers, api.SetStructPtr[AllowedPublishers])
-	err = api.Decode(err, m, "CodeSigningPolicies", &s.CodeSigningPolicies, api.SetStructPtr[CodeSigningPolicies])
-	return err
-}
+func (*TagResourceOutput) ConvType() (api.Table, int32) { return convTable[:], 191 }
 
-func (s *UpdateCodeSigningConfigRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "CodeSigningConfigArn", s.CodeSigningConfigArn, api.DynString)
-	api.Put(m, "Description", s.Description, api.DynString)
-	api.PutStruct(m, "AllowedPublishers", s.AllowedPublishers)
-	api.PutStruct(m, "CodeSigningPolicies", s.CodeSigningPolicies)
-	return m
-}
+func (*TagResourceRequest) ConvType() (api.Table, int32) { return convTable[:], 192 }
 
-func (s *UpdateCodeSigningConfigResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "CodeSigningConfig", &s.CodeSigningConfig, api.SetStructPtr[CodeSigningConfig])
-	return err
-}
+func (*TooManyRequestsException) ConvType() (api.Table, int32) { return convTable[:], 193 }
 
-func (s *UpdateCodeSigningConfigResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "CodeSigningConfig", s.CodeSigningConfig)
-	return m
-}
+func (*TracingConfig) ConvType() (api.Table, int32) { return convTable[:], 194 }
 
-func (s *UpdateEventSourceMappingRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "UUID", &s.UUID, api.SetStringPtr)
-	err = api.Decode(err, m, "FunctionName", &s.FunctionName, api.SetStringPtr)
-	err = api.Decode(err, m, "Enabled", &s.Enabled, api.SetBoolPtr)
-	err = api.Decode(err, m, "BatchSize", &s.BatchSize, api.SetInt32Ptr)
-	err = api.Decode(err, m, "FilterCriteria", &s.FilterCriteria, api.SetStructPtr[FilterCriteria])
-	err = api.Decode(err, m, "MaximumBatchingWindowInSeconds", &s.MaximumBatchingWindowInSeconds, api.SetInt32Ptr)
-	err = api.Decode(err, m, "DestinationConfig", &s.DestinationConfig, api.SetStructPtr[DestinationConfig])
-	err = api.Decode(err, m, "MaximumRecordAgeInSeconds", &s.MaximumRecordAgeInSeconds, api.SetInt32Ptr)
-	err = api.Decode(err, m, "BisectBatchOnFunctionError", &s.BisectBatchOnFunctionError, api.SetBoolPtr)
-	err = api.Decode(err, m, "MaximumRetryAttempts", &s.MaximumRetryAttempts, api.SetInt32Ptr)
-	err = api.Decode(err, m, "ParallelizationFactor", &s.ParallelizationFactor, api.SetInt32Ptr)
-	err = api.Decode(err, m, "SourceAccessConfigurations", &s.SourceAccessConfigurations, func(p *[]SourceAccessConfiguration, v any) error {
-		return api.SetList(p, v, func(p *SourceAccessConfiguration, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "TumblingWindowInSeconds", &s.TumblingWindowInSeconds, api.SetInt32Ptr)
-	err = api.Decode(err, m, "FunctionResponseTypes", &s.FunctionResponseTypes, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "ScalingConfig", &s.ScalingConfig, api.SetStructPtr[ScalingConfig])
-	err = api.Decode(err, m, "DocumentDBEventSourceConfig", &s.DocumentDBEventSourceConfig, api.SetStructPtr[DocumentDBEventSourceConfig])
-	return err
-}
+func (*TracingConfigResponse) ConvType() (api.Table, int32) { return convTable[:], 195 }
 
-func (s *UpdateEventSourceMappingRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "UUID", s.UUID, api.DynString)
-	api.Put(m, "FunctionName", s.FunctionName, api.DynString)
-	api.Put(m, "Enabled", s.Enabled, api.DynBool)
-	api.Put(m, "BatchSize", s.BatchSize, api.DynInt32)
-	api.PutStruct(m, "FilterCriteria", s.FilterCriteria)
-	api.Put(m, "MaximumBatchingWindowInSeconds", s.MaximumBatchingWindowInSeconds, api.DynInt32)
-	api.PutStruct(m, "DestinationConfig", s.DestinationConfig)
-	api.Put(m, "MaximumRecordAgeInSeconds", s.MaximumRecordAgeInSeconds, api.DynInt32)
-	api.Put(m, "BisectBatchOnFunctionError", s.BisectBatchOnFunctionError, api.DynBool)
-	api.Put(m, "MaximumRetryAttempts", s.MaximumRetryAttempts, api.DynInt32)
-	api.Put(m, "ParallelizationFactor", s.ParallelizationFactor, api.DynInt32)
-	api.PutList(m, "SourceAccessConfigurations", s.SourceAccessConfigurations, func(e SourceAccessConfiguration) any { return e.ToDynamic() })
-	api.Put(m, "TumblingWindowInSeconds", s.TumblingWindowInSeconds, api.DynInt32)
-	api.PutList(m, "FunctionResponseTypes", s.FunctionResponseTypes, api.DynString)
-	api.PutStruct(m, "ScalingConfig", s.ScalingConfig)
-	api.PutStruct(m, "DocumentDBEventSourceConfig", s.DocumentDBEventSourceConfig)
-	return m
-}
+func (*UnsupportedMediaTypeException) ConvType() (api.Table, int32) { return convTable[:], 196 }
 
-func (s *UpdateFunctionCodeRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "FunctionName", &s.FunctionName, api.SetStringPtr)
-	err = api.Decode(err, m, "ZipFile", &s.ZipFile, api.SetBytes)
-	err = api.Decode(err, m, "S3Bucket", &s.S3Bucket, api.SetStringPtr)
-	err = api.Decode(err, m, "S3Key", &s.S3Key, api.SetStringPtr)
-	err = api.Decode(err, m, "S3ObjectVersion", &s.S3ObjectVersion, api.SetStringPtr)
-	err = api.Decode(err, m, "ImageUri", &s.ImageUri, api.SetStringPtr)
-	err = api.Decode(err, m, "Publish", &s.Publish, api.SetBoolPtr)
-	err = api.Decode(err, m, "DryRun", &s.DryRun, api.SetBoolPtr)
-	err = api.Decode(err, m, "RevisionId", &s.RevisionId, api.SetStringPtr)
-	err = api.Decode(err, m, "Architectures", &s.Architectures, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	return err
-}
+func (*UntagResourceOutput) ConvType() (api.Table, int32) { return convTable[:], 197 }
 
-func (s *UpdateFunctionCodeRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "FunctionName", s.FunctionName, api.DynString)
-	api.PutBytes(m, "ZipFile", s.ZipFile)
-	api.Put(m, "S3Bucket", s.S3Bucket, api.DynString)
-	api.Put(m, "S3Key", s.S3Key, api.DynString)
-	api.Put(m, "S3ObjectVersion", s.S3ObjectVersion, api.DynString)
-	api.Put(m, "ImageUri", s.ImageUri, api.DynString)
-	api.Put(m, "Publish", s.Publish, api.DynBool)
-	api.Put(m, "DryRun", s.DryRun, api.DynBool)
-	api.Put(m, "RevisionId", s.RevisionId, api.DynString)
-	api.PutList(m, "Architectures", s.Architectures, api.DynString)
-	return m
-}
+func (*UntagResourceRequest) ConvType() (api.Table, int32) { return convTable[:], 198 }
 
-func (s *UpdateFunctionConfigurationRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "FunctionName", &s.FunctionName, api.SetStringPtr)
-	err = api.Decode(err, m, "Role", &s.Role, api.SetStringPtr)
-	err = api.Decode(err, m, "Handler", &s.Handler, api.SetStringPtr)
-	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
-	err = api.Decode(err, m, "Timeout", &s.Timeout, api.SetInt32Ptr)
-	err = api.Decode(err, m, "MemorySize", &s.MemorySize, api.SetInt32Ptr)
-	err = api.Decode(err, m, "VpcConfig", &s.VpcConfig, api.SetStructPtr[VpcConfig])
-	err = api.Decode(err, m, "Environment", &s.Environment, api.SetStructPtr[Environment])
-	err = api.Decode(err, m, "Runtime", &s.Runtime, api.SetStringPtr)
-	err = api.Decode(err, m, "DeadLetterConfig", &s.DeadLetterConfig, api.SetStructPtr[DeadLetterConfig])
-	err = api.Decode(err, m, "KMSKeyArn", &s.KMSKeyArn, api.SetStringPtr)
-	err = api.Decode(err, m, "TracingConfig", &s.TracingConfig, api.SetStructPtr[TracingConfig])
-	err = api.Decode(err, m, "RevisionId", &s.RevisionId, api.SetStringPtr)
-	err = api.Decode(err, m, "Layers", &s.Layers, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "FileSystemConfigs", &s.FileSystemConfigs, func(p *[]FileSystemConfig, v any) error {
-		return api.SetList(p, v, func(p *FileSystemConfig, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "ImageConfig", &s.ImageConfig, api.SetStructPtr[ImageConfig])
-	err = api.Decode(err, m, "EphemeralStorage", &s.EphemeralStorage, api.SetStructPtr[EphemeralStorage])
-	err = api.Decode(err, m, "SnapStart", &s.SnapStart, api.SetStructPtr[SnapStart])
-	err = api.Decode(err, m, "LoggingConfig", &s.LoggingConfig, api.SetStructPtr[LoggingConfig])
-	return err
-}
+func (*UpdateAliasRequest) ConvType() (api.Table, int32) { return convTable[:], 199 }
 
-func (s *UpdateFunctionConfigurationRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "FunctionName", s.FunctionName, api.DynString)
-	api.Put(m, "Role", s.Role, api.DynString)
-	api.Put(m, "Handler", s.Handler, api.DynString)
-	api.Put(m, "Description", s.Description, api.DynString)
-	api.Put(m, "Timeout", s.Timeout, api.DynInt32)
-	api.Put(m, "MemorySize", s.MemorySize, api.DynInt32)
-	api.PutStruct(m, "VpcConfig", s.VpcConfig)
-	api.PutStruct(m, "Environment", s.Environment)
-	api.Put(m, "Runtime", s.Runtime, api.DynString)
-	api.PutStruct(m, "DeadLetterConfig", s.DeadLetterConfig)
-	api.Put(m, "KMSKeyArn", s.KMSKeyArn, api.DynString)
-	api.PutStruct(m, "TracingConfig", s.TracingConfig)
-	api.Put(m, "RevisionId", s.RevisionId, api.DynString)
-	api.PutList(m, "Layers", s.Layers, api.DynString)
-	api.PutList(m, "FileSystemConfigs", s.FileSystemConfigs, func(e FileSystemConfig) any { return e.ToDynamic() })
-	api.PutStruct(m, "ImageConfig", s.ImageConfig)
-	api.PutStruct(m, "EphemeralStorage", s.EphemeralStorage)
-	api.PutStruct(m, "SnapStart", s.SnapStart)
-	api.PutStruct(m, "LoggingConfig", s.LoggingConfig)
-	return m
-}
+func (*UpdateCodeSigningConfigRequest) ConvType() (api.Table, int32) { return convTable[:], 200 }
 
-func (s *UpdateFunctionEventInvokeConfigRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "FunctionName", &s.FunctionName, api.SetStringPtr)
-	err = api.Decode(err, m, "Qualifier", &s.Qualifier, api.SetStringPtr)
-	err = api.Decode(err, m, "MaximumRetryAttempts", &s.MaximumRetryAttempts, api.SetInt32Ptr)
-	err = api.Decode(err, m, "MaximumEventAgeInSeconds", &s.MaximumEventAgeInSeconds, api.SetInt32Ptr)
-	err = api.Decode(err, m, "DestinationConfig", &s.DestinationConfig, api.SetStructPtr[DestinationConfig])
-	return err
-}
+func (*UpdateCodeSigningConfigResponse) ConvType() (api.Table, int32) { return convTable[:], 201 }
 
-func (s *UpdateFunctionEventInvokeConfigRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 5)
-	api.Put(m, "FunctionName", s.FunctionName, api.DynString)
-	api.Put(m, "Qualifier", s.Qualifier, api.DynString)
-	api.Put(m, "MaximumRetryAttempts", s.MaximumRetryAttempts, api.DynInt32)
-	api.Put(m, "MaximumEventAgeInSeconds", s.MaximumEventAgeInSeconds, api.DynInt32)
-	api.PutStruct(m, "DestinationConfig", s.DestinationConfig)
-	return m
-}
+func (*UpdateEventSourceMappingRequest) ConvType() (api.Table, int32) { return convTable[:], 202 }
 
-func (s *UpdateFunctionUrlConfigRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "FunctionName", &s.FunctionName, api.SetStringPtr)
-	err = api.Decode(err, m, "Qualifier", &s.Qualifier, api.SetStringPtr)
-	err = api.Decode(err, m, "AuthType", &s.AuthType, api.SetStringPtr)
-	err = api.Decode(err, m, "Cors", &s.Cors, api.SetStructPtr[Cors])
-	err = api.Decode(err, m, "InvokeMode", &s.InvokeMode, api.SetStringPtr)
-	return err
-}
+func (*UpdateFunctionCodeRequest) ConvType() (api.Table, int32) { return convTable[:], 203 }
 
-func (s *UpdateFunctionUrlConfigRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 5)
-	api.Put(m, "FunctionName", s.FunctionName, api.DynString)
-	api.Put(m, "Qualifier", s.Qualifier, api.DynString)
-	api.Put(m, "AuthType", s.AuthType, api.DynString)
-	api.PutStruct(m, "Cors", s.Cors)
-	api.Put(m, "InvokeMode", s.InvokeMode, api.DynString)
-	return m
-}
+func (*UpdateFunctionConfigurationRequest) ConvType() (api.Table, int32) { return convTable[:], 204 }
 
-func (s *UpdateFunctionUrlConfigResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "FunctionUrl", &s.FunctionUrl, api.SetStringPtr)
-	err = api.Decode(err, m, "FunctionArn", &s.FunctionArn, api.SetStringPtr)
-	err = api.Decode(err, m, "AuthType", &s.AuthType, api.SetStringPtr)
-	err = api.Decode(err, m, "Cors", &s.Cors, api.SetStructPtr[Cors])
-	err = api.Decode(err, m, "CreationTime", &s.CreationTime, api.SetStringPtr)
-	err = api.Decode(err, m, "LastModifiedTime", &s.LastModifiedTime, api.SetStringPtr)
-	err = api.Decode(err, m, "InvokeMode", &s.InvokeMode, api.SetStringPtr)
-	return err
+func (*UpdateFunctionEventInvokeConfigRequest) ConvType() (api.Table, int32) {
+	return convTable[:], 205
 }
 
-func (s *UpdateFunctionUrlConfigResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 7)
-	api.Put(m, "FunctionUrl", s.FunctionUrl, api.DynString)
-	api.Put(m, "FunctionArn", s.FunctionArn, api.DynString)
-	api.Put(m, "AuthType", s.AuthType, api.DynString)
-	api.PutStruct(m, "Cors", s.Cors)
-	api.Put(m, "CreationTime", s.CreationTime, api.DynString)
-	api.Put(m, "LastModifiedTime", s.LastModifiedTime, api.DynString)
-	api.Put(m, "InvokeMode", s.InvokeMode, api.DynString)
-	return m
-}
+func (*UpdateFunctionUrlConfigRequest) ConvType() (api.Table, int32) { return convTable[:], 206 }
 
-func (s *VpcConfig) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "SubnetIds", &s.SubnetIds, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "SecurityGroupIds", &s.SecurityGroupIds, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "Ipv6AllowedForDualStack", &s.Ipv6AllowedForDualStack, api.SetBoolPtr)
-	return err
-}
+func (*UpdateFunctionUrlConfigResponse) ConvType() (api.Table, int32) { return convTable[:], 207 }
 
-func (s *VpcConfig) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.PutList(m, "SubnetIds", s.SubnetIds, api.DynString)
-	api.PutList(m, "SecurityGroupIds", s.SecurityGroupIds, api.DynString)
-	api.Put(m, "Ipv6AllowedForDualStack", s.Ipv6AllowedForDualStack, api.DynBool)
-	return m
-}
+func (*VpcConfig) ConvType() (api.Table, int32) { return convTable[:], 208 }
 
-func (s *VpcConfigResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "SubnetIds", &s.SubnetIds, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "SecurityGroupIds", &s.SecurityGroupIds, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "VpcId", &s.VpcId, api.SetStringPtr)
-	err = api.Decode(err, m, "Ipv6AllowedForDualStack", &s.Ipv6AllowedForDualStack, api.SetBoolPtr)
-	return err
-}
+func (*VpcConfigResponse) ConvType() (api.Table, int32) { return convTable[:], 209 }
 
-func (s *VpcConfigResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.PutList(m, "SubnetIds", s.SubnetIds, api.DynString)
-	api.PutList(m, "SecurityGroupIds", s.SecurityGroupIds, api.DynString)
-	api.Put(m, "VpcId", s.VpcId, api.DynString)
-	api.Put(m, "Ipv6AllowedForDualStack", s.Ipv6AllowedForDualStack, api.DynBool)
-	return m
+var convTable = [...]api.Type{
+	0: {Go: (*AccountLimit)(nil), Fields: []api.Field{
+		{Name: "TotalCodeSize", Off: unsafe.Offsetof(AccountLimit{}.TotalCodeSize), Kind: api.KInt64Ptr},
+		{Name: "CodeSizeUnzipped", Off: unsafe.Offsetof(AccountLimit{}.CodeSizeUnzipped), Kind: api.KInt64Ptr},
+		{Name: "CodeSizeZipped", Off: unsafe.Offsetof(AccountLimit{}.CodeSizeZipped), Kind: api.KInt64Ptr},
+		{Name: "ConcurrentExecutions", Off: unsafe.Offsetof(AccountLimit{}.ConcurrentExecutions), Kind: api.KInt32Ptr},
+		{Name: "UnreservedConcurrentExecutions", Off: unsafe.Offsetof(AccountLimit{}.UnreservedConcurrentExecutions), Kind: api.KInt32Ptr},
+	}},
+	1: {Go: (*AccountUsage)(nil), Fields: []api.Field{
+		{Name: "TotalCodeSize", Off: unsafe.Offsetof(AccountUsage{}.TotalCodeSize), Kind: api.KInt64Ptr},
+		{Name: "FunctionCount", Off: unsafe.Offsetof(AccountUsage{}.FunctionCount), Kind: api.KInt64Ptr},
+	}},
+	2: {Go: (*AddLayerVersionPermissionRequest)(nil), Fields: []api.Field{
+		{Name: "LayerName", Off: unsafe.Offsetof(AddLayerVersionPermissionRequest{}.LayerName), Kind: api.KStringPtr},
+		{Name: "VersionNumber", Off: unsafe.Offsetof(AddLayerVersionPermissionRequest{}.VersionNumber), Kind: api.KInt64Ptr},
+		{Name: "StatementId", Off: unsafe.Offsetof(AddLayerVersionPermissionRequest{}.StatementId), Kind: api.KStringPtr},
+		{Name: "Action", Off: unsafe.Offsetof(AddLayerVersionPermissionRequest{}.Action), Kind: api.KStringPtr},
+		{Name: "Principal", Off: unsafe.Offsetof(AddLayerVersionPermissionRequest{}.Principal), Kind: api.KStringPtr},
+		{Name: "OrganizationId", Off: unsafe.Offsetof(AddLayerVersionPermissionRequest{}.OrganizationId), Kind: api.KStringPtr},
+		{Name: "RevisionId", Off: unsafe.Offsetof(AddLayerVersionPermissionRequest{}.RevisionId), Kind: api.KStringPtr},
+	}},
+	3: {Go: (*AddLayerVersionPermissionResponse)(nil), Fields: []api.Field{
+		{Name: "Statement", Off: unsafe.Offsetof(AddLayerVersionPermissionResponse{}.Statement), Kind: api.KStringPtr},
+		{Name: "RevisionId", Off: unsafe.Offsetof(AddLayerVersionPermissionResponse{}.RevisionId), Kind: api.KStringPtr},
+	}},
+	4: {Go: (*AddPermissionRequest)(nil), Fields: []api.Field{
+		{Name: "FunctionName", Off: unsafe.Offsetof(AddPermissionRequest{}.FunctionName), Kind: api.KStringPtr},
+		{Name: "StatementId", Off: unsafe.Offsetof(AddPermissionRequest{}.StatementId), Kind: api.KStringPtr},
+		{Name: "Action", Off: unsafe.Offsetof(AddPermissionRequest{}.Action), Kind: api.KStringPtr},
+		{Name: "Principal", Off: unsafe.Offsetof(AddPermissionRequest{}.Principal), Kind: api.KStringPtr},
+		{Name: "SourceArn", Off: unsafe.Offsetof(AddPermissionRequest{}.SourceArn), Kind: api.KStringPtr},
+		{Name: "SourceAccount", Off: unsafe.Offsetof(AddPermissionRequest{}.SourceAccount), Kind: api.KStringPtr},
+		{Name: "EventSourceToken", Off: unsafe.Offsetof(AddPermissionRequest{}.EventSourceToken), Kind: api.KStringPtr},
+		{Name: "Qualifier", Off: unsafe.Offsetof(AddPermissionRequest{}.Qualifier), Kind: api.KStringPtr},
+		{Name: "RevisionId", Off: unsafe.Offsetof(AddPermissionRequest{}.RevisionId), Kind: api.KStringPtr},
+		{Name: "PrincipalOrgID", Off: unsafe.Offsetof(AddPermissionRequest{}.PrincipalOrgID), Kind: api.KStringPtr},
+		{Name: "FunctionUrlAuthType", Off: unsafe.Offsetof(AddPermissionRequest{}.FunctionUrlAuthType), Kind: api.KStringPtr},
+	}},
+	5: {Go: (*AddPermissionResponse)(nil), Fields: []api.Field{
+		{Name: "Statement", Off: unsafe.Offsetof(AddPermissionResponse{}.Statement), Kind: api.KStringPtr},
+	}},
+	6: {Go: (*AliasConfiguration)(nil), Fields: []api.Field{
+		{Name: "AliasArn", Off: unsafe.Offsetof(AliasConfiguration{}.AliasArn), Kind: api.KStringPtr},
+		{Name: "Name", Off: unsafe.Offsetof(AliasConfiguration{}.Name), Kind: api.KStringPtr},
+		{Name: "FunctionVersion", Off: unsafe.Offsetof(AliasConfiguration{}.FunctionVersion), Kind: api.KStringPtr},
+		{Name: "Description", Off: unsafe.Offsetof(AliasConfiguration{}.Description), Kind: api.KStringPtr},
+		{Name: "RoutingConfig", Off: unsafe.Offsetof(AliasConfiguration{}.RoutingConfig), Kind: api.KStructPtr, Type: 7},
+		{Name: "RevisionId", Off: unsafe.Offsetof(AliasConfiguration{}.RevisionId), Kind: api.KStringPtr},
+	}},
+	7: {Go: (*AliasRoutingConfiguration)(nil), Fields: []api.Field{
+		{Name: "AdditionalVersionWeights", Off: unsafe.Offsetof(AliasRoutingConfiguration{}.AdditionalVersionWeights), Kind: api.KMap, Type: 210},
+	}},
+	8: {Go: (*AllowedPublishers)(nil), Fields: []api.Field{
+		{Name: "SigningProfileVersionArns", Off: unsafe.Offsetof(AllowedPublishers{}.SigningProfileVersionArns), Kind: api.KList, Type: 211},
+	}},
+	9: {Go: (*AmazonManagedKafkaEventSourceConfig)(nil), Fields: []api.Field{
+		{Name: "ConsumerGroupId", Off: unsafe.Offsetof(AmazonManagedKafkaEventSourceConfig{}.ConsumerGroupId), Kind: api.KStringPtr},
+	}},
+	10: {Go: (*CodeSigningConfig)(nil), Fields: []api.Field{
+		{Name: "CodeSigningConfigId", Off: unsafe.Offsetof(CodeSigningConfig{}.CodeSigningConfigId), Kind: api.KStringPtr},
+		{Name: "CodeSigningConfigArn", Off: unsafe.Offsetof(CodeSigningConfig{}.CodeSigningConfigArn), Kind: api.KStringPtr},
+		{Name: "Description", Off: unsafe.Offsetof(CodeSigningConfig{}.Description), Kind: api.KStringPtr},
+		{Name: "AllowedPublishers", Off: unsafe.Offsetof(CodeSigningConfig{}.AllowedPublishers), Kind: api.KStructPtr, Type: 8},
+		{Name: "CodeSigningPolicies", Off: unsafe.Offsetof(CodeSigningConfig{}.CodeSigningPolicies), Kind: api.KStructPtr, Type: 12},
+		{Name: "LastModified", Off: unsafe.Offsetof(CodeSigningConfig{}.LastModified), Kind: api.KStringPtr},
+	}},
+	11: {Go: (*CodeSigningConfigNotFoundException)(nil), Fields: []api.Field{
+		{Name: "Type", Off: unsafe.Offsetof(CodeSigningConfigNotFoundException{}.Type), Kind: api.KStringPtr},
+		{Name: "Message", Off: unsafe.Offsetof(CodeSigningConfigNotFoundException{}.Message), Kind: api.KStringPtr},
+	}},
+	12: {Go: (*CodeSigningPolicies)(nil), Fields: []api.Field{
+		{Name: "UntrustedArtifactOnDeployment", Off: unsafe.Offsetof(CodeSigningPolicies{}.UntrustedArtifactOnDeployment), Kind: api.KStringPtr},
+	}},
+	13: {Go: (*CodeStorageExceededException)(nil), Fields: []api.Field{
+		{Name: "Type", Off: unsafe.Offsetof(CodeStorageExceededException{}.Type), Kind: api.KStringPtr},
+		{Name: "message", Off: unsafe.Offsetof(CodeStorageExceededException{}.Message), Kind: api.KStringPtr},
+	}},
+	14: {Go: (*CodeVerificationFailedException)(nil), Fields: []api.Field{
+		{Name: "Type", Off: unsafe.Offsetof(CodeVerificationFailedException{}.Type), Kind: api.KStringPtr},
+		{Name: "Message", Off: unsafe.Offsetof(CodeVerificationFailedException{}.Message), Kind: api.KStringPtr},
+	}},
+	15: {Go: (*Concurrency)(nil), Fields: []api.Field{
+		{Name: "ReservedConcurrentExecutions", Off: unsafe.Offsetof(Concurrency{}.ReservedConcurrentExecutions), Kind: api.KInt32Ptr},
+	}},
+	16: {Go: (*Cors)(nil), Fields: []api.Field{
+		{Name: "AllowCredentials", Off: unsafe.Offsetof(Cors{}.AllowCredentials), Kind: api.KBoolPtr},
+		{Name: "AllowHeaders", Off: unsafe.Offsetof(Cors{}.AllowHeaders), Kind: api.KList, Type: 211},
+		{Name: "AllowMethods", Off: unsafe.Offsetof(Cors{}.AllowMethods), Kind: api.KList, Type: 211},
+		{Name: "AllowOrigins", Off: unsafe.Offsetof(Cors{}.AllowOrigins), Kind: api.KList, Type: 211},
+		{Name: "ExposeHeaders", Off: unsafe.Offsetof(Cors{}.ExposeHeaders), Kind: api.KList, Type: 211},
+		{Name: "MaxAge", Off: unsafe.Offsetof(Cors{}.MaxAge), Kind: api.KInt32Ptr},
+	}},
+	17: {Go: (*CreateAliasRequest)(nil), Fields: []api.Field{
+		{Name: "FunctionName", Off: unsafe.Offsetof(CreateAliasRequest{}.FunctionName), Kind: api.KStringPtr},
+		{Name: "Name", Off: unsafe.Offsetof(CreateAliasRequest{}.Name), Kind: api.KStringPtr},
+		{Name: "FunctionVersion", Off: unsafe.Offsetof(CreateAliasRequest{}.FunctionVersion), Kind: api.KStringPtr},
+		{Name: "Description", Off: unsafe.Offsetof(CreateAliasRequest{}.Description), Kind: api.KStringPtr},
+		{Name: "RoutingConfig", Off: unsafe.Offsetof(CreateAliasRequest{}.RoutingConfig), Kind: api.KStructPtr, Type: 7},
+	}},
+	18: {Go: (*CreateCodeSigningConfigRequest)(nil), Fields: []api.Field{
+		{Name: "Description", Off: unsafe.Offsetof(CreateCodeSigningConfigRequest{}.Description), Kind: api.KStringPtr},
+		{Name: "AllowedPublishers", Off: unsafe.Offsetof(CreateCodeSigningConfigRequest{}.AllowedPublishers), Kind: api.KStructPtr, Type: 8},
+		{Name: "CodeSigningPolicies", Off: unsafe.Offsetof(CreateCodeSigningConfigRequest{}.CodeSigningPolicies), Kind: api.KStructPtr, Type: 12},
+	}},
+	19: {Go: (*CreateCodeSigningConfigResponse)(nil), Fields: []api.Field{
+		{Name: "CodeSigningConfig", Off: unsafe.Offsetof(CreateCodeSigningConfigResponse{}.CodeSigningConfig), Kind: api.KStructPtr, Type: 10},
+	}},
+	20: {Go: (*CreateEventSourceMappingRequest)(nil), Fields: []api.Field{
+		{Name: "EventSourceArn", Off: unsafe.Offsetof(CreateEventSourceMappingRequest{}.EventSourceArn), Kind: api.KStringPtr},
+		{Name: "FunctionName", Off: unsafe.Offsetof(CreateEventSourceMappingRequest{}.FunctionName), Kind: api.KStringPtr},
+		{Name: "Enabled", Off: unsafe.Offsetof(CreateEventSourceMappingRequest{}.Enabled), Kind: api.KBoolPtr},
+		{Name: "BatchSize", Off: unsafe.Offsetof(CreateEventSourceMappingRequest{}.BatchSize), Kind: api.KInt32Ptr},
+		{Name: "FilterCriteria", Off: unsafe.Offsetof(CreateEventSourceMappingRequest{}.FilterCriteria), Kind: api.KStructPtr, Type: 61},
+		{Name: "MaximumBatchingWindowInSeconds", Off: unsafe.Offsetof(CreateEventSourceMappingRequest{}.MaximumBatchingWindowInSeconds), Kind: api.KInt32Ptr},
+		{Name: "ParallelizationFactor", Off: unsafe.Offsetof(CreateEventSourceMappingRequest{}.ParallelizationFactor), Kind: api.KInt32Ptr},
+		{Name: "StartingPosition", Off: unsafe.Offsetof(CreateEventSourceMappingRequest{}.StartingPosition), Kind: api.KStringPtr},
+		{Name: "StartingPositionTimestamp", Off: unsafe.Offsetof(CreateEventSourceMappingRequest{}.StartingPositionTimestamp), Kind: api.KTimePtr},
+		{Name: "DestinationConfig", Off: unsafe.Offsetof(CreateEventSourceMappingRequest{}.DestinationConfig), Kind: api.KStructPtr, Type: 44},
+		{Name: "MaximumRecordAgeInSeconds", Off: unsafe.Offsetof(CreateEventSourceMappingRequest{}.MaximumRecordAgeInSeconds), Kind: api.KInt32Ptr},
+		{Name: "BisectBatchOnFunctionError", Off: unsafe.Offsetof(CreateEventSourceMappingRequest{}.BisectBatchOnFunctionError), Kind: api.KBoolPtr},
+		{Name: "MaximumRetryAttempts", Off: unsafe.Offsetof(CreateEventSourceMappingRequest{}.MaximumRetryAttempts), Kind: api.KInt32Ptr},
+		{Name: "TumblingWindowInSeconds", Off: unsafe.Offsetof(CreateEventSourceMappingRequest{}.TumblingWindowInSeconds), Kind: api.KInt32Ptr},
+		{Name: "Topics", Off: unsafe.Offsetof(CreateEventSourceMappingRequest{}.Topics), Kind: api.KList, Type: 211},
+		{Name: "Queues", Off: unsafe.Offsetof(CreateEventSourceMappingRequest{}.Queues), Kind: api.KList, Type: 211},
+		{Name: "SourceAccessConfigurations", Off: unsafe.Offsetof(CreateEventSourceMappingRequest{}.SourceAccessConfigurations), Kind: api.KList, Type: 212},
+		{Name: "SelfManagedEventSource", Off: unsafe.Offsetof(CreateEventSourceMappingRequest{}.SelfManagedEventSource), Kind: api.KStructPtr, Type: 181},
+		{Name: "FunctionResponseTypes", Off: unsafe.Offsetof(CreateEventSourceMappingRequest{}.FunctionResponseTypes), Kind: api.KList, Type: 211},
+		{Name: "AmazonManagedKafkaEventSourceConfig", Off: unsafe.Offsetof(CreateEventSourceMappingRequest{}.AmazonManagedKafkaEventSourceConfig), Kind: api.KStructPtr, Type: 9},
+		{Name: "SelfManagedKafkaEventSourceConfig", Off: unsafe.Offsetof(CreateEventSourceMappingRequest{}.SelfManagedKafkaEventSourceConfig), Kind: api.KStructPtr, Type: 182},
+		{Name: "ScalingConfig", Off: unsafe.Offsetof(CreateEventSourceMappingRequest{}.ScalingConfig), Kind: api.KStructPtr, Type: 180},
+		{Name: "DocumentDBEventSourceConfig", Off: unsafe.Offsetof(CreateEventSourceMappingRequest{}.DocumentDBEventSourceConfig), Kind: api.KStructPtr, Type: 45},
+	}},
+	21: {Go: (*CreateFunctionRequest)(nil), Fields: []api.Field{
+		{Name: "FunctionName", Off: unsafe.Offsetof(CreateFunctionRequest{}.FunctionName), Kind: api.KStringPtr},
+		{Name: "Runtime", Off: unsafe.Offsetof(CreateFunctionRequest{}.Runtime), Kind: api.KStringPtr},
+		{Name: "Role", Off: unsafe.Offsetof(CreateFunctionRequest{}.Role), Kind: api.KStringPtr},
+		{Name: "Handler", Off: unsafe.Offsetof(CreateFunctionRequest{}.Handler), Kind: api.KStringPtr},
+		{Name: "Code", Off: unsafe.Offsetof(CreateFunctionRequest{}.Code), Kind: api.KStructPtr, Type: 62},
+		{Name: "Description", Off: unsafe.Offsetof(CreateFunctionRequest{}.Description), Kind: api.KStringPtr},
+		{Name: "Timeout", Off: unsafe.Offsetof(CreateFunctionRequest{}.Timeout), Kind: api.KInt32Ptr},
+		{Name: "MemorySize", Off: unsafe.Offsetof(CreateFunctionRequest{}.MemorySize), Kind: api.KInt32Ptr},
+		{Name: "Publish", Off: unsafe.Offsetof(CreateFunctionRequest{}.Publish), Kind: api.KBoolPtr},
+		{Name: "VpcConfig", Off: unsafe.Offsetof(CreateFunctionRequest{}.VpcConfig), Kind: api.KStructPtr, Type: 208},
+		{Name: "PackageType", Off: unsafe.Offsetof(CreateFunctionRequest{}.PackageType), Kind: api.KStringPtr},
+		{Name: "DeadLetterConfig", Off: unsafe.Offsetof(CreateFunctionRequest{}.DeadLetterConfig), Kind: api.KStructPtr, Type: 24},
+		{Name: "Environment", Off: unsafe.Offsetof(CreateFunctionRequest{}.Environment), Kind: api.KStructPtr, Type: 54},
+		{Name: "KMSKeyArn", Off: unsafe.Offsetof(CreateFunctionRequest{}.KMSKeyArn), Kind: api.KStringPtr},
+		{Name: "TracingConfig", Off: unsafe.Offsetof(CreateFunctionRequest{}.TracingConfig), Kind: api.KStructPtr, Type: 194},
+		{Name: "Tags", Off: unsafe.Offsetof(CreateFunctionRequest{}.Tags), Kind: api.KMap, Type: 213},
+		{Name: "Layers", Off: unsafe.Offsetof(CreateFunctionRequest{}.Layers), Kind: api.KList, Type: 211},
+		{Name: "FileSystemConfigs", Off: unsafe.Offsetof(CreateFunctionRequest{}.FileSystemConfigs), Kind: api.KList, Type: 214},
+		{Name: "ImageConfig", Off: unsafe.Offsetof(CreateFunctionRequest{}.ImageConfig), Kind: api.KStructPtr, Type: 96},
+		{Name: "CodeSigningConfigArn", Off: unsafe.Offsetof(CreateFunctionRequest{}.CodeSigningConfigArn), Kind: api.KStringPtr},
+		{Name: "Architectures", Off: unsafe.Offsetof(CreateFunctionRequest{}.Architectures), Kind: api.KList, Type: 211},
+		{Name: "EphemeralStorage", Off: unsafe.Offsetof(CreateFunctionRequest{}.EphemeralStorage), Kind: api.KStructPtr, Type: 57},
+		{Name: "SnapStart", Off: unsafe.Offsetof(CreateFunctionRequest{}.SnapStart), Kind: api.KStructPtr, Type: 184},
+		{Name: "LoggingConfig", Off: unsafe.Offsetof(CreateFunctionRequest{}.LoggingConfig), Kind: api.KStructPtr, Type: 148},
+	}},
+	22: {Go: (*CreateFunctionUrlConfigRequest)(nil), Fields: []api.Field{
+		{Name: "FunctionName", Off: unsafe.Offsetof(CreateFunctionUrlConfigRequest{}.FunctionName), Kind: api.KStringPtr},
+		{Name: "Qualifier", Off: unsafe.Offsetof(CreateFunctionUrlConfigRequest{}.Qualifier), Kind: api.KStringPtr},
+		{Name: "AuthType", Off: unsafe.Offsetof(CreateFunctionUrlConfigRequest{}.AuthType), Kind: api.KStringPtr},
+		{Name: "Cors", Off: unsafe.Offsetof(CreateFunctionUrlConfigRequest{}.Cors), Kind: api.KStructPtr, Type: 16},
+		{Name: "InvokeMode", Off: unsafe.Offsetof(CreateFunctionUrlConfigRequest{}.InvokeMode), Kind: api.KStringPtr},
+	}},
+	23: {Go: (*CreateFunctionUrlConfigResponse)(nil), Fields: []api.Field{
+		{Name: "FunctionUrl", Off: unsafe.Offsetof(CreateFunctionUrlConfigResponse{}.FunctionUrl), Kind: api.KStringPtr},
+		{Name: "FunctionArn", Off: unsafe.Offsetof(CreateFunctionUrlConfigResponse{}.FunctionArn), Kind: api.KStringPtr},
+		{Name: "AuthType", Off: unsafe.Offsetof(CreateFunctionUrlConfigResponse{}.AuthType), Kind: api.KStringPtr},
+		{Name: "Cors", Off: unsafe.Offsetof(CreateFunctionUrlConfigResponse{}.Cors), Kind: api.KStructPtr, Type: 16},
+		{Name: "CreationTime", Off: unsafe.Offsetof(CreateFunctionUrlConfigResponse{}.CreationTime), Kind: api.KStringPtr},
+		{Name: "InvokeMode", Off: unsafe.Offsetof(CreateFunctionUrlConfigResponse{}.InvokeMode), Kind: api.KStringPtr},
+	}},
+	24: {Go: (*DeadLetterConfig)(nil), Fields: []api.Field{
+		{Name: "TargetArn", Off: unsafe.Offsetof(DeadLetterConfig{}.TargetArn), Kind: api.KStringPtr},
+	}},
+	25: {Go: (*DeleteAliasOutput)(nil)},
+	26: {Go: (*DeleteAliasRequest)(nil), Fields: []api.Field{
+		{Name: "FunctionName", Off: unsafe.Offsetof(DeleteAliasRequest{}.FunctionName), Kind: api.KStringPtr},
+		{Name: "Name", Off: unsafe.Offsetof(DeleteAliasRequest{}.Name), Kind: api.KStringPtr},
+	}},
+	27: {Go: (*DeleteCodeSigningConfigRequest)(nil), Fields: []api.Field{
+		{Name: "CodeSigningConfigArn", Off: unsafe.Offsetof(DeleteCodeSigningConfigRequest{}.CodeSigningConfigArn), Kind: api.KStringPtr},
+	}},
+	28: {Go: (*DeleteCodeSigningConfigResponse)(nil)},
+	29: {Go: (*DeleteEventSourceMappingRequest)(nil), Fields: []api.Field{
+		{Name: "UUID", Off: unsafe.Offsetof(DeleteEventSourceMappingRequest{}.UUID), Kind: api.KStringPtr},
+	}},
+	30: {Go: (*DeleteFunctionCodeSigningConfigOutput)(nil)},
+	31: {Go: (*DeleteFunctionCodeSigningConfigRequest)(nil), Fields: []api.Field{
+		{Name: "FunctionName", Off: unsafe.Offsetof(DeleteFunctionCodeSigningConfigRequest{}.FunctionName), Kind: api.KStringPtr},
+	}},
+	32: {Go: (*DeleteFunctionConcurrencyOutput)(nil)},
+	33: {Go: (*DeleteFunctionConcurrencyRequest)(nil), Fields: []api.Field{
+		{Name: "FunctionName", Off: unsafe.Offsetof(DeleteFunctionConcurrencyRequest{}.FunctionName), Kind: api.KStringPtr},
+	}},
+	34: {Go: (*DeleteFunctionEventInvokeConfigOutput)(nil)},
+	35: {Go: (*DeleteFunctionEventInvokeConfigRequest)(nil), Fields: []api.Field{
+		{Name: "FunctionName", Off: unsafe.Offsetof(DeleteFunctionEventInvokeConfigRequest{}.FunctionName), Kind: api.KStringPtr},
+		{Name: "Qualifier", Off: unsafe.Offsetof(DeleteFunctionEventInvokeConfigRequest{}.Qualifier), Kind: api.KStringPtr},
+	}},
+	36: {Go: (*DeleteFunctionOutput)(nil)},
+	37: {Go: (*DeleteFunctionRequest)(nil), Fields: []api.Field{
+		{Name: "FunctionName", Off: unsafe.Offsetof(DeleteFunctionRequest{}.FunctionName), Kind: api.KStringPtr},
+		{Name: "Qualifier", Off: unsafe.Offsetof(DeleteFunctionRequest{}.Qualifier), Kind: api.KStringPtr},
+	}},
+	38: {Go: (*DeleteFunctionUrlConfigOutput)(nil)},
+	39: {Go: (*DeleteFunctionUrlConfigRequest)(nil), Fields: []api.Field{
+		{Name: "FunctionName", Off: unsafe.Offsetof(DeleteFunctionUrlConfigRequest{}.FunctionName), Kind: api.KStringPtr},
+		{Name: "Qualifier", Off: unsafe.Offsetof(DeleteFunctionUrlConfigRequest{}.Qualifier), Kind: api.KStringPtr},
+	}},
+	40: {Go: (*DeleteLayerVersionOutput)(nil)},
+	41: {Go: (*DeleteLayerVersionRequest)(nil), Fields: []api.Field{
+		{Name: "LayerName", Off: unsafe.Offsetof(DeleteLayerVersionRequest{}.LayerName), Kind: api.KStringPtr},
+		{Name: "VersionNumber", Off: unsafe.Offsetof(DeleteLayerVersionRequest{}.VersionNumber), Kind: api.KInt64Ptr},
+	}},
+	42: {Go: (*DeleteProvisionedConcurrencyConfigOutput)(nil)},
+	43: {Go: (*DeleteProvisionedConcurrencyConfigRequest)(nil), Fields: []api.Field{
+		{Name: "FunctionName", Off: unsafe.Offsetof(DeleteProvisionedConcurrencyConfigRequest{}.FunctionName), Kind: api.KStringPtr},
+		{Name: "Qualifier", Off: unsafe.Offsetof(DeleteProvisionedConcurrencyConfigRequest{}.Qualifier), Kind: api.KStringPtr},
+	}},
+	44: {Go: (*DestinationConfig)(nil), Fields: []api.Field{
+		{Name: "OnSuccess", Off: unsafe.Offsetof(DestinationConfig{}.OnSuccess), Kind: api.KStructPtr, Type: 150},
+		{Name: "OnFailure", Off: unsafe.Offsetof(DestinationConfig{}.OnFailure), Kind: api.KStructPtr, Type: 149},
+	}},
+	45: {Go: (*DocumentDBEventSourceConfig)(nil), Fields: []api.Field{
+		{Name: "DatabaseName", Off: unsafe.Offsetof(DocumentDBEventSourceConfig{}.DatabaseName), Kind: api.KStringPtr},
+		{Name: "CollectionName", Off: unsafe.Offsetof(DocumentDBEventSourceConfig{}.CollectionName), Kind: api.KStringPtr},
+		{Name: "FullDocument", Off: unsafe.Offsetof(DocumentDBEventSourceConfig{}.FullDocument), Kind: api.KStringPtr},
+	}},
+	46: {Go: (*EC2AccessDeniedException)(nil), Fields: []api.Field{
+		{Name: "Type", Off: unsafe.Offsetof(EC2AccessDeniedException{}.Type), Kind: api.KStringPtr},
+		{Name: "Message", Off: unsafe.Offsetof(EC2AccessDeniedException{}.Message), Kind: api.KStringPtr},
+	}},
+	47: {Go: (*EC2ThrottledException)(nil), Fields: []api.Field{
+		{Name: "Type", Off: unsafe.Offsetof(EC2ThrottledException{}.Type), Kind: api.KStringPtr},
+		{Name: "Message", Off: unsafe.Offsetof(EC2ThrottledException{}.Message), Kind: api.KStringPtr},
+	}},
+	48: {Go: (*EC2UnexpectedException)(nil), Fields: []api.Field{
+		{Name: "Type", Off: unsafe.Offsetof(EC2UnexpectedException{}.Type), Kind: api.KStringPtr},
+		{Name: "Message", Off: unsafe.Offsetof(EC2UnexpectedException{}.Message), Kind: api.KStringPtr},
+		{Name: "EC2ErrorCode", Off: unsafe.Offsetof(EC2UnexpectedException{}.EC2ErrorCode), Kind: api.KStringPtr},
+	}},
+	49: {Go: (*EFSIOException)(nil), Fields: []api.Field{
+		{Name: "Type", Off: unsafe.Offsetof(EFSIOException{}.Type), Kind: api.KStringPtr},
+		{Name: "Message", Off: unsafe.Offsetof(EFSIOException{}.Message), Kind: api.KStringPtr},
+	}},
+	50: {Go: (*EFSMountConnectivityException)(nil), Fields: []api.Field{
+		{Name: "Type", Off: unsafe.Offsetof(EFSMountConnectivityException{}.Type), Kind: api.KStringPtr},
+		{Name: "Message", Off: unsafe.Offsetof(EFSMountConnectivityException{}.Message), Kind: api.KStringPtr},
+	}},
+	51: {Go: (*EFSMountFailureException)(nil), Fields: []api.Field{
+		{Name: "Type", Off: unsafe.Offsetof(EFSMountFailureException{}.Type), Kind: api.KStringPtr},
+		{Name: "Message", Off: unsafe.Offsetof(EFSMountFailureException{}.Message), Kind: api.KStringPtr},
+	}},
+	52: {Go: (*EFSMountTimeoutException)(nil), Fields: []api.Field{
+		{Name: "Type", Off: unsafe.Offsetof(EFSMountTimeoutException{}.Type), Kind: api.KStringPtr},
+		{Name: "Message", Off: unsafe.Offsetof(EFSMountTimeoutException{}.Message), Kind: api.KStringPtr},
+	}},
+	53: {Go: (*ENILimitReachedException)(nil), Fields: []api.Field{
+		{Name: "Type", Off: unsafe.Offsetof(ENILimitReachedException{}.Type), Kind: api.KStringPtr},
+		{Name: "Message", Off: unsafe.Offsetof(ENILimitReachedException{}.Message), Kind: api.KStringPtr},
+	}},
+	54: {Go: (*Environment)(nil), Fields: []api.Field{
+		{Name: "Variables", Off: unsafe.Offsetof(Environment{}.Variables), Kind: api.KMap, Type: 213},
+	}},
+	55: {Go: (*EnvironmentError)(nil), Fields: []api.Field{
+		{Name: "ErrorCode", Off: unsafe.Offsetof(EnvironmentError{}.ErrorCode), Kind: api.KStringPtr},
+		{Name: "Message", Off: unsafe.Offsetof(EnvironmentError{}.Message), Kind: api.KStringPtr},
+	}},
+	56: {Go: (*EnvironmentResponse)(nil), Fields: []api.Field{
+		{Name: "Variables", Off: unsafe.Offsetof(EnvironmentResponse{}.Variables), Kind: api.KMap, Type: 213},
+		{Name: "Error", Off: unsafe.Offsetof(EnvironmentResponse{}.Error), Kind: api.KStructPtr, Type: 55},
+	}},
+	57: {Go: (*EphemeralStorage)(nil), Fields: []api.Field{
+		{Name: "Size", Off: unsafe.Offsetof(EphemeralStorage{}.Size), Kind: api.KInt32Ptr},
+	}},
+	58: {Go: (*EventSourceMappingConfiguration)(nil), Fields: []api.Field{
+		{Name: "UUID", Off: unsafe.Offsetof(EventSourceMappingConfiguration{}.UUID), Kind: api.KStringPtr},
+		{Name: "StartingPosition", Off: unsafe.Offsetof(EventSourceMappingConfiguration{}.StartingPosition), Kind: api.KStringPtr},
+		{Name: "StartingPositionTimestamp", Off: unsafe.Offsetof(EventSourceMappingConfiguration{}.StartingPositionTimestamp), Kind: api.KTimePtr},
+		{Name: "BatchSize", Off: unsafe.Offsetof(EventSourceMappingConfiguration{}.BatchSize), Kind: api.KInt32Ptr},
+		{Name: "MaximumBatchingWindowInSeconds", Off: unsafe.Offsetof(EventSourceMappingConfiguration{}.MaximumBatchingWindowInSeconds), Kind: api.KInt32Ptr},
+		{Name: "ParallelizationFactor", Off: unsafe.Offsetof(EventSourceMappingConfiguration{}.ParallelizationFactor), Kind: api.KInt32Ptr},
+		{Name: "EventSourceArn", Off: unsafe.Offsetof(EventSourceMappingConfiguration{}.EventSourceArn), Kind: api.KStringPtr},
+		{Name: "FilterCriteria", Off: unsafe.Offsetof(EventSourceMappingConfiguration{}.FilterCriteria), Kind: api.KStructPtr, Type: 61},
+		{Name: "FunctionArn", Off: unsafe.Offsetof(EventSourceMappingConfiguration{}.FunctionArn), Kind: api.KStringPtr},
+		{Name: "LastModified", Off: unsafe.Offsetof(EventSourceMappingConfiguration{}.LastModified), Kind: api.KTimePtr},
+		{Name: "LastProcessingResult", Off: unsafe.Offsetof(EventSourceMappingConfiguration{}.LastProcessingResult), Kind: api.KStringPtr},
+		{Name: "State", Off: unsafe.Offsetof(EventSourceMappingConfiguration{}.State), Kind: api.KStringPtr},
+		{Name: "StateTransitionReason", Off: unsafe.Offsetof(EventSourceMappingConfiguration{}.StateTransitionReason), Kind: api.KStringPtr},
+		{Name: "DestinationConfig", Off: unsafe.Offsetof(EventSourceMappingConfiguration{}.DestinationConfig), Kind: api.KStructPtr, Type: 44},
+		{Name: "Topics", Off: unsafe.Offsetof(EventSourceMappingConfiguration{}.Topics), Kind: api.KList, Type: 211},
+		{Name: "Queues", Off: unsafe.Offsetof(EventSourceMappingConfiguration{}.Queues), Kind: api.KList, Type: 211},
+		{Name: "SourceAccessConfigurations", Off: unsafe.Offsetof(EventSourceMappingConfiguration{}.SourceAccessConfigurations), Kind: api.KList, Type: 212},
+		{Name: "SelfManagedEventSource", Off: unsafe.Offsetof(EventSourceMappingConfiguration{}.SelfManagedEventSource), Kind: api.KStructPtr, Type: 181},
+		{Name: "MaximumRecordAgeInSeconds", Off: unsafe.Offsetof(EventSourceMappingConfiguration{}.MaximumRecordAgeInSeconds), Kind: api.KInt32Ptr},
+		{Name: "BisectBatchOnFunctionError", Off: unsafe.Offsetof(EventSourceMappingConfiguration{}.BisectBatchOnFunctionError), Kind: api.KBoolPtr},
+		{Name: "MaximumRetryAttempts", Off: unsafe.Offsetof(EventSourceMappingConfiguration{}.MaximumRetryAttempts), Kind: api.KInt32Ptr},
+		{Name: "TumblingWindowInSeconds", Off: unsafe.Offsetof(EventSourceMappingConfiguration{}.TumblingWindowInSeconds), Kind: api.KInt32Ptr},
+		{Name: "FunctionResponseTypes", Off: unsafe.Offsetof(EventSourceMappingConfiguration{}.FunctionResponseTypes), Kind: api.KList, Type: 211},
+		{Name: "AmazonManagedKafkaEventSourceConfig", Off: unsafe.Offsetof(EventSourceMappingConfiguration{}.AmazonManagedKafkaEventSourceConfig), Kind: api.KStructPtr, Type: 9},
+		{Name: "SelfManagedKafkaEventSourceConfig", Off: unsafe.Offsetof(EventSourceMappingConfiguration{}.SelfManagedKafkaEventSourceConfig), Kind: api.KStructPtr, Type: 182},
+		{Name: "ScalingConfig", Off: unsafe.Offsetof(EventSourceMappingConfiguration{}.ScalingConfig), Kind: api.KStructPtr, Type: 180},
+		{Name: "DocumentDBEventSourceConfig", Off: unsafe.Offsetof(EventSourceMappingConfiguration{}.DocumentDBEventSourceConfig), Kind: api.KStructPtr, Type: 45},
+	}},
+	59: {Go: (*FileSystemConfig)(nil), Fields: []api.Field{
+		{Name: "Arn", Off: unsafe.Offsetof(FileSystemConfig{}.Arn), Kind: api.KStringPtr},
+		{Name: "LocalMountPath", Off: unsafe.Offsetof(FileSystemConfig{}.LocalMountPath), Kind: api.KStringPtr},
+	}},
+	60: {Go: (*Filter)(nil), Fields: []api.Field{
+		{Name: "Pattern", Off: unsafe.Offsetof(Filter{}.Pattern), Kind: api.KStringPtr},
+	}},
+	61: {Go: (*FilterCriteria)(nil), Fields: []api.Field{
+		{Name: "Filters", Off: unsafe.Offsetof(FilterCriteria{}.Filters), Kind: api.KList, Type: 215},
+	}},
+	62: {Go: (*FunctionCode)(nil), Fields: []api.Field{
+		{Name: "ZipFile", Off: unsafe.Offsetof(FunctionCode{}.ZipFile), Kind: api.KBytes},
+		{Name: "S3Bucket", Off: unsafe.Offsetof(FunctionCode{}.S3Bucket), Kind: api.KStringPtr},
+		{Name: "S3Key", Off: unsafe.Offsetof(FunctionCode{}.S3Key), Kind: api.KStringPtr},
+		{Name: "S3ObjectVersion", Off: unsafe.Offsetof(FunctionCode{}.S3ObjectVersion), Kind: api.KStringPtr},
+		{Name: "ImageUri", Off: unsafe.Offsetof(FunctionCode{}.ImageUri), Kind: api.KStringPtr},
+	}},
+	63: {Go: (*FunctionCodeLocation)(nil), Fields: []api.Field{
+		{Name: "RepositoryType", Off: unsafe.Offsetof(FunctionCodeLocation{}.RepositoryType), Kind: api.KStringPtr},
+		{Name: "Location", Off: unsafe.Offsetof(FunctionCodeLocation{}.Location), Kind: api.KStringPtr},
+		{Name: "ImageUri", Off: unsafe.Offsetof(FunctionCodeLocation{}.ImageUri), Kind: api.KStringPtr},
+		{Name: "ResolvedImageUri", Off: unsafe.Offsetof(FunctionCodeLocation{}.ResolvedImageUri), Kind: api.KStringPtr},
+	}},
+	64: {Go: (*FunctionConfiguration)(nil), Fields: []api.Field{
+		{Name: "FunctionName", Off: unsafe.Offsetof(FunctionConfiguration{}.FunctionName), Kind: api.KStringPtr},
+		{Name: "FunctionArn", Off: unsafe.Offsetof(FunctionConfiguration{}.FunctionArn), Kind: api.KStringPtr},
+		{Name: "Runtime", Off: unsafe.Offsetof(FunctionConfiguration{}.Runtime), Kind: api.KStringPtr},
+		{Name: "Role", Off: unsafe.Offsetof(FunctionConfiguration{}.Role), Kind: api.KStringPtr},
+		{Name: "Handler", Off: unsafe.Offsetof(FunctionConfiguration{}.Handler), Kind: api.KStringPtr},
+		{Name: "CodeSize", Off: unsafe.Offsetof(FunctionConfiguration{}.CodeSize), Kind: api.KInt64Ptr},
+		{Name: "Description", Off: unsafe.Offsetof(FunctionConfiguration{}.Description), Kind: api.KStringPtr},
+		{Name: "Timeout", Off: unsafe.Offsetof(FunctionConfiguration{}.Timeout), Kind: api.KInt32Ptr},
+		{Name: "MemorySize", Off: unsafe.Offsetof(FunctionConfiguration{}.MemorySize), Kind: api.KInt32Ptr},
+		{Name: "LastModified", Off: unsafe.Offsetof(FunctionConfiguration{}.LastModified), Kind: api.KStringPtr},
+		{Name: "CodeSha256", Off: unsafe.Offsetof(FunctionConfiguration{}.CodeSha256), Kind: api.KStringPtr},
+		{Name: "Version", Off: unsafe.Offsetof(FunctionConfiguration{}.Version), Kind: api.KStringPtr},
+		{Name: "VpcConfig", Off: unsafe.Offsetof(FunctionConfiguration{}.VpcConfig), Kind: api.KStructPtr, Type: 209},
+		{Name: "DeadLetterConfig", Off: unsafe.Offsetof(FunctionConfiguration{}.DeadLetterConfig), Kind: api.KStructPtr, Type: 24},
+		{Name: "Environment", Off: unsafe.Offsetof(FunctionConfiguration{}.Environment), Kind: api.KStructPtr, Type: 56},
+		{Name: "KMSKeyArn", Off: unsafe.Offsetof(FunctionConfiguration{}.KMSKeyArn), Kind: api.KStringPtr},
+		{Name: "TracingConfig", Off: unsafe.Offsetof(FunctionConfiguration{}.TracingConfig), Kind: api.KStructPtr, Type: 195},
+		{Name: "MasterArn", Off: unsafe.Offsetof(FunctionConfiguration{}.MasterArn), Kind: api.KStringPtr},
+		{Name: "RevisionId", Off: unsafe.Offsetof(FunctionConfiguration{}.RevisionId), Kind: api.KStringPtr},
+		{Name: "Layers", Off: unsafe.Offsetof(FunctionConfiguration{}.Layers), Kind: api.KList, Type: 216},
+		{Name: "State", Off: unsafe.Offsetof(FunctionConfiguration{}.State), Kind: api.KStringPtr},
+		{Name: "StateReason", Off: unsafe.Offsetof(FunctionConfiguration{}.StateReason), Kind: api.KStringPtr},
+		{Name: "StateReasonCode", Off: unsafe.Offsetof(FunctionConfiguration{}.StateReasonCode), Kind: api.KStringPtr},
+		{Name: "LastUpdateStatus", Off: unsafe.Offsetof(FunctionConfiguration{}.LastUpdateStatus), Kind: api.KStringPtr},
+		{Name: "LastUpdateStatusReason", Off: unsafe.Offsetof(FunctionConfiguration{}.LastUpdateStatusReason), Kind: api.KStringPtr},
+		{Name: "LastUpdateStatusReasonCode", Off: unsafe.Offsetof(FunctionConfiguration{}.LastUpdateStatusReasonCode), Kind: api.KStringPtr},
+		{Name: "FileSystemConfigs", Off: unsafe.Offsetof(FunctionConfiguration{}.FileSystemConfigs), Kind: api.KList, Type: 214},
+		{Name: "PackageType", Off: unsafe.Offsetof(FunctionConfiguration{}.PackageType), Kind: api.KStringPtr},
+		{Name: "ImageConfigResponse", Off: unsafe.Offsetof(FunctionConfiguration{}.ImageConfigResponse), Kind: api.KStructPtr, Type: 98},
+		{Name: "SigningProfileVersionArn", Off: unsafe.Offsetof(FunctionConfiguration{}.SigningProfileVersionArn), Kind: api.KStringPtr},
+		{Name: "SigningJobArn", Off: unsafe.Offsetof(FunctionConfiguration{}.SigningJobArn), Kind: api.KStringPtr},
+		{Name: "Architectures", Off: unsafe.Offsetof(FunctionConfiguration{}.Architectures), Kind: api.KList, Type: 211},
+		{Name: "EphemeralStorage", Off: unsafe.Offsetof(FunctionConfiguration{}.EphemeralStorage), Kind: api.KStructPtr, Type: 57},
+		{Name: "SnapStart", Off: unsafe.Offsetof(FunctionConfiguration{}.SnapStart), Kind: api.KStructPtr, Type: 187},
+		{Name: "RuntimeVersionConfig", Off: unsafe.Offsetof(FunctionConfiguration{}.RuntimeVersionConfig), Kind: api.KStructPtr, Type: 178},
+		{Name: "LoggingConfig", Off: unsafe.Offsetof(FunctionConfiguration{}.LoggingConfig), Kind: api.KStructPtr, Type: 148},
+	}},
+	65: {Go: (*FunctionEventInvokeConfig)(nil), Fields: []api.Field{
+		{Name: "LastModified", Off: unsafe.Offsetof(FunctionEventInvokeConfig{}.LastModified), Kind: api.KTimePtr},
+		{Name: "FunctionArn", Off: unsafe.Offsetof(FunctionEventInvokeConfig{}.FunctionArn), Kind: api.KStringPtr},
+		{Name: "MaximumRetryAttempts", Off: unsafe.Offsetof(FunctionEventInvokeConfig{}.MaximumRetryAttempts), Kind: api.KInt32Ptr},
+		{Name: "MaximumEventAgeInSeconds", Off: unsafe.Offsetof(FunctionEventInvokeConfig{}.MaximumEventAgeInSeconds), Kind: api.KInt32Ptr},
+		{Name: "DestinationConfig", Off: unsafe.Offsetof(FunctionEventInvokeConfig{}.DestinationConfig), Kind: api.KStructPtr, Type: 44},
+	}},
+	66: {Go: (*FunctionUrlConfig)(nil), Fields: []api.Field{
+		{Name: "FunctionUrl", Off: unsafe.Offsetof(FunctionUrlConfig{}.FunctionUrl), Kind: api.KStringPtr},
+		{Name: "FunctionArn", Off: unsafe.Offsetof(FunctionUrlConfig{}.FunctionArn), Kind: api.KStringPtr},
+		{Name: "CreationTime", Off: unsafe.Offsetof(FunctionUrlConfig{}.CreationTime), Kind: api.KStringPtr},
+		{Name: "LastModifiedTime", Off: unsafe.Offsetof(FunctionUrlConfig{}.LastModifiedTime), Kind: api.KStringPtr},
+		{Name: "Cors", Off: unsafe.Offsetof(FunctionUrlConfig{}.Cors), Kind: api.KStructPtr, Type: 16},
+		{Name: "AuthType", Off: unsafe.Offsetof(FunctionUrlConfig{}.AuthType), Kind: api.KStringPtr},
+		{Name: "InvokeMode", Off: unsafe.Offsetof(FunctionUrlConfig{}.InvokeMode), Kind: api.KStringPtr},
+	}},
+	67: {Go: (*GetAccountSettingsRequest)(nil)},
+	68: {Go: (*GetAccountSettingsResponse)(nil), Fields: []api.Field{
+		{Name: "AccountLimit", Off: unsafe.Offsetof(GetAccountSettingsResponse{}.AccountLimit), Kind: api.KStructPtr, Type: 0},
+		{Name: "AccountUsage", Off: unsafe.Offsetof(GetAccountSettingsResponse{}.AccountUsage), Kind: api.KStructPtr, Type: 1},
+	}},
+	69: {Go: (*GetAliasRequest)(nil), Fields: []api.Field{
+		{Name: "FunctionName", Off: unsafe.Offsetof(GetAliasRequest{}.FunctionName), Kind: api.KStringPtr},
+		{Name: "Name", Off: unsafe.Offsetof(GetAliasRequest{}.Name), Kind: api.KStringPtr},
+	}},
+	70: {Go: (*GetCodeSigningConfigRequest)(nil), Fields: []api.Field{
+		{Name: "CodeSigningConfigArn", Off: unsafe.Offsetof(GetCodeSigningConfigRequest{}.CodeSigningConfigArn), Kind: api.KStringPtr},
+	}},
+	71: {Go: (*GetCodeSigningConfigResponse)(nil), Fields: []api.Field{
+		{Name: "CodeSigningConfig", Off: unsafe.Offsetof(GetCodeSigningConfigResponse{}.CodeSigningConfig), Kind: api.KStructPtr, Type: 10},
+	}},
+	72: {Go: (*GetEventSourceMappingRequest)(nil), Fields: []api.Field{
+		{Name: "UUID", Off: unsafe.Offsetof(GetEventSourceMappingRequest{}.UUID), Kind: api.KStringPtr},
+	}},
+	73: {Go: (*GetFunctionCodeSigningConfigRequest)(nil), Fields: []api.Field{
+		{Name: "FunctionName", Off: unsafe.Offsetof(GetFunctionCodeSigningConfigRequest{}.FunctionName), Kind: api.KStringPtr},
+	}},
+	74: {Go: (*GetFunctionCodeSigningConfigResponse)(nil), Fields: []api.Field{
+		{Name: "CodeSigningConfigArn", Off: unsafe.Offsetof(GetFunctionCodeSigningConfigResponse{}.CodeSigningConfigArn), Kind: api.KStringPtr},
+		{Name: "FunctionName", Off: unsafe.Offsetof(GetFunctionCodeSigningConfigResponse{}.FunctionName), Kind: api.KStringPtr},
+	}},
+	75: {Go: (*GetFunctionConcurrencyRequest)(nil), Fields: []api.Field{
+		{Name: "FunctionName", Off: unsafe.Offsetof(GetFunctionConcurrencyRequest{}.FunctionName), Kind: api.KStringPtr},
+	}},
+	76: {Go: (*GetFunctionConcurrencyResponse)(nil), Fields: []api.Field{
+		{Name: "ReservedConcurrentExecutions", Off: unsafe.Offsetof(GetFunctionConcurrencyResponse{}.ReservedConcurrentExecutions), Kind: api.KInt32Ptr},
+	}},
+	77: {Go: (*GetFunctionConfigurationRequest)(nil), Fields: []api.Field{
+		{Name: "FunctionName", Off: unsafe.Offsetof(GetFunctionConfigurationRequest{}.FunctionName), Kind: api.KStringPtr},
+		{Name: "Qualifier", Off: unsafe.Offsetof(GetFunctionConfigurationRequest{}.Qualifier), Kind: api.KStringPtr},
+	}},
+	78: {Go: (*GetFunctionEventInvokeConfigRequest)(nil), Fields: []api.Field{
+		{Name: "FunctionName", Off: unsafe.Offsetof(GetFunctionEventInvokeConfigRequest{}.FunctionName), Kind: api.KStringPtr},
+		{Name: "Qualifier", Off: unsafe.Offsetof(GetFunctionEventInvokeConfigRequest{}.Qualifier), Kind: api.KStringPtr},
+	}},
+	79: {Go: (*GetFunctionRecursionConfigRequest)(nil), Fields: []api.Field{
+		{Name: "FunctionName", Off: unsafe.Offsetof(GetFunctionRecursionConfigRequest{}.FunctionName), Kind: api.KStringPtr},
+	}},
+	80: {Go: (*GetFunctionRecursionConfigResponse)(nil), Fields: []api.Field{
+		{Name: "RecursiveLoop", Off: unsafe.Offsetof(GetFunctionRecursionConfigResponse{}.RecursiveLoop), Kind: api.KStringPtr},
+	}},
+	81: {Go: (*GetFunctionRequest)(nil), Fields: []api.Field{
+		{Name: "FunctionName", Off: unsafe.Offsetof(GetFunctionRequest{}.FunctionName), Kind: api.KStringPtr},
+		{Name: "Qualifier", Off: unsafe.Offsetof(GetFunctionRequest{}.Qualifier), Kind: api.KStringPtr},
+	}},
+	82: {Go: (*GetFunctionResponse)(nil), Fields: []api.Field{
+		{Name: "Configuration", Off: unsafe.Offsetof(GetFunctionResponse{}.Configuration), Kind: api.KStructPtr, Type: 64},
+		{Name: "Code", Off: unsafe.Offsetof(GetFunctionResponse{}.Code), Kind: api.KStructPtr, Type: 63},
+		{Name: "Tags", Off: unsafe.Offsetof(GetFunctionResponse{}.Tags), Kind: api.KMap, Type: 213},
+		{Name: "Concurrency", Off: unsafe.Offsetof(GetFunctionResponse{}.Concurrency), Kind: api.KStructPtr, Type: 15},
+	}},
+	83: {Go: (*GetFunctionUrlConfigRequest)(nil), Fields: []api.Field{
+		{Name: "FunctionName", Off: unsafe.Offsetof(GetFunctionUrlConfigRequest{}.FunctionName), Kind: api.KStringPtr},
+		{Name: "Qualifier", Off: unsafe.Offsetof(GetFunctionUrlConfigRequest{}.Qualifier), Kind: api.KStringPtr},
+	}},
+	84: {Go: (*GetFunctionUrlConfigResponse)(nil), Fields: []api.Field{
+		{Name: "FunctionUrl", Off: unsafe.Offsetof(GetFunctionUrlConfigResponse{}.FunctionUrl), Kind: api.KStringPtr},
+		{Name: "FunctionArn", Off: unsafe.Offsetof(GetFunctionUrlConfigResponse{}.FunctionArn), Kind: api.KStringPtr},
+		{Name: "AuthType", Off: unsafe.Offsetof(GetFunctionUrlConfigResponse{}.AuthType), Kind: api.KStringPtr},
+		{Name: "Cors", Off: unsafe.Offsetof(GetFunctionUrlConfigResponse{}.Cors), Kind: api.KStructPtr, Type: 16},
+		{Name: "CreationTime", Off: unsafe.Offsetof(GetFunctionUrlConfigResponse{}.CreationTime), Kind: api.KStringPtr},
+		{Name: "LastModifiedTime", Off: unsafe.Offsetof(GetFunctionUrlConfigResponse{}.LastModifiedTime), Kind: api.KStringPtr},
+		{Name: "InvokeMode", Off: unsafe.Offsetof(GetFunctionUrlConfigResponse{}.InvokeMode), Kind: api.KStringPtr},
+	}},
+	85: {Go: (*GetLayerVersionByArnRequest)(nil), Fields: []api.Field{
+		{Name: "Arn", Off: unsafe.Offsetof(GetLayerVersionByArnRequest{}.Arn), Kind: api.KStringPtr},
+	}},
+	86: {Go: (*GetLayerVersionPolicyRequest)(nil), Fields: []api.Field{
+		{Name: "LayerName", Off: unsafe.Offsetof(GetLayerVersionPolicyRequest{}.LayerName), Kind: api.KStringPtr},
+		{Name: "VersionNumber", Off: unsafe.Offsetof(GetLayerVersionPolicyRequest{}.VersionNumber), Kind: api.KInt64Ptr},
+	}},
+	87: {Go: (*GetLayerVersionPolicyResponse)(nil), Fields: []api.Field{
+		{Name: "Policy", Off: unsafe.Offsetof(GetLayerVersionPolicyResponse{}.Policy), Kind: api.KStringPtr},
+		{Name: "RevisionId", Off: unsafe.Offsetof(GetLayerVersionPolicyResponse{}.RevisionId), Kind: api.KStringPtr},
+	}},
+	88: {Go: (*GetLayerVersionRequest)(nil), Fields: []api.Field{
+		{Name: "LayerName", Off: unsafe.Offsetof(GetLayerVersionRequest{}.LayerName), Kind: api.KStringPtr},
+		{Name: "VersionNumber", Off: unsafe.Offsetof(GetLayerVersionRequest{}.VersionNumber), Kind: api.KInt64Ptr},
+	}},
+	89: {Go: (*GetLayerVersionResponse)(nil), Fields: []api.Field{
+		{Name: "Content", Off: unsafe.Offsetof(GetLayerVersionResponse{}.Content), Kind: api.KStructPtr, Type: 121},
+		{Name: "LayerArn", Off: unsafe.Offsetof(GetLayerVersionResponse{}.LayerArn), Kind: api.KStringPtr},
+		{Name: "LayerVersionArn", Off: unsafe.Offsetof(GetLayerVersionResponse{}.LayerVersionArn), Kind: api.KStringPtr},
+		{Name: "Description", Off: unsafe.Offsetof(GetLayerVersionResponse{}.Description), Kind: api.KStringPtr},
+		{Name: "CreatedDate", Off: unsafe.Offsetof(GetLayerVersionResponse{}.CreatedDate), Kind: api.KStringPtr},
+		{Name: "Version", Off: unsafe.Offsetof(GetLayerVersionResponse{}.Version), Kind: api.KInt64Ptr},
+		{Name: "CompatibleRuntimes", Off: unsafe.Offsetof(GetLayerVersionResponse{}.CompatibleRuntimes), Kind: api.KList, Type: 211},
+		{Name: "LicenseInfo", Off: unsafe.Offsetof(GetLayerVersionResponse{}.LicenseInfo), Kind: api.KStringPtr},
+		{Name: "CompatibleArchitectures", Off: unsafe.Offsetof(GetLayerVersionResponse{}.CompatibleArchitectures), Kind: api.KList, Type: 211},
+	}},
+	90: {Go: (*GetPolicyRequest)(nil), Fields: []api.Field{
+		{Name: "FunctionName", Off: unsafe.Offsetof(GetPolicyRequest{}.FunctionName), Kind: api.KStringPtr},
+		{Name: "Qualifier", Off: unsafe.Offsetof(GetPolicyRequest{}.Qualifier), Kind: api.KStringPtr},
+	}},
+	91: {Go: (*GetPolicyResponse)(nil), Fields: []api.Field{
+		{Name: "Policy", Off: unsafe.Offsetof(GetPolicyResponse{}.Policy), Kind: api.KStringPtr},
+		{Name: "RevisionId", Off: unsafe.Offsetof(GetPolicyResponse{}.RevisionId), Kind: api.KStringPtr},
+	}},
+	92: {Go: (*GetProvisionedConcurrencyConfigRequest)(nil), Fields: []api.Field{
+		{Name: "FunctionName", Off: unsafe.Offsetof(GetProvisionedConcurrencyConfigRequest{}.FunctionName), Kind: api.KStringPtr},
+		{Name: "Qualifier", Off: unsafe.Offsetof(GetProvisionedConcurrencyConfigRequest{}.Qualifier), Kind: api.KStringPtr},
+	}},
+	93: {Go: (*GetProvisionedConcurrencyConfigResponse)(nil), Fields: []api.Field{
+		{Name: "RequestedProvisionedConcurrentExecutions", Off: unsafe.Offsetof(GetProvisionedConcurrencyConfigResponse{}.RequestedProvisionedConcurrentExecutions), Kind: api.KInt32Ptr},
+		{Name: "AvailableProvisionedConcurrentExecutions", Off: unsafe.Offsetof(GetProvisionedConcurrencyConfigResponse{}.AvailableProvisionedConcurrentExecutions), Kind: api.KInt32Ptr},
+		{Name: "AllocatedProvisionedConcurrentExecutions", Off: unsafe.Offsetof(GetProvisionedConcurrencyConfigResponse{}.AllocatedProvisionedConcurrentExecutions), Kind: api.KInt32Ptr},
+		{Name: "Status", Off: unsafe.Offsetof(GetProvisionedConcurrencyConfigResponse{}.Status), Kind: api.KStringPtr},
+		{Name: "StatusReason", Off: unsafe.Offsetof(GetProvisionedConcurrencyConfigResponse{}.StatusReason), Kind: api.KStringPtr},
+		{Name: "LastModified", Off: unsafe.Offsetof(GetProvisionedConcurrencyConfigResponse{}.LastModified), Kind: api.KStringPtr},
+	}},
+	94: {Go: (*GetRuntimeManagementConfigRequest)(nil), Fields: []api.Field{
+		{Name: "FunctionName", Off: unsafe.Offsetof(GetRuntimeManagementConfigRequest{}.FunctionName), Kind: api.KStringPtr},
+		{Name: "Qualifier", Off: unsafe.Offsetof(GetRuntimeManagementConfigRequest{}.Qualifier), Kind: api.KStringPtr},
+	}},
+	95: {Go: (*GetRuntimeManagementConfigResponse)(nil), Fields: []api.Field{
+		{Name: "UpdateRuntimeOn", Off: unsafe.Offsetof(GetRuntimeManagementConfigResponse{}.UpdateRuntimeOn), Kind: api.KStringPtr},
+		{Name: "RuntimeVersionArn", Off: unsafe.Offsetof(GetRuntimeManagementConfigResponse{}.RuntimeVersionArn), Kind: api.KStringPtr},
+		{Name: "FunctionArn", Off: unsafe.Offsetof(GetRuntimeManagementConfigResponse{}.FunctionArn), Kind: api.KStringPtr},
+	}},
+	96: {Go: (*ImageConfig)(nil), Fields: []api.Field{
+		{Name: "EntryPoint", Off: unsafe.Offsetof(ImageConfig{}.EntryPoint), Kind: api.KList, Type: 211},
+		{Name: "Command", Off: unsafe.Offsetof(ImageConfig{}.Command), Kind: api.KList, Type: 211},
+		{Name: "WorkingDirectory", Off: unsafe.Offsetof(ImageConfig{}.WorkingDirectory), Kind: api.KStringPtr},
+	}},
+	97: {Go: (*ImageConfigError)(nil), Fields: []api.Field{
+		{Name: "ErrorCode", Off: unsafe.Offsetof(ImageConfigError{}.ErrorCode), Kind: api.KStringPtr},
+		{Name: "Message", Off: unsafe.Offsetof(ImageConfigError{}.Message), Kind: api.KStringPtr},
+	}},
+	98: {Go: (*ImageConfigResponse)(nil), Fields: []api.Field{
+		{Name: "ImageConfig", Off: unsafe.Offsetof(ImageConfigResponse{}.ImageConfig), Kind: api.KStructPtr, Type: 96},
+		{Name: "Error", Off: unsafe.Offsetof(ImageConfigResponse{}.Error), Kind: api.KStructPtr, Type: 97},
+	}},
+	99: {Go: (*InvalidCodeSignatureException)(nil), Fields: []api.Field{
+		{Name: "Type", Off: unsafe.Offsetof(InvalidCodeSignatureException{}.Type), Kind: api.KStringPtr},
+		{Name: "Message", Off: unsafe.Offsetof(InvalidCodeSignatureException{}.Message), Kind: api.KStringPtr},
+	}},
+	100: {Go: (*InvalidParameterValueException)(nil), Fields: []api.Field{
+		{Name: "Type", Off: unsafe.Offsetof(InvalidParameterValueException{}.Type), Kind: api.KStringPtr},
+		{Name: "message", Off: unsafe.Offsetof(InvalidParameterValueException{}.Message), Kind: api.KStringPtr},
+	}},
+	101: {Go: (*InvalidRequestContentException)(nil), Fields: []api.Field{
+		{Name: "Type", Off: unsafe.Offsetof(InvalidRequestContentException{}.Type), Kind: api.KStringPtr},
+		{Name: "message", Off: unsafe.Offsetof(InvalidRequestContentException{}.Message), Kind: api.KStringPtr},
+	}},
+	102: {Go: (*InvalidRuntimeException)(nil), Fields: []api.Field{
+		{Name: "Type", Off: unsafe.Offsetof(InvalidRuntimeException{}.Type), Kind: api.KStringPtr},
+		{Name: "Message", Off: unsafe.Offsetof(InvalidRuntimeException{}.Message), Kind: api.KStringPtr},
+	}},
+	103: {Go: (*InvalidSecurityGroupIDException)(nil), Fields: []api.Field{
+		{Name: "Type", Off: unsafe.Offsetof(InvalidSecurityGroupIDException{}.Type), Kind: api.KStringPtr},
+		{Name: "Message", Off: unsafe.Offsetof(InvalidSecurityGroupIDException{}.Message), Kind: api.KStringPtr},
+	}},
+	104: {Go: (*InvalidSubnetIDException)(nil), Fields: []api.Field{
+		{Name: "Type", Off: unsafe.Offsetof(InvalidSubnetIDException{}.Type), Kind: api.KStringPtr},
+		{Name: "Message", Off: unsafe.Offsetof(InvalidSubnetIDException{}.Message), Kind: api.KStringPtr},
+	}},
+	105: {Go: (*InvalidZipFileException)(nil), Fields: []api.Field{
+		{Name: "Type", Off: unsafe.Offsetof(InvalidZipFileException{}.Type), Kind: api.KStringPtr},
+		{Name: "Message", Off: unsafe.Offsetof(InvalidZipFileException{}.Message), Kind: api.KStringPtr},
+	}},
+	106: {Go: (*InvocationRequest)(nil), Fields: []api.Field{
+		{Name: "FunctionName", Off: unsafe.Offsetof(InvocationRequest{}.FunctionName), Kind: api.KStringPtr},
+		{Name: "InvocationType", Off: unsafe.Offsetof(InvocationRequest{}.InvocationType), Kind: api.KStringPtr},
+		{Name: "LogType", Off: unsafe.Offsetof(InvocationRequest{}.LogType), Kind: api.KStringPtr},
+		{Name: "ClientContext", Off: unsafe.Offsetof(InvocationRequest{}.ClientContext), Kind: api.KStringPtr},
+		{Name: "Payload", Off: unsafe.Offsetof(InvocationRequest{}.Payload), Kind: api.KBytes},
+		{Name: "Qualifier", Off: unsafe.Offsetof(InvocationRequest{}.Qualifier), Kind: api.KStringPtr},
+	}},
+	107: {Go: (*InvocationResponse)(nil), Fields: []api.Field{
+		{Name: "StatusCode", Off: unsafe.Offsetof(InvocationResponse{}.StatusCode), Kind: api.KInt32Ptr},
+		{Name: "FunctionError", Off: unsafe.Offsetof(InvocationResponse{}.FunctionError), Kind: api.KStringPtr},
+		{Name: "LogResult", Off: unsafe.Offsetof(InvocationResponse{}.LogResult), Kind: api.KStringPtr},
+		{Name: "Payload", Off: unsafe.Offsetof(InvocationResponse{}.Payload), Kind: api.KBytes},
+		{Name: "ExecutedVersion", Off: unsafe.Offsetof(InvocationResponse{}.ExecutedVersion), Kind: api.KStringPtr},
+	}},
+	108: {Go: (*InvokeAsyncRequest)(nil), Fields: []api.Field{
+		{Name: "FunctionName", Off: unsafe.Offsetof(InvokeAsyncRequest{}.FunctionName), Kind: api.KStringPtr},
+		{Name: "InvokeArgs", Off: unsafe.Offsetof(InvokeAsyncRequest{}.InvokeArgs), Kind: api.KReader},
+	}},
+	109: {Go: (*InvokeAsyncResponse)(nil), Fields: []api.Field{
+		{Name: "Status", Off: unsafe.Offsetof(InvokeAsyncResponse{}.Status), Kind: api.KInt32Ptr},
+	}},
+	110: {Go: (*InvokeResponseStreamUpdate)(nil), Fields: []api.Field{
+		{Name: "Payload", Off: unsafe.Offsetof(InvokeResponseStreamUpdate{}.Payload), Kind: api.KBytes},
+	}},
+	111: {Go: (*InvokeWithResponseStreamCompleteEvent)(nil), Fields: []api.Field{
+		{Name: "ErrorCode", Off: unsafe.Offsetof(InvokeWithResponseStreamCompleteEvent{}.ErrorCode), Kind: api.KStringPtr},
+		{Name: "ErrorDetails", Off: unsafe.Offsetof(InvokeWithResponseStreamCompleteEvent{}.ErrorDetails), Kind: api.KStringPtr},
+		{Name: "LogResult", Off: unsafe.Offsetof(InvokeWithResponseStreamCompleteEvent{}.LogResult), Kind: api.KStringPtr},
+	}},
+	112: {Go: (*InvokeWithResponseStreamRequest)(nil), Fields: []api.Field{
+		{Name: "FunctionName", Off: unsafe.Offsetof(InvokeWithResponseStreamRequest{}.FunctionName), Kind: api.KStringPtr},
+		{Name: "InvocationType", Off: unsafe.Offsetof(InvokeWithResponseStreamRequest{}.InvocationType), Kind: api.KStringPtr},
+		{Name: "LogType", Off: unsafe.Offsetof(InvokeWithResponseStreamRequest{}.LogType), Kind: api.KStringPtr},
+		{Name: "ClientContext", Off: unsafe.Offsetof(InvokeWithResponseStreamRequest{}.ClientContext), Kind: api.KStringPtr},
+		{Name: "Qualifier", Off: unsafe.Offsetof(InvokeWithResponseStreamRequest{}.Qualifier), Kind: api.KStringPtr},
+		{Name: "Payload", Off: unsafe.Offsetof(InvokeWithResponseStreamRequest{}.Payload), Kind: api.KBytes},
+	}},
+	113: {Go: (*InvokeWithResponseStreamResponse)(nil), Fields: []api.Field{
+		{Name: "StatusCode", Off: unsafe.Offsetof(InvokeWithResponseStreamResponse{}.StatusCode), Kind: api.KInt32Ptr},
+		{Name: "ExecutedVersion", Off: unsafe.Offsetof(InvokeWithResponseStreamResponse{}.ExecutedVersion), Kind: api.KStringPtr},
+		{Name: "EventStream", Off: unsafe.Offsetof(InvokeWithResponseStreamResponse{}.EventStream), Kind: api.KStream, Type: 217},
+		{Name: "ResponseStreamContentType", Off: unsafe.Offsetof(InvokeWithResponseStreamResponse{}.ResponseStreamContentType), Kind: api.KStringPtr},
+	}},
+	114: {Go: (*InvokeWithResponseStreamResponseEvent)(nil), Fields: []api.Field{
+		{Name: "PayloadChunk", Off: unsafe.Offsetof(InvokeWithResponseStreamResponseEvent{}.PayloadChunk), Kind: api.KStructPtr, Type: 110},
+		{Name: "InvokeComplete", Off: unsafe.Offsetof(InvokeWithResponseStreamResponseEvent{}.InvokeComplete), Kind: api.KStructPtr, Type: 111},
+	}},
+	115: {Go: (*KMSAccessDeniedException)(nil), Fields: []api.Field{
+		{Name: "Type", Off: unsafe.Offsetof(KMSAccessDeniedException{}.Type), Kind: api.KStringPtr},
+		{Name: "Message", Off: unsafe.Offsetof(KMSAccessDeniedException{}.Message), Kind: api.KStringPtr},
+	}},
+	116: {Go: (*KMSDisabledException)(nil), Fields: []api.Field{
+		{Name: "Type", Off: unsafe.Offsetof(KMSDisabledException{}.Type), Kind: api.KStringPtr},
+		{Name: "Message", Off: unsafe.Offsetof(KMSDisabledException{}.Message), Kind: api.KStringPtr},
+	}},
+	117: {Go: (*KMSInvalidStateException)(nil), Fields: []api.Field{
+		{Name: "Type", Off: unsafe.Offsetof(KMSInvalidStateException{}.Type), Kind: api.KStringPtr},
+		{Name: "Message", Off: unsafe.Offsetof(KMSInvalidStateException{}.Message), Kind: api.KStringPtr},
+	}},
+	118: {Go: (*KMSNotFoundException)(nil), Fields: []api.Field{
+		{Name: "Type", Off: unsafe.Offsetof(KMSNotFoundException{}.Type), Kind: api.KStringPtr},
+		{Name: "Message", Off: unsafe.Offsetof(KMSNotFoundException{}.Message), Kind: api.KStringPtr},
+	}},
+	119: {Go: (*Layer)(nil), Fields: []api.Field{
+		{Name: "Arn", Off: unsafe.Offsetof(Layer{}.Arn), Kind: api.KStringPtr},
+		{Name: "CodeSize", Off: unsafe.Offsetof(Layer{}.CodeSize), Kind: api.KInt64Ptr},
+		{Name: "SigningProfileVersionArn", Off: unsafe.Offsetof(Layer{}.SigningProfileVersionArn), Kind: api.KStringPtr},
+		{Name: "SigningJobArn", Off: unsafe.Offsetof(Layer{}.SigningJobArn), Kind: api.KStringPtr},
+	}},
+	120: {Go: (*LayerVersionContentInput)(nil), Fields: []api.Field{
+		{Name: "S3Bucket", Off: unsafe.Offsetof(LayerVersionContentInput{}.S3Bucket), Kind: api.KStringPtr},
+		{Name: "S3Key", Off: unsafe.Offsetof(LayerVersionContentInput{}.S3Key), Kind: api.KStringPtr},
+		{Name: "S3ObjectVersion", Off: unsafe.Offsetof(LayerVersionContentInput{}.S3ObjectVersion), Kind: api.KStringPtr},
+		{Name: "ZipFile", Off: unsafe.Offsetof(LayerVersionContentInput{}.ZipFile), Kind: api.KBytes},
+	}},
+	121: {Go: (*LayerVersionContentOutput)(nil), Fields: []api.Field{
+		{Name: "Location", Off: unsafe.Offsetof(LayerVersionContentOutput{}.Location), Kind: api.KStringPtr},
+		{Name: "CodeSha256", Off: unsafe.Offsetof(LayerVersionContentOutput{}.CodeSha256), Kind: api.KStringPtr},
+		{Name: "CodeSize", Off: unsafe.Offsetof(LayerVersionContentOutput{}.CodeSize), Kind: api.KInt64Ptr},
+		{Name: "SigningProfileVersionArn", Off: unsafe.Offsetof(LayerVersionContentOutput{}.SigningProfileVersionArn), Kind: api.KStringPtr},
+		{Name: "SigningJobArn", Off: unsafe.Offsetof(LayerVersionContentOutput{}.SigningJobArn), Kind: api.KStringPtr},
+	}},
+	122: {Go: (*LayerVersionsListItem)(nil), Fields: []api.Field{
+		{Name: "LayerVersionArn", Off: unsafe.Offsetof(LayerVersionsListItem{}.LayerVersionArn), Kind: api.KStringPtr},
+		{Name: "Version", Off: unsafe.Offsetof(LayerVersionsListItem{}.Version), Kind: api.KInt64Ptr},
+		{Name: "Description", Off: unsafe.Offsetof(LayerVersionsListItem{}.Description), Kind: api.KStringPtr},
+		{Name: "CreatedDate", Off: unsafe.Offsetof(LayerVersionsListItem{}.CreatedDate), Kind: api.KStringPtr},
+		{Name: "CompatibleRuntimes", Off: unsafe.Offsetof(LayerVersionsListItem{}.CompatibleRuntimes), Kind: api.KList, Type: 211},
+		{Name: "LicenseInfo", Off: unsafe.Offsetof(LayerVersionsListItem{}.LicenseInfo), Kind: api.KStringPtr},
+		{Name: "CompatibleArchitectures", Off: unsafe.Offsetof(LayerVersionsListItem{}.CompatibleArchitectures), Kind: api.KList, Type: 211},
+	}},
+	123: {Go: (*LayersListItem)(nil), Fields: []api.Field{
+		{Name: "LayerName", Off: unsafe.Offsetof(LayersListItem{}.LayerName), Kind: api.KStringPtr},
+		{Name: "LayerArn", Off: unsafe.Offsetof(LayersListItem{}.LayerArn), Kind: api.KStringPtr},
+		{Name: "LatestMatchingVersion", Off: unsafe.Offsetof(LayersListItem{}.LatestMatchingVersion), Kind: api.KStructPtr, Type: 122},
+	}},
+	124: {Go: (*ListAliasesRequest)(nil), Fields: []api.Field{
+		{Name: "FunctionName", Off: unsafe.Offsetof(ListAliasesRequest{}.FunctionName), Kind: api.KStringPtr},
+		{Name: "FunctionVersion", Off: unsafe.Offsetof(ListAliasesRequest{}.FunctionVersion), Kind: api.KStringPtr},
+		{Name: "Marker", Off: unsafe.Offsetof(ListAliasesRequest{}.Marker), Kind: api.KStringPtr},
+		{Name: "MaxItems", Off: unsafe.Offsetof(ListAliasesRequest{}.MaxItems), Kind: api.KInt32Ptr},
+	}},
+	125: {Go: (*ListAliasesResponse)(nil), Fields: []api.Field{
+		{Name: "NextMarker", Off: unsafe.Offsetof(ListAliasesResponse{}.NextMarker), Kind: api.KStringPtr},
+		{Name: "Aliases", Off: unsafe.Offsetof(ListAliasesResponse{}.Aliases), Kind: api.KList, Type: 218},
+	}},
+	126: {Go: (*ListCodeSigningConfigsRequest)(nil), Fields: []api.Field{
+		{Name: "Marker", Off: unsafe.Offsetof(ListCodeSigningConfigsRequest{}.Marker), Kind: api.KStringPtr},
+		{Name: "MaxItems", Off: unsafe.Offsetof(ListCodeSigningConfigsRequest{}.MaxItems), Kind: api.KInt32Ptr},
+	}},
+	127: {Go: (*ListCodeSigningConfigsResponse)(nil), Fields: []api.Field{
+		{Name: "NextMarker", Off: unsafe.Offsetof(ListCodeSigningConfigsResponse{}.NextMarker), Kind: api.KStringPtr},
+		{Name: "CodeSigningConfigs", Off: unsafe.Offsetof(ListCodeSigningConfigsResponse{}.CodeSigningConfigs), Kind: api.KList, Type: 219},
+	}},
+	128: {Go: (*ListEventSourceMappingsRequest)(nil), Fields: []api.Field{
+		{Name: "EventSourceArn", Off: unsafe.Offsetof(ListEventSourceMappingsRequest{}.EventSourceArn), Kind: api.KStringPtr},
+		{Name: "FunctionName", Off: unsafe.Offsetof(ListEventSourceMappingsRequest{}.FunctionName), Kind: api.KStringPtr},
+		{Name: "Marker", Off: unsafe.Offsetof(ListEventSourceMappingsRequest{}.Marker), Kind: api.KStringPtr},
+		{Name: "MaxItems", Off: unsafe.Offsetof(ListEventSourceMappingsRequest{}.MaxItems), Kind: api.KInt32Ptr},
+	}},
+	129: {Go: (*ListEventSourceMappingsResponse)(nil), Fields: []api.Field{
+		{Name: "NextMarker", Off: unsafe.Offsetof(ListEventSourceMappingsResponse{}.NextMarker), Kind: api.KStringPtr},
+		{Name: "EventSourceMappings", Off: unsafe.Offsetof(ListEventSourceMappingsResponse{}.EventSourceMappings), Kind: api.KList, Type: 220},
+	}},
+	130: {Go: (*ListFunctionEventInvokeConfigsRequest)(nil), Fields: []api.Field{
+		{Name: "FunctionName", Off: unsafe.Offsetof(ListFunctionEventInvokeConfigsRequest{}.FunctionName), Kind: api.KStringPtr},
+		{Name: "Marker", Off: unsafe.Offsetof(ListFunctionEventInvokeConfigsRequest{}.Marker), Kind: api.KStringPtr},
+		{Name: "MaxItems", Off: unsafe.Offsetof(ListFunctionEventInvokeConfigsRequest{}.MaxItems), Kind: api.KInt32Ptr},
+	}},
+	131: {Go: (*ListFunctionEventInvokeConfigsResponse)(nil), Fields: []api.Field{
+		{Name: "FunctionEventInvokeConfigs", Off: unsafe.Offsetof(ListFunctionEventInvokeConfigsResponse{}.FunctionEventInvokeConfigs), Kind: api.KList, Type: 221},
+		{Name: "NextMarker", Off: unsafe.Offsetof(ListFunctionEventInvokeConfigsResponse{}.NextMarker), Kind: api.KStringPtr},
+	}},
+	132: {Go: (*ListFunctionUrlConfigsRequest)(nil), Fields: []api.Field{
+		{Name: "FunctionName", Off: unsafe.Offsetof(ListFunctionUrlConfigsRequest{}.FunctionName), Kind: api.KStringPtr},
+		{Name: "Marker", Off: unsafe.Offsetof(ListFunctionUrlConfigsRequest{}.Marker), Kind: api.KStringPtr},
+		{Name: "MaxItems", Off: unsafe.Offsetof(ListFunctionUrlConfigsRequest{}.MaxItems), Kind: api.KInt32Ptr},
+	}},
+	133: {Go: (*ListFunctionUrlConfigsResponse)(nil), Fields: []api.Field{
+		{Name: "FunctionUrlConfigs", Off: unsafe.Offsetof(ListFunctionUrlConfigsResponse{}.FunctionUrlConfigs), Kind: api.KList, Type: 222},
+		{Name: "NextMarker", Off: unsafe.Offsetof(ListFunctionUrlConfigsResponse{}.NextMarker), Kind: api.KStringPtr},
+	}},
+	134: {Go: (*ListFunctionsByCodeSigningConfigRequest)(nil), Fields: []api.Field{
+		{Name: "CodeSigningConfigArn", Off: unsafe.Offsetof(ListFunctionsByCodeSigningConfigRequest{}.CodeSigningConfigArn), Kind: api.KStringPtr},
+		{Name: "Marker", Off: unsafe.Offsetof(ListFunctionsByCodeSigningConfigRequest{}.Marker), Kind: api.KStringPtr},
+		{Name: "MaxItems", Off: unsafe.Offsetof(ListFunctionsByCodeSigningConfigRequest{}.MaxItems), Kind: api.KInt32Ptr},
+	}},
+	135: {Go: (*ListFunctionsByCodeSigningConfigResponse)(nil), Fields: []api.Field{
+		{Name: "NextMarker", Off: unsafe.Offsetof(ListFunctionsByCodeSigningConfigResponse{}.NextMarker), Kind: api.KStringPtr},
+		{Name: "FunctionArns", Off: unsafe.Offsetof(ListFunctionsByCodeSigningConfigResponse{}.FunctionArns), Kind: api.KList, Type: 211},
+	}},
+	136: {Go: (*ListFunctionsRequest)(nil), Fields: []api.Field{
+		{Name: "MasterRegion", Off: unsafe.Offsetof(ListFunctionsRequest{}.MasterRegion), Kind: api.KStringPtr},
+		{Name: "FunctionVersion", Off: unsafe.Offsetof(ListFunctionsRequest{}.FunctionVersion), Kind: api.KStringPtr},
+		{Name: "Marker", Off: unsafe.Offsetof(ListFunctionsRequest{}.Marker), Kind: api.KStringPtr},
+		{Name: "MaxItems", Off: unsafe.Offsetof(ListFunctionsRequest{}.MaxItems), Kind: api.KInt32Ptr},
+	}},
+	137: {Go: (*ListFunctionsResponse)(nil), Fields: []api.Field{
+		{Name: "NextMarker", Off: unsafe.Offsetof(ListFunctionsResponse{}.NextMarker), Kind: api.KStringPtr},
+		{Name: "Functions", Off: unsafe.Offsetof(ListFunctionsResponse{}.Functions), Kind: api.KList, Type: 223},
+	}},
+	138: {Go: (*ListLayerVersionsRequest)(nil), Fields: []api.Field{
+		{Name: "CompatibleRuntime", Off: unsafe.Offsetof(ListLayerVersionsRequest{}.CompatibleRuntime), Kind: api.KStringPtr},
+		{Name: "LayerName", Off: unsafe.Offsetof(ListLayerVersionsRequest{}.LayerName), Kind: api.KStringPtr},
+		{Name: "Marker", Off: unsafe.Offsetof(ListLayerVersionsRequest{}.Marker), Kind: api.KStringPtr},
+		{Name: "MaxItems", Off: unsafe.Offsetof(ListLayerVersionsRequest{}.MaxItems), Kind: api.KInt32Ptr},
+		{Name: "CompatibleArchitecture", Off: unsafe.Offsetof(ListLayerVersionsRequest{}.CompatibleArchitecture), Kind: api.KStringPtr},
+	}},
+	139: {Go: (*ListLayerVersionsResponse)(nil), Fields: []api.Field{
+		{Name: "NextMarker", Off: unsafe.Offsetof(ListLayerVersionsResponse{}.NextMarker), Kind: api.KStringPtr},
+		{Name: "LayerVersions", Off: unsafe.Offsetof(ListLayerVersionsResponse{}.LayerVersions), Kind: api.KList, Type: 224},
+	}},
+	140: {Go: (*ListLayersRequest)(nil), Fields: []api.Field{
+		{Name: "CompatibleRuntime", Off: unsafe.Offsetof(ListLayersRequest{}.CompatibleRuntime), Kind: api.KStringPtr},
+		{Name: "Marker", Off: unsafe.Offsetof(ListLayersRequest{}.Marker), Kind: api.KStringPtr},
+		{Name: "MaxItems", Off: unsafe.Offsetof(ListLayersRequest{}.MaxItems), Kind: api.KInt32Ptr},
+		{Name: "CompatibleArchitecture", Off: unsafe.Offsetof(ListLayersRequest{}.CompatibleArchitecture), Kind: api.KStringPtr},
+	}},
+	141: {Go: (*ListLayersResponse)(nil), Fields: []api.Field{
+		{Name: "NextMarker", Off: unsafe.Offsetof(ListLayersResponse{}.NextMarker), Kind: api.KStringPtr},
+		{Name: "Layers", Off: unsafe.Offsetof(ListLayersResponse{}.Layers), Kind: api.KList, Type: 225},
+	}},
+	142: {Go: (*ListProvisionedConcurrencyConfigsRequest)(nil), Fields: []api.Field{
+		{Name: "FunctionName", Off: unsafe.Offsetof(ListProvisionedConcurrencyConfigsRequest{}.FunctionName), Kind: api.KStringPtr},
+		{Name: "Marker", Off: unsafe.Offsetof(ListProvisionedConcurrencyConfigsRequest{}.Marker), Kind: api.KStringPtr},
+		{Name: "MaxItems", Off: unsafe.Offsetof(ListProvisionedConcurrencyConfigsRequest{}.MaxItems), Kind: api.KInt32Ptr},
+	}},
+	143: {Go: (*ListProvisionedConcurrencyConfigsResponse)(nil), Fields: []api.Field{
+		{Name: "ProvisionedConcurrencyConfigs", Off: unsafe.Offsetof(ListProvisionedConcurrencyConfigsResponse{}.ProvisionedConcurrencyConfigs), Kind: api.KList, Type: 226},
+		{Name: "NextMarker", Off: unsafe.Offsetof(ListProvisionedConcurrencyConfigsResponse{}.NextMarker), Kind: api.KStringPtr},
+	}},
+	144: {Go: (*ListTagsRequest)(nil), Fields: []api.Field{
+		{Name: "Resource", Off: unsafe.Offsetof(ListTagsRequest{}.Resource), Kind: api.KStringPtr},
+	}},
+	145: {Go: (*ListTagsResponse)(nil), Fields: []api.Field{
+		{Name: "Tags", Off: unsafe.Offsetof(ListTagsResponse{}.Tags), Kind: api.KMap, Type: 213},
+	}},
+	146: {Go: (*ListVersionsByFunctionRequest)(nil), Fields: []api.Field{
+		{Name: "FunctionName", Off: unsafe.Offsetof(ListVersionsByFunctionRequest{}.FunctionName), Kind: api.KStringPtr},
+		{Name: "Marker", Off: unsafe.Offsetof(ListVersionsByFunctionRequest{}.Marker), Kind: api.KStringPtr},
+		{Name: "MaxItems", Off: unsafe.Offsetof(ListVersionsByFunctionRequest{}.MaxItems), Kind: api.KInt32Ptr},
+	}},
+	147: {Go: (*ListVersionsByFunctionResponse)(nil), Fields: []api.Field{
+		{Name: "NextMarker", Off: unsafe.Offsetof(ListVersionsByFunctionResponse{}.NextMarker), Kind: api.KStringPtr},
+		{Name: "Versions", Off: unsafe.Offsetof(ListVersionsByFunctionResponse{}.Versions), Kind: api.KList, Type: 223},
+	}},
+	148: {Go: (*LoggingConfig)(nil), Fields: []api.Field{
+		{Name: "LogFormat", Off: unsafe.Offsetof(LoggingConfig{}.LogFormat), Kind: api.KStringPtr},
+		{Name: "ApplicationLogLevel", Off: unsafe.Offsetof(LoggingConfig{}.ApplicationLogLevel), Kind: api.KStringPtr},
+		{Name: "SystemLogLevel", Off: unsafe.Offsetof(LoggingConfig{}.SystemLogLevel), Kind: api.KStringPtr},
+		{Name: "LogGroup", Off: unsafe.Offsetof(LoggingConfig{}.LogGroup), Kind: api.KStringPtr},
+	}},
+	149: {Go: (*OnFailure)(nil), Fields: []api.Field{
+		{Name: "Destination", Off: unsafe.Offsetof(OnFailure{}.Destination), Kind: api.KStringPtr},
+	}},
+	150: {Go: (*OnSuccess)(nil), Fields: []api.Field{
+		{Name: "Destination", Off: unsafe.Offsetof(OnSuccess{}.Destination), Kind: api.KStringPtr},
+	}},
+	151: {Go: (*PolicyLengthExceededException)(nil), Fields: []api.Field{
+		{Name: "Type", Off: unsafe.Offsetof(PolicyLengthExceededException{}.Type), Kind: api.KStringPtr},
+		{Name: "message", Off: unsafe.Offsetof(PolicyLengthExceededException{}.Message), Kind: api.KStringPtr},
+	}},
+	152: {Go: (*PreconditionFailedException)(nil), Fields: []api.Field{
+		{Name: "Type", Off: unsafe.Offsetof(PreconditionFailedException{}.Type), Kind: api.KStringPtr},
+		{Name: "message", Off: unsafe.Offsetof(PreconditionFailedException{}.Message), Kind: api.KStringPtr},
+	}},
+	153: {Go: (*ProvisionedConcurrencyConfigListItem)(nil), Fields: []api.Field{
+		{Name: "FunctionArn", Off: unsafe.Offsetof(ProvisionedConcurrencyConfigListItem{}.FunctionArn), Kind: api.KStringPtr},
+		{Name: "RequestedProvisionedConcurrentExecutions", Off: unsafe.Offsetof(ProvisionedConcurrencyConfigListItem{}.RequestedProvisionedConcurrentExecutions), Kind: api.KInt32Ptr},
+		{Name: "AvailableProvisionedConcurrentExecutions", Off: unsafe.Offsetof(ProvisionedConcurrencyConfigListItem{}.AvailableProvisionedConcurrentExecutions), Kind: api.KInt32Ptr},
+		{Name: "AllocatedProvisionedConcurrentExecutions", Off: unsafe.Offsetof(ProvisionedConcurrencyConfigListItem{}.AllocatedProvisionedConcurrentExecutions), Kind: api.KInt32Ptr},
+		{Name: "Status", Off: unsafe.Offsetof(ProvisionedConcurrencyConfigListItem{}.Status), Kind: api.KStringPtr},
+		{Name: "StatusReason", Off: unsafe.Offsetof(ProvisionedConcurrencyConfigListItem{}.StatusReason), Kind: api.KStringPtr},
+		{Name: "LastModified", Off: unsafe.Offsetof(ProvisionedConcurrencyConfigListItem{}.LastModified), Kind: api.KStringPtr},
+	}},
+	154: {Go: (*ProvisionedConcurrencyConfigNotFoundException)(nil), Fields: []api.Field{
+		{Name: "Type", Off: unsafe.Offsetof(ProvisionedConcurrencyConfigNotFoundException{}.Type), Kind: api.KStringPtr},
+		{Name: "message", Off: unsafe.Offsetof(ProvisionedConcurrencyConfigNotFoundException{}.Message), Kind: api.KStringPtr},
+	}},
+	155: {Go: (*PublishLayerVersionRequest)(nil), Fields: []api.Field{
+		{Name: "LayerName", Off: unsafe.Offsetof(PublishLayerVersionRequest{}.LayerName), Kind: api.KStringPtr},
+		{Name: "Description", Off: unsafe.Offsetof(PublishLayerVersionRequest{}.Description), Kind: api.KStringPtr},
+		{Name: "Content", Off: unsafe.Offsetof(PublishLayerVersionRequest{}.Content), Kind: api.KStructPtr, Type: 120},
+		{Name: "CompatibleRuntimes", Off: unsafe.Offsetof(PublishLayerVersionRequest{}.CompatibleRuntimes), Kind: api.KList, Type: 211},
+		{Name: "LicenseInfo", Off: unsafe.Offsetof(PublishLayerVersionRequest{}.LicenseInfo), Kind: api.KStringPtr},
+		{Name: "CompatibleArchitectures", Off: unsafe.Offsetof(PublishLayerVersionRequest{}.CompatibleArchitectures), Kind: api.KList, Type: 211},
+	}},
+	156: {Go: (*PublishLayerVersionResponse)(nil), Fields: []api.Field{
+		{Name: "Content", Off: unsafe.Offsetof(PublishLayerVersionResponse{}.Content), Kind: api.KStructPtr, Type: 121},
+		{Name: "LayerArn", Off: unsafe.Offsetof(PublishLayerVersionResponse{}.LayerArn), Kind: api.KStringPtr},
+		{Name: "LayerVersionArn", Off: unsafe.Offsetof(PublishLayerVersionResponse{}.LayerVersionArn), Kind: api.KStringPtr},
+		{Name: "Description", Off: unsafe.Offsetof(PublishLayerVersionResponse{}.Description), Kind: api.KStringPtr},
+		{Name: "CreatedDate", Off: unsafe.Offsetof(PublishLayerVersionResponse{}.CreatedDate), Kind: api.KStringPtr},
+		{Name: "Version", Off: unsafe.Offsetof(PublishLayerVersionResponse{}.Version), Kind: api.KInt64Ptr},
+		{Name: "CompatibleRuntimes", Off: unsafe.Offsetof(PublishLayerVersionResponse{}.CompatibleRuntimes), Kind: api.KList, Type: 211},
+		{Name: "LicenseInfo", Off: unsafe.Offsetof(PublishLayerVersionResponse{}.LicenseInfo), Kind: api.KStringPtr},
+		{Name: "CompatibleArchitectures", Off: unsafe.Offsetof(PublishLayerVersionResponse{}.CompatibleArchitectures), Kind: api.KList, Type: 211},
+	}},
+	157: {Go: (*PublishVersionRequest)(nil), Fields: []api.Field{
+		{Name: "FunctionName", Off: unsafe.Offsetof(PublishVersionRequest{}.FunctionName), Kind: api.KStringPtr},
+		{Name: "CodeSha256", Off: unsafe.Offsetof(PublishVersionRequest{}.CodeSha256), Kind: api.KStringPtr},
+		{Name: "Description", Off: unsafe.Offsetof(PublishVersionRequest{}.Description), Kind: api.KStringPtr},
+		{Name: "RevisionId", Off: unsafe.Offsetof(PublishVersionRequest{}.RevisionId), Kind: api.KStringPtr},
+	}},
+	158: {Go: (*PutFunctionCodeSigningConfigRequest)(nil), Fields: []api.Field{
+		{Name: "CodeSigningConfigArn", Off: unsafe.Offsetof(PutFunctionCodeSigningConfigRequest{}.CodeSigningConfigArn), Kind: api.KStringPtr},
+		{Name: "FunctionName", Off: unsafe.Offsetof(PutFunctionCodeSigningConfigRequest{}.FunctionName), Kind: api.KStringPtr},
+	}},
+	159: {Go: (*PutFunctionCodeSigningConfigResponse)(nil), Fields: []api.Field{
+		{Name: "CodeSigningConfigArn", Off: unsafe.Offsetof(PutFunctionCodeSigningConfigResponse{}.CodeSigningConfigArn), Kind: api.KStringPtr},
+		{Name: "FunctionName", Off: unsafe.Offsetof(PutFunctionCodeSigningConfigResponse{}.FunctionName), Kind: api.KStringPtr},
+	}},
+	160: {Go: (*PutFunctionConcurrencyRequest)(nil), Fields: []api.Field{
+		{Name: "FunctionName", Off: unsafe.Offsetof(PutFunctionConcurrencyRequest{}.FunctionName), Kind: api.KStringPtr},
+		{Name: "ReservedConcurrentExecutions", Off: unsafe.Offsetof(PutFunctionConcurrencyRequest{}.ReservedConcurrentExecutions), Kind: api.KInt32Ptr},
+	}},
+	161: {Go: (*PutFunctionEventInvokeConfigRequest)(nil), Fields: []api.Field{
+		{Name: "FunctionName", Off: unsafe.Offsetof(PutFunctionEventInvokeConfigRequest{}.FunctionName), Kind: api.KStringPtr},
+		{Name: "Qualifier", Off: unsafe.Offsetof(PutFunctionEventInvokeConfigRequest{}.Qualifier), Kind: api.KStringPtr},
+		{Name: "MaximumRetryAttempts", Off: unsafe.Offsetof(PutFunctionEventInvokeConfigRequest{}.MaximumRetryAttempts), Kind: api.KInt32Ptr},
+		{Name: "MaximumEventAgeInSeconds", Off: unsafe.Offsetof(PutFunctionEventInvokeConfigRequest{}.MaximumEventAgeInSeconds), Kind: api.KInt32Ptr},
+		{Name: "DestinationConfig", Off: unsafe.Offsetof(PutFunctionEventInvokeConfigRequest{}.DestinationConfig), Kind: api.KStructPtr, Type: 44},
+	}},
+	162: {Go: (*PutFunctionRecursionConfigRequest)(nil), Fields: []api.Field{
+		{Name: "FunctionName", Off: unsafe.Offsetof(PutFunctionRecursionConfigRequest{}.FunctionName), Kind: api.KStringPtr},
+		{Name: "RecursiveLoop", Off: unsafe.Offsetof(PutFunctionRecursionConfigRequest{}.RecursiveLoop), Kind: api.KStringPtr},
+	}},
+	163: {Go: (*PutFunctionRecursionConfigResponse)(nil), Fields: []api.Field{
+		{Name: "RecursiveLoop", Off: unsafe.Offsetof(PutFunctionRecursionConfigResponse{}.RecursiveLoop), Kind: api.KStringPtr},
+	}},
+	164: {Go: (*PutProvisionedConcurrencyConfigRequest)(nil), Fields: []api.Field{
+		{Name: "FunctionName", Off: unsafe.Offsetof(PutProvisionedConcurrencyConfigRequest{}.FunctionName), Kind: api.KStringPtr},
+		{Name: "Qualifier", Off: unsafe.Offsetof(PutProvisionedConcurrencyConfigRequest{}.Qualifier), Kind: api.KStringPtr},
+		{Name: "ProvisionedConcurrentExecutions", Off: unsafe.Offsetof(PutProvisionedConcurrencyConfigRequest{}.ProvisionedConcurrentExecutions), Kind: api.KInt32Ptr},
+	}},
+	165: {Go: (*PutProvisionedConcurrencyConfigResponse)(nil), Fields: []api.Field{
+		{Name: "RequestedProvisionedConcurrentExecutions", Off: unsafe.Offsetof(PutProvisionedConcurrencyConfigResponse{}.RequestedProvisionedConcurrentExecutions), Kind: api.KInt32Ptr},
+		{Name: "AvailableProvisionedConcurrentExecutions", Off: unsafe.Offsetof(PutProvisionedConcurrencyConfigResponse{}.AvailableProvisionedConcurrentExecutions), Kind: api.KInt32Ptr},
+		{Name: "AllocatedProvisionedConcurrentExecutions", Off: unsafe.Offsetof(PutProvisionedConcurrencyConfigResponse{}.AllocatedProvisionedConcurrentExecutions), Kind: api.KInt32Ptr},
+		{Name: "Status", Off: unsafe.Offsetof(PutProvisionedConcurrencyConfigResponse{}.Status), Kind: api.KStringPtr},
+		{Name: "StatusReason", Off: unsafe.Offsetof(PutProvisionedConcurrencyConfigResponse{}.StatusReason), Kind: api.KStringPtr},
+		{Name: "LastModified", Off: unsafe.Offsetof(PutProvisionedConcurrencyConfigResponse{}.LastModified), Kind: api.KStringPtr},
+	}},
+	166: {Go: (*PutRuntimeManagementConfigRequest)(nil), Fields: []api.Field{
+		{Name: "FunctionName", Off: unsafe.Offsetof(PutRuntimeManagementConfigRequest{}.FunctionName), Kind: api.KStringPtr},
+		{Name: "Qualifier", Off: unsafe.Offsetof(PutRuntimeManagementConfigRequest{}.Qualifier), Kind: api.KStringPtr},
+		{Name: "UpdateRuntimeOn", Off: unsafe.Offsetof(PutRuntimeManagementConfigRequest{}.UpdateRuntimeOn), Kind: api.KStringPtr},
+		{Name: "RuntimeVersionArn", Off: unsafe.Offsetof(PutRuntimeManagementConfigRequest{}.RuntimeVersionArn), Kind: api.KStringPtr},
+	}},
+	167: {Go: (*PutRuntimeManagementConfigResponse)(nil), Fields: []api.Field{
+		{Name: "UpdateRuntimeOn", Off: unsafe.Offsetof(PutRuntimeManagementConfigResponse{}.UpdateRuntimeOn), Kind: api.KStringPtr},
+		{Name: "FunctionArn", Off: unsafe.Offsetof(PutRuntimeManagementConfigResponse{}.FunctionArn), Kind: api.KStringPtr},
+		{Name: "RuntimeVersionArn", Off: unsafe.Offsetof(PutRuntimeManagementConfigResponse{}.RuntimeVersionArn), Kind: api.KStringPtr},
+	}},
+	168: {Go: (*RecursiveInvocationException)(nil), Fields: []api.Field{
+		{Name: "Type", Off: unsafe.Offsetof(RecursiveInvocationException{}.Type), Kind: api.KStringPtr},
+		{Name: "Message", Off: unsafe.Offsetof(RecursiveInvocationException{}.Message), Kind: api.KStringPtr},
+	}},
+	169: {Go: (*RemoveLayerVersionPermissionOutput)(nil)},
+	170: {Go: (*RemoveLayerVersionPermissionRequest)(nil), Fields: []api.Field{
+		{Name: "LayerName", Off: unsafe.Offsetof(RemoveLayerVersionPermissionRequest{}.LayerName), Kind: api.KStringPtr},
+		{Name: "VersionNumber", Off: unsafe.Offsetof(RemoveLayerVersionPermissionRequest{}.VersionNumber), Kind: api.KInt64Ptr},
+		{Name: "StatementId", Off: unsafe.Offsetof(RemoveLayerVersionPermissionRequest{}.StatementId), Kind: api.KStringPtr},
+		{Name: "RevisionId", Off: unsafe.Offsetof(RemoveLayerVersionPermissionRequest{}.RevisionId), Kind: api.KStringPtr},
+	}},
+	171: {Go: (*RemovePermissionOutput)(nil)},
+	172: {Go: (*RemovePermissionRequest)(nil), Fields: []api.Field{
+		{Name: "FunctionName", Off: unsafe.Offsetof(RemovePermissionRequest{}.FunctionName), Kind: api.KStringPtr},
+		{Name: "StatementId", Off: unsafe.Offsetof(RemovePermissionRequest{}.StatementId), Kind: api.KStringPtr},
+		{Name: "Qualifier", Off: unsafe.Offsetof(RemovePermissionRequest{}.Qualifier), Kind: api.KStringPtr},
+		{Name: "RevisionId", Off: unsafe.Offsetof(RemovePermissionRequest{}.RevisionId), Kind: api.KStringPtr},
+	}},
+	173: {Go: (*RequestTooLargeException)(nil), Fields: []api.Field{
+		{Name: "Type", Off: unsafe.Offsetof(RequestTooLargeException{}.Type), Kind: api.KStringPtr},
+		{Name: "message", Off: unsafe.Offsetof(RequestTooLargeException{}.Message), Kind: api.KStringPtr},
+	}},
+	174: {Go: (*ResourceConflictException)(nil), Fields: []api.Field{
+		{Name: "Type", Off: unsafe.Offsetof(ResourceConflictException{}.Type), Kind: api.KStringPtr},
+		{Name: "message", Off: unsafe.Offsetof(ResourceConflictException{}.Message), Kind: api.KStringPtr},
+	}},
+	175: {Go: (*ResourceInUseException)(nil), Fields: []api.Field{
+		{Name: "Type", Off: unsafe.Offsetof(ResourceInUseException{}.Type), Kind: api.KStringPtr},
+		{Name: "Message", Off: unsafe.Offsetof(ResourceInUseException{}.Message), Kind: api.KStringPtr},
+	}},
+	176: {Go: (*ResourceNotFoundException)(nil), Fields: []api.Field{
+		{Name: "Type", Off: unsafe.Offsetof(ResourceNotFoundException{}.Type), Kind: api.KStringPtr},
+		{Name: "Message", Off: unsafe.Offsetof(ResourceNotFoundException{}.Message), Kind: api.KStringPtr},
+	}},
+	177: {Go: (*ResourceNotReadyException)(nil), Fields: []api.Field{
+		{Name: "Type", Off: unsafe.Offsetof(ResourceNotReadyException{}.Type), Kind: api.KStringPtr},
+		{Name: "message", Off: unsafe.Offsetof(ResourceNotReadyException{}.Message), Kind: api.KStringPtr},
+	}},
+	178: {Go: (*RuntimeVersionConfig)(nil), Fields: []api.Field{
+		{Name: "RuntimeVersionArn", Off: unsafe.Offsetof(RuntimeVersionConfig{}.RuntimeVersionArn), Kind: api.KStringPtr},
+		{Name: "Error", Off: unsafe.Offsetof(RuntimeVersionConfig{}.Error), Kind: api.KStructPtr, Type: 179},
+	}},
+	179: {Go: (*RuntimeVersionError)(nil), Fields: []api.Field{
+		{Name: "ErrorCode", Off: unsafe.Offsetof(RuntimeVersionError{}.ErrorCode), Kind: api.KStringPtr},
+		{Name: "Message", Off: unsafe.Offsetof(RuntimeVersionError{}.Message), Kind: api.KStringPtr},
+	}},
+	180: {Go: (*ScalingConfig)(nil), Fields: []api.Field{
+		{Name: "MaximumConcurrency", Off: unsafe.Offsetof(ScalingConfig{}.MaximumConcurrency), Kind: api.KInt32Ptr},
+	}},
+	181: {Go: (*SelfManagedEventSource)(nil), Fields: []api.Field{
+		{Name: "Endpoints", Off: unsafe.Offsetof(SelfManagedEventSource{}.Endpoints), Kind: api.KMap, Type: 227},
+	}},
+	182: {Go: (*SelfManagedKafkaEventSourceConfig)(nil), Fields: []api.Field{
+		{Name: "ConsumerGroupId", Off: unsafe.Offsetof(SelfManagedKafkaEventSourceConfig{}.ConsumerGroupId), Kind: api.KStringPtr},
+	}},
+	183: {Go: (*ServiceException)(nil), Fields: []api.Field{
+		{Name: "Type", Off: unsafe.Offsetof(ServiceException{}.Type), Kind: api.KStringPtr},
+		{Name: "Message", Off: unsafe.Offsetof(ServiceException{}.Message), Kind: api.KStringPtr},
+	}},
+	184: {Go: (*SnapStart)(nil), Fields: []api.Field{
+		{Name: "ApplyOn", Off: unsafe.Offsetof(SnapStart{}.ApplyOn), Kind: api.KStringPtr},
+	}},
+	185: {Go: (*SnapStartException)(nil), Fields: []api.Field{
+		{Name: "Type", Off: unsafe.Offsetof(SnapStartException{}.Type), Kind: api.KStringPtr},
+		{Name: "Message", Off: unsafe.Offsetof(SnapStartException{}.Message), Kind: api.KStringPtr},
+	}},
+	186: {Go: (*SnapStartNotReadyException)(nil), Fields: []api.Field{
+		{Name: "Type", Off: unsafe.Offsetof(SnapStartNotReadyException{}.Type), Kind: api.KStringPtr},
+		{Name: "Message", Off: unsafe.Offsetof(SnapStartNotReadyException{}.Message), Kind: api.KStringPtr},
+	}},
+	187: {Go: (*SnapStartResponse)(nil), Fields: []api.Field{
+		{Name: "ApplyOn", Off: unsafe.Offsetof(SnapStartResponse{}.ApplyOn), Kind: api.KStringPtr},
+		{Name: "OptimizationStatus", Off: unsafe.Offsetof(SnapStartResponse{}.OptimizationStatus), Kind: api.KStringPtr},
+	}},
+	188: {Go: (*SnapStartTimeoutException)(nil), Fields: []api.Field{
+		{Name: "Type", Off: unsafe.Offsetof(SnapStartTimeoutException{}.Type), Kind: api.KStringPtr},
+		{Name: "Message", Off: unsafe.Offsetof(SnapStartTimeoutException{}.Message), Kind: api.KStringPtr},
+	}},
+	189: {Go: (*SourceAccessConfiguration)(nil), Fields: []api.Field{
+		{Name: "Type", Off: unsafe.Offsetof(SourceAccessConfiguration{}.Type), Kind: api.KStringPtr},
+		{Name: "URI", Off: unsafe.Offsetof(SourceAccessConfiguration{}.URI), Kind: api.KStringPtr},
+	}},
+	190: {Go: (*SubnetIPAddressLimitReachedException)(nil), Fields: []api.Field{
+		{Name: "Type", Off: unsafe.Offsetof(SubnetIPAddressLimitReachedException{}.Type), Kind: api.KStringPtr},
+		{Name: "Message", Off: unsafe.Offsetof(SubnetIPAddressLimitReachedException{}.Message), Kind: api.KStringPtr},
+	}},
+	191: {Go: (*TagResourceOutput)(nil)},
+	192: {Go: (*TagResourceRequest)(nil), Fields: []api.Field{
+		{Name: "Resource", Off: unsafe.Offsetof(TagResourceRequest{}.Resource), Kind: api.KStringPtr},
+		{Name: "Tags", Off: unsafe.Offsetof(TagResourceRequest{}.Tags), Kind: api.KMap, Type: 213},
+	}},
+	193: {Go: (*TooManyRequestsException)(nil), Fields: []api.Field{
+		{Name: "retryAfterSeconds", Off: unsafe.Offsetof(TooManyRequestsException{}.RetryAfterSeconds), Kind: api.KStringPtr},
+		{Name: "Type", Off: unsafe.Offsetof(TooManyRequestsException{}.Type), Kind: api.KStringPtr},
+		{Name: "message", Off: unsafe.Offsetof(TooManyRequestsException{}.Message), Kind: api.KStringPtr},
+		{Name: "Reason", Off: unsafe.Offsetof(TooManyRequestsException{}.Reason), Kind: api.KStringPtr},
+	}},
+	194: {Go: (*TracingConfig)(nil), Fields: []api.Field{
+		{Name: "Mode", Off: unsafe.Offsetof(TracingConfig{}.Mode), Kind: api.KStringPtr},
+	}},
+	195: {Go: (*TracingConfigResponse)(nil), Fields: []api.Field{
+		{Name: "Mode", Off: unsafe.Offsetof(TracingConfigResponse{}.Mode), Kind: api.KStringPtr},
+	}},
+	196: {Go: (*UnsupportedMediaTypeException)(nil), Fields: []api.Field{
+		{Name: "Type", Off: unsafe.Offsetof(UnsupportedMediaTypeException{}.Type), Kind: api.KStringPtr},
+		{Name: "message", Off: unsafe.Offsetof(UnsupportedMediaTypeException{}.Message), Kind: api.KStringPtr},
+	}},
+	197: {Go: (*UntagResourceOutput)(nil)},
+	198: {Go: (*UntagResourceRequest)(nil), Fields: []api.Field{
+		{Name: "Resource", Off: unsafe.Offsetof(UntagResourceRequest{}.Resource), Kind: api.KStringPtr},
+		{Name: "TagKeys", Off: unsafe.Offsetof(UntagResourceRequest{}.TagKeys), Kind: api.KList, Type: 211},
+	}},
+	199: {Go: (*UpdateAliasRequest)(nil), Fields: []api.Field{
+		{Name: "FunctionName", Off: unsafe.Offsetof(UpdateAliasRequest{}.FunctionName), Kind: api.KStringPtr},
+		{Name: "Name", Off: unsafe.Offsetof(UpdateAliasRequest{}.Name), Kind: api.KStringPtr},
+		{Name: "FunctionVersion", Off: unsafe.Offsetof(UpdateAliasRequest{}.FunctionVersion), Kind: api.KStringPtr},
+		{Name: "Description", Off: unsafe.Offsetof(UpdateAliasRequest{}.Description), Kind: api.KStringPtr},
+		{Name: "RoutingConfig", Off: unsafe.Offsetof(UpdateAliasRequest{}.RoutingConfig), Kind: api.KStructPtr, Type: 7},
+		{Name: "RevisionId", Off: unsafe.Offsetof(UpdateAliasRequest{}.RevisionId), Kind: api.KStringPtr},
+	}},
+	200: {Go: (*UpdateCodeSigningConfigRequest)(nil), Fields: []api.Field{
+		{Name: "CodeSigningConfigArn", Off: unsafe.Offsetof(UpdateCodeSigningConfigRequest{}.CodeSigningConfigArn), Kind: api.KStringPtr},
+		{Name: "Description", Off: unsafe.Offsetof(UpdateCodeSigningConfigRequest{}.Description), Kind: api.KStringPtr},
+		{Name: "AllowedPublishers", Off: unsafe.Offsetof(UpdateCodeSigningConfigRequest{}.AllowedPublishers), Kind: api.KStructPtr, Type: 8},
+		{Name: "CodeSigningPolicies", Off: unsafe.Offsetof(UpdateCodeSigningConfigRequest{}.CodeSigningPolicies), Kind: api.KStructPtr, Type: 12},
+	}},
+	201: {Go: (*UpdateCodeSigningConfigResponse)(nil), Fields: []api.Field{
+		{Name: "CodeSigningConfig", Off: unsafe.Offsetof(UpdateCodeSigningConfigResponse{}.CodeSigningConfig), Kind: api.KStructPtr, Type: 10},
+	}},
+	202: {Go: (*UpdateEventSourceMappingRequest)(nil), Fields: []api.Field{
+		{Name: "UUID", Off: unsafe.Offsetof(UpdateEventSourceMappingRequest{}.UUID), Kind: api.KStringPtr},
+		{Name: "FunctionName", Off: unsafe.Offsetof(UpdateEventSourceMappingRequest{}.FunctionName), Kind: api.KStringPtr},
+		{Name: "Enabled", Off: unsafe.Offsetof(UpdateEventSourceMappingRequest{}.Enabled), Kind: api.KBoolPtr},
+		{Name: "BatchSize", Off: unsafe.Offsetof(UpdateEventSourceMappingRequest{}.BatchSize), Kind: api.KInt32Ptr},
+		{Name: "FilterCriteria", Off: unsafe.Offsetof(UpdateEventSourceMappingRequest{}.FilterCriteria), Kind: api.KStructPtr, Type: 61},
+		{Name: "MaximumBatchingWindowInSeconds", Off: unsafe.Offsetof(UpdateEventSourceMappingRequest{}.MaximumBatchingWindowInSeconds), Kind: api.KInt32Ptr},
+		{Name: "DestinationConfig", Off: unsafe.Offsetof(UpdateEventSourceMappingRequest{}.DestinationConfig), Kind: api.KStructPtr, Type: 44},
+		{Name: "MaximumRecordAgeInSeconds", Off: unsafe.Offsetof(UpdateEventSourceMappingRequest{}.MaximumRecordAgeInSeconds), Kind: api.KInt32Ptr},
+		{Name: "BisectBatchOnFunctionError", Off: unsafe.Offsetof(UpdateEventSourceMappingRequest{}.BisectBatchOnFunctionError), Kind: api.KBoolPtr},
+		{Name: "MaximumRetryAttempts", Off: unsafe.Offsetof(UpdateEventSourceMappingRequest{}.MaximumRetryAttempts), Kind: api.KInt32Ptr},
+		{Name: "ParallelizationFactor", Off: unsafe.Offsetof(UpdateEventSourceMappingRequest{}.ParallelizationFactor), Kind: api.KInt32Ptr},
+		{Name: "SourceAccessConfigurations", Off: unsafe.Offsetof(UpdateEventSourceMappingRequest{}.SourceAccessConfigurations), Kind: api.KList, Type: 212},
+		{Name: "TumblingWindowInSeconds", Off: unsafe.Offsetof(UpdateEventSourceMappingRequest{}.TumblingWindowInSeconds), Kind: api.KInt32Ptr},
+		{Name: "FunctionResponseTypes", Off: unsafe.Offsetof(UpdateEventSourceMappingRequest{}.FunctionResponseTypes), Kind: api.KList, Type: 211},
+		{Name: "ScalingConfig", Off: unsafe.Offsetof(UpdateEventSourceMappingRequest{}.ScalingConfig), Kind: api.KStructPtr, Type: 180},
+		{Name: "DocumentDBEventSourceConfig", Off: unsafe.Offsetof(UpdateEventSourceMappingRequest{}.DocumentDBEventSourceConfig), Kind: api.KStructPtr, Type: 45},
+	}},
+	203: {Go: (*UpdateFunctionCodeRequest)(nil), Fields: []api.Field{
+		{Name: "FunctionName", Off: unsafe.Offsetof(UpdateFunctionCodeRequest{}.FunctionName), Kind: api.KStringPtr},
+		{Name: "ZipFile", Off: unsafe.Offsetof(UpdateFunctionCodeRequest{}.ZipFile), Kind: api.KBytes},
+		{Name: "S3Bucket", Off: unsafe.Offsetof(UpdateFunctionCodeRequest{}.S3Bucket), Kind: api.KStringPtr},
+		{Name: "S3Key", Off: unsafe.Offsetof(UpdateFunctionCodeRequest{}.S3Key), Kind: api.KStringPtr},
+		{Name: "S3ObjectVersion", Off: unsafe.Offsetof(UpdateFunctionCodeRequest{}.S3ObjectVersion), Kind: api.KStringPtr},
+		{Name: "ImageUri", Off: unsafe.Offsetof(UpdateFunctionCodeRequest{}.ImageUri), Kind: api.KStringPtr},
+		{Name: "Publish", Off: unsafe.Offsetof(UpdateFunctionCodeRequest{}.Publish), Kind: api.KBoolPtr},
+		{Name: "DryRun", Off: unsafe.Offsetof(UpdateFunctionCodeRequest{}.DryRun), Kind: api.KBoolPtr},
+		{Name: "RevisionId", Off: unsafe.Offsetof(UpdateFunctionCodeRequest{}.RevisionId), Kind: api.KStringPtr},
+		{Name: "Architectures", Off: unsafe.Offsetof(UpdateFunctionCodeRequest{}.Architectures), Kind: api.KList, Type: 211},
+	}},
+	204: {Go: (*UpdateFunctionConfigurationRequest)(nil), Fields: []api.Field{
+		{Name: "FunctionName", Off: unsafe.Offsetof(UpdateFunctionConfigurationRequest{}.FunctionName), Kind: api.KStringPtr},
+		{Name: "Role", Off: unsafe.Offsetof(UpdateFunctionConfigurationRequest{}.Role), Kind: api.KStringPtr},
+		{Name: "Handler", Off: unsafe.Offsetof(UpdateFunctionConfigurationRequest{}.Handler), Kind: api.KStringPtr},
+		{Name: "Description", Off: unsafe.Offsetof(UpdateFunctionConfigurationRequest{}.Description), Kind: api.KStringPtr},
+		{Name: "Timeout", Off: unsafe.Offsetof(UpdateFunctionConfigurationRequest{}.Timeout), Kind: api.KInt32Ptr},
+		{Name: "MemorySize", Off: unsafe.Offsetof(UpdateFunctionConfigurationRequest{}.MemorySize), Kind: api.KInt32Ptr},
+		{Name: "VpcConfig", Off: unsafe.Offsetof(UpdateFunctionConfigurationRequest{}.VpcConfig), Kind: api.KStructPtr, Type: 208},
+		{Name: "Environment", Off: unsafe.Offsetof(UpdateFunctionConfigurationRequest{}.Environment), Kind: api.KStructPtr, Type: 54},
+		{Name: "Runtime", Off: unsafe.Offsetof(UpdateFunctionConfigurationRequest{}.Runtime), Kind: api.KStringPtr},
+		{Name: "DeadLetterConfig", Off: unsafe.Offsetof(UpdateFunctionConfigurationRequest{}.DeadLetterConfig), Kind: api.KStructPtr, Type: 24},
+		{Name: "KMSKeyArn", Off: unsafe.Offsetof(UpdateFunctionConfigurationRequest{}.KMSKeyArn), Kind: api.KStringPtr},
+		{Name: "TracingConfig", Off: unsafe.Offsetof(UpdateFunctionConfigurationRequest{}.TracingConfig), Kind: api.KStructPtr, Type: 194},
+		{Name: "RevisionId", Off: unsafe.Offsetof(UpdateFunctionConfigurationRequest{}.RevisionId), Kind: api.KStringPtr},
+		{Name: "Layers", Off: unsafe.Offsetof(UpdateFunctionConfigurationRequest{}.Layers), Kind: api.KList, Type: 211},
+		{Name: "FileSystemConfigs", Off: unsafe.Offsetof(UpdateFunctionConfigurationRequest{}.FileSystemConfigs), Kind: api.KList, Type: 214},
+		{Name: "ImageConfig", Off: unsafe.Offsetof(UpdateFunctionConfigurationRequest{}.ImageConfig), Kind: api.KStructPtr, Type: 96},
+		{Name: "EphemeralStorage", Off: unsafe.Offsetof(UpdateFunctionConfigurationRequest{}.EphemeralStorage), Kind: api.KStructPtr, Type: 57},
+		{Name: "SnapStart", Off: unsafe.Offsetof(UpdateFunctionConfigurationRequest{}.SnapStart), Kind: api.KStructPtr, Type: 184},
+		{Name: "LoggingConfig", Off: unsafe.Offsetof(UpdateFunctionConfigurationRequest{}.LoggingConfig), Kind: api.KStructPtr, Type: 148},
+	}},
+	205: {Go: (*UpdateFunctionEventInvokeConfigRequest)(nil), Fields: []api.Field{
+		{Name: "FunctionName", Off: unsafe.Offsetof(UpdateFunctionEventInvokeConfigRequest{}.FunctionName), Kind: api.KStringPtr},
+		{Name: "Qualifier", Off: unsafe.Offsetof(UpdateFunctionEventInvokeConfigRequest{}.Qualifier), Kind: api.KStringPtr},
+		{Name: "MaximumRetryAttempts", Off: unsafe.Offsetof(UpdateFunctionEventInvokeConfigRequest{}.MaximumRetryAttempts), Kind: api.KInt32Ptr},
+		{Name: "MaximumEventAgeInSeconds", Off: unsafe.Offsetof(UpdateFunctionEventInvokeConfigRequest{}.MaximumEventAgeInSeconds), Kind: api.KInt32Ptr},
+		{Name: "DestinationConfig", Off: unsafe.Offsetof(UpdateFunctionEventInvokeConfigRequest{}.DestinationConfig), Kind: api.KStructPtr, Type: 44},
+	}},
+	206: {Go: (*UpdateFunctionUrlConfigRequest)(nil), Fields: []api.Field{
+		{Name: "FunctionName", Off: unsafe.Offsetof(UpdateFunctionUrlConfigRequest{}.FunctionName), Kind: api.KStringPtr},
+		{Name: "Qualifier", Off: unsafe.Offsetof(UpdateFunctionUrlConfigRequest{}.Qualifier), Kind: api.KStringPtr},
+		{Name: "AuthType", Off: unsafe.Offsetof(UpdateFunctionUrlConfigRequest{}.AuthType), Kind: api.KStringPtr},
+		{Name: "Cors", Off: unsafe.Offsetof(UpdateFunctionUrlConfigRequest{}.Cors), Kind: api.KStructPtr, Type: 16},
+		{Name: "InvokeMode", Off: unsafe.Offsetof(UpdateFunctionUrlConfigRequest{}.InvokeMode), Kind: api.KStringPtr},
+	}},
+	207: {Go: (*UpdateFunctionUrlConfigResponse)(nil), Fields: []api.Field{
+		{Name: "FunctionUrl", Off: unsafe.Offsetof(UpdateFunctionUrlConfigResponse{}.FunctionUrl), Kind: api.KStringPtr},
+		{Name: "FunctionArn", Off: unsafe.Offsetof(UpdateFunctionUrlConfigResponse{}.FunctionArn), Kind: api.KStringPtr},
+		{Name: "AuthType", Off: unsafe.Offsetof(UpdateFunctionUrlConfigResponse{}.AuthType), Kind: api.KStringPtr},
+		{Name: "Cors", Off: unsafe.Offsetof(UpdateFunctionUrlConfigResponse{}.Cors), Kind: api.KStructPtr, Type: 16},
+		{Name: "CreationTime", Off: unsafe.Offsetof(UpdateFunctionUrlConfigResponse{}.CreationTime), Kind: api.KStringPtr},
+		{Name: "LastModifiedTime", Off: unsafe.Offsetof(UpdateFunctionUrlConfigResponse{}.LastModifiedTime), Kind: api.KStringPtr},
+		{Name: "InvokeMode", Off: unsafe.Offsetof(UpdateFunctionUrlConfigResponse{}.InvokeMode), Kind: api.KStringPtr},
+	}},
+	208: {Go: (*VpcConfig)(nil), Fields: []api.Field{
+		{Name: "SubnetIds", Off: unsafe.Offsetof(VpcConfig{}.SubnetIds), Kind: api.KList, Type: 211},
+		{Name: "SecurityGroupIds", Off: unsafe.Offsetof(VpcConfig{}.SecurityGroupIds), Kind: api.KList, Type: 211},
+		{Name: "Ipv6AllowedForDualStack", Off: unsafe.Offsetof(VpcConfig{}.Ipv6AllowedForDualStack), Kind: api.KBoolPtr},
+	}},
+	209: {Go: (*VpcConfigResponse)(nil), Fields: []api.Field{
+		{Name: "SubnetIds", Off: unsafe.Offsetof(VpcConfigResponse{}.SubnetIds), Kind: api.KList, Type: 211},
+		{Name: "SecurityGroupIds", Off: unsafe.Offsetof(VpcConfigResponse{}.SecurityGroupIds), Kind: api.KList, Type: 211},
+		{Name: "VpcId", Off: unsafe.Offsetof(VpcConfigResponse{}.VpcId), Kind: api.KStringPtr},
+		{Name: "Ipv6AllowedForDualStack", Off: unsafe.Offsetof(VpcConfigResponse{}.Ipv6AllowedForDualStack), Kind: api.KBoolPtr},
+	}},
+	210: {Go: (*map[string]float64)(nil), Elem: api.Field{Kind: api.KFloat64}, MapFrom: api.MapFrom[float64], MapTo: api.MapTo[float64]},
+	211: {Go: (*[]string)(nil), Elem: api.Field{Kind: api.KString}, Size: unsafe.Sizeof(*new(string))},
+	212: {Go: (*[]SourceAccessConfiguration)(nil), Elem: api.Field{Kind: api.KStruct, Type: 189}, Size: unsafe.Sizeof(*new(SourceAccessConfiguration))},
+	213: {Go: (*map[string]string)(nil), Elem: api.Field{Kind: api.KString}, MapFrom: api.MapFrom[string], MapTo: api.MapTo[string]},
+	214: {Go: (*[]FileSystemConfig)(nil), Elem: api.Field{Kind: api.KStruct, Type: 59}, Size: unsafe.Sizeof(*new(FileSystemConfig))},
+	215: {Go: (*[]Filter)(nil), Elem: api.Field{Kind: api.KStruct, Type: 60}, Size: unsafe.Sizeof(*new(Filter))},
+	216: {Go: (*[]Layer)(nil), Elem: api.Field{Kind: api.KStruct, Type: 119}, Size: unsafe.Sizeof(*new(Layer))},
+	217: {Go: (*api.EventStream[InvokeWithResponseStreamResponseEvent])(nil), StreamTo: api.StreamTo[InvokeWithResponseStreamResponseEvent]},
+	218: {Go: (*[]AliasConfiguration)(nil), Elem: api.Field{Kind: api.KStruct, Type: 6}, Size: unsafe.Sizeof(*new(AliasConfiguration))},
+	219: {Go: (*[]CodeSigningConfig)(nil), Elem: api.Field{Kind: api.KStruct, Type: 10}, Size: unsafe.Sizeof(*new(CodeSigningConfig))},
+	220: {Go: (*[]EventSourceMappingConfiguration)(nil), Elem: api.Field{Kind: api.KStruct, Type: 58}, Size: unsafe.Sizeof(*new(EventSourceMappingConfiguration))},
+	221: {Go: (*[]FunctionEventInvokeConfig)(nil), Elem: api.Field{Kind: api.KStruct, Type: 65}, Size: unsafe.Sizeof(*new(FunctionEventInvokeConfig))},
+	222: {Go: (*[]FunctionUrlConfig)(nil), Elem: api.Field{Kind: api.KStruct, Type: 66}, Size: unsafe.Sizeof(*new(FunctionUrlConfig))},
+	223: {Go: (*[]FunctionConfiguration)(nil), Elem: api.Field{Kind: api.KStruct, Type: 64}, Size: unsafe.Sizeof(*new(FunctionConfiguration))},
+	224: {Go: (*[]LayerVersionsListItem)(nil), Elem: api.Field{Kind: api.KStruct, Type: 122}, Size: unsafe.Sizeof(*new(LayerVersionsListItem))},
+	225: {Go: (*[]LayersListItem)(nil), Elem: api.Field{Kind: api.KStruct, Type: 123}, Size: unsafe.Sizeof(*new(LayersListItem))},
+	226: {Go: (*[]ProvisionedConcurrencyConfigListItem)(nil), Elem: api.Field{Kind: api.KStruct, Type: 153}, Size: unsafe.Sizeof(*new(ProvisionedConcurrencyConfigListItem))},
+	227: {Go: (*map[string][]string)(nil), Elem: api.Field{Kind: api.KList, Type: 211}, MapFrom: api.MapFrom[[]string], MapTo: api.MapTo[[]string]},
 }

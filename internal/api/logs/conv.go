@@ -3,3539 +3,1306 @@
 package logsapi
 
 import (
+	"unsafe"
+
 	"github.com/niwa-cloud/niwa/internal/api"
 )
 
-func (s *AssociateKmsKeyOutput) FromDynamic(map[string]any) error { return nil }
-
-func (s *AssociateKmsKeyOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *CancelExportTaskOutput) FromDynamic(map[string]any) error { return nil }
-
-func (s *CancelExportTaskOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *CreateLogGroupOutput) FromDynamic(map[string]any) error { return nil }
-
-func (s *CreateLogGroupOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *CreateLogStreamOutput) FromDynamic(map[string]any) error { return nil }
-
-func (s *CreateLogStreamOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *DeleteAccountPolicyOutput) FromDynamic(map[string]any) error { return nil }
-
-func (s *DeleteAccountPolicyOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *DeleteDataProtectionPolicyOutput) FromDynamic(map[string]any) error { return nil }
-
-func (s *DeleteDataProtectionPolicyOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *DeleteDeliveryDestinationOutput) FromDynamic(map[string]any) error { return nil }
-
-func (s *DeleteDeliveryDestinationOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *DeleteDeliveryDestinationPolicyOutput) FromDynamic(map[string]any) error { return nil }
-
-func (s *DeleteDeliveryDestinationPolicyOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *DeleteDeliveryOutput) FromDynamic(map[string]any) error { return nil }
-
-func (s *DeleteDeliveryOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *DeleteDeliverySourceOutput) FromDynamic(map[string]any) error { return nil }
-
-func (s *DeleteDeliverySourceOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *DeleteDestinationOutput) FromDynamic(map[string]any) error { return nil }
-
-func (s *DeleteDestinationOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *DeleteLogAnomalyDetectorOutput) FromDynamic(map[string]any) error { return nil }
-
-func (s *DeleteLogAnomalyDetectorOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *DeleteLogGroupOutput) FromDynamic(map[string]any) error { return nil }
-
-func (s *DeleteLogGroupOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *DeleteLogStreamOutput) FromDynamic(map[string]any) error { return nil }
-
-func (s *DeleteLogStreamOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *DeleteMetricFilterOutput) FromDynamic(map[string]any) error { return nil }
-
-func (s *DeleteMetricFilterOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *DeleteResourcePolicyOutput) FromDynamic(map[string]any) error { return nil }
-
-func (s *DeleteResourcePolicyOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *DeleteRetentionPolicyOutput) FromDynamic(map[string]any) error { return nil }
-
-func (s *DeleteRetentionPolicyOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *DeleteSubscriptionFilterOutput) FromDynamic(map[string]any) error { return nil }
-
-func (s *DeleteSubscriptionFilterOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *DisassociateKmsKeyOutput) FromDynamic(map[string]any) error { return nil }
-
-func (s *DisassociateKmsKeyOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *PutDestinationPolicyOutput) FromDynamic(map[string]any) error { return nil }
-
-func (s *PutDestinationPolicyOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *PutMetricFilterOutput) FromDynamic(map[string]any) error { return nil }
-
-func (s *PutMetricFilterOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *PutRetentionPolicyOutput) FromDynamic(map[string]any) error { return nil }
-
-func (s *PutRetentionPolicyOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *PutSubscriptionFilterOutput) FromDynamic(map[string]any) error { return nil }
-
-func (s *PutSubscriptionFilterOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *TagLogGroupOutput) FromDynamic(map[string]any) error { return nil }
-
-func (s *TagLogGroupOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *TagResourceOutput) FromDynamic(map[string]any) error { return nil }
-
-func (s *TagResourceOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *UntagLogGroupOutput) FromDynamic(map[string]any) error { return nil }
-
-func (s *UntagLogGroupOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *UntagResourceOutput) FromDynamic(map[string]any) error { return nil }
-
-func (s *UntagResourceOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *UpdateAnomalyOutput) FromDynamic(map[string]any) error { return nil }
-
-func (s *UpdateAnomalyOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *UpdateLogAnomalyDetectorOutput) FromDynamic(map[string]any) error { return nil }
-
-func (s *UpdateLogAnomalyDetectorOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *AccessDeniedException) FromDynamic(map[string]any) error { return nil }
-
-func (s *AccessDeniedException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *AccountPolicy) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "policyName", &s.PolicyName, api.SetStringPtr)
-	err = api.Decode(err, m, "policyDocument", &s.PolicyDocument, api.SetStringPtr)
-	err = api.Decode(err, m, "lastUpdatedTime", &s.LastUpdatedTime, api.SetInt64Ptr)
-	err = api.Decode(err, m, "policyType", &s.PolicyType, api.SetStringPtr)
-	err = api.Decode(err, m, "scope", &s.Scope, api.SetStringPtr)
-	err = api.Decode(err, m, "selectionCriteria", &s.SelectionCriteria, api.SetStringPtr)
-	err = api.Decode(err, m, "accountId", &s.AccountId, api.SetStringPtr)
-	return err
-}
-
-func (s *AccountPolicy) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 7)
-	api.Put(m, "policyName", s.PolicyName, api.DynString)
-	api.Put(m, "policyDocument", s.PolicyDocument, api.DynString)
-	api.Put(m, "lastUpdatedTime", s.LastUpdatedTime, api.DynInt64)
-	api.Put(m, "policyType", s.PolicyType, api.DynString)
-	api.Put(m, "scope", s.Scope, api.DynString)
-	api.Put(m, "selectionCriteria", s.SelectionCriteria, api.DynString)
-	api.Put(m, "accountId", s.AccountId, api.DynString)
-	return m
-}
-
-func (s *Anomaly) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "anomalyId", &s.AnomalyId, api.SetStringPtr)
-	err = api.Decode(err, m, "patternId", &s.PatternId, api.SetStringPtr)
-	err = api.Decode(err, m, "anomalyDetectorArn", &s.AnomalyDetectorArn, api.SetStringPtr)
-	err = api.Decode(err, m, "patternString", &s.PatternString, api.SetStringPtr)
-	err = api.Decode(err, m, "patternRegex", &s.PatternRegex, api.SetStringPtr)
-	err = api.Decode(err, m, "priority", &s.Priority, api.SetStringPtr)
-	err = api.Decode(err, m, "firstSeen", &s.FirstSeen, api.SetInt64Ptr)
-	err = api.Decode(err, m, "lastSeen", &s.LastSeen, api.SetInt64Ptr)
-	err = api.Decode(err, m, "description", &s.Description, api.SetStringPtr)
-	err = api.Decode(err, m, "active", &s.Active, api.SetBoolPtr)
-	err = api.Decode(err, m, "state", &s.State, api.SetStringPtr)
-	err = api.Decode(err, m, "histogram", &s.Histogram, func(p *map[string]int64, v any) error { return api.SetMap(p, v, api.SetInt64) })
-	err = api.Decode(err, m, "logSamples", &s.LogSamples, func(p *[]LogEvent, v any) error {
-		return api.SetList(p, v, func(p *LogEvent, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "patternTokens", &s.PatternTokens, func(p *[]PatternToken, v any) error {
-		return api.SetList(p, v, func(p *PatternToken, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "logGroupArnList", &s.LogGroupArnList, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "suppressed", &s.Suppressed, api.SetBoolPtr)
-	err = api.Decode(err, m, "suppressedDate", &s.SuppressedDate, api.SetInt64Ptr)
-	err = api.Decode(err, m, "suppressedUntil", &s.SuppressedUntil, api.SetInt64Ptr)
-	err = api.Decode(err, m, "isPatternLevelSuppression", &s.IsPatternLevelSuppression, api.SetBoolPtr)
-	return err
-}
-
-func (s *Anomaly) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "anomalyId", s.AnomalyId, api.DynString)
-	api.Put(m, "patternId", s.PatternId, api.DynString)
-	api.Put(m, "anomalyDetectorArn", s.AnomalyDetectorArn, api.DynString)
-	api.Put(m, "patternString", s.PatternString, api.DynString)
-	api.Put(m, "patternRegex", s.PatternRegex, api.DynString)
-	api.Put(m, "priority", s.Priority, api.DynString)
-	api.Put(m, "firstSeen", s.FirstSeen, api.DynInt64)
-	api.Put(m, "lastSeen", s.LastSeen, api.DynInt64)
-	api.Put(m, "description", s.Description, api.DynString)
-	api.Put(m, "active", s.Active, api.DynBool)
-	api.Put(m, "state", s.State, api.DynString)
-	api.PutMap(m, "histogram", s.Histogram, api.DynInt64)
-	api.PutList(m, "logSamples", s.LogSamples, func(e LogEvent) any { return e.ToDynamic() })
-	api.PutList(m, "patternTokens", s.PatternTokens, func(e PatternToken) any { return e.ToDynamic() })
-	api.PutList(m, "logGroupArnList", s.LogGroupArnList, api.DynString)
-	api.Put(m, "suppressed", s.Suppressed, api.DynBool)
-	api.Put(m, "suppressedDate", s.SuppressedDate, api.DynInt64)
-	api.Put(m, "suppressedUntil", s.SuppressedUntil, api.DynInt64)
-	api.Put(m, "isPatternLevelSuppression", s.IsPatternLevelSuppression, api.DynBool)
-	return m
-}
-
-func (s *AnomalyDetector) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "anomalyDetectorArn", &s.AnomalyDetectorArn, api.SetStringPtr)
-	err = api.Decode(err, m, "detectorName", &s.DetectorName, api.SetStringPtr)
-	err = api.Decode(err, m, "logGroupArnList", &s.LogGroupArnList, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "evaluationFrequency", &s.EvaluationFrequency, api.SetStringPtr)
-	err = api.Decode(err, m, "filterPattern", &s.FilterPattern, api.SetStringPtr)
-	err = api.Decode(err, m, "anomalyDetectorStatus", &s.AnomalyDetectorStatus, api.SetStringPtr)
-	err = api.Decode(err, m, "kmsKeyId", &s.KmsKeyId, api.SetStringPtr)
-	err = api.Decode(err, m, "creationTimeStamp", &s.CreationTimeStamp, api.SetInt64Ptr)
-	err = api.Decode(err, m, "lastModifiedTimeStamp", &s.LastModifiedTimeStamp, api.SetInt64Ptr)
-	err = api.Decode(err, m, "anomalyVisibilityTime", &s.AnomalyVisibilityTime, api.SetInt64Ptr)
-	return err
-}
-
-func (s *AnomalyDetector) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "anomalyDetectorArn", s.AnomalyDetectorArn, api.DynString)
-	api.Put(m, "detectorName", s.DetectorName, api.DynString)
-	api.PutList(m, "logGroupArnList", s.LogGroupArnList, api.DynString)
-	api.Put(m, "evaluationFrequency", s.EvaluationFrequency, api.DynString)
-	api.Put(m, "filterPattern", s.FilterPattern, api.DynString)
-	api.Put(m, "anomalyDetectorStatus", s.AnomalyDetectorStatus, api.DynString)
-	api.Put(m, "kmsKeyId", s.KmsKeyId, api.DynString)
-	api.Put(m, "creationTimeStamp", s.CreationTimeStamp, api.DynInt64)
-	api.Put(m, "lastModifiedTimeStamp", s.LastModifiedTimeStamp, api.DynInt64)
-	api.Put(m, "anomalyVisibilityTime", s.AnomalyVisibilityTime, api.DynInt64)
-	return m
-}
-
-func (s *AssociateKmsKeyRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "logGroupName", &s.LogGroupName, api.SetStringPtr)
-	err = api.Decode(err, m, "kmsKeyId", &s.KmsKeyId, api.SetStringPtr)
-	err = api.Decode(err, m, "resourceIdentifier", &s.ResourceIdentifier, api.SetStringPtr)
-	return err
-}
-
-func (s *AssociateKmsKeyRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "logGroupName", s.LogGroupName, api.DynString)
-	api.Put(m, "kmsKeyId", s.KmsKeyId, api.DynString)
-	api.Put(m, "resourceIdentifier", s.ResourceIdentifier, api.DynString)
-	return m
-}
-
-func (s *CancelExportTaskRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "taskId", &s.TaskId, api.SetStringPtr)
-	return err
-}
-
-func (s *CancelExportTaskRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "taskId", s.TaskId, api.DynString)
-	return m
-}
-
-func (s *ConflictException) FromDynamic(map[string]any) error { return nil }
-
-func (s *ConflictException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *CreateDeliveryRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "deliverySourceName", &s.DeliverySourceName, api.SetStringPtr)
-	err = api.Decode(err, m, "deliveryDestinationArn", &s.DeliveryDestinationArn, api.SetStringPtr)
-	err = api.Decode(err, m, "tags", &s.Tags, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
-	return err
-}
-
-func (s *CreateDeliveryRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "deliverySourceName", s.DeliverySourceName, api.DynString)
-	api.Put(m, "deliveryDestinationArn", s.DeliveryDestinationArn, api.DynString)
-	api.PutMap(m, "tags", s.Tags, api.DynString)
-	return m
-}
-
-func (s *CreateDeliveryResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "delivery", &s.Delivery, api.SetStructPtr[Delivery])
-	return err
-}
-
-func (s *CreateDeliveryResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "delivery", s.Delivery)
-	return m
-}
-
-func (s *CreateExportTaskRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "taskName", &s.TaskName, api.SetStringPtr)
-	err = api.Decode(err, m, "logGroupName", &s.LogGroupName, api.SetStringPtr)
-	err = api.Decode(err, m, "logStreamNamePrefix", &s.LogStreamNamePrefix, api.SetStringPtr)
-	err = api.Decode(err, m, "from", &s.From, api.SetInt64Ptr)
-	err = api.Decode(err, m, "to", &s.To, api.SetInt64Ptr)
-	err = api.Decode(err, m, "destination", &s.Destination, api.SetStringPtr)
-	err = api.Decode(err, m, "destinationPrefix", &s.DestinationPrefix, api.SetStringPtr)
-	return err
-}
-
-func (s *CreateExportTaskRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 7)
-	api.Put(m, "taskName", s.TaskName, api.DynString)
-	api.Put(m, "logGroupName", s.LogGroupName, api.DynString)
-	api.Put(m, "logStreamNamePrefix", s.LogStreamNamePrefix, api.DynString)
-	api.Put(m, "from", s.From, api.DynInt64)
-	api.Put(m, "to", s.To, api.DynInt64)
-	api.Put(m, "destination", s.Destination, api.DynString)
-	api.Put(m, "destinationPrefix", s.DestinationPrefix, api.DynString)
-	return m
-}
-
-func (s *CreateExportTaskResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "taskId", &s.TaskId, api.SetStringPtr)
-	return err
-}
-
-func (s *CreateExportTaskResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "taskId", s.TaskId, api.DynString)
-	return m
-}
-
-func (s *CreateLogAnomalyDetectorRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "logGroupArnList", &s.LogGroupArnList, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "detectorName", &s.DetectorName, api.SetStringPtr)
-	err = api.Decode(err, m, "evaluationFrequency", &s.EvaluationFrequency, api.SetStringPtr)
-	err = api.Decode(err, m, "filterPattern", &s.FilterPattern, api.SetStringPtr)
-	err = api.Decode(err, m, "kmsKeyId", &s.KmsKeyId, api.SetStringPtr)
-	err = api.Decode(err, m, "anomalyVisibilityTime", &s.AnomalyVisibilityTime, api.SetInt64Ptr)
-	err = api.Decode(err, m, "tags", &s.Tags, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
-	return err
-}
-
-func (s *CreateLogAnomalyDetectorRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 7)
-	api.PutList(m, "logGroupArnList", s.LogGroupArnList, api.DynString)
-	api.Put(m, "detectorName", s.DetectorName, api.DynString)
-	api.Put(m, "evaluationFrequency", s.EvaluationFrequency, api.DynString)
-	api.Put(m, "filterPattern", s.FilterPattern, api.DynString)
-	api.Put(m, "kmsKeyId", s.KmsKeyId, api.DynString)
-	api.Put(m, "anomalyVisibilityTime", s.AnomalyVisibilityTime, api.DynInt64)
-	api.PutMap(m, "tags", s.Tags, api.DynString)
-	return m
-}
-
-func (s *CreateLogAnomalyDetectorResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "anomalyDetectorArn", &s.AnomalyDetectorArn, api.SetStringPtr)
-	return err
-}
-
-func (s *CreateLogAnomalyDetectorResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "anomalyDetectorArn", s.AnomalyDetectorArn, api.DynString)
-	return m
-}
-
-func (s *CreateLogGroupRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "logGroupName", &s.LogGroupName, api.SetStringPtr)
-	err = api.Decode(err, m, "kmsKeyId", &s.KmsKeyId, api.SetStringPtr)
-	err = api.Decode(err, m, "tags", &s.Tags, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
-	err = api.Decode(err, m, "logGroupClass", &s.LogGroupClass, api.SetStringPtr)
-	return err
-}
-
-func (s *CreateLogGroupRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "logGroupName", s.LogGroupName, api.DynString)
-	api.Put(m, "kmsKeyId", s.KmsKeyId, api.DynString)
-	api.PutMap(m, "tags", s.Tags, api.DynString)
-	api.Put(m, "logGroupClass", s.LogGroupClass, api.DynString)
-	return m
-}
-
-func (s *CreateLogStreamRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "logGroupName", &s.LogGroupName, api.SetStringPtr)
-	err = api.Decode(err, m, "logStreamName", &s.LogStreamName, api.SetStringPtr)
-	return err
-}
-
-func (s *CreateLogStreamRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "logGroupName", s.LogGroupName, api.DynString)
-	api.Put(m, "logStreamName", s.LogStreamName, api.DynString)
-	return m
-}
-
-func (s *DataAlreadyAcceptedException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "expectedSequenceToken", &s.ExpectedSequenceToken, api.SetStringPtr)
-	return err
-}
-
-func (s *DataAlreadyAcceptedException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "expectedSequenceToken", s.ExpectedSequenceToken, api.DynString)
-	return m
-}
-
-func (s *DeleteAccountPolicyRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "policyName", &s.PolicyName, api.SetStringPtr)
-	err = api.Decode(err, m, "policyType", &s.PolicyType, api.SetStringPtr)
-	return err
-}
-
-func (s *DeleteAccountPolicyRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "policyName", s.PolicyName, api.DynString)
-	api.Put(m, "policyType", s.PolicyType, api.DynString)
-	return m
-}
-
-func (s *DeleteDataProtectionPolicyRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "logGroupIdentifier", &s.LogGroupIdentifier, api.SetStringPtr)
-	return err
-}
-
-func (s *DeleteDataProtectionPolicyRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "logGroupIdentifier", s.LogGroupIdentifier, api.DynString)
-	return m
-}
-
-func (s *DeleteDeliveryDestinationPolicyRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "deliveryDestinationName", &s.DeliveryDestinationName, api.SetStringPtr)
-	return err
-}
-
-func (s *DeleteDeliveryDestinationPolicyRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "deliveryDestinationName", s.DeliveryDestinationName, api.DynString)
-	return m
-}
-
-func (s *DeleteDeliveryDestinationRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "name", &s.Name, api.SetStringPtr)
-	return err
-}
-
-func (s *DeleteDeliveryDestinationRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "name", s.Name, api.DynString)
-	return m
-}
-
-func (s *DeleteDeliveryRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "id", &s.Id, api.SetStringPtr)
-	return err
-}
-
-func (s *DeleteDeliveryRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "id", s.Id, api.DynString)
-	return m
-}
-
-func (s *DeleteDeliverySourceRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "name", &s.Name, api.SetStringPtr)
-	return err
-}
-
-func (s *DeleteDeliverySourceRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "name", s.Name, api.DynString)
-	return m
-}
-
-func (s *DeleteDestinationRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "destinationName", &s.DestinationName, api.SetStringPtr)
-	return err
-}
-
-func (s *DeleteDestinationRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "destinationName", s.DestinationName, api.DynString)
-	return m
-}
-
-func (s *DeleteLogAnomalyDetectorRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "anomalyDetectorArn", &s.AnomalyDetectorArn, api.SetStringPtr)
-	return err
-}
-
-func (s *DeleteLogAnomalyDetectorRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "anomalyDetectorArn", s.AnomalyDetectorArn, api.DynString)
-	return m
-}
-
-func (s *DeleteLogGroupRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "logGroupName", &s.LogGroupName, api.SetStringPtr)
-	return err
-}
-
-func (s *DeleteLogGroupRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "logGroupName", s.LogGroupName, api.DynString)
-	return m
-}
-
-func (s *DeleteLogStreamRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "logGroupName", &s.LogGroupName, api.SetStringPtr)
-	err = api.Decode(err, m, "logStreamName", &s.LogStreamName, api.SetStringPtr)
-	return err
-}
-
-func (s *DeleteLogStreamRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "logGroupName", s.LogGroupName, api.DynString)
-	api.Put(m, "logStreamName", s.LogStreamName, api.DynString)
-	return m
-}
-
-func (s *DeleteMetricFilterRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "logGroupName", &s.LogGroupName, api.SetStringPtr)
-	err = api.Decode(err, m, "filterName", &s.FilterName, api.SetStringPtr)
-	return err
-}
-
-func (s *DeleteMetricFilterRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "logGroupName", s.LogGroupName, api.DynString)
-	api.Put(m, "filterName", s.FilterName, api.DynString)
-	return m
-}
-
-func (s *DeleteQueryDefinitionRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "queryDefinitionId", &s.QueryDefinitionId, api.SetStringPtr)
-	return err
-}
-
-func (s *DeleteQueryDefinitionRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "queryDefinitionId", s.QueryDefinitionId, api.DynString)
-	return m
-}
-
-func (s *DeleteQueryDefinitionResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "success", &s.Success, api.SetBoolPtr)
-	return err
-}
-
-func (s *DeleteQueryDefinitionResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "success", s.Success, api.DynBool)
-	return m
-}
-
-func (s *DeleteResourcePolicyRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "policyName", &s.PolicyName, api.SetStringPtr)
-	return err
-}
-
-func (s *DeleteResourcePolicyRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "policyName", s.PolicyName, api.DynString)
-	return m
-}
-
-func (s *DeleteRetentionPolicyRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "logGroupName", &s.LogGroupName, api.SetStringPtr)
-	return err
-}
-
-func (s *DeleteRetentionPolicyRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "logGroupName", s.LogGroupName, api.DynString)
-	return m
-}
-
-func (s *DeleteSubscriptionFilterRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "logGroupName", &s.LogGroupName, api.SetStringPtr)
-	err = api.Decode(err, m, "filterName", &s.FilterName, api.SetStringPtr)
-	return err
-}
-
-func (s *DeleteSubscriptionFilterRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "logGroupName", s.LogGroupName, api.DynString)
-	api.Put(m, "filterName", s.FilterName, api.DynString)
-	return m
-}
-
-func (s *Delivery) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "id", &s.Id, api.SetStringPtr)
-	err = api.Decode(err, m, "arn", &s.Arn, api.SetStringPtr)
-	err = api.Decode(err, m, "deliverySourceName", &s.DeliverySourceName, api.SetStringPtr)
-	err = api.Decode(err, m, "deliveryDestinationArn", &s.DeliveryDestinationArn, api.SetStringPtr)
-	err = api.Decode(err, m, "deliveryDestinationType", &s.DeliveryDestinationType, api.SetStringPtr)
-	err = api.Decode(err, m, "tags", &s.Tags, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
-	return err
-}
-
-func (s *Delivery) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 6)
-	api.Put(m, "id", s.Id, api.DynString)
-	api.Put(m, "arn", s.Arn, api.DynString)
-	api.Put(m, "deliverySourceName", s.DeliverySourceName, api.DynString)
-	api.Put(m, "deliveryDestinationArn", s.DeliveryDestinationArn, api.DynString)
-	api.Put(m, "deliveryDestinationType", s.DeliveryDestinationType, api.DynString)
-	api.PutMap(m, "tags", s.Tags, api.DynString)
-	return m
-}
-
-func (s *DeliveryDestination) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "arn", &s.Arn, api.SetStringPtr)
-	err = api.Decode(err, m, "deliveryDestinationType", &s.DeliveryDestinationType, api.SetStringPtr)
-	err = api.Decode(err, m, "outputFormat", &s.OutputFormat, api.SetStringPtr)
-	err = api.Decode(err, m, "deliveryDestinationConfiguration", &s.DeliveryDestinationConfiguration, api.SetStructPtr[DeliveryDestinationConfiguration])
-	err = api.Decode(err, m, "tags", &s.Tags, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
-	return err
-}
-
-func (s *DeliveryDestination) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 6)
-	api.Put(m, "name", s.Name, api.DynString)
-	api.Put(m, "arn", s.Arn, api.DynString)
-	api.Put(m, "deliveryDestinationType", s.DeliveryDestinationType, api.DynString)
-	api.Put(m, "outputFormat", s.OutputFormat, api.DynString)
-	api.PutStruct(m, "deliveryDestinationConfiguration", s.DeliveryDestinationConfiguration)
-	api.PutMap(m, "tags", s.Tags, api.DynString)
-	return m
-}
-
-func (s *DeliveryDestinationConfiguration) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "destinationResourceArn", &s.DestinationResourceArn, api.SetStringPtr)
-	return err
-}
-
-func (s *DeliveryDestinationConfiguration) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "destinationResourceArn", s.DestinationResourceArn, api.DynString)
-	return m
-}
-
-func (s *DeliverySource) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "arn", &s.Arn, api.SetStringPtr)
-	err = api.Decode(err, m, "resourceArns", &s.ResourceArns, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "service", &s.Service, api.SetStringPtr)
-	err = api.Decode(err, m, "logType", &s.LogType, api.SetStringPtr)
-	err = api.Decode(err, m, "tags", &s.Tags, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
-	return err
-}
-
-func (s *DeliverySource) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 6)
-	api.Put(m, "name", s.Name, api.DynString)
-	api.Put(m, "arn", s.Arn, api.DynString)
-	api.PutList(m, "resourceArns", s.ResourceArns, api.DynString)
-	api.Put(m, "service", s.Service, api.DynString)
-	api.Put(m, "logType", s.LogType, api.DynString)
-	api.PutMap(m, "tags", s.Tags, api.DynString)
-	return m
-}
-
-func (s *DescribeAccountPoliciesRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "policyType", &s.PolicyType, api.SetStringPtr)
-	err = api.Decode(err, m, "policyName", &s.PolicyName, api.SetStringPtr)
-	err = api.Decode(err, m, "accountIdentifiers", &s.AccountIdentifiers, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	return err
-}
-
-func (s *DescribeAccountPoliciesRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "policyType", s.PolicyType, api.DynString)
-	api.Put(m, "policyName", s.PolicyName, api.DynString)
-	api.PutList(m, "accountIdentifiers", s.AccountIdentifiers, api.DynString)
-	return m
-}
-
-func (s *DescribeAccountPoliciesResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "accountPolicies", &s.AccountPolicies, func(p *[]AccountPolicy, v any) error {
-		return api.SetList(p, v, func(p *AccountPolicy, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *DescribeAccountPoliciesResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutList(m, "accountPolicies", s.AccountPolicies, func(e AccountPolicy) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *DescribeDeliveriesRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "nextToken", &s.NextToken, api.SetStringPtr)
-	err = api.Decode(err, m, "limit", &s.Limit, api.SetInt32Ptr)
-	return err
-}
-
-func (s *DescribeDeliveriesRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "nextToken", s.NextToken, api.DynString)
-	api.Put(m, "limit", s.Limit, api.DynInt32)
-	return m
-}
-
-func (s *DescribeDeliveriesResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "deliveries", &s.Deliveries, func(p *[]Delivery, v any) error {
-		return api.SetList(p, v, func(p *Delivery, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "nextToken", &s.NextToken, api.SetStringPtr)
-	return err
-}
-
-func (s *DescribeDeliveriesResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutList(m, "deliveries", s.Deliveries, func(e Delivery) any { return e.ToDynamic() })
-	api.Put(m, "nextToken", s.NextToken, api.DynString)
-	return m
-}
-
-func (s *DescribeDeliveryDestinationsRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "nextToken", &s.NextToken, api.SetStringPtr)
-	err = api.Decode(err, m, "limit", &s.Limit, api.SetInt32Ptr)
-	return err
-}
-
-func (s *DescribeDeliveryDestinationsRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "nextToken", s.NextToken, api.DynString)
-	api.Put(m, "limit", s.Limit, api.DynInt32)
-	return m
-}
-
-func (s *DescribeDeliveryDestinationsResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "deliveryDestinations", &s.DeliveryDestinations, func(p *[]DeliveryDestination, v any) error {
-		return api.SetList(p, v, func(p *DeliveryDestination, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "nextToken", &s.NextToken, api.SetStringPtr)
-	return err
-}
-
-func (s *DescribeDeliveryDestinationsResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutList(m, "deliveryDestinations", s.DeliveryDestinations, func(e DeliveryDestination) any { return e.ToDynamic() })
-	api.Put(m, "nextToken", s.NextToken, api.DynString)
-	return m
-}
-
-func (s *DescribeDeliverySourcesRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "nextToken", &s.NextToken, api.SetStringPtr)
-	err = api.Decode(err, m, "limit", &s.Limit, api.SetInt32Ptr)
-	return err
-}
-
-func (s *DescribeDeliverySourcesRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "nextToken", s.NextToken, api.DynString)
-	api.Put(m, "limit", s.Limit, api.DynInt32)
-	return m
-}
-
-func (s *DescribeDeliverySourcesResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "deliverySources", &s.DeliverySources, func(p *[]DeliverySource, v any) error {
-		return api.SetList(p, v, func(p *DeliverySource, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "nextToken", &s.NextToken, api.SetStringPtr)
-	return err
-}
-
-func (s *DescribeDeliverySourcesResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutList(m, "deliverySources", s.DeliverySources, func(e DeliverySource) any { return e.ToDynamic() })
-	api.Put(m, "nextToken", s.NextToken, api.DynString)
-	return m
-}
-
-func (s *DescribeDestinationsRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DestinationNamePrefix", &s.DestinationNamePrefix, api.SetStringPtr)
-	err = api.Decode(err, m, "nextToken", &s.NextToken, api.SetStringPtr)
-	err = api.Decode(err, m, "limit", &s.Limit, api.SetInt32Ptr)
-	return err
-}
-
-func (s *DescribeDestinationsRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "DestinationNamePrefix", s.DestinationNamePrefix, api.DynString)
-	api.Put(m, "nextToken", s.NextToken, api.DynString)
-	api.Put(m, "limit", s.Limit, api.DynInt32)
-	return m
-}
-
-func (s *DescribeDestinationsResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "destinations", &s.Destinations, func(p *[]Destination, v any) error {
-		return api.SetList(p, v, func(p *Destination, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "nextToken", &s.NextToken, api.SetStringPtr)
-	return err
-}
-
-func (s *DescribeDestinationsResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutList(m, "destinations", s.Destinations, func(e Destination) any { return e.ToDynamic() })
-	api.Put(m, "nextToken", s.NextToken, api.DynString)
-	return m
-}
-
-func (s *DescribeExportTasksRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "taskId", &s.TaskId, api.SetStringPtr)
-	err = api.Decode(err, m, "statusCode", &s.StatusCode, api.SetStringPtr)
-	err = api.Decode(err, m, "nextToken", &s.NextToken, api.SetStringPtr)
-	err = api.Decode(err, m, "limit", &s.Limit, api.SetInt32Ptr)
-	return err
-}
-
-func (s *DescribeExportTasksRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "taskId", s.TaskId, api.DynString)
-	api.Put(m, "statusCode", s.StatusCode, api.DynString)
-	api.Put(m, "nextToken", s.NextToken, api.DynString)
-	api.Put(m, "limit", s.Limit, api.DynInt32)
-	return m
-}
-
-func (s *DescribeExportTasksResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "exportTasks", &s.ExportTasks, func(p *[]ExportTask, v any) error {
-		return api.SetList(p, v, func(p *ExportTask, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "nextToken", &s.NextToken, api.SetStringPtr)
-	return err
-}
-
-func (s *DescribeExportTasksResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutList(m, "exportTasks", s.ExportTasks, func(e ExportTask) any { return e.ToDynamic() })
-	api.Put(m, "nextToken", s.NextToken, api.DynString)
-	return m
-}
-
-func (s *DescribeLogGroupsRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "accountIdentifiers", &s.AccountIdentifiers, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "logGroupNamePrefix", &s.LogGroupNamePrefix, api.SetStringPtr)
-	err = api.Decode(err, m, "logGroupNamePattern", &s.LogGroupNamePattern, api.SetStringPtr)
-	err = api.Decode(err, m, "nextToken", &s.NextToken, api.SetStringPtr)
-	err = api.Decode(err, m, "limit", &s.Limit, api.SetInt32Ptr)
-	err = api.Decode(err, m, "includeLinkedAccounts", &s.IncludeLinkedAccounts, api.SetBoolPtr)
-	err = api.Decode(err, m, "logGroupClass", &s.LogGroupClass, api.SetStringPtr)
-	return err
-}
-
-func (s *DescribeLogGroupsRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 7)
-	api.PutList(m, "accountIdentifiers", s.AccountIdentifiers, api.DynString)
-	api.Put(m, "logGroupNamePrefix", s.LogGroupNamePrefix, api.DynString)
-	api.Put(m, "logGroupNamePattern", s.LogGroupNamePattern, api.DynString)
-	api.Put(m, "nextToken", s.NextToken, api.DynString)
-	api.Put(m, "limit", s.Limit, api.DynInt32)
-	api.Put(m, "includeLinkedAccounts", s.IncludeLinkedAccounts, api.DynBool)
-	api.Put(m, "logGroupClass", s.LogGroupClass, api.DynString)
-	return m
-}
-
-func (s *DescribeLogGroupsResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "logGroups", &s.LogGroups, func(p *[]LogGroup, v any) error {
-		return api.SetList(p, v, func(p *LogGroup, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "nextToken", &s.NextToken, api.SetStringPtr)
-	return err
-}
-
-func (s *DescribeLogGroupsResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutList(m, "logGroups", s.LogGroups, func(e LogGroup) any { return e.ToDynamic() })
-	api.Put(m, "nextToken", s.NextToken, api.DynString)
-	return m
-}
-
-func (s *DescribeLogStreamsRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "logGroupName", &s.LogGroupName, api.SetStringPtr)
-	err = api.Decode(err, m, "logGroupIdentifier", &s.LogGroupIdentifier, api.SetStringPtr)
-	err = api.Decode(err, m, "logStreamNamePrefix", &s.LogStreamNamePrefix, api.SetStringPtr)
-	err = api.Decode(err, m, "orderBy", &s.OrderBy, api.SetStringPtr)
-	err = api.Decode(err, m, "descending", &s.Descending, api.SetBoolPtr)
-	err = api.Decode(err, m, "nextToken", &s.NextToken, api.SetStringPtr)
-	err = api.Decode(err, m, "limit", &s.Limit, api.SetInt32Ptr)
-	return err
-}
-
-func (s *DescribeLogStreamsRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 7)
-	api.Put(m, "logGroupName", s.LogGroupName, api.DynString)
-	api.Put(m, "logGroupIdentifier", s.LogGroupIdentifier, api.DynString)
-	api.Put(m, "logStreamNamePrefix", s.LogStreamNamePrefix, api.DynString)
-	api.Put(m, "orderBy", s.OrderBy, api.DynString)
-	api.Put(m, "descending", s.Descending, api.DynBool)
-	api.Put(m, "nextToken", s.NextToken, api.DynString)
-	api.Put(m, "limit", s.Limit, api.DynInt32)
-	return m
-}
-
-func (s *DescribeLogStreamsResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "logStreams", &s.LogStreams, func(p *[]LogStream, v any) error {
-		return api.SetList(p, v, func(p *LogStream, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "nextToken", &s.NextToken, api.SetStringPtr)
-	return err
-}
-
-func (s *DescribeLogStreamsResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutList(m, "logStreams", s.LogStreams, func(e LogStream) any { return e.ToDynamic() })
-	api.Put(m, "nextToken", s.NextToken, api.DynString)
-	return m
-}
-
-func (s *DescribeMetricFiltersRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "logGroupName", &s.LogGroupName, api.SetStringPtr)
-	err = api.Decode(err, m, "filterNamePrefix", &s.FilterNamePrefix, api.SetStringPtr)
-	err = api.Decode(err, m, "nextToken", &s.NextToken, api.SetStringPtr)
-	err = api.Decode(err, m, "limit", &s.Limit, api.SetInt32Ptr)
-	err = api.Decode(err, m, "metricName", &s.MetricName, api.SetStringPtr)
-	err = api.Decode(err, m, "metricNamespace", &s.MetricNamespace, api.SetStringPtr)
-	return err
-}
-
-func (s *DescribeMetricFiltersRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 6)
-	api.Put(m, "logGroupName", s.LogGroupName, api.DynString)
-	api.Put(m, "filterNamePrefix", s.FilterNamePrefix, api.DynString)
-	api.Put(m, "nextToken", s.NextToken, api.DynString)
-	api.Put(m, "limit", s.Limit, api.DynInt32)
-	api.Put(m, "metricName", s.MetricName, api.DynString)
-	api.Put(m, "metricNamespace", s.MetricNamespace, api.DynString)
-	return m
-}
-
-func (s *DescribeMetricFiltersResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "metricFilters", &s.MetricFilters, func(p *[]MetricFilter, v any) error {
-		return api.SetList(p, v, func(p *MetricFilter, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "nextToken", &s.NextToken, api.SetStringPtr)
-	return err
-}
-
-func (s *DescribeMetricFiltersResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutList(m, "metricFilters", s.MetricFilters, func(e MetricFilter) any { return e.ToDynamic() })
-	api.Put(m, "nextToken", s.NextToken, api.DynString)
-	return m
-}
-
-func (s *DescribeQueriesRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "logGroupName", &s.LogGroupName, api.SetStringPtr)
-	err = api.Decode(err, m, "status", &s.Status, api.SetStringPtr)
-	err = api.Decode(err, m, "maxResults", &s.MaxResults, api.SetInt32Ptr)
-	err = api.Decode(err, m, "nextToken", &s.NextToken, api.SetStringPtr)
-	return err
-}
-
-func (s *DescribeQueriesRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "logGroupName", s.LogGroupName, api.DynString)
-	api.Put(m, "status", s.Status, api.DynString)
-	api.Put(m, "maxResults", s.MaxResults, api.DynInt32)
-	api.Put(m, "nextToken", s.NextToken, api.DynString)
-	return m
-}
-
-func (s *DescribeQueriesResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "queries", &s.Queries, func(p *[]QueryInfo, v any) error {
-		return api.SetList(p, v, func(p *QueryInfo, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "nextToken", &s.NextToken, api.SetStringPtr)
-	return err
-}
-
-func (s *DescribeQueriesResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutList(m, "queries", s.Queries, func(e QueryInfo) any { return e.ToDynamic() })
-	api.Put(m, "nextToken", s.NextToken, api.DynString)
-	return m
-}
-
-func (s *DescribeQueryDefinitionsRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "queryDefinitionNamePrefix", &s.QueryDefinitionNamePrefix, api.SetStringPtr)
-	err = api.Decode(err, m, "maxResults", &s.MaxResults, api.SetInt32Ptr)
-	err = api.Decode(err, m, "nextToken", &s.NextToken, api.SetStringPtr)
-	return err
-}
-
-func (s *DescribeQueryDefinitionsRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "queryDefinitionNamePrefix", s.QueryDefinitionNamePrefix, api.DynString)
-	api.Put(m, "maxResults", s.MaxResults, api.DynInt32)
-	api.Put(m, "nextToken", s.NextToken, api.DynString)
-	return m
-}
-
-func (s *DescribeQueryDefinitionsResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "queryDefinitions", &s.QueryDefinitions, func(p *[]QueryDefinition, v any) error {
-		return api.SetList(p, v, func(p *QueryDefinition, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "nextToken", &s.NextToken, api.SetStringPtr)
-	return err
-}
-
-func (s *DescribeQueryDefinitionsResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutList(m, "queryDefinitions", s.QueryDefinitions, func(e QueryDefinition) any { return e.ToDynamic() })
-	api.Put(m, "nextToken", s.NextToken, api.DynString)
-	return m
-}
-
-func (s *DescribeResourcePoliciesRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "nextToken", &s.NextToken, api.SetStringPtr)
-	err = api.Decode(err, m, "limit", &s.Limit, api.SetInt32Ptr)
-	return err
-}
-
-func (s *DescribeResourcePoliciesRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "nextToken", s.NextToken, api.DynString)
-	api.Put(m, "limit", s.Limit, api.DynInt32)
-	return m
-}
-
-func (s *DescribeResourcePoliciesResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "resourcePolicies", &s.ResourcePolicies, func(p *[]ResourcePolicy, v any) error {
-		return api.SetList(p, v, func(p *ResourcePolicy, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "nextToken", &s.NextToken, api.SetStringPtr)
-	return err
-}
-
-func (s *DescribeResourcePoliciesResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutList(m, "resourcePolicies", s.ResourcePolicies, func(e ResourcePolicy) any { return e.ToDynamic() })
-	api.Put(m, "nextToken", s.NextToken, api.DynString)
-	return m
-}
-
-func (s *DescribeSubscriptionFiltersRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "logGroupName", &s.LogGroupName, api.SetStringPtr)
-	err = api.Decode(err, m, "filterNamePrefix", &s.FilterNamePrefix, api.SetStringPtr)
-	err = api.Decode(err, m, "nextToken", &s.NextToken, api.SetStringPtr)
-	err = api.Decode(err, m, "limit", &s.Limit, api.SetInt32Ptr)
-	return err
-}
-
-func (s *DescribeSubscriptionFiltersRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "logGroupName", s.LogGroupName, api.DynString)
-	api.Put(m, "filterNamePrefix", s.FilterNamePrefix, api.DynString)
-	api.Put(m, "nextToken", s.NextToken, api.DynString)
-	api.Put(m, "limit", s.Limit, api.DynInt32)
-	return m
-}
-
-func (s *DescribeSubscriptionFiltersResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "subscriptionFilters", &s.SubscriptionFilters, func(p *[]SubscriptionFilter, v any) error {
-		return api.SetList(p, v, func(p *SubscriptionFilter, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "nextToken", &s.NextToken, api.SetStringPtr)
-	return err
-}
-
-func (s *DescribeSubscriptionFiltersResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutList(m, "subscriptionFilters", s.SubscriptionFilters, func(e SubscriptionFilter) any { return e.ToDynamic() })
-	api.Put(m, "nextToken", s.NextToken, api.DynString)
-	return m
-}
-
-func (s *Destination) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "destinationName", &s.DestinationName, api.SetStringPtr)
-	err = api.Decode(err, m, "targetArn", &s.TargetArn, api.SetStringPtr)
-	err = api.Decode(err, m, "roleArn", &s.RoleArn, api.SetStringPtr)
-	err = api.Decode(err, m, "accessPolicy", &s.AccessPolicy, api.SetStringPtr)
-	err = api.Decode(err, m, "arn", &s.Arn, api.SetStringPtr)
-	err = api.Decode(err, m, "creationTime", &s.CreationTime, api.SetInt64Ptr)
-	return err
-}
-
-func (s *Destination) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 6)
-	api.Put(m, "destinationName", s.DestinationName, api.DynString)
-	api.Put(m, "targetArn", s.TargetArn, api.DynString)
-	api.Put(m, "roleArn", s.RoleArn, api.DynString)
-	api.Put(m, "accessPolicy", s.AccessPolicy, api.DynString)
-	api.Put(m, "arn", s.Arn, api.DynString)
-	api.Put(m, "creationTime", s.CreationTime, api.DynInt64)
-	return m
-}
-
-func (s *DisassociateKmsKeyRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "logGroupName", &s.LogGroupName, api.SetStringPtr)
-	err = api.Decode(err, m, "resourceIdentifier", &s.ResourceIdentifier, api.SetStringPtr)
-	return err
-}
-
-func (s *DisassociateKmsKeyRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "logGroupName", s.LogGroupName, api.DynString)
-	api.Put(m, "resourceIdentifier", s.ResourceIdentifier, api.DynString)
-	return m
-}
-
-func (s *ExportTask) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "taskId", &s.TaskId, api.SetStringPtr)
-	err = api.Decode(err, m, "taskName", &s.TaskName, api.SetStringPtr)
-	err = api.Decode(err, m, "logGroupName", &s.LogGroupName, api.SetStringPtr)
-	err = api.Decode(err, m, "from", &s.From, api.SetInt64Ptr)
-	err = api.Decode(err, m, "to", &s.To, api.SetInt64Ptr)
-	err = api.Decode(err, m, "destination", &s.Destination, api.SetStringPtr)
-	err = api.Decode(err, m, "destinationPrefix", &s.DestinationPrefix, api.SetStringPtr)
-	err = api.Decode(err, m, "status", &s.Status, api.SetStructPtr[ExportTaskStatus])
-	err = api.Decode(err, m, "executionInfo", &s.ExecutionInfo, api.SetStructPtr[ExportTaskExecutionInfo])
-	return err
-}
-
-func (s *ExportTask) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "taskId", s.TaskId, api.DynString)
-	api.Put(m, "taskName", s.TaskName, api.DynString)
-	api.Put(m, "logGroupName", s.LogGroupName, api.DynString)
-	api.Put(m, "from", s.From, api.DynInt64)
-	api.Put(m, "to", s.To, api.DynInt64)
-	api.Put(m, "destination", s.Destination, api.DynString)
-	api.Put(m, "destinationPrefix", s.DestinationPrefix, api.DynString)
-	api.PutStruct(m, "status", s.Status)
-	api.PutStruct(m, "executionInfo", s.ExecutionInfo)
-	return m
-}
-
-func (s *ExportTaskExecutionInfo) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "creationTime", &s.CreationTime, api.SetInt64Ptr)
-	err = api.Decode(err, m, "completionTime", &s.CompletionTime, api.SetInt64Ptr)
-	return err
-}
-
-func (s *ExportTaskExecutionInfo) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "creationTime", s.CreationTime, api.DynInt64)
-	api.Put(m, "completionTime", s.CompletionTime, api.DynInt64)
-	return m
-}
-
-func (s *ExportTaskStatus) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "code", &s.Code, api.SetStringPtr)
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *ExportTaskStatus) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "code", s.Code, api.DynString)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
-
-func (s *FilterLogEventsRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "logGroupName", &s.LogGroupName, api.SetStringPtr)
-	err = api.Decode(err, m, "logGroupIdentifier", &s.LogGroupIdentifier, api.SetStringPtr)
-	err = api.Decode(err, m, "logStreamNames", &s.LogStreamNames, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "logStreamNamePrefix", &s.LogStreamNamePrefix, api.SetStringPtr)
-	err = api.Decode(err, m, "startTime", &s.StartTime, api.SetInt64Ptr)
-	err = api.Decode(err, m, "endTime", &s.EndTime, api.SetInt64Ptr)
-	err = api.Decode(err, m, "filterPattern", &s.FilterPattern, api.SetStringPtr)
-	err = api.Decode(err, m, "nextToken", &s.NextToken, api.SetStringPtr)
-	err = api.Decode(err, m, "limit", &s.Limit, api.SetInt32Ptr)
-	err = api.Decode(err, m, "interleaved", &s.Interleaved, api.SetBoolPtr)
-	err = api.Decode(err, m, "unmask", &s.Unmask, api.SetBoolPtr)
-	return err
-}
-
-func (s *FilterLogEventsRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "logGroupName", s.LogGroupName, api.DynString)
-	api.Put(m, "logGroupIdentifier", s.LogGroupIdentifier, api.DynString)
-	api.PutList(m, "logStreamNames", s.LogStreamNames, api.DynString)
-	api.Put(m, "logStreamNamePrefix", s.LogStreamNamePrefix, api.DynString)
-	api.Put(m, "startTime", s.StartTime, api.DynInt64)
-	api.Put(m, "endTime", s.EndTime, api.DynInt64)
-	api.Put(m, "filterPattern", s.FilterPattern, api.DynString)
-	api.Put(m, "nextToken", s.NextToken, api.DynString)
-	api.Put(m, "limit", s.Limit, api.DynInt32)
-	api.Put(m, "interleaved", s.Interleaved, api.DynBool)
-	api.Put(m, "unmask", s.Unmask, api.DynBool)
-	return m
-}
-
-func (s *FilterLogEventsResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "events", &s.Events, func(p *[]FilteredLogEvent, v any) error {
-		return api.SetList(p, v, func(p *FilteredLogEvent, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "searchedLogStreams", &s.SearchedLogStreams, func(p *[]SearchedLogStream, v any) error {
-		return api.SetList(p, v, func(p *SearchedLogStream, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "nextToken", &s.NextToken, api.SetStringPtr)
-	return err
-}
-
-func (s *FilterLogEventsResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.PutList(m, "events", s.Events, func(e FilteredLogEvent) any { return e.ToDynamic() })
-	api.PutList(m, "searchedLogStreams", s.SearchedLogStreams, func(e SearchedLogStream) any { return e.ToDynamic() })
-	api.Put(m, "nextToken", s.NextToken, api.DynString)
-	return m
-}
-
-func (s *FilteredLogEvent) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "logStreamName", &s.LogStreamName, api.SetStringPtr)
-	err = api.Decode(err, m, "timestamp", &s.Timestamp, api.SetInt64Ptr)
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	err = api.Decode(err, m, "ingestionTime", &s.IngestionTime, api.SetInt64Ptr)
-	err = api.Decode(err, m, "eventId", &s.EventId, api.SetStringPtr)
-	return err
-}
-
-func (s *FilteredLogEvent) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 5)
-	api.Put(m, "logStreamName", s.LogStreamName, api.DynString)
-	api.Put(m, "timestamp", s.Timestamp, api.DynInt64)
-	api.Put(m, "message", s.Message, api.DynString)
-	api.Put(m, "ingestionTime", s.IngestionTime, api.DynInt64)
-	api.Put(m, "eventId", s.EventId, api.DynString)
-	return m
-}
-
-func (s *GetDataProtectionPolicyRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "logGroupIdentifier", &s.LogGroupIdentifier, api.SetStringPtr)
-	return err
-}
-
-func (s *GetDataProtectionPolicyRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "logGroupIdentifier", s.LogGroupIdentifier, api.DynString)
-	return m
-}
-
-func (s *GetDataProtectionPolicyResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "logGroupIdentifier", &s.LogGroupIdentifier, api.SetStringPtr)
-	err = api.Decode(err, m, "policyDocument", &s.PolicyDocument, api.SetStringPtr)
-	err = api.Decode(err, m, "lastUpdatedTime", &s.LastUpdatedTime, api.SetInt64Ptr)
-	return err
-}
-
-func (s *GetDataProtectionPolicyResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "logGroupIdentifier", s.LogGroupIdentifier, api.DynString)
-	api.Put(m, "policyDocument", s.PolicyDocument, api.DynString)
-	api.Put(m, "lastUpdatedTime", s.LastUpdatedTime, api.DynInt64)
-	return m
-}
-
-func (s *GetDeliveryDestinationPolicyRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "deliveryDestinationName", &s.DeliveryDestinationName, api.SetStringPtr)
-	return err
-}
-
-func (s *GetDeliveryDestinationPolicyRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "deliveryDestinationName", s.DeliveryDestinationName, api.DynString)
-	return m
-}
-
-func (s *GetDeliveryDestinationPolicyResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "policy", &s.Policy, api.SetStructPtr[Policy])
-	return err
-}
-
-func (s *GetDeliveryDestinationPolicyResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "policy", s.Policy)
-	return m
-}
-
-func (s *GetDeliveryDestinationRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "name", &s.Name, api.SetStringPtr)
-	return err
-}
-
-func (s *GetDeliveryDestinationRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "name", s.Name, api.DynString)
-	return m
-}
-
-func (s *GetDeliveryDestinationResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "deliveryDestination", &s.DeliveryDestination, api.SetStructPtr[DeliveryDestination])
-	return err
-}
-
-func (s *GetDeliveryDestinationResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "deliveryDestination", s.DeliveryDestination)
-	return m
-}
-
-func (s *GetDeliveryRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "id", &s.Id, api.SetStringPtr)
-	return err
-}
-
-func (s *GetDeliveryRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "id", s.Id, api.DynString)
-	return m
-}
-
-func (s *GetDeliveryResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "delivery", &s.Delivery, api.SetStructPtr[Delivery])
-	return err
-}
-
-func (s *GetDeliveryResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "delivery", s.Delivery)
-	return m
-}
-
-func (s *GetDeliverySourceRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "name", &s.Name, api.SetStringPtr)
-	return err
-}
-
-func (s *GetDeliverySourceRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "name", s.Name, api.DynString)
-	return m
-}
-
-func (s *GetDeliverySourceResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "deliverySource", &s.DeliverySource, api.SetStructPtr[DeliverySource])
-	return err
-}
-
-func (s *GetDeliverySourceResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "deliverySource", s.DeliverySource)
-	return m
-}
-
-func (s *GetLogAnomalyDetectorRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "anomalyDetectorArn", &s.AnomalyDetectorArn, api.SetStringPtr)
-	return err
-}
-
-func (s *GetLogAnomalyDetectorRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "anomalyDetectorArn", s.AnomalyDetectorArn, api.DynString)
-	return m
-}
-
-func (s *GetLogAnomalyDetectorResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "detectorName", &s.DetectorName, api.SetStringPtr)
-	err = api.Decode(err, m, "logGroupArnList", &s.LogGroupArnList, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "evaluationFrequency", &s.EvaluationFrequency, api.SetStringPtr)
-	err = api.Decode(err, m, "filterPattern", &s.FilterPattern, api.SetStringPtr)
-	err = api.Decode(err, m, "anomalyDetectorStatus", &s.AnomalyDetectorStatus, api.SetStringPtr)
-	err = api.Decode(err, m, "kmsKeyId", &s.KmsKeyId, api.SetStringPtr)
-	err = api.Decode(err, m, "creationTimeStamp", &s.CreationTimeStamp, api.SetInt64Ptr)
-	err = api.Decode(err, m, "lastModifiedTimeStamp", &s.LastModifiedTimeStamp, api.SetInt64Ptr)
-	err = api.Decode(err, m, "anomalyVisibilityTime", &s.AnomalyVisibilityTime, api.SetInt64Ptr)
-	return err
-}
-
-func (s *GetLogAnomalyDetectorResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "detectorName", s.DetectorName, api.DynString)
-	api.PutList(m, "logGroupArnList", s.LogGroupArnList, api.DynString)
-	api.Put(m, "evaluationFrequency", s.EvaluationFrequency, api.DynString)
-	api.Put(m, "filterPattern", s.FilterPattern, api.DynString)
-	api.Put(m, "anomalyDetectorStatus", s.AnomalyDetectorStatus, api.DynString)
-	api.Put(m, "kmsKeyId", s.KmsKeyId, api.DynString)
-	api.Put(m, "creationTimeStamp", s.CreationTimeStamp, api.DynInt64)
-	api.Put(m, "lastModifiedTimeStamp", s.LastModifiedTimeStamp, api.DynInt64)
-	api.Put(m, "anomalyVisibilityTime", s.AnomalyVisibilityTime, api.DynInt64)
-	return m
-}
-
-func (s *GetLogEventsRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "logGroupName", &s.LogGroupName, api.SetStringPtr)
-	err = api.Decode(err, m, "logGroupIdentifier", &s.LogGroupIdentifier, api.SetStringPtr)
-	err = api.Decode(err, m, "logStreamName", &s.LogStreamName, api.SetStringPtr)
-	err = api.Decode(err, m, "startTime", &s.StartTime, api.SetInt64Ptr)
-	err = api.Decode(err, m, "endTime", &s.EndTime, api.SetInt64Ptr)
-	err = api.Decode(err, m, "nextToken", &s.NextToken, api.SetStringPtr)
-	err = api.Decode(err, m, "limit", &s.Limit, api.SetInt32Ptr)
-	err = api.Decode(err, m, "startFromHead", &s.StartFromHead, api.SetBoolPtr)
-	err = api.Decode(err, m, "unmask", &s.Unmask, api.SetBoolPtr)
-	return err
-}
-
-func (s *GetLogEventsRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "logGroupName", s.LogGroupName, api.DynString)
-	api.Put(m, "logGroupIdentifier", s.LogGroupIdentifier, api.DynString)
-	api.Put(m, "logStreamName", s.LogStreamName, api.DynString)
-	api.Put(m, "startTime", s.StartTime, api.DynInt64)
-	api.Put(m, "endTime", s.EndTime, api.DynInt64)
-	api.Put(m, "nextToken", s.NextToken, api.DynString)
-	api.Put(m, "limit", s.Limit, api.DynInt32)
-	api.Put(m, "startFromHead", s.StartFromHead, api.DynBool)
-	api.Put(m, "unmask", s.Unmask, api.DynBool)
-	return m
-}
-
-func (s *GetLogEventsResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "events", &s.Events, func(p *[]OutputLogEvent, v any) error {
-		return api.SetList(p, v, func(p *OutputLogEvent, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "nextForwardToken", &s.NextForwardToken, api.SetStringPtr)
-	err = api.Decode(err, m, "nextBackwardToken", &s.NextBackwardToken, api.SetStringPtr)
-	return err
-}
-
-func (s *GetLogEventsResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.PutList(m, "events", s.Events, func(e OutputLogEvent) any { return e.ToDynamic() })
-	api.Put(m, "nextForwardToken", s.NextForwardToken, api.DynString)
-	api.Put(m, "nextBackwardToken", s.NextBackwardToken, api.DynString)
-	return m
-}
-
-func (s *GetLogGroupFieldsRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "logGroupName", &s.LogGroupName, api.SetStringPtr)
-	err = api.Decode(err, m, "time", &s.Time, api.SetInt64Ptr)
-	err = api.Decode(err, m, "logGroupIdentifier", &s.LogGroupIdentifier, api.SetStringPtr)
-	return err
-}
-
-func (s *GetLogGroupFieldsRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "logGroupName", s.LogGroupName, api.DynString)
-	api.Put(m, "time", s.Time, api.DynInt64)
-	api.Put(m, "logGroupIdentifier", s.LogGroupIdentifier, api.DynString)
-	return m
-}
-
-func (s *GetLogGroupFieldsResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "logGroupFields", &s.LogGroupFields, func(p *[]LogGroupField, v any) error {
-		return api.SetList(p, v, func(p *LogGroupField, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *GetLogGroupFieldsResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutList(m, "logGroupFields", s.LogGroupFields, func(e LogGroupField) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *GetLogRecordRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "logRecordPointer", &s.LogRecordPointer, api.SetStringPtr)
-	err = api.Decode(err, m, "unmask", &s.Unmask, api.SetBoolPtr)
-	return err
-}
-
-func (s *GetLogRecordRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "logRecordPointer", s.LogRecordPointer, api.DynString)
-	api.Put(m, "unmask", s.Unmask, api.DynBool)
-	return m
-}
-
-func (s *GetLogRecordResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "logRecord", &s.LogRecord, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
-	return err
-}
-
-func (s *GetLogRecordResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutMap(m, "logRecord", s.LogRecord, api.DynString)
-	return m
-}
-
-func (s *GetQueryResultsRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "queryId", &s.QueryId, api.SetStringPtr)
-	return err
-}
-
-func (s *GetQueryResultsRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "queryId", s.QueryId, api.DynString)
-	return m
-}
-
-func (s *GetQueryResultsResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "results", &s.Results, func(p *[][]ResultField, v any) error {
-		return api.SetList(p, v, func(p *[]ResultField, v any) error {
-			return api.SetList(p, v, func(p *ResultField, v any) error { return api.SetStruct(p, v) })
-		})
-	})
-	err = api.Decode(err, m, "statistics", &s.Statistics, api.SetStructPtr[QueryStatistics])
-	err = api.Decode(err, m, "status", &s.Status, api.SetStringPtr)
-	err = api.Decode(err, m, "encryptionKey", &s.EncryptionKey, api.SetStringPtr)
-	return err
-}
-
-func (s *GetQueryResultsResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.PutList(m, "results", s.Results, func(e []ResultField) any { return api.DynList(e, func(e ResultField) any { return e.ToDynamic() }) })
-	api.PutStruct(m, "statistics", s.Statistics)
-	api.Put(m, "status", s.Status, api.DynString)
-	api.Put(m, "encryptionKey", s.EncryptionKey, api.DynString)
-	return m
-}
-
-func (s *InputLogEvent) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "timestamp", &s.Timestamp, api.SetInt64Ptr)
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *InputLogEvent) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "timestamp", s.Timestamp, api.DynInt64)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
-
-func (s *InvalidOperationException) FromDynamic(map[string]any) error { return nil }
-
-func (s *InvalidOperationException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *InvalidParameterException) FromDynamic(map[string]any) error { return nil }
-
-func (s *InvalidParameterException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *InvalidSequenceTokenException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "expectedSequenceToken", &s.ExpectedSequenceToken, api.SetStringPtr)
-	return err
-}
-
-func (s *InvalidSequenceTokenException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "expectedSequenceToken", s.ExpectedSequenceToken, api.DynString)
-	return m
-}
-
-func (s *LimitExceededException) FromDynamic(map[string]any) error { return nil }
-
-func (s *LimitExceededException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *ListAnomaliesRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "anomalyDetectorArn", &s.AnomalyDetectorArn, api.SetStringPtr)
-	err = api.Decode(err, m, "suppressionState", &s.SuppressionState, api.SetStringPtr)
-	err = api.Decode(err, m, "limit", &s.Limit, api.SetInt32Ptr)
-	err = api.Decode(err, m, "nextToken", &s.NextToken, api.SetStringPtr)
-	return err
-}
-
-func (s *ListAnomaliesRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "anomalyDetectorArn", s.AnomalyDetectorArn, api.DynString)
-	api.Put(m, "suppressionState", s.SuppressionState, api.DynString)
-	api.Put(m, "limit", s.Limit, api.DynInt32)
-	api.Put(m, "nextToken", s.NextToken, api.DynString)
-	return m
-}
-
-func (s *ListAnomaliesResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "anomalies", &s.Anomalies, func(p *[]Anomaly, v any) error {
-		return api.SetList(p, v, func(p *Anomaly, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "nextToken", &s.NextToken, api.SetStringPtr)
-	return err
-}
-
-func (s *ListAnomaliesResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutList(m, "anomalies", s.Anomalies, func(e Anomaly) any { return e.ToDynamic() })
-	api.Put(m, "nextToken", s.NextToken, api.DynString)
-	return m
-}
-
-func (s *ListLogAnomalyDetectorsRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "filterLogGroupArn", &s.FilterLogGroupArn, api.SetStringPtr)
-	err = api.Decode(err, m, "limit", &s.Limit, api.SetInt32Ptr)
-	err = api.Decode(err, m, "nextToken", &s.NextToken, api.SetStringPtr)
-	return err
-}
-
-func (s *ListLogAnomalyDetectorsRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "filterLogGroupArn", s.FilterLogGroupArn, api.DynString)
-	api.Put(m, "limit", s.Limit, api.DynInt32)
-	api.Put(m, "nextToken", s.NextToken, api.DynString)
-	return m
-}
-
-func (s *ListLogAnomalyDetectorsResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "anomalyDetectors", &s.AnomalyDetectors, func(p *[]AnomalyDetector, v any) error {
-		return api.SetList(p, v, func(p *AnomalyDetector, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "nextToken", &s.NextToken, api.SetStringPtr)
-	return err
-}
-
-func (s *ListLogAnomalyDetectorsResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutList(m, "anomalyDetectors", s.AnomalyDetectors, func(e AnomalyDetector) any { return e.ToDynamic() })
-	api.Put(m, "nextToken", s.NextToken, api.DynString)
-	return m
-}
-
-func (s *ListTagsForResourceRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "resourceArn", &s.ResourceArn, api.SetStringPtr)
-	return err
-}
-
-func (s *ListTagsForResourceRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "resourceArn", s.ResourceArn, api.DynString)
-	return m
-}
-
-func (s *ListTagsForResourceResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "tags", &s.Tags, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
-	return err
-}
-
-func (s *ListTagsForResourceResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutMap(m, "tags", s.Tags, api.DynString)
-	return m
-}
-
-func (s *ListTagsLogGroupRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "logGroupName", &s.LogGroupName, api.SetStringPtr)
-	return err
-}
-
-func (s *ListTagsLogGroupRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "logGroupName", s.LogGroupName, api.DynString)
-	return m
-}
-
-func (s *ListTagsLogGroupResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "tags", &s.Tags, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
-	return err
-}
-
-func (s *ListTagsLogGroupResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutMap(m, "tags", s.Tags, api.DynString)
-	return m
-}
-
-func (s *LiveTailSessionLogEvent) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "logStreamName", &s.LogStreamName, api.SetStringPtr)
-	err = api.Decode(err, m, "logGroupIdentifier", &s.LogGroupIdentifier, api.SetStringPtr)
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	err = api.Decode(err, m, "timestamp", &s.Timestamp, api.SetInt64Ptr)
-	err = api.Decode(err, m, "ingestionTime", &s.IngestionTime, api.SetInt64Ptr)
-	return err
-}
-
-func (s *LiveTailSessionLogEvent) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 5)
-	api.Put(m, "logStreamName", s.LogStreamName, api.DynString)
-	api.Put(m, "logGroupIdentifier", s.LogGroupIdentifier, api.DynString)
-	api.Put(m, "message", s.Message, api.DynString)
-	api.Put(m, "timestamp", s.Timestamp, api.DynInt64)
-	api.Put(m, "ingestionTime", s.IngestionTime, api.DynInt64)
-	return m
-}
-
-func (s *LiveTailSessionMetadata) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "sampled", &s.Sampled, api.SetBoolPtr)
-	return err
-}
-
-func (s *LiveTailSessionMetadata) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "sampled", s.Sampled, api.DynBool)
-	return m
-}
-
-func (s *LiveTailSessionStart) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "requestId", &s.RequestId, api.SetStringPtr)
-	err = api.Decode(err, m, "sessionId", &s.SessionId, api.SetStringPtr)
-	err = api.Decode(err, m, "logGroupIdentifiers", &s.LogGroupIdentifiers, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "logStreamNames", &s.LogStreamNames, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "logStreamNamePrefixes", &s.LogStreamNamePrefixes, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "logEventFilterPattern", &s.LogEventFilterPattern, api.SetStringPtr)
-	return err
-}
-
-func (s *LiveTailSessionStart) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 6)
-	api.Put(m, "requestId", s.RequestId, api.DynString)
-	api.Put(m, "sessionId", s.SessionId, api.DynString)
-	api.PutList(m, "logGroupIdentifiers", s.LogGroupIdentifiers, api.DynString)
-	api.PutList(m, "logStreamNames", s.LogStreamNames, api.DynString)
-	api.PutList(m, "logStreamNamePrefixes", s.LogStreamNamePrefixes, api.DynString)
-	api.Put(m, "logEventFilterPattern", s.LogEventFilterPattern, api.DynString)
-	return m
-}
-
-func (s *LiveTailSessionUpdate) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "sessionMetadata", &s.SessionMetadata, api.SetStructPtr[LiveTailSessionMetadata])
-	err = api.Decode(err, m, "sessionResults", &s.SessionResults, func(p *[]LiveTailSessionLogEvent, v any) error {
-		return api.SetList(p, v, func(p *LiveTailSessionLogEvent, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *LiveTailSessionUpdate) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutStruct(m, "sessionMetadata", s.SessionMetadata)
-	api.PutList(m, "sessionResults", s.SessionResults, func(e LiveTailSessionLogEvent) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *LogEvent) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "timestamp", &s.Timestamp, api.SetInt64Ptr)
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *LogEvent) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "timestamp", s.Timestamp, api.DynInt64)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
-
-func (s *LogGroup) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "logGroupName", &s.LogGroupName, api.SetStringPtr)
-	err = api.Decode(err, m, "creationTime", &s.CreationTime, api.SetInt64Ptr)
-	err = api.Decode(err, m, "retentionInDays", &s.RetentionInDays, api.SetInt32Ptr)
-	err = api.Decode(err, m, "metricFilterCount", &s.MetricFilterCount, api.SetInt32Ptr)
-	err = api.Decode(err, m, "arn", &s.Arn, api.SetStringPtr)
-	err = api.Decode(err, m, "storedBytes", &s.StoredBytes, api.SetInt64Ptr)
-	err = api.Decode(err, m, "kmsKeyId", &s.KmsKeyId, api.SetStringPtr)
-	err = api.Decode(err, m, "dataProtectionStatus", &s.DataProtectionStatus, api.SetStringPtr)
-	err = api.Decode(err, m, "inheritedProperties", &s.InheritedProperties, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "logGroupClass", &s.LogGroupClass, api.SetStringPtr)
-	err = api.Decode(err, m, "logGroupArn", &s.LogGroupArn, api.SetStringPtr)
-	return err
-}
-
-func (s *LogGroup) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "logGroupName", s.LogGroupName, api.DynString)
-	api.Put(m, "creationTime", s.CreationTime, api.DynInt64)
-	api.Put(m, "retentionInDays", s.RetentionInDays, api.DynInt32)
-	api.Put(m, "metricFilterCount", s.MetricFilterCount, api.DynInt32)
-	api.Put(m, "arn", s.Arn, api.DynString)
-	api.Put(m, "storedBytes", s.StoredBytes, api.DynInt64)
-	api.Put(m, "kmsKeyId", s.KmsKeyId, api.DynString)
-	api.Put(m, "dataProtectionStatus", s.DataProtectionStatus, api.DynString)
-	api.PutList(m, "inheritedProperties", s.InheritedProperties, api.DynString)
-	api.Put(m, "logGroupClass", s.LogGroupClass, api.DynString)
-	api.Put(m, "logGroupArn", s.LogGroupArn, api.DynString)
-	return m
-}
-
-func (s *LogGroupField) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "percent", &s.Percent, api.SetInt32Ptr)
-	return err
-}
-
-func (s *LogGroupField) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "name", s.Name, api.DynString)
-	api.Put(m, "percent", s.Percent, api.DynInt32)
-	return m
-}
-
-func (s *LogStream) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "logStreamName", &s.LogStreamName, api.SetStringPtr)
-	err = api.Decode(err, m, "creationTime", &s.CreationTime, api.SetInt64Ptr)
-	err = api.Decode(err, m, "firstEventTimestamp", &s.FirstEventTimestamp, api.SetInt64Ptr)
-	err = api.Decode(err, m, "lastEventTimestamp", &s.LastEventTimestamp, api.SetInt64Ptr)
-	err = api.Decode(err, m, "lastIngestionTime", &s.LastIngestionTime, api.SetInt64Ptr)
-	err = api.Decode(err, m, "uploadSequenceToken", &s.UploadSequenceToken, api.SetStringPtr)
-	err = api.Decode(err, m, "arn", &s.Arn, api.SetStringPtr)
-	err = api.Decode(err, m, "storedBytes", &s.StoredBytes, api.SetInt64Ptr)
-	return err
-}
-
-func (s *LogStream) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "logStreamName", s.LogStreamName, api.DynString)
-	api.Put(m, "creationTime", s.CreationTime, api.DynInt64)
-	api.Put(m, "firstEventTimestamp", s.FirstEventTimestamp, api.DynInt64)
-	api.Put(m, "lastEventTimestamp", s.LastEventTimestamp, api.DynInt64)
-	api.Put(m, "lastIngestionTime", s.LastIngestionTime, api.DynInt64)
-	api.Put(m, "uploadSequenceToken", s.UploadSequenceToken, api.DynString)
-	api.Put(m, "arn", s.Arn, api.DynString)
-	api.Put(m, "storedBytes", s.StoredBytes, api.DynInt64)
-	return m
-}
-
-func (s *MalformedQueryException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "queryCompileError", &s.QueryCompileError, api.SetStructPtr[QueryCompileError])
-	return err
-}
-
-func (s *MalformedQueryException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "queryCompileError", s.QueryCompileError)
-	return m
-}
-
-func (s *MetricFilter) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "filterName", &s.FilterName, api.SetStringPtr)
-	err = api.Decode(err, m, "filterPattern", &s.FilterPattern, api.SetStringPtr)
-	err = api.Decode(err, m, "metricTransformations", &s.MetricTransformations, func(p *[]MetricTransformation, v any) error {
-		return api.SetList(p, v, func(p *MetricTransformation, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "creationTime", &s.CreationTime, api.SetInt64Ptr)
-	err = api.Decode(err, m, "logGroupName", &s.LogGroupName, api.SetStringPtr)
-	return err
-}
-
-func (s *MetricFilter) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 5)
-	api.Put(m, "filterName", s.FilterName, api.DynString)
-	api.Put(m, "filterPattern", s.FilterPattern, api.DynString)
-	api.PutList(m, "metricTransformations", s.MetricTransformations, func(e MetricTransformation) any { return e.ToDynamic() })
-	api.Put(m, "creationTime", s.CreationTime, api.DynInt64)
-	api.Put(m, "logGroupName", s.LogGroupName, api.DynString)
-	return m
-}
-
-func (s *MetricFilterMatchRecord) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "eventNumber", &s.EventNumber, api.SetInt64Ptr)
-	err = api.Decode(err, m, "eventMessage", &s.EventMessage, api.SetStringPtr)
-	err = api.Decode(err, m, "extractedValues", &s.ExtractedValues, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
-	return err
-}
-
-func (s *MetricFilterMatchRecord) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "eventNumber", s.EventNumber, api.DynInt64)
-	api.Put(m, "eventMessage", s.EventMessage, api.DynString)
-	api.PutMap(m, "extractedValues", s.ExtractedValues, api.DynString)
-	return m
-}
-
-func (s *MetricTransformation) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "metricName", &s.MetricName, api.SetStringPtr)
-	err = api.Decode(err, m, "metricNamespace", &s.MetricNamespace, api.SetStringPtr)
-	err = api.Decode(err, m, "metricValue", &s.MetricValue, api.SetStringPtr)
-	err = api.Decode(err, m, "defaultValue", &s.DefaultValue, api.SetFloat64Ptr)
-	err = api.Decode(err, m, "dimensions", &s.Dimensions, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
-	err = api.Decode(err, m, "unit", &s.Unit, api.SetStringPtr)
-	return err
-}
-
-func (s *MetricTransformation) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 6)
-	api.Put(m, "metricName", s.MetricName, api.DynString)
-	api.Put(m, "metricNamespace", s.MetricNamespace, api.DynString)
-	api.Put(m, "metricValue", s.MetricValue, api.DynString)
-	api.Put(m, "defaultValue", s.DefaultValue, api.DynFloat64)
-	api.PutMap(m, "dimensions", s.Dimensions, api.DynString)
-	api.Put(m, "unit", s.Unit, api.DynString)
-	return m
-}
-
-func (s *OperationAbortedException) FromDynamic(map[string]any) error { return nil }
-
-func (s *OperationAbortedException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *OutputLogEvent) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "timestamp", &s.Timestamp, api.SetInt64Ptr)
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	err = api.Decode(err, m, "ingestionTime", &s.IngestionTime, api.SetInt64Ptr)
-	return err
-}
-
-func (s *OutputLogEvent) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "timestamp", s.Timestamp, api.DynInt64)
-	api.Put(m, "message", s.Message, api.DynString)
-	api.Put(m, "ingestionTime", s.IngestionTime, api.DynInt64)
-	return m
-}
-
-func (s *PatternToken) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "dynamicTokenPosition", &s.DynamicTokenPosition, api.SetInt32Ptr)
-	err = api.Decode(err, m, "isDynamic", &s.IsDynamic, api.SetBoolPtr)
-	err = api.Decode(err, m, "tokenString", &s.TokenString, api.SetStringPtr)
-	err = api.Decode(err, m, "enumerations", &s.Enumerations, func(p *map[string]int64, v any) error { return api.SetMap(p, v, api.SetInt64) })
-	return err
-}
-
-func (s *PatternToken) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "dynamicTokenPosition", s.DynamicTokenPosition, api.DynInt32)
-	api.Put(m, "isDynamic", s.IsDynamic, api.DynBool)
-	api.Put(m, "tokenString", s.TokenString, api.DynString)
-	api.PutMap(m, "enumerations", s.Enumerations, api.DynInt64)
-	return m
-}
-
-func (s *Policy) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "deliveryDestinationPolicy", &s.DeliveryDestinationPolicy, api.SetStringPtr)
-	return err
-}
-
-func (s *Policy) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "deliveryDestinationPolicy", s.DeliveryDestinationPolicy, api.DynString)
-	return m
-}
-
-func (s *PutAccountPolicyRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "policyName", &s.PolicyName, api.SetStringPtr)
-	err = api.Decode(err, m, "policyDocument", &s.PolicyDocument, api.SetStringPtr)
-	err = api.Decode(err, m, "policyType", &s.PolicyType, api.SetStringPtr)
-	err = api.Decode(err, m, "scope", &s.Scope, api.SetStringPtr)
-	err = api.Decode(err, m, "selectionCriteria", &s.SelectionCriteria, api.SetStringPtr)
-	return err
-}
-
-func (s *PutAccountPolicyRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 5)
-	api.Put(m, "policyName", s.PolicyName, api.DynString)
-	api.Put(m, "policyDocument", s.PolicyDocument, api.DynString)
-	api.Put(m, "policyType", s.PolicyType, api.DynString)
-	api.Put(m, "scope", s.Scope, api.DynString)
-	api.Put(m, "selectionCriteria", s.SelectionCriteria, api.DynString)
-	return m
-}
-
-func (s *PutAccountPolicyResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "accountPolicy", &s.AccountPolicy, api.SetStructPtr[AccountPolicy])
-	return err
-}
-
-func (s *PutAccountPolicyResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "accountPolicy", s.AccountPolicy)
-	return m
-}
-
-func (s *PutDataProtectionPolicyRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "logGroupIdentifier", &s.LogGroupIdentifier, api.SetStringPtr)
-	err = api.Decode(err, m, "policyDocument", &s.PolicyDocument, api.SetStringPtr)
-	return err
-}
-
-func (s *PutDataProtectionPolicyRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "logGroupIdentifier", s.LogGroupIdentifier, api.DynString)
-	api.Put(m, "policyDocument", s.PolicyDocument, api.DynString)
-	return m
-}
-
-func (s *PutDataProtectionPolicyResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "logGroupIdentifier", &s.LogGroupIdentifier, api.SetStringPtr)
-	err = api.Decode(err, m, "policyDocument", &s.PolicyDocument, api.SetStringPtr)
-	err = api.Decode(err, m, "lastUpdatedTime", &s.LastUpdatedTime, api.SetInt64Ptr)
-	return err
-}
-
-func (s *PutDataProtectionPolicyResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "logGroupIdentifier", s.LogGroupIdentifier, api.DynString)
-	api.Put(m, "policyDocument", s.PolicyDocument, api.DynString)
-	api.Put(m, "lastUpdatedTime", s.LastUpdatedTime, api.DynInt64)
-	return m
-}
-
-func (s *PutDeliveryDestinationPolicyRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "deliveryDestinationName", &s.DeliveryDestinationName, api.SetStringPtr)
-	err = api.Decode(err, m, "deliveryDestinationPolicy", &s.DeliveryDestinationPolicy, api.SetStringPtr)
-	return err
-}
-
-func (s *PutDeliveryDestinationPolicyRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "deliveryDestinationName", s.DeliveryDestinationName, api.DynString)
-	api.Put(m, "deliveryDestinationPolicy", s.DeliveryDestinationPolicy, api.DynString)
-	return m
-}
-
-func (s *PutDeliveryDestinationPolicyResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "policy", &s.Policy, api.SetStructPtr[Policy])
-	return err
-}
-
-func (s *PutDeliveryDestinationPolicyResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "policy", s.Policy)
-	return m
-}
-
-func (s *PutDeliveryDestinationRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "outputFormat", &s.OutputFormat, api.SetStringPtr)
-	err = api.Decode(err, m, "deliveryDestinationConfiguration", &s.DeliveryDestinationConfiguration, api.SetStructPtr[DeliveryDestinationConfiguration])
-	err = api.Decode(err, m, "tags", &s.Tags, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
-	return err
-}
-
-func (s *PutDeliveryDestinationRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "name", s.Name, api.DynString)
-	api.Put(m, "outputFormat", s.OutputFormat, api.DynString)
-	api.PutStruct(m, "deliveryDestinationConfiguration", s.DeliveryDestinationConfiguration)
-	api.PutMap(m, "tags", s.Tags, api.DynString)
-	return m
-}
-
-func (s *PutDeliveryDestinationResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "deliveryDestination", &s.DeliveryDestination, api.SetStructPtr[DeliveryDestination])
-	return err
-}
-
-func (s *PutDeliveryDestinationResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "deliveryDestination", s.DeliveryDestination)
-	return m
-}
-
-func (s *PutDeliverySourceRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "resourceArn", &s.ResourceArn, api.SetStringPtr)
-	err = api.Decode(err, m, "logType", &s.LogType, api.SetStringPtr)
-	err = api.Decode(err, m, "tags", &s.Tags, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
-	return err
-}
-
-func (s *PutDeliverySourceRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "name", s.Name, api.DynString)
-	api.Put(m, "resourceArn", s.ResourceArn, api.DynString)
-	api.Put(m, "logType", s.LogType, api.DynString)
-	api.PutMap(m, "tags", s.Tags, api.DynString)
-	return m
-}
-
-func (s *PutDeliverySourceResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "deliverySource", &s.DeliverySource, api.SetStructPtr[DeliverySource])
-	return err
-}
-
-func (s *PutDeliverySourceResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "deliverySource", s.DeliverySource)
-	return m
-}
-
-func (s *PutDestinationPolicyRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "destinationName", &s.DestinationName, api.SetStringPtr)
-	err = api.Decode(err, m, "accessPolicy", &s.AccessPolicy, api.SetStringPtr)
-	err = api.Decode(err, m, "forceUpdate", &s.ForceUpdate, api.SetBoolPtr)
-	return err
-}
-
-func (s *PutDestinationPolicyRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "destinationName", s.DestinationName, api.DynString)
-	api.Put(m, "accessPolicy", s.AccessPolicy, api.DynString)
-	api.Put(m, "forceUpdate", s.ForceUpdate, api.DynBool)
-	return m
-}
-
-func (s *PutDestinationRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "destinationName", &s.DestinationName, api.SetStringPtr)
-	err = api.Decode(err, m, "targetArn", &s.TargetArn, api.SetStringPtr)
-	err = api.Decode(err, m, "roleArn", &s.RoleArn, api.SetStringPtr)
-	err = api.Decode(err, m, "tags", &s.Tags, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
-	return err
-}
-
-func (s *PutDestinationRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "destinationName", s.DestinationName, api.DynString)
-	api.Put(m, "targetArn", s.TargetArn, api.DynString)
-	api.Put(m, "roleArn", s.RoleArn, api.DynString)
-	api.PutMap(m, "tags", s.Tags, api.DynString)
-	return m
-}
-
-func (s *PutDestinationResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "destination", &s.Destination, api.SetStructPtr[Destination])
-	return err
-}
-
-func (s *PutDestinationResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "destination", s.Destination)
-	return m
-}
-
-func (s *PutLogEventsRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "logGroupName", &s.LogGroupName, api.SetStringPtr)
-	err = api.Decode(err, m, "logStreamName", &s.LogStreamName, api.SetStringPtr)
-	err = api.Decode(err, m, "logEvents", &s.LogEvents, func(p *[]InputLogEvent, v any) error {
-		return api.SetList(p, v, func(p *InputLogEvent, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "sequenceToken", &s.SequenceToken, api.SetStringPtr)
-	return err
-}
-
-func (s *PutLogEventsRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "logGroupName", s.LogGroupName, api.DynString)
-	api.Put(m, "logStreamName", s.LogStreamName, api.DynString)
-	api.PutList(m, "logEvents", s.LogEvents, func(e InputLogEvent) any { return e.ToDynamic() })
-	api.Put(m, "sequenceToken", s.SequenceToken, api.DynString)
-	return m
-}
-
-func (s *PutLogEventsResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "nextSequenceToken", &s.NextSequenceToken, api.SetStringPtr)
-	err = api.Decode(err, m, "rejectedLogEventsInfo", &s.RejectedLogEventsInfo, api.SetStructPtr[RejectedLogEventsInfo])
-	return err
-}
-
-func (s *PutLogEventsResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "nextSequenceToken", s.NextSequenceToken, api.DynString)
-	api.PutStruct(m, "rejectedLogEventsInfo", s.RejectedLogEventsInfo)
-	return m
-}
-
-func (s *PutMetricFilterRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "logGroupName", &s.LogGroupName, api.SetStringPtr)
-	err = api.Decode(err, m, "filterName", &s.FilterName, api.SetStringPtr)
-	err = api.Decode(err, m, "filterPattern", &s.FilterPattern, api.SetStringPtr)
-	err = api.Decode(err, m, "metricTransformations", &s.MetricTransformations, func(p *[]MetricTransformation, v any) error {
-		return api.SetList(p, v, func(p *MetricTransformation, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *PutMetricFilterRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "logGroupName", s.LogGroupName, api.DynString)
-	api.Put(m, "filterName", s.FilterName, api.DynString)
-	api.Put(m, "filterPattern", s.FilterPattern, api.DynString)
-	api.PutList(m, "metricTransformations", s.MetricTransformations, func(e MetricTransformation) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *PutQueryDefinitionRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "queryDefinitionId", &s.QueryDefinitionId, api.SetStringPtr)
-	err = api.Decode(err, m, "logGroupNames", &s.LogGroupNames, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "queryString", &s.QueryString, api.SetStringPtr)
-	err = api.Decode(err, m, "clientToken", &s.ClientToken, api.SetStringPtr)
-	return err
-}
-
-func (s *PutQueryDefinitionRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 5)
-	api.Put(m, "name", s.Name, api.DynString)
-	api.Put(m, "queryDefinitionId", s.QueryDefinitionId, api.DynString)
-	api.PutList(m, "logGroupNames", s.LogGroupNames, api.DynString)
-	api.Put(m, "queryString", s.QueryString, api.DynString)
-	api.Put(m, "clientToken", s.ClientToken, api.DynString)
-	return m
-}
-
-func (s *PutQueryDefinitionResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "queryDefinitionId", &s.QueryDefinitionId, api.SetStringPtr)
-	return err
-}
-
-func (s *PutQueryDefinitionResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "queryDefinitionId", s.QueryDefinitionId, api.DynString)
-	return m
-}
-
-func (s *PutResourcePolicyRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "policyName", &s.PolicyName, api.SetStringPtr)
-	err = api.Decode(err, m, "policyDocument", &s.PolicyDocument, api.SetStringPtr)
-	return err
-}
-
-func (s *PutResourcePolicyRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "policyName", s.PolicyName, api.DynString)
-	api.Put(m, "policyDocument", s.PolicyDocument, api.DynString)
-	return m
-}
-
-func (s *PutResourcePolicyResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "resourcePolicy", &s.ResourcePolicy, api.SetStructPtr[ResourcePolicy])
-	return err
-}
-
-func (s *PutResourcePolicyResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "resourcePolicy", s.ResourcePolicy)
-	return m
-}
-
-func (s *PutRetentionPolicyRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "logGroupName", &s.LogGroupName, api.SetStringPtr)
-	err = api.Decode(err, m, "retentionInDays", &s.RetentionInDays, api.SetInt32Ptr)
-	return err
-}
-
-func (s *PutRetentionPolicyRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "logGroupName", s.LogGroupName, api.DynString)
-	api.Put(m, "retentionInDays", s.RetentionInDays, api.DynInt32)
-	return m
-}
-
-func (s *PutSubscriptionFilterRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "logGroupName", &s.LogGroupName, api.SetStringPtr)
-	err = api.Decode(err, m, "filterName", &s.FilterName, api.SetStringPtr)
-	err = api.Decode(err, m, "filterPattern", &s.FilterPattern, api.SetStringPtr)
-	err = api.Decode(err, m, "destinationArn", &s.DestinationArn, api.SetStringPtr)
-	err = api.Decode(err, m, "roleArn", &s.RoleArn, api.SetStringPtr)
-	err = api.Decode(err, m, "distribution", &s.Distribution, api.SetStringPtr)
-	return err
-}
-
-func (s *PutSubscriptionFilterRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 6)
-	api.Put(m, "logGroupName", s.LogGroupName, api.DynString)
-	api.Put(m, "filterName", s.FilterName, api.DynString)
-	api.Put(m, "filterPattern", s.FilterPattern, api.DynString)
-	api.Put(m, "destinationArn", s.DestinationArn, api.DynString)
-	api.Put(m, "roleArn", s.RoleArn, api.DynString)
-	api.Put(m, "distribution", s.Distribution, api.DynString)
-	return m
-}
-
-func (s *QueryCompileError) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "location", &s.Location, api.SetStructPtr[QueryCompileErrorLocation])
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *QueryCompileError) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutStruct(m, "location", s.Location)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
-
-func (s *QueryCompileErrorLocation) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "startCharOffset", &s.StartCharOffset, api.SetInt32Ptr)
-	err = api.Decode(err, m, "endCharOffset", &s.EndCharOffset, api.SetInt32Ptr)
-	return err
-}
-
-func (s *QueryCompileErrorLocation) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "startCharOffset", s.StartCharOffset, api.DynInt32)
-	api.Put(m, "endCharOffset", s.EndCharOffset, api.DynInt32)
-	return m
-}
-
-func (s *QueryDefinition) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "queryDefinitionId", &s.QueryDefinitionId, api.SetStringPtr)
-	err = api.Decode(err, m, "name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "queryString", &s.QueryString, api.SetStringPtr)
-	err = api.Decode(err, m, "lastModified", &s.LastModified, api.SetInt64Ptr)
-	err = api.Decode(err, m, "logGroupNames", &s.LogGroupNames, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	return err
-}
-
-func (s *QueryDefinition) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 5)
-	api.Put(m, "queryDefinitionId", s.QueryDefinitionId, api.DynString)
-	api.Put(m, "name", s.Name, api.DynString)
-	api.Put(m, "queryString", s.QueryString, api.DynString)
-	api.Put(m, "lastModified", s.LastModified, api.DynInt64)
-	api.PutList(m, "logGroupNames", s.LogGroupNames, api.DynString)
-	return m
-}
-
-func (s *QueryInfo) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "queryId", &s.QueryId, api.SetStringPtr)
-	err = api.Decode(err, m, "queryString", &s.QueryString, api.SetStringPtr)
-	err = api.Decode(err, m, "status", &s.Status, api.SetStringPtr)
-	err = api.Decode(err, m, "createTime", &s.CreateTime, api.SetInt64Ptr)
-	err = api.Decode(err, m, "logGroupName", &s.LogGroupName, api.SetStringPtr)
-	return err
-}
-
-func (s *QueryInfo) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 5)
-	api.Put(m, "queryId", s.QueryId, api.DynString)
-	api.Put(m, "queryString", s.QueryString, api.DynString)
-	api.Put(m, "status", s.Status, api.DynString)
-	api.Put(m, "createTime", s.CreateTime, api.DynInt64)
-	api.Put(m, "logGroupName", s.LogGroupName, api.DynString)
-	return m
-}
-
-func (s *QueryStatistics) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "recordsMatched", &s.RecordsMatched, api.SetFloat64Ptr)
-	err = api.Decode(err, m, "recordsScanned", &s.RecordsScanned, api.SetFloat64Ptr)
-	err = api.Decode(err, m, "bytesScanned", &s.BytesScanned, api.SetFloat64Ptr)
-	return err
-}
-
-func (s *QueryStatistics) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "recordsMatched", s.RecordsMatched, api.DynFloat64)
-	api.Put(m, "recordsScanned", s.RecordsScanned, api.DynFloat64)
-	api.Put(m, "bytesScanned", s.BytesScanned, api.DynFloat64)
-	return m
-}
-
-func (s *RejectedLogEventsInfo) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "tooNewLogEventStartIndex", &s.TooNewLogEventStartIndex, api.SetInt32Ptr)
-	err = api.Decode(err, m, "tooOldLogEventEndIndex", &s.TooOldLogEventEndIndex, api.SetInt32Ptr)
-	err = api.Decode(err, m, "expiredLogEventEndIndex", &s.ExpiredLogEventEndIndex, api.SetInt32Ptr)
-	return err
-}
-
-func (s *RejectedLogEventsInfo) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "tooNewLogEventStartIndex", s.TooNewLogEventStartIndex, api.DynInt32)
-	api.Put(m, "tooOldLogEventEndIndex", s.TooOldLogEventEndIndex, api.DynInt32)
-	api.Put(m, "expiredLogEventEndIndex", s.ExpiredLogEventEndIndex, api.DynInt32)
-	return m
-}
-
-func (s *ResourceAlreadyExistsException) FromDynamic(map[string]any) error { return nil }
-
-func (s *ResourceAlreadyExistsException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *ResourceNotFoundException) FromDynamic(map[string]any) error { return nil }
-
-func (s *ResourceNotFoundException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *ResourcePolicy) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "policyName", &s.PolicyName, api.SetStringPtr)
-	err = api.Decode(err, m, "policyDocument", &s.PolicyDocument, api.SetStringPtr)
-	err = api.Decode(err, m, "lastUpdatedTime", &s.LastUpdatedTime, api.SetInt64Ptr)
-	return err
-}
-
-func (s *ResourcePolicy) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "policyName", s.PolicyName, api.DynString)
-	api.Put(m, "policyDocument", s.PolicyDocument, api.DynString)
-	api.Put(m, "lastUpdatedTime", s.LastUpdatedTime, api.DynInt64)
-	return m
-}
-
-func (s *ResultField) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "field", &s.Field, api.SetStringPtr)
-	err = api.Decode(err, m, "value", &s.Value, api.SetStringPtr)
-	return err
-}
-
-func (s *ResultField) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "field", s.Field, api.DynString)
-	api.Put(m, "value", s.Value, api.DynString)
-	return m
-}
-
-func (s *SearchedLogStream) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "logStreamName", &s.LogStreamName, api.SetStringPtr)
-	err = api.Decode(err, m, "searchedCompletely", &s.SearchedCompletely, api.SetBoolPtr)
-	return err
-}
-
-func (s *SearchedLogStream) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "logStreamName", s.LogStreamName, api.DynString)
-	api.Put(m, "searchedCompletely", s.SearchedCompletely, api.DynBool)
-	return m
-}
-
-func (s *ServiceQuotaExceededException) FromDynamic(map[string]any) error { return nil }
-
-func (s *ServiceQuotaExceededException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *ServiceUnavailableException) FromDynamic(map[string]any) error { return nil }
-
-func (s *ServiceUnavailableException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *SessionStreamingException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *SessionStreamingException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
-
-func (s *SessionTimeoutException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *SessionTimeoutException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
-
-func (s *StartLiveTailRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "logGroupIdentifiers", &s.LogGroupIdentifiers, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "logStreamNames", &s.LogStreamNames, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "logStreamNamePrefixes", &s.LogStreamNamePrefixes, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "logEventFilterPattern", &s.LogEventFilterPattern, api.SetStringPtr)
-	return err
-}
-
-func (s *StartLiveTailRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.PutList(m, "logGroupIdentifiers", s.LogGroupIdentifiers, api.DynString)
-	api.PutList(m, "logStreamNames", s.LogStreamNames, api.DynString)
-	api.PutList(m, "logStreamNamePrefixes", s.LogStreamNamePrefixes, api.DynString)
-	api.Put(m, "logEventFilterPattern", s.LogEventFilterPattern, api.DynString)
-	return m
-}
-
-func (s *StartLiveTailResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "responseStream", &s.ResponseStream, api.SetNever[api.EventStream[StartLiveTailResponseStream]])
-	return err
-}
-
-func (s *StartLiveTailResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	if s.ResponseStream != nil {
-		m["responseStream"] = s.ResponseStream.ToDynamicStream()
-	}
-	return m
-}
-
-func (s *StartLiveTailResponseStream) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "sessionStart", &s.SessionStart, api.SetStructPtr[LiveTailSessionStart])
-	err = api.Decode(err, m, "sessionUpdate", &s.SessionUpdate, api.SetStructPtr[LiveTailSessionUpdate])
-	err = api.Decode(err, m, "SessionTimeoutException", &s.SessionTimeoutException, api.SetStructPtr[SessionTimeoutException])
-	err = api.Decode(err, m, "SessionStreamingException", &s.SessionStreamingException, api.SetStructPtr[SessionStreamingException])
-	return err
-}
-
-func (s *StartLiveTailResponseStream) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.PutStruct(m, "sessionStart", s.SessionStart)
-	api.PutStruct(m, "sessionUpdate", s.SessionUpdate)
-	api.PutStruct(m, "SessionTimeoutException", s.SessionTimeoutException)
-	api.PutStruct(m, "SessionStreamingException", s.SessionStreamingException)
-	return m
-}
-
-func (s *StartQueryRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "logGroupName", &s.LogGroupName, api.SetStringPtr)
-	err = api.Decode(err, m, "logGroupNames", &s.LogGroupNames, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "logGroupIdentifiers", &s.LogGroupIdentifiers, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "startTime", &s.StartTime, api.SetInt64Ptr)
-	err = api.Decode(err, m, "endTime", &s.EndTime, api.SetInt64Ptr)
-	err = api.Decode(err, m, "queryString", &s.QueryString, api.SetStringPtr)
-	err = api.Decode(err, m, "limit", &s.Limit, api.SetInt32Ptr)
-	return err
-}
-
-func (s *StartQueryRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 7)
-	api.Put(m, "logGroupName", s.LogGroupName, api.DynString)
-	api.PutList(m, "logGroupNames", s.LogGroupNames, api.DynString)
-	api.PutList(m, "logGroupIdentifiers", s.LogGroupIdentifiers, api.DynString)
-	api.Put(m, "startTime", s.StartTime, api.DynInt64)
-	api.Put(m, "endTime", s.EndTime, api.DynInt64)
-	api.Put(m, "queryString", s.QueryString, api.DynString)
-	api.Put(m, "limit", s.Limit, api.DynInt32)
-	return m
-}
-
-func (s *StartQueryResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "queryId", &s.QueryId, api.SetStringPtr)
-	return err
-}
-
-func (s *StartQueryResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "queryId", s.QueryId, api.DynString)
-	return m
-}
-
-func (s *StopQueryRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "queryId", &s.QueryId, api.SetStringPtr)
-	return err
-}
-
-func (s *StopQueryRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "queryId", s.QueryId, api.DynString)
-	return m
-}
-
-func (s *StopQueryResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "success", &s.Success, api.SetBoolPtr)
-	return err
-}
-
-func (s *StopQueryResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "success", s.Success, api.DynBool)
-	return m
-}
-
-func (s *SubscriptionFilter) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "filterName", &s.FilterName, api.SetStringPtr)
-	err = api.Decode(err, m, "logGroupName", &s.LogGroupName, api.SetStringPtr)
-	err = api.Decode(err, m, "filterPattern", &s.FilterPattern, api.SetStringPtr)
-	err = api.Decode(err, m, "destinationArn", &s.DestinationArn, api.SetStringPtr)
-	err = api.Decode(err, m, "roleArn", &s.RoleArn, api.SetStringPtr)
-	err = api.Decode(err, m, "distribution", &s.Distribution, api.SetStringPtr)
-	err = api.Decode(err, m, "creationTime", &s.CreationTime, api.SetInt64Ptr)
-	return err
-}
-
-func (s *SubscriptionFilter) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 7)
-	api.Put(m, "filterName", s.FilterName, api.DynString)
-	api.Put(m, "logGroupName", s.LogGroupName, api.DynString)
-	api.Put(m, "filterPattern", s.FilterPattern, api.DynString)
-	api.Put(m, "destinationArn", s.DestinationArn, api.DynString)
-	api.Put(m, "roleArn", s.RoleArn, api.DynString)
-	api.Put(m, "distribution", s.Distribution, api.DynString)
-	api.Put(m, "creationTime", s.CreationTime, api.DynInt64)
-	return m
-}
-
-func (s *SuppressionPeriod) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "value", &s.Value, api.SetInt32Ptr)
-	err = api.Decode(err, m, "suppressionUnit", &s.SuppressionUnit, api.SetStringPtr)
-	return err
-}
-
-func (s *SuppressionPeriod) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "value", s.Value, api.DynInt32)
-	api.Put(m, "suppressionUnit", s.SuppressionUnit, api.DynString)
-	return m
-}
-
-func (s *TagLogGroupRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "logGroupName", &s.LogGroupName, api.SetStringPtr)
-	err = api.Decode(err, m, "tags", &s.Tags, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
-	return err
-}
-
-func (s *TagLogGroupRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "logGroupName", s.LogGroupName, api.DynString)
-	api.PutMap(m, "tags", s.Tags, api.DynString)
-	return m
-}
-
-func (s *TagResourceRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "resourceArn", &s.ResourceArn, api.SetStringPtr)
-	err = api.Decode(err, m, "tags", &s.Tags, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
-	return err
-}
-
-func (s *TagResourceRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "resourceArn", s.ResourceArn, api.DynString)
-	api.PutMap(m, "tags", s.Tags, api.DynString)
-	return m
-}
-
-func (s *TestMetricFilterRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "filterPattern", &s.FilterPattern, api.SetStringPtr)
-	err = api.Decode(err, m, "logEventMessages", &s.LogEventMessages, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	return err
-}
-
-func (s *TestMetricFilterRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "filterPattern", s.FilterPattern, api.DynString)
-	api.PutList(m, "logEventMessages", s.LogEventMessages, api.DynString)
-	return m
-}
-
-func (s *TestMetricFilterResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "matches", &s.Matches, func(p *[]MetricFilterMatchRecord, v any) error {
-		return api.SetList(p, v, func(p *MetricFilterMatchRecord, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *TestMetricFilterResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutList(m, "matches", s.Matches, func(e MetricFilterMatchRecord) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *ThrottlingException) FromDynamic(map[string]any) error { return nil }
-
-func (s *ThrottlingException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *TooManyTagsException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	err = api.Decode(err, m, "resourceName", &s.ResourceName, api.SetStringPtr)
-	return err
-}
-
-func (s *TooManyTagsException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "message", s.Message, api.DynString)
-	api.Put(m, "resourceName", s.ResourceName, api.DynString)
-	return m
-}
-
-func (s *UnrecognizedClientException) FromDynamic(map[string]any) error { return nil }
-
-func (s *UnrecognizedClientException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *UntagLogGroupRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "logGroupName", &s.LogGroupName, api.SetStringPtr)
-	err = api.Decode(err, m, "tags", &s.Tags, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	return err
-}
-
-func (s *UntagLogGroupRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "logGroupName", s.LogGroupName, api.DynString)
-	api.PutList(m, "tags", s.Tags, api.DynString)
-	return m
-}
-
-func (s *UntagResourceRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "resourceArn", &s.ResourceArn, api.SetStringPtr)
-	err = api.Decode(err, m, "tagKeys", &s.TagKeys, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	return err
-}
-
-func (s *UntagResourceRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "resourceArn", s.ResourceArn, api.DynString)
-	api.PutList(m, "tagKeys", s.TagKeys, api.DynString)
-	return m
-}
-
-func (s *UpdateAnomalyRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "anomalyId", &s.AnomalyId, api.SetStringPtr)
-	err = api.Decode(err, m, "patternId", &s.PatternId, api.SetStringPtr)
-	err = api.Decode(err, m, "anomalyDetectorArn", &s.AnomalyDetectorArn, api.SetStringPtr)
-	err = api.Decode(err, m, "suppressionType", &s.SuppressionType, api.SetStringPtr)
-	err = api.Decode(err, m, "suppressionPeriod", &s.SuppressionPeriod, api.SetStructPtr[SuppressionPeriod])
-	return err
-}
-
-func (s *UpdateAnomalyRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 5)
-	api.Put(m, "anomalyId", s.AnomalyId, api.DynString)
-	api.Put(m, "patternId", s.PatternId, api.DynString)
-	api.Put(m, "anomalyDetectorArn", s.AnomalyDetectorArn, api.DynString)
-	api.Put(m, "suppressionType", s.SuppressionType, api.DynString)
-	api.PutStruct(m, "suppressionPeriod", s.SuppressionPeriod)
-	return m
-}
-
-func (s *UpdateLogAnomalyDetectorRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "anomalyDetectorArn", &s.AnomalyDetectorArn, api.SetStringPtr)
-	err = api.Decode(err, m, "evaluationFrequency", &s.EvaluationFrequency, api.SetStringPtr)
-	err = api.Decode(err, m, "filterPattern", &s.FilterPattern, api.SetStringPtr)
-	err = api.Decode(err, m, "anomalyVisibilityTime", &s.AnomalyVisibilityTime, api.SetInt64Ptr)
-	err = api.Decode(err, m, "enabled", &s.Enabled, api.SetBoolPtr)
-	return err
-}
-
-func (s *UpdateLogAnomalyDetectorRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 5)
-	api.Put(m, "anomalyDetectorArn", s.AnomalyDetectorArn, api.DynString)
-	api.Put(m, "evaluationFrequency", s.EvaluationFrequency, api.DynString)
-	api.Put(m, "filterPattern", s.FilterPattern, api.DynString)
-	api.Put(m, "anomalyVisibilityTime", s.AnomalyVisibilityTime, api.DynInt64)
-	api.Put(m, "enabled", s.Enabled, api.DynBool)
-	return m
-}
-
-func (s *ValidationException) FromDynamic(map[string]any) error { return nil }
-
-func (s *ValidationException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
+func (*AccessDeniedException) ConvType() (api.Table, int32) { return convTable[:], 0 }
+
+func (*AccountPolicy) ConvType() (api.Table, int32) { return convTable[:], 1 }
+
+func (*Anomaly) ConvType() (api.Table, int32) { return convTable[:], 2 }
+
+func (*AnomalyDetector) ConvType() (api.Table, int32) { return convTable[:], 3 }
+
+func (*AssociateKmsKeyOutput) ConvType() (api.Table, int32) { return convTable[:], 4 }
+
+func (*AssociateKmsKeyRequest) ConvType() (api.Table, int32) { return convTable[:], 5 }
+
+func (*CancelExportTaskOutput) ConvType() (api.Table, int32) { return convTable[:], 6 }
+
+func (*CancelExportTaskRequest) ConvType() (api.Table, int32) { return convTable[:], 7 }
+
+func (*ConflictException) ConvType() (api.Table, int32) { return convTable[:], 8 }
+
+func (*CreateDeliveryRequest) ConvType() (api.Table, int32) { return convTable[:], 9 }
+
+func (*CreateDeliveryResponse) ConvType() (api.Table, int32) { return convTable[:], 10 }
+
+func (*CreateExportTaskRequest) ConvType() (api.Table, int32) { return convTable[:], 11 }
+
+func (*CreateExportTaskResponse) ConvType() (api.Table, int32) { return convTable[:], 12 }
+
+func (*CreateLogAnomalyDetectorRequest) ConvType() (api.Table, int32) { return convTable[:], 13 }
+
+func (*CreateLogAnomalyDetectorResponse) ConvType() (api.Table, int32) { return convTable[:], 14 }
+
+func (*CreateLogGroupOutput) ConvType() (api.Table, int32) { return convTable[:], 15 }
+
+func (*CreateLogGroupRequest) ConvType() (api.Table, int32) { return convTable[:], 16 }
+
+func (*CreateLogStreamOutput) ConvType() (api.Table, int32) { return convTable[:], 17 }
+
+func (*CreateLogStreamRequest) ConvType() (api.Table, int32) { return convTable[:], 18 }
+
+func (*DataAlreadyAcceptedException) ConvType() (api.Table, int32) { return convTable[:], 19 }
+
+func (*DeleteAccountPolicyOutput) ConvType() (api.Table, int32) { return convTable[:], 20 }
+
+func (*DeleteAccountPolicyRequest) ConvType() (api.Table, int32) { return convTable[:], 21 }
+
+func (*DeleteDataProtectionPolicyOutput) ConvType() (api.Table, int32) { return convTable[:], 22 }
+
+func (*DeleteDataProtectionPolicyRequest) ConvType() (api.Table, int32) { return convTable[:], 23 }
+
+func (*DeleteDeliveryDestinationOutput) ConvType() (api.Table, int32) { return convTable[:], 24 }
+
+func (*DeleteDeliveryDestinationPolicyOutput) ConvType() (api.Table, int32) { return convTable[:], 25 }
+
+func (*DeleteDeliveryDestinationPolicyRequest) ConvType() (api.Table, int32) { return convTable[:], 26 }
+
+func (*DeleteDeliveryDestinationRequest) ConvType() (api.Table, int32) { return convTable[:], 27 }
+
+func (*DeleteDeliveryOutput) ConvType() (api.Table, int32) { return convTable[:], 28 }
+
+func (*DeleteDeliveryRequest) ConvType() (api.Table, int32) { return convTable[:], 29 }
+
+func (*DeleteDeliverySourceOutput) ConvType() (api.Table, int32) { return convTable[:], 30 }
+
+func (*DeleteDeliverySourceRequest) ConvType() (api.Table, int32) { return convTable[:], 31 }
+
+func (*DeleteDestinationOutput) ConvType() (api.Table, int32) { return convTable[:], 32 }
+
+func (*DeleteDestinationRequest) ConvType() (api.Table, int32) { return convTable[:], 33 }
+
+func (*DeleteLogAnomalyDetectorOutput) ConvType() (api.Table, int32) { return convTable[:], 34 }
+
+func (*DeleteLogAnomalyDetectorRequest) ConvType() (api.Table, int32) { return convTable[:], 35 }
+
+func (*DeleteLogGroupOutput) ConvType() (api.Table, int32) { return convTable[:], 36 }
+
+func (*DeleteLogGroupRequest) ConvType() (api.Table, int32) { return convTable[:], 37 }
+
+func (*DeleteLogStreamOutput) ConvType() (api.Table, int32) { return convTable[:], 38 }
+
+func (*DeleteLogStreamRequest) ConvType() (api.Table, int32) { return convTable[:], 39 }
+
+func (*DeleteMetricFilterOutput) ConvType() (api.Table, int32) { return convTable[:], 40 }
+
+func (*DeleteMetricFilterRequest) ConvType() (api.Table, int32) { return convTable[:], 41 }
+
+func (*DeleteQueryDefinitionRequest) ConvType() (api.Table, int32) { return convTable[:], 42 }
+
+func (*DeleteQueryDefinitionResponse) ConvType() (api.Table, int32) { return convTable[:], 43 }
+
+func (*DeleteResourcePolicyOutput) ConvType() (api.Table, int32) { return convTable[:], 44 }
+
+func (*DeleteResourcePolicyRequest) ConvType() (api.Table, int32) { return convTable[:], 45 }
+
+func (*DeleteRetentionPolicyOutput) ConvType() (api.Table, int32) { return convTable[:], 46 }
+
+func (*DeleteRetentionPolicyRequest) ConvType() (api.Table, int32) { return convTable[:], 47 }
+
+func (*DeleteSubscriptionFilterOutput) ConvType() (api.Table, int32) { return convTable[:], 48 }
+
+func (*DeleteSubscriptionFilterRequest) ConvType() (api.Table, int32) { return convTable[:], 49 }
+
+func (*Delivery) ConvType() (api.Table, int32) { return convTable[:], 50 }
+
+func (*DeliveryDestination) ConvType() (api.Table, int32) { return convTable[:], 51 }
+
+func (*DeliveryDestinationConfiguration) ConvType() (api.Table, int32) { return convTable[:], 52 }
+
+func (*DeliverySource) ConvType() (api.Table, int32) { return convTable[:], 53 }
+
+func (*DescribeAccountPoliciesRequest) ConvType() (api.Table, int32) { return convTable[:], 54 }
+
+func (*DescribeAccountPoliciesResponse) ConvType() (api.Table, int32) { return convTable[:], 55 }
+
+func (*DescribeDeliveriesRequest) ConvType() (api.Table, int32) { return convTable[:], 56 }
+
+func (*DescribeDeliveriesResponse) ConvType() (api.Table, int32) { return convTable[:], 57 }
+
+func (*DescribeDeliveryDestinationsRequest) ConvType() (api.Table, int32) { return convTable[:], 58 }
+
+func (*DescribeDeliveryDestinationsResponse) ConvType() (api.Table, int32) { return convTable[:], 59 }
+
+func (*DescribeDeliverySourcesRequest) ConvType() (api.Table, int32) { return convTable[:], 60 }
+
+func (*DescribeDeliverySourcesResponse) ConvType() (api.Table, int32) { return convTable[:], 61 }
+
+func (*DescribeDestinationsRequest) ConvType() (api.Table, int32) { return convTable[:], 62 }
+
+func (*DescribeDestinationsResponse) ConvType() (api.Table, int32) { return convTable[:], 63 }
+
+func (*DescribeExportTasksRequest) ConvType() (api.Table, int32) { return convTable[:], 64 }
+
+func (*DescribeExportTasksResponse) ConvType() (api.Table, int32) { return convTable[:], 65 }
+
+func (*DescribeLogGroupsRequest) ConvType() (api.Table, int32) { return convTable[:], 66 }
+
+func (*DescribeLogGroupsResponse) ConvType() (api.Table, int32) { return convTable[:], 67 }
+
+func (*DescribeLogStreamsRequest) ConvType() (api.Table, int32) { return convTable[:], 68 }
+
+func (*DescribeLogStreamsResponse) ConvType() (api.Table, int32) { return convTable[:], 69 }
+
+func (*DescribeMetricFiltersRequest) ConvType() (api.Table, int32) { return convTable[:], 70 }
+
+func (*DescribeMetricFiltersResponse) ConvType() (api.Table, int32) { return convTable[:], 71 }
+
+func (*DescribeQueriesRequest) ConvType() (api.Table, int32) { return convTable[:], 72 }
+
+func (*DescribeQueriesResponse) ConvType() (api.Table, int32) { return convTable[:], 73 }
+
+func (*DescribeQueryDefinitionsRequest) ConvType() (api.Table, int32) { return convTable[:], 74 }
+
+func (*DescribeQueryDefinitionsResponse) ConvType() (api.Table, int32) { return convTable[:], 75 }
+
+func (*DescribeResourcePoliciesRequest) ConvType() (api.Table, int32) { return convTable[:], 76 }
+
+func (*DescribeResourcePoliciesResponse) ConvType() (api.Table, int32) { return convTable[:], 77 }
+
+func (*DescribeSubscriptionFiltersRequest) ConvType() (api.Table, int32) { return convTable[:], 78 }
+
+func (*DescribeSubscriptionFiltersResponse) ConvType() (api.Table, int32) { return convTable[:], 79 }
+
+func (*Destination) ConvType() (api.Table, int32) { return convTable[:], 80 }
+
+func (*DisassociateKmsKeyOutput) ConvType() (api.Table, int32) { return convTable[:], 81 }
+
+func (*DisassociateKmsKeyRequest) ConvType() (api.Table, int32) { return convTable[:], 82 }
+
+func (*ExportTask) ConvType() (api.Table, int32) { return convTable[:], 83 }
+
+func (*ExportTaskExecutionInfo) ConvType() (api.Table, int32) { return convTable[:], 84 }
+
+func (*ExportTaskStatus) ConvType() (api.Table, int32) { return convTable[:], 85 }
+
+func (*FilterLogEventsRequest) ConvType() (api.Table, int32) { return convTable[:], 86 }
+
+func (*FilterLogEventsResponse) ConvType() (api.Table, int32) { return convTable[:], 87 }
+
+func (*FilteredLogEvent) ConvType() (api.Table, int32) { return convTable[:], 88 }
+
+func (*GetDataProtectionPolicyRequest) ConvType() (api.Table, int32) { return convTable[:], 89 }
+
+func (*GetDataProtectionPolicyResponse) ConvType() (api.Table, int32) { return convTable[:], 90 }
+
+func (*GetDeliveryDestinationPolicyRequest) ConvType() (api.Table, int32) { return convTable[:], 91 }
+
+func (*GetDeliveryDestinationPolicyResponse) ConvType() (api.Table, int32) { return convTable[:], 92 }
+
+func (*GetDeliveryDestinationRequest) ConvType() (api.Table, int32) { return convTable[:], 93 }
+
+func (*GetDeliveryDestinationResponse) ConvType() (api.Table, int32) { return convTable[:], 94 }
+
+func (*GetDeliveryRequest) ConvType() (api.Table, int32) { return convTable[:], 95 }
+
+func (*GetDeliveryResponse) ConvType() (api.Table, int32) { return convTable[:], 96 }
+
+func (*GetDeliverySourceRequest) ConvType() (api.Table, int32) { return convTable[:], 97 }
+
+func (*GetDeliverySourceResponse) ConvType() (api.Table, int32) { return convTable[:], 98 }
+
+func (*GetLogAnomalyDetectorRequest) ConvType() (api.Table, int32) { return convTable[:], 99 }
+
+func (*GetLogAnomalyDetectorResponse) ConvType() (api.Table, int32) { return convTable[:], 100 }
+
+func (*GetLogEventsRequest) ConvType() (api.Table, int32) { return convTable[:], 101 }
+
+func (*GetLogEventsResponse) ConvType() (api.Table, int32) { return convTable[:], 102 }
+
+func (*GetLogGroupFieldsRequest) ConvType() (api.Table, int32) { return convTable[:], 103 }
+
+func (*GetLogGroupFieldsResponse) ConvType() (api.Table, int32) { return convTable[:], 104 }
+
+func (*GetLogRecordRequest) ConvType() (api.Table, int32) { return convTable[:], 105 }
+
+func (*GetLogRecordResponse) ConvType() (api.Table, int32) { return convTable[:], 106 }
+
+func (*GetQueryResultsRequest) ConvType() (api.Table, int32) { return convTable[:], 107 }
+
+func (*GetQueryResultsResponse) ConvType() (api.Table, int32) { return convTable[:], 108 }
+
+func (*InputLogEvent) ConvType() (api.Table, int32) { return convTable[:], 109 }
+
+func (*InvalidOperationException) ConvType() (api.Table, int32) { return convTable[:], 110 }
+
+func (*InvalidParameterException) ConvType() (api.Table, int32) { return convTable[:], 111 }
+
+func (*InvalidSequenceTokenException) ConvType() (api.Table, int32) { return convTable[:], 112 }
+
+func (*LimitExceededException) ConvType() (api.Table, int32) { return convTable[:], 113 }
+
+func (*ListAnomaliesRequest) ConvType() (api.Table, int32) { return convTable[:], 114 }
+
+func (*ListAnomaliesResponse) ConvType() (api.Table, int32) { return convTable[:], 115 }
+
+func (*ListLogAnomalyDetectorsRequest) ConvType() (api.Table, int32) { return convTable[:], 116 }
+
+func (*ListLogAnomalyDetectorsResponse) ConvType() (api.Table, int32) { return convTable[:], 117 }
+
+func (*ListTagsForResourceRequest) ConvType() (api.Table, int32) { return convTable[:], 118 }
+
+func (*ListTagsForResourceResponse) ConvType() (api.Table, int32) { return convTable[:], 119 }
+
+func (*ListTagsLogGroupRequest) ConvType() (api.Table, int32) { return convTable[:], 120 }
+
+func (*ListTagsLogGroupResponse) ConvType() (api.Table, int32) { return convTable[:], 121 }
+
+func (*LiveTailSessionLogEvent) ConvType() (api.Table, int32) { return convTable[:], 122 }
+
+func (*LiveTailSessionMetadata) ConvType() (api.Table, int32) { return convTable[:], 123 }
+
+func (*LiveTailSessionStart) ConvType() (api.Table, int32) { return convTable[:], 124 }
+
+func (*LiveTailSessionUpdate) ConvType() (api.Table, int32) { return convTable[:], 125 }
+
+func (*LogEvent) ConvType() (api.Table, int32) { return convTable[:], 126 }
+
+func (*LogGroup) ConvType() (api.Table, int32) { return convTable[:], 127 }
+
+func (*LogGroupField) ConvType() (api.Table, int32) { return convTable[:], 128 }
+
+func (*LogStream) ConvType() (api.Table, int32) { return convTable[:], 129 }
+
+func (*MalformedQueryException) ConvType() (api.Table, int32) { return convTable[:], 130 }
+
+func (*MetricFilter) ConvType() (api.Table, int32) { return convTable[:], 131 }
+
+func (*MetricFilterMatchRecord) ConvType() (api.Table, int32) { return convTable[:], 132 }
+
+func (*MetricTransformation) ConvType() (api.Table, int32) { return convTable[:], 133 }
+
+func (*OperationAbortedException) ConvType() (api.Table, int32) { return convTable[:], 134 }
+
+func (*OutputLogEvent) ConvType() (api.Table, int32) { return convTable[:], 135 }
+
+func (*PatternToken) ConvType() (api.Table, int32) { return convTable[:], 136 }
+
+func (*Policy) ConvType() (api.Table, int32) { return convTable[:], 137 }
+
+func (*PutAccountPolicyRequest) ConvType() (api.Table, int32) { return convTable[:], 138 }
+
+func (*PutAccountPolicyResponse) ConvType() (api.Table, int32) { return convTable[:], 139 }
+
+func (*PutDataProtectionPolicyRequest) ConvType() (api.Table, int32) { return convTable[:], 140 }
+
+func (*PutDataProtectionPolicyResponse) ConvType() (api.Table, int32) { return convTable[:], 141 }
+
+func (*PutDeliveryDestinationPolicyRequest) ConvType() (api.Table, int32) { return convTable[:], 142 }
+
+func (*PutDeliveryDestinationPolicyResponse) ConvType() (api.Table, int32) { return convTable[:], 143 }
+
+func (*PutDeliveryDestinationRequest) ConvType() (api.Table, int32) { return convTable[:], 144 }
+
+func (*PutDeliveryDestinationResponse) ConvType() (api.Table, int32) { return convTable[:], 145 }
+
+func (*PutDeliverySourceRequest) ConvType() (api.Table, int32) { return convTable[:], 146 }
+
+func (*PutDeliverySourceResponse) ConvType() (api.Table, int32) { return convTable[:], 147 }
+
+func (*PutDestinationPolicyOutput) ConvType() (api.Table, int32) { return convTable[:], 148 }
+
+func (*PutDestinationPolicyRequest) ConvType() (api.Table, int32) { return convTable[:], 149 }
+
+func (*PutDestinationRequest) ConvType() (api.Table, int32) { return convTable[:], 150 }
+
+func (*PutDestinationResponse) ConvType() (api.Table, int32) { return convTable[:], 151 }
+
+func (*PutLogEventsRequest) ConvType() (api.Table, int32) { return convTable[:], 152 }
+
+func (*PutLogEventsResponse) ConvType() (api.Table, int32) { return convTable[:], 153 }
+
+func (*PutMetricFilterOutput) ConvType() (api.Table, int32) { return convTable[:], 154 }
+
+func (*PutMetricFilterRequest) ConvType() (api.Table, int32) { return convTable[:], 155 }
+
+func (*PutQueryDefinitionRequest) ConvType() (api.Table, int32) { return convTable[:], 156 }
+
+func (*PutQueryDefinitionResponse) ConvType() (api.Table, int32) { return convTable[:], 157 }
+
+func (*PutResourcePolicyRequest) ConvType() (api.Table, int32) { return convTable[:], 158 }
+
+func (*PutResourcePolicyResponse) ConvType() (api.Table, int32) { return convTable[:], 159 }
+
+func (*PutRetentionPolicyOutput) ConvType() (api.Table, int32) { return convTable[:], 160 }
+
+func (*PutRetentionPolicyRequest) ConvType() (api.Table, int32) { return convTable[:], 161 }
+
+func (*PutSubscriptionFilterOutput) ConvType() (api.Table, int32) { return convTable[:], 162 }
+
+func (*PutSubscriptionFilterRequest) ConvType() (api.Table, int32) { return convTable[:], 163 }
+
+func (*QueryCompileError) ConvType() (api.Table, int32) { return convTable[:], 164 }
+
+func (*QueryCompileErrorLocation) ConvType() (api.Table, int32) { return convTable[:], 165 }
+
+func (*QueryDefinition) ConvType() (api.Table, int32) { return convTable[:], 166 }
+
+func (*QueryInfo) ConvType() (api.Table, int32) { return convTable[:], 167 }
+
+func (*QueryStatistics) ConvType() (api.Table, int32) { return convTable[:], 168 }
+
+func (*RejectedLogEventsInfo) ConvType() (api.Table, int32) { return convTable[:], 169 }
+
+func (*ResourceAlreadyExistsException) ConvType() (api.Table, int32) { return convTable[:], 170 }
+
+func (*ResourceNotFoundException) ConvType() (api.Table, int32) { return convTable[:], 171 }
+
+func (*ResourcePolicy) ConvType() (api.Table, int32) { return convTable[:], 172 }
+
+func (*ResultField) ConvType() (api.Table, int32) { return convTable[:], 173 }
+
+func (*SearchedLogStream) ConvType() (api.Table, int32) { return convTable[:], 174 }
+
+func (*ServiceQuotaExceededException) ConvType() (api.Table, int32) { return convTable[:], 175 }
+
+func (*ServiceUnavailableException) ConvType() (api.Table, int32) { return convTable[:], 176 }
+
+func (*SessionStreamingException) ConvType() (api.Table, int32) { return convTable[:], 177 }
+
+func (*SessionTimeoutException) ConvType() (api.Table, int32) { return convTable[:], 178 }
+
+func (*StartLiveTailRequest) ConvType() (api.Table, int32) { return convTable[:], 179 }
+
+func (*StartLiveTailResponse) ConvType() (api.Table, int32) { return convTable[:], 180 }
+
+func (*StartLiveTailResponseStream) ConvType() (api.Table, int32) { return convTable[:], 181 }
+
+func (*StartQueryRequest) ConvType() (api.Table, int32) { return convTable[:], 182 }
+
+func (*StartQueryResponse) ConvType() (api.Table, int32) { return convTable[:], 183 }
+
+func (*StopQueryRequest) ConvType() (api.Table, int32) { return convTable[:], 184 }
+
+func (*StopQueryResponse) ConvType() (api.Table, int32) { return convTable[:], 185 }
+
+func (*SubscriptionFilter) ConvType() (api.Table, int32) { return convTable[:], 186 }
+
+func (*SuppressionPeriod) ConvType() (api.Table, int32) { return convTable[:], 187 }
+
+func (*TagLogGroupOutput) ConvType() (api.Table, int32) { return convTable[:], 188 }
+
+func (*TagLogGroupRequest) ConvType() (api.Table, int32) { return convTable[:], 189 }
+
+func (*TagResourceOutput) ConvType() (api.Table, int32) { return convTable[:], 190 }
+
+func (*TagResourceRequest) ConvType() (api.Table, int32) { return convTable[:], 191 }
+
+func (*TestMetricFilterRequest) ConvType() (api.Table, int32) { return convTable[:], 192 }
+
+func (*TestMetricFilterResponse) ConvType() (api.Table, int32) { return convTable[:], 193 }
+
+func (*ThrottlingException) ConvType() (api.Table, int32) { return convTable[:], 194 }
+
+func (*TooManyTagsException) ConvType() (api.Table, int32) { return convTable[:], 195 }
+
+func (*UnrecognizedClientException) ConvType() (api.Table, int32) { return convTable[:], 196 }
+
+func (*UntagLogGroupOutput) ConvType() (api.Table, int32) { return convTable[:], 197 }
+
+func (*UntagLogGroupRequest) ConvType() (api.Table, int32) { return convTable[:], 198 }
+
+func (*UntagResourceOutput) ConvType() (api.Table, int32) { return convTable[:], 199 }
+
+func (*UntagResourceRequest) ConvType() (api.Table, int32) { return convTable[:], 200 }
+
+func (*UpdateAnomalyOutput) ConvType() (api.Table, int32) { return convTable[:], 201 }
+
+func (*UpdateAnomalyRequest) ConvType() (api.Table, int32) { return convTable[:], 202 }
+
+func (*UpdateLogAnomalyDetectorOutput) ConvType() (api.Table, int32) { return convTable[:], 203 }
+
+func (*UpdateLogAnomalyDetectorRequest) ConvType() (api.Table, int32) { return convTable[:], 204 }
+
+func (*ValidationException) ConvType() (api.Table, int32) { return convTable[:], 205 }
+
+var convTable = [...]api.Type{
+	0: {Go: (*AccessDeniedException)(nil)},
+	1: {Go: (*AccountPolicy)(nil), Fields: []api.Field{
+		{Name: "policyName", Off: unsafe.Offsetof(AccountPolicy{}.PolicyName), Kind: api.KStringPtr},
+		{Name: "policyDocument", Off: unsafe.Offsetof(AccountPolicy{}.PolicyDocument), Kind: api.KStringPtr},
+		{Name: "lastUpdatedTime", Off: unsafe.Offsetof(AccountPolicy{}.LastUpdatedTime), Kind: api.KInt64Ptr},
+		{Name: "policyType", Off: unsafe.Offsetof(AccountPolicy{}.PolicyType), Kind: api.KStringPtr},
+		{Name: "scope", Off: unsafe.Offsetof(AccountPolicy{}.Scope), Kind: api.KStringPtr},
+		{Name: "selectionCriteria", Off: unsafe.Offsetof(AccountPolicy{}.SelectionCriteria), Kind: api.KStringPtr},
+		{Name: "accountId", Off: unsafe.Offsetof(AccountPolicy{}.AccountId), Kind: api.KStringPtr},
+	}},
+	2: {Go: (*Anomaly)(nil), Fields: []api.Field{
+		{Name: "anomalyId", Off: unsafe.Offsetof(Anomaly{}.AnomalyId), Kind: api.KStringPtr},
+		{Name: "patternId", Off: unsafe.Offsetof(Anomaly{}.PatternId), Kind: api.KStringPtr},
+		{Name: "anomalyDetectorArn", Off: unsafe.Offsetof(Anomaly{}.AnomalyDetectorArn), Kind: api.KStringPtr},
+		{Name: "patternString", Off: unsafe.Offsetof(Anomaly{}.PatternString), Kind: api.KStringPtr},
+		{Name: "patternRegex", Off: unsafe.Offsetof(Anomaly{}.PatternRegex), Kind: api.KStringPtr},
+		{Name: "priority", Off: unsafe.Offsetof(Anomaly{}.Priority), Kind: api.KStringPtr},
+		{Name: "firstSeen", Off: unsafe.Offsetof(Anomaly{}.FirstSeen), Kind: api.KInt64Ptr},
+		{Name: "lastSeen", Off: unsafe.Offsetof(Anomaly{}.LastSeen), Kind: api.KInt64Ptr},
+		{Name: "description", Off: unsafe.Offsetof(Anomaly{}.Description), Kind: api.KStringPtr},
+		{Name: "active", Off: unsafe.Offsetof(Anomaly{}.Active), Kind: api.KBoolPtr},
+		{Name: "state", Off: unsafe.Offsetof(Anomaly{}.State), Kind: api.KStringPtr},
+		{Name: "histogram", Off: unsafe.Offsetof(Anomaly{}.Histogram), Kind: api.KMap, Type: 206},
+		{Name: "logSamples", Off: unsafe.Offsetof(Anomaly{}.LogSamples), Kind: api.KList, Type: 207},
+		{Name: "patternTokens", Off: unsafe.Offsetof(Anomaly{}.PatternTokens), Kind: api.KList, Type: 208},
+		{Name: "logGroupArnList", Off: unsafe.Offsetof(Anomaly{}.LogGroupArnList), Kind: api.KList, Type: 209},
+		{Name: "suppressed", Off: unsafe.Offsetof(Anomaly{}.Suppressed), Kind: api.KBoolPtr},
+		{Name: "suppressedDate", Off: unsafe.Offsetof(Anomaly{}.SuppressedDate), Kind: api.KInt64Ptr},
+		{Name: "suppressedUntil", Off: unsafe.Offsetof(Anomaly{}.SuppressedUntil), Kind: api.KInt64Ptr},
+		{Name: "isPatternLevelSuppression", Off: unsafe.Offsetof(Anomaly{}.IsPatternLevelSuppression), Kind: api.KBoolPtr},
+	}},
+	3: {Go: (*AnomalyDetector)(nil), Fields: []api.Field{
+		{Name: "anomalyDetectorArn", Off: unsafe.Offsetof(AnomalyDetector{}.AnomalyDetectorArn), Kind: api.KStringPtr},
+		{Name: "detectorName", Off: unsafe.Offsetof(AnomalyDetector{}.DetectorName), Kind: api.KStringPtr},
+		{Name: "logGroupArnList", Off: unsafe.Offsetof(AnomalyDetector{}.LogGroupArnList), Kind: api.KList, Type: 209},
+		{Name: "evaluationFrequency", Off: unsafe.Offsetof(AnomalyDetector{}.EvaluationFrequency), Kind: api.KStringPtr},
+		{Name: "filterPattern", Off: unsafe.Offsetof(AnomalyDetector{}.FilterPattern), Kind: api.KStringPtr},
+		{Name: "anomalyDetectorStatus", Off: unsafe.Offsetof(AnomalyDetector{}.AnomalyDetectorStatus), Kind: api.KStringPtr},
+		{Name: "kmsKeyId", Off: unsafe.Offsetof(AnomalyDetector{}.KmsKeyId), Kind: api.KStringPtr},
+		{Name: "creationTimeStamp", Off: unsafe.Offsetof(AnomalyDetector{}.CreationTimeStamp), Kind: api.KInt64Ptr},
+		{Name: "lastModifiedTimeStamp", Off: unsafe.Offsetof(AnomalyDetector{}.LastModifiedTimeStamp), Kind: api.KInt64Ptr},
+		{Name: "anomalyVisibilityTime", Off: unsafe.Offsetof(AnomalyDetector{}.AnomalyVisibilityTime), Kind: api.KInt64Ptr},
+	}},
+	4: {Go: (*AssociateKmsKeyOutput)(nil)},
+	5: {Go: (*AssociateKmsKeyRequest)(nil), Fields: []api.Field{
+		{Name: "logGroupName", Off: unsafe.Offsetof(AssociateKmsKeyRequest{}.LogGroupName), Kind: api.KStringPtr},
+		{Name: "kmsKeyId", Off: unsafe.Offsetof(AssociateKmsKeyRequest{}.KmsKeyId), Kind: api.KStringPtr},
+		{Name: "resourceIdentifier", Off: unsafe.Offsetof(AssociateKmsKeyRequest{}.ResourceIdentifier), Kind: api.KStringPtr},
+	}},
+	6: {Go: (*CancelExportTaskOutput)(nil)},
+	7: {Go: (*CancelExportTaskRequest)(nil), Fields: []api.Field{
+		{Name: "taskId", Off: unsafe.Offsetof(CancelExportTaskRequest{}.TaskId), Kind: api.KStringPtr},
+	}},
+	8: {Go: (*ConflictException)(nil)},
+	9: {Go: (*CreateDeliveryRequest)(nil), Fields: []api.Field{
+		{Name: "deliverySourceName", Off: unsafe.Offsetof(CreateDeliveryRequest{}.DeliverySourceName), Kind: api.KStringPtr},
+		{Name: "deliveryDestinationArn", Off: unsafe.Offsetof(CreateDeliveryRequest{}.DeliveryDestinationArn), Kind: api.KStringPtr},
+		{Name: "tags", Off: unsafe.Offsetof(CreateDeliveryRequest{}.Tags), Kind: api.KMap, Type: 210},
+	}},
+	10: {Go: (*CreateDeliveryResponse)(nil), Fields: []api.Field{
+		{Name: "delivery", Off: unsafe.Offsetof(CreateDeliveryResponse{}.Delivery), Kind: api.KStructPtr, Type: 50},
+	}},
+	11: {Go: (*CreateExportTaskRequest)(nil), Fields: []api.Field{
+		{Name: "taskName", Off: unsafe.Offsetof(CreateExportTaskRequest{}.TaskName), Kind: api.KStringPtr},
+		{Name: "logGroupName", Off: unsafe.Offsetof(CreateExportTaskRequest{}.LogGroupName), Kind: api.KStringPtr},
+		{Name: "logStreamNamePrefix", Off: unsafe.Offsetof(CreateExportTaskRequest{}.LogStreamNamePrefix), Kind: api.KStringPtr},
+		{Name: "from", Off: unsafe.Offsetof(CreateExportTaskRequest{}.From), Kind: api.KInt64Ptr},
+		{Name: "to", Off: unsafe.Offsetof(CreateExportTaskRequest{}.To), Kind: api.KInt64Ptr},
+		{Name: "destination", Off: unsafe.Offsetof(CreateExportTaskRequest{}.Destination), Kind: api.KStringPtr},
+		{Name: "destinationPrefix", Off: unsafe.Offsetof(CreateExportTaskRequest{}.DestinationPrefix), Kind: api.KStringPtr},
+	}},
+	12: {Go: (*CreateExportTaskResponse)(nil), Fields: []api.Field{
+		{Name: "taskId", Off: unsafe.Offsetof(CreateExportTaskResponse{}.TaskId), Kind: api.KStringPtr},
+	}},
+	13: {Go: (*CreateLogAnomalyDetectorRequest)(nil), Fields: []api.Field{
+		{Name: "logGroupArnList", Off: unsafe.Offsetof(CreateLogAnomalyDetectorRequest{}.LogGroupArnList), Kind: api.KList, Type: 209},
+		{Name: "detectorName", Off: unsafe.Offsetof(CreateLogAnomalyDetectorRequest{}.DetectorName), Kind: api.KStringPtr},
+		{Name: "evaluationFrequency", Off: unsafe.Offsetof(CreateLogAnomalyDetectorRequest{}.EvaluationFrequency), Kind: api.KStringPtr},
+		{Name: "filterPattern", Off: unsafe.Offsetof(CreateLogAnomalyDetectorRequest{}.FilterPattern), Kind: api.KStringPtr},
+		{Name: "kmsKeyId", Off: unsafe.Offsetof(CreateLogAnomalyDetectorRequest{}.KmsKeyId), Kind: api.KStringPtr},
+		{Name: "anomalyVisibilityTime", Off: unsafe.Offsetof(CreateLogAnomalyDetectorRequest{}.AnomalyVisibilityTime), Kind: api.KInt64Ptr},
+		{Name: "tags", Off: unsafe.Offsetof(CreateLogAnomalyDetectorRequest{}.Tags), Kind: api.KMap, Type: 210},
+	}},
+	14: {Go: (*CreateLogAnomalyDetectorResponse)(nil), Fields: []api.Field{
+		{Name: "anomalyDetectorArn", Off: unsafe.Offsetof(CreateLogAnomalyDetectorResponse{}.AnomalyDetectorArn), Kind: api.KStringPtr},
+	}},
+	15: {Go: (*CreateLogGroupOutput)(nil)},
+	16: {Go: (*CreateLogGroupRequest)(nil), Fields: []api.Field{
+		{Name: "logGroupName", Off: unsafe.Offsetof(CreateLogGroupRequest{}.LogGroupName), Kind: api.KStringPtr},
+		{Name: "kmsKeyId", Off: unsafe.Offsetof(CreateLogGroupRequest{}.KmsKeyId), Kind: api.KStringPtr},
+		{Name: "tags", Off: unsafe.Offsetof(CreateLogGroupRequest{}.Tags), Kind: api.KMap, Type: 210},
+		{Name: "logGroupClass", Off: unsafe.Offsetof(CreateLogGroupRequest{}.LogGroupClass), Kind: api.KStringPtr},
+	}},
+	17: {Go: (*CreateLogStreamOutput)(nil)},
+	18: {Go: (*CreateLogStreamRequest)(nil), Fields: []api.Field{
+		{Name: "logGroupName", Off: unsafe.Offsetof(CreateLogStreamRequest{}.LogGroupName), Kind: api.KStringPtr},
+		{Name: "logStreamName", Off: unsafe.Offsetof(CreateLogStreamRequest{}.LogStreamName), Kind: api.KStringPtr},
+	}},
+	19: {Go: (*DataAlreadyAcceptedException)(nil), Fields: []api.Field{
+		{Name: "expectedSequenceToken", Off: unsafe.Offsetof(DataAlreadyAcceptedException{}.ExpectedSequenceToken), Kind: api.KStringPtr},
+	}},
+	20: {Go: (*DeleteAccountPolicyOutput)(nil)},
+	21: {Go: (*DeleteAccountPolicyRequest)(nil), Fields: []api.Field{
+		{Name: "policyName", Off: unsafe.Offsetof(DeleteAccountPolicyRequest{}.PolicyName), Kind: api.KStringPtr},
+		{Name: "policyType", Off: unsafe.Offsetof(DeleteAccountPolicyRequest{}.PolicyType), Kind: api.KStringPtr},
+	}},
+	22: {Go: (*DeleteDataProtectionPolicyOutput)(nil)},
+	23: {Go: (*DeleteDataProtectionPolicyRequest)(nil), Fields: []api.Field{
+		{Name: "logGroupIdentifier", Off: unsafe.Offsetof(DeleteDataProtectionPolicyRequest{}.LogGroupIdentifier), Kind: api.KStringPtr},
+	}},
+	24: {Go: (*DeleteDeliveryDestinationOutput)(nil)},
+	25: {Go: (*DeleteDeliveryDestinationPolicyOutput)(nil)},
+	26: {Go: (*DeleteDeliveryDestinationPolicyRequest)(nil), Fields: []api.Field{
+		{Name: "deliveryDestinationName", Off: unsafe.Offsetof(DeleteDeliveryDestinationPolicyRequest{}.DeliveryDestinationName), Kind: api.KStringPtr},
+	}},
+	27: {Go: (*DeleteDeliveryDestinationRequest)(nil), Fields: []api.Field{
+		{Name: "name", Off: unsafe.Offsetof(DeleteDeliveryDestinationRequest{}.Name), Kind: api.KStringPtr},
+	}},
+	28: {Go: (*DeleteDeliveryOutput)(nil)},
+	29: {Go: (*DeleteDeliveryRequest)(nil), Fields: []api.Field{
+		{Name: "id", Off: unsafe.Offsetof(DeleteDeliveryRequest{}.Id), Kind: api.KStringPtr},
+	}},
+	30: {Go: (*DeleteDeliverySourceOutput)(nil)},
+	31: {Go: (*DeleteDeliverySourceRequest)(nil), Fields: []api.Field{
+		{Name: "name", Off: unsafe.Offsetof(DeleteDeliverySourceRequest{}.Name), Kind: api.KStringPtr},
+	}},
+	32: {Go: (*DeleteDestinationOutput)(nil)},
+	33: {Go: (*DeleteDestinationRequest)(nil), Fields: []api.Field{
+		{Name: "destinationName", Off: unsafe.Offsetof(DeleteDestinationRequest{}.DestinationName), Kind: api.KStringPtr},
+	}},
+	34: {Go: (*DeleteLogAnomalyDetectorOutput)(nil)},
+	35: {Go: (*DeleteLogAnomalyDetectorRequest)(nil), Fields: []api.Field{
+		{Name: "anomalyDetectorArn", Off: unsafe.Offsetof(DeleteLogAnomalyDetectorRequest{}.AnomalyDetectorArn), Kind: api.KStringPtr},
+	}},
+	36: {Go: (*DeleteLogGroupOutput)(nil)},
+	37: {Go: (*DeleteLogGroupRequest)(nil), Fields: []api.Field{
+		{Name: "logGroupName", Off: unsafe.Offsetof(DeleteLogGroupRequest{}.LogGroupName), Kind: api.KStringPtr},
+	}},
+	38: {Go: (*DeleteLogStreamOutput)(nil)},
+	39: {Go: (*DeleteLogStreamRequest)(nil), Fields: []api.Field{
+		{Name: "logGroupName", Off: unsafe.Offsetof(DeleteLogStreamRequest{}.LogGroupName), Kind: api.KStringPtr},
+		{Name: "logStreamName", Off: unsafe.Offsetof(DeleteLogStreamRequest{}.LogStreamName), Kind: api.KStringPtr},
+	}},
+	40: {Go: (*DeleteMetricFilterOutput)(nil)},
+	41: {Go: (*DeleteMetricFilterRequest)(nil), Fields: []api.Field{
+		{Name: "logGroupName", Off: unsafe.Offsetof(DeleteMetricFilterRequest{}.LogGroupName), Kind: api.KStringPtr},
+		{Name: "filterName", Off: unsafe.Offsetof(DeleteMetricFilterRequest{}.FilterName), Kind: api.KStringPtr},
+	}},
+	42: {Go: (*DeleteQueryDefinitionRequest)(nil), Fields: []api.Field{
+		{Name: "queryDefinitionId", Off: unsafe.Offsetof(DeleteQueryDefinitionRequest{}.QueryDefinitionId), Kind: api.KStringPtr},
+	}},
+	43: {Go: (*DeleteQueryDefinitionResponse)(nil), Fields: []api.Field{
+		{Name: "success", Off: unsafe.Offsetof(DeleteQueryDefinitionResponse{}.Success), Kind: api.KBoolPtr},
+	}},
+	44: {Go: (*DeleteResourcePolicyOutput)(nil)},
+	45: {Go: (*DeleteResourcePolicyRequest)(nil), Fields: []api.Field{
+		{Name: "policyName", Off: unsafe.Offsetof(DeleteResourcePolicyRequest{}.PolicyName), Kind: api.KStringPtr},
+	}},
+	46: {Go: (*DeleteRetentionPolicyOutput)(nil)},
+	47: {Go: (*DeleteRetentionPolicyRequest)(nil), Fields: []api.Field{
+		{Name: "logGroupName", Off: unsafe.Offsetof(DeleteRetentionPolicyRequest{}.LogGroupName), Kind: api.KStringPtr},
+	}},
+	48: {Go: (*DeleteSubscriptionFilterOutput)(nil)},
+	49: {Go: (*DeleteSubscriptionFilterRequest)(nil), Fields: []api.Field{
+		{Name: "logGroupName", Off: unsafe.Offsetof(DeleteSubscriptionFilterRequest{}.LogGroupName), Kind: api.KStringPtr},
+		{Name: "filterName", Off: unsafe.Offsetof(DeleteSubscriptionFilterRequest{}.FilterName), Kind: api.KStringPtr},
+	}},
+	50: {Go: (*Delivery)(nil), Fields: []api.Field{
+		{Name: "id", Off: unsafe.Offsetof(Delivery{}.Id), Kind: api.KStringPtr},
+		{Name: "arn", Off: unsafe.Offsetof(Delivery{}.Arn), Kind: api.KStringPtr},
+		{Name: "deliverySourceName", Off: unsafe.Offsetof(Delivery{}.DeliverySourceName), Kind: api.KStringPtr},
+		{Name: "deliveryDestinationArn", Off: unsafe.Offsetof(Delivery{}.DeliveryDestinationArn), Kind: api.KStringPtr},
+		{Name: "deliveryDestinationType", Off: unsafe.Offsetof(Delivery{}.DeliveryDestinationType), Kind: api.KStringPtr},
+		{Name: "tags", Off: unsafe.Offsetof(Delivery{}.Tags), Kind: api.KMap, Type: 210},
+	}},
+	51: {Go: (*DeliveryDestination)(nil), Fields: []api.Field{
+		{Name: "name", Off: unsafe.Offsetof(DeliveryDestination{}.Name), Kind: api.KStringPtr},
+		{Name: "arn", Off: unsafe.Offsetof(DeliveryDestination{}.Arn), Kind: api.KStringPtr},
+		{Name: "deliveryDestinationType", Off: unsafe.Offsetof(DeliveryDestination{}.DeliveryDestinationType), Kind: api.KStringPtr},
+		{Name: "outputFormat", Off: unsafe.Offsetof(DeliveryDestination{}.OutputFormat), Kind: api.KStringPtr},
+		{Name: "deliveryDestinationConfiguration", Off: unsafe.Offsetof(DeliveryDestination{}.DeliveryDestinationConfiguration), Kind: api.KStructPtr, Type: 52},
+		{Name: "tags", Off: unsafe.Offsetof(DeliveryDestination{}.Tags), Kind: api.KMap, Type: 210},
+	}},
+	52: {Go: (*DeliveryDestinationConfiguration)(nil), Fields: []api.Field{
+		{Name: "destinationResourceArn", Off: unsafe.Offsetof(DeliveryDestinationConfiguration{}.DestinationResourceArn), Kind: api.KStringPtr},
+	}},
+	53: {Go: (*DeliverySource)(nil), Fields: []api.Field{
+		{Name: "name", Off: unsafe.Offsetof(DeliverySource{}.Name), Kind: api.KStringPtr},
+		{Name: "arn", Off: unsafe.Offsetof(DeliverySource{}.Arn), Kind: api.KStringPtr},
+		{Name: "resourceArns", Off: unsafe.Offsetof(DeliverySource{}.ResourceArns), Kind: api.KList, Type: 209},
+		{Name: "service", Off: unsafe.Offsetof(DeliverySource{}.Service), Kind: api.KStringPtr},
+		{Name: "logType", Off: unsafe.Offsetof(DeliverySource{}.LogType), Kind: api.KStringPtr},
+		{Name: "tags", Off: unsafe.Offsetof(DeliverySource{}.Tags), Kind: api.KMap, Type: 210},
+	}},
+	54: {Go: (*DescribeAccountPoliciesRequest)(nil), Fields: []api.Field{
+		{Name: "policyType", Off: unsafe.Offsetof(DescribeAccountPoliciesRequest{}.PolicyType), Kind: api.KStringPtr},
+		{Name: "policyName", Off: unsafe.Offsetof(DescribeAccountPoliciesRequest{}.PolicyName), Kind: api.KStringPtr},
+		{Name: "accountIdentifiers", Off: unsafe.Offsetof(DescribeAccountPoliciesRequest{}.AccountIdentifiers), Kind: api.KList, Type: 209},
+	}},
+	55: {Go: (*DescribeAccountPoliciesResponse)(nil), Fields: []api.Field{
+		{Name: "accountPolicies", Off: unsafe.Offsetof(DescribeAccountPoliciesResponse{}.AccountPolicies), Kind: api.KList, Type: 211},
+	}},
+	56: {Go: (*DescribeDeliveriesRequest)(nil), Fields: []api.Field{
+		{Name: "nextToken", Off: unsafe.Offsetof(DescribeDeliveriesRequest{}.NextToken), Kind: api.KStringPtr},
+		{Name: "limit", Off: unsafe.Offsetof(DescribeDeliveriesRequest{}.Limit), Kind: api.KInt32Ptr},
+	}},
+	57: {Go: (*DescribeDeliveriesResponse)(nil), Fields: []api.Field{
+		{Name: "deliveries", Off: unsafe.Offsetof(DescribeDeliveriesResponse{}.Deliveries), Kind: api.KList, Type: 212},
+		{Name: "nextToken", Off: unsafe.Offsetof(DescribeDeliveriesResponse{}.NextToken), Kind: api.KStringPtr},
+	}},
+	58: {Go: (*DescribeDeliveryDestinationsRequest)(nil), Fields: []api.Field{
+		{Name: "nextToken", Off: unsafe.Offsetof(DescribeDeliveryDestinationsRequest{}.NextToken), Kind: api.KStringPtr},
+		{Name: "limit", Off: unsafe.Offsetof(DescribeDeliveryDestinationsRequest{}.Limit), Kind: api.KInt32Ptr},
+	}},
+	59: {Go: (*DescribeDeliveryDestinationsResponse)(nil), Fields: []api.Field{
+		{Name: "deliveryDestinations", Off: unsafe.Offsetof(DescribeDeliveryDestinationsResponse{}.DeliveryDestinations), Kind: api.KList, Type: 213},
+		{Name: "nextToken", Off: unsafe.Offsetof(DescribeDeliveryDestinationsResponse{}.NextToken), Kind: api.KStringPtr},
+	}},
+	60: {Go: (*DescribeDeliverySourcesRequest)(nil), Fields: []api.Field{
+		{Name: "nextToken", Off: unsafe.Offsetof(DescribeDeliverySourcesRequest{}.NextToken), Kind: api.KStringPtr},
+		{Name: "limit", Off: unsafe.Offsetof(DescribeDeliverySourcesRequest{}.Limit), Kind: api.KInt32Ptr},
+	}},
+	61: {Go: (*DescribeDeliverySourcesResponse)(nil), Fields: []api.Field{
+		{Name: "deliverySources", Off: unsafe.Offsetof(DescribeDeliverySourcesResponse{}.DeliverySources), Kind: api.KList, Type: 214},
+		{Name: "nextToken", Off: unsafe.Offsetof(DescribeDeliverySourcesResponse{}.NextToken), Kind: api.KStringPtr},
+	}},
+	62: {Go: (*DescribeDestinationsRequest)(nil), Fields: []api.Field{
+		{Name: "DestinationNamePrefix", Off: unsafe.Offsetof(DescribeDestinationsRequest{}.DestinationNamePrefix), Kind: api.KStringPtr},
+		{Name: "nextToken", Off: unsafe.Offsetof(DescribeDestinationsRequest{}.NextToken), Kind: api.KStringPtr},
+		{Name: "limit", Off: unsafe.Offsetof(DescribeDestinationsRequest{}.Limit), Kind: api.KInt32Ptr},
+	}},
+	63: {Go: (*DescribeDestinationsResponse)(nil), Fields: []api.Field{
+		{Name: "destinations", Off: unsafe.Offsetof(DescribeDestinationsResponse{}.Destinations), Kind: api.KList, Type: 215},
+		{Name: "nextToken", Off: unsafe.Offsetof(DescribeDestinationsResponse{}.NextToken), Kind: api.KStringPtr},
+	}},
+	64: {Go: (*DescribeExportTasksRequest)(nil), Fields: []api.Field{
+		{Name: "taskId", Off: unsafe.Offsetof(DescribeExportTasksRequest{}.TaskId), Kind: api.KStringPtr},
+		{Name: "statusCode", Off: unsafe.Offsetof(DescribeExportTasksRequest{}.StatusCode), Kind: api.KStringPtr},
+		{Name: "nextToken", Off: unsafe.Offsetof(DescribeExportTasksRequest{}.NextToken), Kind: api.KStringPtr},
+		{Name: "limit", Off: unsafe.Offsetof(DescribeExportTasksRequest{}.Limit), Kind: api.KInt32Ptr},
+	}},
+	65: {Go: (*DescribeExportTasksResponse)(nil), Fields: []api.Field{
+		{Name: "exportTasks", Off: unsafe.Offsetof(DescribeExportTasksResponse{}.ExportTasks), Kind: api.KList, Type: 216},
+		{Name: "nextToken", Off: unsafe.Offsetof(DescribeExportTasksResponse{}.NextToken), Kind: api.KStringPtr},
+	}},
+	66: {Go: (*DescribeLogGroupsRequest)(nil), Fields: []api.Field{
+		{Name: "accountIdentifiers", Off: unsafe.Offsetof(DescribeLogGroupsRequest{}.AccountIdentifiers), Kind: api.KList, Type: 209},
+		{Name: "logGroupNamePrefix", Off: unsafe.Offsetof(DescribeLogGroupsRequest{}.LogGroupNamePrefix), Kind: api.KStringPtr},
+		{Name: "logGroupNamePattern", Off: unsafe.Offsetof(DescribeLogGroupsRequest{}.LogGroupNamePattern), Kind: api.KStringPtr},
+		{Name: "nextToken", Off: unsafe.Offsetof(DescribeLogGroupsRequest{}.NextToken), Kind: api.KStringPtr},
+		{Name: "limit", Off: unsafe.Offsetof(DescribeLogGroupsRequest{}.Limit), Kind: api.KInt32Ptr},
+		{Name: "includeLinkedAccounts", Off: unsafe.Offsetof(DescribeLogGroupsRequest{}.IncludeLinkedAccounts), Kind: api.KBoolPtr},
+		{Name: "logGroupClass", Off: unsafe.Offsetof(DescribeLogGroupsRequest{}.LogGroupClass), Kind: api.KStringPtr},
+	}},
+	67: {Go: (*DescribeLogGroupsResponse)(nil), Fields: []api.Field{
+		{Name: "logGroups", Off: unsafe.Offsetof(DescribeLogGroupsResponse{}.LogGroups), Kind: api.KList, Type: 217},
+		{Name: "nextToken", Off: unsafe.Offsetof(DescribeLogGroupsResponse{}.NextToken), Kind: api.KStringPtr},
+	}},
+	68: {Go: (*DescribeLogStreamsRequest)(nil), Fields: []api.Field{
+		{Name: "logGroupName", Off: unsafe.Offsetof(DescribeLogStreamsRequest{}.LogGroupName), Kind: api.KStringPtr},
+		{Name: "logGroupIdentifier", Off: unsafe.Offsetof(DescribeLogStreamsRequest{}.LogGroupIdentifier), Kind: api.KStringPtr},
+		{Name: "logStreamNamePrefix", Off: unsafe.Offsetof(DescribeLogStreamsRequest{}.LogStreamNamePrefix), Kind: api.KStringPtr},
+		{Name: "orderBy", Off: unsafe.Offsetof(DescribeLogStreamsRequest{}.OrderBy), Kind: api.KStringPtr},
+		{Name: "descending", Off: unsafe.Offsetof(DescribeLogStreamsRequest{}.Descending), Kind: api.KBoolPtr},
+		{Name: "nextToken", Off: unsafe.Offsetof(DescribeLogStreamsRequest{}.NextToken), Kind: api.KStringPtr},
+		{Name: "limit", Off: unsafe.Offsetof(DescribeLogStreamsRequest{}.Limit), Kind: api.KInt32Ptr},
+	}},
+	69: {Go: (*DescribeLogStreamsResponse)(nil), Fields: []api.Field{
+		{Name: "logStreams", Off: unsafe.Offsetof(DescribeLogStreamsResponse{}.LogStreams), Kind: api.KList, Type: 218},
+		{Name: "nextToken", Off: unsafe.Offsetof(DescribeLogStreamsResponse{}.NextToken), Kind: api.KStringPtr},
+	}},
+	70: {Go: (*DescribeMetricFiltersRequest)(nil), Fields: []api.Field{
+		{Name: "logGroupName", Off: unsafe.Offsetof(DescribeMetricFiltersRequest{}.LogGroupName), Kind: api.KStringPtr},
+		{Name: "filterNamePrefix", Off: unsafe.Offsetof(DescribeMetricFiltersRequest{}.FilterNamePrefix), Kind: api.KStringPtr},
+		{Name: "nextToken", Off: unsafe.Offsetof(DescribeMetricFiltersRequest{}.NextToken), Kind: api.KStringPtr},
+		{Name: "limit", Off: unsafe.Offsetof(DescribeMetricFiltersRequest{}.Limit), Kind: api.KInt32Ptr},
+		{Name: "metricName", Off: unsafe.Offsetof(DescribeMetricFiltersRequest{}.MetricName), Kind: api.KStringPtr},
+		{Name: "metricNamespace", Off: unsafe.Offsetof(DescribeMetricFiltersRequest{}.MetricNamespace), Kind: api.KStringPtr},
+	}},
+	71: {Go: (*DescribeMetricFiltersResponse)(nil), Fields: []api.Field{
+		{Name: "metricFilters", Off: unsafe.Offsetof(DescribeMetricFiltersResponse{}.MetricFilters), Kind: api.KList, Type: 219},
+		{Name: "nextToken", Off: unsafe.Offsetof(DescribeMetricFiltersResponse{}.NextToken), Kind: api.KStringPtr},
+	}},
+	72: {Go: (*DescribeQueriesRequest)(nil), Fields: []api.Field{
+		{Name: "logGroupName", Off: unsafe.Offsetof(DescribeQueriesRequest{}.LogGroupName), Kind: api.KStringPtr},
+		{Name: "status", Off: unsafe.Offsetof(DescribeQueriesRequest{}.Status), Kind: api.KStringPtr},
+		{Name: "maxResults", Off: unsafe.Offsetof(DescribeQueriesRequest{}.MaxResults), Kind: api.KInt32Ptr},
+		{Name: "nextToken", Off: unsafe.Offsetof(DescribeQueriesRequest{}.NextToken), Kind: api.KStringPtr},
+	}},
+	73: {Go: (*DescribeQueriesResponse)(nil), Fields: []api.Field{
+		{Name: "queries", Off: unsafe.Offsetof(DescribeQueriesResponse{}.Queries), Kind: api.KList, Type: 220},
+		{Name: "nextToken", Off: unsafe.Offsetof(DescribeQueriesResponse{}.NextToken), Kind: api.KStringPtr},
+	}},
+	74: {Go: (*DescribeQueryDefinitionsRequest)(nil), Fields: []api.Field{
+		{Name: "queryDefinitionNamePrefix", Off: unsafe.Offsetof(DescribeQueryDefinitionsRequest{}.QueryDefinitionNamePrefix), Kind: api.KStringPtr},
+		{Name: "maxResults", Off: unsafe.Offsetof(DescribeQueryDefinitionsRequest{}.MaxResults), Kind: api.KInt32Ptr},
+		{Name: "nextToken", Off: unsafe.Offsetof(DescribeQueryDefinitionsRequest{}.NextToken), Kind: api.KStringPtr},
+	}},
+	75: {Go: (*DescribeQueryDefinitionsResponse)(nil), Fields: []api.Field{
+		{Name: "queryDefinitions", Off: unsafe.Offsetof(DescribeQueryDefinitionsResponse{}.QueryDefinitions), Kind: api.KList, Type: 221},
+		{Name: "nextToken", Off: unsafe.Offsetof(DescribeQueryDefinitionsResponse{}.NextToken), Kind: api.KStringPtr},
+	}},
+	76: {Go: (*DescribeResourcePoliciesRequest)(nil), Fields: []api.Field{
+		{Name: "nextToken", Off: unsafe.Offsetof(DescribeResourcePoliciesRequest{}.NextToken), Kind: api.KStringPtr},
+		{Name: "limit", Off: unsafe.Offsetof(DescribeResourcePoliciesRequest{}.Limit), Kind: api.KInt32Ptr},
+	}},
+	77: {Go: (*DescribeResourcePoliciesResponse)(nil), Fields: []api.Field{
+		{Name: "resourcePolicies", Off: unsafe.Offsetof(DescribeResourcePoliciesResponse{}.ResourcePolicies), Kind: api.KList, Type: 222},
+		{Name: "nextToken", Off: unsafe.Offsetof(DescribeResourcePoliciesResponse{}.NextToken), Kind: api.KStringPtr},
+	}},
+	78: {Go: (*DescribeSubscriptionFiltersRequest)(nil), Fields: []api.Field{
+		{Name: "logGroupName", Off: unsafe.Offsetof(DescribeSubscriptionFiltersRequest{}.LogGroupName), Kind: api.KStringPtr},
+		{Name: "filterNamePrefix", Off: unsafe.Offsetof(DescribeSubscriptionFiltersRequest{}.FilterNamePrefix), Kind: api.KStringPtr},
+		{Name: "nextToken", Off: unsafe.Offsetof(DescribeSubscriptionFiltersRequest{}.NextToken), Kind: api.KStringPtr},
+		{Name: "limit", Off: unsafe.Offsetof(DescribeSubscriptionFiltersRequest{}.Limit), Kind: api.KInt32Ptr},
+	}},
+	79: {Go: (*DescribeSubscriptionFiltersResponse)(nil), Fields: []api.Field{
+		{Name: "subscriptionFilters", Off: unsafe.Offsetof(DescribeSubscriptionFiltersResponse{}.SubscriptionFilters), Kind: api.KList, Type: 223},
+		{Name: "nextToken", Off: unsafe.Offsetof(DescribeSubscriptionFiltersResponse{}.NextToken), Kind: api.KStringPtr},
+	}},
+	80: {Go: (*Destination)(nil), Fields: []api.Field{
+		{Name: "destinationName", Off: unsafe.Offsetof(Destination{}.DestinationName), Kind: api.KStringPtr},
+		{Name: "targetArn", Off: unsafe.Offsetof(Destination{}.TargetArn), Kind: api.KStringPtr},
+		{Name: "roleArn", Off: unsafe.Offsetof(Destination{}.RoleArn), Kind: api.KStringPtr},
+		{Name: "accessPolicy", Off: unsafe.Offsetof(Destination{}.AccessPolicy), Kind: api.KStringPtr},
+		{Name: "arn", Off: unsafe.Offsetof(Destination{}.Arn), Kind: api.KStringPtr},
+		{Name: "creationTime", Off: unsafe.Offsetof(Destination{}.CreationTime), Kind: api.KInt64Ptr},
+	}},
+	81: {Go: (*DisassociateKmsKeyOutput)(nil)},
+	82: {Go: (*DisassociateKmsKeyRequest)(nil), Fields: []api.Field{
+		{Name: "logGroupName", Off: unsafe.Offsetof(DisassociateKmsKeyRequest{}.LogGroupName), Kind: api.KStringPtr},
+		{Name: "resourceIdentifier", Off: unsafe.Offsetof(DisassociateKmsKeyRequest{}.ResourceIdentifier), Kind: api.KStringPtr},
+	}},
+	83: {Go: (*ExportTask)(nil), Fields: []api.Field{
+		{Name: "taskId", Off: unsafe.Offsetof(ExportTask{}.TaskId), Kind: api.KStringPtr},
+		{Name: "taskName", Off: unsafe.Offsetof(ExportTask{}.TaskName), Kind: api.KStringPtr},
+		{Name: "logGroupName", Off: unsafe.Offsetof(ExportTask{}.LogGroupName), Kind: api.KStringPtr},
+		{Name: "from", Off: unsafe.Offsetof(ExportTask{}.From), Kind: api.KInt64Ptr},
+		{Name: "to", Off: unsafe.Offsetof(ExportTask{}.To), Kind: api.KInt64Ptr},
+		{Name: "destination", Off: unsafe.Offsetof(ExportTask{}.Destination), Kind: api.KStringPtr},
+		{Name: "destinationPrefix", Off: unsafe.Offsetof(ExportTask{}.DestinationPrefix), Kind: api.KStringPtr},
+		{Name: "status", Off: unsafe.Offsetof(ExportTask{}.Status), Kind: api.KStructPtr, Type: 85},
+		{Name: "executionInfo", Off: unsafe.Offsetof(ExportTask{}.ExecutionInfo), Kind: api.KStructPtr, Type: 84},
+	}},
+	84: {Go: (*ExportTaskExecutionInfo)(nil), Fields: []api.Field{
+		{Name: "creationTime", Off: unsafe.Offsetof(ExportTaskExecutionInfo{}.CreationTime), Kind: api.KInt64Ptr},
+		{Name: "completionTime", Off: unsafe.Offsetof(ExportTaskExecutionInfo{}.CompletionTime), Kind: api.KInt64Ptr},
+	}},
+	85: {Go: (*ExportTaskStatus)(nil), Fields: []api.Field{
+		{Name: "code", Off: unsafe.Offsetof(ExportTaskStatus{}.Code), Kind: api.KStringPtr},
+		{Name: "message", Off: unsafe.Offsetof(ExportTaskStatus{}.Message), Kind: api.KStringPtr},
+	}},
+	86: {Go: (*FilterLogEventsRequest)(nil), Fields: []api.Field{
+		{Name: "logGroupName", Off: unsafe.Offsetof(FilterLogEventsRequest{}.LogGroupName), Kind: api.KStringPtr},
+		{Name: "logGroupIdentifier", Off: unsafe.Offsetof(FilterLogEventsRequest{}.LogGroupIdentifier), Kind: api.KStringPtr},
+		{Name: "logStreamNames", Off: unsafe.Offsetof(FilterLogEventsRequest{}.LogStreamNames), Kind: api.KList, Type: 209},
+		{Name: "logStreamNamePrefix", Off: unsafe.Offsetof(FilterLogEventsRequest{}.LogStreamNamePrefix), Kind: api.KStringPtr},
+		{Name: "startTime", Off: unsafe.Offsetof(FilterLogEventsRequest{}.StartTime), Kind: api.KInt64Ptr},
+		{Name: "endTime", Off: unsafe.Offsetof(FilterLogEventsRequest{}.EndTime), Kind: api.KInt64Ptr},
+		{Name: "filterPattern", Off: unsafe.Offsetof(FilterLogEventsRequest{}.FilterPattern), Kind: api.KStringPtr},
+		{Name: "nextToken", Off: unsafe.Offsetof(FilterLogEventsRequest{}.NextToken), Kind: api.KStringPtr},
+		{Name: "limit", Off: unsafe.Offsetof(FilterLogEventsRequest{}.Limit), Kind: api.KInt32Ptr},
+		{Name: "interleaved", Off: unsafe.Offsetof(FilterLogEventsRequest{}.Interleaved), Kind: api.KBoolPtr},
+		{Name: "unmask", Off: unsafe.Offsetof(FilterLogEventsRequest{}.Unmask), Kind: api.KBoolPtr},
+	}},
+	87: {Go: (*FilterLogEventsResponse)(nil), Fields: []api.Field{
+		{Name: "events", Off: unsafe.Offsetof(FilterLogEventsResponse{}.Events), Kind: api.KList, Type: 224},
+		{Name: "searchedLogStreams", Off: unsafe.Offsetof(FilterLogEventsResponse{}.SearchedLogStreams), Kind: api.KList, Type: 225},
+		{Name: "nextToken", Off: unsafe.Offsetof(FilterLogEventsResponse{}.NextToken), Kind: api.KStringPtr},
+	}},
+	88: {Go: (*FilteredLogEvent)(nil), Fields: []api.Field{
+		{Name: "logStreamName", Off: unsafe.Offsetof(FilteredLogEvent{}.LogStreamName), Kind: api.KStringPtr},
+		{Name: "timestamp", Off: unsafe.Offsetof(FilteredLogEvent{}.Timestamp), Kind: api.KInt64Ptr},
+		{Name: "message", Off: unsafe.Offsetof(FilteredLogEvent{}.Message), Kind: api.KStringPtr},
+		{Name: "ingestionTime", Off: unsafe.Offsetof(FilteredLogEvent{}.IngestionTime), Kind: api.KInt64Ptr},
+		{Name: "eventId", Off: unsafe.Offsetof(FilteredLogEvent{}.EventId), Kind: api.KStringPtr},
+	}},
+	89: {Go: (*GetDataProtectionPolicyRequest)(nil), Fields: []api.Field{
+		{Name: "logGroupIdentifier", Off: unsafe.Offsetof(GetDataProtectionPolicyRequest{}.LogGroupIdentifier), Kind: api.KStringPtr},
+	}},
+	90: {Go: (*GetDataProtectionPolicyResponse)(nil), Fields: []api.Field{
+		{Name: "logGroupIdentifier", Off: unsafe.Offsetof(GetDataProtectionPolicyResponse{}.LogGroupIdentifier), Kind: api.KStringPtr},
+		{Name: "policyDocument", Off: unsafe.Offsetof(GetDataProtectionPolicyResponse{}.PolicyDocument), Kind: api.KStringPtr},
+		{Name: "lastUpdatedTime", Off: unsafe.Offsetof(GetDataProtectionPolicyResponse{}.LastUpdatedTime), Kind: api.KInt64Ptr},
+	}},
+	91: {Go: (*GetDeliveryDestinationPolicyRequest)(nil), Fields: []api.Field{
+		{Name: "deliveryDestinationName", Off: unsafe.Offsetof(GetDeliveryDestinationPolicyRequest{}.DeliveryDestinationName), Kind: api.KStringPtr},
+	}},
+	92: {Go: (*GetDeliveryDestinationPolicyResponse)(nil), Fields: []api.Field{
+		{Name: "policy", Off: unsafe.Offsetof(GetDeliveryDestinationPolicyResponse{}.Policy), Kind: api.KStructPtr, Type: 137},
+	}},
+	93: {Go: (*GetDeliveryDestinationRequest)(nil), Fields: []api.Field{
+		{Name: "name", Off: unsafe.Offsetof(GetDeliveryDestinationRequest{}.Name), Kind: api.KStringPtr},
+	}},
+	94: {Go: (*GetDeliveryDestinationResponse)(nil), Fields: []api.Field{
+		{Name: "deliveryDestination", Off: unsafe.Offsetof(GetDeliveryDestinationResponse{}.DeliveryDestination), Kind: api.KStructPtr, Type: 51},
+	}},
+	95: {Go: (*GetDeliveryRequest)(nil), Fields: []api.Field{
+		{Name: "id", Off: unsafe.Offsetof(GetDeliveryRequest{}.Id), Kind: api.KStringPtr},
+	}},
+	96: {Go: (*GetDeliveryResponse)(nil), Fields: []api.Field{
+		{Name: "delivery", Off: unsafe.Offsetof(GetDeliveryResponse{}.Delivery), Kind: api.KStructPtr, Type: 50},
+	}},
+	97: {Go: (*GetDeliverySourceRequest)(nil), Fields: []api.Field{
+		{Name: "name", Off: unsafe.Offsetof(GetDeliverySourceRequest{}.Name), Kind: api.KStringPtr},
+	}},
+	98: {Go: (*GetDeliverySourceResponse)(nil), Fields: []api.Field{
+		{Name: "deliverySource", Off: unsafe.Offsetof(GetDeliverySourceResponse{}.DeliverySource), Kind: api.KStructPtr, Type: 53},
+	}},
+	99: {Go: (*GetLogAnomalyDetectorRequest)(nil), Fields: []api.Field{
+		{Name: "anomalyDetectorArn", Off: unsafe.Offsetof(GetLogAnomalyDetectorRequest{}.AnomalyDetectorArn), Kind: api.KStringPtr},
+	}},
+	100: {Go: (*GetLogAnomalyDetectorResponse)(nil), Fields: []api.Field{
+		{Name: "detectorName", Off: unsafe.Offsetof(GetLogAnomalyDetectorResponse{}.DetectorName), Kind: api.KStringPtr},
+		{Name: "logGroupArnList", Off: unsafe.Offsetof(GetLogAnomalyDetectorResponse{}.LogGroupArnList), Kind: api.KList, Type: 209},
+		{Name: "evaluationFrequency", Off: unsafe.Offsetof(GetLogAnomalyDetectorResponse{}.EvaluationFrequency), Kind: api.KStringPtr},
+		{Name: "filterPattern", Off: unsafe.Offsetof(GetLogAnomalyDetectorResponse{}.FilterPattern), Kind: api.KStringPtr},
+		{Name: "anomalyDetectorStatus", Off: unsafe.Offsetof(GetLogAnomalyDetectorResponse{}.AnomalyDetectorStatus), Kind: api.KStringPtr},
+		{Name: "kmsKeyId", Off: unsafe.Offsetof(GetLogAnomalyDetectorResponse{}.KmsKeyId), Kind: api.KStringPtr},
+		{Name: "creationTimeStamp", Off: unsafe.Offsetof(GetLogAnomalyDetectorResponse{}.CreationTimeStamp), Kind: api.KInt64Ptr},
+		{Name: "lastModifiedTimeStamp", Off: unsafe.Offsetof(GetLogAnomalyDetectorResponse{}.LastModifiedTimeStamp), Kind: api.KInt64Ptr},
+		{Name: "anomalyVisibilityTime", Off: unsafe.Offsetof(GetLogAnomalyDetectorResponse{}.AnomalyVisibilityTime), Kind: api.KInt64Ptr},
+	}},
+	101: {Go: (*GetLogEventsRequest)(nil), Fields: []api.Field{
+		{Name: "logGroupName", Off: unsafe.Offsetof(GetLogEventsRequest{}.LogGroupName), Kind: api.KStringPtr},
+		{Name: "logGroupIdentifier", Off: unsafe.Offsetof(GetLogEventsRequest{}.LogGroupIdentifier), Kind: api.KStringPtr},
+		{Name: "logStreamName", Off: unsafe.Offsetof(GetLogEventsRequest{}.LogStreamName), Kind: api.KStringPtr},
+		{Name: "startTime", Off: unsafe.Offsetof(GetLogEventsRequest{}.StartTime), Kind: api.KInt64Ptr},
+		{Name: "endTime", Off: unsafe.Offsetof(GetLogEventsRequest{}.EndTime), Kind: api.KInt64Ptr},
+		{Name: "nextToken", Off: unsafe.Offsetof(GetLogEventsRequest{}.NextToken), Kind: api.KStringPtr},
+		{Name: "limit", Off: unsafe.Offsetof(GetLogEventsRequest{}.Limit), Kind: api.KInt32Ptr},
+		{Name: "startFromHead", Off: unsafe.Offsetof(GetLogEventsRequest{}.StartFromHead), Kind: api.KBoolPtr},
+		{Name: "unmask", Off: unsafe.Offsetof(GetLogEventsRequest{}.Unmask), Kind: api.KBoolPtr},
+	}},
+	102: {Go: (*GetLogEventsResponse)(nil), Fields: []api.Field{
+		{Name: "events", Off: unsafe.Offsetof(GetLogEventsResponse{}.Events), Kind: api.KList, Type: 226},
+		{Name: "nextForwardToken", Off: unsafe.Offsetof(GetLogEventsResponse{}.NextForwardToken), Kind: api.KStringPtr},
+		{Name: "nextBackwardToken", Off: unsafe.Offsetof(GetLogEventsResponse{}.NextBackwardToken), Kind: api.KStringPtr},
+	}},
+	103: {Go: (*GetLogGroupFieldsRequest)(nil), Fields: []api.Field{
+		{Name: "logGroupName", Off: unsafe.Offsetof(GetLogGroupFieldsRequest{}.LogGroupName), Kind: api.KStringPtr},
+		{Name: "time", Off: unsafe.Offsetof(GetLogGroupFieldsRequest{}.Time), Kind: api.KInt64Ptr},
+		{Name: "logGroupIdentifier", Off: unsafe.Offsetof(GetLogGroupFieldsRequest{}.LogGroupIdentifier), Kind: api.KStringPtr},
+	}},
+	104: {Go: (*GetLogGroupFieldsResponse)(nil), Fields: []api.Field{
+		{Name: "logGroupFields", Off: unsafe.Offsetof(GetLogGroupFieldsResponse{}.LogGroupFields), Kind: api.KList, Type: 227},
+	}},
+	105: {Go: (*GetLogRecordRequest)(nil), Fields: []api.Field{
+		{Name: "logRecordPointer", Off: unsafe.Offsetof(GetLogRecordRequest{}.LogRecordPointer), Kind: api.KStringPtr},
+		{Name: "unmask", Off: unsafe.Offsetof(GetLogRecordRequest{}.Unmask), Kind: api.KBoolPtr},
+	}},
+	106: {Go: (*GetLogRecordResponse)(nil), Fields: []api.Field{
+		{Name: "logRecord", Off: unsafe.Offsetof(GetLogRecordResponse{}.LogRecord), Kind: api.KMap, Type: 210},
+	}},
+	107: {Go: (*GetQueryResultsRequest)(nil), Fields: []api.Field{
+		{Name: "queryId", Off: unsafe.Offsetof(GetQueryResultsRequest{}.QueryId), Kind: api.KStringPtr},
+	}},
+	108: {Go: (*GetQueryResultsResponse)(nil), Fields: []api.Field{
+		{Name: "results", Off: unsafe.Offsetof(GetQueryResultsResponse{}.Results), Kind: api.KList, Type: 228},
+		{Name: "statistics", Off: unsafe.Offsetof(GetQueryResultsResponse{}.Statistics), Kind: api.KStructPtr, Type: 168},
+		{Name: "status", Off: unsafe.Offsetof(GetQueryResultsResponse{}.Status), Kind: api.KStringPtr},
+		{Name: "encryptionKey", Off: unsafe.Offsetof(GetQueryResultsResponse{}.EncryptionKey), Kind: api.KStringPtr},
+	}},
+	109: {Go: (*InputLogEvent)(nil), Fields: []api.Field{
+		{Name: "timestamp", Off: unsafe.Offsetof(InputLogEvent{}.Timestamp), Kind: api.KInt64Ptr},
+		{Name: "message", Off: unsafe.Offsetof(InputLogEvent{}.Message), Kind: api.KStringPtr},
+	}},
+	110: {Go: (*InvalidOperationException)(nil)},
+	111: {Go: (*InvalidParameterException)(nil)},
+	112: {Go: (*InvalidSequenceTokenException)(nil), Fields: []api.Field{
+		{Name: "expectedSequenceToken", Off: unsafe.Offsetof(InvalidSequenceTokenException{}.ExpectedSequenceToken), Kind: api.KStringPtr},
+	}},
+	113: {Go: (*LimitExceededException)(nil)},
+	114: {Go: (*ListAnomaliesRequest)(nil), Fields: []api.Field{
+		{Name: "anomalyDetectorArn", Off: unsafe.Offsetof(ListAnomaliesRequest{}.AnomalyDetectorArn), Kind: api.KStringPtr},
+		{Name: "suppressionState", Off: unsafe.Offsetof(ListAnomaliesRequest{}.SuppressionState), Kind: api.KStringPtr},
+		{Name: "limit", Off: unsafe.Offsetof(ListAnomaliesRequest{}.Limit), Kind: api.KInt32Ptr},
+		{Name: "nextToken", Off: unsafe.Offsetof(ListAnomaliesRequest{}.NextToken), Kind: api.KStringPtr},
+	}},
+	115: {Go: (*ListAnomaliesResponse)(nil), Fields: []api.Field{
+		{Name: "anomalies", Off: unsafe.Offsetof(ListAnomaliesResponse{}.Anomalies), Kind: api.KList, Type: 230},
+		{Name: "nextToken", Off: unsafe.Offsetof(ListAnomaliesResponse{}.NextToken), Kind: api.KStringPtr},
+	}},
+	116: {Go: (*ListLogAnomalyDetectorsRequest)(nil), Fields: []api.Field{
+		{Name: "filterLogGroupArn", Off: unsafe.Offsetof(ListLogAnomalyDetectorsRequest{}.FilterLogGroupArn), Kind: api.KStringPtr},
+		{Name: "limit", Off: unsafe.Offsetof(ListLogAnomalyDetectorsRequest{}.Limit), Kind: api.KInt32Ptr},
+		{Name: "nextToken", Off: unsafe.Offsetof(ListLogAnomalyDetectorsRequest{}.NextToken), Kind: api.KStringPtr},
+	}},
+	117: {Go: (*ListLogAnomalyDetectorsResponse)(nil), Fields: []api.Field{
+		{Name: "anomalyDetectors", Off: unsafe.Offsetof(ListLogAnomalyDetectorsResponse{}.AnomalyDetectors), Kind: api.KList, Type: 231},
+		{Name: "nextToken", Off: unsafe.Offsetof(ListLogAnomalyDetectorsResponse{}.NextToken), Kind: api.KStringPtr},
+	}},
+	118: {Go: (*ListTagsForResourceRequest)(nil), Fields: []api.Field{
+		{Name: "resourceArn", Off: unsafe.Offsetof(ListTagsForResourceRequest{}.ResourceArn), Kind: api.KStringPtr},
+	}},
+	119: {Go: (*ListTagsForResourceResponse)(nil), Fields: []api.Field{
+		{Name: "tags", Off: unsafe.Offsetof(ListTagsForResourceResponse{}.Tags), Kind: api.KMap, Type: 210},
+	}},
+	120: {Go: (*ListTagsLogGroupRequest)(nil), Fields: []api.Field{
+		{Name: "logGroupName", Off: unsafe.Offsetof(ListTagsLogGroupRequest{}.LogGroupName), Kind: api.KStringPtr},
+	}},
+	121: {Go: (*ListTagsLogGroupResponse)(nil), Fields: []api.Field{
+		{Name: "tags", Off: unsafe.Offsetof(ListTagsLogGroupResponse{}.Tags), Kind: api.KMap, Type: 210},
+	}},
+	122: {Go: (*LiveTailSessionLogEvent)(nil), Fields: []api.Field{
+		{Name: "logStreamName", Off: unsafe.Offsetof(LiveTailSessionLogEvent{}.LogStreamName), Kind: api.KStringPtr},
+		{Name: "logGroupIdentifier", Off: unsafe.Offsetof(LiveTailSessionLogEvent{}.LogGroupIdentifier), Kind: api.KStringPtr},
+		{Name: "message", Off: unsafe.Offsetof(LiveTailSessionLogEvent{}.Message), Kind: api.KStringPtr},
+		{Name: "timestamp", Off: unsafe.Offsetof(LiveTailSessionLogEvent{}.Timestamp), Kind: api.KInt64Ptr},
+		{Name: "ingestionTime", Off: unsafe.Offsetof(LiveTailSessionLogEvent{}.IngestionTime), Kind: api.KInt64Ptr},
+	}},
+	123: {Go: (*LiveTailSessionMetadata)(nil), Fields: []api.Field{
+		{Name: "sampled", Off: unsafe.Offsetof(LiveTailSessionMetadata{}.Sampled), Kind: api.KBoolPtr},
+	}},
+	124: {Go: (*LiveTailSessionStart)(nil), Fields: []api.Field{
+		{Name: "requestId", Off: unsafe.Offsetof(LiveTailSessionStart{}.RequestId), Kind: api.KStringPtr},
+		{Name: "sessionId", Off: unsafe.Offsetof(LiveTailSessionStart{}.SessionId), Kind: api.KStringPtr},
+		{Name: "logGroupIdentifiers", Off: unsafe.Offsetof(LiveTailSessionStart{}.LogGroupIdentifiers), Kind: api.KList, Type: 209},
+		{Name: "logStreamNames", Off: unsafe.Offsetof(LiveTailSessionStart{}.LogStreamNames), Kind: api.KList, Type: 209},
+		{Name: "logStreamNamePrefixes", Off: unsafe.Offsetof(LiveTailSessionStart{}.LogStreamNamePrefixes), Kind: api.KList, Type: 209},
+		{Name: "logEventFilterPattern", Off: unsafe.Offsetof(LiveTailSessionStart{}.LogEventFilterPattern), Kind: api.KStringPtr},
+	}},
+	125: {Go: (*LiveTailSessionUpdate)(nil), Fields: []api.Field{
+		{Name: "sessionMetadata", Off: unsafe.Offsetof(LiveTailSessionUpdate{}.SessionMetadata), Kind: api.KStructPtr, Type: 123},
+		{Name: "sessionResults", Off: unsafe.Offsetof(LiveTailSessionUpdate{}.SessionResults), Kind: api.KList, Type: 232},
+	}},
+	126: {Go: (*LogEvent)(nil), Fields: []api.Field{
+		{Name: "timestamp", Off: unsafe.Offsetof(LogEvent{}.Timestamp), Kind: api.KInt64Ptr},
+		{Name: "message", Off: unsafe.Offsetof(LogEvent{}.Message), Kind: api.KStringPtr},
+	}},
+	127: {Go: (*LogGroup)(nil), Fields: []api.Field{
+		{Name: "logGroupName", Off: unsafe.Offsetof(LogGroup{}.LogGroupName), Kind: api.KStringPtr},
+		{Name: "creationTime", Off: unsafe.Offsetof(LogGroup{}.CreationTime), Kind: api.KInt64Ptr},
+		{Name: "retentionInDays", Off: unsafe.Offsetof(LogGroup{}.RetentionInDays), Kind: api.KInt32Ptr},
+		{Name: "metricFilterCount", Off: unsafe.Offsetof(LogGroup{}.MetricFilterCount), Kind: api.KInt32Ptr},
+		{Name: "arn", Off: unsafe.Offsetof(LogGroup{}.Arn), Kind: api.KStringPtr},
+		{Name: "storedBytes", Off: unsafe.Offsetof(LogGroup{}.StoredBytes), Kind: api.KInt64Ptr},
+		{Name: "kmsKeyId", Off: unsafe.Offsetof(LogGroup{}.KmsKeyId), Kind: api.KStringPtr},
+		{Name: "dataProtectionStatus", Off: unsafe.Offsetof(LogGroup{}.DataProtectionStatus), Kind: api.KStringPtr},
+		{Name: "inheritedProperties", Off: unsafe.Offsetof(LogGroup{}.InheritedProperties), Kind: api.KList, Type: 209},
+		{Name: "logGroupClass", Off: unsafe.Offsetof(LogGroup{}.LogGroupClass), Kind: api.KStringPtr},
+		{Name: "logGroupArn", Off: unsafe.Offsetof(LogGroup{}.LogGroupArn), Kind: api.KStringPtr},
+	}},
+	128: {Go: (*LogGroupField)(nil), Fields: []api.Field{
+		{Name: "name", Off: unsafe.Offsetof(LogGroupField{}.Name), Kind: api.KStringPtr},
+		{Name: "percent", Off: unsafe.Offsetof(LogGroupField{}.Percent), Kind: api.KInt32Ptr},
+	}},
+	129: {Go: (*LogStream)(nil), Fields: []api.Field{
+		{Name: "logStreamName", Off: unsafe.Offsetof(LogStream{}.LogStreamName), Kind: api.KStringPtr},
+		{Name: "creationTime", Off: unsafe.Offsetof(LogStream{}.CreationTime), Kind: api.KInt64Ptr},
+		{Name: "firstEventTimestamp", Off: unsafe.Offsetof(LogStream{}.FirstEventTimestamp), Kind: api.KInt64Ptr},
+		{Name: "lastEventTimestamp", Off: unsafe.Offsetof(LogStream{}.LastEventTimestamp), Kind: api.KInt64Ptr},
+		{Name: "lastIngestionTime", Off: unsafe.Offsetof(LogStream{}.LastIngestionTime), Kind: api.KInt64Ptr},
+		{Name: "uploadSequenceToken", Off: unsafe.Offsetof(LogStream{}.UploadSequenceToken), Kind: api.KStringPtr},
+		{Name: "arn", Off: unsafe.Offsetof(LogStream{}.Arn), Kind: api.KStringPtr},
+		{Name: "storedBytes", Off: unsafe.Offsetof(LogStream{}.StoredBytes), Kind: api.KInt64Ptr},
+	}},
+	130: {Go: (*MalformedQueryException)(nil), Fields: []api.Field{
+		{Name: "queryCompileError", Off: unsafe.Offsetof(MalformedQueryException{}.QueryCompileError), Kind: api.KStructPtr, Type: 164},
+	}},
+	131: {Go: (*MetricFilter)(nil), Fields: []api.Field{
+		{Name: "filterName", Off: unsafe.Offsetof(MetricFilter{}.FilterName), Kind: api.KStringPtr},
+		{Name: "filterPattern", Off: unsafe.Offsetof(MetricFilter{}.FilterPattern), Kind: api.KStringPtr},
+		{Name: "metricTransformations", Off: unsafe.Offsetof(MetricFilter{}.MetricTransformations), Kind: api.KList, Type: 233},
+		{Name: "creationTime", Off: unsafe.Offsetof(MetricFilter{}.CreationTime), Kind: api.KInt64Ptr},
+		{Name: "logGroupName", Off: unsafe.Offsetof(MetricFilter{}.LogGroupName), Kind: api.KStringPtr},
+	}},
+	132: {Go: (*MetricFilterMatchRecord)(nil), Fields: []api.Field{
+		{Name: "eventNumber", Off: unsafe.Offsetof(MetricFilterMatchRecord{}.EventNumber), Kind: api.KInt64Ptr},
+		{Name: "eventMessage", Off: unsafe.Offsetof(MetricFilterMatchRecord{}.EventMessage), Kind: api.KStringPtr},
+		{Name: "extractedValues", Off: unsafe.Offsetof(MetricFilterMatchRecord{}.ExtractedValues), Kind: api.KMap, Type: 210},
+	}},
+	133: {Go: (*MetricTransformation)(nil), Fields: []api.Field{
+		{Name: "metricName", Off: unsafe.Offsetof(MetricTransformation{}.MetricName), Kind: api.KStringPtr},
+		{Name: "metricNamespace", Off: unsafe.Offsetof(MetricTransformation{}.MetricNamespace), Kind: api.KStringPtr},
+		{Name: "metricValue", Off: unsafe.Offsetof(MetricTransformation{}.MetricValue), Kind: api.KStringPtr},
+		{Name: "defaultValue", Off: unsafe.Offsetof(MetricTransformation{}.DefaultValue), Kind: api.KFloat64Ptr},
+		{Name: "dimensions", Off: unsafe.Offsetof(MetricTransformation{}.Dimensions), Kind: api.KMap, Type: 210},
+		{Name: "unit", Off: unsafe.Offsetof(MetricTransformation{}.Unit), Kind: api.KStringPtr},
+	}},
+	134: {Go: (*OperationAbortedException)(nil)},
+	135: {Go: (*OutputLogEvent)(nil), Fields: []api.Field{
+		{Name: "timestamp", Off: unsafe.Offsetof(OutputLogEvent{}.Timestamp), Kind: api.KInt64Ptr},
+		{Name: "message", Off: unsafe.Offsetof(OutputLogEvent{}.Message), Kind: api.KStringPtr},
+		{Name: "ingestionTime", Off: unsafe.Offsetof(OutputLogEvent{}.IngestionTime), Kind: api.KInt64Ptr},
+	}},
+	136: {Go: (*PatternToken)(nil), Fields: []api.Field{
+		{Name: "dynamicTokenPosition", Off: unsafe.Offsetof(PatternToken{}.DynamicTokenPosition), Kind: api.KInt32Ptr},
+		{Name: "isDynamic", Off: unsafe.Offsetof(PatternToken{}.IsDynamic), Kind: api.KBoolPtr},
+		{Name: "tokenString", Off: unsafe.Offsetof(PatternToken{}.TokenString), Kind: api.KStringPtr},
+		{Name: "enumerations", Off: unsafe.Offsetof(PatternToken{}.Enumerations), Kind: api.KMap, Type: 206},
+	}},
+	137: {Go: (*Policy)(nil), Fields: []api.Field{
+		{Name: "deliveryDestinationPolicy", Off: unsafe.Offsetof(Policy{}.DeliveryDestinationPolicy), Kind: api.KStringPtr},
+	}},
+	138: {Go: (*PutAccountPolicyRequest)(nil), Fields: []api.Field{
+		{Name: "policyName", Off: unsafe.Offsetof(PutAccountPolicyRequest{}.PolicyName), Kind: api.KStringPtr},
+		{Name: "policyDocument", Off: unsafe.Offsetof(PutAccountPolicyRequest{}.PolicyDocument), Kind: api.KStringPtr},
+		{Name: "policyType", Off: unsafe.Offsetof(PutAccountPolicyRequest{}.PolicyType), Kind: api.KStringPtr},
+		{Name: "scope", Off: unsafe.Offsetof(PutAccountPolicyRequest{}.Scope), Kind: api.KStringPtr},
+		{Name: "selectionCriteria", Off: unsafe.Offsetof(PutAccountPolicyRequest{}.SelectionCriteria), Kind: api.KStringPtr},
+	}},
+	139: {Go: (*PutAccountPolicyResponse)(nil), Fields: []api.Field{
+		{Name: "accountPolicy", Off: unsafe.Offsetof(PutAccountPolicyResponse{}.AccountPolicy), Kind: api.KStructPtr, Type: 1},
+	}},
+	140: {Go: (*PutDataProtectionPolicyRequest)(nil), Fields: []api.Field{
+		{Name: "logGroupIdentifier", Off: unsafe.Offsetof(PutDataProtectionPolicyRequest{}.LogGroupIdentifier), Kind: api.KStringPtr},
+		{Name: "policyDocument", Off: unsafe.Offsetof(PutDataProtectionPolicyRequest{}.PolicyDocument), Kind: api.KStringPtr},
+	}},
+	141: {Go: (*PutDataProtectionPolicyResponse)(nil), Fields: []api.Field{
+		{Name: "logGroupIdentifier", Off: unsafe.Offsetof(PutDataProtectionPolicyResponse{}.LogGroupIdentifier), Kind: api.KStringPtr},
+		{Name: "policyDocument", Off: unsafe.Offsetof(PutDataProtectionPolicyResponse{}.PolicyDocument), Kind: api.KStringPtr},
+		{Name: "lastUpdatedTime", Off: unsafe.Offsetof(PutDataProtectionPolicyResponse{}.LastUpdatedTime), Kind: api.KInt64Ptr},
+	}},
+	142: {Go: (*PutDeliveryDestinationPolicyRequest)(nil), Fields: []api.Field{
+		{Name: "deliveryDestinationName", Off: unsafe.Offsetof(PutDeliveryDestinationPolicyRequest{}.DeliveryDestinationName), Kind: api.KStringPtr},
+		{Name: "deliveryDestinationPolicy", Off: unsafe.Offsetof(PutDeliveryDestinationPolicyRequest{}.DeliveryDestinationPolicy), Kind: api.KStringPtr},
+	}},
+	143: {Go: (*PutDeliveryDestinationPolicyResponse)(nil), Fields: []api.Field{
+		{Name: "policy", Off: unsafe.Offsetof(PutDeliveryDestinationPolicyResponse{}.Policy), Kind: api.KStructPtr, Type: 137},
+	}},
+	144: {Go: (*PutDeliveryDestinationRequest)(nil), Fields: []api.Field{
+		{Name: "name", Off: unsafe.Offsetof(PutDeliveryDestinationRequest{}.Name), Kind: api.KStringPtr},
+		{Name: "outputFormat", Off: unsafe.Offsetof(PutDeliveryDestinationRequest{}.OutputFormat), Kind: api.KStringPtr},
+		{Name: "deliveryDestinationConfiguration", Off: unsafe.Offsetof(PutDeliveryDestinationRequest{}.DeliveryDestinationConfiguration), Kind: api.KStructPtr, Type: 52},
+		{Name: "tags", Off: unsafe.Offsetof(PutDeliveryDestinationRequest{}.Tags), Kind: api.KMap, Type: 210},
+	}},
+	145: {Go: (*PutDeliveryDestinationResponse)(nil), Fields: []api.Field{
+		{Name: "deliveryDestination", Off: unsafe.Offsetof(PutDeliveryDestinationResponse{}.DeliveryDestination), Kind: api.KStructPtr, Type: 51},
+	}},
+	146: {Go: (*PutDeliverySourceRequest)(nil), Fields: []api.Field{
+		{Name: "name", Off: unsafe.Offsetof(PutDeliverySourceRequest{}.Name), Kind: api.KStringPtr},
+		{Name: "resourceArn", Off: unsafe.Offsetof(PutDeliverySourceRequest{}.ResourceArn), Kind: api.KStringPtr},
+		{Name: "logType", Off: unsafe.Offsetof(PutDeliverySourceRequest{}.LogType), Kind: api.KStringPtr},
+		{Name: "tags", Off: unsafe.Offsetof(PutDeliverySourceRequest{}.Tags), Kind: api.KMap, Type: 210},
+	}},
+	147: {Go: (*PutDeliverySourceResponse)(nil), Fields: []api.Field{
+		{Name: "deliverySource", Off: unsafe.Offsetof(PutDeliverySourceResponse{}.DeliverySource), Kind: api.KStructPtr, Type: 53},
+	}},
+	148: {Go: (*PutDestinationPolicyOutput)(nil)},
+	149: {Go: (*PutDestinationPolicyRequest)(nil), Fields: []api.Field{
+		{Name: "destinationName", Off: unsafe.Offsetof(PutDestinationPolicyRequest{}.DestinationName), Kind: api.KStringPtr},
+		{Name: "accessPolicy", Off: unsafe.Offsetof(PutDestinationPolicyRequest{}.AccessPolicy), Kind: api.KStringPtr},
+		{Name: "forceUpdate", Off: unsafe.Offsetof(PutDestinationPolicyRequest{}.ForceUpdate), Kind: api.KBoolPtr},
+	}},
+	150: {Go: (*PutDestinationRequest)(nil), Fields: []api.Field{
+		{Name: "destinationName", Off: unsafe.Offsetof(PutDestinationRequest{}.DestinationName), Kind: api.KStringPtr},
+		{Name: "targetArn", Off: unsafe.Offsetof(PutDestinationRequest{}.TargetArn), Kind: api.KStringPtr},
+		{Name: "roleArn", Off: unsafe.Offsetof(PutDestinationRequest{}.RoleArn), Kind: api.KStringPtr},
+		{Name: "tags", Off: unsafe.Offsetof(PutDestinationRequest{}.Tags), Kind: api.KMap, Type: 210},
+	}},
+	151: {Go: (*PutDestinationResponse)(nil), Fields: []api.Field{
+		{Name: "destination", Off: unsafe.Offsetof(PutDestinationResponse{}.Destination), Kind: api.KStructPtr, Type: 80},
+	}},
+	152: {Go: (*PutLogEventsRequest)(nil), Fields: []api.Field{
+		{Name: "logGroupName", Off: unsafe.Offsetof(PutLogEventsRequest{}.LogGroupName), Kind: api.KStringPtr},
+		{Name: "logStreamName", Off: unsafe.Offsetof(PutLogEventsRequest{}.LogStreamName), Kind: api.KStringPtr},
+		{Name: "logEvents", Off: unsafe.Offsetof(PutLogEventsRequest{}.LogEvents), Kind: api.KList, Type: 234},
+		{Name: "sequenceToken", Off: unsafe.Offsetof(PutLogEventsRequest{}.SequenceToken), Kind: api.KStringPtr},
+	}},
+	153: {Go: (*PutLogEventsResponse)(nil), Fields: []api.Field{
+		{Name: "nextSequenceToken", Off: unsafe.Offsetof(PutLogEventsResponse{}.NextSequenceToken), Kind: api.KStringPtr},
+		{Name: "rejectedLogEventsInfo", Off: unsafe.Offsetof(PutLogEventsResponse{}.RejectedLogEventsInfo), Kind: api.KStructPtr, Type: 169},
+	}},
+	154: {Go: (*PutMetricFilterOutput)(nil)},
+	155: {Go: (*PutMetricFilterRequest)(nil), Fields: []api.Field{
+		{Name: "logGroupName", Off: unsafe.Offsetof(PutMetricFilterRequest{}.LogGroupName), Kind: api.KStringPtr},
+		{Name: "filterName", Off: unsafe.Offsetof(PutMetricFilterRequest{}.FilterName), Kind: api.KStringPtr},
+		{Name: "filterPattern", Off: unsafe.Offsetof(PutMetricFilterRequest{}.FilterPattern), Kind: api.KStringPtr},
+		{Name: "metricTransformations", Off: unsafe.Offsetof(PutMetricFilterRequest{}.MetricTransformations), Kind: api.KList, Type: 233},
+	}},
+	156: {Go: (*PutQueryDefinitionRequest)(nil), Fields: []api.Field{
+		{Name: "name", Off: unsafe.Offsetof(PutQueryDefinitionRequest{}.Name), Kind: api.KStringPtr},
+		{Name: "queryDefinitionId", Off: unsafe.Offsetof(PutQueryDefinitionRequest{}.QueryDefinitionId), Kind: api.KStringPtr},
+		{Name: "logGroupNames", Off: unsafe.Offsetof(PutQueryDefinitionRequest{}.LogGroupNames), Kind: api.KList, Type: 209},
+		{Name: "queryString", Off: unsafe.Offsetof(PutQueryDefinitionRequest{}.QueryString), Kind: api.KStringPtr},
+		{Name: "clientToken", Off: unsafe.Offsetof(PutQueryDefinitionRequest{}.ClientToken), Kind: api.KStringPtr},
+	}},
+	157: {Go: (*PutQueryDefinitionResponse)(nil), Fields: []api.Field{
+		{Name: "queryDefinitionId", Off: unsafe.Offsetof(PutQueryDefinitionResponse{}.QueryDefinitionId), Kind: api.KStringPtr},
+	}},
+	158: {Go: (*PutResourcePolicyRequest)(nil), Fields: []api.Field{
+		{Name: "policyName", Off: unsafe.Offsetof(PutResourcePolicyRequest{}.PolicyName), Kind: api.KStringPtr},
+		{Name: "policyDocument", Off: unsafe.Offsetof(PutResourcePolicyRequest{}.PolicyDocument), Kind: api.KStringPtr},
+	}},
+	159: {Go: (*PutResourcePolicyResponse)(nil), Fields: []api.Field{
+		{Name: "resourcePolicy", Off: unsafe.Offsetof(PutResourcePolicyResponse{}.ResourcePolicy), Kind: api.KStructPtr, Type: 172},
+	}},
+	160: {Go: (*PutRetentionPolicyOutput)(nil)},
+	161: {Go: (*PutRetentionPolicyRequest)(nil), Fields: []api.Field{
+		{Name: "logGroupName", Off: unsafe.Offsetof(PutRetentionPolicyRequest{}.LogGroupName), Kind: api.KStringPtr},
+		{Name: "retentionInDays", Off: unsafe.Offsetof(PutRetentionPolicyRequest{}.RetentionInDays), Kind: api.KInt32Ptr},
+	}},
+	162: {Go: (*PutSubscriptionFilterOutput)(nil)},
+	163: {Go: (*PutSubscriptionFilterRequest)(nil), Fields: []api.Field{
+		{Name: "logGroupName", Off: unsafe.Offsetof(PutSubscriptionFilterRequest{}.LogGroupName), Kind: api.KStringPtr},
+		{Name: "filterName", Off: unsafe.Offsetof(PutSubscriptionFilterRequest{}.FilterName), Kind: api.KStringPtr},
+		{Name: "filterPattern", Off: unsafe.Offsetof(PutSubscriptionFilterRequest{}.FilterPattern), Kind: api.KStringPtr},
+		{Name: "destinationArn", Off: unsafe.Offsetof(PutSubscriptionFilterRequest{}.DestinationArn), Kind: api.KStringPtr},
+		{Name: "roleArn", Off: unsafe.Offsetof(PutSubscriptionFilterRequest{}.RoleArn), Kind: api.KStringPtr},
+		{Name: "distribution", Off: unsafe.Offsetof(PutSubscriptionFilterRequest{}.Distribution), Kind: api.KStringPtr},
+	}},
+	164: {Go: (*QueryCompileError)(nil), Fields: []api.Field{
+		{Name: "location", Off: unsafe.Offsetof(QueryCompileError{}.Location), Kind: api.KStructPtr, Type: 165},
+		{Name: "message", Off: unsafe.Offsetof(QueryCompileError{}.Message), Kind: api.KStringPtr},
+	}},
+	165: {Go: (*QueryCompileErrorLocation)(nil), Fields: []api.Field{
+		{Name: "startCharOffset", Off: unsafe.Offsetof(QueryCompileErrorLocation{}.StartCharOffset), Kind: api.KInt32Ptr},
+		{Name: "endCharOffset", Off: unsafe.Offsetof(QueryCompileErrorLocation{}.EndCharOffset), Kind: api.KInt32Ptr},
+	}},
+	166: {Go: (*QueryDefinition)(nil), Fields: []api.Field{
+		{Name: "queryDefinitionId", Off: unsafe.Offsetof(QueryDefinition{}.QueryDefinitionId), Kind: api.KStringPtr},
+		{Name: "name", Off: unsafe.Offsetof(QueryDefinition{}.Name), Kind: api.KStringPtr},
+		{Name: "queryString", Off: unsafe.Offsetof(QueryDefinition{}.QueryString), Kind: api.KStringPtr},
+		{Name: "lastModified", Off: unsafe.Offsetof(QueryDefinition{}.LastModified), Kind: api.KInt64Ptr},
+		{Name: "logGroupNames", Off: unsafe.Offsetof(QueryDefinition{}.LogGroupNames), Kind: api.KList, Type: 209},
+	}},
+	167: {Go: (*QueryInfo)(nil), Fields: []api.Field{
+		{Name: "queryId", Off: unsafe.Offsetof(QueryInfo{}.QueryId), Kind: api.KStringPtr},
+		{Name: "queryString", Off: unsafe.Offsetof(QueryInfo{}.QueryString), Kind: api.KStringPtr},
+		{Name: "status", Off: unsafe.Offsetof(QueryInfo{}.Status), Kind: api.KStringPtr},
+		{Name: "createTime", Off: unsafe.Offsetof(QueryInfo{}.CreateTime), Kind: api.KInt64Ptr},
+		{Name: "logGroupName", Off: unsafe.Offsetof(QueryInfo{}.LogGroupName), Kind: api.KStringPtr},
+	}},
+	168: {Go: (*QueryStatistics)(nil), Fields: []api.Field{
+		{Name: "recordsMatched", Off: unsafe.Offsetof(QueryStatistics{}.RecordsMatched), Kind: api.KFloat64Ptr},
+		{Name: "recordsScanned", Off: unsafe.Offsetof(QueryStatistics{}.RecordsScanned), Kind: api.KFloat64Ptr},
+		{Name: "bytesScanned", Off: unsafe.Offsetof(QueryStatistics{}.BytesScanned), Kind: api.KFloat64Ptr},
+	}},
+	169: {Go: (*RejectedLogEventsInfo)(nil), Fields: []api.Field{
+		{Name: "tooNewLogEventStartIndex", Off: unsafe.Offsetof(RejectedLogEventsInfo{}.TooNewLogEventStartIndex), Kind: api.KInt32Ptr},
+		{Name: "tooOldLogEventEndIndex", Off: unsafe.Offsetof(RejectedLogEventsInfo{}.TooOldLogEventEndIndex), Kind: api.KInt32Ptr},
+		{Name: "expiredLogEventEndIndex", Off: unsafe.Offsetof(RejectedLogEventsInfo{}.ExpiredLogEventEndIndex), Kind: api.KInt32Ptr},
+	}},
+	170: {Go: (*ResourceAlreadyExistsException)(nil)},
+	171: {Go: (*ResourceNotFoundException)(nil)},
+	172: {Go: (*ResourcePolicy)(nil), Fields: []api.Field{
+		{Name: "policyName", Off: unsafe.Offsetof(ResourcePolicy{}.PolicyName), Kind: api.KStringPtr},
+		{Name: "policyDocument", Off: unsafe.Offsetof(ResourcePolicy{}.PolicyDocument), Kind: api.KStringPtr},
+		{Name: "lastUpdatedTime", Off: unsafe.Offsetof(ResourcePolicy{}.LastUpdatedTime), Kind: api.KInt64Ptr},
+	}},
+	173: {Go: (*ResultField)(nil), Fields: []api.Field{
+		{Name: "field", Off: unsafe.Offsetof(ResultField{}.Field), Kind: api.KStringPtr},
+		{Name: "value", Off: unsafe.Offsetof(ResultField{}.Value), Kind: api.KStringPtr},
+	}},
+	174: {Go: (*SearchedLogStream)(nil), Fields: []api.Field{
+		{Name: "logStreamName", Off: unsafe.Offsetof(SearchedLogStream{}.LogStreamName), Kind: api.KStringPtr},
+		{Name: "searchedCompletely", Off: unsafe.Offsetof(SearchedLogStream{}.SearchedCompletely), Kind: api.KBoolPtr},
+	}},
+	175: {Go: (*ServiceQuotaExceededException)(nil)},
+	176: {Go: (*ServiceUnavailableException)(nil)},
+	177: {Go: (*SessionStreamingException)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(SessionStreamingException{}.Message), Kind: api.KStringPtr},
+	}},
+	178: {Go: (*SessionTimeoutException)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(SessionTimeoutException{}.Message), Kind: api.KStringPtr},
+	}},
+	179: {Go: (*StartLiveTailRequest)(nil), Fields: []api.Field{
+		{Name: "logGroupIdentifiers", Off: unsafe.Offsetof(StartLiveTailRequest{}.LogGroupIdentifiers), Kind: api.KList, Type: 209},
+		{Name: "logStreamNames", Off: unsafe.Offsetof(StartLiveTailRequest{}.LogStreamNames), Kind: api.KList, Type: 209},
+		{Name: "logStreamNamePrefixes", Off: unsafe.Offsetof(StartLiveTailRequest{}.LogStreamNamePrefixes), Kind: api.KList, Type: 209},
+		{Name: "logEventFilterPattern", Off: unsafe.Offsetof(StartLiveTailRequest{}.LogEventFilterPattern), Kind: api.KStringPtr},
+	}},
+	180: {Go: (*StartLiveTailResponse)(nil), Fields: []api.Field{
+		{Name: "responseStream", Off: unsafe.Offsetof(StartLiveTailResponse{}.ResponseStream), Kind: api.KStream, Type: 235},
+	}},
+	181: {Go: (*StartLiveTailResponseStream)(nil), Fields: []api.Field{
+		{Name: "sessionStart", Off: unsafe.Offsetof(StartLiveTailResponseStream{}.SessionStart), Kind: api.KStructPtr, Type: 124},
+		{Name: "sessionUpdate", Off: unsafe.Offsetof(StartLiveTailResponseStream{}.SessionUpdate), Kind: api.KStructPtr, Type: 125},
+		{Name: "SessionTimeoutException", Off: unsafe.Offsetof(StartLiveTailResponseStream{}.SessionTimeoutException), Kind: api.KStructPtr, Type: 178},
+		{Name: "SessionStreamingException", Off: unsafe.Offsetof(StartLiveTailResponseStream{}.SessionStreamingException), Kind: api.KStructPtr, Type: 177},
+	}},
+	182: {Go: (*StartQueryRequest)(nil), Fields: []api.Field{
+		{Name: "logGroupName", Off: unsafe.Offsetof(StartQueryRequest{}.LogGroupName), Kind: api.KStringPtr},
+		{Name: "logGroupNames", Off: unsafe.Offsetof(StartQueryRequest{}.LogGroupNames), Kind: api.KList, Type: 209},
+		{Name: "logGroupIdentifiers", Off: unsafe.Offsetof(StartQueryRequest{}.LogGroupIdentifiers), Kind: api.KList, Type: 209},
+		{Name: "startTime", Off: unsafe.Offsetof(StartQueryRequest{}.StartTime), Kind: api.KInt64Ptr},
+		{Name: "endTime", Off: unsafe.Offsetof(StartQueryRequest{}.EndTime), Kind: api.KInt64Ptr},
+		{Name: "queryString", Off: unsafe.Offsetof(StartQueryRequest{}.QueryString), Kind: api.KStringPtr},
+		{Name: "limit", Off: unsafe.Offsetof(StartQueryRequest{}.Limit), Kind: api.KInt32Ptr},
+	}},
+	183: {Go: (*StartQueryResponse)(nil), Fields: []api.Field{
+		{Name: "queryId", Off: unsafe.Offsetof(StartQueryResponse{}.QueryId), Kind: api.KStringPtr},
+	}},
+	184: {Go: (*StopQueryRequest)(nil), Fields: []api.Field{
+		{Name: "queryId", Off: unsafe.Offsetof(StopQueryRequest{}.QueryId), Kind: api.KStringPtr},
+	}},
+	185: {Go: (*StopQueryResponse)(nil), Fields: []api.Field{
+		{Name: "success", Off: unsafe.Offsetof(StopQueryResponse{}.Success), Kind: api.KBoolPtr},
+	}},
+	186: {Go: (*SubscriptionFilter)(nil), Fields: []api.Field{
+		{Name: "filterName", Off: unsafe.Offsetof(SubscriptionFilter{}.FilterName), Kind: api.KStringPtr},
+		{Name: "logGroupName", Off: unsafe.Offsetof(SubscriptionFilter{}.LogGroupName), Kind: api.KStringPtr},
+		{Name: "filterPattern", Off: unsafe.Offsetof(SubscriptionFilter{}.FilterPattern), Kind: api.KStringPtr},
+		{Name: "destinationArn", Off: unsafe.Offsetof(SubscriptionFilter{}.DestinationArn), Kind: api.KStringPtr},
+		{Name: "roleArn", Off: unsafe.Offsetof(SubscriptionFilter{}.RoleArn), Kind: api.KStringPtr},
+		{Name: "distribution", Off: unsafe.Offsetof(SubscriptionFilter{}.Distribution), Kind: api.KStringPtr},
+		{Name: "creationTime", Off: unsafe.Offsetof(SubscriptionFilter{}.CreationTime), Kind: api.KInt64Ptr},
+	}},
+	187: {Go: (*SuppressionPeriod)(nil), Fields: []api.Field{
+		{Name: "value", Off: unsafe.Offsetof(SuppressionPeriod{}.Value), Kind: api.KInt32Ptr},
+		{Name: "suppressionUnit", Off: unsafe.Offsetof(SuppressionPeriod{}.SuppressionUnit), Kind: api.KStringPtr},
+	}},
+	188: {Go: (*TagLogGroupOutput)(nil)},
+	189: {Go: (*TagLogGroupRequest)(nil), Fields: []api.Field{
+		{Name: "logGroupName", Off: unsafe.Offsetof(TagLogGroupRequest{}.LogGroupName), Kind: api.KStringPtr},
+		{Name: "tags", Off: unsafe.Offsetof(TagLogGroupRequest{}.Tags), Kind: api.KMap, Type: 210},
+	}},
+	190: {Go: (*TagResourceOutput)(nil)},
+	191: {Go: (*TagResourceRequest)(nil), Fields: []api.Field{
+		{Name: "resourceArn", Off: unsafe.Offsetof(TagResourceRequest{}.ResourceArn), Kind: api.KStringPtr},
+		{Name: "tags", Off: unsafe.Offsetof(TagResourceRequest{}.Tags), Kind: api.KMap, Type: 210},
+	}},
+	192: {Go: (*TestMetricFilterRequest)(nil), Fields: []api.Field{
+		{Name: "filterPattern", Off: unsafe.Offsetof(TestMetricFilterRequest{}.FilterPattern), Kind: api.KStringPtr},
+		{Name: "logEventMessages", Off: unsafe.Offsetof(TestMetricFilterRequest{}.LogEventMessages), Kind: api.KList, Type: 209},
+	}},
+	193: {Go: (*TestMetricFilterResponse)(nil), Fields: []api.Field{
+		{Name: "matches", Off: unsafe.Offsetof(TestMetricFilterResponse{}.Matches), Kind: api.KList, Type: 236},
+	}},
+	194: {Go: (*ThrottlingException)(nil)},
+	195: {Go: (*TooManyTagsException)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(TooManyTagsException{}.Message), Kind: api.KStringPtr},
+		{Name: "resourceName", Off: unsafe.Offsetof(TooManyTagsException{}.ResourceName), Kind: api.KStringPtr},
+	}},
+	196: {Go: (*UnrecognizedClientException)(nil)},
+	197: {Go: (*UntagLogGroupOutput)(nil)},
+	198: {Go: (*UntagLogGroupRequest)(nil), Fields: []api.Field{
+		{Name: "logGroupName", Off: unsafe.Offsetof(UntagLogGroupRequest{}.LogGroupName), Kind: api.KStringPtr},
+		{Name: "tags", Off: unsafe.Offsetof(UntagLogGroupRequest{}.Tags), Kind: api.KList, Type: 209},
+	}},
+	199: {Go: (*UntagResourceOutput)(nil)},
+	200: {Go: (*UntagResourceRequest)(nil), Fields: []api.Field{
+		{Name: "resourceArn", Off: unsafe.Offsetof(UntagResourceRequest{}.ResourceArn), Kind: api.KStringPtr},
+		{Name: "tagKeys", Off: unsafe.Offsetof(UntagResourceRequest{}.TagKeys), Kind: api.KList, Type: 209},
+	}},
+	201: {Go: (*UpdateAnomalyOutput)(nil)},
+	202: {Go: (*UpdateAnomalyRequest)(nil), Fields: []api.Field{
+		{Name: "anomalyId", Off: unsafe.Offsetof(UpdateAnomalyRequest{}.AnomalyId), Kind: api.KStringPtr},
+		{Name: "patternId", Off: unsafe.Offsetof(UpdateAnomalyRequest{}.PatternId), Kind: api.KStringPtr},
+		{Name: "anomalyDetectorArn", Off: unsafe.Offsetof(UpdateAnomalyRequest{}.AnomalyDetectorArn), Kind: api.KStringPtr},
+		{Name: "suppressionType", Off: unsafe.Offsetof(UpdateAnomalyRequest{}.SuppressionType), Kind: api.KStringPtr},
+		{Name: "suppressionPeriod", Off: unsafe.Offsetof(UpdateAnomalyRequest{}.SuppressionPeriod), Kind: api.KStructPtr, Type: 187},
+	}},
+	203: {Go: (*UpdateLogAnomalyDetectorOutput)(nil)},
+	204: {Go: (*UpdateLogAnomalyDetectorRequest)(nil), Fields: []api.Field{
+		{Name: "anomalyDetectorArn", Off: unsafe.Offsetof(UpdateLogAnomalyDetectorRequest{}.AnomalyDetectorArn), Kind: api.KStringPtr},
+		{Name: "evaluationFrequency", Off: unsafe.Offsetof(UpdateLogAnomalyDetectorRequest{}.EvaluationFrequency), Kind: api.KStringPtr},
+		{Name: "filterPattern", Off: unsafe.Offsetof(UpdateLogAnomalyDetectorRequest{}.FilterPattern), Kind: api.KStringPtr},
+		{Name: "anomalyVisibilityTime", Off: unsafe.Offsetof(UpdateLogAnomalyDetectorRequest{}.AnomalyVisibilityTime), Kind: api.KInt64Ptr},
+		{Name: "enabled", Off: unsafe.Offsetof(UpdateLogAnomalyDetectorRequest{}.Enabled), Kind: api.KBoolPtr},
+	}},
+	205: {Go: (*ValidationException)(nil)},
+	206: {Go: (*map[string]int64)(nil), Elem: api.Field{Kind: api.KInt64}, MapFrom: api.MapFrom[int64], MapTo: api.MapTo[int64]},
+	207: {Go: (*[]LogEvent)(nil), Elem: api.Field{Kind: api.KStruct, Type: 126}, Size: unsafe.Sizeof(*new(LogEvent))},
+	208: {Go: (*[]PatternToken)(nil), Elem: api.Field{Kind: api.KStruct, Type: 136}, Size: unsafe.Sizeof(*new(PatternToken))},
+	209: {Go: (*[]string)(nil), Elem: api.Field{Kind: api.KString}, Size: unsafe.Sizeof(*new(string))},
+	210: {Go: (*map[string]string)(nil), Elem: api.Field{Kind: api.KString}, MapFrom: api.MapFrom[string], MapTo: api.MapTo[string]},
+	211: {Go: (*[]AccountPolicy)(nil), Elem: api.Field{Kind: api.KStruct, Type: 1}, Size: unsafe.Sizeof(*new(AccountPolicy))},
+	212: {Go: (*[]Delivery)(nil), Elem: api.Field{Kind: api.KStruct, Type: 50}, Size: unsafe.Sizeof(*new(Delivery))},
+	213: {Go: (*[]DeliveryDestination)(nil), Elem: api.Field{Kind: api.KStruct, Type: 51}, Size: unsafe.Sizeof(*new(DeliveryDestination))},
+	214: {Go: (*[]DeliverySource)(nil), Elem: api.Field{Kind: api.KStruct, Type: 53}, Size: unsafe.Sizeof(*new(DeliverySource))},
+	215: {Go: (*[]Destination)(nil), Elem: api.Field{Kind: api.KStruct, Type: 80}, Size: unsafe.Sizeof(*new(Destination))},
+	216: {Go: (*[]ExportTask)(nil), Elem: api.Field{Kind: api.KStruct, Type: 83}, Size: unsafe.Sizeof(*new(ExportTask))},
+	217: {Go: (*[]LogGroup)(nil), Elem: api.Field{Kind: api.KStruct, Type: 127}, Size: unsafe.Sizeof(*new(LogGroup))},
+	218: {Go: (*[]LogStream)(nil), Elem: api.Field{Kind: api.KStruct, Type: 129}, Size: unsafe.Sizeof(*new(LogStream))},
+	219: {Go: (*[]MetricFilter)(nil), Elem: api.Field{Kind: api.KStruct, Type: 131}, Size: unsafe.Sizeof(*new(MetricFilter))},
+	220: {Go: (*[]QueryInfo)(nil), Elem: api.Field{Kind: api.KStruct, Type: 167}, Size: unsafe.Sizeof(*new(QueryInfo))},
+	221: {Go: (*[]QueryDefinition)(nil), Elem: api.Field{Kind: api.KStruct, Type: 166}, Size: unsafe.Sizeof(*new(QueryDefinition))},
+	222: {Go: (*[]ResourcePolicy)(nil), Elem: api.Field{Kind: api.KStruct, Type: 172}, Size: unsafe.Sizeof(*new(ResourcePolicy))},
+	223: {Go: (*[]SubscriptionFilter)(nil), Elem: api.Field{Kind: api.KStruct, Type: 186}, Size: unsafe.Sizeof(*new(SubscriptionFilter))},
+	224: {Go: (*[]FilteredLogEvent)(nil), Elem: api.Field{Kind: api.KStruct, Type: 88}, Size: unsafe.Sizeof(*new(FilteredLogEvent))},
+	225: {Go: (*[]SearchedLogStream)(nil), Elem: api.Field{Kind: api.KStruct, Type: 174}, Size: unsafe.Sizeof(*new(SearchedLogStream))},
+	226: {Go: (*[]OutputLogEvent)(nil), Elem: api.Field{Kind: api.KStruct, Type: 135}, Size: unsafe.Sizeof(*new(OutputLogEvent))},
+	227: {Go: (*[]LogGroupField)(nil), Elem: api.Field{Kind: api.KStruct, Type: 128}, Size: unsafe.Sizeof(*new(LogGroupField))},
+	228: {Go: (*[][]ResultField)(nil), Elem: api.Field{Kind: api.KList, Type: 229}, Size: unsafe.Sizeof(*new([]ResultField))},
+	229: {Go: (*[]ResultField)(nil), Elem: api.Field{Kind: api.KStruct, Type: 173}, Size: unsafe.Sizeof(*new(ResultField))},
+	230: {Go: (*[]Anomaly)(nil), Elem: api.Field{Kind: api.KStruct, Type: 2}, Size: unsafe.Sizeof(*new(Anomaly))},
+	231: {Go: (*[]AnomalyDetector)(nil), Elem: api.Field{Kind: api.KStruct, Type: 3}, Size: unsafe.Sizeof(*new(AnomalyDetector))},
+	232: {Go: (*[]LiveTailSessionLogEvent)(nil), Elem: api.Field{Kind: api.KStruct, Type: 122}, Size: unsafe.Sizeof(*new(LiveTailSessionLogEvent))},
+	233: {Go: (*[]MetricTransformation)(nil), Elem: api.Field{Kind: api.KStruct, Type: 133}, Size: unsafe.Sizeof(*new(MetricTransformation))},
+	234: {Go: (*[]InputLogEvent)(nil), Elem: api.Field{Kind: api.KStruct, Type: 109}, Size: unsafe.Sizeof(*new(InputLogEvent))},
+	235: {Go: (*api.EventStream[StartLiveTailResponseStream])(nil), StreamTo: api.StreamTo[StartLiveTailResponseStream]},
+	236: {Go: (*[]MetricFilterMatchRecord)(nil), Elem: api.Field{Kind: api.KStruct, Type: 132}, Size: unsafe.Sizeof(*new(MetricFilterMatchRecord))},
 }

@@ -3,11596 +3,4505 @@
 package rdsapi
 
 import (
+	"unsafe"
+
 	"github.com/niwa-cloud/niwa/internal/api"
 )
 
-func (s *AddRoleToDBClusterOutput) FromDynamic(map[string]any) error { return nil }
-
-func (s *AddRoleToDBClusterOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*AccountAttributesMessage) ConvType() (api.Table, int32) { return convTable[:], 0 }
 
-func (s *AddRoleToDBInstanceOutput) FromDynamic(map[string]any) error { return nil }
+func (*AccountQuota) ConvType() (api.Table, int32) { return convTable[:], 1 }
 
-func (s *AddRoleToDBInstanceOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*AddRoleToDBClusterMessage) ConvType() (api.Table, int32) { return convTable[:], 2 }
 
-func (s *AddTagsToResourceOutput) FromDynamic(map[string]any) error { return nil }
+func (*AddRoleToDBClusterOutput) ConvType() (api.Table, int32) { return convTable[:], 3 }
 
-func (s *AddTagsToResourceOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*AddRoleToDBInstanceMessage) ConvType() (api.Table, int32) { return convTable[:], 4 }
 
-func (s *DeleteDBClusterParameterGroupOutput) FromDynamic(map[string]any) error { return nil }
+func (*AddRoleToDBInstanceOutput) ConvType() (api.Table, int32) { return convTable[:], 5 }
 
-func (s *DeleteDBClusterParameterGroupOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
+func (*AddSourceIdentifierToSubscriptionMessage) ConvType() (api.Table, int32) {
+	return convTable[:], 6
 }
 
-func (s *DeleteDBParameterGroupOutput) FromDynamic(map[string]any) error { return nil }
+func (*AddSourceIdentifierToSubscriptionResult) ConvType() (api.Table, int32) { return convTable[:], 7 }
 
-func (s *DeleteDBParameterGroupOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*AddTagsToResourceMessage) ConvType() (api.Table, int32) { return convTable[:], 8 }
 
-func (s *DeleteDBSecurityGroupOutput) FromDynamic(map[string]any) error { return nil }
+func (*AddTagsToResourceOutput) ConvType() (api.Table, int32) { return convTable[:], 9 }
 
-func (s *DeleteDBSecurityGroupOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*ApplyPendingMaintenanceActionMessage) ConvType() (api.Table, int32) { return convTable[:], 10 }
 
-func (s *DeleteDBSubnetGroupOutput) FromDynamic(map[string]any) error { return nil }
+func (*ApplyPendingMaintenanceActionResult) ConvType() (api.Table, int32) { return convTable[:], 11 }
 
-func (s *DeleteDBSubnetGroupOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*AuthorizationAlreadyExistsFault) ConvType() (api.Table, int32) { return convTable[:], 12 }
 
-func (s *DeleteOptionGroupOutput) FromDynamic(map[string]any) error { return nil }
+func (*AuthorizationNotFoundFault) ConvType() (api.Table, int32) { return convTable[:], 13 }
 
-func (s *DeleteOptionGroupOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*AuthorizationQuotaExceededFault) ConvType() (api.Table, int32) { return convTable[:], 14 }
 
-func (s *RemoveRoleFromDBClusterOutput) FromDynamic(map[string]any) error { return nil }
+func (*AuthorizeDBSecurityGroupIngressMessage) ConvType() (api.Table, int32) { return convTable[:], 15 }
 
-func (s *RemoveRoleFromDBClusterOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*AuthorizeDBSecurityGroupIngressResult) ConvType() (api.Table, int32) { return convTable[:], 16 }
 
-func (s *RemoveRoleFromDBInstanceOutput) FromDynamic(map[string]any) error { return nil }
+func (*AvailabilityZone) ConvType() (api.Table, int32) { return convTable[:], 17 }
 
-func (s *RemoveRoleFromDBInstanceOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*AvailableProcessorFeature) ConvType() (api.Table, int32) { return convTable[:], 18 }
 
-func (s *RemoveTagsFromResourceOutput) FromDynamic(map[string]any) error { return nil }
+func (*BacktrackDBClusterMessage) ConvType() (api.Table, int32) { return convTable[:], 19 }
 
-func (s *RemoveTagsFromResourceOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*BackupPolicyNotFoundFault) ConvType() (api.Table, int32) { return convTable[:], 20 }
 
-func (s *AccountAttributesMessage) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "AccountQuotas", &s.AccountQuotas, func(p *[]AccountQuota, v any) error {
-		return api.SetList(p, v, func(p *AccountQuota, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
+func (*BlueGreenDeployment) ConvType() (api.Table, int32) { return convTable[:], 21 }
 
-func (s *AccountAttributesMessage) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutList(m, "AccountQuotas", s.AccountQuotas, func(e AccountQuota) any { return e.ToDynamic() })
-	return m
-}
+func (*BlueGreenDeploymentAlreadyExistsFault) ConvType() (api.Table, int32) { return convTable[:], 22 }
 
-func (s *AccountQuota) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "AccountQuotaName", &s.AccountQuotaName, api.SetStringPtr)
-	err = api.Decode(err, m, "Used", &s.Used, api.SetInt64Ptr)
-	err = api.Decode(err, m, "Max", &s.Max, api.SetInt64Ptr)
-	return err
-}
+func (*BlueGreenDeploymentNotFoundFault) ConvType() (api.Table, int32) { return convTable[:], 23 }
 
-func (s *AccountQuota) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "AccountQuotaName", s.AccountQuotaName, api.DynString)
-	api.Put(m, "Used", s.Used, api.DynInt64)
-	api.Put(m, "Max", s.Max, api.DynInt64)
-	return m
-}
+func (*BlueGreenDeploymentTask) ConvType() (api.Table, int32) { return convTable[:], 24 }
 
-func (s *AddRoleToDBClusterMessage) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DBClusterIdentifier", &s.DBClusterIdentifier, api.SetStringPtr)
-	err = api.Decode(err, m, "RoleArn", &s.RoleArn, api.SetStringPtr)
-	err = api.Decode(err, m, "FeatureName", &s.FeatureName, api.SetStringPtr)
-	return err
-}
+func (*CancelExportTaskMessage) ConvType() (api.Table, int32) { return convTable[:], 25 }
 
-func (s *AddRoleToDBClusterMessage) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "DBClusterIdentifier", s.DBClusterIdentifier, api.DynString)
-	api.Put(m, "RoleArn", s.RoleArn, api.DynString)
-	api.Put(m, "FeatureName", s.FeatureName, api.DynString)
-	return m
-}
+func (*Certificate) ConvType() (api.Table, int32) { return convTable[:], 26 }
 
-func (s *AddRoleToDBInstanceMessage) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DBInstanceIdentifier", &s.DBInstanceIdentifier, api.SetStringPtr)
-	err = api.Decode(err, m, "RoleArn", &s.RoleArn, api.SetStringPtr)
-	err = api.Decode(err, m, "FeatureName", &s.FeatureName, api.SetStringPtr)
-	return err
-}
+func (*CertificateDetails) ConvType() (api.Table, int32) { return convTable[:], 27 }
 
-func (s *AddRoleToDBInstanceMessage) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "DBInstanceIdentifier", s.DBInstanceIdentifier, api.DynString)
-	api.Put(m, "RoleArn", s.RoleArn, api.DynString)
-	api.Put(m, "FeatureName", s.FeatureName, api.DynString)
-	return m
-}
+func (*CertificateMessage) ConvType() (api.Table, int32) { return convTable[:], 28 }
 
-func (s *AddSourceIdentifierToSubscriptionMessage) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "SubscriptionName", &s.SubscriptionName, api.SetStringPtr)
-	err = api.Decode(err, m, "SourceIdentifier", &s.SourceIdentifier, api.SetStringPtr)
-	return err
-}
+func (*CertificateNotFoundFault) ConvType() (api.Table, int32) { return convTable[:], 29 }
 
-func (s *AddSourceIdentifierToSubscriptionMessage) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "SubscriptionName", s.SubscriptionName, api.DynString)
-	api.Put(m, "SourceIdentifier", s.SourceIdentifier, api.DynString)
-	return m
-}
+func (*CharacterSet) ConvType() (api.Table, int32) { return convTable[:], 30 }
 
-func (s *AddSourceIdentifierToSubscriptionResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "EventSubscription", &s.EventSubscription, api.SetStructPtr[EventSubscription])
-	return err
-}
+func (*CloudwatchLogsExportConfiguration) ConvType() (api.Table, int32) { return convTable[:], 31 }
 
-func (s *AddSourceIdentifierToSubscriptionResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "EventSubscription", s.EventSubscription)
-	return m
-}
+func (*ClusterPendingModifiedValues) ConvType() (api.Table, int32) { return convTable[:], 32 }
 
-func (s *AddTagsToResourceMessage) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ResourceName", &s.ResourceName, api.SetStringPtr)
-	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]Tag, v any) error {
-		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
+func (*ConnectionPoolConfiguration) ConvType() (api.Table, int32) { return convTable[:], 33 }
 
-func (s *AddTagsToResourceMessage) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "ResourceName", s.ResourceName, api.DynString)
-	api.PutList(m, "Tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
-	return m
-}
+func (*ConnectionPoolConfigurationInfo) ConvType() (api.Table, int32) { return convTable[:], 34 }
 
-func (s *ApplyPendingMaintenanceActionMessage) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ResourceIdentifier", &s.ResourceIdentifier, api.SetStringPtr)
-	err = api.Decode(err, m, "ApplyAction", &s.ApplyAction, api.SetStringPtr)
-	err = api.Decode(err, m, "OptInType", &s.OptInType, api.SetStringPtr)
-	return err
-}
+func (*ContextAttribute) ConvType() (api.Table, int32) { return convTable[:], 35 }
 
-func (s *ApplyPendingMaintenanceActionMessage) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "ResourceIdentifier", s.ResourceIdentifier, api.DynString)
-	api.Put(m, "ApplyAction", s.ApplyAction, api.DynString)
-	api.Put(m, "OptInType", s.OptInType, api.DynString)
-	return m
-}
+func (*CopyDBClusterParameterGroupMessage) ConvType() (api.Table, int32) { return convTable[:], 36 }
 
-func (s *ApplyPendingMaintenanceActionResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ResourcePendingMaintenanceActions", &s.ResourcePendingMaintenanceActions, api.SetStructPtr[ResourcePendingMaintenanceActions])
-	return err
-}
+func (*CopyDBClusterParameterGroupResult) ConvType() (api.Table, int32) { return convTable[:], 37 }
 
-func (s *ApplyPendingMaintenanceActionResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "ResourcePendingMaintenanceActions", s.ResourcePendingMaintenanceActions)
-	return m
-}
+func (*CopyDBClusterSnapshotMessage) ConvType() (api.Table, int32) { return convTable[:], 38 }
 
-func (s *AuthorizationAlreadyExistsFault) FromDynamic(map[string]any) error { return nil }
+func (*CopyDBClusterSnapshotResult) ConvType() (api.Table, int32) { return convTable[:], 39 }
 
-func (s *AuthorizationAlreadyExistsFault) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*CopyDBParameterGroupMessage) ConvType() (api.Table, int32) { return convTable[:], 40 }
 
-func (s *AuthorizationNotFoundFault) FromDynamic(map[string]any) error { return nil }
+func (*CopyDBParameterGroupResult) ConvType() (api.Table, int32) { return convTable[:], 41 }
 
-func (s *AuthorizationNotFoundFault) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*CopyDBSnapshotMessage) ConvType() (api.Table, int32) { return convTable[:], 42 }
 
-func (s *AuthorizationQuotaExceededFault) FromDynamic(map[string]any) error { return nil }
+func (*CopyDBSnapshotResult) ConvType() (api.Table, int32) { return convTable[:], 43 }
 
-func (s *AuthorizationQuotaExceededFault) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*CopyOptionGroupMessage) ConvType() (api.Table, int32) { return convTable[:], 44 }
 
-func (s *AuthorizeDBSecurityGroupIngressMessage) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DBSecurityGroupName", &s.DBSecurityGroupName, api.SetStringPtr)
-	err = api.Decode(err, m, "CIDRIP", &s.CIDRIP, api.SetStringPtr)
-	err = api.Decode(err, m, "EC2SecurityGroupName", &s.EC2SecurityGroupName, api.SetStringPtr)
-	err = api.Decode(err, m, "EC2SecurityGroupId", &s.EC2SecurityGroupId, api.SetStringPtr)
-	err = api.Decode(err, m, "EC2SecurityGroupOwnerId", &s.EC2SecurityGroupOwnerId, api.SetStringPtr)
-	return err
-}
+func (*CopyOptionGroupResult) ConvType() (api.Table, int32) { return convTable[:], 45 }
 
-func (s *AuthorizeDBSecurityGroupIngressMessage) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 5)
-	api.Put(m, "DBSecurityGroupName", s.DBSecurityGroupName, api.DynString)
-	api.Put(m, "CIDRIP", s.CIDRIP, api.DynString)
-	api.Put(m, "EC2SecurityGroupName", s.EC2SecurityGroupName, api.DynString)
-	api.Put(m, "EC2SecurityGroupId", s.EC2SecurityGroupId, api.DynString)
-	api.Put(m, "EC2SecurityGroupOwnerId", s.EC2SecurityGroupOwnerId, api.DynString)
-	return m
-}
+func (*CreateBlueGreenDeploymentRequest) ConvType() (api.Table, int32) { return convTable[:], 46 }
 
-func (s *AuthorizeDBSecurityGroupIngressResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DBSecurityGroup", &s.DBSecurityGroup, api.SetStructPtr[DBSecurityGroup])
-	return err
-}
+func (*CreateBlueGreenDeploymentResponse) ConvType() (api.Table, int32) { return convTable[:], 47 }
 
-func (s *AuthorizeDBSecurityGroupIngressResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "DBSecurityGroup", s.DBSecurityGroup)
-	return m
-}
+func (*CreateCustomDBEngineVersionFault) ConvType() (api.Table, int32) { return convTable[:], 48 }
 
-func (s *AvailabilityZone) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	return err
-}
+func (*CreateCustomDBEngineVersionMessage) ConvType() (api.Table, int32) { return convTable[:], 49 }
 
-func (s *AvailabilityZone) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Name", s.Name, api.DynString)
-	return m
-}
+func (*CreateDBClusterEndpointMessage) ConvType() (api.Table, int32) { return convTable[:], 50 }
 
-func (s *AvailableProcessorFeature) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "DefaultValue", &s.DefaultValue, api.SetStringPtr)
-	err = api.Decode(err, m, "AllowedValues", &s.AllowedValues, api.SetStringPtr)
-	return err
-}
+func (*CreateDBClusterMessage) ConvType() (api.Table, int32) { return convTable[:], 51 }
 
-func (s *AvailableProcessorFeature) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "DefaultValue", s.DefaultValue, api.DynString)
-	api.Put(m, "AllowedValues", s.AllowedValues, api.DynString)
-	return m
-}
+func (*CreateDBClusterParameterGroupMessage) ConvType() (api.Table, int32) { return convTable[:], 52 }
 
-func (s *BacktrackDBClusterMessage) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DBClusterIdentifier", &s.DBClusterIdentifier, api.SetStringPtr)
-	err = api.Decode(err, m, "BacktrackTo", &s.BacktrackTo, api.SetTimePtr)
-	err = api.Decode(err, m, "Force", &s.Force, api.SetBoolPtr)
-	err = api.Decode(err, m, "UseEarliestTimeOnPointInTimeUnavailable", &s.UseEarliestTimeOnPointInTimeUnavailable, api.SetBoolPtr)
-	return err
-}
+func (*CreateDBClusterParameterGroupResult) ConvType() (api.Table, int32) { return convTable[:], 53 }
 
-func (s *BacktrackDBClusterMessage) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "DBClusterIdentifier", s.DBClusterIdentifier, api.DynString)
-	api.Put(m, "BacktrackTo", s.BacktrackTo, api.DynTime)
-	api.Put(m, "Force", s.Force, api.DynBool)
-	api.Put(m, "UseEarliestTimeOnPointInTimeUnavailable", s.UseEarliestTimeOnPointInTimeUnavailable, api.DynBool)
-	return m
-}
+func (*CreateDBClusterResult) ConvType() (api.Table, int32) { return convTable[:], 54 }
 
-func (s *BackupPolicyNotFoundFault) FromDynamic(map[string]any) error { return nil }
+func (*CreateDBClusterSnapshotMessage) ConvType() (api.Table, int32) { return convTable[:], 55 }
 
-func (s *BackupPolicyNotFoundFault) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*CreateDBClusterSnapshotResult) ConvType() (api.Table, int32) { return convTable[:], 56 }
 
-func (s *BlueGreenDeployment) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "BlueGreenDeploymentIdentifier", &s.BlueGreenDeploymentIdentifier, api.SetStringPtr)
-	err = api.Decode(err, m, "BlueGreenDeploymentName", &s.BlueGreenDeploymentName, api.SetStringPtr)
-	err = api.Decode(err, m, "Source", &s.Source, api.SetStringPtr)
-	err = api.Decode(err, m, "Target", &s.Target, api.SetStringPtr)
-	err = api.Decode(err, m, "SwitchoverDetails", &s.SwitchoverDetails, func(p *[]SwitchoverDetail, v any) error {
-		return api.SetList(p, v, func(p *SwitchoverDetail, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "Tasks", &s.Tasks, func(p *[]BlueGreenDeploymentTask, v any) error {
-		return api.SetList(p, v, func(p *BlueGreenDeploymentTask, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "Status", &s.Status, api.SetStringPtr)
-	err = api.Decode(err, m, "StatusDetails", &s.StatusDetails, api.SetStringPtr)
-	err = api.Decode(err, m, "CreateTime", &s.CreateTime, api.SetTimePtr)
-	err = api.Decode(err, m, "DeleteTime", &s.DeleteTime, api.SetTimePtr)
-	err = api.Decode(err, m, "TagList", &s.TagList, func(p *[]Tag, v any) error {
-		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
+func (*CreateDBInstanceMessage) ConvType() (api.Table, int32) { return convTable[:], 57 }
 
-func (s *BlueGreenDeployment) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "BlueGreenDeploymentIdentifier", s.BlueGreenDeploymentIdentifier, api.DynString)
-	api.Put(m, "BlueGreenDeploymentName", s.BlueGreenDeploymentName, api.DynString)
-	api.Put(m, "Source", s.Source, api.DynString)
-	api.Put(m, "Target", s.Target, api.DynString)
-	api.PutList(m, "SwitchoverDetails", s.SwitchoverDetails, func(e SwitchoverDetail) any { return e.ToDynamic() })
-	api.PutList(m, "Tasks", s.Tasks, func(e BlueGreenDeploymentTask) any { return e.ToDynamic() })
-	api.Put(m, "Status", s.Status, api.DynString)
-	api.Put(m, "StatusDetails", s.StatusDetails, api.DynString)
-	api.Put(m, "CreateTime", s.CreateTime, api.DynTime)
-	api.Put(m, "DeleteTime", s.DeleteTime, api.DynTime)
-	api.PutList(m, "TagList", s.TagList, func(e Tag) any { return e.ToDynamic() })
-	return m
-}
+func (*CreateDBInstanceReadReplicaMessage) ConvType() (api.Table, int32) { return convTable[:], 58 }
 
-func (s *BlueGreenDeploymentAlreadyExistsFault) FromDynamic(map[string]any) error { return nil }
+func (*CreateDBInstanceReadReplicaResult) ConvType() (api.Table, int32) { return convTable[:], 59 }
 
-func (s *BlueGreenDeploymentAlreadyExistsFault) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*CreateDBInstanceResult) ConvType() (api.Table, int32) { return convTable[:], 60 }
 
-func (s *BlueGreenDeploymentNotFoundFault) FromDynamic(map[string]any) error { return nil }
+func (*CreateDBParameterGroupMessage) ConvType() (api.Table, int32) { return convTable[:], 61 }
 
-func (s *BlueGreenDeploymentNotFoundFault) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*CreateDBParameterGroupResult) ConvType() (api.Table, int32) { return convTable[:], 62 }
 
-func (s *BlueGreenDeploymentTask) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "Status", &s.Status, api.SetStringPtr)
-	return err
-}
+func (*CreateDBProxyEndpointRequest) ConvType() (api.Table, int32) { return convTable[:], 63 }
 
-func (s *BlueGreenDeploymentTask) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "Status", s.Status, api.DynString)
-	return m
-}
+func (*CreateDBProxyEndpointResponse) ConvType() (api.Table, int32) { return convTable[:], 64 }
 
-func (s *CancelExportTaskMessage) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ExportTaskIdentifier", &s.ExportTaskIdentifier, api.SetStringPtr)
-	return err
-}
+func (*CreateDBProxyRequest) ConvType() (api.Table, int32) { return convTable[:], 65 }
 
-func (s *CancelExportTaskMessage) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "ExportTaskIdentifier", s.ExportTaskIdentifier, api.DynString)
-	return m
-}
+func (*CreateDBProxyResponse) ConvType() (api.Table, int32) { return convTable[:], 66 }
 
-func (s *Certificate) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "CertificateIdentifier", &s.CertificateIdentifier, api.SetStringPtr)
-	err = api.Decode(err, m, "CertificateType", &s.CertificateType, api.SetStringPtr)
-	err = api.Decode(err, m, "Thumbprint", &s.Thumbprint, api.SetStringPtr)
-	err = api.Decode(err, m, "ValidFrom", &s.ValidFrom, api.SetTimePtr)
-	err = api.Decode(err, m, "ValidTill", &s.ValidTill, api.SetTimePtr)
-	err = api.Decode(err, m, "CertificateArn", &s.CertificateArn, api.SetStringPtr)
-	err = api.Decode(err, m, "CustomerOverride", &s.CustomerOverride, api.SetBoolPtr)
-	err = api.Decode(err, m, "CustomerOverrideValidTill", &s.CustomerOverrideValidTill, api.SetTimePtr)
-	return err
-}
+func (*CreateDBSecurityGroupMessage) ConvType() (api.Table, int32) { return convTable[:], 67 }
 
-func (s *Certificate) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "CertificateIdentifier", s.CertificateIdentifier, api.DynString)
-	api.Put(m, "CertificateType", s.CertificateType, api.DynString)
-	api.Put(m, "Thumbprint", s.Thumbprint, api.DynString)
-	api.Put(m, "ValidFrom", s.ValidFrom, api.DynTime)
-	api.Put(m, "ValidTill", s.ValidTill, api.DynTime)
-	api.Put(m, "CertificateArn", s.CertificateArn, api.DynString)
-	api.Put(m, "CustomerOverride", s.CustomerOverride, api.DynBool)
-	api.Put(m, "CustomerOverrideValidTill", s.CustomerOverrideValidTill, api.DynTime)
-	return m
-}
+func (*CreateDBSecurityGroupResult) ConvType() (api.Table, int32) { return convTable[:], 68 }
 
-func (s *CertificateDetails) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "CAIdentifier", &s.CAIdentifier, api.SetStringPtr)
-	err = api.Decode(err, m, "ValidTill", &s.ValidTill, api.SetTimePtr)
-	return err
-}
+func (*CreateDBShardGroupMessage) ConvType() (api.Table, int32) { return convTable[:], 69 }
 
-func (s *CertificateDetails) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "CAIdentifier", s.CAIdentifier, api.DynString)
-	api.Put(m, "ValidTill", s.ValidTill, api.DynTime)
-	return m
-}
+func (*CreateDBSnapshotMessage) ConvType() (api.Table, int32) { return convTable[:], 70 }
 
-func (s *CertificateMessage) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DefaultCertificateForNewLaunches", &s.DefaultCertificateForNewLaunches, api.SetStringPtr)
-	err = api.Decode(err, m, "Certificates", &s.Certificates, func(p *[]Certificate, v any) error {
-		return api.SetList(p, v, func(p *Certificate, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
-	return err
-}
+func (*CreateDBSnapshotResult) ConvType() (api.Table, int32) { return convTable[:], 71 }
 
-func (s *CertificateMessage) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "DefaultCertificateForNewLaunches", s.DefaultCertificateForNewLaunches, api.DynString)
-	api.PutList(m, "Certificates", s.Certificates, func(e Certificate) any { return e.ToDynamic() })
-	api.Put(m, "Marker", s.Marker, api.DynString)
-	return m
-}
+func (*CreateDBSubnetGroupMessage) ConvType() (api.Table, int32) { return convTable[:], 72 }
 
-func (s *CertificateNotFoundFault) FromDynamic(map[string]any) error { return nil }
+func (*CreateDBSubnetGroupResult) ConvType() (api.Table, int32) { return convTable[:], 73 }
 
-func (s *CertificateNotFoundFault) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*CreateEventSubscriptionMessage) ConvType() (api.Table, int32) { return convTable[:], 74 }
 
-func (s *CharacterSet) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "CharacterSetName", &s.CharacterSetName, api.SetStringPtr)
-	err = api.Decode(err, m, "CharacterSetDescription", &s.CharacterSetDescription, api.SetStringPtr)
-	return err
-}
+func (*CreateEventSubscriptionResult) ConvType() (api.Table, int32) { return convTable[:], 75 }
 
-func (s *CharacterSet) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "CharacterSetName", s.CharacterSetName, api.DynString)
-	api.Put(m, "CharacterSetDescription", s.CharacterSetDescription, api.DynString)
-	return m
-}
+func (*CreateGlobalClusterMessage) ConvType() (api.Table, int32) { return convTable[:], 76 }
 
-func (s *CloudwatchLogsExportConfiguration) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "EnableLogTypes", &s.EnableLogTypes, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "DisableLogTypes", &s.DisableLogTypes, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	return err
-}
+func (*CreateGlobalClusterResult) ConvType() (api.Table, int32) { return convTable[:], 77 }
 
-func (s *CloudwatchLogsExportConfiguration) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutList(m, "EnableLogTypes", s.EnableLogTypes, api.DynString)
-	api.PutList(m, "DisableLogTypes", s.DisableLogTypes, api.DynString)
-	return m
-}
+func (*CreateIntegrationMessage) ConvType() (api.Table, int32) { return convTable[:], 78 }
 
-func (s *ClusterPendingModifiedValues) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "PendingCloudwatchLogsExports", &s.PendingCloudwatchLogsExports, api.SetStructPtr[PendingCloudwatchLogsExports])
-	err = api.Decode(err, m, "DBClusterIdentifier", &s.DBClusterIdentifier, api.SetStringPtr)
-	err = api.Decode(err, m, "MasterUserPassword", &s.MasterUserPassword, api.SetStringPtr)
-	err = api.Decode(err, m, "IAMDatabaseAuthenticationEnabled", &s.IAMDatabaseAuthenticationEnabled, api.SetBoolPtr)
-	err = api.Decode(err, m, "EngineVersion", &s.EngineVersion, api.SetStringPtr)
-	err = api.Decode(err, m, "BackupRetentionPeriod", &s.BackupRetentionPeriod, api.SetInt32Ptr)
-	err = api.Decode(err, m, "AllocatedStorage", &s.AllocatedStorage, api.SetInt32Ptr)
-	err = api.Decode(err, m, "RdsCustomClusterConfiguration", &s.RdsCustomClusterConfiguration, api.SetStructPtr[RdsCustomClusterConfiguration])
-	err = api.Decode(err, m, "Iops", &s.Iops, api.SetInt32Ptr)
-	err = api.Decode(err, m, "StorageType", &s.StorageType, api.SetStringPtr)
-	err = api.Decode(err, m, "CertificateDetails", &s.CertificateDetails, api.SetStructPtr[CertificateDetails])
-	return err
-}
+func (*CreateOptionGroupMessage) ConvType() (api.Table, int32) { return convTable[:], 79 }
 
-func (s *ClusterPendingModifiedValues) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.PutStruct(m, "PendingCloudwatchLogsExports", s.PendingCloudwatchLogsExports)
-	api.Put(m, "DBClusterIdentifier", s.DBClusterIdentifier, api.DynString)
-	api.Put(m, "MasterUserPassword", s.MasterUserPassword, api.DynString)
-	api.Put(m, "IAMDatabaseAuthenticationEnabled", s.IAMDatabaseAuthenticationEnabled, api.DynBool)
-	api.Put(m, "EngineVersion", s.EngineVersion, api.DynString)
-	api.Put(m, "BackupRetentionPeriod", s.BackupRetentionPeriod, api.DynInt32)
-	api.Put(m, "AllocatedStorage", s.AllocatedStorage, api.DynInt32)
-	api.PutStruct(m, "RdsCustomClusterConfiguration", s.RdsCustomClusterConfiguration)
-	api.Put(m, "Iops", s.Iops, api.DynInt32)
-	api.Put(m, "StorageType", s.StorageType, api.DynString)
-	api.PutStruct(m, "CertificateDetails", s.CertificateDetails)
-	return m
-}
+func (*CreateOptionGroupResult) ConvType() (api.Table, int32) { return convTable[:], 80 }
 
-func (s *ConnectionPoolConfiguration) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "MaxConnectionsPercent", &s.MaxConnectionsPercent, api.SetInt32Ptr)
-	err = api.Decode(err, m, "MaxIdleConnectionsPercent", &s.MaxIdleConnectionsPercent, api.SetInt32Ptr)
-	err = api.Decode(err, m, "ConnectionBorrowTimeout", &s.ConnectionBorrowTimeout, api.SetInt32Ptr)
-	err = api.Decode(err, m, "SessionPinningFilters", &s.SessionPinningFilters, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "InitQuery", &s.InitQuery, api.SetStringPtr)
-	return err
-}
+func (*CreateTenantDatabaseMessage) ConvType() (api.Table, int32) { return convTable[:], 81 }
 
-func (s *ConnectionPoolConfiguration) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 5)
-	api.Put(m, "MaxConnectionsPercent", s.MaxConnectionsPercent, api.DynInt32)
-	api.Put(m, "MaxIdleConnectionsPercent", s.MaxIdleConnectionsPercent, api.DynInt32)
-	api.Put(m, "ConnectionBorrowTimeout", s.ConnectionBorrowTimeout, api.DynInt32)
-	api.PutList(m, "SessionPinningFilters", s.SessionPinningFilters, api.DynString)
-	api.Put(m, "InitQuery", s.InitQuery, api.DynString)
-	return m
-}
+func (*CreateTenantDatabaseResult) ConvType() (api.Table, int32) { return convTable[:], 82 }
 
-func (s *ConnectionPoolConfigurationInfo) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "MaxConnectionsPercent", &s.MaxConnectionsPercent, api.SetInt32Ptr)
-	err = api.Decode(err, m, "MaxIdleConnectionsPercent", &s.MaxIdleConnectionsPercent, api.SetInt32Ptr)
-	err = api.Decode(err, m, "ConnectionBorrowTimeout", &s.ConnectionBorrowTimeout, api.SetInt32Ptr)
-	err = api.Decode(err, m, "SessionPinningFilters", &s.SessionPinningFilters, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "InitQuery", &s.InitQuery, api.SetStringPtr)
-	return err
-}
+func (*CustomAvailabilityZoneNotFoundFault) ConvType() (api.Table, int32) { return convTable[:], 83 }
 
-func (s *ConnectionPoolConfigurationInfo) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 5)
-	api.Put(m, "MaxConnectionsPercent", s.MaxConnectionsPercent, api.DynInt32)
-	api.Put(m, "MaxIdleConnectionsPercent", s.MaxIdleConnectionsPercent, api.DynInt32)
-	api.Put(m, "ConnectionBorrowTimeout", s.ConnectionBorrowTimeout, api.DynInt32)
-	api.PutList(m, "SessionPinningFilters", s.SessionPinningFilters, api.DynString)
-	api.Put(m, "InitQuery", s.InitQuery, api.DynString)
-	return m
-}
+func (*CustomDBEngineVersionAMI) ConvType() (api.Table, int32) { return convTable[:], 84 }
 
-func (s *ContextAttribute) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Key", &s.Key, api.SetStringPtr)
-	err = api.Decode(err, m, "Value", &s.Value, api.SetStringPtr)
-	return err
+func (*CustomDBEngineVersionAlreadyExistsFault) ConvType() (api.Table, int32) {
+	return convTable[:], 85
 }
 
-func (s *ContextAttribute) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Key", s.Key, api.DynString)
-	api.Put(m, "Value", s.Value, api.DynString)
-	return m
-}
+func (*CustomDBEngineVersionNotFoundFault) ConvType() (api.Table, int32) { return convTable[:], 86 }
 
-func (s *CopyDBClusterParameterGroupMessage) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "SourceDBClusterParameterGroupIdentifier", &s.SourceDBClusterParameterGroupIdentifier, api.SetStringPtr)
-	err = api.Decode(err, m, "TargetDBClusterParameterGroupIdentifier", &s.TargetDBClusterParameterGroupIdentifier, api.SetStringPtr)
-	err = api.Decode(err, m, "TargetDBClusterParameterGroupDescription", &s.TargetDBClusterParameterGroupDescription, api.SetStringPtr)
-	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]Tag, v any) error {
-		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
+func (*CustomDBEngineVersionQuotaExceededFault) ConvType() (api.Table, int32) {
+	return convTable[:], 87
 }
 
-func (s *CopyDBClusterParameterGroupMessage) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "SourceDBClusterParameterGroupIdentifier", s.SourceDBClusterParameterGroupIdentifier, api.DynString)
-	api.Put(m, "TargetDBClusterParameterGroupIdentifier", s.TargetDBClusterParameterGroupIdentifier, api.DynString)
-	api.Put(m, "TargetDBClusterParameterGroupDescription", s.TargetDBClusterParameterGroupDescription, api.DynString)
-	api.PutList(m, "Tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
-	return m
-}
+func (*DBCluster) ConvType() (api.Table, int32) { return convTable[:], 88 }
 
-func (s *CopyDBClusterParameterGroupResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DBClusterParameterGroup", &s.DBClusterParameterGroup, api.SetStructPtr[DBClusterParameterGroup])
-	return err
-}
+func (*DBClusterAlreadyExistsFault) ConvType() (api.Table, int32) { return convTable[:], 89 }
 
-func (s *CopyDBClusterParameterGroupResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "DBClusterParameterGroup", s.DBClusterParameterGroup)
-	return m
-}
+func (*DBClusterAutomatedBackup) ConvType() (api.Table, int32) { return convTable[:], 90 }
 
-func (s *CopyDBClusterSnapshotMessage) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "SourceDBClusterSnapshotIdentifier", &s.SourceDBClusterSnapshotIdentifier, api.SetStringPtr)
-	err = api.Decode(err, m, "TargetDBClusterSnapshotIdentifier", &s.TargetDBClusterSnapshotIdentifier, api.SetStringPtr)
-	err = api.Decode(err, m, "KmsKeyId", &s.KmsKeyId, api.SetStringPtr)
-	err = api.Decode(err, m, "PreSignedUrl", &s.PreSignedUrl, api.SetStringPtr)
-	err = api.Decode(err, m, "CopyTags", &s.CopyTags, api.SetBoolPtr)
-	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]Tag, v any) error {
-		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
+func (*DBClusterAutomatedBackupMessage) ConvType() (api.Table, int32) { return convTable[:], 91 }
 
-func (s *CopyDBClusterSnapshotMessage) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 6)
-	api.Put(m, "SourceDBClusterSnapshotIdentifier", s.SourceDBClusterSnapshotIdentifier, api.DynString)
-	api.Put(m, "TargetDBClusterSnapshotIdentifier", s.TargetDBClusterSnapshotIdentifier, api.DynString)
-	api.Put(m, "KmsKeyId", s.KmsKeyId, api.DynString)
-	api.Put(m, "PreSignedUrl", s.PreSignedUrl, api.DynString)
-	api.Put(m, "CopyTags", s.CopyTags, api.DynBool)
-	api.PutList(m, "Tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
-	return m
-}
+func (*DBClusterAutomatedBackupNotFoundFault) ConvType() (api.Table, int32) { return convTable[:], 92 }
 
-func (s *CopyDBClusterSnapshotResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DBClusterSnapshot", &s.DBClusterSnapshot, api.SetStructPtr[DBClusterSnapshot])
-	return err
+func (*DBClusterAutomatedBackupQuotaExceededFault) ConvType() (api.Table, int32) {
+	return convTable[:], 93
 }
 
-func (s *CopyDBClusterSnapshotResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "DBClusterSnapshot", s.DBClusterSnapshot)
-	return m
-}
+func (*DBClusterBacktrack) ConvType() (api.Table, int32) { return convTable[:], 94 }
 
-func (s *CopyDBParameterGroupMessage) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "SourceDBParameterGroupIdentifier", &s.SourceDBParameterGroupIdentifier, api.SetStringPtr)
-	err = api.Decode(err, m, "TargetDBParameterGroupIdentifier", &s.TargetDBParameterGroupIdentifier, api.SetStringPtr)
-	err = api.Decode(err, m, "TargetDBParameterGroupDescription", &s.TargetDBParameterGroupDescription, api.SetStringPtr)
-	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]Tag, v any) error {
-		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
+func (*DBClusterBacktrackMessage) ConvType() (api.Table, int32) { return convTable[:], 95 }
 
-func (s *CopyDBParameterGroupMessage) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "SourceDBParameterGroupIdentifier", s.SourceDBParameterGroupIdentifier, api.DynString)
-	api.Put(m, "TargetDBParameterGroupIdentifier", s.TargetDBParameterGroupIdentifier, api.DynString)
-	api.Put(m, "TargetDBParameterGroupDescription", s.TargetDBParameterGroupDescription, api.DynString)
-	api.PutList(m, "Tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
-	return m
-}
+func (*DBClusterBacktrackNotFoundFault) ConvType() (api.Table, int32) { return convTable[:], 96 }
 
-func (s *CopyDBParameterGroupResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DBParameterGroup", &s.DBParameterGroup, api.SetStructPtr[DBParameterGroup])
-	return err
-}
+func (*DBClusterCapacityInfo) ConvType() (api.Table, int32) { return convTable[:], 97 }
 
-func (s *CopyDBParameterGroupResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "DBParameterGroup", s.DBParameterGroup)
-	return m
-}
+func (*DBClusterEndpoint) ConvType() (api.Table, int32) { return convTable[:], 98 }
 
-func (s *CopyDBSnapshotMessage) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "SourceDBSnapshotIdentifier", &s.SourceDBSnapshotIdentifier, api.SetStringPtr)
-	err = api.Decode(err, m, "TargetDBSnapshotIdentifier", &s.TargetDBSnapshotIdentifier, api.SetStringPtr)
-	err = api.Decode(err, m, "KmsKeyId", &s.KmsKeyId, api.SetStringPtr)
-	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]Tag, v any) error {
-		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "CopyTags", &s.CopyTags, api.SetBoolPtr)
-	err = api.Decode(err, m, "PreSignedUrl", &s.PreSignedUrl, api.SetStringPtr)
-	err = api.Decode(err, m, "OptionGroupName", &s.OptionGroupName, api.SetStringPtr)
-	err = api.Decode(err, m, "TargetCustomAvailabilityZone", &s.TargetCustomAvailabilityZone, api.SetStringPtr)
-	err = api.Decode(err, m, "CopyOptionGroup", &s.CopyOptionGroup, api.SetBoolPtr)
-	return err
-}
+func (*DBClusterEndpointAlreadyExistsFault) ConvType() (api.Table, int32) { return convTable[:], 99 }
 
-func (s *CopyDBSnapshotMessage) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "SourceDBSnapshotIdentifier", s.SourceDBSnapshotIdentifier, api.DynString)
-	api.Put(m, "TargetDBSnapshotIdentifier", s.TargetDBSnapshotIdentifier, api.DynString)
-	api.Put(m, "KmsKeyId", s.KmsKeyId, api.DynString)
-	api.PutList(m, "Tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
-	api.Put(m, "CopyTags", s.CopyTags, api.DynBool)
-	api.Put(m, "PreSignedUrl", s.PreSignedUrl, api.DynString)
-	api.Put(m, "OptionGroupName", s.OptionGroupName, api.DynString)
-	api.Put(m, "TargetCustomAvailabilityZone", s.TargetCustomAvailabilityZone, api.DynString)
-	api.Put(m, "CopyOptionGroup", s.CopyOptionGroup, api.DynBool)
-	return m
-}
+func (*DBClusterEndpointMessage) ConvType() (api.Table, int32) { return convTable[:], 100 }
 
-func (s *CopyDBSnapshotResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DBSnapshot", &s.DBSnapshot, api.SetStructPtr[DBSnapshot])
-	return err
-}
+func (*DBClusterEndpointNotFoundFault) ConvType() (api.Table, int32) { return convTable[:], 101 }
 
-func (s *CopyDBSnapshotResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "DBSnapshot", s.DBSnapshot)
-	return m
-}
+func (*DBClusterEndpointQuotaExceededFault) ConvType() (api.Table, int32) { return convTable[:], 102 }
 
-func (s *CopyOptionGroupMessage) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "SourceOptionGroupIdentifier", &s.SourceOptionGroupIdentifier, api.SetStringPtr)
-	err = api.Decode(err, m, "TargetOptionGroupIdentifier", &s.TargetOptionGroupIdentifier, api.SetStringPtr)
-	err = api.Decode(err, m, "TargetOptionGroupDescription", &s.TargetOptionGroupDescription, api.SetStringPtr)
-	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]Tag, v any) error {
-		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
+func (*DBClusterMember) ConvType() (api.Table, int32) { return convTable[:], 103 }
 
-func (s *CopyOptionGroupMessage) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "SourceOptionGroupIdentifier", s.SourceOptionGroupIdentifier, api.DynString)
-	api.Put(m, "TargetOptionGroupIdentifier", s.TargetOptionGroupIdentifier, api.DynString)
-	api.Put(m, "TargetOptionGroupDescription", s.TargetOptionGroupDescription, api.DynString)
-	api.PutList(m, "Tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
-	return m
-}
+func (*DBClusterMessage) ConvType() (api.Table, int32) { return convTable[:], 104 }
 
-func (s *CopyOptionGroupResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "OptionGroup", &s.OptionGroup, api.SetStructPtr[OptionGroup])
-	return err
-}
+func (*DBClusterNotFoundFault) ConvType() (api.Table, int32) { return convTable[:], 105 }
 
-func (s *CopyOptionGroupResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "OptionGroup", s.OptionGroup)
-	return m
-}
+func (*DBClusterOptionGroupStatus) ConvType() (api.Table, int32) { return convTable[:], 106 }
 
-func (s *CreateBlueGreenDeploymentRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "BlueGreenDeploymentName", &s.BlueGreenDeploymentName, api.SetStringPtr)
-	err = api.Decode(err, m, "Source", &s.Source, api.SetStringPtr)
-	err = api.Decode(err, m, "TargetEngineVersion", &s.TargetEngineVersion, api.SetStringPtr)
-	err = api.Decode(err, m, "TargetDBParameterGroupName", &s.TargetDBParameterGroupName, api.SetStringPtr)
-	err = api.Decode(err, m, "TargetDBClusterParameterGroupName", &s.TargetDBClusterParameterGroupName, api.SetStringPtr)
-	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]Tag, v any) error {
-		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "TargetDBInstanceClass", &s.TargetDBInstanceClass, api.SetStringPtr)
-	err = api.Decode(err, m, "UpgradeTargetStorageConfig", &s.UpgradeTargetStorageConfig, api.SetBoolPtr)
-	return err
-}
+func (*DBClusterParameterGroup) ConvType() (api.Table, int32) { return convTable[:], 107 }
 
-func (s *CreateBlueGreenDeploymentRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "BlueGreenDeploymentName", s.BlueGreenDeploymentName, api.DynString)
-	api.Put(m, "Source", s.Source, api.DynString)
-	api.Put(m, "TargetEngineVersion", s.TargetEngineVersion, api.DynString)
-	api.Put(m, "TargetDBParameterGroupName", s.TargetDBParameterGroupName, api.DynString)
-	api.Put(m, "TargetDBClusterParameterGroupName", s.TargetDBClusterParameterGroupName, api.DynString)
-	api.PutList(m, "Tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
-	api.Put(m, "TargetDBInstanceClass", s.TargetDBInstanceClass, api.DynString)
-	api.Put(m, "UpgradeTargetStorageConfig", s.UpgradeTargetStorageConfig, api.DynBool)
-	return m
-}
+func (*DBClusterParameterGroupDetails) ConvType() (api.Table, int32) { return convTable[:], 108 }
 
-func (s *CreateBlueGreenDeploymentResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "BlueGreenDeployment", &s.BlueGreenDeployment, api.SetStructPtr[BlueGreenDeployment])
-	return err
-}
+func (*DBClusterParameterGroupNameMessage) ConvType() (api.Table, int32) { return convTable[:], 109 }
 
-func (s *CreateBlueGreenDeploymentResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "BlueGreenDeployment", s.BlueGreenDeployment)
-	return m
-}
+func (*DBClusterParameterGroupNotFoundFault) ConvType() (api.Table, int32) { return convTable[:], 110 }
 
-func (s *CreateCustomDBEngineVersionFault) FromDynamic(map[string]any) error { return nil }
+func (*DBClusterParameterGroupsMessage) ConvType() (api.Table, int32) { return convTable[:], 111 }
 
-func (s *CreateCustomDBEngineVersionFault) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*DBClusterQuotaExceededFault) ConvType() (api.Table, int32) { return convTable[:], 112 }
 
-func (s *CreateCustomDBEngineVersionMessage) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Engine", &s.Engine, api.SetStringPtr)
-	err = api.Decode(err, m, "EngineVersion", &s.EngineVersion, api.SetStringPtr)
-	err = api.Decode(err, m, "DatabaseInstallationFilesS3BucketName", &s.DatabaseInstallationFilesS3BucketName, api.SetStringPtr)
-	err = api.Decode(err, m, "DatabaseInstallationFilesS3Prefix", &s.DatabaseInstallationFilesS3Prefix, api.SetStringPtr)
-	err = api.Decode(err, m, "ImageId", &s.ImageId, api.SetStringPtr)
-	err = api.Decode(err, m, "KMSKeyId", &s.KMSKeyId, api.SetStringPtr)
-	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
-	err = api.Decode(err, m, "Manifest", &s.Manifest, api.SetStringPtr)
-	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]Tag, v any) error {
-		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "SourceCustomDbEngineVersionIdentifier", &s.SourceCustomDbEngineVersionIdentifier, api.SetStringPtr)
-	err = api.Decode(err, m, "UseAwsProvidedLatestImage", &s.UseAwsProvidedLatestImage, api.SetBoolPtr)
-	return err
-}
+func (*DBClusterRole) ConvType() (api.Table, int32) { return convTable[:], 113 }
 
-func (s *CreateCustomDBEngineVersionMessage) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "Engine", s.Engine, api.DynString)
-	api.Put(m, "EngineVersion", s.EngineVersion, api.DynString)
-	api.Put(m, "DatabaseInstallationFilesS3BucketName", s.DatabaseInstallationFilesS3BucketName, api.DynString)
-	api.Put(m, "DatabaseInstallationFilesS3Prefix", s.DatabaseInstallationFilesS3Prefix, api.DynString)
-	api.Put(m, "ImageId", s.ImageId, api.DynString)
-	api.Put(m, "KMSKeyId", s.KMSKeyId, api.DynString)
-	api.Put(m, "Description", s.Description, api.DynString)
-	api.Put(m, "Manifest", s.Manifest, api.DynString)
-	api.PutList(m, "Tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
-	api.Put(m, "SourceCustomDbEngineVersionIdentifier", s.SourceCustomDbEngineVersionIdentifier, api.DynString)
-	api.Put(m, "UseAwsProvidedLatestImage", s.UseAwsProvidedLatestImage, api.DynBool)
-	return m
-}
+func (*DBClusterRoleAlreadyExistsFault) ConvType() (api.Table, int32) { return convTable[:], 114 }
 
-func (s *CreateDBClusterEndpointMessage) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DBClusterIdentifier", &s.DBClusterIdentifier, api.SetStringPtr)
-	err = api.Decode(err, m, "DBClusterEndpointIdentifier", &s.DBClusterEndpointIdentifier, api.SetStringPtr)
-	err = api.Decode(err, m, "EndpointType", &s.EndpointType, api.SetStringPtr)
-	err = api.Decode(err, m, "StaticMembers", &s.StaticMembers, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "ExcludedMembers", &s.ExcludedMembers, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]Tag, v any) error {
-		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
+func (*DBClusterRoleNotFoundFault) ConvType() (api.Table, int32) { return convTable[:], 115 }
 
-func (s *CreateDBClusterEndpointMessage) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 6)
-	api.Put(m, "DBClusterIdentifier", s.DBClusterIdentifier, api.DynString)
-	api.Put(m, "DBClusterEndpointIdentifier", s.DBClusterEndpointIdentifier, api.DynString)
-	api.Put(m, "EndpointType", s.EndpointType, api.DynString)
-	api.PutList(m, "StaticMembers", s.StaticMembers, api.DynString)
-	api.PutList(m, "ExcludedMembers", s.ExcludedMembers, api.DynString)
-	api.PutList(m, "Tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
-	return m
-}
+func (*DBClusterRoleQuotaExceededFault) ConvType() (api.Table, int32) { return convTable[:], 116 }
 
-func (s *CreateDBClusterMessage) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "AvailabilityZones", &s.AvailabilityZones, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "BackupRetentionPeriod", &s.BackupRetentionPeriod, api.SetInt32Ptr)
-	err = api.Decode(err, m, "CharacterSetName", &s.CharacterSetName, api.SetStringPtr)
-	err = api.Decode(err, m, "DatabaseName", &s.DatabaseName, api.SetStringPtr)
-	err = api.Decode(err, m, "DBClusterIdentifier", &s.DBClusterIdentifier, api.SetStringPtr)
-	err = api.Decode(err, m, "DBClusterParameterGroupName", &s.DBClusterParameterGroupName, api.SetStringPtr)
-	err = api.Decode(err, m, "VpcSecurityGroupIds", &s.VpcSecurityGroupIds, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "DBSubnetGroupName", &s.DBSubnetGroupName, api.SetStringPtr)
-	err = api.Decode(err, m, "Engine", &s.Engine, api.SetStringPtr)
-	err = api.Decode(err, m, "EngineVersion", &s.EngineVersion, api.SetStringPtr)
-	err = api.Decode(err, m, "Port", &s.Port, api.SetInt32Ptr)
-	err = api.Decode(err, m, "MasterUsername", &s.MasterUsername, api.SetStringPtr)
-	err = api.Decode(err, m, "MasterUserPassword", &s.MasterUserPassword, api.SetStringPtr)
-	err = api.Decode(err, m, "OptionGroupName", &s.OptionGroupName, api.SetStringPtr)
-	err = api.Decode(err, m, "PreferredBackupWindow", &s.PreferredBackupWindow, api.SetStringPtr)
-	err = api.Decode(err, m, "PreferredMaintenanceWindow", &s.PreferredMaintenanceWindow, api.SetStringPtr)
-	err = api.Decode(err, m, "ReplicationSourceIdentifier", &s.ReplicationSourceIdentifier, api.SetStringPtr)
-	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]Tag, v any) error {
-		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "StorageEncrypted", &s.StorageEncrypted, api.SetBoolPtr)
-	err = api.Decode(err, m, "KmsKeyId", &s.KmsKeyId, api.SetStringPtr)
-	err = api.Decode(err, m, "PreSignedUrl", &s.PreSignedUrl, api.SetStringPtr)
-	err = api.Decode(err, m, "EnableIAMDatabaseAuthentication", &s.EnableIAMDatabaseAuthentication, api.SetBoolPtr)
-	err = api.Decode(err, m, "BacktrackWindow", &s.BacktrackWindow, api.SetInt64Ptr)
-	err = api.Decode(err, m, "EnableCloudwatchLogsExports", &s.EnableCloudwatchLogsExports, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "EngineMode", &s.EngineMode, api.SetStringPtr)
-	err = api.Decode(err, m, "ScalingConfiguration", &s.ScalingConfiguration, api.SetStructPtr[ScalingConfiguration])
-	err = api.Decode(err, m, "RdsCustomClusterConfiguration", &s.RdsCustomClusterConfiguration, api.SetStructPtr[RdsCustomClusterConfiguration])
-	err = api.Decode(err, m, "DeletionProtection", &s.DeletionProtection, api.SetBoolPtr)
-	err = api.Decode(err, m, "GlobalClusterIdentifier", &s.GlobalClusterIdentifier, api.SetStringPtr)
-	err = api.Decode(err, m, "EnableHttpEndpoint", &s.EnableHttpEndpoint, api.SetBoolPtr)
-	err = api.Decode(err, m, "CopyTagsToSnapshot", &s.CopyTagsToSnapshot, api.SetBoolPtr)
-	err = api.Decode(err, m, "Domain", &s.Domain, api.SetStringPtr)
-	err = api.Decode(err, m, "DomainIAMRoleName", &s.DomainIAMRoleName, api.SetStringPtr)
-	err = api.Decode(err, m, "EnableGlobalWriteForwarding", &s.EnableGlobalWriteForwarding, api.SetBoolPtr)
-	err = api.Decode(err, m, "DBClusterInstanceClass", &s.DBClusterInstanceClass, api.SetStringPtr)
-	err = api.Decode(err, m, "AllocatedStorage", &s.AllocatedStorage, api.SetInt32Ptr)
-	err = api.Decode(err, m, "StorageType", &s.StorageType, api.SetStringPtr)
-	err = api.Decode(err, m, "Iops", &s.Iops, api.SetInt32Ptr)
-	err = api.Decode(err, m, "PubliclyAccessible", &s.PubliclyAccessible, api.SetBoolPtr)
-	err = api.Decode(err, m, "AutoMinorVersionUpgrade", &s.AutoMinorVersionUpgrade, api.SetBoolPtr)
-	err = api.Decode(err, m, "MonitoringInterval", &s.MonitoringInterval, api.SetInt32Ptr)
-	err = api.Decode(err, m, "MonitoringRoleArn", &s.MonitoringRoleArn, api.SetStringPtr)
-	err = api.Decode(err, m, "EnablePerformanceInsights", &s.EnablePerformanceInsights, api.SetBoolPtr)
-	err = api.Decode(err, m, "PerformanceInsightsKMSKeyId", &s.PerformanceInsightsKMSKeyId, api.SetStringPtr)
-	err = api.Decode(err, m, "PerformanceInsightsRetentionPeriod", &s.PerformanceInsightsRetentionPeriod, api.SetInt32Ptr)
-	err = api.Decode(err, m, "EnableLimitlessDatabase", &s.EnableLimitlessDatabase, api.SetBoolPtr)
-	err = api.Decode(err, m, "ServerlessV2ScalingConfiguration", &s.ServerlessV2ScalingConfiguration, api.SetStructPtr[ServerlessV2ScalingConfiguration])
-	err = api.Decode(err, m, "NetworkType", &s.NetworkType, api.SetStringPtr)
-	err = api.Decode(err, m, "DBSystemId", &s.DBSystemId, api.SetStringPtr)
-	err = api.Decode(err, m, "ManageMasterUserPassword", &s.ManageMasterUserPassword, api.SetBoolPtr)
-	err = api.Decode(err, m, "MasterUserSecretKmsKeyId", &s.MasterUserSecretKmsKeyId, api.SetStringPtr)
-	err = api.Decode(err, m, "EnableLocalWriteForwarding", &s.EnableLocalWriteForwarding, api.SetBoolPtr)
-	err = api.Decode(err, m, "CACertificateIdentifier", &s.CACertificateIdentifier, api.SetStringPtr)
-	err = api.Decode(err, m, "EngineLifecycleSupport", &s.EngineLifecycleSupport, api.SetStringPtr)
-	return err
-}
+func (*DBClusterSnapshot) ConvType() (api.Table, int32) { return convTable[:], 117 }
 
-func (s *CreateDBClusterMessage) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.PutList(m, "AvailabilityZones", s.AvailabilityZones, api.DynString)
-	api.Put(m, "BackupRetentionPeriod", s.BackupRetentionPeriod, api.DynInt32)
-	api.Put(m, "CharacterSetName", s.CharacterSetName, api.DynString)
-	api.Put(m, "DatabaseName", s.DatabaseName, api.DynString)
-	api.Put(m, "DBClusterIdentifier", s.DBClusterIdentifier, api.DynString)
-	api.Put(m, "DBClusterParameterGroupName", s.DBClusterParameterGroupName, api.DynString)
-	api.PutList(m, "VpcSecurityGroupIds", s.VpcSecurityGroupIds, api.DynString)
-	api.Put(m, "DBSubnetGroupName", s.DBSubnetGroupName, api.DynString)
-	api.Put(m, "Engine", s.Engine, api.DynString)
-	api.Put(m, "EngineVersion", s.EngineVersion, api.DynString)
-	api.Put(m, "Port", s.Port, api.DynInt32)
-	api.Put(m, "MasterUsername", s.MasterUsername, api.DynString)
-	api.Put(m, "MasterUserPassword", s.MasterUserPassword, api.DynString)
-	api.Put(m, "OptionGroupName", s.OptionGroupName, api.DynString)
-	api.Put(m, "PreferredBackupWindow", s.PreferredBackupWindow, api.DynString)
-	api.Put(m, "PreferredMaintenanceWindow", s.PreferredMaintenanceWindow, api.DynString)
-	api.Put(m, "ReplicationSourceIdentifier", s.ReplicationSourceIdentifier, api.DynString)
-	api.PutList(m, "Tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
-	api.Put(m, "StorageEncrypted", s.StorageEncrypted, api.DynBool)
-	api.Put(m, "KmsKeyId", s.KmsKeyId, api.DynString)
-	api.Put(m, "PreSignedUrl", s.PreSignedUrl, api.DynString)
-	api.Put(m, "EnableIAMDatabaseAuthentication", s.EnableIAMDatabaseAuthentication, api.DynBool)
-	api.Put(m, "BacktrackWindow", s.BacktrackWindow, api.DynInt64)
-	api.PutList(m, "EnableCloudwatchLogsExports", s.EnableCloudwatchLogsExports, api.DynString)
-	api.Put(m, "EngineMode", s.EngineMode, api.DynString)
-	api.PutStruct(m, "ScalingConfiguration", s.ScalingConfiguration)
-	api.PutStruct(m, "RdsCustomClusterConfiguration", s.RdsCustomClusterConfiguration)
-	api.Put(m, "DeletionProtection", s.DeletionProtection, api.DynBool)
-	api.Put(m, "GlobalClusterIdentifier", s.GlobalClusterIdentifier, api.DynString)
-	api.Put(m, "EnableHttpEndpoint", s.EnableHttpEndpoint, api.DynBool)
-	api.Put(m, "CopyTagsToSnapshot", s.CopyTagsToSnapshot, api.DynBool)
-	api.Put(m, "Domain", s.Domain, api.DynString)
-	api.Put(m, "DomainIAMRoleName", s.DomainIAMRoleName, api.DynString)
-	api.Put(m, "EnableGlobalWriteForwarding", s.EnableGlobalWriteForwarding, api.DynBool)
-	api.Put(m, "DBClusterInstanceClass", s.DBClusterInstanceClass, api.DynString)
-	api.Put(m, "AllocatedStorage", s.AllocatedStorage, api.DynInt32)
-	api.Put(m, "StorageType", s.StorageType, api.DynString)
-	api.Put(m, "Iops", s.Iops, api.DynInt32)
-	api.Put(m, "PubliclyAccessible", s.PubliclyAccessible, api.DynBool)
-	api.Put(m, "AutoMinorVersionUpgrade", s.AutoMinorVersionUpgrade, api.DynBool)
-	api.Put(m, "MonitoringInterval", s.MonitoringInterval, api.DynInt32)
-	api.Put(m, "MonitoringRoleArn", s.MonitoringRoleArn, api.DynString)
-	api.Put(m, "EnablePerformanceInsights", s.EnablePerformanceInsights, api.DynBool)
-	api.Put(m, "PerformanceInsightsKMSKeyId", s.PerformanceInsightsKMSKeyId, api.DynString)
-	api.Put(m, "PerformanceInsightsRetentionPeriod", s.PerformanceInsightsRetentionPeriod, api.DynInt32)
-	api.Put(m, "EnableLimitlessDatabase", s.EnableLimitlessDatabase, api.DynBool)
-	api.PutStruct(m, "ServerlessV2ScalingConfiguration", s.ServerlessV2ScalingConfiguration)
-	api.Put(m, "NetworkType", s.NetworkType, api.DynString)
-	api.Put(m, "DBSystemId", s.DBSystemId, api.DynString)
-	api.Put(m, "ManageMasterUserPassword", s.ManageMasterUserPassword, api.DynBool)
-	api.Put(m, "MasterUserSecretKmsKeyId", s.MasterUserSecretKmsKeyId, api.DynString)
-	api.Put(m, "EnableLocalWriteForwarding", s.EnableLocalWriteForwarding, api.DynBool)
-	api.Put(m, "CACertificateIdentifier", s.CACertificateIdentifier, api.DynString)
-	api.Put(m, "EngineLifecycleSupport", s.EngineLifecycleSupport, api.DynString)
-	return m
-}
+func (*DBClusterSnapshotAlreadyExistsFault) ConvType() (api.Table, int32) { return convTable[:], 118 }
 
-func (s *CreateDBClusterParameterGroupMessage) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DBClusterParameterGroupName", &s.DBClusterParameterGroupName, api.SetStringPtr)
-	err = api.Decode(err, m, "DBParameterGroupFamily", &s.DBParameterGroupFamily, api.SetStringPtr)
-	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
-	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]Tag, v any) error {
-		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
+func (*DBClusterSnapshotAttribute) ConvType() (api.Table, int32) { return convTable[:], 119 }
 
-func (s *CreateDBClusterParameterGroupMessage) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "DBClusterParameterGroupName", s.DBClusterParameterGroupName, api.DynString)
-	api.Put(m, "DBParameterGroupFamily", s.DBParameterGroupFamily, api.DynString)
-	api.Put(m, "Description", s.Description, api.DynString)
-	api.PutList(m, "Tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
-	return m
-}
+func (*DBClusterSnapshotAttributesResult) ConvType() (api.Table, int32) { return convTable[:], 120 }
 
-func (s *CreateDBClusterParameterGroupResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DBClusterParameterGroup", &s.DBClusterParameterGroup, api.SetStructPtr[DBClusterParameterGroup])
-	return err
-}
+func (*DBClusterSnapshotMessage) ConvType() (api.Table, int32) { return convTable[:], 121 }
 
-func (s *CreateDBClusterParameterGroupResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "DBClusterParameterGroup", s.DBClusterParameterGroup)
-	return m
-}
+func (*DBClusterSnapshotNotFoundFault) ConvType() (api.Table, int32) { return convTable[:], 122 }
 
-func (s *CreateDBClusterResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DBCluster", &s.DBCluster, api.SetStructPtr[DBCluster])
-	return err
-}
+func (*DBClusterStatusInfo) ConvType() (api.Table, int32) { return convTable[:], 123 }
 
-func (s *CreateDBClusterResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "DBCluster", s.DBCluster)
-	return m
-}
+func (*DBEngineVersion) ConvType() (api.Table, int32) { return convTable[:], 124 }
 
-func (s *CreateDBClusterSnapshotMessage) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DBClusterSnapshotIdentifier", &s.DBClusterSnapshotIdentifier, api.SetStringPtr)
-	err = api.Decode(err, m, "DBClusterIdentifier", &s.DBClusterIdentifier, api.SetStringPtr)
-	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]Tag, v any) error {
-		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
+func (*DBEngineVersionMessage) ConvType() (api.Table, int32) { return convTable[:], 125 }
 
-func (s *CreateDBClusterSnapshotMessage) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "DBClusterSnapshotIdentifier", s.DBClusterSnapshotIdentifier, api.DynString)
-	api.Put(m, "DBClusterIdentifier", s.DBClusterIdentifier, api.DynString)
-	api.PutList(m, "Tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
-	return m
-}
+func (*DBInstance) ConvType() (api.Table, int32) { return convTable[:], 126 }
 
-func (s *CreateDBClusterSnapshotResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DBClusterSnapshot", &s.DBClusterSnapshot, api.SetStructPtr[DBClusterSnapshot])
-	return err
-}
+func (*DBInstanceAlreadyExistsFault) ConvType() (api.Table, int32) { return convTable[:], 127 }
 
-func (s *CreateDBClusterSnapshotResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "DBClusterSnapshot", s.DBClusterSnapshot)
-	return m
-}
+func (*DBInstanceAutomatedBackup) ConvType() (api.Table, int32) { return convTable[:], 128 }
 
-func (s *CreateDBInstanceMessage) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DBName", &s.DBName, api.SetStringPtr)
-	err = api.Decode(err, m, "DBInstanceIdentifier", &s.DBInstanceIdentifier, api.SetStringPtr)
-	err = api.Decode(err, m, "AllocatedStorage", &s.AllocatedStorage, api.SetInt32Ptr)
-	err = api.Decode(err, m, "DBInstanceClass", &s.DBInstanceClass, api.SetStringPtr)
-	err = api.Decode(err, m, "Engine", &s.Engine, api.SetStringPtr)
-	err = api.Decode(err, m, "MasterUsername", &s.MasterUsername, api.SetStringPtr)
-	err = api.Decode(err, m, "MasterUserPassword", &s.MasterUserPassword, api.SetStringPtr)
-	err = api.Decode(err, m, "DBSecurityGroups", &s.DBSecurityGroups, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "VpcSecurityGroupIds", &s.VpcSecurityGroupIds, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "AvailabilityZone", &s.AvailabilityZone, api.SetStringPtr)
-	err = api.Decode(err, m, "DBSubnetGroupName", &s.DBSubnetGroupName, api.SetStringPtr)
-	err = api.Decode(err, m, "PreferredMaintenanceWindow", &s.PreferredMaintenanceWindow, api.SetStringPtr)
-	err = api.Decode(err, m, "DBParameterGroupName", &s.DBParameterGroupName, api.SetStringPtr)
-	err = api.Decode(err, m, "BackupRetentionPeriod", &s.BackupRetentionPeriod, api.SetInt32Ptr)
-	err = api.Decode(err, m, "PreferredBackupWindow", &s.PreferredBackupWindow, api.SetStringPtr)
-	err = api.Decode(err, m, "Port", &s.Port, api.SetInt32Ptr)
-	err = api.Decode(err, m, "MultiAZ", &s.MultiAZ, api.SetBoolPtr)
-	err = api.Decode(err, m, "EngineVersion", &s.EngineVersion, api.SetStringPtr)
-	err = api.Decode(err, m, "AutoMinorVersionUpgrade", &s.AutoMinorVersionUpgrade, api.SetBoolPtr)
-	err = api.Decode(err, m, "LicenseModel", &s.LicenseModel, api.SetStringPtr)
-	err = api.Decode(err, m, "Iops", &s.Iops, api.SetInt32Ptr)
-	err = api.Decode(err, m, "OptionGroupName", &s.OptionGroupName, api.SetStringPtr)
-	err = api.Decode(err, m, "CharacterSetName", &s.CharacterSetName, api.SetStringPtr)
-	err = api.Decode(err, m, "NcharCharacterSetName", &s.NcharCharacterSetName, api.SetStringPtr)
-	err = api.Decode(err, m, "PubliclyAccessible", &s.PubliclyAccessible, api.SetBoolPtr)
-	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]Tag, v any) error {
-		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "DBClusterIdentifier", &s.DBClusterIdentifier, api.SetStringPtr)
-	err = api.Decode(err, m, "StorageType", &s.StorageType, api.SetStringPtr)
-	err = api.Decode(err, m, "TdeCredentialArn", &s.TdeCredentialArn, api.SetStringPtr)
-	err = api.Decode(err, m, "TdeCredentialPassword", &s.TdeCredentialPassword, api.SetStringPtr)
-	err = api.Decode(err, m, "StorageEncrypted", &s.StorageEncrypted, api.SetBoolPtr)
-	err = api.Decode(err, m, "KmsKeyId", &s.KmsKeyId, api.SetStringPtr)
-	err = api.Decode(err, m, "Domain", &s.Domain, api.SetStringPtr)
-	err = api.Decode(err, m, "DomainFqdn", &s.DomainFqdn, api.SetStringPtr)
-	err = api.Decode(err, m, "DomainOu", &s.DomainOu, api.SetStringPtr)
-	err = api.Decode(err, m, "DomainAuthSecretArn", &s.DomainAuthSecretArn, api.SetStringPtr)
-	err = api.Decode(err, m, "DomainDnsIps", &s.DomainDnsIps, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "CopyTagsToSnapshot", &s.CopyTagsToSnapshot, api.SetBoolPtr)
-	err = api.Decode(err, m, "MonitoringInterval", &s.MonitoringInterval, api.SetInt32Ptr)
-	err = api.Decode(err, m, "MonitoringRoleArn", &s.MonitoringRoleArn, api.SetStringPtr)
-	err = api.Decode(err, m, "DomainIAMRoleName", &s.DomainIAMRoleName, api.SetStringPtr)
-	err = api.Decode(err, m, "PromotionTier", &s.PromotionTier, api.SetInt32Ptr)
-	err = api.Decode(err, m, "Timezone", &s.Timezone, api.SetStringPtr)
-	err = api.Decode(err, m, "EnableIAMDatabaseAuthentication", &s.EnableIAMDatabaseAuthentication, api.SetBoolPtr)
-	err = api.Decode(err, m, "EnablePerformanceInsights", &s.EnablePerformanceInsights, api.SetBoolPtr)
-	err = api.Decode(err, m, "PerformanceInsightsKMSKeyId", &s.PerformanceInsightsKMSKeyId, api.SetStringPtr)
-	err = api.Decode(err, m, "PerformanceInsightsRetentionPeriod", &s.PerformanceInsightsRetentionPeriod, api.SetInt32Ptr)
-	err = api.Decode(err, m, "EnableCloudwatchLogsExports", &s.EnableCloudwatchLogsExports, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "ProcessorFeatures", &s.ProcessorFeatures, func(p *[]ProcessorFeature, v any) error {
-		return api.SetList(p, v, func(p *ProcessorFeature, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "DeletionProtection", &s.DeletionProtection, api.SetBoolPtr)
-	err = api.Decode(err, m, "MaxAllocatedStorage", &s.MaxAllocatedStorage, api.SetInt32Ptr)
-	err = api.Decode(err, m, "EnableCustomerOwnedIp", &s.EnableCustomerOwnedIp, api.SetBoolPtr)
-	err = api.Decode(err, m, "CustomIamInstanceProfile", &s.CustomIamInstanceProfile, api.SetStringPtr)
-	err = api.Decode(err, m, "BackupTarget", &s.BackupTarget, api.SetStringPtr)
-	err = api.Decode(err, m, "NetworkType", &s.NetworkType, api.SetStringPtr)
-	err = api.Decode(err, m, "StorageThroughput", &s.StorageThroughput, api.SetInt32Ptr)
-	err = api.Decode(err, m, "ManageMasterUserPassword", &s.ManageMasterUserPassword, api.SetBoolPtr)
-	err = api.Decode(err, m, "MasterUserSecretKmsKeyId", &s.MasterUserSecretKmsKeyId, api.SetStringPtr)
-	err = api.Decode(err, m, "CACertificateIdentifier", &s.CACertificateIdentifier, api.SetStringPtr)
-	err = api.Decode(err, m, "DBSystemId", &s.DBSystemId, api.SetStringPtr)
-	err = api.Decode(err, m, "DedicatedLogVolume", &s.DedicatedLogVolume, api.SetBoolPtr)
-	err = api.Decode(err, m, "MultiTenant", &s.MultiTenant, api.SetBoolPtr)
-	err = api.Decode(err, m, "EngineLifecycleSupport", &s.EngineLifecycleSupport, api.SetStringPtr)
-	return err
-}
+func (*DBInstanceAutomatedBackupMessage) ConvType() (api.Table, int32) { return convTable[:], 129 }
 
-func (s *CreateDBInstanceMessage) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "DBName", s.DBName, api.DynString)
-	api.Put(m, "DBInstanceIdentifier", s.DBInstanceIdentifier, api.DynString)
-	api.Put(m, "AllocatedStorage", s.AllocatedStorage, api.DynInt32)
-	api.Put(m, "DBInstanceClass", s.DBInstanceClass, api.DynString)
-	api.Put(m, "Engine", s.Engine, api.DynString)
-	api.Put(m, "MasterUsername", s.MasterUsername, api.DynString)
-	api.Put(m, "MasterUserPassword", s.MasterUserPassword, api.DynString)
-	api.PutList(m, "DBSecurityGroups", s.DBSecurityGroups, api.DynString)
-	api.PutList(m, "VpcSecurityGroupIds", s.VpcSecurityGroupIds, api.DynString)
-	api.Put(m, "AvailabilityZone", s.AvailabilityZone, api.DynString)
-	api.Put(m, "DBSubnetGroupName", s.DBSubnetGroupName, api.DynString)
-	api.Put(m, "PreferredMaintenanceWindow", s.PreferredMaintenanceWindow, api.DynString)
-	api.Put(m, "DBParameterGroupName", s.DBParameterGroupName, api.DynString)
-	api.Put(m, "BackupRetentionPeriod", s.BackupRetentionPeriod, api.DynInt32)
-	api.Put(m, "PreferredBackupWindow", s.PreferredBackupWindow, api.DynString)
-	api.Put(m, "Port", s.Port, api.DynInt32)
-	api.Put(m, "MultiAZ", s.MultiAZ, api.DynBool)
-	api.Put(m, "EngineVersion", s.EngineVersion, api.DynString)
-	api.Put(m, "AutoMinorVersionUpgrade", s.AutoMinorVersionUpgrade, api.DynBool)
-	api.Put(m, "LicenseModel", s.LicenseModel, api.DynString)
-	api.Put(m, "Iops", s.Iops, api.DynInt32)
-	api.Put(m, "OptionGroupName", s.OptionGroupName, api.DynString)
-	api.Put(m, "CharacterSetName", s.CharacterSetName, api.DynString)
-	api.Put(m, "NcharCharacterSetName", s.NcharCharacterSetName, api.DynString)
-	api.Put(m, "PubliclyAccessible", s.PubliclyAccessible, api.DynBool)
-	api.PutList(m, "Tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
-	api.Put(m, "DBClusterIdentifier", s.DBClusterIdentifier, api.DynString)
-	api.Put(m, "StorageType", s.StorageType, api.DynString)
-	api.Put(m, "TdeCredentialArn", s.TdeCredentialArn, api.DynString)
-	api.Put(m, "TdeCredentialPassword", s.TdeCredentialPassword, api.DynString)
-	api.Put(m, "StorageEncrypted", s.StorageEncrypted, api.DynBool)
-	api.Put(m, "KmsKeyId", s.KmsKeyId, api.DynString)
-	api.Put(m, "Domain", s.Domain, api.DynString)
-	api.Put(m, "DomainFqdn", s.DomainFqdn, api.DynString)
-	api.Put(m, "DomainOu", s.DomainOu, api.DynString)
-	api.Put(m, "DomainAuthSecretArn", s.DomainAuthSecretArn, api.DynString)
-	api.PutList(m, "DomainDnsIps", s.DomainDnsIps, api.DynString)
-	api.Put(m, "CopyTagsToSnapshot", s.CopyTagsToSnapshot, api.DynBool)
-	api.Put(m, "MonitoringInterval", s.MonitoringInterval, api.DynInt32)
-	api.Put(m, "MonitoringRoleArn", s.MonitoringRoleArn, api.DynString)
-	api.Put(m, "DomainIAMRoleName", s.DomainIAMRoleName, api.DynString)
-	api.Put(m, "PromotionTier", s.PromotionTier, api.DynInt32)
-	api.Put(m, "Timezone", s.Timezone, api.DynString)
-	api.Put(m, "EnableIAMDatabaseAuthentication", s.EnableIAMDatabaseAuthentication, api.DynBool)
-	api.Put(m, "EnablePerformanceInsights", s.EnablePerformanceInsights, api.DynBool)
-	api.Put(m, "PerformanceInsightsKMSKeyId", s.PerformanceInsightsKMSKeyId, api.DynString)
-	api.Put(m, "PerformanceInsightsRetentionPeriod", s.PerformanceInsightsRetentionPeriod, api.DynInt32)
-	api.PutList(m, "EnableCloudwatchLogsExports", s.EnableCloudwatchLogsExports, api.DynString)
-	api.PutList(m, "ProcessorFeatures", s.ProcessorFeatures, func(e ProcessorFeature) any { return e.ToDynamic() })
-	api.Put(m, "DeletionProtection", s.DeletionProtection, api.DynBool)
-	api.Put(m, "MaxAllocatedStorage", s.MaxAllocatedStorage, api.DynInt32)
-	api.Put(m, "EnableCustomerOwnedIp", s.EnableCustomerOwnedIp, api.DynBool)
-	api.Put(m, "CustomIamInstanceProfile", s.CustomIamInstanceProfile, api.DynString)
-	api.Put(m, "BackupTarget", s.BackupTarget, api.DynString)
-	api.Put(m, "NetworkType", s.NetworkType, api.DynString)
-	api.Put(m, "StorageThroughput", s.StorageThroughput, api.DynInt32)
-	api.Put(m, "ManageMasterUserPassword", s.ManageMasterUserPassword, api.DynBool)
-	api.Put(m, "MasterUserSecretKmsKeyId", s.MasterUserSecretKmsKeyId, api.DynString)
-	api.Put(m, "CACertificateIdentifier", s.CACertificateIdentifier, api.DynString)
-	api.Put(m, "DBSystemId", s.DBSystemId, api.DynString)
-	api.Put(m, "DedicatedLogVolume", s.DedicatedLogVolume, api.DynBool)
-	api.Put(m, "MultiTenant", s.MultiTenant, api.DynBool)
-	api.Put(m, "EngineLifecycleSupport", s.EngineLifecycleSupport, api.DynString)
-	return m
+func (*DBInstanceAutomatedBackupNotFoundFault) ConvType() (api.Table, int32) {
+	return convTable[:], 130
 }
 
-func (s *CreateDBInstanceReadReplicaMessage) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DBInstanceIdentifier", &s.DBInstanceIdentifier, api.SetStringPtr)
-	err = api.Decode(err, m, "SourceDBInstanceIdentifier", &s.SourceDBInstanceIdentifier, api.SetStringPtr)
-	err = api.Decode(err, m, "DBInstanceClass", &s.DBInstanceClass, api.SetStringPtr)
-	err = api.Decode(err, m, "AvailabilityZone", &s.AvailabilityZone, api.SetStringPtr)
-	err = api.Decode(err, m, "Port", &s.Port, api.SetInt32Ptr)
-	err = api.Decode(err, m, "MultiAZ", &s.MultiAZ, api.SetBoolPtr)
-	err = api.Decode(err, m, "AutoMinorVersionUpgrade", &s.AutoMinorVersionUpgrade, api.SetBoolPtr)
-	err = api.Decode(err, m, "Iops", &s.Iops, api.SetInt32Ptr)
-	err = api.Decode(err, m, "OptionGroupName", &s.OptionGroupName, api.SetStringPtr)
-	err = api.Decode(err, m, "DBParameterGroupName", &s.DBParameterGroupName, api.SetStringPtr)
-	err = api.Decode(err, m, "PubliclyAccessible", &s.PubliclyAccessible, api.SetBoolPtr)
-	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]Tag, v any) error {
-		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "DBSubnetGroupName", &s.DBSubnetGroupName, api.SetStringPtr)
-	err = api.Decode(err, m, "VpcSecurityGroupIds", &s.VpcSecurityGroupIds, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "StorageType", &s.StorageType, api.SetStringPtr)
-	err = api.Decode(err, m, "CopyTagsToSnapshot", &s.CopyTagsToSnapshot, api.SetBoolPtr)
-	err = api.Decode(err, m, "MonitoringInterval", &s.MonitoringInterval, api.SetInt32Ptr)
-	err = api.Decode(err, m, "MonitoringRoleArn", &s.MonitoringRoleArn, api.SetStringPtr)
-	err = api.Decode(err, m, "KmsKeyId", &s.KmsKeyId, api.SetStringPtr)
-	err = api.Decode(err, m, "PreSignedUrl", &s.PreSignedUrl, api.SetStringPtr)
-	err = api.Decode(err, m, "EnableIAMDatabaseAuthentication", &s.EnableIAMDatabaseAuthentication, api.SetBoolPtr)
-	err = api.Decode(err, m, "EnablePerformanceInsights", &s.EnablePerformanceInsights, api.SetBoolPtr)
-	err = api.Decode(err, m, "PerformanceInsightsKMSKeyId", &s.PerformanceInsightsKMSKeyId, api.SetStringPtr)
-	err = api.Decode(err, m, "PerformanceInsightsRetentionPeriod", &s.PerformanceInsightsRetentionPeriod, api.SetInt32Ptr)
-	err = api.Decode(err, m, "EnableCloudwatchLogsExports", &s.EnableCloudwatchLogsExports, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "ProcessorFeatures", &s.ProcessorFeatures, func(p *[]ProcessorFeature, v any) error {
-		return api.SetList(p, v, func(p *ProcessorFeature, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "UseDefaultProcessorFeatures", &s.UseDefaultProcessorFeatures, api.SetBoolPtr)
-	err = api.Decode(err, m, "DeletionProtection", &s.DeletionProtection, api.SetBoolPtr)
-	err = api.Decode(err, m, "Domain", &s.Domain, api.SetStringPtr)
-	err = api.Decode(err, m, "DomainIAMRoleName", &s.DomainIAMRoleName, api.SetStringPtr)
-	err = api.Decode(err, m, "DomainFqdn", &s.DomainFqdn, api.SetStringPtr)
-	err = api.Decode(err, m, "DomainOu", &s.DomainOu, api.SetStringPtr)
-	err = api.Decode(err, m, "DomainAuthSecretArn", &s.DomainAuthSecretArn, api.SetStringPtr)
-	err = api.Decode(err, m, "DomainDnsIps", &s.DomainDnsIps, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "ReplicaMode", &s.ReplicaMode, api.SetStringPtr)
-	err = api.Decode(err, m, "MaxAllocatedStorage", &s.MaxAllocatedStorage, api.SetInt32Ptr)
-	err = api.Decode(err, m, "CustomIamInstanceProfile", &s.CustomIamInstanceProfile, api.SetStringPtr)
-	err = api.Decode(err, m, "NetworkType", &s.NetworkType, api.SetStringPtr)
-	err = api.Decode(err, m, "StorageThroughput", &s.StorageThroughput, api.SetInt32Ptr)
-	err = api.Decode(err, m, "EnableCustomerOwnedIp", &s.EnableCustomerOwnedIp, api.SetBoolPtr)
-	err = api.Decode(err, m, "AllocatedStorage", &s.AllocatedStorage, api.SetInt32Ptr)
-	err = api.Decode(err, m, "SourceDBClusterIdentifier", &s.SourceDBClusterIdentifier, api.SetStringPtr)
-	err = api.Decode(err, m, "DedicatedLogVolume", &s.DedicatedLogVolume, api.SetBoolPtr)
-	err = api.Decode(err, m, "UpgradeStorageConfig", &s.UpgradeStorageConfig, api.SetBoolPtr)
-	err = api.Decode(err, m, "CACertificateIdentifier", &s.CACertificateIdentifier, api.SetStringPtr)
-	return err
+func (*DBInstanceAutomatedBackupQuotaExceededFault) ConvType() (api.Table, int32) {
+	return convTable[:], 131
 }
 
-func (s *CreateDBInstanceReadReplicaMessage) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "DBInstanceIdentifier", s.DBInstanceIdentifier, api.DynString)
-	api.Put(m, "SourceDBInstanceIdentifier", s.SourceDBInstanceIdentifier, api.DynString)
-	api.Put(m, "DBInstanceClass", s.DBInstanceClass, api.DynString)
-	api.Put(m, "AvailabilityZone", s.AvailabilityZone, api.DynString)
-	api.Put(m, "Port", s.Port, api.DynInt32)
-	api.Put(m, "MultiAZ", s.MultiAZ, api.DynBool)
-	api.Put(m, "AutoMinorVersionUpgrade", s.AutoMinorVersionUpgrade, api.DynBool)
-	api.Put(m, "Iops", s.Iops, api.DynInt32)
-	api.Put(m, "OptionGroupName", s.OptionGroupName, api.DynString)
-	api.Put(m, "DBParameterGroupName", s.DBParameterGroupName, api.DynString)
-	api.Put(m, "PubliclyAccessible", s.PubliclyAccessible, api.DynBool)
-	api.PutList(m, "Tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
-	api.Put(m, "DBSubnetGroupName", s.DBSubnetGroupName, api.DynString)
-	api.PutList(m, "VpcSecurityGroupIds", s.VpcSecurityGroupIds, api.DynString)
-	api.Put(m, "StorageType", s.StorageType, api.DynString)
-	api.Put(m, "CopyTagsToSnapshot", s.CopyTagsToSnapshot, api.DynBool)
-	api.Put(m, "MonitoringInterval", s.MonitoringInterval, api.DynInt32)
-	api.Put(m, "MonitoringRoleArn", s.MonitoringRoleArn, api.DynString)
-	api.Put(m, "KmsKeyId", s.KmsKeyId, api.DynString)
-	api.Put(m, "PreSignedUrl", s.PreSignedUrl, api.DynString)
-	api.Put(m, "EnableIAMDatabaseAuthentication", s.EnableIAMDatabaseAuthentication, api.DynBool)
-	api.Put(m, "EnablePerformanceInsights", s.EnablePerformanceInsights, api.DynBool)
-	api.Put(m, "PerformanceInsightsKMSKeyId", s.PerformanceInsightsKMSKeyId, api.DynString)
-	api.Put(m, "PerformanceInsightsRetentionPeriod", s.PerformanceInsightsRetentionPeriod, api.DynInt32)
-	api.PutList(m, "EnableCloudwatchLogsExports", s.EnableCloudwatchLogsExports, api.DynString)
-	api.PutList(m, "ProcessorFeatures", s.ProcessorFeatures, func(e ProcessorFeature) any { return e.ToDynamic() })
-	api.Put(m, "UseDefaultProcessorFeatures", s.UseDefaultProcessorFeatures, api.DynBool)
-	api.Put(m, "DeletionProtection", s.DeletionProtection, api.DynBool)
-	api.Put(m, "Domain", s.Domain, api.DynString)
-	api.Put(m, "DomainIAMRoleName", s.DomainIAMRoleName, api.DynString)
-	api.Put(m, "DomainFqdn", s.DomainFqdn, api.DynString)
-	api.Put(m, "DomainOu", s.DomainOu, api.DynString)
-	api.Put(m, "DomainAuthSecretArn", s.DomainAuthSecretArn, api.DynString)
-	api.PutList(m, "DomainDnsIps", s.DomainDnsIps, api.DynString)
-	api.Put(m, "ReplicaMode", s.ReplicaMode, api.DynString)
-	api.Put(m, "MaxAllocatedStorage", s.MaxAllocatedStorage, api.DynInt32)
-	api.Put(m, "CustomIamInstanceProfile", s.CustomIamInstanceProfile, api.DynString)
-	api.Put(m, "NetworkType", s.NetworkType, api.DynString)
-	api.Put(m, "StorageThroughput", s.StorageThroughput, api.DynInt32)
-	api.Put(m, "EnableCustomerOwnedIp", s.EnableCustomerOwnedIp, api.DynBool)
-	api.Put(m, "AllocatedStorage", s.AllocatedStorage, api.DynInt32)
-	api.Put(m, "SourceDBClusterIdentifier", s.SourceDBClusterIdentifier, api.DynString)
-	api.Put(m, "DedicatedLogVolume", s.DedicatedLogVolume, api.DynBool)
-	api.Put(m, "UpgradeStorageConfig", s.UpgradeStorageConfig, api.DynBool)
-	api.Put(m, "CACertificateIdentifier", s.CACertificateIdentifier, api.DynString)
-	return m
-}
+func (*DBInstanceAutomatedBackupsReplication) ConvType() (api.Table, int32) { return convTable[:], 132 }
 
-func (s *CreateDBInstanceReadReplicaResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DBInstance", &s.DBInstance, api.SetStructPtr[DBInstance])
-	return err
-}
+func (*DBInstanceMessage) ConvType() (api.Table, int32) { return convTable[:], 133 }
 
-func (s *CreateDBInstanceReadReplicaResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "DBInstance", s.DBInstance)
-	return m
-}
+func (*DBInstanceNotFoundFault) ConvType() (api.Table, int32) { return convTable[:], 134 }
 
-func (s *CreateDBInstanceResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DBInstance", &s.DBInstance, api.SetStructPtr[DBInstance])
-	return err
-}
+func (*DBInstanceRole) ConvType() (api.Table, int32) { return convTable[:], 135 }
 
-func (s *CreateDBInstanceResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "DBInstance", s.DBInstance)
-	return m
-}
+func (*DBInstanceRoleAlreadyExistsFault) ConvType() (api.Table, int32) { return convTable[:], 136 }
 
-func (s *CreateDBParameterGroupMessage) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DBParameterGroupName", &s.DBParameterGroupName, api.SetStringPtr)
-	err = api.Decode(err, m, "DBParameterGroupFamily", &s.DBParameterGroupFamily, api.SetStringPtr)
-	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
-	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]Tag, v any) error {
-		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
+func (*DBInstanceRoleNotFoundFault) ConvType() (api.Table, int32) { return convTable[:], 137 }
 
-func (s *CreateDBParameterGroupMessage) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "DBParameterGroupName", s.DBParameterGroupName, api.DynString)
-	api.Put(m, "DBParameterGroupFamily", s.DBParameterGroupFamily, api.DynString)
-	api.Put(m, "Description", s.Description, api.DynString)
-	api.PutList(m, "Tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
-	return m
-}
+func (*DBInstanceRoleQuotaExceededFault) ConvType() (api.Table, int32) { return convTable[:], 138 }
 
-func (s *CreateDBParameterGroupResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DBParameterGroup", &s.DBParameterGroup, api.SetStructPtr[DBParameterGroup])
-	return err
-}
+func (*DBInstanceStatusInfo) ConvType() (api.Table, int32) { return convTable[:], 139 }
 
-func (s *CreateDBParameterGroupResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "DBParameterGroup", s.DBParameterGroup)
-	return m
-}
+func (*DBLogFileNotFoundFault) ConvType() (api.Table, int32) { return convTable[:], 140 }
 
-func (s *CreateDBProxyEndpointRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DBProxyName", &s.DBProxyName, api.SetStringPtr)
-	err = api.Decode(err, m, "DBProxyEndpointName", &s.DBProxyEndpointName, api.SetStringPtr)
-	err = api.Decode(err, m, "VpcSubnetIds", &s.VpcSubnetIds, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "VpcSecurityGroupIds", &s.VpcSecurityGroupIds, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "TargetRole", &s.TargetRole, api.SetStringPtr)
-	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]Tag, v any) error {
-		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
+func (*DBParameterGroup) ConvType() (api.Table, int32) { return convTable[:], 141 }
 
-func (s *CreateDBProxyEndpointRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 6)
-	api.Put(m, "DBProxyName", s.DBProxyName, api.DynString)
-	api.Put(m, "DBProxyEndpointName", s.DBProxyEndpointName, api.DynString)
-	api.PutList(m, "VpcSubnetIds", s.VpcSubnetIds, api.DynString)
-	api.PutList(m, "VpcSecurityGroupIds", s.VpcSecurityGroupIds, api.DynString)
-	api.Put(m, "TargetRole", s.TargetRole, api.DynString)
-	api.PutList(m, "Tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
-	return m
-}
+func (*DBParameterGroupAlreadyExistsFault) ConvType() (api.Table, int32) { return convTable[:], 142 }
 
-func (s *CreateDBProxyEndpointResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DBProxyEndpoint", &s.DBProxyEndpoint, api.SetStructPtr[DBProxyEndpoint])
-	return err
-}
+func (*DBParameterGroupDetails) ConvType() (api.Table, int32) { return convTable[:], 143 }
 
-func (s *CreateDBProxyEndpointResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "DBProxyEndpoint", s.DBProxyEndpoint)
-	return m
-}
+func (*DBParameterGroupNameMessage) ConvType() (api.Table, int32) { return convTable[:], 144 }
 
-func (s *CreateDBProxyRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DBProxyName", &s.DBProxyName, api.SetStringPtr)
-	err = api.Decode(err, m, "EngineFamily", &s.EngineFamily, api.SetStringPtr)
-	err = api.Decode(err, m, "Auth", &s.Auth, func(p *[]UserAuthConfig, v any) error {
-		return api.SetList(p, v, func(p *UserAuthConfig, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "RoleArn", &s.RoleArn, api.SetStringPtr)
-	err = api.Decode(err, m, "VpcSubnetIds", &s.VpcSubnetIds, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "VpcSecurityGroupIds", &s.VpcSecurityGroupIds, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "RequireTLS", &s.RequireTLS, api.SetBoolPtr)
-	err = api.Decode(err, m, "IdleClientTimeout", &s.IdleClientTimeout, api.SetInt32Ptr)
-	err = api.Decode(err, m, "DebugLogging", &s.DebugLogging, api.SetBoolPtr)
-	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]Tag, v any) error {
-		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
+func (*DBParameterGroupNotFoundFault) ConvType() (api.Table, int32) { return convTable[:], 145 }
 
-func (s *CreateDBProxyRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "DBProxyName", s.DBProxyName, api.DynString)
-	api.Put(m, "EngineFamily", s.EngineFamily, api.DynString)
-	api.PutList(m, "Auth", s.Auth, func(e UserAuthConfig) any { return e.ToDynamic() })
-	api.Put(m, "RoleArn", s.RoleArn, api.DynString)
-	api.PutList(m, "VpcSubnetIds", s.VpcSubnetIds, api.DynString)
-	api.PutList(m, "VpcSecurityGroupIds", s.VpcSecurityGroupIds, api.DynString)
-	api.Put(m, "RequireTLS", s.RequireTLS, api.DynBool)
-	api.Put(m, "IdleClientTimeout", s.IdleClientTimeout, api.DynInt32)
-	api.Put(m, "DebugLogging", s.DebugLogging, api.DynBool)
-	api.PutList(m, "Tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
-	return m
-}
+func (*DBParameterGroupQuotaExceededFault) ConvType() (api.Table, int32) { return convTable[:], 146 }
 
-func (s *CreateDBProxyResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DBProxy", &s.DBProxy, api.SetStructPtr[DBProxy])
-	return err
-}
+func (*DBParameterGroupStatus) ConvType() (api.Table, int32) { return convTable[:], 147 }
 
-func (s *CreateDBProxyResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "DBProxy", s.DBProxy)
-	return m
-}
+func (*DBParameterGroupsMessage) ConvType() (api.Table, int32) { return convTable[:], 148 }
 
-func (s *CreateDBSecurityGroupMessage) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DBSecurityGroupName", &s.DBSecurityGroupName, api.SetStringPtr)
-	err = api.Decode(err, m, "DBSecurityGroupDescription", &s.DBSecurityGroupDescription, api.SetStringPtr)
-	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]Tag, v any) error {
-		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
+func (*DBProxy) ConvType() (api.Table, int32) { return convTable[:], 149 }
 
-func (s *CreateDBSecurityGroupMessage) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "DBSecurityGroupName", s.DBSecurityGroupName, api.DynString)
-	api.Put(m, "DBSecurityGroupDescription", s.DBSecurityGroupDescription, api.DynString)
-	api.PutList(m, "Tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
-	return m
-}
+func (*DBProxyAlreadyExistsFault) ConvType() (api.Table, int32) { return convTable[:], 150 }
 
-func (s *CreateDBSecurityGroupResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DBSecurityGroup", &s.DBSecurityGroup, api.SetStructPtr[DBSecurityGroup])
-	return err
-}
+func (*DBProxyEndpoint) ConvType() (api.Table, int32) { return convTable[:], 151 }
 
-func (s *CreateDBSecurityGroupResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "DBSecurityGroup", s.DBSecurityGroup)
-	return m
-}
+func (*DBProxyEndpointAlreadyExistsFault) ConvType() (api.Table, int32) { return convTable[:], 152 }
 
-func (s *CreateDBShardGroupMessage) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DBShardGroupIdentifier", &s.DBShardGroupIdentifier, api.SetStringPtr)
-	err = api.Decode(err, m, "DBClusterIdentifier", &s.DBClusterIdentifier, api.SetStringPtr)
-	err = api.Decode(err, m, "ComputeRedundancy", &s.ComputeRedundancy, api.SetInt32Ptr)
-	err = api.Decode(err, m, "MaxACU", &s.MaxACU, api.SetFloat64Ptr)
-	err = api.Decode(err, m, "PubliclyAccessible", &s.PubliclyAccessible, api.SetBoolPtr)
-	return err
-}
+func (*DBProxyEndpointNotFoundFault) ConvType() (api.Table, int32) { return convTable[:], 153 }
 
-func (s *CreateDBShardGroupMessage) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 5)
-	api.Put(m, "DBShardGroupIdentifier", s.DBShardGroupIdentifier, api.DynString)
-	api.Put(m, "DBClusterIdentifier", s.DBClusterIdentifier, api.DynString)
-	api.Put(m, "ComputeRedundancy", s.ComputeRedundancy, api.DynInt32)
-	api.Put(m, "MaxACU", s.MaxACU, api.DynFloat64)
-	api.Put(m, "PubliclyAccessible", s.PubliclyAccessible, api.DynBool)
-	return m
-}
+func (*DBProxyEndpointQuotaExceededFault) ConvType() (api.Table, int32) { return convTable[:], 154 }
 
-func (s *CreateDBSnapshotMessage) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DBSnapshotIdentifier", &s.DBSnapshotIdentifier, api.SetStringPtr)
-	err = api.Decode(err, m, "DBInstanceIdentifier", &s.DBInstanceIdentifier, api.SetStringPtr)
-	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]Tag, v any) error {
-		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
+func (*DBProxyNotFoundFault) ConvType() (api.Table, int32) { return convTable[:], 155 }
 
-func (s *CreateDBSnapshotMessage) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "DBSnapshotIdentifier", s.DBSnapshotIdentifier, api.DynString)
-	api.Put(m, "DBInstanceIdentifier", s.DBInstanceIdentifier, api.DynString)
-	api.PutList(m, "Tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
-	return m
-}
+func (*DBProxyQuotaExceededFault) ConvType() (api.Table, int32) { return convTable[:], 156 }
 
-func (s *CreateDBSnapshotResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DBSnapshot", &s.DBSnapshot, api.SetStructPtr[DBSnapshot])
-	return err
-}
+func (*DBProxyTarget) ConvType() (api.Table, int32) { return convTable[:], 157 }
 
-func (s *CreateDBSnapshotResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "DBSnapshot", s.DBSnapshot)
-	return m
-}
+func (*DBProxyTargetAlreadyRegisteredFault) ConvType() (api.Table, int32) { return convTable[:], 158 }
 
-func (s *CreateDBSubnetGroupMessage) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DBSubnetGroupName", &s.DBSubnetGroupName, api.SetStringPtr)
-	err = api.Decode(err, m, "DBSubnetGroupDescription", &s.DBSubnetGroupDescription, api.SetStringPtr)
-	err = api.Decode(err, m, "SubnetIds", &s.SubnetIds, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]Tag, v any) error {
-		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
+func (*DBProxyTargetGroup) ConvType() (api.Table, int32) { return convTable[:], 159 }
 
-func (s *CreateDBSubnetGroupMessage) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "DBSubnetGroupName", s.DBSubnetGroupName, api.DynString)
-	api.Put(m, "DBSubnetGroupDescription", s.DBSubnetGroupDescription, api.DynString)
-	api.PutList(m, "SubnetIds", s.SubnetIds, api.DynString)
-	api.PutList(m, "Tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
-	return m
-}
+func (*DBProxyTargetGroupNotFoundFault) ConvType() (api.Table, int32) { return convTable[:], 160 }
 
-func (s *CreateDBSubnetGroupResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DBSubnetGroup", &s.DBSubnetGroup, api.SetStructPtr[DBSubnetGroup])
-	return err
-}
+func (*DBProxyTargetNotFoundFault) ConvType() (api.Table, int32) { return convTable[:], 161 }
 
-func (s *CreateDBSubnetGroupResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "DBSubnetGroup", s.DBSubnetGroup)
-	return m
-}
+func (*DBRecommendation) ConvType() (api.Table, int32) { return convTable[:], 162 }
 
-func (s *CreateEventSubscriptionMessage) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "SubscriptionName", &s.SubscriptionName, api.SetStringPtr)
-	err = api.Decode(err, m, "SnsTopicArn", &s.SnsTopicArn, api.SetStringPtr)
-	err = api.Decode(err, m, "SourceType", &s.SourceType, api.SetStringPtr)
-	err = api.Decode(err, m, "EventCategories", &s.EventCategories, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "SourceIds", &s.SourceIds, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "Enabled", &s.Enabled, api.SetBoolPtr)
-	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]Tag, v any) error {
-		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
+func (*DBRecommendationMessage) ConvType() (api.Table, int32) { return convTable[:], 163 }
 
-func (s *CreateEventSubscriptionMessage) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 7)
-	api.Put(m, "SubscriptionName", s.SubscriptionName, api.DynString)
-	api.Put(m, "SnsTopicArn", s.SnsTopicArn, api.DynString)
-	api.Put(m, "SourceType", s.SourceType, api.DynString)
-	api.PutList(m, "EventCategories", s.EventCategories, api.DynString)
-	api.PutList(m, "SourceIds", s.SourceIds, api.DynString)
-	api.Put(m, "Enabled", s.Enabled, api.DynBool)
-	api.PutList(m, "Tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
-	return m
-}
+func (*DBRecommendationsMessage) ConvType() (api.Table, int32) { return convTable[:], 164 }
 
-func (s *CreateEventSubscriptionResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "EventSubscription", &s.EventSubscription, api.SetStructPtr[EventSubscription])
-	return err
-}
+func (*DBSecurityGroup) ConvType() (api.Table, int32) { return convTable[:], 165 }
 
-func (s *CreateEventSubscriptionResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "EventSubscription", s.EventSubscription)
-	return m
-}
+func (*DBSecurityGroupAlreadyExistsFault) ConvType() (api.Table, int32) { return convTable[:], 166 }
 
-func (s *CreateGlobalClusterMessage) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "GlobalClusterIdentifier", &s.GlobalClusterIdentifier, api.SetStringPtr)
-	err = api.Decode(err, m, "SourceDBClusterIdentifier", &s.SourceDBClusterIdentifier, api.SetStringPtr)
-	err = api.Decode(err, m, "Engine", &s.Engine, api.SetStringPtr)
-	err = api.Decode(err, m, "EngineVersion", &s.EngineVersion, api.SetStringPtr)
-	err = api.Decode(err, m, "EngineLifecycleSupport", &s.EngineLifecycleSupport, api.SetStringPtr)
-	err = api.Decode(err, m, "DeletionProtection", &s.DeletionProtection, api.SetBoolPtr)
-	err = api.Decode(err, m, "DatabaseName", &s.DatabaseName, api.SetStringPtr)
-	err = api.Decode(err, m, "StorageEncrypted", &s.StorageEncrypted, api.SetBoolPtr)
-	return err
-}
+func (*DBSecurityGroupMembership) ConvType() (api.Table, int32) { return convTable[:], 167 }
 
-func (s *CreateGlobalClusterMessage) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "GlobalClusterIdentifier", s.GlobalClusterIdentifier, api.DynString)
-	api.Put(m, "SourceDBClusterIdentifier", s.SourceDBClusterIdentifier, api.DynString)
-	api.Put(m, "Engine", s.Engine, api.DynString)
-	api.Put(m, "EngineVersion", s.EngineVersion, api.DynString)
-	api.Put(m, "EngineLifecycleSupport", s.EngineLifecycleSupport, api.DynString)
-	api.Put(m, "DeletionProtection", s.DeletionProtection, api.DynBool)
-	api.Put(m, "DatabaseName", s.DatabaseName, api.DynString)
-	api.Put(m, "StorageEncrypted", s.StorageEncrypted, api.DynBool)
-	return m
-}
+func (*DBSecurityGroupMessage) ConvType() (api.Table, int32) { return convTable[:], 168 }
 
-func (s *CreateGlobalClusterResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "GlobalCluster", &s.GlobalCluster, api.SetStructPtr[GlobalCluster])
-	return err
-}
+func (*DBSecurityGroupNotFoundFault) ConvType() (api.Table, int32) { return convTable[:], 169 }
 
-func (s *CreateGlobalClusterResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "GlobalCluster", s.GlobalCluster)
-	return m
-}
+func (*DBSecurityGroupNotSupportedFault) ConvType() (api.Table, int32) { return convTable[:], 170 }
 
-func (s *CreateIntegrationMessage) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "SourceArn", &s.SourceArn, api.SetStringPtr)
-	err = api.Decode(err, m, "TargetArn", &s.TargetArn, api.SetStringPtr)
-	err = api.Decode(err, m, "IntegrationName", &s.IntegrationName, api.SetStringPtr)
-	err = api.Decode(err, m, "KMSKeyId", &s.KMSKeyId, api.SetStringPtr)
-	err = api.Decode(err, m, "AdditionalEncryptionContext", &s.AdditionalEncryptionContext, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
-	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]Tag, v any) error {
-		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "DataFilter", &s.DataFilter, api.SetStringPtr)
-	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
-	return err
-}
+func (*DBSecurityGroupQuotaExceededFault) ConvType() (api.Table, int32) { return convTable[:], 171 }
 
-func (s *CreateIntegrationMessage) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "SourceArn", s.SourceArn, api.DynString)
-	api.Put(m, "TargetArn", s.TargetArn, api.DynString)
-	api.Put(m, "IntegrationName", s.IntegrationName, api.DynString)
-	api.Put(m, "KMSKeyId", s.KMSKeyId, api.DynString)
-	api.PutMap(m, "AdditionalEncryptionContext", s.AdditionalEncryptionContext, api.DynString)
-	api.PutList(m, "Tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
-	api.Put(m, "DataFilter", s.DataFilter, api.DynString)
-	api.Put(m, "Description", s.Description, api.DynString)
-	return m
-}
+func (*DBShardGroup) ConvType() (api.Table, int32) { return convTable[:], 172 }
 
-func (s *CreateOptionGroupMessage) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "OptionGroupName", &s.OptionGroupName, api.SetStringPtr)
-	err = api.Decode(err, m, "EngineName", &s.EngineName, api.SetStringPtr)
-	err = api.Decode(err, m, "MajorEngineVersion", &s.MajorEngineVersion, api.SetStringPtr)
-	err = api.Decode(err, m, "OptionGroupDescription", &s.OptionGroupDescription, api.SetStringPtr)
-	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]Tag, v any) error {
-		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
+func (*DBShardGroupAlreadyExistsFault) ConvType() (api.Table, int32) { return convTable[:], 173 }
 
-func (s *CreateOptionGroupMessage) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 5)
-	api.Put(m, "OptionGroupName", s.OptionGroupName, api.DynString)
-	api.Put(m, "EngineName", s.EngineName, api.DynString)
-	api.Put(m, "MajorEngineVersion", s.MajorEngineVersion, api.DynString)
-	api.Put(m, "OptionGroupDescription", s.OptionGroupDescription, api.DynString)
-	api.PutList(m, "Tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
-	return m
-}
+func (*DBShardGroupNotFoundFault) ConvType() (api.Table, int32) { return convTable[:], 174 }
 
-func (s *CreateOptionGroupResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "OptionGroup", &s.OptionGroup, api.SetStructPtr[OptionGroup])
-	return err
-}
+func (*DBSnapshot) ConvType() (api.Table, int32) { return convTable[:], 175 }
 
-func (s *CreateOptionGroupResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "OptionGroup", s.OptionGroup)
-	return m
-}
+func (*DBSnapshotAlreadyExistsFault) ConvType() (api.Table, int32) { return convTable[:], 176 }
 
-func (s *CreateTenantDatabaseMessage) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DBInstanceIdentifier", &s.DBInstanceIdentifier, api.SetStringPtr)
-	err = api.Decode(err, m, "TenantDBName", &s.TenantDBName, api.SetStringPtr)
-	err = api.Decode(err, m, "MasterUsername", &s.MasterUsername, api.SetStringPtr)
-	err = api.Decode(err, m, "MasterUserPassword", &s.MasterUserPassword, api.SetStringPtr)
-	err = api.Decode(err, m, "CharacterSetName", &s.CharacterSetName, api.SetStringPtr)
-	err = api.Decode(err, m, "NcharCharacterSetName", &s.NcharCharacterSetName, api.SetStringPtr)
-	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]Tag, v any) error {
-		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
+func (*DBSnapshotAttribute) ConvType() (api.Table, int32) { return convTable[:], 177 }
 
-func (s *CreateTenantDatabaseMessage) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 7)
-	api.Put(m, "DBInstanceIdentifier", s.DBInstanceIdentifier, api.DynString)
-	api.Put(m, "TenantDBName", s.TenantDBName, api.DynString)
-	api.Put(m, "MasterUsername", s.MasterUsername, api.DynString)
-	api.Put(m, "MasterUserPassword", s.MasterUserPassword, api.DynString)
-	api.Put(m, "CharacterSetName", s.CharacterSetName, api.DynString)
-	api.Put(m, "NcharCharacterSetName", s.NcharCharacterSetName, api.DynString)
-	api.PutList(m, "Tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
-	return m
-}
+func (*DBSnapshotAttributesResult) ConvType() (api.Table, int32) { return convTable[:], 178 }
 
-func (s *CreateTenantDatabaseResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "TenantDatabase", &s.TenantDatabase, api.SetStructPtr[TenantDatabase])
-	return err
-}
+func (*DBSnapshotMessage) ConvType() (api.Table, int32) { return convTable[:], 179 }
 
-func (s *CreateTenantDatabaseResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "TenantDatabase", s.TenantDatabase)
-	return m
-}
+func (*DBSnapshotNotFoundFault) ConvType() (api.Table, int32) { return convTable[:], 180 }
 
-func (s *CustomAvailabilityZoneNotFoundFault) FromDynamic(map[string]any) error { return nil }
+func (*DBSnapshotTenantDatabase) ConvType() (api.Table, int32) { return convTable[:], 181 }
 
-func (s *CustomAvailabilityZoneNotFoundFault) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*DBSnapshotTenantDatabaseNotFoundFault) ConvType() (api.Table, int32) { return convTable[:], 182 }
 
-func (s *CustomDBEngineVersionAMI) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ImageId", &s.ImageId, api.SetStringPtr)
-	err = api.Decode(err, m, "Status", &s.Status, api.SetStringPtr)
-	return err
-}
+func (*DBSnapshotTenantDatabasesMessage) ConvType() (api.Table, int32) { return convTable[:], 183 }
 
-func (s *CustomDBEngineVersionAMI) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "ImageId", s.ImageId, api.DynString)
-	api.Put(m, "Status", s.Status, api.DynString)
-	return m
-}
+func (*DBSubnetGroup) ConvType() (api.Table, int32) { return convTable[:], 184 }
 
-func (s *CustomDBEngineVersionAlreadyExistsFault) FromDynamic(map[string]any) error { return nil }
+func (*DBSubnetGroupAlreadyExistsFault) ConvType() (api.Table, int32) { return convTable[:], 185 }
 
-func (s *CustomDBEngineVersionAlreadyExistsFault) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*DBSubnetGroupDoesNotCoverEnoughAZs) ConvType() (api.Table, int32) { return convTable[:], 186 }
 
-func (s *CustomDBEngineVersionNotFoundFault) FromDynamic(map[string]any) error { return nil }
+func (*DBSubnetGroupMessage) ConvType() (api.Table, int32) { return convTable[:], 187 }
 
-func (s *CustomDBEngineVersionNotFoundFault) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*DBSubnetGroupNotAllowedFault) ConvType() (api.Table, int32) { return convTable[:], 188 }
 
-func (s *CustomDBEngineVersionQuotaExceededFault) FromDynamic(map[string]any) error { return nil }
+func (*DBSubnetGroupNotFoundFault) ConvType() (api.Table, int32) { return convTable[:], 189 }
 
-func (s *CustomDBEngineVersionQuotaExceededFault) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*DBSubnetGroupQuotaExceededFault) ConvType() (api.Table, int32) { return convTable[:], 190 }
 
-func (s *DBCluster) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "AllocatedStorage", &s.AllocatedStorage, api.SetInt32Ptr)
-	err = api.Decode(err, m, "AvailabilityZones", &s.AvailabilityZones, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "BackupRetentionPeriod", &s.BackupRetentionPeriod, api.SetInt32Ptr)
-	err = api.Decode(err, m, "CharacterSetName", &s.CharacterSetName, api.SetStringPtr)
-	err = api.Decode(err, m, "DatabaseName", &s.DatabaseName, api.SetStringPtr)
-	err = api.Decode(err, m, "DBClusterIdentifier", &s.DBClusterIdentifier, api.SetStringPtr)
-	err = api.Decode(err, m, "DBClusterParameterGroup", &s.DBClusterParameterGroup, api.SetStringPtr)
-	err = api.Decode(err, m, "DBSubnetGroup", &s.DBSubnetGroup, api.SetStringPtr)
-	err = api.Decode(err, m, "Status", &s.Status, api.SetStringPtr)
-	err = api.Decode(err, m, "AutomaticRestartTime", &s.AutomaticRestartTime, api.SetTimePtr)
-	err = api.Decode(err, m, "PercentProgress", &s.PercentProgress, api.SetStringPtr)
-	err = api.Decode(err, m, "EarliestRestorableTime", &s.EarliestRestorableTime, api.SetTimePtr)
-	err = api.Decode(err, m, "Endpoint", &s.Endpoint, api.SetStringPtr)
-	err = api.Decode(err, m, "ReaderEndpoint", &s.ReaderEndpoint, api.SetStringPtr)
-	err = api.Decode(err, m, "CustomEndpoints", &s.CustomEndpoints, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "MultiAZ", &s.MultiAZ, api.SetBoolPtr)
-	err = api.Decode(err, m, "Engine", &s.Engine, api.SetStringPtr)
-	err = api.Decode(err, m, "EngineVersion", &s.EngineVersion, api.SetStringPtr)
-	err = api.Decode(err, m, "LatestRestorableTime", &s.LatestRestorableTime, api.SetTimePtr)
-	err = api.Decode(err, m, "Port", &s.Port, api.SetInt32Ptr)
-	err = api.Decode(err, m, "MasterUsername", &s.MasterUsername, api.SetStringPtr)
-	err = api.Decode(err, m, "DBClusterOptionGroupMemberships", &s.DBClusterOptionGroupMemberships, func(p *[]DBClusterOptionGroupStatus, v any) error {
-		return api.SetList(p, v, func(p *DBClusterOptionGroupStatus, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "PreferredBackupWindow", &s.PreferredBackupWindow, api.SetStringPtr)
-	err = api.Decode(err, m, "PreferredMaintenanceWindow", &s.PreferredMaintenanceWindow, api.SetStringPtr)
-	err = api.Decode(err, m, "ReplicationSourceIdentifier", &s.ReplicationSourceIdentifier, api.SetStringPtr)
-	err = api.Decode(err, m, "ReadReplicaIdentifiers", &s.ReadReplicaIdentifiers, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "StatusInfos", &s.StatusInfos, func(p *[]DBClusterStatusInfo, v any) error {
-		return api.SetList(p, v, func(p *DBClusterStatusInfo, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "DBClusterMembers", &s.DBClusterMembers, func(p *[]DBClusterMember, v any) error {
-		return api.SetList(p, v, func(p *DBClusterMember, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "VpcSecurityGroups", &s.VpcSecurityGroups, func(p *[]VpcSecurityGroupMembership, v any) error {
-		return api.SetList(p, v, func(p *VpcSecurityGroupMembership, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "HostedZoneId", &s.HostedZoneId, api.SetStringPtr)
-	err = api.Decode(err, m, "StorageEncrypted", &s.StorageEncrypted, api.SetBoolPtr)
-	err = api.Decode(err, m, "KmsKeyId", &s.KmsKeyId, api.SetStringPtr)
-	err = api.Decode(err, m, "DbClusterResourceId", &s.DbClusterResourceId, api.SetStringPtr)
-	err = api.Decode(err, m, "DBClusterArn", &s.DBClusterArn, api.SetStringPtr)
-	err = api.Decode(err, m, "AssociatedRoles", &s.AssociatedRoles, func(p *[]DBClusterRole, v any) error {
-		return api.SetList(p, v, func(p *DBClusterRole, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "IAMDatabaseAuthenticationEnabled", &s.IAMDatabaseAuthenticationEnabled, api.SetBoolPtr)
-	err = api.Decode(err, m, "CloneGroupId", &s.CloneGroupId, api.SetStringPtr)
-	err = api.Decode(err, m, "ClusterCreateTime", &s.ClusterCreateTime, api.SetTimePtr)
-	err = api.Decode(err, m, "EarliestBacktrackTime", &s.EarliestBacktrackTime, api.SetTimePtr)
-	err = api.Decode(err, m, "BacktrackWindow", &s.BacktrackWindow, api.SetInt64Ptr)
-	err = api.Decode(err, m, "BacktrackConsumedChangeRecords", &s.BacktrackConsumedChangeRecords, api.SetInt64Ptr)
-	err = api.Decode(err, m, "EnabledCloudwatchLogsExports", &s.EnabledCloudwatchLogsExports, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "Capacity", &s.Capacity, api.SetInt32Ptr)
-	err = api.Decode(err, m, "EngineMode", &s.EngineMode, api.SetStringPtr)
-	err = api.Decode(err, m, "ScalingConfigurationInfo", &s.ScalingConfigurationInfo, api.SetStructPtr[ScalingConfigurationInfo])
-	err = api.Decode(err, m, "RdsCustomClusterConfiguration", &s.RdsCustomClusterConfiguration, api.SetStructPtr[RdsCustomClusterConfiguration])
-	err = api.Decode(err, m, "DeletionProtection", &s.DeletionProtection, api.SetBoolPtr)
-	err = api.Decode(err, m, "HttpEndpointEnabled", &s.HttpEndpointEnabled, api.SetBoolPtr)
-	err = api.Decode(err, m, "ActivityStreamMode", &s.ActivityStreamMode, api.SetStringPtr)
-	err = api.Decode(err, m, "ActivityStreamStatus", &s.ActivityStreamStatus, api.SetStringPtr)
-	err = api.Decode(err, m, "ActivityStreamKmsKeyId", &s.ActivityStreamKmsKeyId, api.SetStringPtr)
-	err = api.Decode(err, m, "ActivityStreamKinesisStreamName", &s.ActivityStreamKinesisStreamName, api.SetStringPtr)
-	err = api.Decode(err, m, "CopyTagsToSnapshot", &s.CopyTagsToSnapshot, api.SetBoolPtr)
-	err = api.Decode(err, m, "CrossAccountClone", &s.CrossAccountClone, api.SetBoolPtr)
-	err = api.Decode(err, m, "DomainMemberships", &s.DomainMemberships, func(p *[]DomainMembership, v any) error {
-		return api.SetList(p, v, func(p *DomainMembership, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "TagList", &s.TagList, func(p *[]Tag, v any) error {
-		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "GlobalWriteForwardingStatus", &s.GlobalWriteForwardingStatus, api.SetStringPtr)
-	err = api.Decode(err, m, "GlobalWriteForwardingRequested", &s.GlobalWriteForwardingRequested, api.SetBoolPtr)
-	err = api.Decode(err, m, "PendingModifiedValues", &s.PendingModifiedValues, api.SetStructPtr[ClusterPendingModifiedValues])
-	err = api.Decode(err, m, "DBClusterInstanceClass", &s.DBClusterInstanceClass, api.SetStringPtr)
-	err = api.Decode(err, m, "StorageType", &s.StorageType, api.SetStringPtr)
-	err = api.Decode(err, m, "Iops", &s.Iops, api.SetInt32Ptr)
-	err = api.Decode(err, m, "PubliclyAccessible", &s.PubliclyAccessible, api.SetBoolPtr)
-	err = api.Decode(err, m, "AutoMinorVersionUpgrade", &s.AutoMinorVersionUpgrade, api.SetBoolPtr)
-	err = api.Decode(err, m, "MonitoringInterval", &s.MonitoringInterval, api.SetInt32Ptr)
-	err = api.Decode(err, m, "MonitoringRoleArn", &s.MonitoringRoleArn, api.SetStringPtr)
-	err = api.Decode(err, m, "PerformanceInsightsEnabled", &s.PerformanceInsightsEnabled, api.SetBoolPtr)
-	err = api.Decode(err, m, "PerformanceInsightsKMSKeyId", &s.PerformanceInsightsKMSKeyId, api.SetStringPtr)
-	err = api.Decode(err, m, "PerformanceInsightsRetentionPeriod", &s.PerformanceInsightsRetentionPeriod, api.SetInt32Ptr)
-	err = api.Decode(err, m, "ServerlessV2ScalingConfiguration", &s.ServerlessV2ScalingConfiguration, api.SetStructPtr[ServerlessV2ScalingConfigurationInfo])
-	err = api.Decode(err, m, "NetworkType", &s.NetworkType, api.SetStringPtr)
-	err = api.Decode(err, m, "DBSystemId", &s.DBSystemId, api.SetStringPtr)
-	err = api.Decode(err, m, "MasterUserSecret", &s.MasterUserSecret, api.SetStructPtr[MasterUserSecret])
-	err = api.Decode(err, m, "IOOptimizedNextAllowedModificationTime", &s.IOOptimizedNextAllowedModificationTime, api.SetTimePtr)
-	err = api.Decode(err, m, "LocalWriteForwardingStatus", &s.LocalWriteForwardingStatus, api.SetStringPtr)
-	err = api.Decode(err, m, "AwsBackupRecoveryPointArn", &s.AwsBackupRecoveryPointArn, api.SetStringPtr)
-	err = api.Decode(err, m, "LimitlessDatabase", &s.LimitlessDatabase, api.SetStructPtr[LimitlessDatabase])
-	err = api.Decode(err, m, "StorageThroughput", &s.StorageThroughput, api.SetInt32Ptr)
-	err = api.Decode(err, m, "CertificateDetails", &s.CertificateDetails, api.SetStructPtr[CertificateDetails])
-	err = api.Decode(err, m, "EngineLifecycleSupport", &s.EngineLifecycleSupport, api.SetStringPtr)
-	return err
-}
+func (*DBSubnetQuotaExceededFault) ConvType() (api.Table, int32) { return convTable[:], 191 }
 
-func (s *DBCluster) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "AllocatedStorage", s.AllocatedStorage, api.DynInt32)
-	api.PutList(m, "AvailabilityZones", s.AvailabilityZones, api.DynString)
-	api.Put(m, "BackupRetentionPeriod", s.BackupRetentionPeriod, api.DynInt32)
-	api.Put(m, "CharacterSetName", s.CharacterSetName, api.DynString)
-	api.Put(m, "DatabaseName", s.DatabaseName, api.DynString)
-	api.Put(m, "DBClusterIdentifier", s.DBClusterIdentifier, api.DynString)
-	api.Put(m, "DBClusterParameterGroup", s.DBClusterParameterGroup, api.DynString)
-	api.Put(m, "DBSubnetGroup", s.DBSubnetGroup, api.DynString)
-	api.Put(m, "Status", s.Status, api.DynString)
-	api.Put(m, "AutomaticRestartTime", s.AutomaticRestartTime, api.DynTime)
-	api.Put(m, "PercentProgress", s.PercentProgress, api.DynString)
-	api.Put(m, "EarliestRestorableTime", s.EarliestRestorableTime, api.DynTime)
-	api.Put(m, "Endpoint", s.Endpoint, api.DynString)
-	api.Put(m, "ReaderEndpoint", s.ReaderEndpoint, api.DynString)
-	api.PutList(m, "CustomEndpoints", s.CustomEndpoints, api.DynString)
-	api.Put(m, "MultiAZ", s.MultiAZ, api.DynBool)
-	api.Put(m, "Engine", s.Engine, api.DynString)
-	api.Put(m, "EngineVersion", s.EngineVersion, api.DynString)
-	api.Put(m, "LatestRestorableTime", s.LatestRestorableTime, api.DynTime)
-	api.Put(m, "Port", s.Port, api.DynInt32)
-	api.Put(m, "MasterUsername", s.MasterUsername, api.DynString)
-	api.PutList(m, "DBClusterOptionGroupMemberships", s.DBClusterOptionGroupMemberships, func(e DBClusterOptionGroupStatus) any { return e.ToDynamic() })
-	api.Put(m, "PreferredBackupWindow", s.PreferredBackupWindow, api.DynString)
-	api.Put(m, "PreferredMaintenanceWindow", s.PreferredMaintenanceWindow, api.DynString)
-	api.Put(m, "ReplicationSourceIdentifier", s.ReplicationSourceIdentifier, api.DynString)
-	api.PutList(m, "ReadReplicaIdentifiers", s.ReadReplicaIdentifiers, api.DynString)
-	api.PutList(m, "StatusInfos", s.StatusInfos, func(e DBClusterStatusInfo) any { return e.ToDynamic() })
-	api.PutList(m, "DBClusterMembers", s.DBClusterMembers, func(e DBClusterMember) any { return e.ToDynamic() })
-	api.PutList(m, "VpcSecurityGroups", s.VpcSecurityGroups, func(e VpcSecurityGroupMembership) any { return e.ToDynamic() })
-	api.Put(m, "HostedZoneId", s.HostedZoneId, api.DynString)
-	api.Put(m, "StorageEncrypted", s.StorageEncrypted, api.DynBool)
-	api.Put(m, "KmsKeyId", s.KmsKeyId, api.DynString)
-	api.Put(m, "DbClusterResourceId", s.DbClusterResourceId, api.DynString)
-	api.Put(m, "DBClusterArn", s.DBClusterArn, api.DynString)
-	api.PutList(m, "AssociatedRoles", s.AssociatedRoles, func(e DBClusterRole) any { return e.ToDynamic() })
-	api.Put(m, "IAMDatabaseAuthenticationEnabled", s.IAMDatabaseAuthenticationEnabled, api.DynBool)
-	api.Put(m, "CloneGroupId", s.CloneGroupId, api.DynString)
-	api.Put(m, "ClusterCreateTime", s.ClusterCreateTime, api.DynTime)
-	api.Put(m, "EarliestBacktrackTime", s.EarliestBacktrackTime, api.DynTime)
-	api.Put(m, "BacktrackWindow", s.BacktrackWindow, api.DynInt64)
-	api.Put(m, "BacktrackConsumedChangeRecords", s.BacktrackConsumedChangeRecords, api.DynInt64)
-	api.PutList(m, "EnabledCloudwatchLogsExports", s.EnabledCloudwatchLogsExports, api.DynString)
-	api.Put(m, "Capacity", s.Capacity, api.DynInt32)
-	api.Put(m, "EngineMode", s.EngineMode, api.DynString)
-	api.PutStruct(m, "ScalingConfigurationInfo", s.ScalingConfigurationInfo)
-	api.PutStruct(m, "RdsCustomClusterConfiguration", s.RdsCustomClusterConfiguration)
-	api.Put(m, "DeletionProtection", s.DeletionProtection, api.DynBool)
-	api.Put(m, "HttpEndpointEnabled", s.HttpEndpointEnabled, api.DynBool)
-	api.Put(m, "ActivityStreamMode", s.ActivityStreamMode, api.DynString)
-	api.Put(m, "ActivityStreamStatus", s.ActivityStreamStatus, api.DynString)
-	api.Put(m, "ActivityStreamKmsKeyId", s.ActivityStreamKmsKeyId, api.DynString)
-	api.Put(m, "ActivityStreamKinesisStreamName", s.ActivityStreamKinesisStreamName, api.DynString)
-	api.Put(m, "CopyTagsToSnapshot", s.CopyTagsToSnapshot, api.DynBool)
-	api.Put(m, "CrossAccountClone", s.CrossAccountClone, api.DynBool)
-	api.PutList(m, "DomainMemberships", s.DomainMemberships, func(e DomainMembership) any { return e.ToDynamic() })
-	api.PutList(m, "TagList", s.TagList, func(e Tag) any { return e.ToDynamic() })
-	api.Put(m, "GlobalWriteForwardingStatus", s.GlobalWriteForwardingStatus, api.DynString)
-	api.Put(m, "GlobalWriteForwardingRequested", s.GlobalWriteForwardingRequested, api.DynBool)
-	api.PutStruct(m, "PendingModifiedValues", s.PendingModifiedValues)
-	api.Put(m, "DBClusterInstanceClass", s.DBClusterInstanceClass, api.DynString)
-	api.Put(m, "StorageType", s.StorageType, api.DynString)
-	api.Put(m, "Iops", s.Iops, api.DynInt32)
-	api.Put(m, "PubliclyAccessible", s.PubliclyAccessible, api.DynBool)
-	api.Put(m, "AutoMinorVersionUpgrade", s.AutoMinorVersionUpgrade, api.DynBool)
-	api.Put(m, "MonitoringInterval", s.MonitoringInterval, api.DynInt32)
-	api.Put(m, "MonitoringRoleArn", s.MonitoringRoleArn, api.DynString)
-	api.Put(m, "PerformanceInsightsEnabled", s.PerformanceInsightsEnabled, api.DynBool)
-	api.Put(m, "PerformanceInsightsKMSKeyId", s.PerformanceInsightsKMSKeyId, api.DynString)
-	api.Put(m, "PerformanceInsightsRetentionPeriod", s.PerformanceInsightsRetentionPeriod, api.DynInt32)
-	api.PutStruct(m, "ServerlessV2ScalingConfiguration", s.ServerlessV2ScalingConfiguration)
-	api.Put(m, "NetworkType", s.NetworkType, api.DynString)
-	api.Put(m, "DBSystemId", s.DBSystemId, api.DynString)
-	api.PutStruct(m, "MasterUserSecret", s.MasterUserSecret)
-	api.Put(m, "IOOptimizedNextAllowedModificationTime", s.IOOptimizedNextAllowedModificationTime, api.DynTime)
-	api.Put(m, "LocalWriteForwardingStatus", s.LocalWriteForwardingStatus, api.DynString)
-	api.Put(m, "AwsBackupRecoveryPointArn", s.AwsBackupRecoveryPointArn, api.DynString)
-	api.PutStruct(m, "LimitlessDatabase", s.LimitlessDatabase)
-	api.Put(m, "StorageThroughput", s.StorageThroughput, api.DynInt32)
-	api.PutStruct(m, "CertificateDetails", s.CertificateDetails)
-	api.Put(m, "EngineLifecycleSupport", s.EngineLifecycleSupport, api.DynString)
-	return m
-}
+func (*DBUpgradeDependencyFailureFault) ConvType() (api.Table, int32) { return convTable[:], 192 }
 
-func (s *DBClusterAlreadyExistsFault) FromDynamic(map[string]any) error { return nil }
+func (*DeleteBlueGreenDeploymentRequest) ConvType() (api.Table, int32) { return convTable[:], 193 }
 
-func (s *DBClusterAlreadyExistsFault) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*DeleteBlueGreenDeploymentResponse) ConvType() (api.Table, int32) { return convTable[:], 194 }
 
-func (s *DBClusterAutomatedBackup) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Engine", &s.Engine, api.SetStringPtr)
-	err = api.Decode(err, m, "VpcId", &s.VpcId, api.SetStringPtr)
-	err = api.Decode(err, m, "DBClusterAutomatedBackupsArn", &s.DBClusterAutomatedBackupsArn, api.SetStringPtr)
-	err = api.Decode(err, m, "DBClusterIdentifier", &s.DBClusterIdentifier, api.SetStringPtr)
-	err = api.Decode(err, m, "RestoreWindow", &s.RestoreWindow, api.SetStructPtr[RestoreWindow])
-	err = api.Decode(err, m, "MasterUsername", &s.MasterUsername, api.SetStringPtr)
-	err = api.Decode(err, m, "DbClusterResourceId", &s.DbClusterResourceId, api.SetStringPtr)
-	err = api.Decode(err, m, "Region", &s.Region, api.SetStringPtr)
-	err = api.Decode(err, m, "LicenseModel", &s.LicenseModel, api.SetStringPtr)
-	err = api.Decode(err, m, "Status", &s.Status, api.SetStringPtr)
-	err = api.Decode(err, m, "IAMDatabaseAuthenticationEnabled", &s.IAMDatabaseAuthenticationEnabled, api.SetBoolPtr)
-	err = api.Decode(err, m, "ClusterCreateTime", &s.ClusterCreateTime, api.SetTimePtr)
-	err = api.Decode(err, m, "StorageEncrypted", &s.StorageEncrypted, api.SetBoolPtr)
-	err = api.Decode(err, m, "AllocatedStorage", &s.AllocatedStorage, api.SetInt32Ptr)
-	err = api.Decode(err, m, "EngineVersion", &s.EngineVersion, api.SetStringPtr)
-	err = api.Decode(err, m, "DBClusterArn", &s.DBClusterArn, api.SetStringPtr)
-	err = api.Decode(err, m, "BackupRetentionPeriod", &s.BackupRetentionPeriod, api.SetInt32Ptr)
-	err = api.Decode(err, m, "EngineMode", &s.EngineMode, api.SetStringPtr)
-	err = api.Decode(err, m, "AvailabilityZones", &s.AvailabilityZones, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "Port", &s.Port, api.SetInt32Ptr)
-	err = api.Decode(err, m, "KmsKeyId", &s.KmsKeyId, api.SetStringPtr)
-	err = api.Decode(err, m, "StorageType", &s.StorageType, api.SetStringPtr)
-	err = api.Decode(err, m, "Iops", &s.Iops, api.SetInt32Ptr)
-	err = api.Decode(err, m, "AwsBackupRecoveryPointArn", &s.AwsBackupRecoveryPointArn, api.SetStringPtr)
-	err = api.Decode(err, m, "StorageThroughput", &s.StorageThroughput, api.SetInt32Ptr)
-	return err
-}
+func (*DeleteCustomDBEngineVersionMessage) ConvType() (api.Table, int32) { return convTable[:], 195 }
 
-func (s *DBClusterAutomatedBackup) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "Engine", s.Engine, api.DynString)
-	api.Put(m, "VpcId", s.VpcId, api.DynString)
-	api.Put(m, "DBClusterAutomatedBackupsArn", s.DBClusterAutomatedBackupsArn, api.DynString)
-	api.Put(m, "DBClusterIdentifier", s.DBClusterIdentifier, api.DynString)
-	api.PutStruct(m, "RestoreWindow", s.RestoreWindow)
-	api.Put(m, "MasterUsername", s.MasterUsername, api.DynString)
-	api.Put(m, "DbClusterResourceId", s.DbClusterResourceId, api.DynString)
-	api.Put(m, "Region", s.Region, api.DynString)
-	api.Put(m, "LicenseModel", s.LicenseModel, api.DynString)
-	api.Put(m, "Status", s.Status, api.DynString)
-	api.Put(m, "IAMDatabaseAuthenticationEnabled", s.IAMDatabaseAuthenticationEnabled, api.DynBool)
-	api.Put(m, "ClusterCreateTime", s.ClusterCreateTime, api.DynTime)
-	api.Put(m, "StorageEncrypted", s.StorageEncrypted, api.DynBool)
-	api.Put(m, "AllocatedStorage", s.AllocatedStorage, api.DynInt32)
-	api.Put(m, "EngineVersion", s.EngineVersion, api.DynString)
-	api.Put(m, "DBClusterArn", s.DBClusterArn, api.DynString)
-	api.Put(m, "BackupRetentionPeriod", s.BackupRetentionPeriod, api.DynInt32)
-	api.Put(m, "EngineMode", s.EngineMode, api.DynString)
-	api.PutList(m, "AvailabilityZones", s.AvailabilityZones, api.DynString)
-	api.Put(m, "Port", s.Port, api.DynInt32)
-	api.Put(m, "KmsKeyId", s.KmsKeyId, api.DynString)
-	api.Put(m, "StorageType", s.StorageType, api.DynString)
-	api.Put(m, "Iops", s.Iops, api.DynInt32)
-	api.Put(m, "AwsBackupRecoveryPointArn", s.AwsBackupRecoveryPointArn, api.DynString)
-	api.Put(m, "StorageThroughput", s.StorageThroughput, api.DynInt32)
-	return m
-}
+func (*DeleteDBClusterAutomatedBackupMessage) ConvType() (api.Table, int32) { return convTable[:], 196 }
 
-func (s *DBClusterAutomatedBackupMessage) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
-	err = api.Decode(err, m, "DBClusterAutomatedBackups", &s.DBClusterAutomatedBackups, func(p *[]DBClusterAutomatedBackup, v any) error {
-		return api.SetList(p, v, func(p *DBClusterAutomatedBackup, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
+func (*DeleteDBClusterAutomatedBackupResult) ConvType() (api.Table, int32) { return convTable[:], 197 }
 
-func (s *DBClusterAutomatedBackupMessage) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Marker", s.Marker, api.DynString)
-	api.PutList(m, "DBClusterAutomatedBackups", s.DBClusterAutomatedBackups, func(e DBClusterAutomatedBackup) any { return e.ToDynamic() })
-	return m
-}
+func (*DeleteDBClusterEndpointMessage) ConvType() (api.Table, int32) { return convTable[:], 198 }
 
-func (s *DBClusterAutomatedBackupNotFoundFault) FromDynamic(map[string]any) error { return nil }
+func (*DeleteDBClusterMessage) ConvType() (api.Table, int32) { return convTable[:], 199 }
 
-func (s *DBClusterAutomatedBackupNotFoundFault) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*DeleteDBClusterParameterGroupMessage) ConvType() (api.Table, int32) { return convTable[:], 200 }
 
-func (s *DBClusterAutomatedBackupQuotaExceededFault) FromDynamic(map[string]any) error { return nil }
+func (*DeleteDBClusterParameterGroupOutput) ConvType() (api.Table, int32) { return convTable[:], 201 }
 
-func (s *DBClusterAutomatedBackupQuotaExceededFault) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*DeleteDBClusterResult) ConvType() (api.Table, int32) { return convTable[:], 202 }
 
-func (s *DBClusterBacktrack) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DBClusterIdentifier", &s.DBClusterIdentifier, api.SetStringPtr)
-	err = api.Decode(err, m, "BacktrackIdentifier", &s.BacktrackIdentifier, api.SetStringPtr)
-	err = api.Decode(err, m, "BacktrackTo", &s.BacktrackTo, api.SetTimePtr)
-	err = api.Decode(err, m, "BacktrackedFrom", &s.BacktrackedFrom, api.SetTimePtr)
-	err = api.Decode(err, m, "BacktrackRequestCreationTime", &s.BacktrackRequestCreationTime, api.SetTimePtr)
-	err = api.Decode(err, m, "Status", &s.Status, api.SetStringPtr)
-	return err
-}
+func (*DeleteDBClusterSnapshotMessage) ConvType() (api.Table, int32) { return convTable[:], 203 }
 
-func (s *DBClusterBacktrack) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 6)
-	api.Put(m, "DBClusterIdentifier", s.DBClusterIdentifier, api.DynString)
-	api.Put(m, "BacktrackIdentifier", s.BacktrackIdentifier, api.DynString)
-	api.Put(m, "BacktrackTo", s.BacktrackTo, api.DynTime)
-	api.Put(m, "BacktrackedFrom", s.BacktrackedFrom, api.DynTime)
-	api.Put(m, "BacktrackRequestCreationTime", s.BacktrackRequestCreationTime, api.DynTime)
-	api.Put(m, "Status", s.Status, api.DynString)
-	return m
-}
+func (*DeleteDBClusterSnapshotResult) ConvType() (api.Table, int32) { return convTable[:], 204 }
 
-func (s *DBClusterBacktrackMessage) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
-	err = api.Decode(err, m, "DBClusterBacktracks", &s.DBClusterBacktracks, func(p *[]DBClusterBacktrack, v any) error {
-		return api.SetList(p, v, func(p *DBClusterBacktrack, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
+func (*DeleteDBInstanceAutomatedBackupMessage) ConvType() (api.Table, int32) {
+	return convTable[:], 205
 }
 
-func (s *DBClusterBacktrackMessage) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Marker", s.Marker, api.DynString)
-	api.PutList(m, "DBClusterBacktracks", s.DBClusterBacktracks, func(e DBClusterBacktrack) any { return e.ToDynamic() })
-	return m
-}
+func (*DeleteDBInstanceAutomatedBackupResult) ConvType() (api.Table, int32) { return convTable[:], 206 }
 
-func (s *DBClusterBacktrackNotFoundFault) FromDynamic(map[string]any) error { return nil }
+func (*DeleteDBInstanceMessage) ConvType() (api.Table, int32) { return convTable[:], 207 }
 
-func (s *DBClusterBacktrackNotFoundFault) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*DeleteDBInstanceResult) ConvType() (api.Table, int32) { return convTable[:], 208 }
 
-func (s *DBClusterCapacityInfo) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DBClusterIdentifier", &s.DBClusterIdentifier, api.SetStringPtr)
-	err = api.Decode(err, m, "PendingCapacity", &s.PendingCapacity, api.SetInt32Ptr)
-	err = api.Decode(err, m, "CurrentCapacity", &s.CurrentCapacity, api.SetInt32Ptr)
-	err = api.Decode(err, m, "SecondsBeforeTimeout", &s.SecondsBeforeTimeout, api.SetInt32Ptr)
-	err = api.Decode(err, m, "TimeoutAction", &s.TimeoutAction, api.SetStringPtr)
-	return err
-}
+func (*DeleteDBParameterGroupMessage) ConvType() (api.Table, int32) { return convTable[:], 209 }
 
-func (s *DBClusterCapacityInfo) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 5)
-	api.Put(m, "DBClusterIdentifier", s.DBClusterIdentifier, api.DynString)
-	api.Put(m, "PendingCapacity", s.PendingCapacity, api.DynInt32)
-	api.Put(m, "CurrentCapacity", s.CurrentCapacity, api.DynInt32)
-	api.Put(m, "SecondsBeforeTimeout", s.SecondsBeforeTimeout, api.DynInt32)
-	api.Put(m, "TimeoutAction", s.TimeoutAction, api.DynString)
-	return m
-}
+func (*DeleteDBParameterGroupOutput) ConvType() (api.Table, int32) { return convTable[:], 210 }
 
-func (s *DBClusterEndpoint) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DBClusterEndpointIdentifier", &s.DBClusterEndpointIdentifier, api.SetStringPtr)
-	err = api.Decode(err, m, "DBClusterIdentifier", &s.DBClusterIdentifier, api.SetStringPtr)
-	err = api.Decode(err, m, "DBClusterEndpointResourceIdentifier", &s.DBClusterEndpointResourceIdentifier, api.SetStringPtr)
-	err = api.Decode(err, m, "Endpoint", &s.Endpoint, api.SetStringPtr)
-	err = api.Decode(err, m, "Status", &s.Status, api.SetStringPtr)
-	err = api.Decode(err, m, "EndpointType", &s.EndpointType, api.SetStringPtr)
-	err = api.Decode(err, m, "CustomEndpointType", &s.CustomEndpointType, api.SetStringPtr)
-	err = api.Decode(err, m, "StaticMembers", &s.StaticMembers, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "ExcludedMembers", &s.ExcludedMembers, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "DBClusterEndpointArn", &s.DBClusterEndpointArn, api.SetStringPtr)
-	return err
-}
+func (*DeleteDBProxyEndpointRequest) ConvType() (api.Table, int32) { return convTable[:], 211 }
 
-func (s *DBClusterEndpoint) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "DBClusterEndpointIdentifier", s.DBClusterEndpointIdentifier, api.DynString)
-	api.Put(m, "DBClusterIdentifier", s.DBClusterIdentifier, api.DynString)
-	api.Put(m, "DBClusterEndpointResourceIdentifier", s.DBClusterEndpointResourceIdentifier, api.DynString)
-	api.Put(m, "Endpoint", s.Endpoint, api.DynString)
-	api.Put(m, "Status", s.Status, api.DynString)
-	api.Put(m, "EndpointType", s.EndpointType, api.DynString)
-	api.Put(m, "CustomEndpointType", s.CustomEndpointType, api.DynString)
-	api.PutList(m, "StaticMembers", s.StaticMembers, api.DynString)
-	api.PutList(m, "ExcludedMembers", s.ExcludedMembers, api.DynString)
-	api.Put(m, "DBClusterEndpointArn", s.DBClusterEndpointArn, api.DynString)
-	return m
-}
+func (*DeleteDBProxyEndpointResponse) ConvType() (api.Table, int32) { return convTable[:], 212 }
 
-func (s *DBClusterEndpointAlreadyExistsFault) FromDynamic(map[string]any) error { return nil }
+func (*DeleteDBProxyRequest) ConvType() (api.Table, int32) { return convTable[:], 213 }
 
-func (s *DBClusterEndpointAlreadyExistsFault) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*DeleteDBProxyResponse) ConvType() (api.Table, int32) { return convTable[:], 214 }
 
-func (s *DBClusterEndpointMessage) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
-	err = api.Decode(err, m, "DBClusterEndpoints", &s.DBClusterEndpoints, func(p *[]DBClusterEndpoint, v any) error {
-		return api.SetList(p, v, func(p *DBClusterEndpoint, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
+func (*DeleteDBSecurityGroupMessage) ConvType() (api.Table, int32) { return convTable[:], 215 }
 
-func (s *DBClusterEndpointMessage) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Marker", s.Marker, api.DynString)
-	api.PutList(m, "DBClusterEndpoints", s.DBClusterEndpoints, func(e DBClusterEndpoint) any { return e.ToDynamic() })
-	return m
-}
+func (*DeleteDBSecurityGroupOutput) ConvType() (api.Table, int32) { return convTable[:], 216 }
 
-func (s *DBClusterEndpointNotFoundFault) FromDynamic(map[string]any) error { return nil }
+func (*DeleteDBShardGroupMessage) ConvType() (api.Table, int32) { return convTable[:], 217 }
 
-func (s *DBClusterEndpointNotFoundFault) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*DeleteDBSnapshotMessage) ConvType() (api.Table, int32) { return convTable[:], 218 }
 
-func (s *DBClusterEndpointQuotaExceededFault) FromDynamic(map[string]any) error { return nil }
+func (*DeleteDBSnapshotResult) ConvType() (api.Table, int32) { return convTable[:], 219 }
 
-func (s *DBClusterEndpointQuotaExceededFault) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*DeleteDBSubnetGroupMessage) ConvType() (api.Table, int32) { return convTable[:], 220 }
 
-func (s *DBClusterMember) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DBInstanceIdentifier", &s.DBInstanceIdentifier, api.SetStringPtr)
-	err = api.Decode(err, m, "IsClusterWriter", &s.IsClusterWriter, api.SetBoolPtr)
-	err = api.Decode(err, m, "DBClusterParameterGroupStatus", &s.DBClusterParameterGroupStatus, api.SetStringPtr)
-	err = api.Decode(err, m, "PromotionTier", &s.PromotionTier, api.SetInt32Ptr)
-	return err
-}
+func (*DeleteDBSubnetGroupOutput) ConvType() (api.Table, int32) { return convTable[:], 221 }
 
-func (s *DBClusterMember) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "DBInstanceIdentifier", s.DBInstanceIdentifier, api.DynString)
-	api.Put(m, "IsClusterWriter", s.IsClusterWriter, api.DynBool)
-	api.Put(m, "DBClusterParameterGroupStatus", s.DBClusterParameterGroupStatus, api.DynString)
-	api.Put(m, "PromotionTier", s.PromotionTier, api.DynInt32)
-	return m
-}
+func (*DeleteEventSubscriptionMessage) ConvType() (api.Table, int32) { return convTable[:], 222 }
 
-func (s *DBClusterMessage) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
-	err = api.Decode(err, m, "DBClusters", &s.DBClusters, func(p *[]DBCluster, v any) error {
-		return api.SetList(p, v, func(p *DBCluster, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
+func (*DeleteEventSubscriptionResult) ConvType() (api.Table, int32) { return convTable[:], 223 }
 
-func (s *DBClusterMessage) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Marker", s.Marker, api.DynString)
-	api.PutList(m, "DBClusters", s.DBClusters, func(e DBCluster) any { return e.ToDynamic() })
-	return m
-}
+func (*DeleteGlobalClusterMessage) ConvType() (api.Table, int32) { return convTable[:], 224 }
 
-func (s *DBClusterNotFoundFault) FromDynamic(map[string]any) error { return nil }
+func (*DeleteGlobalClusterResult) ConvType() (api.Table, int32) { return convTable[:], 225 }
 
-func (s *DBClusterNotFoundFault) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*DeleteIntegrationMessage) ConvType() (api.Table, int32) { return convTable[:], 226 }
 
-func (s *DBClusterOptionGroupStatus) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DBClusterOptionGroupName", &s.DBClusterOptionGroupName, api.SetStringPtr)
-	err = api.Decode(err, m, "Status", &s.Status, api.SetStringPtr)
-	return err
-}
+func (*DeleteOptionGroupMessage) ConvType() (api.Table, int32) { return convTable[:], 227 }
 
-func (s *DBClusterOptionGroupStatus) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "DBClusterOptionGroupName", s.DBClusterOptionGroupName, api.DynString)
-	api.Put(m, "Status", s.Status, api.DynString)
-	return m
-}
+func (*DeleteOptionGroupOutput) ConvType() (api.Table, int32) { return convTable[:], 228 }
 
-func (s *DBClusterParameterGroup) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DBClusterParameterGroupName", &s.DBClusterParameterGroupName, api.SetStringPtr)
-	err = api.Decode(err, m, "DBParameterGroupFamily", &s.DBParameterGroupFamily, api.SetStringPtr)
-	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
-	err = api.Decode(err, m, "DBClusterParameterGroupArn", &s.DBClusterParameterGroupArn, api.SetStringPtr)
-	return err
-}
+func (*DeleteTenantDatabaseMessage) ConvType() (api.Table, int32) { return convTable[:], 229 }
 
-func (s *DBClusterParameterGroup) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "DBClusterParameterGroupName", s.DBClusterParameterGroupName, api.DynString)
-	api.Put(m, "DBParameterGroupFamily", s.DBParameterGroupFamily, api.DynString)
-	api.Put(m, "Description", s.Description, api.DynString)
-	api.Put(m, "DBClusterParameterGroupArn", s.DBClusterParameterGroupArn, api.DynString)
-	return m
-}
+func (*DeleteTenantDatabaseResult) ConvType() (api.Table, int32) { return convTable[:], 230 }
 
-func (s *DBClusterParameterGroupDetails) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Parameters", &s.Parameters, func(p *[]Parameter, v any) error {
-		return api.SetList(p, v, func(p *Parameter, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
-	return err
-}
+func (*DeregisterDBProxyTargetsRequest) ConvType() (api.Table, int32) { return convTable[:], 231 }
 
-func (s *DBClusterParameterGroupDetails) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutList(m, "Parameters", s.Parameters, func(e Parameter) any { return e.ToDynamic() })
-	api.Put(m, "Marker", s.Marker, api.DynString)
-	return m
-}
+func (*DeregisterDBProxyTargetsResponse) ConvType() (api.Table, int32) { return convTable[:], 232 }
 
-func (s *DBClusterParameterGroupNameMessage) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DBClusterParameterGroupName", &s.DBClusterParameterGroupName, api.SetStringPtr)
-	return err
-}
+func (*DescribeAccountAttributesMessage) ConvType() (api.Table, int32) { return convTable[:], 233 }
 
-func (s *DBClusterParameterGroupNameMessage) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "DBClusterParameterGroupName", s.DBClusterParameterGroupName, api.DynString)
-	return m
-}
+func (*DescribeBlueGreenDeploymentsRequest) ConvType() (api.Table, int32) { return convTable[:], 234 }
 
-func (s *DBClusterParameterGroupNotFoundFault) FromDynamic(map[string]any) error { return nil }
+func (*DescribeBlueGreenDeploymentsResponse) ConvType() (api.Table, int32) { return convTable[:], 235 }
 
-func (s *DBClusterParameterGroupNotFoundFault) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*DescribeCertificatesMessage) ConvType() (api.Table, int32) { return convTable[:], 236 }
 
-func (s *DBClusterParameterGroupsMessage) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
-	err = api.Decode(err, m, "DBClusterParameterGroups", &s.DBClusterParameterGroups, func(p *[]DBClusterParameterGroup, v any) error {
-		return api.SetList(p, v, func(p *DBClusterParameterGroup, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
+func (*DescribeDBClusterAutomatedBackupsMessage) ConvType() (api.Table, int32) {
+	return convTable[:], 237
 }
 
-func (s *DBClusterParameterGroupsMessage) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Marker", s.Marker, api.DynString)
-	api.PutList(m, "DBClusterParameterGroups", s.DBClusterParameterGroups, func(e DBClusterParameterGroup) any { return e.ToDynamic() })
-	return m
-}
+func (*DescribeDBClusterBacktracksMessage) ConvType() (api.Table, int32) { return convTable[:], 238 }
 
-func (s *DBClusterQuotaExceededFault) FromDynamic(map[string]any) error { return nil }
+func (*DescribeDBClusterEndpointsMessage) ConvType() (api.Table, int32) { return convTable[:], 239 }
 
-func (s *DBClusterQuotaExceededFault) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
+func (*DescribeDBClusterParameterGroupsMessage) ConvType() (api.Table, int32) {
+	return convTable[:], 240
 }
 
-func (s *DBClusterRole) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "RoleArn", &s.RoleArn, api.SetStringPtr)
-	err = api.Decode(err, m, "Status", &s.Status, api.SetStringPtr)
-	err = api.Decode(err, m, "FeatureName", &s.FeatureName, api.SetStringPtr)
-	return err
+func (*DescribeDBClusterParametersMessage) ConvType() (api.Table, int32) { return convTable[:], 241 }
+
+func (*DescribeDBClusterSnapshotAttributesMessage) ConvType() (api.Table, int32) {
+	return convTable[:], 242
 }
 
-func (s *DBClusterRole) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "RoleArn", s.RoleArn, api.DynString)
-	api.Put(m, "Status", s.Status, api.DynString)
-	api.Put(m, "FeatureName", s.FeatureName, api.DynString)
-	return m
+func (*DescribeDBClusterSnapshotAttributesResult) ConvType() (api.Table, int32) {
+	return convTable[:], 243
 }
 
-func (s *DBClusterRoleAlreadyExistsFault) FromDynamic(map[string]any) error { return nil }
+func (*DescribeDBClusterSnapshotsMessage) ConvType() (api.Table, int32) { return convTable[:], 244 }
 
-func (s *DBClusterRoleAlreadyExistsFault) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*DescribeDBClustersMessage) ConvType() (api.Table, int32) { return convTable[:], 245 }
 
-func (s *DBClusterRoleNotFoundFault) FromDynamic(map[string]any) error { return nil }
+func (*DescribeDBEngineVersionsMessage) ConvType() (api.Table, int32) { return convTable[:], 246 }
 
-func (s *DBClusterRoleNotFoundFault) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
+func (*DescribeDBInstanceAutomatedBackupsMessage) ConvType() (api.Table, int32) {
+	return convTable[:], 247
 }
 
-func (s *DBClusterRoleQuotaExceededFault) FromDynamic(map[string]any) error { return nil }
+func (*DescribeDBInstancesMessage) ConvType() (api.Table, int32) { return convTable[:], 248 }
 
-func (s *DBClusterRoleQuotaExceededFault) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*DescribeDBLogFilesDetails) ConvType() (api.Table, int32) { return convTable[:], 249 }
 
-func (s *DBClusterSnapshot) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "AvailabilityZones", &s.AvailabilityZones, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "DBClusterSnapshotIdentifier", &s.DBClusterSnapshotIdentifier, api.SetStringPtr)
-	err = api.Decode(err, m, "DBClusterIdentifier", &s.DBClusterIdentifier, api.SetStringPtr)
-	err = api.Decode(err, m, "SnapshotCreateTime", &s.SnapshotCreateTime, api.SetTimePtr)
-	err = api.Decode(err, m, "Engine", &s.Engine, api.SetStringPtr)
-	err = api.Decode(err, m, "EngineMode", &s.EngineMode, api.SetStringPtr)
-	err = api.Decode(err, m, "AllocatedStorage", &s.AllocatedStorage, api.SetInt32Ptr)
-	err = api.Decode(err, m, "Status", &s.Status, api.SetStringPtr)
-	err = api.Decode(err, m, "Port", &s.Port, api.SetInt32Ptr)
-	err = api.Decode(err, m, "VpcId", &s.VpcId, api.SetStringPtr)
-	err = api.Decode(err, m, "ClusterCreateTime", &s.ClusterCreateTime, api.SetTimePtr)
-	err = api.Decode(err, m, "MasterUsername", &s.MasterUsername, api.SetStringPtr)
-	err = api.Decode(err, m, "EngineVersion", &s.EngineVersion, api.SetStringPtr)
-	err = api.Decode(err, m, "LicenseModel", &s.LicenseModel, api.SetStringPtr)
-	err = api.Decode(err, m, "SnapshotType", &s.SnapshotType, api.SetStringPtr)
-	err = api.Decode(err, m, "PercentProgress", &s.PercentProgress, api.SetInt32Ptr)
-	err = api.Decode(err, m, "StorageEncrypted", &s.StorageEncrypted, api.SetBoolPtr)
-	err = api.Decode(err, m, "KmsKeyId", &s.KmsKeyId, api.SetStringPtr)
-	err = api.Decode(err, m, "DBClusterSnapshotArn", &s.DBClusterSnapshotArn, api.SetStringPtr)
-	err = api.Decode(err, m, "SourceDBClusterSnapshotArn", &s.SourceDBClusterSnapshotArn, api.SetStringPtr)
-	err = api.Decode(err, m, "IAMDatabaseAuthenticationEnabled", &s.IAMDatabaseAuthenticationEnabled, api.SetBoolPtr)
-	err = api.Decode(err, m, "TagList", &s.TagList, func(p *[]Tag, v any) error {
-		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "DBSystemId", &s.DBSystemId, api.SetStringPtr)
-	err = api.Decode(err, m, "StorageType", &s.StorageType, api.SetStringPtr)
-	err = api.Decode(err, m, "DbClusterResourceId", &s.DbClusterResourceId, api.SetStringPtr)
-	err = api.Decode(err, m, "StorageThroughput", &s.StorageThroughput, api.SetInt32Ptr)
-	return err
-}
+func (*DescribeDBLogFilesMessage) ConvType() (api.Table, int32) { return convTable[:], 250 }
 
-func (s *DBClusterSnapshot) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.PutList(m, "AvailabilityZones", s.AvailabilityZones, api.DynString)
-	api.Put(m, "DBClusterSnapshotIdentifier", s.DBClusterSnapshotIdentifier, api.DynString)
-	api.Put(m, "DBClusterIdentifier", s.DBClusterIdentifier, api.DynString)
-	api.Put(m, "SnapshotCreateTime", s.SnapshotCreateTime, api.DynTime)
-	api.Put(m, "Engine", s.Engine, api.DynString)
-	api.Put(m, "EngineMode", s.EngineMode, api.DynString)
-	api.Put(m, "AllocatedStorage", s.AllocatedStorage, api.DynInt32)
-	api.Put(m, "Status", s.Status, api.DynString)
-	api.Put(m, "Port", s.Port, api.DynInt32)
-	api.Put(m, "VpcId", s.VpcId, api.DynString)
-	api.Put(m, "ClusterCreateTime", s.ClusterCreateTime, api.DynTime)
-	api.Put(m, "MasterUsername", s.MasterUsername, api.DynString)
-	api.Put(m, "EngineVersion", s.EngineVersion, api.DynString)
-	api.Put(m, "LicenseModel", s.LicenseModel, api.DynString)
-	api.Put(m, "SnapshotType", s.SnapshotType, api.DynString)
-	api.Put(m, "PercentProgress", s.PercentProgress, api.DynInt32)
-	api.Put(m, "StorageEncrypted", s.StorageEncrypted, api.DynBool)
-	api.Put(m, "KmsKeyId", s.KmsKeyId, api.DynString)
-	api.Put(m, "DBClusterSnapshotArn", s.DBClusterSnapshotArn, api.DynString)
-	api.Put(m, "SourceDBClusterSnapshotArn", s.SourceDBClusterSnapshotArn, api.DynString)
-	api.Put(m, "IAMDatabaseAuthenticationEnabled", s.IAMDatabaseAuthenticationEnabled, api.DynBool)
-	api.PutList(m, "TagList", s.TagList, func(e Tag) any { return e.ToDynamic() })
-	api.Put(m, "DBSystemId", s.DBSystemId, api.DynString)
-	api.Put(m, "StorageType", s.StorageType, api.DynString)
-	api.Put(m, "DbClusterResourceId", s.DbClusterResourceId, api.DynString)
-	api.Put(m, "StorageThroughput", s.StorageThroughput, api.DynInt32)
-	return m
-}
+func (*DescribeDBLogFilesResponse) ConvType() (api.Table, int32) { return convTable[:], 251 }
 
-func (s *DBClusterSnapshotAlreadyExistsFault) FromDynamic(map[string]any) error { return nil }
+func (*DescribeDBParameterGroupsMessage) ConvType() (api.Table, int32) { return convTable[:], 252 }
 
-func (s *DBClusterSnapshotAlreadyExistsFault) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*DescribeDBParametersMessage) ConvType() (api.Table, int32) { return convTable[:], 253 }
 
-func (s *DBClusterSnapshotAttribute) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "AttributeName", &s.AttributeName, api.SetStringPtr)
-	err = api.Decode(err, m, "AttributeValues", &s.AttributeValues, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	return err
-}
+func (*DescribeDBProxiesRequest) ConvType() (api.Table, int32) { return convTable[:], 254 }
 
-func (s *DBClusterSnapshotAttribute) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "AttributeName", s.AttributeName, api.DynString)
-	api.PutList(m, "AttributeValues", s.AttributeValues, api.DynString)
-	return m
-}
+func (*DescribeDBProxiesResponse) ConvType() (api.Table, int32) { return convTable[:], 255 }
 
-func (s *DBClusterSnapshotAttributesResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DBClusterSnapshotIdentifier", &s.DBClusterSnapshotIdentifier, api.SetStringPtr)
-	err = api.Decode(err, m, "DBClusterSnapshotAttributes", &s.DBClusterSnapshotAttributes, func(p *[]DBClusterSnapshotAttribute, v any) error {
-		return api.SetList(p, v, func(p *DBClusterSnapshotAttribute, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
+func (*DescribeDBProxyEndpointsRequest) ConvType() (api.Table, int32) { return convTable[:], 256 }
 
-func (s *DBClusterSnapshotAttributesResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "DBClusterSnapshotIdentifier", s.DBClusterSnapshotIdentifier, api.DynString)
-	api.PutList(m, "DBClusterSnapshotAttributes", s.DBClusterSnapshotAttributes, func(e DBClusterSnapshotAttribute) any { return e.ToDynamic() })
-	return m
-}
+func (*DescribeDBProxyEndpointsResponse) ConvType() (api.Table, int32) { return convTable[:], 257 }
 
-func (s *DBClusterSnapshotMessage) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
-	err = api.Decode(err, m, "DBClusterSnapshots", &s.DBClusterSnapshots, func(p *[]DBClusterSnapshot, v any) error {
-		return api.SetList(p, v, func(p *DBClusterSnapshot, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
+func (*DescribeDBProxyTargetGroupsRequest) ConvType() (api.Table, int32) { return convTable[:], 258 }
 
-func (s *DBClusterSnapshotMessage) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Marker", s.Marker, api.DynString)
-	api.PutList(m, "DBClusterSnapshots", s.DBClusterSnapshots, func(e DBClusterSnapshot) any { return e.ToDynamic() })
-	return m
-}
+func (*DescribeDBProxyTargetGroupsResponse) ConvType() (api.Table, int32) { return convTable[:], 259 }
 
-func (s *DBClusterSnapshotNotFoundFault) FromDynamic(map[string]any) error { return nil }
+func (*DescribeDBProxyTargetsRequest) ConvType() (api.Table, int32) { return convTable[:], 260 }
 
-func (s *DBClusterSnapshotNotFoundFault) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*DescribeDBProxyTargetsResponse) ConvType() (api.Table, int32) { return convTable[:], 261 }
 
-func (s *DBClusterStatusInfo) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "StatusType", &s.StatusType, api.SetStringPtr)
-	err = api.Decode(err, m, "Normal", &s.Normal, api.SetBoolPtr)
-	err = api.Decode(err, m, "Status", &s.Status, api.SetStringPtr)
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*DescribeDBRecommendationsMessage) ConvType() (api.Table, int32) { return convTable[:], 262 }
 
-func (s *DBClusterStatusInfo) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "StatusType", s.StatusType, api.DynString)
-	api.Put(m, "Normal", s.Normal, api.DynBool)
-	api.Put(m, "Status", s.Status, api.DynString)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
+func (*DescribeDBSecurityGroupsMessage) ConvType() (api.Table, int32) { return convTable[:], 263 }
 
-func (s *DBEngineVersion) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Engine", &s.Engine, api.SetStringPtr)
-	err = api.Decode(err, m, "EngineVersion", &s.EngineVersion, api.SetStringPtr)
-	err = api.Decode(err, m, "DBParameterGroupFamily", &s.DBParameterGroupFamily, api.SetStringPtr)
-	err = api.Decode(err, m, "DBEngineDescription", &s.DBEngineDescription, api.SetStringPtr)
-	err = api.Decode(err, m, "DBEngineVersionDescription", &s.DBEngineVersionDescription, api.SetStringPtr)
-	err = api.Decode(err, m, "DefaultCharacterSet", &s.DefaultCharacterSet, api.SetStructPtr[CharacterSet])
-	err = api.Decode(err, m, "Image", &s.Image, api.SetStructPtr[CustomDBEngineVersionAMI])
-	err = api.Decode(err, m, "DBEngineMediaType", &s.DBEngineMediaType, api.SetStringPtr)
-	err = api.Decode(err, m, "SupportedCharacterSets", &s.SupportedCharacterSets, func(p *[]CharacterSet, v any) error {
-		return api.SetList(p, v, func(p *CharacterSet, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "SupportedNcharCharacterSets", &s.SupportedNcharCharacterSets, func(p *[]CharacterSet, v any) error {
-		return api.SetList(p, v, func(p *CharacterSet, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "ValidUpgradeTarget", &s.ValidUpgradeTarget, func(p *[]UpgradeTarget, v any) error {
-		return api.SetList(p, v, func(p *UpgradeTarget, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "SupportedTimezones", &s.SupportedTimezones, func(p *[]Timezone, v any) error {
-		return api.SetList(p, v, func(p *Timezone, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "ExportableLogTypes", &s.ExportableLogTypes, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "SupportsLogExportsToCloudwatchLogs", &s.SupportsLogExportsToCloudwatchLogs, api.SetBoolPtr)
-	err = api.Decode(err, m, "SupportsReadReplica", &s.SupportsReadReplica, api.SetBoolPtr)
-	err = api.Decode(err, m, "SupportedEngineModes", &s.SupportedEngineModes, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "SupportedFeatureNames", &s.SupportedFeatureNames, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "Status", &s.Status, api.SetStringPtr)
-	err = api.Decode(err, m, "SupportsParallelQuery", &s.SupportsParallelQuery, api.SetBoolPtr)
-	err = api.Decode(err, m, "SupportsGlobalDatabases", &s.SupportsGlobalDatabases, api.SetBoolPtr)
-	err = api.Decode(err, m, "MajorEngineVersion", &s.MajorEngineVersion, api.SetStringPtr)
-	err = api.Decode(err, m, "DatabaseInstallationFilesS3BucketName", &s.DatabaseInstallationFilesS3BucketName, api.SetStringPtr)
-	err = api.Decode(err, m, "DatabaseInstallationFilesS3Prefix", &s.DatabaseInstallationFilesS3Prefix, api.SetStringPtr)
-	err = api.Decode(err, m, "DBEngineVersionArn", &s.DBEngineVersionArn, api.SetStringPtr)
-	err = api.Decode(err, m, "KMSKeyId", &s.KMSKeyId, api.SetStringPtr)
-	err = api.Decode(err, m, "CreateTime", &s.CreateTime, api.SetTimePtr)
-	err = api.Decode(err, m, "TagList", &s.TagList, func(p *[]Tag, v any) error {
-		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "SupportsBabelfish", &s.SupportsBabelfish, api.SetBoolPtr)
-	err = api.Decode(err, m, "CustomDBEngineVersionManifest", &s.CustomDBEngineVersionManifest, api.SetStringPtr)
-	err = api.Decode(err, m, "SupportsLimitlessDatabase", &s.SupportsLimitlessDatabase, api.SetBoolPtr)
-	err = api.Decode(err, m, "SupportsCertificateRotationWithoutRestart", &s.SupportsCertificateRotationWithoutRestart, api.SetBoolPtr)
-	err = api.Decode(err, m, "SupportedCACertificateIdentifiers", &s.SupportedCACertificateIdentifiers, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "SupportsLocalWriteForwarding", &s.SupportsLocalWriteForwarding, api.SetBoolPtr)
-	err = api.Decode(err, m, "SupportsIntegrations", &s.SupportsIntegrations, api.SetBoolPtr)
-	return err
-}
+func (*DescribeDBShardGroupsMessage) ConvType() (api.Table, int32) { return convTable[:], 264 }
 
-func (s *DBEngineVersion) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "Engine", s.Engine, api.DynString)
-	api.Put(m, "EngineVersion", s.EngineVersion, api.DynString)
-	api.Put(m, "DBParameterGroupFamily", s.DBParameterGroupFamily, api.DynString)
-	api.Put(m, "DBEngineDescription", s.DBEngineDescription, api.DynString)
-	api.Put(m, "DBEngineVersionDescription", s.DBEngineVersionDescription, api.DynString)
-	api.PutStruct(m, "DefaultCharacterSet", s.DefaultCharacterSet)
-	api.PutStruct(m, "Image", s.Image)
-	api.Put(m, "DBEngineMediaType", s.DBEngineMediaType, api.DynString)
-	api.PutList(m, "SupportedCharacterSets", s.SupportedCharacterSets, func(e CharacterSet) any { return e.ToDynamic() })
-	api.PutList(m, "SupportedNcharCharacterSets", s.SupportedNcharCharacterSets, func(e CharacterSet) any { return e.ToDynamic() })
-	api.PutList(m, "ValidUpgradeTarget", s.ValidUpgradeTarget, func(e UpgradeTarget) any { return e.ToDynamic() })
-	api.PutList(m, "SupportedTimezones", s.SupportedTimezones, func(e Timezone) any { return e.ToDynamic() })
-	api.PutList(m, "ExportableLogTypes", s.ExportableLogTypes, api.DynString)
-	api.Put(m, "SupportsLogExportsToCloudwatchLogs", s.SupportsLogExportsToCloudwatchLogs, api.DynBool)
-	api.Put(m, "SupportsReadReplica", s.SupportsReadReplica, api.DynBool)
-	api.PutList(m, "SupportedEngineModes", s.SupportedEngineModes, api.DynString)
-	api.PutList(m, "SupportedFeatureNames", s.SupportedFeatureNames, api.DynString)
-	api.Put(m, "Status", s.Status, api.DynString)
-	api.Put(m, "SupportsParallelQuery", s.SupportsParallelQuery, api.DynBool)
-	api.Put(m, "SupportsGlobalDatabases", s.SupportsGlobalDatabases, api.DynBool)
-	api.Put(m, "MajorEngineVersion", s.MajorEngineVersion, api.DynString)
-	api.Put(m, "DatabaseInstallationFilesS3BucketName", s.DatabaseInstallationFilesS3BucketName, api.DynString)
-	api.Put(m, "DatabaseInstallationFilesS3Prefix", s.DatabaseInstallationFilesS3Prefix, api.DynString)
-	api.Put(m, "DBEngineVersionArn", s.DBEngineVersionArn, api.DynString)
-	api.Put(m, "KMSKeyId", s.KMSKeyId, api.DynString)
-	api.Put(m, "CreateTime", s.CreateTime, api.DynTime)
-	api.PutList(m, "TagList", s.TagList, func(e Tag) any { return e.ToDynamic() })
-	api.Put(m, "SupportsBabelfish", s.SupportsBabelfish, api.DynBool)
-	api.Put(m, "CustomDBEngineVersionManifest", s.CustomDBEngineVersionManifest, api.DynString)
-	api.Put(m, "SupportsLimitlessDatabase", s.SupportsLimitlessDatabase, api.DynBool)
-	api.Put(m, "SupportsCertificateRotationWithoutRestart", s.SupportsCertificateRotationWithoutRestart, api.DynBool)
-	api.PutList(m, "SupportedCACertificateIdentifiers", s.SupportedCACertificateIdentifiers, api.DynString)
-	api.Put(m, "SupportsLocalWriteForwarding", s.SupportsLocalWriteForwarding, api.DynBool)
-	api.Put(m, "SupportsIntegrations", s.SupportsIntegrations, api.DynBool)
-	return m
-}
+func (*DescribeDBShardGroupsResponse) ConvType() (api.Table, int32) { return convTable[:], 265 }
 
-func (s *DBEngineVersionMessage) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
-	err = api.Decode(err, m, "DBEngineVersions", &s.DBEngineVersions, func(p *[]DBEngineVersion, v any) error {
-		return api.SetList(p, v, func(p *DBEngineVersion, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
+func (*DescribeDBSnapshotAttributesMessage) ConvType() (api.Table, int32) { return convTable[:], 266 }
 
-func (s *DBEngineVersionMessage) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Marker", s.Marker, api.DynString)
-	api.PutList(m, "DBEngineVersions", s.DBEngineVersions, func(e DBEngineVersion) any { return e.ToDynamic() })
-	return m
-}
+func (*DescribeDBSnapshotAttributesResult) ConvType() (api.Table, int32) { return convTable[:], 267 }
 
-func (s *DBInstance) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DBInstanceIdentifier", &s.DBInstanceIdentifier, api.SetStringPtr)
-	err = api.Decode(err, m, "DBInstanceClass", &s.DBInstanceClass, api.SetStringPtr)
-	err = api.Decode(err, m, "Engine", &s.Engine, api.SetStringPtr)
-	err = api.Decode(err, m, "DBInstanceStatus", &s.DBInstanceStatus, api.SetStringPtr)
-	err = api.Decode(err, m, "AutomaticRestartTime", &s.AutomaticRestartTime, api.SetTimePtr)
-	err = api.Decode(err, m, "MasterUsername", &s.MasterUsername, api.SetStringPtr)
-	err = api.Decode(err, m, "DBName", &s.DBName, api.SetStringPtr)
-	err = api.Decode(err, m, "Endpoint", &s.Endpoint, api.SetStructPtr[Endpoint])
-	err = api.Decode(err, m, "AllocatedStorage", &s.AllocatedStorage, api.SetInt32Ptr)
-	err = api.Decode(err, m, "InstanceCreateTime", &s.InstanceCreateTime, api.SetTimePtr)
-	err = api.Decode(err, m, "PreferredBackupWindow", &s.PreferredBackupWindow, api.SetStringPtr)
-	err = api.Decode(err, m, "BackupRetentionPeriod", &s.BackupRetentionPeriod, api.SetInt32Ptr)
-	err = api.Decode(err, m, "DBSecurityGroups", &s.DBSecurityGroups, func(p *[]DBSecurityGroupMembership, v any) error {
-		return api.SetList(p, v, func(p *DBSecurityGroupMembership, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "VpcSecurityGroups", &s.VpcSecurityGroups, func(p *[]VpcSecurityGroupMembership, v any) error {
-		return api.SetList(p, v, func(p *VpcSecurityGroupMembership, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "DBParameterGroups", &s.DBParameterGroups, func(p *[]DBParameterGroupStatus, v any) error {
-		return api.SetList(p, v, func(p *DBParameterGroupStatus, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "AvailabilityZone", &s.AvailabilityZone, api.SetStringPtr)
-	err = api.Decode(err, m, "DBSubnetGroup", &s.DBSubnetGroup, api.SetStructPtr[DBSubnetGroup])
-	err = api.Decode(err, m, "PreferredMaintenanceWindow", &s.PreferredMaintenanceWindow, api.SetStringPtr)
-	err = api.Decode(err, m, "PendingModifiedValues", &s.PendingModifiedValues, api.SetStructPtr[PendingModifiedValues])
-	err = api.Decode(err, m, "LatestRestorableTime", &s.LatestRestorableTime, api.SetTimePtr)
-	err = api.Decode(err, m, "MultiAZ", &s.MultiAZ, api.SetBoolPtr)
-	err = api.Decode(err, m, "EngineVersion", &s.EngineVersion, api.SetStringPtr)
-	err = api.Decode(err, m, "AutoMinorVersionUpgrade", &s.AutoMinorVersionUpgrade, api.SetBoolPtr)
-	err = api.Decode(err, m, "ReadReplicaSourceDBInstanceIdentifier", &s.ReadReplicaSourceDBInstanceIdentifier, api.SetStringPtr)
-	err = api.Decode(err, m, "ReadReplicaDBInstanceIdentifiers", &s.ReadReplicaDBInstanceIdentifiers, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "ReadReplicaDBClusterIdentifiers", &s.ReadReplicaDBClusterIdentifiers, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "ReplicaMode", &s.ReplicaMode, api.SetStringPtr)
-	err = api.Decode(err, m, "LicenseModel", &s.LicenseModel, api.SetStringPtr)
-	err = api.Decode(err, m, "Iops", &s.Iops, api.SetInt32Ptr)
-	err = api.Decode(err, m, "OptionGroupMemberships", &s.OptionGroupMemberships, func(p *[]OptionGroupMembership, v any) error {
-		return api.SetList(p, v, func(p *OptionGroupMembership, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "CharacterSetName", &s.CharacterSetName, api.SetStringPtr)
-	err = api.Decode(err, m, "NcharCharacterSetName", &s.NcharCharacterSetName, api.SetStringPtr)
-	err = api.Decode(err, m, "SecondaryAvailabilityZone", &s.SecondaryAvailabilityZone, api.SetStringPtr)
-	err = api.Decode(err, m, "PubliclyAccessible", &s.PubliclyAccessible, api.SetBoolPtr)
-	err = api.Decode(err, m, "StatusInfos", &s.StatusInfos, func(p *[]DBInstanceStatusInfo, v any) error {
-		return api.SetList(p, v, func(p *DBInstanceStatusInfo, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "StorageType", &s.StorageType, api.SetStringPtr)
-	err = api.Decode(err, m, "TdeCredentialArn", &s.TdeCredentialArn, api.SetStringPtr)
-	err = api.Decode(err, m, "DbInstancePort", &s.DbInstancePort, api.SetInt32Ptr)
-	err = api.Decode(err, m, "DBClusterIdentifier", &s.DBClusterIdentifier, api.SetStringPtr)
-	err = api.Decode(err, m, "StorageEncrypted", &s.StorageEncrypted, api.SetBoolPtr)
-	err = api.Decode(err, m, "KmsKeyId", &s.KmsKeyId, api.SetStringPtr)
-	err = api.Decode(err, m, "DbiResourceId", &s.DbiResourceId, api.SetStringPtr)
-	err = api.Decode(err, m, "CACertificateIdentifier", &s.CACertificateIdentifier, api.SetStringPtr)
-	err = api.Decode(err, m, "DomainMemberships", &s.DomainMemberships, func(p *[]DomainMembership, v any) error {
-		return api.SetList(p, v, func(p *DomainMembership, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "CopyTagsToSnapshot", &s.CopyTagsToSnapshot, api.SetBoolPtr)
-	err = api.Decode(err, m, "MonitoringInterval", &s.MonitoringInterval, api.SetInt32Ptr)
-	err = api.Decode(err, m, "EnhancedMonitoringResourceArn", &s.EnhancedMonitoringResourceArn, api.SetStringPtr)
-	err = api.Decode(err, m, "MonitoringRoleArn", &s.MonitoringRoleArn, api.SetStringPtr)
-	err = api.Decode(err, m, "PromotionTier", &s.PromotionTier, api.SetInt32Ptr)
-	err = api.Decode(err, m, "DBInstanceArn", &s.DBInstanceArn, api.SetStringPtr)
-	err = api.Decode(err, m, "Timezone", &s.Timezone, api.SetStringPtr)
-	err = api.Decode(err, m, "IAMDatabaseAuthenticationEnabled", &s.IAMDatabaseAuthenticationEnabled, api.SetBoolPtr)
-	err = api.Decode(err, m, "PerformanceInsightsEnabled", &s.PerformanceInsightsEnabled, api.SetBoolPtr)
-	err = api.Decode(err, m, "PerformanceInsightsKMSKeyId", &s.PerformanceInsightsKMSKeyId, api.SetStringPtr)
-	err = api.Decode(err, m, "PerformanceInsightsRetentionPeriod", &s.PerformanceInsightsRetentionPeriod, api.SetInt32Ptr)
-	err = api.Decode(err, m, "EnabledCloudwatchLogsExports", &s.EnabledCloudwatchLogsExports, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "ProcessorFeatures", &s.ProcessorFeatures, func(p *[]ProcessorFeature, v any) error {
-		return api.SetList(p, v, func(p *ProcessorFeature, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "DeletionProtection", &s.DeletionProtection, api.SetBoolPtr)
-	err = api.Decode(err, m, "AssociatedRoles", &s.AssociatedRoles, func(p *[]DBInstanceRole, v any) error {
-		return api.SetList(p, v, func(p *DBInstanceRole, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "ListenerEndpoint", &s.ListenerEndpoint, api.SetStructPtr[Endpoint])
-	err = api.Decode(err, m, "MaxAllocatedStorage", &s.MaxAllocatedStorage, api.SetInt32Ptr)
-	err = api.Decode(err, m, "TagList", &s.TagList, func(p *[]Tag, v any) error {
-		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "DBInstanceAutomatedBackupsReplications", &s.DBInstanceAutomatedBackupsReplications, func(p *[]DBInstanceAutomatedBackupsReplication, v any) error {
-		return api.SetList(p, v, func(p *DBInstanceAutomatedBackupsReplication, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "CustomerOwnedIpEnabled", &s.CustomerOwnedIpEnabled, api.SetBoolPtr)
-	err = api.Decode(err, m, "AwsBackupRecoveryPointArn", &s.AwsBackupRecoveryPointArn, api.SetStringPtr)
-	err = api.Decode(err, m, "ActivityStreamStatus", &s.ActivityStreamStatus, api.SetStringPtr)
-	err = api.Decode(err, m, "ActivityStreamKmsKeyId", &s.ActivityStreamKmsKeyId, api.SetStringPtr)
-	err = api.Decode(err, m, "ActivityStreamKinesisStreamName", &s.ActivityStreamKinesisStreamName, api.SetStringPtr)
-	err = api.Decode(err, m, "ActivityStreamMode", &s.ActivityStreamMode, api.SetStringPtr)
-	err = api.Decode(err, m, "ActivityStreamEngineNativeAuditFieldsIncluded", &s.ActivityStreamEngineNativeAuditFieldsIncluded, api.SetBoolPtr)
-	err = api.Decode(err, m, "AutomationMode", &s.AutomationMode, api.SetStringPtr)
-	err = api.Decode(err, m, "ResumeFullAutomationModeTime", &s.ResumeFullAutomationModeTime, api.SetTimePtr)
-	err = api.Decode(err, m, "CustomIamInstanceProfile", &s.CustomIamInstanceProfile, api.SetStringPtr)
-	err = api.Decode(err, m, "BackupTarget", &s.BackupTarget, api.SetStringPtr)
-	err = api.Decode(err, m, "NetworkType", &s.NetworkType, api.SetStringPtr)
-	err = api.Decode(err, m, "ActivityStreamPolicyStatus", &s.ActivityStreamPolicyStatus, api.SetStringPtr)
-	err = api.Decode(err, m, "StorageThroughput", &s.StorageThroughput, api.SetInt32Ptr)
-	err = api.Decode(err, m, "DBSystemId", &s.DBSystemId, api.SetStringPtr)
-	err = api.Decode(err, m, "MasterUserSecret", &s.MasterUserSecret, api.SetStructPtr[MasterUserSecret])
-	err = api.Decode(err, m, "CertificateDetails", &s.CertificateDetails, api.SetStructPtr[CertificateDetails])
-	err = api.Decode(err, m, "ReadReplicaSourceDBClusterIdentifier", &s.ReadReplicaSourceDBClusterIdentifier, api.SetStringPtr)
-	err = api.Decode(err, m, "PercentProgress", &s.PercentProgress, api.SetStringPtr)
-	err = api.Decode(err, m, "DedicatedLogVolume", &s.DedicatedLogVolume, api.SetBoolPtr)
-	err = api.Decode(err, m, "IsStorageConfigUpgradeAvailable", &s.IsStorageConfigUpgradeAvailable, api.SetBoolPtr)
-	err = api.Decode(err, m, "MultiTenant", &s.MultiTenant, api.SetBoolPtr)
-	err = api.Decode(err, m, "EngineLifecycleSupport", &s.EngineLifecycleSupport, api.SetStringPtr)
-	return err
+func (*DescribeDBSnapshotTenantDatabasesMessage) ConvType() (api.Table, int32) {
+	return convTable[:], 268
 }
 
-func (s *DBInstance) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "DBInstanceIdentifier", s.DBInstanceIdentifier, api.DynString)
-	api.Put(m, "DBInstanceClass", s.DBInstanceClass, api.DynString)
-	api.Put(m, "Engine", s.Engine, api.DynString)
-	api.Put(m, "DBInstanceStatus", s.DBInstanceStatus, api.DynString)
-	api.Put(m, "AutomaticRestartTime", s.AutomaticRestartTime, api.DynTime)
-	api.Put(m, "MasterUsername", s.MasterUsername, api.DynString)
-	api.Put(m, "DBName", s.DBName, api.DynString)
-	api.PutStruct(m, "Endpoint", s.Endpoint)
-	api.Put(m, "AllocatedStorage", s.AllocatedStorage, api.DynInt32)
-	api.Put(m, "InstanceCreateTime", s.InstanceCreateTime, api.DynTime)
-	api.Put(m, "PreferredBackupWindow", s.PreferredBackupWindow, api.DynString)
-	api.Put(m, "BackupRetentionPeriod", s.BackupRetentionPeriod, api.DynInt32)
-	api.PutList(m, "DBSecurityGroups", s.DBSecurityGroups, func(e DBSecurityGroupMembership) any { return e.ToDynamic() })
-	api.PutList(m, "VpcSecurityGroups", s.VpcSecurityGroups, func(e VpcSecurityGroupMembership) any { return e.ToDynamic() })
-	api.PutList(m, "DBParameterGroups", s.DBParameterGroups, func(e DBParameterGroupStatus) any { return e.ToDynamic() })
-	api.Put(m, "AvailabilityZone", s.AvailabilityZone, api.DynString)
-	api.PutStruct(m, "DBSubnetGroup", s.DBSubnetGroup)
-	api.Put(m, "PreferredMaintenanceWindow", s.PreferredMaintenanceWindow, api.DynString)
-	api.PutStruct(m, "PendingModifiedValues", s.PendingModifiedValues)
-	api.Put(m, "LatestRestorableTime", s.LatestRestorableTime, api.DynTime)
-	api.Put(m, "MultiAZ", s.MultiAZ, api.DynBool)
-	api.Put(m, "EngineVersion", s.EngineVersion, api.DynString)
-	api.Put(m, "AutoMinorVersionUpgrade", s.AutoMinorVersionUpgrade, api.DynBool)
-	api.Put(m, "ReadReplicaSourceDBInstanceIdentifier", s.ReadReplicaSourceDBInstanceIdentifier, api.DynString)
-	api.PutList(m, "ReadReplicaDBInstanceIdentifiers", s.ReadReplicaDBInstanceIdentifiers, api.DynString)
-	api.PutList(m, "ReadReplicaDBClusterIdentifiers", s.ReadReplicaDBClusterIdentifiers, api.DynString)
-	api.Put(m, "ReplicaMode", s.ReplicaMode, api.DynString)
-	api.Put(m, "LicenseModel", s.LicenseModel, api.DynString)
-	api.Put(m, "Iops", s.Iops, api.DynInt32)
-	api.PutList(m, "OptionGroupMemberships", s.OptionGroupMemberships, func(e OptionGroupMembership) any { return e.ToDynamic() })
-	api.Put(m, "CharacterSetName", s.CharacterSetName, api.DynString)
-	api.Put(m, "NcharCharacterSetName", s.NcharCharacterSetName, api.DynString)
-	api.Put(m, "SecondaryAvailabilityZone", s.SecondaryAvailabilityZone, api.DynString)
-	api.Put(m, "PubliclyAccessible", s.PubliclyAccessible, api.DynBool)
-	api.PutList(m, "StatusInfos", s.StatusInfos, func(e DBInstanceStatusInfo) any { return e.ToDynamic() })
-	api.Put(m, "StorageType", s.StorageType, api.DynString)
-	api.Put(m, "TdeCredentialArn", s.TdeCredentialArn, api.DynString)
-	api.Put(m, "DbInstancePort", s.DbInstancePort, api.DynInt32)
-	api.Put(m, "DBClusterIdentifier", s.DBClusterIdentifier, api.DynString)
-	api.Put(m, "StorageEncrypted", s.StorageEncrypted, api.DynBool)
-	api.Put(m, "KmsKeyId", s.KmsKeyId, api.DynString)
-	api.Put(m, "DbiResourceId", s.DbiResourceId, api.DynString)
-	api.Put(m, "CACertificateIdentifier", s.CACertificateIdentifier, api.DynString)
-	api.PutList(m, "DomainMemberships", s.DomainMemberships, func(e DomainMembership) any { return e.ToDynamic() })
-	api.Put(m, "CopyTagsToSnapshot", s.CopyTagsToSnapshot, api.DynBool)
-	api.Put(m, "MonitoringInterval", s.MonitoringInterval, api.DynInt32)
-	api.Put(m, "EnhancedMonitoringResourceArn", s.EnhancedMonitoringResourceArn, api.DynString)
-	api.Put(m, "MonitoringRoleArn", s.MonitoringRoleArn, api.DynString)
-	api.Put(m, "PromotionTier", s.PromotionTier, api.DynInt32)
-	api.Put(m, "DBInstanceArn", s.DBInstanceArn, api.DynString)
-	api.Put(m, "Timezone", s.Timezone, api.DynString)
-	api.Put(m, "IAMDatabaseAuthenticationEnabled", s.IAMDatabaseAuthenticationEnabled, api.DynBool)
-	api.Put(m, "PerformanceInsightsEnabled", s.PerformanceInsightsEnabled, api.DynBool)
-	api.Put(m, "PerformanceInsightsKMSKeyId", s.PerformanceInsightsKMSKeyId, api.DynString)
-	api.Put(m, "PerformanceInsightsRetentionPeriod", s.PerformanceInsightsRetentionPeriod, api.DynInt32)
-	api.PutList(m, "EnabledCloudwatchLogsExports", s.EnabledCloudwatchLogsExports, api.DynString)
-	api.PutList(m, "ProcessorFeatures", s.ProcessorFeatures, func(e ProcessorFeature) any { return e.ToDynamic() })
-	api.Put(m, "DeletionProtection", s.DeletionProtection, api.DynBool)
-	api.PutList(m, "AssociatedRoles", s.AssociatedRoles, func(e DBInstanceRole) any { return e.ToDynamic() })
-	api.PutStruct(m, "ListenerEndpoint", s.ListenerEndpoint)
-	api.Put(m, "MaxAllocatedStorage", s.MaxAllocatedStorage, api.DynInt32)
-	api.PutList(m, "TagList", s.TagList, func(e Tag) any { return e.ToDynamic() })
-	api.PutList(m, "DBInstanceAutomatedBackupsReplications", s.DBInstanceAutomatedBackupsReplications, func(e DBInstanceAutomatedBackupsReplication) any { return e.ToDynamic() })
-	api.Put(m, "CustomerOwnedIpEnabled", s.CustomerOwnedIpEnabled, api.DynBool)
-	api.Put(m, "AwsBackupRecoveryPointArn", s.AwsBackupRecoveryPointArn, api.DynString)
-	api.Put(m, "ActivityStreamStatus", s.ActivityStreamStatus, api.DynString)
-	api.Put(m, "ActivityStreamKmsKeyId", s.ActivityStreamKmsKeyId, api.DynString)
-	api.Put(m, "ActivityStreamKinesisStreamName", s.ActivityStreamKinesisStreamName, api.DynString)
-	api.Put(m, "ActivityStreamMode", s.ActivityStreamMode, api.DynString)
-	api.Put(m, "ActivityStreamEngineNativeAuditFieldsIncluded", s.ActivityStreamEngineNativeAuditFieldsIncluded, api.DynBool)
-	api.Put(m, "AutomationMode", s.AutomationMode, api.DynString)
-	api.Put(m, "ResumeFullAutomationModeTime", s.ResumeFullAutomationModeTime, api.DynTime)
-	api.Put(m, "CustomIamInstanceProfile", s.CustomIamInstanceProfile, api.DynString)
-	api.Put(m, "BackupTarget", s.BackupTarget, api.DynString)
-	api.Put(m, "NetworkType", s.NetworkType, api.DynString)
-	api.Put(m, "ActivityStreamPolicyStatus", s.ActivityStreamPolicyStatus, api.DynString)
-	api.Put(m, "StorageThroughput", s.StorageThroughput, api.DynInt32)
-	api.Put(m, "DBSystemId", s.DBSystemId, api.DynString)
-	api.PutStruct(m, "MasterUserSecret", s.MasterUserSecret)
-	api.PutStruct(m, "CertificateDetails", s.CertificateDetails)
-	api.Put(m, "ReadReplicaSourceDBClusterIdentifier", s.ReadReplicaSourceDBClusterIdentifier, api.DynString)
-	api.Put(m, "PercentProgress", s.PercentProgress, api.DynString)
-	api.Put(m, "DedicatedLogVolume", s.DedicatedLogVolume, api.DynBool)
-	api.Put(m, "IsStorageConfigUpgradeAvailable", s.IsStorageConfigUpgradeAvailable, api.DynBool)
-	api.Put(m, "MultiTenant", s.MultiTenant, api.DynBool)
-	api.Put(m, "EngineLifecycleSupport", s.EngineLifecycleSupport, api.DynString)
-	return m
-}
+func (*DescribeDBSnapshotsMessage) ConvType() (api.Table, int32) { return convTable[:], 269 }
 
-func (s *DBInstanceAlreadyExistsFault) FromDynamic(map[string]any) error { return nil }
+func (*DescribeDBSubnetGroupsMessage) ConvType() (api.Table, int32) { return convTable[:], 270 }
 
-func (s *DBInstanceAlreadyExistsFault) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
+func (*DescribeEngineDefaultClusterParametersMessage) ConvType() (api.Table, int32) {
+	return convTable[:], 271
 }
 
-func (s *DBInstanceAutomatedBackup) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DBInstanceArn", &s.DBInstanceArn, api.SetStringPtr)
-	err = api.Decode(err, m, "DbiResourceId", &s.DbiResourceId, api.SetStringPtr)
-	err = api.Decode(err, m, "Region", &s.Region, api.SetStringPtr)
-	err = api.Decode(err, m, "DBInstanceIdentifier", &s.DBInstanceIdentifier, api.SetStringPtr)
-	err = api.Decode(err, m, "RestoreWindow", &s.RestoreWindow, api.SetStructPtr[RestoreWindow])
-	err = api.Decode(err, m, "AllocatedStorage", &s.AllocatedStorage, api.SetInt32Ptr)
-	err = api.Decode(err, m, "Status", &s.Status, api.SetStringPtr)
-	err = api.Decode(err, m, "Port", &s.Port, api.SetInt32Ptr)
-	err = api.Decode(err, m, "AvailabilityZone", &s.AvailabilityZone, api.SetStringPtr)
-	err = api.Decode(err, m, "VpcId", &s.VpcId, api.SetStringPtr)
-	err = api.Decode(err, m, "InstanceCreateTime", &s.InstanceCreateTime, api.SetTimePtr)
-	err = api.Decode(err, m, "MasterUsername", &s.MasterUsername, api.SetStringPtr)
-	err = api.Decode(err, m, "Engine", &s.Engine, api.SetStringPtr)
-	err = api.Decode(err, m, "EngineVersion", &s.EngineVersion, api.SetStringPtr)
-	err = api.Decode(err, m, "LicenseModel", &s.LicenseModel, api.SetStringPtr)
-	err = api.Decode(err, m, "Iops", &s.Iops, api.SetInt32Ptr)
-	err = api.Decode(err, m, "OptionGroupName", &s.OptionGroupName, api.SetStringPtr)
-	err = api.Decode(err, m, "TdeCredentialArn", &s.TdeCredentialArn, api.SetStringPtr)
-	err = api.Decode(err, m, "Encrypted", &s.Encrypted, api.SetBoolPtr)
-	err = api.Decode(err, m, "StorageType", &s.StorageType, api.SetStringPtr)
-	err = api.Decode(err, m, "KmsKeyId", &s.KmsKeyId, api.SetStringPtr)
-	err = api.Decode(err, m, "Timezone", &s.Timezone, api.SetStringPtr)
-	err = api.Decode(err, m, "IAMDatabaseAuthenticationEnabled", &s.IAMDatabaseAuthenticationEnabled, api.SetBoolPtr)
-	err = api.Decode(err, m, "BackupRetentionPeriod", &s.BackupRetentionPeriod, api.SetInt32Ptr)
-	err = api.Decode(err, m, "DBInstanceAutomatedBackupsArn", &s.DBInstanceAutomatedBackupsArn, api.SetStringPtr)
-	err = api.Decode(err, m, "DBInstanceAutomatedBackupsReplications", &s.DBInstanceAutomatedBackupsReplications, func(p *[]DBInstanceAutomatedBackupsReplication, v any) error {
-		return api.SetList(p, v, func(p *DBInstanceAutomatedBackupsReplication, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "BackupTarget", &s.BackupTarget, api.SetStringPtr)
-	err = api.Decode(err, m, "StorageThroughput", &s.StorageThroughput, api.SetInt32Ptr)
-	err = api.Decode(err, m, "AwsBackupRecoveryPointArn", &s.AwsBackupRecoveryPointArn, api.SetStringPtr)
-	err = api.Decode(err, m, "DedicatedLogVolume", &s.DedicatedLogVolume, api.SetBoolPtr)
-	err = api.Decode(err, m, "MultiTenant", &s.MultiTenant, api.SetBoolPtr)
-	return err
+func (*DescribeEngineDefaultClusterParametersResult) ConvType() (api.Table, int32) {
+	return convTable[:], 272
 }
 
-func (s *DBInstanceAutomatedBackup) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "DBInstanceArn", s.DBInstanceArn, api.DynString)
-	api.Put(m, "DbiResourceId", s.DbiResourceId, api.DynString)
-	api.Put(m, "Region", s.Region, api.DynString)
-	api.Put(m, "DBInstanceIdentifier", s.DBInstanceIdentifier, api.DynString)
-	api.PutStruct(m, "RestoreWindow", s.RestoreWindow)
-	api.Put(m, "AllocatedStorage", s.AllocatedStorage, api.DynInt32)
-	api.Put(m, "Status", s.Status, api.DynString)
-	api.Put(m, "Port", s.Port, api.DynInt32)
-	api.Put(m, "AvailabilityZone", s.AvailabilityZone, api.DynString)
-	api.Put(m, "VpcId", s.VpcId, api.DynString)
-	api.Put(m, "InstanceCreateTime", s.InstanceCreateTime, api.DynTime)
-	api.Put(m, "MasterUsername", s.MasterUsername, api.DynString)
-	api.Put(m, "Engine", s.Engine, api.DynString)
-	api.Put(m, "EngineVersion", s.EngineVersion, api.DynString)
-	api.Put(m, "LicenseModel", s.LicenseModel, api.DynString)
-	api.Put(m, "Iops", s.Iops, api.DynInt32)
-	api.Put(m, "OptionGroupName", s.OptionGroupName, api.DynString)
-	api.Put(m, "TdeCredentialArn", s.TdeCredentialArn, api.DynString)
-	api.Put(m, "Encrypted", s.Encrypted, api.DynBool)
-	api.Put(m, "StorageType", s.StorageType, api.DynString)
-	api.Put(m, "KmsKeyId", s.KmsKeyId, api.DynString)
-	api.Put(m, "Timezone", s.Timezone, api.DynString)
-	api.Put(m, "IAMDatabaseAuthenticationEnabled", s.IAMDatabaseAuthenticationEnabled, api.DynBool)
-	api.Put(m, "BackupRetentionPeriod", s.BackupRetentionPeriod, api.DynInt32)
-	api.Put(m, "DBInstanceAutomatedBackupsArn", s.DBInstanceAutomatedBackupsArn, api.DynString)
-	api.PutList(m, "DBInstanceAutomatedBackupsReplications", s.DBInstanceAutomatedBackupsReplications, func(e DBInstanceAutomatedBackupsReplication) any { return e.ToDynamic() })
-	api.Put(m, "BackupTarget", s.BackupTarget, api.DynString)
-	api.Put(m, "StorageThroughput", s.StorageThroughput, api.DynInt32)
-	api.Put(m, "AwsBackupRecoveryPointArn", s.AwsBackupRecoveryPointArn, api.DynString)
-	api.Put(m, "DedicatedLogVolume", s.DedicatedLogVolume, api.DynBool)
-	api.Put(m, "MultiTenant", s.MultiTenant, api.DynBool)
-	return m
+func (*DescribeEngineDefaultParametersMessage) ConvType() (api.Table, int32) {
+	return convTable[:], 273
 }
 
-func (s *DBInstanceAutomatedBackupMessage) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
-	err = api.Decode(err, m, "DBInstanceAutomatedBackups", &s.DBInstanceAutomatedBackups, func(p *[]DBInstanceAutomatedBackup, v any) error {
-		return api.SetList(p, v, func(p *DBInstanceAutomatedBackup, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
+func (*DescribeEngineDefaultParametersResult) ConvType() (api.Table, int32) { return convTable[:], 274 }
 
-func (s *DBInstanceAutomatedBackupMessage) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Marker", s.Marker, api.DynString)
-	api.PutList(m, "DBInstanceAutomatedBackups", s.DBInstanceAutomatedBackups, func(e DBInstanceAutomatedBackup) any { return e.ToDynamic() })
-	return m
-}
+func (*DescribeEventCategoriesMessage) ConvType() (api.Table, int32) { return convTable[:], 275 }
 
-func (s *DBInstanceAutomatedBackupNotFoundFault) FromDynamic(map[string]any) error { return nil }
+func (*DescribeEventSubscriptionsMessage) ConvType() (api.Table, int32) { return convTable[:], 276 }
 
-func (s *DBInstanceAutomatedBackupNotFoundFault) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*DescribeEventsMessage) ConvType() (api.Table, int32) { return convTable[:], 277 }
 
-func (s *DBInstanceAutomatedBackupQuotaExceededFault) FromDynamic(map[string]any) error { return nil }
+func (*DescribeExportTasksMessage) ConvType() (api.Table, int32) { return convTable[:], 278 }
 
-func (s *DBInstanceAutomatedBackupQuotaExceededFault) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*DescribeGlobalClustersMessage) ConvType() (api.Table, int32) { return convTable[:], 279 }
 
-func (s *DBInstanceAutomatedBackupsReplication) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DBInstanceAutomatedBackupsArn", &s.DBInstanceAutomatedBackupsArn, api.SetStringPtr)
-	return err
-}
+func (*DescribeIntegrationsMessage) ConvType() (api.Table, int32) { return convTable[:], 280 }
 
-func (s *DBInstanceAutomatedBackupsReplication) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "DBInstanceAutomatedBackupsArn", s.DBInstanceAutomatedBackupsArn, api.DynString)
-	return m
-}
+func (*DescribeIntegrationsResponse) ConvType() (api.Table, int32) { return convTable[:], 281 }
+
+func (*DescribeOptionGroupOptionsMessage) ConvType() (api.Table, int32) { return convTable[:], 282 }
+
+func (*DescribeOptionGroupsMessage) ConvType() (api.Table, int32) { return convTable[:], 283 }
 
-func (s *DBInstanceMessage) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
-	err = api.Decode(err, m, "DBInstances", &s.DBInstances, func(p *[]DBInstance, v any) error {
-		return api.SetList(p, v, func(p *DBInstance, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
+func (*DescribeOrderableDBInstanceOptionsMessage) ConvType() (api.Table, int32) {
+	return convTable[:], 284
 }
 
-func (s *DBInstanceMessage) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Marker", s.Marker, api.DynString)
-	api.PutList(m, "DBInstances", s.DBInstances, func(e DBInstance) any { return e.ToDynamic() })
-	return m
+func (*DescribePendingMaintenanceActionsMessage) ConvType() (api.Table, int32) {
+	return convTable[:], 285
 }
 
-func (s *DBInstanceNotFoundFault) FromDynamic(map[string]any) error { return nil }
+func (*DescribeReservedDBInstancesMessage) ConvType() (api.Table, int32) { return convTable[:], 286 }
 
-func (s *DBInstanceNotFoundFault) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
+func (*DescribeReservedDBInstancesOfferingsMessage) ConvType() (api.Table, int32) {
+	return convTable[:], 287
 }
 
-func (s *DBInstanceRole) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "RoleArn", &s.RoleArn, api.SetStringPtr)
-	err = api.Decode(err, m, "FeatureName", &s.FeatureName, api.SetStringPtr)
-	err = api.Decode(err, m, "Status", &s.Status, api.SetStringPtr)
-	return err
+func (*DescribeSourceRegionsMessage) ConvType() (api.Table, int32) { return convTable[:], 288 }
+
+func (*DescribeTenantDatabasesMessage) ConvType() (api.Table, int32) { return convTable[:], 289 }
+
+func (*DescribeValidDBInstanceModificationsMessage) ConvType() (api.Table, int32) {
+	return convTable[:], 290
 }
 
-func (s *DBInstanceRole) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "RoleArn", s.RoleArn, api.DynString)
-	api.Put(m, "FeatureName", s.FeatureName, api.DynString)
-	api.Put(m, "Status", s.Status, api.DynString)
-	return m
+func (*DescribeValidDBInstanceModificationsResult) ConvType() (api.Table, int32) {
+	return convTable[:], 291
 }
 
-func (s *DBInstanceRoleAlreadyExistsFault) FromDynamic(map[string]any) error { return nil }
+func (*DisableHttpEndpointRequest) ConvType() (api.Table, int32) { return convTable[:], 292 }
 
-func (s *DBInstanceRoleAlreadyExistsFault) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*DisableHttpEndpointResponse) ConvType() (api.Table, int32) { return convTable[:], 293 }
 
-func (s *DBInstanceRoleNotFoundFault) FromDynamic(map[string]any) error { return nil }
+func (*DocLink) ConvType() (api.Table, int32) { return convTable[:], 294 }
 
-func (s *DBInstanceRoleNotFoundFault) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*DomainMembership) ConvType() (api.Table, int32) { return convTable[:], 295 }
 
-func (s *DBInstanceRoleQuotaExceededFault) FromDynamic(map[string]any) error { return nil }
+func (*DomainNotFoundFault) ConvType() (api.Table, int32) { return convTable[:], 296 }
 
-func (s *DBInstanceRoleQuotaExceededFault) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*DoubleRange) ConvType() (api.Table, int32) { return convTable[:], 297 }
 
-func (s *DBInstanceStatusInfo) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "StatusType", &s.StatusType, api.SetStringPtr)
-	err = api.Decode(err, m, "Normal", &s.Normal, api.SetBoolPtr)
-	err = api.Decode(err, m, "Status", &s.Status, api.SetStringPtr)
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*DownloadDBLogFilePortionDetails) ConvType() (api.Table, int32) { return convTable[:], 298 }
 
-func (s *DBInstanceStatusInfo) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "StatusType", s.StatusType, api.DynString)
-	api.Put(m, "Normal", s.Normal, api.DynBool)
-	api.Put(m, "Status", s.Status, api.DynString)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
+func (*DownloadDBLogFilePortionMessage) ConvType() (api.Table, int32) { return convTable[:], 299 }
 
-func (s *DBLogFileNotFoundFault) FromDynamic(map[string]any) error { return nil }
+func (*EC2SecurityGroup) ConvType() (api.Table, int32) { return convTable[:], 300 }
 
-func (s *DBLogFileNotFoundFault) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*Ec2ImagePropertiesNotSupportedFault) ConvType() (api.Table, int32) { return convTable[:], 301 }
 
-func (s *DBParameterGroup) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DBParameterGroupName", &s.DBParameterGroupName, api.SetStringPtr)
-	err = api.Decode(err, m, "DBParameterGroupFamily", &s.DBParameterGroupFamily, api.SetStringPtr)
-	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
-	err = api.Decode(err, m, "DBParameterGroupArn", &s.DBParameterGroupArn, api.SetStringPtr)
-	return err
-}
+func (*EnableHttpEndpointRequest) ConvType() (api.Table, int32) { return convTable[:], 302 }
 
-func (s *DBParameterGroup) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "DBParameterGroupName", s.DBParameterGroupName, api.DynString)
-	api.Put(m, "DBParameterGroupFamily", s.DBParameterGroupFamily, api.DynString)
-	api.Put(m, "Description", s.Description, api.DynString)
-	api.Put(m, "DBParameterGroupArn", s.DBParameterGroupArn, api.DynString)
-	return m
-}
+func (*EnableHttpEndpointResponse) ConvType() (api.Table, int32) { return convTable[:], 303 }
 
-func (s *DBParameterGroupAlreadyExistsFault) FromDynamic(map[string]any) error { return nil }
+func (*Endpoint) ConvType() (api.Table, int32) { return convTable[:], 304 }
 
-func (s *DBParameterGroupAlreadyExistsFault) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*EngineDefaults) ConvType() (api.Table, int32) { return convTable[:], 305 }
 
-func (s *DBParameterGroupDetails) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Parameters", &s.Parameters, func(p *[]Parameter, v any) error {
-		return api.SetList(p, v, func(p *Parameter, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
-	return err
-}
+func (*Event) ConvType() (api.Table, int32) { return convTable[:], 306 }
 
-func (s *DBParameterGroupDetails) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutList(m, "Parameters", s.Parameters, func(e Parameter) any { return e.ToDynamic() })
-	api.Put(m, "Marker", s.Marker, api.DynString)
-	return m
-}
+func (*EventCategoriesMap) ConvType() (api.Table, int32) { return convTable[:], 307 }
 
-func (s *DBParameterGroupNameMessage) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DBParameterGroupName", &s.DBParameterGroupName, api.SetStringPtr)
-	return err
-}
+func (*EventCategoriesMessage) ConvType() (api.Table, int32) { return convTable[:], 308 }
 
-func (s *DBParameterGroupNameMessage) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "DBParameterGroupName", s.DBParameterGroupName, api.DynString)
-	return m
-}
+func (*EventSubscription) ConvType() (api.Table, int32) { return convTable[:], 309 }
 
-func (s *DBParameterGroupNotFoundFault) FromDynamic(map[string]any) error { return nil }
+func (*EventSubscriptionQuotaExceededFault) ConvType() (api.Table, int32) { return convTable[:], 310 }
 
-func (s *DBParameterGroupNotFoundFault) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*EventSubscriptionsMessage) ConvType() (api.Table, int32) { return convTable[:], 311 }
 
-func (s *DBParameterGroupQuotaExceededFault) FromDynamic(map[string]any) error { return nil }
+func (*EventsMessage) ConvType() (api.Table, int32) { return convTable[:], 312 }
 
-func (s *DBParameterGroupQuotaExceededFault) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*ExportTask) ConvType() (api.Table, int32) { return convTable[:], 313 }
 
-func (s *DBParameterGroupStatus) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DBParameterGroupName", &s.DBParameterGroupName, api.SetStringPtr)
-	err = api.Decode(err, m, "ParameterApplyStatus", &s.ParameterApplyStatus, api.SetStringPtr)
-	return err
-}
+func (*ExportTaskAlreadyExistsFault) ConvType() (api.Table, int32) { return convTable[:], 314 }
 
-func (s *DBParameterGroupStatus) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "DBParameterGroupName", s.DBParameterGroupName, api.DynString)
-	api.Put(m, "ParameterApplyStatus", s.ParameterApplyStatus, api.DynString)
-	return m
-}
+func (*ExportTaskNotFoundFault) ConvType() (api.Table, int32) { return convTable[:], 315 }
 
-func (s *DBParameterGroupsMessage) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
-	err = api.Decode(err, m, "DBParameterGroups", &s.DBParameterGroups, func(p *[]DBParameterGroup, v any) error {
-		return api.SetList(p, v, func(p *DBParameterGroup, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
+func (*ExportTasksMessage) ConvType() (api.Table, int32) { return convTable[:], 316 }
 
-func (s *DBParameterGroupsMessage) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Marker", s.Marker, api.DynString)
-	api.PutList(m, "DBParameterGroups", s.DBParameterGroups, func(e DBParameterGroup) any { return e.ToDynamic() })
-	return m
-}
+func (*FailoverDBClusterMessage) ConvType() (api.Table, int32) { return convTable[:], 317 }
 
-func (s *DBProxy) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DBProxyName", &s.DBProxyName, api.SetStringPtr)
-	err = api.Decode(err, m, "DBProxyArn", &s.DBProxyArn, api.SetStringPtr)
-	err = api.Decode(err, m, "Status", &s.Status, api.SetStringPtr)
-	err = api.Decode(err, m, "EngineFamily", &s.EngineFamily, api.SetStringPtr)
-	err = api.Decode(err, m, "VpcId", &s.VpcId, api.SetStringPtr)
-	err = api.Decode(err, m, "VpcSecurityGroupIds", &s.VpcSecurityGroupIds, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "VpcSubnetIds", &s.VpcSubnetIds, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "Auth", &s.Auth, func(p *[]UserAuthConfigInfo, v any) error {
-		return api.SetList(p, v, func(p *UserAuthConfigInfo, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "RoleArn", &s.RoleArn, api.SetStringPtr)
-	err = api.Decode(err, m, "Endpoint", &s.Endpoint, api.SetStringPtr)
-	err = api.Decode(err, m, "RequireTLS", &s.RequireTLS, api.SetBoolPtr)
-	err = api.Decode(err, m, "IdleClientTimeout", &s.IdleClientTimeout, api.SetInt32Ptr)
-	err = api.Decode(err, m, "DebugLogging", &s.DebugLogging, api.SetBoolPtr)
-	err = api.Decode(err, m, "CreatedDate", &s.CreatedDate, api.SetTimePtr)
-	err = api.Decode(err, m, "UpdatedDate", &s.UpdatedDate, api.SetTimePtr)
-	return err
-}
+func (*FailoverDBClusterResult) ConvType() (api.Table, int32) { return convTable[:], 318 }
 
-func (s *DBProxy) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "DBProxyName", s.DBProxyName, api.DynString)
-	api.Put(m, "DBProxyArn", s.DBProxyArn, api.DynString)
-	api.Put(m, "Status", s.Status, api.DynString)
-	api.Put(m, "EngineFamily", s.EngineFamily, api.DynString)
-	api.Put(m, "VpcId", s.VpcId, api.DynString)
-	api.PutList(m, "VpcSecurityGroupIds", s.VpcSecurityGroupIds, api.DynString)
-	api.PutList(m, "VpcSubnetIds", s.VpcSubnetIds, api.DynString)
-	api.PutList(m, "Auth", s.Auth, func(e UserAuthConfigInfo) any { return e.ToDynamic() })
-	api.Put(m, "RoleArn", s.RoleArn, api.DynString)
-	api.Put(m, "Endpoint", s.Endpoint, api.DynString)
-	api.Put(m, "RequireTLS", s.RequireTLS, api.DynBool)
-	api.Put(m, "IdleClientTimeout", s.IdleClientTimeout, api.DynInt32)
-	api.Put(m, "DebugLogging", s.DebugLogging, api.DynBool)
-	api.Put(m, "CreatedDate", s.CreatedDate, api.DynTime)
-	api.Put(m, "UpdatedDate", s.UpdatedDate, api.DynTime)
-	return m
-}
+func (*FailoverGlobalClusterMessage) ConvType() (api.Table, int32) { return convTable[:], 319 }
 
-func (s *DBProxyAlreadyExistsFault) FromDynamic(map[string]any) error { return nil }
+func (*FailoverGlobalClusterResult) ConvType() (api.Table, int32) { return convTable[:], 320 }
 
-func (s *DBProxyAlreadyExistsFault) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*FailoverState) ConvType() (api.Table, int32) { return convTable[:], 321 }
 
-func (s *DBProxyEndpoint) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DBProxyEndpointName", &s.DBProxyEndpointName, api.SetStringPtr)
-	err = api.Decode(err, m, "DBProxyEndpointArn", &s.DBProxyEndpointArn, api.SetStringPtr)
-	err = api.Decode(err, m, "DBProxyName", &s.DBProxyName, api.SetStringPtr)
-	err = api.Decode(err, m, "Status", &s.Status, api.SetStringPtr)
-	err = api.Decode(err, m, "VpcId", &s.VpcId, api.SetStringPtr)
-	err = api.Decode(err, m, "VpcSecurityGroupIds", &s.VpcSecurityGroupIds, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "VpcSubnetIds", &s.VpcSubnetIds, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "Endpoint", &s.Endpoint, api.SetStringPtr)
-	err = api.Decode(err, m, "CreatedDate", &s.CreatedDate, api.SetTimePtr)
-	err = api.Decode(err, m, "TargetRole", &s.TargetRole, api.SetStringPtr)
-	err = api.Decode(err, m, "IsDefault", &s.IsDefault, api.SetBoolPtr)
-	return err
-}
+func (*Filter) ConvType() (api.Table, int32) { return convTable[:], 322 }
 
-func (s *DBProxyEndpoint) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "DBProxyEndpointName", s.DBProxyEndpointName, api.DynString)
-	api.Put(m, "DBProxyEndpointArn", s.DBProxyEndpointArn, api.DynString)
-	api.Put(m, "DBProxyName", s.DBProxyName, api.DynString)
-	api.Put(m, "Status", s.Status, api.DynString)
-	api.Put(m, "VpcId", s.VpcId, api.DynString)
-	api.PutList(m, "VpcSecurityGroupIds", s.VpcSecurityGroupIds, api.DynString)
-	api.PutList(m, "VpcSubnetIds", s.VpcSubnetIds, api.DynString)
-	api.Put(m, "Endpoint", s.Endpoint, api.DynString)
-	api.Put(m, "CreatedDate", s.CreatedDate, api.DynTime)
-	api.Put(m, "TargetRole", s.TargetRole, api.DynString)
-	api.Put(m, "IsDefault", s.IsDefault, api.DynBool)
-	return m
-}
+func (*GlobalCluster) ConvType() (api.Table, int32) { return convTable[:], 323 }
 
-func (s *DBProxyEndpointAlreadyExistsFault) FromDynamic(map[string]any) error { return nil }
+func (*GlobalClusterAlreadyExistsFault) ConvType() (api.Table, int32) { return convTable[:], 324 }
 
-func (s *DBProxyEndpointAlreadyExistsFault) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*GlobalClusterMember) ConvType() (api.Table, int32) { return convTable[:], 325 }
 
-func (s *DBProxyEndpointNotFoundFault) FromDynamic(map[string]any) error { return nil }
+func (*GlobalClusterNotFoundFault) ConvType() (api.Table, int32) { return convTable[:], 326 }
 
-func (s *DBProxyEndpointNotFoundFault) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*GlobalClusterQuotaExceededFault) ConvType() (api.Table, int32) { return convTable[:], 327 }
 
-func (s *DBProxyEndpointQuotaExceededFault) FromDynamic(map[string]any) error { return nil }
+func (*GlobalClustersMessage) ConvType() (api.Table, int32) { return convTable[:], 328 }
 
-func (s *DBProxyEndpointQuotaExceededFault) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*IPRange) ConvType() (api.Table, int32) { return convTable[:], 329 }
 
-func (s *DBProxyNotFoundFault) FromDynamic(map[string]any) error { return nil }
+func (*IamRoleMissingPermissionsFault) ConvType() (api.Table, int32) { return convTable[:], 330 }
 
-func (s *DBProxyNotFoundFault) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *DBProxyQuotaExceededFault) FromDynamic(map[string]any) error { return nil }
-
-func (s *DBProxyQuotaExceededFault) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *DBProxyTarget) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "TargetArn", &s.TargetArn, api.SetStringPtr)
-	err = api.Decode(err, m, "Endpoint", &s.Endpoint, api.SetStringPtr)
-	err = api.Decode(err, m, "TrackedClusterId", &s.TrackedClusterId, api.SetStringPtr)
-	err = api.Decode(err, m, "RdsResourceId", &s.RdsResourceId, api.SetStringPtr)
-	err = api.Decode(err, m, "Port", &s.Port, api.SetInt32Ptr)
-	err = api.Decode(err, m, "Type", &s.Type, api.SetStringPtr)
-	err = api.Decode(err, m, "Role", &s.Role, api.SetStringPtr)
-	err = api.Decode(err, m, "TargetHealth", &s.TargetHealth, api.SetStructPtr[TargetHealth])
-	return err
-}
-
-func (s *DBProxyTarget) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "TargetArn", s.TargetArn, api.DynString)
-	api.Put(m, "Endpoint", s.Endpoint, api.DynString)
-	api.Put(m, "TrackedClusterId", s.TrackedClusterId, api.DynString)
-	api.Put(m, "RdsResourceId", s.RdsResourceId, api.DynString)
-	api.Put(m, "Port", s.Port, api.DynInt32)
-	api.Put(m, "Type", s.Type, api.DynString)
-	api.Put(m, "Role", s.Role, api.DynString)
-	api.PutStruct(m, "TargetHealth", s.TargetHealth)
-	return m
-}
-
-func (s *DBProxyTargetAlreadyRegisteredFault) FromDynamic(map[string]any) error { return nil }
-
-func (s *DBProxyTargetAlreadyRegisteredFault) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *DBProxyTargetGroup) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DBProxyName", &s.DBProxyName, api.SetStringPtr)
-	err = api.Decode(err, m, "TargetGroupName", &s.TargetGroupName, api.SetStringPtr)
-	err = api.Decode(err, m, "TargetGroupArn", &s.TargetGroupArn, api.SetStringPtr)
-	err = api.Decode(err, m, "IsDefault", &s.IsDefault, api.SetBoolPtr)
-	err = api.Decode(err, m, "Status", &s.Status, api.SetStringPtr)
-	err = api.Decode(err, m, "ConnectionPoolConfig", &s.ConnectionPoolConfig, api.SetStructPtr[ConnectionPoolConfigurationInfo])
-	err = api.Decode(err, m, "CreatedDate", &s.CreatedDate, api.SetTimePtr)
-	err = api.Decode(err, m, "UpdatedDate", &s.UpdatedDate, api.SetTimePtr)
-	return err
-}
-
-func (s *DBProxyTargetGroup) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "DBProxyName", s.DBProxyName, api.DynString)
-	api.Put(m, "TargetGroupName", s.TargetGroupName, api.DynString)
-	api.Put(m, "TargetGroupArn", s.TargetGroupArn, api.DynString)
-	api.Put(m, "IsDefault", s.IsDefault, api.DynBool)
-	api.Put(m, "Status", s.Status, api.DynString)
-	api.PutStruct(m, "ConnectionPoolConfig", s.ConnectionPoolConfig)
-	api.Put(m, "CreatedDate", s.CreatedDate, api.DynTime)
-	api.Put(m, "UpdatedDate", s.UpdatedDate, api.DynTime)
-	return m
-}
-
-func (s *DBProxyTargetGroupNotFoundFault) FromDynamic(map[string]any) error { return nil }
-
-func (s *DBProxyTargetGroupNotFoundFault) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *DBProxyTargetNotFoundFault) FromDynamic(map[string]any) error { return nil }
-
-func (s *DBProxyTargetNotFoundFault) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *DBRecommendation) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "RecommendationId", &s.RecommendationId, api.SetStringPtr)
-	err = api.Decode(err, m, "TypeId", &s.TypeId, api.SetStringPtr)
-	err = api.Decode(err, m, "Severity", &s.Severity, api.SetStringPtr)
-	err = api.Decode(err, m, "ResourceArn", &s.ResourceArn, api.SetStringPtr)
-	err = api.Decode(err, m, "Status", &s.Status, api.SetStringPtr)
-	err = api.Decode(err, m, "CreatedTime", &s.CreatedTime, api.SetTimePtr)
-	err = api.Decode(err, m, "UpdatedTime", &s.UpdatedTime, api.SetTimePtr)
-	err = api.Decode(err, m, "Detection", &s.Detection, api.SetStringPtr)
-	err = api.Decode(err, m, "Recommendation", &s.Recommendation, api.SetStringPtr)
-	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
-	err = api.Decode(err, m, "Reason", &s.Reason, api.SetStringPtr)
-	err = api.Decode(err, m, "RecommendedActions", &s.RecommendedActions, func(p *[]RecommendedAction, v any) error {
-		return api.SetList(p, v, func(p *RecommendedAction, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "Category", &s.Category, api.SetStringPtr)
-	err = api.Decode(err, m, "Source", &s.Source, api.SetStringPtr)
-	err = api.Decode(err, m, "TypeDetection", &s.TypeDetection, api.SetStringPtr)
-	err = api.Decode(err, m, "TypeRecommendation", &s.TypeRecommendation, api.SetStringPtr)
-	err = api.Decode(err, m, "Impact", &s.Impact, api.SetStringPtr)
-	err = api.Decode(err, m, "AdditionalInfo", &s.AdditionalInfo, api.SetStringPtr)
-	err = api.Decode(err, m, "Links", &s.Links, func(p *[]DocLink, v any) error {
-		return api.SetList(p, v, func(p *DocLink, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "IssueDetails", &s.IssueDetails, api.SetStructPtr[IssueDetails])
-	return err
-}
-
-func (s *DBRecommendation) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "RecommendationId", s.RecommendationId, api.DynString)
-	api.Put(m, "TypeId", s.TypeId, api.DynString)
-	api.Put(m, "Severity", s.Severity, api.DynString)
-	api.Put(m, "ResourceArn", s.ResourceArn, api.DynString)
-	api.Put(m, "Status", s.Status, api.DynString)
-	api.Put(m, "CreatedTime", s.CreatedTime, api.DynTime)
-	api.Put(m, "UpdatedTime", s.UpdatedTime, api.DynTime)
-	api.Put(m, "Detection", s.Detection, api.DynString)
-	api.Put(m, "Recommendation", s.Recommendation, api.DynString)
-	api.Put(m, "Description", s.Description, api.DynString)
-	api.Put(m, "Reason", s.Reason, api.DynString)
-	api.PutList(m, "RecommendedActions", s.RecommendedActions, func(e RecommendedAction) any { return e.ToDynamic() })
-	api.Put(m, "Category", s.Category, api.DynString)
-	api.Put(m, "Source", s.Source, api.DynString)
-	api.Put(m, "TypeDetection", s.TypeDetection, api.DynString)
-	api.Put(m, "TypeRecommendation", s.TypeRecommendation, api.DynString)
-	api.Put(m, "Impact", s.Impact, api.DynString)
-	api.Put(m, "AdditionalInfo", s.AdditionalInfo, api.DynString)
-	api.PutList(m, "Links", s.Links, func(e DocLink) any { return e.ToDynamic() })
-	api.PutStruct(m, "IssueDetails", s.IssueDetails)
-	return m
-}
-
-func (s *DBRecommendationMessage) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DBRecommendation", &s.DBRecommendation, api.SetStructPtr[DBRecommendation])
-	return err
-}
-
-func (s *DBRecommendationMessage) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "DBRecommendation", s.DBRecommendation)
-	return m
-}
-
-func (s *DBRecommendationsMessage) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DBRecommendations", &s.DBRecommendations, func(p *[]DBRecommendation, v any) error {
-		return api.SetList(p, v, func(p *DBRecommendation, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
-	return err
-}
-
-func (s *DBRecommendationsMessage) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutList(m, "DBRecommendations", s.DBRecommendations, func(e DBRecommendation) any { return e.ToDynamic() })
-	api.Put(m, "Marker", s.Marker, api.DynString)
-	return m
-}
-
-func (s *DBSecurityGroup) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "OwnerId", &s.OwnerId, api.SetStringPtr)
-	err = api.Decode(err, m, "DBSecurityGroupName", &s.DBSecurityGroupName, api.SetStringPtr)
-	err = api.Decode(err, m, "DBSecurityGroupDescription", &s.DBSecurityGroupDescription, api.SetStringPtr)
-	err = api.Decode(err, m, "VpcId", &s.VpcId, api.SetStringPtr)
-	err = api.Decode(err, m, "EC2SecurityGroups", &s.EC2SecurityGroups, func(p *[]EC2SecurityGroup, v any) error {
-		return api.SetList(p, v, func(p *EC2SecurityGroup, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "IPRanges", &s.IPRanges, func(p *[]IPRange, v any) error {
-		return api.SetList(p, v, func(p *IPRange, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "DBSecurityGroupArn", &s.DBSecurityGroupArn, api.SetStringPtr)
-	return err
-}
-
-func (s *DBSecurityGroup) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 7)
-	api.Put(m, "OwnerId", s.OwnerId, api.DynString)
-	api.Put(m, "DBSecurityGroupName", s.DBSecurityGroupName, api.DynString)
-	api.Put(m, "DBSecurityGroupDescription", s.DBSecurityGroupDescription, api.DynString)
-	api.Put(m, "VpcId", s.VpcId, api.DynString)
-	api.PutList(m, "EC2SecurityGroups", s.EC2SecurityGroups, func(e EC2SecurityGroup) any { return e.ToDynamic() })
-	api.PutList(m, "IPRanges", s.IPRanges, func(e IPRange) any { return e.ToDynamic() })
-	api.Put(m, "DBSecurityGroupArn", s.DBSecurityGroupArn, api.DynString)
-	return m
-}
-
-func (s *DBSecurityGroupAlreadyExistsFault) FromDynamic(map[string]any) error { return nil }
-
-func (s *DBSecurityGroupAlreadyExistsFault) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *DBSecurityGroupMembership) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DBSecurityGroupName", &s.DBSecurityGroupName, api.SetStringPtr)
-	err = api.Decode(err, m, "Status", &s.Status, api.SetStringPtr)
-	return err
-}
-
-func (s *DBSecurityGroupMembership) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "DBSecurityGroupName", s.DBSecurityGroupName, api.DynString)
-	api.Put(m, "Status", s.Status, api.DynString)
-	return m
-}
-
-func (s *DBSecurityGroupMessage) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
-	err = api.Decode(err, m, "DBSecurityGroups", &s.DBSecurityGroups, func(p *[]DBSecurityGroup, v any) error {
-		return api.SetList(p, v, func(p *DBSecurityGroup, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *DBSecurityGroupMessage) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Marker", s.Marker, api.DynString)
-	api.PutList(m, "DBSecurityGroups", s.DBSecurityGroups, func(e DBSecurityGroup) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *DBSecurityGroupNotFoundFault) FromDynamic(map[string]any) error { return nil }
-
-func (s *DBSecurityGroupNotFoundFault) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *DBSecurityGroupNotSupportedFault) FromDynamic(map[string]any) error { return nil }
-
-func (s *DBSecurityGroupNotSupportedFault) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *DBSecurityGroupQuotaExceededFault) FromDynamic(map[string]any) error { return nil }
-
-func (s *DBSecurityGroupQuotaExceededFault) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *DBShardGroup) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DBShardGroupResourceId", &s.DBShardGroupResourceId, api.SetStringPtr)
-	err = api.Decode(err, m, "DBShardGroupIdentifier", &s.DBShardGroupIdentifier, api.SetStringPtr)
-	err = api.Decode(err, m, "DBClusterIdentifier", &s.DBClusterIdentifier, api.SetStringPtr)
-	err = api.Decode(err, m, "MaxACU", &s.MaxACU, api.SetFloat64Ptr)
-	err = api.Decode(err, m, "ComputeRedundancy", &s.ComputeRedundancy, api.SetInt32Ptr)
-	err = api.Decode(err, m, "Status", &s.Status, api.SetStringPtr)
-	err = api.Decode(err, m, "PubliclyAccessible", &s.PubliclyAccessible, api.SetBoolPtr)
-	err = api.Decode(err, m, "Endpoint", &s.Endpoint, api.SetStringPtr)
-	return err
-}
-
-func (s *DBShardGroup) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "DBShardGroupResourceId", s.DBShardGroupResourceId, api.DynString)
-	api.Put(m, "DBShardGroupIdentifier", s.DBShardGroupIdentifier, api.DynString)
-	api.Put(m, "DBClusterIdentifier", s.DBClusterIdentifier, api.DynString)
-	api.Put(m, "MaxACU", s.MaxACU, api.DynFloat64)
-	api.Put(m, "ComputeRedundancy", s.ComputeRedundancy, api.DynInt32)
-	api.Put(m, "Status", s.Status, api.DynString)
-	api.Put(m, "PubliclyAccessible", s.PubliclyAccessible, api.DynBool)
-	api.Put(m, "Endpoint", s.Endpoint, api.DynString)
-	return m
-}
-
-func (s *DBShardGroupAlreadyExistsFault) FromDynamic(map[string]any) error { return nil }
-
-func (s *DBShardGroupAlreadyExistsFault) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *DBShardGroupNotFoundFault) FromDynamic(map[string]any) error { return nil }
-
-func (s *DBShardGroupNotFoundFault) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *DBSnapshot) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DBSnapshotIdentifier", &s.DBSnapshotIdentifier, api.SetStringPtr)
-	err = api.Decode(err, m, "DBInstanceIdentifier", &s.DBInstanceIdentifier, api.SetStringPtr)
-	err = api.Decode(err, m, "SnapshotCreateTime", &s.SnapshotCreateTime, api.SetTimePtr)
-	err = api.Decode(err, m, "Engine", &s.Engine, api.SetStringPtr)
-	err = api.Decode(err, m, "AllocatedStorage", &s.AllocatedStorage, api.SetInt32Ptr)
-	err = api.Decode(err, m, "Status", &s.Status, api.SetStringPtr)
-	err = api.Decode(err, m, "Port", &s.Port, api.SetInt32Ptr)
-	err = api.Decode(err, m, "AvailabilityZone", &s.AvailabilityZone, api.SetStringPtr)
-	err = api.Decode(err, m, "VpcId", &s.VpcId, api.SetStringPtr)
-	err = api.Decode(err, m, "InstanceCreateTime", &s.InstanceCreateTime, api.SetTimePtr)
-	err = api.Decode(err, m, "MasterUsername", &s.MasterUsername, api.SetStringPtr)
-	err = api.Decode(err, m, "EngineVersion", &s.EngineVersion, api.SetStringPtr)
-	err = api.Decode(err, m, "LicenseModel", &s.LicenseModel, api.SetStringPtr)
-	err = api.Decode(err, m, "SnapshotType", &s.SnapshotType, api.SetStringPtr)
-	err = api.Decode(err, m, "Iops", &s.Iops, api.SetInt32Ptr)
-	err = api.Decode(err, m, "OptionGroupName", &s.OptionGroupName, api.SetStringPtr)
-	err = api.Decode(err, m, "PercentProgress", &s.PercentProgress, api.SetInt32Ptr)
-	err = api.Decode(err, m, "SourceRegion", &s.SourceRegion, api.SetStringPtr)
-	err = api.Decode(err, m, "SourceDBSnapshotIdentifier", &s.SourceDBSnapshotIdentifier, api.SetStringPtr)
-	err = api.Decode(err, m, "StorageType", &s.StorageType, api.SetStringPtr)
-	err = api.Decode(err, m, "TdeCredentialArn", &s.TdeCredentialArn, api.SetStringPtr)
-	err = api.Decode(err, m, "Encrypted", &s.Encrypted, api.SetBoolPtr)
-	err = api.Decode(err, m, "KmsKeyId", &s.KmsKeyId, api.SetStringPtr)
-	err = api.Decode(err, m, "DBSnapshotArn", &s.DBSnapshotArn, api.SetStringPtr)
-	err = api.Decode(err, m, "Timezone", &s.Timezone, api.SetStringPtr)
-	err = api.Decode(err, m, "IAMDatabaseAuthenticationEnabled", &s.IAMDatabaseAuthenticationEnabled, api.SetBoolPtr)
-	err = api.Decode(err, m, "ProcessorFeatures", &s.ProcessorFeatures, func(p *[]ProcessorFeature, v any) error {
-		return api.SetList(p, v, func(p *ProcessorFeature, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "DbiResourceId", &s.DbiResourceId, api.SetStringPtr)
-	err = api.Decode(err, m, "TagList", &s.TagList, func(p *[]Tag, v any) error {
-		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "OriginalSnapshotCreateTime", &s.OriginalSnapshotCreateTime, api.SetTimePtr)
-	err = api.Decode(err, m, "SnapshotDatabaseTime", &s.SnapshotDatabaseTime, api.SetTimePtr)
-	err = api.Decode(err, m, "SnapshotTarget", &s.SnapshotTarget, api.SetStringPtr)
-	err = api.Decode(err, m, "StorageThroughput", &s.StorageThroughput, api.SetInt32Ptr)
-	err = api.Decode(err, m, "DBSystemId", &s.DBSystemId, api.SetStringPtr)
-	err = api.Decode(err, m, "DedicatedLogVolume", &s.DedicatedLogVolume, api.SetBoolPtr)
-	err = api.Decode(err, m, "MultiTenant", &s.MultiTenant, api.SetBoolPtr)
-	return err
-}
-
-func (s *DBSnapshot) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "DBSnapshotIdentifier", s.DBSnapshotIdentifier, api.DynString)
-	api.Put(m, "DBInstanceIdentifier", s.DBInstanceIdentifier, api.DynString)
-	api.Put(m, "SnapshotCreateTime", s.SnapshotCreateTime, api.DynTime)
-	api.Put(m, "Engine", s.Engine, api.DynString)
-	api.Put(m, "AllocatedStorage", s.AllocatedStorage, api.DynInt32)
-	api.Put(m, "Status", s.Status, api.DynString)
-	api.Put(m, "Port", s.Port, api.DynInt32)
-	api.Put(m, "AvailabilityZone", s.AvailabilityZone, api.DynString)
-	api.Put(m, "VpcId", s.VpcId, api.DynString)
-	api.Put(m, "InstanceCreateTime", s.InstanceCreateTime, api.DynTime)
-	api.Put(m, "MasterUsername", s.MasterUsername, api.DynString)
-	api.Put(m, "EngineVersion", s.EngineVersion, api.DynString)
-	api.Put(m, "LicenseModel", s.LicenseModel, api.DynString)
-	api.Put(m, "SnapshotType", s.SnapshotType, api.DynString)
-	api.Put(m, "Iops", s.Iops, api.DynInt32)
-	api.Put(m, "OptionGroupName", s.OptionGroupName, api.DynString)
-	api.Put(m, "PercentProgress", s.PercentProgress, api.DynInt32)
-	api.Put(m, "SourceRegion", s.SourceRegion, api.DynString)
-	api.Put(m, "SourceDBSnapshotIdentifier", s.SourceDBSnapshotIdentifier, api.DynString)
-	api.Put(m, "StorageType", s.StorageType, api.DynString)
-	api.Put(m, "TdeCredentialArn", s.TdeCredentialArn, api.DynString)
-	api.Put(m, "Encrypted", s.Encrypted, api.DynBool)
-	api.Put(m, "KmsKeyId", s.KmsKeyId, api.DynString)
-	api.Put(m, "DBSnapshotArn", s.DBSnapshotArn, api.DynString)
-	api.Put(m, "Timezone", s.Timezone, api.DynString)
-	api.Put(m, "IAMDatabaseAuthenticationEnabled", s.IAMDatabaseAuthenticationEnabled, api.DynBool)
-	api.PutList(m, "ProcessorFeatures", s.ProcessorFeatures, func(e ProcessorFeature) any { return e.ToDynamic() })
-	api.Put(m, "DbiResourceId", s.DbiResourceId, api.DynString)
-	api.PutList(m, "TagList", s.TagList, func(e Tag) any { return e.ToDynamic() })
-	api.Put(m, "OriginalSnapshotCreateTime", s.OriginalSnapshotCreateTime, api.DynTime)
-	api.Put(m, "SnapshotDatabaseTime", s.SnapshotDatabaseTime, api.DynTime)
-	api.Put(m, "SnapshotTarget", s.SnapshotTarget, api.DynString)
-	api.Put(m, "StorageThroughput", s.StorageThroughput, api.DynInt32)
-	api.Put(m, "DBSystemId", s.DBSystemId, api.DynString)
-	api.Put(m, "DedicatedLogVolume", s.DedicatedLogVolume, api.DynBool)
-	api.Put(m, "MultiTenant", s.MultiTenant, api.DynBool)
-	return m
-}
-
-func (s *DBSnapshotAlreadyExistsFault) FromDynamic(map[string]any) error { return nil }
-
-func (s *DBSnapshotAlreadyExistsFault) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *DBSnapshotAttribute) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "AttributeName", &s.AttributeName, api.SetStringPtr)
-	err = api.Decode(err, m, "AttributeValues", &s.AttributeValues, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	return err
-}
-
-func (s *DBSnapshotAttribute) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "AttributeName", s.AttributeName, api.DynString)
-	api.PutList(m, "AttributeValues", s.AttributeValues, api.DynString)
-	return m
-}
-
-func (s *DBSnapshotAttributesResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DBSnapshotIdentifier", &s.DBSnapshotIdentifier, api.SetStringPtr)
-	err = api.Decode(err, m, "DBSnapshotAttributes", &s.DBSnapshotAttributes, func(p *[]DBSnapshotAttribute, v any) error {
-		return api.SetList(p, v, func(p *DBSnapshotAttribute, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *DBSnapshotAttributesResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "DBSnapshotIdentifier", s.DBSnapshotIdentifier, api.DynString)
-	api.PutList(m, "DBSnapshotAttributes", s.DBSnapshotAttributes, func(e DBSnapshotAttribute) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *DBSnapshotMessage) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
-	err = api.Decode(err, m, "DBSnapshots", &s.DBSnapshots, func(p *[]DBSnapshot, v any) error {
-		return api.SetList(p, v, func(p *DBSnapshot, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *DBSnapshotMessage) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Marker", s.Marker, api.DynString)
-	api.PutList(m, "DBSnapshots", s.DBSnapshots, func(e DBSnapshot) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *DBSnapshotNotFoundFault) FromDynamic(map[string]any) error { return nil }
-
-func (s *DBSnapshotNotFoundFault) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *DBSnapshotTenantDatabase) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DBSnapshotIdentifier", &s.DBSnapshotIdentifier, api.SetStringPtr)
-	err = api.Decode(err, m, "DBInstanceIdentifier", &s.DBInstanceIdentifier, api.SetStringPtr)
-	err = api.Decode(err, m, "DbiResourceId", &s.DbiResourceId, api.SetStringPtr)
-	err = api.Decode(err, m, "EngineName", &s.EngineName, api.SetStringPtr)
-	err = api.Decode(err, m, "SnapshotType", &s.SnapshotType, api.SetStringPtr)
-	err = api.Decode(err, m, "TenantDatabaseCreateTime", &s.TenantDatabaseCreateTime, api.SetTimePtr)
-	err = api.Decode(err, m, "TenantDBName", &s.TenantDBName, api.SetStringPtr)
-	err = api.Decode(err, m, "MasterUsername", &s.MasterUsername, api.SetStringPtr)
-	err = api.Decode(err, m, "TenantDatabaseResourceId", &s.TenantDatabaseResourceId, api.SetStringPtr)
-	err = api.Decode(err, m, "CharacterSetName", &s.CharacterSetName, api.SetStringPtr)
-	err = api.Decode(err, m, "DBSnapshotTenantDatabaseARN", &s.DBSnapshotTenantDatabaseARN, api.SetStringPtr)
-	err = api.Decode(err, m, "NcharCharacterSetName", &s.NcharCharacterSetName, api.SetStringPtr)
-	err = api.Decode(err, m, "TagList", &s.TagList, func(p *[]Tag, v any) error {
-		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *DBSnapshotTenantDatabase) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "DBSnapshotIdentifier", s.DBSnapshotIdentifier, api.DynString)
-	api.Put(m, "DBInstanceIdentifier", s.DBInstanceIdentifier, api.DynString)
-	api.Put(m, "DbiResourceId", s.DbiResourceId, api.DynString)
-	api.Put(m, "EngineName", s.EngineName, api.DynString)
-	api.Put(m, "SnapshotType", s.SnapshotType, api.DynString)
-	api.Put(m, "TenantDatabaseCreateTime", s.TenantDatabaseCreateTime, api.DynTime)
-	api.Put(m, "TenantDBName", s.TenantDBName, api.DynString)
-	api.Put(m, "MasterUsername", s.MasterUsername, api.DynString)
-	api.Put(m, "TenantDatabaseResourceId", s.TenantDatabaseResourceId, api.DynString)
-	api.Put(m, "CharacterSetName", s.CharacterSetName, api.DynString)
-	api.Put(m, "DBSnapshotTenantDatabaseARN", s.DBSnapshotTenantDatabaseARN, api.DynString)
-	api.Put(m, "NcharCharacterSetName", s.NcharCharacterSetName, api.DynString)
-	api.PutList(m, "TagList", s.TagList, func(e Tag) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *DBSnapshotTenantDatabaseNotFoundFault) FromDynamic(map[string]any) error { return nil }
-
-func (s *DBSnapshotTenantDatabaseNotFoundFault) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *DBSnapshotTenantDatabasesMessage) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
-	err = api.Decode(err, m, "DBSnapshotTenantDatabases", &s.DBSnapshotTenantDatabases, func(p *[]DBSnapshotTenantDatabase, v any) error {
-		return api.SetList(p, v, func(p *DBSnapshotTenantDatabase, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *DBSnapshotTenantDatabasesMessage) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Marker", s.Marker, api.DynString)
-	api.PutList(m, "DBSnapshotTenantDatabases", s.DBSnapshotTenantDatabases, func(e DBSnapshotTenantDatabase) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *DBSubnetGroup) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DBSubnetGroupName", &s.DBSubnetGroupName, api.SetStringPtr)
-	err = api.Decode(err, m, "DBSubnetGroupDescription", &s.DBSubnetGroupDescription, api.SetStringPtr)
-	err = api.Decode(err, m, "VpcId", &s.VpcId, api.SetStringPtr)
-	err = api.Decode(err, m, "SubnetGroupStatus", &s.SubnetGroupStatus, api.SetStringPtr)
-	err = api.Decode(err, m, "Subnets", &s.Subnets, func(p *[]Subnet, v any) error {
-		return api.SetList(p, v, func(p *Subnet, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "DBSubnetGroupArn", &s.DBSubnetGroupArn, api.SetStringPtr)
-	err = api.Decode(err, m, "SupportedNetworkTypes", &s.SupportedNetworkTypes, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	return err
-}
-
-func (s *DBSubnetGroup) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 7)
-	api.Put(m, "DBSubnetGroupName", s.DBSubnetGroupName, api.DynString)
-	api.Put(m, "DBSubnetGroupDescription", s.DBSubnetGroupDescription, api.DynString)
-	api.Put(m, "VpcId", s.VpcId, api.DynString)
-	api.Put(m, "SubnetGroupStatus", s.SubnetGroupStatus, api.DynString)
-	api.PutList(m, "Subnets", s.Subnets, func(e Subnet) any { return e.ToDynamic() })
-	api.Put(m, "DBSubnetGroupArn", s.DBSubnetGroupArn, api.DynString)
-	api.PutList(m, "SupportedNetworkTypes", s.SupportedNetworkTypes, api.DynString)
-	return m
-}
-
-func (s *DBSubnetGroupAlreadyExistsFault) FromDynamic(map[string]any) error { return nil }
-
-func (s *DBSubnetGroupAlreadyExistsFault) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *DBSubnetGroupDoesNotCoverEnoughAZs) FromDynamic(map[string]any) error { return nil }
-
-func (s *DBSubnetGroupDoesNotCoverEnoughAZs) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *DBSubnetGroupMessage) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
-	err = api.Decode(err, m, "DBSubnetGroups", &s.DBSubnetGroups, func(p *[]DBSubnetGroup, v any) error {
-		return api.SetList(p, v, func(p *DBSubnetGroup, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *DBSubnetGroupMessage) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Marker", s.Marker, api.DynString)
-	api.PutList(m, "DBSubnetGroups", s.DBSubnetGroups, func(e DBSubnetGroup) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *DBSubnetGroupNotAllowedFault) FromDynamic(map[string]any) error { return nil }
-
-func (s *DBSubnetGroupNotAllowedFault) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *DBSubnetGroupNotFoundFault) FromDynamic(map[string]any) error { return nil }
-
-func (s *DBSubnetGroupNotFoundFault) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *DBSubnetGroupQuotaExceededFault) FromDynamic(map[string]any) error { return nil }
-
-func (s *DBSubnetGroupQuotaExceededFault) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *DBSubnetQuotaExceededFault) FromDynamic(map[string]any) error { return nil }
-
-func (s *DBSubnetQuotaExceededFault) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *DBUpgradeDependencyFailureFault) FromDynamic(map[string]any) error { return nil }
-
-func (s *DBUpgradeDependencyFailureFault) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *DeleteBlueGreenDeploymentRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "BlueGreenDeploymentIdentifier", &s.BlueGreenDeploymentIdentifier, api.SetStringPtr)
-	err = api.Decode(err, m, "DeleteTarget", &s.DeleteTarget, api.SetBoolPtr)
-	return err
-}
-
-func (s *DeleteBlueGreenDeploymentRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "BlueGreenDeploymentIdentifier", s.BlueGreenDeploymentIdentifier, api.DynString)
-	api.Put(m, "DeleteTarget", s.DeleteTarget, api.DynBool)
-	return m
-}
-
-func (s *DeleteBlueGreenDeploymentResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "BlueGreenDeployment", &s.BlueGreenDeployment, api.SetStructPtr[BlueGreenDeployment])
-	return err
-}
-
-func (s *DeleteBlueGreenDeploymentResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "BlueGreenDeployment", s.BlueGreenDeployment)
-	return m
-}
-
-func (s *DeleteCustomDBEngineVersionMessage) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Engine", &s.Engine, api.SetStringPtr)
-	err = api.Decode(err, m, "EngineVersion", &s.EngineVersion, api.SetStringPtr)
-	return err
-}
-
-func (s *DeleteCustomDBEngineVersionMessage) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Engine", s.Engine, api.DynString)
-	api.Put(m, "EngineVersion", s.EngineVersion, api.DynString)
-	return m
-}
-
-func (s *DeleteDBClusterAutomatedBackupMessage) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DbClusterResourceId", &s.DbClusterResourceId, api.SetStringPtr)
-	return err
-}
-
-func (s *DeleteDBClusterAutomatedBackupMessage) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "DbClusterResourceId", s.DbClusterResourceId, api.DynString)
-	return m
-}
-
-func (s *DeleteDBClusterAutomatedBackupResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DBClusterAutomatedBackup", &s.DBClusterAutomatedBackup, api.SetStructPtr[DBClusterAutomatedBackup])
-	return err
-}
-
-func (s *DeleteDBClusterAutomatedBackupResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "DBClusterAutomatedBackup", s.DBClusterAutomatedBackup)
-	return m
-}
-
-func (s *DeleteDBClusterEndpointMessage) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DBClusterEndpointIdentifier", &s.DBClusterEndpointIdentifier, api.SetStringPtr)
-	return err
-}
-
-func (s *DeleteDBClusterEndpointMessage) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "DBClusterEndpointIdentifier", s.DBClusterEndpointIdentifier, api.DynString)
-	return m
-}
-
-func (s *DeleteDBClusterMessage) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DBClusterIdentifier", &s.DBClusterIdentifier, api.SetStringPtr)
-	err = api.Decode(err, m, "SkipFinalSnapshot", &s.SkipFinalSnapshot, api.SetBoolPtr)
-	err = api.Decode(err, m, "FinalDBSnapshotIdentifier", &s.FinalDBSnapshotIdentifier, api.SetStringPtr)
-	err = api.Decode(err, m, "DeleteAutomatedBackups", &s.DeleteAutomatedBackups, api.SetBoolPtr)
-	return err
-}
-
-func (s *DeleteDBClusterMessage) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "DBClusterIdentifier", s.DBClusterIdentifier, api.DynString)
-	api.Put(m, "SkipFinalSnapshot", s.SkipFinalSnapshot, api.DynBool)
-	api.Put(m, "FinalDBSnapshotIdentifier", s.FinalDBSnapshotIdentifier, api.DynString)
-	api.Put(m, "DeleteAutomatedBackups", s.DeleteAutomatedBackups, api.DynBool)
-	return m
-}
-
-func (s *DeleteDBClusterParameterGroupMessage) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DBClusterParameterGroupName", &s.DBClusterParameterGroupName, api.SetStringPtr)
-	return err
-}
-
-func (s *DeleteDBClusterParameterGroupMessage) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "DBClusterParameterGroupName", s.DBClusterParameterGroupName, api.DynString)
-	return m
-}
-
-func (s *DeleteDBClusterResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DBCluster", &s.DBCluster, api.SetStructPtr[DBCluster])
-	return err
-}
-
-func (s *DeleteDBClusterResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "DBCluster", s.DBCluster)
-	return m
-}
-
-func (s *DeleteDBClusterSnapshotMessage) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DBClusterSnapshotIdentifier", &s.DBClusterSnapshotIdentifier, api.SetStringPtr)
-	return err
-}
-
-func (s *DeleteDBClusterSnapshotMessage) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "DBClusterSnapshotIdentifier", s.DBClusterSnapshotIdentifier, api.DynString)
-	return m
-}
-
-func (s *DeleteDBClusterSnapshotResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DBClusterSnapshot", &s.DBClusterSnapshot, api.SetStructPtr[DBClusterSnapshot])
-	return err
-}
-
-func (s *DeleteDBClusterSnapshotResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "DBClusterSnapshot", s.DBClusterSnapshot)
-	return m
-}
-
-func (s *DeleteDBInstanceAutomatedBackupMessage) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DbiResourceId", &s.DbiResourceId, api.SetStringPtr)
-	err = api.Decode(err, m, "DBInstanceAutomatedBackupsArn", &s.DBInstanceAutomatedBackupsArn, api.SetStringPtr)
-	return err
-}
-
-func (s *DeleteDBInstanceAutomatedBackupMessage) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "DbiResourceId", s.DbiResourceId, api.DynString)
-	api.Put(m, "DBInstanceAutomatedBackupsArn", s.DBInstanceAutomatedBackupsArn, api.DynString)
-	return m
-}
-
-func (s *DeleteDBInstanceAutomatedBackupResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DBInstanceAutomatedBackup", &s.DBInstanceAutomatedBackup, api.SetStructPtr[DBInstanceAutomatedBackup])
-	return err
-}
-
-func (s *DeleteDBInstanceAutomatedBackupResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "DBInstanceAutomatedBackup", s.DBInstanceAutomatedBackup)
-	return m
-}
-
-func (s *DeleteDBInstanceMessage) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DBInstanceIdentifier", &s.DBInstanceIdentifier, api.SetStringPtr)
-	err = api.Decode(err, m, "SkipFinalSnapshot", &s.SkipFinalSnapshot, api.SetBoolPtr)
-	err = api.Decode(err, m, "FinalDBSnapshotIdentifier", &s.FinalDBSnapshotIdentifier, api.SetStringPtr)
-	err = api.Decode(err, m, "DeleteAutomatedBackups", &s.DeleteAutomatedBackups, api.SetBoolPtr)
-	return err
-}
-
-func (s *DeleteDBInstanceMessage) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "DBInstanceIdentifier", s.DBInstanceIdentifier, api.DynString)
-	api.Put(m, "SkipFinalSnapshot", s.SkipFinalSnapshot, api.DynBool)
-	api.Put(m, "FinalDBSnapshotIdentifier", s.FinalDBSnapshotIdentifier, api.DynString)
-	api.Put(m, "DeleteAutomatedBackups", s.DeleteAutomatedBackups, api.DynBool)
-	return m
-}
-
-func (s *DeleteDBInstanceResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DBInstance", &s.DBInstance, api.SetStructPtr[DBInstance])
-	return err
-}
-
-func (s *DeleteDBInstanceResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "DBInstance", s.DBInstance)
-	return m
-}
-
-func (s *DeleteDBParameterGroupMessage) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DBParameterGroupName", &s.DBParameterGroupName, api.SetStringPtr)
-	return err
-}
-
-func (s *DeleteDBParameterGroupMessage) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "DBParameterGroupName", s.DBParameterGroupName, api.DynString)
-	return m
-}
-
-func (s *DeleteDBProxyEndpointRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DBProxyEndpointName", &s.DBProxyEndpointName, api.SetStringPtr)
-	return err
-}
-
-func (s *DeleteDBProxyEndpointRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "DBProxyEndpointName", s.DBProxyEndpointName, api.DynString)
-	return m
-}
-
-func (s *DeleteDBProxyEndpointResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DBProxyEndpoint", &s.DBProxyEndpoint, api.SetStructPtr[DBProxyEndpoint])
-	return err
-}
-
-func (s *DeleteDBProxyEndpointResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "DBProxyEndpoint", s.DBProxyEndpoint)
-	return m
-}
-
-func (s *DeleteDBProxyRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DBProxyName", &s.DBProxyName, api.SetStringPtr)
-	return err
-}
-
-func (s *DeleteDBProxyRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "DBProxyName", s.DBProxyName, api.DynString)
-	return m
-}
-
-func (s *DeleteDBProxyResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DBProxy", &s.DBProxy, api.SetStructPtr[DBProxy])
-	return err
-}
-
-func (s *DeleteDBProxyResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "DBProxy", s.DBProxy)
-	return m
-}
-
-func (s *DeleteDBSecurityGroupMessage) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DBSecurityGroupName", &s.DBSecurityGroupName, api.SetStringPtr)
-	return err
-}
-
-func (s *DeleteDBSecurityGroupMessage) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "DBSecurityGroupName", s.DBSecurityGroupName, api.DynString)
-	return m
-}
-
-func (s *DeleteDBShardGroupMessage) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DBShardGroupIdentifier", &s.DBShardGroupIdentifier, api.SetStringPtr)
-	return err
-}
-
-func (s *DeleteDBShardGroupMessage) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "DBShardGroupIdentifier", s.DBShardGroupIdentifier, api.DynString)
-	return m
-}
-
-func (s *DeleteDBSnapshotMessage) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DBSnapshotIdentifier", &s.DBSnapshotIdentifier, api.SetStringPtr)
-	return err
-}
-
-func (s *DeleteDBSnapshotMessage) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "DBSnapshotIdentifier", s.DBSnapshotIdentifier, api.DynString)
-	return m
-}
-
-func (s *DeleteDBSnapshotResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DBSnapshot", &s.DBSnapshot, api.SetStructPtr[DBSnapshot])
-	return err
-}
-
-func (s *DeleteDBSnapshotResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "DBSnapshot", s.DBSnapshot)
-	return m
-}
-
-func (s *DeleteDBSubnetGroupMessage) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DBSubnetGroupName", &s.DBSubnetGroupName, api.SetStringPtr)
-	return err
-}
-
-func (s *DeleteDBSubnetGroupMessage) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "DBSubnetGroupName", s.DBSubnetGroupName, api.DynString)
-	return m
-}
-
-func (s *DeleteEventSubscriptionMessage) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "SubscriptionName", &s.SubscriptionName, api.SetStringPtr)
-	return err
-}
-
-func (s *DeleteEventSubscriptionMessage) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "SubscriptionName", s.SubscriptionName, api.DynString)
-	return m
-}
-
-func (s *DeleteEventSubscriptionResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "EventSubscription", &s.EventSubscription, api.SetStructPtr[EventSubscription])
-	return err
-}
-
-func (s *DeleteEventSubscriptionResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "EventSubscription", s.EventSubscription)
-	return m
-}
-
-func (s *DeleteGlobalClusterMessage) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "GlobalClusterIdentifier", &s.GlobalClusterIdentifier, api.SetStringPtr)
-	return err
-}
-
-func (s *DeleteGlobalClusterMessage) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "GlobalClusterIdentifier", s.GlobalClusterIdentifier, api.DynString)
-	return m
-}
-
-func (s *DeleteGlobalClusterResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "GlobalCluster", &s.GlobalCluster, api.SetStructPtr[GlobalCluster])
-	return err
-}
-
-func (s *DeleteGlobalClusterResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "GlobalCluster", s.GlobalCluster)
-	return m
-}
-
-func (s *DeleteIntegrationMessage) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "IntegrationIdentifier", &s.IntegrationIdentifier, api.SetStringPtr)
-	return err
-}
-
-func (s *DeleteIntegrationMessage) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "IntegrationIdentifier", s.IntegrationIdentifier, api.DynString)
-	return m
-}
-
-func (s *DeleteOptionGroupMessage) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "OptionGroupName", &s.OptionGroupName, api.SetStringPtr)
-	return err
-}
-
-func (s *DeleteOptionGroupMessage) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "OptionGroupName", s.OptionGroupName, api.DynString)
-	return m
-}
-
-func (s *DeleteTenantDatabaseMessage) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DBInstanceIdentifier", &s.DBInstanceIdentifier, api.SetStringPtr)
-	err = api.Decode(err, m, "TenantDBName", &s.TenantDBName, api.SetStringPtr)
-	err = api.Decode(err, m, "SkipFinalSnapshot", &s.SkipFinalSnapshot, api.SetBoolPtr)
-	err = api.Decode(err, m, "FinalDBSnapshotIdentifier", &s.FinalDBSnapshotIdentifier, api.SetStringPtr)
-	return err
-}
-
-func (s *DeleteTenantDatabaseMessage) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "DBInstanceIdentifier", s.DBInstanceIdentifier, api.DynString)
-	api.Put(m, "TenantDBName", s.TenantDBName, api.DynString)
-	api.Put(m, "SkipFinalSnapshot", s.SkipFinalSnapshot, api.DynBool)
-	api.Put(m, "FinalDBSnapshotIdentifier", s.FinalDBSnapshotIdentifier, api.DynString)
-	return m
-}
-
-func (s *DeleteTenantDatabaseResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "TenantDatabase", &s.TenantDatabase, api.SetStructPtr[TenantDatabase])
-	return err
-}
-
-func (s *DeleteTenantDatabaseResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "TenantDatabase", s.TenantDatabase)
-	return m
-}
-
-func (s *DeregisterDBProxyTargetsRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DBProxyName", &s.DBProxyName, api.SetStringPtr)
-	err = api.Decode(err, m, "TargetGroupName", &s.TargetGroupName, api.SetStringPtr)
-	err = api.Decode(err, m, "DBInstanceIdentifiers", &s.DBInstanceIdentifiers, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "DBClusterIdentifiers", &s.DBClusterIdentifiers, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	return err
-}
-
-func (s *DeregisterDBProxyTargetsRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "DBProxyName", s.DBProxyName, api.DynString)
-	api.Put(m, "TargetGroupName", s.TargetGroupName, api.DynString)
-	api.PutList(m, "DBInstanceIdentifiers", s.DBInstanceIdentifiers, api.DynString)
-	api.PutList(m, "DBClusterIdentifiers", s.DBClusterIdentifiers, api.DynString)
-	return m
-}
-
-func (s *DeregisterDBProxyTargetsResponse) FromDynamic(map[string]any) error { return nil }
-
-func (s *DeregisterDBProxyTargetsResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *DescribeAccountAttributesMessage) FromDynamic(map[string]any) error { return nil }
-
-func (s *DescribeAccountAttributesMessage) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *DescribeBlueGreenDeploymentsRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "BlueGreenDeploymentIdentifier", &s.BlueGreenDeploymentIdentifier, api.SetStringPtr)
-	err = api.Decode(err, m, "Filters", &s.Filters, func(p *[]Filter, v any) error {
-		return api.SetList(p, v, func(p *Filter, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
-	err = api.Decode(err, m, "MaxRecords", &s.MaxRecords, api.SetInt32Ptr)
-	return err
-}
-
-func (s *DescribeBlueGreenDeploymentsRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "BlueGreenDeploymentIdentifier", s.BlueGreenDeploymentIdentifier, api.DynString)
-	api.PutList(m, "Filters", s.Filters, func(e Filter) any { return e.ToDynamic() })
-	api.Put(m, "Marker", s.Marker, api.DynString)
-	api.Put(m, "MaxRecords", s.MaxRecords, api.DynInt32)
-	return m
-}
-
-func (s *DescribeBlueGreenDeploymentsResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "BlueGreenDeployments", &s.BlueGreenDeployments, func(p *[]BlueGreenDeployment, v any) error {
-		return api.SetList(p, v, func(p *BlueGreenDeployment, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
-	return err
-}
-
-func (s *DescribeBlueGreenDeploymentsResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutList(m, "BlueGreenDeployments", s.BlueGreenDeployments, func(e BlueGreenDeployment) any { return e.ToDynamic() })
-	api.Put(m, "Marker", s.Marker, api.DynString)
-	return m
-}
-
-func (s *DescribeCertificatesMessage) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "CertificateIdentifier", &s.CertificateIdentifier, api.SetStringPtr)
-	err = api.Decode(err, m, "Filters", &s.Filters, func(p *[]Filter, v any) error {
-		return api.SetList(p, v, func(p *Filter, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "MaxRecords", &s.MaxRecords, api.SetInt32Ptr)
-	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
-	return err
-}
-
-func (s *DescribeCertificatesMessage) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "CertificateIdentifier", s.CertificateIdentifier, api.DynString)
-	api.PutList(m, "Filters", s.Filters, func(e Filter) any { return e.ToDynamic() })
-	api.Put(m, "MaxRecords", s.MaxRecords, api.DynInt32)
-	api.Put(m, "Marker", s.Marker, api.DynString)
-	return m
-}
-
-func (s *DescribeDBClusterAutomatedBackupsMessage) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DbClusterResourceId", &s.DbClusterResourceId, api.SetStringPtr)
-	err = api.Decode(err, m, "DBClusterIdentifier", &s.DBClusterIdentifier, api.SetStringPtr)
-	err = api.Decode(err, m, "Filters", &s.Filters, func(p *[]Filter, v any) error {
-		return api.SetList(p, v, func(p *Filter, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "MaxRecords", &s.MaxRecords, api.SetInt32Ptr)
-	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
-	return err
-}
-
-func (s *DescribeDBClusterAutomatedBackupsMessage) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 5)
-	api.Put(m, "DbClusterResourceId", s.DbClusterResourceId, api.DynString)
-	api.Put(m, "DBClusterIdentifier", s.DBClusterIdentifier, api.DynString)
-	api.PutList(m, "Filters", s.Filters, func(e Filter) any { return e.ToDynamic() })
-	api.Put(m, "MaxRecords", s.MaxRecords, api.DynInt32)
-	api.Put(m, "Marker", s.Marker, api.DynString)
-	return m
-}
-
-func (s *DescribeDBClusterBacktracksMessage) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DBClusterIdentifier", &s.DBClusterIdentifier, api.SetStringPtr)
-	err = api.Decode(err, m, "BacktrackIdentifier", &s.BacktrackIdentifier, api.SetStringPtr)
-	err = api.Decode(err, m, "Filters", &s.Filters, func(p *[]Filter, v any) error {
-		return api.SetList(p, v, func(p *Filter, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "MaxRecords", &s.MaxRecords, api.SetInt32Ptr)
-	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
-	return err
-}
-
-func (s *DescribeDBClusterBacktracksMessage) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 5)
-	api.Put(m, "DBClusterIdentifier", s.DBClusterIdentifier, api.DynString)
-	api.Put(m, "BacktrackIdentifier", s.BacktrackIdentifier, api.DynString)
-	api.PutList(m, "Filters", s.Filters, func(e Filter) any { return e.ToDynamic() })
-	api.Put(m, "MaxRecords", s.MaxRecords, api.DynInt32)
-	api.Put(m, "Marker", s.Marker, api.DynString)
-	return m
-}
-
-func (s *DescribeDBClusterEndpointsMessage) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DBClusterIdentifier", &s.DBClusterIdentifier, api.SetStringPtr)
-	err = api.Decode(err, m, "DBClusterEndpointIdentifier", &s.DBClusterEndpointIdentifier, api.SetStringPtr)
-	err = api.Decode(err, m, "Filters", &s.Filters, func(p *[]Filter, v any) error {
-		return api.SetList(p, v, func(p *Filter, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "MaxRecords", &s.MaxRecords, api.SetInt32Ptr)
-	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
-	return err
-}
-
-func (s *DescribeDBClusterEndpointsMessage) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 5)
-	api.Put(m, "DBClusterIdentifier", s.DBClusterIdentifier, api.DynString)
-	api.Put(m, "DBClusterEndpointIdentifier", s.DBClusterEndpointIdentifier, api.DynString)
-	api.PutList(m, "Filters", s.Filters, func(e Filter) any { return e.ToDynamic() })
-	api.Put(m, "MaxRecords", s.MaxRecords, api.DynInt32)
-	api.Put(m, "Marker", s.Marker, api.DynString)
-	return m
-}
-
-func (s *DescribeDBClusterParameterGroupsMessage) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DBClusterParameterGroupName", &s.DBClusterParameterGroupName, api.SetStringPtr)
-	err = api.Decode(err, m, "Filters", &s.Filters, func(p *[]Filter, v any) error {
-		return api.SetList(p, v, func(p *Filter, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "MaxRecords", &s.MaxRecords, api.SetInt32Ptr)
-	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
-	return err
-}
-
-func (s *DescribeDBClusterParameterGroupsMessage) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "DBClusterParameterGroupName", s.DBClusterParameterGroupName, api.DynString)
-	api.PutList(m, "Filters", s.Filters, func(e Filter) any { return e.ToDynamic() })
-	api.Put(m, "MaxRecords", s.MaxRecords, api.DynInt32)
-	api.Put(m, "Marker", s.Marker, api.DynString)
-	return m
-}
-
-func (s *DescribeDBClusterParametersMessage) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DBClusterParameterGroupName", &s.DBClusterParameterGroupName, api.SetStringPtr)
-	err = api.Decode(err, m, "Source", &s.Source, api.SetStringPtr)
-	err = api.Decode(err, m, "Filters", &s.Filters, func(p *[]Filter, v any) error {
-		return api.SetList(p, v, func(p *Filter, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "MaxRecords", &s.MaxRecords, api.SetInt32Ptr)
-	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
-	return err
-}
-
-func (s *DescribeDBClusterParametersMessage) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 5)
-	api.Put(m, "DBClusterParameterGroupName", s.DBClusterParameterGroupName, api.DynString)
-	api.Put(m, "Source", s.Source, api.DynString)
-	api.PutList(m, "Filters", s.Filters, func(e Filter) any { return e.ToDynamic() })
-	api.Put(m, "MaxRecords", s.MaxRecords, api.DynInt32)
-	api.Put(m, "Marker", s.Marker, api.DynString)
-	return m
-}
-
-func (s *DescribeDBClusterSnapshotAttributesMessage) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DBClusterSnapshotIdentifier", &s.DBClusterSnapshotIdentifier, api.SetStringPtr)
-	return err
-}
-
-func (s *DescribeDBClusterSnapshotAttributesMessage) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "DBClusterSnapshotIdentifier", s.DBClusterSnapshotIdentifier, api.DynString)
-	return m
-}
-
-func (s *DescribeDBClusterSnapshotAttributesResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DBClusterSnapshotAttributesResult", &s.DBClusterSnapshotAttributesResult, api.SetStructPtr[DBClusterSnapshotAttributesResult])
-	return err
-}
-
-func (s *DescribeDBClusterSnapshotAttributesResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "DBClusterSnapshotAttributesResult", s.DBClusterSnapshotAttributesResult)
-	return m
-}
-
-func (s *DescribeDBClusterSnapshotsMessage) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DBClusterIdentifier", &s.DBClusterIdentifier, api.SetStringPtr)
-	err = api.Decode(err, m, "DBClusterSnapshotIdentifier", &s.DBClusterSnapshotIdentifier, api.SetStringPtr)
-	err = api.Decode(err, m, "SnapshotType", &s.SnapshotType, api.SetStringPtr)
-	err = api.Decode(err, m, "Filters", &s.Filters, func(p *[]Filter, v any) error {
-		return api.SetList(p, v, func(p *Filter, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "MaxRecords", &s.MaxRecords, api.SetInt32Ptr)
-	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
-	err = api.Decode(err, m, "IncludeShared", &s.IncludeShared, api.SetBoolPtr)
-	err = api.Decode(err, m, "IncludePublic", &s.IncludePublic, api.SetBoolPtr)
-	err = api.Decode(err, m, "DbClusterResourceId", &s.DbClusterResourceId, api.SetStringPtr)
-	return err
-}
-
-func (s *DescribeDBClusterSnapshotsMessage) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "DBClusterIdentifier", s.DBClusterIdentifier, api.DynString)
-	api.Put(m, "DBClusterSnapshotIdentifier", s.DBClusterSnapshotIdentifier, api.DynString)
-	api.Put(m, "SnapshotType", s.SnapshotType, api.DynString)
-	api.PutList(m, "Filters", s.Filters, func(e Filter) any { return e.ToDynamic() })
-	api.Put(m, "MaxRecords", s.MaxRecords, api.DynInt32)
-	api.Put(m, "Marker", s.Marker, api.DynString)
-	api.Put(m, "IncludeShared", s.IncludeShared, api.DynBool)
-	api.Put(m, "IncludePublic", s.IncludePublic, api.DynBool)
-	api.Put(m, "DbClusterResourceId", s.DbClusterResourceId, api.DynString)
-	return m
-}
-
-func (s *DescribeDBClustersMessage) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DBClusterIdentifier", &s.DBClusterIdentifier, api.SetStringPtr)
-	err = api.Decode(err, m, "Filters", &s.Filters, func(p *[]Filter, v any) error {
-		return api.SetList(p, v, func(p *Filter, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "MaxRecords", &s.MaxRecords, api.SetInt32Ptr)
-	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
-	err = api.Decode(err, m, "IncludeShared", &s.IncludeShared, api.SetBoolPtr)
-	return err
-}
-
-func (s *DescribeDBClustersMessage) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 5)
-	api.Put(m, "DBClusterIdentifier", s.DBClusterIdentifier, api.DynString)
-	api.PutList(m, "Filters", s.Filters, func(e Filter) any { return e.ToDynamic() })
-	api.Put(m, "MaxRecords", s.MaxRecords, api.DynInt32)
-	api.Put(m, "Marker", s.Marker, api.DynString)
-	api.Put(m, "IncludeShared", s.IncludeShared, api.DynBool)
-	return m
-}
-
-func (s *DescribeDBEngineVersionsMessage) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Engine", &s.Engine, api.SetStringPtr)
-	err = api.Decode(err, m, "EngineVersion", &s.EngineVersion, api.SetStringPtr)
-	err = api.Decode(err, m, "DBParameterGroupFamily", &s.DBParameterGroupFamily, api.SetStringPtr)
-	err = api.Decode(err, m, "Filters", &s.Filters, func(p *[]Filter, v any) error {
-		return api.SetList(p, v, func(p *Filter, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "MaxRecords", &s.MaxRecords, api.SetInt32Ptr)
-	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
-	err = api.Decode(err, m, "DefaultOnly", &s.DefaultOnly, api.SetBoolPtr)
-	err = api.Decode(err, m, "ListSupportedCharacterSets", &s.ListSupportedCharacterSets, api.SetBoolPtr)
-	err = api.Decode(err, m, "ListSupportedTimezones", &s.ListSupportedTimezones, api.SetBoolPtr)
-	err = api.Decode(err, m, "IncludeAll", &s.IncludeAll, api.SetBoolPtr)
-	return err
-}
-
-func (s *DescribeDBEngineVersionsMessage) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "Engine", s.Engine, api.DynString)
-	api.Put(m, "EngineVersion", s.EngineVersion, api.DynString)
-	api.Put(m, "DBParameterGroupFamily", s.DBParameterGroupFamily, api.DynString)
-	api.PutList(m, "Filters", s.Filters, func(e Filter) any { return e.ToDynamic() })
-	api.Put(m, "MaxRecords", s.MaxRecords, api.DynInt32)
-	api.Put(m, "Marker", s.Marker, api.DynString)
-	api.Put(m, "DefaultOnly", s.DefaultOnly, api.DynBool)
-	api.Put(m, "ListSupportedCharacterSets", s.ListSupportedCharacterSets, api.DynBool)
-	api.Put(m, "ListSupportedTimezones", s.ListSupportedTimezones, api.DynBool)
-	api.Put(m, "IncludeAll", s.IncludeAll, api.DynBool)
-	return m
-}
-
-func (s *DescribeDBInstanceAutomatedBackupsMessage) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DbiResourceId", &s.DbiResourceId, api.SetStringPtr)
-	err = api.Decode(err, m, "DBInstanceIdentifier", &s.DBInstanceIdentifier, api.SetStringPtr)
-	err = api.Decode(err, m, "Filters", &s.Filters, func(p *[]Filter, v any) error {
-		return api.SetList(p, v, func(p *Filter, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "MaxRecords", &s.MaxRecords, api.SetInt32Ptr)
-	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
-	err = api.Decode(err, m, "DBInstanceAutomatedBackupsArn", &s.DBInstanceAutomatedBackupsArn, api.SetStringPtr)
-	return err
-}
-
-func (s *DescribeDBInstanceAutomatedBackupsMessage) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 6)
-	api.Put(m, "DbiResourceId", s.DbiResourceId, api.DynString)
-	api.Put(m, "DBInstanceIdentifier", s.DBInstanceIdentifier, api.DynString)
-	api.PutList(m, "Filters", s.Filters, func(e Filter) any { return e.ToDynamic() })
-	api.Put(m, "MaxRecords", s.MaxRecords, api.DynInt32)
-	api.Put(m, "Marker", s.Marker, api.DynString)
-	api.Put(m, "DBInstanceAutomatedBackupsArn", s.DBInstanceAutomatedBackupsArn, api.DynString)
-	return m
-}
-
-func (s *DescribeDBInstancesMessage) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DBInstanceIdentifier", &s.DBInstanceIdentifier, api.SetStringPtr)
-	err = api.Decode(err, m, "Filters", &s.Filters, func(p *[]Filter, v any) error {
-		return api.SetList(p, v, func(p *Filter, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "MaxRecords", &s.MaxRecords, api.SetInt32Ptr)
-	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
-	return err
-}
-
-func (s *DescribeDBInstancesMessage) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "DBInstanceIdentifier", s.DBInstanceIdentifier, api.DynString)
-	api.PutList(m, "Filters", s.Filters, func(e Filter) any { return e.ToDynamic() })
-	api.Put(m, "MaxRecords", s.MaxRecords, api.DynInt32)
-	api.Put(m, "Marker", s.Marker, api.DynString)
-	return m
-}
-
-func (s *DescribeDBLogFilesDetails) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "LogFileName", &s.LogFileName, api.SetStringPtr)
-	err = api.Decode(err, m, "LastWritten", &s.LastWritten, api.SetInt64Ptr)
-	err = api.Decode(err, m, "Size", &s.Size, api.SetInt64Ptr)
-	return err
-}
-
-func (s *DescribeDBLogFilesDetails) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "LogFileName", s.LogFileName, api.DynString)
-	api.Put(m, "LastWritten", s.LastWritten, api.DynInt64)
-	api.Put(m, "Size", s.Size, api.DynInt64)
-	return m
-}
-
-func (s *DescribeDBLogFilesMessage) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DBInstanceIdentifier", &s.DBInstanceIdentifier, api.SetStringPtr)
-	err = api.Decode(err, m, "FilenameContains", &s.FilenameContains, api.SetStringPtr)
-	err = api.Decode(err, m, "FileLastWritten", &s.FileLastWritten, api.SetInt64Ptr)
-	err = api.Decode(err, m, "FileSize", &s.FileSize, api.SetInt64Ptr)
-	err = api.Decode(err, m, "Filters", &s.Filters, func(p *[]Filter, v any) error {
-		return api.SetList(p, v, func(p *Filter, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "MaxRecords", &s.MaxRecords, api.SetInt32Ptr)
-	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
-	return err
-}
-
-func (s *DescribeDBLogFilesMessage) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 7)
-	api.Put(m, "DBInstanceIdentifier", s.DBInstanceIdentifier, api.DynString)
-	api.Put(m, "FilenameContains", s.FilenameContains, api.DynString)
-	api.Put(m, "FileLastWritten", s.FileLastWritten, api.DynInt64)
-	api.Put(m, "FileSize", s.FileSize, api.DynInt64)
-	api.PutList(m, "Filters", s.Filters, func(e Filter) any { return e.ToDynamic() })
-	api.Put(m, "MaxRecords", s.MaxRecords, api.DynInt32)
-	api.Put(m, "Marker", s.Marker, api.DynString)
-	return m
-}
-
-func (s *DescribeDBLogFilesResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DescribeDBLogFiles", &s.DescribeDBLogFiles, func(p *[]DescribeDBLogFilesDetails, v any) error {
-		return api.SetList(p, v, func(p *DescribeDBLogFilesDetails, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
-	return err
-}
-
-func (s *DescribeDBLogFilesResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutList(m, "DescribeDBLogFiles", s.DescribeDBLogFiles, func(e DescribeDBLogFilesDetails) any { return e.ToDynamic() })
-	api.Put(m, "Marker", s.Marker, api.DynString)
-	return m
-}
-
-func (s *DescribeDBParameterGroupsMessage) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DBParameterGroupName", &s.DBParameterGroupName, api.SetStringPtr)
-	err = api.Decode(err, m, "Filters", &s.Filters, func(p *[]Filter, v any) error {
-		return api.SetList(p, v, func(p *Filter, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "MaxRecords", &s.MaxRecords, api.SetInt32Ptr)
-	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
-	return err
-}
-
-func (s *DescribeDBParameterGroupsMessage) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "DBParameterGroupName", s.DBParameterGroupName, api.DynString)
-	api.PutList(m, "Filters", s.Filters, func(e Filter) any { return e.ToDynamic() })
-	api.Put(m, "MaxRecords", s.MaxRecords, api.DynInt32)
-	api.Put(m, "Marker", s.Marker, api.DynString)
-	return m
-}
-
-func (s *DescribeDBParametersMessage) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DBParameterGroupName", &s.DBParameterGroupName, api.SetStringPtr)
-	err = api.Decode(err, m, "Source", &s.Source, api.SetStringPtr)
-	err = api.Decode(err, m, "Filters", &s.Filters, func(p *[]Filter, v any) error {
-		return api.SetList(p, v, func(p *Filter, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "MaxRecords", &s.MaxRecords, api.SetInt32Ptr)
-	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
-	return err
-}
-
-func (s *DescribeDBParametersMessage) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 5)
-	api.Put(m, "DBParameterGroupName", s.DBParameterGroupName, api.DynString)
-	api.Put(m, "Source", s.Source, api.DynString)
-	api.PutList(m, "Filters", s.Filters, func(e Filter) any { return e.ToDynamic() })
-	api.Put(m, "MaxRecords", s.MaxRecords, api.DynInt32)
-	api.Put(m, "Marker", s.Marker, api.DynString)
-	return m
-}
-
-func (s *DescribeDBProxiesRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DBProxyName", &s.DBProxyName, api.SetStringPtr)
-	err = api.Decode(err, m, "Filters", &s.Filters, func(p *[]Filter, v any) error {
-		return api.SetList(p, v, func(p *Filter, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
-	err = api.Decode(err, m, "MaxRecords", &s.MaxRecords, api.SetInt32Ptr)
-	return err
-}
-
-func (s *DescribeDBProxiesRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "DBProxyName", s.DBProxyName, api.DynString)
-	api.PutList(m, "Filters", s.Filters, func(e Filter) any { return e.ToDynamic() })
-	api.Put(m, "Marker", s.Marker, api.DynString)
-	api.Put(m, "MaxRecords", s.MaxRecords, api.DynInt32)
-	return m
-}
-
-func (s *DescribeDBProxiesResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DBProxies", &s.DBProxies, func(p *[]DBProxy, v any) error {
-		return api.SetList(p, v, func(p *DBProxy, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
-	return err
-}
-
-func (s *DescribeDBProxiesResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutList(m, "DBProxies", s.DBProxies, func(e DBProxy) any { return e.ToDynamic() })
-	api.Put(m, "Marker", s.Marker, api.DynString)
-	return m
-}
-
-func (s *DescribeDBProxyEndpointsRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DBProxyName", &s.DBProxyName, api.SetStringPtr)
-	err = api.Decode(err, m, "DBProxyEndpointName", &s.DBProxyEndpointName, api.SetStringPtr)
-	err = api.Decode(err, m, "Filters", &s.Filters, func(p *[]Filter, v any) error {
-		return api.SetList(p, v, func(p *Filter, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
-	err = api.Decode(err, m, "MaxRecords", &s.MaxRecords, api.SetInt32Ptr)
-	return err
-}
-
-func (s *DescribeDBProxyEndpointsRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 5)
-	api.Put(m, "DBProxyName", s.DBProxyName, api.DynString)
-	api.Put(m, "DBProxyEndpointName", s.DBProxyEndpointName, api.DynString)
-	api.PutList(m, "Filters", s.Filters, func(e Filter) any { return e.ToDynamic() })
-	api.Put(m, "Marker", s.Marker, api.DynString)
-	api.Put(m, "MaxRecords", s.MaxRecords, api.DynInt32)
-	return m
-}
-
-func (s *DescribeDBProxyEndpointsResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DBProxyEndpoints", &s.DBProxyEndpoints, func(p *[]DBProxyEndpoint, v any) error {
-		return api.SetList(p, v, func(p *DBProxyEndpoint, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
-	return err
-}
-
-func (s *DescribeDBProxyEndpointsResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutList(m, "DBProxyEndpoints", s.DBProxyEndpoints, func(e DBProxyEndpoint) any { return e.ToDynamic() })
-	api.Put(m, "Marker", s.Marker, api.DynString)
-	return m
-}
-
-func (s *DescribeDBProxyTargetGroupsRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DBProxyName", &s.DBProxyName, api.SetStringPtr)
-	err = api.Decode(err, m, "TargetGroupName", &s.TargetGroupName, api.SetStringPtr)
-	err = api.Decode(err, m, "Filters", &s.Filters, func(p *[]Filter, v any) error {
-		return api.SetList(p, v, func(p *Filter, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
-	err = api.Decode(err, m, "MaxRecords", &s.MaxRecords, api.SetInt32Ptr)
-	return err
-}
-
-func (s *DescribeDBProxyTargetGroupsRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 5)
-	api.Put(m, "DBProxyName", s.DBProxyName, api.DynString)
-	api.Put(m, "TargetGroupName", s.TargetGroupName, api.DynString)
-	api.PutList(m, "Filters", s.Filters, func(e Filter) any { return e.ToDynamic() })
-	api.Put(m, "Marker", s.Marker, api.DynString)
-	api.Put(m, "MaxRecords", s.MaxRecords, api.DynInt32)
-	return m
-}
-
-func (s *DescribeDBProxyTargetGroupsResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "TargetGroups", &s.TargetGroups, func(p *[]DBProxyTargetGroup, v any) error {
-		return api.SetList(p, v, func(p *DBProxyTargetGroup, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
-	return err
-}
-
-func (s *DescribeDBProxyTargetGroupsResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutList(m, "TargetGroups", s.TargetGroups, func(e DBProxyTargetGroup) any { return e.ToDynamic() })
-	api.Put(m, "Marker", s.Marker, api.DynString)
-	return m
-}
-
-func (s *DescribeDBProxyTargetsRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DBProxyName", &s.DBProxyName, api.SetStringPtr)
-	err = api.Decode(err, m, "TargetGroupName", &s.TargetGroupName, api.SetStringPtr)
-	err = api.Decode(err, m, "Filters", &s.Filters, func(p *[]Filter, v any) error {
-		return api.SetList(p, v, func(p *Filter, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
-	err = api.Decode(err, m, "MaxRecords", &s.MaxRecords, api.SetInt32Ptr)
-	return err
-}
-
-func (s *DescribeDBProxyTargetsRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 5)
-	api.Put(m, "DBProxyName", s.DBProxyName, api.DynString)
-	api.Put(m, "TargetGroupName", s.TargetGroupName, api.DynString)
-	api.PutList(m, "Filters", s.Filters, func(e Filter) any { return e.ToDynamic() })
-	api.Put(m, "Marker", s.Marker, api.DynString)
-	api.Put(m, "MaxRecords", s.MaxRecords, api.DynInt32)
-	return m
-}
-
-func (s *DescribeDBProxyTargetsResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Targets", &s.Targets, func(p *[]DBProxyTarget, v any) error {
-		return api.SetList(p, v, func(p *DBProxyTarget, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
-	return err
-}
-
-func (s *DescribeDBProxyTargetsResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutList(m, "Targets", s.Targets, func(e DBProxyTarget) any { return e.ToDynamic() })
-	api.Put(m, "Marker", s.Marker, api.DynString)
-	return m
-}
-
-func (s *DescribeDBRecommendationsMessage) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "LastUpdatedAfter", &s.LastUpdatedAfter, api.SetTimePtr)
-	err = api.Decode(err, m, "LastUpdatedBefore", &s.LastUpdatedBefore, api.SetTimePtr)
-	err = api.Decode(err, m, "Locale", &s.Locale, api.SetStringPtr)
-	err = api.Decode(err, m, "Filters", &s.Filters, func(p *[]Filter, v any) error {
-		return api.SetList(p, v, func(p *Filter, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "MaxRecords", &s.MaxRecords, api.SetInt32Ptr)
-	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
-	return err
-}
-
-func (s *DescribeDBRecommendationsMessage) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 6)
-	api.Put(m, "LastUpdatedAfter", s.LastUpdatedAfter, api.DynTime)
-	api.Put(m, "LastUpdatedBefore", s.LastUpdatedBefore, api.DynTime)
-	api.Put(m, "Locale", s.Locale, api.DynString)
-	api.PutList(m, "Filters", s.Filters, func(e Filter) any { return e.ToDynamic() })
-	api.Put(m, "MaxRecords", s.MaxRecords, api.DynInt32)
-	api.Put(m, "Marker", s.Marker, api.DynString)
-	return m
-}
-
-func (s *DescribeDBSecurityGroupsMessage) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DBSecurityGroupName", &s.DBSecurityGroupName, api.SetStringPtr)
-	err = api.Decode(err, m, "Filters", &s.Filters, func(p *[]Filter, v any) error {
-		return api.SetList(p, v, func(p *Filter, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "MaxRecords", &s.MaxRecords, api.SetInt32Ptr)
-	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
-	return err
-}
-
-func (s *DescribeDBSecurityGroupsMessage) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "DBSecurityGroupName", s.DBSecurityGroupName, api.DynString)
-	api.PutList(m, "Filters", s.Filters, func(e Filter) any { return e.ToDynamic() })
-	api.Put(m, "MaxRecords", s.MaxRecords, api.DynInt32)
-	api.Put(m, "Marker", s.Marker, api.DynString)
-	return m
-}
-
-func (s *DescribeDBShardGroupsMessage) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DBShardGroupIdentifier", &s.DBShardGroupIdentifier, api.SetStringPtr)
-	err = api.Decode(err, m, "Filters", &s.Filters, func(p *[]Filter, v any) error {
-		return api.SetList(p, v, func(p *Filter, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
-	err = api.Decode(err, m, "MaxRecords", &s.MaxRecords, api.SetInt32Ptr)
-	return err
-}
-
-func (s *DescribeDBShardGroupsMessage) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "DBShardGroupIdentifier", s.DBShardGroupIdentifier, api.DynString)
-	api.PutList(m, "Filters", s.Filters, func(e Filter) any { return e.ToDynamic() })
-	api.Put(m, "Marker", s.Marker, api.DynString)
-	api.Put(m, "MaxRecords", s.MaxRecords, api.DynInt32)
-	return m
-}
-
-func (s *DescribeDBShardGroupsResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DBShardGroups", &s.DBShardGroups, func(p *[]DBShardGroup, v any) error {
-		return api.SetList(p, v, func(p *DBShardGroup, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
-	return err
-}
-
-func (s *DescribeDBShardGroupsResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutList(m, "DBShardGroups", s.DBShardGroups, func(e DBShardGroup) any { return e.ToDynamic() })
-	api.Put(m, "Marker", s.Marker, api.DynString)
-	return m
-}
-
-func (s *DescribeDBSnapshotAttributesMessage) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DBSnapshotIdentifier", &s.DBSnapshotIdentifier, api.SetStringPtr)
-	return err
-}
-
-func (s *DescribeDBSnapshotAttributesMessage) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "DBSnapshotIdentifier", s.DBSnapshotIdentifier, api.DynString)
-	return m
-}
-
-func (s *DescribeDBSnapshotAttributesResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DBSnapshotAttributesResult", &s.DBSnapshotAttributesResult, api.SetStructPtr[DBSnapshotAttributesResult])
-	return err
-}
-
-func (s *DescribeDBSnapshotAttributesResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "DBSnapshotAttributesResult", s.DBSnapshotAttributesResult)
-	return m
-}
-
-func (s *DescribeDBSnapshotTenantDatabasesMessage) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DBInstanceIdentifier", &s.DBInstanceIdentifier, api.SetStringPtr)
-	err = api.Decode(err, m, "DBSnapshotIdentifier", &s.DBSnapshotIdentifier, api.SetStringPtr)
-	err = api.Decode(err, m, "SnapshotType", &s.SnapshotType, api.SetStringPtr)
-	err = api.Decode(err, m, "Filters", &s.Filters, func(p *[]Filter, v any) error {
-		return api.SetList(p, v, func(p *Filter, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "MaxRecords", &s.MaxRecords, api.SetInt32Ptr)
-	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
-	err = api.Decode(err, m, "DbiResourceId", &s.DbiResourceId, api.SetStringPtr)
-	return err
-}
-
-func (s *DescribeDBSnapshotTenantDatabasesMessage) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 7)
-	api.Put(m, "DBInstanceIdentifier", s.DBInstanceIdentifier, api.DynString)
-	api.Put(m, "DBSnapshotIdentifier", s.DBSnapshotIdentifier, api.DynString)
-	api.Put(m, "SnapshotType", s.SnapshotType, api.DynString)
-	api.PutList(m, "Filters", s.Filters, func(e Filter) any { return e.ToDynamic() })
-	api.Put(m, "MaxRecords", s.MaxRecords, api.DynInt32)
-	api.Put(m, "Marker", s.Marker, api.DynString)
-	api.Put(m, "DbiResourceId", s.DbiResourceId, api.DynString)
-	return m
-}
-
-func (s *DescribeDBSnapshotsMessage) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DBInstanceIdentifier", &s.DBInstanceIdentifier, api.SetStringPtr)
-	err = api.Decode(err, m, "DBSnapshotIdentifier", &s.DBSnapshotIdentifier, api.SetStringPtr)
-	err = api.Decode(err, m, "SnapshotType", &s.SnapshotType, api.SetStringPtr)
-	err = api.Decode(err, m, "Filters", &s.Filters, func(p *[]Filter, v any) error {
-		return api.SetList(p, v, func(p *Filter, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "MaxRecords", &s.MaxRecords, api.SetInt32Ptr)
-	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
-	err = api.Decode(err, m, "IncludeShared", &s.IncludeShared, api.SetBoolPtr)
-	err = api.Decode(err, m, "IncludePublic", &s.IncludePublic, api.SetBoolPtr)
-	err = api.Decode(err, m, "DbiResourceId", &s.DbiResourceId, api.SetStringPtr)
-	return err
-}
-
-func (s *DescribeDBSnapshotsMessage) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "DBInstanceIdentifier", s.DBInstanceIdentifier, api.DynString)
-	api.Put(m, "DBSnapshotIdentifier", s.DBSnapshotIdentifier, api.DynString)
-	api.Put(m, "SnapshotType", s.SnapshotType, api.DynString)
-	api.PutList(m, "Filters", s.Filters, func(e Filter) any { return e.ToDynamic() })
-	api.Put(m, "MaxRecords", s.MaxRecords, api.DynInt32)
-	api.Put(m, "Marker", s.Marker, api.DynString)
-	api.Put(m, "IncludeShared", s.IncludeShared, api.DynBool)
-	api.Put(m, "IncludePublic", s.IncludePublic, api.DynBool)
-	api.Put(m, "DbiResourceId", s.DbiResourceId, api.DynString)
-	return m
-}
-
-func (s *DescribeDBSubnetGroupsMessage) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DBSubnetGroupName", &s.DBSubnetGroupName, api.SetStringPtr)
-	err = api.Decode(err, m, "Filters", &s.Filters, func(p *[]Filter, v any) error {
-		return api.SetList(p, v, func(p *Filter, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "MaxRecords", &s.MaxRecords, api.SetInt32Ptr)
-	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
-	return err
-}
-
-func (s *DescribeDBSubnetGroupsMessage) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "DBSubnetGroupName", s.DBSubnetGroupName, api.DynString)
-	api.PutList(m, "Filters", s.Filters, func(e Filter) any { return e.ToDynamic() })
-	api.Put(m, "MaxRecords", s.MaxRecords, api.DynInt32)
-	api.Put(m, "Marker", s.Marker, api.DynString)
-	return m
-}
-
-func (s *DescribeEngineDefaultClusterParametersMessage) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DBParameterGroupFamily", &s.DBParameterGroupFamily, api.SetStringPtr)
-	err = api.Decode(err, m, "Filters", &s.Filters, func(p *[]Filter, v any) error {
-		return api.SetList(p, v, func(p *Filter, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "MaxRecords", &s.MaxRecords, api.SetInt32Ptr)
-	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
-	return err
-}
-
-func (s *DescribeEngineDefaultClusterParametersMessage) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "DBParameterGroupFamily", s.DBParameterGroupFamily, api.DynString)
-	api.PutList(m, "Filters", s.Filters, func(e Filter) any { return e.ToDynamic() })
-	api.Put(m, "MaxRecords", s.MaxRecords, api.DynInt32)
-	api.Put(m, "Marker", s.Marker, api.DynString)
-	return m
-}
-
-func (s *DescribeEngineDefaultClusterParametersResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "EngineDefaults", &s.EngineDefaults, api.SetStructPtr[EngineDefaults])
-	return err
-}
-
-func (s *DescribeEngineDefaultClusterParametersResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "EngineDefaults", s.EngineDefaults)
-	return m
-}
-
-func (s *DescribeEngineDefaultParametersMessage) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DBParameterGroupFamily", &s.DBParameterGroupFamily, api.SetStringPtr)
-	err = api.Decode(err, m, "Filters", &s.Filters, func(p *[]Filter, v any) error {
-		return api.SetList(p, v, func(p *Filter, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "MaxRecords", &s.MaxRecords, api.SetInt32Ptr)
-	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
-	return err
-}
-
-func (s *DescribeEngineDefaultParametersMessage) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "DBParameterGroupFamily", s.DBParameterGroupFamily, api.DynString)
-	api.PutList(m, "Filters", s.Filters, func(e Filter) any { return e.ToDynamic() })
-	api.Put(m, "MaxRecords", s.MaxRecords, api.DynInt32)
-	api.Put(m, "Marker", s.Marker, api.DynString)
-	return m
-}
-
-func (s *DescribeEngineDefaultParametersResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "EngineDefaults", &s.EngineDefaults, api.SetStructPtr[EngineDefaults])
-	return err
-}
-
-func (s *DescribeEngineDefaultParametersResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "EngineDefaults", s.EngineDefaults)
-	return m
-}
-
-func (s *DescribeEventCategoriesMessage) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "SourceType", &s.SourceType, api.SetStringPtr)
-	err = api.Decode(err, m, "Filters", &s.Filters, func(p *[]Filter, v any) error {
-		return api.SetList(p, v, func(p *Filter, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *DescribeEventCategoriesMessage) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "SourceType", s.SourceType, api.DynString)
-	api.PutList(m, "Filters", s.Filters, func(e Filter) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *DescribeEventSubscriptionsMessage) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "SubscriptionName", &s.SubscriptionName, api.SetStringPtr)
-	err = api.Decode(err, m, "Filters", &s.Filters, func(p *[]Filter, v any) error {
-		return api.SetList(p, v, func(p *Filter, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "MaxRecords", &s.MaxRecords, api.SetInt32Ptr)
-	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
-	return err
-}
-
-func (s *DescribeEventSubscriptionsMessage) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "SubscriptionName", s.SubscriptionName, api.DynString)
-	api.PutList(m, "Filters", s.Filters, func(e Filter) any { return e.ToDynamic() })
-	api.Put(m, "MaxRecords", s.MaxRecords, api.DynInt32)
-	api.Put(m, "Marker", s.Marker, api.DynString)
-	return m
-}
-
-func (s *DescribeEventsMessage) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "SourceIdentifier", &s.SourceIdentifier, api.SetStringPtr)
-	err = api.Decode(err, m, "SourceType", &s.SourceType, api.SetStringPtr)
-	err = api.Decode(err, m, "StartTime", &s.StartTime, api.SetTimePtr)
-	err = api.Decode(err, m, "EndTime", &s.EndTime, api.SetTimePtr)
-	err = api.Decode(err, m, "Duration", &s.Duration, api.SetInt32Ptr)
-	err = api.Decode(err, m, "EventCategories", &s.EventCategories, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "Filters", &s.Filters, func(p *[]Filter, v any) error {
-		return api.SetList(p, v, func(p *Filter, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "MaxRecords", &s.MaxRecords, api.SetInt32Ptr)
-	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
-	return err
-}
-
-func (s *DescribeEventsMessage) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "SourceIdentifier", s.SourceIdentifier, api.DynString)
-	api.Put(m, "SourceType", s.SourceType, api.DynString)
-	api.Put(m, "StartTime", s.StartTime, api.DynTime)
-	api.Put(m, "EndTime", s.EndTime, api.DynTime)
-	api.Put(m, "Duration", s.Duration, api.DynInt32)
-	api.PutList(m, "EventCategories", s.EventCategories, api.DynString)
-	api.PutList(m, "Filters", s.Filters, func(e Filter) any { return e.ToDynamic() })
-	api.Put(m, "MaxRecords", s.MaxRecords, api.DynInt32)
-	api.Put(m, "Marker", s.Marker, api.DynString)
-	return m
-}
-
-func (s *DescribeExportTasksMessage) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ExportTaskIdentifier", &s.ExportTaskIdentifier, api.SetStringPtr)
-	err = api.Decode(err, m, "SourceArn", &s.SourceArn, api.SetStringPtr)
-	err = api.Decode(err, m, "Filters", &s.Filters, func(p *[]Filter, v any) error {
-		return api.SetList(p, v, func(p *Filter, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
-	err = api.Decode(err, m, "MaxRecords", &s.MaxRecords, api.SetInt32Ptr)
-	err = api.Decode(err, m, "SourceType", &s.SourceType, api.SetStringPtr)
-	return err
-}
-
-func (s *DescribeExportTasksMessage) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 6)
-	api.Put(m, "ExportTaskIdentifier", s.ExportTaskIdentifier, api.DynString)
-	api.Put(m, "SourceArn", s.SourceArn, api.DynString)
-	api.PutList(m, "Filters", s.Filters, func(e Filter) any { return e.ToDynamic() })
-	api.Put(m, "Marker", s.Marker, api.DynString)
-	api.Put(m, "MaxRecords", s.MaxRecords, api.DynInt32)
-	api.Put(m, "SourceType", s.SourceType, api.DynString)
-	return m
-}
-
-func (s *DescribeGlobalClustersMessage) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "GlobalClusterIdentifier", &s.GlobalClusterIdentifier, api.SetStringPtr)
-	err = api.Decode(err, m, "Filters", &s.Filters, func(p *[]Filter, v any) error {
-		return api.SetList(p, v, func(p *Filter, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "MaxRecords", &s.MaxRecords, api.SetInt32Ptr)
-	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
-	return err
-}
-
-func (s *DescribeGlobalClustersMessage) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "GlobalClusterIdentifier", s.GlobalClusterIdentifier, api.DynString)
-	api.PutList(m, "Filters", s.Filters, func(e Filter) any { return e.ToDynamic() })
-	api.Put(m, "MaxRecords", s.MaxRecords, api.DynInt32)
-	api.Put(m, "Marker", s.Marker, api.DynString)
-	return m
-}
-
-func (s *DescribeIntegrationsMessage) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "IntegrationIdentifier", &s.IntegrationIdentifier, api.SetStringPtr)
-	err = api.Decode(err, m, "Filters", &s.Filters, func(p *[]Filter, v any) error {
-		return api.SetList(p, v, func(p *Filter, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "MaxRecords", &s.MaxRecords, api.SetInt32Ptr)
-	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
-	return err
-}
-
-func (s *DescribeIntegrationsMessage) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "IntegrationIdentifier", s.IntegrationIdentifier, api.DynString)
-	api.PutList(m, "Filters", s.Filters, func(e Filter) any { return e.ToDynamic() })
-	api.Put(m, "MaxRecords", s.MaxRecords, api.DynInt32)
-	api.Put(m, "Marker", s.Marker, api.DynString)
-	return m
-}
-
-func (s *DescribeIntegrationsResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
-	err = api.Decode(err, m, "Integrations", &s.Integrations, func(p *[]Integration, v any) error {
-		return api.SetList(p, v, func(p *Integration, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *DescribeIntegrationsResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Marker", s.Marker, api.DynString)
-	api.PutList(m, "Integrations", s.Integrations, func(e Integration) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *DescribeOptionGroupOptionsMessage) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "EngineName", &s.EngineName, api.SetStringPtr)
-	err = api.Decode(err, m, "MajorEngineVersion", &s.MajorEngineVersion, api.SetStringPtr)
-	err = api.Decode(err, m, "Filters", &s.Filters, func(p *[]Filter, v any) error {
-		return api.SetList(p, v, func(p *Filter, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "MaxRecords", &s.MaxRecords, api.SetInt32Ptr)
-	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
-	return err
-}
-
-func (s *DescribeOptionGroupOptionsMessage) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 5)
-	api.Put(m, "EngineName", s.EngineName, api.DynString)
-	api.Put(m, "MajorEngineVersion", s.MajorEngineVersion, api.DynString)
-	api.PutList(m, "Filters", s.Filters, func(e Filter) any { return e.ToDynamic() })
-	api.Put(m, "MaxRecords", s.MaxRecords, api.DynInt32)
-	api.Put(m, "Marker", s.Marker, api.DynString)
-	return m
-}
-
-func (s *DescribeOptionGroupsMessage) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "OptionGroupName", &s.OptionGroupName, api.SetStringPtr)
-	err = api.Decode(err, m, "Filters", &s.Filters, func(p *[]Filter, v any) error {
-		return api.SetList(p, v, func(p *Filter, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
-	err = api.Decode(err, m, "MaxRecords", &s.MaxRecords, api.SetInt32Ptr)
-	err = api.Decode(err, m, "EngineName", &s.EngineName, api.SetStringPtr)
-	err = api.Decode(err, m, "MajorEngineVersion", &s.MajorEngineVersion, api.SetStringPtr)
-	return err
-}
-
-func (s *DescribeOptionGroupsMessage) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 6)
-	api.Put(m, "OptionGroupName", s.OptionGroupName, api.DynString)
-	api.PutList(m, "Filters", s.Filters, func(e Filter) any { return e.ToDynamic() })
-	api.Put(m, "Marker", s.Marker, api.DynString)
-	api.Put(m, "MaxRecords", s.MaxRecords, api.DynInt32)
-	api.Put(m, "EngineName", s.EngineName, api.DynString)
-	api.Put(m, "MajorEngineVersion", s.MajorEngineVersion, api.DynString)
-	return m
-}
-
-func (s *DescribeOrderableDBInstanceOptionsMessage) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Engine", &s.Engine, api.SetStringPtr)
-	err = api.Decode(err, m, "EngineVersion", &s.EngineVersion, api.SetStringPtr)
-	err = api.Decode(err, m, "DBInstanceClass", &s.DBInstanceClass, api.SetStringPtr)
-	err = api.Decode(err, m, "LicenseModel", &s.LicenseModel, api.SetStringPtr)
-	err = api.Decode(err, m, "AvailabilityZoneGroup", &s.AvailabilityZoneGroup, api.SetStringPtr)
-	err = api.Decode(err, m, "Vpc", &s.Vpc, api.SetBoolPtr)
-	err = api.Decode(err, m, "Filters", &s.Filters, func(p *[]Filter, v any) error {
-		return api.SetList(p, v, func(p *Filter, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "MaxRecords", &s.MaxRecords, api.SetInt32Ptr)
-	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
-	return err
-}
-
-func (s *DescribeOrderableDBInstanceOptionsMessage) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "Engine", s.Engine, api.DynString)
-	api.Put(m, "EngineVersion", s.EngineVersion, api.DynString)
-	api.Put(m, "DBInstanceClass", s.DBInstanceClass, api.DynString)
-	api.Put(m, "LicenseModel", s.LicenseModel, api.DynString)
-	api.Put(m, "AvailabilityZoneGroup", s.AvailabilityZoneGroup, api.DynString)
-	api.Put(m, "Vpc", s.Vpc, api.DynBool)
-	api.PutList(m, "Filters", s.Filters, func(e Filter) any { return e.ToDynamic() })
-	api.Put(m, "MaxRecords", s.MaxRecords, api.DynInt32)
-	api.Put(m, "Marker", s.Marker, api.DynString)
-	return m
-}
-
-func (s *DescribePendingMaintenanceActionsMessage) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ResourceIdentifier", &s.ResourceIdentifier, api.SetStringPtr)
-	err = api.Decode(err, m, "Filters", &s.Filters, func(p *[]Filter, v any) error {
-		return api.SetList(p, v, func(p *Filter, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
-	err = api.Decode(err, m, "MaxRecords", &s.MaxRecords, api.SetInt32Ptr)
-	return err
-}
-
-func (s *DescribePendingMaintenanceActionsMessage) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "ResourceIdentifier", s.ResourceIdentifier, api.DynString)
-	api.PutList(m, "Filters", s.Filters, func(e Filter) any { return e.ToDynamic() })
-	api.Put(m, "Marker", s.Marker, api.DynString)
-	api.Put(m, "MaxRecords", s.MaxRecords, api.DynInt32)
-	return m
-}
-
-func (s *DescribeReservedDBInstancesMessage) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ReservedDBInstanceId", &s.ReservedDBInstanceId, api.SetStringPtr)
-	err = api.Decode(err, m, "ReservedDBInstancesOfferingId", &s.ReservedDBInstancesOfferingId, api.SetStringPtr)
-	err = api.Decode(err, m, "DBInstanceClass", &s.DBInstanceClass, api.SetStringPtr)
-	err = api.Decode(err, m, "Duration", &s.Duration, api.SetStringPtr)
-	err = api.Decode(err, m, "ProductDescription", &s.ProductDescription, api.SetStringPtr)
-	err = api.Decode(err, m, "OfferingType", &s.OfferingType, api.SetStringPtr)
-	err = api.Decode(err, m, "MultiAZ", &s.MultiAZ, api.SetBoolPtr)
-	err = api.Decode(err, m, "LeaseId", &s.LeaseId, api.SetStringPtr)
-	err = api.Decode(err, m, "Filters", &s.Filters, func(p *[]Filter, v any) error {
-		return api.SetList(p, v, func(p *Filter, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "MaxRecords", &s.MaxRecords, api.SetInt32Ptr)
-	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
-	return err
-}
-
-func (s *DescribeReservedDBInstancesMessage) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "ReservedDBInstanceId", s.ReservedDBInstanceId, api.DynString)
-	api.Put(m, "ReservedDBInstancesOfferingId", s.ReservedDBInstancesOfferingId, api.DynString)
-	api.Put(m, "DBInstanceClass", s.DBInstanceClass, api.DynString)
-	api.Put(m, "Duration", s.Duration, api.DynString)
-	api.Put(m, "ProductDescription", s.ProductDescription, api.DynString)
-	api.Put(m, "OfferingType", s.OfferingType, api.DynString)
-	api.Put(m, "MultiAZ", s.MultiAZ, api.DynBool)
-	api.Put(m, "LeaseId", s.LeaseId, api.DynString)
-	api.PutList(m, "Filters", s.Filters, func(e Filter) any { return e.ToDynamic() })
-	api.Put(m, "MaxRecords", s.MaxRecords, api.DynInt32)
-	api.Put(m, "Marker", s.Marker, api.DynString)
-	return m
-}
-
-func (s *DescribeReservedDBInstancesOfferingsMessage) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ReservedDBInstancesOfferingId", &s.ReservedDBInstancesOfferingId, api.SetStringPtr)
-	err = api.Decode(err, m, "DBInstanceClass", &s.DBInstanceClass, api.SetStringPtr)
-	err = api.Decode(err, m, "Duration", &s.Duration, api.SetStringPtr)
-	err = api.Decode(err, m, "ProductDescription", &s.ProductDescription, api.SetStringPtr)
-	err = api.Decode(err, m, "OfferingType", &s.OfferingType, api.SetStringPtr)
-	err = api.Decode(err, m, "MultiAZ", &s.MultiAZ, api.SetBoolPtr)
-	err = api.Decode(err, m, "Filters", &s.Filters, func(p *[]Filter, v any) error {
-		return api.SetList(p, v, func(p *Filter, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "MaxRecords", &s.MaxRecords, api.SetInt32Ptr)
-	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
-	return err
-}
-
-func (s *DescribeReservedDBInstancesOfferingsMessage) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "ReservedDBInstancesOfferingId", s.ReservedDBInstancesOfferingId, api.DynString)
-	api.Put(m, "DBInstanceClass", s.DBInstanceClass, api.DynString)
-	api.Put(m, "Duration", s.Duration, api.DynString)
-	api.Put(m, "ProductDescription", s.ProductDescription, api.DynString)
-	api.Put(m, "OfferingType", s.OfferingType, api.DynString)
-	api.Put(m, "MultiAZ", s.MultiAZ, api.DynBool)
-	api.PutList(m, "Filters", s.Filters, func(e Filter) any { return e.ToDynamic() })
-	api.Put(m, "MaxRecords", s.MaxRecords, api.DynInt32)
-	api.Put(m, "Marker", s.Marker, api.DynString)
-	return m
-}
-
-func (s *DescribeSourceRegionsMessage) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "RegionName", &s.RegionName, api.SetStringPtr)
-	err = api.Decode(err, m, "MaxRecords", &s.MaxRecords, api.SetInt32Ptr)
-	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
-	err = api.Decode(err, m, "Filters", &s.Filters, func(p *[]Filter, v any) error {
-		return api.SetList(p, v, func(p *Filter, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *DescribeSourceRegionsMessage) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "RegionName", s.RegionName, api.DynString)
-	api.Put(m, "MaxRecords", s.MaxRecords, api.DynInt32)
-	api.Put(m, "Marker", s.Marker, api.DynString)
-	api.PutList(m, "Filters", s.Filters, func(e Filter) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *DescribeTenantDatabasesMessage) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DBInstanceIdentifier", &s.DBInstanceIdentifier, api.SetStringPtr)
-	err = api.Decode(err, m, "TenantDBName", &s.TenantDBName, api.SetStringPtr)
-	err = api.Decode(err, m, "Filters", &s.Filters, func(p *[]Filter, v any) error {
-		return api.SetList(p, v, func(p *Filter, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
-	err = api.Decode(err, m, "MaxRecords", &s.MaxRecords, api.SetInt32Ptr)
-	return err
-}
-
-func (s *DescribeTenantDatabasesMessage) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 5)
-	api.Put(m, "DBInstanceIdentifier", s.DBInstanceIdentifier, api.DynString)
-	api.Put(m, "TenantDBName", s.TenantDBName, api.DynString)
-	api.PutList(m, "Filters", s.Filters, func(e Filter) any { return e.ToDynamic() })
-	api.Put(m, "Marker", s.Marker, api.DynString)
-	api.Put(m, "MaxRecords", s.MaxRecords, api.DynInt32)
-	return m
-}
-
-func (s *DescribeValidDBInstanceModificationsMessage) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DBInstanceIdentifier", &s.DBInstanceIdentifier, api.SetStringPtr)
-	return err
-}
-
-func (s *DescribeValidDBInstanceModificationsMessage) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "DBInstanceIdentifier", s.DBInstanceIdentifier, api.DynString)
-	return m
-}
-
-func (s *DescribeValidDBInstanceModificationsResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ValidDBInstanceModificationsMessage", &s.ValidDBInstanceModificationsMessage, api.SetStructPtr[ValidDBInstanceModificationsMessage])
-	return err
-}
-
-func (s *DescribeValidDBInstanceModificationsResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "ValidDBInstanceModificationsMessage", s.ValidDBInstanceModificationsMessage)
-	return m
-}
-
-func (s *DisableHttpEndpointRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ResourceArn", &s.ResourceArn, api.SetStringPtr)
-	return err
-}
-
-func (s *DisableHttpEndpointRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "ResourceArn", s.ResourceArn, api.DynString)
-	return m
-}
-
-func (s *DisableHttpEndpointResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ResourceArn", &s.ResourceArn, api.SetStringPtr)
-	err = api.Decode(err, m, "HttpEndpointEnabled", &s.HttpEndpointEnabled, api.SetBoolPtr)
-	return err
-}
-
-func (s *DisableHttpEndpointResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "ResourceArn", s.ResourceArn, api.DynString)
-	api.Put(m, "HttpEndpointEnabled", s.HttpEndpointEnabled, api.DynBool)
-	return m
-}
-
-func (s *DocLink) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Text", &s.Text, api.SetStringPtr)
-	err = api.Decode(err, m, "Url", &s.Url, api.SetStringPtr)
-	return err
-}
-
-func (s *DocLink) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Text", s.Text, api.DynString)
-	api.Put(m, "Url", s.Url, api.DynString)
-	return m
-}
-
-func (s *DomainMembership) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Domain", &s.Domain, api.SetStringPtr)
-	err = api.Decode(err, m, "Status", &s.Status, api.SetStringPtr)
-	err = api.Decode(err, m, "FQDN", &s.FQDN, api.SetStringPtr)
-	err = api.Decode(err, m, "IAMRoleName", &s.IAMRoleName, api.SetStringPtr)
-	err = api.Decode(err, m, "OU", &s.OU, api.SetStringPtr)
-	err = api.Decode(err, m, "AuthSecretArn", &s.AuthSecretArn, api.SetStringPtr)
-	err = api.Decode(err, m, "DnsIps", &s.DnsIps, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	return err
-}
-
-func (s *DomainMembership) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 7)
-	api.Put(m, "Domain", s.Domain, api.DynString)
-	api.Put(m, "Status", s.Status, api.DynString)
-	api.Put(m, "FQDN", s.FQDN, api.DynString)
-	api.Put(m, "IAMRoleName", s.IAMRoleName, api.DynString)
-	api.Put(m, "OU", s.OU, api.DynString)
-	api.Put(m, "AuthSecretArn", s.AuthSecretArn, api.DynString)
-	api.PutList(m, "DnsIps", s.DnsIps, api.DynString)
-	return m
-}
-
-func (s *DomainNotFoundFault) FromDynamic(map[string]any) error { return nil }
-
-func (s *DomainNotFoundFault) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *DoubleRange) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "From", &s.From, api.SetFloat64Ptr)
-	err = api.Decode(err, m, "To", &s.To, api.SetFloat64Ptr)
-	return err
-}
-
-func (s *DoubleRange) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "From", s.From, api.DynFloat64)
-	api.Put(m, "To", s.To, api.DynFloat64)
-	return m
-}
-
-func (s *DownloadDBLogFilePortionDetails) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "LogFileData", &s.LogFileData, api.SetStringPtr)
-	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
-	err = api.Decode(err, m, "AdditionalDataPending", &s.AdditionalDataPending, api.SetBoolPtr)
-	return err
-}
-
-func (s *DownloadDBLogFilePortionDetails) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "LogFileData", s.LogFileData, api.DynString)
-	api.Put(m, "Marker", s.Marker, api.DynString)
-	api.Put(m, "AdditionalDataPending", s.AdditionalDataPending, api.DynBool)
-	return m
-}
-
-func (s *DownloadDBLogFilePortionMessage) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DBInstanceIdentifier", &s.DBInstanceIdentifier, api.SetStringPtr)
-	err = api.Decode(err, m, "LogFileName", &s.LogFileName, api.SetStringPtr)
-	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
-	err = api.Decode(err, m, "NumberOfLines", &s.NumberOfLines, api.SetInt32Ptr)
-	return err
-}
-
-func (s *DownloadDBLogFilePortionMessage) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "DBInstanceIdentifier", s.DBInstanceIdentifier, api.DynString)
-	api.Put(m, "LogFileName", s.LogFileName, api.DynString)
-	api.Put(m, "Marker", s.Marker, api.DynString)
-	api.Put(m, "NumberOfLines", s.NumberOfLines, api.DynInt32)
-	return m
-}
-
-func (s *EC2SecurityGroup) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Status", &s.Status, api.SetStringPtr)
-	err = api.Decode(err, m, "EC2SecurityGroupName", &s.EC2SecurityGroupName, api.SetStringPtr)
-	err = api.Decode(err, m, "EC2SecurityGroupId", &s.EC2SecurityGroupId, api.SetStringPtr)
-	err = api.Decode(err, m, "EC2SecurityGroupOwnerId", &s.EC2SecurityGroupOwnerId, api.SetStringPtr)
-	return err
-}
-
-func (s *EC2SecurityGroup) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "Status", s.Status, api.DynString)
-	api.Put(m, "EC2SecurityGroupName", s.EC2SecurityGroupName, api.DynString)
-	api.Put(m, "EC2SecurityGroupId", s.EC2SecurityGroupId, api.DynString)
-	api.Put(m, "EC2SecurityGroupOwnerId", s.EC2SecurityGroupOwnerId, api.DynString)
-	return m
-}
-
-func (s *Ec2ImagePropertiesNotSupportedFault) FromDynamic(map[string]any) error { return nil }
-
-func (s *Ec2ImagePropertiesNotSupportedFault) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *EnableHttpEndpointRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ResourceArn", &s.ResourceArn, api.SetStringPtr)
-	return err
-}
-
-func (s *EnableHttpEndpointRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "ResourceArn", s.ResourceArn, api.DynString)
-	return m
-}
-
-func (s *EnableHttpEndpointResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ResourceArn", &s.ResourceArn, api.SetStringPtr)
-	err = api.Decode(err, m, "HttpEndpointEnabled", &s.HttpEndpointEnabled, api.SetBoolPtr)
-	return err
-}
-
-func (s *EnableHttpEndpointResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "ResourceArn", s.ResourceArn, api.DynString)
-	api.Put(m, "HttpEndpointEnabled", s.HttpEndpointEnabled, api.DynBool)
-	return m
-}
-
-func (s *Endpoint) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Address", &s.Address, api.SetStringPtr)
-	err = api.Decode(err, m, "Port", &s.Port, api.SetInt32Ptr)
-	err = api.Decode(err, m, "HostedZoneId", &s.HostedZoneId, api.SetStringPtr)
-	return err
-}
-
-func (s *Endpoint) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "Address", s.Address, api.DynString)
-	api.Put(m, "Port", s.Port, api.DynInt32)
-	api.Put(m, "HostedZoneId", s.HostedZoneId, api.DynString)
-	return m
-}
-
-func (s *EngineDefaults) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DBParameterGroupFamily", &s.DBParameterGroupFamily, api.SetStringPtr)
-	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
-	err = api.Decode(err, m, "Parameters", &s.Parameters, func(p *[]Parameter, v any) error {
-		return api.SetList(p, v, func(p *Parameter, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *EngineDefaults) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "DBParameterGroupFamily", s.DBParameterGroupFamily, api.DynString)
-	api.Put(m, "Marker", s.Marker, api.DynString)
-	api.PutList(m, "Parameters", s.Parameters, func(e Parameter) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *Event) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "SourceIdentifier", &s.SourceIdentifier, api.SetStringPtr)
-	err = api.Decode(err, m, "SourceType", &s.SourceType, api.SetStringPtr)
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	err = api.Decode(err, m, "EventCategories", &s.EventCategories, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "Date", &s.Date, api.SetTimePtr)
-	err = api.Decode(err, m, "SourceArn", &s.SourceArn, api.SetStringPtr)
-	return err
-}
-
-func (s *Event) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 6)
-	api.Put(m, "SourceIdentifier", s.SourceIdentifier, api.DynString)
-	api.Put(m, "SourceType", s.SourceType, api.DynString)
-	api.Put(m, "Message", s.Message, api.DynString)
-	api.PutList(m, "EventCategories", s.EventCategories, api.DynString)
-	api.Put(m, "Date", s.Date, api.DynTime)
-	api.Put(m, "SourceArn", s.SourceArn, api.DynString)
-	return m
-}
-
-func (s *EventCategoriesMap) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "SourceType", &s.SourceType, api.SetStringPtr)
-	err = api.Decode(err, m, "EventCategories", &s.EventCategories, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	return err
-}
-
-func (s *EventCategoriesMap) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "SourceType", s.SourceType, api.DynString)
-	api.PutList(m, "EventCategories", s.EventCategories, api.DynString)
-	return m
-}
-
-func (s *EventCategoriesMessage) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "EventCategoriesMapList", &s.EventCategoriesMapList, func(p *[]EventCategoriesMap, v any) error {
-		return api.SetList(p, v, func(p *EventCategoriesMap, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *EventCategoriesMessage) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutList(m, "EventCategoriesMapList", s.EventCategoriesMapList, func(e EventCategoriesMap) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *EventSubscription) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "CustomerAwsId", &s.CustomerAwsId, api.SetStringPtr)
-	err = api.Decode(err, m, "CustSubscriptionId", &s.CustSubscriptionId, api.SetStringPtr)
-	err = api.Decode(err, m, "SnsTopicArn", &s.SnsTopicArn, api.SetStringPtr)
-	err = api.Decode(err, m, "Status", &s.Status, api.SetStringPtr)
-	err = api.Decode(err, m, "SubscriptionCreationTime", &s.SubscriptionCreationTime, api.SetStringPtr)
-	err = api.Decode(err, m, "SourceType", &s.SourceType, api.SetStringPtr)
-	err = api.Decode(err, m, "SourceIdsList", &s.SourceIdsList, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "EventCategoriesList", &s.EventCategoriesList, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "Enabled", &s.Enabled, api.SetBoolPtr)
-	err = api.Decode(err, m, "EventSubscriptionArn", &s.EventSubscriptionArn, api.SetStringPtr)
-	return err
-}
-
-func (s *EventSubscription) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "CustomerAwsId", s.CustomerAwsId, api.DynString)
-	api.Put(m, "CustSubscriptionId", s.CustSubscriptionId, api.DynString)
-	api.Put(m, "SnsTopicArn", s.SnsTopicArn, api.DynString)
-	api.Put(m, "Status", s.Status, api.DynString)
-	api.Put(m, "SubscriptionCreationTime", s.SubscriptionCreationTime, api.DynString)
-	api.Put(m, "SourceType", s.SourceType, api.DynString)
-	api.PutList(m, "SourceIdsList", s.SourceIdsList, api.DynString)
-	api.PutList(m, "EventCategoriesList", s.EventCategoriesList, api.DynString)
-	api.Put(m, "Enabled", s.Enabled, api.DynBool)
-	api.Put(m, "EventSubscriptionArn", s.EventSubscriptionArn, api.DynString)
-	return m
-}
-
-func (s *EventSubscriptionQuotaExceededFault) FromDynamic(map[string]any) error { return nil }
-
-func (s *EventSubscriptionQuotaExceededFault) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *EventSubscriptionsMessage) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
-	err = api.Decode(err, m, "EventSubscriptionsList", &s.EventSubscriptionsList, func(p *[]EventSubscription, v any) error {
-		return api.SetList(p, v, func(p *EventSubscription, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *EventSubscriptionsMessage) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Marker", s.Marker, api.DynString)
-	api.PutList(m, "EventSubscriptionsList", s.EventSubscriptionsList, func(e EventSubscription) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *EventsMessage) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
-	err = api.Decode(err, m, "Events", &s.Events, func(p *[]Event, v any) error {
-		return api.SetList(p, v, func(p *Event, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *EventsMessage) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Marker", s.Marker, api.DynString)
-	api.PutList(m, "Events", s.Events, func(e Event) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *ExportTask) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ExportTaskIdentifier", &s.ExportTaskIdentifier, api.SetStringPtr)
-	err = api.Decode(err, m, "SourceArn", &s.SourceArn, api.SetStringPtr)
-	err = api.Decode(err, m, "ExportOnly", &s.ExportOnly, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "SnapshotTime", &s.SnapshotTime, api.SetTimePtr)
-	err = api.Decode(err, m, "TaskStartTime", &s.TaskStartTime, api.SetTimePtr)
-	err = api.Decode(err, m, "TaskEndTime", &s.TaskEndTime, api.SetTimePtr)
-	err = api.Decode(err, m, "S3Bucket", &s.S3Bucket, api.SetStringPtr)
-	err = api.Decode(err, m, "S3Prefix", &s.S3Prefix, api.SetStringPtr)
-	err = api.Decode(err, m, "IamRoleArn", &s.IamRoleArn, api.SetStringPtr)
-	err = api.Decode(err, m, "KmsKeyId", &s.KmsKeyId, api.SetStringPtr)
-	err = api.Decode(err, m, "Status", &s.Status, api.SetStringPtr)
-	err = api.Decode(err, m, "PercentProgress", &s.PercentProgress, api.SetInt32Ptr)
-	err = api.Decode(err, m, "TotalExtractedDataInGB", &s.TotalExtractedDataInGB, api.SetInt32Ptr)
-	err = api.Decode(err, m, "FailureCause", &s.FailureCause, api.SetStringPtr)
-	err = api.Decode(err, m, "WarningMessage", &s.WarningMessage, api.SetStringPtr)
-	err = api.Decode(err, m, "SourceType", &s.SourceType, api.SetStringPtr)
-	return err
-}
-
-func (s *ExportTask) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "ExportTaskIdentifier", s.ExportTaskIdentifier, api.DynString)
-	api.Put(m, "SourceArn", s.SourceArn, api.DynString)
-	api.PutList(m, "ExportOnly", s.ExportOnly, api.DynString)
-	api.Put(m, "SnapshotTime", s.SnapshotTime, api.DynTime)
-	api.Put(m, "TaskStartTime", s.TaskStartTime, api.DynTime)
-	api.Put(m, "TaskEndTime", s.TaskEndTime, api.DynTime)
-	api.Put(m, "S3Bucket", s.S3Bucket, api.DynString)
-	api.Put(m, "S3Prefix", s.S3Prefix, api.DynString)
-	api.Put(m, "IamRoleArn", s.IamRoleArn, api.DynString)
-	api.Put(m, "KmsKeyId", s.KmsKeyId, api.DynString)
-	api.Put(m, "Status", s.Status, api.DynString)
-	api.Put(m, "PercentProgress", s.PercentProgress, api.DynInt32)
-	api.Put(m, "TotalExtractedDataInGB", s.TotalExtractedDataInGB, api.DynInt32)
-	api.Put(m, "FailureCause", s.FailureCause, api.DynString)
-	api.Put(m, "WarningMessage", s.WarningMessage, api.DynString)
-	api.Put(m, "SourceType", s.SourceType, api.DynString)
-	return m
-}
-
-func (s *ExportTaskAlreadyExistsFault) FromDynamic(map[string]any) error { return nil }
-
-func (s *ExportTaskAlreadyExistsFault) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *ExportTaskNotFoundFault) FromDynamic(map[string]any) error { return nil }
-
-func (s *ExportTaskNotFoundFault) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *ExportTasksMessage) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
-	err = api.Decode(err, m, "ExportTasks", &s.ExportTasks, func(p *[]ExportTask, v any) error {
-		return api.SetList(p, v, func(p *ExportTask, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *ExportTasksMessage) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Marker", s.Marker, api.DynString)
-	api.PutList(m, "ExportTasks", s.ExportTasks, func(e ExportTask) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *FailoverDBClusterMessage) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DBClusterIdentifier", &s.DBClusterIdentifier, api.SetStringPtr)
-	err = api.Decode(err, m, "TargetDBInstanceIdentifier", &s.TargetDBInstanceIdentifier, api.SetStringPtr)
-	return err
-}
-
-func (s *FailoverDBClusterMessage) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "DBClusterIdentifier", s.DBClusterIdentifier, api.DynString)
-	api.Put(m, "TargetDBInstanceIdentifier", s.TargetDBInstanceIdentifier, api.DynString)
-	return m
-}
-
-func (s *FailoverDBClusterResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DBCluster", &s.DBCluster, api.SetStructPtr[DBCluster])
-	return err
-}
-
-func (s *FailoverDBClusterResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "DBCluster", s.DBCluster)
-	return m
-}
-
-func (s *FailoverGlobalClusterMessage) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "GlobalClusterIdentifier", &s.GlobalClusterIdentifier, api.SetStringPtr)
-	err = api.Decode(err, m, "TargetDbClusterIdentifier", &s.TargetDbClusterIdentifier, api.SetStringPtr)
-	err = api.Decode(err, m, "AllowDataLoss", &s.AllowDataLoss, api.SetBoolPtr)
-	err = api.Decode(err, m, "Switchover", &s.Switchover, api.SetBoolPtr)
-	return err
-}
-
-func (s *FailoverGlobalClusterMessage) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "GlobalClusterIdentifier", s.GlobalClusterIdentifier, api.DynString)
-	api.Put(m, "TargetDbClusterIdentifier", s.TargetDbClusterIdentifier, api.DynString)
-	api.Put(m, "AllowDataLoss", s.AllowDataLoss, api.DynBool)
-	api.Put(m, "Switchover", s.Switchover, api.DynBool)
-	return m
-}
-
-func (s *FailoverGlobalClusterResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "GlobalCluster", &s.GlobalCluster, api.SetStructPtr[GlobalCluster])
-	return err
-}
-
-func (s *FailoverGlobalClusterResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "GlobalCluster", s.GlobalCluster)
-	return m
-}
-
-func (s *FailoverState) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Status", &s.Status, api.SetStringPtr)
-	err = api.Decode(err, m, "FromDbClusterArn", &s.FromDbClusterArn, api.SetStringPtr)
-	err = api.Decode(err, m, "ToDbClusterArn", &s.ToDbClusterArn, api.SetStringPtr)
-	err = api.Decode(err, m, "IsDataLossAllowed", &s.IsDataLossAllowed, api.SetBoolPtr)
-	return err
-}
-
-func (s *FailoverState) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "Status", s.Status, api.DynString)
-	api.Put(m, "FromDbClusterArn", s.FromDbClusterArn, api.DynString)
-	api.Put(m, "ToDbClusterArn", s.ToDbClusterArn, api.DynString)
-	api.Put(m, "IsDataLossAllowed", s.IsDataLossAllowed, api.DynBool)
-	return m
-}
-
-func (s *Filter) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "Values", &s.Values, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	return err
-}
-
-func (s *Filter) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.PutList(m, "Values", s.Values, api.DynString)
-	return m
-}
-
-func (s *GlobalCluster) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "GlobalClusterIdentifier", &s.GlobalClusterIdentifier, api.SetStringPtr)
-	err = api.Decode(err, m, "GlobalClusterResourceId", &s.GlobalClusterResourceId, api.SetStringPtr)
-	err = api.Decode(err, m, "GlobalClusterArn", &s.GlobalClusterArn, api.SetStringPtr)
-	err = api.Decode(err, m, "Status", &s.Status, api.SetStringPtr)
-	err = api.Decode(err, m, "Engine", &s.Engine, api.SetStringPtr)
-	err = api.Decode(err, m, "EngineVersion", &s.EngineVersion, api.SetStringPtr)
-	err = api.Decode(err, m, "EngineLifecycleSupport", &s.EngineLifecycleSupport, api.SetStringPtr)
-	err = api.Decode(err, m, "DatabaseName", &s.DatabaseName, api.SetStringPtr)
-	err = api.Decode(err, m, "StorageEncrypted", &s.StorageEncrypted, api.SetBoolPtr)
-	err = api.Decode(err, m, "DeletionProtection", &s.DeletionProtection, api.SetBoolPtr)
-	err = api.Decode(err, m, "GlobalClusterMembers", &s.GlobalClusterMembers, func(p *[]GlobalClusterMember, v any) error {
-		return api.SetList(p, v, func(p *GlobalClusterMember, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "FailoverState", &s.FailoverState, api.SetStructPtr[FailoverState])
-	return err
-}
-
-func (s *GlobalCluster) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "GlobalClusterIdentifier", s.GlobalClusterIdentifier, api.DynString)
-	api.Put(m, "GlobalClusterResourceId", s.GlobalClusterResourceId, api.DynString)
-	api.Put(m, "GlobalClusterArn", s.GlobalClusterArn, api.DynString)
-	api.Put(m, "Status", s.Status, api.DynString)
-	api.Put(m, "Engine", s.Engine, api.DynString)
-	api.Put(m, "EngineVersion", s.EngineVersion, api.DynString)
-	api.Put(m, "EngineLifecycleSupport", s.EngineLifecycleSupport, api.DynString)
-	api.Put(m, "DatabaseName", s.DatabaseName, api.DynString)
-	api.Put(m, "StorageEncrypted", s.StorageEncrypted, api.DynBool)
-	api.Put(m, "DeletionProtection", s.DeletionProtection, api.DynBool)
-	api.PutList(m, "GlobalClusterMembers", s.GlobalClusterMembers, func(e GlobalClusterMember) any { return e.ToDynamic() })
-	api.PutStruct(m, "FailoverState", s.FailoverState)
-	return m
-}
-
-func (s *GlobalClusterAlreadyExistsFault) FromDynamic(map[string]any) error { return nil }
-
-func (s *GlobalClusterAlreadyExistsFault) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *GlobalClusterMember) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DBClusterArn", &s.DBClusterArn, api.SetStringPtr)
-	err = api.Decode(err, m, "Readers", &s.Readers, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "IsWriter", &s.IsWriter, api.SetBoolPtr)
-	err = api.Decode(err, m, "GlobalWriteForwardingStatus", &s.GlobalWriteForwardingStatus, api.SetStringPtr)
-	err = api.Decode(err, m, "SynchronizationStatus", &s.SynchronizationStatus, api.SetStringPtr)
-	return err
-}
-
-func (s *GlobalClusterMember) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 5)
-	api.Put(m, "DBClusterArn", s.DBClusterArn, api.DynString)
-	api.PutList(m, "Readers", s.Readers, api.DynString)
-	api.Put(m, "IsWriter", s.IsWriter, api.DynBool)
-	api.Put(m, "GlobalWriteForwardingStatus", s.GlobalWriteForwardingStatus, api.DynString)
-	api.Put(m, "SynchronizationStatus", s.SynchronizationStatus, api.DynString)
-	return m
-}
-
-func (s *GlobalClusterNotFoundFault) FromDynamic(map[string]any) error { return nil }
-
-func (s *GlobalClusterNotFoundFault) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *GlobalClusterQuotaExceededFault) FromDynamic(map[string]any) error { return nil }
-
-func (s *GlobalClusterQuotaExceededFault) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *GlobalClustersMessage) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
-	err = api.Decode(err, m, "GlobalClusters", &s.GlobalClusters, func(p *[]GlobalCluster, v any) error {
-		return api.SetList(p, v, func(p *GlobalCluster, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *GlobalClustersMessage) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Marker", s.Marker, api.DynString)
-	api.PutList(m, "GlobalClusters", s.GlobalClusters, func(e GlobalCluster) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *IPRange) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Status", &s.Status, api.SetStringPtr)
-	err = api.Decode(err, m, "CIDRIP", &s.CIDRIP, api.SetStringPtr)
-	return err
-}
-
-func (s *IPRange) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Status", s.Status, api.DynString)
-	api.Put(m, "CIDRIP", s.CIDRIP, api.DynString)
-	return m
-}
-
-func (s *IamRoleMissingPermissionsFault) FromDynamic(map[string]any) error { return nil }
-
-func (s *IamRoleMissingPermissionsFault) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *IamRoleNotFoundFault) FromDynamic(map[string]any) error { return nil }
-
-func (s *IamRoleNotFoundFault) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *InstanceQuotaExceededFault) FromDynamic(map[string]any) error { return nil }
-
-func (s *InstanceQuotaExceededFault) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *InsufficientAvailableIPsInSubnetFault) FromDynamic(map[string]any) error { return nil }
-
-func (s *InsufficientAvailableIPsInSubnetFault) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *InsufficientDBClusterCapacityFault) FromDynamic(map[string]any) error { return nil }
-
-func (s *InsufficientDBClusterCapacityFault) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *InsufficientDBInstanceCapacityFault) FromDynamic(map[string]any) error { return nil }
-
-func (s *InsufficientDBInstanceCapacityFault) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *InsufficientStorageClusterCapacityFault) FromDynamic(map[string]any) error { return nil }
-
-func (s *InsufficientStorageClusterCapacityFault) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *Integration) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "SourceArn", &s.SourceArn, api.SetStringPtr)
-	err = api.Decode(err, m, "TargetArn", &s.TargetArn, api.SetStringPtr)
-	err = api.Decode(err, m, "IntegrationName", &s.IntegrationName, api.SetStringPtr)
-	err = api.Decode(err, m, "IntegrationArn", &s.IntegrationArn, api.SetStringPtr)
-	err = api.Decode(err, m, "KMSKeyId", &s.KMSKeyId, api.SetStringPtr)
-	err = api.Decode(err, m, "AdditionalEncryptionContext", &s.AdditionalEncryptionContext, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
-	err = api.Decode(err, m, "Status", &s.Status, api.SetStringPtr)
-	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]Tag, v any) error {
-		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "CreateTime", &s.CreateTime, api.SetTimePtr)
-	err = api.Decode(err, m, "Errors", &s.Errors, func(p *[]IntegrationError, v any) error {
-		return api.SetList(p, v, func(p *IntegrationError, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "DataFilter", &s.DataFilter, api.SetStringPtr)
-	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
-	return err
-}
-
-func (s *Integration) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "SourceArn", s.SourceArn, api.DynString)
-	api.Put(m, "TargetArn", s.TargetArn, api.DynString)
-	api.Put(m, "IntegrationName", s.IntegrationName, api.DynString)
-	api.Put(m, "IntegrationArn", s.IntegrationArn, api.DynString)
-	api.Put(m, "KMSKeyId", s.KMSKeyId, api.DynString)
-	api.PutMap(m, "AdditionalEncryptionContext", s.AdditionalEncryptionContext, api.DynString)
-	api.Put(m, "Status", s.Status, api.DynString)
-	api.PutList(m, "Tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
-	api.Put(m, "CreateTime", s.CreateTime, api.DynTime)
-	api.PutList(m, "Errors", s.Errors, func(e IntegrationError) any { return e.ToDynamic() })
-	api.Put(m, "DataFilter", s.DataFilter, api.DynString)
-	api.Put(m, "Description", s.Description, api.DynString)
-	return m
-}
-
-func (s *IntegrationAlreadyExistsFault) FromDynamic(map[string]any) error { return nil }
-
-func (s *IntegrationAlreadyExistsFault) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *IntegrationConflictOperationFault) FromDynamic(map[string]any) error { return nil }
-
-func (s *IntegrationConflictOperationFault) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *IntegrationError) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ErrorCode", &s.ErrorCode, api.SetStringPtr)
-	err = api.Decode(err, m, "ErrorMessage", &s.ErrorMessage, api.SetStringPtr)
-	return err
-}
-
-func (s *IntegrationError) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "ErrorCode", s.ErrorCode, api.DynString)
-	api.Put(m, "ErrorMessage", s.ErrorMessage, api.DynString)
-	return m
-}
-
-func (s *IntegrationNotFoundFault) FromDynamic(map[string]any) error { return nil }
-
-func (s *IntegrationNotFoundFault) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *IntegrationQuotaExceededFault) FromDynamic(map[string]any) error { return nil }
-
-func (s *IntegrationQuotaExceededFault) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *InvalidBlueGreenDeploymentStateFault) FromDynamic(map[string]any) error { return nil }
-
-func (s *InvalidBlueGreenDeploymentStateFault) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *InvalidCustomDBEngineVersionStateFault) FromDynamic(map[string]any) error { return nil }
-
-func (s *InvalidCustomDBEngineVersionStateFault) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *InvalidDBClusterAutomatedBackupStateFault) FromDynamic(map[string]any) error { return nil }
-
-func (s *InvalidDBClusterAutomatedBackupStateFault) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *InvalidDBClusterCapacityFault) FromDynamic(map[string]any) error { return nil }
-
-func (s *InvalidDBClusterCapacityFault) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *InvalidDBClusterEndpointStateFault) FromDynamic(map[string]any) error { return nil }
-
-func (s *InvalidDBClusterEndpointStateFault) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *InvalidDBClusterSnapshotStateFault) FromDynamic(map[string]any) error { return nil }
-
-func (s *InvalidDBClusterSnapshotStateFault) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *InvalidDBClusterStateFault) FromDynamic(map[string]any) error { return nil }
-
-func (s *InvalidDBClusterStateFault) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *InvalidDBInstanceAutomatedBackupStateFault) FromDynamic(map[string]any) error { return nil }
-
-func (s *InvalidDBInstanceAutomatedBackupStateFault) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *InvalidDBInstanceStateFault) FromDynamic(map[string]any) error { return nil }
-
-func (s *InvalidDBInstanceStateFault) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *InvalidDBParameterGroupStateFault) FromDynamic(map[string]any) error { return nil }
-
-func (s *InvalidDBParameterGroupStateFault) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *InvalidDBProxyEndpointStateFault) FromDynamic(map[string]any) error { return nil }
-
-func (s *InvalidDBProxyEndpointStateFault) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *InvalidDBProxyStateFault) FromDynamic(map[string]any) error { return nil }
-
-func (s *InvalidDBProxyStateFault) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *InvalidDBSecurityGroupStateFault) FromDynamic(map[string]any) error { return nil }
-
-func (s *InvalidDBSecurityGroupStateFault) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *InvalidDBShardGroupStateFault) FromDynamic(map[string]any) error { return nil }
-
-func (s *InvalidDBShardGroupStateFault) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *InvalidDBSnapshotStateFault) FromDynamic(map[string]any) error { return nil }
-
-func (s *InvalidDBSnapshotStateFault) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *InvalidDBSubnetGroupFault) FromDynamic(map[string]any) error { return nil }
-
-func (s *InvalidDBSubnetGroupFault) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *InvalidDBSubnetGroupStateFault) FromDynamic(map[string]any) error { return nil }
-
-func (s *InvalidDBSubnetGroupStateFault) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *InvalidDBSubnetStateFault) FromDynamic(map[string]any) error { return nil }
-
-func (s *InvalidDBSubnetStateFault) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *InvalidEventSubscriptionStateFault) FromDynamic(map[string]any) error { return nil }
-
-func (s *InvalidEventSubscriptionStateFault) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *InvalidExportOnlyFault) FromDynamic(map[string]any) error { return nil }
-
-func (s *InvalidExportOnlyFault) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *InvalidExportSourceStateFault) FromDynamic(map[string]any) error { return nil }
-
-func (s *InvalidExportSourceStateFault) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *InvalidExportTaskStateFault) FromDynamic(map[string]any) error { return nil }
-
-func (s *InvalidExportTaskStateFault) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *InvalidGlobalClusterStateFault) FromDynamic(map[string]any) error { return nil }
-
-func (s *InvalidGlobalClusterStateFault) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *InvalidIntegrationStateFault) FromDynamic(map[string]any) error { return nil }
-
-func (s *InvalidIntegrationStateFault) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *InvalidMaxAcuFault) FromDynamic(map[string]any) error { return nil }
-
-func (s *InvalidMaxAcuFault) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *InvalidOptionGroupStateFault) FromDynamic(map[string]any) error { return nil }
-
-func (s *InvalidOptionGroupStateFault) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *InvalidResourceStateFault) FromDynamic(map[string]any) error { return nil }
-
-func (s *InvalidResourceStateFault) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *InvalidRestoreFault) FromDynamic(map[string]any) error { return nil }
-
-func (s *InvalidRestoreFault) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *InvalidS3BucketFault) FromDynamic(map[string]any) error { return nil }
-
-func (s *InvalidS3BucketFault) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *InvalidSubnet) FromDynamic(map[string]any) error { return nil }
-
-func (s *InvalidSubnet) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *InvalidVPCNetworkStateFault) FromDynamic(map[string]any) error { return nil }
-
-func (s *InvalidVPCNetworkStateFault) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *IssueDetails) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "PerformanceIssueDetails", &s.PerformanceIssueDetails, api.SetStructPtr[PerformanceIssueDetails])
-	return err
-}
-
-func (s *IssueDetails) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "PerformanceIssueDetails", s.PerformanceIssueDetails)
-	return m
-}
-
-func (s *KMSKeyNotAccessibleFault) FromDynamic(map[string]any) error { return nil }
-
-func (s *KMSKeyNotAccessibleFault) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *LimitlessDatabase) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Status", &s.Status, api.SetStringPtr)
-	err = api.Decode(err, m, "MinRequiredACU", &s.MinRequiredACU, api.SetFloat64Ptr)
-	return err
-}
-
-func (s *LimitlessDatabase) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Status", s.Status, api.DynString)
-	api.Put(m, "MinRequiredACU", s.MinRequiredACU, api.DynFloat64)
-	return m
-}
-
-func (s *ListTagsForResourceMessage) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ResourceName", &s.ResourceName, api.SetStringPtr)
-	err = api.Decode(err, m, "Filters", &s.Filters, func(p *[]Filter, v any) error {
-		return api.SetList(p, v, func(p *Filter, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *ListTagsForResourceMessage) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "ResourceName", s.ResourceName, api.DynString)
-	api.PutList(m, "Filters", s.Filters, func(e Filter) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *MasterUserSecret) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "SecretArn", &s.SecretArn, api.SetStringPtr)
-	err = api.Decode(err, m, "SecretStatus", &s.SecretStatus, api.SetStringPtr)
-	err = api.Decode(err, m, "KmsKeyId", &s.KmsKeyId, api.SetStringPtr)
-	return err
-}
-
-func (s *MasterUserSecret) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "SecretArn", s.SecretArn, api.DynString)
-	api.Put(m, "SecretStatus", s.SecretStatus, api.DynString)
-	api.Put(m, "KmsKeyId", s.KmsKeyId, api.DynString)
-	return m
-}
-
-func (s *MaxDBShardGroupLimitReached) FromDynamic(map[string]any) error { return nil }
-
-func (s *MaxDBShardGroupLimitReached) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *Metric) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "References", &s.References, func(p *[]MetricReference, v any) error {
-		return api.SetList(p, v, func(p *MetricReference, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "StatisticsDetails", &s.StatisticsDetails, api.SetStringPtr)
-	err = api.Decode(err, m, "MetricQuery", &s.MetricQuery, api.SetStructPtr[MetricQuery])
-	return err
-}
-
-func (s *Metric) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.PutList(m, "References", s.References, func(e MetricReference) any { return e.ToDynamic() })
-	api.Put(m, "StatisticsDetails", s.StatisticsDetails, api.DynString)
-	api.PutStruct(m, "MetricQuery", s.MetricQuery)
-	return m
-}
-
-func (s *MetricQuery) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "PerformanceInsightsMetricQuery", &s.PerformanceInsightsMetricQuery, api.SetStructPtr[PerformanceInsightsMetricQuery])
-	return err
-}
-
-func (s *MetricQuery) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "PerformanceInsightsMetricQuery", s.PerformanceInsightsMetricQuery)
-	return m
-}
-
-func (s *MetricReference) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "ReferenceDetails", &s.ReferenceDetails, api.SetStructPtr[ReferenceDetails])
-	return err
-}
-
-func (s *MetricReference) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.PutStruct(m, "ReferenceDetails", s.ReferenceDetails)
-	return m
-}
-
-func (s *MinimumEngineVersionPerAllowedValue) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "AllowedValue", &s.AllowedValue, api.SetStringPtr)
-	err = api.Decode(err, m, "MinimumEngineVersion", &s.MinimumEngineVersion, api.SetStringPtr)
-	return err
-}
-
-func (s *MinimumEngineVersionPerAllowedValue) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "AllowedValue", s.AllowedValue, api.DynString)
-	api.Put(m, "MinimumEngineVersion", s.MinimumEngineVersion, api.DynString)
-	return m
-}
-
-func (s *ModifyActivityStreamRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ResourceArn", &s.ResourceArn, api.SetStringPtr)
-	err = api.Decode(err, m, "AuditPolicyState", &s.AuditPolicyState, api.SetStringPtr)
-	return err
-}
-
-func (s *ModifyActivityStreamRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "ResourceArn", s.ResourceArn, api.DynString)
-	api.Put(m, "AuditPolicyState", s.AuditPolicyState, api.DynString)
-	return m
-}
-
-func (s *ModifyActivityStreamResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "KmsKeyId", &s.KmsKeyId, api.SetStringPtr)
-	err = api.Decode(err, m, "KinesisStreamName", &s.KinesisStreamName, api.SetStringPtr)
-	err = api.Decode(err, m, "Status", &s.Status, api.SetStringPtr)
-	err = api.Decode(err, m, "Mode", &s.Mode, api.SetStringPtr)
-	err = api.Decode(err, m, "EngineNativeAuditFieldsIncluded", &s.EngineNativeAuditFieldsIncluded, api.SetBoolPtr)
-	err = api.Decode(err, m, "PolicyStatus", &s.PolicyStatus, api.SetStringPtr)
-	return err
-}
-
-func (s *ModifyActivityStreamResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 6)
-	api.Put(m, "KmsKeyId", s.KmsKeyId, api.DynString)
-	api.Put(m, "KinesisStreamName", s.KinesisStreamName, api.DynString)
-	api.Put(m, "Status", s.Status, api.DynString)
-	api.Put(m, "Mode", s.Mode, api.DynString)
-	api.Put(m, "EngineNativeAuditFieldsIncluded", s.EngineNativeAuditFieldsIncluded, api.DynBool)
-	api.Put(m, "PolicyStatus", s.PolicyStatus, api.DynString)
-	return m
-}
-
-func (s *ModifyCertificatesMessage) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "CertificateIdentifier", &s.CertificateIdentifier, api.SetStringPtr)
-	err = api.Decode(err, m, "RemoveCustomerOverride", &s.RemoveCustomerOverride, api.SetBoolPtr)
-	return err
-}
-
-func (s *ModifyCertificatesMessage) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "CertificateIdentifier", s.CertificateIdentifier, api.DynString)
-	api.Put(m, "RemoveCustomerOverride", s.RemoveCustomerOverride, api.DynBool)
-	return m
-}
-
-func (s *ModifyCertificatesResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Certificate", &s.Certificate, api.SetStructPtr[Certificate])
-	return err
-}
-
-func (s *ModifyCertificatesResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "Certificate", s.Certificate)
-	return m
-}
-
-func (s *ModifyCurrentDBClusterCapacityMessage) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DBClusterIdentifier", &s.DBClusterIdentifier, api.SetStringPtr)
-	err = api.Decode(err, m, "Capacity", &s.Capacity, api.SetInt32Ptr)
-	err = api.Decode(err, m, "SecondsBeforeTimeout", &s.SecondsBeforeTimeout, api.SetInt32Ptr)
-	err = api.Decode(err, m, "TimeoutAction", &s.TimeoutAction, api.SetStringPtr)
-	return err
-}
-
-func (s *ModifyCurrentDBClusterCapacityMessage) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "DBClusterIdentifier", s.DBClusterIdentifier, api.DynString)
-	api.Put(m, "Capacity", s.Capacity, api.DynInt32)
-	api.Put(m, "SecondsBeforeTimeout", s.SecondsBeforeTimeout, api.DynInt32)
-	api.Put(m, "TimeoutAction", s.TimeoutAction, api.DynString)
-	return m
-}
-
-func (s *ModifyCustomDBEngineVersionMessage) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Engine", &s.Engine, api.SetStringPtr)
-	err = api.Decode(err, m, "EngineVersion", &s.EngineVersion, api.SetStringPtr)
-	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
-	err = api.Decode(err, m, "Status", &s.Status, api.SetStringPtr)
-	return err
-}
-
-func (s *ModifyCustomDBEngineVersionMessage) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "Engine", s.Engine, api.DynString)
-	api.Put(m, "EngineVersion", s.EngineVersion, api.DynString)
-	api.Put(m, "Description", s.Description, api.DynString)
-	api.Put(m, "Status", s.Status, api.DynString)
-	return m
-}
-
-func (s *ModifyDBClusterEndpointMessage) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DBClusterEndpointIdentifier", &s.DBClusterEndpointIdentifier, api.SetStringPtr)
-	err = api.Decode(err, m, "EndpointType", &s.EndpointType, api.SetStringPtr)
-	err = api.Decode(err, m, "StaticMembers", &s.StaticMembers, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "ExcludedMembers", &s.ExcludedMembers, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	return err
-}
-
-func (s *ModifyDBClusterEndpointMessage) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "DBClusterEndpointIdentifier", s.DBClusterEndpointIdentifier, api.DynString)
-	api.Put(m, "EndpointType", s.EndpointType, api.DynString)
-	api.PutList(m, "StaticMembers", s.StaticMembers, api.DynString)
-	api.PutList(m, "ExcludedMembers", s.ExcludedMembers, api.DynString)
-	return m
-}
-
-func (s *ModifyDBClusterMessage) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DBClusterIdentifier", &s.DBClusterIdentifier, api.SetStringPtr)
-	err = api.Decode(err, m, "NewDBClusterIdentifier", &s.NewDBClusterIdentifier, api.SetStringPtr)
-	err = api.Decode(err, m, "ApplyImmediately", &s.ApplyImmediately, api.SetBoolPtr)
-	err = api.Decode(err, m, "BackupRetentionPeriod", &s.BackupRetentionPeriod, api.SetInt32Ptr)
-	err = api.Decode(err, m, "DBClusterParameterGroupName", &s.DBClusterParameterGroupName, api.SetStringPtr)
-	err = api.Decode(err, m, "VpcSecurityGroupIds", &s.VpcSecurityGroupIds, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "Port", &s.Port, api.SetInt32Ptr)
-	err = api.Decode(err, m, "MasterUserPassword", &s.MasterUserPassword, api.SetStringPtr)
-	err = api.Decode(err, m, "OptionGroupName", &s.OptionGroupName, api.SetStringPtr)
-	err = api.Decode(err, m, "PreferredBackupWindow", &s.PreferredBackupWindow, api.SetStringPtr)
-	err = api.Decode(err, m, "PreferredMaintenanceWindow", &s.PreferredMaintenanceWindow, api.SetStringPtr)
-	err = api.Decode(err, m, "EnableIAMDatabaseAuthentication", &s.EnableIAMDatabaseAuthentication, api.SetBoolPtr)
-	err = api.Decode(err, m, "BacktrackWindow", &s.BacktrackWindow, api.SetInt64Ptr)
-	err = api.Decode(err, m, "CloudwatchLogsExportConfiguration", &s.CloudwatchLogsExportConfiguration, api.SetStructPtr[CloudwatchLogsExportConfiguration])
-	err = api.Decode(err, m, "EngineVersion", &s.EngineVersion, api.SetStringPtr)
-	err = api.Decode(err, m, "AllowMajorVersionUpgrade", &s.AllowMajorVersionUpgrade, api.SetBoolPtr)
-	err = api.Decode(err, m, "DBInstanceParameterGroupName", &s.DBInstanceParameterGroupName, api.SetStringPtr)
-	err = api.Decode(err, m, "Domain", &s.Domain, api.SetStringPtr)
-	err = api.Decode(err, m, "DomainIAMRoleName", &s.DomainIAMRoleName, api.SetStringPtr)
-	err = api.Decode(err, m, "ScalingConfiguration", &s.ScalingConfiguration, api.SetStructPtr[ScalingConfiguration])
-	err = api.Decode(err, m, "DeletionProtection", &s.DeletionProtection, api.SetBoolPtr)
-	err = api.Decode(err, m, "EnableHttpEndpoint", &s.EnableHttpEndpoint, api.SetBoolPtr)
-	err = api.Decode(err, m, "CopyTagsToSnapshot", &s.CopyTagsToSnapshot, api.SetBoolPtr)
-	err = api.Decode(err, m, "EnableGlobalWriteForwarding", &s.EnableGlobalWriteForwarding, api.SetBoolPtr)
-	err = api.Decode(err, m, "DBClusterInstanceClass", &s.DBClusterInstanceClass, api.SetStringPtr)
-	err = api.Decode(err, m, "AllocatedStorage", &s.AllocatedStorage, api.SetInt32Ptr)
-	err = api.Decode(err, m, "StorageType", &s.StorageType, api.SetStringPtr)
-	err = api.Decode(err, m, "Iops", &s.Iops, api.SetInt32Ptr)
-	err = api.Decode(err, m, "AutoMinorVersionUpgrade", &s.AutoMinorVersionUpgrade, api.SetBoolPtr)
-	err = api.Decode(err, m, "MonitoringInterval", &s.MonitoringInterval, api.SetInt32Ptr)
-	err = api.Decode(err, m, "MonitoringRoleArn", &s.MonitoringRoleArn, api.SetStringPtr)
-	err = api.Decode(err, m, "EnablePerformanceInsights", &s.EnablePerformanceInsights, api.SetBoolPtr)
-	err = api.Decode(err, m, "PerformanceInsightsKMSKeyId", &s.PerformanceInsightsKMSKeyId, api.SetStringPtr)
-	err = api.Decode(err, m, "PerformanceInsightsRetentionPeriod", &s.PerformanceInsightsRetentionPeriod, api.SetInt32Ptr)
-	err = api.Decode(err, m, "ServerlessV2ScalingConfiguration", &s.ServerlessV2ScalingConfiguration, api.SetStructPtr[ServerlessV2ScalingConfiguration])
-	err = api.Decode(err, m, "NetworkType", &s.NetworkType, api.SetStringPtr)
-	err = api.Decode(err, m, "ManageMasterUserPassword", &s.ManageMasterUserPassword, api.SetBoolPtr)
-	err = api.Decode(err, m, "RotateMasterUserPassword", &s.RotateMasterUserPassword, api.SetBoolPtr)
-	err = api.Decode(err, m, "MasterUserSecretKmsKeyId", &s.MasterUserSecretKmsKeyId, api.SetStringPtr)
-	err = api.Decode(err, m, "EngineMode", &s.EngineMode, api.SetStringPtr)
-	err = api.Decode(err, m, "AllowEngineModeChange", &s.AllowEngineModeChange, api.SetBoolPtr)
-	err = api.Decode(err, m, "EnableLocalWriteForwarding", &s.EnableLocalWriteForwarding, api.SetBoolPtr)
-	err = api.Decode(err, m, "AwsBackupRecoveryPointArn", &s.AwsBackupRecoveryPointArn, api.SetStringPtr)
-	err = api.Decode(err, m, "EnableLimitlessDatabase", &s.EnableLimitlessDatabase, api.SetBoolPtr)
-	err = api.Decode(err, m, "CACertificateIdentifier", &s.CACertificateIdentifier, api.SetStringPtr)
-	return err
-}
-
-func (s *ModifyDBClusterMessage) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "DBClusterIdentifier", s.DBClusterIdentifier, api.DynString)
-	api.Put(m, "NewDBClusterIdentifier", s.NewDBClusterIdentifier, api.DynString)
-	api.Put(m, "ApplyImmediately", s.ApplyImmediately, api.DynBool)
-	api.Put(m, "BackupRetentionPeriod", s.BackupRetentionPeriod, api.DynInt32)
-	api.Put(m, "DBClusterParameterGroupName", s.DBClusterParameterGroupName, api.DynString)
-	api.PutList(m, "VpcSecurityGroupIds", s.VpcSecurityGroupIds, api.DynString)
-	api.Put(m, "Port", s.Port, api.DynInt32)
-	api.Put(m, "MasterUserPassword", s.MasterUserPassword, api.DynString)
-	api.Put(m, "OptionGroupName", s.OptionGroupName, api.DynString)
-	api.Put(m, "PreferredBackupWindow", s.PreferredBackupWindow, api.DynString)
-	api.Put(m, "PreferredMaintenanceWindow", s.PreferredMaintenanceWindow, api.DynString)
-	api.Put(m, "EnableIAMDatabaseAuthentication", s.EnableIAMDatabaseAuthentication, api.DynBool)
-	api.Put(m, "BacktrackWindow", s.BacktrackWindow, api.DynInt64)
-	api.PutStruct(m, "CloudwatchLogsExportConfiguration", s.CloudwatchLogsExportConfiguration)
-	api.Put(m, "EngineVersion", s.EngineVersion, api.DynString)
-	api.Put(m, "AllowMajorVersionUpgrade", s.AllowMajorVersionUpgrade, api.DynBool)
-	api.Put(m, "DBInstanceParameterGroupName", s.DBInstanceParameterGroupName, api.DynString)
-	api.Put(m, "Domain", s.Domain, api.DynString)
-	api.Put(m, "DomainIAMRoleName", s.DomainIAMRoleName, api.DynString)
-	api.PutStruct(m, "ScalingConfiguration", s.ScalingConfiguration)
-	api.Put(m, "DeletionProtection", s.DeletionProtection, api.DynBool)
-	api.Put(m, "EnableHttpEndpoint", s.EnableHttpEndpoint, api.DynBool)
-	api.Put(m, "CopyTagsToSnapshot", s.CopyTagsToSnapshot, api.DynBool)
-	api.Put(m, "EnableGlobalWriteForwarding", s.EnableGlobalWriteForwarding, api.DynBool)
-	api.Put(m, "DBClusterInstanceClass", s.DBClusterInstanceClass, api.DynString)
-	api.Put(m, "AllocatedStorage", s.AllocatedStorage, api.DynInt32)
-	api.Put(m, "StorageType", s.StorageType, api.DynString)
-	api.Put(m, "Iops", s.Iops, api.DynInt32)
-	api.Put(m, "AutoMinorVersionUpgrade", s.AutoMinorVersionUpgrade, api.DynBool)
-	api.Put(m, "MonitoringInterval", s.MonitoringInterval, api.DynInt32)
-	api.Put(m, "MonitoringRoleArn", s.MonitoringRoleArn, api.DynString)
-	api.Put(m, "EnablePerformanceInsights", s.EnablePerformanceInsights, api.DynBool)
-	api.Put(m, "PerformanceInsightsKMSKeyId", s.PerformanceInsightsKMSKeyId, api.DynString)
-	api.Put(m, "PerformanceInsightsRetentionPeriod", s.PerformanceInsightsRetentionPeriod, api.DynInt32)
-	api.PutStruct(m, "ServerlessV2ScalingConfiguration", s.ServerlessV2ScalingConfiguration)
-	api.Put(m, "NetworkType", s.NetworkType, api.DynString)
-	api.Put(m, "ManageMasterUserPassword", s.ManageMasterUserPassword, api.DynBool)
-	api.Put(m, "RotateMasterUserPassword", s.RotateMasterUserPassword, api.DynBool)
-	api.Put(m, "MasterUserSecretKmsKeyId", s.MasterUserSecretKmsKeyId, api.DynString)
-	api.Put(m, "EngineMode", s.EngineMode, api.DynString)
-	api.Put(m, "AllowEngineModeChange", s.AllowEngineModeChange, api.DynBool)
-	api.Put(m, "EnableLocalWriteForwarding", s.EnableLocalWriteForwarding, api.DynBool)
-	api.Put(m, "AwsBackupRecoveryPointArn", s.AwsBackupRecoveryPointArn, api.DynString)
-	api.Put(m, "EnableLimitlessDatabase", s.EnableLimitlessDatabase, api.DynBool)
-	api.Put(m, "CACertificateIdentifier", s.CACertificateIdentifier, api.DynString)
-	return m
-}
-
-func (s *ModifyDBClusterParameterGroupMessage) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DBClusterParameterGroupName", &s.DBClusterParameterGroupName, api.SetStringPtr)
-	err = api.Decode(err, m, "Parameters", &s.Parameters, func(p *[]Parameter, v any) error {
-		return api.SetList(p, v, func(p *Parameter, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *ModifyDBClusterParameterGroupMessage) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "DBClusterParameterGroupName", s.DBClusterParameterGroupName, api.DynString)
-	api.PutList(m, "Parameters", s.Parameters, func(e Parameter) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *ModifyDBClusterResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DBCluster", &s.DBCluster, api.SetStructPtr[DBCluster])
-	return err
-}
-
-func (s *ModifyDBClusterResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "DBCluster", s.DBCluster)
-	return m
-}
-
-func (s *ModifyDBClusterSnapshotAttributeMessage) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DBClusterSnapshotIdentifier", &s.DBClusterSnapshotIdentifier, api.SetStringPtr)
-	err = api.Decode(err, m, "AttributeName", &s.AttributeName, api.SetStringPtr)
-	err = api.Decode(err, m, "ValuesToAdd", &s.ValuesToAdd, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "ValuesToRemove", &s.ValuesToRemove, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	return err
-}
-
-func (s *ModifyDBClusterSnapshotAttributeMessage) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "DBClusterSnapshotIdentifier", s.DBClusterSnapshotIdentifier, api.DynString)
-	api.Put(m, "AttributeName", s.AttributeName, api.DynString)
-	api.PutList(m, "ValuesToAdd", s.ValuesToAdd, api.DynString)
-	api.PutList(m, "ValuesToRemove", s.ValuesToRemove, api.DynString)
-	return m
-}
-
-func (s *ModifyDBClusterSnapshotAttributeResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DBClusterSnapshotAttributesResult", &s.DBClusterSnapshotAttributesResult, api.SetStructPtr[DBClusterSnapshotAttributesResult])
-	return err
-}
-
-func (s *ModifyDBClusterSnapshotAttributeResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "DBClusterSnapshotAttributesResult", s.DBClusterSnapshotAttributesResult)
-	return m
-}
-
-func (s *ModifyDBInstanceMessage) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DBInstanceIdentifier", &s.DBInstanceIdentifier, api.SetStringPtr)
-	err = api.Decode(err, m, "AllocatedStorage", &s.AllocatedStorage, api.SetInt32Ptr)
-	err = api.Decode(err, m, "DBInstanceClass", &s.DBInstanceClass, api.SetStringPtr)
-	err = api.Decode(err, m, "DBSubnetGroupName", &s.DBSubnetGroupName, api.SetStringPtr)
-	err = api.Decode(err, m, "DBSecurityGroups", &s.DBSecurityGroups, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "VpcSecurityGroupIds", &s.VpcSecurityGroupIds, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "ApplyImmediately", &s.ApplyImmediately, api.SetBoolPtr)
-	err = api.Decode(err, m, "MasterUserPassword", &s.MasterUserPassword, api.SetStringPtr)
-	err = api.Decode(err, m, "DBParameterGroupName", &s.DBParameterGroupName, api.SetStringPtr)
-	err = api.Decode(err, m, "BackupRetentionPeriod", &s.BackupRetentionPeriod, api.SetInt32Ptr)
-	err = api.Decode(err, m, "PreferredBackupWindow", &s.PreferredBackupWindow, api.SetStringPtr)
-	err = api.Decode(err, m, "PreferredMaintenanceWindow", &s.PreferredMaintenanceWindow, api.SetStringPtr)
-	err = api.Decode(err, m, "MultiAZ", &s.MultiAZ, api.SetBoolPtr)
-	err = api.Decode(err, m, "EngineVersion", &s.EngineVersion, api.SetStringPtr)
-	err = api.Decode(err, m, "AllowMajorVersionUpgrade", &s.AllowMajorVersionUpgrade, api.SetBoolPtr)
-	err = api.Decode(err, m, "AutoMinorVersionUpgrade", &s.AutoMinorVersionUpgrade, api.SetBoolPtr)
-	err = api.Decode(err, m, "LicenseModel", &s.LicenseModel, api.SetStringPtr)
-	err = api.Decode(err, m, "Iops", &s.Iops, api.SetInt32Ptr)
-	err = api.Decode(err, m, "OptionGroupName", &s.OptionGroupName, api.SetStringPtr)
-	err = api.Decode(err, m, "NewDBInstanceIdentifier", &s.NewDBInstanceIdentifier, api.SetStringPtr)
-	err = api.Decode(err, m, "StorageType", &s.StorageType, api.SetStringPtr)
-	err = api.Decode(err, m, "TdeCredentialArn", &s.TdeCredentialArn, api.SetStringPtr)
-	err = api.Decode(err, m, "TdeCredentialPassword", &s.TdeCredentialPassword, api.SetStringPtr)
-	err = api.Decode(err, m, "CACertificateIdentifier", &s.CACertificateIdentifier, api.SetStringPtr)
-	err = api.Decode(err, m, "Domain", &s.Domain, api.SetStringPtr)
-	err = api.Decode(err, m, "DomainFqdn", &s.DomainFqdn, api.SetStringPtr)
-	err = api.Decode(err, m, "DomainOu", &s.DomainOu, api.SetStringPtr)
-	err = api.Decode(err, m, "DomainAuthSecretArn", &s.DomainAuthSecretArn, api.SetStringPtr)
-	err = api.Decode(err, m, "DomainDnsIps", &s.DomainDnsIps, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "CopyTagsToSnapshot", &s.CopyTagsToSnapshot, api.SetBoolPtr)
-	err = api.Decode(err, m, "MonitoringInterval", &s.MonitoringInterval, api.SetInt32Ptr)
-	err = api.Decode(err, m, "DBPortNumber", &s.DBPortNumber, api.SetInt32Ptr)
-	err = api.Decode(err, m, "PubliclyAccessible", &s.PubliclyAccessible, api.SetBoolPtr)
-	err = api.Decode(err, m, "MonitoringRoleArn", &s.MonitoringRoleArn, api.SetStringPtr)
-	err = api.Decode(err, m, "DomainIAMRoleName", &s.DomainIAMRoleName, api.SetStringPtr)
-	err = api.Decode(err, m, "DisableDomain", &s.DisableDomain, api.SetBoolPtr)
-	err = api.Decode(err, m, "PromotionTier", &s.PromotionTier, api.SetInt32Ptr)
-	err = api.Decode(err, m, "EnableIAMDatabaseAuthentication", &s.EnableIAMDatabaseAuthentication, api.SetBoolPtr)
-	err = api.Decode(err, m, "EnablePerformanceInsights", &s.EnablePerformanceInsights, api.SetBoolPtr)
-	err = api.Decode(err, m, "PerformanceInsightsKMSKeyId", &s.PerformanceInsightsKMSKeyId, api.SetStringPtr)
-	err = api.Decode(err, m, "PerformanceInsightsRetentionPeriod", &s.PerformanceInsightsRetentionPeriod, api.SetInt32Ptr)
-	err = api.Decode(err, m, "CloudwatchLogsExportConfiguration", &s.CloudwatchLogsExportConfiguration, api.SetStructPtr[CloudwatchLogsExportConfiguration])
-	err = api.Decode(err, m, "ProcessorFeatures", &s.ProcessorFeatures, func(p *[]ProcessorFeature, v any) error {
-		return api.SetList(p, v, func(p *ProcessorFeature, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "UseDefaultProcessorFeatures", &s.UseDefaultProcessorFeatures, api.SetBoolPtr)
-	err = api.Decode(err, m, "DeletionProtection", &s.DeletionProtection, api.SetBoolPtr)
-	err = api.Decode(err, m, "MaxAllocatedStorage", &s.MaxAllocatedStorage, api.SetInt32Ptr)
-	err = api.Decode(err, m, "CertificateRotationRestart", &s.CertificateRotationRestart, api.SetBoolPtr)
-	err = api.Decode(err, m, "ReplicaMode", &s.ReplicaMode, api.SetStringPtr)
-	err = api.Decode(err, m, "EnableCustomerOwnedIp", &s.EnableCustomerOwnedIp, api.SetBoolPtr)
-	err = api.Decode(err, m, "AwsBackupRecoveryPointArn", &s.AwsBackupRecoveryPointArn, api.SetStringPtr)
-	err = api.Decode(err, m, "AutomationMode", &s.AutomationMode, api.SetStringPtr)
-	err = api.Decode(err, m, "ResumeFullAutomationModeMinutes", &s.ResumeFullAutomationModeMinutes, api.SetInt32Ptr)
-	err = api.Decode(err, m, "NetworkType", &s.NetworkType, api.SetStringPtr)
-	err = api.Decode(err, m, "StorageThroughput", &s.StorageThroughput, api.SetInt32Ptr)
-	err = api.Decode(err, m, "ManageMasterUserPassword", &s.ManageMasterUserPassword, api.SetBoolPtr)
-	err = api.Decode(err, m, "RotateMasterUserPassword", &s.RotateMasterUserPassword, api.SetBoolPtr)
-	err = api.Decode(err, m, "MasterUserSecretKmsKeyId", &s.MasterUserSecretKmsKeyId, api.SetStringPtr)
-	err = api.Decode(err, m, "Engine", &s.Engine, api.SetStringPtr)
-	err = api.Decode(err, m, "DedicatedLogVolume", &s.DedicatedLogVolume, api.SetBoolPtr)
-	err = api.Decode(err, m, "MultiTenant", &s.MultiTenant, api.SetBoolPtr)
-	return err
-}
-
-func (s *ModifyDBInstanceMessage) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "DBInstanceIdentifier", s.DBInstanceIdentifier, api.DynString)
-	api.Put(m, "AllocatedStorage", s.AllocatedStorage, api.DynInt32)
-	api.Put(m, "DBInstanceClass", s.DBInstanceClass, api.DynString)
-	api.Put(m, "DBSubnetGroupName", s.DBSubnetGroupName, api.DynString)
-	api.PutList(m, "DBSecurityGroups", s.DBSecurityGroups, api.DynString)
-	api.PutList(m, "VpcSecurityGroupIds", s.VpcSecurityGroupIds, api.DynString)
-	api.Put(m, "ApplyImmediately", s.ApplyImmediately, api.DynBool)
-	api.Put(m, "MasterUserPassword", s.MasterUserPassword, api.DynString)
-	api.Put(m, "DBParameterGroupName", s.DBParameterGroupName, api.DynString)
-	api.Put(m, "BackupRetentionPeriod", s.BackupRetentionPeriod, api.DynInt32)
-	api.Put(m, "PreferredBackupWindow", s.PreferredBackupWindow, api.DynString)
-	api.Put(m, "PreferredMaintenanceWindow", s.PreferredMaintenanceWindow, api.DynString)
-	api.Put(m, "MultiAZ", s.MultiAZ, api.DynBool)
-	api.Put(m, "EngineVersion", s.EngineVersion, api.DynString)
-	api.Put(m, "AllowMajorVersionUpgrade", s.AllowMajorVersionUpgrade, api.DynBool)
-	api.Put(m, "AutoMinorVersionUpgrade", s.AutoMinorVersionUpgrade, api.DynBool)
-	api.Put(m, "LicenseModel", s.LicenseModel, api.DynString)
-	api.Put(m, "Iops", s.Iops, api.DynInt32)
-	api.Put(m, "OptionGroupName", s.OptionGroupName, api.DynString)
-	api.Put(m, "NewDBInstanceIdentifier", s.NewDBInstanceIdentifier, api.DynString)
-	api.Put(m, "StorageType", s.StorageType, api.DynString)
-	api.Put(m, "TdeCredentialArn", s.TdeCredentialArn, api.DynString)
-	api.Put(m, "TdeCredentialPassword", s.TdeCredentialPassword, api.DynString)
-	api.Put(m, "CACertificateIdentifier", s.CACertificateIdentifier, api.DynString)
-	api.Put(m, "Domain", s.Domain, api.DynString)
-	api.Put(m, "DomainFqdn", s.DomainFqdn, api.DynString)
-	api.Put(m, "DomainOu", s.DomainOu, api.DynString)
-	api.Put(m, "DomainAuthSecretArn", s.DomainAuthSecretArn, api.DynString)
-	api.PutList(m, "DomainDnsIps", s.DomainDnsIps, api.DynString)
-	api.Put(m, "CopyTagsToSnapshot", s.CopyTagsToSnapshot, api.DynBool)
-	api.Put(m, "MonitoringInterval", s.MonitoringInterval, api.DynInt32)
-	api.Put(m, "DBPortNumber", s.DBPortNumber, api.DynInt32)
-	api.Put(m, "PubliclyAccessible", s.PubliclyAccessible, api.DynBool)
-	api.Put(m, "MonitoringRoleArn", s.MonitoringRoleArn, api.DynString)
-	api.Put(m, "DomainIAMRoleName", s.DomainIAMRoleName, api.DynString)
-	api.Put(m, "DisableDomain", s.DisableDomain, api.DynBool)
-	api.Put(m, "PromotionTier", s.PromotionTier, api.DynInt32)
-	api.Put(m, "EnableIAMDatabaseAuthentication", s.EnableIAMDatabaseAuthentication, api.DynBool)
-	api.Put(m, "EnablePerformanceInsights", s.EnablePerformanceInsights, api.DynBool)
-	api.Put(m, "PerformanceInsightsKMSKeyId", s.PerformanceInsightsKMSKeyId, api.DynString)
-	api.Put(m, "PerformanceInsightsRetentionPeriod", s.PerformanceInsightsRetentionPeriod, api.DynInt32)
-	api.PutStruct(m, "CloudwatchLogsExportConfiguration", s.CloudwatchLogsExportConfiguration)
-	api.PutList(m, "ProcessorFeatures", s.ProcessorFeatures, func(e ProcessorFeature) any { return e.ToDynamic() })
-	api.Put(m, "UseDefaultProcessorFeatures", s.UseDefaultProcessorFeatures, api.DynBool)
-	api.Put(m, "DeletionProtection", s.DeletionProtection, api.DynBool)
-	api.Put(m, "MaxAllocatedStorage", s.MaxAllocatedStorage, api.DynInt32)
-	api.Put(m, "CertificateRotationRestart", s.CertificateRotationRestart, api.DynBool)
-	api.Put(m, "ReplicaMode", s.ReplicaMode, api.DynString)
-	api.Put(m, "EnableCustomerOwnedIp", s.EnableCustomerOwnedIp, api.DynBool)
-	api.Put(m, "AwsBackupRecoveryPointArn", s.AwsBackupRecoveryPointArn, api.DynString)
-	api.Put(m, "AutomationMode", s.AutomationMode, api.DynString)
-	api.Put(m, "ResumeFullAutomationModeMinutes", s.ResumeFullAutomationModeMinutes, api.DynInt32)
-	api.Put(m, "NetworkType", s.NetworkType, api.DynString)
-	api.Put(m, "StorageThroughput", s.StorageThroughput, api.DynInt32)
-	api.Put(m, "ManageMasterUserPassword", s.ManageMasterUserPassword, api.DynBool)
-	api.Put(m, "RotateMasterUserPassword", s.RotateMasterUserPassword, api.DynBool)
-	api.Put(m, "MasterUserSecretKmsKeyId", s.MasterUserSecretKmsKeyId, api.DynString)
-	api.Put(m, "Engine", s.Engine, api.DynString)
-	api.Put(m, "DedicatedLogVolume", s.DedicatedLogVolume, api.DynBool)
-	api.Put(m, "MultiTenant", s.MultiTenant, api.DynBool)
-	return m
-}
-
-func (s *ModifyDBInstanceResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DBInstance", &s.DBInstance, api.SetStructPtr[DBInstance])
-	return err
-}
-
-func (s *ModifyDBInstanceResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "DBInstance", s.DBInstance)
-	return m
-}
-
-func (s *ModifyDBParameterGroupMessage) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DBParameterGroupName", &s.DBParameterGroupName, api.SetStringPtr)
-	err = api.Decode(err, m, "Parameters", &s.Parameters, func(p *[]Parameter, v any) error {
-		return api.SetList(p, v, func(p *Parameter, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *ModifyDBParameterGroupMessage) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "DBParameterGroupName", s.DBParameterGroupName, api.DynString)
-	api.PutList(m, "Parameters", s.Parameters, func(e Parameter) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *ModifyDBProxyEndpointRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DBProxyEndpointName", &s.DBProxyEndpointName, api.SetStringPtr)
-	err = api.Decode(err, m, "NewDBProxyEndpointName", &s.NewDBProxyEndpointName, api.SetStringPtr)
-	err = api.Decode(err, m, "VpcSecurityGroupIds", &s.VpcSecurityGroupIds, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	return err
-}
-
-func (s *ModifyDBProxyEndpointRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "DBProxyEndpointName", s.DBProxyEndpointName, api.DynString)
-	api.Put(m, "NewDBProxyEndpointName", s.NewDBProxyEndpointName, api.DynString)
-	api.PutList(m, "VpcSecurityGroupIds", s.VpcSecurityGroupIds, api.DynString)
-	return m
-}
-
-func (s *ModifyDBProxyEndpointResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DBProxyEndpoint", &s.DBProxyEndpoint, api.SetStructPtr[DBProxyEndpoint])
-	return err
-}
-
-func (s *ModifyDBProxyEndpointResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "DBProxyEndpoint", s.DBProxyEndpoint)
-	return m
-}
-
-func (s *ModifyDBProxyRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DBProxyName", &s.DBProxyName, api.SetStringPtr)
-	err = api.Decode(err, m, "NewDBProxyName", &s.NewDBProxyName, api.SetStringPtr)
-	err = api.Decode(err, m, "Auth", &s.Auth, func(p *[]UserAuthConfig, v any) error {
-		return api.SetList(p, v, func(p *UserAuthConfig, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "RequireTLS", &s.RequireTLS, api.SetBoolPtr)
-	err = api.Decode(err, m, "IdleClientTimeout", &s.IdleClientTimeout, api.SetInt32Ptr)
-	err = api.Decode(err, m, "DebugLogging", &s.DebugLogging, api.SetBoolPtr)
-	err = api.Decode(err, m, "RoleArn", &s.RoleArn, api.SetStringPtr)
-	err = api.Decode(err, m, "SecurityGroups", &s.SecurityGroups, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	return err
-}
-
-func (s *ModifyDBProxyRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "DBProxyName", s.DBProxyName, api.DynString)
-	api.Put(m, "NewDBProxyName", s.NewDBProxyName, api.DynString)
-	api.PutList(m, "Auth", s.Auth, func(e UserAuthConfig) any { return e.ToDynamic() })
-	api.Put(m, "RequireTLS", s.RequireTLS, api.DynBool)
-	api.Put(m, "IdleClientTimeout", s.IdleClientTimeout, api.DynInt32)
-	api.Put(m, "DebugLogging", s.DebugLogging, api.DynBool)
-	api.Put(m, "RoleArn", s.RoleArn, api.DynString)
-	api.PutList(m, "SecurityGroups", s.SecurityGroups, api.DynString)
-	return m
-}
-
-func (s *ModifyDBProxyResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DBProxy", &s.DBProxy, api.SetStructPtr[DBProxy])
-	return err
-}
-
-func (s *ModifyDBProxyResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "DBProxy", s.DBProxy)
-	return m
-}
-
-func (s *ModifyDBProxyTargetGroupRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "TargetGroupName", &s.TargetGroupName, api.SetStringPtr)
-	err = api.Decode(err, m, "DBProxyName", &s.DBProxyName, api.SetStringPtr)
-	err = api.Decode(err, m, "ConnectionPoolConfig", &s.ConnectionPoolConfig, api.SetStructPtr[ConnectionPoolConfiguration])
-	err = api.Decode(err, m, "NewName", &s.NewName, api.SetStringPtr)
-	return err
-}
-
-func (s *ModifyDBProxyTargetGroupRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "TargetGroupName", s.TargetGroupName, api.DynString)
-	api.Put(m, "DBProxyName", s.DBProxyName, api.DynString)
-	api.PutStruct(m, "ConnectionPoolConfig", s.ConnectionPoolConfig)
-	api.Put(m, "NewName", s.NewName, api.DynString)
-	return m
-}
-
-func (s *ModifyDBProxyTargetGroupResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DBProxyTargetGroup", &s.DBProxyTargetGroup, api.SetStructPtr[DBProxyTargetGroup])
-	return err
-}
-
-func (s *ModifyDBProxyTargetGroupResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "DBProxyTargetGroup", s.DBProxyTargetGroup)
-	return m
-}
-
-func (s *ModifyDBRecommendationMessage) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "RecommendationId", &s.RecommendationId, api.SetStringPtr)
-	err = api.Decode(err, m, "Locale", &s.Locale, api.SetStringPtr)
-	err = api.Decode(err, m, "Status", &s.Status, api.SetStringPtr)
-	err = api.Decode(err, m, "RecommendedActionUpdates", &s.RecommendedActionUpdates, func(p *[]RecommendedActionUpdate, v any) error {
-		return api.SetList(p, v, func(p *RecommendedActionUpdate, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *ModifyDBRecommendationMessage) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "RecommendationId", s.RecommendationId, api.DynString)
-	api.Put(m, "Locale", s.Locale, api.DynString)
-	api.Put(m, "Status", s.Status, api.DynString)
-	api.PutList(m, "RecommendedActionUpdates", s.RecommendedActionUpdates, func(e RecommendedActionUpdate) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *ModifyDBShardGroupMessage) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DBShardGroupIdentifier", &s.DBShardGroupIdentifier, api.SetStringPtr)
-	err = api.Decode(err, m, "MaxACU", &s.MaxACU, api.SetFloat64Ptr)
-	return err
-}
-
-func (s *ModifyDBShardGroupMessage) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "DBShardGroupIdentifier", s.DBShardGroupIdentifier, api.DynString)
-	api.Put(m, "MaxACU", s.MaxACU, api.DynFloat64)
-	return m
-}
-
-func (s *ModifyDBSnapshotAttributeMessage) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DBSnapshotIdentifier", &s.DBSnapshotIdentifier, api.SetStringPtr)
-	err = api.Decode(err, m, "AttributeName", &s.AttributeName, api.SetStringPtr)
-	err = api.Decode(err, m, "ValuesToAdd", &s.ValuesToAdd, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "ValuesToRemove", &s.ValuesToRemove, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	return err
-}
-
-func (s *ModifyDBSnapshotAttributeMessage) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "DBSnapshotIdentifier", s.DBSnapshotIdentifier, api.DynString)
-	api.Put(m, "AttributeName", s.AttributeName, api.DynString)
-	api.PutList(m, "ValuesToAdd", s.ValuesToAdd, api.DynString)
-	api.PutList(m, "ValuesToRemove", s.ValuesToRemove, api.DynString)
-	return m
-}
-
-func (s *ModifyDBSnapshotAttributeResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DBSnapshotAttributesResult", &s.DBSnapshotAttributesResult, api.SetStructPtr[DBSnapshotAttributesResult])
-	return err
-}
-
-func (s *ModifyDBSnapshotAttributeResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "DBSnapshotAttributesResult", s.DBSnapshotAttributesResult)
-	return m
-}
-
-func (s *ModifyDBSnapshotMessage) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DBSnapshotIdentifier", &s.DBSnapshotIdentifier, api.SetStringPtr)
-	err = api.Decode(err, m, "EngineVersion", &s.EngineVersion, api.SetStringPtr)
-	err = api.Decode(err, m, "OptionGroupName", &s.OptionGroupName, api.SetStringPtr)
-	return err
-}
-
-func (s *ModifyDBSnapshotMessage) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "DBSnapshotIdentifier", s.DBSnapshotIdentifier, api.DynString)
-	api.Put(m, "EngineVersion", s.EngineVersion, api.DynString)
-	api.Put(m, "OptionGroupName", s.OptionGroupName, api.DynString)
-	return m
-}
-
-func (s *ModifyDBSnapshotResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DBSnapshot", &s.DBSnapshot, api.SetStructPtr[DBSnapshot])
-	return err
-}
-
-func (s *ModifyDBSnapshotResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "DBSnapshot", s.DBSnapshot)
-	return m
-}
-
-func (s *ModifyDBSubnetGroupMessage) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DBSubnetGroupName", &s.DBSubnetGroupName, api.SetStringPtr)
-	err = api.Decode(err, m, "DBSubnetGroupDescription", &s.DBSubnetGroupDescription, api.SetStringPtr)
-	err = api.Decode(err, m, "SubnetIds", &s.SubnetIds, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	return err
-}
-
-func (s *ModifyDBSubnetGroupMessage) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "DBSubnetGroupName", s.DBSubnetGroupName, api.DynString)
-	api.Put(m, "DBSubnetGroupDescription", s.DBSubnetGroupDescription, api.DynString)
-	api.PutList(m, "SubnetIds", s.SubnetIds, api.DynString)
-	return m
-}
-
-func (s *ModifyDBSubnetGroupResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DBSubnetGroup", &s.DBSubnetGroup, api.SetStructPtr[DBSubnetGroup])
-	return err
-}
-
-func (s *ModifyDBSubnetGroupResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "DBSubnetGroup", s.DBSubnetGroup)
-	return m
-}
-
-func (s *ModifyEventSubscriptionMessage) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "SubscriptionName", &s.SubscriptionName, api.SetStringPtr)
-	err = api.Decode(err, m, "SnsTopicArn", &s.SnsTopicArn, api.SetStringPtr)
-	err = api.Decode(err, m, "SourceType", &s.SourceType, api.SetStringPtr)
-	err = api.Decode(err, m, "EventCategories", &s.EventCategories, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "Enabled", &s.Enabled, api.SetBoolPtr)
-	return err
-}
-
-func (s *ModifyEventSubscriptionMessage) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 5)
-	api.Put(m, "SubscriptionName", s.SubscriptionName, api.DynString)
-	api.Put(m, "SnsTopicArn", s.SnsTopicArn, api.DynString)
-	api.Put(m, "SourceType", s.SourceType, api.DynString)
-	api.PutList(m, "EventCategories", s.EventCategories, api.DynString)
-	api.Put(m, "Enabled", s.Enabled, api.DynBool)
-	return m
-}
-
-func (s *ModifyEventSubscriptionResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "EventSubscription", &s.EventSubscription, api.SetStructPtr[EventSubscription])
-	return err
-}
-
-func (s *ModifyEventSubscriptionResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "EventSubscription", s.EventSubscription)
-	return m
-}
-
-func (s *ModifyGlobalClusterMessage) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "GlobalClusterIdentifier", &s.GlobalClusterIdentifier, api.SetStringPtr)
-	err = api.Decode(err, m, "NewGlobalClusterIdentifier", &s.NewGlobalClusterIdentifier, api.SetStringPtr)
-	err = api.Decode(err, m, "DeletionProtection", &s.DeletionProtection, api.SetBoolPtr)
-	err = api.Decode(err, m, "EngineVersion", &s.EngineVersion, api.SetStringPtr)
-	err = api.Decode(err, m, "AllowMajorVersionUpgrade", &s.AllowMajorVersionUpgrade, api.SetBoolPtr)
-	return err
-}
-
-func (s *ModifyGlobalClusterMessage) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 5)
-	api.Put(m, "GlobalClusterIdentifier", s.GlobalClusterIdentifier, api.DynString)
-	api.Put(m, "NewGlobalClusterIdentifier", s.NewGlobalClusterIdentifier, api.DynString)
-	api.Put(m, "DeletionProtection", s.DeletionProtection, api.DynBool)
-	api.Put(m, "EngineVersion", s.EngineVersion, api.DynString)
-	api.Put(m, "AllowMajorVersionUpgrade", s.AllowMajorVersionUpgrade, api.DynBool)
-	return m
-}
-
-func (s *ModifyGlobalClusterResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "GlobalCluster", &s.GlobalCluster, api.SetStructPtr[GlobalCluster])
-	return err
-}
-
-func (s *ModifyGlobalClusterResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "GlobalCluster", s.GlobalCluster)
-	return m
-}
-
-func (s *ModifyIntegrationMessage) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "IntegrationIdentifier", &s.IntegrationIdentifier, api.SetStringPtr)
-	err = api.Decode(err, m, "IntegrationName", &s.IntegrationName, api.SetStringPtr)
-	err = api.Decode(err, m, "DataFilter", &s.DataFilter, api.SetStringPtr)
-	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
-	return err
-}
-
-func (s *ModifyIntegrationMessage) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "IntegrationIdentifier", s.IntegrationIdentifier, api.DynString)
-	api.Put(m, "IntegrationName", s.IntegrationName, api.DynString)
-	api.Put(m, "DataFilter", s.DataFilter, api.DynString)
-	api.Put(m, "Description", s.Description, api.DynString)
-	return m
-}
-
-func (s *ModifyOptionGroupMessage) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "OptionGroupName", &s.OptionGroupName, api.SetStringPtr)
-	err = api.Decode(err, m, "OptionsToInclude", &s.OptionsToInclude, func(p *[]OptionConfiguration, v any) error {
-		return api.SetList(p, v, func(p *OptionConfiguration, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "OptionsToRemove", &s.OptionsToRemove, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "ApplyImmediately", &s.ApplyImmediately, api.SetBoolPtr)
-	return err
-}
-
-func (s *ModifyOptionGroupMessage) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "OptionGroupName", s.OptionGroupName, api.DynString)
-	api.PutList(m, "OptionsToInclude", s.OptionsToInclude, func(e OptionConfiguration) any { return e.ToDynamic() })
-	api.PutList(m, "OptionsToRemove", s.OptionsToRemove, api.DynString)
-	api.Put(m, "ApplyImmediately", s.ApplyImmediately, api.DynBool)
-	return m
-}
-
-func (s *ModifyOptionGroupResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "OptionGroup", &s.OptionGroup, api.SetStructPtr[OptionGroup])
-	return err
-}
-
-func (s *ModifyOptionGroupResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "OptionGroup", s.OptionGroup)
-	return m
-}
-
-func (s *ModifyTenantDatabaseMessage) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DBInstanceIdentifier", &s.DBInstanceIdentifier, api.SetStringPtr)
-	err = api.Decode(err, m, "TenantDBName", &s.TenantDBName, api.SetStringPtr)
-	err = api.Decode(err, m, "MasterUserPassword", &s.MasterUserPassword, api.SetStringPtr)
-	err = api.Decode(err, m, "NewTenantDBName", &s.NewTenantDBName, api.SetStringPtr)
-	return err
-}
-
-func (s *ModifyTenantDatabaseMessage) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "DBInstanceIdentifier", s.DBInstanceIdentifier, api.DynString)
-	api.Put(m, "TenantDBName", s.TenantDBName, api.DynString)
-	api.Put(m, "MasterUserPassword", s.MasterUserPassword, api.DynString)
-	api.Put(m, "NewTenantDBName", s.NewTenantDBName, api.DynString)
-	return m
-}
-
-func (s *ModifyTenantDatabaseResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "TenantDatabase", &s.TenantDatabase, api.SetStructPtr[TenantDatabase])
-	return err
-}
-
-func (s *ModifyTenantDatabaseResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "TenantDatabase", s.TenantDatabase)
-	return m
-}
-
-func (s *NetworkTypeNotSupported) FromDynamic(map[string]any) error { return nil }
-
-func (s *NetworkTypeNotSupported) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *Option) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "OptionName", &s.OptionName, api.SetStringPtr)
-	err = api.Decode(err, m, "OptionDescription", &s.OptionDescription, api.SetStringPtr)
-	err = api.Decode(err, m, "Persistent", &s.Persistent, api.SetBoolPtr)
-	err = api.Decode(err, m, "Permanent", &s.Permanent, api.SetBoolPtr)
-	err = api.Decode(err, m, "Port", &s.Port, api.SetInt32Ptr)
-	err = api.Decode(err, m, "OptionVersion", &s.OptionVersion, api.SetStringPtr)
-	err = api.Decode(err, m, "OptionSettings", &s.OptionSettings, func(p *[]OptionSetting, v any) error {
-		return api.SetList(p, v, func(p *OptionSetting, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "DBSecurityGroupMemberships", &s.DBSecurityGroupMemberships, func(p *[]DBSecurityGroupMembership, v any) error {
-		return api.SetList(p, v, func(p *DBSecurityGroupMembership, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "VpcSecurityGroupMemberships", &s.VpcSecurityGroupMemberships, func(p *[]VpcSecurityGroupMembership, v any) error {
-		return api.SetList(p, v, func(p *VpcSecurityGroupMembership, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *Option) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "OptionName", s.OptionName, api.DynString)
-	api.Put(m, "OptionDescription", s.OptionDescription, api.DynString)
-	api.Put(m, "Persistent", s.Persistent, api.DynBool)
-	api.Put(m, "Permanent", s.Permanent, api.DynBool)
-	api.Put(m, "Port", s.Port, api.DynInt32)
-	api.Put(m, "OptionVersion", s.OptionVersion, api.DynString)
-	api.PutList(m, "OptionSettings", s.OptionSettings, func(e OptionSetting) any { return e.ToDynamic() })
-	api.PutList(m, "DBSecurityGroupMemberships", s.DBSecurityGroupMemberships, func(e DBSecurityGroupMembership) any { return e.ToDynamic() })
-	api.PutList(m, "VpcSecurityGroupMemberships", s.VpcSecurityGroupMemberships, func(e VpcSecurityGroupMembership) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *OptionConfiguration) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "OptionName", &s.OptionName, api.SetStringPtr)
-	err = api.Decode(err, m, "Port", &s.Port, api.SetInt32Ptr)
-	err = api.Decode(err, m, "OptionVersion", &s.OptionVersion, api.SetStringPtr)
-	err = api.Decode(err, m, "DBSecurityGroupMemberships", &s.DBSecurityGroupMemberships, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "VpcSecurityGroupMemberships", &s.VpcSecurityGroupMemberships, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "OptionSettings", &s.OptionSettings, func(p *[]OptionSetting, v any) error {
-		return api.SetList(p, v, func(p *OptionSetting, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *OptionConfiguration) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 6)
-	api.Put(m, "OptionName", s.OptionName, api.DynString)
-	api.Put(m, "Port", s.Port, api.DynInt32)
-	api.Put(m, "OptionVersion", s.OptionVersion, api.DynString)
-	api.PutList(m, "DBSecurityGroupMemberships", s.DBSecurityGroupMemberships, api.DynString)
-	api.PutList(m, "VpcSecurityGroupMemberships", s.VpcSecurityGroupMemberships, api.DynString)
-	api.PutList(m, "OptionSettings", s.OptionSettings, func(e OptionSetting) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *OptionGroup) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "OptionGroupName", &s.OptionGroupName, api.SetStringPtr)
-	err = api.Decode(err, m, "OptionGroupDescription", &s.OptionGroupDescription, api.SetStringPtr)
-	err = api.Decode(err, m, "EngineName", &s.EngineName, api.SetStringPtr)
-	err = api.Decode(err, m, "MajorEngineVersion", &s.MajorEngineVersion, api.SetStringPtr)
-	err = api.Decode(err, m, "Options", &s.Options, func(p *[]Option, v any) error {
-		return api.SetList(p, v, func(p *Option, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "AllowsVpcAndNonVpcInstanceMemberships", &s.AllowsVpcAndNonVpcInstanceMemberships, api.SetBoolPtr)
-	err = api.Decode(err, m, "VpcId", &s.VpcId, api.SetStringPtr)
-	err = api.Decode(err, m, "OptionGroupArn", &s.OptionGroupArn, api.SetStringPtr)
-	err = api.Decode(err, m, "SourceOptionGroup", &s.SourceOptionGroup, api.SetStringPtr)
-	err = api.Decode(err, m, "SourceAccountId", &s.SourceAccountId, api.SetStringPtr)
-	err = api.Decode(err, m, "CopyTimestamp", &s.CopyTimestamp, api.SetTimePtr)
-	return err
-}
-
-func (s *OptionGroup) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "OptionGroupName", s.OptionGroupName, api.DynString)
-	api.Put(m, "OptionGroupDescription", s.OptionGroupDescription, api.DynString)
-	api.Put(m, "EngineName", s.EngineName, api.DynString)
-	api.Put(m, "MajorEngineVersion", s.MajorEngineVersion, api.DynString)
-	api.PutList(m, "Options", s.Options, func(e Option) any { return e.ToDynamic() })
-	api.Put(m, "AllowsVpcAndNonVpcInstanceMemberships", s.AllowsVpcAndNonVpcInstanceMemberships, api.DynBool)
-	api.Put(m, "VpcId", s.VpcId, api.DynString)
-	api.Put(m, "OptionGroupArn", s.OptionGroupArn, api.DynString)
-	api.Put(m, "SourceOptionGroup", s.SourceOptionGroup, api.DynString)
-	api.Put(m, "SourceAccountId", s.SourceAccountId, api.DynString)
-	api.Put(m, "CopyTimestamp", s.CopyTimestamp, api.DynTime)
-	return m
-}
-
-func (s *OptionGroupAlreadyExistsFault) FromDynamic(map[string]any) error { return nil }
-
-func (s *OptionGroupAlreadyExistsFault) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *OptionGroupMembership) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "OptionGroupName", &s.OptionGroupName, api.SetStringPtr)
-	err = api.Decode(err, m, "Status", &s.Status, api.SetStringPtr)
-	return err
-}
-
-func (s *OptionGroupMembership) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "OptionGroupName", s.OptionGroupName, api.DynString)
-	api.Put(m, "Status", s.Status, api.DynString)
-	return m
-}
-
-func (s *OptionGroupNotFoundFault) FromDynamic(map[string]any) error { return nil }
-
-func (s *OptionGroupNotFoundFault) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *OptionGroupOption) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
-	err = api.Decode(err, m, "EngineName", &s.EngineName, api.SetStringPtr)
-	err = api.Decode(err, m, "MajorEngineVersion", &s.MajorEngineVersion, api.SetStringPtr)
-	err = api.Decode(err, m, "MinimumRequiredMinorEngineVersion", &s.MinimumRequiredMinorEngineVersion, api.SetStringPtr)
-	err = api.Decode(err, m, "PortRequired", &s.PortRequired, api.SetBoolPtr)
-	err = api.Decode(err, m, "DefaultPort", &s.DefaultPort, api.SetInt32Ptr)
-	err = api.Decode(err, m, "OptionsDependedOn", &s.OptionsDependedOn, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "OptionsConflictsWith", &s.OptionsConflictsWith, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "Persistent", &s.Persistent, api.SetBoolPtr)
-	err = api.Decode(err, m, "Permanent", &s.Permanent, api.SetBoolPtr)
-	err = api.Decode(err, m, "RequiresAutoMinorEngineVersionUpgrade", &s.RequiresAutoMinorEngineVersionUpgrade, api.SetBoolPtr)
-	err = api.Decode(err, m, "VpcOnly", &s.VpcOnly, api.SetBoolPtr)
-	err = api.Decode(err, m, "SupportsOptionVersionDowngrade", &s.SupportsOptionVersionDowngrade, api.SetBoolPtr)
-	err = api.Decode(err, m, "OptionGroupOptionSettings", &s.OptionGroupOptionSettings, func(p *[]OptionGroupOptionSetting, v any) error {
-		return api.SetList(p, v, func(p *OptionGroupOptionSetting, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "OptionGroupOptionVersions", &s.OptionGroupOptionVersions, func(p *[]OptionVersion, v any) error {
-		return api.SetList(p, v, func(p *OptionVersion, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "CopyableCrossAccount", &s.CopyableCrossAccount, api.SetBoolPtr)
-	return err
-}
-
-func (s *OptionGroupOption) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "Description", s.Description, api.DynString)
-	api.Put(m, "EngineName", s.EngineName, api.DynString)
-	api.Put(m, "MajorEngineVersion", s.MajorEngineVersion, api.DynString)
-	api.Put(m, "MinimumRequiredMinorEngineVersion", s.MinimumRequiredMinorEngineVersion, api.DynString)
-	api.Put(m, "PortRequired", s.PortRequired, api.DynBool)
-	api.Put(m, "DefaultPort", s.DefaultPort, api.DynInt32)
-	api.PutList(m, "OptionsDependedOn", s.OptionsDependedOn, api.DynString)
-	api.PutList(m, "OptionsConflictsWith", s.OptionsConflictsWith, api.DynString)
-	api.Put(m, "Persistent", s.Persistent, api.DynBool)
-	api.Put(m, "Permanent", s.Permanent, api.DynBool)
-	api.Put(m, "RequiresAutoMinorEngineVersionUpgrade", s.RequiresAutoMinorEngineVersionUpgrade, api.DynBool)
-	api.Put(m, "VpcOnly", s.VpcOnly, api.DynBool)
-	api.Put(m, "SupportsOptionVersionDowngrade", s.SupportsOptionVersionDowngrade, api.DynBool)
-	api.PutList(m, "OptionGroupOptionSettings", s.OptionGroupOptionSettings, func(e OptionGroupOptionSetting) any { return e.ToDynamic() })
-	api.PutList(m, "OptionGroupOptionVersions", s.OptionGroupOptionVersions, func(e OptionVersion) any { return e.ToDynamic() })
-	api.Put(m, "CopyableCrossAccount", s.CopyableCrossAccount, api.DynBool)
-	return m
-}
-
-func (s *OptionGroupOptionSetting) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "SettingName", &s.SettingName, api.SetStringPtr)
-	err = api.Decode(err, m, "SettingDescription", &s.SettingDescription, api.SetStringPtr)
-	err = api.Decode(err, m, "DefaultValue", &s.DefaultValue, api.SetStringPtr)
-	err = api.Decode(err, m, "ApplyType", &s.ApplyType, api.SetStringPtr)
-	err = api.Decode(err, m, "AllowedValues", &s.AllowedValues, api.SetStringPtr)
-	err = api.Decode(err, m, "IsModifiable", &s.IsModifiable, api.SetBoolPtr)
-	err = api.Decode(err, m, "IsRequired", &s.IsRequired, api.SetBoolPtr)
-	err = api.Decode(err, m, "MinimumEngineVersionPerAllowedValue", &s.MinimumEngineVersionPerAllowedValue, func(p *[]MinimumEngineVersionPerAllowedValue, v any) error {
-		return api.SetList(p, v, func(p *MinimumEngineVersionPerAllowedValue, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *OptionGroupOptionSetting) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "SettingName", s.SettingName, api.DynString)
-	api.Put(m, "SettingDescription", s.SettingDescription, api.DynString)
-	api.Put(m, "DefaultValue", s.DefaultValue, api.DynString)
-	api.Put(m, "ApplyType", s.ApplyType, api.DynString)
-	api.Put(m, "AllowedValues", s.AllowedValues, api.DynString)
-	api.Put(m, "IsModifiable", s.IsModifiable, api.DynBool)
-	api.Put(m, "IsRequired", s.IsRequired, api.DynBool)
-	api.PutList(m, "MinimumEngineVersionPerAllowedValue", s.MinimumEngineVersionPerAllowedValue, func(e MinimumEngineVersionPerAllowedValue) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *OptionGroupOptionsMessage) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "OptionGroupOptions", &s.OptionGroupOptions, func(p *[]OptionGroupOption, v any) error {
-		return api.SetList(p, v, func(p *OptionGroupOption, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
-	return err
-}
-
-func (s *OptionGroupOptionsMessage) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutList(m, "OptionGroupOptions", s.OptionGroupOptions, func(e OptionGroupOption) any { return e.ToDynamic() })
-	api.Put(m, "Marker", s.Marker, api.DynString)
-	return m
-}
-
-func (s *OptionGroupQuotaExceededFault) FromDynamic(map[string]any) error { return nil }
-
-func (s *OptionGroupQuotaExceededFault) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *OptionGroups) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "OptionGroupsList", &s.OptionGroupsList, func(p *[]OptionGroup, v any) error {
-		return api.SetList(p, v, func(p *OptionGroup, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
-	return err
-}
-
-func (s *OptionGroups) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutList(m, "OptionGroupsList", s.OptionGroupsList, func(e OptionGroup) any { return e.ToDynamic() })
-	api.Put(m, "Marker", s.Marker, api.DynString)
-	return m
-}
-
-func (s *OptionSetting) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "Value", &s.Value, api.SetStringPtr)
-	err = api.Decode(err, m, "DefaultValue", &s.DefaultValue, api.SetStringPtr)
-	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
-	err = api.Decode(err, m, "ApplyType", &s.ApplyType, api.SetStringPtr)
-	err = api.Decode(err, m, "DataType", &s.DataType, api.SetStringPtr)
-	err = api.Decode(err, m, "AllowedValues", &s.AllowedValues, api.SetStringPtr)
-	err = api.Decode(err, m, "IsModifiable", &s.IsModifiable, api.SetBoolPtr)
-	err = api.Decode(err, m, "IsCollection", &s.IsCollection, api.SetBoolPtr)
-	return err
-}
-
-func (s *OptionSetting) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "Value", s.Value, api.DynString)
-	api.Put(m, "DefaultValue", s.DefaultValue, api.DynString)
-	api.Put(m, "Description", s.Description, api.DynString)
-	api.Put(m, "ApplyType", s.ApplyType, api.DynString)
-	api.Put(m, "DataType", s.DataType, api.DynString)
-	api.Put(m, "AllowedValues", s.AllowedValues, api.DynString)
-	api.Put(m, "IsModifiable", s.IsModifiable, api.DynBool)
-	api.Put(m, "IsCollection", s.IsCollection, api.DynBool)
-	return m
-}
-
-func (s *OptionVersion) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Version", &s.Version, api.SetStringPtr)
-	err = api.Decode(err, m, "IsDefault", &s.IsDefault, api.SetBoolPtr)
-	return err
-}
-
-func (s *OptionVersion) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Version", s.Version, api.DynString)
-	api.Put(m, "IsDefault", s.IsDefault, api.DynBool)
-	return m
-}
-
-func (s *OrderableDBInstanceOption) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Engine", &s.Engine, api.SetStringPtr)
-	err = api.Decode(err, m, "EngineVersion", &s.EngineVersion, api.SetStringPtr)
-	err = api.Decode(err, m, "DBInstanceClass", &s.DBInstanceClass, api.SetStringPtr)
-	err = api.Decode(err, m, "LicenseModel", &s.LicenseModel, api.SetStringPtr)
-	err = api.Decode(err, m, "AvailabilityZoneGroup", &s.AvailabilityZoneGroup, api.SetStringPtr)
-	err = api.Decode(err, m, "AvailabilityZones", &s.AvailabilityZones, func(p *[]AvailabilityZone, v any) error {
-		return api.SetList(p, v, func(p *AvailabilityZone, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "MultiAZCapable", &s.MultiAZCapable, api.SetBoolPtr)
-	err = api.Decode(err, m, "ReadReplicaCapable", &s.ReadReplicaCapable, api.SetBoolPtr)
-	err = api.Decode(err, m, "Vpc", &s.Vpc, api.SetBoolPtr)
-	err = api.Decode(err, m, "SupportsStorageEncryption", &s.SupportsStorageEncryption, api.SetBoolPtr)
-	err = api.Decode(err, m, "StorageType", &s.StorageType, api.SetStringPtr)
-	err = api.Decode(err, m, "SupportsIops", &s.SupportsIops, api.SetBoolPtr)
-	err = api.Decode(err, m, "SupportsEnhancedMonitoring", &s.SupportsEnhancedMonitoring, api.SetBoolPtr)
-	err = api.Decode(err, m, "SupportsIAMDatabaseAuthentication", &s.SupportsIAMDatabaseAuthentication, api.SetBoolPtr)
-	err = api.Decode(err, m, "SupportsPerformanceInsights", &s.SupportsPerformanceInsights, api.SetBoolPtr)
-	err = api.Decode(err, m, "MinStorageSize", &s.MinStorageSize, api.SetInt32Ptr)
-	err = api.Decode(err, m, "MaxStorageSize", &s.MaxStorageSize, api.SetInt32Ptr)
-	err = api.Decode(err, m, "MinIopsPerDbInstance", &s.MinIopsPerDbInstance, api.SetInt32Ptr)
-	err = api.Decode(err, m, "MaxIopsPerDbInstance", &s.MaxIopsPerDbInstance, api.SetInt32Ptr)
-	err = api.Decode(err, m, "MinIopsPerGib", &s.MinIopsPerGib, api.SetFloat64Ptr)
-	err = api.Decode(err, m, "MaxIopsPerGib", &s.MaxIopsPerGib, api.SetFloat64Ptr)
-	err = api.Decode(err, m, "AvailableProcessorFeatures", &s.AvailableProcessorFeatures, func(p *[]AvailableProcessorFeature, v any) error {
-		return api.SetList(p, v, func(p *AvailableProcessorFeature, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "SupportedEngineModes", &s.SupportedEngineModes, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "SupportsStorageAutoscaling", &s.SupportsStorageAutoscaling, api.SetBoolPtr)
-	err = api.Decode(err, m, "SupportsKerberosAuthentication", &s.SupportsKerberosAuthentication, api.SetBoolPtr)
-	err = api.Decode(err, m, "OutpostCapable", &s.OutpostCapable, api.SetBoolPtr)
-	err = api.Decode(err, m, "SupportedActivityStreamModes", &s.SupportedActivityStreamModes, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "SupportsGlobalDatabases", &s.SupportsGlobalDatabases, api.SetBoolPtr)
-	err = api.Decode(err, m, "SupportsClusters", &s.SupportsClusters, api.SetBoolPtr)
-	err = api.Decode(err, m, "SupportedNetworkTypes", &s.SupportedNetworkTypes, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "SupportsStorageThroughput", &s.SupportsStorageThroughput, api.SetBoolPtr)
-	err = api.Decode(err, m, "MinStorageThroughputPerDbInstance", &s.MinStorageThroughputPerDbInstance, api.SetInt32Ptr)
-	err = api.Decode(err, m, "MaxStorageThroughputPerDbInstance", &s.MaxStorageThroughputPerDbInstance, api.SetInt32Ptr)
-	err = api.Decode(err, m, "MinStorageThroughputPerIops", &s.MinStorageThroughputPerIops, api.SetFloat64Ptr)
-	err = api.Decode(err, m, "MaxStorageThroughputPerIops", &s.MaxStorageThroughputPerIops, api.SetFloat64Ptr)
-	err = api.Decode(err, m, "SupportsDedicatedLogVolume", &s.SupportsDedicatedLogVolume, api.SetBoolPtr)
-	return err
-}
-
-func (s *OrderableDBInstanceOption) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "Engine", s.Engine, api.DynString)
-	api.Put(m, "EngineVersion", s.EngineVersion, api.DynString)
-	api.Put(m, "DBInstanceClass", s.DBInstanceClass, api.DynString)
-	api.Put(m, "LicenseModel", s.LicenseModel, api.DynString)
-	api.Put(m, "AvailabilityZoneGroup", s.AvailabilityZoneGroup, api.DynString)
-	api.PutList(m, "AvailabilityZones", s.AvailabilityZones, func(e AvailabilityZone) any { return e.ToDynamic() })
-	api.Put(m, "MultiAZCapable", s.MultiAZCapable, api.DynBool)
-	api.Put(m, "ReadReplicaCapable", s.ReadReplicaCapable, api.DynBool)
-	api.Put(m, "Vpc", s.Vpc, api.DynBool)
-	api.Put(m, "SupportsStorageEncryption", s.SupportsStorageEncryption, api.DynBool)
-	api.Put(m, "StorageType", s.StorageType, api.DynString)
-	api.Put(m, "SupportsIops", s.SupportsIops, api.DynBool)
-	api.Put(m, "SupportsEnhancedMonitoring", s.SupportsEnhancedMonitoring, api.DynBool)
-	api.Put(m, "SupportsIAMDatabaseAuthentication", s.SupportsIAMDatabaseAuthentication, api.DynBool)
-	api.Put(m, "SupportsPerformanceInsights", s.SupportsPerformanceInsights, api.DynBool)
-	api.Put(m, "MinStorageSize", s.MinStorageSize, api.DynInt32)
-	api.Put(m, "MaxStorageSize", s.MaxStorageSize, api.DynInt32)
-	api.Put(m, "MinIopsPerDbInstance", s.MinIopsPerDbInstance, api.DynInt32)
-	api.Put(m, "MaxIopsPerDbInstance", s.MaxIopsPerDbInstance, api.DynInt32)
-	api.Put(m, "MinIopsPerGib", s.MinIopsPerGib, api.DynFloat64)
-	api.Put(m, "MaxIopsPerGib", s.MaxIopsPerGib, api.DynFloat64)
-	api.PutList(m, "AvailableProcessorFeatures", s.AvailableProcessorFeatures, func(e AvailableProcessorFeature) any { return e.ToDynamic() })
-	api.PutList(m, "SupportedEngineModes", s.SupportedEngineModes, api.DynString)
-	api.Put(m, "SupportsStorageAutoscaling", s.SupportsStorageAutoscaling, api.DynBool)
-	api.Put(m, "SupportsKerberosAuthentication", s.SupportsKerberosAuthentication, api.DynBool)
-	api.Put(m, "OutpostCapable", s.OutpostCapable, api.DynBool)
-	api.PutList(m, "SupportedActivityStreamModes", s.SupportedActivityStreamModes, api.DynString)
-	api.Put(m, "SupportsGlobalDatabases", s.SupportsGlobalDatabases, api.DynBool)
-	api.Put(m, "SupportsClusters", s.SupportsClusters, api.DynBool)
-	api.PutList(m, "SupportedNetworkTypes", s.SupportedNetworkTypes, api.DynString)
-	api.Put(m, "SupportsStorageThroughput", s.SupportsStorageThroughput, api.DynBool)
-	api.Put(m, "MinStorageThroughputPerDbInstance", s.MinStorageThroughputPerDbInstance, api.DynInt32)
-	api.Put(m, "MaxStorageThroughputPerDbInstance", s.MaxStorageThroughputPerDbInstance, api.DynInt32)
-	api.Put(m, "MinStorageThroughputPerIops", s.MinStorageThroughputPerIops, api.DynFloat64)
-	api.Put(m, "MaxStorageThroughputPerIops", s.MaxStorageThroughputPerIops, api.DynFloat64)
-	api.Put(m, "SupportsDedicatedLogVolume", s.SupportsDedicatedLogVolume, api.DynBool)
-	return m
-}
-
-func (s *OrderableDBInstanceOptionsMessage) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "OrderableDBInstanceOptions", &s.OrderableDBInstanceOptions, func(p *[]OrderableDBInstanceOption, v any) error {
-		return api.SetList(p, v, func(p *OrderableDBInstanceOption, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
-	return err
-}
-
-func (s *OrderableDBInstanceOptionsMessage) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutList(m, "OrderableDBInstanceOptions", s.OrderableDBInstanceOptions, func(e OrderableDBInstanceOption) any { return e.ToDynamic() })
-	api.Put(m, "Marker", s.Marker, api.DynString)
-	return m
-}
-
-func (s *Outpost) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Arn", &s.Arn, api.SetStringPtr)
-	return err
-}
-
-func (s *Outpost) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Arn", s.Arn, api.DynString)
-	return m
-}
-
-func (s *Parameter) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ParameterName", &s.ParameterName, api.SetStringPtr)
-	err = api.Decode(err, m, "ParameterValue", &s.ParameterValue, api.SetStringPtr)
-	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
-	err = api.Decode(err, m, "Source", &s.Source, api.SetStringPtr)
-	err = api.Decode(err, m, "ApplyType", &s.ApplyType, api.SetStringPtr)
-	err = api.Decode(err, m, "DataType", &s.DataType, api.SetStringPtr)
-	err = api.Decode(err, m, "AllowedValues", &s.AllowedValues, api.SetStringPtr)
-	err = api.Decode(err, m, "IsModifiable", &s.IsModifiable, api.SetBoolPtr)
-	err = api.Decode(err, m, "MinimumEngineVersion", &s.MinimumEngineVersion, api.SetStringPtr)
-	err = api.Decode(err, m, "ApplyMethod", &s.ApplyMethod, api.SetStringPtr)
-	err = api.Decode(err, m, "SupportedEngineModes", &s.SupportedEngineModes, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	return err
-}
-
-func (s *Parameter) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "ParameterName", s.ParameterName, api.DynString)
-	api.Put(m, "ParameterValue", s.ParameterValue, api.DynString)
-	api.Put(m, "Description", s.Description, api.DynString)
-	api.Put(m, "Source", s.Source, api.DynString)
-	api.Put(m, "ApplyType", s.ApplyType, api.DynString)
-	api.Put(m, "DataType", s.DataType, api.DynString)
-	api.Put(m, "AllowedValues", s.AllowedValues, api.DynString)
-	api.Put(m, "IsModifiable", s.IsModifiable, api.DynBool)
-	api.Put(m, "MinimumEngineVersion", s.MinimumEngineVersion, api.DynString)
-	api.Put(m, "ApplyMethod", s.ApplyMethod, api.DynString)
-	api.PutList(m, "SupportedEngineModes", s.SupportedEngineModes, api.DynString)
-	return m
-}
-
-func (s *PendingCloudwatchLogsExports) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "LogTypesToEnable", &s.LogTypesToEnable, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "LogTypesToDisable", &s.LogTypesToDisable, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	return err
-}
-
-func (s *PendingCloudwatchLogsExports) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutList(m, "LogTypesToEnable", s.LogTypesToEnable, api.DynString)
-	api.PutList(m, "LogTypesToDisable", s.LogTypesToDisable, api.DynString)
-	return m
-}
-
-func (s *PendingMaintenanceAction) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Action", &s.Action, api.SetStringPtr)
-	err = api.Decode(err, m, "AutoAppliedAfterDate", &s.AutoAppliedAfterDate, api.SetTimePtr)
-	err = api.Decode(err, m, "ForcedApplyDate", &s.ForcedApplyDate, api.SetTimePtr)
-	err = api.Decode(err, m, "OptInStatus", &s.OptInStatus, api.SetStringPtr)
-	err = api.Decode(err, m, "CurrentApplyDate", &s.CurrentApplyDate, api.SetTimePtr)
-	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
-	return err
-}
-
-func (s *PendingMaintenanceAction) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 6)
-	api.Put(m, "Action", s.Action, api.DynString)
-	api.Put(m, "AutoAppliedAfterDate", s.AutoAppliedAfterDate, api.DynTime)
-	api.Put(m, "ForcedApplyDate", s.ForcedApplyDate, api.DynTime)
-	api.Put(m, "OptInStatus", s.OptInStatus, api.DynString)
-	api.Put(m, "CurrentApplyDate", s.CurrentApplyDate, api.DynTime)
-	api.Put(m, "Description", s.Description, api.DynString)
-	return m
-}
-
-func (s *PendingMaintenanceActionsMessage) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "PendingMaintenanceActions", &s.PendingMaintenanceActions, func(p *[]ResourcePendingMaintenanceActions, v any) error {
-		return api.SetList(p, v, func(p *ResourcePendingMaintenanceActions, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
-	return err
-}
-
-func (s *PendingMaintenanceActionsMessage) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutList(m, "PendingMaintenanceActions", s.PendingMaintenanceActions, func(e ResourcePendingMaintenanceActions) any { return e.ToDynamic() })
-	api.Put(m, "Marker", s.Marker, api.DynString)
-	return m
-}
-
-func (s *PendingModifiedValues) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DBInstanceClass", &s.DBInstanceClass, api.SetStringPtr)
-	err = api.Decode(err, m, "AllocatedStorage", &s.AllocatedStorage, api.SetInt32Ptr)
-	err = api.Decode(err, m, "MasterUserPassword", &s.MasterUserPassword, api.SetStringPtr)
-	err = api.Decode(err, m, "Port", &s.Port, api.SetInt32Ptr)
-	err = api.Decode(err, m, "BackupRetentionPeriod", &s.BackupRetentionPeriod, api.SetInt32Ptr)
-	err = api.Decode(err, m, "MultiAZ", &s.MultiAZ, api.SetBoolPtr)
-	err = api.Decode(err, m, "EngineVersion", &s.EngineVersion, api.SetStringPtr)
-	err = api.Decode(err, m, "LicenseModel", &s.LicenseModel, api.SetStringPtr)
-	err = api.Decode(err, m, "Iops", &s.Iops, api.SetInt32Ptr)
-	err = api.Decode(err, m, "DBInstanceIdentifier", &s.DBInstanceIdentifier, api.SetStringPtr)
-	err = api.Decode(err, m, "StorageType", &s.StorageType, api.SetStringPtr)
-	err = api.Decode(err, m, "CACertificateIdentifier", &s.CACertificateIdentifier, api.SetStringPtr)
-	err = api.Decode(err, m, "DBSubnetGroupName", &s.DBSubnetGroupName, api.SetStringPtr)
-	err = api.Decode(err, m, "PendingCloudwatchLogsExports", &s.PendingCloudwatchLogsExports, api.SetStructPtr[PendingCloudwatchLogsExports])
-	err = api.Decode(err, m, "ProcessorFeatures", &s.ProcessorFeatures, func(p *[]ProcessorFeature, v any) error {
-		return api.SetList(p, v, func(p *ProcessorFeature, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "IAMDatabaseAuthenticationEnabled", &s.IAMDatabaseAuthenticationEnabled, api.SetBoolPtr)
-	err = api.Decode(err, m, "AutomationMode", &s.AutomationMode, api.SetStringPtr)
-	err = api.Decode(err, m, "ResumeFullAutomationModeTime", &s.ResumeFullAutomationModeTime, api.SetTimePtr)
-	err = api.Decode(err, m, "StorageThroughput", &s.StorageThroughput, api.SetInt32Ptr)
-	err = api.Decode(err, m, "Engine", &s.Engine, api.SetStringPtr)
-	err = api.Decode(err, m, "DedicatedLogVolume", &s.DedicatedLogVolume, api.SetBoolPtr)
-	err = api.Decode(err, m, "MultiTenant", &s.MultiTenant, api.SetBoolPtr)
-	return err
-}
-
-func (s *PendingModifiedValues) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "DBInstanceClass", s.DBInstanceClass, api.DynString)
-	api.Put(m, "AllocatedStorage", s.AllocatedStorage, api.DynInt32)
-	api.Put(m, "MasterUserPassword", s.MasterUserPassword, api.DynString)
-	api.Put(m, "Port", s.Port, api.DynInt32)
-	api.Put(m, "BackupRetentionPeriod", s.BackupRetentionPeriod, api.DynInt32)
-	api.Put(m, "MultiAZ", s.MultiAZ, api.DynBool)
-	api.Put(m, "EngineVersion", s.EngineVersion, api.DynString)
-	api.Put(m, "LicenseModel", s.LicenseModel, api.DynString)
-	api.Put(m, "Iops", s.Iops, api.DynInt32)
-	api.Put(m, "DBInstanceIdentifier", s.DBInstanceIdentifier, api.DynString)
-	api.Put(m, "StorageType", s.StorageType, api.DynString)
-	api.Put(m, "CACertificateIdentifier", s.CACertificateIdentifier, api.DynString)
-	api.Put(m, "DBSubnetGroupName", s.DBSubnetGroupName, api.DynString)
-	api.PutStruct(m, "PendingCloudwatchLogsExports", s.PendingCloudwatchLogsExports)
-	api.PutList(m, "ProcessorFeatures", s.ProcessorFeatures, func(e ProcessorFeature) any { return e.ToDynamic() })
-	api.Put(m, "IAMDatabaseAuthenticationEnabled", s.IAMDatabaseAuthenticationEnabled, api.DynBool)
-	api.Put(m, "AutomationMode", s.AutomationMode, api.DynString)
-	api.Put(m, "ResumeFullAutomationModeTime", s.ResumeFullAutomationModeTime, api.DynTime)
-	api.Put(m, "StorageThroughput", s.StorageThroughput, api.DynInt32)
-	api.Put(m, "Engine", s.Engine, api.DynString)
-	api.Put(m, "DedicatedLogVolume", s.DedicatedLogVolume, api.DynBool)
-	api.Put(m, "MultiTenant", s.MultiTenant, api.DynBool)
-	return m
-}
-
-func (s *PerformanceInsightsMetricDimensionGroup) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Dimensions", &s.Dimensions, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "Group", &s.Group, api.SetStringPtr)
-	err = api.Decode(err, m, "Limit", &s.Limit, api.SetInt32Ptr)
-	return err
-}
-
-func (s *PerformanceInsightsMetricDimensionGroup) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.PutList(m, "Dimensions", s.Dimensions, api.DynString)
-	api.Put(m, "Group", s.Group, api.DynString)
-	api.Put(m, "Limit", s.Limit, api.DynInt32)
-	return m
-}
-
-func (s *PerformanceInsightsMetricQuery) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "GroupBy", &s.GroupBy, api.SetStructPtr[PerformanceInsightsMetricDimensionGroup])
-	err = api.Decode(err, m, "Metric", &s.Metric, api.SetStringPtr)
-	return err
-}
-
-func (s *PerformanceInsightsMetricQuery) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutStruct(m, "GroupBy", s.GroupBy)
-	api.Put(m, "Metric", s.Metric, api.DynString)
-	return m
-}
-
-func (s *PerformanceIssueDetails) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "StartTime", &s.StartTime, api.SetTimePtr)
-	err = api.Decode(err, m, "EndTime", &s.EndTime, api.SetTimePtr)
-	err = api.Decode(err, m, "Metrics", &s.Metrics, func(p *[]Metric, v any) error {
-		return api.SetList(p, v, func(p *Metric, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "Analysis", &s.Analysis, api.SetStringPtr)
-	return err
-}
-
-func (s *PerformanceIssueDetails) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "StartTime", s.StartTime, api.DynTime)
-	api.Put(m, "EndTime", s.EndTime, api.DynTime)
-	api.PutList(m, "Metrics", s.Metrics, func(e Metric) any { return e.ToDynamic() })
-	api.Put(m, "Analysis", s.Analysis, api.DynString)
-	return m
-}
-
-func (s *PointInTimeRestoreNotEnabledFault) FromDynamic(map[string]any) error { return nil }
+func (*IamRoleNotFoundFault) ConvType() (api.Table, int32) { return convTable[:], 331 }
 
-func (s *PointInTimeRestoreNotEnabledFault) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*InstanceQuotaExceededFault) ConvType() (api.Table, int32) { return convTable[:], 332 }
 
-func (s *ProcessorFeature) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "Value", &s.Value, api.SetStringPtr)
-	return err
-}
+func (*InsufficientAvailableIPsInSubnetFault) ConvType() (api.Table, int32) { return convTable[:], 333 }
 
-func (s *ProcessorFeature) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "Value", s.Value, api.DynString)
-	return m
-}
+func (*InsufficientDBClusterCapacityFault) ConvType() (api.Table, int32) { return convTable[:], 334 }
 
-func (s *PromoteReadReplicaDBClusterMessage) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DBClusterIdentifier", &s.DBClusterIdentifier, api.SetStringPtr)
-	return err
-}
+func (*InsufficientDBInstanceCapacityFault) ConvType() (api.Table, int32) { return convTable[:], 335 }
 
-func (s *PromoteReadReplicaDBClusterMessage) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "DBClusterIdentifier", s.DBClusterIdentifier, api.DynString)
-	return m
+func (*InsufficientStorageClusterCapacityFault) ConvType() (api.Table, int32) {
+	return convTable[:], 336
 }
 
-func (s *PromoteReadReplicaDBClusterResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DBCluster", &s.DBCluster, api.SetStructPtr[DBCluster])
-	return err
-}
+func (*Integration) ConvType() (api.Table, int32) { return convTable[:], 337 }
 
-func (s *PromoteReadReplicaDBClusterResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "DBCluster", s.DBCluster)
-	return m
-}
+func (*IntegrationAlreadyExistsFault) ConvType() (api.Table, int32) { return convTable[:], 338 }
 
-func (s *PromoteReadReplicaMessage) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DBInstanceIdentifier", &s.DBInstanceIdentifier, api.SetStringPtr)
-	err = api.Decode(err, m, "BackupRetentionPeriod", &s.BackupRetentionPeriod, api.SetInt32Ptr)
-	err = api.Decode(err, m, "PreferredBackupWindow", &s.PreferredBackupWindow, api.SetStringPtr)
-	return err
-}
+func (*IntegrationConflictOperationFault) ConvType() (api.Table, int32) { return convTable[:], 339 }
 
-func (s *PromoteReadReplicaMessage) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "DBInstanceIdentifier", s.DBInstanceIdentifier, api.DynString)
-	api.Put(m, "BackupRetentionPeriod", s.BackupRetentionPeriod, api.DynInt32)
-	api.Put(m, "PreferredBackupWindow", s.PreferredBackupWindow, api.DynString)
-	return m
-}
+func (*IntegrationError) ConvType() (api.Table, int32) { return convTable[:], 340 }
 
-func (s *PromoteReadReplicaResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DBInstance", &s.DBInstance, api.SetStructPtr[DBInstance])
-	return err
-}
+func (*IntegrationNotFoundFault) ConvType() (api.Table, int32) { return convTable[:], 341 }
 
-func (s *PromoteReadReplicaResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "DBInstance", s.DBInstance)
-	return m
-}
+func (*IntegrationQuotaExceededFault) ConvType() (api.Table, int32) { return convTable[:], 342 }
 
-func (s *ProvisionedIopsNotAvailableInAZFault) FromDynamic(map[string]any) error { return nil }
+func (*InvalidBlueGreenDeploymentStateFault) ConvType() (api.Table, int32) { return convTable[:], 343 }
 
-func (s *ProvisionedIopsNotAvailableInAZFault) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
+func (*InvalidCustomDBEngineVersionStateFault) ConvType() (api.Table, int32) {
+	return convTable[:], 344
 }
 
-func (s *PurchaseReservedDBInstancesOfferingMessage) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ReservedDBInstancesOfferingId", &s.ReservedDBInstancesOfferingId, api.SetStringPtr)
-	err = api.Decode(err, m, "ReservedDBInstanceId", &s.ReservedDBInstanceId, api.SetStringPtr)
-	err = api.Decode(err, m, "DBInstanceCount", &s.DBInstanceCount, api.SetInt32Ptr)
-	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]Tag, v any) error {
-		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
+func (*InvalidDBClusterAutomatedBackupStateFault) ConvType() (api.Table, int32) {
+	return convTable[:], 345
 }
 
-func (s *PurchaseReservedDBInstancesOfferingMessage) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "ReservedDBInstancesOfferingId", s.ReservedDBInstancesOfferingId, api.DynString)
-	api.Put(m, "ReservedDBInstanceId", s.ReservedDBInstanceId, api.DynString)
-	api.Put(m, "DBInstanceCount", s.DBInstanceCount, api.DynInt32)
-	api.PutList(m, "Tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
-	return m
-}
+func (*InvalidDBClusterCapacityFault) ConvType() (api.Table, int32) { return convTable[:], 346 }
 
-func (s *PurchaseReservedDBInstancesOfferingResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ReservedDBInstance", &s.ReservedDBInstance, api.SetStructPtr[ReservedDBInstance])
-	return err
-}
+func (*InvalidDBClusterEndpointStateFault) ConvType() (api.Table, int32) { return convTable[:], 347 }
 
-func (s *PurchaseReservedDBInstancesOfferingResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "ReservedDBInstance", s.ReservedDBInstance)
-	return m
-}
+func (*InvalidDBClusterSnapshotStateFault) ConvType() (api.Table, int32) { return convTable[:], 348 }
 
-func (s *Range) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "From", &s.From, api.SetInt32Ptr)
-	err = api.Decode(err, m, "To", &s.To, api.SetInt32Ptr)
-	err = api.Decode(err, m, "Step", &s.Step, api.SetInt32Ptr)
-	return err
-}
+func (*InvalidDBClusterStateFault) ConvType() (api.Table, int32) { return convTable[:], 349 }
 
-func (s *Range) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "From", s.From, api.DynInt32)
-	api.Put(m, "To", s.To, api.DynInt32)
-	api.Put(m, "Step", s.Step, api.DynInt32)
-	return m
+func (*InvalidDBInstanceAutomatedBackupStateFault) ConvType() (api.Table, int32) {
+	return convTable[:], 350
 }
 
-func (s *RdsCustomClusterConfiguration) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "InterconnectSubnetId", &s.InterconnectSubnetId, api.SetStringPtr)
-	err = api.Decode(err, m, "TransitGatewayMulticastDomainId", &s.TransitGatewayMulticastDomainId, api.SetStringPtr)
-	err = api.Decode(err, m, "ReplicaMode", &s.ReplicaMode, api.SetStringPtr)
-	return err
-}
+func (*InvalidDBInstanceStateFault) ConvType() (api.Table, int32) { return convTable[:], 351 }
 
-func (s *RdsCustomClusterConfiguration) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "InterconnectSubnetId", s.InterconnectSubnetId, api.DynString)
-	api.Put(m, "TransitGatewayMulticastDomainId", s.TransitGatewayMulticastDomainId, api.DynString)
-	api.Put(m, "ReplicaMode", s.ReplicaMode, api.DynString)
-	return m
-}
+func (*InvalidDBParameterGroupStateFault) ConvType() (api.Table, int32) { return convTable[:], 352 }
 
-func (s *RebootDBClusterMessage) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DBClusterIdentifier", &s.DBClusterIdentifier, api.SetStringPtr)
-	return err
-}
+func (*InvalidDBProxyEndpointStateFault) ConvType() (api.Table, int32) { return convTable[:], 353 }
 
-func (s *RebootDBClusterMessage) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "DBClusterIdentifier", s.DBClusterIdentifier, api.DynString)
-	return m
-}
+func (*InvalidDBProxyStateFault) ConvType() (api.Table, int32) { return convTable[:], 354 }
 
-func (s *RebootDBClusterResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DBCluster", &s.DBCluster, api.SetStructPtr[DBCluster])
-	return err
-}
+func (*InvalidDBSecurityGroupStateFault) ConvType() (api.Table, int32) { return convTable[:], 355 }
 
-func (s *RebootDBClusterResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "DBCluster", s.DBCluster)
-	return m
-}
+func (*InvalidDBShardGroupStateFault) ConvType() (api.Table, int32) { return convTable[:], 356 }
 
-func (s *RebootDBInstanceMessage) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DBInstanceIdentifier", &s.DBInstanceIdentifier, api.SetStringPtr)
-	err = api.Decode(err, m, "ForceFailover", &s.ForceFailover, api.SetBoolPtr)
-	return err
-}
+func (*InvalidDBSnapshotStateFault) ConvType() (api.Table, int32) { return convTable[:], 357 }
 
-func (s *RebootDBInstanceMessage) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "DBInstanceIdentifier", s.DBInstanceIdentifier, api.DynString)
-	api.Put(m, "ForceFailover", s.ForceFailover, api.DynBool)
-	return m
-}
+func (*InvalidDBSubnetGroupFault) ConvType() (api.Table, int32) { return convTable[:], 358 }
 
-func (s *RebootDBInstanceResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DBInstance", &s.DBInstance, api.SetStructPtr[DBInstance])
-	return err
-}
+func (*InvalidDBSubnetGroupStateFault) ConvType() (api.Table, int32) { return convTable[:], 359 }
 
-func (s *RebootDBInstanceResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "DBInstance", s.DBInstance)
-	return m
-}
+func (*InvalidDBSubnetStateFault) ConvType() (api.Table, int32) { return convTable[:], 360 }
 
-func (s *RebootDBShardGroupMessage) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DBShardGroupIdentifier", &s.DBShardGroupIdentifier, api.SetStringPtr)
-	return err
-}
+func (*InvalidEventSubscriptionStateFault) ConvType() (api.Table, int32) { return convTable[:], 361 }
 
-func (s *RebootDBShardGroupMessage) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "DBShardGroupIdentifier", s.DBShardGroupIdentifier, api.DynString)
-	return m
-}
+func (*InvalidExportOnlyFault) ConvType() (api.Table, int32) { return convTable[:], 362 }
 
-func (s *RecommendedAction) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ActionId", &s.ActionId, api.SetStringPtr)
-	err = api.Decode(err, m, "Title", &s.Title, api.SetStringPtr)
-	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
-	err = api.Decode(err, m, "Operation", &s.Operation, api.SetStringPtr)
-	err = api.Decode(err, m, "Parameters", &s.Parameters, func(p *[]RecommendedActionParameter, v any) error {
-		return api.SetList(p, v, func(p *RecommendedActionParameter, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "ApplyModes", &s.ApplyModes, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "Status", &s.Status, api.SetStringPtr)
-	err = api.Decode(err, m, "IssueDetails", &s.IssueDetails, api.SetStructPtr[IssueDetails])
-	err = api.Decode(err, m, "ContextAttributes", &s.ContextAttributes, func(p *[]ContextAttribute, v any) error {
-		return api.SetList(p, v, func(p *ContextAttribute, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
+func (*InvalidExportSourceStateFault) ConvType() (api.Table, int32) { return convTable[:], 363 }
 
-func (s *RecommendedAction) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "ActionId", s.ActionId, api.DynString)
-	api.Put(m, "Title", s.Title, api.DynString)
-	api.Put(m, "Description", s.Description, api.DynString)
-	api.Put(m, "Operation", s.Operation, api.DynString)
-	api.PutList(m, "Parameters", s.Parameters, func(e RecommendedActionParameter) any { return e.ToDynamic() })
-	api.PutList(m, "ApplyModes", s.ApplyModes, api.DynString)
-	api.Put(m, "Status", s.Status, api.DynString)
-	api.PutStruct(m, "IssueDetails", s.IssueDetails)
-	api.PutList(m, "ContextAttributes", s.ContextAttributes, func(e ContextAttribute) any { return e.ToDynamic() })
-	return m
-}
+func (*InvalidExportTaskStateFault) ConvType() (api.Table, int32) { return convTable[:], 364 }
 
-func (s *RecommendedActionParameter) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Key", &s.Key, api.SetStringPtr)
-	err = api.Decode(err, m, "Value", &s.Value, api.SetStringPtr)
-	return err
-}
+func (*InvalidGlobalClusterStateFault) ConvType() (api.Table, int32) { return convTable[:], 365 }
 
-func (s *RecommendedActionParameter) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Key", s.Key, api.DynString)
-	api.Put(m, "Value", s.Value, api.DynString)
-	return m
-}
+func (*InvalidIntegrationStateFault) ConvType() (api.Table, int32) { return convTable[:], 366 }
 
-func (s *RecommendedActionUpdate) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ActionId", &s.ActionId, api.SetStringPtr)
-	err = api.Decode(err, m, "Status", &s.Status, api.SetStringPtr)
-	return err
-}
+func (*InvalidMaxAcuFault) ConvType() (api.Table, int32) { return convTable[:], 367 }
 
-func (s *RecommendedActionUpdate) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "ActionId", s.ActionId, api.DynString)
-	api.Put(m, "Status", s.Status, api.DynString)
-	return m
-}
+func (*InvalidOptionGroupStateFault) ConvType() (api.Table, int32) { return convTable[:], 368 }
 
-func (s *RecurringCharge) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "RecurringChargeAmount", &s.RecurringChargeAmount, api.SetFloat64Ptr)
-	err = api.Decode(err, m, "RecurringChargeFrequency", &s.RecurringChargeFrequency, api.SetStringPtr)
-	return err
-}
+func (*InvalidResourceStateFault) ConvType() (api.Table, int32) { return convTable[:], 369 }
 
-func (s *RecurringCharge) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "RecurringChargeAmount", s.RecurringChargeAmount, api.DynFloat64)
-	api.Put(m, "RecurringChargeFrequency", s.RecurringChargeFrequency, api.DynString)
-	return m
-}
+func (*InvalidRestoreFault) ConvType() (api.Table, int32) { return convTable[:], 370 }
 
-func (s *ReferenceDetails) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ScalarReferenceDetails", &s.ScalarReferenceDetails, api.SetStructPtr[ScalarReferenceDetails])
-	return err
-}
+func (*InvalidS3BucketFault) ConvType() (api.Table, int32) { return convTable[:], 371 }
 
-func (s *ReferenceDetails) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "ScalarReferenceDetails", s.ScalarReferenceDetails)
-	return m
-}
+func (*InvalidSubnet) ConvType() (api.Table, int32) { return convTable[:], 372 }
 
-func (s *RegisterDBProxyTargetsRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DBProxyName", &s.DBProxyName, api.SetStringPtr)
-	err = api.Decode(err, m, "TargetGroupName", &s.TargetGroupName, api.SetStringPtr)
-	err = api.Decode(err, m, "DBInstanceIdentifiers", &s.DBInstanceIdentifiers, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "DBClusterIdentifiers", &s.DBClusterIdentifiers, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	return err
-}
+func (*InvalidVPCNetworkStateFault) ConvType() (api.Table, int32) { return convTable[:], 373 }
 
-func (s *RegisterDBProxyTargetsRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "DBProxyName", s.DBProxyName, api.DynString)
-	api.Put(m, "TargetGroupName", s.TargetGroupName, api.DynString)
-	api.PutList(m, "DBInstanceIdentifiers", s.DBInstanceIdentifiers, api.DynString)
-	api.PutList(m, "DBClusterIdentifiers", s.DBClusterIdentifiers, api.DynString)
-	return m
-}
+func (*IssueDetails) ConvType() (api.Table, int32) { return convTable[:], 374 }
 
-func (s *RegisterDBProxyTargetsResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DBProxyTargets", &s.DBProxyTargets, func(p *[]DBProxyTarget, v any) error {
-		return api.SetList(p, v, func(p *DBProxyTarget, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
+func (*KMSKeyNotAccessibleFault) ConvType() (api.Table, int32) { return convTable[:], 375 }
 
-func (s *RegisterDBProxyTargetsResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutList(m, "DBProxyTargets", s.DBProxyTargets, func(e DBProxyTarget) any { return e.ToDynamic() })
-	return m
-}
+func (*LimitlessDatabase) ConvType() (api.Table, int32) { return convTable[:], 376 }
 
-func (s *RemoveFromGlobalClusterMessage) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "GlobalClusterIdentifier", &s.GlobalClusterIdentifier, api.SetStringPtr)
-	err = api.Decode(err, m, "DbClusterIdentifier", &s.DbClusterIdentifier, api.SetStringPtr)
-	return err
-}
+func (*ListTagsForResourceMessage) ConvType() (api.Table, int32) { return convTable[:], 377 }
 
-func (s *RemoveFromGlobalClusterMessage) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "GlobalClusterIdentifier", s.GlobalClusterIdentifier, api.DynString)
-	api.Put(m, "DbClusterIdentifier", s.DbClusterIdentifier, api.DynString)
-	return m
-}
+func (*MasterUserSecret) ConvType() (api.Table, int32) { return convTable[:], 378 }
 
-func (s *RemoveFromGlobalClusterResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "GlobalCluster", &s.GlobalCluster, api.SetStructPtr[GlobalCluster])
-	return err
-}
+func (*MaxDBShardGroupLimitReached) ConvType() (api.Table, int32) { return convTable[:], 379 }
 
-func (s *RemoveFromGlobalClusterResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "GlobalCluster", s.GlobalCluster)
-	return m
-}
+func (*Metric) ConvType() (api.Table, int32) { return convTable[:], 380 }
 
-func (s *RemoveRoleFromDBClusterMessage) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DBClusterIdentifier", &s.DBClusterIdentifier, api.SetStringPtr)
-	err = api.Decode(err, m, "RoleArn", &s.RoleArn, api.SetStringPtr)
-	err = api.Decode(err, m, "FeatureName", &s.FeatureName, api.SetStringPtr)
-	return err
-}
+func (*MetricQuery) ConvType() (api.Table, int32) { return convTable[:], 381 }
 
-func (s *RemoveRoleFromDBClusterMessage) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "DBClusterIdentifier", s.DBClusterIdentifier, api.DynString)
-	api.Put(m, "RoleArn", s.RoleArn, api.DynString)
-	api.Put(m, "FeatureName", s.FeatureName, api.DynString)
-	return m
-}
+func (*MetricReference) ConvType() (api.Table, int32) { return convTable[:], 382 }
 
-func (s *RemoveRoleFromDBInstanceMessage) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DBInstanceIdentifier", &s.DBInstanceIdentifier, api.SetStringPtr)
-	err = api.Decode(err, m, "RoleArn", &s.RoleArn, api.SetStringPtr)
-	err = api.Decode(err, m, "FeatureName", &s.FeatureName, api.SetStringPtr)
-	return err
-}
+func (*MinimumEngineVersionPerAllowedValue) ConvType() (api.Table, int32) { return convTable[:], 383 }
 
-func (s *RemoveRoleFromDBInstanceMessage) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "DBInstanceIdentifier", s.DBInstanceIdentifier, api.DynString)
-	api.Put(m, "RoleArn", s.RoleArn, api.DynString)
-	api.Put(m, "FeatureName", s.FeatureName, api.DynString)
-	return m
-}
+func (*ModifyActivityStreamRequest) ConvType() (api.Table, int32) { return convTable[:], 384 }
 
-func (s *RemoveSourceIdentifierFromSubscriptionMessage) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "SubscriptionName", &s.SubscriptionName, api.SetStringPtr)
-	err = api.Decode(err, m, "SourceIdentifier", &s.SourceIdentifier, api.SetStringPtr)
-	return err
-}
+func (*ModifyActivityStreamResponse) ConvType() (api.Table, int32) { return convTable[:], 385 }
 
-func (s *RemoveSourceIdentifierFromSubscriptionMessage) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "SubscriptionName", s.SubscriptionName, api.DynString)
-	api.Put(m, "SourceIdentifier", s.SourceIdentifier, api.DynString)
-	return m
-}
+func (*ModifyCertificatesMessage) ConvType() (api.Table, int32) { return convTable[:], 386 }
 
-func (s *RemoveSourceIdentifierFromSubscriptionResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "EventSubscription", &s.EventSubscription, api.SetStructPtr[EventSubscription])
-	return err
-}
+func (*ModifyCertificatesResult) ConvType() (api.Table, int32) { return convTable[:], 387 }
 
-func (s *RemoveSourceIdentifierFromSubscriptionResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "EventSubscription", s.EventSubscription)
-	return m
-}
+func (*ModifyCurrentDBClusterCapacityMessage) ConvType() (api.Table, int32) { return convTable[:], 388 }
 
-func (s *RemoveTagsFromResourceMessage) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ResourceName", &s.ResourceName, api.SetStringPtr)
-	err = api.Decode(err, m, "TagKeys", &s.TagKeys, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	return err
-}
+func (*ModifyCustomDBEngineVersionMessage) ConvType() (api.Table, int32) { return convTable[:], 389 }
 
-func (s *RemoveTagsFromResourceMessage) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "ResourceName", s.ResourceName, api.DynString)
-	api.PutList(m, "TagKeys", s.TagKeys, api.DynString)
-	return m
-}
+func (*ModifyDBClusterEndpointMessage) ConvType() (api.Table, int32) { return convTable[:], 390 }
 
-func (s *ReservedDBInstance) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ReservedDBInstanceId", &s.ReservedDBInstanceId, api.SetStringPtr)
-	err = api.Decode(err, m, "ReservedDBInstancesOfferingId", &s.ReservedDBInstancesOfferingId, api.SetStringPtr)
-	err = api.Decode(err, m, "DBInstanceClass", &s.DBInstanceClass, api.SetStringPtr)
-	err = api.Decode(err, m, "StartTime", &s.StartTime, api.SetTimePtr)
-	err = api.Decode(err, m, "Duration", &s.Duration, api.SetInt32Ptr)
-	err = api.Decode(err, m, "FixedPrice", &s.FixedPrice, api.SetFloat64Ptr)
-	err = api.Decode(err, m, "UsagePrice", &s.UsagePrice, api.SetFloat64Ptr)
-	err = api.Decode(err, m, "CurrencyCode", &s.CurrencyCode, api.SetStringPtr)
-	err = api.Decode(err, m, "DBInstanceCount", &s.DBInstanceCount, api.SetInt32Ptr)
-	err = api.Decode(err, m, "ProductDescription", &s.ProductDescription, api.SetStringPtr)
-	err = api.Decode(err, m, "OfferingType", &s.OfferingType, api.SetStringPtr)
-	err = api.Decode(err, m, "MultiAZ", &s.MultiAZ, api.SetBoolPtr)
-	err = api.Decode(err, m, "State", &s.State, api.SetStringPtr)
-	err = api.Decode(err, m, "RecurringCharges", &s.RecurringCharges, func(p *[]RecurringCharge, v any) error {
-		return api.SetList(p, v, func(p *RecurringCharge, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "ReservedDBInstanceArn", &s.ReservedDBInstanceArn, api.SetStringPtr)
-	err = api.Decode(err, m, "LeaseId", &s.LeaseId, api.SetStringPtr)
-	return err
-}
+func (*ModifyDBClusterMessage) ConvType() (api.Table, int32) { return convTable[:], 391 }
 
-func (s *ReservedDBInstance) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "ReservedDBInstanceId", s.ReservedDBInstanceId, api.DynString)
-	api.Put(m, "ReservedDBInstancesOfferingId", s.ReservedDBInstancesOfferingId, api.DynString)
-	api.Put(m, "DBInstanceClass", s.DBInstanceClass, api.DynString)
-	api.Put(m, "StartTime", s.StartTime, api.DynTime)
-	api.Put(m, "Duration", s.Duration, api.DynInt32)
-	api.Put(m, "FixedPrice", s.FixedPrice, api.DynFloat64)
-	api.Put(m, "UsagePrice", s.UsagePrice, api.DynFloat64)
-	api.Put(m, "CurrencyCode", s.CurrencyCode, api.DynString)
-	api.Put(m, "DBInstanceCount", s.DBInstanceCount, api.DynInt32)
-	api.Put(m, "ProductDescription", s.ProductDescription, api.DynString)
-	api.Put(m, "OfferingType", s.OfferingType, api.DynString)
-	api.Put(m, "MultiAZ", s.MultiAZ, api.DynBool)
-	api.Put(m, "State", s.State, api.DynString)
-	api.PutList(m, "RecurringCharges", s.RecurringCharges, func(e RecurringCharge) any { return e.ToDynamic() })
-	api.Put(m, "ReservedDBInstanceArn", s.ReservedDBInstanceArn, api.DynString)
-	api.Put(m, "LeaseId", s.LeaseId, api.DynString)
-	return m
-}
+func (*ModifyDBClusterParameterGroupMessage) ConvType() (api.Table, int32) { return convTable[:], 392 }
 
-func (s *ReservedDBInstanceAlreadyExistsFault) FromDynamic(map[string]any) error { return nil }
+func (*ModifyDBClusterResult) ConvType() (api.Table, int32) { return convTable[:], 393 }
 
-func (s *ReservedDBInstanceAlreadyExistsFault) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
+func (*ModifyDBClusterSnapshotAttributeMessage) ConvType() (api.Table, int32) {
+	return convTable[:], 394
 }
 
-func (s *ReservedDBInstanceMessage) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
-	err = api.Decode(err, m, "ReservedDBInstances", &s.ReservedDBInstances, func(p *[]ReservedDBInstance, v any) error {
-		return api.SetList(p, v, func(p *ReservedDBInstance, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
+func (*ModifyDBClusterSnapshotAttributeResult) ConvType() (api.Table, int32) {
+	return convTable[:], 395
 }
 
-func (s *ReservedDBInstanceMessage) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Marker", s.Marker, api.DynString)
-	api.PutList(m, "ReservedDBInstances", s.ReservedDBInstances, func(e ReservedDBInstance) any { return e.ToDynamic() })
-	return m
-}
+func (*ModifyDBInstanceMessage) ConvType() (api.Table, int32) { return convTable[:], 396 }
 
-func (s *ReservedDBInstanceNotFoundFault) FromDynamic(map[string]any) error { return nil }
+func (*ModifyDBInstanceResult) ConvType() (api.Table, int32) { return convTable[:], 397 }
 
-func (s *ReservedDBInstanceNotFoundFault) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*ModifyDBParameterGroupMessage) ConvType() (api.Table, int32) { return convTable[:], 398 }
 
-func (s *ReservedDBInstanceQuotaExceededFault) FromDynamic(map[string]any) error { return nil }
+func (*ModifyDBProxyEndpointRequest) ConvType() (api.Table, int32) { return convTable[:], 399 }
 
-func (s *ReservedDBInstanceQuotaExceededFault) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*ModifyDBProxyEndpointResponse) ConvType() (api.Table, int32) { return convTable[:], 400 }
 
-func (s *ReservedDBInstancesOffering) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ReservedDBInstancesOfferingId", &s.ReservedDBInstancesOfferingId, api.SetStringPtr)
-	err = api.Decode(err, m, "DBInstanceClass", &s.DBInstanceClass, api.SetStringPtr)
-	err = api.Decode(err, m, "Duration", &s.Duration, api.SetInt32Ptr)
-	err = api.Decode(err, m, "FixedPrice", &s.FixedPrice, api.SetFloat64Ptr)
-	err = api.Decode(err, m, "UsagePrice", &s.UsagePrice, api.SetFloat64Ptr)
-	err = api.Decode(err, m, "CurrencyCode", &s.CurrencyCode, api.SetStringPtr)
-	err = api.Decode(err, m, "ProductDescription", &s.ProductDescription, api.SetStringPtr)
-	err = api.Decode(err, m, "OfferingType", &s.OfferingType, api.SetStringPtr)
-	err = api.Decode(err, m, "MultiAZ", &s.MultiAZ, api.SetBoolPtr)
-	err = api.Decode(err, m, "RecurringCharges", &s.RecurringCharges, func(p *[]RecurringCharge, v any) error {
-		return api.SetList(p, v, func(p *RecurringCharge, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
+func (*ModifyDBProxyRequest) ConvType() (api.Table, int32) { return convTable[:], 401 }
 
-func (s *ReservedDBInstancesOffering) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "ReservedDBInstancesOfferingId", s.ReservedDBInstancesOfferingId, api.DynString)
-	api.Put(m, "DBInstanceClass", s.DBInstanceClass, api.DynString)
-	api.Put(m, "Duration", s.Duration, api.DynInt32)
-	api.Put(m, "FixedPrice", s.FixedPrice, api.DynFloat64)
-	api.Put(m, "UsagePrice", s.UsagePrice, api.DynFloat64)
-	api.Put(m, "CurrencyCode", s.CurrencyCode, api.DynString)
-	api.Put(m, "ProductDescription", s.ProductDescription, api.DynString)
-	api.Put(m, "OfferingType", s.OfferingType, api.DynString)
-	api.Put(m, "MultiAZ", s.MultiAZ, api.DynBool)
-	api.PutList(m, "RecurringCharges", s.RecurringCharges, func(e RecurringCharge) any { return e.ToDynamic() })
-	return m
-}
+func (*ModifyDBProxyResponse) ConvType() (api.Table, int32) { return convTable[:], 402 }
 
-func (s *ReservedDBInstancesOfferingMessage) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
-	err = api.Decode(err, m, "ReservedDBInstancesOfferings", &s.ReservedDBInstancesOfferings, func(p *[]ReservedDBInstancesOffering, v any) error {
-		return api.SetList(p, v, func(p *ReservedDBInstancesOffering, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
+func (*ModifyDBProxyTargetGroupRequest) ConvType() (api.Table, int32) { return convTable[:], 403 }
 
-func (s *ReservedDBInstancesOfferingMessage) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Marker", s.Marker, api.DynString)
-	api.PutList(m, "ReservedDBInstancesOfferings", s.ReservedDBInstancesOfferings, func(e ReservedDBInstancesOffering) any { return e.ToDynamic() })
-	return m
-}
+func (*ModifyDBProxyTargetGroupResponse) ConvType() (api.Table, int32) { return convTable[:], 404 }
 
-func (s *ReservedDBInstancesOfferingNotFoundFault) FromDynamic(map[string]any) error { return nil }
+func (*ModifyDBRecommendationMessage) ConvType() (api.Table, int32) { return convTable[:], 405 }
 
-func (s *ReservedDBInstancesOfferingNotFoundFault) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*ModifyDBShardGroupMessage) ConvType() (api.Table, int32) { return convTable[:], 406 }
 
-func (s *ResetDBClusterParameterGroupMessage) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DBClusterParameterGroupName", &s.DBClusterParameterGroupName, api.SetStringPtr)
-	err = api.Decode(err, m, "ResetAllParameters", &s.ResetAllParameters, api.SetBoolPtr)
-	err = api.Decode(err, m, "Parameters", &s.Parameters, func(p *[]Parameter, v any) error {
-		return api.SetList(p, v, func(p *Parameter, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
+func (*ModifyDBSnapshotAttributeMessage) ConvType() (api.Table, int32) { return convTable[:], 407 }
 
-func (s *ResetDBClusterParameterGroupMessage) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "DBClusterParameterGroupName", s.DBClusterParameterGroupName, api.DynString)
-	api.Put(m, "ResetAllParameters", s.ResetAllParameters, api.DynBool)
-	api.PutList(m, "Parameters", s.Parameters, func(e Parameter) any { return e.ToDynamic() })
-	return m
-}
+func (*ModifyDBSnapshotAttributeResult) ConvType() (api.Table, int32) { return convTable[:], 408 }
 
-func (s *ResetDBParameterGroupMessage) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DBParameterGroupName", &s.DBParameterGroupName, api.SetStringPtr)
-	err = api.Decode(err, m, "ResetAllParameters", &s.ResetAllParameters, api.SetBoolPtr)
-	err = api.Decode(err, m, "Parameters", &s.Parameters, func(p *[]Parameter, v any) error {
-		return api.SetList(p, v, func(p *Parameter, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
+func (*ModifyDBSnapshotMessage) ConvType() (api.Table, int32) { return convTable[:], 409 }
 
-func (s *ResetDBParameterGroupMessage) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "DBParameterGroupName", s.DBParameterGroupName, api.DynString)
-	api.Put(m, "ResetAllParameters", s.ResetAllParameters, api.DynBool)
-	api.PutList(m, "Parameters", s.Parameters, func(e Parameter) any { return e.ToDynamic() })
-	return m
-}
+func (*ModifyDBSnapshotResult) ConvType() (api.Table, int32) { return convTable[:], 410 }
 
-func (s *ResourceNotFoundFault) FromDynamic(map[string]any) error { return nil }
+func (*ModifyDBSubnetGroupMessage) ConvType() (api.Table, int32) { return convTable[:], 411 }
 
-func (s *ResourceNotFoundFault) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*ModifyDBSubnetGroupResult) ConvType() (api.Table, int32) { return convTable[:], 412 }
 
-func (s *ResourcePendingMaintenanceActions) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ResourceIdentifier", &s.ResourceIdentifier, api.SetStringPtr)
-	err = api.Decode(err, m, "PendingMaintenanceActionDetails", &s.PendingMaintenanceActionDetails, func(p *[]PendingMaintenanceAction, v any) error {
-		return api.SetList(p, v, func(p *PendingMaintenanceAction, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
+func (*ModifyEventSubscriptionMessage) ConvType() (api.Table, int32) { return convTable[:], 413 }
 
-func (s *ResourcePendingMaintenanceActions) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "ResourceIdentifier", s.ResourceIdentifier, api.DynString)
-	api.PutList(m, "PendingMaintenanceActionDetails", s.PendingMaintenanceActionDetails, func(e PendingMaintenanceAction) any { return e.ToDynamic() })
-	return m
-}
+func (*ModifyEventSubscriptionResult) ConvType() (api.Table, int32) { return convTable[:], 414 }
 
-func (s *RestoreDBClusterFromS3Message) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "AvailabilityZones", &s.AvailabilityZones, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "BackupRetentionPeriod", &s.BackupRetentionPeriod, api.SetInt32Ptr)
-	err = api.Decode(err, m, "CharacterSetName", &s.CharacterSetName, api.SetStringPtr)
-	err = api.Decode(err, m, "DatabaseName", &s.DatabaseName, api.SetStringPtr)
-	err = api.Decode(err, m, "DBClusterIdentifier", &s.DBClusterIdentifier, api.SetStringPtr)
-	err = api.Decode(err, m, "DBClusterParameterGroupName", &s.DBClusterParameterGroupName, api.SetStringPtr)
-	err = api.Decode(err, m, "VpcSecurityGroupIds", &s.VpcSecurityGroupIds, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "DBSubnetGroupName", &s.DBSubnetGroupName, api.SetStringPtr)
-	err = api.Decode(err, m, "Engine", &s.Engine, api.SetStringPtr)
-	err = api.Decode(err, m, "EngineVersion", &s.EngineVersion, api.SetStringPtr)
-	err = api.Decode(err, m, "Port", &s.Port, api.SetInt32Ptr)
-	err = api.Decode(err, m, "MasterUsername", &s.MasterUsername, api.SetStringPtr)
-	err = api.Decode(err, m, "MasterUserPassword", &s.MasterUserPassword, api.SetStringPtr)
-	err = api.Decode(err, m, "OptionGroupName", &s.OptionGroupName, api.SetStringPtr)
-	err = api.Decode(err, m, "PreferredBackupWindow", &s.PreferredBackupWindow, api.SetStringPtr)
-	err = api.Decode(err, m, "PreferredMaintenanceWindow", &s.PreferredMaintenanceWindow, api.SetStringPtr)
-	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]Tag, v any) error {
-		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "StorageEncrypted", &s.StorageEncrypted, api.SetBoolPtr)
-	err = api.Decode(err, m, "KmsKeyId", &s.KmsKeyId, api.SetStringPtr)
-	err = api.Decode(err, m, "EnableIAMDatabaseAuthentication", &s.EnableIAMDatabaseAuthentication, api.SetBoolPtr)
-	err = api.Decode(err, m, "SourceEngine", &s.SourceEngine, api.SetStringPtr)
-	err = api.Decode(err, m, "SourceEngineVersion", &s.SourceEngineVersion, api.SetStringPtr)
-	err = api.Decode(err, m, "S3BucketName", &s.S3BucketName, api.SetStringPtr)
-	err = api.Decode(err, m, "S3Prefix", &s.S3Prefix, api.SetStringPtr)
-	err = api.Decode(err, m, "S3IngestionRoleArn", &s.S3IngestionRoleArn, api.SetStringPtr)
-	err = api.Decode(err, m, "BacktrackWindow", &s.BacktrackWindow, api.SetInt64Ptr)
-	err = api.Decode(err, m, "EnableCloudwatchLogsExports", &s.EnableCloudwatchLogsExports, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "DeletionProtection", &s.DeletionProtection, api.SetBoolPtr)
-	err = api.Decode(err, m, "CopyTagsToSnapshot", &s.CopyTagsToSnapshot, api.SetBoolPtr)
-	err = api.Decode(err, m, "Domain", &s.Domain, api.SetStringPtr)
-	err = api.Decode(err, m, "DomainIAMRoleName", &s.DomainIAMRoleName, api.SetStringPtr)
-	err = api.Decode(err, m, "ServerlessV2ScalingConfiguration", &s.ServerlessV2ScalingConfiguration, api.SetStructPtr[ServerlessV2ScalingConfiguration])
-	err = api.Decode(err, m, "NetworkType", &s.NetworkType, api.SetStringPtr)
-	err = api.Decode(err, m, "ManageMasterUserPassword", &s.ManageMasterUserPassword, api.SetBoolPtr)
-	err = api.Decode(err, m, "MasterUserSecretKmsKeyId", &s.MasterUserSecretKmsKeyId, api.SetStringPtr)
-	err = api.Decode(err, m, "StorageType", &s.StorageType, api.SetStringPtr)
-	err = api.Decode(err, m, "EngineLifecycleSupport", &s.EngineLifecycleSupport, api.SetStringPtr)
-	return err
-}
+func (*ModifyGlobalClusterMessage) ConvType() (api.Table, int32) { return convTable[:], 415 }
 
-func (s *RestoreDBClusterFromS3Message) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.PutList(m, "AvailabilityZones", s.AvailabilityZones, api.DynString)
-	api.Put(m, "BackupRetentionPeriod", s.BackupRetentionPeriod, api.DynInt32)
-	api.Put(m, "CharacterSetName", s.CharacterSetName, api.DynString)
-	api.Put(m, "DatabaseName", s.DatabaseName, api.DynString)
-	api.Put(m, "DBClusterIdentifier", s.DBClusterIdentifier, api.DynString)
-	api.Put(m, "DBClusterParameterGroupName", s.DBClusterParameterGroupName, api.DynString)
-	api.PutList(m, "VpcSecurityGroupIds", s.VpcSecurityGroupIds, api.DynString)
-	api.Put(m, "DBSubnetGroupName", s.DBSubnetGroupName, api.DynString)
-	api.Put(m, "Engine", s.Engine, api.DynString)
-	api.Put(m, "EngineVersion", s.EngineVersion, api.DynString)
-	api.Put(m, "Port", s.Port, api.DynInt32)
-	api.Put(m, "MasterUsername", s.MasterUsername, api.DynString)
-	api.Put(m, "MasterUserPassword", s.MasterUserPassword, api.DynString)
-	api.Put(m, "OptionGroupName", s.OptionGroupName, api.DynString)
-	api.Put(m, "PreferredBackupWindow", s.PreferredBackupWindow, api.DynString)
-	api.Put(m, "PreferredMaintenanceWindow", s.PreferredMaintenanceWindow, api.DynString)
-	api.PutList(m, "Tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
-	api.Put(m, "StorageEncrypted", s.StorageEncrypted, api.DynBool)
-	api.Put(m, "KmsKeyId", s.KmsKeyId, api.DynString)
-	api.Put(m, "EnableIAMDatabaseAuthentication", s.EnableIAMDatabaseAuthentication, api.DynBool)
-	api.Put(m, "SourceEngine", s.SourceEngine, api.DynString)
-	api.Put(m, "SourceEngineVersion", s.SourceEngineVersion, api.DynString)
-	api.Put(m, "S3BucketName", s.S3BucketName, api.DynString)
-	api.Put(m, "S3Prefix", s.S3Prefix, api.DynString)
-	api.Put(m, "S3IngestionRoleArn", s.S3IngestionRoleArn, api.DynString)
-	api.Put(m, "BacktrackWindow", s.BacktrackWindow, api.DynInt64)
-	api.PutList(m, "EnableCloudwatchLogsExports", s.EnableCloudwatchLogsExports, api.DynString)
-	api.Put(m, "DeletionProtection", s.DeletionProtection, api.DynBool)
-	api.Put(m, "CopyTagsToSnapshot", s.CopyTagsToSnapshot, api.DynBool)
-	api.Put(m, "Domain", s.Domain, api.DynString)
-	api.Put(m, "DomainIAMRoleName", s.DomainIAMRoleName, api.DynString)
-	api.PutStruct(m, "ServerlessV2ScalingConfiguration", s.ServerlessV2ScalingConfiguration)
-	api.Put(m, "NetworkType", s.NetworkType, api.DynString)
-	api.Put(m, "ManageMasterUserPassword", s.ManageMasterUserPassword, api.DynBool)
-	api.Put(m, "MasterUserSecretKmsKeyId", s.MasterUserSecretKmsKeyId, api.DynString)
-	api.Put(m, "StorageType", s.StorageType, api.DynString)
-	api.Put(m, "EngineLifecycleSupport", s.EngineLifecycleSupport, api.DynString)
-	return m
-}
+func (*ModifyGlobalClusterResult) ConvType() (api.Table, int32) { return convTable[:], 416 }
 
-func (s *RestoreDBClusterFromS3Result) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DBCluster", &s.DBCluster, api.SetStructPtr[DBCluster])
-	return err
-}
+func (*ModifyIntegrationMessage) ConvType() (api.Table, int32) { return convTable[:], 417 }
 
-func (s *RestoreDBClusterFromS3Result) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "DBCluster", s.DBCluster)
-	return m
-}
+func (*ModifyOptionGroupMessage) ConvType() (api.Table, int32) { return convTable[:], 418 }
 
-func (s *RestoreDBClusterFromSnapshotMessage) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "AvailabilityZones", &s.AvailabilityZones, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "DBClusterIdentifier", &s.DBClusterIdentifier, api.SetStringPtr)
-	err = api.Decode(err, m, "SnapshotIdentifier", &s.SnapshotIdentifier, api.SetStringPtr)
-	err = api.Decode(err, m, "Engine", &s.Engine, api.SetStringPtr)
-	err = api.Decode(err, m, "EngineVersion", &s.EngineVersion, api.SetStringPtr)
-	err = api.Decode(err, m, "Port", &s.Port, api.SetInt32Ptr)
-	err = api.Decode(err, m, "DBSubnetGroupName", &s.DBSubnetGroupName, api.SetStringPtr)
-	err = api.Decode(err, m, "DatabaseName", &s.DatabaseName, api.SetStringPtr)
-	err = api.Decode(err, m, "OptionGroupName", &s.OptionGroupName, api.SetStringPtr)
-	err = api.Decode(err, m, "VpcSecurityGroupIds", &s.VpcSecurityGroupIds, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]Tag, v any) error {
-		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "KmsKeyId", &s.KmsKeyId, api.SetStringPtr)
-	err = api.Decode(err, m, "EnableIAMDatabaseAuthentication", &s.EnableIAMDatabaseAuthentication, api.SetBoolPtr)
-	err = api.Decode(err, m, "BacktrackWindow", &s.BacktrackWindow, api.SetInt64Ptr)
-	err = api.Decode(err, m, "EnableCloudwatchLogsExports", &s.EnableCloudwatchLogsExports, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "EngineMode", &s.EngineMode, api.SetStringPtr)
-	err = api.Decode(err, m, "ScalingConfiguration", &s.ScalingConfiguration, api.SetStructPtr[ScalingConfiguration])
-	err = api.Decode(err, m, "DBClusterParameterGroupName", &s.DBClusterParameterGroupName, api.SetStringPtr)
-	err = api.Decode(err, m, "DeletionProtection", &s.DeletionProtection, api.SetBoolPtr)
-	err = api.Decode(err, m, "CopyTagsToSnapshot", &s.CopyTagsToSnapshot, api.SetBoolPtr)
-	err = api.Decode(err, m, "Domain", &s.Domain, api.SetStringPtr)
-	err = api.Decode(err, m, "DomainIAMRoleName", &s.DomainIAMRoleName, api.SetStringPtr)
-	err = api.Decode(err, m, "DBClusterInstanceClass", &s.DBClusterInstanceClass, api.SetStringPtr)
-	err = api.Decode(err, m, "StorageType", &s.StorageType, api.SetStringPtr)
-	err = api.Decode(err, m, "Iops", &s.Iops, api.SetInt32Ptr)
-	err = api.Decode(err, m, "PubliclyAccessible", &s.PubliclyAccessible, api.SetBoolPtr)
-	err = api.Decode(err, m, "ServerlessV2ScalingConfiguration", &s.ServerlessV2ScalingConfiguration, api.SetStructPtr[ServerlessV2ScalingConfiguration])
-	err = api.Decode(err, m, "NetworkType", &s.NetworkType, api.SetStringPtr)
-	err = api.Decode(err, m, "RdsCustomClusterConfiguration", &s.RdsCustomClusterConfiguration, api.SetStructPtr[RdsCustomClusterConfiguration])
-	err = api.Decode(err, m, "EngineLifecycleSupport", &s.EngineLifecycleSupport, api.SetStringPtr)
-	return err
-}
+func (*ModifyOptionGroupResult) ConvType() (api.Table, int32) { return convTable[:], 419 }
 
-func (s *RestoreDBClusterFromSnapshotMessage) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.PutList(m, "AvailabilityZones", s.AvailabilityZones, api.DynString)
-	api.Put(m, "DBClusterIdentifier", s.DBClusterIdentifier, api.DynString)
-	api.Put(m, "SnapshotIdentifier", s.SnapshotIdentifier, api.DynString)
-	api.Put(m, "Engine", s.Engine, api.DynString)
-	api.Put(m, "EngineVersion", s.EngineVersion, api.DynString)
-	api.Put(m, "Port", s.Port, api.DynInt32)
-	api.Put(m, "DBSubnetGroupName", s.DBSubnetGroupName, api.DynString)
-	api.Put(m, "DatabaseName", s.DatabaseName, api.DynString)
-	api.Put(m, "OptionGroupName", s.OptionGroupName, api.DynString)
-	api.PutList(m, "VpcSecurityGroupIds", s.VpcSecurityGroupIds, api.DynString)
-	api.PutList(m, "Tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
-	api.Put(m, "KmsKeyId", s.KmsKeyId, api.DynString)
-	api.Put(m, "EnableIAMDatabaseAuthentication", s.EnableIAMDatabaseAuthentication, api.DynBool)
-	api.Put(m, "BacktrackWindow", s.BacktrackWindow, api.DynInt64)
-	api.PutList(m, "EnableCloudwatchLogsExports", s.EnableCloudwatchLogsExports, api.DynString)
-	api.Put(m, "EngineMode", s.EngineMode, api.DynString)
-	api.PutStruct(m, "ScalingConfiguration", s.ScalingConfiguration)
-	api.Put(m, "DBClusterParameterGroupName", s.DBClusterParameterGroupName, api.DynString)
-	api.Put(m, "DeletionProtection", s.DeletionProtection, api.DynBool)
-	api.Put(m, "CopyTagsToSnapshot", s.CopyTagsToSnapshot, api.DynBool)
-	api.Put(m, "Domain", s.Domain, api.DynString)
-	api.Put(m, "DomainIAMRoleName", s.DomainIAMRoleName, api.DynString)
-	api.Put(m, "DBClusterInstanceClass", s.DBClusterInstanceClass, api.DynString)
-	api.Put(m, "StorageType", s.StorageType, api.DynString)
-	api.Put(m, "Iops", s.Iops, api.DynInt32)
-	api.Put(m, "PubliclyAccessible", s.PubliclyAccessible, api.DynBool)
-	api.PutStruct(m, "ServerlessV2ScalingConfiguration", s.ServerlessV2ScalingConfiguration)
-	api.Put(m, "NetworkType", s.NetworkType, api.DynString)
-	api.PutStruct(m, "RdsCustomClusterConfiguration", s.RdsCustomClusterConfiguration)
-	api.Put(m, "EngineLifecycleSupport", s.EngineLifecycleSupport, api.DynString)
-	return m
-}
+func (*ModifyTenantDatabaseMessage) ConvType() (api.Table, int32) { return convTable[:], 420 }
 
-func (s *RestoreDBClusterFromSnapshotResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DBCluster", &s.DBCluster, api.SetStructPtr[DBCluster])
-	return err
-}
+func (*ModifyTenantDatabaseResult) ConvType() (api.Table, int32) { return convTable[:], 421 }
 
-func (s *RestoreDBClusterFromSnapshotResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "DBCluster", s.DBCluster)
-	return m
-}
+func (*NetworkTypeNotSupported) ConvType() (api.Table, int32) { return convTable[:], 422 }
 
-func (s *RestoreDBClusterToPointInTimeMessage) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DBClusterIdentifier", &s.DBClusterIdentifier, api.SetStringPtr)
-	err = api.Decode(err, m, "RestoreType", &s.RestoreType, api.SetStringPtr)
-	err = api.Decode(err, m, "SourceDBClusterIdentifier", &s.SourceDBClusterIdentifier, api.SetStringPtr)
-	err = api.Decode(err, m, "RestoreToTime", &s.RestoreToTime, api.SetTimePtr)
-	err = api.Decode(err, m, "UseLatestRestorableTime", &s.UseLatestRestorableTime, api.SetBoolPtr)
-	err = api.Decode(err, m, "Port", &s.Port, api.SetInt32Ptr)
-	err = api.Decode(err, m, "DBSubnetGroupName", &s.DBSubnetGroupName, api.SetStringPtr)
-	err = api.Decode(err, m, "OptionGroupName", &s.OptionGroupName, api.SetStringPtr)
-	err = api.Decode(err, m, "VpcSecurityGroupIds", &s.VpcSecurityGroupIds, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]Tag, v any) error {
-		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "KmsKeyId", &s.KmsKeyId, api.SetStringPtr)
-	err = api.Decode(err, m, "EnableIAMDatabaseAuthentication", &s.EnableIAMDatabaseAuthentication, api.SetBoolPtr)
-	err = api.Decode(err, m, "BacktrackWindow", &s.BacktrackWindow, api.SetInt64Ptr)
-	err = api.Decode(err, m, "EnableCloudwatchLogsExports", &s.EnableCloudwatchLogsExports, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "DBClusterParameterGroupName", &s.DBClusterParameterGroupName, api.SetStringPtr)
-	err = api.Decode(err, m, "DeletionProtection", &s.DeletionProtection, api.SetBoolPtr)
-	err = api.Decode(err, m, "CopyTagsToSnapshot", &s.CopyTagsToSnapshot, api.SetBoolPtr)
-	err = api.Decode(err, m, "Domain", &s.Domain, api.SetStringPtr)
-	err = api.Decode(err, m, "DomainIAMRoleName", &s.DomainIAMRoleName, api.SetStringPtr)
-	err = api.Decode(err, m, "ScalingConfiguration", &s.ScalingConfiguration, api.SetStructPtr[ScalingConfiguration])
-	err = api.Decode(err, m, "EngineMode", &s.EngineMode, api.SetStringPtr)
-	err = api.Decode(err, m, "DBClusterInstanceClass", &s.DBClusterInstanceClass, api.SetStringPtr)
-	err = api.Decode(err, m, "StorageType", &s.StorageType, api.SetStringPtr)
-	err = api.Decode(err, m, "PubliclyAccessible", &s.PubliclyAccessible, api.SetBoolPtr)
-	err = api.Decode(err, m, "Iops", &s.Iops, api.SetInt32Ptr)
-	err = api.Decode(err, m, "ServerlessV2ScalingConfiguration", &s.ServerlessV2ScalingConfiguration, api.SetStructPtr[ServerlessV2ScalingConfiguration])
-	err = api.Decode(err, m, "NetworkType", &s.NetworkType, api.SetStringPtr)
-	err = api.Decode(err, m, "SourceDbClusterResourceId", &s.SourceDbClusterResourceId, api.SetStringPtr)
-	err = api.Decode(err, m, "RdsCustomClusterConfiguration", &s.RdsCustomClusterConfiguration, api.SetStructPtr[RdsCustomClusterConfiguration])
-	err = api.Decode(err, m, "EngineLifecycleSupport", &s.EngineLifecycleSupport, api.SetStringPtr)
-	return err
-}
+func (*Option) ConvType() (api.Table, int32) { return convTable[:], 423 }
 
-func (s *RestoreDBClusterToPointInTimeMessage) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "DBClusterIdentifier", s.DBClusterIdentifier, api.DynString)
-	api.Put(m, "RestoreType", s.RestoreType, api.DynString)
-	api.Put(m, "SourceDBClusterIdentifier", s.SourceDBClusterIdentifier, api.DynString)
-	api.Put(m, "RestoreToTime", s.RestoreToTime, api.DynTime)
-	api.Put(m, "UseLatestRestorableTime", s.UseLatestRestorableTime, api.DynBool)
-	api.Put(m, "Port", s.Port, api.DynInt32)
-	api.Put(m, "DBSubnetGroupName", s.DBSubnetGroupName, api.DynString)
-	api.Put(m, "OptionGroupName", s.OptionGroupName, api.DynString)
-	api.PutList(m, "VpcSecurityGroupIds", s.VpcSecurityGroupIds, api.DynString)
-	api.PutList(m, "Tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
-	api.Put(m, "KmsKeyId", s.KmsKeyId, api.DynString)
-	api.Put(m, "EnableIAMDatabaseAuthentication", s.EnableIAMDatabaseAuthentication, api.DynBool)
-	api.Put(m, "BacktrackWindow", s.BacktrackWindow, api.DynInt64)
-	api.PutList(m, "EnableCloudwatchLogsExports", s.EnableCloudwatchLogsExports, api.DynString)
-	api.Put(m, "DBClusterParameterGroupName", s.DBClusterParameterGroupName, api.DynString)
-	api.Put(m, "DeletionProtection", s.DeletionProtection, api.DynBool)
-	api.Put(m, "CopyTagsToSnapshot", s.CopyTagsToSnapshot, api.DynBool)
-	api.Put(m, "Domain", s.Domain, api.DynString)
-	api.Put(m, "DomainIAMRoleName", s.DomainIAMRoleName, api.DynString)
-	api.PutStruct(m, "ScalingConfiguration", s.ScalingConfiguration)
-	api.Put(m, "EngineMode", s.EngineMode, api.DynString)
-	api.Put(m, "DBClusterInstanceClass", s.DBClusterInstanceClass, api.DynString)
-	api.Put(m, "StorageType", s.StorageType, api.DynString)
-	api.Put(m, "PubliclyAccessible", s.PubliclyAccessible, api.DynBool)
-	api.Put(m, "Iops", s.Iops, api.DynInt32)
-	api.PutStruct(m, "ServerlessV2ScalingConfiguration", s.ServerlessV2ScalingConfiguration)
-	api.Put(m, "NetworkType", s.NetworkType, api.DynString)
-	api.Put(m, "SourceDbClusterResourceId", s.SourceDbClusterResourceId, api.DynString)
-	api.PutStruct(m, "RdsCustomClusterConfiguration", s.RdsCustomClusterConfiguration)
-	api.Put(m, "EngineLifecycleSupport", s.EngineLifecycleSupport, api.DynString)
-	return m
-}
+func (*OptionConfiguration) ConvType() (api.Table, int32) { return convTable[:], 424 }
 
-func (s *RestoreDBClusterToPointInTimeResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DBCluster", &s.DBCluster, api.SetStructPtr[DBCluster])
-	return err
-}
+func (*OptionGroup) ConvType() (api.Table, int32) { return convTable[:], 425 }
 
-func (s *RestoreDBClusterToPointInTimeResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "DBCluster", s.DBCluster)
-	return m
-}
+func (*OptionGroupAlreadyExistsFault) ConvType() (api.Table, int32) { return convTable[:], 426 }
 
-func (s *RestoreDBInstanceFromDBSnapshotMessage) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DBInstanceIdentifier", &s.DBInstanceIdentifier, api.SetStringPtr)
-	err = api.Decode(err, m, "DBSnapshotIdentifier", &s.DBSnapshotIdentifier, api.SetStringPtr)
-	err = api.Decode(err, m, "DBInstanceClass", &s.DBInstanceClass, api.SetStringPtr)
-	err = api.Decode(err, m, "Port", &s.Port, api.SetInt32Ptr)
-	err = api.Decode(err, m, "AvailabilityZone", &s.AvailabilityZone, api.SetStringPtr)
-	err = api.Decode(err, m, "DBSubnetGroupName", &s.DBSubnetGroupName, api.SetStringPtr)
-	err = api.Decode(err, m, "MultiAZ", &s.MultiAZ, api.SetBoolPtr)
-	err = api.Decode(err, m, "PubliclyAccessible", &s.PubliclyAccessible, api.SetBoolPtr)
-	err = api.Decode(err, m, "AutoMinorVersionUpgrade", &s.AutoMinorVersionUpgrade, api.SetBoolPtr)
-	err = api.Decode(err, m, "LicenseModel", &s.LicenseModel, api.SetStringPtr)
-	err = api.Decode(err, m, "DBName", &s.DBName, api.SetStringPtr)
-	err = api.Decode(err, m, "Engine", &s.Engine, api.SetStringPtr)
-	err = api.Decode(err, m, "Iops", &s.Iops, api.SetInt32Ptr)
-	err = api.Decode(err, m, "OptionGroupName", &s.OptionGroupName, api.SetStringPtr)
-	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]Tag, v any) error {
-		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "StorageType", &s.StorageType, api.SetStringPtr)
-	err = api.Decode(err, m, "TdeCredentialArn", &s.TdeCredentialArn, api.SetStringPtr)
-	err = api.Decode(err, m, "TdeCredentialPassword", &s.TdeCredentialPassword, api.SetStringPtr)
-	err = api.Decode(err, m, "VpcSecurityGroupIds", &s.VpcSecurityGroupIds, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "Domain", &s.Domain, api.SetStringPtr)
-	err = api.Decode(err, m, "DomainFqdn", &s.DomainFqdn, api.SetStringPtr)
-	err = api.Decode(err, m, "DomainOu", &s.DomainOu, api.SetStringPtr)
-	err = api.Decode(err, m, "DomainAuthSecretArn", &s.DomainAuthSecretArn, api.SetStringPtr)
-	err = api.Decode(err, m, "DomainDnsIps", &s.DomainDnsIps, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "CopyTagsToSnapshot", &s.CopyTagsToSnapshot, api.SetBoolPtr)
-	err = api.Decode(err, m, "DomainIAMRoleName", &s.DomainIAMRoleName, api.SetStringPtr)
-	err = api.Decode(err, m, "EnableIAMDatabaseAuthentication", &s.EnableIAMDatabaseAuthentication, api.SetBoolPtr)
-	err = api.Decode(err, m, "EnableCloudwatchLogsExports", &s.EnableCloudwatchLogsExports, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "ProcessorFeatures", &s.ProcessorFeatures, func(p *[]ProcessorFeature, v any) error {
-		return api.SetList(p, v, func(p *ProcessorFeature, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "UseDefaultProcessorFeatures", &s.UseDefaultProcessorFeatures, api.SetBoolPtr)
-	err = api.Decode(err, m, "DBParameterGroupName", &s.DBParameterGroupName, api.SetStringPtr)
-	err = api.Decode(err, m, "DeletionProtection", &s.DeletionProtection, api.SetBoolPtr)
-	err = api.Decode(err, m, "EnableCustomerOwnedIp", &s.EnableCustomerOwnedIp, api.SetBoolPtr)
-	err = api.Decode(err, m, "CustomIamInstanceProfile", &s.CustomIamInstanceProfile, api.SetStringPtr)
-	err = api.Decode(err, m, "BackupTarget", &s.BackupTarget, api.SetStringPtr)
-	err = api.Decode(err, m, "NetworkType", &s.NetworkType, api.SetStringPtr)
-	err = api.Decode(err, m, "StorageThroughput", &s.StorageThroughput, api.SetInt32Ptr)
-	err = api.Decode(err, m, "DBClusterSnapshotIdentifier", &s.DBClusterSnapshotIdentifier, api.SetStringPtr)
-	err = api.Decode(err, m, "AllocatedStorage", &s.AllocatedStorage, api.SetInt32Ptr)
-	err = api.Decode(err, m, "DedicatedLogVolume", &s.DedicatedLogVolume, api.SetBoolPtr)
-	err = api.Decode(err, m, "CACertificateIdentifier", &s.CACertificateIdentifier, api.SetStringPtr)
-	err = api.Decode(err, m, "EngineLifecycleSupport", &s.EngineLifecycleSupport, api.SetStringPtr)
-	return err
-}
+func (*OptionGroupMembership) ConvType() (api.Table, int32) { return convTable[:], 427 }
 
-func (s *RestoreDBInstanceFromDBSnapshotMessage) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "DBInstanceIdentifier", s.DBInstanceIdentifier, api.DynString)
-	api.Put(m, "DBSnapshotIdentifier", s.DBSnapshotIdentifier, api.DynString)
-	api.Put(m, "DBInstanceClass", s.DBInstanceClass, api.DynString)
-	api.Put(m, "Port", s.Port, api.DynInt32)
-	api.Put(m, "AvailabilityZone", s.AvailabilityZone, api.DynString)
-	api.Put(m, "DBSubnetGroupName", s.DBSubnetGroupName, api.DynString)
-	api.Put(m, "MultiAZ", s.MultiAZ, api.DynBool)
-	api.Put(m, "PubliclyAccessible", s.PubliclyAccessible, api.DynBool)
-	api.Put(m, "AutoMinorVersionUpgrade", s.AutoMinorVersionUpgrade, api.DynBool)
-	api.Put(m, "LicenseModel", s.LicenseModel, api.DynString)
-	api.Put(m, "DBName", s.DBName, api.DynString)
-	api.Put(m, "Engine", s.Engine, api.DynString)
-	api.Put(m, "Iops", s.Iops, api.DynInt32)
-	api.Put(m, "OptionGroupName", s.OptionGroupName, api.DynString)
-	api.PutList(m, "Tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
-	api.Put(m, "StorageType", s.StorageType, api.DynString)
-	api.Put(m, "TdeCredentialArn", s.TdeCredentialArn, api.DynString)
-	api.Put(m, "TdeCredentialPassword", s.TdeCredentialPassword, api.DynString)
-	api.PutList(m, "VpcSecurityGroupIds", s.VpcSecurityGroupIds, api.DynString)
-	api.Put(m, "Domain", s.Domain, api.DynString)
-	api.Put(m, "DomainFqdn", s.DomainFqdn, api.DynString)
-	api.Put(m, "DomainOu", s.DomainOu, api.DynString)
-	api.Put(m, "DomainAuthSecretArn", s.DomainAuthSecretArn, api.DynString)
-	api.PutList(m, "DomainDnsIps", s.DomainDnsIps, api.DynString)
-	api.Put(m, "CopyTagsToSnapshot", s.CopyTagsToSnapshot, api.DynBool)
-	api.Put(m, "DomainIAMRoleName", s.DomainIAMRoleName, api.DynString)
-	api.Put(m, "EnableIAMDatabaseAuthentication", s.EnableIAMDatabaseAuthentication, api.DynBool)
-	api.PutList(m, "EnableCloudwatchLogsExports", s.EnableCloudwatchLogsExports, api.DynString)
-	api.PutList(m, "ProcessorFeatures", s.ProcessorFeatures, func(e ProcessorFeature) any { return e.ToDynamic() })
-	api.Put(m, "UseDefaultProcessorFeatures", s.UseDefaultProcessorFeatures, api.DynBool)
-	api.Put(m, "DBParameterGroupName", s.DBParameterGroupName, api.DynString)
-	api.Put(m, "DeletionProtection", s.DeletionProtection, api.DynBool)
-	api.Put(m, "EnableCustomerOwnedIp", s.EnableCustomerOwnedIp, api.DynBool)
-	api.Put(m, "CustomIamInstanceProfile", s.CustomIamInstanceProfile, api.DynString)
-	api.Put(m, "BackupTarget", s.BackupTarget, api.DynString)
-	api.Put(m, "NetworkType", s.NetworkType, api.DynString)
-	api.Put(m, "StorageThroughput", s.StorageThroughput, api.DynInt32)
-	api.Put(m, "DBClusterSnapshotIdentifier", s.DBClusterSnapshotIdentifier, api.DynString)
-	api.Put(m, "AllocatedStorage", s.AllocatedStorage, api.DynInt32)
-	api.Put(m, "DedicatedLogVolume", s.DedicatedLogVolume, api.DynBool)
-	api.Put(m, "CACertificateIdentifier", s.CACertificateIdentifier, api.DynString)
-	api.Put(m, "EngineLifecycleSupport", s.EngineLifecycleSupport, api.DynString)
-	return m
-}
+func (*OptionGroupNotFoundFault) ConvType() (api.Table, int32) { return convTable[:], 428 }
 
-func (s *RestoreDBInstanceFromDBSnapshotResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DBInstance", &s.DBInstance, api.SetStructPtr[DBInstance])
-	return err
-}
+func (*OptionGroupOption) ConvType() (api.Table, int32) { return convTable[:], 429 }
 
-func (s *RestoreDBInstanceFromDBSnapshotResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "DBInstance", s.DBInstance)
-	return m
-}
+func (*OptionGroupOptionSetting) ConvType() (api.Table, int32) { return convTable[:], 430 }
 
-func (s *RestoreDBInstanceFromS3Message) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DBName", &s.DBName, api.SetStringPtr)
-	err = api.Decode(err, m, "DBInstanceIdentifier", &s.DBInstanceIdentifier, api.SetStringPtr)
-	err = api.Decode(err, m, "AllocatedStorage", &s.AllocatedStorage, api.SetInt32Ptr)
-	err = api.Decode(err, m, "DBInstanceClass", &s.DBInstanceClass, api.SetStringPtr)
-	err = api.Decode(err, m, "Engine", &s.Engine, api.SetStringPtr)
-	err = api.Decode(err, m, "MasterUsername", &s.MasterUsername, api.SetStringPtr)
-	err = api.Decode(err, m, "MasterUserPassword", &s.MasterUserPassword, api.SetStringPtr)
-	err = api.Decode(err, m, "DBSecurityGroups", &s.DBSecurityGroups, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "VpcSecurityGroupIds", &s.VpcSecurityGroupIds, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "AvailabilityZone", &s.AvailabilityZone, api.SetStringPtr)
-	err = api.Decode(err, m, "DBSubnetGroupName", &s.DBSubnetGroupName, api.SetStringPtr)
-	err = api.Decode(err, m, "PreferredMaintenanceWindow", &s.PreferredMaintenanceWindow, api.SetStringPtr)
-	err = api.Decode(err, m, "DBParameterGroupName", &s.DBParameterGroupName, api.SetStringPtr)
-	err = api.Decode(err, m, "BackupRetentionPeriod", &s.BackupRetentionPeriod, api.SetInt32Ptr)
-	err = api.Decode(err, m, "PreferredBackupWindow", &s.PreferredBackupWindow, api.SetStringPtr)
-	err = api.Decode(err, m, "Port", &s.Port, api.SetInt32Ptr)
-	err = api.Decode(err, m, "MultiAZ", &s.MultiAZ, api.SetBoolPtr)
-	err = api.Decode(err, m, "EngineVersion", &s.EngineVersion, api.SetStringPtr)
-	err = api.Decode(err, m, "AutoMinorVersionUpgrade", &s.AutoMinorVersionUpgrade, api.SetBoolPtr)
-	err = api.Decode(err, m, "LicenseModel", &s.LicenseModel, api.SetStringPtr)
-	err = api.Decode(err, m, "Iops", &s.Iops, api.SetInt32Ptr)
-	err = api.Decode(err, m, "OptionGroupName", &s.OptionGroupName, api.SetStringPtr)
-	err = api.Decode(err, m, "PubliclyAccessible", &s.PubliclyAccessible, api.SetBoolPtr)
-	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]Tag, v any) error {
-		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "StorageType", &s.StorageType, api.SetStringPtr)
-	err = api.Decode(err, m, "StorageEncrypted", &s.StorageEncrypted, api.SetBoolPtr)
-	err = api.Decode(err, m, "KmsKeyId", &s.KmsKeyId, api.SetStringPtr)
-	err = api.Decode(err, m, "CopyTagsToSnapshot", &s.CopyTagsToSnapshot, api.SetBoolPtr)
-	err = api.Decode(err, m, "MonitoringInterval", &s.MonitoringInterval, api.SetInt32Ptr)
-	err = api.Decode(err, m, "MonitoringRoleArn", &s.MonitoringRoleArn, api.SetStringPtr)
-	err = api.Decode(err, m, "EnableIAMDatabaseAuthentication", &s.EnableIAMDatabaseAuthentication, api.SetBoolPtr)
-	err = api.Decode(err, m, "SourceEngine", &s.SourceEngine, api.SetStringPtr)
-	err = api.Decode(err, m, "SourceEngineVersion", &s.SourceEngineVersion, api.SetStringPtr)
-	err = api.Decode(err, m, "S3BucketName", &s.S3BucketName, api.SetStringPtr)
-	err = api.Decode(err, m, "S3Prefix", &s.S3Prefix, api.SetStringPtr)
-	err = api.Decode(err, m, "S3IngestionRoleArn", &s.S3IngestionRoleArn, api.SetStringPtr)
-	err = api.Decode(err, m, "EnablePerformanceInsights", &s.EnablePerformanceInsights, api.SetBoolPtr)
-	err = api.Decode(err, m, "PerformanceInsightsKMSKeyId", &s.PerformanceInsightsKMSKeyId, api.SetStringPtr)
-	err = api.Decode(err, m, "PerformanceInsightsRetentionPeriod", &s.PerformanceInsightsRetentionPeriod, api.SetInt32Ptr)
-	err = api.Decode(err, m, "EnableCloudwatchLogsExports", &s.EnableCloudwatchLogsExports, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "ProcessorFeatures", &s.ProcessorFeatures, func(p *[]ProcessorFeature, v any) error {
-		return api.SetList(p, v, func(p *ProcessorFeature, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "UseDefaultProcessorFeatures", &s.UseDefaultProcessorFeatures, api.SetBoolPtr)
-	err = api.Decode(err, m, "DeletionProtection", &s.DeletionProtection, api.SetBoolPtr)
-	err = api.Decode(err, m, "MaxAllocatedStorage", &s.MaxAllocatedStorage, api.SetInt32Ptr)
-	err = api.Decode(err, m, "NetworkType", &s.NetworkType, api.SetStringPtr)
-	err = api.Decode(err, m, "StorageThroughput", &s.StorageThroughput, api.SetInt32Ptr)
-	err = api.Decode(err, m, "ManageMasterUserPassword", &s.ManageMasterUserPassword, api.SetBoolPtr)
-	err = api.Decode(err, m, "MasterUserSecretKmsKeyId", &s.MasterUserSecretKmsKeyId, api.SetStringPtr)
-	err = api.Decode(err, m, "DedicatedLogVolume", &s.DedicatedLogVolume, api.SetBoolPtr)
-	err = api.Decode(err, m, "CACertificateIdentifier", &s.CACertificateIdentifier, api.SetStringPtr)
-	err = api.Decode(err, m, "EngineLifecycleSupport", &s.EngineLifecycleSupport, api.SetStringPtr)
-	return err
-}
+func (*OptionGroupOptionsMessage) ConvType() (api.Table, int32) { return convTable[:], 431 }
 
-func (s *RestoreDBInstanceFromS3Message) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "DBName", s.DBName, api.DynString)
-	api.Put(m, "DBInstanceIdentifier", s.DBInstanceIdentifier, api.DynString)
-	api.Put(m, "AllocatedStorage", s.AllocatedStorage, api.DynInt32)
-	api.Put(m, "DBInstanceClass", s.DBInstanceClass, api.DynString)
-	api.Put(m, "Engine", s.Engine, api.DynString)
-	api.Put(m, "MasterUsername", s.MasterUsername, api.DynString)
-	api.Put(m, "MasterUserPassword", s.MasterUserPassword, api.DynString)
-	api.PutList(m, "DBSecurityGroups", s.DBSecurityGroups, api.DynString)
-	api.PutList(m, "VpcSecurityGroupIds", s.VpcSecurityGroupIds, api.DynString)
-	api.Put(m, "AvailabilityZone", s.AvailabilityZone, api.DynString)
-	api.Put(m, "DBSubnetGroupName", s.DBSubnetGroupName, api.DynString)
-	api.Put(m, "PreferredMaintenanceWindow", s.PreferredMaintenanceWindow, api.DynString)
-	api.Put(m, "DBParameterGroupName", s.DBParameterGroupName, api.DynString)
-	api.Put(m, "BackupRetentionPeriod", s.BackupRetentionPeriod, api.DynInt32)
-	api.Put(m, "PreferredBackupWindow", s.PreferredBackupWindow, api.DynString)
-	api.Put(m, "Port", s.Port, api.DynInt32)
-	api.Put(m, "MultiAZ", s.MultiAZ, api.DynBool)
-	api.Put(m, "EngineVersion", s.EngineVersion, api.DynString)
-	api.Put(m, "AutoMinorVersionUpgrade", s.AutoMinorVersionUpgrade, api.DynBool)
-	api.Put(m, "LicenseModel", s.LicenseModel, api.DynString)
-	api.Put(m, "Iops", s.Iops, api.DynInt32)
-	api.Put(m, "OptionGroupName", s.OptionGroupName, api.DynString)
-	api.Put(m, "PubliclyAccessible", s.PubliclyAccessible, api.DynBool)
-	api.PutList(m, "Tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
-	api.Put(m, "StorageType", s.StorageType, api.DynString)
-	api.Put(m, "StorageEncrypted", s.StorageEncrypted, api.DynBool)
-	api.Put(m, "KmsKeyId", s.KmsKeyId, api.DynString)
-	api.Put(m, "CopyTagsToSnapshot", s.CopyTagsToSnapshot, api.DynBool)
-	api.Put(m, "MonitoringInterval", s.MonitoringInterval, api.DynInt32)
-	api.Put(m, "MonitoringRoleArn", s.MonitoringRoleArn, api.DynString)
-	api.Put(m, "EnableIAMDatabaseAuthentication", s.EnableIAMDatabaseAuthentication, api.DynBool)
-	api.Put(m, "SourceEngine", s.SourceEngine, api.DynString)
-	api.Put(m, "SourceEngineVersion", s.SourceEngineVersion, api.DynString)
-	api.Put(m, "S3BucketName", s.S3BucketName, api.DynString)
-	api.Put(m, "S3Prefix", s.S3Prefix, api.DynString)
-	api.Put(m, "S3IngestionRoleArn", s.S3IngestionRoleArn, api.DynString)
-	api.Put(m, "EnablePerformanceInsights", s.EnablePerformanceInsights, api.DynBool)
-	api.Put(m, "PerformanceInsightsKMSKeyId", s.PerformanceInsightsKMSKeyId, api.DynString)
-	api.Put(m, "PerformanceInsightsRetentionPeriod", s.PerformanceInsightsRetentionPeriod, api.DynInt32)
-	api.PutList(m, "EnableCloudwatchLogsExports", s.EnableCloudwatchLogsExports, api.DynString)
-	api.PutList(m, "ProcessorFeatures", s.ProcessorFeatures, func(e ProcessorFeature) any { return e.ToDynamic() })
-	api.Put(m, "UseDefaultProcessorFeatures", s.UseDefaultProcessorFeatures, api.DynBool)
-	api.Put(m, "DeletionProtection", s.DeletionProtection, api.DynBool)
-	api.Put(m, "MaxAllocatedStorage", s.MaxAllocatedStorage, api.DynInt32)
-	api.Put(m, "NetworkType", s.NetworkType, api.DynString)
-	api.Put(m, "StorageThroughput", s.StorageThroughput, api.DynInt32)
-	api.Put(m, "ManageMasterUserPassword", s.ManageMasterUserPassword, api.DynBool)
-	api.Put(m, "MasterUserSecretKmsKeyId", s.MasterUserSecretKmsKeyId, api.DynString)
-	api.Put(m, "DedicatedLogVolume", s.DedicatedLogVolume, api.DynBool)
-	api.Put(m, "CACertificateIdentifier", s.CACertificateIdentifier, api.DynString)
-	api.Put(m, "EngineLifecycleSupport", s.EngineLifecycleSupport, api.DynString)
-	return m
-}
+func (*OptionGroupQuotaExceededFault) ConvType() (api.Table, int32) { return convTable[:], 432 }
 
-func (s *RestoreDBInstanceFromS3Result) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DBInstance", &s.DBInstance, api.SetStructPtr[DBInstance])
-	return err
-}
+func (*OptionGroups) ConvType() (api.Table, int32) { return convTable[:], 433 }
 
-func (s *RestoreDBInstanceFromS3Result) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "DBInstance", s.DBInstance)
-	return m
-}
+func (*OptionSetting) ConvType() (api.Table, int32) { return convTable[:], 434 }
 
-func (s *RestoreDBInstanceToPointInTimeMessage) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "SourceDBInstanceIdentifier", &s.SourceDBInstanceIdentifier, api.SetStringPtr)
-	err = api.Decode(err, m, "TargetDBInstanceIdentifier", &s.TargetDBInstanceIdentifier, api.SetStringPtr)
-	err = api.Decode(err, m, "RestoreTime", &s.RestoreTime, api.SetTimePtr)
-	err = api.Decode(err, m, "UseLatestRestorableTime", &s.UseLatestRestorableTime, api.SetBoolPtr)
-	err = api.Decode(err, m, "DBInstanceClass", &s.DBInstanceClass, api.SetStringPtr)
-	err = api.Decode(err, m, "Port", &s.Port, api.SetInt32Ptr)
-	err = api.Decode(err, m, "AvailabilityZone", &s.AvailabilityZone, api.SetStringPtr)
-	err = api.Decode(err, m, "DBSubnetGroupName", &s.DBSubnetGroupName, api.SetStringPtr)
-	err = api.Decode(err, m, "MultiAZ", &s.MultiAZ, api.SetBoolPtr)
-	err = api.Decode(err, m, "PubliclyAccessible", &s.PubliclyAccessible, api.SetBoolPtr)
-	err = api.Decode(err, m, "AutoMinorVersionUpgrade", &s.AutoMinorVersionUpgrade, api.SetBoolPtr)
-	err = api.Decode(err, m, "LicenseModel", &s.LicenseModel, api.SetStringPtr)
-	err = api.Decode(err, m, "DBName", &s.DBName, api.SetStringPtr)
-	err = api.Decode(err, m, "Engine", &s.Engine, api.SetStringPtr)
-	err = api.Decode(err, m, "Iops", &s.Iops, api.SetInt32Ptr)
-	err = api.Decode(err, m, "OptionGroupName", &s.OptionGroupName, api.SetStringPtr)
-	err = api.Decode(err, m, "CopyTagsToSnapshot", &s.CopyTagsToSnapshot, api.SetBoolPtr)
-	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]Tag, v any) error {
-		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "StorageType", &s.StorageType, api.SetStringPtr)
-	err = api.Decode(err, m, "TdeCredentialArn", &s.TdeCredentialArn, api.SetStringPtr)
-	err = api.Decode(err, m, "TdeCredentialPassword", &s.TdeCredentialPassword, api.SetStringPtr)
-	err = api.Decode(err, m, "VpcSecurityGroupIds", &s.VpcSecurityGroupIds, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "Domain", &s.Domain, api.SetStringPtr)
-	err = api.Decode(err, m, "DomainIAMRoleName", &s.DomainIAMRoleName, api.SetStringPtr)
-	err = api.Decode(err, m, "DomainFqdn", &s.DomainFqdn, api.SetStringPtr)
-	err = api.Decode(err, m, "DomainOu", &s.DomainOu, api.SetStringPtr)
-	err = api.Decode(err, m, "DomainAuthSecretArn", &s.DomainAuthSecretArn, api.SetStringPtr)
-	err = api.Decode(err, m, "DomainDnsIps", &s.DomainDnsIps, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "EnableIAMDatabaseAuthentication", &s.EnableIAMDatabaseAuthentication, api.SetBoolPtr)
-	err = api.Decode(err, m, "EnableCloudwatchLogsExports", &s.EnableCloudwatchLogsExports, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "ProcessorFeatures", &s.ProcessorFeatures, func(p *[]ProcessorFeature, v any) error {
-		return api.SetList(p, v, func(p *ProcessorFeature, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "UseDefaultProcessorFeatures", &s.UseDefaultProcessorFeatures, api.SetBoolPtr)
-	err = api.Decode(err, m, "DBParameterGroupName", &s.DBParameterGroupName, api.SetStringPtr)
-	err = api.Decode(err, m, "DeletionProtection", &s.DeletionProtection, api.SetBoolPtr)
-	err = api.Decode(err, m, "SourceDbiResourceId", &s.SourceDbiResourceId, api.SetStringPtr)
-	err = api.Decode(err, m, "MaxAllocatedStorage", &s.MaxAllocatedStorage, api.SetInt32Ptr)
-	err = api.Decode(err, m, "SourceDBInstanceAutomatedBackupsArn", &s.SourceDBInstanceAutomatedBackupsArn, api.SetStringPtr)
-	err = api.Decode(err, m, "EnableCustomerOwnedIp", &s.EnableCustomerOwnedIp, api.SetBoolPtr)
-	err = api.Decode(err, m, "CustomIamInstanceProfile", &s.CustomIamInstanceProfile, api.SetStringPtr)
-	err = api.Decode(err, m, "BackupTarget", &s.BackupTarget, api.SetStringPtr)
-	err = api.Decode(err, m, "NetworkType", &s.NetworkType, api.SetStringPtr)
-	err = api.Decode(err, m, "StorageThroughput", &s.StorageThroughput, api.SetInt32Ptr)
-	err = api.Decode(err, m, "AllocatedStorage", &s.AllocatedStorage, api.SetInt32Ptr)
-	err = api.Decode(err, m, "DedicatedLogVolume", &s.DedicatedLogVolume, api.SetBoolPtr)
-	err = api.Decode(err, m, "CACertificateIdentifier", &s.CACertificateIdentifier, api.SetStringPtr)
-	err = api.Decode(err, m, "EngineLifecycleSupport", &s.EngineLifecycleSupport, api.SetStringPtr)
-	return err
-}
+func (*OptionVersion) ConvType() (api.Table, int32) { return convTable[:], 435 }
 
-func (s *RestoreDBInstanceToPointInTimeMessage) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "SourceDBInstanceIdentifier", s.SourceDBInstanceIdentifier, api.DynString)
-	api.Put(m, "TargetDBInstanceIdentifier", s.TargetDBInstanceIdentifier, api.DynString)
-	api.Put(m, "RestoreTime", s.RestoreTime, api.DynTime)
-	api.Put(m, "UseLatestRestorableTime", s.UseLatestRestorableTime, api.DynBool)
-	api.Put(m, "DBInstanceClass", s.DBInstanceClass, api.DynString)
-	api.Put(m, "Port", s.Port, api.DynInt32)
-	api.Put(m, "AvailabilityZone", s.AvailabilityZone, api.DynString)
-	api.Put(m, "DBSubnetGroupName", s.DBSubnetGroupName, api.DynString)
-	api.Put(m, "MultiAZ", s.MultiAZ, api.DynBool)
-	api.Put(m, "PubliclyAccessible", s.PubliclyAccessible, api.DynBool)
-	api.Put(m, "AutoMinorVersionUpgrade", s.AutoMinorVersionUpgrade, api.DynBool)
-	api.Put(m, "LicenseModel", s.LicenseModel, api.DynString)
-	api.Put(m, "DBName", s.DBName, api.DynString)
-	api.Put(m, "Engine", s.Engine, api.DynString)
-	api.Put(m, "Iops", s.Iops, api.DynInt32)
-	api.Put(m, "OptionGroupName", s.OptionGroupName, api.DynString)
-	api.Put(m, "CopyTagsToSnapshot", s.CopyTagsToSnapshot, api.DynBool)
-	api.PutList(m, "Tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
-	api.Put(m, "StorageType", s.StorageType, api.DynString)
-	api.Put(m, "TdeCredentialArn", s.TdeCredentialArn, api.DynString)
-	api.Put(m, "TdeCredentialPassword", s.TdeCredentialPassword, api.DynString)
-	api.PutList(m, "VpcSecurityGroupIds", s.VpcSecurityGroupIds, api.DynString)
-	api.Put(m, "Domain", s.Domain, api.DynString)
-	api.Put(m, "DomainIAMRoleName", s.DomainIAMRoleName, api.DynString)
-	api.Put(m, "DomainFqdn", s.DomainFqdn, api.DynString)
-	api.Put(m, "DomainOu", s.DomainOu, api.DynString)
-	api.Put(m, "DomainAuthSecretArn", s.DomainAuthSecretArn, api.DynString)
-	api.PutList(m, "DomainDnsIps", s.DomainDnsIps, api.DynString)
-	api.Put(m, "EnableIAMDatabaseAuthentication", s.EnableIAMDatabaseAuthentication, api.DynBool)
-	api.PutList(m, "EnableCloudwatchLogsExports", s.EnableCloudwatchLogsExports, api.DynString)
-	api.PutList(m, "ProcessorFeatures", s.ProcessorFeatures, func(e ProcessorFeature) any { return e.ToDynamic() })
-	api.Put(m, "UseDefaultProcessorFeatures", s.UseDefaultProcessorFeatures, api.DynBool)
-	api.Put(m, "DBParameterGroupName", s.DBParameterGroupName, api.DynString)
-	api.Put(m, "DeletionProtection", s.DeletionProtection, api.DynBool)
-	api.Put(m, "SourceDbiResourceId", s.SourceDbiResourceId, api.DynString)
-	api.Put(m, "MaxAllocatedStorage", s.MaxAllocatedStorage, api.DynInt32)
-	api.Put(m, "SourceDBInstanceAutomatedBackupsArn", s.SourceDBInstanceAutomatedBackupsArn, api.DynString)
-	api.Put(m, "EnableCustomerOwnedIp", s.EnableCustomerOwnedIp, api.DynBool)
-	api.Put(m, "CustomIamInstanceProfile", s.CustomIamInstanceProfile, api.DynString)
-	api.Put(m, "BackupTarget", s.BackupTarget, api.DynString)
-	api.Put(m, "NetworkType", s.NetworkType, api.DynString)
-	api.Put(m, "StorageThroughput", s.StorageThroughput, api.DynInt32)
-	api.Put(m, "AllocatedStorage", s.AllocatedStorage, api.DynInt32)
-	api.Put(m, "DedicatedLogVolume", s.DedicatedLogVolume, api.DynBool)
-	api.Put(m, "CACertificateIdentifier", s.CACertificateIdentifier, api.DynString)
-	api.Put(m, "EngineLifecycleSupport", s.EngineLifecycleSupport, api.DynString)
-	return m
-}
+func (*OrderableDBInstanceOption) ConvType() (api.Table, int32) { return convTable[:], 436 }
 
-func (s *RestoreDBInstanceToPointInTimeResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DBInstance", &s.DBInstance, api.SetStructPtr[DBInstance])
-	return err
-}
+func (*OrderableDBInstanceOptionsMessage) ConvType() (api.Table, int32) { return convTable[:], 437 }
 
-func (s *RestoreDBInstanceToPointInTimeResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "DBInstance", s.DBInstance)
-	return m
-}
+func (*Outpost) ConvType() (api.Table, int32) { return convTable[:], 438 }
 
-func (s *RestoreWindow) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "EarliestTime", &s.EarliestTime, api.SetTimePtr)
-	err = api.Decode(err, m, "LatestTime", &s.LatestTime, api.SetTimePtr)
-	return err
-}
+func (*Parameter) ConvType() (api.Table, int32) { return convTable[:], 439 }
 
-func (s *RestoreWindow) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "EarliestTime", s.EarliestTime, api.DynTime)
-	api.Put(m, "LatestTime", s.LatestTime, api.DynTime)
-	return m
-}
+func (*PendingCloudwatchLogsExports) ConvType() (api.Table, int32) { return convTable[:], 440 }
 
-func (s *RevokeDBSecurityGroupIngressMessage) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DBSecurityGroupName", &s.DBSecurityGroupName, api.SetStringPtr)
-	err = api.Decode(err, m, "CIDRIP", &s.CIDRIP, api.SetStringPtr)
-	err = api.Decode(err, m, "EC2SecurityGroupName", &s.EC2SecurityGroupName, api.SetStringPtr)
-	err = api.Decode(err, m, "EC2SecurityGroupId", &s.EC2SecurityGroupId, api.SetStringPtr)
-	err = api.Decode(err, m, "EC2SecurityGroupOwnerId", &s.EC2SecurityGroupOwnerId, api.SetStringPtr)
-	return err
-}
+func (*PendingMaintenanceAction) ConvType() (api.Table, int32) { return convTable[:], 441 }
 
-func (s *RevokeDBSecurityGroupIngressMessage) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 5)
-	api.Put(m, "DBSecurityGroupName", s.DBSecurityGroupName, api.DynString)
-	api.Put(m, "CIDRIP", s.CIDRIP, api.DynString)
-	api.Put(m, "EC2SecurityGroupName", s.EC2SecurityGroupName, api.DynString)
-	api.Put(m, "EC2SecurityGroupId", s.EC2SecurityGroupId, api.DynString)
-	api.Put(m, "EC2SecurityGroupOwnerId", s.EC2SecurityGroupOwnerId, api.DynString)
-	return m
-}
+func (*PendingMaintenanceActionsMessage) ConvType() (api.Table, int32) { return convTable[:], 442 }
 
-func (s *RevokeDBSecurityGroupIngressResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DBSecurityGroup", &s.DBSecurityGroup, api.SetStructPtr[DBSecurityGroup])
-	return err
-}
+func (*PendingModifiedValues) ConvType() (api.Table, int32) { return convTable[:], 443 }
 
-func (s *RevokeDBSecurityGroupIngressResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "DBSecurityGroup", s.DBSecurityGroup)
-	return m
+func (*PerformanceInsightsMetricDimensionGroup) ConvType() (api.Table, int32) {
+	return convTable[:], 444
 }
 
-func (s *SNSInvalidTopicFault) FromDynamic(map[string]any) error { return nil }
-
-func (s *SNSInvalidTopicFault) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*PerformanceInsightsMetricQuery) ConvType() (api.Table, int32) { return convTable[:], 445 }
 
-func (s *SNSNoAuthorizationFault) FromDynamic(map[string]any) error { return nil }
+func (*PerformanceIssueDetails) ConvType() (api.Table, int32) { return convTable[:], 446 }
 
-func (s *SNSNoAuthorizationFault) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*PointInTimeRestoreNotEnabledFault) ConvType() (api.Table, int32) { return convTable[:], 447 }
 
-func (s *SNSTopicArnNotFoundFault) FromDynamic(map[string]any) error { return nil }
+func (*ProcessorFeature) ConvType() (api.Table, int32) { return convTable[:], 448 }
 
-func (s *SNSTopicArnNotFoundFault) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*PromoteReadReplicaDBClusterMessage) ConvType() (api.Table, int32) { return convTable[:], 449 }
 
-func (s *ScalarReferenceDetails) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Value", &s.Value, api.SetFloat64Ptr)
-	return err
-}
+func (*PromoteReadReplicaDBClusterResult) ConvType() (api.Table, int32) { return convTable[:], 450 }
 
-func (s *ScalarReferenceDetails) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Value", s.Value, api.DynFloat64)
-	return m
-}
+func (*PromoteReadReplicaMessage) ConvType() (api.Table, int32) { return convTable[:], 451 }
 
-func (s *ScalingConfiguration) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "MinCapacity", &s.MinCapacity, api.SetInt32Ptr)
-	err = api.Decode(err, m, "MaxCapacity", &s.MaxCapacity, api.SetInt32Ptr)
-	err = api.Decode(err, m, "AutoPause", &s.AutoPause, api.SetBoolPtr)
-	err = api.Decode(err, m, "SecondsUntilAutoPause", &s.SecondsUntilAutoPause, api.SetInt32Ptr)
-	err = api.Decode(err, m, "TimeoutAction", &s.TimeoutAction, api.SetStringPtr)
-	err = api.Decode(err, m, "SecondsBeforeTimeout", &s.SecondsBeforeTimeout, api.SetInt32Ptr)
-	return err
-}
+func (*PromoteReadReplicaResult) ConvType() (api.Table, int32) { return convTable[:], 452 }
 
-func (s *ScalingConfiguration) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 6)
-	api.Put(m, "MinCapacity", s.MinCapacity, api.DynInt32)
-	api.Put(m, "MaxCapacity", s.MaxCapacity, api.DynInt32)
-	api.Put(m, "AutoPause", s.AutoPause, api.DynBool)
-	api.Put(m, "SecondsUntilAutoPause", s.SecondsUntilAutoPause, api.DynInt32)
-	api.Put(m, "TimeoutAction", s.TimeoutAction, api.DynString)
-	api.Put(m, "SecondsBeforeTimeout", s.SecondsBeforeTimeout, api.DynInt32)
-	return m
-}
+func (*ProvisionedIopsNotAvailableInAZFault) ConvType() (api.Table, int32) { return convTable[:], 453 }
 
-func (s *ScalingConfigurationInfo) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "MinCapacity", &s.MinCapacity, api.SetInt32Ptr)
-	err = api.Decode(err, m, "MaxCapacity", &s.MaxCapacity, api.SetInt32Ptr)
-	err = api.Decode(err, m, "AutoPause", &s.AutoPause, api.SetBoolPtr)
-	err = api.Decode(err, m, "SecondsUntilAutoPause", &s.SecondsUntilAutoPause, api.SetInt32Ptr)
-	err = api.Decode(err, m, "TimeoutAction", &s.TimeoutAction, api.SetStringPtr)
-	err = api.Decode(err, m, "SecondsBeforeTimeout", &s.SecondsBeforeTimeout, api.SetInt32Ptr)
-	return err
+func (*PurchaseReservedDBInstancesOfferingMessage) ConvType() (api.Table, int32) {
+	return convTable[:], 454
 }
 
-func (s *ScalingConfigurationInfo) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 6)
-	api.Put(m, "MinCapacity", s.MinCapacity, api.DynInt32)
-	api.Put(m, "MaxCapacity", s.MaxCapacity, api.DynInt32)
-	api.Put(m, "AutoPause", s.AutoPause, api.DynBool)
-	api.Put(m, "SecondsUntilAutoPause", s.SecondsUntilAutoPause, api.DynInt32)
-	api.Put(m, "TimeoutAction", s.TimeoutAction, api.DynString)
-	api.Put(m, "SecondsBeforeTimeout", s.SecondsBeforeTimeout, api.DynInt32)
-	return m
+func (*PurchaseReservedDBInstancesOfferingResult) ConvType() (api.Table, int32) {
+	return convTable[:], 455
 }
 
-func (s *ServerlessV2ScalingConfiguration) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "MinCapacity", &s.MinCapacity, api.SetFloat64Ptr)
-	err = api.Decode(err, m, "MaxCapacity", &s.MaxCapacity, api.SetFloat64Ptr)
-	return err
-}
+func (*Range) ConvType() (api.Table, int32) { return convTable[:], 456 }
 
-func (s *ServerlessV2ScalingConfiguration) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "MinCapacity", s.MinCapacity, api.DynFloat64)
-	api.Put(m, "MaxCapacity", s.MaxCapacity, api.DynFloat64)
-	return m
-}
+func (*RdsCustomClusterConfiguration) ConvType() (api.Table, int32) { return convTable[:], 457 }
 
-func (s *ServerlessV2ScalingConfigurationInfo) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "MinCapacity", &s.MinCapacity, api.SetFloat64Ptr)
-	err = api.Decode(err, m, "MaxCapacity", &s.MaxCapacity, api.SetFloat64Ptr)
-	return err
-}
+func (*RebootDBClusterMessage) ConvType() (api.Table, int32) { return convTable[:], 458 }
 
-func (s *ServerlessV2ScalingConfigurationInfo) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "MinCapacity", s.MinCapacity, api.DynFloat64)
-	api.Put(m, "MaxCapacity", s.MaxCapacity, api.DynFloat64)
-	return m
-}
+func (*RebootDBClusterResult) ConvType() (api.Table, int32) { return convTable[:], 459 }
 
-func (s *SharedSnapshotQuotaExceededFault) FromDynamic(map[string]any) error { return nil }
+func (*RebootDBInstanceMessage) ConvType() (api.Table, int32) { return convTable[:], 460 }
 
-func (s *SharedSnapshotQuotaExceededFault) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*RebootDBInstanceResult) ConvType() (api.Table, int32) { return convTable[:], 461 }
 
-func (s *SnapshotQuotaExceededFault) FromDynamic(map[string]any) error { return nil }
+func (*RebootDBShardGroupMessage) ConvType() (api.Table, int32) { return convTable[:], 462 }
 
-func (s *SnapshotQuotaExceededFault) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*RecommendedAction) ConvType() (api.Table, int32) { return convTable[:], 463 }
 
-func (s *SourceClusterNotSupportedFault) FromDynamic(map[string]any) error { return nil }
+func (*RecommendedActionParameter) ConvType() (api.Table, int32) { return convTable[:], 464 }
 
-func (s *SourceClusterNotSupportedFault) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*RecommendedActionUpdate) ConvType() (api.Table, int32) { return convTable[:], 465 }
 
-func (s *SourceDatabaseNotSupportedFault) FromDynamic(map[string]any) error { return nil }
+func (*RecurringCharge) ConvType() (api.Table, int32) { return convTable[:], 466 }
 
-func (s *SourceDatabaseNotSupportedFault) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*ReferenceDetails) ConvType() (api.Table, int32) { return convTable[:], 467 }
 
-func (s *SourceNotFoundFault) FromDynamic(map[string]any) error { return nil }
+func (*RegisterDBProxyTargetsRequest) ConvType() (api.Table, int32) { return convTable[:], 468 }
 
-func (s *SourceNotFoundFault) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*RegisterDBProxyTargetsResponse) ConvType() (api.Table, int32) { return convTable[:], 469 }
 
-func (s *SourceRegion) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "RegionName", &s.RegionName, api.SetStringPtr)
-	err = api.Decode(err, m, "Endpoint", &s.Endpoint, api.SetStringPtr)
-	err = api.Decode(err, m, "Status", &s.Status, api.SetStringPtr)
-	err = api.Decode(err, m, "SupportsDBInstanceAutomatedBackupsReplication", &s.SupportsDBInstanceAutomatedBackupsReplication, api.SetBoolPtr)
-	return err
-}
+func (*RemoveFromGlobalClusterMessage) ConvType() (api.Table, int32) { return convTable[:], 470 }
 
-func (s *SourceRegion) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "RegionName", s.RegionName, api.DynString)
-	api.Put(m, "Endpoint", s.Endpoint, api.DynString)
-	api.Put(m, "Status", s.Status, api.DynString)
-	api.Put(m, "SupportsDBInstanceAutomatedBackupsReplication", s.SupportsDBInstanceAutomatedBackupsReplication, api.DynBool)
-	return m
-}
+func (*RemoveFromGlobalClusterResult) ConvType() (api.Table, int32) { return convTable[:], 471 }
 
-func (s *SourceRegionMessage) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
-	err = api.Decode(err, m, "SourceRegions", &s.SourceRegions, func(p *[]SourceRegion, v any) error {
-		return api.SetList(p, v, func(p *SourceRegion, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
+func (*RemoveRoleFromDBClusterMessage) ConvType() (api.Table, int32) { return convTable[:], 472 }
 
-func (s *SourceRegionMessage) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Marker", s.Marker, api.DynString)
-	api.PutList(m, "SourceRegions", s.SourceRegions, func(e SourceRegion) any { return e.ToDynamic() })
-	return m
-}
+func (*RemoveRoleFromDBClusterOutput) ConvType() (api.Table, int32) { return convTable[:], 473 }
 
-func (s *StartActivityStreamRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ResourceArn", &s.ResourceArn, api.SetStringPtr)
-	err = api.Decode(err, m, "Mode", &s.Mode, api.SetStringPtr)
-	err = api.Decode(err, m, "KmsKeyId", &s.KmsKeyId, api.SetStringPtr)
-	err = api.Decode(err, m, "ApplyImmediately", &s.ApplyImmediately, api.SetBoolPtr)
-	err = api.Decode(err, m, "EngineNativeAuditFieldsIncluded", &s.EngineNativeAuditFieldsIncluded, api.SetBoolPtr)
-	return err
-}
+func (*RemoveRoleFromDBInstanceMessage) ConvType() (api.Table, int32) { return convTable[:], 474 }
 
-func (s *StartActivityStreamRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 5)
-	api.Put(m, "ResourceArn", s.ResourceArn, api.DynString)
-	api.Put(m, "Mode", s.Mode, api.DynString)
-	api.Put(m, "KmsKeyId", s.KmsKeyId, api.DynString)
-	api.Put(m, "ApplyImmediately", s.ApplyImmediately, api.DynBool)
-	api.Put(m, "EngineNativeAuditFieldsIncluded", s.EngineNativeAuditFieldsIncluded, api.DynBool)
-	return m
-}
+func (*RemoveRoleFromDBInstanceOutput) ConvType() (api.Table, int32) { return convTable[:], 475 }
 
-func (s *StartActivityStreamResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "KmsKeyId", &s.KmsKeyId, api.SetStringPtr)
-	err = api.Decode(err, m, "KinesisStreamName", &s.KinesisStreamName, api.SetStringPtr)
-	err = api.Decode(err, m, "Status", &s.Status, api.SetStringPtr)
-	err = api.Decode(err, m, "Mode", &s.Mode, api.SetStringPtr)
-	err = api.Decode(err, m, "ApplyImmediately", &s.ApplyImmediately, api.SetBoolPtr)
-	err = api.Decode(err, m, "EngineNativeAuditFieldsIncluded", &s.EngineNativeAuditFieldsIncluded, api.SetBoolPtr)
-	return err
+func (*RemoveSourceIdentifierFromSubscriptionMessage) ConvType() (api.Table, int32) {
+	return convTable[:], 476
 }
 
-func (s *StartActivityStreamResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 6)
-	api.Put(m, "KmsKeyId", s.KmsKeyId, api.DynString)
-	api.Put(m, "KinesisStreamName", s.KinesisStreamName, api.DynString)
-	api.Put(m, "Status", s.Status, api.DynString)
-	api.Put(m, "Mode", s.Mode, api.DynString)
-	api.Put(m, "ApplyImmediately", s.ApplyImmediately, api.DynBool)
-	api.Put(m, "EngineNativeAuditFieldsIncluded", s.EngineNativeAuditFieldsIncluded, api.DynBool)
-	return m
+func (*RemoveSourceIdentifierFromSubscriptionResult) ConvType() (api.Table, int32) {
+	return convTable[:], 477
 }
 
-func (s *StartDBClusterMessage) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DBClusterIdentifier", &s.DBClusterIdentifier, api.SetStringPtr)
-	return err
-}
+func (*RemoveTagsFromResourceMessage) ConvType() (api.Table, int32) { return convTable[:], 478 }
 
-func (s *StartDBClusterMessage) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "DBClusterIdentifier", s.DBClusterIdentifier, api.DynString)
-	return m
-}
+func (*RemoveTagsFromResourceOutput) ConvType() (api.Table, int32) { return convTable[:], 479 }
 
-func (s *StartDBClusterResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DBCluster", &s.DBCluster, api.SetStructPtr[DBCluster])
-	return err
-}
+func (*ReservedDBInstance) ConvType() (api.Table, int32) { return convTable[:], 480 }
 
-func (s *StartDBClusterResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "DBCluster", s.DBCluster)
-	return m
-}
+func (*ReservedDBInstanceAlreadyExistsFault) ConvType() (api.Table, int32) { return convTable[:], 481 }
 
-func (s *StartDBInstanceAutomatedBackupsReplicationMessage) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "SourceDBInstanceArn", &s.SourceDBInstanceArn, api.SetStringPtr)
-	err = api.Decode(err, m, "BackupRetentionPeriod", &s.BackupRetentionPeriod, api.SetInt32Ptr)
-	err = api.Decode(err, m, "KmsKeyId", &s.KmsKeyId, api.SetStringPtr)
-	err = api.Decode(err, m, "PreSignedUrl", &s.PreSignedUrl, api.SetStringPtr)
-	return err
-}
+func (*ReservedDBInstanceMessage) ConvType() (api.Table, int32) { return convTable[:], 482 }
 
-func (s *StartDBInstanceAutomatedBackupsReplicationMessage) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "SourceDBInstanceArn", s.SourceDBInstanceArn, api.DynString)
-	api.Put(m, "BackupRetentionPeriod", s.BackupRetentionPeriod, api.DynInt32)
-	api.Put(m, "KmsKeyId", s.KmsKeyId, api.DynString)
-	api.Put(m, "PreSignedUrl", s.PreSignedUrl, api.DynString)
-	return m
-}
+func (*ReservedDBInstanceNotFoundFault) ConvType() (api.Table, int32) { return convTable[:], 483 }
 
-func (s *StartDBInstanceAutomatedBackupsReplicationResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DBInstanceAutomatedBackup", &s.DBInstanceAutomatedBackup, api.SetStructPtr[DBInstanceAutomatedBackup])
-	return err
-}
+func (*ReservedDBInstanceQuotaExceededFault) ConvType() (api.Table, int32) { return convTable[:], 484 }
 
-func (s *StartDBInstanceAutomatedBackupsReplicationResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "DBInstanceAutomatedBackup", s.DBInstanceAutomatedBackup)
-	return m
-}
+func (*ReservedDBInstancesOffering) ConvType() (api.Table, int32) { return convTable[:], 485 }
 
-func (s *StartDBInstanceMessage) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DBInstanceIdentifier", &s.DBInstanceIdentifier, api.SetStringPtr)
-	return err
-}
+func (*ReservedDBInstancesOfferingMessage) ConvType() (api.Table, int32) { return convTable[:], 486 }
 
-func (s *StartDBInstanceMessage) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "DBInstanceIdentifier", s.DBInstanceIdentifier, api.DynString)
-	return m
+func (*ReservedDBInstancesOfferingNotFoundFault) ConvType() (api.Table, int32) {
+	return convTable[:], 487
 }
 
-func (s *StartDBInstanceResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DBInstance", &s.DBInstance, api.SetStructPtr[DBInstance])
-	return err
-}
+func (*ResetDBClusterParameterGroupMessage) ConvType() (api.Table, int32) { return convTable[:], 488 }
 
-func (s *StartDBInstanceResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "DBInstance", s.DBInstance)
-	return m
-}
+func (*ResetDBParameterGroupMessage) ConvType() (api.Table, int32) { return convTable[:], 489 }
 
-func (s *StartExportTaskMessage) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ExportTaskIdentifier", &s.ExportTaskIdentifier, api.SetStringPtr)
-	err = api.Decode(err, m, "SourceArn", &s.SourceArn, api.SetStringPtr)
-	err = api.Decode(err, m, "S3BucketName", &s.S3BucketName, api.SetStringPtr)
-	err = api.Decode(err, m, "IamRoleArn", &s.IamRoleArn, api.SetStringPtr)
-	err = api.Decode(err, m, "KmsKeyId", &s.KmsKeyId, api.SetStringPtr)
-	err = api.Decode(err, m, "S3Prefix", &s.S3Prefix, api.SetStringPtr)
-	err = api.Decode(err, m, "ExportOnly", &s.ExportOnly, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	return err
-}
+func (*ResourceNotFoundFault) ConvType() (api.Table, int32) { return convTable[:], 490 }
 
-func (s *StartExportTaskMessage) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 7)
-	api.Put(m, "ExportTaskIdentifier", s.ExportTaskIdentifier, api.DynString)
-	api.Put(m, "SourceArn", s.SourceArn, api.DynString)
-	api.Put(m, "S3BucketName", s.S3BucketName, api.DynString)
-	api.Put(m, "IamRoleArn", s.IamRoleArn, api.DynString)
-	api.Put(m, "KmsKeyId", s.KmsKeyId, api.DynString)
-	api.Put(m, "S3Prefix", s.S3Prefix, api.DynString)
-	api.PutList(m, "ExportOnly", s.ExportOnly, api.DynString)
-	return m
-}
+func (*ResourcePendingMaintenanceActions) ConvType() (api.Table, int32) { return convTable[:], 491 }
 
-func (s *StopActivityStreamRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ResourceArn", &s.ResourceArn, api.SetStringPtr)
-	err = api.Decode(err, m, "ApplyImmediately", &s.ApplyImmediately, api.SetBoolPtr)
-	return err
-}
+func (*RestoreDBClusterFromS3Message) ConvType() (api.Table, int32) { return convTable[:], 492 }
 
-func (s *StopActivityStreamRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "ResourceArn", s.ResourceArn, api.DynString)
-	api.Put(m, "ApplyImmediately", s.ApplyImmediately, api.DynBool)
-	return m
-}
+func (*RestoreDBClusterFromS3Result) ConvType() (api.Table, int32) { return convTable[:], 493 }
 
-func (s *StopActivityStreamResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "KmsKeyId", &s.KmsKeyId, api.SetStringPtr)
-	err = api.Decode(err, m, "KinesisStreamName", &s.KinesisStreamName, api.SetStringPtr)
-	err = api.Decode(err, m, "Status", &s.Status, api.SetStringPtr)
-	return err
-}
+func (*RestoreDBClusterFromSnapshotMessage) ConvType() (api.Table, int32) { return convTable[:], 494 }
 
-func (s *StopActivityStreamResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "KmsKeyId", s.KmsKeyId, api.DynString)
-	api.Put(m, "KinesisStreamName", s.KinesisStreamName, api.DynString)
-	api.Put(m, "Status", s.Status, api.DynString)
-	return m
-}
+func (*RestoreDBClusterFromSnapshotResult) ConvType() (api.Table, int32) { return convTable[:], 495 }
 
-func (s *StopDBClusterMessage) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DBClusterIdentifier", &s.DBClusterIdentifier, api.SetStringPtr)
-	return err
-}
+func (*RestoreDBClusterToPointInTimeMessage) ConvType() (api.Table, int32) { return convTable[:], 496 }
 
-func (s *StopDBClusterMessage) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "DBClusterIdentifier", s.DBClusterIdentifier, api.DynString)
-	return m
-}
+func (*RestoreDBClusterToPointInTimeResult) ConvType() (api.Table, int32) { return convTable[:], 497 }
 
-func (s *StopDBClusterResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DBCluster", &s.DBCluster, api.SetStructPtr[DBCluster])
-	return err
+func (*RestoreDBInstanceFromDBSnapshotMessage) ConvType() (api.Table, int32) {
+	return convTable[:], 498
 }
 
-func (s *StopDBClusterResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "DBCluster", s.DBCluster)
-	return m
-}
+func (*RestoreDBInstanceFromDBSnapshotResult) ConvType() (api.Table, int32) { return convTable[:], 499 }
 
-func (s *StopDBInstanceAutomatedBackupsReplicationMessage) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "SourceDBInstanceArn", &s.SourceDBInstanceArn, api.SetStringPtr)
-	return err
-}
+func (*RestoreDBInstanceFromS3Message) ConvType() (api.Table, int32) { return convTable[:], 500 }
 
-func (s *StopDBInstanceAutomatedBackupsReplicationMessage) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "SourceDBInstanceArn", s.SourceDBInstanceArn, api.DynString)
-	return m
-}
+func (*RestoreDBInstanceFromS3Result) ConvType() (api.Table, int32) { return convTable[:], 501 }
 
-func (s *StopDBInstanceAutomatedBackupsReplicationResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DBInstanceAutomatedBackup", &s.DBInstanceAutomatedBackup, api.SetStructPtr[DBInstanceAutomatedBackup])
-	return err
-}
+func (*RestoreDBInstanceToPointInTimeMessage) ConvType() (api.Table, int32) { return convTable[:], 502 }
 
-func (s *StopDBInstanceAutomatedBackupsReplicationResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "DBInstanceAutomatedBackup", s.DBInstanceAutomatedBackup)
-	return m
-}
+func (*RestoreDBInstanceToPointInTimeResult) ConvType() (api.Table, int32) { return convTable[:], 503 }
 
-func (s *StopDBInstanceMessage) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DBInstanceIdentifier", &s.DBInstanceIdentifier, api.SetStringPtr)
-	err = api.Decode(err, m, "DBSnapshotIdentifier", &s.DBSnapshotIdentifier, api.SetStringPtr)
-	return err
-}
+func (*RestoreWindow) ConvType() (api.Table, int32) { return convTable[:], 504 }
 
-func (s *StopDBInstanceMessage) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "DBInstanceIdentifier", s.DBInstanceIdentifier, api.DynString)
-	api.Put(m, "DBSnapshotIdentifier", s.DBSnapshotIdentifier, api.DynString)
-	return m
-}
+func (*RevokeDBSecurityGroupIngressMessage) ConvType() (api.Table, int32) { return convTable[:], 505 }
 
-func (s *StopDBInstanceResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DBInstance", &s.DBInstance, api.SetStructPtr[DBInstance])
-	return err
-}
+func (*RevokeDBSecurityGroupIngressResult) ConvType() (api.Table, int32) { return convTable[:], 506 }
 
-func (s *StopDBInstanceResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "DBInstance", s.DBInstance)
-	return m
-}
+func (*SNSInvalidTopicFault) ConvType() (api.Table, int32) { return convTable[:], 507 }
 
-func (s *StorageQuotaExceededFault) FromDynamic(map[string]any) error { return nil }
+func (*SNSNoAuthorizationFault) ConvType() (api.Table, int32) { return convTable[:], 508 }
 
-func (s *StorageQuotaExceededFault) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*SNSTopicArnNotFoundFault) ConvType() (api.Table, int32) { return convTable[:], 509 }
 
-func (s *StorageTypeNotAvailableFault) FromDynamic(map[string]any) error { return nil }
+func (*ScalarReferenceDetails) ConvType() (api.Table, int32) { return convTable[:], 510 }
 
-func (s *StorageTypeNotAvailableFault) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*ScalingConfiguration) ConvType() (api.Table, int32) { return convTable[:], 511 }
 
-func (s *StorageTypeNotSupportedFault) FromDynamic(map[string]any) error { return nil }
+func (*ScalingConfigurationInfo) ConvType() (api.Table, int32) { return convTable[:], 512 }
 
-func (s *StorageTypeNotSupportedFault) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*ServerlessV2ScalingConfiguration) ConvType() (api.Table, int32) { return convTable[:], 513 }
 
-func (s *Subnet) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "SubnetIdentifier", &s.SubnetIdentifier, api.SetStringPtr)
-	err = api.Decode(err, m, "SubnetAvailabilityZone", &s.SubnetAvailabilityZone, api.SetStructPtr[AvailabilityZone])
-	err = api.Decode(err, m, "SubnetOutpost", &s.SubnetOutpost, api.SetStructPtr[Outpost])
-	err = api.Decode(err, m, "SubnetStatus", &s.SubnetStatus, api.SetStringPtr)
-	return err
-}
+func (*ServerlessV2ScalingConfigurationInfo) ConvType() (api.Table, int32) { return convTable[:], 514 }
 
-func (s *Subnet) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "SubnetIdentifier", s.SubnetIdentifier, api.DynString)
-	api.PutStruct(m, "SubnetAvailabilityZone", s.SubnetAvailabilityZone)
-	api.PutStruct(m, "SubnetOutpost", s.SubnetOutpost)
-	api.Put(m, "SubnetStatus", s.SubnetStatus, api.DynString)
-	return m
-}
+func (*SharedSnapshotQuotaExceededFault) ConvType() (api.Table, int32) { return convTable[:], 515 }
 
-func (s *SubnetAlreadyInUse) FromDynamic(map[string]any) error { return nil }
+func (*SnapshotQuotaExceededFault) ConvType() (api.Table, int32) { return convTable[:], 516 }
 
-func (s *SubnetAlreadyInUse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*SourceClusterNotSupportedFault) ConvType() (api.Table, int32) { return convTable[:], 517 }
 
-func (s *SubscriptionAlreadyExistFault) FromDynamic(map[string]any) error { return nil }
+func (*SourceDatabaseNotSupportedFault) ConvType() (api.Table, int32) { return convTable[:], 518 }
 
-func (s *SubscriptionAlreadyExistFault) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*SourceNotFoundFault) ConvType() (api.Table, int32) { return convTable[:], 519 }
 
-func (s *SubscriptionCategoryNotFoundFault) FromDynamic(map[string]any) error { return nil }
+func (*SourceRegion) ConvType() (api.Table, int32) { return convTable[:], 520 }
 
-func (s *SubscriptionCategoryNotFoundFault) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*SourceRegionMessage) ConvType() (api.Table, int32) { return convTable[:], 521 }
 
-func (s *SubscriptionNotFoundFault) FromDynamic(map[string]any) error { return nil }
+func (*StartActivityStreamRequest) ConvType() (api.Table, int32) { return convTable[:], 522 }
 
-func (s *SubscriptionNotFoundFault) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*StartActivityStreamResponse) ConvType() (api.Table, int32) { return convTable[:], 523 }
 
-func (s *SwitchoverBlueGreenDeploymentRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "BlueGreenDeploymentIdentifier", &s.BlueGreenDeploymentIdentifier, api.SetStringPtr)
-	err = api.Decode(err, m, "SwitchoverTimeout", &s.SwitchoverTimeout, api.SetInt32Ptr)
-	return err
-}
+func (*StartDBClusterMessage) ConvType() (api.Table, int32) { return convTable[:], 524 }
 
-func (s *SwitchoverBlueGreenDeploymentRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "BlueGreenDeploymentIdentifier", s.BlueGreenDeploymentIdentifier, api.DynString)
-	api.Put(m, "SwitchoverTimeout", s.SwitchoverTimeout, api.DynInt32)
-	return m
-}
+func (*StartDBClusterResult) ConvType() (api.Table, int32) { return convTable[:], 525 }
 
-func (s *SwitchoverBlueGreenDeploymentResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "BlueGreenDeployment", &s.BlueGreenDeployment, api.SetStructPtr[BlueGreenDeployment])
-	return err
+func (*StartDBInstanceAutomatedBackupsReplicationMessage) ConvType() (api.Table, int32) {
+	return convTable[:], 526
 }
 
-func (s *SwitchoverBlueGreenDeploymentResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "BlueGreenDeployment", s.BlueGreenDeployment)
-	return m
+func (*StartDBInstanceAutomatedBackupsReplicationResult) ConvType() (api.Table, int32) {
+	return convTable[:], 527
 }
 
-func (s *SwitchoverDetail) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "SourceMember", &s.SourceMember, api.SetStringPtr)
-	err = api.Decode(err, m, "TargetMember", &s.TargetMember, api.SetStringPtr)
-	err = api.Decode(err, m, "Status", &s.Status, api.SetStringPtr)
-	return err
-}
+func (*StartDBInstanceMessage) ConvType() (api.Table, int32) { return convTable[:], 528 }
 
-func (s *SwitchoverDetail) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "SourceMember", s.SourceMember, api.DynString)
-	api.Put(m, "TargetMember", s.TargetMember, api.DynString)
-	api.Put(m, "Status", s.Status, api.DynString)
-	return m
-}
+func (*StartDBInstanceResult) ConvType() (api.Table, int32) { return convTable[:], 529 }
 
-func (s *SwitchoverGlobalClusterMessage) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "GlobalClusterIdentifier", &s.GlobalClusterIdentifier, api.SetStringPtr)
-	err = api.Decode(err, m, "TargetDbClusterIdentifier", &s.TargetDbClusterIdentifier, api.SetStringPtr)
-	return err
-}
+func (*StartExportTaskMessage) ConvType() (api.Table, int32) { return convTable[:], 530 }
 
-func (s *SwitchoverGlobalClusterMessage) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "GlobalClusterIdentifier", s.GlobalClusterIdentifier, api.DynString)
-	api.Put(m, "TargetDbClusterIdentifier", s.TargetDbClusterIdentifier, api.DynString)
-	return m
-}
+func (*StopActivityStreamRequest) ConvType() (api.Table, int32) { return convTable[:], 531 }
 
-func (s *SwitchoverGlobalClusterResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "GlobalCluster", &s.GlobalCluster, api.SetStructPtr[GlobalCluster])
-	return err
-}
+func (*StopActivityStreamResponse) ConvType() (api.Table, int32) { return convTable[:], 532 }
 
-func (s *SwitchoverGlobalClusterResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "GlobalCluster", s.GlobalCluster)
-	return m
-}
+func (*StopDBClusterMessage) ConvType() (api.Table, int32) { return convTable[:], 533 }
 
-func (s *SwitchoverReadReplicaMessage) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DBInstanceIdentifier", &s.DBInstanceIdentifier, api.SetStringPtr)
-	return err
-}
+func (*StopDBClusterResult) ConvType() (api.Table, int32) { return convTable[:], 534 }
 
-func (s *SwitchoverReadReplicaMessage) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "DBInstanceIdentifier", s.DBInstanceIdentifier, api.DynString)
-	return m
+func (*StopDBInstanceAutomatedBackupsReplicationMessage) ConvType() (api.Table, int32) {
+	return convTable[:], 535
 }
 
-func (s *SwitchoverReadReplicaResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DBInstance", &s.DBInstance, api.SetStructPtr[DBInstance])
-	return err
+func (*StopDBInstanceAutomatedBackupsReplicationResult) ConvType() (api.Table, int32) {
+	return convTable[:], 536
 }
 
-func (s *SwitchoverReadReplicaResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "DBInstance", s.DBInstance)
-	return m
-}
+func (*StopDBInstanceMessage) ConvType() (api.Table, int32) { return convTable[:], 537 }
 
-func (s *Tag) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Key", &s.Key, api.SetStringPtr)
-	err = api.Decode(err, m, "Value", &s.Value, api.SetStringPtr)
-	return err
-}
+func (*StopDBInstanceResult) ConvType() (api.Table, int32) { return convTable[:], 538 }
 
-func (s *Tag) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Key", s.Key, api.DynString)
-	api.Put(m, "Value", s.Value, api.DynString)
-	return m
-}
+func (*StorageQuotaExceededFault) ConvType() (api.Table, int32) { return convTable[:], 539 }
 
-func (s *TagListMessage) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "TagList", &s.TagList, func(p *[]Tag, v any) error {
-		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
+func (*StorageTypeNotAvailableFault) ConvType() (api.Table, int32) { return convTable[:], 540 }
 
-func (s *TagListMessage) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutList(m, "TagList", s.TagList, func(e Tag) any { return e.ToDynamic() })
-	return m
-}
+func (*StorageTypeNotSupportedFault) ConvType() (api.Table, int32) { return convTable[:], 541 }
 
-func (s *TargetHealth) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "State", &s.State, api.SetStringPtr)
-	err = api.Decode(err, m, "Reason", &s.Reason, api.SetStringPtr)
-	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
-	return err
-}
+func (*Subnet) ConvType() (api.Table, int32) { return convTable[:], 542 }
 
-func (s *TargetHealth) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "State", s.State, api.DynString)
-	api.Put(m, "Reason", s.Reason, api.DynString)
-	api.Put(m, "Description", s.Description, api.DynString)
-	return m
-}
+func (*SubnetAlreadyInUse) ConvType() (api.Table, int32) { return convTable[:], 543 }
 
-func (s *TenantDatabase) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "TenantDatabaseCreateTime", &s.TenantDatabaseCreateTime, api.SetTimePtr)
-	err = api.Decode(err, m, "DBInstanceIdentifier", &s.DBInstanceIdentifier, api.SetStringPtr)
-	err = api.Decode(err, m, "TenantDBName", &s.TenantDBName, api.SetStringPtr)
-	err = api.Decode(err, m, "Status", &s.Status, api.SetStringPtr)
-	err = api.Decode(err, m, "MasterUsername", &s.MasterUsername, api.SetStringPtr)
-	err = api.Decode(err, m, "DbiResourceId", &s.DbiResourceId, api.SetStringPtr)
-	err = api.Decode(err, m, "TenantDatabaseResourceId", &s.TenantDatabaseResourceId, api.SetStringPtr)
-	err = api.Decode(err, m, "TenantDatabaseARN", &s.TenantDatabaseARN, api.SetStringPtr)
-	err = api.Decode(err, m, "CharacterSetName", &s.CharacterSetName, api.SetStringPtr)
-	err = api.Decode(err, m, "NcharCharacterSetName", &s.NcharCharacterSetName, api.SetStringPtr)
-	err = api.Decode(err, m, "DeletionProtection", &s.DeletionProtection, api.SetBoolPtr)
-	err = api.Decode(err, m, "PendingModifiedValues", &s.PendingModifiedValues, api.SetStructPtr[TenantDatabasePendingModifiedValues])
-	err = api.Decode(err, m, "TagList", &s.TagList, func(p *[]Tag, v any) error {
-		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
+func (*SubscriptionAlreadyExistFault) ConvType() (api.Table, int32) { return convTable[:], 544 }
 
-func (s *TenantDatabase) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "TenantDatabaseCreateTime", s.TenantDatabaseCreateTime, api.DynTime)
-	api.Put(m, "DBInstanceIdentifier", s.DBInstanceIdentifier, api.DynString)
-	api.Put(m, "TenantDBName", s.TenantDBName, api.DynString)
-	api.Put(m, "Status", s.Status, api.DynString)
-	api.Put(m, "MasterUsername", s.MasterUsername, api.DynString)
-	api.Put(m, "DbiResourceId", s.DbiResourceId, api.DynString)
-	api.Put(m, "TenantDatabaseResourceId", s.TenantDatabaseResourceId, api.DynString)
-	api.Put(m, "TenantDatabaseARN", s.TenantDatabaseARN, api.DynString)
-	api.Put(m, "CharacterSetName", s.CharacterSetName, api.DynString)
-	api.Put(m, "NcharCharacterSetName", s.NcharCharacterSetName, api.DynString)
-	api.Put(m, "DeletionProtection", s.DeletionProtection, api.DynBool)
-	api.PutStruct(m, "PendingModifiedValues", s.PendingModifiedValues)
-	api.PutList(m, "TagList", s.TagList, func(e Tag) any { return e.ToDynamic() })
-	return m
-}
+func (*SubscriptionCategoryNotFoundFault) ConvType() (api.Table, int32) { return convTable[:], 545 }
 
-func (s *TenantDatabaseAlreadyExistsFault) FromDynamic(map[string]any) error { return nil }
+func (*SubscriptionNotFoundFault) ConvType() (api.Table, int32) { return convTable[:], 546 }
 
-func (s *TenantDatabaseAlreadyExistsFault) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*SwitchoverBlueGreenDeploymentRequest) ConvType() (api.Table, int32) { return convTable[:], 547 }
 
-func (s *TenantDatabaseNotFoundFault) FromDynamic(map[string]any) error { return nil }
+func (*SwitchoverBlueGreenDeploymentResponse) ConvType() (api.Table, int32) { return convTable[:], 548 }
 
-func (s *TenantDatabaseNotFoundFault) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*SwitchoverDetail) ConvType() (api.Table, int32) { return convTable[:], 549 }
 
-func (s *TenantDatabasePendingModifiedValues) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "MasterUserPassword", &s.MasterUserPassword, api.SetStringPtr)
-	err = api.Decode(err, m, "TenantDBName", &s.TenantDBName, api.SetStringPtr)
-	return err
-}
+func (*SwitchoverGlobalClusterMessage) ConvType() (api.Table, int32) { return convTable[:], 550 }
 
-func (s *TenantDatabasePendingModifiedValues) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "MasterUserPassword", s.MasterUserPassword, api.DynString)
-	api.Put(m, "TenantDBName", s.TenantDBName, api.DynString)
-	return m
-}
+func (*SwitchoverGlobalClusterResult) ConvType() (api.Table, int32) { return convTable[:], 551 }
 
-func (s *TenantDatabaseQuotaExceededFault) FromDynamic(map[string]any) error { return nil }
+func (*SwitchoverReadReplicaMessage) ConvType() (api.Table, int32) { return convTable[:], 552 }
 
-func (s *TenantDatabaseQuotaExceededFault) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*SwitchoverReadReplicaResult) ConvType() (api.Table, int32) { return convTable[:], 553 }
 
-func (s *TenantDatabasesMessage) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
-	err = api.Decode(err, m, "TenantDatabases", &s.TenantDatabases, func(p *[]TenantDatabase, v any) error {
-		return api.SetList(p, v, func(p *TenantDatabase, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
+func (*Tag) ConvType() (api.Table, int32) { return convTable[:], 554 }
 
-func (s *TenantDatabasesMessage) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Marker", s.Marker, api.DynString)
-	api.PutList(m, "TenantDatabases", s.TenantDatabases, func(e TenantDatabase) any { return e.ToDynamic() })
-	return m
-}
+func (*TagListMessage) ConvType() (api.Table, int32) { return convTable[:], 555 }
 
-func (s *Timezone) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "TimezoneName", &s.TimezoneName, api.SetStringPtr)
-	return err
-}
+func (*TargetHealth) ConvType() (api.Table, int32) { return convTable[:], 556 }
 
-func (s *Timezone) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "TimezoneName", s.TimezoneName, api.DynString)
-	return m
-}
+func (*TenantDatabase) ConvType() (api.Table, int32) { return convTable[:], 557 }
 
-func (s *UnsupportedDBEngineVersionFault) FromDynamic(map[string]any) error { return nil }
+func (*TenantDatabaseAlreadyExistsFault) ConvType() (api.Table, int32) { return convTable[:], 558 }
 
-func (s *UnsupportedDBEngineVersionFault) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*TenantDatabaseNotFoundFault) ConvType() (api.Table, int32) { return convTable[:], 559 }
 
-func (s *UpgradeTarget) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Engine", &s.Engine, api.SetStringPtr)
-	err = api.Decode(err, m, "EngineVersion", &s.EngineVersion, api.SetStringPtr)
-	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
-	err = api.Decode(err, m, "AutoUpgrade", &s.AutoUpgrade, api.SetBoolPtr)
-	err = api.Decode(err, m, "IsMajorVersionUpgrade", &s.IsMajorVersionUpgrade, api.SetBoolPtr)
-	err = api.Decode(err, m, "SupportedEngineModes", &s.SupportedEngineModes, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "SupportsParallelQuery", &s.SupportsParallelQuery, api.SetBoolPtr)
-	err = api.Decode(err, m, "SupportsGlobalDatabases", &s.SupportsGlobalDatabases, api.SetBoolPtr)
-	err = api.Decode(err, m, "SupportsBabelfish", &s.SupportsBabelfish, api.SetBoolPtr)
-	err = api.Decode(err, m, "SupportsLimitlessDatabase", &s.SupportsLimitlessDatabase, api.SetBoolPtr)
-	err = api.Decode(err, m, "SupportsLocalWriteForwarding", &s.SupportsLocalWriteForwarding, api.SetBoolPtr)
-	err = api.Decode(err, m, "SupportsIntegrations", &s.SupportsIntegrations, api.SetBoolPtr)
-	return err
-}
+func (*TenantDatabasePendingModifiedValues) ConvType() (api.Table, int32) { return convTable[:], 560 }
 
-func (s *UpgradeTarget) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "Engine", s.Engine, api.DynString)
-	api.Put(m, "EngineVersion", s.EngineVersion, api.DynString)
-	api.Put(m, "Description", s.Description, api.DynString)
-	api.Put(m, "AutoUpgrade", s.AutoUpgrade, api.DynBool)
-	api.Put(m, "IsMajorVersionUpgrade", s.IsMajorVersionUpgrade, api.DynBool)
-	api.PutList(m, "SupportedEngineModes", s.SupportedEngineModes, api.DynString)
-	api.Put(m, "SupportsParallelQuery", s.SupportsParallelQuery, api.DynBool)
-	api.Put(m, "SupportsGlobalDatabases", s.SupportsGlobalDatabases, api.DynBool)
-	api.Put(m, "SupportsBabelfish", s.SupportsBabelfish, api.DynBool)
-	api.Put(m, "SupportsLimitlessDatabase", s.SupportsLimitlessDatabase, api.DynBool)
-	api.Put(m, "SupportsLocalWriteForwarding", s.SupportsLocalWriteForwarding, api.DynBool)
-	api.Put(m, "SupportsIntegrations", s.SupportsIntegrations, api.DynBool)
-	return m
-}
+func (*TenantDatabaseQuotaExceededFault) ConvType() (api.Table, int32) { return convTable[:], 561 }
 
-func (s *UserAuthConfig) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
-	err = api.Decode(err, m, "UserName", &s.UserName, api.SetStringPtr)
-	err = api.Decode(err, m, "AuthScheme", &s.AuthScheme, api.SetStringPtr)
-	err = api.Decode(err, m, "SecretArn", &s.SecretArn, api.SetStringPtr)
-	err = api.Decode(err, m, "IAMAuth", &s.IAMAuth, api.SetStringPtr)
-	err = api.Decode(err, m, "ClientPasswordAuthType", &s.ClientPasswordAuthType, api.SetStringPtr)
-	return err
-}
+func (*TenantDatabasesMessage) ConvType() (api.Table, int32) { return convTable[:], 562 }
 
-func (s *UserAuthConfig) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 6)
-	api.Put(m, "Description", s.Description, api.DynString)
-	api.Put(m, "UserName", s.UserName, api.DynString)
-	api.Put(m, "AuthScheme", s.AuthScheme, api.DynString)
-	api.Put(m, "SecretArn", s.SecretArn, api.DynString)
-	api.Put(m, "IAMAuth", s.IAMAuth, api.DynString)
-	api.Put(m, "ClientPasswordAuthType", s.ClientPasswordAuthType, api.DynString)
-	return m
-}
+func (*Timezone) ConvType() (api.Table, int32) { return convTable[:], 563 }
 
-func (s *UserAuthConfigInfo) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
-	err = api.Decode(err, m, "UserName", &s.UserName, api.SetStringPtr)
-	err = api.Decode(err, m, "AuthScheme", &s.AuthScheme, api.SetStringPtr)
-	err = api.Decode(err, m, "SecretArn", &s.SecretArn, api.SetStringPtr)
-	err = api.Decode(err, m, "IAMAuth", &s.IAMAuth, api.SetStringPtr)
-	err = api.Decode(err, m, "ClientPasswordAuthType", &s.ClientPasswordAuthType, api.SetStringPtr)
-	return err
-}
+func (*UnsupportedDBEngineVersionFault) ConvType() (api.Table, int32) { return convTable[:], 564 }
 
-func (s *UserAuthConfigInfo) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 6)
-	api.Put(m, "Description", s.Description, api.DynString)
-	api.Put(m, "UserName", s.UserName, api.DynString)
-	api.Put(m, "AuthScheme", s.AuthScheme, api.DynString)
-	api.Put(m, "SecretArn", s.SecretArn, api.DynString)
-	api.Put(m, "IAMAuth", s.IAMAuth, api.DynString)
-	api.Put(m, "ClientPasswordAuthType", s.ClientPasswordAuthType, api.DynString)
-	return m
-}
+func (*UpgradeTarget) ConvType() (api.Table, int32) { return convTable[:], 565 }
 
-func (s *ValidDBInstanceModificationsMessage) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Storage", &s.Storage, func(p *[]ValidStorageOptions, v any) error {
-		return api.SetList(p, v, func(p *ValidStorageOptions, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "ValidProcessorFeatures", &s.ValidProcessorFeatures, func(p *[]AvailableProcessorFeature, v any) error {
-		return api.SetList(p, v, func(p *AvailableProcessorFeature, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "SupportsDedicatedLogVolume", &s.SupportsDedicatedLogVolume, api.SetBoolPtr)
-	return err
-}
+func (*UserAuthConfig) ConvType() (api.Table, int32) { return convTable[:], 566 }
 
-func (s *ValidDBInstanceModificationsMessage) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.PutList(m, "Storage", s.Storage, func(e ValidStorageOptions) any { return e.ToDynamic() })
-	api.PutList(m, "ValidProcessorFeatures", s.ValidProcessorFeatures, func(e AvailableProcessorFeature) any { return e.ToDynamic() })
-	api.Put(m, "SupportsDedicatedLogVolume", s.SupportsDedicatedLogVolume, api.DynBool)
-	return m
-}
+func (*UserAuthConfigInfo) ConvType() (api.Table, int32) { return convTable[:], 567 }
 
-func (s *ValidStorageOptions) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "StorageType", &s.StorageType, api.SetStringPtr)
-	err = api.Decode(err, m, "StorageSize", &s.StorageSize, func(p *[]Range, v any) error {
-		return api.SetList(p, v, func(p *Range, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "ProvisionedIops", &s.ProvisionedIops, func(p *[]Range, v any) error {
-		return api.SetList(p, v, func(p *Range, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "IopsToStorageRatio", &s.IopsToStorageRatio, func(p *[]DoubleRange, v any) error {
-		return api.SetList(p, v, func(p *DoubleRange, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "SupportsStorageAutoscaling", &s.SupportsStorageAutoscaling, api.SetBoolPtr)
-	err = api.Decode(err, m, "ProvisionedStorageThroughput", &s.ProvisionedStorageThroughput, func(p *[]Range, v any) error {
-		return api.SetList(p, v, func(p *Range, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "StorageThroughputToIopsRatio", &s.StorageThroughputToIopsRatio, func(p *[]DoubleRange, v any) error {
-		return api.SetList(p, v, func(p *DoubleRange, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
+func (*ValidDBInstanceModificationsMessage) ConvType() (api.Table, int32) { return convTable[:], 568 }
 
-func (s *ValidStorageOptions) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 7)
-	api.Put(m, "StorageType", s.StorageType, api.DynString)
-	api.PutList(m, "StorageSize", s.StorageSize, func(e Range) any { return e.ToDynamic() })
-	api.PutList(m, "ProvisionedIops", s.ProvisionedIops, func(e Range) any { return e.ToDynamic() })
-	api.PutList(m, "IopsToStorageRatio", s.IopsToStorageRatio, func(e DoubleRange) any { return e.ToDynamic() })
-	api.Put(m, "SupportsStorageAutoscaling", s.SupportsStorageAutoscaling, api.DynBool)
-	api.PutList(m, "ProvisionedStorageThroughput", s.ProvisionedStorageThroughput, func(e Range) any { return e.ToDynamic() })
-	api.PutList(m, "StorageThroughputToIopsRatio", s.StorageThroughputToIopsRatio, func(e DoubleRange) any { return e.ToDynamic() })
-	return m
-}
+func (*ValidStorageOptions) ConvType() (api.Table, int32) { return convTable[:], 569 }
 
-func (s *VpcSecurityGroupMembership) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "VpcSecurityGroupId", &s.VpcSecurityGroupId, api.SetStringPtr)
-	err = api.Decode(err, m, "Status", &s.Status, api.SetStringPtr)
-	return err
-}
+func (*VpcSecurityGroupMembership) ConvType() (api.Table, int32) { return convTable[:], 570 }
 
-func (s *VpcSecurityGroupMembership) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "VpcSecurityGroupId", s.VpcSecurityGroupId, api.DynString)
-	api.Put(m, "Status", s.Status, api.DynString)
-	return m
+var convTable = [...]api.Type{
+	0: {Go: (*AccountAttributesMessage)(nil), Fields: []api.Field{
+		{Name: "AccountQuotas", Off: unsafe.Offsetof(AccountAttributesMessage{}.AccountQuotas), Kind: api.KList, Type: 571},
+	}},
+	1: {Go: (*AccountQuota)(nil), Fields: []api.Field{
+		{Name: "AccountQuotaName", Off: unsafe.Offsetof(AccountQuota{}.AccountQuotaName), Kind: api.KStringPtr},
+		{Name: "Used", Off: unsafe.Offsetof(AccountQuota{}.Used), Kind: api.KInt64Ptr},
+		{Name: "Max", Off: unsafe.Offsetof(AccountQuota{}.Max), Kind: api.KInt64Ptr},
+	}},
+	2: {Go: (*AddRoleToDBClusterMessage)(nil), Fields: []api.Field{
+		{Name: "DBClusterIdentifier", Off: unsafe.Offsetof(AddRoleToDBClusterMessage{}.DBClusterIdentifier), Kind: api.KStringPtr},
+		{Name: "RoleArn", Off: unsafe.Offsetof(AddRoleToDBClusterMessage{}.RoleArn), Kind: api.KStringPtr},
+		{Name: "FeatureName", Off: unsafe.Offsetof(AddRoleToDBClusterMessage{}.FeatureName), Kind: api.KStringPtr},
+	}},
+	3: {Go: (*AddRoleToDBClusterOutput)(nil)},
+	4: {Go: (*AddRoleToDBInstanceMessage)(nil), Fields: []api.Field{
+		{Name: "DBInstanceIdentifier", Off: unsafe.Offsetof(AddRoleToDBInstanceMessage{}.DBInstanceIdentifier), Kind: api.KStringPtr},
+		{Name: "RoleArn", Off: unsafe.Offsetof(AddRoleToDBInstanceMessage{}.RoleArn), Kind: api.KStringPtr},
+		{Name: "FeatureName", Off: unsafe.Offsetof(AddRoleToDBInstanceMessage{}.FeatureName), Kind: api.KStringPtr},
+	}},
+	5: {Go: (*AddRoleToDBInstanceOutput)(nil)},
+	6: {Go: (*AddSourceIdentifierToSubscriptionMessage)(nil), Fields: []api.Field{
+		{Name: "SubscriptionName", Off: unsafe.Offsetof(AddSourceIdentifierToSubscriptionMessage{}.SubscriptionName), Kind: api.KStringPtr},
+		{Name: "SourceIdentifier", Off: unsafe.Offsetof(AddSourceIdentifierToSubscriptionMessage{}.SourceIdentifier), Kind: api.KStringPtr},
+	}},
+	7: {Go: (*AddSourceIdentifierToSubscriptionResult)(nil), Fields: []api.Field{
+		{Name: "EventSubscription", Off: unsafe.Offsetof(AddSourceIdentifierToSubscriptionResult{}.EventSubscription), Kind: api.KStructPtr, Type: 309},
+	}},
+	8: {Go: (*AddTagsToResourceMessage)(nil), Fields: []api.Field{
+		{Name: "ResourceName", Off: unsafe.Offsetof(AddTagsToResourceMessage{}.ResourceName), Kind: api.KStringPtr},
+		{Name: "Tags", Off: unsafe.Offsetof(AddTagsToResourceMessage{}.Tags), Kind: api.KList, Type: 572},
+	}},
+	9: {Go: (*AddTagsToResourceOutput)(nil)},
+	10: {Go: (*ApplyPendingMaintenanceActionMessage)(nil), Fields: []api.Field{
+		{Name: "ResourceIdentifier", Off: unsafe.Offsetof(ApplyPendingMaintenanceActionMessage{}.ResourceIdentifier), Kind: api.KStringPtr},
+		{Name: "ApplyAction", Off: unsafe.Offsetof(ApplyPendingMaintenanceActionMessage{}.ApplyAction), Kind: api.KStringPtr},
+		{Name: "OptInType", Off: unsafe.Offsetof(ApplyPendingMaintenanceActionMessage{}.OptInType), Kind: api.KStringPtr},
+	}},
+	11: {Go: (*ApplyPendingMaintenanceActionResult)(nil), Fields: []api.Field{
+		{Name: "ResourcePendingMaintenanceActions", Off: unsafe.Offsetof(ApplyPendingMaintenanceActionResult{}.ResourcePendingMaintenanceActions), Kind: api.KStructPtr, Type: 491},
+	}},
+	12: {Go: (*AuthorizationAlreadyExistsFault)(nil)},
+	13: {Go: (*AuthorizationNotFoundFault)(nil)},
+	14: {Go: (*AuthorizationQuotaExceededFault)(nil)},
+	15: {Go: (*AuthorizeDBSecurityGroupIngressMessage)(nil), Fields: []api.Field{
+		{Name: "DBSecurityGroupName", Off: unsafe.Offsetof(AuthorizeDBSecurityGroupIngressMessage{}.DBSecurityGroupName), Kind: api.KStringPtr},
+		{Name: "CIDRIP", Off: unsafe.Offsetof(AuthorizeDBSecurityGroupIngressMessage{}.CIDRIP), Kind: api.KStringPtr},
+		{Name: "EC2SecurityGroupName", Off: unsafe.Offsetof(AuthorizeDBSecurityGroupIngressMessage{}.EC2SecurityGroupName), Kind: api.KStringPtr},
+		{Name: "EC2SecurityGroupId", Off: unsafe.Offsetof(AuthorizeDBSecurityGroupIngressMessage{}.EC2SecurityGroupId), Kind: api.KStringPtr},
+		{Name: "EC2SecurityGroupOwnerId", Off: unsafe.Offsetof(AuthorizeDBSecurityGroupIngressMessage{}.EC2SecurityGroupOwnerId), Kind: api.KStringPtr},
+	}},
+	16: {Go: (*AuthorizeDBSecurityGroupIngressResult)(nil), Fields: []api.Field{
+		{Name: "DBSecurityGroup", Off: unsafe.Offsetof(AuthorizeDBSecurityGroupIngressResult{}.DBSecurityGroup), Kind: api.KStructPtr, Type: 165},
+	}},
+	17: {Go: (*AvailabilityZone)(nil), Fields: []api.Field{
+		{Name: "Name", Off: unsafe.Offsetof(AvailabilityZone{}.Name), Kind: api.KStringPtr},
+	}},
+	18: {Go: (*AvailableProcessorFeature)(nil), Fields: []api.Field{
+		{Name: "Name", Off: unsafe.Offsetof(AvailableProcessorFeature{}.Name), Kind: api.KStringPtr},
+		{Name: "DefaultValue", Off: unsafe.Offsetof(AvailableProcessorFeature{}.DefaultValue), Kind: api.KStringPtr},
+		{Name: "AllowedValues", Off: unsafe.Offsetof(AvailableProcessorFeature{}.AllowedValues), Kind: api.KStringPtr},
+	}},
+	19: {Go: (*BacktrackDBClusterMessage)(nil), Fields: []api.Field{
+		{Name: "DBClusterIdentifier", Off: unsafe.Offsetof(BacktrackDBClusterMessage{}.DBClusterIdentifier), Kind: api.KStringPtr},
+		{Name: "BacktrackTo", Off: unsafe.Offsetof(BacktrackDBClusterMessage{}.BacktrackTo), Kind: api.KTimePtr},
+		{Name: "Force", Off: unsafe.Offsetof(BacktrackDBClusterMessage{}.Force), Kind: api.KBoolPtr},
+		{Name: "UseEarliestTimeOnPointInTimeUnavailable", Off: unsafe.Offsetof(BacktrackDBClusterMessage{}.UseEarliestTimeOnPointInTimeUnavailable), Kind: api.KBoolPtr},
+	}},
+	20: {Go: (*BackupPolicyNotFoundFault)(nil)},
+	21: {Go: (*BlueGreenDeployment)(nil), Fields: []api.Field{
+		{Name: "BlueGreenDeploymentIdentifier", Off: unsafe.Offsetof(BlueGreenDeployment{}.BlueGreenDeploymentIdentifier), Kind: api.KStringPtr},
+		{Name: "BlueGreenDeploymentName", Off: unsafe.Offsetof(BlueGreenDeployment{}.BlueGreenDeploymentName), Kind: api.KStringPtr},
+		{Name: "Source", Off: unsafe.Offsetof(BlueGreenDeployment{}.Source), Kind: api.KStringPtr},
+		{Name: "Target", Off: unsafe.Offsetof(BlueGreenDeployment{}.Target), Kind: api.KStringPtr},
+		{Name: "SwitchoverDetails", Off: unsafe.Offsetof(BlueGreenDeployment{}.SwitchoverDetails), Kind: api.KList, Type: 573},
+		{Name: "Tasks", Off: unsafe.Offsetof(BlueGreenDeployment{}.Tasks), Kind: api.KList, Type: 574},
+		{Name: "Status", Off: unsafe.Offsetof(BlueGreenDeployment{}.Status), Kind: api.KStringPtr},
+		{Name: "StatusDetails", Off: unsafe.Offsetof(BlueGreenDeployment{}.StatusDetails), Kind: api.KStringPtr},
+		{Name: "CreateTime", Off: unsafe.Offsetof(BlueGreenDeployment{}.CreateTime), Kind: api.KTimePtr},
+		{Name: "DeleteTime", Off: unsafe.Offsetof(BlueGreenDeployment{}.DeleteTime), Kind: api.KTimePtr},
+		{Name: "TagList", Off: unsafe.Offsetof(BlueGreenDeployment{}.TagList), Kind: api.KList, Type: 572},
+	}},
+	22: {Go: (*BlueGreenDeploymentAlreadyExistsFault)(nil)},
+	23: {Go: (*BlueGreenDeploymentNotFoundFault)(nil)},
+	24: {Go: (*BlueGreenDeploymentTask)(nil), Fields: []api.Field{
+		{Name: "Name", Off: unsafe.Offsetof(BlueGreenDeploymentTask{}.Name), Kind: api.KStringPtr},
+		{Name: "Status", Off: unsafe.Offsetof(BlueGreenDeploymentTask{}.Status), Kind: api.KStringPtr},
+	}},
+	25: {Go: (*CancelExportTaskMessage)(nil), Fields: []api.Field{
+		{Name: "ExportTaskIdentifier", Off: unsafe.Offsetof(CancelExportTaskMessage{}.ExportTaskIdentifier), Kind: api.KStringPtr},
+	}},
+	26: {Go: (*Certificate)(nil), Fields: []api.Field{
+		{Name: "CertificateIdentifier", Off: unsafe.Offsetof(Certificate{}.CertificateIdentifier), Kind: api.KStringPtr},
+		{Name: "CertificateType", Off: unsafe.Offsetof(Certificate{}.CertificateType), Kind: api.KStringPtr},
+		{Name: "Thumbprint", Off: unsafe.Offsetof(Certificate{}.Thumbprint), Kind: api.KStringPtr},
+		{Name: "ValidFrom", Off: unsafe.Offsetof(Certificate{}.ValidFrom), Kind: api.KTimePtr},
+		{Name: "ValidTill", Off: unsafe.Offsetof(Certificate{}.ValidTill), Kind: api.KTimePtr},
+		{Name: "CertificateArn", Off: unsafe.Offsetof(Certificate{}.CertificateArn), Kind: api.KStringPtr},
+		{Name: "CustomerOverride", Off: unsafe.Offsetof(Certificate{}.CustomerOverride), Kind: api.KBoolPtr},
+		{Name: "CustomerOverrideValidTill", Off: unsafe.Offsetof(Certificate{}.CustomerOverrideValidTill), Kind: api.KTimePtr},
+	}},
+	27: {Go: (*CertificateDetails)(nil), Fields: []api.Field{
+		{Name: "CAIdentifier", Off: unsafe.Offsetof(CertificateDetails{}.CAIdentifier), Kind: api.KStringPtr},
+		{Name: "ValidTill", Off: unsafe.Offsetof(CertificateDetails{}.ValidTill), Kind: api.KTimePtr},
+	}},
+	28: {Go: (*CertificateMessage)(nil), Fields: []api.Field{
+		{Name: "DefaultCertificateForNewLaunches", Off: unsafe.Offsetof(CertificateMessage{}.DefaultCertificateForNewLaunches), Kind: api.KStringPtr},
+		{Name: "Certificates", Off: unsafe.Offsetof(CertificateMessage{}.Certificates), Kind: api.KList, Type: 575},
+		{Name: "Marker", Off: unsafe.Offsetof(CertificateMessage{}.Marker), Kind: api.KStringPtr},
+	}},
+	29: {Go: (*CertificateNotFoundFault)(nil)},
+	30: {Go: (*CharacterSet)(nil), Fields: []api.Field{
+		{Name: "CharacterSetName", Off: unsafe.Offsetof(CharacterSet{}.CharacterSetName), Kind: api.KStringPtr},
+		{Name: "CharacterSetDescription", Off: unsafe.Offsetof(CharacterSet{}.CharacterSetDescription), Kind: api.KStringPtr},
+	}},
+	31: {Go: (*CloudwatchLogsExportConfiguration)(nil), Fields: []api.Field{
+		{Name: "EnableLogTypes", Off: unsafe.Offsetof(CloudwatchLogsExportConfiguration{}.EnableLogTypes), Kind: api.KList, Type: 576},
+		{Name: "DisableLogTypes", Off: unsafe.Offsetof(CloudwatchLogsExportConfiguration{}.DisableLogTypes), Kind: api.KList, Type: 576},
+	}},
+	32: {Go: (*ClusterPendingModifiedValues)(nil), Fields: []api.Field{
+		{Name: "PendingCloudwatchLogsExports", Off: unsafe.Offsetof(ClusterPendingModifiedValues{}.PendingCloudwatchLogsExports), Kind: api.KStructPtr, Type: 440},
+		{Name: "DBClusterIdentifier", Off: unsafe.Offsetof(ClusterPendingModifiedValues{}.DBClusterIdentifier), Kind: api.KStringPtr},
+		{Name: "MasterUserPassword", Off: unsafe.Offsetof(ClusterPendingModifiedValues{}.MasterUserPassword), Kind: api.KStringPtr},
+		{Name: "IAMDatabaseAuthenticationEnabled", Off: unsafe.Offsetof(ClusterPendingModifiedValues{}.IAMDatabaseAuthenticationEnabled), Kind: api.KBoolPtr},
+		{Name: "EngineVersion", Off: unsafe.Offsetof(ClusterPendingModifiedValues{}.EngineVersion), Kind: api.KStringPtr},
+		{Name: "BackupRetentionPeriod", Off: unsafe.Offsetof(ClusterPendingModifiedValues{}.BackupRetentionPeriod), Kind: api.KInt32Ptr},
+		{Name: "AllocatedStorage", Off: unsafe.Offsetof(ClusterPendingModifiedValues{}.AllocatedStorage), Kind: api.KInt32Ptr},
+		{Name: "RdsCustomClusterConfiguration", Off: unsafe.Offsetof(ClusterPendingModifiedValues{}.RdsCustomClusterConfiguration), Kind: api.KStructPtr, Type: 457},
+		{Name: "Iops", Off: unsafe.Offsetof(ClusterPendingModifiedValues{}.Iops), Kind: api.KInt32Ptr},
+		{Name: "StorageType", Off: unsafe.Offsetof(ClusterPendingModifiedValues{}.StorageType), Kind: api.KStringPtr},
+		{Name: "CertificateDetails", Off: unsafe.Offsetof(ClusterPendingModifiedValues{}.CertificateDetails), Kind: api.KStructPtr, Type: 27},
+	}},
+	33: {Go: (*ConnectionPoolConfiguration)(nil), Fields: []api.Field{
+		{Name: "MaxConnectionsPercent", Off: unsafe.Offsetof(ConnectionPoolConfiguration{}.MaxConnectionsPercent), Kind: api.KInt32Ptr},
+		{Name: "MaxIdleConnectionsPercent", Off: unsafe.Offsetof(ConnectionPoolConfiguration{}.MaxIdleConnectionsPercent), Kind: api.KInt32Ptr},
+		{Name: "ConnectionBorrowTimeout", Off: unsafe.Offsetof(ConnectionPoolConfiguration{}.ConnectionBorrowTimeout), Kind: api.KInt32Ptr},
+		{Name: "SessionPinningFilters", Off: unsafe.Offsetof(ConnectionPoolConfiguration{}.SessionPinningFilters), Kind: api.KList, Type: 576},
+		{Name: "InitQuery", Off: unsafe.Offsetof(ConnectionPoolConfiguration{}.InitQuery), Kind: api.KStringPtr},
+	}},
+	34: {Go: (*ConnectionPoolConfigurationInfo)(nil), Fields: []api.Field{
+		{Name: "MaxConnectionsPercent", Off: unsafe.Offsetof(ConnectionPoolConfigurationInfo{}.MaxConnectionsPercent), Kind: api.KInt32Ptr},
+		{Name: "MaxIdleConnectionsPercent", Off: unsafe.Offsetof(ConnectionPoolConfigurationInfo{}.MaxIdleConnectionsPercent), Kind: api.KInt32Ptr},
+		{Name: "ConnectionBorrowTimeout", Off: unsafe.Offsetof(ConnectionPoolConfigurationInfo{}.ConnectionBorrowTimeout), Kind: api.KInt32Ptr},
+		{Name: "SessionPinningFilters", Off: unsafe.Offsetof(ConnectionPoolConfigurationInfo{}.SessionPinningFilters), Kind: api.KList, Type: 576},
+		{Name: "InitQuery", Off: unsafe.Offsetof(ConnectionPoolConfigurationInfo{}.InitQuery), Kind: api.KStringPtr},
+	}},
+	35: {Go: (*ContextAttribute)(nil), Fields: []api.Field{
+		{Name: "Key", Off: unsafe.Offsetof(ContextAttribute{}.Key), Kind: api.KStringPtr},
+		{Name: "Value", Off: unsafe.Offsetof(ContextAttribute{}.Value), Kind: api.KStringPtr},
+	}},
+	36: {Go: (*CopyDBClusterParameterGroupMessage)(nil), Fields: []api.Field{
+		{Name: "SourceDBClusterParameterGroupIdentifier", Off: unsafe.Offsetof(CopyDBClusterParameterGroupMessage{}.SourceDBClusterParameterGroupIdentifier), Kind: api.KStringPtr},
+		{Name: "TargetDBClusterParameterGroupIdentifier", Off: unsafe.Offsetof(CopyDBClusterParameterGroupMessage{}.TargetDBClusterParameterGroupIdentifier), Kind: api.KStringPtr},
+		{Name: "TargetDBClusterParameterGroupDescription", Off: unsafe.Offsetof(CopyDBClusterParameterGroupMessage{}.TargetDBClusterParameterGroupDescription), Kind: api.KStringPtr},
+		{Name: "Tags", Off: unsafe.Offsetof(CopyDBClusterParameterGroupMessage{}.Tags), Kind: api.KList, Type: 572},
+	}},
+	37: {Go: (*CopyDBClusterParameterGroupResult)(nil), Fields: []api.Field{
+		{Name: "DBClusterParameterGroup", Off: unsafe.Offsetof(CopyDBClusterParameterGroupResult{}.DBClusterParameterGroup), Kind: api.KStructPtr, Type: 107},
+	}},
+	38: {Go: (*CopyDBClusterSnapshotMessage)(nil), Fields: []api.Field{
+		{Name: "SourceDBClusterSnapshotIdentifier", Off: unsafe.Offsetof(CopyDBClusterSnapshotMessage{}.SourceDBClusterSnapshotIdentifier), Kind: api.KStringPtr},
+		{Name: "TargetDBClusterSnapshotIdentifier", Off: unsafe.Offsetof(CopyDBClusterSnapshotMessage{}.TargetDBClusterSnapshotIdentifier), Kind: api.KStringPtr},
+		{Name: "KmsKeyId", Off: unsafe.Offsetof(CopyDBClusterSnapshotMessage{}.KmsKeyId), Kind: api.KStringPtr},
+		{Name: "PreSignedUrl", Off: unsafe.Offsetof(CopyDBClusterSnapshotMessage{}.PreSignedUrl), Kind: api.KStringPtr},
+		{Name: "CopyTags", Off: unsafe.Offsetof(CopyDBClusterSnapshotMessage{}.CopyTags), Kind: api.KBoolPtr},
+		{Name: "Tags", Off: unsafe.Offsetof(CopyDBClusterSnapshotMessage{}.Tags), Kind: api.KList, Type: 572},
+	}},
+	39: {Go: (*CopyDBClusterSnapshotResult)(nil), Fields: []api.Field{
+		{Name: "DBClusterSnapshot", Off: unsafe.Offsetof(CopyDBClusterSnapshotResult{}.DBClusterSnapshot), Kind: api.KStructPtr, Type: 117},
+	}},
+	40: {Go: (*CopyDBParameterGroupMessage)(nil), Fields: []api.Field{
+		{Name: "SourceDBParameterGroupIdentifier", Off: unsafe.Offsetof(CopyDBParameterGroupMessage{}.SourceDBParameterGroupIdentifier), Kind: api.KStringPtr},
+		{Name: "TargetDBParameterGroupIdentifier", Off: unsafe.Offsetof(CopyDBParameterGroupMessage{}.TargetDBParameterGroupIdentifier), Kind: api.KStringPtr},
+		{Name: "TargetDBParameterGroupDescription", Off: unsafe.Offsetof(CopyDBParameterGroupMessage{}.TargetDBParameterGroupDescription), Kind: api.KStringPtr},
+		{Name: "Tags", Off: unsafe.Offsetof(CopyDBParameterGroupMessage{}.Tags), Kind: api.KList, Type: 572},
+	}},
+	41: {Go: (*CopyDBParameterGroupResult)(nil), Fields: []api.Field{
+		{Name: "DBParameterGroup", Off: unsafe.Offsetof(CopyDBParameterGroupResult{}.DBParameterGroup), Kind: api.KStructPtr, Type: 141},
+	}},
+	42: {Go: (*CopyDBSnapshotMessage)(nil), Fields: []api.Field{
+		{Name: "SourceDBSnapshotIdentifier", Off: unsafe.Offsetof(CopyDBSnapshotMessage{}.SourceDBSnapshotIdentifier), Kind: api.KStringPtr},
+		{Name: "TargetDBSnapshotIdentifier", Off: unsafe.Offsetof(CopyDBSnapshotMessage{}.TargetDBSnapshotIdentifier), Kind: api.KStringPtr},
+		{Name: "KmsKeyId", Off: unsafe.Offsetof(CopyDBSnapshotMessage{}.KmsKeyId), Kind: api.KStringPtr},
+		{Name: "Tags", Off: unsafe.Offsetof(CopyDBSnapshotMessage{}.Tags), Kind: api.KList, Type: 572},
+		{Name: "CopyTags", Off: unsafe.Offsetof(CopyDBSnapshotMessage{}.CopyTags), Kind: api.KBoolPtr},
+		{Name: "PreSignedUrl", Off: unsafe.Offsetof(CopyDBSnapshotMessage{}.PreSignedUrl), Kind: api.KStringPtr},
+		{Name: "OptionGroupName", Off: unsafe.Offsetof(CopyDBSnapshotMessage{}.OptionGroupName), Kind: api.KStringPtr},
+		{Name: "TargetCustomAvailabilityZone", Off: unsafe.Offsetof(CopyDBSnapshotMessage{}.TargetCustomAvailabilityZone), Kind: api.KStringPtr},
+		{Name: "CopyOptionGroup", Off: unsafe.Offsetof(CopyDBSnapshotMessage{}.CopyOptionGroup), Kind: api.KBoolPtr},
+	}},
+	43: {Go: (*CopyDBSnapshotResult)(nil), Fields: []api.Field{
+		{Name: "DBSnapshot", Off: unsafe.Offsetof(CopyDBSnapshotResult{}.DBSnapshot), Kind: api.KStructPtr, Type: 175},
+	}},
+	44: {Go: (*CopyOptionGroupMessage)(nil), Fields: []api.Field{
+		{Name: "SourceOptionGroupIdentifier", Off: unsafe.Offsetof(CopyOptionGroupMessage{}.SourceOptionGroupIdentifier), Kind: api.KStringPtr},
+		{Name: "TargetOptionGroupIdentifier", Off: unsafe.Offsetof(CopyOptionGroupMessage{}.TargetOptionGroupIdentifier), Kind: api.KStringPtr},
+		{Name: "TargetOptionGroupDescription", Off: unsafe.Offsetof(CopyOptionGroupMessage{}.TargetOptionGroupDescription), Kind: api.KStringPtr},
+		{Name: "Tags", Off: unsafe.Offsetof(CopyOptionGroupMessage{}.Tags), Kind: api.KList, Type: 572},
+	}},
+	45: {Go: (*CopyOptionGroupResult)(nil), Fields: []api.Field{
+		{Name: "OptionGroup", Off: unsafe.Offsetof(CopyOptionGroupResult{}.OptionGroup), Kind: api.KStructPtr, Type: 425},
+	}},
+	46: {Go: (*CreateBlueGreenDeploymentRequest)(nil), Fields: []api.Field{
+		{Name: "BlueGreenDeploymentName", Off: unsafe.Offsetof(CreateBlueGreenDeploymentRequest{}.BlueGreenDeploymentName), Kind: api.KStringPtr},
+		{Name: "Source", Off: unsafe.Offsetof(CreateBlueGreenDeploymentRequest{}.Source), Kind: api.KStringPtr},
+		{Name: "TargetEngineVersion", Off: unsafe.Offsetof(CreateBlueGreenDeploymentRequest{}.TargetEngineVersion), Kind: api.KStringPtr},
+		{Name: "TargetDBParameterGroupName", Off: unsafe.Offsetof(CreateBlueGreenDeploymentRequest{}.TargetDBParameterGroupName), Kind: api.KStringPtr},
+		{Name: "TargetDBClusterParameterGroupName", Off: unsafe.Offsetof(CreateBlueGreenDeploymentRequest{}.TargetDBClusterParameterGroupName), Kind: api.KStringPtr},
+		{Name: "Tags", Off: unsafe.Offsetof(CreateBlueGreenDeploymentRequest{}.Tags), Kind: api.KList, Type: 572},
+		{Name: "TargetDBInstanceClass", Off: unsafe.Offsetof(CreateBlueGreenDeploymentRequest{}.TargetDBInstanceClass), Kind: api.KStringPtr},
+		{Name: "UpgradeTargetStorageConfig", Off: unsafe.Offsetof(CreateBlueGreenDeploymentRequest{}.UpgradeTargetStorageConfig), Kind: api.KBoolPtr},
+	}},
+	47: {Go: (*CreateBlueGreenDeploymentResponse)(nil), Fields: []api.Field{
+		{Name: "BlueGreenDeployment", Off: unsafe.Offsetof(CreateBlueGreenDeploymentResponse{}.BlueGreenDeployment), Kind: api.KStructPtr, Type: 21},
+	}},
+	48: {Go: (*CreateCustomDBEngineVersionFault)(nil)},
+	49: {Go: (*CreateCustomDBEngineVersionMessage)(nil), Fields: []api.Field{
+		{Name: "Engine", Off: unsafe.Offsetof(CreateCustomDBEngineVersionMessage{}.Engine), Kind: api.KStringPtr},
+		{Name: "EngineVersion", Off: unsafe.Offsetof(CreateCustomDBEngineVersionMessage{}.EngineVersion), Kind: api.KStringPtr},
+		{Name: "DatabaseInstallationFilesS3BucketName", Off: unsafe.Offsetof(CreateCustomDBEngineVersionMessage{}.DatabaseInstallationFilesS3BucketName), Kind: api.KStringPtr},
+		{Name: "DatabaseInstallationFilesS3Prefix", Off: unsafe.Offsetof(CreateCustomDBEngineVersionMessage{}.DatabaseInstallationFilesS3Prefix), Kind: api.KStringPtr},
+		{Name: "ImageId", Off: unsafe.Offsetof(CreateCustomDBEngineVersionMessage{}.ImageId), Kind: api.KStringPtr},
+		{Name: "KMSKeyId", Off: unsafe.Offsetof(CreateCustomDBEngineVersionMessage{}.KMSKeyId), Kind: api.KStringPtr},
+		{Name: "Description", Off: unsafe.Offsetof(CreateCustomDBEngineVersionMessage{}.Description), Kind: api.KStringPtr},
+		{Name: "Manifest", Off: unsafe.Offsetof(CreateCustomDBEngineVersionMessage{}.Manifest), Kind: api.KStringPtr},
+		{Name: "Tags", Off: unsafe.Offsetof(CreateCustomDBEngineVersionMessage{}.Tags), Kind: api.KList, Type: 572},
+		{Name: "SourceCustomDbEngineVersionIdentifier", Off: unsafe.Offsetof(CreateCustomDBEngineVersionMessage{}.SourceCustomDbEngineVersionIdentifier), Kind: api.KStringPtr},
+		{Name: "UseAwsProvidedLatestImage", Off: unsafe.Offsetof(CreateCustomDBEngineVersionMessage{}.UseAwsProvidedLatestImage), Kind: api.KBoolPtr},
+	}},
+	50: {Go: (*CreateDBClusterEndpointMessage)(nil), Fields: []api.Field{
+		{Name: "DBClusterIdentifier", Off: unsafe.Offsetof(CreateDBClusterEndpointMessage{}.DBClusterIdentifier), Kind: api.KStringPtr},
+		{Name: "DBClusterEndpointIdentifier", Off: unsafe.Offsetof(CreateDBClusterEndpointMessage{}.DBClusterEndpointIdentifier), Kind: api.KStringPtr},
+		{Name: "EndpointType", Off: unsafe.Offsetof(CreateDBClusterEndpointMessage{}.EndpointType), Kind: api.KStringPtr},
+		{Name: "StaticMembers", Off: unsafe.Offsetof(CreateDBClusterEndpointMessage{}.StaticMembers), Kind: api.KList, Type: 576},
+		{Name: "ExcludedMembers", Off: unsafe.Offsetof(CreateDBClusterEndpointMessage{}.ExcludedMembers), Kind: api.KList, Type: 576},
+		{Name: "Tags", Off: unsafe.Offsetof(CreateDBClusterEndpointMessage{}.Tags), Kind: api.KList, Type: 572},
+	}},
+	51: {Go: (*CreateDBClusterMessage)(nil), Fields: []api.Field{
+		{Name: "AvailabilityZones", Off: unsafe.Offsetof(CreateDBClusterMessage{}.AvailabilityZones), Kind: api.KList, Type: 576},
+		{Name: "BackupRetentionPeriod", Off: unsafe.Offsetof(CreateDBClusterMessage{}.BackupRetentionPeriod), Kind: api.KInt32Ptr},
+		{Name: "CharacterSetName", Off: unsafe.Offsetof(CreateDBClusterMessage{}.CharacterSetName), Kind: api.KStringPtr},
+		{Name: "DatabaseName", Off: unsafe.Offsetof(CreateDBClusterMessage{}.DatabaseName), Kind: api.KStringPtr},
+		{Name: "DBClusterIdentifier", Off: unsafe.Offsetof(CreateDBClusterMessage{}.DBClusterIdentifier), Kind: api.KStringPtr},
+		{Name: "DBClusterParameterGroupName", Off: unsafe.Offsetof(CreateDBClusterMessage{}.DBClusterParameterGroupName), Kind: api.KStringPtr},
+		{Name: "VpcSecurityGroupIds", Off: unsafe.Offsetof(CreateDBClusterMessage{}.VpcSecurityGroupIds), Kind: api.KList, Type: 576},
+		{Name: "DBSubnetGroupName", Off: unsafe.Offsetof(CreateDBClusterMessage{}.DBSubnetGroupName), Kind: api.KStringPtr},
+		{Name: "Engine", Off: unsafe.Offsetof(CreateDBClusterMessage{}.Engine), Kind: api.KStringPtr},
+		{Name: "EngineVersion", Off: unsafe.Offsetof(CreateDBClusterMessage{}.EngineVersion), Kind: api.KStringPtr},
+		{Name: "Port", Off: unsafe.Offsetof(CreateDBClusterMessage{}.Port), Kind: api.KInt32Ptr},
+		{Name: "MasterUsername", Off: unsafe.Offsetof(CreateDBClusterMessage{}.MasterUsername), Kind: api.KStringPtr},
+		{Name: "MasterUserPassword", Off: unsafe.Offsetof(CreateDBClusterMessage{}.MasterUserPassword), Kind: api.KStringPtr},
+		{Name: "OptionGroupName", Off: unsafe.Offsetof(CreateDBClusterMessage{}.OptionGroupName), Kind: api.KStringPtr},
+		{Name: "PreferredBackupWindow", Off: unsafe.Offsetof(CreateDBClusterMessage{}.PreferredBackupWindow), Kind: api.KStringPtr},
+		{Name: "PreferredMaintenanceWindow", Off: unsafe.Offsetof(CreateDBClusterMessage{}.PreferredMaintenanceWindow), Kind: api.KStringPtr},
+		{Name: "ReplicationSourceIdentifier", Off: unsafe.Offsetof(CreateDBClusterMessage{}.ReplicationSourceIdentifier), Kind: api.KStringPtr},
+		{Name: "Tags", Off: unsafe.Offsetof(CreateDBClusterMessage{}.Tags), Kind: api.KList, Type: 572},
+		{Name: "StorageEncrypted", Off: unsafe.Offsetof(CreateDBClusterMessage{}.StorageEncrypted), Kind: api.KBoolPtr},
+		{Name: "KmsKeyId", Off: unsafe.Offsetof(CreateDBClusterMessage{}.KmsKeyId), Kind: api.KStringPtr},
+		{Name: "PreSignedUrl", Off: unsafe.Offsetof(CreateDBClusterMessage{}.PreSignedUrl), Kind: api.KStringPtr},
+		{Name: "EnableIAMDatabaseAuthentication", Off: unsafe.Offsetof(CreateDBClusterMessage{}.EnableIAMDatabaseAuthentication), Kind: api.KBoolPtr},
+		{Name: "BacktrackWindow", Off: unsafe.Offsetof(CreateDBClusterMessage{}.BacktrackWindow), Kind: api.KInt64Ptr},
+		{Name: "EnableCloudwatchLogsExports", Off: unsafe.Offsetof(CreateDBClusterMessage{}.EnableCloudwatchLogsExports), Kind: api.KList, Type: 576},
+		{Name: "EngineMode", Off: unsafe.Offsetof(CreateDBClusterMessage{}.EngineMode), Kind: api.KStringPtr},
+		{Name: "ScalingConfiguration", Off: unsafe.Offsetof(CreateDBClusterMessage{}.ScalingConfiguration), Kind: api.KStructPtr, Type: 511},
+		{Name: "RdsCustomClusterConfiguration", Off: unsafe.Offsetof(CreateDBClusterMessage{}.RdsCustomClusterConfiguration), Kind: api.KStructPtr, Type: 457},
+		{Name: "DeletionProtection", Off: unsafe.Offsetof(CreateDBClusterMessage{}.DeletionProtection), Kind: api.KBoolPtr},
+		{Name: "GlobalClusterIdentifier", Off: unsafe.Offsetof(CreateDBClusterMessage{}.GlobalClusterIdentifier), Kind: api.KStringPtr},
+		{Name: "EnableHttpEndpoint", Off: unsafe.Offsetof(CreateDBClusterMessage{}.EnableHttpEndpoint), Kind: api.KBoolPtr},
+		{Name: "CopyTagsToSnapshot", Off: unsafe.Offsetof(CreateDBClusterMessage{}.CopyTagsToSnapshot), Kind: api.KBoolPtr},
+		{Name: "Domain", Off: unsafe.Offsetof(CreateDBClusterMessage{}.Domain), Kind: api.KStringPtr},
+		{Name: "DomainIAMRoleName", Off: unsafe.Offsetof(CreateDBClusterMessage{}.DomainIAMRoleName), Kind: api.KStringPtr},
+		{Name: "EnableGlobalWriteForwarding", Off: unsafe.Offsetof(CreateDBClusterMessage{}.EnableGlobalWriteForwarding), Kind: api.KBoolPtr},
+		{Name: "DBClusterInstanceClass", Off: unsafe.Offsetof(CreateDBClusterMessage{}.DBClusterInstanceClass), Kind: api.KStringPtr},
+		{Name: "AllocatedStorage", Off: unsafe.Offsetof(CreateDBClusterMessage{}.AllocatedStorage), Kind: api.KInt32Ptr},
+		{Name: "StorageType", Off: unsafe.Offsetof(CreateDBClusterMessage{}.StorageType), Kind: api.KStringPtr},
+		{Name: "Iops", Off: unsafe.Offsetof(CreateDBClusterMessage{}.Iops), Kind: api.KInt32Ptr},
+		{Name: "PubliclyAccessible", Off: unsafe.Offsetof(CreateDBClusterMessage{}.PubliclyAccessible), Kind: api.KBoolPtr},
+		{Name: "AutoMinorVersionUpgrade", Off: unsafe.Offsetof(CreateDBClusterMessage{}.AutoMinorVersionUpgrade), Kind: api.KBoolPtr},
+		{Name: "MonitoringInterval", Off: unsafe.Offsetof(CreateDBClusterMessage{}.MonitoringInterval), Kind: api.KInt32Ptr},
+		{Name: "MonitoringRoleArn", Off: unsafe.Offsetof(CreateDBClusterMessage{}.MonitoringRoleArn), Kind: api.KStringPtr},
+		{Name: "EnablePerformanceInsights", Off: unsafe.Offsetof(CreateDBClusterMessage{}.EnablePerformanceInsights), Kind: api.KBoolPtr},
+		{Name: "PerformanceInsightsKMSKeyId", Off: unsafe.Offsetof(CreateDBClusterMessage{}.PerformanceInsightsKMSKeyId), Kind: api.KStringPtr},
+		{Name: "PerformanceInsightsRetentionPeriod", Off: unsafe.Offsetof(CreateDBClusterMessage{}.PerformanceInsightsRetentionPeriod), Kind: api.KInt32Ptr},
+		{Name: "EnableLimitlessDatabase", Off: unsafe.Offsetof(CreateDBClusterMessage{}.EnableLimitlessDatabase), Kind: api.KBoolPtr},
+		{Name: "ServerlessV2ScalingConfiguration", Off: unsafe.Offsetof(CreateDBClusterMessage{}.ServerlessV2ScalingConfiguration), Kind: api.KStructPtr, Type: 513},
+		{Name: "NetworkType", Off: unsafe.Offsetof(CreateDBClusterMessage{}.NetworkType), Kind: api.KStringPtr},
+		{Name: "DBSystemId", Off: unsafe.Offsetof(CreateDBClusterMessage{}.DBSystemId), Kind: api.KStringPtr},
+		{Name: "ManageMasterUserPassword", Off: unsafe.Offsetof(CreateDBClusterMessage{}.ManageMasterUserPassword), Kind: api.KBoolPtr},
+		{Name: "MasterUserSecretKmsKeyId", Off: unsafe.Offsetof(CreateDBClusterMessage{}.MasterUserSecretKmsKeyId), Kind: api.KStringPtr},
+		{Name: "EnableLocalWriteForwarding", Off: unsafe.Offsetof(CreateDBClusterMessage{}.EnableLocalWriteForwarding), Kind: api.KBoolPtr},
+		{Name: "CACertificateIdentifier", Off: unsafe.Offsetof(CreateDBClusterMessage{}.CACertificateIdentifier), Kind: api.KStringPtr},
+		{Name: "EngineLifecycleSupport", Off: unsafe.Offsetof(CreateDBClusterMessage{}.EngineLifecycleSupport), Kind: api.KStringPtr},
+	}},
+	52: {Go: (*CreateDBClusterParameterGroupMessage)(nil), Fields: []api.Field{
+		{Name: "DBClusterParameterGroupName", Off: unsafe.Offsetof(CreateDBClusterParameterGroupMessage{}.DBClusterParameterGroupName), Kind: api.KStringPtr},
+		{Name: "DBParameterGroupFamily", Off: unsafe.Offsetof(CreateDBClusterParameterGroupMessage{}.DBParameterGroupFamily), Kind: api.KStringPtr},
+		{Name: "Description", Off: unsafe.Offsetof(CreateDBClusterParameterGroupMessage{}.Description), Kind: api.KStringPtr},
+		{Name: "Tags", Off: unsafe.Offsetof(CreateDBClusterParameterGroupMessage{}.Tags), Kind: api.KList, Type: 572},
+	}},
+	53: {Go: (*CreateDBClusterParameterGroupResult)(nil), Fields: []api.Field{
+		{Name: "DBClusterParameterGroup", Off: unsafe.Offsetof(CreateDBClusterParameterGroupResult{}.DBClusterParameterGroup), Kind: api.KStructPtr, Type: 107},
+	}},
+	54: {Go: (*CreateDBClusterResult)(nil), Fields: []api.Field{
+		{Name: "DBCluster", Off: unsafe.Offsetof(CreateDBClusterResult{}.DBCluster), Kind: api.KStructPtr, Type: 88},
+	}},
+	55: {Go: (*CreateDBClusterSnapshotMessage)(nil), Fields: []api.Field{
+		{Name: "DBClusterSnapshotIdentifier", Off: unsafe.Offsetof(CreateDBClusterSnapshotMessage{}.DBClusterSnapshotIdentifier), Kind: api.KStringPtr},
+		{Name: "DBClusterIdentifier", Off: unsafe.Offsetof(CreateDBClusterSnapshotMessage{}.DBClusterIdentifier), Kind: api.KStringPtr},
+		{Name: "Tags", Off: unsafe.Offsetof(CreateDBClusterSnapshotMessage{}.Tags), Kind: api.KList, Type: 572},
+	}},
+	56: {Go: (*CreateDBClusterSnapshotResult)(nil), Fields: []api.Field{
+		{Name: "DBClusterSnapshot", Off: unsafe.Offsetof(CreateDBClusterSnapshotResult{}.DBClusterSnapshot), Kind: api.KStructPtr, Type: 117},
+	}},
+	57: {Go: (*CreateDBInstanceMessage)(nil), Fields: []api.Field{
+		{Name: "DBName", Off: unsafe.Offsetof(CreateDBInstanceMessage{}.DBName), Kind: api.KStringPtr},
+		{Name: "DBInstanceIdentifier", Off: unsafe.Offsetof(CreateDBInstanceMessage{}.DBInstanceIdentifier), Kind: api.KStringPtr},
+		{Name: "AllocatedStorage", Off: unsafe.Offsetof(CreateDBInstanceMessage{}.AllocatedStorage), Kind: api.KInt32Ptr},
+		{Name: "DBInstanceClass", Off: unsafe.Offsetof(CreateDBInstanceMessage{}.DBInstanceClass), Kind: api.KStringPtr},
+		{Name: "Engine", Off: unsafe.Offsetof(CreateDBInstanceMessage{}.Engine), Kind: api.KStringPtr},
+		{Name: "MasterUsername", Off: unsafe.Offsetof(CreateDBInstanceMessage{}.MasterUsername), Kind: api.KStringPtr},
+		{Name: "MasterUserPassword", Off: unsafe.Offsetof(CreateDBInstanceMessage{}.MasterUserPassword), Kind: api.KStringPtr},
+		{Name: "DBSecurityGroups", Off: unsafe.Offsetof(CreateDBInstanceMessage{}.DBSecurityGroups), Kind: api.KList, Type: 576},
+		{Name: "VpcSecurityGroupIds", Off: unsafe.Offsetof(CreateDBInstanceMessage{}.VpcSecurityGroupIds), Kind: api.KList, Type: 576},
+		{Name: "AvailabilityZone", Off: unsafe.Offsetof(CreateDBInstanceMessage{}.AvailabilityZone), Kind: api.KStringPtr},
+		{Name: "DBSubnetGroupName", Off: unsafe.Offsetof(CreateDBInstanceMessage{}.DBSubnetGroupName), Kind: api.KStringPtr},
+		{Name: "PreferredMaintenanceWindow", Off: unsafe.Offsetof(CreateDBInstanceMessage{}.PreferredMaintenanceWindow), Kind: api.KStringPtr},
+		{Name: "DBParameterGroupName", Off: unsafe.Offsetof(CreateDBInstanceMessage{}.DBParameterGroupName), Kind: api.KStringPtr},
+		{Name: "BackupRetentionPeriod", Off: unsafe.Offsetof(CreateDBInstanceMessage{}.BackupRetentionPeriod), Kind: api.KInt32Ptr},
+		{Name: "PreferredBackupWindow", Off: unsafe.Offsetof(CreateDBInstanceMessage{}.PreferredBackupWindow), Kind: api.KStringPtr},
+		{Name: "Port", Off: unsafe.Offsetof(CreateDBInstanceMessage{}.Port), Kind: api.KInt32Ptr},
+		{Name: "MultiAZ", Off: unsafe.Offsetof(CreateDBInstanceMessage{}.MultiAZ), Kind: api.KBoolPtr},
+		{Name: "EngineVersion", Off: unsafe.Offsetof(CreateDBInstanceMessage{}.EngineVersion), Kind: api.KStringPtr},
+		{Name: "AutoMinorVersionUpgrade", Off: unsafe.Offsetof(CreateDBInstanceMessage{}.AutoMinorVersionUpgrade), Kind: api.KBoolPtr},
+		{Name: "LicenseModel", Off: unsafe.Offsetof(CreateDBInstanceMessage{}.LicenseModel), Kind: api.KStringPtr},
+		{Name: "Iops", Off: unsafe.Offsetof(CreateDBInstanceMessage{}.Iops), Kind: api.KInt32Ptr},
+		{Name: "OptionGroupName", Off: unsafe.Offsetof(CreateDBInstanceMessage{}.OptionGroupName), Kind: api.KStringPtr},
+		{Name: "CharacterSetName", Off: unsafe.Offsetof(CreateDBInstanceMessage{}.CharacterSetName), Kind: api.KStringPtr},
+		{Name: "NcharCharacterSetName", Off: unsafe.Offsetof(CreateDBInstanceMessage{}.NcharCharacterSetName), Kind: api.KStringPtr},
+		{Name: "PubliclyAccessible", Off: unsafe.Offsetof(CreateDBInstanceMessage{}.PubliclyAccessible), Kind: api.KBoolPtr},
+		{Name: "Tags", Off: unsafe.Offsetof(CreateDBInstanceMessage{}.Tags), Kind: api.KList, Type: 572},
+		{Name: "DBClusterIdentifier", Off: unsafe.Offsetof(CreateDBInstanceMessage{}.DBClusterIdentifier), Kind: api.KStringPtr},
+		{Name: "StorageType", Off: unsafe.Offsetof(CreateDBInstanceMessage{}.StorageType), Kind: api.KStringPtr},
+		{Name: "TdeCredentialArn", Off: unsafe.Offsetof(CreateDBInstanceMessage{}.TdeCredentialArn), Kind: api.KStringPtr},
+		{Name: "TdeCredentialPassword", Off: unsafe.Offsetof(CreateDBInstanceMessage{}.TdeCredentialPassword), Kind: api.KStringPtr},
+		{Name: "StorageEncrypted", Off: unsafe.Offsetof(CreateDBInstanceMessage{}.StorageEncrypted), Kind: api.KBoolPtr},
+		{Name: "KmsKeyId", Off: unsafe.Offsetof(CreateDBInstanceMessage{}.KmsKeyId), Kind: api.KStringPtr},
+		{Name: "Domain", Off: unsafe.Offsetof(CreateDBInstanceMessage{}.Domain), Kind: api.KStringPtr},
+		{Name: "DomainFqdn", Off: unsafe.Offsetof(CreateDBInstanceMessage{}.DomainFqdn), Kind: api.KStringPtr},
+		{Name: "DomainOu", Off: unsafe.Offsetof(CreateDBInstanceMessage{}.DomainOu), Kind: api.KStringPtr},
+		{Name: "DomainAuthSecretArn", Off: unsafe.Offsetof(CreateDBInstanceMessage{}.DomainAuthSecretArn), Kind: api.KStringPtr},
+		{Name: "DomainDnsIps", Off: unsafe.Offsetof(CreateDBInstanceMessage{}.DomainDnsIps), Kind: api.KList, Type: 576},
+		{Name: "CopyTagsToSnapshot", Off: unsafe.Offsetof(CreateDBInstanceMessage{}.CopyTagsToSnapshot), Kind: api.KBoolPtr},
+		{Name: "MonitoringInterval", Off: unsafe.Offsetof(CreateDBInstanceMessage{}.MonitoringInterval), Kind: api.KInt32Ptr},
+		{Name: "MonitoringRoleArn", Off: unsafe.Offsetof(CreateDBInstanceMessage{}.MonitoringRoleArn), Kind: api.KStringPtr},
+		{Name: "DomainIAMRoleName", Off: unsafe.Offsetof(CreateDBInstanceMessage{}.DomainIAMRoleName), Kind: api.KStringPtr},
+		{Name: "PromotionTier", Off: unsafe.Offsetof(CreateDBInstanceMessage{}.PromotionTier), Kind: api.KInt32Ptr},
+		{Name: "Timezone", Off: unsafe.Offsetof(CreateDBInstanceMessage{}.Timezone), Kind: api.KStringPtr},
+		{Name: "EnableIAMDatabaseAuthentication", Off: unsafe.Offsetof(CreateDBInstanceMessage{}.EnableIAMDatabaseAuthentication), Kind: api.KBoolPtr},
+		{Name: "EnablePerformanceInsights", Off: unsafe.Offsetof(CreateDBInstanceMessage{}.EnablePerformanceInsights), Kind: api.KBoolPtr},
+		{Name: "PerformanceInsightsKMSKeyId", Off: unsafe.Offsetof(CreateDBInstanceMessage{}.PerformanceInsightsKMSKeyId), Kind: api.KStringPtr},
+		{Name: "PerformanceInsightsRetentionPeriod", Off: unsafe.Offsetof(CreateDBInstanceMessage{}.PerformanceInsightsRetentionPeriod), Kind: api.KInt32Ptr},
+		{Name: "EnableCloudwatchLogsExports", Off: unsafe.Offsetof(CreateDBInstanceMessage{}.EnableCloudwatchLogsExports), Kind: api.KList, Type: 576},
+		{Name: "ProcessorFeatures", Off: unsafe.Offsetof(CreateDBInstanceMessage{}.ProcessorFeatures), Kind: api.KList, Type: 577},
+		{Name: "DeletionProtection", Off: unsafe.Offsetof(CreateDBInstanceMessage{}.DeletionProtection), Kind: api.KBoolPtr},
+		{Name: "MaxAllocatedStorage", Off: unsafe.Offsetof(CreateDBInstanceMessage{}.MaxAllocatedStorage), Kind: api.KInt32Ptr},
+		{Name: "EnableCustomerOwnedIp", Off: unsafe.Offsetof(CreateDBInstanceMessage{}.EnableCustomerOwnedIp), Kind: api.KBoolPtr},
+		{Name: "CustomIamInstanceProfile", Off: unsafe.Offsetof(CreateDBInstanceMessage{}.CustomIamInstanceProfile), Kind: api.KStringPtr},
+		{Name: "BackupTarget", Off: unsafe.Offsetof(CreateDBInstanceMessage{}.BackupTarget), Kind: api.KStringPtr},
+		{Name: "NetworkType", Off: unsafe.Offsetof(CreateDBInstanceMessage{}.NetworkType), Kind: api.KStringPtr},
+		{Name: "StorageThroughput", Off: unsafe.Offsetof(CreateDBInstanceMessage{}.StorageThroughput), Kind: api.KInt32Ptr},
+		{Name: "ManageMasterUserPassword", Off: unsafe.Offsetof(CreateDBInstanceMessage{}.ManageMasterUserPassword), Kind: api.KBoolPtr},
+		{Name: "MasterUserSecretKmsKeyId", Off: unsafe.Offsetof(CreateDBInstanceMessage{}.MasterUserSecretKmsKeyId), Kind: api.KStringPtr},
+		{Name: "CACertificateIdentifier", Off: unsafe.Offsetof(CreateDBInstanceMessage{}.CACertificateIdentifier), Kind: api.KStringPtr},
+		{Name: "DBSystemId", Off: unsafe.Offsetof(CreateDBInstanceMessage{}.DBSystemId), Kind: api.KStringPtr},
+		{Name: "DedicatedLogVolume", Off: unsafe.Offsetof(CreateDBInstanceMessage{}.DedicatedLogVolume), Kind: api.KBoolPtr},
+		{Name: "MultiTenant", Off: unsafe.Offsetof(CreateDBInstanceMessage{}.MultiTenant), Kind: api.KBoolPtr},
+		{Name: "EngineLifecycleSupport", Off: unsafe.Offsetof(CreateDBInstanceMessage{}.EngineLifecycleSupport), Kind: api.KStringPtr},
+	}},
+	58: {Go: (*CreateDBInstanceReadReplicaMessage)(nil), Fields: []api.Field{
+		{Name: "DBInstanceIdentifier", Off: unsafe.Offsetof(CreateDBInstanceReadReplicaMessage{}.DBInstanceIdentifier), Kind: api.KStringPtr},
+		{Name: "SourceDBInstanceIdentifier", Off: unsafe.Offsetof(CreateDBInstanceReadReplicaMessage{}.SourceDBInstanceIdentifier), Kind: api.KStringPtr},
+		{Name: "DBInstanceClass", Off: unsafe.Offsetof(CreateDBInstanceReadReplicaMessage{}.DBInstanceClass), Kind: api.KStringPtr},
+		{Name: "AvailabilityZone", Off: unsafe.Offsetof(CreateDBInstanceReadReplicaMessage{}.AvailabilityZone), Kind: api.KStringPtr},
+		{Name: "Port", Off: unsafe.Offsetof(CreateDBInstanceReadReplicaMessage{}.Port), Kind: api.KInt32Ptr},
+		{Name: "MultiAZ", Off: unsafe.Offsetof(CreateDBInstanceReadReplicaMessage{}.MultiAZ), Kind: api.KBoolPtr},
+		{Name: "AutoMinorVersionUpgrade", Off: unsafe.Offsetof(CreateDBInstanceReadReplicaMessage{}.AutoMinorVersionUpgrade), Kind: api.KBoolPtr},
+		{Name: "Iops", Off: unsafe.Offsetof(CreateDBInstanceReadReplicaMessage{}.Iops), Kind: api.KInt32Ptr},
+		{Name: "OptionGroupName", Off: unsafe.Offsetof(CreateDBInstanceReadReplicaMessage{}.OptionGroupName), Kind: api.KStringPtr},
+		{Name: "DBParameterGroupName", Off: unsafe.Offsetof(CreateDBInstanceReadReplicaMessage{}.DBParameterGroupName), Kind: api.KStringPtr},
+		{Name: "PubliclyAccessible", Off: unsafe.Offsetof(CreateDBInstanceReadReplicaMessage{}.PubliclyAccessible), Kind: api.KBoolPtr},
+		{Name: "Tags", Off: unsafe.Offsetof(CreateDBInstanceReadReplicaMessage{}.Tags), Kind: api.KList, Type: 572},
+		{Name: "DBSubnetGroupName", Off: unsafe.Offsetof(CreateDBInstanceReadReplicaMessage{}.DBSubnetGroupName), Kind: api.KStringPtr},
+		{Name: "VpcSecurityGroupIds", Off: unsafe.Offsetof(CreateDBInstanceReadReplicaMessage{}.VpcSecurityGroupIds), Kind: api.KList, Type: 576},
+		{Name: "StorageType", Off: unsafe.Offsetof(CreateDBInstanceReadReplicaMessage{}.StorageType), Kind: api.KStringPtr},
+		{Name: "CopyTagsToSnapshot", Off: unsafe.Offsetof(CreateDBInstanceReadReplicaMessage{}.CopyTagsToSnapshot), Kind: api.KBoolPtr},
+		{Name: "MonitoringInterval", Off: unsafe.Offsetof(CreateDBInstanceReadReplicaMessage{}.MonitoringInterval), Kind: api.KInt32Ptr},
+		{Name: "MonitoringRoleArn", Off: unsafe.Offsetof(CreateDBInstanceReadReplicaMessage{}.MonitoringRoleArn), Kind: api.KStringPtr},
+		{Name: "KmsKeyId", Off: unsafe.Offsetof(CreateDBInstanceReadReplicaMessage{}.KmsKeyId), Kind: api.KStringPtr},
+		{Name: "PreSignedUrl", Off: unsafe.Offsetof(CreateDBInstanceReadReplicaMessage{}.PreSignedUrl), Kind: api.KStringPtr},
+		{Name: "EnableIAMDatabaseAuthentication", Off: unsafe.Offsetof(CreateDBInstanceReadReplicaMessage{}.EnableIAMDatabaseAuthentication), Kind: api.KBoolPtr},
+		{Name: "EnablePerformanceInsights", Off: unsafe.Offsetof(CreateDBInstanceReadReplicaMessage{}.EnablePerformanceInsights), Kind: api.KBoolPtr},
+		{Name: "PerformanceInsightsKMSKeyId", Off: unsafe.Offsetof(CreateDBInstanceReadReplicaMessage{}.PerformanceInsightsKMSKeyId), Kind: api.KStringPtr},
+		{Name: "PerformanceInsightsRetentionPeriod", Off: unsafe.Offsetof(CreateDBInstanceReadReplicaMessage{}.PerformanceInsightsRetentionPeriod), Kind: api.KInt32Ptr},
+		{Name: "EnableCloudwatchLogsExports", Off: unsafe.Offsetof(CreateDBInstanceReadReplicaMessage{}.EnableCloudwatchLogsExports), Kind: api.KList, Type: 576},
+		{Name: "ProcessorFeatures", Off: unsafe.Offsetof(CreateDBInstanceReadReplicaMessage{}.ProcessorFeatures), Kind: api.KList, Type: 577},
+		{Name: "UseDefaultProcessorFeatures", Off: unsafe.Offsetof(CreateDBInstanceReadReplicaMessage{}.UseDefaultProcessorFeatures), Kind: api.KBoolPtr},
+		{Name: "DeletionProtection", Off: unsafe.Offsetof(CreateDBInstanceReadReplicaMessage{}.DeletionProtection), Kind: api.KBoolPtr},
+		{Name: "Domain", Off: unsafe.Offsetof(CreateDBInstanceReadReplicaMessage{}.Domain), Kind: api.KStringPtr},
+		{Name: "DomainIAMRoleName", Off: unsafe.Offsetof(CreateDBInstanceReadReplicaMessage{}.DomainIAMRoleName), Kind: api.KStringPtr},
+		{Name: "DomainFqdn", Off: unsafe.Offsetof(CreateDBInstanceReadReplicaMessage{}.DomainFqdn), Kind: api.KStringPtr},
+		{Name: "DomainOu", Off: unsafe.Offsetof(CreateDBInstanceReadReplicaMessage{}.DomainOu), Kind: api.KStringPtr},
+		{Name: "DomainAuthSecretArn", Off: unsafe.Offsetof(CreateDBInstanceReadReplicaMessage{}.DomainAuthSecretArn), Kind: api.KStringPtr},
+		{Name: "DomainDnsIps", Off: unsafe.Offsetof(CreateDBInstanceReadReplicaMessage{}.DomainDnsIps), Kind: api.KList, Type: 576},
+		{Name: "ReplicaMode", Off: unsafe.Offsetof(CreateDBInstanceReadReplicaMessage{}.ReplicaMode), Kind: api.KStringPtr},
+		{Name: "MaxAllocatedStorage", Off: unsafe.Offsetof(CreateDBInstanceReadReplicaMessage{}.MaxAllocatedStorage), Kind: api.KInt32Ptr},
+		{Name: "CustomIamInstanceProfile", Off: unsafe.Offsetof(CreateDBInstanceReadReplicaMessage{}.CustomIamInstanceProfile), Kind: api.KStringPtr},
+		{Name: "NetworkType", Off: unsafe.Offsetof(CreateDBInstanceReadReplicaMessage{}.NetworkType), Kind: api.KStringPtr},
+		{Name: "StorageThroughput", Off: unsafe.Offsetof(CreateDBInstanceReadReplicaMessage{}.StorageThroughput), Kind: api.KInt32Ptr},
+		{Name: "EnableCustomerOwnedIp", Off: unsafe.Offsetof(CreateDBInstanceReadReplicaMessage{}.EnableCustomerOwnedIp), Kind: api.KBoolPtr},
+		{Name: "AllocatedStorage", Off: unsafe.Offsetof(CreateDBInstanceReadReplicaMessage{}.AllocatedStorage), Kind: api.KInt32Ptr},
+		{Name: "SourceDBClusterIdentifier", Off: unsafe.Offsetof(CreateDBInstanceReadReplicaMessage{}.SourceDBClusterIdentifier), Kind: api.KStringPtr},
+		{Name: "DedicatedLogVolume", Off: unsafe.Offsetof(CreateDBInstanceReadReplicaMessage{}.DedicatedLogVolume), Kind: api.KBoolPtr},
+		{Name: "UpgradeStorageConfig", Off: unsafe.Offsetof(CreateDBInstanceReadReplicaMessage{}.UpgradeStorageConfig), Kind: api.KBoolPtr},
+		{Name: "CACertificateIdentifier", Off: unsafe.Offsetof(CreateDBInstanceReadReplicaMessage{}.CACertificateIdentifier), Kind: api.KStringPtr},
+	}},
+	59: {Go: (*CreateDBInstanceReadReplicaResult)(nil), Fields: []api.Field{
+		{Name: "DBInstance", Off: unsafe.Offsetof(CreateDBInstanceReadReplicaResult{}.DBInstance), Kind: api.KStructPtr, Type: 126},
+	}},
+	60: {Go: (*CreateDBInstanceResult)(nil), Fields: []api.Field{
+		{Name: "DBInstance", Off: unsafe.Offsetof(CreateDBInstanceResult{}.DBInstance), Kind: api.KStructPtr, Type: 126},
+	}},
+	61: {Go: (*CreateDBParameterGroupMessage)(nil), Fields: []api.Field{
+		{Name: "DBParameterGroupName", Off: unsafe.Offsetof(CreateDBParameterGroupMessage{}.DBParameterGroupName), Kind: api.KStringPtr},
+		{Name: "DBParameterGroupFamily", Off: unsafe.Offsetof(CreateDBParameterGroupMessage{}.DBParameterGroupFamily), Kind: api.KStringPtr},
+		{Name: "Description", Off: unsafe.Offsetof(CreateDBParameterGroupMessage{}.Description), Kind: api.KStringPtr},
+		{Name: "Tags", Off: unsafe.Offsetof(CreateDBParameterGroupMessage{}.Tags), Kind: api.KList, Type: 572},
+	}},
+	62: {Go: (*CreateDBParameterGroupResult)(nil), Fields: []api.Field{
+		{Name: "DBParameterGroup", Off: unsafe.Offsetof(CreateDBParameterGroupResult{}.DBParameterGroup), Kind: api.KStructPtr, Type: 141},
+	}},
+	63: {Go: (*CreateDBProxyEndpointRequest)(nil), Fields: []api.Field{
+		{Name: "DBProxyName", Off: unsafe.Offsetof(CreateDBProxyEndpointRequest{}.DBProxyName), Kind: api.KStringPtr},
+		{Name: "DBProxyEndpointName", Off: unsafe.Offsetof(CreateDBProxyEndpointRequest{}.DBProxyEndpointName), Kind: api.KStringPtr},
+		{Name: "VpcSubnetIds", Off: unsafe.Offsetof(CreateDBProxyEndpointRequest{}.VpcSubnetIds), Kind: api.KList, Type: 576},
+		{Name: "VpcSecurityGroupIds", Off: unsafe.Offsetof(CreateDBProxyEndpointRequest{}.VpcSecurityGroupIds), Kind: api.KList, Type: 576},
+		{Name: "TargetRole", Off: unsafe.Offsetof(CreateDBProxyEndpointRequest{}.TargetRole), Kind: api.KStringPtr},
+		{Name: "Tags", Off: unsafe.Offsetof(CreateDBProxyEndpointRequest{}.Tags), Kind: api.KList, Type: 572},
+	}},
+	64: {Go: (*CreateDBProxyEndpointResponse)(nil), Fields: []api.Field{
+		{Name: "DBProxyEndpoint", Off: unsafe.Offsetof(CreateDBProxyEndpointResponse{}.DBProxyEndpoint), Kind: api.KStructPtr, Type: 151},
+	}},
+	65: {Go: (*CreateDBProxyRequest)(nil), Fields: []api.Field{
+		{Name: "DBProxyName", Off: unsafe.Offsetof(CreateDBProxyRequest{}.DBProxyName), Kind: api.KStringPtr},
+		{Name: "EngineFamily", Off: unsafe.Offsetof(CreateDBProxyRequest{}.EngineFamily), Kind: api.KStringPtr},
+		{Name: "Auth", Off: unsafe.Offsetof(CreateDBProxyRequest{}.Auth), Kind: api.KList, Type: 578},
+		{Name: "RoleArn", Off: unsafe.Offsetof(CreateDBProxyRequest{}.RoleArn), Kind: api.KStringPtr},
+		{Name: "VpcSubnetIds", Off: unsafe.Offsetof(CreateDBProxyRequest{}.VpcSubnetIds), Kind: api.KList, Type: 576},
+		{Name: "VpcSecurityGroupIds", Off: unsafe.Offsetof(CreateDBProxyRequest{}.VpcSecurityGroupIds), Kind: api.KList, Type: 576},
+		{Name: "RequireTLS", Off: unsafe.Offsetof(CreateDBProxyRequest{}.RequireTLS), Kind: api.KBoolPtr},
+		{Name: "IdleClientTimeout", Off: unsafe.Offsetof(CreateDBProxyRequest{}.IdleClientTimeout), Kind: api.KInt32Ptr},
+		{Name: "DebugLogging", Off: unsafe.Offsetof(CreateDBProxyRequest{}.DebugLogging), Kind: api.KBoolPtr},
+		{Name: "Tags", Off: unsafe.Offsetof(CreateDBProxyRequest{}.Tags), Kind: api.KList, Type: 572},
+	}},
+	66: {Go: (*CreateDBProxyResponse)(nil), Fields: []api.Field{
+		{Name: "DBProxy", Off: unsafe.Offsetof(CreateDBProxyResponse{}.DBProxy), Kind: api.KStructPtr, Type: 149},
+	}},
+	67: {Go: (*CreateDBSecurityGroupMessage)(nil), Fields: []api.Field{
+		{Name: "DBSecurityGroupName", Off: unsafe.Offsetof(CreateDBSecurityGroupMessage{}.DBSecurityGroupName), Kind: api.KStringPtr},
+		{Name: "DBSecurityGroupDescription", Off: unsafe.Offsetof(CreateDBSecurityGroupMessage{}.DBSecurityGroupDescription), Kind: api.KStringPtr},
+		{Name: "Tags", Off: unsafe.Offsetof(CreateDBSecurityGroupMessage{}.Tags), Kind: api.KList, Type: 572},
+	}},
+	68: {Go: (*CreateDBSecurityGroupResult)(nil), Fields: []api.Field{
+		{Name: "DBSecurityGroup", Off: unsafe.Offsetof(CreateDBSecurityGroupResult{}.DBSecurityGroup), Kind: api.KStructPtr, Type: 165},
+	}},
+	69: {Go: (*CreateDBShardGroupMessage)(nil), Fields: []api.Field{
+		{Name: "DBShardGroupIdentifier", Off: unsafe.Offsetof(CreateDBShardGroupMessage{}.DBShardGroupIdentifier), Kind: api.KStringPtr},
+		{Name: "DBClusterIdentifier", Off: unsafe.Offsetof(CreateDBShardGroupMessage{}.DBClusterIdentifier), Kind: api.KStringPtr},
+		{Name: "ComputeRedundancy", Off: unsafe.Offsetof(CreateDBShardGroupMessage{}.ComputeRedundancy), Kind: api.KInt32Ptr},
+		{Name: "MaxACU", Off: unsafe.Offsetof(CreateDBShardGroupMessage{}.MaxACU), Kind: api.KFloat64Ptr},
+		{Name: "PubliclyAccessible", Off: unsafe.Offsetof(CreateDBShardGroupMessage{}.PubliclyAccessible), Kind: api.KBoolPtr},
+	}},
+	70: {Go: (*CreateDBSnapshotMessage)(nil), Fields: []api.Field{
+		{Name: "DBSnapshotIdentifier", Off: unsafe.Offsetof(CreateDBSnapshotMessage{}.DBSnapshotIdentifier), Kind: api.KStringPtr},
+		{Name: "DBInstanceIdentifier", Off: unsafe.Offsetof(CreateDBSnapshotMessage{}.DBInstanceIdentifier), Kind: api.KStringPtr},
+		{Name: "Tags", Off: unsafe.Offsetof(CreateDBSnapshotMessage{}.Tags), Kind: api.KList, Type: 572},
+	}},
+	71: {Go: (*CreateDBSnapshotResult)(nil), Fields: []api.Field{
+		{Name: "DBSnapshot", Off: unsafe.Offsetof(CreateDBSnapshotResult{}.DBSnapshot), Kind: api.KStructPtr, Type: 175},
+	}},
+	72: {Go: (*CreateDBSubnetGroupMessage)(nil), Fields: []api.Field{
+		{Name: "DBSubnetGroupName", Off: unsafe.Offsetof(CreateDBSubnetGroupMessage{}.DBSubnetGroupName), Kind: api.KStringPtr},
+		{Name: "DBSubnetGroupDescription", Off: unsafe.Offsetof(CreateDBSubnetGroupMessage{}.DBSubnetGroupDescription), Kind: api.KStringPtr},
+		{Name: "SubnetIds", Off: unsafe.Offsetof(CreateDBSubnetGroupMessage{}.SubnetIds), Kind: api.KList, Type: 576},
+		{Name: "Tags", Off: unsafe.Offsetof(CreateDBSubnetGroupMessage{}.Tags), Kind: api.KList, Type: 572},
+	}},
+	73: {Go: (*CreateDBSubnetGroupResult)(nil), Fields: []api.Field{
+		{Name: "DBSubnetGroup", Off: unsafe.Offsetof(CreateDBSubnetGroupResult{}.DBSubnetGroup), Kind: api.KStructPtr, Type: 184},
+	}},
+	74: {Go: (*CreateEventSubscriptionMessage)(nil), Fields: []api.Field{
+		{Name: "SubscriptionName", Off: unsafe.Offsetof(CreateEventSubscriptionMessage{}.SubscriptionName), Kind: api.KStringPtr},
+		{Name: "SnsTopicArn", Off: unsafe.Offsetof(CreateEventSubscriptionMessage{}.SnsTopicArn), Kind: api.KStringPtr},
+		{Name: "SourceType", Off: unsafe.Offsetof(CreateEventSubscriptionMessage{}.SourceType), Kind: api.KStringPtr},
+		{Name: "EventCategories", Off: unsafe.Offsetof(CreateEventSubscriptionMessage{}.EventCategories), Kind: api.KList, Type: 576},
+		{Name: "SourceIds", Off: unsafe.Offsetof(CreateEventSubscriptionMessage{}.SourceIds), Kind: api.KList, Type: 576},
+		{Name: "Enabled", Off: unsafe.Offsetof(CreateEventSubscriptionMessage{}.Enabled), Kind: api.KBoolPtr},
+		{Name: "Tags", Off: unsafe.Offsetof(CreateEventSubscriptionMessage{}.Tags), Kind: api.KList, Type: 572},
+	}},
+	75: {Go: (*CreateEventSubscriptionResult)(nil), Fields: []api.Field{
+		{Name: "EventSubscription", Off: unsafe.Offsetof(CreateEventSubscriptionResult{}.EventSubscription), Kind: api.KStructPtr, Type: 309},
+	}},
+	76: {Go: (*CreateGlobalClusterMessage)(nil), Fields: []api.Field{
+		{Name: "GlobalClusterIdentifier", Off: unsafe.Offsetof(CreateGlobalClusterMessage{}.GlobalClusterIdentifier), Kind: api.KStringPtr},
+		{Name: "SourceDBClusterIdentifier", Off: unsafe.Offsetof(CreateGlobalClusterMessage{}.SourceDBClusterIdentifier), Kind: api.KStringPtr},
+		{Name: "Engine", Off: unsafe.Offsetof(CreateGlobalClusterMessage{}.Engine), Kind: api.KStringPtr},
+		{Name: "EngineVersion", Off: unsafe.Offsetof(CreateGlobalClusterMessage{}.EngineVersion), Kind: api.KStringPtr},
+		{Name: "EngineLifecycleSupport", Off: unsafe.Offsetof(CreateGlobalClusterMessage{}.EngineLifecycleSupport), Kind: api.KStringPtr},
+		{Name: "DeletionProtection", Off: unsafe.Offsetof(CreateGlobalClusterMessage{}.DeletionProtection), Kind: api.KBoolPtr},
+		{Name: "DatabaseName", Off: unsafe.Offsetof(CreateGlobalClusterMessage{}.DatabaseName), Kind: api.KStringPtr},
+		{Name: "StorageEncrypted", Off: unsafe.Offsetof(CreateGlobalClusterMessage{}.StorageEncrypted), Kind: api.KBoolPtr},
+	}},
+	77: {Go: (*CreateGlobalClusterResult)(nil), Fields: []api.Field{
+		{Name: "GlobalCluster", Off: unsafe.Offsetof(CreateGlobalClusterResult{}.GlobalCluster), Kind: api.KStructPtr, Type: 323},
+	}},
+	78: {Go: (*CreateIntegrationMessage)(nil), Fields: []api.Field{
+		{Name: "SourceArn", Off: unsafe.Offsetof(CreateIntegrationMessage{}.SourceArn), Kind: api.KStringPtr},
+		{Name: "TargetArn", Off: unsafe.Offsetof(CreateIntegrationMessage{}.TargetArn), Kind: api.KStringPtr},
+		{Name: "IntegrationName", Off: unsafe.Offsetof(CreateIntegrationMessage{}.IntegrationName), Kind: api.KStringPtr},
+		{Name: "KMSKeyId", Off: unsafe.Offsetof(CreateIntegrationMessage{}.KMSKeyId), Kind: api.KStringPtr},
+		{Name: "AdditionalEncryptionContext", Off: unsafe.Offsetof(CreateIntegrationMessage{}.AdditionalEncryptionContext), Kind: api.KMap, Type: 579},
+		{Name: "Tags", Off: unsafe.Offsetof(CreateIntegrationMessage{}.Tags), Kind: api.KList, Type: 572},
+		{Name: "DataFilter", Off: unsafe.Offsetof(CreateIntegrationMessage{}.DataFilter), Kind: api.KStringPtr},
+		{Name: "Description", Off: unsafe.Offsetof(CreateIntegrationMessage{}.Description), Kind: api.KStringPtr},
+	}},
+	79: {Go: (*CreateOptionGroupMessage)(nil), Fields: []api.Field{
+		{Name: "OptionGroupName", Off: unsafe.Offsetof(CreateOptionGroupMessage{}.OptionGroupName), Kind: api.KStringPtr},
+		{Name: "EngineName", Off: unsafe.Offsetof(CreateOptionGroupMessage{}.EngineName), Kind: api.KStringPtr},
+		{Name: "MajorEngineVersion", Off: unsafe.Offsetof(CreateOptionGroupMessage{}.MajorEngineVersion), Kind: api.KStringPtr},
+		{Name: "OptionGroupDescription", Off: unsafe.Offsetof(CreateOptionGroupMessage{}.OptionGroupDescription), Kind: api.KStringPtr},
+		{Name: "Tags", Off: unsafe.Offsetof(CreateOptionGroupMessage{}.Tags), Kind: api.KList, Type: 572},
+	}},
+	80: {Go: (*CreateOptionGroupResult)(nil), Fields: []api.Field{
+		{Name: "OptionGroup", Off: unsafe.Offsetof(CreateOptionGroupResult{}.OptionGroup), Kind: api.KStructPtr, Type: 425},
+	}},
+	81: {Go: (*CreateTenantDatabaseMessage)(nil), Fields: []api.Field{
+		{Name: "DBInstanceIdentifier", Off: unsafe.Offsetof(CreateTenantDatabaseMessage{}.DBInstanceIdentifier), Kind: api.KStringPtr},
+		{Name: "TenantDBName", Off: unsafe.Offsetof(CreateTenantDatabaseMessage{}.TenantDBName), Kind: api.KStringPtr},
+		{Name: "MasterUsername", Off: unsafe.Offsetof(CreateTenantDatabaseMessage{}.MasterUsername), Kind: api.KStringPtr},
+		{Name: "MasterUserPassword", Off: unsafe.Offsetof(CreateTenantDatabaseMessage{}.MasterUserPassword), Kind: api.KStringPtr},
+		{Name: "CharacterSetName", Off: unsafe.Offsetof(CreateTenantDatabaseMessage{}.CharacterSetName), Kind: api.KStringPtr},
+		{Name: "NcharCharacterSetName", Off: unsafe.Offsetof(CreateTenantDatabaseMessage{}.NcharCharacterSetName), Kind: api.KStringPtr},
+		{Name: "Tags", Off: unsafe.Offsetof(CreateTenantDatabaseMessage{}.Tags), Kind: api.KList, Type: 572},
+	}},
+	82: {Go: (*CreateTenantDatabaseResult)(nil), Fields: []api.Field{
+		{Name: "TenantDatabase", Off: unsafe.Offsetof(CreateTenantDatabaseResult{}.TenantDatabase), Kind: api.KStructPtr, Type: 557},
+	}},
+	83: {Go: (*CustomAvailabilityZoneNotFoundFault)(nil)},
+	84: {Go: (*CustomDBEngineVersionAMI)(nil), Fields: []api.Field{
+		{Name: "ImageId", Off: unsafe.Offsetof(CustomDBEngineVersionAMI{}.ImageId), Kind: api.KStringPtr},
+		{Name: "Status", Off: unsafe.Offsetof(CustomDBEngineVersionAMI{}.Status), Kind: api.KStringPtr},
+	}},
+	85: {Go: (*CustomDBEngineVersionAlreadyExistsFault)(nil)},
+	86: {Go: (*CustomDBEngineVersionNotFoundFault)(nil)},
+	87: {Go: (*CustomDBEngineVersionQuotaExceededFault)(nil)},
+	88: {Go: (*DBCluster)(nil), Fields: []api.Field{
+		{Name: "AllocatedStorage", Off: unsafe.Offsetof(DBCluster{}.AllocatedStorage), Kind: api.KInt32Ptr},
+		{Name: "AvailabilityZones", Off: unsafe.Offsetof(DBCluster{}.AvailabilityZones), Kind: api.KList, Type: 576},
+		{Name: "BackupRetentionPeriod", Off: unsafe.Offsetof(DBCluster{}.BackupRetentionPeriod), Kind: api.KInt32Ptr},
+		{Name: "CharacterSetName", Off: unsafe.Offsetof(DBCluster{}.CharacterSetName), Kind: api.KStringPtr},
+		{Name: "DatabaseName", Off: unsafe.Offsetof(DBCluster{}.DatabaseName), Kind: api.KStringPtr},
+		{Name: "DBClusterIdentifier", Off: unsafe.Offsetof(DBCluster{}.DBClusterIdentifier), Kind: api.KStringPtr},
+		{Name: "DBClusterParameterGroup", Off: unsafe.Offsetof(DBCluster{}.DBClusterParameterGroup), Kind: api.KStringPtr},
+		{Name: "DBSubnetGroup", Off: unsafe.Offsetof(DBCluster{}.DBSubnetGroup), Kind: api.KStringPtr},
+		{Name: "Status", Off: unsafe.Offsetof(DBCluster{}.Status), Kind: api.KStringPtr},
+		{Name: "AutomaticRestartTime", Off: unsafe.Offsetof(DBCluster{}.AutomaticRestartTime), Kind: api.KTimePtr},
+		{Name: "PercentProgress", Off: unsafe.Offsetof(DBCluster{}.PercentProgress), Kind: api.KStringPtr},
+		{Name: "EarliestRestorableTime", Off: unsafe.Offsetof(DBCluster{}.EarliestRestorableTime), Kind: api.KTimePtr},
+		{Name: "Endpoint", Off: unsafe.Offsetof(DBCluster{}.Endpoint), Kind: api.KStringPtr},
+		{Name: "ReaderEndpoint", Off: unsafe.Offsetof(DBCluster{}.ReaderEndpoint), Kind: api.KStringPtr},
+		{Name: "CustomEndpoints", Off: unsafe.Offsetof(DBCluster{}.CustomEndpoints), Kind: api.KList, Type: 576},
+		{Name: "MultiAZ", Off: unsafe.Offsetof(DBCluster{}.MultiAZ), Kind: api.KBoolPtr},
+		{Name: "Engine", Off: unsafe.Offsetof(DBCluster{}.Engine), Kind: api.KStringPtr},
+		{Name: "EngineVersion", Off: unsafe.Offsetof(DBCluster{}.EngineVersion), Kind: api.KStringPtr},
+		{Name: "LatestRestorableTime", Off: unsafe.Offsetof(DBCluster{}.LatestRestorableTime), Kind: api.KTimePtr},
+		{Name: "Port", Off: unsafe.Offsetof(DBCluster{}.Port), Kind: api.KInt32Ptr},
+		{Name: "MasterUsername", Off: unsafe.Offsetof(DBCluster{}.MasterUsername), Kind: api.KStringPtr},
+		{Name: "DBClusterOptionGroupMemberships", Off: unsafe.Offsetof(DBCluster{}.DBClusterOptionGroupMemberships), Kind: api.KList, Type: 580},
+		{Name: "PreferredBackupWindow", Off: unsafe.Offsetof(DBCluster{}.PreferredBackupWindow), Kind: api.KStringPtr},
+		{Name: "PreferredMaintenanceWindow", Off: unsafe.Offsetof(DBCluster{}.PreferredMaintenanceWindow), Kind: api.KStringPtr},
+		{Name: "ReplicationSourceIdentifier", Off: unsafe.Offsetof(DBCluster{}.ReplicationSourceIdentifier), Kind: api.KStringPtr},
+		{Name: "ReadReplicaIdentifiers", Off: unsafe.Offsetof(DBCluster{}.ReadReplicaIdentifiers), Kind: api.KList, Type: 576},
+		{Name: "StatusInfos", Off: unsafe.Offsetof(DBCluster{}.StatusInfos), Kind: api.KList, Type: 581},
+		{Name: "DBClusterMembers", Off: unsafe.Offsetof(DBCluster{}.DBClusterMembers), Kind: api.KList, Type: 582},
+		{Name: "VpcSecurityGroups", Off: unsafe.Offsetof(DBCluster{}.VpcSecurityGroups), Kind: api.KList, Type: 583},
+		{Name: "HostedZoneId", Off: unsafe.Offsetof(DBCluster{}.HostedZoneId), Kind: api.KStringPtr},
+		{Name: "StorageEncrypted", Off: unsafe.Offsetof(DBCluster{}.StorageEncrypted), Kind: api.KBoolPtr},
+		{Name: "KmsKeyId", Off: unsafe.Offsetof(DBCluster{}.KmsKeyId), Kind: api.KStringPtr},
+		{Name: "DbClusterResourceId", Off: unsafe.Offsetof(DBCluster{}.DbClusterResourceId), Kind: api.KStringPtr},
+		{Name: "DBClusterArn", Off: unsafe.Offsetof(DBCluster{}.DBClusterArn), Kind: api.KStringPtr},
+		{Name: "AssociatedRoles", Off: unsafe.Offsetof(DBCluster{}.AssociatedRoles), Kind: api.KList, Type: 584},
+		{Name: "IAMDatabaseAuthenticationEnabled", Off: unsafe.Offsetof(DBCluster{}.IAMDatabaseAuthenticationEnabled), Kind: api.KBoolPtr},
+		{Name: "CloneGroupId", Off: unsafe.Offsetof(DBCluster{}.CloneGroupId), Kind: api.KStringPtr},
+		{Name: "ClusterCreateTime", Off: unsafe.Offsetof(DBCluster{}.ClusterCreateTime), Kind: api.KTimePtr},
+		{Name: "EarliestBacktrackTime", Off: unsafe.Offsetof(DBCluster{}.EarliestBacktrackTime), Kind: api.KTimePtr},
+		{Name: "BacktrackWindow", Off: unsafe.Offsetof(DBCluster{}.BacktrackWindow), Kind: api.KInt64Ptr},
+		{Name: "BacktrackConsumedChangeRecords", Off: unsafe.Offsetof(DBCluster{}.BacktrackConsumedChangeRecords), Kind: api.KInt64Ptr},
+		{Name: "EnabledCloudwatchLogsExports", Off: unsafe.Offsetof(DBCluster{}.EnabledCloudwatchLogsExports), Kind: api.KList, Type: 576},
+		{Name: "Capacity", Off: unsafe.Offsetof(DBCluster{}.Capacity), Kind: api.KInt32Ptr},
+		{Name: "EngineMode", Off: unsafe.Offsetof(DBCluster{}.EngineMode), Kind: api.KStringPtr},
+		{Name: "ScalingConfigurationInfo", Off: unsafe.Offsetof(DBCluster{}.ScalingConfigurationInfo), Kind: api.KStructPtr, Type: 512},
+		{Name: "RdsCustomClusterConfiguration", Off: unsafe.Offsetof(DBCluster{}.RdsCustomClusterConfiguration), Kind: api.KStructPtr, Type: 457},
+		{Name: "DeletionProtection", Off: unsafe.Offsetof(DBCluster{}.DeletionProtection), Kind: api.KBoolPtr},
+		{Name: "HttpEndpointEnabled", Off: unsafe.Offsetof(DBCluster{}.HttpEndpointEnabled), Kind: api.KBoolPtr},
+		{Name: "ActivityStreamMode", Off: unsafe.Offsetof(DBCluster{}.ActivityStreamMode), Kind: api.KStringPtr},
+		{Name: "ActivityStreamStatus", Off: unsafe.Offsetof(DBCluster{}.ActivityStreamStatus), Kind: api.KStringPtr},
+		{Name: "ActivityStreamKmsKeyId", Off: unsafe.Offsetof(DBCluster{}.ActivityStreamKmsKeyId), Kind: api.KStringPtr},
+		{Name: "ActivityStreamKinesisStreamName", Off: unsafe.Offsetof(DBCluster{}.ActivityStreamKinesisStreamName), Kind: api.KStringPtr},
+		{Name: "CopyTagsToSnapshot", Off: unsafe.Offsetof(DBCluster{}.CopyTagsToSnapshot), Kind: api.KBoolPtr},
+		{Name: "CrossAccountClone", Off: unsafe.Offsetof(DBCluster{}.CrossAccountClone), Kind: api.KBoolPtr},
+		{Name: "DomainMemberships", Off: unsafe.Offsetof(DBCluster{}.DomainMemberships), Kind: api.KList, Type: 585},
+		{Name: "TagList", Off: unsafe.Offsetof(DBCluster{}.TagList), Kind: api.KList, Type: 572},
+		{Name: "GlobalWriteForwardingStatus", Off: unsafe.Offsetof(DBCluster{}.GlobalWriteForwardingStatus), Kind: api.KStringPtr},
+		{Name: "GlobalWriteForwardingRequested", Off: unsafe.Offsetof(DBCluster{}.GlobalWriteForwardingRequested), Kind: api.KBoolPtr},
+		{Name: "PendingModifiedValues", Off: unsafe.Offsetof(DBCluster{}.PendingModifiedValues), Kind: api.KStructPtr, Type: 32},
+		{Name: "DBClusterInstanceClass", Off: unsafe.Offsetof(DBCluster{}.DBClusterInstanceClass), Kind: api.KStringPtr},
+		{Name: "StorageType", Off: unsafe.Offsetof(DBCluster{}.StorageType), Kind: api.KStringPtr},
+		{Name: "Iops", Off: unsafe.Offsetof(DBCluster{}.Iops), Kind: api.KInt32Ptr},
+		{Name: "PubliclyAccessible", Off: unsafe.Offsetof(DBCluster{}.PubliclyAccessible), Kind: api.KBoolPtr},
+		{Name: "AutoMinorVersionUpgrade", Off: unsafe.Offsetof(DBCluster{}.AutoMinorVersionUpgrade), Kind: api.KBoolPtr},
+		{Name: "MonitoringInterval", Off: unsafe.Offsetof(DBCluster{}.MonitoringInterval), Kind: api.KInt32Ptr},
+		{Name: "MonitoringRoleArn", Off: unsafe.Offsetof(DBCluster{}.MonitoringRoleArn), Kind: api.KStringPtr},
+		{Name: "PerformanceInsightsEnabled", Off: unsafe.Offsetof(DBCluster{}.PerformanceInsightsEnabled), Kind: api.KBoolPtr},
+		{Name: "PerformanceInsightsKMSKeyId", Off: unsafe.Offsetof(DBCluster{}.PerformanceInsightsKMSKeyId), Kind: api.KStringPtr},
+		{Name: "PerformanceInsightsRetentionPeriod", Off: unsafe.Offsetof(DBCluster{}.PerformanceInsightsRetentionPeriod), Kind: api.KInt32Ptr},
+		{Name: "ServerlessV2ScalingConfiguration", Off: unsafe.Offsetof(DBCluster{}.ServerlessV2ScalingConfiguration), Kind: api.KStructPtr, Type: 514},
+		{Name: "NetworkType", Off: unsafe.Offsetof(DBCluster{}.NetworkType), Kind: api.KStringPtr},
+		{Name: "DBSystemId", Off: unsafe.Offsetof(DBCluster{}.DBSystemId), Kind: api.KStringPtr},
+		{Name: "MasterUserSecret", Off: unsafe.Offsetof(DBCluster{}.MasterUserSecret), Kind: api.KStructPtr, Type: 378},
+		{Name: "IOOptimizedNextAllowedModificationTime", Off: unsafe.Offsetof(DBCluster{}.IOOptimizedNextAllowedModificationTime), Kind: api.KTimePtr},
+		{Name: "LocalWriteForwardingStatus", Off: unsafe.Offsetof(DBCluster{}.LocalWriteForwardingStatus), Kind: api.KStringPtr},
+		{Name: "AwsBackupRecoveryPointArn", Off: unsafe.Offsetof(DBCluster{}.AwsBackupRecoveryPointArn), Kind: api.KStringPtr},
+		{Name: "LimitlessDatabase", Off: unsafe.Offsetof(DBCluster{}.LimitlessDatabase), Kind: api.KStructPtr, Type: 376},
+		{Name: "StorageThroughput", Off: unsafe.Offsetof(DBCluster{}.StorageThroughput), Kind: api.KInt32Ptr},
+		{Name: "CertificateDetails", Off: unsafe.Offsetof(DBCluster{}.CertificateDetails), Kind: api.KStructPtr, Type: 27},
+		{Name: "EngineLifecycleSupport", Off: unsafe.Offsetof(DBCluster{}.EngineLifecycleSupport), Kind: api.KStringPtr},
+	}},
+	89: {Go: (*DBClusterAlreadyExistsFault)(nil)},
+	90: {Go: (*DBClusterAutomatedBackup)(nil), Fields: []api.Field{
+		{Name: "Engine", Off: unsafe.Offsetof(DBClusterAutomatedBackup{}.Engine), Kind: api.KStringPtr},
+		{Name: "VpcId", Off: unsafe.Offsetof(DBClusterAutomatedBackup{}.VpcId), Kind: api.KStringPtr},
+		{Name: "DBClusterAutomatedBackupsArn", Off: unsafe.Offsetof(DBClusterAutomatedBackup{}.DBClusterAutomatedBackupsArn), Kind: api.KStringPtr},
+		{Name: "DBClusterIdentifier", Off: unsafe.Offsetof(DBClusterAutomatedBackup{}.DBClusterIdentifier), Kind: api.KStringPtr},
+		{Name: "RestoreWindow", Off: unsafe.Offsetof(DBClusterAutomatedBackup{}.RestoreWindow), Kind: api.KStructPtr, Type: 504},
+		{Name: "MasterUsername", Off: unsafe.Offsetof(DBClusterAutomatedBackup{}.MasterUsername), Kind: api.KStringPtr},
+		{Name: "DbClusterResourceId", Off: unsafe.Offsetof(DBClusterAutomatedBackup{}.DbClusterResourceId), Kind: api.KStringPtr},
+		{Name: "Region", Off: unsafe.Offsetof(DBClusterAutomatedBackup{}.Region), Kind: api.KStringPtr},
+		{Name: "LicenseModel", Off: unsafe.Offsetof(DBClusterAutomatedBackup{}.LicenseModel), Kind: api.KStringPtr},
+		{Name: "Status", Off: unsafe.Offsetof(DBClusterAutomatedBackup{}.Status), Kind: api.KStringPtr},
+		{Name: "IAMDatabaseAuthenticationEnabled", Off: unsafe.Offsetof(DBClusterAutomatedBackup{}.IAMDatabaseAuthenticationEnabled), Kind: api.KBoolPtr},
+		{Name: "ClusterCreateTime", Off: unsafe.Offsetof(DBClusterAutomatedBackup{}.ClusterCreateTime), Kind: api.KTimePtr},
+		{Name: "StorageEncrypted", Off: unsafe.Offsetof(DBClusterAutomatedBackup{}.StorageEncrypted), Kind: api.KBoolPtr},
+		{Name: "AllocatedStorage", Off: unsafe.Offsetof(DBClusterAutomatedBackup{}.AllocatedStorage), Kind: api.KInt32Ptr},
+		{Name: "EngineVersion", Off: unsafe.Offsetof(DBClusterAutomatedBackup{}.EngineVersion), Kind: api.KStringPtr},
+		{Name: "DBClusterArn", Off: unsafe.Offsetof(DBClusterAutomatedBackup{}.DBClusterArn), Kind: api.KStringPtr},
+		{Name: "BackupRetentionPeriod", Off: unsafe.Offsetof(DBClusterAutomatedBackup{}.BackupRetentionPeriod), Kind: api.KInt32Ptr},
+		{Name: "EngineMode", Off: unsafe.Offsetof(DBClusterAutomatedBackup{}.EngineMode), Kind: api.KStringPtr},
+		{Name: "AvailabilityZones", Off: unsafe.Offsetof(DBClusterAutomatedBackup{}.AvailabilityZones), Kind: api.KList, Type: 576},
+		{Name: "Port", Off: unsafe.Offsetof(DBClusterAutomatedBackup{}.Port), Kind: api.KInt32Ptr},
+		{Name: "KmsKeyId", Off: unsafe.Offsetof(DBClusterAutomatedBackup{}.KmsKeyId), Kind: api.KStringPtr},
+		{Name: "StorageType", Off: unsafe.Offsetof(DBClusterAutomatedBackup{}.StorageType), Kind: api.KStringPtr},
+		{Name: "Iops", Off: unsafe.Offsetof(DBClusterAutomatedBackup{}.Iops), Kind: api.KInt32Ptr},
+		{Name: "AwsBackupRecoveryPointArn", Off: unsafe.Offsetof(DBClusterAutomatedBackup{}.AwsBackupRecoveryPointArn), Kind: api.KStringPtr},
+		{Name: "StorageThroughput", Off: unsafe.Offsetof(DBClusterAutomatedBackup{}.StorageThroughput), Kind: api.KInt32Ptr},
+	}},
+	91: {Go: (*DBClusterAutomatedBackupMessage)(nil), Fields: []api.Field{
+		{Name: "Marker", Off: unsafe.Offsetof(DBClusterAutomatedBackupMessage{}.Marker), Kind: api.KStringPtr},
+		{Name: "DBClusterAutomatedBackups", Off: unsafe.Offsetof(DBClusterAutomatedBackupMessage{}.DBClusterAutomatedBackups), Kind: api.KList, Type: 586},
+	}},
+	92: {Go: (*DBClusterAutomatedBackupNotFoundFault)(nil)},
+	93: {Go: (*DBClusterAutomatedBackupQuotaExceededFault)(nil)},
+	94: {Go: (*DBClusterBacktrack)(nil), Fields: []api.Field{
+		{Name: "DBClusterIdentifier", Off: unsafe.Offsetof(DBClusterBacktrack{}.DBClusterIdentifier), Kind: api.KStringPtr},
+		{Name: "BacktrackIdentifier", Off: unsafe.Offsetof(DBClusterBacktrack{}.BacktrackIdentifier), Kind: api.KStringPtr},
+		{Name: "BacktrackTo", Off: unsafe.Offsetof(DBClusterBacktrack{}.BacktrackTo), Kind: api.KTimePtr},
+		{Name: "BacktrackedFrom", Off: unsafe.Offsetof(DBClusterBacktrack{}.BacktrackedFrom), Kind: api.KTimePtr},
+		{Name: "BacktrackRequestCreationTime", Off: unsafe.Offsetof(DBClusterBacktrack{}.BacktrackRequestCreationTime), Kind: api.KTimePtr},
+		{Name: "Status", Off: unsafe.Offsetof(DBClusterBacktrack{}.Status), Kind: api.KStringPtr},
+	}},
+	95: {Go: (*DBClusterBacktrackMessage)(nil), Fields: []api.Field{
+		{Name: "Marker", Off: unsafe.Offsetof(DBClusterBacktrackMessage{}.Marker), Kind: api.KStringPtr},
+		{Name: "DBClusterBacktracks", Off: unsafe.Offsetof(DBClusterBacktrackMessage{}.DBClusterBacktracks), Kind: api.KList, Type: 587},
+	}},
+	96: {Go: (*DBClusterBacktrackNotFoundFault)(nil)},
+	97: {Go: (*DBClusterCapacityInfo)(nil), Fields: []api.Field{
+		{Name: "DBClusterIdentifier", Off: unsafe.Offsetof(DBClusterCapacityInfo{}.DBClusterIdentifier), Kind: api.KStringPtr},
+		{Name: "PendingCapacity", Off: unsafe.Offsetof(DBClusterCapacityInfo{}.PendingCapacity), Kind: api.KInt32Ptr},
+		{Name: "CurrentCapacity", Off: unsafe.Offsetof(DBClusterCapacityInfo{}.CurrentCapacity), Kind: api.KInt32Ptr},
+		{Name: "SecondsBeforeTimeout", Off: unsafe.Offsetof(DBClusterCapacityInfo{}.SecondsBeforeTimeout), Kind: api.KInt32Ptr},
+		{Name: "TimeoutAction", Off: unsafe.Offsetof(DBClusterCapacityInfo{}.TimeoutAction), Kind: api.KStringPtr},
+	}},
+	98: {Go: (*DBClusterEndpoint)(nil), Fields: []api.Field{
+		{Name: "DBClusterEndpointIdentifier", Off: unsafe.Offsetof(DBClusterEndpoint{}.DBClusterEndpointIdentifier), Kind: api.KStringPtr},
+		{Name: "DBClusterIdentifier", Off: unsafe.Offsetof(DBClusterEndpoint{}.DBClusterIdentifier), Kind: api.KStringPtr},
+		{Name: "DBClusterEndpointResourceIdentifier", Off: unsafe.Offsetof(DBClusterEndpoint{}.DBClusterEndpointResourceIdentifier), Kind: api.KStringPtr},
+		{Name: "Endpoint", Off: unsafe.Offsetof(DBClusterEndpoint{}.Endpoint), Kind: api.KStringPtr},
+		{Name: "Status", Off: unsafe.Offsetof(DBClusterEndpoint{}.Status), Kind: api.KStringPtr},
+		{Name: "EndpointType", Off: unsafe.Offsetof(DBClusterEndpoint{}.EndpointType), Kind: api.KStringPtr},
+		{Name: "CustomEndpointType", Off: unsafe.Offsetof(DBClusterEndpoint{}.CustomEndpointType), Kind: api.KStringPtr},
+		{Name: "StaticMembers", Off: unsafe.Offsetof(DBClusterEndpoint{}.StaticMembers), Kind: api.KList, Type: 576},
+		{Name: "ExcludedMembers", Off: unsafe.Offsetof(DBClusterEndpoint{}.ExcludedMembers), Kind: api.KList, Type: 576},
+		{Name: "DBClusterEndpointArn", Off: unsafe.Offsetof(DBClusterEndpoint{}.DBClusterEndpointArn), Kind: api.KStringPtr},
+	}},
+	99: {Go: (*DBClusterEndpointAlreadyExistsFault)(nil)},
+	100: {Go: (*DBClusterEndpointMessage)(nil), Fields: []api.Field{
+		{Name: "Marker", Off: unsafe.Offsetof(DBClusterEndpointMessage{}.Marker), Kind: api.KStringPtr},
+		{Name: "DBClusterEndpoints", Off: unsafe.Offsetof(DBClusterEndpointMessage{}.DBClusterEndpoints), Kind: api.KList, Type: 588},
+	}},
+	101: {Go: (*DBClusterEndpointNotFoundFault)(nil)},
+	102: {Go: (*DBClusterEndpointQuotaExceededFault)(nil)},
+	103: {Go: (*DBClusterMember)(nil), Fields: []api.Field{
+		{Name: "DBInstanceIdentifier", Off: unsafe.Offsetof(DBClusterMember{}.DBInstanceIdentifier), Kind: api.KStringPtr},
+		{Name: "IsClusterWriter", Off: unsafe.Offsetof(DBClusterMember{}.IsClusterWriter), Kind: api.KBoolPtr},
+		{Name: "DBClusterParameterGroupStatus", Off: unsafe.Offsetof(DBClusterMember{}.DBClusterParameterGroupStatus), Kind: api.KStringPtr},
+		{Name: "PromotionTier", Off: unsafe.Offsetof(DBClusterMember{}.PromotionTier), Kind: api.KInt32Ptr},
+	}},
+	104: {Go: (*DBClusterMessage)(nil), Fields: []api.Field{
+		{Name: "Marker", Off: unsafe.Offsetof(DBClusterMessage{}.Marker), Kind: api.KStringPtr},
+		{Name: "DBClusters", Off: unsafe.Offsetof(DBClusterMessage{}.DBClusters), Kind: api.KList, Type: 589},
+	}},
+	105: {Go: (*DBClusterNotFoundFault)(nil)},
+	106: {Go: (*DBClusterOptionGroupStatus)(nil), Fields: []api.Field{
+		{Name: "DBClusterOptionGroupName", Off: unsafe.Offsetof(DBClusterOptionGroupStatus{}.DBClusterOptionGroupName), Kind: api.KStringPtr},
+		{Name: "Status", Off: unsafe.Offsetof(DBClusterOptionGroupStatus{}.Status), Kind: api.KStringPtr},
+	}},
+	107: {Go: (*DBClusterParameterGroup)(nil), Fields: []api.Field{
+		{Name: "DBClusterParameterGroupName", Off: unsafe.Offsetof(DBClusterParameterGroup{}.DBClusterParameterGroupName), Kind: api.KStringPtr},
+		{Name: "DBParameterGroupFamily", Off: unsafe.Offsetof(DBClusterParameterGroup{}.DBParameterGroupFamily), Kind: api.KStringPtr},
+		{Name: "Description", Off: unsafe.Offsetof(DBClusterParameterGroup{}.Description), Kind: api.KStringPtr},
+		{Name: "DBClusterParameterGroupArn", Off: unsafe.Offsetof(DBClusterParameterGroup{}.DBClusterParameterGroupArn), Kind: api.KStringPtr},
+	}},
+	108: {Go: (*DBClusterParameterGroupDetails)(nil), Fields: []api.Field{
+		{Name: "Parameters", Off: unsafe.Offsetof(DBClusterParameterGroupDetails{}.Parameters), Kind: api.KList, Type: 590},
+		{Name: "Marker", Off: unsafe.Offsetof(DBClusterParameterGroupDetails{}.Marker), Kind: api.KStringPtr},
+	}},
+	109: {Go: (*DBClusterParameterGroupNameMessage)(nil), Fields: []api.Field{
+		{Name: "DBClusterParameterGroupName", Off: unsafe.Offsetof(DBClusterParameterGroupNameMessage{}.DBClusterParameterGroupName), Kind: api.KStringPtr},
+	}},
+	110: {Go: (*DBClusterParameterGroupNotFoundFault)(nil)},
+	111: {Go: (*DBClusterParameterGroupsMessage)(nil), Fields: []api.Field{
+		{Name: "Marker", Off: unsafe.Offsetof(DBClusterParameterGroupsMessage{}.Marker), Kind: api.KStringPtr},
+		{Name: "DBClusterParameterGroups", Off: unsafe.Offsetof(DBClusterParameterGroupsMessage{}.DBClusterParameterGroups), Kind: api.KList, Type: 591},
+	}},
+	112: {Go: (*DBClusterQuotaExceededFault)(nil)},
+	113: {Go: (*DBClusterRole)(nil), Fields: []api.Field{
+		{Name: "RoleArn", Off: unsafe.Offsetof(DBClusterRole{}.RoleArn), Kind: api.KStringPtr},
+		{Name: "Status", Off: unsafe.Offsetof(DBClusterRole{}.Status), Kind: api.KStringPtr},
+		{Name: "FeatureName", Off: unsafe.Offsetof(DBClusterRole{}.FeatureName), Kind: api.KStringPtr},
+	}},
+	114: {Go: (*DBClusterRoleAlreadyExistsFault)(nil)},
+	115: {Go: (*DBClusterRoleNotFoundFault)(nil)},
+	116: {Go: (*DBClusterRoleQuotaExceededFault)(nil)},
+	117: {Go: (*DBClusterSnapshot)(nil), Fields: []api.Field{
+		{Name: "AvailabilityZones", Off: unsafe.Offsetof(DBClusterSnapshot{}.AvailabilityZones), Kind: api.KList, Type: 576},
+		{Name: "DBClusterSnapshotIdentifier", Off: unsafe.Offsetof(DBClusterSnapshot{}.DBClusterSnapshotIdentifier), Kind: api.KStringPtr},
+		{Name: "DBClusterIdentifier", Off: unsafe.Offsetof(DBClusterSnapshot{}.DBClusterIdentifier), Kind: api.KStringPtr},
+		{Name: "SnapshotCreateTime", Off: unsafe.Offsetof(DBClusterSnapshot{}.SnapshotCreateTime), Kind: api.KTimePtr},
+		{Name: "Engine", Off: unsafe.Offsetof(DBClusterSnapshot{}.Engine), Kind: api.KStringPtr},
+		{Name: "EngineMode", Off: unsafe.Offsetof(DBClusterSnapshot{}.EngineMode), Kind: api.KStringPtr},
+		{Name: "AllocatedStorage", Off: unsafe.Offsetof(DBClusterSnapshot{}.AllocatedStorage), Kind: api.KInt32Ptr},
+		{Name: "Status", Off: unsafe.Offsetof(DBClusterSnapshot{}.Status), Kind: api.KStringPtr},
+		{Name: "Port", Off: unsafe.Offsetof(DBClusterSnapshot{}.Port), Kind: api.KInt32Ptr},
+		{Name: "VpcId", Off: unsafe.Offsetof(DBClusterSnapshot{}.VpcId), Kind: api.KStringPtr},
+		{Name: "ClusterCreateTime", Off: unsafe.Offsetof(DBClusterSnapshot{}.ClusterCreateTime), Kind: api.KTimePtr},
+		{Name: "MasterUsername", Off: unsafe.Offsetof(DBClusterSnapshot{}.MasterUsername), Kind: api.KStringPtr},
+		{Name: "EngineVersion", Off: unsafe.Offsetof(DBClusterSnapshot{}.EngineVersion), Kind: api.KStringPtr},
+		{Name: "LicenseModel", Off: unsafe.Offsetof(DBClusterSnapshot{}.LicenseModel), Kind: api.KStringPtr},
+		{Name: "SnapshotType", Off: unsafe.Offsetof(DBClusterSnapshot{}.SnapshotType), Kind: api.KStringPtr},
+		{Name: "PercentProgress", Off: unsafe.Offsetof(DBClusterSnapshot{}.PercentProgress), Kind: api.KInt32Ptr},
+		{Name: "StorageEncrypted", Off: unsafe.Offsetof(DBClusterSnapshot{}.StorageEncrypted), Kind: api.KBoolPtr},
+		{Name: "KmsKeyId", Off: unsafe.Offsetof(DBClusterSnapshot{}.KmsKeyId), Kind: api.KStringPtr},
+		{Name: "DBClusterSnapshotArn", Off: unsafe.Offsetof(DBClusterSnapshot{}.DBClusterSnapshotArn), Kind: api.KStringPtr},
+		{Name: "SourceDBClusterSnapshotArn", Off: unsafe.Offsetof(DBClusterSnapshot{}.SourceDBClusterSnapshotArn), Kind: api.KStringPtr},
+		{Name: "IAMDatabaseAuthenticationEnabled", Off: unsafe.Offsetof(DBClusterSnapshot{}.IAMDatabaseAuthenticationEnabled), Kind: api.KBoolPtr},
+		{Name: "TagList", Off: unsafe.Offsetof(DBClusterSnapshot{}.TagList), Kind: api.KList, Type: 572},
+		{Name: "DBSystemId", Off: unsafe.Offsetof(DBClusterSnapshot{}.DBSystemId), Kind: api.KStringPtr},
+		{Name: "StorageType", Off: unsafe.Offsetof(DBClusterSnapshot{}.StorageType), Kind: api.KStringPtr},
+		{Name: "DbClusterResourceId", Off: unsafe.Offsetof(DBClusterSnapshot{}.DbClusterResourceId), Kind: api.KStringPtr},
+		{Name: "StorageThroughput", Off: unsafe.Offsetof(DBClusterSnapshot{}.StorageThroughput), Kind: api.KInt32Ptr},
+	}},
+	118: {Go: (*DBClusterSnapshotAlreadyExistsFault)(nil)},
+	119: {Go: (*DBClusterSnapshotAttribute)(nil), Fields: []api.Field{
+		{Name: "AttributeName", Off: unsafe.Offsetof(DBClusterSnapshotAttribute{}.AttributeName), Kind: api.KStringPtr},
+		{Name: "AttributeValues", Off: unsafe.Offsetof(DBClusterSnapshotAttribute{}.AttributeValues), Kind: api.KList, Type: 576},
+	}},
+	120: {Go: (*DBClusterSnapshotAttributesResult)(nil), Fields: []api.Field{
+		{Name: "DBClusterSnapshotIdentifier", Off: unsafe.Offsetof(DBClusterSnapshotAttributesResult{}.DBClusterSnapshotIdentifier), Kind: api.KStringPtr},
+		{Name: "DBClusterSnapshotAttributes", Off: unsafe.Offsetof(DBClusterSnapshotAttributesResult{}.DBClusterSnapshotAttributes), Kind: api.KList, Type: 592},
+	}},
+	121: {Go: (*DBClusterSnapshotMessage)(nil), Fields: []api.Field{
+		{Name: "Marker", Off: unsafe.Offsetof(DBClusterSnapshotMessage{}.Marker), Kind: api.KStringPtr},
+		{Name: "DBClusterSnapshots", Off: unsafe.Offsetof(DBClusterSnapshotMessage{}.DBClusterSnapshots), Kind: api.KList, Type: 593},
+	}},
+	122: {Go: (*DBClusterSnapshotNotFoundFault)(nil)},
+	123: {Go: (*DBClusterStatusInfo)(nil), Fields: []api.Field{
+		{Name: "StatusType", Off: unsafe.Offsetof(DBClusterStatusInfo{}.StatusType), Kind: api.KStringPtr},
+		{Name: "Normal", Off: unsafe.Offsetof(DBClusterStatusInfo{}.Normal), Kind: api.KBoolPtr},
+		{Name: "Status", Off: unsafe.Offsetof(DBClusterStatusInfo{}.Status), Kind: api.KStringPtr},
+		{Name: "Message", Off: unsafe.Offsetof(DBClusterStatusInfo{}.Message), Kind: api.KStringPtr},
+	}},
+	124: {Go: (*DBEngineVersion)(nil), Fields: []api.Field{
+		{Name: "Engine", Off: unsafe.Offsetof(DBEngineVersion{}.Engine), Kind: api.KStringPtr},
+		{Name: "EngineVersion", Off: unsafe.Offsetof(DBEngineVersion{}.EngineVersion), Kind: api.KStringPtr},
+		{Name: "DBParameterGroupFamily", Off: unsafe.Offsetof(DBEngineVersion{}.DBParameterGroupFamily), Kind: api.KStringPtr},
+		{Name: "DBEngineDescription", Off: unsafe.Offsetof(DBEngineVersion{}.DBEngineDescription), Kind: api.KStringPtr},
+		{Name: "DBEngineVersionDescription", Off: unsafe.Offsetof(DBEngineVersion{}.DBEngineVersionDescription), Kind: api.KStringPtr},
+		{Name: "DefaultCharacterSet", Off: unsafe.Offsetof(DBEngineVersion{}.DefaultCharacterSet), Kind: api.KStructPtr, Type: 30},
+		{Name: "Image", Off: unsafe.Offsetof(DBEngineVersion{}.Image), Kind: api.KStructPtr, Type: 84},
+		{Name: "DBEngineMediaType", Off: unsafe.Offsetof(DBEngineVersion{}.DBEngineMediaType), Kind: api.KStringPtr},
+		{Name: "SupportedCharacterSets", Off: unsafe.Offsetof(DBEngineVersion{}.SupportedCharacterSets), Kind: api.KList, Type: 594},
+		{Name: "SupportedNcharCharacterSets", Off: unsafe.Offsetof(DBEngineVersion{}.SupportedNcharCharacterSets), Kind: api.KList, Type: 594},
+		{Name: "ValidUpgradeTarget", Off: unsafe.Offsetof(DBEngineVersion{}.ValidUpgradeTarget), Kind: api.KList, Type: 595},
+		{Name: "SupportedTimezones", Off: unsafe.Offsetof(DBEngineVersion{}.SupportedTimezones), Kind: api.KList, Type: 596},
+		{Name: "ExportableLogTypes", Off: unsafe.Offsetof(DBEngineVersion{}.ExportableLogTypes), Kind: api.KList, Type: 576},
+		{Name: "SupportsLogExportsToCloudwatchLogs", Off: unsafe.Offsetof(DBEngineVersion{}.SupportsLogExportsToCloudwatchLogs), Kind: api.KBoolPtr},
+		{Name: "SupportsReadReplica", Off: unsafe.Offsetof(DBEngineVersion{}.SupportsReadReplica), Kind: api.KBoolPtr},
+		{Name: "SupportedEngineModes", Off: unsafe.Offsetof(DBEngineVersion{}.SupportedEngineModes), Kind: api.KList, Type: 576},
+		{Name: "SupportedFeatureNames", Off: unsafe.Offsetof(DBEngineVersion{}.SupportedFeatureNames), Kind: api.KList, Type: 576},
+		{Name: "Status", Off: unsafe.Offsetof(DBEngineVersion{}.Status), Kind: api.KStringPtr},
+		{Name: "SupportsParallelQuery", Off: unsafe.Offsetof(DBEngineVersion{}.SupportsParallelQuery), Kind: api.KBoolPtr},
+		{Name: "SupportsGlobalDatabases", Off: unsafe.Offsetof(DBEngineVersion{}.SupportsGlobalDatabases), Kind: api.KBoolPtr},
+		{Name: "MajorEngineVersion", Off: unsafe.Offsetof(DBEngineVersion{}.MajorEngineVersion), Kind: api.KStringPtr},
+		{Name: "DatabaseInstallationFilesS3BucketName", Off: unsafe.Offsetof(DBEngineVersion{}.DatabaseInstallationFilesS3BucketName), Kind: api.KStringPtr},
+		{Name: "DatabaseInstallationFilesS3Prefix", Off: unsafe.Offsetof(DBEngineVersion{}.DatabaseInstallationFilesS3Prefix), Kind: api.KStringPtr},
+		{Name: "DBEngineVersionArn", Off: unsafe.Offsetof(DBEngineVersion{}.DBEngineVersionArn), Kind: api.KStringPtr},
+		{Name: "KMSKeyId", Off: unsafe.Offsetof(DBEngineVersion{}.KMSKeyId), Kind: api.KStringPtr},
+		{Name: "CreateTime", Off: unsafe.Offsetof(DBEngineVersion{}.CreateTime), Kind: api.KTimePtr},
+		{Name: "TagList", Off: unsafe.Offsetof(DBEngineVersion{}.TagList), Kind: api.KList, Type: 572},
+		{Name: "SupportsBabelfish", Off: unsafe.Offsetof(DBEngineVersion{}.SupportsBabelfish), Kind: api.KBoolPtr},
+		{Name: "CustomDBEngineVersionManifest", Off: unsafe.Offsetof(DBEngineVersion{}.CustomDBEngineVersionManifest), Kind: api.KStringPtr},
+		{Name: "SupportsLimitlessDatabase", Off: unsafe.Offsetof(DBEngineVersion{}.SupportsLimitlessDatabase), Kind: api.KBoolPtr},
+		{Name: "SupportsCertificateRotationWithoutRestart", Off: unsafe.Offsetof(DBEngineVersion{}.SupportsCertificateRotationWithoutRestart), Kind: api.KBoolPtr},
+		{Name: "SupportedCACertificateIdentifiers", Off: unsafe.Offsetof(DBEngineVersion{}.SupportedCACertificateIdentifiers), Kind: api.KList, Type: 576},
+		{Name: "SupportsLocalWriteForwarding", Off: unsafe.Offsetof(DBEngineVersion{}.SupportsLocalWriteForwarding), Kind: api.KBoolPtr},
+		{Name: "SupportsIntegrations", Off: unsafe.Offsetof(DBEngineVersion{}.SupportsIntegrations), Kind: api.KBoolPtr},
+	}},
+	125: {Go: (*DBEngineVersionMessage)(nil), Fields: []api.Field{
+		{Name: "Marker", Off: unsafe.Offsetof(DBEngineVersionMessage{}.Marker), Kind: api.KStringPtr},
+		{Name: "DBEngineVersions", Off: unsafe.Offsetof(DBEngineVersionMessage{}.DBEngineVersions), Kind: api.KList, Type: 597},
+	}},
+	126: {Go: (*DBInstance)(nil), Fields: []api.Field{
+		{Name: "DBInstanceIdentifier", Off: unsafe.Offsetof(DBInstance{}.DBInstanceIdentifier), Kind: api.KStringPtr},
+		{Name: "DBInstanceClass", Off: unsafe.Offsetof(DBInstance{}.DBInstanceClass), Kind: api.KStringPtr},
+		{Name: "Engine", Off: unsafe.Offsetof(DBInstance{}.Engine), Kind: api.KStringPtr},
+		{Name: "DBInstanceStatus", Off: unsafe.Offsetof(DBInstance{}.DBInstanceStatus), Kind: api.KStringPtr},
+		{Name: "AutomaticRestartTime", Off: unsafe.Offsetof(DBInstance{}.AutomaticRestartTime), Kind: api.KTimePtr},
+		{Name: "MasterUsername", Off: unsafe.Offsetof(DBInstance{}.MasterUsername), Kind: api.KStringPtr},
+		{Name: "DBName", Off: unsafe.Offsetof(DBInstance{}.DBName), Kind: api.KStringPtr},
+		{Name: "Endpoint", Off: unsafe.Offsetof(DBInstance{}.Endpoint), Kind: api.KStructPtr, Type: 304},
+		{Name: "AllocatedStorage", Off: unsafe.Offsetof(DBInstance{}.AllocatedStorage), Kind: api.KInt32Ptr},
+		{Name: "InstanceCreateTime", Off: unsafe.Offsetof(DBInstance{}.InstanceCreateTime), Kind: api.KTimePtr},
+		{Name: "PreferredBackupWindow", Off: unsafe.Offsetof(DBInstance{}.PreferredBackupWindow), Kind: api.KStringPtr},
+		{Name: "BackupRetentionPeriod", Off: unsafe.Offsetof(DBInstance{}.BackupRetentionPeriod), Kind: api.KInt32Ptr},
+		{Name: "DBSecurityGroups", Off: unsafe.Offsetof(DBInstance{}.DBSecurityGroups), Kind: api.KList, Type: 598},
+		{Name: "VpcSecurityGroups", Off: unsafe.Offsetof(DBInstance{}.VpcSecurityGroups), Kind: api.KList, Type: 583},
+		{Name: "DBParameterGroups", Off: unsafe.Offsetof(DBInstance{}.DBParameterGroups), Kind: api.KList, Type: 599},
+		{Name: "AvailabilityZone", Off: unsafe.Offsetof(DBInstance{}.AvailabilityZone), Kind: api.KStringPtr},
+		{Name: "DBSubnetGroup", Off: unsafe.Offsetof(DBInstance{}.DBSubnetGroup), Kind: api.KStructPtr, Type: 184},
+		{Name: "PreferredMaintenanceWindow", Off: unsafe.Offsetof(DBInstance{}.PreferredMaintenanceWindow), Kind: api.KStringPtr},
+		{Name: "PendingModifiedValues", Off: unsafe.Offsetof(DBInstance{}.PendingModifiedValues), Kind: api.KStructPtr, Type: 443},
+		{Name: "LatestRestorableTime", Off: unsafe.Offsetof(DBInstance{}.LatestRestorableTime), Kind: api.KTimePtr},
+		{Name: "MultiAZ", Off: unsafe.Offsetof(DBInstance{}.MultiAZ), Kind: api.KBoolPtr},
+		{Name: "EngineVersion", Off: unsafe.Offsetof(DBInstance{}.EngineVersion), Kind: api.KStringPtr},
+		{Name: "AutoMinorVersionUpgrade", Off: unsafe.Offsetof(DBInstance{}.AutoMinorVersionUpgrade), Kind: api.KBoolPtr},
+		{Name: "ReadReplicaSourceDBInstanceIdentifier", Off: unsafe.Offsetof(DBInstance{}.ReadReplicaSourceDBInstanceIdentifier), Kind: api.KStringPtr},
+		{Name: "ReadReplicaDBInstanceIdentifiers", Off: unsafe.Offsetof(DBInstance{}.ReadReplicaDBInstanceIdentifiers), Kind: api.KList, Type: 576},
+		{Name: "ReadReplicaDBClusterIdentifiers", Off: unsafe.Offsetof(DBInstance{}.ReadReplicaDBClusterIdentifiers), Kind: api.KList, Type: 576},
+		{Name: "ReplicaMode", Off: unsafe.Offsetof(DBInstance{}.ReplicaMode), Kind: api.KStringPtr},
+		{Name: "LicenseModel", Off: unsafe.Offsetof(DBInstance{}.LicenseModel), Kind: api.KStringPtr},
+		{Name: "Iops", Off: unsafe.Offsetof(DBInstance{}.Iops), Kind: api.KInt32Ptr},
+		{Name: "OptionGroupMemberships", Off: unsafe.Offsetof(DBInstance{}.OptionGroupMemberships), Kind: api.KList, Type: 600},
+		{Name: "CharacterSetName", Off: unsafe.Offsetof(DBInstance{}.CharacterSetName), Kind: api.KStringPtr},
+		{Name: "NcharCharacterSetName", Off: unsafe.Offsetof(DBInstance{}.NcharCharacterSetName), Kind: api.KStringPtr},
+		{Name: "SecondaryAvailabilityZone", Off: unsafe.Offsetof(DBInstance{}.SecondaryAvailabilityZone), Kind: api.KStringPtr},
+		{Name: "PubliclyAccessible", Off: unsafe.Offsetof(DBInstance{}.PubliclyAccessible), Kind: api.KBoolPtr},
+		{Name: "StatusInfos", Off: unsafe.Offsetof(DBInstance{}.StatusInfos), Kind: api.KList, Type: 601},
+		{Name: "StorageType", Off: unsafe.Offsetof(DBInstance{}.StorageType), Kind: api.KStringPtr},
+		{Name: "TdeCredentialArn", Off: unsafe.Offsetof(DBInstance{}.TdeCredentialArn), Kind: api.KStringPtr},
+		{Name: "DbInstancePort", Off: unsafe.Offsetof(DBInstance{}.DbInstancePort), Kind: api.KInt32Ptr},
+		{Name: "DBClusterIdentifier", Off: unsafe.Offsetof(DBInstance{}.DBClusterIdentifier), Kind: api.KStringPtr},
+		{Name: "StorageEncrypted", Off: unsafe.Offsetof(DBInstance{}.StorageEncrypted), Kind: api.KBoolPtr},
+		{Name: "KmsKeyId", Off: unsafe.Offsetof(DBInstance{}.KmsKeyId), Kind: api.KStringPtr},
+		{Name: "DbiResourceId", Off: unsafe.Offsetof(DBInstance{}.DbiResourceId), Kind: api.KStringPtr},
+		{Name: "CACertificateIdentifier", Off: unsafe.Offsetof(DBInstance{}.CACertificateIdentifier), Kind: api.KStringPtr},
+		{Name: "DomainMemberships", Off: unsafe.Offsetof(DBInstance{}.DomainMemberships), Kind: api.KList, Type: 585},
+		{Name: "CopyTagsToSnapshot", Off: unsafe.Offsetof(DBInstance{}.CopyTagsToSnapshot), Kind: api.KBoolPtr},
+		{Name: "MonitoringInterval", Off: unsafe.Offsetof(DBInstance{}.MonitoringInterval), Kind: api.KInt32Ptr},
+		{Name: "EnhancedMonitoringResourceArn", Off: unsafe.Offsetof(DBInstance{}.EnhancedMonitoringResourceArn), Kind: api.KStringPtr},
+		{Name: "MonitoringRoleArn", Off: unsafe.Offsetof(DBInstance{}.MonitoringRoleArn), Kind: api.KStringPtr},
+		{Name: "PromotionTier", Off: unsafe.Offsetof(DBInstance{}.PromotionTier), Kind: api.KInt32Ptr},
+		{Name: "DBInstanceArn", Off: unsafe.Offsetof(DBInstance{}.DBInstanceArn), Kind: api.KStringPtr},
+		{Name: "Timezone", Off: unsafe.Offsetof(DBInstance{}.Timezone), Kind: api.KStringPtr},
+		{Name: "IAMDatabaseAuthenticationEnabled", Off: unsafe.Offsetof(DBInstance{}.IAMDatabaseAuthenticationEnabled), Kind: api.KBoolPtr},
+		{Name: "PerformanceInsightsEnabled", Off: unsafe.Offsetof(DBInstance{}.PerformanceInsightsEnabled), Kind: api.KBoolPtr},
+		{Name: "PerformanceInsightsKMSKeyId", Off: unsafe.Offsetof(DBInstance{}.PerformanceInsightsKMSKeyId), Kind: api.KStringPtr},
+		{Name: "PerformanceInsightsRetentionPeriod", Off: unsafe.Offsetof(DBInstance{}.PerformanceInsightsRetentionPeriod), Kind: api.KInt32Ptr},
+		{Name: "EnabledCloudwatchLogsExports", Off: unsafe.Offsetof(DBInstance{}.EnabledCloudwatchLogsExports), Kind: api.KList, Type: 576},
+		{Name: "ProcessorFeatures", Off: unsafe.Offsetof(DBInstance{}.ProcessorFeatures), Kind: api.KList, Type: 577},
+		{Name: "DeletionProtection", Off: unsafe.Offsetof(DBInstance{}.DeletionProtection), Kind: api.KBoolPtr},
+		{Name: "AssociatedRoles", Off: unsafe.Offsetof(DBInstance{}.AssociatedRoles), Kind: api.KList, Type: 602},
+		{Name: "ListenerEndpoint", Off: unsafe.Offsetof(DBInstance{}.ListenerEndpoint), Kind: api.KStructPtr, Type: 304},
+		{Name: "MaxAllocatedStorage", Off: unsafe.Offsetof(DBInstance{}.MaxAllocatedStorage), Kind: api.KInt32Ptr},
+		{Name: "TagList", Off: unsafe.Offsetof(DBInstance{}.TagList), Kind: api.KList, Type: 572},
+		{Name: "DBInstanceAutomatedBackupsReplications", Off: unsafe.Offsetof(DBInstance{}.DBInstanceAutomatedBackupsReplications), Kind: api.KList, Type: 603},
+		{Name: "CustomerOwnedIpEnabled", Off: unsafe.Offsetof(DBInstance{}.CustomerOwnedIpEnabled), Kind: api.KBoolPtr},
+		{Name: "AwsBackupRecoveryPointArn", Off: unsafe.Offsetof(DBInstance{}.AwsBackupRecoveryPointArn), Kind: api.KStringPtr},
+		{Name: "ActivityStreamStatus", Off: unsafe.Offsetof(DBInstance{}.ActivityStreamStatus), Kind: api.KStringPtr},
+		{Name: "ActivityStreamKmsKeyId", Off: unsafe.Offsetof(DBInstance{}.ActivityStreamKmsKeyId), Kind: api.KStringPtr},
+		{Name: "ActivityStreamKinesisStreamName", Off: unsafe.Offsetof(DBInstance{}.ActivityStreamKinesisStreamName), Kind: api.KStringPtr},
+		{Name: "ActivityStreamMode", Off: unsafe.Offsetof(DBInstance{}.ActivityStreamMode), Kind: api.KStringPtr},
+		{Name: "ActivityStreamEngineNativeAuditFieldsIncluded", Off: unsafe.Offsetof(DBInstance{}.ActivityStreamEngineNativeAuditFieldsIncluded), Kind: api.KBoolPtr},
+		{Name: "AutomationMode", Off: unsafe.Offsetof(DBInstance{}.AutomationMode), Kind: api.KStringPtr},
+		{Name: "ResumeFullAutomationModeTime", Off: unsafe.Offsetof(DBInstance{}.ResumeFullAutomationModeTime), Kind: api.KTimePtr},
+		{Name: "CustomIamInstanceProfile", Off: unsafe.Offsetof(DBInstance{}.CustomIamInstanceProfile), Kind: api.KStringPtr},
+		{Name: "BackupTarget", Off: unsafe.Offsetof(DBInstance{}.BackupTarget), Kind: api.KStringPtr},
+		{Name: "NetworkType", Off: unsafe.Offsetof(DBInstance{}.NetworkType), Kind: api.KStringPtr},
+		{Name: "ActivityStreamPolicyStatus", Off: unsafe.Offsetof(DBInstance{}.ActivityStreamPolicyStatus), Kind: api.KStringPtr},
+		{Name: "StorageThroughput", Off: unsafe.Offsetof(DBInstance{}.StorageThroughput), Kind: api.KInt32Ptr},
+		{Name: "DBSystemId", Off: unsafe.Offsetof(DBInstance{}.DBSystemId), Kind: api.KStringPtr},
+		{Name: "MasterUserSecret", Off: unsafe.Offsetof(DBInstance{}.MasterUserSecret), Kind: api.KStructPtr, Type: 378},
+		{Name: "CertificateDetails", Off: unsafe.Offsetof(DBInstance{}.CertificateDetails), Kind: api.KStructPtr, Type: 27},
+		{Name: "ReadReplicaSourceDBClusterIdentifier", Off: unsafe.Offsetof(DBInstance{}.ReadReplicaSourceDBClusterIdentifier), Kind: api.KStringPtr},
+		{Name: "PercentProgress", Off: unsafe.Offsetof(DBInstance{}.PercentProgress), Kind: api.KStringPtr},
+		{Name: "DedicatedLogVolume", Off: unsafe.Offsetof(DBInstance{}.DedicatedLogVolume), Kind: api.KBoolPtr},
+		{Name: "IsStorageConfigUpgradeAvailable", Off: unsafe.Offsetof(DBInstance{}.IsStorageConfigUpgradeAvailable), Kind: api.KBoolPtr},
+		{Name: "MultiTenant", Off: unsafe.Offsetof(DBInstance{}.MultiTenant), Kind: api.KBoolPtr},
+		{Name: "EngineLifecycleSupport", Off: unsafe.Offsetof(DBInstance{}.EngineLifecycleSupport), Kind: api.KStringPtr},
+	}},
+	127: {Go: (*DBInstanceAlreadyExistsFault)(nil)},
+	128: {Go: (*DBInstanceAutomatedBackup)(nil), Fields: []api.Field{
+		{Name: "DBInstanceArn", Off: unsafe.Offsetof(DBInstanceAutomatedBackup{}.DBInstanceArn), Kind: api.KStringPtr},
+		{Name: "DbiResourceId", Off: unsafe.Offsetof(DBInstanceAutomatedBackup{}.DbiResourceId), Kind: api.KStringPtr},
+		{Name: "Region", Off: unsafe.Offsetof(DBInstanceAutomatedBackup{}.Region), Kind: api.KStringPtr},
+		{Name: "DBInstanceIdentifier", Off: unsafe.Offsetof(DBInstanceAutomatedBackup{}.DBInstanceIdentifier), Kind: api.KStringPtr},
+		{Name: "RestoreWindow", Off: unsafe.Offsetof(DBInstanceAutomatedBackup{}.RestoreWindow), Kind: api.KStructPtr, Type: 504},
+		{Name: "AllocatedStorage", Off: unsafe.Offsetof(DBInstanceAutomatedBackup{}.AllocatedStorage), Kind: api.KInt32Ptr},
+		{Name: "Status", Off: unsafe.Offsetof(DBInstanceAutomatedBackup{}.Status), Kind: api.KStringPtr},
+		{Name: "Port", Off: unsafe.Offsetof(DBInstanceAutomatedBackup{}.Port), Kind: api.KInt32Ptr},
+		{Name: "AvailabilityZone", Off: unsafe.Offsetof(DBInstanceAutomatedBackup{}.AvailabilityZone), Kind: api.KStringPtr},
+		{Name: "VpcId", Off: unsafe.Offsetof(DBInstanceAutomatedBackup{}.VpcId), Kind: api.KStringPtr},
+		{Name: "InstanceCreateTime", Off: unsafe.Offsetof(DBInstanceAutomatedBackup{}.InstanceCreateTime), Kind: api.KTimePtr},
+		{Name: "MasterUsername", Off: unsafe.Offsetof(DBInstanceAutomatedBackup{}.MasterUsername), Kind: api.KStringPtr},
+		{Name: "Engine", Off: unsafe.Offsetof(DBInstanceAutomatedBackup{}.Engine), Kind: api.KStringPtr},
+		{Name: "EngineVersion", Off: unsafe.Offsetof(DBInstanceAutomatedBackup{}.EngineVersion), Kind: api.KStringPtr},
+		{Name: "LicenseModel", Off: unsafe.Offsetof(DBInstanceAutomatedBackup{}.LicenseModel), Kind: api.KStringPtr},
+		{Name: "Iops", Off: unsafe.Offsetof(DBInstanceAutomatedBackup{}.Iops), Kind: api.KInt32Ptr},
+		{Name: "OptionGroupName", Off: unsafe.Offsetof(DBInstanceAutomatedBackup{}.OptionGroupName), Kind: api.KStringPtr},
+		{Name: "TdeCredentialArn", Off: unsafe.Offsetof(DBInstanceAutomatedBackup{}.TdeCredentialArn), Kind: api.KStringPtr},
+		{Name: "Encrypted", Off: unsafe.Offsetof(DBInstanceAutomatedBackup{}.Encrypted), Kind: api.KBoolPtr},
+		{Name: "StorageType", Off: unsafe.Offsetof(DBInstanceAutomatedBackup{}.StorageType), Kind: api.KStringPtr},
+		{Name: "KmsKeyId", Off: unsafe.Offsetof(DBInstanceAutomatedBackup{}.KmsKeyId), Kind: api.KStringPtr},
+		{Name: "Timezone", Off: unsafe.Offsetof(DBInstanceAutomatedBackup{}.Timezone), Kind: api.KStringPtr},
+		{Name: "IAMDatabaseAuthenticationEnabled", Off: unsafe.Offsetof(DBInstanceAutomatedBackup{}.IAMDatabaseAuthenticationEnabled), Kind: api.KBoolPtr},
+		{Name: "BackupRetentionPeriod", Off: unsafe.Offsetof(DBInstanceAutomatedBackup{}.BackupRetentionPeriod), Kind: api.KInt32Ptr},
+		{Name: "DBInstanceAutomatedBackupsArn", Off: unsafe.Offsetof(DBInstanceAutomatedBackup{}.DBInstanceAutomatedBackupsArn), Kind: api.KStringPtr},
+		{Name: "DBInstanceAutomatedBackupsReplications", Off: unsafe.Offsetof(DBInstanceAutomatedBackup{}.DBInstanceAutomatedBackupsReplications), Kind: api.KList, Type: 603},
+		{Name: "BackupTarget", Off: unsafe.Offsetof(DBInstanceAutomatedBackup{}.BackupTarget), Kind: api.KStringPtr},
+		{Name: "StorageThroughput", Off: unsafe.Offsetof(DBInstanceAutomatedBackup{}.StorageThroughput), Kind: api.KInt32Ptr},
+		{Name: "AwsBackupRecoveryPointArn", Off: unsafe.Offsetof(DBInstanceAutomatedBackup{}.AwsBackupRecoveryPointArn), Kind: api.KStringPtr},
+		{Name: "DedicatedLogVolume", Off: unsafe.Offsetof(DBInstanceAutomatedBackup{}.DedicatedLogVolume), Kind: api.KBoolPtr},
+		{Name: "MultiTenant", Off: unsafe.Offsetof(DBInstanceAutomatedBackup{}.MultiTenant), Kind: api.KBoolPtr},
+	}},
+	129: {Go: (*DBInstanceAutomatedBackupMessage)(nil), Fields: []api.Field{
+		{Name: "Marker", Off: unsafe.Offsetof(DBInstanceAutomatedBackupMessage{}.Marker), Kind: api.KStringPtr},
+		{Name: "DBInstanceAutomatedBackups", Off: unsafe.Offsetof(DBInstanceAutomatedBackupMessage{}.DBInstanceAutomatedBackups), Kind: api.KList, Type: 604},
+	}},
+	130: {Go: (*DBInstanceAutomatedBackupNotFoundFault)(nil)},
+	131: {Go: (*DBInstanceAutomatedBackupQuotaExceededFault)(nil)},
+	132: {Go: (*DBInstanceAutomatedBackupsReplication)(nil), Fields: []api.Field{
+		{Name: "DBInstanceAutomatedBackupsArn", Off: unsafe.Offsetof(DBInstanceAutomatedBackupsReplication{}.DBInstanceAutomatedBackupsArn), Kind: api.KStringPtr},
+	}},
+	133: {Go: (*DBInstanceMessage)(nil), Fields: []api.Field{
+		{Name: "Marker", Off: unsafe.Offsetof(DBInstanceMessage{}.Marker), Kind: api.KStringPtr},
+		{Name: "DBInstances", Off: unsafe.Offsetof(DBInstanceMessage{}.DBInstances), Kind: api.KList, Type: 605},
+	}},
+	134: {Go: (*DBInstanceNotFoundFault)(nil)},
+	135: {Go: (*DBInstanceRole)(nil), Fields: []api.Field{
+		{Name: "RoleArn", Off: unsafe.Offsetof(DBInstanceRole{}.RoleArn), Kind: api.KStringPtr},
+		{Name: "FeatureName", Off: unsafe.Offsetof(DBInstanceRole{}.FeatureName), Kind: api.KStringPtr},
+		{Name: "Status", Off: unsafe.Offsetof(DBInstanceRole{}.Status), Kind: api.KStringPtr},
+	}},
+	136: {Go: (*DBInstanceRoleAlreadyExistsFault)(nil)},
+	137: {Go: (*DBInstanceRoleNotFoundFault)(nil)},
+	138: {Go: (*DBInstanceRoleQuotaExceededFault)(nil)},
+	139: {Go: (*DBInstanceStatusInfo)(nil), Fields: []api.Field{
+		{Name: "StatusType", Off: unsafe.Offsetof(DBInstanceStatusInfo{}.StatusType), Kind: api.KStringPtr},
+		{Name: "Normal", Off: unsafe.Offsetof(DBInstanceStatusInfo{}.Normal), Kind: api.KBoolPtr},
+		{Name: "Status", Off: unsafe.Offsetof(DBInstanceStatusInfo{}.Status), Kind: api.KStringPtr},
+		{Name: "Message", Off: unsafe.Offsetof(DBInstanceStatusInfo{}.Message), Kind: api.KStringPtr},
+	}},
+	140: {Go: (*DBLogFileNotFoundFault)(nil)},
+	141: {Go: (*DBParameterGroup)(nil), Fields: []api.Field{
+		{Name: "DBParameterGroupName", Off: unsafe.Offsetof(DBParameterGroup{}.DBParameterGroupName), Kind: api.KStringPtr},
+		{Name: "DBParameterGroupFamily", Off: unsafe.Offsetof(DBParameterGroup{}.DBParameterGroupFamily), Kind: api.KStringPtr},
+		{Name: "Description", Off: unsafe.Offsetof(DBParameterGroup{}.Description), Kind: api.KStringPtr},
+		{Name: "DBParameterGroupArn", Off: unsafe.Offsetof(DBParameterGroup{}.DBParameterGroupArn), Kind: api.KStringPtr},
+	}},
+	142: {Go: (*DBParameterGroupAlreadyExistsFault)(nil)},
+	143: {Go: (*DBParameterGroupDetails)(nil), Fields: []api.Field{
+		{Name: "Parameters", Off: unsafe.Offsetof(DBParameterGroupDetails{}.Parameters), Kind: api.KList, Type: 590},
+		{Name: "Marker", Off: unsafe.Offsetof(DBParameterGroupDetails{}.Marker), Kind: api.KStringPtr},
+	}},
+	144: {Go: (*DBParameterGroupNameMessage)(nil), Fields: []api.Field{
+		{Name: "DBParameterGroupName", Off: unsafe.Offsetof(DBParameterGroupNameMessage{}.DBParameterGroupName), Kind: api.KStringPtr},
+	}},
+	145: {Go: (*DBParameterGroupNotFoundFault)(nil)},
+	146: {Go: (*DBParameterGroupQuotaExceededFault)(nil)},
+	147: {Go: (*DBParameterGroupStatus)(nil), Fields: []api.Field{
+		{Name: "DBParameterGroupName", Off: unsafe.Offsetof(DBParameterGroupStatus{}.DBParameterGroupName), Kind: api.KStringPtr},
+		{Name: "ParameterApplyStatus", Off: unsafe.Offsetof(DBParameterGroupStatus{}.ParameterApplyStatus), Kind: api.KStringPtr},
+	}},
+	148: {Go: (*DBParameterGroupsMessage)(nil), Fields: []api.Field{
+		{Name: "Marker", Off: unsafe.Offsetof(DBParameterGroupsMessage{}.Marker), Kind: api.KStringPtr},
+		{Name: "DBParameterGroups", Off: unsafe.Offsetof(DBParameterGroupsMessage{}.DBParameterGroups), Kind: api.KList, Type: 606},
+	}},
+	149: {Go: (*DBProxy)(nil), Fields: []api.Field{
+		{Name: "DBProxyName", Off: unsafe.Offsetof(DBProxy{}.DBProxyName), Kind: api.KStringPtr},
+		{Name: "DBProxyArn", Off: unsafe.Offsetof(DBProxy{}.DBProxyArn), Kind: api.KStringPtr},
+		{Name: "Status", Off: unsafe.Offsetof(DBProxy{}.Status), Kind: api.KStringPtr},
+		{Name: "EngineFamily", Off: unsafe.Offsetof(DBProxy{}.EngineFamily), Kind: api.KStringPtr},
+		{Name: "VpcId", Off: unsafe.Offsetof(DBProxy{}.VpcId), Kind: api.KStringPtr},
+		{Name: "VpcSecurityGroupIds", Off: unsafe.Offsetof(DBProxy{}.VpcSecurityGroupIds), Kind: api.KList, Type: 576},
+		{Name: "VpcSubnetIds", Off: unsafe.Offsetof(DBProxy{}.VpcSubnetIds), Kind: api.KList, Type: 576},
+		{Name: "Auth", Off: unsafe.Offsetof(DBProxy{}.Auth), Kind: api.KList, Type: 607},
+		{Name: "RoleArn", Off: unsafe.Offsetof(DBProxy{}.RoleArn), Kind: api.KStringPtr},
+		{Name: "Endpoint", Off: unsafe.Offsetof(DBProxy{}.Endpoint), Kind: api.KStringPtr},
+		{Name: "RequireTLS", Off: unsafe.Offsetof(DBProxy{}.RequireTLS), Kind: api.KBoolPtr},
+		{Name: "IdleClientTimeout", Off: unsafe.Offsetof(DBProxy{}.IdleClientTimeout), Kind: api.KInt32Ptr},
+		{Name: "DebugLogging", Off: unsafe.Offsetof(DBProxy{}.DebugLogging), Kind: api.KBoolPtr},
+		{Name: "CreatedDate", Off: unsafe.Offsetof(DBProxy{}.CreatedDate), Kind: api.KTimePtr},
+		{Name: "UpdatedDate", Off: unsafe.Offsetof(DBProxy{}.UpdatedDate), Kind: api.KTimePtr},
+	}},
+	150: {Go: (*DBProxyAlreadyExistsFault)(nil)},
+	151: {Go: (*DBProxyEndpoint)(nil), Fields: []api.Field{
+		{Name: "DBProxyEndpointName", Off: unsafe.Offsetof(DBProxyEndpoint{}.DBProxyEndpointName), Kind: api.KStringPtr},
+		{Name: "DBProxyEndpointArn", Off: unsafe.Offsetof(DBProxyEndpoint{}.DBProxyEndpointArn), Kind: api.KStringPtr},
+		{Name: "DBProxyName", Off: unsafe.Offsetof(DBProxyEndpoint{}.DBProxyName), Kind: api.KStringPtr},
+		{Name: "Status", Off: unsafe.Offsetof(DBProxyEndpoint{}.Status), Kind: api.KStringPtr},
+		{Name: "VpcId", Off: unsafe.Offsetof(DBProxyEndpoint{}.VpcId), Kind: api.KStringPtr},
+		{Name: "VpcSecurityGroupIds", Off: unsafe.Offsetof(DBProxyEndpoint{}.VpcSecurityGroupIds), Kind: api.KList, Type: 576},
+		{Name: "VpcSubnetIds", Off: unsafe.Offsetof(DBProxyEndpoint{}.VpcSubnetIds), Kind: api.KList, Type: 576},
+		{Name: "Endpoint", Off: unsafe.Offsetof(DBProxyEndpoint{}.Endpoint), Kind: api.KStringPtr},
+		{Name: "CreatedDate", Off: unsafe.Offsetof(DBProxyEndpoint{}.CreatedDate), Kind: api.KTimePtr},
+		{Name: "TargetRole", Off: unsafe.Offsetof(DBProxyEndpoint{}.TargetRole), Kind: api.KStringPtr},
+		{Name: "IsDefault", Off: unsafe.Offsetof(DBProxyEndpoint{}.IsDefault), Kind: api.KBoolPtr},
+	}},
+	152: {Go: (*DBProxyEndpointAlreadyExistsFault)(nil)},
+	153: {Go: (*DBProxyEndpointNotFoundFault)(nil)},
+	154: {Go: (*DBProxyEndpointQuotaExceededFault)(nil)},
+	155: {Go: (*DBProxyNotFoundFault)(nil)},
+	156: {Go: (*DBProxyQuotaExceededFault)(nil)},
+	157: {Go: (*DBProxyTarget)(nil), Fields: []api.Field{
+		{Name: "TargetArn", Off: unsafe.Offsetof(DBProxyTarget{}.TargetArn), Kind: api.KStringPtr},
+		{Name: "Endpoint", Off: unsafe.Offsetof(DBProxyTarget{}.Endpoint), Kind: api.KStringPtr},
+		{Name: "TrackedClusterId", Off: unsafe.Offsetof(DBProxyTarget{}.TrackedClusterId), Kind: api.KStringPtr},
+		{Name: "RdsResourceId", Off: unsafe.Offsetof(DBProxyTarget{}.RdsResourceId), Kind: api.KStringPtr},
+		{Name: "Port", Off: unsafe.Offsetof(DBProxyTarget{}.Port), Kind: api.KInt32Ptr},
+		{Name: "Type", Off: unsafe.Offsetof(DBProxyTarget{}.Type), Kind: api.KStringPtr},
+		{Name: "Role", Off: unsafe.Offsetof(DBProxyTarget{}.Role), Kind: api.KStringPtr},
+		{Name: "TargetHealth", Off: unsafe.Offsetof(DBProxyTarget{}.TargetHealth), Kind: api.KStructPtr, Type: 556},
+	}},
+	158: {Go: (*DBProxyTargetAlreadyRegisteredFault)(nil)},
+	159: {Go: (*DBProxyTargetGroup)(nil), Fields: []api.Field{
+		{Name: "DBProxyName", Off: unsafe.Offsetof(DBProxyTargetGroup{}.DBProxyName), Kind: api.KStringPtr},
+		{Name: "TargetGroupName", Off: unsafe.Offsetof(DBProxyTargetGroup{}.TargetGroupName), Kind: api.KStringPtr},
+		{Name: "TargetGroupArn", Off: unsafe.Offsetof(DBProxyTargetGroup{}.TargetGroupArn), Kind: api.KStringPtr},
+		{Name: "IsDefault", Off: unsafe.Offsetof(DBProxyTargetGroup{}.IsDefault), Kind: api.KBoolPtr},
+		{Name: "Status", Off: unsafe.Offsetof(DBProxyTargetGroup{}.Status), Kind: api.KStringPtr},
+		{Name: "ConnectionPoolConfig", Off: unsafe.Offsetof(DBProxyTargetGroup{}.ConnectionPoolConfig), Kind: api.KStructPtr, Type: 34},
+		{Name: "CreatedDate", Off: unsafe.Offsetof(DBProxyTargetGroup{}.CreatedDate), Kind: api.KTimePtr},
+		{Name: "UpdatedDate", Off: unsafe.Offsetof(DBProxyTargetGroup{}.UpdatedDate), Kind: api.KTimePtr},
+	}},
+	160: {Go: (*DBProxyTargetGroupNotFoundFault)(nil)},
+	161: {Go: (*DBProxyTargetNotFoundFault)(nil)},
+	162: {Go: (*DBRecommendation)(nil), Fields: []api.Field{
+		{Name: "RecommendationId", Off: unsafe.Offsetof(DBRecommendation{}.RecommendationId), Kind: api.KStringPtr},
+		{Name: "TypeId", Off: unsafe.Offsetof(DBRecommendation{}.TypeId), Kind: api.KStringPtr},
+		{Name: "Severity", Off: unsafe.Offsetof(DBRecommendation{}.Severity), Kind: api.KStringPtr},
+		{Name: "ResourceArn", Off: unsafe.Offsetof(DBRecommendation{}.ResourceArn), Kind: api.KStringPtr},
+		{Name: "Status", Off: unsafe.Offsetof(DBRecommendation{}.Status), Kind: api.KStringPtr},
+		{Name: "CreatedTime", Off: unsafe.Offsetof(DBRecommendation{}.CreatedTime), Kind: api.KTimePtr},
+		{Name: "UpdatedTime", Off: unsafe.Offsetof(DBRecommendation{}.UpdatedTime), Kind: api.KTimePtr},
+		{Name: "Detection", Off: unsafe.Offsetof(DBRecommendation{}.Detection), Kind: api.KStringPtr},
+		{Name: "Recommendation", Off: unsafe.Offsetof(DBRecommendation{}.Recommendation), Kind: api.KStringPtr},
+		{Name: "Description", Off: unsafe.Offsetof(DBRecommendation{}.Description), Kind: api.KStringPtr},
+		{Name: "Reason", Off: unsafe.Offsetof(DBRecommendation{}.Reason), Kind: api.KStringPtr},
+		{Name: "RecommendedActions", Off: unsafe.Offsetof(DBRecommendation{}.RecommendedActions), Kind: api.KList, Type: 608},
+		{Name: "Category", Off: unsafe.Offsetof(DBRecommendation{}.Category), Kind: api.KStringPtr},
+		{Name: "Source", Off: unsafe.Offsetof(DBRecommendation{}.Source), Kind: api.KStringPtr},
+		{Name: "TypeDetection", Off: unsafe.Offsetof(DBRecommendation{}.TypeDetection), Kind: api.KStringPtr},
+		{Name: "TypeRecommendation", Off: unsafe.Offsetof(DBRecommendation{}.TypeRecommendation), Kind: api.KStringPtr},
+		{Name: "Impact", Off: unsafe.Offsetof(DBRecommendation{}.Impact), Kind: api.KStringPtr},
+		{Name: "AdditionalInfo", Off: unsafe.Offsetof(DBRecommendation{}.AdditionalInfo), Kind: api.KStringPtr},
+		{Name: "Links", Off: unsafe.Offsetof(DBRecommendation{}.Links), Kind: api.KList, Type: 609},
+		{Name: "IssueDetails", Off: unsafe.Offsetof(DBRecommendation{}.IssueDetails), Kind: api.KStructPtr, Type: 374},
+	}},
+	163: {Go: (*DBRecommendationMessage)(nil), Fields: []api.Field{
+		{Name: "DBRecommendation", Off: unsafe.Offsetof(DBRecommendationMessage{}.DBRecommendation), Kind: api.KStructPtr, Type: 162},
+	}},
+	164: {Go: (*DBRecommendationsMessage)(nil), Fields: []api.Field{
+		{Name: "DBRecommendations", Off: unsafe.Offsetof(DBRecommendationsMessage{}.DBRecommendations), Kind: api.KList, Type: 610},
+		{Name: "Marker", Off: unsafe.Offsetof(DBRecommendationsMessage{}.Marker), Kind: api.KStringPtr},
+	}},
+	165: {Go: (*DBSecurityGroup)(nil), Fields: []api.Field{
+		{Name: "OwnerId", Off: unsafe.Offsetof(DBSecurityGroup{}.OwnerId), Kind: api.KStringPtr},
+		{Name: "DBSecurityGroupName", Off: unsafe.Offsetof(DBSecurityGroup{}.DBSecurityGroupName), Kind: api.KStringPtr},
+		{Name: "DBSecurityGroupDescription", Off: unsafe.Offsetof(DBSecurityGroup{}.DBSecurityGroupDescription), Kind: api.KStringPtr},
+		{Name: "VpcId", Off: unsafe.Offsetof(DBSecurityGroup{}.VpcId), Kind: api.KStringPtr},
+		{Name: "EC2SecurityGroups", Off: unsafe.Offsetof(DBSecurityGroup{}.EC2SecurityGroups), Kind: api.KList, Type: 611},
+		{Name: "IPRanges", Off: unsafe.Offsetof(DBSecurityGroup{}.IPRanges), Kind: api.KList, Type: 612},
+		{Name: "DBSecurityGroupArn", Off: unsafe.Offsetof(DBSecurityGroup{}.DBSecurityGroupArn), Kind: api.KStringPtr},
+	}},
+	166: {Go: (*DBSecurityGroupAlreadyExistsFault)(nil)},
+	167: {Go: (*DBSecurityGroupMembership)(nil), Fields: []api.Field{
+		{Name: "DBSecurityGroupName", Off: unsafe.Offsetof(DBSecurityGroupMembership{}.DBSecurityGroupName), Kind: api.KStringPtr},
+		{Name: "Status", Off: unsafe.Offsetof(DBSecurityGroupMembership{}.Status), Kind: api.KStringPtr},
+	}},
+	168: {Go: (*DBSecurityGroupMessage)(nil), Fields: []api.Field{
+		{Name: "Marker", Off: unsafe.Offsetof(DBSecurityGroupMessage{}.Marker), Kind: api.KStringPtr},
+		{Name: "DBSecurityGroups", Off: unsafe.Offsetof(DBSecurityGroupMessage{}.DBSecurityGroups), Kind: api.KList, Type: 613},
+	}},
+	169: {Go: (*DBSecurityGroupNotFoundFault)(nil)},
+	170: {Go: (*DBSecurityGroupNotSupportedFault)(nil)},
+	171: {Go: (*DBSecurityGroupQuotaExceededFault)(nil)},
+	172: {Go: (*DBShardGroup)(nil), Fields: []api.Field{
+		{Name: "DBShardGroupResourceId", Off: unsafe.Offsetof(DBShardGroup{}.DBShardGroupResourceId), Kind: api.KStringPtr},
+		{Name: "DBShardGroupIdentifier", Off: unsafe.Offsetof(DBShardGroup{}.DBShardGroupIdentifier), Kind: api.KStringPtr},
+		{Name: "DBClusterIdentifier", Off: unsafe.Offsetof(DBShardGroup{}.DBClusterIdentifier), Kind: api.KStringPtr},
+		{Name: "MaxACU", Off: unsafe.Offsetof(DBShardGroup{}.MaxACU), Kind: api.KFloat64Ptr},
+		{Name: "ComputeRedundancy", Off: unsafe.Offsetof(DBShardGroup{}.ComputeRedundancy), Kind: api.KInt32Ptr},
+		{Name: "Status", Off: unsafe.Offsetof(DBShardGroup{}.Status), Kind: api.KStringPtr},
+		{Name: "PubliclyAccessible", Off: unsafe.Offsetof(DBShardGroup{}.PubliclyAccessible), Kind: api.KBoolPtr},
+		{Name: "Endpoint", Off: unsafe.Offsetof(DBShardGroup{}.Endpoint), Kind: api.KStringPtr},
+	}},
+	173: {Go: (*DBShardGroupAlreadyExistsFault)(nil)},
+	174: {Go: (*DBShardGroupNotFoundFault)(nil)},
+	175: {Go: (*DBSnapshot)(nil), Fields: []api.Field{
+		{Name: "DBSnapshotIdentifier", Off: unsafe.Offsetof(DBSnapshot{}.DBSnapshotIdentifier), Kind: api.KStringPtr},
+		{Name: "DBInstanceIdentifier", Off: unsafe.Offsetof(DBSnapshot{}.DBInstanceIdentifier), Kind: api.KStringPtr},
+		{Name: "SnapshotCreateTime", Off: unsafe.Offsetof(DBSnapshot{}.SnapshotCreateTime), Kind: api.KTimePtr},
+		{Name: "Engine", Off: unsafe.Offsetof(DBSnapshot{}.Engine), Kind: api.KStringPtr},
+		{Name: "AllocatedStorage", Off: unsafe.Offsetof(DBSnapshot{}.AllocatedStorage), Kind: api.KInt32Ptr},
+		{Name: "Status", Off: unsafe.Offsetof(DBSnapshot{}.Status), Kind: api.KStringPtr},
+		{Name: "Port", Off: unsafe.Offsetof(DBSnapshot{}.Port), Kind: api.KInt32Ptr},
+		{Name: "AvailabilityZone", Off: unsafe.Offsetof(DBSnapshot{}.AvailabilityZone), Kind: api.KStringPtr},
+		{Name: "VpcId", Off: unsafe.Offsetof(DBSnapshot{}.VpcId), Kind: api.KStringPtr},
+		{Name: "InstanceCreateTime", Off: unsafe.Offsetof(DBSnapshot{}.InstanceCreateTime), Kind: api.KTimePtr},
+		{Name: "MasterUsername", Off: unsafe.Offsetof(DBSnapshot{}.MasterUsername), Kind: api.KStringPtr},
+		{Name: "EngineVersion", Off: unsafe.Offsetof(DBSnapshot{}.EngineVersion), Kind: api.KStringPtr},
+		{Name: "LicenseModel", Off: unsafe.Offsetof(DBSnapshot{}.LicenseModel), Kind: api.KStringPtr},
+		{Name: "SnapshotType", Off: unsafe.Offsetof(DBSnapshot{}.SnapshotType), Kind: api.KStringPtr},
+		{Name: "Iops", Off: unsafe.Offsetof(DBSnapshot{}.Iops), Kind: api.KInt32Ptr},
+		{Name: "OptionGroupName", Off: unsafe.Offsetof(DBSnapshot{}.OptionGroupName), Kind: api.KStringPtr},
+		{Name: "PercentProgress", Off: unsafe.Offsetof(DBSnapshot{}.PercentProgress), Kind: api.KInt32Ptr},
+		{Name: "SourceRegion", Off: unsafe.Offsetof(DBSnapshot{}.SourceRegion), Kind: api.KStringPtr},
+		{Name: "SourceDBSnapshotIdentifier", Off: unsafe.Offsetof(DBSnapshot{}.SourceDBSnapshotIdentifier), Kind: api.KStringPtr},
+		{Name: "StorageType", Off: unsafe.Offsetof(DBSnapshot{}.StorageType), Kind: api.KStringPtr},
+		{Name: "TdeCredentialArn", Off: unsafe.Offsetof(DBSnapshot{}.TdeCredentialArn), Kind: api.KStringPtr},
+		{Name: "Encrypted", Off: unsafe.Offsetof(DBSnapshot{}.Encrypted), Kind: api.KBoolPtr},
+		{Name: "KmsKeyId", Off: unsafe.Offsetof(DBSnapshot{}.KmsKeyId), Kind: api.KStringPtr},
+		{Name: "DBSnapshotArn", Off: unsafe.Offsetof(DBSnapshot{}.DBSnapshotArn), Kind: api.KStringPtr},
+		{Name: "Timezone", Off: unsafe.Offsetof(DBSnapshot{}.Timezone), Kind: api.KStringPtr},
+		{Name: "IAMDatabaseAuthenticationEnabled", Off: unsafe.Offsetof(DBSnapshot{}.IAMDatabaseAuthenticationEnabled), Kind: api.KBoolPtr},
+		{Name: "ProcessorFeatures", Off: unsafe.Offsetof(DBSnapshot{}.ProcessorFeatures), Kind: api.KList, Type: 577},
+		{Name: "DbiResourceId", Off: unsafe.Offsetof(DBSnapshot{}.DbiResourceId), Kind: api.KStringPtr},
+		{Name: "TagList", Off: unsafe.Offsetof(DBSnapshot{}.TagList), Kind: api.KList, Type: 572},
+		{Name: "OriginalSnapshotCreateTime", Off: unsafe.Offsetof(DBSnapshot{}.OriginalSnapshotCreateTime), Kind: api.KTimePtr},
+		{Name: "SnapshotDatabaseTime", Off: unsafe.Offsetof(DBSnapshot{}.SnapshotDatabaseTime), Kind: api.KTimePtr},
+		{Name: "SnapshotTarget", Off: unsafe.Offsetof(DBSnapshot{}.SnapshotTarget), Kind: api.KStringPtr},
+		{Name: "StorageThroughput", Off: unsafe.Offsetof(DBSnapshot{}.StorageThroughput), Kind: api.KInt32Ptr},
+		{Name: "DBSystemId", Off: unsafe.Offsetof(DBSnapshot{}.DBSystemId), Kind: api.KStringPtr},
+		{Name: "DedicatedLogVolume", Off: unsafe.Offsetof(DBSnapshot{}.DedicatedLogVolume), Kind: api.KBoolPtr},
+		{Name: "MultiTenant", Off: unsafe.Offsetof(DBSnapshot{}.MultiTenant), Kind: api.KBoolPtr},
+	}},
+	176: {Go: (*DBSnapshotAlreadyExistsFault)(nil)},
+	177: {Go: (*DBSnapshotAttribute)(nil), Fields: []api.Field{
+		{Name: "AttributeName", Off: unsafe.Offsetof(DBSnapshotAttribute{}.AttributeName), Kind: api.KStringPtr},
+		{Name: "AttributeValues", Off: unsafe.Offsetof(DBSnapshotAttribute{}.AttributeValues), Kind: api.KList, Type: 576},
+	}},
+	178: {Go: (*DBSnapshotAttributesResult)(nil), Fields: []api.Field{
+		{Name: "DBSnapshotIdentifier", Off: unsafe.Offsetof(DBSnapshotAttributesResult{}.DBSnapshotIdentifier), Kind: api.KStringPtr},
+		{Name: "DBSnapshotAttributes", Off: unsafe.Offsetof(DBSnapshotAttributesResult{}.DBSnapshotAttributes), Kind: api.KList, Type: 614},
+	}},
+	179: {Go: (*DBSnapshotMessage)(nil), Fields: []api.Field{
+		{Name: "Marker", Off: unsafe.Offsetof(DBSnapshotMessage{}.Marker), Kind: api.KStringPtr},
+		{Name: "DBSnapshots", Off: unsafe.Offsetof(DBSnapshotMessage{}.DBSnapshots), Kind: api.KList, Type: 615},
+	}},
+	180: {Go: (*DBSnapshotNotFoundFault)(nil)},
+	181: {Go: (*DBSnapshotTenantDatabase)(nil), Fields: []api.Field{
+		{Name: "DBSnapshotIdentifier", Off: unsafe.Offsetof(DBSnapshotTenantDatabase{}.DBSnapshotIdentifier), Kind: api.KStringPtr},
+		{Name: "DBInstanceIdentifier", Off: unsafe.Offsetof(DBSnapshotTenantDatabase{}.DBInstanceIdentifier), Kind: api.KStringPtr},
+		{Name: "DbiResourceId", Off: unsafe.Offsetof(DBSnapshotTenantDatabase{}.DbiResourceId), Kind: api.KStringPtr},
+		{Name: "EngineName", Off: unsafe.Offsetof(DBSnapshotTenantDatabase{}.EngineName), Kind: api.KStringPtr},
+		{Name: "SnapshotType", Off: unsafe.Offsetof(DBSnapshotTenantDatabase{}.SnapshotType), Kind: api.KStringPtr},
+		{Name: "TenantDatabaseCreateTime", Off: unsafe.Offsetof(DBSnapshotTenantDatabase{}.TenantDatabaseCreateTime), Kind: api.KTimePtr},
+		{Name: "TenantDBName", Off: unsafe.Offsetof(DBSnapshotTenantDatabase{}.TenantDBName), Kind: api.KStringPtr},
+		{Name: "MasterUsername", Off: unsafe.Offsetof(DBSnapshotTenantDatabase{}.MasterUsername), Kind: api.KStringPtr},
+		{Name: "TenantDatabaseResourceId", Off: unsafe.Offsetof(DBSnapshotTenantDatabase{}.TenantDatabaseResourceId), Kind: api.KStringPtr},
+		{Name: "CharacterSetName", Off: unsafe.Offsetof(DBSnapshotTenantDatabase{}.CharacterSetName), Kind: api.KStringPtr},
+		{Name: "DBSnapshotTenantDatabaseARN", Off: unsafe.Offsetof(DBSnapshotTenantDatabase{}.DBSnapshotTenantDatabaseARN), Kind: api.KStringPtr},
+		{Name: "NcharCharacterSetName", Off: unsafe.Offsetof(DBSnapshotTenantDatabase{}.NcharCharacterSetName), Kind: api.KStringPtr},
+		{Name: "TagList", Off: unsafe.Offsetof(DBSnapshotTenantDatabase{}.TagList), Kind: api.KList, Type: 572},
+	}},
+	182: {Go: (*DBSnapshotTenantDatabaseNotFoundFault)(nil)},
+	183: {Go: (*DBSnapshotTenantDatabasesMessage)(nil), Fields: []api.Field{
+		{Name: "Marker", Off: unsafe.Offsetof(DBSnapshotTenantDatabasesMessage{}.Marker), Kind: api.KStringPtr},
+		{Name: "DBSnapshotTenantDatabases", Off: unsafe.Offsetof(DBSnapshotTenantDatabasesMessage{}.DBSnapshotTenantDatabases), Kind: api.KList, Type: 616},
+	}},
+	184: {Go: (*DBSubnetGroup)(nil), Fields: []api.Field{
+		{Name: "DBSubnetGroupName", Off: unsafe.Offsetof(DBSubnetGroup{}.DBSubnetGroupName), Kind: api.KStringPtr},
+		{Name: "DBSubnetGroupDescription", Off: unsafe.Offsetof(DBSubnetGroup{}.DBSubnetGroupDescription), Kind: api.KStringPtr},
+		{Name: "VpcId", Off: unsafe.Offsetof(DBSubnetGroup{}.VpcId), Kind: api.KStringPtr},
+		{Name: "SubnetGroupStatus", Off: unsafe.Offsetof(DBSubnetGroup{}.SubnetGroupStatus), Kind: api.KStringPtr},
+		{Name: "Subnets", Off: unsafe.Offsetof(DBSubnetGroup{}.Subnets), Kind: api.KList, Type: 617},
+		{Name: "DBSubnetGroupArn", Off: unsafe.Offsetof(DBSubnetGroup{}.DBSubnetGroupArn), Kind: api.KStringPtr},
+		{Name: "SupportedNetworkTypes", Off: unsafe.Offsetof(DBSubnetGroup{}.SupportedNetworkTypes), Kind: api.KList, Type: 576},
+	}},
+	185: {Go: (*DBSubnetGroupAlreadyExistsFault)(nil)},
+	186: {Go: (*DBSubnetGroupDoesNotCoverEnoughAZs)(nil)},
+	187: {Go: (*DBSubnetGroupMessage)(nil), Fields: []api.Field{
+		{Name: "Marker", Off: unsafe.Offsetof(DBSubnetGroupMessage{}.Marker), Kind: api.KStringPtr},
+		{Name: "DBSubnetGroups", Off: unsafe.Offsetof(DBSubnetGroupMessage{}.DBSubnetGroups), Kind: api.KList, Type: 618},
+	}},
+	188: {Go: (*DBSubnetGroupNotAllowedFault)(nil)},
+	189: {Go: (*DBSubnetGroupNotFoundFault)(nil)},
+	190: {Go: (*DBSubnetGroupQuotaExceededFault)(nil)},
+	191: {Go: (*DBSubnetQuotaExceededFault)(nil)},
+	192: {Go: (*DBUpgradeDependencyFailureFault)(nil)},
+	193: {Go: (*DeleteBlueGreenDeploymentRequest)(nil), Fields: []api.Field{
+		{Name: "BlueGreenDeploymentIdentifier", Off: unsafe.Offsetof(DeleteBlueGreenDeploymentRequest{}.BlueGreenDeploymentIdentifier), Kind: api.KStringPtr},
+		{Name: "DeleteTarget", Off: unsafe.Offsetof(DeleteBlueGreenDeploymentRequest{}.DeleteTarget), Kind: api.KBoolPtr},
+	}},
+	194: {Go: (*DeleteBlueGreenDeploymentResponse)(nil), Fields: []api.Field{
+		{Name: "BlueGreenDeployment", Off: unsafe.Offsetof(DeleteBlueGreenDeploymentResponse{}.BlueGreenDeployment), Kind: api.KStructPtr, Type: 21},
+	}},
+	195: {Go: (*DeleteCustomDBEngineVersionMessage)(nil), Fields: []api.Field{
+		{Name: "Engine", Off: unsafe.Offsetof(DeleteCustomDBEngineVersionMessage{}.Engine), Kind: api.KStringPtr},
+		{Name: "EngineVersion", Off: unsafe.Offsetof(DeleteCustomDBEngineVersionMessage{}.EngineVersion), Kind: api.KStringPtr},
+	}},
+	196: {Go: (*DeleteDBClusterAutomatedBackupMessage)(nil), Fields: []api.Field{
+		{Name: "DbClusterResourceId", Off: unsafe.Offsetof(DeleteDBClusterAutomatedBackupMessage{}.DbClusterResourceId), Kind: api.KStringPtr},
+	}},
+	197: {Go: (*DeleteDBClusterAutomatedBackupResult)(nil), Fields: []api.Field{
+		{Name: "DBClusterAutomatedBackup", Off: unsafe.Offsetof(DeleteDBClusterAutomatedBackupResult{}.DBClusterAutomatedBackup), Kind: api.KStructPtr, Type: 90},
+	}},
+	198: {Go: (*DeleteDBClusterEndpointMessage)(nil), Fields: []api.Field{
+		{Name: "DBClusterEndpointIdentifier", Off: unsafe.Offsetof(DeleteDBClusterEndpointMessage{}.DBClusterEndpointIdentifier), Kind: api.KStringPtr},
+	}},
+	199: {Go: (*DeleteDBClusterMessage)(nil), Fields: []api.Field{
+		{Name: "DBClusterIdentifier", Off: unsafe.Offsetof(DeleteDBClusterMessage{}.DBClusterIdentifier), Kind: api.KStringPtr},
+		{Name: "SkipFinalSnapshot", Off: unsafe.Offsetof(DeleteDBClusterMessage{}.SkipFinalSnapshot), Kind: api.KBoolPtr},
+		{Name: "FinalDBSnapshotIdentifier", Off: unsafe.Offsetof(DeleteDBClusterMessage{}.FinalDBSnapshotIdentifier), Kind: api.KStringPtr},
+		{Name: "DeleteAutomatedBackups", Off: unsafe.Offsetof(DeleteDBClusterMessage{}.DeleteAutomatedBackups), Kind: api.KBoolPtr},
+	}},
+	200: {Go: (*DeleteDBClusterParameterGroupMessage)(nil), Fields: []api.Field{
+		{Name: "DBClusterParameterGroupName", Off: unsafe.Offsetof(DeleteDBClusterParameterGroupMessage{}.DBClusterParameterGroupName), Kind: api.KStringPtr},
+	}},
+	201: {Go: (*DeleteDBClusterParameterGroupOutput)(nil)},
+	202: {Go: (*DeleteDBClusterResult)(nil), Fields: []api.Field{
+		{Name: "DBCluster", Off: unsafe.Offsetof(DeleteDBClusterResult{}.DBCluster), Kind: api.KStructPtr, Type: 88},
+	}},
+	203: {Go: (*DeleteDBClusterSnapshotMessage)(nil), Fields: []api.Field{
+		{Name: "DBClusterSnapshotIdentifier", Off: unsafe.Offsetof(DeleteDBClusterSnapshotMessage{}.DBClusterSnapshotIdentifier), Kind: api.KStringPtr},
+	}},
+	204: {Go: (*DeleteDBClusterSnapshotResult)(nil), Fields: []api.Field{
+		{Name: "DBClusterSnapshot", Off: unsafe.Offsetof(DeleteDBClusterSnapshotResult{}.DBClusterSnapshot), Kind: api.KStructPtr, Type: 117},
+	}},
+	205: {Go: (*DeleteDBInstanceAutomatedBackupMessage)(nil), Fields: []api.Field{
+		{Name: "DbiResourceId", Off: unsafe.Offsetof(DeleteDBInstanceAutomatedBackupMessage{}.DbiResourceId), Kind: api.KStringPtr},
+		{Name: "DBInstanceAutomatedBackupsArn", Off: unsafe.Offsetof(DeleteDBInstanceAutomatedBackupMessage{}.DBInstanceAutomatedBackupsArn), Kind: api.KStringPtr},
+	}},
+	206: {Go: (*DeleteDBInstanceAutomatedBackupResult)(nil), Fields: []api.Field{
+		{Name: "DBInstanceAutomatedBackup", Off: unsafe.Offsetof(DeleteDBInstanceAutomatedBackupResult{}.DBInstanceAutomatedBackup), Kind: api.KStructPtr, Type: 128},
+	}},
+	207: {Go: (*DeleteDBInstanceMessage)(nil), Fields: []api.Field{
+		{Name: "DBInstanceIdentifier", Off: unsafe.Offsetof(DeleteDBInstanceMessage{}.DBInstanceIdentifier), Kind: api.KStringPtr},
+		{Name: "SkipFinalSnapshot", Off: unsafe.Offsetof(DeleteDBInstanceMessage{}.SkipFinalSnapshot), Kind: api.KBoolPtr},
+		{Name: "FinalDBSnapshotIdentifier", Off: unsafe.Offsetof(DeleteDBInstanceMessage{}.FinalDBSnapshotIdentifier), Kind: api.KStringPtr},
+		{Name: "DeleteAutomatedBackups", Off: unsafe.Offsetof(DeleteDBInstanceMessage{}.DeleteAutomatedBackups), Kind: api.KBoolPtr},
+	}},
+	208: {Go: (*DeleteDBInstanceResult)(nil), Fields: []api.Field{
+		{Name: "DBInstance", Off: unsafe.Offsetof(DeleteDBInstanceResult{}.DBInstance), Kind: api.KStructPtr, Type: 126},
+	}},
+	209: {Go: (*DeleteDBParameterGroupMessage)(nil), Fields: []api.Field{
+		{Name: "DBParameterGroupName", Off: unsafe.Offsetof(DeleteDBParameterGroupMessage{}.DBParameterGroupName), Kind: api.KStringPtr},
+	}},
+	210: {Go: (*DeleteDBParameterGroupOutput)(nil)},
+	211: {Go: (*DeleteDBProxyEndpointRequest)(nil), Fields: []api.Field{
+		{Name: "DBProxyEndpointName", Off: unsafe.Offsetof(DeleteDBProxyEndpointRequest{}.DBProxyEndpointName), Kind: api.KStringPtr},
+	}},
+	212: {Go: (*DeleteDBProxyEndpointResponse)(nil), Fields: []api.Field{
+		{Name: "DBProxyEndpoint", Off: unsafe.Offsetof(DeleteDBProxyEndpointResponse{}.DBProxyEndpoint), Kind: api.KStructPtr, Type: 151},
+	}},
+	213: {Go: (*DeleteDBProxyRequest)(nil), Fields: []api.Field{
+		{Name: "DBProxyName", Off: unsafe.Offsetof(DeleteDBProxyRequest{}.DBProxyName), Kind: api.KStringPtr},
+	}},
+	214: {Go: (*DeleteDBProxyResponse)(nil), Fields: []api.Field{
+		{Name: "DBProxy", Off: unsafe.Offsetof(DeleteDBProxyResponse{}.DBProxy), Kind: api.KStructPtr, Type: 149},
+	}},
+	215: {Go: (*DeleteDBSecurityGroupMessage)(nil), Fields: []api.Field{
+		{Name: "DBSecurityGroupName", Off: unsafe.Offsetof(DeleteDBSecurityGroupMessage{}.DBSecurityGroupName), Kind: api.KStringPtr},
+	}},
+	216: {Go: (*DeleteDBSecurityGroupOutput)(nil)},
+	217: {Go: (*DeleteDBShardGroupMessage)(nil), Fields: []api.Field{
+		{Name: "DBShardGroupIdentifier", Off: unsafe.Offsetof(DeleteDBShardGroupMessage{}.DBShardGroupIdentifier), Kind: api.KStringPtr},
+	}},
+	218: {Go: (*DeleteDBSnapshotMessage)(nil), Fields: []api.Field{
+		{Name: "DBSnapshotIdentifier", Off: unsafe.Offsetof(DeleteDBSnapshotMessage{}.DBSnapshotIdentifier), Kind: api.KStringPtr},
+	}},
+	219: {Go: (*DeleteDBSnapshotResult)(nil), Fields: []api.Field{
+		{Name: "DBSnapshot", Off: unsafe.Offsetof(DeleteDBSnapshotResult{}.DBSnapshot), Kind: api.KStructPtr, Type: 175},
+	}},
+	220: {Go: (*DeleteDBSubnetGroupMessage)(nil), Fields: []api.Field{
+		{Name: "DBSubnetGroupName", Off: unsafe.Offsetof(DeleteDBSubnetGroupMessage{}.DBSubnetGroupName), Kind: api.KStringPtr},
+	}},
+	221: {Go: (*DeleteDBSubnetGroupOutput)(nil)},
+	222: {Go: (*DeleteEventSubscriptionMessage)(nil), Fields: []api.Field{
+		{Name: "SubscriptionName", Off: unsafe.Offsetof(DeleteEventSubscriptionMessage{}.SubscriptionName), Kind: api.KStringPtr},
+	}},
+	223: {Go: (*DeleteEventSubscriptionResult)(nil), Fields: []api.Field{
+		{Name: "EventSubscription", Off: unsafe.Offsetof(DeleteEventSubscriptionResult{}.EventSubscription), Kind: api.KStructPtr, Type: 309},
+	}},
+	224: {Go: (*DeleteGlobalClusterMessage)(nil), Fields: []api.Field{
+		{Name: "GlobalClusterIdentifier", Off: unsafe.Offsetof(DeleteGlobalClusterMessage{}.GlobalClusterIdentifier), Kind: api.KStringPtr},
+	}},
+	225: {Go: (*DeleteGlobalClusterResult)(nil), Fields: []api.Field{
+		{Name: "GlobalCluster", Off: unsafe.Offsetof(DeleteGlobalClusterResult{}.GlobalCluster), Kind: api.KStructPtr, Type: 323},
+	}},
+	226: {Go: (*DeleteIntegrationMessage)(nil), Fields: []api.Field{
+		{Name: "IntegrationIdentifier", Off: unsafe.Offsetof(DeleteIntegrationMessage{}.IntegrationIdentifier), Kind: api.KStringPtr},
+	}},
+	227: {Go: (*DeleteOptionGroupMessage)(nil), Fields: []api.Field{
+		{Name: "OptionGroupName", Off: unsafe.Offsetof(DeleteOptionGroupMessage{}.OptionGroupName), Kind: api.KStringPtr},
+	}},
+	228: {Go: (*DeleteOptionGroupOutput)(nil)},
+	229: {Go: (*DeleteTenantDatabaseMessage)(nil), Fields: []api.Field{
+		{Name: "DBInstanceIdentifier", Off: unsafe.Offsetof(DeleteTenantDatabaseMessage{}.DBInstanceIdentifier), Kind: api.KStringPtr},
+		{Name: "TenantDBName", Off: unsafe.Offsetof(DeleteTenantDatabaseMessage{}.TenantDBName), Kind: api.KStringPtr},
+		{Name: "SkipFinalSnapshot", Off: unsafe.Offsetof(DeleteTenantDatabaseMessage{}.SkipFinalSnapshot), Kind: api.KBoolPtr},
+		{Name: "FinalDBSnapshotIdentifier", Off: unsafe.Offsetof(DeleteTenantDatabaseMessage{}.FinalDBSnapshotIdentifier), Kind: api.KStringPtr},
+	}},
+	230: {Go: (*DeleteTenantDatabaseResult)(nil), Fields: []api.Field{
+		{Name: "TenantDatabase", Off: unsafe.Offsetof(DeleteTenantDatabaseResult{}.TenantDatabase), Kind: api.KStructPtr, Type: 557},
+	}},
+	231: {Go: (*DeregisterDBProxyTargetsRequest)(nil), Fields: []api.Field{
+		{Name: "DBProxyName", Off: unsafe.Offsetof(DeregisterDBProxyTargetsRequest{}.DBProxyName), Kind: api.KStringPtr},
+		{Name: "TargetGroupName", Off: unsafe.Offsetof(DeregisterDBProxyTargetsRequest{}.TargetGroupName), Kind: api.KStringPtr},
+		{Name: "DBInstanceIdentifiers", Off: unsafe.Offsetof(DeregisterDBProxyTargetsRequest{}.DBInstanceIdentifiers), Kind: api.KList, Type: 576},
+		{Name: "DBClusterIdentifiers", Off: unsafe.Offsetof(DeregisterDBProxyTargetsRequest{}.DBClusterIdentifiers), Kind: api.KList, Type: 576},
+	}},
+	232: {Go: (*DeregisterDBProxyTargetsResponse)(nil)},
+	233: {Go: (*DescribeAccountAttributesMessage)(nil)},
+	234: {Go: (*DescribeBlueGreenDeploymentsRequest)(nil), Fields: []api.Field{
+		{Name: "BlueGreenDeploymentIdentifier", Off: unsafe.Offsetof(DescribeBlueGreenDeploymentsRequest{}.BlueGreenDeploymentIdentifier), Kind: api.KStringPtr},
+		{Name: "Filters", Off: unsafe.Offsetof(DescribeBlueGreenDeploymentsRequest{}.Filters), Kind: api.KList, Type: 619},
+		{Name: "Marker", Off: unsafe.Offsetof(DescribeBlueGreenDeploymentsRequest{}.Marker), Kind: api.KStringPtr},
+		{Name: "MaxRecords", Off: unsafe.Offsetof(DescribeBlueGreenDeploymentsRequest{}.MaxRecords), Kind: api.KInt32Ptr},
+	}},
+	235: {Go: (*DescribeBlueGreenDeploymentsResponse)(nil), Fields: []api.Field{
+		{Name: "BlueGreenDeployments", Off: unsafe.Offsetof(DescribeBlueGreenDeploymentsResponse{}.BlueGreenDeployments), Kind: api.KList, Type: 620},
+		{Name: "Marker", Off: unsafe.Offsetof(DescribeBlueGreenDeploymentsResponse{}.Marker), Kind: api.KStringPtr},
+	}},
+	236: {Go: (*DescribeCertificatesMessage)(nil), Fields: []api.Field{
+		{Name: "CertificateIdentifier", Off: unsafe.Offsetof(DescribeCertificatesMessage{}.CertificateIdentifier), Kind: api.KStringPtr},
+		{Name: "Filters", Off: unsafe.Offsetof(DescribeCertificatesMessage{}.Filters), Kind: api.KList, Type: 619},
+		{Name: "MaxRecords", Off: unsafe.Offsetof(DescribeCertificatesMessage{}.MaxRecords), Kind: api.KInt32Ptr},
+		{Name: "Marker", Off: unsafe.Offsetof(DescribeCertificatesMessage{}.Marker), Kind: api.KStringPtr},
+	}},
+	237: {Go: (*DescribeDBClusterAutomatedBackupsMessage)(nil), Fields: []api.Field{
+		{Name: "DbClusterResourceId", Off: unsafe.Offsetof(DescribeDBClusterAutomatedBackupsMessage{}.DbClusterResourceId), Kind: api.KStringPtr},
+		{Name: "DBClusterIdentifier", Off: unsafe.Offsetof(DescribeDBClusterAutomatedBackupsMessage{}.DBClusterIdentifier), Kind: api.KStringPtr},
+		{Name: "Filters", Off: unsafe.Offsetof(DescribeDBClusterAutomatedBackupsMessage{}.Filters), Kind: api.KList, Type: 619},
+		{Name: "MaxRecords", Off: unsafe.Offsetof(DescribeDBClusterAutomatedBackupsMessage{}.MaxRecords), Kind: api.KInt32Ptr},
+		{Name: "Marker", Off: unsafe.Offsetof(DescribeDBClusterAutomatedBackupsMessage{}.Marker), Kind: api.KStringPtr},
+	}},
+	238: {Go: (*DescribeDBClusterBacktracksMessage)(nil), Fields: []api.Field{
+		{Name: "DBClusterIdentifier", Off: unsafe.Offsetof(DescribeDBClusterBacktracksMessage{}.DBClusterIdentifier), Kind: api.KStringPtr},
+		{Name: "BacktrackIdentifier", Off: unsafe.Offsetof(DescribeDBClusterBacktracksMessage{}.BacktrackIdentifier), Kind: api.KStringPtr},
+		{Name: "Filters", Off: unsafe.Offsetof(DescribeDBClusterBacktracksMessage{}.Filters), Kind: api.KList, Type: 619},
+		{Name: "MaxRecords", Off: unsafe.Offsetof(DescribeDBClusterBacktracksMessage{}.MaxRecords), Kind: api.KInt32Ptr},
+		{Name: "Marker", Off: unsafe.Offsetof(DescribeDBClusterBacktracksMessage{}.Marker), Kind: api.KStringPtr},
+	}},
+	239: {Go: (*DescribeDBClusterEndpointsMessage)(nil), Fields: []api.Field{
+		{Name: "DBClusterIdentifier", Off: unsafe.Offsetof(DescribeDBClusterEndpointsMessage{}.DBClusterIdentifier), Kind: api.KStringPtr},
+		{Name: "DBClusterEndpointIdentifier", Off: unsafe.Offsetof(DescribeDBClusterEndpointsMessage{}.DBClusterEndpointIdentifier), Kind: api.KStringPtr},
+		{Name: "Filters", Off: unsafe.Offsetof(DescribeDBClusterEndpointsMessage{}.Filters), Kind: api.KList, Type: 619},
+		{Name: "MaxRecords", Off: unsafe.Offsetof(DescribeDBClusterEndpointsMessage{}.MaxRecords), Kind: api.KInt32Ptr},
+		{Name: "Marker", Off: unsafe.Offsetof(DescribeDBClusterEndpointsMessage{}.Marker), Kind: api.KStringPtr},
+	}},
+	240: {Go: (*DescribeDBClusterParameterGroupsMessage)(nil), Fields: []api.Field{
+		{Name: "DBClusterParameterGroupName", Off: unsafe.Offsetof(DescribeDBClusterParameterGroupsMessage{}.DBClusterParameterGroupName), Kind: api.KStringPtr},
+		{Name: "Filters", Off: unsafe.Offsetof(DescribeDBClusterParameterGroupsMessage{}.Filters), Kind: api.KList, Type: 619},
+		{Name: "MaxRecords", Off: unsafe.Offsetof(DescribeDBClusterParameterGroupsMessage{}.MaxRecords), Kind: api.KInt32Ptr},
+		{Name: "Marker", Off: unsafe.Offsetof(DescribeDBClusterParameterGroupsMessage{}.Marker), Kind: api.KStringPtr},
+	}},
+	241: {Go: (*DescribeDBClusterParametersMessage)(nil), Fields: []api.Field{
+		{Name: "DBClusterParameterGroupName", Off: unsafe.Offsetof(DescribeDBClusterParametersMessage{}.DBClusterParameterGroupName), Kind: api.KStringPtr},
+		{Name: "Source", Off: unsafe.Offsetof(DescribeDBClusterParametersMessage{}.Source), Kind: api.KStringPtr},
+		{Name: "Filters", Off: unsafe.Offsetof(DescribeDBClusterParametersMessage{}.Filters), Kind: api.KList, Type: 619},
+		{Name: "MaxRecords", Off: unsafe.Offsetof(DescribeDBClusterParametersMessage{}.MaxRecords), Kind: api.KInt32Ptr},
+		{Name: "Marker", Off: unsafe.Offsetof(DescribeDBClusterParametersMessage{}.Marker), Kind: api.KStringPtr},
+	}},
+	242: {Go: (*DescribeDBClusterSnapshotAttributesMessage)(nil), Fields: []api.Field{
+		{Name: "DBClusterSnapshotIdentifier", Off: unsafe.Offsetof(DescribeDBClusterSnapshotAttributesMessage{}.DBClusterSnapshotIdentifier), Kind: api.KStringPtr},
+	}},
+	243: {Go: (*DescribeDBClusterSnapshotAttributesResult)(nil), Fields: []api.Field{
+		{Name: "DBClusterSnapshotAttributesResult", Off: unsafe.Offsetof(DescribeDBClusterSnapshotAttributesResult{}.DBClusterSnapshotAttributesResult), Kind: api.KStructPtr, Type: 120},
+	}},
+	244: {Go: (*DescribeDBClusterSnapshotsMessage)(nil), Fields: []api.Field{
+		{Name: "DBClusterIdentifier", Off: unsafe.Offsetof(DescribeDBClusterSnapshotsMessage{}.DBClusterIdentifier), Kind: api.KStringPtr},
+		{Name: "DBClusterSnapshotIdentifier", Off: unsafe.Offsetof(DescribeDBClusterSnapshotsMessage{}.DBClusterSnapshotIdentifier), Kind: api.KStringPtr},
+		{Name: "SnapshotType", Off: unsafe.Offsetof(DescribeDBClusterSnapshotsMessage{}.SnapshotType), Kind: api.KStringPtr},
+		{Name: "Filters", Off: unsafe.Offsetof(DescribeDBClusterSnapshotsMessage{}.Filters), Kind: api.KList, Type: 619},
+		{Name: "MaxRecords", Off: unsafe.Offsetof(DescribeDBClusterSnapshotsMessage{}.MaxRecords), Kind: api.KInt32Ptr},
+		{Name: "Marker", Off: unsafe.Offsetof(DescribeDBClusterSnapshotsMessage{}.Marker), Kind: api.KStringPtr},
+		{Name: "IncludeShared", Off: unsafe.Offsetof(DescribeDBClusterSnapshotsMessage{}.IncludeShared), Kind: api.KBoolPtr},
+		{Name: "IncludePublic", Off: unsafe.Offsetof(DescribeDBClusterSnapshotsMessage{}.IncludePublic), Kind: api.KBoolPtr},
+		{Name: "DbClusterResourceId", Off: unsafe.Offsetof(DescribeDBClusterSnapshotsMessage{}.DbClusterResourceId), Kind: api.KStringPtr},
+	}},
+	245: {Go: (*DescribeDBClustersMessage)(nil), Fields: []api.Field{
+		{Name: "DBClusterIdentifier", Off: unsafe.Offsetof(DescribeDBClustersMessage{}.DBClusterIdentifier), Kind: api.KStringPtr},
+		{Name: "Filters", Off: unsafe.Offsetof(DescribeDBClustersMessage{}.Filters), Kind: api.KList, Type: 619},
+		{Name: "MaxRecords", Off: unsafe.Offsetof(DescribeDBClustersMessage{}.MaxRecords), Kind: api.KInt32Ptr},
+		{Name: "Marker", Off: unsafe.Offsetof(DescribeDBClustersMessage{}.Marker), Kind: api.KStringPtr},
+		{Name: "IncludeShared", Off: unsafe.Offsetof(DescribeDBClustersMessage{}.IncludeShared), Kind: api.KBoolPtr},
+	}},
+	246: {Go: (*DescribeDBEngineVersionsMessage)(nil), Fields: []api.Field{
+		{Name: "Engine", Off: unsafe.Offsetof(DescribeDBEngineVersionsMessage{}.Engine), Kind: api.KStringPtr},
+		{Name: "EngineVersion", Off: unsafe.Offsetof(DescribeDBEngineVersionsMessage{}.EngineVersion), Kind: api.KStringPtr},
+		{Name: "DBParameterGroupFamily", Off: unsafe.Offsetof(DescribeDBEngineVersionsMessage{}.DBParameterGroupFamily), Kind: api.KStringPtr},
+		{Name: "Filters", Off: unsafe.Offsetof(DescribeDBEngineVersionsMessage{}.Filters), Kind: api.KList, Type: 619},
+		{Name: "MaxRecords", Off: unsafe.Offsetof(DescribeDBEngineVersionsMessage{}.MaxRecords), Kind: api.KInt32Ptr},
+		{Name: "Marker", Off: unsafe.Offsetof(DescribeDBEngineVersionsMessage{}.Marker), Kind: api.KStringPtr},
+		{Name: "DefaultOnly", Off: unsafe.Offsetof(DescribeDBEngineVersionsMessage{}.DefaultOnly), Kind: api.KBoolPtr},
+		{Name: "ListSupportedCharacterSets", Off: unsafe.Offsetof(DescribeDBEngineVersionsMessage{}.ListSupportedCharacterSets), Kind: api.KBoolPtr},
+		{Name: "ListSupportedTimezones", Off: unsafe.Offsetof(DescribeDBEngineVersionsMessage{}.ListSupportedTimezones), Kind: api.KBoolPtr},
+		{Name: "IncludeAll", Off: unsafe.Offsetof(DescribeDBEngineVersionsMessage{}.IncludeAll), Kind: api.KBoolPtr},
+	}},
+	247: {Go: (*DescribeDBInstanceAutomatedBackupsMessage)(nil), Fields: []api.Field{
+		{Name: "DbiResourceId", Off: unsafe.Offsetof(DescribeDBInstanceAutomatedBackupsMessage{}.DbiResourceId), Kind: api.KStringPtr},
+		{Name: "DBInstanceIdentifier", Off: unsafe.Offsetof(DescribeDBInstanceAutomatedBackupsMessage{}.DBInstanceIdentifier), Kind: api.KStringPtr},
+		{Name: "Filters", Off: unsafe.Offsetof(DescribeDBInstanceAutomatedBackupsMessage{}.Filters), Kind: api.KList, Type: 619},
+		{Name: "MaxRecords", Off: unsafe.Offsetof(DescribeDBInstanceAutomatedBackupsMessage{}.MaxRecords), Kind: api.KInt32Ptr},
+		{Name: "Marker", Off: unsafe.Offsetof(DescribeDBInstanceAutomatedBackupsMessage{}.Marker), Kind: api.KStringPtr},
+		{Name: "DBInstanceAutomatedBackupsArn", Off: unsafe.Offsetof(DescribeDBInstanceAutomatedBackupsMessage{}.DBInstanceAutomatedBackupsArn), Kind: api.KStringPtr},
+	}},
+	248: {Go: (*DescribeDBInstancesMessage)(nil), Fields: []api.Field{
+		{Name: "DBInstanceIdentifier", Off: unsafe.Offsetof(DescribeDBInstancesMessage{}.DBInstanceIdentifier), Kind: api.KStringPtr},
+		{Name: "Filters", Off: unsafe.Offsetof(DescribeDBInstancesMessage{}.Filters), Kind: api.KList, Type: 619},
+		{Name: "MaxRecords", Off: unsafe.Offsetof(DescribeDBInstancesMessage{}.MaxRecords), Kind: api.KInt32Ptr},
+		{Name: "Marker", Off: unsafe.Offsetof(DescribeDBInstancesMessage{}.Marker), Kind: api.KStringPtr},
+	}},
+	249: {Go: (*DescribeDBLogFilesDetails)(nil), Fields: []api.Field{
+		{Name: "LogFileName", Off: unsafe.Offsetof(DescribeDBLogFilesDetails{}.LogFileName), Kind: api.KStringPtr},
+		{Name: "LastWritten", Off: unsafe.Offsetof(DescribeDBLogFilesDetails{}.LastWritten), Kind: api.KInt64Ptr},
+		{Name: "Size", Off: unsafe.Offsetof(DescribeDBLogFilesDetails{}.Size), Kind: api.KInt64Ptr},
+	}},
+	250: {Go: (*DescribeDBLogFilesMessage)(nil), Fields: []api.Field{
+		{Name: "DBInstanceIdentifier", Off: unsafe.Offsetof(DescribeDBLogFilesMessage{}.DBInstanceIdentifier), Kind: api.KStringPtr},
+		{Name: "FilenameContains", Off: unsafe.Offsetof(DescribeDBLogFilesMessage{}.FilenameContains), Kind: api.KStringPtr},
+		{Name: "FileLastWritten", Off: unsafe.Offsetof(DescribeDBLogFilesMessage{}.FileLastWritten), Kind: api.KInt64Ptr},
+		{Name: "FileSize", Off: unsafe.Offsetof(DescribeDBLogFilesMessage{}.FileSize), Kind: api.KInt64Ptr},
+		{Name: "Filters", Off: unsafe.Offsetof(DescribeDBLogFilesMessage{}.Filters), Kind: api.KList, Type: 619},
+		{Name: "MaxRecords", Off: unsafe.Offsetof(DescribeDBLogFilesMessage{}.MaxRecords), Kind: api.KInt32Ptr},
+		{Name: "Marker", Off: unsafe.Offsetof(DescribeDBLogFilesMessage{}.Marker), Kind: api.KStringPtr},
+	}},
+	251: {Go: (*DescribeDBLogFilesResponse)(nil), Fields: []api.Field{
+		{Name: "DescribeDBLogFiles", Off: unsafe.Offsetof(DescribeDBLogFilesResponse{}.DescribeDBLogFiles), Kind: api.KList, Type: 621},
+		{Name: "Marker", Off: unsafe.Offsetof(DescribeDBLogFilesResponse{}.Marker), Kind: api.KStringPtr},
+	}},
+	252: {Go: (*DescribeDBParameterGroupsMessage)(nil), Fields: []api.Field{
+		{Name: "DBParameterGroupName", Off: unsafe.Offsetof(DescribeDBParameterGroupsMessage{}.DBParameterGroupName), Kind: api.KStringPtr},
+		{Name: "Filters", Off: unsafe.Offsetof(DescribeDBParameterGroupsMessage{}.Filters), Kind: api.KList, Type: 619},
+		{Name: "MaxRecords", Off: unsafe.Offsetof(DescribeDBParameterGroupsMessage{}.MaxRecords), Kind: api.KInt32Ptr},
+		{Name: "Marker", Off: unsafe.Offsetof(DescribeDBParameterGroupsMessage{}.Marker), Kind: api.KStringPtr},
+	}},
+	253: {Go: (*DescribeDBParametersMessage)(nil), Fields: []api.Field{
+		{Name: "DBParameterGroupName", Off: unsafe.Offsetof(DescribeDBParametersMessage{}.DBParameterGroupName), Kind: api.KStringPtr},
+		{Name: "Source", Off: unsafe.Offsetof(DescribeDBParametersMessage{}.Source), Kind: api.KStringPtr},
+		{Name: "Filters", Off: unsafe.Offsetof(DescribeDBParametersMessage{}.Filters), Kind: api.KList, Type: 619},
+		{Name: "MaxRecords", Off: unsafe.Offsetof(DescribeDBParametersMessage{}.MaxRecords), Kind: api.KInt32Ptr},
+		{Name: "Marker", Off: unsafe.Offsetof(DescribeDBParametersMessage{}.Marker), Kind: api.KStringPtr},
+	}},
+	254: {Go: (*DescribeDBProxiesRequest)(nil), Fields: []api.Field{
+		{Name: "DBProxyName", Off: unsafe.Offsetof(DescribeDBProxiesRequest{}.DBProxyName), Kind: api.KStringPtr},
+		{Name: "Filters", Off: unsafe.Offsetof(DescribeDBProxiesRequest{}.Filters), Kind: api.KList, Type: 619},
+		{Name: "Marker", Off: unsafe.Offsetof(DescribeDBProxiesRequest{}.Marker), Kind: api.KStringPtr},
+		{Name: "MaxRecords", Off: unsafe.Offsetof(DescribeDBProxiesRequest{}.MaxRecords), Kind: api.KInt32Ptr},
+	}},
+	255: {Go: (*DescribeDBProxiesResponse)(nil), Fields: []api.Field{
+		{Name: "DBProxies", Off: unsafe.Offsetof(DescribeDBProxiesResponse{}.DBProxies), Kind: api.KList, Type: 622},
+		{Name: "Marker", Off: unsafe.Offsetof(DescribeDBProxiesResponse{}.Marker), Kind: api.KStringPtr},
+	}},
+	256: {Go: (*DescribeDBProxyEndpointsRequest)(nil), Fields: []api.Field{
+		{Name: "DBProxyName", Off: unsafe.Offsetof(DescribeDBProxyEndpointsRequest{}.DBProxyName), Kind: api.KStringPtr},
+		{Name: "DBProxyEndpointName", Off: unsafe.Offsetof(DescribeDBProxyEndpointsRequest{}.DBProxyEndpointName), Kind: api.KStringPtr},
+		{Name: "Filters", Off: unsafe.Offsetof(DescribeDBProxyEndpointsRequest{}.Filters), Kind: api.KList, Type: 619},
+		{Name: "Marker", Off: unsafe.Offsetof(DescribeDBProxyEndpointsRequest{}.Marker), Kind: api.KStringPtr},
+		{Name: "MaxRecords", Off: unsafe.Offsetof(DescribeDBProxyEndpointsRequest{}.MaxRecords), Kind: api.KInt32Ptr},
+	}},
+	257: {Go: (*DescribeDBProxyEndpointsResponse)(nil), Fields: []api.Field{
+		{Name: "DBProxyEndpoints", Off: unsafe.Offsetof(DescribeDBProxyEndpointsResponse{}.DBProxyEndpoints), Kind: api.KList, Type: 623},
+		{Name: "Marker", Off: unsafe.Offsetof(DescribeDBProxyEndpointsResponse{}.Marker), Kind: api.KStringPtr},
+	}},
+	258: {Go: (*DescribeDBProxyTargetGroupsRequest)(nil), Fields: []api.Field{
+		{Name: "DBProxyName", Off: unsafe.Offsetof(DescribeDBProxyTargetGroupsRequest{}.DBProxyName), Kind: api.KStringPtr},
+		{Name: "TargetGroupName", Off: unsafe.Offsetof(DescribeDBProxyTargetGroupsRequest{}.TargetGroupName), Kind: api.KStringPtr},
+		{Name: "Filters", Off: unsafe.Offsetof(DescribeDBProxyTargetGroupsRequest{}.Filters), Kind: api.KList, Type: 619},
+		{Name: "Marker", Off: unsafe.Offsetof(DescribeDBProxyTargetGroupsRequest{}.Marker), Kind: api.KStringPtr},
+		{Name: "MaxRecords", Off: unsafe.Offsetof(DescribeDBProxyTargetGroupsRequest{}.MaxRecords), Kind: api.KInt32Ptr},
+	}},
+	259: {Go: (*DescribeDBProxyTargetGroupsResponse)(nil), Fields: []api.Field{
+		{Name: "TargetGroups", Off: unsafe.Offsetof(DescribeDBProxyTargetGroupsResponse{}.TargetGroups), Kind: api.KList, Type: 624},
+		{Name: "Marker", Off: unsafe.Offsetof(DescribeDBProxyTargetGroupsResponse{}.Marker), Kind: api.KStringPtr},
+	}},
+	260: {Go: (*DescribeDBProxyTargetsRequest)(nil), Fields: []api.Field{
+		{Name: "DBProxyName", Off: unsafe.Offsetof(DescribeDBProxyTargetsRequest{}.DBProxyName), Kind: api.KStringPtr},
+		{Name: "TargetGroupName", Off: unsafe.Offsetof(DescribeDBProxyTargetsRequest{}.TargetGroupName), Kind: api.KStringPtr},
+		{Name: "Filters", Off: unsafe.Offsetof(DescribeDBProxyTargetsRequest{}.Filters), Kind: api.KList, Type: 619},
+		{Name: "Marker", Off: unsafe.Offsetof(DescribeDBProxyTargetsRequest{}.Marker), Kind: api.KStringPtr},
+		{Name: "MaxRecords", Off: unsafe.Offsetof(DescribeDBProxyTargetsRequest{}.MaxRecords), Kind: api.KInt32Ptr},
+	}},
+	261: {Go: (*DescribeDBProxyTargetsResponse)(nil), Fields: []api.Field{
+		{Name: "Targets", Off: unsafe.Offsetof(DescribeDBProxyTargetsResponse{}.Targets), Kind: api.KList, Type: 625},
+		{Name: "Marker", Off: unsafe.Offsetof(DescribeDBProxyTargetsResponse{}.Marker), Kind: api.KStringPtr},
+	}},
+	262: {Go: (*DescribeDBRecommendationsMessage)(nil), Fields: []api.Field{
+		{Name: "LastUpdatedAfter", Off: unsafe.Offsetof(DescribeDBRecommendationsMessage{}.LastUpdatedAfter), Kind: api.KTimePtr},
+		{Name: "LastUpdatedBefore", Off: unsafe.Offsetof(DescribeDBRecommendationsMessage{}.LastUpdatedBefore), Kind: api.KTimePtr},
+		{Name: "Locale", Off: unsafe.Offsetof(DescribeDBRecommendationsMessage{}.Locale), Kind: api.KStringPtr},
+		{Name: "Filters", Off: unsafe.Offsetof(DescribeDBRecommendationsMessage{}.Filters), Kind: api.KList, Type: 619},
+		{Name: "MaxRecords", Off: unsafe.Offsetof(DescribeDBRecommendationsMessage{}.MaxRecords), Kind: api.KInt32Ptr},
+		{Name: "Marker", Off: unsafe.Offsetof(DescribeDBRecommendationsMessage{}.Marker), Kind: api.KStringPtr},
+	}},
+	263: {Go: (*DescribeDBSecurityGroupsMessage)(nil), Fields: []api.Field{
+		{Name: "DBSecurityGroupName", Off: unsafe.Offsetof(DescribeDBSecurityGroupsMessage{}.DBSecurityGroupName), Kind: api.KStringPtr},
+		{Name: "Filters", Off: unsafe.Offsetof(DescribeDBSecurityGroupsMessage{}.Filters), Kind: api.KList, Type: 619},
+		{Name: "MaxRecords", Off: unsafe.Offsetof(DescribeDBSecurityGroupsMessage{}.MaxRecords), Kind: api.KInt32Ptr},
+		{Name: "Marker", Off: unsafe.Offsetof(DescribeDBSecurityGroupsMessage{}.Marker), Kind: api.KStringPtr},
+	}},
+	264: {Go: (*DescribeDBShardGroupsMessage)(nil), Fields: []api.Field{
+		{Name: "DBShardGroupIdentifier", Off: unsafe.Offsetof(DescribeDBShardGroupsMessage{}.DBShardGroupIdentifier), Kind: api.KStringPtr},
+		{Name: "Filters", Off: unsafe.Offsetof(DescribeDBShardGroupsMessage{}.Filters), Kind: api.KList, Type: 619},
+		{Name: "Marker", Off: unsafe.Offsetof(DescribeDBShardGroupsMessage{}.Marker), Kind: api.KStringPtr},
+		{Name: "MaxRecords", Off: unsafe.Offsetof(DescribeDBShardGroupsMessage{}.MaxRecords), Kind: api.KInt32Ptr},
+	}},
+	265: {Go: (*DescribeDBShardGroupsResponse)(nil), Fields: []api.Field{
+		{Name: "DBShardGroups", Off: unsafe.Offsetof(DescribeDBShardGroupsResponse{}.DBShardGroups), Kind: api.KList, Type: 626},
+		{Name: "Marker", Off: unsafe.Offsetof(DescribeDBShardGroupsResponse{}.Marker), Kind: api.KStringPtr},
+	}},
+	266: {Go: (*DescribeDBSnapshotAttributesMessage)(nil), Fields: []api.Field{
+		{Name: "DBSnapshotIdentifier", Off: unsafe.Offsetof(DescribeDBSnapshotAttributesMessage{}.DBSnapshotIdentifier), Kind: api.KStringPtr},
+	}},
+	267: {Go: (*DescribeDBSnapshotAttributesResult)(nil), Fields: []api.Field{
+		{Name: "DBSnapshotAttributesResult", Off: unsafe.Offsetof(DescribeDBSnapshotAttributesResult{}.DBSnapshotAttributesResult), Kind: api.KStructPtr, Type: 178},
+	}},
+	268: {Go: (*DescribeDBSnapshotTenantDatabasesMessage)(nil), Fields: []api.Field{
+		{Name: "DBInstanceIdentifier", Off: unsafe.Offsetof(DescribeDBSnapshotTenantDatabasesMessage{}.DBInstanceIdentifier), Kind: api.KStringPtr},
+		{Name: "DBSnapshotIdentifier", Off: unsafe.Offsetof(DescribeDBSnapshotTenantDatabasesMessage{}.DBSnapshotIdentifier), Kind: api.KStringPtr},
+		{Name: "SnapshotType", Off: unsafe.Offsetof(DescribeDBSnapshotTenantDatabasesMessage{}.SnapshotType), Kind: api.KStringPtr},
+		{Name: "Filters", Off: unsafe.Offsetof(DescribeDBSnapshotTenantDatabasesMessage{}.Filters), Kind: api.KList, Type: 619},
+		{Name: "MaxRecords", Off: unsafe.Offsetof(DescribeDBSnapshotTenantDatabasesMessage{}.MaxRecords), Kind: api.KInt32Ptr},
+		{Name: "Marker", Off: unsafe.Offsetof(DescribeDBSnapshotTenantDatabasesMessage{}.Marker), Kind: api.KStringPtr},
+		{Name: "DbiResourceId", Off: unsafe.Offsetof(DescribeDBSnapshotTenantDatabasesMessage{}.DbiResourceId), Kind: api.KStringPtr},
+	}},
+	269: {Go: (*DescribeDBSnapshotsMessage)(nil), Fields: []api.Field{
+		{Name: "DBInstanceIdentifier", Off: unsafe.Offsetof(DescribeDBSnapshotsMessage{}.DBInstanceIdentifier), Kind: api.KStringPtr},
+		{Name: "DBSnapshotIdentifier", Off: unsafe.Offsetof(DescribeDBSnapshotsMessage{}.DBSnapshotIdentifier), Kind: api.KStringPtr},
+		{Name: "SnapshotType", Off: unsafe.Offsetof(DescribeDBSnapshotsMessage{}.SnapshotType), Kind: api.KStringPtr},
+		{Name: "Filters", Off: unsafe.Offsetof(DescribeDBSnapshotsMessage{}.Filters), Kind: api.KList, Type: 619},
+		{Name: "MaxRecords", Off: unsafe.Offsetof(DescribeDBSnapshotsMessage{}.MaxRecords), Kind: api.KInt32Ptr},
+		{Name: "Marker", Off: unsafe.Offsetof(DescribeDBSnapshotsMessage{}.Marker), Kind: api.KStringPtr},
+		{Name: "IncludeShared", Off: unsafe.Offsetof(DescribeDBSnapshotsMessage{}.IncludeShared), Kind: api.KBoolPtr},
+		{Name: "IncludePublic", Off: unsafe.Offsetof(DescribeDBSnapshotsMessage{}.IncludePublic), Kind: api.KBoolPtr},
+		{Name: "DbiResourceId", Off: unsafe.Offsetof(DescribeDBSnapshotsMessage{}.DbiResourceId), Kind: api.KStringPtr},
+	}},
+	270: {Go: (*DescribeDBSubnetGroupsMessage)(nil), Fields: []api.Field{
+		{Name: "DBSubnetGroupName", Off: unsafe.Offsetof(DescribeDBSubnetGroupsMessage{}.DBSubnetGroupName), Kind: api.KStringPtr},
+		{Name: "Filters", Off: unsafe.Offsetof(DescribeDBSubnetGroupsMessage{}.Filters), Kind: api.KList, Type: 619},
+		{Name: "MaxRecords", Off: unsafe.Offsetof(DescribeDBSubnetGroupsMessage{}.MaxRecords), Kind: api.KInt32Ptr},
+		{Name: "Marker", Off: unsafe.Offsetof(DescribeDBSubnetGroupsMessage{}.Marker), Kind: api.KStringPtr},
+	}},
+	271: {Go: (*DescribeEngineDefaultClusterParametersMessage)(nil), Fields: []api.Field{
+		{Name: "DBParameterGroupFamily", Off: unsafe.Offsetof(DescribeEngineDefaultClusterParametersMessage{}.DBParameterGroupFamily), Kind: api.KStringPtr},
+		{Name: "Filters", Off: unsafe.Offsetof(DescribeEngineDefaultClusterParametersMessage{}.Filters), Kind: api.KList, Type: 619},
+		{Name: "MaxRecords", Off: unsafe.Offsetof(DescribeEngineDefaultClusterParametersMessage{}.MaxRecords), Kind: api.KInt32Ptr},
+		{Name: "Marker", Off: unsafe.Offsetof(DescribeEngineDefaultClusterParametersMessage{}.Marker), Kind: api.KStringPtr},
+	}},
+	272: {Go: (*DescribeEngineDefaultClusterParametersResult)(nil), Fields: []api.Field{
+		{Name: "EngineDefaults", Off: unsafe.Offsetof(DescribeEngineDefaultClusterParametersResult{}.EngineDefaults), Kind: api.KStructPtr, Type: 305},
+	}},
+	273: {Go: (*DescribeEngineDefaultParametersMessage)(nil), Fields: []api.Field{
+		{Name: "DBParameterGroupFamily", Off: unsafe.Offsetof(DescribeEngineDefaultParametersMessage{}.DBParameterGroupFamily), Kind: api.KStringPtr},
+		{Name: "Filters", Off: unsafe.Offsetof(DescribeEngineDefaultParametersMessage{}.Filters), Kind: api.KList, Type: 619},
+		{Name: "MaxRecords", Off: unsafe.Offsetof(DescribeEngineDefaultParametersMessage{}.MaxRecords), Kind: api.KInt32Ptr},
+		{Name: "Marker", Off: unsafe.Offsetof(DescribeEngineDefaultParametersMessage{}.Marker), Kind: api.KStringPtr},
+	}},
+	274: {Go: (*DescribeEngineDefaultParametersResult)(nil), Fields: []api.Field{
+		{Name: "EngineDefaults", Off: unsafe.Offsetof(DescribeEngineDefaultParametersResult{}.EngineDefaults), Kind: api.KStructPtr, Type: 305},
+	}},
+	275: {Go: (*DescribeEventCategoriesMessage)(nil), Fields: []api.Field{
+		{Name: "SourceType", Off: unsafe.Offsetof(DescribeEventCategoriesMessage{}.SourceType), Kind: api.KStringPtr},
+		{Name: "Filters", Off: unsafe.Offsetof(DescribeEventCategoriesMessage{}.Filters), Kind: api.KList, Type: 619},
+	}},
+	276: {Go: (*DescribeEventSubscriptionsMessage)(nil), Fields: []api.Field{
+		{Name: "SubscriptionName", Off: unsafe.Offsetof(DescribeEventSubscriptionsMessage{}.SubscriptionName), Kind: api.KStringPtr},
+		{Name: "Filters", Off: unsafe.Offsetof(DescribeEventSubscriptionsMessage{}.Filters), Kind: api.KList, Type: 619},
+		{Name: "MaxRecords", Off: unsafe.Offsetof(DescribeEventSubscriptionsMessage{}.MaxRecords), Kind: api.KInt32Ptr},
+		{Name: "Marker", Off: unsafe.Offsetof(DescribeEventSubscriptionsMessage{}.Marker), Kind: api.KStringPtr},
+	}},
+	277: {Go: (*DescribeEventsMessage)(nil), Fields: []api.Field{
+		{Name: "SourceIdentifier", Off: unsafe.Offsetof(DescribeEventsMessage{}.SourceIdentifier), Kind: api.KStringPtr},
+		{Name: "SourceType", Off: unsafe.Offsetof(DescribeEventsMessage{}.SourceType), Kind: api.KStringPtr},
+		{Name: "StartTime", Off: unsafe.Offsetof(DescribeEventsMessage{}.StartTime), Kind: api.KTimePtr},
+		{Name: "EndTime", Off: unsafe.Offsetof(DescribeEventsMessage{}.EndTime), Kind: api.KTimePtr},
+		{Name: "Duration", Off: unsafe.Offsetof(DescribeEventsMessage{}.Duration), Kind: api.KInt32Ptr},
+		{Name: "EventCategories", Off: unsafe.Offsetof(DescribeEventsMessage{}.EventCategories), Kind: api.KList, Type: 576},
+		{Name: "Filters", Off: unsafe.Offsetof(DescribeEventsMessage{}.Filters), Kind: api.KList, Type: 619},
+		{Name: "MaxRecords", Off: unsafe.Offsetof(DescribeEventsMessage{}.MaxRecords), Kind: api.KInt32Ptr},
+		{Name: "Marker", Off: unsafe.Offsetof(DescribeEventsMessage{}.Marker), Kind: api.KStringPtr},
+	}},
+	278: {Go: (*DescribeExportTasksMessage)(nil), Fields: []api.Field{
+		{Name: "ExportTaskIdentifier", Off: unsafe.Offsetof(DescribeExportTasksMessage{}.ExportTaskIdentifier), Kind: api.KStringPtr},
+		{Name: "SourceArn", Off: unsafe.Offsetof(DescribeExportTasksMessage{}.SourceArn), Kind: api.KStringPtr},
+		{Name: "Filters", Off: unsafe.Offsetof(DescribeExportTasksMessage{}.Filters), Kind: api.KList, Type: 619},
+		{Name: "Marker", Off: unsafe.Offsetof(DescribeExportTasksMessage{}.Marker), Kind: api.KStringPtr},
+		{Name: "MaxRecords", Off: unsafe.Offsetof(DescribeExportTasksMessage{}.MaxRecords), Kind: api.KInt32Ptr},
+		{Name: "SourceType", Off: unsafe.Offsetof(DescribeExportTasksMessage{}.SourceType), Kind: api.KStringPtr},
+	}},
+	279: {Go: (*DescribeGlobalClustersMessage)(nil), Fields: []api.Field{
+		{Name: "GlobalClusterIdentifier", Off: unsafe.Offsetof(DescribeGlobalClustersMessage{}.GlobalClusterIdentifier), Kind: api.KStringPtr},
+		{Name: "Filters", Off: unsafe.Offsetof(DescribeGlobalClustersMessage{}.Filters), Kind: api.KList, Type: 619},
+		{Name: "MaxRecords", Off: unsafe.Offsetof(DescribeGlobalClustersMessage{}.MaxRecords), Kind: api.KInt32Ptr},
+		{Name: "Marker", Off: unsafe.Offsetof(DescribeGlobalClustersMessage{}.Marker), Kind: api.KStringPtr},
+	}},
+	280: {Go: (*DescribeIntegrationsMessage)(nil), Fields: []api.Field{
+		{Name: "IntegrationIdentifier", Off: unsafe.Offsetof(DescribeIntegrationsMessage{}.IntegrationIdentifier), Kind: api.KStringPtr},
+		{Name: "Filters", Off: unsafe.Offsetof(DescribeIntegrationsMessage{}.Filters), Kind: api.KList, Type: 619},
+		{Name: "MaxRecords", Off: unsafe.Offsetof(DescribeIntegrationsMessage{}.MaxRecords), Kind: api.KInt32Ptr},
+		{Name: "Marker", Off: unsafe.Offsetof(DescribeIntegrationsMessage{}.Marker), Kind: api.KStringPtr},
+	}},
+	281: {Go: (*DescribeIntegrationsResponse)(nil), Fields: []api.Field{
+		{Name: "Marker", Off: unsafe.Offsetof(DescribeIntegrationsResponse{}.Marker), Kind: api.KStringPtr},
+		{Name: "Integrations", Off: unsafe.Offsetof(DescribeIntegrationsResponse{}.Integrations), Kind: api.KList, Type: 627},
+	}},
+	282: {Go: (*DescribeOptionGroupOptionsMessage)(nil), Fields: []api.Field{
+		{Name: "EngineName", Off: unsafe.Offsetof(DescribeOptionGroupOptionsMessage{}.EngineName), Kind: api.KStringPtr},
+		{Name: "MajorEngineVersion", Off: unsafe.Offsetof(DescribeOptionGroupOptionsMessage{}.MajorEngineVersion), Kind: api.KStringPtr},
+		{Name: "Filters", Off: unsafe.Offsetof(DescribeOptionGroupOptionsMessage{}.Filters), Kind: api.KList, Type: 619},
+		{Name: "MaxRecords", Off: unsafe.Offsetof(DescribeOptionGroupOptionsMessage{}.MaxRecords), Kind: api.KInt32Ptr},
+		{Name: "Marker", Off: unsafe.Offsetof(DescribeOptionGroupOptionsMessage{}.Marker), Kind: api.KStringPtr},
+	}},
+	283: {Go: (*DescribeOptionGroupsMessage)(nil), Fields: []api.Field{
+		{Name: "OptionGroupName", Off: unsafe.Offsetof(DescribeOptionGroupsMessage{}.OptionGroupName), Kind: api.KStringPtr},
+		{Name: "Filters", Off: unsafe.Offsetof(DescribeOptionGroupsMessage{}.Filters), Kind: api.KList, Type: 619},
+		{Name: "Marker", Off: unsafe.Offsetof(DescribeOptionGroupsMessage{}.Marker), Kind: api.KStringPtr},
+		{Name: "MaxRecords", Off: unsafe.Offsetof(DescribeOptionGroupsMessage{}.MaxRecords), Kind: api.KInt32Ptr},
+		{Name: "EngineName", Off: unsafe.Offsetof(DescribeOptionGroupsMessage{}.EngineName), Kind: api.KStringPtr},
+		{Name: "MajorEngineVersion", Off: unsafe.Offsetof(DescribeOptionGroupsMessage{}.MajorEngineVersion), Kind: api.KStringPtr},
+	}},
+	284: {Go: (*DescribeOrderableDBInstanceOptionsMessage)(nil), Fields: []api.Field{
+		{Name: "Engine", Off: unsafe.Offsetof(DescribeOrderableDBInstanceOptionsMessage{}.Engine), Kind: api.KStringPtr},
+		{Name: "EngineVersion", Off: unsafe.Offsetof(DescribeOrderableDBInstanceOptionsMessage{}.EngineVersion), Kind: api.KStringPtr},
+		{Name: "DBInstanceClass", Off: unsafe.Offsetof(DescribeOrderableDBInstanceOptionsMessage{}.DBInstanceClass), Kind: api.KStringPtr},
+		{Name: "LicenseModel", Off: unsafe.Offsetof(DescribeOrderableDBInstanceOptionsMessage{}.LicenseModel), Kind: api.KStringPtr},
+		{Name: "AvailabilityZoneGroup", Off: unsafe.Offsetof(DescribeOrderableDBInstanceOptionsMessage{}.AvailabilityZoneGroup), Kind: api.KStringPtr},
+		{Name: "Vpc", Off: unsafe.Offsetof(DescribeOrderableDBInstanceOptionsMessage{}.Vpc), Kind: api.KBoolPtr},
+		{Name: "Filters", Off: unsafe.Offsetof(DescribeOrderableDBInstanceOptionsMessage{}.Filters), Kind: api.KList, Type: 619},
+		{Name: "MaxRecords", Off: unsafe.Offsetof(DescribeOrderableDBInstanceOptionsMessage{}.MaxRecords), Kind: api.KInt32Ptr},
+		{Name: "Marker", Off: unsafe.Offsetof(DescribeOrderableDBInstanceOptionsMessage{}.Marker), Kind: api.KStringPtr},
+	}},
+	285: {Go: (*DescribePendingMaintenanceActionsMessage)(nil), Fields: []api.Field{
+		{Name: "ResourceIdentifier", Off: unsafe.Offsetof(DescribePendingMaintenanceActionsMessage{}.ResourceIdentifier), Kind: api.KStringPtr},
+		{Name: "Filters", Off: unsafe.Offsetof(DescribePendingMaintenanceActionsMessage{}.Filters), Kind: api.KList, Type: 619},
+		{Name: "Marker", Off: unsafe.Offsetof(DescribePendingMaintenanceActionsMessage{}.Marker), Kind: api.KStringPtr},
+		{Name: "MaxRecords", Off: unsafe.Offsetof(DescribePendingMaintenanceActionsMessage{}.MaxRecords), Kind: api.KInt32Ptr},
+	}},
+	286: {Go: (*DescribeReservedDBInstancesMessage)(nil), Fields: []api.Field{
+		{Name: "ReservedDBInstanceId", Off: unsafe.Offsetof(DescribeReservedDBInstancesMessage{}.ReservedDBInstanceId), Kind: api.KStringPtr},
+		{Name: "ReservedDBInstancesOfferingId", Off: unsafe.Offsetof(DescribeReservedDBInstancesMessage{}.ReservedDBInstancesOfferingId), Kind: api.KStringPtr},
+		{Name: "DBInstanceClass", Off: unsafe.Offsetof(DescribeReservedDBInstancesMessage{}.DBInstanceClass), Kind: api.KStringPtr},
+		{Name: "Duration", Off: unsafe.Offsetof(DescribeReservedDBInstancesMessage{}.Duration), Kind: api.KStringPtr},
+		{Name: "ProductDescription", Off: unsafe.Offsetof(DescribeReservedDBInstancesMessage{}.ProductDescription), Kind: api.KStringPtr},
+		{Name: "OfferingType", Off: unsafe.Offsetof(DescribeReservedDBInstancesMessage{}.OfferingType), Kind: api.KStringPtr},
+		{Name: "MultiAZ", Off: unsafe.Offsetof(DescribeReservedDBInstancesMessage{}.MultiAZ), Kind: api.KBoolPtr},
+		{Name: "LeaseId", Off: unsafe.Offsetof(DescribeReservedDBInstancesMessage{}.LeaseId), Kind: api.KStringPtr},
+		{Name: "Filters", Off: unsafe.Offsetof(DescribeReservedDBInstancesMessage{}.Filters), Kind: api.KList, Type: 619},
+		{Name: "MaxRecords", Off: unsafe.Offsetof(DescribeReservedDBInstancesMessage{}.MaxRecords), Kind: api.KInt32Ptr},
+		{Name: "Marker", Off: unsafe.Offsetof(DescribeReservedDBInstancesMessage{}.Marker), Kind: api.KStringPtr},
+	}},
+	287: {Go: (*DescribeReservedDBInstancesOfferingsMessage)(nil), Fields: []api.Field{
+		{Name: "ReservedDBInstancesOfferingId", Off: unsafe.Offsetof(DescribeReservedDBInstancesOfferingsMessage{}.ReservedDBInstancesOfferingId), Kind: api.KStringPtr},
+		{Name: "DBInstanceClass", Off: unsafe.Offsetof(DescribeReservedDBInstancesOfferingsMessage{}.DBInstanceClass), Kind: api.KStringPtr},
+		{Name: "Duration", Off: unsafe.Offsetof(DescribeReservedDBInstancesOfferingsMessage{}.Duration), Kind: api.KStringPtr},
+		{Name: "ProductDescription", Off: unsafe.Offsetof(DescribeReservedDBInstancesOfferingsMessage{}.ProductDescription), Kind: api.KStringPtr},
+		{Name: "OfferingType", Off: unsafe.Offsetof(DescribeReservedDBInstancesOfferingsMessage{}.OfferingType), Kind: api.KStringPtr},
+		{Name: "MultiAZ", Off: unsafe.Offsetof(DescribeReservedDBInstancesOfferingsMessage{}.MultiAZ), Kind: api.KBoolPtr},
+		{Name: "Filters", Off: unsafe.Offsetof(DescribeReservedDBInstancesOfferingsMessage{}.Filters), Kind: api.KList, Type: 619},
+		{Name: "MaxRecords", Off: unsafe.Offsetof(DescribeReservedDBInstancesOfferingsMessage{}.MaxRecords), Kind: api.KInt32Ptr},
+		{Name: "Marker", Off: unsafe.Offsetof(DescribeReservedDBInstancesOfferingsMessage{}.Marker), Kind: api.KStringPtr},
+	}},
+	288: {Go: (*DescribeSourceRegionsMessage)(nil), Fields: []api.Field{
+		{Name: "RegionName", Off: unsafe.Offsetof(DescribeSourceRegionsMessage{}.RegionName), Kind: api.KStringPtr},
+		{Name: "MaxRecords", Off: unsafe.Offsetof(DescribeSourceRegionsMessage{}.MaxRecords), Kind: api.KInt32Ptr},
+		{Name: "Marker", Off: unsafe.Offsetof(DescribeSourceRegionsMessage{}.Marker), Kind: api.KStringPtr},
+		{Name: "Filters", Off: unsafe.Offsetof(DescribeSourceRegionsMessage{}.Filters), Kind: api.KList, Type: 619},
+	}},
+	289: {Go: (*DescribeTenantDatabasesMessage)(nil), Fields: []api.Field{
+		{Name: "DBInstanceIdentifier", Off: unsafe.Offsetof(DescribeTenantDatabasesMessage{}.DBInstanceIdentifier), Kind: api.KStringPtr},
+		{Name: "TenantDBName", Off: unsafe.Offsetof(DescribeTenantDatabasesMessage{}.TenantDBName), Kind: api.KStringPtr},
+		{Name: "Filters", Off: unsafe.Offsetof(DescribeTenantDatabasesMessage{}.Filters), Kind: api.KList, Type: 619},
+		{Name: "Marker", Off: unsafe.Offsetof(DescribeTenantDatabasesMessage{}.Marker), Kind: api.KStringPtr},
+		{Name: "MaxRecords", Off: unsafe.Offsetof(DescribeTenantDatabasesMessage{}.MaxRecords), Kind: api.KInt32Ptr},
+	}},
+	290: {Go: (*DescribeValidDBInstanceModificationsMessage)(nil), Fields: []api.Field{
+		{Name: "DBInstanceIdentifier", Off: unsafe.Offsetof(DescribeValidDBInstanceModificationsMessage{}.DBInstanceIdentifier), Kind: api.KStringPtr},
+	}},
+	291: {Go: (*DescribeValidDBInstanceModificationsResult)(nil), Fields: []api.Field{
+		{Name: "ValidDBInstanceModificationsMessage", Off: unsafe.Offsetof(DescribeValidDBInstanceModificationsResult{}.ValidDBInstanceModificationsMessage), Kind: api.KStructPtr, Type: 568},
+	}},
+	292: {Go: (*DisableHttpEndpointRequest)(nil), Fields: []api.Field{
+		{Name: "ResourceArn", Off: unsafe.Offsetof(DisableHttpEndpointRequest{}.ResourceArn), Kind: api.KStringPtr},
+	}},
+	293: {Go: (*DisableHttpEndpointResponse)(nil), Fields: []api.Field{
+		{Name: "ResourceArn", Off: unsafe.Offsetof(DisableHttpEndpointResponse{}.ResourceArn), Kind: api.KStringPtr},
+		{Name: "HttpEndpointEnabled", Off: unsafe.Offsetof(DisableHttpEndpointResponse{}.HttpEndpointEnabled), Kind: api.KBoolPtr},
+	}},
+	294: {Go: (*DocLink)(nil), Fields: []api.Field{
+		{Name: "Text", Off: unsafe.Offsetof(DocLink{}.Text), Kind: api.KStringPtr},
+		{Name: "Url", Off: unsafe.Offsetof(DocLink{}.Url), Kind: api.KStringPtr},
+	}},
+	295: {Go: (*DomainMembership)(nil), Fields: []api.Field{
+		{Name: "Domain", Off: unsafe.Offsetof(DomainMembership{}.Domain), Kind: api.KStringPtr},
+		{Name: "Status", Off: unsafe.Offsetof(DomainMembership{}.Status), Kind: api.KStringPtr},
+		{Name: "FQDN", Off: unsafe.Offsetof(DomainMembership{}.FQDN), Kind: api.KStringPtr},
+		{Name: "IAMRoleName", Off: unsafe.Offsetof(DomainMembership{}.IAMRoleName), Kind: api.KStringPtr},
+		{Name: "OU", Off: unsafe.Offsetof(DomainMembership{}.OU), Kind: api.KStringPtr},
+		{Name: "AuthSecretArn", Off: unsafe.Offsetof(DomainMembership{}.AuthSecretArn), Kind: api.KStringPtr},
+		{Name: "DnsIps", Off: unsafe.Offsetof(DomainMembership{}.DnsIps), Kind: api.KList, Type: 576},
+	}},
+	296: {Go: (*DomainNotFoundFault)(nil)},
+	297: {Go: (*DoubleRange)(nil), Fields: []api.Field{
+		{Name: "From", Off: unsafe.Offsetof(DoubleRange{}.From), Kind: api.KFloat64Ptr},
+		{Name: "To", Off: unsafe.Offsetof(DoubleRange{}.To), Kind: api.KFloat64Ptr},
+	}},
+	298: {Go: (*DownloadDBLogFilePortionDetails)(nil), Fields: []api.Field{
+		{Name: "LogFileData", Off: unsafe.Offsetof(DownloadDBLogFilePortionDetails{}.LogFileData), Kind: api.KStringPtr},
+		{Name: "Marker", Off: unsafe.Offsetof(DownloadDBLogFilePortionDetails{}.Marker), Kind: api.KStringPtr},
+		{Name: "AdditionalDataPending", Off: unsafe.Offsetof(DownloadDBLogFilePortionDetails{}.AdditionalDataPending), Kind: api.KBoolPtr},
+	}},
+	299: {Go: (*DownloadDBLogFilePortionMessage)(nil), Fields: []api.Field{
+		{Name: "DBInstanceIdentifier", Off: unsafe.Offsetof(DownloadDBLogFilePortionMessage{}.DBInstanceIdentifier), Kind: api.KStringPtr},
+		{Name: "LogFileName", Off: unsafe.Offsetof(DownloadDBLogFilePortionMessage{}.LogFileName), Kind: api.KStringPtr},
+		{Name: "Marker", Off: unsafe.Offsetof(DownloadDBLogFilePortionMessage{}.Marker), Kind: api.KStringPtr},
+		{Name: "NumberOfLines", Off: unsafe.Offsetof(DownloadDBLogFilePortionMessage{}.NumberOfLines), Kind: api.KInt32Ptr},
+	}},
+	300: {Go: (*EC2SecurityGroup)(nil), Fields: []api.Field{
+		{Name: "Status", Off: unsafe.Offsetof(EC2SecurityGroup{}.Status), Kind: api.KStringPtr},
+		{Name: "EC2SecurityGroupName", Off: unsafe.Offsetof(EC2SecurityGroup{}.EC2SecurityGroupName), Kind: api.KStringPtr},
+		{Name: "EC2SecurityGroupId", Off: unsafe.Offsetof(EC2SecurityGroup{}.EC2SecurityGroupId), Kind: api.KStringPtr},
+		{Name: "EC2SecurityGroupOwnerId", Off: unsafe.Offsetof(EC2SecurityGroup{}.EC2SecurityGroupOwnerId), Kind: api.KStringPtr},
+	}},
+	301: {Go: (*Ec2ImagePropertiesNotSupportedFault)(nil)},
+	302: {Go: (*EnableHttpEndpointRequest)(nil), Fields: []api.Field{
+		{Name: "ResourceArn", Off: unsafe.Offsetof(EnableHttpEndpointRequest{}.ResourceArn), Kind: api.KStringPtr},
+	}},
+	303: {Go: (*EnableHttpEndpointResponse)(nil), Fields: []api.Field{
+		{Name: "ResourceArn", Off: unsafe.Offsetof(EnableHttpEndpointResponse{}.ResourceArn), Kind: api.KStringPtr},
+		{Name: "HttpEndpointEnabled", Off: unsafe.Offsetof(EnableHttpEndpointResponse{}.HttpEndpointEnabled), Kind: api.KBoolPtr},
+	}},
+	304: {Go: (*Endpoint)(nil), Fields: []api.Field{
+		{Name: "Address", Off: unsafe.Offsetof(Endpoint{}.Address), Kind: api.KStringPtr},
+		{Name: "Port", Off: unsafe.Offsetof(Endpoint{}.Port), Kind: api.KInt32Ptr},
+		{Name: "HostedZoneId", Off: unsafe.Offsetof(Endpoint{}.HostedZoneId), Kind: api.KStringPtr},
+	}},
+	305: {Go: (*EngineDefaults)(nil), Fields: []api.Field{
+		{Name: "DBParameterGroupFamily", Off: unsafe.Offsetof(EngineDefaults{}.DBParameterGroupFamily), Kind: api.KStringPtr},
+		{Name: "Marker", Off: unsafe.Offsetof(EngineDefaults{}.Marker), Kind: api.KStringPtr},
+		{Name: "Parameters", Off: unsafe.Offsetof(EngineDefaults{}.Parameters), Kind: api.KList, Type: 590},
+	}},
+	306: {Go: (*Event)(nil), Fields: []api.Field{
+		{Name: "SourceIdentifier", Off: unsafe.Offsetof(Event{}.SourceIdentifier), Kind: api.KStringPtr},
+		{Name: "SourceType", Off: unsafe.Offsetof(Event{}.SourceType), Kind: api.KStringPtr},
+		{Name: "Message", Off: unsafe.Offsetof(Event{}.Message), Kind: api.KStringPtr},
+		{Name: "EventCategories", Off: unsafe.Offsetof(Event{}.EventCategories), Kind: api.KList, Type: 576},
+		{Name: "Date", Off: unsafe.Offsetof(Event{}.Date), Kind: api.KTimePtr},
+		{Name: "SourceArn", Off: unsafe.Offsetof(Event{}.SourceArn), Kind: api.KStringPtr},
+	}},
+	307: {Go: (*EventCategoriesMap)(nil), Fields: []api.Field{
+		{Name: "SourceType", Off: unsafe.Offsetof(EventCategoriesMap{}.SourceType), Kind: api.KStringPtr},
+		{Name: "EventCategories", Off: unsafe.Offsetof(EventCategoriesMap{}.EventCategories), Kind: api.KList, Type: 576},
+	}},
+	308: {Go: (*EventCategoriesMessage)(nil), Fields: []api.Field{
+		{Name: "EventCategoriesMapList", Off: unsafe.Offsetof(EventCategoriesMessage{}.EventCategoriesMapList), Kind: api.KList, Type: 628},
+	}},
+	309: {Go: (*EventSubscription)(nil), Fields: []api.Field{
+		{Name: "CustomerAwsId", Off: unsafe.Offsetof(EventSubscription{}.CustomerAwsId), Kind: api.KStringPtr},
+		{Name: "CustSubscriptionId", Off: unsafe.Offsetof(EventSubscription{}.CustSubscriptionId), Kind: api.KStringPtr},
+		{Name: "SnsTopicArn", Off: unsafe.Offsetof(EventSubscription{}.SnsTopicArn), Kind: api.KStringPtr},
+		{Name: "Status", Off: unsafe.Offsetof(EventSubscription{}.Status), Kind: api.KStringPtr},
+		{Name: "SubscriptionCreationTime", Off: unsafe.Offsetof(EventSubscription{}.SubscriptionCreationTime), Kind: api.KStringPtr},
+		{Name: "SourceType", Off: unsafe.Offsetof(EventSubscription{}.SourceType), Kind: api.KStringPtr},
+		{Name: "SourceIdsList", Off: unsafe.Offsetof(EventSubscription{}.SourceIdsList), Kind: api.KList, Type: 576},
+		{Name: "EventCategoriesList", Off: unsafe.Offsetof(EventSubscription{}.EventCategoriesList), Kind: api.KList, Type: 576},
+		{Name: "Enabled", Off: unsafe.Offsetof(EventSubscription{}.Enabled), Kind: api.KBoolPtr},
+		{Name: "EventSubscriptionArn", Off: unsafe.Offsetof(EventSubscription{}.EventSubscriptionArn), Kind: api.KStringPtr},
+	}},
+	310: {Go: (*EventSubscriptionQuotaExceededFault)(nil)},
+	311: {Go: (*EventSubscriptionsMessage)(nil), Fields: []api.Field{
+		{Name: "Marker", Off: unsafe.Offsetof(EventSubscriptionsMessage{}.Marker), Kind: api.KStringPtr},
+		{Name: "EventSubscriptionsList", Off: unsafe.Offsetof(EventSubscriptionsMessage{}.EventSubscriptionsList), Kind: api.KList, Type: 629},
+	}},
+	312: {Go: (*EventsMessage)(nil), Fields: []api.Field{
+		{Name: "Marker", Off: unsafe.Offsetof(EventsMessage{}.Marker), Kind: api.KStringPtr},
+		{Name: "Events", Off: unsafe.Offsetof(EventsMessage{}.Events), Kind: api.KList, Type: 630},
+	}},
+	313: {Go: (*ExportTask)(nil), Fields: []api.Field{
+		{Name: "ExportTaskIdentifier", Off: unsafe.Offsetof(ExportTask{}.ExportTaskIdentifier), Kind: api.KStringPtr},
+		{Name: "SourceArn", Off: unsafe.Offsetof(ExportTask{}.SourceArn), Kind: api.KStringPtr},
+		{Name: "ExportOnly", Off: unsafe.Offsetof(ExportTask{}.ExportOnly), Kind: api.KList, Type: 576},
+		{Name: "SnapshotTime", Off: unsafe.Offsetof(ExportTask{}.SnapshotTime), Kind: api.KTimePtr},
+		{Name: "TaskStartTime", Off: unsafe.Offsetof(ExportTask{}.TaskStartTime), Kind: api.KTimePtr},
+		{Name: "TaskEndTime", Off: unsafe.Offsetof(ExportTask{}.TaskEndTime), Kind: api.KTimePtr},
+		{Name: "S3Bucket", Off: unsafe.Offsetof(ExportTask{}.S3Bucket), Kind: api.KStringPtr},
+		{Name: "S3Prefix", Off: unsafe.Offsetof(ExportTask{}.S3Prefix), Kind: api.KStringPtr},
+		{Name: "IamRoleArn", Off: unsafe.Offsetof(ExportTask{}.IamRoleArn), Kind: api.KStringPtr},
+		{Name: "KmsKeyId", Off: unsafe.Offsetof(ExportTask{}.KmsKeyId), Kind: api.KStringPtr},
+		{Name: "Status", Off: unsafe.Offsetof(ExportTask{}.Status), Kind: api.KStringPtr},
+		{Name: "PercentProgress", Off: unsafe.Offsetof(ExportTask{}.PercentProgress), Kind: api.KInt32Ptr},
+		{Name: "TotalExtractedDataInGB", Off: unsafe.Offsetof(ExportTask{}.TotalExtractedDataInGB), Kind: api.KInt32Ptr},
+		{Name: "FailureCause", Off: unsafe.Offsetof(ExportTask{}.FailureCause), Kind: api.KStringPtr},
+		{Name: "WarningMessage", Off: unsafe.Offsetof(ExportTask{}.WarningMessage), Kind: api.KStringPtr},
+		{Name: "SourceType", Off: unsafe.Offsetof(ExportTask{}.SourceType), Kind: api.KStringPtr},
+	}},
+	314: {Go: (*ExportTaskAlreadyExistsFault)(nil)},
+	315: {Go: (*ExportTaskNotFoundFault)(nil)},
+	316: {Go: (*ExportTasksMessage)(nil), Fields: []api.Field{
+		{Name: "Marker", Off: unsafe.Offsetof(ExportTasksMessage{}.Marker), Kind: api.KStringPtr},
+		{Name: "ExportTasks", Off: unsafe.Offsetof(ExportTasksMessage{}.ExportTasks), Kind: api.KList, Type: 631},
+	}},
+	317: {Go: (*FailoverDBClusterMessage)(nil), Fields: []api.Field{
+		{Name: "DBClusterIdentifier", Off: unsafe.Offsetof(FailoverDBClusterMessage{}.DBClusterIdentifier), Kind: api.KStringPtr},
+		{Name: "TargetDBInstanceIdentifier", Off: unsafe.Offsetof(FailoverDBClusterMessage{}.TargetDBInstanceIdentifier), Kind: api.KStringPtr},
+	}},
+	318: {Go: (*FailoverDBClusterResult)(nil), Fields: []api.Field{
+		{Name: "DBCluster", Off: unsafe.Offsetof(FailoverDBClusterResult{}.DBCluster), Kind: api.KStructPtr, Type: 88},
+	}},
+	319: {Go: (*FailoverGlobalClusterMessage)(nil), Fields: []api.Field{
+		{Name: "GlobalClusterIdentifier", Off: unsafe.Offsetof(FailoverGlobalClusterMessage{}.GlobalClusterIdentifier), Kind: api.KStringPtr},
+		{Name: "TargetDbClusterIdentifier", Off: unsafe.Offsetof(FailoverGlobalClusterMessage{}.TargetDbClusterIdentifier), Kind: api.KStringPtr},
+		{Name: "AllowDataLoss", Off: unsafe.Offsetof(FailoverGlobalClusterMessage{}.AllowDataLoss), Kind: api.KBoolPtr},
+		{Name: "Switchover", Off: unsafe.Offsetof(FailoverGlobalClusterMessage{}.Switchover), Kind: api.KBoolPtr},
+	}},
+	320: {Go: (*FailoverGlobalClusterResult)(nil), Fields: []api.Field{
+		{Name: "GlobalCluster", Off: unsafe.Offsetof(FailoverGlobalClusterResult{}.GlobalCluster), Kind: api.KStructPtr, Type: 323},
+	}},
+	321: {Go: (*FailoverState)(nil), Fields: []api.Field{
+		{Name: "Status", Off: unsafe.Offsetof(FailoverState{}.Status), Kind: api.KStringPtr},
+		{Name: "FromDbClusterArn", Off: unsafe.Offsetof(FailoverState{}.FromDbClusterArn), Kind: api.KStringPtr},
+		{Name: "ToDbClusterArn", Off: unsafe.Offsetof(FailoverState{}.ToDbClusterArn), Kind: api.KStringPtr},
+		{Name: "IsDataLossAllowed", Off: unsafe.Offsetof(FailoverState{}.IsDataLossAllowed), Kind: api.KBoolPtr},
+	}},
+	322: {Go: (*Filter)(nil), Fields: []api.Field{
+		{Name: "Name", Off: unsafe.Offsetof(Filter{}.Name), Kind: api.KStringPtr},
+		{Name: "Values", Off: unsafe.Offsetof(Filter{}.Values), Kind: api.KList, Type: 576},
+	}},
+	323: {Go: (*GlobalCluster)(nil), Fields: []api.Field{
+		{Name: "GlobalClusterIdentifier", Off: unsafe.Offsetof(GlobalCluster{}.GlobalClusterIdentifier), Kind: api.KStringPtr},
+		{Name: "GlobalClusterResourceId", Off: unsafe.Offsetof(GlobalCluster{}.GlobalClusterResourceId), Kind: api.KStringPtr},
+		{Name: "GlobalClusterArn", Off: unsafe.Offsetof(GlobalCluster{}.GlobalClusterArn), Kind: api.KStringPtr},
+		{Name: "Status", Off: unsafe.Offsetof(GlobalCluster{}.Status), Kind: api.KStringPtr},
+		{Name: "Engine", Off: unsafe.Offsetof(GlobalCluster{}.Engine), Kind: api.KStringPtr},
+		{Name: "EngineVersion", Off: unsafe.Offsetof(GlobalCluster{}.EngineVersion), Kind: api.KStringPtr},
+		{Name: "EngineLifecycleSupport", Off: unsafe.Offsetof(GlobalCluster{}.EngineLifecycleSupport), Kind: api.KStringPtr},
+		{Name: "DatabaseName", Off: unsafe.Offsetof(GlobalCluster{}.DatabaseName), Kind: api.KStringPtr},
+		{Name: "StorageEncrypted", Off: unsafe.Offsetof(GlobalCluster{}.StorageEncrypted), Kind: api.KBoolPtr},
+		{Name: "DeletionProtection", Off: unsafe.Offsetof(GlobalCluster{}.DeletionProtection), Kind: api.KBoolPtr},
+		{Name: "GlobalClusterMembers", Off: unsafe.Offsetof(GlobalCluster{}.GlobalClusterMembers), Kind: api.KList, Type: 632},
+		{Name: "FailoverState", Off: unsafe.Offsetof(GlobalCluster{}.FailoverState), Kind: api.KStructPtr, Type: 321},
+	}},
+	324: {Go: (*GlobalClusterAlreadyExistsFault)(nil)},
+	325: {Go: (*GlobalClusterMember)(nil), Fields: []api.Field{
+		{Name: "DBClusterArn", Off: unsafe.Offsetof(GlobalClusterMember{}.DBClusterArn), Kind: api.KStringPtr},
+		{Name: "Readers", Off: unsafe.Offsetof(GlobalClusterMember{}.Readers), Kind: api.KList, Type: 576},
+		{Name: "IsWriter", Off: unsafe.Offsetof(GlobalClusterMember{}.IsWriter), Kind: api.KBoolPtr},
+		{Name: "GlobalWriteForwardingStatus", Off: unsafe.Offsetof(GlobalClusterMember{}.GlobalWriteForwardingStatus), Kind: api.KStringPtr},
+		{Name: "SynchronizationStatus", Off: unsafe.Offsetof(GlobalClusterMember{}.SynchronizationStatus), Kind: api.KStringPtr},
+	}},
+	326: {Go: (*GlobalClusterNotFoundFault)(nil)},
+	327: {Go: (*GlobalClusterQuotaExceededFault)(nil)},
+	328: {Go: (*GlobalClustersMessage)(nil), Fields: []api.Field{
+		{Name: "Marker", Off: unsafe.Offsetof(GlobalClustersMessage{}.Marker), Kind: api.KStringPtr},
+		{Name: "GlobalClusters", Off: unsafe.Offsetof(GlobalClustersMessage{}.GlobalClusters), Kind: api.KList, Type: 633},
+	}},
+	329: {Go: (*IPRange)(nil), Fields: []api.Field{
+		{Name: "Status", Off: unsafe.Offsetof(IPRange{}.Status), Kind: api.KStringPtr},
+		{Name: "CIDRIP", Off: unsafe.Offsetof(IPRange{}.CIDRIP), Kind: api.KStringPtr},
+	}},
+	330: {Go: (*IamRoleMissingPermissionsFault)(nil)},
+	331: {Go: (*IamRoleNotFoundFault)(nil)},
+	332: {Go: (*InstanceQuotaExceededFault)(nil)},
+	333: {Go: (*InsufficientAvailableIPsInSubnetFault)(nil)},
+	334: {Go: (*InsufficientDBClusterCapacityFault)(nil)},
+	335: {Go: (*InsufficientDBInstanceCapacityFault)(nil)},
+	336: {Go: (*InsufficientStorageClusterCapacityFault)(nil)},
+	337: {Go: (*Integration)(nil), Fields: []api.Field{
+		{Name: "SourceArn", Off: unsafe.Offsetof(Integration{}.SourceArn), Kind: api.KStringPtr},
+		{Name: "TargetArn", Off: unsafe.Offsetof(Integration{}.TargetArn), Kind: api.KStringPtr},
+		{Name: "IntegrationName", Off: unsafe.Offsetof(Integration{}.IntegrationName), Kind: api.KStringPtr},
+		{Name: "IntegrationArn", Off: unsafe.Offsetof(Integration{}.IntegrationArn), Kind: api.KStringPtr},
+		{Name: "KMSKeyId", Off: unsafe.Offsetof(Integration{}.KMSKeyId), Kind: api.KStringPtr},
+		{Name: "AdditionalEncryptionContext", Off: unsafe.Offsetof(Integration{}.AdditionalEncryptionContext), Kind: api.KMap, Type: 579},
+		{Name: "Status", Off: unsafe.Offsetof(Integration{}.Status), Kind: api.KStringPtr},
+		{Name: "Tags", Off: unsafe.Offsetof(Integration{}.Tags), Kind: api.KList, Type: 572},
+		{Name: "CreateTime", Off: unsafe.Offsetof(Integration{}.CreateTime), Kind: api.KTimePtr},
+		{Name: "Errors", Off: unsafe.Offsetof(Integration{}.Errors), Kind: api.KList, Type: 634},
+		{Name: "DataFilter", Off: unsafe.Offsetof(Integration{}.DataFilter), Kind: api.KStringPtr},
+		{Name: "Description", Off: unsafe.Offsetof(Integration{}.Description), Kind: api.KStringPtr},
+	}},
+	338: {Go: (*IntegrationAlreadyExistsFault)(nil)},
+	339: {Go: (*IntegrationConflictOperationFault)(nil)},
+	340: {Go: (*IntegrationError)(nil), Fields: []api.Field{
+		{Name: "ErrorCode", Off: unsafe.Offsetof(IntegrationError{}.ErrorCode), Kind: api.KStringPtr},
+		{Name: "ErrorMessage", Off: unsafe.Offsetof(IntegrationError{}.ErrorMessage), Kind: api.KStringPtr},
+	}},
+	341: {Go: (*IntegrationNotFoundFault)(nil)},
+	342: {Go: (*IntegrationQuotaExceededFault)(nil)},
+	343: {Go: (*InvalidBlueGreenDeploymentStateFault)(nil)},
+	344: {Go: (*InvalidCustomDBEngineVersionStateFault)(nil)},
+	345: {Go: (*InvalidDBClusterAutomatedBackupStateFault)(nil)},
+	346: {Go: (*InvalidDBClusterCapacityFault)(nil)},
+	347: {Go: (*InvalidDBClusterEndpointStateFault)(nil)},
+	348: {Go: (*InvalidDBClusterSnapshotStateFault)(nil)},
+	349: {Go: (*InvalidDBClusterStateFault)(nil)},
+	350: {Go: (*InvalidDBInstanceAutomatedBackupStateFault)(nil)},
+	351: {Go: (*InvalidDBInstanceStateFault)(nil)},
+	352: {Go: (*InvalidDBParameterGroupStateFault)(nil)},
+	353: {Go: (*InvalidDBProxyEndpointStateFault)(nil)},
+	354: {Go: (*InvalidDBProxyStateFault)(nil)},
+	355: {Go: (*InvalidDBSecurityGroupStateFault)(nil)},
+	356: {Go: (*InvalidDBShardGroupStateFault)(nil)},
+	357: {Go: (*InvalidDBSnapshotStateFault)(nil)},
+	358: {Go: (*InvalidDBSubnetGroupFault)(nil)},
+	359: {Go: (*InvalidDBSubnetGroupStateFault)(nil)},
+	360: {Go: (*InvalidDBSubnetStateFault)(nil)},
+	361: {Go: (*InvalidEventSubscriptionStateFault)(nil)},
+	362: {Go: (*InvalidExportOnlyFault)(nil)},
+	363: {Go: (*InvalidExportSourceStateFault)(nil)},
+	364: {Go: (*InvalidExportTaskStateFault)(nil)},
+	365: {Go: (*InvalidGlobalClusterStateFault)(nil)},
+	366: {Go: (*InvalidIntegrationStateFault)(nil)},
+	367: {Go: (*InvalidMaxAcuFault)(nil)},
+	368: {Go: (*InvalidOptionGroupStateFault)(nil)},
+	369: {Go: (*InvalidResourceStateFault)(nil)},
+	370: {Go: (*InvalidRestoreFault)(nil)},
+	371: {Go: (*InvalidS3BucketFault)(nil)},
+	372: {Go: (*InvalidSubnet)(nil)},
+	373: {Go: (*InvalidVPCNetworkStateFault)(nil)},
+	374: {Go: (*IssueDetails)(nil), Fields: []api.Field{
+		{Name: "PerformanceIssueDetails", Off: unsafe.Offsetof(IssueDetails{}.PerformanceIssueDetails), Kind: api.KStructPtr, Type: 446},
+	}},
+	375: {Go: (*KMSKeyNotAccessibleFault)(nil)},
+	376: {Go: (*LimitlessDatabase)(nil), Fields: []api.Field{
+		{Name: "Status", Off: unsafe.Offsetof(LimitlessDatabase{}.Status), Kind: api.KStringPtr},
+		{Name: "MinRequiredACU", Off: unsafe.Offsetof(LimitlessDatabase{}.MinRequiredACU), Kind: api.KFloat64Ptr},
+	}},
+	377: {Go: (*ListTagsForResourceMessage)(nil), Fields: []api.Field{
+		{Name: "ResourceName", Off: unsafe.Offsetof(ListTagsForResourceMessage{}.ResourceName), Kind: api.KStringPtr},
+		{Name: "Filters", Off: unsafe.Offsetof(ListTagsForResourceMessage{}.Filters), Kind: api.KList, Type: 619},
+	}},
+	378: {Go: (*MasterUserSecret)(nil), Fields: []api.Field{
+		{Name: "SecretArn", Off: unsafe.Offsetof(MasterUserSecret{}.SecretArn), Kind: api.KStringPtr},
+		{Name: "SecretStatus", Off: unsafe.Offsetof(MasterUserSecret{}.SecretStatus), Kind: api.KStringPtr},
+		{Name: "KmsKeyId", Off: unsafe.Offsetof(MasterUserSecret{}.KmsKeyId), Kind: api.KStringPtr},
+	}},
+	379: {Go: (*MaxDBShardGroupLimitReached)(nil)},
+	380: {Go: (*Metric)(nil), Fields: []api.Field{
+		{Name: "Name", Off: unsafe.Offsetof(Metric{}.Name), Kind: api.KStringPtr},
+		{Name: "References", Off: unsafe.Offsetof(Metric{}.References), Kind: api.KList, Type: 635},
+		{Name: "StatisticsDetails", Off: unsafe.Offsetof(Metric{}.StatisticsDetails), Kind: api.KStringPtr},
+		{Name: "MetricQuery", Off: unsafe.Offsetof(Metric{}.MetricQuery), Kind: api.KStructPtr, Type: 381},
+	}},
+	381: {Go: (*MetricQuery)(nil), Fields: []api.Field{
+		{Name: "PerformanceInsightsMetricQuery", Off: unsafe.Offsetof(MetricQuery{}.PerformanceInsightsMetricQuery), Kind: api.KStructPtr, Type: 445},
+	}},
+	382: {Go: (*MetricReference)(nil), Fields: []api.Field{
+		{Name: "Name", Off: unsafe.Offsetof(MetricReference{}.Name), Kind: api.KStringPtr},
+		{Name: "ReferenceDetails", Off: unsafe.Offsetof(MetricReference{}.ReferenceDetails), Kind: api.KStructPtr, Type: 467},
+	}},
+	383: {Go: (*MinimumEngineVersionPerAllowedValue)(nil), Fields: []api.Field{
+		{Name: "AllowedValue", Off: unsafe.Offsetof(MinimumEngineVersionPerAllowedValue{}.AllowedValue), Kind: api.KStringPtr},
+		{Name: "MinimumEngineVersion", Off: unsafe.Offsetof(MinimumEngineVersionPerAllowedValue{}.MinimumEngineVersion), Kind: api.KStringPtr},
+	}},
+	384: {Go: (*ModifyActivityStreamRequest)(nil), Fields: []api.Field{
+		{Name: "ResourceArn", Off: unsafe.Offsetof(ModifyActivityStreamRequest{}.ResourceArn), Kind: api.KStringPtr},
+		{Name: "AuditPolicyState", Off: unsafe.Offsetof(ModifyActivityStreamRequest{}.AuditPolicyState), Kind: api.KStringPtr},
+	}},
+	385: {Go: (*ModifyActivityStreamResponse)(nil), Fields: []api.Field{
+		{Name: "KmsKeyId", Off: unsafe.Offsetof(ModifyActivityStreamResponse{}.KmsKeyId), Kind: api.KStringPtr},
+		{Name: "KinesisStreamName", Off: unsafe.Offsetof(ModifyActivityStreamResponse{}.KinesisStreamName), Kind: api.KStringPtr},
+		{Name: "Status", Off: unsafe.Offsetof(ModifyActivityStreamResponse{}.Status), Kind: api.KStringPtr},
+		{Name: "Mode", Off: unsafe.Offsetof(ModifyActivityStreamResponse{}.Mode), Kind: api.KStringPtr},
+		{Name: "EngineNativeAuditFieldsIncluded", Off: unsafe.Offsetof(ModifyActivityStreamResponse{}.EngineNativeAuditFieldsIncluded), Kind: api.KBoolPtr},
+		{Name: "PolicyStatus", Off: unsafe.Offsetof(ModifyActivityStreamResponse{}.PolicyStatus), Kind: api.KStringPtr},
+	}},
+	386: {Go: (*ModifyCertificatesMessage)(nil), Fields: []api.Field{
+		{Name: "CertificateIdentifier", Off: unsafe.Offsetof(ModifyCertificatesMessage{}.CertificateIdentifier), Kind: api.KStringPtr},
+		{Name: "RemoveCustomerOverride", Off: unsafe.Offsetof(ModifyCertificatesMessage{}.RemoveCustomerOverride), Kind: api.KBoolPtr},
+	}},
+	387: {Go: (*ModifyCertificatesResult)(nil), Fields: []api.Field{
+		{Name: "Certificate", Off: unsafe.Offsetof(ModifyCertificatesResult{}.Certificate), Kind: api.KStructPtr, Type: 26},
+	}},
+	388: {Go: (*ModifyCurrentDBClusterCapacityMessage)(nil), Fields: []api.Field{
+		{Name: "DBClusterIdentifier", Off: unsafe.Offsetof(ModifyCurrentDBClusterCapacityMessage{}.DBClusterIdentifier), Kind: api.KStringPtr},
+		{Name: "Capacity", Off: unsafe.Offsetof(ModifyCurrentDBClusterCapacityMessage{}.Capacity), Kind: api.KInt32Ptr},
+		{Name: "SecondsBeforeTimeout", Off: unsafe.Offsetof(ModifyCurrentDBClusterCapacityMessage{}.SecondsBeforeTimeout), Kind: api.KInt32Ptr},
+		{Name: "TimeoutAction", Off: unsafe.Offsetof(ModifyCurrentDBClusterCapacityMessage{}.TimeoutAction), Kind: api.KStringPtr},
+	}},
+	389: {Go: (*ModifyCustomDBEngineVersionMessage)(nil), Fields: []api.Field{
+		{Name: "Engine", Off: unsafe.Offsetof(ModifyCustomDBEngineVersionMessage{}.Engine), Kind: api.KStringPtr},
+		{Name: "EngineVersion", Off: unsafe.Offsetof(ModifyCustomDBEngineVersionMessage{}.EngineVersion), Kind: api.KStringPtr},
+		{Name: "Description", Off: unsafe.Offsetof(ModifyCustomDBEngineVersionMessage{}.Description), Kind: api.KStringPtr},
+		{Name: "Status", Off: unsafe.Offsetof(ModifyCustomDBEngineVersionMessage{}.Status), Kind: api.KStringPtr},
+	}},
+	390: {Go: (*ModifyDBClusterEndpointMessage)(nil), Fields: []api.Field{
+		{Name: "DBClusterEndpointIdentifier", Off: unsafe.Offsetof(ModifyDBClusterEndpointMessage{}.DBClusterEndpointIdentifier), Kind: api.KStringPtr},
+		{Name: "EndpointType", Off: unsafe.Offsetof(ModifyDBClusterEndpointMessage{}.EndpointType), Kind: api.KStringPtr},
+		{Name: "StaticMembers", Off: unsafe.Offsetof(ModifyDBClusterEndpointMessage{}.StaticMembers), Kind: api.KList, Type: 576},
+		{Name: "ExcludedMembers", Off: unsafe.Offsetof(ModifyDBClusterEndpointMessage{}.ExcludedMembers), Kind: api.KList, Type: 576},
+	}},
+	391: {Go: (*ModifyDBClusterMessage)(nil), Fields: []api.Field{
+		{Name: "DBClusterIdentifier", Off: unsafe.Offsetof(ModifyDBClusterMessage{}.DBClusterIdentifier), Kind: api.KStringPtr},
+		{Name: "NewDBClusterIdentifier", Off: unsafe.Offsetof(ModifyDBClusterMessage{}.NewDBClusterIdentifier), Kind: api.KStringPtr},
+		{Name: "ApplyImmediately", Off: unsafe.Offsetof(ModifyDBClusterMessage{}.ApplyImmediately), Kind: api.KBoolPtr},
+		{Name: "BackupRetentionPeriod", Off: unsafe.Offsetof(ModifyDBClusterMessage{}.BackupRetentionPeriod), Kind: api.KInt32Ptr},
+		{Name: "DBClusterParameterGroupName", Off: unsafe.Offsetof(ModifyDBClusterMessage{}.DBClusterParameterGroupName), Kind: api.KStringPtr},
+		{Name: "VpcSecurityGroupIds", Off: unsafe.Offsetof(ModifyDBClusterMessage{}.VpcSecurityGroupIds), Kind: api.KList, Type: 576},
+		{Name: "Port", Off: unsafe.Offsetof(ModifyDBClusterMessage{}.Port), Kind: api.KInt32Ptr},
+		{Name: "MasterUserPassword", Off: unsafe.Offsetof(ModifyDBClusterMessage{}.MasterUserPassword), Kind: api.KStringPtr},
+		{Name: "OptionGroupName", Off: unsafe.Offsetof(ModifyDBClusterMessage{}.OptionGroupName), Kind: api.KStringPtr},
+		{Name: "PreferredBackupWindow", Off: unsafe.Offsetof(ModifyDBClusterMessage{}.PreferredBackupWindow), Kind: api.KStringPtr},
+		{Name: "PreferredMaintenanceWindow", Off: unsafe.Offsetof(ModifyDBClusterMessage{}.PreferredMaintenanceWindow), Kind: api.KStringPtr},
+		{Name: "EnableIAMDatabaseAuthentication", Off: unsafe.Offsetof(ModifyDBClusterMessage{}.EnableIAMDatabaseAuthentication), Kind: api.KBoolPtr},
+		{Name: "BacktrackWindow", Off: unsafe.Offsetof(ModifyDBClusterMessage{}.BacktrackWindow), Kind: api.KInt64Ptr},
+		{Name: "CloudwatchLogsExportConfiguration", Off: unsafe.Offsetof(ModifyDBClusterMessage{}.CloudwatchLogsExportConfiguration), Kind: api.KStructPtr, Type: 31},
+		{Name: "EngineVersion", Off: unsafe.Offsetof(ModifyDBClusterMessage{}.EngineVersion), Kind: api.KStringPtr},
+		{Name: "AllowMajorVersionUpgrade", Off: unsafe.Offsetof(ModifyDBClusterMessage{}.AllowMajorVersionUpgrade), Kind: api.KBoolPtr},
+		{Name: "DBInstanceParameterGroupName", Off: unsafe.Offsetof(ModifyDBClusterMessage{}.DBInstanceParameterGroupName), Kind: api.KStringPtr},
+		{Name: "Domain", Off: unsafe.Offsetof(ModifyDBClusterMessage{}.Domain), Kind: api.KStringPtr},
+		{Name: "DomainIAMRoleName", Off: unsafe.Offsetof(ModifyDBClusterMessage{}.DomainIAMRoleName), Kind: api.KStringPtr},
+		{Name: "ScalingConfiguration", Off: unsafe.Offsetof(ModifyDBClusterMessage{}.ScalingConfiguration), Kind: api.KStructPtr, Type: 511},
+		{Name: "DeletionProtection", Off: unsafe.Offsetof(ModifyDBClusterMessage{}.DeletionProtection), Kind: api.KBoolPtr},
+		{Name: "EnableHttpEndpoint", Off: unsafe.Offsetof(ModifyDBClusterMessage{}.EnableHttpEndpoint), Kind: api.KBoolPtr},
+		{Name: "CopyTagsToSnapshot", Off: unsafe.Offsetof(ModifyDBClusterMessage{}.CopyTagsToSnapshot), Kind: api.KBoolPtr},
+		{Name: "EnableGlobalWriteForwarding", Off: unsafe.Offsetof(ModifyDBClusterMessage{}.EnableGlobalWriteForwarding), Kind: api.KBoolPtr},
+		{Name: "DBClusterInstanceClass", Off: unsafe.Offsetof(ModifyDBClusterMessage{}.DBClusterInstanceClass), Kind: api.KStringPtr},
+		{Name: "AllocatedStorage", Off: unsafe.Offsetof(ModifyDBClusterMessage{}.AllocatedStorage), Kind: api.KInt32Ptr},
+		{Name: "StorageType", Off: unsafe.Offsetof(ModifyDBClusterMessage{}.StorageType), Kind: api.KStringPtr},
+		{Name: "Iops", Off: unsafe.Offsetof(ModifyDBClusterMessage{}.Iops), Kind: api.KInt32Ptr},
+		{Name: "AutoMinorVersionUpgrade", Off: unsafe.Offsetof(ModifyDBClusterMessage{}.AutoMinorVersionUpgrade), Kind: api.KBoolPtr},
+		{Name: "MonitoringInterval", Off: unsafe.Offsetof(ModifyDBClusterMessage{}.MonitoringInterval), Kind: api.KInt32Ptr},
+		{Name: "MonitoringRoleArn", Off: unsafe.Offsetof(ModifyDBClusterMessage{}.MonitoringRoleArn), Kind: api.KStringPtr},
+		{Name: "EnablePerformanceInsights", Off: unsafe.Offsetof(ModifyDBClusterMessage{}.EnablePerformanceInsights), Kind: api.KBoolPtr},
+		{Name: "PerformanceInsightsKMSKeyId", Off: unsafe.Offsetof(ModifyDBClusterMessage{}.PerformanceInsightsKMSKeyId), Kind: api.KStringPtr},
+		{Name: "PerformanceInsightsRetentionPeriod", Off: unsafe.Offsetof(ModifyDBClusterMessage{}.PerformanceInsightsRetentionPeriod), Kind: api.KInt32Ptr},
+		{Name: "ServerlessV2ScalingConfiguration", Off: unsafe.Offsetof(ModifyDBClusterMessage{}.ServerlessV2ScalingConfiguration), Kind: api.KStructPtr, Type: 513},
+		{Name: "NetworkType", Off: unsafe.Offsetof(ModifyDBClusterMessage{}.NetworkType), Kind: api.KStringPtr},
+		{Name: "ManageMasterUserPassword", Off: unsafe.Offsetof(ModifyDBClusterMessage{}.ManageMasterUserPassword), Kind: api.KBoolPtr},
+		{Name: "RotateMasterUserPassword", Off: unsafe.Offsetof(ModifyDBClusterMessage{}.RotateMasterUserPassword), Kind: api.KBoolPtr},
+		{Name: "MasterUserSecretKmsKeyId", Off: unsafe.Offsetof(ModifyDBClusterMessage{}.MasterUserSecretKmsKeyId), Kind: api.KStringPtr},
+		{Name: "EngineMode", Off: unsafe.Offsetof(ModifyDBClusterMessage{}.EngineMode), Kind: api.KStringPtr},
+		{Name: "AllowEngineModeChange", Off: unsafe.Offsetof(ModifyDBClusterMessage{}.AllowEngineModeChange), Kind: api.KBoolPtr},
+		{Name: "EnableLocalWriteForwarding", Off: unsafe.Offsetof(ModifyDBClusterMessage{}.EnableLocalWriteForwarding), Kind: api.KBoolPtr},
+		{Name: "AwsBackupRecoveryPointArn", Off: unsafe.Offsetof(ModifyDBClusterMessage{}.AwsBackupRecoveryPointArn), Kind: api.KStringPtr},
+		{Name: "EnableLimitlessDatabase", Off: unsafe.Offsetof(ModifyDBClusterMessage{}.EnableLimitlessDatabase), Kind: api.KBoolPtr},
+		{Name: "CACertificateIdentifier", Off: unsafe.Offsetof(ModifyDBClusterMessage{}.CACertificateIdentifier), Kind: api.KStringPtr},
+	}},
+	392: {Go: (*ModifyDBClusterParameterGroupMessage)(nil), Fields: []api.Field{
+		{Name: "DBClusterParameterGroupName", Off: unsafe.Offsetof(ModifyDBClusterParameterGroupMessage{}.DBClusterParameterGroupName), Kind: api.KStringPtr},
+		{Name: "Parameters", Off: unsafe.Offsetof(ModifyDBClusterParameterGroupMessage{}.Parameters), Kind: api.KList, Type: 590},
+	}},
+	393: {Go: (*ModifyDBClusterResult)(nil), Fields: []api.Field{
+		{Name: "DBCluster", Off: unsafe.Offsetof(ModifyDBClusterResult{}.DBCluster), Kind: api.KStructPtr, Type: 88},
+	}},
+	394: {Go: (*ModifyDBClusterSnapshotAttributeMessage)(nil), Fields: []api.Field{
+		{Name: "DBClusterSnapshotIdentifier", Off: unsafe.Offsetof(ModifyDBClusterSnapshotAttributeMessage{}.DBClusterSnapshotIdentifier), Kind: api.KStringPtr},
+		{Name: "AttributeName", Off: unsafe.Offsetof(ModifyDBClusterSnapshotAttributeMessage{}.AttributeName), Kind: api.KStringPtr},
+		{Name: "ValuesToAdd", Off: unsafe.Offsetof(ModifyDBClusterSnapshotAttributeMessage{}.ValuesToAdd), Kind: api.KList, Type: 576},
+		{Name: "ValuesToRemove", Off: unsafe.Offsetof(ModifyDBClusterSnapshotAttributeMessage{}.ValuesToRemove), Kind: api.KList, Type: 576},
+	}},
+	395: {Go: (*ModifyDBClusterSnapshotAttributeResult)(nil), Fields: []api.Field{
+		{Name: "DBClusterSnapshotAttributesResult", Off: unsafe.Offsetof(ModifyDBClusterSnapshotAttributeResult{}.DBClusterSnapshotAttributesResult), Kind: api.KStructPtr, Type: 120},
+	}},
+	396: {Go: (*ModifyDBInstanceMessage)(nil), Fields: []api.Field{
+		{Name: "DBInstanceIdentifier", Off: unsafe.Offsetof(ModifyDBInstanceMessage{}.DBInstanceIdentifier), Kind: api.KStringPtr},
+		{Name: "AllocatedStorage", Off: unsafe.Offsetof(ModifyDBInstanceMessage{}.AllocatedStorage), Kind: api.KInt32Ptr},
+		{Name: "DBInstanceClass", Off: unsafe.Offsetof(ModifyDBInstanceMessage{}.DBInstanceClass), Kind: api.KStringPtr},
+		{Name: "DBSubnetGroupName", Off: unsafe.Offsetof(ModifyDBInstanceMessage{}.DBSubnetGroupName), Kind: api.KStringPtr},
+		{Name: "DBSecurityGroups", Off: unsafe.Offsetof(ModifyDBInstanceMessage{}.DBSecurityGroups), Kind: api.KList, Type: 576},
+		{Name: "VpcSecurityGroupIds", Off: unsafe.Offsetof(ModifyDBInstanceMessage{}.VpcSecurityGroupIds), Kind: api.KList, Type: 576},
+		{Name: "ApplyImmediately", Off: unsafe.Offsetof(ModifyDBInstanceMessage{}.ApplyImmediately), Kind: api.KBoolPtr},
+		{Name: "MasterUserPassword", Off: unsafe.Offsetof(ModifyDBInstanceMessage{}.MasterUserPassword), Kind: api.KStringPtr},
+		{Name: "DBParameterGroupName", Off: unsafe.Offsetof(ModifyDBInstanceMessage{}.DBParameterGroupName), Kind: api.KStringPtr},
+		{Name: "BackupRetentionPeriod", Off: unsafe.Offsetof(ModifyDBInstanceMessage{}.BackupRetentionPeriod), Kind: api.KInt32Ptr},
+		{Name: "PreferredBackupWindow", Off: unsafe.Offsetof(ModifyDBInstanceMessage{}.PreferredBackupWindow), Kind: api.KStringPtr},
+		{Name: "PreferredMaintenanceWindow", Off: unsafe.Offsetof(ModifyDBInstanceMessage{}.PreferredMaintenanceWindow), Kind: api.KStringPtr},
+		{Name: "MultiAZ", Off: unsafe.Offsetof(ModifyDBInstanceMessage{}.MultiAZ), Kind: api.KBoolPtr},
+		{Name: "EngineVersion", Off: unsafe.Offsetof(ModifyDBInstanceMessage{}.EngineVersion), Kind: api.KStringPtr},
+		{Name: "AllowMajorVersionUpgrade", Off: unsafe.Offsetof(ModifyDBInstanceMessage{}.AllowMajorVersionUpgrade), Kind: api.KBoolPtr},
+		{Name: "AutoMinorVersionUpgrade", Off: unsafe.Offsetof(ModifyDBInstanceMessage{}.AutoMinorVersionUpgrade), Kind: api.KBoolPtr},
+		{Name: "LicenseModel", Off: unsafe.Offsetof(ModifyDBInstanceMessage{}.LicenseModel), Kind: api.KStringPtr},
+		{Name: "Iops", Off: unsafe.Offsetof(ModifyDBInstanceMessage{}.Iops), Kind: api.KInt32Ptr},
+		{Name: "OptionGroupName", Off: unsafe.Offsetof(ModifyDBInstanceMessage{}.OptionGroupName), Kind: api.KStringPtr},
+		{Name: "NewDBInstanceIdentifier", Off: unsafe.Offsetof(ModifyDBInstanceMessage{}.NewDBInstanceIdentifier), Kind: api.KStringPtr},
+		{Name: "StorageType", Off: unsafe.Offsetof(ModifyDBInstanceMessage{}.StorageType), Kind: api.KStringPtr},
+		{Name: "TdeCredentialArn", Off: unsafe.Offsetof(ModifyDBInstanceMessage{}.TdeCredentialArn), Kind: api.KStringPtr},
+		{Name: "TdeCredentialPassword", Off: unsafe.Offsetof(ModifyDBInstanceMessage{}.TdeCredentialPassword), Kind: api.KStringPtr},
+		{Name: "CACertificateIdentifier", Off: unsafe.Offsetof(ModifyDBInstanceMessage{}.CACertificateIdentifier), Kind: api.KStringPtr},
+		{Name: "Domain", Off: unsafe.Offsetof(ModifyDBInstanceMessage{}.Domain), Kind: api.KStringPtr},
+		{Name: "DomainFqdn", Off: unsafe.Offsetof(ModifyDBInstanceMessage{}.DomainFqdn), Kind: api.KStringPtr},
+		{Name: "DomainOu", Off: unsafe.Offsetof(ModifyDBInstanceMessage{}.DomainOu), Kind: api.KStringPtr},
+		{Name: "DomainAuthSecretArn", Off: unsafe.Offsetof(ModifyDBInstanceMessage{}.DomainAuthSecretArn), Kind: api.KStringPtr},
+		{Name: "DomainDnsIps", Off: unsafe.Offsetof(ModifyDBInstanceMessage{}.DomainDnsIps), Kind: api.KList, Type: 576},
+		{Name: "CopyTagsToSnapshot", Off: unsafe.Offsetof(ModifyDBInstanceMessage{}.CopyTagsToSnapshot), Kind: api.KBoolPtr},
+		{Name: "MonitoringInterval", Off: unsafe.Offsetof(ModifyDBInstanceMessage{}.MonitoringInterval), Kind: api.KInt32Ptr},
+		{Name: "DBPortNumber", Off: unsafe.Offsetof(ModifyDBInstanceMessage{}.DBPortNumber), Kind: api.KInt32Ptr},
+		{Name: "PubliclyAccessible", Off: unsafe.Offsetof(ModifyDBInstanceMessage{}.PubliclyAccessible), Kind: api.KBoolPtr},
+		{Name: "MonitoringRoleArn", Off: unsafe.Offsetof(ModifyDBInstanceMessage{}.MonitoringRoleArn), Kind: api.KStringPtr},
+		{Name: "DomainIAMRoleName", Off: unsafe.Offsetof(ModifyDBInstanceMessage{}.DomainIAMRoleName), Kind: api.KStringPtr},
+		{Name: "DisableDomain", Off: unsafe.Offsetof(ModifyDBInstanceMessage{}.DisableDomain), Kind: api.KBoolPtr},
+		{Name: "PromotionTier", Off: unsafe.Offsetof(ModifyDBInstanceMessage{}.PromotionTier), Kind: api.KInt32Ptr},
+		{Name: "EnableIAMDatabaseAuthentication", Off: unsafe.Offsetof(ModifyDBInstanceMessage{}.EnableIAMDatabaseAuthentication), Kind: api.KBoolPtr},
+		{Name: "EnablePerformanceInsights", Off: unsafe.Offsetof(ModifyDBInstanceMessage{}.EnablePerformanceInsights), Kind: api.KBoolPtr},
+		{Name: "PerformanceInsightsKMSKeyId", Off: unsafe.Offsetof(ModifyDBInstanceMessage{}.PerformanceInsightsKMSKeyId), Kind: api.KStringPtr},
+		{Name: "PerformanceInsightsRetentionPeriod", Off: unsafe.Offsetof(ModifyDBInstanceMessage{}.PerformanceInsightsRetentionPeriod), Kind: api.KInt32Ptr},
+		{Name: "CloudwatchLogsExportConfiguration", Off: unsafe.Offsetof(ModifyDBInstanceMessage{}.CloudwatchLogsExportConfiguration), Kind: api.KStructPtr, Type: 31},
+		{Name: "ProcessorFeatures", Off: unsafe.Offsetof(ModifyDBInstanceMessage{}.ProcessorFeatures), Kind: api.KList, Type: 577},
+		{Name: "UseDefaultProcessorFeatures", Off: unsafe.Offsetof(ModifyDBInstanceMessage{}.UseDefaultProcessorFeatures), Kind: api.KBoolPtr},
+		{Name: "DeletionProtection", Off: unsafe.Offsetof(ModifyDBInstanceMessage{}.DeletionProtection), Kind: api.KBoolPtr},
+		{Name: "MaxAllocatedStorage", Off: unsafe.Offsetof(ModifyDBInstanceMessage{}.MaxAllocatedStorage), Kind: api.KInt32Ptr},
+		{Name: "CertificateRotationRestart", Off: unsafe.Offsetof(ModifyDBInstanceMessage{}.CertificateRotationRestart), Kind: api.KBoolPtr},
+		{Name: "ReplicaMode", Off: unsafe.Offsetof(ModifyDBInstanceMessage{}.ReplicaMode), Kind: api.KStringPtr},
+		{Name: "EnableCustomerOwnedIp", Off: unsafe.Offsetof(ModifyDBInstanceMessage{}.EnableCustomerOwnedIp), Kind: api.KBoolPtr},
+		{Name: "AwsBackupRecoveryPointArn", Off: unsafe.Offsetof(ModifyDBInstanceMessage{}.AwsBackupRecoveryPointArn), Kind: api.KStringPtr},
+		{Name: "AutomationMode", Off: unsafe.Offsetof(ModifyDBInstanceMessage{}.AutomationMode), Kind: api.KStringPtr},
+		{Name: "ResumeFullAutomationModeMinutes", Off: unsafe.Offsetof(ModifyDBInstanceMessage{}.ResumeFullAutomationModeMinutes), Kind: api.KInt32Ptr},
+		{Name: "NetworkType", Off: unsafe.Offsetof(ModifyDBInstanceMessage{}.NetworkType), Kind: api.KStringPtr},
+		{Name: "StorageThroughput", Off: unsafe.Offsetof(ModifyDBInstanceMessage{}.StorageThroughput), Kind: api.KInt32Ptr},
+		{Name: "ManageMasterUserPassword", Off: unsafe.Offsetof(ModifyDBInstanceMessage{}.ManageMasterUserPassword), Kind: api.KBoolPtr},
+		{Name: "RotateMasterUserPassword", Off: unsafe.Offsetof(ModifyDBInstanceMessage{}.RotateMasterUserPassword), Kind: api.KBoolPtr},
+		{Name: "MasterUserSecretKmsKeyId", Off: unsafe.Offsetof(ModifyDBInstanceMessage{}.MasterUserSecretKmsKeyId), Kind: api.KStringPtr},
+		{Name: "Engine", Off: unsafe.Offsetof(ModifyDBInstanceMessage{}.Engine), Kind: api.KStringPtr},
+		{Name: "DedicatedLogVolume", Off: unsafe.Offsetof(ModifyDBInstanceMessage{}.DedicatedLogVolume), Kind: api.KBoolPtr},
+		{Name: "MultiTenant", Off: unsafe.Offsetof(ModifyDBInstanceMessage{}.MultiTenant), Kind: api.KBoolPtr},
+	}},
+	397: {Go: (*ModifyDBInstanceResult)(nil), Fields: []api.Field{
+		{Name: "DBInstance", Off: unsafe.Offsetof(ModifyDBInstanceResult{}.DBInstance), Kind: api.KStructPtr, Type: 126},
+	}},
+	398: {Go: (*ModifyDBParameterGroupMessage)(nil), Fields: []api.Field{
+		{Name: "DBParameterGroupName", Off: unsafe.Offsetof(ModifyDBParameterGroupMessage{}.DBParameterGroupName), Kind: api.KStringPtr},
+		{Name: "Parameters", Off: unsafe.Offsetof(ModifyDBParameterGroupMessage{}.Parameters), Kind: api.KList, Type: 590},
+	}},
+	399: {Go: (*ModifyDBProxyEndpointRequest)(nil), Fields: []api.Field{
+		{Name: "DBProxyEndpointName", Off: unsafe.Offsetof(ModifyDBProxyEndpointRequest{}.DBProxyEndpointName), Kind: api.KStringPtr},
+		{Name: "NewDBProxyEndpointName", Off: unsafe.Offsetof(ModifyDBProxyEndpointRequest{}.NewDBProxyEndpointName), Kind: api.KStringPtr},
+		{Name: "VpcSecurityGroupIds", Off: unsafe.Offsetof(ModifyDBProxyEndpointRequest{}.VpcSecurityGroupIds), Kind: api.KList, Type: 576},
+	}},
+	400: {Go: (*ModifyDBProxyEndpointResponse)(nil), Fields: []api.Field{
+		{Name: "DBProxyEndpoint", Off: unsafe.Offsetof(ModifyDBProxyEndpointResponse{}.DBProxyEndpoint), Kind: api.KStructPtr, Type: 151},
+	}},
+	401: {Go: (*ModifyDBProxyRequest)(nil), Fields: []api.Field{
+		{Name: "DBProxyName", Off: unsafe.Offsetof(ModifyDBProxyRequest{}.DBProxyName), Kind: api.KStringPtr},
+		{Name: "NewDBProxyName", Off: unsafe.Offsetof(ModifyDBProxyRequest{}.NewDBProxyName), Kind: api.KStringPtr},
+		{Name: "Auth", Off: unsafe.Offsetof(ModifyDBProxyRequest{}.Auth), Kind: api.KList, Type: 578},
+		{Name: "RequireTLS", Off: unsafe.Offsetof(ModifyDBProxyRequest{}.RequireTLS), Kind: api.KBoolPtr},
+		{Name: "IdleClientTimeout", Off: unsafe.Offsetof(ModifyDBProxyRequest{}.IdleClientTimeout), Kind: api.KInt32Ptr},
+		{Name: "DebugLogging", Off: unsafe.Offsetof(ModifyDBProxyRequest{}.DebugLogging), Kind: api.KBoolPtr},
+		{Name: "RoleArn", Off: unsafe.Offsetof(ModifyDBProxyRequest{}.RoleArn), Kind: api.KStringPtr},
+		{Name: "SecurityGroups", Off: unsafe.Offsetof(ModifyDBProxyRequest{}.SecurityGroups), Kind: api.KList, Type: 576},
+	}},
+	402: {Go: (*ModifyDBProxyResponse)(nil), Fields: []api.Field{
+		{Name: "DBProxy", Off: unsafe.Offsetof(ModifyDBProxyResponse{}.DBProxy), Kind: api.KStructPtr, Type: 149},
+	}},
+	403: {Go: (*ModifyDBProxyTargetGroupRequest)(nil), Fields: []api.Field{
+		{Name: "TargetGroupName", Off: unsafe.Offsetof(ModifyDBProxyTargetGroupRequest{}.TargetGroupName), Kind: api.KStringPtr},
+		{Name: "DBProxyName", Off: unsafe.Offsetof(ModifyDBProxyTargetGroupRequest{}.DBProxyName), Kind: api.KStringPtr},
+		{Name: "ConnectionPoolConfig", Off: unsafe.Offsetof(ModifyDBProxyTargetGroupRequest{}.ConnectionPoolConfig), Kind: api.KStructPtr, Type: 33},
+		{Name: "NewName", Off: unsafe.Offsetof(ModifyDBProxyTargetGroupRequest{}.NewName), Kind: api.KStringPtr},
+	}},
+	404: {Go: (*ModifyDBProxyTargetGroupResponse)(nil), Fields: []api.Field{
+		{Name: "DBProxyTargetGroup", Off: unsafe.Offsetof(ModifyDBProxyTargetGroupResponse{}.DBProxyTargetGroup), Kind: api.KStructPtr, Type: 159},
+	}},
+	405: {Go: (*ModifyDBRecommendationMessage)(nil), Fields: []api.Field{
+		{Name: "RecommendationId", Off: unsafe.Offsetof(ModifyDBRecommendationMessage{}.RecommendationId), Kind: api.KStringPtr},
+		{Name: "Locale", Off: unsafe.Offsetof(ModifyDBRecommendationMessage{}.Locale), Kind: api.KStringPtr},
+		{Name: "Status", Off: unsafe.Offsetof(ModifyDBRecommendationMessage{}.Status), Kind: api.KStringPtr},
+		{Name: "RecommendedActionUpdates", Off: unsafe.Offsetof(ModifyDBRecommendationMessage{}.RecommendedActionUpdates), Kind: api.KList, Type: 636},
+	}},
+	406: {Go: (*ModifyDBShardGroupMessage)(nil), Fields: []api.Field{
+		{Name: "DBShardGroupIdentifier", Off: unsafe.Offsetof(ModifyDBShardGroupMessage{}.DBShardGroupIdentifier), Kind: api.KStringPtr},
+		{Name: "MaxACU", Off: unsafe.Offsetof(ModifyDBShardGroupMessage{}.MaxACU), Kind: api.KFloat64Ptr},
+	}},
+	407: {Go: (*ModifyDBSnapshotAttributeMessage)(nil), Fields: []api.Field{
+		{Name: "DBSnapshotIdentifier", Off: unsafe.Offsetof(ModifyDBSnapshotAttributeMessage{}.DBSnapshotIdentifier), Kind: api.KStringPtr},
+		{Name: "AttributeName", Off: unsafe.Offsetof(ModifyDBSnapshotAttributeMessage{}.AttributeName), Kind: api.KStringPtr},
+		{Name: "ValuesToAdd", Off: unsafe.Offsetof(ModifyDBSnapshotAttributeMessage{}.ValuesToAdd), Kind: api.KList, Type: 576},
+		{Name: "ValuesToRemove", Off: unsafe.Offsetof(ModifyDBSnapshotAttributeMessage{}.ValuesToRemove), Kind: api.KList, Type: 576},
+	}},
+	408: {Go: (*ModifyDBSnapshotAttributeResult)(nil), Fields: []api.Field{
+		{Name: "DBSnapshotAttributesResult", Off: unsafe.Offsetof(ModifyDBSnapshotAttributeResult{}.DBSnapshotAttributesResult), Kind: api.KStructPtr, Type: 178},
+	}},
+	409: {Go: (*ModifyDBSnapshotMessage)(nil), Fields: []api.Field{
+		{Name: "DBSnapshotIdentifier", Off: unsafe.Offsetof(ModifyDBSnapshotMessage{}.DBSnapshotIdentifier), Kind: api.KStringPtr},
+		{Name: "EngineVersion", Off: unsafe.Offsetof(ModifyDBSnapshotMessage{}.EngineVersion), Kind: api.KStringPtr},
+		{Name: "OptionGroupName", Off: unsafe.Offsetof(ModifyDBSnapshotMessage{}.OptionGroupName), Kind: api.KStringPtr},
+	}},
+	410: {Go: (*ModifyDBSnapshotResult)(nil), Fields: []api.Field{
+		{Name: "DBSnapshot", Off: unsafe.Offsetof(ModifyDBSnapshotResult{}.DBSnapshot), Kind: api.KStructPtr, Type: 175},
+	}},
+	411: {Go: (*ModifyDBSubnetGroupMessage)(nil), Fields: []api.Field{
+		{Name: "DBSubnetGroupName", Off: unsafe.Offsetof(ModifyDBSubnetGroupMessage{}.DBSubnetGroupName), Kind: api.KStringPtr},
+		{Name: "DBSubnetGroupDescription", Off: unsafe.Offsetof(ModifyDBSubnetGroupMessage{}.DBSubnetGroupDescription), Kind: api.KStringPtr},
+		{Name: "SubnetIds", Off: unsafe.Offsetof(ModifyDBSubnetGroupMessage{}.SubnetIds), Kind: api.KList, Type: 576},
+	}},
+	412: {Go: (*ModifyDBSubnetGroupResult)(nil), Fields: []api.Field{
+		{Name: "DBSubnetGroup", Off: unsafe.Offsetof(ModifyDBSubnetGroupResult{}.DBSubnetGroup), Kind: api.KStructPtr, Type: 184},
+	}},
+	413: {Go: (*ModifyEventSubscriptionMessage)(nil), Fields: []api.Field{
+		{Name: "SubscriptionName", Off: unsafe.Offsetof(ModifyEventSubscriptionMessage{}.SubscriptionName), Kind: api.KStringPtr},
+		{Name: "SnsTopicArn", Off: unsafe.Offsetof(ModifyEventSubscriptionMessage{}.SnsTopicArn), Kind: api.KStringPtr},
+		{Name: "SourceType", Off: unsafe.Offsetof(ModifyEventSubscriptionMessage{}.SourceType), Kind: api.KStringPtr},
+		{Name: "EventCategories", Off: unsafe.Offsetof(ModifyEventSubscriptionMessage{}.EventCategories), Kind: api.KList, Type: 576},
+		{Name: "Enabled", Off: unsafe.Offsetof(ModifyEventSubscriptionMessage{}.Enabled), Kind: api.KBoolPtr},
+	}},
+	414: {Go: (*ModifyEventSubscriptionResult)(nil), Fields: []api.Field{
+		{Name: "EventSubscription", Off: unsafe.Offsetof(ModifyEventSubscriptionResult{}.EventSubscription), Kind: api.KStructPtr, Type: 309},
+	}},
+	415: {Go: (*ModifyGlobalClusterMessage)(nil), Fields: []api.Field{
+		{Name: "GlobalClusterIdentifier", Off: unsafe.Offsetof(ModifyGlobalClusterMessage{}.GlobalClusterIdentifier), Kind: api.KStringPtr},
+		{Name: "NewGlobalClusterIdentifier", Off: unsafe.Offsetof(ModifyGlobalClusterMessage{}.NewGlobalClusterIdentifier), Kind: api.KStringPtr},
+		{Name: "DeletionProtection", Off: unsafe.Offsetof(ModifyGlobalClusterMessage{}.DeletionProtection), Kind: api.KBoolPtr},
+		{Name: "EngineVersion", Off: unsafe.Offsetof(ModifyGlobalClusterMessage{}.EngineVersion), Kind: api.KStringPtr},
+		{Name: "AllowMajorVersionUpgrade", Off: unsafe.Offsetof(ModifyGlobalClusterMessage{}.AllowMajorVersionUpgrade), Kind: api.KBoolPtr},
+	}},
+	416: {Go: (*ModifyGlobalClusterResult)(nil), Fields: []api.Field{
+		{Name: "GlobalCluster", Off: unsafe.Offsetof(ModifyGlobalClusterResult{}.GlobalCluster), Kind: api.KStructPtr, Type: 323},
+	}},
+	417: {Go: (*ModifyIntegrationMessage)(nil), Fields: []api.Field{
+		{Name: "IntegrationIdentifier", Off: unsafe.Offsetof(ModifyIntegrationMessage{}.IntegrationIdentifier), Kind: api.KStringPtr},
+		{Name: "IntegrationName", Off: unsafe.Offsetof(ModifyIntegrationMessage{}.IntegrationName), Kind: api.KStringPtr},
+		{Name: "DataFilter", Off: unsafe.Offsetof(ModifyIntegrationMessage{}.DataFilter), Kind: api.KStringPtr},
+		{Name: "Description", Off: unsafe.Offsetof(ModifyIntegrationMessage{}.Description), Kind: api.KStringPtr},
+	}},
+	418: {Go: (*ModifyOptionGroupMessage)(nil), Fields: []api.Field{
+		{Name: "OptionGroupName", Off: unsafe.Offsetof(ModifyOptionGroupMessage{}.OptionGroupName), Kind: api.KStringPtr},
+		{Name: "OptionsToInclude", Off: unsafe.Offsetof(ModifyOptionGroupMessage{}.OptionsToInclude), Kind: api.KList, Type: 637},
+		{Name: "OptionsToRemove", Off: unsafe.Offsetof(ModifyOptionGroupMessage{}.OptionsToRemove), Kind: api.KList, Type: 576},
+		{Name: "ApplyImmediately", Off: unsafe.Offsetof(ModifyOptionGroupMessage{}.ApplyImmediately), Kind: api.KBoolPtr},
+	}},
+	419: {Go: (*ModifyOptionGroupResult)(nil), Fields: []api.Field{
+		{Name: "OptionGroup", Off: unsafe.Offsetof(ModifyOptionGroupResult{}.OptionGroup), Kind: api.KStructPtr, Type: 425},
+	}},
+	420: {Go: (*ModifyTenantDatabaseMessage)(nil), Fields: []api.Field{
+		{Name: "DBInstanceIdentifier", Off: unsafe.Offsetof(ModifyTenantDatabaseMessage{}.DBInstanceIdentifier), Kind: api.KStringPtr},
+		{Name: "TenantDBName", Off: unsafe.Offsetof(ModifyTenantDatabaseMessage{}.TenantDBName), Kind: api.KStringPtr},
+		{Name: "MasterUserPassword", Off: unsafe.Offsetof(ModifyTenantDatabaseMessage{}.MasterUserPassword), Kind: api.KStringPtr},
+		{Name: "NewTenantDBName", Off: unsafe.Offsetof(ModifyTenantDatabaseMessage{}.NewTenantDBName), Kind: api.KStringPtr},
+	}},
+	421: {Go: (*ModifyTenantDatabaseResult)(nil), Fields: []api.Field{
+		{Name: "TenantDatabase", Off: unsafe.Offsetof(ModifyTenantDatabaseResult{}.TenantDatabase), Kind: api.KStructPtr, Type: 557},
+	}},
+	422: {Go: (*NetworkTypeNotSupported)(nil)},
+	423: {Go: (*Option)(nil), Fields: []api.Field{
+		{Name: "OptionName", Off: unsafe.Offsetof(Option{}.OptionName), Kind: api.KStringPtr},
+		{Name: "OptionDescription", Off: unsafe.Offsetof(Option{}.OptionDescription), Kind: api.KStringPtr},
+		{Name: "Persistent", Off: unsafe.Offsetof(Option{}.Persistent), Kind: api.KBoolPtr},
+		{Name: "Permanent", Off: unsafe.Offsetof(Option{}.Permanent), Kind: api.KBoolPtr},
+		{Name: "Port", Off: unsafe.Offsetof(Option{}.Port), Kind: api.KInt32Ptr},
+		{Name: "OptionVersion", Off: unsafe.Offsetof(Option{}.OptionVersion), Kind: api.KStringPtr},
+		{Name: "OptionSettings", Off: unsafe.Offsetof(Option{}.OptionSettings), Kind: api.KList, Type: 638},
+		{Name: "DBSecurityGroupMemberships", Off: unsafe.Offsetof(Option{}.DBSecurityGroupMemberships), Kind: api.KList, Type: 598},
+		{Name: "VpcSecurityGroupMemberships", Off: unsafe.Offsetof(Option{}.VpcSecurityGroupMemberships), Kind: api.KList, Type: 583},
+	}},
+	424: {Go: (*OptionConfiguration)(nil), Fields: []api.Field{
+		{Name: "OptionName", Off: unsafe.Offsetof(OptionConfiguration{}.OptionName), Kind: api.KStringPtr},
+		{Name: "Port", Off: unsafe.Offsetof(OptionConfiguration{}.Port), Kind: api.KInt32Ptr},
+		{Name: "OptionVersion", Off: unsafe.Offsetof(OptionConfiguration{}.OptionVersion), Kind: api.KStringPtr},
+		{Name: "DBSecurityGroupMemberships", Off: unsafe.Offsetof(OptionConfiguration{}.DBSecurityGroupMemberships), Kind: api.KList, Type: 576},
+		{Name: "VpcSecurityGroupMemberships", Off: unsafe.Offsetof(OptionConfiguration{}.VpcSecurityGroupMemberships), Kind: api.KList, Type: 576},
+		{Name: "OptionSettings", Off: unsafe.Offsetof(OptionConfiguration{}.OptionSettings), Kind: api.KList, Type: 638},
+	}},
+	425: {Go: (*OptionGroup)(nil), Fields: []api.Field{
+		{Name: "OptionGroupName", Off: unsafe.Offsetof(OptionGroup{}.OptionGroupName), Kind: api.KStringPtr},
+		{Name: "OptionGroupDescription", Off: unsafe.Offsetof(OptionGroup{}.OptionGroupDescription), Kind: api.KStringPtr},
+		{Name: "EngineName", Off: unsafe.Offsetof(OptionGroup{}.EngineName), Kind: api.KStringPtr},
+		{Name: "MajorEngineVersion", Off: unsafe.Offsetof(OptionGroup{}.MajorEngineVersion), Kind: api.KStringPtr},
+		{Name: "Options", Off: unsafe.Offsetof(OptionGroup{}.Options), Kind: api.KList, Type: 639},
+		{Name: "AllowsVpcAndNonVpcInstanceMemberships", Off: unsafe.Offsetof(OptionGroup{}.AllowsVpcAndNonVpcInstanceMemberships), Kind: api.KBoolPtr},
+		{Name: "VpcId", Off: unsafe.Offsetof(OptionGroup{}.VpcId), Kind: api.KStringPtr},
+		{Name: "OptionGroupArn", Off: unsafe.Offsetof(OptionGroup{}.OptionGroupArn), Kind: api.KStringPtr},
+		{Name: "SourceOptionGroup", Off: unsafe.Offsetof(OptionGroup{}.SourceOptionGroup), Kind: api.KStringPtr},
+		{Name: "SourceAccountId", Off: unsafe.Offsetof(OptionGroup{}.SourceAccountId), Kind: api.KStringPtr},
+		{Name: "CopyTimestamp", Off: unsafe.Offsetof(OptionGroup{}.CopyTimestamp), Kind: api.KTimePtr},
+	}},
+	426: {Go: (*OptionGroupAlreadyExistsFault)(nil)},
+	427: {Go: (*OptionGroupMembership)(nil), Fields: []api.Field{
+		{Name: "OptionGroupName", Off: unsafe.Offsetof(OptionGroupMembership{}.OptionGroupName), Kind: api.KStringPtr},
+		{Name: "Status", Off: unsafe.Offsetof(OptionGroupMembership{}.Status), Kind: api.KStringPtr},
+	}},
+	428: {Go: (*OptionGroupNotFoundFault)(nil)},
+	429: {Go: (*OptionGroupOption)(nil), Fields: []api.Field{
+		{Name: "Name", Off: unsafe.Offsetof(OptionGroupOption{}.Name), Kind: api.KStringPtr},
+		{Name: "Description", Off: unsafe.Offsetof(OptionGroupOption{}.Description), Kind: api.KStringPtr},
+		{Name: "EngineName", Off: unsafe.Offsetof(OptionGroupOption{}.EngineName), Kind: api.KStringPtr},
+		{Name: "MajorEngineVersion", Off: unsafe.Offsetof(OptionGroupOption{}.MajorEngineVersion), Kind: api.KStringPtr},
+		{Name: "MinimumRequiredMinorEngineVersion", Off: unsafe.Offsetof(OptionGroupOption{}.MinimumRequiredMinorEngineVersion), Kind: api.KStringPtr},
+		{Name: "PortRequired", Off: unsafe.Offsetof(OptionGroupOption{}.PortRequired), Kind: api.KBoolPtr},
+		{Name: "DefaultPort", Off: unsafe.Offsetof(OptionGroupOption{}.DefaultPort), Kind: api.KInt32Ptr},
+		{Name: "OptionsDependedOn", Off: unsafe.Offsetof(OptionGroupOption{}.OptionsDependedOn), Kind: api.KList, Type: 576},
+		{Name: "OptionsConflictsWith", Off: unsafe.Offsetof(OptionGroupOption{}.OptionsConflictsWith), Kind: api.KList, Type: 576},
+		{Name: "Persistent", Off: unsafe.Offsetof(OptionGroupOption{}.Persistent), Kind: api.KBoolPtr},
+		{Name: "Permanent", Off: unsafe.Offsetof(OptionGroupOption{}.Permanent), Kind: api.KBoolPtr},
+		{Name: "RequiresAutoMinorEngineVersionUpgrade", Off: unsafe.Offsetof(OptionGroupOption{}.RequiresAutoMinorEngineVersionUpgrade), Kind: api.KBoolPtr},
+		{Name: "VpcOnly", Off: unsafe.Offsetof(OptionGroupOption{}.VpcOnly), Kind: api.KBoolPtr},
+		{Name: "SupportsOptionVersionDowngrade", Off: unsafe.Offsetof(OptionGroupOption{}.SupportsOptionVersionDowngrade), Kind: api.KBoolPtr},
+		{Name: "OptionGroupOptionSettings", Off: unsafe.Offsetof(OptionGroupOption{}.OptionGroupOptionSettings), Kind: api.KList, Type: 640},
+		{Name: "OptionGroupOptionVersions", Off: unsafe.Offsetof(OptionGroupOption{}.OptionGroupOptionVersions), Kind: api.KList, Type: 641},
+		{Name: "CopyableCrossAccount", Off: unsafe.Offsetof(OptionGroupOption{}.CopyableCrossAccount), Kind: api.KBoolPtr},
+	}},
+	430: {Go: (*OptionGroupOptionSetting)(nil), Fields: []api.Field{
+		{Name: "SettingName", Off: unsafe.Offsetof(OptionGroupOptionSetting{}.SettingName), Kind: api.KStringPtr},
+		{Name: "SettingDescription", Off: unsafe.Offsetof(OptionGroupOptionSetting{}.SettingDescription), Kind: api.KStringPtr},
+		{Name: "DefaultValue", Off: unsafe.Offsetof(OptionGroupOptionSetting{}.DefaultValue), Kind: api.KStringPtr},
+		{Name: "ApplyType", Off: unsafe.Offsetof(OptionGroupOptionSetting{}.ApplyType), Kind: api.KStringPtr},
+		{Name: "AllowedValues", Off: unsafe.Offsetof(OptionGroupOptionSetting{}.AllowedValues), Kind: api.KStringPtr},
+		{Name: "IsModifiable", Off: unsafe.Offsetof(OptionGroupOptionSetting{}.IsModifiable), Kind: api.KBoolPtr},
+		{Name: "IsRequired", Off: unsafe.Offsetof(OptionGroupOptionSetting{}.IsRequired), Kind: api.KBoolPtr},
+		{Name: "MinimumEngineVersionPerAllowedValue", Off: unsafe.Offsetof(OptionGroupOptionSetting{}.MinimumEngineVersionPerAllowedValue), Kind: api.KList, Type: 642},
+	}},
+	431: {Go: (*OptionGroupOptionsMessage)(nil), Fields: []api.Field{
+		{Name: "OptionGroupOptions", Off: unsafe.Offsetof(OptionGroupOptionsMessage{}.OptionGroupOptions), Kind: api.KList, Type: 643},
+		{Name: "Marker", Off: unsafe.Offsetof(OptionGroupOptionsMessage{}.Marker), Kind: api.KStringPtr},
+	}},
+	432: {Go: (*OptionGroupQuotaExceededFault)(nil)},
+	433: {Go: (*OptionGroups)(nil), Fields: []api.Field{
+		{Name: "OptionGroupsList", Off: unsafe.Offsetof(OptionGroups{}.OptionGroupsList), Kind: api.KList, Type: 644},
+		{Name: "Marker", Off: unsafe.Offsetof(OptionGroups{}.Marker), Kind: api.KStringPtr},
+	}},
+	434: {Go: (*OptionSetting)(nil), Fields: []api.Field{
+		{Name: "Name", Off: unsafe.Offsetof(OptionSetting{}.Name), Kind: api.KStringPtr},
+		{Name: "Value", Off: unsafe.Offsetof(OptionSetting{}.Value), Kind: api.KStringPtr},
+		{Name: "DefaultValue", Off: unsafe.Offsetof(OptionSetting{}.DefaultValue), Kind: api.KStringPtr},
+		{Name: "Description", Off: unsafe.Offsetof(OptionSetting{}.Description), Kind: api.KStringPtr},
+		{Name: "ApplyType", Off: unsafe.Offsetof(OptionSetting{}.ApplyType), Kind: api.KStringPtr},
+		{Name: "DataType", Off: unsafe.Offsetof(OptionSetting{}.DataType), Kind: api.KStringPtr},
+		{Name: "AllowedValues", Off: unsafe.Offsetof(OptionSetting{}.AllowedValues), Kind: api.KStringPtr},
+		{Name: "IsModifiable", Off: unsafe.Offsetof(OptionSetting{}.IsModifiable), Kind: api.KBoolPtr},
+		{Name: "IsCollection", Off: unsafe.Offsetof(OptionSetting{}.IsCollection), Kind: api.KBoolPtr},
+	}},
+	435: {Go: (*OptionVersion)(nil), Fields: []api.Field{
+		{Name: "Version", Off: unsafe.Offsetof(OptionVersion{}.Version), Kind: api.KStringPtr},
+		{Name: "IsDefault", Off: unsafe.Offsetof(OptionVersion{}.IsDefault), Kind: api.KBoolPtr},
+	}},
+	436: {Go: (*OrderableDBInstanceOption)(nil), Fields: []api.Field{
+		{Name: "Engine", Off: unsafe.Offsetof(OrderableDBInstanceOption{}.Engine), Kind: api.KStringPtr},
+		{Name: "EngineVersion", Off: unsafe.Offsetof(OrderableDBInstanceOption{}.EngineVersion), Kind: api.KStringPtr},
+		{Name: "DBInstanceClass", Off: unsafe.Offsetof(OrderableDBInstanceOption{}.DBInstanceClass), Kind: api.KStringPtr},
+		{Name: "LicenseModel", Off: unsafe.Offsetof(OrderableDBInstanceOption{}.LicenseModel), Kind: api.KStringPtr},
+		{Name: "AvailabilityZoneGroup", Off: unsafe.Offsetof(OrderableDBInstanceOption{}.AvailabilityZoneGroup), Kind: api.KStringPtr},
+		{Name: "AvailabilityZones", Off: unsafe.Offsetof(OrderableDBInstanceOption{}.AvailabilityZones), Kind: api.KList, Type: 645},
+		{Name: "MultiAZCapable", Off: unsafe.Offsetof(OrderableDBInstanceOption{}.MultiAZCapable), Kind: api.KBoolPtr},
+		{Name: "ReadReplicaCapable", Off: unsafe.Offsetof(OrderableDBInstanceOption{}.ReadReplicaCapable), Kind: api.KBoolPtr},
+		{Name: "Vpc", Off: unsafe.Offsetof(OrderableDBInstanceOption{}.Vpc), Kind: api.KBoolPtr},
+		{Name: "SupportsStorageEncryption", Off: unsafe.Offsetof(OrderableDBInstanceOption{}.SupportsStorageEncryption), Kind: api.KBoolPtr},
+		{Name: "StorageType", Off: unsafe.Offsetof(OrderableDBInstanceOption{}.StorageType), Kind: api.KStringPtr},
+		{Name: "SupportsIops", Off: unsafe.Offsetof(OrderableDBInstanceOption{}.SupportsIops), Kind: api.KBoolPtr},
+		{Name: "SupportsEnhancedMonitoring", Off: unsafe.Offsetof(OrderableDBInstanceOption{}.SupportsEnhancedMonitoring), Kind: api.KBoolPtr},
+		{Name: "SupportsIAMDatabaseAuthentication", Off: unsafe.Offsetof(OrderableDBInstanceOption{}.SupportsIAMDatabaseAuthentication), Kind: api.KBoolPtr},
+		{Name: "SupportsPerformanceInsights", Off: unsafe.Offsetof(OrderableDBInstanceOption{}.SupportsPerformanceInsights), Kind: api.KBoolPtr},
+		{Name: "MinStorageSize", Off: unsafe.Offsetof(OrderableDBInstanceOption{}.MinStorageSize), Kind: api.KInt32Ptr},
+		{Name: "MaxStorageSize", Off: unsafe.Offsetof(OrderableDBInstanceOption{}.MaxStorageSize), Kind: api.KInt32Ptr},
+		{Name: "MinIopsPerDbInstance", Off: unsafe.Offsetof(OrderableDBInstanceOption{}.MinIopsPerDbInstance), Kind: api.KInt32Ptr},
+		{Name: "MaxIopsPerDbInstance", Off: unsafe.Offsetof(OrderableDBInstanceOption{}.MaxIopsPerDbInstance), Kind: api.KInt32Ptr},
+		{Name: "MinIopsPerGib", Off: unsafe.Offsetof(OrderableDBInstanceOption{}.MinIopsPerGib), Kind: api.KFloat64Ptr},
+		{Name: "MaxIopsPerGib", Off: unsafe.Offsetof(OrderableDBInstanceOption{}.MaxIopsPerGib), Kind: api.KFloat64Ptr},
+		{Name: "AvailableProcessorFeatures", Off: unsafe.Offsetof(OrderableDBInstanceOption{}.AvailableProcessorFeatures), Kind: api.KList, Type: 646},
+		{Name: "SupportedEngineModes", Off: unsafe.Offsetof(OrderableDBInstanceOption{}.SupportedEngineModes), Kind: api.KList, Type: 576},
+		{Name: "SupportsStorageAutoscaling", Off: unsafe.Offsetof(OrderableDBInstanceOption{}.SupportsStorageAutoscaling), Kind: api.KBoolPtr},
+		{Name: "SupportsKerberosAuthentication", Off: unsafe.Offsetof(OrderableDBInstanceOption{}.SupportsKerberosAuthentication), Kind: api.KBoolPtr},
+		{Name: "OutpostCapable", Off: unsafe.Offsetof(OrderableDBInstanceOption{}.OutpostCapable), Kind: api.KBoolPtr},
+		{Name: "SupportedActivityStreamModes", Off: unsafe.Offsetof(OrderableDBInstanceOption{}.SupportedActivityStreamModes), Kind: api.KList, Type: 576},
+		{Name: "SupportsGlobalDatabases", Off: unsafe.Offsetof(OrderableDBInstanceOption{}.SupportsGlobalDatabases), Kind: api.KBoolPtr},
+		{Name: "SupportsClusters", Off: unsafe.Offsetof(OrderableDBInstanceOption{}.SupportsClusters), Kind: api.KBoolPtr},
+		{Name: "SupportedNetworkTypes", Off: unsafe.Offsetof(OrderableDBInstanceOption{}.SupportedNetworkTypes), Kind: api.KList, Type: 576},
+		{Name: "SupportsStorageThroughput", Off: unsafe.Offsetof(OrderableDBInstanceOption{}.SupportsStorageThroughput), Kind: api.KBoolPtr},
+		{Name: "MinStorageThroughputPerDbInstance", Off: unsafe.Offsetof(OrderableDBInstanceOption{}.MinStorageThroughputPerDbInstance), Kind: api.KInt32Ptr},
+		{Name: "MaxStorageThroughputPerDbInstance", Off: unsafe.Offsetof(OrderableDBInstanceOption{}.MaxStorageThroughputPerDbInstance), Kind: api.KInt32Ptr},
+		{Name: "MinStorageThroughputPerIops", Off: unsafe.Offsetof(OrderableDBInstanceOption{}.MinStorageThroughputPerIops), Kind: api.KFloat64Ptr},
+		{Name: "MaxStorageThroughputPerIops", Off: unsafe.Offsetof(OrderableDBInstanceOption{}.MaxStorageThroughputPerIops), Kind: api.KFloat64Ptr},
+		{Name: "SupportsDedicatedLogVolume", Off: unsafe.Offsetof(OrderableDBInstanceOption{}.SupportsDedicatedLogVolume), Kind: api.KBoolPtr},
+	}},
+	437: {Go: (*OrderableDBInstanceOptionsMessage)(nil), Fields: []api.Field{
+		{Name: "OrderableDBInstanceOptions", Off: unsafe.Offsetof(OrderableDBInstanceOptionsMessage{}.OrderableDBInstanceOptions), Kind: api.KList, Type: 647},
+		{Name: "Marker", Off: unsafe.Offsetof(OrderableDBInstanceOptionsMessage{}.Marker), Kind: api.KStringPtr},
+	}},
+	438: {Go: (*Outpost)(nil), Fields: []api.Field{
+		{Name: "Arn", Off: unsafe.Offsetof(Outpost{}.Arn), Kind: api.KStringPtr},
+	}},
+	439: {Go: (*Parameter)(nil), Fields: []api.Field{
+		{Name: "ParameterName", Off: unsafe.Offsetof(Parameter{}.ParameterName), Kind: api.KStringPtr},
+		{Name: "ParameterValue", Off: unsafe.Offsetof(Parameter{}.ParameterValue), Kind: api.KStringPtr},
+		{Name: "Description", Off: unsafe.Offsetof(Parameter{}.Description), Kind: api.KStringPtr},
+		{Name: "Source", Off: unsafe.Offsetof(Parameter{}.Source), Kind: api.KStringPtr},
+		{Name: "ApplyType", Off: unsafe.Offsetof(Parameter{}.ApplyType), Kind: api.KStringPtr},
+		{Name: "DataType", Off: unsafe.Offsetof(Parameter{}.DataType), Kind: api.KStringPtr},
+		{Name: "AllowedValues", Off: unsafe.Offsetof(Parameter{}.AllowedValues), Kind: api.KStringPtr},
+		{Name: "IsModifiable", Off: unsafe.Offsetof(Parameter{}.IsModifiable), Kind: api.KBoolPtr},
+		{Name: "MinimumEngineVersion", Off: unsafe.Offsetof(Parameter{}.MinimumEngineVersion), Kind: api.KStringPtr},
+		{Name: "ApplyMethod", Off: unsafe.Offsetof(Parameter{}.ApplyMethod), Kind: api.KStringPtr},
+		{Name: "SupportedEngineModes", Off: unsafe.Offsetof(Parameter{}.SupportedEngineModes), Kind: api.KList, Type: 576},
+	}},
+	440: {Go: (*PendingCloudwatchLogsExports)(nil), Fields: []api.Field{
+		{Name: "LogTypesToEnable", Off: unsafe.Offsetof(PendingCloudwatchLogsExports{}.LogTypesToEnable), Kind: api.KList, Type: 576},
+		{Name: "LogTypesToDisable", Off: unsafe.Offsetof(PendingCloudwatchLogsExports{}.LogTypesToDisable), Kind: api.KList, Type: 576},
+	}},
+	441: {Go: (*PendingMaintenanceAction)(nil), Fields: []api.Field{
+		{Name: "Action", Off: unsafe.Offsetof(PendingMaintenanceAction{}.Action), Kind: api.KStringPtr},
+		{Name: "AutoAppliedAfterDate", Off: unsafe.Offsetof(PendingMaintenanceAction{}.AutoAppliedAfterDate), Kind: api.KTimePtr},
+		{Name: "ForcedApplyDate", Off: unsafe.Offsetof(PendingMaintenanceAction{}.ForcedApplyDate), Kind: api.KTimePtr},
+		{Name: "OptInStatus", Off: unsafe.Offsetof(PendingMaintenanceAction{}.OptInStatus), Kind: api.KStringPtr},
+		{Name: "CurrentApplyDate", Off: unsafe.Offsetof(PendingMaintenanceAction{}.CurrentApplyDate), Kind: api.KTimePtr},
+		{Name: "Description", Off: unsafe.Offsetof(PendingMaintenanceAction{}.Description), Kind: api.KStringPtr},
+	}},
+	442: {Go: (*PendingMaintenanceActionsMessage)(nil), Fields: []api.Field{
+		{Name: "PendingMaintenanceActions", Off: unsafe.Offsetof(PendingMaintenanceActionsMessage{}.PendingMaintenanceActions), Kind: api.KList, Type: 648},
+		{Name: "Marker", Off: unsafe.Offsetof(PendingMaintenanceActionsMessage{}.Marker), Kind: api.KStringPtr},
+	}},
+	443: {Go: (*PendingModifiedValues)(nil), Fields: []api.Field{
+		{Name: "DBInstanceClass", Off: unsafe.Offsetof(PendingModifiedValues{}.DBInstanceClass), Kind: api.KStringPtr},
+		{Name: "AllocatedStorage", Off: unsafe.Offsetof(PendingModifiedValues{}.AllocatedStorage), Kind: api.KInt32Ptr},
+		{Name: "MasterUserPassword", Off: unsafe.Offsetof(PendingModifiedValues{}.MasterUserPassword), Kind: api.KStringPtr},
+		{Name: "Port", Off: unsafe.Offsetof(PendingModifiedValues{}.Port), Kind: api.KInt32Ptr},
+		{Name: "BackupRetentionPeriod", Off: unsafe.Offsetof(PendingModifiedValues{}.BackupRetentionPeriod), Kind: api.KInt32Ptr},
+		{Name: "MultiAZ", Off: unsafe.Offsetof(PendingModifiedValues{}.MultiAZ), Kind: api.KBoolPtr},
+		{Name: "EngineVersion", Off: unsafe.Offsetof(PendingModifiedValues{}.EngineVersion), Kind: api.KStringPtr},
+		{Name: "LicenseModel", Off: unsafe.Offsetof(PendingModifiedValues{}.LicenseModel), Kind: api.KStringPtr},
+		{Name: "Iops", Off: unsafe.Offsetof(PendingModifiedValues{}.Iops), Kind: api.KInt32Ptr},
+		{Name: "DBInstanceIdentifier", Off: unsafe.Offsetof(PendingModifiedValues{}.DBInstanceIdentifier), Kind: api.KStringPtr},
+		{Name: "StorageType", Off: unsafe.Offsetof(PendingModifiedValues{}.StorageType), Kind: api.KStringPtr},
+		{Name: "CACertificateIdentifier", Off: unsafe.Offsetof(PendingModifiedValues{}.CACertificateIdentifier), Kind: api.KStringPtr},
+		{Name: "DBSubnetGroupName", Off: unsafe.Offsetof(PendingModifiedValues{}.DBSubnetGroupName), Kind: api.KStringPtr},
+		{Name: "PendingCloudwatchLogsExports", Off: unsafe.Offsetof(PendingModifiedValues{}.PendingCloudwatchLogsExports), Kind: api.KStructPtr, Type: 440},
+		{Name: "ProcessorFeatures", Off: unsafe.Offsetof(PendingModifiedValues{}.ProcessorFeatures), Kind: api.KList, Type: 577},
+		{Name: "IAMDatabaseAuthenticationEnabled", Off: unsafe.Offsetof(PendingModifiedValues{}.IAMDatabaseAuthenticationEnabled), Kind: api.KBoolPtr},
+		{Name: "AutomationMode", Off: unsafe.Offsetof(PendingModifiedValues{}.AutomationMode), Kind: api.KStringPtr},
+		{Name: "ResumeFullAutomationModeTime", Off: unsafe.Offsetof(PendingModifiedValues{}.ResumeFullAutomationModeTime), Kind: api.KTimePtr},
+		{Name: "StorageThroughput", Off: unsafe.Offsetof(PendingModifiedValues{}.StorageThroughput), Kind: api.KInt32Ptr},
+		{Name: "Engine", Off: unsafe.Offsetof(PendingModifiedValues{}.Engine), Kind: api.KStringPtr},
+		{Name: "DedicatedLogVolume", Off: unsafe.Offsetof(PendingModifiedValues{}.DedicatedLogVolume), Kind: api.KBoolPtr},
+		{Name: "MultiTenant", Off: unsafe.Offsetof(PendingModifiedValues{}.MultiTenant), Kind: api.KBoolPtr},
+	}},
+	444: {Go: (*PerformanceInsightsMetricDimensionGroup)(nil), Fields: []api.Field{
+		{Name: "Dimensions", Off: unsafe.Offsetof(PerformanceInsightsMetricDimensionGroup{}.Dimensions), Kind: api.KList, Type: 576},
+		{Name: "Group", Off: unsafe.Offsetof(PerformanceInsightsMetricDimensionGroup{}.Group), Kind: api.KStringPtr},
+		{Name: "Limit", Off: unsafe.Offsetof(PerformanceInsightsMetricDimensionGroup{}.Limit), Kind: api.KInt32Ptr},
+	}},
+	445: {Go: (*PerformanceInsightsMetricQuery)(nil), Fields: []api.Field{
+		{Name: "GroupBy", Off: unsafe.Offsetof(PerformanceInsightsMetricQuery{}.GroupBy), Kind: api.KStructPtr, Type: 444},
+		{Name: "Metric", Off: unsafe.Offsetof(PerformanceInsightsMetricQuery{}.Metric), Kind: api.KStringPtr},
+	}},
+	446: {Go: (*PerformanceIssueDetails)(nil), Fields: []api.Field{
+		{Name: "StartTime", Off: unsafe.Offsetof(PerformanceIssueDetails{}.StartTime), Kind: api.KTimePtr},
+		{Name: "EndTime", Off: unsafe.Offsetof(PerformanceIssueDetails{}.EndTime), Kind: api.KTimePtr},
+		{Name: "Metrics", Off: unsafe.Offsetof(PerformanceIssueDetails{}.Metrics), Kind: api.KList, Type: 649},
+		{Name: "Analysis", Off: unsafe.Offsetof(PerformanceIssueDetails{}.Analysis), Kind: api.KStringPtr},
+	}},
+	447: {Go: (*PointInTimeRestoreNotEnabledFault)(nil)},
+	448: {Go: (*ProcessorFeature)(nil), Fields: []api.Field{
+		{Name: "Name", Off: unsafe.Offsetof(ProcessorFeature{}.Name), Kind: api.KStringPtr},
+		{Name: "Value", Off: unsafe.Offsetof(ProcessorFeature{}.Value), Kind: api.KStringPtr},
+	}},
+	449: {Go: (*PromoteReadReplicaDBClusterMessage)(nil), Fields: []api.Field{
+		{Name: "DBClusterIdentifier", Off: unsafe.Offsetof(PromoteReadReplicaDBClusterMessage{}.DBClusterIdentifier), Kind: api.KStringPtr},
+	}},
+	450: {Go: (*PromoteReadReplicaDBClusterResult)(nil), Fields: []api.Field{
+		{Name: "DBCluster", Off: unsafe.Offsetof(PromoteReadReplicaDBClusterResult{}.DBCluster), Kind: api.KStructPtr, Type: 88},
+	}},
+	451: {Go: (*PromoteReadReplicaMessage)(nil), Fields: []api.Field{
+		{Name: "DBInstanceIdentifier", Off: unsafe.Offsetof(PromoteReadReplicaMessage{}.DBInstanceIdentifier), Kind: api.KStringPtr},
+		{Name: "BackupRetentionPeriod", Off: unsafe.Offsetof(PromoteReadReplicaMessage{}.BackupRetentionPeriod), Kind: api.KInt32Ptr},
+		{Name: "PreferredBackupWindow", Off: unsafe.Offsetof(PromoteReadReplicaMessage{}.PreferredBackupWindow), Kind: api.KStringPtr},
+	}},
+	452: {Go: (*PromoteReadReplicaResult)(nil), Fields: []api.Field{
+		{Name: "DBInstance", Off: unsafe.Offsetof(PromoteReadReplicaResult{}.DBInstance), Kind: api.KStructPtr, Type: 126},
+	}},
+	453: {Go: (*ProvisionedIopsNotAvailableInAZFault)(nil)},
+	454: {Go: (*PurchaseReservedDBInstancesOfferingMessage)(nil), Fields: []api.Field{
+		{Name: "ReservedDBInstancesOfferingId", Off: unsafe.Offsetof(PurchaseReservedDBInstancesOfferingMessage{}.ReservedDBInstancesOfferingId), Kind: api.KStringPtr},
+		{Name: "ReservedDBInstanceId", Off: unsafe.Offsetof(PurchaseReservedDBInstancesOfferingMessage{}.ReservedDBInstanceId), Kind: api.KStringPtr},
+		{Name: "DBInstanceCount", Off: unsafe.Offsetof(PurchaseReservedDBInstancesOfferingMessage{}.DBInstanceCount), Kind: api.KInt32Ptr},
+		{Name: "Tags", Off: unsafe.Offsetof(PurchaseReservedDBInstancesOfferingMessage{}.Tags), Kind: api.KList, Type: 572},
+	}},
+	455: {Go: (*PurchaseReservedDBInstancesOfferingResult)(nil), Fields: []api.Field{
+		{Name: "ReservedDBInstance", Off: unsafe.Offsetof(PurchaseReservedDBInstancesOfferingResult{}.ReservedDBInstance), Kind: api.KStructPtr, Type: 480},
+	}},
+	456: {Go: (*Range)(nil), Fields: []api.Field{
+		{Name: "From", Off: unsafe.Offsetof(Range{}.From), Kind: api.KInt32Ptr},
+		{Name: "To", Off: unsafe.Offsetof(Range{}.To), Kind: api.KInt32Ptr},
+		{Name: "Step", Off: unsafe.Offsetof(Range{}.Step), Kind: api.KInt32Ptr},
+	}},
+	457: {Go: (*RdsCustomClusterConfiguration)(nil), Fields: []api.Field{
+		{Name: "InterconnectSubnetId", Off: unsafe.Offsetof(RdsCustomClusterConfiguration{}.InterconnectSubnetId), Kind: api.KStringPtr},
+		{Name: "TransitGatewayMulticastDomainId", Off: unsafe.Offsetof(RdsCustomClusterConfiguration{}.TransitGatewayMulticastDomainId), Kind: api.KStringPtr},
+		{Name: "ReplicaMode", Off: unsafe.Offsetof(RdsCustomClusterConfiguration{}.ReplicaMode), Kind: api.KStringPtr},
+	}},
+	458: {Go: (*RebootDBClusterMessage)(nil), Fields: []api.Field{
+		{Name: "DBClusterIdentifier", Off: unsafe.Offsetof(RebootDBClusterMessage{}.DBClusterIdentifier), Kind: api.KStringPtr},
+	}},
+	459: {Go: (*RebootDBClusterResult)(nil), Fields: []api.Field{
+		{Name: "DBCluster", Off: unsafe.Offsetof(RebootDBClusterResult{}.DBCluster), Kind: api.KStructPtr, Type: 88},
+	}},
+	460: {Go: (*RebootDBInstanceMessage)(nil), Fields: []api.Field{
+		{Name: "DBInstanceIdentifier", Off: unsafe.Offsetof(RebootDBInstanceMessage{}.DBInstanceIdentifier), Kind: api.KStringPtr},
+		{Name: "ForceFailover", Off: unsafe.Offsetof(RebootDBInstanceMessage{}.ForceFailover), Kind: api.KBoolPtr},
+	}},
+	461: {Go: (*RebootDBInstanceResult)(nil), Fields: []api.Field{
+		{Name: "DBInstance", Off: unsafe.Offsetof(RebootDBInstanceResult{}.DBInstance), Kind: api.KStructPtr, Type: 126},
+	}},
+	462: {Go: (*RebootDBShardGroupMessage)(nil), Fields: []api.Field{
+		{Name: "DBShardGroupIdentifier", Off: unsafe.Offsetof(RebootDBShardGroupMessage{}.DBShardGroupIdentifier), Kind: api.KStringPtr},
+	}},
+	463: {Go: (*RecommendedAction)(nil), Fields: []api.Field{
+		{Name: "ActionId", Off: unsafe.Offsetof(RecommendedAction{}.ActionId), Kind: api.KStringPtr},
+		{Name: "Title", Off: unsafe.Offsetof(RecommendedAction{}.Title), Kind: api.KStringPtr},
+		{Name: "Description", Off: unsafe.Offsetof(RecommendedAction{}.Description), Kind: api.KStringPtr},
+		{Name: "Operation", Off: unsafe.Offsetof(RecommendedAction{}.Operation), Kind: api.KStringPtr},
+		{Name: "Parameters", Off: unsafe.Offsetof(RecommendedAction{}.Parameters), Kind: api.KList, Type: 650},
+		{Name: "ApplyModes", Off: unsafe.Offsetof(RecommendedAction{}.ApplyModes), Kind: api.KList, Type: 576},
+		{Name: "Status", Off: unsafe.Offsetof(RecommendedAction{}.Status), Kind: api.KStringPtr},
+		{Name: "IssueDetails", Off: unsafe.Offsetof(RecommendedAction{}.IssueDetails), Kind: api.KStructPtr, Type: 374},
+		{Name: "ContextAttributes", Off: unsafe.Offsetof(RecommendedAction{}.ContextAttributes), Kind: api.KList, Type: 651},
+	}},
+	464: {Go: (*RecommendedActionParameter)(nil), Fields: []api.Field{
+		{Name: "Key", Off: unsafe.Offsetof(RecommendedActionParameter{}.Key), Kind: api.KStringPtr},
+		{Name: "Value", Off: unsafe.Offsetof(RecommendedActionParameter{}.Value), Kind: api.KStringPtr},
+	}},
+	465: {Go: (*RecommendedActionUpdate)(nil), Fields: []api.Field{
+		{Name: "ActionId", Off: unsafe.Offsetof(RecommendedActionUpdate{}.ActionId), Kind: api.KStringPtr},
+		{Name: "Status", Off: unsafe.Offsetof(RecommendedActionUpdate{}.Status), Kind: api.KStringPtr},
+	}},
+	466: {Go: (*RecurringCharge)(nil), Fields: []api.Field{
+		{Name: "RecurringChargeAmount", Off: unsafe.Offsetof(RecurringCharge{}.RecurringChargeAmount), Kind: api.KFloat64Ptr},
+		{Name: "RecurringChargeFrequency", Off: unsafe.Offsetof(RecurringCharge{}.RecurringChargeFrequency), Kind: api.KStringPtr},
+	}},
+	467: {Go: (*ReferenceDetails)(nil), Fields: []api.Field{
+		{Name: "ScalarReferenceDetails", Off: unsafe.Offsetof(ReferenceDetails{}.ScalarReferenceDetails), Kind: api.KStructPtr, Type: 510},
+	}},
+	468: {Go: (*RegisterDBProxyTargetsRequest)(nil), Fields: []api.Field{
+		{Name: "DBProxyName", Off: unsafe.Offsetof(RegisterDBProxyTargetsRequest{}.DBProxyName), Kind: api.KStringPtr},
+		{Name: "TargetGroupName", Off: unsafe.Offsetof(RegisterDBProxyTargetsRequest{}.TargetGroupName), Kind: api.KStringPtr},
+		{Name: "DBInstanceIdentifiers", Off: unsafe.Offsetof(RegisterDBProxyTargetsRequest{}.DBInstanceIdentifiers), Kind: api.KList, Type: 576},
+		{Name: "DBClusterIdentifiers", Off: unsafe.Offsetof(RegisterDBProxyTargetsRequest{}.DBClusterIdentifiers), Kind: api.KList, Type: 576},
+	}},
+	469: {Go: (*RegisterDBProxyTargetsResponse)(nil), Fields: []api.Field{
+		{Name: "DBProxyTargets", Off: unsafe.Offsetof(RegisterDBProxyTargetsResponse{}.DBProxyTargets), Kind: api.KList, Type: 625},
+	}},
+	470: {Go: (*RemoveFromGlobalClusterMessage)(nil), Fields: []api.Field{
+		{Name: "GlobalClusterIdentifier", Off: unsafe.Offsetof(RemoveFromGlobalClusterMessage{}.GlobalClusterIdentifier), Kind: api.KStringPtr},
+		{Name: "DbClusterIdentifier", Off: unsafe.Offsetof(RemoveFromGlobalClusterMessage{}.DbClusterIdentifier), Kind: api.KStringPtr},
+	}},
+	471: {Go: (*RemoveFromGlobalClusterResult)(nil), Fields: []api.Field{
+		{Name: "GlobalCluster", Off: unsafe.Offsetof(RemoveFromGlobalClusterResult{}.GlobalCluster), Kind: api.KStructPtr, Type: 323},
+	}},
+	472: {Go: (*RemoveRoleFromDBClusterMessage)(nil), Fields: []api.Field{
+		{Name: "DBClusterIdentifier", Off: unsafe.Offsetof(RemoveRoleFromDBClusterMessage{}.DBClusterIdentifier), Kind: api.KStringPtr},
+		{Name: "RoleArn", Off: unsafe.Offsetof(RemoveRoleFromDBClusterMessage{}.RoleArn), Kind: api.KStringPtr},
+		{Name: "FeatureName", Off: unsafe.Offsetof(RemoveRoleFromDBClusterMessage{}.FeatureName), Kind: api.KStringPtr},
+	}},
+	473: {Go: (*RemoveRoleFromDBClusterOutput)(nil)},
+	474: {Go: (*RemoveRoleFromDBInstanceMessage)(nil), Fields: []api.Field{
+		{Name: "DBInstanceIdentifier", Off: unsafe.Offsetof(RemoveRoleFromDBInstanceMessage{}.DBInstanceIdentifier), Kind: api.KStringPtr},
+		{Name: "RoleArn", Off: unsafe.Offsetof(RemoveRoleFromDBInstanceMessage{}.RoleArn), Kind: api.KStringPtr},
+		{Name: "FeatureName", Off: unsafe.Offsetof(RemoveRoleFromDBInstanceMessage{}.FeatureName), Kind: api.KStringPtr},
+	}},
+	475: {Go: (*RemoveRoleFromDBInstanceOutput)(nil)},
+	476: {Go: (*RemoveSourceIdentifierFromSubscriptionMessage)(nil), Fields: []api.Field{
+		{Name: "SubscriptionName", Off: unsafe.Offsetof(RemoveSourceIdentifierFromSubscriptionMessage{}.SubscriptionName), Kind: api.KStringPtr},
+		{Name: "SourceIdentifier", Off: unsafe.Offsetof(RemoveSourceIdentifierFromSubscriptionMessage{}.SourceIdentifier), Kind: api.KStringPtr},
+	}},
+	477: {Go: (*RemoveSourceIdentifierFromSubscriptionResult)(nil), Fields: []api.Field{
+		{Name: "EventSubscription", Off: unsafe.Offsetof(RemoveSourceIdentifierFromSubscriptionResult{}.EventSubscription), Kind: api.KStructPtr, Type: 309},
+	}},
+	478: {Go: (*RemoveTagsFromResourceMessage)(nil), Fields: []api.Field{
+		{Name: "ResourceName", Off: unsafe.Offsetof(RemoveTagsFromResourceMessage{}.ResourceName), Kind: api.KStringPtr},
+		{Name: "TagKeys", Off: unsafe.Offsetof(RemoveTagsFromResourceMessage{}.TagKeys), Kind: api.KList, Type: 576},
+	}},
+	479: {Go: (*RemoveTagsFromResourceOutput)(nil)},
+	480: {Go: (*ReservedDBInstance)(nil), Fields: []api.Field{
+		{Name: "ReservedDBInstanceId", Off: unsafe.Offsetof(ReservedDBInstance{}.ReservedDBInstanceId), Kind: api.KStringPtr},
+		{Name: "ReservedDBInstancesOfferingId", Off: unsafe.Offsetof(ReservedDBInstance{}.ReservedDBInstancesOfferingId), Kind: api.KStringPtr},
+		{Name: "DBInstanceClass", Off: unsafe.Offsetof(ReservedDBInstance{}.DBInstanceClass), Kind: api.KStringPtr},
+		{Name: "StartTime", Off: unsafe.Offsetof(ReservedDBInstance{}.StartTime), Kind: api.KTimePtr},
+		{Name: "Duration", Off: unsafe.Offsetof(ReservedDBInstance{}.Duration), Kind: api.KInt32Ptr},
+		{Name: "FixedPrice", Off: unsafe.Offsetof(ReservedDBInstance{}.FixedPrice), Kind: api.KFloat64Ptr},
+		{Name: "UsagePrice", Off: unsafe.Offsetof(ReservedDBInstance{}.UsagePrice), Kind: api.KFloat64Ptr},
+		{Name: "CurrencyCode", Off: unsafe.Offsetof(ReservedDBInstance{}.CurrencyCode), Kind: api.KStringPtr},
+		{Name: "DBInstanceCount", Off: unsafe.Offsetof(ReservedDBInstance{}.DBInstanceCount), Kind: api.KInt32Ptr},
+		{Name: "ProductDescription", Off: unsafe.Offsetof(ReservedDBInstance{}.ProductDescription), Kind: api.KStringPtr},
+		{Name: "OfferingType", Off: unsafe.Offsetof(ReservedDBInstance{}.OfferingType), Kind: api.KStringPtr},
+		{Name: "MultiAZ", Off: unsafe.Offsetof(ReservedDBInstance{}.MultiAZ), Kind: api.KBoolPtr},
+		{Name: "State", Off: unsafe.Offsetof(ReservedDBInstance{}.State), Kind: api.KStringPtr},
+		{Name: "RecurringCharges", Off: unsafe.Offsetof(ReservedDBInstance{}.RecurringCharges), Kind: api.KList, Type: 652},
+		{Name: "ReservedDBInstanceArn", Off: unsafe.Offsetof(ReservedDBInstance{}.ReservedDBInstanceArn), Kind: api.KStringPtr},
+		{Name: "LeaseId", Off: unsafe.Offsetof(ReservedDBInstance{}.LeaseId), Kind: api.KStringPtr},
+	}},
+	481: {Go: (*ReservedDBInstanceAlreadyExistsFault)(nil)},
+	482: {Go: (*ReservedDBInstanceMessage)(nil), Fields: []api.Field{
+		{Name: "Marker", Off: unsafe.Offsetof(ReservedDBInstanceMessage{}.Marker), Kind: api.KStringPtr},
+		{Name: "ReservedDBInstances", Off: unsafe.Offsetof(ReservedDBInstanceMessage{}.ReservedDBInstances), Kind: api.KList, Type: 653},
+	}},
+	483: {Go: (*ReservedDBInstanceNotFoundFault)(nil)},
+	484: {Go: (*ReservedDBInstanceQuotaExceededFault)(nil)},
+	485: {Go: (*ReservedDBInstancesOffering)(nil), Fields: []api.Field{
+		{Name: "ReservedDBInstancesOfferingId", Off: unsafe.Offsetof(ReservedDBInstancesOffering{}.ReservedDBInstancesOfferingId), Kind: api.KStringPtr},
+		{Name: "DBInstanceClass", Off: unsafe.Offsetof(ReservedDBInstancesOffering{}.DBInstanceClass), Kind: api.KStringPtr},
+		{Name: "Duration", Off: unsafe.Offsetof(ReservedDBInstancesOffering{}.Duration), Kind: api.KInt32Ptr},
+		{Name: "FixedPrice", Off: unsafe.Offsetof(ReservedDBInstancesOffering{}.FixedPrice), Kind: api.KFloat64Ptr},
+		{Name: "UsagePrice", Off: unsafe.Offsetof(ReservedDBInstancesOffering{}.UsagePrice), Kind: api.KFloat64Ptr},
+		{Name: "CurrencyCode", Off: unsafe.Offsetof(ReservedDBInstancesOffering{}.CurrencyCode), Kind: api.KStringPtr},
+		{Name: "ProductDescription", Off: unsafe.Offsetof(ReservedDBInstancesOffering{}.ProductDescription), Kind: api.KStringPtr},
+		{Name: "OfferingType", Off: unsafe.Offsetof(ReservedDBInstancesOffering{}.OfferingType), Kind: api.KStringPtr},
+		{Name: "MultiAZ", Off: unsafe.Offsetof(ReservedDBInstancesOffering{}.MultiAZ), Kind: api.KBoolPtr},
+		{Name: "RecurringCharges", Off: unsafe.Offsetof(ReservedDBInstancesOffering{}.RecurringCharges), Kind: api.KList, Type: 652},
+	}},
+	486: {Go: (*ReservedDBInstancesOfferingMessage)(nil), Fields: []api.Field{
+		{Name: "Marker", Off: unsafe.Offsetof(ReservedDBInstancesOfferingMessage{}.Marker), Kind: api.KStringPtr},
+		{Name: "ReservedDBInstancesOfferings", Off: unsafe.Offsetof(ReservedDBInstancesOfferingMessage{}.ReservedDBInstancesOfferings), Kind: api.KList, Type: 654},
+	}},
+	487: {Go: (*ReservedDBInstancesOfferingNotFoundFault)(nil)},
+	488: {Go: (*ResetDBClusterParameterGroupMessage)(nil), Fields: []api.Field{
+		{Name: "DBClusterParameterGroupName", Off: unsafe.Offsetof(ResetDBClusterParameterGroupMessage{}.DBClusterParameterGroupName), Kind: api.KStringPtr},
+		{Name: "ResetAllParameters", Off: unsafe.Offsetof(ResetDBClusterParameterGroupMessage{}.ResetAllParameters), Kind: api.KBoolPtr},
+		{Name: "Parameters", Off: unsafe.Offsetof(ResetDBClusterParameterGroupMessage{}.Parameters), Kind: api.KList, Type: 590},
+	}},
+	489: {Go: (*ResetDBParameterGroupMessage)(nil), Fields: []api.Field{
+		{Name: "DBParameterGroupName", Off: unsafe.Offsetof(ResetDBParameterGroupMessage{}.DBParameterGroupName), Kind: api.KStringPtr},
+		{Name: "ResetAllParameters", Off: unsafe.Offsetof(ResetDBParameterGroupMessage{}.ResetAllParameters), Kind: api.KBoolPtr},
+		{Name: "Parameters", Off: unsafe.Offsetof(ResetDBParameterGroupMessage{}.Parameters), Kind: api.KList, Type: 590},
+	}},
+	490: {Go: (*ResourceNotFoundFault)(nil)},
+	491: {Go: (*ResourcePendingMaintenanceActions)(nil), Fields: []api.Field{
+		{Name: "ResourceIdentifier", Off: unsafe.Offsetof(ResourcePendingMaintenanceActions{}.ResourceIdentifier), Kind: api.KStringPtr},
+		{Name: "PendingMaintenanceActionDetails", Off: unsafe.Offsetof(ResourcePendingMaintenanceActions{}.PendingMaintenanceActionDetails), Kind: api.KList, Type: 655},
+	}},
+	492: {Go: (*RestoreDBClusterFromS3Message)(nil), Fields: []api.Field{
+		{Name: "AvailabilityZones", Off: unsafe.Offsetof(RestoreDBClusterFromS3Message{}.AvailabilityZones), Kind: api.KList, Type: 576},
+		{Name: "BackupRetentionPeriod", Off: unsafe.Offsetof(RestoreDBClusterFromS3Message{}.BackupRetentionPeriod), Kind: api.KInt32Ptr},
+		{Name: "CharacterSetName", Off: unsafe.Offsetof(RestoreDBClusterFromS3Message{}.CharacterSetName), Kind: api.KStringPtr},
+		{Name: "DatabaseName", Off: unsafe.Offsetof(RestoreDBClusterFromS3Message{}.DatabaseName), Kind: api.KStringPtr},
+		{Name: "DBClusterIdentifier", Off: unsafe.Offsetof(RestoreDBClusterFromS3Message{}.DBClusterIdentifier), Kind: api.KStringPtr},
+		{Name: "DBClusterParameterGroupName", Off: unsafe.Offsetof(RestoreDBClusterFromS3Message{}.DBClusterParameterGroupName), Kind: api.KStringPtr},
+		{Name: "VpcSecurityGroupIds", Off: unsafe.Offsetof(RestoreDBClusterFromS3Message{}.VpcSecurityGroupIds), Kind: api.KList, Type: 576},
+		{Name: "DBSubnetGroupName", Off: unsafe.Offsetof(RestoreDBClusterFromS3Message{}.DBSubnetGroupName), Kind: api.KStringPtr},
+		{Name: "Engine", Off: unsafe.Offsetof(RestoreDBClusterFromS3Message{}.Engine), Kind: api.KStringPtr},
+		{Name: "EngineVersion", Off: unsafe.Offsetof(RestoreDBClusterFromS3Message{}.EngineVersion), Kind: api.KStringPtr},
+		{Name: "Port", Off: unsafe.Offsetof(RestoreDBClusterFromS3Message{}.Port), Kind: api.KInt32Ptr},
+		{Name: "MasterUsername", Off: unsafe.Offsetof(RestoreDBClusterFromS3Message{}.MasterUsername), Kind: api.KStringPtr},
+		{Name: "MasterUserPassword", Off: unsafe.Offsetof(RestoreDBClusterFromS3Message{}.MasterUserPassword), Kind: api.KStringPtr},
+		{Name: "OptionGroupName", Off: unsafe.Offsetof(RestoreDBClusterFromS3Message{}.OptionGroupName), Kind: api.KStringPtr},
+		{Name: "PreferredBackupWindow", Off: unsafe.Offsetof(RestoreDBClusterFromS3Message{}.PreferredBackupWindow), Kind: api.KStringPtr},
+		{Name: "PreferredMaintenanceWindow", Off: unsafe.Offsetof(RestoreDBClusterFromS3Message{}.PreferredMaintenanceWindow), Kind: api.KStringPtr},
+		{Name: "Tags", Off: unsafe.Offsetof(RestoreDBClusterFromS3Message{}.Tags), Kind: api.KList, Type: 572},
+		{Name: "StorageEncrypted", Off: unsafe.Offsetof(RestoreDBClusterFromS3Message{}.StorageEncrypted), Kind: api.KBoolPtr},
+		{Name: "KmsKeyId", Off: unsafe.Offsetof(RestoreDBClusterFromS3Message{}.KmsKeyId), Kind: api.KStringPtr},
+		{Name: "EnableIAMDatabaseAuthentication", Off: unsafe.Offsetof(RestoreDBClusterFromS3Message{}.EnableIAMDatabaseAuthentication), Kind: api.KBoolPtr},
+		{Name: "SourceEngine", Off: unsafe.Offsetof(RestoreDBClusterFromS3Message{}.SourceEngine), Kind: api.KStringPtr},
+		{Name: "SourceEngineVersion", Off: unsafe.Offsetof(RestoreDBClusterFromS3Message{}.SourceEngineVersion), Kind: api.KStringPtr},
+		{Name: "S3BucketName", Off: unsafe.Offsetof(RestoreDBClusterFromS3Message{}.S3BucketName), Kind: api.KStringPtr},
+		{Name: "S3Prefix", Off: unsafe.Offsetof(RestoreDBClusterFromS3Message{}.S3Prefix), Kind: api.KStringPtr},
+		{Name: "S3IngestionRoleArn", Off: unsafe.Offsetof(RestoreDBClusterFromS3Message{}.S3IngestionRoleArn), Kind: api.KStringPtr},
+		{Name: "BacktrackWindow", Off: unsafe.Offsetof(RestoreDBClusterFromS3Message{}.BacktrackWindow), Kind: api.KInt64Ptr},
+		{Name: "EnableCloudwatchLogsExports", Off: unsafe.Offsetof(RestoreDBClusterFromS3Message{}.EnableCloudwatchLogsExports), Kind: api.KList, Type: 576},
+		{Name: "DeletionProtection", Off: unsafe.Offsetof(RestoreDBClusterFromS3Message{}.DeletionProtection), Kind: api.KBoolPtr},
+		{Name: "CopyTagsToSnapshot", Off: unsafe.Offsetof(RestoreDBClusterFromS3Message{}.CopyTagsToSnapshot), Kind: api.KBoolPtr},
+		{Name: "Domain", Off: unsafe.Offsetof(RestoreDBClusterFromS3Message{}.Domain), Kind: api.KStringPtr},
+		{Name: "DomainIAMRoleName", Off: unsafe.Offsetof(RestoreDBClusterFromS3Message{}.DomainIAMRoleName), Kind: api.KStringPtr},
+		{Name: "ServerlessV2ScalingConfiguration", Off: unsafe.Offsetof(RestoreDBClusterFromS3Message{}.ServerlessV2ScalingConfiguration), Kind: api.KStructPtr, Type: 513},
+		{Name: "NetworkType", Off: unsafe.Offsetof(RestoreDBClusterFromS3Message{}.NetworkType), Kind: api.KStringPtr},
+		{Name: "ManageMasterUserPassword", Off: unsafe.Offsetof(RestoreDBClusterFromS3Message{}.ManageMasterUserPassword), Kind: api.KBoolPtr},
+		{Name: "MasterUserSecretKmsKeyId", Off: unsafe.Offsetof(RestoreDBClusterFromS3Message{}.MasterUserSecretKmsKeyId), Kind: api.KStringPtr},
+		{Name: "StorageType", Off: unsafe.Offsetof(RestoreDBClusterFromS3Message{}.StorageType), Kind: api.KStringPtr},
+		{Name: "EngineLifecycleSupport", Off: unsafe.Offsetof(RestoreDBClusterFromS3Message{}.EngineLifecycleSupport), Kind: api.KStringPtr},
+	}},
+	493: {Go: (*RestoreDBClusterFromS3Result)(nil), Fields: []api.Field{
+		{Name: "DBCluster", Off: unsafe.Offsetof(RestoreDBClusterFromS3Result{}.DBCluster), Kind: api.KStructPtr, Type: 88},
+	}},
+	494: {Go: (*RestoreDBClusterFromSnapshotMessage)(nil), Fields: []api.Field{
+		{Name: "AvailabilityZones", Off: unsafe.Offsetof(RestoreDBClusterFromSnapshotMessage{}.AvailabilityZones), Kind: api.KList, Type: 576},
+		{Name: "DBClusterIdentifier", Off: unsafe.Offsetof(RestoreDBClusterFromSnapshotMessage{}.DBClusterIdentifier), Kind: api.KStringPtr},
+		{Name: "SnapshotIdentifier", Off: unsafe.Offsetof(RestoreDBClusterFromSnapshotMessage{}.SnapshotIdentifier), Kind: api.KStringPtr},
+		{Name: "Engine", Off: unsafe.Offsetof(RestoreDBClusterFromSnapshotMessage{}.Engine), Kind: api.KStringPtr},
+		{Name: "EngineVersion", Off: unsafe.Offsetof(RestoreDBClusterFromSnapshotMessage{}.EngineVersion), Kind: api.KStringPtr},
+		{Name: "Port", Off: unsafe.Offsetof(RestoreDBClusterFromSnapshotMessage{}.Port), Kind: api.KInt32Ptr},
+		{Name: "DBSubnetGroupName", Off: unsafe.Offsetof(RestoreDBClusterFromSnapshotMessage{}.DBSubnetGroupName), Kind: api.KStringPtr},
+		{Name: "DatabaseName", Off: unsafe.Offsetof(RestoreDBClusterFromSnapshotMessage{}.DatabaseName), Kind: api.KStringPtr},
+		{Name: "OptionGroupName", Off: unsafe.Offsetof(RestoreDBClusterFromSnapshotMessage{}.OptionGroupName), Kind: api.KStringPtr},
+		{Name: "VpcSecurityGroupIds", Off: unsafe.Offsetof(RestoreDBClusterFromSnapshotMessage{}.VpcSecurityGroupIds), Kind: api.KList, Type: 576},
+		{Name: "Tags", Off: unsafe.Offsetof(RestoreDBClusterFromSnapshotMessage{}.Tags), Kind: api.KList, Type: 572},
+		{Name: "KmsKeyId", Off: unsafe.Offsetof(RestoreDBClusterFromSnapshotMessage{}.KmsKeyId), Kind: api.KStringPtr},
+		{Name: "EnableIAMDatabaseAuthentication", Off: unsafe.Offsetof(RestoreDBClusterFromSnapshotMessage{}.EnableIAMDatabaseAuthentication), Kind: api.KBoolPtr},
+		{Name: "BacktrackWindow", Off: unsafe.Offsetof(RestoreDBClusterFromSnapshotMessage{}.BacktrackWindow), Kind: api.KInt64Ptr},
+		{Name: "EnableCloudwatchLogsExports", Off: unsafe.Offsetof(RestoreDBClusterFromSnapshotMessage{}.EnableCloudwatchLogsExports), Kind: api.KList, Type: 576},
+		{Name: "EngineMode", Off: unsafe.Offsetof(RestoreDBClusterFromSnapshotMessage{}.EngineMode), Kind: api.KStringPtr},
+		{Name: "ScalingConfiguration", Off: unsafe.Offsetof(RestoreDBClusterFromSnapshotMessage{}.ScalingConfiguration), Kind: api.KStructPtr, Type: 511},
+		{Name: "DBClusterParameterGroupName", Off: unsafe.Offsetof(RestoreDBClusterFromSnapshotMessage{}.DBClusterParameterGroupName), Kind: api.KStringPtr},
+		{Name: "DeletionProtection", Off: unsafe.Offsetof(RestoreDBClusterFromSnapshotMessage{}.DeletionProtection), Kind: api.KBoolPtr},
+		{Name: "CopyTagsToSnapshot", Off: unsafe.Offsetof(RestoreDBClusterFromSnapshotMessage{}.CopyTagsToSnapshot), Kind: api.KBoolPtr},
+		{Name: "Domain", Off: unsafe.Offsetof(RestoreDBClusterFromSnapshotMessage{}.Domain), Kind: api.KStringPtr},
+		{Name: "DomainIAMRoleName", Off: unsafe.Offsetof(RestoreDBClusterFromSnapshotMessage{}.DomainIAMRoleName), Kind: api.KStringPtr},
+		{Name: "DBClusterInstanceClass", Off: unsafe.Offsetof(RestoreDBClusterFromSnapshotMessage{}.DBClusterInstanceClass), Kind: api.KStringPtr},
+		{Name: "StorageType", Off: unsafe.Offsetof(RestoreDBClusterFromSnapshotMessage{}.StorageType), Kind: api.KStringPtr},
+		{Name: "Iops", Off: unsafe.Offsetof(RestoreDBClusterFromSnapshotMessage{}.Iops), Kind: api.KInt32Ptr},
+		{Name: "PubliclyAccessible", Off: unsafe.Offsetof(RestoreDBClusterFromSnapshotMessage{}.PubliclyAccessible), Kind: api.KBoolPtr},
+		{Name: "ServerlessV2ScalingConfiguration", Off: unsafe.Offsetof(RestoreDBClusterFromSnapshotMessage{}.ServerlessV2ScalingConfiguration), Kind: api.KStructPtr, Type: 513},
+		{Name: "NetworkType", Off: unsafe.Offsetof(RestoreDBClusterFromSnapshotMessage{}.NetworkType), Kind: api.KStringPtr},
+		{Name: "RdsCustomClusterConfiguration", Off: unsafe.Offsetof(RestoreDBClusterFromSnapshotMessage{}.RdsCustomClusterConfiguration), Kind: api.KStructPtr, Type: 457},
+		{Name: "EngineLifecycleSupport", Off: unsafe.Offsetof(RestoreDBClusterFromSnapshotMessage{}.EngineLifecycleSupport), Kind: api.KStringPtr},
+	}},
+	495: {Go: (*RestoreDBClusterFromSnapshotResult)(nil), Fields: []api.Field{
+		{Name: "DBCluster", Off: unsafe.Offsetof(RestoreDBClusterFromSnapshotResult{}.DBCluster), Kind: api.KStructPtr, Type: 88},
+	}},
+	496: {Go: (*RestoreDBClusterToPointInTimeMessage)(nil), Fields: []api.Field{
+		{Name: "DBClusterIdentifier", Off: unsafe.Offsetof(RestoreDBClusterToPointInTimeMessage{}.DBClusterIdentifier), Kind: api.KStringPtr},
+		{Name: "RestoreType", Off: unsafe.Offsetof(RestoreDBClusterToPointInTimeMessage{}.RestoreType), Kind: api.KStringPtr},
+		{Name: "SourceDBClusterIdentifier", Off: unsafe.Offsetof(RestoreDBClusterToPointInTimeMessage{}.SourceDBClusterIdentifier), Kind: api.KStringPtr},
+		{Name: "RestoreToTime", Off: unsafe.Offsetof(RestoreDBClusterToPointInTimeMessage{}.RestoreToTime), Kind: api.KTimePtr},
+		{Name: "UseLatestRestorableTime", Off: unsafe.Offsetof(RestoreDBClusterToPointInTimeMessage{}.UseLatestRestorableTime), Kind: api.KBoolPtr},
+		{Name: "Port", Off: unsafe.Offsetof(RestoreDBClusterToPointInTimeMessage{}.Port), Kind: api.KInt32Ptr},
+		{Name: "DBSubnetGroupName", Off: unsafe.Offsetof(RestoreDBClusterToPointInTimeMessage{}.DBSubnetGroupName), Kind: api.KStringPtr},
+		{Name: "OptionGroupName", Off: unsafe.Offsetof(RestoreDBClusterToPointInTimeMessage{}.OptionGroupName), Kind: api.KStringPtr},
+		{Name: "VpcSecurityGroupIds", Off: unsafe.Offsetof(RestoreDBClusterToPointInTimeMessage{}.VpcSecurityGroupIds), Kind: api.KList, Type: 576},
+		{Name: "Tags", Off: unsafe.Offsetof(RestoreDBClusterToPointInTimeMessage{}.Tags), Kind: api.KList, Type: 572},
+		{Name: "KmsKeyId", Off: unsafe.Offsetof(RestoreDBClusterToPointInTimeMessage{}.KmsKeyId), Kind: api.KStringPtr},
+		{Name: "EnableIAMDatabaseAuthentication", Off: unsafe.Offsetof(RestoreDBClusterToPointInTimeMessage{}.EnableIAMDatabaseAuthentication), Kind: api.KBoolPtr},
+		{Name: "BacktrackWindow", Off: unsafe.Offsetof(RestoreDBClusterToPointInTimeMessage{}.BacktrackWindow), Kind: api.KInt64Ptr},
+		{Name: "EnableCloudwatchLogsExports", Off: unsafe.Offsetof(RestoreDBClusterToPointInTimeMessage{}.EnableCloudwatchLogsExports), Kind: api.KList, Type: 576},
+		{Name: "DBClusterParameterGroupName", Off: unsafe.Offsetof(RestoreDBClusterToPointInTimeMessage{}.DBClusterParameterGroupName), Kind: api.KStringPtr},
+		{Name: "DeletionProtection", Off: unsafe.Offsetof(RestoreDBClusterToPointInTimeMessage{}.DeletionProtection), Kind: api.KBoolPtr},
+		{Name: "CopyTagsToSnapshot", Off: unsafe.Offsetof(RestoreDBClusterToPointInTimeMessage{}.CopyTagsToSnapshot), Kind: api.KBoolPtr},
+		{Name: "Domain", Off: unsafe.Offsetof(RestoreDBClusterToPointInTimeMessage{}.Domain), Kind: api.KStringPtr},
+		{Name: "DomainIAMRoleName", Off: unsafe.Offsetof(RestoreDBClusterToPointInTimeMessage{}.DomainIAMRoleName), Kind: api.KStringPtr},
+		{Name: "ScalingConfiguration", Off: unsafe.Offsetof(RestoreDBClusterToPointInTimeMessage{}.ScalingConfiguration), Kind: api.KStructPtr, Type: 511},
+		{Name: "EngineMode", Off: unsafe.Offsetof(RestoreDBClusterToPointInTimeMessage{}.EngineMode), Kind: api.KStringPtr},
+		{Name: "DBClusterInstanceClass", Off: unsafe.Offsetof(RestoreDBClusterToPointInTimeMessage{}.DBClusterInstanceClass), Kind: api.KStringPtr},
+		{Name: "StorageType", Off: unsafe.Offsetof(RestoreDBClusterToPointInTimeMessage{}.StorageType), Kind: api.KStringPtr},
+		{Name: "PubliclyAccessible", Off: unsafe.Offsetof(RestoreDBClusterToPointInTimeMessage{}.PubliclyAccessible), Kind: api.KBoolPtr},
+		{Name: "Iops", Off: unsafe.Offsetof(RestoreDBClusterToPointInTimeMessage{}.Iops), Kind: api.KInt32Ptr},
+		{Name: "ServerlessV2ScalingConfiguration", Off: unsafe.Offsetof(RestoreDBClusterToPointInTimeMessage{}.ServerlessV2ScalingConfiguration), Kind: api.KStructPtr, Type: 513},
+		{Name: "NetworkType", Off: unsafe.Offsetof(RestoreDBClusterToPointInTimeMessage{}.NetworkType), Kind: api.KStringPtr},
+		{Name: "SourceDbClusterResourceId", Off: unsafe.Offsetof(RestoreDBClusterToPointInTimeMessage{}.SourceDbClusterResourceId), Kind: api.KStringPtr},
+		{Name: "RdsCustomClusterConfiguration", Off: unsafe.Offsetof(RestoreDBClusterToPointInTimeMessage{}.RdsCustomClusterConfiguration), Kind: api.KStructPtr, Type: 457},
+		{Name: "EngineLifecycleSupport", Off: unsafe.Offsetof(RestoreDBClusterToPointInTimeMessage{}.EngineLifecycleSupport), Kind: api.KStringPtr},
+	}},
+	497: {Go: (*RestoreDBClusterToPointInTimeResult)(nil), Fields: []api.Field{
+		{Name: "DBCluster", Off: unsafe.Offsetof(RestoreDBClusterToPointInTimeResult{}.DBCluster), Kind: api.KStructPtr, Type: 88},
+	}},
+	498: {Go: (*RestoreDBInstanceFromDBSnapshotMessage)(nil), Fields: []api.Field{
+		{Name: "DBInstanceIdentifier", Off: unsafe.Offsetof(RestoreDBInstanceFromDBSnapshotMessage{}.DBInstanceIdentifier), Kind: api.KStringPtr},
+		{Name: "DBSnapshotIdentifier", Off: unsafe.Offsetof(RestoreDBInstanceFromDBSnapshotMessage{}.DBSnapshotIdentifier), Kind: api.KStringPtr},
+		{Name: "DBInstanceClass", Off: unsafe.Offsetof(RestoreDBInstanceFromDBSnapshotMessage{}.DBInstanceClass), Kind: api.KStringPtr},
+		{Name: "Port", Off: unsafe.Offsetof(RestoreDBInstanceFromDBSnapshotMessage{}.Port), Kind: api.KInt32Ptr},
+		{Name: "AvailabilityZone", Off: unsafe.Offsetof(RestoreDBInstanceFromDBSnapshotMessage{}.AvailabilityZone), Kind: api.KStringPtr},
+		{Name: "DBSubnetGroupName", Off: unsafe.Offsetof(RestoreDBInstanceFromDBSnapshotMessage{}.DBSubnetGroupName), Kind: api.KStringPtr},
+		{Name: "MultiAZ", Off: unsafe.Offsetof(RestoreDBInstanceFromDBSnapshotMessage{}.MultiAZ), Kind: api.KBoolPtr},
+		{Name: "PubliclyAccessible", Off: unsafe.Offsetof(RestoreDBInstanceFromDBSnapshotMessage{}.PubliclyAccessible), Kind: api.KBoolPtr},
+		{Name: "AutoMinorVersionUpgrade", Off: unsafe.Offsetof(RestoreDBInstanceFromDBSnapshotMessage{}.AutoMinorVersionUpgrade), Kind: api.KBoolPtr},
+		{Name: "LicenseModel", Off: unsafe.Offsetof(RestoreDBInstanceFromDBSnapshotMessage{}.LicenseModel), Kind: api.KStringPtr},
+		{Name: "DBName", Off: unsafe.Offsetof(RestoreDBInstanceFromDBSnapshotMessage{}.DBName), Kind: api.KStringPtr},
+		{Name: "Engine", Off: unsafe.Offsetof(RestoreDBInstanceFromDBSnapshotMessage{}.Engine), Kind: api.KStringPtr},
+		{Name: "Iops", Off: unsafe.Offsetof(RestoreDBInstanceFromDBSnapshotMessage{}.Iops), Kind: api.KInt32Ptr},
+		{Name: "OptionGroupName", Off: unsafe.Offsetof(RestoreDBInstanceFromDBSnapshotMessage{}.OptionGroupName), Kind: api.KStringPtr},
+		{Name: "Tags", Off: unsafe.Offsetof(RestoreDBInstanceFromDBSnapshotMessage{}.Tags), Kind: api.KList, Type: 572},
+		{Name: "StorageType", Off: unsafe.Offsetof(RestoreDBInstanceFromDBSnapshotMessage{}.StorageType), Kind: api.KStringPtr},
+		{Name: "TdeCredentialArn", Off: unsafe.Offsetof(RestoreDBInstanceFromDBSnapshotMessage{}.TdeCredentialArn), Kind: api.KStringPtr},
+		{Name: "TdeCredentialPassword", Off: unsafe.Offsetof(RestoreDBInstanceFromDBSnapshotMessage{}.TdeCredentialPassword), Kind: api.KStringPtr},
+		{Name: "VpcSecurityGroupIds", Off: unsafe.Offsetof(RestoreDBInstanceFromDBSnapshotMessage{}.VpcSecurityGroupIds), Kind: api.KList, Type: 576},
+		{Name: "Domain", Off: unsafe.Offsetof(RestoreDBInstanceFromDBSnapshotMessage{}.Domain), Kind: api.KStringPtr},
+		{Name: "DomainFqdn", Off: unsafe.Offsetof(RestoreDBInstanceFromDBSnapshotMessage{}.DomainFqdn), Kind: api.KStringPtr},
+		{Name: "DomainOu", Off: unsafe.Offsetof(RestoreDBInstanceFromDBSnapshotMessage{}.DomainOu), Kind: api.KStringPtr},
+		{Name: "DomainAuthSecretArn", Off: unsafe.Offsetof(RestoreDBInstanceFromDBSnapshotMessage{}.DomainAuthSecretArn), Kind: api.KStringPtr},
+		{Name: "DomainDnsIps", Off: unsafe.Offsetof(RestoreDBInstanceFromDBSnapshotMessage{}.DomainDnsIps), Kind: api.KList, Type: 576},
+		{Name: "CopyTagsToSnapshot", Off: unsafe.Offsetof(RestoreDBInstanceFromDBSnapshotMessage{}.CopyTagsToSnapshot), Kind: api.KBoolPtr},
+		{Name: "DomainIAMRoleName", Off: unsafe.Offsetof(RestoreDBInstanceFromDBSnapshotMessage{}.DomainIAMRoleName), Kind: api.KStringPtr},
+		{Name: "EnableIAMDatabaseAuthentication", Off: unsafe.Offsetof(RestoreDBInstanceFromDBSnapshotMessage{}.EnableIAMDatabaseAuthentication), Kind: api.KBoolPtr},
+		{Name: "EnableCloudwatchLogsExports", Off: unsafe.Offsetof(RestoreDBInstanceFromDBSnapshotMessage{}.EnableCloudwatchLogsExports), Kind: api.KList, Type: 576},
+		{Name: "ProcessorFeatures", Off: unsafe.Offsetof(RestoreDBInstanceFromDBSnapshotMessage{}.ProcessorFeatures), Kind: api.KList, Type: 577},
+		{Name: "UseDefaultProcessorFeatures", Off: unsafe.Offsetof(RestoreDBInstanceFromDBSnapshotMessage{}.UseDefaultProcessorFeatures), Kind: api.KBoolPtr},
+		{Name: "DBParameterGroupName", Off: unsafe.Offsetof(RestoreDBInstanceFromDBSnapshotMessage{}.DBParameterGroupName), Kind: api.KStringPtr},
+		{Name: "DeletionProtection", Off: unsafe.Offsetof(RestoreDBInstanceFromDBSnapshotMessage{}.DeletionProtection), Kind: api.KBoolPtr},
+		{Name: "EnableCustomerOwnedIp", Off: unsafe.Offsetof(RestoreDBInstanceFromDBSnapshotMessage{}.EnableCustomerOwnedIp), Kind: api.KBoolPtr},
+		{Name: "CustomIamInstanceProfile", Off: unsafe.Offsetof(RestoreDBInstanceFromDBSnapshotMessage{}.CustomIamInstanceProfile), Kind: api.KStringPtr},
+		{Name: "BackupTarget", Off: unsafe.Offsetof(RestoreDBInstanceFromDBSnapshotMessage{}.BackupTarget), Kind: api.KStringPtr},
+		{Name: "NetworkType", Off: unsafe.Offsetof(RestoreDBInstanceFromDBSnapshotMessage{}.NetworkType), Kind: api.KStringPtr},
+		{Name: "StorageThroughput", Off: unsafe.Offsetof(RestoreDBInstanceFromDBSnapshotMessage{}.StorageThroughput), Kind: api.KInt32Ptr},
+		{Name: "DBClusterSnapshotIdentifier", Off: unsafe.Offsetof(RestoreDBInstanceFromDBSnapshotMessage{}.DBClusterSnapshotIdentifier), Kind: api.KStringPtr},
+		{Name: "AllocatedStorage", Off: unsafe.Offsetof(RestoreDBInstanceFromDBSnapshotMessage{}.AllocatedStorage), Kind: api.KInt32Ptr},
+		{Name: "DedicatedLogVolume", Off: unsafe.Offsetof(RestoreDBInstanceFromDBSnapshotMessage{}.DedicatedLogVolume), Kind: api.KBoolPtr},
+		{Name: "CACertificateIdentifier", Off: unsafe.Offsetof(RestoreDBInstanceFromDBSnapshotMessage{}.CACertificateIdentifier), Kind: api.KStringPtr},
+		{Name: "EngineLifecycleSupport", Off: unsafe.Offsetof(RestoreDBInstanceFromDBSnapshotMessage{}.EngineLifecycleSupport), Kind: api.KStringPtr},
+	}},
+	499: {Go: (*RestoreDBInstanceFromDBSnapshotResult)(nil), Fields: []api.Field{
+		{Name: "DBInstance", Off: unsafe.Offsetof(RestoreDBInstanceFromDBSnapshotResult{}.DBInstance), Kind: api.KStructPtr, Type: 126},
+	}},
+	500: {Go: (*RestoreDBInstanceFromS3Message)(nil), Fields: []api.Field{
+		{Name: "DBName", Off: unsafe.Offsetof(RestoreDBInstanceFromS3Message{}.DBName), Kind: api.KStringPtr},
+		{Name: "DBInstanceIdentifier", Off: unsafe.Offsetof(RestoreDBInstanceFromS3Message{}.DBInstanceIdentifier), Kind: api.KStringPtr},
+		{Name: "AllocatedStorage", Off: unsafe.Offsetof(RestoreDBInstanceFromS3Message{}.AllocatedStorage), Kind: api.KInt32Ptr},
+		{Name: "DBInstanceClass", Off: unsafe.Offsetof(RestoreDBInstanceFromS3Message{}.DBInstanceClass), Kind: api.KStringPtr},
+		{Name: "Engine", Off: unsafe.Offsetof(RestoreDBInstanceFromS3Message{}.Engine), Kind: api.KStringPtr},
+		{Name: "MasterUsername", Off: unsafe.Offsetof(RestoreDBInstanceFromS3Message{}.MasterUsername), Kind: api.KStringPtr},
+		{Name: "MasterUserPassword", Off: unsafe.Offsetof(RestoreDBInstanceFromS3Message{}.MasterUserPassword), Kind: api.KStringPtr},
+		{Name: "DBSecurityGroups", Off: unsafe.Offsetof(RestoreDBInstanceFromS3Message{}.DBSecurityGroups), Kind: api.KList, Type: 576},
+		{Name: "VpcSecurityGroupIds", Off: unsafe.Offsetof(RestoreDBInstanceFromS3Message{}.VpcSecurityGroupIds), Kind: api.KList, Type: 576},
+		{Name: "AvailabilityZone", Off: unsafe.Offsetof(RestoreDBInstanceFromS3Message{}.AvailabilityZone), Kind: api.KStringPtr},
+		{Name: "DBSubnetGroupName", Off: unsafe.Offsetof(RestoreDBInstanceFromS3Message{}.DBSubnetGroupName), Kind: api.KStringPtr},
+		{Name: "PreferredMaintenanceWindow", Off: unsafe.Offsetof(RestoreDBInstanceFromS3Message{}.PreferredMaintenanceWindow), Kind: api.KStringPtr},
+		{Name: "DBParameterGroupName", Off: unsafe.Offsetof(RestoreDBInstanceFromS3Message{}.DBParameterGroupName), Kind: api.KStringPtr},
+		{Name: "BackupRetentionPeriod", Off: unsafe.Offsetof(RestoreDBInstanceFromS3Message{}.BackupRetentionPeriod), Kind: api.KInt32Ptr},
+		{Name: "PreferredBackupWindow", Off: unsafe.Offsetof(RestoreDBInstanceFromS3Message{}.PreferredBackupWindow), Kind: api.KStringPtr},
+		{Name: "Port", Off: unsafe.Offsetof(RestoreDBInstanceFromS3Message{}.Port), Kind: api.KInt32Ptr},
+		{Name: "MultiAZ", Off: unsafe.Offsetof(RestoreDBInstanceFromS3Message{}.MultiAZ), Kind: api.KBoolPtr},
+		{Name: "EngineVersion", Off: unsafe.Offsetof(RestoreDBInstanceFromS3Message{}.EngineVersion), Kind: api.KStringPtr},
+		{Name: "AutoMinorVersionUpgrade", Off: unsafe.Offsetof(RestoreDBInstanceFromS3Message{}.AutoMinorVersionUpgrade), Kind: api.KBoolPtr},
+		{Name: "LicenseModel", Off: unsafe.Offsetof(RestoreDBInstanceFromS3Message{}.LicenseModel), Kind: api.KStringPtr},
+		{Name: "Iops", Off: unsafe.Offsetof(RestoreDBInstanceFromS3Message{}.Iops), Kind: api.KInt32Ptr},
+		{Name: "OptionGroupName", Off: unsafe.Offsetof(RestoreDBInstanceFromS3Message{}.OptionGroupName), Kind: api.KStringPtr},
+		{Name: "PubliclyAccessible", Off: unsafe.Offsetof(RestoreDBInstanceFromS3Message{}.PubliclyAccessible), Kind: api.KBoolPtr},
+		{Name: "Tags", Off: unsafe.Offsetof(RestoreDBInstanceFromS3Message{}.Tags), Kind: api.KList, Type: 572},
+		{Name: "StorageType", Off: unsafe.Offsetof(RestoreDBInstanceFromS3Message{}.StorageType), Kind: api.KStringPtr},
+		{Name: "StorageEncrypted", Off: unsafe.Offsetof(RestoreDBInstanceFromS3Message{}.StorageEncrypted), Kind: api.KBoolPtr},
+		{Name: "KmsKeyId", Off: unsafe.Offsetof(RestoreDBInstanceFromS3Message{}.KmsKeyId), Kind: api.KStringPtr},
+		{Name: "CopyTagsToSnapshot", Off: unsafe.Offsetof(RestoreDBInstanceFromS3Message{}.CopyTagsToSnapshot), Kind: api.KBoolPtr},
+		{Name: "MonitoringInterval", Off: unsafe.Offsetof(RestoreDBInstanceFromS3Message{}.MonitoringInterval), Kind: api.KInt32Ptr},
+		{Name: "MonitoringRoleArn", Off: unsafe.Offsetof(RestoreDBInstanceFromS3Message{}.MonitoringRoleArn), Kind: api.KStringPtr},
+		{Name: "EnableIAMDatabaseAuthentication", Off: unsafe.Offsetof(RestoreDBInstanceFromS3Message{}.EnableIAMDatabaseAuthentication), Kind: api.KBoolPtr},
+		{Name: "SourceEngine", Off: unsafe.Offsetof(RestoreDBInstanceFromS3Message{}.SourceEngine), Kind: api.KStringPtr},
+		{Name: "SourceEngineVersion", Off: unsafe.Offsetof(RestoreDBInstanceFromS3Message{}.SourceEngineVersion), Kind: api.KStringPtr},
+		{Name: "S3BucketName", Off: unsafe.Offsetof(RestoreDBInstanceFromS3Message{}.S3BucketName), Kind: api.KStringPtr},
+		{Name: "S3Prefix", Off: unsafe.Offsetof(RestoreDBInstanceFromS3Message{}.S3Prefix), Kind: api.KStringPtr},
+		{Name: "S3IngestionRoleArn", Off: unsafe.Offsetof(RestoreDBInstanceFromS3Message{}.S3IngestionRoleArn), Kind: api.KStringPtr},
+		{Name: "EnablePerformanceInsights", Off: unsafe.Offsetof(RestoreDBInstanceFromS3Message{}.EnablePerformanceInsights), Kind: api.KBoolPtr},
+		{Name: "PerformanceInsightsKMSKeyId", Off: unsafe.Offsetof(RestoreDBInstanceFromS3Message{}.PerformanceInsightsKMSKeyId), Kind: api.KStringPtr},
+		{Name: "PerformanceInsightsRetentionPeriod", Off: unsafe.Offsetof(RestoreDBInstanceFromS3Message{}.PerformanceInsightsRetentionPeriod), Kind: api.KInt32Ptr},
+		{Name: "EnableCloudwatchLogsExports", Off: unsafe.Offsetof(RestoreDBInstanceFromS3Message{}.EnableCloudwatchLogsExports), Kind: api.KList, Type: 576},
+		{Name: "ProcessorFeatures", Off: unsafe.Offsetof(RestoreDBInstanceFromS3Message{}.ProcessorFeatures), Kind: api.KList, Type: 577},
+		{Name: "UseDefaultProcessorFeatures", Off: unsafe.Offsetof(RestoreDBInstanceFromS3Message{}.UseDefaultProcessorFeatures), Kind: api.KBoolPtr},
+		{Name: "DeletionProtection", Off: unsafe.Offsetof(RestoreDBInstanceFromS3Message{}.DeletionProtection), Kind: api.KBoolPtr},
+		{Name: "MaxAllocatedStorage", Off: unsafe.Offsetof(RestoreDBInstanceFromS3Message{}.MaxAllocatedStorage), Kind: api.KInt32Ptr},
+		{Name: "NetworkType", Off: unsafe.Offsetof(RestoreDBInstanceFromS3Message{}.NetworkType), Kind: api.KStringPtr},
+		{Name: "StorageThroughput", Off: unsafe.Offsetof(RestoreDBInstanceFromS3Message{}.StorageThroughput), Kind: api.KInt32Ptr},
+		{Name: "ManageMasterUserPassword", Off: unsafe.Offsetof(RestoreDBInstanceFromS3Message{}.ManageMasterUserPassword), Kind: api.KBoolPtr},
+		{Name: "MasterUserSecretKmsKeyId", Off: unsafe.Offsetof(RestoreDBInstanceFromS3Message{}.MasterUserSecretKmsKeyId), Kind: api.KStringPtr},
+		{Name: "DedicatedLogVolume", Off: unsafe.Offsetof(RestoreDBInstanceFromS3Message{}.DedicatedLogVolume), Kind: api.KBoolPtr},
+		{Name: "CACertificateIdentifier", Off: unsafe.Offsetof(RestoreDBInstanceFromS3Message{}.CACertificateIdentifier), Kind: api.KStringPtr},
+		{Name: "EngineLifecycleSupport", Off: unsafe.Offsetof(RestoreDBInstanceFromS3Message{}.EngineLifecycleSupport), Kind: api.KStringPtr},
+	}},
+	501: {Go: (*RestoreDBInstanceFromS3Result)(nil), Fields: []api.Field{
+		{Name: "DBInstance", Off: unsafe.Offsetof(RestoreDBInstanceFromS3Result{}.DBInstance), Kind: api.KStructPtr, Type: 126},
+	}},
+	502: {Go: (*RestoreDBInstanceToPointInTimeMessage)(nil), Fields: []api.Field{
+		{Name: "SourceDBInstanceIdentifier", Off: unsafe.Offsetof(RestoreDBInstanceToPointInTimeMessage{}.SourceDBInstanceIdentifier), Kind: api.KStringPtr},
+		{Name: "TargetDBInstanceIdentifier", Off: unsafe.Offsetof(RestoreDBInstanceToPointInTimeMessage{}.TargetDBInstanceIdentifier), Kind: api.KStringPtr},
+		{Name: "RestoreTime", Off: unsafe.Offsetof(RestoreDBInstanceToPointInTimeMessage{}.RestoreTime), Kind: api.KTimePtr},
+		{Name: "UseLatestRestorableTime", Off: unsafe.Offsetof(RestoreDBInstanceToPointInTimeMessage{}.UseLatestRestorableTime), Kind: api.KBoolPtr},
+		{Name: "DBInstanceClass", Off: unsafe.Offsetof(RestoreDBInstanceToPointInTimeMessage{}.DBInstanceClass), Kind: api.KStringPtr},
+		{Name: "Port", Off: unsafe.Offsetof(RestoreDBInstanceToPointInTimeMessage{}.Port), Kind: api.KInt32Ptr},
+		{Name: "AvailabilityZone", Off: unsafe.Offsetof(RestoreDBInstanceToPointInTimeMessage{}.AvailabilityZone), Kind: api.KStringPtr},
+		{Name: "DBSubnetGroupName", Off: unsafe.Offsetof(RestoreDBInstanceToPointInTimeMessage{}.DBSubnetGroupName), Kind: api.KStringPtr},
+		{Name: "MultiAZ", Off: unsafe.Offsetof(RestoreDBInstanceToPointInTimeMessage{}.MultiAZ), Kind: api.KBoolPtr},
+		{Name: "PubliclyAccessible", Off: unsafe.Offsetof(RestoreDBInstanceToPointInTimeMessage{}.PubliclyAccessible), Kind: api.KBoolPtr},
+		{Name: "AutoMinorVersionUpgrade", Off: unsafe.Offsetof(RestoreDBInstanceToPointInTimeMessage{}.AutoMinorVersionUpgrade), Kind: api.KBoolPtr},
+		{Name: "LicenseModel", Off: unsafe.Offsetof(RestoreDBInstanceToPointInTimeMessage{}.LicenseModel), Kind: api.KStringPtr},
+		{Name: "DBName", Off: unsafe.Offsetof(RestoreDBInstanceToPointInTimeMessage{}.DBName), Kind: api.KStringPtr},
+		{Name: "Engine", Off: unsafe.Offsetof(RestoreDBInstanceToPointInTimeMessage{}.Engine), Kind: api.KStringPtr},
+		{Name: "Iops", Off: unsafe.Offsetof(RestoreDBInstanceToPointInTimeMessage{}.Iops), Kind: api.KInt32Ptr},
+		{Name: "OptionGroupName", Off: unsafe.Offsetof(RestoreDBInstanceToPointInTimeMessage{}.OptionGroupName), Kind: api.KStringPtr},
+		{Name: "CopyTagsToSnapshot", Off: unsafe.Offsetof(RestoreDBInstanceToPointInTimeMessage{}.CopyTagsToSnapshot), Kind: api.KBoolPtr},
+		{Name: "Tags", Off: unsafe.Offsetof(RestoreDBInstanceToPointInTimeMessage{}.Tags), Kind: api.KList, Type: 572},
+		{Name: "StorageType", Off: unsafe.Offsetof(RestoreDBInstanceToPointInTimeMessage{}.StorageType), Kind: api.KStringPtr},
+		{Name: "TdeCredentialArn", Off: unsafe.Offsetof(RestoreDBInstanceToPointInTimeMessage{}.TdeCredentialArn), Kind: api.KStringPtr},
+		{Name: "TdeCredentialPassword", Off: unsafe.Offsetof(RestoreDBInstanceToPointInTimeMessage{}.TdeCredentialPassword), Kind: api.KStringPtr},
+		{Name: "VpcSecurityGroupIds", Off: unsafe.Offsetof(RestoreDBInstanceToPointInTimeMessage{}.VpcSecurityGroupIds), Kind: api.KList, Type: 576},
+		{Name: "Domain", Off: unsafe.Offsetof(RestoreDBInstanceToPointInTimeMessage{}.Domain), Kind: api.KStringPtr},
+		{Name: "DomainIAMRoleName", Off: unsafe.Offsetof(RestoreDBInstanceToPointInTimeMessage{}.DomainIAMRoleName), Kind: api.KStringPtr},
+		{Name: "DomainFqdn", Off: unsafe.Offsetof(RestoreDBInstanceToPointInTimeMessage{}.DomainFqdn), Kind: api.KStringPtr},
+		{Name: "DomainOu", Off: unsafe.Offsetof(RestoreDBInstanceToPointInTimeMessage{}.DomainOu), Kind: api.KStringPtr},
+		{Name: "DomainAuthSecretArn", Off: unsafe.Offsetof(RestoreDBInstanceToPointInTimeMessage{}.DomainAuthSecretArn), Kind: api.KStringPtr},
+		{Name: "DomainDnsIps", Off: unsafe.Offsetof(RestoreDBInstanceToPointInTimeMessage{}.DomainDnsIps), Kind: api.KList, Type: 576},
+		{Name: "EnableIAMDatabaseAuthentication", Off: unsafe.Offsetof(RestoreDBInstanceToPointInTimeMessage{}.EnableIAMDatabaseAuthentication), Kind: api.KBoolPtr},
+		{Name: "EnableCloudwatchLogsExports", Off: unsafe.Offsetof(RestoreDBInstanceToPointInTimeMessage{}.EnableCloudwatchLogsExports), Kind: api.KList, Type: 576},
+		{Name: "ProcessorFeatures", Off: unsafe.Offsetof(RestoreDBInstanceToPointInTimeMessage{}.ProcessorFeatures), Kind: api.KList, Type: 577},
+		{Name: "UseDefaultProcessorFeatures", Off: unsafe.Offsetof(RestoreDBInstanceToPointInTimeMessage{}.UseDefaultProcessorFeatures), Kind: api.KBoolPtr},
+		{Name: "DBParameterGroupName", Off: unsafe.Offsetof(RestoreDBInstanceToPointInTimeMessage{}.DBParameterGroupName), Kind: api.KStringPtr},
+		{Name: "DeletionProtection", Off: unsafe.Offsetof(RestoreDBInstanceToPointInTimeMessage{}.DeletionProtection), Kind: api.KBoolPtr},
+		{Name: "SourceDbiResourceId", Off: unsafe.Offsetof(RestoreDBInstanceToPointInTimeMessage{}.SourceDbiResourceId), Kind: api.KStringPtr},
+		{Name: "MaxAllocatedStorage", Off: unsafe.Offsetof(RestoreDBInstanceToPointInTimeMessage{}.MaxAllocatedStorage), Kind: api.KInt32Ptr},
+		{Name: "SourceDBInstanceAutomatedBackupsArn", Off: unsafe.Offsetof(RestoreDBInstanceToPointInTimeMessage{}.SourceDBInstanceAutomatedBackupsArn), Kind: api.KStringPtr},
+		{Name: "EnableCustomerOwnedIp", Off: unsafe.Offsetof(RestoreDBInstanceToPointInTimeMessage{}.EnableCustomerOwnedIp), Kind: api.KBoolPtr},
+		{Name: "CustomIamInstanceProfile", Off: unsafe.Offsetof(RestoreDBInstanceToPointInTimeMessage{}.CustomIamInstanceProfile), Kind: api.KStringPtr},
+		{Name: "BackupTarget", Off: unsafe.Offsetof(RestoreDBInstanceToPointInTimeMessage{}.BackupTarget), Kind: api.KStringPtr},
+		{Name: "NetworkType", Off: unsafe.Offsetof(RestoreDBInstanceToPointInTimeMessage{}.NetworkType), Kind: api.KStringPtr},
+		{Name: "StorageThroughput", Off: unsafe.Offsetof(RestoreDBInstanceToPointInTimeMessage{}.StorageThroughput), Kind: api.KInt32Ptr},
+		{Name: "AllocatedStorage", Off: unsafe.Offsetof(RestoreDBInstanceToPointInTimeMessage{}.AllocatedStorage), Kind: api.KInt32Ptr},
+		{Name: "DedicatedLogVolume", Off: unsafe.Offsetof(RestoreDBInstanceToPointInTimeMessage{}.DedicatedLogVolume), Kind: api.KBoolPtr},
+		{Name: "CACertificateIdentifier", Off: unsafe.Offsetof(RestoreDBInstanceToPointInTimeMessage{}.CACertificateIdentifier), Kind: api.KStringPtr},
+		{Name: "EngineLifecycleSupport", Off: unsafe.Offsetof(RestoreDBInstanceToPointInTimeMessage{}.EngineLifecycleSupport), Kind: api.KStringPtr},
+	}},
+	503: {Go: (*RestoreDBInstanceToPointInTimeResult)(nil), Fields: []api.Field{
+		{Name: "DBInstance", Off: unsafe.Offsetof(RestoreDBInstanceToPointInTimeResult{}.DBInstance), Kind: api.KStructPtr, Type: 126},
+	}},
+	504: {Go: (*RestoreWindow)(nil), Fields: []api.Field{
+		{Name: "EarliestTime", Off: unsafe.Offsetof(RestoreWindow{}.EarliestTime), Kind: api.KTimePtr},
+		{Name: "LatestTime", Off: unsafe.Offsetof(RestoreWindow{}.LatestTime), Kind: api.KTimePtr},
+	}},
+	505: {Go: (*RevokeDBSecurityGroupIngressMessage)(nil), Fields: []api.Field{
+		{Name: "DBSecurityGroupName", Off: unsafe.Offsetof(RevokeDBSecurityGroupIngressMessage{}.DBSecurityGroupName), Kind: api.KStringPtr},
+		{Name: "CIDRIP", Off: unsafe.Offsetof(RevokeDBSecurityGroupIngressMessage{}.CIDRIP), Kind: api.KStringPtr},
+		{Name: "EC2SecurityGroupName", Off: unsafe.Offsetof(RevokeDBSecurityGroupIngressMessage{}.EC2SecurityGroupName), Kind: api.KStringPtr},
+		{Name: "EC2SecurityGroupId", Off: unsafe.Offsetof(RevokeDBSecurityGroupIngressMessage{}.EC2SecurityGroupId), Kind: api.KStringPtr},
+		{Name: "EC2SecurityGroupOwnerId", Off: unsafe.Offsetof(RevokeDBSecurityGroupIngressMessage{}.EC2SecurityGroupOwnerId), Kind: api.KStringPtr},
+	}},
+	506: {Go: (*RevokeDBSecurityGroupIngressResult)(nil), Fields: []api.Field{
+		{Name: "DBSecurityGroup", Off: unsafe.Offsetof(RevokeDBSecurityGroupIngressResult{}.DBSecurityGroup), Kind: api.KStructPtr, Type: 165},
+	}},
+	507: {Go: (*SNSInvalidTopicFault)(nil)},
+	508: {Go: (*SNSNoAuthorizationFault)(nil)},
+	509: {Go: (*SNSTopicArnNotFoundFault)(nil)},
+	510: {Go: (*ScalarReferenceDetails)(nil), Fields: []api.Field{
+		{Name: "Value", Off: unsafe.Offsetof(ScalarReferenceDetails{}.Value), Kind: api.KFloat64Ptr},
+	}},
+	511: {Go: (*ScalingConfiguration)(nil), Fields: []api.Field{
+		{Name: "MinCapacity", Off: unsafe.Offsetof(ScalingConfiguration{}.MinCapacity), Kind: api.KInt32Ptr},
+		{Name: "MaxCapacity", Off: unsafe.Offsetof(ScalingConfiguration{}.MaxCapacity), Kind: api.KInt32Ptr},
+		{Name: "AutoPause", Off: unsafe.Offsetof(ScalingConfiguration{}.AutoPause), Kind: api.KBoolPtr},
+		{Name: "SecondsUntilAutoPause", Off: unsafe.Offsetof(ScalingConfiguration{}.SecondsUntilAutoPause), Kind: api.KInt32Ptr},
+		{Name: "TimeoutAction", Off: unsafe.Offsetof(ScalingConfiguration{}.TimeoutAction), Kind: api.KStringPtr},
+		{Name: "SecondsBeforeTimeout", Off: unsafe.Offsetof(ScalingConfiguration{}.SecondsBeforeTimeout), Kind: api.KInt32Ptr},
+	}},
+	512: {Go: (*ScalingConfigurationInfo)(nil), Fields: []api.Field{
+		{Name: "MinCapacity", Off: unsafe.Offsetof(ScalingConfigurationInfo{}.MinCapacity), Kind: api.KInt32Ptr},
+		{Name: "MaxCapacity", Off: unsafe.Offsetof(ScalingConfigurationInfo{}.MaxCapacity), Kind: api.KInt32Ptr},
+		{Name: "AutoPause", Off: unsafe.Offsetof(ScalingConfigurationInfo{}.AutoPause), Kind: api.KBoolPtr},
+		{Name: "SecondsUntilAutoPause", Off: unsafe.Offsetof(ScalingConfigurationInfo{}.SecondsUntilAutoPause), Kind: api.KInt32Ptr},
+		{Name: "TimeoutAction", Off: unsafe.Offsetof(ScalingConfigurationInfo{}.TimeoutAction), Kind: api.KStringPtr},
+		{Name: "SecondsBeforeTimeout", Off: unsafe.Offsetof(ScalingConfigurationInfo{}.SecondsBeforeTimeout), Kind: api.KInt32Ptr},
+	}},
+	513: {Go: (*ServerlessV2ScalingConfiguration)(nil), Fields: []api.Field{
+		{Name: "MinCapacity", Off: unsafe.Offsetof(ServerlessV2ScalingConfiguration{}.MinCapacity), Kind: api.KFloat64Ptr},
+		{Name: "MaxCapacity", Off: unsafe.Offsetof(ServerlessV2ScalingConfiguration{}.MaxCapacity), Kind: api.KFloat64Ptr},
+	}},
+	514: {Go: (*ServerlessV2ScalingConfigurationInfo)(nil), Fields: []api.Field{
+		{Name: "MinCapacity", Off: unsafe.Offsetof(ServerlessV2ScalingConfigurationInfo{}.MinCapacity), Kind: api.KFloat64Ptr},
+		{Name: "MaxCapacity", Off: unsafe.Offsetof(ServerlessV2ScalingConfigurationInfo{}.MaxCapacity), Kind: api.KFloat64Ptr},
+	}},
+	515: {Go: (*SharedSnapshotQuotaExceededFault)(nil)},
+	516: {Go: (*SnapshotQuotaExceededFault)(nil)},
+	517: {Go: (*SourceClusterNotSupportedFault)(nil)},
+	518: {Go: (*SourceDatabaseNotSupportedFault)(nil)},
+	519: {Go: (*SourceNotFoundFault)(nil)},
+	520: {Go: (*SourceRegion)(nil), Fields: []api.Field{
+		{Name: "RegionName", Off: unsafe.Offsetof(SourceRegion{}.RegionName), Kind: api.KStringPtr},
+		{Name: "Endpoint", Off: unsafe.Offsetof(SourceRegion{}.Endpoint), Kind: api.KStringPtr},
+		{Name: "Status", Off: unsafe.Offsetof(SourceRegion{}.Status), Kind: api.KStringPtr},
+		{Name: "SupportsDBInstanceAutomatedBackupsReplication", Off: unsafe.Offsetof(SourceRegion{}.SupportsDBInstanceAutomatedBackupsReplication), Kind: api.KBoolPtr},
+	}},
+	521: {Go: (*SourceRegionMessage)(nil), Fields: []api.Field{
+		{Name: "Marker", Off: unsafe.Offsetof(SourceRegionMessage{}.Marker), Kind: api.KStringPtr},
+		{Name: "SourceRegions", Off: unsafe.Offsetof(SourceRegionMessage{}.SourceRegions), Kind: api.KList, Type: 656},
+	}},
+	522: {Go: (*StartActivityStreamRequest)(nil), Fields: []api.Field{
+		{Name: "ResourceArn", Off: unsafe.Offsetof(StartActivityStreamRequest{}.ResourceArn), Kind: api.KStringPtr},
+		{Name: "Mode", Off: unsafe.Offsetof(StartActivityStreamRequest{}.Mode), Kind: api.KStringPtr},
+		{Name: "KmsKeyId", Off: unsafe.Offsetof(StartActivityStreamRequest{}.KmsKeyId), Kind: api.KStringPtr},
+		{Name: "ApplyImmediately", Off: unsafe.Offsetof(StartActivityStreamRequest{}.ApplyImmediately), Kind: api.KBoolPtr},
+		{Name: "EngineNativeAuditFieldsIncluded", Off: unsafe.Offsetof(StartActivityStreamRequest{}.EngineNativeAuditFieldsIncluded), Kind: api.KBoolPtr},
+	}},
+	523: {Go: (*StartActivityStreamResponse)(nil), Fields: []api.Field{
+		{Name: "KmsKeyId", Off: unsafe.Offsetof(StartActivityStreamResponse{}.KmsKeyId), Kind: api.KStringPtr},
+		{Name: "KinesisStreamName", Off: unsafe.Offsetof(StartActivityStreamResponse{}.KinesisStreamName), Kind: api.KStringPtr},
+		{Name: "Status", Off: unsafe.Offsetof(StartActivityStreamResponse{}.Status), Kind: api.KStringPtr},
+		{Name: "Mode", Off: unsafe.Offsetof(StartActivityStreamResponse{}.Mode), Kind: api.KStringPtr},
+		{Name: "ApplyImmediately", Off: unsafe.Offsetof(StartActivityStreamResponse{}.ApplyImmediately), Kind: api.KBoolPtr},
+		{Name: "EngineNativeAuditFieldsIncluded", Off: unsafe.Offsetof(StartActivityStreamResponse{}.EngineNativeAuditFieldsIncluded), Kind: api.KBoolPtr},
+	}},
+	524: {Go: (*StartDBClusterMessage)(nil), Fields: []api.Field{
+		{Name: "DBClusterIdentifier", Off: unsafe.Offsetof(StartDBClusterMessage{}.DBClusterIdentifier), Kind: api.KStringPtr},
+	}},
+	525: {Go: (*StartDBClusterResult)(nil), Fields: []api.Field{
+		{Name: "DBCluster", Off: unsafe.Offsetof(StartDBClusterResult{}.DBCluster), Kind: api.KStructPtr, Type: 88},
+	}},
+	526: {Go: (*StartDBInstanceAutomatedBackupsReplicationMessage)(nil), Fields: []api.Field{
+		{Name: "SourceDBInstanceArn", Off: unsafe.Offsetof(StartDBInstanceAutomatedBackupsReplicationMessage{}.SourceDBInstanceArn), Kind: api.KStringPtr},
+		{Name: "BackupRetentionPeriod", Off: unsafe.Offsetof(StartDBInstanceAutomatedBackupsReplicationMessage{}.BackupRetentionPeriod), Kind: api.KInt32Ptr},
+		{Name: "KmsKeyId", Off: unsafe.Offsetof(StartDBInstanceAutomatedBackupsReplicationMessage{}.KmsKeyId), Kind: api.KStringPtr},
+		{Name: "PreSignedUrl", Off: unsafe.Offsetof(StartDBInstanceAutomatedBackupsReplicationMessage{}.PreSignedUrl), Kind: api.KStringPtr},
+	}},
+	527: {Go: (*StartDBInstanceAutomatedBackupsReplicationResult)(nil), Fields: []api.Field{
+		{Name: "DBInstanceAutomatedBackup", Off: unsafe.Offsetof(StartDBInstanceAutomatedBackupsReplicationResult{}.DBInstanceAutomatedBackup), Kind: api.KStructPtr, Type: 128},
+	}},
+	528: {Go: (*StartDBInstanceMessage)(nil), Fields: []api.Field{
+		{Name: "DBInstanceIdentifier", Off: unsafe.Offsetof(StartDBInstanceMessage{}.DBInstanceIdentifier), Kind: api.KStringPtr},
+	}},
+	529: {Go: (*StartDBInstanceResult)(nil), Fields: []api.Field{
+		{Name: "DBInstance", Off: unsafe.Offsetof(StartDBInstanceResult{}.DBInstance), Kind: api.KStructPtr, Type: 126},
+	}},
+	530: {Go: (*StartExportTaskMessage)(nil), Fields: []api.Field{
+		{Name: "ExportTaskIdentifier", Off: unsafe.Offsetof(StartExportTaskMessage{}.ExportTaskIdentifier), Kind: api.KStringPtr},
+		{Name: "SourceArn", Off: unsafe.Offsetof(StartExportTaskMessage{}.SourceArn), Kind: api.KStringPtr},
+		{Name: "S3BucketName", Off: unsafe.Offsetof(StartExportTaskMessage{}.S3BucketName), Kind: api.KStringPtr},
+		{Name: "IamRoleArn", Off: unsafe.Offsetof(StartExportTaskMessage{}.IamRoleArn), Kind: api.KStringPtr},
+		{Name: "KmsKeyId", Off: unsafe.Offsetof(StartExportTaskMessage{}.KmsKeyId), Kind: api.KStringPtr},
+		{Name: "S3Prefix", Off: unsafe.Offsetof(StartExportTaskMessage{}.S3Prefix), Kind: api.KStringPtr},
+		{Name: "ExportOnly", Off: unsafe.Offsetof(StartExportTaskMessage{}.ExportOnly), Kind: api.KList, Type: 576},
+	}},
+	531: {Go: (*StopActivityStreamRequest)(nil), Fields: []api.Field{
+		{Name: "ResourceArn", Off: unsafe.Offsetof(StopActivityStreamRequest{}.ResourceArn), Kind: api.KStringPtr},
+		{Name: "ApplyImmediately", Off: unsafe.Offsetof(StopActivityStreamRequest{}.ApplyImmediately), Kind: api.KBoolPtr},
+	}},
+	532: {Go: (*StopActivityStreamResponse)(nil), Fields: []api.Field{
+		{Name: "KmsKeyId", Off: unsafe.Offsetof(StopActivityStreamResponse{}.KmsKeyId), Kind: api.KStringPtr},
+		{Name: "KinesisStreamName", Off: unsafe.Offsetof(StopActivityStreamResponse{}.KinesisStreamName), Kind: api.KStringPtr},
+		{Name: "Status", Off: unsafe.Offsetof(StopActivityStreamResponse{}.Status), Kind: api.KStringPtr},
+	}},
+	533: {Go: (*StopDBClusterMessage)(nil), Fields: []api.Field{
+		{Name: "DBClusterIdentifier", Off: unsafe.Offsetof(StopDBClusterMessage{}.DBClusterIdentifier), Kind: api.KStringPtr},
+	}},
+	534: {Go: (*StopDBClusterResult)(nil), Fields: []api.Field{
+		{Name: "DBCluster", Off: unsafe.Offsetof(StopDBClusterResult{}.DBCluster), Kind: api.KStructPtr, Type: 88},
+	}},
+	535: {Go: (*StopDBInstanceAutomatedBackupsReplicationMessage)(nil), Fields: []api.Field{
+		{Name: "SourceDBInstanceArn", Off: unsafe.Offsetof(StopDBInstanceAutomatedBackupsReplicationMessage{}.SourceDBInstanceArn), Kind: api.KStringPtr},
+	}},
+	536: {Go: (*StopDBInstanceAutomatedBackupsReplicationResult)(nil), Fields: []api.Field{
+		{Name: "DBInstanceAutomatedBackup", Off: unsafe.Offsetof(StopDBInstanceAutomatedBackupsReplicationResult{}.DBInstanceAutomatedBackup), Kind: api.KStructPtr, Type: 128},
+	}},
+	537: {Go: (*StopDBInstanceMessage)(nil), Fields: []api.Field{
+		{Name: "DBInstanceIdentifier", Off: unsafe.Offsetof(StopDBInstanceMessage{}.DBInstanceIdentifier), Kind: api.KStringPtr},
+		{Name: "DBSnapshotIdentifier", Off: unsafe.Offsetof(StopDBInstanceMessage{}.DBSnapshotIdentifier), Kind: api.KStringPtr},
+	}},
+	538: {Go: (*StopDBInstanceResult)(nil), Fields: []api.Field{
+		{Name: "DBInstance", Off: unsafe.Offsetof(StopDBInstanceResult{}.DBInstance), Kind: api.KStructPtr, Type: 126},
+	}},
+	539: {Go: (*StorageQuotaExceededFault)(nil)},
+	540: {Go: (*StorageTypeNotAvailableFault)(nil)},
+	541: {Go: (*StorageTypeNotSupportedFault)(nil)},
+	542: {Go: (*Subnet)(nil), Fields: []api.Field{
+		{Name: "SubnetIdentifier", Off: unsafe.Offsetof(Subnet{}.SubnetIdentifier), Kind: api.KStringPtr},
+		{Name: "SubnetAvailabilityZone", Off: unsafe.Offsetof(Subnet{}.SubnetAvailabilityZone), Kind: api.KStructPtr, Type: 17},
+		{Name: "SubnetOutpost", Off: unsafe.Offsetof(Subnet{}.SubnetOutpost), Kind: api.KStructPtr, Type: 438},
+		{Name: "SubnetStatus", Off: unsafe.Offsetof(Subnet{}.SubnetStatus), Kind: api.KStringPtr},
+	}},
+	543: {Go: (*SubnetAlreadyInUse)(nil)},
+	544: {Go: (*SubscriptionAlreadyExistFault)(nil)},
+	545: {Go: (*SubscriptionCategoryNotFoundFault)(nil)},
+	546: {Go: (*SubscriptionNotFoundFault)(nil)},
+	547: {Go: (*SwitchoverBlueGreenDeploymentRequest)(nil), Fields: []api.Field{
+		{Name: "BlueGreenDeploymentIdentifier", Off: unsafe.Offsetof(SwitchoverBlueGreenDeploymentRequest{}.BlueGreenDeploymentIdentifier), Kind: api.KStringPtr},
+		{Name: "SwitchoverTimeout", Off: unsafe.Offsetof(SwitchoverBlueGreenDeploymentRequest{}.SwitchoverTimeout), Kind: api.KInt32Ptr},
+	}},
+	548: {Go: (*SwitchoverBlueGreenDeploymentResponse)(nil), Fields: []api.Field{
+		{Name: "BlueGreenDeployment", Off: unsafe.Offsetof(SwitchoverBlueGreenDeploymentResponse{}.BlueGreenDeployment), Kind: api.KStructPtr, Type: 21},
+	}},
+	549: {Go: (*SwitchoverDetail)(nil), Fields: []api.Field{
+		{Name: "SourceMember", Off: unsafe.Offsetof(SwitchoverDetail{}.SourceMember), Kind: api.KStringPtr},
+		{Name: "TargetMember", Off: unsafe.Offsetof(SwitchoverDetail{}.TargetMember), Kind: api.KStringPtr},
+		{Name: "Status", Off: unsafe.Offsetof(SwitchoverDetail{}.Status), Kind: api.KStringPtr},
+	}},
+	550: {Go: (*SwitchoverGlobalClusterMessage)(nil), Fields: []api.Field{
+		{Name: "GlobalClusterIdentifier", Off: unsafe.Offsetof(SwitchoverGlobalClusterMessage{}.GlobalClusterIdentifier), Kind: api.KStringPtr},
+		{Name: "TargetDbClusterIdentifier", Off: unsafe.Offsetof(SwitchoverGlobalClusterMessage{}.TargetDbClusterIdentifier), Kind: api.KStringPtr},
+	}},
+	551: {Go: (*SwitchoverGlobalClusterResult)(nil), Fields: []api.Field{
+		{Name: "GlobalCluster", Off: unsafe.Offsetof(SwitchoverGlobalClusterResult{}.GlobalCluster), Kind: api.KStructPtr, Type: 323},
+	}},
+	552: {Go: (*SwitchoverReadReplicaMessage)(nil), Fields: []api.Field{
+		{Name: "DBInstanceIdentifier", Off: unsafe.Offsetof(SwitchoverReadReplicaMessage{}.DBInstanceIdentifier), Kind: api.KStringPtr},
+	}},
+	553: {Go: (*SwitchoverReadReplicaResult)(nil), Fields: []api.Field{
+		{Name: "DBInstance", Off: unsafe.Offsetof(SwitchoverReadReplicaResult{}.DBInstance), Kind: api.KStructPtr, Type: 126},
+	}},
+	554: {Go: (*Tag)(nil), Fields: []api.Field{
+		{Name: "Key", Off: unsafe.Offsetof(Tag{}.Key), Kind: api.KStringPtr},
+		{Name: "Value", Off: unsafe.Offsetof(Tag{}.Value), Kind: api.KStringPtr},
+	}},
+	555: {Go: (*TagListMessage)(nil), Fields: []api.Field{
+		{Name: "TagList", Off: unsafe.Offsetof(TagListMessage{}.TagList), Kind: api.KList, Type: 572},
+	}},
+	556: {Go: (*TargetHealth)(nil), Fields: []api.Field{
+		{Name: "State", Off: unsafe.Offsetof(TargetHealth{}.State), Kind: api.KStringPtr},
+		{Name: "Reason", Off: unsafe.Offsetof(TargetHealth{}.Reason), Kind: api.KStringPtr},
+		{Name: "Description", Off: unsafe.Offsetof(TargetHealth{}.Description), Kind: api.KStringPtr},
+	}},
+	557: {Go: (*TenantDatabase)(nil), Fields: []api.Field{
+		{Name: "TenantDatabaseCreateTime", Off: unsafe.Offsetof(TenantDatabase{}.TenantDatabaseCreateTime), Kind: api.KTimePtr},
+		{Name: "DBInstanceIdentifier", Off: unsafe.Offsetof(TenantDatabase{}.DBInstanceIdentifier), Kind: api.KStringPtr},
+		{Name: "TenantDBName", Off: unsafe.Offsetof(TenantDatabase{}.TenantDBName), Kind: api.KStringPtr},
+		{Name: "Status", Off: unsafe.Offsetof(TenantDatabase{}.Status), Kind: api.KStringPtr},
+		{Name: "MasterUsername", Off: unsafe.Offsetof(TenantDatabase{}.MasterUsername), Kind: api.KStringPtr},
+		{Name: "DbiResourceId", Off: unsafe.Offsetof(TenantDatabase{}.DbiResourceId), Kind: api.KStringPtr},
+		{Name: "TenantDatabaseResourceId", Off: unsafe.Offsetof(TenantDatabase{}.TenantDatabaseResourceId), Kind: api.KStringPtr},
+		{Name: "TenantDatabaseARN", Off: unsafe.Offsetof(TenantDatabase{}.TenantDatabaseARN), Kind: api.KStringPtr},
+		{Name: "CharacterSetName", Off: unsafe.Offsetof(TenantDatabase{}.CharacterSetName), Kind: api.KStringPtr},
+		{Name: "NcharCharacterSetName", Off: unsafe.Offsetof(TenantDatabase{}.NcharCharacterSetName), Kind: api.KStringPtr},
+		{Name: "DeletionProtection", Off: unsafe.Offsetof(TenantDatabase{}.DeletionProtection), Kind: api.KBoolPtr},
+		{Name: "PendingModifiedValues", Off: unsafe.Offsetof(TenantDatabase{}.PendingModifiedValues), Kind: api.KStructPtr, Type: 560},
+		{Name: "TagList", Off: unsafe.Offsetof(TenantDatabase{}.TagList), Kind: api.KList, Type: 572},
+	}},
+	558: {Go: (*TenantDatabaseAlreadyExistsFault)(nil)},
+	559: {Go: (*TenantDatabaseNotFoundFault)(nil)},
+	560: {Go: (*TenantDatabasePendingModifiedValues)(nil), Fields: []api.Field{
+		{Name: "MasterUserPassword", Off: unsafe.Offsetof(TenantDatabasePendingModifiedValues{}.MasterUserPassword), Kind: api.KStringPtr},
+		{Name: "TenantDBName", Off: unsafe.Offsetof(TenantDatabasePendingModifiedValues{}.TenantDBName), Kind: api.KStringPtr},
+	}},
+	561: {Go: (*TenantDatabaseQuotaExceededFault)(nil)},
+	562: {Go: (*TenantDatabasesMessage)(nil), Fields: []api.Field{
+		{Name: "Marker", Off: unsafe.Offsetof(TenantDatabasesMessage{}.Marker), Kind: api.KStringPtr},
+		{Name: "TenantDatabases", Off: unsafe.Offsetof(TenantDatabasesMessage{}.TenantDatabases), Kind: api.KList, Type: 657},
+	}},
+	563: {Go: (*Timezone)(nil), Fields: []api.Field{
+		{Name: "TimezoneName", Off: unsafe.Offsetof(Timezone{}.TimezoneName), Kind: api.KStringPtr},
+	}},
+	564: {Go: (*UnsupportedDBEngineVersionFault)(nil)},
+	565: {Go: (*UpgradeTarget)(nil), Fields: []api.Field{
+		{Name: "Engine", Off: unsafe.Offsetof(UpgradeTarget{}.Engine), Kind: api.KStringPtr},
+		{Name: "EngineVersion", Off: unsafe.Offsetof(UpgradeTarget{}.EngineVersion), Kind: api.KStringPtr},
+		{Name: "Description", Off: unsafe.Offsetof(UpgradeTarget{}.Description), Kind: api.KStringPtr},
+		{Name: "AutoUpgrade", Off: unsafe.Offsetof(UpgradeTarget{}.AutoUpgrade), Kind: api.KBoolPtr},
+		{Name: "IsMajorVersionUpgrade", Off: unsafe.Offsetof(UpgradeTarget{}.IsMajorVersionUpgrade), Kind: api.KBoolPtr},
+		{Name: "SupportedEngineModes", Off: unsafe.Offsetof(UpgradeTarget{}.SupportedEngineModes), Kind: api.KList, Type: 576},
+		{Name: "SupportsParallelQuery", Off: unsafe.Offsetof(UpgradeTarget{}.SupportsParallelQuery), Kind: api.KBoolPtr},
+		{Name: "SupportsGlobalDatabases", Off: unsafe.Offsetof(UpgradeTarget{}.SupportsGlobalDatabases), Kind: api.KBoolPtr},
+		{Name: "SupportsBabelfish", Off: unsafe.Offsetof(UpgradeTarget{}.SupportsBabelfish), Kind: api.KBoolPtr},
+		{Name: "SupportsLimitlessDatabase", Off: unsafe.Offsetof(UpgradeTarget{}.SupportsLimitlessDatabase), Kind: api.KBoolPtr},
+		{Name: "SupportsLocalWriteForwarding", Off: unsafe.Offsetof(UpgradeTarget{}.SupportsLocalWriteForwarding), Kind: api.KBoolPtr},
+		{Name: "SupportsIntegrations", Off: unsafe.Offsetof(UpgradeTarget{}.SupportsIntegrations), Kind: api.KBoolPtr},
+	}},
+	566: {Go: (*UserAuthConfig)(nil), Fields: []api.Field{
+		{Name: "Description", Off: unsafe.Offsetof(UserAuthConfig{}.Description), Kind: api.KStringPtr},
+		{Name: "UserName", Off: unsafe.Offsetof(UserAuthConfig{}.UserName), Kind: api.KStringPtr},
+		{Name: "AuthScheme", Off: unsafe.Offsetof(UserAuthConfig{}.AuthScheme), Kind: api.KStringPtr},
+		{Name: "SecretArn", Off: unsafe.Offsetof(UserAuthConfig{}.SecretArn), Kind: api.KStringPtr},
+		{Name: "IAMAuth", Off: unsafe.Offsetof(UserAuthConfig{}.IAMAuth), Kind: api.KStringPtr},
+		{Name: "ClientPasswordAuthType", Off: unsafe.Offsetof(UserAuthConfig{}.ClientPasswordAuthType), Kind: api.KStringPtr},
+	}},
+	567: {Go: (*UserAuthConfigInfo)(nil), Fields: []api.Field{
+		{Name: "Description", Off: unsafe.Offsetof(UserAuthConfigInfo{}.Description), Kind: api.KStringPtr},
+		{Name: "UserName", Off: unsafe.Offsetof(UserAuthConfigInfo{}.UserName), Kind: api.KStringPtr},
+		{Name: "AuthScheme", Off: unsafe.Offsetof(UserAuthConfigInfo{}.AuthScheme), Kind: api.KStringPtr},
+		{Name: "SecretArn", Off: unsafe.Offsetof(UserAuthConfigInfo{}.SecretArn), Kind: api.KStringPtr},
+		{Name: "IAMAuth", Off: unsafe.Offsetof(UserAuthConfigInfo{}.IAMAuth), Kind: api.KStringPtr},
+		{Name: "ClientPasswordAuthType", Off: unsafe.Offsetof(UserAuthConfigInfo{}.ClientPasswordAuthType), Kind: api.KStringPtr},
+	}},
+	568: {Go: (*ValidDBInstanceModificationsMessage)(nil), Fields: []api.Field{
+		{Name: "Storage", Off: unsafe.Offsetof(ValidDBInstanceModificationsMessage{}.Storage), Kind: api.KList, Type: 658},
+		{Name: "ValidProcessorFeatures", Off: unsafe.Offsetof(ValidDBInstanceModificationsMessage{}.ValidProcessorFeatures), Kind: api.KList, Type: 646},
+		{Name: "SupportsDedicatedLogVolume", Off: unsafe.Offsetof(ValidDBInstanceModificationsMessage{}.SupportsDedicatedLogVolume), Kind: api.KBoolPtr},
+	}},
+	569: {Go: (*ValidStorageOptions)(nil), Fields: []api.Field{
+		{Name: "StorageType", Off: unsafe.Offsetof(ValidStorageOptions{}.StorageType), Kind: api.KStringPtr},
+		{Name: "StorageSize", Off: unsafe.Offsetof(ValidStorageOptions{}.StorageSize), Kind: api.KList, Type: 659},
+		{Name: "ProvisionedIops", Off: unsafe.Offsetof(ValidStorageOptions{}.ProvisionedIops), Kind: api.KList, Type: 659},
+		{Name: "IopsToStorageRatio", Off: unsafe.Offsetof(ValidStorageOptions{}.IopsToStorageRatio), Kind: api.KList, Type: 660},
+		{Name: "SupportsStorageAutoscaling", Off: unsafe.Offsetof(ValidStorageOptions{}.SupportsStorageAutoscaling), Kind: api.KBoolPtr},
+		{Name: "ProvisionedStorageThroughput", Off: unsafe.Offsetof(ValidStorageOptions{}.ProvisionedStorageThroughput), Kind: api.KList, Type: 659},
+		{Name: "StorageThroughputToIopsRatio", Off: unsafe.Offsetof(ValidStorageOptions{}.StorageThroughputToIopsRatio), Kind: api.KList, Type: 660},
+	}},
+	570: {Go: (*VpcSecurityGroupMembership)(nil), Fields: []api.Field{
+		{Name: "VpcSecurityGroupId", Off: unsafe.Offsetof(VpcSecurityGroupMembership{}.VpcSecurityGroupId), Kind: api.KStringPtr},
+		{Name: "Status", Off: unsafe.Offsetof(VpcSecurityGroupMembership{}.Status), Kind: api.KStringPtr},
+	}},
+	571: {Go: (*[]AccountQuota)(nil), Elem: api.Field{Kind: api.KStruct, Type: 1}, Size: unsafe.Sizeof(*new(AccountQuota))},
+	572: {Go: (*[]Tag)(nil), Elem: api.Field{Kind: api.KStruct, Type: 554}, Size: unsafe.Sizeof(*new(Tag))},
+	573: {Go: (*[]SwitchoverDetail)(nil), Elem: api.Field{Kind: api.KStruct, Type: 549}, Size: unsafe.Sizeof(*new(SwitchoverDetail))},
+	574: {Go: (*[]BlueGreenDeploymentTask)(nil), Elem: api.Field{Kind: api.KStruct, Type: 24}, Size: unsafe.Sizeof(*new(BlueGreenDeploymentTask))},
+	575: {Go: (*[]Certificate)(nil), Elem: api.Field{Kind: api.KStruct, Type: 26}, Size: unsafe.Sizeof(*new(Certificate))},
+	576: {Go: (*[]string)(nil), Elem: api.Field{Kind: api.KString}, Size: unsafe.Sizeof(*new(string))},
+	577: {Go: (*[]ProcessorFeature)(nil), Elem: api.Field{Kind: api.KStruct, Type: 448}, Size: unsafe.Sizeof(*new(ProcessorFeature))},
+	578: {Go: (*[]UserAuthConfig)(nil), Elem: api.Field{Kind: api.KStruct, Type: 566}, Size: unsafe.Sizeof(*new(UserAuthConfig))},
+	579: {Go: (*map[string]string)(nil), Elem: api.Field{Kind: api.KString}, MapFrom: api.MapFrom[string], MapTo: api.MapTo[string]},
+	580: {Go: (*[]DBClusterOptionGroupStatus)(nil), Elem: api.Field{Kind: api.KStruct, Type: 106}, Size: unsafe.Sizeof(*new(DBClusterOptionGroupStatus))},
+	581: {Go: (*[]DBClusterStatusInfo)(nil), Elem: api.Field{Kind: api.KStruct, Type: 123}, Size: unsafe.Sizeof(*new(DBClusterStatusInfo))},
+	582: {Go: (*[]DBClusterMember)(nil), Elem: api.Field{Kind: api.KStruct, Type: 103}, Size: unsafe.Sizeof(*new(DBClusterMember))},
+	583: {Go: (*[]VpcSecurityGroupMembership)(nil), Elem: api.Field{Kind: api.KStruct, Type: 570}, Size: unsafe.Sizeof(*new(VpcSecurityGroupMembership))},
+	584: {Go: (*[]DBClusterRole)(nil), Elem: api.Field{Kind: api.KStruct, Type: 113}, Size: unsafe.Sizeof(*new(DBClusterRole))},
+	585: {Go: (*[]DomainMembership)(nil), Elem: api.Field{Kind: api.KStruct, Type: 295}, Size: unsafe.Sizeof(*new(DomainMembership))},
+	586: {Go: (*[]DBClusterAutomatedBackup)(nil), Elem: api.Field{Kind: api.KStruct, Type: 90}, Size: unsafe.Sizeof(*new(DBClusterAutomatedBackup))},
+	587: {Go: (*[]DBClusterBacktrack)(nil), Elem: api.Field{Kind: api.KStruct, Type: 94}, Size: unsafe.Sizeof(*new(DBClusterBacktrack))},
+	588: {Go: (*[]DBClusterEndpoint)(nil), Elem: api.Field{Kind: api.KStruct, Type: 98}, Size: unsafe.Sizeof(*new(DBClusterEndpoint))},
+	589: {Go: (*[]DBCluster)(nil), Elem: api.Field{Kind: api.KStruct, Type: 88}, Size: unsafe.Sizeof(*new(DBCluster))},
+	590: {Go: (*[]Parameter)(nil), Elem: api.Field{Kind: api.KStruct, Type: 439}, Size: unsafe.Sizeof(*new(Parameter))},
+	591: {Go: (*[]DBClusterParameterGroup)(nil), Elem: api.Field{Kind: api.KStruct, Type: 107}, Size: unsafe.Sizeof(*new(DBClusterParameterGroup))},
+	592: {Go: (*[]DBClusterSnapshotAttribute)(nil), Elem: api.Field{Kind: api.KStruct, Type: 119}, Size: unsafe.Sizeof(*new(DBClusterSnapshotAttribute))},
+	593: {Go: (*[]DBClusterSnapshot)(nil), Elem: api.Field{Kind: api.KStruct, Type: 117}, Size: unsafe.Sizeof(*new(DBClusterSnapshot))},
+	594: {Go: (*[]CharacterSet)(nil), Elem: api.Field{Kind: api.KStruct, Type: 30}, Size: unsafe.Sizeof(*new(CharacterSet))},
+	595: {Go: (*[]UpgradeTarget)(nil), Elem: api.Field{Kind: api.KStruct, Type: 565}, Size: unsafe.Sizeof(*new(UpgradeTarget))},
+	596: {Go: (*[]Timezone)(nil), Elem: api.Field{Kind: api.KStruct, Type: 563}, Size: unsafe.Sizeof(*new(Timezone))},
+	597: {Go: (*[]DBEngineVersion)(nil), Elem: api.Field{Kind: api.KStruct, Type: 124}, Size: unsafe.Sizeof(*new(DBEngineVersion))},
+	598: {Go: (*[]DBSecurityGroupMembership)(nil), Elem: api.Field{Kind: api.KStruct, Type: 167}, Size: unsafe.Sizeof(*new(DBSecurityGroupMembership))},
+	599: {Go: (*[]DBParameterGroupStatus)(nil), Elem: api.Field{Kind: api.KStruct, Type: 147}, Size: unsafe.Sizeof(*new(DBParameterGroupStatus))},
+	600: {Go: (*[]OptionGroupMembership)(nil), Elem: api.Field{Kind: api.KStruct, Type: 427}, Size: unsafe.Sizeof(*new(OptionGroupMembership))},
+	601: {Go: (*[]DBInstanceStatusInfo)(nil), Elem: api.Field{Kind: api.KStruct, Type: 139}, Size: unsafe.Sizeof(*new(DBInstanceStatusInfo))},
+	602: {Go: (*[]DBInstanceRole)(nil), Elem: api.Field{Kind: api.KStruct, Type: 135}, Size: unsafe.Sizeof(*new(DBInstanceRole))},
+	603: {Go: (*[]DBInstanceAutomatedBackupsReplication)(nil), Elem: api.Field{Kind: api.KStruct, Type: 132}, Size: unsafe.Sizeof(*new(DBInstanceAutomatedBackupsReplication))},
+	604: {Go: (*[]DBInstanceAutomatedBackup)(nil), Elem: api.Field{Kind: api.KStruct, Type: 128}, Size: unsafe.Sizeof(*new(DBInstanceAutomatedBackup))},
+	605: {Go: (*[]DBInstance)(nil), Elem: api.Field{Kind: api.KStruct, Type: 126}, Size: unsafe.Sizeof(*new(DBInstance))},
+	606: {Go: (*[]DBParameterGroup)(nil), Elem: api.Field{Kind: api.KStruct, Type: 141}, Size: unsafe.Sizeof(*new(DBParameterGroup))},
+	607: {Go: (*[]UserAuthConfigInfo)(nil), Elem: api.Field{Kind: api.KStruct, Type: 567}, Size: unsafe.Sizeof(*new(UserAuthConfigInfo))},
+	608: {Go: (*[]RecommendedAction)(nil), Elem: api.Field{Kind: api.KStruct, Type: 463}, Size: unsafe.Sizeof(*new(RecommendedAction))},
+	609: {Go: (*[]DocLink)(nil), Elem: api.Field{Kind: api.KStruct, Type: 294}, Size: unsafe.Sizeof(*new(DocLink))},
+	610: {Go: (*[]DBRecommendation)(nil), Elem: api.Field{Kind: api.KStruct, Type: 162}, Size: unsafe.Sizeof(*new(DBRecommendation))},
+	611: {Go: (*[]EC2SecurityGroup)(nil), Elem: api.Field{Kind: api.KStruct, Type: 300}, Size: unsafe.Sizeof(*new(EC2SecurityGroup))},
+	612: {Go: (*[]IPRange)(nil), Elem: api.Field{Kind: api.KStruct, Type: 329}, Size: unsafe.Sizeof(*new(IPRange))},
+	613: {Go: (*[]DBSecurityGroup)(nil), Elem: api.Field{Kind: api.KStruct, Type: 165}, Size: unsafe.Sizeof(*new(DBSecurityGroup))},
+	614: {Go: (*[]DBSnapshotAttribute)(nil), Elem: api.Field{Kind: api.KStruct, Type: 177}, Size: unsafe.Sizeof(*new(DBSnapshotAttribute))},
+	615: {Go: (*[]DBSnapshot)(nil), Elem: api.Field{Kind: api.KStruct, Type: 175}, Size: unsafe.Sizeof(*new(DBSnapshot))},
+	616: {Go: (*[]DBSnapshotTenantDatabase)(nil), Elem: api.Field{Kind: api.KStruct, Type: 181}, Size: unsafe.Sizeof(*new(DBSnapshotTenantDatabase))},
+	617: {Go: (*[]Subnet)(nil), Elem: api.Field{Kind: api.KStruct, Type: 542}, Size: unsafe.Sizeof(*new(Subnet))},
+	618: {Go: (*[]DBSubnetGroup)(nil), Elem: api.Field{Kind: api.KStruct, Type: 184}, Size: unsafe.Sizeof(*new(DBSubnetGroup))},
+	619: {Go: (*[]Filter)(nil), Elem: api.Field{Kind: api.KStruct, Type: 322}, Size: unsafe.Sizeof(*new(Filter))},
+	620: {Go: (*[]BlueGreenDeployment)(nil), Elem: api.Field{Kind: api.KStruct, Type: 21}, Size: unsafe.Sizeof(*new(BlueGreenDeployment))},
+	621: {Go: (*[]DescribeDBLogFilesDetails)(nil), Elem: api.Field{Kind: api.KStruct, Type: 249}, Size: unsafe.Sizeof(*new(DescribeDBLogFilesDetails))},
+	622: {Go: (*[]DBProxy)(nil), Elem: api.Field{Kind: api.KStruct, Type: 149}, Size: unsafe.Sizeof(*new(DBProxy))},
+	623: {Go: (*[]DBProxyEndpoint)(nil), Elem: api.Field{Kind: api.KStruct, Type: 151}, Size: unsafe.Sizeof(*new(DBProxyEndpoint))},
+	624: {Go: (*[]DBProxyTargetGroup)(nil), Elem: api.Field{Kind: api.KStruct, Type: 159}, Size: unsafe.Sizeof(*new(DBProxyTargetGroup))},
+	625: {Go: (*[]DBProxyTarget)(nil), Elem: api.Field{Kind: api.KStruct, Type: 157}, Size: unsafe.Sizeof(*new(DBProxyTarget))},
+	626: {Go: (*[]DBShardGroup)(nil), Elem: api.Field{Kind: api.KStruct, Type: 172}, Size: unsafe.Sizeof(*new(DBShardGroup))},
+	627: {Go: (*[]Integration)(nil), Elem: api.Field{Kind: api.KStruct, Type: 337}, Size: unsafe.Sizeof(*new(Integration))},
+	628: {Go: (*[]EventCategoriesMap)(nil), Elem: api.Field{Kind: api.KStruct, Type: 307}, Size: unsafe.Sizeof(*new(EventCategoriesMap))},
+	629: {Go: (*[]EventSubscription)(nil), Elem: api.Field{Kind: api.KStruct, Type: 309}, Size: unsafe.Sizeof(*new(EventSubscription))},
+	630: {Go: (*[]Event)(nil), Elem: api.Field{Kind: api.KStruct, Type: 306}, Size: unsafe.Sizeof(*new(Event))},
+	631: {Go: (*[]ExportTask)(nil), Elem: api.Field{Kind: api.KStruct, Type: 313}, Size: unsafe.Sizeof(*new(ExportTask))},
+	632: {Go: (*[]GlobalClusterMember)(nil), Elem: api.Field{Kind: api.KStruct, Type: 325}, Size: unsafe.Sizeof(*new(GlobalClusterMember))},
+	633: {Go: (*[]GlobalCluster)(nil), Elem: api.Field{Kind: api.KStruct, Type: 323}, Size: unsafe.Sizeof(*new(GlobalCluster))},
+	634: {Go: (*[]IntegrationError)(nil), Elem: api.Field{Kind: api.KStruct, Type: 340}, Size: unsafe.Sizeof(*new(IntegrationError))},
+	635: {Go: (*[]MetricReference)(nil), Elem: api.Field{Kind: api.KStruct, Type: 382}, Size: unsafe.Sizeof(*new(MetricReference))},
+	636: {Go: (*[]RecommendedActionUpdate)(nil), Elem: api.Field{Kind: api.KStruct, Type: 465}, Size: unsafe.Sizeof(*new(RecommendedActionUpdate))},
+	637: {Go: (*[]OptionConfiguration)(nil), Elem: api.Field{Kind: api.KStruct, Type: 424}, Size: unsafe.Sizeof(*new(OptionConfiguration))},
+	638: {Go: (*[]OptionSetting)(nil), Elem: api.Field{Kind: api.KStruct, Type: 434}, Size: unsafe.Sizeof(*new(OptionSetting))},
+	639: {Go: (*[]Option)(nil), Elem: api.Field{Kind: api.KStruct, Type: 423}, Size: unsafe.Sizeof(*new(Option))},
+	640: {Go: (*[]OptionGroupOptionSetting)(nil), Elem: api.Field{Kind: api.KStruct, Type: 430}, Size: unsafe.Sizeof(*new(OptionGroupOptionSetting))},
+	641: {Go: (*[]OptionVersion)(nil), Elem: api.Field{Kind: api.KStruct, Type: 435}, Size: unsafe.Sizeof(*new(OptionVersion))},
+	642: {Go: (*[]MinimumEngineVersionPerAllowedValue)(nil), Elem: api.Field{Kind: api.KStruct, Type: 383}, Size: unsafe.Sizeof(*new(MinimumEngineVersionPerAllowedValue))},
+	643: {Go: (*[]OptionGroupOption)(nil), Elem: api.Field{Kind: api.KStruct, Type: 429}, Size: unsafe.Sizeof(*new(OptionGroupOption))},
+	644: {Go: (*[]OptionGroup)(nil), Elem: api.Field{Kind: api.KStruct, Type: 425}, Size: unsafe.Sizeof(*new(OptionGroup))},
+	645: {Go: (*[]AvailabilityZone)(nil), Elem: api.Field{Kind: api.KStruct, Type: 17}, Size: unsafe.Sizeof(*new(AvailabilityZone))},
+	646: {Go: (*[]AvailableProcessorFeature)(nil), Elem: api.Field{Kind: api.KStruct, Type: 18}, Size: unsafe.Sizeof(*new(AvailableProcessorFeature))},
+	647: {Go: (*[]OrderableDBInstanceOption)(nil), Elem: api.Field{Kind: api.KStruct, Type: 436}, Size: unsafe.Sizeof(*new(OrderableDBInstanceOption))},
+	648: {Go: (*[]ResourcePendingMaintenanceActions)(nil), Elem: api.Field{Kind: api.KStruct, Type: 491}, Size: unsafe.Sizeof(*new(ResourcePendingMaintenanceActions))},
+	649: {Go: (*[]Metric)(nil), Elem: api.Field{Kind: api.KStruct, Type: 380}, Size: unsafe.Sizeof(*new(Metric))},
+	650: {Go: (*[]RecommendedActionParameter)(nil), Elem: api.Field{Kind: api.KStruct, Type: 464}, Size: unsafe.Sizeof(*new(RecommendedActionParameter))},
+	651: {Go: (*[]ContextAttribute)(nil), Elem: api.Field{Kind: api.KStruct, Type: 35}, Size: unsafe.Sizeof(*new(ContextAttribute))},
+	652: {Go: (*[]RecurringCharge)(nil), Elem: api.Field{Kind: api.KStruct, Type: 466}, Size: unsafe.Sizeof(*new(RecurringCharge))},
+	653: {Go: (*[]ReservedDBInstance)(nil), Elem: api.Field{Kind: api.KStruct, Type: 480}, Size: unsafe.Sizeof(*new(ReservedDBInstance))},
+	654: {Go: (*[]ReservedDBInstancesOffering)(nil), Elem: api.Field{Kind: api.KStruct, Type: 485}, Size: unsafe.Sizeof(*new(ReservedDBInstancesOffering))},
+	655: {Go: (*[]PendingMaintenanceAction)(nil), Elem: api.Field{Kind: api.KStruct, Type: 441}, Size: unsafe.Sizeof(*new(PendingMaintenanceAction))},
+	656: {Go: (*[]SourceRegion)(nil), Elem: api.Field{Kind: api.KStruct, Type: 520}, Size: unsafe.Sizeof(*new(SourceRegion))},
+	657: {Go: (*[]TenantDatabase)(nil), Elem: api.Field{Kind: api.KStruct, Type: 557}, Size: unsafe.Sizeof(*new(TenantDatabase))},
+	658: {Go: (*[]ValidStorageOptions)(nil), Elem: api.Field{Kind: api.KStruct, Type: 569}, Size: unsafe.Sizeof(*new(ValidStorageOptions))},
+	659: {Go: (*[]Range)(nil), Elem: api.Field{Kind: api.KStruct, Type: 456}, Size: unsafe.Sizeof(*new(Range))},
+	660: {Go: (*[]DoubleRange)(nil), Elem: api.Field{Kind: api.KStruct, Type: 297}, Size: unsafe.Sizeof(*new(DoubleRange))},
 }

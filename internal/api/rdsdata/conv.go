@@ -3,744 +3,283 @@
 package rdsdataapi
 
 import (
+	"unsafe"
+
 	"github.com/niwa-cloud/niwa/internal/api"
 )
 
-func (s *AccessDeniedException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *AccessDeniedException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
-
-func (s *ArrayValue) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "booleanValues", &s.BooleanValues, func(p *[]bool, v any) error { return api.SetList(p, v, api.SetBool) })
-	err = api.Decode(err, m, "longValues", &s.LongValues, func(p *[]int64, v any) error { return api.SetList(p, v, api.SetInt64) })
-	err = api.Decode(err, m, "doubleValues", &s.DoubleValues, func(p *[]float64, v any) error { return api.SetList(p, v, api.SetFloat64) })
-	err = api.Decode(err, m, "stringValues", &s.StringValues, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "arrayValues", &s.ArrayValues, func(p *[]ArrayValue, v any) error {
-		return api.SetList(p, v, func(p *ArrayValue, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *ArrayValue) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 5)
-	api.PutList(m, "booleanValues", s.BooleanValues, api.DynBool)
-	api.PutList(m, "longValues", s.LongValues, api.DynInt64)
-	api.PutList(m, "doubleValues", s.DoubleValues, api.DynFloat64)
-	api.PutList(m, "stringValues", s.StringValues, api.DynString)
-	api.PutList(m, "arrayValues", s.ArrayValues, func(e ArrayValue) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *BadRequestException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *BadRequestException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
-
-func (s *BatchExecuteStatementRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "resourceArn", &s.ResourceArn, api.SetStringPtr)
-	err = api.Decode(err, m, "secretArn", &s.SecretArn, api.SetStringPtr)
-	err = api.Decode(err, m, "sql", &s.Sql, api.SetStringPtr)
-	err = api.Decode(err, m, "database", &s.Database, api.SetStringPtr)
-	err = api.Decode(err, m, "schema", &s.Schema, api.SetStringPtr)
-	err = api.Decode(err, m, "parameterSets", &s.ParameterSets, func(p *[][]SqlParameter, v any) error {
-		return api.SetList(p, v, func(p *[]SqlParameter, v any) error {
-			return api.SetList(p, v, func(p *SqlParameter, v any) error { return api.SetStruct(p, v) })
-		})
-	})
-	err = api.Decode(err, m, "transactionId", &s.TransactionId, api.SetStringPtr)
-	return err
-}
-
-func (s *BatchExecuteStatementRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 7)
-	api.Put(m, "resourceArn", s.ResourceArn, api.DynString)
-	api.Put(m, "secretArn", s.SecretArn, api.DynString)
-	api.Put(m, "sql", s.Sql, api.DynString)
-	api.Put(m, "database", s.Database, api.DynString)
-	api.Put(m, "schema", s.Schema, api.DynString)
-	api.PutList(m, "parameterSets", s.ParameterSets, func(e []SqlParameter) any { return api.DynList(e, func(e SqlParameter) any { return e.ToDynamic() }) })
-	api.Put(m, "transactionId", s.TransactionId, api.DynString)
-	return m
-}
-
-func (s *BatchExecuteStatementResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "updateResults", &s.UpdateResults, func(p *[]UpdateResult, v any) error {
-		return api.SetList(p, v, func(p *UpdateResult, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *BatchExecuteStatementResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutList(m, "updateResults", s.UpdateResults, func(e UpdateResult) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *BeginTransactionRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "resourceArn", &s.ResourceArn, api.SetStringPtr)
-	err = api.Decode(err, m, "secretArn", &s.SecretArn, api.SetStringPtr)
-	err = api.Decode(err, m, "database", &s.Database, api.SetStringPtr)
-	err = api.Decode(err, m, "schema", &s.Schema, api.SetStringPtr)
-	return err
-}
-
-func (s *BeginTransactionRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "resourceArn", s.ResourceArn, api.DynString)
-	api.Put(m, "secretArn", s.SecretArn, api.DynString)
-	api.Put(m, "database", s.Database, api.DynString)
-	api.Put(m, "schema", s.Schema, api.DynString)
-	return m
-}
-
-func (s *BeginTransactionResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "transactionId", &s.TransactionId, api.SetStringPtr)
-	return err
-}
-
-func (s *BeginTransactionResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "transactionId", s.TransactionId, api.DynString)
-	return m
-}
-
-func (s *ColumnMetadata) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "type", &s.Type, api.SetInt32Ptr)
-	err = api.Decode(err, m, "typeName", &s.TypeName, api.SetStringPtr)
-	err = api.Decode(err, m, "label", &s.Label, api.SetStringPtr)
-	err = api.Decode(err, m, "schemaName", &s.SchemaName, api.SetStringPtr)
-	err = api.Decode(err, m, "tableName", &s.TableName, api.SetStringPtr)
-	err = api.Decode(err, m, "isAutoIncrement", &s.IsAutoIncrement, api.SetBoolPtr)
-	err = api.Decode(err, m, "isSigned", &s.IsSigned, api.SetBoolPtr)
-	err = api.Decode(err, m, "isCurrency", &s.IsCurrency, api.SetBoolPtr)
-	err = api.Decode(err, m, "isCaseSensitive", &s.IsCaseSensitive, api.SetBoolPtr)
-	err = api.Decode(err, m, "nullable", &s.Nullable, api.SetInt32Ptr)
-	err = api.Decode(err, m, "precision", &s.Precision, api.SetInt32Ptr)
-	err = api.Decode(err, m, "scale", &s.Scale, api.SetInt32Ptr)
-	err = api.Decode(err, m, "arrayBaseColumnType", &s.ArrayBaseColumnType, api.SetInt32Ptr)
-	return err
-}
-
-func (s *ColumnMetadata) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "name", s.Name, api.DynString)
-	api.Put(m, "type", s.Type, api.DynInt32)
-	api.Put(m, "typeName", s.TypeName, api.DynString)
-	api.Put(m, "label", s.Label, api.DynString)
-	api.Put(m, "schemaName", s.SchemaName, api.DynString)
-	api.Put(m, "tableName", s.TableName, api.DynString)
-	api.Put(m, "isAutoIncrement", s.IsAutoIncrement, api.DynBool)
-	api.Put(m, "isSigned", s.IsSigned, api.DynBool)
-	api.Put(m, "isCurrency", s.IsCurrency, api.DynBool)
-	api.Put(m, "isCaseSensitive", s.IsCaseSensitive, api.DynBool)
-	api.Put(m, "nullable", s.Nullable, api.DynInt32)
-	api.Put(m, "precision", s.Precision, api.DynInt32)
-	api.Put(m, "scale", s.Scale, api.DynInt32)
-	api.Put(m, "arrayBaseColumnType", s.ArrayBaseColumnType, api.DynInt32)
-	return m
-}
-
-func (s *CommitTransactionRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "resourceArn", &s.ResourceArn, api.SetStringPtr)
-	err = api.Decode(err, m, "secretArn", &s.SecretArn, api.SetStringPtr)
-	err = api.Decode(err, m, "transactionId", &s.TransactionId, api.SetStringPtr)
-	return err
-}
-
-func (s *CommitTransactionRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "resourceArn", s.ResourceArn, api.DynString)
-	api.Put(m, "secretArn", s.SecretArn, api.DynString)
-	api.Put(m, "transactionId", s.TransactionId, api.DynString)
-	return m
-}
-
-func (s *CommitTransactionResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "transactionStatus", &s.TransactionStatus, api.SetStringPtr)
-	return err
-}
-
-func (s *CommitTransactionResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "transactionStatus", s.TransactionStatus, api.DynString)
-	return m
-}
-
-func (s *DatabaseErrorException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *DatabaseErrorException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
-
-func (s *DatabaseNotFoundException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *DatabaseNotFoundException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
-
-func (s *DatabaseUnavailableException) FromDynamic(map[string]any) error { return nil }
-
-func (s *DatabaseUnavailableException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *ExecuteSqlRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "dbClusterOrInstanceArn", &s.DbClusterOrInstanceArn, api.SetStringPtr)
-	err = api.Decode(err, m, "awsSecretStoreArn", &s.AwsSecretStoreArn, api.SetStringPtr)
-	err = api.Decode(err, m, "sqlStatements", &s.SqlStatements, api.SetStringPtr)
-	err = api.Decode(err, m, "database", &s.Database, api.SetStringPtr)
-	err = api.Decode(err, m, "schema", &s.Schema, api.SetStringPtr)
-	return err
-}
-
-func (s *ExecuteSqlRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 5)
-	api.Put(m, "dbClusterOrInstanceArn", s.DbClusterOrInstanceArn, api.DynString)
-	api.Put(m, "awsSecretStoreArn", s.AwsSecretStoreArn, api.DynString)
-	api.Put(m, "sqlStatements", s.SqlStatements, api.DynString)
-	api.Put(m, "database", s.Database, api.DynString)
-	api.Put(m, "schema", s.Schema, api.DynString)
-	return m
-}
-
-func (s *ExecuteSqlResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "sqlStatementResults", &s.SqlStatementResults, func(p *[]SqlStatementResult, v any) error {
-		return api.SetList(p, v, func(p *SqlStatementResult, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *ExecuteSqlResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutList(m, "sqlStatementResults", s.SqlStatementResults, func(e SqlStatementResult) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *ExecuteStatementRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "resourceArn", &s.ResourceArn, api.SetStringPtr)
-	err = api.Decode(err, m, "secretArn", &s.SecretArn, api.SetStringPtr)
-	err = api.Decode(err, m, "sql", &s.Sql, api.SetStringPtr)
-	err = api.Decode(err, m, "database", &s.Database, api.SetStringPtr)
-	err = api.Decode(err, m, "schema", &s.Schema, api.SetStringPtr)
-	err = api.Decode(err, m, "parameters", &s.Parameters, func(p *[]SqlParameter, v any) error {
-		return api.SetList(p, v, func(p *SqlParameter, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "transactionId", &s.TransactionId, api.SetStringPtr)
-	err = api.Decode(err, m, "includeResultMetadata", &s.IncludeResultMetadata, api.SetBoolPtr)
-	err = api.Decode(err, m, "continueAfterTimeout", &s.ContinueAfterTimeout, api.SetBoolPtr)
-	err = api.Decode(err, m, "resultSetOptions", &s.ResultSetOptions, api.SetStructPtr[ResultSetOptions])
-	err = api.Decode(err, m, "formatRecordsAs", &s.FormatRecordsAs, api.SetStringPtr)
-	return err
-}
-
-func (s *ExecuteStatementRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "resourceArn", s.ResourceArn, api.DynString)
-	api.Put(m, "secretArn", s.SecretArn, api.DynString)
-	api.Put(m, "sql", s.Sql, api.DynString)
-	api.Put(m, "database", s.Database, api.DynString)
-	api.Put(m, "schema", s.Schema, api.DynString)
-	api.PutList(m, "parameters", s.Parameters, func(e SqlParameter) any { return e.ToDynamic() })
-	api.Put(m, "transactionId", s.TransactionId, api.DynString)
-	api.Put(m, "includeResultMetadata", s.IncludeResultMetadata, api.DynBool)
-	api.Put(m, "continueAfterTimeout", s.ContinueAfterTimeout, api.DynBool)
-	api.PutStruct(m, "resultSetOptions", s.ResultSetOptions)
-	api.Put(m, "formatRecordsAs", s.FormatRecordsAs, api.DynString)
-	return m
-}
-
-func (s *ExecuteStatementResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "records", &s.Records, func(p *[][]Field, v any) error {
-		return api.SetList(p, v, func(p *[]Field, v any) error {
-			return api.SetList(p, v, func(p *Field, v any) error { return api.SetStruct(p, v) })
-		})
-	})
-	err = api.Decode(err, m, "columnMetadata", &s.ColumnMetadata, func(p *[]ColumnMetadata, v any) error {
-		return api.SetList(p, v, func(p *ColumnMetadata, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "numberOfRecordsUpdated", &s.NumberOfRecordsUpdated, api.SetInt64Ptr)
-	err = api.Decode(err, m, "generatedFields", &s.GeneratedFields, func(p *[]Field, v any) error {
-		return api.SetList(p, v, func(p *Field, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "formattedRecords", &s.FormattedRecords, api.SetStringPtr)
-	return err
-}
-
-func (s *ExecuteStatementResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 5)
-	api.PutList(m, "records", s.Records, func(e []Field) any { return api.DynList(e, func(e Field) any { return e.ToDynamic() }) })
-	api.PutList(m, "columnMetadata", s.ColumnMetadata, func(e ColumnMetadata) any { return e.ToDynamic() })
-	api.Put(m, "numberOfRecordsUpdated", s.NumberOfRecordsUpdated, api.DynInt64)
-	api.PutList(m, "generatedFields", s.GeneratedFields, func(e Field) any { return e.ToDynamic() })
-	api.Put(m, "formattedRecords", s.FormattedRecords, api.DynString)
-	return m
-}
-
-func (s *Field) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "isNull", &s.IsNull, api.SetBoolPtr)
-	err = api.Decode(err, m, "booleanValue", &s.BooleanValue, api.SetBoolPtr)
-	err = api.Decode(err, m, "longValue", &s.LongValue, api.SetInt64Ptr)
-	err = api.Decode(err, m, "doubleValue", &s.DoubleValue, api.SetFloat64Ptr)
-	err = api.Decode(err, m, "stringValue", &s.StringValue, api.SetStringPtr)
-	err = api.Decode(err, m, "blobValue", &s.BlobValue, api.SetBytes)
-	err = api.Decode(err, m, "arrayValue", &s.ArrayValue, api.SetStructPtr[ArrayValue])
-	return err
-}
-
-func (s *Field) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 7)
-	api.Put(m, "isNull", s.IsNull, api.DynBool)
-	api.Put(m, "booleanValue", s.BooleanValue, api.DynBool)
-	api.Put(m, "longValue", s.LongValue, api.DynInt64)
-	api.Put(m, "doubleValue", s.DoubleValue, api.DynFloat64)
-	api.Put(m, "stringValue", s.StringValue, api.DynString)
-	api.PutBytes(m, "blobValue", s.BlobValue)
-	api.PutStruct(m, "arrayValue", s.ArrayValue)
-	return m
-}
-
-func (s *ForbiddenException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *ForbiddenException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
-
-func (s *HttpEndpointNotEnabledException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *HttpEndpointNotEnabledException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
-
-func (s *InternalServerErrorException) FromDynamic(map[string]any) error { return nil }
-
-func (s *InternalServerErrorException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *InvalidSecretException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *InvalidSecretException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
-
-func (s *NotFoundException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *NotFoundException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
-
-func (s *Record) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "values", &s.Values, func(p *[]Value, v any) error {
-		return api.SetList(p, v, func(p *Value, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *Record) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutList(m, "values", s.Values, func(e Value) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *ResultFrame) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "resultSetMetadata", &s.ResultSetMetadata, api.SetStructPtr[ResultSetMetadata])
-	err = api.Decode(err, m, "records", &s.Records, func(p *[]Record, v any) error {
-		return api.SetList(p, v, func(p *Record, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *ResultFrame) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutStruct(m, "resultSetMetadata", s.ResultSetMetadata)
-	api.PutList(m, "records", s.Records, func(e Record) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *ResultSetMetadata) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "columnCount", &s.ColumnCount, api.SetInt64Ptr)
-	err = api.Decode(err, m, "columnMetadata", &s.ColumnMetadata, func(p *[]ColumnMetadata, v any) error {
-		return api.SetList(p, v, func(p *ColumnMetadata, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *ResultSetMetadata) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "columnCount", s.ColumnCount, api.DynInt64)
-	api.PutList(m, "columnMetadata", s.ColumnMetadata, func(e ColumnMetadata) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *ResultSetOptions) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "decimalReturnType", &s.DecimalReturnType, api.SetStringPtr)
-	err = api.Decode(err, m, "longReturnType", &s.LongReturnType, api.SetStringPtr)
-	return err
-}
-
-func (s *ResultSetOptions) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "decimalReturnType", s.DecimalReturnType, api.DynString)
-	api.Put(m, "longReturnType", s.LongReturnType, api.DynString)
-	return m
-}
-
-func (s *RollbackTransactionRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "resourceArn", &s.ResourceArn, api.SetStringPtr)
-	err = api.Decode(err, m, "secretArn", &s.SecretArn, api.SetStringPtr)
-	err = api.Decode(err, m, "transactionId", &s.TransactionId, api.SetStringPtr)
-	return err
-}
-
-func (s *RollbackTransactionRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "resourceArn", s.ResourceArn, api.DynString)
-	api.Put(m, "secretArn", s.SecretArn, api.DynString)
-	api.Put(m, "transactionId", s.TransactionId, api.DynString)
-	return m
-}
-
-func (s *RollbackTransactionResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "transactionStatus", &s.TransactionStatus, api.SetStringPtr)
-	return err
-}
-
-func (s *RollbackTransactionResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "transactionStatus", s.TransactionStatus, api.DynString)
-	return m
-}
-
-func (s *SecretsErrorException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *SecretsErrorException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
-
-func (s *ServiceUnavailableError) FromDynamic(map[string]any) error { return nil }
-
-func (s *ServiceUnavailableError) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *SqlParameter) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "value", &s.Value, api.SetStructPtr[Field])
-	err = api.Decode(err, m, "typeHint", &s.TypeHint, api.SetStringPtr)
-	return err
-}
-
-func (s *SqlParameter) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "name", s.Name, api.DynString)
-	api.PutStruct(m, "value", s.Value)
-	api.Put(m, "typeHint", s.TypeHint, api.DynString)
-	return m
-}
-
-func (s *SqlStatementResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "resultFrame", &s.ResultFrame, api.SetStructPtr[ResultFrame])
-	err = api.Decode(err, m, "numberOfRecordsUpdated", &s.NumberOfRecordsUpdated, api.SetInt64Ptr)
-	return err
-}
-
-func (s *SqlStatementResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutStruct(m, "resultFrame", s.ResultFrame)
-	api.Put(m, "numberOfRecordsUpdated", s.NumberOfRecordsUpdated, api.DynInt64)
-	return m
-}
-
-func (s *StatementTimeoutException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	err = api.Decode(err, m, "dbConnectionId", &s.DbConnectionId, api.SetInt64Ptr)
-	return err
-}
-
-func (s *StatementTimeoutException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "message", s.Message, api.DynString)
-	api.Put(m, "dbConnectionId", s.DbConnectionId, api.DynInt64)
-	return m
-}
-
-func (s *StructValue) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "attributes", &s.Attributes, func(p *[]Value, v any) error {
-		return api.SetList(p, v, func(p *Value, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *StructValue) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutList(m, "attributes", s.Attributes, func(e Value) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *TransactionNotFoundException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *TransactionNotFoundException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
-
-func (s *UnsupportedResultException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *UnsupportedResultException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
-
-func (s *UpdateResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "generatedFields", &s.GeneratedFields, func(p *[]Field, v any) error {
-		return api.SetList(p, v, func(p *Field, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *UpdateResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutList(m, "generatedFields", s.GeneratedFields, func(e Field) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *Value) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "isNull", &s.IsNull, api.SetBoolPtr)
-	err = api.Decode(err, m, "bitValue", &s.BitValue, api.SetBoolPtr)
-	err = api.Decode(err, m, "bigIntValue", &s.BigIntValue, api.SetInt64Ptr)
-	err = api.Decode(err, m, "intValue", &s.IntValue, api.SetInt32Ptr)
-	err = api.Decode(err, m, "doubleValue", &s.DoubleValue, api.SetFloat64Ptr)
-	err = api.Decode(err, m, "realValue", &s.RealValue, api.SetFloat32Ptr)
-	err = api.Decode(err, m, "stringValue", &s.StringValue, api.SetStringPtr)
-	err = api.Decode(err, m, "blobValue", &s.BlobValue, api.SetBytes)
-	err = api.Decode(err, m, "arrayValues", &s.ArrayValues, func(p *[]Value, v any) error {
-		return api.SetList(p, v, func(p *Value, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "structValue", &s.StructValue, api.SetStructPtr[StructValue])
-	return err
-}
-
-func (s *Value) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "isNull", s.IsNull, api.DynBool)
-	api.Put(m, "bitValue", s.BitValue, api.DynBool)
-	api.Put(m, "bigIntValue", s.BigIntValue, api.DynInt64)
-	api.Put(m, "intValue", s.IntValue, api.DynInt32)
-	api.Put(m, "doubleValue", s.DoubleValue, api.DynFloat64)
-	api.Put(m, "realValue", s.RealValue, api.DynFloat32)
-	api.Put(m, "stringValue", s.StringValue, api.DynString)
-	api.PutBytes(m, "blobValue", s.BlobValue)
-	api.PutList(m, "arrayValues", s.ArrayValues, func(e Value) any { return e.ToDynamic() })
-	api.PutStruct(m, "structValue", s.StructValue)
-	return m
+func (*AccessDeniedException) ConvType() (api.Table, int32) { return convTable[:], 0 }
+
+func (*ArrayValue) ConvType() (api.Table, int32) { return convTable[:], 1 }
+
+func (*BadRequestException) ConvType() (api.Table, int32) { return convTable[:], 2 }
+
+func (*BatchExecuteStatementRequest) ConvType() (api.Table, int32) { return convTable[:], 3 }
+
+func (*BatchExecuteStatementResponse) ConvType() (api.Table, int32) { return convTable[:], 4 }
+
+func (*BeginTransactionRequest) ConvType() (api.Table, int32) { return convTable[:], 5 }
+
+func (*BeginTransactionResponse) ConvType() (api.Table, int32) { return convTable[:], 6 }
+
+func (*ColumnMetadata) ConvType() (api.Table, int32) { return convTable[:], 7 }
+
+func (*CommitTransactionRequest) ConvType() (api.Table, int32) { return convTable[:], 8 }
+
+func (*CommitTransactionResponse) ConvType() (api.Table, int32) { return convTable[:], 9 }
+
+func (*DatabaseErrorException) ConvType() (api.Table, int32) { return convTable[:], 10 }
+
+func (*DatabaseNotFoundException) ConvType() (api.Table, int32) { return convTable[:], 11 }
+
+func (*DatabaseUnavailableException) ConvType() (api.Table, int32) { return convTable[:], 12 }
+
+func (*ExecuteSqlRequest) ConvType() (api.Table, int32) { return convTable[:], 13 }
+
+func (*ExecuteSqlResponse) ConvType() (api.Table, int32) { return convTable[:], 14 }
+
+func (*ExecuteStatementRequest) ConvType() (api.Table, int32) { return convTable[:], 15 }
+
+func (*ExecuteStatementResponse) ConvType() (api.Table, int32) { return convTable[:], 16 }
+
+func (*Field) ConvType() (api.Table, int32) { return convTable[:], 17 }
+
+func (*ForbiddenException) ConvType() (api.Table, int32) { return convTable[:], 18 }
+
+func (*HttpEndpointNotEnabledException) ConvType() (api.Table, int32) { return convTable[:], 19 }
+
+func (*InternalServerErrorException) ConvType() (api.Table, int32) { return convTable[:], 20 }
+
+func (*InvalidSecretException) ConvType() (api.Table, int32) { return convTable[:], 21 }
+
+func (*NotFoundException) ConvType() (api.Table, int32) { return convTable[:], 22 }
+
+func (*Record) ConvType() (api.Table, int32) { return convTable[:], 23 }
+
+func (*ResultFrame) ConvType() (api.Table, int32) { return convTable[:], 24 }
+
+func (*ResultSetMetadata) ConvType() (api.Table, int32) { return convTable[:], 25 }
+
+func (*ResultSetOptions) ConvType() (api.Table, int32) { return convTable[:], 26 }
+
+func (*RollbackTransactionRequest) ConvType() (api.Table, int32) { return convTable[:], 27 }
+
+func (*RollbackTransactionResponse) ConvType() (api.Table, int32) { return convTable[:], 28 }
+
+func (*SecretsErrorException) ConvType() (api.Table, int32) { return convTable[:], 29 }
+
+func (*ServiceUnavailableError) ConvType() (api.Table, int32) { return convTable[:], 30 }
+
+func (*SqlParameter) ConvType() (api.Table, int32) { return convTable[:], 31 }
+
+func (*SqlStatementResult) ConvType() (api.Table, int32) { return convTable[:], 32 }
+
+func (*StatementTimeoutException) ConvType() (api.Table, int32) { return convTable[:], 33 }
+
+func (*StructValue) ConvType() (api.Table, int32) { return convTable[:], 34 }
+
+func (*TransactionNotFoundException) ConvType() (api.Table, int32) { return convTable[:], 35 }
+
+func (*UnsupportedResultException) ConvType() (api.Table, int32) { return convTable[:], 36 }
+
+func (*UpdateResult) ConvType() (api.Table, int32) { return convTable[:], 37 }
+
+func (*Value) ConvType() (api.Table, int32) { return convTable[:], 38 }
+
+var convTable = [...]api.Type{
+	0: {Go: (*AccessDeniedException)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(AccessDeniedException{}.Message), Kind: api.KStringPtr},
+	}},
+	1: {Go: (*ArrayValue)(nil), Fields: []api.Field{
+		{Name: "booleanValues", Off: unsafe.Offsetof(ArrayValue{}.BooleanValues), Kind: api.KList, Type: 39},
+		{Name: "longValues", Off: unsafe.Offsetof(ArrayValue{}.LongValues), Kind: api.KList, Type: 40},
+		{Name: "doubleValues", Off: unsafe.Offsetof(ArrayValue{}.DoubleValues), Kind: api.KList, Type: 41},
+		{Name: "stringValues", Off: unsafe.Offsetof(ArrayValue{}.StringValues), Kind: api.KList, Type: 42},
+		{Name: "arrayValues", Off: unsafe.Offsetof(ArrayValue{}.ArrayValues), Kind: api.KList, Type: 43},
+	}},
+	2: {Go: (*BadRequestException)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(BadRequestException{}.Message), Kind: api.KStringPtr},
+	}},
+	3: {Go: (*BatchExecuteStatementRequest)(nil), Fields: []api.Field{
+		{Name: "resourceArn", Off: unsafe.Offsetof(BatchExecuteStatementRequest{}.ResourceArn), Kind: api.KStringPtr},
+		{Name: "secretArn", Off: unsafe.Offsetof(BatchExecuteStatementRequest{}.SecretArn), Kind: api.KStringPtr},
+		{Name: "sql", Off: unsafe.Offsetof(BatchExecuteStatementRequest{}.Sql), Kind: api.KStringPtr},
+		{Name: "database", Off: unsafe.Offsetof(BatchExecuteStatementRequest{}.Database), Kind: api.KStringPtr},
+		{Name: "schema", Off: unsafe.Offsetof(BatchExecuteStatementRequest{}.Schema), Kind: api.KStringPtr},
+		{Name: "parameterSets", Off: unsafe.Offsetof(BatchExecuteStatementRequest{}.ParameterSets), Kind: api.KList, Type: 44},
+		{Name: "transactionId", Off: unsafe.Offsetof(BatchExecuteStatementRequest{}.TransactionId), Kind: api.KStringPtr},
+	}},
+	4: {Go: (*BatchExecuteStatementResponse)(nil), Fields: []api.Field{
+		{Name: "updateResults", Off: unsafe.Offsetof(BatchExecuteStatementResponse{}.UpdateResults), Kind: api.KList, Type: 46},
+	}},
+	5: {Go: (*BeginTransactionRequest)(nil), Fields: []api.Field{
+		{Name: "resourceArn", Off: unsafe.Offsetof(BeginTransactionRequest{}.ResourceArn), Kind: api.KStringPtr},
+		{Name: "secretArn", Off: unsafe.Offsetof(BeginTransactionRequest{}.SecretArn), Kind: api.KStringPtr},
+		{Name: "database", Off: unsafe.Offsetof(BeginTransactionRequest{}.Database), Kind: api.KStringPtr},
+		{Name: "schema", Off: unsafe.Offsetof(BeginTransactionRequest{}.Schema), Kind: api.KStringPtr},
+	}},
+	6: {Go: (*BeginTransactionResponse)(nil), Fields: []api.Field{
+		{Name: "transactionId", Off: unsafe.Offsetof(BeginTransactionResponse{}.TransactionId), Kind: api.KStringPtr},
+	}},
+	7: {Go: (*ColumnMetadata)(nil), Fields: []api.Field{
+		{Name: "name", Off: unsafe.Offsetof(ColumnMetadata{}.Name), Kind: api.KStringPtr},
+		{Name: "type", Off: unsafe.Offsetof(ColumnMetadata{}.Type), Kind: api.KInt32Ptr},
+		{Name: "typeName", Off: unsafe.Offsetof(ColumnMetadata{}.TypeName), Kind: api.KStringPtr},
+		{Name: "label", Off: unsafe.Offsetof(ColumnMetadata{}.Label), Kind: api.KStringPtr},
+		{Name: "schemaName", Off: unsafe.Offsetof(ColumnMetadata{}.SchemaName), Kind: api.KStringPtr},
+		{Name: "tableName", Off: unsafe.Offsetof(ColumnMetadata{}.TableName), Kind: api.KStringPtr},
+		{Name: "isAutoIncrement", Off: unsafe.Offsetof(ColumnMetadata{}.IsAutoIncrement), Kind: api.KBoolPtr},
+		{Name: "isSigned", Off: unsafe.Offsetof(ColumnMetadata{}.IsSigned), Kind: api.KBoolPtr},
+		{Name: "isCurrency", Off: unsafe.Offsetof(ColumnMetadata{}.IsCurrency), Kind: api.KBoolPtr},
+		{Name: "isCaseSensitive", Off: unsafe.Offsetof(ColumnMetadata{}.IsCaseSensitive), Kind: api.KBoolPtr},
+		{Name: "nullable", Off: unsafe.Offsetof(ColumnMetadata{}.Nullable), Kind: api.KInt32Ptr},
+		{Name: "precision", Off: unsafe.Offsetof(ColumnMetadata{}.Precision), Kind: api.KInt32Ptr},
+		{Name: "scale", Off: unsafe.Offsetof(ColumnMetadata{}.Scale), Kind: api.KInt32Ptr},
+		{Name: "arrayBaseColumnType", Off: unsafe.Offsetof(ColumnMetadata{}.ArrayBaseColumnType), Kind: api.KInt32Ptr},
+	}},
+	8: {Go: (*CommitTransactionRequest)(nil), Fields: []api.Field{
+		{Name: "resourceArn", Off: unsafe.Offsetof(CommitTransactionRequest{}.ResourceArn), Kind: api.KStringPtr},
+		{Name: "secretArn", Off: unsafe.Offsetof(CommitTransactionRequest{}.SecretArn), Kind: api.KStringPtr},
+		{Name: "transactionId", Off: unsafe.Offsetof(CommitTransactionRequest{}.TransactionId), Kind: api.KStringPtr},
+	}},
+	9: {Go: (*CommitTransactionResponse)(nil), Fields: []api.Field{
+		{Name: "transactionStatus", Off: unsafe.Offsetof(CommitTransactionResponse{}.TransactionStatus), Kind: api.KStringPtr},
+	}},
+	10: {Go: (*DatabaseErrorException)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(DatabaseErrorException{}.Message), Kind: api.KStringPtr},
+	}},
+	11: {Go: (*DatabaseNotFoundException)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(DatabaseNotFoundException{}.Message), Kind: api.KStringPtr},
+	}},
+	12: {Go: (*DatabaseUnavailableException)(nil)},
+	13: {Go: (*ExecuteSqlRequest)(nil), Fields: []api.Field{
+		{Name: "dbClusterOrInstanceArn", Off: unsafe.Offsetof(ExecuteSqlRequest{}.DbClusterOrInstanceArn), Kind: api.KStringPtr},
+		{Name: "awsSecretStoreArn", Off: unsafe.Offsetof(ExecuteSqlRequest{}.AwsSecretStoreArn), Kind: api.KStringPtr},
+		{Name: "sqlStatements", Off: unsafe.Offsetof(ExecuteSqlRequest{}.SqlStatements), Kind: api.KStringPtr},
+		{Name: "database", Off: unsafe.Offsetof(ExecuteSqlRequest{}.Database), Kind: api.KStringPtr},
+		{Name: "schema", Off: unsafe.Offsetof(ExecuteSqlRequest{}.Schema), Kind: api.KStringPtr},
+	}},
+	14: {Go: (*ExecuteSqlResponse)(nil), Fields: []api.Field{
+		{Name: "sqlStatementResults", Off: unsafe.Offsetof(ExecuteSqlResponse{}.SqlStatementResults), Kind: api.KList, Type: 47},
+	}},
+	15: {Go: (*ExecuteStatementRequest)(nil), Fields: []api.Field{
+		{Name: "resourceArn", Off: unsafe.Offsetof(ExecuteStatementRequest{}.ResourceArn), Kind: api.KStringPtr},
+		{Name: "secretArn", Off: unsafe.Offsetof(ExecuteStatementRequest{}.SecretArn), Kind: api.KStringPtr},
+		{Name: "sql", Off: unsafe.Offsetof(ExecuteStatementRequest{}.Sql), Kind: api.KStringPtr},
+		{Name: "database", Off: unsafe.Offsetof(ExecuteStatementRequest{}.Database), Kind: api.KStringPtr},
+		{Name: "schema", Off: unsafe.Offsetof(ExecuteStatementRequest{}.Schema), Kind: api.KStringPtr},
+		{Name: "parameters", Off: unsafe.Offsetof(ExecuteStatementRequest{}.Parameters), Kind: api.KList, Type: 45},
+		{Name: "transactionId", Off: unsafe.Offsetof(ExecuteStatementRequest{}.TransactionId), Kind: api.KStringPtr},
+		{Name: "includeResultMetadata", Off: unsafe.Offsetof(ExecuteStatementRequest{}.IncludeResultMetadata), Kind: api.KBoolPtr},
+		{Name: "continueAfterTimeout", Off: unsafe.Offsetof(ExecuteStatementRequest{}.ContinueAfterTimeout), Kind: api.KBoolPtr},
+		{Name: "resultSetOptions", Off: unsafe.Offsetof(ExecuteStatementRequest{}.ResultSetOptions), Kind: api.KStructPtr, Type: 26},
+		{Name: "formatRecordsAs", Off: unsafe.Offsetof(ExecuteStatementRequest{}.FormatRecordsAs), Kind: api.KStringPtr},
+	}},
+	16: {Go: (*ExecuteStatementResponse)(nil), Fields: []api.Field{
+		{Name: "records", Off: unsafe.Offsetof(ExecuteStatementResponse{}.Records), Kind: api.KList, Type: 48},
+		{Name: "columnMetadata", Off: unsafe.Offsetof(ExecuteStatementResponse{}.ColumnMetadata), Kind: api.KList, Type: 50},
+		{Name: "numberOfRecordsUpdated", Off: unsafe.Offsetof(ExecuteStatementResponse{}.NumberOfRecordsUpdated), Kind: api.KInt64Ptr},
+		{Name: "generatedFields", Off: unsafe.Offsetof(ExecuteStatementResponse{}.GeneratedFields), Kind: api.KList, Type: 49},
+		{Name: "formattedRecords", Off: unsafe.Offsetof(ExecuteStatementResponse{}.FormattedRecords), Kind: api.KStringPtr},
+	}},
+	17: {Go: (*Field)(nil), Fields: []api.Field{
+		{Name: "isNull", Off: unsafe.Offsetof(Field{}.IsNull), Kind: api.KBoolPtr},
+		{Name: "booleanValue", Off: unsafe.Offsetof(Field{}.BooleanValue), Kind: api.KBoolPtr},
+		{Name: "longValue", Off: unsafe.Offsetof(Field{}.LongValue), Kind: api.KInt64Ptr},
+		{Name: "doubleValue", Off: unsafe.Offsetof(Field{}.DoubleValue), Kind: api.KFloat64Ptr},
+		{Name: "stringValue", Off: unsafe.Offsetof(Field{}.StringValue), Kind: api.KStringPtr},
+		{Name: "blobValue", Off: unsafe.Offsetof(Field{}.BlobValue), Kind: api.KBytes},
+		{Name: "arrayValue", Off: unsafe.Offsetof(Field{}.ArrayValue), Kind: api.KStructPtr, Type: 1},
+	}},
+	18: {Go: (*ForbiddenException)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(ForbiddenException{}.Message), Kind: api.KStringPtr},
+	}},
+	19: {Go: (*HttpEndpointNotEnabledException)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(HttpEndpointNotEnabledException{}.Message), Kind: api.KStringPtr},
+	}},
+	20: {Go: (*InternalServerErrorException)(nil)},
+	21: {Go: (*InvalidSecretException)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(InvalidSecretException{}.Message), Kind: api.KStringPtr},
+	}},
+	22: {Go: (*NotFoundException)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(NotFoundException{}.Message), Kind: api.KStringPtr},
+	}},
+	23: {Go: (*Record)(nil), Fields: []api.Field{
+		{Name: "values", Off: unsafe.Offsetof(Record{}.Values), Kind: api.KList, Type: 51},
+	}},
+	24: {Go: (*ResultFrame)(nil), Fields: []api.Field{
+		{Name: "resultSetMetadata", Off: unsafe.Offsetof(ResultFrame{}.ResultSetMetadata), Kind: api.KStructPtr, Type: 25},
+		{Name: "records", Off: unsafe.Offsetof(ResultFrame{}.Records), Kind: api.KList, Type: 52},
+	}},
+	25: {Go: (*ResultSetMetadata)(nil), Fields: []api.Field{
+		{Name: "columnCount", Off: unsafe.Offsetof(ResultSetMetadata{}.ColumnCount), Kind: api.KInt64Ptr},
+		{Name: "columnMetadata", Off: unsafe.Offsetof(ResultSetMetadata{}.ColumnMetadata), Kind: api.KList, Type: 50},
+	}},
+	26: {Go: (*ResultSetOptions)(nil), Fields: []api.Field{
+		{Name: "decimalReturnType", Off: unsafe.Offsetof(ResultSetOptions{}.DecimalReturnType), Kind: api.KStringPtr},
+		{Name: "longReturnType", Off: unsafe.Offsetof(ResultSetOptions{}.LongReturnType), Kind: api.KStringPtr},
+	}},
+	27: {Go: (*RollbackTransactionRequest)(nil), Fields: []api.Field{
+		{Name: "resourceArn", Off: unsafe.Offsetof(RollbackTransactionRequest{}.ResourceArn), Kind: api.KStringPtr},
+		{Name: "secretArn", Off: unsafe.Offsetof(RollbackTransactionRequest{}.SecretArn), Kind: api.KStringPtr},
+		{Name: "transactionId", Off: unsafe.Offsetof(RollbackTransactionRequest{}.TransactionId), Kind: api.KStringPtr},
+	}},
+	28: {Go: (*RollbackTransactionResponse)(nil), Fields: []api.Field{
+		{Name: "transactionStatus", Off: unsafe.Offsetof(RollbackTransactionResponse{}.TransactionStatus), Kind: api.KStringPtr},
+	}},
+	29: {Go: (*SecretsErrorException)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(SecretsErrorException{}.Message), Kind: api.KStringPtr},
+	}},
+	30: {Go: (*ServiceUnavailableError)(nil)},
+	31: {Go: (*SqlParameter)(nil), Fields: []api.Field{
+		{Name: "name", Off: unsafe.Offsetof(SqlParameter{}.Name), Kind: api.KStringPtr},
+		{Name: "value", Off: unsafe.Offsetof(SqlParameter{}.Value), Kind: api.KStructPtr, Type: 17},
+		{Name: "typeHint", Off: unsafe.Offsetof(SqlParameter{}.TypeHint), Kind: api.KStringPtr},
+	}},
+	32: {Go: (*SqlStatementResult)(nil), Fields: []api.Field{
+		{Name: "resultFrame", Off: unsafe.Offsetof(SqlStatementResult{}.ResultFrame), Kind: api.KStructPtr, Type: 24},
+		{Name: "numberOfRecordsUpdated", Off: unsafe.Offsetof(SqlStatementResult{}.NumberOfRecordsUpdated), Kind: api.KInt64Ptr},
+	}},
+	33: {Go: (*StatementTimeoutException)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(StatementTimeoutException{}.Message), Kind: api.KStringPtr},
+		{Name: "dbConnectionId", Off: unsafe.Offsetof(StatementTimeoutException{}.DbConnectionId), Kind: api.KInt64Ptr},
+	}},
+	34: {Go: (*StructValue)(nil), Fields: []api.Field{
+		{Name: "attributes", Off: unsafe.Offsetof(StructValue{}.Attributes), Kind: api.KList, Type: 51},
+	}},
+	35: {Go: (*TransactionNotFoundException)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(TransactionNotFoundException{}.Message), Kind: api.KStringPtr},
+	}},
+	36: {Go: (*UnsupportedResultException)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(UnsupportedResultException{}.Message), Kind: api.KStringPtr},
+	}},
+	37: {Go: (*UpdateResult)(nil), Fields: []api.Field{
+		{Name: "generatedFields", Off: unsafe.Offsetof(UpdateResult{}.GeneratedFields), Kind: api.KList, Type: 49},
+	}},
+	38: {Go: (*Value)(nil), Fields: []api.Field{
+		{Name: "isNull", Off: unsafe.Offsetof(Value{}.IsNull), Kind: api.KBoolPtr},
+		{Name: "bitValue", Off: unsafe.Offsetof(Value{}.BitValue), Kind: api.KBoolPtr},
+		{Name: "bigIntValue", Off: unsafe.Offsetof(Value{}.BigIntValue), Kind: api.KInt64Ptr},
+		{Name: "intValue", Off: unsafe.Offsetof(Value{}.IntValue), Kind: api.KInt32Ptr},
+		{Name: "doubleValue", Off: unsafe.Offsetof(Value{}.DoubleValue), Kind: api.KFloat64Ptr},
+		{Name: "realValue", Off: unsafe.Offsetof(Value{}.RealValue), Kind: api.KFloat32Ptr},
+		{Name: "stringValue", Off: unsafe.Offsetof(Value{}.StringValue), Kind: api.KStringPtr},
+		{Name: "blobValue", Off: unsafe.Offsetof(Value{}.BlobValue), Kind: api.KBytes},
+		{Name: "arrayValues", Off: unsafe.Offsetof(Value{}.ArrayValues), Kind: api.KList, Type: 51},
+		{Name: "structValue", Off: unsafe.Offsetof(Value{}.StructValue), Kind: api.KStructPtr, Type: 34},
+	}},
+	39: {Go: (*[]bool)(nil), Elem: api.Field{Kind: api.KBool}, Size: unsafe.Sizeof(*new(bool))},
+	40: {Go: (*[]int64)(nil), Elem: api.Field{Kind: api.KInt64}, Size: unsafe.Sizeof(*new(int64))},
+	41: {Go: (*[]float64)(nil), Elem: api.Field{Kind: api.KFloat64}, Size: unsafe.Sizeof(*new(float64))},
+	42: {Go: (*[]string)(nil), Elem: api.Field{Kind: api.KString}, Size: unsafe.Sizeof(*new(string))},
+	43: {Go: (*[]ArrayValue)(nil), Elem: api.Field{Kind: api.KStruct, Type: 1}, Size: unsafe.Sizeof(*new(ArrayValue))},
+	44: {Go: (*[][]SqlParameter)(nil), Elem: api.Field{Kind: api.KList, Type: 45}, Size: unsafe.Sizeof(*new([]SqlParameter))},
+	45: {Go: (*[]SqlParameter)(nil), Elem: api.Field{Kind: api.KStruct, Type: 31}, Size: unsafe.Sizeof(*new(SqlParameter))},
+	46: {Go: (*[]UpdateResult)(nil), Elem: api.Field{Kind: api.KStruct, Type: 37}, Size: unsafe.Sizeof(*new(UpdateResult))},
+	47: {Go: (*[]SqlStatementResult)(nil), Elem: api.Field{Kind: api.KStruct, Type: 32}, Size: unsafe.Sizeof(*new(SqlStatementResult))},
+	48: {Go: (*[][]Field)(nil), Elem: api.Field{Kind: api.KList, Type: 49}, Size: unsafe.Sizeof(*new([]Field))},
+	49: {Go: (*[]Field)(nil), Elem: api.Field{Kind: api.KStruct, Type: 17}, Size: unsafe.Sizeof(*new(Field))},
+	50: {Go: (*[]ColumnMetadata)(nil), Elem: api.Field{Kind: api.KStruct, Type: 7}, Size: unsafe.Sizeof(*new(ColumnMetadata))},
+	51: {Go: (*[]Value)(nil), Elem: api.Field{Kind: api.KStruct, Type: 38}, Size: unsafe.Sizeof(*new(Value))},
+	52: {Go: (*[]Record)(nil), Elem: api.Field{Kind: api.KStruct, Type: 23}, Size: unsafe.Sizeof(*new(Record))},
 }

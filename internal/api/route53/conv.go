@@ -3,4385 +3,1610 @@
 package route53api
 
 import (
+	"unsafe"
+
 	"github.com/niwa-cloud/niwa/internal/api"
 )
 
-func (s *AccountLimit) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Type", &s.Type, api.SetStringPtr)
-	err = api.Decode(err, m, "Value", &s.Value, api.SetInt64Ptr)
-	return err
-}
-
-func (s *AccountLimit) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Type", s.Type, api.DynString)
-	api.Put(m, "Value", s.Value, api.DynInt64)
-	return m
-}
-
-func (s *ActivateKeySigningKeyRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "HostedZoneId", &s.HostedZoneId, api.SetStringPtr)
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	return err
-}
-
-func (s *ActivateKeySigningKeyRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "HostedZoneId", s.HostedZoneId, api.DynString)
-	api.Put(m, "Name", s.Name, api.DynString)
-	return m
-}
-
-func (s *ActivateKeySigningKeyResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ChangeInfo", &s.ChangeInfo, api.SetStructPtr[ChangeInfo])
-	return err
-}
-
-func (s *ActivateKeySigningKeyResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "ChangeInfo", s.ChangeInfo)
-	return m
-}
-
-func (s *AlarmIdentifier) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Region", &s.Region, api.SetStringPtr)
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	return err
-}
-
-func (s *AlarmIdentifier) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Region", s.Region, api.DynString)
-	api.Put(m, "Name", s.Name, api.DynString)
-	return m
-}
-
-func (s *AliasTarget) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "HostedZoneId", &s.HostedZoneId, api.SetStringPtr)
-	err = api.Decode(err, m, "DNSName", &s.DNSName, api.SetStringPtr)
-	err = api.Decode(err, m, "EvaluateTargetHealth", &s.EvaluateTargetHealth, api.SetBoolPtr)
-	return err
-}
-
-func (s *AliasTarget) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "HostedZoneId", s.HostedZoneId, api.DynString)
-	api.Put(m, "DNSName", s.DNSName, api.DynString)
-	api.Put(m, "EvaluateTargetHealth", s.EvaluateTargetHealth, api.DynBool)
-	return m
-}
-
-func (s *AssociateVPCWithHostedZoneRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "HostedZoneId", &s.HostedZoneId, api.SetStringPtr)
-	err = api.Decode(err, m, "VPC", &s.VPC, api.SetStructPtr[VPC])
-	err = api.Decode(err, m, "Comment", &s.Comment, api.SetStringPtr)
-	return err
-}
-
-func (s *AssociateVPCWithHostedZoneRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "HostedZoneId", s.HostedZoneId, api.DynString)
-	api.PutStruct(m, "VPC", s.VPC)
-	api.Put(m, "Comment", s.Comment, api.DynString)
-	return m
-}
-
-func (s *AssociateVPCWithHostedZoneResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ChangeInfo", &s.ChangeInfo, api.SetStructPtr[ChangeInfo])
-	return err
-}
-
-func (s *AssociateVPCWithHostedZoneResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "ChangeInfo", s.ChangeInfo)
-	return m
-}
-
-func (s *Change) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Action", &s.Action, api.SetStringPtr)
-	err = api.Decode(err, m, "ResourceRecordSet", &s.ResourceRecordSet, api.SetStructPtr[ResourceRecordSet])
-	return err
-}
-
-func (s *Change) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Action", s.Action, api.DynString)
-	api.PutStruct(m, "ResourceRecordSet", s.ResourceRecordSet)
-	return m
-}
-
-func (s *ChangeBatch) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Comment", &s.Comment, api.SetStringPtr)
-	err = api.Decode(err, m, "Changes", &s.Changes, func(p *[]Change, v any) error {
-		return api.SetList(p, v, func(p *Change, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *ChangeBatch) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Comment", s.Comment, api.DynString)
-	api.PutList(m, "Changes", s.Changes, func(e Change) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *ChangeCidrCollectionRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
-	err = api.Decode(err, m, "CollectionVersion", &s.CollectionVersion, api.SetInt64Ptr)
-	err = api.Decode(err, m, "Changes", &s.Changes, func(p *[]CidrCollectionChange, v any) error {
-		return api.SetList(p, v, func(p *CidrCollectionChange, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *ChangeCidrCollectionRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "Id", s.Id, api.DynString)
-	api.Put(m, "CollectionVersion", s.CollectionVersion, api.DynInt64)
-	api.PutList(m, "Changes", s.Changes, func(e CidrCollectionChange) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *ChangeCidrCollectionResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
-	return err
-}
-
-func (s *ChangeCidrCollectionResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Id", s.Id, api.DynString)
-	return m
-}
-
-func (s *ChangeInfo) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
-	err = api.Decode(err, m, "Status", &s.Status, api.SetStringPtr)
-	err = api.Decode(err, m, "SubmittedAt", &s.SubmittedAt, api.SetTimePtr)
-	err = api.Decode(err, m, "Comment", &s.Comment, api.SetStringPtr)
-	return err
-}
-
-func (s *ChangeInfo) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "Id", s.Id, api.DynString)
-	api.Put(m, "Status", s.Status, api.DynString)
-	api.Put(m, "SubmittedAt", s.SubmittedAt, api.DynTime)
-	api.Put(m, "Comment", s.Comment, api.DynString)
-	return m
-}
-
-func (s *ChangeResourceRecordSetsRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "HostedZoneId", &s.HostedZoneId, api.SetStringPtr)
-	err = api.Decode(err, m, "ChangeBatch", &s.ChangeBatch, api.SetStructPtr[ChangeBatch])
-	return err
-}
-
-func (s *ChangeResourceRecordSetsRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "HostedZoneId", s.HostedZoneId, api.DynString)
-	api.PutStruct(m, "ChangeBatch", s.ChangeBatch)
-	return m
-}
-
-func (s *ChangeResourceRecordSetsResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ChangeInfo", &s.ChangeInfo, api.SetStructPtr[ChangeInfo])
-	return err
-}
-
-func (s *ChangeResourceRecordSetsResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "ChangeInfo", s.ChangeInfo)
-	return m
-}
-
-func (s *ChangeTagsForResourceRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ResourceType", &s.ResourceType, api.SetStringPtr)
-	err = api.Decode(err, m, "ResourceId", &s.ResourceId, api.SetStringPtr)
-	err = api.Decode(err, m, "AddTags", &s.AddTags, func(p *[]Tag, v any) error {
-		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "RemoveTagKeys", &s.RemoveTagKeys, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	return err
-}
-
-func (s *ChangeTagsForResourceRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "ResourceType", s.ResourceType, api.DynString)
-	api.Put(m, "ResourceId", s.ResourceId, api.DynString)
-	api.PutList(m, "AddTags", s.AddTags, func(e Tag) any { return e.ToDynamic() })
-	api.PutList(m, "RemoveTagKeys", s.RemoveTagKeys, api.DynString)
-	return m
-}
-
-func (s *ChangeTagsForResourceResponse) FromDynamic(map[string]any) error { return nil }
-
-func (s *ChangeTagsForResourceResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *CidrBlockInUseException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *CidrBlockInUseException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
-
-func (s *CidrBlockSummary) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "CidrBlock", &s.CidrBlock, api.SetStringPtr)
-	err = api.Decode(err, m, "LocationName", &s.LocationName, api.SetStringPtr)
-	return err
-}
-
-func (s *CidrBlockSummary) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "CidrBlock", s.CidrBlock, api.DynString)
-	api.Put(m, "LocationName", s.LocationName, api.DynString)
-	return m
-}
-
-func (s *CidrCollection) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Arn", &s.Arn, api.SetStringPtr)
-	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "Version", &s.Version, api.SetInt64Ptr)
-	return err
-}
-
-func (s *CidrCollection) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "Arn", s.Arn, api.DynString)
-	api.Put(m, "Id", s.Id, api.DynString)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "Version", s.Version, api.DynInt64)
-	return m
-}
-
-func (s *CidrCollectionAlreadyExistsException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *CidrCollectionAlreadyExistsException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
-
-func (s *CidrCollectionChange) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "LocationName", &s.LocationName, api.SetStringPtr)
-	err = api.Decode(err, m, "Action", &s.Action, api.SetStringPtr)
-	err = api.Decode(err, m, "CidrList", &s.CidrList, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	return err
-}
-
-func (s *CidrCollectionChange) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "LocationName", s.LocationName, api.DynString)
-	api.Put(m, "Action", s.Action, api.DynString)
-	api.PutList(m, "CidrList", s.CidrList, api.DynString)
-	return m
-}
-
-func (s *CidrCollectionInUseException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *CidrCollectionInUseException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
-
-func (s *CidrCollectionVersionMismatchException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *CidrCollectionVersionMismatchException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
-
-func (s *CidrRoutingConfig) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "CollectionId", &s.CollectionId, api.SetStringPtr)
-	err = api.Decode(err, m, "LocationName", &s.LocationName, api.SetStringPtr)
-	return err
-}
-
-func (s *CidrRoutingConfig) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "CollectionId", s.CollectionId, api.DynString)
-	api.Put(m, "LocationName", s.LocationName, api.DynString)
-	return m
-}
-
-func (s *CloudWatchAlarmConfiguration) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "EvaluationPeriods", &s.EvaluationPeriods, api.SetInt32Ptr)
-	err = api.Decode(err, m, "Threshold", &s.Threshold, api.SetFloat64Ptr)
-	err = api.Decode(err, m, "ComparisonOperator", &s.ComparisonOperator, api.SetStringPtr)
-	err = api.Decode(err, m, "Period", &s.Period, api.SetInt32Ptr)
-	err = api.Decode(err, m, "MetricName", &s.MetricName, api.SetStringPtr)
-	err = api.Decode(err, m, "Namespace", &s.Namespace, api.SetStringPtr)
-	err = api.Decode(err, m, "Statistic", &s.Statistic, api.SetStringPtr)
-	err = api.Decode(err, m, "Dimensions", &s.Dimensions, func(p *[]Dimension, v any) error {
-		return api.SetList(p, v, func(p *Dimension, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *CloudWatchAlarmConfiguration) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "EvaluationPeriods", s.EvaluationPeriods, api.DynInt32)
-	api.Put(m, "Threshold", s.Threshold, api.DynFloat64)
-	api.Put(m, "ComparisonOperator", s.ComparisonOperator, api.DynString)
-	api.Put(m, "Period", s.Period, api.DynInt32)
-	api.Put(m, "MetricName", s.MetricName, api.DynString)
-	api.Put(m, "Namespace", s.Namespace, api.DynString)
-	api.Put(m, "Statistic", s.Statistic, api.DynString)
-	api.PutList(m, "Dimensions", s.Dimensions, func(e Dimension) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *CollectionSummary) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Arn", &s.Arn, api.SetStringPtr)
-	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "Version", &s.Version, api.SetInt64Ptr)
-	return err
-}
-
-func (s *CollectionSummary) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "Arn", s.Arn, api.DynString)
-	api.Put(m, "Id", s.Id, api.DynString)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "Version", s.Version, api.DynInt64)
-	return m
-}
-
-func (s *ConcurrentModification) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *ConcurrentModification) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
-
-func (s *ConflictingDomainExists) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *ConflictingDomainExists) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
-
-func (s *ConflictingTypes) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *ConflictingTypes) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
-
-func (s *Coordinates) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Latitude", &s.Latitude, api.SetStringPtr)
-	err = api.Decode(err, m, "Longitude", &s.Longitude, api.SetStringPtr)
-	return err
-}
-
-func (s *Coordinates) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Latitude", s.Latitude, api.DynString)
-	api.Put(m, "Longitude", s.Longitude, api.DynString)
-	return m
-}
-
-func (s *CreateCidrCollectionRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "CallerReference", &s.CallerReference, api.SetStringPtr)
-	return err
-}
-
-func (s *CreateCidrCollectionRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "CallerReference", s.CallerReference, api.DynString)
-	return m
-}
-
-func (s *CreateCidrCollectionResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Collection", &s.Collection, api.SetStructPtr[CidrCollection])
-	err = api.Decode(err, m, "Location", &s.Location, api.SetStringPtr)
-	return err
-}
-
-func (s *CreateCidrCollectionResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutStruct(m, "Collection", s.Collection)
-	api.Put(m, "Location", s.Location, api.DynString)
-	return m
-}
-
-func (s *CreateHealthCheckRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "CallerReference", &s.CallerReference, api.SetStringPtr)
-	err = api.Decode(err, m, "HealthCheckConfig", &s.HealthCheckConfig, api.SetStructPtr[HealthCheckConfig])
-	return err
-}
-
-func (s *CreateHealthCheckRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "CallerReference", s.CallerReference, api.DynString)
-	api.PutStruct(m, "HealthCheckConfig", s.HealthCheckConfig)
-	return m
-}
-
-func (s *CreateHealthCheckResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "HealthCheck", &s.HealthCheck, api.SetStructPtr[HealthCheck])
-	err = api.Decode(err, m, "Location", &s.Location, api.SetStringPtr)
-	return err
-}
-
-func (s *CreateHealthCheckResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutStruct(m, "HealthCheck", s.HealthCheck)
-	api.Put(m, "Location", s.Location, api.DynString)
-	return m
-}
-
-func (s *CreateHostedZoneRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "VPC", &s.VPC, api.SetStructPtr[VPC])
-	err = api.Decode(err, m, "CallerReference", &s.CallerReference, api.SetStringPtr)
-	err = api.Decode(err, m, "HostedZoneConfig", &s.HostedZoneConfig, api.SetStructPtr[HostedZoneConfig])
-	err = api.Decode(err, m, "DelegationSetId", &s.DelegationSetId, api.SetStringPtr)
-	return err
-}
-
-func (s *CreateHostedZoneRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 5)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.PutStruct(m, "VPC", s.VPC)
-	api.Put(m, "CallerReference", s.CallerReference, api.DynString)
-	api.PutStruct(m, "HostedZoneConfig", s.HostedZoneConfig)
-	api.Put(m, "DelegationSetId", s.DelegationSetId, api.DynString)
-	return m
-}
-
-func (s *CreateHostedZoneResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "HostedZone", &s.HostedZone, api.SetStructPtr[HostedZone])
-	err = api.Decode(err, m, "ChangeInfo", &s.ChangeInfo, api.SetStructPtr[ChangeInfo])
-	err = api.Decode(err, m, "DelegationSet", &s.DelegationSet, api.SetStructPtr[DelegationSet])
-	err = api.Decode(err, m, "VPC", &s.VPC, api.SetStructPtr[VPC])
-	err = api.Decode(err, m, "Location", &s.Location, api.SetStringPtr)
-	return err
-}
-
-func (s *CreateHostedZoneResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 5)
-	api.PutStruct(m, "HostedZone", s.HostedZone)
-	api.PutStruct(m, "ChangeInfo", s.ChangeInfo)
-	api.PutStruct(m, "DelegationSet", s.DelegationSet)
-	api.PutStruct(m, "VPC", s.VPC)
-	api.Put(m, "Location", s.Location, api.DynString)
-	return m
-}
-
-func (s *CreateKeySigningKeyRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "CallerReference", &s.CallerReference, api.SetStringPtr)
-	err = api.Decode(err, m, "HostedZoneId", &s.HostedZoneId, api.SetStringPtr)
-	err = api.Decode(err, m, "KeyManagementServiceArn", &s.KeyManagementServiceArn, api.SetStringPtr)
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "Status", &s.Status, api.SetStringPtr)
-	return err
-}
-
-func (s *CreateKeySigningKeyRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 5)
-	api.Put(m, "CallerReference", s.CallerReference, api.DynString)
-	api.Put(m, "HostedZoneId", s.HostedZoneId, api.DynString)
-	api.Put(m, "KeyManagementServiceArn", s.KeyManagementServiceArn, api.DynString)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "Status", s.Status, api.DynString)
-	return m
-}
-
-func (s *CreateKeySigningKeyResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ChangeInfo", &s.ChangeInfo, api.SetStructPtr[ChangeInfo])
-	err = api.Decode(err, m, "KeySigningKey", &s.KeySigningKey, api.SetStructPtr[KeySigningKey])
-	err = api.Decode(err, m, "Location", &s.Location, api.SetStringPtr)
-	return err
-}
-
-func (s *CreateKeySigningKeyResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.PutStruct(m, "ChangeInfo", s.ChangeInfo)
-	api.PutStruct(m, "KeySigningKey", s.KeySigningKey)
-	api.Put(m, "Location", s.Location, api.DynString)
-	return m
-}
-
-func (s *CreateQueryLoggingConfigRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "HostedZoneId", &s.HostedZoneId, api.SetStringPtr)
-	err = api.Decode(err, m, "CloudWatchLogsLogGroupArn", &s.CloudWatchLogsLogGroupArn, api.SetStringPtr)
-	return err
-}
-
-func (s *CreateQueryLoggingConfigRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "HostedZoneId", s.HostedZoneId, api.DynString)
-	api.Put(m, "CloudWatchLogsLogGroupArn", s.CloudWatchLogsLogGroupArn, api.DynString)
-	return m
-}
-
-func (s *CreateQueryLoggingConfigResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "QueryLoggingConfig", &s.QueryLoggingConfig, api.SetStructPtr[QueryLoggingConfig])
-	err = api.Decode(err, m, "Location", &s.Location, api.SetStringPtr)
-	return err
-}
-
-func (s *CreateQueryLoggingConfigResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutStruct(m, "QueryLoggingConfig", s.QueryLoggingConfig)
-	api.Put(m, "Location", s.Location, api.DynString)
-	return m
-}
-
-func (s *CreateReusableDelegationSetRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "CallerReference", &s.CallerReference, api.SetStringPtr)
-	err = api.Decode(err, m, "HostedZoneId", &s.HostedZoneId, api.SetStringPtr)
-	return err
-}
-
-func (s *CreateReusableDelegationSetRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "CallerReference", s.CallerReference, api.DynString)
-	api.Put(m, "HostedZoneId", s.HostedZoneId, api.DynString)
-	return m
-}
-
-func (s *CreateReusableDelegationSetResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DelegationSet", &s.DelegationSet, api.SetStructPtr[DelegationSet])
-	err = api.Decode(err, m, "Location", &s.Location, api.SetStringPtr)
-	return err
-}
-
-func (s *CreateReusableDelegationSetResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutStruct(m, "DelegationSet", s.DelegationSet)
-	api.Put(m, "Location", s.Location, api.DynString)
-	return m
-}
-
-func (s *CreateTrafficPolicyInstanceRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "HostedZoneId", &s.HostedZoneId, api.SetStringPtr)
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "TTL", &s.TTL, api.SetInt64Ptr)
-	err = api.Decode(err, m, "TrafficPolicyId", &s.TrafficPolicyId, api.SetStringPtr)
-	err = api.Decode(err, m, "TrafficPolicyVersion", &s.TrafficPolicyVersion, api.SetInt32Ptr)
-	return err
-}
-
-func (s *CreateTrafficPolicyInstanceRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 5)
-	api.Put(m, "HostedZoneId", s.HostedZoneId, api.DynString)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "TTL", s.TTL, api.DynInt64)
-	api.Put(m, "TrafficPolicyId", s.TrafficPolicyId, api.DynString)
-	api.Put(m, "TrafficPolicyVersion", s.TrafficPolicyVersion, api.DynInt32)
-	return m
-}
-
-func (s *CreateTrafficPolicyInstanceResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "TrafficPolicyInstance", &s.TrafficPolicyInstance, api.SetStructPtr[TrafficPolicyInstance])
-	err = api.Decode(err, m, "Location", &s.Location, api.SetStringPtr)
-	return err
-}
-
-func (s *CreateTrafficPolicyInstanceResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutStruct(m, "TrafficPolicyInstance", s.TrafficPolicyInstance)
-	api.Put(m, "Location", s.Location, api.DynString)
-	return m
-}
-
-func (s *CreateTrafficPolicyRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "Document", &s.Document, api.SetStringPtr)
-	err = api.Decode(err, m, "Comment", &s.Comment, api.SetStringPtr)
-	return err
-}
-
-func (s *CreateTrafficPolicyRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "Document", s.Document, api.DynString)
-	api.Put(m, "Comment", s.Comment, api.DynString)
-	return m
-}
-
-func (s *CreateTrafficPolicyResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "TrafficPolicy", &s.TrafficPolicy, api.SetStructPtr[TrafficPolicy])
-	err = api.Decode(err, m, "Location", &s.Location, api.SetStringPtr)
-	return err
-}
-
-func (s *CreateTrafficPolicyResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutStruct(m, "TrafficPolicy", s.TrafficPolicy)
-	api.Put(m, "Location", s.Location, api.DynString)
-	return m
-}
-
-func (s *CreateTrafficPolicyVersionRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
-	err = api.Decode(err, m, "Document", &s.Document, api.SetStringPtr)
-	err = api.Decode(err, m, "Comment", &s.Comment, api.SetStringPtr)
-	return err
-}
-
-func (s *CreateTrafficPolicyVersionRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "Id", s.Id, api.DynString)
-	api.Put(m, "Document", s.Document, api.DynString)
-	api.Put(m, "Comment", s.Comment, api.DynString)
-	return m
-}
-
-func (s *CreateTrafficPolicyVersionResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "TrafficPolicy", &s.TrafficPolicy, api.SetStructPtr[TrafficPolicy])
-	err = api.Decode(err, m, "Location", &s.Location, api.SetStringPtr)
-	return err
-}
-
-func (s *CreateTrafficPolicyVersionResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutStruct(m, "TrafficPolicy", s.TrafficPolicy)
-	api.Put(m, "Location", s.Location, api.DynString)
-	return m
-}
-
-func (s *CreateVPCAssociationAuthorizationRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "HostedZoneId", &s.HostedZoneId, api.SetStringPtr)
-	err = api.Decode(err, m, "VPC", &s.VPC, api.SetStructPtr[VPC])
-	return err
-}
-
-func (s *CreateVPCAssociationAuthorizationRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "HostedZoneId", s.HostedZoneId, api.DynString)
-	api.PutStruct(m, "VPC", s.VPC)
-	return m
-}
-
-func (s *CreateVPCAssociationAuthorizationResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "HostedZoneId", &s.HostedZoneId, api.SetStringPtr)
-	err = api.Decode(err, m, "VPC", &s.VPC, api.SetStructPtr[VPC])
-	return err
-}
-
-func (s *CreateVPCAssociationAuthorizationResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "HostedZoneId", s.HostedZoneId, api.DynString)
-	api.PutStruct(m, "VPC", s.VPC)
-	return m
-}
-
-func (s *DNSSECNotFound) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *DNSSECNotFound) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
-
-func (s *DNSSECStatus) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ServeSignature", &s.ServeSignature, api.SetStringPtr)
-	err = api.Decode(err, m, "StatusMessage", &s.StatusMessage, api.SetStringPtr)
-	return err
-}
-
-func (s *DNSSECStatus) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "ServeSignature", s.ServeSignature, api.DynString)
-	api.Put(m, "StatusMessage", s.StatusMessage, api.DynString)
-	return m
-}
-
-func (s *DeactivateKeySigningKeyRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "HostedZoneId", &s.HostedZoneId, api.SetStringPtr)
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	return err
-}
-
-func (s *DeactivateKeySigningKeyRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "HostedZoneId", s.HostedZoneId, api.DynString)
-	api.Put(m, "Name", s.Name, api.DynString)
-	return m
-}
-
-func (s *DeactivateKeySigningKeyResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ChangeInfo", &s.ChangeInfo, api.SetStructPtr[ChangeInfo])
-	return err
-}
-
-func (s *DeactivateKeySigningKeyResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "ChangeInfo", s.ChangeInfo)
-	return m
-}
-
-func (s *DelegationSet) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
-	err = api.Decode(err, m, "CallerReference", &s.CallerReference, api.SetStringPtr)
-	err = api.Decode(err, m, "NameServers", &s.NameServers, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	return err
-}
-
-func (s *DelegationSet) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "Id", s.Id, api.DynString)
-	api.Put(m, "CallerReference", s.CallerReference, api.DynString)
-	api.PutList(m, "NameServers", s.NameServers, api.DynString)
-	return m
-}
-
-func (s *DelegationSetAlreadyCreated) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *DelegationSetAlreadyCreated) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
-
-func (s *DelegationSetAlreadyReusable) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *DelegationSetAlreadyReusable) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
-
-func (s *DelegationSetInUse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *DelegationSetInUse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
-
-func (s *DelegationSetNotAvailable) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *DelegationSetNotAvailable) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
-
-func (s *DelegationSetNotReusable) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *DelegationSetNotReusable) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
-
-func (s *DeleteCidrCollectionRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
-	return err
-}
-
-func (s *DeleteCidrCollectionRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Id", s.Id, api.DynString)
-	return m
-}
-
-func (s *DeleteCidrCollectionResponse) FromDynamic(map[string]any) error { return nil }
-
-func (s *DeleteCidrCollectionResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *DeleteHealthCheckRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "HealthCheckId", &s.HealthCheckId, api.SetStringPtr)
-	return err
-}
-
-func (s *DeleteHealthCheckRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "HealthCheckId", s.HealthCheckId, api.DynString)
-	return m
-}
-
-func (s *DeleteHealthCheckResponse) FromDynamic(map[string]any) error { return nil }
-
-func (s *DeleteHealthCheckResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *DeleteHostedZoneRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
-	return err
-}
-
-func (s *DeleteHostedZoneRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Id", s.Id, api.DynString)
-	return m
-}
-
-func (s *DeleteHostedZoneResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ChangeInfo", &s.ChangeInfo, api.SetStructPtr[ChangeInfo])
-	return err
-}
-
-func (s *DeleteHostedZoneResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "ChangeInfo", s.ChangeInfo)
-	return m
-}
-
-func (s *DeleteKeySigningKeyRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "HostedZoneId", &s.HostedZoneId, api.SetStringPtr)
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	return err
-}
-
-func (s *DeleteKeySigningKeyRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "HostedZoneId", s.HostedZoneId, api.DynString)
-	api.Put(m, "Name", s.Name, api.DynString)
-	return m
-}
-
-func (s *DeleteKeySigningKeyResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ChangeInfo", &s.ChangeInfo, api.SetStructPtr[ChangeInfo])
-	return err
-}
-
-func (s *DeleteKeySigningKeyResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "ChangeInfo", s.ChangeInfo)
-	return m
-}
-
-func (s *DeleteQueryLoggingConfigRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
-	return err
-}
-
-func (s *DeleteQueryLoggingConfigRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Id", s.Id, api.DynString)
-	return m
-}
-
-func (s *DeleteQueryLoggingConfigResponse) FromDynamic(map[string]any) error { return nil }
-
-func (s *DeleteQueryLoggingConfigResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *DeleteReusableDelegationSetRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
-	return err
-}
-
-func (s *DeleteReusableDelegationSetRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Id", s.Id, api.DynString)
-	return m
-}
-
-func (s *DeleteReusableDelegationSetResponse) FromDynamic(map[string]any) error { return nil }
-
-func (s *DeleteReusableDelegationSetResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *DeleteTrafficPolicyInstanceRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
-	return err
-}
-
-func (s *DeleteTrafficPolicyInstanceRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Id", s.Id, api.DynString)
-	return m
-}
-
-func (s *DeleteTrafficPolicyInstanceResponse) FromDynamic(map[string]any) error { return nil }
-
-func (s *DeleteTrafficPolicyInstanceResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *DeleteTrafficPolicyRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
-	err = api.Decode(err, m, "Version", &s.Version, api.SetInt32Ptr)
-	return err
-}
-
-func (s *DeleteTrafficPolicyRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Id", s.Id, api.DynString)
-	api.Put(m, "Version", s.Version, api.DynInt32)
-	return m
-}
-
-func (s *DeleteTrafficPolicyResponse) FromDynamic(map[string]any) error { return nil }
-
-func (s *DeleteTrafficPolicyResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *DeleteVPCAssociationAuthorizationRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "HostedZoneId", &s.HostedZoneId, api.SetStringPtr)
-	err = api.Decode(err, m, "VPC", &s.VPC, api.SetStructPtr[VPC])
-	return err
-}
-
-func (s *DeleteVPCAssociationAuthorizationRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "HostedZoneId", s.HostedZoneId, api.DynString)
-	api.PutStruct(m, "VPC", s.VPC)
-	return m
-}
-
-func (s *DeleteVPCAssociationAuthorizationResponse) FromDynamic(map[string]any) error { return nil }
-
-func (s *DeleteVPCAssociationAuthorizationResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *Dimension) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "Value", &s.Value, api.SetStringPtr)
-	return err
-}
-
-func (s *Dimension) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "Value", s.Value, api.DynString)
-	return m
-}
-
-func (s *DisableHostedZoneDNSSECRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "HostedZoneId", &s.HostedZoneId, api.SetStringPtr)
-	return err
-}
-
-func (s *DisableHostedZoneDNSSECRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "HostedZoneId", s.HostedZoneId, api.DynString)
-	return m
-}
-
-func (s *DisableHostedZoneDNSSECResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ChangeInfo", &s.ChangeInfo, api.SetStructPtr[ChangeInfo])
-	return err
-}
-
-func (s *DisableHostedZoneDNSSECResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "ChangeInfo", s.ChangeInfo)
-	return m
-}
-
-func (s *DisassociateVPCFromHostedZoneRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "HostedZoneId", &s.HostedZoneId, api.SetStringPtr)
-	err = api.Decode(err, m, "VPC", &s.VPC, api.SetStructPtr[VPC])
-	err = api.Decode(err, m, "Comment", &s.Comment, api.SetStringPtr)
-	return err
-}
-
-func (s *DisassociateVPCFromHostedZoneRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "HostedZoneId", s.HostedZoneId, api.DynString)
-	api.PutStruct(m, "VPC", s.VPC)
-	api.Put(m, "Comment", s.Comment, api.DynString)
-	return m
-}
-
-func (s *DisassociateVPCFromHostedZoneResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ChangeInfo", &s.ChangeInfo, api.SetStructPtr[ChangeInfo])
-	return err
-}
-
-func (s *DisassociateVPCFromHostedZoneResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "ChangeInfo", s.ChangeInfo)
-	return m
-}
-
-func (s *EnableHostedZoneDNSSECRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "HostedZoneId", &s.HostedZoneId, api.SetStringPtr)
-	return err
-}
-
-func (s *EnableHostedZoneDNSSECRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "HostedZoneId", s.HostedZoneId, api.DynString)
-	return m
-}
-
-func (s *EnableHostedZoneDNSSECResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ChangeInfo", &s.ChangeInfo, api.SetStructPtr[ChangeInfo])
-	return err
-}
-
-func (s *EnableHostedZoneDNSSECResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "ChangeInfo", s.ChangeInfo)
-	return m
-}
-
-func (s *GeoLocation) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ContinentCode", &s.ContinentCode, api.SetStringPtr)
-	err = api.Decode(err, m, "CountryCode", &s.CountryCode, api.SetStringPtr)
-	err = api.Decode(err, m, "SubdivisionCode", &s.SubdivisionCode, api.SetStringPtr)
-	return err
-}
-
-func (s *GeoLocation) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "ContinentCode", s.ContinentCode, api.DynString)
-	api.Put(m, "CountryCode", s.CountryCode, api.DynString)
-	api.Put(m, "SubdivisionCode", s.SubdivisionCode, api.DynString)
-	return m
-}
-
-func (s *GeoLocationDetails) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ContinentCode", &s.ContinentCode, api.SetStringPtr)
-	err = api.Decode(err, m, "ContinentName", &s.ContinentName, api.SetStringPtr)
-	err = api.Decode(err, m, "CountryCode", &s.CountryCode, api.SetStringPtr)
-	err = api.Decode(err, m, "CountryName", &s.CountryName, api.SetStringPtr)
-	err = api.Decode(err, m, "SubdivisionCode", &s.SubdivisionCode, api.SetStringPtr)
-	err = api.Decode(err, m, "SubdivisionName", &s.SubdivisionName, api.SetStringPtr)
-	return err
-}
-
-func (s *GeoLocationDetails) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 6)
-	api.Put(m, "ContinentCode", s.ContinentCode, api.DynString)
-	api.Put(m, "ContinentName", s.ContinentName, api.DynString)
-	api.Put(m, "CountryCode", s.CountryCode, api.DynString)
-	api.Put(m, "CountryName", s.CountryName, api.DynString)
-	api.Put(m, "SubdivisionCode", s.SubdivisionCode, api.DynString)
-	api.Put(m, "SubdivisionName", s.SubdivisionName, api.DynString)
-	return m
-}
-
-func (s *GeoProximityLocation) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "AWSRegion", &s.AWSRegion, api.SetStringPtr)
-	err = api.Decode(err, m, "LocalZoneGroup", &s.LocalZoneGroup, api.SetStringPtr)
-	err = api.Decode(err, m, "Coordinates", &s.Coordinates, api.SetStructPtr[Coordinates])
-	err = api.Decode(err, m, "Bias", &s.Bias, api.SetInt32Ptr)
-	return err
-}
-
-func (s *GeoProximityLocation) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "AWSRegion", s.AWSRegion, api.DynString)
-	api.Put(m, "LocalZoneGroup", s.LocalZoneGroup, api.DynString)
-	api.PutStruct(m, "Coordinates", s.Coordinates)
-	api.Put(m, "Bias", s.Bias, api.DynInt32)
-	return m
-}
-
-func (s *GetAccountLimitRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Type", &s.Type, api.SetStringPtr)
-	return err
-}
-
-func (s *GetAccountLimitRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Type", s.Type, api.DynString)
-	return m
-}
-
-func (s *GetAccountLimitResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Limit", &s.Limit, api.SetStructPtr[AccountLimit])
-	err = api.Decode(err, m, "Count", &s.Count, api.SetInt64Ptr)
-	return err
-}
-
-func (s *GetAccountLimitResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutStruct(m, "Limit", s.Limit)
-	api.Put(m, "Count", s.Count, api.DynInt64)
-	return m
-}
-
-func (s *GetChangeRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
-	return err
-}
-
-func (s *GetChangeRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Id", s.Id, api.DynString)
-	return m
-}
-
-func (s *GetChangeResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ChangeInfo", &s.ChangeInfo, api.SetStructPtr[ChangeInfo])
-	return err
-}
-
-func (s *GetChangeResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "ChangeInfo", s.ChangeInfo)
-	return m
-}
-
-func (s *GetCheckerIpRangesRequest) FromDynamic(map[string]any) error { return nil }
-
-func (s *GetCheckerIpRangesRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *GetCheckerIpRangesResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "CheckerIpRanges", &s.CheckerIpRanges, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	return err
-}
-
-func (s *GetCheckerIpRangesResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutList(m, "CheckerIpRanges", s.CheckerIpRanges, api.DynString)
-	return m
-}
-
-func (s *GetDNSSECRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "HostedZoneId", &s.HostedZoneId, api.SetStringPtr)
-	return err
-}
-
-func (s *GetDNSSECRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "HostedZoneId", s.HostedZoneId, api.DynString)
-	return m
-}
-
-func (s *GetDNSSECResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Status", &s.Status, api.SetStructPtr[DNSSECStatus])
-	err = api.Decode(err, m, "KeySigningKeys", &s.KeySigningKeys, func(p *[]KeySigningKey, v any) error {
-		return api.SetList(p, v, func(p *KeySigningKey, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *GetDNSSECResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutStruct(m, "Status", s.Status)
-	api.PutList(m, "KeySigningKeys", s.KeySigningKeys, func(e KeySigningKey) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *GetGeoLocationRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ContinentCode", &s.ContinentCode, api.SetStringPtr)
-	err = api.Decode(err, m, "CountryCode", &s.CountryCode, api.SetStringPtr)
-	err = api.Decode(err, m, "SubdivisionCode", &s.SubdivisionCode, api.SetStringPtr)
-	return err
-}
-
-func (s *GetGeoLocationRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "ContinentCode", s.ContinentCode, api.DynString)
-	api.Put(m, "CountryCode", s.CountryCode, api.DynString)
-	api.Put(m, "SubdivisionCode", s.SubdivisionCode, api.DynString)
-	return m
-}
-
-func (s *GetGeoLocationResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "GeoLocationDetails", &s.GeoLocationDetails, api.SetStructPtr[GeoLocationDetails])
-	return err
-}
-
-func (s *GetGeoLocationResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "GeoLocationDetails", s.GeoLocationDetails)
-	return m
-}
-
-func (s *GetHealthCheckCountRequest) FromDynamic(map[string]any) error { return nil }
-
-func (s *GetHealthCheckCountRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *GetHealthCheckCountResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "HealthCheckCount", &s.HealthCheckCount, api.SetInt64Ptr)
-	return err
-}
-
-func (s *GetHealthCheckCountResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "HealthCheckCount", s.HealthCheckCount, api.DynInt64)
-	return m
-}
-
-func (s *GetHealthCheckLastFailureReasonRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "HealthCheckId", &s.HealthCheckId, api.SetStringPtr)
-	return err
-}
-
-func (s *GetHealthCheckLastFailureReasonRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "HealthCheckId", s.HealthCheckId, api.DynString)
-	return m
-}
-
-func (s *GetHealthCheckLastFailureReasonResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "HealthCheckObservations", &s.HealthCheckObservations, func(p *[]HealthCheckObservation, v any) error {
-		return api.SetList(p, v, func(p *HealthCheckObservation, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *GetHealthCheckLastFailureReasonResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutList(m, "HealthCheckObservations", s.HealthCheckObservations, func(e HealthCheckObservation) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *GetHealthCheckRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "HealthCheckId", &s.HealthCheckId, api.SetStringPtr)
-	return err
-}
-
-func (s *GetHealthCheckRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "HealthCheckId", s.HealthCheckId, api.DynString)
-	return m
-}
-
-func (s *GetHealthCheckResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "HealthCheck", &s.HealthCheck, api.SetStructPtr[HealthCheck])
-	return err
-}
-
-func (s *GetHealthCheckResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "HealthCheck", s.HealthCheck)
-	return m
-}
-
-func (s *GetHealthCheckStatusRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "HealthCheckId", &s.HealthCheckId, api.SetStringPtr)
-	return err
-}
-
-func (s *GetHealthCheckStatusRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "HealthCheckId", s.HealthCheckId, api.DynString)
-	return m
-}
-
-func (s *GetHealthCheckStatusResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "HealthCheckObservations", &s.HealthCheckObservations, func(p *[]HealthCheckObservation, v any) error {
-		return api.SetList(p, v, func(p *HealthCheckObservation, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *GetHealthCheckStatusResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutList(m, "HealthCheckObservations", s.HealthCheckObservations, func(e HealthCheckObservation) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *GetHostedZoneCountRequest) FromDynamic(map[string]any) error { return nil }
-
-func (s *GetHostedZoneCountRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *GetHostedZoneCountResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "HostedZoneCount", &s.HostedZoneCount, api.SetInt64Ptr)
-	return err
-}
-
-func (s *GetHostedZoneCountResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "HostedZoneCount", s.HostedZoneCount, api.DynInt64)
-	return m
-}
-
-func (s *GetHostedZoneLimitRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Type", &s.Type, api.SetStringPtr)
-	err = api.Decode(err, m, "HostedZoneId", &s.HostedZoneId, api.SetStringPtr)
-	return err
-}
-
-func (s *GetHostedZoneLimitRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Type", s.Type, api.DynString)
-	api.Put(m, "HostedZoneId", s.HostedZoneId, api.DynString)
-	return m
-}
-
-func (s *GetHostedZoneLimitResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Limit", &s.Limit, api.SetStructPtr[HostedZoneLimit])
-	err = api.Decode(err, m, "Count", &s.Count, api.SetInt64Ptr)
-	return err
-}
-
-func (s *GetHostedZoneLimitResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutStruct(m, "Limit", s.Limit)
-	api.Put(m, "Count", s.Count, api.DynInt64)
-	return m
-}
-
-func (s *GetHostedZoneRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
-	return err
-}
-
-func (s *GetHostedZoneRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Id", s.Id, api.DynString)
-	return m
-}
-
-func (s *GetHostedZoneResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "HostedZone", &s.HostedZone, api.SetStructPtr[HostedZone])
-	err = api.Decode(err, m, "DelegationSet", &s.DelegationSet, api.SetStructPtr[DelegationSet])
-	err = api.Decode(err, m, "VPCs", &s.VPCs, func(p *[]VPC, v any) error {
-		return api.SetList(p, v, func(p *VPC, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *GetHostedZoneResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.PutStruct(m, "HostedZone", s.HostedZone)
-	api.PutStruct(m, "DelegationSet", s.DelegationSet)
-	api.PutList(m, "VPCs", s.VPCs, func(e VPC) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *GetQueryLoggingConfigRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
-	return err
-}
-
-func (s *GetQueryLoggingConfigRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Id", s.Id, api.DynString)
-	return m
-}
-
-func (s *GetQueryLoggingConfigResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "QueryLoggingConfig", &s.QueryLoggingConfig, api.SetStructPtr[QueryLoggingConfig])
-	return err
-}
-
-func (s *GetQueryLoggingConfigResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "QueryLoggingConfig", s.QueryLoggingConfig)
-	return m
-}
-
-func (s *GetReusableDelegationSetLimitRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Type", &s.Type, api.SetStringPtr)
-	err = api.Decode(err, m, "DelegationSetId", &s.DelegationSetId, api.SetStringPtr)
-	return err
-}
-
-func (s *GetReusableDelegationSetLimitRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Type", s.Type, api.DynString)
-	api.Put(m, "DelegationSetId", s.DelegationSetId, api.DynString)
-	return m
-}
-
-func (s *GetReusableDelegationSetLimitResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Limit", &s.Limit, api.SetStructPtr[ReusableDelegationSetLimit])
-	err = api.Decode(err, m, "Count", &s.Count, api.SetInt64Ptr)
-	return err
-}
-
-func (s *GetReusableDelegationSetLimitResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutStruct(m, "Limit", s.Limit)
-	api.Put(m, "Count", s.Count, api.DynInt64)
-	return m
-}
-
-func (s *GetReusableDelegationSetRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
-	return err
-}
-
-func (s *GetReusableDelegationSetRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Id", s.Id, api.DynString)
-	return m
-}
-
-func (s *GetReusableDelegationSetResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DelegationSet", &s.DelegationSet, api.SetStructPtr[DelegationSet])
-	return err
-}
-
-func (s *GetReusableDelegationSetResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "DelegationSet", s.DelegationSet)
-	return m
-}
-
-func (s *GetTrafficPolicyInstanceCountRequest) FromDynamic(map[string]any) error { return nil }
-
-func (s *GetTrafficPolicyInstanceCountRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *GetTrafficPolicyInstanceCountResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "TrafficPolicyInstanceCount", &s.TrafficPolicyInstanceCount, api.SetInt32Ptr)
-	return err
-}
+func (*AccountLimit) ConvType() (api.Table, int32) { return convTable[:], 0 }
 
-func (s *GetTrafficPolicyInstanceCountResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "TrafficPolicyInstanceCount", s.TrafficPolicyInstanceCount, api.DynInt32)
-	return m
-}
-
-func (s *GetTrafficPolicyInstanceRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
-	return err
-}
-
-func (s *GetTrafficPolicyInstanceRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Id", s.Id, api.DynString)
-	return m
-}
-
-func (s *GetTrafficPolicyInstanceResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "TrafficPolicyInstance", &s.TrafficPolicyInstance, api.SetStructPtr[TrafficPolicyInstance])
-	return err
-}
-
-func (s *GetTrafficPolicyInstanceResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "TrafficPolicyInstance", s.TrafficPolicyInstance)
-	return m
-}
-
-func (s *GetTrafficPolicyRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
-	err = api.Decode(err, m, "Version", &s.Version, api.SetInt32Ptr)
-	return err
-}
-
-func (s *GetTrafficPolicyRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Id", s.Id, api.DynString)
-	api.Put(m, "Version", s.Version, api.DynInt32)
-	return m
-}
-
-func (s *GetTrafficPolicyResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "TrafficPolicy", &s.TrafficPolicy, api.SetStructPtr[TrafficPolicy])
-	return err
-}
-
-func (s *GetTrafficPolicyResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "TrafficPolicy", s.TrafficPolicy)
-	return m
-}
-
-func (s *HealthCheck) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
-	err = api.Decode(err, m, "CallerReference", &s.CallerReference, api.SetStringPtr)
-	err = api.Decode(err, m, "LinkedService", &s.LinkedService, api.SetStructPtr[LinkedService])
-	err = api.Decode(err, m, "HealthCheckConfig", &s.HealthCheckConfig, api.SetStructPtr[HealthCheckConfig])
-	err = api.Decode(err, m, "HealthCheckVersion", &s.HealthCheckVersion, api.SetInt64Ptr)
-	err = api.Decode(err, m, "CloudWatchAlarmConfiguration", &s.CloudWatchAlarmConfiguration, api.SetStructPtr[CloudWatchAlarmConfiguration])
-	return err
-}
-
-func (s *HealthCheck) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 6)
-	api.Put(m, "Id", s.Id, api.DynString)
-	api.Put(m, "CallerReference", s.CallerReference, api.DynString)
-	api.PutStruct(m, "LinkedService", s.LinkedService)
-	api.PutStruct(m, "HealthCheckConfig", s.HealthCheckConfig)
-	api.Put(m, "HealthCheckVersion", s.HealthCheckVersion, api.DynInt64)
-	api.PutStruct(m, "CloudWatchAlarmConfiguration", s.CloudWatchAlarmConfiguration)
-	return m
-}
-
-func (s *HealthCheckAlreadyExists) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*ActivateKeySigningKeyRequest) ConvType() (api.Table, int32) { return convTable[:], 1 }
 
-func (s *HealthCheckAlreadyExists) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
+func (*ActivateKeySigningKeyResponse) ConvType() (api.Table, int32) { return convTable[:], 2 }
 
-func (s *HealthCheckConfig) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "IPAddress", &s.IPAddress, api.SetStringPtr)
-	err = api.Decode(err, m, "Port", &s.Port, api.SetInt32Ptr)
-	err = api.Decode(err, m, "Type", &s.Type, api.SetStringPtr)
-	err = api.Decode(err, m, "ResourcePath", &s.ResourcePath, api.SetStringPtr)
-	err = api.Decode(err, m, "FullyQualifiedDomainName", &s.FullyQualifiedDomainName, api.SetStringPtr)
-	err = api.Decode(err, m, "SearchString", &s.SearchString, api.SetStringPtr)
-	err = api.Decode(err, m, "RequestInterval", &s.RequestInterval, api.SetInt32Ptr)
-	err = api.Decode(err, m, "FailureThreshold", &s.FailureThreshold, api.SetInt32Ptr)
-	err = api.Decode(err, m, "MeasureLatency", &s.MeasureLatency, api.SetBoolPtr)
-	err = api.Decode(err, m, "Inverted", &s.Inverted, api.SetBoolPtr)
-	err = api.Decode(err, m, "Disabled", &s.Disabled, api.SetBoolPtr)
-	err = api.Decode(err, m, "HealthThreshold", &s.HealthThreshold, api.SetInt32Ptr)
-	err = api.Decode(err, m, "ChildHealthChecks", &s.ChildHealthChecks, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "EnableSNI", &s.EnableSNI, api.SetBoolPtr)
-	err = api.Decode(err, m, "Regions", &s.Regions, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "AlarmIdentifier", &s.AlarmIdentifier, api.SetStructPtr[AlarmIdentifier])
-	err = api.Decode(err, m, "InsufficientDataHealthStatus", &s.InsufficientDataHealthStatus, api.SetStringPtr)
-	err = api.Decode(err, m, "RoutingControlArn", &s.RoutingControlArn, api.SetStringPtr)
-	return err
-}
+func (*AlarmIdentifier) ConvType() (api.Table, int32) { return convTable[:], 3 }
 
-func (s *HealthCheckConfig) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "IPAddress", s.IPAddress, api.DynString)
-	api.Put(m, "Port", s.Port, api.DynInt32)
-	api.Put(m, "Type", s.Type, api.DynString)
-	api.Put(m, "ResourcePath", s.ResourcePath, api.DynString)
-	api.Put(m, "FullyQualifiedDomainName", s.FullyQualifiedDomainName, api.DynString)
-	api.Put(m, "SearchString", s.SearchString, api.DynString)
-	api.Put(m, "RequestInterval", s.RequestInterval, api.DynInt32)
-	api.Put(m, "FailureThreshold", s.FailureThreshold, api.DynInt32)
-	api.Put(m, "MeasureLatency", s.MeasureLatency, api.DynBool)
-	api.Put(m, "Inverted", s.Inverted, api.DynBool)
-	api.Put(m, "Disabled", s.Disabled, api.DynBool)
-	api.Put(m, "HealthThreshold", s.HealthThreshold, api.DynInt32)
-	api.PutList(m, "ChildHealthChecks", s.ChildHealthChecks, api.DynString)
-	api.Put(m, "EnableSNI", s.EnableSNI, api.DynBool)
-	api.PutList(m, "Regions", s.Regions, api.DynString)
-	api.PutStruct(m, "AlarmIdentifier", s.AlarmIdentifier)
-	api.Put(m, "InsufficientDataHealthStatus", s.InsufficientDataHealthStatus, api.DynString)
-	api.Put(m, "RoutingControlArn", s.RoutingControlArn, api.DynString)
-	return m
-}
+func (*AliasTarget) ConvType() (api.Table, int32) { return convTable[:], 4 }
 
-func (s *HealthCheckInUse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*AssociateVPCWithHostedZoneRequest) ConvType() (api.Table, int32) { return convTable[:], 5 }
 
-func (s *HealthCheckInUse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
+func (*AssociateVPCWithHostedZoneResponse) ConvType() (api.Table, int32) { return convTable[:], 6 }
 
-func (s *HealthCheckObservation) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Region", &s.Region, api.SetStringPtr)
-	err = api.Decode(err, m, "IPAddress", &s.IPAddress, api.SetStringPtr)
-	err = api.Decode(err, m, "StatusReport", &s.StatusReport, api.SetStructPtr[StatusReport])
-	return err
-}
+func (*Change) ConvType() (api.Table, int32) { return convTable[:], 7 }
 
-func (s *HealthCheckObservation) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "Region", s.Region, api.DynString)
-	api.Put(m, "IPAddress", s.IPAddress, api.DynString)
-	api.PutStruct(m, "StatusReport", s.StatusReport)
-	return m
-}
+func (*ChangeBatch) ConvType() (api.Table, int32) { return convTable[:], 8 }
 
-func (s *HealthCheckVersionMismatch) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*ChangeCidrCollectionRequest) ConvType() (api.Table, int32) { return convTable[:], 9 }
 
-func (s *HealthCheckVersionMismatch) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
+func (*ChangeCidrCollectionResponse) ConvType() (api.Table, int32) { return convTable[:], 10 }
 
-func (s *HostedZone) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "CallerReference", &s.CallerReference, api.SetStringPtr)
-	err = api.Decode(err, m, "Config", &s.Config, api.SetStructPtr[HostedZoneConfig])
-	err = api.Decode(err, m, "ResourceRecordSetCount", &s.ResourceRecordSetCount, api.SetInt64Ptr)
-	err = api.Decode(err, m, "LinkedService", &s.LinkedService, api.SetStructPtr[LinkedService])
-	return err
-}
+func (*ChangeInfo) ConvType() (api.Table, int32) { return convTable[:], 11 }
 
-func (s *HostedZone) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 6)
-	api.Put(m, "Id", s.Id, api.DynString)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "CallerReference", s.CallerReference, api.DynString)
-	api.PutStruct(m, "Config", s.Config)
-	api.Put(m, "ResourceRecordSetCount", s.ResourceRecordSetCount, api.DynInt64)
-	api.PutStruct(m, "LinkedService", s.LinkedService)
-	return m
-}
+func (*ChangeResourceRecordSetsRequest) ConvType() (api.Table, int32) { return convTable[:], 12 }
 
-func (s *HostedZoneAlreadyExists) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*ChangeResourceRecordSetsResponse) ConvType() (api.Table, int32) { return convTable[:], 13 }
 
-func (s *HostedZoneAlreadyExists) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
+func (*ChangeTagsForResourceRequest) ConvType() (api.Table, int32) { return convTable[:], 14 }
 
-func (s *HostedZoneConfig) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Comment", &s.Comment, api.SetStringPtr)
-	err = api.Decode(err, m, "PrivateZone", &s.PrivateZone, api.SetBoolPtr)
-	return err
-}
+func (*ChangeTagsForResourceResponse) ConvType() (api.Table, int32) { return convTable[:], 15 }
 
-func (s *HostedZoneConfig) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Comment", s.Comment, api.DynString)
-	api.Put(m, "PrivateZone", s.PrivateZone, api.DynBool)
-	return m
-}
+func (*CidrBlockInUseException) ConvType() (api.Table, int32) { return convTable[:], 16 }
 
-func (s *HostedZoneLimit) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Type", &s.Type, api.SetStringPtr)
-	err = api.Decode(err, m, "Value", &s.Value, api.SetInt64Ptr)
-	return err
-}
+func (*CidrBlockSummary) ConvType() (api.Table, int32) { return convTable[:], 17 }
 
-func (s *HostedZoneLimit) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Type", s.Type, api.DynString)
-	api.Put(m, "Value", s.Value, api.DynInt64)
-	return m
-}
+func (*CidrCollection) ConvType() (api.Table, int32) { return convTable[:], 18 }
 
-func (s *HostedZoneNotEmpty) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*CidrCollectionAlreadyExistsException) ConvType() (api.Table, int32) { return convTable[:], 19 }
 
-func (s *HostedZoneNotEmpty) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
+func (*CidrCollectionChange) ConvType() (api.Table, int32) { return convTable[:], 20 }
 
-func (s *HostedZoneNotFound) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*CidrCollectionInUseException) ConvType() (api.Table, int32) { return convTable[:], 21 }
 
-func (s *HostedZoneNotFound) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
+func (*CidrCollectionVersionMismatchException) ConvType() (api.Table, int32) { return convTable[:], 22 }
 
-func (s *HostedZoneNotPrivate) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*CidrRoutingConfig) ConvType() (api.Table, int32) { return convTable[:], 23 }
 
-func (s *HostedZoneNotPrivate) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
+func (*CloudWatchAlarmConfiguration) ConvType() (api.Table, int32) { return convTable[:], 24 }
 
-func (s *HostedZoneOwner) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "OwningAccount", &s.OwningAccount, api.SetStringPtr)
-	err = api.Decode(err, m, "OwningService", &s.OwningService, api.SetStringPtr)
-	return err
-}
+func (*CollectionSummary) ConvType() (api.Table, int32) { return convTable[:], 25 }
 
-func (s *HostedZoneOwner) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "OwningAccount", s.OwningAccount, api.DynString)
-	api.Put(m, "OwningService", s.OwningService, api.DynString)
-	return m
-}
+func (*ConcurrentModification) ConvType() (api.Table, int32) { return convTable[:], 26 }
 
-func (s *HostedZonePartiallyDelegated) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*ConflictingDomainExists) ConvType() (api.Table, int32) { return convTable[:], 27 }
 
-func (s *HostedZonePartiallyDelegated) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
+func (*ConflictingTypes) ConvType() (api.Table, int32) { return convTable[:], 28 }
 
-func (s *HostedZoneSummary) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "HostedZoneId", &s.HostedZoneId, api.SetStringPtr)
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "Owner", &s.Owner, api.SetStructPtr[HostedZoneOwner])
-	return err
-}
+func (*Coordinates) ConvType() (api.Table, int32) { return convTable[:], 29 }
 
-func (s *HostedZoneSummary) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "HostedZoneId", s.HostedZoneId, api.DynString)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.PutStruct(m, "Owner", s.Owner)
-	return m
-}
+func (*CreateCidrCollectionRequest) ConvType() (api.Table, int32) { return convTable[:], 30 }
 
-func (s *IncompatibleVersion) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*CreateCidrCollectionResponse) ConvType() (api.Table, int32) { return convTable[:], 31 }
 
-func (s *IncompatibleVersion) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
+func (*CreateHealthCheckRequest) ConvType() (api.Table, int32) { return convTable[:], 32 }
 
-func (s *InsufficientCloudWatchLogsResourcePolicy) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*CreateHealthCheckResponse) ConvType() (api.Table, int32) { return convTable[:], 33 }
 
-func (s *InsufficientCloudWatchLogsResourcePolicy) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
+func (*CreateHostedZoneRequest) ConvType() (api.Table, int32) { return convTable[:], 34 }
 
-func (s *InvalidArgument) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*CreateHostedZoneResponse) ConvType() (api.Table, int32) { return convTable[:], 35 }
 
-func (s *InvalidArgument) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
+func (*CreateKeySigningKeyRequest) ConvType() (api.Table, int32) { return convTable[:], 36 }
 
-func (s *InvalidChangeBatch) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "messages", &s.Messages, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*CreateKeySigningKeyResponse) ConvType() (api.Table, int32) { return convTable[:], 37 }
 
-func (s *InvalidChangeBatch) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutList(m, "messages", s.Messages, api.DynString)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
+func (*CreateQueryLoggingConfigRequest) ConvType() (api.Table, int32) { return convTable[:], 38 }
 
-func (s *InvalidDomainName) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*CreateQueryLoggingConfigResponse) ConvType() (api.Table, int32) { return convTable[:], 39 }
 
-func (s *InvalidDomainName) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
+func (*CreateReusableDelegationSetRequest) ConvType() (api.Table, int32) { return convTable[:], 40 }
 
-func (s *InvalidInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*CreateReusableDelegationSetResponse) ConvType() (api.Table, int32) { return convTable[:], 41 }
 
-func (s *InvalidInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
+func (*CreateTrafficPolicyInstanceRequest) ConvType() (api.Table, int32) { return convTable[:], 42 }
 
-func (s *InvalidKMSArn) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*CreateTrafficPolicyInstanceResponse) ConvType() (api.Table, int32) { return convTable[:], 43 }
 
-func (s *InvalidKMSArn) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
+func (*CreateTrafficPolicyRequest) ConvType() (api.Table, int32) { return convTable[:], 44 }
 
-func (s *InvalidKeySigningKeyName) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*CreateTrafficPolicyResponse) ConvType() (api.Table, int32) { return convTable[:], 45 }
 
-func (s *InvalidKeySigningKeyName) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
+func (*CreateTrafficPolicyVersionRequest) ConvType() (api.Table, int32) { return convTable[:], 46 }
 
-func (s *InvalidKeySigningKeyStatus) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*CreateTrafficPolicyVersionResponse) ConvType() (api.Table, int32) { return convTable[:], 47 }
 
-func (s *InvalidKeySigningKeyStatus) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
+func (*CreateVPCAssociationAuthorizationRequest) ConvType() (api.Table, int32) {
+	return convTable[:], 48
 }
 
-func (s *InvalidPaginationToken) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
+func (*CreateVPCAssociationAuthorizationResponse) ConvType() (api.Table, int32) {
+	return convTable[:], 49
 }
 
-func (s *InvalidPaginationToken) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
+func (*DNSSECNotFound) ConvType() (api.Table, int32) { return convTable[:], 50 }
 
-func (s *InvalidSigningStatus) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*DNSSECStatus) ConvType() (api.Table, int32) { return convTable[:], 51 }
 
-func (s *InvalidSigningStatus) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
+func (*DeactivateKeySigningKeyRequest) ConvType() (api.Table, int32) { return convTable[:], 52 }
 
-func (s *InvalidTrafficPolicyDocument) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*DeactivateKeySigningKeyResponse) ConvType() (api.Table, int32) { return convTable[:], 53 }
 
-func (s *InvalidTrafficPolicyDocument) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
+func (*DelegationSet) ConvType() (api.Table, int32) { return convTable[:], 54 }
 
-func (s *InvalidVPCId) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*DelegationSetAlreadyCreated) ConvType() (api.Table, int32) { return convTable[:], 55 }
 
-func (s *InvalidVPCId) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
+func (*DelegationSetAlreadyReusable) ConvType() (api.Table, int32) { return convTable[:], 56 }
 
-func (s *KeySigningKey) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "KmsArn", &s.KmsArn, api.SetStringPtr)
-	err = api.Decode(err, m, "Flag", &s.Flag, api.SetInt32Ptr)
-	err = api.Decode(err, m, "SigningAlgorithmMnemonic", &s.SigningAlgorithmMnemonic, api.SetStringPtr)
-	err = api.Decode(err, m, "SigningAlgorithmType", &s.SigningAlgorithmType, api.SetInt32Ptr)
-	err = api.Decode(err, m, "DigestAlgorithmMnemonic", &s.DigestAlgorithmMnemonic, api.SetStringPtr)
-	err = api.Decode(err, m, "DigestAlgorithmType", &s.DigestAlgorithmType, api.SetInt32Ptr)
-	err = api.Decode(err, m, "KeyTag", &s.KeyTag, api.SetInt32Ptr)
-	err = api.Decode(err, m, "DigestValue", &s.DigestValue, api.SetStringPtr)
-	err = api.Decode(err, m, "PublicKey", &s.PublicKey, api.SetStringPtr)
-	err = api.Decode(err, m, "DSRecord", &s.DSRecord, api.SetStringPtr)
-	err = api.Decode(err, m, "DNSKEYRecord", &s.DNSKEYRecord, api.SetStringPtr)
-	err = api.Decode(err, m, "Status", &s.Status, api.SetStringPtr)
-	err = api.Decode(err, m, "StatusMessage", &s.StatusMessage, api.SetStringPtr)
-	err = api.Decode(err, m, "CreatedDate", &s.CreatedDate, api.SetTimePtr)
-	err = api.Decode(err, m, "LastModifiedDate", &s.LastModifiedDate, api.SetTimePtr)
-	return err
-}
+func (*DelegationSetInUse) ConvType() (api.Table, int32) { return convTable[:], 57 }
 
-func (s *KeySigningKey) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "KmsArn", s.KmsArn, api.DynString)
-	api.Put(m, "Flag", s.Flag, api.DynInt32)
-	api.Put(m, "SigningAlgorithmMnemonic", s.SigningAlgorithmMnemonic, api.DynString)
-	api.Put(m, "SigningAlgorithmType", s.SigningAlgorithmType, api.DynInt32)
-	api.Put(m, "DigestAlgorithmMnemonic", s.DigestAlgorithmMnemonic, api.DynString)
-	api.Put(m, "DigestAlgorithmType", s.DigestAlgorithmType, api.DynInt32)
-	api.Put(m, "KeyTag", s.KeyTag, api.DynInt32)
-	api.Put(m, "DigestValue", s.DigestValue, api.DynString)
-	api.Put(m, "PublicKey", s.PublicKey, api.DynString)
-	api.Put(m, "DSRecord", s.DSRecord, api.DynString)
-	api.Put(m, "DNSKEYRecord", s.DNSKEYRecord, api.DynString)
-	api.Put(m, "Status", s.Status, api.DynString)
-	api.Put(m, "StatusMessage", s.StatusMessage, api.DynString)
-	api.Put(m, "CreatedDate", s.CreatedDate, api.DynTime)
-	api.Put(m, "LastModifiedDate", s.LastModifiedDate, api.DynTime)
-	return m
-}
+func (*DelegationSetNotAvailable) ConvType() (api.Table, int32) { return convTable[:], 58 }
 
-func (s *KeySigningKeyAlreadyExists) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*DelegationSetNotReusable) ConvType() (api.Table, int32) { return convTable[:], 59 }
 
-func (s *KeySigningKeyAlreadyExists) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
+func (*DeleteCidrCollectionRequest) ConvType() (api.Table, int32) { return convTable[:], 60 }
 
-func (s *KeySigningKeyInParentDSRecord) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*DeleteCidrCollectionResponse) ConvType() (api.Table, int32) { return convTable[:], 61 }
 
-func (s *KeySigningKeyInParentDSRecord) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
+func (*DeleteHealthCheckRequest) ConvType() (api.Table, int32) { return convTable[:], 62 }
 
-func (s *KeySigningKeyInUse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*DeleteHealthCheckResponse) ConvType() (api.Table, int32) { return convTable[:], 63 }
 
-func (s *KeySigningKeyInUse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
+func (*DeleteHostedZoneRequest) ConvType() (api.Table, int32) { return convTable[:], 64 }
 
-func (s *KeySigningKeyWithActiveStatusNotFound) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*DeleteHostedZoneResponse) ConvType() (api.Table, int32) { return convTable[:], 65 }
 
-func (s *KeySigningKeyWithActiveStatusNotFound) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
+func (*DeleteKeySigningKeyRequest) ConvType() (api.Table, int32) { return convTable[:], 66 }
 
-func (s *LastVPCAssociation) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*DeleteKeySigningKeyResponse) ConvType() (api.Table, int32) { return convTable[:], 67 }
 
-func (s *LastVPCAssociation) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
+func (*DeleteQueryLoggingConfigRequest) ConvType() (api.Table, int32) { return convTable[:], 68 }
 
-func (s *LimitsExceeded) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*DeleteQueryLoggingConfigResponse) ConvType() (api.Table, int32) { return convTable[:], 69 }
 
-func (s *LimitsExceeded) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
+func (*DeleteReusableDelegationSetRequest) ConvType() (api.Table, int32) { return convTable[:], 70 }
 
-func (s *LinkedService) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ServicePrincipal", &s.ServicePrincipal, api.SetStringPtr)
-	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
-	return err
-}
+func (*DeleteReusableDelegationSetResponse) ConvType() (api.Table, int32) { return convTable[:], 71 }
 
-func (s *LinkedService) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "ServicePrincipal", s.ServicePrincipal, api.DynString)
-	api.Put(m, "Description", s.Description, api.DynString)
-	return m
-}
+func (*DeleteTrafficPolicyInstanceRequest) ConvType() (api.Table, int32) { return convTable[:], 72 }
 
-func (s *ListCidrBlocksRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "CollectionId", &s.CollectionId, api.SetStringPtr)
-	err = api.Decode(err, m, "LocationName", &s.LocationName, api.SetStringPtr)
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	err = api.Decode(err, m, "MaxResults", &s.MaxResults, api.SetStringPtr)
-	return err
-}
+func (*DeleteTrafficPolicyInstanceResponse) ConvType() (api.Table, int32) { return convTable[:], 73 }
 
-func (s *ListCidrBlocksRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "CollectionId", s.CollectionId, api.DynString)
-	api.Put(m, "LocationName", s.LocationName, api.DynString)
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	api.Put(m, "MaxResults", s.MaxResults, api.DynString)
-	return m
-}
+func (*DeleteTrafficPolicyRequest) ConvType() (api.Table, int32) { return convTable[:], 74 }
 
-func (s *ListCidrBlocksResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	err = api.Decode(err, m, "CidrBlocks", &s.CidrBlocks, func(p *[]CidrBlockSummary, v any) error {
-		return api.SetList(p, v, func(p *CidrBlockSummary, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
+func (*DeleteTrafficPolicyResponse) ConvType() (api.Table, int32) { return convTable[:], 75 }
 
-func (s *ListCidrBlocksResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	api.PutList(m, "CidrBlocks", s.CidrBlocks, func(e CidrBlockSummary) any { return e.ToDynamic() })
-	return m
+func (*DeleteVPCAssociationAuthorizationRequest) ConvType() (api.Table, int32) {
+	return convTable[:], 76
 }
 
-func (s *ListCidrCollectionsRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	err = api.Decode(err, m, "MaxResults", &s.MaxResults, api.SetStringPtr)
-	return err
+func (*DeleteVPCAssociationAuthorizationResponse) ConvType() (api.Table, int32) {
+	return convTable[:], 77
 }
 
-func (s *ListCidrCollectionsRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	api.Put(m, "MaxResults", s.MaxResults, api.DynString)
-	return m
-}
+func (*Dimension) ConvType() (api.Table, int32) { return convTable[:], 78 }
 
-func (s *ListCidrCollectionsResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	err = api.Decode(err, m, "CidrCollections", &s.CidrCollections, func(p *[]CollectionSummary, v any) error {
-		return api.SetList(p, v, func(p *CollectionSummary, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
+func (*DisableHostedZoneDNSSECRequest) ConvType() (api.Table, int32) { return convTable[:], 79 }
 
-func (s *ListCidrCollectionsResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	api.PutList(m, "CidrCollections", s.CidrCollections, func(e CollectionSummary) any { return e.ToDynamic() })
-	return m
-}
+func (*DisableHostedZoneDNSSECResponse) ConvType() (api.Table, int32) { return convTable[:], 80 }
 
-func (s *ListCidrLocationsRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "CollectionId", &s.CollectionId, api.SetStringPtr)
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	err = api.Decode(err, m, "MaxResults", &s.MaxResults, api.SetStringPtr)
-	return err
-}
+func (*DisassociateVPCFromHostedZoneRequest) ConvType() (api.Table, int32) { return convTable[:], 81 }
 
-func (s *ListCidrLocationsRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "CollectionId", s.CollectionId, api.DynString)
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	api.Put(m, "MaxResults", s.MaxResults, api.DynString)
-	return m
-}
+func (*DisassociateVPCFromHostedZoneResponse) ConvType() (api.Table, int32) { return convTable[:], 82 }
 
-func (s *ListCidrLocationsResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	err = api.Decode(err, m, "CidrLocations", &s.CidrLocations, func(p *[]LocationSummary, v any) error {
-		return api.SetList(p, v, func(p *LocationSummary, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
+func (*EnableHostedZoneDNSSECRequest) ConvType() (api.Table, int32) { return convTable[:], 83 }
 
-func (s *ListCidrLocationsResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	api.PutList(m, "CidrLocations", s.CidrLocations, func(e LocationSummary) any { return e.ToDynamic() })
-	return m
-}
+func (*EnableHostedZoneDNSSECResponse) ConvType() (api.Table, int32) { return convTable[:], 84 }
 
-func (s *ListGeoLocationsRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "StartContinentCode", &s.StartContinentCode, api.SetStringPtr)
-	err = api.Decode(err, m, "StartCountryCode", &s.StartCountryCode, api.SetStringPtr)
-	err = api.Decode(err, m, "StartSubdivisionCode", &s.StartSubdivisionCode, api.SetStringPtr)
-	err = api.Decode(err, m, "MaxItems", &s.MaxItems, api.SetStringPtr)
-	return err
-}
+func (*GeoLocation) ConvType() (api.Table, int32) { return convTable[:], 85 }
 
-func (s *ListGeoLocationsRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "StartContinentCode", s.StartContinentCode, api.DynString)
-	api.Put(m, "StartCountryCode", s.StartCountryCode, api.DynString)
-	api.Put(m, "StartSubdivisionCode", s.StartSubdivisionCode, api.DynString)
-	api.Put(m, "MaxItems", s.MaxItems, api.DynString)
-	return m
-}
+func (*GeoLocationDetails) ConvType() (api.Table, int32) { return convTable[:], 86 }
 
-func (s *ListGeoLocationsResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "GeoLocationDetailsList", &s.GeoLocationDetailsList, func(p *[]GeoLocationDetails, v any) error {
-		return api.SetList(p, v, func(p *GeoLocationDetails, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "IsTruncated", &s.IsTruncated, api.SetBoolPtr)
-	err = api.Decode(err, m, "NextContinentCode", &s.NextContinentCode, api.SetStringPtr)
-	err = api.Decode(err, m, "NextCountryCode", &s.NextCountryCode, api.SetStringPtr)
-	err = api.Decode(err, m, "NextSubdivisionCode", &s.NextSubdivisionCode, api.SetStringPtr)
-	err = api.Decode(err, m, "MaxItems", &s.MaxItems, api.SetStringPtr)
-	return err
-}
+func (*GeoProximityLocation) ConvType() (api.Table, int32) { return convTable[:], 87 }
 
-func (s *ListGeoLocationsResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 6)
-	api.PutList(m, "GeoLocationDetailsList", s.GeoLocationDetailsList, func(e GeoLocationDetails) any { return e.ToDynamic() })
-	api.Put(m, "IsTruncated", s.IsTruncated, api.DynBool)
-	api.Put(m, "NextContinentCode", s.NextContinentCode, api.DynString)
-	api.Put(m, "NextCountryCode", s.NextCountryCode, api.DynString)
-	api.Put(m, "NextSubdivisionCode", s.NextSubdivisionCode, api.DynString)
-	api.Put(m, "MaxItems", s.MaxItems, api.DynString)
-	return m
-}
+func (*GetAccountLimitRequest) ConvType() (api.Table, int32) { return convTable[:], 88 }
 
-func (s *ListHealthChecksRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
-	err = api.Decode(err, m, "MaxItems", &s.MaxItems, api.SetStringPtr)
-	return err
-}
+func (*GetAccountLimitResponse) ConvType() (api.Table, int32) { return convTable[:], 89 }
 
-func (s *ListHealthChecksRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Marker", s.Marker, api.DynString)
-	api.Put(m, "MaxItems", s.MaxItems, api.DynString)
-	return m
-}
+func (*GetChangeRequest) ConvType() (api.Table, int32) { return convTable[:], 90 }
 
-func (s *ListHealthChecksResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "HealthChecks", &s.HealthChecks, func(p *[]HealthCheck, v any) error {
-		return api.SetList(p, v, func(p *HealthCheck, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
-	err = api.Decode(err, m, "IsTruncated", &s.IsTruncated, api.SetBoolPtr)
-	err = api.Decode(err, m, "NextMarker", &s.NextMarker, api.SetStringPtr)
-	err = api.Decode(err, m, "MaxItems", &s.MaxItems, api.SetStringPtr)
-	return err
-}
+func (*GetChangeResponse) ConvType() (api.Table, int32) { return convTable[:], 91 }
 
-func (s *ListHealthChecksResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 5)
-	api.PutList(m, "HealthChecks", s.HealthChecks, func(e HealthCheck) any { return e.ToDynamic() })
-	api.Put(m, "Marker", s.Marker, api.DynString)
-	api.Put(m, "IsTruncated", s.IsTruncated, api.DynBool)
-	api.Put(m, "NextMarker", s.NextMarker, api.DynString)
-	api.Put(m, "MaxItems", s.MaxItems, api.DynString)
-	return m
-}
+func (*GetCheckerIpRangesRequest) ConvType() (api.Table, int32) { return convTable[:], 92 }
 
-func (s *ListHostedZonesByNameRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DNSName", &s.DNSName, api.SetStringPtr)
-	err = api.Decode(err, m, "HostedZoneId", &s.HostedZoneId, api.SetStringPtr)
-	err = api.Decode(err, m, "MaxItems", &s.MaxItems, api.SetStringPtr)
-	return err
-}
+func (*GetCheckerIpRangesResponse) ConvType() (api.Table, int32) { return convTable[:], 93 }
 
-func (s *ListHostedZonesByNameRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "DNSName", s.DNSName, api.DynString)
-	api.Put(m, "HostedZoneId", s.HostedZoneId, api.DynString)
-	api.Put(m, "MaxItems", s.MaxItems, api.DynString)
-	return m
-}
+func (*GetDNSSECRequest) ConvType() (api.Table, int32) { return convTable[:], 94 }
 
-func (s *ListHostedZonesByNameResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "HostedZones", &s.HostedZones, func(p *[]HostedZone, v any) error {
-		return api.SetList(p, v, func(p *HostedZone, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "DNSName", &s.DNSName, api.SetStringPtr)
-	err = api.Decode(err, m, "HostedZoneId", &s.HostedZoneId, api.SetStringPtr)
-	err = api.Decode(err, m, "IsTruncated", &s.IsTruncated, api.SetBoolPtr)
-	err = api.Decode(err, m, "NextDNSName", &s.NextDNSName, api.SetStringPtr)
-	err = api.Decode(err, m, "NextHostedZoneId", &s.NextHostedZoneId, api.SetStringPtr)
-	err = api.Decode(err, m, "MaxItems", &s.MaxItems, api.SetStringPtr)
-	return err
-}
+func (*GetDNSSECResponse) ConvType() (api.Table, int32) { return convTable[:], 95 }
 
-func (s *ListHostedZonesByNameResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 7)
-	api.PutList(m, "HostedZones", s.HostedZones, func(e HostedZone) any { return e.ToDynamic() })
-	api.Put(m, "DNSName", s.DNSName, api.DynString)
-	api.Put(m, "HostedZoneId", s.HostedZoneId, api.DynString)
-	api.Put(m, "IsTruncated", s.IsTruncated, api.DynBool)
-	api.Put(m, "NextDNSName", s.NextDNSName, api.DynString)
-	api.Put(m, "NextHostedZoneId", s.NextHostedZoneId, api.DynString)
-	api.Put(m, "MaxItems", s.MaxItems, api.DynString)
-	return m
-}
+func (*GetGeoLocationRequest) ConvType() (api.Table, int32) { return convTable[:], 96 }
 
-func (s *ListHostedZonesByVPCRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "VPCId", &s.VPCId, api.SetStringPtr)
-	err = api.Decode(err, m, "VPCRegion", &s.VPCRegion, api.SetStringPtr)
-	err = api.Decode(err, m, "MaxItems", &s.MaxItems, api.SetStringPtr)
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	return err
-}
+func (*GetGeoLocationResponse) ConvType() (api.Table, int32) { return convTable[:], 97 }
 
-func (s *ListHostedZonesByVPCRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "VPCId", s.VPCId, api.DynString)
-	api.Put(m, "VPCRegion", s.VPCRegion, api.DynString)
-	api.Put(m, "MaxItems", s.MaxItems, api.DynString)
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	return m
-}
+func (*GetHealthCheckCountRequest) ConvType() (api.Table, int32) { return convTable[:], 98 }
 
-func (s *ListHostedZonesByVPCResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "HostedZoneSummaries", &s.HostedZoneSummaries, func(p *[]HostedZoneSummary, v any) error {
-		return api.SetList(p, v, func(p *HostedZoneSummary, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "MaxItems", &s.MaxItems, api.SetStringPtr)
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	return err
-}
+func (*GetHealthCheckCountResponse) ConvType() (api.Table, int32) { return convTable[:], 99 }
 
-func (s *ListHostedZonesByVPCResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.PutList(m, "HostedZoneSummaries", s.HostedZoneSummaries, func(e HostedZoneSummary) any { return e.ToDynamic() })
-	api.Put(m, "MaxItems", s.MaxItems, api.DynString)
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	return m
+func (*GetHealthCheckLastFailureReasonRequest) ConvType() (api.Table, int32) {
+	return convTable[:], 100
 }
 
-func (s *ListHostedZonesRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
-	err = api.Decode(err, m, "MaxItems", &s.MaxItems, api.SetStringPtr)
-	err = api.Decode(err, m, "DelegationSetId", &s.DelegationSetId, api.SetStringPtr)
-	err = api.Decode(err, m, "HostedZoneType", &s.HostedZoneType, api.SetStringPtr)
-	return err
+func (*GetHealthCheckLastFailureReasonResponse) ConvType() (api.Table, int32) {
+	return convTable[:], 101
 }
 
-func (s *ListHostedZonesRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "Marker", s.Marker, api.DynString)
-	api.Put(m, "MaxItems", s.MaxItems, api.DynString)
-	api.Put(m, "DelegationSetId", s.DelegationSetId, api.DynString)
-	api.Put(m, "HostedZoneType", s.HostedZoneType, api.DynString)
-	return m
-}
+func (*GetHealthCheckRequest) ConvType() (api.Table, int32) { return convTable[:], 102 }
 
-func (s *ListHostedZonesResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "HostedZones", &s.HostedZones, func(p *[]HostedZone, v any) error {
-		return api.SetList(p, v, func(p *HostedZone, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
-	err = api.Decode(err, m, "IsTruncated", &s.IsTruncated, api.SetBoolPtr)
-	err = api.Decode(err, m, "NextMarker", &s.NextMarker, api.SetStringPtr)
-	err = api.Decode(err, m, "MaxItems", &s.MaxItems, api.SetStringPtr)
-	return err
-}
+func (*GetHealthCheckResponse) ConvType() (api.Table, int32) { return convTable[:], 103 }
 
-func (s *ListHostedZonesResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 5)
-	api.PutList(m, "HostedZones", s.HostedZones, func(e HostedZone) any { return e.ToDynamic() })
-	api.Put(m, "Marker", s.Marker, api.DynString)
-	api.Put(m, "IsTruncated", s.IsTruncated, api.DynBool)
-	api.Put(m, "NextMarker", s.NextMarker, api.DynString)
-	api.Put(m, "MaxItems", s.MaxItems, api.DynString)
-	return m
-}
+func (*GetHealthCheckStatusRequest) ConvType() (api.Table, int32) { return convTable[:], 104 }
 
-func (s *ListQueryLoggingConfigsRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "HostedZoneId", &s.HostedZoneId, api.SetStringPtr)
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	err = api.Decode(err, m, "MaxResults", &s.MaxResults, api.SetStringPtr)
-	return err
-}
+func (*GetHealthCheckStatusResponse) ConvType() (api.Table, int32) { return convTable[:], 105 }
 
-func (s *ListQueryLoggingConfigsRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "HostedZoneId", s.HostedZoneId, api.DynString)
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	api.Put(m, "MaxResults", s.MaxResults, api.DynString)
-	return m
-}
+func (*GetHostedZoneCountRequest) ConvType() (api.Table, int32) { return convTable[:], 106 }
 
-func (s *ListQueryLoggingConfigsResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "QueryLoggingConfigs", &s.QueryLoggingConfigs, func(p *[]QueryLoggingConfig, v any) error {
-		return api.SetList(p, v, func(p *QueryLoggingConfig, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	return err
-}
+func (*GetHostedZoneCountResponse) ConvType() (api.Table, int32) { return convTable[:], 107 }
 
-func (s *ListQueryLoggingConfigsResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutList(m, "QueryLoggingConfigs", s.QueryLoggingConfigs, func(e QueryLoggingConfig) any { return e.ToDynamic() })
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	return m
-}
+func (*GetHostedZoneLimitRequest) ConvType() (api.Table, int32) { return convTable[:], 108 }
 
-func (s *ListResourceRecordSetsRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "HostedZoneId", &s.HostedZoneId, api.SetStringPtr)
-	err = api.Decode(err, m, "StartRecordName", &s.StartRecordName, api.SetStringPtr)
-	err = api.Decode(err, m, "StartRecordType", &s.StartRecordType, api.SetStringPtr)
-	err = api.Decode(err, m, "StartRecordIdentifier", &s.StartRecordIdentifier, api.SetStringPtr)
-	err = api.Decode(err, m, "MaxItems", &s.MaxItems, api.SetStringPtr)
-	return err
-}
+func (*GetHostedZoneLimitResponse) ConvType() (api.Table, int32) { return convTable[:], 109 }
 
-func (s *ListResourceRecordSetsRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 5)
-	api.Put(m, "HostedZoneId", s.HostedZoneId, api.DynString)
-	api.Put(m, "StartRecordName", s.StartRecordName, api.DynString)
-	api.Put(m, "StartRecordType", s.StartRecordType, api.DynString)
-	api.Put(m, "StartRecordIdentifier", s.StartRecordIdentifier, api.DynString)
-	api.Put(m, "MaxItems", s.MaxItems, api.DynString)
-	return m
-}
+func (*GetHostedZoneRequest) ConvType() (api.Table, int32) { return convTable[:], 110 }
 
-func (s *ListResourceRecordSetsResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ResourceRecordSets", &s.ResourceRecordSets, func(p *[]ResourceRecordSet, v any) error {
-		return api.SetList(p, v, func(p *ResourceRecordSet, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "IsTruncated", &s.IsTruncated, api.SetBoolPtr)
-	err = api.Decode(err, m, "NextRecordName", &s.NextRecordName, api.SetStringPtr)
-	err = api.Decode(err, m, "NextRecordType", &s.NextRecordType, api.SetStringPtr)
-	err = api.Decode(err, m, "NextRecordIdentifier", &s.NextRecordIdentifier, api.SetStringPtr)
-	err = api.Decode(err, m, "MaxItems", &s.MaxItems, api.SetStringPtr)
-	return err
-}
+func (*GetHostedZoneResponse) ConvType() (api.Table, int32) { return convTable[:], 111 }
 
-func (s *ListResourceRecordSetsResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 6)
-	api.PutList(m, "ResourceRecordSets", s.ResourceRecordSets, func(e ResourceRecordSet) any { return e.ToDynamic() })
-	api.Put(m, "IsTruncated", s.IsTruncated, api.DynBool)
-	api.Put(m, "NextRecordName", s.NextRecordName, api.DynString)
-	api.Put(m, "NextRecordType", s.NextRecordType, api.DynString)
-	api.Put(m, "NextRecordIdentifier", s.NextRecordIdentifier, api.DynString)
-	api.Put(m, "MaxItems", s.MaxItems, api.DynString)
-	return m
-}
+func (*GetQueryLoggingConfigRequest) ConvType() (api.Table, int32) { return convTable[:], 112 }
 
-func (s *ListReusableDelegationSetsRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
-	err = api.Decode(err, m, "MaxItems", &s.MaxItems, api.SetStringPtr)
-	return err
-}
+func (*GetQueryLoggingConfigResponse) ConvType() (api.Table, int32) { return convTable[:], 113 }
 
-func (s *ListReusableDelegationSetsRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Marker", s.Marker, api.DynString)
-	api.Put(m, "MaxItems", s.MaxItems, api.DynString)
-	return m
-}
+func (*GetReusableDelegationSetLimitRequest) ConvType() (api.Table, int32) { return convTable[:], 114 }
 
-func (s *ListReusableDelegationSetsResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DelegationSets", &s.DelegationSets, func(p *[]DelegationSet, v any) error {
-		return api.SetList(p, v, func(p *DelegationSet, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
-	err = api.Decode(err, m, "IsTruncated", &s.IsTruncated, api.SetBoolPtr)
-	err = api.Decode(err, m, "NextMarker", &s.NextMarker, api.SetStringPtr)
-	err = api.Decode(err, m, "MaxItems", &s.MaxItems, api.SetStringPtr)
-	return err
-}
+func (*GetReusableDelegationSetLimitResponse) ConvType() (api.Table, int32) { return convTable[:], 115 }
 
-func (s *ListReusableDelegationSetsResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 5)
-	api.PutList(m, "DelegationSets", s.DelegationSets, func(e DelegationSet) any { return e.ToDynamic() })
-	api.Put(m, "Marker", s.Marker, api.DynString)
-	api.Put(m, "IsTruncated", s.IsTruncated, api.DynBool)
-	api.Put(m, "NextMarker", s.NextMarker, api.DynString)
-	api.Put(m, "MaxItems", s.MaxItems, api.DynString)
-	return m
-}
+func (*GetReusableDelegationSetRequest) ConvType() (api.Table, int32) { return convTable[:], 116 }
 
-func (s *ListTagsForResourceRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ResourceType", &s.ResourceType, api.SetStringPtr)
-	err = api.Decode(err, m, "ResourceId", &s.ResourceId, api.SetStringPtr)
-	return err
-}
+func (*GetReusableDelegationSetResponse) ConvType() (api.Table, int32) { return convTable[:], 117 }
 
-func (s *ListTagsForResourceRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "ResourceType", s.ResourceType, api.DynString)
-	api.Put(m, "ResourceId", s.ResourceId, api.DynString)
-	return m
-}
+func (*GetTrafficPolicyInstanceCountRequest) ConvType() (api.Table, int32) { return convTable[:], 118 }
 
-func (s *ListTagsForResourceResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ResourceTagSet", &s.ResourceTagSet, api.SetStructPtr[ResourceTagSet])
-	return err
-}
+func (*GetTrafficPolicyInstanceCountResponse) ConvType() (api.Table, int32) { return convTable[:], 119 }
 
-func (s *ListTagsForResourceResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "ResourceTagSet", s.ResourceTagSet)
-	return m
-}
+func (*GetTrafficPolicyInstanceRequest) ConvType() (api.Table, int32) { return convTable[:], 120 }
 
-func (s *ListTagsForResourcesRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ResourceType", &s.ResourceType, api.SetStringPtr)
-	err = api.Decode(err, m, "ResourceIds", &s.ResourceIds, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	return err
-}
+func (*GetTrafficPolicyInstanceResponse) ConvType() (api.Table, int32) { return convTable[:], 121 }
 
-func (s *ListTagsForResourcesRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "ResourceType", s.ResourceType, api.DynString)
-	api.PutList(m, "ResourceIds", s.ResourceIds, api.DynString)
-	return m
-}
+func (*GetTrafficPolicyRequest) ConvType() (api.Table, int32) { return convTable[:], 122 }
 
-func (s *ListTagsForResourcesResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ResourceTagSets", &s.ResourceTagSets, func(p *[]ResourceTagSet, v any) error {
-		return api.SetList(p, v, func(p *ResourceTagSet, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
+func (*GetTrafficPolicyResponse) ConvType() (api.Table, int32) { return convTable[:], 123 }
 
-func (s *ListTagsForResourcesResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutList(m, "ResourceTagSets", s.ResourceTagSets, func(e ResourceTagSet) any { return e.ToDynamic() })
-	return m
-}
+func (*HealthCheck) ConvType() (api.Table, int32) { return convTable[:], 124 }
 
-func (s *ListTrafficPoliciesRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "TrafficPolicyIdMarker", &s.TrafficPolicyIdMarker, api.SetStringPtr)
-	err = api.Decode(err, m, "MaxItems", &s.MaxItems, api.SetStringPtr)
-	return err
-}
+func (*HealthCheckAlreadyExists) ConvType() (api.Table, int32) { return convTable[:], 125 }
 
-func (s *ListTrafficPoliciesRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "TrafficPolicyIdMarker", s.TrafficPolicyIdMarker, api.DynString)
-	api.Put(m, "MaxItems", s.MaxItems, api.DynString)
-	return m
-}
+func (*HealthCheckConfig) ConvType() (api.Table, int32) { return convTable[:], 126 }
 
-func (s *ListTrafficPoliciesResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "TrafficPolicySummaries", &s.TrafficPolicySummaries, func(p *[]TrafficPolicySummary, v any) error {
-		return api.SetList(p, v, func(p *TrafficPolicySummary, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "IsTruncated", &s.IsTruncated, api.SetBoolPtr)
-	err = api.Decode(err, m, "TrafficPolicyIdMarker", &s.TrafficPolicyIdMarker, api.SetStringPtr)
-	err = api.Decode(err, m, "MaxItems", &s.MaxItems, api.SetStringPtr)
-	return err
-}
+func (*HealthCheckInUse) ConvType() (api.Table, int32) { return convTable[:], 127 }
 
-func (s *ListTrafficPoliciesResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.PutList(m, "TrafficPolicySummaries", s.TrafficPolicySummaries, func(e TrafficPolicySummary) any { return e.ToDynamic() })
-	api.Put(m, "IsTruncated", s.IsTruncated, api.DynBool)
-	api.Put(m, "TrafficPolicyIdMarker", s.TrafficPolicyIdMarker, api.DynString)
-	api.Put(m, "MaxItems", s.MaxItems, api.DynString)
-	return m
-}
+func (*HealthCheckObservation) ConvType() (api.Table, int32) { return convTable[:], 128 }
 
-func (s *ListTrafficPolicyInstancesByHostedZoneRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "HostedZoneId", &s.HostedZoneId, api.SetStringPtr)
-	err = api.Decode(err, m, "TrafficPolicyInstanceNameMarker", &s.TrafficPolicyInstanceNameMarker, api.SetStringPtr)
-	err = api.Decode(err, m, "TrafficPolicyInstanceTypeMarker", &s.TrafficPolicyInstanceTypeMarker, api.SetStringPtr)
-	err = api.Decode(err, m, "MaxItems", &s.MaxItems, api.SetStringPtr)
-	return err
-}
+func (*HealthCheckVersionMismatch) ConvType() (api.Table, int32) { return convTable[:], 129 }
 
-func (s *ListTrafficPolicyInstancesByHostedZoneRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "HostedZoneId", s.HostedZoneId, api.DynString)
-	api.Put(m, "TrafficPolicyInstanceNameMarker", s.TrafficPolicyInstanceNameMarker, api.DynString)
-	api.Put(m, "TrafficPolicyInstanceTypeMarker", s.TrafficPolicyInstanceTypeMarker, api.DynString)
-	api.Put(m, "MaxItems", s.MaxItems, api.DynString)
-	return m
-}
+func (*HostedZone) ConvType() (api.Table, int32) { return convTable[:], 130 }
 
-func (s *ListTrafficPolicyInstancesByHostedZoneResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "TrafficPolicyInstances", &s.TrafficPolicyInstances, func(p *[]TrafficPolicyInstance, v any) error {
-		return api.SetList(p, v, func(p *TrafficPolicyInstance, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "TrafficPolicyInstanceNameMarker", &s.TrafficPolicyInstanceNameMarker, api.SetStringPtr)
-	err = api.Decode(err, m, "TrafficPolicyInstanceTypeMarker", &s.TrafficPolicyInstanceTypeMarker, api.SetStringPtr)
-	err = api.Decode(err, m, "IsTruncated", &s.IsTruncated, api.SetBoolPtr)
-	err = api.Decode(err, m, "MaxItems", &s.MaxItems, api.SetStringPtr)
-	return err
-}
+func (*HostedZoneAlreadyExists) ConvType() (api.Table, int32) { return convTable[:], 131 }
 
-func (s *ListTrafficPolicyInstancesByHostedZoneResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 5)
-	api.PutList(m, "TrafficPolicyInstances", s.TrafficPolicyInstances, func(e TrafficPolicyInstance) any { return e.ToDynamic() })
-	api.Put(m, "TrafficPolicyInstanceNameMarker", s.TrafficPolicyInstanceNameMarker, api.DynString)
-	api.Put(m, "TrafficPolicyInstanceTypeMarker", s.TrafficPolicyInstanceTypeMarker, api.DynString)
-	api.Put(m, "IsTruncated", s.IsTruncated, api.DynBool)
-	api.Put(m, "MaxItems", s.MaxItems, api.DynString)
-	return m
-}
+func (*HostedZoneConfig) ConvType() (api.Table, int32) { return convTable[:], 132 }
 
-func (s *ListTrafficPolicyInstancesByPolicyRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "TrafficPolicyId", &s.TrafficPolicyId, api.SetStringPtr)
-	err = api.Decode(err, m, "TrafficPolicyVersion", &s.TrafficPolicyVersion, api.SetInt32Ptr)
-	err = api.Decode(err, m, "HostedZoneIdMarker", &s.HostedZoneIdMarker, api.SetStringPtr)
-	err = api.Decode(err, m, "TrafficPolicyInstanceNameMarker", &s.TrafficPolicyInstanceNameMarker, api.SetStringPtr)
-	err = api.Decode(err, m, "TrafficPolicyInstanceTypeMarker", &s.TrafficPolicyInstanceTypeMarker, api.SetStringPtr)
-	err = api.Decode(err, m, "MaxItems", &s.MaxItems, api.SetStringPtr)
-	return err
-}
+func (*HostedZoneLimit) ConvType() (api.Table, int32) { return convTable[:], 133 }
 
-func (s *ListTrafficPolicyInstancesByPolicyRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 6)
-	api.Put(m, "TrafficPolicyId", s.TrafficPolicyId, api.DynString)
-	api.Put(m, "TrafficPolicyVersion", s.TrafficPolicyVersion, api.DynInt32)
-	api.Put(m, "HostedZoneIdMarker", s.HostedZoneIdMarker, api.DynString)
-	api.Put(m, "TrafficPolicyInstanceNameMarker", s.TrafficPolicyInstanceNameMarker, api.DynString)
-	api.Put(m, "TrafficPolicyInstanceTypeMarker", s.TrafficPolicyInstanceTypeMarker, api.DynString)
-	api.Put(m, "MaxItems", s.MaxItems, api.DynString)
-	return m
-}
+func (*HostedZoneNotEmpty) ConvType() (api.Table, int32) { return convTable[:], 134 }
 
-func (s *ListTrafficPolicyInstancesByPolicyResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "TrafficPolicyInstances", &s.TrafficPolicyInstances, func(p *[]TrafficPolicyInstance, v any) error {
-		return api.SetList(p, v, func(p *TrafficPolicyInstance, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "HostedZoneIdMarker", &s.HostedZoneIdMarker, api.SetStringPtr)
-	err = api.Decode(err, m, "TrafficPolicyInstanceNameMarker", &s.TrafficPolicyInstanceNameMarker, api.SetStringPtr)
-	err = api.Decode(err, m, "TrafficPolicyInstanceTypeMarker", &s.TrafficPolicyInstanceTypeMarker, api.SetStringPtr)
-	err = api.Decode(err, m, "IsTruncated", &s.IsTruncated, api.SetBoolPtr)
-	err = api.Decode(err, m, "MaxItems", &s.MaxItems, api.SetStringPtr)
-	return err
-}
+func (*HostedZoneNotFound) ConvType() (api.Table, int32) { return convTable[:], 135 }
 
-func (s *ListTrafficPolicyInstancesByPolicyResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 6)
-	api.PutList(m, "TrafficPolicyInstances", s.TrafficPolicyInstances, func(e TrafficPolicyInstance) any { return e.ToDynamic() })
-	api.Put(m, "HostedZoneIdMarker", s.HostedZoneIdMarker, api.DynString)
-	api.Put(m, "TrafficPolicyInstanceNameMarker", s.TrafficPolicyInstanceNameMarker, api.DynString)
-	api.Put(m, "TrafficPolicyInstanceTypeMarker", s.TrafficPolicyInstanceTypeMarker, api.DynString)
-	api.Put(m, "IsTruncated", s.IsTruncated, api.DynBool)
-	api.Put(m, "MaxItems", s.MaxItems, api.DynString)
-	return m
-}
+func (*HostedZoneNotPrivate) ConvType() (api.Table, int32) { return convTable[:], 136 }
 
-func (s *ListTrafficPolicyInstancesRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "HostedZoneIdMarker", &s.HostedZoneIdMarker, api.SetStringPtr)
-	err = api.Decode(err, m, "TrafficPolicyInstanceNameMarker", &s.TrafficPolicyInstanceNameMarker, api.SetStringPtr)
-	err = api.Decode(err, m, "TrafficPolicyInstanceTypeMarker", &s.TrafficPolicyInstanceTypeMarker, api.SetStringPtr)
-	err = api.Decode(err, m, "MaxItems", &s.MaxItems, api.SetStringPtr)
-	return err
-}
+func (*HostedZoneOwner) ConvType() (api.Table, int32) { return convTable[:], 137 }
 
-func (s *ListTrafficPolicyInstancesRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "HostedZoneIdMarker", s.HostedZoneIdMarker, api.DynString)
-	api.Put(m, "TrafficPolicyInstanceNameMarker", s.TrafficPolicyInstanceNameMarker, api.DynString)
-	api.Put(m, "TrafficPolicyInstanceTypeMarker", s.TrafficPolicyInstanceTypeMarker, api.DynString)
-	api.Put(m, "MaxItems", s.MaxItems, api.DynString)
-	return m
-}
+func (*HostedZonePartiallyDelegated) ConvType() (api.Table, int32) { return convTable[:], 138 }
 
-func (s *ListTrafficPolicyInstancesResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "TrafficPolicyInstances", &s.TrafficPolicyInstances, func(p *[]TrafficPolicyInstance, v any) error {
-		return api.SetList(p, v, func(p *TrafficPolicyInstance, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "HostedZoneIdMarker", &s.HostedZoneIdMarker, api.SetStringPtr)
-	err = api.Decode(err, m, "TrafficPolicyInstanceNameMarker", &s.TrafficPolicyInstanceNameMarker, api.SetStringPtr)
-	err = api.Decode(err, m, "TrafficPolicyInstanceTypeMarker", &s.TrafficPolicyInstanceTypeMarker, api.SetStringPtr)
-	err = api.Decode(err, m, "IsTruncated", &s.IsTruncated, api.SetBoolPtr)
-	err = api.Decode(err, m, "MaxItems", &s.MaxItems, api.SetStringPtr)
-	return err
-}
+func (*HostedZoneSummary) ConvType() (api.Table, int32) { return convTable[:], 139 }
 
-func (s *ListTrafficPolicyInstancesResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 6)
-	api.PutList(m, "TrafficPolicyInstances", s.TrafficPolicyInstances, func(e TrafficPolicyInstance) any { return e.ToDynamic() })
-	api.Put(m, "HostedZoneIdMarker", s.HostedZoneIdMarker, api.DynString)
-	api.Put(m, "TrafficPolicyInstanceNameMarker", s.TrafficPolicyInstanceNameMarker, api.DynString)
-	api.Put(m, "TrafficPolicyInstanceTypeMarker", s.TrafficPolicyInstanceTypeMarker, api.DynString)
-	api.Put(m, "IsTruncated", s.IsTruncated, api.DynBool)
-	api.Put(m, "MaxItems", s.MaxItems, api.DynString)
-	return m
-}
+func (*IncompatibleVersion) ConvType() (api.Table, int32) { return convTable[:], 140 }
 
-func (s *ListTrafficPolicyVersionsRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
-	err = api.Decode(err, m, "TrafficPolicyVersionMarker", &s.TrafficPolicyVersionMarker, api.SetStringPtr)
-	err = api.Decode(err, m, "MaxItems", &s.MaxItems, api.SetStringPtr)
-	return err
+func (*InsufficientCloudWatchLogsResourcePolicy) ConvType() (api.Table, int32) {
+	return convTable[:], 141
 }
 
-func (s *ListTrafficPolicyVersionsRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "Id", s.Id, api.DynString)
-	api.Put(m, "TrafficPolicyVersionMarker", s.TrafficPolicyVersionMarker, api.DynString)
-	api.Put(m, "MaxItems", s.MaxItems, api.DynString)
-	return m
-}
+func (*InvalidArgument) ConvType() (api.Table, int32) { return convTable[:], 142 }
 
-func (s *ListTrafficPolicyVersionsResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "TrafficPolicies", &s.TrafficPolicies, func(p *[]TrafficPolicy, v any) error {
-		return api.SetList(p, v, func(p *TrafficPolicy, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "IsTruncated", &s.IsTruncated, api.SetBoolPtr)
-	err = api.Decode(err, m, "TrafficPolicyVersionMarker", &s.TrafficPolicyVersionMarker, api.SetStringPtr)
-	err = api.Decode(err, m, "MaxItems", &s.MaxItems, api.SetStringPtr)
-	return err
-}
+func (*InvalidChangeBatch) ConvType() (api.Table, int32) { return convTable[:], 143 }
 
-func (s *ListTrafficPolicyVersionsResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.PutList(m, "TrafficPolicies", s.TrafficPolicies, func(e TrafficPolicy) any { return e.ToDynamic() })
-	api.Put(m, "IsTruncated", s.IsTruncated, api.DynBool)
-	api.Put(m, "TrafficPolicyVersionMarker", s.TrafficPolicyVersionMarker, api.DynString)
-	api.Put(m, "MaxItems", s.MaxItems, api.DynString)
-	return m
-}
+func (*InvalidDomainName) ConvType() (api.Table, int32) { return convTable[:], 144 }
 
-func (s *ListVPCAssociationAuthorizationsRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "HostedZoneId", &s.HostedZoneId, api.SetStringPtr)
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	err = api.Decode(err, m, "MaxResults", &s.MaxResults, api.SetStringPtr)
-	return err
-}
+func (*InvalidInput) ConvType() (api.Table, int32) { return convTable[:], 145 }
 
-func (s *ListVPCAssociationAuthorizationsRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "HostedZoneId", s.HostedZoneId, api.DynString)
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	api.Put(m, "MaxResults", s.MaxResults, api.DynString)
-	return m
-}
+func (*InvalidKMSArn) ConvType() (api.Table, int32) { return convTable[:], 146 }
 
-func (s *ListVPCAssociationAuthorizationsResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "HostedZoneId", &s.HostedZoneId, api.SetStringPtr)
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	err = api.Decode(err, m, "VPCs", &s.VPCs, func(p *[]VPC, v any) error {
-		return api.SetList(p, v, func(p *VPC, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
+func (*InvalidKeySigningKeyName) ConvType() (api.Table, int32) { return convTable[:], 147 }
 
-func (s *ListVPCAssociationAuthorizationsResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "HostedZoneId", s.HostedZoneId, api.DynString)
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	api.PutList(m, "VPCs", s.VPCs, func(e VPC) any { return e.ToDynamic() })
-	return m
-}
+func (*InvalidKeySigningKeyStatus) ConvType() (api.Table, int32) { return convTable[:], 148 }
 
-func (s *LocationSummary) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "LocationName", &s.LocationName, api.SetStringPtr)
-	return err
-}
+func (*InvalidPaginationToken) ConvType() (api.Table, int32) { return convTable[:], 149 }
 
-func (s *LocationSummary) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "LocationName", s.LocationName, api.DynString)
-	return m
-}
+func (*InvalidSigningStatus) ConvType() (api.Table, int32) { return convTable[:], 150 }
 
-func (s *NoSuchChange) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*InvalidTrafficPolicyDocument) ConvType() (api.Table, int32) { return convTable[:], 151 }
 
-func (s *NoSuchChange) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
+func (*InvalidVPCId) ConvType() (api.Table, int32) { return convTable[:], 152 }
 
-func (s *NoSuchCidrCollectionException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*KeySigningKey) ConvType() (api.Table, int32) { return convTable[:], 153 }
 
-func (s *NoSuchCidrCollectionException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
+func (*KeySigningKeyAlreadyExists) ConvType() (api.Table, int32) { return convTable[:], 154 }
 
-func (s *NoSuchCidrLocationException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*KeySigningKeyInParentDSRecord) ConvType() (api.Table, int32) { return convTable[:], 155 }
 
-func (s *NoSuchCidrLocationException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
+func (*KeySigningKeyInUse) ConvType() (api.Table, int32) { return convTable[:], 156 }
 
-func (s *NoSuchCloudWatchLogsLogGroup) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*KeySigningKeyWithActiveStatusNotFound) ConvType() (api.Table, int32) { return convTable[:], 157 }
 
-func (s *NoSuchCloudWatchLogsLogGroup) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
+func (*LastVPCAssociation) ConvType() (api.Table, int32) { return convTable[:], 158 }
 
-func (s *NoSuchDelegationSet) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*LimitsExceeded) ConvType() (api.Table, int32) { return convTable[:], 159 }
 
-func (s *NoSuchDelegationSet) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
+func (*LinkedService) ConvType() (api.Table, int32) { return convTable[:], 160 }
 
-func (s *NoSuchGeoLocation) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*ListCidrBlocksRequest) ConvType() (api.Table, int32) { return convTable[:], 161 }
 
-func (s *NoSuchGeoLocation) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
+func (*ListCidrBlocksResponse) ConvType() (api.Table, int32) { return convTable[:], 162 }
 
-func (s *NoSuchHealthCheck) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*ListCidrCollectionsRequest) ConvType() (api.Table, int32) { return convTable[:], 163 }
 
-func (s *NoSuchHealthCheck) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
+func (*ListCidrCollectionsResponse) ConvType() (api.Table, int32) { return convTable[:], 164 }
 
-func (s *NoSuchHostedZone) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*ListCidrLocationsRequest) ConvType() (api.Table, int32) { return convTable[:], 165 }
 
-func (s *NoSuchHostedZone) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
+func (*ListCidrLocationsResponse) ConvType() (api.Table, int32) { return convTable[:], 166 }
 
-func (s *NoSuchKeySigningKey) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*ListGeoLocationsRequest) ConvType() (api.Table, int32) { return convTable[:], 167 }
 
-func (s *NoSuchKeySigningKey) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
+func (*ListGeoLocationsResponse) ConvType() (api.Table, int32) { return convTable[:], 168 }
 
-func (s *NoSuchQueryLoggingConfig) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*ListHealthChecksRequest) ConvType() (api.Table, int32) { return convTable[:], 169 }
 
-func (s *NoSuchQueryLoggingConfig) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
+func (*ListHealthChecksResponse) ConvType() (api.Table, int32) { return convTable[:], 170 }
 
-func (s *NoSuchTrafficPolicy) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*ListHostedZonesByNameRequest) ConvType() (api.Table, int32) { return convTable[:], 171 }
 
-func (s *NoSuchTrafficPolicy) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
+func (*ListHostedZonesByNameResponse) ConvType() (api.Table, int32) { return convTable[:], 172 }
 
-func (s *NoSuchTrafficPolicyInstance) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*ListHostedZonesByVPCRequest) ConvType() (api.Table, int32) { return convTable[:], 173 }
 
-func (s *NoSuchTrafficPolicyInstance) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
+func (*ListHostedZonesByVPCResponse) ConvType() (api.Table, int32) { return convTable[:], 174 }
 
-func (s *NotAuthorizedException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*ListHostedZonesRequest) ConvType() (api.Table, int32) { return convTable[:], 175 }
 
-func (s *NotAuthorizedException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
+func (*ListHostedZonesResponse) ConvType() (api.Table, int32) { return convTable[:], 176 }
 
-func (s *PriorRequestNotComplete) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*ListQueryLoggingConfigsRequest) ConvType() (api.Table, int32) { return convTable[:], 177 }
 
-func (s *PriorRequestNotComplete) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
+func (*ListQueryLoggingConfigsResponse) ConvType() (api.Table, int32) { return convTable[:], 178 }
 
-func (s *PublicZoneVPCAssociation) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*ListResourceRecordSetsRequest) ConvType() (api.Table, int32) { return convTable[:], 179 }
 
-func (s *PublicZoneVPCAssociation) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
+func (*ListResourceRecordSetsResponse) ConvType() (api.Table, int32) { return convTable[:], 180 }
 
-func (s *QueryLoggingConfig) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
-	err = api.Decode(err, m, "HostedZoneId", &s.HostedZoneId, api.SetStringPtr)
-	err = api.Decode(err, m, "CloudWatchLogsLogGroupArn", &s.CloudWatchLogsLogGroupArn, api.SetStringPtr)
-	return err
-}
+func (*ListReusableDelegationSetsRequest) ConvType() (api.Table, int32) { return convTable[:], 181 }
 
-func (s *QueryLoggingConfig) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "Id", s.Id, api.DynString)
-	api.Put(m, "HostedZoneId", s.HostedZoneId, api.DynString)
-	api.Put(m, "CloudWatchLogsLogGroupArn", s.CloudWatchLogsLogGroupArn, api.DynString)
-	return m
-}
+func (*ListReusableDelegationSetsResponse) ConvType() (api.Table, int32) { return convTable[:], 182 }
 
-func (s *QueryLoggingConfigAlreadyExists) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*ListTagsForResourceRequest) ConvType() (api.Table, int32) { return convTable[:], 183 }
 
-func (s *QueryLoggingConfigAlreadyExists) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
+func (*ListTagsForResourceResponse) ConvType() (api.Table, int32) { return convTable[:], 184 }
 
-func (s *ResourceRecord) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Value", &s.Value, api.SetStringPtr)
-	return err
-}
+func (*ListTagsForResourcesRequest) ConvType() (api.Table, int32) { return convTable[:], 185 }
 
-func (s *ResourceRecord) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Value", s.Value, api.DynString)
-	return m
-}
+func (*ListTagsForResourcesResponse) ConvType() (api.Table, int32) { return convTable[:], 186 }
 
-func (s *ResourceRecordSet) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "Type", &s.Type, api.SetStringPtr)
-	err = api.Decode(err, m, "SetIdentifier", &s.SetIdentifier, api.SetStringPtr)
-	err = api.Decode(err, m, "Weight", &s.Weight, api.SetInt64Ptr)
-	err = api.Decode(err, m, "Region", &s.Region, api.SetStringPtr)
-	err = api.Decode(err, m, "GeoLocation", &s.GeoLocation, api.SetStructPtr[GeoLocation])
-	err = api.Decode(err, m, "Failover", &s.Failover, api.SetStringPtr)
-	err = api.Decode(err, m, "MultiValueAnswer", &s.MultiValueAnswer, api.SetBoolPtr)
-	err = api.Decode(err, m, "TTL", &s.TTL, api.SetInt64Ptr)
-	err = api.Decode(err, m, "ResourceRecords", &s.ResourceRecords, func(p *[]ResourceRecord, v any) error {
-		return api.SetList(p, v, func(p *ResourceRecord, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "AliasTarget", &s.AliasTarget, api.SetStructPtr[AliasTarget])
-	err = api.Decode(err, m, "HealthCheckId", &s.HealthCheckId, api.SetStringPtr)
-	err = api.Decode(err, m, "TrafficPolicyInstanceId", &s.TrafficPolicyInstanceId, api.SetStringPtr)
-	err = api.Decode(err, m, "CidrRoutingConfig", &s.CidrRoutingConfig, api.SetStructPtr[CidrRoutingConfig])
-	err = api.Decode(err, m, "GeoProximityLocation", &s.GeoProximityLocation, api.SetStructPtr[GeoProximityLocation])
-	return err
-}
+func (*ListTrafficPoliciesRequest) ConvType() (api.Table, int32) { return convTable[:], 187 }
 
-func (s *ResourceRecordSet) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "Type", s.Type, api.DynString)
-	api.Put(m, "SetIdentifier", s.SetIdentifier, api.DynString)
-	api.Put(m, "Weight", s.Weight, api.DynInt64)
-	api.Put(m, "Region", s.Region, api.DynString)
-	api.PutStruct(m, "GeoLocation", s.GeoLocation)
-	api.Put(m, "Failover", s.Failover, api.DynString)
-	api.Put(m, "MultiValueAnswer", s.MultiValueAnswer, api.DynBool)
-	api.Put(m, "TTL", s.TTL, api.DynInt64)
-	api.PutList(m, "ResourceRecords", s.ResourceRecords, func(e ResourceRecord) any { return e.ToDynamic() })
-	api.PutStruct(m, "AliasTarget", s.AliasTarget)
-	api.Put(m, "HealthCheckId", s.HealthCheckId, api.DynString)
-	api.Put(m, "TrafficPolicyInstanceId", s.TrafficPolicyInstanceId, api.DynString)
-	api.PutStruct(m, "CidrRoutingConfig", s.CidrRoutingConfig)
-	api.PutStruct(m, "GeoProximityLocation", s.GeoProximityLocation)
-	return m
-}
+func (*ListTrafficPoliciesResponse) ConvType() (api.Table, int32) { return convTable[:], 188 }
 
-func (s *ResourceTagSet) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ResourceType", &s.ResourceType, api.SetStringPtr)
-	err = api.Decode(err, m, "ResourceId", &s.ResourceId, api.SetStringPtr)
-	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]Tag, v any) error {
-		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
+func (*ListTrafficPolicyInstancesByHostedZoneRequest) ConvType() (api.Table, int32) {
+	return convTable[:], 189
 }
 
-func (s *ResourceTagSet) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "ResourceType", s.ResourceType, api.DynString)
-	api.Put(m, "ResourceId", s.ResourceId, api.DynString)
-	api.PutList(m, "Tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
-	return m
+func (*ListTrafficPolicyInstancesByHostedZoneResponse) ConvType() (api.Table, int32) {
+	return convTable[:], 190
 }
 
-func (s *ReusableDelegationSetLimit) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Type", &s.Type, api.SetStringPtr)
-	err = api.Decode(err, m, "Value", &s.Value, api.SetInt64Ptr)
-	return err
+func (*ListTrafficPolicyInstancesByPolicyRequest) ConvType() (api.Table, int32) {
+	return convTable[:], 191
 }
 
-func (s *ReusableDelegationSetLimit) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Type", s.Type, api.DynString)
-	api.Put(m, "Value", s.Value, api.DynInt64)
-	return m
+func (*ListTrafficPolicyInstancesByPolicyResponse) ConvType() (api.Table, int32) {
+	return convTable[:], 192
 }
 
-func (s *StatusReport) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Status", &s.Status, api.SetStringPtr)
-	err = api.Decode(err, m, "CheckedTime", &s.CheckedTime, api.SetTimePtr)
-	return err
-}
+func (*ListTrafficPolicyInstancesRequest) ConvType() (api.Table, int32) { return convTable[:], 193 }
 
-func (s *StatusReport) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Status", s.Status, api.DynString)
-	api.Put(m, "CheckedTime", s.CheckedTime, api.DynTime)
-	return m
-}
+func (*ListTrafficPolicyInstancesResponse) ConvType() (api.Table, int32) { return convTable[:], 194 }
 
-func (s *Tag) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Key", &s.Key, api.SetStringPtr)
-	err = api.Decode(err, m, "Value", &s.Value, api.SetStringPtr)
-	return err
-}
+func (*ListTrafficPolicyVersionsRequest) ConvType() (api.Table, int32) { return convTable[:], 195 }
 
-func (s *Tag) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Key", s.Key, api.DynString)
-	api.Put(m, "Value", s.Value, api.DynString)
-	return m
-}
+func (*ListTrafficPolicyVersionsResponse) ConvType() (api.Table, int32) { return convTable[:], 196 }
 
-func (s *TestDNSAnswerRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "HostedZoneId", &s.HostedZoneId, api.SetStringPtr)
-	err = api.Decode(err, m, "RecordName", &s.RecordName, api.SetStringPtr)
-	err = api.Decode(err, m, "RecordType", &s.RecordType, api.SetStringPtr)
-	err = api.Decode(err, m, "ResolverIP", &s.ResolverIP, api.SetStringPtr)
-	err = api.Decode(err, m, "EDNS0ClientSubnetIP", &s.EDNS0ClientSubnetIP, api.SetStringPtr)
-	err = api.Decode(err, m, "EDNS0ClientSubnetMask", &s.EDNS0ClientSubnetMask, api.SetStringPtr)
-	return err
+func (*ListVPCAssociationAuthorizationsRequest) ConvType() (api.Table, int32) {
+	return convTable[:], 197
 }
 
-func (s *TestDNSAnswerRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 6)
-	api.Put(m, "HostedZoneId", s.HostedZoneId, api.DynString)
-	api.Put(m, "RecordName", s.RecordName, api.DynString)
-	api.Put(m, "RecordType", s.RecordType, api.DynString)
-	api.Put(m, "ResolverIP", s.ResolverIP, api.DynString)
-	api.Put(m, "EDNS0ClientSubnetIP", s.EDNS0ClientSubnetIP, api.DynString)
-	api.Put(m, "EDNS0ClientSubnetMask", s.EDNS0ClientSubnetMask, api.DynString)
-	return m
+func (*ListVPCAssociationAuthorizationsResponse) ConvType() (api.Table, int32) {
+	return convTable[:], 198
 }
 
-func (s *TestDNSAnswerResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Nameserver", &s.Nameserver, api.SetStringPtr)
-	err = api.Decode(err, m, "RecordName", &s.RecordName, api.SetStringPtr)
-	err = api.Decode(err, m, "RecordType", &s.RecordType, api.SetStringPtr)
-	err = api.Decode(err, m, "RecordData", &s.RecordData, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "ResponseCode", &s.ResponseCode, api.SetStringPtr)
-	err = api.Decode(err, m, "Protocol", &s.Protocol, api.SetStringPtr)
-	return err
-}
+func (*LocationSummary) ConvType() (api.Table, int32) { return convTable[:], 199 }
 
-func (s *TestDNSAnswerResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 6)
-	api.Put(m, "Nameserver", s.Nameserver, api.DynString)
-	api.Put(m, "RecordName", s.RecordName, api.DynString)
-	api.Put(m, "RecordType", s.RecordType, api.DynString)
-	api.PutList(m, "RecordData", s.RecordData, api.DynString)
-	api.Put(m, "ResponseCode", s.ResponseCode, api.DynString)
-	api.Put(m, "Protocol", s.Protocol, api.DynString)
-	return m
-}
+func (*NoSuchChange) ConvType() (api.Table, int32) { return convTable[:], 200 }
 
-func (s *ThrottlingException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*NoSuchCidrCollectionException) ConvType() (api.Table, int32) { return convTable[:], 201 }
 
-func (s *ThrottlingException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
+func (*NoSuchCidrLocationException) ConvType() (api.Table, int32) { return convTable[:], 202 }
 
-func (s *TooManyHealthChecks) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*NoSuchCloudWatchLogsLogGroup) ConvType() (api.Table, int32) { return convTable[:], 203 }
 
-func (s *TooManyHealthChecks) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
+func (*NoSuchDelegationSet) ConvType() (api.Table, int32) { return convTable[:], 204 }
 
-func (s *TooManyHostedZones) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*NoSuchGeoLocation) ConvType() (api.Table, int32) { return convTable[:], 205 }
 
-func (s *TooManyHostedZones) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
+func (*NoSuchHealthCheck) ConvType() (api.Table, int32) { return convTable[:], 206 }
 
-func (s *TooManyKeySigningKeys) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*NoSuchHostedZone) ConvType() (api.Table, int32) { return convTable[:], 207 }
 
-func (s *TooManyKeySigningKeys) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
+func (*NoSuchKeySigningKey) ConvType() (api.Table, int32) { return convTable[:], 208 }
 
-func (s *TooManyTrafficPolicies) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*NoSuchQueryLoggingConfig) ConvType() (api.Table, int32) { return convTable[:], 209 }
 
-func (s *TooManyTrafficPolicies) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
+func (*NoSuchTrafficPolicy) ConvType() (api.Table, int32) { return convTable[:], 210 }
 
-func (s *TooManyTrafficPolicyInstances) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*NoSuchTrafficPolicyInstance) ConvType() (api.Table, int32) { return convTable[:], 211 }
 
-func (s *TooManyTrafficPolicyInstances) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
+func (*NotAuthorizedException) ConvType() (api.Table, int32) { return convTable[:], 212 }
 
-func (s *TooManyTrafficPolicyVersionsForCurrentPolicy) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*PriorRequestNotComplete) ConvType() (api.Table, int32) { return convTable[:], 213 }
 
-func (s *TooManyTrafficPolicyVersionsForCurrentPolicy) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
+func (*PublicZoneVPCAssociation) ConvType() (api.Table, int32) { return convTable[:], 214 }
 
-func (s *TooManyVPCAssociationAuthorizations) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*QueryLoggingConfig) ConvType() (api.Table, int32) { return convTable[:], 215 }
 
-func (s *TooManyVPCAssociationAuthorizations) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
+func (*QueryLoggingConfigAlreadyExists) ConvType() (api.Table, int32) { return convTable[:], 216 }
 
-func (s *TrafficPolicy) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
-	err = api.Decode(err, m, "Version", &s.Version, api.SetInt32Ptr)
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "Type", &s.Type, api.SetStringPtr)
-	err = api.Decode(err, m, "Document", &s.Document, api.SetStringPtr)
-	err = api.Decode(err, m, "Comment", &s.Comment, api.SetStringPtr)
-	return err
-}
+func (*ResourceRecord) ConvType() (api.Table, int32) { return convTable[:], 217 }
 
-func (s *TrafficPolicy) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 6)
-	api.Put(m, "Id", s.Id, api.DynString)
-	api.Put(m, "Version", s.Version, api.DynInt32)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "Type", s.Type, api.DynString)
-	api.Put(m, "Document", s.Document, api.DynString)
-	api.Put(m, "Comment", s.Comment, api.DynString)
-	return m
-}
+func (*ResourceRecordSet) ConvType() (api.Table, int32) { return convTable[:], 218 }
 
-func (s *TrafficPolicyAlreadyExists) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*ResourceTagSet) ConvType() (api.Table, int32) { return convTable[:], 219 }
 
-func (s *TrafficPolicyAlreadyExists) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
+func (*ReusableDelegationSetLimit) ConvType() (api.Table, int32) { return convTable[:], 220 }
 
-func (s *TrafficPolicyInUse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*StatusReport) ConvType() (api.Table, int32) { return convTable[:], 221 }
 
-func (s *TrafficPolicyInUse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
+func (*Tag) ConvType() (api.Table, int32) { return convTable[:], 222 }
 
-func (s *TrafficPolicyInstance) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
-	err = api.Decode(err, m, "HostedZoneId", &s.HostedZoneId, api.SetStringPtr)
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "TTL", &s.TTL, api.SetInt64Ptr)
-	err = api.Decode(err, m, "State", &s.State, api.SetStringPtr)
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	err = api.Decode(err, m, "TrafficPolicyId", &s.TrafficPolicyId, api.SetStringPtr)
-	err = api.Decode(err, m, "TrafficPolicyVersion", &s.TrafficPolicyVersion, api.SetInt32Ptr)
-	err = api.Decode(err, m, "TrafficPolicyType", &s.TrafficPolicyType, api.SetStringPtr)
-	return err
-}
+func (*TestDNSAnswerRequest) ConvType() (api.Table, int32) { return convTable[:], 223 }
 
-func (s *TrafficPolicyInstance) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "Id", s.Id, api.DynString)
-	api.Put(m, "HostedZoneId", s.HostedZoneId, api.DynString)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "TTL", s.TTL, api.DynInt64)
-	api.Put(m, "State", s.State, api.DynString)
-	api.Put(m, "Message", s.Message, api.DynString)
-	api.Put(m, "TrafficPolicyId", s.TrafficPolicyId, api.DynString)
-	api.Put(m, "TrafficPolicyVersion", s.TrafficPolicyVersion, api.DynInt32)
-	api.Put(m, "TrafficPolicyType", s.TrafficPolicyType, api.DynString)
-	return m
-}
+func (*TestDNSAnswerResponse) ConvType() (api.Table, int32) { return convTable[:], 224 }
 
-func (s *TrafficPolicyInstanceAlreadyExists) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*ThrottlingException) ConvType() (api.Table, int32) { return convTable[:], 225 }
 
-func (s *TrafficPolicyInstanceAlreadyExists) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
+func (*TooManyHealthChecks) ConvType() (api.Table, int32) { return convTable[:], 226 }
 
-func (s *TrafficPolicySummary) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "Type", &s.Type, api.SetStringPtr)
-	err = api.Decode(err, m, "LatestVersion", &s.LatestVersion, api.SetInt32Ptr)
-	err = api.Decode(err, m, "TrafficPolicyCount", &s.TrafficPolicyCount, api.SetInt32Ptr)
-	return err
-}
+func (*TooManyHostedZones) ConvType() (api.Table, int32) { return convTable[:], 227 }
 
-func (s *TrafficPolicySummary) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 5)
-	api.Put(m, "Id", s.Id, api.DynString)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "Type", s.Type, api.DynString)
-	api.Put(m, "LatestVersion", s.LatestVersion, api.DynInt32)
-	api.Put(m, "TrafficPolicyCount", s.TrafficPolicyCount, api.DynInt32)
-	return m
-}
+func (*TooManyKeySigningKeys) ConvType() (api.Table, int32) { return convTable[:], 228 }
 
-func (s *UpdateHealthCheckRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "HealthCheckId", &s.HealthCheckId, api.SetStringPtr)
-	err = api.Decode(err, m, "HealthCheckVersion", &s.HealthCheckVersion, api.SetInt64Ptr)
-	err = api.Decode(err, m, "IPAddress", &s.IPAddress, api.SetStringPtr)
-	err = api.Decode(err, m, "Port", &s.Port, api.SetInt32Ptr)
-	err = api.Decode(err, m, "ResourcePath", &s.ResourcePath, api.SetStringPtr)
-	err = api.Decode(err, m, "FullyQualifiedDomainName", &s.FullyQualifiedDomainName, api.SetStringPtr)
-	err = api.Decode(err, m, "SearchString", &s.SearchString, api.SetStringPtr)
-	err = api.Decode(err, m, "FailureThreshold", &s.FailureThreshold, api.SetInt32Ptr)
-	err = api.Decode(err, m, "Inverted", &s.Inverted, api.SetBoolPtr)
-	err = api.Decode(err, m, "Disabled", &s.Disabled, api.SetBoolPtr)
-	err = api.Decode(err, m, "HealthThreshold", &s.HealthThreshold, api.SetInt32Ptr)
-	err = api.Decode(err, m, "ChildHealthChecks", &s.ChildHealthChecks, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "EnableSNI", &s.EnableSNI, api.SetBoolPtr)
-	err = api.Decode(err, m, "Regions", &s.Regions, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "AlarmIdentifier", &s.AlarmIdentifier, api.SetStructPtr[AlarmIdentifier])
-	err = api.Decode(err, m, "InsufficientDataHealthStatus", &s.InsufficientDataHealthStatus, api.SetStringPtr)
-	err = api.Decode(err, m, "ResetElements", &s.ResetElements, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	return err
-}
+func (*TooManyTrafficPolicies) ConvType() (api.Table, int32) { return convTable[:], 229 }
 
-func (s *UpdateHealthCheckRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "HealthCheckId", s.HealthCheckId, api.DynString)
-	api.Put(m, "HealthCheckVersion", s.HealthCheckVersion, api.DynInt64)
-	api.Put(m, "IPAddress", s.IPAddress, api.DynString)
-	api.Put(m, "Port", s.Port, api.DynInt32)
-	api.Put(m, "ResourcePath", s.ResourcePath, api.DynString)
-	api.Put(m, "FullyQualifiedDomainName", s.FullyQualifiedDomainName, api.DynString)
-	api.Put(m, "SearchString", s.SearchString, api.DynString)
-	api.Put(m, "FailureThreshold", s.FailureThreshold, api.DynInt32)
-	api.Put(m, "Inverted", s.Inverted, api.DynBool)
-	api.Put(m, "Disabled", s.Disabled, api.DynBool)
-	api.Put(m, "HealthThreshold", s.HealthThreshold, api.DynInt32)
-	api.PutList(m, "ChildHealthChecks", s.ChildHealthChecks, api.DynString)
-	api.Put(m, "EnableSNI", s.EnableSNI, api.DynBool)
-	api.PutList(m, "Regions", s.Regions, api.DynString)
-	api.PutStruct(m, "AlarmIdentifier", s.AlarmIdentifier)
-	api.Put(m, "InsufficientDataHealthStatus", s.InsufficientDataHealthStatus, api.DynString)
-	api.PutList(m, "ResetElements", s.ResetElements, api.DynString)
-	return m
-}
+func (*TooManyTrafficPolicyInstances) ConvType() (api.Table, int32) { return convTable[:], 230 }
 
-func (s *UpdateHealthCheckResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "HealthCheck", &s.HealthCheck, api.SetStructPtr[HealthCheck])
-	return err
+func (*TooManyTrafficPolicyVersionsForCurrentPolicy) ConvType() (api.Table, int32) {
+	return convTable[:], 231
 }
 
-func (s *UpdateHealthCheckResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "HealthCheck", s.HealthCheck)
-	return m
-}
+func (*TooManyVPCAssociationAuthorizations) ConvType() (api.Table, int32) { return convTable[:], 232 }
 
-func (s *UpdateHostedZoneCommentRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
-	err = api.Decode(err, m, "Comment", &s.Comment, api.SetStringPtr)
-	return err
-}
+func (*TrafficPolicy) ConvType() (api.Table, int32) { return convTable[:], 233 }
 
-func (s *UpdateHostedZoneCommentRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Id", s.Id, api.DynString)
-	api.Put(m, "Comment", s.Comment, api.DynString)
-	return m
-}
+func (*TrafficPolicyAlreadyExists) ConvType() (api.Table, int32) { return convTable[:], 234 }
 
-func (s *UpdateHostedZoneCommentResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "HostedZone", &s.HostedZone, api.SetStructPtr[HostedZone])
-	return err
-}
+func (*TrafficPolicyInUse) ConvType() (api.Table, int32) { return convTable[:], 235 }
 
-func (s *UpdateHostedZoneCommentResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "HostedZone", s.HostedZone)
-	return m
-}
+func (*TrafficPolicyInstance) ConvType() (api.Table, int32) { return convTable[:], 236 }
 
-func (s *UpdateTrafficPolicyCommentRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
-	err = api.Decode(err, m, "Version", &s.Version, api.SetInt32Ptr)
-	err = api.Decode(err, m, "Comment", &s.Comment, api.SetStringPtr)
-	return err
-}
+func (*TrafficPolicyInstanceAlreadyExists) ConvType() (api.Table, int32) { return convTable[:], 237 }
 
-func (s *UpdateTrafficPolicyCommentRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "Id", s.Id, api.DynString)
-	api.Put(m, "Version", s.Version, api.DynInt32)
-	api.Put(m, "Comment", s.Comment, api.DynString)
-	return m
-}
+func (*TrafficPolicySummary) ConvType() (api.Table, int32) { return convTable[:], 238 }
 
-func (s *UpdateTrafficPolicyCommentResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "TrafficPolicy", &s.TrafficPolicy, api.SetStructPtr[TrafficPolicy])
-	return err
-}
+func (*UpdateHealthCheckRequest) ConvType() (api.Table, int32) { return convTable[:], 239 }
 
-func (s *UpdateTrafficPolicyCommentResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "TrafficPolicy", s.TrafficPolicy)
-	return m
-}
+func (*UpdateHealthCheckResponse) ConvType() (api.Table, int32) { return convTable[:], 240 }
 
-func (s *UpdateTrafficPolicyInstanceRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
-	err = api.Decode(err, m, "TTL", &s.TTL, api.SetInt64Ptr)
-	err = api.Decode(err, m, "TrafficPolicyId", &s.TrafficPolicyId, api.SetStringPtr)
-	err = api.Decode(err, m, "TrafficPolicyVersion", &s.TrafficPolicyVersion, api.SetInt32Ptr)
-	return err
-}
+func (*UpdateHostedZoneCommentRequest) ConvType() (api.Table, int32) { return convTable[:], 241 }
 
-func (s *UpdateTrafficPolicyInstanceRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "Id", s.Id, api.DynString)
-	api.Put(m, "TTL", s.TTL, api.DynInt64)
-	api.Put(m, "TrafficPolicyId", s.TrafficPolicyId, api.DynString)
-	api.Put(m, "TrafficPolicyVersion", s.TrafficPolicyVersion, api.DynInt32)
-	return m
-}
+func (*UpdateHostedZoneCommentResponse) ConvType() (api.Table, int32) { return convTable[:], 242 }
 
-func (s *UpdateTrafficPolicyInstanceResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "TrafficPolicyInstance", &s.TrafficPolicyInstance, api.SetStructPtr[TrafficPolicyInstance])
-	return err
-}
+func (*UpdateTrafficPolicyCommentRequest) ConvType() (api.Table, int32) { return convTable[:], 243 }
 
-func (s *UpdateTrafficPolicyInstanceResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "TrafficPolicyInstance", s.TrafficPolicyInstance)
-	return m
-}
+func (*UpdateTrafficPolicyCommentResponse) ConvType() (api.Table, int32) { return convTable[:], 244 }
 
-func (s *VPC) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "VPCRegion", &s.VPCRegion, api.SetStringPtr)
-	err = api.Decode(err, m, "VPCId", &s.VPCId, api.SetStringPtr)
-	return err
-}
+func (*UpdateTrafficPolicyInstanceRequest) ConvType() (api.Table, int32) { return convTable[:], 245 }
 
-func (s *VPC) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "VPCRegion", s.VPCRegion, api.DynString)
-	api.Put(m, "VPCId", s.VPCId, api.DynString)
-	return m
-}
+func (*UpdateTrafficPolicyInstanceResponse) ConvType() (api.Table, int32) { return convTable[:], 246 }
 
-func (s *VPCAssociationAuthorizationNotFound) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*VPC) ConvType() (api.Table, int32) { return convTable[:], 247 }
 
-func (s *VPCAssociationAuthorizationNotFound) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
+func (*VPCAssociationAuthorizationNotFound) ConvType() (api.Table, int32) { return convTable[:], 248 }
 
-func (s *VPCAssociationNotFound) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*VPCAssociationNotFound) ConvType() (api.Table, int32) { return convTable[:], 249 }
 
-func (s *VPCAssociationNotFound) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
+var convTable = [...]api.Type{
+	0: {Go: (*AccountLimit)(nil), Fields: []api.Field{
+		{Name: "Type", Off: unsafe.Offsetof(AccountLimit{}.Type), Kind: api.KStringPtr},
+		{Name: "Value", Off: unsafe.Offsetof(AccountLimit{}.Value), Kind: api.KInt64Ptr},
+	}},
+	1: {Go: (*ActivateKeySigningKeyRequest)(nil), Fields: []api.Field{
+		{Name: "HostedZoneId", Off: unsafe.Offsetof(ActivateKeySigningKeyRequest{}.HostedZoneId), Kind: api.KStringPtr},
+		{Name: "Name", Off: unsafe.Offsetof(ActivateKeySigningKeyRequest{}.Name), Kind: api.KStringPtr},
+	}},
+	2: {Go: (*ActivateKeySigningKeyResponse)(nil), Fields: []api.Field{
+		{Name: "ChangeInfo", Off: unsafe.Offsetof(ActivateKeySigningKeyResponse{}.ChangeInfo), Kind: api.KStructPtr, Type: 11},
+	}},
+	3: {Go: (*AlarmIdentifier)(nil), Fields: []api.Field{
+		{Name: "Region", Off: unsafe.Offsetof(AlarmIdentifier{}.Region), Kind: api.KStringPtr},
+		{Name: "Name", Off: unsafe.Offsetof(AlarmIdentifier{}.Name), Kind: api.KStringPtr},
+	}},
+	4: {Go: (*AliasTarget)(nil), Fields: []api.Field{
+		{Name: "HostedZoneId", Off: unsafe.Offsetof(AliasTarget{}.HostedZoneId), Kind: api.KStringPtr},
+		{Name: "DNSName", Off: unsafe.Offsetof(AliasTarget{}.DNSName), Kind: api.KStringPtr},
+		{Name: "EvaluateTargetHealth", Off: unsafe.Offsetof(AliasTarget{}.EvaluateTargetHealth), Kind: api.KBoolPtr},
+	}},
+	5: {Go: (*AssociateVPCWithHostedZoneRequest)(nil), Fields: []api.Field{
+		{Name: "HostedZoneId", Off: unsafe.Offsetof(AssociateVPCWithHostedZoneRequest{}.HostedZoneId), Kind: api.KStringPtr},
+		{Name: "VPC", Off: unsafe.Offsetof(AssociateVPCWithHostedZoneRequest{}.VPC), Kind: api.KStructPtr, Type: 247},
+		{Name: "Comment", Off: unsafe.Offsetof(AssociateVPCWithHostedZoneRequest{}.Comment), Kind: api.KStringPtr},
+	}},
+	6: {Go: (*AssociateVPCWithHostedZoneResponse)(nil), Fields: []api.Field{
+		{Name: "ChangeInfo", Off: unsafe.Offsetof(AssociateVPCWithHostedZoneResponse{}.ChangeInfo), Kind: api.KStructPtr, Type: 11},
+	}},
+	7: {Go: (*Change)(nil), Fields: []api.Field{
+		{Name: "Action", Off: unsafe.Offsetof(Change{}.Action), Kind: api.KStringPtr},
+		{Name: "ResourceRecordSet", Off: unsafe.Offsetof(Change{}.ResourceRecordSet), Kind: api.KStructPtr, Type: 218},
+	}},
+	8: {Go: (*ChangeBatch)(nil), Fields: []api.Field{
+		{Name: "Comment", Off: unsafe.Offsetof(ChangeBatch{}.Comment), Kind: api.KStringPtr},
+		{Name: "Changes", Off: unsafe.Offsetof(ChangeBatch{}.Changes), Kind: api.KList, Type: 250},
+	}},
+	9: {Go: (*ChangeCidrCollectionRequest)(nil), Fields: []api.Field{
+		{Name: "Id", Off: unsafe.Offsetof(ChangeCidrCollectionRequest{}.Id), Kind: api.KStringPtr},
+		{Name: "CollectionVersion", Off: unsafe.Offsetof(ChangeCidrCollectionRequest{}.CollectionVersion), Kind: api.KInt64Ptr},
+		{Name: "Changes", Off: unsafe.Offsetof(ChangeCidrCollectionRequest{}.Changes), Kind: api.KList, Type: 251},
+	}},
+	10: {Go: (*ChangeCidrCollectionResponse)(nil), Fields: []api.Field{
+		{Name: "Id", Off: unsafe.Offsetof(ChangeCidrCollectionResponse{}.Id), Kind: api.KStringPtr},
+	}},
+	11: {Go: (*ChangeInfo)(nil), Fields: []api.Field{
+		{Name: "Id", Off: unsafe.Offsetof(ChangeInfo{}.Id), Kind: api.KStringPtr},
+		{Name: "Status", Off: unsafe.Offsetof(ChangeInfo{}.Status), Kind: api.KStringPtr},
+		{Name: "SubmittedAt", Off: unsafe.Offsetof(ChangeInfo{}.SubmittedAt), Kind: api.KTimePtr},
+		{Name: "Comment", Off: unsafe.Offsetof(ChangeInfo{}.Comment), Kind: api.KStringPtr},
+	}},
+	12: {Go: (*ChangeResourceRecordSetsRequest)(nil), Fields: []api.Field{
+		{Name: "HostedZoneId", Off: unsafe.Offsetof(ChangeResourceRecordSetsRequest{}.HostedZoneId), Kind: api.KStringPtr},
+		{Name: "ChangeBatch", Off: unsafe.Offsetof(ChangeResourceRecordSetsRequest{}.ChangeBatch), Kind: api.KStructPtr, Type: 8},
+	}},
+	13: {Go: (*ChangeResourceRecordSetsResponse)(nil), Fields: []api.Field{
+		{Name: "ChangeInfo", Off: unsafe.Offsetof(ChangeResourceRecordSetsResponse{}.ChangeInfo), Kind: api.KStructPtr, Type: 11},
+	}},
+	14: {Go: (*ChangeTagsForResourceRequest)(nil), Fields: []api.Field{
+		{Name: "ResourceType", Off: unsafe.Offsetof(ChangeTagsForResourceRequest{}.ResourceType), Kind: api.KStringPtr},
+		{Name: "ResourceId", Off: unsafe.Offsetof(ChangeTagsForResourceRequest{}.ResourceId), Kind: api.KStringPtr},
+		{Name: "AddTags", Off: unsafe.Offsetof(ChangeTagsForResourceRequest{}.AddTags), Kind: api.KList, Type: 252},
+		{Name: "RemoveTagKeys", Off: unsafe.Offsetof(ChangeTagsForResourceRequest{}.RemoveTagKeys), Kind: api.KList, Type: 253},
+	}},
+	15: {Go: (*ChangeTagsForResourceResponse)(nil)},
+	16: {Go: (*CidrBlockInUseException)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(CidrBlockInUseException{}.Message), Kind: api.KStringPtr},
+	}},
+	17: {Go: (*CidrBlockSummary)(nil), Fields: []api.Field{
+		{Name: "CidrBlock", Off: unsafe.Offsetof(CidrBlockSummary{}.CidrBlock), Kind: api.KStringPtr},
+		{Name: "LocationName", Off: unsafe.Offsetof(CidrBlockSummary{}.LocationName), Kind: api.KStringPtr},
+	}},
+	18: {Go: (*CidrCollection)(nil), Fields: []api.Field{
+		{Name: "Arn", Off: unsafe.Offsetof(CidrCollection{}.Arn), Kind: api.KStringPtr},
+		{Name: "Id", Off: unsafe.Offsetof(CidrCollection{}.Id), Kind: api.KStringPtr},
+		{Name: "Name", Off: unsafe.Offsetof(CidrCollection{}.Name), Kind: api.KStringPtr},
+		{Name: "Version", Off: unsafe.Offsetof(CidrCollection{}.Version), Kind: api.KInt64Ptr},
+	}},
+	19: {Go: (*CidrCollectionAlreadyExistsException)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(CidrCollectionAlreadyExistsException{}.Message), Kind: api.KStringPtr},
+	}},
+	20: {Go: (*CidrCollectionChange)(nil), Fields: []api.Field{
+		{Name: "LocationName", Off: unsafe.Offsetof(CidrCollectionChange{}.LocationName), Kind: api.KStringPtr},
+		{Name: "Action", Off: unsafe.Offsetof(CidrCollectionChange{}.Action), Kind: api.KStringPtr},
+		{Name: "CidrList", Off: unsafe.Offsetof(CidrCollectionChange{}.CidrList), Kind: api.KList, Type: 253},
+	}},
+	21: {Go: (*CidrCollectionInUseException)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(CidrCollectionInUseException{}.Message), Kind: api.KStringPtr},
+	}},
+	22: {Go: (*CidrCollectionVersionMismatchException)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(CidrCollectionVersionMismatchException{}.Message), Kind: api.KStringPtr},
+	}},
+	23: {Go: (*CidrRoutingConfig)(nil), Fields: []api.Field{
+		{Name: "CollectionId", Off: unsafe.Offsetof(CidrRoutingConfig{}.CollectionId), Kind: api.KStringPtr},
+		{Name: "LocationName", Off: unsafe.Offsetof(CidrRoutingConfig{}.LocationName), Kind: api.KStringPtr},
+	}},
+	24: {Go: (*CloudWatchAlarmConfiguration)(nil), Fields: []api.Field{
+		{Name: "EvaluationPeriods", Off: unsafe.Offsetof(CloudWatchAlarmConfiguration{}.EvaluationPeriods), Kind: api.KInt32Ptr},
+		{Name: "Threshold", Off: unsafe.Offsetof(CloudWatchAlarmConfiguration{}.Threshold), Kind: api.KFloat64Ptr},
+		{Name: "ComparisonOperator", Off: unsafe.Offsetof(CloudWatchAlarmConfiguration{}.ComparisonOperator), Kind: api.KStringPtr},
+		{Name: "Period", Off: unsafe.Offsetof(CloudWatchAlarmConfiguration{}.Period), Kind: api.KInt32Ptr},
+		{Name: "MetricName", Off: unsafe.Offsetof(CloudWatchAlarmConfiguration{}.MetricName), Kind: api.KStringPtr},
+		{Name: "Namespace", Off: unsafe.Offsetof(CloudWatchAlarmConfiguration{}.Namespace), Kind: api.KStringPtr},
+		{Name: "Statistic", Off: unsafe.Offsetof(CloudWatchAlarmConfiguration{}.Statistic), Kind: api.KStringPtr},
+		{Name: "Dimensions", Off: unsafe.Offsetof(CloudWatchAlarmConfiguration{}.Dimensions), Kind: api.KList, Type: 254},
+	}},
+	25: {Go: (*CollectionSummary)(nil), Fields: []api.Field{
+		{Name: "Arn", Off: unsafe.Offsetof(CollectionSummary{}.Arn), Kind: api.KStringPtr},
+		{Name: "Id", Off: unsafe.Offsetof(CollectionSummary{}.Id), Kind: api.KStringPtr},
+		{Name: "Name", Off: unsafe.Offsetof(CollectionSummary{}.Name), Kind: api.KStringPtr},
+		{Name: "Version", Off: unsafe.Offsetof(CollectionSummary{}.Version), Kind: api.KInt64Ptr},
+	}},
+	26: {Go: (*ConcurrentModification)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(ConcurrentModification{}.Message), Kind: api.KStringPtr},
+	}},
+	27: {Go: (*ConflictingDomainExists)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(ConflictingDomainExists{}.Message), Kind: api.KStringPtr},
+	}},
+	28: {Go: (*ConflictingTypes)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(ConflictingTypes{}.Message), Kind: api.KStringPtr},
+	}},
+	29: {Go: (*Coordinates)(nil), Fields: []api.Field{
+		{Name: "Latitude", Off: unsafe.Offsetof(Coordinates{}.Latitude), Kind: api.KStringPtr},
+		{Name: "Longitude", Off: unsafe.Offsetof(Coordinates{}.Longitude), Kind: api.KStringPtr},
+	}},
+	30: {Go: (*CreateCidrCollectionRequest)(nil), Fields: []api.Field{
+		{Name: "Name", Off: unsafe.Offsetof(CreateCidrCollectionRequest{}.Name), Kind: api.KStringPtr},
+		{Name: "CallerReference", Off: unsafe.Offsetof(CreateCidrCollectionRequest{}.CallerReference), Kind: api.KStringPtr},
+	}},
+	31: {Go: (*CreateCidrCollectionResponse)(nil), Fields: []api.Field{
+		{Name: "Collection", Off: unsafe.Offsetof(CreateCidrCollectionResponse{}.Collection), Kind: api.KStructPtr, Type: 18},
+		{Name: "Location", Off: unsafe.Offsetof(CreateCidrCollectionResponse{}.Location), Kind: api.KStringPtr},
+	}},
+	32: {Go: (*CreateHealthCheckRequest)(nil), Fields: []api.Field{
+		{Name: "CallerReference", Off: unsafe.Offsetof(CreateHealthCheckRequest{}.CallerReference), Kind: api.KStringPtr},
+		{Name: "HealthCheckConfig", Off: unsafe.Offsetof(CreateHealthCheckRequest{}.HealthCheckConfig), Kind: api.KStructPtr, Type: 126},
+	}},
+	33: {Go: (*CreateHealthCheckResponse)(nil), Fields: []api.Field{
+		{Name: "HealthCheck", Off: unsafe.Offsetof(CreateHealthCheckResponse{}.HealthCheck), Kind: api.KStructPtr, Type: 124},
+		{Name: "Location", Off: unsafe.Offsetof(CreateHealthCheckResponse{}.Location), Kind: api.KStringPtr},
+	}},
+	34: {Go: (*CreateHostedZoneRequest)(nil), Fields: []api.Field{
+		{Name: "Name", Off: unsafe.Offsetof(CreateHostedZoneRequest{}.Name), Kind: api.KStringPtr},
+		{Name: "VPC", Off: unsafe.Offsetof(CreateHostedZoneRequest{}.VPC), Kind: api.KStructPtr, Type: 247},
+		{Name: "CallerReference", Off: unsafe.Offsetof(CreateHostedZoneRequest{}.CallerReference), Kind: api.KStringPtr},
+		{Name: "HostedZoneConfig", Off: unsafe.Offsetof(CreateHostedZoneRequest{}.HostedZoneConfig), Kind: api.KStructPtr, Type: 132},
+		{Name: "DelegationSetId", Off: unsafe.Offsetof(CreateHostedZoneRequest{}.DelegationSetId), Kind: api.KStringPtr},
+	}},
+	35: {Go: (*CreateHostedZoneResponse)(nil), Fields: []api.Field{
+		{Name: "HostedZone", Off: unsafe.Offsetof(CreateHostedZoneResponse{}.HostedZone), Kind: api.KStructPtr, Type: 130},
+		{Name: "ChangeInfo", Off: unsafe.Offsetof(CreateHostedZoneResponse{}.ChangeInfo), Kind: api.KStructPtr, Type: 11},
+		{Name: "DelegationSet", Off: unsafe.Offsetof(CreateHostedZoneResponse{}.DelegationSet), Kind: api.KStructPtr, Type: 54},
+		{Name: "VPC", Off: unsafe.Offsetof(CreateHostedZoneResponse{}.VPC), Kind: api.KStructPtr, Type: 247},
+		{Name: "Location", Off: unsafe.Offsetof(CreateHostedZoneResponse{}.Location), Kind: api.KStringPtr},
+	}},
+	36: {Go: (*CreateKeySigningKeyRequest)(nil), Fields: []api.Field{
+		{Name: "CallerReference", Off: unsafe.Offsetof(CreateKeySigningKeyRequest{}.CallerReference), Kind: api.KStringPtr},
+		{Name: "HostedZoneId", Off: unsafe.Offsetof(CreateKeySigningKeyRequest{}.HostedZoneId), Kind: api.KStringPtr},
+		{Name: "KeyManagementServiceArn", Off: unsafe.Offsetof(CreateKeySigningKeyRequest{}.KeyManagementServiceArn), Kind: api.KStringPtr},
+		{Name: "Name", Off: unsafe.Offsetof(CreateKeySigningKeyRequest{}.Name), Kind: api.KStringPtr},
+		{Name: "Status", Off: unsafe.Offsetof(CreateKeySigningKeyRequest{}.Status), Kind: api.KStringPtr},
+	}},
+	37: {Go: (*CreateKeySigningKeyResponse)(nil), Fields: []api.Field{
+		{Name: "ChangeInfo", Off: unsafe.Offsetof(CreateKeySigningKeyResponse{}.ChangeInfo), Kind: api.KStructPtr, Type: 11},
+		{Name: "KeySigningKey", Off: unsafe.Offsetof(CreateKeySigningKeyResponse{}.KeySigningKey), Kind: api.KStructPtr, Type: 153},
+		{Name: "Location", Off: unsafe.Offsetof(CreateKeySigningKeyResponse{}.Location), Kind: api.KStringPtr},
+	}},
+	38: {Go: (*CreateQueryLoggingConfigRequest)(nil), Fields: []api.Field{
+		{Name: "HostedZoneId", Off: unsafe.Offsetof(CreateQueryLoggingConfigRequest{}.HostedZoneId), Kind: api.KStringPtr},
+		{Name: "CloudWatchLogsLogGroupArn", Off: unsafe.Offsetof(CreateQueryLoggingConfigRequest{}.CloudWatchLogsLogGroupArn), Kind: api.KStringPtr},
+	}},
+	39: {Go: (*CreateQueryLoggingConfigResponse)(nil), Fields: []api.Field{
+		{Name: "QueryLoggingConfig", Off: unsafe.Offsetof(CreateQueryLoggingConfigResponse{}.QueryLoggingConfig), Kind: api.KStructPtr, Type: 215},
+		{Name: "Location", Off: unsafe.Offsetof(CreateQueryLoggingConfigResponse{}.Location), Kind: api.KStringPtr},
+	}},
+	40: {Go: (*CreateReusableDelegationSetRequest)(nil), Fields: []api.Field{
+		{Name: "CallerReference", Off: unsafe.Offsetof(CreateReusableDelegationSetRequest{}.CallerReference), Kind: api.KStringPtr},
+		{Name: "HostedZoneId", Off: unsafe.Offsetof(CreateReusableDelegationSetRequest{}.HostedZoneId), Kind: api.KStringPtr},
+	}},
+	41: {Go: (*CreateReusableDelegationSetResponse)(nil), Fields: []api.Field{
+		{Name: "DelegationSet", Off: unsafe.Offsetof(CreateReusableDelegationSetResponse{}.DelegationSet), Kind: api.KStructPtr, Type: 54},
+		{Name: "Location", Off: unsafe.Offsetof(CreateReusableDelegationSetResponse{}.Location), Kind: api.KStringPtr},
+	}},
+	42: {Go: (*CreateTrafficPolicyInstanceRequest)(nil), Fields: []api.Field{
+		{Name: "HostedZoneId", Off: unsafe.Offsetof(CreateTrafficPolicyInstanceRequest{}.HostedZoneId), Kind: api.KStringPtr},
+		{Name: "Name", Off: unsafe.Offsetof(CreateTrafficPolicyInstanceRequest{}.Name), Kind: api.KStringPtr},
+		{Name: "TTL", Off: unsafe.Offsetof(CreateTrafficPolicyInstanceRequest{}.TTL), Kind: api.KInt64Ptr},
+		{Name: "TrafficPolicyId", Off: unsafe.Offsetof(CreateTrafficPolicyInstanceRequest{}.TrafficPolicyId), Kind: api.KStringPtr},
+		{Name: "TrafficPolicyVersion", Off: unsafe.Offsetof(CreateTrafficPolicyInstanceRequest{}.TrafficPolicyVersion), Kind: api.KInt32Ptr},
+	}},
+	43: {Go: (*CreateTrafficPolicyInstanceResponse)(nil), Fields: []api.Field{
+		{Name: "TrafficPolicyInstance", Off: unsafe.Offsetof(CreateTrafficPolicyInstanceResponse{}.TrafficPolicyInstance), Kind: api.KStructPtr, Type: 236},
+		{Name: "Location", Off: unsafe.Offsetof(CreateTrafficPolicyInstanceResponse{}.Location), Kind: api.KStringPtr},
+	}},
+	44: {Go: (*CreateTrafficPolicyRequest)(nil), Fields: []api.Field{
+		{Name: "Name", Off: unsafe.Offsetof(CreateTrafficPolicyRequest{}.Name), Kind: api.KStringPtr},
+		{Name: "Document", Off: unsafe.Offsetof(CreateTrafficPolicyRequest{}.Document), Kind: api.KStringPtr},
+		{Name: "Comment", Off: unsafe.Offsetof(CreateTrafficPolicyRequest{}.Comment), Kind: api.KStringPtr},
+	}},
+	45: {Go: (*CreateTrafficPolicyResponse)(nil), Fields: []api.Field{
+		{Name: "TrafficPolicy", Off: unsafe.Offsetof(CreateTrafficPolicyResponse{}.TrafficPolicy), Kind: api.KStructPtr, Type: 233},
+		{Name: "Location", Off: unsafe.Offsetof(CreateTrafficPolicyResponse{}.Location), Kind: api.KStringPtr},
+	}},
+	46: {Go: (*CreateTrafficPolicyVersionRequest)(nil), Fields: []api.Field{
+		{Name: "Id", Off: unsafe.Offsetof(CreateTrafficPolicyVersionRequest{}.Id), Kind: api.KStringPtr},
+		{Name: "Document", Off: unsafe.Offsetof(CreateTrafficPolicyVersionRequest{}.Document), Kind: api.KStringPtr},
+		{Name: "Comment", Off: unsafe.Offsetof(CreateTrafficPolicyVersionRequest{}.Comment), Kind: api.KStringPtr},
+	}},
+	47: {Go: (*CreateTrafficPolicyVersionResponse)(nil), Fields: []api.Field{
+		{Name: "TrafficPolicy", Off: unsafe.Offsetof(CreateTrafficPolicyVersionResponse{}.TrafficPolicy), Kind: api.KStructPtr, Type: 233},
+		{Name: "Location", Off: unsafe.Offsetof(CreateTrafficPolicyVersionResponse{}.Location), Kind: api.KStringPtr},
+	}},
+	48: {Go: (*CreateVPCAssociationAuthorizationRequest)(nil), Fields: []api.Field{
+		{Name: "HostedZoneId", Off: unsafe.Offsetof(CreateVPCAssociationAuthorizationRequest{}.HostedZoneId), Kind: api.KStringPtr},
+		{Name: "VPC", Off: unsafe.Offsetof(CreateVPCAssociationAuthorizationRequest{}.VPC), Kind: api.KStructPtr, Type: 247},
+	}},
+	49: {Go: (*CreateVPCAssociationAuthorizationResponse)(nil), Fields: []api.Field{
+		{Name: "HostedZoneId", Off: unsafe.Offsetof(CreateVPCAssociationAuthorizationResponse{}.HostedZoneId), Kind: api.KStringPtr},
+		{Name: "VPC", Off: unsafe.Offsetof(CreateVPCAssociationAuthorizationResponse{}.VPC), Kind: api.KStructPtr, Type: 247},
+	}},
+	50: {Go: (*DNSSECNotFound)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(DNSSECNotFound{}.Message), Kind: api.KStringPtr},
+	}},
+	51: {Go: (*DNSSECStatus)(nil), Fields: []api.Field{
+		{Name: "ServeSignature", Off: unsafe.Offsetof(DNSSECStatus{}.ServeSignature), Kind: api.KStringPtr},
+		{Name: "StatusMessage", Off: unsafe.Offsetof(DNSSECStatus{}.StatusMessage), Kind: api.KStringPtr},
+	}},
+	52: {Go: (*DeactivateKeySigningKeyRequest)(nil), Fields: []api.Field{
+		{Name: "HostedZoneId", Off: unsafe.Offsetof(DeactivateKeySigningKeyRequest{}.HostedZoneId), Kind: api.KStringPtr},
+		{Name: "Name", Off: unsafe.Offsetof(DeactivateKeySigningKeyRequest{}.Name), Kind: api.KStringPtr},
+	}},
+	53: {Go: (*DeactivateKeySigningKeyResponse)(nil), Fields: []api.Field{
+		{Name: "ChangeInfo", Off: unsafe.Offsetof(DeactivateKeySigningKeyResponse{}.ChangeInfo), Kind: api.KStructPtr, Type: 11},
+	}},
+	54: {Go: (*DelegationSet)(nil), Fields: []api.Field{
+		{Name: "Id", Off: unsafe.Offsetof(DelegationSet{}.Id), Kind: api.KStringPtr},
+		{Name: "CallerReference", Off: unsafe.Offsetof(DelegationSet{}.CallerReference), Kind: api.KStringPtr},
+		{Name: "NameServers", Off: unsafe.Offsetof(DelegationSet{}.NameServers), Kind: api.KList, Type: 253},
+	}},
+	55: {Go: (*DelegationSetAlreadyCreated)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(DelegationSetAlreadyCreated{}.Message), Kind: api.KStringPtr},
+	}},
+	56: {Go: (*DelegationSetAlreadyReusable)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(DelegationSetAlreadyReusable{}.Message), Kind: api.KStringPtr},
+	}},
+	57: {Go: (*DelegationSetInUse)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(DelegationSetInUse{}.Message), Kind: api.KStringPtr},
+	}},
+	58: {Go: (*DelegationSetNotAvailable)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(DelegationSetNotAvailable{}.Message), Kind: api.KStringPtr},
+	}},
+	59: {Go: (*DelegationSetNotReusable)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(DelegationSetNotReusable{}.Message), Kind: api.KStringPtr},
+	}},
+	60: {Go: (*DeleteCidrCollectionRequest)(nil), Fields: []api.Field{
+		{Name: "Id", Off: unsafe.Offsetof(DeleteCidrCollectionRequest{}.Id), Kind: api.KStringPtr},
+	}},
+	61: {Go: (*DeleteCidrCollectionResponse)(nil)},
+	62: {Go: (*DeleteHealthCheckRequest)(nil), Fields: []api.Field{
+		{Name: "HealthCheckId", Off: unsafe.Offsetof(DeleteHealthCheckRequest{}.HealthCheckId), Kind: api.KStringPtr},
+	}},
+	63: {Go: (*DeleteHealthCheckResponse)(nil)},
+	64: {Go: (*DeleteHostedZoneRequest)(nil), Fields: []api.Field{
+		{Name: "Id", Off: unsafe.Offsetof(DeleteHostedZoneRequest{}.Id), Kind: api.KStringPtr},
+	}},
+	65: {Go: (*DeleteHostedZoneResponse)(nil), Fields: []api.Field{
+		{Name: "ChangeInfo", Off: unsafe.Offsetof(DeleteHostedZoneResponse{}.ChangeInfo), Kind: api.KStructPtr, Type: 11},
+	}},
+	66: {Go: (*DeleteKeySigningKeyRequest)(nil), Fields: []api.Field{
+		{Name: "HostedZoneId", Off: unsafe.Offsetof(DeleteKeySigningKeyRequest{}.HostedZoneId), Kind: api.KStringPtr},
+		{Name: "Name", Off: unsafe.Offsetof(DeleteKeySigningKeyRequest{}.Name), Kind: api.KStringPtr},
+	}},
+	67: {Go: (*DeleteKeySigningKeyResponse)(nil), Fields: []api.Field{
+		{Name: "ChangeInfo", Off: unsafe.Offsetof(DeleteKeySigningKeyResponse{}.ChangeInfo), Kind: api.KStructPtr, Type: 11},
+	}},
+	68: {Go: (*DeleteQueryLoggingConfigRequest)(nil), Fields: []api.Field{
+		{Name: "Id", Off: unsafe.Offsetof(DeleteQueryLoggingConfigRequest{}.Id), Kind: api.KStringPtr},
+	}},
+	69: {Go: (*DeleteQueryLoggingConfigResponse)(nil)},
+	70: {Go: (*DeleteReusableDelegationSetRequest)(nil), Fields: []api.Field{
+		{Name: "Id", Off: unsafe.Offsetof(DeleteReusableDelegationSetRequest{}.Id), Kind: api.KStringPtr},
+	}},
+	71: {Go: (*DeleteReusableDelegationSetResponse)(nil)},
+	72: {Go: (*DeleteTrafficPolicyInstanceRequest)(nil), Fields: []api.Field{
+		{Name: "Id", Off: unsafe.Offsetof(DeleteTrafficPolicyInstanceRequest{}.Id), Kind: api.KStringPtr},
+	}},
+	73: {Go: (*DeleteTrafficPolicyInstanceResponse)(nil)},
+	74: {Go: (*DeleteTrafficPolicyRequest)(nil), Fields: []api.Field{
+		{Name: "Id", Off: unsafe.Offsetof(DeleteTrafficPolicyRequest{}.Id), Kind: api.KStringPtr},
+		{Name: "Version", Off: unsafe.Offsetof(DeleteTrafficPolicyRequest{}.Version), Kind: api.KInt32Ptr},
+	}},
+	75: {Go: (*DeleteTrafficPolicyResponse)(nil)},
+	76: {Go: (*DeleteVPCAssociationAuthorizationRequest)(nil), Fields: []api.Field{
+		{Name: "HostedZoneId", Off: unsafe.Offsetof(DeleteVPCAssociationAuthorizationRequest{}.HostedZoneId), Kind: api.KStringPtr},
+		{Name: "VPC", Off: unsafe.Offsetof(DeleteVPCAssociationAuthorizationRequest{}.VPC), Kind: api.KStructPtr, Type: 247},
+	}},
+	77: {Go: (*DeleteVPCAssociationAuthorizationResponse)(nil)},
+	78: {Go: (*Dimension)(nil), Fields: []api.Field{
+		{Name: "Name", Off: unsafe.Offsetof(Dimension{}.Name), Kind: api.KStringPtr},
+		{Name: "Value", Off: unsafe.Offsetof(Dimension{}.Value), Kind: api.KStringPtr},
+	}},
+	79: {Go: (*DisableHostedZoneDNSSECRequest)(nil), Fields: []api.Field{
+		{Name: "HostedZoneId", Off: unsafe.Offsetof(DisableHostedZoneDNSSECRequest{}.HostedZoneId), Kind: api.KStringPtr},
+	}},
+	80: {Go: (*DisableHostedZoneDNSSECResponse)(nil), Fields: []api.Field{
+		{Name: "ChangeInfo", Off: unsafe.Offsetof(DisableHostedZoneDNSSECResponse{}.ChangeInfo), Kind: api.KStructPtr, Type: 11},
+	}},
+	81: {Go: (*DisassociateVPCFromHostedZoneRequest)(nil), Fields: []api.Field{
+		{Name: "HostedZoneId", Off: unsafe.Offsetof(DisassociateVPCFromHostedZoneRequest{}.HostedZoneId), Kind: api.KStringPtr},
+		{Name: "VPC", Off: unsafe.Offsetof(DisassociateVPCFromHostedZoneRequest{}.VPC), Kind: api.KStructPtr, Type: 247},
+		{Name: "Comment", Off: unsafe.Offsetof(DisassociateVPCFromHostedZoneRequest{}.Comment), Kind: api.KStringPtr},
+	}},
+	82: {Go: (*DisassociateVPCFromHostedZoneResponse)(nil), Fields: []api.Field{
+		{Name: "ChangeInfo", Off: unsafe.Offsetof(DisassociateVPCFromHostedZoneResponse{}.ChangeInfo), Kind: api.KStructPtr, Type: 11},
+	}},
+	83: {Go: (*EnableHostedZoneDNSSECRequest)(nil), Fields: []api.Field{
+		{Name: "HostedZoneId", Off: unsafe.Offsetof(EnableHostedZoneDNSSECRequest{}.HostedZoneId), Kind: api.KStringPtr},
+	}},
+	84: {Go: (*EnableHostedZoneDNSSECResponse)(nil), Fields: []api.Field{
+		{Name: "ChangeInfo", Off: unsafe.Offsetof(EnableHostedZoneDNSSECResponse{}.ChangeInfo), Kind: api.KStructPtr, Type: 11},
+	}},
+	85: {Go: (*GeoLocation)(nil), Fields: []api.Field{
+		{Name: "ContinentCode", Off: unsafe.Offsetof(GeoLocation{}.ContinentCode), Kind: api.KStringPtr},
+		{Name: "CountryCode", Off: unsafe.Offsetof(GeoLocation{}.CountryCode), Kind: api.KStringPtr},
+		{Name: "SubdivisionCode", Off: unsafe.Offsetof(GeoLocation{}.SubdivisionCode), Kind: api.KStringPtr},
+	}},
+	86: {Go: (*GeoLocationDetails)(nil), Fields: []api.Field{
+		{Name: "ContinentCode", Off: unsafe.Offsetof(GeoLocationDetails{}.ContinentCode), Kind: api.KStringPtr},
+		{Name: "ContinentName", Off: unsafe.Offsetof(GeoLocationDetails{}.ContinentName), Kind: api.KStringPtr},
+		{Name: "CountryCode", Off: unsafe.Offsetof(GeoLocationDetails{}.CountryCode), Kind: api.KStringPtr},
+		{Name: "CountryName", Off: unsafe.Offsetof(GeoLocationDetails{}.CountryName), Kind: api.KStringPtr},
+		{Name: "SubdivisionCode", Off: unsafe.Offsetof(GeoLocationDetails{}.SubdivisionCode), Kind: api.KStringPtr},
+		{Name: "SubdivisionName", Off: unsafe.Offsetof(GeoLocationDetails{}.SubdivisionName), Kind: api.KStringPtr},
+	}},
+	87: {Go: (*GeoProximityLocation)(nil), Fields: []api.Field{
+		{Name: "AWSRegion", Off: unsafe.Offsetof(GeoProximityLocation{}.AWSRegion), Kind: api.KStringPtr},
+		{Name: "LocalZoneGroup", Off: unsafe.Offsetof(GeoProximityLocation{}.LocalZoneGroup), Kind: api.KStringPtr},
+		{Name: "Coordinates", Off: unsafe.Offsetof(GeoProximityLocation{}.Coordinates), Kind: api.KStructPtr, Type: 29},
+		{Name: "Bias", Off: unsafe.Offsetof(GeoProximityLocation{}.Bias), Kind: api.KInt32Ptr},
+	}},
+	88: {Go: (*GetAccountLimitRequest)(nil), Fields: []api.Field{
+		{Name: "Type", Off: unsafe.Offsetof(GetAccountLimitRequest{}.Type), Kind: api.KStringPtr},
+	}},
+	89: {Go: (*GetAccountLimitResponse)(nil), Fields: []api.Field{
+		{Name: "Limit", Off: unsafe.Offsetof(GetAccountLimitResponse{}.Limit), Kind: api.KStructPtr, Type: 0},
+		{Name: "Count", Off: unsafe.Offsetof(GetAccountLimitResponse{}.Count), Kind: api.KInt64Ptr},
+	}},
+	90: {Go: (*GetChangeRequest)(nil), Fields: []api.Field{
+		{Name: "Id", Off: unsafe.Offsetof(GetChangeRequest{}.Id), Kind: api.KStringPtr},
+	}},
+	91: {Go: (*GetChangeResponse)(nil), Fields: []api.Field{
+		{Name: "ChangeInfo", Off: unsafe.Offsetof(GetChangeResponse{}.ChangeInfo), Kind: api.KStructPtr, Type: 11},
+	}},
+	92: {Go: (*GetCheckerIpRangesRequest)(nil)},
+	93: {Go: (*GetCheckerIpRangesResponse)(nil), Fields: []api.Field{
+		{Name: "CheckerIpRanges", Off: unsafe.Offsetof(GetCheckerIpRangesResponse{}.CheckerIpRanges), Kind: api.KList, Type: 253},
+	}},
+	94: {Go: (*GetDNSSECRequest)(nil), Fields: []api.Field{
+		{Name: "HostedZoneId", Off: unsafe.Offsetof(GetDNSSECRequest{}.HostedZoneId), Kind: api.KStringPtr},
+	}},
+	95: {Go: (*GetDNSSECResponse)(nil), Fields: []api.Field{
+		{Name: "Status", Off: unsafe.Offsetof(GetDNSSECResponse{}.Status), Kind: api.KStructPtr, Type: 51},
+		{Name: "KeySigningKeys", Off: unsafe.Offsetof(GetDNSSECResponse{}.KeySigningKeys), Kind: api.KList, Type: 255},
+	}},
+	96: {Go: (*GetGeoLocationRequest)(nil), Fields: []api.Field{
+		{Name: "ContinentCode", Off: unsafe.Offsetof(GetGeoLocationRequest{}.ContinentCode), Kind: api.KStringPtr},
+		{Name: "CountryCode", Off: unsafe.Offsetof(GetGeoLocationRequest{}.CountryCode), Kind: api.KStringPtr},
+		{Name: "SubdivisionCode", Off: unsafe.Offsetof(GetGeoLocationRequest{}.SubdivisionCode), Kind: api.KStringPtr},
+	}},
+	97: {Go: (*GetGeoLocationResponse)(nil), Fields: []api.Field{
+		{Name: "GeoLocationDetails", Off: unsafe.Offsetof(GetGeoLocationResponse{}.GeoLocationDetails), Kind: api.KStructPtr, Type: 86},
+	}},
+	98: {Go: (*GetHealthCheckCountRequest)(nil)},
+	99: {Go: (*GetHealthCheckCountResponse)(nil), Fields: []api.Field{
+		{Name: "HealthCheckCount", Off: unsafe.Offsetof(GetHealthCheckCountResponse{}.HealthCheckCount), Kind: api.KInt64Ptr},
+	}},
+	100: {Go: (*GetHealthCheckLastFailureReasonRequest)(nil), Fields: []api.Field{
+		{Name: "HealthCheckId", Off: unsafe.Offsetof(GetHealthCheckLastFailureReasonRequest{}.HealthCheckId), Kind: api.KStringPtr},
+	}},
+	101: {Go: (*GetHealthCheckLastFailureReasonResponse)(nil), Fields: []api.Field{
+		{Name: "HealthCheckObservations", Off: unsafe.Offsetof(GetHealthCheckLastFailureReasonResponse{}.HealthCheckObservations), Kind: api.KList, Type: 256},
+	}},
+	102: {Go: (*GetHealthCheckRequest)(nil), Fields: []api.Field{
+		{Name: "HealthCheckId", Off: unsafe.Offsetof(GetHealthCheckRequest{}.HealthCheckId), Kind: api.KStringPtr},
+	}},
+	103: {Go: (*GetHealthCheckResponse)(nil), Fields: []api.Field{
+		{Name: "HealthCheck", Off: unsafe.Offsetof(GetHealthCheckResponse{}.HealthCheck), Kind: api.KStructPtr, Type: 124},
+	}},
+	104: {Go: (*GetHealthCheckStatusRequest)(nil), Fields: []api.Field{
+		{Name: "HealthCheckId", Off: unsafe.Offsetof(GetHealthCheckStatusRequest{}.HealthCheckId), Kind: api.KStringPtr},
+	}},
+	105: {Go: (*GetHealthCheckStatusResponse)(nil), Fields: []api.Field{
+		{Name: "HealthCheckObservations", Off: unsafe.Offsetof(GetHealthCheckStatusResponse{}.HealthCheckObservations), Kind: api.KList, Type: 256},
+	}},
+	106: {Go: (*GetHostedZoneCountRequest)(nil)},
+	107: {Go: (*GetHostedZoneCountResponse)(nil), Fields: []api.Field{
+		{Name: "HostedZoneCount", Off: unsafe.Offsetof(GetHostedZoneCountResponse{}.HostedZoneCount), Kind: api.KInt64Ptr},
+	}},
+	108: {Go: (*GetHostedZoneLimitRequest)(nil), Fields: []api.Field{
+		{Name: "Type", Off: unsafe.Offsetof(GetHostedZoneLimitRequest{}.Type), Kind: api.KStringPtr},
+		{Name: "HostedZoneId", Off: unsafe.Offsetof(GetHostedZoneLimitRequest{}.HostedZoneId), Kind: api.KStringPtr},
+	}},
+	109: {Go: (*GetHostedZoneLimitResponse)(nil), Fields: []api.Field{
+		{Name: "Limit", Off: unsafe.Offsetof(GetHostedZoneLimitResponse{}.Limit), Kind: api.KStructPtr, Type: 133},
+		{Name: "Count", Off: unsafe.Offsetof(GetHostedZoneLimitResponse{}.Count), Kind: api.KInt64Ptr},
+	}},
+	110: {Go: (*GetHostedZoneRequest)(nil), Fields: []api.Field{
+		{Name: "Id", Off: unsafe.Offsetof(GetHostedZoneRequest{}.Id), Kind: api.KStringPtr},
+	}},
+	111: {Go: (*GetHostedZoneResponse)(nil), Fields: []api.Field{
+		{Name: "HostedZone", Off: unsafe.Offsetof(GetHostedZoneResponse{}.HostedZone), Kind: api.KStructPtr, Type: 130},
+		{Name: "DelegationSet", Off: unsafe.Offsetof(GetHostedZoneResponse{}.DelegationSet), Kind: api.KStructPtr, Type: 54},
+		{Name: "VPCs", Off: unsafe.Offsetof(GetHostedZoneResponse{}.VPCs), Kind: api.KList, Type: 257},
+	}},
+	112: {Go: (*GetQueryLoggingConfigRequest)(nil), Fields: []api.Field{
+		{Name: "Id", Off: unsafe.Offsetof(GetQueryLoggingConfigRequest{}.Id), Kind: api.KStringPtr},
+	}},
+	113: {Go: (*GetQueryLoggingConfigResponse)(nil), Fields: []api.Field{
+		{Name: "QueryLoggingConfig", Off: unsafe.Offsetof(GetQueryLoggingConfigResponse{}.QueryLoggingConfig), Kind: api.KStructPtr, Type: 215},
+	}},
+	114: {Go: (*GetReusableDelegationSetLimitRequest)(nil), Fields: []api.Field{
+		{Name: "Type", Off: unsafe.Offsetof(GetReusableDelegationSetLimitRequest{}.Type), Kind: api.KStringPtr},
+		{Name: "DelegationSetId", Off: unsafe.Offsetof(GetReusableDelegationSetLimitRequest{}.DelegationSetId), Kind: api.KStringPtr},
+	}},
+	115: {Go: (*GetReusableDelegationSetLimitResponse)(nil), Fields: []api.Field{
+		{Name: "Limit", Off: unsafe.Offsetof(GetReusableDelegationSetLimitResponse{}.Limit), Kind: api.KStructPtr, Type: 220},
+		{Name: "Count", Off: unsafe.Offsetof(GetReusableDelegationSetLimitResponse{}.Count), Kind: api.KInt64Ptr},
+	}},
+	116: {Go: (*GetReusableDelegationSetRequest)(nil), Fields: []api.Field{
+		{Name: "Id", Off: unsafe.Offsetof(GetReusableDelegationSetRequest{}.Id), Kind: api.KStringPtr},
+	}},
+	117: {Go: (*GetReusableDelegationSetResponse)(nil), Fields: []api.Field{
+		{Name: "DelegationSet", Off: unsafe.Offsetof(GetReusableDelegationSetResponse{}.DelegationSet), Kind: api.KStructPtr, Type: 54},
+	}},
+	118: {Go: (*GetTrafficPolicyInstanceCountRequest)(nil)},
+	119: {Go: (*GetTrafficPolicyInstanceCountResponse)(nil), Fields: []api.Field{
+		{Name: "TrafficPolicyInstanceCount", Off: unsafe.Offsetof(GetTrafficPolicyInstanceCountResponse{}.TrafficPolicyInstanceCount), Kind: api.KInt32Ptr},
+	}},
+	120: {Go: (*GetTrafficPolicyInstanceRequest)(nil), Fields: []api.Field{
+		{Name: "Id", Off: unsafe.Offsetof(GetTrafficPolicyInstanceRequest{}.Id), Kind: api.KStringPtr},
+	}},
+	121: {Go: (*GetTrafficPolicyInstanceResponse)(nil), Fields: []api.Field{
+		{Name: "TrafficPolicyInstance", Off: unsafe.Offsetof(GetTrafficPolicyInstanceResponse{}.TrafficPolicyInstance), Kind: api.KStructPtr, Type: 236},
+	}},
+	122: {Go: (*GetTrafficPolicyRequest)(nil), Fields: []api.Field{
+		{Name: "Id", Off: unsafe.Offsetof(GetTrafficPolicyRequest{}.Id), Kind: api.KStringPtr},
+		{Name: "Version", Off: unsafe.Offsetof(GetTrafficPolicyRequest{}.Version), Kind: api.KInt32Ptr},
+	}},
+	123: {Go: (*GetTrafficPolicyResponse)(nil), Fields: []api.Field{
+		{Name: "TrafficPolicy", Off: unsafe.Offsetof(GetTrafficPolicyResponse{}.TrafficPolicy), Kind: api.KStructPtr, Type: 233},
+	}},
+	124: {Go: (*HealthCheck)(nil), Fields: []api.Field{
+		{Name: "Id", Off: unsafe.Offsetof(HealthCheck{}.Id), Kind: api.KStringPtr},
+		{Name: "CallerReference", Off: unsafe.Offsetof(HealthCheck{}.CallerReference), Kind: api.KStringPtr},
+		{Name: "LinkedService", Off: unsafe.Offsetof(HealthCheck{}.LinkedService), Kind: api.KStructPtr, Type: 160},
+		{Name: "HealthCheckConfig", Off: unsafe.Offsetof(HealthCheck{}.HealthCheckConfig), Kind: api.KStructPtr, Type: 126},
+		{Name: "HealthCheckVersion", Off: unsafe.Offsetof(HealthCheck{}.HealthCheckVersion), Kind: api.KInt64Ptr},
+		{Name: "CloudWatchAlarmConfiguration", Off: unsafe.Offsetof(HealthCheck{}.CloudWatchAlarmConfiguration), Kind: api.KStructPtr, Type: 24},
+	}},
+	125: {Go: (*HealthCheckAlreadyExists)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(HealthCheckAlreadyExists{}.Message), Kind: api.KStringPtr},
+	}},
+	126: {Go: (*HealthCheckConfig)(nil), Fields: []api.Field{
+		{Name: "IPAddress", Off: unsafe.Offsetof(HealthCheckConfig{}.IPAddress), Kind: api.KStringPtr},
+		{Name: "Port", Off: unsafe.Offsetof(HealthCheckConfig{}.Port), Kind: api.KInt32Ptr},
+		{Name: "Type", Off: unsafe.Offsetof(HealthCheckConfig{}.Type), Kind: api.KStringPtr},
+		{Name: "ResourcePath", Off: unsafe.Offsetof(HealthCheckConfig{}.ResourcePath), Kind: api.KStringPtr},
+		{Name: "FullyQualifiedDomainName", Off: unsafe.Offsetof(HealthCheckConfig{}.FullyQualifiedDomainName), Kind: api.KStringPtr},
+		{Name: "SearchString", Off: unsafe.Offsetof(HealthCheckConfig{}.SearchString), Kind: api.KStringPtr},
+		{Name: "RequestInterval", Off: unsafe.Offsetof(HealthCheckConfig{}.RequestInterval), Kind: api.KInt32Ptr},
+		{Name: "FailureThreshold", Off: unsafe.Offsetof(HealthCheckConfig{}.FailureThreshold), Kind: api.KInt32Ptr},
+		{Name: "MeasureLatency", Off: unsafe.Offsetof(HealthCheckConfig{}.MeasureLatency), Kind: api.KBoolPtr},
+		{Name: "Inverted", Off: unsafe.Offsetof(HealthCheckConfig{}.Inverted), Kind: api.KBoolPtr},
+		{Name: "Disabled", Off: unsafe.Offsetof(HealthCheckConfig{}.Disabled), Kind: api.KBoolPtr},
+		{Name: "HealthThreshold", Off: unsafe.Offsetof(HealthCheckConfig{}.HealthThreshold), Kind: api.KInt32Ptr},
+		{Name: "ChildHealthChecks", Off: unsafe.Offsetof(HealthCheckConfig{}.ChildHealthChecks), Kind: api.KList, Type: 253},
+		{Name: "EnableSNI", Off: unsafe.Offsetof(HealthCheckConfig{}.EnableSNI), Kind: api.KBoolPtr},
+		{Name: "Regions", Off: unsafe.Offsetof(HealthCheckConfig{}.Regions), Kind: api.KList, Type: 253},
+		{Name: "AlarmIdentifier", Off: unsafe.Offsetof(HealthCheckConfig{}.AlarmIdentifier), Kind: api.KStructPtr, Type: 3},
+		{Name: "InsufficientDataHealthStatus", Off: unsafe.Offsetof(HealthCheckConfig{}.InsufficientDataHealthStatus), Kind: api.KStringPtr},
+		{Name: "RoutingControlArn", Off: unsafe.Offsetof(HealthCheckConfig{}.RoutingControlArn), Kind: api.KStringPtr},
+	}},
+	127: {Go: (*HealthCheckInUse)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(HealthCheckInUse{}.Message), Kind: api.KStringPtr},
+	}},
+	128: {Go: (*HealthCheckObservation)(nil), Fields: []api.Field{
+		{Name: "Region", Off: unsafe.Offsetof(HealthCheckObservation{}.Region), Kind: api.KStringPtr},
+		{Name: "IPAddress", Off: unsafe.Offsetof(HealthCheckObservation{}.IPAddress), Kind: api.KStringPtr},
+		{Name: "StatusReport", Off: unsafe.Offsetof(HealthCheckObservation{}.StatusReport), Kind: api.KStructPtr, Type: 221},
+	}},
+	129: {Go: (*HealthCheckVersionMismatch)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(HealthCheckVersionMismatch{}.Message), Kind: api.KStringPtr},
+	}},
+	130: {Go: (*HostedZone)(nil), Fields: []api.Field{
+		{Name: "Id", Off: unsafe.Offsetof(HostedZone{}.Id), Kind: api.KStringPtr},
+		{Name: "Name", Off: unsafe.Offsetof(HostedZone{}.Name), Kind: api.KStringPtr},
+		{Name: "CallerReference", Off: unsafe.Offsetof(HostedZone{}.CallerReference), Kind: api.KStringPtr},
+		{Name: "Config", Off: unsafe.Offsetof(HostedZone{}.Config), Kind: api.KStructPtr, Type: 132},
+		{Name: "ResourceRecordSetCount", Off: unsafe.Offsetof(HostedZone{}.ResourceRecordSetCount), Kind: api.KInt64Ptr},
+		{Name: "LinkedService", Off: unsafe.Offsetof(HostedZone{}.LinkedService), Kind: api.KStructPtr, Type: 160},
+	}},
+	131: {Go: (*HostedZoneAlreadyExists)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(HostedZoneAlreadyExists{}.Message), Kind: api.KStringPtr},
+	}},
+	132: {Go: (*HostedZoneConfig)(nil), Fields: []api.Field{
+		{Name: "Comment", Off: unsafe.Offsetof(HostedZoneConfig{}.Comment), Kind: api.KStringPtr},
+		{Name: "PrivateZone", Off: unsafe.Offsetof(HostedZoneConfig{}.PrivateZone), Kind: api.KBoolPtr},
+	}},
+	133: {Go: (*HostedZoneLimit)(nil), Fields: []api.Field{
+		{Name: "Type", Off: unsafe.Offsetof(HostedZoneLimit{}.Type), Kind: api.KStringPtr},
+		{Name: "Value", Off: unsafe.Offsetof(HostedZoneLimit{}.Value), Kind: api.KInt64Ptr},
+	}},
+	134: {Go: (*HostedZoneNotEmpty)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(HostedZoneNotEmpty{}.Message), Kind: api.KStringPtr},
+	}},
+	135: {Go: (*HostedZoneNotFound)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(HostedZoneNotFound{}.Message), Kind: api.KStringPtr},
+	}},
+	136: {Go: (*HostedZoneNotPrivate)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(HostedZoneNotPrivate{}.Message), Kind: api.KStringPtr},
+	}},
+	137: {Go: (*HostedZoneOwner)(nil), Fields: []api.Field{
+		{Name: "OwningAccount", Off: unsafe.Offsetof(HostedZoneOwner{}.OwningAccount), Kind: api.KStringPtr},
+		{Name: "OwningService", Off: unsafe.Offsetof(HostedZoneOwner{}.OwningService), Kind: api.KStringPtr},
+	}},
+	138: {Go: (*HostedZonePartiallyDelegated)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(HostedZonePartiallyDelegated{}.Message), Kind: api.KStringPtr},
+	}},
+	139: {Go: (*HostedZoneSummary)(nil), Fields: []api.Field{
+		{Name: "HostedZoneId", Off: unsafe.Offsetof(HostedZoneSummary{}.HostedZoneId), Kind: api.KStringPtr},
+		{Name: "Name", Off: unsafe.Offsetof(HostedZoneSummary{}.Name), Kind: api.KStringPtr},
+		{Name: "Owner", Off: unsafe.Offsetof(HostedZoneSummary{}.Owner), Kind: api.KStructPtr, Type: 137},
+	}},
+	140: {Go: (*IncompatibleVersion)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(IncompatibleVersion{}.Message), Kind: api.KStringPtr},
+	}},
+	141: {Go: (*InsufficientCloudWatchLogsResourcePolicy)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(InsufficientCloudWatchLogsResourcePolicy{}.Message), Kind: api.KStringPtr},
+	}},
+	142: {Go: (*InvalidArgument)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(InvalidArgument{}.Message), Kind: api.KStringPtr},
+	}},
+	143: {Go: (*InvalidChangeBatch)(nil), Fields: []api.Field{
+		{Name: "messages", Off: unsafe.Offsetof(InvalidChangeBatch{}.Messages), Kind: api.KList, Type: 253},
+		{Name: "message", Off: unsafe.Offsetof(InvalidChangeBatch{}.Message), Kind: api.KStringPtr},
+	}},
+	144: {Go: (*InvalidDomainName)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(InvalidDomainName{}.Message), Kind: api.KStringPtr},
+	}},
+	145: {Go: (*InvalidInput)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(InvalidInput{}.Message), Kind: api.KStringPtr},
+	}},
+	146: {Go: (*InvalidKMSArn)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(InvalidKMSArn{}.Message), Kind: api.KStringPtr},
+	}},
+	147: {Go: (*InvalidKeySigningKeyName)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(InvalidKeySigningKeyName{}.Message), Kind: api.KStringPtr},
+	}},
+	148: {Go: (*InvalidKeySigningKeyStatus)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(InvalidKeySigningKeyStatus{}.Message), Kind: api.KStringPtr},
+	}},
+	149: {Go: (*InvalidPaginationToken)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(InvalidPaginationToken{}.Message), Kind: api.KStringPtr},
+	}},
+	150: {Go: (*InvalidSigningStatus)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(InvalidSigningStatus{}.Message), Kind: api.KStringPtr},
+	}},
+	151: {Go: (*InvalidTrafficPolicyDocument)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(InvalidTrafficPolicyDocument{}.Message), Kind: api.KStringPtr},
+	}},
+	152: {Go: (*InvalidVPCId)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(InvalidVPCId{}.Message), Kind: api.KStringPtr},
+	}},
+	153: {Go: (*KeySigningKey)(nil), Fields: []api.Field{
+		{Name: "Name", Off: unsafe.Offsetof(KeySigningKey{}.Name), Kind: api.KStringPtr},
+		{Name: "KmsArn", Off: unsafe.Offsetof(KeySigningKey{}.KmsArn), Kind: api.KStringPtr},
+		{Name: "Flag", Off: unsafe.Offsetof(KeySigningKey{}.Flag), Kind: api.KInt32Ptr},
+		{Name: "SigningAlgorithmMnemonic", Off: unsafe.Offsetof(KeySigningKey{}.SigningAlgorithmMnemonic), Kind: api.KStringPtr},
+		{Name: "SigningAlgorithmType", Off: unsafe.Offsetof(KeySigningKey{}.SigningAlgorithmType), Kind: api.KInt32Ptr},
+		{Name: "DigestAlgorithmMnemonic", Off: unsafe.Offsetof(KeySigningKey{}.DigestAlgorithmMnemonic), Kind: api.KStringPtr},
+		{Name: "DigestAlgorithmType", Off: unsafe.Offsetof(KeySigningKey{}.DigestAlgorithmType), Kind: api.KInt32Ptr},
+		{Name: "KeyTag", Off: unsafe.Offsetof(KeySigningKey{}.KeyTag), Kind: api.KInt32Ptr},
+		{Name: "DigestValue", Off: unsafe.Offsetof(KeySigningKey{}.DigestValue), Kind: api.KStringPtr},
+		{Name: "PublicKey", Off: unsafe.Offsetof(KeySigningKey{}.PublicKey), Kind: api.KStringPtr},
+		{Name: "DSRecord", Off: unsafe.Offsetof(KeySigningKey{}.DSRecord), Kind: api.KStringPtr},
+		{Name: "DNSKEYRecord", Off: unsafe.Offsetof(KeySigningKey{}.DNSKEYRecord), Kind: api.KStringPtr},
+		{Name: "Status", Off: unsafe.Offsetof(KeySigningKey{}.Status), Kind: api.KStringPtr},
+		{Name: "StatusMessage", Off: unsafe.Offsetof(KeySigningKey{}.StatusMessage), Kind: api.KStringPtr},
+		{Name: "CreatedDate", Off: unsafe.Offsetof(KeySigningKey{}.CreatedDate), Kind: api.KTimePtr},
+		{Name: "LastModifiedDate", Off: unsafe.Offsetof(KeySigningKey{}.LastModifiedDate), Kind: api.KTimePtr},
+	}},
+	154: {Go: (*KeySigningKeyAlreadyExists)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(KeySigningKeyAlreadyExists{}.Message), Kind: api.KStringPtr},
+	}},
+	155: {Go: (*KeySigningKeyInParentDSRecord)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(KeySigningKeyInParentDSRecord{}.Message), Kind: api.KStringPtr},
+	}},
+	156: {Go: (*KeySigningKeyInUse)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(KeySigningKeyInUse{}.Message), Kind: api.KStringPtr},
+	}},
+	157: {Go: (*KeySigningKeyWithActiveStatusNotFound)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(KeySigningKeyWithActiveStatusNotFound{}.Message), Kind: api.KStringPtr},
+	}},
+	158: {Go: (*LastVPCAssociation)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(LastVPCAssociation{}.Message), Kind: api.KStringPtr},
+	}},
+	159: {Go: (*LimitsExceeded)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(LimitsExceeded{}.Message), Kind: api.KStringPtr},
+	}},
+	160: {Go: (*LinkedService)(nil), Fields: []api.Field{
+		{Name: "ServicePrincipal", Off: unsafe.Offsetof(LinkedService{}.ServicePrincipal), Kind: api.KStringPtr},
+		{Name: "Description", Off: unsafe.Offsetof(LinkedService{}.Description), Kind: api.KStringPtr},
+	}},
+	161: {Go: (*ListCidrBlocksRequest)(nil), Fields: []api.Field{
+		{Name: "CollectionId", Off: unsafe.Offsetof(ListCidrBlocksRequest{}.CollectionId), Kind: api.KStringPtr},
+		{Name: "LocationName", Off: unsafe.Offsetof(ListCidrBlocksRequest{}.LocationName), Kind: api.KStringPtr},
+		{Name: "NextToken", Off: unsafe.Offsetof(ListCidrBlocksRequest{}.NextToken), Kind: api.KStringPtr},
+		{Name: "MaxResults", Off: unsafe.Offsetof(ListCidrBlocksRequest{}.MaxResults), Kind: api.KStringPtr},
+	}},
+	162: {Go: (*ListCidrBlocksResponse)(nil), Fields: []api.Field{
+		{Name: "NextToken", Off: unsafe.Offsetof(ListCidrBlocksResponse{}.NextToken), Kind: api.KStringPtr},
+		{Name: "CidrBlocks", Off: unsafe.Offsetof(ListCidrBlocksResponse{}.CidrBlocks), Kind: api.KList, Type: 258},
+	}},
+	163: {Go: (*ListCidrCollectionsRequest)(nil), Fields: []api.Field{
+		{Name: "NextToken", Off: unsafe.Offsetof(ListCidrCollectionsRequest{}.NextToken), Kind: api.KStringPtr},
+		{Name: "MaxResults", Off: unsafe.Offsetof(ListCidrCollectionsRequest{}.MaxResults), Kind: api.KStringPtr},
+	}},
+	164: {Go: (*ListCidrCollectionsResponse)(nil), Fields: []api.Field{
+		{Name: "NextToken", Off: unsafe.Offsetof(ListCidrCollectionsResponse{}.NextToken), Kind: api.KStringPtr},
+		{Name: "CidrCollections", Off: unsafe.Offsetof(ListCidrCollectionsResponse{}.CidrCollections), Kind: api.KList, Type: 259},
+	}},
+	165: {Go: (*ListCidrLocationsRequest)(nil), Fields: []api.Field{
+		{Name: "CollectionId", Off: unsafe.Offsetof(ListCidrLocationsRequest{}.CollectionId), Kind: api.KStringPtr},
+		{Name: "NextToken", Off: unsafe.Offsetof(ListCidrLocationsRequest{}.NextToken), Kind: api.KStringPtr},
+		{Name: "MaxResults", Off: unsafe.Offsetof(ListCidrLocationsRequest{}.MaxResults), Kind: api.KStringPtr},
+	}},
+	166: {Go: (*ListCidrLocationsResponse)(nil), Fields: []api.Field{
+		{Name: "NextToken", Off: unsafe.Offsetof(ListCidrLocationsResponse{}.NextToken), Kind: api.KStringPtr},
+		{Name: "CidrLocations", Off: unsafe.Offsetof(ListCidrLocationsResponse{}.CidrLocations), Kind: api.KList, Type: 260},
+	}},
+	167: {Go: (*ListGeoLocationsRequest)(nil), Fields: []api.Field{
+		{Name: "StartContinentCode", Off: unsafe.Offsetof(ListGeoLocationsRequest{}.StartContinentCode), Kind: api.KStringPtr},
+		{Name: "StartCountryCode", Off: unsafe.Offsetof(ListGeoLocationsRequest{}.StartCountryCode), Kind: api.KStringPtr},
+		{Name: "StartSubdivisionCode", Off: unsafe.Offsetof(ListGeoLocationsRequest{}.StartSubdivisionCode), Kind: api.KStringPtr},
+		{Name: "MaxItems", Off: unsafe.Offsetof(ListGeoLocationsRequest{}.MaxItems), Kind: api.KStringPtr},
+	}},
+	168: {Go: (*ListGeoLocationsResponse)(nil), Fields: []api.Field{
+		{Name: "GeoLocationDetailsList", Off: unsafe.Offsetof(ListGeoLocationsResponse{}.GeoLocationDetailsList), Kind: api.KList, Type: 261},
+		{Name: "IsTruncated", Off: unsafe.Offsetof(ListGeoLocationsResponse{}.IsTruncated), Kind: api.KBoolPtr},
+		{Name: "NextContinentCode", Off: unsafe.Offsetof(ListGeoLocationsResponse{}.NextContinentCode), Kind: api.KStringPtr},
+		{Name: "NextCountryCode", Off: unsafe.Offsetof(ListGeoLocationsResponse{}.NextCountryCode), Kind: api.KStringPtr},
+		{Name: "NextSubdivisionCode", Off: unsafe.Offsetof(ListGeoLocationsResponse{}.NextSubdivisionCode), Kind: api.KStringPtr},
+		{Name: "MaxItems", Off: unsafe.Offsetof(ListGeoLocationsResponse{}.MaxItems), Kind: api.KStringPtr},
+	}},
+	169: {Go: (*ListHealthChecksRequest)(nil), Fields: []api.Field{
+		{Name: "Marker", Off: unsafe.Offsetof(ListHealthChecksRequest{}.Marker), Kind: api.KStringPtr},
+		{Name: "MaxItems", Off: unsafe.Offsetof(ListHealthChecksRequest{}.MaxItems), Kind: api.KStringPtr},
+	}},
+	170: {Go: (*ListHealthChecksResponse)(nil), Fields: []api.Field{
+		{Name: "HealthChecks", Off: unsafe.Offsetof(ListHealthChecksResponse{}.HealthChecks), Kind: api.KList, Type: 262},
+		{Name: "Marker", Off: unsafe.Offsetof(ListHealthChecksResponse{}.Marker), Kind: api.KStringPtr},
+		{Name: "IsTruncated", Off: unsafe.Offsetof(ListHealthChecksResponse{}.IsTruncated), Kind: api.KBoolPtr},
+		{Name: "NextMarker", Off: unsafe.Offsetof(ListHealthChecksResponse{}.NextMarker), Kind: api.KStringPtr},
+		{Name: "MaxItems", Off: unsafe.Offsetof(ListHealthChecksResponse{}.MaxItems), Kind: api.KStringPtr},
+	}},
+	171: {Go: (*ListHostedZonesByNameRequest)(nil), Fields: []api.Field{
+		{Name: "DNSName", Off: unsafe.Offsetof(ListHostedZonesByNameRequest{}.DNSName), Kind: api.KStringPtr},
+		{Name: "HostedZoneId", Off: unsafe.Offsetof(ListHostedZonesByNameRequest{}.HostedZoneId), Kind: api.KStringPtr},
+		{Name: "MaxItems", Off: unsafe.Offsetof(ListHostedZonesByNameRequest{}.MaxItems), Kind: api.KStringPtr},
+	}},
+	172: {Go: (*ListHostedZonesByNameResponse)(nil), Fields: []api.Field{
+		{Name: "HostedZones", Off: unsafe.Offsetof(ListHostedZonesByNameResponse{}.HostedZones), Kind: api.KList, Type: 263},
+		{Name: "DNSName", Off: unsafe.Offsetof(ListHostedZonesByNameResponse{}.DNSName), Kind: api.KStringPtr},
+		{Name: "HostedZoneId", Off: unsafe.Offsetof(ListHostedZonesByNameResponse{}.HostedZoneId), Kind: api.KStringPtr},
+		{Name: "IsTruncated", Off: unsafe.Offsetof(ListHostedZonesByNameResponse{}.IsTruncated), Kind: api.KBoolPtr},
+		{Name: "NextDNSName", Off: unsafe.Offsetof(ListHostedZonesByNameResponse{}.NextDNSName), Kind: api.KStringPtr},
+		{Name: "NextHostedZoneId", Off: unsafe.Offsetof(ListHostedZonesByNameResponse{}.NextHostedZoneId), Kind: api.KStringPtr},
+		{Name: "MaxItems", Off: unsafe.Offsetof(ListHostedZonesByNameResponse{}.MaxItems), Kind: api.KStringPtr},
+	}},
+	173: {Go: (*ListHostedZonesByVPCRequest)(nil), Fields: []api.Field{
+		{Name: "VPCId", Off: unsafe.Offsetof(ListHostedZonesByVPCRequest{}.VPCId), Kind: api.KStringPtr},
+		{Name: "VPCRegion", Off: unsafe.Offsetof(ListHostedZonesByVPCRequest{}.VPCRegion), Kind: api.KStringPtr},
+		{Name: "MaxItems", Off: unsafe.Offsetof(ListHostedZonesByVPCRequest{}.MaxItems), Kind: api.KStringPtr},
+		{Name: "NextToken", Off: unsafe.Offsetof(ListHostedZonesByVPCRequest{}.NextToken), Kind: api.KStringPtr},
+	}},
+	174: {Go: (*ListHostedZonesByVPCResponse)(nil), Fields: []api.Field{
+		{Name: "HostedZoneSummaries", Off: unsafe.Offsetof(ListHostedZonesByVPCResponse{}.HostedZoneSummaries), Kind: api.KList, Type: 264},
+		{Name: "MaxItems", Off: unsafe.Offsetof(ListHostedZonesByVPCResponse{}.MaxItems), Kind: api.KStringPtr},
+		{Name: "NextToken", Off: unsafe.Offsetof(ListHostedZonesByVPCResponse{}.NextToken), Kind: api.KStringPtr},
+	}},
+	175: {Go: (*ListHostedZonesRequest)(nil), Fields: []api.Field{
+		{Name: "Marker", Off: unsafe.Offsetof(ListHostedZonesRequest{}.Marker), Kind: api.KStringPtr},
+		{Name: "MaxItems", Off: unsafe.Offsetof(ListHostedZonesRequest{}.MaxItems), Kind: api.KStringPtr},
+		{Name: "DelegationSetId", Off: unsafe.Offsetof(ListHostedZonesRequest{}.DelegationSetId), Kind: api.KStringPtr},
+		{Name: "HostedZoneType", Off: unsafe.Offsetof(ListHostedZonesRequest{}.HostedZoneType), Kind: api.KStringPtr},
+	}},
+	176: {Go: (*ListHostedZonesResponse)(nil), Fields: []api.Field{
+		{Name: "HostedZones", Off: unsafe.Offsetof(ListHostedZonesResponse{}.HostedZones), Kind: api.KList, Type: 263},
+		{Name: "Marker", Off: unsafe.Offsetof(ListHostedZonesResponse{}.Marker), Kind: api.KStringPtr},
+		{Name: "IsTruncated", Off: unsafe.Offsetof(ListHostedZonesResponse{}.IsTruncated), Kind: api.KBoolPtr},
+		{Name: "NextMarker", Off: unsafe.Offsetof(ListHostedZonesResponse{}.NextMarker), Kind: api.KStringPtr},
+		{Name: "MaxItems", Off: unsafe.Offsetof(ListHostedZonesResponse{}.MaxItems), Kind: api.KStringPtr},
+	}},
+	177: {Go: (*ListQueryLoggingConfigsRequest)(nil), Fields: []api.Field{
+		{Name: "HostedZoneId", Off: unsafe.Offsetof(ListQueryLoggingConfigsRequest{}.HostedZoneId), Kind: api.KStringPtr},
+		{Name: "NextToken", Off: unsafe.Offsetof(ListQueryLoggingConfigsRequest{}.NextToken), Kind: api.KStringPtr},
+		{Name: "MaxResults", Off: unsafe.Offsetof(ListQueryLoggingConfigsRequest{}.MaxResults), Kind: api.KStringPtr},
+	}},
+	178: {Go: (*ListQueryLoggingConfigsResponse)(nil), Fields: []api.Field{
+		{Name: "QueryLoggingConfigs", Off: unsafe.Offsetof(ListQueryLoggingConfigsResponse{}.QueryLoggingConfigs), Kind: api.KList, Type: 265},
+		{Name: "NextToken", Off: unsafe.Offsetof(ListQueryLoggingConfigsResponse{}.NextToken), Kind: api.KStringPtr},
+	}},
+	179: {Go: (*ListResourceRecordSetsRequest)(nil), Fields: []api.Field{
+		{Name: "HostedZoneId", Off: unsafe.Offsetof(ListResourceRecordSetsRequest{}.HostedZoneId), Kind: api.KStringPtr},
+		{Name: "StartRecordName", Off: unsafe.Offsetof(ListResourceRecordSetsRequest{}.StartRecordName), Kind: api.KStringPtr},
+		{Name: "StartRecordType", Off: unsafe.Offsetof(ListResourceRecordSetsRequest{}.StartRecordType), Kind: api.KStringPtr},
+		{Name: "StartRecordIdentifier", Off: unsafe.Offsetof(ListResourceRecordSetsRequest{}.StartRecordIdentifier), Kind: api.KStringPtr},
+		{Name: "MaxItems", Off: unsafe.Offsetof(ListResourceRecordSetsRequest{}.MaxItems), Kind: api.KStringPtr},
+	}},
+	180: {Go: (*ListResourceRecordSetsResponse)(nil), Fields: []api.Field{
+		{Name: "ResourceRecordSets", Off: unsafe.Offsetof(ListResourceRecordSetsResponse{}.ResourceRecordSets), Kind: api.KList, Type: 266},
+		{Name: "IsTruncated", Off: unsafe.Offsetof(ListResourceRecordSetsResponse{}.IsTruncated), Kind: api.KBoolPtr},
+		{Name: "NextRecordName", Off: unsafe.Offsetof(ListResourceRecordSetsResponse{}.NextRecordName), Kind: api.KStringPtr},
+		{Name: "NextRecordType", Off: unsafe.Offsetof(ListResourceRecordSetsResponse{}.NextRecordType), Kind: api.KStringPtr},
+		{Name: "NextRecordIdentifier", Off: unsafe.Offsetof(ListResourceRecordSetsResponse{}.NextRecordIdentifier), Kind: api.KStringPtr},
+		{Name: "MaxItems", Off: unsafe.Offsetof(ListResourceRecordSetsResponse{}.MaxItems), Kind: api.KStringPtr},
+	}},
+	181: {Go: (*ListReusableDelegationSetsRequest)(nil), Fields: []api.Field{
+		{Name: "Marker", Off: unsafe.Offsetof(ListReusableDelegationSetsRequest{}.Marker), Kind: api.KStringPtr},
+		{Name: "MaxItems", Off: unsafe.Offsetof(ListReusableDelegationSetsRequest{}.MaxItems), Kind: api.KStringPtr},
+	}},
+	182: {Go: (*ListReusableDelegationSetsResponse)(nil), Fields: []api.Field{
+		{Name: "DelegationSets", Off: unsafe.Offsetof(ListReusableDelegationSetsResponse{}.DelegationSets), Kind: api.KList, Type: 267},
+		{Name: "Marker", Off: unsafe.Offsetof(ListReusableDelegationSetsResponse{}.Marker), Kind: api.KStringPtr},
+		{Name: "IsTruncated", Off: unsafe.Offsetof(ListReusableDelegationSetsResponse{}.IsTruncated), Kind: api.KBoolPtr},
+		{Name: "NextMarker", Off: unsafe.Offsetof(ListReusableDelegationSetsResponse{}.NextMarker), Kind: api.KStringPtr},
+		{Name: "MaxItems", Off: unsafe.Offsetof(ListReusableDelegationSetsResponse{}.MaxItems), Kind: api.KStringPtr},
+	}},
+	183: {Go: (*ListTagsForResourceRequest)(nil), Fields: []api.Field{
+		{Name: "ResourceType", Off: unsafe.Offsetof(ListTagsForResourceRequest{}.ResourceType), Kind: api.KStringPtr},
+		{Name: "ResourceId", Off: unsafe.Offsetof(ListTagsForResourceRequest{}.ResourceId), Kind: api.KStringPtr},
+	}},
+	184: {Go: (*ListTagsForResourceResponse)(nil), Fields: []api.Field{
+		{Name: "ResourceTagSet", Off: unsafe.Offsetof(ListTagsForResourceResponse{}.ResourceTagSet), Kind: api.KStructPtr, Type: 219},
+	}},
+	185: {Go: (*ListTagsForResourcesRequest)(nil), Fields: []api.Field{
+		{Name: "ResourceType", Off: unsafe.Offsetof(ListTagsForResourcesRequest{}.ResourceType), Kind: api.KStringPtr},
+		{Name: "ResourceIds", Off: unsafe.Offsetof(ListTagsForResourcesRequest{}.ResourceIds), Kind: api.KList, Type: 253},
+	}},
+	186: {Go: (*ListTagsForResourcesResponse)(nil), Fields: []api.Field{
+		{Name: "ResourceTagSets", Off: unsafe.Offsetof(ListTagsForResourcesResponse{}.ResourceTagSets), Kind: api.KList, Type: 268},
+	}},
+	187: {Go: (*ListTrafficPoliciesRequest)(nil), Fields: []api.Field{
+		{Name: "TrafficPolicyIdMarker", Off: unsafe.Offsetof(ListTrafficPoliciesRequest{}.TrafficPolicyIdMarker), Kind: api.KStringPtr},
+		{Name: "MaxItems", Off: unsafe.Offsetof(ListTrafficPoliciesRequest{}.MaxItems), Kind: api.KStringPtr},
+	}},
+	188: {Go: (*ListTrafficPoliciesResponse)(nil), Fields: []api.Field{
+		{Name: "TrafficPolicySummaries", Off: unsafe.Offsetof(ListTrafficPoliciesResponse{}.TrafficPolicySummaries), Kind: api.KList, Type: 269},
+		{Name: "IsTruncated", Off: unsafe.Offsetof(ListTrafficPoliciesResponse{}.IsTruncated), Kind: api.KBoolPtr},
+		{Name: "TrafficPolicyIdMarker", Off: unsafe.Offsetof(ListTrafficPoliciesResponse{}.TrafficPolicyIdMarker), Kind: api.KStringPtr},
+		{Name: "MaxItems", Off: unsafe.Offsetof(ListTrafficPoliciesResponse{}.MaxItems), Kind: api.KStringPtr},
+	}},
+	189: {Go: (*ListTrafficPolicyInstancesByHostedZoneRequest)(nil), Fields: []api.Field{
+		{Name: "HostedZoneId", Off: unsafe.Offsetof(ListTrafficPolicyInstancesByHostedZoneRequest{}.HostedZoneId), Kind: api.KStringPtr},
+		{Name: "TrafficPolicyInstanceNameMarker", Off: unsafe.Offsetof(ListTrafficPolicyInstancesByHostedZoneRequest{}.TrafficPolicyInstanceNameMarker), Kind: api.KStringPtr},
+		{Name: "TrafficPolicyInstanceTypeMarker", Off: unsafe.Offsetof(ListTrafficPolicyInstancesByHostedZoneRequest{}.TrafficPolicyInstanceTypeMarker), Kind: api.KStringPtr},
+		{Name: "MaxItems", Off: unsafe.Offsetof(ListTrafficPolicyInstancesByHostedZoneRequest{}.MaxItems), Kind: api.KStringPtr},
+	}},
+	190: {Go: (*ListTrafficPolicyInstancesByHostedZoneResponse)(nil), Fields: []api.Field{
+		{Name: "TrafficPolicyInstances", Off: unsafe.Offsetof(ListTrafficPolicyInstancesByHostedZoneResponse{}.TrafficPolicyInstances), Kind: api.KList, Type: 270},
+		{Name: "TrafficPolicyInstanceNameMarker", Off: unsafe.Offsetof(ListTrafficPolicyInstancesByHostedZoneResponse{}.TrafficPolicyInstanceNameMarker), Kind: api.KStringPtr},
+		{Name: "TrafficPolicyInstanceTypeMarker", Off: unsafe.Offsetof(ListTrafficPolicyInstancesByHostedZoneResponse{}.TrafficPolicyInstanceTypeMarker), Kind: api.KStringPtr},
+		{Name: "IsTruncated", Off: unsafe.Offsetof(ListTrafficPolicyInstancesByHostedZoneResponse{}.IsTruncated), Kind: api.KBoolPtr},
+		{Name: "MaxItems", Off: unsafe.Offsetof(ListTrafficPolicyInstancesByHostedZoneResponse{}.MaxItems), Kind: api.KStringPtr},
+	}},
+	191: {Go: (*ListTrafficPolicyInstancesByPolicyRequest)(nil), Fields: []api.Field{
+		{Name: "TrafficPolicyId", Off: unsafe.Offsetof(ListTrafficPolicyInstancesByPolicyRequest{}.TrafficPolicyId), Kind: api.KStringPtr},
+		{Name: "TrafficPolicyVersion", Off: unsafe.Offsetof(ListTrafficPolicyInstancesByPolicyRequest{}.TrafficPolicyVersion), Kind: api.KInt32Ptr},
+		{Name: "HostedZoneIdMarker", Off: unsafe.Offsetof(ListTrafficPolicyInstancesByPolicyRequest{}.HostedZoneIdMarker), Kind: api.KStringPtr},
+		{Name: "TrafficPolicyInstanceNameMarker", Off: unsafe.Offsetof(ListTrafficPolicyInstancesByPolicyRequest{}.TrafficPolicyInstanceNameMarker), Kind: api.KStringPtr},
+		{Name: "TrafficPolicyInstanceTypeMarker", Off: unsafe.Offsetof(ListTrafficPolicyInstancesByPolicyRequest{}.TrafficPolicyInstanceTypeMarker), Kind: api.KStringPtr},
+		{Name: "MaxItems", Off: unsafe.Offsetof(ListTrafficPolicyInstancesByPolicyRequest{}.MaxItems), Kind: api.KStringPtr},
+	}},
+	192: {Go: (*ListTrafficPolicyInstancesByPolicyResponse)(nil), Fields: []api.Field{
+		{Name: "TrafficPolicyInstances", Off: unsafe.Offsetof(ListTrafficPolicyInstancesByPolicyResponse{}.TrafficPolicyInstances), Kind: api.KList, Type: 270},
+		{Name: "HostedZoneIdMarker", Off: unsafe.Offsetof(ListTrafficPolicyInstancesByPolicyResponse{}.HostedZoneIdMarker), Kind: api.KStringPtr},
+		{Name: "TrafficPolicyInstanceNameMarker", Off: unsafe.Offsetof(ListTrafficPolicyInstancesByPolicyResponse{}.TrafficPolicyInstanceNameMarker), Kind: api.KStringPtr},
+		{Name: "TrafficPolicyInstanceTypeMarker", Off: unsafe.Offsetof(ListTrafficPolicyInstancesByPolicyResponse{}.TrafficPolicyInstanceTypeMarker), Kind: api.KStringPtr},
+		{Name: "IsTruncated", Off: unsafe.Offsetof(ListTrafficPolicyInstancesByPolicyResponse{}.IsTruncated), Kind: api.KBoolPtr},
+		{Name: "MaxItems", Off: unsafe.Offsetof(ListTrafficPolicyInstancesByPolicyResponse{}.MaxItems), Kind: api.KStringPtr},
+	}},
+	193: {Go: (*ListTrafficPolicyInstancesRequest)(nil), Fields: []api.Field{
+		{Name: "HostedZoneIdMarker", Off: unsafe.Offsetof(ListTrafficPolicyInstancesRequest{}.HostedZoneIdMarker), Kind: api.KStringPtr},
+		{Name: "TrafficPolicyInstanceNameMarker", Off: unsafe.Offsetof(ListTrafficPolicyInstancesRequest{}.TrafficPolicyInstanceNameMarker), Kind: api.KStringPtr},
+		{Name: "TrafficPolicyInstanceTypeMarker", Off: unsafe.Offsetof(ListTrafficPolicyInstancesRequest{}.TrafficPolicyInstanceTypeMarker), Kind: api.KStringPtr},
+		{Name: "MaxItems", Off: unsafe.Offsetof(ListTrafficPolicyInstancesRequest{}.MaxItems), Kind: api.KStringPtr},
+	}},
+	194: {Go: (*ListTrafficPolicyInstancesResponse)(nil), Fields: []api.Field{
+		{Name: "TrafficPolicyInstances", Off: unsafe.Offsetof(ListTrafficPolicyInstancesResponse{}.TrafficPolicyInstances), Kind: api.KList, Type: 270},
+		{Name: "HostedZoneIdMarker", Off: unsafe.Offsetof(ListTrafficPolicyInstancesResponse{}.HostedZoneIdMarker), Kind: api.KStringPtr},
+		{Name: "TrafficPolicyInstanceNameMarker", Off: unsafe.Offsetof(ListTrafficPolicyInstancesResponse{}.TrafficPolicyInstanceNameMarker), Kind: api.KStringPtr},
+		{Name: "TrafficPolicyInstanceTypeMarker", Off: unsafe.Offsetof(ListTrafficPolicyInstancesResponse{}.TrafficPolicyInstanceTypeMarker), Kind: api.KStringPtr},
+		{Name: "IsTruncated", Off: unsafe.Offsetof(ListTrafficPolicyInstancesResponse{}.IsTruncated), Kind: api.KBoolPtr},
+		{Name: "MaxItems", Off: unsafe.Offsetof(ListTrafficPolicyInstancesResponse{}.MaxItems), Kind: api.KStringPtr},
+	}},
+	195: {Go: (*ListTrafficPolicyVersionsRequest)(nil), Fields: []api.Field{
+		{Name: "Id", Off: unsafe.Offsetof(ListTrafficPolicyVersionsRequest{}.Id), Kind: api.KStringPtr},
+		{Name: "TrafficPolicyVersionMarker", Off: unsafe.Offsetof(ListTrafficPolicyVersionsRequest{}.TrafficPolicyVersionMarker), Kind: api.KStringPtr},
+		{Name: "MaxItems", Off: unsafe.Offsetof(ListTrafficPolicyVersionsRequest{}.MaxItems), Kind: api.KStringPtr},
+	}},
+	196: {Go: (*ListTrafficPolicyVersionsResponse)(nil), Fields: []api.Field{
+		{Name: "TrafficPolicies", Off: unsafe.Offsetof(ListTrafficPolicyVersionsResponse{}.TrafficPolicies), Kind: api.KList, Type: 271},
+		{Name: "IsTruncated", Off: unsafe.Offsetof(ListTrafficPolicyVersionsResponse{}.IsTruncated), Kind: api.KBoolPtr},
+		{Name: "TrafficPolicyVersionMarker", Off: unsafe.Offsetof(ListTrafficPolicyVersionsResponse{}.TrafficPolicyVersionMarker), Kind: api.KStringPtr},
+		{Name: "MaxItems", Off: unsafe.Offsetof(ListTrafficPolicyVersionsResponse{}.MaxItems), Kind: api.KStringPtr},
+	}},
+	197: {Go: (*ListVPCAssociationAuthorizationsRequest)(nil), Fields: []api.Field{
+		{Name: "HostedZoneId", Off: unsafe.Offsetof(ListVPCAssociationAuthorizationsRequest{}.HostedZoneId), Kind: api.KStringPtr},
+		{Name: "NextToken", Off: unsafe.Offsetof(ListVPCAssociationAuthorizationsRequest{}.NextToken), Kind: api.KStringPtr},
+		{Name: "MaxResults", Off: unsafe.Offsetof(ListVPCAssociationAuthorizationsRequest{}.MaxResults), Kind: api.KStringPtr},
+	}},
+	198: {Go: (*ListVPCAssociationAuthorizationsResponse)(nil), Fields: []api.Field{
+		{Name: "HostedZoneId", Off: unsafe.Offsetof(ListVPCAssociationAuthorizationsResponse{}.HostedZoneId), Kind: api.KStringPtr},
+		{Name: "NextToken", Off: unsafe.Offsetof(ListVPCAssociationAuthorizationsResponse{}.NextToken), Kind: api.KStringPtr},
+		{Name: "VPCs", Off: unsafe.Offsetof(ListVPCAssociationAuthorizationsResponse{}.VPCs), Kind: api.KList, Type: 257},
+	}},
+	199: {Go: (*LocationSummary)(nil), Fields: []api.Field{
+		{Name: "LocationName", Off: unsafe.Offsetof(LocationSummary{}.LocationName), Kind: api.KStringPtr},
+	}},
+	200: {Go: (*NoSuchChange)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(NoSuchChange{}.Message), Kind: api.KStringPtr},
+	}},
+	201: {Go: (*NoSuchCidrCollectionException)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(NoSuchCidrCollectionException{}.Message), Kind: api.KStringPtr},
+	}},
+	202: {Go: (*NoSuchCidrLocationException)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(NoSuchCidrLocationException{}.Message), Kind: api.KStringPtr},
+	}},
+	203: {Go: (*NoSuchCloudWatchLogsLogGroup)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(NoSuchCloudWatchLogsLogGroup{}.Message), Kind: api.KStringPtr},
+	}},
+	204: {Go: (*NoSuchDelegationSet)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(NoSuchDelegationSet{}.Message), Kind: api.KStringPtr},
+	}},
+	205: {Go: (*NoSuchGeoLocation)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(NoSuchGeoLocation{}.Message), Kind: api.KStringPtr},
+	}},
+	206: {Go: (*NoSuchHealthCheck)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(NoSuchHealthCheck{}.Message), Kind: api.KStringPtr},
+	}},
+	207: {Go: (*NoSuchHostedZone)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(NoSuchHostedZone{}.Message), Kind: api.KStringPtr},
+	}},
+	208: {Go: (*NoSuchKeySigningKey)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(NoSuchKeySigningKey{}.Message), Kind: api.KStringPtr},
+	}},
+	209: {Go: (*NoSuchQueryLoggingConfig)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(NoSuchQueryLoggingConfig{}.Message), Kind: api.KStringPtr},
+	}},
+	210: {Go: (*NoSuchTrafficPolicy)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(NoSuchTrafficPolicy{}.Message), Kind: api.KStringPtr},
+	}},
+	211: {Go: (*NoSuchTrafficPolicyInstance)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(NoSuchTrafficPolicyInstance{}.Message), Kind: api.KStringPtr},
+	}},
+	212: {Go: (*NotAuthorizedException)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(NotAuthorizedException{}.Message), Kind: api.KStringPtr},
+	}},
+	213: {Go: (*PriorRequestNotComplete)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(PriorRequestNotComplete{}.Message), Kind: api.KStringPtr},
+	}},
+	214: {Go: (*PublicZoneVPCAssociation)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(PublicZoneVPCAssociation{}.Message), Kind: api.KStringPtr},
+	}},
+	215: {Go: (*QueryLoggingConfig)(nil), Fields: []api.Field{
+		{Name: "Id", Off: unsafe.Offsetof(QueryLoggingConfig{}.Id), Kind: api.KStringPtr},
+		{Name: "HostedZoneId", Off: unsafe.Offsetof(QueryLoggingConfig{}.HostedZoneId), Kind: api.KStringPtr},
+		{Name: "CloudWatchLogsLogGroupArn", Off: unsafe.Offsetof(QueryLoggingConfig{}.CloudWatchLogsLogGroupArn), Kind: api.KStringPtr},
+	}},
+	216: {Go: (*QueryLoggingConfigAlreadyExists)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(QueryLoggingConfigAlreadyExists{}.Message), Kind: api.KStringPtr},
+	}},
+	217: {Go: (*ResourceRecord)(nil), Fields: []api.Field{
+		{Name: "Value", Off: unsafe.Offsetof(ResourceRecord{}.Value), Kind: api.KStringPtr},
+	}},
+	218: {Go: (*ResourceRecordSet)(nil), Fields: []api.Field{
+		{Name: "Name", Off: unsafe.Offsetof(ResourceRecordSet{}.Name), Kind: api.KStringPtr},
+		{Name: "Type", Off: unsafe.Offsetof(ResourceRecordSet{}.Type), Kind: api.KStringPtr},
+		{Name: "SetIdentifier", Off: unsafe.Offsetof(ResourceRecordSet{}.SetIdentifier), Kind: api.KStringPtr},
+		{Name: "Weight", Off: unsafe.Offsetof(ResourceRecordSet{}.Weight), Kind: api.KInt64Ptr},
+		{Name: "Region", Off: unsafe.Offsetof(ResourceRecordSet{}.Region), Kind: api.KStringPtr},
+		{Name: "GeoLocation", Off: unsafe.Offsetof(ResourceRecordSet{}.GeoLocation), Kind: api.KStructPtr, Type: 85},
+		{Name: "Failover", Off: unsafe.Offsetof(ResourceRecordSet{}.Failover), Kind: api.KStringPtr},
+		{Name: "MultiValueAnswer", Off: unsafe.Offsetof(ResourceRecordSet{}.MultiValueAnswer), Kind: api.KBoolPtr},
+		{Name: "TTL", Off: unsafe.Offsetof(ResourceRecordSet{}.TTL), Kind: api.KInt64Ptr},
+		{Name: "ResourceRecords", Off: unsafe.Offsetof(ResourceRecordSet{}.ResourceRecords), Kind: api.KList, Type: 272},
+		{Name: "AliasTarget", Off: unsafe.Offsetof(ResourceRecordSet{}.AliasTarget), Kind: api.KStructPtr, Type: 4},
+		{Name: "HealthCheckId", Off: unsafe.Offsetof(ResourceRecordSet{}.HealthCheckId), Kind: api.KStringPtr},
+		{Name: "TrafficPolicyInstanceId", Off: unsafe.Offsetof(ResourceRecordSet{}.TrafficPolicyInstanceId), Kind: api.KStringPtr},
+		{Name: "CidrRoutingConfig", Off: unsafe.Offsetof(ResourceRecordSet{}.CidrRoutingConfig), Kind: api.KStructPtr, Type: 23},
+		{Name: "GeoProximityLocation", Off: unsafe.Offsetof(ResourceRecordSet{}.GeoProximityLocation), Kind: api.KStructPtr, Type: 87},
+	}},
+	219: {Go: (*ResourceTagSet)(nil), Fields: []api.Field{
+		{Name: "ResourceType", Off: unsafe.Offsetof(ResourceTagSet{}.ResourceType), Kind: api.KStringPtr},
+		{Name: "ResourceId", Off: unsafe.Offsetof(ResourceTagSet{}.ResourceId), Kind: api.KStringPtr},
+		{Name: "Tags", Off: unsafe.Offsetof(ResourceTagSet{}.Tags), Kind: api.KList, Type: 252},
+	}},
+	220: {Go: (*ReusableDelegationSetLimit)(nil), Fields: []api.Field{
+		{Name: "Type", Off: unsafe.Offsetof(ReusableDelegationSetLimit{}.Type), Kind: api.KStringPtr},
+		{Name: "Value", Off: unsafe.Offsetof(ReusableDelegationSetLimit{}.Value), Kind: api.KInt64Ptr},
+	}},
+	221: {Go: (*StatusReport)(nil), Fields: []api.Field{
+		{Name: "Status", Off: unsafe.Offsetof(StatusReport{}.Status), Kind: api.KStringPtr},
+		{Name: "CheckedTime", Off: unsafe.Offsetof(StatusReport{}.CheckedTime), Kind: api.KTimePtr},
+	}},
+	222: {Go: (*Tag)(nil), Fields: []api.Field{
+		{Name: "Key", Off: unsafe.Offsetof(Tag{}.Key), Kind: api.KStringPtr},
+		{Name: "Value", Off: unsafe.Offsetof(Tag{}.Value), Kind: api.KStringPtr},
+	}},
+	223: {Go: (*TestDNSAnswerRequest)(nil), Fields: []api.Field{
+		{Name: "HostedZoneId", Off: unsafe.Offsetof(TestDNSAnswerRequest{}.HostedZoneId), Kind: api.KStringPtr},
+		{Name: "RecordName", Off: unsafe.Offsetof(TestDNSAnswerRequest{}.RecordName), Kind: api.KStringPtr},
+		{Name: "RecordType", Off: unsafe.Offsetof(TestDNSAnswerRequest{}.RecordType), Kind: api.KStringPtr},
+		{Name: "ResolverIP", Off: unsafe.Offsetof(TestDNSAnswerRequest{}.ResolverIP), Kind: api.KStringPtr},
+		{Name: "EDNS0ClientSubnetIP", Off: unsafe.Offsetof(TestDNSAnswerRequest{}.EDNS0ClientSubnetIP), Kind: api.KStringPtr},
+		{Name: "EDNS0ClientSubnetMask", Off: unsafe.Offsetof(TestDNSAnswerRequest{}.EDNS0ClientSubnetMask), Kind: api.KStringPtr},
+	}},
+	224: {Go: (*TestDNSAnswerResponse)(nil), Fields: []api.Field{
+		{Name: "Nameserver", Off: unsafe.Offsetof(TestDNSAnswerResponse{}.Nameserver), Kind: api.KStringPtr},
+		{Name: "RecordName", Off: unsafe.Offsetof(TestDNSAnswerResponse{}.RecordName), Kind: api.KStringPtr},
+		{Name: "RecordType", Off: unsafe.Offsetof(TestDNSAnswerResponse{}.RecordType), Kind: api.KStringPtr},
+		{Name: "RecordData", Off: unsafe.Offsetof(TestDNSAnswerResponse{}.RecordData), Kind: api.KList, Type: 253},
+		{Name: "ResponseCode", Off: unsafe.Offsetof(TestDNSAnswerResponse{}.ResponseCode), Kind: api.KStringPtr},
+		{Name: "Protocol", Off: unsafe.Offsetof(TestDNSAnswerResponse{}.Protocol), Kind: api.KStringPtr},
+	}},
+	225: {Go: (*ThrottlingException)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(ThrottlingException{}.Message), Kind: api.KStringPtr},
+	}},
+	226: {Go: (*TooManyHealthChecks)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(TooManyHealthChecks{}.Message), Kind: api.KStringPtr},
+	}},
+	227: {Go: (*TooManyHostedZones)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(TooManyHostedZones{}.Message), Kind: api.KStringPtr},
+	}},
+	228: {Go: (*TooManyKeySigningKeys)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(TooManyKeySigningKeys{}.Message), Kind: api.KStringPtr},
+	}},
+	229: {Go: (*TooManyTrafficPolicies)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(TooManyTrafficPolicies{}.Message), Kind: api.KStringPtr},
+	}},
+	230: {Go: (*TooManyTrafficPolicyInstances)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(TooManyTrafficPolicyInstances{}.Message), Kind: api.KStringPtr},
+	}},
+	231: {Go: (*TooManyTrafficPolicyVersionsForCurrentPolicy)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(TooManyTrafficPolicyVersionsForCurrentPolicy{}.Message), Kind: api.KStringPtr},
+	}},
+	232: {Go: (*TooManyVPCAssociationAuthorizations)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(TooManyVPCAssociationAuthorizations{}.Message), Kind: api.KStringPtr},
+	}},
+	233: {Go: (*TrafficPolicy)(nil), Fields: []api.Field{
+		{Name: "Id", Off: unsafe.Offsetof(TrafficPolicy{}.Id), Kind: api.KStringPtr},
+		{Name: "Version", Off: unsafe.Offsetof(TrafficPolicy{}.Version), Kind: api.KInt32Ptr},
+		{Name: "Name", Off: unsafe.Offsetof(TrafficPolicy{}.Name), Kind: api.KStringPtr},
+		{Name: "Type", Off: unsafe.Offsetof(TrafficPolicy{}.Type), Kind: api.KStringPtr},
+		{Name: "Document", Off: unsafe.Offsetof(TrafficPolicy{}.Document), Kind: api.KStringPtr},
+		{Name: "Comment", Off: unsafe.Offsetof(TrafficPolicy{}.Comment), Kind: api.KStringPtr},
+	}},
+	234: {Go: (*TrafficPolicyAlreadyExists)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(TrafficPolicyAlreadyExists{}.Message), Kind: api.KStringPtr},
+	}},
+	235: {Go: (*TrafficPolicyInUse)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(TrafficPolicyInUse{}.Message), Kind: api.KStringPtr},
+	}},
+	236: {Go: (*TrafficPolicyInstance)(nil), Fields: []api.Field{
+		{Name: "Id", Off: unsafe.Offsetof(TrafficPolicyInstance{}.Id), Kind: api.KStringPtr},
+		{Name: "HostedZoneId", Off: unsafe.Offsetof(TrafficPolicyInstance{}.HostedZoneId), Kind: api.KStringPtr},
+		{Name: "Name", Off: unsafe.Offsetof(TrafficPolicyInstance{}.Name), Kind: api.KStringPtr},
+		{Name: "TTL", Off: unsafe.Offsetof(TrafficPolicyInstance{}.TTL), Kind: api.KInt64Ptr},
+		{Name: "State", Off: unsafe.Offsetof(TrafficPolicyInstance{}.State), Kind: api.KStringPtr},
+		{Name: "Message", Off: unsafe.Offsetof(TrafficPolicyInstance{}.Message), Kind: api.KStringPtr},
+		{Name: "TrafficPolicyId", Off: unsafe.Offsetof(TrafficPolicyInstance{}.TrafficPolicyId), Kind: api.KStringPtr},
+		{Name: "TrafficPolicyVersion", Off: unsafe.Offsetof(TrafficPolicyInstance{}.TrafficPolicyVersion), Kind: api.KInt32Ptr},
+		{Name: "TrafficPolicyType", Off: unsafe.Offsetof(TrafficPolicyInstance{}.TrafficPolicyType), Kind: api.KStringPtr},
+	}},
+	237: {Go: (*TrafficPolicyInstanceAlreadyExists)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(TrafficPolicyInstanceAlreadyExists{}.Message), Kind: api.KStringPtr},
+	}},
+	238: {Go: (*TrafficPolicySummary)(nil), Fields: []api.Field{
+		{Name: "Id", Off: unsafe.Offsetof(TrafficPolicySummary{}.Id), Kind: api.KStringPtr},
+		{Name: "Name", Off: unsafe.Offsetof(TrafficPolicySummary{}.Name), Kind: api.KStringPtr},
+		{Name: "Type", Off: unsafe.Offsetof(TrafficPolicySummary{}.Type), Kind: api.KStringPtr},
+		{Name: "LatestVersion", Off: unsafe.Offsetof(TrafficPolicySummary{}.LatestVersion), Kind: api.KInt32Ptr},
+		{Name: "TrafficPolicyCount", Off: unsafe.Offsetof(TrafficPolicySummary{}.TrafficPolicyCount), Kind: api.KInt32Ptr},
+	}},
+	239: {Go: (*UpdateHealthCheckRequest)(nil), Fields: []api.Field{
+		{Name: "HealthCheckId", Off: unsafe.Offsetof(UpdateHealthCheckRequest{}.HealthCheckId), Kind: api.KStringPtr},
+		{Name: "HealthCheckVersion", Off: unsafe.Offsetof(UpdateHealthCheckRequest{}.HealthCheckVersion), Kind: api.KInt64Ptr},
+		{Name: "IPAddress", Off: unsafe.Offsetof(UpdateHealthCheckRequest{}.IPAddress), Kind: api.KStringPtr},
+		{Name: "Port", Off: unsafe.Offsetof(UpdateHealthCheckRequest{}.Port), Kind: api.KInt32Ptr},
+		{Name: "ResourcePath", Off: unsafe.Offsetof(UpdateHealthCheckRequest{}.ResourcePath), Kind: api.KStringPtr},
+		{Name: "FullyQualifiedDomainName", Off: unsafe.Offsetof(UpdateHealthCheckRequest{}.FullyQualifiedDomainName), Kind: api.KStringPtr},
+		{Name: "SearchString", Off: unsafe.Offsetof(UpdateHealthCheckRequest{}.SearchString), Kind: api.KStringPtr},
+		{Name: "FailureThreshold", Off: unsafe.Offsetof(UpdateHealthCheckRequest{}.FailureThreshold), Kind: api.KInt32Ptr},
+		{Name: "Inverted", Off: unsafe.Offsetof(UpdateHealthCheckRequest{}.Inverted), Kind: api.KBoolPtr},
+		{Name: "Disabled", Off: unsafe.Offsetof(UpdateHealthCheckRequest{}.Disabled), Kind: api.KBoolPtr},
+		{Name: "HealthThreshold", Off: unsafe.Offsetof(UpdateHealthCheckRequest{}.HealthThreshold), Kind: api.KInt32Ptr},
+		{Name: "ChildHealthChecks", Off: unsafe.Offsetof(UpdateHealthCheckRequest{}.ChildHealthChecks), Kind: api.KList, Type: 253},
+		{Name: "EnableSNI", Off: unsafe.Offsetof(UpdateHealthCheckRequest{}.EnableSNI), Kind: api.KBoolPtr},
+		{Name: "Regions", Off: unsafe.Offsetof(UpdateHealthCheckRequest{}.Regions), Kind: api.KList, Type: 253},
+		{Name: "AlarmIdentifier", Off: unsafe.Offsetof(UpdateHealthCheckRequest{}.AlarmIdentifier), Kind: api.KStructPtr, Type: 3},
+		{Name: "InsufficientDataHealthStatus", Off: unsafe.Offsetof(UpdateHealthCheckRequest{}.InsufficientDataHealthStatus), Kind: api.KStringPtr},
+		{Name: "ResetElements", Off: unsafe.Offsetof(UpdateHealthCheckRequest{}.ResetElements), Kind: api.KList, Type: 253},
+	}},
+	240: {Go: (*UpdateHealthCheckResponse)(nil), Fields: []api.Field{
+		{Name: "HealthCheck", Off: unsafe.Offsetof(UpdateHealthCheckResponse{}.HealthCheck), Kind: api.KStructPtr, Type: 124},
+	}},
+	241: {Go: (*UpdateHostedZoneCommentRequest)(nil), Fields: []api.Field{
+		{Name: "Id", Off: unsafe.Offsetof(UpdateHostedZoneCommentRequest{}.Id), Kind: api.KStringPtr},
+		{Name: "Comment", Off: unsafe.Offsetof(UpdateHostedZoneCommentRequest{}.Comment), Kind: api.KStringPtr},
+	}},
+	242: {Go: (*UpdateHostedZoneCommentResponse)(nil), Fields: []api.Field{
+		{Name: "HostedZone", Off: unsafe.Offsetof(UpdateHostedZoneCommentResponse{}.HostedZone), Kind: api.KStructPtr, Type: 130},
+	}},
+	243: {Go: (*UpdateTrafficPolicyCommentRequest)(nil), Fields: []api.Field{
+		{Name: "Id", Off: unsafe.Offsetof(UpdateTrafficPolicyCommentRequest{}.Id), Kind: api.KStringPtr},
+		{Name: "Version", Off: unsafe.Offsetof(UpdateTrafficPolicyCommentRequest{}.Version), Kind: api.KInt32Ptr},
+		{Name: "Comment", Off: unsafe.Offsetof(UpdateTrafficPolicyCommentRequest{}.Comment), Kind: api.KStringPtr},
+	}},
+	244: {Go: (*UpdateTrafficPolicyCommentResponse)(nil), Fields: []api.Field{
+		{Name: "TrafficPolicy", Off: unsafe.Offsetof(UpdateTrafficPolicyCommentResponse{}.TrafficPolicy), Kind: api.KStructPtr, Type: 233},
+	}},
+	245: {Go: (*UpdateTrafficPolicyInstanceRequest)(nil), Fields: []api.Field{
+		{Name: "Id", Off: unsafe.Offsetof(UpdateTrafficPolicyInstanceRequest{}.Id), Kind: api.KStringPtr},
+		{Name: "TTL", Off: unsafe.Offsetof(UpdateTrafficPolicyInstanceRequest{}.TTL), Kind: api.KInt64Ptr},
+		{Name: "TrafficPolicyId", Off: unsafe.Offsetof(UpdateTrafficPolicyInstanceRequest{}.TrafficPolicyId), Kind: api.KStringPtr},
+		{Name: "TrafficPolicyVersion", Off: unsafe.Offsetof(UpdateTrafficPolicyInstanceRequest{}.TrafficPolicyVersion), Kind: api.KInt32Ptr},
+	}},
+	246: {Go: (*UpdateTrafficPolicyInstanceResponse)(nil), Fields: []api.Field{
+		{Name: "TrafficPolicyInstance", Off: unsafe.Offsetof(UpdateTrafficPolicyInstanceResponse{}.TrafficPolicyInstance), Kind: api.KStructPtr, Type: 236},
+	}},
+	247: {Go: (*VPC)(nil), Fields: []api.Field{
+		{Name: "VPCRegion", Off: unsafe.Offsetof(VPC{}.VPCRegion), Kind: api.KStringPtr},
+		{Name: "VPCId", Off: unsafe.Offsetof(VPC{}.VPCId), Kind: api.KStringPtr},
+	}},
+	248: {Go: (*VPCAssociationAuthorizationNotFound)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(VPCAssociationAuthorizationNotFound{}.Message), Kind: api.KStringPtr},
+	}},
+	249: {Go: (*VPCAssociationNotFound)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(VPCAssociationNotFound{}.Message), Kind: api.KStringPtr},
+	}},
+	250: {Go: (*[]Change)(nil), Elem: api.Field{Kind: api.KStruct, Type: 7}, Size: unsafe.Sizeof(*new(Change))},
+	251: {Go: (*[]CidrCollectionChange)(nil), Elem: api.Field{Kind: api.KStruct, Type: 20}, Size: unsafe.Sizeof(*new(CidrCollectionChange))},
+	252: {Go: (*[]Tag)(nil), Elem: api.Field{Kind: api.KStruct, Type: 222}, Size: unsafe.Sizeof(*new(Tag))},
+	253: {Go: (*[]string)(nil), Elem: api.Field{Kind: api.KString}, Size: unsafe.Sizeof(*new(string))},
+	254: {Go: (*[]Dimension)(nil), Elem: api.Field{Kind: api.KStruct, Type: 78}, Size: unsafe.Sizeof(*new(Dimension))},
+	255: {Go: (*[]KeySigningKey)(nil), Elem: api.Field{Kind: api.KStruct, Type: 153}, Size: unsafe.Sizeof(*new(KeySigningKey))},
+	256: {Go: (*[]HealthCheckObservation)(nil), Elem: api.Field{Kind: api.KStruct, Type: 128}, Size: unsafe.Sizeof(*new(HealthCheckObservation))},
+	257: {Go: (*[]VPC)(nil), Elem: api.Field{Kind: api.KStruct, Type: 247}, Size: unsafe.Sizeof(*new(VPC))},
+	258: {Go: (*[]CidrBlockSummary)(nil), Elem: api.Field{Kind: api.KStruct, Type: 17}, Size: unsafe.Sizeof(*new(CidrBlockSummary))},
+	259: {Go: (*[]CollectionSummary)(nil), Elem: api.Field{Kind: api.KStruct, Type: 25}, Size: unsafe.Sizeof(*new(CollectionSummary))},
+	260: {Go: (*[]LocationSummary)(nil), Elem: api.Field{Kind: api.KStruct, Type: 199}, Size: unsafe.Sizeof(*new(LocationSummary))},
+	261: {Go: (*[]GeoLocationDetails)(nil), Elem: api.Field{Kind: api.KStruct, Type: 86}, Size: unsafe.Sizeof(*new(GeoLocationDetails))},
+	262: {Go: (*[]HealthCheck)(nil), Elem: api.Field{Kind: api.KStruct, Type: 124}, Size: unsafe.Sizeof(*new(HealthCheck))},
+	263: {Go: (*[]HostedZone)(nil), Elem: api.Field{Kind: api.KStruct, Type: 130}, Size: unsafe.Sizeof(*new(HostedZone))},
+	264: {Go: (*[]HostedZoneSummary)(nil), Elem: api.Field{Kind: api.KStruct, Type: 139}, Size: unsafe.Sizeof(*new(HostedZoneSummary))},
+	265: {Go: (*[]QueryLoggingConfig)(nil), Elem: api.Field{Kind: api.KStruct, Type: 215}, Size: unsafe.Sizeof(*new(QueryLoggingConfig))},
+	266: {Go: (*[]ResourceRecordSet)(nil), Elem: api.Field{Kind: api.KStruct, Type: 218}, Size: unsafe.Sizeof(*new(ResourceRecordSet))},
+	267: {Go: (*[]DelegationSet)(nil), Elem: api.Field{Kind: api.KStruct, Type: 54}, Size: unsafe.Sizeof(*new(DelegationSet))},
+	268: {Go: (*[]ResourceTagSet)(nil), Elem: api.Field{Kind: api.KStruct, Type: 219}, Size: unsafe.Sizeof(*new(ResourceTagSet))},
+	269: {Go: (*[]TrafficPolicySummary)(nil), Elem: api.Field{Kind: api.KStruct, Type: 238}, Size: unsafe.Sizeof(*new(TrafficPolicySummary))},
+	270: {Go: (*[]TrafficPolicyInstance)(nil), Elem: api.Field{Kind: api.KStruct, Type: 236}, Size: unsafe.Sizeof(*new(TrafficPolicyInstance))},
+	271: {Go: (*[]TrafficPolicy)(nil), Elem: api.Field{Kind: api.KStruct, Type: 233}, Size: unsafe.Sizeof(*new(TrafficPolicy))},
+	272: {Go: (*[]ResourceRecord)(nil), Elem: api.Field{Kind: api.KStruct, Type: 217}, Size: unsafe.Sizeof(*new(ResourceRecord))},
 }

@@ -3,7431 +3,2918 @@
 package s3api
 
 import (
+	"unsafe"
+
 	"github.com/niwa-cloud/niwa/internal/api"
 )
 
-func (s *CreateBucketMetadataConfigurationOutput) FromDynamic(map[string]any) error { return nil }
-
-func (s *CreateBucketMetadataConfigurationOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*AbacStatus) ConvType() (api.Table, int32) { return convTable[:], 0 }
 
-func (s *CreateBucketMetadataTableConfigurationOutput) FromDynamic(map[string]any) error { return nil }
+func (*AbortIncompleteMultipartUpload) ConvType() (api.Table, int32) { return convTable[:], 1 }
 
-func (s *CreateBucketMetadataTableConfigurationOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*AbortMultipartUploadOutput) ConvType() (api.Table, int32) { return convTable[:], 2 }
 
-func (s *DeleteBucketAnalyticsConfigurationOutput) FromDynamic(map[string]any) error { return nil }
+func (*AbortMultipartUploadRequest) ConvType() (api.Table, int32) { return convTable[:], 3 }
 
-func (s *DeleteBucketAnalyticsConfigurationOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*AccelerateConfiguration) ConvType() (api.Table, int32) { return convTable[:], 4 }
 
-func (s *DeleteBucketCorsOutput) FromDynamic(map[string]any) error { return nil }
+func (*AccessControlPolicy) ConvType() (api.Table, int32) { return convTable[:], 5 }
 
-func (s *DeleteBucketCorsOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*AccessControlTranslation) ConvType() (api.Table, int32) { return convTable[:], 6 }
 
-func (s *DeleteBucketEncryptionOutput) FromDynamic(map[string]any) error { return nil }
+func (*AnalyticsAndOperator) ConvType() (api.Table, int32) { return convTable[:], 7 }
 
-func (s *DeleteBucketEncryptionOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*AnalyticsConfiguration) ConvType() (api.Table, int32) { return convTable[:], 8 }
 
-func (s *DeleteBucketIntelligentTieringConfigurationOutput) FromDynamic(map[string]any) error {
-	return nil
-}
+func (*AnalyticsExportDestination) ConvType() (api.Table, int32) { return convTable[:], 9 }
 
-func (s *DeleteBucketIntelligentTieringConfigurationOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*AnalyticsFilter) ConvType() (api.Table, int32) { return convTable[:], 10 }
 
-func (s *DeleteBucketInventoryConfigurationOutput) FromDynamic(map[string]any) error { return nil }
+func (*AnalyticsS3BucketDestination) ConvType() (api.Table, int32) { return convTable[:], 11 }
 
-func (s *DeleteBucketInventoryConfigurationOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*Bucket) ConvType() (api.Table, int32) { return convTable[:], 12 }
 
-func (s *DeleteBucketLifecycleOutput) FromDynamic(map[string]any) error { return nil }
+func (*BucketAlreadyExists) ConvType() (api.Table, int32) { return convTable[:], 13 }
 
-func (s *DeleteBucketLifecycleOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*BucketAlreadyOwnedByYou) ConvType() (api.Table, int32) { return convTable[:], 14 }
 
-func (s *DeleteBucketMetadataConfigurationOutput) FromDynamic(map[string]any) error { return nil }
+func (*BucketInfo) ConvType() (api.Table, int32) { return convTable[:], 15 }
 
-func (s *DeleteBucketMetadataConfigurationOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*BucketLifecycleConfiguration) ConvType() (api.Table, int32) { return convTable[:], 16 }
 
-func (s *DeleteBucketMetadataTableConfigurationOutput) FromDynamic(map[string]any) error { return nil }
+func (*BucketLoggingStatus) ConvType() (api.Table, int32) { return convTable[:], 17 }
 
-func (s *DeleteBucketMetadataTableConfigurationOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*CORSConfiguration) ConvType() (api.Table, int32) { return convTable[:], 18 }
 
-func (s *DeleteBucketMetricsConfigurationOutput) FromDynamic(map[string]any) error { return nil }
+func (*CORSRule) ConvType() (api.Table, int32) { return convTable[:], 19 }
 
-func (s *DeleteBucketMetricsConfigurationOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*CSVInput) ConvType() (api.Table, int32) { return convTable[:], 20 }
 
-func (s *DeleteBucketOutput) FromDynamic(map[string]any) error { return nil }
+func (*CSVOutput) ConvType() (api.Table, int32) { return convTable[:], 21 }
 
-func (s *DeleteBucketOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*Checksum) ConvType() (api.Table, int32) { return convTable[:], 22 }
 
-func (s *DeleteBucketOwnershipControlsOutput) FromDynamic(map[string]any) error { return nil }
+func (*CloudFunctionConfiguration) ConvType() (api.Table, int32) { return convTable[:], 23 }
 
-func (s *DeleteBucketOwnershipControlsOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*CommonPrefix) ConvType() (api.Table, int32) { return convTable[:], 24 }
 
-func (s *DeleteBucketPolicyOutput) FromDynamic(map[string]any) error { return nil }
+func (*CompleteMultipartUploadOutput) ConvType() (api.Table, int32) { return convTable[:], 25 }
 
-func (s *DeleteBucketPolicyOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*CompleteMultipartUploadRequest) ConvType() (api.Table, int32) { return convTable[:], 26 }
 
-func (s *DeleteBucketReplicationOutput) FromDynamic(map[string]any) error { return nil }
+func (*CompletedMultipartUpload) ConvType() (api.Table, int32) { return convTable[:], 27 }
 
-func (s *DeleteBucketReplicationOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*CompletedPart) ConvType() (api.Table, int32) { return convTable[:], 28 }
 
-func (s *DeleteBucketTaggingOutput) FromDynamic(map[string]any) error { return nil }
+func (*Condition) ConvType() (api.Table, int32) { return convTable[:], 29 }
 
-func (s *DeleteBucketTaggingOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*ContinuationEvent) ConvType() (api.Table, int32) { return convTable[:], 30 }
 
-func (s *DeleteBucketWebsiteOutput) FromDynamic(map[string]any) error { return nil }
+func (*CopyObjectOutput) ConvType() (api.Table, int32) { return convTable[:], 31 }
 
-func (s *DeleteBucketWebsiteOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*CopyObjectRequest) ConvType() (api.Table, int32) { return convTable[:], 32 }
 
-func (s *DeletePublicAccessBlockOutput) FromDynamic(map[string]any) error { return nil }
+func (*CopyObjectResult) ConvType() (api.Table, int32) { return convTable[:], 33 }
 
-func (s *DeletePublicAccessBlockOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*CopyPartResult) ConvType() (api.Table, int32) { return convTable[:], 34 }
 
-func (s *PutBucketAbacOutput) FromDynamic(map[string]any) error { return nil }
+func (*CreateBucketConfiguration) ConvType() (api.Table, int32) { return convTable[:], 35 }
 
-func (s *PutBucketAbacOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
+func (*CreateBucketMetadataConfigurationOutput) ConvType() (api.Table, int32) {
+	return convTable[:], 36
 }
-
-func (s *PutBucketAccelerateConfigurationOutput) FromDynamic(map[string]any) error { return nil }
 
-func (s *PutBucketAccelerateConfigurationOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
+func (*CreateBucketMetadataTableConfigurationOutput) ConvType() (api.Table, int32) {
+	return convTable[:], 37
 }
 
-func (s *PutBucketAclOutput) FromDynamic(map[string]any) error { return nil }
+func (*CreateBucketOutput) ConvType() (api.Table, int32) { return convTable[:], 38 }
 
-func (s *PutBucketAclOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*CreateBucketRequest) ConvType() (api.Table, int32) { return convTable[:], 39 }
 
-func (s *PutBucketAnalyticsConfigurationOutput) FromDynamic(map[string]any) error { return nil }
+func (*CreateMultipartUploadOutput) ConvType() (api.Table, int32) { return convTable[:], 40 }
 
-func (s *PutBucketAnalyticsConfigurationOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*CreateMultipartUploadRequest) ConvType() (api.Table, int32) { return convTable[:], 41 }
 
-func (s *PutBucketCorsOutput) FromDynamic(map[string]any) error { return nil }
+func (*CreateSessionOutput) ConvType() (api.Table, int32) { return convTable[:], 42 }
 
-func (s *PutBucketCorsOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*CreateSessionRequest) ConvType() (api.Table, int32) { return convTable[:], 43 }
 
-func (s *PutBucketEncryptionOutput) FromDynamic(map[string]any) error { return nil }
+func (*DefaultRetention) ConvType() (api.Table, int32) { return convTable[:], 44 }
 
-func (s *PutBucketEncryptionOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*Delete) ConvType() (api.Table, int32) { return convTable[:], 45 }
 
-func (s *PutBucketIntelligentTieringConfigurationOutput) FromDynamic(map[string]any) error {
-	return nil
+func (*DeleteBucketAnalyticsConfigurationOutput) ConvType() (api.Table, int32) {
+	return convTable[:], 46
 }
 
-func (s *PutBucketIntelligentTieringConfigurationOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
+func (*DeleteBucketAnalyticsConfigurationRequest) ConvType() (api.Table, int32) {
+	return convTable[:], 47
 }
 
-func (s *PutBucketInventoryConfigurationOutput) FromDynamic(map[string]any) error { return nil }
+func (*DeleteBucketCorsOutput) ConvType() (api.Table, int32) { return convTable[:], 48 }
 
-func (s *PutBucketInventoryConfigurationOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*DeleteBucketCorsRequest) ConvType() (api.Table, int32) { return convTable[:], 49 }
 
-func (s *PutBucketLifecycleConfigurationOutput) FromDynamic(map[string]any) error { return nil }
+func (*DeleteBucketEncryptionOutput) ConvType() (api.Table, int32) { return convTable[:], 50 }
 
-func (s *PutBucketLifecycleConfigurationOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*DeleteBucketEncryptionRequest) ConvType() (api.Table, int32) { return convTable[:], 51 }
 
-func (s *PutBucketLifecycleOutput) FromDynamic(map[string]any) error { return nil }
+func (*DeleteBucketIntelligentTieringConfigurationOutput) ConvType() (api.Table, int32) {
+	return convTable[:], 52
+}
 
-func (s *PutBucketLifecycleOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
+func (*DeleteBucketIntelligentTieringConfigurationRequest) ConvType() (api.Table, int32) {
+	return convTable[:], 53
 }
 
-func (s *PutBucketLoggingOutput) FromDynamic(map[string]any) error { return nil }
+func (*DeleteBucketInventoryConfigurationOutput) ConvType() (api.Table, int32) {
+	return convTable[:], 54
+}
 
-func (s *PutBucketLoggingOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
+func (*DeleteBucketInventoryConfigurationRequest) ConvType() (api.Table, int32) {
+	return convTable[:], 55
 }
 
-func (s *PutBucketMetricsConfigurationOutput) FromDynamic(map[string]any) error { return nil }
+func (*DeleteBucketLifecycleOutput) ConvType() (api.Table, int32) { return convTable[:], 56 }
 
-func (s *PutBucketMetricsConfigurationOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*DeleteBucketLifecycleRequest) ConvType() (api.Table, int32) { return convTable[:], 57 }
 
-func (s *PutBucketNotificationConfigurationOutput) FromDynamic(map[string]any) error { return nil }
+func (*DeleteBucketMetadataConfigurationOutput) ConvType() (api.Table, int32) {
+	return convTable[:], 58
+}
 
-func (s *PutBucketNotificationConfigurationOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
+func (*DeleteBucketMetadataTableConfigurationOutput) ConvType() (api.Table, int32) {
+	return convTable[:], 59
 }
 
-func (s *PutBucketNotificationOutput) FromDynamic(map[string]any) error { return nil }
+func (*DeleteBucketMetricsConfigurationOutput) ConvType() (api.Table, int32) { return convTable[:], 60 }
 
-func (s *PutBucketNotificationOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
+func (*DeleteBucketMetricsConfigurationRequest) ConvType() (api.Table, int32) {
+	return convTable[:], 61
 }
 
-func (s *PutBucketOwnershipControlsOutput) FromDynamic(map[string]any) error { return nil }
+func (*DeleteBucketOutput) ConvType() (api.Table, int32) { return convTable[:], 62 }
 
-func (s *PutBucketOwnershipControlsOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*DeleteBucketOwnershipControlsOutput) ConvType() (api.Table, int32) { return convTable[:], 63 }
 
-func (s *PutBucketPolicyOutput) FromDynamic(map[string]any) error { return nil }
+func (*DeleteBucketOwnershipControlsRequest) ConvType() (api.Table, int32) { return convTable[:], 64 }
 
-func (s *PutBucketPolicyOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*DeleteBucketPolicyOutput) ConvType() (api.Table, int32) { return convTable[:], 65 }
 
-func (s *PutBucketReplicationOutput) FromDynamic(map[string]any) error { return nil }
+func (*DeleteBucketPolicyRequest) ConvType() (api.Table, int32) { return convTable[:], 66 }
 
-func (s *PutBucketReplicationOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*DeleteBucketReplicationOutput) ConvType() (api.Table, int32) { return convTable[:], 67 }
 
-func (s *PutBucketRequestPaymentOutput) FromDynamic(map[string]any) error { return nil }
+func (*DeleteBucketReplicationRequest) ConvType() (api.Table, int32) { return convTable[:], 68 }
 
-func (s *PutBucketRequestPaymentOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*DeleteBucketRequest) ConvType() (api.Table, int32) { return convTable[:], 69 }
 
-func (s *PutBucketTaggingOutput) FromDynamic(map[string]any) error { return nil }
+func (*DeleteBucketTaggingOutput) ConvType() (api.Table, int32) { return convTable[:], 70 }
 
-func (s *PutBucketTaggingOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*DeleteBucketTaggingRequest) ConvType() (api.Table, int32) { return convTable[:], 71 }
 
-func (s *PutBucketVersioningOutput) FromDynamic(map[string]any) error { return nil }
+func (*DeleteBucketWebsiteOutput) ConvType() (api.Table, int32) { return convTable[:], 72 }
 
-func (s *PutBucketVersioningOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*DeleteBucketWebsiteRequest) ConvType() (api.Table, int32) { return convTable[:], 73 }
 
-func (s *PutBucketWebsiteOutput) FromDynamic(map[string]any) error { return nil }
+func (*DeleteMarkerEntry) ConvType() (api.Table, int32) { return convTable[:], 74 }
 
-func (s *PutBucketWebsiteOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*DeleteMarkerReplication) ConvType() (api.Table, int32) { return convTable[:], 75 }
 
-func (s *PutPublicAccessBlockOutput) FromDynamic(map[string]any) error { return nil }
+func (*DeleteObjectOutput) ConvType() (api.Table, int32) { return convTable[:], 76 }
 
-func (s *PutPublicAccessBlockOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*DeleteObjectRequest) ConvType() (api.Table, int32) { return convTable[:], 77 }
 
-func (s *UpdateBucketMetadataAnnotationTableConfigurationOutput) FromDynamic(map[string]any) error {
-	return nil
-}
+func (*DeleteObjectTaggingOutput) ConvType() (api.Table, int32) { return convTable[:], 78 }
 
-func (s *UpdateBucketMetadataAnnotationTableConfigurationOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*DeleteObjectTaggingRequest) ConvType() (api.Table, int32) { return convTable[:], 79 }
 
-func (s *UpdateBucketMetadataInventoryTableConfigurationOutput) FromDynamic(map[string]any) error {
-	return nil
-}
+func (*DeleteObjectsOutput) ConvType() (api.Table, int32) { return convTable[:], 80 }
 
-func (s *UpdateBucketMetadataInventoryTableConfigurationOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*DeleteObjectsRequest) ConvType() (api.Table, int32) { return convTable[:], 81 }
 
-func (s *UpdateBucketMetadataJournalTableConfigurationOutput) FromDynamic(map[string]any) error {
-	return nil
-}
+func (*DeletePublicAccessBlockOutput) ConvType() (api.Table, int32) { return convTable[:], 82 }
 
-func (s *UpdateBucketMetadataJournalTableConfigurationOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*DeletePublicAccessBlockRequest) ConvType() (api.Table, int32) { return convTable[:], 83 }
 
-func (s *WriteGetObjectResponseOutput) FromDynamic(map[string]any) error { return nil }
+func (*DeletedObject) ConvType() (api.Table, int32) { return convTable[:], 84 }
 
-func (s *WriteGetObjectResponseOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*Destination) ConvType() (api.Table, int32) { return convTable[:], 85 }
 
-func (s *AbacStatus) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Status", &s.Status, api.SetStringPtr)
-	return err
-}
+func (*Encryption) ConvType() (api.Table, int32) { return convTable[:], 86 }
 
-func (s *AbacStatus) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Status", s.Status, api.DynString)
-	return m
-}
+func (*EncryptionConfiguration) ConvType() (api.Table, int32) { return convTable[:], 87 }
 
-func (s *AbortIncompleteMultipartUpload) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DaysAfterInitiation", &s.DaysAfterInitiation, api.SetInt32Ptr)
-	return err
-}
+func (*EndEvent) ConvType() (api.Table, int32) { return convTable[:], 88 }
 
-func (s *AbortIncompleteMultipartUpload) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "DaysAfterInitiation", s.DaysAfterInitiation, api.DynInt32)
-	return m
-}
+func (*Error) ConvType() (api.Table, int32) { return convTable[:], 89 }
 
-func (s *AbortMultipartUploadOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "RequestCharged", &s.RequestCharged, api.SetStringPtr)
-	return err
-}
+func (*ErrorDocument) ConvType() (api.Table, int32) { return convTable[:], 90 }
 
-func (s *AbortMultipartUploadOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "RequestCharged", s.RequestCharged, api.DynString)
-	return m
-}
+func (*EventBridgeConfiguration) ConvType() (api.Table, int32) { return convTable[:], 91 }
 
-func (s *AbortMultipartUploadRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Bucket", &s.Bucket, api.SetStringPtr)
-	err = api.Decode(err, m, "Key", &s.Key, api.SetStringPtr)
-	err = api.Decode(err, m, "UploadId", &s.UploadId, api.SetStringPtr)
-	err = api.Decode(err, m, "RequestPayer", &s.RequestPayer, api.SetStringPtr)
-	err = api.Decode(err, m, "ExpectedBucketOwner", &s.ExpectedBucketOwner, api.SetStringPtr)
-	return err
-}
+func (*ExistingObjectReplication) ConvType() (api.Table, int32) { return convTable[:], 92 }
 
-func (s *AbortMultipartUploadRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 5)
-	api.Put(m, "Bucket", s.Bucket, api.DynString)
-	api.Put(m, "Key", s.Key, api.DynString)
-	api.Put(m, "UploadId", s.UploadId, api.DynString)
-	api.Put(m, "RequestPayer", s.RequestPayer, api.DynString)
-	api.Put(m, "ExpectedBucketOwner", s.ExpectedBucketOwner, api.DynString)
-	return m
-}
+func (*FilterRule) ConvType() (api.Table, int32) { return convTable[:], 93 }
 
-func (s *AccelerateConfiguration) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Status", &s.Status, api.SetStringPtr)
-	return err
-}
+func (*GetBucketAbacOutput) ConvType() (api.Table, int32) { return convTable[:], 94 }
 
-func (s *AccelerateConfiguration) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Status", s.Status, api.DynString)
-	return m
-}
+func (*GetBucketAbacRequest) ConvType() (api.Table, int32) { return convTable[:], 95 }
 
-func (s *AccessControlPolicy) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Grants", &s.Grants, func(p *[]Grant, v any) error {
-		return api.SetList(p, v, func(p *Grant, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "Owner", &s.Owner, api.SetStructPtr[Owner])
-	return err
-}
+func (*GetBucketAccelerateConfigurationOutput) ConvType() (api.Table, int32) { return convTable[:], 96 }
 
-func (s *AccessControlPolicy) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutList(m, "Grants", s.Grants, func(e Grant) any { return e.ToDynamic() })
-	api.PutStruct(m, "Owner", s.Owner)
-	return m
+func (*GetBucketAccelerateConfigurationRequest) ConvType() (api.Table, int32) {
+	return convTable[:], 97
 }
 
-func (s *AccessControlTranslation) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Owner", &s.Owner, api.SetStringPtr)
-	return err
-}
+func (*GetBucketAclOutput) ConvType() (api.Table, int32) { return convTable[:], 98 }
 
-func (s *AccessControlTranslation) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Owner", s.Owner, api.DynString)
-	return m
-}
+func (*GetBucketAclRequest) ConvType() (api.Table, int32) { return convTable[:], 99 }
 
-func (s *AnalyticsAndOperator) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Prefix", &s.Prefix, api.SetStringPtr)
-	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]Tag, v any) error {
-		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
+func (*GetBucketAnalyticsConfigurationOutput) ConvType() (api.Table, int32) { return convTable[:], 100 }
 
-func (s *AnalyticsAndOperator) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Prefix", s.Prefix, api.DynString)
-	api.PutList(m, "Tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
-	return m
+func (*GetBucketAnalyticsConfigurationRequest) ConvType() (api.Table, int32) {
+	return convTable[:], 101
 }
 
-func (s *AnalyticsConfiguration) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
-	err = api.Decode(err, m, "Filter", &s.Filter, api.SetStructPtr[AnalyticsFilter])
-	err = api.Decode(err, m, "StorageClassAnalysis", &s.StorageClassAnalysis, api.SetStructPtr[StorageClassAnalysis])
-	return err
-}
+func (*GetBucketCorsOutput) ConvType() (api.Table, int32) { return convTable[:], 102 }
 
-func (s *AnalyticsConfiguration) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "Id", s.Id, api.DynString)
-	api.PutStruct(m, "Filter", s.Filter)
-	api.PutStruct(m, "StorageClassAnalysis", s.StorageClassAnalysis)
-	return m
-}
+func (*GetBucketCorsRequest) ConvType() (api.Table, int32) { return convTable[:], 103 }
 
-func (s *AnalyticsExportDestination) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "S3BucketDestination", &s.S3BucketDestination, api.SetStructPtr[AnalyticsS3BucketDestination])
-	return err
-}
+func (*GetBucketEncryptionOutput) ConvType() (api.Table, int32) { return convTable[:], 104 }
 
-func (s *AnalyticsExportDestination) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "S3BucketDestination", s.S3BucketDestination)
-	return m
-}
+func (*GetBucketEncryptionRequest) ConvType() (api.Table, int32) { return convTable[:], 105 }
 
-func (s *AnalyticsFilter) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Prefix", &s.Prefix, api.SetStringPtr)
-	err = api.Decode(err, m, "Tag", &s.Tag, api.SetStructPtr[Tag])
-	err = api.Decode(err, m, "And", &s.And, api.SetStructPtr[AnalyticsAndOperator])
-	return err
+func (*GetBucketIntelligentTieringConfigurationOutput) ConvType() (api.Table, int32) {
+	return convTable[:], 106
 }
 
-func (s *AnalyticsFilter) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "Prefix", s.Prefix, api.DynString)
-	api.PutStruct(m, "Tag", s.Tag)
-	api.PutStruct(m, "And", s.And)
-	return m
+func (*GetBucketIntelligentTieringConfigurationRequest) ConvType() (api.Table, int32) {
+	return convTable[:], 107
 }
 
-func (s *AnalyticsS3BucketDestination) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Format", &s.Format, api.SetStringPtr)
-	err = api.Decode(err, m, "BucketAccountId", &s.BucketAccountId, api.SetStringPtr)
-	err = api.Decode(err, m, "Bucket", &s.Bucket, api.SetStringPtr)
-	err = api.Decode(err, m, "Prefix", &s.Prefix, api.SetStringPtr)
-	return err
-}
+func (*GetBucketInventoryConfigurationOutput) ConvType() (api.Table, int32) { return convTable[:], 108 }
 
-func (s *AnalyticsS3BucketDestination) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "Format", s.Format, api.DynString)
-	api.Put(m, "BucketAccountId", s.BucketAccountId, api.DynString)
-	api.Put(m, "Bucket", s.Bucket, api.DynString)
-	api.Put(m, "Prefix", s.Prefix, api.DynString)
-	return m
+func (*GetBucketInventoryConfigurationRequest) ConvType() (api.Table, int32) {
+	return convTable[:], 109
 }
 
-func (s *Bucket) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "CreationDate", &s.CreationDate, api.SetTimePtr)
-	err = api.Decode(err, m, "BucketRegion", &s.BucketRegion, api.SetStringPtr)
-	err = api.Decode(err, m, "BucketArn", &s.BucketArn, api.SetStringPtr)
-	return err
-}
+func (*GetBucketLifecycleConfigurationOutput) ConvType() (api.Table, int32) { return convTable[:], 110 }
 
-func (s *Bucket) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "CreationDate", s.CreationDate, api.DynTime)
-	api.Put(m, "BucketRegion", s.BucketRegion, api.DynString)
-	api.Put(m, "BucketArn", s.BucketArn, api.DynString)
-	return m
+func (*GetBucketLifecycleConfigurationRequest) ConvType() (api.Table, int32) {
+	return convTable[:], 111
 }
 
-func (s *BucketAlreadyExists) FromDynamic(map[string]any) error { return nil }
+func (*GetBucketLifecycleOutput) ConvType() (api.Table, int32) { return convTable[:], 112 }
 
-func (s *BucketAlreadyExists) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*GetBucketLifecycleRequest) ConvType() (api.Table, int32) { return convTable[:], 113 }
 
-func (s *BucketAlreadyOwnedByYou) FromDynamic(map[string]any) error { return nil }
+func (*GetBucketLocationOutput) ConvType() (api.Table, int32) { return convTable[:], 114 }
 
-func (s *BucketAlreadyOwnedByYou) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*GetBucketLocationRequest) ConvType() (api.Table, int32) { return convTable[:], 115 }
 
-func (s *BucketInfo) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DataRedundancy", &s.DataRedundancy, api.SetStringPtr)
-	err = api.Decode(err, m, "Type", &s.Type, api.SetStringPtr)
-	return err
-}
+func (*GetBucketLoggingOutput) ConvType() (api.Table, int32) { return convTable[:], 116 }
 
-func (s *BucketInfo) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "DataRedundancy", s.DataRedundancy, api.DynString)
-	api.Put(m, "Type", s.Type, api.DynString)
-	return m
-}
+func (*GetBucketLoggingRequest) ConvType() (api.Table, int32) { return convTable[:], 117 }
 
-func (s *BucketLifecycleConfiguration) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Rules", &s.Rules, func(p *[]LifecycleRule, v any) error {
-		return api.SetList(p, v, func(p *LifecycleRule, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
+func (*GetBucketMetricsConfigurationOutput) ConvType() (api.Table, int32) { return convTable[:], 118 }
 
-func (s *BucketLifecycleConfiguration) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutList(m, "Rules", s.Rules, func(e LifecycleRule) any { return e.ToDynamic() })
-	return m
-}
+func (*GetBucketMetricsConfigurationRequest) ConvType() (api.Table, int32) { return convTable[:], 119 }
 
-func (s *BucketLoggingStatus) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "LoggingEnabled", &s.LoggingEnabled, api.SetStructPtr[LoggingEnabled])
-	return err
+func (*GetBucketNotificationConfigurationRequest) ConvType() (api.Table, int32) {
+	return convTable[:], 120
 }
 
-func (s *BucketLoggingStatus) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "LoggingEnabled", s.LoggingEnabled)
-	return m
-}
+func (*GetBucketOwnershipControlsOutput) ConvType() (api.Table, int32) { return convTable[:], 121 }
 
-func (s *CORSConfiguration) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "CORSRules", &s.CORSRules, func(p *[]CORSRule, v any) error {
-		return api.SetList(p, v, func(p *CORSRule, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
+func (*GetBucketOwnershipControlsRequest) ConvType() (api.Table, int32) { return convTable[:], 122 }
 
-func (s *CORSConfiguration) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutList(m, "CORSRules", s.CORSRules, func(e CORSRule) any { return e.ToDynamic() })
-	return m
-}
+func (*GetBucketPolicyOutput) ConvType() (api.Table, int32) { return convTable[:], 123 }
 
-func (s *CORSRule) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ID", &s.ID, api.SetStringPtr)
-	err = api.Decode(err, m, "AllowedHeaders", &s.AllowedHeaders, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "AllowedMethods", &s.AllowedMethods, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "AllowedOrigins", &s.AllowedOrigins, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "ExposeHeaders", &s.ExposeHeaders, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "MaxAgeSeconds", &s.MaxAgeSeconds, api.SetInt32Ptr)
-	return err
-}
+func (*GetBucketPolicyRequest) ConvType() (api.Table, int32) { return convTable[:], 124 }
 
-func (s *CORSRule) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 6)
-	api.Put(m, "ID", s.ID, api.DynString)
-	api.PutList(m, "AllowedHeaders", s.AllowedHeaders, api.DynString)
-	api.PutList(m, "AllowedMethods", s.AllowedMethods, api.DynString)
-	api.PutList(m, "AllowedOrigins", s.AllowedOrigins, api.DynString)
-	api.PutList(m, "ExposeHeaders", s.ExposeHeaders, api.DynString)
-	api.Put(m, "MaxAgeSeconds", s.MaxAgeSeconds, api.DynInt32)
-	return m
-}
+func (*GetBucketPolicyStatusOutput) ConvType() (api.Table, int32) { return convTable[:], 125 }
 
-func (s *CSVInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "FileHeaderInfo", &s.FileHeaderInfo, api.SetStringPtr)
-	err = api.Decode(err, m, "Comments", &s.Comments, api.SetStringPtr)
-	err = api.Decode(err, m, "QuoteEscapeCharacter", &s.QuoteEscapeCharacter, api.SetStringPtr)
-	err = api.Decode(err, m, "RecordDelimiter", &s.RecordDelimiter, api.SetStringPtr)
-	err = api.Decode(err, m, "FieldDelimiter", &s.FieldDelimiter, api.SetStringPtr)
-	err = api.Decode(err, m, "QuoteCharacter", &s.QuoteCharacter, api.SetStringPtr)
-	err = api.Decode(err, m, "AllowQuotedRecordDelimiter", &s.AllowQuotedRecordDelimiter, api.SetBoolPtr)
-	return err
-}
+func (*GetBucketPolicyStatusRequest) ConvType() (api.Table, int32) { return convTable[:], 126 }
 
-func (s *CSVInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 7)
-	api.Put(m, "FileHeaderInfo", s.FileHeaderInfo, api.DynString)
-	api.Put(m, "Comments", s.Comments, api.DynString)
-	api.Put(m, "QuoteEscapeCharacter", s.QuoteEscapeCharacter, api.DynString)
-	api.Put(m, "RecordDelimiter", s.RecordDelimiter, api.DynString)
-	api.Put(m, "FieldDelimiter", s.FieldDelimiter, api.DynString)
-	api.Put(m, "QuoteCharacter", s.QuoteCharacter, api.DynString)
-	api.Put(m, "AllowQuotedRecordDelimiter", s.AllowQuotedRecordDelimiter, api.DynBool)
-	return m
-}
+func (*GetBucketReplicationOutput) ConvType() (api.Table, int32) { return convTable[:], 127 }
 
-func (s *CSVOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "QuoteFields", &s.QuoteFields, api.SetStringPtr)
-	err = api.Decode(err, m, "QuoteEscapeCharacter", &s.QuoteEscapeCharacter, api.SetStringPtr)
-	err = api.Decode(err, m, "RecordDelimiter", &s.RecordDelimiter, api.SetStringPtr)
-	err = api.Decode(err, m, "FieldDelimiter", &s.FieldDelimiter, api.SetStringPtr)
-	err = api.Decode(err, m, "QuoteCharacter", &s.QuoteCharacter, api.SetStringPtr)
-	return err
-}
+func (*GetBucketReplicationRequest) ConvType() (api.Table, int32) { return convTable[:], 128 }
 
-func (s *CSVOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 5)
-	api.Put(m, "QuoteFields", s.QuoteFields, api.DynString)
-	api.Put(m, "QuoteEscapeCharacter", s.QuoteEscapeCharacter, api.DynString)
-	api.Put(m, "RecordDelimiter", s.RecordDelimiter, api.DynString)
-	api.Put(m, "FieldDelimiter", s.FieldDelimiter, api.DynString)
-	api.Put(m, "QuoteCharacter", s.QuoteCharacter, api.DynString)
-	return m
-}
+func (*GetBucketRequestPaymentOutput) ConvType() (api.Table, int32) { return convTable[:], 129 }
 
-func (s *Checksum) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ChecksumCRC32", &s.ChecksumCRC32, api.SetStringPtr)
-	err = api.Decode(err, m, "ChecksumCRC32C", &s.ChecksumCRC32C, api.SetStringPtr)
-	err = api.Decode(err, m, "ChecksumCRC64NVME", &s.ChecksumCRC64NVME, api.SetStringPtr)
-	err = api.Decode(err, m, "ChecksumSHA1", &s.ChecksumSHA1, api.SetStringPtr)
-	err = api.Decode(err, m, "ChecksumSHA256", &s.ChecksumSHA256, api.SetStringPtr)
-	return err
-}
+func (*GetBucketRequestPaymentRequest) ConvType() (api.Table, int32) { return convTable[:], 130 }
 
-func (s *Checksum) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 5)
-	api.Put(m, "ChecksumCRC32", s.ChecksumCRC32, api.DynString)
-	api.Put(m, "ChecksumCRC32C", s.ChecksumCRC32C, api.DynString)
-	api.Put(m, "ChecksumCRC64NVME", s.ChecksumCRC64NVME, api.DynString)
-	api.Put(m, "ChecksumSHA1", s.ChecksumSHA1, api.DynString)
-	api.Put(m, "ChecksumSHA256", s.ChecksumSHA256, api.DynString)
-	return m
-}
+func (*GetBucketTaggingOutput) ConvType() (api.Table, int32) { return convTable[:], 131 }
 
-func (s *CloudFunctionConfiguration) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
-	err = api.Decode(err, m, "Event", &s.Event, api.SetStringPtr)
-	err = api.Decode(err, m, "Events", &s.Events, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "CloudFunction", &s.CloudFunction, api.SetStringPtr)
-	err = api.Decode(err, m, "InvocationRole", &s.InvocationRole, api.SetStringPtr)
-	return err
-}
+func (*GetBucketTaggingRequest) ConvType() (api.Table, int32) { return convTable[:], 132 }
 
-func (s *CloudFunctionConfiguration) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 5)
-	api.Put(m, "Id", s.Id, api.DynString)
-	api.Put(m, "Event", s.Event, api.DynString)
-	api.PutList(m, "Events", s.Events, api.DynString)
-	api.Put(m, "CloudFunction", s.CloudFunction, api.DynString)
-	api.Put(m, "InvocationRole", s.InvocationRole, api.DynString)
-	return m
-}
+func (*GetBucketVersioningOutput) ConvType() (api.Table, int32) { return convTable[:], 133 }
 
-func (s *CommonPrefix) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Prefix", &s.Prefix, api.SetStringPtr)
-	return err
-}
+func (*GetBucketVersioningRequest) ConvType() (api.Table, int32) { return convTable[:], 134 }
 
-func (s *CommonPrefix) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Prefix", s.Prefix, api.DynString)
-	return m
-}
+func (*GetBucketWebsiteOutput) ConvType() (api.Table, int32) { return convTable[:], 135 }
 
-func (s *CompleteMultipartUploadOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Location", &s.Location, api.SetStringPtr)
-	err = api.Decode(err, m, "Bucket", &s.Bucket, api.SetStringPtr)
-	err = api.Decode(err, m, "Key", &s.Key, api.SetStringPtr)
-	err = api.Decode(err, m, "Expiration", &s.Expiration, api.SetStringPtr)
-	err = api.Decode(err, m, "ETag", &s.ETag, api.SetStringPtr)
-	err = api.Decode(err, m, "ChecksumCRC32", &s.ChecksumCRC32, api.SetStringPtr)
-	err = api.Decode(err, m, "ChecksumCRC32C", &s.ChecksumCRC32C, api.SetStringPtr)
-	err = api.Decode(err, m, "ChecksumCRC64NVME", &s.ChecksumCRC64NVME, api.SetStringPtr)
-	err = api.Decode(err, m, "ChecksumSHA1", &s.ChecksumSHA1, api.SetStringPtr)
-	err = api.Decode(err, m, "ChecksumSHA256", &s.ChecksumSHA256, api.SetStringPtr)
-	err = api.Decode(err, m, "ServerSideEncryption", &s.ServerSideEncryption, api.SetStringPtr)
-	err = api.Decode(err, m, "VersionId", &s.VersionId, api.SetStringPtr)
-	err = api.Decode(err, m, "SSEKMSKeyId", &s.SSEKMSKeyId, api.SetStringPtr)
-	err = api.Decode(err, m, "BucketKeyEnabled", &s.BucketKeyEnabled, api.SetBoolPtr)
-	err = api.Decode(err, m, "RequestCharged", &s.RequestCharged, api.SetStringPtr)
-	err = api.Decode(err, m, "ChecksumType", &s.ChecksumType, api.SetStringPtr)
-	return err
-}
+func (*GetBucketWebsiteRequest) ConvType() (api.Table, int32) { return convTable[:], 136 }
 
-func (s *CompleteMultipartUploadOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "Location", s.Location, api.DynString)
-	api.Put(m, "Bucket", s.Bucket, api.DynString)
-	api.Put(m, "Key", s.Key, api.DynString)
-	api.Put(m, "Expiration", s.Expiration, api.DynString)
-	api.Put(m, "ETag", s.ETag, api.DynString)
-	api.Put(m, "ChecksumCRC32", s.ChecksumCRC32, api.DynString)
-	api.Put(m, "ChecksumCRC32C", s.ChecksumCRC32C, api.DynString)
-	api.Put(m, "ChecksumCRC64NVME", s.ChecksumCRC64NVME, api.DynString)
-	api.Put(m, "ChecksumSHA1", s.ChecksumSHA1, api.DynString)
-	api.Put(m, "ChecksumSHA256", s.ChecksumSHA256, api.DynString)
-	api.Put(m, "ServerSideEncryption", s.ServerSideEncryption, api.DynString)
-	api.Put(m, "VersionId", s.VersionId, api.DynString)
-	api.Put(m, "SSEKMSKeyId", s.SSEKMSKeyId, api.DynString)
-	api.Put(m, "BucketKeyEnabled", s.BucketKeyEnabled, api.DynBool)
-	api.Put(m, "RequestCharged", s.RequestCharged, api.DynString)
-	api.Put(m, "ChecksumType", s.ChecksumType, api.DynString)
-	return m
-}
+func (*GetObjectAclOutput) ConvType() (api.Table, int32) { return convTable[:], 137 }
 
-func (s *CompleteMultipartUploadRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Bucket", &s.Bucket, api.SetStringPtr)
-	err = api.Decode(err, m, "Key", &s.Key, api.SetStringPtr)
-	err = api.Decode(err, m, "MultipartUpload", &s.MultipartUpload, api.SetStructPtr[CompletedMultipartUpload])
-	err = api.Decode(err, m, "UploadId", &s.UploadId, api.SetStringPtr)
-	err = api.Decode(err, m, "ChecksumCRC32", &s.ChecksumCRC32, api.SetStringPtr)
-	err = api.Decode(err, m, "ChecksumCRC32C", &s.ChecksumCRC32C, api.SetStringPtr)
-	err = api.Decode(err, m, "ChecksumCRC64NVME", &s.ChecksumCRC64NVME, api.SetStringPtr)
-	err = api.Decode(err, m, "ChecksumSHA1", &s.ChecksumSHA1, api.SetStringPtr)
-	err = api.Decode(err, m, "ChecksumSHA256", &s.ChecksumSHA256, api.SetStringPtr)
-	err = api.Decode(err, m, "RequestPayer", &s.RequestPayer, api.SetStringPtr)
-	err = api.Decode(err, m, "ExpectedBucketOwner", &s.ExpectedBucketOwner, api.SetStringPtr)
-	err = api.Decode(err, m, "SSECustomerAlgorithm", &s.SSECustomerAlgorithm, api.SetStringPtr)
-	err = api.Decode(err, m, "SSECustomerKey", &s.SSECustomerKey, api.SetStringPtr)
-	err = api.Decode(err, m, "SSECustomerKeyMD5", &s.SSECustomerKeyMD5, api.SetStringPtr)
-	err = api.Decode(err, m, "IfMatch", &s.IfMatch, api.SetStringPtr)
-	err = api.Decode(err, m, "IfNoneMatch", &s.IfNoneMatch, api.SetStringPtr)
-	return err
-}
+func (*GetObjectAclRequest) ConvType() (api.Table, int32) { return convTable[:], 138 }
 
-func (s *CompleteMultipartUploadRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "Bucket", s.Bucket, api.DynString)
-	api.Put(m, "Key", s.Key, api.DynString)
-	api.PutStruct(m, "MultipartUpload", s.MultipartUpload)
-	api.Put(m, "UploadId", s.UploadId, api.DynString)
-	api.Put(m, "ChecksumCRC32", s.ChecksumCRC32, api.DynString)
-	api.Put(m, "ChecksumCRC32C", s.ChecksumCRC32C, api.DynString)
-	api.Put(m, "ChecksumCRC64NVME", s.ChecksumCRC64NVME, api.DynString)
-	api.Put(m, "ChecksumSHA1", s.ChecksumSHA1, api.DynString)
-	api.Put(m, "ChecksumSHA256", s.ChecksumSHA256, api.DynString)
-	api.Put(m, "RequestPayer", s.RequestPayer, api.DynString)
-	api.Put(m, "ExpectedBucketOwner", s.ExpectedBucketOwner, api.DynString)
-	api.Put(m, "SSECustomerAlgorithm", s.SSECustomerAlgorithm, api.DynString)
-	api.Put(m, "SSECustomerKey", s.SSECustomerKey, api.DynString)
-	api.Put(m, "SSECustomerKeyMD5", s.SSECustomerKeyMD5, api.DynString)
-	api.Put(m, "IfMatch", s.IfMatch, api.DynString)
-	api.Put(m, "IfNoneMatch", s.IfNoneMatch, api.DynString)
-	return m
-}
+func (*GetObjectAttributesOutput) ConvType() (api.Table, int32) { return convTable[:], 139 }
 
-func (s *CompletedMultipartUpload) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Parts", &s.Parts, func(p *[]CompletedPart, v any) error {
-		return api.SetList(p, v, func(p *CompletedPart, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
+func (*GetObjectAttributesParts) ConvType() (api.Table, int32) { return convTable[:], 140 }
 
-func (s *CompletedMultipartUpload) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutList(m, "Parts", s.Parts, func(e CompletedPart) any { return e.ToDynamic() })
-	return m
-}
+func (*GetObjectAttributesRequest) ConvType() (api.Table, int32) { return convTable[:], 141 }
 
-func (s *CompletedPart) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ETag", &s.ETag, api.SetStringPtr)
-	err = api.Decode(err, m, "ChecksumCRC32", &s.ChecksumCRC32, api.SetStringPtr)
-	err = api.Decode(err, m, "ChecksumCRC32C", &s.ChecksumCRC32C, api.SetStringPtr)
-	err = api.Decode(err, m, "ChecksumCRC64NVME", &s.ChecksumCRC64NVME, api.SetStringPtr)
-	err = api.Decode(err, m, "ChecksumSHA1", &s.ChecksumSHA1, api.SetStringPtr)
-	err = api.Decode(err, m, "ChecksumSHA256", &s.ChecksumSHA256, api.SetStringPtr)
-	err = api.Decode(err, m, "PartNumber", &s.PartNumber, api.SetInt32Ptr)
-	return err
-}
+func (*GetObjectLegalHoldOutput) ConvType() (api.Table, int32) { return convTable[:], 142 }
 
-func (s *CompletedPart) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 7)
-	api.Put(m, "ETag", s.ETag, api.DynString)
-	api.Put(m, "ChecksumCRC32", s.ChecksumCRC32, api.DynString)
-	api.Put(m, "ChecksumCRC32C", s.ChecksumCRC32C, api.DynString)
-	api.Put(m, "ChecksumCRC64NVME", s.ChecksumCRC64NVME, api.DynString)
-	api.Put(m, "ChecksumSHA1", s.ChecksumSHA1, api.DynString)
-	api.Put(m, "ChecksumSHA256", s.ChecksumSHA256, api.DynString)
-	api.Put(m, "PartNumber", s.PartNumber, api.DynInt32)
-	return m
-}
+func (*GetObjectLegalHoldRequest) ConvType() (api.Table, int32) { return convTable[:], 143 }
 
-func (s *Condition) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "HttpErrorCodeReturnedEquals", &s.HttpErrorCodeReturnedEquals, api.SetStringPtr)
-	err = api.Decode(err, m, "KeyPrefixEquals", &s.KeyPrefixEquals, api.SetStringPtr)
-	return err
-}
+func (*GetObjectLockConfigurationOutput) ConvType() (api.Table, int32) { return convTable[:], 144 }
 
-func (s *Condition) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "HttpErrorCodeReturnedEquals", s.HttpErrorCodeReturnedEquals, api.DynString)
-	api.Put(m, "KeyPrefixEquals", s.KeyPrefixEquals, api.DynString)
-	return m
-}
+func (*GetObjectLockConfigurationRequest) ConvType() (api.Table, int32) { return convTable[:], 145 }
 
-func (s *ContinuationEvent) FromDynamic(map[string]any) error { return nil }
+func (*GetObjectOutput) ConvType() (api.Table, int32) { return convTable[:], 146 }
 
-func (s *ContinuationEvent) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*GetObjectRequest) ConvType() (api.Table, int32) { return convTable[:], 147 }
 
-func (s *CopyObjectOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "CopyObjectResult", &s.CopyObjectResult, api.SetStructPtr[CopyObjectResult])
-	err = api.Decode(err, m, "Expiration", &s.Expiration, api.SetStringPtr)
-	err = api.Decode(err, m, "CopySourceVersionId", &s.CopySourceVersionId, api.SetStringPtr)
-	err = api.Decode(err, m, "VersionId", &s.VersionId, api.SetStringPtr)
-	err = api.Decode(err, m, "ServerSideEncryption", &s.ServerSideEncryption, api.SetStringPtr)
-	err = api.Decode(err, m, "SSECustomerAlgorithm", &s.SSECustomerAlgorithm, api.SetStringPtr)
-	err = api.Decode(err, m, "SSECustomerKeyMD5", &s.SSECustomerKeyMD5, api.SetStringPtr)
-	err = api.Decode(err, m, "SSEKMSKeyId", &s.SSEKMSKeyId, api.SetStringPtr)
-	err = api.Decode(err, m, "SSEKMSEncryptionContext", &s.SSEKMSEncryptionContext, api.SetStringPtr)
-	err = api.Decode(err, m, "BucketKeyEnabled", &s.BucketKeyEnabled, api.SetBoolPtr)
-	err = api.Decode(err, m, "RequestCharged", &s.RequestCharged, api.SetStringPtr)
-	return err
-}
+func (*GetObjectRetentionOutput) ConvType() (api.Table, int32) { return convTable[:], 148 }
 
-func (s *CopyObjectOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.PutStruct(m, "CopyObjectResult", s.CopyObjectResult)
-	api.Put(m, "Expiration", s.Expiration, api.DynString)
-	api.Put(m, "CopySourceVersionId", s.CopySourceVersionId, api.DynString)
-	api.Put(m, "VersionId", s.VersionId, api.DynString)
-	api.Put(m, "ServerSideEncryption", s.ServerSideEncryption, api.DynString)
-	api.Put(m, "SSECustomerAlgorithm", s.SSECustomerAlgorithm, api.DynString)
-	api.Put(m, "SSECustomerKeyMD5", s.SSECustomerKeyMD5, api.DynString)
-	api.Put(m, "SSEKMSKeyId", s.SSEKMSKeyId, api.DynString)
-	api.Put(m, "SSEKMSEncryptionContext", s.SSEKMSEncryptionContext, api.DynString)
-	api.Put(m, "BucketKeyEnabled", s.BucketKeyEnabled, api.DynBool)
-	api.Put(m, "RequestCharged", s.RequestCharged, api.DynString)
-	return m
-}
+func (*GetObjectRetentionRequest) ConvType() (api.Table, int32) { return convTable[:], 149 }
 
-func (s *CopyObjectRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ACL", &s.ACL, api.SetStringPtr)
-	err = api.Decode(err, m, "Bucket", &s.Bucket, api.SetStringPtr)
-	err = api.Decode(err, m, "CacheControl", &s.CacheControl, api.SetStringPtr)
-	err = api.Decode(err, m, "ChecksumAlgorithm", &s.ChecksumAlgorithm, api.SetStringPtr)
-	err = api.Decode(err, m, "ContentDisposition", &s.ContentDisposition, api.SetStringPtr)
-	err = api.Decode(err, m, "ContentEncoding", &s.ContentEncoding, api.SetStringPtr)
-	err = api.Decode(err, m, "ContentLanguage", &s.ContentLanguage, api.SetStringPtr)
-	err = api.Decode(err, m, "ContentType", &s.ContentType, api.SetStringPtr)
-	err = api.Decode(err, m, "CopySource", &s.CopySource, api.SetStringPtr)
-	err = api.Decode(err, m, "CopySourceIfMatch", &s.CopySourceIfMatch, api.SetStringPtr)
-	err = api.Decode(err, m, "CopySourceIfModifiedSince", &s.CopySourceIfModifiedSince, api.SetTimePtr)
-	err = api.Decode(err, m, "CopySourceIfNoneMatch", &s.CopySourceIfNoneMatch, api.SetStringPtr)
-	err = api.Decode(err, m, "CopySourceIfUnmodifiedSince", &s.CopySourceIfUnmodifiedSince, api.SetTimePtr)
-	err = api.Decode(err, m, "Expires", &s.Expires, api.SetTimePtr)
-	err = api.Decode(err, m, "GrantFullControl", &s.GrantFullControl, api.SetStringPtr)
-	err = api.Decode(err, m, "GrantRead", &s.GrantRead, api.SetStringPtr)
-	err = api.Decode(err, m, "GrantReadACP", &s.GrantReadACP, api.SetStringPtr)
-	err = api.Decode(err, m, "GrantWriteACP", &s.GrantWriteACP, api.SetStringPtr)
-	err = api.Decode(err, m, "Key", &s.Key, api.SetStringPtr)
-	err = api.Decode(err, m, "Metadata", &s.Metadata, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
-	err = api.Decode(err, m, "MetadataDirective", &s.MetadataDirective, api.SetStringPtr)
-	err = api.Decode(err, m, "TaggingDirective", &s.TaggingDirective, api.SetStringPtr)
-	err = api.Decode(err, m, "ServerSideEncryption", &s.ServerSideEncryption, api.SetStringPtr)
-	err = api.Decode(err, m, "StorageClass", &s.StorageClass, api.SetStringPtr)
-	err = api.Decode(err, m, "WebsiteRedirectLocation", &s.WebsiteRedirectLocation, api.SetStringPtr)
-	err = api.Decode(err, m, "SSECustomerAlgorithm", &s.SSECustomerAlgorithm, api.SetStringPtr)
-	err = api.Decode(err, m, "SSECustomerKey", &s.SSECustomerKey, api.SetStringPtr)
-	err = api.Decode(err, m, "SSECustomerKeyMD5", &s.SSECustomerKeyMD5, api.SetStringPtr)
-	err = api.Decode(err, m, "SSEKMSKeyId", &s.SSEKMSKeyId, api.SetStringPtr)
-	err = api.Decode(err, m, "SSEKMSEncryptionContext", &s.SSEKMSEncryptionContext, api.SetStringPtr)
-	err = api.Decode(err, m, "BucketKeyEnabled", &s.BucketKeyEnabled, api.SetBoolPtr)
-	err = api.Decode(err, m, "CopySourceSSECustomerAlgorithm", &s.CopySourceSSECustomerAlgorithm, api.SetStringPtr)
-	err = api.Decode(err, m, "CopySourceSSECustomerKey", &s.CopySourceSSECustomerKey, api.SetStringPtr)
-	err = api.Decode(err, m, "CopySourceSSECustomerKeyMD5", &s.CopySourceSSECustomerKeyMD5, api.SetStringPtr)
-	err = api.Decode(err, m, "RequestPayer", &s.RequestPayer, api.SetStringPtr)
-	err = api.Decode(err, m, "Tagging", &s.Tagging, api.SetStringPtr)
-	err = api.Decode(err, m, "ObjectLockMode", &s.ObjectLockMode, api.SetStringPtr)
-	err = api.Decode(err, m, "ObjectLockRetainUntilDate", &s.ObjectLockRetainUntilDate, api.SetTimePtr)
-	err = api.Decode(err, m, "ObjectLockLegalHoldStatus", &s.ObjectLockLegalHoldStatus, api.SetStringPtr)
-	err = api.Decode(err, m, "ExpectedBucketOwner", &s.ExpectedBucketOwner, api.SetStringPtr)
-	err = api.Decode(err, m, "ExpectedSourceBucketOwner", &s.ExpectedSourceBucketOwner, api.SetStringPtr)
-	err = api.Decode(err, m, "IfMatch", &s.IfMatch, api.SetStringPtr)
-	err = api.Decode(err, m, "IfNoneMatch", &s.IfNoneMatch, api.SetStringPtr)
-	return err
-}
+func (*GetObjectTaggingOutput) ConvType() (api.Table, int32) { return convTable[:], 150 }
 
-func (s *CopyObjectRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "ACL", s.ACL, api.DynString)
-	api.Put(m, "Bucket", s.Bucket, api.DynString)
-	api.Put(m, "CacheControl", s.CacheControl, api.DynString)
-	api.Put(m, "ChecksumAlgorithm", s.ChecksumAlgorithm, api.DynString)
-	api.Put(m, "ContentDisposition", s.ContentDisposition, api.DynString)
-	api.Put(m, "ContentEncoding", s.ContentEncoding, api.DynString)
-	api.Put(m, "ContentLanguage", s.ContentLanguage, api.DynString)
-	api.Put(m, "ContentType", s.ContentType, api.DynString)
-	api.Put(m, "CopySource", s.CopySource, api.DynString)
-	api.Put(m, "CopySourceIfMatch", s.CopySourceIfMatch, api.DynString)
-	api.Put(m, "CopySourceIfModifiedSince", s.CopySourceIfModifiedSince, api.DynTime)
-	api.Put(m, "CopySourceIfNoneMatch", s.CopySourceIfNoneMatch, api.DynString)
-	api.Put(m, "CopySourceIfUnmodifiedSince", s.CopySourceIfUnmodifiedSince, api.DynTime)
-	api.Put(m, "Expires", s.Expires, api.DynTime)
-	api.Put(m, "GrantFullControl", s.GrantFullControl, api.DynString)
-	api.Put(m, "GrantRead", s.GrantRead, api.DynString)
-	api.Put(m, "GrantReadACP", s.GrantReadACP, api.DynString)
-	api.Put(m, "GrantWriteACP", s.GrantWriteACP, api.DynString)
-	api.Put(m, "Key", s.Key, api.DynString)
-	api.PutMap(m, "Metadata", s.Metadata, api.DynString)
-	api.Put(m, "MetadataDirective", s.MetadataDirective, api.DynString)
-	api.Put(m, "TaggingDirective", s.TaggingDirective, api.DynString)
-	api.Put(m, "ServerSideEncryption", s.ServerSideEncryption, api.DynString)
-	api.Put(m, "StorageClass", s.StorageClass, api.DynString)
-	api.Put(m, "WebsiteRedirectLocation", s.WebsiteRedirectLocation, api.DynString)
-	api.Put(m, "SSECustomerAlgorithm", s.SSECustomerAlgorithm, api.DynString)
-	api.Put(m, "SSECustomerKey", s.SSECustomerKey, api.DynString)
-	api.Put(m, "SSECustomerKeyMD5", s.SSECustomerKeyMD5, api.DynString)
-	api.Put(m, "SSEKMSKeyId", s.SSEKMSKeyId, api.DynString)
-	api.Put(m, "SSEKMSEncryptionContext", s.SSEKMSEncryptionContext, api.DynString)
-	api.Put(m, "BucketKeyEnabled", s.BucketKeyEnabled, api.DynBool)
-	api.Put(m, "CopySourceSSECustomerAlgorithm", s.CopySourceSSECustomerAlgorithm, api.DynString)
-	api.Put(m, "CopySourceSSECustomerKey", s.CopySourceSSECustomerKey, api.DynString)
-	api.Put(m, "CopySourceSSECustomerKeyMD5", s.CopySourceSSECustomerKeyMD5, api.DynString)
-	api.Put(m, "RequestPayer", s.RequestPayer, api.DynString)
-	api.Put(m, "Tagging", s.Tagging, api.DynString)
-	api.Put(m, "ObjectLockMode", s.ObjectLockMode, api.DynString)
-	api.Put(m, "ObjectLockRetainUntilDate", s.ObjectLockRetainUntilDate, api.DynTime)
-	api.Put(m, "ObjectLockLegalHoldStatus", s.ObjectLockLegalHoldStatus, api.DynString)
-	api.Put(m, "ExpectedBucketOwner", s.ExpectedBucketOwner, api.DynString)
-	api.Put(m, "ExpectedSourceBucketOwner", s.ExpectedSourceBucketOwner, api.DynString)
-	api.Put(m, "IfMatch", s.IfMatch, api.DynString)
-	api.Put(m, "IfNoneMatch", s.IfNoneMatch, api.DynString)
-	return m
-}
+func (*GetObjectTaggingRequest) ConvType() (api.Table, int32) { return convTable[:], 151 }
 
-func (s *CopyObjectResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ETag", &s.ETag, api.SetStringPtr)
-	err = api.Decode(err, m, "LastModified", &s.LastModified, api.SetTimePtr)
-	err = api.Decode(err, m, "ChecksumCRC32", &s.ChecksumCRC32, api.SetStringPtr)
-	err = api.Decode(err, m, "ChecksumCRC32C", &s.ChecksumCRC32C, api.SetStringPtr)
-	err = api.Decode(err, m, "ChecksumCRC64NVME", &s.ChecksumCRC64NVME, api.SetStringPtr)
-	err = api.Decode(err, m, "ChecksumSHA1", &s.ChecksumSHA1, api.SetStringPtr)
-	err = api.Decode(err, m, "ChecksumSHA256", &s.ChecksumSHA256, api.SetStringPtr)
-	return err
-}
+func (*GetObjectTorrentOutput) ConvType() (api.Table, int32) { return convTable[:], 152 }
 
-func (s *CopyObjectResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 7)
-	api.Put(m, "ETag", s.ETag, api.DynString)
-	api.Put(m, "LastModified", s.LastModified, api.DynTime)
-	api.Put(m, "ChecksumCRC32", s.ChecksumCRC32, api.DynString)
-	api.Put(m, "ChecksumCRC32C", s.ChecksumCRC32C, api.DynString)
-	api.Put(m, "ChecksumCRC64NVME", s.ChecksumCRC64NVME, api.DynString)
-	api.Put(m, "ChecksumSHA1", s.ChecksumSHA1, api.DynString)
-	api.Put(m, "ChecksumSHA256", s.ChecksumSHA256, api.DynString)
-	return m
-}
+func (*GetObjectTorrentRequest) ConvType() (api.Table, int32) { return convTable[:], 153 }
 
-func (s *CopyPartResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ETag", &s.ETag, api.SetStringPtr)
-	err = api.Decode(err, m, "LastModified", &s.LastModified, api.SetTimePtr)
-	err = api.Decode(err, m, "ChecksumCRC32", &s.ChecksumCRC32, api.SetStringPtr)
-	err = api.Decode(err, m, "ChecksumCRC32C", &s.ChecksumCRC32C, api.SetStringPtr)
-	err = api.Decode(err, m, "ChecksumCRC64NVME", &s.ChecksumCRC64NVME, api.SetStringPtr)
-	err = api.Decode(err, m, "ChecksumSHA1", &s.ChecksumSHA1, api.SetStringPtr)
-	err = api.Decode(err, m, "ChecksumSHA256", &s.ChecksumSHA256, api.SetStringPtr)
-	return err
-}
+func (*GetPublicAccessBlockOutput) ConvType() (api.Table, int32) { return convTable[:], 154 }
 
-func (s *CopyPartResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 7)
-	api.Put(m, "ETag", s.ETag, api.DynString)
-	api.Put(m, "LastModified", s.LastModified, api.DynTime)
-	api.Put(m, "ChecksumCRC32", s.ChecksumCRC32, api.DynString)
-	api.Put(m, "ChecksumCRC32C", s.ChecksumCRC32C, api.DynString)
-	api.Put(m, "ChecksumCRC64NVME", s.ChecksumCRC64NVME, api.DynString)
-	api.Put(m, "ChecksumSHA1", s.ChecksumSHA1, api.DynString)
-	api.Put(m, "ChecksumSHA256", s.ChecksumSHA256, api.DynString)
-	return m
-}
+func (*GetPublicAccessBlockRequest) ConvType() (api.Table, int32) { return convTable[:], 155 }
 
-func (s *CreateBucketConfiguration) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "LocationConstraint", &s.LocationConstraint, api.SetStringPtr)
-	err = api.Decode(err, m, "Location", &s.Location, api.SetStructPtr[LocationInfo])
-	err = api.Decode(err, m, "Bucket", &s.Bucket, api.SetStructPtr[BucketInfo])
-	return err
-}
+func (*GlacierJobParameters) ConvType() (api.Table, int32) { return convTable[:], 156 }
 
-func (s *CreateBucketConfiguration) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "LocationConstraint", s.LocationConstraint, api.DynString)
-	api.PutStruct(m, "Location", s.Location)
-	api.PutStruct(m, "Bucket", s.Bucket)
-	return m
-}
+func (*Grant) ConvType() (api.Table, int32) { return convTable[:], 157 }
 
-func (s *CreateBucketOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Location", &s.Location, api.SetStringPtr)
-	err = api.Decode(err, m, "BucketArn", &s.BucketArn, api.SetStringPtr)
-	return err
-}
+func (*Grantee) ConvType() (api.Table, int32) { return convTable[:], 158 }
 
-func (s *CreateBucketOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Location", s.Location, api.DynString)
-	api.Put(m, "BucketArn", s.BucketArn, api.DynString)
-	return m
-}
+func (*HeadBucketOutput) ConvType() (api.Table, int32) { return convTable[:], 159 }
 
-func (s *CreateBucketRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ACL", &s.ACL, api.SetStringPtr)
-	err = api.Decode(err, m, "Bucket", &s.Bucket, api.SetStringPtr)
-	err = api.Decode(err, m, "CreateBucketConfiguration", &s.CreateBucketConfiguration, api.SetStructPtr[CreateBucketConfiguration])
-	err = api.Decode(err, m, "GrantFullControl", &s.GrantFullControl, api.SetStringPtr)
-	err = api.Decode(err, m, "GrantRead", &s.GrantRead, api.SetStringPtr)
-	err = api.Decode(err, m, "GrantReadACP", &s.GrantReadACP, api.SetStringPtr)
-	err = api.Decode(err, m, "GrantWrite", &s.GrantWrite, api.SetStringPtr)
-	err = api.Decode(err, m, "GrantWriteACP", &s.GrantWriteACP, api.SetStringPtr)
-	err = api.Decode(err, m, "ObjectLockEnabledForBucket", &s.ObjectLockEnabledForBucket, api.SetBoolPtr)
-	err = api.Decode(err, m, "ObjectOwnership", &s.ObjectOwnership, api.SetStringPtr)
-	err = api.Decode(err, m, "BucketNamespace", &s.BucketNamespace, api.SetStringPtr)
-	return err
-}
+func (*HeadBucketRequest) ConvType() (api.Table, int32) { return convTable[:], 160 }
 
-func (s *CreateBucketRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "ACL", s.ACL, api.DynString)
-	api.Put(m, "Bucket", s.Bucket, api.DynString)
-	api.PutStruct(m, "CreateBucketConfiguration", s.CreateBucketConfiguration)
-	api.Put(m, "GrantFullControl", s.GrantFullControl, api.DynString)
-	api.Put(m, "GrantRead", s.GrantRead, api.DynString)
-	api.Put(m, "GrantReadACP", s.GrantReadACP, api.DynString)
-	api.Put(m, "GrantWrite", s.GrantWrite, api.DynString)
-	api.Put(m, "GrantWriteACP", s.GrantWriteACP, api.DynString)
-	api.Put(m, "ObjectLockEnabledForBucket", s.ObjectLockEnabledForBucket, api.DynBool)
-	api.Put(m, "ObjectOwnership", s.ObjectOwnership, api.DynString)
-	api.Put(m, "BucketNamespace", s.BucketNamespace, api.DynString)
-	return m
-}
+func (*HeadObjectOutput) ConvType() (api.Table, int32) { return convTable[:], 161 }
 
-func (s *CreateMultipartUploadOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "AbortDate", &s.AbortDate, api.SetTimePtr)
-	err = api.Decode(err, m, "AbortRuleId", &s.AbortRuleId, api.SetStringPtr)
-	err = api.Decode(err, m, "Bucket", &s.Bucket, api.SetStringPtr)
-	err = api.Decode(err, m, "Key", &s.Key, api.SetStringPtr)
-	err = api.Decode(err, m, "UploadId", &s.UploadId, api.SetStringPtr)
-	err = api.Decode(err, m, "ServerSideEncryption", &s.ServerSideEncryption, api.SetStringPtr)
-	err = api.Decode(err, m, "SSECustomerAlgorithm", &s.SSECustomerAlgorithm, api.SetStringPtr)
-	err = api.Decode(err, m, "SSECustomerKeyMD5", &s.SSECustomerKeyMD5, api.SetStringPtr)
-	err = api.Decode(err, m, "SSEKMSKeyId", &s.SSEKMSKeyId, api.SetStringPtr)
-	err = api.Decode(err, m, "SSEKMSEncryptionContext", &s.SSEKMSEncryptionContext, api.SetStringPtr)
-	err = api.Decode(err, m, "BucketKeyEnabled", &s.BucketKeyEnabled, api.SetBoolPtr)
-	err = api.Decode(err, m, "RequestCharged", &s.RequestCharged, api.SetStringPtr)
-	err = api.Decode(err, m, "ChecksumAlgorithm", &s.ChecksumAlgorithm, api.SetStringPtr)
-	return err
-}
+func (*HeadObjectRequest) ConvType() (api.Table, int32) { return convTable[:], 162 }
 
-func (s *CreateMultipartUploadOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "AbortDate", s.AbortDate, api.DynTime)
-	api.Put(m, "AbortRuleId", s.AbortRuleId, api.DynString)
-	api.Put(m, "Bucket", s.Bucket, api.DynString)
-	api.Put(m, "Key", s.Key, api.DynString)
-	api.Put(m, "UploadId", s.UploadId, api.DynString)
-	api.Put(m, "ServerSideEncryption", s.ServerSideEncryption, api.DynString)
-	api.Put(m, "SSECustomerAlgorithm", s.SSECustomerAlgorithm, api.DynString)
-	api.Put(m, "SSECustomerKeyMD5", s.SSECustomerKeyMD5, api.DynString)
-	api.Put(m, "SSEKMSKeyId", s.SSEKMSKeyId, api.DynString)
-	api.Put(m, "SSEKMSEncryptionContext", s.SSEKMSEncryptionContext, api.DynString)
-	api.Put(m, "BucketKeyEnabled", s.BucketKeyEnabled, api.DynBool)
-	api.Put(m, "RequestCharged", s.RequestCharged, api.DynString)
-	api.Put(m, "ChecksumAlgorithm", s.ChecksumAlgorithm, api.DynString)
-	return m
-}
+func (*IndexDocument) ConvType() (api.Table, int32) { return convTable[:], 163 }
 
-func (s *CreateMultipartUploadRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ACL", &s.ACL, api.SetStringPtr)
-	err = api.Decode(err, m, "Bucket", &s.Bucket, api.SetStringPtr)
-	err = api.Decode(err, m, "CacheControl", &s.CacheControl, api.SetStringPtr)
-	err = api.Decode(err, m, "ContentDisposition", &s.ContentDisposition, api.SetStringPtr)
-	err = api.Decode(err, m, "ContentEncoding", &s.ContentEncoding, api.SetStringPtr)
-	err = api.Decode(err, m, "ContentLanguage", &s.ContentLanguage, api.SetStringPtr)
-	err = api.Decode(err, m, "ContentType", &s.ContentType, api.SetStringPtr)
-	err = api.Decode(err, m, "Expires", &s.Expires, api.SetTimePtr)
-	err = api.Decode(err, m, "GrantFullControl", &s.GrantFullControl, api.SetStringPtr)
-	err = api.Decode(err, m, "GrantRead", &s.GrantRead, api.SetStringPtr)
-	err = api.Decode(err, m, "GrantReadACP", &s.GrantReadACP, api.SetStringPtr)
-	err = api.Decode(err, m, "GrantWriteACP", &s.GrantWriteACP, api.SetStringPtr)
-	err = api.Decode(err, m, "Key", &s.Key, api.SetStringPtr)
-	err = api.Decode(err, m, "Metadata", &s.Metadata, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
-	err = api.Decode(err, m, "ServerSideEncryption", &s.ServerSideEncryption, api.SetStringPtr)
-	err = api.Decode(err, m, "StorageClass", &s.StorageClass, api.SetStringPtr)
-	err = api.Decode(err, m, "WebsiteRedirectLocation", &s.WebsiteRedirectLocation, api.SetStringPtr)
-	err = api.Decode(err, m, "SSECustomerAlgorithm", &s.SSECustomerAlgorithm, api.SetStringPtr)
-	err = api.Decode(err, m, "SSECustomerKey", &s.SSECustomerKey, api.SetStringPtr)
-	err = api.Decode(err, m, "SSECustomerKeyMD5", &s.SSECustomerKeyMD5, api.SetStringPtr)
-	err = api.Decode(err, m, "SSEKMSKeyId", &s.SSEKMSKeyId, api.SetStringPtr)
-	err = api.Decode(err, m, "SSEKMSEncryptionContext", &s.SSEKMSEncryptionContext, api.SetStringPtr)
-	err = api.Decode(err, m, "BucketKeyEnabled", &s.BucketKeyEnabled, api.SetBoolPtr)
-	err = api.Decode(err, m, "RequestPayer", &s.RequestPayer, api.SetStringPtr)
-	err = api.Decode(err, m, "Tagging", &s.Tagging, api.SetStringPtr)
-	err = api.Decode(err, m, "ObjectLockMode", &s.ObjectLockMode, api.SetStringPtr)
-	err = api.Decode(err, m, "ObjectLockRetainUntilDate", &s.ObjectLockRetainUntilDate, api.SetTimePtr)
-	err = api.Decode(err, m, "ObjectLockLegalHoldStatus", &s.ObjectLockLegalHoldStatus, api.SetStringPtr)
-	err = api.Decode(err, m, "ExpectedBucketOwner", &s.ExpectedBucketOwner, api.SetStringPtr)
-	err = api.Decode(err, m, "ChecksumAlgorithm", &s.ChecksumAlgorithm, api.SetStringPtr)
-	return err
-}
+func (*Initiator) ConvType() (api.Table, int32) { return convTable[:], 164 }
 
-func (s *CreateMultipartUploadRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "ACL", s.ACL, api.DynString)
-	api.Put(m, "Bucket", s.Bucket, api.DynString)
-	api.Put(m, "CacheControl", s.CacheControl, api.DynString)
-	api.Put(m, "ContentDisposition", s.ContentDisposition, api.DynString)
-	api.Put(m, "ContentEncoding", s.ContentEncoding, api.DynString)
-	api.Put(m, "ContentLanguage", s.ContentLanguage, api.DynString)
-	api.Put(m, "ContentType", s.ContentType, api.DynString)
-	api.Put(m, "Expires", s.Expires, api.DynTime)
-	api.Put(m, "GrantFullControl", s.GrantFullControl, api.DynString)
-	api.Put(m, "GrantRead", s.GrantRead, api.DynString)
-	api.Put(m, "GrantReadACP", s.GrantReadACP, api.DynString)
-	api.Put(m, "GrantWriteACP", s.GrantWriteACP, api.DynString)
-	api.Put(m, "Key", s.Key, api.DynString)
-	api.PutMap(m, "Metadata", s.Metadata, api.DynString)
-	api.Put(m, "ServerSideEncryption", s.ServerSideEncryption, api.DynString)
-	api.Put(m, "StorageClass", s.StorageClass, api.DynString)
-	api.Put(m, "WebsiteRedirectLocation", s.WebsiteRedirectLocation, api.DynString)
-	api.Put(m, "SSECustomerAlgorithm", s.SSECustomerAlgorithm, api.DynString)
-	api.Put(m, "SSECustomerKey", s.SSECustomerKey, api.DynString)
-	api.Put(m, "SSECustomerKeyMD5", s.SSECustomerKeyMD5, api.DynString)
-	api.Put(m, "SSEKMSKeyId", s.SSEKMSKeyId, api.DynString)
-	api.Put(m, "SSEKMSEncryptionContext", s.SSEKMSEncryptionContext, api.DynString)
-	api.Put(m, "BucketKeyEnabled", s.BucketKeyEnabled, api.DynBool)
-	api.Put(m, "RequestPayer", s.RequestPayer, api.DynString)
-	api.Put(m, "Tagging", s.Tagging, api.DynString)
-	api.Put(m, "ObjectLockMode", s.ObjectLockMode, api.DynString)
-	api.Put(m, "ObjectLockRetainUntilDate", s.ObjectLockRetainUntilDate, api.DynTime)
-	api.Put(m, "ObjectLockLegalHoldStatus", s.ObjectLockLegalHoldStatus, api.DynString)
-	api.Put(m, "ExpectedBucketOwner", s.ExpectedBucketOwner, api.DynString)
-	api.Put(m, "ChecksumAlgorithm", s.ChecksumAlgorithm, api.DynString)
-	return m
-}
+func (*InputSerialization) ConvType() (api.Table, int32) { return convTable[:], 165 }
 
-func (s *CreateSessionOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Credentials", &s.Credentials, api.SetStructPtr[SessionCredentials])
-	return err
-}
+func (*IntelligentTieringAndOperator) ConvType() (api.Table, int32) { return convTable[:], 166 }
 
-func (s *CreateSessionOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "Credentials", s.Credentials)
-	return m
-}
+func (*IntelligentTieringConfiguration) ConvType() (api.Table, int32) { return convTable[:], 167 }
 
-func (s *CreateSessionRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "SessionMode", &s.SessionMode, api.SetStringPtr)
-	err = api.Decode(err, m, "Bucket", &s.Bucket, api.SetStringPtr)
-	return err
-}
+func (*IntelligentTieringFilter) ConvType() (api.Table, int32) { return convTable[:], 168 }
 
-func (s *CreateSessionRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "SessionMode", s.SessionMode, api.DynString)
-	api.Put(m, "Bucket", s.Bucket, api.DynString)
-	return m
-}
+func (*InvalidObjectState) ConvType() (api.Table, int32) { return convTable[:], 169 }
 
-func (s *DefaultRetention) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Mode", &s.Mode, api.SetStringPtr)
-	err = api.Decode(err, m, "Days", &s.Days, api.SetInt32Ptr)
-	err = api.Decode(err, m, "Years", &s.Years, api.SetInt32Ptr)
-	return err
-}
+func (*InventoryConfiguration) ConvType() (api.Table, int32) { return convTable[:], 170 }
 
-func (s *DefaultRetention) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "Mode", s.Mode, api.DynString)
-	api.Put(m, "Days", s.Days, api.DynInt32)
-	api.Put(m, "Years", s.Years, api.DynInt32)
-	return m
-}
+func (*InventoryDestination) ConvType() (api.Table, int32) { return convTable[:], 171 }
 
-func (s *Delete) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Objects", &s.Objects, func(p *[]ObjectIdentifier, v any) error {
-		return api.SetList(p, v, func(p *ObjectIdentifier, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "Quiet", &s.Quiet, api.SetBoolPtr)
-	return err
-}
+func (*InventoryEncryption) ConvType() (api.Table, int32) { return convTable[:], 172 }
 
-func (s *Delete) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutList(m, "Objects", s.Objects, func(e ObjectIdentifier) any { return e.ToDynamic() })
-	api.Put(m, "Quiet", s.Quiet, api.DynBool)
-	return m
-}
+func (*InventoryFilter) ConvType() (api.Table, int32) { return convTable[:], 173 }
 
-func (s *DeleteBucketAnalyticsConfigurationRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Bucket", &s.Bucket, api.SetStringPtr)
-	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
-	err = api.Decode(err, m, "ExpectedBucketOwner", &s.ExpectedBucketOwner, api.SetStringPtr)
-	return err
-}
+func (*InventoryS3BucketDestination) ConvType() (api.Table, int32) { return convTable[:], 174 }
 
-func (s *DeleteBucketAnalyticsConfigurationRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "Bucket", s.Bucket, api.DynString)
-	api.Put(m, "Id", s.Id, api.DynString)
-	api.Put(m, "ExpectedBucketOwner", s.ExpectedBucketOwner, api.DynString)
-	return m
-}
+func (*InventorySchedule) ConvType() (api.Table, int32) { return convTable[:], 175 }
 
-func (s *DeleteBucketCorsRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Bucket", &s.Bucket, api.SetStringPtr)
-	err = api.Decode(err, m, "ExpectedBucketOwner", &s.ExpectedBucketOwner, api.SetStringPtr)
-	return err
-}
+func (*JSONInput) ConvType() (api.Table, int32) { return convTable[:], 176 }
 
-func (s *DeleteBucketCorsRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Bucket", s.Bucket, api.DynString)
-	api.Put(m, "ExpectedBucketOwner", s.ExpectedBucketOwner, api.DynString)
-	return m
-}
+func (*JSONOutput) ConvType() (api.Table, int32) { return convTable[:], 177 }
 
-func (s *DeleteBucketEncryptionRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Bucket", &s.Bucket, api.SetStringPtr)
-	err = api.Decode(err, m, "ExpectedBucketOwner", &s.ExpectedBucketOwner, api.SetStringPtr)
-	return err
-}
+func (*LambdaFunctionConfiguration) ConvType() (api.Table, int32) { return convTable[:], 178 }
 
-func (s *DeleteBucketEncryptionRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Bucket", s.Bucket, api.DynString)
-	api.Put(m, "ExpectedBucketOwner", s.ExpectedBucketOwner, api.DynString)
-	return m
-}
+func (*LifecycleConfiguration) ConvType() (api.Table, int32) { return convTable[:], 179 }
 
-func (s *DeleteBucketIntelligentTieringConfigurationRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Bucket", &s.Bucket, api.SetStringPtr)
-	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
-	return err
-}
+func (*LifecycleExpiration) ConvType() (api.Table, int32) { return convTable[:], 180 }
 
-func (s *DeleteBucketIntelligentTieringConfigurationRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Bucket", s.Bucket, api.DynString)
-	api.Put(m, "Id", s.Id, api.DynString)
-	return m
-}
+func (*LifecycleRule) ConvType() (api.Table, int32) { return convTable[:], 181 }
 
-func (s *DeleteBucketInventoryConfigurationRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Bucket", &s.Bucket, api.SetStringPtr)
-	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
-	err = api.Decode(err, m, "ExpectedBucketOwner", &s.ExpectedBucketOwner, api.SetStringPtr)
-	return err
-}
+func (*LifecycleRuleAndOperator) ConvType() (api.Table, int32) { return convTable[:], 182 }
 
-func (s *DeleteBucketInventoryConfigurationRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "Bucket", s.Bucket, api.DynString)
-	api.Put(m, "Id", s.Id, api.DynString)
-	api.Put(m, "ExpectedBucketOwner", s.ExpectedBucketOwner, api.DynString)
-	return m
-}
+func (*LifecycleRuleFilter) ConvType() (api.Table, int32) { return convTable[:], 183 }
 
-func (s *DeleteBucketLifecycleRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Bucket", &s.Bucket, api.SetStringPtr)
-	err = api.Decode(err, m, "ExpectedBucketOwner", &s.ExpectedBucketOwner, api.SetStringPtr)
-	return err
+func (*ListBucketAnalyticsConfigurationsOutput) ConvType() (api.Table, int32) {
+	return convTable[:], 184
 }
 
-func (s *DeleteBucketLifecycleRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Bucket", s.Bucket, api.DynString)
-	api.Put(m, "ExpectedBucketOwner", s.ExpectedBucketOwner, api.DynString)
-	return m
+func (*ListBucketAnalyticsConfigurationsRequest) ConvType() (api.Table, int32) {
+	return convTable[:], 185
 }
 
-func (s *DeleteBucketMetricsConfigurationRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Bucket", &s.Bucket, api.SetStringPtr)
-	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
-	err = api.Decode(err, m, "ExpectedBucketOwner", &s.ExpectedBucketOwner, api.SetStringPtr)
-	return err
+func (*ListBucketIntelligentTieringConfigurationsOutput) ConvType() (api.Table, int32) {
+	return convTable[:], 186
 }
 
-func (s *DeleteBucketMetricsConfigurationRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "Bucket", s.Bucket, api.DynString)
-	api.Put(m, "Id", s.Id, api.DynString)
-	api.Put(m, "ExpectedBucketOwner", s.ExpectedBucketOwner, api.DynString)
-	return m
+func (*ListBucketIntelligentTieringConfigurationsRequest) ConvType() (api.Table, int32) {
+	return convTable[:], 187
 }
 
-func (s *DeleteBucketOwnershipControlsRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Bucket", &s.Bucket, api.SetStringPtr)
-	err = api.Decode(err, m, "ExpectedBucketOwner", &s.ExpectedBucketOwner, api.SetStringPtr)
-	return err
+func (*ListBucketInventoryConfigurationsOutput) ConvType() (api.Table, int32) {
+	return convTable[:], 188
 }
 
-func (s *DeleteBucketOwnershipControlsRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Bucket", s.Bucket, api.DynString)
-	api.Put(m, "ExpectedBucketOwner", s.ExpectedBucketOwner, api.DynString)
-	return m
+func (*ListBucketInventoryConfigurationsRequest) ConvType() (api.Table, int32) {
+	return convTable[:], 189
 }
 
-func (s *DeleteBucketPolicyRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Bucket", &s.Bucket, api.SetStringPtr)
-	err = api.Decode(err, m, "ExpectedBucketOwner", &s.ExpectedBucketOwner, api.SetStringPtr)
-	return err
-}
+func (*ListBucketMetricsConfigurationsOutput) ConvType() (api.Table, int32) { return convTable[:], 190 }
 
-func (s *DeleteBucketPolicyRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Bucket", s.Bucket, api.DynString)
-	api.Put(m, "ExpectedBucketOwner", s.ExpectedBucketOwner, api.DynString)
-	return m
+func (*ListBucketMetricsConfigurationsRequest) ConvType() (api.Table, int32) {
+	return convTable[:], 191
 }
 
-func (s *DeleteBucketReplicationRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Bucket", &s.Bucket, api.SetStringPtr)
-	err = api.Decode(err, m, "ExpectedBucketOwner", &s.ExpectedBucketOwner, api.SetStringPtr)
-	return err
-}
+func (*ListBucketsOutput) ConvType() (api.Table, int32) { return convTable[:], 192 }
 
-func (s *DeleteBucketReplicationRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Bucket", s.Bucket, api.DynString)
-	api.Put(m, "ExpectedBucketOwner", s.ExpectedBucketOwner, api.DynString)
-	return m
-}
+func (*ListBucketsRequest) ConvType() (api.Table, int32) { return convTable[:], 193 }
 
-func (s *DeleteBucketRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Bucket", &s.Bucket, api.SetStringPtr)
-	err = api.Decode(err, m, "ExpectedBucketOwner", &s.ExpectedBucketOwner, api.SetStringPtr)
-	return err
-}
+func (*ListDirectoryBucketsOutput) ConvType() (api.Table, int32) { return convTable[:], 194 }
 
-func (s *DeleteBucketRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Bucket", s.Bucket, api.DynString)
-	api.Put(m, "ExpectedBucketOwner", s.ExpectedBucketOwner, api.DynString)
-	return m
-}
+func (*ListDirectoryBucketsRequest) ConvType() (api.Table, int32) { return convTable[:], 195 }
 
-func (s *DeleteBucketTaggingRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Bucket", &s.Bucket, api.SetStringPtr)
-	err = api.Decode(err, m, "ExpectedBucketOwner", &s.ExpectedBucketOwner, api.SetStringPtr)
-	return err
-}
+func (*ListMultipartUploadsOutput) ConvType() (api.Table, int32) { return convTable[:], 196 }
 
-func (s *DeleteBucketTaggingRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Bucket", s.Bucket, api.DynString)
-	api.Put(m, "ExpectedBucketOwner", s.ExpectedBucketOwner, api.DynString)
-	return m
-}
+func (*ListMultipartUploadsRequest) ConvType() (api.Table, int32) { return convTable[:], 197 }
 
-func (s *DeleteBucketWebsiteRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Bucket", &s.Bucket, api.SetStringPtr)
-	err = api.Decode(err, m, "ExpectedBucketOwner", &s.ExpectedBucketOwner, api.SetStringPtr)
-	return err
-}
+func (*ListObjectVersionsOutput) ConvType() (api.Table, int32) { return convTable[:], 198 }
 
-func (s *DeleteBucketWebsiteRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Bucket", s.Bucket, api.DynString)
-	api.Put(m, "ExpectedBucketOwner", s.ExpectedBucketOwner, api.DynString)
-	return m
-}
+func (*ListObjectVersionsRequest) ConvType() (api.Table, int32) { return convTable[:], 199 }
 
-func (s *DeleteMarkerEntry) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Owner", &s.Owner, api.SetStructPtr[Owner])
-	err = api.Decode(err, m, "Key", &s.Key, api.SetStringPtr)
-	err = api.Decode(err, m, "VersionId", &s.VersionId, api.SetStringPtr)
-	err = api.Decode(err, m, "IsLatest", &s.IsLatest, api.SetBoolPtr)
-	err = api.Decode(err, m, "LastModified", &s.LastModified, api.SetTimePtr)
-	return err
-}
+func (*ListObjectsOutput) ConvType() (api.Table, int32) { return convTable[:], 200 }
 
-func (s *DeleteMarkerEntry) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 5)
-	api.PutStruct(m, "Owner", s.Owner)
-	api.Put(m, "Key", s.Key, api.DynString)
-	api.Put(m, "VersionId", s.VersionId, api.DynString)
-	api.Put(m, "IsLatest", s.IsLatest, api.DynBool)
-	api.Put(m, "LastModified", s.LastModified, api.DynTime)
-	return m
-}
+func (*ListObjectsRequest) ConvType() (api.Table, int32) { return convTable[:], 201 }
 
-func (s *DeleteMarkerReplication) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Status", &s.Status, api.SetStringPtr)
-	return err
-}
+func (*ListObjectsV2Output) ConvType() (api.Table, int32) { return convTable[:], 202 }
 
-func (s *DeleteMarkerReplication) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Status", s.Status, api.DynString)
-	return m
-}
+func (*ListObjectsV2Request) ConvType() (api.Table, int32) { return convTable[:], 203 }
 
-func (s *DeleteObjectOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DeleteMarker", &s.DeleteMarker, api.SetBoolPtr)
-	err = api.Decode(err, m, "VersionId", &s.VersionId, api.SetStringPtr)
-	err = api.Decode(err, m, "RequestCharged", &s.RequestCharged, api.SetStringPtr)
-	return err
-}
+func (*ListPartsOutput) ConvType() (api.Table, int32) { return convTable[:], 204 }
 
-func (s *DeleteObjectOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "DeleteMarker", s.DeleteMarker, api.DynBool)
-	api.Put(m, "VersionId", s.VersionId, api.DynString)
-	api.Put(m, "RequestCharged", s.RequestCharged, api.DynString)
-	return m
-}
+func (*ListPartsRequest) ConvType() (api.Table, int32) { return convTable[:], 205 }
 
-func (s *DeleteObjectRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Bucket", &s.Bucket, api.SetStringPtr)
-	err = api.Decode(err, m, "Key", &s.Key, api.SetStringPtr)
-	err = api.Decode(err, m, "MFA", &s.MFA, api.SetStringPtr)
-	err = api.Decode(err, m, "VersionId", &s.VersionId, api.SetStringPtr)
-	err = api.Decode(err, m, "RequestPayer", &s.RequestPayer, api.SetStringPtr)
-	err = api.Decode(err, m, "BypassGovernanceRetention", &s.BypassGovernanceRetention, api.SetBoolPtr)
-	err = api.Decode(err, m, "ExpectedBucketOwner", &s.ExpectedBucketOwner, api.SetStringPtr)
-	err = api.Decode(err, m, "IfMatch", &s.IfMatch, api.SetStringPtr)
-	return err
-}
+func (*LocationInfo) ConvType() (api.Table, int32) { return convTable[:], 206 }
 
-func (s *DeleteObjectRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "Bucket", s.Bucket, api.DynString)
-	api.Put(m, "Key", s.Key, api.DynString)
-	api.Put(m, "MFA", s.MFA, api.DynString)
-	api.Put(m, "VersionId", s.VersionId, api.DynString)
-	api.Put(m, "RequestPayer", s.RequestPayer, api.DynString)
-	api.Put(m, "BypassGovernanceRetention", s.BypassGovernanceRetention, api.DynBool)
-	api.Put(m, "ExpectedBucketOwner", s.ExpectedBucketOwner, api.DynString)
-	api.Put(m, "IfMatch", s.IfMatch, api.DynString)
-	return m
-}
+func (*LoggingEnabled) ConvType() (api.Table, int32) { return convTable[:], 207 }
 
-func (s *DeleteObjectTaggingOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "VersionId", &s.VersionId, api.SetStringPtr)
-	return err
-}
+func (*MetadataEntry) ConvType() (api.Table, int32) { return convTable[:], 208 }
 
-func (s *DeleteObjectTaggingOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "VersionId", s.VersionId, api.DynString)
-	return m
-}
+func (*Metrics) ConvType() (api.Table, int32) { return convTable[:], 209 }
 
-func (s *DeleteObjectTaggingRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Bucket", &s.Bucket, api.SetStringPtr)
-	err = api.Decode(err, m, "Key", &s.Key, api.SetStringPtr)
-	err = api.Decode(err, m, "VersionId", &s.VersionId, api.SetStringPtr)
-	err = api.Decode(err, m, "ExpectedBucketOwner", &s.ExpectedBucketOwner, api.SetStringPtr)
-	return err
-}
+func (*MetricsAndOperator) ConvType() (api.Table, int32) { return convTable[:], 210 }
 
-func (s *DeleteObjectTaggingRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "Bucket", s.Bucket, api.DynString)
-	api.Put(m, "Key", s.Key, api.DynString)
-	api.Put(m, "VersionId", s.VersionId, api.DynString)
-	api.Put(m, "ExpectedBucketOwner", s.ExpectedBucketOwner, api.DynString)
-	return m
-}
+func (*MetricsConfiguration) ConvType() (api.Table, int32) { return convTable[:], 211 }
 
-func (s *DeleteObjectsOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Deleted", &s.Deleted, func(p *[]DeletedObject, v any) error {
-		return api.SetList(p, v, func(p *DeletedObject, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "RequestCharged", &s.RequestCharged, api.SetStringPtr)
-	err = api.Decode(err, m, "Errors", &s.Errors, func(p *[]Error, v any) error {
-		return api.SetList(p, v, func(p *Error, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
+func (*MetricsFilter) ConvType() (api.Table, int32) { return convTable[:], 212 }
 
-func (s *DeleteObjectsOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.PutList(m, "Deleted", s.Deleted, func(e DeletedObject) any { return e.ToDynamic() })
-	api.Put(m, "RequestCharged", s.RequestCharged, api.DynString)
-	api.PutList(m, "Errors", s.Errors, func(e Error) any { return e.ToDynamic() })
-	return m
-}
+func (*MultipartUpload) ConvType() (api.Table, int32) { return convTable[:], 213 }
 
-func (s *DeleteObjectsRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Bucket", &s.Bucket, api.SetStringPtr)
-	err = api.Decode(err, m, "Delete", &s.Delete, api.SetStructPtr[Delete])
-	err = api.Decode(err, m, "MFA", &s.MFA, api.SetStringPtr)
-	err = api.Decode(err, m, "RequestPayer", &s.RequestPayer, api.SetStringPtr)
-	err = api.Decode(err, m, "BypassGovernanceRetention", &s.BypassGovernanceRetention, api.SetBoolPtr)
-	err = api.Decode(err, m, "ExpectedBucketOwner", &s.ExpectedBucketOwner, api.SetStringPtr)
-	err = api.Decode(err, m, "ChecksumAlgorithm", &s.ChecksumAlgorithm, api.SetStringPtr)
-	return err
-}
+func (*NoSuchBucket) ConvType() (api.Table, int32) { return convTable[:], 214 }
 
-func (s *DeleteObjectsRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 7)
-	api.Put(m, "Bucket", s.Bucket, api.DynString)
-	api.PutStruct(m, "Delete", s.Delete)
-	api.Put(m, "MFA", s.MFA, api.DynString)
-	api.Put(m, "RequestPayer", s.RequestPayer, api.DynString)
-	api.Put(m, "BypassGovernanceRetention", s.BypassGovernanceRetention, api.DynBool)
-	api.Put(m, "ExpectedBucketOwner", s.ExpectedBucketOwner, api.DynString)
-	api.Put(m, "ChecksumAlgorithm", s.ChecksumAlgorithm, api.DynString)
-	return m
-}
+func (*NoSuchKey) ConvType() (api.Table, int32) { return convTable[:], 215 }
 
-func (s *DeletePublicAccessBlockRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Bucket", &s.Bucket, api.SetStringPtr)
-	err = api.Decode(err, m, "ExpectedBucketOwner", &s.ExpectedBucketOwner, api.SetStringPtr)
-	return err
-}
+func (*NoSuchUpload) ConvType() (api.Table, int32) { return convTable[:], 216 }
 
-func (s *DeletePublicAccessBlockRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Bucket", s.Bucket, api.DynString)
-	api.Put(m, "ExpectedBucketOwner", s.ExpectedBucketOwner, api.DynString)
-	return m
-}
+func (*NoncurrentVersionExpiration) ConvType() (api.Table, int32) { return convTable[:], 217 }
 
-func (s *DeletedObject) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Key", &s.Key, api.SetStringPtr)
-	err = api.Decode(err, m, "VersionId", &s.VersionId, api.SetStringPtr)
-	err = api.Decode(err, m, "DeleteMarker", &s.DeleteMarker, api.SetBoolPtr)
-	err = api.Decode(err, m, "DeleteMarkerVersionId", &s.DeleteMarkerVersionId, api.SetStringPtr)
-	return err
-}
+func (*NoncurrentVersionTransition) ConvType() (api.Table, int32) { return convTable[:], 218 }
 
-func (s *DeletedObject) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "Key", s.Key, api.DynString)
-	api.Put(m, "VersionId", s.VersionId, api.DynString)
-	api.Put(m, "DeleteMarker", s.DeleteMarker, api.DynBool)
-	api.Put(m, "DeleteMarkerVersionId", s.DeleteMarkerVersionId, api.DynString)
-	return m
-}
+func (*NotificationConfiguration) ConvType() (api.Table, int32) { return convTable[:], 219 }
 
-func (s *Destination) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Bucket", &s.Bucket, api.SetStringPtr)
-	err = api.Decode(err, m, "Account", &s.Account, api.SetStringPtr)
-	err = api.Decode(err, m, "StorageClass", &s.StorageClass, api.SetStringPtr)
-	err = api.Decode(err, m, "AccessControlTranslation", &s.AccessControlTranslation, api.SetStructPtr[AccessControlTranslation])
-	err = api.Decode(err, m, "EncryptionConfiguration", &s.EncryptionConfiguration, api.SetStructPtr[EncryptionConfiguration])
-	err = api.Decode(err, m, "ReplicationTime", &s.ReplicationTime, api.SetStructPtr[ReplicationTime])
-	err = api.Decode(err, m, "Metrics", &s.Metrics, api.SetStructPtr[Metrics])
-	return err
-}
+func (*NotificationConfigurationDeprecated) ConvType() (api.Table, int32) { return convTable[:], 220 }
 
-func (s *Destination) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 7)
-	api.Put(m, "Bucket", s.Bucket, api.DynString)
-	api.Put(m, "Account", s.Account, api.DynString)
-	api.Put(m, "StorageClass", s.StorageClass, api.DynString)
-	api.PutStruct(m, "AccessControlTranslation", s.AccessControlTranslation)
-	api.PutStruct(m, "EncryptionConfiguration", s.EncryptionConfiguration)
-	api.PutStruct(m, "ReplicationTime", s.ReplicationTime)
-	api.PutStruct(m, "Metrics", s.Metrics)
-	return m
-}
+func (*NotificationConfigurationFilter) ConvType() (api.Table, int32) { return convTable[:], 221 }
 
-func (s *Encryption) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "EncryptionType", &s.EncryptionType, api.SetStringPtr)
-	err = api.Decode(err, m, "KMSKeyId", &s.KMSKeyId, api.SetStringPtr)
-	err = api.Decode(err, m, "KMSContext", &s.KMSContext, api.SetStringPtr)
-	return err
-}
+func (*Object) ConvType() (api.Table, int32) { return convTable[:], 222 }
 
-func (s *Encryption) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "EncryptionType", s.EncryptionType, api.DynString)
-	api.Put(m, "KMSKeyId", s.KMSKeyId, api.DynString)
-	api.Put(m, "KMSContext", s.KMSContext, api.DynString)
-	return m
-}
+func (*ObjectAlreadyInActiveTierError) ConvType() (api.Table, int32) { return convTable[:], 223 }
 
-func (s *EncryptionConfiguration) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ReplicaKmsKeyID", &s.ReplicaKmsKeyID, api.SetStringPtr)
-	return err
-}
+func (*ObjectEncryption) ConvType() (api.Table, int32) { return convTable[:], 224 }
 
-func (s *EncryptionConfiguration) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "ReplicaKmsKeyID", s.ReplicaKmsKeyID, api.DynString)
-	return m
-}
+func (*ObjectIdentifier) ConvType() (api.Table, int32) { return convTable[:], 225 }
 
-func (s *EndEvent) FromDynamic(map[string]any) error { return nil }
+func (*ObjectLockConfiguration) ConvType() (api.Table, int32) { return convTable[:], 226 }
 
-func (s *EndEvent) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*ObjectLockLegalHold) ConvType() (api.Table, int32) { return convTable[:], 227 }
 
-func (s *Error) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Key", &s.Key, api.SetStringPtr)
-	err = api.Decode(err, m, "VersionId", &s.VersionId, api.SetStringPtr)
-	err = api.Decode(err, m, "Code", &s.Code, api.SetStringPtr)
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*ObjectLockRetention) ConvType() (api.Table, int32) { return convTable[:], 228 }
 
-func (s *Error) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "Key", s.Key, api.DynString)
-	api.Put(m, "VersionId", s.VersionId, api.DynString)
-	api.Put(m, "Code", s.Code, api.DynString)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
+func (*ObjectLockRule) ConvType() (api.Table, int32) { return convTable[:], 229 }
 
-func (s *ErrorDocument) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Key", &s.Key, api.SetStringPtr)
-	return err
-}
+func (*ObjectNotInActiveTierError) ConvType() (api.Table, int32) { return convTable[:], 230 }
 
-func (s *ErrorDocument) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Key", s.Key, api.DynString)
-	return m
-}
+func (*ObjectPart) ConvType() (api.Table, int32) { return convTable[:], 231 }
 
-func (s *EventBridgeConfiguration) FromDynamic(map[string]any) error { return nil }
+func (*ObjectVersion) ConvType() (api.Table, int32) { return convTable[:], 232 }
 
-func (s *EventBridgeConfiguration) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*OutputLocation) ConvType() (api.Table, int32) { return convTable[:], 233 }
 
-func (s *ExistingObjectReplication) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Status", &s.Status, api.SetStringPtr)
-	return err
-}
+func (*OutputSerialization) ConvType() (api.Table, int32) { return convTable[:], 234 }
 
-func (s *ExistingObjectReplication) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Status", s.Status, api.DynString)
-	return m
-}
+func (*Owner) ConvType() (api.Table, int32) { return convTable[:], 235 }
 
-func (s *FilterRule) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "Value", &s.Value, api.SetStringPtr)
-	return err
-}
+func (*OwnershipControls) ConvType() (api.Table, int32) { return convTable[:], 236 }
 
-func (s *FilterRule) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "Value", s.Value, api.DynString)
-	return m
-}
+func (*OwnershipControlsRule) ConvType() (api.Table, int32) { return convTable[:], 237 }
 
-func (s *GetBucketAbacOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "AbacStatus", &s.AbacStatus, api.SetStructPtr[AbacStatus])
-	return err
-}
+func (*ParquetInput) ConvType() (api.Table, int32) { return convTable[:], 238 }
 
-func (s *GetBucketAbacOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "AbacStatus", s.AbacStatus)
-	return m
-}
+func (*Part) ConvType() (api.Table, int32) { return convTable[:], 239 }
 
-func (s *GetBucketAbacRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Bucket", &s.Bucket, api.SetStringPtr)
-	err = api.Decode(err, m, "ExpectedBucketOwner", &s.ExpectedBucketOwner, api.SetStringPtr)
-	return err
-}
+func (*PartitionedPrefix) ConvType() (api.Table, int32) { return convTable[:], 240 }
 
-func (s *GetBucketAbacRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Bucket", s.Bucket, api.DynString)
-	api.Put(m, "ExpectedBucketOwner", s.ExpectedBucketOwner, api.DynString)
-	return m
-}
+func (*PolicyStatus) ConvType() (api.Table, int32) { return convTable[:], 241 }
 
-func (s *GetBucketAccelerateConfigurationOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Status", &s.Status, api.SetStringPtr)
-	err = api.Decode(err, m, "RequestCharged", &s.RequestCharged, api.SetStringPtr)
-	return err
-}
+func (*Progress) ConvType() (api.Table, int32) { return convTable[:], 242 }
 
-func (s *GetBucketAccelerateConfigurationOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Status", s.Status, api.DynString)
-	api.Put(m, "RequestCharged", s.RequestCharged, api.DynString)
-	return m
-}
+func (*ProgressEvent) ConvType() (api.Table, int32) { return convTable[:], 243 }
 
-func (s *GetBucketAccelerateConfigurationRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Bucket", &s.Bucket, api.SetStringPtr)
-	err = api.Decode(err, m, "ExpectedBucketOwner", &s.ExpectedBucketOwner, api.SetStringPtr)
-	err = api.Decode(err, m, "RequestPayer", &s.RequestPayer, api.SetStringPtr)
-	return err
-}
+func (*PublicAccessBlockConfiguration) ConvType() (api.Table, int32) { return convTable[:], 244 }
 
-func (s *GetBucketAccelerateConfigurationRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "Bucket", s.Bucket, api.DynString)
-	api.Put(m, "ExpectedBucketOwner", s.ExpectedBucketOwner, api.DynString)
-	api.Put(m, "RequestPayer", s.RequestPayer, api.DynString)
-	return m
-}
+func (*PutBucketAbacOutput) ConvType() (api.Table, int32) { return convTable[:], 245 }
 
-func (s *GetBucketAclOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Owner", &s.Owner, api.SetStructPtr[Owner])
-	err = api.Decode(err, m, "Grants", &s.Grants, func(p *[]Grant, v any) error {
-		return api.SetList(p, v, func(p *Grant, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
+func (*PutBucketAbacRequest) ConvType() (api.Table, int32) { return convTable[:], 246 }
 
-func (s *GetBucketAclOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutStruct(m, "Owner", s.Owner)
-	api.PutList(m, "Grants", s.Grants, func(e Grant) any { return e.ToDynamic() })
-	return m
+func (*PutBucketAccelerateConfigurationOutput) ConvType() (api.Table, int32) {
+	return convTable[:], 247
 }
 
-func (s *GetBucketAclRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Bucket", &s.Bucket, api.SetStringPtr)
-	err = api.Decode(err, m, "ExpectedBucketOwner", &s.ExpectedBucketOwner, api.SetStringPtr)
-	return err
+func (*PutBucketAccelerateConfigurationRequest) ConvType() (api.Table, int32) {
+	return convTable[:], 248
 }
 
-func (s *GetBucketAclRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Bucket", s.Bucket, api.DynString)
-	api.Put(m, "ExpectedBucketOwner", s.ExpectedBucketOwner, api.DynString)
-	return m
-}
+func (*PutBucketAclOutput) ConvType() (api.Table, int32) { return convTable[:], 249 }
 
-func (s *GetBucketAnalyticsConfigurationOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "AnalyticsConfiguration", &s.AnalyticsConfiguration, api.SetStructPtr[AnalyticsConfiguration])
-	return err
-}
+func (*PutBucketAclRequest) ConvType() (api.Table, int32) { return convTable[:], 250 }
 
-func (s *GetBucketAnalyticsConfigurationOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "AnalyticsConfiguration", s.AnalyticsConfiguration)
-	return m
-}
+func (*PutBucketAnalyticsConfigurationOutput) ConvType() (api.Table, int32) { return convTable[:], 251 }
 
-func (s *GetBucketAnalyticsConfigurationRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Bucket", &s.Bucket, api.SetStringPtr)
-	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
-	err = api.Decode(err, m, "ExpectedBucketOwner", &s.ExpectedBucketOwner, api.SetStringPtr)
-	return err
+func (*PutBucketAnalyticsConfigurationRequest) ConvType() (api.Table, int32) {
+	return convTable[:], 252
 }
 
-func (s *GetBucketAnalyticsConfigurationRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "Bucket", s.Bucket, api.DynString)
-	api.Put(m, "Id", s.Id, api.DynString)
-	api.Put(m, "ExpectedBucketOwner", s.ExpectedBucketOwner, api.DynString)
-	return m
-}
+func (*PutBucketCorsOutput) ConvType() (api.Table, int32) { return convTable[:], 253 }
 
-func (s *GetBucketCorsOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "CORSRules", &s.CORSRules, func(p *[]CORSRule, v any) error {
-		return api.SetList(p, v, func(p *CORSRule, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
+func (*PutBucketCorsRequest) ConvType() (api.Table, int32) { return convTable[:], 254 }
 
-func (s *GetBucketCorsOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutList(m, "CORSRules", s.CORSRules, func(e CORSRule) any { return e.ToDynamic() })
-	return m
-}
+func (*PutBucketEncryptionOutput) ConvType() (api.Table, int32) { return convTable[:], 255 }
 
-func (s *GetBucketCorsRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Bucket", &s.Bucket, api.SetStringPtr)
-	err = api.Decode(err, m, "ExpectedBucketOwner", &s.ExpectedBucketOwner, api.SetStringPtr)
-	return err
-}
+func (*PutBucketEncryptionRequest) ConvType() (api.Table, int32) { return convTable[:], 256 }
 
-func (s *GetBucketCorsRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Bucket", s.Bucket, api.DynString)
-	api.Put(m, "ExpectedBucketOwner", s.ExpectedBucketOwner, api.DynString)
-	return m
+func (*PutBucketIntelligentTieringConfigurationOutput) ConvType() (api.Table, int32) {
+	return convTable[:], 257
 }
 
-func (s *GetBucketEncryptionOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ServerSideEncryptionConfiguration", &s.ServerSideEncryptionConfiguration, api.SetStructPtr[ServerSideEncryptionConfiguration])
-	return err
+func (*PutBucketIntelligentTieringConfigurationRequest) ConvType() (api.Table, int32) {
+	return convTable[:], 258
 }
 
-func (s *GetBucketEncryptionOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "ServerSideEncryptionConfiguration", s.ServerSideEncryptionConfiguration)
-	return m
-}
+func (*PutBucketInventoryConfigurationOutput) ConvType() (api.Table, int32) { return convTable[:], 259 }
 
-func (s *GetBucketEncryptionRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Bucket", &s.Bucket, api.SetStringPtr)
-	err = api.Decode(err, m, "ExpectedBucketOwner", &s.ExpectedBucketOwner, api.SetStringPtr)
-	return err
+func (*PutBucketInventoryConfigurationRequest) ConvType() (api.Table, int32) {
+	return convTable[:], 260
 }
 
-func (s *GetBucketEncryptionRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Bucket", s.Bucket, api.DynString)
-	api.Put(m, "ExpectedBucketOwner", s.ExpectedBucketOwner, api.DynString)
-	return m
-}
+func (*PutBucketLifecycleConfigurationOutput) ConvType() (api.Table, int32) { return convTable[:], 261 }
 
-func (s *GetBucketIntelligentTieringConfigurationOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "IntelligentTieringConfiguration", &s.IntelligentTieringConfiguration, api.SetStructPtr[IntelligentTieringConfiguration])
-	return err
+func (*PutBucketLifecycleConfigurationRequest) ConvType() (api.Table, int32) {
+	return convTable[:], 262
 }
 
-func (s *GetBucketIntelligentTieringConfigurationOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "IntelligentTieringConfiguration", s.IntelligentTieringConfiguration)
-	return m
-}
+func (*PutBucketLifecycleOutput) ConvType() (api.Table, int32) { return convTable[:], 263 }
 
-func (s *GetBucketIntelligentTieringConfigurationRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Bucket", &s.Bucket, api.SetStringPtr)
-	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
-	return err
-}
+func (*PutBucketLifecycleRequest) ConvType() (api.Table, int32) { return convTable[:], 264 }
 
-func (s *GetBucketIntelligentTieringConfigurationRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Bucket", s.Bucket, api.DynString)
-	api.Put(m, "Id", s.Id, api.DynString)
-	return m
-}
+func (*PutBucketLoggingOutput) ConvType() (api.Table, int32) { return convTable[:], 265 }
 
-func (s *GetBucketInventoryConfigurationOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "InventoryConfiguration", &s.InventoryConfiguration, api.SetStructPtr[InventoryConfiguration])
-	return err
-}
+func (*PutBucketLoggingRequest) ConvType() (api.Table, int32) { return convTable[:], 266 }
 
-func (s *GetBucketInventoryConfigurationOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "InventoryConfiguration", s.InventoryConfiguration)
-	return m
-}
+func (*PutBucketMetricsConfigurationOutput) ConvType() (api.Table, int32) { return convTable[:], 267 }
 
-func (s *GetBucketInventoryConfigurationRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Bucket", &s.Bucket, api.SetStringPtr)
-	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
-	err = api.Decode(err, m, "ExpectedBucketOwner", &s.ExpectedBucketOwner, api.SetStringPtr)
-	return err
-}
+func (*PutBucketMetricsConfigurationRequest) ConvType() (api.Table, int32) { return convTable[:], 268 }
 
-func (s *GetBucketInventoryConfigurationRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "Bucket", s.Bucket, api.DynString)
-	api.Put(m, "Id", s.Id, api.DynString)
-	api.Put(m, "ExpectedBucketOwner", s.ExpectedBucketOwner, api.DynString)
-	return m
+func (*PutBucketNotificationConfigurationOutput) ConvType() (api.Table, int32) {
+	return convTable[:], 269
 }
 
-func (s *GetBucketLifecycleConfigurationOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Rules", &s.Rules, func(p *[]LifecycleRule, v any) error {
-		return api.SetList(p, v, func(p *LifecycleRule, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
+func (*PutBucketNotificationConfigurationRequest) ConvType() (api.Table, int32) {
+	return convTable[:], 270
 }
 
-func (s *GetBucketLifecycleConfigurationOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutList(m, "Rules", s.Rules, func(e LifecycleRule) any { return e.ToDynamic() })
-	return m
-}
+func (*PutBucketNotificationOutput) ConvType() (api.Table, int32) { return convTable[:], 271 }
 
-func (s *GetBucketLifecycleConfigurationRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Bucket", &s.Bucket, api.SetStringPtr)
-	err = api.Decode(err, m, "ExpectedBucketOwner", &s.ExpectedBucketOwner, api.SetStringPtr)
-	return err
-}
+func (*PutBucketNotificationRequest) ConvType() (api.Table, int32) { return convTable[:], 272 }
 
-func (s *GetBucketLifecycleConfigurationRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Bucket", s.Bucket, api.DynString)
-	api.Put(m, "ExpectedBucketOwner", s.ExpectedBucketOwner, api.DynString)
-	return m
-}
+func (*PutBucketOwnershipControlsOutput) ConvType() (api.Table, int32) { return convTable[:], 273 }
 
-func (s *GetBucketLifecycleOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Rules", &s.Rules, func(p *[]Rule, v any) error {
-		return api.SetList(p, v, func(p *Rule, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
+func (*PutBucketOwnershipControlsRequest) ConvType() (api.Table, int32) { return convTable[:], 274 }
 
-func (s *GetBucketLifecycleOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutList(m, "Rules", s.Rules, func(e Rule) any { return e.ToDynamic() })
-	return m
-}
+func (*PutBucketPolicyOutput) ConvType() (api.Table, int32) { return convTable[:], 275 }
 
-func (s *GetBucketLifecycleRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Bucket", &s.Bucket, api.SetStringPtr)
-	err = api.Decode(err, m, "ExpectedBucketOwner", &s.ExpectedBucketOwner, api.SetStringPtr)
-	return err
-}
+func (*PutBucketPolicyRequest) ConvType() (api.Table, int32) { return convTable[:], 276 }
 
-func (s *GetBucketLifecycleRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Bucket", s.Bucket, api.DynString)
-	api.Put(m, "ExpectedBucketOwner", s.ExpectedBucketOwner, api.DynString)
-	return m
-}
+func (*PutBucketReplicationOutput) ConvType() (api.Table, int32) { return convTable[:], 277 }
 
-func (s *GetBucketLocationOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "LocationConstraint", &s.LocationConstraint, api.SetStringPtr)
-	return err
-}
+func (*PutBucketReplicationRequest) ConvType() (api.Table, int32) { return convTable[:], 278 }
 
-func (s *GetBucketLocationOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "LocationConstraint", s.LocationConstraint, api.DynString)
-	return m
-}
+func (*PutBucketRequestPaymentOutput) ConvType() (api.Table, int32) { return convTable[:], 279 }
 
-func (s *GetBucketLocationRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Bucket", &s.Bucket, api.SetStringPtr)
-	err = api.Decode(err, m, "ExpectedBucketOwner", &s.ExpectedBucketOwner, api.SetStringPtr)
-	return err
-}
+func (*PutBucketRequestPaymentRequest) ConvType() (api.Table, int32) { return convTable[:], 280 }
 
-func (s *GetBucketLocationRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Bucket", s.Bucket, api.DynString)
-	api.Put(m, "ExpectedBucketOwner", s.ExpectedBucketOwner, api.DynString)
-	return m
-}
+func (*PutBucketTaggingOutput) ConvType() (api.Table, int32) { return convTable[:], 281 }
 
-func (s *GetBucketLoggingOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "LoggingEnabled", &s.LoggingEnabled, api.SetStructPtr[LoggingEnabled])
-	return err
-}
+func (*PutBucketTaggingRequest) ConvType() (api.Table, int32) { return convTable[:], 282 }
 
-func (s *GetBucketLoggingOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "LoggingEnabled", s.LoggingEnabled)
-	return m
-}
+func (*PutBucketVersioningOutput) ConvType() (api.Table, int32) { return convTable[:], 283 }
 
-func (s *GetBucketLoggingRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Bucket", &s.Bucket, api.SetStringPtr)
-	err = api.Decode(err, m, "ExpectedBucketOwner", &s.ExpectedBucketOwner, api.SetStringPtr)
-	return err
-}
+func (*PutBucketVersioningRequest) ConvType() (api.Table, int32) { return convTable[:], 284 }
 
-func (s *GetBucketLoggingRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Bucket", s.Bucket, api.DynString)
-	api.Put(m, "ExpectedBucketOwner", s.ExpectedBucketOwner, api.DynString)
-	return m
-}
+func (*PutBucketWebsiteOutput) ConvType() (api.Table, int32) { return convTable[:], 285 }
 
-func (s *GetBucketMetricsConfigurationOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "MetricsConfiguration", &s.MetricsConfiguration, api.SetStructPtr[MetricsConfiguration])
-	return err
-}
+func (*PutBucketWebsiteRequest) ConvType() (api.Table, int32) { return convTable[:], 286 }
 
-func (s *GetBucketMetricsConfigurationOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "MetricsConfiguration", s.MetricsConfiguration)
-	return m
-}
+func (*PutObjectAclOutput) ConvType() (api.Table, int32) { return convTable[:], 287 }
 
-func (s *GetBucketMetricsConfigurationRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Bucket", &s.Bucket, api.SetStringPtr)
-	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
-	err = api.Decode(err, m, "ExpectedBucketOwner", &s.ExpectedBucketOwner, api.SetStringPtr)
-	return err
-}
+func (*PutObjectAclRequest) ConvType() (api.Table, int32) { return convTable[:], 288 }
 
-func (s *GetBucketMetricsConfigurationRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "Bucket", s.Bucket, api.DynString)
-	api.Put(m, "Id", s.Id, api.DynString)
-	api.Put(m, "ExpectedBucketOwner", s.ExpectedBucketOwner, api.DynString)
-	return m
-}
+func (*PutObjectLegalHoldOutput) ConvType() (api.Table, int32) { return convTable[:], 289 }
 
-func (s *GetBucketNotificationConfigurationRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Bucket", &s.Bucket, api.SetStringPtr)
-	err = api.Decode(err, m, "ExpectedBucketOwner", &s.ExpectedBucketOwner, api.SetStringPtr)
-	return err
-}
+func (*PutObjectLegalHoldRequest) ConvType() (api.Table, int32) { return convTable[:], 290 }
 
-func (s *GetBucketNotificationConfigurationRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Bucket", s.Bucket, api.DynString)
-	api.Put(m, "ExpectedBucketOwner", s.ExpectedBucketOwner, api.DynString)
-	return m
-}
+func (*PutObjectLockConfigurationOutput) ConvType() (api.Table, int32) { return convTable[:], 291 }
 
-func (s *GetBucketOwnershipControlsOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "OwnershipControls", &s.OwnershipControls, api.SetStructPtr[OwnershipControls])
-	return err
-}
+func (*PutObjectLockConfigurationRequest) ConvType() (api.Table, int32) { return convTable[:], 292 }
 
-func (s *GetBucketOwnershipControlsOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "OwnershipControls", s.OwnershipControls)
-	return m
-}
+func (*PutObjectOutput) ConvType() (api.Table, int32) { return convTable[:], 293 }
 
-func (s *GetBucketOwnershipControlsRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Bucket", &s.Bucket, api.SetStringPtr)
-	err = api.Decode(err, m, "ExpectedBucketOwner", &s.ExpectedBucketOwner, api.SetStringPtr)
-	return err
-}
+func (*PutObjectRequest) ConvType() (api.Table, int32) { return convTable[:], 294 }
 
-func (s *GetBucketOwnershipControlsRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Bucket", s.Bucket, api.DynString)
-	api.Put(m, "ExpectedBucketOwner", s.ExpectedBucketOwner, api.DynString)
-	return m
-}
+func (*PutObjectRetentionOutput) ConvType() (api.Table, int32) { return convTable[:], 295 }
 
-func (s *GetBucketPolicyOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Policy", &s.Policy, api.SetStringPtr)
-	return err
-}
+func (*PutObjectRetentionRequest) ConvType() (api.Table, int32) { return convTable[:], 296 }
 
-func (s *GetBucketPolicyOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Policy", s.Policy, api.DynString)
-	return m
-}
+func (*PutObjectTaggingOutput) ConvType() (api.Table, int32) { return convTable[:], 297 }
 
-func (s *GetBucketPolicyRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Bucket", &s.Bucket, api.SetStringPtr)
-	err = api.Decode(err, m, "ExpectedBucketOwner", &s.ExpectedBucketOwner, api.SetStringPtr)
-	return err
-}
+func (*PutObjectTaggingRequest) ConvType() (api.Table, int32) { return convTable[:], 298 }
 
-func (s *GetBucketPolicyRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Bucket", s.Bucket, api.DynString)
-	api.Put(m, "ExpectedBucketOwner", s.ExpectedBucketOwner, api.DynString)
-	return m
-}
+func (*PutPublicAccessBlockOutput) ConvType() (api.Table, int32) { return convTable[:], 299 }
 
-func (s *GetBucketPolicyStatusOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "PolicyStatus", &s.PolicyStatus, api.SetStructPtr[PolicyStatus])
-	return err
-}
+func (*PutPublicAccessBlockRequest) ConvType() (api.Table, int32) { return convTable[:], 300 }
 
-func (s *GetBucketPolicyStatusOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "PolicyStatus", s.PolicyStatus)
-	return m
-}
+func (*QueueConfiguration) ConvType() (api.Table, int32) { return convTable[:], 301 }
 
-func (s *GetBucketPolicyStatusRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Bucket", &s.Bucket, api.SetStringPtr)
-	err = api.Decode(err, m, "ExpectedBucketOwner", &s.ExpectedBucketOwner, api.SetStringPtr)
-	return err
-}
+func (*QueueConfigurationDeprecated) ConvType() (api.Table, int32) { return convTable[:], 302 }
 
-func (s *GetBucketPolicyStatusRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Bucket", s.Bucket, api.DynString)
-	api.Put(m, "ExpectedBucketOwner", s.ExpectedBucketOwner, api.DynString)
-	return m
-}
+func (*RecordsEvent) ConvType() (api.Table, int32) { return convTable[:], 303 }
 
-func (s *GetBucketReplicationOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ReplicationConfiguration", &s.ReplicationConfiguration, api.SetStructPtr[ReplicationConfiguration])
-	return err
-}
+func (*Redirect) ConvType() (api.Table, int32) { return convTable[:], 304 }
 
-func (s *GetBucketReplicationOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "ReplicationConfiguration", s.ReplicationConfiguration)
-	return m
-}
+func (*RedirectAllRequestsTo) ConvType() (api.Table, int32) { return convTable[:], 305 }
 
-func (s *GetBucketReplicationRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Bucket", &s.Bucket, api.SetStringPtr)
-	err = api.Decode(err, m, "ExpectedBucketOwner", &s.ExpectedBucketOwner, api.SetStringPtr)
-	return err
-}
+func (*ReplicaModifications) ConvType() (api.Table, int32) { return convTable[:], 306 }
 
-func (s *GetBucketReplicationRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Bucket", s.Bucket, api.DynString)
-	api.Put(m, "ExpectedBucketOwner", s.ExpectedBucketOwner, api.DynString)
-	return m
-}
+func (*ReplicationConfiguration) ConvType() (api.Table, int32) { return convTable[:], 307 }
 
-func (s *GetBucketRequestPaymentOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Payer", &s.Payer, api.SetStringPtr)
-	return err
-}
+func (*ReplicationRule) ConvType() (api.Table, int32) { return convTable[:], 308 }
 
-func (s *GetBucketRequestPaymentOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Payer", s.Payer, api.DynString)
-	return m
-}
+func (*ReplicationRuleAndOperator) ConvType() (api.Table, int32) { return convTable[:], 309 }
 
-func (s *GetBucketRequestPaymentRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Bucket", &s.Bucket, api.SetStringPtr)
-	err = api.Decode(err, m, "ExpectedBucketOwner", &s.ExpectedBucketOwner, api.SetStringPtr)
-	return err
-}
+func (*ReplicationRuleFilter) ConvType() (api.Table, int32) { return convTable[:], 310 }
 
-func (s *GetBucketRequestPaymentRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Bucket", s.Bucket, api.DynString)
-	api.Put(m, "ExpectedBucketOwner", s.ExpectedBucketOwner, api.DynString)
-	return m
-}
+func (*ReplicationTime) ConvType() (api.Table, int32) { return convTable[:], 311 }
 
-func (s *GetBucketTaggingOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "TagSet", &s.TagSet, func(p *[]Tag, v any) error {
-		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
+func (*ReplicationTimeValue) ConvType() (api.Table, int32) { return convTable[:], 312 }
 
-func (s *GetBucketTaggingOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutList(m, "TagSet", s.TagSet, func(e Tag) any { return e.ToDynamic() })
-	return m
-}
+func (*RequestPaymentConfiguration) ConvType() (api.Table, int32) { return convTable[:], 313 }
 
-func (s *GetBucketTaggingRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Bucket", &s.Bucket, api.SetStringPtr)
-	err = api.Decode(err, m, "ExpectedBucketOwner", &s.ExpectedBucketOwner, api.SetStringPtr)
-	return err
-}
+func (*RequestProgress) ConvType() (api.Table, int32) { return convTable[:], 314 }
 
-func (s *GetBucketTaggingRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Bucket", s.Bucket, api.DynString)
-	api.Put(m, "ExpectedBucketOwner", s.ExpectedBucketOwner, api.DynString)
-	return m
-}
+func (*RestoreObjectOutput) ConvType() (api.Table, int32) { return convTable[:], 315 }
 
-func (s *GetBucketVersioningOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Status", &s.Status, api.SetStringPtr)
-	err = api.Decode(err, m, "MFADelete", &s.MFADelete, api.SetStringPtr)
-	return err
-}
+func (*RestoreObjectRequest) ConvType() (api.Table, int32) { return convTable[:], 316 }
 
-func (s *GetBucketVersioningOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Status", s.Status, api.DynString)
-	api.Put(m, "MFADelete", s.MFADelete, api.DynString)
-	return m
-}
+func (*RestoreRequest) ConvType() (api.Table, int32) { return convTable[:], 317 }
 
-func (s *GetBucketVersioningRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Bucket", &s.Bucket, api.SetStringPtr)
-	err = api.Decode(err, m, "ExpectedBucketOwner", &s.ExpectedBucketOwner, api.SetStringPtr)
-	return err
-}
+func (*RestoreStatus) ConvType() (api.Table, int32) { return convTable[:], 318 }
 
-func (s *GetBucketVersioningRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Bucket", s.Bucket, api.DynString)
-	api.Put(m, "ExpectedBucketOwner", s.ExpectedBucketOwner, api.DynString)
-	return m
-}
+func (*RoutingRule) ConvType() (api.Table, int32) { return convTable[:], 319 }
 
-func (s *GetBucketWebsiteOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "RedirectAllRequestsTo", &s.RedirectAllRequestsTo, api.SetStructPtr[RedirectAllRequestsTo])
-	err = api.Decode(err, m, "IndexDocument", &s.IndexDocument, api.SetStructPtr[IndexDocument])
-	err = api.Decode(err, m, "ErrorDocument", &s.ErrorDocument, api.SetStructPtr[ErrorDocument])
-	err = api.Decode(err, m, "RoutingRules", &s.RoutingRules, func(p *[]RoutingRule, v any) error {
-		return api.SetList(p, v, func(p *RoutingRule, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
+func (*Rule) ConvType() (api.Table, int32) { return convTable[:], 320 }
 
-func (s *GetBucketWebsiteOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.PutStruct(m, "RedirectAllRequestsTo", s.RedirectAllRequestsTo)
-	api.PutStruct(m, "IndexDocument", s.IndexDocument)
-	api.PutStruct(m, "ErrorDocument", s.ErrorDocument)
-	api.PutList(m, "RoutingRules", s.RoutingRules, func(e RoutingRule) any { return e.ToDynamic() })
-	return m
-}
+func (*S3KeyFilter) ConvType() (api.Table, int32) { return convTable[:], 321 }
 
-func (s *GetBucketWebsiteRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Bucket", &s.Bucket, api.SetStringPtr)
-	err = api.Decode(err, m, "ExpectedBucketOwner", &s.ExpectedBucketOwner, api.SetStringPtr)
-	return err
-}
+func (*S3Location) ConvType() (api.Table, int32) { return convTable[:], 322 }
 
-func (s *GetBucketWebsiteRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Bucket", s.Bucket, api.DynString)
-	api.Put(m, "ExpectedBucketOwner", s.ExpectedBucketOwner, api.DynString)
-	return m
-}
+func (*SSEKMS) ConvType() (api.Table, int32) { return convTable[:], 323 }
 
-func (s *GetObjectAclOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Owner", &s.Owner, api.SetStructPtr[Owner])
-	err = api.Decode(err, m, "Grants", &s.Grants, func(p *[]Grant, v any) error {
-		return api.SetList(p, v, func(p *Grant, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "RequestCharged", &s.RequestCharged, api.SetStringPtr)
-	return err
-}
+func (*SSEKMSEncryption) ConvType() (api.Table, int32) { return convTable[:], 324 }
 
-func (s *GetObjectAclOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.PutStruct(m, "Owner", s.Owner)
-	api.PutList(m, "Grants", s.Grants, func(e Grant) any { return e.ToDynamic() })
-	api.Put(m, "RequestCharged", s.RequestCharged, api.DynString)
-	return m
-}
+func (*SSES3) ConvType() (api.Table, int32) { return convTable[:], 325 }
 
-func (s *GetObjectAclRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Bucket", &s.Bucket, api.SetStringPtr)
-	err = api.Decode(err, m, "Key", &s.Key, api.SetStringPtr)
-	err = api.Decode(err, m, "VersionId", &s.VersionId, api.SetStringPtr)
-	err = api.Decode(err, m, "RequestPayer", &s.RequestPayer, api.SetStringPtr)
-	err = api.Decode(err, m, "ExpectedBucketOwner", &s.ExpectedBucketOwner, api.SetStringPtr)
-	return err
-}
-
-func (s *GetObjectAclRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 5)
-	api.Put(m, "Bucket", s.Bucket, api.DynString)
-	api.Put(m, "Key", s.Key, api.DynString)
-	api.Put(m, "VersionId", s.VersionId, api.DynString)
-	api.Put(m, "RequestPayer", s.RequestPayer, api.DynString)
-	api.Put(m, "ExpectedBucketOwner", s.ExpectedBucketOwner, api.DynString)
-	return m
-}
-
-func (s *GetObjectAttributesOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DeleteMarker", &s.DeleteMarker, api.SetBoolPtr)
-	err = api.Decode(err, m, "LastModified", &s.LastModified, api.SetTimePtr)
-	err = api.Decode(err, m, "VersionId", &s.VersionId, api.SetStringPtr)
-	err = api.Decode(err, m, "RequestCharged", &s.RequestCharged, api.SetStringPtr)
-	err = api.Decode(err, m, "ETag", &s.ETag, api.SetStringPtr)
-	err = api.Decode(err, m, "Checksum", &s.Checksum, api.SetStructPtr[Checksum])
-	err = api.Decode(err, m, "ObjectParts", &s.ObjectParts, api.SetStructPtr[GetObjectAttributesParts])
-	err = api.Decode(err, m, "StorageClass", &s.StorageClass, api.SetStringPtr)
-	err = api.Decode(err, m, "ObjectSize", &s.ObjectSize, api.SetInt64Ptr)
-	return err
-}
-
-func (s *GetObjectAttributesOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "DeleteMarker", s.DeleteMarker, api.DynBool)
-	api.Put(m, "LastModified", s.LastModified, api.DynTime)
-	api.Put(m, "VersionId", s.VersionId, api.DynString)
-	api.Put(m, "RequestCharged", s.RequestCharged, api.DynString)
-	api.Put(m, "ETag", s.ETag, api.DynString)
-	api.PutStruct(m, "Checksum", s.Checksum)
-	api.PutStruct(m, "ObjectParts", s.ObjectParts)
-	api.Put(m, "StorageClass", s.StorageClass, api.DynString)
-	api.Put(m, "ObjectSize", s.ObjectSize, api.DynInt64)
-	return m
-}
-
-func (s *GetObjectAttributesParts) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "TotalPartsCount", &s.TotalPartsCount, api.SetInt32Ptr)
-	err = api.Decode(err, m, "PartNumberMarker", &s.PartNumberMarker, api.SetInt32Ptr)
-	err = api.Decode(err, m, "NextPartNumberMarker", &s.NextPartNumberMarker, api.SetInt32Ptr)
-	err = api.Decode(err, m, "MaxParts", &s.MaxParts, api.SetInt32Ptr)
-	err = api.Decode(err, m, "IsTruncated", &s.IsTruncated, api.SetBoolPtr)
-	err = api.Decode(err, m, "Parts", &s.Parts, func(p *[]ObjectPart, v any) error {
-		return api.SetList(p, v, func(p *ObjectPart, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *GetObjectAttributesParts) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 6)
-	api.Put(m, "TotalPartsCount", s.TotalPartsCount, api.DynInt32)
-	api.Put(m, "PartNumberMarker", s.PartNumberMarker, api.DynInt32)
-	api.Put(m, "NextPartNumberMarker", s.NextPartNumberMarker, api.DynInt32)
-	api.Put(m, "MaxParts", s.MaxParts, api.DynInt32)
-	api.Put(m, "IsTruncated", s.IsTruncated, api.DynBool)
-	api.PutList(m, "Parts", s.Parts, func(e ObjectPart) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *GetObjectAttributesRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Bucket", &s.Bucket, api.SetStringPtr)
-	err = api.Decode(err, m, "Key", &s.Key, api.SetStringPtr)
-	err = api.Decode(err, m, "VersionId", &s.VersionId, api.SetStringPtr)
-	err = api.Decode(err, m, "MaxParts", &s.MaxParts, api.SetInt32Ptr)
-	err = api.Decode(err, m, "PartNumberMarker", &s.PartNumberMarker, api.SetInt32Ptr)
-	err = api.Decode(err, m, "SSECustomerAlgorithm", &s.SSECustomerAlgorithm, api.SetStringPtr)
-	err = api.Decode(err, m, "SSECustomerKey", &s.SSECustomerKey, api.SetStringPtr)
-	err = api.Decode(err, m, "SSECustomerKeyMD5", &s.SSECustomerKeyMD5, api.SetStringPtr)
-	err = api.Decode(err, m, "RequestPayer", &s.RequestPayer, api.SetStringPtr)
-	err = api.Decode(err, m, "ExpectedBucketOwner", &s.ExpectedBucketOwner, api.SetStringPtr)
-	err = api.Decode(err, m, "ObjectAttributes", &s.ObjectAttributes, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	return err
-}
-
-func (s *GetObjectAttributesRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "Bucket", s.Bucket, api.DynString)
-	api.Put(m, "Key", s.Key, api.DynString)
-	api.Put(m, "VersionId", s.VersionId, api.DynString)
-	api.Put(m, "MaxParts", s.MaxParts, api.DynInt32)
-	api.Put(m, "PartNumberMarker", s.PartNumberMarker, api.DynInt32)
-	api.Put(m, "SSECustomerAlgorithm", s.SSECustomerAlgorithm, api.DynString)
-	api.Put(m, "SSECustomerKey", s.SSECustomerKey, api.DynString)
-	api.Put(m, "SSECustomerKeyMD5", s.SSECustomerKeyMD5, api.DynString)
-	api.Put(m, "RequestPayer", s.RequestPayer, api.DynString)
-	api.Put(m, "ExpectedBucketOwner", s.ExpectedBucketOwner, api.DynString)
-	api.PutList(m, "ObjectAttributes", s.ObjectAttributes, api.DynString)
-	return m
-}
-
-func (s *GetObjectLegalHoldOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "LegalHold", &s.LegalHold, api.SetStructPtr[ObjectLockLegalHold])
-	return err
-}
-
-func (s *GetObjectLegalHoldOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "LegalHold", s.LegalHold)
-	return m
-}
-
-func (s *GetObjectLegalHoldRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Bucket", &s.Bucket, api.SetStringPtr)
-	err = api.Decode(err, m, "Key", &s.Key, api.SetStringPtr)
-	err = api.Decode(err, m, "VersionId", &s.VersionId, api.SetStringPtr)
-	err = api.Decode(err, m, "RequestPayer", &s.RequestPayer, api.SetStringPtr)
-	err = api.Decode(err, m, "ExpectedBucketOwner", &s.ExpectedBucketOwner, api.SetStringPtr)
-	return err
-}
-
-func (s *GetObjectLegalHoldRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 5)
-	api.Put(m, "Bucket", s.Bucket, api.DynString)
-	api.Put(m, "Key", s.Key, api.DynString)
-	api.Put(m, "VersionId", s.VersionId, api.DynString)
-	api.Put(m, "RequestPayer", s.RequestPayer, api.DynString)
-	api.Put(m, "ExpectedBucketOwner", s.ExpectedBucketOwner, api.DynString)
-	return m
-}
-
-func (s *GetObjectLockConfigurationOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ObjectLockConfiguration", &s.ObjectLockConfiguration, api.SetStructPtr[ObjectLockConfiguration])
-	return err
-}
-
-func (s *GetObjectLockConfigurationOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "ObjectLockConfiguration", s.ObjectLockConfiguration)
-	return m
-}
-
-func (s *GetObjectLockConfigurationRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Bucket", &s.Bucket, api.SetStringPtr)
-	err = api.Decode(err, m, "ExpectedBucketOwner", &s.ExpectedBucketOwner, api.SetStringPtr)
-	return err
-}
-
-func (s *GetObjectLockConfigurationRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Bucket", s.Bucket, api.DynString)
-	api.Put(m, "ExpectedBucketOwner", s.ExpectedBucketOwner, api.DynString)
-	return m
-}
-
-func (s *GetObjectOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Body", &s.Body, api.SetReader)
-	err = api.Decode(err, m, "DeleteMarker", &s.DeleteMarker, api.SetBoolPtr)
-	err = api.Decode(err, m, "AcceptRanges", &s.AcceptRanges, api.SetStringPtr)
-	err = api.Decode(err, m, "Expiration", &s.Expiration, api.SetStringPtr)
-	err = api.Decode(err, m, "Restore", &s.Restore, api.SetStringPtr)
-	err = api.Decode(err, m, "LastModified", &s.LastModified, api.SetTimePtr)
-	err = api.Decode(err, m, "ContentLength", &s.ContentLength, api.SetInt64Ptr)
-	err = api.Decode(err, m, "ETag", &s.ETag, api.SetStringPtr)
-	err = api.Decode(err, m, "ChecksumCRC32", &s.ChecksumCRC32, api.SetStringPtr)
-	err = api.Decode(err, m, "ChecksumCRC32C", &s.ChecksumCRC32C, api.SetStringPtr)
-	err = api.Decode(err, m, "ChecksumCRC64NVME", &s.ChecksumCRC64NVME, api.SetStringPtr)
-	err = api.Decode(err, m, "ChecksumSHA1", &s.ChecksumSHA1, api.SetStringPtr)
-	err = api.Decode(err, m, "ChecksumSHA256", &s.ChecksumSHA256, api.SetStringPtr)
-	err = api.Decode(err, m, "MissingMeta", &s.MissingMeta, api.SetInt32Ptr)
-	err = api.Decode(err, m, "VersionId", &s.VersionId, api.SetStringPtr)
-	err = api.Decode(err, m, "CacheControl", &s.CacheControl, api.SetStringPtr)
-	err = api.Decode(err, m, "ContentDisposition", &s.ContentDisposition, api.SetStringPtr)
-	err = api.Decode(err, m, "ContentEncoding", &s.ContentEncoding, api.SetStringPtr)
-	err = api.Decode(err, m, "ContentLanguage", &s.ContentLanguage, api.SetStringPtr)
-	err = api.Decode(err, m, "ContentRange", &s.ContentRange, api.SetStringPtr)
-	err = api.Decode(err, m, "ContentType", &s.ContentType, api.SetStringPtr)
-	err = api.Decode(err, m, "Expires", &s.Expires, api.SetTimePtr)
-	err = api.Decode(err, m, "WebsiteRedirectLocation", &s.WebsiteRedirectLocation, api.SetStringPtr)
-	err = api.Decode(err, m, "ServerSideEncryption", &s.ServerSideEncryption, api.SetStringPtr)
-	err = api.Decode(err, m, "Metadata", &s.Metadata, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
-	err = api.Decode(err, m, "SSECustomerAlgorithm", &s.SSECustomerAlgorithm, api.SetStringPtr)
-	err = api.Decode(err, m, "SSECustomerKeyMD5", &s.SSECustomerKeyMD5, api.SetStringPtr)
-	err = api.Decode(err, m, "SSEKMSKeyId", &s.SSEKMSKeyId, api.SetStringPtr)
-	err = api.Decode(err, m, "BucketKeyEnabled", &s.BucketKeyEnabled, api.SetBoolPtr)
-	err = api.Decode(err, m, "StorageClass", &s.StorageClass, api.SetStringPtr)
-	err = api.Decode(err, m, "RequestCharged", &s.RequestCharged, api.SetStringPtr)
-	err = api.Decode(err, m, "ReplicationStatus", &s.ReplicationStatus, api.SetStringPtr)
-	err = api.Decode(err, m, "PartsCount", &s.PartsCount, api.SetInt32Ptr)
-	err = api.Decode(err, m, "TagCount", &s.TagCount, api.SetInt32Ptr)
-	err = api.Decode(err, m, "ObjectLockMode", &s.ObjectLockMode, api.SetStringPtr)
-	err = api.Decode(err, m, "ObjectLockRetainUntilDate", &s.ObjectLockRetainUntilDate, api.SetTimePtr)
-	err = api.Decode(err, m, "ObjectLockLegalHoldStatus", &s.ObjectLockLegalHoldStatus, api.SetStringPtr)
-	err = api.Decode(err, m, "ChecksumType", &s.ChecksumType, api.SetStringPtr)
-	return err
-}
-
-func (s *GetObjectOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.PutAny(m, "Body", s.Body)
-	api.Put(m, "DeleteMarker", s.DeleteMarker, api.DynBool)
-	api.Put(m, "AcceptRanges", s.AcceptRanges, api.DynString)
-	api.Put(m, "Expiration", s.Expiration, api.DynString)
-	api.Put(m, "Restore", s.Restore, api.DynString)
-	api.Put(m, "LastModified", s.LastModified, api.DynTime)
-	api.Put(m, "ContentLength", s.ContentLength, api.DynInt64)
-	api.Put(m, "ETag", s.ETag, api.DynString)
-	api.Put(m, "ChecksumCRC32", s.ChecksumCRC32, api.DynString)
-	api.Put(m, "ChecksumCRC32C", s.ChecksumCRC32C, api.DynString)
-	api.Put(m, "ChecksumCRC64NVME", s.ChecksumCRC64NVME, api.DynString)
-	api.Put(m, "ChecksumSHA1", s.ChecksumSHA1, api.DynString)
-	api.Put(m, "ChecksumSHA256", s.ChecksumSHA256, api.DynString)
-	api.Put(m, "MissingMeta", s.MissingMeta, api.DynInt32)
-	api.Put(m, "VersionId", s.VersionId, api.DynString)
-	api.Put(m, "CacheControl", s.CacheControl, api.DynString)
-	api.Put(m, "ContentDisposition", s.ContentDisposition, api.DynString)
-	api.Put(m, "ContentEncoding", s.ContentEncoding, api.DynString)
-	api.Put(m, "ContentLanguage", s.ContentLanguage, api.DynString)
-	api.Put(m, "ContentRange", s.ContentRange, api.DynString)
-	api.Put(m, "ContentType", s.ContentType, api.DynString)
-	api.Put(m, "Expires", s.Expires, api.DynTime)
-	api.Put(m, "WebsiteRedirectLocation", s.WebsiteRedirectLocation, api.DynString)
-	api.Put(m, "ServerSideEncryption", s.ServerSideEncryption, api.DynString)
-	api.PutMap(m, "Metadata", s.Metadata, api.DynString)
-	api.Put(m, "SSECustomerAlgorithm", s.SSECustomerAlgorithm, api.DynString)
-	api.Put(m, "SSECustomerKeyMD5", s.SSECustomerKeyMD5, api.DynString)
-	api.Put(m, "SSEKMSKeyId", s.SSEKMSKeyId, api.DynString)
-	api.Put(m, "BucketKeyEnabled", s.BucketKeyEnabled, api.DynBool)
-	api.Put(m, "StorageClass", s.StorageClass, api.DynString)
-	api.Put(m, "RequestCharged", s.RequestCharged, api.DynString)
-	api.Put(m, "ReplicationStatus", s.ReplicationStatus, api.DynString)
-	api.Put(m, "PartsCount", s.PartsCount, api.DynInt32)
-	api.Put(m, "TagCount", s.TagCount, api.DynInt32)
-	api.Put(m, "ObjectLockMode", s.ObjectLockMode, api.DynString)
-	api.Put(m, "ObjectLockRetainUntilDate", s.ObjectLockRetainUntilDate, api.DynTime)
-	api.Put(m, "ObjectLockLegalHoldStatus", s.ObjectLockLegalHoldStatus, api.DynString)
-	api.Put(m, "ChecksumType", s.ChecksumType, api.DynString)
-	return m
-}
-
-func (s *GetObjectRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Bucket", &s.Bucket, api.SetStringPtr)
-	err = api.Decode(err, m, "IfMatch", &s.IfMatch, api.SetStringPtr)
-	err = api.Decode(err, m, "IfModifiedSince", &s.IfModifiedSince, api.SetTimePtr)
-	err = api.Decode(err, m, "IfNoneMatch", &s.IfNoneMatch, api.SetStringPtr)
-	err = api.Decode(err, m, "IfUnmodifiedSince", &s.IfUnmodifiedSince, api.SetTimePtr)
-	err = api.Decode(err, m, "Key", &s.Key, api.SetStringPtr)
-	err = api.Decode(err, m, "Range", &s.Range, api.SetStringPtr)
-	err = api.Decode(err, m, "ResponseCacheControl", &s.ResponseCacheControl, api.SetStringPtr)
-	err = api.Decode(err, m, "ResponseContentDisposition", &s.ResponseContentDisposition, api.SetStringPtr)
-	err = api.Decode(err, m, "ResponseContentEncoding", &s.ResponseContentEncoding, api.SetStringPtr)
-	err = api.Decode(err, m, "ResponseContentLanguage", &s.ResponseContentLanguage, api.SetStringPtr)
-	err = api.Decode(err, m, "ResponseContentType", &s.ResponseContentType, api.SetStringPtr)
-	err = api.Decode(err, m, "ResponseExpires", &s.ResponseExpires, api.SetTimePtr)
-	err = api.Decode(err, m, "VersionId", &s.VersionId, api.SetStringPtr)
-	err = api.Decode(err, m, "SSECustomerAlgorithm", &s.SSECustomerAlgorithm, api.SetStringPtr)
-	err = api.Decode(err, m, "SSECustomerKey", &s.SSECustomerKey, api.SetStringPtr)
-	err = api.Decode(err, m, "SSECustomerKeyMD5", &s.SSECustomerKeyMD5, api.SetStringPtr)
-	err = api.Decode(err, m, "RequestPayer", &s.RequestPayer, api.SetStringPtr)
-	err = api.Decode(err, m, "PartNumber", &s.PartNumber, api.SetInt32Ptr)
-	err = api.Decode(err, m, "ExpectedBucketOwner", &s.ExpectedBucketOwner, api.SetStringPtr)
-	err = api.Decode(err, m, "ChecksumMode", &s.ChecksumMode, api.SetStringPtr)
-	return err
-}
-
-func (s *GetObjectRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "Bucket", s.Bucket, api.DynString)
-	api.Put(m, "IfMatch", s.IfMatch, api.DynString)
-	api.Put(m, "IfModifiedSince", s.IfModifiedSince, api.DynTime)
-	api.Put(m, "IfNoneMatch", s.IfNoneMatch, api.DynString)
-	api.Put(m, "IfUnmodifiedSince", s.IfUnmodifiedSince, api.DynTime)
-	api.Put(m, "Key", s.Key, api.DynString)
-	api.Put(m, "Range", s.Range, api.DynString)
-	api.Put(m, "ResponseCacheControl", s.ResponseCacheControl, api.DynString)
-	api.Put(m, "ResponseContentDisposition", s.ResponseContentDisposition, api.DynString)
-	api.Put(m, "ResponseContentEncoding", s.ResponseContentEncoding, api.DynString)
-	api.Put(m, "ResponseContentLanguage", s.ResponseContentLanguage, api.DynString)
-	api.Put(m, "ResponseContentType", s.ResponseContentType, api.DynString)
-	api.Put(m, "ResponseExpires", s.ResponseExpires, api.DynTime)
-	api.Put(m, "VersionId", s.VersionId, api.DynString)
-	api.Put(m, "SSECustomerAlgorithm", s.SSECustomerAlgorithm, api.DynString)
-	api.Put(m, "SSECustomerKey", s.SSECustomerKey, api.DynString)
-	api.Put(m, "SSECustomerKeyMD5", s.SSECustomerKeyMD5, api.DynString)
-	api.Put(m, "RequestPayer", s.RequestPayer, api.DynString)
-	api.Put(m, "PartNumber", s.PartNumber, api.DynInt32)
-	api.Put(m, "ExpectedBucketOwner", s.ExpectedBucketOwner, api.DynString)
-	api.Put(m, "ChecksumMode", s.ChecksumMode, api.DynString)
-	return m
-}
-
-func (s *GetObjectRetentionOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Retention", &s.Retention, api.SetStructPtr[ObjectLockRetention])
-	return err
-}
-
-func (s *GetObjectRetentionOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "Retention", s.Retention)
-	return m
-}
-
-func (s *GetObjectRetentionRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Bucket", &s.Bucket, api.SetStringPtr)
-	err = api.Decode(err, m, "Key", &s.Key, api.SetStringPtr)
-	err = api.Decode(err, m, "VersionId", &s.VersionId, api.SetStringPtr)
-	err = api.Decode(err, m, "RequestPayer", &s.RequestPayer, api.SetStringPtr)
-	err = api.Decode(err, m, "ExpectedBucketOwner", &s.ExpectedBucketOwner, api.SetStringPtr)
-	return err
-}
-
-func (s *GetObjectRetentionRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 5)
-	api.Put(m, "Bucket", s.Bucket, api.DynString)
-	api.Put(m, "Key", s.Key, api.DynString)
-	api.Put(m, "VersionId", s.VersionId, api.DynString)
-	api.Put(m, "RequestPayer", s.RequestPayer, api.DynString)
-	api.Put(m, "ExpectedBucketOwner", s.ExpectedBucketOwner, api.DynString)
-	return m
-}
-
-func (s *GetObjectTaggingOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "VersionId", &s.VersionId, api.SetStringPtr)
-	err = api.Decode(err, m, "TagSet", &s.TagSet, func(p *[]Tag, v any) error {
-		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *GetObjectTaggingOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "VersionId", s.VersionId, api.DynString)
-	api.PutList(m, "TagSet", s.TagSet, func(e Tag) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *GetObjectTaggingRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Bucket", &s.Bucket, api.SetStringPtr)
-	err = api.Decode(err, m, "Key", &s.Key, api.SetStringPtr)
-	err = api.Decode(err, m, "VersionId", &s.VersionId, api.SetStringPtr)
-	err = api.Decode(err, m, "ExpectedBucketOwner", &s.ExpectedBucketOwner, api.SetStringPtr)
-	err = api.Decode(err, m, "RequestPayer", &s.RequestPayer, api.SetStringPtr)
-	return err
-}
-
-func (s *GetObjectTaggingRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 5)
-	api.Put(m, "Bucket", s.Bucket, api.DynString)
-	api.Put(m, "Key", s.Key, api.DynString)
-	api.Put(m, "VersionId", s.VersionId, api.DynString)
-	api.Put(m, "ExpectedBucketOwner", s.ExpectedBucketOwner, api.DynString)
-	api.Put(m, "RequestPayer", s.RequestPayer, api.DynString)
-	return m
-}
-
-func (s *GetObjectTorrentOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Body", &s.Body, api.SetReader)
-	err = api.Decode(err, m, "RequestCharged", &s.RequestCharged, api.SetStringPtr)
-	return err
-}
-
-func (s *GetObjectTorrentOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutAny(m, "Body", s.Body)
-	api.Put(m, "RequestCharged", s.RequestCharged, api.DynString)
-	return m
-}
-
-func (s *GetObjectTorrentRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Bucket", &s.Bucket, api.SetStringPtr)
-	err = api.Decode(err, m, "Key", &s.Key, api.SetStringPtr)
-	err = api.Decode(err, m, "RequestPayer", &s.RequestPayer, api.SetStringPtr)
-	err = api.Decode(err, m, "ExpectedBucketOwner", &s.ExpectedBucketOwner, api.SetStringPtr)
-	return err
-}
-
-func (s *GetObjectTorrentRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "Bucket", s.Bucket, api.DynString)
-	api.Put(m, "Key", s.Key, api.DynString)
-	api.Put(m, "RequestPayer", s.RequestPayer, api.DynString)
-	api.Put(m, "ExpectedBucketOwner", s.ExpectedBucketOwner, api.DynString)
-	return m
-}
-
-func (s *GetPublicAccessBlockOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "PublicAccessBlockConfiguration", &s.PublicAccessBlockConfiguration, api.SetStructPtr[PublicAccessBlockConfiguration])
-	return err
-}
-
-func (s *GetPublicAccessBlockOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "PublicAccessBlockConfiguration", s.PublicAccessBlockConfiguration)
-	return m
-}
-
-func (s *GetPublicAccessBlockRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Bucket", &s.Bucket, api.SetStringPtr)
-	err = api.Decode(err, m, "ExpectedBucketOwner", &s.ExpectedBucketOwner, api.SetStringPtr)
-	return err
-}
-
-func (s *GetPublicAccessBlockRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Bucket", s.Bucket, api.DynString)
-	api.Put(m, "ExpectedBucketOwner", s.ExpectedBucketOwner, api.DynString)
-	return m
-}
-
-func (s *GlacierJobParameters) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Tier", &s.Tier, api.SetStringPtr)
-	return err
-}
-
-func (s *GlacierJobParameters) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Tier", s.Tier, api.DynString)
-	return m
-}
-
-func (s *Grant) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Grantee", &s.Grantee, api.SetStructPtr[Grantee])
-	err = api.Decode(err, m, "Permission", &s.Permission, api.SetStringPtr)
-	return err
-}
-
-func (s *Grant) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutStruct(m, "Grantee", s.Grantee)
-	api.Put(m, "Permission", s.Permission, api.DynString)
-	return m
-}
-
-func (s *Grantee) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DisplayName", &s.DisplayName, api.SetStringPtr)
-	err = api.Decode(err, m, "EmailAddress", &s.EmailAddress, api.SetStringPtr)
-	err = api.Decode(err, m, "ID", &s.ID, api.SetStringPtr)
-	err = api.Decode(err, m, "Type", &s.Type, api.SetStringPtr)
-	err = api.Decode(err, m, "URI", &s.URI, api.SetStringPtr)
-	return err
-}
-
-func (s *Grantee) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 5)
-	api.Put(m, "DisplayName", s.DisplayName, api.DynString)
-	api.Put(m, "EmailAddress", s.EmailAddress, api.DynString)
-	api.Put(m, "ID", s.ID, api.DynString)
-	api.Put(m, "Type", s.Type, api.DynString)
-	api.Put(m, "URI", s.URI, api.DynString)
-	return m
-}
-
-func (s *HeadBucketOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "BucketLocationType", &s.BucketLocationType, api.SetStringPtr)
-	err = api.Decode(err, m, "BucketLocationName", &s.BucketLocationName, api.SetStringPtr)
-	err = api.Decode(err, m, "BucketRegion", &s.BucketRegion, api.SetStringPtr)
-	err = api.Decode(err, m, "AccessPointAlias", &s.AccessPointAlias, api.SetBoolPtr)
-	err = api.Decode(err, m, "BucketArn", &s.BucketArn, api.SetStringPtr)
-	return err
-}
-
-func (s *HeadBucketOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 5)
-	api.Put(m, "BucketLocationType", s.BucketLocationType, api.DynString)
-	api.Put(m, "BucketLocationName", s.BucketLocationName, api.DynString)
-	api.Put(m, "BucketRegion", s.BucketRegion, api.DynString)
-	api.Put(m, "AccessPointAlias", s.AccessPointAlias, api.DynBool)
-	api.Put(m, "BucketArn", s.BucketArn, api.DynString)
-	return m
-}
-
-func (s *HeadBucketRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Bucket", &s.Bucket, api.SetStringPtr)
-	err = api.Decode(err, m, "ExpectedBucketOwner", &s.ExpectedBucketOwner, api.SetStringPtr)
-	return err
-}
-
-func (s *HeadBucketRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Bucket", s.Bucket, api.DynString)
-	api.Put(m, "ExpectedBucketOwner", s.ExpectedBucketOwner, api.DynString)
-	return m
-}
-
-func (s *HeadObjectOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DeleteMarker", &s.DeleteMarker, api.SetBoolPtr)
-	err = api.Decode(err, m, "AcceptRanges", &s.AcceptRanges, api.SetStringPtr)
-	err = api.Decode(err, m, "Expiration", &s.Expiration, api.SetStringPtr)
-	err = api.Decode(err, m, "Restore", &s.Restore, api.SetStringPtr)
-	err = api.Decode(err, m, "ArchiveStatus", &s.ArchiveStatus, api.SetStringPtr)
-	err = api.Decode(err, m, "LastModified", &s.LastModified, api.SetTimePtr)
-	err = api.Decode(err, m, "ContentLength", &s.ContentLength, api.SetInt64Ptr)
-	err = api.Decode(err, m, "ChecksumCRC32", &s.ChecksumCRC32, api.SetStringPtr)
-	err = api.Decode(err, m, "ChecksumCRC32C", &s.ChecksumCRC32C, api.SetStringPtr)
-	err = api.Decode(err, m, "ChecksumCRC64NVME", &s.ChecksumCRC64NVME, api.SetStringPtr)
-	err = api.Decode(err, m, "ChecksumSHA1", &s.ChecksumSHA1, api.SetStringPtr)
-	err = api.Decode(err, m, "ChecksumSHA256", &s.ChecksumSHA256, api.SetStringPtr)
-	err = api.Decode(err, m, "ETag", &s.ETag, api.SetStringPtr)
-	err = api.Decode(err, m, "MissingMeta", &s.MissingMeta, api.SetInt32Ptr)
-	err = api.Decode(err, m, "VersionId", &s.VersionId, api.SetStringPtr)
-	err = api.Decode(err, m, "CacheControl", &s.CacheControl, api.SetStringPtr)
-	err = api.Decode(err, m, "ContentDisposition", &s.ContentDisposition, api.SetStringPtr)
-	err = api.Decode(err, m, "ContentEncoding", &s.ContentEncoding, api.SetStringPtr)
-	err = api.Decode(err, m, "ContentLanguage", &s.ContentLanguage, api.SetStringPtr)
-	err = api.Decode(err, m, "ContentType", &s.ContentType, api.SetStringPtr)
-	err = api.Decode(err, m, "Expires", &s.Expires, api.SetTimePtr)
-	err = api.Decode(err, m, "WebsiteRedirectLocation", &s.WebsiteRedirectLocation, api.SetStringPtr)
-	err = api.Decode(err, m, "ServerSideEncryption", &s.ServerSideEncryption, api.SetStringPtr)
-	err = api.Decode(err, m, "Metadata", &s.Metadata, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
-	err = api.Decode(err, m, "SSECustomerAlgorithm", &s.SSECustomerAlgorithm, api.SetStringPtr)
-	err = api.Decode(err, m, "SSECustomerKeyMD5", &s.SSECustomerKeyMD5, api.SetStringPtr)
-	err = api.Decode(err, m, "SSEKMSKeyId", &s.SSEKMSKeyId, api.SetStringPtr)
-	err = api.Decode(err, m, "BucketKeyEnabled", &s.BucketKeyEnabled, api.SetBoolPtr)
-	err = api.Decode(err, m, "StorageClass", &s.StorageClass, api.SetStringPtr)
-	err = api.Decode(err, m, "RequestCharged", &s.RequestCharged, api.SetStringPtr)
-	err = api.Decode(err, m, "ReplicationStatus", &s.ReplicationStatus, api.SetStringPtr)
-	err = api.Decode(err, m, "PartsCount", &s.PartsCount, api.SetInt32Ptr)
-	err = api.Decode(err, m, "ObjectLockMode", &s.ObjectLockMode, api.SetStringPtr)
-	err = api.Decode(err, m, "ObjectLockRetainUntilDate", &s.ObjectLockRetainUntilDate, api.SetTimePtr)
-	err = api.Decode(err, m, "ObjectLockLegalHoldStatus", &s.ObjectLockLegalHoldStatus, api.SetStringPtr)
-	err = api.Decode(err, m, "ContentRange", &s.ContentRange, api.SetStringPtr)
-	err = api.Decode(err, m, "TagCount", &s.TagCount, api.SetInt32Ptr)
-	err = api.Decode(err, m, "ChecksumType", &s.ChecksumType, api.SetStringPtr)
-	return err
-}
-
-func (s *HeadObjectOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "DeleteMarker", s.DeleteMarker, api.DynBool)
-	api.Put(m, "AcceptRanges", s.AcceptRanges, api.DynString)
-	api.Put(m, "Expiration", s.Expiration, api.DynString)
-	api.Put(m, "Restore", s.Restore, api.DynString)
-	api.Put(m, "ArchiveStatus", s.ArchiveStatus, api.DynString)
-	api.Put(m, "LastModified", s.LastModified, api.DynTime)
-	api.Put(m, "ContentLength", s.ContentLength, api.DynInt64)
-	api.Put(m, "ChecksumCRC32", s.ChecksumCRC32, api.DynString)
-	api.Put(m, "ChecksumCRC32C", s.ChecksumCRC32C, api.DynString)
-	api.Put(m, "ChecksumCRC64NVME", s.ChecksumCRC64NVME, api.DynString)
-	api.Put(m, "ChecksumSHA1", s.ChecksumSHA1, api.DynString)
-	api.Put(m, "ChecksumSHA256", s.ChecksumSHA256, api.DynString)
-	api.Put(m, "ETag", s.ETag, api.DynString)
-	api.Put(m, "MissingMeta", s.MissingMeta, api.DynInt32)
-	api.Put(m, "VersionId", s.VersionId, api.DynString)
-	api.Put(m, "CacheControl", s.CacheControl, api.DynString)
-	api.Put(m, "ContentDisposition", s.ContentDisposition, api.DynString)
-	api.Put(m, "ContentEncoding", s.ContentEncoding, api.DynString)
-	api.Put(m, "ContentLanguage", s.ContentLanguage, api.DynString)
-	api.Put(m, "ContentType", s.ContentType, api.DynString)
-	api.Put(m, "Expires", s.Expires, api.DynTime)
-	api.Put(m, "WebsiteRedirectLocation", s.WebsiteRedirectLocation, api.DynString)
-	api.Put(m, "ServerSideEncryption", s.ServerSideEncryption, api.DynString)
-	api.PutMap(m, "Metadata", s.Metadata, api.DynString)
-	api.Put(m, "SSECustomerAlgorithm", s.SSECustomerAlgorithm, api.DynString)
-	api.Put(m, "SSECustomerKeyMD5", s.SSECustomerKeyMD5, api.DynString)
-	api.Put(m, "SSEKMSKeyId", s.SSEKMSKeyId, api.DynString)
-	api.Put(m, "BucketKeyEnabled", s.BucketKeyEnabled, api.DynBool)
-	api.Put(m, "StorageClass", s.StorageClass, api.DynString)
-	api.Put(m, "RequestCharged", s.RequestCharged, api.DynString)
-	api.Put(m, "ReplicationStatus", s.ReplicationStatus, api.DynString)
-	api.Put(m, "PartsCount", s.PartsCount, api.DynInt32)
-	api.Put(m, "ObjectLockMode", s.ObjectLockMode, api.DynString)
-	api.Put(m, "ObjectLockRetainUntilDate", s.ObjectLockRetainUntilDate, api.DynTime)
-	api.Put(m, "ObjectLockLegalHoldStatus", s.ObjectLockLegalHoldStatus, api.DynString)
-	api.Put(m, "ContentRange", s.ContentRange, api.DynString)
-	api.Put(m, "TagCount", s.TagCount, api.DynInt32)
-	api.Put(m, "ChecksumType", s.ChecksumType, api.DynString)
-	return m
-}
-
-func (s *HeadObjectRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Bucket", &s.Bucket, api.SetStringPtr)
-	err = api.Decode(err, m, "IfMatch", &s.IfMatch, api.SetStringPtr)
-	err = api.Decode(err, m, "IfModifiedSince", &s.IfModifiedSince, api.SetTimePtr)
-	err = api.Decode(err, m, "IfNoneMatch", &s.IfNoneMatch, api.SetStringPtr)
-	err = api.Decode(err, m, "IfUnmodifiedSince", &s.IfUnmodifiedSince, api.SetTimePtr)
-	err = api.Decode(err, m, "Key", &s.Key, api.SetStringPtr)
-	err = api.Decode(err, m, "Range", &s.Range, api.SetStringPtr)
-	err = api.Decode(err, m, "ResponseCacheControl", &s.ResponseCacheControl, api.SetStringPtr)
-	err = api.Decode(err, m, "ResponseContentDisposition", &s.ResponseContentDisposition, api.SetStringPtr)
-	err = api.Decode(err, m, "ResponseContentEncoding", &s.ResponseContentEncoding, api.SetStringPtr)
-	err = api.Decode(err, m, "ResponseContentLanguage", &s.ResponseContentLanguage, api.SetStringPtr)
-	err = api.Decode(err, m, "ResponseContentType", &s.ResponseContentType, api.SetStringPtr)
-	err = api.Decode(err, m, "ResponseExpires", &s.ResponseExpires, api.SetTimePtr)
-	err = api.Decode(err, m, "VersionId", &s.VersionId, api.SetStringPtr)
-	err = api.Decode(err, m, "SSECustomerAlgorithm", &s.SSECustomerAlgorithm, api.SetStringPtr)
-	err = api.Decode(err, m, "SSECustomerKey", &s.SSECustomerKey, api.SetStringPtr)
-	err = api.Decode(err, m, "SSECustomerKeyMD5", &s.SSECustomerKeyMD5, api.SetStringPtr)
-	err = api.Decode(err, m, "RequestPayer", &s.RequestPayer, api.SetStringPtr)
-	err = api.Decode(err, m, "PartNumber", &s.PartNumber, api.SetInt32Ptr)
-	err = api.Decode(err, m, "ExpectedBucketOwner", &s.ExpectedBucketOwner, api.SetStringPtr)
-	err = api.Decode(err, m, "ChecksumMode", &s.ChecksumMode, api.SetStringPtr)
-	return err
-}
-
-func (s *HeadObjectRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "Bucket", s.Bucket, api.DynString)
-	api.Put(m, "IfMatch", s.IfMatch, api.DynString)
-	api.Put(m, "IfModifiedSince", s.IfModifiedSince, api.DynTime)
-	api.Put(m, "IfNoneMatch", s.IfNoneMatch, api.DynString)
-	api.Put(m, "IfUnmodifiedSince", s.IfUnmodifiedSince, api.DynTime)
-	api.Put(m, "Key", s.Key, api.DynString)
-	api.Put(m, "Range", s.Range, api.DynString)
-	api.Put(m, "ResponseCacheControl", s.ResponseCacheControl, api.DynString)
-	api.Put(m, "ResponseContentDisposition", s.ResponseContentDisposition, api.DynString)
-	api.Put(m, "ResponseContentEncoding", s.ResponseContentEncoding, api.DynString)
-	api.Put(m, "ResponseContentLanguage", s.ResponseContentLanguage, api.DynString)
-	api.Put(m, "ResponseContentType", s.ResponseContentType, api.DynString)
-	api.Put(m, "ResponseExpires", s.ResponseExpires, api.DynTime)
-	api.Put(m, "VersionId", s.VersionId, api.DynString)
-	api.Put(m, "SSECustomerAlgorithm", s.SSECustomerAlgorithm, api.DynString)
-	api.Put(m, "SSECustomerKey", s.SSECustomerKey, api.DynString)
-	api.Put(m, "SSECustomerKeyMD5", s.SSECustomerKeyMD5, api.DynString)
-	api.Put(m, "RequestPayer", s.RequestPayer, api.DynString)
-	api.Put(m, "PartNumber", s.PartNumber, api.DynInt32)
-	api.Put(m, "ExpectedBucketOwner", s.ExpectedBucketOwner, api.DynString)
-	api.Put(m, "ChecksumMode", s.ChecksumMode, api.DynString)
-	return m
-}
-
-func (s *IndexDocument) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Suffix", &s.Suffix, api.SetStringPtr)
-	return err
-}
-
-func (s *IndexDocument) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Suffix", s.Suffix, api.DynString)
-	return m
-}
-
-func (s *Initiator) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ID", &s.ID, api.SetStringPtr)
-	err = api.Decode(err, m, "DisplayName", &s.DisplayName, api.SetStringPtr)
-	return err
-}
-
-func (s *Initiator) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "ID", s.ID, api.DynString)
-	api.Put(m, "DisplayName", s.DisplayName, api.DynString)
-	return m
-}
-
-func (s *InputSerialization) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "CSV", &s.CSV, api.SetStructPtr[CSVInput])
-	err = api.Decode(err, m, "CompressionType", &s.CompressionType, api.SetStringPtr)
-	err = api.Decode(err, m, "JSON", &s.JSON, api.SetStructPtr[JSONInput])
-	err = api.Decode(err, m, "Parquet", &s.Parquet, api.SetStructPtr[ParquetInput])
-	return err
-}
-
-func (s *InputSerialization) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.PutStruct(m, "CSV", s.CSV)
-	api.Put(m, "CompressionType", s.CompressionType, api.DynString)
-	api.PutStruct(m, "JSON", s.JSON)
-	api.PutStruct(m, "Parquet", s.Parquet)
-	return m
-}
-
-func (s *IntelligentTieringAndOperator) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Prefix", &s.Prefix, api.SetStringPtr)
-	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]Tag, v any) error {
-		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *IntelligentTieringAndOperator) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Prefix", s.Prefix, api.DynString)
-	api.PutList(m, "Tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *IntelligentTieringConfiguration) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
-	err = api.Decode(err, m, "Filter", &s.Filter, api.SetStructPtr[IntelligentTieringFilter])
-	err = api.Decode(err, m, "Status", &s.Status, api.SetStringPtr)
-	err = api.Decode(err, m, "Tierings", &s.Tierings, func(p *[]Tiering, v any) error {
-		return api.SetList(p, v, func(p *Tiering, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *IntelligentTieringConfiguration) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "Id", s.Id, api.DynString)
-	api.PutStruct(m, "Filter", s.Filter)
-	api.Put(m, "Status", s.Status, api.DynString)
-	api.PutList(m, "Tierings", s.Tierings, func(e Tiering) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *IntelligentTieringFilter) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Prefix", &s.Prefix, api.SetStringPtr)
-	err = api.Decode(err, m, "Tag", &s.Tag, api.SetStructPtr[Tag])
-	err = api.Decode(err, m, "And", &s.And, api.SetStructPtr[IntelligentTieringAndOperator])
-	return err
-}
-
-func (s *IntelligentTieringFilter) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "Prefix", s.Prefix, api.DynString)
-	api.PutStruct(m, "Tag", s.Tag)
-	api.PutStruct(m, "And", s.And)
-	return m
-}
-
-func (s *InvalidObjectState) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "StorageClass", &s.StorageClass, api.SetStringPtr)
-	err = api.Decode(err, m, "AccessTier", &s.AccessTier, api.SetStringPtr)
-	return err
-}
-
-func (s *InvalidObjectState) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "StorageClass", s.StorageClass, api.DynString)
-	api.Put(m, "AccessTier", s.AccessTier, api.DynString)
-	return m
-}
-
-func (s *InventoryConfiguration) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Destination", &s.Destination, api.SetStructPtr[InventoryDestination])
-	err = api.Decode(err, m, "IsEnabled", &s.IsEnabled, api.SetBoolPtr)
-	err = api.Decode(err, m, "Filter", &s.Filter, api.SetStructPtr[InventoryFilter])
-	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
-	err = api.Decode(err, m, "IncludedObjectVersions", &s.IncludedObjectVersions, api.SetStringPtr)
-	err = api.Decode(err, m, "OptionalFields", &s.OptionalFields, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "Schedule", &s.Schedule, api.SetStructPtr[InventorySchedule])
-	return err
-}
-
-func (s *InventoryConfiguration) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 7)
-	api.PutStruct(m, "Destination", s.Destination)
-	api.Put(m, "IsEnabled", s.IsEnabled, api.DynBool)
-	api.PutStruct(m, "Filter", s.Filter)
-	api.Put(m, "Id", s.Id, api.DynString)
-	api.Put(m, "IncludedObjectVersions", s.IncludedObjectVersions, api.DynString)
-	api.PutList(m, "OptionalFields", s.OptionalFields, api.DynString)
-	api.PutStruct(m, "Schedule", s.Schedule)
-	return m
-}
-
-func (s *InventoryDestination) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "S3BucketDestination", &s.S3BucketDestination, api.SetStructPtr[InventoryS3BucketDestination])
-	return err
-}
-
-func (s *InventoryDestination) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "S3BucketDestination", s.S3BucketDestination)
-	return m
-}
-
-func (s *InventoryEncryption) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "SSES3", &s.SSES3, api.SetStructPtr[SSES3])
-	err = api.Decode(err, m, "SSEKMS", &s.SSEKMS, api.SetStructPtr[SSEKMS])
-	return err
-}
-
-func (s *InventoryEncryption) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutStruct(m, "SSES3", s.SSES3)
-	api.PutStruct(m, "SSEKMS", s.SSEKMS)
-	return m
-}
-
-func (s *InventoryFilter) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Prefix", &s.Prefix, api.SetStringPtr)
-	return err
-}
-
-func (s *InventoryFilter) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Prefix", s.Prefix, api.DynString)
-	return m
-}
-
-func (s *InventoryS3BucketDestination) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "AccountId", &s.AccountId, api.SetStringPtr)
-	err = api.Decode(err, m, "Bucket", &s.Bucket, api.SetStringPtr)
-	err = api.Decode(err, m, "Format", &s.Format, api.SetStringPtr)
-	err = api.Decode(err, m, "Prefix", &s.Prefix, api.SetStringPtr)
-	err = api.Decode(err, m, "Encryption", &s.Encryption, api.SetStructPtr[InventoryEncryption])
-	return err
-}
-
-func (s *InventoryS3BucketDestination) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 5)
-	api.Put(m, "AccountId", s.AccountId, api.DynString)
-	api.Put(m, "Bucket", s.Bucket, api.DynString)
-	api.Put(m, "Format", s.Format, api.DynString)
-	api.Put(m, "Prefix", s.Prefix, api.DynString)
-	api.PutStruct(m, "Encryption", s.Encryption)
-	return m
-}
-
-func (s *InventorySchedule) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Frequency", &s.Frequency, api.SetStringPtr)
-	return err
-}
-
-func (s *InventorySchedule) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Frequency", s.Frequency, api.DynString)
-	return m
-}
-
-func (s *JSONInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Type", &s.Type, api.SetStringPtr)
-	return err
-}
-
-func (s *JSONInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Type", s.Type, api.DynString)
-	return m
-}
-
-func (s *JSONOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "RecordDelimiter", &s.RecordDelimiter, api.SetStringPtr)
-	return err
-}
-
-func (s *JSONOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "RecordDelimiter", s.RecordDelimiter, api.DynString)
-	return m
-}
-
-func (s *LambdaFunctionConfiguration) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
-	err = api.Decode(err, m, "LambdaFunctionArn", &s.LambdaFunctionArn, api.SetStringPtr)
-	err = api.Decode(err, m, "Events", &s.Events, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "Filter", &s.Filter, api.SetStructPtr[NotificationConfigurationFilter])
-	return err
-}
-
-func (s *LambdaFunctionConfiguration) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "Id", s.Id, api.DynString)
-	api.Put(m, "LambdaFunctionArn", s.LambdaFunctionArn, api.DynString)
-	api.PutList(m, "Events", s.Events, api.DynString)
-	api.PutStruct(m, "Filter", s.Filter)
-	return m
-}
-
-func (s *LifecycleConfiguration) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Rules", &s.Rules, func(p *[]Rule, v any) error {
-		return api.SetList(p, v, func(p *Rule, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *LifecycleConfiguration) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutList(m, "Rules", s.Rules, func(e Rule) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *LifecycleExpiration) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Date", &s.Date, api.SetTimePtr)
-	err = api.Decode(err, m, "Days", &s.Days, api.SetInt32Ptr)
-	err = api.Decode(err, m, "ExpiredObjectDeleteMarker", &s.ExpiredObjectDeleteMarker, api.SetBoolPtr)
-	return err
-}
-
-func (s *LifecycleExpiration) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "Date", s.Date, api.DynTime)
-	api.Put(m, "Days", s.Days, api.DynInt32)
-	api.Put(m, "ExpiredObjectDeleteMarker", s.ExpiredObjectDeleteMarker, api.DynBool)
-	return m
-}
-
-func (s *LifecycleRule) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Expiration", &s.Expiration, api.SetStructPtr[LifecycleExpiration])
-	err = api.Decode(err, m, "ID", &s.ID, api.SetStringPtr)
-	err = api.Decode(err, m, "Prefix", &s.Prefix, api.SetStringPtr)
-	err = api.Decode(err, m, "Filter", &s.Filter, api.SetStructPtr[LifecycleRuleFilter])
-	err = api.Decode(err, m, "Status", &s.Status, api.SetStringPtr)
-	err = api.Decode(err, m, "Transitions", &s.Transitions, func(p *[]Transition, v any) error {
-		return api.SetList(p, v, func(p *Transition, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "NoncurrentVersionTransitions", &s.NoncurrentVersionTransitions, func(p *[]NoncurrentVersionTransition, v any) error {
-		return api.SetList(p, v, func(p *NoncurrentVersionTransition, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "NoncurrentVersionExpiration", &s.NoncurrentVersionExpiration, api.SetStructPtr[NoncurrentVersionExpiration])
-	err = api.Decode(err, m, "AbortIncompleteMultipartUpload", &s.AbortIncompleteMultipartUpload, api.SetStructPtr[AbortIncompleteMultipartUpload])
-	return err
-}
-
-func (s *LifecycleRule) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.PutStruct(m, "Expiration", s.Expiration)
-	api.Put(m, "ID", s.ID, api.DynString)
-	api.Put(m, "Prefix", s.Prefix, api.DynString)
-	api.PutStruct(m, "Filter", s.Filter)
-	api.Put(m, "Status", s.Status, api.DynString)
-	api.PutList(m, "Transitions", s.Transitions, func(e Transition) any { return e.ToDynamic() })
-	api.PutList(m, "NoncurrentVersionTransitions", s.NoncurrentVersionTransitions, func(e NoncurrentVersionTransition) any { return e.ToDynamic() })
-	api.PutStruct(m, "NoncurrentVersionExpiration", s.NoncurrentVersionExpiration)
-	api.PutStruct(m, "AbortIncompleteMultipartUpload", s.AbortIncompleteMultipartUpload)
-	return m
-}
-
-func (s *LifecycleRuleAndOperator) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Prefix", &s.Prefix, api.SetStringPtr)
-	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]Tag, v any) error {
-		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "ObjectSizeGreaterThan", &s.ObjectSizeGreaterThan, api.SetInt64Ptr)
-	err = api.Decode(err, m, "ObjectSizeLessThan", &s.ObjectSizeLessThan, api.SetInt64Ptr)
-	return err
-}
-
-func (s *LifecycleRuleAndOperator) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "Prefix", s.Prefix, api.DynString)
-	api.PutList(m, "Tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
-	api.Put(m, "ObjectSizeGreaterThan", s.ObjectSizeGreaterThan, api.DynInt64)
-	api.Put(m, "ObjectSizeLessThan", s.ObjectSizeLessThan, api.DynInt64)
-	return m
-}
-
-func (s *LifecycleRuleFilter) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Prefix", &s.Prefix, api.SetStringPtr)
-	err = api.Decode(err, m, "Tag", &s.Tag, api.SetStructPtr[Tag])
-	err = api.Decode(err, m, "ObjectSizeGreaterThan", &s.ObjectSizeGreaterThan, api.SetInt64Ptr)
-	err = api.Decode(err, m, "ObjectSizeLessThan", &s.ObjectSizeLessThan, api.SetInt64Ptr)
-	err = api.Decode(err, m, "And", &s.And, api.SetStructPtr[LifecycleRuleAndOperator])
-	return err
-}
-
-func (s *LifecycleRuleFilter) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 5)
-	api.Put(m, "Prefix", s.Prefix, api.DynString)
-	api.PutStruct(m, "Tag", s.Tag)
-	api.Put(m, "ObjectSizeGreaterThan", s.ObjectSizeGreaterThan, api.DynInt64)
-	api.Put(m, "ObjectSizeLessThan", s.ObjectSizeLessThan, api.DynInt64)
-	api.PutStruct(m, "And", s.And)
-	return m
-}
-
-func (s *ListBucketAnalyticsConfigurationsOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "IsTruncated", &s.IsTruncated, api.SetBoolPtr)
-	err = api.Decode(err, m, "ContinuationToken", &s.ContinuationToken, api.SetStringPtr)
-	err = api.Decode(err, m, "NextContinuationToken", &s.NextContinuationToken, api.SetStringPtr)
-	err = api.Decode(err, m, "AnalyticsConfigurationList", &s.AnalyticsConfigurationList, func(p *[]AnalyticsConfiguration, v any) error {
-		return api.SetList(p, v, func(p *AnalyticsConfiguration, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *ListBucketAnalyticsConfigurationsOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "IsTruncated", s.IsTruncated, api.DynBool)
-	api.Put(m, "ContinuationToken", s.ContinuationToken, api.DynString)
-	api.Put(m, "NextContinuationToken", s.NextContinuationToken, api.DynString)
-	api.PutList(m, "AnalyticsConfigurationList", s.AnalyticsConfigurationList, func(e AnalyticsConfiguration) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *ListBucketAnalyticsConfigurationsRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Bucket", &s.Bucket, api.SetStringPtr)
-	err = api.Decode(err, m, "ContinuationToken", &s.ContinuationToken, api.SetStringPtr)
-	err = api.Decode(err, m, "ExpectedBucketOwner", &s.ExpectedBucketOwner, api.SetStringPtr)
-	return err
-}
-
-func (s *ListBucketAnalyticsConfigurationsRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "Bucket", s.Bucket, api.DynString)
-	api.Put(m, "ContinuationToken", s.ContinuationToken, api.DynString)
-	api.Put(m, "ExpectedBucketOwner", s.ExpectedBucketOwner, api.DynString)
-	return m
-}
-
-func (s *ListBucketIntelligentTieringConfigurationsOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "IsTruncated", &s.IsTruncated, api.SetBoolPtr)
-	err = api.Decode(err, m, "ContinuationToken", &s.ContinuationToken, api.SetStringPtr)
-	err = api.Decode(err, m, "NextContinuationToken", &s.NextContinuationToken, api.SetStringPtr)
-	err = api.Decode(err, m, "IntelligentTieringConfigurationList", &s.IntelligentTieringConfigurationList, func(p *[]IntelligentTieringConfiguration, v any) error {
-		return api.SetList(p, v, func(p *IntelligentTieringConfiguration, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *ListBucketIntelligentTieringConfigurationsOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "IsTruncated", s.IsTruncated, api.DynBool)
-	api.Put(m, "ContinuationToken", s.ContinuationToken, api.DynString)
-	api.Put(m, "NextContinuationToken", s.NextContinuationToken, api.DynString)
-	api.PutList(m, "IntelligentTieringConfigurationList", s.IntelligentTieringConfigurationList, func(e IntelligentTieringConfiguration) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *ListBucketIntelligentTieringConfigurationsRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Bucket", &s.Bucket, api.SetStringPtr)
-	err = api.Decode(err, m, "ContinuationToken", &s.ContinuationToken, api.SetStringPtr)
-	return err
-}
-
-func (s *ListBucketIntelligentTieringConfigurationsRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Bucket", s.Bucket, api.DynString)
-	api.Put(m, "ContinuationToken", s.ContinuationToken, api.DynString)
-	return m
-}
-
-func (s *ListBucketInventoryConfigurationsOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ContinuationToken", &s.ContinuationToken, api.SetStringPtr)
-	err = api.Decode(err, m, "InventoryConfigurationList", &s.InventoryConfigurationList, func(p *[]InventoryConfiguration, v any) error {
-		return api.SetList(p, v, func(p *InventoryConfiguration, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "IsTruncated", &s.IsTruncated, api.SetBoolPtr)
-	err = api.Decode(err, m, "NextContinuationToken", &s.NextContinuationToken, api.SetStringPtr)
-	return err
-}
-
-func (s *ListBucketInventoryConfigurationsOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "ContinuationToken", s.ContinuationToken, api.DynString)
-	api.PutList(m, "InventoryConfigurationList", s.InventoryConfigurationList, func(e InventoryConfiguration) any { return e.ToDynamic() })
-	api.Put(m, "IsTruncated", s.IsTruncated, api.DynBool)
-	api.Put(m, "NextContinuationToken", s.NextContinuationToken, api.DynString)
-	return m
-}
-
-func (s *ListBucketInventoryConfigurationsRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Bucket", &s.Bucket, api.SetStringPtr)
-	err = api.Decode(err, m, "ContinuationToken", &s.ContinuationToken, api.SetStringPtr)
-	err = api.Decode(err, m, "ExpectedBucketOwner", &s.ExpectedBucketOwner, api.SetStringPtr)
-	return err
-}
-
-func (s *ListBucketInventoryConfigurationsRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "Bucket", s.Bucket, api.DynString)
-	api.Put(m, "ContinuationToken", s.ContinuationToken, api.DynString)
-	api.Put(m, "ExpectedBucketOwner", s.ExpectedBucketOwner, api.DynString)
-	return m
-}
-
-func (s *ListBucketMetricsConfigurationsOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "IsTruncated", &s.IsTruncated, api.SetBoolPtr)
-	err = api.Decode(err, m, "ContinuationToken", &s.ContinuationToken, api.SetStringPtr)
-	err = api.Decode(err, m, "NextContinuationToken", &s.NextContinuationToken, api.SetStringPtr)
-	err = api.Decode(err, m, "MetricsConfigurationList", &s.MetricsConfigurationList, func(p *[]MetricsConfiguration, v any) error {
-		return api.SetList(p, v, func(p *MetricsConfiguration, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *ListBucketMetricsConfigurationsOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "IsTruncated", s.IsTruncated, api.DynBool)
-	api.Put(m, "ContinuationToken", s.ContinuationToken, api.DynString)
-	api.Put(m, "NextContinuationToken", s.NextContinuationToken, api.DynString)
-	api.PutList(m, "MetricsConfigurationList", s.MetricsConfigurationList, func(e MetricsConfiguration) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *ListBucketMetricsConfigurationsRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Bucket", &s.Bucket, api.SetStringPtr)
-	err = api.Decode(err, m, "ContinuationToken", &s.ContinuationToken, api.SetStringPtr)
-	err = api.Decode(err, m, "ExpectedBucketOwner", &s.ExpectedBucketOwner, api.SetStringPtr)
-	return err
-}
-
-func (s *ListBucketMetricsConfigurationsRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "Bucket", s.Bucket, api.DynString)
-	api.Put(m, "ContinuationToken", s.ContinuationToken, api.DynString)
-	api.Put(m, "ExpectedBucketOwner", s.ExpectedBucketOwner, api.DynString)
-	return m
-}
-
-func (s *ListBucketsOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Buckets", &s.Buckets, func(p *[]Bucket, v any) error {
-		return api.SetList(p, v, func(p *Bucket, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "Owner", &s.Owner, api.SetStructPtr[Owner])
-	err = api.Decode(err, m, "ContinuationToken", &s.ContinuationToken, api.SetStringPtr)
-	err = api.Decode(err, m, "Prefix", &s.Prefix, api.SetStringPtr)
-	return err
-}
-
-func (s *ListBucketsOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.PutList(m, "Buckets", s.Buckets, func(e Bucket) any { return e.ToDynamic() })
-	api.PutStruct(m, "Owner", s.Owner)
-	api.Put(m, "ContinuationToken", s.ContinuationToken, api.DynString)
-	api.Put(m, "Prefix", s.Prefix, api.DynString)
-	return m
-}
-
-func (s *ListBucketsRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "MaxBuckets", &s.MaxBuckets, api.SetInt32Ptr)
-	err = api.Decode(err, m, "ContinuationToken", &s.ContinuationToken, api.SetStringPtr)
-	err = api.Decode(err, m, "Prefix", &s.Prefix, api.SetStringPtr)
-	err = api.Decode(err, m, "BucketRegion", &s.BucketRegion, api.SetStringPtr)
-	return err
-}
-
-func (s *ListBucketsRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "MaxBuckets", s.MaxBuckets, api.DynInt32)
-	api.Put(m, "ContinuationToken", s.ContinuationToken, api.DynString)
-	api.Put(m, "Prefix", s.Prefix, api.DynString)
-	api.Put(m, "BucketRegion", s.BucketRegion, api.DynString)
-	return m
-}
-
-func (s *ListDirectoryBucketsOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Buckets", &s.Buckets, func(p *[]Bucket, v any) error {
-		return api.SetList(p, v, func(p *Bucket, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "ContinuationToken", &s.ContinuationToken, api.SetStringPtr)
-	return err
-}
-
-func (s *ListDirectoryBucketsOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutList(m, "Buckets", s.Buckets, func(e Bucket) any { return e.ToDynamic() })
-	api.Put(m, "ContinuationToken", s.ContinuationToken, api.DynString)
-	return m
-}
-
-func (s *ListDirectoryBucketsRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ContinuationToken", &s.ContinuationToken, api.SetStringPtr)
-	err = api.Decode(err, m, "MaxDirectoryBuckets", &s.MaxDirectoryBuckets, api.SetInt32Ptr)
-	return err
-}
-
-func (s *ListDirectoryBucketsRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "ContinuationToken", s.ContinuationToken, api.DynString)
-	api.Put(m, "MaxDirectoryBuckets", s.MaxDirectoryBuckets, api.DynInt32)
-	return m
-}
-
-func (s *ListMultipartUploadsOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Bucket", &s.Bucket, api.SetStringPtr)
-	err = api.Decode(err, m, "KeyMarker", &s.KeyMarker, api.SetStringPtr)
-	err = api.Decode(err, m, "UploadIdMarker", &s.UploadIdMarker, api.SetStringPtr)
-	err = api.Decode(err, m, "NextKeyMarker", &s.NextKeyMarker, api.SetStringPtr)
-	err = api.Decode(err, m, "Prefix", &s.Prefix, api.SetStringPtr)
-	err = api.Decode(err, m, "Delimiter", &s.Delimiter, api.SetStringPtr)
-	err = api.Decode(err, m, "NextUploadIdMarker", &s.NextUploadIdMarker, api.SetStringPtr)
-	err = api.Decode(err, m, "MaxUploads", &s.MaxUploads, api.SetInt32Ptr)
-	err = api.Decode(err, m, "IsTruncated", &s.IsTruncated, api.SetBoolPtr)
-	err = api.Decode(err, m, "Uploads", &s.Uploads, func(p *[]MultipartUpload, v any) error {
-		return api.SetList(p, v, func(p *MultipartUpload, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "CommonPrefixes", &s.CommonPrefixes, func(p *[]CommonPrefix, v any) error {
-		return api.SetList(p, v, func(p *CommonPrefix, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "EncodingType", &s.EncodingType, api.SetStringPtr)
-	err = api.Decode(err, m, "RequestCharged", &s.RequestCharged, api.SetStringPtr)
-	return err
-}
-
-func (s *ListMultipartUploadsOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "Bucket", s.Bucket, api.DynString)
-	api.Put(m, "KeyMarker", s.KeyMarker, api.DynString)
-	api.Put(m, "UploadIdMarker", s.UploadIdMarker, api.DynString)
-	api.Put(m, "NextKeyMarker", s.NextKeyMarker, api.DynString)
-	api.Put(m, "Prefix", s.Prefix, api.DynString)
-	api.Put(m, "Delimiter", s.Delimiter, api.DynString)
-	api.Put(m, "NextUploadIdMarker", s.NextUploadIdMarker, api.DynString)
-	api.Put(m, "MaxUploads", s.MaxUploads, api.DynInt32)
-	api.Put(m, "IsTruncated", s.IsTruncated, api.DynBool)
-	api.PutList(m, "Uploads", s.Uploads, func(e MultipartUpload) any { return e.ToDynamic() })
-	api.PutList(m, "CommonPrefixes", s.CommonPrefixes, func(e CommonPrefix) any { return e.ToDynamic() })
-	api.Put(m, "EncodingType", s.EncodingType, api.DynString)
-	api.Put(m, "RequestCharged", s.RequestCharged, api.DynString)
-	return m
-}
-
-func (s *ListMultipartUploadsRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Bucket", &s.Bucket, api.SetStringPtr)
-	err = api.Decode(err, m, "Delimiter", &s.Delimiter, api.SetStringPtr)
-	err = api.Decode(err, m, "EncodingType", &s.EncodingType, api.SetStringPtr)
-	err = api.Decode(err, m, "KeyMarker", &s.KeyMarker, api.SetStringPtr)
-	err = api.Decode(err, m, "MaxUploads", &s.MaxUploads, api.SetInt32Ptr)
-	err = api.Decode(err, m, "Prefix", &s.Prefix, api.SetStringPtr)
-	err = api.Decode(err, m, "UploadIdMarker", &s.UploadIdMarker, api.SetStringPtr)
-	err = api.Decode(err, m, "ExpectedBucketOwner", &s.ExpectedBucketOwner, api.SetStringPtr)
-	err = api.Decode(err, m, "RequestPayer", &s.RequestPayer, api.SetStringPtr)
-	return err
-}
-
-func (s *ListMultipartUploadsRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "Bucket", s.Bucket, api.DynString)
-	api.Put(m, "Delimiter", s.Delimiter, api.DynString)
-	api.Put(m, "EncodingType", s.EncodingType, api.DynString)
-	api.Put(m, "KeyMarker", s.KeyMarker, api.DynString)
-	api.Put(m, "MaxUploads", s.MaxUploads, api.DynInt32)
-	api.Put(m, "Prefix", s.Prefix, api.DynString)
-	api.Put(m, "UploadIdMarker", s.UploadIdMarker, api.DynString)
-	api.Put(m, "ExpectedBucketOwner", s.ExpectedBucketOwner, api.DynString)
-	api.Put(m, "RequestPayer", s.RequestPayer, api.DynString)
-	return m
-}
-
-func (s *ListObjectVersionsOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "IsTruncated", &s.IsTruncated, api.SetBoolPtr)
-	err = api.Decode(err, m, "KeyMarker", &s.KeyMarker, api.SetStringPtr)
-	err = api.Decode(err, m, "VersionIdMarker", &s.VersionIdMarker, api.SetStringPtr)
-	err = api.Decode(err, m, "NextKeyMarker", &s.NextKeyMarker, api.SetStringPtr)
-	err = api.Decode(err, m, "NextVersionIdMarker", &s.NextVersionIdMarker, api.SetStringPtr)
-	err = api.Decode(err, m, "Versions", &s.Versions, func(p *[]ObjectVersion, v any) error {
-		return api.SetList(p, v, func(p *ObjectVersion, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "DeleteMarkers", &s.DeleteMarkers, func(p *[]DeleteMarkerEntry, v any) error {
-		return api.SetList(p, v, func(p *DeleteMarkerEntry, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "Prefix", &s.Prefix, api.SetStringPtr)
-	err = api.Decode(err, m, "Delimiter", &s.Delimiter, api.SetStringPtr)
-	err = api.Decode(err, m, "MaxKeys", &s.MaxKeys, api.SetInt32Ptr)
-	err = api.Decode(err, m, "CommonPrefixes", &s.CommonPrefixes, func(p *[]CommonPrefix, v any) error {
-		return api.SetList(p, v, func(p *CommonPrefix, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "EncodingType", &s.EncodingType, api.SetStringPtr)
-	err = api.Decode(err, m, "RequestCharged", &s.RequestCharged, api.SetStringPtr)
-	return err
-}
-
-func (s *ListObjectVersionsOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "IsTruncated", s.IsTruncated, api.DynBool)
-	api.Put(m, "KeyMarker", s.KeyMarker, api.DynString)
-	api.Put(m, "VersionIdMarker", s.VersionIdMarker, api.DynString)
-	api.Put(m, "NextKeyMarker", s.NextKeyMarker, api.DynString)
-	api.Put(m, "NextVersionIdMarker", s.NextVersionIdMarker, api.DynString)
-	api.PutList(m, "Versions", s.Versions, func(e ObjectVersion) any { return e.ToDynamic() })
-	api.PutList(m, "DeleteMarkers", s.DeleteMarkers, func(e DeleteMarkerEntry) any { return e.ToDynamic() })
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "Prefix", s.Prefix, api.DynString)
-	api.Put(m, "Delimiter", s.Delimiter, api.DynString)
-	api.Put(m, "MaxKeys", s.MaxKeys, api.DynInt32)
-	api.PutList(m, "CommonPrefixes", s.CommonPrefixes, func(e CommonPrefix) any { return e.ToDynamic() })
-	api.Put(m, "EncodingType", s.EncodingType, api.DynString)
-	api.Put(m, "RequestCharged", s.RequestCharged, api.DynString)
-	return m
-}
-
-func (s *ListObjectVersionsRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Bucket", &s.Bucket, api.SetStringPtr)
-	err = api.Decode(err, m, "Delimiter", &s.Delimiter, api.SetStringPtr)
-	err = api.Decode(err, m, "EncodingType", &s.EncodingType, api.SetStringPtr)
-	err = api.Decode(err, m, "KeyMarker", &s.KeyMarker, api.SetStringPtr)
-	err = api.Decode(err, m, "MaxKeys", &s.MaxKeys, api.SetInt32Ptr)
-	err = api.Decode(err, m, "Prefix", &s.Prefix, api.SetStringPtr)
-	err = api.Decode(err, m, "VersionIdMarker", &s.VersionIdMarker, api.SetStringPtr)
-	err = api.Decode(err, m, "ExpectedBucketOwner", &s.ExpectedBucketOwner, api.SetStringPtr)
-	err = api.Decode(err, m, "RequestPayer", &s.RequestPayer, api.SetStringPtr)
-	err = api.Decode(err, m, "OptionalObjectAttributes", &s.OptionalObjectAttributes, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	return err
-}
-
-func (s *ListObjectVersionsRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "Bucket", s.Bucket, api.DynString)
-	api.Put(m, "Delimiter", s.Delimiter, api.DynString)
-	api.Put(m, "EncodingType", s.EncodingType, api.DynString)
-	api.Put(m, "KeyMarker", s.KeyMarker, api.DynString)
-	api.Put(m, "MaxKeys", s.MaxKeys, api.DynInt32)
-	api.Put(m, "Prefix", s.Prefix, api.DynString)
-	api.Put(m, "VersionIdMarker", s.VersionIdMarker, api.DynString)
-	api.Put(m, "ExpectedBucketOwner", s.ExpectedBucketOwner, api.DynString)
-	api.Put(m, "RequestPayer", s.RequestPayer, api.DynString)
-	api.PutList(m, "OptionalObjectAttributes", s.OptionalObjectAttributes, api.DynString)
-	return m
-}
-
-func (s *ListObjectsOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "IsTruncated", &s.IsTruncated, api.SetBoolPtr)
-	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
-	err = api.Decode(err, m, "NextMarker", &s.NextMarker, api.SetStringPtr)
-	err = api.Decode(err, m, "Contents", &s.Contents, func(p *[]Object, v any) error {
-		return api.SetList(p, v, func(p *Object, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "Prefix", &s.Prefix, api.SetStringPtr)
-	err = api.Decode(err, m, "Delimiter", &s.Delimiter, api.SetStringPtr)
-	err = api.Decode(err, m, "MaxKeys", &s.MaxKeys, api.SetInt32Ptr)
-	err = api.Decode(err, m, "CommonPrefixes", &s.CommonPrefixes, func(p *[]CommonPrefix, v any) error {
-		return api.SetList(p, v, func(p *CommonPrefix, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "EncodingType", &s.EncodingType, api.SetStringPtr)
-	err = api.Decode(err, m, "RequestCharged", &s.RequestCharged, api.SetStringPtr)
-	return err
-}
-
-func (s *ListObjectsOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "IsTruncated", s.IsTruncated, api.DynBool)
-	api.Put(m, "Marker", s.Marker, api.DynString)
-	api.Put(m, "NextMarker", s.NextMarker, api.DynString)
-	api.PutList(m, "Contents", s.Contents, func(e Object) any { return e.ToDynamic() })
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "Prefix", s.Prefix, api.DynString)
-	api.Put(m, "Delimiter", s.Delimiter, api.DynString)
-	api.Put(m, "MaxKeys", s.MaxKeys, api.DynInt32)
-	api.PutList(m, "CommonPrefixes", s.CommonPrefixes, func(e CommonPrefix) any { return e.ToDynamic() })
-	api.Put(m, "EncodingType", s.EncodingType, api.DynString)
-	api.Put(m, "RequestCharged", s.RequestCharged, api.DynString)
-	return m
-}
-
-func (s *ListObjectsRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Bucket", &s.Bucket, api.SetStringPtr)
-	err = api.Decode(err, m, "Delimiter", &s.Delimiter, api.SetStringPtr)
-	err = api.Decode(err, m, "EncodingType", &s.EncodingType, api.SetStringPtr)
-	err = api.Decode(err, m, "Marker", &s.Marker, api.SetStringPtr)
-	err = api.Decode(err, m, "MaxKeys", &s.MaxKeys, api.SetInt32Ptr)
-	err = api.Decode(err, m, "Prefix", &s.Prefix, api.SetStringPtr)
-	err = api.Decode(err, m, "RequestPayer", &s.RequestPayer, api.SetStringPtr)
-	err = api.Decode(err, m, "ExpectedBucketOwner", &s.ExpectedBucketOwner, api.SetStringPtr)
-	err = api.Decode(err, m, "OptionalObjectAttributes", &s.OptionalObjectAttributes, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	return err
-}
-
-func (s *ListObjectsRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "Bucket", s.Bucket, api.DynString)
-	api.Put(m, "Delimiter", s.Delimiter, api.DynString)
-	api.Put(m, "EncodingType", s.EncodingType, api.DynString)
-	api.Put(m, "Marker", s.Marker, api.DynString)
-	api.Put(m, "MaxKeys", s.MaxKeys, api.DynInt32)
-	api.Put(m, "Prefix", s.Prefix, api.DynString)
-	api.Put(m, "RequestPayer", s.RequestPayer, api.DynString)
-	api.Put(m, "ExpectedBucketOwner", s.ExpectedBucketOwner, api.DynString)
-	api.PutList(m, "OptionalObjectAttributes", s.OptionalObjectAttributes, api.DynString)
-	return m
-}
-
-func (s *ListObjectsV2Output) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "IsTruncated", &s.IsTruncated, api.SetBoolPtr)
-	err = api.Decode(err, m, "Contents", &s.Contents, func(p *[]Object, v any) error {
-		return api.SetList(p, v, func(p *Object, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "Prefix", &s.Prefix, api.SetStringPtr)
-	err = api.Decode(err, m, "Delimiter", &s.Delimiter, api.SetStringPtr)
-	err = api.Decode(err, m, "MaxKeys", &s.MaxKeys, api.SetInt32Ptr)
-	err = api.Decode(err, m, "CommonPrefixes", &s.CommonPrefixes, func(p *[]CommonPrefix, v any) error {
-		return api.SetList(p, v, func(p *CommonPrefix, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "EncodingType", &s.EncodingType, api.SetStringPtr)
-	err = api.Decode(err, m, "KeyCount", &s.KeyCount, api.SetInt32Ptr)
-	err = api.Decode(err, m, "ContinuationToken", &s.ContinuationToken, api.SetStringPtr)
-	err = api.Decode(err, m, "NextContinuationToken", &s.NextContinuationToken, api.SetStringPtr)
-	err = api.Decode(err, m, "StartAfter", &s.StartAfter, api.SetStringPtr)
-	err = api.Decode(err, m, "RequestCharged", &s.RequestCharged, api.SetStringPtr)
-	return err
-}
-
-func (s *ListObjectsV2Output) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "IsTruncated", s.IsTruncated, api.DynBool)
-	api.PutList(m, "Contents", s.Contents, func(e Object) any { return e.ToDynamic() })
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "Prefix", s.Prefix, api.DynString)
-	api.Put(m, "Delimiter", s.Delimiter, api.DynString)
-	api.Put(m, "MaxKeys", s.MaxKeys, api.DynInt32)
-	api.PutList(m, "CommonPrefixes", s.CommonPrefixes, func(e CommonPrefix) any { return e.ToDynamic() })
-	api.Put(m, "EncodingType", s.EncodingType, api.DynString)
-	api.Put(m, "KeyCount", s.KeyCount, api.DynInt32)
-	api.Put(m, "ContinuationToken", s.ContinuationToken, api.DynString)
-	api.Put(m, "NextContinuationToken", s.NextContinuationToken, api.DynString)
-	api.Put(m, "StartAfter", s.StartAfter, api.DynString)
-	api.Put(m, "RequestCharged", s.RequestCharged, api.DynString)
-	return m
-}
-
-func (s *ListObjectsV2Request) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Bucket", &s.Bucket, api.SetStringPtr)
-	err = api.Decode(err, m, "Delimiter", &s.Delimiter, api.SetStringPtr)
-	err = api.Decode(err, m, "EncodingType", &s.EncodingType, api.SetStringPtr)
-	err = api.Decode(err, m, "MaxKeys", &s.MaxKeys, api.SetInt32Ptr)
-	err = api.Decode(err, m, "Prefix", &s.Prefix, api.SetStringPtr)
-	err = api.Decode(err, m, "ContinuationToken", &s.ContinuationToken, api.SetStringPtr)
-	err = api.Decode(err, m, "FetchOwner", &s.FetchOwner, api.SetBoolPtr)
-	err = api.Decode(err, m, "StartAfter", &s.StartAfter, api.SetStringPtr)
-	err = api.Decode(err, m, "RequestPayer", &s.RequestPayer, api.SetStringPtr)
-	err = api.Decode(err, m, "ExpectedBucketOwner", &s.ExpectedBucketOwner, api.SetStringPtr)
-	err = api.Decode(err, m, "OptionalObjectAttributes", &s.OptionalObjectAttributes, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	return err
-}
-
-func (s *ListObjectsV2Request) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "Bucket", s.Bucket, api.DynString)
-	api.Put(m, "Delimiter", s.Delimiter, api.DynString)
-	api.Put(m, "EncodingType", s.EncodingType, api.DynString)
-	api.Put(m, "MaxKeys", s.MaxKeys, api.DynInt32)
-	api.Put(m, "Prefix", s.Prefix, api.DynString)
-	api.Put(m, "ContinuationToken", s.ContinuationToken, api.DynString)
-	api.Put(m, "FetchOwner", s.FetchOwner, api.DynBool)
-	api.Put(m, "StartAfter", s.StartAfter, api.DynString)
-	api.Put(m, "RequestPayer", s.RequestPayer, api.DynString)
-	api.Put(m, "ExpectedBucketOwner", s.ExpectedBucketOwner, api.DynString)
-	api.PutList(m, "OptionalObjectAttributes", s.OptionalObjectAttributes, api.DynString)
-	return m
-}
-
-func (s *ListPartsOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "AbortDate", &s.AbortDate, api.SetTimePtr)
-	err = api.Decode(err, m, "AbortRuleId", &s.AbortRuleId, api.SetStringPtr)
-	err = api.Decode(err, m, "Bucket", &s.Bucket, api.SetStringPtr)
-	err = api.Decode(err, m, "Key", &s.Key, api.SetStringPtr)
-	err = api.Decode(err, m, "UploadId", &s.UploadId, api.SetStringPtr)
-	err = api.Decode(err, m, "PartNumberMarker", &s.PartNumberMarker, api.SetInt32Ptr)
-	err = api.Decode(err, m, "NextPartNumberMarker", &s.NextPartNumberMarker, api.SetInt32Ptr)
-	err = api.Decode(err, m, "MaxParts", &s.MaxParts, api.SetInt32Ptr)
-	err = api.Decode(err, m, "IsTruncated", &s.IsTruncated, api.SetBoolPtr)
-	err = api.Decode(err, m, "Parts", &s.Parts, func(p *[]Part, v any) error {
-		return api.SetList(p, v, func(p *Part, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "Initiator", &s.Initiator, api.SetStructPtr[Initiator])
-	err = api.Decode(err, m, "Owner", &s.Owner, api.SetStructPtr[Owner])
-	err = api.Decode(err, m, "StorageClass", &s.StorageClass, api.SetStringPtr)
-	err = api.Decode(err, m, "RequestCharged", &s.RequestCharged, api.SetStringPtr)
-	err = api.Decode(err, m, "ChecksumAlgorithm", &s.ChecksumAlgorithm, api.SetStringPtr)
-	return err
-}
-
-func (s *ListPartsOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "AbortDate", s.AbortDate, api.DynTime)
-	api.Put(m, "AbortRuleId", s.AbortRuleId, api.DynString)
-	api.Put(m, "Bucket", s.Bucket, api.DynString)
-	api.Put(m, "Key", s.Key, api.DynString)
-	api.Put(m, "UploadId", s.UploadId, api.DynString)
-	api.Put(m, "PartNumberMarker", s.PartNumberMarker, api.DynInt32)
-	api.Put(m, "NextPartNumberMarker", s.NextPartNumberMarker, api.DynInt32)
-	api.Put(m, "MaxParts", s.MaxParts, api.DynInt32)
-	api.Put(m, "IsTruncated", s.IsTruncated, api.DynBool)
-	api.PutList(m, "Parts", s.Parts, func(e Part) any { return e.ToDynamic() })
-	api.PutStruct(m, "Initiator", s.Initiator)
-	api.PutStruct(m, "Owner", s.Owner)
-	api.Put(m, "StorageClass", s.StorageClass, api.DynString)
-	api.Put(m, "RequestCharged", s.RequestCharged, api.DynString)
-	api.Put(m, "ChecksumAlgorithm", s.ChecksumAlgorithm, api.DynString)
-	return m
-}
-
-func (s *ListPartsRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Bucket", &s.Bucket, api.SetStringPtr)
-	err = api.Decode(err, m, "Key", &s.Key, api.SetStringPtr)
-	err = api.Decode(err, m, "MaxParts", &s.MaxParts, api.SetInt32Ptr)
-	err = api.Decode(err, m, "PartNumberMarker", &s.PartNumberMarker, api.SetInt32Ptr)
-	err = api.Decode(err, m, "UploadId", &s.UploadId, api.SetStringPtr)
-	err = api.Decode(err, m, "RequestPayer", &s.RequestPayer, api.SetStringPtr)
-	err = api.Decode(err, m, "ExpectedBucketOwner", &s.ExpectedBucketOwner, api.SetStringPtr)
-	err = api.Decode(err, m, "SSECustomerAlgorithm", &s.SSECustomerAlgorithm, api.SetStringPtr)
-	err = api.Decode(err, m, "SSECustomerKey", &s.SSECustomerKey, api.SetStringPtr)
-	err = api.Decode(err, m, "SSECustomerKeyMD5", &s.SSECustomerKeyMD5, api.SetStringPtr)
-	return err
-}
-
-func (s *ListPartsRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "Bucket", s.Bucket, api.DynString)
-	api.Put(m, "Key", s.Key, api.DynString)
-	api.Put(m, "MaxParts", s.MaxParts, api.DynInt32)
-	api.Put(m, "PartNumberMarker", s.PartNumberMarker, api.DynInt32)
-	api.Put(m, "UploadId", s.UploadId, api.DynString)
-	api.Put(m, "RequestPayer", s.RequestPayer, api.DynString)
-	api.Put(m, "ExpectedBucketOwner", s.ExpectedBucketOwner, api.DynString)
-	api.Put(m, "SSECustomerAlgorithm", s.SSECustomerAlgorithm, api.DynString)
-	api.Put(m, "SSECustomerKey", s.SSECustomerKey, api.DynString)
-	api.Put(m, "SSECustomerKeyMD5", s.SSECustomerKeyMD5, api.DynString)
-	return m
-}
-
-func (s *LocationInfo) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Type", &s.Type, api.SetStringPtr)
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	return err
-}
-
-func (s *LocationInfo) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Type", s.Type, api.DynString)
-	api.Put(m, "Name", s.Name, api.DynString)
-	return m
-}
-
-func (s *LoggingEnabled) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "TargetBucket", &s.TargetBucket, api.SetStringPtr)
-	err = api.Decode(err, m, "TargetGrants", &s.TargetGrants, func(p *[]TargetGrant, v any) error {
-		return api.SetList(p, v, func(p *TargetGrant, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "TargetPrefix", &s.TargetPrefix, api.SetStringPtr)
-	err = api.Decode(err, m, "TargetObjectKeyFormat", &s.TargetObjectKeyFormat, api.SetStructPtr[TargetObjectKeyFormat])
-	return err
-}
-
-func (s *LoggingEnabled) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "TargetBucket", s.TargetBucket, api.DynString)
-	api.PutList(m, "TargetGrants", s.TargetGrants, func(e TargetGrant) any { return e.ToDynamic() })
-	api.Put(m, "TargetPrefix", s.TargetPrefix, api.DynString)
-	api.PutStruct(m, "TargetObjectKeyFormat", s.TargetObjectKeyFormat)
-	return m
-}
-
-func (s *MetadataEntry) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "Value", &s.Value, api.SetStringPtr)
-	return err
-}
-
-func (s *MetadataEntry) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "Value", s.Value, api.DynString)
-	return m
-}
-
-func (s *Metrics) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Status", &s.Status, api.SetStringPtr)
-	err = api.Decode(err, m, "EventThreshold", &s.EventThreshold, api.SetStructPtr[ReplicationTimeValue])
-	return err
-}
-
-func (s *Metrics) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Status", s.Status, api.DynString)
-	api.PutStruct(m, "EventThreshold", s.EventThreshold)
-	return m
-}
-
-func (s *MetricsAndOperator) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Prefix", &s.Prefix, api.SetStringPtr)
-	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]Tag, v any) error {
-		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "AccessPointArn", &s.AccessPointArn, api.SetStringPtr)
-	return err
-}
-
-func (s *MetricsAndOperator) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "Prefix", s.Prefix, api.DynString)
-	api.PutList(m, "Tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
-	api.Put(m, "AccessPointArn", s.AccessPointArn, api.DynString)
-	return m
-}
-
-func (s *MetricsConfiguration) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
-	err = api.Decode(err, m, "Filter", &s.Filter, api.SetStructPtr[MetricsFilter])
-	return err
-}
-
-func (s *MetricsConfiguration) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Id", s.Id, api.DynString)
-	api.PutStruct(m, "Filter", s.Filter)
-	return m
-}
-
-func (s *MetricsFilter) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Prefix", &s.Prefix, api.SetStringPtr)
-	err = api.Decode(err, m, "Tag", &s.Tag, api.SetStructPtr[Tag])
-	err = api.Decode(err, m, "AccessPointArn", &s.AccessPointArn, api.SetStringPtr)
-	err = api.Decode(err, m, "And", &s.And, api.SetStructPtr[MetricsAndOperator])
-	return err
-}
-
-func (s *MetricsFilter) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "Prefix", s.Prefix, api.DynString)
-	api.PutStruct(m, "Tag", s.Tag)
-	api.Put(m, "AccessPointArn", s.AccessPointArn, api.DynString)
-	api.PutStruct(m, "And", s.And)
-	return m
-}
-
-func (s *MultipartUpload) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "UploadId", &s.UploadId, api.SetStringPtr)
-	err = api.Decode(err, m, "Key", &s.Key, api.SetStringPtr)
-	err = api.Decode(err, m, "Initiated", &s.Initiated, api.SetTimePtr)
-	err = api.Decode(err, m, "StorageClass", &s.StorageClass, api.SetStringPtr)
-	err = api.Decode(err, m, "Owner", &s.Owner, api.SetStructPtr[Owner])
-	err = api.Decode(err, m, "Initiator", &s.Initiator, api.SetStructPtr[Initiator])
-	err = api.Decode(err, m, "ChecksumAlgorithm", &s.ChecksumAlgorithm, api.SetStringPtr)
-	return err
-}
-
-func (s *MultipartUpload) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 7)
-	api.Put(m, "UploadId", s.UploadId, api.DynString)
-	api.Put(m, "Key", s.Key, api.DynString)
-	api.Put(m, "Initiated", s.Initiated, api.DynTime)
-	api.Put(m, "StorageClass", s.StorageClass, api.DynString)
-	api.PutStruct(m, "Owner", s.Owner)
-	api.PutStruct(m, "Initiator", s.Initiator)
-	api.Put(m, "ChecksumAlgorithm", s.ChecksumAlgorithm, api.DynString)
-	return m
-}
-
-func (s *NoSuchBucket) FromDynamic(map[string]any) error { return nil }
-
-func (s *NoSuchBucket) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *NoSuchKey) FromDynamic(map[string]any) error { return nil }
-
-func (s *NoSuchKey) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *NoSuchUpload) FromDynamic(map[string]any) error { return nil }
-
-func (s *NoSuchUpload) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *NoncurrentVersionExpiration) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "NoncurrentDays", &s.NoncurrentDays, api.SetInt32Ptr)
-	err = api.Decode(err, m, "NewerNoncurrentVersions", &s.NewerNoncurrentVersions, api.SetInt32Ptr)
-	return err
-}
-
-func (s *NoncurrentVersionExpiration) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "NoncurrentDays", s.NoncurrentDays, api.DynInt32)
-	api.Put(m, "NewerNoncurrentVersions", s.NewerNoncurrentVersions, api.DynInt32)
-	return m
-}
-
-func (s *NoncurrentVersionTransition) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "NoncurrentDays", &s.NoncurrentDays, api.SetInt32Ptr)
-	err = api.Decode(err, m, "StorageClass", &s.StorageClass, api.SetStringPtr)
-	err = api.Decode(err, m, "NewerNoncurrentVersions", &s.NewerNoncurrentVersions, api.SetInt32Ptr)
-	return err
-}
-
-func (s *NoncurrentVersionTransition) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "NoncurrentDays", s.NoncurrentDays, api.DynInt32)
-	api.Put(m, "StorageClass", s.StorageClass, api.DynString)
-	api.Put(m, "NewerNoncurrentVersions", s.NewerNoncurrentVersions, api.DynInt32)
-	return m
-}
-
-func (s *NotificationConfiguration) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "TopicConfigurations", &s.TopicConfigurations, func(p *[]TopicConfiguration, v any) error {
-		return api.SetList(p, v, func(p *TopicConfiguration, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "QueueConfigurations", &s.QueueConfigurations, func(p *[]QueueConfiguration, v any) error {
-		return api.SetList(p, v, func(p *QueueConfiguration, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "LambdaFunctionConfigurations", &s.LambdaFunctionConfigurations, func(p *[]LambdaFunctionConfiguration, v any) error {
-		return api.SetList(p, v, func(p *LambdaFunctionConfiguration, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "EventBridgeConfiguration", &s.EventBridgeConfiguration, api.SetStructPtr[EventBridgeConfiguration])
-	return err
-}
-
-func (s *NotificationConfiguration) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.PutList(m, "TopicConfigurations", s.TopicConfigurations, func(e TopicConfiguration) any { return e.ToDynamic() })
-	api.PutList(m, "QueueConfigurations", s.QueueConfigurations, func(e QueueConfiguration) any { return e.ToDynamic() })
-	api.PutList(m, "LambdaFunctionConfigurations", s.LambdaFunctionConfigurations, func(e LambdaFunctionConfiguration) any { return e.ToDynamic() })
-	api.PutStruct(m, "EventBridgeConfiguration", s.EventBridgeConfiguration)
-	return m
-}
-
-func (s *NotificationConfigurationDeprecated) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "TopicConfiguration", &s.TopicConfiguration, api.SetStructPtr[TopicConfigurationDeprecated])
-	err = api.Decode(err, m, "QueueConfiguration", &s.QueueConfiguration, api.SetStructPtr[QueueConfigurationDeprecated])
-	err = api.Decode(err, m, "CloudFunctionConfiguration", &s.CloudFunctionConfiguration, api.SetStructPtr[CloudFunctionConfiguration])
-	return err
-}
-
-func (s *NotificationConfigurationDeprecated) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.PutStruct(m, "TopicConfiguration", s.TopicConfiguration)
-	api.PutStruct(m, "QueueConfiguration", s.QueueConfiguration)
-	api.PutStruct(m, "CloudFunctionConfiguration", s.CloudFunctionConfiguration)
-	return m
-}
-
-func (s *NotificationConfigurationFilter) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Key", &s.Key, api.SetStructPtr[S3KeyFilter])
-	return err
-}
-
-func (s *NotificationConfigurationFilter) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "Key", s.Key)
-	return m
-}
-
-func (s *Object) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Key", &s.Key, api.SetStringPtr)
-	err = api.Decode(err, m, "LastModified", &s.LastModified, api.SetTimePtr)
-	err = api.Decode(err, m, "ETag", &s.ETag, api.SetStringPtr)
-	err = api.Decode(err, m, "ChecksumAlgorithm", &s.ChecksumAlgorithm, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "Size", &s.Size, api.SetInt64Ptr)
-	err = api.Decode(err, m, "StorageClass", &s.StorageClass, api.SetStringPtr)
-	err = api.Decode(err, m, "Owner", &s.Owner, api.SetStructPtr[Owner])
-	err = api.Decode(err, m, "RestoreStatus", &s.RestoreStatus, api.SetStructPtr[RestoreStatus])
-	return err
-}
-
-func (s *Object) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "Key", s.Key, api.DynString)
-	api.Put(m, "LastModified", s.LastModified, api.DynTime)
-	api.Put(m, "ETag", s.ETag, api.DynString)
-	api.PutList(m, "ChecksumAlgorithm", s.ChecksumAlgorithm, api.DynString)
-	api.Put(m, "Size", s.Size, api.DynInt64)
-	api.Put(m, "StorageClass", s.StorageClass, api.DynString)
-	api.PutStruct(m, "Owner", s.Owner)
-	api.PutStruct(m, "RestoreStatus", s.RestoreStatus)
-	return m
-}
-
-func (s *ObjectAlreadyInActiveTierError) FromDynamic(map[string]any) error { return nil }
-
-func (s *ObjectAlreadyInActiveTierError) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *ObjectEncryption) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "SSEKMS", &s.SSEKMS, api.SetStructPtr[SSEKMSEncryption])
-	return err
-}
-
-func (s *ObjectEncryption) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "SSEKMS", s.SSEKMS)
-	return m
-}
-
-func (s *ObjectIdentifier) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Key", &s.Key, api.SetStringPtr)
-	err = api.Decode(err, m, "VersionId", &s.VersionId, api.SetStringPtr)
-	return err
-}
-
-func (s *ObjectIdentifier) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Key", s.Key, api.DynString)
-	api.Put(m, "VersionId", s.VersionId, api.DynString)
-	return m
-}
-
-func (s *ObjectLockConfiguration) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ObjectLockEnabled", &s.ObjectLockEnabled, api.SetStringPtr)
-	err = api.Decode(err, m, "Rule", &s.Rule, api.SetStructPtr[ObjectLockRule])
-	return err
-}
-
-func (s *ObjectLockConfiguration) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "ObjectLockEnabled", s.ObjectLockEnabled, api.DynString)
-	api.PutStruct(m, "Rule", s.Rule)
-	return m
-}
-
-func (s *ObjectLockLegalHold) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Status", &s.Status, api.SetStringPtr)
-	return err
-}
-
-func (s *ObjectLockLegalHold) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Status", s.Status, api.DynString)
-	return m
-}
-
-func (s *ObjectLockRetention) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Mode", &s.Mode, api.SetStringPtr)
-	err = api.Decode(err, m, "RetainUntilDate", &s.RetainUntilDate, api.SetTimePtr)
-	return err
-}
-
-func (s *ObjectLockRetention) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Mode", s.Mode, api.DynString)
-	api.Put(m, "RetainUntilDate", s.RetainUntilDate, api.DynTime)
-	return m
-}
-
-func (s *ObjectLockRule) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DefaultRetention", &s.DefaultRetention, api.SetStructPtr[DefaultRetention])
-	return err
-}
-
-func (s *ObjectLockRule) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "DefaultRetention", s.DefaultRetention)
-	return m
-}
-
-func (s *ObjectNotInActiveTierError) FromDynamic(map[string]any) error { return nil }
-
-func (s *ObjectNotInActiveTierError) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *ObjectPart) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "PartNumber", &s.PartNumber, api.SetInt32Ptr)
-	err = api.Decode(err, m, "Size", &s.Size, api.SetInt64Ptr)
-	err = api.Decode(err, m, "ChecksumCRC32", &s.ChecksumCRC32, api.SetStringPtr)
-	err = api.Decode(err, m, "ChecksumCRC32C", &s.ChecksumCRC32C, api.SetStringPtr)
-	err = api.Decode(err, m, "ChecksumCRC64NVME", &s.ChecksumCRC64NVME, api.SetStringPtr)
-	err = api.Decode(err, m, "ChecksumSHA1", &s.ChecksumSHA1, api.SetStringPtr)
-	err = api.Decode(err, m, "ChecksumSHA256", &s.ChecksumSHA256, api.SetStringPtr)
-	return err
-}
-
-func (s *ObjectPart) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 7)
-	api.Put(m, "PartNumber", s.PartNumber, api.DynInt32)
-	api.Put(m, "Size", s.Size, api.DynInt64)
-	api.Put(m, "ChecksumCRC32", s.ChecksumCRC32, api.DynString)
-	api.Put(m, "ChecksumCRC32C", s.ChecksumCRC32C, api.DynString)
-	api.Put(m, "ChecksumCRC64NVME", s.ChecksumCRC64NVME, api.DynString)
-	api.Put(m, "ChecksumSHA1", s.ChecksumSHA1, api.DynString)
-	api.Put(m, "ChecksumSHA256", s.ChecksumSHA256, api.DynString)
-	return m
-}
-
-func (s *ObjectVersion) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ETag", &s.ETag, api.SetStringPtr)
-	err = api.Decode(err, m, "ChecksumAlgorithm", &s.ChecksumAlgorithm, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "Size", &s.Size, api.SetInt64Ptr)
-	err = api.Decode(err, m, "StorageClass", &s.StorageClass, api.SetStringPtr)
-	err = api.Decode(err, m, "Key", &s.Key, api.SetStringPtr)
-	err = api.Decode(err, m, "VersionId", &s.VersionId, api.SetStringPtr)
-	err = api.Decode(err, m, "IsLatest", &s.IsLatest, api.SetBoolPtr)
-	err = api.Decode(err, m, "LastModified", &s.LastModified, api.SetTimePtr)
-	err = api.Decode(err, m, "Owner", &s.Owner, api.SetStructPtr[Owner])
-	err = api.Decode(err, m, "RestoreStatus", &s.RestoreStatus, api.SetStructPtr[RestoreStatus])
-	return err
-}
-
-func (s *ObjectVersion) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "ETag", s.ETag, api.DynString)
-	api.PutList(m, "ChecksumAlgorithm", s.ChecksumAlgorithm, api.DynString)
-	api.Put(m, "Size", s.Size, api.DynInt64)
-	api.Put(m, "StorageClass", s.StorageClass, api.DynString)
-	api.Put(m, "Key", s.Key, api.DynString)
-	api.Put(m, "VersionId", s.VersionId, api.DynString)
-	api.Put(m, "IsLatest", s.IsLatest, api.DynBool)
-	api.Put(m, "LastModified", s.LastModified, api.DynTime)
-	api.PutStruct(m, "Owner", s.Owner)
-	api.PutStruct(m, "RestoreStatus", s.RestoreStatus)
-	return m
-}
-
-func (s *OutputLocation) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "S3", &s.S3, api.SetStructPtr[S3Location])
-	return err
-}
-
-func (s *OutputLocation) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "S3", s.S3)
-	return m
-}
-
-func (s *OutputSerialization) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "CSV", &s.CSV, api.SetStructPtr[CSVOutput])
-	err = api.Decode(err, m, "JSON", &s.JSON, api.SetStructPtr[JSONOutput])
-	return err
-}
-
-func (s *OutputSerialization) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutStruct(m, "CSV", s.CSV)
-	api.PutStruct(m, "JSON", s.JSON)
-	return m
-}
-
-func (s *Owner) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DisplayName", &s.DisplayName, api.SetStringPtr)
-	err = api.Decode(err, m, "ID", &s.ID, api.SetStringPtr)
-	return err
-}
-
-func (s *Owner) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "DisplayName", s.DisplayName, api.DynString)
-	api.Put(m, "ID", s.ID, api.DynString)
-	return m
-}
-
-func (s *OwnershipControls) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Rules", &s.Rules, func(p *[]OwnershipControlsRule, v any) error {
-		return api.SetList(p, v, func(p *OwnershipControlsRule, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *OwnershipControls) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutList(m, "Rules", s.Rules, func(e OwnershipControlsRule) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *OwnershipControlsRule) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ObjectOwnership", &s.ObjectOwnership, api.SetStringPtr)
-	return err
-}
-
-func (s *OwnershipControlsRule) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "ObjectOwnership", s.ObjectOwnership, api.DynString)
-	return m
-}
-
-func (s *ParquetInput) FromDynamic(map[string]any) error { return nil }
-
-func (s *ParquetInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *Part) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "PartNumber", &s.PartNumber, api.SetInt32Ptr)
-	err = api.Decode(err, m, "LastModified", &s.LastModified, api.SetTimePtr)
-	err = api.Decode(err, m, "ETag", &s.ETag, api.SetStringPtr)
-	err = api.Decode(err, m, "Size", &s.Size, api.SetInt64Ptr)
-	err = api.Decode(err, m, "ChecksumCRC32", &s.ChecksumCRC32, api.SetStringPtr)
-	err = api.Decode(err, m, "ChecksumCRC32C", &s.ChecksumCRC32C, api.SetStringPtr)
-	err = api.Decode(err, m, "ChecksumCRC64NVME", &s.ChecksumCRC64NVME, api.SetStringPtr)
-	err = api.Decode(err, m, "ChecksumSHA1", &s.ChecksumSHA1, api.SetStringPtr)
-	err = api.Decode(err, m, "ChecksumSHA256", &s.ChecksumSHA256, api.SetStringPtr)
-	return err
-}
-
-func (s *Part) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "PartNumber", s.PartNumber, api.DynInt32)
-	api.Put(m, "LastModified", s.LastModified, api.DynTime)
-	api.Put(m, "ETag", s.ETag, api.DynString)
-	api.Put(m, "Size", s.Size, api.DynInt64)
-	api.Put(m, "ChecksumCRC32", s.ChecksumCRC32, api.DynString)
-	api.Put(m, "ChecksumCRC32C", s.ChecksumCRC32C, api.DynString)
-	api.Put(m, "ChecksumCRC64NVME", s.ChecksumCRC64NVME, api.DynString)
-	api.Put(m, "ChecksumSHA1", s.ChecksumSHA1, api.DynString)
-	api.Put(m, "ChecksumSHA256", s.ChecksumSHA256, api.DynString)
-	return m
-}
-
-func (s *PartitionedPrefix) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "PartitionDateSource", &s.PartitionDateSource, api.SetStringPtr)
-	return err
-}
-
-func (s *PartitionedPrefix) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "PartitionDateSource", s.PartitionDateSource, api.DynString)
-	return m
-}
-
-func (s *PolicyStatus) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "IsPublic", &s.IsPublic, api.SetBoolPtr)
-	return err
-}
-
-func (s *PolicyStatus) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "IsPublic", s.IsPublic, api.DynBool)
-	return m
-}
-
-func (s *Progress) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "BytesScanned", &s.BytesScanned, api.SetInt64Ptr)
-	err = api.Decode(err, m, "BytesProcessed", &s.BytesProcessed, api.SetInt64Ptr)
-	err = api.Decode(err, m, "BytesReturned", &s.BytesReturned, api.SetInt64Ptr)
-	return err
-}
-
-func (s *Progress) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "BytesScanned", s.BytesScanned, api.DynInt64)
-	api.Put(m, "BytesProcessed", s.BytesProcessed, api.DynInt64)
-	api.Put(m, "BytesReturned", s.BytesReturned, api.DynInt64)
-	return m
-}
-
-func (s *ProgressEvent) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Details", &s.Details, api.SetStructPtr[Progress])
-	return err
-}
-
-func (s *ProgressEvent) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "Details", s.Details)
-	return m
-}
-
-func (s *PublicAccessBlockConfiguration) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "BlockPublicAcls", &s.BlockPublicAcls, api.SetBoolPtr)
-	err = api.Decode(err, m, "IgnorePublicAcls", &s.IgnorePublicAcls, api.SetBoolPtr)
-	err = api.Decode(err, m, "BlockPublicPolicy", &s.BlockPublicPolicy, api.SetBoolPtr)
-	err = api.Decode(err, m, "RestrictPublicBuckets", &s.RestrictPublicBuckets, api.SetBoolPtr)
-	return err
-}
-
-func (s *PublicAccessBlockConfiguration) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "BlockPublicAcls", s.BlockPublicAcls, api.DynBool)
-	api.Put(m, "IgnorePublicAcls", s.IgnorePublicAcls, api.DynBool)
-	api.Put(m, "BlockPublicPolicy", s.BlockPublicPolicy, api.DynBool)
-	api.Put(m, "RestrictPublicBuckets", s.RestrictPublicBuckets, api.DynBool)
-	return m
-}
-
-func (s *PutBucketAbacRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Bucket", &s.Bucket, api.SetStringPtr)
-	err = api.Decode(err, m, "ContentMD5", &s.ContentMD5, api.SetStringPtr)
-	err = api.Decode(err, m, "ChecksumAlgorithm", &s.ChecksumAlgorithm, api.SetStringPtr)
-	err = api.Decode(err, m, "ExpectedBucketOwner", &s.ExpectedBucketOwner, api.SetStringPtr)
-	err = api.Decode(err, m, "AbacStatus", &s.AbacStatus, api.SetStructPtr[AbacStatus])
-	return err
-}
-
-func (s *PutBucketAbacRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 5)
-	api.Put(m, "Bucket", s.Bucket, api.DynString)
-	api.Put(m, "ContentMD5", s.ContentMD5, api.DynString)
-	api.Put(m, "ChecksumAlgorithm", s.ChecksumAlgorithm, api.DynString)
-	api.Put(m, "ExpectedBucketOwner", s.ExpectedBucketOwner, api.DynString)
-	api.PutStruct(m, "AbacStatus", s.AbacStatus)
-	return m
-}
-
-func (s *PutBucketAccelerateConfigurationRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Bucket", &s.Bucket, api.SetStringPtr)
-	err = api.Decode(err, m, "AccelerateConfiguration", &s.AccelerateConfiguration, api.SetStructPtr[AccelerateConfiguration])
-	err = api.Decode(err, m, "ExpectedBucketOwner", &s.ExpectedBucketOwner, api.SetStringPtr)
-	err = api.Decode(err, m, "ChecksumAlgorithm", &s.ChecksumAlgorithm, api.SetStringPtr)
-	return err
-}
-
-func (s *PutBucketAccelerateConfigurationRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "Bucket", s.Bucket, api.DynString)
-	api.PutStruct(m, "AccelerateConfiguration", s.AccelerateConfiguration)
-	api.Put(m, "ExpectedBucketOwner", s.ExpectedBucketOwner, api.DynString)
-	api.Put(m, "ChecksumAlgorithm", s.ChecksumAlgorithm, api.DynString)
-	return m
-}
-
-func (s *PutBucketAclRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ACL", &s.ACL, api.SetStringPtr)
-	err = api.Decode(err, m, "AccessControlPolicy", &s.AccessControlPolicy, api.SetStructPtr[AccessControlPolicy])
-	err = api.Decode(err, m, "Bucket", &s.Bucket, api.SetStringPtr)
-	err = api.Decode(err, m, "ContentMD5", &s.ContentMD5, api.SetStringPtr)
-	err = api.Decode(err, m, "ChecksumAlgorithm", &s.ChecksumAlgorithm, api.SetStringPtr)
-	err = api.Decode(err, m, "GrantFullControl", &s.GrantFullControl, api.SetStringPtr)
-	err = api.Decode(err, m, "GrantRead", &s.GrantRead, api.SetStringPtr)
-	err = api.Decode(err, m, "GrantReadACP", &s.GrantReadACP, api.SetStringPtr)
-	err = api.Decode(err, m, "GrantWrite", &s.GrantWrite, api.SetStringPtr)
-	err = api.Decode(err, m, "GrantWriteACP", &s.GrantWriteACP, api.SetStringPtr)
-	err = api.Decode(err, m, "ExpectedBucketOwner", &s.ExpectedBucketOwner, api.SetStringPtr)
-	return err
-}
-
-func (s *PutBucketAclRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "ACL", s.ACL, api.DynString)
-	api.PutStruct(m, "AccessControlPolicy", s.AccessControlPolicy)
-	api.Put(m, "Bucket", s.Bucket, api.DynString)
-	api.Put(m, "ContentMD5", s.ContentMD5, api.DynString)
-	api.Put(m, "ChecksumAlgorithm", s.ChecksumAlgorithm, api.DynString)
-	api.Put(m, "GrantFullControl", s.GrantFullControl, api.DynString)
-	api.Put(m, "GrantRead", s.GrantRead, api.DynString)
-	api.Put(m, "GrantReadACP", s.GrantReadACP, api.DynString)
-	api.Put(m, "GrantWrite", s.GrantWrite, api.DynString)
-	api.Put(m, "GrantWriteACP", s.GrantWriteACP, api.DynString)
-	api.Put(m, "ExpectedBucketOwner", s.ExpectedBucketOwner, api.DynString)
-	return m
-}
-
-func (s *PutBucketAnalyticsConfigurationRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Bucket", &s.Bucket, api.SetStringPtr)
-	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
-	err = api.Decode(err, m, "AnalyticsConfiguration", &s.AnalyticsConfiguration, api.SetStructPtr[AnalyticsConfiguration])
-	err = api.Decode(err, m, "ExpectedBucketOwner", &s.ExpectedBucketOwner, api.SetStringPtr)
-	return err
-}
-
-func (s *PutBucketAnalyticsConfigurationRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "Bucket", s.Bucket, api.DynString)
-	api.Put(m, "Id", s.Id, api.DynString)
-	api.PutStruct(m, "AnalyticsConfiguration", s.AnalyticsConfiguration)
-	api.Put(m, "ExpectedBucketOwner", s.ExpectedBucketOwner, api.DynString)
-	return m
-}
-
-func (s *PutBucketCorsRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Bucket", &s.Bucket, api.SetStringPtr)
-	err = api.Decode(err, m, "CORSConfiguration", &s.CORSConfiguration, api.SetStructPtr[CORSConfiguration])
-	err = api.Decode(err, m, "ContentMD5", &s.ContentMD5, api.SetStringPtr)
-	err = api.Decode(err, m, "ChecksumAlgorithm", &s.ChecksumAlgorithm, api.SetStringPtr)
-	err = api.Decode(err, m, "ExpectedBucketOwner", &s.ExpectedBucketOwner, api.SetStringPtr)
-	return err
-}
-
-func (s *PutBucketCorsRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 5)
-	api.Put(m, "Bucket", s.Bucket, api.DynString)
-	api.PutStruct(m, "CORSConfiguration", s.CORSConfiguration)
-	api.Put(m, "ContentMD5", s.ContentMD5, api.DynString)
-	api.Put(m, "ChecksumAlgorithm", s.ChecksumAlgorithm, api.DynString)
-	api.Put(m, "ExpectedBucketOwner", s.ExpectedBucketOwner, api.DynString)
-	return m
-}
-
-func (s *PutBucketEncryptionRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Bucket", &s.Bucket, api.SetStringPtr)
-	err = api.Decode(err, m, "ContentMD5", &s.ContentMD5, api.SetStringPtr)
-	err = api.Decode(err, m, "ChecksumAlgorithm", &s.ChecksumAlgorithm, api.SetStringPtr)
-	err = api.Decode(err, m, "ServerSideEncryptionConfiguration", &s.ServerSideEncryptionConfiguration, api.SetStructPtr[ServerSideEncryptionConfiguration])
-	err = api.Decode(err, m, "ExpectedBucketOwner", &s.ExpectedBucketOwner, api.SetStringPtr)
-	return err
-}
-
-func (s *PutBucketEncryptionRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 5)
-	api.Put(m, "Bucket", s.Bucket, api.DynString)
-	api.Put(m, "ContentMD5", s.ContentMD5, api.DynString)
-	api.Put(m, "ChecksumAlgorithm", s.ChecksumAlgorithm, api.DynString)
-	api.PutStruct(m, "ServerSideEncryptionConfiguration", s.ServerSideEncryptionConfiguration)
-	api.Put(m, "ExpectedBucketOwner", s.ExpectedBucketOwner, api.DynString)
-	return m
-}
-
-func (s *PutBucketIntelligentTieringConfigurationRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Bucket", &s.Bucket, api.SetStringPtr)
-	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
-	err = api.Decode(err, m, "IntelligentTieringConfiguration", &s.IntelligentTieringConfiguration, api.SetStructPtr[IntelligentTieringConfiguration])
-	return err
-}
-
-func (s *PutBucketIntelligentTieringConfigurationRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "Bucket", s.Bucket, api.DynString)
-	api.Put(m, "Id", s.Id, api.DynString)
-	api.PutStruct(m, "IntelligentTieringConfiguration", s.IntelligentTieringConfiguration)
-	return m
-}
-
-func (s *PutBucketInventoryConfigurationRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Bucket", &s.Bucket, api.SetStringPtr)
-	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
-	err = api.Decode(err, m, "InventoryConfiguration", &s.InventoryConfiguration, api.SetStructPtr[InventoryConfiguration])
-	err = api.Decode(err, m, "ExpectedBucketOwner", &s.ExpectedBucketOwner, api.SetStringPtr)
-	return err
-}
-
-func (s *PutBucketInventoryConfigurationRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "Bucket", s.Bucket, api.DynString)
-	api.Put(m, "Id", s.Id, api.DynString)
-	api.PutStruct(m, "InventoryConfiguration", s.InventoryConfiguration)
-	api.Put(m, "ExpectedBucketOwner", s.ExpectedBucketOwner, api.DynString)
-	return m
-}
-
-func (s *PutBucketLifecycleConfigurationRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Bucket", &s.Bucket, api.SetStringPtr)
-	err = api.Decode(err, m, "ChecksumAlgorithm", &s.ChecksumAlgorithm, api.SetStringPtr)
-	err = api.Decode(err, m, "LifecycleConfiguration", &s.LifecycleConfiguration, api.SetStructPtr[BucketLifecycleConfiguration])
-	err = api.Decode(err, m, "ExpectedBucketOwner", &s.ExpectedBucketOwner, api.SetStringPtr)
-	return err
-}
-
-func (s *PutBucketLifecycleConfigurationRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "Bucket", s.Bucket, api.DynString)
-	api.Put(m, "ChecksumAlgorithm", s.ChecksumAlgorithm, api.DynString)
-	api.PutStruct(m, "LifecycleConfiguration", s.LifecycleConfiguration)
-	api.Put(m, "ExpectedBucketOwner", s.ExpectedBucketOwner, api.DynString)
-	return m
-}
-
-func (s *PutBucketLifecycleRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Bucket", &s.Bucket, api.SetStringPtr)
-	err = api.Decode(err, m, "ContentMD5", &s.ContentMD5, api.SetStringPtr)
-	err = api.Decode(err, m, "ChecksumAlgorithm", &s.ChecksumAlgorithm, api.SetStringPtr)
-	err = api.Decode(err, m, "LifecycleConfiguration", &s.LifecycleConfiguration, api.SetStructPtr[LifecycleConfiguration])
-	err = api.Decode(err, m, "ExpectedBucketOwner", &s.ExpectedBucketOwner, api.SetStringPtr)
-	return err
-}
-
-func (s *PutBucketLifecycleRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 5)
-	api.Put(m, "Bucket", s.Bucket, api.DynString)
-	api.Put(m, "ContentMD5", s.ContentMD5, api.DynString)
-	api.Put(m, "ChecksumAlgorithm", s.ChecksumAlgorithm, api.DynString)
-	api.PutStruct(m, "LifecycleConfiguration", s.LifecycleConfiguration)
-	api.Put(m, "ExpectedBucketOwner", s.ExpectedBucketOwner, api.DynString)
-	return m
-}
-
-func (s *PutBucketLoggingRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Bucket", &s.Bucket, api.SetStringPtr)
-	err = api.Decode(err, m, "BucketLoggingStatus", &s.BucketLoggingStatus, api.SetStructPtr[BucketLoggingStatus])
-	err = api.Decode(err, m, "ContentMD5", &s.ContentMD5, api.SetStringPtr)
-	err = api.Decode(err, m, "ChecksumAlgorithm", &s.ChecksumAlgorithm, api.SetStringPtr)
-	err = api.Decode(err, m, "ExpectedBucketOwner", &s.ExpectedBucketOwner, api.SetStringPtr)
-	return err
-}
-
-func (s *PutBucketLoggingRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 5)
-	api.Put(m, "Bucket", s.Bucket, api.DynString)
-	api.PutStruct(m, "BucketLoggingStatus", s.BucketLoggingStatus)
-	api.Put(m, "ContentMD5", s.ContentMD5, api.DynString)
-	api.Put(m, "ChecksumAlgorithm", s.ChecksumAlgorithm, api.DynString)
-	api.Put(m, "ExpectedBucketOwner", s.ExpectedBucketOwner, api.DynString)
-	return m
-}
-
-func (s *PutBucketMetricsConfigurationRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Bucket", &s.Bucket, api.SetStringPtr)
-	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
-	err = api.Decode(err, m, "MetricsConfiguration", &s.MetricsConfiguration, api.SetStructPtr[MetricsConfiguration])
-	err = api.Decode(err, m, "ExpectedBucketOwner", &s.ExpectedBucketOwner, api.SetStringPtr)
-	return err
-}
-
-func (s *PutBucketMetricsConfigurationRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "Bucket", s.Bucket, api.DynString)
-	api.Put(m, "Id", s.Id, api.DynString)
-	api.PutStruct(m, "MetricsConfiguration", s.MetricsConfiguration)
-	api.Put(m, "ExpectedBucketOwner", s.ExpectedBucketOwner, api.DynString)
-	return m
-}
-
-func (s *PutBucketNotificationConfigurationRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Bucket", &s.Bucket, api.SetStringPtr)
-	err = api.Decode(err, m, "NotificationConfiguration", &s.NotificationConfiguration, api.SetStructPtr[NotificationConfiguration])
-	err = api.Decode(err, m, "ExpectedBucketOwner", &s.ExpectedBucketOwner, api.SetStringPtr)
-	err = api.Decode(err, m, "SkipDestinationValidation", &s.SkipDestinationValidation, api.SetBoolPtr)
-	return err
-}
-
-func (s *PutBucketNotificationConfigurationRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "Bucket", s.Bucket, api.DynString)
-	api.PutStruct(m, "NotificationConfiguration", s.NotificationConfiguration)
-	api.Put(m, "ExpectedBucketOwner", s.ExpectedBucketOwner, api.DynString)
-	api.Put(m, "SkipDestinationValidation", s.SkipDestinationValidation, api.DynBool)
-	return m
-}
-
-func (s *PutBucketNotificationRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Bucket", &s.Bucket, api.SetStringPtr)
-	err = api.Decode(err, m, "ContentMD5", &s.ContentMD5, api.SetStringPtr)
-	err = api.Decode(err, m, "ChecksumAlgorithm", &s.ChecksumAlgorithm, api.SetStringPtr)
-	err = api.Decode(err, m, "NotificationConfiguration", &s.NotificationConfiguration, api.SetStructPtr[NotificationConfigurationDeprecated])
-	err = api.Decode(err, m, "ExpectedBucketOwner", &s.ExpectedBucketOwner, api.SetStringPtr)
-	return err
-}
-
-func (s *PutBucketNotificationRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 5)
-	api.Put(m, "Bucket", s.Bucket, api.DynString)
-	api.Put(m, "ContentMD5", s.ContentMD5, api.DynString)
-	api.Put(m, "ChecksumAlgorithm", s.ChecksumAlgorithm, api.DynString)
-	api.PutStruct(m, "NotificationConfiguration", s.NotificationConfiguration)
-	api.Put(m, "ExpectedBucketOwner", s.ExpectedBucketOwner, api.DynString)
-	return m
-}
-
-func (s *PutBucketOwnershipControlsRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Bucket", &s.Bucket, api.SetStringPtr)
-	err = api.Decode(err, m, "ContentMD5", &s.ContentMD5, api.SetStringPtr)
-	err = api.Decode(err, m, "ExpectedBucketOwner", &s.ExpectedBucketOwner, api.SetStringPtr)
-	err = api.Decode(err, m, "OwnershipControls", &s.OwnershipControls, api.SetStructPtr[OwnershipControls])
-	return err
-}
-
-func (s *PutBucketOwnershipControlsRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "Bucket", s.Bucket, api.DynString)
-	api.Put(m, "ContentMD5", s.ContentMD5, api.DynString)
-	api.Put(m, "ExpectedBucketOwner", s.ExpectedBucketOwner, api.DynString)
-	api.PutStruct(m, "OwnershipControls", s.OwnershipControls)
-	return m
-}
-
-func (s *PutBucketPolicyRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Bucket", &s.Bucket, api.SetStringPtr)
-	err = api.Decode(err, m, "ContentMD5", &s.ContentMD5, api.SetStringPtr)
-	err = api.Decode(err, m, "ChecksumAlgorithm", &s.ChecksumAlgorithm, api.SetStringPtr)
-	err = api.Decode(err, m, "ConfirmRemoveSelfBucketAccess", &s.ConfirmRemoveSelfBucketAccess, api.SetBoolPtr)
-	err = api.Decode(err, m, "Policy", &s.Policy, api.SetStringPtr)
-	err = api.Decode(err, m, "ExpectedBucketOwner", &s.ExpectedBucketOwner, api.SetStringPtr)
-	return err
-}
-
-func (s *PutBucketPolicyRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 6)
-	api.Put(m, "Bucket", s.Bucket, api.DynString)
-	api.Put(m, "ContentMD5", s.ContentMD5, api.DynString)
-	api.Put(m, "ChecksumAlgorithm", s.ChecksumAlgorithm, api.DynString)
-	api.Put(m, "ConfirmRemoveSelfBucketAccess", s.ConfirmRemoveSelfBucketAccess, api.DynBool)
-	api.Put(m, "Policy", s.Policy, api.DynString)
-	api.Put(m, "ExpectedBucketOwner", s.ExpectedBucketOwner, api.DynString)
-	return m
-}
-
-func (s *PutBucketReplicationRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Bucket", &s.Bucket, api.SetStringPtr)
-	err = api.Decode(err, m, "ContentMD5", &s.ContentMD5, api.SetStringPtr)
-	err = api.Decode(err, m, "ChecksumAlgorithm", &s.ChecksumAlgorithm, api.SetStringPtr)
-	err = api.Decode(err, m, "ReplicationConfiguration", &s.ReplicationConfiguration, api.SetStructPtr[ReplicationConfiguration])
-	err = api.Decode(err, m, "Token", &s.Token, api.SetStringPtr)
-	err = api.Decode(err, m, "ExpectedBucketOwner", &s.ExpectedBucketOwner, api.SetStringPtr)
-	return err
-}
-
-func (s *PutBucketReplicationRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 6)
-	api.Put(m, "Bucket", s.Bucket, api.DynString)
-	api.Put(m, "ContentMD5", s.ContentMD5, api.DynString)
-	api.Put(m, "ChecksumAlgorithm", s.ChecksumAlgorithm, api.DynString)
-	api.PutStruct(m, "ReplicationConfiguration", s.ReplicationConfiguration)
-	api.Put(m, "Token", s.Token, api.DynString)
-	api.Put(m, "ExpectedBucketOwner", s.ExpectedBucketOwner, api.DynString)
-	return m
-}
-
-func (s *PutBucketRequestPaymentRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Bucket", &s.Bucket, api.SetStringPtr)
-	err = api.Decode(err, m, "ContentMD5", &s.ContentMD5, api.SetStringPtr)
-	err = api.Decode(err, m, "ChecksumAlgorithm", &s.ChecksumAlgorithm, api.SetStringPtr)
-	err = api.Decode(err, m, "RequestPaymentConfiguration", &s.RequestPaymentConfiguration, api.SetStructPtr[RequestPaymentConfiguration])
-	err = api.Decode(err, m, "ExpectedBucketOwner", &s.ExpectedBucketOwner, api.SetStringPtr)
-	return err
-}
-
-func (s *PutBucketRequestPaymentRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 5)
-	api.Put(m, "Bucket", s.Bucket, api.DynString)
-	api.Put(m, "ContentMD5", s.ContentMD5, api.DynString)
-	api.Put(m, "ChecksumAlgorithm", s.ChecksumAlgorithm, api.DynString)
-	api.PutStruct(m, "RequestPaymentConfiguration", s.RequestPaymentConfiguration)
-	api.Put(m, "ExpectedBucketOwner", s.ExpectedBucketOwner, api.DynString)
-	return m
-}
-
-func (s *PutBucketTaggingRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Bucket", &s.Bucket, api.SetStringPtr)
-	err = api.Decode(err, m, "ContentMD5", &s.ContentMD5, api.SetStringPtr)
-	err = api.Decode(err, m, "ChecksumAlgorithm", &s.ChecksumAlgorithm, api.SetStringPtr)
-	err = api.Decode(err, m, "Tagging", &s.Tagging, api.SetStructPtr[Tagging])
-	err = api.Decode(err, m, "ExpectedBucketOwner", &s.ExpectedBucketOwner, api.SetStringPtr)
-	return err
-}
-
-func (s *PutBucketTaggingRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 5)
-	api.Put(m, "Bucket", s.Bucket, api.DynString)
-	api.Put(m, "ContentMD5", s.ContentMD5, api.DynString)
-	api.Put(m, "ChecksumAlgorithm", s.ChecksumAlgorithm, api.DynString)
-	api.PutStruct(m, "Tagging", s.Tagging)
-	api.Put(m, "ExpectedBucketOwner", s.ExpectedBucketOwner, api.DynString)
-	return m
-}
+func (*ScanRange) ConvType() (api.Table, int32) { return convTable[:], 326 }
 
-func (s *PutBucketVersioningRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Bucket", &s.Bucket, api.SetStringPtr)
-	err = api.Decode(err, m, "ContentMD5", &s.ContentMD5, api.SetStringPtr)
-	err = api.Decode(err, m, "ChecksumAlgorithm", &s.ChecksumAlgorithm, api.SetStringPtr)
-	err = api.Decode(err, m, "MFA", &s.MFA, api.SetStringPtr)
-	err = api.Decode(err, m, "VersioningConfiguration", &s.VersioningConfiguration, api.SetStructPtr[VersioningConfiguration])
-	err = api.Decode(err, m, "ExpectedBucketOwner", &s.ExpectedBucketOwner, api.SetStringPtr)
-	return err
-}
-
-func (s *PutBucketVersioningRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 6)
-	api.Put(m, "Bucket", s.Bucket, api.DynString)
-	api.Put(m, "ContentMD5", s.ContentMD5, api.DynString)
-	api.Put(m, "ChecksumAlgorithm", s.ChecksumAlgorithm, api.DynString)
-	api.Put(m, "MFA", s.MFA, api.DynString)
-	api.PutStruct(m, "VersioningConfiguration", s.VersioningConfiguration)
-	api.Put(m, "ExpectedBucketOwner", s.ExpectedBucketOwner, api.DynString)
-	return m
-}
-
-func (s *PutBucketWebsiteRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Bucket", &s.Bucket, api.SetStringPtr)
-	err = api.Decode(err, m, "ContentMD5", &s.ContentMD5, api.SetStringPtr)
-	err = api.Decode(err, m, "ChecksumAlgorithm", &s.ChecksumAlgorithm, api.SetStringPtr)
-	err = api.Decode(err, m, "WebsiteConfiguration", &s.WebsiteConfiguration, api.SetStructPtr[WebsiteConfiguration])
-	err = api.Decode(err, m, "ExpectedBucketOwner", &s.ExpectedBucketOwner, api.SetStringPtr)
-	return err
-}
-
-func (s *PutBucketWebsiteRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 5)
-	api.Put(m, "Bucket", s.Bucket, api.DynString)
-	api.Put(m, "ContentMD5", s.ContentMD5, api.DynString)
-	api.Put(m, "ChecksumAlgorithm", s.ChecksumAlgorithm, api.DynString)
-	api.PutStruct(m, "WebsiteConfiguration", s.WebsiteConfiguration)
-	api.Put(m, "ExpectedBucketOwner", s.ExpectedBucketOwner, api.DynString)
-	return m
-}
-
-func (s *PutObjectAclOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "RequestCharged", &s.RequestCharged, api.SetStringPtr)
-	return err
-}
-
-func (s *PutObjectAclOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "RequestCharged", s.RequestCharged, api.DynString)
-	return m
-}
-
-func (s *PutObjectAclRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ACL", &s.ACL, api.SetStringPtr)
-	err = api.Decode(err, m, "AccessControlPolicy", &s.AccessControlPolicy, api.SetStructPtr[AccessControlPolicy])
-	err = api.Decode(err, m, "Bucket", &s.Bucket, api.SetStringPtr)
-	err = api.Decode(err, m, "ContentMD5", &s.ContentMD5, api.SetStringPtr)
-	err = api.Decode(err, m, "ChecksumAlgorithm", &s.ChecksumAlgorithm, api.SetStringPtr)
-	err = api.Decode(err, m, "GrantFullControl", &s.GrantFullControl, api.SetStringPtr)
-	err = api.Decode(err, m, "GrantRead", &s.GrantRead, api.SetStringPtr)
-	err = api.Decode(err, m, "GrantReadACP", &s.GrantReadACP, api.SetStringPtr)
-	err = api.Decode(err, m, "GrantWrite", &s.GrantWrite, api.SetStringPtr)
-	err = api.Decode(err, m, "GrantWriteACP", &s.GrantWriteACP, api.SetStringPtr)
-	err = api.Decode(err, m, "Key", &s.Key, api.SetStringPtr)
-	err = api.Decode(err, m, "RequestPayer", &s.RequestPayer, api.SetStringPtr)
-	err = api.Decode(err, m, "VersionId", &s.VersionId, api.SetStringPtr)
-	err = api.Decode(err, m, "ExpectedBucketOwner", &s.ExpectedBucketOwner, api.SetStringPtr)
-	return err
-}
-
-func (s *PutObjectAclRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "ACL", s.ACL, api.DynString)
-	api.PutStruct(m, "AccessControlPolicy", s.AccessControlPolicy)
-	api.Put(m, "Bucket", s.Bucket, api.DynString)
-	api.Put(m, "ContentMD5", s.ContentMD5, api.DynString)
-	api.Put(m, "ChecksumAlgorithm", s.ChecksumAlgorithm, api.DynString)
-	api.Put(m, "GrantFullControl", s.GrantFullControl, api.DynString)
-	api.Put(m, "GrantRead", s.GrantRead, api.DynString)
-	api.Put(m, "GrantReadACP", s.GrantReadACP, api.DynString)
-	api.Put(m, "GrantWrite", s.GrantWrite, api.DynString)
-	api.Put(m, "GrantWriteACP", s.GrantWriteACP, api.DynString)
-	api.Put(m, "Key", s.Key, api.DynString)
-	api.Put(m, "RequestPayer", s.RequestPayer, api.DynString)
-	api.Put(m, "VersionId", s.VersionId, api.DynString)
-	api.Put(m, "ExpectedBucketOwner", s.ExpectedBucketOwner, api.DynString)
-	return m
-}
-
-func (s *PutObjectLegalHoldOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "RequestCharged", &s.RequestCharged, api.SetStringPtr)
-	return err
-}
-
-func (s *PutObjectLegalHoldOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "RequestCharged", s.RequestCharged, api.DynString)
-	return m
-}
-
-func (s *PutObjectLegalHoldRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Bucket", &s.Bucket, api.SetStringPtr)
-	err = api.Decode(err, m, "Key", &s.Key, api.SetStringPtr)
-	err = api.Decode(err, m, "LegalHold", &s.LegalHold, api.SetStructPtr[ObjectLockLegalHold])
-	err = api.Decode(err, m, "RequestPayer", &s.RequestPayer, api.SetStringPtr)
-	err = api.Decode(err, m, "VersionId", &s.VersionId, api.SetStringPtr)
-	err = api.Decode(err, m, "ContentMD5", &s.ContentMD5, api.SetStringPtr)
-	err = api.Decode(err, m, "ChecksumAlgorithm", &s.ChecksumAlgorithm, api.SetStringPtr)
-	err = api.Decode(err, m, "ExpectedBucketOwner", &s.ExpectedBucketOwner, api.SetStringPtr)
-	return err
-}
-
-func (s *PutObjectLegalHoldRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "Bucket", s.Bucket, api.DynString)
-	api.Put(m, "Key", s.Key, api.DynString)
-	api.PutStruct(m, "LegalHold", s.LegalHold)
-	api.Put(m, "RequestPayer", s.RequestPayer, api.DynString)
-	api.Put(m, "VersionId", s.VersionId, api.DynString)
-	api.Put(m, "ContentMD5", s.ContentMD5, api.DynString)
-	api.Put(m, "ChecksumAlgorithm", s.ChecksumAlgorithm, api.DynString)
-	api.Put(m, "ExpectedBucketOwner", s.ExpectedBucketOwner, api.DynString)
-	return m
-}
-
-func (s *PutObjectLockConfigurationOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "RequestCharged", &s.RequestCharged, api.SetStringPtr)
-	return err
-}
-
-func (s *PutObjectLockConfigurationOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "RequestCharged", s.RequestCharged, api.DynString)
-	return m
-}
-
-func (s *PutObjectLockConfigurationRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Bucket", &s.Bucket, api.SetStringPtr)
-	err = api.Decode(err, m, "ObjectLockConfiguration", &s.ObjectLockConfiguration, api.SetStructPtr[ObjectLockConfiguration])
-	err = api.Decode(err, m, "RequestPayer", &s.RequestPayer, api.SetStringPtr)
-	err = api.Decode(err, m, "Token", &s.Token, api.SetStringPtr)
-	err = api.Decode(err, m, "ContentMD5", &s.ContentMD5, api.SetStringPtr)
-	err = api.Decode(err, m, "ChecksumAlgorithm", &s.ChecksumAlgorithm, api.SetStringPtr)
-	err = api.Decode(err, m, "ExpectedBucketOwner", &s.ExpectedBucketOwner, api.SetStringPtr)
-	return err
-}
-
-func (s *PutObjectLockConfigurationRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 7)
-	api.Put(m, "Bucket", s.Bucket, api.DynString)
-	api.PutStruct(m, "ObjectLockConfiguration", s.ObjectLockConfiguration)
-	api.Put(m, "RequestPayer", s.RequestPayer, api.DynString)
-	api.Put(m, "Token", s.Token, api.DynString)
-	api.Put(m, "ContentMD5", s.ContentMD5, api.DynString)
-	api.Put(m, "ChecksumAlgorithm", s.ChecksumAlgorithm, api.DynString)
-	api.Put(m, "ExpectedBucketOwner", s.ExpectedBucketOwner, api.DynString)
-	return m
-}
-
-func (s *PutObjectOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Expiration", &s.Expiration, api.SetStringPtr)
-	err = api.Decode(err, m, "ETag", &s.ETag, api.SetStringPtr)
-	err = api.Decode(err, m, "ChecksumCRC32", &s.ChecksumCRC32, api.SetStringPtr)
-	err = api.Decode(err, m, "ChecksumCRC32C", &s.ChecksumCRC32C, api.SetStringPtr)
-	err = api.Decode(err, m, "ChecksumCRC64NVME", &s.ChecksumCRC64NVME, api.SetStringPtr)
-	err = api.Decode(err, m, "ChecksumSHA1", &s.ChecksumSHA1, api.SetStringPtr)
-	err = api.Decode(err, m, "ChecksumSHA256", &s.ChecksumSHA256, api.SetStringPtr)
-	err = api.Decode(err, m, "ServerSideEncryption", &s.ServerSideEncryption, api.SetStringPtr)
-	err = api.Decode(err, m, "VersionId", &s.VersionId, api.SetStringPtr)
-	err = api.Decode(err, m, "SSECustomerAlgorithm", &s.SSECustomerAlgorithm, api.SetStringPtr)
-	err = api.Decode(err, m, "SSECustomerKeyMD5", &s.SSECustomerKeyMD5, api.SetStringPtr)
-	err = api.Decode(err, m, "SSEKMSKeyId", &s.SSEKMSKeyId, api.SetStringPtr)
-	err = api.Decode(err, m, "SSEKMSEncryptionContext", &s.SSEKMSEncryptionContext, api.SetStringPtr)
-	err = api.Decode(err, m, "BucketKeyEnabled", &s.BucketKeyEnabled, api.SetBoolPtr)
-	err = api.Decode(err, m, "RequestCharged", &s.RequestCharged, api.SetStringPtr)
-	return err
-}
-
-func (s *PutObjectOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "Expiration", s.Expiration, api.DynString)
-	api.Put(m, "ETag", s.ETag, api.DynString)
-	api.Put(m, "ChecksumCRC32", s.ChecksumCRC32, api.DynString)
-	api.Put(m, "ChecksumCRC32C", s.ChecksumCRC32C, api.DynString)
-	api.Put(m, "ChecksumCRC64NVME", s.ChecksumCRC64NVME, api.DynString)
-	api.Put(m, "ChecksumSHA1", s.ChecksumSHA1, api.DynString)
-	api.Put(m, "ChecksumSHA256", s.ChecksumSHA256, api.DynString)
-	api.Put(m, "ServerSideEncryption", s.ServerSideEncryption, api.DynString)
-	api.Put(m, "VersionId", s.VersionId, api.DynString)
-	api.Put(m, "SSECustomerAlgorithm", s.SSECustomerAlgorithm, api.DynString)
-	api.Put(m, "SSECustomerKeyMD5", s.SSECustomerKeyMD5, api.DynString)
-	api.Put(m, "SSEKMSKeyId", s.SSEKMSKeyId, api.DynString)
-	api.Put(m, "SSEKMSEncryptionContext", s.SSEKMSEncryptionContext, api.DynString)
-	api.Put(m, "BucketKeyEnabled", s.BucketKeyEnabled, api.DynBool)
-	api.Put(m, "RequestCharged", s.RequestCharged, api.DynString)
-	return m
-}
-
-func (s *PutObjectRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ACL", &s.ACL, api.SetStringPtr)
-	err = api.Decode(err, m, "Body", &s.Body, api.SetReader)
-	err = api.Decode(err, m, "Bucket", &s.Bucket, api.SetStringPtr)
-	err = api.Decode(err, m, "CacheControl", &s.CacheControl, api.SetStringPtr)
-	err = api.Decode(err, m, "ContentDisposition", &s.ContentDisposition, api.SetStringPtr)
-	err = api.Decode(err, m, "ContentEncoding", &s.ContentEncoding, api.SetStringPtr)
-	err = api.Decode(err, m, "ContentLanguage", &s.ContentLanguage, api.SetStringPtr)
-	err = api.Decode(err, m, "ContentLength", &s.ContentLength, api.SetInt64Ptr)
-	err = api.Decode(err, m, "ContentMD5", &s.ContentMD5, api.SetStringPtr)
-	err = api.Decode(err, m, "ContentType", &s.ContentType, api.SetStringPtr)
-	err = api.Decode(err, m, "ChecksumAlgorithm", &s.ChecksumAlgorithm, api.SetStringPtr)
-	err = api.Decode(err, m, "ChecksumCRC32", &s.ChecksumCRC32, api.SetStringPtr)
-	err = api.Decode(err, m, "ChecksumCRC32C", &s.ChecksumCRC32C, api.SetStringPtr)
-	err = api.Decode(err, m, "ChecksumCRC64NVME", &s.ChecksumCRC64NVME, api.SetStringPtr)
-	err = api.Decode(err, m, "ChecksumSHA1", &s.ChecksumSHA1, api.SetStringPtr)
-	err = api.Decode(err, m, "ChecksumSHA256", &s.ChecksumSHA256, api.SetStringPtr)
-	err = api.Decode(err, m, "Expires", &s.Expires, api.SetTimePtr)
-	err = api.Decode(err, m, "GrantFullControl", &s.GrantFullControl, api.SetStringPtr)
-	err = api.Decode(err, m, "GrantRead", &s.GrantRead, api.SetStringPtr)
-	err = api.Decode(err, m, "GrantReadACP", &s.GrantReadACP, api.SetStringPtr)
-	err = api.Decode(err, m, "GrantWriteACP", &s.GrantWriteACP, api.SetStringPtr)
-	err = api.Decode(err, m, "Key", &s.Key, api.SetStringPtr)
-	err = api.Decode(err, m, "Metadata", &s.Metadata, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
-	err = api.Decode(err, m, "ServerSideEncryption", &s.ServerSideEncryption, api.SetStringPtr)
-	err = api.Decode(err, m, "StorageClass", &s.StorageClass, api.SetStringPtr)
-	err = api.Decode(err, m, "WebsiteRedirectLocation", &s.WebsiteRedirectLocation, api.SetStringPtr)
-	err = api.Decode(err, m, "SSECustomerAlgorithm", &s.SSECustomerAlgorithm, api.SetStringPtr)
-	err = api.Decode(err, m, "SSECustomerKey", &s.SSECustomerKey, api.SetStringPtr)
-	err = api.Decode(err, m, "SSECustomerKeyMD5", &s.SSECustomerKeyMD5, api.SetStringPtr)
-	err = api.Decode(err, m, "SSEKMSKeyId", &s.SSEKMSKeyId, api.SetStringPtr)
-	err = api.Decode(err, m, "SSEKMSEncryptionContext", &s.SSEKMSEncryptionContext, api.SetStringPtr)
-	err = api.Decode(err, m, "BucketKeyEnabled", &s.BucketKeyEnabled, api.SetBoolPtr)
-	err = api.Decode(err, m, "RequestPayer", &s.RequestPayer, api.SetStringPtr)
-	err = api.Decode(err, m, "Tagging", &s.Tagging, api.SetStringPtr)
-	err = api.Decode(err, m, "ObjectLockMode", &s.ObjectLockMode, api.SetStringPtr)
-	err = api.Decode(err, m, "ObjectLockRetainUntilDate", &s.ObjectLockRetainUntilDate, api.SetTimePtr)
-	err = api.Decode(err, m, "ObjectLockLegalHoldStatus", &s.ObjectLockLegalHoldStatus, api.SetStringPtr)
-	err = api.Decode(err, m, "ExpectedBucketOwner", &s.ExpectedBucketOwner, api.SetStringPtr)
-	err = api.Decode(err, m, "IfMatch", &s.IfMatch, api.SetStringPtr)
-	err = api.Decode(err, m, "IfNoneMatch", &s.IfNoneMatch, api.SetStringPtr)
-	return err
-}
-
-func (s *PutObjectRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "ACL", s.ACL, api.DynString)
-	api.PutAny(m, "Body", s.Body)
-	api.Put(m, "Bucket", s.Bucket, api.DynString)
-	api.Put(m, "CacheControl", s.CacheControl, api.DynString)
-	api.Put(m, "ContentDisposition", s.ContentDisposition, api.DynString)
-	api.Put(m, "ContentEncoding", s.ContentEncoding, api.DynString)
-	api.Put(m, "ContentLanguage", s.ContentLanguage, api.DynString)
-	api.Put(m, "ContentLength", s.ContentLength, api.DynInt64)
-	api.Put(m, "ContentMD5", s.ContentMD5, api.DynString)
-	api.Put(m, "ContentType", s.ContentType, api.DynString)
-	api.Put(m, "ChecksumAlgorithm", s.ChecksumAlgorithm, api.DynString)
-	api.Put(m, "ChecksumCRC32", s.ChecksumCRC32, api.DynString)
-	api.Put(m, "ChecksumCRC32C", s.ChecksumCRC32C, api.DynString)
-	api.Put(m, "ChecksumCRC64NVME", s.ChecksumCRC64NVME, api.DynString)
-	api.Put(m, "ChecksumSHA1", s.ChecksumSHA1, api.DynString)
-	api.Put(m, "ChecksumSHA256", s.ChecksumSHA256, api.DynString)
-	api.Put(m, "Expires", s.Expires, api.DynTime)
-	api.Put(m, "GrantFullControl", s.GrantFullControl, api.DynString)
-	api.Put(m, "GrantRead", s.GrantRead, api.DynString)
-	api.Put(m, "GrantReadACP", s.GrantReadACP, api.DynString)
-	api.Put(m, "GrantWriteACP", s.GrantWriteACP, api.DynString)
-	api.Put(m, "Key", s.Key, api.DynString)
-	api.PutMap(m, "Metadata", s.Metadata, api.DynString)
-	api.Put(m, "ServerSideEncryption", s.ServerSideEncryption, api.DynString)
-	api.Put(m, "StorageClass", s.StorageClass, api.DynString)
-	api.Put(m, "WebsiteRedirectLocation", s.WebsiteRedirectLocation, api.DynString)
-	api.Put(m, "SSECustomerAlgorithm", s.SSECustomerAlgorithm, api.DynString)
-	api.Put(m, "SSECustomerKey", s.SSECustomerKey, api.DynString)
-	api.Put(m, "SSECustomerKeyMD5", s.SSECustomerKeyMD5, api.DynString)
-	api.Put(m, "SSEKMSKeyId", s.SSEKMSKeyId, api.DynString)
-	api.Put(m, "SSEKMSEncryptionContext", s.SSEKMSEncryptionContext, api.DynString)
-	api.Put(m, "BucketKeyEnabled", s.BucketKeyEnabled, api.DynBool)
-	api.Put(m, "RequestPayer", s.RequestPayer, api.DynString)
-	api.Put(m, "Tagging", s.Tagging, api.DynString)
-	api.Put(m, "ObjectLockMode", s.ObjectLockMode, api.DynString)
-	api.Put(m, "ObjectLockRetainUntilDate", s.ObjectLockRetainUntilDate, api.DynTime)
-	api.Put(m, "ObjectLockLegalHoldStatus", s.ObjectLockLegalHoldStatus, api.DynString)
-	api.Put(m, "ExpectedBucketOwner", s.ExpectedBucketOwner, api.DynString)
-	api.Put(m, "IfMatch", s.IfMatch, api.DynString)
-	api.Put(m, "IfNoneMatch", s.IfNoneMatch, api.DynString)
-	return m
-}
-
-func (s *PutObjectRetentionOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "RequestCharged", &s.RequestCharged, api.SetStringPtr)
-	return err
-}
-
-func (s *PutObjectRetentionOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "RequestCharged", s.RequestCharged, api.DynString)
-	return m
-}
-
-func (s *PutObjectRetentionRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Bucket", &s.Bucket, api.SetStringPtr)
-	err = api.Decode(err, m, "Key", &s.Key, api.SetStringPtr)
-	err = api.Decode(err, m, "Retention", &s.Retention, api.SetStructPtr[ObjectLockRetention])
-	err = api.Decode(err, m, "RequestPayer", &s.RequestPayer, api.SetStringPtr)
-	err = api.Decode(err, m, "VersionId", &s.VersionId, api.SetStringPtr)
-	err = api.Decode(err, m, "BypassGovernanceRetention", &s.BypassGovernanceRetention, api.SetBoolPtr)
-	err = api.Decode(err, m, "ContentMD5", &s.ContentMD5, api.SetStringPtr)
-	err = api.Decode(err, m, "ChecksumAlgorithm", &s.ChecksumAlgorithm, api.SetStringPtr)
-	err = api.Decode(err, m, "ExpectedBucketOwner", &s.ExpectedBucketOwner, api.SetStringPtr)
-	return err
-}
-
-func (s *PutObjectRetentionRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "Bucket", s.Bucket, api.DynString)
-	api.Put(m, "Key", s.Key, api.DynString)
-	api.PutStruct(m, "Retention", s.Retention)
-	api.Put(m, "RequestPayer", s.RequestPayer, api.DynString)
-	api.Put(m, "VersionId", s.VersionId, api.DynString)
-	api.Put(m, "BypassGovernanceRetention", s.BypassGovernanceRetention, api.DynBool)
-	api.Put(m, "ContentMD5", s.ContentMD5, api.DynString)
-	api.Put(m, "ChecksumAlgorithm", s.ChecksumAlgorithm, api.DynString)
-	api.Put(m, "ExpectedBucketOwner", s.ExpectedBucketOwner, api.DynString)
-	return m
-}
-
-func (s *PutObjectTaggingOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "VersionId", &s.VersionId, api.SetStringPtr)
-	return err
-}
-
-func (s *PutObjectTaggingOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "VersionId", s.VersionId, api.DynString)
-	return m
-}
-
-func (s *PutObjectTaggingRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Bucket", &s.Bucket, api.SetStringPtr)
-	err = api.Decode(err, m, "Key", &s.Key, api.SetStringPtr)
-	err = api.Decode(err, m, "VersionId", &s.VersionId, api.SetStringPtr)
-	err = api.Decode(err, m, "ContentMD5", &s.ContentMD5, api.SetStringPtr)
-	err = api.Decode(err, m, "ChecksumAlgorithm", &s.ChecksumAlgorithm, api.SetStringPtr)
-	err = api.Decode(err, m, "Tagging", &s.Tagging, api.SetStructPtr[Tagging])
-	err = api.Decode(err, m, "ExpectedBucketOwner", &s.ExpectedBucketOwner, api.SetStringPtr)
-	err = api.Decode(err, m, "RequestPayer", &s.RequestPayer, api.SetStringPtr)
-	return err
-}
-
-func (s *PutObjectTaggingRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "Bucket", s.Bucket, api.DynString)
-	api.Put(m, "Key", s.Key, api.DynString)
-	api.Put(m, "VersionId", s.VersionId, api.DynString)
-	api.Put(m, "ContentMD5", s.ContentMD5, api.DynString)
-	api.Put(m, "ChecksumAlgorithm", s.ChecksumAlgorithm, api.DynString)
-	api.PutStruct(m, "Tagging", s.Tagging)
-	api.Put(m, "ExpectedBucketOwner", s.ExpectedBucketOwner, api.DynString)
-	api.Put(m, "RequestPayer", s.RequestPayer, api.DynString)
-	return m
-}
-
-func (s *PutPublicAccessBlockRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Bucket", &s.Bucket, api.SetStringPtr)
-	err = api.Decode(err, m, "ContentMD5", &s.ContentMD5, api.SetStringPtr)
-	err = api.Decode(err, m, "ChecksumAlgorithm", &s.ChecksumAlgorithm, api.SetStringPtr)
-	err = api.Decode(err, m, "PublicAccessBlockConfiguration", &s.PublicAccessBlockConfiguration, api.SetStructPtr[PublicAccessBlockConfiguration])
-	err = api.Decode(err, m, "ExpectedBucketOwner", &s.ExpectedBucketOwner, api.SetStringPtr)
-	return err
-}
-
-func (s *PutPublicAccessBlockRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 5)
-	api.Put(m, "Bucket", s.Bucket, api.DynString)
-	api.Put(m, "ContentMD5", s.ContentMD5, api.DynString)
-	api.Put(m, "ChecksumAlgorithm", s.ChecksumAlgorithm, api.DynString)
-	api.PutStruct(m, "PublicAccessBlockConfiguration", s.PublicAccessBlockConfiguration)
-	api.Put(m, "ExpectedBucketOwner", s.ExpectedBucketOwner, api.DynString)
-	return m
-}
-
-func (s *QueueConfiguration) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
-	err = api.Decode(err, m, "QueueArn", &s.QueueArn, api.SetStringPtr)
-	err = api.Decode(err, m, "Events", &s.Events, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "Filter", &s.Filter, api.SetStructPtr[NotificationConfigurationFilter])
-	return err
-}
-
-func (s *QueueConfiguration) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "Id", s.Id, api.DynString)
-	api.Put(m, "QueueArn", s.QueueArn, api.DynString)
-	api.PutList(m, "Events", s.Events, api.DynString)
-	api.PutStruct(m, "Filter", s.Filter)
-	return m
-}
-
-func (s *QueueConfigurationDeprecated) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
-	err = api.Decode(err, m, "Event", &s.Event, api.SetStringPtr)
-	err = api.Decode(err, m, "Events", &s.Events, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "Queue", &s.Queue, api.SetStringPtr)
-	return err
-}
-
-func (s *QueueConfigurationDeprecated) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "Id", s.Id, api.DynString)
-	api.Put(m, "Event", s.Event, api.DynString)
-	api.PutList(m, "Events", s.Events, api.DynString)
-	api.Put(m, "Queue", s.Queue, api.DynString)
-	return m
-}
-
-func (s *RecordsEvent) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Payload", &s.Payload, api.SetBytes)
-	return err
-}
-
-func (s *RecordsEvent) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutBytes(m, "Payload", s.Payload)
-	return m
-}
-
-func (s *Redirect) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "HostName", &s.HostName, api.SetStringPtr)
-	err = api.Decode(err, m, "HttpRedirectCode", &s.HttpRedirectCode, api.SetStringPtr)
-	err = api.Decode(err, m, "Protocol", &s.Protocol, api.SetStringPtr)
-	err = api.Decode(err, m, "ReplaceKeyPrefixWith", &s.ReplaceKeyPrefixWith, api.SetStringPtr)
-	err = api.Decode(err, m, "ReplaceKeyWith", &s.ReplaceKeyWith, api.SetStringPtr)
-	return err
-}
-
-func (s *Redirect) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 5)
-	api.Put(m, "HostName", s.HostName, api.DynString)
-	api.Put(m, "HttpRedirectCode", s.HttpRedirectCode, api.DynString)
-	api.Put(m, "Protocol", s.Protocol, api.DynString)
-	api.Put(m, "ReplaceKeyPrefixWith", s.ReplaceKeyPrefixWith, api.DynString)
-	api.Put(m, "ReplaceKeyWith", s.ReplaceKeyWith, api.DynString)
-	return m
-}
-
-func (s *RedirectAllRequestsTo) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "HostName", &s.HostName, api.SetStringPtr)
-	err = api.Decode(err, m, "Protocol", &s.Protocol, api.SetStringPtr)
-	return err
-}
-
-func (s *RedirectAllRequestsTo) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "HostName", s.HostName, api.DynString)
-	api.Put(m, "Protocol", s.Protocol, api.DynString)
-	return m
-}
-
-func (s *ReplicaModifications) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Status", &s.Status, api.SetStringPtr)
-	return err
-}
-
-func (s *ReplicaModifications) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Status", s.Status, api.DynString)
-	return m
-}
-
-func (s *ReplicationConfiguration) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Role", &s.Role, api.SetStringPtr)
-	err = api.Decode(err, m, "Rules", &s.Rules, func(p *[]ReplicationRule, v any) error {
-		return api.SetList(p, v, func(p *ReplicationRule, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *ReplicationConfiguration) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Role", s.Role, api.DynString)
-	api.PutList(m, "Rules", s.Rules, func(e ReplicationRule) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *ReplicationRule) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ID", &s.ID, api.SetStringPtr)
-	err = api.Decode(err, m, "Priority", &s.Priority, api.SetInt32Ptr)
-	err = api.Decode(err, m, "Prefix", &s.Prefix, api.SetStringPtr)
-	err = api.Decode(err, m, "Filter", &s.Filter, api.SetStructPtr[ReplicationRuleFilter])
-	err = api.Decode(err, m, "Status", &s.Status, api.SetStringPtr)
-	err = api.Decode(err, m, "SourceSelectionCriteria", &s.SourceSelectionCriteria, api.SetStructPtr[SourceSelectionCriteria])
-	err = api.Decode(err, m, "ExistingObjectReplication", &s.ExistingObjectReplication, api.SetStructPtr[ExistingObjectReplication])
-	err = api.Decode(err, m, "Destination", &s.Destination, api.SetStructPtr[Destination])
-	err = api.Decode(err, m, "DeleteMarkerReplication", &s.DeleteMarkerReplication, api.SetStructPtr[DeleteMarkerReplication])
-	return err
-}
-
-func (s *ReplicationRule) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "ID", s.ID, api.DynString)
-	api.Put(m, "Priority", s.Priority, api.DynInt32)
-	api.Put(m, "Prefix", s.Prefix, api.DynString)
-	api.PutStruct(m, "Filter", s.Filter)
-	api.Put(m, "Status", s.Status, api.DynString)
-	api.PutStruct(m, "SourceSelectionCriteria", s.SourceSelectionCriteria)
-	api.PutStruct(m, "ExistingObjectReplication", s.ExistingObjectReplication)
-	api.PutStruct(m, "Destination", s.Destination)
-	api.PutStruct(m, "DeleteMarkerReplication", s.DeleteMarkerReplication)
-	return m
-}
-
-func (s *ReplicationRuleAndOperator) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Prefix", &s.Prefix, api.SetStringPtr)
-	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]Tag, v any) error {
-		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *ReplicationRuleAndOperator) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Prefix", s.Prefix, api.DynString)
-	api.PutList(m, "Tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *ReplicationRuleFilter) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Prefix", &s.Prefix, api.SetStringPtr)
-	err = api.Decode(err, m, "Tag", &s.Tag, api.SetStructPtr[Tag])
-	err = api.Decode(err, m, "And", &s.And, api.SetStructPtr[ReplicationRuleAndOperator])
-	return err
-}
-
-func (s *ReplicationRuleFilter) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "Prefix", s.Prefix, api.DynString)
-	api.PutStruct(m, "Tag", s.Tag)
-	api.PutStruct(m, "And", s.And)
-	return m
-}
-
-func (s *ReplicationTime) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Status", &s.Status, api.SetStringPtr)
-	err = api.Decode(err, m, "Time", &s.Time, api.SetStructPtr[ReplicationTimeValue])
-	return err
-}
-
-func (s *ReplicationTime) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Status", s.Status, api.DynString)
-	api.PutStruct(m, "Time", s.Time)
-	return m
-}
-
-func (s *ReplicationTimeValue) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Minutes", &s.Minutes, api.SetInt32Ptr)
-	return err
-}
-
-func (s *ReplicationTimeValue) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Minutes", s.Minutes, api.DynInt32)
-	return m
-}
-
-func (s *RequestPaymentConfiguration) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Payer", &s.Payer, api.SetStringPtr)
-	return err
-}
-
-func (s *RequestPaymentConfiguration) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Payer", s.Payer, api.DynString)
-	return m
-}
-
-func (s *RequestProgress) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Enabled", &s.Enabled, api.SetBoolPtr)
-	return err
-}
-
-func (s *RequestProgress) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Enabled", s.Enabled, api.DynBool)
-	return m
-}
-
-func (s *RestoreObjectOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "RequestCharged", &s.RequestCharged, api.SetStringPtr)
-	err = api.Decode(err, m, "RestoreOutputPath", &s.RestoreOutputPath, api.SetStringPtr)
-	err = api.Decode(err, m, "StatusCode", &s.StatusCode, api.SetInt32Ptr)
-	return err
-}
-
-func (s *RestoreObjectOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "RequestCharged", s.RequestCharged, api.DynString)
-	api.Put(m, "RestoreOutputPath", s.RestoreOutputPath, api.DynString)
-	api.Put(m, "StatusCode", s.StatusCode, api.DynInt32)
-	return m
-}
-
-func (s *RestoreObjectRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Bucket", &s.Bucket, api.SetStringPtr)
-	err = api.Decode(err, m, "Key", &s.Key, api.SetStringPtr)
-	err = api.Decode(err, m, "VersionId", &s.VersionId, api.SetStringPtr)
-	err = api.Decode(err, m, "RestoreRequest", &s.RestoreRequest, api.SetStructPtr[RestoreRequest])
-	err = api.Decode(err, m, "RequestPayer", &s.RequestPayer, api.SetStringPtr)
-	err = api.Decode(err, m, "ChecksumAlgorithm", &s.ChecksumAlgorithm, api.SetStringPtr)
-	err = api.Decode(err, m, "ExpectedBucketOwner", &s.ExpectedBucketOwner, api.SetStringPtr)
-	return err
-}
-
-func (s *RestoreObjectRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 7)
-	api.Put(m, "Bucket", s.Bucket, api.DynString)
-	api.Put(m, "Key", s.Key, api.DynString)
-	api.Put(m, "VersionId", s.VersionId, api.DynString)
-	api.PutStruct(m, "RestoreRequest", s.RestoreRequest)
-	api.Put(m, "RequestPayer", s.RequestPayer, api.DynString)
-	api.Put(m, "ChecksumAlgorithm", s.ChecksumAlgorithm, api.DynString)
-	api.Put(m, "ExpectedBucketOwner", s.ExpectedBucketOwner, api.DynString)
-	return m
-}
-
-func (s *RestoreRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Days", &s.Days, api.SetInt32Ptr)
-	err = api.Decode(err, m, "GlacierJobParameters", &s.GlacierJobParameters, api.SetStructPtr[GlacierJobParameters])
-	err = api.Decode(err, m, "Type", &s.Type, api.SetStringPtr)
-	err = api.Decode(err, m, "Tier", &s.Tier, api.SetStringPtr)
-	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
-	err = api.Decode(err, m, "SelectParameters", &s.SelectParameters, api.SetStructPtr[SelectParameters])
-	err = api.Decode(err, m, "OutputLocation", &s.OutputLocation, api.SetStructPtr[OutputLocation])
-	return err
-}
-
-func (s *RestoreRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 7)
-	api.Put(m, "Days", s.Days, api.DynInt32)
-	api.PutStruct(m, "GlacierJobParameters", s.GlacierJobParameters)
-	api.Put(m, "Type", s.Type, api.DynString)
-	api.Put(m, "Tier", s.Tier, api.DynString)
-	api.Put(m, "Description", s.Description, api.DynString)
-	api.PutStruct(m, "SelectParameters", s.SelectParameters)
-	api.PutStruct(m, "OutputLocation", s.OutputLocation)
-	return m
-}
-
-func (s *RestoreStatus) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "IsRestoreInProgress", &s.IsRestoreInProgress, api.SetBoolPtr)
-	err = api.Decode(err, m, "RestoreExpiryDate", &s.RestoreExpiryDate, api.SetTimePtr)
-	return err
-}
-
-func (s *RestoreStatus) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "IsRestoreInProgress", s.IsRestoreInProgress, api.DynBool)
-	api.Put(m, "RestoreExpiryDate", s.RestoreExpiryDate, api.DynTime)
-	return m
-}
-
-func (s *RoutingRule) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Condition", &s.Condition, api.SetStructPtr[Condition])
-	err = api.Decode(err, m, "Redirect", &s.Redirect, api.SetStructPtr[Redirect])
-	return err
-}
-
-func (s *RoutingRule) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutStruct(m, "Condition", s.Condition)
-	api.PutStruct(m, "Redirect", s.Redirect)
-	return m
-}
-
-func (s *Rule) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Expiration", &s.Expiration, api.SetStructPtr[LifecycleExpiration])
-	err = api.Decode(err, m, "ID", &s.ID, api.SetStringPtr)
-	err = api.Decode(err, m, "Prefix", &s.Prefix, api.SetStringPtr)
-	err = api.Decode(err, m, "Status", &s.Status, api.SetStringPtr)
-	err = api.Decode(err, m, "Transition", &s.Transition, api.SetStructPtr[Transition])
-	err = api.Decode(err, m, "NoncurrentVersionTransition", &s.NoncurrentVersionTransition, api.SetStructPtr[NoncurrentVersionTransition])
-	err = api.Decode(err, m, "NoncurrentVersionExpiration", &s.NoncurrentVersionExpiration, api.SetStructPtr[NoncurrentVersionExpiration])
-	err = api.Decode(err, m, "AbortIncompleteMultipartUpload", &s.AbortIncompleteMultipartUpload, api.SetStructPtr[AbortIncompleteMultipartUpload])
-	return err
-}
-
-func (s *Rule) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.PutStruct(m, "Expiration", s.Expiration)
-	api.Put(m, "ID", s.ID, api.DynString)
-	api.Put(m, "Prefix", s.Prefix, api.DynString)
-	api.Put(m, "Status", s.Status, api.DynString)
-	api.PutStruct(m, "Transition", s.Transition)
-	api.PutStruct(m, "NoncurrentVersionTransition", s.NoncurrentVersionTransition)
-	api.PutStruct(m, "NoncurrentVersionExpiration", s.NoncurrentVersionExpiration)
-	api.PutStruct(m, "AbortIncompleteMultipartUpload", s.AbortIncompleteMultipartUpload)
-	return m
-}
-
-func (s *S3KeyFilter) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "FilterRules", &s.FilterRules, func(p *[]FilterRule, v any) error {
-		return api.SetList(p, v, func(p *FilterRule, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *S3KeyFilter) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutList(m, "FilterRules", s.FilterRules, func(e FilterRule) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *S3Location) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "BucketName", &s.BucketName, api.SetStringPtr)
-	err = api.Decode(err, m, "Prefix", &s.Prefix, api.SetStringPtr)
-	err = api.Decode(err, m, "Encryption", &s.Encryption, api.SetStructPtr[Encryption])
-	err = api.Decode(err, m, "CannedACL", &s.CannedACL, api.SetStringPtr)
-	err = api.Decode(err, m, "AccessControlList", &s.AccessControlList, func(p *[]Grant, v any) error {
-		return api.SetList(p, v, func(p *Grant, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "Tagging", &s.Tagging, api.SetStructPtr[Tagging])
-	err = api.Decode(err, m, "UserMetadata", &s.UserMetadata, func(p *[]MetadataEntry, v any) error {
-		return api.SetList(p, v, func(p *MetadataEntry, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "StorageClass", &s.StorageClass, api.SetStringPtr)
-	return err
-}
-
-func (s *S3Location) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "BucketName", s.BucketName, api.DynString)
-	api.Put(m, "Prefix", s.Prefix, api.DynString)
-	api.PutStruct(m, "Encryption", s.Encryption)
-	api.Put(m, "CannedACL", s.CannedACL, api.DynString)
-	api.PutList(m, "AccessControlList", s.AccessControlList, func(e Grant) any { return e.ToDynamic() })
-	api.PutStruct(m, "Tagging", s.Tagging)
-	api.PutList(m, "UserMetadata", s.UserMetadata, func(e MetadataEntry) any { return e.ToDynamic() })
-	api.Put(m, "StorageClass", s.StorageClass, api.DynString)
-	return m
-}
-
-func (s *SSEKMS) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "KeyId", &s.KeyId, api.SetStringPtr)
-	return err
-}
-
-func (s *SSEKMS) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "KeyId", s.KeyId, api.DynString)
-	return m
-}
-
-func (s *SSEKMSEncryption) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "KMSKeyArn", &s.KMSKeyArn, api.SetStringPtr)
-	err = api.Decode(err, m, "BucketKeyEnabled", &s.BucketKeyEnabled, api.SetBoolPtr)
-	return err
-}
-
-func (s *SSEKMSEncryption) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "KMSKeyArn", s.KMSKeyArn, api.DynString)
-	api.Put(m, "BucketKeyEnabled", s.BucketKeyEnabled, api.DynBool)
-	return m
-}
-
-func (s *SSES3) FromDynamic(map[string]any) error { return nil }
-
-func (s *SSES3) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *ScanRange) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Start", &s.Start, api.SetInt64Ptr)
-	err = api.Decode(err, m, "End", &s.End, api.SetInt64Ptr)
-	return err
-}
-
-func (s *ScanRange) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Start", s.Start, api.DynInt64)
-	api.Put(m, "End", s.End, api.DynInt64)
-	return m
-}
-
-func (s *SelectObjectContentEventStream) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Records", &s.Records, api.SetStructPtr[RecordsEvent])
-	err = api.Decode(err, m, "Stats", &s.Stats, api.SetStructPtr[StatsEvent])
-	err = api.Decode(err, m, "Progress", &s.Progress, api.SetStructPtr[ProgressEvent])
-	err = api.Decode(err, m, "Cont", &s.Cont, api.SetStructPtr[ContinuationEvent])
-	err = api.Decode(err, m, "End", &s.End, api.SetStructPtr[EndEvent])
-	return err
-}
-
-func (s *SelectObjectContentEventStream) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 5)
-	api.PutStruct(m, "Records", s.Records)
-	api.PutStruct(m, "Stats", s.Stats)
-	api.PutStruct(m, "Progress", s.Progress)
-	api.PutStruct(m, "Cont", s.Cont)
-	api.PutStruct(m, "End", s.End)
-	return m
-}
-
-func (s *SelectObjectContentOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Payload", &s.Payload, api.SetNever[api.EventStream[SelectObjectContentEventStream]])
-	return err
-}
-
-func (s *SelectObjectContentOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	if s.Payload != nil {
-		m["Payload"] = s.Payload.ToDynamicStream()
-	}
-	return m
-}
-
-func (s *SelectObjectContentRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Bucket", &s.Bucket, api.SetStringPtr)
-	err = api.Decode(err, m, "Key", &s.Key, api.SetStringPtr)
-	err = api.Decode(err, m, "SSECustomerAlgorithm", &s.SSECustomerAlgorithm, api.SetStringPtr)
-	err = api.Decode(err, m, "SSECustomerKey", &s.SSECustomerKey, api.SetStringPtr)
-	err = api.Decode(err, m, "SSECustomerKeyMD5", &s.SSECustomerKeyMD5, api.SetStringPtr)
-	err = api.Decode(err, m, "Expression", &s.Expression, api.SetStringPtr)
-	err = api.Decode(err, m, "ExpressionType", &s.ExpressionType, api.SetStringPtr)
-	err = api.Decode(err, m, "RequestProgress", &s.RequestProgress, api.SetStructPtr[RequestProgress])
-	err = api.Decode(err, m, "InputSerialization", &s.InputSerialization, api.SetStructPtr[InputSerialization])
-	err = api.Decode(err, m, "OutputSerialization", &s.OutputSerialization, api.SetStructPtr[OutputSerialization])
-	err = api.Decode(err, m, "ScanRange", &s.ScanRange, api.SetStructPtr[ScanRange])
-	err = api.Decode(err, m, "ExpectedBucketOwner", &s.ExpectedBucketOwner, api.SetStringPtr)
-	return err
-}
-
-func (s *SelectObjectContentRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "Bucket", s.Bucket, api.DynString)
-	api.Put(m, "Key", s.Key, api.DynString)
-	api.Put(m, "SSECustomerAlgorithm", s.SSECustomerAlgorithm, api.DynString)
-	api.Put(m, "SSECustomerKey", s.SSECustomerKey, api.DynString)
-	api.Put(m, "SSECustomerKeyMD5", s.SSECustomerKeyMD5, api.DynString)
-	api.Put(m, "Expression", s.Expression, api.DynString)
-	api.Put(m, "ExpressionType", s.ExpressionType, api.DynString)
-	api.PutStruct(m, "RequestProgress", s.RequestProgress)
-	api.PutStruct(m, "InputSerialization", s.InputSerialization)
-	api.PutStruct(m, "OutputSerialization", s.OutputSerialization)
-	api.PutStruct(m, "ScanRange", s.ScanRange)
-	api.Put(m, "ExpectedBucketOwner", s.ExpectedBucketOwner, api.DynString)
-	return m
-}
-
-func (s *SelectParameters) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "InputSerialization", &s.InputSerialization, api.SetStructPtr[InputSerialization])
-	err = api.Decode(err, m, "ExpressionType", &s.ExpressionType, api.SetStringPtr)
-	err = api.Decode(err, m, "Expression", &s.Expression, api.SetStringPtr)
-	err = api.Decode(err, m, "OutputSerialization", &s.OutputSerialization, api.SetStructPtr[OutputSerialization])
-	return err
-}
-
-func (s *SelectParameters) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.PutStruct(m, "InputSerialization", s.InputSerialization)
-	api.Put(m, "ExpressionType", s.ExpressionType, api.DynString)
-	api.Put(m, "Expression", s.Expression, api.DynString)
-	api.PutStruct(m, "OutputSerialization", s.OutputSerialization)
-	return m
-}
-
-func (s *ServerSideEncryptionByDefault) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "SSEAlgorithm", &s.SSEAlgorithm, api.SetStringPtr)
-	err = api.Decode(err, m, "KMSMasterKeyID", &s.KMSMasterKeyID, api.SetStringPtr)
-	return err
-}
-
-func (s *ServerSideEncryptionByDefault) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "SSEAlgorithm", s.SSEAlgorithm, api.DynString)
-	api.Put(m, "KMSMasterKeyID", s.KMSMasterKeyID, api.DynString)
-	return m
-}
-
-func (s *ServerSideEncryptionConfiguration) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Rules", &s.Rules, func(p *[]ServerSideEncryptionRule, v any) error {
-		return api.SetList(p, v, func(p *ServerSideEncryptionRule, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *ServerSideEncryptionConfiguration) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutList(m, "Rules", s.Rules, func(e ServerSideEncryptionRule) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *ServerSideEncryptionRule) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ApplyServerSideEncryptionByDefault", &s.ApplyServerSideEncryptionByDefault, api.SetStructPtr[ServerSideEncryptionByDefault])
-	err = api.Decode(err, m, "BucketKeyEnabled", &s.BucketKeyEnabled, api.SetBoolPtr)
-	return err
-}
-
-func (s *ServerSideEncryptionRule) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutStruct(m, "ApplyServerSideEncryptionByDefault", s.ApplyServerSideEncryptionByDefault)
-	api.Put(m, "BucketKeyEnabled", s.BucketKeyEnabled, api.DynBool)
-	return m
-}
-
-func (s *SessionCredentials) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "AccessKeyId", &s.AccessKeyId, api.SetStringPtr)
-	err = api.Decode(err, m, "SecretAccessKey", &s.SecretAccessKey, api.SetStringPtr)
-	err = api.Decode(err, m, "SessionToken", &s.SessionToken, api.SetStringPtr)
-	err = api.Decode(err, m, "Expiration", &s.Expiration, api.SetTimePtr)
-	return err
-}
+func (*SelectObjectContentEventStream) ConvType() (api.Table, int32) { return convTable[:], 327 }
 
-func (s *SessionCredentials) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "AccessKeyId", s.AccessKeyId, api.DynString)
-	api.Put(m, "SecretAccessKey", s.SecretAccessKey, api.DynString)
-	api.Put(m, "SessionToken", s.SessionToken, api.DynString)
-	api.Put(m, "Expiration", s.Expiration, api.DynTime)
-	return m
-}
-
-func (s *SimplePrefix) FromDynamic(map[string]any) error { return nil }
-
-func (s *SimplePrefix) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *SourceSelectionCriteria) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "SseKmsEncryptedObjects", &s.SseKmsEncryptedObjects, api.SetStructPtr[SseKmsEncryptedObjects])
-	err = api.Decode(err, m, "ReplicaModifications", &s.ReplicaModifications, api.SetStructPtr[ReplicaModifications])
-	return err
-}
-
-func (s *SourceSelectionCriteria) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutStruct(m, "SseKmsEncryptedObjects", s.SseKmsEncryptedObjects)
-	api.PutStruct(m, "ReplicaModifications", s.ReplicaModifications)
-	return m
-}
-
-func (s *SseKmsEncryptedObjects) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Status", &s.Status, api.SetStringPtr)
-	return err
-}
-
-func (s *SseKmsEncryptedObjects) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Status", s.Status, api.DynString)
-	return m
-}
-
-func (s *Stats) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "BytesScanned", &s.BytesScanned, api.SetInt64Ptr)
-	err = api.Decode(err, m, "BytesProcessed", &s.BytesProcessed, api.SetInt64Ptr)
-	err = api.Decode(err, m, "BytesReturned", &s.BytesReturned, api.SetInt64Ptr)
-	return err
-}
-
-func (s *Stats) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "BytesScanned", s.BytesScanned, api.DynInt64)
-	api.Put(m, "BytesProcessed", s.BytesProcessed, api.DynInt64)
-	api.Put(m, "BytesReturned", s.BytesReturned, api.DynInt64)
-	return m
-}
-
-func (s *StatsEvent) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Details", &s.Details, api.SetStructPtr[Stats])
-	return err
-}
-
-func (s *StatsEvent) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "Details", s.Details)
-	return m
-}
-
-func (s *StorageClassAnalysis) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DataExport", &s.DataExport, api.SetStructPtr[StorageClassAnalysisDataExport])
-	return err
-}
-
-func (s *StorageClassAnalysis) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "DataExport", s.DataExport)
-	return m
-}
-
-func (s *StorageClassAnalysisDataExport) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "OutputSchemaVersion", &s.OutputSchemaVersion, api.SetStringPtr)
-	err = api.Decode(err, m, "Destination", &s.Destination, api.SetStructPtr[AnalyticsExportDestination])
-	return err
-}
-
-func (s *StorageClassAnalysisDataExport) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "OutputSchemaVersion", s.OutputSchemaVersion, api.DynString)
-	api.PutStruct(m, "Destination", s.Destination)
-	return m
-}
-
-func (s *Tag) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Key", &s.Key, api.SetStringPtr)
-	err = api.Decode(err, m, "Value", &s.Value, api.SetStringPtr)
-	return err
-}
-
-func (s *Tag) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Key", s.Key, api.DynString)
-	api.Put(m, "Value", s.Value, api.DynString)
-	return m
-}
+func (*SelectObjectContentOutput) ConvType() (api.Table, int32) { return convTable[:], 328 }
 
-func (s *Tagging) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "TagSet", &s.TagSet, func(p *[]Tag, v any) error {
-		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
+func (*SelectObjectContentRequest) ConvType() (api.Table, int32) { return convTable[:], 329 }
 
-func (s *Tagging) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutList(m, "TagSet", s.TagSet, func(e Tag) any { return e.ToDynamic() })
-	return m
-}
+func (*SelectParameters) ConvType() (api.Table, int32) { return convTable[:], 330 }
 
-func (s *TargetGrant) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Grantee", &s.Grantee, api.SetStructPtr[Grantee])
-	err = api.Decode(err, m, "Permission", &s.Permission, api.SetStringPtr)
-	return err
-}
+func (*ServerSideEncryptionByDefault) ConvType() (api.Table, int32) { return convTable[:], 331 }
 
-func (s *TargetGrant) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutStruct(m, "Grantee", s.Grantee)
-	api.Put(m, "Permission", s.Permission, api.DynString)
-	return m
-}
+func (*ServerSideEncryptionConfiguration) ConvType() (api.Table, int32) { return convTable[:], 332 }
 
-func (s *TargetObjectKeyFormat) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "SimplePrefix", &s.SimplePrefix, api.SetStructPtr[SimplePrefix])
-	err = api.Decode(err, m, "PartitionedPrefix", &s.PartitionedPrefix, api.SetStructPtr[PartitionedPrefix])
-	return err
-}
+func (*ServerSideEncryptionRule) ConvType() (api.Table, int32) { return convTable[:], 333 }
 
-func (s *TargetObjectKeyFormat) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutStruct(m, "SimplePrefix", s.SimplePrefix)
-	api.PutStruct(m, "PartitionedPrefix", s.PartitionedPrefix)
-	return m
-}
+func (*SessionCredentials) ConvType() (api.Table, int32) { return convTable[:], 334 }
 
-func (s *Tiering) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Days", &s.Days, api.SetInt32Ptr)
-	err = api.Decode(err, m, "AccessTier", &s.AccessTier, api.SetStringPtr)
-	return err
-}
+func (*SimplePrefix) ConvType() (api.Table, int32) { return convTable[:], 335 }
 
-func (s *Tiering) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Days", s.Days, api.DynInt32)
-	api.Put(m, "AccessTier", s.AccessTier, api.DynString)
-	return m
-}
+func (*SourceSelectionCriteria) ConvType() (api.Table, int32) { return convTable[:], 336 }
 
-func (s *TopicConfiguration) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
-	err = api.Decode(err, m, "TopicArn", &s.TopicArn, api.SetStringPtr)
-	err = api.Decode(err, m, "Events", &s.Events, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "Filter", &s.Filter, api.SetStructPtr[NotificationConfigurationFilter])
-	return err
-}
+func (*SseKmsEncryptedObjects) ConvType() (api.Table, int32) { return convTable[:], 337 }
 
-func (s *TopicConfiguration) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "Id", s.Id, api.DynString)
-	api.Put(m, "TopicArn", s.TopicArn, api.DynString)
-	api.PutList(m, "Events", s.Events, api.DynString)
-	api.PutStruct(m, "Filter", s.Filter)
-	return m
-}
+func (*Stats) ConvType() (api.Table, int32) { return convTable[:], 338 }
 
-func (s *TopicConfigurationDeprecated) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
-	err = api.Decode(err, m, "Events", &s.Events, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "Event", &s.Event, api.SetStringPtr)
-	err = api.Decode(err, m, "Topic", &s.Topic, api.SetStringPtr)
-	return err
-}
+func (*StatsEvent) ConvType() (api.Table, int32) { return convTable[:], 339 }
 
-func (s *TopicConfigurationDeprecated) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "Id", s.Id, api.DynString)
-	api.PutList(m, "Events", s.Events, api.DynString)
-	api.Put(m, "Event", s.Event, api.DynString)
-	api.Put(m, "Topic", s.Topic, api.DynString)
-	return m
-}
+func (*StorageClassAnalysis) ConvType() (api.Table, int32) { return convTable[:], 340 }
 
-func (s *Transition) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Date", &s.Date, api.SetTimePtr)
-	err = api.Decode(err, m, "Days", &s.Days, api.SetInt32Ptr)
-	err = api.Decode(err, m, "StorageClass", &s.StorageClass, api.SetStringPtr)
-	return err
-}
+func (*StorageClassAnalysisDataExport) ConvType() (api.Table, int32) { return convTable[:], 341 }
 
-func (s *Transition) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "Date", s.Date, api.DynTime)
-	api.Put(m, "Days", s.Days, api.DynInt32)
-	api.Put(m, "StorageClass", s.StorageClass, api.DynString)
-	return m
-}
+func (*Tag) ConvType() (api.Table, int32) { return convTable[:], 342 }
 
-func (s *UnservedBucketRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Bucket", &s.Bucket, api.SetStringPtr)
-	err = api.Decode(err, m, "ExpectedBucketOwner", &s.ExpectedBucketOwner, api.SetStringPtr)
-	return err
-}
+func (*Tagging) ConvType() (api.Table, int32) { return convTable[:], 343 }
 
-func (s *UnservedBucketRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Bucket", s.Bucket, api.DynString)
-	api.Put(m, "ExpectedBucketOwner", s.ExpectedBucketOwner, api.DynString)
-	return m
-}
+func (*TargetGrant) ConvType() (api.Table, int32) { return convTable[:], 344 }
 
-func (s *UnservedObjectRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Bucket", &s.Bucket, api.SetStringPtr)
-	err = api.Decode(err, m, "Key", &s.Key, api.SetStringPtr)
-	err = api.Decode(err, m, "ExpectedBucketOwner", &s.ExpectedBucketOwner, api.SetStringPtr)
-	return err
-}
+func (*TargetObjectKeyFormat) ConvType() (api.Table, int32) { return convTable[:], 345 }
 
-func (s *UnservedObjectRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "Bucket", s.Bucket, api.DynString)
-	api.Put(m, "Key", s.Key, api.DynString)
-	api.Put(m, "ExpectedBucketOwner", s.ExpectedBucketOwner, api.DynString)
-	return m
-}
+func (*Tiering) ConvType() (api.Table, int32) { return convTable[:], 346 }
 
-func (s *UnservedOutput) FromDynamic(map[string]any) error { return nil }
+func (*TopicConfiguration) ConvType() (api.Table, int32) { return convTable[:], 347 }
 
-func (s *UnservedOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*TopicConfigurationDeprecated) ConvType() (api.Table, int32) { return convTable[:], 348 }
 
-func (s *UpdateObjectEncryptionRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Bucket", &s.Bucket, api.SetStringPtr)
-	err = api.Decode(err, m, "Key", &s.Key, api.SetStringPtr)
-	err = api.Decode(err, m, "VersionId", &s.VersionId, api.SetStringPtr)
-	err = api.Decode(err, m, "ObjectEncryption", &s.ObjectEncryption, api.SetStructPtr[ObjectEncryption])
-	err = api.Decode(err, m, "RequestPayer", &s.RequestPayer, api.SetStringPtr)
-	err = api.Decode(err, m, "ExpectedBucketOwner", &s.ExpectedBucketOwner, api.SetStringPtr)
-	err = api.Decode(err, m, "ContentMD5", &s.ContentMD5, api.SetStringPtr)
-	err = api.Decode(err, m, "ChecksumAlgorithm", &s.ChecksumAlgorithm, api.SetStringPtr)
-	return err
-}
+func (*Transition) ConvType() (api.Table, int32) { return convTable[:], 349 }
 
-func (s *UpdateObjectEncryptionRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "Bucket", s.Bucket, api.DynString)
-	api.Put(m, "Key", s.Key, api.DynString)
-	api.Put(m, "VersionId", s.VersionId, api.DynString)
-	api.PutStruct(m, "ObjectEncryption", s.ObjectEncryption)
-	api.Put(m, "RequestPayer", s.RequestPayer, api.DynString)
-	api.Put(m, "ExpectedBucketOwner", s.ExpectedBucketOwner, api.DynString)
-	api.Put(m, "ContentMD5", s.ContentMD5, api.DynString)
-	api.Put(m, "ChecksumAlgorithm", s.ChecksumAlgorithm, api.DynString)
-	return m
-}
+func (*UnservedBucketRequest) ConvType() (api.Table, int32) { return convTable[:], 350 }
 
-func (s *UpdateObjectEncryptionResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "RequestCharged", &s.RequestCharged, api.SetStringPtr)
-	return err
-}
+func (*UnservedObjectRequest) ConvType() (api.Table, int32) { return convTable[:], 351 }
 
-func (s *UpdateObjectEncryptionResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "RequestCharged", s.RequestCharged, api.DynString)
-	return m
-}
+func (*UnservedOutput) ConvType() (api.Table, int32) { return convTable[:], 352 }
 
-func (s *UploadPartCopyOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "CopySourceVersionId", &s.CopySourceVersionId, api.SetStringPtr)
-	err = api.Decode(err, m, "CopyPartResult", &s.CopyPartResult, api.SetStructPtr[CopyPartResult])
-	err = api.Decode(err, m, "ServerSideEncryption", &s.ServerSideEncryption, api.SetStringPtr)
-	err = api.Decode(err, m, "SSECustomerAlgorithm", &s.SSECustomerAlgorithm, api.SetStringPtr)
-	err = api.Decode(err, m, "SSECustomerKeyMD5", &s.SSECustomerKeyMD5, api.SetStringPtr)
-	err = api.Decode(err, m, "SSEKMSKeyId", &s.SSEKMSKeyId, api.SetStringPtr)
-	err = api.Decode(err, m, "BucketKeyEnabled", &s.BucketKeyEnabled, api.SetBoolPtr)
-	err = api.Decode(err, m, "RequestCharged", &s.RequestCharged, api.SetStringPtr)
-	return err
+func (*UpdateBucketMetadataAnnotationTableConfigurationOutput) ConvType() (api.Table, int32) {
+	return convTable[:], 353
 }
 
-func (s *UploadPartCopyOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "CopySourceVersionId", s.CopySourceVersionId, api.DynString)
-	api.PutStruct(m, "CopyPartResult", s.CopyPartResult)
-	api.Put(m, "ServerSideEncryption", s.ServerSideEncryption, api.DynString)
-	api.Put(m, "SSECustomerAlgorithm", s.SSECustomerAlgorithm, api.DynString)
-	api.Put(m, "SSECustomerKeyMD5", s.SSECustomerKeyMD5, api.DynString)
-	api.Put(m, "SSEKMSKeyId", s.SSEKMSKeyId, api.DynString)
-	api.Put(m, "BucketKeyEnabled", s.BucketKeyEnabled, api.DynBool)
-	api.Put(m, "RequestCharged", s.RequestCharged, api.DynString)
-	return m
+func (*UpdateBucketMetadataInventoryTableConfigurationOutput) ConvType() (api.Table, int32) {
+	return convTable[:], 354
 }
 
-func (s *UploadPartCopyRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Bucket", &s.Bucket, api.SetStringPtr)
-	err = api.Decode(err, m, "CopySource", &s.CopySource, api.SetStringPtr)
-	err = api.Decode(err, m, "CopySourceIfMatch", &s.CopySourceIfMatch, api.SetStringPtr)
-	err = api.Decode(err, m, "CopySourceIfModifiedSince", &s.CopySourceIfModifiedSince, api.SetTimePtr)
-	err = api.Decode(err, m, "CopySourceIfNoneMatch", &s.CopySourceIfNoneMatch, api.SetStringPtr)
-	err = api.Decode(err, m, "CopySourceIfUnmodifiedSince", &s.CopySourceIfUnmodifiedSince, api.SetTimePtr)
-	err = api.Decode(err, m, "CopySourceRange", &s.CopySourceRange, api.SetStringPtr)
-	err = api.Decode(err, m, "Key", &s.Key, api.SetStringPtr)
-	err = api.Decode(err, m, "PartNumber", &s.PartNumber, api.SetInt32Ptr)
-	err = api.Decode(err, m, "UploadId", &s.UploadId, api.SetStringPtr)
-	err = api.Decode(err, m, "SSECustomerAlgorithm", &s.SSECustomerAlgorithm, api.SetStringPtr)
-	err = api.Decode(err, m, "SSECustomerKey", &s.SSECustomerKey, api.SetStringPtr)
-	err = api.Decode(err, m, "SSECustomerKeyMD5", &s.SSECustomerKeyMD5, api.SetStringPtr)
-	err = api.Decode(err, m, "CopySourceSSECustomerAlgorithm", &s.CopySourceSSECustomerAlgorithm, api.SetStringPtr)
-	err = api.Decode(err, m, "CopySourceSSECustomerKey", &s.CopySourceSSECustomerKey, api.SetStringPtr)
-	err = api.Decode(err, m, "CopySourceSSECustomerKeyMD5", &s.CopySourceSSECustomerKeyMD5, api.SetStringPtr)
-	err = api.Decode(err, m, "RequestPayer", &s.RequestPayer, api.SetStringPtr)
-	err = api.Decode(err, m, "ExpectedBucketOwner", &s.ExpectedBucketOwner, api.SetStringPtr)
-	err = api.Decode(err, m, "ExpectedSourceBucketOwner", &s.ExpectedSourceBucketOwner, api.SetStringPtr)
-	return err
+func (*UpdateBucketMetadataJournalTableConfigurationOutput) ConvType() (api.Table, int32) {
+	return convTable[:], 355
 }
 
-func (s *UploadPartCopyRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "Bucket", s.Bucket, api.DynString)
-	api.Put(m, "CopySource", s.CopySource, api.DynString)
-	api.Put(m, "CopySourceIfMatch", s.CopySourceIfMatch, api.DynString)
-	api.Put(m, "CopySourceIfModifiedSince", s.CopySourceIfModifiedSince, api.DynTime)
-	api.Put(m, "CopySourceIfNoneMatch", s.CopySourceIfNoneMatch, api.DynString)
-	api.Put(m, "CopySourceIfUnmodifiedSince", s.CopySourceIfUnmodifiedSince, api.DynTime)
-	api.Put(m, "CopySourceRange", s.CopySourceRange, api.DynString)
-	api.Put(m, "Key", s.Key, api.DynString)
-	api.Put(m, "PartNumber", s.PartNumber, api.DynInt32)
-	api.Put(m, "UploadId", s.UploadId, api.DynString)
-	api.Put(m, "SSECustomerAlgorithm", s.SSECustomerAlgorithm, api.DynString)
-	api.Put(m, "SSECustomerKey", s.SSECustomerKey, api.DynString)
-	api.Put(m, "SSECustomerKeyMD5", s.SSECustomerKeyMD5, api.DynString)
-	api.Put(m, "CopySourceSSECustomerAlgorithm", s.CopySourceSSECustomerAlgorithm, api.DynString)
-	api.Put(m, "CopySourceSSECustomerKey", s.CopySourceSSECustomerKey, api.DynString)
-	api.Put(m, "CopySourceSSECustomerKeyMD5", s.CopySourceSSECustomerKeyMD5, api.DynString)
-	api.Put(m, "RequestPayer", s.RequestPayer, api.DynString)
-	api.Put(m, "ExpectedBucketOwner", s.ExpectedBucketOwner, api.DynString)
-	api.Put(m, "ExpectedSourceBucketOwner", s.ExpectedSourceBucketOwner, api.DynString)
-	return m
-}
+func (*UpdateObjectEncryptionRequest) ConvType() (api.Table, int32) { return convTable[:], 356 }
 
-func (s *UploadPartOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ServerSideEncryption", &s.ServerSideEncryption, api.SetStringPtr)
-	err = api.Decode(err, m, "ETag", &s.ETag, api.SetStringPtr)
-	err = api.Decode(err, m, "ChecksumCRC32", &s.ChecksumCRC32, api.SetStringPtr)
-	err = api.Decode(err, m, "ChecksumCRC32C", &s.ChecksumCRC32C, api.SetStringPtr)
-	err = api.Decode(err, m, "ChecksumCRC64NVME", &s.ChecksumCRC64NVME, api.SetStringPtr)
-	err = api.Decode(err, m, "ChecksumSHA1", &s.ChecksumSHA1, api.SetStringPtr)
-	err = api.Decode(err, m, "ChecksumSHA256", &s.ChecksumSHA256, api.SetStringPtr)
-	err = api.Decode(err, m, "SSECustomerAlgorithm", &s.SSECustomerAlgorithm, api.SetStringPtr)
-	err = api.Decode(err, m, "SSECustomerKeyMD5", &s.SSECustomerKeyMD5, api.SetStringPtr)
-	err = api.Decode(err, m, "SSEKMSKeyId", &s.SSEKMSKeyId, api.SetStringPtr)
-	err = api.Decode(err, m, "BucketKeyEnabled", &s.BucketKeyEnabled, api.SetBoolPtr)
-	err = api.Decode(err, m, "RequestCharged", &s.RequestCharged, api.SetStringPtr)
-	return err
-}
+func (*UpdateObjectEncryptionResponse) ConvType() (api.Table, int32) { return convTable[:], 357 }
 
-func (s *UploadPartOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "ServerSideEncryption", s.ServerSideEncryption, api.DynString)
-	api.Put(m, "ETag", s.ETag, api.DynString)
-	api.Put(m, "ChecksumCRC32", s.ChecksumCRC32, api.DynString)
-	api.Put(m, "ChecksumCRC32C", s.ChecksumCRC32C, api.DynString)
-	api.Put(m, "ChecksumCRC64NVME", s.ChecksumCRC64NVME, api.DynString)
-	api.Put(m, "ChecksumSHA1", s.ChecksumSHA1, api.DynString)
-	api.Put(m, "ChecksumSHA256", s.ChecksumSHA256, api.DynString)
-	api.Put(m, "SSECustomerAlgorithm", s.SSECustomerAlgorithm, api.DynString)
-	api.Put(m, "SSECustomerKeyMD5", s.SSECustomerKeyMD5, api.DynString)
-	api.Put(m, "SSEKMSKeyId", s.SSEKMSKeyId, api.DynString)
-	api.Put(m, "BucketKeyEnabled", s.BucketKeyEnabled, api.DynBool)
-	api.Put(m, "RequestCharged", s.RequestCharged, api.DynString)
-	return m
-}
+func (*UploadPartCopyOutput) ConvType() (api.Table, int32) { return convTable[:], 358 }
 
-func (s *UploadPartRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Body", &s.Body, api.SetReader)
-	err = api.Decode(err, m, "Bucket", &s.Bucket, api.SetStringPtr)
-	err = api.Decode(err, m, "ContentLength", &s.ContentLength, api.SetInt64Ptr)
-	err = api.Decode(err, m, "ContentMD5", &s.ContentMD5, api.SetStringPtr)
-	err = api.Decode(err, m, "ChecksumAlgorithm", &s.ChecksumAlgorithm, api.SetStringPtr)
-	err = api.Decode(err, m, "ChecksumCRC32", &s.ChecksumCRC32, api.SetStringPtr)
-	err = api.Decode(err, m, "ChecksumCRC32C", &s.ChecksumCRC32C, api.SetStringPtr)
-	err = api.Decode(err, m, "ChecksumCRC64NVME", &s.ChecksumCRC64NVME, api.SetStringPtr)
-	err = api.Decode(err, m, "ChecksumSHA1", &s.ChecksumSHA1, api.SetStringPtr)
-	err = api.Decode(err, m, "ChecksumSHA256", &s.ChecksumSHA256, api.SetStringPtr)
-	err = api.Decode(err, m, "Key", &s.Key, api.SetStringPtr)
-	err = api.Decode(err, m, "PartNumber", &s.PartNumber, api.SetInt32Ptr)
-	err = api.Decode(err, m, "UploadId", &s.UploadId, api.SetStringPtr)
-	err = api.Decode(err, m, "SSECustomerAlgorithm", &s.SSECustomerAlgorithm, api.SetStringPtr)
-	err = api.Decode(err, m, "SSECustomerKey", &s.SSECustomerKey, api.SetStringPtr)
-	err = api.Decode(err, m, "SSECustomerKeyMD5", &s.SSECustomerKeyMD5, api.SetStringPtr)
-	err = api.Decode(err, m, "RequestPayer", &s.RequestPayer, api.SetStringPtr)
-	err = api.Decode(err, m, "ExpectedBucketOwner", &s.ExpectedBucketOwner, api.SetStringPtr)
-	return err
-}
+func (*UploadPartCopyRequest) ConvType() (api.Table, int32) { return convTable[:], 359 }
 
-func (s *UploadPartRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.PutAny(m, "Body", s.Body)
-	api.Put(m, "Bucket", s.Bucket, api.DynString)
-	api.Put(m, "ContentLength", s.ContentLength, api.DynInt64)
-	api.Put(m, "ContentMD5", s.ContentMD5, api.DynString)
-	api.Put(m, "ChecksumAlgorithm", s.ChecksumAlgorithm, api.DynString)
-	api.Put(m, "ChecksumCRC32", s.ChecksumCRC32, api.DynString)
-	api.Put(m, "ChecksumCRC32C", s.ChecksumCRC32C, api.DynString)
-	api.Put(m, "ChecksumCRC64NVME", s.ChecksumCRC64NVME, api.DynString)
-	api.Put(m, "ChecksumSHA1", s.ChecksumSHA1, api.DynString)
-	api.Put(m, "ChecksumSHA256", s.ChecksumSHA256, api.DynString)
-	api.Put(m, "Key", s.Key, api.DynString)
-	api.Put(m, "PartNumber", s.PartNumber, api.DynInt32)
-	api.Put(m, "UploadId", s.UploadId, api.DynString)
-	api.Put(m, "SSECustomerAlgorithm", s.SSECustomerAlgorithm, api.DynString)
-	api.Put(m, "SSECustomerKey", s.SSECustomerKey, api.DynString)
-	api.Put(m, "SSECustomerKeyMD5", s.SSECustomerKeyMD5, api.DynString)
-	api.Put(m, "RequestPayer", s.RequestPayer, api.DynString)
-	api.Put(m, "ExpectedBucketOwner", s.ExpectedBucketOwner, api.DynString)
-	return m
-}
+func (*UploadPartOutput) ConvType() (api.Table, int32) { return convTable[:], 360 }
 
-func (s *VersioningConfiguration) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "MFADelete", &s.MFADelete, api.SetStringPtr)
-	err = api.Decode(err, m, "Status", &s.Status, api.SetStringPtr)
-	return err
-}
+func (*UploadPartRequest) ConvType() (api.Table, int32) { return convTable[:], 361 }
 
-func (s *VersioningConfiguration) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "MFADelete", s.MFADelete, api.DynString)
-	api.Put(m, "Status", s.Status, api.DynString)
-	return m
-}
+func (*VersioningConfiguration) ConvType() (api.Table, int32) { return convTable[:], 362 }
 
-func (s *WebsiteConfiguration) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ErrorDocument", &s.ErrorDocument, api.SetStructPtr[ErrorDocument])
-	err = api.Decode(err, m, "IndexDocument", &s.IndexDocument, api.SetStructPtr[IndexDocument])
-	err = api.Decode(err, m, "RedirectAllRequestsTo", &s.RedirectAllRequestsTo, api.SetStructPtr[RedirectAllRequestsTo])
-	err = api.Decode(err, m, "RoutingRules", &s.RoutingRules, func(p *[]RoutingRule, v any) error {
-		return api.SetList(p, v, func(p *RoutingRule, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
+func (*WebsiteConfiguration) ConvType() (api.Table, int32) { return convTable[:], 363 }
 
-func (s *WebsiteConfiguration) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.PutStruct(m, "ErrorDocument", s.ErrorDocument)
-	api.PutStruct(m, "IndexDocument", s.IndexDocument)
-	api.PutStruct(m, "RedirectAllRequestsTo", s.RedirectAllRequestsTo)
-	api.PutList(m, "RoutingRules", s.RoutingRules, func(e RoutingRule) any { return e.ToDynamic() })
-	return m
-}
+func (*WriteGetObjectResponseOutput) ConvType() (api.Table, int32) { return convTable[:], 364 }
 
-func (s *WriteGetObjectResponseRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "RequestRoute", &s.RequestRoute, api.SetStringPtr)
-	err = api.Decode(err, m, "RequestToken", &s.RequestToken, api.SetStringPtr)
-	err = api.Decode(err, m, "Body", &s.Body, api.SetReader)
-	err = api.Decode(err, m, "StatusCode", &s.StatusCode, api.SetInt32Ptr)
-	err = api.Decode(err, m, "ErrorCode", &s.ErrorCode, api.SetStringPtr)
-	err = api.Decode(err, m, "ErrorMessage", &s.ErrorMessage, api.SetStringPtr)
-	err = api.Decode(err, m, "AcceptRanges", &s.AcceptRanges, api.SetStringPtr)
-	err = api.Decode(err, m, "CacheControl", &s.CacheControl, api.SetStringPtr)
-	err = api.Decode(err, m, "ContentDisposition", &s.ContentDisposition, api.SetStringPtr)
-	err = api.Decode(err, m, "ContentEncoding", &s.ContentEncoding, api.SetStringPtr)
-	err = api.Decode(err, m, "ContentLanguage", &s.ContentLanguage, api.SetStringPtr)
-	err = api.Decode(err, m, "ContentLength", &s.ContentLength, api.SetInt64Ptr)
-	err = api.Decode(err, m, "ContentRange", &s.ContentRange, api.SetStringPtr)
-	err = api.Decode(err, m, "ContentType", &s.ContentType, api.SetStringPtr)
-	err = api.Decode(err, m, "ChecksumCRC32", &s.ChecksumCRC32, api.SetStringPtr)
-	err = api.Decode(err, m, "ChecksumCRC32C", &s.ChecksumCRC32C, api.SetStringPtr)
-	err = api.Decode(err, m, "ChecksumCRC64NVME", &s.ChecksumCRC64NVME, api.SetStringPtr)
-	err = api.Decode(err, m, "ChecksumSHA1", &s.ChecksumSHA1, api.SetStringPtr)
-	err = api.Decode(err, m, "ChecksumSHA256", &s.ChecksumSHA256, api.SetStringPtr)
-	err = api.Decode(err, m, "DeleteMarker", &s.DeleteMarker, api.SetBoolPtr)
-	err = api.Decode(err, m, "ETag", &s.ETag, api.SetStringPtr)
-	err = api.Decode(err, m, "Expires", &s.Expires, api.SetTimePtr)
-	err = api.Decode(err, m, "Expiration", &s.Expiration, api.SetStringPtr)
-	err = api.Decode(err, m, "LastModified", &s.LastModified, api.SetTimePtr)
-	err = api.Decode(err, m, "MissingMeta", &s.MissingMeta, api.SetInt32Ptr)
-	err = api.Decode(err, m, "Metadata", &s.Metadata, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
-	err = api.Decode(err, m, "ObjectLockMode", &s.ObjectLockMode, api.SetStringPtr)
-	err = api.Decode(err, m, "ObjectLockLegalHoldStatus", &s.ObjectLockLegalHoldStatus, api.SetStringPtr)
-	err = api.Decode(err, m, "ObjectLockRetainUntilDate", &s.ObjectLockRetainUntilDate, api.SetTimePtr)
-	err = api.Decode(err, m, "PartsCount", &s.PartsCount, api.SetInt32Ptr)
-	err = api.Decode(err, m, "ReplicationStatus", &s.ReplicationStatus, api.SetStringPtr)
-	err = api.Decode(err, m, "RequestCharged", &s.RequestCharged, api.SetStringPtr)
-	err = api.Decode(err, m, "Restore", &s.Restore, api.SetStringPtr)
-	err = api.Decode(err, m, "ServerSideEncryption", &s.ServerSideEncryption, api.SetStringPtr)
-	err = api.Decode(err, m, "SSECustomerAlgorithm", &s.SSECustomerAlgorithm, api.SetStringPtr)
-	err = api.Decode(err, m, "SSEKMSKeyId", &s.SSEKMSKeyId, api.SetStringPtr)
-	err = api.Decode(err, m, "SSECustomerKeyMD5", &s.SSECustomerKeyMD5, api.SetStringPtr)
-	err = api.Decode(err, m, "StorageClass", &s.StorageClass, api.SetStringPtr)
-	err = api.Decode(err, m, "TagCount", &s.TagCount, api.SetInt32Ptr)
-	err = api.Decode(err, m, "VersionId", &s.VersionId, api.SetStringPtr)
-	err = api.Decode(err, m, "BucketKeyEnabled", &s.BucketKeyEnabled, api.SetBoolPtr)
-	return err
-}
+func (*WriteGetObjectResponseRequest) ConvType() (api.Table, int32) { return convTable[:], 365 }
 
-func (s *WriteGetObjectResponseRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "RequestRoute", s.RequestRoute, api.DynString)
-	api.Put(m, "RequestToken", s.RequestToken, api.DynString)
-	api.PutAny(m, "Body", s.Body)
-	api.Put(m, "StatusCode", s.StatusCode, api.DynInt32)
-	api.Put(m, "ErrorCode", s.ErrorCode, api.DynString)
-	api.Put(m, "ErrorMessage", s.ErrorMessage, api.DynString)
-	api.Put(m, "AcceptRanges", s.AcceptRanges, api.DynString)
-	api.Put(m, "CacheControl", s.CacheControl, api.DynString)
-	api.Put(m, "ContentDisposition", s.ContentDisposition, api.DynString)
-	api.Put(m, "ContentEncoding", s.ContentEncoding, api.DynString)
-	api.Put(m, "ContentLanguage", s.ContentLanguage, api.DynString)
-	api.Put(m, "ContentLength", s.ContentLength, api.DynInt64)
-	api.Put(m, "ContentRange", s.ContentRange, api.DynString)
-	api.Put(m, "ContentType", s.ContentType, api.DynString)
-	api.Put(m, "ChecksumCRC32", s.ChecksumCRC32, api.DynString)
-	api.Put(m, "ChecksumCRC32C", s.ChecksumCRC32C, api.DynString)
-	api.Put(m, "ChecksumCRC64NVME", s.ChecksumCRC64NVME, api.DynString)
-	api.Put(m, "ChecksumSHA1", s.ChecksumSHA1, api.DynString)
-	api.Put(m, "ChecksumSHA256", s.ChecksumSHA256, api.DynString)
-	api.Put(m, "DeleteMarker", s.DeleteMarker, api.DynBool)
-	api.Put(m, "ETag", s.ETag, api.DynString)
-	api.Put(m, "Expires", s.Expires, api.DynTime)
-	api.Put(m, "Expiration", s.Expiration, api.DynString)
-	api.Put(m, "LastModified", s.LastModified, api.DynTime)
-	api.Put(m, "MissingMeta", s.MissingMeta, api.DynInt32)
-	api.PutMap(m, "Metadata", s.Metadata, api.DynString)
-	api.Put(m, "ObjectLockMode", s.ObjectLockMode, api.DynString)
-	api.Put(m, "ObjectLockLegalHoldStatus", s.ObjectLockLegalHoldStatus, api.DynString)
-	api.Put(m, "ObjectLockRetainUntilDate", s.ObjectLockRetainUntilDate, api.DynTime)
-	api.Put(m, "PartsCount", s.PartsCount, api.DynInt32)
-	api.Put(m, "ReplicationStatus", s.ReplicationStatus, api.DynString)
-	api.Put(m, "RequestCharged", s.RequestCharged, api.DynString)
-	api.Put(m, "Restore", s.Restore, api.DynString)
-	api.Put(m, "ServerSideEncryption", s.ServerSideEncryption, api.DynString)
-	api.Put(m, "SSECustomerAlgorithm", s.SSECustomerAlgorithm, api.DynString)
-	api.Put(m, "SSEKMSKeyId", s.SSEKMSKeyId, api.DynString)
-	api.Put(m, "SSECustomerKeyMD5", s.SSECustomerKeyMD5, api.DynString)
-	api.Put(m, "StorageClass", s.StorageClass, api.DynString)
-	api.Put(m, "TagCount", s.TagCount, api.DynInt32)
-	api.Put(m, "VersionId", s.VersionId, api.DynString)
-	api.Put(m, "BucketKeyEnabled", s.BucketKeyEnabled, api.DynBool)
-	return m
+var convTable = [...]api.Type{
+	0: {Go: (*AbacStatus)(nil), Fields: []api.Field{
+		{Name: "Status", Off: unsafe.Offsetof(AbacStatus{}.Status), Kind: api.KStringPtr},
+	}},
+	1: {Go: (*AbortIncompleteMultipartUpload)(nil), Fields: []api.Field{
+		{Name: "DaysAfterInitiation", Off: unsafe.Offsetof(AbortIncompleteMultipartUpload{}.DaysAfterInitiation), Kind: api.KInt32Ptr},
+	}},
+	2: {Go: (*AbortMultipartUploadOutput)(nil), Fields: []api.Field{
+		{Name: "RequestCharged", Off: unsafe.Offsetof(AbortMultipartUploadOutput{}.RequestCharged), Kind: api.KStringPtr},
+	}},
+	3: {Go: (*AbortMultipartUploadRequest)(nil), Fields: []api.Field{
+		{Name: "Bucket", Off: unsafe.Offsetof(AbortMultipartUploadRequest{}.Bucket), Kind: api.KStringPtr},
+		{Name: "Key", Off: unsafe.Offsetof(AbortMultipartUploadRequest{}.Key), Kind: api.KStringPtr},
+		{Name: "UploadId", Off: unsafe.Offsetof(AbortMultipartUploadRequest{}.UploadId), Kind: api.KStringPtr},
+		{Name: "RequestPayer", Off: unsafe.Offsetof(AbortMultipartUploadRequest{}.RequestPayer), Kind: api.KStringPtr},
+		{Name: "ExpectedBucketOwner", Off: unsafe.Offsetof(AbortMultipartUploadRequest{}.ExpectedBucketOwner), Kind: api.KStringPtr},
+	}},
+	4: {Go: (*AccelerateConfiguration)(nil), Fields: []api.Field{
+		{Name: "Status", Off: unsafe.Offsetof(AccelerateConfiguration{}.Status), Kind: api.KStringPtr},
+	}},
+	5: {Go: (*AccessControlPolicy)(nil), Fields: []api.Field{
+		{Name: "Grants", Off: unsafe.Offsetof(AccessControlPolicy{}.Grants), Kind: api.KList, Type: 366},
+		{Name: "Owner", Off: unsafe.Offsetof(AccessControlPolicy{}.Owner), Kind: api.KStructPtr, Type: 235},
+	}},
+	6: {Go: (*AccessControlTranslation)(nil), Fields: []api.Field{
+		{Name: "Owner", Off: unsafe.Offsetof(AccessControlTranslation{}.Owner), Kind: api.KStringPtr},
+	}},
+	7: {Go: (*AnalyticsAndOperator)(nil), Fields: []api.Field{
+		{Name: "Prefix", Off: unsafe.Offsetof(AnalyticsAndOperator{}.Prefix), Kind: api.KStringPtr},
+		{Name: "Tags", Off: unsafe.Offsetof(AnalyticsAndOperator{}.Tags), Kind: api.KList, Type: 367},
+	}},
+	8: {Go: (*AnalyticsConfiguration)(nil), Fields: []api.Field{
+		{Name: "Id", Off: unsafe.Offsetof(AnalyticsConfiguration{}.Id), Kind: api.KStringPtr},
+		{Name: "Filter", Off: unsafe.Offsetof(AnalyticsConfiguration{}.Filter), Kind: api.KStructPtr, Type: 10},
+		{Name: "StorageClassAnalysis", Off: unsafe.Offsetof(AnalyticsConfiguration{}.StorageClassAnalysis), Kind: api.KStructPtr, Type: 340},
+	}},
+	9: {Go: (*AnalyticsExportDestination)(nil), Fields: []api.Field{
+		{Name: "S3BucketDestination", Off: unsafe.Offsetof(AnalyticsExportDestination{}.S3BucketDestination), Kind: api.KStructPtr, Type: 11},
+	}},
+	10: {Go: (*AnalyticsFilter)(nil), Fields: []api.Field{
+		{Name: "Prefix", Off: unsafe.Offsetof(AnalyticsFilter{}.Prefix), Kind: api.KStringPtr},
+		{Name: "Tag", Off: unsafe.Offsetof(AnalyticsFilter{}.Tag), Kind: api.KStructPtr, Type: 342},
+		{Name: "And", Off: unsafe.Offsetof(AnalyticsFilter{}.And), Kind: api.KStructPtr, Type: 7},
+	}},
+	11: {Go: (*AnalyticsS3BucketDestination)(nil), Fields: []api.Field{
+		{Name: "Format", Off: unsafe.Offsetof(AnalyticsS3BucketDestination{}.Format), Kind: api.KStringPtr},
+		{Name: "BucketAccountId", Off: unsafe.Offsetof(AnalyticsS3BucketDestination{}.BucketAccountId), Kind: api.KStringPtr},
+		{Name: "Bucket", Off: unsafe.Offsetof(AnalyticsS3BucketDestination{}.Bucket), Kind: api.KStringPtr},
+		{Name: "Prefix", Off: unsafe.Offsetof(AnalyticsS3BucketDestination{}.Prefix), Kind: api.KStringPtr},
+	}},
+	12: {Go: (*Bucket)(nil), Fields: []api.Field{
+		{Name: "Name", Off: unsafe.Offsetof(Bucket{}.Name), Kind: api.KStringPtr},
+		{Name: "CreationDate", Off: unsafe.Offsetof(Bucket{}.CreationDate), Kind: api.KTimePtr},
+		{Name: "BucketRegion", Off: unsafe.Offsetof(Bucket{}.BucketRegion), Kind: api.KStringPtr},
+		{Name: "BucketArn", Off: unsafe.Offsetof(Bucket{}.BucketArn), Kind: api.KStringPtr},
+	}},
+	13: {Go: (*BucketAlreadyExists)(nil)},
+	14: {Go: (*BucketAlreadyOwnedByYou)(nil)},
+	15: {Go: (*BucketInfo)(nil), Fields: []api.Field{
+		{Name: "DataRedundancy", Off: unsafe.Offsetof(BucketInfo{}.DataRedundancy), Kind: api.KStringPtr},
+		{Name: "Type", Off: unsafe.Offsetof(BucketInfo{}.Type), Kind: api.KStringPtr},
+	}},
+	16: {Go: (*BucketLifecycleConfiguration)(nil), Fields: []api.Field{
+		{Name: "Rules", Off: unsafe.Offsetof(BucketLifecycleConfiguration{}.Rules), Kind: api.KList, Type: 368},
+	}},
+	17: {Go: (*BucketLoggingStatus)(nil), Fields: []api.Field{
+		{Name: "LoggingEnabled", Off: unsafe.Offsetof(BucketLoggingStatus{}.LoggingEnabled), Kind: api.KStructPtr, Type: 207},
+	}},
+	18: {Go: (*CORSConfiguration)(nil), Fields: []api.Field{
+		{Name: "CORSRules", Off: unsafe.Offsetof(CORSConfiguration{}.CORSRules), Kind: api.KList, Type: 369},
+	}},
+	19: {Go: (*CORSRule)(nil), Fields: []api.Field{
+		{Name: "ID", Off: unsafe.Offsetof(CORSRule{}.ID), Kind: api.KStringPtr},
+		{Name: "AllowedHeaders", Off: unsafe.Offsetof(CORSRule{}.AllowedHeaders), Kind: api.KList, Type: 370},
+		{Name: "AllowedMethods", Off: unsafe.Offsetof(CORSRule{}.AllowedMethods), Kind: api.KList, Type: 370},
+		{Name: "AllowedOrigins", Off: unsafe.Offsetof(CORSRule{}.AllowedOrigins), Kind: api.KList, Type: 370},
+		{Name: "ExposeHeaders", Off: unsafe.Offsetof(CORSRule{}.ExposeHeaders), Kind: api.KList, Type: 370},
+		{Name: "MaxAgeSeconds", Off: unsafe.Offsetof(CORSRule{}.MaxAgeSeconds), Kind: api.KInt32Ptr},
+	}},
+	20: {Go: (*CSVInput)(nil), Fields: []api.Field{
+		{Name: "FileHeaderInfo", Off: unsafe.Offsetof(CSVInput{}.FileHeaderInfo), Kind: api.KStringPtr},
+		{Name: "Comments", Off: unsafe.Offsetof(CSVInput{}.Comments), Kind: api.KStringPtr},
+		{Name: "QuoteEscapeCharacter", Off: unsafe.Offsetof(CSVInput{}.QuoteEscapeCharacter), Kind: api.KStringPtr},
+		{Name: "RecordDelimiter", Off: unsafe.Offsetof(CSVInput{}.RecordDelimiter), Kind: api.KStringPtr},
+		{Name: "FieldDelimiter", Off: unsafe.Offsetof(CSVInput{}.FieldDelimiter), Kind: api.KStringPtr},
+		{Name: "QuoteCharacter", Off: unsafe.Offsetof(CSVInput{}.QuoteCharacter), Kind: api.KStringPtr},
+		{Name: "AllowQuotedRecordDelimiter", Off: unsafe.Offsetof(CSVInput{}.AllowQuotedRecordDelimiter), Kind: api.KBoolPtr},
+	}},
+	21: {Go: (*CSVOutput)(nil), Fields: []api.Field{
+		{Name: "QuoteFields", Off: unsafe.Offsetof(CSVOutput{}.QuoteFields), Kind: api.KStringPtr},
+		{Name: "QuoteEscapeCharacter", Off: unsafe.Offsetof(CSVOutput{}.QuoteEscapeCharacter), Kind: api.KStringPtr},
+		{Name: "RecordDelimiter", Off: unsafe.Offsetof(CSVOutput{}.RecordDelimiter), Kind: api.KStringPtr},
+		{Name: "FieldDelimiter", Off: unsafe.Offsetof(CSVOutput{}.FieldDelimiter), Kind: api.KStringPtr},
+		{Name: "QuoteCharacter", Off: unsafe.Offsetof(CSVOutput{}.QuoteCharacter), Kind: api.KStringPtr},
+	}},
+	22: {Go: (*Checksum)(nil), Fields: []api.Field{
+		{Name: "ChecksumCRC32", Off: unsafe.Offsetof(Checksum{}.ChecksumCRC32), Kind: api.KStringPtr},
+		{Name: "ChecksumCRC32C", Off: unsafe.Offsetof(Checksum{}.ChecksumCRC32C), Kind: api.KStringPtr},
+		{Name: "ChecksumCRC64NVME", Off: unsafe.Offsetof(Checksum{}.ChecksumCRC64NVME), Kind: api.KStringPtr},
+		{Name: "ChecksumSHA1", Off: unsafe.Offsetof(Checksum{}.ChecksumSHA1), Kind: api.KStringPtr},
+		{Name: "ChecksumSHA256", Off: unsafe.Offsetof(Checksum{}.ChecksumSHA256), Kind: api.KStringPtr},
+	}},
+	23: {Go: (*CloudFunctionConfiguration)(nil), Fields: []api.Field{
+		{Name: "Id", Off: unsafe.Offsetof(CloudFunctionConfiguration{}.Id), Kind: api.KStringPtr},
+		{Name: "Event", Off: unsafe.Offsetof(CloudFunctionConfiguration{}.Event), Kind: api.KStringPtr},
+		{Name: "Events", Off: unsafe.Offsetof(CloudFunctionConfiguration{}.Events), Kind: api.KList, Type: 370},
+		{Name: "CloudFunction", Off: unsafe.Offsetof(CloudFunctionConfiguration{}.CloudFunction), Kind: api.KStringPtr},
+		{Name: "InvocationRole", Off: unsafe.Offsetof(CloudFunctionConfiguration{}.InvocationRole), Kind: api.KStringPtr},
+	}},
+	24: {Go: (*CommonPrefix)(nil), Fields: []api.Field{
+		{Name: "Prefix", Off: unsafe.Offsetof(CommonPrefix{}.Prefix), Kind: api.KStringPtr},
+	}},
+	25: {Go: (*CompleteMultipartUploadOutput)(nil), Fields: []api.Field{
+		{Name: "Location", Off: unsafe.Offsetof(CompleteMultipartUploadOutput{}.Location), Kind: api.KStringPtr},
+		{Name: "Bucket", Off: unsafe.Offsetof(CompleteMultipartUploadOutput{}.Bucket), Kind: api.KStringPtr},
+		{Name: "Key", Off: unsafe.Offsetof(CompleteMultipartUploadOutput{}.Key), Kind: api.KStringPtr},
+		{Name: "Expiration", Off: unsafe.Offsetof(CompleteMultipartUploadOutput{}.Expiration), Kind: api.KStringPtr},
+		{Name: "ETag", Off: unsafe.Offsetof(CompleteMultipartUploadOutput{}.ETag), Kind: api.KStringPtr},
+		{Name: "ChecksumCRC32", Off: unsafe.Offsetof(CompleteMultipartUploadOutput{}.ChecksumCRC32), Kind: api.KStringPtr},
+		{Name: "ChecksumCRC32C", Off: unsafe.Offsetof(CompleteMultipartUploadOutput{}.ChecksumCRC32C), Kind: api.KStringPtr},
+		{Name: "ChecksumCRC64NVME", Off: unsafe.Offsetof(CompleteMultipartUploadOutput{}.ChecksumCRC64NVME), Kind: api.KStringPtr},
+		{Name: "ChecksumSHA1", Off: unsafe.Offsetof(CompleteMultipartUploadOutput{}.ChecksumSHA1), Kind: api.KStringPtr},
+		{Name: "ChecksumSHA256", Off: unsafe.Offsetof(CompleteMultipartUploadOutput{}.ChecksumSHA256), Kind: api.KStringPtr},
+		{Name: "ServerSideEncryption", Off: unsafe.Offsetof(CompleteMultipartUploadOutput{}.ServerSideEncryption), Kind: api.KStringPtr},
+		{Name: "VersionId", Off: unsafe.Offsetof(CompleteMultipartUploadOutput{}.VersionId), Kind: api.KStringPtr},
+		{Name: "SSEKMSKeyId", Off: unsafe.Offsetof(CompleteMultipartUploadOutput{}.SSEKMSKeyId), Kind: api.KStringPtr},
+		{Name: "BucketKeyEnabled", Off: unsafe.Offsetof(CompleteMultipartUploadOutput{}.BucketKeyEnabled), Kind: api.KBoolPtr},
+		{Name: "RequestCharged", Off: unsafe.Offsetof(CompleteMultipartUploadOutput{}.RequestCharged), Kind: api.KStringPtr},
+		{Name: "ChecksumType", Off: unsafe.Offsetof(CompleteMultipartUploadOutput{}.ChecksumType), Kind: api.KStringPtr},
+	}},
+	26: {Go: (*CompleteMultipartUploadRequest)(nil), Fields: []api.Field{
+		{Name: "Bucket", Off: unsafe.Offsetof(CompleteMultipartUploadRequest{}.Bucket), Kind: api.KStringPtr},
+		{Name: "Key", Off: unsafe.Offsetof(CompleteMultipartUploadRequest{}.Key), Kind: api.KStringPtr},
+		{Name: "MultipartUpload", Off: unsafe.Offsetof(CompleteMultipartUploadRequest{}.MultipartUpload), Kind: api.KStructPtr, Type: 27},
+		{Name: "UploadId", Off: unsafe.Offsetof(CompleteMultipartUploadRequest{}.UploadId), Kind: api.KStringPtr},
+		{Name: "ChecksumCRC32", Off: unsafe.Offsetof(CompleteMultipartUploadRequest{}.ChecksumCRC32), Kind: api.KStringPtr},
+		{Name: "ChecksumCRC32C", Off: unsafe.Offsetof(CompleteMultipartUploadRequest{}.ChecksumCRC32C), Kind: api.KStringPtr},
+		{Name: "ChecksumCRC64NVME", Off: unsafe.Offsetof(CompleteMultipartUploadRequest{}.ChecksumCRC64NVME), Kind: api.KStringPtr},
+		{Name: "ChecksumSHA1", Off: unsafe.Offsetof(CompleteMultipartUploadRequest{}.ChecksumSHA1), Kind: api.KStringPtr},
+		{Name: "ChecksumSHA256", Off: unsafe.Offsetof(CompleteMultipartUploadRequest{}.ChecksumSHA256), Kind: api.KStringPtr},
+		{Name: "RequestPayer", Off: unsafe.Offsetof(CompleteMultipartUploadRequest{}.RequestPayer), Kind: api.KStringPtr},
+		{Name: "ExpectedBucketOwner", Off: unsafe.Offsetof(CompleteMultipartUploadRequest{}.ExpectedBucketOwner), Kind: api.KStringPtr},
+		{Name: "SSECustomerAlgorithm", Off: unsafe.Offsetof(CompleteMultipartUploadRequest{}.SSECustomerAlgorithm), Kind: api.KStringPtr},
+		{Name: "SSECustomerKey", Off: unsafe.Offsetof(CompleteMultipartUploadRequest{}.SSECustomerKey), Kind: api.KStringPtr},
+		{Name: "SSECustomerKeyMD5", Off: unsafe.Offsetof(CompleteMultipartUploadRequest{}.SSECustomerKeyMD5), Kind: api.KStringPtr},
+		{Name: "IfMatch", Off: unsafe.Offsetof(CompleteMultipartUploadRequest{}.IfMatch), Kind: api.KStringPtr},
+		{Name: "IfNoneMatch", Off: unsafe.Offsetof(CompleteMultipartUploadRequest{}.IfNoneMatch), Kind: api.KStringPtr},
+	}},
+	27: {Go: (*CompletedMultipartUpload)(nil), Fields: []api.Field{
+		{Name: "Parts", Off: unsafe.Offsetof(CompletedMultipartUpload{}.Parts), Kind: api.KList, Type: 371},
+	}},
+	28: {Go: (*CompletedPart)(nil), Fields: []api.Field{
+		{Name: "ETag", Off: unsafe.Offsetof(CompletedPart{}.ETag), Kind: api.KStringPtr},
+		{Name: "ChecksumCRC32", Off: unsafe.Offsetof(CompletedPart{}.ChecksumCRC32), Kind: api.KStringPtr},
+		{Name: "ChecksumCRC32C", Off: unsafe.Offsetof(CompletedPart{}.ChecksumCRC32C), Kind: api.KStringPtr},
+		{Name: "ChecksumCRC64NVME", Off: unsafe.Offsetof(CompletedPart{}.ChecksumCRC64NVME), Kind: api.KStringPtr},
+		{Name: "ChecksumSHA1", Off: unsafe.Offsetof(CompletedPart{}.ChecksumSHA1), Kind: api.KStringPtr},
+		{Name: "ChecksumSHA256", Off: unsafe.Offsetof(CompletedPart{}.ChecksumSHA256), Kind: api.KStringPtr},
+		{Name: "PartNumber", Off: unsafe.Offsetof(CompletedPart{}.PartNumber), Kind: api.KInt32Ptr},
+	}},
+	29: {Go: (*Condition)(nil), Fields: []api.Field{
+		{Name: "HttpErrorCodeReturnedEquals", Off: unsafe.Offsetof(Condition{}.HttpErrorCodeReturnedEquals), Kind: api.KStringPtr},
+		{Name: "KeyPrefixEquals", Off: unsafe.Offsetof(Condition{}.KeyPrefixEquals), Kind: api.KStringPtr},
+	}},
+	30: {Go: (*ContinuationEvent)(nil)},
+	31: {Go: (*CopyObjectOutput)(nil), Fields: []api.Field{
+		{Name: "CopyObjectResult", Off: unsafe.Offsetof(CopyObjectOutput{}.CopyObjectResult), Kind: api.KStructPtr, Type: 33},
+		{Name: "Expiration", Off: unsafe.Offsetof(CopyObjectOutput{}.Expiration), Kind: api.KStringPtr},
+		{Name: "CopySourceVersionId", Off: unsafe.Offsetof(CopyObjectOutput{}.CopySourceVersionId), Kind: api.KStringPtr},
+		{Name: "VersionId", Off: unsafe.Offsetof(CopyObjectOutput{}.VersionId), Kind: api.KStringPtr},
+		{Name: "ServerSideEncryption", Off: unsafe.Offsetof(CopyObjectOutput{}.ServerSideEncryption), Kind: api.KStringPtr},
+		{Name: "SSECustomerAlgorithm", Off: unsafe.Offsetof(CopyObjectOutput{}.SSECustomerAlgorithm), Kind: api.KStringPtr},
+		{Name: "SSECustomerKeyMD5", Off: unsafe.Offsetof(CopyObjectOutput{}.SSECustomerKeyMD5), Kind: api.KStringPtr},
+		{Name: "SSEKMSKeyId", Off: unsafe.Offsetof(CopyObjectOutput{}.SSEKMSKeyId), Kind: api.KStringPtr},
+		{Name: "SSEKMSEncryptionContext", Off: unsafe.Offsetof(CopyObjectOutput{}.SSEKMSEncryptionContext), Kind: api.KStringPtr},
+		{Name: "BucketKeyEnabled", Off: unsafe.Offsetof(CopyObjectOutput{}.BucketKeyEnabled), Kind: api.KBoolPtr},
+		{Name: "RequestCharged", Off: unsafe.Offsetof(CopyObjectOutput{}.RequestCharged), Kind: api.KStringPtr},
+	}},
+	32: {Go: (*CopyObjectRequest)(nil), Fields: []api.Field{
+		{Name: "ACL", Off: unsafe.Offsetof(CopyObjectRequest{}.ACL), Kind: api.KStringPtr},
+		{Name: "Bucket", Off: unsafe.Offsetof(CopyObjectRequest{}.Bucket), Kind: api.KStringPtr},
+		{Name: "CacheControl", Off: unsafe.Offsetof(CopyObjectRequest{}.CacheControl), Kind: api.KStringPtr},
+		{Name: "ChecksumAlgorithm", Off: unsafe.Offsetof(CopyObjectRequest{}.ChecksumAlgorithm), Kind: api.KStringPtr},
+		{Name: "ContentDisposition", Off: unsafe.Offsetof(CopyObjectRequest{}.ContentDisposition), Kind: api.KStringPtr},
+		{Name: "ContentEncoding", Off: unsafe.Offsetof(CopyObjectRequest{}.ContentEncoding), Kind: api.KStringPtr},
+		{Name: "ContentLanguage", Off: unsafe.Offsetof(CopyObjectRequest{}.ContentLanguage), Kind: api.KStringPtr},
+		{Name: "ContentType", Off: unsafe.Offsetof(CopyObjectRequest{}.ContentType), Kind: api.KStringPtr},
+		{Name: "CopySource", Off: unsafe.Offsetof(CopyObjectRequest{}.CopySource), Kind: api.KStringPtr},
+		{Name: "CopySourceIfMatch", Off: unsafe.Offsetof(CopyObjectRequest{}.CopySourceIfMatch), Kind: api.KStringPtr},
+		{Name: "CopySourceIfModifiedSince", Off: unsafe.Offsetof(CopyObjectRequest{}.CopySourceIfModifiedSince), Kind: api.KTimePtr},
+		{Name: "CopySourceIfNoneMatch", Off: unsafe.Offsetof(CopyObjectRequest{}.CopySourceIfNoneMatch), Kind: api.KStringPtr},
+		{Name: "CopySourceIfUnmodifiedSince", Off: unsafe.Offsetof(CopyObjectRequest{}.CopySourceIfUnmodifiedSince), Kind: api.KTimePtr},
+		{Name: "Expires", Off: unsafe.Offsetof(CopyObjectRequest{}.Expires), Kind: api.KTimePtr},
+		{Name: "GrantFullControl", Off: unsafe.Offsetof(CopyObjectRequest{}.GrantFullControl), Kind: api.KStringPtr},
+		{Name: "GrantRead", Off: unsafe.Offsetof(CopyObjectRequest{}.GrantRead), Kind: api.KStringPtr},
+		{Name: "GrantReadACP", Off: unsafe.Offsetof(CopyObjectRequest{}.GrantReadACP), Kind: api.KStringPtr},
+		{Name: "GrantWriteACP", Off: unsafe.Offsetof(CopyObjectRequest{}.GrantWriteACP), Kind: api.KStringPtr},
+		{Name: "Key", Off: unsafe.Offsetof(CopyObjectRequest{}.Key), Kind: api.KStringPtr},
+		{Name: "Metadata", Off: unsafe.Offsetof(CopyObjectRequest{}.Metadata), Kind: api.KMap, Type: 372},
+		{Name: "MetadataDirective", Off: unsafe.Offsetof(CopyObjectRequest{}.MetadataDirective), Kind: api.KStringPtr},
+		{Name: "TaggingDirective", Off: unsafe.Offsetof(CopyObjectRequest{}.TaggingDirective), Kind: api.KStringPtr},
+		{Name: "ServerSideEncryption", Off: unsafe.Offsetof(CopyObjectRequest{}.ServerSideEncryption), Kind: api.KStringPtr},
+		{Name: "StorageClass", Off: unsafe.Offsetof(CopyObjectRequest{}.StorageClass), Kind: api.KStringPtr},
+		{Name: "WebsiteRedirectLocation", Off: unsafe.Offsetof(CopyObjectRequest{}.WebsiteRedirectLocation), Kind: api.KStringPtr},
+		{Name: "SSECustomerAlgorithm", Off: unsafe.Offsetof(CopyObjectRequest{}.SSECustomerAlgorithm), Kind: api.KStringPtr},
+		{Name: "SSECustomerKey", Off: unsafe.Offsetof(CopyObjectRequest{}.SSECustomerKey), Kind: api.KStringPtr},
+		{Name: "SSECustomerKeyMD5", Off: unsafe.Offsetof(CopyObjectRequest{}.SSECustomerKeyMD5), Kind: api.KStringPtr},
+		{Name: "SSEKMSKeyId", Off: unsafe.Offsetof(CopyObjectRequest{}.SSEKMSKeyId), Kind: api.KStringPtr},
+		{Name: "SSEKMSEncryptionContext", Off: unsafe.Offsetof(CopyObjectRequest{}.SSEKMSEncryptionContext), Kind: api.KStringPtr},
+		{Name: "BucketKeyEnabled", Off: unsafe.Offsetof(CopyObjectRequest{}.BucketKeyEnabled), Kind: api.KBoolPtr},
+		{Name: "CopySourceSSECustomerAlgorithm", Off: unsafe.Offsetof(CopyObjectRequest{}.CopySourceSSECustomerAlgorithm), Kind: api.KStringPtr},
+		{Name: "CopySourceSSECustomerKey", Off: unsafe.Offsetof(CopyObjectRequest{}.CopySourceSSECustomerKey), Kind: api.KStringPtr},
+		{Name: "CopySourceSSECustomerKeyMD5", Off: unsafe.Offsetof(CopyObjectRequest{}.CopySourceSSECustomerKeyMD5), Kind: api.KStringPtr},
+		{Name: "RequestPayer", Off: unsafe.Offsetof(CopyObjectRequest{}.RequestPayer), Kind: api.KStringPtr},
+		{Name: "Tagging", Off: unsafe.Offsetof(CopyObjectRequest{}.Tagging), Kind: api.KStringPtr},
+		{Name: "ObjectLockMode", Off: unsafe.Offsetof(CopyObjectRequest{}.ObjectLockMode), Kind: api.KStringPtr},
+		{Name: "ObjectLockRetainUntilDate", Off: unsafe.Offsetof(CopyObjectRequest{}.ObjectLockRetainUntilDate), Kind: api.KTimePtr},
+		{Name: "ObjectLockLegalHoldStatus", Off: unsafe.Offsetof(CopyObjectRequest{}.ObjectLockLegalHoldStatus), Kind: api.KStringPtr},
+		{Name: "ExpectedBucketOwner", Off: unsafe.Offsetof(CopyObjectRequest{}.ExpectedBucketOwner), Kind: api.KStringPtr},
+		{Name: "ExpectedSourceBucketOwner", Off: unsafe.Offsetof(CopyObjectRequest{}.ExpectedSourceBucketOwner), Kind: api.KStringPtr},
+		{Name: "IfMatch", Off: unsafe.Offsetof(CopyObjectRequest{}.IfMatch), Kind: api.KStringPtr},
+		{Name: "IfNoneMatch", Off: unsafe.Offsetof(CopyObjectRequest{}.IfNoneMatch), Kind: api.KStringPtr},
+	}},
+	33: {Go: (*CopyObjectResult)(nil), Fields: []api.Field{
+		{Name: "ETag", Off: unsafe.Offsetof(CopyObjectResult{}.ETag), Kind: api.KStringPtr},
+		{Name: "LastModified", Off: unsafe.Offsetof(CopyObjectResult{}.LastModified), Kind: api.KTimePtr},
+		{Name: "ChecksumCRC32", Off: unsafe.Offsetof(CopyObjectResult{}.ChecksumCRC32), Kind: api.KStringPtr},
+		{Name: "ChecksumCRC32C", Off: unsafe.Offsetof(CopyObjectResult{}.ChecksumCRC32C), Kind: api.KStringPtr},
+		{Name: "ChecksumCRC64NVME", Off: unsafe.Offsetof(CopyObjectResult{}.ChecksumCRC64NVME), Kind: api.KStringPtr},
+		{Name: "ChecksumSHA1", Off: unsafe.Offsetof(CopyObjectResult{}.ChecksumSHA1), Kind: api.KStringPtr},
+		{Name: "ChecksumSHA256", Off: unsafe.Offsetof(CopyObjectResult{}.ChecksumSHA256), Kind: api.KStringPtr},
+	}},
+	34: {Go: (*CopyPartResult)(nil), Fields: []api.Field{
+		{Name: "ETag", Off: unsafe.Offsetof(CopyPartResult{}.ETag), Kind: api.KStringPtr},
+		{Name: "LastModified", Off: unsafe.Offsetof(CopyPartResult{}.LastModified), Kind: api.KTimePtr},
+		{Name: "ChecksumCRC32", Off: unsafe.Offsetof(CopyPartResult{}.ChecksumCRC32), Kind: api.KStringPtr},
+		{Name: "ChecksumCRC32C", Off: unsafe.Offsetof(CopyPartResult{}.ChecksumCRC32C), Kind: api.KStringPtr},
+		{Name: "ChecksumCRC64NVME", Off: unsafe.Offsetof(CopyPartResult{}.ChecksumCRC64NVME), Kind: api.KStringPtr},
+		{Name: "ChecksumSHA1", Off: unsafe.Offsetof(CopyPartResult{}.ChecksumSHA1), Kind: api.KStringPtr},
+		{Name: "ChecksumSHA256", Off: unsafe.Offsetof(CopyPartResult{}.ChecksumSHA256), Kind: api.KStringPtr},
+	}},
+	35: {Go: (*CreateBucketConfiguration)(nil), Fields: []api.Field{
+		{Name: "LocationConstraint", Off: unsafe.Offsetof(CreateBucketConfiguration{}.LocationConstraint), Kind: api.KStringPtr},
+		{Name: "Location", Off: unsafe.Offsetof(CreateBucketConfiguration{}.Location), Kind: api.KStructPtr, Type: 206},
+		{Name: "Bucket", Off: unsafe.Offsetof(CreateBucketConfiguration{}.Bucket), Kind: api.KStructPtr, Type: 15},
+	}},
+	36: {Go: (*CreateBucketMetadataConfigurationOutput)(nil)},
+	37: {Go: (*CreateBucketMetadataTableConfigurationOutput)(nil)},
+	38: {Go: (*CreateBucketOutput)(nil), Fields: []api.Field{
+		{Name: "Location", Off: unsafe.Offsetof(CreateBucketOutput{}.Location), Kind: api.KStringPtr},
+		{Name: "BucketArn", Off: unsafe.Offsetof(CreateBucketOutput{}.BucketArn), Kind: api.KStringPtr},
+	}},
+	39: {Go: (*CreateBucketRequest)(nil), Fields: []api.Field{
+		{Name: "ACL", Off: unsafe.Offsetof(CreateBucketRequest{}.ACL), Kind: api.KStringPtr},
+		{Name: "Bucket", Off: unsafe.Offsetof(CreateBucketRequest{}.Bucket), Kind: api.KStringPtr},
+		{Name: "CreateBucketConfiguration", Off: unsafe.Offsetof(CreateBucketRequest{}.CreateBucketConfiguration), Kind: api.KStructPtr, Type: 35},
+		{Name: "GrantFullControl", Off: unsafe.Offsetof(CreateBucketRequest{}.GrantFullControl), Kind: api.KStringPtr},
+		{Name: "GrantRead", Off: unsafe.Offsetof(CreateBucketRequest{}.GrantRead), Kind: api.KStringPtr},
+		{Name: "GrantReadACP", Off: unsafe.Offsetof(CreateBucketRequest{}.GrantReadACP), Kind: api.KStringPtr},
+		{Name: "GrantWrite", Off: unsafe.Offsetof(CreateBucketRequest{}.GrantWrite), Kind: api.KStringPtr},
+		{Name: "GrantWriteACP", Off: unsafe.Offsetof(CreateBucketRequest{}.GrantWriteACP), Kind: api.KStringPtr},
+		{Name: "ObjectLockEnabledForBucket", Off: unsafe.Offsetof(CreateBucketRequest{}.ObjectLockEnabledForBucket), Kind: api.KBoolPtr},
+		{Name: "ObjectOwnership", Off: unsafe.Offsetof(CreateBucketRequest{}.ObjectOwnership), Kind: api.KStringPtr},
+		{Name: "BucketNamespace", Off: unsafe.Offsetof(CreateBucketRequest{}.BucketNamespace), Kind: api.KStringPtr},
+	}},
+	40: {Go: (*CreateMultipartUploadOutput)(nil), Fields: []api.Field{
+		{Name: "AbortDate", Off: unsafe.Offsetof(CreateMultipartUploadOutput{}.AbortDate), Kind: api.KTimePtr},
+		{Name: "AbortRuleId", Off: unsafe.Offsetof(CreateMultipartUploadOutput{}.AbortRuleId), Kind: api.KStringPtr},
+		{Name: "Bucket", Off: unsafe.Offsetof(CreateMultipartUploadOutput{}.Bucket), Kind: api.KStringPtr},
+		{Name: "Key", Off: unsafe.Offsetof(CreateMultipartUploadOutput{}.Key), Kind: api.KStringPtr},
+		{Name: "UploadId", Off: unsafe.Offsetof(CreateMultipartUploadOutput{}.UploadId), Kind: api.KStringPtr},
+		{Name: "ServerSideEncryption", Off: unsafe.Offsetof(CreateMultipartUploadOutput{}.ServerSideEncryption), Kind: api.KStringPtr},
+		{Name: "SSECustomerAlgorithm", Off: unsafe.Offsetof(CreateMultipartUploadOutput{}.SSECustomerAlgorithm), Kind: api.KStringPtr},
+		{Name: "SSECustomerKeyMD5", Off: unsafe.Offsetof(CreateMultipartUploadOutput{}.SSECustomerKeyMD5), Kind: api.KStringPtr},
+		{Name: "SSEKMSKeyId", Off: unsafe.Offsetof(CreateMultipartUploadOutput{}.SSEKMSKeyId), Kind: api.KStringPtr},
+		{Name: "SSEKMSEncryptionContext", Off: unsafe.Offsetof(CreateMultipartUploadOutput{}.SSEKMSEncryptionContext), Kind: api.KStringPtr},
+		{Name: "BucketKeyEnabled", Off: unsafe.Offsetof(CreateMultipartUploadOutput{}.BucketKeyEnabled), Kind: api.KBoolPtr},
+		{Name: "RequestCharged", Off: unsafe.Offsetof(CreateMultipartUploadOutput{}.RequestCharged), Kind: api.KStringPtr},
+		{Name: "ChecksumAlgorithm", Off: unsafe.Offsetof(CreateMultipartUploadOutput{}.ChecksumAlgorithm), Kind: api.KStringPtr},
+	}},
+	41: {Go: (*CreateMultipartUploadRequest)(nil), Fields: []api.Field{
+		{Name: "ACL", Off: unsafe.Offsetof(CreateMultipartUploadRequest{}.ACL), Kind: api.KStringPtr},
+		{Name: "Bucket", Off: unsafe.Offsetof(CreateMultipartUploadRequest{}.Bucket), Kind: api.KStringPtr},
+		{Name: "CacheControl", Off: unsafe.Offsetof(CreateMultipartUploadRequest{}.CacheControl), Kind: api.KStringPtr},
+		{Name: "ContentDisposition", Off: unsafe.Offsetof(CreateMultipartUploadRequest{}.ContentDisposition), Kind: api.KStringPtr},
+		{Name: "ContentEncoding", Off: unsafe.Offsetof(CreateMultipartUploadRequest{}.ContentEncoding), Kind: api.KStringPtr},
+		{Name: "ContentLanguage", Off: unsafe.Offsetof(CreateMultipartUploadRequest{}.ContentLanguage), Kind: api.KStringPtr},
+		{Name: "ContentType", Off: unsafe.Offsetof(CreateMultipartUploadRequest{}.ContentType), Kind: api.KStringPtr},
+		{Name: "Expires", Off: unsafe.Offsetof(CreateMultipartUploadRequest{}.Expires), Kind: api.KTimePtr},
+		{Name: "GrantFullControl", Off: unsafe.Offsetof(CreateMultipartUploadRequest{}.GrantFullControl), Kind: api.KStringPtr},
+		{Name: "GrantRead", Off: unsafe.Offsetof(CreateMultipartUploadRequest{}.GrantRead), Kind: api.KStringPtr},
+		{Name: "GrantReadACP", Off: unsafe.Offsetof(CreateMultipartUploadRequest{}.GrantReadACP), Kind: api.KStringPtr},
+		{Name: "GrantWriteACP", Off: unsafe.Offsetof(CreateMultipartUploadRequest{}.GrantWriteACP), Kind: api.KStringPtr},
+		{Name: "Key", Off: unsafe.Offsetof(CreateMultipartUploadRequest{}.Key), Kind: api.KStringPtr},
+		{Name: "Metadata", Off: unsafe.Offsetof(CreateMultipartUploadRequest{}.Metadata), Kind: api.KMap, Type: 372},
+		{Name: "ServerSideEncryption", Off: unsafe.Offsetof(CreateMultipartUploadRequest{}.ServerSideEncryption), Kind: api.KStringPtr},
+		{Name: "StorageClass", Off: unsafe.Offsetof(CreateMultipartUploadRequest{}.StorageClass), Kind: api.KStringPtr},
+		{Name: "WebsiteRedirectLocation", Off: unsafe.Offsetof(CreateMultipartUploadRequest{}.WebsiteRedirectLocation), Kind: api.KStringPtr},
+		{Name: "SSECustomerAlgorithm", Off: unsafe.Offsetof(CreateMultipartUploadRequest{}.SSECustomerAlgorithm), Kind: api.KStringPtr},
+		{Name: "SSECustomerKey", Off: unsafe.Offsetof(CreateMultipartUploadRequest{}.SSECustomerKey), Kind: api.KStringPtr},
+		{Name: "SSECustomerKeyMD5", Off: unsafe.Offsetof(CreateMultipartUploadRequest{}.SSECustomerKeyMD5), Kind: api.KStringPtr},
+		{Name: "SSEKMSKeyId", Off: unsafe.Offsetof(CreateMultipartUploadRequest{}.SSEKMSKeyId), Kind: api.KStringPtr},
+		{Name: "SSEKMSEncryptionContext", Off: unsafe.Offsetof(CreateMultipartUploadRequest{}.SSEKMSEncryptionContext), Kind: api.KStringPtr},
+		{Name: "BucketKeyEnabled", Off: unsafe.Offsetof(CreateMultipartUploadRequest{}.BucketKeyEnabled), Kind: api.KBoolPtr},
+		{Name: "RequestPayer", Off: unsafe.Offsetof(CreateMultipartUploadRequest{}.RequestPayer), Kind: api.KStringPtr},
+		{Name: "Tagging", Off: unsafe.Offsetof(CreateMultipartUploadRequest{}.Tagging), Kind: api.KStringPtr},
+		{Name: "ObjectLockMode", Off: unsafe.Offsetof(CreateMultipartUploadRequest{}.ObjectLockMode), Kind: api.KStringPtr},
+		{Name: "ObjectLockRetainUntilDate", Off: unsafe.Offsetof(CreateMultipartUploadRequest{}.ObjectLockRetainUntilDate), Kind: api.KTimePtr},
+		{Name: "ObjectLockLegalHoldStatus", Off: unsafe.Offsetof(CreateMultipartUploadRequest{}.ObjectLockLegalHoldStatus), Kind: api.KStringPtr},
+		{Name: "ExpectedBucketOwner", Off: unsafe.Offsetof(CreateMultipartUploadRequest{}.ExpectedBucketOwner), Kind: api.KStringPtr},
+		{Name: "ChecksumAlgorithm", Off: unsafe.Offsetof(CreateMultipartUploadRequest{}.ChecksumAlgorithm), Kind: api.KStringPtr},
+	}},
+	42: {Go: (*CreateSessionOutput)(nil), Fields: []api.Field{
+		{Name: "Credentials", Off: unsafe.Offsetof(CreateSessionOutput{}.Credentials), Kind: api.KStructPtr, Type: 334},
+	}},
+	43: {Go: (*CreateSessionRequest)(nil), Fields: []api.Field{
+		{Name: "SessionMode", Off: unsafe.Offsetof(CreateSessionRequest{}.SessionMode), Kind: api.KStringPtr},
+		{Name: "Bucket", Off: unsafe.Offsetof(CreateSessionRequest{}.Bucket), Kind: api.KStringPtr},
+	}},
+	44: {Go: (*DefaultRetention)(nil), Fields: []api.Field{
+		{Name: "Mode", Off: unsafe.Offsetof(DefaultRetention{}.Mode), Kind: api.KStringPtr},
+		{Name: "Days", Off: unsafe.Offsetof(DefaultRetention{}.Days), Kind: api.KInt32Ptr},
+		{Name: "Years", Off: unsafe.Offsetof(DefaultRetention{}.Years), Kind: api.KInt32Ptr},
+	}},
+	45: {Go: (*Delete)(nil), Fields: []api.Field{
+		{Name: "Objects", Off: unsafe.Offsetof(Delete{}.Objects), Kind: api.KList, Type: 373},
+		{Name: "Quiet", Off: unsafe.Offsetof(Delete{}.Quiet), Kind: api.KBoolPtr},
+	}},
+	46: {Go: (*DeleteBucketAnalyticsConfigurationOutput)(nil)},
+	47: {Go: (*DeleteBucketAnalyticsConfigurationRequest)(nil), Fields: []api.Field{
+		{Name: "Bucket", Off: unsafe.Offsetof(DeleteBucketAnalyticsConfigurationRequest{}.Bucket), Kind: api.KStringPtr},
+		{Name: "Id", Off: unsafe.Offsetof(DeleteBucketAnalyticsConfigurationRequest{}.Id), Kind: api.KStringPtr},
+		{Name: "ExpectedBucketOwner", Off: unsafe.Offsetof(DeleteBucketAnalyticsConfigurationRequest{}.ExpectedBucketOwner), Kind: api.KStringPtr},
+	}},
+	48: {Go: (*DeleteBucketCorsOutput)(nil)},
+	49: {Go: (*DeleteBucketCorsRequest)(nil), Fields: []api.Field{
+		{Name: "Bucket", Off: unsafe.Offsetof(DeleteBucketCorsRequest{}.Bucket), Kind: api.KStringPtr},
+		{Name: "ExpectedBucketOwner", Off: unsafe.Offsetof(DeleteBucketCorsRequest{}.ExpectedBucketOwner), Kind: api.KStringPtr},
+	}},
+	50: {Go: (*DeleteBucketEncryptionOutput)(nil)},
+	51: {Go: (*DeleteBucketEncryptionRequest)(nil), Fields: []api.Field{
+		{Name: "Bucket", Off: unsafe.Offsetof(DeleteBucketEncryptionRequest{}.Bucket), Kind: api.KStringPtr},
+		{Name: "ExpectedBucketOwner", Off: unsafe.Offsetof(DeleteBucketEncryptionRequest{}.ExpectedBucketOwner), Kind: api.KStringPtr},
+	}},
+	52: {Go: (*DeleteBucketIntelligentTieringConfigurationOutput)(nil)},
+	53: {Go: (*DeleteBucketIntelligentTieringConfigurationRequest)(nil), Fields: []api.Field{
+		{Name: "Bucket", Off: unsafe.Offsetof(DeleteBucketIntelligentTieringConfigurationRequest{}.Bucket), Kind: api.KStringPtr},
+		{Name: "Id", Off: unsafe.Offsetof(DeleteBucketIntelligentTieringConfigurationRequest{}.Id), Kind: api.KStringPtr},
+	}},
+	54: {Go: (*DeleteBucketInventoryConfigurationOutput)(nil)},
+	55: {Go: (*DeleteBucketInventoryConfigurationRequest)(nil), Fields: []api.Field{
+		{Name: "Bucket", Off: unsafe.Offsetof(DeleteBucketInventoryConfigurationRequest{}.Bucket), Kind: api.KStringPtr},
+		{Name: "Id", Off: unsafe.Offsetof(DeleteBucketInventoryConfigurationRequest{}.Id), Kind: api.KStringPtr},
+		{Name: "ExpectedBucketOwner", Off: unsafe.Offsetof(DeleteBucketInventoryConfigurationRequest{}.ExpectedBucketOwner), Kind: api.KStringPtr},
+	}},
+	56: {Go: (*DeleteBucketLifecycleOutput)(nil)},
+	57: {Go: (*DeleteBucketLifecycleRequest)(nil), Fields: []api.Field{
+		{Name: "Bucket", Off: unsafe.Offsetof(DeleteBucketLifecycleRequest{}.Bucket), Kind: api.KStringPtr},
+		{Name: "ExpectedBucketOwner", Off: unsafe.Offsetof(DeleteBucketLifecycleRequest{}.ExpectedBucketOwner), Kind: api.KStringPtr},
+	}},
+	58: {Go: (*DeleteBucketMetadataConfigurationOutput)(nil)},
+	59: {Go: (*DeleteBucketMetadataTableConfigurationOutput)(nil)},
+	60: {Go: (*DeleteBucketMetricsConfigurationOutput)(nil)},
+	61: {Go: (*DeleteBucketMetricsConfigurationRequest)(nil), Fields: []api.Field{
+		{Name: "Bucket", Off: unsafe.Offsetof(DeleteBucketMetricsConfigurationRequest{}.Bucket), Kind: api.KStringPtr},
+		{Name: "Id", Off: unsafe.Offsetof(DeleteBucketMetricsConfigurationRequest{}.Id), Kind: api.KStringPtr},
+		{Name: "ExpectedBucketOwner", Off: unsafe.Offsetof(DeleteBucketMetricsConfigurationRequest{}.ExpectedBucketOwner), Kind: api.KStringPtr},
+	}},
+	62: {Go: (*DeleteBucketOutput)(nil)},
+	63: {Go: (*DeleteBucketOwnershipControlsOutput)(nil)},
+	64: {Go: (*DeleteBucketOwnershipControlsRequest)(nil), Fields: []api.Field{
+		{Name: "Bucket", Off: unsafe.Offsetof(DeleteBucketOwnershipControlsRequest{}.Bucket), Kind: api.KStringPtr},
+		{Name: "ExpectedBucketOwner", Off: unsafe.Offsetof(DeleteBucketOwnershipControlsRequest{}.ExpectedBucketOwner), Kind: api.KStringPtr},
+	}},
+	65: {Go: (*DeleteBucketPolicyOutput)(nil)},
+	66: {Go: (*DeleteBucketPolicyRequest)(nil), Fields: []api.Field{
+		{Name: "Bucket", Off: unsafe.Offsetof(DeleteBucketPolicyRequest{}.Bucket), Kind: api.KStringPtr},
+		{Name: "ExpectedBucketOwner", Off: unsafe.Offsetof(DeleteBucketPolicyRequest{}.ExpectedBucketOwner), Kind: api.KStringPtr},
+	}},
+	67: {Go: (*DeleteBucketReplicationOutput)(nil)},
+	68: {Go: (*DeleteBucketReplicationRequest)(nil), Fields: []api.Field{
+		{Name: "Bucket", Off: unsafe.Offsetof(DeleteBucketReplicationRequest{}.Bucket), Kind: api.KStringPtr},
+		{Name: "ExpectedBucketOwner", Off: unsafe.Offsetof(DeleteBucketReplicationRequest{}.ExpectedBucketOwner), Kind: api.KStringPtr},
+	}},
+	69: {Go: (*DeleteBucketRequest)(nil), Fields: []api.Field{
+		{Name: "Bucket", Off: unsafe.Offsetof(DeleteBucketRequest{}.Bucket), Kind: api.KStringPtr},
+		{Name: "ExpectedBucketOwner", Off: unsafe.Offsetof(DeleteBucketRequest{}.ExpectedBucketOwner), Kind: api.KStringPtr},
+	}},
+	70: {Go: (*DeleteBucketTaggingOutput)(nil)},
+	71: {Go: (*DeleteBucketTaggingRequest)(nil), Fields: []api.Field{
+		{Name: "Bucket", Off: unsafe.Offsetof(DeleteBucketTaggingRequest{}.Bucket), Kind: api.KStringPtr},
+		{Name: "ExpectedBucketOwner", Off: unsafe.Offsetof(DeleteBucketTaggingRequest{}.ExpectedBucketOwner), Kind: api.KStringPtr},
+	}},
+	72: {Go: (*DeleteBucketWebsiteOutput)(nil)},
+	73: {Go: (*DeleteBucketWebsiteRequest)(nil), Fields: []api.Field{
+		{Name: "Bucket", Off: unsafe.Offsetof(DeleteBucketWebsiteRequest{}.Bucket), Kind: api.KStringPtr},
+		{Name: "ExpectedBucketOwner", Off: unsafe.Offsetof(DeleteBucketWebsiteRequest{}.ExpectedBucketOwner), Kind: api.KStringPtr},
+	}},
+	74: {Go: (*DeleteMarkerEntry)(nil), Fields: []api.Field{
+		{Name: "Owner", Off: unsafe.Offsetof(DeleteMarkerEntry{}.Owner), Kind: api.KStructPtr, Type: 235},
+		{Name: "Key", Off: unsafe.Offsetof(DeleteMarkerEntry{}.Key), Kind: api.KStringPtr},
+		{Name: "VersionId", Off: unsafe.Offsetof(DeleteMarkerEntry{}.VersionId), Kind: api.KStringPtr},
+		{Name: "IsLatest", Off: unsafe.Offsetof(DeleteMarkerEntry{}.IsLatest), Kind: api.KBoolPtr},
+		{Name: "LastModified", Off: unsafe.Offsetof(DeleteMarkerEntry{}.LastModified), Kind: api.KTimePtr},
+	}},
+	75: {Go: (*DeleteMarkerReplication)(nil), Fields: []api.Field{
+		{Name: "Status", Off: unsafe.Offsetof(DeleteMarkerReplication{}.Status), Kind: api.KStringPtr},
+	}},
+	76: {Go: (*DeleteObjectOutput)(nil), Fields: []api.Field{
+		{Name: "DeleteMarker", Off: unsafe.Offsetof(DeleteObjectOutput{}.DeleteMarker), Kind: api.KBoolPtr},
+		{Name: "VersionId", Off: unsafe.Offsetof(DeleteObjectOutput{}.VersionId), Kind: api.KStringPtr},
+		{Name: "RequestCharged", Off: unsafe.Offsetof(DeleteObjectOutput{}.RequestCharged), Kind: api.KStringPtr},
+	}},
+	77: {Go: (*DeleteObjectRequest)(nil), Fields: []api.Field{
+		{Name: "Bucket", Off: unsafe.Offsetof(DeleteObjectRequest{}.Bucket), Kind: api.KStringPtr},
+		{Name: "Key", Off: unsafe.Offsetof(DeleteObjectRequest{}.Key), Kind: api.KStringPtr},
+		{Name: "MFA", Off: unsafe.Offsetof(DeleteObjectRequest{}.MFA), Kind: api.KStringPtr},
+		{Name: "VersionId", Off: unsafe.Offsetof(DeleteObjectRequest{}.VersionId), Kind: api.KStringPtr},
+		{Name: "RequestPayer", Off: unsafe.Offsetof(DeleteObjectRequest{}.RequestPayer), Kind: api.KStringPtr},
+		{Name: "BypassGovernanceRetention", Off: unsafe.Offsetof(DeleteObjectRequest{}.BypassGovernanceRetention), Kind: api.KBoolPtr},
+		{Name: "ExpectedBucketOwner", Off: unsafe.Offsetof(DeleteObjectRequest{}.ExpectedBucketOwner), Kind: api.KStringPtr},
+		{Name: "IfMatch", Off: unsafe.Offsetof(DeleteObjectRequest{}.IfMatch), Kind: api.KStringPtr},
+	}},
+	78: {Go: (*DeleteObjectTaggingOutput)(nil), Fields: []api.Field{
+		{Name: "VersionId", Off: unsafe.Offsetof(DeleteObjectTaggingOutput{}.VersionId), Kind: api.KStringPtr},
+	}},
+	79: {Go: (*DeleteObjectTaggingRequest)(nil), Fields: []api.Field{
+		{Name: "Bucket", Off: unsafe.Offsetof(DeleteObjectTaggingRequest{}.Bucket), Kind: api.KStringPtr},
+		{Name: "Key", Off: unsafe.Offsetof(DeleteObjectTaggingRequest{}.Key), Kind: api.KStringPtr},
+		{Name: "VersionId", Off: unsafe.Offsetof(DeleteObjectTaggingRequest{}.VersionId), Kind: api.KStringPtr},
+		{Name: "ExpectedBucketOwner", Off: unsafe.Offsetof(DeleteObjectTaggingRequest{}.ExpectedBucketOwner), Kind: api.KStringPtr},
+	}},
+	80: {Go: (*DeleteObjectsOutput)(nil), Fields: []api.Field{
+		{Name: "Deleted", Off: unsafe.Offsetof(DeleteObjectsOutput{}.Deleted), Kind: api.KList, Type: 374},
+		{Name: "RequestCharged", Off: unsafe.Offsetof(DeleteObjectsOutput{}.RequestCharged), Kind: api.KStringPtr},
+		{Name: "Errors", Off: unsafe.Offsetof(DeleteObjectsOutput{}.Errors), Kind: api.KList, Type: 375},
+	}},
+	81: {Go: (*DeleteObjectsRequest)(nil), Fields: []api.Field{
+		{Name: "Bucket", Off: unsafe.Offsetof(DeleteObjectsRequest{}.Bucket), Kind: api.KStringPtr},
+		{Name: "Delete", Off: unsafe.Offsetof(DeleteObjectsRequest{}.Delete), Kind: api.KStructPtr, Type: 45},
+		{Name: "MFA", Off: unsafe.Offsetof(DeleteObjectsRequest{}.MFA), Kind: api.KStringPtr},
+		{Name: "RequestPayer", Off: unsafe.Offsetof(DeleteObjectsRequest{}.RequestPayer), Kind: api.KStringPtr},
+		{Name: "BypassGovernanceRetention", Off: unsafe.Offsetof(DeleteObjectsRequest{}.BypassGovernanceRetention), Kind: api.KBoolPtr},
+		{Name: "ExpectedBucketOwner", Off: unsafe.Offsetof(DeleteObjectsRequest{}.ExpectedBucketOwner), Kind: api.KStringPtr},
+		{Name: "ChecksumAlgorithm", Off: unsafe.Offsetof(DeleteObjectsRequest{}.ChecksumAlgorithm), Kind: api.KStringPtr},
+	}},
+	82: {Go: (*DeletePublicAccessBlockOutput)(nil)},
+	83: {Go: (*DeletePublicAccessBlockRequest)(nil), Fields: []api.Field{
+		{Name: "Bucket", Off: unsafe.Offsetof(DeletePublicAccessBlockRequest{}.Bucket), Kind: api.KStringPtr},
+		{Name: "ExpectedBucketOwner", Off: unsafe.Offsetof(DeletePublicAccessBlockRequest{}.ExpectedBucketOwner), Kind: api.KStringPtr},
+	}},
+	84: {Go: (*DeletedObject)(nil), Fields: []api.Field{
+		{Name: "Key", Off: unsafe.Offsetof(DeletedObject{}.Key), Kind: api.KStringPtr},
+		{Name: "VersionId", Off: unsafe.Offsetof(DeletedObject{}.VersionId), Kind: api.KStringPtr},
+		{Name: "DeleteMarker", Off: unsafe.Offsetof(DeletedObject{}.DeleteMarker), Kind: api.KBoolPtr},
+		{Name: "DeleteMarkerVersionId", Off: unsafe.Offsetof(DeletedObject{}.DeleteMarkerVersionId), Kind: api.KStringPtr},
+	}},
+	85: {Go: (*Destination)(nil), Fields: []api.Field{
+		{Name: "Bucket", Off: unsafe.Offsetof(Destination{}.Bucket), Kind: api.KStringPtr},
+		{Name: "Account", Off: unsafe.Offsetof(Destination{}.Account), Kind: api.KStringPtr},
+		{Name: "StorageClass", Off: unsafe.Offsetof(Destination{}.StorageClass), Kind: api.KStringPtr},
+		{Name: "AccessControlTranslation", Off: unsafe.Offsetof(Destination{}.AccessControlTranslation), Kind: api.KStructPtr, Type: 6},
+		{Name: "EncryptionConfiguration", Off: unsafe.Offsetof(Destination{}.EncryptionConfiguration), Kind: api.KStructPtr, Type: 87},
+		{Name: "ReplicationTime", Off: unsafe.Offsetof(Destination{}.ReplicationTime), Kind: api.KStructPtr, Type: 311},
+		{Name: "Metrics", Off: unsafe.Offsetof(Destination{}.Metrics), Kind: api.KStructPtr, Type: 209},
+	}},
+	86: {Go: (*Encryption)(nil), Fields: []api.Field{
+		{Name: "EncryptionType", Off: unsafe.Offsetof(Encryption{}.EncryptionType), Kind: api.KStringPtr},
+		{Name: "KMSKeyId", Off: unsafe.Offsetof(Encryption{}.KMSKeyId), Kind: api.KStringPtr},
+		{Name: "KMSContext", Off: unsafe.Offsetof(Encryption{}.KMSContext), Kind: api.KStringPtr},
+	}},
+	87: {Go: (*EncryptionConfiguration)(nil), Fields: []api.Field{
+		{Name: "ReplicaKmsKeyID", Off: unsafe.Offsetof(EncryptionConfiguration{}.ReplicaKmsKeyID), Kind: api.KStringPtr},
+	}},
+	88: {Go: (*EndEvent)(nil)},
+	89: {Go: (*Error)(nil), Fields: []api.Field{
+		{Name: "Key", Off: unsafe.Offsetof(Error{}.Key), Kind: api.KStringPtr},
+		{Name: "VersionId", Off: unsafe.Offsetof(Error{}.VersionId), Kind: api.KStringPtr},
+		{Name: "Code", Off: unsafe.Offsetof(Error{}.Code), Kind: api.KStringPtr},
+		{Name: "Message", Off: unsafe.Offsetof(Error{}.Message), Kind: api.KStringPtr},
+	}},
+	90: {Go: (*ErrorDocument)(nil), Fields: []api.Field{
+		{Name: "Key", Off: unsafe.Offsetof(ErrorDocument{}.Key), Kind: api.KStringPtr},
+	}},
+	91: {Go: (*EventBridgeConfiguration)(nil)},
+	92: {Go: (*ExistingObjectReplication)(nil), Fields: []api.Field{
+		{Name: "Status", Off: unsafe.Offsetof(ExistingObjectReplication{}.Status), Kind: api.KStringPtr},
+	}},
+	93: {Go: (*FilterRule)(nil), Fields: []api.Field{
+		{Name: "Name", Off: unsafe.Offsetof(FilterRule{}.Name), Kind: api.KStringPtr},
+		{Name: "Value", Off: unsafe.Offsetof(FilterRule{}.Value), Kind: api.KStringPtr},
+	}},
+	94: {Go: (*GetBucketAbacOutput)(nil), Fields: []api.Field{
+		{Name: "AbacStatus", Off: unsafe.Offsetof(GetBucketAbacOutput{}.AbacStatus), Kind: api.KStructPtr, Type: 0},
+	}},
+	95: {Go: (*GetBucketAbacRequest)(nil), Fields: []api.Field{
+		{Name: "Bucket", Off: unsafe.Offsetof(GetBucketAbacRequest{}.Bucket), Kind: api.KStringPtr},
+		{Name: "ExpectedBucketOwner", Off: unsafe.Offsetof(GetBucketAbacRequest{}.ExpectedBucketOwner), Kind: api.KStringPtr},
+	}},
+	96: {Go: (*GetBucketAccelerateConfigurationOutput)(nil), Fields: []api.Field{
+		{Name: "Status", Off: unsafe.Offsetof(GetBucketAccelerateConfigurationOutput{}.Status), Kind: api.KStringPtr},
+		{Name: "RequestCharged", Off: unsafe.Offsetof(GetBucketAccelerateConfigurationOutput{}.RequestCharged), Kind: api.KStringPtr},
+	}},
+	97: {Go: (*GetBucketAccelerateConfigurationRequest)(nil), Fields: []api.Field{
+		{Name: "Bucket", Off: unsafe.Offsetof(GetBucketAccelerateConfigurationRequest{}.Bucket), Kind: api.KStringPtr},
+		{Name: "ExpectedBucketOwner", Off: unsafe.Offsetof(GetBucketAccelerateConfigurationRequest{}.ExpectedBucketOwner), Kind: api.KStringPtr},
+		{Name: "RequestPayer", Off: unsafe.Offsetof(GetBucketAccelerateConfigurationRequest{}.RequestPayer), Kind: api.KStringPtr},
+	}},
+	98: {Go: (*GetBucketAclOutput)(nil), Fields: []api.Field{
+		{Name: "Owner", Off: unsafe.Offsetof(GetBucketAclOutput{}.Owner), Kind: api.KStructPtr, Type: 235},
+		{Name: "Grants", Off: unsafe.Offsetof(GetBucketAclOutput{}.Grants), Kind: api.KList, Type: 366},
+	}},
+	99: {Go: (*GetBucketAclRequest)(nil), Fields: []api.Field{
+		{Name: "Bucket", Off: unsafe.Offsetof(GetBucketAclRequest{}.Bucket), Kind: api.KStringPtr},
+		{Name: "ExpectedBucketOwner", Off: unsafe.Offsetof(GetBucketAclRequest{}.ExpectedBucketOwner), Kind: api.KStringPtr},
+	}},
+	100: {Go: (*GetBucketAnalyticsConfigurationOutput)(nil), Fields: []api.Field{
+		{Name: "AnalyticsConfiguration", Off: unsafe.Offsetof(GetBucketAnalyticsConfigurationOutput{}.AnalyticsConfiguration), Kind: api.KStructPtr, Type: 8},
+	}},
+	101: {Go: (*GetBucketAnalyticsConfigurationRequest)(nil), Fields: []api.Field{
+		{Name: "Bucket", Off: unsafe.Offsetof(GetBucketAnalyticsConfigurationRequest{}.Bucket), Kind: api.KStringPtr},
+		{Name: "Id", Off: unsafe.Offsetof(GetBucketAnalyticsConfigurationRequest{}.Id), Kind: api.KStringPtr},
+		{Name: "ExpectedBucketOwner", Off: unsafe.Offsetof(GetBucketAnalyticsConfigurationRequest{}.ExpectedBucketOwner), Kind: api.KStringPtr},
+	}},
+	102: {Go: (*GetBucketCorsOutput)(nil), Fields: []api.Field{
+		{Name: "CORSRules", Off: unsafe.Offsetof(GetBucketCorsOutput{}.CORSRules), Kind: api.KList, Type: 369},
+	}},
+	103: {Go: (*GetBucketCorsRequest)(nil), Fields: []api.Field{
+		{Name: "Bucket", Off: unsafe.Offsetof(GetBucketCorsRequest{}.Bucket), Kind: api.KStringPtr},
+		{Name: "ExpectedBucketOwner", Off: unsafe.Offsetof(GetBucketCorsRequest{}.ExpectedBucketOwner), Kind: api.KStringPtr},
+	}},
+	104: {Go: (*GetBucketEncryptionOutput)(nil), Fields: []api.Field{
+		{Name: "ServerSideEncryptionConfiguration", Off: unsafe.Offsetof(GetBucketEncryptionOutput{}.ServerSideEncryptionConfiguration), Kind: api.KStructPtr, Type: 332},
+	}},
+	105: {Go: (*GetBucketEncryptionRequest)(nil), Fields: []api.Field{
+		{Name: "Bucket", Off: unsafe.Offsetof(GetBucketEncryptionRequest{}.Bucket), Kind: api.KStringPtr},
+		{Name: "ExpectedBucketOwner", Off: unsafe.Offsetof(GetBucketEncryptionRequest{}.ExpectedBucketOwner), Kind: api.KStringPtr},
+	}},
+	106: {Go: (*GetBucketIntelligentTieringConfigurationOutput)(nil), Fields: []api.Field{
+		{Name: "IntelligentTieringConfiguration", Off: unsafe.Offsetof(GetBucketIntelligentTieringConfigurationOutput{}.IntelligentTieringConfiguration), Kind: api.KStructPtr, Type: 167},
+	}},
+	107: {Go: (*GetBucketIntelligentTieringConfigurationRequest)(nil), Fields: []api.Field{
+		{Name: "Bucket", Off: unsafe.Offsetof(GetBucketIntelligentTieringConfigurationRequest{}.Bucket), Kind: api.KStringPtr},
+		{Name: "Id", Off: unsafe.Offsetof(GetBucketIntelligentTieringConfigurationRequest{}.Id), Kind: api.KStringPtr},
+	}},
+	108: {Go: (*GetBucketInventoryConfigurationOutput)(nil), Fields: []api.Field{
+		{Name: "InventoryConfiguration", Off: unsafe.Offsetof(GetBucketInventoryConfigurationOutput{}.InventoryConfiguration), Kind: api.KStructPtr, Type: 170},
+	}},
+	109: {Go: (*GetBucketInventoryConfigurationRequest)(nil), Fields: []api.Field{
+		{Name: "Bucket", Off: unsafe.Offsetof(GetBucketInventoryConfigurationRequest{}.Bucket), Kind: api.KStringPtr},
+		{Name: "Id", Off: unsafe.Offsetof(GetBucketInventoryConfigurationRequest{}.Id), Kind: api.KStringPtr},
+		{Name: "ExpectedBucketOwner", Off: unsafe.Offsetof(GetBucketInventoryConfigurationRequest{}.ExpectedBucketOwner), Kind: api.KStringPtr},
+	}},
+	110: {Go: (*GetBucketLifecycleConfigurationOutput)(nil), Fields: []api.Field{
+		{Name: "Rules", Off: unsafe.Offsetof(GetBucketLifecycleConfigurationOutput{}.Rules), Kind: api.KList, Type: 368},
+	}},
+	111: {Go: (*GetBucketLifecycleConfigurationRequest)(nil), Fields: []api.Field{
+		{Name: "Bucket", Off: unsafe.Offsetof(GetBucketLifecycleConfigurationRequest{}.Bucket), Kind: api.KStringPtr},
+		{Name: "ExpectedBucketOwner", Off: unsafe.Offsetof(GetBucketLifecycleConfigurationRequest{}.ExpectedBucketOwner), Kind: api.KStringPtr},
+	}},
+	112: {Go: (*GetBucketLifecycleOutput)(nil), Fields: []api.Field{
+		{Name: "Rules", Off: unsafe.Offsetof(GetBucketLifecycleOutput{}.Rules), Kind: api.KList, Type: 376},
+	}},
+	113: {Go: (*GetBucketLifecycleRequest)(nil), Fields: []api.Field{
+		{Name: "Bucket", Off: unsafe.Offsetof(GetBucketLifecycleRequest{}.Bucket), Kind: api.KStringPtr},
+		{Name: "ExpectedBucketOwner", Off: unsafe.Offsetof(GetBucketLifecycleRequest{}.ExpectedBucketOwner), Kind: api.KStringPtr},
+	}},
+	114: {Go: (*GetBucketLocationOutput)(nil), Fields: []api.Field{
+		{Name: "LocationConstraint", Off: unsafe.Offsetof(GetBucketLocationOutput{}.LocationConstraint), Kind: api.KStringPtr},
+	}},
+	115: {Go: (*GetBucketLocationRequest)(nil), Fields: []api.Field{
+		{Name: "Bucket", Off: unsafe.Offsetof(GetBucketLocationRequest{}.Bucket), Kind: api.KStringPtr},
+		{Name: "ExpectedBucketOwner", Off: unsafe.Offsetof(GetBucketLocationRequest{}.ExpectedBucketOwner), Kind: api.KStringPtr},
+	}},
+	116: {Go: (*GetBucketLoggingOutput)(nil), Fields: []api.Field{
+		{Name: "LoggingEnabled", Off: unsafe.Offsetof(GetBucketLoggingOutput{}.LoggingEnabled), Kind: api.KStructPtr, Type: 207},
+	}},
+	117: {Go: (*GetBucketLoggingRequest)(nil), Fields: []api.Field{
+		{Name: "Bucket", Off: unsafe.Offsetof(GetBucketLoggingRequest{}.Bucket), Kind: api.KStringPtr},
+		{Name: "ExpectedBucketOwner", Off: unsafe.Offsetof(GetBucketLoggingRequest{}.ExpectedBucketOwner), Kind: api.KStringPtr},
+	}},
+	118: {Go: (*GetBucketMetricsConfigurationOutput)(nil), Fields: []api.Field{
+		{Name: "MetricsConfiguration", Off: unsafe.Offsetof(GetBucketMetricsConfigurationOutput{}.MetricsConfiguration), Kind: api.KStructPtr, Type: 211},
+	}},
+	119: {Go: (*GetBucketMetricsConfigurationRequest)(nil), Fields: []api.Field{
+		{Name: "Bucket", Off: unsafe.Offsetof(GetBucketMetricsConfigurationRequest{}.Bucket), Kind: api.KStringPtr},
+		{Name: "Id", Off: unsafe.Offsetof(GetBucketMetricsConfigurationRequest{}.Id), Kind: api.KStringPtr},
+		{Name: "ExpectedBucketOwner", Off: unsafe.Offsetof(GetBucketMetricsConfigurationRequest{}.ExpectedBucketOwner), Kind: api.KStringPtr},
+	}},
+	120: {Go: (*GetBucketNotificationConfigurationRequest)(nil), Fields: []api.Field{
+		{Name: "Bucket", Off: unsafe.Offsetof(GetBucketNotificationConfigurationRequest{}.Bucket), Kind: api.KStringPtr},
+		{Name: "ExpectedBucketOwner", Off: unsafe.Offsetof(GetBucketNotificationConfigurationRequest{}.ExpectedBucketOwner), Kind: api.KStringPtr},
+	}},
+	121: {Go: (*GetBucketOwnershipControlsOutput)(nil), Fields: []api.Field{
+		{Name: "OwnershipControls", Off: unsafe.Offsetof(GetBucketOwnershipControlsOutput{}.OwnershipControls), Kind: api.KStructPtr, Type: 236},
+	}},
+	122: {Go: (*GetBucketOwnershipControlsRequest)(nil), Fields: []api.Field{
+		{Name: "Bucket", Off: unsafe.Offsetof(GetBucketOwnershipControlsRequest{}.Bucket), Kind: api.KStringPtr},
+		{Name: "ExpectedBucketOwner", Off: unsafe.Offsetof(GetBucketOwnershipControlsRequest{}.ExpectedBucketOwner), Kind: api.KStringPtr},
+	}},
+	123: {Go: (*GetBucketPolicyOutput)(nil), Fields: []api.Field{
+		{Name: "Policy", Off: unsafe.Offsetof(GetBucketPolicyOutput{}.Policy), Kind: api.KStringPtr},
+	}},
+	124: {Go: (*GetBucketPolicyRequest)(nil), Fields: []api.Field{
+		{Name: "Bucket", Off: unsafe.Offsetof(GetBucketPolicyRequest{}.Bucket), Kind: api.KStringPtr},
+		{Name: "ExpectedBucketOwner", Off: unsafe.Offsetof(GetBucketPolicyRequest{}.ExpectedBucketOwner), Kind: api.KStringPtr},
+	}},
+	125: {Go: (*GetBucketPolicyStatusOutput)(nil), Fields: []api.Field{
+		{Name: "PolicyStatus", Off: unsafe.Offsetof(GetBucketPolicyStatusOutput{}.PolicyStatus), Kind: api.KStructPtr, Type: 241},
+	}},
+	126: {Go: (*GetBucketPolicyStatusRequest)(nil), Fields: []api.Field{
+		{Name: "Bucket", Off: unsafe.Offsetof(GetBucketPolicyStatusRequest{}.Bucket), Kind: api.KStringPtr},
+		{Name: "ExpectedBucketOwner", Off: unsafe.Offsetof(GetBucketPolicyStatusRequest{}.ExpectedBucketOwner), Kind: api.KStringPtr},
+	}},
+	127: {Go: (*GetBucketReplicationOutput)(nil), Fields: []api.Field{
+		{Name: "ReplicationConfiguration", Off: unsafe.Offsetof(GetBucketReplicationOutput{}.ReplicationConfiguration), Kind: api.KStructPtr, Type: 307},
+	}},
+	128: {Go: (*GetBucketReplicationRequest)(nil), Fields: []api.Field{
+		{Name: "Bucket", Off: unsafe.Offsetof(GetBucketReplicationRequest{}.Bucket), Kind: api.KStringPtr},
+		{Name: "ExpectedBucketOwner", Off: unsafe.Offsetof(GetBucketReplicationRequest{}.ExpectedBucketOwner), Kind: api.KStringPtr},
+	}},
+	129: {Go: (*GetBucketRequestPaymentOutput)(nil), Fields: []api.Field{
+		{Name: "Payer", Off: unsafe.Offsetof(GetBucketRequestPaymentOutput{}.Payer), Kind: api.KStringPtr},
+	}},
+	130: {Go: (*GetBucketRequestPaymentRequest)(nil), Fields: []api.Field{
+		{Name: "Bucket", Off: unsafe.Offsetof(GetBucketRequestPaymentRequest{}.Bucket), Kind: api.KStringPtr},
+		{Name: "ExpectedBucketOwner", Off: unsafe.Offsetof(GetBucketRequestPaymentRequest{}.ExpectedBucketOwner), Kind: api.KStringPtr},
+	}},
+	131: {Go: (*GetBucketTaggingOutput)(nil), Fields: []api.Field{
+		{Name: "TagSet", Off: unsafe.Offsetof(GetBucketTaggingOutput{}.TagSet), Kind: api.KList, Type: 367},
+	}},
+	132: {Go: (*GetBucketTaggingRequest)(nil), Fields: []api.Field{
+		{Name: "Bucket", Off: unsafe.Offsetof(GetBucketTaggingRequest{}.Bucket), Kind: api.KStringPtr},
+		{Name: "ExpectedBucketOwner", Off: unsafe.Offsetof(GetBucketTaggingRequest{}.ExpectedBucketOwner), Kind: api.KStringPtr},
+	}},
+	133: {Go: (*GetBucketVersioningOutput)(nil), Fields: []api.Field{
+		{Name: "Status", Off: unsafe.Offsetof(GetBucketVersioningOutput{}.Status), Kind: api.KStringPtr},
+		{Name: "MFADelete", Off: unsafe.Offsetof(GetBucketVersioningOutput{}.MFADelete), Kind: api.KStringPtr},
+	}},
+	134: {Go: (*GetBucketVersioningRequest)(nil), Fields: []api.Field{
+		{Name: "Bucket", Off: unsafe.Offsetof(GetBucketVersioningRequest{}.Bucket), Kind: api.KStringPtr},
+		{Name: "ExpectedBucketOwner", Off: unsafe.Offsetof(GetBucketVersioningRequest{}.ExpectedBucketOwner), Kind: api.KStringPtr},
+	}},
+	135: {Go: (*GetBucketWebsiteOutput)(nil), Fields: []api.Field{
+		{Name: "RedirectAllRequestsTo", Off: unsafe.Offsetof(GetBucketWebsiteOutput{}.RedirectAllRequestsTo), Kind: api.KStructPtr, Type: 305},
+		{Name: "IndexDocument", Off: unsafe.Offsetof(GetBucketWebsiteOutput{}.IndexDocument), Kind: api.KStructPtr, Type: 163},
+		{Name: "ErrorDocument", Off: unsafe.Offsetof(GetBucketWebsiteOutput{}.ErrorDocument), Kind: api.KStructPtr, Type: 90},
+		{Name: "RoutingRules", Off: unsafe.Offsetof(GetBucketWebsiteOutput{}.RoutingRules), Kind: api.KList, Type: 377},
+	}},
+	136: {Go: (*GetBucketWebsiteRequest)(nil), Fields: []api.Field{
+		{Name: "Bucket", Off: unsafe.Offsetof(GetBucketWebsiteRequest{}.Bucket), Kind: api.KStringPtr},
+		{Name: "ExpectedBucketOwner", Off: unsafe.Offsetof(GetBucketWebsiteRequest{}.ExpectedBucketOwner), Kind: api.KStringPtr},
+	}},
+	137: {Go: (*GetObjectAclOutput)(nil), Fields: []api.Field{
+		{Name: "Owner", Off: unsafe.Offsetof(GetObjectAclOutput{}.Owner), Kind: api.KStructPtr, Type: 235},
+		{Name: "Grants", Off: unsafe.Offsetof(GetObjectAclOutput{}.Grants), Kind: api.KList, Type: 366},
+		{Name: "RequestCharged", Off: unsafe.Offsetof(GetObjectAclOutput{}.RequestCharged), Kind: api.KStringPtr},
+	}},
+	138: {Go: (*GetObjectAclRequest)(nil), Fields: []api.Field{
+		{Name: "Bucket", Off: unsafe.Offsetof(GetObjectAclRequest{}.Bucket), Kind: api.KStringPtr},
+		{Name: "Key", Off: unsafe.Offsetof(GetObjectAclRequest{}.Key), Kind: api.KStringPtr},
+		{Name: "VersionId", Off: unsafe.Offsetof(GetObjectAclRequest{}.VersionId), Kind: api.KStringPtr},
+		{Name: "RequestPayer", Off: unsafe.Offsetof(GetObjectAclRequest{}.RequestPayer), Kind: api.KStringPtr},
+		{Name: "ExpectedBucketOwner", Off: unsafe.Offsetof(GetObjectAclRequest{}.ExpectedBucketOwner), Kind: api.KStringPtr},
+	}},
+	139: {Go: (*GetObjectAttributesOutput)(nil), Fields: []api.Field{
+		{Name: "DeleteMarker", Off: unsafe.Offsetof(GetObjectAttributesOutput{}.DeleteMarker), Kind: api.KBoolPtr},
+		{Name: "LastModified", Off: unsafe.Offsetof(GetObjectAttributesOutput{}.LastModified), Kind: api.KTimePtr},
+		{Name: "VersionId", Off: unsafe.Offsetof(GetObjectAttributesOutput{}.VersionId), Kind: api.KStringPtr},
+		{Name: "RequestCharged", Off: unsafe.Offsetof(GetObjectAttributesOutput{}.RequestCharged), Kind: api.KStringPtr},
+		{Name: "ETag", Off: unsafe.Offsetof(GetObjectAttributesOutput{}.ETag), Kind: api.KStringPtr},
+		{Name: "Checksum", Off: unsafe.Offsetof(GetObjectAttributesOutput{}.Checksum), Kind: api.KStructPtr, Type: 22},
+		{Name: "ObjectParts", Off: unsafe.Offsetof(GetObjectAttributesOutput{}.ObjectParts), Kind: api.KStructPtr, Type: 140},
+		{Name: "StorageClass", Off: unsafe.Offsetof(GetObjectAttributesOutput{}.StorageClass), Kind: api.KStringPtr},
+		{Name: "ObjectSize", Off: unsafe.Offsetof(GetObjectAttributesOutput{}.ObjectSize), Kind: api.KInt64Ptr},
+	}},
+	140: {Go: (*GetObjectAttributesParts)(nil), Fields: []api.Field{
+		{Name: "TotalPartsCount", Off: unsafe.Offsetof(GetObjectAttributesParts{}.TotalPartsCount), Kind: api.KInt32Ptr},
+		{Name: "PartNumberMarker", Off: unsafe.Offsetof(GetObjectAttributesParts{}.PartNumberMarker), Kind: api.KInt32Ptr},
+		{Name: "NextPartNumberMarker", Off: unsafe.Offsetof(GetObjectAttributesParts{}.NextPartNumberMarker), Kind: api.KInt32Ptr},
+		{Name: "MaxParts", Off: unsafe.Offsetof(GetObjectAttributesParts{}.MaxParts), Kind: api.KInt32Ptr},
+		{Name: "IsTruncated", Off: unsafe.Offsetof(GetObjectAttributesParts{}.IsTruncated), Kind: api.KBoolPtr},
+		{Name: "Parts", Off: unsafe.Offsetof(GetObjectAttributesParts{}.Parts), Kind: api.KList, Type: 378},
+	}},
+	141: {Go: (*GetObjectAttributesRequest)(nil), Fields: []api.Field{
+		{Name: "Bucket", Off: unsafe.Offsetof(GetObjectAttributesRequest{}.Bucket), Kind: api.KStringPtr},
+		{Name: "Key", Off: unsafe.Offsetof(GetObjectAttributesRequest{}.Key), Kind: api.KStringPtr},
+		{Name: "VersionId", Off: unsafe.Offsetof(GetObjectAttributesRequest{}.VersionId), Kind: api.KStringPtr},
+		{Name: "MaxParts", Off: unsafe.Offsetof(GetObjectAttributesRequest{}.MaxParts), Kind: api.KInt32Ptr},
+		{Name: "PartNumberMarker", Off: unsafe.Offsetof(GetObjectAttributesRequest{}.PartNumberMarker), Kind: api.KInt32Ptr},
+		{Name: "SSECustomerAlgorithm", Off: unsafe.Offsetof(GetObjectAttributesRequest{}.SSECustomerAlgorithm), Kind: api.KStringPtr},
+		{Name: "SSECustomerKey", Off: unsafe.Offsetof(GetObjectAttributesRequest{}.SSECustomerKey), Kind: api.KStringPtr},
+		{Name: "SSECustomerKeyMD5", Off: unsafe.Offsetof(GetObjectAttributesRequest{}.SSECustomerKeyMD5), Kind: api.KStringPtr},
+		{Name: "RequestPayer", Off: unsafe.Offsetof(GetObjectAttributesRequest{}.RequestPayer), Kind: api.KStringPtr},
+		{Name: "ExpectedBucketOwner", Off: unsafe.Offsetof(GetObjectAttributesRequest{}.ExpectedBucketOwner), Kind: api.KStringPtr},
+		{Name: "ObjectAttributes", Off: unsafe.Offsetof(GetObjectAttributesRequest{}.ObjectAttributes), Kind: api.KList, Type: 370},
+	}},
+	142: {Go: (*GetObjectLegalHoldOutput)(nil), Fields: []api.Field{
+		{Name: "LegalHold", Off: unsafe.Offsetof(GetObjectLegalHoldOutput{}.LegalHold), Kind: api.KStructPtr, Type: 227},
+	}},
+	143: {Go: (*GetObjectLegalHoldRequest)(nil), Fields: []api.Field{
+		{Name: "Bucket", Off: unsafe.Offsetof(GetObjectLegalHoldRequest{}.Bucket), Kind: api.KStringPtr},
+		{Name: "Key", Off: unsafe.Offsetof(GetObjectLegalHoldRequest{}.Key), Kind: api.KStringPtr},
+		{Name: "VersionId", Off: unsafe.Offsetof(GetObjectLegalHoldRequest{}.VersionId), Kind: api.KStringPtr},
+		{Name: "RequestPayer", Off: unsafe.Offsetof(GetObjectLegalHoldRequest{}.RequestPayer), Kind: api.KStringPtr},
+		{Name: "ExpectedBucketOwner", Off: unsafe.Offsetof(GetObjectLegalHoldRequest{}.ExpectedBucketOwner), Kind: api.KStringPtr},
+	}},
+	144: {Go: (*GetObjectLockConfigurationOutput)(nil), Fields: []api.Field{
+		{Name: "ObjectLockConfiguration", Off: unsafe.Offsetof(GetObjectLockConfigurationOutput{}.ObjectLockConfiguration), Kind: api.KStructPtr, Type: 226},
+	}},
+	145: {Go: (*GetObjectLockConfigurationRequest)(nil), Fields: []api.Field{
+		{Name: "Bucket", Off: unsafe.Offsetof(GetObjectLockConfigurationRequest{}.Bucket), Kind: api.KStringPtr},
+		{Name: "ExpectedBucketOwner", Off: unsafe.Offsetof(GetObjectLockConfigurationRequest{}.ExpectedBucketOwner), Kind: api.KStringPtr},
+	}},
+	146: {Go: (*GetObjectOutput)(nil), Fields: []api.Field{
+		{Name: "Body", Off: unsafe.Offsetof(GetObjectOutput{}.Body), Kind: api.KReader},
+		{Name: "DeleteMarker", Off: unsafe.Offsetof(GetObjectOutput{}.DeleteMarker), Kind: api.KBoolPtr},
+		{Name: "AcceptRanges", Off: unsafe.Offsetof(GetObjectOutput{}.AcceptRanges), Kind: api.KStringPtr},
+		{Name: "Expiration", Off: unsafe.Offsetof(GetObjectOutput{}.Expiration), Kind: api.KStringPtr},
+		{Name: "Restore", Off: unsafe.Offsetof(GetObjectOutput{}.Restore), Kind: api.KStringPtr},
+		{Name: "LastModified", Off: unsafe.Offsetof(GetObjectOutput{}.LastModified), Kind: api.KTimePtr},
+		{Name: "ContentLength", Off: unsafe.Offsetof(GetObjectOutput{}.ContentLength), Kind: api.KInt64Ptr},
+		{Name: "ETag", Off: unsafe.Offsetof(GetObjectOutput{}.ETag), Kind: api.KStringPtr},
+		{Name: "ChecksumCRC32", Off: unsafe.Offsetof(GetObjectOutput{}.ChecksumCRC32), Kind: api.KStringPtr},
+		{Name: "ChecksumCRC32C", Off: unsafe.Offsetof(GetObjectOutput{}.ChecksumCRC32C), Kind: api.KStringPtr},
+		{Name: "ChecksumCRC64NVME", Off: unsafe.Offsetof(GetObjectOutput{}.ChecksumCRC64NVME), Kind: api.KStringPtr},
+		{Name: "ChecksumSHA1", Off: unsafe.Offsetof(GetObjectOutput{}.ChecksumSHA1), Kind: api.KStringPtr},
+		{Name: "ChecksumSHA256", Off: unsafe.Offsetof(GetObjectOutput{}.ChecksumSHA256), Kind: api.KStringPtr},
+		{Name: "MissingMeta", Off: unsafe.Offsetof(GetObjectOutput{}.MissingMeta), Kind: api.KInt32Ptr},
+		{Name: "VersionId", Off: unsafe.Offsetof(GetObjectOutput{}.VersionId), Kind: api.KStringPtr},
+		{Name: "CacheControl", Off: unsafe.Offsetof(GetObjectOutput{}.CacheControl), Kind: api.KStringPtr},
+		{Name: "ContentDisposition", Off: unsafe.Offsetof(GetObjectOutput{}.ContentDisposition), Kind: api.KStringPtr},
+		{Name: "ContentEncoding", Off: unsafe.Offsetof(GetObjectOutput{}.ContentEncoding), Kind: api.KStringPtr},
+		{Name: "ContentLanguage", Off: unsafe.Offsetof(GetObjectOutput{}.ContentLanguage), Kind: api.KStringPtr},
+		{Name: "ContentRange", Off: unsafe.Offsetof(GetObjectOutput{}.ContentRange), Kind: api.KStringPtr},
+		{Name: "ContentType", Off: unsafe.Offsetof(GetObjectOutput{}.ContentType), Kind: api.KStringPtr},
+		{Name: "Expires", Off: unsafe.Offsetof(GetObjectOutput{}.Expires), Kind: api.KTimePtr},
+		{Name: "WebsiteRedirectLocation", Off: unsafe.Offsetof(GetObjectOutput{}.WebsiteRedirectLocation), Kind: api.KStringPtr},
+		{Name: "ServerSideEncryption", Off: unsafe.Offsetof(GetObjectOutput{}.ServerSideEncryption), Kind: api.KStringPtr},
+		{Name: "Metadata", Off: unsafe.Offsetof(GetObjectOutput{}.Metadata), Kind: api.KMap, Type: 372},
+		{Name: "SSECustomerAlgorithm", Off: unsafe.Offsetof(GetObjectOutput{}.SSECustomerAlgorithm), Kind: api.KStringPtr},
+		{Name: "SSECustomerKeyMD5", Off: unsafe.Offsetof(GetObjectOutput{}.SSECustomerKeyMD5), Kind: api.KStringPtr},
+		{Name: "SSEKMSKeyId", Off: unsafe.Offsetof(GetObjectOutput{}.SSEKMSKeyId), Kind: api.KStringPtr},
+		{Name: "BucketKeyEnabled", Off: unsafe.Offsetof(GetObjectOutput{}.BucketKeyEnabled), Kind: api.KBoolPtr},
+		{Name: "StorageClass", Off: unsafe.Offsetof(GetObjectOutput{}.StorageClass), Kind: api.KStringPtr},
+		{Name: "RequestCharged", Off: unsafe.Offsetof(GetObjectOutput{}.RequestCharged), Kind: api.KStringPtr},
+		{Name: "ReplicationStatus", Off: unsafe.Offsetof(GetObjectOutput{}.ReplicationStatus), Kind: api.KStringPtr},
+		{Name: "PartsCount", Off: unsafe.Offsetof(GetObjectOutput{}.PartsCount), Kind: api.KInt32Ptr},
+		{Name: "TagCount", Off: unsafe.Offsetof(GetObjectOutput{}.TagCount), Kind: api.KInt32Ptr},
+		{Name: "ObjectLockMode", Off: unsafe.Offsetof(GetObjectOutput{}.ObjectLockMode), Kind: api.KStringPtr},
+		{Name: "ObjectLockRetainUntilDate", Off: unsafe.Offsetof(GetObjectOutput{}.ObjectLockRetainUntilDate), Kind: api.KTimePtr},
+		{Name: "ObjectLockLegalHoldStatus", Off: unsafe.Offsetof(GetObjectOutput{}.ObjectLockLegalHoldStatus), Kind: api.KStringPtr},
+		{Name: "ChecksumType", Off: unsafe.Offsetof(GetObjectOutput{}.ChecksumType), Kind: api.KStringPtr},
+	}},
+	147: {Go: (*GetObjectRequest)(nil), Fields: []api.Field{
+		{Name: "Bucket", Off: unsafe.Offsetof(GetObjectRequest{}.Bucket), Kind: api.KStringPtr},
+		{Name: "IfMatch", Off: unsafe.Offsetof(GetObjectRequest{}.IfMatch), Kind: api.KStringPtr},
+		{Name: "IfModifiedSince", Off: unsafe.Offsetof(GetObjectRequest{}.IfModifiedSince), Kind: api.KTimePtr},
+		{Name: "IfNoneMatch", Off: unsafe.Offsetof(GetObjectRequest{}.IfNoneMatch), Kind: api.KStringPtr},
+		{Name: "IfUnmodifiedSince", Off: unsafe.Offsetof(GetObjectRequest{}.IfUnmodifiedSince), Kind: api.KTimePtr},
+		{Name: "Key", Off: unsafe.Offsetof(GetObjectRequest{}.Key), Kind: api.KStringPtr},
+		{Name: "Range", Off: unsafe.Offsetof(GetObjectRequest{}.Range), Kind: api.KStringPtr},
+		{Name: "ResponseCacheControl", Off: unsafe.Offsetof(GetObjectRequest{}.ResponseCacheControl), Kind: api.KStringPtr},
+		{Name: "ResponseContentDisposition", Off: unsafe.Offsetof(GetObjectRequest{}.ResponseContentDisposition), Kind: api.KStringPtr},
+		{Name: "ResponseContentEncoding", Off: unsafe.Offsetof(GetObjectRequest{}.ResponseContentEncoding), Kind: api.KStringPtr},
+		{Name: "ResponseContentLanguage", Off: unsafe.Offsetof(GetObjectRequest{}.ResponseContentLanguage), Kind: api.KStringPtr},
+		{Name: "ResponseContentType", Off: unsafe.Offsetof(GetObjectRequest{}.ResponseContentType), Kind: api.KStringPtr},
+		{Name: "ResponseExpires", Off: unsafe.Offsetof(GetObjectRequest{}.ResponseExpires), Kind: api.KTimePtr},
+		{Name: "VersionId", Off: unsafe.Offsetof(GetObjectRequest{}.VersionId), Kind: api.KStringPtr},
+		{Name: "SSECustomerAlgorithm", Off: unsafe.Offsetof(GetObjectRequest{}.SSECustomerAlgorithm), Kind: api.KStringPtr},
+		{Name: "SSECustomerKey", Off: unsafe.Offsetof(GetObjectRequest{}.SSECustomerKey), Kind: api.KStringPtr},
+		{Name: "SSECustomerKeyMD5", Off: unsafe.Offsetof(GetObjectRequest{}.SSECustomerKeyMD5), Kind: api.KStringPtr},
+		{Name: "RequestPayer", Off: unsafe.Offsetof(GetObjectRequest{}.RequestPayer), Kind: api.KStringPtr},
+		{Name: "PartNumber", Off: unsafe.Offsetof(GetObjectRequest{}.PartNumber), Kind: api.KInt32Ptr},
+		{Name: "ExpectedBucketOwner", Off: unsafe.Offsetof(GetObjectRequest{}.ExpectedBucketOwner), Kind: api.KStringPtr},
+		{Name: "ChecksumMode", Off: unsafe.Offsetof(GetObjectRequest{}.ChecksumMode), Kind: api.KStringPtr},
+	}},
+	148: {Go: (*GetObjectRetentionOutput)(nil), Fields: []api.Field{
+		{Name: "Retention", Off: unsafe.Offsetof(GetObjectRetentionOutput{}.Retention), Kind: api.KStructPtr, Type: 228},
+	}},
+	149: {Go: (*GetObjectRetentionRequest)(nil), Fields: []api.Field{
+		{Name: "Bucket", Off: unsafe.Offsetof(GetObjectRetentionRequest{}.Bucket), Kind: api.KStringPtr},
+		{Name: "Key", Off: unsafe.Offsetof(GetObjectRetentionRequest{}.Key), Kind: api.KStringPtr},
+		{Name: "VersionId", Off: unsafe.Offsetof(GetObjectRetentionRequest{}.VersionId), Kind: api.KStringPtr},
+		{Name: "RequestPayer", Off: unsafe.Offsetof(GetObjectRetentionRequest{}.RequestPayer), Kind: api.KStringPtr},
+		{Name: "ExpectedBucketOwner", Off: unsafe.Offsetof(GetObjectRetentionRequest{}.ExpectedBucketOwner), Kind: api.KStringPtr},
+	}},
+	150: {Go: (*GetObjectTaggingOutput)(nil), Fields: []api.Field{
+		{Name: "VersionId", Off: unsafe.Offsetof(GetObjectTaggingOutput{}.VersionId), Kind: api.KStringPtr},
+		{Name: "TagSet", Off: unsafe.Offsetof(GetObjectTaggingOutput{}.TagSet), Kind: api.KList, Type: 367},
+	}},
+	151: {Go: (*GetObjectTaggingRequest)(nil), Fields: []api.Field{
+		{Name: "Bucket", Off: unsafe.Offsetof(GetObjectTaggingRequest{}.Bucket), Kind: api.KStringPtr},
+		{Name: "Key", Off: unsafe.Offsetof(GetObjectTaggingRequest{}.Key), Kind: api.KStringPtr},
+		{Name: "VersionId", Off: unsafe.Offsetof(GetObjectTaggingRequest{}.VersionId), Kind: api.KStringPtr},
+		{Name: "ExpectedBucketOwner", Off: unsafe.Offsetof(GetObjectTaggingRequest{}.ExpectedBucketOwner), Kind: api.KStringPtr},
+		{Name: "RequestPayer", Off: unsafe.Offsetof(GetObjectTaggingRequest{}.RequestPayer), Kind: api.KStringPtr},
+	}},
+	152: {Go: (*GetObjectTorrentOutput)(nil), Fields: []api.Field{
+		{Name: "Body", Off: unsafe.Offsetof(GetObjectTorrentOutput{}.Body), Kind: api.KReader},
+		{Name: "RequestCharged", Off: unsafe.Offsetof(GetObjectTorrentOutput{}.RequestCharged), Kind: api.KStringPtr},
+	}},
+	153: {Go: (*GetObjectTorrentRequest)(nil), Fields: []api.Field{
+		{Name: "Bucket", Off: unsafe.Offsetof(GetObjectTorrentRequest{}.Bucket), Kind: api.KStringPtr},
+		{Name: "Key", Off: unsafe.Offsetof(GetObjectTorrentRequest{}.Key), Kind: api.KStringPtr},
+		{Name: "RequestPayer", Off: unsafe.Offsetof(GetObjectTorrentRequest{}.RequestPayer), Kind: api.KStringPtr},
+		{Name: "ExpectedBucketOwner", Off: unsafe.Offsetof(GetObjectTorrentRequest{}.ExpectedBucketOwner), Kind: api.KStringPtr},
+	}},
+	154: {Go: (*GetPublicAccessBlockOutput)(nil), Fields: []api.Field{
+		{Name: "PublicAccessBlockConfiguration", Off: unsafe.Offsetof(GetPublicAccessBlockOutput{}.PublicAccessBlockConfiguration), Kind: api.KStructPtr, Type: 244},
+	}},
+	155: {Go: (*GetPublicAccessBlockRequest)(nil), Fields: []api.Field{
+		{Name: "Bucket", Off: unsafe.Offsetof(GetPublicAccessBlockRequest{}.Bucket), Kind: api.KStringPtr},
+		{Name: "ExpectedBucketOwner", Off: unsafe.Offsetof(GetPublicAccessBlockRequest{}.ExpectedBucketOwner), Kind: api.KStringPtr},
+	}},
+	156: {Go: (*GlacierJobParameters)(nil), Fields: []api.Field{
+		{Name: "Tier", Off: unsafe.Offsetof(GlacierJobParameters{}.Tier), Kind: api.KStringPtr},
+	}},
+	157: {Go: (*Grant)(nil), Fields: []api.Field{
+		{Name: "Grantee", Off: unsafe.Offsetof(Grant{}.Grantee), Kind: api.KStructPtr, Type: 158},
+		{Name: "Permission", Off: unsafe.Offsetof(Grant{}.Permission), Kind: api.KStringPtr},
+	}},
+	158: {Go: (*Grantee)(nil), Fields: []api.Field{
+		{Name: "DisplayName", Off: unsafe.Offsetof(Grantee{}.DisplayName), Kind: api.KStringPtr},
+		{Name: "EmailAddress", Off: unsafe.Offsetof(Grantee{}.EmailAddress), Kind: api.KStringPtr},
+		{Name: "ID", Off: unsafe.Offsetof(Grantee{}.ID), Kind: api.KStringPtr},
+		{Name: "Type", Off: unsafe.Offsetof(Grantee{}.Type), Kind: api.KStringPtr},
+		{Name: "URI", Off: unsafe.Offsetof(Grantee{}.URI), Kind: api.KStringPtr},
+	}},
+	159: {Go: (*HeadBucketOutput)(nil), Fields: []api.Field{
+		{Name: "BucketLocationType", Off: unsafe.Offsetof(HeadBucketOutput{}.BucketLocationType), Kind: api.KStringPtr},
+		{Name: "BucketLocationName", Off: unsafe.Offsetof(HeadBucketOutput{}.BucketLocationName), Kind: api.KStringPtr},
+		{Name: "BucketRegion", Off: unsafe.Offsetof(HeadBucketOutput{}.BucketRegion), Kind: api.KStringPtr},
+		{Name: "AccessPointAlias", Off: unsafe.Offsetof(HeadBucketOutput{}.AccessPointAlias), Kind: api.KBoolPtr},
+		{Name: "BucketArn", Off: unsafe.Offsetof(HeadBucketOutput{}.BucketArn), Kind: api.KStringPtr},
+	}},
+	160: {Go: (*HeadBucketRequest)(nil), Fields: []api.Field{
+		{Name: "Bucket", Off: unsafe.Offsetof(HeadBucketRequest{}.Bucket), Kind: api.KStringPtr},
+		{Name: "ExpectedBucketOwner", Off: unsafe.Offsetof(HeadBucketRequest{}.ExpectedBucketOwner), Kind: api.KStringPtr},
+	}},
+	161: {Go: (*HeadObjectOutput)(nil), Fields: []api.Field{
+		{Name: "DeleteMarker", Off: unsafe.Offsetof(HeadObjectOutput{}.DeleteMarker), Kind: api.KBoolPtr},
+		{Name: "AcceptRanges", Off: unsafe.Offsetof(HeadObjectOutput{}.AcceptRanges), Kind: api.KStringPtr},
+		{Name: "Expiration", Off: unsafe.Offsetof(HeadObjectOutput{}.Expiration), Kind: api.KStringPtr},
+		{Name: "Restore", Off: unsafe.Offsetof(HeadObjectOutput{}.Restore), Kind: api.KStringPtr},
+		{Name: "ArchiveStatus", Off: unsafe.Offsetof(HeadObjectOutput{}.ArchiveStatus), Kind: api.KStringPtr},
+		{Name: "LastModified", Off: unsafe.Offsetof(HeadObjectOutput{}.LastModified), Kind: api.KTimePtr},
+		{Name: "ContentLength", Off: unsafe.Offsetof(HeadObjectOutput{}.ContentLength), Kind: api.KInt64Ptr},
+		{Name: "ChecksumCRC32", Off: unsafe.Offsetof(HeadObjectOutput{}.ChecksumCRC32), Kind: api.KStringPtr},
+		{Name: "ChecksumCRC32C", Off: unsafe.Offsetof(HeadObjectOutput{}.ChecksumCRC32C), Kind: api.KStringPtr},
+		{Name: "ChecksumCRC64NVME", Off: unsafe.Offsetof(HeadObjectOutput{}.ChecksumCRC64NVME), Kind: api.KStringPtr},
+		{Name: "ChecksumSHA1", Off: unsafe.Offsetof(HeadObjectOutput{}.ChecksumSHA1), Kind: api.KStringPtr},
+		{Name: "ChecksumSHA256", Off: unsafe.Offsetof(HeadObjectOutput{}.ChecksumSHA256), Kind: api.KStringPtr},
+		{Name: "ETag", Off: unsafe.Offsetof(HeadObjectOutput{}.ETag), Kind: api.KStringPtr},
+		{Name: "MissingMeta", Off: unsafe.Offsetof(HeadObjectOutput{}.MissingMeta), Kind: api.KInt32Ptr},
+		{Name: "VersionId", Off: unsafe.Offsetof(HeadObjectOutput{}.VersionId), Kind: api.KStringPtr},
+		{Name: "CacheControl", Off: unsafe.Offsetof(HeadObjectOutput{}.CacheControl), Kind: api.KStringPtr},
+		{Name: "ContentDisposition", Off: unsafe.Offsetof(HeadObjectOutput{}.ContentDisposition), Kind: api.KStringPtr},
+		{Name: "ContentEncoding", Off: unsafe.Offsetof(HeadObjectOutput{}.ContentEncoding), Kind: api.KStringPtr},
+		{Name: "ContentLanguage", Off: unsafe.Offsetof(HeadObjectOutput{}.ContentLanguage), Kind: api.KStringPtr},
+		{Name: "ContentType", Off: unsafe.Offsetof(HeadObjectOutput{}.ContentType), Kind: api.KStringPtr},
+		{Name: "Expires", Off: unsafe.Offsetof(HeadObjectOutput{}.Expires), Kind: api.KTimePtr},
+		{Name: "WebsiteRedirectLocation", Off: unsafe.Offsetof(HeadObjectOutput{}.WebsiteRedirectLocation), Kind: api.KStringPtr},
+		{Name: "ServerSideEncryption", Off: unsafe.Offsetof(HeadObjectOutput{}.ServerSideEncryption), Kind: api.KStringPtr},
+		{Name: "Metadata", Off: unsafe.Offsetof(HeadObjectOutput{}.Metadata), Kind: api.KMap, Type: 372},
+		{Name: "SSECustomerAlgorithm", Off: unsafe.Offsetof(HeadObjectOutput{}.SSECustomerAlgorithm), Kind: api.KStringPtr},
+		{Name: "SSECustomerKeyMD5", Off: unsafe.Offsetof(HeadObjectOutput{}.SSECustomerKeyMD5), Kind: api.KStringPtr},
+		{Name: "SSEKMSKeyId", Off: unsafe.Offsetof(HeadObjectOutput{}.SSEKMSKeyId), Kind: api.KStringPtr},
+		{Name: "BucketKeyEnabled", Off: unsafe.Offsetof(HeadObjectOutput{}.BucketKeyEnabled), Kind: api.KBoolPtr},
+		{Name: "StorageClass", Off: unsafe.Offsetof(HeadObjectOutput{}.StorageClass), Kind: api.KStringPtr},
+		{Name: "RequestCharged", Off: unsafe.Offsetof(HeadObjectOutput{}.RequestCharged), Kind: api.KStringPtr},
+		{Name: "ReplicationStatus", Off: unsafe.Offsetof(HeadObjectOutput{}.ReplicationStatus), Kind: api.KStringPtr},
+		{Name: "PartsCount", Off: unsafe.Offsetof(HeadObjectOutput{}.PartsCount), Kind: api.KInt32Ptr},
+		{Name: "ObjectLockMode", Off: unsafe.Offsetof(HeadObjectOutput{}.ObjectLockMode), Kind: api.KStringPtr},
+		{Name: "ObjectLockRetainUntilDate", Off: unsafe.Offsetof(HeadObjectOutput{}.ObjectLockRetainUntilDate), Kind: api.KTimePtr},
+		{Name: "ObjectLockLegalHoldStatus", Off: unsafe.Offsetof(HeadObjectOutput{}.ObjectLockLegalHoldStatus), Kind: api.KStringPtr},
+		{Name: "ContentRange", Off: unsafe.Offsetof(HeadObjectOutput{}.ContentRange), Kind: api.KStringPtr},
+		{Name: "TagCount", Off: unsafe.Offsetof(HeadObjectOutput{}.TagCount), Kind: api.KInt32Ptr},
+		{Name: "ChecksumType", Off: unsafe.Offsetof(HeadObjectOutput{}.ChecksumType), Kind: api.KStringPtr},
+	}},
+	162: {Go: (*HeadObjectRequest)(nil), Fields: []api.Field{
+		{Name: "Bucket", Off: unsafe.Offsetof(HeadObjectRequest{}.Bucket), Kind: api.KStringPtr},
+		{Name: "IfMatch", Off: unsafe.Offsetof(HeadObjectRequest{}.IfMatch), Kind: api.KStringPtr},
+		{Name: "IfModifiedSince", Off: unsafe.Offsetof(HeadObjectRequest{}.IfModifiedSince), Kind: api.KTimePtr},
+		{Name: "IfNoneMatch", Off: unsafe.Offsetof(HeadObjectRequest{}.IfNoneMatch), Kind: api.KStringPtr},
+		{Name: "IfUnmodifiedSince", Off: unsafe.Offsetof(HeadObjectRequest{}.IfUnmodifiedSince), Kind: api.KTimePtr},
+		{Name: "Key", Off: unsafe.Offsetof(HeadObjectRequest{}.Key), Kind: api.KStringPtr},
+		{Name: "Range", Off: unsafe.Offsetof(HeadObjectRequest{}.Range), Kind: api.KStringPtr},
+		{Name: "ResponseCacheControl", Off: unsafe.Offsetof(HeadObjectRequest{}.ResponseCacheControl), Kind: api.KStringPtr},
+		{Name: "ResponseContentDisposition", Off: unsafe.Offsetof(HeadObjectRequest{}.ResponseContentDisposition), Kind: api.KStringPtr},
+		{Name: "ResponseContentEncoding", Off: unsafe.Offsetof(HeadObjectRequest{}.ResponseContentEncoding), Kind: api.KStringPtr},
+		{Name: "ResponseContentLanguage", Off: unsafe.Offsetof(HeadObjectRequest{}.ResponseContentLanguage), Kind: api.KStringPtr},
+		{Name: "ResponseContentType", Off: unsafe.Offsetof(HeadObjectRequest{}.ResponseContentType), Kind: api.KStringPtr},
+		{Name: "ResponseExpires", Off: unsafe.Offsetof(HeadObjectRequest{}.ResponseExpires), Kind: api.KTimePtr},
+		{Name: "VersionId", Off: unsafe.Offsetof(HeadObjectRequest{}.VersionId), Kind: api.KStringPtr},
+		{Name: "SSECustomerAlgorithm", Off: unsafe.Offsetof(HeadObjectRequest{}.SSECustomerAlgorithm), Kind: api.KStringPtr},
+		{Name: "SSECustomerKey", Off: unsafe.Offsetof(HeadObjectRequest{}.SSECustomerKey), Kind: api.KStringPtr},
+		{Name: "SSECustomerKeyMD5", Off: unsafe.Offsetof(HeadObjectRequest{}.SSECustomerKeyMD5), Kind: api.KStringPtr},
+		{Name: "RequestPayer", Off: unsafe.Offsetof(HeadObjectRequest{}.RequestPayer), Kind: api.KStringPtr},
+		{Name: "PartNumber", Off: unsafe.Offsetof(HeadObjectRequest{}.PartNumber), Kind: api.KInt32Ptr},
+		{Name: "ExpectedBucketOwner", Off: unsafe.Offsetof(HeadObjectRequest{}.ExpectedBucketOwner), Kind: api.KStringPtr},
+		{Name: "ChecksumMode", Off: unsafe.Offsetof(HeadObjectRequest{}.ChecksumMode), Kind: api.KStringPtr},
+	}},
+	163: {Go: (*IndexDocument)(nil), Fields: []api.Field{
+		{Name: "Suffix", Off: unsafe.Offsetof(IndexDocument{}.Suffix), Kind: api.KStringPtr},
+	}},
+	164: {Go: (*Initiator)(nil), Fields: []api.Field{
+		{Name: "ID", Off: unsafe.Offsetof(Initiator{}.ID), Kind: api.KStringPtr},
+		{Name: "DisplayName", Off: unsafe.Offsetof(Initiator{}.DisplayName), Kind: api.KStringPtr},
+	}},
+	165: {Go: (*InputSerialization)(nil), Fields: []api.Field{
+		{Name: "CSV", Off: unsafe.Offsetof(InputSerialization{}.CSV), Kind: api.KStructPtr, Type: 20},
+		{Name: "CompressionType", Off: unsafe.Offsetof(InputSerialization{}.CompressionType), Kind: api.KStringPtr},
+		{Name: "JSON", Off: unsafe.Offsetof(InputSerialization{}.JSON), Kind: api.KStructPtr, Type: 176},
+		{Name: "Parquet", Off: unsafe.Offsetof(InputSerialization{}.Parquet), Kind: api.KStructPtr, Type: 238},
+	}},
+	166: {Go: (*IntelligentTieringAndOperator)(nil), Fields: []api.Field{
+		{Name: "Prefix", Off: unsafe.Offsetof(IntelligentTieringAndOperator{}.Prefix), Kind: api.KStringPtr},
+		{Name: "Tags", Off: unsafe.Offsetof(IntelligentTieringAndOperator{}.Tags), Kind: api.KList, Type: 367},
+	}},
+	167: {Go: (*IntelligentTieringConfiguration)(nil), Fields: []api.Field{
+		{Name: "Id", Off: unsafe.Offsetof(IntelligentTieringConfiguration{}.Id), Kind: api.KStringPtr},
+		{Name: "Filter", Off: unsafe.Offsetof(IntelligentTieringConfiguration{}.Filter), Kind: api.KStructPtr, Type: 168},
+		{Name: "Status", Off: unsafe.Offsetof(IntelligentTieringConfiguration{}.Status), Kind: api.KStringPtr},
+		{Name: "Tierings", Off: unsafe.Offsetof(IntelligentTieringConfiguration{}.Tierings), Kind: api.KList, Type: 379},
+	}},
+	168: {Go: (*IntelligentTieringFilter)(nil), Fields: []api.Field{
+		{Name: "Prefix", Off: unsafe.Offsetof(IntelligentTieringFilter{}.Prefix), Kind: api.KStringPtr},
+		{Name: "Tag", Off: unsafe.Offsetof(IntelligentTieringFilter{}.Tag), Kind: api.KStructPtr, Type: 342},
+		{Name: "And", Off: unsafe.Offsetof(IntelligentTieringFilter{}.And), Kind: api.KStructPtr, Type: 166},
+	}},
+	169: {Go: (*InvalidObjectState)(nil), Fields: []api.Field{
+		{Name: "StorageClass", Off: unsafe.Offsetof(InvalidObjectState{}.StorageClass), Kind: api.KStringPtr},
+		{Name: "AccessTier", Off: unsafe.Offsetof(InvalidObjectState{}.AccessTier), Kind: api.KStringPtr},
+	}},
+	170: {Go: (*InventoryConfiguration)(nil), Fields: []api.Field{
+		{Name: "Destination", Off: unsafe.Offsetof(InventoryConfiguration{}.Destination), Kind: api.KStructPtr, Type: 171},
+		{Name: "IsEnabled", Off: unsafe.Offsetof(InventoryConfiguration{}.IsEnabled), Kind: api.KBoolPtr},
+		{Name: "Filter", Off: unsafe.Offsetof(InventoryConfiguration{}.Filter), Kind: api.KStructPtr, Type: 173},
+		{Name: "Id", Off: unsafe.Offsetof(InventoryConfiguration{}.Id), Kind: api.KStringPtr},
+		{Name: "IncludedObjectVersions", Off: unsafe.Offsetof(InventoryConfiguration{}.IncludedObjectVersions), Kind: api.KStringPtr},
+		{Name: "OptionalFields", Off: unsafe.Offsetof(InventoryConfiguration{}.OptionalFields), Kind: api.KList, Type: 370},
+		{Name: "Schedule", Off: unsafe.Offsetof(InventoryConfiguration{}.Schedule), Kind: api.KStructPtr, Type: 175},
+	}},
+	171: {Go: (*InventoryDestination)(nil), Fields: []api.Field{
+		{Name: "S3BucketDestination", Off: unsafe.Offsetof(InventoryDestination{}.S3BucketDestination), Kind: api.KStructPtr, Type: 174},
+	}},
+	172: {Go: (*InventoryEncryption)(nil), Fields: []api.Field{
+		{Name: "SSES3", Off: unsafe.Offsetof(InventoryEncryption{}.SSES3), Kind: api.KStructPtr, Type: 325},
+		{Name: "SSEKMS", Off: unsafe.Offsetof(InventoryEncryption{}.SSEKMS), Kind: api.KStructPtr, Type: 323},
+	}},
+	173: {Go: (*InventoryFilter)(nil), Fields: []api.Field{
+		{Name: "Prefix", Off: unsafe.Offsetof(InventoryFilter{}.Prefix), Kind: api.KStringPtr},
+	}},
+	174: {Go: (*InventoryS3BucketDestination)(nil), Fields: []api.Field{
+		{Name: "AccountId", Off: unsafe.Offsetof(InventoryS3BucketDestination{}.AccountId), Kind: api.KStringPtr},
+		{Name: "Bucket", Off: unsafe.Offsetof(InventoryS3BucketDestination{}.Bucket), Kind: api.KStringPtr},
+		{Name: "Format", Off: unsafe.Offsetof(InventoryS3BucketDestination{}.Format), Kind: api.KStringPtr},
+		{Name: "Prefix", Off: unsafe.Offsetof(InventoryS3BucketDestination{}.Prefix), Kind: api.KStringPtr},
+		{Name: "Encryption", Off: unsafe.Offsetof(InventoryS3BucketDestination{}.Encryption), Kind: api.KStructPtr, Type: 172},
+	}},
+	175: {Go: (*InventorySchedule)(nil), Fields: []api.Field{
+		{Name: "Frequency", Off: unsafe.Offsetof(InventorySchedule{}.Frequency), Kind: api.KStringPtr},
+	}},
+	176: {Go: (*JSONInput)(nil), Fields: []api.Field{
+		{Name: "Type", Off: unsafe.Offsetof(JSONInput{}.Type), Kind: api.KStringPtr},
+	}},
+	177: {Go: (*JSONOutput)(nil), Fields: []api.Field{
+		{Name: "RecordDelimiter", Off: unsafe.Offsetof(JSONOutput{}.RecordDelimiter), Kind: api.KStringPtr},
+	}},
+	178: {Go: (*LambdaFunctionConfiguration)(nil), Fields: []api.Field{
+		{Name: "Id", Off: unsafe.Offsetof(LambdaFunctionConfiguration{}.Id), Kind: api.KStringPtr},
+		{Name: "LambdaFunctionArn", Off: unsafe.Offsetof(LambdaFunctionConfiguration{}.LambdaFunctionArn), Kind: api.KStringPtr},
+		{Name: "Events", Off: unsafe.Offsetof(LambdaFunctionConfiguration{}.Events), Kind: api.KList, Type: 370},
+		{Name: "Filter", Off: unsafe.Offsetof(LambdaFunctionConfiguration{}.Filter), Kind: api.KStructPtr, Type: 221},
+	}},
+	179: {Go: (*LifecycleConfiguration)(nil), Fields: []api.Field{
+		{Name: "Rules", Off: unsafe.Offsetof(LifecycleConfiguration{}.Rules), Kind: api.KList, Type: 376},
+	}},
+	180: {Go: (*LifecycleExpiration)(nil), Fields: []api.Field{
+		{Name: "Date", Off: unsafe.Offsetof(LifecycleExpiration{}.Date), Kind: api.KTimePtr},
+		{Name: "Days", Off: unsafe.Offsetof(LifecycleExpiration{}.Days), Kind: api.KInt32Ptr},
+		{Name: "ExpiredObjectDeleteMarker", Off: unsafe.Offsetof(LifecycleExpiration{}.ExpiredObjectDeleteMarker), Kind: api.KBoolPtr},
+	}},
+	181: {Go: (*LifecycleRule)(nil), Fields: []api.Field{
+		{Name: "Expiration", Off: unsafe.Offsetof(LifecycleRule{}.Expiration), Kind: api.KStructPtr, Type: 180},
+		{Name: "ID", Off: unsafe.Offsetof(LifecycleRule{}.ID), Kind: api.KStringPtr},
+		{Name: "Prefix", Off: unsafe.Offsetof(LifecycleRule{}.Prefix), Kind: api.KStringPtr},
+		{Name: "Filter", Off: unsafe.Offsetof(LifecycleRule{}.Filter), Kind: api.KStructPtr, Type: 183},
+		{Name: "Status", Off: unsafe.Offsetof(LifecycleRule{}.Status), Kind: api.KStringPtr},
+		{Name: "Transitions", Off: unsafe.Offsetof(LifecycleRule{}.Transitions), Kind: api.KList, Type: 380},
+		{Name: "NoncurrentVersionTransitions", Off: unsafe.Offsetof(LifecycleRule{}.NoncurrentVersionTransitions), Kind: api.KList, Type: 381},
+		{Name: "NoncurrentVersionExpiration", Off: unsafe.Offsetof(LifecycleRule{}.NoncurrentVersionExpiration), Kind: api.KStructPtr, Type: 217},
+		{Name: "AbortIncompleteMultipartUpload", Off: unsafe.Offsetof(LifecycleRule{}.AbortIncompleteMultipartUpload), Kind: api.KStructPtr, Type: 1},
+	}},
+	182: {Go: (*LifecycleRuleAndOperator)(nil), Fields: []api.Field{
+		{Name: "Prefix", Off: unsafe.Offsetof(LifecycleRuleAndOperator{}.Prefix), Kind: api.KStringPtr},
+		{Name: "Tags", Off: unsafe.Offsetof(LifecycleRuleAndOperator{}.Tags), Kind: api.KList, Type: 367},
+		{Name: "ObjectSizeGreaterThan", Off: unsafe.Offsetof(LifecycleRuleAndOperator{}.ObjectSizeGreaterThan), Kind: api.KInt64Ptr},
+		{Name: "ObjectSizeLessThan", Off: unsafe.Offsetof(LifecycleRuleAndOperator{}.ObjectSizeLessThan), Kind: api.KInt64Ptr},
+	}},
+	183: {Go: (*LifecycleRuleFilter)(nil), Fields: []api.Field{
+		{Name: "Prefix", Off: unsafe.Offsetof(LifecycleRuleFilter{}.Prefix), Kind: api.KStringPtr},
+		{Name: "Tag", Off: unsafe.Offsetof(LifecycleRuleFilter{}.Tag), Kind: api.KStructPtr, Type: 342},
+		{Name: "ObjectSizeGreaterThan", Off: unsafe.Offsetof(LifecycleRuleFilter{}.ObjectSizeGreaterThan), Kind: api.KInt64Ptr},
+		{Name: "ObjectSizeLessThan", Off: unsafe.Offsetof(LifecycleRuleFilter{}.ObjectSizeLessThan), Kind: api.KInt64Ptr},
+		{Name: "And", Off: unsafe.Offsetof(LifecycleRuleFilter{}.And), Kind: api.KStructPtr, Type: 182},
+	}},
+	184: {Go: (*ListBucketAnalyticsConfigurationsOutput)(nil), Fields: []api.Field{
+		{Name: "IsTruncated", Off: unsafe.Offsetof(ListBucketAnalyticsConfigurationsOutput{}.IsTruncated), Kind: api.KBoolPtr},
+		{Name: "ContinuationToken", Off: unsafe.Offsetof(ListBucketAnalyticsConfigurationsOutput{}.ContinuationToken), Kind: api.KStringPtr},
+		{Name: "NextContinuationToken", Off: unsafe.Offsetof(ListBucketAnalyticsConfigurationsOutput{}.NextContinuationToken), Kind: api.KStringPtr},
+		{Name: "AnalyticsConfigurationList", Off: unsafe.Offsetof(ListBucketAnalyticsConfigurationsOutput{}.AnalyticsConfigurationList), Kind: api.KList, Type: 382},
+	}},
+	185: {Go: (*ListBucketAnalyticsConfigurationsRequest)(nil), Fields: []api.Field{
+		{Name: "Bucket", Off: unsafe.Offsetof(ListBucketAnalyticsConfigurationsRequest{}.Bucket), Kind: api.KStringPtr},
+		{Name: "ContinuationToken", Off: unsafe.Offsetof(ListBucketAnalyticsConfigurationsRequest{}.ContinuationToken), Kind: api.KStringPtr},
+		{Name: "ExpectedBucketOwner", Off: unsafe.Offsetof(ListBucketAnalyticsConfigurationsRequest{}.ExpectedBucketOwner), Kind: api.KStringPtr},
+	}},
+	186: {Go: (*ListBucketIntelligentTieringConfigurationsOutput)(nil), Fields: []api.Field{
+		{Name: "IsTruncated", Off: unsafe.Offsetof(ListBucketIntelligentTieringConfigurationsOutput{}.IsTruncated), Kind: api.KBoolPtr},
+		{Name: "ContinuationToken", Off: unsafe.Offsetof(ListBucketIntelligentTieringConfigurationsOutput{}.ContinuationToken), Kind: api.KStringPtr},
+		{Name: "NextContinuationToken", Off: unsafe.Offsetof(ListBucketIntelligentTieringConfigurationsOutput{}.NextContinuationToken), Kind: api.KStringPtr},
+		{Name: "IntelligentTieringConfigurationList", Off: unsafe.Offsetof(ListBucketIntelligentTieringConfigurationsOutput{}.IntelligentTieringConfigurationList), Kind: api.KList, Type: 383},
+	}},
+	187: {Go: (*ListBucketIntelligentTieringConfigurationsRequest)(nil), Fields: []api.Field{
+		{Name: "Bucket", Off: unsafe.Offsetof(ListBucketIntelligentTieringConfigurationsRequest{}.Bucket), Kind: api.KStringPtr},
+		{Name: "ContinuationToken", Off: unsafe.Offsetof(ListBucketIntelligentTieringConfigurationsRequest{}.ContinuationToken), Kind: api.KStringPtr},
+	}},
+	188: {Go: (*ListBucketInventoryConfigurationsOutput)(nil), Fields: []api.Field{
+		{Name: "ContinuationToken", Off: unsafe.Offsetof(ListBucketInventoryConfigurationsOutput{}.ContinuationToken), Kind: api.KStringPtr},
+		{Name: "InventoryConfigurationList", Off: unsafe.Offsetof(ListBucketInventoryConfigurationsOutput{}.InventoryConfigurationList), Kind: api.KList, Type: 384},
+		{Name: "IsTruncated", Off: unsafe.Offsetof(ListBucketInventoryConfigurationsOutput{}.IsTruncated), Kind: api.KBoolPtr},
+		{Name: "NextContinuationToken", Off: unsafe.Offsetof(ListBucketInventoryConfigurationsOutput{}.NextContinuationToken), Kind: api.KStringPtr},
+	}},
+	189: {Go: (*ListBucketInventoryConfigurationsRequest)(nil), Fields: []api.Field{
+		{Name: "Bucket", Off: unsafe.Offsetof(ListBucketInventoryConfigurationsRequest{}.Bucket), Kind: api.KStringPtr},
+		{Name: "ContinuationToken", Off: unsafe.Offsetof(ListBucketInventoryConfigurationsRequest{}.ContinuationToken), Kind: api.KStringPtr},
+		{Name: "ExpectedBucketOwner", Off: unsafe.Offsetof(ListBucketInventoryConfigurationsRequest{}.ExpectedBucketOwner), Kind: api.KStringPtr},
+	}},
+	190: {Go: (*ListBucketMetricsConfigurationsOutput)(nil), Fields: []api.Field{
+		{Name: "IsTruncated", Off: unsafe.Offsetof(ListBucketMetricsConfigurationsOutput{}.IsTruncated), Kind: api.KBoolPtr},
+		{Name: "ContinuationToken", Off: unsafe.Offsetof(ListBucketMetricsConfigurationsOutput{}.ContinuationToken), Kind: api.KStringPtr},
+		{Name: "NextContinuationToken", Off: unsafe.Offsetof(ListBucketMetricsConfigurationsOutput{}.NextContinuationToken), Kind: api.KStringPtr},
+		{Name: "MetricsConfigurationList", Off: unsafe.Offsetof(ListBucketMetricsConfigurationsOutput{}.MetricsConfigurationList), Kind: api.KList, Type: 385},
+	}},
+	191: {Go: (*ListBucketMetricsConfigurationsRequest)(nil), Fields: []api.Field{
+		{Name: "Bucket", Off: unsafe.Offsetof(ListBucketMetricsConfigurationsRequest{}.Bucket), Kind: api.KStringPtr},
+		{Name: "ContinuationToken", Off: unsafe.Offsetof(ListBucketMetricsConfigurationsRequest{}.ContinuationToken), Kind: api.KStringPtr},
+		{Name: "ExpectedBucketOwner", Off: unsafe.Offsetof(ListBucketMetricsConfigurationsRequest{}.ExpectedBucketOwner), Kind: api.KStringPtr},
+	}},
+	192: {Go: (*ListBucketsOutput)(nil), Fields: []api.Field{
+		{Name: "Buckets", Off: unsafe.Offsetof(ListBucketsOutput{}.Buckets), Kind: api.KList, Type: 386},
+		{Name: "Owner", Off: unsafe.Offsetof(ListBucketsOutput{}.Owner), Kind: api.KStructPtr, Type: 235},
+		{Name: "ContinuationToken", Off: unsafe.Offsetof(ListBucketsOutput{}.ContinuationToken), Kind: api.KStringPtr},
+		{Name: "Prefix", Off: unsafe.Offsetof(ListBucketsOutput{}.Prefix), Kind: api.KStringPtr},
+	}},
+	193: {Go: (*ListBucketsRequest)(nil), Fields: []api.Field{
+		{Name: "MaxBuckets", Off: unsafe.Offsetof(ListBucketsRequest{}.MaxBuckets), Kind: api.KInt32Ptr},
+		{Name: "ContinuationToken", Off: unsafe.Offsetof(ListBucketsRequest{}.ContinuationToken), Kind: api.KStringPtr},
+		{Name: "Prefix", Off: unsafe.Offsetof(ListBucketsRequest{}.Prefix), Kind: api.KStringPtr},
+		{Name: "BucketRegion", Off: unsafe.Offsetof(ListBucketsRequest{}.BucketRegion), Kind: api.KStringPtr},
+	}},
+	194: {Go: (*ListDirectoryBucketsOutput)(nil), Fields: []api.Field{
+		{Name: "Buckets", Off: unsafe.Offsetof(ListDirectoryBucketsOutput{}.Buckets), Kind: api.KList, Type: 386},
+		{Name: "ContinuationToken", Off: unsafe.Offsetof(ListDirectoryBucketsOutput{}.ContinuationToken), Kind: api.KStringPtr},
+	}},
+	195: {Go: (*ListDirectoryBucketsRequest)(nil), Fields: []api.Field{
+		{Name: "ContinuationToken", Off: unsafe.Offsetof(ListDirectoryBucketsRequest{}.ContinuationToken), Kind: api.KStringPtr},
+		{Name: "MaxDirectoryBuckets", Off: unsafe.Offsetof(ListDirectoryBucketsRequest{}.MaxDirectoryBuckets), Kind: api.KInt32Ptr},
+	}},
+	196: {Go: (*ListMultipartUploadsOutput)(nil), Fields: []api.Field{
+		{Name: "Bucket", Off: unsafe.Offsetof(ListMultipartUploadsOutput{}.Bucket), Kind: api.KStringPtr},
+		{Name: "KeyMarker", Off: unsafe.Offsetof(ListMultipartUploadsOutput{}.KeyMarker), Kind: api.KStringPtr},
+		{Name: "UploadIdMarker", Off: unsafe.Offsetof(ListMultipartUploadsOutput{}.UploadIdMarker), Kind: api.KStringPtr},
+		{Name: "NextKeyMarker", Off: unsafe.Offsetof(ListMultipartUploadsOutput{}.NextKeyMarker), Kind: api.KStringPtr},
+		{Name: "Prefix", Off: unsafe.Offsetof(ListMultipartUploadsOutput{}.Prefix), Kind: api.KStringPtr},
+		{Name: "Delimiter", Off: unsafe.Offsetof(ListMultipartUploadsOutput{}.Delimiter), Kind: api.KStringPtr},
+		{Name: "NextUploadIdMarker", Off: unsafe.Offsetof(ListMultipartUploadsOutput{}.NextUploadIdMarker), Kind: api.KStringPtr},
+		{Name: "MaxUploads", Off: unsafe.Offsetof(ListMultipartUploadsOutput{}.MaxUploads), Kind: api.KInt32Ptr},
+		{Name: "IsTruncated", Off: unsafe.Offsetof(ListMultipartUploadsOutput{}.IsTruncated), Kind: api.KBoolPtr},
+		{Name: "Uploads", Off: unsafe.Offsetof(ListMultipartUploadsOutput{}.Uploads), Kind: api.KList, Type: 387},
+		{Name: "CommonPrefixes", Off: unsafe.Offsetof(ListMultipartUploadsOutput{}.CommonPrefixes), Kind: api.KList, Type: 388},
+		{Name: "EncodingType", Off: unsafe.Offsetof(ListMultipartUploadsOutput{}.EncodingType), Kind: api.KStringPtr},
+		{Name: "RequestCharged", Off: unsafe.Offsetof(ListMultipartUploadsOutput{}.RequestCharged), Kind: api.KStringPtr},
+	}},
+	197: {Go: (*ListMultipartUploadsRequest)(nil), Fields: []api.Field{
+		{Name: "Bucket", Off: unsafe.Offsetof(ListMultipartUploadsRequest{}.Bucket), Kind: api.KStringPtr},
+		{Name: "Delimiter", Off: unsafe.Offsetof(ListMultipartUploadsRequest{}.Delimiter), Kind: api.KStringPtr},
+		{Name: "EncodingType", Off: unsafe.Offsetof(ListMultipartUploadsRequest{}.EncodingType), Kind: api.KStringPtr},
+		{Name: "KeyMarker", Off: unsafe.Offsetof(ListMultipartUploadsRequest{}.KeyMarker), Kind: api.KStringPtr},
+		{Name: "MaxUploads", Off: unsafe.Offsetof(ListMultipartUploadsRequest{}.MaxUploads), Kind: api.KInt32Ptr},
+		{Name: "Prefix", Off: unsafe.Offsetof(ListMultipartUploadsRequest{}.Prefix), Kind: api.KStringPtr},
+		{Name: "UploadIdMarker", Off: unsafe.Offsetof(ListMultipartUploadsRequest{}.UploadIdMarker), Kind: api.KStringPtr},
+		{Name: "ExpectedBucketOwner", Off: unsafe.Offsetof(ListMultipartUploadsRequest{}.ExpectedBucketOwner), Kind: api.KStringPtr},
+		{Name: "RequestPayer", Off: unsafe.Offsetof(ListMultipartUploadsRequest{}.RequestPayer), Kind: api.KStringPtr},
+	}},
+	198: {Go: (*ListObjectVersionsOutput)(nil), Fields: []api.Field{
+		{Name: "IsTruncated", Off: unsafe.Offsetof(ListObjectVersionsOutput{}.IsTruncated), Kind: api.KBoolPtr},
+		{Name: "KeyMarker", Off: unsafe.Offsetof(ListObjectVersionsOutput{}.KeyMarker), Kind: api.KStringPtr},
+		{Name: "VersionIdMarker", Off: unsafe.Offsetof(ListObjectVersionsOutput{}.VersionIdMarker), Kind: api.KStringPtr},
+		{Name: "NextKeyMarker", Off: unsafe.Offsetof(ListObjectVersionsOutput{}.NextKeyMarker), Kind: api.KStringPtr},
+		{Name: "NextVersionIdMarker", Off: unsafe.Offsetof(ListObjectVersionsOutput{}.NextVersionIdMarker), Kind: api.KStringPtr},
+		{Name: "Versions", Off: unsafe.Offsetof(ListObjectVersionsOutput{}.Versions), Kind: api.KList, Type: 389},
+		{Name: "DeleteMarkers", Off: unsafe.Offsetof(ListObjectVersionsOutput{}.DeleteMarkers), Kind: api.KList, Type: 390},
+		{Name: "Name", Off: unsafe.Offsetof(ListObjectVersionsOutput{}.Name), Kind: api.KStringPtr},
+		{Name: "Prefix", Off: unsafe.Offsetof(ListObjectVersionsOutput{}.Prefix), Kind: api.KStringPtr},
+		{Name: "Delimiter", Off: unsafe.Offsetof(ListObjectVersionsOutput{}.Delimiter), Kind: api.KStringPtr},
+		{Name: "MaxKeys", Off: unsafe.Offsetof(ListObjectVersionsOutput{}.MaxKeys), Kind: api.KInt32Ptr},
+		{Name: "CommonPrefixes", Off: unsafe.Offsetof(ListObjectVersionsOutput{}.CommonPrefixes), Kind: api.KList, Type: 388},
+		{Name: "EncodingType", Off: unsafe.Offsetof(ListObjectVersionsOutput{}.EncodingType), Kind: api.KStringPtr},
+		{Name: "RequestCharged", Off: unsafe.Offsetof(ListObjectVersionsOutput{}.RequestCharged), Kind: api.KStringPtr},
+	}},
+	199: {Go: (*ListObjectVersionsRequest)(nil), Fields: []api.Field{
+		{Name: "Bucket", Off: unsafe.Offsetof(ListObjectVersionsRequest{}.Bucket), Kind: api.KStringPtr},
+		{Name: "Delimiter", Off: unsafe.Offsetof(ListObjectVersionsRequest{}.Delimiter), Kind: api.KStringPtr},
+		{Name: "EncodingType", Off: unsafe.Offsetof(ListObjectVersionsRequest{}.EncodingType), Kind: api.KStringPtr},
+		{Name: "KeyMarker", Off: unsafe.Offsetof(ListObjectVersionsRequest{}.KeyMarker), Kind: api.KStringPtr},
+		{Name: "MaxKeys", Off: unsafe.Offsetof(ListObjectVersionsRequest{}.MaxKeys), Kind: api.KInt32Ptr},
+		{Name: "Prefix", Off: unsafe.Offsetof(ListObjectVersionsRequest{}.Prefix), Kind: api.KStringPtr},
+		{Name: "VersionIdMarker", Off: unsafe.Offsetof(ListObjectVersionsRequest{}.VersionIdMarker), Kind: api.KStringPtr},
+		{Name: "ExpectedBucketOwner", Off: unsafe.Offsetof(ListObjectVersionsRequest{}.ExpectedBucketOwner), Kind: api.KStringPtr},
+		{Name: "RequestPayer", Off: unsafe.Offsetof(ListObjectVersionsRequest{}.RequestPayer), Kind: api.KStringPtr},
+		{Name: "OptionalObjectAttributes", Off: unsafe.Offsetof(ListObjectVersionsRequest{}.OptionalObjectAttributes), Kind: api.KList, Type: 370},
+	}},
+	200: {Go: (*ListObjectsOutput)(nil), Fields: []api.Field{
+		{Name: "IsTruncated", Off: unsafe.Offsetof(ListObjectsOutput{}.IsTruncated), Kind: api.KBoolPtr},
+		{Name: "Marker", Off: unsafe.Offsetof(ListObjectsOutput{}.Marker), Kind: api.KStringPtr},
+		{Name: "NextMarker", Off: unsafe.Offsetof(ListObjectsOutput{}.NextMarker), Kind: api.KStringPtr},
+		{Name: "Contents", Off: unsafe.Offsetof(ListObjectsOutput{}.Contents), Kind: api.KList, Type: 391},
+		{Name: "Name", Off: unsafe.Offsetof(ListObjectsOutput{}.Name), Kind: api.KStringPtr},
+		{Name: "Prefix", Off: unsafe.Offsetof(ListObjectsOutput{}.Prefix), Kind: api.KStringPtr},
+		{Name: "Delimiter", Off: unsafe.Offsetof(ListObjectsOutput{}.Delimiter), Kind: api.KStringPtr},
+		{Name: "MaxKeys", Off: unsafe.Offsetof(ListObjectsOutput{}.MaxKeys), Kind: api.KInt32Ptr},
+		{Name: "CommonPrefixes", Off: unsafe.Offsetof(ListObjectsOutput{}.CommonPrefixes), Kind: api.KList, Type: 388},
+		{Name: "EncodingType", Off: unsafe.Offsetof(ListObjectsOutput{}.EncodingType), Kind: api.KStringPtr},
+		{Name: "RequestCharged", Off: unsafe.Offsetof(ListObjectsOutput{}.RequestCharged), Kind: api.KStringPtr},
+	}},
+	201: {Go: (*ListObjectsRequest)(nil), Fields: []api.Field{
+		{Name: "Bucket", Off: unsafe.Offsetof(ListObjectsRequest{}.Bucket), Kind: api.KStringPtr},
+		{Name: "Delimiter", Off: unsafe.Offsetof(ListObjectsRequest{}.Delimiter), Kind: api.KStringPtr},
+		{Name: "EncodingType", Off: unsafe.Offsetof(ListObjectsRequest{}.EncodingType), Kind: api.KStringPtr},
+		{Name: "Marker", Off: unsafe.Offsetof(ListObjectsRequest{}.Marker), Kind: api.KStringPtr},
+		{Name: "MaxKeys", Off: unsafe.Offsetof(ListObjectsRequest{}.MaxKeys), Kind: api.KInt32Ptr},
+		{Name: "Prefix", Off: unsafe.Offsetof(ListObjectsRequest{}.Prefix), Kind: api.KStringPtr},
+		{Name: "RequestPayer", Off: unsafe.Offsetof(ListObjectsRequest{}.RequestPayer), Kind: api.KStringPtr},
+		{Name: "ExpectedBucketOwner", Off: unsafe.Offsetof(ListObjectsRequest{}.ExpectedBucketOwner), Kind: api.KStringPtr},
+		{Name: "OptionalObjectAttributes", Off: unsafe.Offsetof(ListObjectsRequest{}.OptionalObjectAttributes), Kind: api.KList, Type: 370},
+	}},
+	202: {Go: (*ListObjectsV2Output)(nil), Fields: []api.Field{
+		{Name: "IsTruncated", Off: unsafe.Offsetof(ListObjectsV2Output{}.IsTruncated), Kind: api.KBoolPtr},
+		{Name: "Contents", Off: unsafe.Offsetof(ListObjectsV2Output{}.Contents), Kind: api.KList, Type: 391},
+		{Name: "Name", Off: unsafe.Offsetof(ListObjectsV2Output{}.Name), Kind: api.KStringPtr},
+		{Name: "Prefix", Off: unsafe.Offsetof(ListObjectsV2Output{}.Prefix), Kind: api.KStringPtr},
+		{Name: "Delimiter", Off: unsafe.Offsetof(ListObjectsV2Output{}.Delimiter), Kind: api.KStringPtr},
+		{Name: "MaxKeys", Off: unsafe.Offsetof(ListObjectsV2Output{}.MaxKeys), Kind: api.KInt32Ptr},
+		{Name: "CommonPrefixes", Off: unsafe.Offsetof(ListObjectsV2Output{}.CommonPrefixes), Kind: api.KList, Type: 388},
+		{Name: "EncodingType", Off: unsafe.Offsetof(ListObjectsV2Output{}.EncodingType), Kind: api.KStringPtr},
+		{Name: "KeyCount", Off: unsafe.Offsetof(ListObjectsV2Output{}.KeyCount), Kind: api.KInt32Ptr},
+		{Name: "ContinuationToken", Off: unsafe.Offsetof(ListObjectsV2Output{}.ContinuationToken), Kind: api.KStringPtr},
+		{Name: "NextContinuationToken", Off: unsafe.Offsetof(ListObjectsV2Output{}.NextContinuationToken), Kind: api.KStringPtr},
+		{Name: "StartAfter", Off: unsafe.Offsetof(ListObjectsV2Output{}.StartAfter), Kind: api.KStringPtr},
+		{Name: "RequestCharged", Off: unsafe.Offsetof(ListObjectsV2Output{}.RequestCharged), Kind: api.KStringPtr},
+	}},
+	203: {Go: (*ListObjectsV2Request)(nil), Fields: []api.Field{
+		{Name: "Bucket", Off: unsafe.Offsetof(ListObjectsV2Request{}.Bucket), Kind: api.KStringPtr},
+		{Name: "Delimiter", Off: unsafe.Offsetof(ListObjectsV2Request{}.Delimiter), Kind: api.KStringPtr},
+		{Name: "EncodingType", Off: unsafe.Offsetof(ListObjectsV2Request{}.EncodingType), Kind: api.KStringPtr},
+		{Name: "MaxKeys", Off: unsafe.Offsetof(ListObjectsV2Request{}.MaxKeys), Kind: api.KInt32Ptr},
+		{Name: "Prefix", Off: unsafe.Offsetof(ListObjectsV2Request{}.Prefix), Kind: api.KStringPtr},
+		{Name: "ContinuationToken", Off: unsafe.Offsetof(ListObjectsV2Request{}.ContinuationToken), Kind: api.KStringPtr},
+		{Name: "FetchOwner", Off: unsafe.Offsetof(ListObjectsV2Request{}.FetchOwner), Kind: api.KBoolPtr},
+		{Name: "StartAfter", Off: unsafe.Offsetof(ListObjectsV2Request{}.StartAfter), Kind: api.KStringPtr},
+		{Name: "RequestPayer", Off: unsafe.Offsetof(ListObjectsV2Request{}.RequestPayer), Kind: api.KStringPtr},
+		{Name: "ExpectedBucketOwner", Off: unsafe.Offsetof(ListObjectsV2Request{}.ExpectedBucketOwner), Kind: api.KStringPtr},
+		{Name: "OptionalObjectAttributes", Off: unsafe.Offsetof(ListObjectsV2Request{}.OptionalObjectAttributes), Kind: api.KList, Type: 370},
+	}},
+	204: {Go: (*ListPartsOutput)(nil), Fields: []api.Field{
+		{Name: "AbortDate", Off: unsafe.Offsetof(ListPartsOutput{}.AbortDate), Kind: api.KTimePtr},
+		{Name: "AbortRuleId", Off: unsafe.Offsetof(ListPartsOutput{}.AbortRuleId), Kind: api.KStringPtr},
+		{Name: "Bucket", Off: unsafe.Offsetof(ListPartsOutput{}.Bucket), Kind: api.KStringPtr},
+		{Name: "Key", Off: unsafe.Offsetof(ListPartsOutput{}.Key), Kind: api.KStringPtr},
+		{Name: "UploadId", Off: unsafe.Offsetof(ListPartsOutput{}.UploadId), Kind: api.KStringPtr},
+		{Name: "PartNumberMarker", Off: unsafe.Offsetof(ListPartsOutput{}.PartNumberMarker), Kind: api.KInt32Ptr},
+		{Name: "NextPartNumberMarker", Off: unsafe.Offsetof(ListPartsOutput{}.NextPartNumberMarker), Kind: api.KInt32Ptr},
+		{Name: "MaxParts", Off: unsafe.Offsetof(ListPartsOutput{}.MaxParts), Kind: api.KInt32Ptr},
+		{Name: "IsTruncated", Off: unsafe.Offsetof(ListPartsOutput{}.IsTruncated), Kind: api.KBoolPtr},
+		{Name: "Parts", Off: unsafe.Offsetof(ListPartsOutput{}.Parts), Kind: api.KList, Type: 392},
+		{Name: "Initiator", Off: unsafe.Offsetof(ListPartsOutput{}.Initiator), Kind: api.KStructPtr, Type: 164},
+		{Name: "Owner", Off: unsafe.Offsetof(ListPartsOutput{}.Owner), Kind: api.KStructPtr, Type: 235},
+		{Name: "StorageClass", Off: unsafe.Offsetof(ListPartsOutput{}.StorageClass), Kind: api.KStringPtr},
+		{Name: "RequestCharged", Off: unsafe.Offsetof(ListPartsOutput{}.RequestCharged), Kind: api.KStringPtr},
+		{Name: "ChecksumAlgorithm", Off: unsafe.Offsetof(ListPartsOutput{}.ChecksumAlgorithm), Kind: api.KStringPtr},
+	}},
+	205: {Go: (*ListPartsRequest)(nil), Fields: []api.Field{
+		{Name: "Bucket", Off: unsafe.Offsetof(ListPartsRequest{}.Bucket), Kind: api.KStringPtr},
+		{Name: "Key", Off: unsafe.Offsetof(ListPartsRequest{}.Key), Kind: api.KStringPtr},
+		{Name: "MaxParts", Off: unsafe.Offsetof(ListPartsRequest{}.MaxParts), Kind: api.KInt32Ptr},
+		{Name: "PartNumberMarker", Off: unsafe.Offsetof(ListPartsRequest{}.PartNumberMarker), Kind: api.KInt32Ptr},
+		{Name: "UploadId", Off: unsafe.Offsetof(ListPartsRequest{}.UploadId), Kind: api.KStringPtr},
+		{Name: "RequestPayer", Off: unsafe.Offsetof(ListPartsRequest{}.RequestPayer), Kind: api.KStringPtr},
+		{Name: "ExpectedBucketOwner", Off: unsafe.Offsetof(ListPartsRequest{}.ExpectedBucketOwner), Kind: api.KStringPtr},
+		{Name: "SSECustomerAlgorithm", Off: unsafe.Offsetof(ListPartsRequest{}.SSECustomerAlgorithm), Kind: api.KStringPtr},
+		{Name: "SSECustomerKey", Off: unsafe.Offsetof(ListPartsRequest{}.SSECustomerKey), Kind: api.KStringPtr},
+		{Name: "SSECustomerKeyMD5", Off: unsafe.Offsetof(ListPartsRequest{}.SSECustomerKeyMD5), Kind: api.KStringPtr},
+	}},
+	206: {Go: (*LocationInfo)(nil), Fields: []api.Field{
+		{Name: "Type", Off: unsafe.Offsetof(LocationInfo{}.Type), Kind: api.KStringPtr},
+		{Name: "Name", Off: unsafe.Offsetof(LocationInfo{}.Name), Kind: api.KStringPtr},
+	}},
+	207: {Go: (*LoggingEnabled)(nil), Fields: []api.Field{
+		{Name: "TargetBucket", Off: unsafe.Offsetof(LoggingEnabled{}.TargetBucket), Kind: api.KStringPtr},
+		{Name: "TargetGrants", Off: unsafe.Offsetof(LoggingEnabled{}.TargetGrants), Kind: api.KList, Type: 393},
+		{Name: "TargetPrefix", Off: unsafe.Offsetof(LoggingEnabled{}.TargetPrefix), Kind: api.KStringPtr},
+		{Name: "TargetObjectKeyFormat", Off: unsafe.Offsetof(LoggingEnabled{}.TargetObjectKeyFormat), Kind: api.KStructPtr, Type: 345},
+	}},
+	208: {Go: (*MetadataEntry)(nil), Fields: []api.Field{
+		{Name: "Name", Off: unsafe.Offsetof(MetadataEntry{}.Name), Kind: api.KStringPtr},
+		{Name: "Value", Off: unsafe.Offsetof(MetadataEntry{}.Value), Kind: api.KStringPtr},
+	}},
+	209: {Go: (*Metrics)(nil), Fields: []api.Field{
+		{Name: "Status", Off: unsafe.Offsetof(Metrics{}.Status), Kind: api.KStringPtr},
+		{Name: "EventThreshold", Off: unsafe.Offsetof(Metrics{}.EventThreshold), Kind: api.KStructPtr, Type: 312},
+	}},
+	210: {Go: (*MetricsAndOperator)(nil), Fields: []api.Field{
+		{Name: "Prefix", Off: unsafe.Offsetof(MetricsAndOperator{}.Prefix), Kind: api.KStringPtr},
+		{Name: "Tags", Off: unsafe.Offsetof(MetricsAndOperator{}.Tags), Kind: api.KList, Type: 367},
+		{Name: "AccessPointArn", Off: unsafe.Offsetof(MetricsAndOperator{}.AccessPointArn), Kind: api.KStringPtr},
+	}},
+	211: {Go: (*MetricsConfiguration)(nil), Fields: []api.Field{
+		{Name: "Id", Off: unsafe.Offsetof(MetricsConfiguration{}.Id), Kind: api.KStringPtr},
+		{Name: "Filter", Off: unsafe.Offsetof(MetricsConfiguration{}.Filter), Kind: api.KStructPtr, Type: 212},
+	}},
+	212: {Go: (*MetricsFilter)(nil), Fields: []api.Field{
+		{Name: "Prefix", Off: unsafe.Offsetof(MetricsFilter{}.Prefix), Kind: api.KStringPtr},
+		{Name: "Tag", Off: unsafe.Offsetof(MetricsFilter{}.Tag), Kind: api.KStructPtr, Type: 342},
+		{Name: "AccessPointArn", Off: unsafe.Offsetof(MetricsFilter{}.AccessPointArn), Kind: api.KStringPtr},
+		{Name: "And", Off: unsafe.Offsetof(MetricsFilter{}.And), Kind: api.KStructPtr, Type: 210},
+	}},
+	213: {Go: (*MultipartUpload)(nil), Fields: []api.Field{
+		{Name: "UploadId", Off: unsafe.Offsetof(MultipartUpload{}.UploadId), Kind: api.KStringPtr},
+		{Name: "Key", Off: unsafe.Offsetof(MultipartUpload{}.Key), Kind: api.KStringPtr},
+		{Name: "Initiated", Off: unsafe.Offsetof(MultipartUpload{}.Initiated), Kind: api.KTimePtr},
+		{Name: "StorageClass", Off: unsafe.Offsetof(MultipartUpload{}.StorageClass), Kind: api.KStringPtr},
+		{Name: "Owner", Off: unsafe.Offsetof(MultipartUpload{}.Owner), Kind: api.KStructPtr, Type: 235},
+		{Name: "Initiator", Off: unsafe.Offsetof(MultipartUpload{}.Initiator), Kind: api.KStructPtr, Type: 164},
+		{Name: "ChecksumAlgorithm", Off: unsafe.Offsetof(MultipartUpload{}.ChecksumAlgorithm), Kind: api.KStringPtr},
+	}},
+	214: {Go: (*NoSuchBucket)(nil)},
+	215: {Go: (*NoSuchKey)(nil)},
+	216: {Go: (*NoSuchUpload)(nil)},
+	217: {Go: (*NoncurrentVersionExpiration)(nil), Fields: []api.Field{
+		{Name: "NoncurrentDays", Off: unsafe.Offsetof(NoncurrentVersionExpiration{}.NoncurrentDays), Kind: api.KInt32Ptr},
+		{Name: "NewerNoncurrentVersions", Off: unsafe.Offsetof(NoncurrentVersionExpiration{}.NewerNoncurrentVersions), Kind: api.KInt32Ptr},
+	}},
+	218: {Go: (*NoncurrentVersionTransition)(nil), Fields: []api.Field{
+		{Name: "NoncurrentDays", Off: unsafe.Offsetof(NoncurrentVersionTransition{}.NoncurrentDays), Kind: api.KInt32Ptr},
+		{Name: "StorageClass", Off: unsafe.Offsetof(NoncurrentVersionTransition{}.StorageClass), Kind: api.KStringPtr},
+		{Name: "NewerNoncurrentVersions", Off: unsafe.Offsetof(NoncurrentVersionTransition{}.NewerNoncurrentVersions), Kind: api.KInt32Ptr},
+	}},
+	219: {Go: (*NotificationConfiguration)(nil), Fields: []api.Field{
+		{Name: "TopicConfigurations", Off: unsafe.Offsetof(NotificationConfiguration{}.TopicConfigurations), Kind: api.KList, Type: 394},
+		{Name: "QueueConfigurations", Off: unsafe.Offsetof(NotificationConfiguration{}.QueueConfigurations), Kind: api.KList, Type: 395},
+		{Name: "LambdaFunctionConfigurations", Off: unsafe.Offsetof(NotificationConfiguration{}.LambdaFunctionConfigurations), Kind: api.KList, Type: 396},
+		{Name: "EventBridgeConfiguration", Off: unsafe.Offsetof(NotificationConfiguration{}.EventBridgeConfiguration), Kind: api.KStructPtr, Type: 91},
+	}},
+	220: {Go: (*NotificationConfigurationDeprecated)(nil), Fields: []api.Field{
+		{Name: "TopicConfiguration", Off: unsafe.Offsetof(NotificationConfigurationDeprecated{}.TopicConfiguration), Kind: api.KStructPtr, Type: 348},
+		{Name: "QueueConfiguration", Off: unsafe.Offsetof(NotificationConfigurationDeprecated{}.QueueConfiguration), Kind: api.KStructPtr, Type: 302},
+		{Name: "CloudFunctionConfiguration", Off: unsafe.Offsetof(NotificationConfigurationDeprecated{}.CloudFunctionConfiguration), Kind: api.KStructPtr, Type: 23},
+	}},
+	221: {Go: (*NotificationConfigurationFilter)(nil), Fields: []api.Field{
+		{Name: "Key", Off: unsafe.Offsetof(NotificationConfigurationFilter{}.Key), Kind: api.KStructPtr, Type: 321},
+	}},
+	222: {Go: (*Object)(nil), Fields: []api.Field{
+		{Name: "Key", Off: unsafe.Offsetof(Object{}.Key), Kind: api.KStringPtr},
+		{Name: "LastModified", Off: unsafe.Offsetof(Object{}.LastModified), Kind: api.KTimePtr},
+		{Name: "ETag", Off: unsafe.Offsetof(Object{}.ETag), Kind: api.KStringPtr},
+		{Name: "ChecksumAlgorithm", Off: unsafe.Offsetof(Object{}.ChecksumAlgorithm), Kind: api.KList, Type: 370},
+		{Name: "Size", Off: unsafe.Offsetof(Object{}.Size), Kind: api.KInt64Ptr},
+		{Name: "StorageClass", Off: unsafe.Offsetof(Object{}.StorageClass), Kind: api.KStringPtr},
+		{Name: "Owner", Off: unsafe.Offsetof(Object{}.Owner), Kind: api.KStructPtr, Type: 235},
+		{Name: "RestoreStatus", Off: unsafe.Offsetof(Object{}.RestoreStatus), Kind: api.KStructPtr, Type: 318},
+	}},
+	223: {Go: (*ObjectAlreadyInActiveTierError)(nil)},
+	224: {Go: (*ObjectEncryption)(nil), Fields: []api.Field{
+		{Name: "SSEKMS", Off: unsafe.Offsetof(ObjectEncryption{}.SSEKMS), Kind: api.KStructPtr, Type: 324},
+	}},
+	225: {Go: (*ObjectIdentifier)(nil), Fields: []api.Field{
+		{Name: "Key", Off: unsafe.Offsetof(ObjectIdentifier{}.Key), Kind: api.KStringPtr},
+		{Name: "VersionId", Off: unsafe.Offsetof(ObjectIdentifier{}.VersionId), Kind: api.KStringPtr},
+	}},
+	226: {Go: (*ObjectLockConfiguration)(nil), Fields: []api.Field{
+		{Name: "ObjectLockEnabled", Off: unsafe.Offsetof(ObjectLockConfiguration{}.ObjectLockEnabled), Kind: api.KStringPtr},
+		{Name: "Rule", Off: unsafe.Offsetof(ObjectLockConfiguration{}.Rule), Kind: api.KStructPtr, Type: 229},
+	}},
+	227: {Go: (*ObjectLockLegalHold)(nil), Fields: []api.Field{
+		{Name: "Status", Off: unsafe.Offsetof(ObjectLockLegalHold{}.Status), Kind: api.KStringPtr},
+	}},
+	228: {Go: (*ObjectLockRetention)(nil), Fields: []api.Field{
+		{Name: "Mode", Off: unsafe.Offsetof(ObjectLockRetention{}.Mode), Kind: api.KStringPtr},
+		{Name: "RetainUntilDate", Off: unsafe.Offsetof(ObjectLockRetention{}.RetainUntilDate), Kind: api.KTimePtr},
+	}},
+	229: {Go: (*ObjectLockRule)(nil), Fields: []api.Field{
+		{Name: "DefaultRetention", Off: unsafe.Offsetof(ObjectLockRule{}.DefaultRetention), Kind: api.KStructPtr, Type: 44},
+	}},
+	230: {Go: (*ObjectNotInActiveTierError)(nil)},
+	231: {Go: (*ObjectPart)(nil), Fields: []api.Field{
+		{Name: "PartNumber", Off: unsafe.Offsetof(ObjectPart{}.PartNumber), Kind: api.KInt32Ptr},
+		{Name: "Size", Off: unsafe.Offsetof(ObjectPart{}.Size), Kind: api.KInt64Ptr},
+		{Name: "ChecksumCRC32", Off: unsafe.Offsetof(ObjectPart{}.ChecksumCRC32), Kind: api.KStringPtr},
+		{Name: "ChecksumCRC32C", Off: unsafe.Offsetof(ObjectPart{}.ChecksumCRC32C), Kind: api.KStringPtr},
+		{Name: "ChecksumCRC64NVME", Off: unsafe.Offsetof(ObjectPart{}.ChecksumCRC64NVME), Kind: api.KStringPtr},
+		{Name: "ChecksumSHA1", Off: unsafe.Offsetof(ObjectPart{}.ChecksumSHA1), Kind: api.KStringPtr},
+		{Name: "ChecksumSHA256", Off: unsafe.Offsetof(ObjectPart{}.ChecksumSHA256), Kind: api.KStringPtr},
+	}},
+	232: {Go: (*ObjectVersion)(nil), Fields: []api.Field{
+		{Name: "ETag", Off: unsafe.Offsetof(ObjectVersion{}.ETag), Kind: api.KStringPtr},
+		{Name: "ChecksumAlgorithm", Off: unsafe.Offsetof(ObjectVersion{}.ChecksumAlgorithm), Kind: api.KList, Type: 370},
+		{Name: "Size", Off: unsafe.Offsetof(ObjectVersion{}.Size), Kind: api.KInt64Ptr},
+		{Name: "StorageClass", Off: unsafe.Offsetof(ObjectVersion{}.StorageClass), Kind: api.KStringPtr},
+		{Name: "Key", Off: unsafe.Offsetof(ObjectVersion{}.Key), Kind: api.KStringPtr},
+		{Name: "VersionId", Off: unsafe.Offsetof(ObjectVersion{}.VersionId), Kind: api.KStringPtr},
+		{Name: "IsLatest", Off: unsafe.Offsetof(ObjectVersion{}.IsLatest), Kind: api.KBoolPtr},
+		{Name: "LastModified", Off: unsafe.Offsetof(ObjectVersion{}.LastModified), Kind: api.KTimePtr},
+		{Name: "Owner", Off: unsafe.Offsetof(ObjectVersion{}.Owner), Kind: api.KStructPtr, Type: 235},
+		{Name: "RestoreStatus", Off: unsafe.Offsetof(ObjectVersion{}.RestoreStatus), Kind: api.KStructPtr, Type: 318},
+	}},
+	233: {Go: (*OutputLocation)(nil), Fields: []api.Field{
+		{Name: "S3", Off: unsafe.Offsetof(OutputLocation{}.S3), Kind: api.KStructPtr, Type: 322},
+	}},
+	234: {Go: (*OutputSerialization)(nil), Fields: []api.Field{
+		{Name: "CSV", Off: unsafe.Offsetof(OutputSerialization{}.CSV), Kind: api.KStructPtr, Type: 21},
+		{Name: "JSON", Off: unsafe.Offsetof(OutputSerialization{}.JSON), Kind: api.KStructPtr, Type: 177},
+	}},
+	235: {Go: (*Owner)(nil), Fields: []api.Field{
+		{Name: "DisplayName", Off: unsafe.Offsetof(Owner{}.DisplayName), Kind: api.KStringPtr},
+		{Name: "ID", Off: unsafe.Offsetof(Owner{}.ID), Kind: api.KStringPtr},
+	}},
+	236: {Go: (*OwnershipControls)(nil), Fields: []api.Field{
+		{Name: "Rules", Off: unsafe.Offsetof(OwnershipControls{}.Rules), Kind: api.KList, Type: 397},
+	}},
+	237: {Go: (*OwnershipControlsRule)(nil), Fields: []api.Field{
+		{Name: "ObjectOwnership", Off: unsafe.Offsetof(OwnershipControlsRule{}.ObjectOwnership), Kind: api.KStringPtr},
+	}},
+	238: {Go: (*ParquetInput)(nil)},
+	239: {Go: (*Part)(nil), Fields: []api.Field{
+		{Name: "PartNumber", Off: unsafe.Offsetof(Part{}.PartNumber), Kind: api.KInt32Ptr},
+		{Name: "LastModified", Off: unsafe.Offsetof(Part{}.LastModified), Kind: api.KTimePtr},
+		{Name: "ETag", Off: unsafe.Offsetof(Part{}.ETag), Kind: api.KStringPtr},
+		{Name: "Size", Off: unsafe.Offsetof(Part{}.Size), Kind: api.KInt64Ptr},
+		{Name: "ChecksumCRC32", Off: unsafe.Offsetof(Part{}.ChecksumCRC32), Kind: api.KStringPtr},
+		{Name: "ChecksumCRC32C", Off: unsafe.Offsetof(Part{}.ChecksumCRC32C), Kind: api.KStringPtr},
+		{Name: "ChecksumCRC64NVME", Off: unsafe.Offsetof(Part{}.ChecksumCRC64NVME), Kind: api.KStringPtr},
+		{Name: "ChecksumSHA1", Off: unsafe.Offsetof(Part{}.ChecksumSHA1), Kind: api.KStringPtr},
+		{Name: "ChecksumSHA256", Off: unsafe.Offsetof(Part{}.ChecksumSHA256), Kind: api.KStringPtr},
+	}},
+	240: {Go: (*PartitionedPrefix)(nil), Fields: []api.Field{
+		{Name: "PartitionDateSource", Off: unsafe.Offsetof(PartitionedPrefix{}.PartitionDateSource), Kind: api.KStringPtr},
+	}},
+	241: {Go: (*PolicyStatus)(nil), Fields: []api.Field{
+		{Name: "IsPublic", Off: unsafe.Offsetof(PolicyStatus{}.IsPublic), Kind: api.KBoolPtr},
+	}},
+	242: {Go: (*Progress)(nil), Fields: []api.Field{
+		{Name: "BytesScanned", Off: unsafe.Offsetof(Progress{}.BytesScanned), Kind: api.KInt64Ptr},
+		{Name: "BytesProcessed", Off: unsafe.Offsetof(Progress{}.BytesProcessed), Kind: api.KInt64Ptr},
+		{Name: "BytesReturned", Off: unsafe.Offsetof(Progress{}.BytesReturned), Kind: api.KInt64Ptr},
+	}},
+	243: {Go: (*ProgressEvent)(nil), Fields: []api.Field{
+		{Name: "Details", Off: unsafe.Offsetof(ProgressEvent{}.Details), Kind: api.KStructPtr, Type: 242},
+	}},
+	244: {Go: (*PublicAccessBlockConfiguration)(nil), Fields: []api.Field{
+		{Name: "BlockPublicAcls", Off: unsafe.Offsetof(PublicAccessBlockConfiguration{}.BlockPublicAcls), Kind: api.KBoolPtr},
+		{Name: "IgnorePublicAcls", Off: unsafe.Offsetof(PublicAccessBlockConfiguration{}.IgnorePublicAcls), Kind: api.KBoolPtr},
+		{Name: "BlockPublicPolicy", Off: unsafe.Offsetof(PublicAccessBlockConfiguration{}.BlockPublicPolicy), Kind: api.KBoolPtr},
+		{Name: "RestrictPublicBuckets", Off: unsafe.Offsetof(PublicAccessBlockConfiguration{}.RestrictPublicBuckets), Kind: api.KBoolPtr},
+	}},
+	245: {Go: (*PutBucketAbacOutput)(nil)},
+	246: {Go: (*PutBucketAbacRequest)(nil), Fields: []api.Field{
+		{Name: "Bucket", Off: unsafe.Offsetof(PutBucketAbacRequest{}.Bucket), Kind: api.KStringPtr},
+		{Name: "ContentMD5", Off: unsafe.Offsetof(PutBucketAbacRequest{}.ContentMD5), Kind: api.KStringPtr},
+		{Name: "ChecksumAlgorithm", Off: unsafe.Offsetof(PutBucketAbacRequest{}.ChecksumAlgorithm), Kind: api.KStringPtr},
+		{Name: "ExpectedBucketOwner", Off: unsafe.Offsetof(PutBucketAbacRequest{}.ExpectedBucketOwner), Kind: api.KStringPtr},
+		{Name: "AbacStatus", Off: unsafe.Offsetof(PutBucketAbacRequest{}.AbacStatus), Kind: api.KStructPtr, Type: 0},
+	}},
+	247: {Go: (*PutBucketAccelerateConfigurationOutput)(nil)},
+	248: {Go: (*PutBucketAccelerateConfigurationRequest)(nil), Fields: []api.Field{
+		{Name: "Bucket", Off: unsafe.Offsetof(PutBucketAccelerateConfigurationRequest{}.Bucket), Kind: api.KStringPtr},
+		{Name: "AccelerateConfiguration", Off: unsafe.Offsetof(PutBucketAccelerateConfigurationRequest{}.AccelerateConfiguration), Kind: api.KStructPtr, Type: 4},
+		{Name: "ExpectedBucketOwner", Off: unsafe.Offsetof(PutBucketAccelerateConfigurationRequest{}.ExpectedBucketOwner), Kind: api.KStringPtr},
+		{Name: "ChecksumAlgorithm", Off: unsafe.Offsetof(PutBucketAccelerateConfigurationRequest{}.ChecksumAlgorithm), Kind: api.KStringPtr},
+	}},
+	249: {Go: (*PutBucketAclOutput)(nil)},
+	250: {Go: (*PutBucketAclRequest)(nil), Fields: []api.Field{
+		{Name: "ACL", Off: unsafe.Offsetof(PutBucketAclRequest{}.ACL), Kind: api.KStringPtr},
+		{Name: "AccessControlPolicy", Off: unsafe.Offsetof(PutBucketAclRequest{}.AccessControlPolicy), Kind: api.KStructPtr, Type: 5},
+		{Name: "Bucket", Off: unsafe.Offsetof(PutBucketAclRequest{}.Bucket), Kind: api.KStringPtr},
+		{Name: "ContentMD5", Off: unsafe.Offsetof(PutBucketAclRequest{}.ContentMD5), Kind: api.KStringPtr},
+		{Name: "ChecksumAlgorithm", Off: unsafe.Offsetof(PutBucketAclRequest{}.ChecksumAlgorithm), Kind: api.KStringPtr},
+		{Name: "GrantFullControl", Off: unsafe.Offsetof(PutBucketAclRequest{}.GrantFullControl), Kind: api.KStringPtr},
+		{Name: "GrantRead", Off: unsafe.Offsetof(PutBucketAclRequest{}.GrantRead), Kind: api.KStringPtr},
+		{Name: "GrantReadACP", Off: unsafe.Offsetof(PutBucketAclRequest{}.GrantReadACP), Kind: api.KStringPtr},
+		{Name: "GrantWrite", Off: unsafe.Offsetof(PutBucketAclRequest{}.GrantWrite), Kind: api.KStringPtr},
+		{Name: "GrantWriteACP", Off: unsafe.Offsetof(PutBucketAclRequest{}.GrantWriteACP), Kind: api.KStringPtr},
+		{Name: "ExpectedBucketOwner", Off: unsafe.Offsetof(PutBucketAclRequest{}.ExpectedBucketOwner), Kind: api.KStringPtr},
+	}},
+	251: {Go: (*PutBucketAnalyticsConfigurationOutput)(nil)},
+	252: {Go: (*PutBucketAnalyticsConfigurationRequest)(nil), Fields: []api.Field{
+		{Name: "Bucket", Off: unsafe.Offsetof(PutBucketAnalyticsConfigurationRequest{}.Bucket), Kind: api.KStringPtr},
+		{Name: "Id", Off: unsafe.Offsetof(PutBucketAnalyticsConfigurationRequest{}.Id), Kind: api.KStringPtr},
+		{Name: "AnalyticsConfiguration", Off: unsafe.Offsetof(PutBucketAnalyticsConfigurationRequest{}.AnalyticsConfiguration), Kind: api.KStructPtr, Type: 8},
+		{Name: "ExpectedBucketOwner", Off: unsafe.Offsetof(PutBucketAnalyticsConfigurationRequest{}.ExpectedBucketOwner), Kind: api.KStringPtr},
+	}},
+	253: {Go: (*PutBucketCorsOutput)(nil)},
+	254: {Go: (*PutBucketCorsRequest)(nil), Fields: []api.Field{
+		{Name: "Bucket", Off: unsafe.Offsetof(PutBucketCorsRequest{}.Bucket), Kind: api.KStringPtr},
+		{Name: "CORSConfiguration", Off: unsafe.Offsetof(PutBucketCorsRequest{}.CORSConfiguration), Kind: api.KStructPtr, Type: 18},
+		{Name: "ContentMD5", Off: unsafe.Offsetof(PutBucketCorsRequest{}.ContentMD5), Kind: api.KStringPtr},
+		{Name: "ChecksumAlgorithm", Off: unsafe.Offsetof(PutBucketCorsRequest{}.ChecksumAlgorithm), Kind: api.KStringPtr},
+		{Name: "ExpectedBucketOwner", Off: unsafe.Offsetof(PutBucketCorsRequest{}.ExpectedBucketOwner), Kind: api.KStringPtr},
+	}},
+	255: {Go: (*PutBucketEncryptionOutput)(nil)},
+	256: {Go: (*PutBucketEncryptionRequest)(nil), Fields: []api.Field{
+		{Name: "Bucket", Off: unsafe.Offsetof(PutBucketEncryptionRequest{}.Bucket), Kind: api.KStringPtr},
+		{Name: "ContentMD5", Off: unsafe.Offsetof(PutBucketEncryptionRequest{}.ContentMD5), Kind: api.KStringPtr},
+		{Name: "ChecksumAlgorithm", Off: unsafe.Offsetof(PutBucketEncryptionRequest{}.ChecksumAlgorithm), Kind: api.KStringPtr},
+		{Name: "ServerSideEncryptionConfiguration", Off: unsafe.Offsetof(PutBucketEncryptionRequest{}.ServerSideEncryptionConfiguration), Kind: api.KStructPtr, Type: 332},
+		{Name: "ExpectedBucketOwner", Off: unsafe.Offsetof(PutBucketEncryptionRequest{}.ExpectedBucketOwner), Kind: api.KStringPtr},
+	}},
+	257: {Go: (*PutBucketIntelligentTieringConfigurationOutput)(nil)},
+	258: {Go: (*PutBucketIntelligentTieringConfigurationRequest)(nil), Fields: []api.Field{
+		{Name: "Bucket", Off: unsafe.Offsetof(PutBucketIntelligentTieringConfigurationRequest{}.Bucket), Kind: api.KStringPtr},
+		{Name: "Id", Off: unsafe.Offsetof(PutBucketIntelligentTieringConfigurationRequest{}.Id), Kind: api.KStringPtr},
+		{Name: "IntelligentTieringConfiguration", Off: unsafe.Offsetof(PutBucketIntelligentTieringConfigurationRequest{}.IntelligentTieringConfiguration), Kind: api.KStructPtr, Type: 167},
+	}},
+	259: {Go: (*PutBucketInventoryConfigurationOutput)(nil)},
+	260: {Go: (*PutBucketInventoryConfigurationRequest)(nil), Fields: []api.Field{
+		{Name: "Bucket", Off: unsafe.Offsetof(PutBucketInventoryConfigurationRequest{}.Bucket), Kind: api.KStringPtr},
+		{Name: "Id", Off: unsafe.Offsetof(PutBucketInventoryConfigurationRequest{}.Id), Kind: api.KStringPtr},
+		{Name: "InventoryConfiguration", Off: unsafe.Offsetof(PutBucketInventoryConfigurationRequest{}.InventoryConfiguration), Kind: api.KStructPtr, Type: 170},
+		{Name: "ExpectedBucketOwner", Off: unsafe.Offsetof(PutBucketInventoryConfigurationRequest{}.ExpectedBucketOwner), Kind: api.KStringPtr},
+	}},
+	261: {Go: (*PutBucketLifecycleConfigurationOutput)(nil)},
+	262: {Go: (*PutBucketLifecycleConfigurationRequest)(nil), Fields: []api.Field{
+		{Name: "Bucket", Off: unsafe.Offsetof(PutBucketLifecycleConfigurationRequest{}.Bucket), Kind: api.KStringPtr},
+		{Name: "ChecksumAlgorithm", Off: unsafe.Offsetof(PutBucketLifecycleConfigurationRequest{}.ChecksumAlgorithm), Kind: api.KStringPtr},
+		{Name: "LifecycleConfiguration", Off: unsafe.Offsetof(PutBucketLifecycleConfigurationRequest{}.LifecycleConfiguration), Kind: api.KStructPtr, Type: 16},
+		{Name: "ExpectedBucketOwner", Off: unsafe.Offsetof(PutBucketLifecycleConfigurationRequest{}.ExpectedBucketOwner), Kind: api.KStringPtr},
+	}},
+	263: {Go: (*PutBucketLifecycleOutput)(nil)},
+	264: {Go: (*PutBucketLifecycleRequest)(nil), Fields: []api.Field{
+		{Name: "Bucket", Off: unsafe.Offsetof(PutBucketLifecycleRequest{}.Bucket), Kind: api.KStringPtr},
+		{Name: "ContentMD5", Off: unsafe.Offsetof(PutBucketLifecycleRequest{}.ContentMD5), Kind: api.KStringPtr},
+		{Name: "ChecksumAlgorithm", Off: unsafe.Offsetof(PutBucketLifecycleRequest{}.ChecksumAlgorithm), Kind: api.KStringPtr},
+		{Name: "LifecycleConfiguration", Off: unsafe.Offsetof(PutBucketLifecycleRequest{}.LifecycleConfiguration), Kind: api.KStructPtr, Type: 179},
+		{Name: "ExpectedBucketOwner", Off: unsafe.Offsetof(PutBucketLifecycleRequest{}.ExpectedBucketOwner), Kind: api.KStringPtr},
+	}},
+	265: {Go: (*PutBucketLoggingOutput)(nil)},
+	266: {Go: (*PutBucketLoggingRequest)(nil), Fields: []api.Field{
+		{Name: "Bucket", Off: unsafe.Offsetof(PutBucketLoggingRequest{}.Bucket), Kind: api.KStringPtr},
+		{Name: "BucketLoggingStatus", Off: unsafe.Offsetof(PutBucketLoggingRequest{}.BucketLoggingStatus), Kind: api.KStructPtr, Type: 17},
+		{Name: "ContentMD5", Off: unsafe.Offsetof(PutBucketLoggingRequest{}.ContentMD5), Kind: api.KStringPtr},
+		{Name: "ChecksumAlgorithm", Off: unsafe.Offsetof(PutBucketLoggingRequest{}.ChecksumAlgorithm), Kind: api.KStringPtr},
+		{Name: "ExpectedBucketOwner", Off: unsafe.Offsetof(PutBucketLoggingRequest{}.ExpectedBucketOwner), Kind: api.KStringPtr},
+	}},
+	267: {Go: (*PutBucketMetricsConfigurationOutput)(nil)},
+	268: {Go: (*PutBucketMetricsConfigurationRequest)(nil), Fields: []api.Field{
+		{Name: "Bucket", Off: unsafe.Offsetof(PutBucketMetricsConfigurationRequest{}.Bucket), Kind: api.KStringPtr},
+		{Name: "Id", Off: unsafe.Offsetof(PutBucketMetricsConfigurationRequest{}.Id), Kind: api.KStringPtr},
+		{Name: "MetricsConfiguration", Off: unsafe.Offsetof(PutBucketMetricsConfigurationRequest{}.MetricsConfiguration), Kind: api.KStructPtr, Type: 211},
+		{Name: "ExpectedBucketOwner", Off: unsafe.Offsetof(PutBucketMetricsConfigurationRequest{}.ExpectedBucketOwner), Kind: api.KStringPtr},
+	}},
+	269: {Go: (*PutBucketNotificationConfigurationOutput)(nil)},
+	270: {Go: (*PutBucketNotificationConfigurationRequest)(nil), Fields: []api.Field{
+		{Name: "Bucket", Off: unsafe.Offsetof(PutBucketNotificationConfigurationRequest{}.Bucket), Kind: api.KStringPtr},
+		{Name: "NotificationConfiguration", Off: unsafe.Offsetof(PutBucketNotificationConfigurationRequest{}.NotificationConfiguration), Kind: api.KStructPtr, Type: 219},
+		{Name: "ExpectedBucketOwner", Off: unsafe.Offsetof(PutBucketNotificationConfigurationRequest{}.ExpectedBucketOwner), Kind: api.KStringPtr},
+		{Name: "SkipDestinationValidation", Off: unsafe.Offsetof(PutBucketNotificationConfigurationRequest{}.SkipDestinationValidation), Kind: api.KBoolPtr},
+	}},
+	271: {Go: (*PutBucketNotificationOutput)(nil)},
+	272: {Go: (*PutBucketNotificationRequest)(nil), Fields: []api.Field{
+		{Name: "Bucket", Off: unsafe.Offsetof(PutBucketNotificationRequest{}.Bucket), Kind: api.KStringPtr},
+		{Name: "ContentMD5", Off: unsafe.Offsetof(PutBucketNotificationRequest{}.ContentMD5), Kind: api.KStringPtr},
+		{Name: "ChecksumAlgorithm", Off: unsafe.Offsetof(PutBucketNotificationRequest{}.ChecksumAlgorithm), Kind: api.KStringPtr},
+		{Name: "NotificationConfiguration", Off: unsafe.Offsetof(PutBucketNotificationRequest{}.NotificationConfiguration), Kind: api.KStructPtr, Type: 220},
+		{Name: "ExpectedBucketOwner", Off: unsafe.Offsetof(PutBucketNotificationRequest{}.ExpectedBucketOwner), Kind: api.KStringPtr},
+	}},
+	273: {Go: (*PutBucketOwnershipControlsOutput)(nil)},
+	274: {Go: (*PutBucketOwnershipControlsRequest)(nil), Fields: []api.Field{
+		{Name: "Bucket", Off: unsafe.Offsetof(PutBucketOwnershipControlsRequest{}.Bucket), Kind: api.KStringPtr},
+		{Name: "ContentMD5", Off: unsafe.Offsetof(PutBucketOwnershipControlsRequest{}.ContentMD5), Kind: api.KStringPtr},
+		{Name: "ExpectedBucketOwner", Off: unsafe.Offsetof(PutBucketOwnershipControlsRequest{}.ExpectedBucketOwner), Kind: api.KStringPtr},
+		{Name: "OwnershipControls", Off: unsafe.Offsetof(PutBucketOwnershipControlsRequest{}.OwnershipControls), Kind: api.KStructPtr, Type: 236},
+	}},
+	275: {Go: (*PutBucketPolicyOutput)(nil)},
+	276: {Go: (*PutBucketPolicyRequest)(nil), Fields: []api.Field{
+		{Name: "Bucket", Off: unsafe.Offsetof(PutBucketPolicyRequest{}.Bucket), Kind: api.KStringPtr},
+		{Name: "ContentMD5", Off: unsafe.Offsetof(PutBucketPolicyRequest{}.ContentMD5), Kind: api.KStringPtr},
+		{Name: "ChecksumAlgorithm", Off: unsafe.Offsetof(PutBucketPolicyRequest{}.ChecksumAlgorithm), Kind: api.KStringPtr},
+		{Name: "ConfirmRemoveSelfBucketAccess", Off: unsafe.Offsetof(PutBucketPolicyRequest{}.ConfirmRemoveSelfBucketAccess), Kind: api.KBoolPtr},
+		{Name: "Policy", Off: unsafe.Offsetof(PutBucketPolicyRequest{}.Policy), Kind: api.KStringPtr},
+		{Name: "ExpectedBucketOwner", Off: unsafe.Offsetof(PutBucketPolicyRequest{}.ExpectedBucketOwner), Kind: api.KStringPtr},
+	}},
+	277: {Go: (*PutBucketReplicationOutput)(nil)},
+	278: {Go: (*PutBucketReplicationRequest)(nil), Fields: []api.Field{
+		{Name: "Bucket", Off: unsafe.Offsetof(PutBucketReplicationRequest{}.Bucket), Kind: api.KStringPtr},
+		{Name: "ContentMD5", Off: unsafe.Offsetof(PutBucketReplicationRequest{}.ContentMD5), Kind: api.KStringPtr},
+		{Name: "ChecksumAlgorithm", Off: unsafe.Offsetof(PutBucketReplicationRequest{}.ChecksumAlgorithm), Kind: api.KStringPtr},
+		{Name: "ReplicationConfiguration", Off: unsafe.Offsetof(PutBucketReplicationRequest{}.ReplicationConfiguration), Kind: api.KStructPtr, Type: 307},
+		{Name: "Token", Off: unsafe.Offsetof(PutBucketReplicationRequest{}.Token), Kind: api.KStringPtr},
+		{Name: "ExpectedBucketOwner", Off: unsafe.Offsetof(PutBucketReplicationRequest{}.ExpectedBucketOwner), Kind: api.KStringPtr},
+	}},
+	279: {Go: (*PutBucketRequestPaymentOutput)(nil)},
+	280: {Go: (*PutBucketRequestPaymentRequest)(nil), Fields: []api.Field{
+		{Name: "Bucket", Off: unsafe.Offsetof(PutBucketRequestPaymentRequest{}.Bucket), Kind: api.KStringPtr},
+		{Name: "ContentMD5", Off: unsafe.Offsetof(PutBucketRequestPaymentRequest{}.ContentMD5), Kind: api.KStringPtr},
+		{Name: "ChecksumAlgorithm", Off: unsafe.Offsetof(PutBucketRequestPaymentRequest{}.ChecksumAlgorithm), Kind: api.KStringPtr},
+		{Name: "RequestPaymentConfiguration", Off: unsafe.Offsetof(PutBucketRequestPaymentRequest{}.RequestPaymentConfiguration), Kind: api.KStructPtr, Type: 313},
+		{Name: "ExpectedBucketOwner", Off: unsafe.Offsetof(PutBucketRequestPaymentRequest{}.ExpectedBucketOwner), Kind: api.KStringPtr},
+	}},
+	281: {Go: (*PutBucketTaggingOutput)(nil)},
+	282: {Go: (*PutBucketTaggingRequest)(nil), Fields: []api.Field{
+		{Name: "Bucket", Off: unsafe.Offsetof(PutBucketTaggingRequest{}.Bucket), Kind: api.KStringPtr},
+		{Name: "ContentMD5", Off: unsafe.Offsetof(PutBucketTaggingRequest{}.ContentMD5), Kind: api.KStringPtr},
+		{Name: "ChecksumAlgorithm", Off: unsafe.Offsetof(PutBucketTaggingRequest{}.ChecksumAlgorithm), Kind: api.KStringPtr},
+		{Name: "Tagging", Off: unsafe.Offsetof(PutBucketTaggingRequest{}.Tagging), Kind: api.KStructPtr, Type: 343},
+		{Name: "ExpectedBucketOwner", Off: unsafe.Offsetof(PutBucketTaggingRequest{}.ExpectedBucketOwner), Kind: api.KStringPtr},
+	}},
+	283: {Go: (*PutBucketVersioningOutput)(nil)},
+	284: {Go: (*PutBucketVersioningRequest)(nil), Fields: []api.Field{
+		{Name: "Bucket", Off: unsafe.Offsetof(PutBucketVersioningRequest{}.Bucket), Kind: api.KStringPtr},
+		{Name: "ContentMD5", Off: unsafe.Offsetof(PutBucketVersioningRequest{}.ContentMD5), Kind: api.KStringPtr},
+		{Name: "ChecksumAlgorithm", Off: unsafe.Offsetof(PutBucketVersioningRequest{}.ChecksumAlgorithm), Kind: api.KStringPtr},
+		{Name: "MFA", Off: unsafe.Offsetof(PutBucketVersioningRequest{}.MFA), Kind: api.KStringPtr},
+		{Name: "VersioningConfiguration", Off: unsafe.Offsetof(PutBucketVersioningRequest{}.VersioningConfiguration), Kind: api.KStructPtr, Type: 362},
+		{Name: "ExpectedBucketOwner", Off: unsafe.Offsetof(PutBucketVersioningRequest{}.ExpectedBucketOwner), Kind: api.KStringPtr},
+	}},
+	285: {Go: (*PutBucketWebsiteOutput)(nil)},
+	286: {Go: (*PutBucketWebsiteRequest)(nil), Fields: []api.Field{
+		{Name: "Bucket", Off: unsafe.Offsetof(PutBucketWebsiteRequest{}.Bucket), Kind: api.KStringPtr},
+		{Name: "ContentMD5", Off: unsafe.Offsetof(PutBucketWebsiteRequest{}.ContentMD5), Kind: api.KStringPtr},
+		{Name: "ChecksumAlgorithm", Off: unsafe.Offsetof(PutBucketWebsiteRequest{}.ChecksumAlgorithm), Kind: api.KStringPtr},
+		{Name: "WebsiteConfiguration", Off: unsafe.Offsetof(PutBucketWebsiteRequest{}.WebsiteConfiguration), Kind: api.KStructPtr, Type: 363},
+		{Name: "ExpectedBucketOwner", Off: unsafe.Offsetof(PutBucketWebsiteRequest{}.ExpectedBucketOwner), Kind: api.KStringPtr},
+	}},
+	287: {Go: (*PutObjectAclOutput)(nil), Fields: []api.Field{
+		{Name: "RequestCharged", Off: unsafe.Offsetof(PutObjectAclOutput{}.RequestCharged), Kind: api.KStringPtr},
+	}},
+	288: {Go: (*PutObjectAclRequest)(nil), Fields: []api.Field{
+		{Name: "ACL", Off: unsafe.Offsetof(PutObjectAclRequest{}.ACL), Kind: api.KStringPtr},
+		{Name: "AccessControlPolicy", Off: unsafe.Offsetof(PutObjectAclRequest{}.AccessControlPolicy), Kind: api.KStructPtr, Type: 5},
+		{Name: "Bucket", Off: unsafe.Offsetof(PutObjectAclRequest{}.Bucket), Kind: api.KStringPtr},
+		{Name: "ContentMD5", Off: unsafe.Offsetof(PutObjectAclRequest{}.ContentMD5), Kind: api.KStringPtr},
+		{Name: "ChecksumAlgorithm", Off: unsafe.Offsetof(PutObjectAclRequest{}.ChecksumAlgorithm), Kind: api.KStringPtr},
+		{Name: "GrantFullControl", Off: unsafe.Offsetof(PutObjectAclRequest{}.GrantFullControl), Kind: api.KStringPtr},
+		{Name: "GrantRead", Off: unsafe.Offsetof(PutObjectAclRequest{}.GrantRead), Kind: api.KStringPtr},
+		{Name: "GrantReadACP", Off: unsafe.Offsetof(PutObjectAclRequest{}.GrantReadACP), Kind: api.KStringPtr},
+		{Name: "GrantWrite", Off: unsafe.Offsetof(PutObjectAclRequest{}.GrantWrite), Kind: api.KStringPtr},
+		{Name: "GrantWriteACP", Off: unsafe.Offsetof(PutObjectAclRequest{}.GrantWriteACP), Kind: api.KStringPtr},
+		{Name: "Key", Off: unsafe.Offsetof(PutObjectAclRequest{}.Key), Kind: api.KStringPtr},
+		{Name: "RequestPayer", Off: unsafe.Offsetof(PutObjectAclRequest{}.RequestPayer), Kind: api.KStringPtr},
+		{Name: "VersionId", Off: unsafe.Offsetof(PutObjectAclRequest{}.VersionId), Kind: api.KStringPtr},
+		{Name: "ExpectedBucketOwner", Off: unsafe.Offsetof(PutObjectAclRequest{}.ExpectedBucketOwner), Kind: api.KStringPtr},
+	}},
+	289: {Go: (*PutObjectLegalHoldOutput)(nil), Fields: []api.Field{
+		{Name: "RequestCharged", Off: unsafe.Offsetof(PutObjectLegalHoldOutput{}.RequestCharged), Kind: api.KStringPtr},
+	}},
+	290: {Go: (*PutObjectLegalHoldRequest)(nil), Fields: []api.Field{
+		{Name: "Bucket", Off: unsafe.Offsetof(PutObjectLegalHoldRequest{}.Bucket), Kind: api.KStringPtr},
+		{Name: "Key", Off: unsafe.Offsetof(PutObjectLegalHoldRequest{}.Key), Kind: api.KStringPtr},
+		{Name: "LegalHold", Off: unsafe.Offsetof(PutObjectLegalHoldRequest{}.LegalHold), Kind: api.KStructPtr, Type: 227},
+		{Name: "RequestPayer", Off: unsafe.Offsetof(PutObjectLegalHoldRequest{}.RequestPayer), Kind: api.KStringPtr},
+		{Name: "VersionId", Off: unsafe.Offsetof(PutObjectLegalHoldRequest{}.VersionId), Kind: api.KStringPtr},
+		{Name: "ContentMD5", Off: unsafe.Offsetof(PutObjectLegalHoldRequest{}.ContentMD5), Kind: api.KStringPtr},
+		{Name: "ChecksumAlgorithm", Off: unsafe.Offsetof(PutObjectLegalHoldRequest{}.ChecksumAlgorithm), Kind: api.KStringPtr},
+		{Name: "ExpectedBucketOwner", Off: unsafe.Offsetof(PutObjectLegalHoldRequest{}.ExpectedBucketOwner), Kind: api.KStringPtr},
+	}},
+	291: {Go: (*PutObjectLockConfigurationOutput)(nil), Fields: []api.Field{
+		{Name: "RequestCharged", Off: unsafe.Offsetof(PutObjectLockConfigurationOutput{}.RequestCharged), Kind: api.KStringPtr},
+	}},
+	292: {Go: (*PutObjectLockConfigurationRequest)(nil), Fields: []api.Field{
+		{Name: "Bucket", Off: unsafe.Offsetof(PutObjectLockConfigurationRequest{}.Bucket), Kind: api.KStringPtr},
+		{Name: "ObjectLockConfiguration", Off: unsafe.Offsetof(PutObjectLockConfigurationRequest{}.ObjectLockConfiguration), Kind: api.KStructPtr, Type: 226},
+		{Name: "RequestPayer", Off: unsafe.Offsetof(PutObjectLockConfigurationRequest{}.RequestPayer), Kind: api.KStringPtr},
+		{Name: "Token", Off: unsafe.Offsetof(PutObjectLockConfigurationRequest{}.Token), Kind: api.KStringPtr},
+		{Name: "ContentMD5", Off: unsafe.Offsetof(PutObjectLockConfigurationRequest{}.ContentMD5), Kind: api.KStringPtr},
+		{Name: "ChecksumAlgorithm", Off: unsafe.Offsetof(PutObjectLockConfigurationRequest{}.ChecksumAlgorithm), Kind: api.KStringPtr},
+		{Name: "ExpectedBucketOwner", Off: unsafe.Offsetof(PutObjectLockConfigurationRequest{}.ExpectedBucketOwner), Kind: api.KStringPtr},
+	}},
+	293: {Go: (*PutObjectOutput)(nil), Fields: []api.Field{
+		{Name: "Expiration", Off: unsafe.Offsetof(PutObjectOutput{}.Expiration), Kind: api.KStringPtr},
+		{Name: "ETag", Off: unsafe.Offsetof(PutObjectOutput{}.ETag), Kind: api.KStringPtr},
+		{Name: "ChecksumCRC32", Off: unsafe.Offsetof(PutObjectOutput{}.ChecksumCRC32), Kind: api.KStringPtr},
+		{Name: "ChecksumCRC32C", Off: unsafe.Offsetof(PutObjectOutput{}.ChecksumCRC32C), Kind: api.KStringPtr},
+		{Name: "ChecksumCRC64NVME", Off: unsafe.Offsetof(PutObjectOutput{}.ChecksumCRC64NVME), Kind: api.KStringPtr},
+		{Name: "ChecksumSHA1", Off: unsafe.Offsetof(PutObjectOutput{}.ChecksumSHA1), Kind: api.KStringPtr},
+		{Name: "ChecksumSHA256", Off: unsafe.Offsetof(PutObjectOutput{}.ChecksumSHA256), Kind: api.KStringPtr},
+		{Name: "ServerSideEncryption", Off: unsafe.Offsetof(PutObjectOutput{}.ServerSideEncryption), Kind: api.KStringPtr},
+		{Name: "VersionId", Off: unsafe.Offsetof(PutObjectOutput{}.VersionId), Kind: api.KStringPtr},
+		{Name: "SSECustomerAlgorithm", Off: unsafe.Offsetof(PutObjectOutput{}.SSECustomerAlgorithm), Kind: api.KStringPtr},
+		{Name: "SSECustomerKeyMD5", Off: unsafe.Offsetof(PutObjectOutput{}.SSECustomerKeyMD5), Kind: api.KStringPtr},
+		{Name: "SSEKMSKeyId", Off: unsafe.Offsetof(PutObjectOutput{}.SSEKMSKeyId), Kind: api.KStringPtr},
+		{Name: "SSEKMSEncryptionContext", Off: unsafe.Offsetof(PutObjectOutput{}.SSEKMSEncryptionContext), Kind: api.KStringPtr},
+		{Name: "BucketKeyEnabled", Off: unsafe.Offsetof(PutObjectOutput{}.BucketKeyEnabled), Kind: api.KBoolPtr},
+		{Name: "RequestCharged", Off: unsafe.Offsetof(PutObjectOutput{}.RequestCharged), Kind: api.KStringPtr},
+	}},
+	294: {Go: (*PutObjectRequest)(nil), Fields: []api.Field{
+		{Name: "ACL", Off: unsafe.Offsetof(PutObjectRequest{}.ACL), Kind: api.KStringPtr},
+		{Name: "Body", Off: unsafe.Offsetof(PutObjectRequest{}.Body), Kind: api.KReader},
+		{Name: "Bucket", Off: unsafe.Offsetof(PutObjectRequest{}.Bucket), Kind: api.KStringPtr},
+		{Name: "CacheControl", Off: unsafe.Offsetof(PutObjectRequest{}.CacheControl), Kind: api.KStringPtr},
+		{Name: "ContentDisposition", Off: unsafe.Offsetof(PutObjectRequest{}.ContentDisposition), Kind: api.KStringPtr},
+		{Name: "ContentEncoding", Off: unsafe.Offsetof(PutObjectRequest{}.ContentEncoding), Kind: api.KStringPtr},
+		{Name: "ContentLanguage", Off: unsafe.Offsetof(PutObjectRequest{}.ContentLanguage), Kind: api.KStringPtr},
+		{Name: "ContentLength", Off: unsafe.Offsetof(PutObjectRequest{}.ContentLength), Kind: api.KInt64Ptr},
+		{Name: "ContentMD5", Off: unsafe.Offsetof(PutObjectRequest{}.ContentMD5), Kind: api.KStringPtr},
+		{Name: "ContentType", Off: unsafe.Offsetof(PutObjectRequest{}.ContentType), Kind: api.KStringPtr},
+		{Name: "ChecksumAlgorithm", Off: unsafe.Offsetof(PutObjectRequest{}.ChecksumAlgorithm), Kind: api.KStringPtr},
+		{Name: "ChecksumCRC32", Off: unsafe.Offsetof(PutObjectRequest{}.ChecksumCRC32), Kind: api.KStringPtr},
+		{Name: "ChecksumCRC32C", Off: unsafe.Offsetof(PutObjectRequest{}.ChecksumCRC32C), Kind: api.KStringPtr},
+		{Name: "ChecksumCRC64NVME", Off: unsafe.Offsetof(PutObjectRequest{}.ChecksumCRC64NVME), Kind: api.KStringPtr},
+		{Name: "ChecksumSHA1", Off: unsafe.Offsetof(PutObjectRequest{}.ChecksumSHA1), Kind: api.KStringPtr},
+		{Name: "ChecksumSHA256", Off: unsafe.Offsetof(PutObjectRequest{}.ChecksumSHA256), Kind: api.KStringPtr},
+		{Name: "Expires", Off: unsafe.Offsetof(PutObjectRequest{}.Expires), Kind: api.KTimePtr},
+		{Name: "GrantFullControl", Off: unsafe.Offsetof(PutObjectRequest{}.GrantFullControl), Kind: api.KStringPtr},
+		{Name: "GrantRead", Off: unsafe.Offsetof(PutObjectRequest{}.GrantRead), Kind: api.KStringPtr},
+		{Name: "GrantReadACP", Off: unsafe.Offsetof(PutObjectRequest{}.GrantReadACP), Kind: api.KStringPtr},
+		{Name: "GrantWriteACP", Off: unsafe.Offsetof(PutObjectRequest{}.GrantWriteACP), Kind: api.KStringPtr},
+		{Name: "Key", Off: unsafe.Offsetof(PutObjectRequest{}.Key), Kind: api.KStringPtr},
+		{Name: "Metadata", Off: unsafe.Offsetof(PutObjectRequest{}.Metadata), Kind: api.KMap, Type: 372},
+		{Name: "ServerSideEncryption", Off: unsafe.Offsetof(PutObjectRequest{}.ServerSideEncryption), Kind: api.KStringPtr},
+		{Name: "StorageClass", Off: unsafe.Offsetof(PutObjectRequest{}.StorageClass), Kind: api.KStringPtr},
+		{Name: "WebsiteRedirectLocation", Off: unsafe.Offsetof(PutObjectRequest{}.WebsiteRedirectLocation), Kind: api.KStringPtr},
+		{Name: "SSECustomerAlgorithm", Off: unsafe.Offsetof(PutObjectRequest{}.SSECustomerAlgorithm), Kind: api.KStringPtr},
+		{Name: "SSECustomerKey", Off: unsafe.Offsetof(PutObjectRequest{}.SSECustomerKey), Kind: api.KStringPtr},
+		{Name: "SSECustomerKeyMD5", Off: unsafe.Offsetof(PutObjectRequest{}.SSECustomerKeyMD5), Kind: api.KStringPtr},
+		{Name: "SSEKMSKeyId", Off: unsafe.Offsetof(PutObjectRequest{}.SSEKMSKeyId), Kind: api.KStringPtr},
+		{Name: "SSEKMSEncryptionContext", Off: unsafe.Offsetof(PutObjectRequest{}.SSEKMSEncryptionContext), Kind: api.KStringPtr},
+		{Name: "BucketKeyEnabled", Off: unsafe.Offsetof(PutObjectRequest{}.BucketKeyEnabled), Kind: api.KBoolPtr},
+		{Name: "RequestPayer", Off: unsafe.Offsetof(PutObjectRequest{}.RequestPayer), Kind: api.KStringPtr},
+		{Name: "Tagging", Off: unsafe.Offsetof(PutObjectRequest{}.Tagging), Kind: api.KStringPtr},
+		{Name: "ObjectLockMode", Off: unsafe.Offsetof(PutObjectRequest{}.ObjectLockMode), Kind: api.KStringPtr},
+		{Name: "ObjectLockRetainUntilDate", Off: unsafe.Offsetof(PutObjectRequest{}.ObjectLockRetainUntilDate), Kind: api.KTimePtr},
+		{Name: "ObjectLockLegalHoldStatus", Off: unsafe.Offsetof(PutObjectRequest{}.ObjectLockLegalHoldStatus), Kind: api.KStringPtr},
+		{Name: "ExpectedBucketOwner", Off: unsafe.Offsetof(PutObjectRequest{}.ExpectedBucketOwner), Kind: api.KStringPtr},
+		{Name: "IfMatch", Off: unsafe.Offsetof(PutObjectRequest{}.IfMatch), Kind: api.KStringPtr},
+		{Name: "IfNoneMatch", Off: unsafe.Offsetof(PutObjectRequest{}.IfNoneMatch), Kind: api.KStringPtr},
+	}},
+	295: {Go: (*PutObjectRetentionOutput)(nil), Fields: []api.Field{
+		{Name: "RequestCharged", Off: unsafe.Offsetof(PutObjectRetentionOutput{}.RequestCharged), Kind: api.KStringPtr},
+	}},
+	296: {Go: (*PutObjectRetentionRequest)(nil), Fields: []api.Field{
+		{Name: "Bucket", Off: unsafe.Offsetof(PutObjectRetentionRequest{}.Bucket), Kind: api.KStringPtr},
+		{Name: "Key", Off: unsafe.Offsetof(PutObjectRetentionRequest{}.Key), Kind: api.KStringPtr},
+		{Name: "Retention", Off: unsafe.Offsetof(PutObjectRetentionRequest{}.Retention), Kind: api.KStructPtr, Type: 228},
+		{Name: "RequestPayer", Off: unsafe.Offsetof(PutObjectRetentionRequest{}.RequestPayer), Kind: api.KStringPtr},
+		{Name: "VersionId", Off: unsafe.Offsetof(PutObjectRetentionRequest{}.VersionId), Kind: api.KStringPtr},
+		{Name: "BypassGovernanceRetention", Off: unsafe.Offsetof(PutObjectRetentionRequest{}.BypassGovernanceRetention), Kind: api.KBoolPtr},
+		{Name: "ContentMD5", Off: unsafe.Offsetof(PutObjectRetentionRequest{}.ContentMD5), Kind: api.KStringPtr},
+		{Name: "ChecksumAlgorithm", Off: unsafe.Offsetof(PutObjectRetentionRequest{}.ChecksumAlgorithm), Kind: api.KStringPtr},
+		{Name: "ExpectedBucketOwner", Off: unsafe.Offsetof(PutObjectRetentionRequest{}.ExpectedBucketOwner), Kind: api.KStringPtr},
+	}},
+	297: {Go: (*PutObjectTaggingOutput)(nil), Fields: []api.Field{
+		{Name: "VersionId", Off: unsafe.Offsetof(PutObjectTaggingOutput{}.VersionId), Kind: api.KStringPtr},
+	}},
+	298: {Go: (*PutObjectTaggingRequest)(nil), Fields: []api.Field{
+		{Name: "Bucket", Off: unsafe.Offsetof(PutObjectTaggingRequest{}.Bucket), Kind: api.KStringPtr},
+		{Name: "Key", Off: unsafe.Offsetof(PutObjectTaggingRequest{}.Key), Kind: api.KStringPtr},
+		{Name: "VersionId", Off: unsafe.Offsetof(PutObjectTaggingRequest{}.VersionId), Kind: api.KStringPtr},
+		{Name: "ContentMD5", Off: unsafe.Offsetof(PutObjectTaggingRequest{}.ContentMD5), Kind: api.KStringPtr},
+		{Name: "ChecksumAlgorithm", Off: unsafe.Offsetof(PutObjectTaggingRequest{}.ChecksumAlgorithm), Kind: api.KStringPtr},
+		{Name: "Tagging", Off: unsafe.Offsetof(PutObjectTaggingRequest{}.Tagging), Kind: api.KStructPtr, Type: 343},
+		{Name: "ExpectedBucketOwner", Off: unsafe.Offsetof(PutObjectTaggingRequest{}.ExpectedBucketOwner), Kind: api.KStringPtr},
+		{Name: "RequestPayer", Off: unsafe.Offsetof(PutObjectTaggingRequest{}.RequestPayer), Kind: api.KStringPtr},
+	}},
+	299: {Go: (*PutPublicAccessBlockOutput)(nil)},
+	300: {Go: (*PutPublicAccessBlockRequest)(nil), Fields: []api.Field{
+		{Name: "Bucket", Off: unsafe.Offsetof(PutPublicAccessBlockRequest{}.Bucket), Kind: api.KStringPtr},
+		{Name: "ContentMD5", Off: unsafe.Offsetof(PutPublicAccessBlockRequest{}.ContentMD5), Kind: api.KStringPtr},
+		{Name: "ChecksumAlgorithm", Off: unsafe.Offsetof(PutPublicAccessBlockRequest{}.ChecksumAlgorithm), Kind: api.KStringPtr},
+		{Name: "PublicAccessBlockConfiguration", Off: unsafe.Offsetof(PutPublicAccessBlockRequest{}.PublicAccessBlockConfiguration), Kind: api.KStructPtr, Type: 244},
+		{Name: "ExpectedBucketOwner", Off: unsafe.Offsetof(PutPublicAccessBlockRequest{}.ExpectedBucketOwner), Kind: api.KStringPtr},
+	}},
+	301: {Go: (*QueueConfiguration)(nil), Fields: []api.Field{
+		{Name: "Id", Off: unsafe.Offsetof(QueueConfiguration{}.Id), Kind: api.KStringPtr},
+		{Name: "QueueArn", Off: unsafe.Offsetof(QueueConfiguration{}.QueueArn), Kind: api.KStringPtr},
+		{Name: "Events", Off: unsafe.Offsetof(QueueConfiguration{}.Events), Kind: api.KList, Type: 370},
+		{Name: "Filter", Off: unsafe.Offsetof(QueueConfiguration{}.Filter), Kind: api.KStructPtr, Type: 221},
+	}},
+	302: {Go: (*QueueConfigurationDeprecated)(nil), Fields: []api.Field{
+		{Name: "Id", Off: unsafe.Offsetof(QueueConfigurationDeprecated{}.Id), Kind: api.KStringPtr},
+		{Name: "Event", Off: unsafe.Offsetof(QueueConfigurationDeprecated{}.Event), Kind: api.KStringPtr},
+		{Name: "Events", Off: unsafe.Offsetof(QueueConfigurationDeprecated{}.Events), Kind: api.KList, Type: 370},
+		{Name: "Queue", Off: unsafe.Offsetof(QueueConfigurationDeprecated{}.Queue), Kind: api.KStringPtr},
+	}},
+	303: {Go: (*RecordsEvent)(nil), Fields: []api.Field{
+		{Name: "Payload", Off: unsafe.Offsetof(RecordsEvent{}.Payload), Kind: api.KBytes},
+	}},
+	304: {Go: (*Redirect)(nil), Fields: []api.Field{
+		{Name: "HostName", Off: unsafe.Offsetof(Redirect{}.HostName), Kind: api.KStringPtr},
+		{Name: "HttpRedirectCode", Off: unsafe.Offsetof(Redirect{}.HttpRedirectCode), Kind: api.KStringPtr},
+		{Name: "Protocol", Off: unsafe.Offsetof(Redirect{}.Protocol), Kind: api.KStringPtr},
+		{Name: "ReplaceKeyPrefixWith", Off: unsafe.Offsetof(Redirect{}.ReplaceKeyPrefixWith), Kind: api.KStringPtr},
+		{Name: "ReplaceKeyWith", Off: unsafe.Offsetof(Redirect{}.ReplaceKeyWith), Kind: api.KStringPtr},
+	}},
+	305: {Go: (*RedirectAllRequestsTo)(nil), Fields: []api.Field{
+		{Name: "HostName", Off: unsafe.Offsetof(RedirectAllRequestsTo{}.HostName), Kind: api.KStringPtr},
+		{Name: "Protocol", Off: unsafe.Offsetof(RedirectAllRequestsTo{}.Protocol), Kind: api.KStringPtr},
+	}},
+	306: {Go: (*ReplicaModifications)(nil), Fields: []api.Field{
+		{Name: "Status", Off: unsafe.Offsetof(ReplicaModifications{}.Status), Kind: api.KStringPtr},
+	}},
+	307: {Go: (*ReplicationConfiguration)(nil), Fields: []api.Field{
+		{Name: "Role", Off: unsafe.Offsetof(ReplicationConfiguration{}.Role), Kind: api.KStringPtr},
+		{Name: "Rules", Off: unsafe.Offsetof(ReplicationConfiguration{}.Rules), Kind: api.KList, Type: 398},
+	}},
+	308: {Go: (*ReplicationRule)(nil), Fields: []api.Field{
+		{Name: "ID", Off: unsafe.Offsetof(ReplicationRule{}.ID), Kind: api.KStringPtr},
+		{Name: "Priority", Off: unsafe.Offsetof(ReplicationRule{}.Priority), Kind: api.KInt32Ptr},
+		{Name: "Prefix", Off: unsafe.Offsetof(ReplicationRule{}.Prefix), Kind: api.KStringPtr},
+		{Name: "Filter", Off: unsafe.Offsetof(ReplicationRule{}.Filter), Kind: api.KStructPtr, Type: 310},
+		{Name: "Status", Off: unsafe.Offsetof(ReplicationRule{}.Status), Kind: api.KStringPtr},
+		{Name: "SourceSelectionCriteria", Off: unsafe.Offsetof(ReplicationRule{}.SourceSelectionCriteria), Kind: api.KStructPtr, Type: 336},
+		{Name: "ExistingObjectReplication", Off: unsafe.Offsetof(ReplicationRule{}.ExistingObjectReplication), Kind: api.KStructPtr, Type: 92},
+		{Name: "Destination", Off: unsafe.Offsetof(ReplicationRule{}.Destination), Kind: api.KStructPtr, Type: 85},
+		{Name: "DeleteMarkerReplication", Off: unsafe.Offsetof(ReplicationRule{}.DeleteMarkerReplication), Kind: api.KStructPtr, Type: 75},
+	}},
+	309: {Go: (*ReplicationRuleAndOperator)(nil), Fields: []api.Field{
+		{Name: "Prefix", Off: unsafe.Offsetof(ReplicationRuleAndOperator{}.Prefix), Kind: api.KStringPtr},
+		{Name: "Tags", Off: unsafe.Offsetof(ReplicationRuleAndOperator{}.Tags), Kind: api.KList, Type: 367},
+	}},
+	310: {Go: (*ReplicationRuleFilter)(nil), Fields: []api.Field{
+		{Name: "Prefix", Off: unsafe.Offsetof(ReplicationRuleFilter{}.Prefix), Kind: api.KStringPtr},
+		{Name: "Tag", Off: unsafe.Offsetof(ReplicationRuleFilter{}.Tag), Kind: api.KStructPtr, Type: 342},
+		{Name: "And", Off: unsafe.Offsetof(ReplicationRuleFilter{}.And), Kind: api.KStructPtr, Type: 309},
+	}},
+	311: {Go: (*ReplicationTime)(nil), Fields: []api.Field{
+		{Name: "Status", Off: unsafe.Offsetof(ReplicationTime{}.Status), Kind: api.KStringPtr},
+		{Name: "Time", Off: unsafe.Offsetof(ReplicationTime{}.Time), Kind: api.KStructPtr, Type: 312},
+	}},
+	312: {Go: (*ReplicationTimeValue)(nil), Fields: []api.Field{
+		{Name: "Minutes", Off: unsafe.Offsetof(ReplicationTimeValue{}.Minutes), Kind: api.KInt32Ptr},
+	}},
+	313: {Go: (*RequestPaymentConfiguration)(nil), Fields: []api.Field{
+		{Name: "Payer", Off: unsafe.Offsetof(RequestPaymentConfiguration{}.Payer), Kind: api.KStringPtr},
+	}},
+	314: {Go: (*RequestProgress)(nil), Fields: []api.Field{
+		{Name: "Enabled", Off: unsafe.Offsetof(RequestProgress{}.Enabled), Kind: api.KBoolPtr},
+	}},
+	315: {Go: (*RestoreObjectOutput)(nil), Fields: []api.Field{
+		{Name: "RequestCharged", Off: unsafe.Offsetof(RestoreObjectOutput{}.RequestCharged), Kind: api.KStringPtr},
+		{Name: "RestoreOutputPath", Off: unsafe.Offsetof(RestoreObjectOutput{}.RestoreOutputPath), Kind: api.KStringPtr},
+		{Name: "StatusCode", Off: unsafe.Offsetof(RestoreObjectOutput{}.StatusCode), Kind: api.KInt32Ptr},
+	}},
+	316: {Go: (*RestoreObjectRequest)(nil), Fields: []api.Field{
+		{Name: "Bucket", Off: unsafe.Offsetof(RestoreObjectRequest{}.Bucket), Kind: api.KStringPtr},
+		{Name: "Key", Off: unsafe.Offsetof(RestoreObjectRequest{}.Key), Kind: api.KStringPtr},
+		{Name: "VersionId", Off: unsafe.Offsetof(RestoreObjectRequest{}.VersionId), Kind: api.KStringPtr},
+		{Name: "RestoreRequest", Off: unsafe.Offsetof(RestoreObjectRequest{}.RestoreRequest), Kind: api.KStructPtr, Type: 317},
+		{Name: "RequestPayer", Off: unsafe.Offsetof(RestoreObjectRequest{}.RequestPayer), Kind: api.KStringPtr},
+		{Name: "ChecksumAlgorithm", Off: unsafe.Offsetof(RestoreObjectRequest{}.ChecksumAlgorithm), Kind: api.KStringPtr},
+		{Name: "ExpectedBucketOwner", Off: unsafe.Offsetof(RestoreObjectRequest{}.ExpectedBucketOwner), Kind: api.KStringPtr},
+	}},
+	317: {Go: (*RestoreRequest)(nil), Fields: []api.Field{
+		{Name: "Days", Off: unsafe.Offsetof(RestoreRequest{}.Days), Kind: api.KInt32Ptr},
+		{Name: "GlacierJobParameters", Off: unsafe.Offsetof(RestoreRequest{}.GlacierJobParameters), Kind: api.KStructPtr, Type: 156},
+		{Name: "Type", Off: unsafe.Offsetof(RestoreRequest{}.Type), Kind: api.KStringPtr},
+		{Name: "Tier", Off: unsafe.Offsetof(RestoreRequest{}.Tier), Kind: api.KStringPtr},
+		{Name: "Description", Off: unsafe.Offsetof(RestoreRequest{}.Description), Kind: api.KStringPtr},
+		{Name: "SelectParameters", Off: unsafe.Offsetof(RestoreRequest{}.SelectParameters), Kind: api.KStructPtr, Type: 330},
+		{Name: "OutputLocation", Off: unsafe.Offsetof(RestoreRequest{}.OutputLocation), Kind: api.KStructPtr, Type: 233},
+	}},
+	318: {Go: (*RestoreStatus)(nil), Fields: []api.Field{
+		{Name: "IsRestoreInProgress", Off: unsafe.Offsetof(RestoreStatus{}.IsRestoreInProgress), Kind: api.KBoolPtr},
+		{Name: "RestoreExpiryDate", Off: unsafe.Offsetof(RestoreStatus{}.RestoreExpiryDate), Kind: api.KTimePtr},
+	}},
+	319: {Go: (*RoutingRule)(nil), Fields: []api.Field{
+		{Name: "Condition", Off: unsafe.Offsetof(RoutingRule{}.Condition), Kind: api.KStructPtr, Type: 29},
+		{Name: "Redirect", Off: unsafe.Offsetof(RoutingRule{}.Redirect), Kind: api.KStructPtr, Type: 304},
+	}},
+	320: {Go: (*Rule)(nil), Fields: []api.Field{
+		{Name: "Expiration", Off: unsafe.Offsetof(Rule{}.Expiration), Kind: api.KStructPtr, Type: 180},
+		{Name: "ID", Off: unsafe.Offsetof(Rule{}.ID), Kind: api.KStringPtr},
+		{Name: "Prefix", Off: unsafe.Offsetof(Rule{}.Prefix), Kind: api.KStringPtr},
+		{Name: "Status", Off: unsafe.Offsetof(Rule{}.Status), Kind: api.KStringPtr},
+		{Name: "Transition", Off: unsafe.Offsetof(Rule{}.Transition), Kind: api.KStructPtr, Type: 349},
+		{Name: "NoncurrentVersionTransition", Off: unsafe.Offsetof(Rule{}.NoncurrentVersionTransition), Kind: api.KStructPtr, Type: 218},
+		{Name: "NoncurrentVersionExpiration", Off: unsafe.Offsetof(Rule{}.NoncurrentVersionExpiration), Kind: api.KStructPtr, Type: 217},
+		{Name: "AbortIncompleteMultipartUpload", Off: unsafe.Offsetof(Rule{}.AbortIncompleteMultipartUpload), Kind: api.KStructPtr, Type: 1},
+	}},
+	321: {Go: (*S3KeyFilter)(nil), Fields: []api.Field{
+		{Name: "FilterRules", Off: unsafe.Offsetof(S3KeyFilter{}.FilterRules), Kind: api.KList, Type: 399},
+	}},
+	322: {Go: (*S3Location)(nil), Fields: []api.Field{
+		{Name: "BucketName", Off: unsafe.Offsetof(S3Location{}.BucketName), Kind: api.KStringPtr},
+		{Name: "Prefix", Off: unsafe.Offsetof(S3Location{}.Prefix), Kind: api.KStringPtr},
+		{Name: "Encryption", Off: unsafe.Offsetof(S3Location{}.Encryption), Kind: api.KStructPtr, Type: 86},
+		{Name: "CannedACL", Off: unsafe.Offsetof(S3Location{}.CannedACL), Kind: api.KStringPtr},
+		{Name: "AccessControlList", Off: unsafe.Offsetof(S3Location{}.AccessControlList), Kind: api.KList, Type: 366},
+		{Name: "Tagging", Off: unsafe.Offsetof(S3Location{}.Tagging), Kind: api.KStructPtr, Type: 343},
+		{Name: "UserMetadata", Off: unsafe.Offsetof(S3Location{}.UserMetadata), Kind: api.KList, Type: 400},
+		{Name: "StorageClass", Off: unsafe.Offsetof(S3Location{}.StorageClass), Kind: api.KStringPtr},
+	}},
+	323: {Go: (*SSEKMS)(nil), Fields: []api.Field{
+		{Name: "KeyId", Off: unsafe.Offsetof(SSEKMS{}.KeyId), Kind: api.KStringPtr},
+	}},
+	324: {Go: (*SSEKMSEncryption)(nil), Fields: []api.Field{
+		{Name: "KMSKeyArn", Off: unsafe.Offsetof(SSEKMSEncryption{}.KMSKeyArn), Kind: api.KStringPtr},
+		{Name: "BucketKeyEnabled", Off: unsafe.Offsetof(SSEKMSEncryption{}.BucketKeyEnabled), Kind: api.KBoolPtr},
+	}},
+	325: {Go: (*SSES3)(nil)},
+	326: {Go: (*ScanRange)(nil), Fields: []api.Field{
+		{Name: "Start", Off: unsafe.Offsetof(ScanRange{}.Start), Kind: api.KInt64Ptr},
+		{Name: "End", Off: unsafe.Offsetof(ScanRange{}.End), Kind: api.KInt64Ptr},
+	}},
+	327: {Go: (*SelectObjectContentEventStream)(nil), Fields: []api.Field{
+		{Name: "Records", Off: unsafe.Offsetof(SelectObjectContentEventStream{}.Records), Kind: api.KStructPtr, Type: 303},
+		{Name: "Stats", Off: unsafe.Offsetof(SelectObjectContentEventStream{}.Stats), Kind: api.KStructPtr, Type: 339},
+		{Name: "Progress", Off: unsafe.Offsetof(SelectObjectContentEventStream{}.Progress), Kind: api.KStructPtr, Type: 243},
+		{Name: "Cont", Off: unsafe.Offsetof(SelectObjectContentEventStream{}.Cont), Kind: api.KStructPtr, Type: 30},
+		{Name: "End", Off: unsafe.Offsetof(SelectObjectContentEventStream{}.End), Kind: api.KStructPtr, Type: 88},
+	}},
+	328: {Go: (*SelectObjectContentOutput)(nil), Fields: []api.Field{
+		{Name: "Payload", Off: unsafe.Offsetof(SelectObjectContentOutput{}.Payload), Kind: api.KStream, Type: 401},
+	}},
+	329: {Go: (*SelectObjectContentRequest)(nil), Fields: []api.Field{
+		{Name: "Bucket", Off: unsafe.Offsetof(SelectObjectContentRequest{}.Bucket), Kind: api.KStringPtr},
+		{Name: "Key", Off: unsafe.Offsetof(SelectObjectContentRequest{}.Key), Kind: api.KStringPtr},
+		{Name: "SSECustomerAlgorithm", Off: unsafe.Offsetof(SelectObjectContentRequest{}.SSECustomerAlgorithm), Kind: api.KStringPtr},
+		{Name: "SSECustomerKey", Off: unsafe.Offsetof(SelectObjectContentRequest{}.SSECustomerKey), Kind: api.KStringPtr},
+		{Name: "SSECustomerKeyMD5", Off: unsafe.Offsetof(SelectObjectContentRequest{}.SSECustomerKeyMD5), Kind: api.KStringPtr},
+		{Name: "Expression", Off: unsafe.Offsetof(SelectObjectContentRequest{}.Expression), Kind: api.KStringPtr},
+		{Name: "ExpressionType", Off: unsafe.Offsetof(SelectObjectContentRequest{}.ExpressionType), Kind: api.KStringPtr},
+		{Name: "RequestProgress", Off: unsafe.Offsetof(SelectObjectContentRequest{}.RequestProgress), Kind: api.KStructPtr, Type: 314},
+		{Name: "InputSerialization", Off: unsafe.Offsetof(SelectObjectContentRequest{}.InputSerialization), Kind: api.KStructPtr, Type: 165},
+		{Name: "OutputSerialization", Off: unsafe.Offsetof(SelectObjectContentRequest{}.OutputSerialization), Kind: api.KStructPtr, Type: 234},
+		{Name: "ScanRange", Off: unsafe.Offsetof(SelectObjectContentRequest{}.ScanRange), Kind: api.KStructPtr, Type: 326},
+		{Name: "ExpectedBucketOwner", Off: unsafe.Offsetof(SelectObjectContentRequest{}.ExpectedBucketOwner), Kind: api.KStringPtr},
+	}},
+	330: {Go: (*SelectParameters)(nil), Fields: []api.Field{
+		{Name: "InputSerialization", Off: unsafe.Offsetof(SelectParameters{}.InputSerialization), Kind: api.KStructPtr, Type: 165},
+		{Name: "ExpressionType", Off: unsafe.Offsetof(SelectParameters{}.ExpressionType), Kind: api.KStringPtr},
+		{Name: "Expression", Off: unsafe.Offsetof(SelectParameters{}.Expression), Kind: api.KStringPtr},
+		{Name: "OutputSerialization", Off: unsafe.Offsetof(SelectParameters{}.OutputSerialization), Kind: api.KStructPtr, Type: 234},
+	}},
+	331: {Go: (*ServerSideEncryptionByDefault)(nil), Fields: []api.Field{
+		{Name: "SSEAlgorithm", Off: unsafe.Offsetof(ServerSideEncryptionByDefault{}.SSEAlgorithm), Kind: api.KStringPtr},
+		{Name: "KMSMasterKeyID", Off: unsafe.Offsetof(ServerSideEncryptionByDefault{}.KMSMasterKeyID), Kind: api.KStringPtr},
+	}},
+	332: {Go: (*ServerSideEncryptionConfiguration)(nil), Fields: []api.Field{
+		{Name: "Rules", Off: unsafe.Offsetof(ServerSideEncryptionConfiguration{}.Rules), Kind: api.KList, Type: 402},
+	}},
+	333: {Go: (*ServerSideEncryptionRule)(nil), Fields: []api.Field{
+		{Name: "ApplyServerSideEncryptionByDefault", Off: unsafe.Offsetof(ServerSideEncryptionRule{}.ApplyServerSideEncryptionByDefault), Kind: api.KStructPtr, Type: 331},
+		{Name: "BucketKeyEnabled", Off: unsafe.Offsetof(ServerSideEncryptionRule{}.BucketKeyEnabled), Kind: api.KBoolPtr},
+	}},
+	334: {Go: (*SessionCredentials)(nil), Fields: []api.Field{
+		{Name: "AccessKeyId", Off: unsafe.Offsetof(SessionCredentials{}.AccessKeyId), Kind: api.KStringPtr},
+		{Name: "SecretAccessKey", Off: unsafe.Offsetof(SessionCredentials{}.SecretAccessKey), Kind: api.KStringPtr},
+		{Name: "SessionToken", Off: unsafe.Offsetof(SessionCredentials{}.SessionToken), Kind: api.KStringPtr},
+		{Name: "Expiration", Off: unsafe.Offsetof(SessionCredentials{}.Expiration), Kind: api.KTimePtr},
+	}},
+	335: {Go: (*SimplePrefix)(nil)},
+	336: {Go: (*SourceSelectionCriteria)(nil), Fields: []api.Field{
+		{Name: "SseKmsEncryptedObjects", Off: unsafe.Offsetof(SourceSelectionCriteria{}.SseKmsEncryptedObjects), Kind: api.KStructPtr, Type: 337},
+		{Name: "ReplicaModifications", Off: unsafe.Offsetof(SourceSelectionCriteria{}.ReplicaModifications), Kind: api.KStructPtr, Type: 306},
+	}},
+	337: {Go: (*SseKmsEncryptedObjects)(nil), Fields: []api.Field{
+		{Name: "Status", Off: unsafe.Offsetof(SseKmsEncryptedObjects{}.Status), Kind: api.KStringPtr},
+	}},
+	338: {Go: (*Stats)(nil), Fields: []api.Field{
+		{Name: "BytesScanned", Off: unsafe.Offsetof(Stats{}.BytesScanned), Kind: api.KInt64Ptr},
+		{Name: "BytesProcessed", Off: unsafe.Offsetof(Stats{}.BytesProcessed), Kind: api.KInt64Ptr},
+		{Name: "BytesReturned", Off: unsafe.Offsetof(Stats{}.BytesReturned), Kind: api.KInt64Ptr},
+	}},
+	339: {Go: (*StatsEvent)(nil), Fields: []api.Field{
+		{Name: "Details", Off: unsafe.Offsetof(StatsEvent{}.Details), Kind: api.KStructPtr, Type: 338},
+	}},
+	340: {Go: (*StorageClassAnalysis)(nil), Fields: []api.Field{
+		{Name: "DataExport", Off: unsafe.Offsetof(StorageClassAnalysis{}.DataExport), Kind: api.KStructPtr, Type: 341},
+	}},
+	341: {Go: (*StorageClassAnalysisDataExport)(nil), Fields: []api.Field{
+		{Name: "OutputSchemaVersion", Off: unsafe.Offsetof(StorageClassAnalysisDataExport{}.OutputSchemaVersion), Kind: api.KStringPtr},
+		{Name: "Destination", Off: unsafe.Offsetof(StorageClassAnalysisDataExport{}.Destination), Kind: api.KStructPtr, Type: 9},
+	}},
+	342: {Go: (*Tag)(nil), Fields: []api.Field{
+		{Name: "Key", Off: unsafe.Offsetof(Tag{}.Key), Kind: api.KStringPtr},
+		{Name: "Value", Off: unsafe.Offsetof(Tag{}.Value), Kind: api.KStringPtr},
+	}},
+	343: {Go: (*Tagging)(nil), Fields: []api.Field{
+		{Name: "TagSet", Off: unsafe.Offsetof(Tagging{}.TagSet), Kind: api.KList, Type: 367},
+	}},
+	344: {Go: (*TargetGrant)(nil), Fields: []api.Field{
+		{Name: "Grantee", Off: unsafe.Offsetof(TargetGrant{}.Grantee), Kind: api.KStructPtr, Type: 158},
+		{Name: "Permission", Off: unsafe.Offsetof(TargetGrant{}.Permission), Kind: api.KStringPtr},
+	}},
+	345: {Go: (*TargetObjectKeyFormat)(nil), Fields: []api.Field{
+		{Name: "SimplePrefix", Off: unsafe.Offsetof(TargetObjectKeyFormat{}.SimplePrefix), Kind: api.KStructPtr, Type: 335},
+		{Name: "PartitionedPrefix", Off: unsafe.Offsetof(TargetObjectKeyFormat{}.PartitionedPrefix), Kind: api.KStructPtr, Type: 240},
+	}},
+	346: {Go: (*Tiering)(nil), Fields: []api.Field{
+		{Name: "Days", Off: unsafe.Offsetof(Tiering{}.Days), Kind: api.KInt32Ptr},
+		{Name: "AccessTier", Off: unsafe.Offsetof(Tiering{}.AccessTier), Kind: api.KStringPtr},
+	}},
+	347: {Go: (*TopicConfiguration)(nil), Fields: []api.Field{
+		{Name: "Id", Off: unsafe.Offsetof(TopicConfiguration{}.Id), Kind: api.KStringPtr},
+		{Name: "TopicArn", Off: unsafe.Offsetof(TopicConfiguration{}.TopicArn), Kind: api.KStringPtr},
+		{Name: "Events", Off: unsafe.Offsetof(TopicConfiguration{}.Events), Kind: api.KList, Type: 370},
+		{Name: "Filter", Off: unsafe.Offsetof(TopicConfiguration{}.Filter), Kind: api.KStructPtr, Type: 221},
+	}},
+	348: {Go: (*TopicConfigurationDeprecated)(nil), Fields: []api.Field{
+		{Name: "Id", Off: unsafe.Offsetof(TopicConfigurationDeprecated{}.Id), Kind: api.KStringPtr},
+		{Name: "Events", Off: unsafe.Offsetof(TopicConfigurationDeprecated{}.Events), Kind: api.KList, Type: 370},
+		{Name: "Event", Off: unsafe.Offsetof(TopicConfigurationDeprecated{}.Event), Kind: api.KStringPtr},
+		{Name: "Topic", Off: unsafe.Offsetof(TopicConfigurationDeprecated{}.Topic), Kind: api.KStringPtr},
+	}},
+	349: {Go: (*Transition)(nil), Fields: []api.Field{
+		{Name: "Date", Off: unsafe.Offsetof(Transition{}.Date), Kind: api.KTimePtr},
+		{Name: "Days", Off: unsafe.Offsetof(Transition{}.Days), Kind: api.KInt32Ptr},
+		{Name: "StorageClass", Off: unsafe.Offsetof(Transition{}.StorageClass), Kind: api.KStringPtr},
+	}},
+	350: {Go: (*UnservedBucketRequest)(nil), Fields: []api.Field{
+		{Name: "Bucket", Off: unsafe.Offsetof(UnservedBucketRequest{}.Bucket), Kind: api.KStringPtr},
+		{Name: "ExpectedBucketOwner", Off: unsafe.Offsetof(UnservedBucketRequest{}.ExpectedBucketOwner), Kind: api.KStringPtr},
+	}},
+	351: {Go: (*UnservedObjectRequest)(nil), Fields: []api.Field{
+		{Name: "Bucket", Off: unsafe.Offsetof(UnservedObjectRequest{}.Bucket), Kind: api.KStringPtr},
+		{Name: "Key", Off: unsafe.Offsetof(UnservedObjectRequest{}.Key), Kind: api.KStringPtr},
+		{Name: "ExpectedBucketOwner", Off: unsafe.Offsetof(UnservedObjectRequest{}.ExpectedBucketOwner), Kind: api.KStringPtr},
+	}},
+	352: {Go: (*UnservedOutput)(nil)},
+	353: {Go: (*UpdateBucketMetadataAnnotationTableConfigurationOutput)(nil)},
+	354: {Go: (*UpdateBucketMetadataInventoryTableConfigurationOutput)(nil)},
+	355: {Go: (*UpdateBucketMetadataJournalTableConfigurationOutput)(nil)},
+	356: {Go: (*UpdateObjectEncryptionRequest)(nil), Fields: []api.Field{
+		{Name: "Bucket", Off: unsafe.Offsetof(UpdateObjectEncryptionRequest{}.Bucket), Kind: api.KStringPtr},
+		{Name: "Key", Off: unsafe.Offsetof(UpdateObjectEncryptionRequest{}.Key), Kind: api.KStringPtr},
+		{Name: "VersionId", Off: unsafe.Offsetof(UpdateObjectEncryptionRequest{}.VersionId), Kind: api.KStringPtr},
+		{Name: "ObjectEncryption", Off: unsafe.Offsetof(UpdateObjectEncryptionRequest{}.ObjectEncryption), Kind: api.KStructPtr, Type: 224},
+		{Name: "RequestPayer", Off: unsafe.Offsetof(UpdateObjectEncryptionRequest{}.RequestPayer), Kind: api.KStringPtr},
+		{Name: "ExpectedBucketOwner", Off: unsafe.Offsetof(UpdateObjectEncryptionRequest{}.ExpectedBucketOwner), Kind: api.KStringPtr},
+		{Name: "ContentMD5", Off: unsafe.Offsetof(UpdateObjectEncryptionRequest{}.ContentMD5), Kind: api.KStringPtr},
+		{Name: "ChecksumAlgorithm", Off: unsafe.Offsetof(UpdateObjectEncryptionRequest{}.ChecksumAlgorithm), Kind: api.KStringPtr},
+	}},
+	357: {Go: (*UpdateObjectEncryptionResponse)(nil), Fields: []api.Field{
+		{Name: "RequestCharged", Off: unsafe.Offsetof(UpdateObjectEncryptionResponse{}.RequestCharged), Kind: api.KStringPtr},
+	}},
+	358: {Go: (*UploadPartCopyOutput)(nil), Fields: []api.Field{
+		{Name: "CopySourceVersionId", Off: unsafe.Offsetof(UploadPartCopyOutput{}.CopySourceVersionId), Kind: api.KStringPtr},
+		{Name: "CopyPartResult", Off: unsafe.Offsetof(UploadPartCopyOutput{}.CopyPartResult), Kind: api.KStructPtr, Type: 34},
+		{Name: "ServerSideEncryption", Off: unsafe.Offsetof(UploadPartCopyOutput{}.ServerSideEncryption), Kind: api.KStringPtr},
+		{Name: "SSECustomerAlgorithm", Off: unsafe.Offsetof(UploadPartCopyOutput{}.SSECustomerAlgorithm), Kind: api.KStringPtr},
+		{Name: "SSECustomerKeyMD5", Off: unsafe.Offsetof(UploadPartCopyOutput{}.SSECustomerKeyMD5), Kind: api.KStringPtr},
+		{Name: "SSEKMSKeyId", Off: unsafe.Offsetof(UploadPartCopyOutput{}.SSEKMSKeyId), Kind: api.KStringPtr},
+		{Name: "BucketKeyEnabled", Off: unsafe.Offsetof(UploadPartCopyOutput{}.BucketKeyEnabled), Kind: api.KBoolPtr},
+		{Name: "RequestCharged", Off: unsafe.Offsetof(UploadPartCopyOutput{}.RequestCharged), Kind: api.KStringPtr},
+	}},
+	359: {Go: (*UploadPartCopyRequest)(nil), Fields: []api.Field{
+		{Name: "Bucket", Off: unsafe.Offsetof(UploadPartCopyRequest{}.Bucket), Kind: api.KStringPtr},
+		{Name: "CopySource", Off: unsafe.Offsetof(UploadPartCopyRequest{}.CopySource), Kind: api.KStringPtr},
+		{Name: "CopySourceIfMatch", Off: unsafe.Offsetof(UploadPartCopyRequest{}.CopySourceIfMatch), Kind: api.KStringPtr},
+		{Name: "CopySourceIfModifiedSince", Off: unsafe.Offsetof(UploadPartCopyRequest{}.CopySourceIfModifiedSince), Kind: api.KTimePtr},
+		{Name: "CopySourceIfNoneMatch", Off: unsafe.Offsetof(UploadPartCopyRequest{}.CopySourceIfNoneMatch), Kind: api.KStringPtr},
+		{Name: "CopySourceIfUnmodifiedSince", Off: unsafe.Offsetof(UploadPartCopyRequest{}.CopySourceIfUnmodifiedSince), Kind: api.KTimePtr},
+		{Name: "CopySourceRange", Off: unsafe.Offsetof(UploadPartCopyRequest{}.CopySourceRange), Kind: api.KStringPtr},
+		{Name: "Key", Off: unsafe.Offsetof(UploadPartCopyRequest{}.Key), Kind: api.KStringPtr},
+		{Name: "PartNumber", Off: unsafe.Offsetof(UploadPartCopyRequest{}.PartNumber), Kind: api.KInt32Ptr},
+		{Name: "UploadId", Off: unsafe.Offsetof(UploadPartCopyRequest{}.UploadId), Kind: api.KStringPtr},
+		{Name: "SSECustomerAlgorithm", Off: unsafe.Offsetof(UploadPartCopyRequest{}.SSECustomerAlgorithm), Kind: api.KStringPtr},
+		{Name: "SSECustomerKey", Off: unsafe.Offsetof(UploadPartCopyRequest{}.SSECustomerKey), Kind: api.KStringPtr},
+		{Name: "SSECustomerKeyMD5", Off: unsafe.Offsetof(UploadPartCopyRequest{}.SSECustomerKeyMD5), Kind: api.KStringPtr},
+		{Name: "CopySourceSSECustomerAlgorithm", Off: unsafe.Offsetof(UploadPartCopyRequest{}.CopySourceSSECustomerAlgorithm), Kind: api.KStringPtr},
+		{Name: "CopySourceSSECustomerKey", Off: unsafe.Offsetof(UploadPartCopyRequest{}.CopySourceSSECustomerKey), Kind: api.KStringPtr},
+		{Name: "CopySourceSSECustomerKeyMD5", Off: unsafe.Offsetof(UploadPartCopyRequest{}.CopySourceSSECustomerKeyMD5), Kind: api.KStringPtr},
+		{Name: "RequestPayer", Off: unsafe.Offsetof(UploadPartCopyRequest{}.RequestPayer), Kind: api.KStringPtr},
+		{Name: "ExpectedBucketOwner", Off: unsafe.Offsetof(UploadPartCopyRequest{}.ExpectedBucketOwner), Kind: api.KStringPtr},
+		{Name: "ExpectedSourceBucketOwner", Off: unsafe.Offsetof(UploadPartCopyRequest{}.ExpectedSourceBucketOwner), Kind: api.KStringPtr},
+	}},
+	360: {Go: (*UploadPartOutput)(nil), Fields: []api.Field{
+		{Name: "ServerSideEncryption", Off: unsafe.Offsetof(UploadPartOutput{}.ServerSideEncryption), Kind: api.KStringPtr},
+		{Name: "ETag", Off: unsafe.Offsetof(UploadPartOutput{}.ETag), Kind: api.KStringPtr},
+		{Name: "ChecksumCRC32", Off: unsafe.Offsetof(UploadPartOutput{}.ChecksumCRC32), Kind: api.KStringPtr},
+		{Name: "ChecksumCRC32C", Off: unsafe.Offsetof(UploadPartOutput{}.ChecksumCRC32C), Kind: api.KStringPtr},
+		{Name: "ChecksumCRC64NVME", Off: unsafe.Offsetof(UploadPartOutput{}.ChecksumCRC64NVME), Kind: api.KStringPtr},
+		{Name: "ChecksumSHA1", Off: unsafe.Offsetof(UploadPartOutput{}.ChecksumSHA1), Kind: api.KStringPtr},
+		{Name: "ChecksumSHA256", Off: unsafe.Offsetof(UploadPartOutput{}.ChecksumSHA256), Kind: api.KStringPtr},
+		{Name: "SSECustomerAlgorithm", Off: unsafe.Offsetof(UploadPartOutput{}.SSECustomerAlgorithm), Kind: api.KStringPtr},
+		{Name: "SSECustomerKeyMD5", Off: unsafe.Offsetof(UploadPartOutput{}.SSECustomerKeyMD5), Kind: api.KStringPtr},
+		{Name: "SSEKMSKeyId", Off: unsafe.Offsetof(UploadPartOutput{}.SSEKMSKeyId), Kind: api.KStringPtr},
+		{Name: "BucketKeyEnabled", Off: unsafe.Offsetof(UploadPartOutput{}.BucketKeyEnabled), Kind: api.KBoolPtr},
+		{Name: "RequestCharged", Off: unsafe.Offsetof(UploadPartOutput{}.RequestCharged), Kind: api.KStringPtr},
+	}},
+	361: {Go: (*UploadPartRequest)(nil), Fields: []api.Field{
+		{Name: "Body", Off: unsafe.Offsetof(UploadPartRequest{}.Body), Kind: api.KReader},
+		{Name: "Bucket", Off: unsafe.Offsetof(UploadPartRequest{}.Bucket), Kind: api.KStringPtr},
+		{Name: "ContentLength", Off: unsafe.Offsetof(UploadPartRequest{}.ContentLength), Kind: api.KInt64Ptr},
+		{Name: "ContentMD5", Off: unsafe.Offsetof(UploadPartRequest{}.ContentMD5), Kind: api.KStringPtr},
+		{Name: "ChecksumAlgorithm", Off: unsafe.Offsetof(UploadPartRequest{}.ChecksumAlgorithm), Kind: api.KStringPtr},
+		{Name: "ChecksumCRC32", Off: unsafe.Offsetof(UploadPartRequest{}.ChecksumCRC32), Kind: api.KStringPtr},
+		{Name: "ChecksumCRC32C", Off: unsafe.Offsetof(UploadPartRequest{}.ChecksumCRC32C), Kind: api.KStringPtr},
+		{Name: "ChecksumCRC64NVME", Off: unsafe.Offsetof(UploadPartRequest{}.ChecksumCRC64NVME), Kind: api.KStringPtr},
+		{Name: "ChecksumSHA1", Off: unsafe.Offsetof(UploadPartRequest{}.ChecksumSHA1), Kind: api.KStringPtr},
+		{Name: "ChecksumSHA256", Off: unsafe.Offsetof(UploadPartRequest{}.ChecksumSHA256), Kind: api.KStringPtr},
+		{Name: "Key", Off: unsafe.Offsetof(UploadPartRequest{}.Key), Kind: api.KStringPtr},
+		{Name: "PartNumber", Off: unsafe.Offsetof(UploadPartRequest{}.PartNumber), Kind: api.KInt32Ptr},
+		{Name: "UploadId", Off: unsafe.Offsetof(UploadPartRequest{}.UploadId), Kind: api.KStringPtr},
+		{Name: "SSECustomerAlgorithm", Off: unsafe.Offsetof(UploadPartRequest{}.SSECustomerAlgorithm), Kind: api.KStringPtr},
+		{Name: "SSECustomerKey", Off: unsafe.Offsetof(UploadPartRequest{}.SSECustomerKey), Kind: api.KStringPtr},
+		{Name: "SSECustomerKeyMD5", Off: unsafe.Offsetof(UploadPartRequest{}.SSECustomerKeyMD5), Kind: api.KStringPtr},
+		{Name: "RequestPayer", Off: unsafe.Offsetof(UploadPartRequest{}.RequestPayer), Kind: api.KStringPtr},
+		{Name: "ExpectedBucketOwner", Off: unsafe.Offsetof(UploadPartRequest{}.ExpectedBucketOwner), Kind: api.KStringPtr},
+	}},
+	362: {Go: (*VersioningConfiguration)(nil), Fields: []api.Field{
+		{Name: "MFADelete", Off: unsafe.Offsetof(VersioningConfiguration{}.MFADelete), Kind: api.KStringPtr},
+		{Name: "Status", Off: unsafe.Offsetof(VersioningConfiguration{}.Status), Kind: api.KStringPtr},
+	}},
+	363: {Go: (*WebsiteConfiguration)(nil), Fields: []api.Field{
+		{Name: "ErrorDocument", Off: unsafe.Offsetof(WebsiteConfiguration{}.ErrorDocument), Kind: api.KStructPtr, Type: 90},
+		{Name: "IndexDocument", Off: unsafe.Offsetof(WebsiteConfiguration{}.IndexDocument), Kind: api.KStructPtr, Type: 163},
+		{Name: "RedirectAllRequestsTo", Off: unsafe.Offsetof(WebsiteConfiguration{}.RedirectAllRequestsTo), Kind: api.KStructPtr, Type: 305},
+		{Name: "RoutingRules", Off: unsafe.Offsetof(WebsiteConfiguration{}.RoutingRules), Kind: api.KList, Type: 377},
+	}},
+	364: {Go: (*WriteGetObjectResponseOutput)(nil)},
+	365: {Go: (*WriteGetObjectResponseRequest)(nil), Fields: []api.Field{
+		{Name: "RequestRoute", Off: unsafe.Offsetof(WriteGetObjectResponseRequest{}.RequestRoute), Kind: api.KStringPtr},
+		{Name: "RequestToken", Off: unsafe.Offsetof(WriteGetObjectResponseRequest{}.RequestToken), Kind: api.KStringPtr},
+		{Name: "Body", Off: unsafe.Offsetof(WriteGetObjectResponseRequest{}.Body), Kind: api.KReader},
+		{Name: "StatusCode", Off: unsafe.Offsetof(WriteGetObjectResponseRequest{}.StatusCode), Kind: api.KInt32Ptr},
+		{Name: "ErrorCode", Off: unsafe.Offsetof(WriteGetObjectResponseRequest{}.ErrorCode), Kind: api.KStringPtr},
+		{Name: "ErrorMessage", Off: unsafe.Offsetof(WriteGetObjectResponseRequest{}.ErrorMessage), Kind: api.KStringPtr},
+		{Name: "AcceptRanges", Off: unsafe.Offsetof(WriteGetObjectResponseRequest{}.AcceptRanges), Kind: api.KStringPtr},
+		{Name: "CacheControl", Off: unsafe.Offsetof(WriteGetObjectResponseRequest{}.CacheControl), Kind: api.KStringPtr},
+		{Name: "ContentDisposition", Off: unsafe.Offsetof(WriteGetObjectResponseRequest{}.ContentDisposition), Kind: api.KStringPtr},
+		{Name: "ContentEncoding", Off: unsafe.Offsetof(WriteGetObjectResponseRequest{}.ContentEncoding), Kind: api.KStringPtr},
+		{Name: "ContentLanguage", Off: unsafe.Offsetof(WriteGetObjectResponseRequest{}.ContentLanguage), Kind: api.KStringPtr},
+		{Name: "ContentLength", Off: unsafe.Offsetof(WriteGetObjectResponseRequest{}.ContentLength), Kind: api.KInt64Ptr},
+		{Name: "ContentRange", Off: unsafe.Offsetof(WriteGetObjectResponseRequest{}.ContentRange), Kind: api.KStringPtr},
+		{Name: "ContentType", Off: unsafe.Offsetof(WriteGetObjectResponseRequest{}.ContentType), Kind: api.KStringPtr},
+		{Name: "ChecksumCRC32", Off: unsafe.Offsetof(WriteGetObjectResponseRequest{}.ChecksumCRC32), Kind: api.KStringPtr},
+		{Name: "ChecksumCRC32C", Off: unsafe.Offsetof(WriteGetObjectResponseRequest{}.ChecksumCRC32C), Kind: api.KStringPtr},
+		{Name: "ChecksumCRC64NVME", Off: unsafe.Offsetof(WriteGetObjectResponseRequest{}.ChecksumCRC64NVME), Kind: api.KStringPtr},
+		{Name: "ChecksumSHA1", Off: unsafe.Offsetof(WriteGetObjectResponseRequest{}.ChecksumSHA1), Kind: api.KStringPtr},
+		{Name: "ChecksumSHA256", Off: unsafe.Offsetof(WriteGetObjectResponseRequest{}.ChecksumSHA256), Kind: api.KStringPtr},
+		{Name: "DeleteMarker", Off: unsafe.Offsetof(WriteGetObjectResponseRequest{}.DeleteMarker), Kind: api.KBoolPtr},
+		{Name: "ETag", Off: unsafe.Offsetof(WriteGetObjectResponseRequest{}.ETag), Kind: api.KStringPtr},
+		{Name: "Expires", Off: unsafe.Offsetof(WriteGetObjectResponseRequest{}.Expires), Kind: api.KTimePtr},
+		{Name: "Expiration", Off: unsafe.Offsetof(WriteGetObjectResponseRequest{}.Expiration), Kind: api.KStringPtr},
+		{Name: "LastModified", Off: unsafe.Offsetof(WriteGetObjectResponseRequest{}.LastModified), Kind: api.KTimePtr},
+		{Name: "MissingMeta", Off: unsafe.Offsetof(WriteGetObjectResponseRequest{}.MissingMeta), Kind: api.KInt32Ptr},
+		{Name: "Metadata", Off: unsafe.Offsetof(WriteGetObjectResponseRequest{}.Metadata), Kind: api.KMap, Type: 372},
+		{Name: "ObjectLockMode", Off: unsafe.Offsetof(WriteGetObjectResponseRequest{}.ObjectLockMode), Kind: api.KStringPtr},
+		{Name: "ObjectLockLegalHoldStatus", Off: unsafe.Offsetof(WriteGetObjectResponseRequest{}.ObjectLockLegalHoldStatus), Kind: api.KStringPtr},
+		{Name: "ObjectLockRetainUntilDate", Off: unsafe.Offsetof(WriteGetObjectResponseRequest{}.ObjectLockRetainUntilDate), Kind: api.KTimePtr},
+		{Name: "PartsCount", Off: unsafe.Offsetof(WriteGetObjectResponseRequest{}.PartsCount), Kind: api.KInt32Ptr},
+		{Name: "ReplicationStatus", Off: unsafe.Offsetof(WriteGetObjectResponseRequest{}.ReplicationStatus), Kind: api.KStringPtr},
+		{Name: "RequestCharged", Off: unsafe.Offsetof(WriteGetObjectResponseRequest{}.RequestCharged), Kind: api.KStringPtr},
+		{Name: "Restore", Off: unsafe.Offsetof(WriteGetObjectResponseRequest{}.Restore), Kind: api.KStringPtr},
+		{Name: "ServerSideEncryption", Off: unsafe.Offsetof(WriteGetObjectResponseRequest{}.ServerSideEncryption), Kind: api.KStringPtr},
+		{Name: "SSECustomerAlgorithm", Off: unsafe.Offsetof(WriteGetObjectResponseRequest{}.SSECustomerAlgorithm), Kind: api.KStringPtr},
+		{Name: "SSEKMSKeyId", Off: unsafe.Offsetof(WriteGetObjectResponseRequest{}.SSEKMSKeyId), Kind: api.KStringPtr},
+		{Name: "SSECustomerKeyMD5", Off: unsafe.Offsetof(WriteGetObjectResponseRequest{}.SSECustomerKeyMD5), Kind: api.KStringPtr},
+		{Name: "StorageClass", Off: unsafe.Offsetof(WriteGetObjectResponseRequest{}.StorageClass), Kind: api.KStringPtr},
+		{Name: "TagCount", Off: unsafe.Offsetof(WriteGetObjectResponseRequest{}.TagCount), Kind: api.KInt32Ptr},
+		{Name: "VersionId", Off: unsafe.Offsetof(WriteGetObjectResponseRequest{}.VersionId), Kind: api.KStringPtr},
+		{Name: "BucketKeyEnabled", Off: unsafe.Offsetof(WriteGetObjectResponseRequest{}.BucketKeyEnabled), Kind: api.KBoolPtr},
+	}},
+	366: {Go: (*[]Grant)(nil), Elem: api.Field{Kind: api.KStruct, Type: 157}, Size: unsafe.Sizeof(*new(Grant))},
+	367: {Go: (*[]Tag)(nil), Elem: api.Field{Kind: api.KStruct, Type: 342}, Size: unsafe.Sizeof(*new(Tag))},
+	368: {Go: (*[]LifecycleRule)(nil), Elem: api.Field{Kind: api.KStruct, Type: 181}, Size: unsafe.Sizeof(*new(LifecycleRule))},
+	369: {Go: (*[]CORSRule)(nil), Elem: api.Field{Kind: api.KStruct, Type: 19}, Size: unsafe.Sizeof(*new(CORSRule))},
+	370: {Go: (*[]string)(nil), Elem: api.Field{Kind: api.KString}, Size: unsafe.Sizeof(*new(string))},
+	371: {Go: (*[]CompletedPart)(nil), Elem: api.Field{Kind: api.KStruct, Type: 28}, Size: unsafe.Sizeof(*new(CompletedPart))},
+	372: {Go: (*map[string]string)(nil), Elem: api.Field{Kind: api.KString}, MapFrom: api.MapFrom[string], MapTo: api.MapTo[string]},
+	373: {Go: (*[]ObjectIdentifier)(nil), Elem: api.Field{Kind: api.KStruct, Type: 225}, Size: unsafe.Sizeof(*new(ObjectIdentifier))},
+	374: {Go: (*[]DeletedObject)(nil), Elem: api.Field{Kind: api.KStruct, Type: 84}, Size: unsafe.Sizeof(*new(DeletedObject))},
+	375: {Go: (*[]Error)(nil), Elem: api.Field{Kind: api.KStruct, Type: 89}, Size: unsafe.Sizeof(*new(Error))},
+	376: {Go: (*[]Rule)(nil), Elem: api.Field{Kind: api.KStruct, Type: 320}, Size: unsafe.Sizeof(*new(Rule))},
+	377: {Go: (*[]RoutingRule)(nil), Elem: api.Field{Kind: api.KStruct, Type: 319}, Size: unsafe.Sizeof(*new(RoutingRule))},
+	378: {Go: (*[]ObjectPart)(nil), Elem: api.Field{Kind: api.KStruct, Type: 231}, Size: unsafe.Sizeof(*new(ObjectPart))},
+	379: {Go: (*[]Tiering)(nil), Elem: api.Field{Kind: api.KStruct, Type: 346}, Size: unsafe.Sizeof(*new(Tiering))},
+	380: {Go: (*[]Transition)(nil), Elem: api.Field{Kind: api.KStruct, Type: 349}, Size: unsafe.Sizeof(*new(Transition))},
+	381: {Go: (*[]NoncurrentVersionTransition)(nil), Elem: api.Field{Kind: api.KStruct, Type: 218}, Size: unsafe.Sizeof(*new(NoncurrentVersionTransition))},
+	382: {Go: (*[]AnalyticsConfiguration)(nil), Elem: api.Field{Kind: api.KStruct, Type: 8}, Size: unsafe.Sizeof(*new(AnalyticsConfiguration))},
+	383: {Go: (*[]IntelligentTieringConfiguration)(nil), Elem: api.Field{Kind: api.KStruct, Type: 167}, Size: unsafe.Sizeof(*new(IntelligentTieringConfiguration))},
+	384: {Go: (*[]InventoryConfiguration)(nil), Elem: api.Field{Kind: api.KStruct, Type: 170}, Size: unsafe.Sizeof(*new(InventoryConfiguration))},
+	385: {Go: (*[]MetricsConfiguration)(nil), Elem: api.Field{Kind: api.KStruct, Type: 211}, Size: unsafe.Sizeof(*new(MetricsConfiguration))},
+	386: {Go: (*[]Bucket)(nil), Elem: api.Field{Kind: api.KStruct, Type: 12}, Size: unsafe.Sizeof(*new(Bucket))},
+	387: {Go: (*[]MultipartUpload)(nil), Elem: api.Field{Kind: api.KStruct, Type: 213}, Size: unsafe.Sizeof(*new(MultipartUpload))},
+	388: {Go: (*[]CommonPrefix)(nil), Elem: api.Field{Kind: api.KStruct, Type: 24}, Size: unsafe.Sizeof(*new(CommonPrefix))},
+	389: {Go: (*[]ObjectVersion)(nil), Elem: api.Field{Kind: api.KStruct, Type: 232}, Size: unsafe.Sizeof(*new(ObjectVersion))},
+	390: {Go: (*[]DeleteMarkerEntry)(nil), Elem: api.Field{Kind: api.KStruct, Type: 74}, Size: unsafe.Sizeof(*new(DeleteMarkerEntry))},
+	391: {Go: (*[]Object)(nil), Elem: api.Field{Kind: api.KStruct, Type: 222}, Size: unsafe.Sizeof(*new(Object))},
+	392: {Go: (*[]Part)(nil), Elem: api.Field{Kind: api.KStruct, Type: 239}, Size: unsafe.Sizeof(*new(Part))},
+	393: {Go: (*[]TargetGrant)(nil), Elem: api.Field{Kind: api.KStruct, Type: 344}, Size: unsafe.Sizeof(*new(TargetGrant))},
+	394: {Go: (*[]TopicConfiguration)(nil), Elem: api.Field{Kind: api.KStruct, Type: 347}, Size: unsafe.Sizeof(*new(TopicConfiguration))},
+	395: {Go: (*[]QueueConfiguration)(nil), Elem: api.Field{Kind: api.KStruct, Type: 301}, Size: unsafe.Sizeof(*new(QueueConfiguration))},
+	396: {Go: (*[]LambdaFunctionConfiguration)(nil), Elem: api.Field{Kind: api.KStruct, Type: 178}, Size: unsafe.Sizeof(*new(LambdaFunctionConfiguration))},
+	397: {Go: (*[]OwnershipControlsRule)(nil), Elem: api.Field{Kind: api.KStruct, Type: 237}, Size: unsafe.Sizeof(*new(OwnershipControlsRule))},
+	398: {Go: (*[]ReplicationRule)(nil), Elem: api.Field{Kind: api.KStruct, Type: 308}, Size: unsafe.Sizeof(*new(ReplicationRule))},
+	399: {Go: (*[]FilterRule)(nil), Elem: api.Field{Kind: api.KStruct, Type: 93}, Size: unsafe.Sizeof(*new(FilterRule))},
+	400: {Go: (*[]MetadataEntry)(nil), Elem: api.Field{Kind: api.KStruct, Type: 208}, Size: unsafe.Sizeof(*new(MetadataEntry))},
+	401: {Go: (*api.EventStream[SelectObjectContentEventStream])(nil), StreamTo: api.StreamTo[SelectObjectContentEventStream]},
+	402: {Go: (*[]ServerSideEncryptionRule)(nil), Elem: api.Field{Kind: api.KStruct, Type: 333}, Size: unsafe.Sizeof(*new(ServerSideEncryptionRule))},
 }

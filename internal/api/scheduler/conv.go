@@ -3,938 +3,358 @@
 package schedulerapi
 
 import (
+	"unsafe"
+
 	"github.com/niwa-cloud/niwa/internal/api"
 )
 
-func (s *AwsVpcConfiguration) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "AssignPublicIp", &s.AssignPublicIp, api.SetStringPtr)
-	err = api.Decode(err, m, "SecurityGroups", &s.SecurityGroups, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "Subnets", &s.Subnets, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	return err
-}
-
-func (s *AwsVpcConfiguration) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "AssignPublicIp", s.AssignPublicIp, api.DynString)
-	api.PutList(m, "SecurityGroups", s.SecurityGroups, api.DynString)
-	api.PutList(m, "Subnets", s.Subnets, api.DynString)
-	return m
-}
-
-func (s *CapacityProviderStrategyItem) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "base", &s.Base, api.SetInt32Ptr)
-	err = api.Decode(err, m, "capacityProvider", &s.CapacityProvider, api.SetStringPtr)
-	err = api.Decode(err, m, "weight", &s.Weight, api.SetInt32Ptr)
-	return err
-}
-
-func (s *CapacityProviderStrategyItem) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "base", s.Base, api.DynInt32)
-	api.Put(m, "capacityProvider", s.CapacityProvider, api.DynString)
-	api.Put(m, "weight", s.Weight, api.DynInt32)
-	return m
-}
-
-func (s *ConflictException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *ConflictException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
-
-func (s *CreateScheduleGroupInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ClientToken", &s.ClientToken, api.SetStringPtr)
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]Tag, v any) error {
-		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *CreateScheduleGroupInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "ClientToken", s.ClientToken, api.DynString)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.PutList(m, "Tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *CreateScheduleGroupOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ScheduleGroupArn", &s.ScheduleGroupArn, api.SetStringPtr)
-	return err
-}
-
-func (s *CreateScheduleGroupOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "ScheduleGroupArn", s.ScheduleGroupArn, api.DynString)
-	return m
-}
-
-func (s *CreateScheduleInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ActionAfterCompletion", &s.ActionAfterCompletion, api.SetStringPtr)
-	err = api.Decode(err, m, "ClientToken", &s.ClientToken, api.SetStringPtr)
-	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
-	err = api.Decode(err, m, "EndDate", &s.EndDate, api.SetTimePtr)
-	err = api.Decode(err, m, "FlexibleTimeWindow", &s.FlexibleTimeWindow, api.SetStructPtr[FlexibleTimeWindow])
-	err = api.Decode(err, m, "GroupName", &s.GroupName, api.SetStringPtr)
-	err = api.Decode(err, m, "KmsKeyArn", &s.KmsKeyArn, api.SetStringPtr)
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "ScheduleExpression", &s.ScheduleExpression, api.SetStringPtr)
-	err = api.Decode(err, m, "ScheduleExpressionTimezone", &s.ScheduleExpressionTimezone, api.SetStringPtr)
-	err = api.Decode(err, m, "StartDate", &s.StartDate, api.SetTimePtr)
-	err = api.Decode(err, m, "State", &s.State, api.SetStringPtr)
-	err = api.Decode(err, m, "Target", &s.Target, api.SetStructPtr[Target])
-	return err
-}
-
-func (s *CreateScheduleInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "ActionAfterCompletion", s.ActionAfterCompletion, api.DynString)
-	api.Put(m, "ClientToken", s.ClientToken, api.DynString)
-	api.Put(m, "Description", s.Description, api.DynString)
-	api.Put(m, "EndDate", s.EndDate, api.DynTime)
-	api.PutStruct(m, "FlexibleTimeWindow", s.FlexibleTimeWindow)
-	api.Put(m, "GroupName", s.GroupName, api.DynString)
-	api.Put(m, "KmsKeyArn", s.KmsKeyArn, api.DynString)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "ScheduleExpression", s.ScheduleExpression, api.DynString)
-	api.Put(m, "ScheduleExpressionTimezone", s.ScheduleExpressionTimezone, api.DynString)
-	api.Put(m, "StartDate", s.StartDate, api.DynTime)
-	api.Put(m, "State", s.State, api.DynString)
-	api.PutStruct(m, "Target", s.Target)
-	return m
-}
-
-func (s *CreateScheduleOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ScheduleArn", &s.ScheduleArn, api.SetStringPtr)
-	return err
-}
-
-func (s *CreateScheduleOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "ScheduleArn", s.ScheduleArn, api.DynString)
-	return m
-}
-
-func (s *DeadLetterConfig) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Arn", &s.Arn, api.SetStringPtr)
-	return err
-}
-
-func (s *DeadLetterConfig) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Arn", s.Arn, api.DynString)
-	return m
-}
-
-func (s *DeleteScheduleGroupInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ClientToken", &s.ClientToken, api.SetStringPtr)
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	return err
-}
-
-func (s *DeleteScheduleGroupInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "ClientToken", s.ClientToken, api.DynString)
-	api.Put(m, "Name", s.Name, api.DynString)
-	return m
-}
-
-func (s *DeleteScheduleGroupOutput) FromDynamic(map[string]any) error { return nil }
-
-func (s *DeleteScheduleGroupOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *DeleteScheduleInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ClientToken", &s.ClientToken, api.SetStringPtr)
-	err = api.Decode(err, m, "GroupName", &s.GroupName, api.SetStringPtr)
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	return err
-}
-
-func (s *DeleteScheduleInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "ClientToken", s.ClientToken, api.DynString)
-	api.Put(m, "GroupName", s.GroupName, api.DynString)
-	api.Put(m, "Name", s.Name, api.DynString)
-	return m
-}
-
-func (s *DeleteScheduleOutput) FromDynamic(map[string]any) error { return nil }
-
-func (s *DeleteScheduleOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *EcsParameters) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "CapacityProviderStrategy", &s.CapacityProviderStrategy, func(p *[]CapacityProviderStrategyItem, v any) error {
-		return api.SetList(p, v, func(p *CapacityProviderStrategyItem, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "EnableECSManagedTags", &s.EnableECSManagedTags, api.SetBoolPtr)
-	err = api.Decode(err, m, "EnableExecuteCommand", &s.EnableExecuteCommand, api.SetBoolPtr)
-	err = api.Decode(err, m, "Group", &s.Group, api.SetStringPtr)
-	err = api.Decode(err, m, "LaunchType", &s.LaunchType, api.SetStringPtr)
-	err = api.Decode(err, m, "NetworkConfiguration", &s.NetworkConfiguration, api.SetStructPtr[NetworkConfiguration])
-	err = api.Decode(err, m, "PlacementConstraints", &s.PlacementConstraints, func(p *[]PlacementConstraint, v any) error {
-		return api.SetList(p, v, func(p *PlacementConstraint, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "PlacementStrategy", &s.PlacementStrategy, func(p *[]PlacementStrategy, v any) error {
-		return api.SetList(p, v, func(p *PlacementStrategy, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "PlatformVersion", &s.PlatformVersion, api.SetStringPtr)
-	err = api.Decode(err, m, "PropagateTags", &s.PropagateTags, api.SetStringPtr)
-	err = api.Decode(err, m, "ReferenceId", &s.ReferenceId, api.SetStringPtr)
-	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]map[string]string, v any) error {
-		return api.SetList(p, v, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
-	})
-	err = api.Decode(err, m, "TaskCount", &s.TaskCount, api.SetInt32Ptr)
-	err = api.Decode(err, m, "TaskDefinitionArn", &s.TaskDefinitionArn, api.SetStringPtr)
-	return err
-}
-
-func (s *EcsParameters) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.PutList(m, "CapacityProviderStrategy", s.CapacityProviderStrategy, func(e CapacityProviderStrategyItem) any { return e.ToDynamic() })
-	api.Put(m, "EnableECSManagedTags", s.EnableECSManagedTags, api.DynBool)
-	api.Put(m, "EnableExecuteCommand", s.EnableExecuteCommand, api.DynBool)
-	api.Put(m, "Group", s.Group, api.DynString)
-	api.Put(m, "LaunchType", s.LaunchType, api.DynString)
-	api.PutStruct(m, "NetworkConfiguration", s.NetworkConfiguration)
-	api.PutList(m, "PlacementConstraints", s.PlacementConstraints, func(e PlacementConstraint) any { return e.ToDynamic() })
-	api.PutList(m, "PlacementStrategy", s.PlacementStrategy, func(e PlacementStrategy) any { return e.ToDynamic() })
-	api.Put(m, "PlatformVersion", s.PlatformVersion, api.DynString)
-	api.Put(m, "PropagateTags", s.PropagateTags, api.DynString)
-	api.Put(m, "ReferenceId", s.ReferenceId, api.DynString)
-	api.PutList(m, "Tags", s.Tags, func(e map[string]string) any { return api.DynMap(e, api.DynString) })
-	api.Put(m, "TaskCount", s.TaskCount, api.DynInt32)
-	api.Put(m, "TaskDefinitionArn", s.TaskDefinitionArn, api.DynString)
-	return m
-}
-
-func (s *EventBridgeParameters) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DetailType", &s.DetailType, api.SetStringPtr)
-	err = api.Decode(err, m, "Source", &s.Source, api.SetStringPtr)
-	return err
-}
-
-func (s *EventBridgeParameters) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "DetailType", s.DetailType, api.DynString)
-	api.Put(m, "Source", s.Source, api.DynString)
-	return m
-}
-
-func (s *FlexibleTimeWindow) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "MaximumWindowInMinutes", &s.MaximumWindowInMinutes, api.SetInt32Ptr)
-	err = api.Decode(err, m, "Mode", &s.Mode, api.SetStringPtr)
-	return err
-}
-
-func (s *FlexibleTimeWindow) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "MaximumWindowInMinutes", s.MaximumWindowInMinutes, api.DynInt32)
-	api.Put(m, "Mode", s.Mode, api.DynString)
-	return m
-}
-
-func (s *GetScheduleGroupInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	return err
-}
-
-func (s *GetScheduleGroupInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Name", s.Name, api.DynString)
-	return m
-}
-
-func (s *GetScheduleGroupOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Arn", &s.Arn, api.SetStringPtr)
-	err = api.Decode(err, m, "CreationDate", &s.CreationDate, api.SetTimePtr)
-	err = api.Decode(err, m, "LastModificationDate", &s.LastModificationDate, api.SetTimePtr)
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "State", &s.State, api.SetStringPtr)
-	return err
-}
-
-func (s *GetScheduleGroupOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 5)
-	api.Put(m, "Arn", s.Arn, api.DynString)
-	api.Put(m, "CreationDate", s.CreationDate, api.DynTime)
-	api.Put(m, "LastModificationDate", s.LastModificationDate, api.DynTime)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "State", s.State, api.DynString)
-	return m
-}
-
-func (s *GetScheduleInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "GroupName", &s.GroupName, api.SetStringPtr)
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	return err
-}
-
-func (s *GetScheduleInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "GroupName", s.GroupName, api.DynString)
-	api.Put(m, "Name", s.Name, api.DynString)
-	return m
-}
-
-func (s *GetScheduleOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ActionAfterCompletion", &s.ActionAfterCompletion, api.SetStringPtr)
-	err = api.Decode(err, m, "Arn", &s.Arn, api.SetStringPtr)
-	err = api.Decode(err, m, "CreationDate", &s.CreationDate, api.SetTimePtr)
-	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
-	err = api.Decode(err, m, "EndDate", &s.EndDate, api.SetTimePtr)
-	err = api.Decode(err, m, "FlexibleTimeWindow", &s.FlexibleTimeWindow, api.SetStructPtr[FlexibleTimeWindow])
-	err = api.Decode(err, m, "GroupName", &s.GroupName, api.SetStringPtr)
-	err = api.Decode(err, m, "KmsKeyArn", &s.KmsKeyArn, api.SetStringPtr)
-	err = api.Decode(err, m, "LastModificationDate", &s.LastModificationDate, api.SetTimePtr)
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "ScheduleExpression", &s.ScheduleExpression, api.SetStringPtr)
-	err = api.Decode(err, m, "ScheduleExpressionTimezone", &s.ScheduleExpressionTimezone, api.SetStringPtr)
-	err = api.Decode(err, m, "StartDate", &s.StartDate, api.SetTimePtr)
-	err = api.Decode(err, m, "State", &s.State, api.SetStringPtr)
-	err = api.Decode(err, m, "Target", &s.Target, api.SetStructPtr[Target])
-	return err
-}
-
-func (s *GetScheduleOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "ActionAfterCompletion", s.ActionAfterCompletion, api.DynString)
-	api.Put(m, "Arn", s.Arn, api.DynString)
-	api.Put(m, "CreationDate", s.CreationDate, api.DynTime)
-	api.Put(m, "Description", s.Description, api.DynString)
-	api.Put(m, "EndDate", s.EndDate, api.DynTime)
-	api.PutStruct(m, "FlexibleTimeWindow", s.FlexibleTimeWindow)
-	api.Put(m, "GroupName", s.GroupName, api.DynString)
-	api.Put(m, "KmsKeyArn", s.KmsKeyArn, api.DynString)
-	api.Put(m, "LastModificationDate", s.LastModificationDate, api.DynTime)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "ScheduleExpression", s.ScheduleExpression, api.DynString)
-	api.Put(m, "ScheduleExpressionTimezone", s.ScheduleExpressionTimezone, api.DynString)
-	api.Put(m, "StartDate", s.StartDate, api.DynTime)
-	api.Put(m, "State", s.State, api.DynString)
-	api.PutStruct(m, "Target", s.Target)
-	return m
-}
-
-func (s *InternalServerException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *InternalServerException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
-
-func (s *KinesisParameters) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "PartitionKey", &s.PartitionKey, api.SetStringPtr)
-	return err
-}
-
-func (s *KinesisParameters) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "PartitionKey", s.PartitionKey, api.DynString)
-	return m
-}
-
-func (s *ListScheduleGroupsInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "MaxResults", &s.MaxResults, api.SetInt32Ptr)
-	err = api.Decode(err, m, "NamePrefix", &s.NamePrefix, api.SetStringPtr)
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	return err
-}
-
-func (s *ListScheduleGroupsInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "MaxResults", s.MaxResults, api.DynInt32)
-	api.Put(m, "NamePrefix", s.NamePrefix, api.DynString)
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	return m
-}
-
-func (s *ListScheduleGroupsOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	err = api.Decode(err, m, "ScheduleGroups", &s.ScheduleGroups, func(p *[]ScheduleGroupSummary, v any) error {
-		return api.SetList(p, v, func(p *ScheduleGroupSummary, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *ListScheduleGroupsOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	api.PutList(m, "ScheduleGroups", s.ScheduleGroups, func(e ScheduleGroupSummary) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *ListSchedulesInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "GroupName", &s.GroupName, api.SetStringPtr)
-	err = api.Decode(err, m, "MaxResults", &s.MaxResults, api.SetInt32Ptr)
-	err = api.Decode(err, m, "NamePrefix", &s.NamePrefix, api.SetStringPtr)
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	err = api.Decode(err, m, "State", &s.State, api.SetStringPtr)
-	return err
-}
-
-func (s *ListSchedulesInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 5)
-	api.Put(m, "GroupName", s.GroupName, api.DynString)
-	api.Put(m, "MaxResults", s.MaxResults, api.DynInt32)
-	api.Put(m, "NamePrefix", s.NamePrefix, api.DynString)
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	api.Put(m, "State", s.State, api.DynString)
-	return m
-}
-
-func (s *ListSchedulesOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	err = api.Decode(err, m, "Schedules", &s.Schedules, func(p *[]ScheduleSummary, v any) error {
-		return api.SetList(p, v, func(p *ScheduleSummary, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *ListSchedulesOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	api.PutList(m, "Schedules", s.Schedules, func(e ScheduleSummary) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *ListTagsForResourceInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ResourceArn", &s.ResourceArn, api.SetStringPtr)
-	return err
-}
-
-func (s *ListTagsForResourceInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "ResourceArn", s.ResourceArn, api.DynString)
-	return m
-}
-
-func (s *ListTagsForResourceOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]Tag, v any) error {
-		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *ListTagsForResourceOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutList(m, "Tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *NetworkConfiguration) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "awsvpcConfiguration", &s.AwsvpcConfiguration, api.SetStructPtr[AwsVpcConfiguration])
-	return err
-}
-
-func (s *NetworkConfiguration) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "awsvpcConfiguration", s.AwsvpcConfiguration)
-	return m
-}
-
-func (s *PlacementConstraint) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "expression", &s.Expression, api.SetStringPtr)
-	err = api.Decode(err, m, "type", &s.Type, api.SetStringPtr)
-	return err
-}
-
-func (s *PlacementConstraint) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "expression", s.Expression, api.DynString)
-	api.Put(m, "type", s.Type, api.DynString)
-	return m
-}
-
-func (s *PlacementStrategy) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "field", &s.Field, api.SetStringPtr)
-	err = api.Decode(err, m, "type", &s.Type, api.SetStringPtr)
-	return err
-}
-
-func (s *PlacementStrategy) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "field", s.Field, api.DynString)
-	api.Put(m, "type", s.Type, api.DynString)
-	return m
-}
-
-func (s *ResourceNotFoundException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *ResourceNotFoundException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
-
-func (s *RetryPolicy) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "MaximumEventAgeInSeconds", &s.MaximumEventAgeInSeconds, api.SetInt32Ptr)
-	err = api.Decode(err, m, "MaximumRetryAttempts", &s.MaximumRetryAttempts, api.SetInt32Ptr)
-	return err
-}
-
-func (s *RetryPolicy) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "MaximumEventAgeInSeconds", s.MaximumEventAgeInSeconds, api.DynInt32)
-	api.Put(m, "MaximumRetryAttempts", s.MaximumRetryAttempts, api.DynInt32)
-	return m
-}
-
-func (s *SageMakerPipelineParameter) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "Value", &s.Value, api.SetStringPtr)
-	return err
-}
-
-func (s *SageMakerPipelineParameter) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "Value", s.Value, api.DynString)
-	return m
-}
-
-func (s *SageMakerPipelineParameters) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "PipelineParameterList", &s.PipelineParameterList, func(p *[]SageMakerPipelineParameter, v any) error {
-		return api.SetList(p, v, func(p *SageMakerPipelineParameter, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *SageMakerPipelineParameters) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutList(m, "PipelineParameterList", s.PipelineParameterList, func(e SageMakerPipelineParameter) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *ScheduleGroupSummary) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Arn", &s.Arn, api.SetStringPtr)
-	err = api.Decode(err, m, "CreationDate", &s.CreationDate, api.SetTimePtr)
-	err = api.Decode(err, m, "LastModificationDate", &s.LastModificationDate, api.SetTimePtr)
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "State", &s.State, api.SetStringPtr)
-	return err
-}
-
-func (s *ScheduleGroupSummary) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 5)
-	api.Put(m, "Arn", s.Arn, api.DynString)
-	api.Put(m, "CreationDate", s.CreationDate, api.DynTime)
-	api.Put(m, "LastModificationDate", s.LastModificationDate, api.DynTime)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "State", s.State, api.DynString)
-	return m
-}
-
-func (s *ScheduleSummary) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Arn", &s.Arn, api.SetStringPtr)
-	err = api.Decode(err, m, "CreationDate", &s.CreationDate, api.SetTimePtr)
-	err = api.Decode(err, m, "GroupName", &s.GroupName, api.SetStringPtr)
-	err = api.Decode(err, m, "LastModificationDate", &s.LastModificationDate, api.SetTimePtr)
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "State", &s.State, api.SetStringPtr)
-	err = api.Decode(err, m, "Target", &s.Target, api.SetStructPtr[TargetSummary])
-	return err
-}
-
-func (s *ScheduleSummary) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 7)
-	api.Put(m, "Arn", s.Arn, api.DynString)
-	api.Put(m, "CreationDate", s.CreationDate, api.DynTime)
-	api.Put(m, "GroupName", s.GroupName, api.DynString)
-	api.Put(m, "LastModificationDate", s.LastModificationDate, api.DynTime)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "State", s.State, api.DynString)
-	api.PutStruct(m, "Target", s.Target)
-	return m
-}
-
-func (s *ServiceQuotaExceededException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *ServiceQuotaExceededException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
-
-func (s *SqsParameters) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "MessageGroupId", &s.MessageGroupId, api.SetStringPtr)
-	return err
-}
-
-func (s *SqsParameters) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "MessageGroupId", s.MessageGroupId, api.DynString)
-	return m
-}
-
-func (s *Tag) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Key", &s.Key, api.SetStringPtr)
-	err = api.Decode(err, m, "Value", &s.Value, api.SetStringPtr)
-	return err
-}
-
-func (s *Tag) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Key", s.Key, api.DynString)
-	api.Put(m, "Value", s.Value, api.DynString)
-	return m
-}
-
-func (s *TagResourceInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ResourceArn", &s.ResourceArn, api.SetStringPtr)
-	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]Tag, v any) error {
-		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *TagResourceInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "ResourceArn", s.ResourceArn, api.DynString)
-	api.PutList(m, "Tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *TagResourceOutput) FromDynamic(map[string]any) error { return nil }
-
-func (s *TagResourceOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *Target) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Arn", &s.Arn, api.SetStringPtr)
-	err = api.Decode(err, m, "DeadLetterConfig", &s.DeadLetterConfig, api.SetStructPtr[DeadLetterConfig])
-	err = api.Decode(err, m, "EcsParameters", &s.EcsParameters, api.SetStructPtr[EcsParameters])
-	err = api.Decode(err, m, "EventBridgeParameters", &s.EventBridgeParameters, api.SetStructPtr[EventBridgeParameters])
-	err = api.Decode(err, m, "Input", &s.Input, api.SetStringPtr)
-	err = api.Decode(err, m, "KinesisParameters", &s.KinesisParameters, api.SetStructPtr[KinesisParameters])
-	err = api.Decode(err, m, "RetryPolicy", &s.RetryPolicy, api.SetStructPtr[RetryPolicy])
-	err = api.Decode(err, m, "RoleArn", &s.RoleArn, api.SetStringPtr)
-	err = api.Decode(err, m, "SageMakerPipelineParameters", &s.SageMakerPipelineParameters, api.SetStructPtr[SageMakerPipelineParameters])
-	err = api.Decode(err, m, "SqsParameters", &s.SqsParameters, api.SetStructPtr[SqsParameters])
-	return err
-}
-
-func (s *Target) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "Arn", s.Arn, api.DynString)
-	api.PutStruct(m, "DeadLetterConfig", s.DeadLetterConfig)
-	api.PutStruct(m, "EcsParameters", s.EcsParameters)
-	api.PutStruct(m, "EventBridgeParameters", s.EventBridgeParameters)
-	api.Put(m, "Input", s.Input, api.DynString)
-	api.PutStruct(m, "KinesisParameters", s.KinesisParameters)
-	api.PutStruct(m, "RetryPolicy", s.RetryPolicy)
-	api.Put(m, "RoleArn", s.RoleArn, api.DynString)
-	api.PutStruct(m, "SageMakerPipelineParameters", s.SageMakerPipelineParameters)
-	api.PutStruct(m, "SqsParameters", s.SqsParameters)
-	return m
-}
-
-func (s *TargetSummary) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Arn", &s.Arn, api.SetStringPtr)
-	return err
-}
-
-func (s *TargetSummary) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Arn", s.Arn, api.DynString)
-	return m
-}
-
-func (s *ThrottlingException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *ThrottlingException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
-
-func (s *UntagResourceInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ResourceArn", &s.ResourceArn, api.SetStringPtr)
-	err = api.Decode(err, m, "TagKeys", &s.TagKeys, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	return err
-}
-
-func (s *UntagResourceInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "ResourceArn", s.ResourceArn, api.DynString)
-	api.PutList(m, "TagKeys", s.TagKeys, api.DynString)
-	return m
-}
-
-func (s *UntagResourceOutput) FromDynamic(map[string]any) error { return nil }
-
-func (s *UntagResourceOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *UpdateScheduleInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ActionAfterCompletion", &s.ActionAfterCompletion, api.SetStringPtr)
-	err = api.Decode(err, m, "ClientToken", &s.ClientToken, api.SetStringPtr)
-	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
-	err = api.Decode(err, m, "EndDate", &s.EndDate, api.SetTimePtr)
-	err = api.Decode(err, m, "FlexibleTimeWindow", &s.FlexibleTimeWindow, api.SetStructPtr[FlexibleTimeWindow])
-	err = api.Decode(err, m, "GroupName", &s.GroupName, api.SetStringPtr)
-	err = api.Decode(err, m, "KmsKeyArn", &s.KmsKeyArn, api.SetStringPtr)
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "ScheduleExpression", &s.ScheduleExpression, api.SetStringPtr)
-	err = api.Decode(err, m, "ScheduleExpressionTimezone", &s.ScheduleExpressionTimezone, api.SetStringPtr)
-	err = api.Decode(err, m, "StartDate", &s.StartDate, api.SetTimePtr)
-	err = api.Decode(err, m, "State", &s.State, api.SetStringPtr)
-	err = api.Decode(err, m, "Target", &s.Target, api.SetStructPtr[Target])
-	return err
-}
-
-func (s *UpdateScheduleInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "ActionAfterCompletion", s.ActionAfterCompletion, api.DynString)
-	api.Put(m, "ClientToken", s.ClientToken, api.DynString)
-	api.Put(m, "Description", s.Description, api.DynString)
-	api.Put(m, "EndDate", s.EndDate, api.DynTime)
-	api.PutStruct(m, "FlexibleTimeWindow", s.FlexibleTimeWindow)
-	api.Put(m, "GroupName", s.GroupName, api.DynString)
-	api.Put(m, "KmsKeyArn", s.KmsKeyArn, api.DynString)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "ScheduleExpression", s.ScheduleExpression, api.DynString)
-	api.Put(m, "ScheduleExpressionTimezone", s.ScheduleExpressionTimezone, api.DynString)
-	api.Put(m, "StartDate", s.StartDate, api.DynTime)
-	api.Put(m, "State", s.State, api.DynString)
-	api.PutStruct(m, "Target", s.Target)
-	return m
-}
-
-func (s *UpdateScheduleOutput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ScheduleArn", &s.ScheduleArn, api.SetStringPtr)
-	return err
-}
-
-func (s *UpdateScheduleOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "ScheduleArn", s.ScheduleArn, api.DynString)
-	return m
-}
-
-func (s *ValidationException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *ValidationException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
+func (*AwsVpcConfiguration) ConvType() (api.Table, int32) { return convTable[:], 0 }
+
+func (*CapacityProviderStrategyItem) ConvType() (api.Table, int32) { return convTable[:], 1 }
+
+func (*ConflictException) ConvType() (api.Table, int32) { return convTable[:], 2 }
+
+func (*CreateScheduleGroupInput) ConvType() (api.Table, int32) { return convTable[:], 3 }
+
+func (*CreateScheduleGroupOutput) ConvType() (api.Table, int32) { return convTable[:], 4 }
+
+func (*CreateScheduleInput) ConvType() (api.Table, int32) { return convTable[:], 5 }
+
+func (*CreateScheduleOutput) ConvType() (api.Table, int32) { return convTable[:], 6 }
+
+func (*DeadLetterConfig) ConvType() (api.Table, int32) { return convTable[:], 7 }
+
+func (*DeleteScheduleGroupInput) ConvType() (api.Table, int32) { return convTable[:], 8 }
+
+func (*DeleteScheduleGroupOutput) ConvType() (api.Table, int32) { return convTable[:], 9 }
+
+func (*DeleteScheduleInput) ConvType() (api.Table, int32) { return convTable[:], 10 }
+
+func (*DeleteScheduleOutput) ConvType() (api.Table, int32) { return convTable[:], 11 }
+
+func (*EcsParameters) ConvType() (api.Table, int32) { return convTable[:], 12 }
+
+func (*EventBridgeParameters) ConvType() (api.Table, int32) { return convTable[:], 13 }
+
+func (*FlexibleTimeWindow) ConvType() (api.Table, int32) { return convTable[:], 14 }
+
+func (*GetScheduleGroupInput) ConvType() (api.Table, int32) { return convTable[:], 15 }
+
+func (*GetScheduleGroupOutput) ConvType() (api.Table, int32) { return convTable[:], 16 }
+
+func (*GetScheduleInput) ConvType() (api.Table, int32) { return convTable[:], 17 }
+
+func (*GetScheduleOutput) ConvType() (api.Table, int32) { return convTable[:], 18 }
+
+func (*InternalServerException) ConvType() (api.Table, int32) { return convTable[:], 19 }
+
+func (*KinesisParameters) ConvType() (api.Table, int32) { return convTable[:], 20 }
+
+func (*ListScheduleGroupsInput) ConvType() (api.Table, int32) { return convTable[:], 21 }
+
+func (*ListScheduleGroupsOutput) ConvType() (api.Table, int32) { return convTable[:], 22 }
+
+func (*ListSchedulesInput) ConvType() (api.Table, int32) { return convTable[:], 23 }
+
+func (*ListSchedulesOutput) ConvType() (api.Table, int32) { return convTable[:], 24 }
+
+func (*ListTagsForResourceInput) ConvType() (api.Table, int32) { return convTable[:], 25 }
+
+func (*ListTagsForResourceOutput) ConvType() (api.Table, int32) { return convTable[:], 26 }
+
+func (*NetworkConfiguration) ConvType() (api.Table, int32) { return convTable[:], 27 }
+
+func (*PlacementConstraint) ConvType() (api.Table, int32) { return convTable[:], 28 }
+
+func (*PlacementStrategy) ConvType() (api.Table, int32) { return convTable[:], 29 }
+
+func (*ResourceNotFoundException) ConvType() (api.Table, int32) { return convTable[:], 30 }
+
+func (*RetryPolicy) ConvType() (api.Table, int32) { return convTable[:], 31 }
+
+func (*SageMakerPipelineParameter) ConvType() (api.Table, int32) { return convTable[:], 32 }
+
+func (*SageMakerPipelineParameters) ConvType() (api.Table, int32) { return convTable[:], 33 }
+
+func (*ScheduleGroupSummary) ConvType() (api.Table, int32) { return convTable[:], 34 }
+
+func (*ScheduleSummary) ConvType() (api.Table, int32) { return convTable[:], 35 }
+
+func (*ServiceQuotaExceededException) ConvType() (api.Table, int32) { return convTable[:], 36 }
+
+func (*SqsParameters) ConvType() (api.Table, int32) { return convTable[:], 37 }
+
+func (*Tag) ConvType() (api.Table, int32) { return convTable[:], 38 }
+
+func (*TagResourceInput) ConvType() (api.Table, int32) { return convTable[:], 39 }
+
+func (*TagResourceOutput) ConvType() (api.Table, int32) { return convTable[:], 40 }
+
+func (*Target) ConvType() (api.Table, int32) { return convTable[:], 41 }
+
+func (*TargetSummary) ConvType() (api.Table, int32) { return convTable[:], 42 }
+
+func (*ThrottlingException) ConvType() (api.Table, int32) { return convTable[:], 43 }
+
+func (*UntagResourceInput) ConvType() (api.Table, int32) { return convTable[:], 44 }
+
+func (*UntagResourceOutput) ConvType() (api.Table, int32) { return convTable[:], 45 }
+
+func (*UpdateScheduleInput) ConvType() (api.Table, int32) { return convTable[:], 46 }
+
+func (*UpdateScheduleOutput) ConvType() (api.Table, int32) { return convTable[:], 47 }
+
+func (*ValidationException) ConvType() (api.Table, int32) { return convTable[:], 48 }
+
+var convTable = [...]api.Type{
+	0: {Go: (*AwsVpcConfiguration)(nil), Fields: []api.Field{
+		{Name: "AssignPublicIp", Off: unsafe.Offsetof(AwsVpcConfiguration{}.AssignPublicIp), Kind: api.KStringPtr},
+		{Name: "SecurityGroups", Off: unsafe.Offsetof(AwsVpcConfiguration{}.SecurityGroups), Kind: api.KList, Type: 49},
+		{Name: "Subnets", Off: unsafe.Offsetof(AwsVpcConfiguration{}.Subnets), Kind: api.KList, Type: 49},
+	}},
+	1: {Go: (*CapacityProviderStrategyItem)(nil), Fields: []api.Field{
+		{Name: "base", Off: unsafe.Offsetof(CapacityProviderStrategyItem{}.Base), Kind: api.KInt32Ptr},
+		{Name: "capacityProvider", Off: unsafe.Offsetof(CapacityProviderStrategyItem{}.CapacityProvider), Kind: api.KStringPtr},
+		{Name: "weight", Off: unsafe.Offsetof(CapacityProviderStrategyItem{}.Weight), Kind: api.KInt32Ptr},
+	}},
+	2: {Go: (*ConflictException)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(ConflictException{}.Message), Kind: api.KStringPtr},
+	}},
+	3: {Go: (*CreateScheduleGroupInput)(nil), Fields: []api.Field{
+		{Name: "ClientToken", Off: unsafe.Offsetof(CreateScheduleGroupInput{}.ClientToken), Kind: api.KStringPtr},
+		{Name: "Name", Off: unsafe.Offsetof(CreateScheduleGroupInput{}.Name), Kind: api.KStringPtr},
+		{Name: "Tags", Off: unsafe.Offsetof(CreateScheduleGroupInput{}.Tags), Kind: api.KList, Type: 50},
+	}},
+	4: {Go: (*CreateScheduleGroupOutput)(nil), Fields: []api.Field{
+		{Name: "ScheduleGroupArn", Off: unsafe.Offsetof(CreateScheduleGroupOutput{}.ScheduleGroupArn), Kind: api.KStringPtr},
+	}},
+	5: {Go: (*CreateScheduleInput)(nil), Fields: []api.Field{
+		{Name: "ActionAfterCompletion", Off: unsafe.Offsetof(CreateScheduleInput{}.ActionAfterCompletion), Kind: api.KStringPtr},
+		{Name: "ClientToken", Off: unsafe.Offsetof(CreateScheduleInput{}.ClientToken), Kind: api.KStringPtr},
+		{Name: "Description", Off: unsafe.Offsetof(CreateScheduleInput{}.Description), Kind: api.KStringPtr},
+		{Name: "EndDate", Off: unsafe.Offsetof(CreateScheduleInput{}.EndDate), Kind: api.KTimePtr},
+		{Name: "FlexibleTimeWindow", Off: unsafe.Offsetof(CreateScheduleInput{}.FlexibleTimeWindow), Kind: api.KStructPtr, Type: 14},
+		{Name: "GroupName", Off: unsafe.Offsetof(CreateScheduleInput{}.GroupName), Kind: api.KStringPtr},
+		{Name: "KmsKeyArn", Off: unsafe.Offsetof(CreateScheduleInput{}.KmsKeyArn), Kind: api.KStringPtr},
+		{Name: "Name", Off: unsafe.Offsetof(CreateScheduleInput{}.Name), Kind: api.KStringPtr},
+		{Name: "ScheduleExpression", Off: unsafe.Offsetof(CreateScheduleInput{}.ScheduleExpression), Kind: api.KStringPtr},
+		{Name: "ScheduleExpressionTimezone", Off: unsafe.Offsetof(CreateScheduleInput{}.ScheduleExpressionTimezone), Kind: api.KStringPtr},
+		{Name: "StartDate", Off: unsafe.Offsetof(CreateScheduleInput{}.StartDate), Kind: api.KTimePtr},
+		{Name: "State", Off: unsafe.Offsetof(CreateScheduleInput{}.State), Kind: api.KStringPtr},
+		{Name: "Target", Off: unsafe.Offsetof(CreateScheduleInput{}.Target), Kind: api.KStructPtr, Type: 41},
+	}},
+	6: {Go: (*CreateScheduleOutput)(nil), Fields: []api.Field{
+		{Name: "ScheduleArn", Off: unsafe.Offsetof(CreateScheduleOutput{}.ScheduleArn), Kind: api.KStringPtr},
+	}},
+	7: {Go: (*DeadLetterConfig)(nil), Fields: []api.Field{
+		{Name: "Arn", Off: unsafe.Offsetof(DeadLetterConfig{}.Arn), Kind: api.KStringPtr},
+	}},
+	8: {Go: (*DeleteScheduleGroupInput)(nil), Fields: []api.Field{
+		{Name: "ClientToken", Off: unsafe.Offsetof(DeleteScheduleGroupInput{}.ClientToken), Kind: api.KStringPtr},
+		{Name: "Name", Off: unsafe.Offsetof(DeleteScheduleGroupInput{}.Name), Kind: api.KStringPtr},
+	}},
+	9: {Go: (*DeleteScheduleGroupOutput)(nil)},
+	10: {Go: (*DeleteScheduleInput)(nil), Fields: []api.Field{
+		{Name: "ClientToken", Off: unsafe.Offsetof(DeleteScheduleInput{}.ClientToken), Kind: api.KStringPtr},
+		{Name: "GroupName", Off: unsafe.Offsetof(DeleteScheduleInput{}.GroupName), Kind: api.KStringPtr},
+		{Name: "Name", Off: unsafe.Offsetof(DeleteScheduleInput{}.Name), Kind: api.KStringPtr},
+	}},
+	11: {Go: (*DeleteScheduleOutput)(nil)},
+	12: {Go: (*EcsParameters)(nil), Fields: []api.Field{
+		{Name: "CapacityProviderStrategy", Off: unsafe.Offsetof(EcsParameters{}.CapacityProviderStrategy), Kind: api.KList, Type: 51},
+		{Name: "EnableECSManagedTags", Off: unsafe.Offsetof(EcsParameters{}.EnableECSManagedTags), Kind: api.KBoolPtr},
+		{Name: "EnableExecuteCommand", Off: unsafe.Offsetof(EcsParameters{}.EnableExecuteCommand), Kind: api.KBoolPtr},
+		{Name: "Group", Off: unsafe.Offsetof(EcsParameters{}.Group), Kind: api.KStringPtr},
+		{Name: "LaunchType", Off: unsafe.Offsetof(EcsParameters{}.LaunchType), Kind: api.KStringPtr},
+		{Name: "NetworkConfiguration", Off: unsafe.Offsetof(EcsParameters{}.NetworkConfiguration), Kind: api.KStructPtr, Type: 27},
+		{Name: "PlacementConstraints", Off: unsafe.Offsetof(EcsParameters{}.PlacementConstraints), Kind: api.KList, Type: 52},
+		{Name: "PlacementStrategy", Off: unsafe.Offsetof(EcsParameters{}.PlacementStrategy), Kind: api.KList, Type: 53},
+		{Name: "PlatformVersion", Off: unsafe.Offsetof(EcsParameters{}.PlatformVersion), Kind: api.KStringPtr},
+		{Name: "PropagateTags", Off: unsafe.Offsetof(EcsParameters{}.PropagateTags), Kind: api.KStringPtr},
+		{Name: "ReferenceId", Off: unsafe.Offsetof(EcsParameters{}.ReferenceId), Kind: api.KStringPtr},
+		{Name: "Tags", Off: unsafe.Offsetof(EcsParameters{}.Tags), Kind: api.KList, Type: 54},
+		{Name: "TaskCount", Off: unsafe.Offsetof(EcsParameters{}.TaskCount), Kind: api.KInt32Ptr},
+		{Name: "TaskDefinitionArn", Off: unsafe.Offsetof(EcsParameters{}.TaskDefinitionArn), Kind: api.KStringPtr},
+	}},
+	13: {Go: (*EventBridgeParameters)(nil), Fields: []api.Field{
+		{Name: "DetailType", Off: unsafe.Offsetof(EventBridgeParameters{}.DetailType), Kind: api.KStringPtr},
+		{Name: "Source", Off: unsafe.Offsetof(EventBridgeParameters{}.Source), Kind: api.KStringPtr},
+	}},
+	14: {Go: (*FlexibleTimeWindow)(nil), Fields: []api.Field{
+		{Name: "MaximumWindowInMinutes", Off: unsafe.Offsetof(FlexibleTimeWindow{}.MaximumWindowInMinutes), Kind: api.KInt32Ptr},
+		{Name: "Mode", Off: unsafe.Offsetof(FlexibleTimeWindow{}.Mode), Kind: api.KStringPtr},
+	}},
+	15: {Go: (*GetScheduleGroupInput)(nil), Fields: []api.Field{
+		{Name: "Name", Off: unsafe.Offsetof(GetScheduleGroupInput{}.Name), Kind: api.KStringPtr},
+	}},
+	16: {Go: (*GetScheduleGroupOutput)(nil), Fields: []api.Field{
+		{Name: "Arn", Off: unsafe.Offsetof(GetScheduleGroupOutput{}.Arn), Kind: api.KStringPtr},
+		{Name: "CreationDate", Off: unsafe.Offsetof(GetScheduleGroupOutput{}.CreationDate), Kind: api.KTimePtr},
+		{Name: "LastModificationDate", Off: unsafe.Offsetof(GetScheduleGroupOutput{}.LastModificationDate), Kind: api.KTimePtr},
+		{Name: "Name", Off: unsafe.Offsetof(GetScheduleGroupOutput{}.Name), Kind: api.KStringPtr},
+		{Name: "State", Off: unsafe.Offsetof(GetScheduleGroupOutput{}.State), Kind: api.KStringPtr},
+	}},
+	17: {Go: (*GetScheduleInput)(nil), Fields: []api.Field{
+		{Name: "GroupName", Off: unsafe.Offsetof(GetScheduleInput{}.GroupName), Kind: api.KStringPtr},
+		{Name: "Name", Off: unsafe.Offsetof(GetScheduleInput{}.Name), Kind: api.KStringPtr},
+	}},
+	18: {Go: (*GetScheduleOutput)(nil), Fields: []api.Field{
+		{Name: "ActionAfterCompletion", Off: unsafe.Offsetof(GetScheduleOutput{}.ActionAfterCompletion), Kind: api.KStringPtr},
+		{Name: "Arn", Off: unsafe.Offsetof(GetScheduleOutput{}.Arn), Kind: api.KStringPtr},
+		{Name: "CreationDate", Off: unsafe.Offsetof(GetScheduleOutput{}.CreationDate), Kind: api.KTimePtr},
+		{Name: "Description", Off: unsafe.Offsetof(GetScheduleOutput{}.Description), Kind: api.KStringPtr},
+		{Name: "EndDate", Off: unsafe.Offsetof(GetScheduleOutput{}.EndDate), Kind: api.KTimePtr},
+		{Name: "FlexibleTimeWindow", Off: unsafe.Offsetof(GetScheduleOutput{}.FlexibleTimeWindow), Kind: api.KStructPtr, Type: 14},
+		{Name: "GroupName", Off: unsafe.Offsetof(GetScheduleOutput{}.GroupName), Kind: api.KStringPtr},
+		{Name: "KmsKeyArn", Off: unsafe.Offsetof(GetScheduleOutput{}.KmsKeyArn), Kind: api.KStringPtr},
+		{Name: "LastModificationDate", Off: unsafe.Offsetof(GetScheduleOutput{}.LastModificationDate), Kind: api.KTimePtr},
+		{Name: "Name", Off: unsafe.Offsetof(GetScheduleOutput{}.Name), Kind: api.KStringPtr},
+		{Name: "ScheduleExpression", Off: unsafe.Offsetof(GetScheduleOutput{}.ScheduleExpression), Kind: api.KStringPtr},
+		{Name: "ScheduleExpressionTimezone", Off: unsafe.Offsetof(GetScheduleOutput{}.ScheduleExpressionTimezone), Kind: api.KStringPtr},
+		{Name: "StartDate", Off: unsafe.Offsetof(GetScheduleOutput{}.StartDate), Kind: api.KTimePtr},
+		{Name: "State", Off: unsafe.Offsetof(GetScheduleOutput{}.State), Kind: api.KStringPtr},
+		{Name: "Target", Off: unsafe.Offsetof(GetScheduleOutput{}.Target), Kind: api.KStructPtr, Type: 41},
+	}},
+	19: {Go: (*InternalServerException)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(InternalServerException{}.Message), Kind: api.KStringPtr},
+	}},
+	20: {Go: (*KinesisParameters)(nil), Fields: []api.Field{
+		{Name: "PartitionKey", Off: unsafe.Offsetof(KinesisParameters{}.PartitionKey), Kind: api.KStringPtr},
+	}},
+	21: {Go: (*ListScheduleGroupsInput)(nil), Fields: []api.Field{
+		{Name: "MaxResults", Off: unsafe.Offsetof(ListScheduleGroupsInput{}.MaxResults), Kind: api.KInt32Ptr},
+		{Name: "NamePrefix", Off: unsafe.Offsetof(ListScheduleGroupsInput{}.NamePrefix), Kind: api.KStringPtr},
+		{Name: "NextToken", Off: unsafe.Offsetof(ListScheduleGroupsInput{}.NextToken), Kind: api.KStringPtr},
+	}},
+	22: {Go: (*ListScheduleGroupsOutput)(nil), Fields: []api.Field{
+		{Name: "NextToken", Off: unsafe.Offsetof(ListScheduleGroupsOutput{}.NextToken), Kind: api.KStringPtr},
+		{Name: "ScheduleGroups", Off: unsafe.Offsetof(ListScheduleGroupsOutput{}.ScheduleGroups), Kind: api.KList, Type: 56},
+	}},
+	23: {Go: (*ListSchedulesInput)(nil), Fields: []api.Field{
+		{Name: "GroupName", Off: unsafe.Offsetof(ListSchedulesInput{}.GroupName), Kind: api.KStringPtr},
+		{Name: "MaxResults", Off: unsafe.Offsetof(ListSchedulesInput{}.MaxResults), Kind: api.KInt32Ptr},
+		{Name: "NamePrefix", Off: unsafe.Offsetof(ListSchedulesInput{}.NamePrefix), Kind: api.KStringPtr},
+		{Name: "NextToken", Off: unsafe.Offsetof(ListSchedulesInput{}.NextToken), Kind: api.KStringPtr},
+		{Name: "State", Off: unsafe.Offsetof(ListSchedulesInput{}.State), Kind: api.KStringPtr},
+	}},
+	24: {Go: (*ListSchedulesOutput)(nil), Fields: []api.Field{
+		{Name: "NextToken", Off: unsafe.Offsetof(ListSchedulesOutput{}.NextToken), Kind: api.KStringPtr},
+		{Name: "Schedules", Off: unsafe.Offsetof(ListSchedulesOutput{}.Schedules), Kind: api.KList, Type: 57},
+	}},
+	25: {Go: (*ListTagsForResourceInput)(nil), Fields: []api.Field{
+		{Name: "ResourceArn", Off: unsafe.Offsetof(ListTagsForResourceInput{}.ResourceArn), Kind: api.KStringPtr},
+	}},
+	26: {Go: (*ListTagsForResourceOutput)(nil), Fields: []api.Field{
+		{Name: "Tags", Off: unsafe.Offsetof(ListTagsForResourceOutput{}.Tags), Kind: api.KList, Type: 50},
+	}},
+	27: {Go: (*NetworkConfiguration)(nil), Fields: []api.Field{
+		{Name: "awsvpcConfiguration", Off: unsafe.Offsetof(NetworkConfiguration{}.AwsvpcConfiguration), Kind: api.KStructPtr, Type: 0},
+	}},
+	28: {Go: (*PlacementConstraint)(nil), Fields: []api.Field{
+		{Name: "expression", Off: unsafe.Offsetof(PlacementConstraint{}.Expression), Kind: api.KStringPtr},
+		{Name: "type", Off: unsafe.Offsetof(PlacementConstraint{}.Type), Kind: api.KStringPtr},
+	}},
+	29: {Go: (*PlacementStrategy)(nil), Fields: []api.Field{
+		{Name: "field", Off: unsafe.Offsetof(PlacementStrategy{}.Field), Kind: api.KStringPtr},
+		{Name: "type", Off: unsafe.Offsetof(PlacementStrategy{}.Type), Kind: api.KStringPtr},
+	}},
+	30: {Go: (*ResourceNotFoundException)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(ResourceNotFoundException{}.Message), Kind: api.KStringPtr},
+	}},
+	31: {Go: (*RetryPolicy)(nil), Fields: []api.Field{
+		{Name: "MaximumEventAgeInSeconds", Off: unsafe.Offsetof(RetryPolicy{}.MaximumEventAgeInSeconds), Kind: api.KInt32Ptr},
+		{Name: "MaximumRetryAttempts", Off: unsafe.Offsetof(RetryPolicy{}.MaximumRetryAttempts), Kind: api.KInt32Ptr},
+	}},
+	32: {Go: (*SageMakerPipelineParameter)(nil), Fields: []api.Field{
+		{Name: "Name", Off: unsafe.Offsetof(SageMakerPipelineParameter{}.Name), Kind: api.KStringPtr},
+		{Name: "Value", Off: unsafe.Offsetof(SageMakerPipelineParameter{}.Value), Kind: api.KStringPtr},
+	}},
+	33: {Go: (*SageMakerPipelineParameters)(nil), Fields: []api.Field{
+		{Name: "PipelineParameterList", Off: unsafe.Offsetof(SageMakerPipelineParameters{}.PipelineParameterList), Kind: api.KList, Type: 58},
+	}},
+	34: {Go: (*ScheduleGroupSummary)(nil), Fields: []api.Field{
+		{Name: "Arn", Off: unsafe.Offsetof(ScheduleGroupSummary{}.Arn), Kind: api.KStringPtr},
+		{Name: "CreationDate", Off: unsafe.Offsetof(ScheduleGroupSummary{}.CreationDate), Kind: api.KTimePtr},
+		{Name: "LastModificationDate", Off: unsafe.Offsetof(ScheduleGroupSummary{}.LastModificationDate), Kind: api.KTimePtr},
+		{Name: "Name", Off: unsafe.Offsetof(ScheduleGroupSummary{}.Name), Kind: api.KStringPtr},
+		{Name: "State", Off: unsafe.Offsetof(ScheduleGroupSummary{}.State), Kind: api.KStringPtr},
+	}},
+	35: {Go: (*ScheduleSummary)(nil), Fields: []api.Field{
+		{Name: "Arn", Off: unsafe.Offsetof(ScheduleSummary{}.Arn), Kind: api.KStringPtr},
+		{Name: "CreationDate", Off: unsafe.Offsetof(ScheduleSummary{}.CreationDate), Kind: api.KTimePtr},
+		{Name: "GroupName", Off: unsafe.Offsetof(ScheduleSummary{}.GroupName), Kind: api.KStringPtr},
+		{Name: "LastModificationDate", Off: unsafe.Offsetof(ScheduleSummary{}.LastModificationDate), Kind: api.KTimePtr},
+		{Name: "Name", Off: unsafe.Offsetof(ScheduleSummary{}.Name), Kind: api.KStringPtr},
+		{Name: "State", Off: unsafe.Offsetof(ScheduleSummary{}.State), Kind: api.KStringPtr},
+		{Name: "Target", Off: unsafe.Offsetof(ScheduleSummary{}.Target), Kind: api.KStructPtr, Type: 42},
+	}},
+	36: {Go: (*ServiceQuotaExceededException)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(ServiceQuotaExceededException{}.Message), Kind: api.KStringPtr},
+	}},
+	37: {Go: (*SqsParameters)(nil), Fields: []api.Field{
+		{Name: "MessageGroupId", Off: unsafe.Offsetof(SqsParameters{}.MessageGroupId), Kind: api.KStringPtr},
+	}},
+	38: {Go: (*Tag)(nil), Fields: []api.Field{
+		{Name: "Key", Off: unsafe.Offsetof(Tag{}.Key), Kind: api.KStringPtr},
+		{Name: "Value", Off: unsafe.Offsetof(Tag{}.Value), Kind: api.KStringPtr},
+	}},
+	39: {Go: (*TagResourceInput)(nil), Fields: []api.Field{
+		{Name: "ResourceArn", Off: unsafe.Offsetof(TagResourceInput{}.ResourceArn), Kind: api.KStringPtr},
+		{Name: "Tags", Off: unsafe.Offsetof(TagResourceInput{}.Tags), Kind: api.KList, Type: 50},
+	}},
+	40: {Go: (*TagResourceOutput)(nil)},
+	41: {Go: (*Target)(nil), Fields: []api.Field{
+		{Name: "Arn", Off: unsafe.Offsetof(Target{}.Arn), Kind: api.KStringPtr},
+		{Name: "DeadLetterConfig", Off: unsafe.Offsetof(Target{}.DeadLetterConfig), Kind: api.KStructPtr, Type: 7},
+		{Name: "EcsParameters", Off: unsafe.Offsetof(Target{}.EcsParameters), Kind: api.KStructPtr, Type: 12},
+		{Name: "EventBridgeParameters", Off: unsafe.Offsetof(Target{}.EventBridgeParameters), Kind: api.KStructPtr, Type: 13},
+		{Name: "Input", Off: unsafe.Offsetof(Target{}.Input), Kind: api.KStringPtr},
+		{Name: "KinesisParameters", Off: unsafe.Offsetof(Target{}.KinesisParameters), Kind: api.KStructPtr, Type: 20},
+		{Name: "RetryPolicy", Off: unsafe.Offsetof(Target{}.RetryPolicy), Kind: api.KStructPtr, Type: 31},
+		{Name: "RoleArn", Off: unsafe.Offsetof(Target{}.RoleArn), Kind: api.KStringPtr},
+		{Name: "SageMakerPipelineParameters", Off: unsafe.Offsetof(Target{}.SageMakerPipelineParameters), Kind: api.KStructPtr, Type: 33},
+		{Name: "SqsParameters", Off: unsafe.Offsetof(Target{}.SqsParameters), Kind: api.KStructPtr, Type: 37},
+	}},
+	42: {Go: (*TargetSummary)(nil), Fields: []api.Field{
+		{Name: "Arn", Off: unsafe.Offsetof(TargetSummary{}.Arn), Kind: api.KStringPtr},
+	}},
+	43: {Go: (*ThrottlingException)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(ThrottlingException{}.Message), Kind: api.KStringPtr},
+	}},
+	44: {Go: (*UntagResourceInput)(nil), Fields: []api.Field{
+		{Name: "ResourceArn", Off: unsafe.Offsetof(UntagResourceInput{}.ResourceArn), Kind: api.KStringPtr},
+		{Name: "TagKeys", Off: unsafe.Offsetof(UntagResourceInput{}.TagKeys), Kind: api.KList, Type: 49},
+	}},
+	45: {Go: (*UntagResourceOutput)(nil)},
+	46: {Go: (*UpdateScheduleInput)(nil), Fields: []api.Field{
+		{Name: "ActionAfterCompletion", Off: unsafe.Offsetof(UpdateScheduleInput{}.ActionAfterCompletion), Kind: api.KStringPtr},
+		{Name: "ClientToken", Off: unsafe.Offsetof(UpdateScheduleInput{}.ClientToken), Kind: api.KStringPtr},
+		{Name: "Description", Off: unsafe.Offsetof(UpdateScheduleInput{}.Description), Kind: api.KStringPtr},
+		{Name: "EndDate", Off: unsafe.Offsetof(UpdateScheduleInput{}.EndDate), Kind: api.KTimePtr},
+		{Name: "FlexibleTimeWindow", Off: unsafe.Offsetof(UpdateScheduleInput{}.FlexibleTimeWindow), Kind: api.KStructPtr, Type: 14},
+		{Name: "GroupName", Off: unsafe.Offsetof(UpdateScheduleInput{}.GroupName), Kind: api.KStringPtr},
+		{Name: "KmsKeyArn", Off: unsafe.Offsetof(UpdateScheduleInput{}.KmsKeyArn), Kind: api.KStringPtr},
+		{Name: "Name", Off: unsafe.Offsetof(UpdateScheduleInput{}.Name), Kind: api.KStringPtr},
+		{Name: "ScheduleExpression", Off: unsafe.Offsetof(UpdateScheduleInput{}.ScheduleExpression), Kind: api.KStringPtr},
+		{Name: "ScheduleExpressionTimezone", Off: unsafe.Offsetof(UpdateScheduleInput{}.ScheduleExpressionTimezone), Kind: api.KStringPtr},
+		{Name: "StartDate", Off: unsafe.Offsetof(UpdateScheduleInput{}.StartDate), Kind: api.KTimePtr},
+		{Name: "State", Off: unsafe.Offsetof(UpdateScheduleInput{}.State), Kind: api.KStringPtr},
+		{Name: "Target", Off: unsafe.Offsetof(UpdateScheduleInput{}.Target), Kind: api.KStructPtr, Type: 41},
+	}},
+	47: {Go: (*UpdateScheduleOutput)(nil), Fields: []api.Field{
+		{Name: "ScheduleArn", Off: unsafe.Offsetof(UpdateScheduleOutput{}.ScheduleArn), Kind: api.KStringPtr},
+	}},
+	48: {Go: (*ValidationException)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(ValidationException{}.Message), Kind: api.KStringPtr},
+	}},
+	49: {Go: (*[]string)(nil), Elem: api.Field{Kind: api.KString}, Size: unsafe.Sizeof(*new(string))},
+	50: {Go: (*[]Tag)(nil), Elem: api.Field{Kind: api.KStruct, Type: 38}, Size: unsafe.Sizeof(*new(Tag))},
+	51: {Go: (*[]CapacityProviderStrategyItem)(nil), Elem: api.Field{Kind: api.KStruct, Type: 1}, Size: unsafe.Sizeof(*new(CapacityProviderStrategyItem))},
+	52: {Go: (*[]PlacementConstraint)(nil), Elem: api.Field{Kind: api.KStruct, Type: 28}, Size: unsafe.Sizeof(*new(PlacementConstraint))},
+	53: {Go: (*[]PlacementStrategy)(nil), Elem: api.Field{Kind: api.KStruct, Type: 29}, Size: unsafe.Sizeof(*new(PlacementStrategy))},
+	54: {Go: (*[]map[string]string)(nil), Elem: api.Field{Kind: api.KMap, Type: 55}, Size: unsafe.Sizeof(*new(map[string]string))},
+	55: {Go: (*map[string]string)(nil), Elem: api.Field{Kind: api.KString}, MapFrom: api.MapFrom[string], MapTo: api.MapTo[string]},
+	56: {Go: (*[]ScheduleGroupSummary)(nil), Elem: api.Field{Kind: api.KStruct, Type: 34}, Size: unsafe.Sizeof(*new(ScheduleGroupSummary))},
+	57: {Go: (*[]ScheduleSummary)(nil), Elem: api.Field{Kind: api.KStruct, Type: 35}, Size: unsafe.Sizeof(*new(ScheduleSummary))},
+	58: {Go: (*[]SageMakerPipelineParameter)(nil), Elem: api.Field{Kind: api.KStruct, Type: 32}, Size: unsafe.Sizeof(*new(SageMakerPipelineParameter))},
 }

@@ -3,1341 +3,502 @@
 package secretsmanagerapi
 
 import (
+	"unsafe"
+
 	"github.com/niwa-cloud/niwa/internal/api"
 )
 
-func (s *TagResourceOutput) FromDynamic(map[string]any) error { return nil }
-
-func (s *TagResourceOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *UntagResourceOutput) FromDynamic(map[string]any) error { return nil }
-
-func (s *UntagResourceOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *APIErrorType) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "SecretId", &s.SecretId, api.SetStringPtr)
-	err = api.Decode(err, m, "ErrorCode", &s.ErrorCode, api.SetStringPtr)
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *APIErrorType) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "SecretId", s.SecretId, api.DynString)
-	api.Put(m, "ErrorCode", s.ErrorCode, api.DynString)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
-
-func (s *BatchGetSecretValueRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "SecretIdList", &s.SecretIdList, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "Filters", &s.Filters, func(p *[]Filter, v any) error {
-		return api.SetList(p, v, func(p *Filter, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "MaxResults", &s.MaxResults, api.SetInt32Ptr)
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	return err
-}
-
-func (s *BatchGetSecretValueRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.PutList(m, "SecretIdList", s.SecretIdList, api.DynString)
-	api.PutList(m, "Filters", s.Filters, func(e Filter) any { return e.ToDynamic() })
-	api.Put(m, "MaxResults", s.MaxResults, api.DynInt32)
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	return m
-}
-
-func (s *BatchGetSecretValueResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "SecretValues", &s.SecretValues, func(p *[]SecretValueEntry, v any) error {
-		return api.SetList(p, v, func(p *SecretValueEntry, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	err = api.Decode(err, m, "Errors", &s.Errors, func(p *[]APIErrorType, v any) error {
-		return api.SetList(p, v, func(p *APIErrorType, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *BatchGetSecretValueResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.PutList(m, "SecretValues", s.SecretValues, func(e SecretValueEntry) any { return e.ToDynamic() })
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	api.PutList(m, "Errors", s.Errors, func(e APIErrorType) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *CancelRotateSecretRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "SecretId", &s.SecretId, api.SetStringPtr)
-	return err
-}
-
-func (s *CancelRotateSecretRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "SecretId", s.SecretId, api.DynString)
-	return m
-}
-
-func (s *CancelRotateSecretResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ARN", &s.ARN, api.SetStringPtr)
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "VersionId", &s.VersionId, api.SetStringPtr)
-	return err
-}
-
-func (s *CancelRotateSecretResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "ARN", s.ARN, api.DynString)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "VersionId", s.VersionId, api.DynString)
-	return m
-}
-
-func (s *CreateSecretRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "ClientRequestToken", &s.ClientRequestToken, api.SetStringPtr)
-	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
-	err = api.Decode(err, m, "KmsKeyId", &s.KmsKeyId, api.SetStringPtr)
-	err = api.Decode(err, m, "SecretBinary", &s.SecretBinary, api.SetBytes)
-	err = api.Decode(err, m, "SecretString", &s.SecretString, api.SetStringPtr)
-	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]Tag, v any) error {
-		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "AddReplicaRegions", &s.AddReplicaRegions, func(p *[]ReplicaRegionType, v any) error {
-		return api.SetList(p, v, func(p *ReplicaRegionType, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "ForceOverwriteReplicaSecret", &s.ForceOverwriteReplicaSecret, api.SetBoolPtr)
-	return err
-}
-
-func (s *CreateSecretRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "ClientRequestToken", s.ClientRequestToken, api.DynString)
-	api.Put(m, "Description", s.Description, api.DynString)
-	api.Put(m, "KmsKeyId", s.KmsKeyId, api.DynString)
-	api.PutBytes(m, "SecretBinary", s.SecretBinary)
-	api.Put(m, "SecretString", s.SecretString, api.DynString)
-	api.PutList(m, "Tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
-	api.PutList(m, "AddReplicaRegions", s.AddReplicaRegions, func(e ReplicaRegionType) any { return e.ToDynamic() })
-	api.Put(m, "ForceOverwriteReplicaSecret", s.ForceOverwriteReplicaSecret, api.DynBool)
-	return m
-}
-
-func (s *CreateSecretResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ARN", &s.ARN, api.SetStringPtr)
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "VersionId", &s.VersionId, api.SetStringPtr)
-	err = api.Decode(err, m, "ReplicationStatus", &s.ReplicationStatus, func(p *[]ReplicationStatusType, v any) error {
-		return api.SetList(p, v, func(p *ReplicationStatusType, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *CreateSecretResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "ARN", s.ARN, api.DynString)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "VersionId", s.VersionId, api.DynString)
-	api.PutList(m, "ReplicationStatus", s.ReplicationStatus, func(e ReplicationStatusType) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *DecryptionFailure) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *DecryptionFailure) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
-
-func (s *DeleteResourcePolicyRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "SecretId", &s.SecretId, api.SetStringPtr)
-	return err
-}
-
-func (s *DeleteResourcePolicyRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "SecretId", s.SecretId, api.DynString)
-	return m
-}
-
-func (s *DeleteResourcePolicyResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ARN", &s.ARN, api.SetStringPtr)
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	return err
-}
-
-func (s *DeleteResourcePolicyResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "ARN", s.ARN, api.DynString)
-	api.Put(m, "Name", s.Name, api.DynString)
-	return m
-}
-
-func (s *DeleteSecretRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "SecretId", &s.SecretId, api.SetStringPtr)
-	err = api.Decode(err, m, "RecoveryWindowInDays", &s.RecoveryWindowInDays, api.SetInt64Ptr)
-	err = api.Decode(err, m, "ForceDeleteWithoutRecovery", &s.ForceDeleteWithoutRecovery, api.SetBoolPtr)
-	return err
-}
-
-func (s *DeleteSecretRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "SecretId", s.SecretId, api.DynString)
-	api.Put(m, "RecoveryWindowInDays", s.RecoveryWindowInDays, api.DynInt64)
-	api.Put(m, "ForceDeleteWithoutRecovery", s.ForceDeleteWithoutRecovery, api.DynBool)
-	return m
-}
-
-func (s *DeleteSecretResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ARN", &s.ARN, api.SetStringPtr)
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "DeletionDate", &s.DeletionDate, api.SetTimePtr)
-	return err
-}
-
-func (s *DeleteSecretResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "ARN", s.ARN, api.DynString)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "DeletionDate", s.DeletionDate, api.DynTime)
-	return m
-}
-
-func (s *DescribeSecretRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "SecretId", &s.SecretId, api.SetStringPtr)
-	return err
-}
-
-func (s *DescribeSecretRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "SecretId", s.SecretId, api.DynString)
-	return m
-}
-
-func (s *DescribeSecretResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ARN", &s.ARN, api.SetStringPtr)
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
-	err = api.Decode(err, m, "KmsKeyId", &s.KmsKeyId, api.SetStringPtr)
-	err = api.Decode(err, m, "RotationEnabled", &s.RotationEnabled, api.SetBoolPtr)
-	err = api.Decode(err, m, "RotationLambdaARN", &s.RotationLambdaARN, api.SetStringPtr)
-	err = api.Decode(err, m, "RotationRules", &s.RotationRules, api.SetStructPtr[RotationRulesType])
-	err = api.Decode(err, m, "LastRotatedDate", &s.LastRotatedDate, api.SetTimePtr)
-	err = api.Decode(err, m, "LastChangedDate", &s.LastChangedDate, api.SetTimePtr)
-	err = api.Decode(err, m, "LastAccessedDate", &s.LastAccessedDate, api.SetTimePtr)
-	err = api.Decode(err, m, "DeletedDate", &s.DeletedDate, api.SetTimePtr)
-	err = api.Decode(err, m, "NextRotationDate", &s.NextRotationDate, api.SetTimePtr)
-	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]Tag, v any) error {
-		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "VersionIdsToStages", &s.VersionIdsToStages, func(p *map[string][]string, v any) error {
-		return api.SetMap(p, v, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	})
-	err = api.Decode(err, m, "OwningService", &s.OwningService, api.SetStringPtr)
-	err = api.Decode(err, m, "CreatedDate", &s.CreatedDate, api.SetTimePtr)
-	err = api.Decode(err, m, "PrimaryRegion", &s.PrimaryRegion, api.SetStringPtr)
-	err = api.Decode(err, m, "ReplicationStatus", &s.ReplicationStatus, func(p *[]ReplicationStatusType, v any) error {
-		return api.SetList(p, v, func(p *ReplicationStatusType, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *DescribeSecretResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "ARN", s.ARN, api.DynString)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "Description", s.Description, api.DynString)
-	api.Put(m, "KmsKeyId", s.KmsKeyId, api.DynString)
-	api.Put(m, "RotationEnabled", s.RotationEnabled, api.DynBool)
-	api.Put(m, "RotationLambdaARN", s.RotationLambdaARN, api.DynString)
-	api.PutStruct(m, "RotationRules", s.RotationRules)
-	api.Put(m, "LastRotatedDate", s.LastRotatedDate, api.DynTime)
-	api.Put(m, "LastChangedDate", s.LastChangedDate, api.DynTime)
-	api.Put(m, "LastAccessedDate", s.LastAccessedDate, api.DynTime)
-	api.Put(m, "DeletedDate", s.DeletedDate, api.DynTime)
-	api.Put(m, "NextRotationDate", s.NextRotationDate, api.DynTime)
-	api.PutList(m, "Tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
-	api.PutMap(m, "VersionIdsToStages", s.VersionIdsToStages, func(e []string) any { return api.DynList(e, api.DynString) })
-	api.Put(m, "OwningService", s.OwningService, api.DynString)
-	api.Put(m, "CreatedDate", s.CreatedDate, api.DynTime)
-	api.Put(m, "PrimaryRegion", s.PrimaryRegion, api.DynString)
-	api.PutList(m, "ReplicationStatus", s.ReplicationStatus, func(e ReplicationStatusType) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *EncryptionFailure) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *EncryptionFailure) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
-
-func (s *Filter) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Key", &s.Key, api.SetStringPtr)
-	err = api.Decode(err, m, "Values", &s.Values, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	return err
-}
-
-func (s *Filter) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Key", s.Key, api.DynString)
-	api.PutList(m, "Values", s.Values, api.DynString)
-	return m
-}
-
-func (s *GetRandomPasswordRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "PasswordLength", &s.PasswordLength, api.SetInt64Ptr)
-	err = api.Decode(err, m, "ExcludeCharacters", &s.ExcludeCharacters, api.SetStringPtr)
-	err = api.Decode(err, m, "ExcludeNumbers", &s.ExcludeNumbers, api.SetBoolPtr)
-	err = api.Decode(err, m, "ExcludePunctuation", &s.ExcludePunctuation, api.SetBoolPtr)
-	err = api.Decode(err, m, "ExcludeUppercase", &s.ExcludeUppercase, api.SetBoolPtr)
-	err = api.Decode(err, m, "ExcludeLowercase", &s.ExcludeLowercase, api.SetBoolPtr)
-	err = api.Decode(err, m, "IncludeSpace", &s.IncludeSpace, api.SetBoolPtr)
-	err = api.Decode(err, m, "RequireEachIncludedType", &s.RequireEachIncludedType, api.SetBoolPtr)
-	return err
-}
-
-func (s *GetRandomPasswordRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "PasswordLength", s.PasswordLength, api.DynInt64)
-	api.Put(m, "ExcludeCharacters", s.ExcludeCharacters, api.DynString)
-	api.Put(m, "ExcludeNumbers", s.ExcludeNumbers, api.DynBool)
-	api.Put(m, "ExcludePunctuation", s.ExcludePunctuation, api.DynBool)
-	api.Put(m, "ExcludeUppercase", s.ExcludeUppercase, api.DynBool)
-	api.Put(m, "ExcludeLowercase", s.ExcludeLowercase, api.DynBool)
-	api.Put(m, "IncludeSpace", s.IncludeSpace, api.DynBool)
-	api.Put(m, "RequireEachIncludedType", s.RequireEachIncludedType, api.DynBool)
-	return m
-}
-
-func (s *GetRandomPasswordResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "RandomPassword", &s.RandomPassword, api.SetStringPtr)
-	return err
-}
-
-func (s *GetRandomPasswordResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "RandomPassword", s.RandomPassword, api.DynString)
-	return m
-}
-
-func (s *GetResourcePolicyRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "SecretId", &s.SecretId, api.SetStringPtr)
-	return err
-}
-
-func (s *GetResourcePolicyRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "SecretId", s.SecretId, api.DynString)
-	return m
-}
-
-func (s *GetResourcePolicyResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ARN", &s.ARN, api.SetStringPtr)
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "ResourcePolicy", &s.ResourcePolicy, api.SetStringPtr)
-	return err
-}
-
-func (s *GetResourcePolicyResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "ARN", s.ARN, api.DynString)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "ResourcePolicy", s.ResourcePolicy, api.DynString)
-	return m
-}
-
-func (s *GetSecretValueRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "SecretId", &s.SecretId, api.SetStringPtr)
-	err = api.Decode(err, m, "VersionId", &s.VersionId, api.SetStringPtr)
-	err = api.Decode(err, m, "VersionStage", &s.VersionStage, api.SetStringPtr)
-	return err
-}
-
-func (s *GetSecretValueRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "SecretId", s.SecretId, api.DynString)
-	api.Put(m, "VersionId", s.VersionId, api.DynString)
-	api.Put(m, "VersionStage", s.VersionStage, api.DynString)
-	return m
-}
-
-func (s *GetSecretValueResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ARN", &s.ARN, api.SetStringPtr)
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "VersionId", &s.VersionId, api.SetStringPtr)
-	err = api.Decode(err, m, "SecretBinary", &s.SecretBinary, api.SetBytes)
-	err = api.Decode(err, m, "SecretString", &s.SecretString, api.SetStringPtr)
-	err = api.Decode(err, m, "VersionStages", &s.VersionStages, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "CreatedDate", &s.CreatedDate, api.SetTimePtr)
-	return err
-}
-
-func (s *GetSecretValueResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 7)
-	api.Put(m, "ARN", s.ARN, api.DynString)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "VersionId", s.VersionId, api.DynString)
-	api.PutBytes(m, "SecretBinary", s.SecretBinary)
-	api.Put(m, "SecretString", s.SecretString, api.DynString)
-	api.PutList(m, "VersionStages", s.VersionStages, api.DynString)
-	api.Put(m, "CreatedDate", s.CreatedDate, api.DynTime)
-	return m
-}
-
-func (s *InternalServiceError) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *InternalServiceError) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
-
-func (s *InvalidNextTokenException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *InvalidNextTokenException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
-
-func (s *InvalidParameterException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *InvalidParameterException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
-
-func (s *InvalidRequestException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *InvalidRequestException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
-
-func (s *LimitExceededException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *LimitExceededException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
-
-func (s *ListSecretVersionIdsRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "SecretId", &s.SecretId, api.SetStringPtr)
-	err = api.Decode(err, m, "MaxResults", &s.MaxResults, api.SetInt32Ptr)
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	err = api.Decode(err, m, "IncludeDeprecated", &s.IncludeDeprecated, api.SetBoolPtr)
-	return err
-}
-
-func (s *ListSecretVersionIdsRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "SecretId", s.SecretId, api.DynString)
-	api.Put(m, "MaxResults", s.MaxResults, api.DynInt32)
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	api.Put(m, "IncludeDeprecated", s.IncludeDeprecated, api.DynBool)
-	return m
-}
-
-func (s *ListSecretVersionIdsResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Versions", &s.Versions, func(p *[]SecretVersionsListEntry, v any) error {
-		return api.SetList(p, v, func(p *SecretVersionsListEntry, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	err = api.Decode(err, m, "ARN", &s.ARN, api.SetStringPtr)
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	return err
-}
-
-func (s *ListSecretVersionIdsResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.PutList(m, "Versions", s.Versions, func(e SecretVersionsListEntry) any { return e.ToDynamic() })
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	api.Put(m, "ARN", s.ARN, api.DynString)
-	api.Put(m, "Name", s.Name, api.DynString)
-	return m
-}
-
-func (s *ListSecretsRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "IncludePlannedDeletion", &s.IncludePlannedDeletion, api.SetBoolPtr)
-	err = api.Decode(err, m, "MaxResults", &s.MaxResults, api.SetInt32Ptr)
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	err = api.Decode(err, m, "Filters", &s.Filters, func(p *[]Filter, v any) error {
-		return api.SetList(p, v, func(p *Filter, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "SortOrder", &s.SortOrder, api.SetStringPtr)
-	err = api.Decode(err, m, "SortBy", &s.SortBy, api.SetStringPtr)
-	return err
-}
-
-func (s *ListSecretsRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 6)
-	api.Put(m, "IncludePlannedDeletion", s.IncludePlannedDeletion, api.DynBool)
-	api.Put(m, "MaxResults", s.MaxResults, api.DynInt32)
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	api.PutList(m, "Filters", s.Filters, func(e Filter) any { return e.ToDynamic() })
-	api.Put(m, "SortOrder", s.SortOrder, api.DynString)
-	api.Put(m, "SortBy", s.SortBy, api.DynString)
-	return m
-}
-
-func (s *ListSecretsResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "SecretList", &s.SecretList, func(p *[]SecretListEntry, v any) error {
-		return api.SetList(p, v, func(p *SecretListEntry, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	return err
-}
-
-func (s *ListSecretsResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutList(m, "SecretList", s.SecretList, func(e SecretListEntry) any { return e.ToDynamic() })
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	return m
-}
-
-func (s *MalformedPolicyDocumentException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *MalformedPolicyDocumentException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
-
-func (s *PreconditionNotMetException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *PreconditionNotMetException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
-
-func (s *PublicPolicyException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *PublicPolicyException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
-
-func (s *PutResourcePolicyRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "SecretId", &s.SecretId, api.SetStringPtr)
-	err = api.Decode(err, m, "ResourcePolicy", &s.ResourcePolicy, api.SetStringPtr)
-	err = api.Decode(err, m, "BlockPublicPolicy", &s.BlockPublicPolicy, api.SetBoolPtr)
-	return err
-}
-
-func (s *PutResourcePolicyRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "SecretId", s.SecretId, api.DynString)
-	api.Put(m, "ResourcePolicy", s.ResourcePolicy, api.DynString)
-	api.Put(m, "BlockPublicPolicy", s.BlockPublicPolicy, api.DynBool)
-	return m
-}
-
-func (s *PutResourcePolicyResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ARN", &s.ARN, api.SetStringPtr)
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	return err
-}
-
-func (s *PutResourcePolicyResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "ARN", s.ARN, api.DynString)
-	api.Put(m, "Name", s.Name, api.DynString)
-	return m
-}
-
-func (s *PutSecretValueRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "SecretId", &s.SecretId, api.SetStringPtr)
-	err = api.Decode(err, m, "ClientRequestToken", &s.ClientRequestToken, api.SetStringPtr)
-	err = api.Decode(err, m, "SecretBinary", &s.SecretBinary, api.SetBytes)
-	err = api.Decode(err, m, "SecretString", &s.SecretString, api.SetStringPtr)
-	err = api.Decode(err, m, "VersionStages", &s.VersionStages, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "RotationToken", &s.RotationToken, api.SetStringPtr)
-	return err
-}
-
-func (s *PutSecretValueRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 6)
-	api.Put(m, "SecretId", s.SecretId, api.DynString)
-	api.Put(m, "ClientRequestToken", s.ClientRequestToken, api.DynString)
-	api.PutBytes(m, "SecretBinary", s.SecretBinary)
-	api.Put(m, "SecretString", s.SecretString, api.DynString)
-	api.PutList(m, "VersionStages", s.VersionStages, api.DynString)
-	api.Put(m, "RotationToken", s.RotationToken, api.DynString)
-	return m
-}
-
-func (s *PutSecretValueResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ARN", &s.ARN, api.SetStringPtr)
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "VersionId", &s.VersionId, api.SetStringPtr)
-	err = api.Decode(err, m, "VersionStages", &s.VersionStages, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	return err
-}
-
-func (s *PutSecretValueResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "ARN", s.ARN, api.DynString)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "VersionId", s.VersionId, api.DynString)
-	api.PutList(m, "VersionStages", s.VersionStages, api.DynString)
-	return m
-}
-
-func (s *RemoveRegionsFromReplicationRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "SecretId", &s.SecretId, api.SetStringPtr)
-	err = api.Decode(err, m, "RemoveReplicaRegions", &s.RemoveReplicaRegions, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	return err
-}
-
-func (s *RemoveRegionsFromReplicationRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "SecretId", s.SecretId, api.DynString)
-	api.PutList(m, "RemoveReplicaRegions", s.RemoveReplicaRegions, api.DynString)
-	return m
-}
-
-func (s *RemoveRegionsFromReplicationResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ARN", &s.ARN, api.SetStringPtr)
-	err = api.Decode(err, m, "ReplicationStatus", &s.ReplicationStatus, func(p *[]ReplicationStatusType, v any) error {
-		return api.SetList(p, v, func(p *ReplicationStatusType, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *RemoveRegionsFromReplicationResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "ARN", s.ARN, api.DynString)
-	api.PutList(m, "ReplicationStatus", s.ReplicationStatus, func(e ReplicationStatusType) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *ReplicaRegionType) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Region", &s.Region, api.SetStringPtr)
-	err = api.Decode(err, m, "KmsKeyId", &s.KmsKeyId, api.SetStringPtr)
-	return err
-}
-
-func (s *ReplicaRegionType) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Region", s.Region, api.DynString)
-	api.Put(m, "KmsKeyId", s.KmsKeyId, api.DynString)
-	return m
-}
-
-func (s *ReplicateSecretToRegionsRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "SecretId", &s.SecretId, api.SetStringPtr)
-	err = api.Decode(err, m, "AddReplicaRegions", &s.AddReplicaRegions, func(p *[]ReplicaRegionType, v any) error {
-		return api.SetList(p, v, func(p *ReplicaRegionType, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "ForceOverwriteReplicaSecret", &s.ForceOverwriteReplicaSecret, api.SetBoolPtr)
-	return err
-}
-
-func (s *ReplicateSecretToRegionsRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "SecretId", s.SecretId, api.DynString)
-	api.PutList(m, "AddReplicaRegions", s.AddReplicaRegions, func(e ReplicaRegionType) any { return e.ToDynamic() })
-	api.Put(m, "ForceOverwriteReplicaSecret", s.ForceOverwriteReplicaSecret, api.DynBool)
-	return m
-}
-
-func (s *ReplicateSecretToRegionsResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ARN", &s.ARN, api.SetStringPtr)
-	err = api.Decode(err, m, "ReplicationStatus", &s.ReplicationStatus, func(p *[]ReplicationStatusType, v any) error {
-		return api.SetList(p, v, func(p *ReplicationStatusType, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *ReplicateSecretToRegionsResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "ARN", s.ARN, api.DynString)
-	api.PutList(m, "ReplicationStatus", s.ReplicationStatus, func(e ReplicationStatusType) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *ReplicationStatusType) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Region", &s.Region, api.SetStringPtr)
-	err = api.Decode(err, m, "KmsKeyId", &s.KmsKeyId, api.SetStringPtr)
-	err = api.Decode(err, m, "Status", &s.Status, api.SetStringPtr)
-	err = api.Decode(err, m, "StatusMessage", &s.StatusMessage, api.SetStringPtr)
-	err = api.Decode(err, m, "LastAccessedDate", &s.LastAccessedDate, api.SetTimePtr)
-	return err
-}
-
-func (s *ReplicationStatusType) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 5)
-	api.Put(m, "Region", s.Region, api.DynString)
-	api.Put(m, "KmsKeyId", s.KmsKeyId, api.DynString)
-	api.Put(m, "Status", s.Status, api.DynString)
-	api.Put(m, "StatusMessage", s.StatusMessage, api.DynString)
-	api.Put(m, "LastAccessedDate", s.LastAccessedDate, api.DynTime)
-	return m
-}
-
-func (s *ResourceExistsException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *ResourceExistsException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
-
-func (s *ResourceNotFoundException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *ResourceNotFoundException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
-
-func (s *RestoreSecretRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "SecretId", &s.SecretId, api.SetStringPtr)
-	return err
-}
-
-func (s *RestoreSecretRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "SecretId", s.SecretId, api.DynString)
-	return m
-}
-
-func (s *RestoreSecretResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ARN", &s.ARN, api.SetStringPtr)
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	return err
-}
-
-func (s *RestoreSecretResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "ARN", s.ARN, api.DynString)
-	api.Put(m, "Name", s.Name, api.DynString)
-	return m
-}
-
-func (s *RotateSecretRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "SecretId", &s.SecretId, api.SetStringPtr)
-	err = api.Decode(err, m, "ClientRequestToken", &s.ClientRequestToken, api.SetStringPtr)
-	err = api.Decode(err, m, "RotationLambdaARN", &s.RotationLambdaARN, api.SetStringPtr)
-	err = api.Decode(err, m, "RotationRules", &s.RotationRules, api.SetStructPtr[RotationRulesType])
-	err = api.Decode(err, m, "RotateImmediately", &s.RotateImmediately, api.SetBoolPtr)
-	return err
-}
-
-func (s *RotateSecretRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 5)
-	api.Put(m, "SecretId", s.SecretId, api.DynString)
-	api.Put(m, "ClientRequestToken", s.ClientRequestToken, api.DynString)
-	api.Put(m, "RotationLambdaARN", s.RotationLambdaARN, api.DynString)
-	api.PutStruct(m, "RotationRules", s.RotationRules)
-	api.Put(m, "RotateImmediately", s.RotateImmediately, api.DynBool)
-	return m
-}
-
-func (s *RotateSecretResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ARN", &s.ARN, api.SetStringPtr)
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "VersionId", &s.VersionId, api.SetStringPtr)
-	return err
-}
-
-func (s *RotateSecretResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "ARN", s.ARN, api.DynString)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "VersionId", s.VersionId, api.DynString)
-	return m
-}
-
-func (s *RotationRulesType) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "AutomaticallyAfterDays", &s.AutomaticallyAfterDays, api.SetInt64Ptr)
-	err = api.Decode(err, m, "Duration", &s.Duration, api.SetStringPtr)
-	err = api.Decode(err, m, "ScheduleExpression", &s.ScheduleExpression, api.SetStringPtr)
-	return err
-}
-
-func (s *RotationRulesType) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "AutomaticallyAfterDays", s.AutomaticallyAfterDays, api.DynInt64)
-	api.Put(m, "Duration", s.Duration, api.DynString)
-	api.Put(m, "ScheduleExpression", s.ScheduleExpression, api.DynString)
-	return m
-}
-
-func (s *SecretListEntry) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ARN", &s.ARN, api.SetStringPtr)
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
-	err = api.Decode(err, m, "KmsKeyId", &s.KmsKeyId, api.SetStringPtr)
-	err = api.Decode(err, m, "RotationEnabled", &s.RotationEnabled, api.SetBoolPtr)
-	err = api.Decode(err, m, "RotationLambdaARN", &s.RotationLambdaARN, api.SetStringPtr)
-	err = api.Decode(err, m, "RotationRules", &s.RotationRules, api.SetStructPtr[RotationRulesType])
-	err = api.Decode(err, m, "LastRotatedDate", &s.LastRotatedDate, api.SetTimePtr)
-	err = api.Decode(err, m, "LastChangedDate", &s.LastChangedDate, api.SetTimePtr)
-	err = api.Decode(err, m, "LastAccessedDate", &s.LastAccessedDate, api.SetTimePtr)
-	err = api.Decode(err, m, "DeletedDate", &s.DeletedDate, api.SetTimePtr)
-	err = api.Decode(err, m, "NextRotationDate", &s.NextRotationDate, api.SetTimePtr)
-	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]Tag, v any) error {
-		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "SecretVersionsToStages", &s.SecretVersionsToStages, func(p *map[string][]string, v any) error {
-		return api.SetMap(p, v, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	})
-	err = api.Decode(err, m, "OwningService", &s.OwningService, api.SetStringPtr)
-	err = api.Decode(err, m, "CreatedDate", &s.CreatedDate, api.SetTimePtr)
-	err = api.Decode(err, m, "PrimaryRegion", &s.PrimaryRegion, api.SetStringPtr)
-	return err
-}
-
-func (s *SecretListEntry) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "ARN", s.ARN, api.DynString)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "Description", s.Description, api.DynString)
-	api.Put(m, "KmsKeyId", s.KmsKeyId, api.DynString)
-	api.Put(m, "RotationEnabled", s.RotationEnabled, api.DynBool)
-	api.Put(m, "RotationLambdaARN", s.RotationLambdaARN, api.DynString)
-	api.PutStruct(m, "RotationRules", s.RotationRules)
-	api.Put(m, "LastRotatedDate", s.LastRotatedDate, api.DynTime)
-	api.Put(m, "LastChangedDate", s.LastChangedDate, api.DynTime)
-	api.Put(m, "LastAccessedDate", s.LastAccessedDate, api.DynTime)
-	api.Put(m, "DeletedDate", s.DeletedDate, api.DynTime)
-	api.Put(m, "NextRotationDate", s.NextRotationDate, api.DynTime)
-	api.PutList(m, "Tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
-	api.PutMap(m, "SecretVersionsToStages", s.SecretVersionsToStages, func(e []string) any { return api.DynList(e, api.DynString) })
-	api.Put(m, "OwningService", s.OwningService, api.DynString)
-	api.Put(m, "CreatedDate", s.CreatedDate, api.DynTime)
-	api.Put(m, "PrimaryRegion", s.PrimaryRegion, api.DynString)
-	return m
-}
-
-func (s *SecretValueEntry) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ARN", &s.ARN, api.SetStringPtr)
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "VersionId", &s.VersionId, api.SetStringPtr)
-	err = api.Decode(err, m, "SecretBinary", &s.SecretBinary, api.SetBytes)
-	err = api.Decode(err, m, "SecretString", &s.SecretString, api.SetStringPtr)
-	err = api.Decode(err, m, "VersionStages", &s.VersionStages, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "CreatedDate", &s.CreatedDate, api.SetTimePtr)
-	return err
-}
-
-func (s *SecretValueEntry) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 7)
-	api.Put(m, "ARN", s.ARN, api.DynString)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "VersionId", s.VersionId, api.DynString)
-	api.PutBytes(m, "SecretBinary", s.SecretBinary)
-	api.Put(m, "SecretString", s.SecretString, api.DynString)
-	api.PutList(m, "VersionStages", s.VersionStages, api.DynString)
-	api.Put(m, "CreatedDate", s.CreatedDate, api.DynTime)
-	return m
-}
-
-func (s *SecretVersionsListEntry) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "VersionId", &s.VersionId, api.SetStringPtr)
-	err = api.Decode(err, m, "VersionStages", &s.VersionStages, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "LastAccessedDate", &s.LastAccessedDate, api.SetTimePtr)
-	err = api.Decode(err, m, "CreatedDate", &s.CreatedDate, api.SetTimePtr)
-	err = api.Decode(err, m, "KmsKeyIds", &s.KmsKeyIds, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	return err
-}
-
-func (s *SecretVersionsListEntry) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 5)
-	api.Put(m, "VersionId", s.VersionId, api.DynString)
-	api.PutList(m, "VersionStages", s.VersionStages, api.DynString)
-	api.Put(m, "LastAccessedDate", s.LastAccessedDate, api.DynTime)
-	api.Put(m, "CreatedDate", s.CreatedDate, api.DynTime)
-	api.PutList(m, "KmsKeyIds", s.KmsKeyIds, api.DynString)
-	return m
-}
-
-func (s *StopReplicationToReplicaRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "SecretId", &s.SecretId, api.SetStringPtr)
-	return err
-}
-
-func (s *StopReplicationToReplicaRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "SecretId", s.SecretId, api.DynString)
-	return m
-}
-
-func (s *StopReplicationToReplicaResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ARN", &s.ARN, api.SetStringPtr)
-	return err
-}
-
-func (s *StopReplicationToReplicaResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "ARN", s.ARN, api.DynString)
-	return m
-}
-
-func (s *Tag) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Key", &s.Key, api.SetStringPtr)
-	err = api.Decode(err, m, "Value", &s.Value, api.SetStringPtr)
-	return err
-}
-
-func (s *Tag) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Key", s.Key, api.DynString)
-	api.Put(m, "Value", s.Value, api.DynString)
-	return m
-}
-
-func (s *TagResourceRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "SecretId", &s.SecretId, api.SetStringPtr)
-	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]Tag, v any) error {
-		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *TagResourceRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "SecretId", s.SecretId, api.DynString)
-	api.PutList(m, "Tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *UntagResourceRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "SecretId", &s.SecretId, api.SetStringPtr)
-	err = api.Decode(err, m, "TagKeys", &s.TagKeys, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	return err
-}
-
-func (s *UntagResourceRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "SecretId", s.SecretId, api.DynString)
-	api.PutList(m, "TagKeys", s.TagKeys, api.DynString)
-	return m
-}
-
-func (s *UpdateSecretRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "SecretId", &s.SecretId, api.SetStringPtr)
-	err = api.Decode(err, m, "ClientRequestToken", &s.ClientRequestToken, api.SetStringPtr)
-	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
-	err = api.Decode(err, m, "KmsKeyId", &s.KmsKeyId, api.SetStringPtr)
-	err = api.Decode(err, m, "SecretBinary", &s.SecretBinary, api.SetBytes)
-	err = api.Decode(err, m, "SecretString", &s.SecretString, api.SetStringPtr)
-	return err
-}
-
-func (s *UpdateSecretRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 6)
-	api.Put(m, "SecretId", s.SecretId, api.DynString)
-	api.Put(m, "ClientRequestToken", s.ClientRequestToken, api.DynString)
-	api.Put(m, "Description", s.Description, api.DynString)
-	api.Put(m, "KmsKeyId", s.KmsKeyId, api.DynString)
-	api.PutBytes(m, "SecretBinary", s.SecretBinary)
-	api.Put(m, "SecretString", s.SecretString, api.DynString)
-	return m
-}
-
-func (s *UpdateSecretResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ARN", &s.ARN, api.SetStringPtr)
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "VersionId", &s.VersionId, api.SetStringPtr)
-	return err
-}
-
-func (s *UpdateSecretResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "ARN", s.ARN, api.DynString)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "VersionId", s.VersionId, api.DynString)
-	return m
-}
-
-func (s *UpdateSecretVersionStageRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "SecretId", &s.SecretId, api.SetStringPtr)
-	err = api.Decode(err, m, "VersionStage", &s.VersionStage, api.SetStringPtr)
-	err = api.Decode(err, m, "RemoveFromVersionId", &s.RemoveFromVersionId, api.SetStringPtr)
-	err = api.Decode(err, m, "MoveToVersionId", &s.MoveToVersionId, api.SetStringPtr)
-	return err
-}
-
-func (s *UpdateSecretVersionStageRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "SecretId", s.SecretId, api.DynString)
-	api.Put(m, "VersionStage", s.VersionStage, api.DynString)
-	api.Put(m, "RemoveFromVersionId", s.RemoveFromVersionId, api.DynString)
-	api.Put(m, "MoveToVersionId", s.MoveToVersionId, api.DynString)
-	return m
-}
-
-func (s *UpdateSecretVersionStageResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ARN", &s.ARN, api.SetStringPtr)
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	return err
-}
-
-func (s *UpdateSecretVersionStageResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "ARN", s.ARN, api.DynString)
-	api.Put(m, "Name", s.Name, api.DynString)
-	return m
-}
-
-func (s *ValidateResourcePolicyRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "SecretId", &s.SecretId, api.SetStringPtr)
-	err = api.Decode(err, m, "ResourcePolicy", &s.ResourcePolicy, api.SetStringPtr)
-	return err
-}
-
-func (s *ValidateResourcePolicyRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "SecretId", s.SecretId, api.DynString)
-	api.Put(m, "ResourcePolicy", s.ResourcePolicy, api.DynString)
-	return m
-}
-
-func (s *ValidateResourcePolicyResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "PolicyValidationPassed", &s.PolicyValidationPassed, api.SetBoolPtr)
-	err = api.Decode(err, m, "ValidationErrors", &s.ValidationErrors, func(p *[]ValidationErrorsEntry, v any) error {
-		return api.SetList(p, v, func(p *ValidationErrorsEntry, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *ValidateResourcePolicyResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "PolicyValidationPassed", s.PolicyValidationPassed, api.DynBool)
-	api.PutList(m, "ValidationErrors", s.ValidationErrors, func(e ValidationErrorsEntry) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *ValidationErrorsEntry) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "CheckName", &s.CheckName, api.SetStringPtr)
-	err = api.Decode(err, m, "ErrorMessage", &s.ErrorMessage, api.SetStringPtr)
-	return err
-}
-
-func (s *ValidationErrorsEntry) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "CheckName", s.CheckName, api.DynString)
-	api.Put(m, "ErrorMessage", s.ErrorMessage, api.DynString)
-	return m
+func (*APIErrorType) ConvType() (api.Table, int32) { return convTable[:], 0 }
+
+func (*BatchGetSecretValueRequest) ConvType() (api.Table, int32) { return convTable[:], 1 }
+
+func (*BatchGetSecretValueResponse) ConvType() (api.Table, int32) { return convTable[:], 2 }
+
+func (*CancelRotateSecretRequest) ConvType() (api.Table, int32) { return convTable[:], 3 }
+
+func (*CancelRotateSecretResponse) ConvType() (api.Table, int32) { return convTable[:], 4 }
+
+func (*CreateSecretRequest) ConvType() (api.Table, int32) { return convTable[:], 5 }
+
+func (*CreateSecretResponse) ConvType() (api.Table, int32) { return convTable[:], 6 }
+
+func (*DecryptionFailure) ConvType() (api.Table, int32) { return convTable[:], 7 }
+
+func (*DeleteResourcePolicyRequest) ConvType() (api.Table, int32) { return convTable[:], 8 }
+
+func (*DeleteResourcePolicyResponse) ConvType() (api.Table, int32) { return convTable[:], 9 }
+
+func (*DeleteSecretRequest) ConvType() (api.Table, int32) { return convTable[:], 10 }
+
+func (*DeleteSecretResponse) ConvType() (api.Table, int32) { return convTable[:], 11 }
+
+func (*DescribeSecretRequest) ConvType() (api.Table, int32) { return convTable[:], 12 }
+
+func (*DescribeSecretResponse) ConvType() (api.Table, int32) { return convTable[:], 13 }
+
+func (*EncryptionFailure) ConvType() (api.Table, int32) { return convTable[:], 14 }
+
+func (*Filter) ConvType() (api.Table, int32) { return convTable[:], 15 }
+
+func (*GetRandomPasswordRequest) ConvType() (api.Table, int32) { return convTable[:], 16 }
+
+func (*GetRandomPasswordResponse) ConvType() (api.Table, int32) { return convTable[:], 17 }
+
+func (*GetResourcePolicyRequest) ConvType() (api.Table, int32) { return convTable[:], 18 }
+
+func (*GetResourcePolicyResponse) ConvType() (api.Table, int32) { return convTable[:], 19 }
+
+func (*GetSecretValueRequest) ConvType() (api.Table, int32) { return convTable[:], 20 }
+
+func (*GetSecretValueResponse) ConvType() (api.Table, int32) { return convTable[:], 21 }
+
+func (*InternalServiceError) ConvType() (api.Table, int32) { return convTable[:], 22 }
+
+func (*InvalidNextTokenException) ConvType() (api.Table, int32) { return convTable[:], 23 }
+
+func (*InvalidParameterException) ConvType() (api.Table, int32) { return convTable[:], 24 }
+
+func (*InvalidRequestException) ConvType() (api.Table, int32) { return convTable[:], 25 }
+
+func (*LimitExceededException) ConvType() (api.Table, int32) { return convTable[:], 26 }
+
+func (*ListSecretVersionIdsRequest) ConvType() (api.Table, int32) { return convTable[:], 27 }
+
+func (*ListSecretVersionIdsResponse) ConvType() (api.Table, int32) { return convTable[:], 28 }
+
+func (*ListSecretsRequest) ConvType() (api.Table, int32) { return convTable[:], 29 }
+
+func (*ListSecretsResponse) ConvType() (api.Table, int32) { return convTable[:], 30 }
+
+func (*MalformedPolicyDocumentException) ConvType() (api.Table, int32) { return convTable[:], 31 }
+
+func (*PreconditionNotMetException) ConvType() (api.Table, int32) { return convTable[:], 32 }
+
+func (*PublicPolicyException) ConvType() (api.Table, int32) { return convTable[:], 33 }
+
+func (*PutResourcePolicyRequest) ConvType() (api.Table, int32) { return convTable[:], 34 }
+
+func (*PutResourcePolicyResponse) ConvType() (api.Table, int32) { return convTable[:], 35 }
+
+func (*PutSecretValueRequest) ConvType() (api.Table, int32) { return convTable[:], 36 }
+
+func (*PutSecretValueResponse) ConvType() (api.Table, int32) { return convTable[:], 37 }
+
+func (*RemoveRegionsFromReplicationRequest) ConvType() (api.Table, int32) { return convTable[:], 38 }
+
+func (*RemoveRegionsFromReplicationResponse) ConvType() (api.Table, int32) { return convTable[:], 39 }
+
+func (*ReplicaRegionType) ConvType() (api.Table, int32) { return convTable[:], 40 }
+
+func (*ReplicateSecretToRegionsRequest) ConvType() (api.Table, int32) { return convTable[:], 41 }
+
+func (*ReplicateSecretToRegionsResponse) ConvType() (api.Table, int32) { return convTable[:], 42 }
+
+func (*ReplicationStatusType) ConvType() (api.Table, int32) { return convTable[:], 43 }
+
+func (*ResourceExistsException) ConvType() (api.Table, int32) { return convTable[:], 44 }
+
+func (*ResourceNotFoundException) ConvType() (api.Table, int32) { return convTable[:], 45 }
+
+func (*RestoreSecretRequest) ConvType() (api.Table, int32) { return convTable[:], 46 }
+
+func (*RestoreSecretResponse) ConvType() (api.Table, int32) { return convTable[:], 47 }
+
+func (*RotateSecretRequest) ConvType() (api.Table, int32) { return convTable[:], 48 }
+
+func (*RotateSecretResponse) ConvType() (api.Table, int32) { return convTable[:], 49 }
+
+func (*RotationRulesType) ConvType() (api.Table, int32) { return convTable[:], 50 }
+
+func (*SecretListEntry) ConvType() (api.Table, int32) { return convTable[:], 51 }
+
+func (*SecretValueEntry) ConvType() (api.Table, int32) { return convTable[:], 52 }
+
+func (*SecretVersionsListEntry) ConvType() (api.Table, int32) { return convTable[:], 53 }
+
+func (*StopReplicationToReplicaRequest) ConvType() (api.Table, int32) { return convTable[:], 54 }
+
+func (*StopReplicationToReplicaResponse) ConvType() (api.Table, int32) { return convTable[:], 55 }
+
+func (*Tag) ConvType() (api.Table, int32) { return convTable[:], 56 }
+
+func (*TagResourceOutput) ConvType() (api.Table, int32) { return convTable[:], 57 }
+
+func (*TagResourceRequest) ConvType() (api.Table, int32) { return convTable[:], 58 }
+
+func (*UntagResourceOutput) ConvType() (api.Table, int32) { return convTable[:], 59 }
+
+func (*UntagResourceRequest) ConvType() (api.Table, int32) { return convTable[:], 60 }
+
+func (*UpdateSecretRequest) ConvType() (api.Table, int32) { return convTable[:], 61 }
+
+func (*UpdateSecretResponse) ConvType() (api.Table, int32) { return convTable[:], 62 }
+
+func (*UpdateSecretVersionStageRequest) ConvType() (api.Table, int32) { return convTable[:], 63 }
+
+func (*UpdateSecretVersionStageResponse) ConvType() (api.Table, int32) { return convTable[:], 64 }
+
+func (*ValidateResourcePolicyRequest) ConvType() (api.Table, int32) { return convTable[:], 65 }
+
+func (*ValidateResourcePolicyResponse) ConvType() (api.Table, int32) { return convTable[:], 66 }
+
+func (*ValidationErrorsEntry) ConvType() (api.Table, int32) { return convTable[:], 67 }
+
+var convTable = [...]api.Type{
+	0: {Go: (*APIErrorType)(nil), Fields: []api.Field{
+		{Name: "SecretId", Off: unsafe.Offsetof(APIErrorType{}.SecretId), Kind: api.KStringPtr},
+		{Name: "ErrorCode", Off: unsafe.Offsetof(APIErrorType{}.ErrorCode), Kind: api.KStringPtr},
+		{Name: "Message", Off: unsafe.Offsetof(APIErrorType{}.Message), Kind: api.KStringPtr},
+	}},
+	1: {Go: (*BatchGetSecretValueRequest)(nil), Fields: []api.Field{
+		{Name: "SecretIdList", Off: unsafe.Offsetof(BatchGetSecretValueRequest{}.SecretIdList), Kind: api.KList, Type: 68},
+		{Name: "Filters", Off: unsafe.Offsetof(BatchGetSecretValueRequest{}.Filters), Kind: api.KList, Type: 69},
+		{Name: "MaxResults", Off: unsafe.Offsetof(BatchGetSecretValueRequest{}.MaxResults), Kind: api.KInt32Ptr},
+		{Name: "NextToken", Off: unsafe.Offsetof(BatchGetSecretValueRequest{}.NextToken), Kind: api.KStringPtr},
+	}},
+	2: {Go: (*BatchGetSecretValueResponse)(nil), Fields: []api.Field{
+		{Name: "SecretValues", Off: unsafe.Offsetof(BatchGetSecretValueResponse{}.SecretValues), Kind: api.KList, Type: 70},
+		{Name: "NextToken", Off: unsafe.Offsetof(BatchGetSecretValueResponse{}.NextToken), Kind: api.KStringPtr},
+		{Name: "Errors", Off: unsafe.Offsetof(BatchGetSecretValueResponse{}.Errors), Kind: api.KList, Type: 71},
+	}},
+	3: {Go: (*CancelRotateSecretRequest)(nil), Fields: []api.Field{
+		{Name: "SecretId", Off: unsafe.Offsetof(CancelRotateSecretRequest{}.SecretId), Kind: api.KStringPtr},
+	}},
+	4: {Go: (*CancelRotateSecretResponse)(nil), Fields: []api.Field{
+		{Name: "ARN", Off: unsafe.Offsetof(CancelRotateSecretResponse{}.ARN), Kind: api.KStringPtr},
+		{Name: "Name", Off: unsafe.Offsetof(CancelRotateSecretResponse{}.Name), Kind: api.KStringPtr},
+		{Name: "VersionId", Off: unsafe.Offsetof(CancelRotateSecretResponse{}.VersionId), Kind: api.KStringPtr},
+	}},
+	5: {Go: (*CreateSecretRequest)(nil), Fields: []api.Field{
+		{Name: "Name", Off: unsafe.Offsetof(CreateSecretRequest{}.Name), Kind: api.KStringPtr},
+		{Name: "ClientRequestToken", Off: unsafe.Offsetof(CreateSecretRequest{}.ClientRequestToken), Kind: api.KStringPtr},
+		{Name: "Description", Off: unsafe.Offsetof(CreateSecretRequest{}.Description), Kind: api.KStringPtr},
+		{Name: "KmsKeyId", Off: unsafe.Offsetof(CreateSecretRequest{}.KmsKeyId), Kind: api.KStringPtr},
+		{Name: "SecretBinary", Off: unsafe.Offsetof(CreateSecretRequest{}.SecretBinary), Kind: api.KBytes},
+		{Name: "SecretString", Off: unsafe.Offsetof(CreateSecretRequest{}.SecretString), Kind: api.KStringPtr},
+		{Name: "Tags", Off: unsafe.Offsetof(CreateSecretRequest{}.Tags), Kind: api.KList, Type: 72},
+		{Name: "AddReplicaRegions", Off: unsafe.Offsetof(CreateSecretRequest{}.AddReplicaRegions), Kind: api.KList, Type: 73},
+		{Name: "ForceOverwriteReplicaSecret", Off: unsafe.Offsetof(CreateSecretRequest{}.ForceOverwriteReplicaSecret), Kind: api.KBoolPtr},
+	}},
+	6: {Go: (*CreateSecretResponse)(nil), Fields: []api.Field{
+		{Name: "ARN", Off: unsafe.Offsetof(CreateSecretResponse{}.ARN), Kind: api.KStringPtr},
+		{Name: "Name", Off: unsafe.Offsetof(CreateSecretResponse{}.Name), Kind: api.KStringPtr},
+		{Name: "VersionId", Off: unsafe.Offsetof(CreateSecretResponse{}.VersionId), Kind: api.KStringPtr},
+		{Name: "ReplicationStatus", Off: unsafe.Offsetof(CreateSecretResponse{}.ReplicationStatus), Kind: api.KList, Type: 74},
+	}},
+	7: {Go: (*DecryptionFailure)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(DecryptionFailure{}.Message), Kind: api.KStringPtr},
+	}},
+	8: {Go: (*DeleteResourcePolicyRequest)(nil), Fields: []api.Field{
+		{Name: "SecretId", Off: unsafe.Offsetof(DeleteResourcePolicyRequest{}.SecretId), Kind: api.KStringPtr},
+	}},
+	9: {Go: (*DeleteResourcePolicyResponse)(nil), Fields: []api.Field{
+		{Name: "ARN", Off: unsafe.Offsetof(DeleteResourcePolicyResponse{}.ARN), Kind: api.KStringPtr},
+		{Name: "Name", Off: unsafe.Offsetof(DeleteResourcePolicyResponse{}.Name), Kind: api.KStringPtr},
+	}},
+	10: {Go: (*DeleteSecretRequest)(nil), Fields: []api.Field{
+		{Name: "SecretId", Off: unsafe.Offsetof(DeleteSecretRequest{}.SecretId), Kind: api.KStringPtr},
+		{Name: "RecoveryWindowInDays", Off: unsafe.Offsetof(DeleteSecretRequest{}.RecoveryWindowInDays), Kind: api.KInt64Ptr},
+		{Name: "ForceDeleteWithoutRecovery", Off: unsafe.Offsetof(DeleteSecretRequest{}.ForceDeleteWithoutRecovery), Kind: api.KBoolPtr},
+	}},
+	11: {Go: (*DeleteSecretResponse)(nil), Fields: []api.Field{
+		{Name: "ARN", Off: unsafe.Offsetof(DeleteSecretResponse{}.ARN), Kind: api.KStringPtr},
+		{Name: "Name", Off: unsafe.Offsetof(DeleteSecretResponse{}.Name), Kind: api.KStringPtr},
+		{Name: "DeletionDate", Off: unsafe.Offsetof(DeleteSecretResponse{}.DeletionDate), Kind: api.KTimePtr},
+	}},
+	12: {Go: (*DescribeSecretRequest)(nil), Fields: []api.Field{
+		{Name: "SecretId", Off: unsafe.Offsetof(DescribeSecretRequest{}.SecretId), Kind: api.KStringPtr},
+	}},
+	13: {Go: (*DescribeSecretResponse)(nil), Fields: []api.Field{
+		{Name: "ARN", Off: unsafe.Offsetof(DescribeSecretResponse{}.ARN), Kind: api.KStringPtr},
+		{Name: "Name", Off: unsafe.Offsetof(DescribeSecretResponse{}.Name), Kind: api.KStringPtr},
+		{Name: "Description", Off: unsafe.Offsetof(DescribeSecretResponse{}.Description), Kind: api.KStringPtr},
+		{Name: "KmsKeyId", Off: unsafe.Offsetof(DescribeSecretResponse{}.KmsKeyId), Kind: api.KStringPtr},
+		{Name: "RotationEnabled", Off: unsafe.Offsetof(DescribeSecretResponse{}.RotationEnabled), Kind: api.KBoolPtr},
+		{Name: "RotationLambdaARN", Off: unsafe.Offsetof(DescribeSecretResponse{}.RotationLambdaARN), Kind: api.KStringPtr},
+		{Name: "RotationRules", Off: unsafe.Offsetof(DescribeSecretResponse{}.RotationRules), Kind: api.KStructPtr, Type: 50},
+		{Name: "LastRotatedDate", Off: unsafe.Offsetof(DescribeSecretResponse{}.LastRotatedDate), Kind: api.KTimePtr},
+		{Name: "LastChangedDate", Off: unsafe.Offsetof(DescribeSecretResponse{}.LastChangedDate), Kind: api.KTimePtr},
+		{Name: "LastAccessedDate", Off: unsafe.Offsetof(DescribeSecretResponse{}.LastAccessedDate), Kind: api.KTimePtr},
+		{Name: "DeletedDate", Off: unsafe.Offsetof(DescribeSecretResponse{}.DeletedDate), Kind: api.KTimePtr},
+		{Name: "NextRotationDate", Off: unsafe.Offsetof(DescribeSecretResponse{}.NextRotationDate), Kind: api.KTimePtr},
+		{Name: "Tags", Off: unsafe.Offsetof(DescribeSecretResponse{}.Tags), Kind: api.KList, Type: 72},
+		{Name: "VersionIdsToStages", Off: unsafe.Offsetof(DescribeSecretResponse{}.VersionIdsToStages), Kind: api.KMap, Type: 75},
+		{Name: "OwningService", Off: unsafe.Offsetof(DescribeSecretResponse{}.OwningService), Kind: api.KStringPtr},
+		{Name: "CreatedDate", Off: unsafe.Offsetof(DescribeSecretResponse{}.CreatedDate), Kind: api.KTimePtr},
+		{Name: "PrimaryRegion", Off: unsafe.Offsetof(DescribeSecretResponse{}.PrimaryRegion), Kind: api.KStringPtr},
+		{Name: "ReplicationStatus", Off: unsafe.Offsetof(DescribeSecretResponse{}.ReplicationStatus), Kind: api.KList, Type: 74},
+	}},
+	14: {Go: (*EncryptionFailure)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(EncryptionFailure{}.Message), Kind: api.KStringPtr},
+	}},
+	15: {Go: (*Filter)(nil), Fields: []api.Field{
+		{Name: "Key", Off: unsafe.Offsetof(Filter{}.Key), Kind: api.KStringPtr},
+		{Name: "Values", Off: unsafe.Offsetof(Filter{}.Values), Kind: api.KList, Type: 68},
+	}},
+	16: {Go: (*GetRandomPasswordRequest)(nil), Fields: []api.Field{
+		{Name: "PasswordLength", Off: unsafe.Offsetof(GetRandomPasswordRequest{}.PasswordLength), Kind: api.KInt64Ptr},
+		{Name: "ExcludeCharacters", Off: unsafe.Offsetof(GetRandomPasswordRequest{}.ExcludeCharacters), Kind: api.KStringPtr},
+		{Name: "ExcludeNumbers", Off: unsafe.Offsetof(GetRandomPasswordRequest{}.ExcludeNumbers), Kind: api.KBoolPtr},
+		{Name: "ExcludePunctuation", Off: unsafe.Offsetof(GetRandomPasswordRequest{}.ExcludePunctuation), Kind: api.KBoolPtr},
+		{Name: "ExcludeUppercase", Off: unsafe.Offsetof(GetRandomPasswordRequest{}.ExcludeUppercase), Kind: api.KBoolPtr},
+		{Name: "ExcludeLowercase", Off: unsafe.Offsetof(GetRandomPasswordRequest{}.ExcludeLowercase), Kind: api.KBoolPtr},
+		{Name: "IncludeSpace", Off: unsafe.Offsetof(GetRandomPasswordRequest{}.IncludeSpace), Kind: api.KBoolPtr},
+		{Name: "RequireEachIncludedType", Off: unsafe.Offsetof(GetRandomPasswordRequest{}.RequireEachIncludedType), Kind: api.KBoolPtr},
+	}},
+	17: {Go: (*GetRandomPasswordResponse)(nil), Fields: []api.Field{
+		{Name: "RandomPassword", Off: unsafe.Offsetof(GetRandomPasswordResponse{}.RandomPassword), Kind: api.KStringPtr},
+	}},
+	18: {Go: (*GetResourcePolicyRequest)(nil), Fields: []api.Field{
+		{Name: "SecretId", Off: unsafe.Offsetof(GetResourcePolicyRequest{}.SecretId), Kind: api.KStringPtr},
+	}},
+	19: {Go: (*GetResourcePolicyResponse)(nil), Fields: []api.Field{
+		{Name: "ARN", Off: unsafe.Offsetof(GetResourcePolicyResponse{}.ARN), Kind: api.KStringPtr},
+		{Name: "Name", Off: unsafe.Offsetof(GetResourcePolicyResponse{}.Name), Kind: api.KStringPtr},
+		{Name: "ResourcePolicy", Off: unsafe.Offsetof(GetResourcePolicyResponse{}.ResourcePolicy), Kind: api.KStringPtr},
+	}},
+	20: {Go: (*GetSecretValueRequest)(nil), Fields: []api.Field{
+		{Name: "SecretId", Off: unsafe.Offsetof(GetSecretValueRequest{}.SecretId), Kind: api.KStringPtr},
+		{Name: "VersionId", Off: unsafe.Offsetof(GetSecretValueRequest{}.VersionId), Kind: api.KStringPtr},
+		{Name: "VersionStage", Off: unsafe.Offsetof(GetSecretValueRequest{}.VersionStage), Kind: api.KStringPtr},
+	}},
+	21: {Go: (*GetSecretValueResponse)(nil), Fields: []api.Field{
+		{Name: "ARN", Off: unsafe.Offsetof(GetSecretValueResponse{}.ARN), Kind: api.KStringPtr},
+		{Name: "Name", Off: unsafe.Offsetof(GetSecretValueResponse{}.Name), Kind: api.KStringPtr},
+		{Name: "VersionId", Off: unsafe.Offsetof(GetSecretValueResponse{}.VersionId), Kind: api.KStringPtr},
+		{Name: "SecretBinary", Off: unsafe.Offsetof(GetSecretValueResponse{}.SecretBinary), Kind: api.KBytes},
+		{Name: "SecretString", Off: unsafe.Offsetof(GetSecretValueResponse{}.SecretString), Kind: api.KStringPtr},
+		{Name: "VersionStages", Off: unsafe.Offsetof(GetSecretValueResponse{}.VersionStages), Kind: api.KList, Type: 68},
+		{Name: "CreatedDate", Off: unsafe.Offsetof(GetSecretValueResponse{}.CreatedDate), Kind: api.KTimePtr},
+	}},
+	22: {Go: (*InternalServiceError)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(InternalServiceError{}.Message), Kind: api.KStringPtr},
+	}},
+	23: {Go: (*InvalidNextTokenException)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(InvalidNextTokenException{}.Message), Kind: api.KStringPtr},
+	}},
+	24: {Go: (*InvalidParameterException)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(InvalidParameterException{}.Message), Kind: api.KStringPtr},
+	}},
+	25: {Go: (*InvalidRequestException)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(InvalidRequestException{}.Message), Kind: api.KStringPtr},
+	}},
+	26: {Go: (*LimitExceededException)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(LimitExceededException{}.Message), Kind: api.KStringPtr},
+	}},
+	27: {Go: (*ListSecretVersionIdsRequest)(nil), Fields: []api.Field{
+		{Name: "SecretId", Off: unsafe.Offsetof(ListSecretVersionIdsRequest{}.SecretId), Kind: api.KStringPtr},
+		{Name: "MaxResults", Off: unsafe.Offsetof(ListSecretVersionIdsRequest{}.MaxResults), Kind: api.KInt32Ptr},
+		{Name: "NextToken", Off: unsafe.Offsetof(ListSecretVersionIdsRequest{}.NextToken), Kind: api.KStringPtr},
+		{Name: "IncludeDeprecated", Off: unsafe.Offsetof(ListSecretVersionIdsRequest{}.IncludeDeprecated), Kind: api.KBoolPtr},
+	}},
+	28: {Go: (*ListSecretVersionIdsResponse)(nil), Fields: []api.Field{
+		{Name: "Versions", Off: unsafe.Offsetof(ListSecretVersionIdsResponse{}.Versions), Kind: api.KList, Type: 76},
+		{Name: "NextToken", Off: unsafe.Offsetof(ListSecretVersionIdsResponse{}.NextToken), Kind: api.KStringPtr},
+		{Name: "ARN", Off: unsafe.Offsetof(ListSecretVersionIdsResponse{}.ARN), Kind: api.KStringPtr},
+		{Name: "Name", Off: unsafe.Offsetof(ListSecretVersionIdsResponse{}.Name), Kind: api.KStringPtr},
+	}},
+	29: {Go: (*ListSecretsRequest)(nil), Fields: []api.Field{
+		{Name: "IncludePlannedDeletion", Off: unsafe.Offsetof(ListSecretsRequest{}.IncludePlannedDeletion), Kind: api.KBoolPtr},
+		{Name: "MaxResults", Off: unsafe.Offsetof(ListSecretsRequest{}.MaxResults), Kind: api.KInt32Ptr},
+		{Name: "NextToken", Off: unsafe.Offsetof(ListSecretsRequest{}.NextToken), Kind: api.KStringPtr},
+		{Name: "Filters", Off: unsafe.Offsetof(ListSecretsRequest{}.Filters), Kind: api.KList, Type: 69},
+		{Name: "SortOrder", Off: unsafe.Offsetof(ListSecretsRequest{}.SortOrder), Kind: api.KStringPtr},
+		{Name: "SortBy", Off: unsafe.Offsetof(ListSecretsRequest{}.SortBy), Kind: api.KStringPtr},
+	}},
+	30: {Go: (*ListSecretsResponse)(nil), Fields: []api.Field{
+		{Name: "SecretList", Off: unsafe.Offsetof(ListSecretsResponse{}.SecretList), Kind: api.KList, Type: 77},
+		{Name: "NextToken", Off: unsafe.Offsetof(ListSecretsResponse{}.NextToken), Kind: api.KStringPtr},
+	}},
+	31: {Go: (*MalformedPolicyDocumentException)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(MalformedPolicyDocumentException{}.Message), Kind: api.KStringPtr},
+	}},
+	32: {Go: (*PreconditionNotMetException)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(PreconditionNotMetException{}.Message), Kind: api.KStringPtr},
+	}},
+	33: {Go: (*PublicPolicyException)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(PublicPolicyException{}.Message), Kind: api.KStringPtr},
+	}},
+	34: {Go: (*PutResourcePolicyRequest)(nil), Fields: []api.Field{
+		{Name: "SecretId", Off: unsafe.Offsetof(PutResourcePolicyRequest{}.SecretId), Kind: api.KStringPtr},
+		{Name: "ResourcePolicy", Off: unsafe.Offsetof(PutResourcePolicyRequest{}.ResourcePolicy), Kind: api.KStringPtr},
+		{Name: "BlockPublicPolicy", Off: unsafe.Offsetof(PutResourcePolicyRequest{}.BlockPublicPolicy), Kind: api.KBoolPtr},
+	}},
+	35: {Go: (*PutResourcePolicyResponse)(nil), Fields: []api.Field{
+		{Name: "ARN", Off: unsafe.Offsetof(PutResourcePolicyResponse{}.ARN), Kind: api.KStringPtr},
+		{Name: "Name", Off: unsafe.Offsetof(PutResourcePolicyResponse{}.Name), Kind: api.KStringPtr},
+	}},
+	36: {Go: (*PutSecretValueRequest)(nil), Fields: []api.Field{
+		{Name: "SecretId", Off: unsafe.Offsetof(PutSecretValueRequest{}.SecretId), Kind: api.KStringPtr},
+		{Name: "ClientRequestToken", Off: unsafe.Offsetof(PutSecretValueRequest{}.ClientRequestToken), Kind: api.KStringPtr},
+		{Name: "SecretBinary", Off: unsafe.Offsetof(PutSecretValueRequest{}.SecretBinary), Kind: api.KBytes},
+		{Name: "SecretString", Off: unsafe.Offsetof(PutSecretValueRequest{}.SecretString), Kind: api.KStringPtr},
+		{Name: "VersionStages", Off: unsafe.Offsetof(PutSecretValueRequest{}.VersionStages), Kind: api.KList, Type: 68},
+		{Name: "RotationToken", Off: unsafe.Offsetof(PutSecretValueRequest{}.RotationToken), Kind: api.KStringPtr},
+	}},
+	37: {Go: (*PutSecretValueResponse)(nil), Fields: []api.Field{
+		{Name: "ARN", Off: unsafe.Offsetof(PutSecretValueResponse{}.ARN), Kind: api.KStringPtr},
+		{Name: "Name", Off: unsafe.Offsetof(PutSecretValueResponse{}.Name), Kind: api.KStringPtr},
+		{Name: "VersionId", Off: unsafe.Offsetof(PutSecretValueResponse{}.VersionId), Kind: api.KStringPtr},
+		{Name: "VersionStages", Off: unsafe.Offsetof(PutSecretValueResponse{}.VersionStages), Kind: api.KList, Type: 68},
+	}},
+	38: {Go: (*RemoveRegionsFromReplicationRequest)(nil), Fields: []api.Field{
+		{Name: "SecretId", Off: unsafe.Offsetof(RemoveRegionsFromReplicationRequest{}.SecretId), Kind: api.KStringPtr},
+		{Name: "RemoveReplicaRegions", Off: unsafe.Offsetof(RemoveRegionsFromReplicationRequest{}.RemoveReplicaRegions), Kind: api.KList, Type: 68},
+	}},
+	39: {Go: (*RemoveRegionsFromReplicationResponse)(nil), Fields: []api.Field{
+		{Name: "ARN", Off: unsafe.Offsetof(RemoveRegionsFromReplicationResponse{}.ARN), Kind: api.KStringPtr},
+		{Name: "ReplicationStatus", Off: unsafe.Offsetof(RemoveRegionsFromReplicationResponse{}.ReplicationStatus), Kind: api.KList, Type: 74},
+	}},
+	40: {Go: (*ReplicaRegionType)(nil), Fields: []api.Field{
+		{Name: "Region", Off: unsafe.Offsetof(ReplicaRegionType{}.Region), Kind: api.KStringPtr},
+		{Name: "KmsKeyId", Off: unsafe.Offsetof(ReplicaRegionType{}.KmsKeyId), Kind: api.KStringPtr},
+	}},
+	41: {Go: (*ReplicateSecretToRegionsRequest)(nil), Fields: []api.Field{
+		{Name: "SecretId", Off: unsafe.Offsetof(ReplicateSecretToRegionsRequest{}.SecretId), Kind: api.KStringPtr},
+		{Name: "AddReplicaRegions", Off: unsafe.Offsetof(ReplicateSecretToRegionsRequest{}.AddReplicaRegions), Kind: api.KList, Type: 73},
+		{Name: "ForceOverwriteReplicaSecret", Off: unsafe.Offsetof(ReplicateSecretToRegionsRequest{}.ForceOverwriteReplicaSecret), Kind: api.KBoolPtr},
+	}},
+	42: {Go: (*ReplicateSecretToRegionsResponse)(nil), Fields: []api.Field{
+		{Name: "ARN", Off: unsafe.Offsetof(ReplicateSecretToRegionsResponse{}.ARN), Kind: api.KStringPtr},
+		{Name: "ReplicationStatus", Off: unsafe.Offsetof(ReplicateSecretToRegionsResponse{}.ReplicationStatus), Kind: api.KList, Type: 74},
+	}},
+	43: {Go: (*ReplicationStatusType)(nil), Fields: []api.Field{
+		{Name: "Region", Off: unsafe.Offsetof(ReplicationStatusType{}.Region), Kind: api.KStringPtr},
+		{Name: "KmsKeyId", Off: unsafe.Offsetof(ReplicationStatusType{}.KmsKeyId), Kind: api.KStringPtr},
+		{Name: "Status", Off: unsafe.Offsetof(ReplicationStatusType{}.Status), Kind: api.KStringPtr},
+		{Name: "StatusMessage", Off: unsafe.Offsetof(ReplicationStatusType{}.StatusMessage), Kind: api.KStringPtr},
+		{Name: "LastAccessedDate", Off: unsafe.Offsetof(ReplicationStatusType{}.LastAccessedDate), Kind: api.KTimePtr},
+	}},
+	44: {Go: (*ResourceExistsException)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(ResourceExistsException{}.Message), Kind: api.KStringPtr},
+	}},
+	45: {Go: (*ResourceNotFoundException)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(ResourceNotFoundException{}.Message), Kind: api.KStringPtr},
+	}},
+	46: {Go: (*RestoreSecretRequest)(nil), Fields: []api.Field{
+		{Name: "SecretId", Off: unsafe.Offsetof(RestoreSecretRequest{}.SecretId), Kind: api.KStringPtr},
+	}},
+	47: {Go: (*RestoreSecretResponse)(nil), Fields: []api.Field{
+		{Name: "ARN", Off: unsafe.Offsetof(RestoreSecretResponse{}.ARN), Kind: api.KStringPtr},
+		{Name: "Name", Off: unsafe.Offsetof(RestoreSecretResponse{}.Name), Kind: api.KStringPtr},
+	}},
+	48: {Go: (*RotateSecretRequest)(nil), Fields: []api.Field{
+		{Name: "SecretId", Off: unsafe.Offsetof(RotateSecretRequest{}.SecretId), Kind: api.KStringPtr},
+		{Name: "ClientRequestToken", Off: unsafe.Offsetof(RotateSecretRequest{}.ClientRequestToken), Kind: api.KStringPtr},
+		{Name: "RotationLambdaARN", Off: unsafe.Offsetof(RotateSecretRequest{}.RotationLambdaARN), Kind: api.KStringPtr},
+		{Name: "RotationRules", Off: unsafe.Offsetof(RotateSecretRequest{}.RotationRules), Kind: api.KStructPtr, Type: 50},
+		{Name: "RotateImmediately", Off: unsafe.Offsetof(RotateSecretRequest{}.RotateImmediately), Kind: api.KBoolPtr},
+	}},
+	49: {Go: (*RotateSecretResponse)(nil), Fields: []api.Field{
+		{Name: "ARN", Off: unsafe.Offsetof(RotateSecretResponse{}.ARN), Kind: api.KStringPtr},
+		{Name: "Name", Off: unsafe.Offsetof(RotateSecretResponse{}.Name), Kind: api.KStringPtr},
+		{Name: "VersionId", Off: unsafe.Offsetof(RotateSecretResponse{}.VersionId), Kind: api.KStringPtr},
+	}},
+	50: {Go: (*RotationRulesType)(nil), Fields: []api.Field{
+		{Name: "AutomaticallyAfterDays", Off: unsafe.Offsetof(RotationRulesType{}.AutomaticallyAfterDays), Kind: api.KInt64Ptr},
+		{Name: "Duration", Off: unsafe.Offsetof(RotationRulesType{}.Duration), Kind: api.KStringPtr},
+		{Name: "ScheduleExpression", Off: unsafe.Offsetof(RotationRulesType{}.ScheduleExpression), Kind: api.KStringPtr},
+	}},
+	51: {Go: (*SecretListEntry)(nil), Fields: []api.Field{
+		{Name: "ARN", Off: unsafe.Offsetof(SecretListEntry{}.ARN), Kind: api.KStringPtr},
+		{Name: "Name", Off: unsafe.Offsetof(SecretListEntry{}.Name), Kind: api.KStringPtr},
+		{Name: "Description", Off: unsafe.Offsetof(SecretListEntry{}.Description), Kind: api.KStringPtr},
+		{Name: "KmsKeyId", Off: unsafe.Offsetof(SecretListEntry{}.KmsKeyId), Kind: api.KStringPtr},
+		{Name: "RotationEnabled", Off: unsafe.Offsetof(SecretListEntry{}.RotationEnabled), Kind: api.KBoolPtr},
+		{Name: "RotationLambdaARN", Off: unsafe.Offsetof(SecretListEntry{}.RotationLambdaARN), Kind: api.KStringPtr},
+		{Name: "RotationRules", Off: unsafe.Offsetof(SecretListEntry{}.RotationRules), Kind: api.KStructPtr, Type: 50},
+		{Name: "LastRotatedDate", Off: unsafe.Offsetof(SecretListEntry{}.LastRotatedDate), Kind: api.KTimePtr},
+		{Name: "LastChangedDate", Off: unsafe.Offsetof(SecretListEntry{}.LastChangedDate), Kind: api.KTimePtr},
+		{Name: "LastAccessedDate", Off: unsafe.Offsetof(SecretListEntry{}.LastAccessedDate), Kind: api.KTimePtr},
+		{Name: "DeletedDate", Off: unsafe.Offsetof(SecretListEntry{}.DeletedDate), Kind: api.KTimePtr},
+		{Name: "NextRotationDate", Off: unsafe.Offsetof(SecretListEntry{}.NextRotationDate), Kind: api.KTimePtr},
+		{Name: "Tags", Off: unsafe.Offsetof(SecretListEntry{}.Tags), Kind: api.KList, Type: 72},
+		{Name: "SecretVersionsToStages", Off: unsafe.Offsetof(SecretListEntry{}.SecretVersionsToStages), Kind: api.KMap, Type: 75},
+		{Name: "OwningService", Off: unsafe.Offsetof(SecretListEntry{}.OwningService), Kind: api.KStringPtr},
+		{Name: "CreatedDate", Off: unsafe.Offsetof(SecretListEntry{}.CreatedDate), Kind: api.KTimePtr},
+		{Name: "PrimaryRegion", Off: unsafe.Offsetof(SecretListEntry{}.PrimaryRegion), Kind: api.KStringPtr},
+	}},
+	52: {Go: (*SecretValueEntry)(nil), Fields: []api.Field{
+		{Name: "ARN", Off: unsafe.Offsetof(SecretValueEntry{}.ARN), Kind: api.KStringPtr},
+		{Name: "Name", Off: unsafe.Offsetof(SecretValueEntry{}.Name), Kind: api.KStringPtr},
+		{Name: "VersionId", Off: unsafe.Offsetof(SecretValueEntry{}.VersionId), Kind: api.KStringPtr},
+		{Name: "SecretBinary", Off: unsafe.Offsetof(SecretValueEntry{}.SecretBinary), Kind: api.KBytes},
+		{Name: "SecretString", Off: unsafe.Offsetof(SecretValueEntry{}.SecretString), Kind: api.KStringPtr},
+		{Name: "VersionStages", Off: unsafe.Offsetof(SecretValueEntry{}.VersionStages), Kind: api.KList, Type: 68},
+		{Name: "CreatedDate", Off: unsafe.Offsetof(SecretValueEntry{}.CreatedDate), Kind: api.KTimePtr},
+	}},
+	53: {Go: (*SecretVersionsListEntry)(nil), Fields: []api.Field{
+		{Name: "VersionId", Off: unsafe.Offsetof(SecretVersionsListEntry{}.VersionId), Kind: api.KStringPtr},
+		{Name: "VersionStages", Off: unsafe.Offsetof(SecretVersionsListEntry{}.VersionStages), Kind: api.KList, Type: 68},
+		{Name: "LastAccessedDate", Off: unsafe.Offsetof(SecretVersionsListEntry{}.LastAccessedDate), Kind: api.KTimePtr},
+		{Name: "CreatedDate", Off: unsafe.Offsetof(SecretVersionsListEntry{}.CreatedDate), Kind: api.KTimePtr},
+		{Name: "KmsKeyIds", Off: unsafe.Offsetof(SecretVersionsListEntry{}.KmsKeyIds), Kind: api.KList, Type: 68},
+	}},
+	54: {Go: (*StopReplicationToReplicaRequest)(nil), Fields: []api.Field{
+		{Name: "SecretId", Off: unsafe.Offsetof(StopReplicationToReplicaRequest{}.SecretId), Kind: api.KStringPtr},
+	}},
+	55: {Go: (*StopReplicationToReplicaResponse)(nil), Fields: []api.Field{
+		{Name: "ARN", Off: unsafe.Offsetof(StopReplicationToReplicaResponse{}.ARN), Kind: api.KStringPtr},
+	}},
+	56: {Go: (*Tag)(nil), Fields: []api.Field{
+		{Name: "Key", Off: unsafe.Offsetof(Tag{}.Key), Kind: api.KStringPtr},
+		{Name: "Value", Off: unsafe.Offsetof(Tag{}.Value), Kind: api.KStringPtr},
+	}},
+	57: {Go: (*TagResourceOutput)(nil)},
+	58: {Go: (*TagResourceRequest)(nil), Fields: []api.Field{
+		{Name: "SecretId", Off: unsafe.Offsetof(TagResourceRequest{}.SecretId), Kind: api.KStringPtr},
+		{Name: "Tags", Off: unsafe.Offsetof(TagResourceRequest{}.Tags), Kind: api.KList, Type: 72},
+	}},
+	59: {Go: (*UntagResourceOutput)(nil)},
+	60: {Go: (*UntagResourceRequest)(nil), Fields: []api.Field{
+		{Name: "SecretId", Off: unsafe.Offsetof(UntagResourceRequest{}.SecretId), Kind: api.KStringPtr},
+		{Name: "TagKeys", Off: unsafe.Offsetof(UntagResourceRequest{}.TagKeys), Kind: api.KList, Type: 68},
+	}},
+	61: {Go: (*UpdateSecretRequest)(nil), Fields: []api.Field{
+		{Name: "SecretId", Off: unsafe.Offsetof(UpdateSecretRequest{}.SecretId), Kind: api.KStringPtr},
+		{Name: "ClientRequestToken", Off: unsafe.Offsetof(UpdateSecretRequest{}.ClientRequestToken), Kind: api.KStringPtr},
+		{Name: "Description", Off: unsafe.Offsetof(UpdateSecretRequest{}.Description), Kind: api.KStringPtr},
+		{Name: "KmsKeyId", Off: unsafe.Offsetof(UpdateSecretRequest{}.KmsKeyId), Kind: api.KStringPtr},
+		{Name: "SecretBinary", Off: unsafe.Offsetof(UpdateSecretRequest{}.SecretBinary), Kind: api.KBytes},
+		{Name: "SecretString", Off: unsafe.Offsetof(UpdateSecretRequest{}.SecretString), Kind: api.KStringPtr},
+	}},
+	62: {Go: (*UpdateSecretResponse)(nil), Fields: []api.Field{
+		{Name: "ARN", Off: unsafe.Offsetof(UpdateSecretResponse{}.ARN), Kind: api.KStringPtr},
+		{Name: "Name", Off: unsafe.Offsetof(UpdateSecretResponse{}.Name), Kind: api.KStringPtr},
+		{Name: "VersionId", Off: unsafe.Offsetof(UpdateSecretResponse{}.VersionId), Kind: api.KStringPtr},
+	}},
+	63: {Go: (*UpdateSecretVersionStageRequest)(nil), Fields: []api.Field{
+		{Name: "SecretId", Off: unsafe.Offsetof(UpdateSecretVersionStageRequest{}.SecretId), Kind: api.KStringPtr},
+		{Name: "VersionStage", Off: unsafe.Offsetof(UpdateSecretVersionStageRequest{}.VersionStage), Kind: api.KStringPtr},
+		{Name: "RemoveFromVersionId", Off: unsafe.Offsetof(UpdateSecretVersionStageRequest{}.RemoveFromVersionId), Kind: api.KStringPtr},
+		{Name: "MoveToVersionId", Off: unsafe.Offsetof(UpdateSecretVersionStageRequest{}.MoveToVersionId), Kind: api.KStringPtr},
+	}},
+	64: {Go: (*UpdateSecretVersionStageResponse)(nil), Fields: []api.Field{
+		{Name: "ARN", Off: unsafe.Offsetof(UpdateSecretVersionStageResponse{}.ARN), Kind: api.KStringPtr},
+		{Name: "Name", Off: unsafe.Offsetof(UpdateSecretVersionStageResponse{}.Name), Kind: api.KStringPtr},
+	}},
+	65: {Go: (*ValidateResourcePolicyRequest)(nil), Fields: []api.Field{
+		{Name: "SecretId", Off: unsafe.Offsetof(ValidateResourcePolicyRequest{}.SecretId), Kind: api.KStringPtr},
+		{Name: "ResourcePolicy", Off: unsafe.Offsetof(ValidateResourcePolicyRequest{}.ResourcePolicy), Kind: api.KStringPtr},
+	}},
+	66: {Go: (*ValidateResourcePolicyResponse)(nil), Fields: []api.Field{
+		{Name: "PolicyValidationPassed", Off: unsafe.Offsetof(ValidateResourcePolicyResponse{}.PolicyValidationPassed), Kind: api.KBoolPtr},
+		{Name: "ValidationErrors", Off: unsafe.Offsetof(ValidateResourcePolicyResponse{}.ValidationErrors), Kind: api.KList, Type: 78},
+	}},
+	67: {Go: (*ValidationErrorsEntry)(nil), Fields: []api.Field{
+		{Name: "CheckName", Off: unsafe.Offsetof(ValidationErrorsEntry{}.CheckName), Kind: api.KStringPtr},
+		{Name: "ErrorMessage", Off: unsafe.Offsetof(ValidationErrorsEntry{}.ErrorMessage), Kind: api.KStringPtr},
+	}},
+	68: {Go: (*[]string)(nil), Elem: api.Field{Kind: api.KString}, Size: unsafe.Sizeof(*new(string))},
+	69: {Go: (*[]Filter)(nil), Elem: api.Field{Kind: api.KStruct, Type: 15}, Size: unsafe.Sizeof(*new(Filter))},
+	70: {Go: (*[]SecretValueEntry)(nil), Elem: api.Field{Kind: api.KStruct, Type: 52}, Size: unsafe.Sizeof(*new(SecretValueEntry))},
+	71: {Go: (*[]APIErrorType)(nil), Elem: api.Field{Kind: api.KStruct, Type: 0}, Size: unsafe.Sizeof(*new(APIErrorType))},
+	72: {Go: (*[]Tag)(nil), Elem: api.Field{Kind: api.KStruct, Type: 56}, Size: unsafe.Sizeof(*new(Tag))},
+	73: {Go: (*[]ReplicaRegionType)(nil), Elem: api.Field{Kind: api.KStruct, Type: 40}, Size: unsafe.Sizeof(*new(ReplicaRegionType))},
+	74: {Go: (*[]ReplicationStatusType)(nil), Elem: api.Field{Kind: api.KStruct, Type: 43}, Size: unsafe.Sizeof(*new(ReplicationStatusType))},
+	75: {Go: (*map[string][]string)(nil), Elem: api.Field{Kind: api.KList, Type: 68}, MapFrom: api.MapFrom[[]string], MapTo: api.MapTo[[]string]},
+	76: {Go: (*[]SecretVersionsListEntry)(nil), Elem: api.Field{Kind: api.KStruct, Type: 53}, Size: unsafe.Sizeof(*new(SecretVersionsListEntry))},
+	77: {Go: (*[]SecretListEntry)(nil), Elem: api.Field{Kind: api.KStruct, Type: 51}, Size: unsafe.Sizeof(*new(SecretListEntry))},
+	78: {Go: (*[]ValidationErrorsEntry)(nil), Elem: api.Field{Kind: api.KStruct, Type: 67}, Size: unsafe.Sizeof(*new(ValidationErrorsEntry))},
 }

@@ -3,3372 +3,1279 @@
 package sesapi
 
 import (
+	"unsafe"
+
 	"github.com/niwa-cloud/niwa/internal/api"
 )
 
-func (s *CreateCustomVerificationEmailTemplateOutput) FromDynamic(map[string]any) error { return nil }
-
-func (s *CreateCustomVerificationEmailTemplateOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *DeleteCustomVerificationEmailTemplateOutput) FromDynamic(map[string]any) error { return nil }
-
-func (s *DeleteCustomVerificationEmailTemplateOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *DeleteVerifiedEmailAddressOutput) FromDynamic(map[string]any) error { return nil }
-
-func (s *DeleteVerifiedEmailAddressOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *GetAccountSendingEnabledInput) FromDynamic(map[string]any) error { return nil }
-
-func (s *GetAccountSendingEnabledInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *GetSendQuotaInput) FromDynamic(map[string]any) error { return nil }
-
-func (s *GetSendQuotaInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *GetSendStatisticsInput) FromDynamic(map[string]any) error { return nil }
-
-func (s *GetSendStatisticsInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *ListVerifiedEmailAddressesInput) FromDynamic(map[string]any) error { return nil }
-
-func (s *ListVerifiedEmailAddressesInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *UpdateAccountSendingEnabledOutput) FromDynamic(map[string]any) error { return nil }
-
-func (s *UpdateAccountSendingEnabledOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *UpdateConfigurationSetReputationMetricsEnabledOutput) FromDynamic(map[string]any) error {
-	return nil
-}
-
-func (s *UpdateConfigurationSetReputationMetricsEnabledOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *UpdateConfigurationSetSendingEnabledOutput) FromDynamic(map[string]any) error { return nil }
-
-func (s *UpdateConfigurationSetSendingEnabledOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *UpdateCustomVerificationEmailTemplateOutput) FromDynamic(map[string]any) error { return nil }
-
-func (s *UpdateCustomVerificationEmailTemplateOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *VerifyEmailAddressOutput) FromDynamic(map[string]any) error { return nil }
-
-func (s *VerifyEmailAddressOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *AccountSendingPausedException) FromDynamic(map[string]any) error { return nil }
-
-func (s *AccountSendingPausedException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *AddHeaderAction) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "HeaderName", &s.HeaderName, api.SetStringPtr)
-	err = api.Decode(err, m, "HeaderValue", &s.HeaderValue, api.SetStringPtr)
-	return err
-}
-
-func (s *AddHeaderAction) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "HeaderName", s.HeaderName, api.DynString)
-	api.Put(m, "HeaderValue", s.HeaderValue, api.DynString)
-	return m
-}
-
-func (s *AlreadyExistsException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	return err
-}
-
-func (s *AlreadyExistsException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Name", s.Name, api.DynString)
-	return m
-}
-
-func (s *Body) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Text", &s.Text, api.SetStructPtr[Content])
-	err = api.Decode(err, m, "Html", &s.Html, api.SetStructPtr[Content])
-	return err
-}
-
-func (s *Body) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutStruct(m, "Text", s.Text)
-	api.PutStruct(m, "Html", s.Html)
-	return m
-}
-
-func (s *BounceAction) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "TopicArn", &s.TopicArn, api.SetStringPtr)
-	err = api.Decode(err, m, "SmtpReplyCode", &s.SmtpReplyCode, api.SetStringPtr)
-	err = api.Decode(err, m, "StatusCode", &s.StatusCode, api.SetStringPtr)
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	err = api.Decode(err, m, "Sender", &s.Sender, api.SetStringPtr)
-	return err
-}
-
-func (s *BounceAction) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 5)
-	api.Put(m, "TopicArn", s.TopicArn, api.DynString)
-	api.Put(m, "SmtpReplyCode", s.SmtpReplyCode, api.DynString)
-	api.Put(m, "StatusCode", s.StatusCode, api.DynString)
-	api.Put(m, "Message", s.Message, api.DynString)
-	api.Put(m, "Sender", s.Sender, api.DynString)
-	return m
-}
-
-func (s *BouncedRecipientInfo) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Recipient", &s.Recipient, api.SetStringPtr)
-	err = api.Decode(err, m, "RecipientArn", &s.RecipientArn, api.SetStringPtr)
-	err = api.Decode(err, m, "BounceType", &s.BounceType, api.SetStringPtr)
-	err = api.Decode(err, m, "RecipientDsnFields", &s.RecipientDsnFields, api.SetStructPtr[RecipientDsnFields])
-	return err
-}
-
-func (s *BouncedRecipientInfo) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "Recipient", s.Recipient, api.DynString)
-	api.Put(m, "RecipientArn", s.RecipientArn, api.DynString)
-	api.Put(m, "BounceType", s.BounceType, api.DynString)
-	api.PutStruct(m, "RecipientDsnFields", s.RecipientDsnFields)
-	return m
-}
-
-func (s *BulkEmailDestination) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Destination", &s.Destination, api.SetStructPtr[Destination])
-	err = api.Decode(err, m, "ReplacementTags", &s.ReplacementTags, func(p *[]MessageTag, v any) error {
-		return api.SetList(p, v, func(p *MessageTag, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "ReplacementTemplateData", &s.ReplacementTemplateData, api.SetStringPtr)
-	return err
-}
-
-func (s *BulkEmailDestination) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.PutStruct(m, "Destination", s.Destination)
-	api.PutList(m, "ReplacementTags", s.ReplacementTags, func(e MessageTag) any { return e.ToDynamic() })
-	api.Put(m, "ReplacementTemplateData", s.ReplacementTemplateData, api.DynString)
-	return m
-}
-
-func (s *BulkEmailDestinationStatus) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Status", &s.Status, api.SetStringPtr)
-	err = api.Decode(err, m, "Error", &s.Error, api.SetStringPtr)
-	err = api.Decode(err, m, "MessageId", &s.MessageId, api.SetStringPtr)
-	return err
-}
-
-func (s *BulkEmailDestinationStatus) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "Status", s.Status, api.DynString)
-	api.Put(m, "Error", s.Error, api.DynString)
-	api.Put(m, "MessageId", s.MessageId, api.DynString)
-	return m
-}
-
-func (s *CannotDeleteException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	return err
-}
-
-func (s *CannotDeleteException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Name", s.Name, api.DynString)
-	return m
-}
-
-func (s *CloneReceiptRuleSetRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "RuleSetName", &s.RuleSetName, api.SetStringPtr)
-	err = api.Decode(err, m, "OriginalRuleSetName", &s.OriginalRuleSetName, api.SetStringPtr)
-	return err
-}
-
-func (s *CloneReceiptRuleSetRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "RuleSetName", s.RuleSetName, api.DynString)
-	api.Put(m, "OriginalRuleSetName", s.OriginalRuleSetName, api.DynString)
-	return m
-}
-
-func (s *CloneReceiptRuleSetResponse) FromDynamic(map[string]any) error { return nil }
-
-func (s *CloneReceiptRuleSetResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *CloudWatchDestination) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DimensionConfigurations", &s.DimensionConfigurations, func(p *[]CloudWatchDimensionConfiguration, v any) error {
-		return api.SetList(p, v, func(p *CloudWatchDimensionConfiguration, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *CloudWatchDestination) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutList(m, "DimensionConfigurations", s.DimensionConfigurations, func(e CloudWatchDimensionConfiguration) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *CloudWatchDimensionConfiguration) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DimensionName", &s.DimensionName, api.SetStringPtr)
-	err = api.Decode(err, m, "DimensionValueSource", &s.DimensionValueSource, api.SetStringPtr)
-	err = api.Decode(err, m, "DefaultDimensionValue", &s.DefaultDimensionValue, api.SetStringPtr)
-	return err
-}
-
-func (s *CloudWatchDimensionConfiguration) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "DimensionName", s.DimensionName, api.DynString)
-	api.Put(m, "DimensionValueSource", s.DimensionValueSource, api.DynString)
-	api.Put(m, "DefaultDimensionValue", s.DefaultDimensionValue, api.DynString)
-	return m
-}
-
-func (s *ConfigurationSet) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	return err
-}
-
-func (s *ConfigurationSet) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Name", s.Name, api.DynString)
-	return m
-}
-
-func (s *ConfigurationSetAlreadyExistsException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ConfigurationSetName", &s.ConfigurationSetName, api.SetStringPtr)
-	return err
-}
-
-func (s *ConfigurationSetAlreadyExistsException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "ConfigurationSetName", s.ConfigurationSetName, api.DynString)
-	return m
-}
-
-func (s *ConfigurationSetDoesNotExistException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ConfigurationSetName", &s.ConfigurationSetName, api.SetStringPtr)
-	return err
-}
-
-func (s *ConfigurationSetDoesNotExistException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "ConfigurationSetName", s.ConfigurationSetName, api.DynString)
-	return m
-}
-
-func (s *ConfigurationSetSendingPausedException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ConfigurationSetName", &s.ConfigurationSetName, api.SetStringPtr)
-	return err
-}
-
-func (s *ConfigurationSetSendingPausedException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "ConfigurationSetName", s.ConfigurationSetName, api.DynString)
-	return m
-}
-
-func (s *Content) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Data", &s.Data, api.SetStringPtr)
-	err = api.Decode(err, m, "Charset", &s.Charset, api.SetStringPtr)
-	return err
-}
-
-func (s *Content) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Data", s.Data, api.DynString)
-	api.Put(m, "Charset", s.Charset, api.DynString)
-	return m
-}
-
-func (s *CreateConfigurationSetEventDestinationRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ConfigurationSetName", &s.ConfigurationSetName, api.SetStringPtr)
-	err = api.Decode(err, m, "EventDestination", &s.EventDestination, api.SetStructPtr[EventDestination])
-	return err
-}
-
-func (s *CreateConfigurationSetEventDestinationRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "ConfigurationSetName", s.ConfigurationSetName, api.DynString)
-	api.PutStruct(m, "EventDestination", s.EventDestination)
-	return m
-}
-
-func (s *CreateConfigurationSetEventDestinationResponse) FromDynamic(map[string]any) error {
-	return nil
-}
-
-func (s *CreateConfigurationSetEventDestinationResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *CreateConfigurationSetRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ConfigurationSet", &s.ConfigurationSet, api.SetStructPtr[ConfigurationSet])
-	return err
-}
-
-func (s *CreateConfigurationSetRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "ConfigurationSet", s.ConfigurationSet)
-	return m
-}
-
-func (s *CreateConfigurationSetResponse) FromDynamic(map[string]any) error { return nil }
-
-func (s *CreateConfigurationSetResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *CreateConfigurationSetTrackingOptionsRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ConfigurationSetName", &s.ConfigurationSetName, api.SetStringPtr)
-	err = api.Decode(err, m, "TrackingOptions", &s.TrackingOptions, api.SetStructPtr[TrackingOptions])
-	return err
-}
-
-func (s *CreateConfigurationSetTrackingOptionsRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "ConfigurationSetName", s.ConfigurationSetName, api.DynString)
-	api.PutStruct(m, "TrackingOptions", s.TrackingOptions)
-	return m
-}
-
-func (s *CreateConfigurationSetTrackingOptionsResponse) FromDynamic(map[string]any) error { return nil }
-
-func (s *CreateConfigurationSetTrackingOptionsResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *CreateCustomVerificationEmailTemplateRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "TemplateName", &s.TemplateName, api.SetStringPtr)
-	err = api.Decode(err, m, "FromEmailAddress", &s.FromEmailAddress, api.SetStringPtr)
-	err = api.Decode(err, m, "TemplateSubject", &s.TemplateSubject, api.SetStringPtr)
-	err = api.Decode(err, m, "TemplateContent", &s.TemplateContent, api.SetStringPtr)
-	err = api.Decode(err, m, "SuccessRedirectionURL", &s.SuccessRedirectionURL, api.SetStringPtr)
-	err = api.Decode(err, m, "FailureRedirectionURL", &s.FailureRedirectionURL, api.SetStringPtr)
-	return err
-}
-
-func (s *CreateCustomVerificationEmailTemplateRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 6)
-	api.Put(m, "TemplateName", s.TemplateName, api.DynString)
-	api.Put(m, "FromEmailAddress", s.FromEmailAddress, api.DynString)
-	api.Put(m, "TemplateSubject", s.TemplateSubject, api.DynString)
-	api.Put(m, "TemplateContent", s.TemplateContent, api.DynString)
-	api.Put(m, "SuccessRedirectionURL", s.SuccessRedirectionURL, api.DynString)
-	api.Put(m, "FailureRedirectionURL", s.FailureRedirectionURL, api.DynString)
-	return m
-}
-
-func (s *CreateReceiptFilterRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Filter", &s.Filter, api.SetStructPtr[ReceiptFilter])
-	return err
-}
-
-func (s *CreateReceiptFilterRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "Filter", s.Filter)
-	return m
-}
-
-func (s *CreateReceiptFilterResponse) FromDynamic(map[string]any) error { return nil }
-
-func (s *CreateReceiptFilterResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *CreateReceiptRuleRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "RuleSetName", &s.RuleSetName, api.SetStringPtr)
-	err = api.Decode(err, m, "After", &s.After, api.SetStringPtr)
-	err = api.Decode(err, m, "Rule", &s.Rule, api.SetStructPtr[ReceiptRule])
-	return err
-}
-
-func (s *CreateReceiptRuleRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "RuleSetName", s.RuleSetName, api.DynString)
-	api.Put(m, "After", s.After, api.DynString)
-	api.PutStruct(m, "Rule", s.Rule)
-	return m
-}
-
-func (s *CreateReceiptRuleResponse) FromDynamic(map[string]any) error { return nil }
-
-func (s *CreateReceiptRuleResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *CreateReceiptRuleSetRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "RuleSetName", &s.RuleSetName, api.SetStringPtr)
-	return err
-}
-
-func (s *CreateReceiptRuleSetRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "RuleSetName", s.RuleSetName, api.DynString)
-	return m
-}
-
-func (s *CreateReceiptRuleSetResponse) FromDynamic(map[string]any) error { return nil }
-
-func (s *CreateReceiptRuleSetResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *CreateTemplateRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Template", &s.Template, api.SetStructPtr[Template])
-	return err
-}
-
-func (s *CreateTemplateRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "Template", s.Template)
-	return m
-}
-
-func (s *CreateTemplateResponse) FromDynamic(map[string]any) error { return nil }
-
-func (s *CreateTemplateResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *CustomVerificationEmailInvalidContentException) FromDynamic(map[string]any) error {
-	return nil
-}
-
-func (s *CustomVerificationEmailInvalidContentException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *CustomVerificationEmailTemplate) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "TemplateName", &s.TemplateName, api.SetStringPtr)
-	err = api.Decode(err, m, "FromEmailAddress", &s.FromEmailAddress, api.SetStringPtr)
-	err = api.Decode(err, m, "TemplateSubject", &s.TemplateSubject, api.SetStringPtr)
-	err = api.Decode(err, m, "SuccessRedirectionURL", &s.SuccessRedirectionURL, api.SetStringPtr)
-	err = api.Decode(err, m, "FailureRedirectionURL", &s.FailureRedirectionURL, api.SetStringPtr)
-	return err
-}
-
-func (s *CustomVerificationEmailTemplate) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 5)
-	api.Put(m, "TemplateName", s.TemplateName, api.DynString)
-	api.Put(m, "FromEmailAddress", s.FromEmailAddress, api.DynString)
-	api.Put(m, "TemplateSubject", s.TemplateSubject, api.DynString)
-	api.Put(m, "SuccessRedirectionURL", s.SuccessRedirectionURL, api.DynString)
-	api.Put(m, "FailureRedirectionURL", s.FailureRedirectionURL, api.DynString)
-	return m
-}
-
-func (s *CustomVerificationEmailTemplateAlreadyExistsException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "CustomVerificationEmailTemplateName", &s.CustomVerificationEmailTemplateName, api.SetStringPtr)
-	return err
-}
-
-func (s *CustomVerificationEmailTemplateAlreadyExistsException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "CustomVerificationEmailTemplateName", s.CustomVerificationEmailTemplateName, api.DynString)
-	return m
-}
-
-func (s *CustomVerificationEmailTemplateDoesNotExistException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "CustomVerificationEmailTemplateName", &s.CustomVerificationEmailTemplateName, api.SetStringPtr)
-	return err
-}
-
-func (s *CustomVerificationEmailTemplateDoesNotExistException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "CustomVerificationEmailTemplateName", s.CustomVerificationEmailTemplateName, api.DynString)
-	return m
-}
-
-func (s *DeleteConfigurationSetEventDestinationRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ConfigurationSetName", &s.ConfigurationSetName, api.SetStringPtr)
-	err = api.Decode(err, m, "EventDestinationName", &s.EventDestinationName, api.SetStringPtr)
-	return err
-}
-
-func (s *DeleteConfigurationSetEventDestinationRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "ConfigurationSetName", s.ConfigurationSetName, api.DynString)
-	api.Put(m, "EventDestinationName", s.EventDestinationName, api.DynString)
-	return m
-}
-
-func (s *DeleteConfigurationSetEventDestinationResponse) FromDynamic(map[string]any) error {
-	return nil
-}
-
-func (s *DeleteConfigurationSetEventDestinationResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *DeleteConfigurationSetRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ConfigurationSetName", &s.ConfigurationSetName, api.SetStringPtr)
-	return err
-}
-
-func (s *DeleteConfigurationSetRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "ConfigurationSetName", s.ConfigurationSetName, api.DynString)
-	return m
-}
-
-func (s *DeleteConfigurationSetResponse) FromDynamic(map[string]any) error { return nil }
-
-func (s *DeleteConfigurationSetResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *DeleteConfigurationSetTrackingOptionsRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ConfigurationSetName", &s.ConfigurationSetName, api.SetStringPtr)
-	return err
-}
-
-func (s *DeleteConfigurationSetTrackingOptionsRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "ConfigurationSetName", s.ConfigurationSetName, api.DynString)
-	return m
-}
-
-func (s *DeleteConfigurationSetTrackingOptionsResponse) FromDynamic(map[string]any) error { return nil }
-
-func (s *DeleteConfigurationSetTrackingOptionsResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *DeleteCustomVerificationEmailTemplateRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "TemplateName", &s.TemplateName, api.SetStringPtr)
-	return err
-}
-
-func (s *DeleteCustomVerificationEmailTemplateRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "TemplateName", s.TemplateName, api.DynString)
-	return m
-}
-
-func (s *DeleteIdentityPolicyRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Identity", &s.Identity, api.SetStringPtr)
-	err = api.Decode(err, m, "PolicyName", &s.PolicyName, api.SetStringPtr)
-	return err
-}
-
-func (s *DeleteIdentityPolicyRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Identity", s.Identity, api.DynString)
-	api.Put(m, "PolicyName", s.PolicyName, api.DynString)
-	return m
-}
-
-func (s *DeleteIdentityPolicyResponse) FromDynamic(map[string]any) error { return nil }
-
-func (s *DeleteIdentityPolicyResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *DeleteIdentityRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Identity", &s.Identity, api.SetStringPtr)
-	return err
-}
-
-func (s *DeleteIdentityRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Identity", s.Identity, api.DynString)
-	return m
-}
-
-func (s *DeleteIdentityResponse) FromDynamic(map[string]any) error { return nil }
-
-func (s *DeleteIdentityResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *DeleteReceiptFilterRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "FilterName", &s.FilterName, api.SetStringPtr)
-	return err
-}
-
-func (s *DeleteReceiptFilterRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "FilterName", s.FilterName, api.DynString)
-	return m
-}
-
-func (s *DeleteReceiptFilterResponse) FromDynamic(map[string]any) error { return nil }
-
-func (s *DeleteReceiptFilterResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *DeleteReceiptRuleRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "RuleSetName", &s.RuleSetName, api.SetStringPtr)
-	err = api.Decode(err, m, "RuleName", &s.RuleName, api.SetStringPtr)
-	return err
-}
-
-func (s *DeleteReceiptRuleRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "RuleSetName", s.RuleSetName, api.DynString)
-	api.Put(m, "RuleName", s.RuleName, api.DynString)
-	return m
-}
-
-func (s *DeleteReceiptRuleResponse) FromDynamic(map[string]any) error { return nil }
-
-func (s *DeleteReceiptRuleResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *DeleteReceiptRuleSetRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "RuleSetName", &s.RuleSetName, api.SetStringPtr)
-	return err
-}
-
-func (s *DeleteReceiptRuleSetRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "RuleSetName", s.RuleSetName, api.DynString)
-	return m
-}
-
-func (s *DeleteReceiptRuleSetResponse) FromDynamic(map[string]any) error { return nil }
-
-func (s *DeleteReceiptRuleSetResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *DeleteTemplateRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "TemplateName", &s.TemplateName, api.SetStringPtr)
-	return err
-}
-
-func (s *DeleteTemplateRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "TemplateName", s.TemplateName, api.DynString)
-	return m
-}
-
-func (s *DeleteTemplateResponse) FromDynamic(map[string]any) error { return nil }
-
-func (s *DeleteTemplateResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *DeleteVerifiedEmailAddressRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "EmailAddress", &s.EmailAddress, api.SetStringPtr)
-	return err
-}
-
-func (s *DeleteVerifiedEmailAddressRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "EmailAddress", s.EmailAddress, api.DynString)
-	return m
-}
-
-func (s *DeliveryOptions) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "TlsPolicy", &s.TlsPolicy, api.SetStringPtr)
-	return err
-}
-
-func (s *DeliveryOptions) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "TlsPolicy", s.TlsPolicy, api.DynString)
-	return m
-}
-
-func (s *DescribeActiveReceiptRuleSetRequest) FromDynamic(map[string]any) error { return nil }
-
-func (s *DescribeActiveReceiptRuleSetRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *DescribeActiveReceiptRuleSetResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Metadata", &s.Metadata, api.SetStructPtr[ReceiptRuleSetMetadata])
-	err = api.Decode(err, m, "Rules", &s.Rules, func(p *[]ReceiptRule, v any) error {
-		return api.SetList(p, v, func(p *ReceiptRule, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *DescribeActiveReceiptRuleSetResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutStruct(m, "Metadata", s.Metadata)
-	api.PutList(m, "Rules", s.Rules, func(e ReceiptRule) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *DescribeConfigurationSetRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ConfigurationSetName", &s.ConfigurationSetName, api.SetStringPtr)
-	err = api.Decode(err, m, "ConfigurationSetAttributeNames", &s.ConfigurationSetAttributeNames, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	return err
-}
-
-func (s *DescribeConfigurationSetRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "ConfigurationSetName", s.ConfigurationSetName, api.DynString)
-	api.PutList(m, "ConfigurationSetAttributeNames", s.ConfigurationSetAttributeNames, api.DynString)
-	return m
-}
-
-func (s *DescribeConfigurationSetResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ConfigurationSet", &s.ConfigurationSet, api.SetStructPtr[ConfigurationSet])
-	err = api.Decode(err, m, "EventDestinations", &s.EventDestinations, func(p *[]EventDestination, v any) error {
-		return api.SetList(p, v, func(p *EventDestination, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "TrackingOptions", &s.TrackingOptions, api.SetStructPtr[TrackingOptions])
-	err = api.Decode(err, m, "DeliveryOptions", &s.DeliveryOptions, api.SetStructPtr[DeliveryOptions])
-	err = api.Decode(err, m, "ReputationOptions", &s.ReputationOptions, api.SetStructPtr[ReputationOptions])
-	return err
-}
-
-func (s *DescribeConfigurationSetResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 5)
-	api.PutStruct(m, "ConfigurationSet", s.ConfigurationSet)
-	api.PutList(m, "EventDestinations", s.EventDestinations, func(e EventDestination) any { return e.ToDynamic() })
-	api.PutStruct(m, "TrackingOptions", s.TrackingOptions)
-	api.PutStruct(m, "DeliveryOptions", s.DeliveryOptions)
-	api.PutStruct(m, "ReputationOptions", s.ReputationOptions)
-	return m
-}
-
-func (s *DescribeReceiptRuleRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "RuleSetName", &s.RuleSetName, api.SetStringPtr)
-	err = api.Decode(err, m, "RuleName", &s.RuleName, api.SetStringPtr)
-	return err
-}
-
-func (s *DescribeReceiptRuleRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "RuleSetName", s.RuleSetName, api.DynString)
-	api.Put(m, "RuleName", s.RuleName, api.DynString)
-	return m
-}
-
-func (s *DescribeReceiptRuleResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Rule", &s.Rule, api.SetStructPtr[ReceiptRule])
-	return err
-}
-
-func (s *DescribeReceiptRuleResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "Rule", s.Rule)
-	return m
-}
-
-func (s *DescribeReceiptRuleSetRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "RuleSetName", &s.RuleSetName, api.SetStringPtr)
-	return err
-}
-
-func (s *DescribeReceiptRuleSetRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "RuleSetName", s.RuleSetName, api.DynString)
-	return m
-}
-
-func (s *DescribeReceiptRuleSetResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Metadata", &s.Metadata, api.SetStructPtr[ReceiptRuleSetMetadata])
-	err = api.Decode(err, m, "Rules", &s.Rules, func(p *[]ReceiptRule, v any) error {
-		return api.SetList(p, v, func(p *ReceiptRule, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *DescribeReceiptRuleSetResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutStruct(m, "Metadata", s.Metadata)
-	api.PutList(m, "Rules", s.Rules, func(e ReceiptRule) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *Destination) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ToAddresses", &s.ToAddresses, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "CcAddresses", &s.CcAddresses, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "BccAddresses", &s.BccAddresses, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	return err
-}
-
-func (s *Destination) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.PutList(m, "ToAddresses", s.ToAddresses, api.DynString)
-	api.PutList(m, "CcAddresses", s.CcAddresses, api.DynString)
-	api.PutList(m, "BccAddresses", s.BccAddresses, api.DynString)
-	return m
-}
-
-func (s *EventDestination) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "Enabled", &s.Enabled, api.SetBoolPtr)
-	err = api.Decode(err, m, "MatchingEventTypes", &s.MatchingEventTypes, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "KinesisFirehoseDestination", &s.KinesisFirehoseDestination, api.SetStructPtr[KinesisFirehoseDestination])
-	err = api.Decode(err, m, "CloudWatchDestination", &s.CloudWatchDestination, api.SetStructPtr[CloudWatchDestination])
-	err = api.Decode(err, m, "SNSDestination", &s.SNSDestination, api.SetStructPtr[SNSDestination])
-	return err
-}
-
-func (s *EventDestination) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 6)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "Enabled", s.Enabled, api.DynBool)
-	api.PutList(m, "MatchingEventTypes", s.MatchingEventTypes, api.DynString)
-	api.PutStruct(m, "KinesisFirehoseDestination", s.KinesisFirehoseDestination)
-	api.PutStruct(m, "CloudWatchDestination", s.CloudWatchDestination)
-	api.PutStruct(m, "SNSDestination", s.SNSDestination)
-	return m
-}
-
-func (s *EventDestinationAlreadyExistsException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ConfigurationSetName", &s.ConfigurationSetName, api.SetStringPtr)
-	err = api.Decode(err, m, "EventDestinationName", &s.EventDestinationName, api.SetStringPtr)
-	return err
-}
-
-func (s *EventDestinationAlreadyExistsException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "ConfigurationSetName", s.ConfigurationSetName, api.DynString)
-	api.Put(m, "EventDestinationName", s.EventDestinationName, api.DynString)
-	return m
-}
-
-func (s *EventDestinationDoesNotExistException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ConfigurationSetName", &s.ConfigurationSetName, api.SetStringPtr)
-	err = api.Decode(err, m, "EventDestinationName", &s.EventDestinationName, api.SetStringPtr)
-	return err
-}
-
-func (s *EventDestinationDoesNotExistException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "ConfigurationSetName", s.ConfigurationSetName, api.DynString)
-	api.Put(m, "EventDestinationName", s.EventDestinationName, api.DynString)
-	return m
-}
-
-func (s *ExtensionField) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "Value", &s.Value, api.SetStringPtr)
-	return err
-}
+func (*AccountSendingPausedException) ConvType() (api.Table, int32) { return convTable[:], 0 }
 
-func (s *ExtensionField) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "Value", s.Value, api.DynString)
-	return m
-}
-
-func (s *FromEmailAddressNotVerifiedException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "FromEmailAddress", &s.FromEmailAddress, api.SetStringPtr)
-	return err
-}
-
-func (s *FromEmailAddressNotVerifiedException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "FromEmailAddress", s.FromEmailAddress, api.DynString)
-	return m
-}
-
-func (s *GetAccountSendingEnabledResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Enabled", &s.Enabled, api.SetBoolPtr)
-	return err
-}
-
-func (s *GetAccountSendingEnabledResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Enabled", s.Enabled, api.DynBool)
-	return m
-}
-
-func (s *GetCustomVerificationEmailTemplateRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "TemplateName", &s.TemplateName, api.SetStringPtr)
-	return err
-}
-
-func (s *GetCustomVerificationEmailTemplateRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "TemplateName", s.TemplateName, api.DynString)
-	return m
-}
-
-func (s *GetCustomVerificationEmailTemplateResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "TemplateName", &s.TemplateName, api.SetStringPtr)
-	err = api.Decode(err, m, "FromEmailAddress", &s.FromEmailAddress, api.SetStringPtr)
-	err = api.Decode(err, m, "TemplateSubject", &s.TemplateSubject, api.SetStringPtr)
-	err = api.Decode(err, m, "TemplateContent", &s.TemplateContent, api.SetStringPtr)
-	err = api.Decode(err, m, "SuccessRedirectionURL", &s.SuccessRedirectionURL, api.SetStringPtr)
-	err = api.Decode(err, m, "FailureRedirectionURL", &s.FailureRedirectionURL, api.SetStringPtr)
-	return err
-}
-
-func (s *GetCustomVerificationEmailTemplateResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 6)
-	api.Put(m, "TemplateName", s.TemplateName, api.DynString)
-	api.Put(m, "FromEmailAddress", s.FromEmailAddress, api.DynString)
-	api.Put(m, "TemplateSubject", s.TemplateSubject, api.DynString)
-	api.Put(m, "TemplateContent", s.TemplateContent, api.DynString)
-	api.Put(m, "SuccessRedirectionURL", s.SuccessRedirectionURL, api.DynString)
-	api.Put(m, "FailureRedirectionURL", s.FailureRedirectionURL, api.DynString)
-	return m
-}
-
-func (s *GetIdentityDkimAttributesRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Identities", &s.Identities, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	return err
-}
-
-func (s *GetIdentityDkimAttributesRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutList(m, "Identities", s.Identities, api.DynString)
-	return m
-}
-
-func (s *GetIdentityDkimAttributesResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DkimAttributes", &s.DkimAttributes, func(p *map[string]IdentityDkimAttributes, v any) error {
-		return api.SetMap(p, v, func(p *IdentityDkimAttributes, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *GetIdentityDkimAttributesResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutMap(m, "DkimAttributes", s.DkimAttributes, func(e IdentityDkimAttributes) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *GetIdentityMailFromDomainAttributesRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Identities", &s.Identities, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	return err
-}
-
-func (s *GetIdentityMailFromDomainAttributesRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutList(m, "Identities", s.Identities, api.DynString)
-	return m
-}
-
-func (s *GetIdentityMailFromDomainAttributesResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "MailFromDomainAttributes", &s.MailFromDomainAttributes, func(p *map[string]IdentityMailFromDomainAttributes, v any) error {
-		return api.SetMap(p, v, func(p *IdentityMailFromDomainAttributes, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *GetIdentityMailFromDomainAttributesResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutMap(m, "MailFromDomainAttributes", s.MailFromDomainAttributes, func(e IdentityMailFromDomainAttributes) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *GetIdentityNotificationAttributesRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Identities", &s.Identities, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	return err
-}
-
-func (s *GetIdentityNotificationAttributesRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutList(m, "Identities", s.Identities, api.DynString)
-	return m
-}
-
-func (s *GetIdentityNotificationAttributesResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "NotificationAttributes", &s.NotificationAttributes, func(p *map[string]IdentityNotificationAttributes, v any) error {
-		return api.SetMap(p, v, func(p *IdentityNotificationAttributes, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *GetIdentityNotificationAttributesResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutMap(m, "NotificationAttributes", s.NotificationAttributes, func(e IdentityNotificationAttributes) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *GetIdentityPoliciesRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Identity", &s.Identity, api.SetStringPtr)
-	err = api.Decode(err, m, "PolicyNames", &s.PolicyNames, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	return err
-}
-
-func (s *GetIdentityPoliciesRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Identity", s.Identity, api.DynString)
-	api.PutList(m, "PolicyNames", s.PolicyNames, api.DynString)
-	return m
-}
-
-func (s *GetIdentityPoliciesResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Policies", &s.Policies, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
-	return err
-}
-
-func (s *GetIdentityPoliciesResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutMap(m, "Policies", s.Policies, api.DynString)
-	return m
-}
-
-func (s *GetIdentityVerificationAttributesRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Identities", &s.Identities, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	return err
-}
-
-func (s *GetIdentityVerificationAttributesRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutList(m, "Identities", s.Identities, api.DynString)
-	return m
-}
-
-func (s *GetIdentityVerificationAttributesResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "VerificationAttributes", &s.VerificationAttributes, func(p *map[string]IdentityVerificationAttributes, v any) error {
-		return api.SetMap(p, v, func(p *IdentityVerificationAttributes, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *GetIdentityVerificationAttributesResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutMap(m, "VerificationAttributes", s.VerificationAttributes, func(e IdentityVerificationAttributes) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *GetSendQuotaResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Max24HourSend", &s.Max24HourSend, api.SetFloat64Ptr)
-	err = api.Decode(err, m, "MaxSendRate", &s.MaxSendRate, api.SetFloat64Ptr)
-	err = api.Decode(err, m, "SentLast24Hours", &s.SentLast24Hours, api.SetFloat64Ptr)
-	return err
-}
-
-func (s *GetSendQuotaResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "Max24HourSend", s.Max24HourSend, api.DynFloat64)
-	api.Put(m, "MaxSendRate", s.MaxSendRate, api.DynFloat64)
-	api.Put(m, "SentLast24Hours", s.SentLast24Hours, api.DynFloat64)
-	return m
-}
-
-func (s *GetSendStatisticsResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "SendDataPoints", &s.SendDataPoints, func(p *[]SendDataPoint, v any) error {
-		return api.SetList(p, v, func(p *SendDataPoint, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *GetSendStatisticsResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutList(m, "SendDataPoints", s.SendDataPoints, func(e SendDataPoint) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *GetTemplateRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "TemplateName", &s.TemplateName, api.SetStringPtr)
-	return err
-}
-
-func (s *GetTemplateRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "TemplateName", s.TemplateName, api.DynString)
-	return m
-}
-
-func (s *GetTemplateResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Template", &s.Template, api.SetStructPtr[Template])
-	return err
-}
-
-func (s *GetTemplateResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "Template", s.Template)
-	return m
-}
-
-func (s *IdentityDkimAttributes) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DkimEnabled", &s.DkimEnabled, api.SetBoolPtr)
-	err = api.Decode(err, m, "DkimVerificationStatus", &s.DkimVerificationStatus, api.SetStringPtr)
-	err = api.Decode(err, m, "DkimTokens", &s.DkimTokens, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	return err
-}
-
-func (s *IdentityDkimAttributes) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "DkimEnabled", s.DkimEnabled, api.DynBool)
-	api.Put(m, "DkimVerificationStatus", s.DkimVerificationStatus, api.DynString)
-	api.PutList(m, "DkimTokens", s.DkimTokens, api.DynString)
-	return m
-}
-
-func (s *IdentityMailFromDomainAttributes) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "MailFromDomain", &s.MailFromDomain, api.SetStringPtr)
-	err = api.Decode(err, m, "MailFromDomainStatus", &s.MailFromDomainStatus, api.SetStringPtr)
-	err = api.Decode(err, m, "BehaviorOnMXFailure", &s.BehaviorOnMXFailure, api.SetStringPtr)
-	return err
-}
-
-func (s *IdentityMailFromDomainAttributes) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "MailFromDomain", s.MailFromDomain, api.DynString)
-	api.Put(m, "MailFromDomainStatus", s.MailFromDomainStatus, api.DynString)
-	api.Put(m, "BehaviorOnMXFailure", s.BehaviorOnMXFailure, api.DynString)
-	return m
-}
-
-func (s *IdentityNotificationAttributes) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "BounceTopic", &s.BounceTopic, api.SetStringPtr)
-	err = api.Decode(err, m, "ComplaintTopic", &s.ComplaintTopic, api.SetStringPtr)
-	err = api.Decode(err, m, "DeliveryTopic", &s.DeliveryTopic, api.SetStringPtr)
-	err = api.Decode(err, m, "ForwardingEnabled", &s.ForwardingEnabled, api.SetBoolPtr)
-	err = api.Decode(err, m, "HeadersInBounceNotificationsEnabled", &s.HeadersInBounceNotificationsEnabled, api.SetBoolPtr)
-	err = api.Decode(err, m, "HeadersInComplaintNotificationsEnabled", &s.HeadersInComplaintNotificationsEnabled, api.SetBoolPtr)
-	err = api.Decode(err, m, "HeadersInDeliveryNotificationsEnabled", &s.HeadersInDeliveryNotificationsEnabled, api.SetBoolPtr)
-	return err
-}
-
-func (s *IdentityNotificationAttributes) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 7)
-	api.Put(m, "BounceTopic", s.BounceTopic, api.DynString)
-	api.Put(m, "ComplaintTopic", s.ComplaintTopic, api.DynString)
-	api.Put(m, "DeliveryTopic", s.DeliveryTopic, api.DynString)
-	api.Put(m, "ForwardingEnabled", s.ForwardingEnabled, api.DynBool)
-	api.Put(m, "HeadersInBounceNotificationsEnabled", s.HeadersInBounceNotificationsEnabled, api.DynBool)
-	api.Put(m, "HeadersInComplaintNotificationsEnabled", s.HeadersInComplaintNotificationsEnabled, api.DynBool)
-	api.Put(m, "HeadersInDeliveryNotificationsEnabled", s.HeadersInDeliveryNotificationsEnabled, api.DynBool)
-	return m
-}
-
-func (s *IdentityVerificationAttributes) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "VerificationStatus", &s.VerificationStatus, api.SetStringPtr)
-	err = api.Decode(err, m, "VerificationToken", &s.VerificationToken, api.SetStringPtr)
-	return err
-}
-
-func (s *IdentityVerificationAttributes) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "VerificationStatus", s.VerificationStatus, api.DynString)
-	api.Put(m, "VerificationToken", s.VerificationToken, api.DynString)
-	return m
-}
-
-func (s *InvalidCloudWatchDestinationException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ConfigurationSetName", &s.ConfigurationSetName, api.SetStringPtr)
-	err = api.Decode(err, m, "EventDestinationName", &s.EventDestinationName, api.SetStringPtr)
-	return err
-}
-
-func (s *InvalidCloudWatchDestinationException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "ConfigurationSetName", s.ConfigurationSetName, api.DynString)
-	api.Put(m, "EventDestinationName", s.EventDestinationName, api.DynString)
-	return m
-}
-
-func (s *InvalidConfigurationSetException) FromDynamic(map[string]any) error { return nil }
-
-func (s *InvalidConfigurationSetException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*AddHeaderAction) ConvType() (api.Table, int32) { return convTable[:], 1 }
 
-func (s *InvalidDeliveryOptionsException) FromDynamic(map[string]any) error { return nil }
+func (*AlreadyExistsException) ConvType() (api.Table, int32) { return convTable[:], 2 }
 
-func (s *InvalidDeliveryOptionsException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*Body) ConvType() (api.Table, int32) { return convTable[:], 3 }
 
-func (s *InvalidFirehoseDestinationException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ConfigurationSetName", &s.ConfigurationSetName, api.SetStringPtr)
-	err = api.Decode(err, m, "EventDestinationName", &s.EventDestinationName, api.SetStringPtr)
-	return err
-}
+func (*BounceAction) ConvType() (api.Table, int32) { return convTable[:], 4 }
 
-func (s *InvalidFirehoseDestinationException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "ConfigurationSetName", s.ConfigurationSetName, api.DynString)
-	api.Put(m, "EventDestinationName", s.EventDestinationName, api.DynString)
-	return m
-}
+func (*BouncedRecipientInfo) ConvType() (api.Table, int32) { return convTable[:], 5 }
 
-func (s *InvalidLambdaFunctionException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "FunctionArn", &s.FunctionArn, api.SetStringPtr)
-	return err
-}
+func (*BulkEmailDestination) ConvType() (api.Table, int32) { return convTable[:], 6 }
 
-func (s *InvalidLambdaFunctionException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "FunctionArn", s.FunctionArn, api.DynString)
-	return m
-}
+func (*BulkEmailDestinationStatus) ConvType() (api.Table, int32) { return convTable[:], 7 }
 
-func (s *InvalidPolicyException) FromDynamic(map[string]any) error { return nil }
+func (*CannotDeleteException) ConvType() (api.Table, int32) { return convTable[:], 8 }
 
-func (s *InvalidPolicyException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*CloneReceiptRuleSetRequest) ConvType() (api.Table, int32) { return convTable[:], 9 }
 
-func (s *InvalidRenderingParameterException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "TemplateName", &s.TemplateName, api.SetStringPtr)
-	return err
-}
+func (*CloneReceiptRuleSetResponse) ConvType() (api.Table, int32) { return convTable[:], 10 }
 
-func (s *InvalidRenderingParameterException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "TemplateName", s.TemplateName, api.DynString)
-	return m
-}
+func (*CloudWatchDestination) ConvType() (api.Table, int32) { return convTable[:], 11 }
 
-func (s *InvalidS3ConfigurationException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Bucket", &s.Bucket, api.SetStringPtr)
-	return err
-}
+func (*CloudWatchDimensionConfiguration) ConvType() (api.Table, int32) { return convTable[:], 12 }
 
-func (s *InvalidS3ConfigurationException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Bucket", s.Bucket, api.DynString)
-	return m
-}
+func (*ConfigurationSet) ConvType() (api.Table, int32) { return convTable[:], 13 }
 
-func (s *InvalidSNSDestinationException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ConfigurationSetName", &s.ConfigurationSetName, api.SetStringPtr)
-	err = api.Decode(err, m, "EventDestinationName", &s.EventDestinationName, api.SetStringPtr)
-	return err
-}
+func (*ConfigurationSetAlreadyExistsException) ConvType() (api.Table, int32) { return convTable[:], 14 }
 
-func (s *InvalidSNSDestinationException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "ConfigurationSetName", s.ConfigurationSetName, api.DynString)
-	api.Put(m, "EventDestinationName", s.EventDestinationName, api.DynString)
-	return m
-}
+func (*ConfigurationSetDoesNotExistException) ConvType() (api.Table, int32) { return convTable[:], 15 }
 
-func (s *InvalidSnsTopicException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Topic", &s.Topic, api.SetStringPtr)
-	return err
-}
+func (*ConfigurationSetSendingPausedException) ConvType() (api.Table, int32) { return convTable[:], 16 }
 
-func (s *InvalidSnsTopicException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Topic", s.Topic, api.DynString)
-	return m
-}
+func (*Content) ConvType() (api.Table, int32) { return convTable[:], 17 }
 
-func (s *InvalidTemplateException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "TemplateName", &s.TemplateName, api.SetStringPtr)
-	return err
+func (*CreateConfigurationSetEventDestinationRequest) ConvType() (api.Table, int32) {
+	return convTable[:], 18
 }
 
-func (s *InvalidTemplateException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "TemplateName", s.TemplateName, api.DynString)
-	return m
+func (*CreateConfigurationSetEventDestinationResponse) ConvType() (api.Table, int32) {
+	return convTable[:], 19
 }
 
-func (s *InvalidTrackingOptionsException) FromDynamic(map[string]any) error { return nil }
+func (*CreateConfigurationSetRequest) ConvType() (api.Table, int32) { return convTable[:], 20 }
 
-func (s *InvalidTrackingOptionsException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*CreateConfigurationSetResponse) ConvType() (api.Table, int32) { return convTable[:], 21 }
 
-func (s *KinesisFirehoseDestination) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "IAMRoleARN", &s.IAMRoleARN, api.SetStringPtr)
-	err = api.Decode(err, m, "DeliveryStreamARN", &s.DeliveryStreamARN, api.SetStringPtr)
-	return err
+func (*CreateConfigurationSetTrackingOptionsRequest) ConvType() (api.Table, int32) {
+	return convTable[:], 22
 }
 
-func (s *KinesisFirehoseDestination) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "IAMRoleARN", s.IAMRoleARN, api.DynString)
-	api.Put(m, "DeliveryStreamARN", s.DeliveryStreamARN, api.DynString)
-	return m
+func (*CreateConfigurationSetTrackingOptionsResponse) ConvType() (api.Table, int32) {
+	return convTable[:], 23
 }
 
-func (s *LambdaAction) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "TopicArn", &s.TopicArn, api.SetStringPtr)
-	err = api.Decode(err, m, "FunctionArn", &s.FunctionArn, api.SetStringPtr)
-	err = api.Decode(err, m, "InvocationType", &s.InvocationType, api.SetStringPtr)
-	return err
+func (*CreateCustomVerificationEmailTemplateOutput) ConvType() (api.Table, int32) {
+	return convTable[:], 24
 }
 
-func (s *LambdaAction) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "TopicArn", s.TopicArn, api.DynString)
-	api.Put(m, "FunctionArn", s.FunctionArn, api.DynString)
-	api.Put(m, "InvocationType", s.InvocationType, api.DynString)
-	return m
+func (*CreateCustomVerificationEmailTemplateRequest) ConvType() (api.Table, int32) {
+	return convTable[:], 25
 }
-
-func (s *LimitExceededException) FromDynamic(map[string]any) error { return nil }
 
-func (s *LimitExceededException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*CreateReceiptFilterRequest) ConvType() (api.Table, int32) { return convTable[:], 26 }
 
-func (s *ListConfigurationSetsRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	err = api.Decode(err, m, "MaxItems", &s.MaxItems, api.SetInt32Ptr)
-	return err
-}
+func (*CreateReceiptFilterResponse) ConvType() (api.Table, int32) { return convTable[:], 27 }
 
-func (s *ListConfigurationSetsRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	api.Put(m, "MaxItems", s.MaxItems, api.DynInt32)
-	return m
-}
+func (*CreateReceiptRuleRequest) ConvType() (api.Table, int32) { return convTable[:], 28 }
 
-func (s *ListConfigurationSetsResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ConfigurationSets", &s.ConfigurationSets, func(p *[]ConfigurationSet, v any) error {
-		return api.SetList(p, v, func(p *ConfigurationSet, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	return err
-}
+func (*CreateReceiptRuleResponse) ConvType() (api.Table, int32) { return convTable[:], 29 }
 
-func (s *ListConfigurationSetsResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutList(m, "ConfigurationSets", s.ConfigurationSets, func(e ConfigurationSet) any { return e.ToDynamic() })
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	return m
-}
+func (*CreateReceiptRuleSetRequest) ConvType() (api.Table, int32) { return convTable[:], 30 }
 
-func (s *ListCustomVerificationEmailTemplatesRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	err = api.Decode(err, m, "MaxResults", &s.MaxResults, api.SetInt32Ptr)
-	return err
-}
+func (*CreateReceiptRuleSetResponse) ConvType() (api.Table, int32) { return convTable[:], 31 }
 
-func (s *ListCustomVerificationEmailTemplatesRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	api.Put(m, "MaxResults", s.MaxResults, api.DynInt32)
-	return m
-}
+func (*CreateTemplateRequest) ConvType() (api.Table, int32) { return convTable[:], 32 }
 
-func (s *ListCustomVerificationEmailTemplatesResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "CustomVerificationEmailTemplates", &s.CustomVerificationEmailTemplates, func(p *[]CustomVerificationEmailTemplate, v any) error {
-		return api.SetList(p, v, func(p *CustomVerificationEmailTemplate, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	return err
-}
+func (*CreateTemplateResponse) ConvType() (api.Table, int32) { return convTable[:], 33 }
 
-func (s *ListCustomVerificationEmailTemplatesResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutList(m, "CustomVerificationEmailTemplates", s.CustomVerificationEmailTemplates, func(e CustomVerificationEmailTemplate) any { return e.ToDynamic() })
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	return m
+func (*CustomVerificationEmailInvalidContentException) ConvType() (api.Table, int32) {
+	return convTable[:], 34
 }
 
-func (s *ListIdentitiesRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "IdentityType", &s.IdentityType, api.SetStringPtr)
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	err = api.Decode(err, m, "MaxItems", &s.MaxItems, api.SetInt32Ptr)
-	return err
-}
+func (*CustomVerificationEmailTemplate) ConvType() (api.Table, int32) { return convTable[:], 35 }
 
-func (s *ListIdentitiesRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "IdentityType", s.IdentityType, api.DynString)
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	api.Put(m, "MaxItems", s.MaxItems, api.DynInt32)
-	return m
+func (*CustomVerificationEmailTemplateAlreadyExistsException) ConvType() (api.Table, int32) {
+	return convTable[:], 36
 }
 
-func (s *ListIdentitiesResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Identities", &s.Identities, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	return err
+func (*CustomVerificationEmailTemplateDoesNotExistException) ConvType() (api.Table, int32) {
+	return convTable[:], 37
 }
 
-func (s *ListIdentitiesResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutList(m, "Identities", s.Identities, api.DynString)
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	return m
+func (*DeleteConfigurationSetEventDestinationRequest) ConvType() (api.Table, int32) {
+	return convTable[:], 38
 }
 
-func (s *ListIdentityPoliciesRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Identity", &s.Identity, api.SetStringPtr)
-	return err
+func (*DeleteConfigurationSetEventDestinationResponse) ConvType() (api.Table, int32) {
+	return convTable[:], 39
 }
 
-func (s *ListIdentityPoliciesRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Identity", s.Identity, api.DynString)
-	return m
-}
+func (*DeleteConfigurationSetRequest) ConvType() (api.Table, int32) { return convTable[:], 40 }
 
-func (s *ListIdentityPoliciesResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "PolicyNames", &s.PolicyNames, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	return err
-}
+func (*DeleteConfigurationSetResponse) ConvType() (api.Table, int32) { return convTable[:], 41 }
 
-func (s *ListIdentityPoliciesResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutList(m, "PolicyNames", s.PolicyNames, api.DynString)
-	return m
+func (*DeleteConfigurationSetTrackingOptionsRequest) ConvType() (api.Table, int32) {
+	return convTable[:], 42
 }
-
-func (s *ListReceiptFiltersRequest) FromDynamic(map[string]any) error { return nil }
 
-func (s *ListReceiptFiltersRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
+func (*DeleteConfigurationSetTrackingOptionsResponse) ConvType() (api.Table, int32) {
+	return convTable[:], 43
 }
 
-func (s *ListReceiptFiltersResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Filters", &s.Filters, func(p *[]ReceiptFilter, v any) error {
-		return api.SetList(p, v, func(p *ReceiptFilter, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
+func (*DeleteCustomVerificationEmailTemplateOutput) ConvType() (api.Table, int32) {
+	return convTable[:], 44
 }
 
-func (s *ListReceiptFiltersResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutList(m, "Filters", s.Filters, func(e ReceiptFilter) any { return e.ToDynamic() })
-	return m
+func (*DeleteCustomVerificationEmailTemplateRequest) ConvType() (api.Table, int32) {
+	return convTable[:], 45
 }
 
-func (s *ListReceiptRuleSetsRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	return err
-}
+func (*DeleteIdentityPolicyRequest) ConvType() (api.Table, int32) { return convTable[:], 46 }
 
-func (s *ListReceiptRuleSetsRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	return m
-}
+func (*DeleteIdentityPolicyResponse) ConvType() (api.Table, int32) { return convTable[:], 47 }
 
-func (s *ListReceiptRuleSetsResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "RuleSets", &s.RuleSets, func(p *[]ReceiptRuleSetMetadata, v any) error {
-		return api.SetList(p, v, func(p *ReceiptRuleSetMetadata, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	return err
-}
+func (*DeleteIdentityRequest) ConvType() (api.Table, int32) { return convTable[:], 48 }
 
-func (s *ListReceiptRuleSetsResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutList(m, "RuleSets", s.RuleSets, func(e ReceiptRuleSetMetadata) any { return e.ToDynamic() })
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	return m
-}
+func (*DeleteIdentityResponse) ConvType() (api.Table, int32) { return convTable[:], 49 }
 
-func (s *ListTemplatesRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	err = api.Decode(err, m, "MaxItems", &s.MaxItems, api.SetInt32Ptr)
-	return err
-}
+func (*DeleteReceiptFilterRequest) ConvType() (api.Table, int32) { return convTable[:], 50 }
 
-func (s *ListTemplatesRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	api.Put(m, "MaxItems", s.MaxItems, api.DynInt32)
-	return m
-}
+func (*DeleteReceiptFilterResponse) ConvType() (api.Table, int32) { return convTable[:], 51 }
 
-func (s *ListTemplatesResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "TemplatesMetadata", &s.TemplatesMetadata, func(p *[]TemplateMetadata, v any) error {
-		return api.SetList(p, v, func(p *TemplateMetadata, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	return err
-}
+func (*DeleteReceiptRuleRequest) ConvType() (api.Table, int32) { return convTable[:], 52 }
 
-func (s *ListTemplatesResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutList(m, "TemplatesMetadata", s.TemplatesMetadata, func(e TemplateMetadata) any { return e.ToDynamic() })
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	return m
-}
+func (*DeleteReceiptRuleResponse) ConvType() (api.Table, int32) { return convTable[:], 53 }
 
-func (s *ListVerifiedEmailAddressesResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "VerifiedEmailAddresses", &s.VerifiedEmailAddresses, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	return err
-}
+func (*DeleteReceiptRuleSetRequest) ConvType() (api.Table, int32) { return convTable[:], 54 }
 
-func (s *ListVerifiedEmailAddressesResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutList(m, "VerifiedEmailAddresses", s.VerifiedEmailAddresses, api.DynString)
-	return m
-}
+func (*DeleteReceiptRuleSetResponse) ConvType() (api.Table, int32) { return convTable[:], 55 }
 
-func (s *MailFromDomainNotVerifiedException) FromDynamic(map[string]any) error { return nil }
+func (*DeleteTemplateRequest) ConvType() (api.Table, int32) { return convTable[:], 56 }
 
-func (s *MailFromDomainNotVerifiedException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*DeleteTemplateResponse) ConvType() (api.Table, int32) { return convTable[:], 57 }
 
-func (s *Message) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Subject", &s.Subject, api.SetStructPtr[Content])
-	err = api.Decode(err, m, "Body", &s.Body, api.SetStructPtr[Body])
-	return err
-}
+func (*DeleteVerifiedEmailAddressOutput) ConvType() (api.Table, int32) { return convTable[:], 58 }
 
-func (s *Message) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutStruct(m, "Subject", s.Subject)
-	api.PutStruct(m, "Body", s.Body)
-	return m
-}
+func (*DeleteVerifiedEmailAddressRequest) ConvType() (api.Table, int32) { return convTable[:], 59 }
 
-func (s *MessageDsn) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ReportingMta", &s.ReportingMta, api.SetStringPtr)
-	err = api.Decode(err, m, "ArrivalDate", &s.ArrivalDate, api.SetTimePtr)
-	err = api.Decode(err, m, "ExtensionFields", &s.ExtensionFields, func(p *[]ExtensionField, v any) error {
-		return api.SetList(p, v, func(p *ExtensionField, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
+func (*DeliveryOptions) ConvType() (api.Table, int32) { return convTable[:], 60 }
 
-func (s *MessageDsn) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "ReportingMta", s.ReportingMta, api.DynString)
-	api.Put(m, "ArrivalDate", s.ArrivalDate, api.DynTime)
-	api.PutList(m, "ExtensionFields", s.ExtensionFields, func(e ExtensionField) any { return e.ToDynamic() })
-	return m
-}
+func (*DescribeActiveReceiptRuleSetRequest) ConvType() (api.Table, int32) { return convTable[:], 61 }
 
-func (s *MessageRejected) FromDynamic(map[string]any) error { return nil }
+func (*DescribeActiveReceiptRuleSetResponse) ConvType() (api.Table, int32) { return convTable[:], 62 }
 
-func (s *MessageRejected) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*DescribeConfigurationSetRequest) ConvType() (api.Table, int32) { return convTable[:], 63 }
 
-func (s *MessageTag) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "Value", &s.Value, api.SetStringPtr)
-	return err
-}
+func (*DescribeConfigurationSetResponse) ConvType() (api.Table, int32) { return convTable[:], 64 }
 
-func (s *MessageTag) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "Value", s.Value, api.DynString)
-	return m
-}
+func (*DescribeReceiptRuleRequest) ConvType() (api.Table, int32) { return convTable[:], 65 }
 
-func (s *MissingRenderingAttributeException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "TemplateName", &s.TemplateName, api.SetStringPtr)
-	return err
-}
+func (*DescribeReceiptRuleResponse) ConvType() (api.Table, int32) { return convTable[:], 66 }
 
-func (s *MissingRenderingAttributeException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "TemplateName", s.TemplateName, api.DynString)
-	return m
-}
+func (*DescribeReceiptRuleSetRequest) ConvType() (api.Table, int32) { return convTable[:], 67 }
 
-func (s *ProductionAccessNotGrantedException) FromDynamic(map[string]any) error { return nil }
+func (*DescribeReceiptRuleSetResponse) ConvType() (api.Table, int32) { return convTable[:], 68 }
 
-func (s *ProductionAccessNotGrantedException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*Destination) ConvType() (api.Table, int32) { return convTable[:], 69 }
 
-func (s *PutConfigurationSetDeliveryOptionsRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ConfigurationSetName", &s.ConfigurationSetName, api.SetStringPtr)
-	err = api.Decode(err, m, "DeliveryOptions", &s.DeliveryOptions, api.SetStructPtr[DeliveryOptions])
-	return err
-}
+func (*EventDestination) ConvType() (api.Table, int32) { return convTable[:], 70 }
 
-func (s *PutConfigurationSetDeliveryOptionsRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "ConfigurationSetName", s.ConfigurationSetName, api.DynString)
-	api.PutStruct(m, "DeliveryOptions", s.DeliveryOptions)
-	return m
-}
+func (*EventDestinationAlreadyExistsException) ConvType() (api.Table, int32) { return convTable[:], 71 }
 
-func (s *PutConfigurationSetDeliveryOptionsResponse) FromDynamic(map[string]any) error { return nil }
+func (*EventDestinationDoesNotExistException) ConvType() (api.Table, int32) { return convTable[:], 72 }
 
-func (s *PutConfigurationSetDeliveryOptionsResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*ExtensionField) ConvType() (api.Table, int32) { return convTable[:], 73 }
 
-func (s *PutIdentityPolicyRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Identity", &s.Identity, api.SetStringPtr)
-	err = api.Decode(err, m, "PolicyName", &s.PolicyName, api.SetStringPtr)
-	err = api.Decode(err, m, "Policy", &s.Policy, api.SetStringPtr)
-	return err
-}
+func (*FromEmailAddressNotVerifiedException) ConvType() (api.Table, int32) { return convTable[:], 74 }
 
-func (s *PutIdentityPolicyRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "Identity", s.Identity, api.DynString)
-	api.Put(m, "PolicyName", s.PolicyName, api.DynString)
-	api.Put(m, "Policy", s.Policy, api.DynString)
-	return m
-}
+func (*GetAccountSendingEnabledInput) ConvType() (api.Table, int32) { return convTable[:], 75 }
 
-func (s *PutIdentityPolicyResponse) FromDynamic(map[string]any) error { return nil }
+func (*GetAccountSendingEnabledResponse) ConvType() (api.Table, int32) { return convTable[:], 76 }
 
-func (s *PutIdentityPolicyResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
+func (*GetCustomVerificationEmailTemplateRequest) ConvType() (api.Table, int32) {
+	return convTable[:], 77
 }
 
-func (s *RawMessage) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Data", &s.Data, api.SetBytes)
-	return err
+func (*GetCustomVerificationEmailTemplateResponse) ConvType() (api.Table, int32) {
+	return convTable[:], 78
 }
 
-func (s *RawMessage) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutBytes(m, "Data", s.Data)
-	return m
-}
+func (*GetIdentityDkimAttributesRequest) ConvType() (api.Table, int32) { return convTable[:], 79 }
 
-func (s *ReceiptAction) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "S3Action", &s.S3Action, api.SetStructPtr[S3Action])
-	err = api.Decode(err, m, "BounceAction", &s.BounceAction, api.SetStructPtr[BounceAction])
-	err = api.Decode(err, m, "WorkmailAction", &s.WorkmailAction, api.SetStructPtr[WorkmailAction])
-	err = api.Decode(err, m, "LambdaAction", &s.LambdaAction, api.SetStructPtr[LambdaAction])
-	err = api.Decode(err, m, "StopAction", &s.StopAction, api.SetStructPtr[StopAction])
-	err = api.Decode(err, m, "AddHeaderAction", &s.AddHeaderAction, api.SetStructPtr[AddHeaderAction])
-	err = api.Decode(err, m, "SNSAction", &s.SNSAction, api.SetStructPtr[SNSAction])
-	return err
-}
+func (*GetIdentityDkimAttributesResponse) ConvType() (api.Table, int32) { return convTable[:], 80 }
 
-func (s *ReceiptAction) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 7)
-	api.PutStruct(m, "S3Action", s.S3Action)
-	api.PutStruct(m, "BounceAction", s.BounceAction)
-	api.PutStruct(m, "WorkmailAction", s.WorkmailAction)
-	api.PutStruct(m, "LambdaAction", s.LambdaAction)
-	api.PutStruct(m, "StopAction", s.StopAction)
-	api.PutStruct(m, "AddHeaderAction", s.AddHeaderAction)
-	api.PutStruct(m, "SNSAction", s.SNSAction)
-	return m
+func (*GetIdentityMailFromDomainAttributesRequest) ConvType() (api.Table, int32) {
+	return convTable[:], 81
 }
 
-func (s *ReceiptFilter) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "IpFilter", &s.IpFilter, api.SetStructPtr[ReceiptIpFilter])
-	return err
+func (*GetIdentityMailFromDomainAttributesResponse) ConvType() (api.Table, int32) {
+	return convTable[:], 82
 }
 
-func (s *ReceiptFilter) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.PutStruct(m, "IpFilter", s.IpFilter)
-	return m
+func (*GetIdentityNotificationAttributesRequest) ConvType() (api.Table, int32) {
+	return convTable[:], 83
 }
 
-func (s *ReceiptIpFilter) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Policy", &s.Policy, api.SetStringPtr)
-	err = api.Decode(err, m, "Cidr", &s.Cidr, api.SetStringPtr)
-	return err
+func (*GetIdentityNotificationAttributesResponse) ConvType() (api.Table, int32) {
+	return convTable[:], 84
 }
 
-func (s *ReceiptIpFilter) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Policy", s.Policy, api.DynString)
-	api.Put(m, "Cidr", s.Cidr, api.DynString)
-	return m
-}
+func (*GetIdentityPoliciesRequest) ConvType() (api.Table, int32) { return convTable[:], 85 }
 
-func (s *ReceiptRule) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "Enabled", &s.Enabled, api.SetBoolPtr)
-	err = api.Decode(err, m, "TlsPolicy", &s.TlsPolicy, api.SetStringPtr)
-	err = api.Decode(err, m, "Recipients", &s.Recipients, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "Actions", &s.Actions, func(p *[]ReceiptAction, v any) error {
-		return api.SetList(p, v, func(p *ReceiptAction, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "ScanEnabled", &s.ScanEnabled, api.SetBoolPtr)
-	return err
-}
+func (*GetIdentityPoliciesResponse) ConvType() (api.Table, int32) { return convTable[:], 86 }
 
-func (s *ReceiptRule) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 6)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "Enabled", s.Enabled, api.DynBool)
-	api.Put(m, "TlsPolicy", s.TlsPolicy, api.DynString)
-	api.PutList(m, "Recipients", s.Recipients, api.DynString)
-	api.PutList(m, "Actions", s.Actions, func(e ReceiptAction) any { return e.ToDynamic() })
-	api.Put(m, "ScanEnabled", s.ScanEnabled, api.DynBool)
-	return m
+func (*GetIdentityVerificationAttributesRequest) ConvType() (api.Table, int32) {
+	return convTable[:], 87
 }
 
-func (s *ReceiptRuleSetMetadata) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "CreatedTimestamp", &s.CreatedTimestamp, api.SetTimePtr)
-	return err
+func (*GetIdentityVerificationAttributesResponse) ConvType() (api.Table, int32) {
+	return convTable[:], 88
 }
 
-func (s *ReceiptRuleSetMetadata) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "CreatedTimestamp", s.CreatedTimestamp, api.DynTime)
-	return m
-}
+func (*GetSendQuotaInput) ConvType() (api.Table, int32) { return convTable[:], 89 }
 
-func (s *RecipientDsnFields) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "FinalRecipient", &s.FinalRecipient, api.SetStringPtr)
-	err = api.Decode(err, m, "Action", &s.Action, api.SetStringPtr)
-	err = api.Decode(err, m, "RemoteMta", &s.RemoteMta, api.SetStringPtr)
-	err = api.Decode(err, m, "Status", &s.Status, api.SetStringPtr)
-	err = api.Decode(err, m, "DiagnosticCode", &s.DiagnosticCode, api.SetStringPtr)
-	err = api.Decode(err, m, "LastAttemptDate", &s.LastAttemptDate, api.SetTimePtr)
-	err = api.Decode(err, m, "ExtensionFields", &s.ExtensionFields, func(p *[]ExtensionField, v any) error {
-		return api.SetList(p, v, func(p *ExtensionField, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
+func (*GetSendQuotaResponse) ConvType() (api.Table, int32) { return convTable[:], 90 }
 
-func (s *RecipientDsnFields) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 7)
-	api.Put(m, "FinalRecipient", s.FinalRecipient, api.DynString)
-	api.Put(m, "Action", s.Action, api.DynString)
-	api.Put(m, "RemoteMta", s.RemoteMta, api.DynString)
-	api.Put(m, "Status", s.Status, api.DynString)
-	api.Put(m, "DiagnosticCode", s.DiagnosticCode, api.DynString)
-	api.Put(m, "LastAttemptDate", s.LastAttemptDate, api.DynTime)
-	api.PutList(m, "ExtensionFields", s.ExtensionFields, func(e ExtensionField) any { return e.ToDynamic() })
-	return m
-}
+func (*GetSendStatisticsInput) ConvType() (api.Table, int32) { return convTable[:], 91 }
 
-func (s *ReorderReceiptRuleSetRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "RuleSetName", &s.RuleSetName, api.SetStringPtr)
-	err = api.Decode(err, m, "RuleNames", &s.RuleNames, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	return err
-}
+func (*GetSendStatisticsResponse) ConvType() (api.Table, int32) { return convTable[:], 92 }
 
-func (s *ReorderReceiptRuleSetRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "RuleSetName", s.RuleSetName, api.DynString)
-	api.PutList(m, "RuleNames", s.RuleNames, api.DynString)
-	return m
-}
+func (*GetTemplateRequest) ConvType() (api.Table, int32) { return convTable[:], 93 }
 
-func (s *ReorderReceiptRuleSetResponse) FromDynamic(map[string]any) error { return nil }
+func (*GetTemplateResponse) ConvType() (api.Table, int32) { return convTable[:], 94 }
 
-func (s *ReorderReceiptRuleSetResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*IdentityDkimAttributes) ConvType() (api.Table, int32) { return convTable[:], 95 }
 
-func (s *ReputationOptions) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "SendingEnabled", &s.SendingEnabled, api.SetBoolPtr)
-	err = api.Decode(err, m, "ReputationMetricsEnabled", &s.ReputationMetricsEnabled, api.SetBoolPtr)
-	err = api.Decode(err, m, "LastFreshStart", &s.LastFreshStart, api.SetTimePtr)
-	return err
-}
+func (*IdentityMailFromDomainAttributes) ConvType() (api.Table, int32) { return convTable[:], 96 }
 
-func (s *ReputationOptions) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "SendingEnabled", s.SendingEnabled, api.DynBool)
-	api.Put(m, "ReputationMetricsEnabled", s.ReputationMetricsEnabled, api.DynBool)
-	api.Put(m, "LastFreshStart", s.LastFreshStart, api.DynTime)
-	return m
-}
+func (*IdentityNotificationAttributes) ConvType() (api.Table, int32) { return convTable[:], 97 }
 
-func (s *RuleDoesNotExistException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	return err
-}
+func (*IdentityVerificationAttributes) ConvType() (api.Table, int32) { return convTable[:], 98 }
 
-func (s *RuleDoesNotExistException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Name", s.Name, api.DynString)
-	return m
-}
+func (*InvalidCloudWatchDestinationException) ConvType() (api.Table, int32) { return convTable[:], 99 }
 
-func (s *RuleSetDoesNotExistException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	return err
-}
+func (*InvalidConfigurationSetException) ConvType() (api.Table, int32) { return convTable[:], 100 }
 
-func (s *RuleSetDoesNotExistException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Name", s.Name, api.DynString)
-	return m
-}
+func (*InvalidDeliveryOptionsException) ConvType() (api.Table, int32) { return convTable[:], 101 }
 
-func (s *S3Action) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "TopicArn", &s.TopicArn, api.SetStringPtr)
-	err = api.Decode(err, m, "BucketName", &s.BucketName, api.SetStringPtr)
-	err = api.Decode(err, m, "ObjectKeyPrefix", &s.ObjectKeyPrefix, api.SetStringPtr)
-	err = api.Decode(err, m, "KmsKeyArn", &s.KmsKeyArn, api.SetStringPtr)
-	return err
-}
+func (*InvalidFirehoseDestinationException) ConvType() (api.Table, int32) { return convTable[:], 102 }
 
-func (s *S3Action) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "TopicArn", s.TopicArn, api.DynString)
-	api.Put(m, "BucketName", s.BucketName, api.DynString)
-	api.Put(m, "ObjectKeyPrefix", s.ObjectKeyPrefix, api.DynString)
-	api.Put(m, "KmsKeyArn", s.KmsKeyArn, api.DynString)
-	return m
-}
+func (*InvalidLambdaFunctionException) ConvType() (api.Table, int32) { return convTable[:], 103 }
 
-func (s *SNSAction) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "TopicArn", &s.TopicArn, api.SetStringPtr)
-	err = api.Decode(err, m, "Encoding", &s.Encoding, api.SetStringPtr)
-	return err
-}
+func (*InvalidPolicyException) ConvType() (api.Table, int32) { return convTable[:], 104 }
 
-func (s *SNSAction) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "TopicArn", s.TopicArn, api.DynString)
-	api.Put(m, "Encoding", s.Encoding, api.DynString)
-	return m
-}
+func (*InvalidRenderingParameterException) ConvType() (api.Table, int32) { return convTable[:], 105 }
 
-func (s *SNSDestination) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "TopicARN", &s.TopicARN, api.SetStringPtr)
-	return err
-}
+func (*InvalidS3ConfigurationException) ConvType() (api.Table, int32) { return convTable[:], 106 }
 
-func (s *SNSDestination) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "TopicARN", s.TopicARN, api.DynString)
-	return m
-}
+func (*InvalidSNSDestinationException) ConvType() (api.Table, int32) { return convTable[:], 107 }
 
-func (s *SendBounceRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "OriginalMessageId", &s.OriginalMessageId, api.SetStringPtr)
-	err = api.Decode(err, m, "BounceSender", &s.BounceSender, api.SetStringPtr)
-	err = api.Decode(err, m, "Explanation", &s.Explanation, api.SetStringPtr)
-	err = api.Decode(err, m, "MessageDsn", &s.MessageDsn, api.SetStructPtr[MessageDsn])
-	err = api.Decode(err, m, "BouncedRecipientInfoList", &s.BouncedRecipientInfoList, func(p *[]BouncedRecipientInfo, v any) error {
-		return api.SetList(p, v, func(p *BouncedRecipientInfo, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "BounceSenderArn", &s.BounceSenderArn, api.SetStringPtr)
-	return err
-}
+func (*InvalidSnsTopicException) ConvType() (api.Table, int32) { return convTable[:], 108 }
 
-func (s *SendBounceRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 6)
-	api.Put(m, "OriginalMessageId", s.OriginalMessageId, api.DynString)
-	api.Put(m, "BounceSender", s.BounceSender, api.DynString)
-	api.Put(m, "Explanation", s.Explanation, api.DynString)
-	api.PutStruct(m, "MessageDsn", s.MessageDsn)
-	api.PutList(m, "BouncedRecipientInfoList", s.BouncedRecipientInfoList, func(e BouncedRecipientInfo) any { return e.ToDynamic() })
-	api.Put(m, "BounceSenderArn", s.BounceSenderArn, api.DynString)
-	return m
-}
+func (*InvalidTemplateException) ConvType() (api.Table, int32) { return convTable[:], 109 }
 
-func (s *SendBounceResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "MessageId", &s.MessageId, api.SetStringPtr)
-	return err
-}
+func (*InvalidTrackingOptionsException) ConvType() (api.Table, int32) { return convTable[:], 110 }
 
-func (s *SendBounceResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "MessageId", s.MessageId, api.DynString)
-	return m
-}
+func (*KinesisFirehoseDestination) ConvType() (api.Table, int32) { return convTable[:], 111 }
 
-func (s *SendBulkTemplatedEmailRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Source", &s.Source, api.SetStringPtr)
-	err = api.Decode(err, m, "SourceArn", &s.SourceArn, api.SetStringPtr)
-	err = api.Decode(err, m, "ReplyToAddresses", &s.ReplyToAddresses, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "ReturnPath", &s.ReturnPath, api.SetStringPtr)
-	err = api.Decode(err, m, "ReturnPathArn", &s.ReturnPathArn, api.SetStringPtr)
-	err = api.Decode(err, m, "ConfigurationSetName", &s.ConfigurationSetName, api.SetStringPtr)
-	err = api.Decode(err, m, "DefaultTags", &s.DefaultTags, func(p *[]MessageTag, v any) error {
-		return api.SetList(p, v, func(p *MessageTag, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "Template", &s.Template, api.SetStringPtr)
-	err = api.Decode(err, m, "TemplateArn", &s.TemplateArn, api.SetStringPtr)
-	err = api.Decode(err, m, "DefaultTemplateData", &s.DefaultTemplateData, api.SetStringPtr)
-	err = api.Decode(err, m, "Destinations", &s.Destinations, func(p *[]BulkEmailDestination, v any) error {
-		return api.SetList(p, v, func(p *BulkEmailDestination, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
+func (*LambdaAction) ConvType() (api.Table, int32) { return convTable[:], 112 }
 
-func (s *SendBulkTemplatedEmailRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "Source", s.Source, api.DynString)
-	api.Put(m, "SourceArn", s.SourceArn, api.DynString)
-	api.PutList(m, "ReplyToAddresses", s.ReplyToAddresses, api.DynString)
-	api.Put(m, "ReturnPath", s.ReturnPath, api.DynString)
-	api.Put(m, "ReturnPathArn", s.ReturnPathArn, api.DynString)
-	api.Put(m, "ConfigurationSetName", s.ConfigurationSetName, api.DynString)
-	api.PutList(m, "DefaultTags", s.DefaultTags, func(e MessageTag) any { return e.ToDynamic() })
-	api.Put(m, "Template", s.Template, api.DynString)
-	api.Put(m, "TemplateArn", s.TemplateArn, api.DynString)
-	api.Put(m, "DefaultTemplateData", s.DefaultTemplateData, api.DynString)
-	api.PutList(m, "Destinations", s.Destinations, func(e BulkEmailDestination) any { return e.ToDynamic() })
-	return m
-}
+func (*LimitExceededException) ConvType() (api.Table, int32) { return convTable[:], 113 }
 
-func (s *SendBulkTemplatedEmailResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Status", &s.Status, func(p *[]BulkEmailDestinationStatus, v any) error {
-		return api.SetList(p, v, func(p *BulkEmailDestinationStatus, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
+func (*ListConfigurationSetsRequest) ConvType() (api.Table, int32) { return convTable[:], 114 }
 
-func (s *SendBulkTemplatedEmailResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutList(m, "Status", s.Status, func(e BulkEmailDestinationStatus) any { return e.ToDynamic() })
-	return m
-}
+func (*ListConfigurationSetsResponse) ConvType() (api.Table, int32) { return convTable[:], 115 }
 
-func (s *SendCustomVerificationEmailRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "EmailAddress", &s.EmailAddress, api.SetStringPtr)
-	err = api.Decode(err, m, "TemplateName", &s.TemplateName, api.SetStringPtr)
-	err = api.Decode(err, m, "ConfigurationSetName", &s.ConfigurationSetName, api.SetStringPtr)
-	return err
+func (*ListCustomVerificationEmailTemplatesRequest) ConvType() (api.Table, int32) {
+	return convTable[:], 116
 }
 
-func (s *SendCustomVerificationEmailRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "EmailAddress", s.EmailAddress, api.DynString)
-	api.Put(m, "TemplateName", s.TemplateName, api.DynString)
-	api.Put(m, "ConfigurationSetName", s.ConfigurationSetName, api.DynString)
-	return m
+func (*ListCustomVerificationEmailTemplatesResponse) ConvType() (api.Table, int32) {
+	return convTable[:], 117
 }
 
-func (s *SendCustomVerificationEmailResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "MessageId", &s.MessageId, api.SetStringPtr)
-	return err
-}
+func (*ListIdentitiesRequest) ConvType() (api.Table, int32) { return convTable[:], 118 }
 
-func (s *SendCustomVerificationEmailResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "MessageId", s.MessageId, api.DynString)
-	return m
-}
+func (*ListIdentitiesResponse) ConvType() (api.Table, int32) { return convTable[:], 119 }
 
-func (s *SendDataPoint) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Timestamp", &s.Timestamp, api.SetTimePtr)
-	err = api.Decode(err, m, "DeliveryAttempts", &s.DeliveryAttempts, api.SetInt64Ptr)
-	err = api.Decode(err, m, "Bounces", &s.Bounces, api.SetInt64Ptr)
-	err = api.Decode(err, m, "Complaints", &s.Complaints, api.SetInt64Ptr)
-	err = api.Decode(err, m, "Rejects", &s.Rejects, api.SetInt64Ptr)
-	return err
-}
+func (*ListIdentityPoliciesRequest) ConvType() (api.Table, int32) { return convTable[:], 120 }
 
-func (s *SendDataPoint) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 5)
-	api.Put(m, "Timestamp", s.Timestamp, api.DynTime)
-	api.Put(m, "DeliveryAttempts", s.DeliveryAttempts, api.DynInt64)
-	api.Put(m, "Bounces", s.Bounces, api.DynInt64)
-	api.Put(m, "Complaints", s.Complaints, api.DynInt64)
-	api.Put(m, "Rejects", s.Rejects, api.DynInt64)
-	return m
-}
+func (*ListIdentityPoliciesResponse) ConvType() (api.Table, int32) { return convTable[:], 121 }
 
-func (s *SendEmailRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Source", &s.Source, api.SetStringPtr)
-	err = api.Decode(err, m, "Destination", &s.Destination, api.SetStructPtr[Destination])
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStructPtr[Message])
-	err = api.Decode(err, m, "ReplyToAddresses", &s.ReplyToAddresses, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "ReturnPath", &s.ReturnPath, api.SetStringPtr)
-	err = api.Decode(err, m, "SourceArn", &s.SourceArn, api.SetStringPtr)
-	err = api.Decode(err, m, "ReturnPathArn", &s.ReturnPathArn, api.SetStringPtr)
-	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]MessageTag, v any) error {
-		return api.SetList(p, v, func(p *MessageTag, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "ConfigurationSetName", &s.ConfigurationSetName, api.SetStringPtr)
-	return err
-}
+func (*ListReceiptFiltersRequest) ConvType() (api.Table, int32) { return convTable[:], 122 }
 
-func (s *SendEmailRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "Source", s.Source, api.DynString)
-	api.PutStruct(m, "Destination", s.Destination)
-	api.PutStruct(m, "Message", s.Message)
-	api.PutList(m, "ReplyToAddresses", s.ReplyToAddresses, api.DynString)
-	api.Put(m, "ReturnPath", s.ReturnPath, api.DynString)
-	api.Put(m, "SourceArn", s.SourceArn, api.DynString)
-	api.Put(m, "ReturnPathArn", s.ReturnPathArn, api.DynString)
-	api.PutList(m, "Tags", s.Tags, func(e MessageTag) any { return e.ToDynamic() })
-	api.Put(m, "ConfigurationSetName", s.ConfigurationSetName, api.DynString)
-	return m
-}
+func (*ListReceiptFiltersResponse) ConvType() (api.Table, int32) { return convTable[:], 123 }
 
-func (s *SendEmailResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "MessageId", &s.MessageId, api.SetStringPtr)
-	return err
-}
+func (*ListReceiptRuleSetsRequest) ConvType() (api.Table, int32) { return convTable[:], 124 }
 
-func (s *SendEmailResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "MessageId", s.MessageId, api.DynString)
-	return m
-}
+func (*ListReceiptRuleSetsResponse) ConvType() (api.Table, int32) { return convTable[:], 125 }
 
-func (s *SendRawEmailRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Source", &s.Source, api.SetStringPtr)
-	err = api.Decode(err, m, "Destinations", &s.Destinations, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "RawMessage", &s.RawMessage, api.SetStructPtr[RawMessage])
-	err = api.Decode(err, m, "FromArn", &s.FromArn, api.SetStringPtr)
-	err = api.Decode(err, m, "SourceArn", &s.SourceArn, api.SetStringPtr)
-	err = api.Decode(err, m, "ReturnPathArn", &s.ReturnPathArn, api.SetStringPtr)
-	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]MessageTag, v any) error {
-		return api.SetList(p, v, func(p *MessageTag, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "ConfigurationSetName", &s.ConfigurationSetName, api.SetStringPtr)
-	return err
-}
+func (*ListTemplatesRequest) ConvType() (api.Table, int32) { return convTable[:], 126 }
 
-func (s *SendRawEmailRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "Source", s.Source, api.DynString)
-	api.PutList(m, "Destinations", s.Destinations, api.DynString)
-	api.PutStruct(m, "RawMessage", s.RawMessage)
-	api.Put(m, "FromArn", s.FromArn, api.DynString)
-	api.Put(m, "SourceArn", s.SourceArn, api.DynString)
-	api.Put(m, "ReturnPathArn", s.ReturnPathArn, api.DynString)
-	api.PutList(m, "Tags", s.Tags, func(e MessageTag) any { return e.ToDynamic() })
-	api.Put(m, "ConfigurationSetName", s.ConfigurationSetName, api.DynString)
-	return m
-}
+func (*ListTemplatesResponse) ConvType() (api.Table, int32) { return convTable[:], 127 }
 
-func (s *SendRawEmailResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "MessageId", &s.MessageId, api.SetStringPtr)
-	return err
-}
+func (*ListVerifiedEmailAddressesInput) ConvType() (api.Table, int32) { return convTable[:], 128 }
 
-func (s *SendRawEmailResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "MessageId", s.MessageId, api.DynString)
-	return m
-}
+func (*ListVerifiedEmailAddressesResponse) ConvType() (api.Table, int32) { return convTable[:], 129 }
 
-func (s *SendTemplatedEmailRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Source", &s.Source, api.SetStringPtr)
-	err = api.Decode(err, m, "Destination", &s.Destination, api.SetStructPtr[Destination])
-	err = api.Decode(err, m, "ReplyToAddresses", &s.ReplyToAddresses, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "ReturnPath", &s.ReturnPath, api.SetStringPtr)
-	err = api.Decode(err, m, "SourceArn", &s.SourceArn, api.SetStringPtr)
-	err = api.Decode(err, m, "ReturnPathArn", &s.ReturnPathArn, api.SetStringPtr)
-	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]MessageTag, v any) error {
-		return api.SetList(p, v, func(p *MessageTag, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "ConfigurationSetName", &s.ConfigurationSetName, api.SetStringPtr)
-	err = api.Decode(err, m, "Template", &s.Template, api.SetStringPtr)
-	err = api.Decode(err, m, "TemplateArn", &s.TemplateArn, api.SetStringPtr)
-	err = api.Decode(err, m, "TemplateData", &s.TemplateData, api.SetStringPtr)
-	return err
-}
+func (*MailFromDomainNotVerifiedException) ConvType() (api.Table, int32) { return convTable[:], 130 }
 
-func (s *SendTemplatedEmailRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "Source", s.Source, api.DynString)
-	api.PutStruct(m, "Destination", s.Destination)
-	api.PutList(m, "ReplyToAddresses", s.ReplyToAddresses, api.DynString)
-	api.Put(m, "ReturnPath", s.ReturnPath, api.DynString)
-	api.Put(m, "SourceArn", s.SourceArn, api.DynString)
-	api.Put(m, "ReturnPathArn", s.ReturnPathArn, api.DynString)
-	api.PutList(m, "Tags", s.Tags, func(e MessageTag) any { return e.ToDynamic() })
-	api.Put(m, "ConfigurationSetName", s.ConfigurationSetName, api.DynString)
-	api.Put(m, "Template", s.Template, api.DynString)
-	api.Put(m, "TemplateArn", s.TemplateArn, api.DynString)
-	api.Put(m, "TemplateData", s.TemplateData, api.DynString)
-	return m
-}
+func (*Message) ConvType() (api.Table, int32) { return convTable[:], 131 }
 
-func (s *SendTemplatedEmailResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "MessageId", &s.MessageId, api.SetStringPtr)
-	return err
-}
+func (*MessageDsn) ConvType() (api.Table, int32) { return convTable[:], 132 }
 
-func (s *SendTemplatedEmailResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "MessageId", s.MessageId, api.DynString)
-	return m
-}
+func (*MessageRejected) ConvType() (api.Table, int32) { return convTable[:], 133 }
 
-func (s *SetActiveReceiptRuleSetRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "RuleSetName", &s.RuleSetName, api.SetStringPtr)
-	return err
-}
+func (*MessageTag) ConvType() (api.Table, int32) { return convTable[:], 134 }
 
-func (s *SetActiveReceiptRuleSetRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "RuleSetName", s.RuleSetName, api.DynString)
-	return m
-}
+func (*MissingRenderingAttributeException) ConvType() (api.Table, int32) { return convTable[:], 135 }
 
-func (s *SetActiveReceiptRuleSetResponse) FromDynamic(map[string]any) error { return nil }
+func (*ProductionAccessNotGrantedException) ConvType() (api.Table, int32) { return convTable[:], 136 }
 
-func (s *SetActiveReceiptRuleSetResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
+func (*PutConfigurationSetDeliveryOptionsRequest) ConvType() (api.Table, int32) {
+	return convTable[:], 137
 }
 
-func (s *SetIdentityDkimEnabledRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Identity", &s.Identity, api.SetStringPtr)
-	err = api.Decode(err, m, "DkimEnabled", &s.DkimEnabled, api.SetBoolPtr)
-	return err
+func (*PutConfigurationSetDeliveryOptionsResponse) ConvType() (api.Table, int32) {
+	return convTable[:], 138
 }
 
-func (s *SetIdentityDkimEnabledRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Identity", s.Identity, api.DynString)
-	api.Put(m, "DkimEnabled", s.DkimEnabled, api.DynBool)
-	return m
-}
+func (*PutIdentityPolicyRequest) ConvType() (api.Table, int32) { return convTable[:], 139 }
 
-func (s *SetIdentityDkimEnabledResponse) FromDynamic(map[string]any) error { return nil }
+func (*PutIdentityPolicyResponse) ConvType() (api.Table, int32) { return convTable[:], 140 }
 
-func (s *SetIdentityDkimEnabledResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*RawMessage) ConvType() (api.Table, int32) { return convTable[:], 141 }
 
-func (s *SetIdentityFeedbackForwardingEnabledRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Identity", &s.Identity, api.SetStringPtr)
-	err = api.Decode(err, m, "ForwardingEnabled", &s.ForwardingEnabled, api.SetBoolPtr)
-	return err
-}
+func (*ReceiptAction) ConvType() (api.Table, int32) { return convTable[:], 142 }
 
-func (s *SetIdentityFeedbackForwardingEnabledRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Identity", s.Identity, api.DynString)
-	api.Put(m, "ForwardingEnabled", s.ForwardingEnabled, api.DynBool)
-	return m
-}
+func (*ReceiptFilter) ConvType() (api.Table, int32) { return convTable[:], 143 }
 
-func (s *SetIdentityFeedbackForwardingEnabledResponse) FromDynamic(map[string]any) error { return nil }
+func (*ReceiptIpFilter) ConvType() (api.Table, int32) { return convTable[:], 144 }
 
-func (s *SetIdentityFeedbackForwardingEnabledResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*ReceiptRule) ConvType() (api.Table, int32) { return convTable[:], 145 }
 
-func (s *SetIdentityHeadersInNotificationsEnabledRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Identity", &s.Identity, api.SetStringPtr)
-	err = api.Decode(err, m, "NotificationType", &s.NotificationType, api.SetStringPtr)
-	err = api.Decode(err, m, "Enabled", &s.Enabled, api.SetBoolPtr)
-	return err
-}
+func (*ReceiptRuleSetMetadata) ConvType() (api.Table, int32) { return convTable[:], 146 }
 
-func (s *SetIdentityHeadersInNotificationsEnabledRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "Identity", s.Identity, api.DynString)
-	api.Put(m, "NotificationType", s.NotificationType, api.DynString)
-	api.Put(m, "Enabled", s.Enabled, api.DynBool)
-	return m
-}
+func (*RecipientDsnFields) ConvType() (api.Table, int32) { return convTable[:], 147 }
 
-func (s *SetIdentityHeadersInNotificationsEnabledResponse) FromDynamic(map[string]any) error {
-	return nil
-}
+func (*ReorderReceiptRuleSetRequest) ConvType() (api.Table, int32) { return convTable[:], 148 }
 
-func (s *SetIdentityHeadersInNotificationsEnabledResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*ReorderReceiptRuleSetResponse) ConvType() (api.Table, int32) { return convTable[:], 149 }
 
-func (s *SetIdentityMailFromDomainRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Identity", &s.Identity, api.SetStringPtr)
-	err = api.Decode(err, m, "MailFromDomain", &s.MailFromDomain, api.SetStringPtr)
-	err = api.Decode(err, m, "BehaviorOnMXFailure", &s.BehaviorOnMXFailure, api.SetStringPtr)
-	return err
-}
+func (*ReputationOptions) ConvType() (api.Table, int32) { return convTable[:], 150 }
 
-func (s *SetIdentityMailFromDomainRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "Identity", s.Identity, api.DynString)
-	api.Put(m, "MailFromDomain", s.MailFromDomain, api.DynString)
-	api.Put(m, "BehaviorOnMXFailure", s.BehaviorOnMXFailure, api.DynString)
-	return m
-}
+func (*RuleDoesNotExistException) ConvType() (api.Table, int32) { return convTable[:], 151 }
 
-func (s *SetIdentityMailFromDomainResponse) FromDynamic(map[string]any) error { return nil }
+func (*RuleSetDoesNotExistException) ConvType() (api.Table, int32) { return convTable[:], 152 }
 
-func (s *SetIdentityMailFromDomainResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*S3Action) ConvType() (api.Table, int32) { return convTable[:], 153 }
 
-func (s *SetIdentityNotificationTopicRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Identity", &s.Identity, api.SetStringPtr)
-	err = api.Decode(err, m, "NotificationType", &s.NotificationType, api.SetStringPtr)
-	err = api.Decode(err, m, "SnsTopic", &s.SnsTopic, api.SetStringPtr)
-	return err
-}
+func (*SNSAction) ConvType() (api.Table, int32) { return convTable[:], 154 }
 
-func (s *SetIdentityNotificationTopicRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "Identity", s.Identity, api.DynString)
-	api.Put(m, "NotificationType", s.NotificationType, api.DynString)
-	api.Put(m, "SnsTopic", s.SnsTopic, api.DynString)
-	return m
-}
+func (*SNSDestination) ConvType() (api.Table, int32) { return convTable[:], 155 }
 
-func (s *SetIdentityNotificationTopicResponse) FromDynamic(map[string]any) error { return nil }
+func (*SendBounceRequest) ConvType() (api.Table, int32) { return convTable[:], 156 }
 
-func (s *SetIdentityNotificationTopicResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*SendBounceResponse) ConvType() (api.Table, int32) { return convTable[:], 157 }
 
-func (s *SetReceiptRulePositionRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "RuleSetName", &s.RuleSetName, api.SetStringPtr)
-	err = api.Decode(err, m, "RuleName", &s.RuleName, api.SetStringPtr)
-	err = api.Decode(err, m, "After", &s.After, api.SetStringPtr)
-	return err
-}
+func (*SendBulkTemplatedEmailRequest) ConvType() (api.Table, int32) { return convTable[:], 158 }
 
-func (s *SetReceiptRulePositionRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "RuleSetName", s.RuleSetName, api.DynString)
-	api.Put(m, "RuleName", s.RuleName, api.DynString)
-	api.Put(m, "After", s.After, api.DynString)
-	return m
-}
+func (*SendBulkTemplatedEmailResponse) ConvType() (api.Table, int32) { return convTable[:], 159 }
 
-func (s *SetReceiptRulePositionResponse) FromDynamic(map[string]any) error { return nil }
+func (*SendCustomVerificationEmailRequest) ConvType() (api.Table, int32) { return convTable[:], 160 }
 
-func (s *SetReceiptRulePositionResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*SendCustomVerificationEmailResponse) ConvType() (api.Table, int32) { return convTable[:], 161 }
 
-func (s *StopAction) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Scope", &s.Scope, api.SetStringPtr)
-	err = api.Decode(err, m, "TopicArn", &s.TopicArn, api.SetStringPtr)
-	return err
-}
+func (*SendDataPoint) ConvType() (api.Table, int32) { return convTable[:], 162 }
 
-func (s *StopAction) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Scope", s.Scope, api.DynString)
-	api.Put(m, "TopicArn", s.TopicArn, api.DynString)
-	return m
-}
+func (*SendEmailRequest) ConvType() (api.Table, int32) { return convTable[:], 163 }
 
-func (s *Template) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "TemplateName", &s.TemplateName, api.SetStringPtr)
-	err = api.Decode(err, m, "SubjectPart", &s.SubjectPart, api.SetStringPtr)
-	err = api.Decode(err, m, "TextPart", &s.TextPart, api.SetStringPtr)
-	err = api.Decode(err, m, "HtmlPart", &s.HtmlPart, api.SetStringPtr)
-	return err
-}
+func (*SendEmailResponse) ConvType() (api.Table, int32) { return convTable[:], 164 }
 
-func (s *Template) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "TemplateName", s.TemplateName, api.DynString)
-	api.Put(m, "SubjectPart", s.SubjectPart, api.DynString)
-	api.Put(m, "TextPart", s.TextPart, api.DynString)
-	api.Put(m, "HtmlPart", s.HtmlPart, api.DynString)
-	return m
-}
+func (*SendRawEmailRequest) ConvType() (api.Table, int32) { return convTable[:], 165 }
 
-func (s *TemplateDoesNotExistException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "TemplateName", &s.TemplateName, api.SetStringPtr)
-	return err
-}
+func (*SendRawEmailResponse) ConvType() (api.Table, int32) { return convTable[:], 166 }
 
-func (s *TemplateDoesNotExistException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "TemplateName", s.TemplateName, api.DynString)
-	return m
-}
+func (*SendTemplatedEmailRequest) ConvType() (api.Table, int32) { return convTable[:], 167 }
 
-func (s *TemplateMetadata) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "CreatedTimestamp", &s.CreatedTimestamp, api.SetTimePtr)
-	return err
-}
+func (*SendTemplatedEmailResponse) ConvType() (api.Table, int32) { return convTable[:], 168 }
 
-func (s *TemplateMetadata) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "CreatedTimestamp", s.CreatedTimestamp, api.DynTime)
-	return m
-}
+func (*SetActiveReceiptRuleSetRequest) ConvType() (api.Table, int32) { return convTable[:], 169 }
 
-func (s *TestRenderTemplateRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "TemplateName", &s.TemplateName, api.SetStringPtr)
-	err = api.Decode(err, m, "TemplateData", &s.TemplateData, api.SetStringPtr)
-	return err
-}
+func (*SetActiveReceiptRuleSetResponse) ConvType() (api.Table, int32) { return convTable[:], 170 }
 
-func (s *TestRenderTemplateRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "TemplateName", s.TemplateName, api.DynString)
-	api.Put(m, "TemplateData", s.TemplateData, api.DynString)
-	return m
-}
+func (*SetIdentityDkimEnabledRequest) ConvType() (api.Table, int32) { return convTable[:], 171 }
 
-func (s *TestRenderTemplateResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "RenderedTemplate", &s.RenderedTemplate, api.SetStringPtr)
-	return err
-}
+func (*SetIdentityDkimEnabledResponse) ConvType() (api.Table, int32) { return convTable[:], 172 }
 
-func (s *TestRenderTemplateResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "RenderedTemplate", s.RenderedTemplate, api.DynString)
-	return m
+func (*SetIdentityFeedbackForwardingEnabledRequest) ConvType() (api.Table, int32) {
+	return convTable[:], 173
 }
 
-func (s *TrackingOptions) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "CustomRedirectDomain", &s.CustomRedirectDomain, api.SetStringPtr)
-	return err
+func (*SetIdentityFeedbackForwardingEnabledResponse) ConvType() (api.Table, int32) {
+	return convTable[:], 174
 }
 
-func (s *TrackingOptions) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "CustomRedirectDomain", s.CustomRedirectDomain, api.DynString)
-	return m
+func (*SetIdentityHeadersInNotificationsEnabledRequest) ConvType() (api.Table, int32) {
+	return convTable[:], 175
 }
 
-func (s *TrackingOptionsAlreadyExistsException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ConfigurationSetName", &s.ConfigurationSetName, api.SetStringPtr)
-	return err
+func (*SetIdentityHeadersInNotificationsEnabledResponse) ConvType() (api.Table, int32) {
+	return convTable[:], 176
 }
 
-func (s *TrackingOptionsAlreadyExistsException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "ConfigurationSetName", s.ConfigurationSetName, api.DynString)
-	return m
-}
+func (*SetIdentityMailFromDomainRequest) ConvType() (api.Table, int32) { return convTable[:], 177 }
 
-func (s *TrackingOptionsDoesNotExistException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ConfigurationSetName", &s.ConfigurationSetName, api.SetStringPtr)
-	return err
-}
+func (*SetIdentityMailFromDomainResponse) ConvType() (api.Table, int32) { return convTable[:], 178 }
 
-func (s *TrackingOptionsDoesNotExistException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "ConfigurationSetName", s.ConfigurationSetName, api.DynString)
-	return m
-}
+func (*SetIdentityNotificationTopicRequest) ConvType() (api.Table, int32) { return convTable[:], 179 }
 
-func (s *UpdateAccountSendingEnabledRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Enabled", &s.Enabled, api.SetBoolPtr)
-	return err
-}
+func (*SetIdentityNotificationTopicResponse) ConvType() (api.Table, int32) { return convTable[:], 180 }
 
-func (s *UpdateAccountSendingEnabledRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Enabled", s.Enabled, api.DynBool)
-	return m
-}
+func (*SetReceiptRulePositionRequest) ConvType() (api.Table, int32) { return convTable[:], 181 }
 
-func (s *UpdateConfigurationSetEventDestinationRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ConfigurationSetName", &s.ConfigurationSetName, api.SetStringPtr)
-	err = api.Decode(err, m, "EventDestination", &s.EventDestination, api.SetStructPtr[EventDestination])
-	return err
-}
+func (*SetReceiptRulePositionResponse) ConvType() (api.Table, int32) { return convTable[:], 182 }
 
-func (s *UpdateConfigurationSetEventDestinationRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "ConfigurationSetName", s.ConfigurationSetName, api.DynString)
-	api.PutStruct(m, "EventDestination", s.EventDestination)
-	return m
-}
+func (*StopAction) ConvType() (api.Table, int32) { return convTable[:], 183 }
 
-func (s *UpdateConfigurationSetEventDestinationResponse) FromDynamic(map[string]any) error {
-	return nil
-}
+func (*Template) ConvType() (api.Table, int32) { return convTable[:], 184 }
 
-func (s *UpdateConfigurationSetEventDestinationResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*TemplateDoesNotExistException) ConvType() (api.Table, int32) { return convTable[:], 185 }
 
-func (s *UpdateConfigurationSetReputationMetricsEnabledRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ConfigurationSetName", &s.ConfigurationSetName, api.SetStringPtr)
-	err = api.Decode(err, m, "Enabled", &s.Enabled, api.SetBoolPtr)
-	return err
-}
+func (*TemplateMetadata) ConvType() (api.Table, int32) { return convTable[:], 186 }
 
-func (s *UpdateConfigurationSetReputationMetricsEnabledRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "ConfigurationSetName", s.ConfigurationSetName, api.DynString)
-	api.Put(m, "Enabled", s.Enabled, api.DynBool)
-	return m
-}
+func (*TestRenderTemplateRequest) ConvType() (api.Table, int32) { return convTable[:], 187 }
 
-func (s *UpdateConfigurationSetSendingEnabledRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ConfigurationSetName", &s.ConfigurationSetName, api.SetStringPtr)
-	err = api.Decode(err, m, "Enabled", &s.Enabled, api.SetBoolPtr)
-	return err
-}
+func (*TestRenderTemplateResponse) ConvType() (api.Table, int32) { return convTable[:], 188 }
 
-func (s *UpdateConfigurationSetSendingEnabledRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "ConfigurationSetName", s.ConfigurationSetName, api.DynString)
-	api.Put(m, "Enabled", s.Enabled, api.DynBool)
-	return m
-}
+func (*TrackingOptions) ConvType() (api.Table, int32) { return convTable[:], 189 }
 
-func (s *UpdateConfigurationSetTrackingOptionsRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ConfigurationSetName", &s.ConfigurationSetName, api.SetStringPtr)
-	err = api.Decode(err, m, "TrackingOptions", &s.TrackingOptions, api.SetStructPtr[TrackingOptions])
-	return err
-}
+func (*TrackingOptionsAlreadyExistsException) ConvType() (api.Table, int32) { return convTable[:], 190 }
 
-func (s *UpdateConfigurationSetTrackingOptionsRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "ConfigurationSetName", s.ConfigurationSetName, api.DynString)
-	api.PutStruct(m, "TrackingOptions", s.TrackingOptions)
-	return m
-}
+func (*TrackingOptionsDoesNotExistException) ConvType() (api.Table, int32) { return convTable[:], 191 }
 
-func (s *UpdateConfigurationSetTrackingOptionsResponse) FromDynamic(map[string]any) error { return nil }
+func (*UpdateAccountSendingEnabledOutput) ConvType() (api.Table, int32) { return convTable[:], 192 }
 
-func (s *UpdateConfigurationSetTrackingOptionsResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*UpdateAccountSendingEnabledRequest) ConvType() (api.Table, int32) { return convTable[:], 193 }
 
-func (s *UpdateCustomVerificationEmailTemplateRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "TemplateName", &s.TemplateName, api.SetStringPtr)
-	err = api.Decode(err, m, "FromEmailAddress", &s.FromEmailAddress, api.SetStringPtr)
-	err = api.Decode(err, m, "TemplateSubject", &s.TemplateSubject, api.SetStringPtr)
-	err = api.Decode(err, m, "TemplateContent", &s.TemplateContent, api.SetStringPtr)
-	err = api.Decode(err, m, "SuccessRedirectionURL", &s.SuccessRedirectionURL, api.SetStringPtr)
-	err = api.Decode(err, m, "FailureRedirectionURL", &s.FailureRedirectionURL, api.SetStringPtr)
-	return err
+func (*UpdateConfigurationSetEventDestinationRequest) ConvType() (api.Table, int32) {
+	return convTable[:], 194
 }
 
-func (s *UpdateCustomVerificationEmailTemplateRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 6)
-	api.Put(m, "TemplateName", s.TemplateName, api.DynString)
-	api.Put(m, "FromEmailAddress", s.FromEmailAddress, api.DynString)
-	api.Put(m, "TemplateSubject", s.TemplateSubject, api.DynString)
-	api.Put(m, "TemplateContent", s.TemplateContent, api.DynString)
-	api.Put(m, "SuccessRedirectionURL", s.SuccessRedirectionURL, api.DynString)
-	api.Put(m, "FailureRedirectionURL", s.FailureRedirectionURL, api.DynString)
-	return m
+func (*UpdateConfigurationSetEventDestinationResponse) ConvType() (api.Table, int32) {
+	return convTable[:], 195
 }
 
-func (s *UpdateReceiptRuleRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "RuleSetName", &s.RuleSetName, api.SetStringPtr)
-	err = api.Decode(err, m, "Rule", &s.Rule, api.SetStructPtr[ReceiptRule])
-	return err
+func (*UpdateConfigurationSetReputationMetricsEnabledOutput) ConvType() (api.Table, int32) {
+	return convTable[:], 196
 }
 
-func (s *UpdateReceiptRuleRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "RuleSetName", s.RuleSetName, api.DynString)
-	api.PutStruct(m, "Rule", s.Rule)
-	return m
+func (*UpdateConfigurationSetReputationMetricsEnabledRequest) ConvType() (api.Table, int32) {
+	return convTable[:], 197
 }
-
-func (s *UpdateReceiptRuleResponse) FromDynamic(map[string]any) error { return nil }
 
-func (s *UpdateReceiptRuleResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
+func (*UpdateConfigurationSetSendingEnabledOutput) ConvType() (api.Table, int32) {
+	return convTable[:], 198
 }
 
-func (s *UpdateTemplateRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Template", &s.Template, api.SetStructPtr[Template])
-	return err
+func (*UpdateConfigurationSetSendingEnabledRequest) ConvType() (api.Table, int32) {
+	return convTable[:], 199
 }
 
-func (s *UpdateTemplateRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "Template", s.Template)
-	return m
+func (*UpdateConfigurationSetTrackingOptionsRequest) ConvType() (api.Table, int32) {
+	return convTable[:], 200
 }
 
-func (s *UpdateTemplateResponse) FromDynamic(map[string]any) error { return nil }
-
-func (s *UpdateTemplateResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
+func (*UpdateConfigurationSetTrackingOptionsResponse) ConvType() (api.Table, int32) {
+	return convTable[:], 201
 }
 
-func (s *VerifyDomainDkimRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Domain", &s.Domain, api.SetStringPtr)
-	return err
+func (*UpdateCustomVerificationEmailTemplateOutput) ConvType() (api.Table, int32) {
+	return convTable[:], 202
 }
 
-func (s *VerifyDomainDkimRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Domain", s.Domain, api.DynString)
-	return m
+func (*UpdateCustomVerificationEmailTemplateRequest) ConvType() (api.Table, int32) {
+	return convTable[:], 203
 }
 
-func (s *VerifyDomainDkimResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DkimTokens", &s.DkimTokens, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	return err
-}
+func (*UpdateReceiptRuleRequest) ConvType() (api.Table, int32) { return convTable[:], 204 }
 
-func (s *VerifyDomainDkimResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutList(m, "DkimTokens", s.DkimTokens, api.DynString)
-	return m
-}
+func (*UpdateReceiptRuleResponse) ConvType() (api.Table, int32) { return convTable[:], 205 }
 
-func (s *VerifyDomainIdentityRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Domain", &s.Domain, api.SetStringPtr)
-	return err
-}
+func (*UpdateTemplateRequest) ConvType() (api.Table, int32) { return convTable[:], 206 }
 
-func (s *VerifyDomainIdentityRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Domain", s.Domain, api.DynString)
-	return m
-}
+func (*UpdateTemplateResponse) ConvType() (api.Table, int32) { return convTable[:], 207 }
 
-func (s *VerifyDomainIdentityResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "VerificationToken", &s.VerificationToken, api.SetStringPtr)
-	return err
-}
+func (*VerifyDomainDkimRequest) ConvType() (api.Table, int32) { return convTable[:], 208 }
 
-func (s *VerifyDomainIdentityResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "VerificationToken", s.VerificationToken, api.DynString)
-	return m
-}
+func (*VerifyDomainDkimResponse) ConvType() (api.Table, int32) { return convTable[:], 209 }
 
-func (s *VerifyEmailAddressRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "EmailAddress", &s.EmailAddress, api.SetStringPtr)
-	return err
-}
+func (*VerifyDomainIdentityRequest) ConvType() (api.Table, int32) { return convTable[:], 210 }
 
-func (s *VerifyEmailAddressRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "EmailAddress", s.EmailAddress, api.DynString)
-	return m
-}
+func (*VerifyDomainIdentityResponse) ConvType() (api.Table, int32) { return convTable[:], 211 }
 
-func (s *VerifyEmailIdentityRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "EmailAddress", &s.EmailAddress, api.SetStringPtr)
-	return err
-}
+func (*VerifyEmailAddressOutput) ConvType() (api.Table, int32) { return convTable[:], 212 }
 
-func (s *VerifyEmailIdentityRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "EmailAddress", s.EmailAddress, api.DynString)
-	return m
-}
+func (*VerifyEmailAddressRequest) ConvType() (api.Table, int32) { return convTable[:], 213 }
 
-func (s *VerifyEmailIdentityResponse) FromDynamic(map[string]any) error { return nil }
+func (*VerifyEmailIdentityRequest) ConvType() (api.Table, int32) { return convTable[:], 214 }
 
-func (s *VerifyEmailIdentityResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*VerifyEmailIdentityResponse) ConvType() (api.Table, int32) { return convTable[:], 215 }
 
-func (s *WorkmailAction) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "TopicArn", &s.TopicArn, api.SetStringPtr)
-	err = api.Decode(err, m, "OrganizationArn", &s.OrganizationArn, api.SetStringPtr)
-	return err
-}
+func (*WorkmailAction) ConvType() (api.Table, int32) { return convTable[:], 216 }
 
-func (s *WorkmailAction) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "TopicArn", s.TopicArn, api.DynString)
-	api.Put(m, "OrganizationArn", s.OrganizationArn, api.DynString)
-	return m
+var convTable = [...]api.Type{
+	0: {Go: (*AccountSendingPausedException)(nil)},
+	1: {Go: (*AddHeaderAction)(nil), Fields: []api.Field{
+		{Name: "HeaderName", Off: unsafe.Offsetof(AddHeaderAction{}.HeaderName), Kind: api.KStringPtr},
+		{Name: "HeaderValue", Off: unsafe.Offsetof(AddHeaderAction{}.HeaderValue), Kind: api.KStringPtr},
+	}},
+	2: {Go: (*AlreadyExistsException)(nil), Fields: []api.Field{
+		{Name: "Name", Off: unsafe.Offsetof(AlreadyExistsException{}.Name), Kind: api.KStringPtr},
+	}},
+	3: {Go: (*Body)(nil), Fields: []api.Field{
+		{Name: "Text", Off: unsafe.Offsetof(Body{}.Text), Kind: api.KStructPtr, Type: 17},
+		{Name: "Html", Off: unsafe.Offsetof(Body{}.Html), Kind: api.KStructPtr, Type: 17},
+	}},
+	4: {Go: (*BounceAction)(nil), Fields: []api.Field{
+		{Name: "TopicArn", Off: unsafe.Offsetof(BounceAction{}.TopicArn), Kind: api.KStringPtr},
+		{Name: "SmtpReplyCode", Off: unsafe.Offsetof(BounceAction{}.SmtpReplyCode), Kind: api.KStringPtr},
+		{Name: "StatusCode", Off: unsafe.Offsetof(BounceAction{}.StatusCode), Kind: api.KStringPtr},
+		{Name: "Message", Off: unsafe.Offsetof(BounceAction{}.Message), Kind: api.KStringPtr},
+		{Name: "Sender", Off: unsafe.Offsetof(BounceAction{}.Sender), Kind: api.KStringPtr},
+	}},
+	5: {Go: (*BouncedRecipientInfo)(nil), Fields: []api.Field{
+		{Name: "Recipient", Off: unsafe.Offsetof(BouncedRecipientInfo{}.Recipient), Kind: api.KStringPtr},
+		{Name: "RecipientArn", Off: unsafe.Offsetof(BouncedRecipientInfo{}.RecipientArn), Kind: api.KStringPtr},
+		{Name: "BounceType", Off: unsafe.Offsetof(BouncedRecipientInfo{}.BounceType), Kind: api.KStringPtr},
+		{Name: "RecipientDsnFields", Off: unsafe.Offsetof(BouncedRecipientInfo{}.RecipientDsnFields), Kind: api.KStructPtr, Type: 147},
+	}},
+	6: {Go: (*BulkEmailDestination)(nil), Fields: []api.Field{
+		{Name: "Destination", Off: unsafe.Offsetof(BulkEmailDestination{}.Destination), Kind: api.KStructPtr, Type: 69},
+		{Name: "ReplacementTags", Off: unsafe.Offsetof(BulkEmailDestination{}.ReplacementTags), Kind: api.KList, Type: 217},
+		{Name: "ReplacementTemplateData", Off: unsafe.Offsetof(BulkEmailDestination{}.ReplacementTemplateData), Kind: api.KStringPtr},
+	}},
+	7: {Go: (*BulkEmailDestinationStatus)(nil), Fields: []api.Field{
+		{Name: "Status", Off: unsafe.Offsetof(BulkEmailDestinationStatus{}.Status), Kind: api.KStringPtr},
+		{Name: "Error", Off: unsafe.Offsetof(BulkEmailDestinationStatus{}.Error), Kind: api.KStringPtr},
+		{Name: "MessageId", Off: unsafe.Offsetof(BulkEmailDestinationStatus{}.MessageId), Kind: api.KStringPtr},
+	}},
+	8: {Go: (*CannotDeleteException)(nil), Fields: []api.Field{
+		{Name: "Name", Off: unsafe.Offsetof(CannotDeleteException{}.Name), Kind: api.KStringPtr},
+	}},
+	9: {Go: (*CloneReceiptRuleSetRequest)(nil), Fields: []api.Field{
+		{Name: "RuleSetName", Off: unsafe.Offsetof(CloneReceiptRuleSetRequest{}.RuleSetName), Kind: api.KStringPtr},
+		{Name: "OriginalRuleSetName", Off: unsafe.Offsetof(CloneReceiptRuleSetRequest{}.OriginalRuleSetName), Kind: api.KStringPtr},
+	}},
+	10: {Go: (*CloneReceiptRuleSetResponse)(nil)},
+	11: {Go: (*CloudWatchDestination)(nil), Fields: []api.Field{
+		{Name: "DimensionConfigurations", Off: unsafe.Offsetof(CloudWatchDestination{}.DimensionConfigurations), Kind: api.KList, Type: 218},
+	}},
+	12: {Go: (*CloudWatchDimensionConfiguration)(nil), Fields: []api.Field{
+		{Name: "DimensionName", Off: unsafe.Offsetof(CloudWatchDimensionConfiguration{}.DimensionName), Kind: api.KStringPtr},
+		{Name: "DimensionValueSource", Off: unsafe.Offsetof(CloudWatchDimensionConfiguration{}.DimensionValueSource), Kind: api.KStringPtr},
+		{Name: "DefaultDimensionValue", Off: unsafe.Offsetof(CloudWatchDimensionConfiguration{}.DefaultDimensionValue), Kind: api.KStringPtr},
+	}},
+	13: {Go: (*ConfigurationSet)(nil), Fields: []api.Field{
+		{Name: "Name", Off: unsafe.Offsetof(ConfigurationSet{}.Name), Kind: api.KStringPtr},
+	}},
+	14: {Go: (*ConfigurationSetAlreadyExistsException)(nil), Fields: []api.Field{
+		{Name: "ConfigurationSetName", Off: unsafe.Offsetof(ConfigurationSetAlreadyExistsException{}.ConfigurationSetName), Kind: api.KStringPtr},
+	}},
+	15: {Go: (*ConfigurationSetDoesNotExistException)(nil), Fields: []api.Field{
+		{Name: "ConfigurationSetName", Off: unsafe.Offsetof(ConfigurationSetDoesNotExistException{}.ConfigurationSetName), Kind: api.KStringPtr},
+	}},
+	16: {Go: (*ConfigurationSetSendingPausedException)(nil), Fields: []api.Field{
+		{Name: "ConfigurationSetName", Off: unsafe.Offsetof(ConfigurationSetSendingPausedException{}.ConfigurationSetName), Kind: api.KStringPtr},
+	}},
+	17: {Go: (*Content)(nil), Fields: []api.Field{
+		{Name: "Data", Off: unsafe.Offsetof(Content{}.Data), Kind: api.KStringPtr},
+		{Name: "Charset", Off: unsafe.Offsetof(Content{}.Charset), Kind: api.KStringPtr},
+	}},
+	18: {Go: (*CreateConfigurationSetEventDestinationRequest)(nil), Fields: []api.Field{
+		{Name: "ConfigurationSetName", Off: unsafe.Offsetof(CreateConfigurationSetEventDestinationRequest{}.ConfigurationSetName), Kind: api.KStringPtr},
+		{Name: "EventDestination", Off: unsafe.Offsetof(CreateConfigurationSetEventDestinationRequest{}.EventDestination), Kind: api.KStructPtr, Type: 70},
+	}},
+	19: {Go: (*CreateConfigurationSetEventDestinationResponse)(nil)},
+	20: {Go: (*CreateConfigurationSetRequest)(nil), Fields: []api.Field{
+		{Name: "ConfigurationSet", Off: unsafe.Offsetof(CreateConfigurationSetRequest{}.ConfigurationSet), Kind: api.KStructPtr, Type: 13},
+	}},
+	21: {Go: (*CreateConfigurationSetResponse)(nil)},
+	22: {Go: (*CreateConfigurationSetTrackingOptionsRequest)(nil), Fields: []api.Field{
+		{Name: "ConfigurationSetName", Off: unsafe.Offsetof(CreateConfigurationSetTrackingOptionsRequest{}.ConfigurationSetName), Kind: api.KStringPtr},
+		{Name: "TrackingOptions", Off: unsafe.Offsetof(CreateConfigurationSetTrackingOptionsRequest{}.TrackingOptions), Kind: api.KStructPtr, Type: 189},
+	}},
+	23: {Go: (*CreateConfigurationSetTrackingOptionsResponse)(nil)},
+	24: {Go: (*CreateCustomVerificationEmailTemplateOutput)(nil)},
+	25: {Go: (*CreateCustomVerificationEmailTemplateRequest)(nil), Fields: []api.Field{
+		{Name: "TemplateName", Off: unsafe.Offsetof(CreateCustomVerificationEmailTemplateRequest{}.TemplateName), Kind: api.KStringPtr},
+		{Name: "FromEmailAddress", Off: unsafe.Offsetof(CreateCustomVerificationEmailTemplateRequest{}.FromEmailAddress), Kind: api.KStringPtr},
+		{Name: "TemplateSubject", Off: unsafe.Offsetof(CreateCustomVerificationEmailTemplateRequest{}.TemplateSubject), Kind: api.KStringPtr},
+		{Name: "TemplateContent", Off: unsafe.Offsetof(CreateCustomVerificationEmailTemplateRequest{}.TemplateContent), Kind: api.KStringPtr},
+		{Name: "SuccessRedirectionURL", Off: unsafe.Offsetof(CreateCustomVerificationEmailTemplateRequest{}.SuccessRedirectionURL), Kind: api.KStringPtr},
+		{Name: "FailureRedirectionURL", Off: unsafe.Offsetof(CreateCustomVerificationEmailTemplateRequest{}.FailureRedirectionURL), Kind: api.KStringPtr},
+	}},
+	26: {Go: (*CreateReceiptFilterRequest)(nil), Fields: []api.Field{
+		{Name: "Filter", Off: unsafe.Offsetof(CreateReceiptFilterRequest{}.Filter), Kind: api.KStructPtr, Type: 143},
+	}},
+	27: {Go: (*CreateReceiptFilterResponse)(nil)},
+	28: {Go: (*CreateReceiptRuleRequest)(nil), Fields: []api.Field{
+		{Name: "RuleSetName", Off: unsafe.Offsetof(CreateReceiptRuleRequest{}.RuleSetName), Kind: api.KStringPtr},
+		{Name: "After", Off: unsafe.Offsetof(CreateReceiptRuleRequest{}.After), Kind: api.KStringPtr},
+		{Name: "Rule", Off: unsafe.Offsetof(CreateReceiptRuleRequest{}.Rule), Kind: api.KStructPtr, Type: 145},
+	}},
+	29: {Go: (*CreateReceiptRuleResponse)(nil)},
+	30: {Go: (*CreateReceiptRuleSetRequest)(nil), Fields: []api.Field{
+		{Name: "RuleSetName", Off: unsafe.Offsetof(CreateReceiptRuleSetRequest{}.RuleSetName), Kind: api.KStringPtr},
+	}},
+	31: {Go: (*CreateReceiptRuleSetResponse)(nil)},
+	32: {Go: (*CreateTemplateRequest)(nil), Fields: []api.Field{
+		{Name: "Template", Off: unsafe.Offsetof(CreateTemplateRequest{}.Template), Kind: api.KStructPtr, Type: 184},
+	}},
+	33: {Go: (*CreateTemplateResponse)(nil)},
+	34: {Go: (*CustomVerificationEmailInvalidContentException)(nil)},
+	35: {Go: (*CustomVerificationEmailTemplate)(nil), Fields: []api.Field{
+		{Name: "TemplateName", Off: unsafe.Offsetof(CustomVerificationEmailTemplate{}.TemplateName), Kind: api.KStringPtr},
+		{Name: "FromEmailAddress", Off: unsafe.Offsetof(CustomVerificationEmailTemplate{}.FromEmailAddress), Kind: api.KStringPtr},
+		{Name: "TemplateSubject", Off: unsafe.Offsetof(CustomVerificationEmailTemplate{}.TemplateSubject), Kind: api.KStringPtr},
+		{Name: "SuccessRedirectionURL", Off: unsafe.Offsetof(CustomVerificationEmailTemplate{}.SuccessRedirectionURL), Kind: api.KStringPtr},
+		{Name: "FailureRedirectionURL", Off: unsafe.Offsetof(CustomVerificationEmailTemplate{}.FailureRedirectionURL), Kind: api.KStringPtr},
+	}},
+	36: {Go: (*CustomVerificationEmailTemplateAlreadyExistsException)(nil), Fields: []api.Field{
+		{Name: "CustomVerificationEmailTemplateName", Off: unsafe.Offsetof(CustomVerificationEmailTemplateAlreadyExistsException{}.CustomVerificationEmailTemplateName), Kind: api.KStringPtr},
+	}},
+	37: {Go: (*CustomVerificationEmailTemplateDoesNotExistException)(nil), Fields: []api.Field{
+		{Name: "CustomVerificationEmailTemplateName", Off: unsafe.Offsetof(CustomVerificationEmailTemplateDoesNotExistException{}.CustomVerificationEmailTemplateName), Kind: api.KStringPtr},
+	}},
+	38: {Go: (*DeleteConfigurationSetEventDestinationRequest)(nil), Fields: []api.Field{
+		{Name: "ConfigurationSetName", Off: unsafe.Offsetof(DeleteConfigurationSetEventDestinationRequest{}.ConfigurationSetName), Kind: api.KStringPtr},
+		{Name: "EventDestinationName", Off: unsafe.Offsetof(DeleteConfigurationSetEventDestinationRequest{}.EventDestinationName), Kind: api.KStringPtr},
+	}},
+	39: {Go: (*DeleteConfigurationSetEventDestinationResponse)(nil)},
+	40: {Go: (*DeleteConfigurationSetRequest)(nil), Fields: []api.Field{
+		{Name: "ConfigurationSetName", Off: unsafe.Offsetof(DeleteConfigurationSetRequest{}.ConfigurationSetName), Kind: api.KStringPtr},
+	}},
+	41: {Go: (*DeleteConfigurationSetResponse)(nil)},
+	42: {Go: (*DeleteConfigurationSetTrackingOptionsRequest)(nil), Fields: []api.Field{
+		{Name: "ConfigurationSetName", Off: unsafe.Offsetof(DeleteConfigurationSetTrackingOptionsRequest{}.ConfigurationSetName), Kind: api.KStringPtr},
+	}},
+	43: {Go: (*DeleteConfigurationSetTrackingOptionsResponse)(nil)},
+	44: {Go: (*DeleteCustomVerificationEmailTemplateOutput)(nil)},
+	45: {Go: (*DeleteCustomVerificationEmailTemplateRequest)(nil), Fields: []api.Field{
+		{Name: "TemplateName", Off: unsafe.Offsetof(DeleteCustomVerificationEmailTemplateRequest{}.TemplateName), Kind: api.KStringPtr},
+	}},
+	46: {Go: (*DeleteIdentityPolicyRequest)(nil), Fields: []api.Field{
+		{Name: "Identity", Off: unsafe.Offsetof(DeleteIdentityPolicyRequest{}.Identity), Kind: api.KStringPtr},
+		{Name: "PolicyName", Off: unsafe.Offsetof(DeleteIdentityPolicyRequest{}.PolicyName), Kind: api.KStringPtr},
+	}},
+	47: {Go: (*DeleteIdentityPolicyResponse)(nil)},
+	48: {Go: (*DeleteIdentityRequest)(nil), Fields: []api.Field{
+		{Name: "Identity", Off: unsafe.Offsetof(DeleteIdentityRequest{}.Identity), Kind: api.KStringPtr},
+	}},
+	49: {Go: (*DeleteIdentityResponse)(nil)},
+	50: {Go: (*DeleteReceiptFilterRequest)(nil), Fields: []api.Field{
+		{Name: "FilterName", Off: unsafe.Offsetof(DeleteReceiptFilterRequest{}.FilterName), Kind: api.KStringPtr},
+	}},
+	51: {Go: (*DeleteReceiptFilterResponse)(nil)},
+	52: {Go: (*DeleteReceiptRuleRequest)(nil), Fields: []api.Field{
+		{Name: "RuleSetName", Off: unsafe.Offsetof(DeleteReceiptRuleRequest{}.RuleSetName), Kind: api.KStringPtr},
+		{Name: "RuleName", Off: unsafe.Offsetof(DeleteReceiptRuleRequest{}.RuleName), Kind: api.KStringPtr},
+	}},
+	53: {Go: (*DeleteReceiptRuleResponse)(nil)},
+	54: {Go: (*DeleteReceiptRuleSetRequest)(nil), Fields: []api.Field{
+		{Name: "RuleSetName", Off: unsafe.Offsetof(DeleteReceiptRuleSetRequest{}.RuleSetName), Kind: api.KStringPtr},
+	}},
+	55: {Go: (*DeleteReceiptRuleSetResponse)(nil)},
+	56: {Go: (*DeleteTemplateRequest)(nil), Fields: []api.Field{
+		{Name: "TemplateName", Off: unsafe.Offsetof(DeleteTemplateRequest{}.TemplateName), Kind: api.KStringPtr},
+	}},
+	57: {Go: (*DeleteTemplateResponse)(nil)},
+	58: {Go: (*DeleteVerifiedEmailAddressOutput)(nil)},
+	59: {Go: (*DeleteVerifiedEmailAddressRequest)(nil), Fields: []api.Field{
+		{Name: "EmailAddress", Off: unsafe.Offsetof(DeleteVerifiedEmailAddressRequest{}.EmailAddress), Kind: api.KStringPtr},
+	}},
+	60: {Go: (*DeliveryOptions)(nil), Fields: []api.Field{
+		{Name: "TlsPolicy", Off: unsafe.Offsetof(DeliveryOptions{}.TlsPolicy), Kind: api.KStringPtr},
+	}},
+	61: {Go: (*DescribeActiveReceiptRuleSetRequest)(nil)},
+	62: {Go: (*DescribeActiveReceiptRuleSetResponse)(nil), Fields: []api.Field{
+		{Name: "Metadata", Off: unsafe.Offsetof(DescribeActiveReceiptRuleSetResponse{}.Metadata), Kind: api.KStructPtr, Type: 146},
+		{Name: "Rules", Off: unsafe.Offsetof(DescribeActiveReceiptRuleSetResponse{}.Rules), Kind: api.KList, Type: 219},
+	}},
+	63: {Go: (*DescribeConfigurationSetRequest)(nil), Fields: []api.Field{
+		{Name: "ConfigurationSetName", Off: unsafe.Offsetof(DescribeConfigurationSetRequest{}.ConfigurationSetName), Kind: api.KStringPtr},
+		{Name: "ConfigurationSetAttributeNames", Off: unsafe.Offsetof(DescribeConfigurationSetRequest{}.ConfigurationSetAttributeNames), Kind: api.KList, Type: 220},
+	}},
+	64: {Go: (*DescribeConfigurationSetResponse)(nil), Fields: []api.Field{
+		{Name: "ConfigurationSet", Off: unsafe.Offsetof(DescribeConfigurationSetResponse{}.ConfigurationSet), Kind: api.KStructPtr, Type: 13},
+		{Name: "EventDestinations", Off: unsafe.Offsetof(DescribeConfigurationSetResponse{}.EventDestinations), Kind: api.KList, Type: 221},
+		{Name: "TrackingOptions", Off: unsafe.Offsetof(DescribeConfigurationSetResponse{}.TrackingOptions), Kind: api.KStructPtr, Type: 189},
+		{Name: "DeliveryOptions", Off: unsafe.Offsetof(DescribeConfigurationSetResponse{}.DeliveryOptions), Kind: api.KStructPtr, Type: 60},
+		{Name: "ReputationOptions", Off: unsafe.Offsetof(DescribeConfigurationSetResponse{}.ReputationOptions), Kind: api.KStructPtr, Type: 150},
+	}},
+	65: {Go: (*DescribeReceiptRuleRequest)(nil), Fields: []api.Field{
+		{Name: "RuleSetName", Off: unsafe.Offsetof(DescribeReceiptRuleRequest{}.RuleSetName), Kind: api.KStringPtr},
+		{Name: "RuleName", Off: unsafe.Offsetof(DescribeReceiptRuleRequest{}.RuleName), Kind: api.KStringPtr},
+	}},
+	66: {Go: (*DescribeReceiptRuleResponse)(nil), Fields: []api.Field{
+		{Name: "Rule", Off: unsafe.Offsetof(DescribeReceiptRuleResponse{}.Rule), Kind: api.KStructPtr, Type: 145},
+	}},
+	67: {Go: (*DescribeReceiptRuleSetRequest)(nil), Fields: []api.Field{
+		{Name: "RuleSetName", Off: unsafe.Offsetof(DescribeReceiptRuleSetRequest{}.RuleSetName), Kind: api.KStringPtr},
+	}},
+	68: {Go: (*DescribeReceiptRuleSetResponse)(nil), Fields: []api.Field{
+		{Name: "Metadata", Off: unsafe.Offsetof(DescribeReceiptRuleSetResponse{}.Metadata), Kind: api.KStructPtr, Type: 146},
+		{Name: "Rules", Off: unsafe.Offsetof(DescribeReceiptRuleSetResponse{}.Rules), Kind: api.KList, Type: 219},
+	}},
+	69: {Go: (*Destination)(nil), Fields: []api.Field{
+		{Name: "ToAddresses", Off: unsafe.Offsetof(Destination{}.ToAddresses), Kind: api.KList, Type: 220},
+		{Name: "CcAddresses", Off: unsafe.Offsetof(Destination{}.CcAddresses), Kind: api.KList, Type: 220},
+		{Name: "BccAddresses", Off: unsafe.Offsetof(Destination{}.BccAddresses), Kind: api.KList, Type: 220},
+	}},
+	70: {Go: (*EventDestination)(nil), Fields: []api.Field{
+		{Name: "Name", Off: unsafe.Offsetof(EventDestination{}.Name), Kind: api.KStringPtr},
+		{Name: "Enabled", Off: unsafe.Offsetof(EventDestination{}.Enabled), Kind: api.KBoolPtr},
+		{Name: "MatchingEventTypes", Off: unsafe.Offsetof(EventDestination{}.MatchingEventTypes), Kind: api.KList, Type: 220},
+		{Name: "KinesisFirehoseDestination", Off: unsafe.Offsetof(EventDestination{}.KinesisFirehoseDestination), Kind: api.KStructPtr, Type: 111},
+		{Name: "CloudWatchDestination", Off: unsafe.Offsetof(EventDestination{}.CloudWatchDestination), Kind: api.KStructPtr, Type: 11},
+		{Name: "SNSDestination", Off: unsafe.Offsetof(EventDestination{}.SNSDestination), Kind: api.KStructPtr, Type: 155},
+	}},
+	71: {Go: (*EventDestinationAlreadyExistsException)(nil), Fields: []api.Field{
+		{Name: "ConfigurationSetName", Off: unsafe.Offsetof(EventDestinationAlreadyExistsException{}.ConfigurationSetName), Kind: api.KStringPtr},
+		{Name: "EventDestinationName", Off: unsafe.Offsetof(EventDestinationAlreadyExistsException{}.EventDestinationName), Kind: api.KStringPtr},
+	}},
+	72: {Go: (*EventDestinationDoesNotExistException)(nil), Fields: []api.Field{
+		{Name: "ConfigurationSetName", Off: unsafe.Offsetof(EventDestinationDoesNotExistException{}.ConfigurationSetName), Kind: api.KStringPtr},
+		{Name: "EventDestinationName", Off: unsafe.Offsetof(EventDestinationDoesNotExistException{}.EventDestinationName), Kind: api.KStringPtr},
+	}},
+	73: {Go: (*ExtensionField)(nil), Fields: []api.Field{
+		{Name: "Name", Off: unsafe.Offsetof(ExtensionField{}.Name), Kind: api.KStringPtr},
+		{Name: "Value", Off: unsafe.Offsetof(ExtensionField{}.Value), Kind: api.KStringPtr},
+	}},
+	74: {Go: (*FromEmailAddressNotVerifiedException)(nil), Fields: []api.Field{
+		{Name: "FromEmailAddress", Off: unsafe.Offsetof(FromEmailAddressNotVerifiedException{}.FromEmailAddress), Kind: api.KStringPtr},
+	}},
+	75: {Go: (*GetAccountSendingEnabledInput)(nil)},
+	76: {Go: (*GetAccountSendingEnabledResponse)(nil), Fields: []api.Field{
+		{Name: "Enabled", Off: unsafe.Offsetof(GetAccountSendingEnabledResponse{}.Enabled), Kind: api.KBoolPtr},
+	}},
+	77: {Go: (*GetCustomVerificationEmailTemplateRequest)(nil), Fields: []api.Field{
+		{Name: "TemplateName", Off: unsafe.Offsetof(GetCustomVerificationEmailTemplateRequest{}.TemplateName), Kind: api.KStringPtr},
+	}},
+	78: {Go: (*GetCustomVerificationEmailTemplateResponse)(nil), Fields: []api.Field{
+		{Name: "TemplateName", Off: unsafe.Offsetof(GetCustomVerificationEmailTemplateResponse{}.TemplateName), Kind: api.KStringPtr},
+		{Name: "FromEmailAddress", Off: unsafe.Offsetof(GetCustomVerificationEmailTemplateResponse{}.FromEmailAddress), Kind: api.KStringPtr},
+		{Name: "TemplateSubject", Off: unsafe.Offsetof(GetCustomVerificationEmailTemplateResponse{}.TemplateSubject), Kind: api.KStringPtr},
+		{Name: "TemplateContent", Off: unsafe.Offsetof(GetCustomVerificationEmailTemplateResponse{}.TemplateContent), Kind: api.KStringPtr},
+		{Name: "SuccessRedirectionURL", Off: unsafe.Offsetof(GetCustomVerificationEmailTemplateResponse{}.SuccessRedirectionURL), Kind: api.KStringPtr},
+		{Name: "FailureRedirectionURL", Off: unsafe.Offsetof(GetCustomVerificationEmailTemplateResponse{}.FailureRedirectionURL), Kind: api.KStringPtr},
+	}},
+	79: {Go: (*GetIdentityDkimAttributesRequest)(nil), Fields: []api.Field{
+		{Name: "Identities", Off: unsafe.Offsetof(GetIdentityDkimAttributesRequest{}.Identities), Kind: api.KList, Type: 220},
+	}},
+	80: {Go: (*GetIdentityDkimAttributesResponse)(nil), Fields: []api.Field{
+		{Name: "DkimAttributes", Off: unsafe.Offsetof(GetIdentityDkimAttributesResponse{}.DkimAttributes), Kind: api.KMap, Type: 222},
+	}},
+	81: {Go: (*GetIdentityMailFromDomainAttributesRequest)(nil), Fields: []api.Field{
+		{Name: "Identities", Off: unsafe.Offsetof(GetIdentityMailFromDomainAttributesRequest{}.Identities), Kind: api.KList, Type: 220},
+	}},
+	82: {Go: (*GetIdentityMailFromDomainAttributesResponse)(nil), Fields: []api.Field{
+		{Name: "MailFromDomainAttributes", Off: unsafe.Offsetof(GetIdentityMailFromDomainAttributesResponse{}.MailFromDomainAttributes), Kind: api.KMap, Type: 223},
+	}},
+	83: {Go: (*GetIdentityNotificationAttributesRequest)(nil), Fields: []api.Field{
+		{Name: "Identities", Off: unsafe.Offsetof(GetIdentityNotificationAttributesRequest{}.Identities), Kind: api.KList, Type: 220},
+	}},
+	84: {Go: (*GetIdentityNotificationAttributesResponse)(nil), Fields: []api.Field{
+		{Name: "NotificationAttributes", Off: unsafe.Offsetof(GetIdentityNotificationAttributesResponse{}.NotificationAttributes), Kind: api.KMap, Type: 224},
+	}},
+	85: {Go: (*GetIdentityPoliciesRequest)(nil), Fields: []api.Field{
+		{Name: "Identity", Off: unsafe.Offsetof(GetIdentityPoliciesRequest{}.Identity), Kind: api.KStringPtr},
+		{Name: "PolicyNames", Off: unsafe.Offsetof(GetIdentityPoliciesRequest{}.PolicyNames), Kind: api.KList, Type: 220},
+	}},
+	86: {Go: (*GetIdentityPoliciesResponse)(nil), Fields: []api.Field{
+		{Name: "Policies", Off: unsafe.Offsetof(GetIdentityPoliciesResponse{}.Policies), Kind: api.KMap, Type: 225},
+	}},
+	87: {Go: (*GetIdentityVerificationAttributesRequest)(nil), Fields: []api.Field{
+		{Name: "Identities", Off: unsafe.Offsetof(GetIdentityVerificationAttributesRequest{}.Identities), Kind: api.KList, Type: 220},
+	}},
+	88: {Go: (*GetIdentityVerificationAttributesResponse)(nil), Fields: []api.Field{
+		{Name: "VerificationAttributes", Off: unsafe.Offsetof(GetIdentityVerificationAttributesResponse{}.VerificationAttributes), Kind: api.KMap, Type: 226},
+	}},
+	89: {Go: (*GetSendQuotaInput)(nil)},
+	90: {Go: (*GetSendQuotaResponse)(nil), Fields: []api.Field{
+		{Name: "Max24HourSend", Off: unsafe.Offsetof(GetSendQuotaResponse{}.Max24HourSend), Kind: api.KFloat64Ptr},
+		{Name: "MaxSendRate", Off: unsafe.Offsetof(GetSendQuotaResponse{}.MaxSendRate), Kind: api.KFloat64Ptr},
+		{Name: "SentLast24Hours", Off: unsafe.Offsetof(GetSendQuotaResponse{}.SentLast24Hours), Kind: api.KFloat64Ptr},
+	}},
+	91: {Go: (*GetSendStatisticsInput)(nil)},
+	92: {Go: (*GetSendStatisticsResponse)(nil), Fields: []api.Field{
+		{Name: "SendDataPoints", Off: unsafe.Offsetof(GetSendStatisticsResponse{}.SendDataPoints), Kind: api.KList, Type: 227},
+	}},
+	93: {Go: (*GetTemplateRequest)(nil), Fields: []api.Field{
+		{Name: "TemplateName", Off: unsafe.Offsetof(GetTemplateRequest{}.TemplateName), Kind: api.KStringPtr},
+	}},
+	94: {Go: (*GetTemplateResponse)(nil), Fields: []api.Field{
+		{Name: "Template", Off: unsafe.Offsetof(GetTemplateResponse{}.Template), Kind: api.KStructPtr, Type: 184},
+	}},
+	95: {Go: (*IdentityDkimAttributes)(nil), Fields: []api.Field{
+		{Name: "DkimEnabled", Off: unsafe.Offsetof(IdentityDkimAttributes{}.DkimEnabled), Kind: api.KBoolPtr},
+		{Name: "DkimVerificationStatus", Off: unsafe.Offsetof(IdentityDkimAttributes{}.DkimVerificationStatus), Kind: api.KStringPtr},
+		{Name: "DkimTokens", Off: unsafe.Offsetof(IdentityDkimAttributes{}.DkimTokens), Kind: api.KList, Type: 220},
+	}},
+	96: {Go: (*IdentityMailFromDomainAttributes)(nil), Fields: []api.Field{
+		{Name: "MailFromDomain", Off: unsafe.Offsetof(IdentityMailFromDomainAttributes{}.MailFromDomain), Kind: api.KStringPtr},
+		{Name: "MailFromDomainStatus", Off: unsafe.Offsetof(IdentityMailFromDomainAttributes{}.MailFromDomainStatus), Kind: api.KStringPtr},
+		{Name: "BehaviorOnMXFailure", Off: unsafe.Offsetof(IdentityMailFromDomainAttributes{}.BehaviorOnMXFailure), Kind: api.KStringPtr},
+	}},
+	97: {Go: (*IdentityNotificationAttributes)(nil), Fields: []api.Field{
+		{Name: "BounceTopic", Off: unsafe.Offsetof(IdentityNotificationAttributes{}.BounceTopic), Kind: api.KStringPtr},
+		{Name: "ComplaintTopic", Off: unsafe.Offsetof(IdentityNotificationAttributes{}.ComplaintTopic), Kind: api.KStringPtr},
+		{Name: "DeliveryTopic", Off: unsafe.Offsetof(IdentityNotificationAttributes{}.DeliveryTopic), Kind: api.KStringPtr},
+		{Name: "ForwardingEnabled", Off: unsafe.Offsetof(IdentityNotificationAttributes{}.ForwardingEnabled), Kind: api.KBoolPtr},
+		{Name: "HeadersInBounceNotificationsEnabled", Off: unsafe.Offsetof(IdentityNotificationAttributes{}.HeadersInBounceNotificationsEnabled), Kind: api.KBoolPtr},
+		{Name: "HeadersInComplaintNotificationsEnabled", Off: unsafe.Offsetof(IdentityNotificationAttributes{}.HeadersInComplaintNotificationsEnabled), Kind: api.KBoolPtr},
+		{Name: "HeadersInDeliveryNotificationsEnabled", Off: unsafe.Offsetof(IdentityNotificationAttributes{}.HeadersInDeliveryNotificationsEnabled), Kind: api.KBoolPtr},
+	}},
+	98: {Go: (*IdentityVerificationAttributes)(nil), Fields: []api.Field{
+		{Name: "VerificationStatus", Off: unsafe.Offsetof(IdentityVerificationAttributes{}.VerificationStatus), Kind: api.KStringPtr},
+		{Name: "VerificationToken", Off: unsafe.Offsetof(IdentityVerificationAttributes{}.VerificationToken), Kind: api.KStringPtr},
+	}},
+	99: {Go: (*InvalidCloudWatchDestinationException)(nil), Fields: []api.Field{
+		{Name: "ConfigurationSetName", Off: unsafe.Offsetof(InvalidCloudWatchDestinationException{}.ConfigurationSetName), Kind: api.KStringPtr},
+		{Name: "EventDestinationName", Off: unsafe.Offsetof(InvalidCloudWatchDestinationException{}.EventDestinationName), Kind: api.KStringPtr},
+	}},
+	100: {Go: (*InvalidConfigurationSetException)(nil)},
+	101: {Go: (*InvalidDeliveryOptionsException)(nil)},
+	102: {Go: (*InvalidFirehoseDestinationException)(nil), Fields: []api.Field{
+		{Name: "ConfigurationSetName", Off: unsafe.Offsetof(InvalidFirehoseDestinationException{}.ConfigurationSetName), Kind: api.KStringPtr},
+		{Name: "EventDestinationName", Off: unsafe.Offsetof(InvalidFirehoseDestinationException{}.EventDestinationName), Kind: api.KStringPtr},
+	}},
+	103: {Go: (*InvalidLambdaFunctionException)(nil), Fields: []api.Field{
+		{Name: "FunctionArn", Off: unsafe.Offsetof(InvalidLambdaFunctionException{}.FunctionArn), Kind: api.KStringPtr},
+	}},
+	104: {Go: (*InvalidPolicyException)(nil)},
+	105: {Go: (*InvalidRenderingParameterException)(nil), Fields: []api.Field{
+		{Name: "TemplateName", Off: unsafe.Offsetof(InvalidRenderingParameterException{}.TemplateName), Kind: api.KStringPtr},
+	}},
+	106: {Go: (*InvalidS3ConfigurationException)(nil), Fields: []api.Field{
+		{Name: "Bucket", Off: unsafe.Offsetof(InvalidS3ConfigurationException{}.Bucket), Kind: api.KStringPtr},
+	}},
+	107: {Go: (*InvalidSNSDestinationException)(nil), Fields: []api.Field{
+		{Name: "ConfigurationSetName", Off: unsafe.Offsetof(InvalidSNSDestinationException{}.ConfigurationSetName), Kind: api.KStringPtr},
+		{Name: "EventDestinationName", Off: unsafe.Offsetof(InvalidSNSDestinationException{}.EventDestinationName), Kind: api.KStringPtr},
+	}},
+	108: {Go: (*InvalidSnsTopicException)(nil), Fields: []api.Field{
+		{Name: "Topic", Off: unsafe.Offsetof(InvalidSnsTopicException{}.Topic), Kind: api.KStringPtr},
+	}},
+	109: {Go: (*InvalidTemplateException)(nil), Fields: []api.Field{
+		{Name: "TemplateName", Off: unsafe.Offsetof(InvalidTemplateException{}.TemplateName), Kind: api.KStringPtr},
+	}},
+	110: {Go: (*InvalidTrackingOptionsException)(nil)},
+	111: {Go: (*KinesisFirehoseDestination)(nil), Fields: []api.Field{
+		{Name: "IAMRoleARN", Off: unsafe.Offsetof(KinesisFirehoseDestination{}.IAMRoleARN), Kind: api.KStringPtr},
+		{Name: "DeliveryStreamARN", Off: unsafe.Offsetof(KinesisFirehoseDestination{}.DeliveryStreamARN), Kind: api.KStringPtr},
+	}},
+	112: {Go: (*LambdaAction)(nil), Fields: []api.Field{
+		{Name: "TopicArn", Off: unsafe.Offsetof(LambdaAction{}.TopicArn), Kind: api.KStringPtr},
+		{Name: "FunctionArn", Off: unsafe.Offsetof(LambdaAction{}.FunctionArn), Kind: api.KStringPtr},
+		{Name: "InvocationType", Off: unsafe.Offsetof(LambdaAction{}.InvocationType), Kind: api.KStringPtr},
+	}},
+	113: {Go: (*LimitExceededException)(nil)},
+	114: {Go: (*ListConfigurationSetsRequest)(nil), Fields: []api.Field{
+		{Name: "NextToken", Off: unsafe.Offsetof(ListConfigurationSetsRequest{}.NextToken), Kind: api.KStringPtr},
+		{Name: "MaxItems", Off: unsafe.Offsetof(ListConfigurationSetsRequest{}.MaxItems), Kind: api.KInt32Ptr},
+	}},
+	115: {Go: (*ListConfigurationSetsResponse)(nil), Fields: []api.Field{
+		{Name: "ConfigurationSets", Off: unsafe.Offsetof(ListConfigurationSetsResponse{}.ConfigurationSets), Kind: api.KList, Type: 228},
+		{Name: "NextToken", Off: unsafe.Offsetof(ListConfigurationSetsResponse{}.NextToken), Kind: api.KStringPtr},
+	}},
+	116: {Go: (*ListCustomVerificationEmailTemplatesRequest)(nil), Fields: []api.Field{
+		{Name: "NextToken", Off: unsafe.Offsetof(ListCustomVerificationEmailTemplatesRequest{}.NextToken), Kind: api.KStringPtr},
+		{Name: "MaxResults", Off: unsafe.Offsetof(ListCustomVerificationEmailTemplatesRequest{}.MaxResults), Kind: api.KInt32Ptr},
+	}},
+	117: {Go: (*ListCustomVerificationEmailTemplatesResponse)(nil), Fields: []api.Field{
+		{Name: "CustomVerificationEmailTemplates", Off: unsafe.Offsetof(ListCustomVerificationEmailTemplatesResponse{}.CustomVerificationEmailTemplates), Kind: api.KList, Type: 229},
+		{Name: "NextToken", Off: unsafe.Offsetof(ListCustomVerificationEmailTemplatesResponse{}.NextToken), Kind: api.KStringPtr},
+	}},
+	118: {Go: (*ListIdentitiesRequest)(nil), Fields: []api.Field{
+		{Name: "IdentityType", Off: unsafe.Offsetof(ListIdentitiesRequest{}.IdentityType), Kind: api.KStringPtr},
+		{Name: "NextToken", Off: unsafe.Offsetof(ListIdentitiesRequest{}.NextToken), Kind: api.KStringPtr},
+		{Name: "MaxItems", Off: unsafe.Offsetof(ListIdentitiesRequest{}.MaxItems), Kind: api.KInt32Ptr},
+	}},
+	119: {Go: (*ListIdentitiesResponse)(nil), Fields: []api.Field{
+		{Name: "Identities", Off: unsafe.Offsetof(ListIdentitiesResponse{}.Identities), Kind: api.KList, Type: 220},
+		{Name: "NextToken", Off: unsafe.Offsetof(ListIdentitiesResponse{}.NextToken), Kind: api.KStringPtr},
+	}},
+	120: {Go: (*ListIdentityPoliciesRequest)(nil), Fields: []api.Field{
+		{Name: "Identity", Off: unsafe.Offsetof(ListIdentityPoliciesRequest{}.Identity), Kind: api.KStringPtr},
+	}},
+	121: {Go: (*ListIdentityPoliciesResponse)(nil), Fields: []api.Field{
+		{Name: "PolicyNames", Off: unsafe.Offsetof(ListIdentityPoliciesResponse{}.PolicyNames), Kind: api.KList, Type: 220},
+	}},
+	122: {Go: (*ListReceiptFiltersRequest)(nil)},
+	123: {Go: (*ListReceiptFiltersResponse)(nil), Fields: []api.Field{
+		{Name: "Filters", Off: unsafe.Offsetof(ListReceiptFiltersResponse{}.Filters), Kind: api.KList, Type: 230},
+	}},
+	124: {Go: (*ListReceiptRuleSetsRequest)(nil), Fields: []api.Field{
+		{Name: "NextToken", Off: unsafe.Offsetof(ListReceiptRuleSetsRequest{}.NextToken), Kind: api.KStringPtr},
+	}},
+	125: {Go: (*ListReceiptRuleSetsResponse)(nil), Fields: []api.Field{
+		{Name: "RuleSets", Off: unsafe.Offsetof(ListReceiptRuleSetsResponse{}.RuleSets), Kind: api.KList, Type: 231},
+		{Name: "NextToken", Off: unsafe.Offsetof(ListReceiptRuleSetsResponse{}.NextToken), Kind: api.KStringPtr},
+	}},
+	126: {Go: (*ListTemplatesRequest)(nil), Fields: []api.Field{
+		{Name: "NextToken", Off: unsafe.Offsetof(ListTemplatesRequest{}.NextToken), Kind: api.KStringPtr},
+		{Name: "MaxItems", Off: unsafe.Offsetof(ListTemplatesRequest{}.MaxItems), Kind: api.KInt32Ptr},
+	}},
+	127: {Go: (*ListTemplatesResponse)(nil), Fields: []api.Field{
+		{Name: "TemplatesMetadata", Off: unsafe.Offsetof(ListTemplatesResponse{}.TemplatesMetadata), Kind: api.KList, Type: 232},
+		{Name: "NextToken", Off: unsafe.Offsetof(ListTemplatesResponse{}.NextToken), Kind: api.KStringPtr},
+	}},
+	128: {Go: (*ListVerifiedEmailAddressesInput)(nil)},
+	129: {Go: (*ListVerifiedEmailAddressesResponse)(nil), Fields: []api.Field{
+		{Name: "VerifiedEmailAddresses", Off: unsafe.Offsetof(ListVerifiedEmailAddressesResponse{}.VerifiedEmailAddresses), Kind: api.KList, Type: 220},
+	}},
+	130: {Go: (*MailFromDomainNotVerifiedException)(nil)},
+	131: {Go: (*Message)(nil), Fields: []api.Field{
+		{Name: "Subject", Off: unsafe.Offsetof(Message{}.Subject), Kind: api.KStructPtr, Type: 17},
+		{Name: "Body", Off: unsafe.Offsetof(Message{}.Body), Kind: api.KStructPtr, Type: 3},
+	}},
+	132: {Go: (*MessageDsn)(nil), Fields: []api.Field{
+		{Name: "ReportingMta", Off: unsafe.Offsetof(MessageDsn{}.ReportingMta), Kind: api.KStringPtr},
+		{Name: "ArrivalDate", Off: unsafe.Offsetof(MessageDsn{}.ArrivalDate), Kind: api.KTimePtr},
+		{Name: "ExtensionFields", Off: unsafe.Offsetof(MessageDsn{}.ExtensionFields), Kind: api.KList, Type: 233},
+	}},
+	133: {Go: (*MessageRejected)(nil)},
+	134: {Go: (*MessageTag)(nil), Fields: []api.Field{
+		{Name: "Name", Off: unsafe.Offsetof(MessageTag{}.Name), Kind: api.KStringPtr},
+		{Name: "Value", Off: unsafe.Offsetof(MessageTag{}.Value), Kind: api.KStringPtr},
+	}},
+	135: {Go: (*MissingRenderingAttributeException)(nil), Fields: []api.Field{
+		{Name: "TemplateName", Off: unsafe.Offsetof(MissingRenderingAttributeException{}.TemplateName), Kind: api.KStringPtr},
+	}},
+	136: {Go: (*ProductionAccessNotGrantedException)(nil)},
+	137: {Go: (*PutConfigurationSetDeliveryOptionsRequest)(nil), Fields: []api.Field{
+		{Name: "ConfigurationSetName", Off: unsafe.Offsetof(PutConfigurationSetDeliveryOptionsRequest{}.ConfigurationSetName), Kind: api.KStringPtr},
+		{Name: "DeliveryOptions", Off: unsafe.Offsetof(PutConfigurationSetDeliveryOptionsRequest{}.DeliveryOptions), Kind: api.KStructPtr, Type: 60},
+	}},
+	138: {Go: (*PutConfigurationSetDeliveryOptionsResponse)(nil)},
+	139: {Go: (*PutIdentityPolicyRequest)(nil), Fields: []api.Field{
+		{Name: "Identity", Off: unsafe.Offsetof(PutIdentityPolicyRequest{}.Identity), Kind: api.KStringPtr},
+		{Name: "PolicyName", Off: unsafe.Offsetof(PutIdentityPolicyRequest{}.PolicyName), Kind: api.KStringPtr},
+		{Name: "Policy", Off: unsafe.Offsetof(PutIdentityPolicyRequest{}.Policy), Kind: api.KStringPtr},
+	}},
+	140: {Go: (*PutIdentityPolicyResponse)(nil)},
+	141: {Go: (*RawMessage)(nil), Fields: []api.Field{
+		{Name: "Data", Off: unsafe.Offsetof(RawMessage{}.Data), Kind: api.KBytes},
+	}},
+	142: {Go: (*ReceiptAction)(nil), Fields: []api.Field{
+		{Name: "S3Action", Off: unsafe.Offsetof(ReceiptAction{}.S3Action), Kind: api.KStructPtr, Type: 153},
+		{Name: "BounceAction", Off: unsafe.Offsetof(ReceiptAction{}.BounceAction), Kind: api.KStructPtr, Type: 4},
+		{Name: "WorkmailAction", Off: unsafe.Offsetof(ReceiptAction{}.WorkmailAction), Kind: api.KStructPtr, Type: 216},
+		{Name: "LambdaAction", Off: unsafe.Offsetof(ReceiptAction{}.LambdaAction), Kind: api.KStructPtr, Type: 112},
+		{Name: "StopAction", Off: unsafe.Offsetof(ReceiptAction{}.StopAction), Kind: api.KStructPtr, Type: 183},
+		{Name: "AddHeaderAction", Off: unsafe.Offsetof(ReceiptAction{}.AddHeaderAction), Kind: api.KStructPtr, Type: 1},
+		{Name: "SNSAction", Off: unsafe.Offsetof(ReceiptAction{}.SNSAction), Kind: api.KStructPtr, Type: 154},
+	}},
+	143: {Go: (*ReceiptFilter)(nil), Fields: []api.Field{
+		{Name: "Name", Off: unsafe.Offsetof(ReceiptFilter{}.Name), Kind: api.KStringPtr},
+		{Name: "IpFilter", Off: unsafe.Offsetof(ReceiptFilter{}.IpFilter), Kind: api.KStructPtr, Type: 144},
+	}},
+	144: {Go: (*ReceiptIpFilter)(nil), Fields: []api.Field{
+		{Name: "Policy", Off: unsafe.Offsetof(ReceiptIpFilter{}.Policy), Kind: api.KStringPtr},
+		{Name: "Cidr", Off: unsafe.Offsetof(ReceiptIpFilter{}.Cidr), Kind: api.KStringPtr},
+	}},
+	145: {Go: (*ReceiptRule)(nil), Fields: []api.Field{
+		{Name: "Name", Off: unsafe.Offsetof(ReceiptRule{}.Name), Kind: api.KStringPtr},
+		{Name: "Enabled", Off: unsafe.Offsetof(ReceiptRule{}.Enabled), Kind: api.KBoolPtr},
+		{Name: "TlsPolicy", Off: unsafe.Offsetof(ReceiptRule{}.TlsPolicy), Kind: api.KStringPtr},
+		{Name: "Recipients", Off: unsafe.Offsetof(ReceiptRule{}.Recipients), Kind: api.KList, Type: 220},
+		{Name: "Actions", Off: unsafe.Offsetof(ReceiptRule{}.Actions), Kind: api.KList, Type: 234},
+		{Name: "ScanEnabled", Off: unsafe.Offsetof(ReceiptRule{}.ScanEnabled), Kind: api.KBoolPtr},
+	}},
+	146: {Go: (*ReceiptRuleSetMetadata)(nil), Fields: []api.Field{
+		{Name: "Name", Off: unsafe.Offsetof(ReceiptRuleSetMetadata{}.Name), Kind: api.KStringPtr},
+		{Name: "CreatedTimestamp", Off: unsafe.Offsetof(ReceiptRuleSetMetadata{}.CreatedTimestamp), Kind: api.KTimePtr},
+	}},
+	147: {Go: (*RecipientDsnFields)(nil), Fields: []api.Field{
+		{Name: "FinalRecipient", Off: unsafe.Offsetof(RecipientDsnFields{}.FinalRecipient), Kind: api.KStringPtr},
+		{Name: "Action", Off: unsafe.Offsetof(RecipientDsnFields{}.Action), Kind: api.KStringPtr},
+		{Name: "RemoteMta", Off: unsafe.Offsetof(RecipientDsnFields{}.RemoteMta), Kind: api.KStringPtr},
+		{Name: "Status", Off: unsafe.Offsetof(RecipientDsnFields{}.Status), Kind: api.KStringPtr},
+		{Name: "DiagnosticCode", Off: unsafe.Offsetof(RecipientDsnFields{}.DiagnosticCode), Kind: api.KStringPtr},
+		{Name: "LastAttemptDate", Off: unsafe.Offsetof(RecipientDsnFields{}.LastAttemptDate), Kind: api.KTimePtr},
+		{Name: "ExtensionFields", Off: unsafe.Offsetof(RecipientDsnFields{}.ExtensionFields), Kind: api.KList, Type: 233},
+	}},
+	148: {Go: (*ReorderReceiptRuleSetRequest)(nil), Fields: []api.Field{
+		{Name: "RuleSetName", Off: unsafe.Offsetof(ReorderReceiptRuleSetRequest{}.RuleSetName), Kind: api.KStringPtr},
+		{Name: "RuleNames", Off: unsafe.Offsetof(ReorderReceiptRuleSetRequest{}.RuleNames), Kind: api.KList, Type: 220},
+	}},
+	149: {Go: (*ReorderReceiptRuleSetResponse)(nil)},
+	150: {Go: (*ReputationOptions)(nil), Fields: []api.Field{
+		{Name: "SendingEnabled", Off: unsafe.Offsetof(ReputationOptions{}.SendingEnabled), Kind: api.KBoolPtr},
+		{Name: "ReputationMetricsEnabled", Off: unsafe.Offsetof(ReputationOptions{}.ReputationMetricsEnabled), Kind: api.KBoolPtr},
+		{Name: "LastFreshStart", Off: unsafe.Offsetof(ReputationOptions{}.LastFreshStart), Kind: api.KTimePtr},
+	}},
+	151: {Go: (*RuleDoesNotExistException)(nil), Fields: []api.Field{
+		{Name: "Name", Off: unsafe.Offsetof(RuleDoesNotExistException{}.Name), Kind: api.KStringPtr},
+	}},
+	152: {Go: (*RuleSetDoesNotExistException)(nil), Fields: []api.Field{
+		{Name: "Name", Off: unsafe.Offsetof(RuleSetDoesNotExistException{}.Name), Kind: api.KStringPtr},
+	}},
+	153: {Go: (*S3Action)(nil), Fields: []api.Field{
+		{Name: "TopicArn", Off: unsafe.Offsetof(S3Action{}.TopicArn), Kind: api.KStringPtr},
+		{Name: "BucketName", Off: unsafe.Offsetof(S3Action{}.BucketName), Kind: api.KStringPtr},
+		{Name: "ObjectKeyPrefix", Off: unsafe.Offsetof(S3Action{}.ObjectKeyPrefix), Kind: api.KStringPtr},
+		{Name: "KmsKeyArn", Off: unsafe.Offsetof(S3Action{}.KmsKeyArn), Kind: api.KStringPtr},
+	}},
+	154: {Go: (*SNSAction)(nil), Fields: []api.Field{
+		{Name: "TopicArn", Off: unsafe.Offsetof(SNSAction{}.TopicArn), Kind: api.KStringPtr},
+		{Name: "Encoding", Off: unsafe.Offsetof(SNSAction{}.Encoding), Kind: api.KStringPtr},
+	}},
+	155: {Go: (*SNSDestination)(nil), Fields: []api.Field{
+		{Name: "TopicARN", Off: unsafe.Offsetof(SNSDestination{}.TopicARN), Kind: api.KStringPtr},
+	}},
+	156: {Go: (*SendBounceRequest)(nil), Fields: []api.Field{
+		{Name: "OriginalMessageId", Off: unsafe.Offsetof(SendBounceRequest{}.OriginalMessageId), Kind: api.KStringPtr},
+		{Name: "BounceSender", Off: unsafe.Offsetof(SendBounceRequest{}.BounceSender), Kind: api.KStringPtr},
+		{Name: "Explanation", Off: unsafe.Offsetof(SendBounceRequest{}.Explanation), Kind: api.KStringPtr},
+		{Name: "MessageDsn", Off: unsafe.Offsetof(SendBounceRequest{}.MessageDsn), Kind: api.KStructPtr, Type: 132},
+		{Name: "BouncedRecipientInfoList", Off: unsafe.Offsetof(SendBounceRequest{}.BouncedRecipientInfoList), Kind: api.KList, Type: 235},
+		{Name: "BounceSenderArn", Off: unsafe.Offsetof(SendBounceRequest{}.BounceSenderArn), Kind: api.KStringPtr},
+	}},
+	157: {Go: (*SendBounceResponse)(nil), Fields: []api.Field{
+		{Name: "MessageId", Off: unsafe.Offsetof(SendBounceResponse{}.MessageId), Kind: api.KStringPtr},
+	}},
+	158: {Go: (*SendBulkTemplatedEmailRequest)(nil), Fields: []api.Field{
+		{Name: "Source", Off: unsafe.Offsetof(SendBulkTemplatedEmailRequest{}.Source), Kind: api.KStringPtr},
+		{Name: "SourceArn", Off: unsafe.Offsetof(SendBulkTemplatedEmailRequest{}.SourceArn), Kind: api.KStringPtr},
+		{Name: "ReplyToAddresses", Off: unsafe.Offsetof(SendBulkTemplatedEmailRequest{}.ReplyToAddresses), Kind: api.KList, Type: 220},
+		{Name: "ReturnPath", Off: unsafe.Offsetof(SendBulkTemplatedEmailRequest{}.ReturnPath), Kind: api.KStringPtr},
+		{Name: "ReturnPathArn", Off: unsafe.Offsetof(SendBulkTemplatedEmailRequest{}.ReturnPathArn), Kind: api.KStringPtr},
+		{Name: "ConfigurationSetName", Off: unsafe.Offsetof(SendBulkTemplatedEmailRequest{}.ConfigurationSetName), Kind: api.KStringPtr},
+		{Name: "DefaultTags", Off: unsafe.Offsetof(SendBulkTemplatedEmailRequest{}.DefaultTags), Kind: api.KList, Type: 217},
+		{Name: "Template", Off: unsafe.Offsetof(SendBulkTemplatedEmailRequest{}.Template), Kind: api.KStringPtr},
+		{Name: "TemplateArn", Off: unsafe.Offsetof(SendBulkTemplatedEmailRequest{}.TemplateArn), Kind: api.KStringPtr},
+		{Name: "DefaultTemplateData", Off: unsafe.Offsetof(SendBulkTemplatedEmailRequest{}.DefaultTemplateData), Kind: api.KStringPtr},
+		{Name: "Destinations", Off: unsafe.Offsetof(SendBulkTemplatedEmailRequest{}.Destinations), Kind: api.KList, Type: 236},
+	}},
+	159: {Go: (*SendBulkTemplatedEmailResponse)(nil), Fields: []api.Field{
+		{Name: "Status", Off: unsafe.Offsetof(SendBulkTemplatedEmailResponse{}.Status), Kind: api.KList, Type: 237},
+	}},
+	160: {Go: (*SendCustomVerificationEmailRequest)(nil), Fields: []api.Field{
+		{Name: "EmailAddress", Off: unsafe.Offsetof(SendCustomVerificationEmailRequest{}.EmailAddress), Kind: api.KStringPtr},
+		{Name: "TemplateName", Off: unsafe.Offsetof(SendCustomVerificationEmailRequest{}.TemplateName), Kind: api.KStringPtr},
+		{Name: "ConfigurationSetName", Off: unsafe.Offsetof(SendCustomVerificationEmailRequest{}.ConfigurationSetName), Kind: api.KStringPtr},
+	}},
+	161: {Go: (*SendCustomVerificationEmailResponse)(nil), Fields: []api.Field{
+		{Name: "MessageId", Off: unsafe.Offsetof(SendCustomVerificationEmailResponse{}.MessageId), Kind: api.KStringPtr},
+	}},
+	162: {Go: (*SendDataPoint)(nil), Fields: []api.Field{
+		{Name: "Timestamp", Off: unsafe.Offsetof(SendDataPoint{}.Timestamp), Kind: api.KTimePtr},
+		{Name: "DeliveryAttempts", Off: unsafe.Offsetof(SendDataPoint{}.DeliveryAttempts), Kind: api.KInt64Ptr},
+		{Name: "Bounces", Off: unsafe.Offsetof(SendDataPoint{}.Bounces), Kind: api.KInt64Ptr},
+		{Name: "Complaints", Off: unsafe.Offsetof(SendDataPoint{}.Complaints), Kind: api.KInt64Ptr},
+		{Name: "Rejects", Off: unsafe.Offsetof(SendDataPoint{}.Rejects), Kind: api.KInt64Ptr},
+	}},
+	163: {Go: (*SendEmailRequest)(nil), Fields: []api.Field{
+		{Name: "Source", Off: unsafe.Offsetof(SendEmailRequest{}.Source), Kind: api.KStringPtr},
+		{Name: "Destination", Off: unsafe.Offsetof(SendEmailRequest{}.Destination), Kind: api.KStructPtr, Type: 69},
+		{Name: "Message", Off: unsafe.Offsetof(SendEmailRequest{}.Message), Kind: api.KStructPtr, Type: 131},
+		{Name: "ReplyToAddresses", Off: unsafe.Offsetof(SendEmailRequest{}.ReplyToAddresses), Kind: api.KList, Type: 220},
+		{Name: "ReturnPath", Off: unsafe.Offsetof(SendEmailRequest{}.ReturnPath), Kind: api.KStringPtr},
+		{Name: "SourceArn", Off: unsafe.Offsetof(SendEmailRequest{}.SourceArn), Kind: api.KStringPtr},
+		{Name: "ReturnPathArn", Off: unsafe.Offsetof(SendEmailRequest{}.ReturnPathArn), Kind: api.KStringPtr},
+		{Name: "Tags", Off: unsafe.Offsetof(SendEmailRequest{}.Tags), Kind: api.KList, Type: 217},
+		{Name: "ConfigurationSetName", Off: unsafe.Offsetof(SendEmailRequest{}.ConfigurationSetName), Kind: api.KStringPtr},
+	}},
+	164: {Go: (*SendEmailResponse)(nil), Fields: []api.Field{
+		{Name: "MessageId", Off: unsafe.Offsetof(SendEmailResponse{}.MessageId), Kind: api.KStringPtr},
+	}},
+	165: {Go: (*SendRawEmailRequest)(nil), Fields: []api.Field{
+		{Name: "Source", Off: unsafe.Offsetof(SendRawEmailRequest{}.Source), Kind: api.KStringPtr},
+		{Name: "Destinations", Off: unsafe.Offsetof(SendRawEmailRequest{}.Destinations), Kind: api.KList, Type: 220},
+		{Name: "RawMessage", Off: unsafe.Offsetof(SendRawEmailRequest{}.RawMessage), Kind: api.KStructPtr, Type: 141},
+		{Name: "FromArn", Off: unsafe.Offsetof(SendRawEmailRequest{}.FromArn), Kind: api.KStringPtr},
+		{Name: "SourceArn", Off: unsafe.Offsetof(SendRawEmailRequest{}.SourceArn), Kind: api.KStringPtr},
+		{Name: "ReturnPathArn", Off: unsafe.Offsetof(SendRawEmailRequest{}.ReturnPathArn), Kind: api.KStringPtr},
+		{Name: "Tags", Off: unsafe.Offsetof(SendRawEmailRequest{}.Tags), Kind: api.KList, Type: 217},
+		{Name: "ConfigurationSetName", Off: unsafe.Offsetof(SendRawEmailRequest{}.ConfigurationSetName), Kind: api.KStringPtr},
+	}},
+	166: {Go: (*SendRawEmailResponse)(nil), Fields: []api.Field{
+		{Name: "MessageId", Off: unsafe.Offsetof(SendRawEmailResponse{}.MessageId), Kind: api.KStringPtr},
+	}},
+	167: {Go: (*SendTemplatedEmailRequest)(nil), Fields: []api.Field{
+		{Name: "Source", Off: unsafe.Offsetof(SendTemplatedEmailRequest{}.Source), Kind: api.KStringPtr},
+		{Name: "Destination", Off: unsafe.Offsetof(SendTemplatedEmailRequest{}.Destination), Kind: api.KStructPtr, Type: 69},
+		{Name: "ReplyToAddresses", Off: unsafe.Offsetof(SendTemplatedEmailRequest{}.ReplyToAddresses), Kind: api.KList, Type: 220},
+		{Name: "ReturnPath", Off: unsafe.Offsetof(SendTemplatedEmailRequest{}.ReturnPath), Kind: api.KStringPtr},
+		{Name: "SourceArn", Off: unsafe.Offsetof(SendTemplatedEmailRequest{}.SourceArn), Kind: api.KStringPtr},
+		{Name: "ReturnPathArn", Off: unsafe.Offsetof(SendTemplatedEmailRequest{}.ReturnPathArn), Kind: api.KStringPtr},
+		{Name: "Tags", Off: unsafe.Offsetof(SendTemplatedEmailRequest{}.Tags), Kind: api.KList, Type: 217},
+		{Name: "ConfigurationSetName", Off: unsafe.Offsetof(SendTemplatedEmailRequest{}.ConfigurationSetName), Kind: api.KStringPtr},
+		{Name: "Template", Off: unsafe.Offsetof(SendTemplatedEmailRequest{}.Template), Kind: api.KStringPtr},
+		{Name: "TemplateArn", Off: unsafe.Offsetof(SendTemplatedEmailRequest{}.TemplateArn), Kind: api.KStringPtr},
+		{Name: "TemplateData", Off: unsafe.Offsetof(SendTemplatedEmailRequest{}.TemplateData), Kind: api.KStringPtr},
+	}},
+	168: {Go: (*SendTemplatedEmailResponse)(nil), Fields: []api.Field{
+		{Name: "MessageId", Off: unsafe.Offsetof(SendTemplatedEmailResponse{}.MessageId), Kind: api.KStringPtr},
+	}},
+	169: {Go: (*SetActiveReceiptRuleSetRequest)(nil), Fields: []api.Field{
+		{Name: "RuleSetName", Off: unsafe.Offsetof(SetActiveReceiptRuleSetRequest{}.RuleSetName), Kind: api.KStringPtr},
+	}},
+	170: {Go: (*SetActiveReceiptRuleSetResponse)(nil)},
+	171: {Go: (*SetIdentityDkimEnabledRequest)(nil), Fields: []api.Field{
+		{Name: "Identity", Off: unsafe.Offsetof(SetIdentityDkimEnabledRequest{}.Identity), Kind: api.KStringPtr},
+		{Name: "DkimEnabled", Off: unsafe.Offsetof(SetIdentityDkimEnabledRequest{}.DkimEnabled), Kind: api.KBoolPtr},
+	}},
+	172: {Go: (*SetIdentityDkimEnabledResponse)(nil)},
+	173: {Go: (*SetIdentityFeedbackForwardingEnabledRequest)(nil), Fields: []api.Field{
+		{Name: "Identity", Off: unsafe.Offsetof(SetIdentityFeedbackForwardingEnabledRequest{}.Identity), Kind: api.KStringPtr},
+		{Name: "ForwardingEnabled", Off: unsafe.Offsetof(SetIdentityFeedbackForwardingEnabledRequest{}.ForwardingEnabled), Kind: api.KBoolPtr},
+	}},
+	174: {Go: (*SetIdentityFeedbackForwardingEnabledResponse)(nil)},
+	175: {Go: (*SetIdentityHeadersInNotificationsEnabledRequest)(nil), Fields: []api.Field{
+		{Name: "Identity", Off: unsafe.Offsetof(SetIdentityHeadersInNotificationsEnabledRequest{}.Identity), Kind: api.KStringPtr},
+		{Name: "NotificationType", Off: unsafe.Offsetof(SetIdentityHeadersInNotificationsEnabledRequest{}.NotificationType), Kind: api.KStringPtr},
+		{Name: "Enabled", Off: unsafe.Offsetof(SetIdentityHeadersInNotificationsEnabledRequest{}.Enabled), Kind: api.KBoolPtr},
+	}},
+	176: {Go: (*SetIdentityHeadersInNotificationsEnabledResponse)(nil)},
+	177: {Go: (*SetIdentityMailFromDomainRequest)(nil), Fields: []api.Field{
+		{Name: "Identity", Off: unsafe.Offsetof(SetIdentityMailFromDomainRequest{}.Identity), Kind: api.KStringPtr},
+		{Name: "MailFromDomain", Off: unsafe.Offsetof(SetIdentityMailFromDomainRequest{}.MailFromDomain), Kind: api.KStringPtr},
+		{Name: "BehaviorOnMXFailure", Off: unsafe.Offsetof(SetIdentityMailFromDomainRequest{}.BehaviorOnMXFailure), Kind: api.KStringPtr},
+	}},
+	178: {Go: (*SetIdentityMailFromDomainResponse)(nil)},
+	179: {Go: (*SetIdentityNotificationTopicRequest)(nil), Fields: []api.Field{
+		{Name: "Identity", Off: unsafe.Offsetof(SetIdentityNotificationTopicRequest{}.Identity), Kind: api.KStringPtr},
+		{Name: "NotificationType", Off: unsafe.Offsetof(SetIdentityNotificationTopicRequest{}.NotificationType), Kind: api.KStringPtr},
+		{Name: "SnsTopic", Off: unsafe.Offsetof(SetIdentityNotificationTopicRequest{}.SnsTopic), Kind: api.KStringPtr},
+	}},
+	180: {Go: (*SetIdentityNotificationTopicResponse)(nil)},
+	181: {Go: (*SetReceiptRulePositionRequest)(nil), Fields: []api.Field{
+		{Name: "RuleSetName", Off: unsafe.Offsetof(SetReceiptRulePositionRequest{}.RuleSetName), Kind: api.KStringPtr},
+		{Name: "RuleName", Off: unsafe.Offsetof(SetReceiptRulePositionRequest{}.RuleName), Kind: api.KStringPtr},
+		{Name: "After", Off: unsafe.Offsetof(SetReceiptRulePositionRequest{}.After), Kind: api.KStringPtr},
+	}},
+	182: {Go: (*SetReceiptRulePositionResponse)(nil)},
+	183: {Go: (*StopAction)(nil), Fields: []api.Field{
+		{Name: "Scope", Off: unsafe.Offsetof(StopAction{}.Scope), Kind: api.KStringPtr},
+		{Name: "TopicArn", Off: unsafe.Offsetof(StopAction{}.TopicArn), Kind: api.KStringPtr},
+	}},
+	184: {Go: (*Template)(nil), Fields: []api.Field{
+		{Name: "TemplateName", Off: unsafe.Offsetof(Template{}.TemplateName), Kind: api.KStringPtr},
+		{Name: "SubjectPart", Off: unsafe.Offsetof(Template{}.SubjectPart), Kind: api.KStringPtr},
+		{Name: "TextPart", Off: unsafe.Offsetof(Template{}.TextPart), Kind: api.KStringPtr},
+		{Name: "HtmlPart", Off: unsafe.Offsetof(Template{}.HtmlPart), Kind: api.KStringPtr},
+	}},
+	185: {Go: (*TemplateDoesNotExistException)(nil), Fields: []api.Field{
+		{Name: "TemplateName", Off: unsafe.Offsetof(TemplateDoesNotExistException{}.TemplateName), Kind: api.KStringPtr},
+	}},
+	186: {Go: (*TemplateMetadata)(nil), Fields: []api.Field{
+		{Name: "Name", Off: unsafe.Offsetof(TemplateMetadata{}.Name), Kind: api.KStringPtr},
+		{Name: "CreatedTimestamp", Off: unsafe.Offsetof(TemplateMetadata{}.CreatedTimestamp), Kind: api.KTimePtr},
+	}},
+	187: {Go: (*TestRenderTemplateRequest)(nil), Fields: []api.Field{
+		{Name: "TemplateName", Off: unsafe.Offsetof(TestRenderTemplateRequest{}.TemplateName), Kind: api.KStringPtr},
+		{Name: "TemplateData", Off: unsafe.Offsetof(TestRenderTemplateRequest{}.TemplateData), Kind: api.KStringPtr},
+	}},
+	188: {Go: (*TestRenderTemplateResponse)(nil), Fields: []api.Field{
+		{Name: "RenderedTemplate", Off: unsafe.Offsetof(TestRenderTemplateResponse{}.RenderedTemplate), Kind: api.KStringPtr},
+	}},
+	189: {Go: (*TrackingOptions)(nil), Fields: []api.Field{
+		{Name: "CustomRedirectDomain", Off: unsafe.Offsetof(TrackingOptions{}.CustomRedirectDomain), Kind: api.KStringPtr},
+	}},
+	190: {Go: (*TrackingOptionsAlreadyExistsException)(nil), Fields: []api.Field{
+		{Name: "ConfigurationSetName", Off: unsafe.Offsetof(TrackingOptionsAlreadyExistsException{}.ConfigurationSetName), Kind: api.KStringPtr},
+	}},
+	191: {Go: (*TrackingOptionsDoesNotExistException)(nil), Fields: []api.Field{
+		{Name: "ConfigurationSetName", Off: unsafe.Offsetof(TrackingOptionsDoesNotExistException{}.ConfigurationSetName), Kind: api.KStringPtr},
+	}},
+	192: {Go: (*UpdateAccountSendingEnabledOutput)(nil)},
+	193: {Go: (*UpdateAccountSendingEnabledRequest)(nil), Fields: []api.Field{
+		{Name: "Enabled", Off: unsafe.Offsetof(UpdateAccountSendingEnabledRequest{}.Enabled), Kind: api.KBoolPtr},
+	}},
+	194: {Go: (*UpdateConfigurationSetEventDestinationRequest)(nil), Fields: []api.Field{
+		{Name: "ConfigurationSetName", Off: unsafe.Offsetof(UpdateConfigurationSetEventDestinationRequest{}.ConfigurationSetName), Kind: api.KStringPtr},
+		{Name: "EventDestination", Off: unsafe.Offsetof(UpdateConfigurationSetEventDestinationRequest{}.EventDestination), Kind: api.KStructPtr, Type: 70},
+	}},
+	195: {Go: (*UpdateConfigurationSetEventDestinationResponse)(nil)},
+	196: {Go: (*UpdateConfigurationSetReputationMetricsEnabledOutput)(nil)},
+	197: {Go: (*UpdateConfigurationSetReputationMetricsEnabledRequest)(nil), Fields: []api.Field{
+		{Name: "ConfigurationSetName", Off: unsafe.Offsetof(UpdateConfigurationSetReputationMetricsEnabledRequest{}.ConfigurationSetName), Kind: api.KStringPtr},
+		{Name: "Enabled", Off: unsafe.Offsetof(UpdateConfigurationSetReputationMetricsEnabledRequest{}.Enabled), Kind: api.KBoolPtr},
+	}},
+	198: {Go: (*UpdateConfigurationSetSendingEnabledOutput)(nil)},
+	199: {Go: (*UpdateConfigurationSetSendingEnabledRequest)(nil), Fields: []api.Field{
+		{Name: "ConfigurationSetName", Off: unsafe.Offsetof(UpdateConfigurationSetSendingEnabledRequest{}.ConfigurationSetName), Kind: api.KStringPtr},
+		{Name: "Enabled", Off: unsafe.Offsetof(UpdateConfigurationSetSendingEnabledRequest{}.Enabled), Kind: api.KBoolPtr},
+	}},
+	200: {Go: (*UpdateConfigurationSetTrackingOptionsRequest)(nil), Fields: []api.Field{
+		{Name: "ConfigurationSetName", Off: unsafe.Offsetof(UpdateConfigurationSetTrackingOptionsRequest{}.ConfigurationSetName), Kind: api.KStringPtr},
+		{Name: "TrackingOptions", Off: unsafe.Offsetof(UpdateConfigurationSetTrackingOptionsRequest{}.TrackingOptions), Kind: api.KStructPtr, Type: 189},
+	}},
+	201: {Go: (*UpdateConfigurationSetTrackingOptionsResponse)(nil)},
+	202: {Go: (*UpdateCustomVerificationEmailTemplateOutput)(nil)},
+	203: {Go: (*UpdateCustomVerificationEmailTemplateRequest)(nil), Fields: []api.Field{
+		{Name: "TemplateName", Off: unsafe.Offsetof(UpdateCustomVerificationEmailTemplateRequest{}.TemplateName), Kind: api.KStringPtr},
+		{Name: "FromEmailAddress", Off: unsafe.Offsetof(UpdateCustomVerificationEmailTemplateRequest{}.FromEmailAddress), Kind: api.KStringPtr},
+		{Name: "TemplateSubject", Off: unsafe.Offsetof(UpdateCustomVerificationEmailTemplateRequest{}.TemplateSubject), Kind: api.KStringPtr},
+		{Name: "TemplateContent", Off: unsafe.Offsetof(UpdateCustomVerificationEmailTemplateRequest{}.TemplateContent), Kind: api.KStringPtr},
+		{Name: "SuccessRedirectionURL", Off: unsafe.Offsetof(UpdateCustomVerificationEmailTemplateRequest{}.SuccessRedirectionURL), Kind: api.KStringPtr},
+		{Name: "FailureRedirectionURL", Off: unsafe.Offsetof(UpdateCustomVerificationEmailTemplateRequest{}.FailureRedirectionURL), Kind: api.KStringPtr},
+	}},
+	204: {Go: (*UpdateReceiptRuleRequest)(nil), Fields: []api.Field{
+		{Name: "RuleSetName", Off: unsafe.Offsetof(UpdateReceiptRuleRequest{}.RuleSetName), Kind: api.KStringPtr},
+		{Name: "Rule", Off: unsafe.Offsetof(UpdateReceiptRuleRequest{}.Rule), Kind: api.KStructPtr, Type: 145},
+	}},
+	205: {Go: (*UpdateReceiptRuleResponse)(nil)},
+	206: {Go: (*UpdateTemplateRequest)(nil), Fields: []api.Field{
+		{Name: "Template", Off: unsafe.Offsetof(UpdateTemplateRequest{}.Template), Kind: api.KStructPtr, Type: 184},
+	}},
+	207: {Go: (*UpdateTemplateResponse)(nil)},
+	208: {Go: (*VerifyDomainDkimRequest)(nil), Fields: []api.Field{
+		{Name: "Domain", Off: unsafe.Offsetof(VerifyDomainDkimRequest{}.Domain), Kind: api.KStringPtr},
+	}},
+	209: {Go: (*VerifyDomainDkimResponse)(nil), Fields: []api.Field{
+		{Name: "DkimTokens", Off: unsafe.Offsetof(VerifyDomainDkimResponse{}.DkimTokens), Kind: api.KList, Type: 220},
+	}},
+	210: {Go: (*VerifyDomainIdentityRequest)(nil), Fields: []api.Field{
+		{Name: "Domain", Off: unsafe.Offsetof(VerifyDomainIdentityRequest{}.Domain), Kind: api.KStringPtr},
+	}},
+	211: {Go: (*VerifyDomainIdentityResponse)(nil), Fields: []api.Field{
+		{Name: "VerificationToken", Off: unsafe.Offsetof(VerifyDomainIdentityResponse{}.VerificationToken), Kind: api.KStringPtr},
+	}},
+	212: {Go: (*VerifyEmailAddressOutput)(nil)},
+	213: {Go: (*VerifyEmailAddressRequest)(nil), Fields: []api.Field{
+		{Name: "EmailAddress", Off: unsafe.Offsetof(VerifyEmailAddressRequest{}.EmailAddress), Kind: api.KStringPtr},
+	}},
+	214: {Go: (*VerifyEmailIdentityRequest)(nil), Fields: []api.Field{
+		{Name: "EmailAddress", Off: unsafe.Offsetof(VerifyEmailIdentityRequest{}.EmailAddress), Kind: api.KStringPtr},
+	}},
+	215: {Go: (*VerifyEmailIdentityResponse)(nil)},
+	216: {Go: (*WorkmailAction)(nil), Fields: []api.Field{
+		{Name: "TopicArn", Off: unsafe.Offsetof(WorkmailAction{}.TopicArn), Kind: api.KStringPtr},
+		{Name: "OrganizationArn", Off: unsafe.Offsetof(WorkmailAction{}.OrganizationArn), Kind: api.KStringPtr},
+	}},
+	217: {Go: (*[]MessageTag)(nil), Elem: api.Field{Kind: api.KStruct, Type: 134}, Size: unsafe.Sizeof(*new(MessageTag))},
+	218: {Go: (*[]CloudWatchDimensionConfiguration)(nil), Elem: api.Field{Kind: api.KStruct, Type: 12}, Size: unsafe.Sizeof(*new(CloudWatchDimensionConfiguration))},
+	219: {Go: (*[]ReceiptRule)(nil), Elem: api.Field{Kind: api.KStruct, Type: 145}, Size: unsafe.Sizeof(*new(ReceiptRule))},
+	220: {Go: (*[]string)(nil), Elem: api.Field{Kind: api.KString}, Size: unsafe.Sizeof(*new(string))},
+	221: {Go: (*[]EventDestination)(nil), Elem: api.Field{Kind: api.KStruct, Type: 70}, Size: unsafe.Sizeof(*new(EventDestination))},
+	222: {Go: (*map[string]IdentityDkimAttributes)(nil), Elem: api.Field{Kind: api.KStruct, Type: 95}, MapFrom: api.MapFrom[IdentityDkimAttributes], MapTo: api.MapTo[IdentityDkimAttributes]},
+	223: {Go: (*map[string]IdentityMailFromDomainAttributes)(nil), Elem: api.Field{Kind: api.KStruct, Type: 96}, MapFrom: api.MapFrom[IdentityMailFromDomainAttributes], MapTo: api.MapTo[IdentityMailFromDomainAttributes]},
+	224: {Go: (*map[string]IdentityNotificationAttributes)(nil), Elem: api.Field{Kind: api.KStruct, Type: 97}, MapFrom: api.MapFrom[IdentityNotificationAttributes], MapTo: api.MapTo[IdentityNotificationAttributes]},
+	225: {Go: (*map[string]string)(nil), Elem: api.Field{Kind: api.KString}, MapFrom: api.MapFrom[string], MapTo: api.MapTo[string]},
+	226: {Go: (*map[string]IdentityVerificationAttributes)(nil), Elem: api.Field{Kind: api.KStruct, Type: 98}, MapFrom: api.MapFrom[IdentityVerificationAttributes], MapTo: api.MapTo[IdentityVerificationAttributes]},
+	227: {Go: (*[]SendDataPoint)(nil), Elem: api.Field{Kind: api.KStruct, Type: 162}, Size: unsafe.Sizeof(*new(SendDataPoint))},
+	228: {Go: (*[]ConfigurationSet)(nil), Elem: api.Field{Kind: api.KStruct, Type: 13}, Size: unsafe.Sizeof(*new(ConfigurationSet))},
+	229: {Go: (*[]CustomVerificationEmailTemplate)(nil), Elem: api.Field{Kind: api.KStruct, Type: 35}, Size: unsafe.Sizeof(*new(CustomVerificationEmailTemplate))},
+	230: {Go: (*[]ReceiptFilter)(nil), Elem: api.Field{Kind: api.KStruct, Type: 143}, Size: unsafe.Sizeof(*new(ReceiptFilter))},
+	231: {Go: (*[]ReceiptRuleSetMetadata)(nil), Elem: api.Field{Kind: api.KStruct, Type: 146}, Size: unsafe.Sizeof(*new(ReceiptRuleSetMetadata))},
+	232: {Go: (*[]TemplateMetadata)(nil), Elem: api.Field{Kind: api.KStruct, Type: 186}, Size: unsafe.Sizeof(*new(TemplateMetadata))},
+	233: {Go: (*[]ExtensionField)(nil), Elem: api.Field{Kind: api.KStruct, Type: 73}, Size: unsafe.Sizeof(*new(ExtensionField))},
+	234: {Go: (*[]ReceiptAction)(nil), Elem: api.Field{Kind: api.KStruct, Type: 142}, Size: unsafe.Sizeof(*new(ReceiptAction))},
+	235: {Go: (*[]BouncedRecipientInfo)(nil), Elem: api.Field{Kind: api.KStruct, Type: 5}, Size: unsafe.Sizeof(*new(BouncedRecipientInfo))},
+	236: {Go: (*[]BulkEmailDestination)(nil), Elem: api.Field{Kind: api.KStruct, Type: 6}, Size: unsafe.Sizeof(*new(BulkEmailDestination))},
+	237: {Go: (*[]BulkEmailDestinationStatus)(nil), Elem: api.Field{Kind: api.KStruct, Type: 7}, Size: unsafe.Sizeof(*new(BulkEmailDestinationStatus))},
 }

@@ -4,4922 +4,1885 @@ package sesv2api
 
 import (
 	"time"
+	"unsafe"
 
 	"github.com/niwa-cloud/niwa/internal/api"
 )
 
-func (s *AccountDetails) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "MailType", &s.MailType, api.SetStringPtr)
-	err = api.Decode(err, m, "WebsiteURL", &s.WebsiteURL, api.SetStringPtr)
-	err = api.Decode(err, m, "ContactLanguage", &s.ContactLanguage, api.SetStringPtr)
-	err = api.Decode(err, m, "UseCaseDescription", &s.UseCaseDescription, api.SetStringPtr)
-	err = api.Decode(err, m, "AdditionalContactEmailAddresses", &s.AdditionalContactEmailAddresses, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "ReviewDetails", &s.ReviewDetails, api.SetStructPtr[ReviewDetails])
-	return err
-}
-
-func (s *AccountDetails) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 6)
-	api.Put(m, "MailType", s.MailType, api.DynString)
-	api.Put(m, "WebsiteURL", s.WebsiteURL, api.DynString)
-	api.Put(m, "ContactLanguage", s.ContactLanguage, api.DynString)
-	api.Put(m, "UseCaseDescription", s.UseCaseDescription, api.DynString)
-	api.PutList(m, "AdditionalContactEmailAddresses", s.AdditionalContactEmailAddresses, api.DynString)
-	api.PutStruct(m, "ReviewDetails", s.ReviewDetails)
-	return m
-}
-
-func (s *AccountSuspendedException) FromDynamic(map[string]any) error { return nil }
-
-func (s *AccountSuspendedException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *AlreadyExistsException) FromDynamic(map[string]any) error { return nil }
-
-func (s *AlreadyExistsException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *BadRequestException) FromDynamic(map[string]any) error { return nil }
-
-func (s *BadRequestException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *BatchGetMetricDataQuery) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
-	err = api.Decode(err, m, "Namespace", &s.Namespace, api.SetStringPtr)
-	err = api.Decode(err, m, "Metric", &s.Metric, api.SetStringPtr)
-	err = api.Decode(err, m, "Dimensions", &s.Dimensions, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
-	err = api.Decode(err, m, "StartDate", &s.StartDate, api.SetTimePtr)
-	err = api.Decode(err, m, "EndDate", &s.EndDate, api.SetTimePtr)
-	return err
-}
-
-func (s *BatchGetMetricDataQuery) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 6)
-	api.Put(m, "Id", s.Id, api.DynString)
-	api.Put(m, "Namespace", s.Namespace, api.DynString)
-	api.Put(m, "Metric", s.Metric, api.DynString)
-	api.PutMap(m, "Dimensions", s.Dimensions, api.DynString)
-	api.Put(m, "StartDate", s.StartDate, api.DynTime)
-	api.Put(m, "EndDate", s.EndDate, api.DynTime)
-	return m
-}
-
-func (s *BatchGetMetricDataRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Queries", &s.Queries, func(p *[]BatchGetMetricDataQuery, v any) error {
-		return api.SetList(p, v, func(p *BatchGetMetricDataQuery, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *BatchGetMetricDataRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutList(m, "Queries", s.Queries, func(e BatchGetMetricDataQuery) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *BatchGetMetricDataResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Results", &s.Results, func(p *[]MetricDataResult, v any) error {
-		return api.SetList(p, v, func(p *MetricDataResult, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "Errors", &s.Errors, func(p *[]MetricDataError, v any) error {
-		return api.SetList(p, v, func(p *MetricDataError, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *BatchGetMetricDataResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutList(m, "Results", s.Results, func(e MetricDataResult) any { return e.ToDynamic() })
-	api.PutList(m, "Errors", s.Errors, func(e MetricDataError) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *BlacklistEntry) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "RblName", &s.RblName, api.SetStringPtr)
-	err = api.Decode(err, m, "ListingTime", &s.ListingTime, api.SetTimePtr)
-	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
-	return err
-}
-
-func (s *BlacklistEntry) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "RblName", s.RblName, api.DynString)
-	api.Put(m, "ListingTime", s.ListingTime, api.DynTime)
-	api.Put(m, "Description", s.Description, api.DynString)
-	return m
-}
-
-func (s *Body) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Text", &s.Text, api.SetStructPtr[Content])
-	err = api.Decode(err, m, "Html", &s.Html, api.SetStructPtr[Content])
-	return err
-}
-
-func (s *Body) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutStruct(m, "Text", s.Text)
-	api.PutStruct(m, "Html", s.Html)
-	return m
-}
-
-func (s *Bounce) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "BounceType", &s.BounceType, api.SetStringPtr)
-	err = api.Decode(err, m, "BounceSubType", &s.BounceSubType, api.SetStringPtr)
-	err = api.Decode(err, m, "DiagnosticCode", &s.DiagnosticCode, api.SetStringPtr)
-	return err
-}
-
-func (s *Bounce) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "BounceType", s.BounceType, api.DynString)
-	api.Put(m, "BounceSubType", s.BounceSubType, api.DynString)
-	api.Put(m, "DiagnosticCode", s.DiagnosticCode, api.DynString)
-	return m
-}
-
-func (s *BulkEmailContent) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Template", &s.Template, api.SetStructPtr[Template])
-	return err
-}
-
-func (s *BulkEmailContent) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "Template", s.Template)
-	return m
-}
-
-func (s *BulkEmailEntry) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Destination", &s.Destination, api.SetStructPtr[Destination])
-	err = api.Decode(err, m, "ReplacementTags", &s.ReplacementTags, func(p *[]MessageTag, v any) error {
-		return api.SetList(p, v, func(p *MessageTag, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "ReplacementEmailContent", &s.ReplacementEmailContent, api.SetStructPtr[ReplacementEmailContent])
-	err = api.Decode(err, m, "ReplacementHeaders", &s.ReplacementHeaders, func(p *[]MessageHeader, v any) error {
-		return api.SetList(p, v, func(p *MessageHeader, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *BulkEmailEntry) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.PutStruct(m, "Destination", s.Destination)
-	api.PutList(m, "ReplacementTags", s.ReplacementTags, func(e MessageTag) any { return e.ToDynamic() })
-	api.PutStruct(m, "ReplacementEmailContent", s.ReplacementEmailContent)
-	api.PutList(m, "ReplacementHeaders", s.ReplacementHeaders, func(e MessageHeader) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *BulkEmailEntryResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Status", &s.Status, api.SetStringPtr)
-	err = api.Decode(err, m, "Error", &s.Error, api.SetStringPtr)
-	err = api.Decode(err, m, "MessageId", &s.MessageId, api.SetStringPtr)
-	return err
-}
-
-func (s *BulkEmailEntryResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "Status", s.Status, api.DynString)
-	api.Put(m, "Error", s.Error, api.DynString)
-	api.Put(m, "MessageId", s.MessageId, api.DynString)
-	return m
-}
-
-func (s *CancelExportJobRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "JobId", &s.JobId, api.SetStringPtr)
-	return err
-}
-
-func (s *CancelExportJobRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "JobId", s.JobId, api.DynString)
-	return m
-}
-
-func (s *CancelExportJobResponse) FromDynamic(map[string]any) error { return nil }
-
-func (s *CancelExportJobResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *CloudWatchDestination) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DimensionConfigurations", &s.DimensionConfigurations, func(p *[]CloudWatchDimensionConfiguration, v any) error {
-		return api.SetList(p, v, func(p *CloudWatchDimensionConfiguration, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *CloudWatchDestination) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutList(m, "DimensionConfigurations", s.DimensionConfigurations, func(e CloudWatchDimensionConfiguration) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *CloudWatchDimensionConfiguration) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DimensionName", &s.DimensionName, api.SetStringPtr)
-	err = api.Decode(err, m, "DimensionValueSource", &s.DimensionValueSource, api.SetStringPtr)
-	err = api.Decode(err, m, "DefaultDimensionValue", &s.DefaultDimensionValue, api.SetStringPtr)
-	return err
-}
-
-func (s *CloudWatchDimensionConfiguration) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "DimensionName", s.DimensionName, api.DynString)
-	api.Put(m, "DimensionValueSource", s.DimensionValueSource, api.DynString)
-	api.Put(m, "DefaultDimensionValue", s.DefaultDimensionValue, api.DynString)
-	return m
-}
-
-func (s *Complaint) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ComplaintSubType", &s.ComplaintSubType, api.SetStringPtr)
-	err = api.Decode(err, m, "ComplaintFeedbackType", &s.ComplaintFeedbackType, api.SetStringPtr)
-	return err
-}
-
-func (s *Complaint) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "ComplaintSubType", s.ComplaintSubType, api.DynString)
-	api.Put(m, "ComplaintFeedbackType", s.ComplaintFeedbackType, api.DynString)
-	return m
-}
-
-func (s *ConcurrentModificationException) FromDynamic(map[string]any) error { return nil }
-
-func (s *ConcurrentModificationException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *ConflictException) FromDynamic(map[string]any) error { return nil }
-
-func (s *ConflictException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *Contact) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "EmailAddress", &s.EmailAddress, api.SetStringPtr)
-	err = api.Decode(err, m, "TopicPreferences", &s.TopicPreferences, func(p *[]TopicPreference, v any) error {
-		return api.SetList(p, v, func(p *TopicPreference, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "TopicDefaultPreferences", &s.TopicDefaultPreferences, func(p *[]TopicPreference, v any) error {
-		return api.SetList(p, v, func(p *TopicPreference, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "UnsubscribeAll", &s.UnsubscribeAll, api.SetBoolPtr)
-	err = api.Decode(err, m, "LastUpdatedTimestamp", &s.LastUpdatedTimestamp, api.SetTimePtr)
-	return err
-}
-
-func (s *Contact) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 5)
-	api.Put(m, "EmailAddress", s.EmailAddress, api.DynString)
-	api.PutList(m, "TopicPreferences", s.TopicPreferences, func(e TopicPreference) any { return e.ToDynamic() })
-	api.PutList(m, "TopicDefaultPreferences", s.TopicDefaultPreferences, func(e TopicPreference) any { return e.ToDynamic() })
-	api.Put(m, "UnsubscribeAll", s.UnsubscribeAll, api.DynBool)
-	api.Put(m, "LastUpdatedTimestamp", s.LastUpdatedTimestamp, api.DynTime)
-	return m
-}
-
-func (s *ContactList) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ContactListName", &s.ContactListName, api.SetStringPtr)
-	err = api.Decode(err, m, "LastUpdatedTimestamp", &s.LastUpdatedTimestamp, api.SetTimePtr)
-	return err
-}
-
-func (s *ContactList) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "ContactListName", s.ContactListName, api.DynString)
-	api.Put(m, "LastUpdatedTimestamp", s.LastUpdatedTimestamp, api.DynTime)
-	return m
-}
-
-func (s *ContactListDestination) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ContactListName", &s.ContactListName, api.SetStringPtr)
-	err = api.Decode(err, m, "ContactListImportAction", &s.ContactListImportAction, api.SetStringPtr)
-	return err
-}
-
-func (s *ContactListDestination) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "ContactListName", s.ContactListName, api.DynString)
-	api.Put(m, "ContactListImportAction", s.ContactListImportAction, api.DynString)
-	return m
-}
-
-func (s *Content) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Data", &s.Data, api.SetStringPtr)
-	err = api.Decode(err, m, "Charset", &s.Charset, api.SetStringPtr)
-	return err
-}
-
-func (s *Content) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Data", s.Data, api.DynString)
-	api.Put(m, "Charset", s.Charset, api.DynString)
-	return m
-}
-
-func (s *CreateConfigurationSetEventDestinationRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ConfigurationSetName", &s.ConfigurationSetName, api.SetStringPtr)
-	err = api.Decode(err, m, "EventDestinationName", &s.EventDestinationName, api.SetStringPtr)
-	err = api.Decode(err, m, "EventDestination", &s.EventDestination, api.SetStructPtr[EventDestinationDefinition])
-	return err
-}
-
-func (s *CreateConfigurationSetEventDestinationRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "ConfigurationSetName", s.ConfigurationSetName, api.DynString)
-	api.Put(m, "EventDestinationName", s.EventDestinationName, api.DynString)
-	api.PutStruct(m, "EventDestination", s.EventDestination)
-	return m
-}
-
-func (s *CreateConfigurationSetEventDestinationResponse) FromDynamic(map[string]any) error {
-	return nil
-}
-
-func (s *CreateConfigurationSetEventDestinationResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *CreateConfigurationSetRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ConfigurationSetName", &s.ConfigurationSetName, api.SetStringPtr)
-	err = api.Decode(err, m, "TrackingOptions", &s.TrackingOptions, api.SetStructPtr[TrackingOptions])
-	err = api.Decode(err, m, "DeliveryOptions", &s.DeliveryOptions, api.SetStructPtr[DeliveryOptions])
-	err = api.Decode(err, m, "ReputationOptions", &s.ReputationOptions, api.SetStructPtr[ReputationOptions])
-	err = api.Decode(err, m, "SendingOptions", &s.SendingOptions, api.SetStructPtr[SendingOptions])
-	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]Tag, v any) error {
-		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "SuppressionOptions", &s.SuppressionOptions, api.SetStructPtr[SuppressionOptions])
-	err = api.Decode(err, m, "VdmOptions", &s.VdmOptions, api.SetStructPtr[VdmOptions])
-	return err
-}
-
-func (s *CreateConfigurationSetRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "ConfigurationSetName", s.ConfigurationSetName, api.DynString)
-	api.PutStruct(m, "TrackingOptions", s.TrackingOptions)
-	api.PutStruct(m, "DeliveryOptions", s.DeliveryOptions)
-	api.PutStruct(m, "ReputationOptions", s.ReputationOptions)
-	api.PutStruct(m, "SendingOptions", s.SendingOptions)
-	api.PutList(m, "Tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
-	api.PutStruct(m, "SuppressionOptions", s.SuppressionOptions)
-	api.PutStruct(m, "VdmOptions", s.VdmOptions)
-	return m
-}
-
-func (s *CreateConfigurationSetResponse) FromDynamic(map[string]any) error { return nil }
-
-func (s *CreateConfigurationSetResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *CreateContactListRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ContactListName", &s.ContactListName, api.SetStringPtr)
-	err = api.Decode(err, m, "Topics", &s.Topics, func(p *[]Topic, v any) error {
-		return api.SetList(p, v, func(p *Topic, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
-	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]Tag, v any) error {
-		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *CreateContactListRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "ContactListName", s.ContactListName, api.DynString)
-	api.PutList(m, "Topics", s.Topics, func(e Topic) any { return e.ToDynamic() })
-	api.Put(m, "Description", s.Description, api.DynString)
-	api.PutList(m, "Tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *CreateContactListResponse) FromDynamic(map[string]any) error { return nil }
-
-func (s *CreateContactListResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *CreateContactRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ContactListName", &s.ContactListName, api.SetStringPtr)
-	err = api.Decode(err, m, "EmailAddress", &s.EmailAddress, api.SetStringPtr)
-	err = api.Decode(err, m, "TopicPreferences", &s.TopicPreferences, func(p *[]TopicPreference, v any) error {
-		return api.SetList(p, v, func(p *TopicPreference, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "UnsubscribeAll", &s.UnsubscribeAll, api.SetBoolPtr)
-	err = api.Decode(err, m, "AttributesData", &s.AttributesData, api.SetStringPtr)
-	return err
-}
-
-func (s *CreateContactRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 5)
-	api.Put(m, "ContactListName", s.ContactListName, api.DynString)
-	api.Put(m, "EmailAddress", s.EmailAddress, api.DynString)
-	api.PutList(m, "TopicPreferences", s.TopicPreferences, func(e TopicPreference) any { return e.ToDynamic() })
-	api.Put(m, "UnsubscribeAll", s.UnsubscribeAll, api.DynBool)
-	api.Put(m, "AttributesData", s.AttributesData, api.DynString)
-	return m
-}
-
-func (s *CreateContactResponse) FromDynamic(map[string]any) error { return nil }
-
-func (s *CreateContactResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *CreateCustomVerificationEmailTemplateRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "TemplateName", &s.TemplateName, api.SetStringPtr)
-	err = api.Decode(err, m, "FromEmailAddress", &s.FromEmailAddress, api.SetStringPtr)
-	err = api.Decode(err, m, "TemplateSubject", &s.TemplateSubject, api.SetStringPtr)
-	err = api.Decode(err, m, "TemplateContent", &s.TemplateContent, api.SetStringPtr)
-	err = api.Decode(err, m, "SuccessRedirectionURL", &s.SuccessRedirectionURL, api.SetStringPtr)
-	err = api.Decode(err, m, "FailureRedirectionURL", &s.FailureRedirectionURL, api.SetStringPtr)
-	return err
-}
-
-func (s *CreateCustomVerificationEmailTemplateRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 6)
-	api.Put(m, "TemplateName", s.TemplateName, api.DynString)
-	api.Put(m, "FromEmailAddress", s.FromEmailAddress, api.DynString)
-	api.Put(m, "TemplateSubject", s.TemplateSubject, api.DynString)
-	api.Put(m, "TemplateContent", s.TemplateContent, api.DynString)
-	api.Put(m, "SuccessRedirectionURL", s.SuccessRedirectionURL, api.DynString)
-	api.Put(m, "FailureRedirectionURL", s.FailureRedirectionURL, api.DynString)
-	return m
-}
-
-func (s *CreateCustomVerificationEmailTemplateResponse) FromDynamic(map[string]any) error { return nil }
-
-func (s *CreateCustomVerificationEmailTemplateResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *CreateDedicatedIpPoolRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "PoolName", &s.PoolName, api.SetStringPtr)
-	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]Tag, v any) error {
-		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "ScalingMode", &s.ScalingMode, api.SetStringPtr)
-	return err
-}
-
-func (s *CreateDedicatedIpPoolRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "PoolName", s.PoolName, api.DynString)
-	api.PutList(m, "Tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
-	api.Put(m, "ScalingMode", s.ScalingMode, api.DynString)
-	return m
-}
-
-func (s *CreateDedicatedIpPoolResponse) FromDynamic(map[string]any) error { return nil }
-
-func (s *CreateDedicatedIpPoolResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *CreateDeliverabilityTestReportRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ReportName", &s.ReportName, api.SetStringPtr)
-	err = api.Decode(err, m, "FromEmailAddress", &s.FromEmailAddress, api.SetStringPtr)
-	err = api.Decode(err, m, "Content", &s.Content, api.SetStructPtr[EmailContent])
-	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]Tag, v any) error {
-		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *CreateDeliverabilityTestReportRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "ReportName", s.ReportName, api.DynString)
-	api.Put(m, "FromEmailAddress", s.FromEmailAddress, api.DynString)
-	api.PutStruct(m, "Content", s.Content)
-	api.PutList(m, "Tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *CreateDeliverabilityTestReportResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ReportId", &s.ReportId, api.SetStringPtr)
-	err = api.Decode(err, m, "DeliverabilityTestStatus", &s.DeliverabilityTestStatus, api.SetStringPtr)
-	return err
-}
-
-func (s *CreateDeliverabilityTestReportResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "ReportId", s.ReportId, api.DynString)
-	api.Put(m, "DeliverabilityTestStatus", s.DeliverabilityTestStatus, api.DynString)
-	return m
-}
-
-func (s *CreateEmailIdentityPolicyRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "EmailIdentity", &s.EmailIdentity, api.SetStringPtr)
-	err = api.Decode(err, m, "PolicyName", &s.PolicyName, api.SetStringPtr)
-	err = api.Decode(err, m, "Policy", &s.Policy, api.SetStringPtr)
-	return err
-}
-
-func (s *CreateEmailIdentityPolicyRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "EmailIdentity", s.EmailIdentity, api.DynString)
-	api.Put(m, "PolicyName", s.PolicyName, api.DynString)
-	api.Put(m, "Policy", s.Policy, api.DynString)
-	return m
-}
-
-func (s *CreateEmailIdentityPolicyResponse) FromDynamic(map[string]any) error { return nil }
-
-func (s *CreateEmailIdentityPolicyResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *CreateEmailIdentityRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "EmailIdentity", &s.EmailIdentity, api.SetStringPtr)
-	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]Tag, v any) error {
-		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "DkimSigningAttributes", &s.DkimSigningAttributes, api.SetStructPtr[DkimSigningAttributes])
-	err = api.Decode(err, m, "ConfigurationSetName", &s.ConfigurationSetName, api.SetStringPtr)
-	return err
-}
-
-func (s *CreateEmailIdentityRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "EmailIdentity", s.EmailIdentity, api.DynString)
-	api.PutList(m, "Tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
-	api.PutStruct(m, "DkimSigningAttributes", s.DkimSigningAttributes)
-	api.Put(m, "ConfigurationSetName", s.ConfigurationSetName, api.DynString)
-	return m
-}
-
-func (s *CreateEmailIdentityResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "IdentityType", &s.IdentityType, api.SetStringPtr)
-	err = api.Decode(err, m, "VerifiedForSendingStatus", &s.VerifiedForSendingStatus, api.SetBoolPtr)
-	err = api.Decode(err, m, "DkimAttributes", &s.DkimAttributes, api.SetStructPtr[DkimAttributes])
-	return err
-}
-
-func (s *CreateEmailIdentityResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "IdentityType", s.IdentityType, api.DynString)
-	api.Put(m, "VerifiedForSendingStatus", s.VerifiedForSendingStatus, api.DynBool)
-	api.PutStruct(m, "DkimAttributes", s.DkimAttributes)
-	return m
-}
-
-func (s *CreateEmailTemplateRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "TemplateName", &s.TemplateName, api.SetStringPtr)
-	err = api.Decode(err, m, "TemplateContent", &s.TemplateContent, api.SetStructPtr[EmailTemplateContent])
-	return err
-}
-
-func (s *CreateEmailTemplateRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "TemplateName", s.TemplateName, api.DynString)
-	api.PutStruct(m, "TemplateContent", s.TemplateContent)
-	return m
-}
-
-func (s *CreateEmailTemplateResponse) FromDynamic(map[string]any) error { return nil }
-
-func (s *CreateEmailTemplateResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *CreateExportJobRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ExportDataSource", &s.ExportDataSource, api.SetStructPtr[ExportDataSource])
-	err = api.Decode(err, m, "ExportDestination", &s.ExportDestination, api.SetStructPtr[ExportDestination])
-	return err
-}
-
-func (s *CreateExportJobRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutStruct(m, "ExportDataSource", s.ExportDataSource)
-	api.PutStruct(m, "ExportDestination", s.ExportDestination)
-	return m
-}
-
-func (s *CreateExportJobResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "JobId", &s.JobId, api.SetStringPtr)
-	return err
-}
-
-func (s *CreateExportJobResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "JobId", s.JobId, api.DynString)
-	return m
-}
-
-func (s *CreateImportJobRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ImportDestination", &s.ImportDestination, api.SetStructPtr[ImportDestination])
-	err = api.Decode(err, m, "ImportDataSource", &s.ImportDataSource, api.SetStructPtr[ImportDataSource])
-	return err
-}
-
-func (s *CreateImportJobRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutStruct(m, "ImportDestination", s.ImportDestination)
-	api.PutStruct(m, "ImportDataSource", s.ImportDataSource)
-	return m
-}
-
-func (s *CreateImportJobResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "JobId", &s.JobId, api.SetStringPtr)
-	return err
-}
-
-func (s *CreateImportJobResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "JobId", s.JobId, api.DynString)
-	return m
-}
-
-func (s *CustomVerificationEmailTemplateMetadata) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "TemplateName", &s.TemplateName, api.SetStringPtr)
-	err = api.Decode(err, m, "FromEmailAddress", &s.FromEmailAddress, api.SetStringPtr)
-	err = api.Decode(err, m, "TemplateSubject", &s.TemplateSubject, api.SetStringPtr)
-	err = api.Decode(err, m, "SuccessRedirectionURL", &s.SuccessRedirectionURL, api.SetStringPtr)
-	err = api.Decode(err, m, "FailureRedirectionURL", &s.FailureRedirectionURL, api.SetStringPtr)
-	return err
-}
-
-func (s *CustomVerificationEmailTemplateMetadata) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 5)
-	api.Put(m, "TemplateName", s.TemplateName, api.DynString)
-	api.Put(m, "FromEmailAddress", s.FromEmailAddress, api.DynString)
-	api.Put(m, "TemplateSubject", s.TemplateSubject, api.DynString)
-	api.Put(m, "SuccessRedirectionURL", s.SuccessRedirectionURL, api.DynString)
-	api.Put(m, "FailureRedirectionURL", s.FailureRedirectionURL, api.DynString)
-	return m
-}
-
-func (s *DailyVolume) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "StartDate", &s.StartDate, api.SetTimePtr)
-	err = api.Decode(err, m, "VolumeStatistics", &s.VolumeStatistics, api.SetStructPtr[VolumeStatistics])
-	err = api.Decode(err, m, "DomainIspPlacements", &s.DomainIspPlacements, func(p *[]DomainIspPlacement, v any) error {
-		return api.SetList(p, v, func(p *DomainIspPlacement, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *DailyVolume) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "StartDate", s.StartDate, api.DynTime)
-	api.PutStruct(m, "VolumeStatistics", s.VolumeStatistics)
-	api.PutList(m, "DomainIspPlacements", s.DomainIspPlacements, func(e DomainIspPlacement) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *DashboardAttributes) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "EngagementMetrics", &s.EngagementMetrics, api.SetStringPtr)
-	return err
-}
-
-func (s *DashboardAttributes) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "EngagementMetrics", s.EngagementMetrics, api.DynString)
-	return m
-}
-
-func (s *DashboardOptions) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "EngagementMetrics", &s.EngagementMetrics, api.SetStringPtr)
-	return err
-}
-
-func (s *DashboardOptions) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "EngagementMetrics", s.EngagementMetrics, api.DynString)
-	return m
-}
-
-func (s *DedicatedIp) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Ip", &s.Ip, api.SetStringPtr)
-	err = api.Decode(err, m, "WarmupStatus", &s.WarmupStatus, api.SetStringPtr)
-	err = api.Decode(err, m, "WarmupPercentage", &s.WarmupPercentage, api.SetInt32Ptr)
-	err = api.Decode(err, m, "PoolName", &s.PoolName, api.SetStringPtr)
-	return err
-}
-
-func (s *DedicatedIp) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "Ip", s.Ip, api.DynString)
-	api.Put(m, "WarmupStatus", s.WarmupStatus, api.DynString)
-	api.Put(m, "WarmupPercentage", s.WarmupPercentage, api.DynInt32)
-	api.Put(m, "PoolName", s.PoolName, api.DynString)
-	return m
-}
-
-func (s *DedicatedIpPool) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "PoolName", &s.PoolName, api.SetStringPtr)
-	err = api.Decode(err, m, "ScalingMode", &s.ScalingMode, api.SetStringPtr)
-	return err
-}
-
-func (s *DedicatedIpPool) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "PoolName", s.PoolName, api.DynString)
-	api.Put(m, "ScalingMode", s.ScalingMode, api.DynString)
-	return m
-}
-
-func (s *DeleteConfigurationSetEventDestinationRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ConfigurationSetName", &s.ConfigurationSetName, api.SetStringPtr)
-	err = api.Decode(err, m, "EventDestinationName", &s.EventDestinationName, api.SetStringPtr)
-	return err
-}
-
-func (s *DeleteConfigurationSetEventDestinationRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "ConfigurationSetName", s.ConfigurationSetName, api.DynString)
-	api.Put(m, "EventDestinationName", s.EventDestinationName, api.DynString)
-	return m
-}
-
-func (s *DeleteConfigurationSetEventDestinationResponse) FromDynamic(map[string]any) error {
-	return nil
-}
-
-func (s *DeleteConfigurationSetEventDestinationResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *DeleteConfigurationSetRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ConfigurationSetName", &s.ConfigurationSetName, api.SetStringPtr)
-	return err
-}
-
-func (s *DeleteConfigurationSetRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "ConfigurationSetName", s.ConfigurationSetName, api.DynString)
-	return m
-}
-
-func (s *DeleteConfigurationSetResponse) FromDynamic(map[string]any) error { return nil }
-
-func (s *DeleteConfigurationSetResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *DeleteContactListRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ContactListName", &s.ContactListName, api.SetStringPtr)
-	return err
-}
-
-func (s *DeleteContactListRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "ContactListName", s.ContactListName, api.DynString)
-	return m
-}
-
-func (s *DeleteContactListResponse) FromDynamic(map[string]any) error { return nil }
-
-func (s *DeleteContactListResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *DeleteContactRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ContactListName", &s.ContactListName, api.SetStringPtr)
-	err = api.Decode(err, m, "EmailAddress", &s.EmailAddress, api.SetStringPtr)
-	return err
-}
-
-func (s *DeleteContactRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "ContactListName", s.ContactListName, api.DynString)
-	api.Put(m, "EmailAddress", s.EmailAddress, api.DynString)
-	return m
-}
-
-func (s *DeleteContactResponse) FromDynamic(map[string]any) error { return nil }
-
-func (s *DeleteContactResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *DeleteCustomVerificationEmailTemplateRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "TemplateName", &s.TemplateName, api.SetStringPtr)
-	return err
-}
-
-func (s *DeleteCustomVerificationEmailTemplateRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "TemplateName", s.TemplateName, api.DynString)
-	return m
-}
-
-func (s *DeleteCustomVerificationEmailTemplateResponse) FromDynamic(map[string]any) error { return nil }
-
-func (s *DeleteCustomVerificationEmailTemplateResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *DeleteDedicatedIpPoolRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "PoolName", &s.PoolName, api.SetStringPtr)
-	return err
-}
-
-func (s *DeleteDedicatedIpPoolRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "PoolName", s.PoolName, api.DynString)
-	return m
-}
-
-func (s *DeleteDedicatedIpPoolResponse) FromDynamic(map[string]any) error { return nil }
-
-func (s *DeleteDedicatedIpPoolResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *DeleteEmailIdentityPolicyRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "EmailIdentity", &s.EmailIdentity, api.SetStringPtr)
-	err = api.Decode(err, m, "PolicyName", &s.PolicyName, api.SetStringPtr)
-	return err
-}
-
-func (s *DeleteEmailIdentityPolicyRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "EmailIdentity", s.EmailIdentity, api.DynString)
-	api.Put(m, "PolicyName", s.PolicyName, api.DynString)
-	return m
-}
-
-func (s *DeleteEmailIdentityPolicyResponse) FromDynamic(map[string]any) error { return nil }
-
-func (s *DeleteEmailIdentityPolicyResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *DeleteEmailIdentityRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "EmailIdentity", &s.EmailIdentity, api.SetStringPtr)
-	return err
-}
-
-func (s *DeleteEmailIdentityRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "EmailIdentity", s.EmailIdentity, api.DynString)
-	return m
-}
-
-func (s *DeleteEmailIdentityResponse) FromDynamic(map[string]any) error { return nil }
-
-func (s *DeleteEmailIdentityResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *DeleteEmailTemplateRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "TemplateName", &s.TemplateName, api.SetStringPtr)
-	return err
-}
-
-func (s *DeleteEmailTemplateRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "TemplateName", s.TemplateName, api.DynString)
-	return m
-}
-
-func (s *DeleteEmailTemplateResponse) FromDynamic(map[string]any) error { return nil }
-
-func (s *DeleteEmailTemplateResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *DeleteSuppressedDestinationRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "EmailAddress", &s.EmailAddress, api.SetStringPtr)
-	return err
-}
-
-func (s *DeleteSuppressedDestinationRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "EmailAddress", s.EmailAddress, api.DynString)
-	return m
-}
-
-func (s *DeleteSuppressedDestinationResponse) FromDynamic(map[string]any) error { return nil }
-
-func (s *DeleteSuppressedDestinationResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *DeliverabilityTestReport) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ReportId", &s.ReportId, api.SetStringPtr)
-	err = api.Decode(err, m, "ReportName", &s.ReportName, api.SetStringPtr)
-	err = api.Decode(err, m, "Subject", &s.Subject, api.SetStringPtr)
-	err = api.Decode(err, m, "FromEmailAddress", &s.FromEmailAddress, api.SetStringPtr)
-	err = api.Decode(err, m, "CreateDate", &s.CreateDate, api.SetTimePtr)
-	err = api.Decode(err, m, "DeliverabilityTestStatus", &s.DeliverabilityTestStatus, api.SetStringPtr)
-	return err
-}
-
-func (s *DeliverabilityTestReport) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 6)
-	api.Put(m, "ReportId", s.ReportId, api.DynString)
-	api.Put(m, "ReportName", s.ReportName, api.DynString)
-	api.Put(m, "Subject", s.Subject, api.DynString)
-	api.Put(m, "FromEmailAddress", s.FromEmailAddress, api.DynString)
-	api.Put(m, "CreateDate", s.CreateDate, api.DynTime)
-	api.Put(m, "DeliverabilityTestStatus", s.DeliverabilityTestStatus, api.DynString)
-	return m
-}
-
-func (s *DeliveryOptions) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "TlsPolicy", &s.TlsPolicy, api.SetStringPtr)
-	err = api.Decode(err, m, "SendingPoolName", &s.SendingPoolName, api.SetStringPtr)
-	return err
-}
-
-func (s *DeliveryOptions) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "TlsPolicy", s.TlsPolicy, api.DynString)
-	api.Put(m, "SendingPoolName", s.SendingPoolName, api.DynString)
-	return m
-}
-
-func (s *Destination) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ToAddresses", &s.ToAddresses, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "CcAddresses", &s.CcAddresses, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "BccAddresses", &s.BccAddresses, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	return err
-}
-
-func (s *Destination) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.PutList(m, "ToAddresses", s.ToAddresses, api.DynString)
-	api.PutList(m, "CcAddresses", s.CcAddresses, api.DynString)
-	api.PutList(m, "BccAddresses", s.BccAddresses, api.DynString)
-	return m
-}
-
-func (s *DkimAttributes) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "SigningEnabled", &s.SigningEnabled, api.SetBoolPtr)
-	err = api.Decode(err, m, "Status", &s.Status, api.SetStringPtr)
-	err = api.Decode(err, m, "Tokens", &s.Tokens, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "SigningAttributesOrigin", &s.SigningAttributesOrigin, api.SetStringPtr)
-	err = api.Decode(err, m, "NextSigningKeyLength", &s.NextSigningKeyLength, api.SetStringPtr)
-	err = api.Decode(err, m, "CurrentSigningKeyLength", &s.CurrentSigningKeyLength, api.SetStringPtr)
-	err = api.Decode(err, m, "LastKeyGenerationTimestamp", &s.LastKeyGenerationTimestamp, api.SetTimePtr)
-	return err
-}
-
-func (s *DkimAttributes) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 7)
-	api.Put(m, "SigningEnabled", s.SigningEnabled, api.DynBool)
-	api.Put(m, "Status", s.Status, api.DynString)
-	api.PutList(m, "Tokens", s.Tokens, api.DynString)
-	api.Put(m, "SigningAttributesOrigin", s.SigningAttributesOrigin, api.DynString)
-	api.Put(m, "NextSigningKeyLength", s.NextSigningKeyLength, api.DynString)
-	api.Put(m, "CurrentSigningKeyLength", s.CurrentSigningKeyLength, api.DynString)
-	api.Put(m, "LastKeyGenerationTimestamp", s.LastKeyGenerationTimestamp, api.DynTime)
-	return m
-}
-
-func (s *DkimSigningAttributes) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DomainSigningSelector", &s.DomainSigningSelector, api.SetStringPtr)
-	err = api.Decode(err, m, "DomainSigningPrivateKey", &s.DomainSigningPrivateKey, api.SetStringPtr)
-	err = api.Decode(err, m, "NextSigningKeyLength", &s.NextSigningKeyLength, api.SetStringPtr)
-	return err
-}
-
-func (s *DkimSigningAttributes) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "DomainSigningSelector", s.DomainSigningSelector, api.DynString)
-	api.Put(m, "DomainSigningPrivateKey", s.DomainSigningPrivateKey, api.DynString)
-	api.Put(m, "NextSigningKeyLength", s.NextSigningKeyLength, api.DynString)
-	return m
-}
-
-func (s *DomainDeliverabilityCampaign) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "CampaignId", &s.CampaignId, api.SetStringPtr)
-	err = api.Decode(err, m, "ImageUrl", &s.ImageUrl, api.SetStringPtr)
-	err = api.Decode(err, m, "Subject", &s.Subject, api.SetStringPtr)
-	err = api.Decode(err, m, "FromAddress", &s.FromAddress, api.SetStringPtr)
-	err = api.Decode(err, m, "SendingIps", &s.SendingIps, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "FirstSeenDateTime", &s.FirstSeenDateTime, api.SetTimePtr)
-	err = api.Decode(err, m, "LastSeenDateTime", &s.LastSeenDateTime, api.SetTimePtr)
-	err = api.Decode(err, m, "InboxCount", &s.InboxCount, api.SetInt64Ptr)
-	err = api.Decode(err, m, "SpamCount", &s.SpamCount, api.SetInt64Ptr)
-	err = api.Decode(err, m, "ReadRate", &s.ReadRate, api.SetFloat64Ptr)
-	err = api.Decode(err, m, "DeleteRate", &s.DeleteRate, api.SetFloat64Ptr)
-	err = api.Decode(err, m, "ReadDeleteRate", &s.ReadDeleteRate, api.SetFloat64Ptr)
-	err = api.Decode(err, m, "ProjectedVolume", &s.ProjectedVolume, api.SetInt64Ptr)
-	err = api.Decode(err, m, "Esps", &s.Esps, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	return err
-}
-
-func (s *DomainDeliverabilityCampaign) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "CampaignId", s.CampaignId, api.DynString)
-	api.Put(m, "ImageUrl", s.ImageUrl, api.DynString)
-	api.Put(m, "Subject", s.Subject, api.DynString)
-	api.Put(m, "FromAddress", s.FromAddress, api.DynString)
-	api.PutList(m, "SendingIps", s.SendingIps, api.DynString)
-	api.Put(m, "FirstSeenDateTime", s.FirstSeenDateTime, api.DynTime)
-	api.Put(m, "LastSeenDateTime", s.LastSeenDateTime, api.DynTime)
-	api.Put(m, "InboxCount", s.InboxCount, api.DynInt64)
-	api.Put(m, "SpamCount", s.SpamCount, api.DynInt64)
-	api.Put(m, "ReadRate", s.ReadRate, api.DynFloat64)
-	api.Put(m, "DeleteRate", s.DeleteRate, api.DynFloat64)
-	api.Put(m, "ReadDeleteRate", s.ReadDeleteRate, api.DynFloat64)
-	api.Put(m, "ProjectedVolume", s.ProjectedVolume, api.DynInt64)
-	api.PutList(m, "Esps", s.Esps, api.DynString)
-	return m
-}
-
-func (s *DomainDeliverabilityTrackingOption) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Domain", &s.Domain, api.SetStringPtr)
-	err = api.Decode(err, m, "SubscriptionStartDate", &s.SubscriptionStartDate, api.SetTimePtr)
-	err = api.Decode(err, m, "InboxPlacementTrackingOption", &s.InboxPlacementTrackingOption, api.SetStructPtr[InboxPlacementTrackingOption])
-	return err
-}
-
-func (s *DomainDeliverabilityTrackingOption) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "Domain", s.Domain, api.DynString)
-	api.Put(m, "SubscriptionStartDate", s.SubscriptionStartDate, api.DynTime)
-	api.PutStruct(m, "InboxPlacementTrackingOption", s.InboxPlacementTrackingOption)
-	return m
-}
-
-func (s *DomainIspPlacement) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "IspName", &s.IspName, api.SetStringPtr)
-	err = api.Decode(err, m, "InboxRawCount", &s.InboxRawCount, api.SetInt64Ptr)
-	err = api.Decode(err, m, "SpamRawCount", &s.SpamRawCount, api.SetInt64Ptr)
-	err = api.Decode(err, m, "InboxPercentage", &s.InboxPercentage, api.SetFloat64Ptr)
-	err = api.Decode(err, m, "SpamPercentage", &s.SpamPercentage, api.SetFloat64Ptr)
-	return err
-}
-
-func (s *DomainIspPlacement) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 5)
-	api.Put(m, "IspName", s.IspName, api.DynString)
-	api.Put(m, "InboxRawCount", s.InboxRawCount, api.DynInt64)
-	api.Put(m, "SpamRawCount", s.SpamRawCount, api.DynInt64)
-	api.Put(m, "InboxPercentage", s.InboxPercentage, api.DynFloat64)
-	api.Put(m, "SpamPercentage", s.SpamPercentage, api.DynFloat64)
-	return m
-}
-
-func (s *EmailContent) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Simple", &s.Simple, api.SetStructPtr[Message])
-	err = api.Decode(err, m, "Raw", &s.Raw, api.SetStructPtr[RawMessage])
-	err = api.Decode(err, m, "Template", &s.Template, api.SetStructPtr[Template])
-	return err
-}
-
-func (s *EmailContent) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.PutStruct(m, "Simple", s.Simple)
-	api.PutStruct(m, "Raw", s.Raw)
-	api.PutStruct(m, "Template", s.Template)
-	return m
-}
-
-func (s *EmailInsights) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Destination", &s.Destination, api.SetStringPtr)
-	err = api.Decode(err, m, "Isp", &s.Isp, api.SetStringPtr)
-	err = api.Decode(err, m, "Events", &s.Events, func(p *[]InsightsEvent, v any) error {
-		return api.SetList(p, v, func(p *InsightsEvent, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *EmailInsights) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "Destination", s.Destination, api.DynString)
-	api.Put(m, "Isp", s.Isp, api.DynString)
-	api.PutList(m, "Events", s.Events, func(e InsightsEvent) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *EmailTemplateContent) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Subject", &s.Subject, api.SetStringPtr)
-	err = api.Decode(err, m, "Text", &s.Text, api.SetStringPtr)
-	err = api.Decode(err, m, "Html", &s.Html, api.SetStringPtr)
-	return err
-}
-
-func (s *EmailTemplateContent) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "Subject", s.Subject, api.DynString)
-	api.Put(m, "Text", s.Text, api.DynString)
-	api.Put(m, "Html", s.Html, api.DynString)
-	return m
-}
-
-func (s *EmailTemplateMetadata) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "TemplateName", &s.TemplateName, api.SetStringPtr)
-	err = api.Decode(err, m, "CreatedTimestamp", &s.CreatedTimestamp, api.SetTimePtr)
-	return err
-}
-
-func (s *EmailTemplateMetadata) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "TemplateName", s.TemplateName, api.DynString)
-	api.Put(m, "CreatedTimestamp", s.CreatedTimestamp, api.DynTime)
-	return m
-}
-
-func (s *EventBridgeDestination) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "EventBusArn", &s.EventBusArn, api.SetStringPtr)
-	return err
-}
-
-func (s *EventBridgeDestination) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "EventBusArn", s.EventBusArn, api.DynString)
-	return m
-}
-
-func (s *EventDestination) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "Enabled", &s.Enabled, api.SetBoolPtr)
-	err = api.Decode(err, m, "MatchingEventTypes", &s.MatchingEventTypes, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "KinesisFirehoseDestination", &s.KinesisFirehoseDestination, api.SetStructPtr[KinesisFirehoseDestination])
-	err = api.Decode(err, m, "CloudWatchDestination", &s.CloudWatchDestination, api.SetStructPtr[CloudWatchDestination])
-	err = api.Decode(err, m, "SnsDestination", &s.SnsDestination, api.SetStructPtr[SnsDestination])
-	err = api.Decode(err, m, "EventBridgeDestination", &s.EventBridgeDestination, api.SetStructPtr[EventBridgeDestination])
-	err = api.Decode(err, m, "PinpointDestination", &s.PinpointDestination, api.SetStructPtr[PinpointDestination])
-	return err
-}
-
-func (s *EventDestination) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "Enabled", s.Enabled, api.DynBool)
-	api.PutList(m, "MatchingEventTypes", s.MatchingEventTypes, api.DynString)
-	api.PutStruct(m, "KinesisFirehoseDestination", s.KinesisFirehoseDestination)
-	api.PutStruct(m, "CloudWatchDestination", s.CloudWatchDestination)
-	api.PutStruct(m, "SnsDestination", s.SnsDestination)
-	api.PutStruct(m, "EventBridgeDestination", s.EventBridgeDestination)
-	api.PutStruct(m, "PinpointDestination", s.PinpointDestination)
-	return m
-}
-
-func (s *EventDestinationDefinition) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Enabled", &s.Enabled, api.SetBoolPtr)
-	err = api.Decode(err, m, "MatchingEventTypes", &s.MatchingEventTypes, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "KinesisFirehoseDestination", &s.KinesisFirehoseDestination, api.SetStructPtr[KinesisFirehoseDestination])
-	err = api.Decode(err, m, "CloudWatchDestination", &s.CloudWatchDestination, api.SetStructPtr[CloudWatchDestination])
-	err = api.Decode(err, m, "SnsDestination", &s.SnsDestination, api.SetStructPtr[SnsDestination])
-	err = api.Decode(err, m, "EventBridgeDestination", &s.EventBridgeDestination, api.SetStructPtr[EventBridgeDestination])
-	err = api.Decode(err, m, "PinpointDestination", &s.PinpointDestination, api.SetStructPtr[PinpointDestination])
-	return err
-}
-
-func (s *EventDestinationDefinition) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 7)
-	api.Put(m, "Enabled", s.Enabled, api.DynBool)
-	api.PutList(m, "MatchingEventTypes", s.MatchingEventTypes, api.DynString)
-	api.PutStruct(m, "KinesisFirehoseDestination", s.KinesisFirehoseDestination)
-	api.PutStruct(m, "CloudWatchDestination", s.CloudWatchDestination)
-	api.PutStruct(m, "SnsDestination", s.SnsDestination)
-	api.PutStruct(m, "EventBridgeDestination", s.EventBridgeDestination)
-	api.PutStruct(m, "PinpointDestination", s.PinpointDestination)
-	return m
-}
-
-func (s *EventDetails) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Bounce", &s.Bounce, api.SetStructPtr[Bounce])
-	err = api.Decode(err, m, "Complaint", &s.Complaint, api.SetStructPtr[Complaint])
-	return err
-}
-
-func (s *EventDetails) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutStruct(m, "Bounce", s.Bounce)
-	api.PutStruct(m, "Complaint", s.Complaint)
-	return m
-}
-
-func (s *ExportDataSource) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "MetricsDataSource", &s.MetricsDataSource, api.SetStructPtr[MetricsDataSource])
-	err = api.Decode(err, m, "MessageInsightsDataSource", &s.MessageInsightsDataSource, api.SetStructPtr[MessageInsightsDataSource])
-	return err
-}
-
-func (s *ExportDataSource) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutStruct(m, "MetricsDataSource", s.MetricsDataSource)
-	api.PutStruct(m, "MessageInsightsDataSource", s.MessageInsightsDataSource)
-	return m
-}
-
-func (s *ExportDestination) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DataFormat", &s.DataFormat, api.SetStringPtr)
-	err = api.Decode(err, m, "S3Url", &s.S3Url, api.SetStringPtr)
-	return err
-}
-
-func (s *ExportDestination) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "DataFormat", s.DataFormat, api.DynString)
-	api.Put(m, "S3Url", s.S3Url, api.DynString)
-	return m
-}
-
-func (s *ExportJobSummary) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "JobId", &s.JobId, api.SetStringPtr)
-	err = api.Decode(err, m, "ExportSourceType", &s.ExportSourceType, api.SetStringPtr)
-	err = api.Decode(err, m, "JobStatus", &s.JobStatus, api.SetStringPtr)
-	err = api.Decode(err, m, "CreatedTimestamp", &s.CreatedTimestamp, api.SetTimePtr)
-	err = api.Decode(err, m, "CompletedTimestamp", &s.CompletedTimestamp, api.SetTimePtr)
-	return err
-}
-
-func (s *ExportJobSummary) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 5)
-	api.Put(m, "JobId", s.JobId, api.DynString)
-	api.Put(m, "ExportSourceType", s.ExportSourceType, api.DynString)
-	api.Put(m, "JobStatus", s.JobStatus, api.DynString)
-	api.Put(m, "CreatedTimestamp", s.CreatedTimestamp, api.DynTime)
-	api.Put(m, "CompletedTimestamp", s.CompletedTimestamp, api.DynTime)
-	return m
-}
-
-func (s *ExportMetric) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "Aggregation", &s.Aggregation, api.SetStringPtr)
-	return err
-}
-
-func (s *ExportMetric) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "Aggregation", s.Aggregation, api.DynString)
-	return m
-}
-
-func (s *ExportStatistics) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ProcessedRecordsCount", &s.ProcessedRecordsCount, api.SetInt32Ptr)
-	err = api.Decode(err, m, "ExportedRecordsCount", &s.ExportedRecordsCount, api.SetInt32Ptr)
-	return err
-}
-
-func (s *ExportStatistics) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "ProcessedRecordsCount", s.ProcessedRecordsCount, api.DynInt32)
-	api.Put(m, "ExportedRecordsCount", s.ExportedRecordsCount, api.DynInt32)
-	return m
-}
-
-func (s *FailureInfo) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "FailedRecordsS3Url", &s.FailedRecordsS3Url, api.SetStringPtr)
-	err = api.Decode(err, m, "ErrorMessage", &s.ErrorMessage, api.SetStringPtr)
-	return err
-}
-
-func (s *FailureInfo) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "FailedRecordsS3Url", s.FailedRecordsS3Url, api.DynString)
-	api.Put(m, "ErrorMessage", s.ErrorMessage, api.DynString)
-	return m
-}
-
-func (s *GetAccountRequest) FromDynamic(map[string]any) error { return nil }
-
-func (s *GetAccountRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *GetAccountResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DedicatedIpAutoWarmupEnabled", &s.DedicatedIpAutoWarmupEnabled, api.SetBoolPtr)
-	err = api.Decode(err, m, "EnforcementStatus", &s.EnforcementStatus, api.SetStringPtr)
-	err = api.Decode(err, m, "ProductionAccessEnabled", &s.ProductionAccessEnabled, api.SetBoolPtr)
-	err = api.Decode(err, m, "SendQuota", &s.SendQuota, api.SetStructPtr[SendQuota])
-	err = api.Decode(err, m, "SendingEnabled", &s.SendingEnabled, api.SetBoolPtr)
-	err = api.Decode(err, m, "SuppressionAttributes", &s.SuppressionAttributes, api.SetStructPtr[SuppressionAttributes])
-	err = api.Decode(err, m, "Details", &s.Details, api.SetStructPtr[AccountDetails])
-	err = api.Decode(err, m, "VdmAttributes", &s.VdmAttributes, api.SetStructPtr[VdmAttributes])
-	return err
-}
-
-func (s *GetAccountResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "DedicatedIpAutoWarmupEnabled", s.DedicatedIpAutoWarmupEnabled, api.DynBool)
-	api.Put(m, "EnforcementStatus", s.EnforcementStatus, api.DynString)
-	api.Put(m, "ProductionAccessEnabled", s.ProductionAccessEnabled, api.DynBool)
-	api.PutStruct(m, "SendQuota", s.SendQuota)
-	api.Put(m, "SendingEnabled", s.SendingEnabled, api.DynBool)
-	api.PutStruct(m, "SuppressionAttributes", s.SuppressionAttributes)
-	api.PutStruct(m, "Details", s.Details)
-	api.PutStruct(m, "VdmAttributes", s.VdmAttributes)
-	return m
-}
-
-func (s *GetBlacklistReportsRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "BlacklistItemNames", &s.BlacklistItemNames, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	return err
-}
-
-func (s *GetBlacklistReportsRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutList(m, "BlacklistItemNames", s.BlacklistItemNames, api.DynString)
-	return m
-}
-
-func (s *GetBlacklistReportsResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "BlacklistReport", &s.BlacklistReport, func(p *map[string][]BlacklistEntry, v any) error {
-		return api.SetMap(p, v, func(p *[]BlacklistEntry, v any) error {
-			return api.SetList(p, v, func(p *BlacklistEntry, v any) error { return api.SetStruct(p, v) })
-		})
-	})
-	return err
-}
-
-func (s *GetBlacklistReportsResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutMap(m, "BlacklistReport", s.BlacklistReport, func(e []BlacklistEntry) any {
-		return api.DynList(e, func(e BlacklistEntry) any { return e.ToDynamic() })
-	})
-	return m
-}
-
-func (s *GetConfigurationSetEventDestinationsRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ConfigurationSetName", &s.ConfigurationSetName, api.SetStringPtr)
-	return err
-}
-
-func (s *GetConfigurationSetEventDestinationsRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "ConfigurationSetName", s.ConfigurationSetName, api.DynString)
-	return m
-}
-
-func (s *GetConfigurationSetEventDestinationsResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "EventDestinations", &s.EventDestinations, func(p *[]EventDestination, v any) error {
-		return api.SetList(p, v, func(p *EventDestination, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *GetConfigurationSetEventDestinationsResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutList(m, "EventDestinations", s.EventDestinations, func(e EventDestination) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *GetConfigurationSetRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ConfigurationSetName", &s.ConfigurationSetName, api.SetStringPtr)
-	return err
-}
-
-func (s *GetConfigurationSetRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "ConfigurationSetName", s.ConfigurationSetName, api.DynString)
-	return m
-}
-
-func (s *GetConfigurationSetResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ConfigurationSetName", &s.ConfigurationSetName, api.SetStringPtr)
-	err = api.Decode(err, m, "TrackingOptions", &s.TrackingOptions, api.SetStructPtr[TrackingOptions])
-	err = api.Decode(err, m, "DeliveryOptions", &s.DeliveryOptions, api.SetStructPtr[DeliveryOptions])
-	err = api.Decode(err, m, "ReputationOptions", &s.ReputationOptions, api.SetStructPtr[ReputationOptions])
-	err = api.Decode(err, m, "SendingOptions", &s.SendingOptions, api.SetStructPtr[SendingOptions])
-	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]Tag, v any) error {
-		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "SuppressionOptions", &s.SuppressionOptions, api.SetStructPtr[SuppressionOptions])
-	err = api.Decode(err, m, "VdmOptions", &s.VdmOptions, api.SetStructPtr[VdmOptions])
-	return err
-}
-
-func (s *GetConfigurationSetResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "ConfigurationSetName", s.ConfigurationSetName, api.DynString)
-	api.PutStruct(m, "TrackingOptions", s.TrackingOptions)
-	api.PutStruct(m, "DeliveryOptions", s.DeliveryOptions)
-	api.PutStruct(m, "ReputationOptions", s.ReputationOptions)
-	api.PutStruct(m, "SendingOptions", s.SendingOptions)
-	api.PutList(m, "Tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
-	api.PutStruct(m, "SuppressionOptions", s.SuppressionOptions)
-	api.PutStruct(m, "VdmOptions", s.VdmOptions)
-	return m
-}
-
-func (s *GetContactListRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ContactListName", &s.ContactListName, api.SetStringPtr)
-	return err
-}
-
-func (s *GetContactListRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "ContactListName", s.ContactListName, api.DynString)
-	return m
-}
-
-func (s *GetContactListResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ContactListName", &s.ContactListName, api.SetStringPtr)
-	err = api.Decode(err, m, "Topics", &s.Topics, func(p *[]Topic, v any) error {
-		return api.SetList(p, v, func(p *Topic, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
-	err = api.Decode(err, m, "CreatedTimestamp", &s.CreatedTimestamp, api.SetTimePtr)
-	err = api.Decode(err, m, "LastUpdatedTimestamp", &s.LastUpdatedTimestamp, api.SetTimePtr)
-	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]Tag, v any) error {
-		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *GetContactListResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 6)
-	api.Put(m, "ContactListName", s.ContactListName, api.DynString)
-	api.PutList(m, "Topics", s.Topics, func(e Topic) any { return e.ToDynamic() })
-	api.Put(m, "Description", s.Description, api.DynString)
-	api.Put(m, "CreatedTimestamp", s.CreatedTimestamp, api.DynTime)
-	api.Put(m, "LastUpdatedTimestamp", s.LastUpdatedTimestamp, api.DynTime)
-	api.PutList(m, "Tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *GetContactRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ContactListName", &s.ContactListName, api.SetStringPtr)
-	err = api.Decode(err, m, "EmailAddress", &s.EmailAddress, api.SetStringPtr)
-	return err
-}
-
-func (s *GetContactRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "ContactListName", s.ContactListName, api.DynString)
-	api.Put(m, "EmailAddress", s.EmailAddress, api.DynString)
-	return m
-}
-
-func (s *GetContactResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ContactListName", &s.ContactListName, api.SetStringPtr)
-	err = api.Decode(err, m, "EmailAddress", &s.EmailAddress, api.SetStringPtr)
-	err = api.Decode(err, m, "TopicPreferences", &s.TopicPreferences, func(p *[]TopicPreference, v any) error {
-		return api.SetList(p, v, func(p *TopicPreference, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "TopicDefaultPreferences", &s.TopicDefaultPreferences, func(p *[]TopicPreference, v any) error {
-		return api.SetList(p, v, func(p *TopicPreference, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "UnsubscribeAll", &s.UnsubscribeAll, api.SetBoolPtr)
-	err = api.Decode(err, m, "AttributesData", &s.AttributesData, api.SetStringPtr)
-	err = api.Decode(err, m, "CreatedTimestamp", &s.CreatedTimestamp, api.SetTimePtr)
-	err = api.Decode(err, m, "LastUpdatedTimestamp", &s.LastUpdatedTimestamp, api.SetTimePtr)
-	return err
-}
-
-func (s *GetContactResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "ContactListName", s.ContactListName, api.DynString)
-	api.Put(m, "EmailAddress", s.EmailAddress, api.DynString)
-	api.PutList(m, "TopicPreferences", s.TopicPreferences, func(e TopicPreference) any { return e.ToDynamic() })
-	api.PutList(m, "TopicDefaultPreferences", s.TopicDefaultPreferences, func(e TopicPreference) any { return e.ToDynamic() })
-	api.Put(m, "UnsubscribeAll", s.UnsubscribeAll, api.DynBool)
-	api.Put(m, "AttributesData", s.AttributesData, api.DynString)
-	api.Put(m, "CreatedTimestamp", s.CreatedTimestamp, api.DynTime)
-	api.Put(m, "LastUpdatedTimestamp", s.LastUpdatedTimestamp, api.DynTime)
-	return m
-}
-
-func (s *GetCustomVerificationEmailTemplateRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "TemplateName", &s.TemplateName, api.SetStringPtr)
-	return err
-}
-
-func (s *GetCustomVerificationEmailTemplateRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "TemplateName", s.TemplateName, api.DynString)
-	return m
-}
-
-func (s *GetCustomVerificationEmailTemplateResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "TemplateName", &s.TemplateName, api.SetStringPtr)
-	err = api.Decode(err, m, "FromEmailAddress", &s.FromEmailAddress, api.SetStringPtr)
-	err = api.Decode(err, m, "TemplateSubject", &s.TemplateSubject, api.SetStringPtr)
-	err = api.Decode(err, m, "TemplateContent", &s.TemplateContent, api.SetStringPtr)
-	err = api.Decode(err, m, "SuccessRedirectionURL", &s.SuccessRedirectionURL, api.SetStringPtr)
-	err = api.Decode(err, m, "FailureRedirectionURL", &s.FailureRedirectionURL, api.SetStringPtr)
-	return err
-}
-
-func (s *GetCustomVerificationEmailTemplateResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 6)
-	api.Put(m, "TemplateName", s.TemplateName, api.DynString)
-	api.Put(m, "FromEmailAddress", s.FromEmailAddress, api.DynString)
-	api.Put(m, "TemplateSubject", s.TemplateSubject, api.DynString)
-	api.Put(m, "TemplateContent", s.TemplateContent, api.DynString)
-	api.Put(m, "SuccessRedirectionURL", s.SuccessRedirectionURL, api.DynString)
-	api.Put(m, "FailureRedirectionURL", s.FailureRedirectionURL, api.DynString)
-	return m
-}
-
-func (s *GetDedicatedIpPoolRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "PoolName", &s.PoolName, api.SetStringPtr)
-	return err
-}
-
-func (s *GetDedicatedIpPoolRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "PoolName", s.PoolName, api.DynString)
-	return m
-}
-
-func (s *GetDedicatedIpPoolResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DedicatedIpPool", &s.DedicatedIpPool, api.SetStructPtr[DedicatedIpPool])
-	return err
-}
-
-func (s *GetDedicatedIpPoolResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "DedicatedIpPool", s.DedicatedIpPool)
-	return m
-}
-
-func (s *GetDedicatedIpRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Ip", &s.Ip, api.SetStringPtr)
-	return err
-}
-
-func (s *GetDedicatedIpRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Ip", s.Ip, api.DynString)
-	return m
-}
-
-func (s *GetDedicatedIpResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DedicatedIp", &s.DedicatedIp, api.SetStructPtr[DedicatedIp])
-	return err
-}
-
-func (s *GetDedicatedIpResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "DedicatedIp", s.DedicatedIp)
-	return m
-}
-
-func (s *GetDedicatedIpsRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "PoolName", &s.PoolName, api.SetStringPtr)
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	err = api.Decode(err, m, "PageSize", &s.PageSize, api.SetInt32Ptr)
-	return err
-}
-
-func (s *GetDedicatedIpsRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "PoolName", s.PoolName, api.DynString)
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	api.Put(m, "PageSize", s.PageSize, api.DynInt32)
-	return m
-}
-
-func (s *GetDedicatedIpsResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DedicatedIps", &s.DedicatedIps, func(p *[]DedicatedIp, v any) error {
-		return api.SetList(p, v, func(p *DedicatedIp, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	return err
-}
-
-func (s *GetDedicatedIpsResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutList(m, "DedicatedIps", s.DedicatedIps, func(e DedicatedIp) any { return e.ToDynamic() })
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	return m
-}
-
-func (s *GetDeliverabilityDashboardOptionsRequest) FromDynamic(map[string]any) error { return nil }
-
-func (s *GetDeliverabilityDashboardOptionsRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *GetDeliverabilityDashboardOptionsResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DashboardEnabled", &s.DashboardEnabled, api.SetBoolPtr)
-	err = api.Decode(err, m, "SubscriptionExpiryDate", &s.SubscriptionExpiryDate, api.SetTimePtr)
-	err = api.Decode(err, m, "AccountStatus", &s.AccountStatus, api.SetStringPtr)
-	err = api.Decode(err, m, "ActiveSubscribedDomains", &s.ActiveSubscribedDomains, func(p *[]DomainDeliverabilityTrackingOption, v any) error {
-		return api.SetList(p, v, func(p *DomainDeliverabilityTrackingOption, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "PendingExpirationSubscribedDomains", &s.PendingExpirationSubscribedDomains, func(p *[]DomainDeliverabilityTrackingOption, v any) error {
-		return api.SetList(p, v, func(p *DomainDeliverabilityTrackingOption, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *GetDeliverabilityDashboardOptionsResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 5)
-	api.Put(m, "DashboardEnabled", s.DashboardEnabled, api.DynBool)
-	api.Put(m, "SubscriptionExpiryDate", s.SubscriptionExpiryDate, api.DynTime)
-	api.Put(m, "AccountStatus", s.AccountStatus, api.DynString)
-	api.PutList(m, "ActiveSubscribedDomains", s.ActiveSubscribedDomains, func(e DomainDeliverabilityTrackingOption) any { return e.ToDynamic() })
-	api.PutList(m, "PendingExpirationSubscribedDomains", s.PendingExpirationSubscribedDomains, func(e DomainDeliverabilityTrackingOption) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *GetDeliverabilityTestReportRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ReportId", &s.ReportId, api.SetStringPtr)
-	return err
-}
-
-func (s *GetDeliverabilityTestReportRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "ReportId", s.ReportId, api.DynString)
-	return m
-}
-
-func (s *GetDeliverabilityTestReportResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DeliverabilityTestReport", &s.DeliverabilityTestReport, api.SetStructPtr[DeliverabilityTestReport])
-	err = api.Decode(err, m, "OverallPlacement", &s.OverallPlacement, api.SetStructPtr[PlacementStatistics])
-	err = api.Decode(err, m, "IspPlacements", &s.IspPlacements, func(p *[]IspPlacement, v any) error {
-		return api.SetList(p, v, func(p *IspPlacement, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]Tag, v any) error {
-		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *GetDeliverabilityTestReportResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 5)
-	api.PutStruct(m, "DeliverabilityTestReport", s.DeliverabilityTestReport)
-	api.PutStruct(m, "OverallPlacement", s.OverallPlacement)
-	api.PutList(m, "IspPlacements", s.IspPlacements, func(e IspPlacement) any { return e.ToDynamic() })
-	api.Put(m, "Message", s.Message, api.DynString)
-	api.PutList(m, "Tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *GetDomainDeliverabilityCampaignRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "CampaignId", &s.CampaignId, api.SetStringPtr)
-	return err
-}
-
-func (s *GetDomainDeliverabilityCampaignRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "CampaignId", s.CampaignId, api.DynString)
-	return m
-}
-
-func (s *GetDomainDeliverabilityCampaignResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DomainDeliverabilityCampaign", &s.DomainDeliverabilityCampaign, api.SetStructPtr[DomainDeliverabilityCampaign])
-	return err
-}
-
-func (s *GetDomainDeliverabilityCampaignResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "DomainDeliverabilityCampaign", s.DomainDeliverabilityCampaign)
-	return m
-}
-
-func (s *GetDomainStatisticsReportRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Domain", &s.Domain, api.SetStringPtr)
-	err = api.Decode(err, m, "StartDate", &s.StartDate, api.SetTimePtr)
-	err = api.Decode(err, m, "EndDate", &s.EndDate, api.SetTimePtr)
-	return err
-}
-
-func (s *GetDomainStatisticsReportRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "Domain", s.Domain, api.DynString)
-	api.Put(m, "StartDate", s.StartDate, api.DynTime)
-	api.Put(m, "EndDate", s.EndDate, api.DynTime)
-	return m
-}
-
-func (s *GetDomainStatisticsReportResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "OverallVolume", &s.OverallVolume, api.SetStructPtr[OverallVolume])
-	err = api.Decode(err, m, "DailyVolumes", &s.DailyVolumes, func(p *[]DailyVolume, v any) error {
-		return api.SetList(p, v, func(p *DailyVolume, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *GetDomainStatisticsReportResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutStruct(m, "OverallVolume", s.OverallVolume)
-	api.PutList(m, "DailyVolumes", s.DailyVolumes, func(e DailyVolume) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *GetEmailIdentityPoliciesRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "EmailIdentity", &s.EmailIdentity, api.SetStringPtr)
-	return err
-}
-
-func (s *GetEmailIdentityPoliciesRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "EmailIdentity", s.EmailIdentity, api.DynString)
-	return m
-}
-
-func (s *GetEmailIdentityPoliciesResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Policies", &s.Policies, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
-	return err
-}
-
-func (s *GetEmailIdentityPoliciesResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutMap(m, "Policies", s.Policies, api.DynString)
-	return m
-}
-
-func (s *GetEmailIdentityRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "EmailIdentity", &s.EmailIdentity, api.SetStringPtr)
-	return err
-}
-
-func (s *GetEmailIdentityRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "EmailIdentity", s.EmailIdentity, api.DynString)
-	return m
-}
-
-func (s *GetEmailIdentityResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "IdentityType", &s.IdentityType, api.SetStringPtr)
-	err = api.Decode(err, m, "FeedbackForwardingStatus", &s.FeedbackForwardingStatus, api.SetBoolPtr)
-	err = api.Decode(err, m, "VerifiedForSendingStatus", &s.VerifiedForSendingStatus, api.SetBoolPtr)
-	err = api.Decode(err, m, "DkimAttributes", &s.DkimAttributes, api.SetStructPtr[DkimAttributes])
-	err = api.Decode(err, m, "MailFromAttributes", &s.MailFromAttributes, api.SetStructPtr[MailFromAttributes])
-	err = api.Decode(err, m, "Policies", &s.Policies, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
-	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]Tag, v any) error {
-		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "ConfigurationSetName", &s.ConfigurationSetName, api.SetStringPtr)
-	err = api.Decode(err, m, "VerificationStatus", &s.VerificationStatus, api.SetStringPtr)
-	err = api.Decode(err, m, "VerificationInfo", &s.VerificationInfo, api.SetStructPtr[VerificationInfo])
-	return err
-}
-
-func (s *GetEmailIdentityResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "IdentityType", s.IdentityType, api.DynString)
-	api.Put(m, "FeedbackForwardingStatus", s.FeedbackForwardingStatus, api.DynBool)
-	api.Put(m, "VerifiedForSendingStatus", s.VerifiedForSendingStatus, api.DynBool)
-	api.PutStruct(m, "DkimAttributes", s.DkimAttributes)
-	api.PutStruct(m, "MailFromAttributes", s.MailFromAttributes)
-	api.PutMap(m, "Policies", s.Policies, api.DynString)
-	api.PutList(m, "Tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
-	api.Put(m, "ConfigurationSetName", s.ConfigurationSetName, api.DynString)
-	api.Put(m, "VerificationStatus", s.VerificationStatus, api.DynString)
-	api.PutStruct(m, "VerificationInfo", s.VerificationInfo)
-	return m
-}
-
-func (s *GetEmailTemplateRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "TemplateName", &s.TemplateName, api.SetStringPtr)
-	return err
-}
-
-func (s *GetEmailTemplateRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "TemplateName", s.TemplateName, api.DynString)
-	return m
-}
-
-func (s *GetEmailTemplateResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "TemplateName", &s.TemplateName, api.SetStringPtr)
-	err = api.Decode(err, m, "TemplateContent", &s.TemplateContent, api.SetStructPtr[EmailTemplateContent])
-	return err
-}
-
-func (s *GetEmailTemplateResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "TemplateName", s.TemplateName, api.DynString)
-	api.PutStruct(m, "TemplateContent", s.TemplateContent)
-	return m
-}
-
-func (s *GetExportJobRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "JobId", &s.JobId, api.SetStringPtr)
-	return err
-}
-
-func (s *GetExportJobRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "JobId", s.JobId, api.DynString)
-	return m
-}
-
-func (s *GetExportJobResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "JobId", &s.JobId, api.SetStringPtr)
-	err = api.Decode(err, m, "ExportSourceType", &s.ExportSourceType, api.SetStringPtr)
-	err = api.Decode(err, m, "JobStatus", &s.JobStatus, api.SetStringPtr)
-	err = api.Decode(err, m, "ExportDestination", &s.ExportDestination, api.SetStructPtr[ExportDestination])
-	err = api.Decode(err, m, "ExportDataSource", &s.ExportDataSource, api.SetStructPtr[ExportDataSource])
-	err = api.Decode(err, m, "CreatedTimestamp", &s.CreatedTimestamp, api.SetTimePtr)
-	err = api.Decode(err, m, "CompletedTimestamp", &s.CompletedTimestamp, api.SetTimePtr)
-	err = api.Decode(err, m, "FailureInfo", &s.FailureInfo, api.SetStructPtr[FailureInfo])
-	err = api.Decode(err, m, "Statistics", &s.Statistics, api.SetStructPtr[ExportStatistics])
-	return err
-}
-
-func (s *GetExportJobResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "JobId", s.JobId, api.DynString)
-	api.Put(m, "ExportSourceType", s.ExportSourceType, api.DynString)
-	api.Put(m, "JobStatus", s.JobStatus, api.DynString)
-	api.PutStruct(m, "ExportDestination", s.ExportDestination)
-	api.PutStruct(m, "ExportDataSource", s.ExportDataSource)
-	api.Put(m, "CreatedTimestamp", s.CreatedTimestamp, api.DynTime)
-	api.Put(m, "CompletedTimestamp", s.CompletedTimestamp, api.DynTime)
-	api.PutStruct(m, "FailureInfo", s.FailureInfo)
-	api.PutStruct(m, "Statistics", s.Statistics)
-	return m
-}
-
-func (s *GetImportJobRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "JobId", &s.JobId, api.SetStringPtr)
-	return err
-}
-
-func (s *GetImportJobRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "JobId", s.JobId, api.DynString)
-	return m
-}
-
-func (s *GetImportJobResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "JobId", &s.JobId, api.SetStringPtr)
-	err = api.Decode(err, m, "ImportDestination", &s.ImportDestination, api.SetStructPtr[ImportDestination])
-	err = api.Decode(err, m, "ImportDataSource", &s.ImportDataSource, api.SetStructPtr[ImportDataSource])
-	err = api.Decode(err, m, "FailureInfo", &s.FailureInfo, api.SetStructPtr[FailureInfo])
-	err = api.Decode(err, m, "JobStatus", &s.JobStatus, api.SetStringPtr)
-	err = api.Decode(err, m, "CreatedTimestamp", &s.CreatedTimestamp, api.SetTimePtr)
-	err = api.Decode(err, m, "CompletedTimestamp", &s.CompletedTimestamp, api.SetTimePtr)
-	err = api.Decode(err, m, "ProcessedRecordsCount", &s.ProcessedRecordsCount, api.SetInt32Ptr)
-	err = api.Decode(err, m, "FailedRecordsCount", &s.FailedRecordsCount, api.SetInt32Ptr)
-	return err
-}
-
-func (s *GetImportJobResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "JobId", s.JobId, api.DynString)
-	api.PutStruct(m, "ImportDestination", s.ImportDestination)
-	api.PutStruct(m, "ImportDataSource", s.ImportDataSource)
-	api.PutStruct(m, "FailureInfo", s.FailureInfo)
-	api.Put(m, "JobStatus", s.JobStatus, api.DynString)
-	api.Put(m, "CreatedTimestamp", s.CreatedTimestamp, api.DynTime)
-	api.Put(m, "CompletedTimestamp", s.CompletedTimestamp, api.DynTime)
-	api.Put(m, "ProcessedRecordsCount", s.ProcessedRecordsCount, api.DynInt32)
-	api.Put(m, "FailedRecordsCount", s.FailedRecordsCount, api.DynInt32)
-	return m
-}
-
-func (s *GetMessageInsightsRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "MessageId", &s.MessageId, api.SetStringPtr)
-	return err
-}
-
-func (s *GetMessageInsightsRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "MessageId", s.MessageId, api.DynString)
-	return m
-}
-
-func (s *GetMessageInsightsResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "MessageId", &s.MessageId, api.SetStringPtr)
-	err = api.Decode(err, m, "FromEmailAddress", &s.FromEmailAddress, api.SetStringPtr)
-	err = api.Decode(err, m, "Subject", &s.Subject, api.SetStringPtr)
-	err = api.Decode(err, m, "EmailTags", &s.EmailTags, func(p *[]MessageTag, v any) error {
-		return api.SetList(p, v, func(p *MessageTag, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "Insights", &s.Insights, func(p *[]EmailInsights, v any) error {
-		return api.SetList(p, v, func(p *EmailInsights, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *GetMessageInsightsResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 5)
-	api.Put(m, "MessageId", s.MessageId, api.DynString)
-	api.Put(m, "FromEmailAddress", s.FromEmailAddress, api.DynString)
-	api.Put(m, "Subject", s.Subject, api.DynString)
-	api.PutList(m, "EmailTags", s.EmailTags, func(e MessageTag) any { return e.ToDynamic() })
-	api.PutList(m, "Insights", s.Insights, func(e EmailInsights) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *GetSuppressedDestinationRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "EmailAddress", &s.EmailAddress, api.SetStringPtr)
-	return err
-}
-
-func (s *GetSuppressedDestinationRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "EmailAddress", s.EmailAddress, api.DynString)
-	return m
-}
-
-func (s *GetSuppressedDestinationResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "SuppressedDestination", &s.SuppressedDestination, api.SetStructPtr[SuppressedDestination])
-	return err
-}
-
-func (s *GetSuppressedDestinationResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "SuppressedDestination", s.SuppressedDestination)
-	return m
-}
-
-func (s *GuardianAttributes) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "OptimizedSharedDelivery", &s.OptimizedSharedDelivery, api.SetStringPtr)
-	return err
-}
-
-func (s *GuardianAttributes) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "OptimizedSharedDelivery", s.OptimizedSharedDelivery, api.DynString)
-	return m
-}
-
-func (s *GuardianOptions) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "OptimizedSharedDelivery", &s.OptimizedSharedDelivery, api.SetStringPtr)
-	return err
-}
-
-func (s *GuardianOptions) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "OptimizedSharedDelivery", s.OptimizedSharedDelivery, api.DynString)
-	return m
-}
-
-func (s *IdentityInfo) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "IdentityType", &s.IdentityType, api.SetStringPtr)
-	err = api.Decode(err, m, "IdentityName", &s.IdentityName, api.SetStringPtr)
-	err = api.Decode(err, m, "SendingEnabled", &s.SendingEnabled, api.SetBoolPtr)
-	err = api.Decode(err, m, "VerificationStatus", &s.VerificationStatus, api.SetStringPtr)
-	return err
-}
-
-func (s *IdentityInfo) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "IdentityType", s.IdentityType, api.DynString)
-	api.Put(m, "IdentityName", s.IdentityName, api.DynString)
-	api.Put(m, "SendingEnabled", s.SendingEnabled, api.DynBool)
-	api.Put(m, "VerificationStatus", s.VerificationStatus, api.DynString)
-	return m
-}
-
-func (s *ImportDataSource) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "S3Url", &s.S3Url, api.SetStringPtr)
-	err = api.Decode(err, m, "DataFormat", &s.DataFormat, api.SetStringPtr)
-	return err
-}
-
-func (s *ImportDataSource) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "S3Url", s.S3Url, api.DynString)
-	api.Put(m, "DataFormat", s.DataFormat, api.DynString)
-	return m
-}
+func (*AccountDetails) ConvType() (api.Table, int32) { return convTable[:], 0 }
 
-func (s *ImportDestination) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "SuppressionListDestination", &s.SuppressionListDestination, api.SetStructPtr[SuppressionListDestination])
-	err = api.Decode(err, m, "ContactListDestination", &s.ContactListDestination, api.SetStructPtr[ContactListDestination])
-	return err
-}
+func (*AccountSuspendedException) ConvType() (api.Table, int32) { return convTable[:], 1 }
 
-func (s *ImportDestination) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutStruct(m, "SuppressionListDestination", s.SuppressionListDestination)
-	api.PutStruct(m, "ContactListDestination", s.ContactListDestination)
-	return m
-}
+func (*AlreadyExistsException) ConvType() (api.Table, int32) { return convTable[:], 2 }
 
-func (s *ImportJobSummary) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "JobId", &s.JobId, api.SetStringPtr)
-	err = api.Decode(err, m, "ImportDestination", &s.ImportDestination, api.SetStructPtr[ImportDestination])
-	err = api.Decode(err, m, "JobStatus", &s.JobStatus, api.SetStringPtr)
-	err = api.Decode(err, m, "CreatedTimestamp", &s.CreatedTimestamp, api.SetTimePtr)
-	err = api.Decode(err, m, "ProcessedRecordsCount", &s.ProcessedRecordsCount, api.SetInt32Ptr)
-	err = api.Decode(err, m, "FailedRecordsCount", &s.FailedRecordsCount, api.SetInt32Ptr)
-	return err
-}
+func (*BadRequestException) ConvType() (api.Table, int32) { return convTable[:], 3 }
 
-func (s *ImportJobSummary) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 6)
-	api.Put(m, "JobId", s.JobId, api.DynString)
-	api.PutStruct(m, "ImportDestination", s.ImportDestination)
-	api.Put(m, "JobStatus", s.JobStatus, api.DynString)
-	api.Put(m, "CreatedTimestamp", s.CreatedTimestamp, api.DynTime)
-	api.Put(m, "ProcessedRecordsCount", s.ProcessedRecordsCount, api.DynInt32)
-	api.Put(m, "FailedRecordsCount", s.FailedRecordsCount, api.DynInt32)
-	return m
-}
+func (*BatchGetMetricDataQuery) ConvType() (api.Table, int32) { return convTable[:], 4 }
 
-func (s *InboxPlacementTrackingOption) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Global", &s.Global, api.SetBoolPtr)
-	err = api.Decode(err, m, "TrackedIsps", &s.TrackedIsps, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	return err
-}
+func (*BatchGetMetricDataRequest) ConvType() (api.Table, int32) { return convTable[:], 5 }
 
-func (s *InboxPlacementTrackingOption) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Global", s.Global, api.DynBool)
-	api.PutList(m, "TrackedIsps", s.TrackedIsps, api.DynString)
-	return m
-}
+func (*BatchGetMetricDataResponse) ConvType() (api.Table, int32) { return convTable[:], 6 }
 
-func (s *InsightsEvent) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Timestamp", &s.Timestamp, api.SetTimePtr)
-	err = api.Decode(err, m, "Type", &s.Type, api.SetStringPtr)
-	err = api.Decode(err, m, "Details", &s.Details, api.SetStructPtr[EventDetails])
-	return err
-}
+func (*BlacklistEntry) ConvType() (api.Table, int32) { return convTable[:], 7 }
 
-func (s *InsightsEvent) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "Timestamp", s.Timestamp, api.DynTime)
-	api.Put(m, "Type", s.Type, api.DynString)
-	api.PutStruct(m, "Details", s.Details)
-	return m
-}
+func (*Body) ConvType() (api.Table, int32) { return convTable[:], 8 }
 
-func (s *InternalServiceErrorException) FromDynamic(map[string]any) error { return nil }
+func (*Bounce) ConvType() (api.Table, int32) { return convTable[:], 9 }
 
-func (s *InternalServiceErrorException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*BulkEmailContent) ConvType() (api.Table, int32) { return convTable[:], 10 }
 
-func (s *InvalidNextTokenException) FromDynamic(map[string]any) error { return nil }
+func (*BulkEmailEntry) ConvType() (api.Table, int32) { return convTable[:], 11 }
 
-func (s *InvalidNextTokenException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*BulkEmailEntryResult) ConvType() (api.Table, int32) { return convTable[:], 12 }
 
-func (s *IspPlacement) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "IspName", &s.IspName, api.SetStringPtr)
-	err = api.Decode(err, m, "PlacementStatistics", &s.PlacementStatistics, api.SetStructPtr[PlacementStatistics])
-	return err
-}
+func (*CancelExportJobRequest) ConvType() (api.Table, int32) { return convTable[:], 13 }
 
-func (s *IspPlacement) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "IspName", s.IspName, api.DynString)
-	api.PutStruct(m, "PlacementStatistics", s.PlacementStatistics)
-	return m
-}
+func (*CancelExportJobResponse) ConvType() (api.Table, int32) { return convTable[:], 14 }
 
-func (s *KinesisFirehoseDestination) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "IamRoleArn", &s.IamRoleArn, api.SetStringPtr)
-	err = api.Decode(err, m, "DeliveryStreamArn", &s.DeliveryStreamArn, api.SetStringPtr)
-	return err
-}
+func (*CloudWatchDestination) ConvType() (api.Table, int32) { return convTable[:], 15 }
 
-func (s *KinesisFirehoseDestination) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "IamRoleArn", s.IamRoleArn, api.DynString)
-	api.Put(m, "DeliveryStreamArn", s.DeliveryStreamArn, api.DynString)
-	return m
-}
+func (*CloudWatchDimensionConfiguration) ConvType() (api.Table, int32) { return convTable[:], 16 }
 
-func (s *LimitExceededException) FromDynamic(map[string]any) error { return nil }
+func (*Complaint) ConvType() (api.Table, int32) { return convTable[:], 17 }
 
-func (s *LimitExceededException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*ConcurrentModificationException) ConvType() (api.Table, int32) { return convTable[:], 18 }
 
-func (s *ListConfigurationSetsRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	err = api.Decode(err, m, "PageSize", &s.PageSize, api.SetInt32Ptr)
-	return err
-}
+func (*ConflictException) ConvType() (api.Table, int32) { return convTable[:], 19 }
 
-func (s *ListConfigurationSetsRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	api.Put(m, "PageSize", s.PageSize, api.DynInt32)
-	return m
-}
+func (*Contact) ConvType() (api.Table, int32) { return convTable[:], 20 }
 
-func (s *ListConfigurationSetsResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ConfigurationSets", &s.ConfigurationSets, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	return err
-}
+func (*ContactList) ConvType() (api.Table, int32) { return convTable[:], 21 }
 
-func (s *ListConfigurationSetsResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutList(m, "ConfigurationSets", s.ConfigurationSets, api.DynString)
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	return m
-}
+func (*ContactListDestination) ConvType() (api.Table, int32) { return convTable[:], 22 }
 
-func (s *ListContactListsRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "PageSize", &s.PageSize, api.SetInt32Ptr)
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	return err
-}
+func (*Content) ConvType() (api.Table, int32) { return convTable[:], 23 }
 
-func (s *ListContactListsRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "PageSize", s.PageSize, api.DynInt32)
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	return m
+func (*CreateConfigurationSetEventDestinationRequest) ConvType() (api.Table, int32) {
+	return convTable[:], 24
 }
 
-func (s *ListContactListsResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ContactLists", &s.ContactLists, func(p *[]ContactList, v any) error {
-		return api.SetList(p, v, func(p *ContactList, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	return err
+func (*CreateConfigurationSetEventDestinationResponse) ConvType() (api.Table, int32) {
+	return convTable[:], 25
 }
 
-func (s *ListContactListsResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutList(m, "ContactLists", s.ContactLists, func(e ContactList) any { return e.ToDynamic() })
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	return m
-}
+func (*CreateConfigurationSetRequest) ConvType() (api.Table, int32) { return convTable[:], 26 }
 
-func (s *ListContactsFilter) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "FilteredStatus", &s.FilteredStatus, api.SetStringPtr)
-	err = api.Decode(err, m, "TopicFilter", &s.TopicFilter, api.SetStructPtr[TopicFilter])
-	return err
-}
+func (*CreateConfigurationSetResponse) ConvType() (api.Table, int32) { return convTable[:], 27 }
 
-func (s *ListContactsFilter) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "FilteredStatus", s.FilteredStatus, api.DynString)
-	api.PutStruct(m, "TopicFilter", s.TopicFilter)
-	return m
-}
+func (*CreateContactListRequest) ConvType() (api.Table, int32) { return convTable[:], 28 }
 
-func (s *ListContactsRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ContactListName", &s.ContactListName, api.SetStringPtr)
-	err = api.Decode(err, m, "Filter", &s.Filter, api.SetStructPtr[ListContactsFilter])
-	err = api.Decode(err, m, "PageSize", &s.PageSize, api.SetInt32Ptr)
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	return err
-}
+func (*CreateContactListResponse) ConvType() (api.Table, int32) { return convTable[:], 29 }
 
-func (s *ListContactsRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "ContactListName", s.ContactListName, api.DynString)
-	api.PutStruct(m, "Filter", s.Filter)
-	api.Put(m, "PageSize", s.PageSize, api.DynInt32)
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	return m
-}
+func (*CreateContactRequest) ConvType() (api.Table, int32) { return convTable[:], 30 }
 
-func (s *ListContactsResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Contacts", &s.Contacts, func(p *[]Contact, v any) error {
-		return api.SetList(p, v, func(p *Contact, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	return err
-}
+func (*CreateContactResponse) ConvType() (api.Table, int32) { return convTable[:], 31 }
 
-func (s *ListContactsResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutList(m, "Contacts", s.Contacts, func(e Contact) any { return e.ToDynamic() })
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	return m
+func (*CreateCustomVerificationEmailTemplateRequest) ConvType() (api.Table, int32) {
+	return convTable[:], 32
 }
 
-func (s *ListCustomVerificationEmailTemplatesRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	err = api.Decode(err, m, "PageSize", &s.PageSize, api.SetInt32Ptr)
-	return err
+func (*CreateCustomVerificationEmailTemplateResponse) ConvType() (api.Table, int32) {
+	return convTable[:], 33
 }
 
-func (s *ListCustomVerificationEmailTemplatesRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	api.Put(m, "PageSize", s.PageSize, api.DynInt32)
-	return m
-}
+func (*CreateDedicatedIpPoolRequest) ConvType() (api.Table, int32) { return convTable[:], 34 }
 
-func (s *ListCustomVerificationEmailTemplatesResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "CustomVerificationEmailTemplates", &s.CustomVerificationEmailTemplates, func(p *[]CustomVerificationEmailTemplateMetadata, v any) error {
-		return api.SetList(p, v, func(p *CustomVerificationEmailTemplateMetadata, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	return err
-}
+func (*CreateDedicatedIpPoolResponse) ConvType() (api.Table, int32) { return convTable[:], 35 }
 
-func (s *ListCustomVerificationEmailTemplatesResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutList(m, "CustomVerificationEmailTemplates", s.CustomVerificationEmailTemplates, func(e CustomVerificationEmailTemplateMetadata) any { return e.ToDynamic() })
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	return m
-}
+func (*CreateDeliverabilityTestReportRequest) ConvType() (api.Table, int32) { return convTable[:], 36 }
 
-func (s *ListDedicatedIpPoolsRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	err = api.Decode(err, m, "PageSize", &s.PageSize, api.SetInt32Ptr)
-	return err
-}
+func (*CreateDeliverabilityTestReportResponse) ConvType() (api.Table, int32) { return convTable[:], 37 }
 
-func (s *ListDedicatedIpPoolsRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	api.Put(m, "PageSize", s.PageSize, api.DynInt32)
-	return m
-}
+func (*CreateEmailIdentityPolicyRequest) ConvType() (api.Table, int32) { return convTable[:], 38 }
 
-func (s *ListDedicatedIpPoolsResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DedicatedIpPools", &s.DedicatedIpPools, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	return err
-}
+func (*CreateEmailIdentityPolicyResponse) ConvType() (api.Table, int32) { return convTable[:], 39 }
 
-func (s *ListDedicatedIpPoolsResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutList(m, "DedicatedIpPools", s.DedicatedIpPools, api.DynString)
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	return m
-}
+func (*CreateEmailIdentityRequest) ConvType() (api.Table, int32) { return convTable[:], 40 }
 
-func (s *ListDeliverabilityTestReportsRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	err = api.Decode(err, m, "PageSize", &s.PageSize, api.SetInt32Ptr)
-	return err
-}
+func (*CreateEmailIdentityResponse) ConvType() (api.Table, int32) { return convTable[:], 41 }
 
-func (s *ListDeliverabilityTestReportsRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	api.Put(m, "PageSize", s.PageSize, api.DynInt32)
-	return m
-}
+func (*CreateEmailTemplateRequest) ConvType() (api.Table, int32) { return convTable[:], 42 }
 
-func (s *ListDeliverabilityTestReportsResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DeliverabilityTestReports", &s.DeliverabilityTestReports, func(p *[]DeliverabilityTestReport, v any) error {
-		return api.SetList(p, v, func(p *DeliverabilityTestReport, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	return err
-}
+func (*CreateEmailTemplateResponse) ConvType() (api.Table, int32) { return convTable[:], 43 }
 
-func (s *ListDeliverabilityTestReportsResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutList(m, "DeliverabilityTestReports", s.DeliverabilityTestReports, func(e DeliverabilityTestReport) any { return e.ToDynamic() })
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	return m
-}
+func (*CreateExportJobRequest) ConvType() (api.Table, int32) { return convTable[:], 44 }
 
-func (s *ListDomainDeliverabilityCampaignsRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "StartDate", &s.StartDate, api.SetTimePtr)
-	err = api.Decode(err, m, "EndDate", &s.EndDate, api.SetTimePtr)
-	err = api.Decode(err, m, "SubscribedDomain", &s.SubscribedDomain, api.SetStringPtr)
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	err = api.Decode(err, m, "PageSize", &s.PageSize, api.SetInt32Ptr)
-	return err
-}
+func (*CreateExportJobResponse) ConvType() (api.Table, int32) { return convTable[:], 45 }
 
-func (s *ListDomainDeliverabilityCampaignsRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 5)
-	api.Put(m, "StartDate", s.StartDate, api.DynTime)
-	api.Put(m, "EndDate", s.EndDate, api.DynTime)
-	api.Put(m, "SubscribedDomain", s.SubscribedDomain, api.DynString)
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	api.Put(m, "PageSize", s.PageSize, api.DynInt32)
-	return m
-}
+func (*CreateImportJobRequest) ConvType() (api.Table, int32) { return convTable[:], 46 }
 
-func (s *ListDomainDeliverabilityCampaignsResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DomainDeliverabilityCampaigns", &s.DomainDeliverabilityCampaigns, func(p *[]DomainDeliverabilityCampaign, v any) error {
-		return api.SetList(p, v, func(p *DomainDeliverabilityCampaign, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	return err
-}
+func (*CreateImportJobResponse) ConvType() (api.Table, int32) { return convTable[:], 47 }
 
-func (s *ListDomainDeliverabilityCampaignsResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutList(m, "DomainDeliverabilityCampaigns", s.DomainDeliverabilityCampaigns, func(e DomainDeliverabilityCampaign) any { return e.ToDynamic() })
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	return m
+func (*CustomVerificationEmailTemplateMetadata) ConvType() (api.Table, int32) {
+	return convTable[:], 48
 }
 
-func (s *ListEmailIdentitiesRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	err = api.Decode(err, m, "PageSize", &s.PageSize, api.SetInt32Ptr)
-	return err
-}
+func (*DailyVolume) ConvType() (api.Table, int32) { return convTable[:], 49 }
 
-func (s *ListEmailIdentitiesRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	api.Put(m, "PageSize", s.PageSize, api.DynInt32)
-	return m
-}
+func (*DashboardAttributes) ConvType() (api.Table, int32) { return convTable[:], 50 }
 
-func (s *ListEmailIdentitiesResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "EmailIdentities", &s.EmailIdentities, func(p *[]IdentityInfo, v any) error {
-		return api.SetList(p, v, func(p *IdentityInfo, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	return err
-}
+func (*DashboardOptions) ConvType() (api.Table, int32) { return convTable[:], 51 }
 
-func (s *ListEmailIdentitiesResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutList(m, "EmailIdentities", s.EmailIdentities, func(e IdentityInfo) any { return e.ToDynamic() })
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	return m
-}
+func (*DedicatedIp) ConvType() (api.Table, int32) { return convTable[:], 52 }
 
-func (s *ListEmailTemplatesRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	err = api.Decode(err, m, "PageSize", &s.PageSize, api.SetInt32Ptr)
-	return err
-}
+func (*DedicatedIpPool) ConvType() (api.Table, int32) { return convTable[:], 53 }
 
-func (s *ListEmailTemplatesRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	api.Put(m, "PageSize", s.PageSize, api.DynInt32)
-	return m
+func (*DeleteConfigurationSetEventDestinationRequest) ConvType() (api.Table, int32) {
+	return convTable[:], 54
 }
 
-func (s *ListEmailTemplatesResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "TemplatesMetadata", &s.TemplatesMetadata, func(p *[]EmailTemplateMetadata, v any) error {
-		return api.SetList(p, v, func(p *EmailTemplateMetadata, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	return err
+func (*DeleteConfigurationSetEventDestinationResponse) ConvType() (api.Table, int32) {
+	return convTable[:], 55
 }
 
-func (s *ListEmailTemplatesResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutList(m, "TemplatesMetadata", s.TemplatesMetadata, func(e EmailTemplateMetadata) any { return e.ToDynamic() })
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	return m
-}
+func (*DeleteConfigurationSetRequest) ConvType() (api.Table, int32) { return convTable[:], 56 }
 
-func (s *ListExportJobsRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	err = api.Decode(err, m, "PageSize", &s.PageSize, api.SetInt32Ptr)
-	err = api.Decode(err, m, "ExportSourceType", &s.ExportSourceType, api.SetStringPtr)
-	err = api.Decode(err, m, "JobStatus", &s.JobStatus, api.SetStringPtr)
-	return err
-}
+func (*DeleteConfigurationSetResponse) ConvType() (api.Table, int32) { return convTable[:], 57 }
 
-func (s *ListExportJobsRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	api.Put(m, "PageSize", s.PageSize, api.DynInt32)
-	api.Put(m, "ExportSourceType", s.ExportSourceType, api.DynString)
-	api.Put(m, "JobStatus", s.JobStatus, api.DynString)
-	return m
-}
+func (*DeleteContactListRequest) ConvType() (api.Table, int32) { return convTable[:], 58 }
 
-func (s *ListExportJobsResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ExportJobs", &s.ExportJobs, func(p *[]ExportJobSummary, v any) error {
-		return api.SetList(p, v, func(p *ExportJobSummary, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	return err
-}
+func (*DeleteContactListResponse) ConvType() (api.Table, int32) { return convTable[:], 59 }
 
-func (s *ListExportJobsResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutList(m, "ExportJobs", s.ExportJobs, func(e ExportJobSummary) any { return e.ToDynamic() })
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	return m
-}
+func (*DeleteContactRequest) ConvType() (api.Table, int32) { return convTable[:], 60 }
 
-func (s *ListImportJobsRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ImportDestinationType", &s.ImportDestinationType, api.SetStringPtr)
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	err = api.Decode(err, m, "PageSize", &s.PageSize, api.SetInt32Ptr)
-	return err
-}
+func (*DeleteContactResponse) ConvType() (api.Table, int32) { return convTable[:], 61 }
 
-func (s *ListImportJobsRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "ImportDestinationType", s.ImportDestinationType, api.DynString)
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	api.Put(m, "PageSize", s.PageSize, api.DynInt32)
-	return m
+func (*DeleteCustomVerificationEmailTemplateRequest) ConvType() (api.Table, int32) {
+	return convTable[:], 62
 }
 
-func (s *ListImportJobsResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ImportJobs", &s.ImportJobs, func(p *[]ImportJobSummary, v any) error {
-		return api.SetList(p, v, func(p *ImportJobSummary, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	return err
+func (*DeleteCustomVerificationEmailTemplateResponse) ConvType() (api.Table, int32) {
+	return convTable[:], 63
 }
 
-func (s *ListImportJobsResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutList(m, "ImportJobs", s.ImportJobs, func(e ImportJobSummary) any { return e.ToDynamic() })
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	return m
-}
+func (*DeleteDedicatedIpPoolRequest) ConvType() (api.Table, int32) { return convTable[:], 64 }
 
-func (s *ListManagementOptions) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ContactListName", &s.ContactListName, api.SetStringPtr)
-	err = api.Decode(err, m, "TopicName", &s.TopicName, api.SetStringPtr)
-	return err
-}
+func (*DeleteDedicatedIpPoolResponse) ConvType() (api.Table, int32) { return convTable[:], 65 }
 
-func (s *ListManagementOptions) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "ContactListName", s.ContactListName, api.DynString)
-	api.Put(m, "TopicName", s.TopicName, api.DynString)
-	return m
-}
+func (*DeleteEmailIdentityPolicyRequest) ConvType() (api.Table, int32) { return convTable[:], 66 }
 
-func (s *ListRecommendationsRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Filter", &s.Filter, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	err = api.Decode(err, m, "PageSize", &s.PageSize, api.SetInt32Ptr)
-	return err
-}
+func (*DeleteEmailIdentityPolicyResponse) ConvType() (api.Table, int32) { return convTable[:], 67 }
 
-func (s *ListRecommendationsRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.PutMap(m, "Filter", s.Filter, api.DynString)
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	api.Put(m, "PageSize", s.PageSize, api.DynInt32)
-	return m
-}
+func (*DeleteEmailIdentityRequest) ConvType() (api.Table, int32) { return convTable[:], 68 }
 
-func (s *ListRecommendationsResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Recommendations", &s.Recommendations, func(p *[]Recommendation, v any) error {
-		return api.SetList(p, v, func(p *Recommendation, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	return err
-}
+func (*DeleteEmailIdentityResponse) ConvType() (api.Table, int32) { return convTable[:], 69 }
 
-func (s *ListRecommendationsResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutList(m, "Recommendations", s.Recommendations, func(e Recommendation) any { return e.ToDynamic() })
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	return m
-}
+func (*DeleteEmailTemplateRequest) ConvType() (api.Table, int32) { return convTable[:], 70 }
 
-func (s *ListSuppressedDestinationsRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Reasons", &s.Reasons, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "StartDate", &s.StartDate, api.SetTimePtr)
-	err = api.Decode(err, m, "EndDate", &s.EndDate, api.SetTimePtr)
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	err = api.Decode(err, m, "PageSize", &s.PageSize, api.SetInt32Ptr)
-	return err
-}
+func (*DeleteEmailTemplateResponse) ConvType() (api.Table, int32) { return convTable[:], 71 }
 
-func (s *ListSuppressedDestinationsRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 5)
-	api.PutList(m, "Reasons", s.Reasons, api.DynString)
-	api.Put(m, "StartDate", s.StartDate, api.DynTime)
-	api.Put(m, "EndDate", s.EndDate, api.DynTime)
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	api.Put(m, "PageSize", s.PageSize, api.DynInt32)
-	return m
-}
+func (*DeleteSuppressedDestinationRequest) ConvType() (api.Table, int32) { return convTable[:], 72 }
 
-func (s *ListSuppressedDestinationsResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "SuppressedDestinationSummaries", &s.SuppressedDestinationSummaries, func(p *[]SuppressedDestinationSummary, v any) error {
-		return api.SetList(p, v, func(p *SuppressedDestinationSummary, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	return err
-}
+func (*DeleteSuppressedDestinationResponse) ConvType() (api.Table, int32) { return convTable[:], 73 }
 
-func (s *ListSuppressedDestinationsResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutList(m, "SuppressedDestinationSummaries", s.SuppressedDestinationSummaries, func(e SuppressedDestinationSummary) any { return e.ToDynamic() })
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	return m
-}
+func (*DeliverabilityTestReport) ConvType() (api.Table, int32) { return convTable[:], 74 }
 
-func (s *ListTagsForResourceRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ResourceArn", &s.ResourceArn, api.SetStringPtr)
-	return err
-}
+func (*DeliveryOptions) ConvType() (api.Table, int32) { return convTable[:], 75 }
 
-func (s *ListTagsForResourceRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "ResourceArn", s.ResourceArn, api.DynString)
-	return m
-}
+func (*Destination) ConvType() (api.Table, int32) { return convTable[:], 76 }
 
-func (s *ListTagsForResourceResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]Tag, v any) error {
-		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
+func (*DkimAttributes) ConvType() (api.Table, int32) { return convTable[:], 77 }
 
-func (s *ListTagsForResourceResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutList(m, "Tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
-	return m
-}
+func (*DkimSigningAttributes) ConvType() (api.Table, int32) { return convTable[:], 78 }
 
-func (s *MailFromAttributes) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "MailFromDomain", &s.MailFromDomain, api.SetStringPtr)
-	err = api.Decode(err, m, "MailFromDomainStatus", &s.MailFromDomainStatus, api.SetStringPtr)
-	err = api.Decode(err, m, "BehaviorOnMxFailure", &s.BehaviorOnMxFailure, api.SetStringPtr)
-	return err
-}
+func (*DomainDeliverabilityCampaign) ConvType() (api.Table, int32) { return convTable[:], 79 }
 
-func (s *MailFromAttributes) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "MailFromDomain", s.MailFromDomain, api.DynString)
-	api.Put(m, "MailFromDomainStatus", s.MailFromDomainStatus, api.DynString)
-	api.Put(m, "BehaviorOnMxFailure", s.BehaviorOnMxFailure, api.DynString)
-	return m
-}
+func (*DomainDeliverabilityTrackingOption) ConvType() (api.Table, int32) { return convTable[:], 80 }
 
-func (s *MailFromDomainNotVerifiedException) FromDynamic(map[string]any) error { return nil }
+func (*DomainIspPlacement) ConvType() (api.Table, int32) { return convTable[:], 81 }
 
-func (s *MailFromDomainNotVerifiedException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*EmailContent) ConvType() (api.Table, int32) { return convTable[:], 82 }
 
-func (s *Message) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Subject", &s.Subject, api.SetStructPtr[Content])
-	err = api.Decode(err, m, "Body", &s.Body, api.SetStructPtr[Body])
-	err = api.Decode(err, m, "Headers", &s.Headers, func(p *[]MessageHeader, v any) error {
-		return api.SetList(p, v, func(p *MessageHeader, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
+func (*EmailInsights) ConvType() (api.Table, int32) { return convTable[:], 83 }
 
-func (s *Message) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.PutStruct(m, "Subject", s.Subject)
-	api.PutStruct(m, "Body", s.Body)
-	api.PutList(m, "Headers", s.Headers, func(e MessageHeader) any { return e.ToDynamic() })
-	return m
-}
+func (*EmailTemplateContent) ConvType() (api.Table, int32) { return convTable[:], 84 }
 
-func (s *MessageHeader) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "Value", &s.Value, api.SetStringPtr)
-	return err
-}
+func (*EmailTemplateMetadata) ConvType() (api.Table, int32) { return convTable[:], 85 }
 
-func (s *MessageHeader) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "Value", s.Value, api.DynString)
-	return m
-}
+func (*EventBridgeDestination) ConvType() (api.Table, int32) { return convTable[:], 86 }
 
-func (s *MessageInsightsDataSource) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "StartDate", &s.StartDate, api.SetTimePtr)
-	err = api.Decode(err, m, "EndDate", &s.EndDate, api.SetTimePtr)
-	err = api.Decode(err, m, "Include", &s.Include, api.SetStructPtr[MessageInsightsFilters])
-	err = api.Decode(err, m, "Exclude", &s.Exclude, api.SetStructPtr[MessageInsightsFilters])
-	err = api.Decode(err, m, "MaxResults", &s.MaxResults, api.SetInt32Ptr)
-	return err
-}
+func (*EventDestination) ConvType() (api.Table, int32) { return convTable[:], 87 }
 
-func (s *MessageInsightsDataSource) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 5)
-	api.Put(m, "StartDate", s.StartDate, api.DynTime)
-	api.Put(m, "EndDate", s.EndDate, api.DynTime)
-	api.PutStruct(m, "Include", s.Include)
-	api.PutStruct(m, "Exclude", s.Exclude)
-	api.Put(m, "MaxResults", s.MaxResults, api.DynInt32)
-	return m
-}
+func (*EventDestinationDefinition) ConvType() (api.Table, int32) { return convTable[:], 88 }
 
-func (s *MessageInsightsFilters) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "FromEmailAddress", &s.FromEmailAddress, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "Destination", &s.Destination, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "Subject", &s.Subject, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "Isp", &s.Isp, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "LastDeliveryEvent", &s.LastDeliveryEvent, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "LastEngagementEvent", &s.LastEngagementEvent, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	return err
-}
+func (*EventDetails) ConvType() (api.Table, int32) { return convTable[:], 89 }
 
-func (s *MessageInsightsFilters) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 6)
-	api.PutList(m, "FromEmailAddress", s.FromEmailAddress, api.DynString)
-	api.PutList(m, "Destination", s.Destination, api.DynString)
-	api.PutList(m, "Subject", s.Subject, api.DynString)
-	api.PutList(m, "Isp", s.Isp, api.DynString)
-	api.PutList(m, "LastDeliveryEvent", s.LastDeliveryEvent, api.DynString)
-	api.PutList(m, "LastEngagementEvent", s.LastEngagementEvent, api.DynString)
-	return m
-}
+func (*ExportDataSource) ConvType() (api.Table, int32) { return convTable[:], 90 }
 
-func (s *MessageRejected) FromDynamic(map[string]any) error { return nil }
+func (*ExportDestination) ConvType() (api.Table, int32) { return convTable[:], 91 }
 
-func (s *MessageRejected) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*ExportJobSummary) ConvType() (api.Table, int32) { return convTable[:], 92 }
 
-func (s *MessageTag) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "Value", &s.Value, api.SetStringPtr)
-	return err
-}
+func (*ExportMetric) ConvType() (api.Table, int32) { return convTable[:], 93 }
 
-func (s *MessageTag) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "Value", s.Value, api.DynString)
-	return m
-}
+func (*ExportStatistics) ConvType() (api.Table, int32) { return convTable[:], 94 }
 
-func (s *MetricDataError) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
-	err = api.Decode(err, m, "Code", &s.Code, api.SetStringPtr)
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*FailureInfo) ConvType() (api.Table, int32) { return convTable[:], 95 }
 
-func (s *MetricDataError) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "Id", s.Id, api.DynString)
-	api.Put(m, "Code", s.Code, api.DynString)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
+func (*GetAccountRequest) ConvType() (api.Table, int32) { return convTable[:], 96 }
 
-func (s *MetricDataResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
-	err = api.Decode(err, m, "Timestamps", &s.Timestamps, func(p *[]time.Time, v any) error { return api.SetList(p, v, api.SetTime) })
-	err = api.Decode(err, m, "Values", &s.Values, func(p *[]int64, v any) error { return api.SetList(p, v, api.SetInt64) })
-	return err
-}
+func (*GetAccountResponse) ConvType() (api.Table, int32) { return convTable[:], 97 }
 
-func (s *MetricDataResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "Id", s.Id, api.DynString)
-	api.PutList(m, "Timestamps", s.Timestamps, api.DynTime)
-	api.PutList(m, "Values", s.Values, api.DynInt64)
-	return m
-}
+func (*GetBlacklistReportsRequest) ConvType() (api.Table, int32) { return convTable[:], 98 }
 
-func (s *MetricsDataSource) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Dimensions", &s.Dimensions, func(p *map[string][]string, v any) error {
-		return api.SetMap(p, v, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	})
-	err = api.Decode(err, m, "Namespace", &s.Namespace, api.SetStringPtr)
-	err = api.Decode(err, m, "Metrics", &s.Metrics, func(p *[]ExportMetric, v any) error {
-		return api.SetList(p, v, func(p *ExportMetric, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "StartDate", &s.StartDate, api.SetTimePtr)
-	err = api.Decode(err, m, "EndDate", &s.EndDate, api.SetTimePtr)
-	return err
-}
+func (*GetBlacklistReportsResponse) ConvType() (api.Table, int32) { return convTable[:], 99 }
 
-func (s *MetricsDataSource) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 5)
-	api.PutMap(m, "Dimensions", s.Dimensions, func(e []string) any { return api.DynList(e, api.DynString) })
-	api.Put(m, "Namespace", s.Namespace, api.DynString)
-	api.PutList(m, "Metrics", s.Metrics, func(e ExportMetric) any { return e.ToDynamic() })
-	api.Put(m, "StartDate", s.StartDate, api.DynTime)
-	api.Put(m, "EndDate", s.EndDate, api.DynTime)
-	return m
+func (*GetConfigurationSetEventDestinationsRequest) ConvType() (api.Table, int32) {
+	return convTable[:], 100
 }
 
-func (s *NotFoundException) FromDynamic(map[string]any) error { return nil }
-
-func (s *NotFoundException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
+func (*GetConfigurationSetEventDestinationsResponse) ConvType() (api.Table, int32) {
+	return convTable[:], 101
 }
 
-func (s *OverallVolume) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "VolumeStatistics", &s.VolumeStatistics, api.SetStructPtr[VolumeStatistics])
-	err = api.Decode(err, m, "ReadRatePercent", &s.ReadRatePercent, api.SetFloat64Ptr)
-	err = api.Decode(err, m, "DomainIspPlacements", &s.DomainIspPlacements, func(p *[]DomainIspPlacement, v any) error {
-		return api.SetList(p, v, func(p *DomainIspPlacement, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
+func (*GetConfigurationSetRequest) ConvType() (api.Table, int32) { return convTable[:], 102 }
 
-func (s *OverallVolume) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.PutStruct(m, "VolumeStatistics", s.VolumeStatistics)
-	api.Put(m, "ReadRatePercent", s.ReadRatePercent, api.DynFloat64)
-	api.PutList(m, "DomainIspPlacements", s.DomainIspPlacements, func(e DomainIspPlacement) any { return e.ToDynamic() })
-	return m
-}
+func (*GetConfigurationSetResponse) ConvType() (api.Table, int32) { return convTable[:], 103 }
 
-func (s *PinpointDestination) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ApplicationArn", &s.ApplicationArn, api.SetStringPtr)
-	return err
-}
+func (*GetContactListRequest) ConvType() (api.Table, int32) { return convTable[:], 104 }
 
-func (s *PinpointDestination) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "ApplicationArn", s.ApplicationArn, api.DynString)
-	return m
-}
+func (*GetContactListResponse) ConvType() (api.Table, int32) { return convTable[:], 105 }
 
-func (s *PlacementStatistics) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "InboxPercentage", &s.InboxPercentage, api.SetFloat64Ptr)
-	err = api.Decode(err, m, "SpamPercentage", &s.SpamPercentage, api.SetFloat64Ptr)
-	err = api.Decode(err, m, "MissingPercentage", &s.MissingPercentage, api.SetFloat64Ptr)
-	err = api.Decode(err, m, "SpfPercentage", &s.SpfPercentage, api.SetFloat64Ptr)
-	err = api.Decode(err, m, "DkimPercentage", &s.DkimPercentage, api.SetFloat64Ptr)
-	return err
-}
+func (*GetContactRequest) ConvType() (api.Table, int32) { return convTable[:], 106 }
 
-func (s *PlacementStatistics) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 5)
-	api.Put(m, "InboxPercentage", s.InboxPercentage, api.DynFloat64)
-	api.Put(m, "SpamPercentage", s.SpamPercentage, api.DynFloat64)
-	api.Put(m, "MissingPercentage", s.MissingPercentage, api.DynFloat64)
-	api.Put(m, "SpfPercentage", s.SpfPercentage, api.DynFloat64)
-	api.Put(m, "DkimPercentage", s.DkimPercentage, api.DynFloat64)
-	return m
-}
+func (*GetContactResponse) ConvType() (api.Table, int32) { return convTable[:], 107 }
 
-func (s *PutAccountDedicatedIpWarmupAttributesRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "AutoWarmupEnabled", &s.AutoWarmupEnabled, api.SetBoolPtr)
-	return err
+func (*GetCustomVerificationEmailTemplateRequest) ConvType() (api.Table, int32) {
+	return convTable[:], 108
 }
 
-func (s *PutAccountDedicatedIpWarmupAttributesRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "AutoWarmupEnabled", s.AutoWarmupEnabled, api.DynBool)
-	return m
+func (*GetCustomVerificationEmailTemplateResponse) ConvType() (api.Table, int32) {
+	return convTable[:], 109
 }
 
-func (s *PutAccountDedicatedIpWarmupAttributesResponse) FromDynamic(map[string]any) error { return nil }
+func (*GetDedicatedIpPoolRequest) ConvType() (api.Table, int32) { return convTable[:], 110 }
 
-func (s *PutAccountDedicatedIpWarmupAttributesResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*GetDedicatedIpPoolResponse) ConvType() (api.Table, int32) { return convTable[:], 111 }
 
-func (s *PutAccountDetailsRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "MailType", &s.MailType, api.SetStringPtr)
-	err = api.Decode(err, m, "WebsiteURL", &s.WebsiteURL, api.SetStringPtr)
-	err = api.Decode(err, m, "ContactLanguage", &s.ContactLanguage, api.SetStringPtr)
-	err = api.Decode(err, m, "UseCaseDescription", &s.UseCaseDescription, api.SetStringPtr)
-	err = api.Decode(err, m, "AdditionalContactEmailAddresses", &s.AdditionalContactEmailAddresses, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "ProductionAccessEnabled", &s.ProductionAccessEnabled, api.SetBoolPtr)
-	return err
-}
+func (*GetDedicatedIpRequest) ConvType() (api.Table, int32) { return convTable[:], 112 }
 
-func (s *PutAccountDetailsRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 6)
-	api.Put(m, "MailType", s.MailType, api.DynString)
-	api.Put(m, "WebsiteURL", s.WebsiteURL, api.DynString)
-	api.Put(m, "ContactLanguage", s.ContactLanguage, api.DynString)
-	api.Put(m, "UseCaseDescription", s.UseCaseDescription, api.DynString)
-	api.PutList(m, "AdditionalContactEmailAddresses", s.AdditionalContactEmailAddresses, api.DynString)
-	api.Put(m, "ProductionAccessEnabled", s.ProductionAccessEnabled, api.DynBool)
-	return m
-}
+func (*GetDedicatedIpResponse) ConvType() (api.Table, int32) { return convTable[:], 113 }
 
-func (s *PutAccountDetailsResponse) FromDynamic(map[string]any) error { return nil }
+func (*GetDedicatedIpsRequest) ConvType() (api.Table, int32) { return convTable[:], 114 }
 
-func (s *PutAccountDetailsResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*GetDedicatedIpsResponse) ConvType() (api.Table, int32) { return convTable[:], 115 }
 
-func (s *PutAccountSendingAttributesRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "SendingEnabled", &s.SendingEnabled, api.SetBoolPtr)
-	return err
+func (*GetDeliverabilityDashboardOptionsRequest) ConvType() (api.Table, int32) {
+	return convTable[:], 116
 }
 
-func (s *PutAccountSendingAttributesRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "SendingEnabled", s.SendingEnabled, api.DynBool)
-	return m
+func (*GetDeliverabilityDashboardOptionsResponse) ConvType() (api.Table, int32) {
+	return convTable[:], 117
 }
-
-func (s *PutAccountSendingAttributesResponse) FromDynamic(map[string]any) error { return nil }
 
-func (s *PutAccountSendingAttributesResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*GetDeliverabilityTestReportRequest) ConvType() (api.Table, int32) { return convTable[:], 118 }
 
-func (s *PutAccountSuppressionAttributesRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "SuppressedReasons", &s.SuppressedReasons, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	return err
-}
+func (*GetDeliverabilityTestReportResponse) ConvType() (api.Table, int32) { return convTable[:], 119 }
 
-func (s *PutAccountSuppressionAttributesRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutList(m, "SuppressedReasons", s.SuppressedReasons, api.DynString)
-	return m
+func (*GetDomainDeliverabilityCampaignRequest) ConvType() (api.Table, int32) {
+	return convTable[:], 120
 }
 
-func (s *PutAccountSuppressionAttributesResponse) FromDynamic(map[string]any) error { return nil }
-
-func (s *PutAccountSuppressionAttributesResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
+func (*GetDomainDeliverabilityCampaignResponse) ConvType() (api.Table, int32) {
+	return convTable[:], 121
 }
 
-func (s *PutAccountVdmAttributesRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "VdmAttributes", &s.VdmAttributes, api.SetStructPtr[VdmAttributes])
-	return err
-}
+func (*GetDomainStatisticsReportRequest) ConvType() (api.Table, int32) { return convTable[:], 122 }
 
-func (s *PutAccountVdmAttributesRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "VdmAttributes", s.VdmAttributes)
-	return m
-}
+func (*GetDomainStatisticsReportResponse) ConvType() (api.Table, int32) { return convTable[:], 123 }
 
-func (s *PutAccountVdmAttributesResponse) FromDynamic(map[string]any) error { return nil }
+func (*GetEmailIdentityPoliciesRequest) ConvType() (api.Table, int32) { return convTable[:], 124 }
 
-func (s *PutAccountVdmAttributesResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*GetEmailIdentityPoliciesResponse) ConvType() (api.Table, int32) { return convTable[:], 125 }
 
-func (s *PutConfigurationSetDeliveryOptionsRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ConfigurationSetName", &s.ConfigurationSetName, api.SetStringPtr)
-	err = api.Decode(err, m, "TlsPolicy", &s.TlsPolicy, api.SetStringPtr)
-	err = api.Decode(err, m, "SendingPoolName", &s.SendingPoolName, api.SetStringPtr)
-	return err
-}
+func (*GetEmailIdentityRequest) ConvType() (api.Table, int32) { return convTable[:], 126 }
 
-func (s *PutConfigurationSetDeliveryOptionsRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "ConfigurationSetName", s.ConfigurationSetName, api.DynString)
-	api.Put(m, "TlsPolicy", s.TlsPolicy, api.DynString)
-	api.Put(m, "SendingPoolName", s.SendingPoolName, api.DynString)
-	return m
-}
+func (*GetEmailIdentityResponse) ConvType() (api.Table, int32) { return convTable[:], 127 }
 
-func (s *PutConfigurationSetDeliveryOptionsResponse) FromDynamic(map[string]any) error { return nil }
+func (*GetEmailTemplateRequest) ConvType() (api.Table, int32) { return convTable[:], 128 }
 
-func (s *PutConfigurationSetDeliveryOptionsResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*GetEmailTemplateResponse) ConvType() (api.Table, int32) { return convTable[:], 129 }
 
-func (s *PutConfigurationSetReputationOptionsRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ConfigurationSetName", &s.ConfigurationSetName, api.SetStringPtr)
-	err = api.Decode(err, m, "ReputationMetricsEnabled", &s.ReputationMetricsEnabled, api.SetBoolPtr)
-	return err
-}
+func (*GetExportJobRequest) ConvType() (api.Table, int32) { return convTable[:], 130 }
 
-func (s *PutConfigurationSetReputationOptionsRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "ConfigurationSetName", s.ConfigurationSetName, api.DynString)
-	api.Put(m, "ReputationMetricsEnabled", s.ReputationMetricsEnabled, api.DynBool)
-	return m
-}
+func (*GetExportJobResponse) ConvType() (api.Table, int32) { return convTable[:], 131 }
 
-func (s *PutConfigurationSetReputationOptionsResponse) FromDynamic(map[string]any) error { return nil }
+func (*GetImportJobRequest) ConvType() (api.Table, int32) { return convTable[:], 132 }
 
-func (s *PutConfigurationSetReputationOptionsResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*GetImportJobResponse) ConvType() (api.Table, int32) { return convTable[:], 133 }
 
-func (s *PutConfigurationSetSendingOptionsRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ConfigurationSetName", &s.ConfigurationSetName, api.SetStringPtr)
-	err = api.Decode(err, m, "SendingEnabled", &s.SendingEnabled, api.SetBoolPtr)
-	return err
-}
+func (*GetMessageInsightsRequest) ConvType() (api.Table, int32) { return convTable[:], 134 }
 
-func (s *PutConfigurationSetSendingOptionsRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "ConfigurationSetName", s.ConfigurationSetName, api.DynString)
-	api.Put(m, "SendingEnabled", s.SendingEnabled, api.DynBool)
-	return m
-}
+func (*GetMessageInsightsResponse) ConvType() (api.Table, int32) { return convTable[:], 135 }
 
-func (s *PutConfigurationSetSendingOptionsResponse) FromDynamic(map[string]any) error { return nil }
+func (*GetSuppressedDestinationRequest) ConvType() (api.Table, int32) { return convTable[:], 136 }
 
-func (s *PutConfigurationSetSendingOptionsResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*GetSuppressedDestinationResponse) ConvType() (api.Table, int32) { return convTable[:], 137 }
 
-func (s *PutConfigurationSetSuppressionOptionsRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ConfigurationSetName", &s.ConfigurationSetName, api.SetStringPtr)
-	err = api.Decode(err, m, "SuppressedReasons", &s.SuppressedReasons, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	return err
-}
+func (*GuardianAttributes) ConvType() (api.Table, int32) { return convTable[:], 138 }
 
-func (s *PutConfigurationSetSuppressionOptionsRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "ConfigurationSetName", s.ConfigurationSetName, api.DynString)
-	api.PutList(m, "SuppressedReasons", s.SuppressedReasons, api.DynString)
-	return m
-}
+func (*GuardianOptions) ConvType() (api.Table, int32) { return convTable[:], 139 }
 
-func (s *PutConfigurationSetSuppressionOptionsResponse) FromDynamic(map[string]any) error { return nil }
+func (*IdentityInfo) ConvType() (api.Table, int32) { return convTable[:], 140 }
 
-func (s *PutConfigurationSetSuppressionOptionsResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*ImportDataSource) ConvType() (api.Table, int32) { return convTable[:], 141 }
 
-func (s *PutConfigurationSetTrackingOptionsRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ConfigurationSetName", &s.ConfigurationSetName, api.SetStringPtr)
-	err = api.Decode(err, m, "CustomRedirectDomain", &s.CustomRedirectDomain, api.SetStringPtr)
-	return err
-}
+func (*ImportDestination) ConvType() (api.Table, int32) { return convTable[:], 142 }
 
-func (s *PutConfigurationSetTrackingOptionsRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "ConfigurationSetName", s.ConfigurationSetName, api.DynString)
-	api.Put(m, "CustomRedirectDomain", s.CustomRedirectDomain, api.DynString)
-	return m
-}
+func (*ImportJobSummary) ConvType() (api.Table, int32) { return convTable[:], 143 }
 
-func (s *PutConfigurationSetTrackingOptionsResponse) FromDynamic(map[string]any) error { return nil }
+func (*InboxPlacementTrackingOption) ConvType() (api.Table, int32) { return convTable[:], 144 }
 
-func (s *PutConfigurationSetTrackingOptionsResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*InsightsEvent) ConvType() (api.Table, int32) { return convTable[:], 145 }
 
-func (s *PutConfigurationSetVdmOptionsRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ConfigurationSetName", &s.ConfigurationSetName, api.SetStringPtr)
-	err = api.Decode(err, m, "VdmOptions", &s.VdmOptions, api.SetStructPtr[VdmOptions])
-	return err
-}
+func (*InternalServiceErrorException) ConvType() (api.Table, int32) { return convTable[:], 146 }
 
-func (s *PutConfigurationSetVdmOptionsRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "ConfigurationSetName", s.ConfigurationSetName, api.DynString)
-	api.PutStruct(m, "VdmOptions", s.VdmOptions)
-	return m
-}
+func (*InvalidNextTokenException) ConvType() (api.Table, int32) { return convTable[:], 147 }
 
-func (s *PutConfigurationSetVdmOptionsResponse) FromDynamic(map[string]any) error { return nil }
+func (*IspPlacement) ConvType() (api.Table, int32) { return convTable[:], 148 }
 
-func (s *PutConfigurationSetVdmOptionsResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*KinesisFirehoseDestination) ConvType() (api.Table, int32) { return convTable[:], 149 }
 
-func (s *PutDedicatedIpInPoolRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Ip", &s.Ip, api.SetStringPtr)
-	err = api.Decode(err, m, "DestinationPoolName", &s.DestinationPoolName, api.SetStringPtr)
-	return err
-}
+func (*LimitExceededException) ConvType() (api.Table, int32) { return convTable[:], 150 }
 
-func (s *PutDedicatedIpInPoolRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Ip", s.Ip, api.DynString)
-	api.Put(m, "DestinationPoolName", s.DestinationPoolName, api.DynString)
-	return m
-}
+func (*ListConfigurationSetsRequest) ConvType() (api.Table, int32) { return convTable[:], 151 }
 
-func (s *PutDedicatedIpInPoolResponse) FromDynamic(map[string]any) error { return nil }
+func (*ListConfigurationSetsResponse) ConvType() (api.Table, int32) { return convTable[:], 152 }
 
-func (s *PutDedicatedIpInPoolResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*ListContactListsRequest) ConvType() (api.Table, int32) { return convTable[:], 153 }
 
-func (s *PutDedicatedIpPoolScalingAttributesRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "PoolName", &s.PoolName, api.SetStringPtr)
-	err = api.Decode(err, m, "ScalingMode", &s.ScalingMode, api.SetStringPtr)
-	return err
-}
+func (*ListContactListsResponse) ConvType() (api.Table, int32) { return convTable[:], 154 }
 
-func (s *PutDedicatedIpPoolScalingAttributesRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "PoolName", s.PoolName, api.DynString)
-	api.Put(m, "ScalingMode", s.ScalingMode, api.DynString)
-	return m
-}
+func (*ListContactsFilter) ConvType() (api.Table, int32) { return convTable[:], 155 }
 
-func (s *PutDedicatedIpPoolScalingAttributesResponse) FromDynamic(map[string]any) error { return nil }
+func (*ListContactsRequest) ConvType() (api.Table, int32) { return convTable[:], 156 }
 
-func (s *PutDedicatedIpPoolScalingAttributesResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*ListContactsResponse) ConvType() (api.Table, int32) { return convTable[:], 157 }
 
-func (s *PutDedicatedIpWarmupAttributesRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Ip", &s.Ip, api.SetStringPtr)
-	err = api.Decode(err, m, "WarmupPercentage", &s.WarmupPercentage, api.SetInt32Ptr)
-	return err
+func (*ListCustomVerificationEmailTemplatesRequest) ConvType() (api.Table, int32) {
+	return convTable[:], 158
 }
 
-func (s *PutDedicatedIpWarmupAttributesRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Ip", s.Ip, api.DynString)
-	api.Put(m, "WarmupPercentage", s.WarmupPercentage, api.DynInt32)
-	return m
+func (*ListCustomVerificationEmailTemplatesResponse) ConvType() (api.Table, int32) {
+	return convTable[:], 159
 }
 
-func (s *PutDedicatedIpWarmupAttributesResponse) FromDynamic(map[string]any) error { return nil }
-
-func (s *PutDedicatedIpWarmupAttributesResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*ListDedicatedIpPoolsRequest) ConvType() (api.Table, int32) { return convTable[:], 160 }
 
-func (s *PutDeliverabilityDashboardOptionRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DashboardEnabled", &s.DashboardEnabled, api.SetBoolPtr)
-	err = api.Decode(err, m, "SubscribedDomains", &s.SubscribedDomains, func(p *[]DomainDeliverabilityTrackingOption, v any) error {
-		return api.SetList(p, v, func(p *DomainDeliverabilityTrackingOption, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
+func (*ListDedicatedIpPoolsResponse) ConvType() (api.Table, int32) { return convTable[:], 161 }
 
-func (s *PutDeliverabilityDashboardOptionRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "DashboardEnabled", s.DashboardEnabled, api.DynBool)
-	api.PutList(m, "SubscribedDomains", s.SubscribedDomains, func(e DomainDeliverabilityTrackingOption) any { return e.ToDynamic() })
-	return m
-}
+func (*ListDeliverabilityTestReportsRequest) ConvType() (api.Table, int32) { return convTable[:], 162 }
 
-func (s *PutDeliverabilityDashboardOptionResponse) FromDynamic(map[string]any) error { return nil }
+func (*ListDeliverabilityTestReportsResponse) ConvType() (api.Table, int32) { return convTable[:], 163 }
 
-func (s *PutDeliverabilityDashboardOptionResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
+func (*ListDomainDeliverabilityCampaignsRequest) ConvType() (api.Table, int32) {
+	return convTable[:], 164
 }
 
-func (s *PutEmailIdentityConfigurationSetAttributesRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "EmailIdentity", &s.EmailIdentity, api.SetStringPtr)
-	err = api.Decode(err, m, "ConfigurationSetName", &s.ConfigurationSetName, api.SetStringPtr)
-	return err
+func (*ListDomainDeliverabilityCampaignsResponse) ConvType() (api.Table, int32) {
+	return convTable[:], 165
 }
 
-func (s *PutEmailIdentityConfigurationSetAttributesRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "EmailIdentity", s.EmailIdentity, api.DynString)
-	api.Put(m, "ConfigurationSetName", s.ConfigurationSetName, api.DynString)
-	return m
-}
+func (*ListEmailIdentitiesRequest) ConvType() (api.Table, int32) { return convTable[:], 166 }
 
-func (s *PutEmailIdentityConfigurationSetAttributesResponse) FromDynamic(map[string]any) error {
-	return nil
-}
+func (*ListEmailIdentitiesResponse) ConvType() (api.Table, int32) { return convTable[:], 167 }
 
-func (s *PutEmailIdentityConfigurationSetAttributesResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*ListEmailTemplatesRequest) ConvType() (api.Table, int32) { return convTable[:], 168 }
 
-func (s *PutEmailIdentityDkimAttributesRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "EmailIdentity", &s.EmailIdentity, api.SetStringPtr)
-	err = api.Decode(err, m, "SigningEnabled", &s.SigningEnabled, api.SetBoolPtr)
-	return err
-}
+func (*ListEmailTemplatesResponse) ConvType() (api.Table, int32) { return convTable[:], 169 }
 
-func (s *PutEmailIdentityDkimAttributesRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "EmailIdentity", s.EmailIdentity, api.DynString)
-	api.Put(m, "SigningEnabled", s.SigningEnabled, api.DynBool)
-	return m
-}
+func (*ListExportJobsRequest) ConvType() (api.Table, int32) { return convTable[:], 170 }
 
-func (s *PutEmailIdentityDkimAttributesResponse) FromDynamic(map[string]any) error { return nil }
+func (*ListExportJobsResponse) ConvType() (api.Table, int32) { return convTable[:], 171 }
 
-func (s *PutEmailIdentityDkimAttributesResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*ListImportJobsRequest) ConvType() (api.Table, int32) { return convTable[:], 172 }
 
-func (s *PutEmailIdentityDkimSigningAttributesRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "EmailIdentity", &s.EmailIdentity, api.SetStringPtr)
-	err = api.Decode(err, m, "SigningAttributesOrigin", &s.SigningAttributesOrigin, api.SetStringPtr)
-	err = api.Decode(err, m, "SigningAttributes", &s.SigningAttributes, api.SetStructPtr[DkimSigningAttributes])
-	return err
-}
+func (*ListImportJobsResponse) ConvType() (api.Table, int32) { return convTable[:], 173 }
 
-func (s *PutEmailIdentityDkimSigningAttributesRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "EmailIdentity", s.EmailIdentity, api.DynString)
-	api.Put(m, "SigningAttributesOrigin", s.SigningAttributesOrigin, api.DynString)
-	api.PutStruct(m, "SigningAttributes", s.SigningAttributes)
-	return m
-}
+func (*ListManagementOptions) ConvType() (api.Table, int32) { return convTable[:], 174 }
 
-func (s *PutEmailIdentityDkimSigningAttributesResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DkimStatus", &s.DkimStatus, api.SetStringPtr)
-	err = api.Decode(err, m, "DkimTokens", &s.DkimTokens, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	return err
-}
+func (*ListRecommendationsRequest) ConvType() (api.Table, int32) { return convTable[:], 175 }
 
-func (s *PutEmailIdentityDkimSigningAttributesResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "DkimStatus", s.DkimStatus, api.DynString)
-	api.PutList(m, "DkimTokens", s.DkimTokens, api.DynString)
-	return m
-}
+func (*ListRecommendationsResponse) ConvType() (api.Table, int32) { return convTable[:], 176 }
 
-func (s *PutEmailIdentityFeedbackAttributesRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "EmailIdentity", &s.EmailIdentity, api.SetStringPtr)
-	err = api.Decode(err, m, "EmailForwardingEnabled", &s.EmailForwardingEnabled, api.SetBoolPtr)
-	return err
-}
+func (*ListSuppressedDestinationsRequest) ConvType() (api.Table, int32) { return convTable[:], 177 }
 
-func (s *PutEmailIdentityFeedbackAttributesRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "EmailIdentity", s.EmailIdentity, api.DynString)
-	api.Put(m, "EmailForwardingEnabled", s.EmailForwardingEnabled, api.DynBool)
-	return m
-}
+func (*ListSuppressedDestinationsResponse) ConvType() (api.Table, int32) { return convTable[:], 178 }
 
-func (s *PutEmailIdentityFeedbackAttributesResponse) FromDynamic(map[string]any) error { return nil }
+func (*ListTagsForResourceRequest) ConvType() (api.Table, int32) { return convTable[:], 179 }
 
-func (s *PutEmailIdentityFeedbackAttributesResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*ListTagsForResourceResponse) ConvType() (api.Table, int32) { return convTable[:], 180 }
 
-func (s *PutEmailIdentityMailFromAttributesRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "EmailIdentity", &s.EmailIdentity, api.SetStringPtr)
-	err = api.Decode(err, m, "MailFromDomain", &s.MailFromDomain, api.SetStringPtr)
-	err = api.Decode(err, m, "BehaviorOnMxFailure", &s.BehaviorOnMxFailure, api.SetStringPtr)
-	return err
-}
+func (*MailFromAttributes) ConvType() (api.Table, int32) { return convTable[:], 181 }
 
-func (s *PutEmailIdentityMailFromAttributesRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "EmailIdentity", s.EmailIdentity, api.DynString)
-	api.Put(m, "MailFromDomain", s.MailFromDomain, api.DynString)
-	api.Put(m, "BehaviorOnMxFailure", s.BehaviorOnMxFailure, api.DynString)
-	return m
-}
+func (*MailFromDomainNotVerifiedException) ConvType() (api.Table, int32) { return convTable[:], 182 }
 
-func (s *PutEmailIdentityMailFromAttributesResponse) FromDynamic(map[string]any) error { return nil }
+func (*Message) ConvType() (api.Table, int32) { return convTable[:], 183 }
 
-func (s *PutEmailIdentityMailFromAttributesResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*MessageHeader) ConvType() (api.Table, int32) { return convTable[:], 184 }
 
-func (s *PutSuppressedDestinationRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "EmailAddress", &s.EmailAddress, api.SetStringPtr)
-	err = api.Decode(err, m, "Reason", &s.Reason, api.SetStringPtr)
-	return err
-}
+func (*MessageInsightsDataSource) ConvType() (api.Table, int32) { return convTable[:], 185 }
 
-func (s *PutSuppressedDestinationRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "EmailAddress", s.EmailAddress, api.DynString)
-	api.Put(m, "Reason", s.Reason, api.DynString)
-	return m
-}
+func (*MessageInsightsFilters) ConvType() (api.Table, int32) { return convTable[:], 186 }
 
-func (s *PutSuppressedDestinationResponse) FromDynamic(map[string]any) error { return nil }
+func (*MessageRejected) ConvType() (api.Table, int32) { return convTable[:], 187 }
 
-func (s *PutSuppressedDestinationResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*MessageTag) ConvType() (api.Table, int32) { return convTable[:], 188 }
 
-func (s *RawMessage) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Data", &s.Data, api.SetBytes)
-	return err
-}
+func (*MetricDataError) ConvType() (api.Table, int32) { return convTable[:], 189 }
 
-func (s *RawMessage) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutBytes(m, "Data", s.Data)
-	return m
-}
+func (*MetricDataResult) ConvType() (api.Table, int32) { return convTable[:], 190 }
 
-func (s *Recommendation) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ResourceArn", &s.ResourceArn, api.SetStringPtr)
-	err = api.Decode(err, m, "Type", &s.Type, api.SetStringPtr)
-	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
-	err = api.Decode(err, m, "Status", &s.Status, api.SetStringPtr)
-	err = api.Decode(err, m, "CreatedTimestamp", &s.CreatedTimestamp, api.SetTimePtr)
-	err = api.Decode(err, m, "LastUpdatedTimestamp", &s.LastUpdatedTimestamp, api.SetTimePtr)
-	err = api.Decode(err, m, "Impact", &s.Impact, api.SetStringPtr)
-	return err
-}
+func (*MetricsDataSource) ConvType() (api.Table, int32) { return convTable[:], 191 }
 
-func (s *Recommendation) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 7)
-	api.Put(m, "ResourceArn", s.ResourceArn, api.DynString)
-	api.Put(m, "Type", s.Type, api.DynString)
-	api.Put(m, "Description", s.Description, api.DynString)
-	api.Put(m, "Status", s.Status, api.DynString)
-	api.Put(m, "CreatedTimestamp", s.CreatedTimestamp, api.DynTime)
-	api.Put(m, "LastUpdatedTimestamp", s.LastUpdatedTimestamp, api.DynTime)
-	api.Put(m, "Impact", s.Impact, api.DynString)
-	return m
-}
+func (*NotFoundException) ConvType() (api.Table, int32) { return convTable[:], 192 }
 
-func (s *ReplacementEmailContent) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ReplacementTemplate", &s.ReplacementTemplate, api.SetStructPtr[ReplacementTemplate])
-	return err
-}
+func (*OverallVolume) ConvType() (api.Table, int32) { return convTable[:], 193 }
 
-func (s *ReplacementEmailContent) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "ReplacementTemplate", s.ReplacementTemplate)
-	return m
-}
+func (*PinpointDestination) ConvType() (api.Table, int32) { return convTable[:], 194 }
 
-func (s *ReplacementTemplate) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ReplacementTemplateData", &s.ReplacementTemplateData, api.SetStringPtr)
-	return err
-}
+func (*PlacementStatistics) ConvType() (api.Table, int32) { return convTable[:], 195 }
 
-func (s *ReplacementTemplate) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "ReplacementTemplateData", s.ReplacementTemplateData, api.DynString)
-	return m
+func (*PutAccountDedicatedIpWarmupAttributesRequest) ConvType() (api.Table, int32) {
+	return convTable[:], 196
 }
 
-func (s *ReputationOptions) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ReputationMetricsEnabled", &s.ReputationMetricsEnabled, api.SetBoolPtr)
-	err = api.Decode(err, m, "LastFreshStart", &s.LastFreshStart, api.SetTimePtr)
-	return err
+func (*PutAccountDedicatedIpWarmupAttributesResponse) ConvType() (api.Table, int32) {
+	return convTable[:], 197
 }
 
-func (s *ReputationOptions) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "ReputationMetricsEnabled", s.ReputationMetricsEnabled, api.DynBool)
-	api.Put(m, "LastFreshStart", s.LastFreshStart, api.DynTime)
-	return m
-}
+func (*PutAccountDetailsRequest) ConvType() (api.Table, int32) { return convTable[:], 198 }
 
-func (s *ReviewDetails) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Status", &s.Status, api.SetStringPtr)
-	err = api.Decode(err, m, "CaseId", &s.CaseId, api.SetStringPtr)
-	return err
-}
+func (*PutAccountDetailsResponse) ConvType() (api.Table, int32) { return convTable[:], 199 }
 
-func (s *ReviewDetails) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Status", s.Status, api.DynString)
-	api.Put(m, "CaseId", s.CaseId, api.DynString)
-	return m
-}
+func (*PutAccountSendingAttributesRequest) ConvType() (api.Table, int32) { return convTable[:], 200 }
 
-func (s *SOARecord) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "PrimaryNameServer", &s.PrimaryNameServer, api.SetStringPtr)
-	err = api.Decode(err, m, "AdminEmail", &s.AdminEmail, api.SetStringPtr)
-	err = api.Decode(err, m, "SerialNumber", &s.SerialNumber, api.SetInt64Ptr)
-	return err
-}
+func (*PutAccountSendingAttributesResponse) ConvType() (api.Table, int32) { return convTable[:], 201 }
 
-func (s *SOARecord) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "PrimaryNameServer", s.PrimaryNameServer, api.DynString)
-	api.Put(m, "AdminEmail", s.AdminEmail, api.DynString)
-	api.Put(m, "SerialNumber", s.SerialNumber, api.DynInt64)
-	return m
+func (*PutAccountSuppressionAttributesRequest) ConvType() (api.Table, int32) {
+	return convTable[:], 202
 }
 
-func (s *SendBulkEmailRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "FromEmailAddress", &s.FromEmailAddress, api.SetStringPtr)
-	err = api.Decode(err, m, "FromEmailAddressIdentityArn", &s.FromEmailAddressIdentityArn, api.SetStringPtr)
-	err = api.Decode(err, m, "ReplyToAddresses", &s.ReplyToAddresses, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "FeedbackForwardingEmailAddress", &s.FeedbackForwardingEmailAddress, api.SetStringPtr)
-	err = api.Decode(err, m, "FeedbackForwardingEmailAddressIdentityArn", &s.FeedbackForwardingEmailAddressIdentityArn, api.SetStringPtr)
-	err = api.Decode(err, m, "DefaultEmailTags", &s.DefaultEmailTags, func(p *[]MessageTag, v any) error {
-		return api.SetList(p, v, func(p *MessageTag, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "DefaultContent", &s.DefaultContent, api.SetStructPtr[BulkEmailContent])
-	err = api.Decode(err, m, "BulkEmailEntries", &s.BulkEmailEntries, func(p *[]BulkEmailEntry, v any) error {
-		return api.SetList(p, v, func(p *BulkEmailEntry, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "ConfigurationSetName", &s.ConfigurationSetName, api.SetStringPtr)
-	return err
+func (*PutAccountSuppressionAttributesResponse) ConvType() (api.Table, int32) {
+	return convTable[:], 203
 }
 
-func (s *SendBulkEmailRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "FromEmailAddress", s.FromEmailAddress, api.DynString)
-	api.Put(m, "FromEmailAddressIdentityArn", s.FromEmailAddressIdentityArn, api.DynString)
-	api.PutList(m, "ReplyToAddresses", s.ReplyToAddresses, api.DynString)
-	api.Put(m, "FeedbackForwardingEmailAddress", s.FeedbackForwardingEmailAddress, api.DynString)
-	api.Put(m, "FeedbackForwardingEmailAddressIdentityArn", s.FeedbackForwardingEmailAddressIdentityArn, api.DynString)
-	api.PutList(m, "DefaultEmailTags", s.DefaultEmailTags, func(e MessageTag) any { return e.ToDynamic() })
-	api.PutStruct(m, "DefaultContent", s.DefaultContent)
-	api.PutList(m, "BulkEmailEntries", s.BulkEmailEntries, func(e BulkEmailEntry) any { return e.ToDynamic() })
-	api.Put(m, "ConfigurationSetName", s.ConfigurationSetName, api.DynString)
-	return m
-}
+func (*PutAccountVdmAttributesRequest) ConvType() (api.Table, int32) { return convTable[:], 204 }
 
-func (s *SendBulkEmailResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "BulkEmailEntryResults", &s.BulkEmailEntryResults, func(p *[]BulkEmailEntryResult, v any) error {
-		return api.SetList(p, v, func(p *BulkEmailEntryResult, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
+func (*PutAccountVdmAttributesResponse) ConvType() (api.Table, int32) { return convTable[:], 205 }
 
-func (s *SendBulkEmailResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutList(m, "BulkEmailEntryResults", s.BulkEmailEntryResults, func(e BulkEmailEntryResult) any { return e.ToDynamic() })
-	return m
+func (*PutConfigurationSetDeliveryOptionsRequest) ConvType() (api.Table, int32) {
+	return convTable[:], 206
 }
 
-func (s *SendCustomVerificationEmailRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "EmailAddress", &s.EmailAddress, api.SetStringPtr)
-	err = api.Decode(err, m, "TemplateName", &s.TemplateName, api.SetStringPtr)
-	err = api.Decode(err, m, "ConfigurationSetName", &s.ConfigurationSetName, api.SetStringPtr)
-	return err
+func (*PutConfigurationSetDeliveryOptionsResponse) ConvType() (api.Table, int32) {
+	return convTable[:], 207
 }
 
-func (s *SendCustomVerificationEmailRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "EmailAddress", s.EmailAddress, api.DynString)
-	api.Put(m, "TemplateName", s.TemplateName, api.DynString)
-	api.Put(m, "ConfigurationSetName", s.ConfigurationSetName, api.DynString)
-	return m
+func (*PutConfigurationSetReputationOptionsRequest) ConvType() (api.Table, int32) {
+	return convTable[:], 208
 }
 
-func (s *SendCustomVerificationEmailResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "MessageId", &s.MessageId, api.SetStringPtr)
-	return err
+func (*PutConfigurationSetReputationOptionsResponse) ConvType() (api.Table, int32) {
+	return convTable[:], 209
 }
 
-func (s *SendCustomVerificationEmailResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "MessageId", s.MessageId, api.DynString)
-	return m
+func (*PutConfigurationSetSendingOptionsRequest) ConvType() (api.Table, int32) {
+	return convTable[:], 210
 }
 
-func (s *SendEmailRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "FromEmailAddress", &s.FromEmailAddress, api.SetStringPtr)
-	err = api.Decode(err, m, "FromEmailAddressIdentityArn", &s.FromEmailAddressIdentityArn, api.SetStringPtr)
-	err = api.Decode(err, m, "Destination", &s.Destination, api.SetStructPtr[Destination])
-	err = api.Decode(err, m, "ReplyToAddresses", &s.ReplyToAddresses, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "FeedbackForwardingEmailAddress", &s.FeedbackForwardingEmailAddress, api.SetStringPtr)
-	err = api.Decode(err, m, "FeedbackForwardingEmailAddressIdentityArn", &s.FeedbackForwardingEmailAddressIdentityArn, api.SetStringPtr)
-	err = api.Decode(err, m, "Content", &s.Content, api.SetStructPtr[EmailContent])
-	err = api.Decode(err, m, "EmailTags", &s.EmailTags, func(p *[]MessageTag, v any) error {
-		return api.SetList(p, v, func(p *MessageTag, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "ConfigurationSetName", &s.ConfigurationSetName, api.SetStringPtr)
-	err = api.Decode(err, m, "ListManagementOptions", &s.ListManagementOptions, api.SetStructPtr[ListManagementOptions])
-	return err
+func (*PutConfigurationSetSendingOptionsResponse) ConvType() (api.Table, int32) {
+	return convTable[:], 211
 }
 
-func (s *SendEmailRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "FromEmailAddress", s.FromEmailAddress, api.DynString)
-	api.Put(m, "FromEmailAddressIdentityArn", s.FromEmailAddressIdentityArn, api.DynString)
-	api.PutStruct(m, "Destination", s.Destination)
-	api.PutList(m, "ReplyToAddresses", s.ReplyToAddresses, api.DynString)
-	api.Put(m, "FeedbackForwardingEmailAddress", s.FeedbackForwardingEmailAddress, api.DynString)
-	api.Put(m, "FeedbackForwardingEmailAddressIdentityArn", s.FeedbackForwardingEmailAddressIdentityArn, api.DynString)
-	api.PutStruct(m, "Content", s.Content)
-	api.PutList(m, "EmailTags", s.EmailTags, func(e MessageTag) any { return e.ToDynamic() })
-	api.Put(m, "ConfigurationSetName", s.ConfigurationSetName, api.DynString)
-	api.PutStruct(m, "ListManagementOptions", s.ListManagementOptions)
-	return m
+func (*PutConfigurationSetSuppressionOptionsRequest) ConvType() (api.Table, int32) {
+	return convTable[:], 212
 }
 
-func (s *SendEmailResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "MessageId", &s.MessageId, api.SetStringPtr)
-	return err
+func (*PutConfigurationSetSuppressionOptionsResponse) ConvType() (api.Table, int32) {
+	return convTable[:], 213
 }
 
-func (s *SendEmailResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "MessageId", s.MessageId, api.DynString)
-	return m
+func (*PutConfigurationSetTrackingOptionsRequest) ConvType() (api.Table, int32) {
+	return convTable[:], 214
 }
 
-func (s *SendQuota) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Max24HourSend", &s.Max24HourSend, api.SetFloat64Ptr)
-	err = api.Decode(err, m, "MaxSendRate", &s.MaxSendRate, api.SetFloat64Ptr)
-	err = api.Decode(err, m, "SentLast24Hours", &s.SentLast24Hours, api.SetFloat64Ptr)
-	return err
+func (*PutConfigurationSetTrackingOptionsResponse) ConvType() (api.Table, int32) {
+	return convTable[:], 215
 }
 
-func (s *SendQuota) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "Max24HourSend", s.Max24HourSend, api.DynFloat64)
-	api.Put(m, "MaxSendRate", s.MaxSendRate, api.DynFloat64)
-	api.Put(m, "SentLast24Hours", s.SentLast24Hours, api.DynFloat64)
-	return m
-}
+func (*PutConfigurationSetVdmOptionsRequest) ConvType() (api.Table, int32) { return convTable[:], 216 }
 
-func (s *SendingOptions) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "SendingEnabled", &s.SendingEnabled, api.SetBoolPtr)
-	return err
-}
+func (*PutConfigurationSetVdmOptionsResponse) ConvType() (api.Table, int32) { return convTable[:], 217 }
 
-func (s *SendingOptions) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "SendingEnabled", s.SendingEnabled, api.DynBool)
-	return m
-}
+func (*PutDedicatedIpInPoolRequest) ConvType() (api.Table, int32) { return convTable[:], 218 }
 
-func (s *SendingPausedException) FromDynamic(map[string]any) error { return nil }
+func (*PutDedicatedIpInPoolResponse) ConvType() (api.Table, int32) { return convTable[:], 219 }
 
-func (s *SendingPausedException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
+func (*PutDedicatedIpPoolScalingAttributesRequest) ConvType() (api.Table, int32) {
+	return convTable[:], 220
 }
 
-func (s *SnsDestination) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "TopicArn", &s.TopicArn, api.SetStringPtr)
-	return err
+func (*PutDedicatedIpPoolScalingAttributesResponse) ConvType() (api.Table, int32) {
+	return convTable[:], 221
 }
 
-func (s *SnsDestination) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "TopicArn", s.TopicArn, api.DynString)
-	return m
-}
+func (*PutDedicatedIpWarmupAttributesRequest) ConvType() (api.Table, int32) { return convTable[:], 222 }
 
-func (s *SuppressedDestination) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "EmailAddress", &s.EmailAddress, api.SetStringPtr)
-	err = api.Decode(err, m, "Reason", &s.Reason, api.SetStringPtr)
-	err = api.Decode(err, m, "LastUpdateTime", &s.LastUpdateTime, api.SetTimePtr)
-	err = api.Decode(err, m, "Attributes", &s.Attributes, api.SetStructPtr[SuppressedDestinationAttributes])
-	return err
+func (*PutDedicatedIpWarmupAttributesResponse) ConvType() (api.Table, int32) {
+	return convTable[:], 223
 }
 
-func (s *SuppressedDestination) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "EmailAddress", s.EmailAddress, api.DynString)
-	api.Put(m, "Reason", s.Reason, api.DynString)
-	api.Put(m, "LastUpdateTime", s.LastUpdateTime, api.DynTime)
-	api.PutStruct(m, "Attributes", s.Attributes)
-	return m
+func (*PutDeliverabilityDashboardOptionRequest) ConvType() (api.Table, int32) {
+	return convTable[:], 224
 }
 
-func (s *SuppressedDestinationAttributes) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "MessageId", &s.MessageId, api.SetStringPtr)
-	err = api.Decode(err, m, "FeedbackId", &s.FeedbackId, api.SetStringPtr)
-	return err
+func (*PutDeliverabilityDashboardOptionResponse) ConvType() (api.Table, int32) {
+	return convTable[:], 225
 }
 
-func (s *SuppressedDestinationAttributes) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "MessageId", s.MessageId, api.DynString)
-	api.Put(m, "FeedbackId", s.FeedbackId, api.DynString)
-	return m
+func (*PutEmailIdentityConfigurationSetAttributesRequest) ConvType() (api.Table, int32) {
+	return convTable[:], 226
 }
 
-func (s *SuppressedDestinationSummary) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "EmailAddress", &s.EmailAddress, api.SetStringPtr)
-	err = api.Decode(err, m, "Reason", &s.Reason, api.SetStringPtr)
-	err = api.Decode(err, m, "LastUpdateTime", &s.LastUpdateTime, api.SetTimePtr)
-	return err
+func (*PutEmailIdentityConfigurationSetAttributesResponse) ConvType() (api.Table, int32) {
+	return convTable[:], 227
 }
 
-func (s *SuppressedDestinationSummary) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "EmailAddress", s.EmailAddress, api.DynString)
-	api.Put(m, "Reason", s.Reason, api.DynString)
-	api.Put(m, "LastUpdateTime", s.LastUpdateTime, api.DynTime)
-	return m
-}
+func (*PutEmailIdentityDkimAttributesRequest) ConvType() (api.Table, int32) { return convTable[:], 228 }
 
-func (s *SuppressionAttributes) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "SuppressedReasons", &s.SuppressedReasons, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	return err
+func (*PutEmailIdentityDkimAttributesResponse) ConvType() (api.Table, int32) {
+	return convTable[:], 229
 }
 
-func (s *SuppressionAttributes) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutList(m, "SuppressedReasons", s.SuppressedReasons, api.DynString)
-	return m
+func (*PutEmailIdentityDkimSigningAttributesRequest) ConvType() (api.Table, int32) {
+	return convTable[:], 230
 }
 
-func (s *SuppressionListDestination) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "SuppressionListImportAction", &s.SuppressionListImportAction, api.SetStringPtr)
-	return err
+func (*PutEmailIdentityDkimSigningAttributesResponse) ConvType() (api.Table, int32) {
+	return convTable[:], 231
 }
 
-func (s *SuppressionListDestination) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "SuppressionListImportAction", s.SuppressionListImportAction, api.DynString)
-	return m
+func (*PutEmailIdentityFeedbackAttributesRequest) ConvType() (api.Table, int32) {
+	return convTable[:], 232
 }
 
-func (s *SuppressionOptions) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "SuppressedReasons", &s.SuppressedReasons, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	return err
+func (*PutEmailIdentityFeedbackAttributesResponse) ConvType() (api.Table, int32) {
+	return convTable[:], 233
 }
 
-func (s *SuppressionOptions) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutList(m, "SuppressedReasons", s.SuppressedReasons, api.DynString)
-	return m
+func (*PutEmailIdentityMailFromAttributesRequest) ConvType() (api.Table, int32) {
+	return convTable[:], 234
 }
 
-func (s *Tag) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Key", &s.Key, api.SetStringPtr)
-	err = api.Decode(err, m, "Value", &s.Value, api.SetStringPtr)
-	return err
+func (*PutEmailIdentityMailFromAttributesResponse) ConvType() (api.Table, int32) {
+	return convTable[:], 235
 }
 
-func (s *Tag) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Key", s.Key, api.DynString)
-	api.Put(m, "Value", s.Value, api.DynString)
-	return m
-}
+func (*PutSuppressedDestinationRequest) ConvType() (api.Table, int32) { return convTable[:], 236 }
 
-func (s *TagResourceRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ResourceArn", &s.ResourceArn, api.SetStringPtr)
-	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]Tag, v any) error {
-		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
+func (*PutSuppressedDestinationResponse) ConvType() (api.Table, int32) { return convTable[:], 237 }
 
-func (s *TagResourceRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "ResourceArn", s.ResourceArn, api.DynString)
-	api.PutList(m, "Tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
-	return m
-}
+func (*RawMessage) ConvType() (api.Table, int32) { return convTable[:], 238 }
 
-func (s *TagResourceResponse) FromDynamic(map[string]any) error { return nil }
+func (*Recommendation) ConvType() (api.Table, int32) { return convTable[:], 239 }
 
-func (s *TagResourceResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*ReplacementEmailContent) ConvType() (api.Table, int32) { return convTable[:], 240 }
 
-func (s *Template) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "TemplateName", &s.TemplateName, api.SetStringPtr)
-	err = api.Decode(err, m, "TemplateArn", &s.TemplateArn, api.SetStringPtr)
-	err = api.Decode(err, m, "TemplateData", &s.TemplateData, api.SetStringPtr)
-	err = api.Decode(err, m, "Headers", &s.Headers, func(p *[]MessageHeader, v any) error {
-		return api.SetList(p, v, func(p *MessageHeader, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
+func (*ReplacementTemplate) ConvType() (api.Table, int32) { return convTable[:], 241 }
 
-func (s *Template) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "TemplateName", s.TemplateName, api.DynString)
-	api.Put(m, "TemplateArn", s.TemplateArn, api.DynString)
-	api.Put(m, "TemplateData", s.TemplateData, api.DynString)
-	api.PutList(m, "Headers", s.Headers, func(e MessageHeader) any { return e.ToDynamic() })
-	return m
-}
+func (*ReputationOptions) ConvType() (api.Table, int32) { return convTable[:], 242 }
 
-func (s *TestRenderEmailTemplateRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "TemplateName", &s.TemplateName, api.SetStringPtr)
-	err = api.Decode(err, m, "TemplateData", &s.TemplateData, api.SetStringPtr)
-	return err
-}
+func (*ReviewDetails) ConvType() (api.Table, int32) { return convTable[:], 243 }
 
-func (s *TestRenderEmailTemplateRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "TemplateName", s.TemplateName, api.DynString)
-	api.Put(m, "TemplateData", s.TemplateData, api.DynString)
-	return m
-}
+func (*SOARecord) ConvType() (api.Table, int32) { return convTable[:], 244 }
 
-func (s *TestRenderEmailTemplateResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "RenderedTemplate", &s.RenderedTemplate, api.SetStringPtr)
-	return err
-}
+func (*SendBulkEmailRequest) ConvType() (api.Table, int32) { return convTable[:], 245 }
 
-func (s *TestRenderEmailTemplateResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "RenderedTemplate", s.RenderedTemplate, api.DynString)
-	return m
-}
+func (*SendBulkEmailResponse) ConvType() (api.Table, int32) { return convTable[:], 246 }
 
-func (s *TooManyRequestsException) FromDynamic(map[string]any) error { return nil }
+func (*SendCustomVerificationEmailRequest) ConvType() (api.Table, int32) { return convTable[:], 247 }
 
-func (s *TooManyRequestsException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*SendCustomVerificationEmailResponse) ConvType() (api.Table, int32) { return convTable[:], 248 }
 
-func (s *Topic) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "TopicName", &s.TopicName, api.SetStringPtr)
-	err = api.Decode(err, m, "DisplayName", &s.DisplayName, api.SetStringPtr)
-	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
-	err = api.Decode(err, m, "DefaultSubscriptionStatus", &s.DefaultSubscriptionStatus, api.SetStringPtr)
-	return err
-}
+func (*SendEmailRequest) ConvType() (api.Table, int32) { return convTable[:], 249 }
 
-func (s *Topic) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "TopicName", s.TopicName, api.DynString)
-	api.Put(m, "DisplayName", s.DisplayName, api.DynString)
-	api.Put(m, "Description", s.Description, api.DynString)
-	api.Put(m, "DefaultSubscriptionStatus", s.DefaultSubscriptionStatus, api.DynString)
-	return m
-}
+func (*SendEmailResponse) ConvType() (api.Table, int32) { return convTable[:], 250 }
 
-func (s *TopicFilter) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "TopicName", &s.TopicName, api.SetStringPtr)
-	err = api.Decode(err, m, "UseDefaultIfPreferenceUnavailable", &s.UseDefaultIfPreferenceUnavailable, api.SetBoolPtr)
-	return err
-}
+func (*SendQuota) ConvType() (api.Table, int32) { return convTable[:], 251 }
 
-func (s *TopicFilter) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "TopicName", s.TopicName, api.DynString)
-	api.Put(m, "UseDefaultIfPreferenceUnavailable", s.UseDefaultIfPreferenceUnavailable, api.DynBool)
-	return m
-}
+func (*SendingOptions) ConvType() (api.Table, int32) { return convTable[:], 252 }
 
-func (s *TopicPreference) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "TopicName", &s.TopicName, api.SetStringPtr)
-	err = api.Decode(err, m, "SubscriptionStatus", &s.SubscriptionStatus, api.SetStringPtr)
-	return err
-}
+func (*SendingPausedException) ConvType() (api.Table, int32) { return convTable[:], 253 }
 
-func (s *TopicPreference) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "TopicName", s.TopicName, api.DynString)
-	api.Put(m, "SubscriptionStatus", s.SubscriptionStatus, api.DynString)
-	return m
-}
+func (*SnsDestination) ConvType() (api.Table, int32) { return convTable[:], 254 }
 
-func (s *TrackingOptions) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "CustomRedirectDomain", &s.CustomRedirectDomain, api.SetStringPtr)
-	return err
-}
+func (*SuppressedDestination) ConvType() (api.Table, int32) { return convTable[:], 255 }
 
-func (s *TrackingOptions) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "CustomRedirectDomain", s.CustomRedirectDomain, api.DynString)
-	return m
-}
+func (*SuppressedDestinationAttributes) ConvType() (api.Table, int32) { return convTable[:], 256 }
 
-func (s *UntagResourceRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ResourceArn", &s.ResourceArn, api.SetStringPtr)
-	err = api.Decode(err, m, "TagKeys", &s.TagKeys, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	return err
-}
+func (*SuppressedDestinationSummary) ConvType() (api.Table, int32) { return convTable[:], 257 }
 
-func (s *UntagResourceRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "ResourceArn", s.ResourceArn, api.DynString)
-	api.PutList(m, "TagKeys", s.TagKeys, api.DynString)
-	return m
-}
+func (*SuppressionAttributes) ConvType() (api.Table, int32) { return convTable[:], 258 }
 
-func (s *UntagResourceResponse) FromDynamic(map[string]any) error { return nil }
+func (*SuppressionListDestination) ConvType() (api.Table, int32) { return convTable[:], 259 }
 
-func (s *UntagResourceResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*SuppressionOptions) ConvType() (api.Table, int32) { return convTable[:], 260 }
 
-func (s *UpdateConfigurationSetEventDestinationRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ConfigurationSetName", &s.ConfigurationSetName, api.SetStringPtr)
-	err = api.Decode(err, m, "EventDestinationName", &s.EventDestinationName, api.SetStringPtr)
-	err = api.Decode(err, m, "EventDestination", &s.EventDestination, api.SetStructPtr[EventDestinationDefinition])
-	return err
-}
+func (*Tag) ConvType() (api.Table, int32) { return convTable[:], 261 }
 
-func (s *UpdateConfigurationSetEventDestinationRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "ConfigurationSetName", s.ConfigurationSetName, api.DynString)
-	api.Put(m, "EventDestinationName", s.EventDestinationName, api.DynString)
-	api.PutStruct(m, "EventDestination", s.EventDestination)
-	return m
-}
+func (*TagResourceRequest) ConvType() (api.Table, int32) { return convTable[:], 262 }
 
-func (s *UpdateConfigurationSetEventDestinationResponse) FromDynamic(map[string]any) error {
-	return nil
-}
+func (*TagResourceResponse) ConvType() (api.Table, int32) { return convTable[:], 263 }
 
-func (s *UpdateConfigurationSetEventDestinationResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*Template) ConvType() (api.Table, int32) { return convTable[:], 264 }
 
-func (s *UpdateContactListRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ContactListName", &s.ContactListName, api.SetStringPtr)
-	err = api.Decode(err, m, "Topics", &s.Topics, func(p *[]Topic, v any) error {
-		return api.SetList(p, v, func(p *Topic, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
-	return err
-}
+func (*TestRenderEmailTemplateRequest) ConvType() (api.Table, int32) { return convTable[:], 265 }
 
-func (s *UpdateContactListRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "ContactListName", s.ContactListName, api.DynString)
-	api.PutList(m, "Topics", s.Topics, func(e Topic) any { return e.ToDynamic() })
-	api.Put(m, "Description", s.Description, api.DynString)
-	return m
-}
+func (*TestRenderEmailTemplateResponse) ConvType() (api.Table, int32) { return convTable[:], 266 }
 
-func (s *UpdateContactListResponse) FromDynamic(map[string]any) error { return nil }
+func (*TooManyRequestsException) ConvType() (api.Table, int32) { return convTable[:], 267 }
 
-func (s *UpdateContactListResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*Topic) ConvType() (api.Table, int32) { return convTable[:], 268 }
 
-func (s *UpdateContactRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ContactListName", &s.ContactListName, api.SetStringPtr)
-	err = api.Decode(err, m, "EmailAddress", &s.EmailAddress, api.SetStringPtr)
-	err = api.Decode(err, m, "TopicPreferences", &s.TopicPreferences, func(p *[]TopicPreference, v any) error {
-		return api.SetList(p, v, func(p *TopicPreference, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "UnsubscribeAll", &s.UnsubscribeAll, api.SetBoolPtr)
-	err = api.Decode(err, m, "AttributesData", &s.AttributesData, api.SetStringPtr)
-	return err
-}
+func (*TopicFilter) ConvType() (api.Table, int32) { return convTable[:], 269 }
 
-func (s *UpdateContactRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 5)
-	api.Put(m, "ContactListName", s.ContactListName, api.DynString)
-	api.Put(m, "EmailAddress", s.EmailAddress, api.DynString)
-	api.PutList(m, "TopicPreferences", s.TopicPreferences, func(e TopicPreference) any { return e.ToDynamic() })
-	api.Put(m, "UnsubscribeAll", s.UnsubscribeAll, api.DynBool)
-	api.Put(m, "AttributesData", s.AttributesData, api.DynString)
-	return m
-}
+func (*TopicPreference) ConvType() (api.Table, int32) { return convTable[:], 270 }
 
-func (s *UpdateContactResponse) FromDynamic(map[string]any) error { return nil }
+func (*TrackingOptions) ConvType() (api.Table, int32) { return convTable[:], 271 }
 
-func (s *UpdateContactResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*UntagResourceRequest) ConvType() (api.Table, int32) { return convTable[:], 272 }
 
-func (s *UpdateCustomVerificationEmailTemplateRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "TemplateName", &s.TemplateName, api.SetStringPtr)
-	err = api.Decode(err, m, "FromEmailAddress", &s.FromEmailAddress, api.SetStringPtr)
-	err = api.Decode(err, m, "TemplateSubject", &s.TemplateSubject, api.SetStringPtr)
-	err = api.Decode(err, m, "TemplateContent", &s.TemplateContent, api.SetStringPtr)
-	err = api.Decode(err, m, "SuccessRedirectionURL", &s.SuccessRedirectionURL, api.SetStringPtr)
-	err = api.Decode(err, m, "FailureRedirectionURL", &s.FailureRedirectionURL, api.SetStringPtr)
-	return err
-}
+func (*UntagResourceResponse) ConvType() (api.Table, int32) { return convTable[:], 273 }
 
-func (s *UpdateCustomVerificationEmailTemplateRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 6)
-	api.Put(m, "TemplateName", s.TemplateName, api.DynString)
-	api.Put(m, "FromEmailAddress", s.FromEmailAddress, api.DynString)
-	api.Put(m, "TemplateSubject", s.TemplateSubject, api.DynString)
-	api.Put(m, "TemplateContent", s.TemplateContent, api.DynString)
-	api.Put(m, "SuccessRedirectionURL", s.SuccessRedirectionURL, api.DynString)
-	api.Put(m, "FailureRedirectionURL", s.FailureRedirectionURL, api.DynString)
-	return m
+func (*UpdateConfigurationSetEventDestinationRequest) ConvType() (api.Table, int32) {
+	return convTable[:], 274
 }
 
-func (s *UpdateCustomVerificationEmailTemplateResponse) FromDynamic(map[string]any) error { return nil }
-
-func (s *UpdateCustomVerificationEmailTemplateResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
+func (*UpdateConfigurationSetEventDestinationResponse) ConvType() (api.Table, int32) {
+	return convTable[:], 275
 }
 
-func (s *UpdateEmailIdentityPolicyRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "EmailIdentity", &s.EmailIdentity, api.SetStringPtr)
-	err = api.Decode(err, m, "PolicyName", &s.PolicyName, api.SetStringPtr)
-	err = api.Decode(err, m, "Policy", &s.Policy, api.SetStringPtr)
-	return err
-}
+func (*UpdateContactListRequest) ConvType() (api.Table, int32) { return convTable[:], 276 }
 
-func (s *UpdateEmailIdentityPolicyRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "EmailIdentity", s.EmailIdentity, api.DynString)
-	api.Put(m, "PolicyName", s.PolicyName, api.DynString)
-	api.Put(m, "Policy", s.Policy, api.DynString)
-	return m
-}
+func (*UpdateContactListResponse) ConvType() (api.Table, int32) { return convTable[:], 277 }
 
-func (s *UpdateEmailIdentityPolicyResponse) FromDynamic(map[string]any) error { return nil }
+func (*UpdateContactRequest) ConvType() (api.Table, int32) { return convTable[:], 278 }
 
-func (s *UpdateEmailIdentityPolicyResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*UpdateContactResponse) ConvType() (api.Table, int32) { return convTable[:], 279 }
 
-func (s *UpdateEmailTemplateRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "TemplateName", &s.TemplateName, api.SetStringPtr)
-	err = api.Decode(err, m, "TemplateContent", &s.TemplateContent, api.SetStructPtr[EmailTemplateContent])
-	return err
+func (*UpdateCustomVerificationEmailTemplateRequest) ConvType() (api.Table, int32) {
+	return convTable[:], 280
 }
 
-func (s *UpdateEmailTemplateRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "TemplateName", s.TemplateName, api.DynString)
-	api.PutStruct(m, "TemplateContent", s.TemplateContent)
-	return m
+func (*UpdateCustomVerificationEmailTemplateResponse) ConvType() (api.Table, int32) {
+	return convTable[:], 281
 }
 
-func (s *UpdateEmailTemplateResponse) FromDynamic(map[string]any) error { return nil }
+func (*UpdateEmailIdentityPolicyRequest) ConvType() (api.Table, int32) { return convTable[:], 282 }
 
-func (s *UpdateEmailTemplateResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *VdmAttributes) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "VdmEnabled", &s.VdmEnabled, api.SetStringPtr)
-	err = api.Decode(err, m, "DashboardAttributes", &s.DashboardAttributes, api.SetStructPtr[DashboardAttributes])
-	err = api.Decode(err, m, "GuardianAttributes", &s.GuardianAttributes, api.SetStructPtr[GuardianAttributes])
-	return err
-}
+func (*UpdateEmailIdentityPolicyResponse) ConvType() (api.Table, int32) { return convTable[:], 283 }
 
-func (s *VdmAttributes) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "VdmEnabled", s.VdmEnabled, api.DynString)
-	api.PutStruct(m, "DashboardAttributes", s.DashboardAttributes)
-	api.PutStruct(m, "GuardianAttributes", s.GuardianAttributes)
-	return m
-}
+func (*UpdateEmailTemplateRequest) ConvType() (api.Table, int32) { return convTable[:], 284 }
 
-func (s *VdmOptions) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DashboardOptions", &s.DashboardOptions, api.SetStructPtr[DashboardOptions])
-	err = api.Decode(err, m, "GuardianOptions", &s.GuardianOptions, api.SetStructPtr[GuardianOptions])
-	return err
-}
+func (*UpdateEmailTemplateResponse) ConvType() (api.Table, int32) { return convTable[:], 285 }
 
-func (s *VdmOptions) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutStruct(m, "DashboardOptions", s.DashboardOptions)
-	api.PutStruct(m, "GuardianOptions", s.GuardianOptions)
-	return m
-}
+func (*VdmAttributes) ConvType() (api.Table, int32) { return convTable[:], 286 }
 
-func (s *VerificationInfo) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "LastCheckedTimestamp", &s.LastCheckedTimestamp, api.SetTimePtr)
-	err = api.Decode(err, m, "LastSuccessTimestamp", &s.LastSuccessTimestamp, api.SetTimePtr)
-	err = api.Decode(err, m, "ErrorType", &s.ErrorType, api.SetStringPtr)
-	err = api.Decode(err, m, "SOARecord", &s.SOARecord, api.SetStructPtr[SOARecord])
-	return err
-}
+func (*VdmOptions) ConvType() (api.Table, int32) { return convTable[:], 287 }
 
-func (s *VerificationInfo) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "LastCheckedTimestamp", s.LastCheckedTimestamp, api.DynTime)
-	api.Put(m, "LastSuccessTimestamp", s.LastSuccessTimestamp, api.DynTime)
-	api.Put(m, "ErrorType", s.ErrorType, api.DynString)
-	api.PutStruct(m, "SOARecord", s.SOARecord)
-	return m
-}
+func (*VerificationInfo) ConvType() (api.Table, int32) { return convTable[:], 288 }
 
-func (s *VolumeStatistics) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "InboxRawCount", &s.InboxRawCount, api.SetInt64Ptr)
-	err = api.Decode(err, m, "SpamRawCount", &s.SpamRawCount, api.SetInt64Ptr)
-	err = api.Decode(err, m, "ProjectedInbox", &s.ProjectedInbox, api.SetInt64Ptr)
-	err = api.Decode(err, m, "ProjectedSpam", &s.ProjectedSpam, api.SetInt64Ptr)
-	return err
-}
+func (*VolumeStatistics) ConvType() (api.Table, int32) { return convTable[:], 289 }
 
-func (s *VolumeStatistics) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "InboxRawCount", s.InboxRawCount, api.DynInt64)
-	api.Put(m, "SpamRawCount", s.SpamRawCount, api.DynInt64)
-	api.Put(m, "ProjectedInbox", s.ProjectedInbox, api.DynInt64)
-	api.Put(m, "ProjectedSpam", s.ProjectedSpam, api.DynInt64)
-	return m
+var convTable = [...]api.Type{
+	0: {Go: (*AccountDetails)(nil), Fields: []api.Field{
+		{Name: "MailType", Off: unsafe.Offsetof(AccountDetails{}.MailType), Kind: api.KStringPtr},
+		{Name: "WebsiteURL", Off: unsafe.Offsetof(AccountDetails{}.WebsiteURL), Kind: api.KStringPtr},
+		{Name: "ContactLanguage", Off: unsafe.Offsetof(AccountDetails{}.ContactLanguage), Kind: api.KStringPtr},
+		{Name: "UseCaseDescription", Off: unsafe.Offsetof(AccountDetails{}.UseCaseDescription), Kind: api.KStringPtr},
+		{Name: "AdditionalContactEmailAddresses", Off: unsafe.Offsetof(AccountDetails{}.AdditionalContactEmailAddresses), Kind: api.KList, Type: 290},
+		{Name: "ReviewDetails", Off: unsafe.Offsetof(AccountDetails{}.ReviewDetails), Kind: api.KStructPtr, Type: 243},
+	}},
+	1: {Go: (*AccountSuspendedException)(nil)},
+	2: {Go: (*AlreadyExistsException)(nil)},
+	3: {Go: (*BadRequestException)(nil)},
+	4: {Go: (*BatchGetMetricDataQuery)(nil), Fields: []api.Field{
+		{Name: "Id", Off: unsafe.Offsetof(BatchGetMetricDataQuery{}.Id), Kind: api.KStringPtr},
+		{Name: "Namespace", Off: unsafe.Offsetof(BatchGetMetricDataQuery{}.Namespace), Kind: api.KStringPtr},
+		{Name: "Metric", Off: unsafe.Offsetof(BatchGetMetricDataQuery{}.Metric), Kind: api.KStringPtr},
+		{Name: "Dimensions", Off: unsafe.Offsetof(BatchGetMetricDataQuery{}.Dimensions), Kind: api.KMap, Type: 291},
+		{Name: "StartDate", Off: unsafe.Offsetof(BatchGetMetricDataQuery{}.StartDate), Kind: api.KTimePtr},
+		{Name: "EndDate", Off: unsafe.Offsetof(BatchGetMetricDataQuery{}.EndDate), Kind: api.KTimePtr},
+	}},
+	5: {Go: (*BatchGetMetricDataRequest)(nil), Fields: []api.Field{
+		{Name: "Queries", Off: unsafe.Offsetof(BatchGetMetricDataRequest{}.Queries), Kind: api.KList, Type: 292},
+	}},
+	6: {Go: (*BatchGetMetricDataResponse)(nil), Fields: []api.Field{
+		{Name: "Results", Off: unsafe.Offsetof(BatchGetMetricDataResponse{}.Results), Kind: api.KList, Type: 293},
+		{Name: "Errors", Off: unsafe.Offsetof(BatchGetMetricDataResponse{}.Errors), Kind: api.KList, Type: 294},
+	}},
+	7: {Go: (*BlacklistEntry)(nil), Fields: []api.Field{
+		{Name: "RblName", Off: unsafe.Offsetof(BlacklistEntry{}.RblName), Kind: api.KStringPtr},
+		{Name: "ListingTime", Off: unsafe.Offsetof(BlacklistEntry{}.ListingTime), Kind: api.KTimePtr},
+		{Name: "Description", Off: unsafe.Offsetof(BlacklistEntry{}.Description), Kind: api.KStringPtr},
+	}},
+	8: {Go: (*Body)(nil), Fields: []api.Field{
+		{Name: "Text", Off: unsafe.Offsetof(Body{}.Text), Kind: api.KStructPtr, Type: 23},
+		{Name: "Html", Off: unsafe.Offsetof(Body{}.Html), Kind: api.KStructPtr, Type: 23},
+	}},
+	9: {Go: (*Bounce)(nil), Fields: []api.Field{
+		{Name: "BounceType", Off: unsafe.Offsetof(Bounce{}.BounceType), Kind: api.KStringPtr},
+		{Name: "BounceSubType", Off: unsafe.Offsetof(Bounce{}.BounceSubType), Kind: api.KStringPtr},
+		{Name: "DiagnosticCode", Off: unsafe.Offsetof(Bounce{}.DiagnosticCode), Kind: api.KStringPtr},
+	}},
+	10: {Go: (*BulkEmailContent)(nil), Fields: []api.Field{
+		{Name: "Template", Off: unsafe.Offsetof(BulkEmailContent{}.Template), Kind: api.KStructPtr, Type: 264},
+	}},
+	11: {Go: (*BulkEmailEntry)(nil), Fields: []api.Field{
+		{Name: "Destination", Off: unsafe.Offsetof(BulkEmailEntry{}.Destination), Kind: api.KStructPtr, Type: 76},
+		{Name: "ReplacementTags", Off: unsafe.Offsetof(BulkEmailEntry{}.ReplacementTags), Kind: api.KList, Type: 295},
+		{Name: "ReplacementEmailContent", Off: unsafe.Offsetof(BulkEmailEntry{}.ReplacementEmailContent), Kind: api.KStructPtr, Type: 240},
+		{Name: "ReplacementHeaders", Off: unsafe.Offsetof(BulkEmailEntry{}.ReplacementHeaders), Kind: api.KList, Type: 296},
+	}},
+	12: {Go: (*BulkEmailEntryResult)(nil), Fields: []api.Field{
+		{Name: "Status", Off: unsafe.Offsetof(BulkEmailEntryResult{}.Status), Kind: api.KStringPtr},
+		{Name: "Error", Off: unsafe.Offsetof(BulkEmailEntryResult{}.Error), Kind: api.KStringPtr},
+		{Name: "MessageId", Off: unsafe.Offsetof(BulkEmailEntryResult{}.MessageId), Kind: api.KStringPtr},
+	}},
+	13: {Go: (*CancelExportJobRequest)(nil), Fields: []api.Field{
+		{Name: "JobId", Off: unsafe.Offsetof(CancelExportJobRequest{}.JobId), Kind: api.KStringPtr},
+	}},
+	14: {Go: (*CancelExportJobResponse)(nil)},
+	15: {Go: (*CloudWatchDestination)(nil), Fields: []api.Field{
+		{Name: "DimensionConfigurations", Off: unsafe.Offsetof(CloudWatchDestination{}.DimensionConfigurations), Kind: api.KList, Type: 297},
+	}},
+	16: {Go: (*CloudWatchDimensionConfiguration)(nil), Fields: []api.Field{
+		{Name: "DimensionName", Off: unsafe.Offsetof(CloudWatchDimensionConfiguration{}.DimensionName), Kind: api.KStringPtr},
+		{Name: "DimensionValueSource", Off: unsafe.Offsetof(CloudWatchDimensionConfiguration{}.DimensionValueSource), Kind: api.KStringPtr},
+		{Name: "DefaultDimensionValue", Off: unsafe.Offsetof(CloudWatchDimensionConfiguration{}.DefaultDimensionValue), Kind: api.KStringPtr},
+	}},
+	17: {Go: (*Complaint)(nil), Fields: []api.Field{
+		{Name: "ComplaintSubType", Off: unsafe.Offsetof(Complaint{}.ComplaintSubType), Kind: api.KStringPtr},
+		{Name: "ComplaintFeedbackType", Off: unsafe.Offsetof(Complaint{}.ComplaintFeedbackType), Kind: api.KStringPtr},
+	}},
+	18: {Go: (*ConcurrentModificationException)(nil)},
+	19: {Go: (*ConflictException)(nil)},
+	20: {Go: (*Contact)(nil), Fields: []api.Field{
+		{Name: "EmailAddress", Off: unsafe.Offsetof(Contact{}.EmailAddress), Kind: api.KStringPtr},
+		{Name: "TopicPreferences", Off: unsafe.Offsetof(Contact{}.TopicPreferences), Kind: api.KList, Type: 298},
+		{Name: "TopicDefaultPreferences", Off: unsafe.Offsetof(Contact{}.TopicDefaultPreferences), Kind: api.KList, Type: 298},
+		{Name: "UnsubscribeAll", Off: unsafe.Offsetof(Contact{}.UnsubscribeAll), Kind: api.KBoolPtr},
+		{Name: "LastUpdatedTimestamp", Off: unsafe.Offsetof(Contact{}.LastUpdatedTimestamp), Kind: api.KTimePtr},
+	}},
+	21: {Go: (*ContactList)(nil), Fields: []api.Field{
+		{Name: "ContactListName", Off: unsafe.Offsetof(ContactList{}.ContactListName), Kind: api.KStringPtr},
+		{Name: "LastUpdatedTimestamp", Off: unsafe.Offsetof(ContactList{}.LastUpdatedTimestamp), Kind: api.KTimePtr},
+	}},
+	22: {Go: (*ContactListDestination)(nil), Fields: []api.Field{
+		{Name: "ContactListName", Off: unsafe.Offsetof(ContactListDestination{}.ContactListName), Kind: api.KStringPtr},
+		{Name: "ContactListImportAction", Off: unsafe.Offsetof(ContactListDestination{}.ContactListImportAction), Kind: api.KStringPtr},
+	}},
+	23: {Go: (*Content)(nil), Fields: []api.Field{
+		{Name: "Data", Off: unsafe.Offsetof(Content{}.Data), Kind: api.KStringPtr},
+		{Name: "Charset", Off: unsafe.Offsetof(Content{}.Charset), Kind: api.KStringPtr},
+	}},
+	24: {Go: (*CreateConfigurationSetEventDestinationRequest)(nil), Fields: []api.Field{
+		{Name: "ConfigurationSetName", Off: unsafe.Offsetof(CreateConfigurationSetEventDestinationRequest{}.ConfigurationSetName), Kind: api.KStringPtr},
+		{Name: "EventDestinationName", Off: unsafe.Offsetof(CreateConfigurationSetEventDestinationRequest{}.EventDestinationName), Kind: api.KStringPtr},
+		{Name: "EventDestination", Off: unsafe.Offsetof(CreateConfigurationSetEventDestinationRequest{}.EventDestination), Kind: api.KStructPtr, Type: 88},
+	}},
+	25: {Go: (*CreateConfigurationSetEventDestinationResponse)(nil)},
+	26: {Go: (*CreateConfigurationSetRequest)(nil), Fields: []api.Field{
+		{Name: "ConfigurationSetName", Off: unsafe.Offsetof(CreateConfigurationSetRequest{}.ConfigurationSetName), Kind: api.KStringPtr},
+		{Name: "TrackingOptions", Off: unsafe.Offsetof(CreateConfigurationSetRequest{}.TrackingOptions), Kind: api.KStructPtr, Type: 271},
+		{Name: "DeliveryOptions", Off: unsafe.Offsetof(CreateConfigurationSetRequest{}.DeliveryOptions), Kind: api.KStructPtr, Type: 75},
+		{Name: "ReputationOptions", Off: unsafe.Offsetof(CreateConfigurationSetRequest{}.ReputationOptions), Kind: api.KStructPtr, Type: 242},
+		{Name: "SendingOptions", Off: unsafe.Offsetof(CreateConfigurationSetRequest{}.SendingOptions), Kind: api.KStructPtr, Type: 252},
+		{Name: "Tags", Off: unsafe.Offsetof(CreateConfigurationSetRequest{}.Tags), Kind: api.KList, Type: 299},
+		{Name: "SuppressionOptions", Off: unsafe.Offsetof(CreateConfigurationSetRequest{}.SuppressionOptions), Kind: api.KStructPtr, Type: 260},
+		{Name: "VdmOptions", Off: unsafe.Offsetof(CreateConfigurationSetRequest{}.VdmOptions), Kind: api.KStructPtr, Type: 287},
+	}},
+	27: {Go: (*CreateConfigurationSetResponse)(nil)},
+	28: {Go: (*CreateContactListRequest)(nil), Fields: []api.Field{
+		{Name: "ContactListName", Off: unsafe.Offsetof(CreateContactListRequest{}.ContactListName), Kind: api.KStringPtr},
+		{Name: "Topics", Off: unsafe.Offsetof(CreateContactListRequest{}.Topics), Kind: api.KList, Type: 300},
+		{Name: "Description", Off: unsafe.Offsetof(CreateContactListRequest{}.Description), Kind: api.KStringPtr},
+		{Name: "Tags", Off: unsafe.Offsetof(CreateContactListRequest{}.Tags), Kind: api.KList, Type: 299},
+	}},
+	29: {Go: (*CreateContactListResponse)(nil)},
+	30: {Go: (*CreateContactRequest)(nil), Fields: []api.Field{
+		{Name: "ContactListName", Off: unsafe.Offsetof(CreateContactRequest{}.ContactListName), Kind: api.KStringPtr},
+		{Name: "EmailAddress", Off: unsafe.Offsetof(CreateContactRequest{}.EmailAddress), Kind: api.KStringPtr},
+		{Name: "TopicPreferences", Off: unsafe.Offsetof(CreateContactRequest{}.TopicPreferences), Kind: api.KList, Type: 298},
+		{Name: "UnsubscribeAll", Off: unsafe.Offsetof(CreateContactRequest{}.UnsubscribeAll), Kind: api.KBoolPtr},
+		{Name: "AttributesData", Off: unsafe.Offsetof(CreateContactRequest{}.AttributesData), Kind: api.KStringPtr},
+	}},
+	31: {Go: (*CreateContactResponse)(nil)},
+	32: {Go: (*CreateCustomVerificationEmailTemplateRequest)(nil), Fields: []api.Field{
+		{Name: "TemplateName", Off: unsafe.Offsetof(CreateCustomVerificationEmailTemplateRequest{}.TemplateName), Kind: api.KStringPtr},
+		{Name: "FromEmailAddress", Off: unsafe.Offsetof(CreateCustomVerificationEmailTemplateRequest{}.FromEmailAddress), Kind: api.KStringPtr},
+		{Name: "TemplateSubject", Off: unsafe.Offsetof(CreateCustomVerificationEmailTemplateRequest{}.TemplateSubject), Kind: api.KStringPtr},
+		{Name: "TemplateContent", Off: unsafe.Offsetof(CreateCustomVerificationEmailTemplateRequest{}.TemplateContent), Kind: api.KStringPtr},
+		{Name: "SuccessRedirectionURL", Off: unsafe.Offsetof(CreateCustomVerificationEmailTemplateRequest{}.SuccessRedirectionURL), Kind: api.KStringPtr},
+		{Name: "FailureRedirectionURL", Off: unsafe.Offsetof(CreateCustomVerificationEmailTemplateRequest{}.FailureRedirectionURL), Kind: api.KStringPtr},
+	}},
+	33: {Go: (*CreateCustomVerificationEmailTemplateResponse)(nil)},
+	34: {Go: (*CreateDedicatedIpPoolRequest)(nil), Fields: []api.Field{
+		{Name: "PoolName", Off: unsafe.Offsetof(CreateDedicatedIpPoolRequest{}.PoolName), Kind: api.KStringPtr},
+		{Name: "Tags", Off: unsafe.Offsetof(CreateDedicatedIpPoolRequest{}.Tags), Kind: api.KList, Type: 299},
+		{Name: "ScalingMode", Off: unsafe.Offsetof(CreateDedicatedIpPoolRequest{}.ScalingMode), Kind: api.KStringPtr},
+	}},
+	35: {Go: (*CreateDedicatedIpPoolResponse)(nil)},
+	36: {Go: (*CreateDeliverabilityTestReportRequest)(nil), Fields: []api.Field{
+		{Name: "ReportName", Off: unsafe.Offsetof(CreateDeliverabilityTestReportRequest{}.ReportName), Kind: api.KStringPtr},
+		{Name: "FromEmailAddress", Off: unsafe.Offsetof(CreateDeliverabilityTestReportRequest{}.FromEmailAddress), Kind: api.KStringPtr},
+		{Name: "Content", Off: unsafe.Offsetof(CreateDeliverabilityTestReportRequest{}.Content), Kind: api.KStructPtr, Type: 82},
+		{Name: "Tags", Off: unsafe.Offsetof(CreateDeliverabilityTestReportRequest{}.Tags), Kind: api.KList, Type: 299},
+	}},
+	37: {Go: (*CreateDeliverabilityTestReportResponse)(nil), Fields: []api.Field{
+		{Name: "ReportId", Off: unsafe.Offsetof(CreateDeliverabilityTestReportResponse{}.ReportId), Kind: api.KStringPtr},
+		{Name: "DeliverabilityTestStatus", Off: unsafe.Offsetof(CreateDeliverabilityTestReportResponse{}.DeliverabilityTestStatus), Kind: api.KStringPtr},
+	}},
+	38: {Go: (*CreateEmailIdentityPolicyRequest)(nil), Fields: []api.Field{
+		{Name: "EmailIdentity", Off: unsafe.Offsetof(CreateEmailIdentityPolicyRequest{}.EmailIdentity), Kind: api.KStringPtr},
+		{Name: "PolicyName", Off: unsafe.Offsetof(CreateEmailIdentityPolicyRequest{}.PolicyName), Kind: api.KStringPtr},
+		{Name: "Policy", Off: unsafe.Offsetof(CreateEmailIdentityPolicyRequest{}.Policy), Kind: api.KStringPtr},
+	}},
+	39: {Go: (*CreateEmailIdentityPolicyResponse)(nil)},
+	40: {Go: (*CreateEmailIdentityRequest)(nil), Fields: []api.Field{
+		{Name: "EmailIdentity", Off: unsafe.Offsetof(CreateEmailIdentityRequest{}.EmailIdentity), Kind: api.KStringPtr},
+		{Name: "Tags", Off: unsafe.Offsetof(CreateEmailIdentityRequest{}.Tags), Kind: api.KList, Type: 299},
+		{Name: "DkimSigningAttributes", Off: unsafe.Offsetof(CreateEmailIdentityRequest{}.DkimSigningAttributes), Kind: api.KStructPtr, Type: 78},
+		{Name: "ConfigurationSetName", Off: unsafe.Offsetof(CreateEmailIdentityRequest{}.ConfigurationSetName), Kind: api.KStringPtr},
+	}},
+	41: {Go: (*CreateEmailIdentityResponse)(nil), Fields: []api.Field{
+		{Name: "IdentityType", Off: unsafe.Offsetof(CreateEmailIdentityResponse{}.IdentityType), Kind: api.KStringPtr},
+		{Name: "VerifiedForSendingStatus", Off: unsafe.Offsetof(CreateEmailIdentityResponse{}.VerifiedForSendingStatus), Kind: api.KBoolPtr},
+		{Name: "DkimAttributes", Off: unsafe.Offsetof(CreateEmailIdentityResponse{}.DkimAttributes), Kind: api.KStructPtr, Type: 77},
+	}},
+	42: {Go: (*CreateEmailTemplateRequest)(nil), Fields: []api.Field{
+		{Name: "TemplateName", Off: unsafe.Offsetof(CreateEmailTemplateRequest{}.TemplateName), Kind: api.KStringPtr},
+		{Name: "TemplateContent", Off: unsafe.Offsetof(CreateEmailTemplateRequest{}.TemplateContent), Kind: api.KStructPtr, Type: 84},
+	}},
+	43: {Go: (*CreateEmailTemplateResponse)(nil)},
+	44: {Go: (*CreateExportJobRequest)(nil), Fields: []api.Field{
+		{Name: "ExportDataSource", Off: unsafe.Offsetof(CreateExportJobRequest{}.ExportDataSource), Kind: api.KStructPtr, Type: 90},
+		{Name: "ExportDestination", Off: unsafe.Offsetof(CreateExportJobRequest{}.ExportDestination), Kind: api.KStructPtr, Type: 91},
+	}},
+	45: {Go: (*CreateExportJobResponse)(nil), Fields: []api.Field{
+		{Name: "JobId", Off: unsafe.Offsetof(CreateExportJobResponse{}.JobId), Kind: api.KStringPtr},
+	}},
+	46: {Go: (*CreateImportJobRequest)(nil), Fields: []api.Field{
+		{Name: "ImportDestination", Off: unsafe.Offsetof(CreateImportJobRequest{}.ImportDestination), Kind: api.KStructPtr, Type: 142},
+		{Name: "ImportDataSource", Off: unsafe.Offsetof(CreateImportJobRequest{}.ImportDataSource), Kind: api.KStructPtr, Type: 141},
+	}},
+	47: {Go: (*CreateImportJobResponse)(nil), Fields: []api.Field{
+		{Name: "JobId", Off: unsafe.Offsetof(CreateImportJobResponse{}.JobId), Kind: api.KStringPtr},
+	}},
+	48: {Go: (*CustomVerificationEmailTemplateMetadata)(nil), Fields: []api.Field{
+		{Name: "TemplateName", Off: unsafe.Offsetof(CustomVerificationEmailTemplateMetadata{}.TemplateName), Kind: api.KStringPtr},
+		{Name: "FromEmailAddress", Off: unsafe.Offsetof(CustomVerificationEmailTemplateMetadata{}.FromEmailAddress), Kind: api.KStringPtr},
+		{Name: "TemplateSubject", Off: unsafe.Offsetof(CustomVerificationEmailTemplateMetadata{}.TemplateSubject), Kind: api.KStringPtr},
+		{Name: "SuccessRedirectionURL", Off: unsafe.Offsetof(CustomVerificationEmailTemplateMetadata{}.SuccessRedirectionURL), Kind: api.KStringPtr},
+		{Name: "FailureRedirectionURL", Off: unsafe.Offsetof(CustomVerificationEmailTemplateMetadata{}.FailureRedirectionURL), Kind: api.KStringPtr},
+	}},
+	49: {Go: (*DailyVolume)(nil), Fields: []api.Field{
+		{Name: "StartDate", Off: unsafe.Offsetof(DailyVolume{}.StartDate), Kind: api.KTimePtr},
+		{Name: "VolumeStatistics", Off: unsafe.Offsetof(DailyVolume{}.VolumeStatistics), Kind: api.KStructPtr, Type: 289},
+		{Name: "DomainIspPlacements", Off: unsafe.Offsetof(DailyVolume{}.DomainIspPlacements), Kind: api.KList, Type: 301},
+	}},
+	50: {Go: (*DashboardAttributes)(nil), Fields: []api.Field{
+		{Name: "EngagementMetrics", Off: unsafe.Offsetof(DashboardAttributes{}.EngagementMetrics), Kind: api.KStringPtr},
+	}},
+	51: {Go: (*DashboardOptions)(nil), Fields: []api.Field{
+		{Name: "EngagementMetrics", Off: unsafe.Offsetof(DashboardOptions{}.EngagementMetrics), Kind: api.KStringPtr},
+	}},
+	52: {Go: (*DedicatedIp)(nil), Fields: []api.Field{
+		{Name: "Ip", Off: unsafe.Offsetof(DedicatedIp{}.Ip), Kind: api.KStringPtr},
+		{Name: "WarmupStatus", Off: unsafe.Offsetof(DedicatedIp{}.WarmupStatus), Kind: api.KStringPtr},
+		{Name: "WarmupPercentage", Off: unsafe.Offsetof(DedicatedIp{}.WarmupPercentage), Kind: api.KInt32Ptr},
+		{Name: "PoolName", Off: unsafe.Offsetof(DedicatedIp{}.PoolName), Kind: api.KStringPtr},
+	}},
+	53: {Go: (*DedicatedIpPool)(nil), Fields: []api.Field{
+		{Name: "PoolName", Off: unsafe.Offsetof(DedicatedIpPool{}.PoolName), Kind: api.KStringPtr},
+		{Name: "ScalingMode", Off: unsafe.Offsetof(DedicatedIpPool{}.ScalingMode), Kind: api.KStringPtr},
+	}},
+	54: {Go: (*DeleteConfigurationSetEventDestinationRequest)(nil), Fields: []api.Field{
+		{Name: "ConfigurationSetName", Off: unsafe.Offsetof(DeleteConfigurationSetEventDestinationRequest{}.ConfigurationSetName), Kind: api.KStringPtr},
+		{Name: "EventDestinationName", Off: unsafe.Offsetof(DeleteConfigurationSetEventDestinationRequest{}.EventDestinationName), Kind: api.KStringPtr},
+	}},
+	55: {Go: (*DeleteConfigurationSetEventDestinationResponse)(nil)},
+	56: {Go: (*DeleteConfigurationSetRequest)(nil), Fields: []api.Field{
+		{Name: "ConfigurationSetName", Off: unsafe.Offsetof(DeleteConfigurationSetRequest{}.ConfigurationSetName), Kind: api.KStringPtr},
+	}},
+	57: {Go: (*DeleteConfigurationSetResponse)(nil)},
+	58: {Go: (*DeleteContactListRequest)(nil), Fields: []api.Field{
+		{Name: "ContactListName", Off: unsafe.Offsetof(DeleteContactListRequest{}.ContactListName), Kind: api.KStringPtr},
+	}},
+	59: {Go: (*DeleteContactListResponse)(nil)},
+	60: {Go: (*DeleteContactRequest)(nil), Fields: []api.Field{
+		{Name: "ContactListName", Off: unsafe.Offsetof(DeleteContactRequest{}.ContactListName), Kind: api.KStringPtr},
+		{Name: "EmailAddress", Off: unsafe.Offsetof(DeleteContactRequest{}.EmailAddress), Kind: api.KStringPtr},
+	}},
+	61: {Go: (*DeleteContactResponse)(nil)},
+	62: {Go: (*DeleteCustomVerificationEmailTemplateRequest)(nil), Fields: []api.Field{
+		{Name: "TemplateName", Off: unsafe.Offsetof(DeleteCustomVerificationEmailTemplateRequest{}.TemplateName), Kind: api.KStringPtr},
+	}},
+	63: {Go: (*DeleteCustomVerificationEmailTemplateResponse)(nil)},
+	64: {Go: (*DeleteDedicatedIpPoolRequest)(nil), Fields: []api.Field{
+		{Name: "PoolName", Off: unsafe.Offsetof(DeleteDedicatedIpPoolRequest{}.PoolName), Kind: api.KStringPtr},
+	}},
+	65: {Go: (*DeleteDedicatedIpPoolResponse)(nil)},
+	66: {Go: (*DeleteEmailIdentityPolicyRequest)(nil), Fields: []api.Field{
+		{Name: "EmailIdentity", Off: unsafe.Offsetof(DeleteEmailIdentityPolicyRequest{}.EmailIdentity), Kind: api.KStringPtr},
+		{Name: "PolicyName", Off: unsafe.Offsetof(DeleteEmailIdentityPolicyRequest{}.PolicyName), Kind: api.KStringPtr},
+	}},
+	67: {Go: (*DeleteEmailIdentityPolicyResponse)(nil)},
+	68: {Go: (*DeleteEmailIdentityRequest)(nil), Fields: []api.Field{
+		{Name: "EmailIdentity", Off: unsafe.Offsetof(DeleteEmailIdentityRequest{}.EmailIdentity), Kind: api.KStringPtr},
+	}},
+	69: {Go: (*DeleteEmailIdentityResponse)(nil)},
+	70: {Go: (*DeleteEmailTemplateRequest)(nil), Fields: []api.Field{
+		{Name: "TemplateName", Off: unsafe.Offsetof(DeleteEmailTemplateRequest{}.TemplateName), Kind: api.KStringPtr},
+	}},
+	71: {Go: (*DeleteEmailTemplateResponse)(nil)},
+	72: {Go: (*DeleteSuppressedDestinationRequest)(nil), Fields: []api.Field{
+		{Name: "EmailAddress", Off: unsafe.Offsetof(DeleteSuppressedDestinationRequest{}.EmailAddress), Kind: api.KStringPtr},
+	}},
+	73: {Go: (*DeleteSuppressedDestinationResponse)(nil)},
+	74: {Go: (*DeliverabilityTestReport)(nil), Fields: []api.Field{
+		{Name: "ReportId", Off: unsafe.Offsetof(DeliverabilityTestReport{}.ReportId), Kind: api.KStringPtr},
+		{Name: "ReportName", Off: unsafe.Offsetof(DeliverabilityTestReport{}.ReportName), Kind: api.KStringPtr},
+		{Name: "Subject", Off: unsafe.Offsetof(DeliverabilityTestReport{}.Subject), Kind: api.KStringPtr},
+		{Name: "FromEmailAddress", Off: unsafe.Offsetof(DeliverabilityTestReport{}.FromEmailAddress), Kind: api.KStringPtr},
+		{Name: "CreateDate", Off: unsafe.Offsetof(DeliverabilityTestReport{}.CreateDate), Kind: api.KTimePtr},
+		{Name: "DeliverabilityTestStatus", Off: unsafe.Offsetof(DeliverabilityTestReport{}.DeliverabilityTestStatus), Kind: api.KStringPtr},
+	}},
+	75: {Go: (*DeliveryOptions)(nil), Fields: []api.Field{
+		{Name: "TlsPolicy", Off: unsafe.Offsetof(DeliveryOptions{}.TlsPolicy), Kind: api.KStringPtr},
+		{Name: "SendingPoolName", Off: unsafe.Offsetof(DeliveryOptions{}.SendingPoolName), Kind: api.KStringPtr},
+	}},
+	76: {Go: (*Destination)(nil), Fields: []api.Field{
+		{Name: "ToAddresses", Off: unsafe.Offsetof(Destination{}.ToAddresses), Kind: api.KList, Type: 290},
+		{Name: "CcAddresses", Off: unsafe.Offsetof(Destination{}.CcAddresses), Kind: api.KList, Type: 290},
+		{Name: "BccAddresses", Off: unsafe.Offsetof(Destination{}.BccAddresses), Kind: api.KList, Type: 290},
+	}},
+	77: {Go: (*DkimAttributes)(nil), Fields: []api.Field{
+		{Name: "SigningEnabled", Off: unsafe.Offsetof(DkimAttributes{}.SigningEnabled), Kind: api.KBoolPtr},
+		{Name: "Status", Off: unsafe.Offsetof(DkimAttributes{}.Status), Kind: api.KStringPtr},
+		{Name: "Tokens", Off: unsafe.Offsetof(DkimAttributes{}.Tokens), Kind: api.KList, Type: 290},
+		{Name: "SigningAttributesOrigin", Off: unsafe.Offsetof(DkimAttributes{}.SigningAttributesOrigin), Kind: api.KStringPtr},
+		{Name: "NextSigningKeyLength", Off: unsafe.Offsetof(DkimAttributes{}.NextSigningKeyLength), Kind: api.KStringPtr},
+		{Name: "CurrentSigningKeyLength", Off: unsafe.Offsetof(DkimAttributes{}.CurrentSigningKeyLength), Kind: api.KStringPtr},
+		{Name: "LastKeyGenerationTimestamp", Off: unsafe.Offsetof(DkimAttributes{}.LastKeyGenerationTimestamp), Kind: api.KTimePtr},
+	}},
+	78: {Go: (*DkimSigningAttributes)(nil), Fields: []api.Field{
+		{Name: "DomainSigningSelector", Off: unsafe.Offsetof(DkimSigningAttributes{}.DomainSigningSelector), Kind: api.KStringPtr},
+		{Name: "DomainSigningPrivateKey", Off: unsafe.Offsetof(DkimSigningAttributes{}.DomainSigningPrivateKey), Kind: api.KStringPtr},
+		{Name: "NextSigningKeyLength", Off: unsafe.Offsetof(DkimSigningAttributes{}.NextSigningKeyLength), Kind: api.KStringPtr},
+	}},
+	79: {Go: (*DomainDeliverabilityCampaign)(nil), Fields: []api.Field{
+		{Name: "CampaignId", Off: unsafe.Offsetof(DomainDeliverabilityCampaign{}.CampaignId), Kind: api.KStringPtr},
+		{Name: "ImageUrl", Off: unsafe.Offsetof(DomainDeliverabilityCampaign{}.ImageUrl), Kind: api.KStringPtr},
+		{Name: "Subject", Off: unsafe.Offsetof(DomainDeliverabilityCampaign{}.Subject), Kind: api.KStringPtr},
+		{Name: "FromAddress", Off: unsafe.Offsetof(DomainDeliverabilityCampaign{}.FromAddress), Kind: api.KStringPtr},
+		{Name: "SendingIps", Off: unsafe.Offsetof(DomainDeliverabilityCampaign{}.SendingIps), Kind: api.KList, Type: 290},
+		{Name: "FirstSeenDateTime", Off: unsafe.Offsetof(DomainDeliverabilityCampaign{}.FirstSeenDateTime), Kind: api.KTimePtr},
+		{Name: "LastSeenDateTime", Off: unsafe.Offsetof(DomainDeliverabilityCampaign{}.LastSeenDateTime), Kind: api.KTimePtr},
+		{Name: "InboxCount", Off: unsafe.Offsetof(DomainDeliverabilityCampaign{}.InboxCount), Kind: api.KInt64Ptr},
+		{Name: "SpamCount", Off: unsafe.Offsetof(DomainDeliverabilityCampaign{}.SpamCount), Kind: api.KInt64Ptr},
+		{Name: "ReadRate", Off: unsafe.Offsetof(DomainDeliverabilityCampaign{}.ReadRate), Kind: api.KFloat64Ptr},
+		{Name: "DeleteRate", Off: unsafe.Offsetof(DomainDeliverabilityCampaign{}.DeleteRate), Kind: api.KFloat64Ptr},
+		{Name: "ReadDeleteRate", Off: unsafe.Offsetof(DomainDeliverabilityCampaign{}.ReadDeleteRate), Kind: api.KFloat64Ptr},
+		{Name: "ProjectedVolume", Off: unsafe.Offsetof(DomainDeliverabilityCampaign{}.ProjectedVolume), Kind: api.KInt64Ptr},
+		{Name: "Esps", Off: unsafe.Offsetof(DomainDeliverabilityCampaign{}.Esps), Kind: api.KList, Type: 290},
+	}},
+	80: {Go: (*DomainDeliverabilityTrackingOption)(nil), Fields: []api.Field{
+		{Name: "Domain", Off: unsafe.Offsetof(DomainDeliverabilityTrackingOption{}.Domain), Kind: api.KStringPtr},
+		{Name: "SubscriptionStartDate", Off: unsafe.Offsetof(DomainDeliverabilityTrackingOption{}.SubscriptionStartDate), Kind: api.KTimePtr},
+		{Name: "InboxPlacementTrackingOption", Off: unsafe.Offsetof(DomainDeliverabilityTrackingOption{}.InboxPlacementTrackingOption), Kind: api.KStructPtr, Type: 144},
+	}},
+	81: {Go: (*DomainIspPlacement)(nil), Fields: []api.Field{
+		{Name: "IspName", Off: unsafe.Offsetof(DomainIspPlacement{}.IspName), Kind: api.KStringPtr},
+		{Name: "InboxRawCount", Off: unsafe.Offsetof(DomainIspPlacement{}.InboxRawCount), Kind: api.KInt64Ptr},
+		{Name: "SpamRawCount", Off: unsafe.Offsetof(DomainIspPlacement{}.SpamRawCount), Kind: api.KInt64Ptr},
+		{Name: "InboxPercentage", Off: unsafe.Offsetof(DomainIspPlacement{}.InboxPercentage), Kind: api.KFloat64Ptr},
+		{Name: "SpamPercentage", Off: unsafe.Offsetof(DomainIspPlacement{}.SpamPercentage), Kind: api.KFloat64Ptr},
+	}},
+	82: {Go: (*EmailContent)(nil), Fields: []api.Field{
+		{Name: "Simple", Off: unsafe.Offsetof(EmailContent{}.Simple), Kind: api.KStructPtr, Type: 183},
+		{Name: "Raw", Off: unsafe.Offsetof(EmailContent{}.Raw), Kind: api.KStructPtr, Type: 238},
+		{Name: "Template", Off: unsafe.Offsetof(EmailContent{}.Template), Kind: api.KStructPtr, Type: 264},
+	}},
+	83: {Go: (*EmailInsights)(nil), Fields: []api.Field{
+		{Name: "Destination", Off: unsafe.Offsetof(EmailInsights{}.Destination), Kind: api.KStringPtr},
+		{Name: "Isp", Off: unsafe.Offsetof(EmailInsights{}.Isp), Kind: api.KStringPtr},
+		{Name: "Events", Off: unsafe.Offsetof(EmailInsights{}.Events), Kind: api.KList, Type: 302},
+	}},
+	84: {Go: (*EmailTemplateContent)(nil), Fields: []api.Field{
+		{Name: "Subject", Off: unsafe.Offsetof(EmailTemplateContent{}.Subject), Kind: api.KStringPtr},
+		{Name: "Text", Off: unsafe.Offsetof(EmailTemplateContent{}.Text), Kind: api.KStringPtr},
+		{Name: "Html", Off: unsafe.Offsetof(EmailTemplateContent{}.Html), Kind: api.KStringPtr},
+	}},
+	85: {Go: (*EmailTemplateMetadata)(nil), Fields: []api.Field{
+		{Name: "TemplateName", Off: unsafe.Offsetof(EmailTemplateMetadata{}.TemplateName), Kind: api.KStringPtr},
+		{Name: "CreatedTimestamp", Off: unsafe.Offsetof(EmailTemplateMetadata{}.CreatedTimestamp), Kind: api.KTimePtr},
+	}},
+	86: {Go: (*EventBridgeDestination)(nil), Fields: []api.Field{
+		{Name: "EventBusArn", Off: unsafe.Offsetof(EventBridgeDestination{}.EventBusArn), Kind: api.KStringPtr},
+	}},
+	87: {Go: (*EventDestination)(nil), Fields: []api.Field{
+		{Name: "Name", Off: unsafe.Offsetof(EventDestination{}.Name), Kind: api.KStringPtr},
+		{Name: "Enabled", Off: unsafe.Offsetof(EventDestination{}.Enabled), Kind: api.KBoolPtr},
+		{Name: "MatchingEventTypes", Off: unsafe.Offsetof(EventDestination{}.MatchingEventTypes), Kind: api.KList, Type: 290},
+		{Name: "KinesisFirehoseDestination", Off: unsafe.Offsetof(EventDestination{}.KinesisFirehoseDestination), Kind: api.KStructPtr, Type: 149},
+		{Name: "CloudWatchDestination", Off: unsafe.Offsetof(EventDestination{}.CloudWatchDestination), Kind: api.KStructPtr, Type: 15},
+		{Name: "SnsDestination", Off: unsafe.Offsetof(EventDestination{}.SnsDestination), Kind: api.KStructPtr, Type: 254},
+		{Name: "EventBridgeDestination", Off: unsafe.Offsetof(EventDestination{}.EventBridgeDestination), Kind: api.KStructPtr, Type: 86},
+		{Name: "PinpointDestination", Off: unsafe.Offsetof(EventDestination{}.PinpointDestination), Kind: api.KStructPtr, Type: 194},
+	}},
+	88: {Go: (*EventDestinationDefinition)(nil), Fields: []api.Field{
+		{Name: "Enabled", Off: unsafe.Offsetof(EventDestinationDefinition{}.Enabled), Kind: api.KBoolPtr},
+		{Name: "MatchingEventTypes", Off: unsafe.Offsetof(EventDestinationDefinition{}.MatchingEventTypes), Kind: api.KList, Type: 290},
+		{Name: "KinesisFirehoseDestination", Off: unsafe.Offsetof(EventDestinationDefinition{}.KinesisFirehoseDestination), Kind: api.KStructPtr, Type: 149},
+		{Name: "CloudWatchDestination", Off: unsafe.Offsetof(EventDestinationDefinition{}.CloudWatchDestination), Kind: api.KStructPtr, Type: 15},
+		{Name: "SnsDestination", Off: unsafe.Offsetof(EventDestinationDefinition{}.SnsDestination), Kind: api.KStructPtr, Type: 254},
+		{Name: "EventBridgeDestination", Off: unsafe.Offsetof(EventDestinationDefinition{}.EventBridgeDestination), Kind: api.KStructPtr, Type: 86},
+		{Name: "PinpointDestination", Off: unsafe.Offsetof(EventDestinationDefinition{}.PinpointDestination), Kind: api.KStructPtr, Type: 194},
+	}},
+	89: {Go: (*EventDetails)(nil), Fields: []api.Field{
+		{Name: "Bounce", Off: unsafe.Offsetof(EventDetails{}.Bounce), Kind: api.KStructPtr, Type: 9},
+		{Name: "Complaint", Off: unsafe.Offsetof(EventDetails{}.Complaint), Kind: api.KStructPtr, Type: 17},
+	}},
+	90: {Go: (*ExportDataSource)(nil), Fields: []api.Field{
+		{Name: "MetricsDataSource", Off: unsafe.Offsetof(ExportDataSource{}.MetricsDataSource), Kind: api.KStructPtr, Type: 191},
+		{Name: "MessageInsightsDataSource", Off: unsafe.Offsetof(ExportDataSource{}.MessageInsightsDataSource), Kind: api.KStructPtr, Type: 185},
+	}},
+	91: {Go: (*ExportDestination)(nil), Fields: []api.Field{
+		{Name: "DataFormat", Off: unsafe.Offsetof(ExportDestination{}.DataFormat), Kind: api.KStringPtr},
+		{Name: "S3Url", Off: unsafe.Offsetof(ExportDestination{}.S3Url), Kind: api.KStringPtr},
+	}},
+	92: {Go: (*ExportJobSummary)(nil), Fields: []api.Field{
+		{Name: "JobId", Off: unsafe.Offsetof(ExportJobSummary{}.JobId), Kind: api.KStringPtr},
+		{Name: "ExportSourceType", Off: unsafe.Offsetof(ExportJobSummary{}.ExportSourceType), Kind: api.KStringPtr},
+		{Name: "JobStatus", Off: unsafe.Offsetof(ExportJobSummary{}.JobStatus), Kind: api.KStringPtr},
+		{Name: "CreatedTimestamp", Off: unsafe.Offsetof(ExportJobSummary{}.CreatedTimestamp), Kind: api.KTimePtr},
+		{Name: "CompletedTimestamp", Off: unsafe.Offsetof(ExportJobSummary{}.CompletedTimestamp), Kind: api.KTimePtr},
+	}},
+	93: {Go: (*ExportMetric)(nil), Fields: []api.Field{
+		{Name: "Name", Off: unsafe.Offsetof(ExportMetric{}.Name), Kind: api.KStringPtr},
+		{Name: "Aggregation", Off: unsafe.Offsetof(ExportMetric{}.Aggregation), Kind: api.KStringPtr},
+	}},
+	94: {Go: (*ExportStatistics)(nil), Fields: []api.Field{
+		{Name: "ProcessedRecordsCount", Off: unsafe.Offsetof(ExportStatistics{}.ProcessedRecordsCount), Kind: api.KInt32Ptr},
+		{Name: "ExportedRecordsCount", Off: unsafe.Offsetof(ExportStatistics{}.ExportedRecordsCount), Kind: api.KInt32Ptr},
+	}},
+	95: {Go: (*FailureInfo)(nil), Fields: []api.Field{
+		{Name: "FailedRecordsS3Url", Off: unsafe.Offsetof(FailureInfo{}.FailedRecordsS3Url), Kind: api.KStringPtr},
+		{Name: "ErrorMessage", Off: unsafe.Offsetof(FailureInfo{}.ErrorMessage), Kind: api.KStringPtr},
+	}},
+	96: {Go: (*GetAccountRequest)(nil)},
+	97: {Go: (*GetAccountResponse)(nil), Fields: []api.Field{
+		{Name: "DedicatedIpAutoWarmupEnabled", Off: unsafe.Offsetof(GetAccountResponse{}.DedicatedIpAutoWarmupEnabled), Kind: api.KBoolPtr},
+		{Name: "EnforcementStatus", Off: unsafe.Offsetof(GetAccountResponse{}.EnforcementStatus), Kind: api.KStringPtr},
+		{Name: "ProductionAccessEnabled", Off: unsafe.Offsetof(GetAccountResponse{}.ProductionAccessEnabled), Kind: api.KBoolPtr},
+		{Name: "SendQuota", Off: unsafe.Offsetof(GetAccountResponse{}.SendQuota), Kind: api.KStructPtr, Type: 251},
+		{Name: "SendingEnabled", Off: unsafe.Offsetof(GetAccountResponse{}.SendingEnabled), Kind: api.KBoolPtr},
+		{Name: "SuppressionAttributes", Off: unsafe.Offsetof(GetAccountResponse{}.SuppressionAttributes), Kind: api.KStructPtr, Type: 258},
+		{Name: "Details", Off: unsafe.Offsetof(GetAccountResponse{}.Details), Kind: api.KStructPtr, Type: 0},
+		{Name: "VdmAttributes", Off: unsafe.Offsetof(GetAccountResponse{}.VdmAttributes), Kind: api.KStructPtr, Type: 286},
+	}},
+	98: {Go: (*GetBlacklistReportsRequest)(nil), Fields: []api.Field{
+		{Name: "BlacklistItemNames", Off: unsafe.Offsetof(GetBlacklistReportsRequest{}.BlacklistItemNames), Kind: api.KList, Type: 290},
+	}},
+	99: {Go: (*GetBlacklistReportsResponse)(nil), Fields: []api.Field{
+		{Name: "BlacklistReport", Off: unsafe.Offsetof(GetBlacklistReportsResponse{}.BlacklistReport), Kind: api.KMap, Type: 303},
+	}},
+	100: {Go: (*GetConfigurationSetEventDestinationsRequest)(nil), Fields: []api.Field{
+		{Name: "ConfigurationSetName", Off: unsafe.Offsetof(GetConfigurationSetEventDestinationsRequest{}.ConfigurationSetName), Kind: api.KStringPtr},
+	}},
+	101: {Go: (*GetConfigurationSetEventDestinationsResponse)(nil), Fields: []api.Field{
+		{Name: "EventDestinations", Off: unsafe.Offsetof(GetConfigurationSetEventDestinationsResponse{}.EventDestinations), Kind: api.KList, Type: 305},
+	}},
+	102: {Go: (*GetConfigurationSetRequest)(nil), Fields: []api.Field{
+		{Name: "ConfigurationSetName", Off: unsafe.Offsetof(GetConfigurationSetRequest{}.ConfigurationSetName), Kind: api.KStringPtr},
+	}},
+	103: {Go: (*GetConfigurationSetResponse)(nil), Fields: []api.Field{
+		{Name: "ConfigurationSetName", Off: unsafe.Offsetof(GetConfigurationSetResponse{}.ConfigurationSetName), Kind: api.KStringPtr},
+		{Name: "TrackingOptions", Off: unsafe.Offsetof(GetConfigurationSetResponse{}.TrackingOptions), Kind: api.KStructPtr, Type: 271},
+		{Name: "DeliveryOptions", Off: unsafe.Offsetof(GetConfigurationSetResponse{}.DeliveryOptions), Kind: api.KStructPtr, Type: 75},
+		{Name: "ReputationOptions", Off: unsafe.Offsetof(GetConfigurationSetResponse{}.ReputationOptions), Kind: api.KStructPtr, Type: 242},
+		{Name: "SendingOptions", Off: unsafe.Offsetof(GetConfigurationSetResponse{}.SendingOptions), Kind: api.KStructPtr, Type: 252},
+		{Name: "Tags", Off: unsafe.Offsetof(GetConfigurationSetResponse{}.Tags), Kind: api.KList, Type: 299},
+		{Name: "SuppressionOptions", Off: unsafe.Offsetof(GetConfigurationSetResponse{}.SuppressionOptions), Kind: api.KStructPtr, Type: 260},
+		{Name: "VdmOptions", Off: unsafe.Offsetof(GetConfigurationSetResponse{}.VdmOptions), Kind: api.KStructPtr, Type: 287},
+	}},
+	104: {Go: (*GetContactListRequest)(nil), Fields: []api.Field{
+		{Name: "ContactListName", Off: unsafe.Offsetof(GetContactListRequest{}.ContactListName), Kind: api.KStringPtr},
+	}},
+	105: {Go: (*GetContactListResponse)(nil), Fields: []api.Field{
+		{Name: "ContactListName", Off: unsafe.Offsetof(GetContactListResponse{}.ContactListName), Kind: api.KStringPtr},
+		{Name: "Topics", Off: unsafe.Offsetof(GetContactListResponse{}.Topics), Kind: api.KList, Type: 300},
+		{Name: "Description", Off: unsafe.Offsetof(GetContactListResponse{}.Description), Kind: api.KStringPtr},
+		{Name: "CreatedTimestamp", Off: unsafe.Offsetof(GetContactListResponse{}.CreatedTimestamp), Kind: api.KTimePtr},
+		{Name: "LastUpdatedTimestamp", Off: unsafe.Offsetof(GetContactListResponse{}.LastUpdatedTimestamp), Kind: api.KTimePtr},
+		{Name: "Tags", Off: unsafe.Offsetof(GetContactListResponse{}.Tags), Kind: api.KList, Type: 299},
+	}},
+	106: {Go: (*GetContactRequest)(nil), Fields: []api.Field{
+		{Name: "ContactListName", Off: unsafe.Offsetof(GetContactRequest{}.ContactListName), Kind: api.KStringPtr},
+		{Name: "EmailAddress", Off: unsafe.Offsetof(GetContactRequest{}.EmailAddress), Kind: api.KStringPtr},
+	}},
+	107: {Go: (*GetContactResponse)(nil), Fields: []api.Field{
+		{Name: "ContactListName", Off: unsafe.Offsetof(GetContactResponse{}.ContactListName), Kind: api.KStringPtr},
+		{Name: "EmailAddress", Off: unsafe.Offsetof(GetContactResponse{}.EmailAddress), Kind: api.KStringPtr},
+		{Name: "TopicPreferences", Off: unsafe.Offsetof(GetContactResponse{}.TopicPreferences), Kind: api.KList, Type: 298},
+		{Name: "TopicDefaultPreferences", Off: unsafe.Offsetof(GetContactResponse{}.TopicDefaultPreferences), Kind: api.KList, Type: 298},
+		{Name: "UnsubscribeAll", Off: unsafe.Offsetof(GetContactResponse{}.UnsubscribeAll), Kind: api.KBoolPtr},
+		{Name: "AttributesData", Off: unsafe.Offsetof(GetContactResponse{}.AttributesData), Kind: api.KStringPtr},
+		{Name: "CreatedTimestamp", Off: unsafe.Offsetof(GetContactResponse{}.CreatedTimestamp), Kind: api.KTimePtr},
+		{Name: "LastUpdatedTimestamp", Off: unsafe.Offsetof(GetContactResponse{}.LastUpdatedTimestamp), Kind: api.KTimePtr},
+	}},
+	108: {Go: (*GetCustomVerificationEmailTemplateRequest)(nil), Fields: []api.Field{
+		{Name: "TemplateName", Off: unsafe.Offsetof(GetCustomVerificationEmailTemplateRequest{}.TemplateName), Kind: api.KStringPtr},
+	}},
+	109: {Go: (*GetCustomVerificationEmailTemplateResponse)(nil), Fields: []api.Field{
+		{Name: "TemplateName", Off: unsafe.Offsetof(GetCustomVerificationEmailTemplateResponse{}.TemplateName), Kind: api.KStringPtr},
+		{Name: "FromEmailAddress", Off: unsafe.Offsetof(GetCustomVerificationEmailTemplateResponse{}.FromEmailAddress), Kind: api.KStringPtr},
+		{Name: "TemplateSubject", Off: unsafe.Offsetof(GetCustomVerificationEmailTemplateResponse{}.TemplateSubject), Kind: api.KStringPtr},
+		{Name: "TemplateContent", Off: unsafe.Offsetof(GetCustomVerificationEmailTemplateResponse{}.TemplateContent), Kind: api.KStringPtr},
+		{Name: "SuccessRedirectionURL", Off: unsafe.Offsetof(GetCustomVerificationEmailTemplateResponse{}.SuccessRedirectionURL), Kind: api.KStringPtr},
+		{Name: "FailureRedirectionURL", Off: unsafe.Offsetof(GetCustomVerificationEmailTemplateResponse{}.FailureRedirectionURL), Kind: api.KStringPtr},
+	}},
+	110: {Go: (*GetDedicatedIpPoolRequest)(nil), Fields: []api.Field{
+		{Name: "PoolName", Off: unsafe.Offsetof(GetDedicatedIpPoolRequest{}.PoolName), Kind: api.KStringPtr},
+	}},
+	111: {Go: (*GetDedicatedIpPoolResponse)(nil), Fields: []api.Field{
+		{Name: "DedicatedIpPool", Off: unsafe.Offsetof(GetDedicatedIpPoolResponse{}.DedicatedIpPool), Kind: api.KStructPtr, Type: 53},
+	}},
+	112: {Go: (*GetDedicatedIpRequest)(nil), Fields: []api.Field{
+		{Name: "Ip", Off: unsafe.Offsetof(GetDedicatedIpRequest{}.Ip), Kind: api.KStringPtr},
+	}},
+	113: {Go: (*GetDedicatedIpResponse)(nil), Fields: []api.Field{
+		{Name: "DedicatedIp", Off: unsafe.Offsetof(GetDedicatedIpResponse{}.DedicatedIp), Kind: api.KStructPtr, Type: 52},
+	}},
+	114: {Go: (*GetDedicatedIpsRequest)(nil), Fields: []api.Field{
+		{Name: "PoolName", Off: unsafe.Offsetof(GetDedicatedIpsRequest{}.PoolName), Kind: api.KStringPtr},
+		{Name: "NextToken", Off: unsafe.Offsetof(GetDedicatedIpsRequest{}.NextToken), Kind: api.KStringPtr},
+		{Name: "PageSize", Off: unsafe.Offsetof(GetDedicatedIpsRequest{}.PageSize), Kind: api.KInt32Ptr},
+	}},
+	115: {Go: (*GetDedicatedIpsResponse)(nil), Fields: []api.Field{
+		{Name: "DedicatedIps", Off: unsafe.Offsetof(GetDedicatedIpsResponse{}.DedicatedIps), Kind: api.KList, Type: 306},
+		{Name: "NextToken", Off: unsafe.Offsetof(GetDedicatedIpsResponse{}.NextToken), Kind: api.KStringPtr},
+	}},
+	116: {Go: (*GetDeliverabilityDashboardOptionsRequest)(nil)},
+	117: {Go: (*GetDeliverabilityDashboardOptionsResponse)(nil), Fields: []api.Field{
+		{Name: "DashboardEnabled", Off: unsafe.Offsetof(GetDeliverabilityDashboardOptionsResponse{}.DashboardEnabled), Kind: api.KBoolPtr},
+		{Name: "SubscriptionExpiryDate", Off: unsafe.Offsetof(GetDeliverabilityDashboardOptionsResponse{}.SubscriptionExpiryDate), Kind: api.KTimePtr},
+		{Name: "AccountStatus", Off: unsafe.Offsetof(GetDeliverabilityDashboardOptionsResponse{}.AccountStatus), Kind: api.KStringPtr},
+		{Name: "ActiveSubscribedDomains", Off: unsafe.Offsetof(GetDeliverabilityDashboardOptionsResponse{}.ActiveSubscribedDomains), Kind: api.KList, Type: 307},
+		{Name: "PendingExpirationSubscribedDomains", Off: unsafe.Offsetof(GetDeliverabilityDashboardOptionsResponse{}.PendingExpirationSubscribedDomains), Kind: api.KList, Type: 307},
+	}},
+	118: {Go: (*GetDeliverabilityTestReportRequest)(nil), Fields: []api.Field{
+		{Name: "ReportId", Off: unsafe.Offsetof(GetDeliverabilityTestReportRequest{}.ReportId), Kind: api.KStringPtr},
+	}},
+	119: {Go: (*GetDeliverabilityTestReportResponse)(nil), Fields: []api.Field{
+		{Name: "DeliverabilityTestReport", Off: unsafe.Offsetof(GetDeliverabilityTestReportResponse{}.DeliverabilityTestReport), Kind: api.KStructPtr, Type: 74},
+		{Name: "OverallPlacement", Off: unsafe.Offsetof(GetDeliverabilityTestReportResponse{}.OverallPlacement), Kind: api.KStructPtr, Type: 195},
+		{Name: "IspPlacements", Off: unsafe.Offsetof(GetDeliverabilityTestReportResponse{}.IspPlacements), Kind: api.KList, Type: 308},
+		{Name: "Message", Off: unsafe.Offsetof(GetDeliverabilityTestReportResponse{}.Message), Kind: api.KStringPtr},
+		{Name: "Tags", Off: unsafe.Offsetof(GetDeliverabilityTestReportResponse{}.Tags), Kind: api.KList, Type: 299},
+	}},
+	120: {Go: (*GetDomainDeliverabilityCampaignRequest)(nil), Fields: []api.Field{
+		{Name: "CampaignId", Off: unsafe.Offsetof(GetDomainDeliverabilityCampaignRequest{}.CampaignId), Kind: api.KStringPtr},
+	}},
+	121: {Go: (*GetDomainDeliverabilityCampaignResponse)(nil), Fields: []api.Field{
+		{Name: "DomainDeliverabilityCampaign", Off: unsafe.Offsetof(GetDomainDeliverabilityCampaignResponse{}.DomainDeliverabilityCampaign), Kind: api.KStructPtr, Type: 79},
+	}},
+	122: {Go: (*GetDomainStatisticsReportRequest)(nil), Fields: []api.Field{
+		{Name: "Domain", Off: unsafe.Offsetof(GetDomainStatisticsReportRequest{}.Domain), Kind: api.KStringPtr},
+		{Name: "StartDate", Off: unsafe.Offsetof(GetDomainStatisticsReportRequest{}.StartDate), Kind: api.KTimePtr},
+		{Name: "EndDate", Off: unsafe.Offsetof(GetDomainStatisticsReportRequest{}.EndDate), Kind: api.KTimePtr},
+	}},
+	123: {Go: (*GetDomainStatisticsReportResponse)(nil), Fields: []api.Field{
+		{Name: "OverallVolume", Off: unsafe.Offsetof(GetDomainStatisticsReportResponse{}.OverallVolume), Kind: api.KStructPtr, Type: 193},
+		{Name: "DailyVolumes", Off: unsafe.Offsetof(GetDomainStatisticsReportResponse{}.DailyVolumes), Kind: api.KList, Type: 309},
+	}},
+	124: {Go: (*GetEmailIdentityPoliciesRequest)(nil), Fields: []api.Field{
+		{Name: "EmailIdentity", Off: unsafe.Offsetof(GetEmailIdentityPoliciesRequest{}.EmailIdentity), Kind: api.KStringPtr},
+	}},
+	125: {Go: (*GetEmailIdentityPoliciesResponse)(nil), Fields: []api.Field{
+		{Name: "Policies", Off: unsafe.Offsetof(GetEmailIdentityPoliciesResponse{}.Policies), Kind: api.KMap, Type: 291},
+	}},
+	126: {Go: (*GetEmailIdentityRequest)(nil), Fields: []api.Field{
+		{Name: "EmailIdentity", Off: unsafe.Offsetof(GetEmailIdentityRequest{}.EmailIdentity), Kind: api.KStringPtr},
+	}},
+	127: {Go: (*GetEmailIdentityResponse)(nil), Fields: []api.Field{
+		{Name: "IdentityType", Off: unsafe.Offsetof(GetEmailIdentityResponse{}.IdentityType), Kind: api.KStringPtr},
+		{Name: "FeedbackForwardingStatus", Off: unsafe.Offsetof(GetEmailIdentityResponse{}.FeedbackForwardingStatus), Kind: api.KBoolPtr},
+		{Name: "VerifiedForSendingStatus", Off: unsafe.Offsetof(GetEmailIdentityResponse{}.VerifiedForSendingStatus), Kind: api.KBoolPtr},
+		{Name: "DkimAttributes", Off: unsafe.Offsetof(GetEmailIdentityResponse{}.DkimAttributes), Kind: api.KStructPtr, Type: 77},
+		{Name: "MailFromAttributes", Off: unsafe.Offsetof(GetEmailIdentityResponse{}.MailFromAttributes), Kind: api.KStructPtr, Type: 181},
+		{Name: "Policies", Off: unsafe.Offsetof(GetEmailIdentityResponse{}.Policies), Kind: api.KMap, Type: 291},
+		{Name: "Tags", Off: unsafe.Offsetof(GetEmailIdentityResponse{}.Tags), Kind: api.KList, Type: 299},
+		{Name: "ConfigurationSetName", Off: unsafe.Offsetof(GetEmailIdentityResponse{}.ConfigurationSetName), Kind: api.KStringPtr},
+		{Name: "VerificationStatus", Off: unsafe.Offsetof(GetEmailIdentityResponse{}.VerificationStatus), Kind: api.KStringPtr},
+		{Name: "VerificationInfo", Off: unsafe.Offsetof(GetEmailIdentityResponse{}.VerificationInfo), Kind: api.KStructPtr, Type: 288},
+	}},
+	128: {Go: (*GetEmailTemplateRequest)(nil), Fields: []api.Field{
+		{Name: "TemplateName", Off: unsafe.Offsetof(GetEmailTemplateRequest{}.TemplateName), Kind: api.KStringPtr},
+	}},
+	129: {Go: (*GetEmailTemplateResponse)(nil), Fields: []api.Field{
+		{Name: "TemplateName", Off: unsafe.Offsetof(GetEmailTemplateResponse{}.TemplateName), Kind: api.KStringPtr},
+		{Name: "TemplateContent", Off: unsafe.Offsetof(GetEmailTemplateResponse{}.TemplateContent), Kind: api.KStructPtr, Type: 84},
+	}},
+	130: {Go: (*GetExportJobRequest)(nil), Fields: []api.Field{
+		{Name: "JobId", Off: unsafe.Offsetof(GetExportJobRequest{}.JobId), Kind: api.KStringPtr},
+	}},
+	131: {Go: (*GetExportJobResponse)(nil), Fields: []api.Field{
+		{Name: "JobId", Off: unsafe.Offsetof(GetExportJobResponse{}.JobId), Kind: api.KStringPtr},
+		{Name: "ExportSourceType", Off: unsafe.Offsetof(GetExportJobResponse{}.ExportSourceType), Kind: api.KStringPtr},
+		{Name: "JobStatus", Off: unsafe.Offsetof(GetExportJobResponse{}.JobStatus), Kind: api.KStringPtr},
+		{Name: "ExportDestination", Off: unsafe.Offsetof(GetExportJobResponse{}.ExportDestination), Kind: api.KStructPtr, Type: 91},
+		{Name: "ExportDataSource", Off: unsafe.Offsetof(GetExportJobResponse{}.ExportDataSource), Kind: api.KStructPtr, Type: 90},
+		{Name: "CreatedTimestamp", Off: unsafe.Offsetof(GetExportJobResponse{}.CreatedTimestamp), Kind: api.KTimePtr},
+		{Name: "CompletedTimestamp", Off: unsafe.Offsetof(GetExportJobResponse{}.CompletedTimestamp), Kind: api.KTimePtr},
+		{Name: "FailureInfo", Off: unsafe.Offsetof(GetExportJobResponse{}.FailureInfo), Kind: api.KStructPtr, Type: 95},
+		{Name: "Statistics", Off: unsafe.Offsetof(GetExportJobResponse{}.Statistics), Kind: api.KStructPtr, Type: 94},
+	}},
+	132: {Go: (*GetImportJobRequest)(nil), Fields: []api.Field{
+		{Name: "JobId", Off: unsafe.Offsetof(GetImportJobRequest{}.JobId), Kind: api.KStringPtr},
+	}},
+	133: {Go: (*GetImportJobResponse)(nil), Fields: []api.Field{
+		{Name: "JobId", Off: unsafe.Offsetof(GetImportJobResponse{}.JobId), Kind: api.KStringPtr},
+		{Name: "ImportDestination", Off: unsafe.Offsetof(GetImportJobResponse{}.ImportDestination), Kind: api.KStructPtr, Type: 142},
+		{Name: "ImportDataSource", Off: unsafe.Offsetof(GetImportJobResponse{}.ImportDataSource), Kind: api.KStructPtr, Type: 141},
+		{Name: "FailureInfo", Off: unsafe.Offsetof(GetImportJobResponse{}.FailureInfo), Kind: api.KStructPtr, Type: 95},
+		{Name: "JobStatus", Off: unsafe.Offsetof(GetImportJobResponse{}.JobStatus), Kind: api.KStringPtr},
+		{Name: "CreatedTimestamp", Off: unsafe.Offsetof(GetImportJobResponse{}.CreatedTimestamp), Kind: api.KTimePtr},
+		{Name: "CompletedTimestamp", Off: unsafe.Offsetof(GetImportJobResponse{}.CompletedTimestamp), Kind: api.KTimePtr},
+		{Name: "ProcessedRecordsCount", Off: unsafe.Offsetof(GetImportJobResponse{}.ProcessedRecordsCount), Kind: api.KInt32Ptr},
+		{Name: "FailedRecordsCount", Off: unsafe.Offsetof(GetImportJobResponse{}.FailedRecordsCount), Kind: api.KInt32Ptr},
+	}},
+	134: {Go: (*GetMessageInsightsRequest)(nil), Fields: []api.Field{
+		{Name: "MessageId", Off: unsafe.Offsetof(GetMessageInsightsRequest{}.MessageId), Kind: api.KStringPtr},
+	}},
+	135: {Go: (*GetMessageInsightsResponse)(nil), Fields: []api.Field{
+		{Name: "MessageId", Off: unsafe.Offsetof(GetMessageInsightsResponse{}.MessageId), Kind: api.KStringPtr},
+		{Name: "FromEmailAddress", Off: unsafe.Offsetof(GetMessageInsightsResponse{}.FromEmailAddress), Kind: api.KStringPtr},
+		{Name: "Subject", Off: unsafe.Offsetof(GetMessageInsightsResponse{}.Subject), Kind: api.KStringPtr},
+		{Name: "EmailTags", Off: unsafe.Offsetof(GetMessageInsightsResponse{}.EmailTags), Kind: api.KList, Type: 295},
+		{Name: "Insights", Off: unsafe.Offsetof(GetMessageInsightsResponse{}.Insights), Kind: api.KList, Type: 310},
+	}},
+	136: {Go: (*GetSuppressedDestinationRequest)(nil), Fields: []api.Field{
+		{Name: "EmailAddress", Off: unsafe.Offsetof(GetSuppressedDestinationRequest{}.EmailAddress), Kind: api.KStringPtr},
+	}},
+	137: {Go: (*GetSuppressedDestinationResponse)(nil), Fields: []api.Field{
+		{Name: "SuppressedDestination", Off: unsafe.Offsetof(GetSuppressedDestinationResponse{}.SuppressedDestination), Kind: api.KStructPtr, Type: 255},
+	}},
+	138: {Go: (*GuardianAttributes)(nil), Fields: []api.Field{
+		{Name: "OptimizedSharedDelivery", Off: unsafe.Offsetof(GuardianAttributes{}.OptimizedSharedDelivery), Kind: api.KStringPtr},
+	}},
+	139: {Go: (*GuardianOptions)(nil), Fields: []api.Field{
+		{Name: "OptimizedSharedDelivery", Off: unsafe.Offsetof(GuardianOptions{}.OptimizedSharedDelivery), Kind: api.KStringPtr},
+	}},
+	140: {Go: (*IdentityInfo)(nil), Fields: []api.Field{
+		{Name: "IdentityType", Off: unsafe.Offsetof(IdentityInfo{}.IdentityType), Kind: api.KStringPtr},
+		{Name: "IdentityName", Off: unsafe.Offsetof(IdentityInfo{}.IdentityName), Kind: api.KStringPtr},
+		{Name: "SendingEnabled", Off: unsafe.Offsetof(IdentityInfo{}.SendingEnabled), Kind: api.KBoolPtr},
+		{Name: "VerificationStatus", Off: unsafe.Offsetof(IdentityInfo{}.VerificationStatus), Kind: api.KStringPtr},
+	}},
+	141: {Go: (*ImportDataSource)(nil), Fields: []api.Field{
+		{Name: "S3Url", Off: unsafe.Offsetof(ImportDataSource{}.S3Url), Kind: api.KStringPtr},
+		{Name: "DataFormat", Off: unsafe.Offsetof(ImportDataSource{}.DataFormat), Kind: api.KStringPtr},
+	}},
+	142: {Go: (*ImportDestination)(nil), Fields: []api.Field{
+		{Name: "SuppressionListDestination", Off: unsafe.Offsetof(ImportDestination{}.SuppressionListDestination), Kind: api.KStructPtr, Type: 259},
+		{Name: "ContactListDestination", Off: unsafe.Offsetof(ImportDestination{}.ContactListDestination), Kind: api.KStructPtr, Type: 22},
+	}},
+	143: {Go: (*ImportJobSummary)(nil), Fields: []api.Field{
+		{Name: "JobId", Off: unsafe.Offsetof(ImportJobSummary{}.JobId), Kind: api.KStringPtr},
+		{Name: "ImportDestination", Off: unsafe.Offsetof(ImportJobSummary{}.ImportDestination), Kind: api.KStructPtr, Type: 142},
+		{Name: "JobStatus", Off: unsafe.Offsetof(ImportJobSummary{}.JobStatus), Kind: api.KStringPtr},
+		{Name: "CreatedTimestamp", Off: unsafe.Offsetof(ImportJobSummary{}.CreatedTimestamp), Kind: api.KTimePtr},
+		{Name: "ProcessedRecordsCount", Off: unsafe.Offsetof(ImportJobSummary{}.ProcessedRecordsCount), Kind: api.KInt32Ptr},
+		{Name: "FailedRecordsCount", Off: unsafe.Offsetof(ImportJobSummary{}.FailedRecordsCount), Kind: api.KInt32Ptr},
+	}},
+	144: {Go: (*InboxPlacementTrackingOption)(nil), Fields: []api.Field{
+		{Name: "Global", Off: unsafe.Offsetof(InboxPlacementTrackingOption{}.Global), Kind: api.KBoolPtr},
+		{Name: "TrackedIsps", Off: unsafe.Offsetof(InboxPlacementTrackingOption{}.TrackedIsps), Kind: api.KList, Type: 290},
+	}},
+	145: {Go: (*InsightsEvent)(nil), Fields: []api.Field{
+		{Name: "Timestamp", Off: unsafe.Offsetof(InsightsEvent{}.Timestamp), Kind: api.KTimePtr},
+		{Name: "Type", Off: unsafe.Offsetof(InsightsEvent{}.Type), Kind: api.KStringPtr},
+		{Name: "Details", Off: unsafe.Offsetof(InsightsEvent{}.Details), Kind: api.KStructPtr, Type: 89},
+	}},
+	146: {Go: (*InternalServiceErrorException)(nil)},
+	147: {Go: (*InvalidNextTokenException)(nil)},
+	148: {Go: (*IspPlacement)(nil), Fields: []api.Field{
+		{Name: "IspName", Off: unsafe.Offsetof(IspPlacement{}.IspName), Kind: api.KStringPtr},
+		{Name: "PlacementStatistics", Off: unsafe.Offsetof(IspPlacement{}.PlacementStatistics), Kind: api.KStructPtr, Type: 195},
+	}},
+	149: {Go: (*KinesisFirehoseDestination)(nil), Fields: []api.Field{
+		{Name: "IamRoleArn", Off: unsafe.Offsetof(KinesisFirehoseDestination{}.IamRoleArn), Kind: api.KStringPtr},
+		{Name: "DeliveryStreamArn", Off: unsafe.Offsetof(KinesisFirehoseDestination{}.DeliveryStreamArn), Kind: api.KStringPtr},
+	}},
+	150: {Go: (*LimitExceededException)(nil)},
+	151: {Go: (*ListConfigurationSetsRequest)(nil), Fields: []api.Field{
+		{Name: "NextToken", Off: unsafe.Offsetof(ListConfigurationSetsRequest{}.NextToken), Kind: api.KStringPtr},
+		{Name: "PageSize", Off: unsafe.Offsetof(ListConfigurationSetsRequest{}.PageSize), Kind: api.KInt32Ptr},
+	}},
+	152: {Go: (*ListConfigurationSetsResponse)(nil), Fields: []api.Field{
+		{Name: "ConfigurationSets", Off: unsafe.Offsetof(ListConfigurationSetsResponse{}.ConfigurationSets), Kind: api.KList, Type: 290},
+		{Name: "NextToken", Off: unsafe.Offsetof(ListConfigurationSetsResponse{}.NextToken), Kind: api.KStringPtr},
+	}},
+	153: {Go: (*ListContactListsRequest)(nil), Fields: []api.Field{
+		{Name: "PageSize", Off: unsafe.Offsetof(ListContactListsRequest{}.PageSize), Kind: api.KInt32Ptr},
+		{Name: "NextToken", Off: unsafe.Offsetof(ListContactListsRequest{}.NextToken), Kind: api.KStringPtr},
+	}},
+	154: {Go: (*ListContactListsResponse)(nil), Fields: []api.Field{
+		{Name: "ContactLists", Off: unsafe.Offsetof(ListContactListsResponse{}.ContactLists), Kind: api.KList, Type: 311},
+		{Name: "NextToken", Off: unsafe.Offsetof(ListContactListsResponse{}.NextToken), Kind: api.KStringPtr},
+	}},
+	155: {Go: (*ListContactsFilter)(nil), Fields: []api.Field{
+		{Name: "FilteredStatus", Off: unsafe.Offsetof(ListContactsFilter{}.FilteredStatus), Kind: api.KStringPtr},
+		{Name: "TopicFilter", Off: unsafe.Offsetof(ListContactsFilter{}.TopicFilter), Kind: api.KStructPtr, Type: 269},
+	}},
+	156: {Go: (*ListContactsRequest)(nil), Fields: []api.Field{
+		{Name: "ContactListName", Off: unsafe.Offsetof(ListContactsRequest{}.ContactListName), Kind: api.KStringPtr},
+		{Name: "Filter", Off: unsafe.Offsetof(ListContactsRequest{}.Filter), Kind: api.KStructPtr, Type: 155},
+		{Name: "PageSize", Off: unsafe.Offsetof(ListContactsRequest{}.PageSize), Kind: api.KInt32Ptr},
+		{Name: "NextToken", Off: unsafe.Offsetof(ListContactsRequest{}.NextToken), Kind: api.KStringPtr},
+	}},
+	157: {Go: (*ListContactsResponse)(nil), Fields: []api.Field{
+		{Name: "Contacts", Off: unsafe.Offsetof(ListContactsResponse{}.Contacts), Kind: api.KList, Type: 312},
+		{Name: "NextToken", Off: unsafe.Offsetof(ListContactsResponse{}.NextToken), Kind: api.KStringPtr},
+	}},
+	158: {Go: (*ListCustomVerificationEmailTemplatesRequest)(nil), Fields: []api.Field{
+		{Name: "NextToken", Off: unsafe.Offsetof(ListCustomVerificationEmailTemplatesRequest{}.NextToken), Kind: api.KStringPtr},
+		{Name: "PageSize", Off: unsafe.Offsetof(ListCustomVerificationEmailTemplatesRequest{}.PageSize), Kind: api.KInt32Ptr},
+	}},
+	159: {Go: (*ListCustomVerificationEmailTemplatesResponse)(nil), Fields: []api.Field{
+		{Name: "CustomVerificationEmailTemplates", Off: unsafe.Offsetof(ListCustomVerificationEmailTemplatesResponse{}.CustomVerificationEmailTemplates), Kind: api.KList, Type: 313},
+		{Name: "NextToken", Off: unsafe.Offsetof(ListCustomVerificationEmailTemplatesResponse{}.NextToken), Kind: api.KStringPtr},
+	}},
+	160: {Go: (*ListDedicatedIpPoolsRequest)(nil), Fields: []api.Field{
+		{Name: "NextToken", Off: unsafe.Offsetof(ListDedicatedIpPoolsRequest{}.NextToken), Kind: api.KStringPtr},
+		{Name: "PageSize", Off: unsafe.Offsetof(ListDedicatedIpPoolsRequest{}.PageSize), Kind: api.KInt32Ptr},
+	}},
+	161: {Go: (*ListDedicatedIpPoolsResponse)(nil), Fields: []api.Field{
+		{Name: "DedicatedIpPools", Off: unsafe.Offsetof(ListDedicatedIpPoolsResponse{}.DedicatedIpPools), Kind: api.KList, Type: 290},
+		{Name: "NextToken", Off: unsafe.Offsetof(ListDedicatedIpPoolsResponse{}.NextToken), Kind: api.KStringPtr},
+	}},
+	162: {Go: (*ListDeliverabilityTestReportsRequest)(nil), Fields: []api.Field{
+		{Name: "NextToken", Off: unsafe.Offsetof(ListDeliverabilityTestReportsRequest{}.NextToken), Kind: api.KStringPtr},
+		{Name: "PageSize", Off: unsafe.Offsetof(ListDeliverabilityTestReportsRequest{}.PageSize), Kind: api.KInt32Ptr},
+	}},
+	163: {Go: (*ListDeliverabilityTestReportsResponse)(nil), Fields: []api.Field{
+		{Name: "DeliverabilityTestReports", Off: unsafe.Offsetof(ListDeliverabilityTestReportsResponse{}.DeliverabilityTestReports), Kind: api.KList, Type: 314},
+		{Name: "NextToken", Off: unsafe.Offsetof(ListDeliverabilityTestReportsResponse{}.NextToken), Kind: api.KStringPtr},
+	}},
+	164: {Go: (*ListDomainDeliverabilityCampaignsRequest)(nil), Fields: []api.Field{
+		{Name: "StartDate", Off: unsafe.Offsetof(ListDomainDeliverabilityCampaignsRequest{}.StartDate), Kind: api.KTimePtr},
+		{Name: "EndDate", Off: unsafe.Offsetof(ListDomainDeliverabilityCampaignsRequest{}.EndDate), Kind: api.KTimePtr},
+		{Name: "SubscribedDomain", Off: unsafe.Offsetof(ListDomainDeliverabilityCampaignsRequest{}.SubscribedDomain), Kind: api.KStringPtr},
+		{Name: "NextToken", Off: unsafe.Offsetof(ListDomainDeliverabilityCampaignsRequest{}.NextToken), Kind: api.KStringPtr},
+		{Name: "PageSize", Off: unsafe.Offsetof(ListDomainDeliverabilityCampaignsRequest{}.PageSize), Kind: api.KInt32Ptr},
+	}},
+	165: {Go: (*ListDomainDeliverabilityCampaignsResponse)(nil), Fields: []api.Field{
+		{Name: "DomainDeliverabilityCampaigns", Off: unsafe.Offsetof(ListDomainDeliverabilityCampaignsResponse{}.DomainDeliverabilityCampaigns), Kind: api.KList, Type: 315},
+		{Name: "NextToken", Off: unsafe.Offsetof(ListDomainDeliverabilityCampaignsResponse{}.NextToken), Kind: api.KStringPtr},
+	}},
+	166: {Go: (*ListEmailIdentitiesRequest)(nil), Fields: []api.Field{
+		{Name: "NextToken", Off: unsafe.Offsetof(ListEmailIdentitiesRequest{}.NextToken), Kind: api.KStringPtr},
+		{Name: "PageSize", Off: unsafe.Offsetof(ListEmailIdentitiesRequest{}.PageSize), Kind: api.KInt32Ptr},
+	}},
+	167: {Go: (*ListEmailIdentitiesResponse)(nil), Fields: []api.Field{
+		{Name: "EmailIdentities", Off: unsafe.Offsetof(ListEmailIdentitiesResponse{}.EmailIdentities), Kind: api.KList, Type: 316},
+		{Name: "NextToken", Off: unsafe.Offsetof(ListEmailIdentitiesResponse{}.NextToken), Kind: api.KStringPtr},
+	}},
+	168: {Go: (*ListEmailTemplatesRequest)(nil), Fields: []api.Field{
+		{Name: "NextToken", Off: unsafe.Offsetof(ListEmailTemplatesRequest{}.NextToken), Kind: api.KStringPtr},
+		{Name: "PageSize", Off: unsafe.Offsetof(ListEmailTemplatesRequest{}.PageSize), Kind: api.KInt32Ptr},
+	}},
+	169: {Go: (*ListEmailTemplatesResponse)(nil), Fields: []api.Field{
+		{Name: "TemplatesMetadata", Off: unsafe.Offsetof(ListEmailTemplatesResponse{}.TemplatesMetadata), Kind: api.KList, Type: 317},
+		{Name: "NextToken", Off: unsafe.Offsetof(ListEmailTemplatesResponse{}.NextToken), Kind: api.KStringPtr},
+	}},
+	170: {Go: (*ListExportJobsRequest)(nil), Fields: []api.Field{
+		{Name: "NextToken", Off: unsafe.Offsetof(ListExportJobsRequest{}.NextToken), Kind: api.KStringPtr},
+		{Name: "PageSize", Off: unsafe.Offsetof(ListExportJobsRequest{}.PageSize), Kind: api.KInt32Ptr},
+		{Name: "ExportSourceType", Off: unsafe.Offsetof(ListExportJobsRequest{}.ExportSourceType), Kind: api.KStringPtr},
+		{Name: "JobStatus", Off: unsafe.Offsetof(ListExportJobsRequest{}.JobStatus), Kind: api.KStringPtr},
+	}},
+	171: {Go: (*ListExportJobsResponse)(nil), Fields: []api.Field{
+		{Name: "ExportJobs", Off: unsafe.Offsetof(ListExportJobsResponse{}.ExportJobs), Kind: api.KList, Type: 318},
+		{Name: "NextToken", Off: unsafe.Offsetof(ListExportJobsResponse{}.NextToken), Kind: api.KStringPtr},
+	}},
+	172: {Go: (*ListImportJobsRequest)(nil), Fields: []api.Field{
+		{Name: "ImportDestinationType", Off: unsafe.Offsetof(ListImportJobsRequest{}.ImportDestinationType), Kind: api.KStringPtr},
+		{Name: "NextToken", Off: unsafe.Offsetof(ListImportJobsRequest{}.NextToken), Kind: api.KStringPtr},
+		{Name: "PageSize", Off: unsafe.Offsetof(ListImportJobsRequest{}.PageSize), Kind: api.KInt32Ptr},
+	}},
+	173: {Go: (*ListImportJobsResponse)(nil), Fields: []api.Field{
+		{Name: "ImportJobs", Off: unsafe.Offsetof(ListImportJobsResponse{}.ImportJobs), Kind: api.KList, Type: 319},
+		{Name: "NextToken", Off: unsafe.Offsetof(ListImportJobsResponse{}.NextToken), Kind: api.KStringPtr},
+	}},
+	174: {Go: (*ListManagementOptions)(nil), Fields: []api.Field{
+		{Name: "ContactListName", Off: unsafe.Offsetof(ListManagementOptions{}.ContactListName), Kind: api.KStringPtr},
+		{Name: "TopicName", Off: unsafe.Offsetof(ListManagementOptions{}.TopicName), Kind: api.KStringPtr},
+	}},
+	175: {Go: (*ListRecommendationsRequest)(nil), Fields: []api.Field{
+		{Name: "Filter", Off: unsafe.Offsetof(ListRecommendationsRequest{}.Filter), Kind: api.KMap, Type: 291},
+		{Name: "NextToken", Off: unsafe.Offsetof(ListRecommendationsRequest{}.NextToken), Kind: api.KStringPtr},
+		{Name: "PageSize", Off: unsafe.Offsetof(ListRecommendationsRequest{}.PageSize), Kind: api.KInt32Ptr},
+	}},
+	176: {Go: (*ListRecommendationsResponse)(nil), Fields: []api.Field{
+		{Name: "Recommendations", Off: unsafe.Offsetof(ListRecommendationsResponse{}.Recommendations), Kind: api.KList, Type: 320},
+		{Name: "NextToken", Off: unsafe.Offsetof(ListRecommendationsResponse{}.NextToken), Kind: api.KStringPtr},
+	}},
+	177: {Go: (*ListSuppressedDestinationsRequest)(nil), Fields: []api.Field{
+		{Name: "Reasons", Off: unsafe.Offsetof(ListSuppressedDestinationsRequest{}.Reasons), Kind: api.KList, Type: 290},
+		{Name: "StartDate", Off: unsafe.Offsetof(ListSuppressedDestinationsRequest{}.StartDate), Kind: api.KTimePtr},
+		{Name: "EndDate", Off: unsafe.Offsetof(ListSuppressedDestinationsRequest{}.EndDate), Kind: api.KTimePtr},
+		{Name: "NextToken", Off: unsafe.Offsetof(ListSuppressedDestinationsRequest{}.NextToken), Kind: api.KStringPtr},
+		{Name: "PageSize", Off: unsafe.Offsetof(ListSuppressedDestinationsRequest{}.PageSize), Kind: api.KInt32Ptr},
+	}},
+	178: {Go: (*ListSuppressedDestinationsResponse)(nil), Fields: []api.Field{
+		{Name: "SuppressedDestinationSummaries", Off: unsafe.Offsetof(ListSuppressedDestinationsResponse{}.SuppressedDestinationSummaries), Kind: api.KList, Type: 321},
+		{Name: "NextToken", Off: unsafe.Offsetof(ListSuppressedDestinationsResponse{}.NextToken), Kind: api.KStringPtr},
+	}},
+	179: {Go: (*ListTagsForResourceRequest)(nil), Fields: []api.Field{
+		{Name: "ResourceArn", Off: unsafe.Offsetof(ListTagsForResourceRequest{}.ResourceArn), Kind: api.KStringPtr},
+	}},
+	180: {Go: (*ListTagsForResourceResponse)(nil), Fields: []api.Field{
+		{Name: "Tags", Off: unsafe.Offsetof(ListTagsForResourceResponse{}.Tags), Kind: api.KList, Type: 299},
+	}},
+	181: {Go: (*MailFromAttributes)(nil), Fields: []api.Field{
+		{Name: "MailFromDomain", Off: unsafe.Offsetof(MailFromAttributes{}.MailFromDomain), Kind: api.KStringPtr},
+		{Name: "MailFromDomainStatus", Off: unsafe.Offsetof(MailFromAttributes{}.MailFromDomainStatus), Kind: api.KStringPtr},
+		{Name: "BehaviorOnMxFailure", Off: unsafe.Offsetof(MailFromAttributes{}.BehaviorOnMxFailure), Kind: api.KStringPtr},
+	}},
+	182: {Go: (*MailFromDomainNotVerifiedException)(nil)},
+	183: {Go: (*Message)(nil), Fields: []api.Field{
+		{Name: "Subject", Off: unsafe.Offsetof(Message{}.Subject), Kind: api.KStructPtr, Type: 23},
+		{Name: "Body", Off: unsafe.Offsetof(Message{}.Body), Kind: api.KStructPtr, Type: 8},
+		{Name: "Headers", Off: unsafe.Offsetof(Message{}.Headers), Kind: api.KList, Type: 296},
+	}},
+	184: {Go: (*MessageHeader)(nil), Fields: []api.Field{
+		{Name: "Name", Off: unsafe.Offsetof(MessageHeader{}.Name), Kind: api.KStringPtr},
+		{Name: "Value", Off: unsafe.Offsetof(MessageHeader{}.Value), Kind: api.KStringPtr},
+	}},
+	185: {Go: (*MessageInsightsDataSource)(nil), Fields: []api.Field{
+		{Name: "StartDate", Off: unsafe.Offsetof(MessageInsightsDataSource{}.StartDate), Kind: api.KTimePtr},
+		{Name: "EndDate", Off: unsafe.Offsetof(MessageInsightsDataSource{}.EndDate), Kind: api.KTimePtr},
+		{Name: "Include", Off: unsafe.Offsetof(MessageInsightsDataSource{}.Include), Kind: api.KStructPtr, Type: 186},
+		{Name: "Exclude", Off: unsafe.Offsetof(MessageInsightsDataSource{}.Exclude), Kind: api.KStructPtr, Type: 186},
+		{Name: "MaxResults", Off: unsafe.Offsetof(MessageInsightsDataSource{}.MaxResults), Kind: api.KInt32Ptr},
+	}},
+	186: {Go: (*MessageInsightsFilters)(nil), Fields: []api.Field{
+		{Name: "FromEmailAddress", Off: unsafe.Offsetof(MessageInsightsFilters{}.FromEmailAddress), Kind: api.KList, Type: 290},
+		{Name: "Destination", Off: unsafe.Offsetof(MessageInsightsFilters{}.Destination), Kind: api.KList, Type: 290},
+		{Name: "Subject", Off: unsafe.Offsetof(MessageInsightsFilters{}.Subject), Kind: api.KList, Type: 290},
+		{Name: "Isp", Off: unsafe.Offsetof(MessageInsightsFilters{}.Isp), Kind: api.KList, Type: 290},
+		{Name: "LastDeliveryEvent", Off: unsafe.Offsetof(MessageInsightsFilters{}.LastDeliveryEvent), Kind: api.KList, Type: 290},
+		{Name: "LastEngagementEvent", Off: unsafe.Offsetof(MessageInsightsFilters{}.LastEngagementEvent), Kind: api.KList, Type: 290},
+	}},
+	187: {Go: (*MessageRejected)(nil)},
+	188: {Go: (*MessageTag)(nil), Fields: []api.Field{
+		{Name: "Name", Off: unsafe.Offsetof(MessageTag{}.Name), Kind: api.KStringPtr},
+		{Name: "Value", Off: unsafe.Offsetof(MessageTag{}.Value), Kind: api.KStringPtr},
+	}},
+	189: {Go: (*MetricDataError)(nil), Fields: []api.Field{
+		{Name: "Id", Off: unsafe.Offsetof(MetricDataError{}.Id), Kind: api.KStringPtr},
+		{Name: "Code", Off: unsafe.Offsetof(MetricDataError{}.Code), Kind: api.KStringPtr},
+		{Name: "Message", Off: unsafe.Offsetof(MetricDataError{}.Message), Kind: api.KStringPtr},
+	}},
+	190: {Go: (*MetricDataResult)(nil), Fields: []api.Field{
+		{Name: "Id", Off: unsafe.Offsetof(MetricDataResult{}.Id), Kind: api.KStringPtr},
+		{Name: "Timestamps", Off: unsafe.Offsetof(MetricDataResult{}.Timestamps), Kind: api.KList, Type: 322},
+		{Name: "Values", Off: unsafe.Offsetof(MetricDataResult{}.Values), Kind: api.KList, Type: 323},
+	}},
+	191: {Go: (*MetricsDataSource)(nil), Fields: []api.Field{
+		{Name: "Dimensions", Off: unsafe.Offsetof(MetricsDataSource{}.Dimensions), Kind: api.KMap, Type: 324},
+		{Name: "Namespace", Off: unsafe.Offsetof(MetricsDataSource{}.Namespace), Kind: api.KStringPtr},
+		{Name: "Metrics", Off: unsafe.Offsetof(MetricsDataSource{}.Metrics), Kind: api.KList, Type: 325},
+		{Name: "StartDate", Off: unsafe.Offsetof(MetricsDataSource{}.StartDate), Kind: api.KTimePtr},
+		{Name: "EndDate", Off: unsafe.Offsetof(MetricsDataSource{}.EndDate), Kind: api.KTimePtr},
+	}},
+	192: {Go: (*NotFoundException)(nil)},
+	193: {Go: (*OverallVolume)(nil), Fields: []api.Field{
+		{Name: "VolumeStatistics", Off: unsafe.Offsetof(OverallVolume{}.VolumeStatistics), Kind: api.KStructPtr, Type: 289},
+		{Name: "ReadRatePercent", Off: unsafe.Offsetof(OverallVolume{}.ReadRatePercent), Kind: api.KFloat64Ptr},
+		{Name: "DomainIspPlacements", Off: unsafe.Offsetof(OverallVolume{}.DomainIspPlacements), Kind: api.KList, Type: 301},
+	}},
+	194: {Go: (*PinpointDestination)(nil), Fields: []api.Field{
+		{Name: "ApplicationArn", Off: unsafe.Offsetof(PinpointDestination{}.ApplicationArn), Kind: api.KStringPtr},
+	}},
+	195: {Go: (*PlacementStatistics)(nil), Fields: []api.Field{
+		{Name: "InboxPercentage", Off: unsafe.Offsetof(PlacementStatistics{}.InboxPercentage), Kind: api.KFloat64Ptr},
+		{Name: "SpamPercentage", Off: unsafe.Offsetof(PlacementStatistics{}.SpamPercentage), Kind: api.KFloat64Ptr},
+		{Name: "MissingPercentage", Off: unsafe.Offsetof(PlacementStatistics{}.MissingPercentage), Kind: api.KFloat64Ptr},
+		{Name: "SpfPercentage", Off: unsafe.Offsetof(PlacementStatistics{}.SpfPercentage), Kind: api.KFloat64Ptr},
+		{Name: "DkimPercentage", Off: unsafe.Offsetof(PlacementStatistics{}.DkimPercentage), Kind: api.KFloat64Ptr},
+	}},
+	196: {Go: (*PutAccountDedicatedIpWarmupAttributesRequest)(nil), Fields: []api.Field{
+		{Name: "AutoWarmupEnabled", Off: unsafe.Offsetof(PutAccountDedicatedIpWarmupAttributesRequest{}.AutoWarmupEnabled), Kind: api.KBoolPtr},
+	}},
+	197: {Go: (*PutAccountDedicatedIpWarmupAttributesResponse)(nil)},
+	198: {Go: (*PutAccountDetailsRequest)(nil), Fields: []api.Field{
+		{Name: "MailType", Off: unsafe.Offsetof(PutAccountDetailsRequest{}.MailType), Kind: api.KStringPtr},
+		{Name: "WebsiteURL", Off: unsafe.Offsetof(PutAccountDetailsRequest{}.WebsiteURL), Kind: api.KStringPtr},
+		{Name: "ContactLanguage", Off: unsafe.Offsetof(PutAccountDetailsRequest{}.ContactLanguage), Kind: api.KStringPtr},
+		{Name: "UseCaseDescription", Off: unsafe.Offsetof(PutAccountDetailsRequest{}.UseCaseDescription), Kind: api.KStringPtr},
+		{Name: "AdditionalContactEmailAddresses", Off: unsafe.Offsetof(PutAccountDetailsRequest{}.AdditionalContactEmailAddresses), Kind: api.KList, Type: 290},
+		{Name: "ProductionAccessEnabled", Off: unsafe.Offsetof(PutAccountDetailsRequest{}.ProductionAccessEnabled), Kind: api.KBoolPtr},
+	}},
+	199: {Go: (*PutAccountDetailsResponse)(nil)},
+	200: {Go: (*PutAccountSendingAttributesRequest)(nil), Fields: []api.Field{
+		{Name: "SendingEnabled", Off: unsafe.Offsetof(PutAccountSendingAttributesRequest{}.SendingEnabled), Kind: api.KBoolPtr},
+	}},
+	201: {Go: (*PutAccountSendingAttributesResponse)(nil)},
+	202: {Go: (*PutAccountSuppressionAttributesRequest)(nil), Fields: []api.Field{
+		{Name: "SuppressedReasons", Off: unsafe.Offsetof(PutAccountSuppressionAttributesRequest{}.SuppressedReasons), Kind: api.KList, Type: 290},
+	}},
+	203: {Go: (*PutAccountSuppressionAttributesResponse)(nil)},
+	204: {Go: (*PutAccountVdmAttributesRequest)(nil), Fields: []api.Field{
+		{Name: "VdmAttributes", Off: unsafe.Offsetof(PutAccountVdmAttributesRequest{}.VdmAttributes), Kind: api.KStructPtr, Type: 286},
+	}},
+	205: {Go: (*PutAccountVdmAttributesResponse)(nil)},
+	206: {Go: (*PutConfigurationSetDeliveryOptionsRequest)(nil), Fields: []api.Field{
+		{Name: "ConfigurationSetName", Off: unsafe.Offsetof(PutConfigurationSetDeliveryOptionsRequest{}.ConfigurationSetName), Kind: api.KStringPtr},
+		{Name: "TlsPolicy", Off: unsafe.Offsetof(PutConfigurationSetDeliveryOptionsRequest{}.TlsPolicy), Kind: api.KStringPtr},
+		{Name: "SendingPoolName", Off: unsafe.Offsetof(PutConfigurationSetDeliveryOptionsRequest{}.SendingPoolName), Kind: api.KStringPtr},
+	}},
+	207: {Go: (*PutConfigurationSetDeliveryOptionsResponse)(nil)},
+	208: {Go: (*PutConfigurationSetReputationOptionsRequest)(nil), Fields: []api.Field{
+		{Name: "ConfigurationSetName", Off: unsafe.Offsetof(PutConfigurationSetReputationOptionsRequest{}.ConfigurationSetName), Kind: api.KStringPtr},
+		{Name: "ReputationMetricsEnabled", Off: unsafe.Offsetof(PutConfigurationSetReputationOptionsRequest{}.ReputationMetricsEnabled), Kind: api.KBoolPtr},
+	}},
+	209: {Go: (*PutConfigurationSetReputationOptionsResponse)(nil)},
+	210: {Go: (*PutConfigurationSetSendingOptionsRequest)(nil), Fields: []api.Field{
+		{Name: "ConfigurationSetName", Off: unsafe.Offsetof(PutConfigurationSetSendingOptionsRequest{}.ConfigurationSetName), Kind: api.KStringPtr},
+		{Name: "SendingEnabled", Off: unsafe.Offsetof(PutConfigurationSetSendingOptionsRequest{}.SendingEnabled), Kind: api.KBoolPtr},
+	}},
+	211: {Go: (*PutConfigurationSetSendingOptionsResponse)(nil)},
+	212: {Go: (*PutConfigurationSetSuppressionOptionsRequest)(nil), Fields: []api.Field{
+		{Name: "ConfigurationSetName", Off: unsafe.Offsetof(PutConfigurationSetSuppressionOptionsRequest{}.ConfigurationSetName), Kind: api.KStringPtr},
+		{Name: "SuppressedReasons", Off: unsafe.Offsetof(PutConfigurationSetSuppressionOptionsRequest{}.SuppressedReasons), Kind: api.KList, Type: 290},
+	}},
+	213: {Go: (*PutConfigurationSetSuppressionOptionsResponse)(nil)},
+	214: {Go: (*PutConfigurationSetTrackingOptionsRequest)(nil), Fields: []api.Field{
+		{Name: "ConfigurationSetName", Off: unsafe.Offsetof(PutConfigurationSetTrackingOptionsRequest{}.ConfigurationSetName), Kind: api.KStringPtr},
+		{Name: "CustomRedirectDomain", Off: unsafe.Offsetof(PutConfigurationSetTrackingOptionsRequest{}.CustomRedirectDomain), Kind: api.KStringPtr},
+	}},
+	215: {Go: (*PutConfigurationSetTrackingOptionsResponse)(nil)},
+	216: {Go: (*PutConfigurationSetVdmOptionsRequest)(nil), Fields: []api.Field{
+		{Name: "ConfigurationSetName", Off: unsafe.Offsetof(PutConfigurationSetVdmOptionsRequest{}.ConfigurationSetName), Kind: api.KStringPtr},
+		{Name: "VdmOptions", Off: unsafe.Offsetof(PutConfigurationSetVdmOptionsRequest{}.VdmOptions), Kind: api.KStructPtr, Type: 287},
+	}},
+	217: {Go: (*PutConfigurationSetVdmOptionsResponse)(nil)},
+	218: {Go: (*PutDedicatedIpInPoolRequest)(nil), Fields: []api.Field{
+		{Name: "Ip", Off: unsafe.Offsetof(PutDedicatedIpInPoolRequest{}.Ip), Kind: api.KStringPtr},
+		{Name: "DestinationPoolName", Off: unsafe.Offsetof(PutDedicatedIpInPoolRequest{}.DestinationPoolName), Kind: api.KStringPtr},
+	}},
+	219: {Go: (*PutDedicatedIpInPoolResponse)(nil)},
+	220: {Go: (*PutDedicatedIpPoolScalingAttributesRequest)(nil), Fields: []api.Field{
+		{Name: "PoolName", Off: unsafe.Offsetof(PutDedicatedIpPoolScalingAttributesRequest{}.PoolName), Kind: api.KStringPtr},
+		{Name: "ScalingMode", Off: unsafe.Offsetof(PutDedicatedIpPoolScalingAttributesRequest{}.ScalingMode), Kind: api.KStringPtr},
+	}},
+	221: {Go: (*PutDedicatedIpPoolScalingAttributesResponse)(nil)},
+	222: {Go: (*PutDedicatedIpWarmupAttributesRequest)(nil), Fields: []api.Field{
+		{Name: "Ip", Off: unsafe.Offsetof(PutDedicatedIpWarmupAttributesRequest{}.Ip), Kind: api.KStringPtr},
+		{Name: "WarmupPercentage", Off: unsafe.Offsetof(PutDedicatedIpWarmupAttributesRequest{}.WarmupPercentage), Kind: api.KInt32Ptr},
+	}},
+	223: {Go: (*PutDedicatedIpWarmupAttributesResponse)(nil)},
+	224: {Go: (*PutDeliverabilityDashboardOptionRequest)(nil), Fields: []api.Field{
+		{Name: "DashboardEnabled", Off: unsafe.Offsetof(PutDeliverabilityDashboardOptionRequest{}.DashboardEnabled), Kind: api.KBoolPtr},
+		{Name: "SubscribedDomains", Off: unsafe.Offsetof(PutDeliverabilityDashboardOptionRequest{}.SubscribedDomains), Kind: api.KList, Type: 307},
+	}},
+	225: {Go: (*PutDeliverabilityDashboardOptionResponse)(nil)},
+	226: {Go: (*PutEmailIdentityConfigurationSetAttributesRequest)(nil), Fields: []api.Field{
+		{Name: "EmailIdentity", Off: unsafe.Offsetof(PutEmailIdentityConfigurationSetAttributesRequest{}.EmailIdentity), Kind: api.KStringPtr},
+		{Name: "ConfigurationSetName", Off: unsafe.Offsetof(PutEmailIdentityConfigurationSetAttributesRequest{}.ConfigurationSetName), Kind: api.KStringPtr},
+	}},
+	227: {Go: (*PutEmailIdentityConfigurationSetAttributesResponse)(nil)},
+	228: {Go: (*PutEmailIdentityDkimAttributesRequest)(nil), Fields: []api.Field{
+		{Name: "EmailIdentity", Off: unsafe.Offsetof(PutEmailIdentityDkimAttributesRequest{}.EmailIdentity), Kind: api.KStringPtr},
+		{Name: "SigningEnabled", Off: unsafe.Offsetof(PutEmailIdentityDkimAttributesRequest{}.SigningEnabled), Kind: api.KBoolPtr},
+	}},
+	229: {Go: (*PutEmailIdentityDkimAttributesResponse)(nil)},
+	230: {Go: (*PutEmailIdentityDkimSigningAttributesRequest)(nil), Fields: []api.Field{
+		{Name: "EmailIdentity", Off: unsafe.Offsetof(PutEmailIdentityDkimSigningAttributesRequest{}.EmailIdentity), Kind: api.KStringPtr},
+		{Name: "SigningAttributesOrigin", Off: unsafe.Offsetof(PutEmailIdentityDkimSigningAttributesRequest{}.SigningAttributesOrigin), Kind: api.KStringPtr},
+		{Name: "SigningAttributes", Off: unsafe.Offsetof(PutEmailIdentityDkimSigningAttributesRequest{}.SigningAttributes), Kind: api.KStructPtr, Type: 78},
+	}},
+	231: {Go: (*PutEmailIdentityDkimSigningAttributesResponse)(nil), Fields: []api.Field{
+		{Name: "DkimStatus", Off: unsafe.Offsetof(PutEmailIdentityDkimSigningAttributesResponse{}.DkimStatus), Kind: api.KStringPtr},
+		{Name: "DkimTokens", Off: unsafe.Offsetof(PutEmailIdentityDkimSigningAttributesResponse{}.DkimTokens), Kind: api.KList, Type: 290},
+	}},
+	232: {Go: (*PutEmailIdentityFeedbackAttributesRequest)(nil), Fields: []api.Field{
+		{Name: "EmailIdentity", Off: unsafe.Offsetof(PutEmailIdentityFeedbackAttributesRequest{}.EmailIdentity), Kind: api.KStringPtr},
+		{Name: "EmailForwardingEnabled", Off: unsafe.Offsetof(PutEmailIdentityFeedbackAttributesRequest{}.EmailForwardingEnabled), Kind: api.KBoolPtr},
+	}},
+	233: {Go: (*PutEmailIdentityFeedbackAttributesResponse)(nil)},
+	234: {Go: (*PutEmailIdentityMailFromAttributesRequest)(nil), Fields: []api.Field{
+		{Name: "EmailIdentity", Off: unsafe.Offsetof(PutEmailIdentityMailFromAttributesRequest{}.EmailIdentity), Kind: api.KStringPtr},
+		{Name: "MailFromDomain", Off: unsafe.Offsetof(PutEmailIdentityMailFromAttributesRequest{}.MailFromDomain), Kind: api.KStringPtr},
+		{Name: "BehaviorOnMxFailure", Off: unsafe.Offsetof(PutEmailIdentityMailFromAttributesRequest{}.BehaviorOnMxFailure), Kind: api.KStringPtr},
+	}},
+	235: {Go: (*PutEmailIdentityMailFromAttributesResponse)(nil)},
+	236: {Go: (*PutSuppressedDestinationRequest)(nil), Fields: []api.Field{
+		{Name: "EmailAddress", Off: unsafe.Offsetof(PutSuppressedDestinationRequest{}.EmailAddress), Kind: api.KStringPtr},
+		{Name: "Reason", Off: unsafe.Offsetof(PutSuppressedDestinationRequest{}.Reason), Kind: api.KStringPtr},
+	}},
+	237: {Go: (*PutSuppressedDestinationResponse)(nil)},
+	238: {Go: (*RawMessage)(nil), Fields: []api.Field{
+		{Name: "Data", Off: unsafe.Offsetof(RawMessage{}.Data), Kind: api.KBytes},
+	}},
+	239: {Go: (*Recommendation)(nil), Fields: []api.Field{
+		{Name: "ResourceArn", Off: unsafe.Offsetof(Recommendation{}.ResourceArn), Kind: api.KStringPtr},
+		{Name: "Type", Off: unsafe.Offsetof(Recommendation{}.Type), Kind: api.KStringPtr},
+		{Name: "Description", Off: unsafe.Offsetof(Recommendation{}.Description), Kind: api.KStringPtr},
+		{Name: "Status", Off: unsafe.Offsetof(Recommendation{}.Status), Kind: api.KStringPtr},
+		{Name: "CreatedTimestamp", Off: unsafe.Offsetof(Recommendation{}.CreatedTimestamp), Kind: api.KTimePtr},
+		{Name: "LastUpdatedTimestamp", Off: unsafe.Offsetof(Recommendation{}.LastUpdatedTimestamp), Kind: api.KTimePtr},
+		{Name: "Impact", Off: unsafe.Offsetof(Recommendation{}.Impact), Kind: api.KStringPtr},
+	}},
+	240: {Go: (*ReplacementEmailContent)(nil), Fields: []api.Field{
+		{Name: "ReplacementTemplate", Off: unsafe.Offsetof(ReplacementEmailContent{}.ReplacementTemplate), Kind: api.KStructPtr, Type: 241},
+	}},
+	241: {Go: (*ReplacementTemplate)(nil), Fields: []api.Field{
+		{Name: "ReplacementTemplateData", Off: unsafe.Offsetof(ReplacementTemplate{}.ReplacementTemplateData), Kind: api.KStringPtr},
+	}},
+	242: {Go: (*ReputationOptions)(nil), Fields: []api.Field{
+		{Name: "ReputationMetricsEnabled", Off: unsafe.Offsetof(ReputationOptions{}.ReputationMetricsEnabled), Kind: api.KBoolPtr},
+		{Name: "LastFreshStart", Off: unsafe.Offsetof(ReputationOptions{}.LastFreshStart), Kind: api.KTimePtr},
+	}},
+	243: {Go: (*ReviewDetails)(nil), Fields: []api.Field{
+		{Name: "Status", Off: unsafe.Offsetof(ReviewDetails{}.Status), Kind: api.KStringPtr},
+		{Name: "CaseId", Off: unsafe.Offsetof(ReviewDetails{}.CaseId), Kind: api.KStringPtr},
+	}},
+	244: {Go: (*SOARecord)(nil), Fields: []api.Field{
+		{Name: "PrimaryNameServer", Off: unsafe.Offsetof(SOARecord{}.PrimaryNameServer), Kind: api.KStringPtr},
+		{Name: "AdminEmail", Off: unsafe.Offsetof(SOARecord{}.AdminEmail), Kind: api.KStringPtr},
+		{Name: "SerialNumber", Off: unsafe.Offsetof(SOARecord{}.SerialNumber), Kind: api.KInt64Ptr},
+	}},
+	245: {Go: (*SendBulkEmailRequest)(nil), Fields: []api.Field{
+		{Name: "FromEmailAddress", Off: unsafe.Offsetof(SendBulkEmailRequest{}.FromEmailAddress), Kind: api.KStringPtr},
+		{Name: "FromEmailAddressIdentityArn", Off: unsafe.Offsetof(SendBulkEmailRequest{}.FromEmailAddressIdentityArn), Kind: api.KStringPtr},
+		{Name: "ReplyToAddresses", Off: unsafe.Offsetof(SendBulkEmailRequest{}.ReplyToAddresses), Kind: api.KList, Type: 290},
+		{Name: "FeedbackForwardingEmailAddress", Off: unsafe.Offsetof(SendBulkEmailRequest{}.FeedbackForwardingEmailAddress), Kind: api.KStringPtr},
+		{Name: "FeedbackForwardingEmailAddressIdentityArn", Off: unsafe.Offsetof(SendBulkEmailRequest{}.FeedbackForwardingEmailAddressIdentityArn), Kind: api.KStringPtr},
+		{Name: "DefaultEmailTags", Off: unsafe.Offsetof(SendBulkEmailRequest{}.DefaultEmailTags), Kind: api.KList, Type: 295},
+		{Name: "DefaultContent", Off: unsafe.Offsetof(SendBulkEmailRequest{}.DefaultContent), Kind: api.KStructPtr, Type: 10},
+		{Name: "BulkEmailEntries", Off: unsafe.Offsetof(SendBulkEmailRequest{}.BulkEmailEntries), Kind: api.KList, Type: 326},
+		{Name: "ConfigurationSetName", Off: unsafe.Offsetof(SendBulkEmailRequest{}.ConfigurationSetName), Kind: api.KStringPtr},
+	}},
+	246: {Go: (*SendBulkEmailResponse)(nil), Fields: []api.Field{
+		{Name: "BulkEmailEntryResults", Off: unsafe.Offsetof(SendBulkEmailResponse{}.BulkEmailEntryResults), Kind: api.KList, Type: 327},
+	}},
+	247: {Go: (*SendCustomVerificationEmailRequest)(nil), Fields: []api.Field{
+		{Name: "EmailAddress", Off: unsafe.Offsetof(SendCustomVerificationEmailRequest{}.EmailAddress), Kind: api.KStringPtr},
+		{Name: "TemplateName", Off: unsafe.Offsetof(SendCustomVerificationEmailRequest{}.TemplateName), Kind: api.KStringPtr},
+		{Name: "ConfigurationSetName", Off: unsafe.Offsetof(SendCustomVerificationEmailRequest{}.ConfigurationSetName), Kind: api.KStringPtr},
+	}},
+	248: {Go: (*SendCustomVerificationEmailResponse)(nil), Fields: []api.Field{
+		{Name: "MessageId", Off: unsafe.Offsetof(SendCustomVerificationEmailResponse{}.MessageId), Kind: api.KStringPtr},
+	}},
+	249: {Go: (*SendEmailRequest)(nil), Fields: []api.Field{
+		{Name: "FromEmailAddress", Off: unsafe.Offsetof(SendEmailRequest{}.FromEmailAddress), Kind: api.KStringPtr},
+		{Name: "FromEmailAddressIdentityArn", Off: unsafe.Offsetof(SendEmailRequest{}.FromEmailAddressIdentityArn), Kind: api.KStringPtr},
+		{Name: "Destination", Off: unsafe.Offsetof(SendEmailRequest{}.Destination), Kind: api.KStructPtr, Type: 76},
+		{Name: "ReplyToAddresses", Off: unsafe.Offsetof(SendEmailRequest{}.ReplyToAddresses), Kind: api.KList, Type: 290},
+		{Name: "FeedbackForwardingEmailAddress", Off: unsafe.Offsetof(SendEmailRequest{}.FeedbackForwardingEmailAddress), Kind: api.KStringPtr},
+		{Name: "FeedbackForwardingEmailAddressIdentityArn", Off: unsafe.Offsetof(SendEmailRequest{}.FeedbackForwardingEmailAddressIdentityArn), Kind: api.KStringPtr},
+		{Name: "Content", Off: unsafe.Offsetof(SendEmailRequest{}.Content), Kind: api.KStructPtr, Type: 82},
+		{Name: "EmailTags", Off: unsafe.Offsetof(SendEmailRequest{}.EmailTags), Kind: api.KList, Type: 295},
+		{Name: "ConfigurationSetName", Off: unsafe.Offsetof(SendEmailRequest{}.ConfigurationSetName), Kind: api.KStringPtr},
+		{Name: "ListManagementOptions", Off: unsafe.Offsetof(SendEmailRequest{}.ListManagementOptions), Kind: api.KStructPtr, Type: 174},
+	}},
+	250: {Go: (*SendEmailResponse)(nil), Fields: []api.Field{
+		{Name: "MessageId", Off: unsafe.Offsetof(SendEmailResponse{}.MessageId), Kind: api.KStringPtr},
+	}},
+	251: {Go: (*SendQuota)(nil), Fields: []api.Field{
+		{Name: "Max24HourSend", Off: unsafe.Offsetof(SendQuota{}.Max24HourSend), Kind: api.KFloat64Ptr},
+		{Name: "MaxSendRate", Off: unsafe.Offsetof(SendQuota{}.MaxSendRate), Kind: api.KFloat64Ptr},
+		{Name: "SentLast24Hours", Off: unsafe.Offsetof(SendQuota{}.SentLast24Hours), Kind: api.KFloat64Ptr},
+	}},
+	252: {Go: (*SendingOptions)(nil), Fields: []api.Field{
+		{Name: "SendingEnabled", Off: unsafe.Offsetof(SendingOptions{}.SendingEnabled), Kind: api.KBoolPtr},
+	}},
+	253: {Go: (*SendingPausedException)(nil)},
+	254: {Go: (*SnsDestination)(nil), Fields: []api.Field{
+		{Name: "TopicArn", Off: unsafe.Offsetof(SnsDestination{}.TopicArn), Kind: api.KStringPtr},
+	}},
+	255: {Go: (*SuppressedDestination)(nil), Fields: []api.Field{
+		{Name: "EmailAddress", Off: unsafe.Offsetof(SuppressedDestination{}.EmailAddress), Kind: api.KStringPtr},
+		{Name: "Reason", Off: unsafe.Offsetof(SuppressedDestination{}.Reason), Kind: api.KStringPtr},
+		{Name: "LastUpdateTime", Off: unsafe.Offsetof(SuppressedDestination{}.LastUpdateTime), Kind: api.KTimePtr},
+		{Name: "Attributes", Off: unsafe.Offsetof(SuppressedDestination{}.Attributes), Kind: api.KStructPtr, Type: 256},
+	}},
+	256: {Go: (*SuppressedDestinationAttributes)(nil), Fields: []api.Field{
+		{Name: "MessageId", Off: unsafe.Offsetof(SuppressedDestinationAttributes{}.MessageId), Kind: api.KStringPtr},
+		{Name: "FeedbackId", Off: unsafe.Offsetof(SuppressedDestinationAttributes{}.FeedbackId), Kind: api.KStringPtr},
+	}},
+	257: {Go: (*SuppressedDestinationSummary)(nil), Fields: []api.Field{
+		{Name: "EmailAddress", Off: unsafe.Offsetof(SuppressedDestinationSummary{}.EmailAddress), Kind: api.KStringPtr},
+		{Name: "Reason", Off: unsafe.Offsetof(SuppressedDestinationSummary{}.Reason), Kind: api.KStringPtr},
+		{Name: "LastUpdateTime", Off: unsafe.Offsetof(SuppressedDestinationSummary{}.LastUpdateTime), Kind: api.KTimePtr},
+	}},
+	258: {Go: (*SuppressionAttributes)(nil), Fields: []api.Field{
+		{Name: "SuppressedReasons", Off: unsafe.Offsetof(SuppressionAttributes{}.SuppressedReasons), Kind: api.KList, Type: 290},
+	}},
+	259: {Go: (*SuppressionListDestination)(nil), Fields: []api.Field{
+		{Name: "SuppressionListImportAction", Off: unsafe.Offsetof(SuppressionListDestination{}.SuppressionListImportAction), Kind: api.KStringPtr},
+	}},
+	260: {Go: (*SuppressionOptions)(nil), Fields: []api.Field{
+		{Name: "SuppressedReasons", Off: unsafe.Offsetof(SuppressionOptions{}.SuppressedReasons), Kind: api.KList, Type: 290},
+	}},
+	261: {Go: (*Tag)(nil), Fields: []api.Field{
+		{Name: "Key", Off: unsafe.Offsetof(Tag{}.Key), Kind: api.KStringPtr},
+		{Name: "Value", Off: unsafe.Offsetof(Tag{}.Value), Kind: api.KStringPtr},
+	}},
+	262: {Go: (*TagResourceRequest)(nil), Fields: []api.Field{
+		{Name: "ResourceArn", Off: unsafe.Offsetof(TagResourceRequest{}.ResourceArn), Kind: api.KStringPtr},
+		{Name: "Tags", Off: unsafe.Offsetof(TagResourceRequest{}.Tags), Kind: api.KList, Type: 299},
+	}},
+	263: {Go: (*TagResourceResponse)(nil)},
+	264: {Go: (*Template)(nil), Fields: []api.Field{
+		{Name: "TemplateName", Off: unsafe.Offsetof(Template{}.TemplateName), Kind: api.KStringPtr},
+		{Name: "TemplateArn", Off: unsafe.Offsetof(Template{}.TemplateArn), Kind: api.KStringPtr},
+		{Name: "TemplateData", Off: unsafe.Offsetof(Template{}.TemplateData), Kind: api.KStringPtr},
+		{Name: "Headers", Off: unsafe.Offsetof(Template{}.Headers), Kind: api.KList, Type: 296},
+	}},
+	265: {Go: (*TestRenderEmailTemplateRequest)(nil), Fields: []api.Field{
+		{Name: "TemplateName", Off: unsafe.Offsetof(TestRenderEmailTemplateRequest{}.TemplateName), Kind: api.KStringPtr},
+		{Name: "TemplateData", Off: unsafe.Offsetof(TestRenderEmailTemplateRequest{}.TemplateData), Kind: api.KStringPtr},
+	}},
+	266: {Go: (*TestRenderEmailTemplateResponse)(nil), Fields: []api.Field{
+		{Name: "RenderedTemplate", Off: unsafe.Offsetof(TestRenderEmailTemplateResponse{}.RenderedTemplate), Kind: api.KStringPtr},
+	}},
+	267: {Go: (*TooManyRequestsException)(nil)},
+	268: {Go: (*Topic)(nil), Fields: []api.Field{
+		{Name: "TopicName", Off: unsafe.Offsetof(Topic{}.TopicName), Kind: api.KStringPtr},
+		{Name: "DisplayName", Off: unsafe.Offsetof(Topic{}.DisplayName), Kind: api.KStringPtr},
+		{Name: "Description", Off: unsafe.Offsetof(Topic{}.Description), Kind: api.KStringPtr},
+		{Name: "DefaultSubscriptionStatus", Off: unsafe.Offsetof(Topic{}.DefaultSubscriptionStatus), Kind: api.KStringPtr},
+	}},
+	269: {Go: (*TopicFilter)(nil), Fields: []api.Field{
+		{Name: "TopicName", Off: unsafe.Offsetof(TopicFilter{}.TopicName), Kind: api.KStringPtr},
+		{Name: "UseDefaultIfPreferenceUnavailable", Off: unsafe.Offsetof(TopicFilter{}.UseDefaultIfPreferenceUnavailable), Kind: api.KBoolPtr},
+	}},
+	270: {Go: (*TopicPreference)(nil), Fields: []api.Field{
+		{Name: "TopicName", Off: unsafe.Offsetof(TopicPreference{}.TopicName), Kind: api.KStringPtr},
+		{Name: "SubscriptionStatus", Off: unsafe.Offsetof(TopicPreference{}.SubscriptionStatus), Kind: api.KStringPtr},
+	}},
+	271: {Go: (*TrackingOptions)(nil), Fields: []api.Field{
+		{Name: "CustomRedirectDomain", Off: unsafe.Offsetof(TrackingOptions{}.CustomRedirectDomain), Kind: api.KStringPtr},
+	}},
+	272: {Go: (*UntagResourceRequest)(nil), Fields: []api.Field{
+		{Name: "ResourceArn", Off: unsafe.Offsetof(UntagResourceRequest{}.ResourceArn), Kind: api.KStringPtr},
+		{Name: "TagKeys", Off: unsafe.Offsetof(UntagResourceRequest{}.TagKeys), Kind: api.KList, Type: 290},
+	}},
+	273: {Go: (*UntagResourceResponse)(nil)},
+	274: {Go: (*UpdateConfigurationSetEventDestinationRequest)(nil), Fields: []api.Field{
+		{Name: "ConfigurationSetName", Off: unsafe.Offsetof(UpdateConfigurationSetEventDestinationRequest{}.ConfigurationSetName), Kind: api.KStringPtr},
+		{Name: "EventDestinationName", Off: unsafe.Offsetof(UpdateConfigurationSetEventDestinationRequest{}.EventDestinationName), Kind: api.KStringPtr},
+		{Name: "EventDestination", Off: unsafe.Offsetof(UpdateConfigurationSetEventDestinationRequest{}.EventDestination), Kind: api.KStructPtr, Type: 88},
+	}},
+	275: {Go: (*UpdateConfigurationSetEventDestinationResponse)(nil)},
+	276: {Go: (*UpdateContactListRequest)(nil), Fields: []api.Field{
+		{Name: "ContactListName", Off: unsafe.Offsetof(UpdateContactListRequest{}.ContactListName), Kind: api.KStringPtr},
+		{Name: "Topics", Off: unsafe.Offsetof(UpdateContactListRequest{}.Topics), Kind: api.KList, Type: 300},
+		{Name: "Description", Off: unsafe.Offsetof(UpdateContactListRequest{}.Description), Kind: api.KStringPtr},
+	}},
+	277: {Go: (*UpdateContactListResponse)(nil)},
+	278: {Go: (*UpdateContactRequest)(nil), Fields: []api.Field{
+		{Name: "ContactListName", Off: unsafe.Offsetof(UpdateContactRequest{}.ContactListName), Kind: api.KStringPtr},
+		{Name: "EmailAddress", Off: unsafe.Offsetof(UpdateContactRequest{}.EmailAddress), Kind: api.KStringPtr},
+		{Name: "TopicPreferences", Off: unsafe.Offsetof(UpdateContactRequest{}.TopicPreferences), Kind: api.KList, Type: 298},
+		{Name: "UnsubscribeAll", Off: unsafe.Offsetof(UpdateContactRequest{}.UnsubscribeAll), Kind: api.KBoolPtr},
+		{Name: "AttributesData", Off: unsafe.Offsetof(UpdateContactRequest{}.AttributesData), Kind: api.KStringPtr},
+	}},
+	279: {Go: (*UpdateContactResponse)(nil)},
+	280: {Go: (*UpdateCustomVerificationEmailTemplateRequest)(nil), Fields: []api.Field{
+		{Name: "TemplateName", Off: unsafe.Offsetof(UpdateCustomVerificationEmailTemplateRequest{}.TemplateName), Kind: api.KStringPtr},
+		{Name: "FromEmailAddress", Off: unsafe.Offsetof(UpdateCustomVerificationEmailTemplateRequest{}.FromEmailAddress), Kind: api.KStringPtr},
+		{Name: "TemplateSubject", Off: unsafe.Offsetof(UpdateCustomVerificationEmailTemplateRequest{}.TemplateSubject), Kind: api.KStringPtr},
+		{Name: "TemplateContent", Off: unsafe.Offsetof(UpdateCustomVerificationEmailTemplateRequest{}.TemplateContent), Kind: api.KStringPtr},
+		{Name: "SuccessRedirectionURL", Off: unsafe.Offsetof(UpdateCustomVerificationEmailTemplateRequest{}.SuccessRedirectionURL), Kind: api.KStringPtr},
+		{Name: "FailureRedirectionURL", Off: unsafe.Offsetof(UpdateCustomVerificationEmailTemplateRequest{}.FailureRedirectionURL), Kind: api.KStringPtr},
+	}},
+	281: {Go: (*UpdateCustomVerificationEmailTemplateResponse)(nil)},
+	282: {Go: (*UpdateEmailIdentityPolicyRequest)(nil), Fields: []api.Field{
+		{Name: "EmailIdentity", Off: unsafe.Offsetof(UpdateEmailIdentityPolicyRequest{}.EmailIdentity), Kind: api.KStringPtr},
+		{Name: "PolicyName", Off: unsafe.Offsetof(UpdateEmailIdentityPolicyRequest{}.PolicyName), Kind: api.KStringPtr},
+		{Name: "Policy", Off: unsafe.Offsetof(UpdateEmailIdentityPolicyRequest{}.Policy), Kind: api.KStringPtr},
+	}},
+	283: {Go: (*UpdateEmailIdentityPolicyResponse)(nil)},
+	284: {Go: (*UpdateEmailTemplateRequest)(nil), Fields: []api.Field{
+		{Name: "TemplateName", Off: unsafe.Offsetof(UpdateEmailTemplateRequest{}.TemplateName), Kind: api.KStringPtr},
+		{Name: "TemplateContent", Off: unsafe.Offsetof(UpdateEmailTemplateRequest{}.TemplateContent), Kind: api.KStructPtr, Type: 84},
+	}},
+	285: {Go: (*UpdateEmailTemplateResponse)(nil)},
+	286: {Go: (*VdmAttributes)(nil), Fields: []api.Field{
+		{Name: "VdmEnabled", Off: unsafe.Offsetof(VdmAttributes{}.VdmEnabled), Kind: api.KStringPtr},
+		{Name: "DashboardAttributes", Off: unsafe.Offsetof(VdmAttributes{}.DashboardAttributes), Kind: api.KStructPtr, Type: 50},
+		{Name: "GuardianAttributes", Off: unsafe.Offsetof(VdmAttributes{}.GuardianAttributes), Kind: api.KStructPtr, Type: 138},
+	}},
+	287: {Go: (*VdmOptions)(nil), Fields: []api.Field{
+		{Name: "DashboardOptions", Off: unsafe.Offsetof(VdmOptions{}.DashboardOptions), Kind: api.KStructPtr, Type: 51},
+		{Name: "GuardianOptions", Off: unsafe.Offsetof(VdmOptions{}.GuardianOptions), Kind: api.KStructPtr, Type: 139},
+	}},
+	288: {Go: (*VerificationInfo)(nil), Fields: []api.Field{
+		{Name: "LastCheckedTimestamp", Off: unsafe.Offsetof(VerificationInfo{}.LastCheckedTimestamp), Kind: api.KTimePtr},
+		{Name: "LastSuccessTimestamp", Off: unsafe.Offsetof(VerificationInfo{}.LastSuccessTimestamp), Kind: api.KTimePtr},
+		{Name: "ErrorType", Off: unsafe.Offsetof(VerificationInfo{}.ErrorType), Kind: api.KStringPtr},
+		{Name: "SOARecord", Off: unsafe.Offsetof(VerificationInfo{}.SOARecord), Kind: api.KStructPtr, Type: 244},
+	}},
+	289: {Go: (*VolumeStatistics)(nil), Fields: []api.Field{
+		{Name: "InboxRawCount", Off: unsafe.Offsetof(VolumeStatistics{}.InboxRawCount), Kind: api.KInt64Ptr},
+		{Name: "SpamRawCount", Off: unsafe.Offsetof(VolumeStatistics{}.SpamRawCount), Kind: api.KInt64Ptr},
+		{Name: "ProjectedInbox", Off: unsafe.Offsetof(VolumeStatistics{}.ProjectedInbox), Kind: api.KInt64Ptr},
+		{Name: "ProjectedSpam", Off: unsafe.Offsetof(VolumeStatistics{}.ProjectedSpam), Kind: api.KInt64Ptr},
+	}},
+	290: {Go: (*[]string)(nil), Elem: api.Field{Kind: api.KString}, Size: unsafe.Sizeof(*new(string))},
+	291: {Go: (*map[string]string)(nil), Elem: api.Field{Kind: api.KString}, MapFrom: api.MapFrom[string], MapTo: api.MapTo[string]},
+	292: {Go: (*[]BatchGetMetricDataQuery)(nil), Elem: api.Field{Kind: api.KStruct, Type: 4}, Size: unsafe.Sizeof(*new(BatchGetMetricDataQuery))},
+	293: {Go: (*[]MetricDataResult)(nil), Elem: api.Field{Kind: api.KStruct, Type: 190}, Size: unsafe.Sizeof(*new(MetricDataResult))},
+	294: {Go: (*[]MetricDataError)(nil), Elem: api.Field{Kind: api.KStruct, Type: 189}, Size: unsafe.Sizeof(*new(MetricDataError))},
+	295: {Go: (*[]MessageTag)(nil), Elem: api.Field{Kind: api.KStruct, Type: 188}, Size: unsafe.Sizeof(*new(MessageTag))},
+	296: {Go: (*[]MessageHeader)(nil), Elem: api.Field{Kind: api.KStruct, Type: 184}, Size: unsafe.Sizeof(*new(MessageHeader))},
+	297: {Go: (*[]CloudWatchDimensionConfiguration)(nil), Elem: api.Field{Kind: api.KStruct, Type: 16}, Size: unsafe.Sizeof(*new(CloudWatchDimensionConfiguration))},
+	298: {Go: (*[]TopicPreference)(nil), Elem: api.Field{Kind: api.KStruct, Type: 270}, Size: unsafe.Sizeof(*new(TopicPreference))},
+	299: {Go: (*[]Tag)(nil), Elem: api.Field{Kind: api.KStruct, Type: 261}, Size: unsafe.Sizeof(*new(Tag))},
+	300: {Go: (*[]Topic)(nil), Elem: api.Field{Kind: api.KStruct, Type: 268}, Size: unsafe.Sizeof(*new(Topic))},
+	301: {Go: (*[]DomainIspPlacement)(nil), Elem: api.Field{Kind: api.KStruct, Type: 81}, Size: unsafe.Sizeof(*new(DomainIspPlacement))},
+	302: {Go: (*[]InsightsEvent)(nil), Elem: api.Field{Kind: api.KStruct, Type: 145}, Size: unsafe.Sizeof(*new(InsightsEvent))},
+	303: {Go: (*map[string][]BlacklistEntry)(nil), Elem: api.Field{Kind: api.KList, Type: 304}, MapFrom: api.MapFrom[[]BlacklistEntry], MapTo: api.MapTo[[]BlacklistEntry]},
+	304: {Go: (*[]BlacklistEntry)(nil), Elem: api.Field{Kind: api.KStruct, Type: 7}, Size: unsafe.Sizeof(*new(BlacklistEntry))},
+	305: {Go: (*[]EventDestination)(nil), Elem: api.Field{Kind: api.KStruct, Type: 87}, Size: unsafe.Sizeof(*new(EventDestination))},
+	306: {Go: (*[]DedicatedIp)(nil), Elem: api.Field{Kind: api.KStruct, Type: 52}, Size: unsafe.Sizeof(*new(DedicatedIp))},
+	307: {Go: (*[]DomainDeliverabilityTrackingOption)(nil), Elem: api.Field{Kind: api.KStruct, Type: 80}, Size: unsafe.Sizeof(*new(DomainDeliverabilityTrackingOption))},
+	308: {Go: (*[]IspPlacement)(nil), Elem: api.Field{Kind: api.KStruct, Type: 148}, Size: unsafe.Sizeof(*new(IspPlacement))},
+	309: {Go: (*[]DailyVolume)(nil), Elem: api.Field{Kind: api.KStruct, Type: 49}, Size: unsafe.Sizeof(*new(DailyVolume))},
+	310: {Go: (*[]EmailInsights)(nil), Elem: api.Field{Kind: api.KStruct, Type: 83}, Size: unsafe.Sizeof(*new(EmailInsights))},
+	311: {Go: (*[]ContactList)(nil), Elem: api.Field{Kind: api.KStruct, Type: 21}, Size: unsafe.Sizeof(*new(ContactList))},
+	312: {Go: (*[]Contact)(nil), Elem: api.Field{Kind: api.KStruct, Type: 20}, Size: unsafe.Sizeof(*new(Contact))},
+	313: {Go: (*[]CustomVerificationEmailTemplateMetadata)(nil), Elem: api.Field{Kind: api.KStruct, Type: 48}, Size: unsafe.Sizeof(*new(CustomVerificationEmailTemplateMetadata))},
+	314: {Go: (*[]DeliverabilityTestReport)(nil), Elem: api.Field{Kind: api.KStruct, Type: 74}, Size: unsafe.Sizeof(*new(DeliverabilityTestReport))},
+	315: {Go: (*[]DomainDeliverabilityCampaign)(nil), Elem: api.Field{Kind: api.KStruct, Type: 79}, Size: unsafe.Sizeof(*new(DomainDeliverabilityCampaign))},
+	316: {Go: (*[]IdentityInfo)(nil), Elem: api.Field{Kind: api.KStruct, Type: 140}, Size: unsafe.Sizeof(*new(IdentityInfo))},
+	317: {Go: (*[]EmailTemplateMetadata)(nil), Elem: api.Field{Kind: api.KStruct, Type: 85}, Size: unsafe.Sizeof(*new(EmailTemplateMetadata))},
+	318: {Go: (*[]ExportJobSummary)(nil), Elem: api.Field{Kind: api.KStruct, Type: 92}, Size: unsafe.Sizeof(*new(ExportJobSummary))},
+	319: {Go: (*[]ImportJobSummary)(nil), Elem: api.Field{Kind: api.KStruct, Type: 143}, Size: unsafe.Sizeof(*new(ImportJobSummary))},
+	320: {Go: (*[]Recommendation)(nil), Elem: api.Field{Kind: api.KStruct, Type: 239}, Size: unsafe.Sizeof(*new(Recommendation))},
+	321: {Go: (*[]SuppressedDestinationSummary)(nil), Elem: api.Field{Kind: api.KStruct, Type: 257}, Size: unsafe.Sizeof(*new(SuppressedDestinationSummary))},
+	322: {Go: (*[]time.Time)(nil), Elem: api.Field{Kind: api.KTime}, Size: unsafe.Sizeof(*new(time.Time))},
+	323: {Go: (*[]int64)(nil), Elem: api.Field{Kind: api.KInt64}, Size: unsafe.Sizeof(*new(int64))},
+	324: {Go: (*map[string][]string)(nil), Elem: api.Field{Kind: api.KList, Type: 290}, MapFrom: api.MapFrom[[]string], MapTo: api.MapTo[[]string]},
+	325: {Go: (*[]ExportMetric)(nil), Elem: api.Field{Kind: api.KStruct, Type: 93}, Size: unsafe.Sizeof(*new(ExportMetric))},
+	326: {Go: (*[]BulkEmailEntry)(nil), Elem: api.Field{Kind: api.KStruct, Type: 11}, Size: unsafe.Sizeof(*new(BulkEmailEntry))},
+	327: {Go: (*[]BulkEmailEntryResult)(nil), Elem: api.Field{Kind: api.KStruct, Type: 12}, Size: unsafe.Sizeof(*new(BulkEmailEntryResult))},
 }

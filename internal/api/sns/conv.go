@@ -3,2014 +3,715 @@
 package snsapi
 
 import (
+	"unsafe"
+
 	"github.com/niwa-cloud/niwa/internal/api"
 )
 
-func (s *AddPermissionOutput) FromDynamic(map[string]any) error { return nil }
-
-func (s *AddPermissionOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *DeleteEndpointOutput) FromDynamic(map[string]any) error { return nil }
-
-func (s *DeleteEndpointOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *DeletePlatformApplicationOutput) FromDynamic(map[string]any) error { return nil }
-
-func (s *DeletePlatformApplicationOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *DeleteTopicOutput) FromDynamic(map[string]any) error { return nil }
-
-func (s *DeleteTopicOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *PutDataProtectionPolicyOutput) FromDynamic(map[string]any) error { return nil }
-
-func (s *PutDataProtectionPolicyOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *RemovePermissionOutput) FromDynamic(map[string]any) error { return nil }
-
-func (s *RemovePermissionOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *SetEndpointAttributesOutput) FromDynamic(map[string]any) error { return nil }
-
-func (s *SetEndpointAttributesOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *SetPlatformApplicationAttributesOutput) FromDynamic(map[string]any) error { return nil }
-
-func (s *SetPlatformApplicationAttributesOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *SetSubscriptionAttributesOutput) FromDynamic(map[string]any) error { return nil }
-
-func (s *SetSubscriptionAttributesOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *SetTopicAttributesOutput) FromDynamic(map[string]any) error { return nil }
-
-func (s *SetTopicAttributesOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *UnsubscribeOutput) FromDynamic(map[string]any) error { return nil }
-
-func (s *UnsubscribeOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *AddPermissionInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "TopicArn", &s.TopicArn, api.SetStringPtr)
-	err = api.Decode(err, m, "Label", &s.Label, api.SetStringPtr)
-	err = api.Decode(err, m, "AWSAccountId", &s.AWSAccountId, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "ActionName", &s.ActionName, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	return err
-}
-
-func (s *AddPermissionInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "TopicArn", s.TopicArn, api.DynString)
-	api.Put(m, "Label", s.Label, api.DynString)
-	api.PutList(m, "AWSAccountId", s.AWSAccountId, api.DynString)
-	api.PutList(m, "ActionName", s.ActionName, api.DynString)
-	return m
-}
-
-func (s *AuthorizationErrorException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *AuthorizationErrorException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
-
-func (s *BatchEntryIdsNotDistinctException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *BatchEntryIdsNotDistinctException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
-
-func (s *BatchRequestTooLongException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *BatchRequestTooLongException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
-
-func (s *BatchResultErrorEntry) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
-	err = api.Decode(err, m, "Code", &s.Code, api.SetStringPtr)
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	err = api.Decode(err, m, "SenderFault", &s.SenderFault, api.SetBoolPtr)
-	return err
-}
-
-func (s *BatchResultErrorEntry) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "Id", s.Id, api.DynString)
-	api.Put(m, "Code", s.Code, api.DynString)
-	api.Put(m, "Message", s.Message, api.DynString)
-	api.Put(m, "SenderFault", s.SenderFault, api.DynBool)
-	return m
-}
-
-func (s *CheckIfPhoneNumberIsOptedOutInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "phoneNumber", &s.PhoneNumber, api.SetStringPtr)
-	return err
-}
-
-func (s *CheckIfPhoneNumberIsOptedOutInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "phoneNumber", s.PhoneNumber, api.DynString)
-	return m
-}
-
-func (s *CheckIfPhoneNumberIsOptedOutResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "isOptedOut", &s.IsOptedOut, api.SetBoolPtr)
-	return err
-}
-
-func (s *CheckIfPhoneNumberIsOptedOutResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "isOptedOut", s.IsOptedOut, api.DynBool)
-	return m
-}
-
-func (s *ConcurrentAccessException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *ConcurrentAccessException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
-
-func (s *ConfirmSubscriptionInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "TopicArn", &s.TopicArn, api.SetStringPtr)
-	err = api.Decode(err, m, "Token", &s.Token, api.SetStringPtr)
-	err = api.Decode(err, m, "AuthenticateOnUnsubscribe", &s.AuthenticateOnUnsubscribe, api.SetStringPtr)
-	return err
-}
-
-func (s *ConfirmSubscriptionInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "TopicArn", s.TopicArn, api.DynString)
-	api.Put(m, "Token", s.Token, api.DynString)
-	api.Put(m, "AuthenticateOnUnsubscribe", s.AuthenticateOnUnsubscribe, api.DynString)
-	return m
-}
-
-func (s *ConfirmSubscriptionResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "SubscriptionArn", &s.SubscriptionArn, api.SetStringPtr)
-	return err
-}
-
-func (s *ConfirmSubscriptionResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "SubscriptionArn", s.SubscriptionArn, api.DynString)
-	return m
-}
-
-func (s *CreateEndpointResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "EndpointArn", &s.EndpointArn, api.SetStringPtr)
-	return err
-}
-
-func (s *CreateEndpointResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "EndpointArn", s.EndpointArn, api.DynString)
-	return m
-}
-
-func (s *CreatePlatformApplicationInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "Platform", &s.Platform, api.SetStringPtr)
-	err = api.Decode(err, m, "Attributes", &s.Attributes, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
-	return err
-}
-
-func (s *CreatePlatformApplicationInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "Platform", s.Platform, api.DynString)
-	api.PutMap(m, "Attributes", s.Attributes, api.DynString)
-	return m
-}
-
-func (s *CreatePlatformApplicationResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "PlatformApplicationArn", &s.PlatformApplicationArn, api.SetStringPtr)
-	return err
-}
-
-func (s *CreatePlatformApplicationResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "PlatformApplicationArn", s.PlatformApplicationArn, api.DynString)
-	return m
-}
-
-func (s *CreatePlatformEndpointInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "PlatformApplicationArn", &s.PlatformApplicationArn, api.SetStringPtr)
-	err = api.Decode(err, m, "Token", &s.Token, api.SetStringPtr)
-	err = api.Decode(err, m, "CustomUserData", &s.CustomUserData, api.SetStringPtr)
-	err = api.Decode(err, m, "Attributes", &s.Attributes, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
-	return err
-}
-
-func (s *CreatePlatformEndpointInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "PlatformApplicationArn", s.PlatformApplicationArn, api.DynString)
-	api.Put(m, "Token", s.Token, api.DynString)
-	api.Put(m, "CustomUserData", s.CustomUserData, api.DynString)
-	api.PutMap(m, "Attributes", s.Attributes, api.DynString)
-	return m
-}
-
-func (s *CreateSMSSandboxPhoneNumberInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "PhoneNumber", &s.PhoneNumber, api.SetStringPtr)
-	err = api.Decode(err, m, "LanguageCode", &s.LanguageCode, api.SetStringPtr)
-	return err
-}
-
-func (s *CreateSMSSandboxPhoneNumberInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "PhoneNumber", s.PhoneNumber, api.DynString)
-	api.Put(m, "LanguageCode", s.LanguageCode, api.DynString)
-	return m
-}
-
-func (s *CreateSMSSandboxPhoneNumberResult) FromDynamic(map[string]any) error { return nil }
-
-func (s *CreateSMSSandboxPhoneNumberResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *CreateTopicInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "Attributes", &s.Attributes, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
-	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]Tag, v any) error {
-		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "DataProtectionPolicy", &s.DataProtectionPolicy, api.SetStringPtr)
-	return err
-}
-
-func (s *CreateTopicInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.PutMap(m, "Attributes", s.Attributes, api.DynString)
-	api.PutList(m, "Tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
-	api.Put(m, "DataProtectionPolicy", s.DataProtectionPolicy, api.DynString)
-	return m
-}
-
-func (s *CreateTopicResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "TopicArn", &s.TopicArn, api.SetStringPtr)
-	return err
-}
-
-func (s *CreateTopicResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "TopicArn", s.TopicArn, api.DynString)
-	return m
-}
-
-func (s *DeleteEndpointInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "EndpointArn", &s.EndpointArn, api.SetStringPtr)
-	return err
-}
-
-func (s *DeleteEndpointInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "EndpointArn", s.EndpointArn, api.DynString)
-	return m
-}
-
-func (s *DeletePlatformApplicationInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "PlatformApplicationArn", &s.PlatformApplicationArn, api.SetStringPtr)
-	return err
-}
-
-func (s *DeletePlatformApplicationInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "PlatformApplicationArn", s.PlatformApplicationArn, api.DynString)
-	return m
-}
-
-func (s *DeleteSMSSandboxPhoneNumberInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "PhoneNumber", &s.PhoneNumber, api.SetStringPtr)
-	return err
-}
-
-func (s *DeleteSMSSandboxPhoneNumberInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "PhoneNumber", s.PhoneNumber, api.DynString)
-	return m
-}
-
-func (s *DeleteSMSSandboxPhoneNumberResult) FromDynamic(map[string]any) error { return nil }
-
-func (s *DeleteSMSSandboxPhoneNumberResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *DeleteTopicInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "TopicArn", &s.TopicArn, api.SetStringPtr)
-	return err
-}
-
-func (s *DeleteTopicInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "TopicArn", s.TopicArn, api.DynString)
-	return m
-}
-
-func (s *EmptyBatchRequestException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *EmptyBatchRequestException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
-
-func (s *Endpoint) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "EndpointArn", &s.EndpointArn, api.SetStringPtr)
-	err = api.Decode(err, m, "Attributes", &s.Attributes, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
-	return err
-}
-
-func (s *Endpoint) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "EndpointArn", s.EndpointArn, api.DynString)
-	api.PutMap(m, "Attributes", s.Attributes, api.DynString)
-	return m
-}
-
-func (s *EndpointDisabledException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *EndpointDisabledException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
-
-func (s *FilterPolicyLimitExceededException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *FilterPolicyLimitExceededException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
-
-func (s *GetDataProtectionPolicyInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ResourceArn", &s.ResourceArn, api.SetStringPtr)
-	return err
-}
-
-func (s *GetDataProtectionPolicyInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "ResourceArn", s.ResourceArn, api.DynString)
-	return m
-}
-
-func (s *GetDataProtectionPolicyResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DataProtectionPolicy", &s.DataProtectionPolicy, api.SetStringPtr)
-	return err
-}
-
-func (s *GetDataProtectionPolicyResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "DataProtectionPolicy", s.DataProtectionPolicy, api.DynString)
-	return m
-}
-
-func (s *GetEndpointAttributesInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "EndpointArn", &s.EndpointArn, api.SetStringPtr)
-	return err
-}
-
-func (s *GetEndpointAttributesInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "EndpointArn", s.EndpointArn, api.DynString)
-	return m
-}
-
-func (s *GetEndpointAttributesResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Attributes", &s.Attributes, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
-	return err
-}
-
-func (s *GetEndpointAttributesResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutMap(m, "Attributes", s.Attributes, api.DynString)
-	return m
-}
-
-func (s *GetPlatformApplicationAttributesInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "PlatformApplicationArn", &s.PlatformApplicationArn, api.SetStringPtr)
-	return err
-}
-
-func (s *GetPlatformApplicationAttributesInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "PlatformApplicationArn", s.PlatformApplicationArn, api.DynString)
-	return m
-}
-
-func (s *GetPlatformApplicationAttributesResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Attributes", &s.Attributes, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
-	return err
-}
-
-func (s *GetPlatformApplicationAttributesResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutMap(m, "Attributes", s.Attributes, api.DynString)
-	return m
-}
-
-func (s *GetSMSAttributesInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "attributes", &s.Attributes, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	return err
-}
-
-func (s *GetSMSAttributesInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutList(m, "attributes", s.Attributes, api.DynString)
-	return m
-}
-
-func (s *GetSMSAttributesResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "attributes", &s.Attributes, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
-	return err
-}
-
-func (s *GetSMSAttributesResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutMap(m, "attributes", s.Attributes, api.DynString)
-	return m
-}
-
-func (s *GetSMSSandboxAccountStatusInput) FromDynamic(map[string]any) error { return nil }
-
-func (s *GetSMSSandboxAccountStatusInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *GetSMSSandboxAccountStatusResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "IsInSandbox", &s.IsInSandbox, api.SetBoolPtr)
-	return err
-}
-
-func (s *GetSMSSandboxAccountStatusResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "IsInSandbox", s.IsInSandbox, api.DynBool)
-	return m
-}
-
-func (s *GetSubscriptionAttributesInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "SubscriptionArn", &s.SubscriptionArn, api.SetStringPtr)
-	return err
-}
-
-func (s *GetSubscriptionAttributesInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "SubscriptionArn", s.SubscriptionArn, api.DynString)
-	return m
-}
-
-func (s *GetSubscriptionAttributesResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Attributes", &s.Attributes, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
-	return err
-}
-
-func (s *GetSubscriptionAttributesResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutMap(m, "Attributes", s.Attributes, api.DynString)
-	return m
-}
-
-func (s *GetTopicAttributesInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "TopicArn", &s.TopicArn, api.SetStringPtr)
-	return err
-}
-
-func (s *GetTopicAttributesInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "TopicArn", s.TopicArn, api.DynString)
-	return m
-}
-
-func (s *GetTopicAttributesResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Attributes", &s.Attributes, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
-	return err
-}
-
-func (s *GetTopicAttributesResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutMap(m, "Attributes", s.Attributes, api.DynString)
-	return m
-}
-
-func (s *InternalErrorException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *InternalErrorException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
-
-func (s *InvalidBatchEntryIdException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *InvalidBatchEntryIdException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
-
-func (s *InvalidParameterException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *InvalidParameterException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
-
-func (s *InvalidParameterValueException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *InvalidParameterValueException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
-
-func (s *InvalidSecurityException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *InvalidSecurityException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
-
-func (s *InvalidStateException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *InvalidStateException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
-
-func (s *KMSAccessDeniedException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *KMSAccessDeniedException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
-
-func (s *KMSDisabledException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *KMSDisabledException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
-
-func (s *KMSInvalidStateException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*AddPermissionInput) ConvType() (api.Table, int32) { return convTable[:], 0 }
 
-func (s *KMSInvalidStateException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
-
-func (s *KMSNotFoundException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *KMSNotFoundException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
-
-func (s *KMSOptInRequired) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *KMSOptInRequired) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
-
-func (s *KMSThrottlingException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*AddPermissionOutput) ConvType() (api.Table, int32) { return convTable[:], 1 }
 
-func (s *KMSThrottlingException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
-
-func (s *ListEndpointsByPlatformApplicationInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "PlatformApplicationArn", &s.PlatformApplicationArn, api.SetStringPtr)
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	return err
-}
-
-func (s *ListEndpointsByPlatformApplicationInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "PlatformApplicationArn", s.PlatformApplicationArn, api.DynString)
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	return m
-}
+func (*AuthorizationErrorException) ConvType() (api.Table, int32) { return convTable[:], 2 }
 
-func (s *ListEndpointsByPlatformApplicationResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Endpoints", &s.Endpoints, func(p *[]Endpoint, v any) error {
-		return api.SetList(p, v, func(p *Endpoint, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	return err
-}
-
-func (s *ListEndpointsByPlatformApplicationResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutList(m, "Endpoints", s.Endpoints, func(e Endpoint) any { return e.ToDynamic() })
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	return m
-}
+func (*BatchEntryIdsNotDistinctException) ConvType() (api.Table, int32) { return convTable[:], 3 }
 
-func (s *ListOriginationNumbersRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	err = api.Decode(err, m, "MaxResults", &s.MaxResults, api.SetInt32Ptr)
-	return err
-}
+func (*BatchRequestTooLongException) ConvType() (api.Table, int32) { return convTable[:], 4 }
 
-func (s *ListOriginationNumbersRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	api.Put(m, "MaxResults", s.MaxResults, api.DynInt32)
-	return m
-}
+func (*BatchResultErrorEntry) ConvType() (api.Table, int32) { return convTable[:], 5 }
 
-func (s *ListOriginationNumbersResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	err = api.Decode(err, m, "PhoneNumbers", &s.PhoneNumbers, func(p *[]PhoneNumberInformation, v any) error {
-		return api.SetList(p, v, func(p *PhoneNumberInformation, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
+func (*CheckIfPhoneNumberIsOptedOutInput) ConvType() (api.Table, int32) { return convTable[:], 6 }
 
-func (s *ListOriginationNumbersResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	api.PutList(m, "PhoneNumbers", s.PhoneNumbers, func(e PhoneNumberInformation) any { return e.ToDynamic() })
-	return m
-}
+func (*CheckIfPhoneNumberIsOptedOutResponse) ConvType() (api.Table, int32) { return convTable[:], 7 }
 
-func (s *ListPhoneNumbersOptedOutInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "nextToken", &s.NextToken, api.SetStringPtr)
-	return err
-}
+func (*ConcurrentAccessException) ConvType() (api.Table, int32) { return convTable[:], 8 }
 
-func (s *ListPhoneNumbersOptedOutInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "nextToken", s.NextToken, api.DynString)
-	return m
-}
+func (*ConfirmSubscriptionInput) ConvType() (api.Table, int32) { return convTable[:], 9 }
 
-func (s *ListPhoneNumbersOptedOutResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "phoneNumbers", &s.PhoneNumbers, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "nextToken", &s.NextToken, api.SetStringPtr)
-	return err
-}
+func (*ConfirmSubscriptionResponse) ConvType() (api.Table, int32) { return convTable[:], 10 }
 
-func (s *ListPhoneNumbersOptedOutResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutList(m, "phoneNumbers", s.PhoneNumbers, api.DynString)
-	api.Put(m, "nextToken", s.NextToken, api.DynString)
-	return m
-}
+func (*CreateEndpointResponse) ConvType() (api.Table, int32) { return convTable[:], 11 }
 
-func (s *ListPlatformApplicationsInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	return err
-}
+func (*CreatePlatformApplicationInput) ConvType() (api.Table, int32) { return convTable[:], 12 }
 
-func (s *ListPlatformApplicationsInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	return m
-}
+func (*CreatePlatformApplicationResponse) ConvType() (api.Table, int32) { return convTable[:], 13 }
 
-func (s *ListPlatformApplicationsResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "PlatformApplications", &s.PlatformApplications, func(p *[]PlatformApplication, v any) error {
-		return api.SetList(p, v, func(p *PlatformApplication, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	return err
-}
+func (*CreatePlatformEndpointInput) ConvType() (api.Table, int32) { return convTable[:], 14 }
 
-func (s *ListPlatformApplicationsResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutList(m, "PlatformApplications", s.PlatformApplications, func(e PlatformApplication) any { return e.ToDynamic() })
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	return m
-}
+func (*CreateSMSSandboxPhoneNumberInput) ConvType() (api.Table, int32) { return convTable[:], 15 }
 
-func (s *ListSMSSandboxPhoneNumbersInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	err = api.Decode(err, m, "MaxResults", &s.MaxResults, api.SetInt32Ptr)
-	return err
-}
+func (*CreateSMSSandboxPhoneNumberResult) ConvType() (api.Table, int32) { return convTable[:], 16 }
 
-func (s *ListSMSSandboxPhoneNumbersInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	api.Put(m, "MaxResults", s.MaxResults, api.DynInt32)
-	return m
-}
+func (*CreateTopicInput) ConvType() (api.Table, int32) { return convTable[:], 17 }
 
-func (s *ListSMSSandboxPhoneNumbersResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "PhoneNumbers", &s.PhoneNumbers, func(p *[]SMSSandboxPhoneNumber, v any) error {
-		return api.SetList(p, v, func(p *SMSSandboxPhoneNumber, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	return err
-}
+func (*CreateTopicResponse) ConvType() (api.Table, int32) { return convTable[:], 18 }
 
-func (s *ListSMSSandboxPhoneNumbersResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutList(m, "PhoneNumbers", s.PhoneNumbers, func(e SMSSandboxPhoneNumber) any { return e.ToDynamic() })
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	return m
-}
+func (*DeleteEndpointInput) ConvType() (api.Table, int32) { return convTable[:], 19 }
 
-func (s *ListSubscriptionsByTopicInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "TopicArn", &s.TopicArn, api.SetStringPtr)
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	return err
-}
+func (*DeleteEndpointOutput) ConvType() (api.Table, int32) { return convTable[:], 20 }
 
-func (s *ListSubscriptionsByTopicInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "TopicArn", s.TopicArn, api.DynString)
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	return m
-}
+func (*DeletePlatformApplicationInput) ConvType() (api.Table, int32) { return convTable[:], 21 }
 
-func (s *ListSubscriptionsByTopicResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Subscriptions", &s.Subscriptions, func(p *[]Subscription, v any) error {
-		return api.SetList(p, v, func(p *Subscription, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	return err
-}
+func (*DeletePlatformApplicationOutput) ConvType() (api.Table, int32) { return convTable[:], 22 }
 
-func (s *ListSubscriptionsByTopicResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutList(m, "Subscriptions", s.Subscriptions, func(e Subscription) any { return e.ToDynamic() })
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	return m
-}
+func (*DeleteSMSSandboxPhoneNumberInput) ConvType() (api.Table, int32) { return convTable[:], 23 }
 
-func (s *ListSubscriptionsInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	return err
-}
+func (*DeleteSMSSandboxPhoneNumberResult) ConvType() (api.Table, int32) { return convTable[:], 24 }
 
-func (s *ListSubscriptionsInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	return m
-}
+func (*DeleteTopicInput) ConvType() (api.Table, int32) { return convTable[:], 25 }
 
-func (s *ListSubscriptionsResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Subscriptions", &s.Subscriptions, func(p *[]Subscription, v any) error {
-		return api.SetList(p, v, func(p *Subscription, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	return err
-}
+func (*DeleteTopicOutput) ConvType() (api.Table, int32) { return convTable[:], 26 }
 
-func (s *ListSubscriptionsResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutList(m, "Subscriptions", s.Subscriptions, func(e Subscription) any { return e.ToDynamic() })
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	return m
-}
+func (*EmptyBatchRequestException) ConvType() (api.Table, int32) { return convTable[:], 27 }
 
-func (s *ListTagsForResourceRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ResourceArn", &s.ResourceArn, api.SetStringPtr)
-	return err
-}
+func (*Endpoint) ConvType() (api.Table, int32) { return convTable[:], 28 }
 
-func (s *ListTagsForResourceRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "ResourceArn", s.ResourceArn, api.DynString)
-	return m
-}
+func (*EndpointDisabledException) ConvType() (api.Table, int32) { return convTable[:], 29 }
 
-func (s *ListTagsForResourceResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]Tag, v any) error {
-		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
+func (*FilterPolicyLimitExceededException) ConvType() (api.Table, int32) { return convTable[:], 30 }
 
-func (s *ListTagsForResourceResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutList(m, "Tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
-	return m
-}
+func (*GetDataProtectionPolicyInput) ConvType() (api.Table, int32) { return convTable[:], 31 }
 
-func (s *ListTopicsInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	return err
-}
+func (*GetDataProtectionPolicyResponse) ConvType() (api.Table, int32) { return convTable[:], 32 }
 
-func (s *ListTopicsInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	return m
-}
+func (*GetEndpointAttributesInput) ConvType() (api.Table, int32) { return convTable[:], 33 }
 
-func (s *ListTopicsResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Topics", &s.Topics, func(p *[]Topic, v any) error {
-		return api.SetList(p, v, func(p *Topic, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	return err
-}
+func (*GetEndpointAttributesResponse) ConvType() (api.Table, int32) { return convTable[:], 34 }
 
-func (s *ListTopicsResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutList(m, "Topics", s.Topics, func(e Topic) any { return e.ToDynamic() })
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	return m
-}
+func (*GetPlatformApplicationAttributesInput) ConvType() (api.Table, int32) { return convTable[:], 35 }
 
-func (s *MessageAttributeValue) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DataType", &s.DataType, api.SetStringPtr)
-	err = api.Decode(err, m, "StringValue", &s.StringValue, api.SetStringPtr)
-	err = api.Decode(err, m, "BinaryValue", &s.BinaryValue, api.SetBytes)
-	return err
+func (*GetPlatformApplicationAttributesResponse) ConvType() (api.Table, int32) {
+	return convTable[:], 36
 }
 
-func (s *MessageAttributeValue) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "DataType", s.DataType, api.DynString)
-	api.Put(m, "StringValue", s.StringValue, api.DynString)
-	api.PutBytes(m, "BinaryValue", s.BinaryValue)
-	return m
-}
+func (*GetSMSAttributesInput) ConvType() (api.Table, int32) { return convTable[:], 37 }
 
-func (s *NotFoundException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*GetSMSAttributesResponse) ConvType() (api.Table, int32) { return convTable[:], 38 }
 
-func (s *NotFoundException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
+func (*GetSMSSandboxAccountStatusInput) ConvType() (api.Table, int32) { return convTable[:], 39 }
 
-func (s *OptInPhoneNumberInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "phoneNumber", &s.PhoneNumber, api.SetStringPtr)
-	return err
-}
+func (*GetSMSSandboxAccountStatusResult) ConvType() (api.Table, int32) { return convTable[:], 40 }
 
-func (s *OptInPhoneNumberInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "phoneNumber", s.PhoneNumber, api.DynString)
-	return m
-}
+func (*GetSubscriptionAttributesInput) ConvType() (api.Table, int32) { return convTable[:], 41 }
 
-func (s *OptInPhoneNumberResponse) FromDynamic(map[string]any) error { return nil }
+func (*GetSubscriptionAttributesResponse) ConvType() (api.Table, int32) { return convTable[:], 42 }
 
-func (s *OptInPhoneNumberResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*GetTopicAttributesInput) ConvType() (api.Table, int32) { return convTable[:], 43 }
 
-func (s *OptedOutException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*GetTopicAttributesResponse) ConvType() (api.Table, int32) { return convTable[:], 44 }
 
-func (s *OptedOutException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
+func (*InternalErrorException) ConvType() (api.Table, int32) { return convTable[:], 45 }
 
-func (s *PhoneNumberInformation) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "CreatedAt", &s.CreatedAt, api.SetTimePtr)
-	err = api.Decode(err, m, "PhoneNumber", &s.PhoneNumber, api.SetStringPtr)
-	err = api.Decode(err, m, "Status", &s.Status, api.SetStringPtr)
-	err = api.Decode(err, m, "Iso2CountryCode", &s.Iso2CountryCode, api.SetStringPtr)
-	err = api.Decode(err, m, "RouteType", &s.RouteType, api.SetStringPtr)
-	err = api.Decode(err, m, "NumberCapabilities", &s.NumberCapabilities, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	return err
-}
+func (*InvalidBatchEntryIdException) ConvType() (api.Table, int32) { return convTable[:], 46 }
 
-func (s *PhoneNumberInformation) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 6)
-	api.Put(m, "CreatedAt", s.CreatedAt, api.DynTime)
-	api.Put(m, "PhoneNumber", s.PhoneNumber, api.DynString)
-	api.Put(m, "Status", s.Status, api.DynString)
-	api.Put(m, "Iso2CountryCode", s.Iso2CountryCode, api.DynString)
-	api.Put(m, "RouteType", s.RouteType, api.DynString)
-	api.PutList(m, "NumberCapabilities", s.NumberCapabilities, api.DynString)
-	return m
-}
+func (*InvalidParameterException) ConvType() (api.Table, int32) { return convTable[:], 47 }
 
-func (s *PlatformApplication) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "PlatformApplicationArn", &s.PlatformApplicationArn, api.SetStringPtr)
-	err = api.Decode(err, m, "Attributes", &s.Attributes, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
-	return err
-}
+func (*InvalidParameterValueException) ConvType() (api.Table, int32) { return convTable[:], 48 }
 
-func (s *PlatformApplication) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "PlatformApplicationArn", s.PlatformApplicationArn, api.DynString)
-	api.PutMap(m, "Attributes", s.Attributes, api.DynString)
-	return m
-}
+func (*InvalidSecurityException) ConvType() (api.Table, int32) { return convTable[:], 49 }
 
-func (s *PlatformApplicationDisabledException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*InvalidStateException) ConvType() (api.Table, int32) { return convTable[:], 50 }
 
-func (s *PlatformApplicationDisabledException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
+func (*KMSAccessDeniedException) ConvType() (api.Table, int32) { return convTable[:], 51 }
 
-func (s *PublishBatchInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "TopicArn", &s.TopicArn, api.SetStringPtr)
-	err = api.Decode(err, m, "PublishBatchRequestEntries", &s.PublishBatchRequestEntries, func(p *[]PublishBatchRequestEntry, v any) error {
-		return api.SetList(p, v, func(p *PublishBatchRequestEntry, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
+func (*KMSDisabledException) ConvType() (api.Table, int32) { return convTable[:], 52 }
 
-func (s *PublishBatchInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "TopicArn", s.TopicArn, api.DynString)
-	api.PutList(m, "PublishBatchRequestEntries", s.PublishBatchRequestEntries, func(e PublishBatchRequestEntry) any { return e.ToDynamic() })
-	return m
-}
+func (*KMSInvalidStateException) ConvType() (api.Table, int32) { return convTable[:], 53 }
 
-func (s *PublishBatchRequestEntry) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	err = api.Decode(err, m, "Subject", &s.Subject, api.SetStringPtr)
-	err = api.Decode(err, m, "MessageStructure", &s.MessageStructure, api.SetStringPtr)
-	err = api.Decode(err, m, "MessageAttributes", &s.MessageAttributes, func(p *map[string]MessageAttributeValue, v any) error {
-		return api.SetMap(p, v, func(p *MessageAttributeValue, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "MessageDeduplicationId", &s.MessageDeduplicationId, api.SetStringPtr)
-	err = api.Decode(err, m, "MessageGroupId", &s.MessageGroupId, api.SetStringPtr)
-	return err
-}
+func (*KMSNotFoundException) ConvType() (api.Table, int32) { return convTable[:], 54 }
 
-func (s *PublishBatchRequestEntry) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 7)
-	api.Put(m, "Id", s.Id, api.DynString)
-	api.Put(m, "Message", s.Message, api.DynString)
-	api.Put(m, "Subject", s.Subject, api.DynString)
-	api.Put(m, "MessageStructure", s.MessageStructure, api.DynString)
-	api.PutMap(m, "MessageAttributes", s.MessageAttributes, func(e MessageAttributeValue) any { return e.ToDynamic() })
-	api.Put(m, "MessageDeduplicationId", s.MessageDeduplicationId, api.DynString)
-	api.Put(m, "MessageGroupId", s.MessageGroupId, api.DynString)
-	return m
-}
+func (*KMSOptInRequired) ConvType() (api.Table, int32) { return convTable[:], 55 }
 
-func (s *PublishBatchResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Successful", &s.Successful, func(p *[]PublishBatchResultEntry, v any) error {
-		return api.SetList(p, v, func(p *PublishBatchResultEntry, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "Failed", &s.Failed, func(p *[]BatchResultErrorEntry, v any) error {
-		return api.SetList(p, v, func(p *BatchResultErrorEntry, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
+func (*KMSThrottlingException) ConvType() (api.Table, int32) { return convTable[:], 56 }
 
-func (s *PublishBatchResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutList(m, "Successful", s.Successful, func(e PublishBatchResultEntry) any { return e.ToDynamic() })
-	api.PutList(m, "Failed", s.Failed, func(e BatchResultErrorEntry) any { return e.ToDynamic() })
-	return m
+func (*ListEndpointsByPlatformApplicationInput) ConvType() (api.Table, int32) {
+	return convTable[:], 57
 }
 
-func (s *PublishBatchResultEntry) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
-	err = api.Decode(err, m, "MessageId", &s.MessageId, api.SetStringPtr)
-	err = api.Decode(err, m, "SequenceNumber", &s.SequenceNumber, api.SetStringPtr)
-	return err
+func (*ListEndpointsByPlatformApplicationResponse) ConvType() (api.Table, int32) {
+	return convTable[:], 58
 }
 
-func (s *PublishBatchResultEntry) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "Id", s.Id, api.DynString)
-	api.Put(m, "MessageId", s.MessageId, api.DynString)
-	api.Put(m, "SequenceNumber", s.SequenceNumber, api.DynString)
-	return m
-}
+func (*ListOriginationNumbersRequest) ConvType() (api.Table, int32) { return convTable[:], 59 }
 
-func (s *PublishInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "TopicArn", &s.TopicArn, api.SetStringPtr)
-	err = api.Decode(err, m, "TargetArn", &s.TargetArn, api.SetStringPtr)
-	err = api.Decode(err, m, "PhoneNumber", &s.PhoneNumber, api.SetStringPtr)
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	err = api.Decode(err, m, "Subject", &s.Subject, api.SetStringPtr)
-	err = api.Decode(err, m, "MessageStructure", &s.MessageStructure, api.SetStringPtr)
-	err = api.Decode(err, m, "MessageAttributes", &s.MessageAttributes, func(p *map[string]MessageAttributeValue, v any) error {
-		return api.SetMap(p, v, func(p *MessageAttributeValue, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "MessageDeduplicationId", &s.MessageDeduplicationId, api.SetStringPtr)
-	err = api.Decode(err, m, "MessageGroupId", &s.MessageGroupId, api.SetStringPtr)
-	return err
-}
+func (*ListOriginationNumbersResult) ConvType() (api.Table, int32) { return convTable[:], 60 }
 
-func (s *PublishInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "TopicArn", s.TopicArn, api.DynString)
-	api.Put(m, "TargetArn", s.TargetArn, api.DynString)
-	api.Put(m, "PhoneNumber", s.PhoneNumber, api.DynString)
-	api.Put(m, "Message", s.Message, api.DynString)
-	api.Put(m, "Subject", s.Subject, api.DynString)
-	api.Put(m, "MessageStructure", s.MessageStructure, api.DynString)
-	api.PutMap(m, "MessageAttributes", s.MessageAttributes, func(e MessageAttributeValue) any { return e.ToDynamic() })
-	api.Put(m, "MessageDeduplicationId", s.MessageDeduplicationId, api.DynString)
-	api.Put(m, "MessageGroupId", s.MessageGroupId, api.DynString)
-	return m
-}
+func (*ListPhoneNumbersOptedOutInput) ConvType() (api.Table, int32) { return convTable[:], 61 }
 
-func (s *PublishResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "MessageId", &s.MessageId, api.SetStringPtr)
-	err = api.Decode(err, m, "SequenceNumber", &s.SequenceNumber, api.SetStringPtr)
-	return err
-}
+func (*ListPhoneNumbersOptedOutResponse) ConvType() (api.Table, int32) { return convTable[:], 62 }
 
-func (s *PublishResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "MessageId", s.MessageId, api.DynString)
-	api.Put(m, "SequenceNumber", s.SequenceNumber, api.DynString)
-	return m
-}
+func (*ListPlatformApplicationsInput) ConvType() (api.Table, int32) { return convTable[:], 63 }
 
-func (s *PutDataProtectionPolicyInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ResourceArn", &s.ResourceArn, api.SetStringPtr)
-	err = api.Decode(err, m, "DataProtectionPolicy", &s.DataProtectionPolicy, api.SetStringPtr)
-	return err
-}
+func (*ListPlatformApplicationsResponse) ConvType() (api.Table, int32) { return convTable[:], 64 }
 
-func (s *PutDataProtectionPolicyInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "ResourceArn", s.ResourceArn, api.DynString)
-	api.Put(m, "DataProtectionPolicy", s.DataProtectionPolicy, api.DynString)
-	return m
-}
+func (*ListSMSSandboxPhoneNumbersInput) ConvType() (api.Table, int32) { return convTable[:], 65 }
 
-func (s *RemovePermissionInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "TopicArn", &s.TopicArn, api.SetStringPtr)
-	err = api.Decode(err, m, "Label", &s.Label, api.SetStringPtr)
-	return err
-}
+func (*ListSMSSandboxPhoneNumbersResult) ConvType() (api.Table, int32) { return convTable[:], 66 }
 
-func (s *RemovePermissionInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "TopicArn", s.TopicArn, api.DynString)
-	api.Put(m, "Label", s.Label, api.DynString)
-	return m
-}
+func (*ListSubscriptionsByTopicInput) ConvType() (api.Table, int32) { return convTable[:], 67 }
 
-func (s *ReplayLimitExceededException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*ListSubscriptionsByTopicResponse) ConvType() (api.Table, int32) { return convTable[:], 68 }
 
-func (s *ReplayLimitExceededException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
+func (*ListSubscriptionsInput) ConvType() (api.Table, int32) { return convTable[:], 69 }
 
-func (s *ResourceNotFoundException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*ListSubscriptionsResponse) ConvType() (api.Table, int32) { return convTable[:], 70 }
 
-func (s *ResourceNotFoundException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
+func (*ListTagsForResourceRequest) ConvType() (api.Table, int32) { return convTable[:], 71 }
 
-func (s *SMSSandboxPhoneNumber) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "PhoneNumber", &s.PhoneNumber, api.SetStringPtr)
-	err = api.Decode(err, m, "Status", &s.Status, api.SetStringPtr)
-	return err
-}
+func (*ListTagsForResourceResponse) ConvType() (api.Table, int32) { return convTable[:], 72 }
 
-func (s *SMSSandboxPhoneNumber) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "PhoneNumber", s.PhoneNumber, api.DynString)
-	api.Put(m, "Status", s.Status, api.DynString)
-	return m
-}
+func (*ListTopicsInput) ConvType() (api.Table, int32) { return convTable[:], 73 }
 
-func (s *SetEndpointAttributesInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "EndpointArn", &s.EndpointArn, api.SetStringPtr)
-	err = api.Decode(err, m, "Attributes", &s.Attributes, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
-	return err
-}
+func (*ListTopicsResponse) ConvType() (api.Table, int32) { return convTable[:], 74 }
 
-func (s *SetEndpointAttributesInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "EndpointArn", s.EndpointArn, api.DynString)
-	api.PutMap(m, "Attributes", s.Attributes, api.DynString)
-	return m
-}
+func (*MessageAttributeValue) ConvType() (api.Table, int32) { return convTable[:], 75 }
 
-func (s *SetPlatformApplicationAttributesInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "PlatformApplicationArn", &s.PlatformApplicationArn, api.SetStringPtr)
-	err = api.Decode(err, m, "Attributes", &s.Attributes, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
-	return err
-}
+func (*NotFoundException) ConvType() (api.Table, int32) { return convTable[:], 76 }
 
-func (s *SetPlatformApplicationAttributesInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "PlatformApplicationArn", s.PlatformApplicationArn, api.DynString)
-	api.PutMap(m, "Attributes", s.Attributes, api.DynString)
-	return m
-}
+func (*OptInPhoneNumberInput) ConvType() (api.Table, int32) { return convTable[:], 77 }
 
-func (s *SetSMSAttributesInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "attributes", &s.Attributes, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
-	return err
-}
+func (*OptInPhoneNumberResponse) ConvType() (api.Table, int32) { return convTable[:], 78 }
 
-func (s *SetSMSAttributesInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutMap(m, "attributes", s.Attributes, api.DynString)
-	return m
-}
+func (*OptedOutException) ConvType() (api.Table, int32) { return convTable[:], 79 }
 
-func (s *SetSMSAttributesResponse) FromDynamic(map[string]any) error { return nil }
+func (*PhoneNumberInformation) ConvType() (api.Table, int32) { return convTable[:], 80 }
 
-func (s *SetSMSAttributesResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*PlatformApplication) ConvType() (api.Table, int32) { return convTable[:], 81 }
 
-func (s *SetSubscriptionAttributesInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "SubscriptionArn", &s.SubscriptionArn, api.SetStringPtr)
-	err = api.Decode(err, m, "AttributeName", &s.AttributeName, api.SetStringPtr)
-	err = api.Decode(err, m, "AttributeValue", &s.AttributeValue, api.SetStringPtr)
-	return err
-}
+func (*PlatformApplicationDisabledException) ConvType() (api.Table, int32) { return convTable[:], 82 }
 
-func (s *SetSubscriptionAttributesInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "SubscriptionArn", s.SubscriptionArn, api.DynString)
-	api.Put(m, "AttributeName", s.AttributeName, api.DynString)
-	api.Put(m, "AttributeValue", s.AttributeValue, api.DynString)
-	return m
-}
+func (*PublishBatchInput) ConvType() (api.Table, int32) { return convTable[:], 83 }
 
-func (s *SetTopicAttributesInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "TopicArn", &s.TopicArn, api.SetStringPtr)
-	err = api.Decode(err, m, "AttributeName", &s.AttributeName, api.SetStringPtr)
-	err = api.Decode(err, m, "AttributeValue", &s.AttributeValue, api.SetStringPtr)
-	return err
-}
+func (*PublishBatchRequestEntry) ConvType() (api.Table, int32) { return convTable[:], 84 }
 
-func (s *SetTopicAttributesInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "TopicArn", s.TopicArn, api.DynString)
-	api.Put(m, "AttributeName", s.AttributeName, api.DynString)
-	api.Put(m, "AttributeValue", s.AttributeValue, api.DynString)
-	return m
-}
+func (*PublishBatchResponse) ConvType() (api.Table, int32) { return convTable[:], 85 }
 
-func (s *StaleTagException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*PublishBatchResultEntry) ConvType() (api.Table, int32) { return convTable[:], 86 }
 
-func (s *StaleTagException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
+func (*PublishInput) ConvType() (api.Table, int32) { return convTable[:], 87 }
 
-func (s *SubscribeInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "TopicArn", &s.TopicArn, api.SetStringPtr)
-	err = api.Decode(err, m, "Protocol", &s.Protocol, api.SetStringPtr)
-	err = api.Decode(err, m, "Endpoint", &s.Endpoint, api.SetStringPtr)
-	err = api.Decode(err, m, "Attributes", &s.Attributes, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
-	err = api.Decode(err, m, "ReturnSubscriptionArn", &s.ReturnSubscriptionArn, api.SetBoolPtr)
-	return err
-}
+func (*PublishResponse) ConvType() (api.Table, int32) { return convTable[:], 88 }
 
-func (s *SubscribeInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 5)
-	api.Put(m, "TopicArn", s.TopicArn, api.DynString)
-	api.Put(m, "Protocol", s.Protocol, api.DynString)
-	api.Put(m, "Endpoint", s.Endpoint, api.DynString)
-	api.PutMap(m, "Attributes", s.Attributes, api.DynString)
-	api.Put(m, "ReturnSubscriptionArn", s.ReturnSubscriptionArn, api.DynBool)
-	return m
-}
+func (*PutDataProtectionPolicyInput) ConvType() (api.Table, int32) { return convTable[:], 89 }
 
-func (s *SubscribeResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "SubscriptionArn", &s.SubscriptionArn, api.SetStringPtr)
-	return err
-}
+func (*PutDataProtectionPolicyOutput) ConvType() (api.Table, int32) { return convTable[:], 90 }
 
-func (s *SubscribeResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "SubscriptionArn", s.SubscriptionArn, api.DynString)
-	return m
-}
+func (*RemovePermissionInput) ConvType() (api.Table, int32) { return convTable[:], 91 }
 
-func (s *Subscription) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "SubscriptionArn", &s.SubscriptionArn, api.SetStringPtr)
-	err = api.Decode(err, m, "Owner", &s.Owner, api.SetStringPtr)
-	err = api.Decode(err, m, "Protocol", &s.Protocol, api.SetStringPtr)
-	err = api.Decode(err, m, "Endpoint", &s.Endpoint, api.SetStringPtr)
-	err = api.Decode(err, m, "TopicArn", &s.TopicArn, api.SetStringPtr)
-	return err
-}
+func (*RemovePermissionOutput) ConvType() (api.Table, int32) { return convTable[:], 92 }
 
-func (s *Subscription) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 5)
-	api.Put(m, "SubscriptionArn", s.SubscriptionArn, api.DynString)
-	api.Put(m, "Owner", s.Owner, api.DynString)
-	api.Put(m, "Protocol", s.Protocol, api.DynString)
-	api.Put(m, "Endpoint", s.Endpoint, api.DynString)
-	api.Put(m, "TopicArn", s.TopicArn, api.DynString)
-	return m
-}
+func (*ReplayLimitExceededException) ConvType() (api.Table, int32) { return convTable[:], 93 }
 
-func (s *SubscriptionLimitExceededException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*ResourceNotFoundException) ConvType() (api.Table, int32) { return convTable[:], 94 }
 
-func (s *SubscriptionLimitExceededException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
+func (*SMSSandboxPhoneNumber) ConvType() (api.Table, int32) { return convTable[:], 95 }
 
-func (s *Tag) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Key", &s.Key, api.SetStringPtr)
-	err = api.Decode(err, m, "Value", &s.Value, api.SetStringPtr)
-	return err
-}
+func (*SetEndpointAttributesInput) ConvType() (api.Table, int32) { return convTable[:], 96 }
 
-func (s *Tag) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Key", s.Key, api.DynString)
-	api.Put(m, "Value", s.Value, api.DynString)
-	return m
-}
+func (*SetEndpointAttributesOutput) ConvType() (api.Table, int32) { return convTable[:], 97 }
 
-func (s *TagLimitExceededException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*SetPlatformApplicationAttributesInput) ConvType() (api.Table, int32) { return convTable[:], 98 }
 
-func (s *TagLimitExceededException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
+func (*SetPlatformApplicationAttributesOutput) ConvType() (api.Table, int32) { return convTable[:], 99 }
 
-func (s *TagPolicyException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*SetSMSAttributesInput) ConvType() (api.Table, int32) { return convTable[:], 100 }
 
-func (s *TagPolicyException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
+func (*SetSMSAttributesResponse) ConvType() (api.Table, int32) { return convTable[:], 101 }
 
-func (s *TagResourceRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ResourceArn", &s.ResourceArn, api.SetStringPtr)
-	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]Tag, v any) error {
-		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
+func (*SetSubscriptionAttributesInput) ConvType() (api.Table, int32) { return convTable[:], 102 }
 
-func (s *TagResourceRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "ResourceArn", s.ResourceArn, api.DynString)
-	api.PutList(m, "Tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
-	return m
-}
+func (*SetSubscriptionAttributesOutput) ConvType() (api.Table, int32) { return convTable[:], 103 }
 
-func (s *TagResourceResponse) FromDynamic(map[string]any) error { return nil }
+func (*SetTopicAttributesInput) ConvType() (api.Table, int32) { return convTable[:], 104 }
 
-func (s *TagResourceResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*SetTopicAttributesOutput) ConvType() (api.Table, int32) { return convTable[:], 105 }
 
-func (s *ThrottledException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*StaleTagException) ConvType() (api.Table, int32) { return convTable[:], 106 }
 
-func (s *ThrottledException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
+func (*SubscribeInput) ConvType() (api.Table, int32) { return convTable[:], 107 }
 
-func (s *TooManyEntriesInBatchRequestException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*SubscribeResponse) ConvType() (api.Table, int32) { return convTable[:], 108 }
 
-func (s *TooManyEntriesInBatchRequestException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
+func (*Subscription) ConvType() (api.Table, int32) { return convTable[:], 109 }
 
-func (s *Topic) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "TopicArn", &s.TopicArn, api.SetStringPtr)
-	return err
-}
+func (*SubscriptionLimitExceededException) ConvType() (api.Table, int32) { return convTable[:], 110 }
 
-func (s *Topic) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "TopicArn", s.TopicArn, api.DynString)
-	return m
-}
+func (*Tag) ConvType() (api.Table, int32) { return convTable[:], 111 }
 
-func (s *TopicLimitExceededException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*TagLimitExceededException) ConvType() (api.Table, int32) { return convTable[:], 112 }
 
-func (s *TopicLimitExceededException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
+func (*TagPolicyException) ConvType() (api.Table, int32) { return convTable[:], 113 }
 
-func (s *UnsubscribeInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "SubscriptionArn", &s.SubscriptionArn, api.SetStringPtr)
-	return err
-}
+func (*TagResourceRequest) ConvType() (api.Table, int32) { return convTable[:], 114 }
 
-func (s *UnsubscribeInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "SubscriptionArn", s.SubscriptionArn, api.DynString)
-	return m
-}
+func (*TagResourceResponse) ConvType() (api.Table, int32) { return convTable[:], 115 }
 
-func (s *UntagResourceRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ResourceArn", &s.ResourceArn, api.SetStringPtr)
-	err = api.Decode(err, m, "TagKeys", &s.TagKeys, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	return err
-}
+func (*ThrottledException) ConvType() (api.Table, int32) { return convTable[:], 116 }
 
-func (s *UntagResourceRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "ResourceArn", s.ResourceArn, api.DynString)
-	api.PutList(m, "TagKeys", s.TagKeys, api.DynString)
-	return m
-}
+func (*TooManyEntriesInBatchRequestException) ConvType() (api.Table, int32) { return convTable[:], 117 }
 
-func (s *UntagResourceResponse) FromDynamic(map[string]any) error { return nil }
+func (*Topic) ConvType() (api.Table, int32) { return convTable[:], 118 }
 
-func (s *UntagResourceResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*TopicLimitExceededException) ConvType() (api.Table, int32) { return convTable[:], 119 }
 
-func (s *UserErrorException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*UnsubscribeInput) ConvType() (api.Table, int32) { return convTable[:], 120 }
 
-func (s *UserErrorException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
+func (*UnsubscribeOutput) ConvType() (api.Table, int32) { return convTable[:], 121 }
 
-func (s *ValidationException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*UntagResourceRequest) ConvType() (api.Table, int32) { return convTable[:], 122 }
 
-func (s *ValidationException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
+func (*UntagResourceResponse) ConvType() (api.Table, int32) { return convTable[:], 123 }
 
-func (s *VerificationException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	err = api.Decode(err, m, "Status", &s.Status, api.SetStringPtr)
-	return err
-}
+func (*UserErrorException) ConvType() (api.Table, int32) { return convTable[:], 124 }
 
-func (s *VerificationException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Message", s.Message, api.DynString)
-	api.Put(m, "Status", s.Status, api.DynString)
-	return m
-}
+func (*ValidationException) ConvType() (api.Table, int32) { return convTable[:], 125 }
 
-func (s *VerifySMSSandboxPhoneNumberInput) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "PhoneNumber", &s.PhoneNumber, api.SetStringPtr)
-	err = api.Decode(err, m, "OneTimePassword", &s.OneTimePassword, api.SetStringPtr)
-	return err
-}
+func (*VerificationException) ConvType() (api.Table, int32) { return convTable[:], 126 }
 
-func (s *VerifySMSSandboxPhoneNumberInput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "PhoneNumber", s.PhoneNumber, api.DynString)
-	api.Put(m, "OneTimePassword", s.OneTimePassword, api.DynString)
-	return m
-}
+func (*VerifySMSSandboxPhoneNumberInput) ConvType() (api.Table, int32) { return convTable[:], 127 }
 
-func (s *VerifySMSSandboxPhoneNumberResult) FromDynamic(map[string]any) error { return nil }
+func (*VerifySMSSandboxPhoneNumberResult) ConvType() (api.Table, int32) { return convTable[:], 128 }
 
-func (s *VerifySMSSandboxPhoneNumberResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
+var convTable = [...]api.Type{
+	0: {Go: (*AddPermissionInput)(nil), Fields: []api.Field{
+		{Name: "TopicArn", Off: unsafe.Offsetof(AddPermissionInput{}.TopicArn), Kind: api.KStringPtr},
+		{Name: "Label", Off: unsafe.Offsetof(AddPermissionInput{}.Label), Kind: api.KStringPtr},
+		{Name: "AWSAccountId", Off: unsafe.Offsetof(AddPermissionInput{}.AWSAccountId), Kind: api.KList, Type: 129},
+		{Name: "ActionName", Off: unsafe.Offsetof(AddPermissionInput{}.ActionName), Kind: api.KList, Type: 129},
+	}},
+	1: {Go: (*AddPermissionOutput)(nil)},
+	2: {Go: (*AuthorizationErrorException)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(AuthorizationErrorException{}.Message), Kind: api.KStringPtr},
+	}},
+	3: {Go: (*BatchEntryIdsNotDistinctException)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(BatchEntryIdsNotDistinctException{}.Message), Kind: api.KStringPtr},
+	}},
+	4: {Go: (*BatchRequestTooLongException)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(BatchRequestTooLongException{}.Message), Kind: api.KStringPtr},
+	}},
+	5: {Go: (*BatchResultErrorEntry)(nil), Fields: []api.Field{
+		{Name: "Id", Off: unsafe.Offsetof(BatchResultErrorEntry{}.Id), Kind: api.KStringPtr},
+		{Name: "Code", Off: unsafe.Offsetof(BatchResultErrorEntry{}.Code), Kind: api.KStringPtr},
+		{Name: "Message", Off: unsafe.Offsetof(BatchResultErrorEntry{}.Message), Kind: api.KStringPtr},
+		{Name: "SenderFault", Off: unsafe.Offsetof(BatchResultErrorEntry{}.SenderFault), Kind: api.KBoolPtr},
+	}},
+	6: {Go: (*CheckIfPhoneNumberIsOptedOutInput)(nil), Fields: []api.Field{
+		{Name: "phoneNumber", Off: unsafe.Offsetof(CheckIfPhoneNumberIsOptedOutInput{}.PhoneNumber), Kind: api.KStringPtr},
+	}},
+	7: {Go: (*CheckIfPhoneNumberIsOptedOutResponse)(nil), Fields: []api.Field{
+		{Name: "isOptedOut", Off: unsafe.Offsetof(CheckIfPhoneNumberIsOptedOutResponse{}.IsOptedOut), Kind: api.KBoolPtr},
+	}},
+	8: {Go: (*ConcurrentAccessException)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(ConcurrentAccessException{}.Message), Kind: api.KStringPtr},
+	}},
+	9: {Go: (*ConfirmSubscriptionInput)(nil), Fields: []api.Field{
+		{Name: "TopicArn", Off: unsafe.Offsetof(ConfirmSubscriptionInput{}.TopicArn), Kind: api.KStringPtr},
+		{Name: "Token", Off: unsafe.Offsetof(ConfirmSubscriptionInput{}.Token), Kind: api.KStringPtr},
+		{Name: "AuthenticateOnUnsubscribe", Off: unsafe.Offsetof(ConfirmSubscriptionInput{}.AuthenticateOnUnsubscribe), Kind: api.KStringPtr},
+	}},
+	10: {Go: (*ConfirmSubscriptionResponse)(nil), Fields: []api.Field{
+		{Name: "SubscriptionArn", Off: unsafe.Offsetof(ConfirmSubscriptionResponse{}.SubscriptionArn), Kind: api.KStringPtr},
+	}},
+	11: {Go: (*CreateEndpointResponse)(nil), Fields: []api.Field{
+		{Name: "EndpointArn", Off: unsafe.Offsetof(CreateEndpointResponse{}.EndpointArn), Kind: api.KStringPtr},
+	}},
+	12: {Go: (*CreatePlatformApplicationInput)(nil), Fields: []api.Field{
+		{Name: "Name", Off: unsafe.Offsetof(CreatePlatformApplicationInput{}.Name), Kind: api.KStringPtr},
+		{Name: "Platform", Off: unsafe.Offsetof(CreatePlatformApplicationInput{}.Platform), Kind: api.KStringPtr},
+		{Name: "Attributes", Off: unsafe.Offsetof(CreatePlatformApplicationInput{}.Attributes), Kind: api.KMap, Type: 130},
+	}},
+	13: {Go: (*CreatePlatformApplicationResponse)(nil), Fields: []api.Field{
+		{Name: "PlatformApplicationArn", Off: unsafe.Offsetof(CreatePlatformApplicationResponse{}.PlatformApplicationArn), Kind: api.KStringPtr},
+	}},
+	14: {Go: (*CreatePlatformEndpointInput)(nil), Fields: []api.Field{
+		{Name: "PlatformApplicationArn", Off: unsafe.Offsetof(CreatePlatformEndpointInput{}.PlatformApplicationArn), Kind: api.KStringPtr},
+		{Name: "Token", Off: unsafe.Offsetof(CreatePlatformEndpointInput{}.Token), Kind: api.KStringPtr},
+		{Name: "CustomUserData", Off: unsafe.Offsetof(CreatePlatformEndpointInput{}.CustomUserData), Kind: api.KStringPtr},
+		{Name: "Attributes", Off: unsafe.Offsetof(CreatePlatformEndpointInput{}.Attributes), Kind: api.KMap, Type: 130},
+	}},
+	15: {Go: (*CreateSMSSandboxPhoneNumberInput)(nil), Fields: []api.Field{
+		{Name: "PhoneNumber", Off: unsafe.Offsetof(CreateSMSSandboxPhoneNumberInput{}.PhoneNumber), Kind: api.KStringPtr},
+		{Name: "LanguageCode", Off: unsafe.Offsetof(CreateSMSSandboxPhoneNumberInput{}.LanguageCode), Kind: api.KStringPtr},
+	}},
+	16: {Go: (*CreateSMSSandboxPhoneNumberResult)(nil)},
+	17: {Go: (*CreateTopicInput)(nil), Fields: []api.Field{
+		{Name: "Name", Off: unsafe.Offsetof(CreateTopicInput{}.Name), Kind: api.KStringPtr},
+		{Name: "Attributes", Off: unsafe.Offsetof(CreateTopicInput{}.Attributes), Kind: api.KMap, Type: 130},
+		{Name: "Tags", Off: unsafe.Offsetof(CreateTopicInput{}.Tags), Kind: api.KList, Type: 131},
+		{Name: "DataProtectionPolicy", Off: unsafe.Offsetof(CreateTopicInput{}.DataProtectionPolicy), Kind: api.KStringPtr},
+	}},
+	18: {Go: (*CreateTopicResponse)(nil), Fields: []api.Field{
+		{Name: "TopicArn", Off: unsafe.Offsetof(CreateTopicResponse{}.TopicArn), Kind: api.KStringPtr},
+	}},
+	19: {Go: (*DeleteEndpointInput)(nil), Fields: []api.Field{
+		{Name: "EndpointArn", Off: unsafe.Offsetof(DeleteEndpointInput{}.EndpointArn), Kind: api.KStringPtr},
+	}},
+	20: {Go: (*DeleteEndpointOutput)(nil)},
+	21: {Go: (*DeletePlatformApplicationInput)(nil), Fields: []api.Field{
+		{Name: "PlatformApplicationArn", Off: unsafe.Offsetof(DeletePlatformApplicationInput{}.PlatformApplicationArn), Kind: api.KStringPtr},
+	}},
+	22: {Go: (*DeletePlatformApplicationOutput)(nil)},
+	23: {Go: (*DeleteSMSSandboxPhoneNumberInput)(nil), Fields: []api.Field{
+		{Name: "PhoneNumber", Off: unsafe.Offsetof(DeleteSMSSandboxPhoneNumberInput{}.PhoneNumber), Kind: api.KStringPtr},
+	}},
+	24: {Go: (*DeleteSMSSandboxPhoneNumberResult)(nil)},
+	25: {Go: (*DeleteTopicInput)(nil), Fields: []api.Field{
+		{Name: "TopicArn", Off: unsafe.Offsetof(DeleteTopicInput{}.TopicArn), Kind: api.KStringPtr},
+	}},
+	26: {Go: (*DeleteTopicOutput)(nil)},
+	27: {Go: (*EmptyBatchRequestException)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(EmptyBatchRequestException{}.Message), Kind: api.KStringPtr},
+	}},
+	28: {Go: (*Endpoint)(nil), Fields: []api.Field{
+		{Name: "EndpointArn", Off: unsafe.Offsetof(Endpoint{}.EndpointArn), Kind: api.KStringPtr},
+		{Name: "Attributes", Off: unsafe.Offsetof(Endpoint{}.Attributes), Kind: api.KMap, Type: 130},
+	}},
+	29: {Go: (*EndpointDisabledException)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(EndpointDisabledException{}.Message), Kind: api.KStringPtr},
+	}},
+	30: {Go: (*FilterPolicyLimitExceededException)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(FilterPolicyLimitExceededException{}.Message), Kind: api.KStringPtr},
+	}},
+	31: {Go: (*GetDataProtectionPolicyInput)(nil), Fields: []api.Field{
+		{Name: "ResourceArn", Off: unsafe.Offsetof(GetDataProtectionPolicyInput{}.ResourceArn), Kind: api.KStringPtr},
+	}},
+	32: {Go: (*GetDataProtectionPolicyResponse)(nil), Fields: []api.Field{
+		{Name: "DataProtectionPolicy", Off: unsafe.Offsetof(GetDataProtectionPolicyResponse{}.DataProtectionPolicy), Kind: api.KStringPtr},
+	}},
+	33: {Go: (*GetEndpointAttributesInput)(nil), Fields: []api.Field{
+		{Name: "EndpointArn", Off: unsafe.Offsetof(GetEndpointAttributesInput{}.EndpointArn), Kind: api.KStringPtr},
+	}},
+	34: {Go: (*GetEndpointAttributesResponse)(nil), Fields: []api.Field{
+		{Name: "Attributes", Off: unsafe.Offsetof(GetEndpointAttributesResponse{}.Attributes), Kind: api.KMap, Type: 130},
+	}},
+	35: {Go: (*GetPlatformApplicationAttributesInput)(nil), Fields: []api.Field{
+		{Name: "PlatformApplicationArn", Off: unsafe.Offsetof(GetPlatformApplicationAttributesInput{}.PlatformApplicationArn), Kind: api.KStringPtr},
+	}},
+	36: {Go: (*GetPlatformApplicationAttributesResponse)(nil), Fields: []api.Field{
+		{Name: "Attributes", Off: unsafe.Offsetof(GetPlatformApplicationAttributesResponse{}.Attributes), Kind: api.KMap, Type: 130},
+	}},
+	37: {Go: (*GetSMSAttributesInput)(nil), Fields: []api.Field{
+		{Name: "attributes", Off: unsafe.Offsetof(GetSMSAttributesInput{}.Attributes), Kind: api.KList, Type: 129},
+	}},
+	38: {Go: (*GetSMSAttributesResponse)(nil), Fields: []api.Field{
+		{Name: "attributes", Off: unsafe.Offsetof(GetSMSAttributesResponse{}.Attributes), Kind: api.KMap, Type: 130},
+	}},
+	39: {Go: (*GetSMSSandboxAccountStatusInput)(nil)},
+	40: {Go: (*GetSMSSandboxAccountStatusResult)(nil), Fields: []api.Field{
+		{Name: "IsInSandbox", Off: unsafe.Offsetof(GetSMSSandboxAccountStatusResult{}.IsInSandbox), Kind: api.KBoolPtr},
+	}},
+	41: {Go: (*GetSubscriptionAttributesInput)(nil), Fields: []api.Field{
+		{Name: "SubscriptionArn", Off: unsafe.Offsetof(GetSubscriptionAttributesInput{}.SubscriptionArn), Kind: api.KStringPtr},
+	}},
+	42: {Go: (*GetSubscriptionAttributesResponse)(nil), Fields: []api.Field{
+		{Name: "Attributes", Off: unsafe.Offsetof(GetSubscriptionAttributesResponse{}.Attributes), Kind: api.KMap, Type: 130},
+	}},
+	43: {Go: (*GetTopicAttributesInput)(nil), Fields: []api.Field{
+		{Name: "TopicArn", Off: unsafe.Offsetof(GetTopicAttributesInput{}.TopicArn), Kind: api.KStringPtr},
+	}},
+	44: {Go: (*GetTopicAttributesResponse)(nil), Fields: []api.Field{
+		{Name: "Attributes", Off: unsafe.Offsetof(GetTopicAttributesResponse{}.Attributes), Kind: api.KMap, Type: 130},
+	}},
+	45: {Go: (*InternalErrorException)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(InternalErrorException{}.Message), Kind: api.KStringPtr},
+	}},
+	46: {Go: (*InvalidBatchEntryIdException)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(InvalidBatchEntryIdException{}.Message), Kind: api.KStringPtr},
+	}},
+	47: {Go: (*InvalidParameterException)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(InvalidParameterException{}.Message), Kind: api.KStringPtr},
+	}},
+	48: {Go: (*InvalidParameterValueException)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(InvalidParameterValueException{}.Message), Kind: api.KStringPtr},
+	}},
+	49: {Go: (*InvalidSecurityException)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(InvalidSecurityException{}.Message), Kind: api.KStringPtr},
+	}},
+	50: {Go: (*InvalidStateException)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(InvalidStateException{}.Message), Kind: api.KStringPtr},
+	}},
+	51: {Go: (*KMSAccessDeniedException)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(KMSAccessDeniedException{}.Message), Kind: api.KStringPtr},
+	}},
+	52: {Go: (*KMSDisabledException)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(KMSDisabledException{}.Message), Kind: api.KStringPtr},
+	}},
+	53: {Go: (*KMSInvalidStateException)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(KMSInvalidStateException{}.Message), Kind: api.KStringPtr},
+	}},
+	54: {Go: (*KMSNotFoundException)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(KMSNotFoundException{}.Message), Kind: api.KStringPtr},
+	}},
+	55: {Go: (*KMSOptInRequired)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(KMSOptInRequired{}.Message), Kind: api.KStringPtr},
+	}},
+	56: {Go: (*KMSThrottlingException)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(KMSThrottlingException{}.Message), Kind: api.KStringPtr},
+	}},
+	57: {Go: (*ListEndpointsByPlatformApplicationInput)(nil), Fields: []api.Field{
+		{Name: "PlatformApplicationArn", Off: unsafe.Offsetof(ListEndpointsByPlatformApplicationInput{}.PlatformApplicationArn), Kind: api.KStringPtr},
+		{Name: "NextToken", Off: unsafe.Offsetof(ListEndpointsByPlatformApplicationInput{}.NextToken), Kind: api.KStringPtr},
+	}},
+	58: {Go: (*ListEndpointsByPlatformApplicationResponse)(nil), Fields: []api.Field{
+		{Name: "Endpoints", Off: unsafe.Offsetof(ListEndpointsByPlatformApplicationResponse{}.Endpoints), Kind: api.KList, Type: 132},
+		{Name: "NextToken", Off: unsafe.Offsetof(ListEndpointsByPlatformApplicationResponse{}.NextToken), Kind: api.KStringPtr},
+	}},
+	59: {Go: (*ListOriginationNumbersRequest)(nil), Fields: []api.Field{
+		{Name: "NextToken", Off: unsafe.Offsetof(ListOriginationNumbersRequest{}.NextToken), Kind: api.KStringPtr},
+		{Name: "MaxResults", Off: unsafe.Offsetof(ListOriginationNumbersRequest{}.MaxResults), Kind: api.KInt32Ptr},
+	}},
+	60: {Go: (*ListOriginationNumbersResult)(nil), Fields: []api.Field{
+		{Name: "NextToken", Off: unsafe.Offsetof(ListOriginationNumbersResult{}.NextToken), Kind: api.KStringPtr},
+		{Name: "PhoneNumbers", Off: unsafe.Offsetof(ListOriginationNumbersResult{}.PhoneNumbers), Kind: api.KList, Type: 133},
+	}},
+	61: {Go: (*ListPhoneNumbersOptedOutInput)(nil), Fields: []api.Field{
+		{Name: "nextToken", Off: unsafe.Offsetof(ListPhoneNumbersOptedOutInput{}.NextToken), Kind: api.KStringPtr},
+	}},
+	62: {Go: (*ListPhoneNumbersOptedOutResponse)(nil), Fields: []api.Field{
+		{Name: "phoneNumbers", Off: unsafe.Offsetof(ListPhoneNumbersOptedOutResponse{}.PhoneNumbers), Kind: api.KList, Type: 129},
+		{Name: "nextToken", Off: unsafe.Offsetof(ListPhoneNumbersOptedOutResponse{}.NextToken), Kind: api.KStringPtr},
+	}},
+	63: {Go: (*ListPlatformApplicationsInput)(nil), Fields: []api.Field{
+		{Name: "NextToken", Off: unsafe.Offsetof(ListPlatformApplicationsInput{}.NextToken), Kind: api.KStringPtr},
+	}},
+	64: {Go: (*ListPlatformApplicationsResponse)(nil), Fields: []api.Field{
+		{Name: "PlatformApplications", Off: unsafe.Offsetof(ListPlatformApplicationsResponse{}.PlatformApplications), Kind: api.KList, Type: 134},
+		{Name: "NextToken", Off: unsafe.Offsetof(ListPlatformApplicationsResponse{}.NextToken), Kind: api.KStringPtr},
+	}},
+	65: {Go: (*ListSMSSandboxPhoneNumbersInput)(nil), Fields: []api.Field{
+		{Name: "NextToken", Off: unsafe.Offsetof(ListSMSSandboxPhoneNumbersInput{}.NextToken), Kind: api.KStringPtr},
+		{Name: "MaxResults", Off: unsafe.Offsetof(ListSMSSandboxPhoneNumbersInput{}.MaxResults), Kind: api.KInt32Ptr},
+	}},
+	66: {Go: (*ListSMSSandboxPhoneNumbersResult)(nil), Fields: []api.Field{
+		{Name: "PhoneNumbers", Off: unsafe.Offsetof(ListSMSSandboxPhoneNumbersResult{}.PhoneNumbers), Kind: api.KList, Type: 135},
+		{Name: "NextToken", Off: unsafe.Offsetof(ListSMSSandboxPhoneNumbersResult{}.NextToken), Kind: api.KStringPtr},
+	}},
+	67: {Go: (*ListSubscriptionsByTopicInput)(nil), Fields: []api.Field{
+		{Name: "TopicArn", Off: unsafe.Offsetof(ListSubscriptionsByTopicInput{}.TopicArn), Kind: api.KStringPtr},
+		{Name: "NextToken", Off: unsafe.Offsetof(ListSubscriptionsByTopicInput{}.NextToken), Kind: api.KStringPtr},
+	}},
+	68: {Go: (*ListSubscriptionsByTopicResponse)(nil), Fields: []api.Field{
+		{Name: "Subscriptions", Off: unsafe.Offsetof(ListSubscriptionsByTopicResponse{}.Subscriptions), Kind: api.KList, Type: 136},
+		{Name: "NextToken", Off: unsafe.Offsetof(ListSubscriptionsByTopicResponse{}.NextToken), Kind: api.KStringPtr},
+	}},
+	69: {Go: (*ListSubscriptionsInput)(nil), Fields: []api.Field{
+		{Name: "NextToken", Off: unsafe.Offsetof(ListSubscriptionsInput{}.NextToken), Kind: api.KStringPtr},
+	}},
+	70: {Go: (*ListSubscriptionsResponse)(nil), Fields: []api.Field{
+		{Name: "Subscriptions", Off: unsafe.Offsetof(ListSubscriptionsResponse{}.Subscriptions), Kind: api.KList, Type: 136},
+		{Name: "NextToken", Off: unsafe.Offsetof(ListSubscriptionsResponse{}.NextToken), Kind: api.KStringPtr},
+	}},
+	71: {Go: (*ListTagsForResourceRequest)(nil), Fields: []api.Field{
+		{Name: "ResourceArn", Off: unsafe.Offsetof(ListTagsForResourceRequest{}.ResourceArn), Kind: api.KStringPtr},
+	}},
+	72: {Go: (*ListTagsForResourceResponse)(nil), Fields: []api.Field{
+		{Name: "Tags", Off: unsafe.Offsetof(ListTagsForResourceResponse{}.Tags), Kind: api.KList, Type: 131},
+	}},
+	73: {Go: (*ListTopicsInput)(nil), Fields: []api.Field{
+		{Name: "NextToken", Off: unsafe.Offsetof(ListTopicsInput{}.NextToken), Kind: api.KStringPtr},
+	}},
+	74: {Go: (*ListTopicsResponse)(nil), Fields: []api.Field{
+		{Name: "Topics", Off: unsafe.Offsetof(ListTopicsResponse{}.Topics), Kind: api.KList, Type: 137},
+		{Name: "NextToken", Off: unsafe.Offsetof(ListTopicsResponse{}.NextToken), Kind: api.KStringPtr},
+	}},
+	75: {Go: (*MessageAttributeValue)(nil), Fields: []api.Field{
+		{Name: "DataType", Off: unsafe.Offsetof(MessageAttributeValue{}.DataType), Kind: api.KStringPtr},
+		{Name: "StringValue", Off: unsafe.Offsetof(MessageAttributeValue{}.StringValue), Kind: api.KStringPtr},
+		{Name: "BinaryValue", Off: unsafe.Offsetof(MessageAttributeValue{}.BinaryValue), Kind: api.KBytes},
+	}},
+	76: {Go: (*NotFoundException)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(NotFoundException{}.Message), Kind: api.KStringPtr},
+	}},
+	77: {Go: (*OptInPhoneNumberInput)(nil), Fields: []api.Field{
+		{Name: "phoneNumber", Off: unsafe.Offsetof(OptInPhoneNumberInput{}.PhoneNumber), Kind: api.KStringPtr},
+	}},
+	78: {Go: (*OptInPhoneNumberResponse)(nil)},
+	79: {Go: (*OptedOutException)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(OptedOutException{}.Message), Kind: api.KStringPtr},
+	}},
+	80: {Go: (*PhoneNumberInformation)(nil), Fields: []api.Field{
+		{Name: "CreatedAt", Off: unsafe.Offsetof(PhoneNumberInformation{}.CreatedAt), Kind: api.KTimePtr},
+		{Name: "PhoneNumber", Off: unsafe.Offsetof(PhoneNumberInformation{}.PhoneNumber), Kind: api.KStringPtr},
+		{Name: "Status", Off: unsafe.Offsetof(PhoneNumberInformation{}.Status), Kind: api.KStringPtr},
+		{Name: "Iso2CountryCode", Off: unsafe.Offsetof(PhoneNumberInformation{}.Iso2CountryCode), Kind: api.KStringPtr},
+		{Name: "RouteType", Off: unsafe.Offsetof(PhoneNumberInformation{}.RouteType), Kind: api.KStringPtr},
+		{Name: "NumberCapabilities", Off: unsafe.Offsetof(PhoneNumberInformation{}.NumberCapabilities), Kind: api.KList, Type: 129},
+	}},
+	81: {Go: (*PlatformApplication)(nil), Fields: []api.Field{
+		{Name: "PlatformApplicationArn", Off: unsafe.Offsetof(PlatformApplication{}.PlatformApplicationArn), Kind: api.KStringPtr},
+		{Name: "Attributes", Off: unsafe.Offsetof(PlatformApplication{}.Attributes), Kind: api.KMap, Type: 130},
+	}},
+	82: {Go: (*PlatformApplicationDisabledException)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(PlatformApplicationDisabledException{}.Message), Kind: api.KStringPtr},
+	}},
+	83: {Go: (*PublishBatchInput)(nil), Fields: []api.Field{
+		{Name: "TopicArn", Off: unsafe.Offsetof(PublishBatchInput{}.TopicArn), Kind: api.KStringPtr},
+		{Name: "PublishBatchRequestEntries", Off: unsafe.Offsetof(PublishBatchInput{}.PublishBatchRequestEntries), Kind: api.KList, Type: 138},
+	}},
+	84: {Go: (*PublishBatchRequestEntry)(nil), Fields: []api.Field{
+		{Name: "Id", Off: unsafe.Offsetof(PublishBatchRequestEntry{}.Id), Kind: api.KStringPtr},
+		{Name: "Message", Off: unsafe.Offsetof(PublishBatchRequestEntry{}.Message), Kind: api.KStringPtr},
+		{Name: "Subject", Off: unsafe.Offsetof(PublishBatchRequestEntry{}.Subject), Kind: api.KStringPtr},
+		{Name: "MessageStructure", Off: unsafe.Offsetof(PublishBatchRequestEntry{}.MessageStructure), Kind: api.KStringPtr},
+		{Name: "MessageAttributes", Off: unsafe.Offsetof(PublishBatchRequestEntry{}.MessageAttributes), Kind: api.KMap, Type: 139},
+		{Name: "MessageDeduplicationId", Off: unsafe.Offsetof(PublishBatchRequestEntry{}.MessageDeduplicationId), Kind: api.KStringPtr},
+		{Name: "MessageGroupId", Off: unsafe.Offsetof(PublishBatchRequestEntry{}.MessageGroupId), Kind: api.KStringPtr},
+	}},
+	85: {Go: (*PublishBatchResponse)(nil), Fields: []api.Field{
+		{Name: "Successful", Off: unsafe.Offsetof(PublishBatchResponse{}.Successful), Kind: api.KList, Type: 140},
+		{Name: "Failed", Off: unsafe.Offsetof(PublishBatchResponse{}.Failed), Kind: api.KList, Type: 141},
+	}},
+	86: {Go: (*PublishBatchResultEntry)(nil), Fields: []api.Field{
+		{Name: "Id", Off: unsafe.Offsetof(PublishBatchResultEntry{}.Id), Kind: api.KStringPtr},
+		{Name: "MessageId", Off: unsafe.Offsetof(PublishBatchResultEntry{}.MessageId), Kind: api.KStringPtr},
+		{Name: "SequenceNumber", Off: unsafe.Offsetof(PublishBatchResultEntry{}.SequenceNumber), Kind: api.KStringPtr},
+	}},
+	87: {Go: (*PublishInput)(nil), Fields: []api.Field{
+		{Name: "TopicArn", Off: unsafe.Offsetof(PublishInput{}.TopicArn), Kind: api.KStringPtr},
+		{Name: "TargetArn", Off: unsafe.Offsetof(PublishInput{}.TargetArn), Kind: api.KStringPtr},
+		{Name: "PhoneNumber", Off: unsafe.Offsetof(PublishInput{}.PhoneNumber), Kind: api.KStringPtr},
+		{Name: "Message", Off: unsafe.Offsetof(PublishInput{}.Message), Kind: api.KStringPtr},
+		{Name: "Subject", Off: unsafe.Offsetof(PublishInput{}.Subject), Kind: api.KStringPtr},
+		{Name: "MessageStructure", Off: unsafe.Offsetof(PublishInput{}.MessageStructure), Kind: api.KStringPtr},
+		{Name: "MessageAttributes", Off: unsafe.Offsetof(PublishInput{}.MessageAttributes), Kind: api.KMap, Type: 139},
+		{Name: "MessageDeduplicationId", Off: unsafe.Offsetof(PublishInput{}.MessageDeduplicationId), Kind: api.KStringPtr},
+		{Name: "MessageGroupId", Off: unsafe.Offsetof(PublishInput{}.MessageGroupId), Kind: api.KStringPtr},
+	}},
+	88: {Go: (*PublishResponse)(nil), Fields: []api.Field{
+		{Name: "MessageId", Off: unsafe.Offsetof(PublishResponse{}.MessageId), Kind: api.KStringPtr},
+		{Name: "SequenceNumber", Off: unsafe.Offsetof(PublishResponse{}.SequenceNumber), Kind: api.KStringPtr},
+	}},
+	89: {Go: (*PutDataProtectionPolicyInput)(nil), Fields: []api.Field{
+		{Name: "ResourceArn", Off: unsafe.Offsetof(PutDataProtectionPolicyInput{}.ResourceArn), Kind: api.KStringPtr},
+		{Name: "DataProtectionPolicy", Off: unsafe.Offsetof(PutDataProtectionPolicyInput{}.DataProtectionPolicy), Kind: api.KStringPtr},
+	}},
+	90: {Go: (*PutDataProtectionPolicyOutput)(nil)},
+	91: {Go: (*RemovePermissionInput)(nil), Fields: []api.Field{
+		{Name: "TopicArn", Off: unsafe.Offsetof(RemovePermissionInput{}.TopicArn), Kind: api.KStringPtr},
+		{Name: "Label", Off: unsafe.Offsetof(RemovePermissionInput{}.Label), Kind: api.KStringPtr},
+	}},
+	92: {Go: (*RemovePermissionOutput)(nil)},
+	93: {Go: (*ReplayLimitExceededException)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(ReplayLimitExceededException{}.Message), Kind: api.KStringPtr},
+	}},
+	94: {Go: (*ResourceNotFoundException)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(ResourceNotFoundException{}.Message), Kind: api.KStringPtr},
+	}},
+	95: {Go: (*SMSSandboxPhoneNumber)(nil), Fields: []api.Field{
+		{Name: "PhoneNumber", Off: unsafe.Offsetof(SMSSandboxPhoneNumber{}.PhoneNumber), Kind: api.KStringPtr},
+		{Name: "Status", Off: unsafe.Offsetof(SMSSandboxPhoneNumber{}.Status), Kind: api.KStringPtr},
+	}},
+	96: {Go: (*SetEndpointAttributesInput)(nil), Fields: []api.Field{
+		{Name: "EndpointArn", Off: unsafe.Offsetof(SetEndpointAttributesInput{}.EndpointArn), Kind: api.KStringPtr},
+		{Name: "Attributes", Off: unsafe.Offsetof(SetEndpointAttributesInput{}.Attributes), Kind: api.KMap, Type: 130},
+	}},
+	97: {Go: (*SetEndpointAttributesOutput)(nil)},
+	98: {Go: (*SetPlatformApplicationAttributesInput)(nil), Fields: []api.Field{
+		{Name: "PlatformApplicationArn", Off: unsafe.Offsetof(SetPlatformApplicationAttributesInput{}.PlatformApplicationArn), Kind: api.KStringPtr},
+		{Name: "Attributes", Off: unsafe.Offsetof(SetPlatformApplicationAttributesInput{}.Attributes), Kind: api.KMap, Type: 130},
+	}},
+	99: {Go: (*SetPlatformApplicationAttributesOutput)(nil)},
+	100: {Go: (*SetSMSAttributesInput)(nil), Fields: []api.Field{
+		{Name: "attributes", Off: unsafe.Offsetof(SetSMSAttributesInput{}.Attributes), Kind: api.KMap, Type: 130},
+	}},
+	101: {Go: (*SetSMSAttributesResponse)(nil)},
+	102: {Go: (*SetSubscriptionAttributesInput)(nil), Fields: []api.Field{
+		{Name: "SubscriptionArn", Off: unsafe.Offsetof(SetSubscriptionAttributesInput{}.SubscriptionArn), Kind: api.KStringPtr},
+		{Name: "AttributeName", Off: unsafe.Offsetof(SetSubscriptionAttributesInput{}.AttributeName), Kind: api.KStringPtr},
+		{Name: "AttributeValue", Off: unsafe.Offsetof(SetSubscriptionAttributesInput{}.AttributeValue), Kind: api.KStringPtr},
+	}},
+	103: {Go: (*SetSubscriptionAttributesOutput)(nil)},
+	104: {Go: (*SetTopicAttributesInput)(nil), Fields: []api.Field{
+		{Name: "TopicArn", Off: unsafe.Offsetof(SetTopicAttributesInput{}.TopicArn), Kind: api.KStringPtr},
+		{Name: "AttributeName", Off: unsafe.Offsetof(SetTopicAttributesInput{}.AttributeName), Kind: api.KStringPtr},
+		{Name: "AttributeValue", Off: unsafe.Offsetof(SetTopicAttributesInput{}.AttributeValue), Kind: api.KStringPtr},
+	}},
+	105: {Go: (*SetTopicAttributesOutput)(nil)},
+	106: {Go: (*StaleTagException)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(StaleTagException{}.Message), Kind: api.KStringPtr},
+	}},
+	107: {Go: (*SubscribeInput)(nil), Fields: []api.Field{
+		{Name: "TopicArn", Off: unsafe.Offsetof(SubscribeInput{}.TopicArn), Kind: api.KStringPtr},
+		{Name: "Protocol", Off: unsafe.Offsetof(SubscribeInput{}.Protocol), Kind: api.KStringPtr},
+		{Name: "Endpoint", Off: unsafe.Offsetof(SubscribeInput{}.Endpoint), Kind: api.KStringPtr},
+		{Name: "Attributes", Off: unsafe.Offsetof(SubscribeInput{}.Attributes), Kind: api.KMap, Type: 130},
+		{Name: "ReturnSubscriptionArn", Off: unsafe.Offsetof(SubscribeInput{}.ReturnSubscriptionArn), Kind: api.KBoolPtr},
+	}},
+	108: {Go: (*SubscribeResponse)(nil), Fields: []api.Field{
+		{Name: "SubscriptionArn", Off: unsafe.Offsetof(SubscribeResponse{}.SubscriptionArn), Kind: api.KStringPtr},
+	}},
+	109: {Go: (*Subscription)(nil), Fields: []api.Field{
+		{Name: "SubscriptionArn", Off: unsafe.Offsetof(Subscription{}.SubscriptionArn), Kind: api.KStringPtr},
+		{Name: "Owner", Off: unsafe.Offsetof(Subscription{}.Owner), Kind: api.KStringPtr},
+		{Name: "Protocol", Off: unsafe.Offsetof(Subscription{}.Protocol), Kind: api.KStringPtr},
+		{Name: "Endpoint", Off: unsafe.Offsetof(Subscription{}.Endpoint), Kind: api.KStringPtr},
+		{Name: "TopicArn", Off: unsafe.Offsetof(Subscription{}.TopicArn), Kind: api.KStringPtr},
+	}},
+	110: {Go: (*SubscriptionLimitExceededException)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(SubscriptionLimitExceededException{}.Message), Kind: api.KStringPtr},
+	}},
+	111: {Go: (*Tag)(nil), Fields: []api.Field{
+		{Name: "Key", Off: unsafe.Offsetof(Tag{}.Key), Kind: api.KStringPtr},
+		{Name: "Value", Off: unsafe.Offsetof(Tag{}.Value), Kind: api.KStringPtr},
+	}},
+	112: {Go: (*TagLimitExceededException)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(TagLimitExceededException{}.Message), Kind: api.KStringPtr},
+	}},
+	113: {Go: (*TagPolicyException)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(TagPolicyException{}.Message), Kind: api.KStringPtr},
+	}},
+	114: {Go: (*TagResourceRequest)(nil), Fields: []api.Field{
+		{Name: "ResourceArn", Off: unsafe.Offsetof(TagResourceRequest{}.ResourceArn), Kind: api.KStringPtr},
+		{Name: "Tags", Off: unsafe.Offsetof(TagResourceRequest{}.Tags), Kind: api.KList, Type: 131},
+	}},
+	115: {Go: (*TagResourceResponse)(nil)},
+	116: {Go: (*ThrottledException)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(ThrottledException{}.Message), Kind: api.KStringPtr},
+	}},
+	117: {Go: (*TooManyEntriesInBatchRequestException)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(TooManyEntriesInBatchRequestException{}.Message), Kind: api.KStringPtr},
+	}},
+	118: {Go: (*Topic)(nil), Fields: []api.Field{
+		{Name: "TopicArn", Off: unsafe.Offsetof(Topic{}.TopicArn), Kind: api.KStringPtr},
+	}},
+	119: {Go: (*TopicLimitExceededException)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(TopicLimitExceededException{}.Message), Kind: api.KStringPtr},
+	}},
+	120: {Go: (*UnsubscribeInput)(nil), Fields: []api.Field{
+		{Name: "SubscriptionArn", Off: unsafe.Offsetof(UnsubscribeInput{}.SubscriptionArn), Kind: api.KStringPtr},
+	}},
+	121: {Go: (*UnsubscribeOutput)(nil)},
+	122: {Go: (*UntagResourceRequest)(nil), Fields: []api.Field{
+		{Name: "ResourceArn", Off: unsafe.Offsetof(UntagResourceRequest{}.ResourceArn), Kind: api.KStringPtr},
+		{Name: "TagKeys", Off: unsafe.Offsetof(UntagResourceRequest{}.TagKeys), Kind: api.KList, Type: 129},
+	}},
+	123: {Go: (*UntagResourceResponse)(nil)},
+	124: {Go: (*UserErrorException)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(UserErrorException{}.Message), Kind: api.KStringPtr},
+	}},
+	125: {Go: (*ValidationException)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(ValidationException{}.Message), Kind: api.KStringPtr},
+	}},
+	126: {Go: (*VerificationException)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(VerificationException{}.Message), Kind: api.KStringPtr},
+		{Name: "Status", Off: unsafe.Offsetof(VerificationException{}.Status), Kind: api.KStringPtr},
+	}},
+	127: {Go: (*VerifySMSSandboxPhoneNumberInput)(nil), Fields: []api.Field{
+		{Name: "PhoneNumber", Off: unsafe.Offsetof(VerifySMSSandboxPhoneNumberInput{}.PhoneNumber), Kind: api.KStringPtr},
+		{Name: "OneTimePassword", Off: unsafe.Offsetof(VerifySMSSandboxPhoneNumberInput{}.OneTimePassword), Kind: api.KStringPtr},
+	}},
+	128: {Go: (*VerifySMSSandboxPhoneNumberResult)(nil)},
+	129: {Go: (*[]string)(nil), Elem: api.Field{Kind: api.KString}, Size: unsafe.Sizeof(*new(string))},
+	130: {Go: (*map[string]string)(nil), Elem: api.Field{Kind: api.KString}, MapFrom: api.MapFrom[string], MapTo: api.MapTo[string]},
+	131: {Go: (*[]Tag)(nil), Elem: api.Field{Kind: api.KStruct, Type: 111}, Size: unsafe.Sizeof(*new(Tag))},
+	132: {Go: (*[]Endpoint)(nil), Elem: api.Field{Kind: api.KStruct, Type: 28}, Size: unsafe.Sizeof(*new(Endpoint))},
+	133: {Go: (*[]PhoneNumberInformation)(nil), Elem: api.Field{Kind: api.KStruct, Type: 80}, Size: unsafe.Sizeof(*new(PhoneNumberInformation))},
+	134: {Go: (*[]PlatformApplication)(nil), Elem: api.Field{Kind: api.KStruct, Type: 81}, Size: unsafe.Sizeof(*new(PlatformApplication))},
+	135: {Go: (*[]SMSSandboxPhoneNumber)(nil), Elem: api.Field{Kind: api.KStruct, Type: 95}, Size: unsafe.Sizeof(*new(SMSSandboxPhoneNumber))},
+	136: {Go: (*[]Subscription)(nil), Elem: api.Field{Kind: api.KStruct, Type: 109}, Size: unsafe.Sizeof(*new(Subscription))},
+	137: {Go: (*[]Topic)(nil), Elem: api.Field{Kind: api.KStruct, Type: 118}, Size: unsafe.Sizeof(*new(Topic))},
+	138: {Go: (*[]PublishBatchRequestEntry)(nil), Elem: api.Field{Kind: api.KStruct, Type: 84}, Size: unsafe.Sizeof(*new(PublishBatchRequestEntry))},
+	139: {Go: (*map[string]MessageAttributeValue)(nil), Elem: api.Field{Kind: api.KStruct, Type: 75}, MapFrom: api.MapFrom[MessageAttributeValue], MapTo: api.MapTo[MessageAttributeValue]},
+	140: {Go: (*[]PublishBatchResultEntry)(nil), Elem: api.Field{Kind: api.KStruct, Type: 86}, Size: unsafe.Sizeof(*new(PublishBatchResultEntry))},
+	141: {Go: (*[]BatchResultErrorEntry)(nil), Elem: api.Field{Kind: api.KStruct, Type: 5}, Size: unsafe.Sizeof(*new(BatchResultErrorEntry))},
 }

@@ -3,1416 +3,516 @@
 package sqsapi
 
 import (
+	"unsafe"
+
 	"github.com/niwa-cloud/niwa/internal/api"
 )
 
-func (s *AddPermissionOutput) FromDynamic(map[string]any) error { return nil }
-
-func (s *AddPermissionOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *ChangeMessageVisibilityOutput) FromDynamic(map[string]any) error { return nil }
-
-func (s *ChangeMessageVisibilityOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *DeleteMessageOutput) FromDynamic(map[string]any) error { return nil }
-
-func (s *DeleteMessageOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *DeleteQueueOutput) FromDynamic(map[string]any) error { return nil }
-
-func (s *DeleteQueueOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *PurgeQueueOutput) FromDynamic(map[string]any) error { return nil }
-
-func (s *PurgeQueueOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *RemovePermissionOutput) FromDynamic(map[string]any) error { return nil }
-
-func (s *RemovePermissionOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *SetQueueAttributesOutput) FromDynamic(map[string]any) error { return nil }
-
-func (s *SetQueueAttributesOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *TagQueueOutput) FromDynamic(map[string]any) error { return nil }
-
-func (s *TagQueueOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *UntagQueueOutput) FromDynamic(map[string]any) error { return nil }
-
-func (s *UntagQueueOutput) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *AddPermissionRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "QueueUrl", &s.QueueUrl, api.SetStringPtr)
-	err = api.Decode(err, m, "Label", &s.Label, api.SetStringPtr)
-	err = api.Decode(err, m, "AWSAccountIds", &s.AWSAccountIds, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "Actions", &s.Actions, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	return err
-}
-
-func (s *AddPermissionRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "QueueUrl", s.QueueUrl, api.DynString)
-	api.Put(m, "Label", s.Label, api.DynString)
-	api.PutList(m, "AWSAccountIds", s.AWSAccountIds, api.DynString)
-	api.PutList(m, "Actions", s.Actions, api.DynString)
-	return m
-}
-
-func (s *BatchEntryIdsNotDistinct) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *BatchEntryIdsNotDistinct) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
-
-func (s *BatchRequestTooLong) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *BatchRequestTooLong) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
-
-func (s *BatchResultErrorEntry) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
-	err = api.Decode(err, m, "SenderFault", &s.SenderFault, api.SetBoolPtr)
-	err = api.Decode(err, m, "Code", &s.Code, api.SetStringPtr)
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *BatchResultErrorEntry) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "Id", s.Id, api.DynString)
-	api.Put(m, "SenderFault", s.SenderFault, api.DynBool)
-	api.Put(m, "Code", s.Code, api.DynString)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
-
-func (s *CancelMessageMoveTaskRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "TaskHandle", &s.TaskHandle, api.SetStringPtr)
-	return err
-}
-
-func (s *CancelMessageMoveTaskRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "TaskHandle", s.TaskHandle, api.DynString)
-	return m
-}
-
-func (s *CancelMessageMoveTaskResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ApproximateNumberOfMessagesMoved", &s.ApproximateNumberOfMessagesMoved, api.SetInt64Ptr)
-	return err
-}
-
-func (s *CancelMessageMoveTaskResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "ApproximateNumberOfMessagesMoved", s.ApproximateNumberOfMessagesMoved, api.DynInt64)
-	return m
-}
-
-func (s *ChangeMessageVisibilityBatchRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "QueueUrl", &s.QueueUrl, api.SetStringPtr)
-	err = api.Decode(err, m, "Entries", &s.Entries, func(p *[]ChangeMessageVisibilityBatchRequestEntry, v any) error {
-		return api.SetList(p, v, func(p *ChangeMessageVisibilityBatchRequestEntry, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *ChangeMessageVisibilityBatchRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "QueueUrl", s.QueueUrl, api.DynString)
-	api.PutList(m, "Entries", s.Entries, func(e ChangeMessageVisibilityBatchRequestEntry) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *ChangeMessageVisibilityBatchRequestEntry) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
-	err = api.Decode(err, m, "ReceiptHandle", &s.ReceiptHandle, api.SetStringPtr)
-	err = api.Decode(err, m, "VisibilityTimeout", &s.VisibilityTimeout, api.SetInt32Ptr)
-	return err
-}
-
-func (s *ChangeMessageVisibilityBatchRequestEntry) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "Id", s.Id, api.DynString)
-	api.Put(m, "ReceiptHandle", s.ReceiptHandle, api.DynString)
-	api.Put(m, "VisibilityTimeout", s.VisibilityTimeout, api.DynInt32)
-	return m
-}
-
-func (s *ChangeMessageVisibilityBatchResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Successful", &s.Successful, func(p *[]ChangeMessageVisibilityBatchResultEntry, v any) error {
-		return api.SetList(p, v, func(p *ChangeMessageVisibilityBatchResultEntry, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "Failed", &s.Failed, func(p *[]BatchResultErrorEntry, v any) error {
-		return api.SetList(p, v, func(p *BatchResultErrorEntry, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *ChangeMessageVisibilityBatchResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutList(m, "Successful", s.Successful, func(e ChangeMessageVisibilityBatchResultEntry) any { return e.ToDynamic() })
-	api.PutList(m, "Failed", s.Failed, func(e BatchResultErrorEntry) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *ChangeMessageVisibilityBatchResultEntry) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
-	return err
-}
-
-func (s *ChangeMessageVisibilityBatchResultEntry) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Id", s.Id, api.DynString)
-	return m
-}
-
-func (s *ChangeMessageVisibilityRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "QueueUrl", &s.QueueUrl, api.SetStringPtr)
-	err = api.Decode(err, m, "ReceiptHandle", &s.ReceiptHandle, api.SetStringPtr)
-	err = api.Decode(err, m, "VisibilityTimeout", &s.VisibilityTimeout, api.SetInt32Ptr)
-	return err
-}
-
-func (s *ChangeMessageVisibilityRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "QueueUrl", s.QueueUrl, api.DynString)
-	api.Put(m, "ReceiptHandle", s.ReceiptHandle, api.DynString)
-	api.Put(m, "VisibilityTimeout", s.VisibilityTimeout, api.DynInt32)
-	return m
-}
-
-func (s *CreateQueueRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "QueueName", &s.QueueName, api.SetStringPtr)
-	err = api.Decode(err, m, "Attributes", &s.Attributes, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
-	err = api.Decode(err, m, "tags", &s.Tags, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
-	return err
-}
-
-func (s *CreateQueueRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "QueueName", s.QueueName, api.DynString)
-	api.PutMap(m, "Attributes", s.Attributes, api.DynString)
-	api.PutMap(m, "tags", s.Tags, api.DynString)
-	return m
-}
-
-func (s *CreateQueueResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "QueueUrl", &s.QueueUrl, api.SetStringPtr)
-	return err
-}
-
-func (s *CreateQueueResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "QueueUrl", s.QueueUrl, api.DynString)
-	return m
-}
-
-func (s *DeleteMessageBatchRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "QueueUrl", &s.QueueUrl, api.SetStringPtr)
-	err = api.Decode(err, m, "Entries", &s.Entries, func(p *[]DeleteMessageBatchRequestEntry, v any) error {
-		return api.SetList(p, v, func(p *DeleteMessageBatchRequestEntry, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *DeleteMessageBatchRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "QueueUrl", s.QueueUrl, api.DynString)
-	api.PutList(m, "Entries", s.Entries, func(e DeleteMessageBatchRequestEntry) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *DeleteMessageBatchRequestEntry) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
-	err = api.Decode(err, m, "ReceiptHandle", &s.ReceiptHandle, api.SetStringPtr)
-	return err
-}
-
-func (s *DeleteMessageBatchRequestEntry) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Id", s.Id, api.DynString)
-	api.Put(m, "ReceiptHandle", s.ReceiptHandle, api.DynString)
-	return m
-}
-
-func (s *DeleteMessageBatchResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Successful", &s.Successful, func(p *[]DeleteMessageBatchResultEntry, v any) error {
-		return api.SetList(p, v, func(p *DeleteMessageBatchResultEntry, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "Failed", &s.Failed, func(p *[]BatchResultErrorEntry, v any) error {
-		return api.SetList(p, v, func(p *BatchResultErrorEntry, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *DeleteMessageBatchResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutList(m, "Successful", s.Successful, func(e DeleteMessageBatchResultEntry) any { return e.ToDynamic() })
-	api.PutList(m, "Failed", s.Failed, func(e BatchResultErrorEntry) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *DeleteMessageBatchResultEntry) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
-	return err
-}
-
-func (s *DeleteMessageBatchResultEntry) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Id", s.Id, api.DynString)
-	return m
-}
-
-func (s *DeleteMessageRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "QueueUrl", &s.QueueUrl, api.SetStringPtr)
-	err = api.Decode(err, m, "ReceiptHandle", &s.ReceiptHandle, api.SetStringPtr)
-	return err
-}
-
-func (s *DeleteMessageRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "QueueUrl", s.QueueUrl, api.DynString)
-	api.Put(m, "ReceiptHandle", s.ReceiptHandle, api.DynString)
-	return m
-}
-
-func (s *DeleteQueueRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "QueueUrl", &s.QueueUrl, api.SetStringPtr)
-	return err
-}
-
-func (s *DeleteQueueRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "QueueUrl", s.QueueUrl, api.DynString)
-	return m
-}
-
-func (s *EmptyBatchRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *EmptyBatchRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
-
-func (s *GetQueueAttributesRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "QueueUrl", &s.QueueUrl, api.SetStringPtr)
-	err = api.Decode(err, m, "AttributeNames", &s.AttributeNames, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	return err
-}
-
-func (s *GetQueueAttributesRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "QueueUrl", s.QueueUrl, api.DynString)
-	api.PutList(m, "AttributeNames", s.AttributeNames, api.DynString)
-	return m
-}
-
-func (s *GetQueueAttributesResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Attributes", &s.Attributes, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
-	return err
-}
-
-func (s *GetQueueAttributesResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutMap(m, "Attributes", s.Attributes, api.DynString)
-	return m
-}
-
-func (s *GetQueueUrlRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "QueueName", &s.QueueName, api.SetStringPtr)
-	err = api.Decode(err, m, "QueueOwnerAWSAccountId", &s.QueueOwnerAWSAccountId, api.SetStringPtr)
-	return err
-}
-
-func (s *GetQueueUrlRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "QueueName", s.QueueName, api.DynString)
-	api.Put(m, "QueueOwnerAWSAccountId", s.QueueOwnerAWSAccountId, api.DynString)
-	return m
-}
-
-func (s *GetQueueUrlResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "QueueUrl", &s.QueueUrl, api.SetStringPtr)
-	return err
-}
-
-func (s *GetQueueUrlResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "QueueUrl", s.QueueUrl, api.DynString)
-	return m
-}
-
-func (s *InvalidAddress) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *InvalidAddress) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
-
-func (s *InvalidAttributeName) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *InvalidAttributeName) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
-
-func (s *InvalidAttributeValue) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *InvalidAttributeValue) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
-
-func (s *InvalidBatchEntryId) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *InvalidBatchEntryId) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
-
-func (s *InvalidIdFormat) FromDynamic(map[string]any) error { return nil }
-
-func (s *InvalidIdFormat) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *InvalidMessageContents) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *InvalidMessageContents) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
-
-func (s *InvalidSecurity) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *InvalidSecurity) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
-
-func (s *KmsAccessDenied) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *KmsAccessDenied) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
-
-func (s *KmsDisabled) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *KmsDisabled) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
-
-func (s *KmsInvalidKeyUsage) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *KmsInvalidKeyUsage) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
-
-func (s *KmsInvalidState) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *KmsInvalidState) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
-
-func (s *KmsNotFound) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *KmsNotFound) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
-
-func (s *KmsOptInRequired) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *KmsOptInRequired) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
-
-func (s *KmsThrottled) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *KmsThrottled) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
-
-func (s *ListDeadLetterSourceQueuesRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "QueueUrl", &s.QueueUrl, api.SetStringPtr)
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	err = api.Decode(err, m, "MaxResults", &s.MaxResults, api.SetInt32Ptr)
-	return err
-}
-
-func (s *ListDeadLetterSourceQueuesRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "QueueUrl", s.QueueUrl, api.DynString)
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	api.Put(m, "MaxResults", s.MaxResults, api.DynInt32)
-	return m
-}
-
-func (s *ListDeadLetterSourceQueuesResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "queueUrls", &s.QueueUrls, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	return err
-}
-
-func (s *ListDeadLetterSourceQueuesResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutList(m, "queueUrls", s.QueueUrls, api.DynString)
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	return m
-}
+func (*AddPermissionOutput) ConvType() (api.Table, int32) { return convTable[:], 0 }
 
-func (s *ListMessageMoveTasksRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "SourceArn", &s.SourceArn, api.SetStringPtr)
-	err = api.Decode(err, m, "MaxResults", &s.MaxResults, api.SetInt32Ptr)
-	return err
-}
+func (*AddPermissionRequest) ConvType() (api.Table, int32) { return convTable[:], 1 }
 
-func (s *ListMessageMoveTasksRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "SourceArn", s.SourceArn, api.DynString)
-	api.Put(m, "MaxResults", s.MaxResults, api.DynInt32)
-	return m
-}
+func (*BatchEntryIdsNotDistinct) ConvType() (api.Table, int32) { return convTable[:], 2 }
 
-func (s *ListMessageMoveTasksResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Results", &s.Results, func(p *[]ListMessageMoveTasksResultEntry, v any) error {
-		return api.SetList(p, v, func(p *ListMessageMoveTasksResultEntry, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
+func (*BatchRequestTooLong) ConvType() (api.Table, int32) { return convTable[:], 3 }
 
-func (s *ListMessageMoveTasksResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutList(m, "Results", s.Results, func(e ListMessageMoveTasksResultEntry) any { return e.ToDynamic() })
-	return m
-}
+func (*BatchResultErrorEntry) ConvType() (api.Table, int32) { return convTable[:], 4 }
 
-func (s *ListMessageMoveTasksResultEntry) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "TaskHandle", &s.TaskHandle, api.SetStringPtr)
-	err = api.Decode(err, m, "Status", &s.Status, api.SetStringPtr)
-	err = api.Decode(err, m, "SourceArn", &s.SourceArn, api.SetStringPtr)
-	err = api.Decode(err, m, "DestinationArn", &s.DestinationArn, api.SetStringPtr)
-	err = api.Decode(err, m, "MaxNumberOfMessagesPerSecond", &s.MaxNumberOfMessagesPerSecond, api.SetInt32Ptr)
-	err = api.Decode(err, m, "ApproximateNumberOfMessagesMoved", &s.ApproximateNumberOfMessagesMoved, api.SetInt64Ptr)
-	err = api.Decode(err, m, "ApproximateNumberOfMessagesToMove", &s.ApproximateNumberOfMessagesToMove, api.SetInt64Ptr)
-	err = api.Decode(err, m, "FailureReason", &s.FailureReason, api.SetStringPtr)
-	err = api.Decode(err, m, "StartedTimestamp", &s.StartedTimestamp, api.SetInt64Ptr)
-	return err
-}
+func (*CancelMessageMoveTaskRequest) ConvType() (api.Table, int32) { return convTable[:], 5 }
 
-func (s *ListMessageMoveTasksResultEntry) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "TaskHandle", s.TaskHandle, api.DynString)
-	api.Put(m, "Status", s.Status, api.DynString)
-	api.Put(m, "SourceArn", s.SourceArn, api.DynString)
-	api.Put(m, "DestinationArn", s.DestinationArn, api.DynString)
-	api.Put(m, "MaxNumberOfMessagesPerSecond", s.MaxNumberOfMessagesPerSecond, api.DynInt32)
-	api.Put(m, "ApproximateNumberOfMessagesMoved", s.ApproximateNumberOfMessagesMoved, api.DynInt64)
-	api.Put(m, "ApproximateNumberOfMessagesToMove", s.ApproximateNumberOfMessagesToMove, api.DynInt64)
-	api.Put(m, "FailureReason", s.FailureReason, api.DynString)
-	api.Put(m, "StartedTimestamp", s.StartedTimestamp, api.DynInt64)
-	return m
-}
+func (*CancelMessageMoveTaskResult) ConvType() (api.Table, int32) { return convTable[:], 6 }
 
-func (s *ListQueueTagsRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "QueueUrl", &s.QueueUrl, api.SetStringPtr)
-	return err
-}
+func (*ChangeMessageVisibilityBatchRequest) ConvType() (api.Table, int32) { return convTable[:], 7 }
 
-func (s *ListQueueTagsRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "QueueUrl", s.QueueUrl, api.DynString)
-	return m
+func (*ChangeMessageVisibilityBatchRequestEntry) ConvType() (api.Table, int32) {
+	return convTable[:], 8
 }
 
-func (s *ListQueueTagsResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Tags", &s.Tags, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
-	return err
-}
+func (*ChangeMessageVisibilityBatchResult) ConvType() (api.Table, int32) { return convTable[:], 9 }
 
-func (s *ListQueueTagsResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutMap(m, "Tags", s.Tags, api.DynString)
-	return m
+func (*ChangeMessageVisibilityBatchResultEntry) ConvType() (api.Table, int32) {
+	return convTable[:], 10
 }
 
-func (s *ListQueuesRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "QueueNamePrefix", &s.QueueNamePrefix, api.SetStringPtr)
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	err = api.Decode(err, m, "MaxResults", &s.MaxResults, api.SetInt32Ptr)
-	return err
-}
+func (*ChangeMessageVisibilityOutput) ConvType() (api.Table, int32) { return convTable[:], 11 }
 
-func (s *ListQueuesRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "QueueNamePrefix", s.QueueNamePrefix, api.DynString)
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	api.Put(m, "MaxResults", s.MaxResults, api.DynInt32)
-	return m
-}
+func (*ChangeMessageVisibilityRequest) ConvType() (api.Table, int32) { return convTable[:], 12 }
 
-func (s *ListQueuesResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "QueueUrls", &s.QueueUrls, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	return err
-}
+func (*CreateQueueRequest) ConvType() (api.Table, int32) { return convTable[:], 13 }
 
-func (s *ListQueuesResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutList(m, "QueueUrls", s.QueueUrls, api.DynString)
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	return m
-}
+func (*CreateQueueResult) ConvType() (api.Table, int32) { return convTable[:], 14 }
 
-func (s *Message) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "MessageId", &s.MessageId, api.SetStringPtr)
-	err = api.Decode(err, m, "ReceiptHandle", &s.ReceiptHandle, api.SetStringPtr)
-	err = api.Decode(err, m, "MD5OfBody", &s.MD5OfBody, api.SetStringPtr)
-	err = api.Decode(err, m, "Body", &s.Body, api.SetStringPtr)
-	err = api.Decode(err, m, "Attributes", &s.Attributes, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
-	err = api.Decode(err, m, "MD5OfMessageAttributes", &s.MD5OfMessageAttributes, api.SetStringPtr)
-	err = api.Decode(err, m, "MessageAttributes", &s.MessageAttributes, func(p *map[string]MessageAttributeValue, v any) error {
-		return api.SetMap(p, v, func(p *MessageAttributeValue, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
+func (*DeleteMessageBatchRequest) ConvType() (api.Table, int32) { return convTable[:], 15 }
 
-func (s *Message) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 7)
-	api.Put(m, "MessageId", s.MessageId, api.DynString)
-	api.Put(m, "ReceiptHandle", s.ReceiptHandle, api.DynString)
-	api.Put(m, "MD5OfBody", s.MD5OfBody, api.DynString)
-	api.Put(m, "Body", s.Body, api.DynString)
-	api.PutMap(m, "Attributes", s.Attributes, api.DynString)
-	api.Put(m, "MD5OfMessageAttributes", s.MD5OfMessageAttributes, api.DynString)
-	api.PutMap(m, "MessageAttributes", s.MessageAttributes, func(e MessageAttributeValue) any { return e.ToDynamic() })
-	return m
-}
+func (*DeleteMessageBatchRequestEntry) ConvType() (api.Table, int32) { return convTable[:], 16 }
 
-func (s *MessageAttributeValue) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "StringValue", &s.StringValue, api.SetStringPtr)
-	err = api.Decode(err, m, "BinaryValue", &s.BinaryValue, api.SetBytes)
-	err = api.Decode(err, m, "StringListValues", &s.StringListValues, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "BinaryListValues", &s.BinaryListValues, func(p *[][]byte, v any) error { return api.SetList(p, v, api.SetBytes) })
-	err = api.Decode(err, m, "DataType", &s.DataType, api.SetStringPtr)
-	return err
-}
+func (*DeleteMessageBatchResult) ConvType() (api.Table, int32) { return convTable[:], 17 }
 
-func (s *MessageAttributeValue) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 5)
-	api.Put(m, "StringValue", s.StringValue, api.DynString)
-	api.PutBytes(m, "BinaryValue", s.BinaryValue)
-	api.PutList(m, "StringListValues", s.StringListValues, api.DynString)
-	api.PutList(m, "BinaryListValues", s.BinaryListValues, api.DynBytes)
-	api.Put(m, "DataType", s.DataType, api.DynString)
-	return m
-}
+func (*DeleteMessageBatchResultEntry) ConvType() (api.Table, int32) { return convTable[:], 18 }
 
-func (s *MessageNotInflight) FromDynamic(map[string]any) error { return nil }
+func (*DeleteMessageOutput) ConvType() (api.Table, int32) { return convTable[:], 19 }
 
-func (s *MessageNotInflight) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*DeleteMessageRequest) ConvType() (api.Table, int32) { return convTable[:], 20 }
 
-func (s *MessageSystemAttributeValue) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "StringValue", &s.StringValue, api.SetStringPtr)
-	err = api.Decode(err, m, "BinaryValue", &s.BinaryValue, api.SetBytes)
-	err = api.Decode(err, m, "StringListValues", &s.StringListValues, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "BinaryListValues", &s.BinaryListValues, func(p *[][]byte, v any) error { return api.SetList(p, v, api.SetBytes) })
-	err = api.Decode(err, m, "DataType", &s.DataType, api.SetStringPtr)
-	return err
-}
+func (*DeleteQueueOutput) ConvType() (api.Table, int32) { return convTable[:], 21 }
 
-func (s *MessageSystemAttributeValue) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 5)
-	api.Put(m, "StringValue", s.StringValue, api.DynString)
-	api.PutBytes(m, "BinaryValue", s.BinaryValue)
-	api.PutList(m, "StringListValues", s.StringListValues, api.DynString)
-	api.PutList(m, "BinaryListValues", s.BinaryListValues, api.DynBytes)
-	api.Put(m, "DataType", s.DataType, api.DynString)
-	return m
-}
+func (*DeleteQueueRequest) ConvType() (api.Table, int32) { return convTable[:], 22 }
 
-func (s *OverLimit) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*EmptyBatchRequest) ConvType() (api.Table, int32) { return convTable[:], 23 }
 
-func (s *OverLimit) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
+func (*GetQueueAttributesRequest) ConvType() (api.Table, int32) { return convTable[:], 24 }
 
-func (s *PurgeQueueInProgress) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*GetQueueAttributesResult) ConvType() (api.Table, int32) { return convTable[:], 25 }
 
-func (s *PurgeQueueInProgress) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
+func (*GetQueueUrlRequest) ConvType() (api.Table, int32) { return convTable[:], 26 }
 
-func (s *PurgeQueueRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "QueueUrl", &s.QueueUrl, api.SetStringPtr)
-	return err
-}
+func (*GetQueueUrlResult) ConvType() (api.Table, int32) { return convTable[:], 27 }
 
-func (s *PurgeQueueRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "QueueUrl", s.QueueUrl, api.DynString)
-	return m
-}
+func (*InvalidAddress) ConvType() (api.Table, int32) { return convTable[:], 28 }
 
-func (s *QueueDeletedRecently) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*InvalidAttributeName) ConvType() (api.Table, int32) { return convTable[:], 29 }
 
-func (s *QueueDeletedRecently) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
+func (*InvalidAttributeValue) ConvType() (api.Table, int32) { return convTable[:], 30 }
 
-func (s *QueueDoesNotExist) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*InvalidBatchEntryId) ConvType() (api.Table, int32) { return convTable[:], 31 }
 
-func (s *QueueDoesNotExist) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
+func (*InvalidIdFormat) ConvType() (api.Table, int32) { return convTable[:], 32 }
 
-func (s *QueueNameExists) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*InvalidMessageContents) ConvType() (api.Table, int32) { return convTable[:], 33 }
 
-func (s *QueueNameExists) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
+func (*InvalidSecurity) ConvType() (api.Table, int32) { return convTable[:], 34 }
 
-func (s *ReceiptHandleIsInvalid) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*KmsAccessDenied) ConvType() (api.Table, int32) { return convTable[:], 35 }
 
-func (s *ReceiptHandleIsInvalid) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
+func (*KmsDisabled) ConvType() (api.Table, int32) { return convTable[:], 36 }
 
-func (s *ReceiveMessageRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "QueueUrl", &s.QueueUrl, api.SetStringPtr)
-	err = api.Decode(err, m, "AttributeNames", &s.AttributeNames, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "MessageSystemAttributeNames", &s.MessageSystemAttributeNames, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "MessageAttributeNames", &s.MessageAttributeNames, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "MaxNumberOfMessages", &s.MaxNumberOfMessages, api.SetInt32Ptr)
-	err = api.Decode(err, m, "VisibilityTimeout", &s.VisibilityTimeout, api.SetInt32Ptr)
-	err = api.Decode(err, m, "WaitTimeSeconds", &s.WaitTimeSeconds, api.SetInt32Ptr)
-	err = api.Decode(err, m, "ReceiveRequestAttemptId", &s.ReceiveRequestAttemptId, api.SetStringPtr)
-	return err
-}
+func (*KmsInvalidKeyUsage) ConvType() (api.Table, int32) { return convTable[:], 37 }
 
-func (s *ReceiveMessageRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "QueueUrl", s.QueueUrl, api.DynString)
-	api.PutList(m, "AttributeNames", s.AttributeNames, api.DynString)
-	api.PutList(m, "MessageSystemAttributeNames", s.MessageSystemAttributeNames, api.DynString)
-	api.PutList(m, "MessageAttributeNames", s.MessageAttributeNames, api.DynString)
-	api.Put(m, "MaxNumberOfMessages", s.MaxNumberOfMessages, api.DynInt32)
-	api.Put(m, "VisibilityTimeout", s.VisibilityTimeout, api.DynInt32)
-	api.Put(m, "WaitTimeSeconds", s.WaitTimeSeconds, api.DynInt32)
-	api.Put(m, "ReceiveRequestAttemptId", s.ReceiveRequestAttemptId, api.DynString)
-	return m
-}
+func (*KmsInvalidState) ConvType() (api.Table, int32) { return convTable[:], 38 }
 
-func (s *ReceiveMessageResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Messages", &s.Messages, func(p *[]Message, v any) error {
-		return api.SetList(p, v, func(p *Message, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
+func (*KmsNotFound) ConvType() (api.Table, int32) { return convTable[:], 39 }
 
-func (s *ReceiveMessageResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutList(m, "Messages", s.Messages, func(e Message) any { return e.ToDynamic() })
-	return m
-}
+func (*KmsOptInRequired) ConvType() (api.Table, int32) { return convTable[:], 40 }
 
-func (s *RemovePermissionRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "QueueUrl", &s.QueueUrl, api.SetStringPtr)
-	err = api.Decode(err, m, "Label", &s.Label, api.SetStringPtr)
-	return err
-}
+func (*KmsThrottled) ConvType() (api.Table, int32) { return convTable[:], 41 }
 
-func (s *RemovePermissionRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "QueueUrl", s.QueueUrl, api.DynString)
-	api.Put(m, "Label", s.Label, api.DynString)
-	return m
-}
+func (*ListDeadLetterSourceQueuesRequest) ConvType() (api.Table, int32) { return convTable[:], 42 }
 
-func (s *RequestThrottled) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*ListDeadLetterSourceQueuesResult) ConvType() (api.Table, int32) { return convTable[:], 43 }
 
-func (s *RequestThrottled) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
+func (*ListMessageMoveTasksRequest) ConvType() (api.Table, int32) { return convTable[:], 44 }
 
-func (s *ResourceNotFoundException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*ListMessageMoveTasksResult) ConvType() (api.Table, int32) { return convTable[:], 45 }
 
-func (s *ResourceNotFoundException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
+func (*ListMessageMoveTasksResultEntry) ConvType() (api.Table, int32) { return convTable[:], 46 }
 
-func (s *SendMessageBatchRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "QueueUrl", &s.QueueUrl, api.SetStringPtr)
-	err = api.Decode(err, m, "Entries", &s.Entries, func(p *[]SendMessageBatchRequestEntry, v any) error {
-		return api.SetList(p, v, func(p *SendMessageBatchRequestEntry, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
+func (*ListQueueTagsRequest) ConvType() (api.Table, int32) { return convTable[:], 47 }
 
-func (s *SendMessageBatchRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "QueueUrl", s.QueueUrl, api.DynString)
-	api.PutList(m, "Entries", s.Entries, func(e SendMessageBatchRequestEntry) any { return e.ToDynamic() })
-	return m
-}
+func (*ListQueueTagsResult) ConvType() (api.Table, int32) { return convTable[:], 48 }
 
-func (s *SendMessageBatchRequestEntry) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
-	err = api.Decode(err, m, "MessageBody", &s.MessageBody, api.SetStringPtr)
-	err = api.Decode(err, m, "DelaySeconds", &s.DelaySeconds, api.SetInt32Ptr)
-	err = api.Decode(err, m, "MessageAttributes", &s.MessageAttributes, func(p *map[string]MessageAttributeValue, v any) error {
-		return api.SetMap(p, v, func(p *MessageAttributeValue, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "MessageSystemAttributes", &s.MessageSystemAttributes, func(p *map[string]MessageSystemAttributeValue, v any) error {
-		return api.SetMap(p, v, func(p *MessageSystemAttributeValue, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "MessageDeduplicationId", &s.MessageDeduplicationId, api.SetStringPtr)
-	err = api.Decode(err, m, "MessageGroupId", &s.MessageGroupId, api.SetStringPtr)
-	return err
-}
+func (*ListQueuesRequest) ConvType() (api.Table, int32) { return convTable[:], 49 }
 
-func (s *SendMessageBatchRequestEntry) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 7)
-	api.Put(m, "Id", s.Id, api.DynString)
-	api.Put(m, "MessageBody", s.MessageBody, api.DynString)
-	api.Put(m, "DelaySeconds", s.DelaySeconds, api.DynInt32)
-	api.PutMap(m, "MessageAttributes", s.MessageAttributes, func(e MessageAttributeValue) any { return e.ToDynamic() })
-	api.PutMap(m, "MessageSystemAttributes", s.MessageSystemAttributes, func(e MessageSystemAttributeValue) any { return e.ToDynamic() })
-	api.Put(m, "MessageDeduplicationId", s.MessageDeduplicationId, api.DynString)
-	api.Put(m, "MessageGroupId", s.MessageGroupId, api.DynString)
-	return m
-}
+func (*ListQueuesResult) ConvType() (api.Table, int32) { return convTable[:], 50 }
 
-func (s *SendMessageBatchResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Successful", &s.Successful, func(p *[]SendMessageBatchResultEntry, v any) error {
-		return api.SetList(p, v, func(p *SendMessageBatchResultEntry, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "Failed", &s.Failed, func(p *[]BatchResultErrorEntry, v any) error {
-		return api.SetList(p, v, func(p *BatchResultErrorEntry, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
+func (*Message) ConvType() (api.Table, int32) { return convTable[:], 51 }
 
-func (s *SendMessageBatchResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutList(m, "Successful", s.Successful, func(e SendMessageBatchResultEntry) any { return e.ToDynamic() })
-	api.PutList(m, "Failed", s.Failed, func(e BatchResultErrorEntry) any { return e.ToDynamic() })
-	return m
-}
+func (*MessageAttributeValue) ConvType() (api.Table, int32) { return convTable[:], 52 }
 
-func (s *SendMessageBatchResultEntry) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
-	err = api.Decode(err, m, "MessageId", &s.MessageId, api.SetStringPtr)
-	err = api.Decode(err, m, "MD5OfMessageBody", &s.MD5OfMessageBody, api.SetStringPtr)
-	err = api.Decode(err, m, "MD5OfMessageAttributes", &s.MD5OfMessageAttributes, api.SetStringPtr)
-	err = api.Decode(err, m, "MD5OfMessageSystemAttributes", &s.MD5OfMessageSystemAttributes, api.SetStringPtr)
-	err = api.Decode(err, m, "SequenceNumber", &s.SequenceNumber, api.SetStringPtr)
-	return err
-}
+func (*MessageNotInflight) ConvType() (api.Table, int32) { return convTable[:], 53 }
 
-func (s *SendMessageBatchResultEntry) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 6)
-	api.Put(m, "Id", s.Id, api.DynString)
-	api.Put(m, "MessageId", s.MessageId, api.DynString)
-	api.Put(m, "MD5OfMessageBody", s.MD5OfMessageBody, api.DynString)
-	api.Put(m, "MD5OfMessageAttributes", s.MD5OfMessageAttributes, api.DynString)
-	api.Put(m, "MD5OfMessageSystemAttributes", s.MD5OfMessageSystemAttributes, api.DynString)
-	api.Put(m, "SequenceNumber", s.SequenceNumber, api.DynString)
-	return m
-}
+func (*MessageSystemAttributeValue) ConvType() (api.Table, int32) { return convTable[:], 54 }
 
-func (s *SendMessageRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "QueueUrl", &s.QueueUrl, api.SetStringPtr)
-	err = api.Decode(err, m, "MessageBody", &s.MessageBody, api.SetStringPtr)
-	err = api.Decode(err, m, "DelaySeconds", &s.DelaySeconds, api.SetInt32Ptr)
-	err = api.Decode(err, m, "MessageAttributes", &s.MessageAttributes, func(p *map[string]MessageAttributeValue, v any) error {
-		return api.SetMap(p, v, func(p *MessageAttributeValue, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "MessageSystemAttributes", &s.MessageSystemAttributes, func(p *map[string]MessageSystemAttributeValue, v any) error {
-		return api.SetMap(p, v, func(p *MessageSystemAttributeValue, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "MessageDeduplicationId", &s.MessageDeduplicationId, api.SetStringPtr)
-	err = api.Decode(err, m, "MessageGroupId", &s.MessageGroupId, api.SetStringPtr)
-	return err
-}
+func (*OverLimit) ConvType() (api.Table, int32) { return convTable[:], 55 }
 
-func (s *SendMessageRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 7)
-	api.Put(m, "QueueUrl", s.QueueUrl, api.DynString)
-	api.Put(m, "MessageBody", s.MessageBody, api.DynString)
-	api.Put(m, "DelaySeconds", s.DelaySeconds, api.DynInt32)
-	api.PutMap(m, "MessageAttributes", s.MessageAttributes, func(e MessageAttributeValue) any { return e.ToDynamic() })
-	api.PutMap(m, "MessageSystemAttributes", s.MessageSystemAttributes, func(e MessageSystemAttributeValue) any { return e.ToDynamic() })
-	api.Put(m, "MessageDeduplicationId", s.MessageDeduplicationId, api.DynString)
-	api.Put(m, "MessageGroupId", s.MessageGroupId, api.DynString)
-	return m
-}
+func (*PurgeQueueInProgress) ConvType() (api.Table, int32) { return convTable[:], 56 }
 
-func (s *SendMessageResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "MD5OfMessageBody", &s.MD5OfMessageBody, api.SetStringPtr)
-	err = api.Decode(err, m, "MD5OfMessageAttributes", &s.MD5OfMessageAttributes, api.SetStringPtr)
-	err = api.Decode(err, m, "MD5OfMessageSystemAttributes", &s.MD5OfMessageSystemAttributes, api.SetStringPtr)
-	err = api.Decode(err, m, "MessageId", &s.MessageId, api.SetStringPtr)
-	err = api.Decode(err, m, "SequenceNumber", &s.SequenceNumber, api.SetStringPtr)
-	return err
-}
+func (*PurgeQueueOutput) ConvType() (api.Table, int32) { return convTable[:], 57 }
 
-func (s *SendMessageResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 5)
-	api.Put(m, "MD5OfMessageBody", s.MD5OfMessageBody, api.DynString)
-	api.Put(m, "MD5OfMessageAttributes", s.MD5OfMessageAttributes, api.DynString)
-	api.Put(m, "MD5OfMessageSystemAttributes", s.MD5OfMessageSystemAttributes, api.DynString)
-	api.Put(m, "MessageId", s.MessageId, api.DynString)
-	api.Put(m, "SequenceNumber", s.SequenceNumber, api.DynString)
-	return m
-}
+func (*PurgeQueueRequest) ConvType() (api.Table, int32) { return convTable[:], 58 }
 
-func (s *SetQueueAttributesRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "QueueUrl", &s.QueueUrl, api.SetStringPtr)
-	err = api.Decode(err, m, "Attributes", &s.Attributes, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
-	return err
-}
+func (*QueueDeletedRecently) ConvType() (api.Table, int32) { return convTable[:], 59 }
 
-func (s *SetQueueAttributesRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "QueueUrl", s.QueueUrl, api.DynString)
-	api.PutMap(m, "Attributes", s.Attributes, api.DynString)
-	return m
-}
+func (*QueueDoesNotExist) ConvType() (api.Table, int32) { return convTable[:], 60 }
 
-func (s *StartMessageMoveTaskRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "SourceArn", &s.SourceArn, api.SetStringPtr)
-	err = api.Decode(err, m, "DestinationArn", &s.DestinationArn, api.SetStringPtr)
-	err = api.Decode(err, m, "MaxNumberOfMessagesPerSecond", &s.MaxNumberOfMessagesPerSecond, api.SetInt32Ptr)
-	return err
-}
+func (*QueueNameExists) ConvType() (api.Table, int32) { return convTable[:], 61 }
 
-func (s *StartMessageMoveTaskRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "SourceArn", s.SourceArn, api.DynString)
-	api.Put(m, "DestinationArn", s.DestinationArn, api.DynString)
-	api.Put(m, "MaxNumberOfMessagesPerSecond", s.MaxNumberOfMessagesPerSecond, api.DynInt32)
-	return m
-}
+func (*ReceiptHandleIsInvalid) ConvType() (api.Table, int32) { return convTable[:], 62 }
 
-func (s *StartMessageMoveTaskResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "TaskHandle", &s.TaskHandle, api.SetStringPtr)
-	return err
-}
+func (*ReceiveMessageRequest) ConvType() (api.Table, int32) { return convTable[:], 63 }
 
-func (s *StartMessageMoveTaskResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "TaskHandle", s.TaskHandle, api.DynString)
-	return m
-}
+func (*ReceiveMessageResult) ConvType() (api.Table, int32) { return convTable[:], 64 }
 
-func (s *TagQueueRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "QueueUrl", &s.QueueUrl, api.SetStringPtr)
-	err = api.Decode(err, m, "Tags", &s.Tags, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
-	return err
-}
+func (*RemovePermissionOutput) ConvType() (api.Table, int32) { return convTable[:], 65 }
 
-func (s *TagQueueRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "QueueUrl", s.QueueUrl, api.DynString)
-	api.PutMap(m, "Tags", s.Tags, api.DynString)
-	return m
-}
+func (*RemovePermissionRequest) ConvType() (api.Table, int32) { return convTable[:], 66 }
 
-func (s *TooManyEntriesInBatchRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*RequestThrottled) ConvType() (api.Table, int32) { return convTable[:], 67 }
 
-func (s *TooManyEntriesInBatchRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
+func (*ResourceNotFoundException) ConvType() (api.Table, int32) { return convTable[:], 68 }
 
-func (s *UnsupportedOperation) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*SendMessageBatchRequest) ConvType() (api.Table, int32) { return convTable[:], 69 }
 
-func (s *UnsupportedOperation) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
+func (*SendMessageBatchRequestEntry) ConvType() (api.Table, int32) { return convTable[:], 70 }
 
-func (s *UntagQueueRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "QueueUrl", &s.QueueUrl, api.SetStringPtr)
-	err = api.Decode(err, m, "TagKeys", &s.TagKeys, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	return err
-}
+func (*SendMessageBatchResult) ConvType() (api.Table, int32) { return convTable[:], 71 }
 
-func (s *UntagQueueRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "QueueUrl", s.QueueUrl, api.DynString)
-	api.PutList(m, "TagKeys", s.TagKeys, api.DynString)
-	return m
+func (*SendMessageBatchResultEntry) ConvType() (api.Table, int32) { return convTable[:], 72 }
+
+func (*SendMessageRequest) ConvType() (api.Table, int32) { return convTable[:], 73 }
+
+func (*SendMessageResult) ConvType() (api.Table, int32) { return convTable[:], 74 }
+
+func (*SetQueueAttributesOutput) ConvType() (api.Table, int32) { return convTable[:], 75 }
+
+func (*SetQueueAttributesRequest) ConvType() (api.Table, int32) { return convTable[:], 76 }
+
+func (*StartMessageMoveTaskRequest) ConvType() (api.Table, int32) { return convTable[:], 77 }
+
+func (*StartMessageMoveTaskResult) ConvType() (api.Table, int32) { return convTable[:], 78 }
+
+func (*TagQueueOutput) ConvType() (api.Table, int32) { return convTable[:], 79 }
+
+func (*TagQueueRequest) ConvType() (api.Table, int32) { return convTable[:], 80 }
+
+func (*TooManyEntriesInBatchRequest) ConvType() (api.Table, int32) { return convTable[:], 81 }
+
+func (*UnsupportedOperation) ConvType() (api.Table, int32) { return convTable[:], 82 }
+
+func (*UntagQueueOutput) ConvType() (api.Table, int32) { return convTable[:], 83 }
+
+func (*UntagQueueRequest) ConvType() (api.Table, int32) { return convTable[:], 84 }
+
+var convTable = [...]api.Type{
+	0: {Go: (*AddPermissionOutput)(nil)},
+	1: {Go: (*AddPermissionRequest)(nil), Fields: []api.Field{
+		{Name: "QueueUrl", Off: unsafe.Offsetof(AddPermissionRequest{}.QueueUrl), Kind: api.KStringPtr},
+		{Name: "Label", Off: unsafe.Offsetof(AddPermissionRequest{}.Label), Kind: api.KStringPtr},
+		{Name: "AWSAccountIds", Off: unsafe.Offsetof(AddPermissionRequest{}.AWSAccountIds), Kind: api.KList, Type: 85},
+		{Name: "Actions", Off: unsafe.Offsetof(AddPermissionRequest{}.Actions), Kind: api.KList, Type: 85},
+	}},
+	2: {Go: (*BatchEntryIdsNotDistinct)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(BatchEntryIdsNotDistinct{}.Message), Kind: api.KStringPtr},
+	}},
+	3: {Go: (*BatchRequestTooLong)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(BatchRequestTooLong{}.Message), Kind: api.KStringPtr},
+	}},
+	4: {Go: (*BatchResultErrorEntry)(nil), Fields: []api.Field{
+		{Name: "Id", Off: unsafe.Offsetof(BatchResultErrorEntry{}.Id), Kind: api.KStringPtr},
+		{Name: "SenderFault", Off: unsafe.Offsetof(BatchResultErrorEntry{}.SenderFault), Kind: api.KBoolPtr},
+		{Name: "Code", Off: unsafe.Offsetof(BatchResultErrorEntry{}.Code), Kind: api.KStringPtr},
+		{Name: "Message", Off: unsafe.Offsetof(BatchResultErrorEntry{}.Message), Kind: api.KStringPtr},
+	}},
+	5: {Go: (*CancelMessageMoveTaskRequest)(nil), Fields: []api.Field{
+		{Name: "TaskHandle", Off: unsafe.Offsetof(CancelMessageMoveTaskRequest{}.TaskHandle), Kind: api.KStringPtr},
+	}},
+	6: {Go: (*CancelMessageMoveTaskResult)(nil), Fields: []api.Field{
+		{Name: "ApproximateNumberOfMessagesMoved", Off: unsafe.Offsetof(CancelMessageMoveTaskResult{}.ApproximateNumberOfMessagesMoved), Kind: api.KInt64Ptr},
+	}},
+	7: {Go: (*ChangeMessageVisibilityBatchRequest)(nil), Fields: []api.Field{
+		{Name: "QueueUrl", Off: unsafe.Offsetof(ChangeMessageVisibilityBatchRequest{}.QueueUrl), Kind: api.KStringPtr},
+		{Name: "Entries", Off: unsafe.Offsetof(ChangeMessageVisibilityBatchRequest{}.Entries), Kind: api.KList, Type: 86},
+	}},
+	8: {Go: (*ChangeMessageVisibilityBatchRequestEntry)(nil), Fields: []api.Field{
+		{Name: "Id", Off: unsafe.Offsetof(ChangeMessageVisibilityBatchRequestEntry{}.Id), Kind: api.KStringPtr},
+		{Name: "ReceiptHandle", Off: unsafe.Offsetof(ChangeMessageVisibilityBatchRequestEntry{}.ReceiptHandle), Kind: api.KStringPtr},
+		{Name: "VisibilityTimeout", Off: unsafe.Offsetof(ChangeMessageVisibilityBatchRequestEntry{}.VisibilityTimeout), Kind: api.KInt32Ptr},
+	}},
+	9: {Go: (*ChangeMessageVisibilityBatchResult)(nil), Fields: []api.Field{
+		{Name: "Successful", Off: unsafe.Offsetof(ChangeMessageVisibilityBatchResult{}.Successful), Kind: api.KList, Type: 87},
+		{Name: "Failed", Off: unsafe.Offsetof(ChangeMessageVisibilityBatchResult{}.Failed), Kind: api.KList, Type: 88},
+	}},
+	10: {Go: (*ChangeMessageVisibilityBatchResultEntry)(nil), Fields: []api.Field{
+		{Name: "Id", Off: unsafe.Offsetof(ChangeMessageVisibilityBatchResultEntry{}.Id), Kind: api.KStringPtr},
+	}},
+	11: {Go: (*ChangeMessageVisibilityOutput)(nil)},
+	12: {Go: (*ChangeMessageVisibilityRequest)(nil), Fields: []api.Field{
+		{Name: "QueueUrl", Off: unsafe.Offsetof(ChangeMessageVisibilityRequest{}.QueueUrl), Kind: api.KStringPtr},
+		{Name: "ReceiptHandle", Off: unsafe.Offsetof(ChangeMessageVisibilityRequest{}.ReceiptHandle), Kind: api.KStringPtr},
+		{Name: "VisibilityTimeout", Off: unsafe.Offsetof(ChangeMessageVisibilityRequest{}.VisibilityTimeout), Kind: api.KInt32Ptr},
+	}},
+	13: {Go: (*CreateQueueRequest)(nil), Fields: []api.Field{
+		{Name: "QueueName", Off: unsafe.Offsetof(CreateQueueRequest{}.QueueName), Kind: api.KStringPtr},
+		{Name: "Attributes", Off: unsafe.Offsetof(CreateQueueRequest{}.Attributes), Kind: api.KMap, Type: 89},
+		{Name: "tags", Off: unsafe.Offsetof(CreateQueueRequest{}.Tags), Kind: api.KMap, Type: 89},
+	}},
+	14: {Go: (*CreateQueueResult)(nil), Fields: []api.Field{
+		{Name: "QueueUrl", Off: unsafe.Offsetof(CreateQueueResult{}.QueueUrl), Kind: api.KStringPtr},
+	}},
+	15: {Go: (*DeleteMessageBatchRequest)(nil), Fields: []api.Field{
+		{Name: "QueueUrl", Off: unsafe.Offsetof(DeleteMessageBatchRequest{}.QueueUrl), Kind: api.KStringPtr},
+		{Name: "Entries", Off: unsafe.Offsetof(DeleteMessageBatchRequest{}.Entries), Kind: api.KList, Type: 90},
+	}},
+	16: {Go: (*DeleteMessageBatchRequestEntry)(nil), Fields: []api.Field{
+		{Name: "Id", Off: unsafe.Offsetof(DeleteMessageBatchRequestEntry{}.Id), Kind: api.KStringPtr},
+		{Name: "ReceiptHandle", Off: unsafe.Offsetof(DeleteMessageBatchRequestEntry{}.ReceiptHandle), Kind: api.KStringPtr},
+	}},
+	17: {Go: (*DeleteMessageBatchResult)(nil), Fields: []api.Field{
+		{Name: "Successful", Off: unsafe.Offsetof(DeleteMessageBatchResult{}.Successful), Kind: api.KList, Type: 91},
+		{Name: "Failed", Off: unsafe.Offsetof(DeleteMessageBatchResult{}.Failed), Kind: api.KList, Type: 88},
+	}},
+	18: {Go: (*DeleteMessageBatchResultEntry)(nil), Fields: []api.Field{
+		{Name: "Id", Off: unsafe.Offsetof(DeleteMessageBatchResultEntry{}.Id), Kind: api.KStringPtr},
+	}},
+	19: {Go: (*DeleteMessageOutput)(nil)},
+	20: {Go: (*DeleteMessageRequest)(nil), Fields: []api.Field{
+		{Name: "QueueUrl", Off: unsafe.Offsetof(DeleteMessageRequest{}.QueueUrl), Kind: api.KStringPtr},
+		{Name: "ReceiptHandle", Off: unsafe.Offsetof(DeleteMessageRequest{}.ReceiptHandle), Kind: api.KStringPtr},
+	}},
+	21: {Go: (*DeleteQueueOutput)(nil)},
+	22: {Go: (*DeleteQueueRequest)(nil), Fields: []api.Field{
+		{Name: "QueueUrl", Off: unsafe.Offsetof(DeleteQueueRequest{}.QueueUrl), Kind: api.KStringPtr},
+	}},
+	23: {Go: (*EmptyBatchRequest)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(EmptyBatchRequest{}.Message), Kind: api.KStringPtr},
+	}},
+	24: {Go: (*GetQueueAttributesRequest)(nil), Fields: []api.Field{
+		{Name: "QueueUrl", Off: unsafe.Offsetof(GetQueueAttributesRequest{}.QueueUrl), Kind: api.KStringPtr},
+		{Name: "AttributeNames", Off: unsafe.Offsetof(GetQueueAttributesRequest{}.AttributeNames), Kind: api.KList, Type: 85},
+	}},
+	25: {Go: (*GetQueueAttributesResult)(nil), Fields: []api.Field{
+		{Name: "Attributes", Off: unsafe.Offsetof(GetQueueAttributesResult{}.Attributes), Kind: api.KMap, Type: 89},
+	}},
+	26: {Go: (*GetQueueUrlRequest)(nil), Fields: []api.Field{
+		{Name: "QueueName", Off: unsafe.Offsetof(GetQueueUrlRequest{}.QueueName), Kind: api.KStringPtr},
+		{Name: "QueueOwnerAWSAccountId", Off: unsafe.Offsetof(GetQueueUrlRequest{}.QueueOwnerAWSAccountId), Kind: api.KStringPtr},
+	}},
+	27: {Go: (*GetQueueUrlResult)(nil), Fields: []api.Field{
+		{Name: "QueueUrl", Off: unsafe.Offsetof(GetQueueUrlResult{}.QueueUrl), Kind: api.KStringPtr},
+	}},
+	28: {Go: (*InvalidAddress)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(InvalidAddress{}.Message), Kind: api.KStringPtr},
+	}},
+	29: {Go: (*InvalidAttributeName)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(InvalidAttributeName{}.Message), Kind: api.KStringPtr},
+	}},
+	30: {Go: (*InvalidAttributeValue)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(InvalidAttributeValue{}.Message), Kind: api.KStringPtr},
+	}},
+	31: {Go: (*InvalidBatchEntryId)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(InvalidBatchEntryId{}.Message), Kind: api.KStringPtr},
+	}},
+	32: {Go: (*InvalidIdFormat)(nil)},
+	33: {Go: (*InvalidMessageContents)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(InvalidMessageContents{}.Message), Kind: api.KStringPtr},
+	}},
+	34: {Go: (*InvalidSecurity)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(InvalidSecurity{}.Message), Kind: api.KStringPtr},
+	}},
+	35: {Go: (*KmsAccessDenied)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(KmsAccessDenied{}.Message), Kind: api.KStringPtr},
+	}},
+	36: {Go: (*KmsDisabled)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(KmsDisabled{}.Message), Kind: api.KStringPtr},
+	}},
+	37: {Go: (*KmsInvalidKeyUsage)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(KmsInvalidKeyUsage{}.Message), Kind: api.KStringPtr},
+	}},
+	38: {Go: (*KmsInvalidState)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(KmsInvalidState{}.Message), Kind: api.KStringPtr},
+	}},
+	39: {Go: (*KmsNotFound)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(KmsNotFound{}.Message), Kind: api.KStringPtr},
+	}},
+	40: {Go: (*KmsOptInRequired)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(KmsOptInRequired{}.Message), Kind: api.KStringPtr},
+	}},
+	41: {Go: (*KmsThrottled)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(KmsThrottled{}.Message), Kind: api.KStringPtr},
+	}},
+	42: {Go: (*ListDeadLetterSourceQueuesRequest)(nil), Fields: []api.Field{
+		{Name: "QueueUrl", Off: unsafe.Offsetof(ListDeadLetterSourceQueuesRequest{}.QueueUrl), Kind: api.KStringPtr},
+		{Name: "NextToken", Off: unsafe.Offsetof(ListDeadLetterSourceQueuesRequest{}.NextToken), Kind: api.KStringPtr},
+		{Name: "MaxResults", Off: unsafe.Offsetof(ListDeadLetterSourceQueuesRequest{}.MaxResults), Kind: api.KInt32Ptr},
+	}},
+	43: {Go: (*ListDeadLetterSourceQueuesResult)(nil), Fields: []api.Field{
+		{Name: "queueUrls", Off: unsafe.Offsetof(ListDeadLetterSourceQueuesResult{}.QueueUrls), Kind: api.KList, Type: 85},
+		{Name: "NextToken", Off: unsafe.Offsetof(ListDeadLetterSourceQueuesResult{}.NextToken), Kind: api.KStringPtr},
+	}},
+	44: {Go: (*ListMessageMoveTasksRequest)(nil), Fields: []api.Field{
+		{Name: "SourceArn", Off: unsafe.Offsetof(ListMessageMoveTasksRequest{}.SourceArn), Kind: api.KStringPtr},
+		{Name: "MaxResults", Off: unsafe.Offsetof(ListMessageMoveTasksRequest{}.MaxResults), Kind: api.KInt32Ptr},
+	}},
+	45: {Go: (*ListMessageMoveTasksResult)(nil), Fields: []api.Field{
+		{Name: "Results", Off: unsafe.Offsetof(ListMessageMoveTasksResult{}.Results), Kind: api.KList, Type: 92},
+	}},
+	46: {Go: (*ListMessageMoveTasksResultEntry)(nil), Fields: []api.Field{
+		{Name: "TaskHandle", Off: unsafe.Offsetof(ListMessageMoveTasksResultEntry{}.TaskHandle), Kind: api.KStringPtr},
+		{Name: "Status", Off: unsafe.Offsetof(ListMessageMoveTasksResultEntry{}.Status), Kind: api.KStringPtr},
+		{Name: "SourceArn", Off: unsafe.Offsetof(ListMessageMoveTasksResultEntry{}.SourceArn), Kind: api.KStringPtr},
+		{Name: "DestinationArn", Off: unsafe.Offsetof(ListMessageMoveTasksResultEntry{}.DestinationArn), Kind: api.KStringPtr},
+		{Name: "MaxNumberOfMessagesPerSecond", Off: unsafe.Offsetof(ListMessageMoveTasksResultEntry{}.MaxNumberOfMessagesPerSecond), Kind: api.KInt32Ptr},
+		{Name: "ApproximateNumberOfMessagesMoved", Off: unsafe.Offsetof(ListMessageMoveTasksResultEntry{}.ApproximateNumberOfMessagesMoved), Kind: api.KInt64Ptr},
+		{Name: "ApproximateNumberOfMessagesToMove", Off: unsafe.Offsetof(ListMessageMoveTasksResultEntry{}.ApproximateNumberOfMessagesToMove), Kind: api.KInt64Ptr},
+		{Name: "FailureReason", Off: unsafe.Offsetof(ListMessageMoveTasksResultEntry{}.FailureReason), Kind: api.KStringPtr},
+		{Name: "StartedTimestamp", Off: unsafe.Offsetof(ListMessageMoveTasksResultEntry{}.StartedTimestamp), Kind: api.KInt64Ptr},
+	}},
+	47: {Go: (*ListQueueTagsRequest)(nil), Fields: []api.Field{
+		{Name: "QueueUrl", Off: unsafe.Offsetof(ListQueueTagsRequest{}.QueueUrl), Kind: api.KStringPtr},
+	}},
+	48: {Go: (*ListQueueTagsResult)(nil), Fields: []api.Field{
+		{Name: "Tags", Off: unsafe.Offsetof(ListQueueTagsResult{}.Tags), Kind: api.KMap, Type: 89},
+	}},
+	49: {Go: (*ListQueuesRequest)(nil), Fields: []api.Field{
+		{Name: "QueueNamePrefix", Off: unsafe.Offsetof(ListQueuesRequest{}.QueueNamePrefix), Kind: api.KStringPtr},
+		{Name: "NextToken", Off: unsafe.Offsetof(ListQueuesRequest{}.NextToken), Kind: api.KStringPtr},
+		{Name: "MaxResults", Off: unsafe.Offsetof(ListQueuesRequest{}.MaxResults), Kind: api.KInt32Ptr},
+	}},
+	50: {Go: (*ListQueuesResult)(nil), Fields: []api.Field{
+		{Name: "QueueUrls", Off: unsafe.Offsetof(ListQueuesResult{}.QueueUrls), Kind: api.KList, Type: 85},
+		{Name: "NextToken", Off: unsafe.Offsetof(ListQueuesResult{}.NextToken), Kind: api.KStringPtr},
+	}},
+	51: {Go: (*Message)(nil), Fields: []api.Field{
+		{Name: "MessageId", Off: unsafe.Offsetof(Message{}.MessageId), Kind: api.KStringPtr},
+		{Name: "ReceiptHandle", Off: unsafe.Offsetof(Message{}.ReceiptHandle), Kind: api.KStringPtr},
+		{Name: "MD5OfBody", Off: unsafe.Offsetof(Message{}.MD5OfBody), Kind: api.KStringPtr},
+		{Name: "Body", Off: unsafe.Offsetof(Message{}.Body), Kind: api.KStringPtr},
+		{Name: "Attributes", Off: unsafe.Offsetof(Message{}.Attributes), Kind: api.KMap, Type: 89},
+		{Name: "MD5OfMessageAttributes", Off: unsafe.Offsetof(Message{}.MD5OfMessageAttributes), Kind: api.KStringPtr},
+		{Name: "MessageAttributes", Off: unsafe.Offsetof(Message{}.MessageAttributes), Kind: api.KMap, Type: 93},
+	}},
+	52: {Go: (*MessageAttributeValue)(nil), Fields: []api.Field{
+		{Name: "StringValue", Off: unsafe.Offsetof(MessageAttributeValue{}.StringValue), Kind: api.KStringPtr},
+		{Name: "BinaryValue", Off: unsafe.Offsetof(MessageAttributeValue{}.BinaryValue), Kind: api.KBytes},
+		{Name: "StringListValues", Off: unsafe.Offsetof(MessageAttributeValue{}.StringListValues), Kind: api.KList, Type: 85},
+		{Name: "BinaryListValues", Off: unsafe.Offsetof(MessageAttributeValue{}.BinaryListValues), Kind: api.KList, Type: 94},
+		{Name: "DataType", Off: unsafe.Offsetof(MessageAttributeValue{}.DataType), Kind: api.KStringPtr},
+	}},
+	53: {Go: (*MessageNotInflight)(nil)},
+	54: {Go: (*MessageSystemAttributeValue)(nil), Fields: []api.Field{
+		{Name: "StringValue", Off: unsafe.Offsetof(MessageSystemAttributeValue{}.StringValue), Kind: api.KStringPtr},
+		{Name: "BinaryValue", Off: unsafe.Offsetof(MessageSystemAttributeValue{}.BinaryValue), Kind: api.KBytes},
+		{Name: "StringListValues", Off: unsafe.Offsetof(MessageSystemAttributeValue{}.StringListValues), Kind: api.KList, Type: 85},
+		{Name: "BinaryListValues", Off: unsafe.Offsetof(MessageSystemAttributeValue{}.BinaryListValues), Kind: api.KList, Type: 94},
+		{Name: "DataType", Off: unsafe.Offsetof(MessageSystemAttributeValue{}.DataType), Kind: api.KStringPtr},
+	}},
+	55: {Go: (*OverLimit)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(OverLimit{}.Message), Kind: api.KStringPtr},
+	}},
+	56: {Go: (*PurgeQueueInProgress)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(PurgeQueueInProgress{}.Message), Kind: api.KStringPtr},
+	}},
+	57: {Go: (*PurgeQueueOutput)(nil)},
+	58: {Go: (*PurgeQueueRequest)(nil), Fields: []api.Field{
+		{Name: "QueueUrl", Off: unsafe.Offsetof(PurgeQueueRequest{}.QueueUrl), Kind: api.KStringPtr},
+	}},
+	59: {Go: (*QueueDeletedRecently)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(QueueDeletedRecently{}.Message), Kind: api.KStringPtr},
+	}},
+	60: {Go: (*QueueDoesNotExist)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(QueueDoesNotExist{}.Message), Kind: api.KStringPtr},
+	}},
+	61: {Go: (*QueueNameExists)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(QueueNameExists{}.Message), Kind: api.KStringPtr},
+	}},
+	62: {Go: (*ReceiptHandleIsInvalid)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(ReceiptHandleIsInvalid{}.Message), Kind: api.KStringPtr},
+	}},
+	63: {Go: (*ReceiveMessageRequest)(nil), Fields: []api.Field{
+		{Name: "QueueUrl", Off: unsafe.Offsetof(ReceiveMessageRequest{}.QueueUrl), Kind: api.KStringPtr},
+		{Name: "AttributeNames", Off: unsafe.Offsetof(ReceiveMessageRequest{}.AttributeNames), Kind: api.KList, Type: 85},
+		{Name: "MessageSystemAttributeNames", Off: unsafe.Offsetof(ReceiveMessageRequest{}.MessageSystemAttributeNames), Kind: api.KList, Type: 85},
+		{Name: "MessageAttributeNames", Off: unsafe.Offsetof(ReceiveMessageRequest{}.MessageAttributeNames), Kind: api.KList, Type: 85},
+		{Name: "MaxNumberOfMessages", Off: unsafe.Offsetof(ReceiveMessageRequest{}.MaxNumberOfMessages), Kind: api.KInt32Ptr},
+		{Name: "VisibilityTimeout", Off: unsafe.Offsetof(ReceiveMessageRequest{}.VisibilityTimeout), Kind: api.KInt32Ptr},
+		{Name: "WaitTimeSeconds", Off: unsafe.Offsetof(ReceiveMessageRequest{}.WaitTimeSeconds), Kind: api.KInt32Ptr},
+		{Name: "ReceiveRequestAttemptId", Off: unsafe.Offsetof(ReceiveMessageRequest{}.ReceiveRequestAttemptId), Kind: api.KStringPtr},
+	}},
+	64: {Go: (*ReceiveMessageResult)(nil), Fields: []api.Field{
+		{Name: "Messages", Off: unsafe.Offsetof(ReceiveMessageResult{}.Messages), Kind: api.KList, Type: 95},
+	}},
+	65: {Go: (*RemovePermissionOutput)(nil)},
+	66: {Go: (*RemovePermissionRequest)(nil), Fields: []api.Field{
+		{Name: "QueueUrl", Off: unsafe.Offsetof(RemovePermissionRequest{}.QueueUrl), Kind: api.KStringPtr},
+		{Name: "Label", Off: unsafe.Offsetof(RemovePermissionRequest{}.Label), Kind: api.KStringPtr},
+	}},
+	67: {Go: (*RequestThrottled)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(RequestThrottled{}.Message), Kind: api.KStringPtr},
+	}},
+	68: {Go: (*ResourceNotFoundException)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(ResourceNotFoundException{}.Message), Kind: api.KStringPtr},
+	}},
+	69: {Go: (*SendMessageBatchRequest)(nil), Fields: []api.Field{
+		{Name: "QueueUrl", Off: unsafe.Offsetof(SendMessageBatchRequest{}.QueueUrl), Kind: api.KStringPtr},
+		{Name: "Entries", Off: unsafe.Offsetof(SendMessageBatchRequest{}.Entries), Kind: api.KList, Type: 96},
+	}},
+	70: {Go: (*SendMessageBatchRequestEntry)(nil), Fields: []api.Field{
+		{Name: "Id", Off: unsafe.Offsetof(SendMessageBatchRequestEntry{}.Id), Kind: api.KStringPtr},
+		{Name: "MessageBody", Off: unsafe.Offsetof(SendMessageBatchRequestEntry{}.MessageBody), Kind: api.KStringPtr},
+		{Name: "DelaySeconds", Off: unsafe.Offsetof(SendMessageBatchRequestEntry{}.DelaySeconds), Kind: api.KInt32Ptr},
+		{Name: "MessageAttributes", Off: unsafe.Offsetof(SendMessageBatchRequestEntry{}.MessageAttributes), Kind: api.KMap, Type: 93},
+		{Name: "MessageSystemAttributes", Off: unsafe.Offsetof(SendMessageBatchRequestEntry{}.MessageSystemAttributes), Kind: api.KMap, Type: 97},
+		{Name: "MessageDeduplicationId", Off: unsafe.Offsetof(SendMessageBatchRequestEntry{}.MessageDeduplicationId), Kind: api.KStringPtr},
+		{Name: "MessageGroupId", Off: unsafe.Offsetof(SendMessageBatchRequestEntry{}.MessageGroupId), Kind: api.KStringPtr},
+	}},
+	71: {Go: (*SendMessageBatchResult)(nil), Fields: []api.Field{
+		{Name: "Successful", Off: unsafe.Offsetof(SendMessageBatchResult{}.Successful), Kind: api.KList, Type: 98},
+		{Name: "Failed", Off: unsafe.Offsetof(SendMessageBatchResult{}.Failed), Kind: api.KList, Type: 88},
+	}},
+	72: {Go: (*SendMessageBatchResultEntry)(nil), Fields: []api.Field{
+		{Name: "Id", Off: unsafe.Offsetof(SendMessageBatchResultEntry{}.Id), Kind: api.KStringPtr},
+		{Name: "MessageId", Off: unsafe.Offsetof(SendMessageBatchResultEntry{}.MessageId), Kind: api.KStringPtr},
+		{Name: "MD5OfMessageBody", Off: unsafe.Offsetof(SendMessageBatchResultEntry{}.MD5OfMessageBody), Kind: api.KStringPtr},
+		{Name: "MD5OfMessageAttributes", Off: unsafe.Offsetof(SendMessageBatchResultEntry{}.MD5OfMessageAttributes), Kind: api.KStringPtr},
+		{Name: "MD5OfMessageSystemAttributes", Off: unsafe.Offsetof(SendMessageBatchResultEntry{}.MD5OfMessageSystemAttributes), Kind: api.KStringPtr},
+		{Name: "SequenceNumber", Off: unsafe.Offsetof(SendMessageBatchResultEntry{}.SequenceNumber), Kind: api.KStringPtr},
+	}},
+	73: {Go: (*SendMessageRequest)(nil), Fields: []api.Field{
+		{Name: "QueueUrl", Off: unsafe.Offsetof(SendMessageRequest{}.QueueUrl), Kind: api.KStringPtr},
+		{Name: "MessageBody", Off: unsafe.Offsetof(SendMessageRequest{}.MessageBody), Kind: api.KStringPtr},
+		{Name: "DelaySeconds", Off: unsafe.Offsetof(SendMessageRequest{}.DelaySeconds), Kind: api.KInt32Ptr},
+		{Name: "MessageAttributes", Off: unsafe.Offsetof(SendMessageRequest{}.MessageAttributes), Kind: api.KMap, Type: 93},
+		{Name: "MessageSystemAttributes", Off: unsafe.Offsetof(SendMessageRequest{}.MessageSystemAttributes), Kind: api.KMap, Type: 97},
+		{Name: "MessageDeduplicationId", Off: unsafe.Offsetof(SendMessageRequest{}.MessageDeduplicationId), Kind: api.KStringPtr},
+		{Name: "MessageGroupId", Off: unsafe.Offsetof(SendMessageRequest{}.MessageGroupId), Kind: api.KStringPtr},
+	}},
+	74: {Go: (*SendMessageResult)(nil), Fields: []api.Field{
+		{Name: "MD5OfMessageBody", Off: unsafe.Offsetof(SendMessageResult{}.MD5OfMessageBody), Kind: api.KStringPtr},
+		{Name: "MD5OfMessageAttributes", Off: unsafe.Offsetof(SendMessageResult{}.MD5OfMessageAttributes), Kind: api.KStringPtr},
+		{Name: "MD5OfMessageSystemAttributes", Off: unsafe.Offsetof(SendMessageResult{}.MD5OfMessageSystemAttributes), Kind: api.KStringPtr},
+		{Name: "MessageId", Off: unsafe.Offsetof(SendMessageResult{}.MessageId), Kind: api.KStringPtr},
+		{Name: "SequenceNumber", Off: unsafe.Offsetof(SendMessageResult{}.SequenceNumber), Kind: api.KStringPtr},
+	}},
+	75: {Go: (*SetQueueAttributesOutput)(nil)},
+	76: {Go: (*SetQueueAttributesRequest)(nil), Fields: []api.Field{
+		{Name: "QueueUrl", Off: unsafe.Offsetof(SetQueueAttributesRequest{}.QueueUrl), Kind: api.KStringPtr},
+		{Name: "Attributes", Off: unsafe.Offsetof(SetQueueAttributesRequest{}.Attributes), Kind: api.KMap, Type: 89},
+	}},
+	77: {Go: (*StartMessageMoveTaskRequest)(nil), Fields: []api.Field{
+		{Name: "SourceArn", Off: unsafe.Offsetof(StartMessageMoveTaskRequest{}.SourceArn), Kind: api.KStringPtr},
+		{Name: "DestinationArn", Off: unsafe.Offsetof(StartMessageMoveTaskRequest{}.DestinationArn), Kind: api.KStringPtr},
+		{Name: "MaxNumberOfMessagesPerSecond", Off: unsafe.Offsetof(StartMessageMoveTaskRequest{}.MaxNumberOfMessagesPerSecond), Kind: api.KInt32Ptr},
+	}},
+	78: {Go: (*StartMessageMoveTaskResult)(nil), Fields: []api.Field{
+		{Name: "TaskHandle", Off: unsafe.Offsetof(StartMessageMoveTaskResult{}.TaskHandle), Kind: api.KStringPtr},
+	}},
+	79: {Go: (*TagQueueOutput)(nil)},
+	80: {Go: (*TagQueueRequest)(nil), Fields: []api.Field{
+		{Name: "QueueUrl", Off: unsafe.Offsetof(TagQueueRequest{}.QueueUrl), Kind: api.KStringPtr},
+		{Name: "Tags", Off: unsafe.Offsetof(TagQueueRequest{}.Tags), Kind: api.KMap, Type: 89},
+	}},
+	81: {Go: (*TooManyEntriesInBatchRequest)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(TooManyEntriesInBatchRequest{}.Message), Kind: api.KStringPtr},
+	}},
+	82: {Go: (*UnsupportedOperation)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(UnsupportedOperation{}.Message), Kind: api.KStringPtr},
+	}},
+	83: {Go: (*UntagQueueOutput)(nil)},
+	84: {Go: (*UntagQueueRequest)(nil), Fields: []api.Field{
+		{Name: "QueueUrl", Off: unsafe.Offsetof(UntagQueueRequest{}.QueueUrl), Kind: api.KStringPtr},
+		{Name: "TagKeys", Off: unsafe.Offsetof(UntagQueueRequest{}.TagKeys), Kind: api.KList, Type: 85},
+	}},
+	85: {Go: (*[]string)(nil), Elem: api.Field{Kind: api.KString}, Size: unsafe.Sizeof(*new(string))},
+	86: {Go: (*[]ChangeMessageVisibilityBatchRequestEntry)(nil), Elem: api.Field{Kind: api.KStruct, Type: 8}, Size: unsafe.Sizeof(*new(ChangeMessageVisibilityBatchRequestEntry))},
+	87: {Go: (*[]ChangeMessageVisibilityBatchResultEntry)(nil), Elem: api.Field{Kind: api.KStruct, Type: 10}, Size: unsafe.Sizeof(*new(ChangeMessageVisibilityBatchResultEntry))},
+	88: {Go: (*[]BatchResultErrorEntry)(nil), Elem: api.Field{Kind: api.KStruct, Type: 4}, Size: unsafe.Sizeof(*new(BatchResultErrorEntry))},
+	89: {Go: (*map[string]string)(nil), Elem: api.Field{Kind: api.KString}, MapFrom: api.MapFrom[string], MapTo: api.MapTo[string]},
+	90: {Go: (*[]DeleteMessageBatchRequestEntry)(nil), Elem: api.Field{Kind: api.KStruct, Type: 16}, Size: unsafe.Sizeof(*new(DeleteMessageBatchRequestEntry))},
+	91: {Go: (*[]DeleteMessageBatchResultEntry)(nil), Elem: api.Field{Kind: api.KStruct, Type: 18}, Size: unsafe.Sizeof(*new(DeleteMessageBatchResultEntry))},
+	92: {Go: (*[]ListMessageMoveTasksResultEntry)(nil), Elem: api.Field{Kind: api.KStruct, Type: 46}, Size: unsafe.Sizeof(*new(ListMessageMoveTasksResultEntry))},
+	93: {Go: (*map[string]MessageAttributeValue)(nil), Elem: api.Field{Kind: api.KStruct, Type: 52}, MapFrom: api.MapFrom[MessageAttributeValue], MapTo: api.MapTo[MessageAttributeValue]},
+	94: {Go: (*[][]byte)(nil), Elem: api.Field{Kind: api.KBytes}, Size: unsafe.Sizeof(*new([]byte))},
+	95: {Go: (*[]Message)(nil), Elem: api.Field{Kind: api.KStruct, Type: 51}, Size: unsafe.Sizeof(*new(Message))},
+	96: {Go: (*[]SendMessageBatchRequestEntry)(nil), Elem: api.Field{Kind: api.KStruct, Type: 70}, Size: unsafe.Sizeof(*new(SendMessageBatchRequestEntry))},
+	97: {Go: (*map[string]MessageSystemAttributeValue)(nil), Elem: api.Field{Kind: api.KStruct, Type: 54}, MapFrom: api.MapFrom[MessageSystemAttributeValue], MapTo: api.MapTo[MessageSystemAttributeValue]},
+	98: {Go: (*[]SendMessageBatchResultEntry)(nil), Elem: api.Field{Kind: api.KStruct, Type: 72}, Size: unsafe.Sizeof(*new(SendMessageBatchResultEntry))},
 }

@@ -3,11919 +3,4569 @@
 package ssmapi
 
 import (
+	"unsafe"
+
 	"github.com/niwa-cloud/niwa/internal/api"
 )
 
-func (s *AccountSharingInfo) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "AccountId", &s.AccountId, api.SetStringPtr)
-	err = api.Decode(err, m, "SharedDocumentVersion", &s.SharedDocumentVersion, api.SetStringPtr)
-	return err
-}
+func (*AccountSharingInfo) ConvType() (api.Table, int32) { return convTable[:], 0 }
 
-func (s *AccountSharingInfo) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "AccountId", s.AccountId, api.DynString)
-	api.Put(m, "SharedDocumentVersion", s.SharedDocumentVersion, api.DynString)
-	return m
-}
+func (*Activation) ConvType() (api.Table, int32) { return convTable[:], 1 }
 
-func (s *Activation) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ActivationId", &s.ActivationId, api.SetStringPtr)
-	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
-	err = api.Decode(err, m, "DefaultInstanceName", &s.DefaultInstanceName, api.SetStringPtr)
-	err = api.Decode(err, m, "IamRole", &s.IamRole, api.SetStringPtr)
-	err = api.Decode(err, m, "RegistrationLimit", &s.RegistrationLimit, api.SetInt32Ptr)
-	err = api.Decode(err, m, "RegistrationsCount", &s.RegistrationsCount, api.SetInt32Ptr)
-	err = api.Decode(err, m, "ExpirationDate", &s.ExpirationDate, api.SetTimePtr)
-	err = api.Decode(err, m, "Expired", &s.Expired, api.SetBoolPtr)
-	err = api.Decode(err, m, "CreatedDate", &s.CreatedDate, api.SetTimePtr)
-	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]Tag, v any) error {
-		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
+func (*AddTagsToResourceRequest) ConvType() (api.Table, int32) { return convTable[:], 2 }
 
-func (s *Activation) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "ActivationId", s.ActivationId, api.DynString)
-	api.Put(m, "Description", s.Description, api.DynString)
-	api.Put(m, "DefaultInstanceName", s.DefaultInstanceName, api.DynString)
-	api.Put(m, "IamRole", s.IamRole, api.DynString)
-	api.Put(m, "RegistrationLimit", s.RegistrationLimit, api.DynInt32)
-	api.Put(m, "RegistrationsCount", s.RegistrationsCount, api.DynInt32)
-	api.Put(m, "ExpirationDate", s.ExpirationDate, api.DynTime)
-	api.Put(m, "Expired", s.Expired, api.DynBool)
-	api.Put(m, "CreatedDate", s.CreatedDate, api.DynTime)
-	api.PutList(m, "Tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
-	return m
-}
+func (*AddTagsToResourceResult) ConvType() (api.Table, int32) { return convTable[:], 3 }
 
-func (s *AddTagsToResourceRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ResourceType", &s.ResourceType, api.SetStringPtr)
-	err = api.Decode(err, m, "ResourceId", &s.ResourceId, api.SetStringPtr)
-	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]Tag, v any) error {
-		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
+func (*Alarm) ConvType() (api.Table, int32) { return convTable[:], 4 }
 
-func (s *AddTagsToResourceRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "ResourceType", s.ResourceType, api.DynString)
-	api.Put(m, "ResourceId", s.ResourceId, api.DynString)
-	api.PutList(m, "Tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
-	return m
-}
+func (*AlarmConfiguration) ConvType() (api.Table, int32) { return convTable[:], 5 }
 
-func (s *AddTagsToResourceResult) FromDynamic(map[string]any) error { return nil }
+func (*AlarmStateInformation) ConvType() (api.Table, int32) { return convTable[:], 6 }
 
-func (s *AddTagsToResourceResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*AlreadyExistsException) ConvType() (api.Table, int32) { return convTable[:], 7 }
 
-func (s *Alarm) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	return err
-}
+func (*AssociateOpsItemRelatedItemRequest) ConvType() (api.Table, int32) { return convTable[:], 8 }
 
-func (s *Alarm) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Name", s.Name, api.DynString)
-	return m
-}
+func (*AssociateOpsItemRelatedItemResponse) ConvType() (api.Table, int32) { return convTable[:], 9 }
 
-func (s *AlarmConfiguration) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "IgnorePollAlarmFailure", &s.IgnorePollAlarmFailure, api.SetBoolPtr)
-	err = api.Decode(err, m, "Alarms", &s.Alarms, func(p *[]Alarm, v any) error {
-		return api.SetList(p, v, func(p *Alarm, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
+func (*AssociatedInstances) ConvType() (api.Table, int32) { return convTable[:], 10 }
 
-func (s *AlarmConfiguration) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "IgnorePollAlarmFailure", s.IgnorePollAlarmFailure, api.DynBool)
-	api.PutList(m, "Alarms", s.Alarms, func(e Alarm) any { return e.ToDynamic() })
-	return m
-}
+func (*Association) ConvType() (api.Table, int32) { return convTable[:], 11 }
 
-func (s *AlarmStateInformation) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "State", &s.State, api.SetStringPtr)
-	return err
-}
+func (*AssociationAlreadyExists) ConvType() (api.Table, int32) { return convTable[:], 12 }
 
-func (s *AlarmStateInformation) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "State", s.State, api.DynString)
-	return m
-}
+func (*AssociationDescription) ConvType() (api.Table, int32) { return convTable[:], 13 }
 
-func (s *AlreadyExistsException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*AssociationDoesNotExist) ConvType() (api.Table, int32) { return convTable[:], 14 }
 
-func (s *AlreadyExistsException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
+func (*AssociationExecution) ConvType() (api.Table, int32) { return convTable[:], 15 }
 
-func (s *AssociateOpsItemRelatedItemRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "OpsItemId", &s.OpsItemId, api.SetStringPtr)
-	err = api.Decode(err, m, "AssociationType", &s.AssociationType, api.SetStringPtr)
-	err = api.Decode(err, m, "ResourceType", &s.ResourceType, api.SetStringPtr)
-	err = api.Decode(err, m, "ResourceUri", &s.ResourceUri, api.SetStringPtr)
-	return err
-}
+func (*AssociationExecutionDoesNotExist) ConvType() (api.Table, int32) { return convTable[:], 16 }
 
-func (s *AssociateOpsItemRelatedItemRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "OpsItemId", s.OpsItemId, api.DynString)
-	api.Put(m, "AssociationType", s.AssociationType, api.DynString)
-	api.Put(m, "ResourceType", s.ResourceType, api.DynString)
-	api.Put(m, "ResourceUri", s.ResourceUri, api.DynString)
-	return m
-}
+func (*AssociationExecutionFilter) ConvType() (api.Table, int32) { return convTable[:], 17 }
 
-func (s *AssociateOpsItemRelatedItemResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "AssociationId", &s.AssociationId, api.SetStringPtr)
-	return err
-}
+func (*AssociationExecutionTarget) ConvType() (api.Table, int32) { return convTable[:], 18 }
 
-func (s *AssociateOpsItemRelatedItemResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "AssociationId", s.AssociationId, api.DynString)
-	return m
-}
+func (*AssociationExecutionTargetsFilter) ConvType() (api.Table, int32) { return convTable[:], 19 }
 
-func (s *AssociatedInstances) FromDynamic(map[string]any) error { return nil }
+func (*AssociationFilter) ConvType() (api.Table, int32) { return convTable[:], 20 }
 
-func (s *AssociatedInstances) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*AssociationLimitExceeded) ConvType() (api.Table, int32) { return convTable[:], 21 }
 
-func (s *Association) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "InstanceId", &s.InstanceId, api.SetStringPtr)
-	err = api.Decode(err, m, "AssociationId", &s.AssociationId, api.SetStringPtr)
-	err = api.Decode(err, m, "AssociationVersion", &s.AssociationVersion, api.SetStringPtr)
-	err = api.Decode(err, m, "DocumentVersion", &s.DocumentVersion, api.SetStringPtr)
-	err = api.Decode(err, m, "Targets", &s.Targets, func(p *[]Target, v any) error {
-		return api.SetList(p, v, func(p *Target, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "LastExecutionDate", &s.LastExecutionDate, api.SetTimePtr)
-	err = api.Decode(err, m, "Overview", &s.Overview, api.SetStructPtr[AssociationOverview])
-	err = api.Decode(err, m, "ScheduleExpression", &s.ScheduleExpression, api.SetStringPtr)
-	err = api.Decode(err, m, "AssociationName", &s.AssociationName, api.SetStringPtr)
-	err = api.Decode(err, m, "ScheduleOffset", &s.ScheduleOffset, api.SetInt32Ptr)
-	err = api.Decode(err, m, "Duration", &s.Duration, api.SetInt32Ptr)
-	err = api.Decode(err, m, "TargetMaps", &s.TargetMaps, func(p *[]map[string][]string, v any) error {
-		return api.SetList(p, v, func(p *map[string][]string, v any) error {
-			return api.SetMap(p, v, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-		})
-	})
-	return err
-}
+func (*AssociationOverview) ConvType() (api.Table, int32) { return convTable[:], 22 }
 
-func (s *Association) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "InstanceId", s.InstanceId, api.DynString)
-	api.Put(m, "AssociationId", s.AssociationId, api.DynString)
-	api.Put(m, "AssociationVersion", s.AssociationVersion, api.DynString)
-	api.Put(m, "DocumentVersion", s.DocumentVersion, api.DynString)
-	api.PutList(m, "Targets", s.Targets, func(e Target) any { return e.ToDynamic() })
-	api.Put(m, "LastExecutionDate", s.LastExecutionDate, api.DynTime)
-	api.PutStruct(m, "Overview", s.Overview)
-	api.Put(m, "ScheduleExpression", s.ScheduleExpression, api.DynString)
-	api.Put(m, "AssociationName", s.AssociationName, api.DynString)
-	api.Put(m, "ScheduleOffset", s.ScheduleOffset, api.DynInt32)
-	api.Put(m, "Duration", s.Duration, api.DynInt32)
-	api.PutList(m, "TargetMaps", s.TargetMaps, func(e map[string][]string) any {
-		return api.DynMap(e, func(e []string) any { return api.DynList(e, api.DynString) })
-	})
-	return m
-}
+func (*AssociationStatus) ConvType() (api.Table, int32) { return convTable[:], 23 }
 
-func (s *AssociationAlreadyExists) FromDynamic(map[string]any) error { return nil }
+func (*AssociationVersionInfo) ConvType() (api.Table, int32) { return convTable[:], 24 }
 
-func (s *AssociationAlreadyExists) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*AssociationVersionLimitExceeded) ConvType() (api.Table, int32) { return convTable[:], 25 }
 
-func (s *AssociationDescription) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "InstanceId", &s.InstanceId, api.SetStringPtr)
-	err = api.Decode(err, m, "AssociationVersion", &s.AssociationVersion, api.SetStringPtr)
-	err = api.Decode(err, m, "Date", &s.Date, api.SetTimePtr)
-	err = api.Decode(err, m, "LastUpdateAssociationDate", &s.LastUpdateAssociationDate, api.SetTimePtr)
-	err = api.Decode(err, m, "Status", &s.Status, api.SetStructPtr[AssociationStatus])
-	err = api.Decode(err, m, "Overview", &s.Overview, api.SetStructPtr[AssociationOverview])
-	err = api.Decode(err, m, "DocumentVersion", &s.DocumentVersion, api.SetStringPtr)
-	err = api.Decode(err, m, "AutomationTargetParameterName", &s.AutomationTargetParameterName, api.SetStringPtr)
-	err = api.Decode(err, m, "Parameters", &s.Parameters, func(p *map[string][]string, v any) error {
-		return api.SetMap(p, v, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	})
-	err = api.Decode(err, m, "AssociationId", &s.AssociationId, api.SetStringPtr)
-	err = api.Decode(err, m, "Targets", &s.Targets, func(p *[]Target, v any) error {
-		return api.SetList(p, v, func(p *Target, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "ScheduleExpression", &s.ScheduleExpression, api.SetStringPtr)
-	err = api.Decode(err, m, "OutputLocation", &s.OutputLocation, api.SetStructPtr[InstanceAssociationOutputLocation])
-	err = api.Decode(err, m, "LastExecutionDate", &s.LastExecutionDate, api.SetTimePtr)
-	err = api.Decode(err, m, "LastSuccessfulExecutionDate", &s.LastSuccessfulExecutionDate, api.SetTimePtr)
-	err = api.Decode(err, m, "AssociationName", &s.AssociationName, api.SetStringPtr)
-	err = api.Decode(err, m, "MaxErrors", &s.MaxErrors, api.SetStringPtr)
-	err = api.Decode(err, m, "MaxConcurrency", &s.MaxConcurrency, api.SetStringPtr)
-	err = api.Decode(err, m, "ComplianceSeverity", &s.ComplianceSeverity, api.SetStringPtr)
-	err = api.Decode(err, m, "SyncCompliance", &s.SyncCompliance, api.SetStringPtr)
-	err = api.Decode(err, m, "ApplyOnlyAtCronInterval", &s.ApplyOnlyAtCronInterval, api.SetBoolPtr)
-	err = api.Decode(err, m, "CalendarNames", &s.CalendarNames, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "TargetLocations", &s.TargetLocations, func(p *[]TargetLocation, v any) error {
-		return api.SetList(p, v, func(p *TargetLocation, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "ScheduleOffset", &s.ScheduleOffset, api.SetInt32Ptr)
-	err = api.Decode(err, m, "Duration", &s.Duration, api.SetInt32Ptr)
-	err = api.Decode(err, m, "TargetMaps", &s.TargetMaps, func(p *[]map[string][]string, v any) error {
-		return api.SetList(p, v, func(p *map[string][]string, v any) error {
-			return api.SetMap(p, v, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-		})
-	})
-	err = api.Decode(err, m, "AlarmConfiguration", &s.AlarmConfiguration, api.SetStructPtr[AlarmConfiguration])
-	err = api.Decode(err, m, "TriggeredAlarms", &s.TriggeredAlarms, func(p *[]AlarmStateInformation, v any) error {
-		return api.SetList(p, v, func(p *AlarmStateInformation, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
+func (*AttachmentContent) ConvType() (api.Table, int32) { return convTable[:], 26 }
 
-func (s *AssociationDescription) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "InstanceId", s.InstanceId, api.DynString)
-	api.Put(m, "AssociationVersion", s.AssociationVersion, api.DynString)
-	api.Put(m, "Date", s.Date, api.DynTime)
-	api.Put(m, "LastUpdateAssociationDate", s.LastUpdateAssociationDate, api.DynTime)
-	api.PutStruct(m, "Status", s.Status)
-	api.PutStruct(m, "Overview", s.Overview)
-	api.Put(m, "DocumentVersion", s.DocumentVersion, api.DynString)
-	api.Put(m, "AutomationTargetParameterName", s.AutomationTargetParameterName, api.DynString)
-	api.PutMap(m, "Parameters", s.Parameters, func(e []string) any { return api.DynList(e, api.DynString) })
-	api.Put(m, "AssociationId", s.AssociationId, api.DynString)
-	api.PutList(m, "Targets", s.Targets, func(e Target) any { return e.ToDynamic() })
-	api.Put(m, "ScheduleExpression", s.ScheduleExpression, api.DynString)
-	api.PutStruct(m, "OutputLocation", s.OutputLocation)
-	api.Put(m, "LastExecutionDate", s.LastExecutionDate, api.DynTime)
-	api.Put(m, "LastSuccessfulExecutionDate", s.LastSuccessfulExecutionDate, api.DynTime)
-	api.Put(m, "AssociationName", s.AssociationName, api.DynString)
-	api.Put(m, "MaxErrors", s.MaxErrors, api.DynString)
-	api.Put(m, "MaxConcurrency", s.MaxConcurrency, api.DynString)
-	api.Put(m, "ComplianceSeverity", s.ComplianceSeverity, api.DynString)
-	api.Put(m, "SyncCompliance", s.SyncCompliance, api.DynString)
-	api.Put(m, "ApplyOnlyAtCronInterval", s.ApplyOnlyAtCronInterval, api.DynBool)
-	api.PutList(m, "CalendarNames", s.CalendarNames, api.DynString)
-	api.PutList(m, "TargetLocations", s.TargetLocations, func(e TargetLocation) any { return e.ToDynamic() })
-	api.Put(m, "ScheduleOffset", s.ScheduleOffset, api.DynInt32)
-	api.Put(m, "Duration", s.Duration, api.DynInt32)
-	api.PutList(m, "TargetMaps", s.TargetMaps, func(e map[string][]string) any {
-		return api.DynMap(e, func(e []string) any { return api.DynList(e, api.DynString) })
-	})
-	api.PutStruct(m, "AlarmConfiguration", s.AlarmConfiguration)
-	api.PutList(m, "TriggeredAlarms", s.TriggeredAlarms, func(e AlarmStateInformation) any { return e.ToDynamic() })
-	return m
-}
+func (*AttachmentInformation) ConvType() (api.Table, int32) { return convTable[:], 27 }
 
-func (s *AssociationDoesNotExist) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*AttachmentsSource) ConvType() (api.Table, int32) { return convTable[:], 28 }
 
-func (s *AssociationDoesNotExist) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
+func (*AutomationDefinitionNotApprovedException) ConvType() (api.Table, int32) {
+	return convTable[:], 29
 }
 
-func (s *AssociationExecution) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "AssociationId", &s.AssociationId, api.SetStringPtr)
-	err = api.Decode(err, m, "AssociationVersion", &s.AssociationVersion, api.SetStringPtr)
-	err = api.Decode(err, m, "ExecutionId", &s.ExecutionId, api.SetStringPtr)
-	err = api.Decode(err, m, "Status", &s.Status, api.SetStringPtr)
-	err = api.Decode(err, m, "DetailedStatus", &s.DetailedStatus, api.SetStringPtr)
-	err = api.Decode(err, m, "CreatedTime", &s.CreatedTime, api.SetTimePtr)
-	err = api.Decode(err, m, "LastExecutionDate", &s.LastExecutionDate, api.SetTimePtr)
-	err = api.Decode(err, m, "ResourceCountByStatus", &s.ResourceCountByStatus, api.SetStringPtr)
-	err = api.Decode(err, m, "AlarmConfiguration", &s.AlarmConfiguration, api.SetStructPtr[AlarmConfiguration])
-	err = api.Decode(err, m, "TriggeredAlarms", &s.TriggeredAlarms, func(p *[]AlarmStateInformation, v any) error {
-		return api.SetList(p, v, func(p *AlarmStateInformation, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
+func (*AutomationDefinitionNotFoundException) ConvType() (api.Table, int32) { return convTable[:], 30 }
 
-func (s *AssociationExecution) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "AssociationId", s.AssociationId, api.DynString)
-	api.Put(m, "AssociationVersion", s.AssociationVersion, api.DynString)
-	api.Put(m, "ExecutionId", s.ExecutionId, api.DynString)
-	api.Put(m, "Status", s.Status, api.DynString)
-	api.Put(m, "DetailedStatus", s.DetailedStatus, api.DynString)
-	api.Put(m, "CreatedTime", s.CreatedTime, api.DynTime)
-	api.Put(m, "LastExecutionDate", s.LastExecutionDate, api.DynTime)
-	api.Put(m, "ResourceCountByStatus", s.ResourceCountByStatus, api.DynString)
-	api.PutStruct(m, "AlarmConfiguration", s.AlarmConfiguration)
-	api.PutList(m, "TriggeredAlarms", s.TriggeredAlarms, func(e AlarmStateInformation) any { return e.ToDynamic() })
-	return m
+func (*AutomationDefinitionVersionNotFoundException) ConvType() (api.Table, int32) {
+	return convTable[:], 31
 }
 
-func (s *AssociationExecutionDoesNotExist) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*AutomationExecution) ConvType() (api.Table, int32) { return convTable[:], 32 }
 
-func (s *AssociationExecutionDoesNotExist) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
+func (*AutomationExecutionFilter) ConvType() (api.Table, int32) { return convTable[:], 33 }
 
-func (s *AssociationExecutionFilter) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Key", &s.Key, api.SetStringPtr)
-	err = api.Decode(err, m, "Value", &s.Value, api.SetStringPtr)
-	err = api.Decode(err, m, "Type", &s.Type, api.SetStringPtr)
-	return err
+func (*AutomationExecutionLimitExceededException) ConvType() (api.Table, int32) {
+	return convTable[:], 34
 }
 
-func (s *AssociationExecutionFilter) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "Key", s.Key, api.DynString)
-	api.Put(m, "Value", s.Value, api.DynString)
-	api.Put(m, "Type", s.Type, api.DynString)
-	return m
-}
+func (*AutomationExecutionMetadata) ConvType() (api.Table, int32) { return convTable[:], 35 }
 
-func (s *AssociationExecutionTarget) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "AssociationId", &s.AssociationId, api.SetStringPtr)
-	err = api.Decode(err, m, "AssociationVersion", &s.AssociationVersion, api.SetStringPtr)
-	err = api.Decode(err, m, "ExecutionId", &s.ExecutionId, api.SetStringPtr)
-	err = api.Decode(err, m, "ResourceId", &s.ResourceId, api.SetStringPtr)
-	err = api.Decode(err, m, "ResourceType", &s.ResourceType, api.SetStringPtr)
-	err = api.Decode(err, m, "Status", &s.Status, api.SetStringPtr)
-	err = api.Decode(err, m, "DetailedStatus", &s.DetailedStatus, api.SetStringPtr)
-	err = api.Decode(err, m, "LastExecutionDate", &s.LastExecutionDate, api.SetTimePtr)
-	err = api.Decode(err, m, "OutputSource", &s.OutputSource, api.SetStructPtr[OutputSource])
-	return err
-}
+func (*AutomationExecutionNotFoundException) ConvType() (api.Table, int32) { return convTable[:], 36 }
 
-func (s *AssociationExecutionTarget) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "AssociationId", s.AssociationId, api.DynString)
-	api.Put(m, "AssociationVersion", s.AssociationVersion, api.DynString)
-	api.Put(m, "ExecutionId", s.ExecutionId, api.DynString)
-	api.Put(m, "ResourceId", s.ResourceId, api.DynString)
-	api.Put(m, "ResourceType", s.ResourceType, api.DynString)
-	api.Put(m, "Status", s.Status, api.DynString)
-	api.Put(m, "DetailedStatus", s.DetailedStatus, api.DynString)
-	api.Put(m, "LastExecutionDate", s.LastExecutionDate, api.DynTime)
-	api.PutStruct(m, "OutputSource", s.OutputSource)
-	return m
-}
+func (*AutomationStepNotFoundException) ConvType() (api.Table, int32) { return convTable[:], 37 }
 
-func (s *AssociationExecutionTargetsFilter) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Key", &s.Key, api.SetStringPtr)
-	err = api.Decode(err, m, "Value", &s.Value, api.SetStringPtr)
-	return err
-}
+func (*BaselineOverride) ConvType() (api.Table, int32) { return convTable[:], 38 }
 
-func (s *AssociationExecutionTargetsFilter) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Key", s.Key, api.DynString)
-	api.Put(m, "Value", s.Value, api.DynString)
-	return m
-}
+func (*CancelCommandRequest) ConvType() (api.Table, int32) { return convTable[:], 39 }
 
-func (s *AssociationFilter) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "key", &s.Key, api.SetStringPtr)
-	err = api.Decode(err, m, "value", &s.Value, api.SetStringPtr)
-	return err
-}
+func (*CancelCommandResult) ConvType() (api.Table, int32) { return convTable[:], 40 }
 
-func (s *AssociationFilter) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "key", s.Key, api.DynString)
-	api.Put(m, "value", s.Value, api.DynString)
-	return m
+func (*CancelMaintenanceWindowExecutionRequest) ConvType() (api.Table, int32) {
+	return convTable[:], 41
 }
 
-func (s *AssociationLimitExceeded) FromDynamic(map[string]any) error { return nil }
+func (*CancelMaintenanceWindowExecutionResult) ConvType() (api.Table, int32) { return convTable[:], 42 }
 
-func (s *AssociationLimitExceeded) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*CloudWatchOutputConfig) ConvType() (api.Table, int32) { return convTable[:], 43 }
 
-func (s *AssociationOverview) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Status", &s.Status, api.SetStringPtr)
-	err = api.Decode(err, m, "DetailedStatus", &s.DetailedStatus, api.SetStringPtr)
-	err = api.Decode(err, m, "AssociationStatusAggregatedCount", &s.AssociationStatusAggregatedCount, func(p *map[string]int32, v any) error { return api.SetMap(p, v, api.SetInt32) })
-	return err
-}
+func (*Command) ConvType() (api.Table, int32) { return convTable[:], 44 }
 
-func (s *AssociationOverview) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "Status", s.Status, api.DynString)
-	api.Put(m, "DetailedStatus", s.DetailedStatus, api.DynString)
-	api.PutMap(m, "AssociationStatusAggregatedCount", s.AssociationStatusAggregatedCount, api.DynInt32)
-	return m
-}
+func (*CommandFilter) ConvType() (api.Table, int32) { return convTable[:], 45 }
 
-func (s *AssociationStatus) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Date", &s.Date, api.SetTimePtr)
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	err = api.Decode(err, m, "AdditionalInfo", &s.AdditionalInfo, api.SetStringPtr)
-	return err
-}
+func (*CommandInvocation) ConvType() (api.Table, int32) { return convTable[:], 46 }
 
-func (s *AssociationStatus) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "Date", s.Date, api.DynTime)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "Message", s.Message, api.DynString)
-	api.Put(m, "AdditionalInfo", s.AdditionalInfo, api.DynString)
-	return m
-}
+func (*CommandPlugin) ConvType() (api.Table, int32) { return convTable[:], 47 }
 
-func (s *AssociationVersionInfo) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "AssociationId", &s.AssociationId, api.SetStringPtr)
-	err = api.Decode(err, m, "AssociationVersion", &s.AssociationVersion, api.SetStringPtr)
-	err = api.Decode(err, m, "CreatedDate", &s.CreatedDate, api.SetTimePtr)
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "DocumentVersion", &s.DocumentVersion, api.SetStringPtr)
-	err = api.Decode(err, m, "Parameters", &s.Parameters, func(p *map[string][]string, v any) error {
-		return api.SetMap(p, v, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	})
-	err = api.Decode(err, m, "Targets", &s.Targets, func(p *[]Target, v any) error {
-		return api.SetList(p, v, func(p *Target, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "ScheduleExpression", &s.ScheduleExpression, api.SetStringPtr)
-	err = api.Decode(err, m, "OutputLocation", &s.OutputLocation, api.SetStructPtr[InstanceAssociationOutputLocation])
-	err = api.Decode(err, m, "AssociationName", &s.AssociationName, api.SetStringPtr)
-	err = api.Decode(err, m, "MaxErrors", &s.MaxErrors, api.SetStringPtr)
-	err = api.Decode(err, m, "MaxConcurrency", &s.MaxConcurrency, api.SetStringPtr)
-	err = api.Decode(err, m, "ComplianceSeverity", &s.ComplianceSeverity, api.SetStringPtr)
-	err = api.Decode(err, m, "SyncCompliance", &s.SyncCompliance, api.SetStringPtr)
-	err = api.Decode(err, m, "ApplyOnlyAtCronInterval", &s.ApplyOnlyAtCronInterval, api.SetBoolPtr)
-	err = api.Decode(err, m, "CalendarNames", &s.CalendarNames, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "TargetLocations", &s.TargetLocations, func(p *[]TargetLocation, v any) error {
-		return api.SetList(p, v, func(p *TargetLocation, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "ScheduleOffset", &s.ScheduleOffset, api.SetInt32Ptr)
-	err = api.Decode(err, m, "Duration", &s.Duration, api.SetInt32Ptr)
-	err = api.Decode(err, m, "TargetMaps", &s.TargetMaps, func(p *[]map[string][]string, v any) error {
-		return api.SetList(p, v, func(p *map[string][]string, v any) error {
-			return api.SetMap(p, v, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-		})
-	})
-	return err
-}
+func (*ComplianceExecutionSummary) ConvType() (api.Table, int32) { return convTable[:], 48 }
 
-func (s *AssociationVersionInfo) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "AssociationId", s.AssociationId, api.DynString)
-	api.Put(m, "AssociationVersion", s.AssociationVersion, api.DynString)
-	api.Put(m, "CreatedDate", s.CreatedDate, api.DynTime)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "DocumentVersion", s.DocumentVersion, api.DynString)
-	api.PutMap(m, "Parameters", s.Parameters, func(e []string) any { return api.DynList(e, api.DynString) })
-	api.PutList(m, "Targets", s.Targets, func(e Target) any { return e.ToDynamic() })
-	api.Put(m, "ScheduleExpression", s.ScheduleExpression, api.DynString)
-	api.PutStruct(m, "OutputLocation", s.OutputLocation)
-	api.Put(m, "AssociationName", s.AssociationName, api.DynString)
-	api.Put(m, "MaxErrors", s.MaxErrors, api.DynString)
-	api.Put(m, "MaxConcurrency", s.MaxConcurrency, api.DynString)
-	api.Put(m, "ComplianceSeverity", s.ComplianceSeverity, api.DynString)
-	api.Put(m, "SyncCompliance", s.SyncCompliance, api.DynString)
-	api.Put(m, "ApplyOnlyAtCronInterval", s.ApplyOnlyAtCronInterval, api.DynBool)
-	api.PutList(m, "CalendarNames", s.CalendarNames, api.DynString)
-	api.PutList(m, "TargetLocations", s.TargetLocations, func(e TargetLocation) any { return e.ToDynamic() })
-	api.Put(m, "ScheduleOffset", s.ScheduleOffset, api.DynInt32)
-	api.Put(m, "Duration", s.Duration, api.DynInt32)
-	api.PutList(m, "TargetMaps", s.TargetMaps, func(e map[string][]string) any {
-		return api.DynMap(e, func(e []string) any { return api.DynList(e, api.DynString) })
-	})
-	return m
-}
+func (*ComplianceItem) ConvType() (api.Table, int32) { return convTable[:], 49 }
 
-func (s *AssociationVersionLimitExceeded) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*ComplianceItemEntry) ConvType() (api.Table, int32) { return convTable[:], 50 }
 
-func (s *AssociationVersionLimitExceeded) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
+func (*ComplianceStringFilter) ConvType() (api.Table, int32) { return convTable[:], 51 }
 
-func (s *AttachmentContent) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "Size", &s.Size, api.SetInt64Ptr)
-	err = api.Decode(err, m, "Hash", &s.Hash, api.SetStringPtr)
-	err = api.Decode(err, m, "HashType", &s.HashType, api.SetStringPtr)
-	err = api.Decode(err, m, "Url", &s.Url, api.SetStringPtr)
-	return err
-}
+func (*ComplianceSummaryItem) ConvType() (api.Table, int32) { return convTable[:], 52 }
 
-func (s *AttachmentContent) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 5)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "Size", s.Size, api.DynInt64)
-	api.Put(m, "Hash", s.Hash, api.DynString)
-	api.Put(m, "HashType", s.HashType, api.DynString)
-	api.Put(m, "Url", s.Url, api.DynString)
-	return m
+func (*ComplianceTypeCountLimitExceededException) ConvType() (api.Table, int32) {
+	return convTable[:], 53
 }
 
-func (s *AttachmentInformation) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	return err
-}
+func (*CompliantSummary) ConvType() (api.Table, int32) { return convTable[:], 54 }
 
-func (s *AttachmentInformation) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Name", s.Name, api.DynString)
-	return m
-}
+func (*CreateActivationRequest) ConvType() (api.Table, int32) { return convTable[:], 55 }
 
-func (s *AttachmentsSource) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Key", &s.Key, api.SetStringPtr)
-	err = api.Decode(err, m, "Values", &s.Values, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	return err
-}
+func (*CreateActivationResult) ConvType() (api.Table, int32) { return convTable[:], 56 }
 
-func (s *AttachmentsSource) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "Key", s.Key, api.DynString)
-	api.PutList(m, "Values", s.Values, api.DynString)
-	api.Put(m, "Name", s.Name, api.DynString)
-	return m
-}
+func (*CreateAssociationBatchRequest) ConvType() (api.Table, int32) { return convTable[:], 57 }
 
-func (s *AutomationDefinitionNotApprovedException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*CreateAssociationBatchRequestEntry) ConvType() (api.Table, int32) { return convTable[:], 58 }
 
-func (s *AutomationDefinitionNotApprovedException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
+func (*CreateAssociationBatchResult) ConvType() (api.Table, int32) { return convTable[:], 59 }
 
-func (s *AutomationDefinitionNotFoundException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*CreateAssociationRequest) ConvType() (api.Table, int32) { return convTable[:], 60 }
 
-func (s *AutomationDefinitionNotFoundException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
+func (*CreateAssociationResult) ConvType() (api.Table, int32) { return convTable[:], 61 }
 
-func (s *AutomationDefinitionVersionNotFoundException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*CreateDocumentRequest) ConvType() (api.Table, int32) { return convTable[:], 62 }
 
-func (s *AutomationDefinitionVersionNotFoundException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
+func (*CreateDocumentResult) ConvType() (api.Table, int32) { return convTable[:], 63 }
 
-func (s *AutomationExecution) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "AutomationExecutionId", &s.AutomationExecutionId, api.SetStringPtr)
-	err = api.Decode(err, m, "DocumentName", &s.DocumentName, api.SetStringPtr)
-	err = api.Decode(err, m, "DocumentVersion", &s.DocumentVersion, api.SetStringPtr)
-	err = api.Decode(err, m, "ExecutionStartTime", &s.ExecutionStartTime, api.SetTimePtr)
-	err = api.Decode(err, m, "ExecutionEndTime", &s.ExecutionEndTime, api.SetTimePtr)
-	err = api.Decode(err, m, "AutomationExecutionStatus", &s.AutomationExecutionStatus, api.SetStringPtr)
-	err = api.Decode(err, m, "StepExecutions", &s.StepExecutions, func(p *[]StepExecution, v any) error {
-		return api.SetList(p, v, func(p *StepExecution, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "StepExecutionsTruncated", &s.StepExecutionsTruncated, api.SetBoolPtr)
-	err = api.Decode(err, m, "Parameters", &s.Parameters, func(p *map[string][]string, v any) error {
-		return api.SetMap(p, v, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	})
-	err = api.Decode(err, m, "Outputs", &s.Outputs, func(p *map[string][]string, v any) error {
-		return api.SetMap(p, v, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	})
-	err = api.Decode(err, m, "FailureMessage", &s.FailureMessage, api.SetStringPtr)
-	err = api.Decode(err, m, "Mode", &s.Mode, api.SetStringPtr)
-	err = api.Decode(err, m, "ParentAutomationExecutionId", &s.ParentAutomationExecutionId, api.SetStringPtr)
-	err = api.Decode(err, m, "ExecutedBy", &s.ExecutedBy, api.SetStringPtr)
-	err = api.Decode(err, m, "CurrentStepName", &s.CurrentStepName, api.SetStringPtr)
-	err = api.Decode(err, m, "CurrentAction", &s.CurrentAction, api.SetStringPtr)
-	err = api.Decode(err, m, "TargetParameterName", &s.TargetParameterName, api.SetStringPtr)
-	err = api.Decode(err, m, "Targets", &s.Targets, func(p *[]Target, v any) error {
-		return api.SetList(p, v, func(p *Target, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "TargetMaps", &s.TargetMaps, func(p *[]map[string][]string, v any) error {
-		return api.SetList(p, v, func(p *map[string][]string, v any) error {
-			return api.SetMap(p, v, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-		})
-	})
-	err = api.Decode(err, m, "ResolvedTargets", &s.ResolvedTargets, api.SetStructPtr[ResolvedTargets])
-	err = api.Decode(err, m, "MaxConcurrency", &s.MaxConcurrency, api.SetStringPtr)
-	err = api.Decode(err, m, "MaxErrors", &s.MaxErrors, api.SetStringPtr)
-	err = api.Decode(err, m, "Target", &s.Target, api.SetStringPtr)
-	err = api.Decode(err, m, "TargetLocations", &s.TargetLocations, func(p *[]TargetLocation, v any) error {
-		return api.SetList(p, v, func(p *TargetLocation, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "ProgressCounters", &s.ProgressCounters, api.SetStructPtr[ProgressCounters])
-	err = api.Decode(err, m, "AlarmConfiguration", &s.AlarmConfiguration, api.SetStructPtr[AlarmConfiguration])
-	err = api.Decode(err, m, "TriggeredAlarms", &s.TriggeredAlarms, func(p *[]AlarmStateInformation, v any) error {
-		return api.SetList(p, v, func(p *AlarmStateInformation, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "AutomationSubtype", &s.AutomationSubtype, api.SetStringPtr)
-	err = api.Decode(err, m, "ScheduledTime", &s.ScheduledTime, api.SetTimePtr)
-	err = api.Decode(err, m, "Runbooks", &s.Runbooks, func(p *[]Runbook, v any) error {
-		return api.SetList(p, v, func(p *Runbook, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "OpsItemId", &s.OpsItemId, api.SetStringPtr)
-	err = api.Decode(err, m, "AssociationId", &s.AssociationId, api.SetStringPtr)
-	err = api.Decode(err, m, "ChangeRequestName", &s.ChangeRequestName, api.SetStringPtr)
-	err = api.Decode(err, m, "Variables", &s.Variables, func(p *map[string][]string, v any) error {
-		return api.SetMap(p, v, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	})
-	return err
-}
+func (*CreateMaintenanceWindowRequest) ConvType() (api.Table, int32) { return convTable[:], 64 }
 
-func (s *AutomationExecution) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "AutomationExecutionId", s.AutomationExecutionId, api.DynString)
-	api.Put(m, "DocumentName", s.DocumentName, api.DynString)
-	api.Put(m, "DocumentVersion", s.DocumentVersion, api.DynString)
-	api.Put(m, "ExecutionStartTime", s.ExecutionStartTime, api.DynTime)
-	api.Put(m, "ExecutionEndTime", s.ExecutionEndTime, api.DynTime)
-	api.Put(m, "AutomationExecutionStatus", s.AutomationExecutionStatus, api.DynString)
-	api.PutList(m, "StepExecutions", s.StepExecutions, func(e StepExecution) any { return e.ToDynamic() })
-	api.Put(m, "StepExecutionsTruncated", s.StepExecutionsTruncated, api.DynBool)
-	api.PutMap(m, "Parameters", s.Parameters, func(e []string) any { return api.DynList(e, api.DynString) })
-	api.PutMap(m, "Outputs", s.Outputs, func(e []string) any { return api.DynList(e, api.DynString) })
-	api.Put(m, "FailureMessage", s.FailureMessage, api.DynString)
-	api.Put(m, "Mode", s.Mode, api.DynString)
-	api.Put(m, "ParentAutomationExecutionId", s.ParentAutomationExecutionId, api.DynString)
-	api.Put(m, "ExecutedBy", s.ExecutedBy, api.DynString)
-	api.Put(m, "CurrentStepName", s.CurrentStepName, api.DynString)
-	api.Put(m, "CurrentAction", s.CurrentAction, api.DynString)
-	api.Put(m, "TargetParameterName", s.TargetParameterName, api.DynString)
-	api.PutList(m, "Targets", s.Targets, func(e Target) any { return e.ToDynamic() })
-	api.PutList(m, "TargetMaps", s.TargetMaps, func(e map[string][]string) any {
-		return api.DynMap(e, func(e []string) any { return api.DynList(e, api.DynString) })
-	})
-	api.PutStruct(m, "ResolvedTargets", s.ResolvedTargets)
-	api.Put(m, "MaxConcurrency", s.MaxConcurrency, api.DynString)
-	api.Put(m, "MaxErrors", s.MaxErrors, api.DynString)
-	api.Put(m, "Target", s.Target, api.DynString)
-	api.PutList(m, "TargetLocations", s.TargetLocations, func(e TargetLocation) any { return e.ToDynamic() })
-	api.PutStruct(m, "ProgressCounters", s.ProgressCounters)
-	api.PutStruct(m, "AlarmConfiguration", s.AlarmConfiguration)
-	api.PutList(m, "TriggeredAlarms", s.TriggeredAlarms, func(e AlarmStateInformation) any { return e.ToDynamic() })
-	api.Put(m, "AutomationSubtype", s.AutomationSubtype, api.DynString)
-	api.Put(m, "ScheduledTime", s.ScheduledTime, api.DynTime)
-	api.PutList(m, "Runbooks", s.Runbooks, func(e Runbook) any { return e.ToDynamic() })
-	api.Put(m, "OpsItemId", s.OpsItemId, api.DynString)
-	api.Put(m, "AssociationId", s.AssociationId, api.DynString)
-	api.Put(m, "ChangeRequestName", s.ChangeRequestName, api.DynString)
-	api.PutMap(m, "Variables", s.Variables, func(e []string) any { return api.DynList(e, api.DynString) })
-	return m
-}
+func (*CreateMaintenanceWindowResult) ConvType() (api.Table, int32) { return convTable[:], 65 }
 
-func (s *AutomationExecutionFilter) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Key", &s.Key, api.SetStringPtr)
-	err = api.Decode(err, m, "Values", &s.Values, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	return err
-}
+func (*CreateOpsItemRequest) ConvType() (api.Table, int32) { return convTable[:], 66 }
 
-func (s *AutomationExecutionFilter) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Key", s.Key, api.DynString)
-	api.PutList(m, "Values", s.Values, api.DynString)
-	return m
-}
+func (*CreateOpsItemResponse) ConvType() (api.Table, int32) { return convTable[:], 67 }
 
-func (s *AutomationExecutionLimitExceededException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*CreateOpsMetadataRequest) ConvType() (api.Table, int32) { return convTable[:], 68 }
 
-func (s *AutomationExecutionLimitExceededException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
+func (*CreateOpsMetadataResult) ConvType() (api.Table, int32) { return convTable[:], 69 }
 
-func (s *AutomationExecutionMetadata) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "AutomationExecutionId", &s.AutomationExecutionId, api.SetStringPtr)
-	err = api.Decode(err, m, "DocumentName", &s.DocumentName, api.SetStringPtr)
-	err = api.Decode(err, m, "DocumentVersion", &s.DocumentVersion, api.SetStringPtr)
-	err = api.Decode(err, m, "AutomationExecutionStatus", &s.AutomationExecutionStatus, api.SetStringPtr)
-	err = api.Decode(err, m, "ExecutionStartTime", &s.ExecutionStartTime, api.SetTimePtr)
-	err = api.Decode(err, m, "ExecutionEndTime", &s.ExecutionEndTime, api.SetTimePtr)
-	err = api.Decode(err, m, "ExecutedBy", &s.ExecutedBy, api.SetStringPtr)
-	err = api.Decode(err, m, "LogFile", &s.LogFile, api.SetStringPtr)
-	err = api.Decode(err, m, "Outputs", &s.Outputs, func(p *map[string][]string, v any) error {
-		return api.SetMap(p, v, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	})
-	err = api.Decode(err, m, "Mode", &s.Mode, api.SetStringPtr)
-	err = api.Decode(err, m, "ParentAutomationExecutionId", &s.ParentAutomationExecutionId, api.SetStringPtr)
-	err = api.Decode(err, m, "CurrentStepName", &s.CurrentStepName, api.SetStringPtr)
-	err = api.Decode(err, m, "CurrentAction", &s.CurrentAction, api.SetStringPtr)
-	err = api.Decode(err, m, "FailureMessage", &s.FailureMessage, api.SetStringPtr)
-	err = api.Decode(err, m, "TargetParameterName", &s.TargetParameterName, api.SetStringPtr)
-	err = api.Decode(err, m, "Targets", &s.Targets, func(p *[]Target, v any) error {
-		return api.SetList(p, v, func(p *Target, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "TargetMaps", &s.TargetMaps, func(p *[]map[string][]string, v any) error {
-		return api.SetList(p, v, func(p *map[string][]string, v any) error {
-			return api.SetMap(p, v, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-		})
-	})
-	err = api.Decode(err, m, "ResolvedTargets", &s.ResolvedTargets, api.SetStructPtr[ResolvedTargets])
-	err = api.Decode(err, m, "MaxConcurrency", &s.MaxConcurrency, api.SetStringPtr)
-	err = api.Decode(err, m, "MaxErrors", &s.MaxErrors, api.SetStringPtr)
-	err = api.Decode(err, m, "Target", &s.Target, api.SetStringPtr)
-	err = api.Decode(err, m, "AutomationType", &s.AutomationType, api.SetStringPtr)
-	err = api.Decode(err, m, "AlarmConfiguration", &s.AlarmConfiguration, api.SetStructPtr[AlarmConfiguration])
-	err = api.Decode(err, m, "TriggeredAlarms", &s.TriggeredAlarms, func(p *[]AlarmStateInformation, v any) error {
-		return api.SetList(p, v, func(p *AlarmStateInformation, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "AutomationSubtype", &s.AutomationSubtype, api.SetStringPtr)
-	err = api.Decode(err, m, "ScheduledTime", &s.ScheduledTime, api.SetTimePtr)
-	err = api.Decode(err, m, "Runbooks", &s.Runbooks, func(p *[]Runbook, v any) error {
-		return api.SetList(p, v, func(p *Runbook, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "OpsItemId", &s.OpsItemId, api.SetStringPtr)
-	err = api.Decode(err, m, "AssociationId", &s.AssociationId, api.SetStringPtr)
-	err = api.Decode(err, m, "ChangeRequestName", &s.ChangeRequestName, api.SetStringPtr)
-	return err
-}
+func (*CreatePatchBaselineRequest) ConvType() (api.Table, int32) { return convTable[:], 70 }
 
-func (s *AutomationExecutionMetadata) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "AutomationExecutionId", s.AutomationExecutionId, api.DynString)
-	api.Put(m, "DocumentName", s.DocumentName, api.DynString)
-	api.Put(m, "DocumentVersion", s.DocumentVersion, api.DynString)
-	api.Put(m, "AutomationExecutionStatus", s.AutomationExecutionStatus, api.DynString)
-	api.Put(m, "ExecutionStartTime", s.ExecutionStartTime, api.DynTime)
-	api.Put(m, "ExecutionEndTime", s.ExecutionEndTime, api.DynTime)
-	api.Put(m, "ExecutedBy", s.ExecutedBy, api.DynString)
-	api.Put(m, "LogFile", s.LogFile, api.DynString)
-	api.PutMap(m, "Outputs", s.Outputs, func(e []string) any { return api.DynList(e, api.DynString) })
-	api.Put(m, "Mode", s.Mode, api.DynString)
-	api.Put(m, "ParentAutomationExecutionId", s.ParentAutomationExecutionId, api.DynString)
-	api.Put(m, "CurrentStepName", s.CurrentStepName, api.DynString)
-	api.Put(m, "CurrentAction", s.CurrentAction, api.DynString)
-	api.Put(m, "FailureMessage", s.FailureMessage, api.DynString)
-	api.Put(m, "TargetParameterName", s.TargetParameterName, api.DynString)
-	api.PutList(m, "Targets", s.Targets, func(e Target) any { return e.ToDynamic() })
-	api.PutList(m, "TargetMaps", s.TargetMaps, func(e map[string][]string) any {
-		return api.DynMap(e, func(e []string) any { return api.DynList(e, api.DynString) })
-	})
-	api.PutStruct(m, "ResolvedTargets", s.ResolvedTargets)
-	api.Put(m, "MaxConcurrency", s.MaxConcurrency, api.DynString)
-	api.Put(m, "MaxErrors", s.MaxErrors, api.DynString)
-	api.Put(m, "Target", s.Target, api.DynString)
-	api.Put(m, "AutomationType", s.AutomationType, api.DynString)
-	api.PutStruct(m, "AlarmConfiguration", s.AlarmConfiguration)
-	api.PutList(m, "TriggeredAlarms", s.TriggeredAlarms, func(e AlarmStateInformation) any { return e.ToDynamic() })
-	api.Put(m, "AutomationSubtype", s.AutomationSubtype, api.DynString)
-	api.Put(m, "ScheduledTime", s.ScheduledTime, api.DynTime)
-	api.PutList(m, "Runbooks", s.Runbooks, func(e Runbook) any { return e.ToDynamic() })
-	api.Put(m, "OpsItemId", s.OpsItemId, api.DynString)
-	api.Put(m, "AssociationId", s.AssociationId, api.DynString)
-	api.Put(m, "ChangeRequestName", s.ChangeRequestName, api.DynString)
-	return m
-}
+func (*CreatePatchBaselineResult) ConvType() (api.Table, int32) { return convTable[:], 71 }
 
-func (s *AutomationExecutionNotFoundException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*CreateResourceDataSyncRequest) ConvType() (api.Table, int32) { return convTable[:], 72 }
 
-func (s *AutomationExecutionNotFoundException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
+func (*CreateResourceDataSyncResult) ConvType() (api.Table, int32) { return convTable[:], 73 }
 
-func (s *AutomationStepNotFoundException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
+func (*CustomSchemaCountLimitExceededException) ConvType() (api.Table, int32) {
+	return convTable[:], 74
 }
 
-func (s *AutomationStepNotFoundException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
+func (*DeleteActivationRequest) ConvType() (api.Table, int32) { return convTable[:], 75 }
 
-func (s *BaselineOverride) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "OperatingSystem", &s.OperatingSystem, api.SetStringPtr)
-	err = api.Decode(err, m, "GlobalFilters", &s.GlobalFilters, api.SetStructPtr[PatchFilterGroup])
-	err = api.Decode(err, m, "ApprovalRules", &s.ApprovalRules, api.SetStructPtr[PatchRuleGroup])
-	err = api.Decode(err, m, "ApprovedPatches", &s.ApprovedPatches, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "ApprovedPatchesComplianceLevel", &s.ApprovedPatchesComplianceLevel, api.SetStringPtr)
-	err = api.Decode(err, m, "RejectedPatches", &s.RejectedPatches, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "RejectedPatchesAction", &s.RejectedPatchesAction, api.SetStringPtr)
-	err = api.Decode(err, m, "ApprovedPatchesEnableNonSecurity", &s.ApprovedPatchesEnableNonSecurity, api.SetBoolPtr)
-	err = api.Decode(err, m, "Sources", &s.Sources, func(p *[]PatchSource, v any) error {
-		return api.SetList(p, v, func(p *PatchSource, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
+func (*DeleteActivationResult) ConvType() (api.Table, int32) { return convTable[:], 76 }
 
-func (s *BaselineOverride) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "OperatingSystem", s.OperatingSystem, api.DynString)
-	api.PutStruct(m, "GlobalFilters", s.GlobalFilters)
-	api.PutStruct(m, "ApprovalRules", s.ApprovalRules)
-	api.PutList(m, "ApprovedPatches", s.ApprovedPatches, api.DynString)
-	api.Put(m, "ApprovedPatchesComplianceLevel", s.ApprovedPatchesComplianceLevel, api.DynString)
-	api.PutList(m, "RejectedPatches", s.RejectedPatches, api.DynString)
-	api.Put(m, "RejectedPatchesAction", s.RejectedPatchesAction, api.DynString)
-	api.Put(m, "ApprovedPatchesEnableNonSecurity", s.ApprovedPatchesEnableNonSecurity, api.DynBool)
-	api.PutList(m, "Sources", s.Sources, func(e PatchSource) any { return e.ToDynamic() })
-	return m
-}
+func (*DeleteAssociationRequest) ConvType() (api.Table, int32) { return convTable[:], 77 }
 
-func (s *CancelCommandRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "CommandId", &s.CommandId, api.SetStringPtr)
-	err = api.Decode(err, m, "InstanceIds", &s.InstanceIds, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	return err
-}
+func (*DeleteAssociationResult) ConvType() (api.Table, int32) { return convTable[:], 78 }
 
-func (s *CancelCommandRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "CommandId", s.CommandId, api.DynString)
-	api.PutList(m, "InstanceIds", s.InstanceIds, api.DynString)
-	return m
-}
+func (*DeleteDocumentRequest) ConvType() (api.Table, int32) { return convTable[:], 79 }
 
-func (s *CancelCommandResult) FromDynamic(map[string]any) error { return nil }
+func (*DeleteDocumentResult) ConvType() (api.Table, int32) { return convTable[:], 80 }
 
-func (s *CancelCommandResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*DeleteInventoryRequest) ConvType() (api.Table, int32) { return convTable[:], 81 }
 
-func (s *CancelMaintenanceWindowExecutionRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "WindowExecutionId", &s.WindowExecutionId, api.SetStringPtr)
-	return err
-}
+func (*DeleteInventoryResult) ConvType() (api.Table, int32) { return convTable[:], 82 }
 
-func (s *CancelMaintenanceWindowExecutionRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "WindowExecutionId", s.WindowExecutionId, api.DynString)
-	return m
-}
+func (*DeleteMaintenanceWindowRequest) ConvType() (api.Table, int32) { return convTable[:], 83 }
 
-func (s *CancelMaintenanceWindowExecutionResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "WindowExecutionId", &s.WindowExecutionId, api.SetStringPtr)
-	return err
-}
+func (*DeleteMaintenanceWindowResult) ConvType() (api.Table, int32) { return convTable[:], 84 }
 
-func (s *CancelMaintenanceWindowExecutionResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "WindowExecutionId", s.WindowExecutionId, api.DynString)
-	return m
-}
+func (*DeleteOpsItemRequest) ConvType() (api.Table, int32) { return convTable[:], 85 }
 
-func (s *CloudWatchOutputConfig) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "CloudWatchLogGroupName", &s.CloudWatchLogGroupName, api.SetStringPtr)
-	err = api.Decode(err, m, "CloudWatchOutputEnabled", &s.CloudWatchOutputEnabled, api.SetBoolPtr)
-	return err
-}
+func (*DeleteOpsItemResponse) ConvType() (api.Table, int32) { return convTable[:], 86 }
 
-func (s *CloudWatchOutputConfig) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "CloudWatchLogGroupName", s.CloudWatchLogGroupName, api.DynString)
-	api.Put(m, "CloudWatchOutputEnabled", s.CloudWatchOutputEnabled, api.DynBool)
-	return m
-}
+func (*DeleteOpsMetadataRequest) ConvType() (api.Table, int32) { return convTable[:], 87 }
 
-func (s *Command) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "CommandId", &s.CommandId, api.SetStringPtr)
-	err = api.Decode(err, m, "DocumentName", &s.DocumentName, api.SetStringPtr)
-	err = api.Decode(err, m, "DocumentVersion", &s.DocumentVersion, api.SetStringPtr)
-	err = api.Decode(err, m, "Comment", &s.Comment, api.SetStringPtr)
-	err = api.Decode(err, m, "ExpiresAfter", &s.ExpiresAfter, api.SetTimePtr)
-	err = api.Decode(err, m, "Parameters", &s.Parameters, func(p *map[string][]string, v any) error {
-		return api.SetMap(p, v, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	})
-	err = api.Decode(err, m, "InstanceIds", &s.InstanceIds, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "Targets", &s.Targets, func(p *[]Target, v any) error {
-		return api.SetList(p, v, func(p *Target, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "RequestedDateTime", &s.RequestedDateTime, api.SetTimePtr)
-	err = api.Decode(err, m, "Status", &s.Status, api.SetStringPtr)
-	err = api.Decode(err, m, "StatusDetails", &s.StatusDetails, api.SetStringPtr)
-	err = api.Decode(err, m, "OutputS3Region", &s.OutputS3Region, api.SetStringPtr)
-	err = api.Decode(err, m, "OutputS3BucketName", &s.OutputS3BucketName, api.SetStringPtr)
-	err = api.Decode(err, m, "OutputS3KeyPrefix", &s.OutputS3KeyPrefix, api.SetStringPtr)
-	err = api.Decode(err, m, "MaxConcurrency", &s.MaxConcurrency, api.SetStringPtr)
-	err = api.Decode(err, m, "MaxErrors", &s.MaxErrors, api.SetStringPtr)
-	err = api.Decode(err, m, "TargetCount", &s.TargetCount, api.SetInt32Ptr)
-	err = api.Decode(err, m, "CompletedCount", &s.CompletedCount, api.SetInt32Ptr)
-	err = api.Decode(err, m, "ErrorCount", &s.ErrorCount, api.SetInt32Ptr)
-	err = api.Decode(err, m, "DeliveryTimedOutCount", &s.DeliveryTimedOutCount, api.SetInt32Ptr)
-	err = api.Decode(err, m, "ServiceRole", &s.ServiceRole, api.SetStringPtr)
-	err = api.Decode(err, m, "NotificationConfig", &s.NotificationConfig, api.SetStructPtr[NotificationConfig])
-	err = api.Decode(err, m, "CloudWatchOutputConfig", &s.CloudWatchOutputConfig, api.SetStructPtr[CloudWatchOutputConfig])
-	err = api.Decode(err, m, "TimeoutSeconds", &s.TimeoutSeconds, api.SetInt32Ptr)
-	err = api.Decode(err, m, "AlarmConfiguration", &s.AlarmConfiguration, api.SetStructPtr[AlarmConfiguration])
-	err = api.Decode(err, m, "TriggeredAlarms", &s.TriggeredAlarms, func(p *[]AlarmStateInformation, v any) error {
-		return api.SetList(p, v, func(p *AlarmStateInformation, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
+func (*DeleteOpsMetadataResult) ConvType() (api.Table, int32) { return convTable[:], 88 }
 
-func (s *Command) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "CommandId", s.CommandId, api.DynString)
-	api.Put(m, "DocumentName", s.DocumentName, api.DynString)
-	api.Put(m, "DocumentVersion", s.DocumentVersion, api.DynString)
-	api.Put(m, "Comment", s.Comment, api.DynString)
-	api.Put(m, "ExpiresAfter", s.ExpiresAfter, api.DynTime)
-	api.PutMap(m, "Parameters", s.Parameters, func(e []string) any { return api.DynList(e, api.DynString) })
-	api.PutList(m, "InstanceIds", s.InstanceIds, api.DynString)
-	api.PutList(m, "Targets", s.Targets, func(e Target) any { return e.ToDynamic() })
-	api.Put(m, "RequestedDateTime", s.RequestedDateTime, api.DynTime)
-	api.Put(m, "Status", s.Status, api.DynString)
-	api.Put(m, "StatusDetails", s.StatusDetails, api.DynString)
-	api.Put(m, "OutputS3Region", s.OutputS3Region, api.DynString)
-	api.Put(m, "OutputS3BucketName", s.OutputS3BucketName, api.DynString)
-	api.Put(m, "OutputS3KeyPrefix", s.OutputS3KeyPrefix, api.DynString)
-	api.Put(m, "MaxConcurrency", s.MaxConcurrency, api.DynString)
-	api.Put(m, "MaxErrors", s.MaxErrors, api.DynString)
-	api.Put(m, "TargetCount", s.TargetCount, api.DynInt32)
-	api.Put(m, "CompletedCount", s.CompletedCount, api.DynInt32)
-	api.Put(m, "ErrorCount", s.ErrorCount, api.DynInt32)
-	api.Put(m, "DeliveryTimedOutCount", s.DeliveryTimedOutCount, api.DynInt32)
-	api.Put(m, "ServiceRole", s.ServiceRole, api.DynString)
-	api.PutStruct(m, "NotificationConfig", s.NotificationConfig)
-	api.PutStruct(m, "CloudWatchOutputConfig", s.CloudWatchOutputConfig)
-	api.Put(m, "TimeoutSeconds", s.TimeoutSeconds, api.DynInt32)
-	api.PutStruct(m, "AlarmConfiguration", s.AlarmConfiguration)
-	api.PutList(m, "TriggeredAlarms", s.TriggeredAlarms, func(e AlarmStateInformation) any { return e.ToDynamic() })
-	return m
-}
+func (*DeleteParameterRequest) ConvType() (api.Table, int32) { return convTable[:], 89 }
 
-func (s *CommandFilter) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "key", &s.Key, api.SetStringPtr)
-	err = api.Decode(err, m, "value", &s.Value, api.SetStringPtr)
-	return err
-}
+func (*DeleteParameterResult) ConvType() (api.Table, int32) { return convTable[:], 90 }
 
-func (s *CommandFilter) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "key", s.Key, api.DynString)
-	api.Put(m, "value", s.Value, api.DynString)
-	return m
-}
+func (*DeleteParametersRequest) ConvType() (api.Table, int32) { return convTable[:], 91 }
 
-func (s *CommandInvocation) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "CommandId", &s.CommandId, api.SetStringPtr)
-	err = api.Decode(err, m, "InstanceId", &s.InstanceId, api.SetStringPtr)
-	err = api.Decode(err, m, "InstanceName", &s.InstanceName, api.SetStringPtr)
-	err = api.Decode(err, m, "Comment", &s.Comment, api.SetStringPtr)
-	err = api.Decode(err, m, "DocumentName", &s.DocumentName, api.SetStringPtr)
-	err = api.Decode(err, m, "DocumentVersion", &s.DocumentVersion, api.SetStringPtr)
-	err = api.Decode(err, m, "RequestedDateTime", &s.RequestedDateTime, api.SetTimePtr)
-	err = api.Decode(err, m, "Status", &s.Status, api.SetStringPtr)
-	err = api.Decode(err, m, "StatusDetails", &s.StatusDetails, api.SetStringPtr)
-	err = api.Decode(err, m, "TraceOutput", &s.TraceOutput, api.SetStringPtr)
-	err = api.Decode(err, m, "StandardOutputUrl", &s.StandardOutputUrl, api.SetStringPtr)
-	err = api.Decode(err, m, "StandardErrorUrl", &s.StandardErrorUrl, api.SetStringPtr)
-	err = api.Decode(err, m, "CommandPlugins", &s.CommandPlugins, func(p *[]CommandPlugin, v any) error {
-		return api.SetList(p, v, func(p *CommandPlugin, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "ServiceRole", &s.ServiceRole, api.SetStringPtr)
-	err = api.Decode(err, m, "NotificationConfig", &s.NotificationConfig, api.SetStructPtr[NotificationConfig])
-	err = api.Decode(err, m, "CloudWatchOutputConfig", &s.CloudWatchOutputConfig, api.SetStructPtr[CloudWatchOutputConfig])
-	return err
-}
+func (*DeleteParametersResult) ConvType() (api.Table, int32) { return convTable[:], 92 }
 
-func (s *CommandInvocation) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "CommandId", s.CommandId, api.DynString)
-	api.Put(m, "InstanceId", s.InstanceId, api.DynString)
-	api.Put(m, "InstanceName", s.InstanceName, api.DynString)
-	api.Put(m, "Comment", s.Comment, api.DynString)
-	api.Put(m, "DocumentName", s.DocumentName, api.DynString)
-	api.Put(m, "DocumentVersion", s.DocumentVersion, api.DynString)
-	api.Put(m, "RequestedDateTime", s.RequestedDateTime, api.DynTime)
-	api.Put(m, "Status", s.Status, api.DynString)
-	api.Put(m, "StatusDetails", s.StatusDetails, api.DynString)
-	api.Put(m, "TraceOutput", s.TraceOutput, api.DynString)
-	api.Put(m, "StandardOutputUrl", s.StandardOutputUrl, api.DynString)
-	api.Put(m, "StandardErrorUrl", s.StandardErrorUrl, api.DynString)
-	api.PutList(m, "CommandPlugins", s.CommandPlugins, func(e CommandPlugin) any { return e.ToDynamic() })
-	api.Put(m, "ServiceRole", s.ServiceRole, api.DynString)
-	api.PutStruct(m, "NotificationConfig", s.NotificationConfig)
-	api.PutStruct(m, "CloudWatchOutputConfig", s.CloudWatchOutputConfig)
-	return m
-}
+func (*DeletePatchBaselineRequest) ConvType() (api.Table, int32) { return convTable[:], 93 }
 
-func (s *CommandPlugin) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "Status", &s.Status, api.SetStringPtr)
-	err = api.Decode(err, m, "StatusDetails", &s.StatusDetails, api.SetStringPtr)
-	err = api.Decode(err, m, "ResponseCode", &s.ResponseCode, api.SetInt32Ptr)
-	err = api.Decode(err, m, "ResponseStartDateTime", &s.ResponseStartDateTime, api.SetTimePtr)
-	err = api.Decode(err, m, "ResponseFinishDateTime", &s.ResponseFinishDateTime, api.SetTimePtr)
-	err = api.Decode(err, m, "Output", &s.Output, api.SetStringPtr)
-	err = api.Decode(err, m, "StandardOutputUrl", &s.StandardOutputUrl, api.SetStringPtr)
-	err = api.Decode(err, m, "StandardErrorUrl", &s.StandardErrorUrl, api.SetStringPtr)
-	err = api.Decode(err, m, "OutputS3Region", &s.OutputS3Region, api.SetStringPtr)
-	err = api.Decode(err, m, "OutputS3BucketName", &s.OutputS3BucketName, api.SetStringPtr)
-	err = api.Decode(err, m, "OutputS3KeyPrefix", &s.OutputS3KeyPrefix, api.SetStringPtr)
-	return err
-}
+func (*DeletePatchBaselineResult) ConvType() (api.Table, int32) { return convTable[:], 94 }
 
-func (s *CommandPlugin) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "Status", s.Status, api.DynString)
-	api.Put(m, "StatusDetails", s.StatusDetails, api.DynString)
-	api.Put(m, "ResponseCode", s.ResponseCode, api.DynInt32)
-	api.Put(m, "ResponseStartDateTime", s.ResponseStartDateTime, api.DynTime)
-	api.Put(m, "ResponseFinishDateTime", s.ResponseFinishDateTime, api.DynTime)
-	api.Put(m, "Output", s.Output, api.DynString)
-	api.Put(m, "StandardOutputUrl", s.StandardOutputUrl, api.DynString)
-	api.Put(m, "StandardErrorUrl", s.StandardErrorUrl, api.DynString)
-	api.Put(m, "OutputS3Region", s.OutputS3Region, api.DynString)
-	api.Put(m, "OutputS3BucketName", s.OutputS3BucketName, api.DynString)
-	api.Put(m, "OutputS3KeyPrefix", s.OutputS3KeyPrefix, api.DynString)
-	return m
-}
+func (*DeleteResourceDataSyncRequest) ConvType() (api.Table, int32) { return convTable[:], 95 }
 
-func (s *ComplianceExecutionSummary) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ExecutionTime", &s.ExecutionTime, api.SetTimePtr)
-	err = api.Decode(err, m, "ExecutionId", &s.ExecutionId, api.SetStringPtr)
-	err = api.Decode(err, m, "ExecutionType", &s.ExecutionType, api.SetStringPtr)
-	return err
-}
+func (*DeleteResourceDataSyncResult) ConvType() (api.Table, int32) { return convTable[:], 96 }
 
-func (s *ComplianceExecutionSummary) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "ExecutionTime", s.ExecutionTime, api.DynTime)
-	api.Put(m, "ExecutionId", s.ExecutionId, api.DynString)
-	api.Put(m, "ExecutionType", s.ExecutionType, api.DynString)
-	return m
-}
+func (*DeleteResourcePolicyRequest) ConvType() (api.Table, int32) { return convTable[:], 97 }
 
-func (s *ComplianceItem) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ComplianceType", &s.ComplianceType, api.SetStringPtr)
-	err = api.Decode(err, m, "ResourceType", &s.ResourceType, api.SetStringPtr)
-	err = api.Decode(err, m, "ResourceId", &s.ResourceId, api.SetStringPtr)
-	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
-	err = api.Decode(err, m, "Title", &s.Title, api.SetStringPtr)
-	err = api.Decode(err, m, "Status", &s.Status, api.SetStringPtr)
-	err = api.Decode(err, m, "Severity", &s.Severity, api.SetStringPtr)
-	err = api.Decode(err, m, "ExecutionSummary", &s.ExecutionSummary, api.SetStructPtr[ComplianceExecutionSummary])
-	err = api.Decode(err, m, "Details", &s.Details, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
-	return err
-}
+func (*DeleteResourcePolicyResponse) ConvType() (api.Table, int32) { return convTable[:], 98 }
 
-func (s *ComplianceItem) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "ComplianceType", s.ComplianceType, api.DynString)
-	api.Put(m, "ResourceType", s.ResourceType, api.DynString)
-	api.Put(m, "ResourceId", s.ResourceId, api.DynString)
-	api.Put(m, "Id", s.Id, api.DynString)
-	api.Put(m, "Title", s.Title, api.DynString)
-	api.Put(m, "Status", s.Status, api.DynString)
-	api.Put(m, "Severity", s.Severity, api.DynString)
-	api.PutStruct(m, "ExecutionSummary", s.ExecutionSummary)
-	api.PutMap(m, "Details", s.Details, api.DynString)
-	return m
-}
+func (*DeregisterManagedInstanceRequest) ConvType() (api.Table, int32) { return convTable[:], 99 }
 
-func (s *ComplianceItemEntry) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
-	err = api.Decode(err, m, "Title", &s.Title, api.SetStringPtr)
-	err = api.Decode(err, m, "Severity", &s.Severity, api.SetStringPtr)
-	err = api.Decode(err, m, "Status", &s.Status, api.SetStringPtr)
-	err = api.Decode(err, m, "Details", &s.Details, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
-	return err
-}
+func (*DeregisterManagedInstanceResult) ConvType() (api.Table, int32) { return convTable[:], 100 }
 
-func (s *ComplianceItemEntry) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 5)
-	api.Put(m, "Id", s.Id, api.DynString)
-	api.Put(m, "Title", s.Title, api.DynString)
-	api.Put(m, "Severity", s.Severity, api.DynString)
-	api.Put(m, "Status", s.Status, api.DynString)
-	api.PutMap(m, "Details", s.Details, api.DynString)
-	return m
+func (*DeregisterPatchBaselineForPatchGroupRequest) ConvType() (api.Table, int32) {
+	return convTable[:], 101
 }
 
-func (s *ComplianceStringFilter) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Key", &s.Key, api.SetStringPtr)
-	err = api.Decode(err, m, "Values", &s.Values, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "Type", &s.Type, api.SetStringPtr)
-	return err
+func (*DeregisterPatchBaselineForPatchGroupResult) ConvType() (api.Table, int32) {
+	return convTable[:], 102
 }
 
-func (s *ComplianceStringFilter) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "Key", s.Key, api.DynString)
-	api.PutList(m, "Values", s.Values, api.DynString)
-	api.Put(m, "Type", s.Type, api.DynString)
-	return m
+func (*DeregisterTargetFromMaintenanceWindowRequest) ConvType() (api.Table, int32) {
+	return convTable[:], 103
 }
 
-func (s *ComplianceSummaryItem) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ComplianceType", &s.ComplianceType, api.SetStringPtr)
-	err = api.Decode(err, m, "CompliantSummary", &s.CompliantSummary, api.SetStructPtr[CompliantSummary])
-	err = api.Decode(err, m, "NonCompliantSummary", &s.NonCompliantSummary, api.SetStructPtr[NonCompliantSummary])
-	return err
+func (*DeregisterTargetFromMaintenanceWindowResult) ConvType() (api.Table, int32) {
+	return convTable[:], 104
 }
 
-func (s *ComplianceSummaryItem) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "ComplianceType", s.ComplianceType, api.DynString)
-	api.PutStruct(m, "CompliantSummary", s.CompliantSummary)
-	api.PutStruct(m, "NonCompliantSummary", s.NonCompliantSummary)
-	return m
+func (*DeregisterTaskFromMaintenanceWindowRequest) ConvType() (api.Table, int32) {
+	return convTable[:], 105
 }
 
-func (s *ComplianceTypeCountLimitExceededException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
+func (*DeregisterTaskFromMaintenanceWindowResult) ConvType() (api.Table, int32) {
+	return convTable[:], 106
 }
 
-func (s *ComplianceTypeCountLimitExceededException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
+func (*DescribeActivationsFilter) ConvType() (api.Table, int32) { return convTable[:], 107 }
 
-func (s *CompliantSummary) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "CompliantCount", &s.CompliantCount, api.SetInt32Ptr)
-	err = api.Decode(err, m, "SeveritySummary", &s.SeveritySummary, api.SetStructPtr[SeveritySummary])
-	return err
-}
+func (*DescribeActivationsRequest) ConvType() (api.Table, int32) { return convTable[:], 108 }
 
-func (s *CompliantSummary) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "CompliantCount", s.CompliantCount, api.DynInt32)
-	api.PutStruct(m, "SeveritySummary", s.SeveritySummary)
-	return m
-}
+func (*DescribeActivationsResult) ConvType() (api.Table, int32) { return convTable[:], 109 }
 
-func (s *CreateActivationRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
-	err = api.Decode(err, m, "DefaultInstanceName", &s.DefaultInstanceName, api.SetStringPtr)
-	err = api.Decode(err, m, "IamRole", &s.IamRole, api.SetStringPtr)
-	err = api.Decode(err, m, "RegistrationLimit", &s.RegistrationLimit, api.SetInt32Ptr)
-	err = api.Decode(err, m, "ExpirationDate", &s.ExpirationDate, api.SetTimePtr)
-	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]Tag, v any) error {
-		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "RegistrationMetadata", &s.RegistrationMetadata, func(p *[]RegistrationMetadataItem, v any) error {
-		return api.SetList(p, v, func(p *RegistrationMetadataItem, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
+func (*DescribeAssociationExecutionTargetsRequest) ConvType() (api.Table, int32) {
+	return convTable[:], 110
 }
 
-func (s *CreateActivationRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 7)
-	api.Put(m, "Description", s.Description, api.DynString)
-	api.Put(m, "DefaultInstanceName", s.DefaultInstanceName, api.DynString)
-	api.Put(m, "IamRole", s.IamRole, api.DynString)
-	api.Put(m, "RegistrationLimit", s.RegistrationLimit, api.DynInt32)
-	api.Put(m, "ExpirationDate", s.ExpirationDate, api.DynTime)
-	api.PutList(m, "Tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
-	api.PutList(m, "RegistrationMetadata", s.RegistrationMetadata, func(e RegistrationMetadataItem) any { return e.ToDynamic() })
-	return m
+func (*DescribeAssociationExecutionTargetsResult) ConvType() (api.Table, int32) {
+	return convTable[:], 111
 }
 
-func (s *CreateActivationResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ActivationId", &s.ActivationId, api.SetStringPtr)
-	err = api.Decode(err, m, "ActivationCode", &s.ActivationCode, api.SetStringPtr)
-	return err
-}
+func (*DescribeAssociationExecutionsRequest) ConvType() (api.Table, int32) { return convTable[:], 112 }
 
-func (s *CreateActivationResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "ActivationId", s.ActivationId, api.DynString)
-	api.Put(m, "ActivationCode", s.ActivationCode, api.DynString)
-	return m
-}
+func (*DescribeAssociationExecutionsResult) ConvType() (api.Table, int32) { return convTable[:], 113 }
 
-func (s *CreateAssociationBatchRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Entries", &s.Entries, func(p *[]CreateAssociationBatchRequestEntry, v any) error {
-		return api.SetList(p, v, func(p *CreateAssociationBatchRequestEntry, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
+func (*DescribeAssociationRequest) ConvType() (api.Table, int32) { return convTable[:], 114 }
 
-func (s *CreateAssociationBatchRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutList(m, "Entries", s.Entries, func(e CreateAssociationBatchRequestEntry) any { return e.ToDynamic() })
-	return m
-}
+func (*DescribeAssociationResult) ConvType() (api.Table, int32) { return convTable[:], 115 }
 
-func (s *CreateAssociationBatchRequestEntry) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "InstanceId", &s.InstanceId, api.SetStringPtr)
-	err = api.Decode(err, m, "Parameters", &s.Parameters, func(p *map[string][]string, v any) error {
-		return api.SetMap(p, v, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	})
-	err = api.Decode(err, m, "AutomationTargetParameterName", &s.AutomationTargetParameterName, api.SetStringPtr)
-	err = api.Decode(err, m, "DocumentVersion", &s.DocumentVersion, api.SetStringPtr)
-	err = api.Decode(err, m, "Targets", &s.Targets, func(p *[]Target, v any) error {
-		return api.SetList(p, v, func(p *Target, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "ScheduleExpression", &s.ScheduleExpression, api.SetStringPtr)
-	err = api.Decode(err, m, "OutputLocation", &s.OutputLocation, api.SetStructPtr[InstanceAssociationOutputLocation])
-	err = api.Decode(err, m, "AssociationName", &s.AssociationName, api.SetStringPtr)
-	err = api.Decode(err, m, "MaxErrors", &s.MaxErrors, api.SetStringPtr)
-	err = api.Decode(err, m, "MaxConcurrency", &s.MaxConcurrency, api.SetStringPtr)
-	err = api.Decode(err, m, "ComplianceSeverity", &s.ComplianceSeverity, api.SetStringPtr)
-	err = api.Decode(err, m, "SyncCompliance", &s.SyncCompliance, api.SetStringPtr)
-	err = api.Decode(err, m, "ApplyOnlyAtCronInterval", &s.ApplyOnlyAtCronInterval, api.SetBoolPtr)
-	err = api.Decode(err, m, "CalendarNames", &s.CalendarNames, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "TargetLocations", &s.TargetLocations, func(p *[]TargetLocation, v any) error {
-		return api.SetList(p, v, func(p *TargetLocation, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "ScheduleOffset", &s.ScheduleOffset, api.SetInt32Ptr)
-	err = api.Decode(err, m, "Duration", &s.Duration, api.SetInt32Ptr)
-	err = api.Decode(err, m, "TargetMaps", &s.TargetMaps, func(p *[]map[string][]string, v any) error {
-		return api.SetList(p, v, func(p *map[string][]string, v any) error {
-			return api.SetMap(p, v, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-		})
-	})
-	err = api.Decode(err, m, "AlarmConfiguration", &s.AlarmConfiguration, api.SetStructPtr[AlarmConfiguration])
-	return err
-}
+func (*DescribeAutomationExecutionsRequest) ConvType() (api.Table, int32) { return convTable[:], 116 }
 
-func (s *CreateAssociationBatchRequestEntry) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "InstanceId", s.InstanceId, api.DynString)
-	api.PutMap(m, "Parameters", s.Parameters, func(e []string) any { return api.DynList(e, api.DynString) })
-	api.Put(m, "AutomationTargetParameterName", s.AutomationTargetParameterName, api.DynString)
-	api.Put(m, "DocumentVersion", s.DocumentVersion, api.DynString)
-	api.PutList(m, "Targets", s.Targets, func(e Target) any { return e.ToDynamic() })
-	api.Put(m, "ScheduleExpression", s.ScheduleExpression, api.DynString)
-	api.PutStruct(m, "OutputLocation", s.OutputLocation)
-	api.Put(m, "AssociationName", s.AssociationName, api.DynString)
-	api.Put(m, "MaxErrors", s.MaxErrors, api.DynString)
-	api.Put(m, "MaxConcurrency", s.MaxConcurrency, api.DynString)
-	api.Put(m, "ComplianceSeverity", s.ComplianceSeverity, api.DynString)
-	api.Put(m, "SyncCompliance", s.SyncCompliance, api.DynString)
-	api.Put(m, "ApplyOnlyAtCronInterval", s.ApplyOnlyAtCronInterval, api.DynBool)
-	api.PutList(m, "CalendarNames", s.CalendarNames, api.DynString)
-	api.PutList(m, "TargetLocations", s.TargetLocations, func(e TargetLocation) any { return e.ToDynamic() })
-	api.Put(m, "ScheduleOffset", s.ScheduleOffset, api.DynInt32)
-	api.Put(m, "Duration", s.Duration, api.DynInt32)
-	api.PutList(m, "TargetMaps", s.TargetMaps, func(e map[string][]string) any {
-		return api.DynMap(e, func(e []string) any { return api.DynList(e, api.DynString) })
-	})
-	api.PutStruct(m, "AlarmConfiguration", s.AlarmConfiguration)
-	return m
-}
+func (*DescribeAutomationExecutionsResult) ConvType() (api.Table, int32) { return convTable[:], 117 }
 
-func (s *CreateAssociationBatchResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Successful", &s.Successful, func(p *[]AssociationDescription, v any) error {
-		return api.SetList(p, v, func(p *AssociationDescription, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "Failed", &s.Failed, func(p *[]FailedCreateAssociation, v any) error {
-		return api.SetList(p, v, func(p *FailedCreateAssociation, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
+func (*DescribeAutomationStepExecutionsRequest) ConvType() (api.Table, int32) {
+	return convTable[:], 118
 }
 
-func (s *CreateAssociationBatchResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutList(m, "Successful", s.Successful, func(e AssociationDescription) any { return e.ToDynamic() })
-	api.PutList(m, "Failed", s.Failed, func(e FailedCreateAssociation) any { return e.ToDynamic() })
-	return m
+func (*DescribeAutomationStepExecutionsResult) ConvType() (api.Table, int32) {
+	return convTable[:], 119
 }
 
-func (s *CreateAssociationRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "DocumentVersion", &s.DocumentVersion, api.SetStringPtr)
-	err = api.Decode(err, m, "InstanceId", &s.InstanceId, api.SetStringPtr)
-	err = api.Decode(err, m, "Parameters", &s.Parameters, func(p *map[string][]string, v any) error {
-		return api.SetMap(p, v, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	})
-	err = api.Decode(err, m, "Targets", &s.Targets, func(p *[]Target, v any) error {
-		return api.SetList(p, v, func(p *Target, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "ScheduleExpression", &s.ScheduleExpression, api.SetStringPtr)
-	err = api.Decode(err, m, "OutputLocation", &s.OutputLocation, api.SetStructPtr[InstanceAssociationOutputLocation])
-	err = api.Decode(err, m, "AssociationName", &s.AssociationName, api.SetStringPtr)
-	err = api.Decode(err, m, "AutomationTargetParameterName", &s.AutomationTargetParameterName, api.SetStringPtr)
-	err = api.Decode(err, m, "MaxErrors", &s.MaxErrors, api.SetStringPtr)
-	err = api.Decode(err, m, "MaxConcurrency", &s.MaxConcurrency, api.SetStringPtr)
-	err = api.Decode(err, m, "ComplianceSeverity", &s.ComplianceSeverity, api.SetStringPtr)
-	err = api.Decode(err, m, "SyncCompliance", &s.SyncCompliance, api.SetStringPtr)
-	err = api.Decode(err, m, "ApplyOnlyAtCronInterval", &s.ApplyOnlyAtCronInterval, api.SetBoolPtr)
-	err = api.Decode(err, m, "CalendarNames", &s.CalendarNames, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "TargetLocations", &s.TargetLocations, func(p *[]TargetLocation, v any) error {
-		return api.SetList(p, v, func(p *TargetLocation, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "ScheduleOffset", &s.ScheduleOffset, api.SetInt32Ptr)
-	err = api.Decode(err, m, "Duration", &s.Duration, api.SetInt32Ptr)
-	err = api.Decode(err, m, "TargetMaps", &s.TargetMaps, func(p *[]map[string][]string, v any) error {
-		return api.SetList(p, v, func(p *map[string][]string, v any) error {
-			return api.SetMap(p, v, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-		})
-	})
-	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]Tag, v any) error {
-		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "AlarmConfiguration", &s.AlarmConfiguration, api.SetStructPtr[AlarmConfiguration])
-	return err
-}
+func (*DescribeAvailablePatchesRequest) ConvType() (api.Table, int32) { return convTable[:], 120 }
 
-func (s *CreateAssociationRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "DocumentVersion", s.DocumentVersion, api.DynString)
-	api.Put(m, "InstanceId", s.InstanceId, api.DynString)
-	api.PutMap(m, "Parameters", s.Parameters, func(e []string) any { return api.DynList(e, api.DynString) })
-	api.PutList(m, "Targets", s.Targets, func(e Target) any { return e.ToDynamic() })
-	api.Put(m, "ScheduleExpression", s.ScheduleExpression, api.DynString)
-	api.PutStruct(m, "OutputLocation", s.OutputLocation)
-	api.Put(m, "AssociationName", s.AssociationName, api.DynString)
-	api.Put(m, "AutomationTargetParameterName", s.AutomationTargetParameterName, api.DynString)
-	api.Put(m, "MaxErrors", s.MaxErrors, api.DynString)
-	api.Put(m, "MaxConcurrency", s.MaxConcurrency, api.DynString)
-	api.Put(m, "ComplianceSeverity", s.ComplianceSeverity, api.DynString)
-	api.Put(m, "SyncCompliance", s.SyncCompliance, api.DynString)
-	api.Put(m, "ApplyOnlyAtCronInterval", s.ApplyOnlyAtCronInterval, api.DynBool)
-	api.PutList(m, "CalendarNames", s.CalendarNames, api.DynString)
-	api.PutList(m, "TargetLocations", s.TargetLocations, func(e TargetLocation) any { return e.ToDynamic() })
-	api.Put(m, "ScheduleOffset", s.ScheduleOffset, api.DynInt32)
-	api.Put(m, "Duration", s.Duration, api.DynInt32)
-	api.PutList(m, "TargetMaps", s.TargetMaps, func(e map[string][]string) any {
-		return api.DynMap(e, func(e []string) any { return api.DynList(e, api.DynString) })
-	})
-	api.PutList(m, "Tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
-	api.PutStruct(m, "AlarmConfiguration", s.AlarmConfiguration)
-	return m
-}
+func (*DescribeAvailablePatchesResult) ConvType() (api.Table, int32) { return convTable[:], 121 }
 
-func (s *CreateAssociationResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "AssociationDescription", &s.AssociationDescription, api.SetStructPtr[AssociationDescription])
-	return err
-}
+func (*DescribeDocumentPermissionRequest) ConvType() (api.Table, int32) { return convTable[:], 122 }
 
-func (s *CreateAssociationResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "AssociationDescription", s.AssociationDescription)
-	return m
-}
+func (*DescribeDocumentPermissionResponse) ConvType() (api.Table, int32) { return convTable[:], 123 }
 
-func (s *CreateDocumentRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Content", &s.Content, api.SetStringPtr)
-	err = api.Decode(err, m, "Requires", &s.Requires, func(p *[]DocumentRequires, v any) error {
-		return api.SetList(p, v, func(p *DocumentRequires, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "Attachments", &s.Attachments, func(p *[]AttachmentsSource, v any) error {
-		return api.SetList(p, v, func(p *AttachmentsSource, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "DisplayName", &s.DisplayName, api.SetStringPtr)
-	err = api.Decode(err, m, "VersionName", &s.VersionName, api.SetStringPtr)
-	err = api.Decode(err, m, "DocumentType", &s.DocumentType, api.SetStringPtr)
-	err = api.Decode(err, m, "DocumentFormat", &s.DocumentFormat, api.SetStringPtr)
-	err = api.Decode(err, m, "TargetType", &s.TargetType, api.SetStringPtr)
-	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]Tag, v any) error {
-		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
+func (*DescribeDocumentRequest) ConvType() (api.Table, int32) { return convTable[:], 124 }
 
-func (s *CreateDocumentRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "Content", s.Content, api.DynString)
-	api.PutList(m, "Requires", s.Requires, func(e DocumentRequires) any { return e.ToDynamic() })
-	api.PutList(m, "Attachments", s.Attachments, func(e AttachmentsSource) any { return e.ToDynamic() })
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "DisplayName", s.DisplayName, api.DynString)
-	api.Put(m, "VersionName", s.VersionName, api.DynString)
-	api.Put(m, "DocumentType", s.DocumentType, api.DynString)
-	api.Put(m, "DocumentFormat", s.DocumentFormat, api.DynString)
-	api.Put(m, "TargetType", s.TargetType, api.DynString)
-	api.PutList(m, "Tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
-	return m
-}
+func (*DescribeDocumentResult) ConvType() (api.Table, int32) { return convTable[:], 125 }
 
-func (s *CreateDocumentResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DocumentDescription", &s.DocumentDescription, api.SetStructPtr[DocumentDescription])
-	return err
+func (*DescribeEffectiveInstanceAssociationsRequest) ConvType() (api.Table, int32) {
+	return convTable[:], 126
 }
 
-func (s *CreateDocumentResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "DocumentDescription", s.DocumentDescription)
-	return m
+func (*DescribeEffectiveInstanceAssociationsResult) ConvType() (api.Table, int32) {
+	return convTable[:], 127
 }
 
-func (s *CreateMaintenanceWindowRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
-	err = api.Decode(err, m, "StartDate", &s.StartDate, api.SetStringPtr)
-	err = api.Decode(err, m, "EndDate", &s.EndDate, api.SetStringPtr)
-	err = api.Decode(err, m, "Schedule", &s.Schedule, api.SetStringPtr)
-	err = api.Decode(err, m, "ScheduleTimezone", &s.ScheduleTimezone, api.SetStringPtr)
-	err = api.Decode(err, m, "ScheduleOffset", &s.ScheduleOffset, api.SetInt32Ptr)
-	err = api.Decode(err, m, "Duration", &s.Duration, api.SetInt32Ptr)
-	err = api.Decode(err, m, "Cutoff", &s.Cutoff, api.SetInt32Ptr)
-	err = api.Decode(err, m, "AllowUnassociatedTargets", &s.AllowUnassociatedTargets, api.SetBoolPtr)
-	err = api.Decode(err, m, "ClientToken", &s.ClientToken, api.SetStringPtr)
-	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]Tag, v any) error {
-		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
+func (*DescribeEffectivePatchesForPatchBaselineRequest) ConvType() (api.Table, int32) {
+	return convTable[:], 128
 }
 
-func (s *CreateMaintenanceWindowRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "Description", s.Description, api.DynString)
-	api.Put(m, "StartDate", s.StartDate, api.DynString)
-	api.Put(m, "EndDate", s.EndDate, api.DynString)
-	api.Put(m, "Schedule", s.Schedule, api.DynString)
-	api.Put(m, "ScheduleTimezone", s.ScheduleTimezone, api.DynString)
-	api.Put(m, "ScheduleOffset", s.ScheduleOffset, api.DynInt32)
-	api.Put(m, "Duration", s.Duration, api.DynInt32)
-	api.Put(m, "Cutoff", s.Cutoff, api.DynInt32)
-	api.Put(m, "AllowUnassociatedTargets", s.AllowUnassociatedTargets, api.DynBool)
-	api.Put(m, "ClientToken", s.ClientToken, api.DynString)
-	api.PutList(m, "Tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
-	return m
+func (*DescribeEffectivePatchesForPatchBaselineResult) ConvType() (api.Table, int32) {
+	return convTable[:], 129
 }
 
-func (s *CreateMaintenanceWindowResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "WindowId", &s.WindowId, api.SetStringPtr)
-	return err
+func (*DescribeInstanceAssociationsStatusRequest) ConvType() (api.Table, int32) {
+	return convTable[:], 130
 }
 
-func (s *CreateMaintenanceWindowResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "WindowId", s.WindowId, api.DynString)
-	return m
+func (*DescribeInstanceAssociationsStatusResult) ConvType() (api.Table, int32) {
+	return convTable[:], 131
 }
 
-func (s *CreateOpsItemRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
-	err = api.Decode(err, m, "OpsItemType", &s.OpsItemType, api.SetStringPtr)
-	err = api.Decode(err, m, "OperationalData", &s.OperationalData, func(p *map[string]OpsItemDataValue, v any) error {
-		return api.SetMap(p, v, func(p *OpsItemDataValue, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "Notifications", &s.Notifications, func(p *[]OpsItemNotification, v any) error {
-		return api.SetList(p, v, func(p *OpsItemNotification, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "Priority", &s.Priority, api.SetInt32Ptr)
-	err = api.Decode(err, m, "RelatedOpsItems", &s.RelatedOpsItems, func(p *[]RelatedOpsItem, v any) error {
-		return api.SetList(p, v, func(p *RelatedOpsItem, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "Source", &s.Source, api.SetStringPtr)
-	err = api.Decode(err, m, "Title", &s.Title, api.SetStringPtr)
-	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]Tag, v any) error {
-		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "Category", &s.Category, api.SetStringPtr)
-	err = api.Decode(err, m, "Severity", &s.Severity, api.SetStringPtr)
-	err = api.Decode(err, m, "ActualStartTime", &s.ActualStartTime, api.SetTimePtr)
-	err = api.Decode(err, m, "ActualEndTime", &s.ActualEndTime, api.SetTimePtr)
-	err = api.Decode(err, m, "PlannedStartTime", &s.PlannedStartTime, api.SetTimePtr)
-	err = api.Decode(err, m, "PlannedEndTime", &s.PlannedEndTime, api.SetTimePtr)
-	err = api.Decode(err, m, "AccountId", &s.AccountId, api.SetStringPtr)
-	return err
-}
+func (*DescribeInstanceInformationRequest) ConvType() (api.Table, int32) { return convTable[:], 132 }
 
-func (s *CreateOpsItemRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "Description", s.Description, api.DynString)
-	api.Put(m, "OpsItemType", s.OpsItemType, api.DynString)
-	api.PutMap(m, "OperationalData", s.OperationalData, func(e OpsItemDataValue) any { return e.ToDynamic() })
-	api.PutList(m, "Notifications", s.Notifications, func(e OpsItemNotification) any { return e.ToDynamic() })
-	api.Put(m, "Priority", s.Priority, api.DynInt32)
-	api.PutList(m, "RelatedOpsItems", s.RelatedOpsItems, func(e RelatedOpsItem) any { return e.ToDynamic() })
-	api.Put(m, "Source", s.Source, api.DynString)
-	api.Put(m, "Title", s.Title, api.DynString)
-	api.PutList(m, "Tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
-	api.Put(m, "Category", s.Category, api.DynString)
-	api.Put(m, "Severity", s.Severity, api.DynString)
-	api.Put(m, "ActualStartTime", s.ActualStartTime, api.DynTime)
-	api.Put(m, "ActualEndTime", s.ActualEndTime, api.DynTime)
-	api.Put(m, "PlannedStartTime", s.PlannedStartTime, api.DynTime)
-	api.Put(m, "PlannedEndTime", s.PlannedEndTime, api.DynTime)
-	api.Put(m, "AccountId", s.AccountId, api.DynString)
-	return m
-}
+func (*DescribeInstanceInformationResult) ConvType() (api.Table, int32) { return convTable[:], 133 }
 
-func (s *CreateOpsItemResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "OpsItemId", &s.OpsItemId, api.SetStringPtr)
-	err = api.Decode(err, m, "OpsItemArn", &s.OpsItemArn, api.SetStringPtr)
-	return err
+func (*DescribeInstancePatchStatesForPatchGroupRequest) ConvType() (api.Table, int32) {
+	return convTable[:], 134
 }
 
-func (s *CreateOpsItemResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "OpsItemId", s.OpsItemId, api.DynString)
-	api.Put(m, "OpsItemArn", s.OpsItemArn, api.DynString)
-	return m
+func (*DescribeInstancePatchStatesForPatchGroupResult) ConvType() (api.Table, int32) {
+	return convTable[:], 135
 }
 
-func (s *CreateOpsMetadataRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ResourceId", &s.ResourceId, api.SetStringPtr)
-	err = api.Decode(err, m, "Metadata", &s.Metadata, func(p *map[string]MetadataValue, v any) error {
-		return api.SetMap(p, v, func(p *MetadataValue, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]Tag, v any) error {
-		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
+func (*DescribeInstancePatchStatesRequest) ConvType() (api.Table, int32) { return convTable[:], 136 }
 
-func (s *CreateOpsMetadataRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "ResourceId", s.ResourceId, api.DynString)
-	api.PutMap(m, "Metadata", s.Metadata, func(e MetadataValue) any { return e.ToDynamic() })
-	api.PutList(m, "Tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
-	return m
-}
+func (*DescribeInstancePatchStatesResult) ConvType() (api.Table, int32) { return convTable[:], 137 }
 
-func (s *CreateOpsMetadataResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "OpsMetadataArn", &s.OpsMetadataArn, api.SetStringPtr)
-	return err
-}
+func (*DescribeInstancePatchesRequest) ConvType() (api.Table, int32) { return convTable[:], 138 }
 
-func (s *CreateOpsMetadataResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "OpsMetadataArn", s.OpsMetadataArn, api.DynString)
-	return m
-}
+func (*DescribeInstancePatchesResult) ConvType() (api.Table, int32) { return convTable[:], 139 }
 
-func (s *CreatePatchBaselineRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "OperatingSystem", &s.OperatingSystem, api.SetStringPtr)
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "GlobalFilters", &s.GlobalFilters, api.SetStructPtr[PatchFilterGroup])
-	err = api.Decode(err, m, "ApprovalRules", &s.ApprovalRules, api.SetStructPtr[PatchRuleGroup])
-	err = api.Decode(err, m, "ApprovedPatches", &s.ApprovedPatches, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "ApprovedPatchesComplianceLevel", &s.ApprovedPatchesComplianceLevel, api.SetStringPtr)
-	err = api.Decode(err, m, "ApprovedPatchesEnableNonSecurity", &s.ApprovedPatchesEnableNonSecurity, api.SetBoolPtr)
-	err = api.Decode(err, m, "RejectedPatches", &s.RejectedPatches, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "RejectedPatchesAction", &s.RejectedPatchesAction, api.SetStringPtr)
-	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
-	err = api.Decode(err, m, "Sources", &s.Sources, func(p *[]PatchSource, v any) error {
-		return api.SetList(p, v, func(p *PatchSource, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "ClientToken", &s.ClientToken, api.SetStringPtr)
-	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]Tag, v any) error {
-		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
+func (*DescribeInstancePropertiesRequest) ConvType() (api.Table, int32) { return convTable[:], 140 }
 
-func (s *CreatePatchBaselineRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "OperatingSystem", s.OperatingSystem, api.DynString)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.PutStruct(m, "GlobalFilters", s.GlobalFilters)
-	api.PutStruct(m, "ApprovalRules", s.ApprovalRules)
-	api.PutList(m, "ApprovedPatches", s.ApprovedPatches, api.DynString)
-	api.Put(m, "ApprovedPatchesComplianceLevel", s.ApprovedPatchesComplianceLevel, api.DynString)
-	api.Put(m, "ApprovedPatchesEnableNonSecurity", s.ApprovedPatchesEnableNonSecurity, api.DynBool)
-	api.PutList(m, "RejectedPatches", s.RejectedPatches, api.DynString)
-	api.Put(m, "RejectedPatchesAction", s.RejectedPatchesAction, api.DynString)
-	api.Put(m, "Description", s.Description, api.DynString)
-	api.PutList(m, "Sources", s.Sources, func(e PatchSource) any { return e.ToDynamic() })
-	api.Put(m, "ClientToken", s.ClientToken, api.DynString)
-	api.PutList(m, "Tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
-	return m
-}
+func (*DescribeInstancePropertiesResult) ConvType() (api.Table, int32) { return convTable[:], 141 }
 
-func (s *CreatePatchBaselineResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "BaselineId", &s.BaselineId, api.SetStringPtr)
-	return err
-}
+func (*DescribeInventoryDeletionsRequest) ConvType() (api.Table, int32) { return convTable[:], 142 }
 
-func (s *CreatePatchBaselineResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "BaselineId", s.BaselineId, api.DynString)
-	return m
-}
+func (*DescribeInventoryDeletionsResult) ConvType() (api.Table, int32) { return convTable[:], 143 }
 
-func (s *CreateResourceDataSyncRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "SyncName", &s.SyncName, api.SetStringPtr)
-	err = api.Decode(err, m, "S3Destination", &s.S3Destination, api.SetStructPtr[ResourceDataSyncS3Destination])
-	err = api.Decode(err, m, "SyncType", &s.SyncType, api.SetStringPtr)
-	err = api.Decode(err, m, "SyncSource", &s.SyncSource, api.SetStructPtr[ResourceDataSyncSource])
-	return err
+func (*DescribeMaintenanceWindowExecutionTaskInvocationsRequest) ConvType() (api.Table, int32) {
+	return convTable[:], 144
 }
 
-func (s *CreateResourceDataSyncRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "SyncName", s.SyncName, api.DynString)
-	api.PutStruct(m, "S3Destination", s.S3Destination)
-	api.Put(m, "SyncType", s.SyncType, api.DynString)
-	api.PutStruct(m, "SyncSource", s.SyncSource)
-	return m
+func (*DescribeMaintenanceWindowExecutionTaskInvocationsResult) ConvType() (api.Table, int32) {
+	return convTable[:], 145
 }
-
-func (s *CreateResourceDataSyncResult) FromDynamic(map[string]any) error { return nil }
 
-func (s *CreateResourceDataSyncResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
+func (*DescribeMaintenanceWindowExecutionTasksRequest) ConvType() (api.Table, int32) {
+	return convTable[:], 146
 }
 
-func (s *CustomSchemaCountLimitExceededException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
+func (*DescribeMaintenanceWindowExecutionTasksResult) ConvType() (api.Table, int32) {
+	return convTable[:], 147
 }
 
-func (s *CustomSchemaCountLimitExceededException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
+func (*DescribeMaintenanceWindowExecutionsRequest) ConvType() (api.Table, int32) {
+	return convTable[:], 148
 }
 
-func (s *DeleteActivationRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ActivationId", &s.ActivationId, api.SetStringPtr)
-	return err
+func (*DescribeMaintenanceWindowExecutionsResult) ConvType() (api.Table, int32) {
+	return convTable[:], 149
 }
 
-func (s *DeleteActivationRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "ActivationId", s.ActivationId, api.DynString)
-	return m
+func (*DescribeMaintenanceWindowScheduleRequest) ConvType() (api.Table, int32) {
+	return convTable[:], 150
 }
 
-func (s *DeleteActivationResult) FromDynamic(map[string]any) error { return nil }
-
-func (s *DeleteActivationResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
+func (*DescribeMaintenanceWindowScheduleResult) ConvType() (api.Table, int32) {
+	return convTable[:], 151
 }
 
-func (s *DeleteAssociationRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "InstanceId", &s.InstanceId, api.SetStringPtr)
-	err = api.Decode(err, m, "AssociationId", &s.AssociationId, api.SetStringPtr)
-	return err
+func (*DescribeMaintenanceWindowTargetsRequest) ConvType() (api.Table, int32) {
+	return convTable[:], 152
 }
 
-func (s *DeleteAssociationRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "InstanceId", s.InstanceId, api.DynString)
-	api.Put(m, "AssociationId", s.AssociationId, api.DynString)
-	return m
+func (*DescribeMaintenanceWindowTargetsResult) ConvType() (api.Table, int32) {
+	return convTable[:], 153
 }
 
-func (s *DeleteAssociationResult) FromDynamic(map[string]any) error { return nil }
+func (*DescribeMaintenanceWindowTasksRequest) ConvType() (api.Table, int32) { return convTable[:], 154 }
 
-func (s *DeleteAssociationResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*DescribeMaintenanceWindowTasksResult) ConvType() (api.Table, int32) { return convTable[:], 155 }
 
-func (s *DeleteDocumentRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "DocumentVersion", &s.DocumentVersion, api.SetStringPtr)
-	err = api.Decode(err, m, "VersionName", &s.VersionName, api.SetStringPtr)
-	err = api.Decode(err, m, "Force", &s.Force, api.SetBoolPtr)
-	return err
+func (*DescribeMaintenanceWindowsForTargetRequest) ConvType() (api.Table, int32) {
+	return convTable[:], 156
 }
 
-func (s *DeleteDocumentRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "DocumentVersion", s.DocumentVersion, api.DynString)
-	api.Put(m, "VersionName", s.VersionName, api.DynString)
-	api.Put(m, "Force", s.Force, api.DynBool)
-	return m
+func (*DescribeMaintenanceWindowsForTargetResult) ConvType() (api.Table, int32) {
+	return convTable[:], 157
 }
 
-func (s *DeleteDocumentResult) FromDynamic(map[string]any) error { return nil }
+func (*DescribeMaintenanceWindowsRequest) ConvType() (api.Table, int32) { return convTable[:], 158 }
 
-func (s *DeleteDocumentResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*DescribeMaintenanceWindowsResult) ConvType() (api.Table, int32) { return convTable[:], 159 }
 
-func (s *DeleteInventoryRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "TypeName", &s.TypeName, api.SetStringPtr)
-	err = api.Decode(err, m, "SchemaDeleteOption", &s.SchemaDeleteOption, api.SetStringPtr)
-	err = api.Decode(err, m, "DryRun", &s.DryRun, api.SetBoolPtr)
-	err = api.Decode(err, m, "ClientToken", &s.ClientToken, api.SetStringPtr)
-	return err
-}
+func (*DescribeOpsItemsRequest) ConvType() (api.Table, int32) { return convTable[:], 160 }
 
-func (s *DeleteInventoryRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "TypeName", s.TypeName, api.DynString)
-	api.Put(m, "SchemaDeleteOption", s.SchemaDeleteOption, api.DynString)
-	api.Put(m, "DryRun", s.DryRun, api.DynBool)
-	api.Put(m, "ClientToken", s.ClientToken, api.DynString)
-	return m
-}
+func (*DescribeOpsItemsResponse) ConvType() (api.Table, int32) { return convTable[:], 161 }
 
-func (s *DeleteInventoryResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DeletionId", &s.DeletionId, api.SetStringPtr)
-	err = api.Decode(err, m, "TypeName", &s.TypeName, api.SetStringPtr)
-	err = api.Decode(err, m, "DeletionSummary", &s.DeletionSummary, api.SetStructPtr[InventoryDeletionSummary])
-	return err
-}
+func (*DescribeParametersRequest) ConvType() (api.Table, int32) { return convTable[:], 162 }
 
-func (s *DeleteInventoryResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "DeletionId", s.DeletionId, api.DynString)
-	api.Put(m, "TypeName", s.TypeName, api.DynString)
-	api.PutStruct(m, "DeletionSummary", s.DeletionSummary)
-	return m
-}
+func (*DescribeParametersResult) ConvType() (api.Table, int32) { return convTable[:], 163 }
 
-func (s *DeleteMaintenanceWindowRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "WindowId", &s.WindowId, api.SetStringPtr)
-	return err
-}
+func (*DescribePatchBaselinesRequest) ConvType() (api.Table, int32) { return convTable[:], 164 }
 
-func (s *DeleteMaintenanceWindowRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "WindowId", s.WindowId, api.DynString)
-	return m
-}
+func (*DescribePatchBaselinesResult) ConvType() (api.Table, int32) { return convTable[:], 165 }
 
-func (s *DeleteMaintenanceWindowResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "WindowId", &s.WindowId, api.SetStringPtr)
-	return err
-}
+func (*DescribePatchGroupStateRequest) ConvType() (api.Table, int32) { return convTable[:], 166 }
 
-func (s *DeleteMaintenanceWindowResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "WindowId", s.WindowId, api.DynString)
-	return m
-}
+func (*DescribePatchGroupStateResult) ConvType() (api.Table, int32) { return convTable[:], 167 }
 
-func (s *DeleteOpsItemRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "OpsItemId", &s.OpsItemId, api.SetStringPtr)
-	return err
-}
+func (*DescribePatchGroupsRequest) ConvType() (api.Table, int32) { return convTable[:], 168 }
 
-func (s *DeleteOpsItemRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "OpsItemId", s.OpsItemId, api.DynString)
-	return m
-}
+func (*DescribePatchGroupsResult) ConvType() (api.Table, int32) { return convTable[:], 169 }
 
-func (s *DeleteOpsItemResponse) FromDynamic(map[string]any) error { return nil }
+func (*DescribePatchPropertiesRequest) ConvType() (api.Table, int32) { return convTable[:], 170 }
 
-func (s *DeleteOpsItemResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*DescribePatchPropertiesResult) ConvType() (api.Table, int32) { return convTable[:], 171 }
 
-func (s *DeleteOpsMetadataRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "OpsMetadataArn", &s.OpsMetadataArn, api.SetStringPtr)
-	return err
-}
+func (*DescribeSessionsRequest) ConvType() (api.Table, int32) { return convTable[:], 172 }
 
-func (s *DeleteOpsMetadataRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "OpsMetadataArn", s.OpsMetadataArn, api.DynString)
-	return m
-}
+func (*DescribeSessionsResponse) ConvType() (api.Table, int32) { return convTable[:], 173 }
 
-func (s *DeleteOpsMetadataResult) FromDynamic(map[string]any) error { return nil }
+func (*DisassociateOpsItemRelatedItemRequest) ConvType() (api.Table, int32) { return convTable[:], 174 }
 
-func (s *DeleteOpsMetadataResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
+func (*DisassociateOpsItemRelatedItemResponse) ConvType() (api.Table, int32) {
+	return convTable[:], 175
 }
 
-func (s *DeleteParameterRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	return err
-}
+func (*DocumentAlreadyExists) ConvType() (api.Table, int32) { return convTable[:], 176 }
 
-func (s *DeleteParameterRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Name", s.Name, api.DynString)
-	return m
-}
+func (*DocumentDefaultVersionDescription) ConvType() (api.Table, int32) { return convTable[:], 177 }
 
-func (s *DeleteParameterResult) FromDynamic(map[string]any) error { return nil }
+func (*DocumentDescription) ConvType() (api.Table, int32) { return convTable[:], 178 }
 
-func (s *DeleteParameterResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*DocumentFilter) ConvType() (api.Table, int32) { return convTable[:], 179 }
 
-func (s *DeleteParametersRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Names", &s.Names, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	return err
-}
+func (*DocumentIdentifier) ConvType() (api.Table, int32) { return convTable[:], 180 }
 
-func (s *DeleteParametersRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutList(m, "Names", s.Names, api.DynString)
-	return m
-}
+func (*DocumentKeyValuesFilter) ConvType() (api.Table, int32) { return convTable[:], 181 }
 
-func (s *DeleteParametersResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DeletedParameters", &s.DeletedParameters, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "InvalidParameters", &s.InvalidParameters, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	return err
-}
+func (*DocumentLimitExceeded) ConvType() (api.Table, int32) { return convTable[:], 182 }
 
-func (s *DeleteParametersResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutList(m, "DeletedParameters", s.DeletedParameters, api.DynString)
-	api.PutList(m, "InvalidParameters", s.InvalidParameters, api.DynString)
-	return m
-}
+func (*DocumentMetadataResponseInfo) ConvType() (api.Table, int32) { return convTable[:], 183 }
 
-func (s *DeletePatchBaselineRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "BaselineId", &s.BaselineId, api.SetStringPtr)
-	return err
-}
+func (*DocumentParameter) ConvType() (api.Table, int32) { return convTable[:], 184 }
 
-func (s *DeletePatchBaselineRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "BaselineId", s.BaselineId, api.DynString)
-	return m
-}
+func (*DocumentPermissionLimit) ConvType() (api.Table, int32) { return convTable[:], 185 }
 
-func (s *DeletePatchBaselineResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "BaselineId", &s.BaselineId, api.SetStringPtr)
-	return err
-}
+func (*DocumentRequires) ConvType() (api.Table, int32) { return convTable[:], 186 }
 
-func (s *DeletePatchBaselineResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "BaselineId", s.BaselineId, api.DynString)
-	return m
-}
+func (*DocumentReviewCommentSource) ConvType() (api.Table, int32) { return convTable[:], 187 }
 
-func (s *DeleteResourceDataSyncRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "SyncName", &s.SyncName, api.SetStringPtr)
-	err = api.Decode(err, m, "SyncType", &s.SyncType, api.SetStringPtr)
-	return err
-}
+func (*DocumentReviewerResponseSource) ConvType() (api.Table, int32) { return convTable[:], 188 }
 
-func (s *DeleteResourceDataSyncRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "SyncName", s.SyncName, api.DynString)
-	api.Put(m, "SyncType", s.SyncType, api.DynString)
-	return m
-}
+func (*DocumentReviews) ConvType() (api.Table, int32) { return convTable[:], 189 }
 
-func (s *DeleteResourceDataSyncResult) FromDynamic(map[string]any) error { return nil }
+func (*DocumentVersionInfo) ConvType() (api.Table, int32) { return convTable[:], 190 }
 
-func (s *DeleteResourceDataSyncResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*DocumentVersionLimitExceeded) ConvType() (api.Table, int32) { return convTable[:], 191 }
 
-func (s *DeleteResourcePolicyRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ResourceArn", &s.ResourceArn, api.SetStringPtr)
-	err = api.Decode(err, m, "PolicyId", &s.PolicyId, api.SetStringPtr)
-	err = api.Decode(err, m, "PolicyHash", &s.PolicyHash, api.SetStringPtr)
-	return err
-}
+func (*DoesNotExistException) ConvType() (api.Table, int32) { return convTable[:], 192 }
 
-func (s *DeleteResourcePolicyRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "ResourceArn", s.ResourceArn, api.DynString)
-	api.Put(m, "PolicyId", s.PolicyId, api.DynString)
-	api.Put(m, "PolicyHash", s.PolicyHash, api.DynString)
-	return m
-}
+func (*DuplicateDocumentContent) ConvType() (api.Table, int32) { return convTable[:], 193 }
 
-func (s *DeleteResourcePolicyResponse) FromDynamic(map[string]any) error { return nil }
+func (*DuplicateDocumentVersionName) ConvType() (api.Table, int32) { return convTable[:], 194 }
 
-func (s *DeleteResourcePolicyResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*DuplicateInstanceId) ConvType() (api.Table, int32) { return convTable[:], 195 }
 
-func (s *DeregisterManagedInstanceRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "InstanceId", &s.InstanceId, api.SetStringPtr)
-	return err
-}
+func (*EffectivePatch) ConvType() (api.Table, int32) { return convTable[:], 196 }
 
-func (s *DeregisterManagedInstanceRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "InstanceId", s.InstanceId, api.DynString)
-	return m
-}
+func (*FailedCreateAssociation) ConvType() (api.Table, int32) { return convTable[:], 197 }
 
-func (s *DeregisterManagedInstanceResult) FromDynamic(map[string]any) error { return nil }
+func (*FailureDetails) ConvType() (api.Table, int32) { return convTable[:], 198 }
 
-func (s *DeregisterManagedInstanceResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*FeatureNotAvailableException) ConvType() (api.Table, int32) { return convTable[:], 199 }
 
-func (s *DeregisterPatchBaselineForPatchGroupRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "BaselineId", &s.BaselineId, api.SetStringPtr)
-	err = api.Decode(err, m, "PatchGroup", &s.PatchGroup, api.SetStringPtr)
-	return err
-}
+func (*GetAutomationExecutionRequest) ConvType() (api.Table, int32) { return convTable[:], 200 }
 
-func (s *DeregisterPatchBaselineForPatchGroupRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "BaselineId", s.BaselineId, api.DynString)
-	api.Put(m, "PatchGroup", s.PatchGroup, api.DynString)
-	return m
-}
+func (*GetAutomationExecutionResult) ConvType() (api.Table, int32) { return convTable[:], 201 }
 
-func (s *DeregisterPatchBaselineForPatchGroupResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "BaselineId", &s.BaselineId, api.SetStringPtr)
-	err = api.Decode(err, m, "PatchGroup", &s.PatchGroup, api.SetStringPtr)
-	return err
-}
+func (*GetCalendarStateRequest) ConvType() (api.Table, int32) { return convTable[:], 202 }
 
-func (s *DeregisterPatchBaselineForPatchGroupResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "BaselineId", s.BaselineId, api.DynString)
-	api.Put(m, "PatchGroup", s.PatchGroup, api.DynString)
-	return m
-}
+func (*GetCalendarStateResponse) ConvType() (api.Table, int32) { return convTable[:], 203 }
 
-func (s *DeregisterTargetFromMaintenanceWindowRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "WindowId", &s.WindowId, api.SetStringPtr)
-	err = api.Decode(err, m, "WindowTargetId", &s.WindowTargetId, api.SetStringPtr)
-	err = api.Decode(err, m, "Safe", &s.Safe, api.SetBoolPtr)
-	return err
-}
+func (*GetCommandInvocationRequest) ConvType() (api.Table, int32) { return convTable[:], 204 }
 
-func (s *DeregisterTargetFromMaintenanceWindowRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "WindowId", s.WindowId, api.DynString)
-	api.Put(m, "WindowTargetId", s.WindowTargetId, api.DynString)
-	api.Put(m, "Safe", s.Safe, api.DynBool)
-	return m
-}
+func (*GetCommandInvocationResult) ConvType() (api.Table, int32) { return convTable[:], 205 }
 
-func (s *DeregisterTargetFromMaintenanceWindowResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "WindowId", &s.WindowId, api.SetStringPtr)
-	err = api.Decode(err, m, "WindowTargetId", &s.WindowTargetId, api.SetStringPtr)
-	return err
-}
+func (*GetConnectionStatusRequest) ConvType() (api.Table, int32) { return convTable[:], 206 }
 
-func (s *DeregisterTargetFromMaintenanceWindowResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "WindowId", s.WindowId, api.DynString)
-	api.Put(m, "WindowTargetId", s.WindowTargetId, api.DynString)
-	return m
-}
+func (*GetConnectionStatusResponse) ConvType() (api.Table, int32) { return convTable[:], 207 }
 
-func (s *DeregisterTaskFromMaintenanceWindowRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "WindowId", &s.WindowId, api.SetStringPtr)
-	err = api.Decode(err, m, "WindowTaskId", &s.WindowTaskId, api.SetStringPtr)
-	return err
-}
+func (*GetDefaultPatchBaselineRequest) ConvType() (api.Table, int32) { return convTable[:], 208 }
 
-func (s *DeregisterTaskFromMaintenanceWindowRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "WindowId", s.WindowId, api.DynString)
-	api.Put(m, "WindowTaskId", s.WindowTaskId, api.DynString)
-	return m
-}
+func (*GetDefaultPatchBaselineResult) ConvType() (api.Table, int32) { return convTable[:], 209 }
 
-func (s *DeregisterTaskFromMaintenanceWindowResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "WindowId", &s.WindowId, api.SetStringPtr)
-	err = api.Decode(err, m, "WindowTaskId", &s.WindowTaskId, api.SetStringPtr)
-	return err
+func (*GetDeployablePatchSnapshotForInstanceRequest) ConvType() (api.Table, int32) {
+	return convTable[:], 210
 }
 
-func (s *DeregisterTaskFromMaintenanceWindowResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "WindowId", s.WindowId, api.DynString)
-	api.Put(m, "WindowTaskId", s.WindowTaskId, api.DynString)
-	return m
+func (*GetDeployablePatchSnapshotForInstanceResult) ConvType() (api.Table, int32) {
+	return convTable[:], 211
 }
 
-func (s *DescribeActivationsFilter) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "FilterKey", &s.FilterKey, api.SetStringPtr)
-	err = api.Decode(err, m, "FilterValues", &s.FilterValues, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	return err
-}
+func (*GetDocumentRequest) ConvType() (api.Table, int32) { return convTable[:], 212 }
 
-func (s *DescribeActivationsFilter) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "FilterKey", s.FilterKey, api.DynString)
-	api.PutList(m, "FilterValues", s.FilterValues, api.DynString)
-	return m
-}
+func (*GetDocumentResult) ConvType() (api.Table, int32) { return convTable[:], 213 }
 
-func (s *DescribeActivationsRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Filters", &s.Filters, func(p *[]DescribeActivationsFilter, v any) error {
-		return api.SetList(p, v, func(p *DescribeActivationsFilter, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "MaxResults", &s.MaxResults, api.SetInt32Ptr)
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	return err
-}
+func (*GetInventoryRequest) ConvType() (api.Table, int32) { return convTable[:], 214 }
 
-func (s *DescribeActivationsRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.PutList(m, "Filters", s.Filters, func(e DescribeActivationsFilter) any { return e.ToDynamic() })
-	api.Put(m, "MaxResults", s.MaxResults, api.DynInt32)
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	return m
-}
+func (*GetInventoryResult) ConvType() (api.Table, int32) { return convTable[:], 215 }
 
-func (s *DescribeActivationsResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ActivationList", &s.ActivationList, func(p *[]Activation, v any) error {
-		return api.SetList(p, v, func(p *Activation, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	return err
-}
+func (*GetInventorySchemaRequest) ConvType() (api.Table, int32) { return convTable[:], 216 }
 
-func (s *DescribeActivationsResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutList(m, "ActivationList", s.ActivationList, func(e Activation) any { return e.ToDynamic() })
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	return m
-}
+func (*GetInventorySchemaResult) ConvType() (api.Table, int32) { return convTable[:], 217 }
 
-func (s *DescribeAssociationExecutionTargetsRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "AssociationId", &s.AssociationId, api.SetStringPtr)
-	err = api.Decode(err, m, "ExecutionId", &s.ExecutionId, api.SetStringPtr)
-	err = api.Decode(err, m, "Filters", &s.Filters, func(p *[]AssociationExecutionTargetsFilter, v any) error {
-		return api.SetList(p, v, func(p *AssociationExecutionTargetsFilter, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "MaxResults", &s.MaxResults, api.SetInt32Ptr)
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	return err
-}
+func (*GetMaintenanceWindowExecutionRequest) ConvType() (api.Table, int32) { return convTable[:], 218 }
 
-func (s *DescribeAssociationExecutionTargetsRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 5)
-	api.Put(m, "AssociationId", s.AssociationId, api.DynString)
-	api.Put(m, "ExecutionId", s.ExecutionId, api.DynString)
-	api.PutList(m, "Filters", s.Filters, func(e AssociationExecutionTargetsFilter) any { return e.ToDynamic() })
-	api.Put(m, "MaxResults", s.MaxResults, api.DynInt32)
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	return m
-}
+func (*GetMaintenanceWindowExecutionResult) ConvType() (api.Table, int32) { return convTable[:], 219 }
 
-func (s *DescribeAssociationExecutionTargetsResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "AssociationExecutionTargets", &s.AssociationExecutionTargets, func(p *[]AssociationExecutionTarget, v any) error {
-		return api.SetList(p, v, func(p *AssociationExecutionTarget, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	return err
+func (*GetMaintenanceWindowExecutionTaskInvocationRequest) ConvType() (api.Table, int32) {
+	return convTable[:], 220
 }
 
-func (s *DescribeAssociationExecutionTargetsResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutList(m, "AssociationExecutionTargets", s.AssociationExecutionTargets, func(e AssociationExecutionTarget) any { return e.ToDynamic() })
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	return m
+func (*GetMaintenanceWindowExecutionTaskInvocationResult) ConvType() (api.Table, int32) {
+	return convTable[:], 221
 }
 
-func (s *DescribeAssociationExecutionsRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "AssociationId", &s.AssociationId, api.SetStringPtr)
-	err = api.Decode(err, m, "Filters", &s.Filters, func(p *[]AssociationExecutionFilter, v any) error {
-		return api.SetList(p, v, func(p *AssociationExecutionFilter, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "MaxResults", &s.MaxResults, api.SetInt32Ptr)
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	return err
+func (*GetMaintenanceWindowExecutionTaskRequest) ConvType() (api.Table, int32) {
+	return convTable[:], 222
 }
 
-func (s *DescribeAssociationExecutionsRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "AssociationId", s.AssociationId, api.DynString)
-	api.PutList(m, "Filters", s.Filters, func(e AssociationExecutionFilter) any { return e.ToDynamic() })
-	api.Put(m, "MaxResults", s.MaxResults, api.DynInt32)
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	return m
+func (*GetMaintenanceWindowExecutionTaskResult) ConvType() (api.Table, int32) {
+	return convTable[:], 223
 }
 
-func (s *DescribeAssociationExecutionsResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "AssociationExecutions", &s.AssociationExecutions, func(p *[]AssociationExecution, v any) error {
-		return api.SetList(p, v, func(p *AssociationExecution, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	return err
-}
+func (*GetMaintenanceWindowRequest) ConvType() (api.Table, int32) { return convTable[:], 224 }
 
-func (s *DescribeAssociationExecutionsResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutList(m, "AssociationExecutions", s.AssociationExecutions, func(e AssociationExecution) any { return e.ToDynamic() })
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	return m
-}
+func (*GetMaintenanceWindowResult) ConvType() (api.Table, int32) { return convTable[:], 225 }
 
-func (s *DescribeAssociationRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "InstanceId", &s.InstanceId, api.SetStringPtr)
-	err = api.Decode(err, m, "AssociationId", &s.AssociationId, api.SetStringPtr)
-	err = api.Decode(err, m, "AssociationVersion", &s.AssociationVersion, api.SetStringPtr)
-	return err
-}
+func (*GetMaintenanceWindowTaskRequest) ConvType() (api.Table, int32) { return convTable[:], 226 }
 
-func (s *DescribeAssociationRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "InstanceId", s.InstanceId, api.DynString)
-	api.Put(m, "AssociationId", s.AssociationId, api.DynString)
-	api.Put(m, "AssociationVersion", s.AssociationVersion, api.DynString)
-	return m
-}
+func (*GetMaintenanceWindowTaskResult) ConvType() (api.Table, int32) { return convTable[:], 227 }
 
-func (s *DescribeAssociationResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "AssociationDescription", &s.AssociationDescription, api.SetStructPtr[AssociationDescription])
-	return err
-}
+func (*GetOpsItemRequest) ConvType() (api.Table, int32) { return convTable[:], 228 }
 
-func (s *DescribeAssociationResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "AssociationDescription", s.AssociationDescription)
-	return m
-}
+func (*GetOpsItemResponse) ConvType() (api.Table, int32) { return convTable[:], 229 }
 
-func (s *DescribeAutomationExecutionsRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Filters", &s.Filters, func(p *[]AutomationExecutionFilter, v any) error {
-		return api.SetList(p, v, func(p *AutomationExecutionFilter, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "MaxResults", &s.MaxResults, api.SetInt32Ptr)
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	return err
-}
+func (*GetOpsMetadataRequest) ConvType() (api.Table, int32) { return convTable[:], 230 }
 
-func (s *DescribeAutomationExecutionsRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.PutList(m, "Filters", s.Filters, func(e AutomationExecutionFilter) any { return e.ToDynamic() })
-	api.Put(m, "MaxResults", s.MaxResults, api.DynInt32)
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	return m
-}
+func (*GetOpsMetadataResult) ConvType() (api.Table, int32) { return convTable[:], 231 }
 
-func (s *DescribeAutomationExecutionsResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "AutomationExecutionMetadataList", &s.AutomationExecutionMetadataList, func(p *[]AutomationExecutionMetadata, v any) error {
-		return api.SetList(p, v, func(p *AutomationExecutionMetadata, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	return err
-}
+func (*GetOpsSummaryRequest) ConvType() (api.Table, int32) { return convTable[:], 232 }
 
-func (s *DescribeAutomationExecutionsResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutList(m, "AutomationExecutionMetadataList", s.AutomationExecutionMetadataList, func(e AutomationExecutionMetadata) any { return e.ToDynamic() })
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	return m
-}
+func (*GetOpsSummaryResult) ConvType() (api.Table, int32) { return convTable[:], 233 }
 
-func (s *DescribeAutomationStepExecutionsRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "AutomationExecutionId", &s.AutomationExecutionId, api.SetStringPtr)
-	err = api.Decode(err, m, "Filters", &s.Filters, func(p *[]StepExecutionFilter, v any) error {
-		return api.SetList(p, v, func(p *StepExecutionFilter, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	err = api.Decode(err, m, "MaxResults", &s.MaxResults, api.SetInt32Ptr)
-	err = api.Decode(err, m, "ReverseOrder", &s.ReverseOrder, api.SetBoolPtr)
-	return err
-}
+func (*GetParameterHistoryRequest) ConvType() (api.Table, int32) { return convTable[:], 234 }
 
-func (s *DescribeAutomationStepExecutionsRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 5)
-	api.Put(m, "AutomationExecutionId", s.AutomationExecutionId, api.DynString)
-	api.PutList(m, "Filters", s.Filters, func(e StepExecutionFilter) any { return e.ToDynamic() })
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	api.Put(m, "MaxResults", s.MaxResults, api.DynInt32)
-	api.Put(m, "ReverseOrder", s.ReverseOrder, api.DynBool)
-	return m
-}
+func (*GetParameterHistoryResult) ConvType() (api.Table, int32) { return convTable[:], 235 }
 
-func (s *DescribeAutomationStepExecutionsResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "StepExecutions", &s.StepExecutions, func(p *[]StepExecution, v any) error {
-		return api.SetList(p, v, func(p *StepExecution, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	return err
-}
+func (*GetParameterRequest) ConvType() (api.Table, int32) { return convTable[:], 236 }
 
-func (s *DescribeAutomationStepExecutionsResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutList(m, "StepExecutions", s.StepExecutions, func(e StepExecution) any { return e.ToDynamic() })
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	return m
-}
+func (*GetParameterResult) ConvType() (api.Table, int32) { return convTable[:], 237 }
 
-func (s *DescribeAvailablePatchesRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Filters", &s.Filters, func(p *[]PatchOrchestratorFilter, v any) error {
-		return api.SetList(p, v, func(p *PatchOrchestratorFilter, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "MaxResults", &s.MaxResults, api.SetInt32Ptr)
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	return err
-}
+func (*GetParametersByPathRequest) ConvType() (api.Table, int32) { return convTable[:], 238 }
 
-func (s *DescribeAvailablePatchesRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.PutList(m, "Filters", s.Filters, func(e PatchOrchestratorFilter) any { return e.ToDynamic() })
-	api.Put(m, "MaxResults", s.MaxResults, api.DynInt32)
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	return m
-}
+func (*GetParametersByPathResult) ConvType() (api.Table, int32) { return convTable[:], 239 }
 
-func (s *DescribeAvailablePatchesResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Patches", &s.Patches, func(p *[]Patch, v any) error {
-		return api.SetList(p, v, func(p *Patch, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	return err
-}
+func (*GetParametersRequest) ConvType() (api.Table, int32) { return convTable[:], 240 }
 
-func (s *DescribeAvailablePatchesResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutList(m, "Patches", s.Patches, func(e Patch) any { return e.ToDynamic() })
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	return m
-}
+func (*GetParametersResult) ConvType() (api.Table, int32) { return convTable[:], 241 }
 
-func (s *DescribeDocumentPermissionRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "PermissionType", &s.PermissionType, api.SetStringPtr)
-	err = api.Decode(err, m, "MaxResults", &s.MaxResults, api.SetInt32Ptr)
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	return err
-}
+func (*GetPatchBaselineForPatchGroupRequest) ConvType() (api.Table, int32) { return convTable[:], 242 }
 
-func (s *DescribeDocumentPermissionRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "PermissionType", s.PermissionType, api.DynString)
-	api.Put(m, "MaxResults", s.MaxResults, api.DynInt32)
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	return m
-}
+func (*GetPatchBaselineForPatchGroupResult) ConvType() (api.Table, int32) { return convTable[:], 243 }
 
-func (s *DescribeDocumentPermissionResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "AccountIds", &s.AccountIds, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "AccountSharingInfoList", &s.AccountSharingInfoList, func(p *[]AccountSharingInfo, v any) error {
-		return api.SetList(p, v, func(p *AccountSharingInfo, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	return err
-}
+func (*GetPatchBaselineRequest) ConvType() (api.Table, int32) { return convTable[:], 244 }
 
-func (s *DescribeDocumentPermissionResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.PutList(m, "AccountIds", s.AccountIds, api.DynString)
-	api.PutList(m, "AccountSharingInfoList", s.AccountSharingInfoList, func(e AccountSharingInfo) any { return e.ToDynamic() })
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	return m
-}
+func (*GetPatchBaselineResult) ConvType() (api.Table, int32) { return convTable[:], 245 }
 
-func (s *DescribeDocumentRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "DocumentVersion", &s.DocumentVersion, api.SetStringPtr)
-	err = api.Decode(err, m, "VersionName", &s.VersionName, api.SetStringPtr)
-	return err
-}
+func (*GetResourcePoliciesRequest) ConvType() (api.Table, int32) { return convTable[:], 246 }
 
-func (s *DescribeDocumentRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "DocumentVersion", s.DocumentVersion, api.DynString)
-	api.Put(m, "VersionName", s.VersionName, api.DynString)
-	return m
-}
+func (*GetResourcePoliciesResponse) ConvType() (api.Table, int32) { return convTable[:], 247 }
 
-func (s *DescribeDocumentResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Document", &s.Document, api.SetStructPtr[DocumentDescription])
-	return err
-}
+func (*GetResourcePoliciesResponseEntry) ConvType() (api.Table, int32) { return convTable[:], 248 }
 
-func (s *DescribeDocumentResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "Document", s.Document)
-	return m
-}
+func (*GetServiceSettingRequest) ConvType() (api.Table, int32) { return convTable[:], 249 }
 
-func (s *DescribeEffectiveInstanceAssociationsRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "InstanceId", &s.InstanceId, api.SetStringPtr)
-	err = api.Decode(err, m, "MaxResults", &s.MaxResults, api.SetInt32Ptr)
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	return err
-}
+func (*GetServiceSettingResult) ConvType() (api.Table, int32) { return convTable[:], 250 }
 
-func (s *DescribeEffectiveInstanceAssociationsRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "InstanceId", s.InstanceId, api.DynString)
-	api.Put(m, "MaxResults", s.MaxResults, api.DynInt32)
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	return m
-}
+func (*HierarchyLevelLimitExceededException) ConvType() (api.Table, int32) { return convTable[:], 251 }
 
-func (s *DescribeEffectiveInstanceAssociationsResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Associations", &s.Associations, func(p *[]InstanceAssociation, v any) error {
-		return api.SetList(p, v, func(p *InstanceAssociation, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	return err
-}
+func (*HierarchyTypeMismatchException) ConvType() (api.Table, int32) { return convTable[:], 252 }
 
-func (s *DescribeEffectiveInstanceAssociationsResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutList(m, "Associations", s.Associations, func(e InstanceAssociation) any { return e.ToDynamic() })
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	return m
-}
+func (*IdempotentParameterMismatch) ConvType() (api.Table, int32) { return convTable[:], 253 }
 
-func (s *DescribeEffectivePatchesForPatchBaselineRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "BaselineId", &s.BaselineId, api.SetStringPtr)
-	err = api.Decode(err, m, "MaxResults", &s.MaxResults, api.SetInt32Ptr)
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	return err
-}
+func (*IncompatiblePolicyException) ConvType() (api.Table, int32) { return convTable[:], 254 }
 
-func (s *DescribeEffectivePatchesForPatchBaselineRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "BaselineId", s.BaselineId, api.DynString)
-	api.Put(m, "MaxResults", s.MaxResults, api.DynInt32)
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	return m
-}
+func (*InstanceAggregatedAssociationOverview) ConvType() (api.Table, int32) { return convTable[:], 255 }
 
-func (s *DescribeEffectivePatchesForPatchBaselineResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "EffectivePatches", &s.EffectivePatches, func(p *[]EffectivePatch, v any) error {
-		return api.SetList(p, v, func(p *EffectivePatch, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	return err
-}
+func (*InstanceAssociation) ConvType() (api.Table, int32) { return convTable[:], 256 }
 
-func (s *DescribeEffectivePatchesForPatchBaselineResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutList(m, "EffectivePatches", s.EffectivePatches, func(e EffectivePatch) any { return e.ToDynamic() })
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	return m
-}
+func (*InstanceAssociationOutputLocation) ConvType() (api.Table, int32) { return convTable[:], 257 }
 
-func (s *DescribeInstanceAssociationsStatusRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "InstanceId", &s.InstanceId, api.SetStringPtr)
-	err = api.Decode(err, m, "MaxResults", &s.MaxResults, api.SetInt32Ptr)
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	return err
-}
+func (*InstanceAssociationOutputUrl) ConvType() (api.Table, int32) { return convTable[:], 258 }
 
-func (s *DescribeInstanceAssociationsStatusRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "InstanceId", s.InstanceId, api.DynString)
-	api.Put(m, "MaxResults", s.MaxResults, api.DynInt32)
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	return m
-}
+func (*InstanceAssociationStatusInfo) ConvType() (api.Table, int32) { return convTable[:], 259 }
 
-func (s *DescribeInstanceAssociationsStatusResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "InstanceAssociationStatusInfos", &s.InstanceAssociationStatusInfos, func(p *[]InstanceAssociationStatusInfo, v any) error {
-		return api.SetList(p, v, func(p *InstanceAssociationStatusInfo, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	return err
-}
+func (*InstanceInformation) ConvType() (api.Table, int32) { return convTable[:], 260 }
 
-func (s *DescribeInstanceAssociationsStatusResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutList(m, "InstanceAssociationStatusInfos", s.InstanceAssociationStatusInfos, func(e InstanceAssociationStatusInfo) any { return e.ToDynamic() })
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	return m
-}
+func (*InstanceInformationFilter) ConvType() (api.Table, int32) { return convTable[:], 261 }
 
-func (s *DescribeInstanceInformationRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "InstanceInformationFilterList", &s.InstanceInformationFilterList, func(p *[]InstanceInformationFilter, v any) error {
-		return api.SetList(p, v, func(p *InstanceInformationFilter, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "Filters", &s.Filters, func(p *[]InstanceInformationStringFilter, v any) error {
-		return api.SetList(p, v, func(p *InstanceInformationStringFilter, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "MaxResults", &s.MaxResults, api.SetInt32Ptr)
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	return err
-}
+func (*InstanceInformationStringFilter) ConvType() (api.Table, int32) { return convTable[:], 262 }
 
-func (s *DescribeInstanceInformationRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.PutList(m, "InstanceInformationFilterList", s.InstanceInformationFilterList, func(e InstanceInformationFilter) any { return e.ToDynamic() })
-	api.PutList(m, "Filters", s.Filters, func(e InstanceInformationStringFilter) any { return e.ToDynamic() })
-	api.Put(m, "MaxResults", s.MaxResults, api.DynInt32)
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	return m
-}
+func (*InstancePatchState) ConvType() (api.Table, int32) { return convTable[:], 263 }
 
-func (s *DescribeInstanceInformationResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "InstanceInformationList", &s.InstanceInformationList, func(p *[]InstanceInformation, v any) error {
-		return api.SetList(p, v, func(p *InstanceInformation, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	return err
-}
+func (*InstancePatchStateFilter) ConvType() (api.Table, int32) { return convTable[:], 264 }
 
-func (s *DescribeInstanceInformationResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutList(m, "InstanceInformationList", s.InstanceInformationList, func(e InstanceInformation) any { return e.ToDynamic() })
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	return m
-}
+func (*InstanceProperty) ConvType() (api.Table, int32) { return convTable[:], 265 }
 
-func (s *DescribeInstancePatchStatesForPatchGroupRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "PatchGroup", &s.PatchGroup, api.SetStringPtr)
-	err = api.Decode(err, m, "Filters", &s.Filters, func(p *[]InstancePatchStateFilter, v any) error {
-		return api.SetList(p, v, func(p *InstancePatchStateFilter, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	err = api.Decode(err, m, "MaxResults", &s.MaxResults, api.SetInt32Ptr)
-	return err
-}
+func (*InstancePropertyFilter) ConvType() (api.Table, int32) { return convTable[:], 266 }
 
-func (s *DescribeInstancePatchStatesForPatchGroupRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "PatchGroup", s.PatchGroup, api.DynString)
-	api.PutList(m, "Filters", s.Filters, func(e InstancePatchStateFilter) any { return e.ToDynamic() })
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	api.Put(m, "MaxResults", s.MaxResults, api.DynInt32)
-	return m
-}
+func (*InstancePropertyStringFilter) ConvType() (api.Table, int32) { return convTable[:], 267 }
 
-func (s *DescribeInstancePatchStatesForPatchGroupResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "InstancePatchStates", &s.InstancePatchStates, func(p *[]InstancePatchState, v any) error {
-		return api.SetList(p, v, func(p *InstancePatchState, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	return err
-}
+func (*InternalServerError) ConvType() (api.Table, int32) { return convTable[:], 268 }
 
-func (s *DescribeInstancePatchStatesForPatchGroupResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutList(m, "InstancePatchStates", s.InstancePatchStates, func(e InstancePatchState) any { return e.ToDynamic() })
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	return m
-}
+func (*InvalidActivation) ConvType() (api.Table, int32) { return convTable[:], 269 }
 
-func (s *DescribeInstancePatchStatesRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "InstanceIds", &s.InstanceIds, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	err = api.Decode(err, m, "MaxResults", &s.MaxResults, api.SetInt32Ptr)
-	return err
-}
+func (*InvalidActivationId) ConvType() (api.Table, int32) { return convTable[:], 270 }
 
-func (s *DescribeInstancePatchStatesRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.PutList(m, "InstanceIds", s.InstanceIds, api.DynString)
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	api.Put(m, "MaxResults", s.MaxResults, api.DynInt32)
-	return m
-}
+func (*InvalidAggregatorException) ConvType() (api.Table, int32) { return convTable[:], 271 }
 
-func (s *DescribeInstancePatchStatesResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "InstancePatchStates", &s.InstancePatchStates, func(p *[]InstancePatchState, v any) error {
-		return api.SetList(p, v, func(p *InstancePatchState, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	return err
-}
+func (*InvalidAllowedPatternException) ConvType() (api.Table, int32) { return convTable[:], 272 }
 
-func (s *DescribeInstancePatchStatesResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutList(m, "InstancePatchStates", s.InstancePatchStates, func(e InstancePatchState) any { return e.ToDynamic() })
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	return m
-}
+func (*InvalidAssociation) ConvType() (api.Table, int32) { return convTable[:], 273 }
 
-func (s *DescribeInstancePatchesRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "InstanceId", &s.InstanceId, api.SetStringPtr)
-	err = api.Decode(err, m, "Filters", &s.Filters, func(p *[]PatchOrchestratorFilter, v any) error {
-		return api.SetList(p, v, func(p *PatchOrchestratorFilter, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	err = api.Decode(err, m, "MaxResults", &s.MaxResults, api.SetInt32Ptr)
-	return err
-}
+func (*InvalidAssociationVersion) ConvType() (api.Table, int32) { return convTable[:], 274 }
 
-func (s *DescribeInstancePatchesRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "InstanceId", s.InstanceId, api.DynString)
-	api.PutList(m, "Filters", s.Filters, func(e PatchOrchestratorFilter) any { return e.ToDynamic() })
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	api.Put(m, "MaxResults", s.MaxResults, api.DynInt32)
-	return m
+func (*InvalidAutomationExecutionParametersException) ConvType() (api.Table, int32) {
+	return convTable[:], 275
 }
 
-func (s *DescribeInstancePatchesResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Patches", &s.Patches, func(p *[]PatchComplianceData, v any) error {
-		return api.SetList(p, v, func(p *PatchComplianceData, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	return err
-}
+func (*InvalidAutomationSignalException) ConvType() (api.Table, int32) { return convTable[:], 276 }
 
-func (s *DescribeInstancePatchesResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutList(m, "Patches", s.Patches, func(e PatchComplianceData) any { return e.ToDynamic() })
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	return m
+func (*InvalidAutomationStatusUpdateException) ConvType() (api.Table, int32) {
+	return convTable[:], 277
 }
 
-func (s *DescribeInstancePropertiesRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "InstancePropertyFilterList", &s.InstancePropertyFilterList, func(p *[]InstancePropertyFilter, v any) error {
-		return api.SetList(p, v, func(p *InstancePropertyFilter, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "FiltersWithOperator", &s.FiltersWithOperator, func(p *[]InstancePropertyStringFilter, v any) error {
-		return api.SetList(p, v, func(p *InstancePropertyStringFilter, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "MaxResults", &s.MaxResults, api.SetInt32Ptr)
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	return err
-}
+func (*InvalidCommandId) ConvType() (api.Table, int32) { return convTable[:], 278 }
 
-func (s *DescribeInstancePropertiesRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.PutList(m, "InstancePropertyFilterList", s.InstancePropertyFilterList, func(e InstancePropertyFilter) any { return e.ToDynamic() })
-	api.PutList(m, "FiltersWithOperator", s.FiltersWithOperator, func(e InstancePropertyStringFilter) any { return e.ToDynamic() })
-	api.Put(m, "MaxResults", s.MaxResults, api.DynInt32)
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	return m
+func (*InvalidDeleteInventoryParametersException) ConvType() (api.Table, int32) {
+	return convTable[:], 279
 }
 
-func (s *DescribeInstancePropertiesResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "InstanceProperties", &s.InstanceProperties, func(p *[]InstanceProperty, v any) error {
-		return api.SetList(p, v, func(p *InstanceProperty, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	return err
-}
+func (*InvalidDeletionIdException) ConvType() (api.Table, int32) { return convTable[:], 280 }
 
-func (s *DescribeInstancePropertiesResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutList(m, "InstanceProperties", s.InstanceProperties, func(e InstanceProperty) any { return e.ToDynamic() })
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	return m
-}
+func (*InvalidDocument) ConvType() (api.Table, int32) { return convTable[:], 281 }
 
-func (s *DescribeInventoryDeletionsRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DeletionId", &s.DeletionId, api.SetStringPtr)
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	err = api.Decode(err, m, "MaxResults", &s.MaxResults, api.SetInt32Ptr)
-	return err
-}
+func (*InvalidDocumentContent) ConvType() (api.Table, int32) { return convTable[:], 282 }
 
-func (s *DescribeInventoryDeletionsRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "DeletionId", s.DeletionId, api.DynString)
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	api.Put(m, "MaxResults", s.MaxResults, api.DynInt32)
-	return m
-}
+func (*InvalidDocumentOperation) ConvType() (api.Table, int32) { return convTable[:], 283 }
 
-func (s *DescribeInventoryDeletionsResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "InventoryDeletions", &s.InventoryDeletions, func(p *[]InventoryDeletionStatusItem, v any) error {
-		return api.SetList(p, v, func(p *InventoryDeletionStatusItem, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	return err
-}
+func (*InvalidDocumentSchemaVersion) ConvType() (api.Table, int32) { return convTable[:], 284 }
 
-func (s *DescribeInventoryDeletionsResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutList(m, "InventoryDeletions", s.InventoryDeletions, func(e InventoryDeletionStatusItem) any { return e.ToDynamic() })
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	return m
-}
+func (*InvalidDocumentType) ConvType() (api.Table, int32) { return convTable[:], 285 }
 
-func (s *DescribeMaintenanceWindowExecutionTaskInvocationsRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "WindowExecutionId", &s.WindowExecutionId, api.SetStringPtr)
-	err = api.Decode(err, m, "TaskId", &s.TaskId, api.SetStringPtr)
-	err = api.Decode(err, m, "Filters", &s.Filters, func(p *[]MaintenanceWindowFilter, v any) error {
-		return api.SetList(p, v, func(p *MaintenanceWindowFilter, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "MaxResults", &s.MaxResults, api.SetInt32Ptr)
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	return err
-}
+func (*InvalidDocumentVersion) ConvType() (api.Table, int32) { return convTable[:], 286 }
 
-func (s *DescribeMaintenanceWindowExecutionTaskInvocationsRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 5)
-	api.Put(m, "WindowExecutionId", s.WindowExecutionId, api.DynString)
-	api.Put(m, "TaskId", s.TaskId, api.DynString)
-	api.PutList(m, "Filters", s.Filters, func(e MaintenanceWindowFilter) any { return e.ToDynamic() })
-	api.Put(m, "MaxResults", s.MaxResults, api.DynInt32)
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	return m
-}
+func (*InvalidFilter) ConvType() (api.Table, int32) { return convTable[:], 287 }
 
-func (s *DescribeMaintenanceWindowExecutionTaskInvocationsResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "WindowExecutionTaskInvocationIdentities", &s.WindowExecutionTaskInvocationIdentities, func(p *[]MaintenanceWindowExecutionTaskInvocationIdentity, v any) error {
-		return api.SetList(p, v, func(p *MaintenanceWindowExecutionTaskInvocationIdentity, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	return err
-}
+func (*InvalidFilterKey) ConvType() (api.Table, int32) { return convTable[:], 288 }
 
-func (s *DescribeMaintenanceWindowExecutionTaskInvocationsResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutList(m, "WindowExecutionTaskInvocationIdentities", s.WindowExecutionTaskInvocationIdentities, func(e MaintenanceWindowExecutionTaskInvocationIdentity) any { return e.ToDynamic() })
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	return m
-}
+func (*InvalidFilterOption) ConvType() (api.Table, int32) { return convTable[:], 289 }
 
-func (s *DescribeMaintenanceWindowExecutionTasksRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "WindowExecutionId", &s.WindowExecutionId, api.SetStringPtr)
-	err = api.Decode(err, m, "Filters", &s.Filters, func(p *[]MaintenanceWindowFilter, v any) error {
-		return api.SetList(p, v, func(p *MaintenanceWindowFilter, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "MaxResults", &s.MaxResults, api.SetInt32Ptr)
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	return err
-}
+func (*InvalidFilterValue) ConvType() (api.Table, int32) { return convTable[:], 290 }
 
-func (s *DescribeMaintenanceWindowExecutionTasksRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "WindowExecutionId", s.WindowExecutionId, api.DynString)
-	api.PutList(m, "Filters", s.Filters, func(e MaintenanceWindowFilter) any { return e.ToDynamic() })
-	api.Put(m, "MaxResults", s.MaxResults, api.DynInt32)
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	return m
-}
+func (*InvalidInstanceId) ConvType() (api.Table, int32) { return convTable[:], 291 }
 
-func (s *DescribeMaintenanceWindowExecutionTasksResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "WindowExecutionTaskIdentities", &s.WindowExecutionTaskIdentities, func(p *[]MaintenanceWindowExecutionTaskIdentity, v any) error {
-		return api.SetList(p, v, func(p *MaintenanceWindowExecutionTaskIdentity, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	return err
-}
+func (*InvalidInstanceInformationFilterValue) ConvType() (api.Table, int32) { return convTable[:], 292 }
 
-func (s *DescribeMaintenanceWindowExecutionTasksResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutList(m, "WindowExecutionTaskIdentities", s.WindowExecutionTaskIdentities, func(e MaintenanceWindowExecutionTaskIdentity) any { return e.ToDynamic() })
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	return m
-}
+func (*InvalidInstancePropertyFilterValue) ConvType() (api.Table, int32) { return convTable[:], 293 }
 
-func (s *DescribeMaintenanceWindowExecutionsRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "WindowId", &s.WindowId, api.SetStringPtr)
-	err = api.Decode(err, m, "Filters", &s.Filters, func(p *[]MaintenanceWindowFilter, v any) error {
-		return api.SetList(p, v, func(p *MaintenanceWindowFilter, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "MaxResults", &s.MaxResults, api.SetInt32Ptr)
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	return err
-}
+func (*InvalidInventoryGroupException) ConvType() (api.Table, int32) { return convTable[:], 294 }
 
-func (s *DescribeMaintenanceWindowExecutionsRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "WindowId", s.WindowId, api.DynString)
-	api.PutList(m, "Filters", s.Filters, func(e MaintenanceWindowFilter) any { return e.ToDynamic() })
-	api.Put(m, "MaxResults", s.MaxResults, api.DynInt32)
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	return m
-}
+func (*InvalidInventoryItemContextException) ConvType() (api.Table, int32) { return convTable[:], 295 }
 
-func (s *DescribeMaintenanceWindowExecutionsResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "WindowExecutions", &s.WindowExecutions, func(p *[]MaintenanceWindowExecution, v any) error {
-		return api.SetList(p, v, func(p *MaintenanceWindowExecution, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	return err
-}
+func (*InvalidInventoryRequestException) ConvType() (api.Table, int32) { return convTable[:], 296 }
 
-func (s *DescribeMaintenanceWindowExecutionsResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutList(m, "WindowExecutions", s.WindowExecutions, func(e MaintenanceWindowExecution) any { return e.ToDynamic() })
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	return m
-}
+func (*InvalidItemContentException) ConvType() (api.Table, int32) { return convTable[:], 297 }
 
-func (s *DescribeMaintenanceWindowScheduleRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "WindowId", &s.WindowId, api.SetStringPtr)
-	err = api.Decode(err, m, "Targets", &s.Targets, func(p *[]Target, v any) error {
-		return api.SetList(p, v, func(p *Target, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "ResourceType", &s.ResourceType, api.SetStringPtr)
-	err = api.Decode(err, m, "Filters", &s.Filters, func(p *[]PatchOrchestratorFilter, v any) error {
-		return api.SetList(p, v, func(p *PatchOrchestratorFilter, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "MaxResults", &s.MaxResults, api.SetInt32Ptr)
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	return err
-}
+func (*InvalidKeyId) ConvType() (api.Table, int32) { return convTable[:], 298 }
 
-func (s *DescribeMaintenanceWindowScheduleRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 6)
-	api.Put(m, "WindowId", s.WindowId, api.DynString)
-	api.PutList(m, "Targets", s.Targets, func(e Target) any { return e.ToDynamic() })
-	api.Put(m, "ResourceType", s.ResourceType, api.DynString)
-	api.PutList(m, "Filters", s.Filters, func(e PatchOrchestratorFilter) any { return e.ToDynamic() })
-	api.Put(m, "MaxResults", s.MaxResults, api.DynInt32)
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	return m
-}
+func (*InvalidNextToken) ConvType() (api.Table, int32) { return convTable[:], 299 }
 
-func (s *DescribeMaintenanceWindowScheduleResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ScheduledWindowExecutions", &s.ScheduledWindowExecutions, func(p *[]ScheduledWindowExecution, v any) error {
-		return api.SetList(p, v, func(p *ScheduledWindowExecution, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	return err
-}
+func (*InvalidNotificationConfig) ConvType() (api.Table, int32) { return convTable[:], 300 }
 
-func (s *DescribeMaintenanceWindowScheduleResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutList(m, "ScheduledWindowExecutions", s.ScheduledWindowExecutions, func(e ScheduledWindowExecution) any { return e.ToDynamic() })
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	return m
-}
+func (*InvalidOptionException) ConvType() (api.Table, int32) { return convTable[:], 301 }
 
-func (s *DescribeMaintenanceWindowTargetsRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "WindowId", &s.WindowId, api.SetStringPtr)
-	err = api.Decode(err, m, "Filters", &s.Filters, func(p *[]MaintenanceWindowFilter, v any) error {
-		return api.SetList(p, v, func(p *MaintenanceWindowFilter, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "MaxResults", &s.MaxResults, api.SetInt32Ptr)
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	return err
-}
+func (*InvalidOutputFolder) ConvType() (api.Table, int32) { return convTable[:], 302 }
 
-func (s *DescribeMaintenanceWindowTargetsRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "WindowId", s.WindowId, api.DynString)
-	api.PutList(m, "Filters", s.Filters, func(e MaintenanceWindowFilter) any { return e.ToDynamic() })
-	api.Put(m, "MaxResults", s.MaxResults, api.DynInt32)
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	return m
-}
+func (*InvalidOutputLocation) ConvType() (api.Table, int32) { return convTable[:], 303 }
 
-func (s *DescribeMaintenanceWindowTargetsResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Targets", &s.Targets, func(p *[]MaintenanceWindowTarget, v any) error {
-		return api.SetList(p, v, func(p *MaintenanceWindowTarget, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	return err
-}
+func (*InvalidParameters) ConvType() (api.Table, int32) { return convTable[:], 304 }
 
-func (s *DescribeMaintenanceWindowTargetsResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutList(m, "Targets", s.Targets, func(e MaintenanceWindowTarget) any { return e.ToDynamic() })
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	return m
-}
+func (*InvalidPermissionType) ConvType() (api.Table, int32) { return convTable[:], 305 }
 
-func (s *DescribeMaintenanceWindowTasksRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "WindowId", &s.WindowId, api.SetStringPtr)
-	err = api.Decode(err, m, "Filters", &s.Filters, func(p *[]MaintenanceWindowFilter, v any) error {
-		return api.SetList(p, v, func(p *MaintenanceWindowFilter, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "MaxResults", &s.MaxResults, api.SetInt32Ptr)
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	return err
-}
+func (*InvalidPluginName) ConvType() (api.Table, int32) { return convTable[:], 306 }
 
-func (s *DescribeMaintenanceWindowTasksRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "WindowId", s.WindowId, api.DynString)
-	api.PutList(m, "Filters", s.Filters, func(e MaintenanceWindowFilter) any { return e.ToDynamic() })
-	api.Put(m, "MaxResults", s.MaxResults, api.DynInt32)
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	return m
-}
+func (*InvalidPolicyAttributeException) ConvType() (api.Table, int32) { return convTable[:], 307 }
 
-func (s *DescribeMaintenanceWindowTasksResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Tasks", &s.Tasks, func(p *[]MaintenanceWindowTask, v any) error {
-		return api.SetList(p, v, func(p *MaintenanceWindowTask, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	return err
-}
+func (*InvalidPolicyTypeException) ConvType() (api.Table, int32) { return convTable[:], 308 }
 
-func (s *DescribeMaintenanceWindowTasksResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutList(m, "Tasks", s.Tasks, func(e MaintenanceWindowTask) any { return e.ToDynamic() })
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	return m
-}
+func (*InvalidResourceId) ConvType() (api.Table, int32) { return convTable[:], 309 }
 
-func (s *DescribeMaintenanceWindowsForTargetRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Targets", &s.Targets, func(p *[]Target, v any) error {
-		return api.SetList(p, v, func(p *Target, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "ResourceType", &s.ResourceType, api.SetStringPtr)
-	err = api.Decode(err, m, "MaxResults", &s.MaxResults, api.SetInt32Ptr)
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	return err
-}
+func (*InvalidResourceType) ConvType() (api.Table, int32) { return convTable[:], 310 }
 
-func (s *DescribeMaintenanceWindowsForTargetRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.PutList(m, "Targets", s.Targets, func(e Target) any { return e.ToDynamic() })
-	api.Put(m, "ResourceType", s.ResourceType, api.DynString)
-	api.Put(m, "MaxResults", s.MaxResults, api.DynInt32)
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	return m
-}
+func (*InvalidResultAttributeException) ConvType() (api.Table, int32) { return convTable[:], 311 }
 
-func (s *DescribeMaintenanceWindowsForTargetResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "WindowIdentities", &s.WindowIdentities, func(p *[]MaintenanceWindowIdentityForTarget, v any) error {
-		return api.SetList(p, v, func(p *MaintenanceWindowIdentityForTarget, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	return err
-}
+func (*InvalidRole) ConvType() (api.Table, int32) { return convTable[:], 312 }
 
-func (s *DescribeMaintenanceWindowsForTargetResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutList(m, "WindowIdentities", s.WindowIdentities, func(e MaintenanceWindowIdentityForTarget) any { return e.ToDynamic() })
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	return m
-}
+func (*InvalidSchedule) ConvType() (api.Table, int32) { return convTable[:], 313 }
 
-func (s *DescribeMaintenanceWindowsRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Filters", &s.Filters, func(p *[]MaintenanceWindowFilter, v any) error {
-		return api.SetList(p, v, func(p *MaintenanceWindowFilter, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "MaxResults", &s.MaxResults, api.SetInt32Ptr)
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	return err
-}
-
-func (s *DescribeMaintenanceWindowsRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.PutList(m, "Filters", s.Filters, func(e MaintenanceWindowFilter) any { return e.ToDynamic() })
-	api.Put(m, "MaxResults", s.MaxResults, api.DynInt32)
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	return m
-}
-
-func (s *DescribeMaintenanceWindowsResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "WindowIdentities", &s.WindowIdentities, func(p *[]MaintenanceWindowIdentity, v any) error {
-		return api.SetList(p, v, func(p *MaintenanceWindowIdentity, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	return err
-}
-
-func (s *DescribeMaintenanceWindowsResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutList(m, "WindowIdentities", s.WindowIdentities, func(e MaintenanceWindowIdentity) any { return e.ToDynamic() })
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	return m
-}
-
-func (s *DescribeOpsItemsRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "OpsItemFilters", &s.OpsItemFilters, func(p *[]OpsItemFilter, v any) error {
-		return api.SetList(p, v, func(p *OpsItemFilter, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "MaxResults", &s.MaxResults, api.SetInt32Ptr)
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	return err
-}
-
-func (s *DescribeOpsItemsRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.PutList(m, "OpsItemFilters", s.OpsItemFilters, func(e OpsItemFilter) any { return e.ToDynamic() })
-	api.Put(m, "MaxResults", s.MaxResults, api.DynInt32)
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	return m
-}
-
-func (s *DescribeOpsItemsResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	err = api.Decode(err, m, "OpsItemSummaries", &s.OpsItemSummaries, func(p *[]OpsItemSummary, v any) error {
-		return api.SetList(p, v, func(p *OpsItemSummary, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *DescribeOpsItemsResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	api.PutList(m, "OpsItemSummaries", s.OpsItemSummaries, func(e OpsItemSummary) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *DescribeParametersRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Filters", &s.Filters, func(p *[]ParametersFilter, v any) error {
-		return api.SetList(p, v, func(p *ParametersFilter, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "ParameterFilters", &s.ParameterFilters, func(p *[]ParameterStringFilter, v any) error {
-		return api.SetList(p, v, func(p *ParameterStringFilter, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "MaxResults", &s.MaxResults, api.SetInt32Ptr)
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	err = api.Decode(err, m, "Shared", &s.Shared, api.SetBoolPtr)
-	return err
-}
-
-func (s *DescribeParametersRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 5)
-	api.PutList(m, "Filters", s.Filters, func(e ParametersFilter) any { return e.ToDynamic() })
-	api.PutList(m, "ParameterFilters", s.ParameterFilters, func(e ParameterStringFilter) any { return e.ToDynamic() })
-	api.Put(m, "MaxResults", s.MaxResults, api.DynInt32)
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	api.Put(m, "Shared", s.Shared, api.DynBool)
-	return m
-}
-
-func (s *DescribeParametersResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Parameters", &s.Parameters, func(p *[]ParameterMetadata, v any) error {
-		return api.SetList(p, v, func(p *ParameterMetadata, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	return err
-}
-
-func (s *DescribeParametersResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutList(m, "Parameters", s.Parameters, func(e ParameterMetadata) any { return e.ToDynamic() })
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	return m
-}
-
-func (s *DescribePatchBaselinesRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Filters", &s.Filters, func(p *[]PatchOrchestratorFilter, v any) error {
-		return api.SetList(p, v, func(p *PatchOrchestratorFilter, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "MaxResults", &s.MaxResults, api.SetInt32Ptr)
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	return err
-}
-
-func (s *DescribePatchBaselinesRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.PutList(m, "Filters", s.Filters, func(e PatchOrchestratorFilter) any { return e.ToDynamic() })
-	api.Put(m, "MaxResults", s.MaxResults, api.DynInt32)
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	return m
-}
-
-func (s *DescribePatchBaselinesResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "BaselineIdentities", &s.BaselineIdentities, func(p *[]PatchBaselineIdentity, v any) error {
-		return api.SetList(p, v, func(p *PatchBaselineIdentity, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	return err
-}
-
-func (s *DescribePatchBaselinesResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutList(m, "BaselineIdentities", s.BaselineIdentities, func(e PatchBaselineIdentity) any { return e.ToDynamic() })
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	return m
-}
-
-func (s *DescribePatchGroupStateRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "PatchGroup", &s.PatchGroup, api.SetStringPtr)
-	return err
-}
-
-func (s *DescribePatchGroupStateRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "PatchGroup", s.PatchGroup, api.DynString)
-	return m
-}
-
-func (s *DescribePatchGroupStateResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Instances", &s.Instances, api.SetInt32Ptr)
-	err = api.Decode(err, m, "InstancesWithInstalledPatches", &s.InstancesWithInstalledPatches, api.SetInt32Ptr)
-	err = api.Decode(err, m, "InstancesWithInstalledOtherPatches", &s.InstancesWithInstalledOtherPatches, api.SetInt32Ptr)
-	err = api.Decode(err, m, "InstancesWithInstalledPendingRebootPatches", &s.InstancesWithInstalledPendingRebootPatches, api.SetInt32Ptr)
-	err = api.Decode(err, m, "InstancesWithInstalledRejectedPatches", &s.InstancesWithInstalledRejectedPatches, api.SetInt32Ptr)
-	err = api.Decode(err, m, "InstancesWithMissingPatches", &s.InstancesWithMissingPatches, api.SetInt32Ptr)
-	err = api.Decode(err, m, "InstancesWithFailedPatches", &s.InstancesWithFailedPatches, api.SetInt32Ptr)
-	err = api.Decode(err, m, "InstancesWithNotApplicablePatches", &s.InstancesWithNotApplicablePatches, api.SetInt32Ptr)
-	err = api.Decode(err, m, "InstancesWithUnreportedNotApplicablePatches", &s.InstancesWithUnreportedNotApplicablePatches, api.SetInt32Ptr)
-	err = api.Decode(err, m, "InstancesWithCriticalNonCompliantPatches", &s.InstancesWithCriticalNonCompliantPatches, api.SetInt32Ptr)
-	err = api.Decode(err, m, "InstancesWithSecurityNonCompliantPatches", &s.InstancesWithSecurityNonCompliantPatches, api.SetInt32Ptr)
-	err = api.Decode(err, m, "InstancesWithOtherNonCompliantPatches", &s.InstancesWithOtherNonCompliantPatches, api.SetInt32Ptr)
-	return err
-}
-
-func (s *DescribePatchGroupStateResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "Instances", s.Instances, api.DynInt32)
-	api.Put(m, "InstancesWithInstalledPatches", s.InstancesWithInstalledPatches, api.DynInt32)
-	api.Put(m, "InstancesWithInstalledOtherPatches", s.InstancesWithInstalledOtherPatches, api.DynInt32)
-	api.Put(m, "InstancesWithInstalledPendingRebootPatches", s.InstancesWithInstalledPendingRebootPatches, api.DynInt32)
-	api.Put(m, "InstancesWithInstalledRejectedPatches", s.InstancesWithInstalledRejectedPatches, api.DynInt32)
-	api.Put(m, "InstancesWithMissingPatches", s.InstancesWithMissingPatches, api.DynInt32)
-	api.Put(m, "InstancesWithFailedPatches", s.InstancesWithFailedPatches, api.DynInt32)
-	api.Put(m, "InstancesWithNotApplicablePatches", s.InstancesWithNotApplicablePatches, api.DynInt32)
-	api.Put(m, "InstancesWithUnreportedNotApplicablePatches", s.InstancesWithUnreportedNotApplicablePatches, api.DynInt32)
-	api.Put(m, "InstancesWithCriticalNonCompliantPatches", s.InstancesWithCriticalNonCompliantPatches, api.DynInt32)
-	api.Put(m, "InstancesWithSecurityNonCompliantPatches", s.InstancesWithSecurityNonCompliantPatches, api.DynInt32)
-	api.Put(m, "InstancesWithOtherNonCompliantPatches", s.InstancesWithOtherNonCompliantPatches, api.DynInt32)
-	return m
-}
-
-func (s *DescribePatchGroupsRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "MaxResults", &s.MaxResults, api.SetInt32Ptr)
-	err = api.Decode(err, m, "Filters", &s.Filters, func(p *[]PatchOrchestratorFilter, v any) error {
-		return api.SetList(p, v, func(p *PatchOrchestratorFilter, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	return err
-}
-
-func (s *DescribePatchGroupsRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "MaxResults", s.MaxResults, api.DynInt32)
-	api.PutList(m, "Filters", s.Filters, func(e PatchOrchestratorFilter) any { return e.ToDynamic() })
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	return m
-}
-
-func (s *DescribePatchGroupsResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Mappings", &s.Mappings, func(p *[]PatchGroupPatchBaselineMapping, v any) error {
-		return api.SetList(p, v, func(p *PatchGroupPatchBaselineMapping, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	return err
-}
-
-func (s *DescribePatchGroupsResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutList(m, "Mappings", s.Mappings, func(e PatchGroupPatchBaselineMapping) any { return e.ToDynamic() })
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	return m
-}
-
-func (s *DescribePatchPropertiesRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "OperatingSystem", &s.OperatingSystem, api.SetStringPtr)
-	err = api.Decode(err, m, "Property", &s.Property, api.SetStringPtr)
-	err = api.Decode(err, m, "PatchSet", &s.PatchSet, api.SetStringPtr)
-	err = api.Decode(err, m, "MaxResults", &s.MaxResults, api.SetInt32Ptr)
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	return err
-}
-
-func (s *DescribePatchPropertiesRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 5)
-	api.Put(m, "OperatingSystem", s.OperatingSystem, api.DynString)
-	api.Put(m, "Property", s.Property, api.DynString)
-	api.Put(m, "PatchSet", s.PatchSet, api.DynString)
-	api.Put(m, "MaxResults", s.MaxResults, api.DynInt32)
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	return m
-}
-
-func (s *DescribePatchPropertiesResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Properties", &s.Properties, func(p *[]map[string]string, v any) error {
-		return api.SetList(p, v, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
-	})
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	return err
-}
-
-func (s *DescribePatchPropertiesResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutList(m, "Properties", s.Properties, func(e map[string]string) any { return api.DynMap(e, api.DynString) })
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	return m
-}
-
-func (s *DescribeSessionsRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "State", &s.State, api.SetStringPtr)
-	err = api.Decode(err, m, "MaxResults", &s.MaxResults, api.SetInt32Ptr)
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	err = api.Decode(err, m, "Filters", &s.Filters, func(p *[]SessionFilter, v any) error {
-		return api.SetList(p, v, func(p *SessionFilter, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *DescribeSessionsRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "State", s.State, api.DynString)
-	api.Put(m, "MaxResults", s.MaxResults, api.DynInt32)
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	api.PutList(m, "Filters", s.Filters, func(e SessionFilter) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *DescribeSessionsResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Sessions", &s.Sessions, func(p *[]Session, v any) error {
-		return api.SetList(p, v, func(p *Session, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	return err
-}
-
-func (s *DescribeSessionsResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutList(m, "Sessions", s.Sessions, func(e Session) any { return e.ToDynamic() })
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	return m
-}
-
-func (s *DisassociateOpsItemRelatedItemRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "OpsItemId", &s.OpsItemId, api.SetStringPtr)
-	err = api.Decode(err, m, "AssociationId", &s.AssociationId, api.SetStringPtr)
-	return err
-}
-
-func (s *DisassociateOpsItemRelatedItemRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "OpsItemId", s.OpsItemId, api.DynString)
-	api.Put(m, "AssociationId", s.AssociationId, api.DynString)
-	return m
-}
-
-func (s *DisassociateOpsItemRelatedItemResponse) FromDynamic(map[string]any) error { return nil }
-
-func (s *DisassociateOpsItemRelatedItemResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *DocumentAlreadyExists) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *DocumentAlreadyExists) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
-
-func (s *DocumentDefaultVersionDescription) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "DefaultVersion", &s.DefaultVersion, api.SetStringPtr)
-	err = api.Decode(err, m, "DefaultVersionName", &s.DefaultVersionName, api.SetStringPtr)
-	return err
-}
-
-func (s *DocumentDefaultVersionDescription) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "DefaultVersion", s.DefaultVersion, api.DynString)
-	api.Put(m, "DefaultVersionName", s.DefaultVersionName, api.DynString)
-	return m
-}
-
-func (s *DocumentDescription) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Sha1", &s.Sha1, api.SetStringPtr)
-	err = api.Decode(err, m, "Hash", &s.Hash, api.SetStringPtr)
-	err = api.Decode(err, m, "HashType", &s.HashType, api.SetStringPtr)
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "DisplayName", &s.DisplayName, api.SetStringPtr)
-	err = api.Decode(err, m, "VersionName", &s.VersionName, api.SetStringPtr)
-	err = api.Decode(err, m, "Owner", &s.Owner, api.SetStringPtr)
-	err = api.Decode(err, m, "CreatedDate", &s.CreatedDate, api.SetTimePtr)
-	err = api.Decode(err, m, "Status", &s.Status, api.SetStringPtr)
-	err = api.Decode(err, m, "StatusInformation", &s.StatusInformation, api.SetStringPtr)
-	err = api.Decode(err, m, "DocumentVersion", &s.DocumentVersion, api.SetStringPtr)
-	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
-	err = api.Decode(err, m, "Parameters", &s.Parameters, func(p *[]DocumentParameter, v any) error {
-		return api.SetList(p, v, func(p *DocumentParameter, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "PlatformTypes", &s.PlatformTypes, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "DocumentType", &s.DocumentType, api.SetStringPtr)
-	err = api.Decode(err, m, "SchemaVersion", &s.SchemaVersion, api.SetStringPtr)
-	err = api.Decode(err, m, "LatestVersion", &s.LatestVersion, api.SetStringPtr)
-	err = api.Decode(err, m, "DefaultVersion", &s.DefaultVersion, api.SetStringPtr)
-	err = api.Decode(err, m, "DocumentFormat", &s.DocumentFormat, api.SetStringPtr)
-	err = api.Decode(err, m, "TargetType", &s.TargetType, api.SetStringPtr)
-	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]Tag, v any) error {
-		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "AttachmentsInformation", &s.AttachmentsInformation, func(p *[]AttachmentInformation, v any) error {
-		return api.SetList(p, v, func(p *AttachmentInformation, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "Requires", &s.Requires, func(p *[]DocumentRequires, v any) error {
-		return api.SetList(p, v, func(p *DocumentRequires, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "Author", &s.Author, api.SetStringPtr)
-	err = api.Decode(err, m, "ReviewInformation", &s.ReviewInformation, func(p *[]ReviewInformation, v any) error {
-		return api.SetList(p, v, func(p *ReviewInformation, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "ApprovedVersion", &s.ApprovedVersion, api.SetStringPtr)
-	err = api.Decode(err, m, "PendingReviewVersion", &s.PendingReviewVersion, api.SetStringPtr)
-	err = api.Decode(err, m, "ReviewStatus", &s.ReviewStatus, api.SetStringPtr)
-	err = api.Decode(err, m, "Category", &s.Category, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "CategoryEnum", &s.CategoryEnum, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	return err
-}
-
-func (s *DocumentDescription) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "Sha1", s.Sha1, api.DynString)
-	api.Put(m, "Hash", s.Hash, api.DynString)
-	api.Put(m, "HashType", s.HashType, api.DynString)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "DisplayName", s.DisplayName, api.DynString)
-	api.Put(m, "VersionName", s.VersionName, api.DynString)
-	api.Put(m, "Owner", s.Owner, api.DynString)
-	api.Put(m, "CreatedDate", s.CreatedDate, api.DynTime)
-	api.Put(m, "Status", s.Status, api.DynString)
-	api.Put(m, "StatusInformation", s.StatusInformation, api.DynString)
-	api.Put(m, "DocumentVersion", s.DocumentVersion, api.DynString)
-	api.Put(m, "Description", s.Description, api.DynString)
-	api.PutList(m, "Parameters", s.Parameters, func(e DocumentParameter) any { return e.ToDynamic() })
-	api.PutList(m, "PlatformTypes", s.PlatformTypes, api.DynString)
-	api.Put(m, "DocumentType", s.DocumentType, api.DynString)
-	api.Put(m, "SchemaVersion", s.SchemaVersion, api.DynString)
-	api.Put(m, "LatestVersion", s.LatestVersion, api.DynString)
-	api.Put(m, "DefaultVersion", s.DefaultVersion, api.DynString)
-	api.Put(m, "DocumentFormat", s.DocumentFormat, api.DynString)
-	api.Put(m, "TargetType", s.TargetType, api.DynString)
-	api.PutList(m, "Tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
-	api.PutList(m, "AttachmentsInformation", s.AttachmentsInformation, func(e AttachmentInformation) any { return e.ToDynamic() })
-	api.PutList(m, "Requires", s.Requires, func(e DocumentRequires) any { return e.ToDynamic() })
-	api.Put(m, "Author", s.Author, api.DynString)
-	api.PutList(m, "ReviewInformation", s.ReviewInformation, func(e ReviewInformation) any { return e.ToDynamic() })
-	api.Put(m, "ApprovedVersion", s.ApprovedVersion, api.DynString)
-	api.Put(m, "PendingReviewVersion", s.PendingReviewVersion, api.DynString)
-	api.Put(m, "ReviewStatus", s.ReviewStatus, api.DynString)
-	api.PutList(m, "Category", s.Category, api.DynString)
-	api.PutList(m, "CategoryEnum", s.CategoryEnum, api.DynString)
-	return m
-}
-
-func (s *DocumentFilter) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "key", &s.Key, api.SetStringPtr)
-	err = api.Decode(err, m, "value", &s.Value, api.SetStringPtr)
-	return err
-}
-
-func (s *DocumentFilter) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "key", s.Key, api.DynString)
-	api.Put(m, "value", s.Value, api.DynString)
-	return m
-}
-
-func (s *DocumentIdentifier) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "CreatedDate", &s.CreatedDate, api.SetTimePtr)
-	err = api.Decode(err, m, "DisplayName", &s.DisplayName, api.SetStringPtr)
-	err = api.Decode(err, m, "Owner", &s.Owner, api.SetStringPtr)
-	err = api.Decode(err, m, "VersionName", &s.VersionName, api.SetStringPtr)
-	err = api.Decode(err, m, "PlatformTypes", &s.PlatformTypes, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "DocumentVersion", &s.DocumentVersion, api.SetStringPtr)
-	err = api.Decode(err, m, "DocumentType", &s.DocumentType, api.SetStringPtr)
-	err = api.Decode(err, m, "SchemaVersion", &s.SchemaVersion, api.SetStringPtr)
-	err = api.Decode(err, m, "DocumentFormat", &s.DocumentFormat, api.SetStringPtr)
-	err = api.Decode(err, m, "TargetType", &s.TargetType, api.SetStringPtr)
-	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]Tag, v any) error {
-		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "Requires", &s.Requires, func(p *[]DocumentRequires, v any) error {
-		return api.SetList(p, v, func(p *DocumentRequires, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "ReviewStatus", &s.ReviewStatus, api.SetStringPtr)
-	err = api.Decode(err, m, "Author", &s.Author, api.SetStringPtr)
-	return err
-}
-
-func (s *DocumentIdentifier) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "CreatedDate", s.CreatedDate, api.DynTime)
-	api.Put(m, "DisplayName", s.DisplayName, api.DynString)
-	api.Put(m, "Owner", s.Owner, api.DynString)
-	api.Put(m, "VersionName", s.VersionName, api.DynString)
-	api.PutList(m, "PlatformTypes", s.PlatformTypes, api.DynString)
-	api.Put(m, "DocumentVersion", s.DocumentVersion, api.DynString)
-	api.Put(m, "DocumentType", s.DocumentType, api.DynString)
-	api.Put(m, "SchemaVersion", s.SchemaVersion, api.DynString)
-	api.Put(m, "DocumentFormat", s.DocumentFormat, api.DynString)
-	api.Put(m, "TargetType", s.TargetType, api.DynString)
-	api.PutList(m, "Tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
-	api.PutList(m, "Requires", s.Requires, func(e DocumentRequires) any { return e.ToDynamic() })
-	api.Put(m, "ReviewStatus", s.ReviewStatus, api.DynString)
-	api.Put(m, "Author", s.Author, api.DynString)
-	return m
-}
-
-func (s *DocumentKeyValuesFilter) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Key", &s.Key, api.SetStringPtr)
-	err = api.Decode(err, m, "Values", &s.Values, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	return err
-}
-
-func (s *DocumentKeyValuesFilter) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Key", s.Key, api.DynString)
-	api.PutList(m, "Values", s.Values, api.DynString)
-	return m
-}
-
-func (s *DocumentLimitExceeded) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *DocumentLimitExceeded) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
-
-func (s *DocumentMetadataResponseInfo) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ReviewerResponse", &s.ReviewerResponse, func(p *[]DocumentReviewerResponseSource, v any) error {
-		return api.SetList(p, v, func(p *DocumentReviewerResponseSource, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *DocumentMetadataResponseInfo) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutList(m, "ReviewerResponse", s.ReviewerResponse, func(e DocumentReviewerResponseSource) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *DocumentParameter) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "Type", &s.Type, api.SetStringPtr)
-	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
-	err = api.Decode(err, m, "DefaultValue", &s.DefaultValue, api.SetStringPtr)
-	return err
-}
-
-func (s *DocumentParameter) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "Type", s.Type, api.DynString)
-	api.Put(m, "Description", s.Description, api.DynString)
-	api.Put(m, "DefaultValue", s.DefaultValue, api.DynString)
-	return m
-}
-
-func (s *DocumentPermissionLimit) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *DocumentPermissionLimit) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
-
-func (s *DocumentRequires) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "Version", &s.Version, api.SetStringPtr)
-	err = api.Decode(err, m, "RequireType", &s.RequireType, api.SetStringPtr)
-	err = api.Decode(err, m, "VersionName", &s.VersionName, api.SetStringPtr)
-	return err
-}
-
-func (s *DocumentRequires) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "Version", s.Version, api.DynString)
-	api.Put(m, "RequireType", s.RequireType, api.DynString)
-	api.Put(m, "VersionName", s.VersionName, api.DynString)
-	return m
-}
-
-func (s *DocumentReviewCommentSource) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Type", &s.Type, api.SetStringPtr)
-	err = api.Decode(err, m, "Content", &s.Content, api.SetStringPtr)
-	return err
-}
-
-func (s *DocumentReviewCommentSource) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Type", s.Type, api.DynString)
-	api.Put(m, "Content", s.Content, api.DynString)
-	return m
-}
-
-func (s *DocumentReviewerResponseSource) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "CreateTime", &s.CreateTime, api.SetTimePtr)
-	err = api.Decode(err, m, "UpdatedTime", &s.UpdatedTime, api.SetTimePtr)
-	err = api.Decode(err, m, "ReviewStatus", &s.ReviewStatus, api.SetStringPtr)
-	err = api.Decode(err, m, "Comment", &s.Comment, func(p *[]DocumentReviewCommentSource, v any) error {
-		return api.SetList(p, v, func(p *DocumentReviewCommentSource, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "Reviewer", &s.Reviewer, api.SetStringPtr)
-	return err
-}
-
-func (s *DocumentReviewerResponseSource) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 5)
-	api.Put(m, "CreateTime", s.CreateTime, api.DynTime)
-	api.Put(m, "UpdatedTime", s.UpdatedTime, api.DynTime)
-	api.Put(m, "ReviewStatus", s.ReviewStatus, api.DynString)
-	api.PutList(m, "Comment", s.Comment, func(e DocumentReviewCommentSource) any { return e.ToDynamic() })
-	api.Put(m, "Reviewer", s.Reviewer, api.DynString)
-	return m
-}
-
-func (s *DocumentReviews) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Action", &s.Action, api.SetStringPtr)
-	err = api.Decode(err, m, "Comment", &s.Comment, func(p *[]DocumentReviewCommentSource, v any) error {
-		return api.SetList(p, v, func(p *DocumentReviewCommentSource, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *DocumentReviews) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Action", s.Action, api.DynString)
-	api.PutList(m, "Comment", s.Comment, func(e DocumentReviewCommentSource) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *DocumentVersionInfo) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "DisplayName", &s.DisplayName, api.SetStringPtr)
-	err = api.Decode(err, m, "DocumentVersion", &s.DocumentVersion, api.SetStringPtr)
-	err = api.Decode(err, m, "VersionName", &s.VersionName, api.SetStringPtr)
-	err = api.Decode(err, m, "CreatedDate", &s.CreatedDate, api.SetTimePtr)
-	err = api.Decode(err, m, "IsDefaultVersion", &s.IsDefaultVersion, api.SetBoolPtr)
-	err = api.Decode(err, m, "DocumentFormat", &s.DocumentFormat, api.SetStringPtr)
-	err = api.Decode(err, m, "Status", &s.Status, api.SetStringPtr)
-	err = api.Decode(err, m, "StatusInformation", &s.StatusInformation, api.SetStringPtr)
-	err = api.Decode(err, m, "ReviewStatus", &s.ReviewStatus, api.SetStringPtr)
-	return err
-}
-
-func (s *DocumentVersionInfo) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "DisplayName", s.DisplayName, api.DynString)
-	api.Put(m, "DocumentVersion", s.DocumentVersion, api.DynString)
-	api.Put(m, "VersionName", s.VersionName, api.DynString)
-	api.Put(m, "CreatedDate", s.CreatedDate, api.DynTime)
-	api.Put(m, "IsDefaultVersion", s.IsDefaultVersion, api.DynBool)
-	api.Put(m, "DocumentFormat", s.DocumentFormat, api.DynString)
-	api.Put(m, "Status", s.Status, api.DynString)
-	api.Put(m, "StatusInformation", s.StatusInformation, api.DynString)
-	api.Put(m, "ReviewStatus", s.ReviewStatus, api.DynString)
-	return m
-}
-
-func (s *DocumentVersionLimitExceeded) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *DocumentVersionLimitExceeded) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
-
-func (s *DoesNotExistException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *DoesNotExistException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
-
-func (s *DuplicateDocumentContent) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *DuplicateDocumentContent) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
-
-func (s *DuplicateDocumentVersionName) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *DuplicateDocumentVersionName) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
-
-func (s *DuplicateInstanceId) FromDynamic(map[string]any) error { return nil }
-
-func (s *DuplicateInstanceId) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *EffectivePatch) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Patch", &s.Patch, api.SetStructPtr[Patch])
-	err = api.Decode(err, m, "PatchStatus", &s.PatchStatus, api.SetStructPtr[PatchStatus])
-	return err
-}
-
-func (s *EffectivePatch) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutStruct(m, "Patch", s.Patch)
-	api.PutStruct(m, "PatchStatus", s.PatchStatus)
-	return m
-}
-
-func (s *FailedCreateAssociation) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Entry", &s.Entry, api.SetStructPtr[CreateAssociationBatchRequestEntry])
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	err = api.Decode(err, m, "Fault", &s.Fault, api.SetStringPtr)
-	return err
-}
-
-func (s *FailedCreateAssociation) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.PutStruct(m, "Entry", s.Entry)
-	api.Put(m, "Message", s.Message, api.DynString)
-	api.Put(m, "Fault", s.Fault, api.DynString)
-	return m
-}
-
-func (s *FailureDetails) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "FailureStage", &s.FailureStage, api.SetStringPtr)
-	err = api.Decode(err, m, "FailureType", &s.FailureType, api.SetStringPtr)
-	err = api.Decode(err, m, "Details", &s.Details, func(p *map[string][]string, v any) error {
-		return api.SetMap(p, v, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	})
-	return err
-}
-
-func (s *FailureDetails) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "FailureStage", s.FailureStage, api.DynString)
-	api.Put(m, "FailureType", s.FailureType, api.DynString)
-	api.PutMap(m, "Details", s.Details, func(e []string) any { return api.DynList(e, api.DynString) })
-	return m
-}
-
-func (s *FeatureNotAvailableException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *FeatureNotAvailableException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
-
-func (s *GetAutomationExecutionRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "AutomationExecutionId", &s.AutomationExecutionId, api.SetStringPtr)
-	return err
-}
-
-func (s *GetAutomationExecutionRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "AutomationExecutionId", s.AutomationExecutionId, api.DynString)
-	return m
-}
-
-func (s *GetAutomationExecutionResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "AutomationExecution", &s.AutomationExecution, api.SetStructPtr[AutomationExecution])
-	return err
-}
-
-func (s *GetAutomationExecutionResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "AutomationExecution", s.AutomationExecution)
-	return m
-}
-
-func (s *GetCalendarStateRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "CalendarNames", &s.CalendarNames, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "AtTime", &s.AtTime, api.SetStringPtr)
-	return err
-}
-
-func (s *GetCalendarStateRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutList(m, "CalendarNames", s.CalendarNames, api.DynString)
-	api.Put(m, "AtTime", s.AtTime, api.DynString)
-	return m
-}
-
-func (s *GetCalendarStateResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "State", &s.State, api.SetStringPtr)
-	err = api.Decode(err, m, "AtTime", &s.AtTime, api.SetStringPtr)
-	err = api.Decode(err, m, "NextTransitionTime", &s.NextTransitionTime, api.SetStringPtr)
-	return err
-}
-
-func (s *GetCalendarStateResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "State", s.State, api.DynString)
-	api.Put(m, "AtTime", s.AtTime, api.DynString)
-	api.Put(m, "NextTransitionTime", s.NextTransitionTime, api.DynString)
-	return m
-}
-
-func (s *GetCommandInvocationRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "CommandId", &s.CommandId, api.SetStringPtr)
-	err = api.Decode(err, m, "InstanceId", &s.InstanceId, api.SetStringPtr)
-	err = api.Decode(err, m, "PluginName", &s.PluginName, api.SetStringPtr)
-	return err
-}
-
-func (s *GetCommandInvocationRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "CommandId", s.CommandId, api.DynString)
-	api.Put(m, "InstanceId", s.InstanceId, api.DynString)
-	api.Put(m, "PluginName", s.PluginName, api.DynString)
-	return m
-}
-
-func (s *GetCommandInvocationResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "CommandId", &s.CommandId, api.SetStringPtr)
-	err = api.Decode(err, m, "InstanceId", &s.InstanceId, api.SetStringPtr)
-	err = api.Decode(err, m, "Comment", &s.Comment, api.SetStringPtr)
-	err = api.Decode(err, m, "DocumentName", &s.DocumentName, api.SetStringPtr)
-	err = api.Decode(err, m, "DocumentVersion", &s.DocumentVersion, api.SetStringPtr)
-	err = api.Decode(err, m, "PluginName", &s.PluginName, api.SetStringPtr)
-	err = api.Decode(err, m, "ResponseCode", &s.ResponseCode, api.SetInt32Ptr)
-	err = api.Decode(err, m, "ExecutionStartDateTime", &s.ExecutionStartDateTime, api.SetStringPtr)
-	err = api.Decode(err, m, "ExecutionElapsedTime", &s.ExecutionElapsedTime, api.SetStringPtr)
-	err = api.Decode(err, m, "ExecutionEndDateTime", &s.ExecutionEndDateTime, api.SetStringPtr)
-	err = api.Decode(err, m, "Status", &s.Status, api.SetStringPtr)
-	err = api.Decode(err, m, "StatusDetails", &s.StatusDetails, api.SetStringPtr)
-	err = api.Decode(err, m, "StandardOutputContent", &s.StandardOutputContent, api.SetStringPtr)
-	err = api.Decode(err, m, "StandardOutputUrl", &s.StandardOutputUrl, api.SetStringPtr)
-	err = api.Decode(err, m, "StandardErrorContent", &s.StandardErrorContent, api.SetStringPtr)
-	err = api.Decode(err, m, "StandardErrorUrl", &s.StandardErrorUrl, api.SetStringPtr)
-	err = api.Decode(err, m, "CloudWatchOutputConfig", &s.CloudWatchOutputConfig, api.SetStructPtr[CloudWatchOutputConfig])
-	return err
-}
-
-func (s *GetCommandInvocationResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "CommandId", s.CommandId, api.DynString)
-	api.Put(m, "InstanceId", s.InstanceId, api.DynString)
-	api.Put(m, "Comment", s.Comment, api.DynString)
-	api.Put(m, "DocumentName", s.DocumentName, api.DynString)
-	api.Put(m, "DocumentVersion", s.DocumentVersion, api.DynString)
-	api.Put(m, "PluginName", s.PluginName, api.DynString)
-	api.Put(m, "ResponseCode", s.ResponseCode, api.DynInt32)
-	api.Put(m, "ExecutionStartDateTime", s.ExecutionStartDateTime, api.DynString)
-	api.Put(m, "ExecutionElapsedTime", s.ExecutionElapsedTime, api.DynString)
-	api.Put(m, "ExecutionEndDateTime", s.ExecutionEndDateTime, api.DynString)
-	api.Put(m, "Status", s.Status, api.DynString)
-	api.Put(m, "StatusDetails", s.StatusDetails, api.DynString)
-	api.Put(m, "StandardOutputContent", s.StandardOutputContent, api.DynString)
-	api.Put(m, "StandardOutputUrl", s.StandardOutputUrl, api.DynString)
-	api.Put(m, "StandardErrorContent", s.StandardErrorContent, api.DynString)
-	api.Put(m, "StandardErrorUrl", s.StandardErrorUrl, api.DynString)
-	api.PutStruct(m, "CloudWatchOutputConfig", s.CloudWatchOutputConfig)
-	return m
-}
-
-func (s *GetConnectionStatusRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Target", &s.Target, api.SetStringPtr)
-	return err
-}
-
-func (s *GetConnectionStatusRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Target", s.Target, api.DynString)
-	return m
-}
-
-func (s *GetConnectionStatusResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Target", &s.Target, api.SetStringPtr)
-	err = api.Decode(err, m, "Status", &s.Status, api.SetStringPtr)
-	return err
-}
-
-func (s *GetConnectionStatusResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Target", s.Target, api.DynString)
-	api.Put(m, "Status", s.Status, api.DynString)
-	return m
-}
-
-func (s *GetDefaultPatchBaselineRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "OperatingSystem", &s.OperatingSystem, api.SetStringPtr)
-	return err
-}
-
-func (s *GetDefaultPatchBaselineRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "OperatingSystem", s.OperatingSystem, api.DynString)
-	return m
-}
-
-func (s *GetDefaultPatchBaselineResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "BaselineId", &s.BaselineId, api.SetStringPtr)
-	err = api.Decode(err, m, "OperatingSystem", &s.OperatingSystem, api.SetStringPtr)
-	return err
-}
-
-func (s *GetDefaultPatchBaselineResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "BaselineId", s.BaselineId, api.DynString)
-	api.Put(m, "OperatingSystem", s.OperatingSystem, api.DynString)
-	return m
-}
-
-func (s *GetDeployablePatchSnapshotForInstanceRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "InstanceId", &s.InstanceId, api.SetStringPtr)
-	err = api.Decode(err, m, "SnapshotId", &s.SnapshotId, api.SetStringPtr)
-	err = api.Decode(err, m, "BaselineOverride", &s.BaselineOverride, api.SetStructPtr[BaselineOverride])
-	return err
-}
-
-func (s *GetDeployablePatchSnapshotForInstanceRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "InstanceId", s.InstanceId, api.DynString)
-	api.Put(m, "SnapshotId", s.SnapshotId, api.DynString)
-	api.PutStruct(m, "BaselineOverride", s.BaselineOverride)
-	return m
-}
-
-func (s *GetDeployablePatchSnapshotForInstanceResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "InstanceId", &s.InstanceId, api.SetStringPtr)
-	err = api.Decode(err, m, "SnapshotId", &s.SnapshotId, api.SetStringPtr)
-	err = api.Decode(err, m, "SnapshotDownloadUrl", &s.SnapshotDownloadUrl, api.SetStringPtr)
-	err = api.Decode(err, m, "Product", &s.Product, api.SetStringPtr)
-	return err
-}
-
-func (s *GetDeployablePatchSnapshotForInstanceResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "InstanceId", s.InstanceId, api.DynString)
-	api.Put(m, "SnapshotId", s.SnapshotId, api.DynString)
-	api.Put(m, "SnapshotDownloadUrl", s.SnapshotDownloadUrl, api.DynString)
-	api.Put(m, "Product", s.Product, api.DynString)
-	return m
-}
-
-func (s *GetDocumentRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "VersionName", &s.VersionName, api.SetStringPtr)
-	err = api.Decode(err, m, "DocumentVersion", &s.DocumentVersion, api.SetStringPtr)
-	err = api.Decode(err, m, "DocumentFormat", &s.DocumentFormat, api.SetStringPtr)
-	return err
-}
-
-func (s *GetDocumentRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "VersionName", s.VersionName, api.DynString)
-	api.Put(m, "DocumentVersion", s.DocumentVersion, api.DynString)
-	api.Put(m, "DocumentFormat", s.DocumentFormat, api.DynString)
-	return m
-}
-
-func (s *GetDocumentResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "CreatedDate", &s.CreatedDate, api.SetTimePtr)
-	err = api.Decode(err, m, "DisplayName", &s.DisplayName, api.SetStringPtr)
-	err = api.Decode(err, m, "VersionName", &s.VersionName, api.SetStringPtr)
-	err = api.Decode(err, m, "DocumentVersion", &s.DocumentVersion, api.SetStringPtr)
-	err = api.Decode(err, m, "Status", &s.Status, api.SetStringPtr)
-	err = api.Decode(err, m, "StatusInformation", &s.StatusInformation, api.SetStringPtr)
-	err = api.Decode(err, m, "Content", &s.Content, api.SetStringPtr)
-	err = api.Decode(err, m, "DocumentType", &s.DocumentType, api.SetStringPtr)
-	err = api.Decode(err, m, "DocumentFormat", &s.DocumentFormat, api.SetStringPtr)
-	err = api.Decode(err, m, "Requires", &s.Requires, func(p *[]DocumentRequires, v any) error {
-		return api.SetList(p, v, func(p *DocumentRequires, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "AttachmentsContent", &s.AttachmentsContent, func(p *[]AttachmentContent, v any) error {
-		return api.SetList(p, v, func(p *AttachmentContent, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "ReviewStatus", &s.ReviewStatus, api.SetStringPtr)
-	return err
-}
-
-func (s *GetDocumentResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "CreatedDate", s.CreatedDate, api.DynTime)
-	api.Put(m, "DisplayName", s.DisplayName, api.DynString)
-	api.Put(m, "VersionName", s.VersionName, api.DynString)
-	api.Put(m, "DocumentVersion", s.DocumentVersion, api.DynString)
-	api.Put(m, "Status", s.Status, api.DynString)
-	api.Put(m, "StatusInformation", s.StatusInformation, api.DynString)
-	api.Put(m, "Content", s.Content, api.DynString)
-	api.Put(m, "DocumentType", s.DocumentType, api.DynString)
-	api.Put(m, "DocumentFormat", s.DocumentFormat, api.DynString)
-	api.PutList(m, "Requires", s.Requires, func(e DocumentRequires) any { return e.ToDynamic() })
-	api.PutList(m, "AttachmentsContent", s.AttachmentsContent, func(e AttachmentContent) any { return e.ToDynamic() })
-	api.Put(m, "ReviewStatus", s.ReviewStatus, api.DynString)
-	return m
-}
-
-func (s *GetInventoryRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Filters", &s.Filters, func(p *[]InventoryFilter, v any) error {
-		return api.SetList(p, v, func(p *InventoryFilter, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "Aggregators", &s.Aggregators, func(p *[]InventoryAggregator, v any) error {
-		return api.SetList(p, v, func(p *InventoryAggregator, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "ResultAttributes", &s.ResultAttributes, func(p *[]ResultAttribute, v any) error {
-		return api.SetList(p, v, func(p *ResultAttribute, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	err = api.Decode(err, m, "MaxResults", &s.MaxResults, api.SetInt32Ptr)
-	return err
-}
-
-func (s *GetInventoryRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 5)
-	api.PutList(m, "Filters", s.Filters, func(e InventoryFilter) any { return e.ToDynamic() })
-	api.PutList(m, "Aggregators", s.Aggregators, func(e InventoryAggregator) any { return e.ToDynamic() })
-	api.PutList(m, "ResultAttributes", s.ResultAttributes, func(e ResultAttribute) any { return e.ToDynamic() })
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	api.Put(m, "MaxResults", s.MaxResults, api.DynInt32)
-	return m
-}
-
-func (s *GetInventoryResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Entities", &s.Entities, func(p *[]InventoryResultEntity, v any) error {
-		return api.SetList(p, v, func(p *InventoryResultEntity, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	return err
-}
-
-func (s *GetInventoryResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutList(m, "Entities", s.Entities, func(e InventoryResultEntity) any { return e.ToDynamic() })
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	return m
-}
-
-func (s *GetInventorySchemaRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "TypeName", &s.TypeName, api.SetStringPtr)
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	err = api.Decode(err, m, "MaxResults", &s.MaxResults, api.SetInt32Ptr)
-	err = api.Decode(err, m, "Aggregator", &s.Aggregator, api.SetBoolPtr)
-	err = api.Decode(err, m, "SubType", &s.SubType, api.SetBoolPtr)
-	return err
-}
-
-func (s *GetInventorySchemaRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 5)
-	api.Put(m, "TypeName", s.TypeName, api.DynString)
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	api.Put(m, "MaxResults", s.MaxResults, api.DynInt32)
-	api.Put(m, "Aggregator", s.Aggregator, api.DynBool)
-	api.Put(m, "SubType", s.SubType, api.DynBool)
-	return m
-}
-
-func (s *GetInventorySchemaResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Schemas", &s.Schemas, func(p *[]InventoryItemSchema, v any) error {
-		return api.SetList(p, v, func(p *InventoryItemSchema, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	return err
-}
-
-func (s *GetInventorySchemaResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutList(m, "Schemas", s.Schemas, func(e InventoryItemSchema) any { return e.ToDynamic() })
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	return m
-}
-
-func (s *GetMaintenanceWindowExecutionRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "WindowExecutionId", &s.WindowExecutionId, api.SetStringPtr)
-	return err
-}
-
-func (s *GetMaintenanceWindowExecutionRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "WindowExecutionId", s.WindowExecutionId, api.DynString)
-	return m
-}
-
-func (s *GetMaintenanceWindowExecutionResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "WindowExecutionId", &s.WindowExecutionId, api.SetStringPtr)
-	err = api.Decode(err, m, "TaskIds", &s.TaskIds, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "Status", &s.Status, api.SetStringPtr)
-	err = api.Decode(err, m, "StatusDetails", &s.StatusDetails, api.SetStringPtr)
-	err = api.Decode(err, m, "StartTime", &s.StartTime, api.SetTimePtr)
-	err = api.Decode(err, m, "EndTime", &s.EndTime, api.SetTimePtr)
-	return err
-}
-
-func (s *GetMaintenanceWindowExecutionResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 6)
-	api.Put(m, "WindowExecutionId", s.WindowExecutionId, api.DynString)
-	api.PutList(m, "TaskIds", s.TaskIds, api.DynString)
-	api.Put(m, "Status", s.Status, api.DynString)
-	api.Put(m, "StatusDetails", s.StatusDetails, api.DynString)
-	api.Put(m, "StartTime", s.StartTime, api.DynTime)
-	api.Put(m, "EndTime", s.EndTime, api.DynTime)
-	return m
-}
-
-func (s *GetMaintenanceWindowExecutionTaskInvocationRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "WindowExecutionId", &s.WindowExecutionId, api.SetStringPtr)
-	err = api.Decode(err, m, "TaskId", &s.TaskId, api.SetStringPtr)
-	err = api.Decode(err, m, "InvocationId", &s.InvocationId, api.SetStringPtr)
-	return err
-}
-
-func (s *GetMaintenanceWindowExecutionTaskInvocationRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "WindowExecutionId", s.WindowExecutionId, api.DynString)
-	api.Put(m, "TaskId", s.TaskId, api.DynString)
-	api.Put(m, "InvocationId", s.InvocationId, api.DynString)
-	return m
-}
-
-func (s *GetMaintenanceWindowExecutionTaskInvocationResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "WindowExecutionId", &s.WindowExecutionId, api.SetStringPtr)
-	err = api.Decode(err, m, "TaskExecutionId", &s.TaskExecutionId, api.SetStringPtr)
-	err = api.Decode(err, m, "InvocationId", &s.InvocationId, api.SetStringPtr)
-	err = api.Decode(err, m, "ExecutionId", &s.ExecutionId, api.SetStringPtr)
-	err = api.Decode(err, m, "TaskType", &s.TaskType, api.SetStringPtr)
-	err = api.Decode(err, m, "Parameters", &s.Parameters, api.SetStringPtr)
-	err = api.Decode(err, m, "Status", &s.Status, api.SetStringPtr)
-	err = api.Decode(err, m, "StatusDetails", &s.StatusDetails, api.SetStringPtr)
-	err = api.Decode(err, m, "StartTime", &s.StartTime, api.SetTimePtr)
-	err = api.Decode(err, m, "EndTime", &s.EndTime, api.SetTimePtr)
-	err = api.Decode(err, m, "OwnerInformation", &s.OwnerInformation, api.SetStringPtr)
-	err = api.Decode(err, m, "WindowTargetId", &s.WindowTargetId, api.SetStringPtr)
-	return err
-}
-
-func (s *GetMaintenanceWindowExecutionTaskInvocationResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "WindowExecutionId", s.WindowExecutionId, api.DynString)
-	api.Put(m, "TaskExecutionId", s.TaskExecutionId, api.DynString)
-	api.Put(m, "InvocationId", s.InvocationId, api.DynString)
-	api.Put(m, "ExecutionId", s.ExecutionId, api.DynString)
-	api.Put(m, "TaskType", s.TaskType, api.DynString)
-	api.Put(m, "Parameters", s.Parameters, api.DynString)
-	api.Put(m, "Status", s.Status, api.DynString)
-	api.Put(m, "StatusDetails", s.StatusDetails, api.DynString)
-	api.Put(m, "StartTime", s.StartTime, api.DynTime)
-	api.Put(m, "EndTime", s.EndTime, api.DynTime)
-	api.Put(m, "OwnerInformation", s.OwnerInformation, api.DynString)
-	api.Put(m, "WindowTargetId", s.WindowTargetId, api.DynString)
-	return m
-}
-
-func (s *GetMaintenanceWindowExecutionTaskRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "WindowExecutionId", &s.WindowExecutionId, api.SetStringPtr)
-	err = api.Decode(err, m, "TaskId", &s.TaskId, api.SetStringPtr)
-	return err
-}
-
-func (s *GetMaintenanceWindowExecutionTaskRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "WindowExecutionId", s.WindowExecutionId, api.DynString)
-	api.Put(m, "TaskId", s.TaskId, api.DynString)
-	return m
-}
-
-func (s *GetMaintenanceWindowExecutionTaskResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "WindowExecutionId", &s.WindowExecutionId, api.SetStringPtr)
-	err = api.Decode(err, m, "TaskExecutionId", &s.TaskExecutionId, api.SetStringPtr)
-	err = api.Decode(err, m, "TaskArn", &s.TaskArn, api.SetStringPtr)
-	err = api.Decode(err, m, "ServiceRole", &s.ServiceRole, api.SetStringPtr)
-	err = api.Decode(err, m, "Type", &s.Type, api.SetStringPtr)
-	err = api.Decode(err, m, "TaskParameters", &s.TaskParameters, func(p *[]map[string]MaintenanceWindowTaskParameterValueExpression, v any) error {
-		return api.SetList(p, v, func(p *map[string]MaintenanceWindowTaskParameterValueExpression, v any) error {
-			return api.SetMap(p, v, func(p *MaintenanceWindowTaskParameterValueExpression, v any) error { return api.SetStruct(p, v) })
-		})
-	})
-	err = api.Decode(err, m, "Priority", &s.Priority, api.SetInt32Ptr)
-	err = api.Decode(err, m, "MaxConcurrency", &s.MaxConcurrency, api.SetStringPtr)
-	err = api.Decode(err, m, "MaxErrors", &s.MaxErrors, api.SetStringPtr)
-	err = api.Decode(err, m, "Status", &s.Status, api.SetStringPtr)
-	err = api.Decode(err, m, "StatusDetails", &s.StatusDetails, api.SetStringPtr)
-	err = api.Decode(err, m, "StartTime", &s.StartTime, api.SetTimePtr)
-	err = api.Decode(err, m, "EndTime", &s.EndTime, api.SetTimePtr)
-	err = api.Decode(err, m, "AlarmConfiguration", &s.AlarmConfiguration, api.SetStructPtr[AlarmConfiguration])
-	err = api.Decode(err, m, "TriggeredAlarms", &s.TriggeredAlarms, func(p *[]AlarmStateInformation, v any) error {
-		return api.SetList(p, v, func(p *AlarmStateInformation, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *GetMaintenanceWindowExecutionTaskResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "WindowExecutionId", s.WindowExecutionId, api.DynString)
-	api.Put(m, "TaskExecutionId", s.TaskExecutionId, api.DynString)
-	api.Put(m, "TaskArn", s.TaskArn, api.DynString)
-	api.Put(m, "ServiceRole", s.ServiceRole, api.DynString)
-	api.Put(m, "Type", s.Type, api.DynString)
-	api.PutList(m, "TaskParameters", s.TaskParameters, func(e map[string]MaintenanceWindowTaskParameterValueExpression) any {
-		return api.DynMap(e, func(e MaintenanceWindowTaskParameterValueExpression) any { return e.ToDynamic() })
-	})
-	api.Put(m, "Priority", s.Priority, api.DynInt32)
-	api.Put(m, "MaxConcurrency", s.MaxConcurrency, api.DynString)
-	api.Put(m, "MaxErrors", s.MaxErrors, api.DynString)
-	api.Put(m, "Status", s.Status, api.DynString)
-	api.Put(m, "StatusDetails", s.StatusDetails, api.DynString)
-	api.Put(m, "StartTime", s.StartTime, api.DynTime)
-	api.Put(m, "EndTime", s.EndTime, api.DynTime)
-	api.PutStruct(m, "AlarmConfiguration", s.AlarmConfiguration)
-	api.PutList(m, "TriggeredAlarms", s.TriggeredAlarms, func(e AlarmStateInformation) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *GetMaintenanceWindowRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "WindowId", &s.WindowId, api.SetStringPtr)
-	return err
-}
-
-func (s *GetMaintenanceWindowRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "WindowId", s.WindowId, api.DynString)
-	return m
-}
-
-func (s *GetMaintenanceWindowResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "WindowId", &s.WindowId, api.SetStringPtr)
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
-	err = api.Decode(err, m, "StartDate", &s.StartDate, api.SetStringPtr)
-	err = api.Decode(err, m, "EndDate", &s.EndDate, api.SetStringPtr)
-	err = api.Decode(err, m, "Schedule", &s.Schedule, api.SetStringPtr)
-	err = api.Decode(err, m, "ScheduleTimezone", &s.ScheduleTimezone, api.SetStringPtr)
-	err = api.Decode(err, m, "ScheduleOffset", &s.ScheduleOffset, api.SetInt32Ptr)
-	err = api.Decode(err, m, "NextExecutionTime", &s.NextExecutionTime, api.SetStringPtr)
-	err = api.Decode(err, m, "Duration", &s.Duration, api.SetInt32Ptr)
-	err = api.Decode(err, m, "Cutoff", &s.Cutoff, api.SetInt32Ptr)
-	err = api.Decode(err, m, "AllowUnassociatedTargets", &s.AllowUnassociatedTargets, api.SetBoolPtr)
-	err = api.Decode(err, m, "Enabled", &s.Enabled, api.SetBoolPtr)
-	err = api.Decode(err, m, "CreatedDate", &s.CreatedDate, api.SetTimePtr)
-	err = api.Decode(err, m, "ModifiedDate", &s.ModifiedDate, api.SetTimePtr)
-	return err
-}
-
-func (s *GetMaintenanceWindowResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "WindowId", s.WindowId, api.DynString)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "Description", s.Description, api.DynString)
-	api.Put(m, "StartDate", s.StartDate, api.DynString)
-	api.Put(m, "EndDate", s.EndDate, api.DynString)
-	api.Put(m, "Schedule", s.Schedule, api.DynString)
-	api.Put(m, "ScheduleTimezone", s.ScheduleTimezone, api.DynString)
-	api.Put(m, "ScheduleOffset", s.ScheduleOffset, api.DynInt32)
-	api.Put(m, "NextExecutionTime", s.NextExecutionTime, api.DynString)
-	api.Put(m, "Duration", s.Duration, api.DynInt32)
-	api.Put(m, "Cutoff", s.Cutoff, api.DynInt32)
-	api.Put(m, "AllowUnassociatedTargets", s.AllowUnassociatedTargets, api.DynBool)
-	api.Put(m, "Enabled", s.Enabled, api.DynBool)
-	api.Put(m, "CreatedDate", s.CreatedDate, api.DynTime)
-	api.Put(m, "ModifiedDate", s.ModifiedDate, api.DynTime)
-	return m
-}
-
-func (s *GetMaintenanceWindowTaskRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "WindowId", &s.WindowId, api.SetStringPtr)
-	err = api.Decode(err, m, "WindowTaskId", &s.WindowTaskId, api.SetStringPtr)
-	return err
-}
-
-func (s *GetMaintenanceWindowTaskRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "WindowId", s.WindowId, api.DynString)
-	api.Put(m, "WindowTaskId", s.WindowTaskId, api.DynString)
-	return m
-}
-
-func (s *GetMaintenanceWindowTaskResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "WindowId", &s.WindowId, api.SetStringPtr)
-	err = api.Decode(err, m, "WindowTaskId", &s.WindowTaskId, api.SetStringPtr)
-	err = api.Decode(err, m, "Targets", &s.Targets, func(p *[]Target, v any) error {
-		return api.SetList(p, v, func(p *Target, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "TaskArn", &s.TaskArn, api.SetStringPtr)
-	err = api.Decode(err, m, "ServiceRoleArn", &s.ServiceRoleArn, api.SetStringPtr)
-	err = api.Decode(err, m, "TaskType", &s.TaskType, api.SetStringPtr)
-	err = api.Decode(err, m, "TaskParameters", &s.TaskParameters, func(p *map[string]MaintenanceWindowTaskParameterValueExpression, v any) error {
-		return api.SetMap(p, v, func(p *MaintenanceWindowTaskParameterValueExpression, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "TaskInvocationParameters", &s.TaskInvocationParameters, api.SetStructPtr[MaintenanceWindowTaskInvocationParameters])
-	err = api.Decode(err, m, "Priority", &s.Priority, api.SetInt32Ptr)
-	err = api.Decode(err, m, "MaxConcurrency", &s.MaxConcurrency, api.SetStringPtr)
-	err = api.Decode(err, m, "MaxErrors", &s.MaxErrors, api.SetStringPtr)
-	err = api.Decode(err, m, "LoggingInfo", &s.LoggingInfo, api.SetStructPtr[LoggingInfo])
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
-	err = api.Decode(err, m, "CutoffBehavior", &s.CutoffBehavior, api.SetStringPtr)
-	err = api.Decode(err, m, "AlarmConfiguration", &s.AlarmConfiguration, api.SetStructPtr[AlarmConfiguration])
-	return err
-}
-
-func (s *GetMaintenanceWindowTaskResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "WindowId", s.WindowId, api.DynString)
-	api.Put(m, "WindowTaskId", s.WindowTaskId, api.DynString)
-	api.PutList(m, "Targets", s.Targets, func(e Target) any { return e.ToDynamic() })
-	api.Put(m, "TaskArn", s.TaskArn, api.DynString)
-	api.Put(m, "ServiceRoleArn", s.ServiceRoleArn, api.DynString)
-	api.Put(m, "TaskType", s.TaskType, api.DynString)
-	api.PutMap(m, "TaskParameters", s.TaskParameters, func(e MaintenanceWindowTaskParameterValueExpression) any { return e.ToDynamic() })
-	api.PutStruct(m, "TaskInvocationParameters", s.TaskInvocationParameters)
-	api.Put(m, "Priority", s.Priority, api.DynInt32)
-	api.Put(m, "MaxConcurrency", s.MaxConcurrency, api.DynString)
-	api.Put(m, "MaxErrors", s.MaxErrors, api.DynString)
-	api.PutStruct(m, "LoggingInfo", s.LoggingInfo)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "Description", s.Description, api.DynString)
-	api.Put(m, "CutoffBehavior", s.CutoffBehavior, api.DynString)
-	api.PutStruct(m, "AlarmConfiguration", s.AlarmConfiguration)
-	return m
-}
-
-func (s *GetOpsItemRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "OpsItemId", &s.OpsItemId, api.SetStringPtr)
-	err = api.Decode(err, m, "OpsItemArn", &s.OpsItemArn, api.SetStringPtr)
-	return err
-}
-
-func (s *GetOpsItemRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "OpsItemId", s.OpsItemId, api.DynString)
-	api.Put(m, "OpsItemArn", s.OpsItemArn, api.DynString)
-	return m
-}
-
-func (s *GetOpsItemResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "OpsItem", &s.OpsItem, api.SetStructPtr[OpsItem])
-	return err
-}
-
-func (s *GetOpsItemResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "OpsItem", s.OpsItem)
-	return m
-}
-
-func (s *GetOpsMetadataRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "OpsMetadataArn", &s.OpsMetadataArn, api.SetStringPtr)
-	err = api.Decode(err, m, "MaxResults", &s.MaxResults, api.SetInt32Ptr)
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	return err
-}
-
-func (s *GetOpsMetadataRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "OpsMetadataArn", s.OpsMetadataArn, api.DynString)
-	api.Put(m, "MaxResults", s.MaxResults, api.DynInt32)
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	return m
-}
-
-func (s *GetOpsMetadataResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ResourceId", &s.ResourceId, api.SetStringPtr)
-	err = api.Decode(err, m, "Metadata", &s.Metadata, func(p *map[string]MetadataValue, v any) error {
-		return api.SetMap(p, v, func(p *MetadataValue, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	return err
-}
-
-func (s *GetOpsMetadataResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "ResourceId", s.ResourceId, api.DynString)
-	api.PutMap(m, "Metadata", s.Metadata, func(e MetadataValue) any { return e.ToDynamic() })
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	return m
-}
-
-func (s *GetOpsSummaryRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "SyncName", &s.SyncName, api.SetStringPtr)
-	err = api.Decode(err, m, "Filters", &s.Filters, func(p *[]OpsFilter, v any) error {
-		return api.SetList(p, v, func(p *OpsFilter, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "Aggregators", &s.Aggregators, func(p *[]OpsAggregator, v any) error {
-		return api.SetList(p, v, func(p *OpsAggregator, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "ResultAttributes", &s.ResultAttributes, func(p *[]OpsResultAttribute, v any) error {
-		return api.SetList(p, v, func(p *OpsResultAttribute, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	err = api.Decode(err, m, "MaxResults", &s.MaxResults, api.SetInt32Ptr)
-	return err
-}
-
-func (s *GetOpsSummaryRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 6)
-	api.Put(m, "SyncName", s.SyncName, api.DynString)
-	api.PutList(m, "Filters", s.Filters, func(e OpsFilter) any { return e.ToDynamic() })
-	api.PutList(m, "Aggregators", s.Aggregators, func(e OpsAggregator) any { return e.ToDynamic() })
-	api.PutList(m, "ResultAttributes", s.ResultAttributes, func(e OpsResultAttribute) any { return e.ToDynamic() })
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	api.Put(m, "MaxResults", s.MaxResults, api.DynInt32)
-	return m
-}
-
-func (s *GetOpsSummaryResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Entities", &s.Entities, func(p *[]OpsEntity, v any) error {
-		return api.SetList(p, v, func(p *OpsEntity, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	return err
-}
-
-func (s *GetOpsSummaryResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutList(m, "Entities", s.Entities, func(e OpsEntity) any { return e.ToDynamic() })
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	return m
-}
-
-func (s *GetParameterHistoryRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "WithDecryption", &s.WithDecryption, api.SetBoolPtr)
-	err = api.Decode(err, m, "MaxResults", &s.MaxResults, api.SetInt32Ptr)
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	return err
-}
-
-func (s *GetParameterHistoryRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "WithDecryption", s.WithDecryption, api.DynBool)
-	api.Put(m, "MaxResults", s.MaxResults, api.DynInt32)
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	return m
-}
-
-func (s *GetParameterHistoryResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Parameters", &s.Parameters, func(p *[]ParameterHistory, v any) error {
-		return api.SetList(p, v, func(p *ParameterHistory, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	return err
-}
-
-func (s *GetParameterHistoryResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutList(m, "Parameters", s.Parameters, func(e ParameterHistory) any { return e.ToDynamic() })
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	return m
-}
-
-func (s *GetParameterRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "WithDecryption", &s.WithDecryption, api.SetBoolPtr)
-	return err
-}
-
-func (s *GetParameterRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "WithDecryption", s.WithDecryption, api.DynBool)
-	return m
-}
-
-func (s *GetParameterResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Parameter", &s.Parameter, api.SetStructPtr[Parameter])
-	return err
-}
-
-func (s *GetParameterResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "Parameter", s.Parameter)
-	return m
-}
-
-func (s *GetParametersByPathRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Path", &s.Path, api.SetStringPtr)
-	err = api.Decode(err, m, "Recursive", &s.Recursive, api.SetBoolPtr)
-	err = api.Decode(err, m, "ParameterFilters", &s.ParameterFilters, func(p *[]ParameterStringFilter, v any) error {
-		return api.SetList(p, v, func(p *ParameterStringFilter, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "WithDecryption", &s.WithDecryption, api.SetBoolPtr)
-	err = api.Decode(err, m, "MaxResults", &s.MaxResults, api.SetInt32Ptr)
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	return err
-}
-
-func (s *GetParametersByPathRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 6)
-	api.Put(m, "Path", s.Path, api.DynString)
-	api.Put(m, "Recursive", s.Recursive, api.DynBool)
-	api.PutList(m, "ParameterFilters", s.ParameterFilters, func(e ParameterStringFilter) any { return e.ToDynamic() })
-	api.Put(m, "WithDecryption", s.WithDecryption, api.DynBool)
-	api.Put(m, "MaxResults", s.MaxResults, api.DynInt32)
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	return m
-}
-
-func (s *GetParametersByPathResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Parameters", &s.Parameters, func(p *[]Parameter, v any) error {
-		return api.SetList(p, v, func(p *Parameter, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	return err
-}
-
-func (s *GetParametersByPathResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutList(m, "Parameters", s.Parameters, func(e Parameter) any { return e.ToDynamic() })
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	return m
-}
-
-func (s *GetParametersRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Names", &s.Names, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "WithDecryption", &s.WithDecryption, api.SetBoolPtr)
-	return err
-}
-
-func (s *GetParametersRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutList(m, "Names", s.Names, api.DynString)
-	api.Put(m, "WithDecryption", s.WithDecryption, api.DynBool)
-	return m
-}
-
-func (s *GetParametersResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Parameters", &s.Parameters, func(p *[]Parameter, v any) error {
-		return api.SetList(p, v, func(p *Parameter, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "InvalidParameters", &s.InvalidParameters, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	return err
-}
-
-func (s *GetParametersResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutList(m, "Parameters", s.Parameters, func(e Parameter) any { return e.ToDynamic() })
-	api.PutList(m, "InvalidParameters", s.InvalidParameters, api.DynString)
-	return m
-}
-
-func (s *GetPatchBaselineForPatchGroupRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "PatchGroup", &s.PatchGroup, api.SetStringPtr)
-	err = api.Decode(err, m, "OperatingSystem", &s.OperatingSystem, api.SetStringPtr)
-	return err
-}
-
-func (s *GetPatchBaselineForPatchGroupRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "PatchGroup", s.PatchGroup, api.DynString)
-	api.Put(m, "OperatingSystem", s.OperatingSystem, api.DynString)
-	return m
-}
-
-func (s *GetPatchBaselineForPatchGroupResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "BaselineId", &s.BaselineId, api.SetStringPtr)
-	err = api.Decode(err, m, "PatchGroup", &s.PatchGroup, api.SetStringPtr)
-	err = api.Decode(err, m, "OperatingSystem", &s.OperatingSystem, api.SetStringPtr)
-	return err
-}
-
-func (s *GetPatchBaselineForPatchGroupResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "BaselineId", s.BaselineId, api.DynString)
-	api.Put(m, "PatchGroup", s.PatchGroup, api.DynString)
-	api.Put(m, "OperatingSystem", s.OperatingSystem, api.DynString)
-	return m
-}
-
-func (s *GetPatchBaselineRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "BaselineId", &s.BaselineId, api.SetStringPtr)
-	return err
-}
-
-func (s *GetPatchBaselineRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "BaselineId", s.BaselineId, api.DynString)
-	return m
-}
-
-func (s *GetPatchBaselineResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "BaselineId", &s.BaselineId, api.SetStringPtr)
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "OperatingSystem", &s.OperatingSystem, api.SetStringPtr)
-	err = api.Decode(err, m, "GlobalFilters", &s.GlobalFilters, api.SetStructPtr[PatchFilterGroup])
-	err = api.Decode(err, m, "ApprovalRules", &s.ApprovalRules, api.SetStructPtr[PatchRuleGroup])
-	err = api.Decode(err, m, "ApprovedPatches", &s.ApprovedPatches, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "ApprovedPatchesComplianceLevel", &s.ApprovedPatchesComplianceLevel, api.SetStringPtr)
-	err = api.Decode(err, m, "ApprovedPatchesEnableNonSecurity", &s.ApprovedPatchesEnableNonSecurity, api.SetBoolPtr)
-	err = api.Decode(err, m, "RejectedPatches", &s.RejectedPatches, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "RejectedPatchesAction", &s.RejectedPatchesAction, api.SetStringPtr)
-	err = api.Decode(err, m, "PatchGroups", &s.PatchGroups, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "CreatedDate", &s.CreatedDate, api.SetTimePtr)
-	err = api.Decode(err, m, "ModifiedDate", &s.ModifiedDate, api.SetTimePtr)
-	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
-	err = api.Decode(err, m, "Sources", &s.Sources, func(p *[]PatchSource, v any) error {
-		return api.SetList(p, v, func(p *PatchSource, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *GetPatchBaselineResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "BaselineId", s.BaselineId, api.DynString)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "OperatingSystem", s.OperatingSystem, api.DynString)
-	api.PutStruct(m, "GlobalFilters", s.GlobalFilters)
-	api.PutStruct(m, "ApprovalRules", s.ApprovalRules)
-	api.PutList(m, "ApprovedPatches", s.ApprovedPatches, api.DynString)
-	api.Put(m, "ApprovedPatchesComplianceLevel", s.ApprovedPatchesComplianceLevel, api.DynString)
-	api.Put(m, "ApprovedPatchesEnableNonSecurity", s.ApprovedPatchesEnableNonSecurity, api.DynBool)
-	api.PutList(m, "RejectedPatches", s.RejectedPatches, api.DynString)
-	api.Put(m, "RejectedPatchesAction", s.RejectedPatchesAction, api.DynString)
-	api.PutList(m, "PatchGroups", s.PatchGroups, api.DynString)
-	api.Put(m, "CreatedDate", s.CreatedDate, api.DynTime)
-	api.Put(m, "ModifiedDate", s.ModifiedDate, api.DynTime)
-	api.Put(m, "Description", s.Description, api.DynString)
-	api.PutList(m, "Sources", s.Sources, func(e PatchSource) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *GetResourcePoliciesRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ResourceArn", &s.ResourceArn, api.SetStringPtr)
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	err = api.Decode(err, m, "MaxResults", &s.MaxResults, api.SetInt32Ptr)
-	return err
-}
-
-func (s *GetResourcePoliciesRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "ResourceArn", s.ResourceArn, api.DynString)
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	api.Put(m, "MaxResults", s.MaxResults, api.DynInt32)
-	return m
-}
-
-func (s *GetResourcePoliciesResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	err = api.Decode(err, m, "Policies", &s.Policies, func(p *[]GetResourcePoliciesResponseEntry, v any) error {
-		return api.SetList(p, v, func(p *GetResourcePoliciesResponseEntry, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *GetResourcePoliciesResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	api.PutList(m, "Policies", s.Policies, func(e GetResourcePoliciesResponseEntry) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *GetResourcePoliciesResponseEntry) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "PolicyId", &s.PolicyId, api.SetStringPtr)
-	err = api.Decode(err, m, "PolicyHash", &s.PolicyHash, api.SetStringPtr)
-	err = api.Decode(err, m, "Policy", &s.Policy, api.SetStringPtr)
-	return err
-}
-
-func (s *GetResourcePoliciesResponseEntry) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "PolicyId", s.PolicyId, api.DynString)
-	api.Put(m, "PolicyHash", s.PolicyHash, api.DynString)
-	api.Put(m, "Policy", s.Policy, api.DynString)
-	return m
-}
-
-func (s *GetServiceSettingRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "SettingId", &s.SettingId, api.SetStringPtr)
-	return err
-}
-
-func (s *GetServiceSettingRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "SettingId", s.SettingId, api.DynString)
-	return m
-}
-
-func (s *GetServiceSettingResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ServiceSetting", &s.ServiceSetting, api.SetStructPtr[ServiceSetting])
-	return err
-}
-
-func (s *GetServiceSettingResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "ServiceSetting", s.ServiceSetting)
-	return m
-}
-
-func (s *HierarchyLevelLimitExceededException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *HierarchyLevelLimitExceededException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
-
-func (s *HierarchyTypeMismatchException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *HierarchyTypeMismatchException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
-
-func (s *IdempotentParameterMismatch) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *IdempotentParameterMismatch) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
-
-func (s *IncompatiblePolicyException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *IncompatiblePolicyException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
-
-func (s *InstanceAggregatedAssociationOverview) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DetailedStatus", &s.DetailedStatus, api.SetStringPtr)
-	err = api.Decode(err, m, "InstanceAssociationStatusAggregatedCount", &s.InstanceAssociationStatusAggregatedCount, func(p *map[string]int32, v any) error { return api.SetMap(p, v, api.SetInt32) })
-	return err
-}
-
-func (s *InstanceAggregatedAssociationOverview) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "DetailedStatus", s.DetailedStatus, api.DynString)
-	api.PutMap(m, "InstanceAssociationStatusAggregatedCount", s.InstanceAssociationStatusAggregatedCount, api.DynInt32)
-	return m
-}
-
-func (s *InstanceAssociation) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "AssociationId", &s.AssociationId, api.SetStringPtr)
-	err = api.Decode(err, m, "InstanceId", &s.InstanceId, api.SetStringPtr)
-	err = api.Decode(err, m, "Content", &s.Content, api.SetStringPtr)
-	err = api.Decode(err, m, "AssociationVersion", &s.AssociationVersion, api.SetStringPtr)
-	return err
-}
-
-func (s *InstanceAssociation) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "AssociationId", s.AssociationId, api.DynString)
-	api.Put(m, "InstanceId", s.InstanceId, api.DynString)
-	api.Put(m, "Content", s.Content, api.DynString)
-	api.Put(m, "AssociationVersion", s.AssociationVersion, api.DynString)
-	return m
-}
-
-func (s *InstanceAssociationOutputLocation) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "S3Location", &s.S3Location, api.SetStructPtr[S3OutputLocation])
-	return err
-}
-
-func (s *InstanceAssociationOutputLocation) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "S3Location", s.S3Location)
-	return m
-}
-
-func (s *InstanceAssociationOutputUrl) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "S3OutputUrl", &s.S3OutputUrl, api.SetStructPtr[S3OutputUrl])
-	return err
-}
-
-func (s *InstanceAssociationOutputUrl) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "S3OutputUrl", s.S3OutputUrl)
-	return m
-}
-
-func (s *InstanceAssociationStatusInfo) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "AssociationId", &s.AssociationId, api.SetStringPtr)
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "DocumentVersion", &s.DocumentVersion, api.SetStringPtr)
-	err = api.Decode(err, m, "AssociationVersion", &s.AssociationVersion, api.SetStringPtr)
-	err = api.Decode(err, m, "InstanceId", &s.InstanceId, api.SetStringPtr)
-	err = api.Decode(err, m, "ExecutionDate", &s.ExecutionDate, api.SetTimePtr)
-	err = api.Decode(err, m, "Status", &s.Status, api.SetStringPtr)
-	err = api.Decode(err, m, "DetailedStatus", &s.DetailedStatus, api.SetStringPtr)
-	err = api.Decode(err, m, "ExecutionSummary", &s.ExecutionSummary, api.SetStringPtr)
-	err = api.Decode(err, m, "ErrorCode", &s.ErrorCode, api.SetStringPtr)
-	err = api.Decode(err, m, "OutputUrl", &s.OutputUrl, api.SetStructPtr[InstanceAssociationOutputUrl])
-	err = api.Decode(err, m, "AssociationName", &s.AssociationName, api.SetStringPtr)
-	return err
-}
-
-func (s *InstanceAssociationStatusInfo) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "AssociationId", s.AssociationId, api.DynString)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "DocumentVersion", s.DocumentVersion, api.DynString)
-	api.Put(m, "AssociationVersion", s.AssociationVersion, api.DynString)
-	api.Put(m, "InstanceId", s.InstanceId, api.DynString)
-	api.Put(m, "ExecutionDate", s.ExecutionDate, api.DynTime)
-	api.Put(m, "Status", s.Status, api.DynString)
-	api.Put(m, "DetailedStatus", s.DetailedStatus, api.DynString)
-	api.Put(m, "ExecutionSummary", s.ExecutionSummary, api.DynString)
-	api.Put(m, "ErrorCode", s.ErrorCode, api.DynString)
-	api.PutStruct(m, "OutputUrl", s.OutputUrl)
-	api.Put(m, "AssociationName", s.AssociationName, api.DynString)
-	return m
-}
-
-func (s *InstanceInformation) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "InstanceId", &s.InstanceId, api.SetStringPtr)
-	err = api.Decode(err, m, "PingStatus", &s.PingStatus, api.SetStringPtr)
-	err = api.Decode(err, m, "LastPingDateTime", &s.LastPingDateTime, api.SetTimePtr)
-	err = api.Decode(err, m, "AgentVersion", &s.AgentVersion, api.SetStringPtr)
-	err = api.Decode(err, m, "IsLatestVersion", &s.IsLatestVersion, api.SetBoolPtr)
-	err = api.Decode(err, m, "PlatformType", &s.PlatformType, api.SetStringPtr)
-	err = api.Decode(err, m, "PlatformName", &s.PlatformName, api.SetStringPtr)
-	err = api.Decode(err, m, "PlatformVersion", &s.PlatformVersion, api.SetStringPtr)
-	err = api.Decode(err, m, "ActivationId", &s.ActivationId, api.SetStringPtr)
-	err = api.Decode(err, m, "IamRole", &s.IamRole, api.SetStringPtr)
-	err = api.Decode(err, m, "RegistrationDate", &s.RegistrationDate, api.SetTimePtr)
-	err = api.Decode(err, m, "ResourceType", &s.ResourceType, api.SetStringPtr)
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "IPAddress", &s.IPAddress, api.SetStringPtr)
-	err = api.Decode(err, m, "ComputerName", &s.ComputerName, api.SetStringPtr)
-	err = api.Decode(err, m, "AssociationStatus", &s.AssociationStatus, api.SetStringPtr)
-	err = api.Decode(err, m, "LastAssociationExecutionDate", &s.LastAssociationExecutionDate, api.SetTimePtr)
-	err = api.Decode(err, m, "LastSuccessfulAssociationExecutionDate", &s.LastSuccessfulAssociationExecutionDate, api.SetTimePtr)
-	err = api.Decode(err, m, "AssociationOverview", &s.AssociationOverview, api.SetStructPtr[InstanceAggregatedAssociationOverview])
-	err = api.Decode(err, m, "SourceId", &s.SourceId, api.SetStringPtr)
-	err = api.Decode(err, m, "SourceType", &s.SourceType, api.SetStringPtr)
-	return err
-}
-
-func (s *InstanceInformation) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "InstanceId", s.InstanceId, api.DynString)
-	api.Put(m, "PingStatus", s.PingStatus, api.DynString)
-	api.Put(m, "LastPingDateTime", s.LastPingDateTime, api.DynTime)
-	api.Put(m, "AgentVersion", s.AgentVersion, api.DynString)
-	api.Put(m, "IsLatestVersion", s.IsLatestVersion, api.DynBool)
-	api.Put(m, "PlatformType", s.PlatformType, api.DynString)
-	api.Put(m, "PlatformName", s.PlatformName, api.DynString)
-	api.Put(m, "PlatformVersion", s.PlatformVersion, api.DynString)
-	api.Put(m, "ActivationId", s.ActivationId, api.DynString)
-	api.Put(m, "IamRole", s.IamRole, api.DynString)
-	api.Put(m, "RegistrationDate", s.RegistrationDate, api.DynTime)
-	api.Put(m, "ResourceType", s.ResourceType, api.DynString)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "IPAddress", s.IPAddress, api.DynString)
-	api.Put(m, "ComputerName", s.ComputerName, api.DynString)
-	api.Put(m, "AssociationStatus", s.AssociationStatus, api.DynString)
-	api.Put(m, "LastAssociationExecutionDate", s.LastAssociationExecutionDate, api.DynTime)
-	api.Put(m, "LastSuccessfulAssociationExecutionDate", s.LastSuccessfulAssociationExecutionDate, api.DynTime)
-	api.PutStruct(m, "AssociationOverview", s.AssociationOverview)
-	api.Put(m, "SourceId", s.SourceId, api.DynString)
-	api.Put(m, "SourceType", s.SourceType, api.DynString)
-	return m
-}
-
-func (s *InstanceInformationFilter) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "key", &s.Key, api.SetStringPtr)
-	err = api.Decode(err, m, "valueSet", &s.ValueSet, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	return err
-}
-
-func (s *InstanceInformationFilter) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "key", s.Key, api.DynString)
-	api.PutList(m, "valueSet", s.ValueSet, api.DynString)
-	return m
-}
-
-func (s *InstanceInformationStringFilter) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Key", &s.Key, api.SetStringPtr)
-	err = api.Decode(err, m, "Values", &s.Values, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	return err
-}
-
-func (s *InstanceInformationStringFilter) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Key", s.Key, api.DynString)
-	api.PutList(m, "Values", s.Values, api.DynString)
-	return m
-}
-
-func (s *InstancePatchState) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "InstanceId", &s.InstanceId, api.SetStringPtr)
-	err = api.Decode(err, m, "PatchGroup", &s.PatchGroup, api.SetStringPtr)
-	err = api.Decode(err, m, "BaselineId", &s.BaselineId, api.SetStringPtr)
-	err = api.Decode(err, m, "SnapshotId", &s.SnapshotId, api.SetStringPtr)
-	err = api.Decode(err, m, "InstallOverrideList", &s.InstallOverrideList, api.SetStringPtr)
-	err = api.Decode(err, m, "OwnerInformation", &s.OwnerInformation, api.SetStringPtr)
-	err = api.Decode(err, m, "InstalledCount", &s.InstalledCount, api.SetInt32Ptr)
-	err = api.Decode(err, m, "InstalledOtherCount", &s.InstalledOtherCount, api.SetInt32Ptr)
-	err = api.Decode(err, m, "InstalledPendingRebootCount", &s.InstalledPendingRebootCount, api.SetInt32Ptr)
-	err = api.Decode(err, m, "InstalledRejectedCount", &s.InstalledRejectedCount, api.SetInt32Ptr)
-	err = api.Decode(err, m, "MissingCount", &s.MissingCount, api.SetInt32Ptr)
-	err = api.Decode(err, m, "FailedCount", &s.FailedCount, api.SetInt32Ptr)
-	err = api.Decode(err, m, "UnreportedNotApplicableCount", &s.UnreportedNotApplicableCount, api.SetInt32Ptr)
-	err = api.Decode(err, m, "NotApplicableCount", &s.NotApplicableCount, api.SetInt32Ptr)
-	err = api.Decode(err, m, "OperationStartTime", &s.OperationStartTime, api.SetTimePtr)
-	err = api.Decode(err, m, "OperationEndTime", &s.OperationEndTime, api.SetTimePtr)
-	err = api.Decode(err, m, "Operation", &s.Operation, api.SetStringPtr)
-	err = api.Decode(err, m, "LastNoRebootInstallOperationTime", &s.LastNoRebootInstallOperationTime, api.SetTimePtr)
-	err = api.Decode(err, m, "RebootOption", &s.RebootOption, api.SetStringPtr)
-	err = api.Decode(err, m, "CriticalNonCompliantCount", &s.CriticalNonCompliantCount, api.SetInt32Ptr)
-	err = api.Decode(err, m, "SecurityNonCompliantCount", &s.SecurityNonCompliantCount, api.SetInt32Ptr)
-	err = api.Decode(err, m, "OtherNonCompliantCount", &s.OtherNonCompliantCount, api.SetInt32Ptr)
-	return err
-}
-
-func (s *InstancePatchState) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "InstanceId", s.InstanceId, api.DynString)
-	api.Put(m, "PatchGroup", s.PatchGroup, api.DynString)
-	api.Put(m, "BaselineId", s.BaselineId, api.DynString)
-	api.Put(m, "SnapshotId", s.SnapshotId, api.DynString)
-	api.Put(m, "InstallOverrideList", s.InstallOverrideList, api.DynString)
-	api.Put(m, "OwnerInformation", s.OwnerInformation, api.DynString)
-	api.Put(m, "InstalledCount", s.InstalledCount, api.DynInt32)
-	api.Put(m, "InstalledOtherCount", s.InstalledOtherCount, api.DynInt32)
-	api.Put(m, "InstalledPendingRebootCount", s.InstalledPendingRebootCount, api.DynInt32)
-	api.Put(m, "InstalledRejectedCount", s.InstalledRejectedCount, api.DynInt32)
-	api.Put(m, "MissingCount", s.MissingCount, api.DynInt32)
-	api.Put(m, "FailedCount", s.FailedCount, api.DynInt32)
-	api.Put(m, "UnreportedNotApplicableCount", s.UnreportedNotApplicableCount, api.DynInt32)
-	api.Put(m, "NotApplicableCount", s.NotApplicableCount, api.DynInt32)
-	api.Put(m, "OperationStartTime", s.OperationStartTime, api.DynTime)
-	api.Put(m, "OperationEndTime", s.OperationEndTime, api.DynTime)
-	api.Put(m, "Operation", s.Operation, api.DynString)
-	api.Put(m, "LastNoRebootInstallOperationTime", s.LastNoRebootInstallOperationTime, api.DynTime)
-	api.Put(m, "RebootOption", s.RebootOption, api.DynString)
-	api.Put(m, "CriticalNonCompliantCount", s.CriticalNonCompliantCount, api.DynInt32)
-	api.Put(m, "SecurityNonCompliantCount", s.SecurityNonCompliantCount, api.DynInt32)
-	api.Put(m, "OtherNonCompliantCount", s.OtherNonCompliantCount, api.DynInt32)
-	return m
-}
-
-func (s *InstancePatchStateFilter) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Key", &s.Key, api.SetStringPtr)
-	err = api.Decode(err, m, "Values", &s.Values, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "Type", &s.Type, api.SetStringPtr)
-	return err
-}
-
-func (s *InstancePatchStateFilter) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "Key", s.Key, api.DynString)
-	api.PutList(m, "Values", s.Values, api.DynString)
-	api.Put(m, "Type", s.Type, api.DynString)
-	return m
-}
-
-func (s *InstanceProperty) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "InstanceId", &s.InstanceId, api.SetStringPtr)
-	err = api.Decode(err, m, "InstanceType", &s.InstanceType, api.SetStringPtr)
-	err = api.Decode(err, m, "InstanceRole", &s.InstanceRole, api.SetStringPtr)
-	err = api.Decode(err, m, "KeyName", &s.KeyName, api.SetStringPtr)
-	err = api.Decode(err, m, "InstanceState", &s.InstanceState, api.SetStringPtr)
-	err = api.Decode(err, m, "Architecture", &s.Architecture, api.SetStringPtr)
-	err = api.Decode(err, m, "IPAddress", &s.IPAddress, api.SetStringPtr)
-	err = api.Decode(err, m, "LaunchTime", &s.LaunchTime, api.SetTimePtr)
-	err = api.Decode(err, m, "PingStatus", &s.PingStatus, api.SetStringPtr)
-	err = api.Decode(err, m, "LastPingDateTime", &s.LastPingDateTime, api.SetTimePtr)
-	err = api.Decode(err, m, "AgentVersion", &s.AgentVersion, api.SetStringPtr)
-	err = api.Decode(err, m, "PlatformType", &s.PlatformType, api.SetStringPtr)
-	err = api.Decode(err, m, "PlatformName", &s.PlatformName, api.SetStringPtr)
-	err = api.Decode(err, m, "PlatformVersion", &s.PlatformVersion, api.SetStringPtr)
-	err = api.Decode(err, m, "ActivationId", &s.ActivationId, api.SetStringPtr)
-	err = api.Decode(err, m, "IamRole", &s.IamRole, api.SetStringPtr)
-	err = api.Decode(err, m, "RegistrationDate", &s.RegistrationDate, api.SetTimePtr)
-	err = api.Decode(err, m, "ResourceType", &s.ResourceType, api.SetStringPtr)
-	err = api.Decode(err, m, "ComputerName", &s.ComputerName, api.SetStringPtr)
-	err = api.Decode(err, m, "AssociationStatus", &s.AssociationStatus, api.SetStringPtr)
-	err = api.Decode(err, m, "LastAssociationExecutionDate", &s.LastAssociationExecutionDate, api.SetTimePtr)
-	err = api.Decode(err, m, "LastSuccessfulAssociationExecutionDate", &s.LastSuccessfulAssociationExecutionDate, api.SetTimePtr)
-	err = api.Decode(err, m, "AssociationOverview", &s.AssociationOverview, api.SetStructPtr[InstanceAggregatedAssociationOverview])
-	err = api.Decode(err, m, "SourceId", &s.SourceId, api.SetStringPtr)
-	err = api.Decode(err, m, "SourceType", &s.SourceType, api.SetStringPtr)
-	return err
-}
-
-func (s *InstanceProperty) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "InstanceId", s.InstanceId, api.DynString)
-	api.Put(m, "InstanceType", s.InstanceType, api.DynString)
-	api.Put(m, "InstanceRole", s.InstanceRole, api.DynString)
-	api.Put(m, "KeyName", s.KeyName, api.DynString)
-	api.Put(m, "InstanceState", s.InstanceState, api.DynString)
-	api.Put(m, "Architecture", s.Architecture, api.DynString)
-	api.Put(m, "IPAddress", s.IPAddress, api.DynString)
-	api.Put(m, "LaunchTime", s.LaunchTime, api.DynTime)
-	api.Put(m, "PingStatus", s.PingStatus, api.DynString)
-	api.Put(m, "LastPingDateTime", s.LastPingDateTime, api.DynTime)
-	api.Put(m, "AgentVersion", s.AgentVersion, api.DynString)
-	api.Put(m, "PlatformType", s.PlatformType, api.DynString)
-	api.Put(m, "PlatformName", s.PlatformName, api.DynString)
-	api.Put(m, "PlatformVersion", s.PlatformVersion, api.DynString)
-	api.Put(m, "ActivationId", s.ActivationId, api.DynString)
-	api.Put(m, "IamRole", s.IamRole, api.DynString)
-	api.Put(m, "RegistrationDate", s.RegistrationDate, api.DynTime)
-	api.Put(m, "ResourceType", s.ResourceType, api.DynString)
-	api.Put(m, "ComputerName", s.ComputerName, api.DynString)
-	api.Put(m, "AssociationStatus", s.AssociationStatus, api.DynString)
-	api.Put(m, "LastAssociationExecutionDate", s.LastAssociationExecutionDate, api.DynTime)
-	api.Put(m, "LastSuccessfulAssociationExecutionDate", s.LastSuccessfulAssociationExecutionDate, api.DynTime)
-	api.PutStruct(m, "AssociationOverview", s.AssociationOverview)
-	api.Put(m, "SourceId", s.SourceId, api.DynString)
-	api.Put(m, "SourceType", s.SourceType, api.DynString)
-	return m
-}
-
-func (s *InstancePropertyFilter) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "key", &s.Key, api.SetStringPtr)
-	err = api.Decode(err, m, "valueSet", &s.ValueSet, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	return err
-}
-
-func (s *InstancePropertyFilter) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "key", s.Key, api.DynString)
-	api.PutList(m, "valueSet", s.ValueSet, api.DynString)
-	return m
-}
-
-func (s *InstancePropertyStringFilter) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Key", &s.Key, api.SetStringPtr)
-	err = api.Decode(err, m, "Values", &s.Values, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "Operator", &s.Operator, api.SetStringPtr)
-	return err
-}
-
-func (s *InstancePropertyStringFilter) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "Key", s.Key, api.DynString)
-	api.PutList(m, "Values", s.Values, api.DynString)
-	api.Put(m, "Operator", s.Operator, api.DynString)
-	return m
-}
-
-func (s *InternalServerError) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *InternalServerError) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
-
-func (s *InvalidActivation) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *InvalidActivation) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
-
-func (s *InvalidActivationId) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *InvalidActivationId) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
-
-func (s *InvalidAggregatorException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *InvalidAggregatorException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
-
-func (s *InvalidAllowedPatternException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *InvalidAllowedPatternException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
-
-func (s *InvalidAssociation) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *InvalidAssociation) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
-
-func (s *InvalidAssociationVersion) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *InvalidAssociationVersion) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
-
-func (s *InvalidAutomationExecutionParametersException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *InvalidAutomationExecutionParametersException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
-
-func (s *InvalidAutomationSignalException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *InvalidAutomationSignalException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
-
-func (s *InvalidAutomationStatusUpdateException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *InvalidAutomationStatusUpdateException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
-
-func (s *InvalidCommandId) FromDynamic(map[string]any) error { return nil }
-
-func (s *InvalidCommandId) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *InvalidDeleteInventoryParametersException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *InvalidDeleteInventoryParametersException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
-
-func (s *InvalidDeletionIdException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *InvalidDeletionIdException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
-
-func (s *InvalidDocument) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *InvalidDocument) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
-
-func (s *InvalidDocumentContent) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *InvalidDocumentContent) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
-
-func (s *InvalidDocumentOperation) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *InvalidDocumentOperation) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
-
-func (s *InvalidDocumentSchemaVersion) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *InvalidDocumentSchemaVersion) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
-
-func (s *InvalidDocumentType) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *InvalidDocumentType) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
-
-func (s *InvalidDocumentVersion) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *InvalidDocumentVersion) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
-
-func (s *InvalidFilter) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *InvalidFilter) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
-
-func (s *InvalidFilterKey) FromDynamic(map[string]any) error { return nil }
-
-func (s *InvalidFilterKey) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *InvalidFilterOption) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *InvalidFilterOption) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
-
-func (s *InvalidFilterValue) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *InvalidFilterValue) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
-
-func (s *InvalidInstanceId) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *InvalidInstanceId) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
-
-func (s *InvalidInstanceInformationFilterValue) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *InvalidInstanceInformationFilterValue) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
-
-func (s *InvalidInstancePropertyFilterValue) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *InvalidInstancePropertyFilterValue) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
-
-func (s *InvalidInventoryGroupException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *InvalidInventoryGroupException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
-
-func (s *InvalidInventoryItemContextException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *InvalidInventoryItemContextException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
-
-func (s *InvalidInventoryRequestException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *InvalidInventoryRequestException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
-
-func (s *InvalidItemContentException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "TypeName", &s.TypeName, api.SetStringPtr)
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *InvalidItemContentException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "TypeName", s.TypeName, api.DynString)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
-
-func (s *InvalidKeyId) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *InvalidKeyId) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
-
-func (s *InvalidNextToken) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *InvalidNextToken) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
-
-func (s *InvalidNotificationConfig) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *InvalidNotificationConfig) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
-
-func (s *InvalidOptionException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *InvalidOptionException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
-
-func (s *InvalidOutputFolder) FromDynamic(map[string]any) error { return nil }
-
-func (s *InvalidOutputFolder) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *InvalidOutputLocation) FromDynamic(map[string]any) error { return nil }
-
-func (s *InvalidOutputLocation) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *InvalidParameters) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *InvalidParameters) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
-
-func (s *InvalidPermissionType) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *InvalidPermissionType) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
-
-func (s *InvalidPluginName) FromDynamic(map[string]any) error { return nil }
-
-func (s *InvalidPluginName) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *InvalidPolicyAttributeException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *InvalidPolicyAttributeException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
-
-func (s *InvalidPolicyTypeException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *InvalidPolicyTypeException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
-
-func (s *InvalidResourceId) FromDynamic(map[string]any) error { return nil }
-
-func (s *InvalidResourceId) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *InvalidResourceType) FromDynamic(map[string]any) error { return nil }
-
-func (s *InvalidResourceType) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *InvalidResultAttributeException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *InvalidResultAttributeException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
-
-func (s *InvalidRole) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *InvalidRole) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
-
-func (s *InvalidSchedule) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *InvalidSchedule) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
-
-func (s *InvalidTag) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *InvalidTag) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
-
-func (s *InvalidTarget) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *InvalidTarget) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
-
-func (s *InvalidTargetMaps) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *InvalidTargetMaps) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
-
-func (s *InvalidTypeNameException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *InvalidTypeNameException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
-
-func (s *InvalidUpdate) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *InvalidUpdate) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
-
-func (s *InventoryAggregator) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Expression", &s.Expression, api.SetStringPtr)
-	err = api.Decode(err, m, "Aggregators", &s.Aggregators, func(p *[]InventoryAggregator, v any) error {
-		return api.SetList(p, v, func(p *InventoryAggregator, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "Groups", &s.Groups, func(p *[]InventoryGroup, v any) error {
-		return api.SetList(p, v, func(p *InventoryGroup, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *InventoryAggregator) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "Expression", s.Expression, api.DynString)
-	api.PutList(m, "Aggregators", s.Aggregators, func(e InventoryAggregator) any { return e.ToDynamic() })
-	api.PutList(m, "Groups", s.Groups, func(e InventoryGroup) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *InventoryDeletionStatusItem) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DeletionId", &s.DeletionId, api.SetStringPtr)
-	err = api.Decode(err, m, "TypeName", &s.TypeName, api.SetStringPtr)
-	err = api.Decode(err, m, "DeletionStartTime", &s.DeletionStartTime, api.SetTimePtr)
-	err = api.Decode(err, m, "LastStatus", &s.LastStatus, api.SetStringPtr)
-	err = api.Decode(err, m, "LastStatusMessage", &s.LastStatusMessage, api.SetStringPtr)
-	err = api.Decode(err, m, "DeletionSummary", &s.DeletionSummary, api.SetStructPtr[InventoryDeletionSummary])
-	err = api.Decode(err, m, "LastStatusUpdateTime", &s.LastStatusUpdateTime, api.SetTimePtr)
-	return err
-}
-
-func (s *InventoryDeletionStatusItem) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 7)
-	api.Put(m, "DeletionId", s.DeletionId, api.DynString)
-	api.Put(m, "TypeName", s.TypeName, api.DynString)
-	api.Put(m, "DeletionStartTime", s.DeletionStartTime, api.DynTime)
-	api.Put(m, "LastStatus", s.LastStatus, api.DynString)
-	api.Put(m, "LastStatusMessage", s.LastStatusMessage, api.DynString)
-	api.PutStruct(m, "DeletionSummary", s.DeletionSummary)
-	api.Put(m, "LastStatusUpdateTime", s.LastStatusUpdateTime, api.DynTime)
-	return m
-}
-
-func (s *InventoryDeletionSummary) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "TotalCount", &s.TotalCount, api.SetInt32Ptr)
-	err = api.Decode(err, m, "RemainingCount", &s.RemainingCount, api.SetInt32Ptr)
-	err = api.Decode(err, m, "SummaryItems", &s.SummaryItems, func(p *[]InventoryDeletionSummaryItem, v any) error {
-		return api.SetList(p, v, func(p *InventoryDeletionSummaryItem, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *InventoryDeletionSummary) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "TotalCount", s.TotalCount, api.DynInt32)
-	api.Put(m, "RemainingCount", s.RemainingCount, api.DynInt32)
-	api.PutList(m, "SummaryItems", s.SummaryItems, func(e InventoryDeletionSummaryItem) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *InventoryDeletionSummaryItem) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Version", &s.Version, api.SetStringPtr)
-	err = api.Decode(err, m, "Count", &s.Count, api.SetInt32Ptr)
-	err = api.Decode(err, m, "RemainingCount", &s.RemainingCount, api.SetInt32Ptr)
-	return err
-}
-
-func (s *InventoryDeletionSummaryItem) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "Version", s.Version, api.DynString)
-	api.Put(m, "Count", s.Count, api.DynInt32)
-	api.Put(m, "RemainingCount", s.RemainingCount, api.DynInt32)
-	return m
-}
-
-func (s *InventoryFilter) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Key", &s.Key, api.SetStringPtr)
-	err = api.Decode(err, m, "Values", &s.Values, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "Type", &s.Type, api.SetStringPtr)
-	return err
-}
-
-func (s *InventoryFilter) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "Key", s.Key, api.DynString)
-	api.PutList(m, "Values", s.Values, api.DynString)
-	api.Put(m, "Type", s.Type, api.DynString)
-	return m
-}
-
-func (s *InventoryGroup) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "Filters", &s.Filters, func(p *[]InventoryFilter, v any) error {
-		return api.SetList(p, v, func(p *InventoryFilter, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *InventoryGroup) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.PutList(m, "Filters", s.Filters, func(e InventoryFilter) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *InventoryItem) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "TypeName", &s.TypeName, api.SetStringPtr)
-	err = api.Decode(err, m, "SchemaVersion", &s.SchemaVersion, api.SetStringPtr)
-	err = api.Decode(err, m, "CaptureTime", &s.CaptureTime, api.SetStringPtr)
-	err = api.Decode(err, m, "ContentHash", &s.ContentHash, api.SetStringPtr)
-	err = api.Decode(err, m, "Content", &s.Content, func(p *[]map[string]string, v any) error {
-		return api.SetList(p, v, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
-	})
-	err = api.Decode(err, m, "Context", &s.Context, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
-	return err
-}
-
-func (s *InventoryItem) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 6)
-	api.Put(m, "TypeName", s.TypeName, api.DynString)
-	api.Put(m, "SchemaVersion", s.SchemaVersion, api.DynString)
-	api.Put(m, "CaptureTime", s.CaptureTime, api.DynString)
-	api.Put(m, "ContentHash", s.ContentHash, api.DynString)
-	api.PutList(m, "Content", s.Content, func(e map[string]string) any { return api.DynMap(e, api.DynString) })
-	api.PutMap(m, "Context", s.Context, api.DynString)
-	return m
-}
-
-func (s *InventoryItemAttribute) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "DataType", &s.DataType, api.SetStringPtr)
-	return err
-}
-
-func (s *InventoryItemAttribute) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "DataType", s.DataType, api.DynString)
-	return m
-}
-
-func (s *InventoryItemSchema) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "TypeName", &s.TypeName, api.SetStringPtr)
-	err = api.Decode(err, m, "Version", &s.Version, api.SetStringPtr)
-	err = api.Decode(err, m, "Attributes", &s.Attributes, func(p *[]InventoryItemAttribute, v any) error {
-		return api.SetList(p, v, func(p *InventoryItemAttribute, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "DisplayName", &s.DisplayName, api.SetStringPtr)
-	return err
-}
-
-func (s *InventoryItemSchema) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "TypeName", s.TypeName, api.DynString)
-	api.Put(m, "Version", s.Version, api.DynString)
-	api.PutList(m, "Attributes", s.Attributes, func(e InventoryItemAttribute) any { return e.ToDynamic() })
-	api.Put(m, "DisplayName", s.DisplayName, api.DynString)
-	return m
-}
-
-func (s *InventoryResultEntity) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
-	err = api.Decode(err, m, "Data", &s.Data, func(p *map[string]InventoryResultItem, v any) error {
-		return api.SetMap(p, v, func(p *InventoryResultItem, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *InventoryResultEntity) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Id", s.Id, api.DynString)
-	api.PutMap(m, "Data", s.Data, func(e InventoryResultItem) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *InventoryResultItem) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "TypeName", &s.TypeName, api.SetStringPtr)
-	err = api.Decode(err, m, "SchemaVersion", &s.SchemaVersion, api.SetStringPtr)
-	err = api.Decode(err, m, "CaptureTime", &s.CaptureTime, api.SetStringPtr)
-	err = api.Decode(err, m, "ContentHash", &s.ContentHash, api.SetStringPtr)
-	err = api.Decode(err, m, "Content", &s.Content, func(p *[]map[string]string, v any) error {
-		return api.SetList(p, v, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
-	})
-	return err
-}
-
-func (s *InventoryResultItem) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 5)
-	api.Put(m, "TypeName", s.TypeName, api.DynString)
-	api.Put(m, "SchemaVersion", s.SchemaVersion, api.DynString)
-	api.Put(m, "CaptureTime", s.CaptureTime, api.DynString)
-	api.Put(m, "ContentHash", s.ContentHash, api.DynString)
-	api.PutList(m, "Content", s.Content, func(e map[string]string) any { return api.DynMap(e, api.DynString) })
-	return m
-}
-
-func (s *InvocationDoesNotExist) FromDynamic(map[string]any) error { return nil }
-
-func (s *InvocationDoesNotExist) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *ItemContentMismatchException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "TypeName", &s.TypeName, api.SetStringPtr)
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *ItemContentMismatchException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "TypeName", s.TypeName, api.DynString)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
-
-func (s *ItemSizeLimitExceededException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "TypeName", &s.TypeName, api.SetStringPtr)
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *ItemSizeLimitExceededException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "TypeName", s.TypeName, api.DynString)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
-
-func (s *LabelParameterVersionRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "ParameterVersion", &s.ParameterVersion, api.SetInt64Ptr)
-	err = api.Decode(err, m, "Labels", &s.Labels, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	return err
-}
-
-func (s *LabelParameterVersionRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "ParameterVersion", s.ParameterVersion, api.DynInt64)
-	api.PutList(m, "Labels", s.Labels, api.DynString)
-	return m
-}
-
-func (s *LabelParameterVersionResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "InvalidLabels", &s.InvalidLabels, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "ParameterVersion", &s.ParameterVersion, api.SetInt64Ptr)
-	return err
-}
-
-func (s *LabelParameterVersionResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutList(m, "InvalidLabels", s.InvalidLabels, api.DynString)
-	api.Put(m, "ParameterVersion", s.ParameterVersion, api.DynInt64)
-	return m
-}
-
-func (s *ListAssociationVersionsRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "AssociationId", &s.AssociationId, api.SetStringPtr)
-	err = api.Decode(err, m, "MaxResults", &s.MaxResults, api.SetInt32Ptr)
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	return err
-}
-
-func (s *ListAssociationVersionsRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "AssociationId", s.AssociationId, api.DynString)
-	api.Put(m, "MaxResults", s.MaxResults, api.DynInt32)
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	return m
-}
-
-func (s *ListAssociationVersionsResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "AssociationVersions", &s.AssociationVersions, func(p *[]AssociationVersionInfo, v any) error {
-		return api.SetList(p, v, func(p *AssociationVersionInfo, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	return err
-}
-
-func (s *ListAssociationVersionsResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutList(m, "AssociationVersions", s.AssociationVersions, func(e AssociationVersionInfo) any { return e.ToDynamic() })
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	return m
-}
-
-func (s *ListAssociationsRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "AssociationFilterList", &s.AssociationFilterList, func(p *[]AssociationFilter, v any) error {
-		return api.SetList(p, v, func(p *AssociationFilter, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "MaxResults", &s.MaxResults, api.SetInt32Ptr)
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	return err
-}
-
-func (s *ListAssociationsRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.PutList(m, "AssociationFilterList", s.AssociationFilterList, func(e AssociationFilter) any { return e.ToDynamic() })
-	api.Put(m, "MaxResults", s.MaxResults, api.DynInt32)
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	return m
-}
-
-func (s *ListAssociationsResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Associations", &s.Associations, func(p *[]Association, v any) error {
-		return api.SetList(p, v, func(p *Association, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	return err
-}
-
-func (s *ListAssociationsResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutList(m, "Associations", s.Associations, func(e Association) any { return e.ToDynamic() })
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	return m
-}
-
-func (s *ListCommandInvocationsRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "CommandId", &s.CommandId, api.SetStringPtr)
-	err = api.Decode(err, m, "InstanceId", &s.InstanceId, api.SetStringPtr)
-	err = api.Decode(err, m, "MaxResults", &s.MaxResults, api.SetInt32Ptr)
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	err = api.Decode(err, m, "Filters", &s.Filters, func(p *[]CommandFilter, v any) error {
-		return api.SetList(p, v, func(p *CommandFilter, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "Details", &s.Details, api.SetBoolPtr)
-	return err
-}
-
-func (s *ListCommandInvocationsRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 6)
-	api.Put(m, "CommandId", s.CommandId, api.DynString)
-	api.Put(m, "InstanceId", s.InstanceId, api.DynString)
-	api.Put(m, "MaxResults", s.MaxResults, api.DynInt32)
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	api.PutList(m, "Filters", s.Filters, func(e CommandFilter) any { return e.ToDynamic() })
-	api.Put(m, "Details", s.Details, api.DynBool)
-	return m
-}
-
-func (s *ListCommandInvocationsResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "CommandInvocations", &s.CommandInvocations, func(p *[]CommandInvocation, v any) error {
-		return api.SetList(p, v, func(p *CommandInvocation, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	return err
-}
-
-func (s *ListCommandInvocationsResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutList(m, "CommandInvocations", s.CommandInvocations, func(e CommandInvocation) any { return e.ToDynamic() })
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	return m
-}
-
-func (s *ListCommandsRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "CommandId", &s.CommandId, api.SetStringPtr)
-	err = api.Decode(err, m, "InstanceId", &s.InstanceId, api.SetStringPtr)
-	err = api.Decode(err, m, "MaxResults", &s.MaxResults, api.SetInt32Ptr)
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	err = api.Decode(err, m, "Filters", &s.Filters, func(p *[]CommandFilter, v any) error {
-		return api.SetList(p, v, func(p *CommandFilter, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *ListCommandsRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 5)
-	api.Put(m, "CommandId", s.CommandId, api.DynString)
-	api.Put(m, "InstanceId", s.InstanceId, api.DynString)
-	api.Put(m, "MaxResults", s.MaxResults, api.DynInt32)
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	api.PutList(m, "Filters", s.Filters, func(e CommandFilter) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *ListCommandsResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Commands", &s.Commands, func(p *[]Command, v any) error {
-		return api.SetList(p, v, func(p *Command, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	return err
-}
-
-func (s *ListCommandsResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutList(m, "Commands", s.Commands, func(e Command) any { return e.ToDynamic() })
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	return m
-}
-
-func (s *ListComplianceItemsRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Filters", &s.Filters, func(p *[]ComplianceStringFilter, v any) error {
-		return api.SetList(p, v, func(p *ComplianceStringFilter, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "ResourceIds", &s.ResourceIds, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "ResourceTypes", &s.ResourceTypes, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	err = api.Decode(err, m, "MaxResults", &s.MaxResults, api.SetInt32Ptr)
-	return err
-}
-
-func (s *ListComplianceItemsRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 5)
-	api.PutList(m, "Filters", s.Filters, func(e ComplianceStringFilter) any { return e.ToDynamic() })
-	api.PutList(m, "ResourceIds", s.ResourceIds, api.DynString)
-	api.PutList(m, "ResourceTypes", s.ResourceTypes, api.DynString)
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	api.Put(m, "MaxResults", s.MaxResults, api.DynInt32)
-	return m
-}
-
-func (s *ListComplianceItemsResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ComplianceItems", &s.ComplianceItems, func(p *[]ComplianceItem, v any) error {
-		return api.SetList(p, v, func(p *ComplianceItem, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	return err
-}
-
-func (s *ListComplianceItemsResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutList(m, "ComplianceItems", s.ComplianceItems, func(e ComplianceItem) any { return e.ToDynamic() })
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	return m
-}
-
-func (s *ListComplianceSummariesRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Filters", &s.Filters, func(p *[]ComplianceStringFilter, v any) error {
-		return api.SetList(p, v, func(p *ComplianceStringFilter, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	err = api.Decode(err, m, "MaxResults", &s.MaxResults, api.SetInt32Ptr)
-	return err
-}
-
-func (s *ListComplianceSummariesRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.PutList(m, "Filters", s.Filters, func(e ComplianceStringFilter) any { return e.ToDynamic() })
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	api.Put(m, "MaxResults", s.MaxResults, api.DynInt32)
-	return m
-}
-
-func (s *ListComplianceSummariesResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ComplianceSummaryItems", &s.ComplianceSummaryItems, func(p *[]ComplianceSummaryItem, v any) error {
-		return api.SetList(p, v, func(p *ComplianceSummaryItem, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	return err
-}
-
-func (s *ListComplianceSummariesResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutList(m, "ComplianceSummaryItems", s.ComplianceSummaryItems, func(e ComplianceSummaryItem) any { return e.ToDynamic() })
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	return m
-}
-
-func (s *ListDocumentMetadataHistoryRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "DocumentVersion", &s.DocumentVersion, api.SetStringPtr)
-	err = api.Decode(err, m, "Metadata", &s.Metadata, api.SetStringPtr)
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	err = api.Decode(err, m, "MaxResults", &s.MaxResults, api.SetInt32Ptr)
-	return err
-}
-
-func (s *ListDocumentMetadataHistoryRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 5)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "DocumentVersion", s.DocumentVersion, api.DynString)
-	api.Put(m, "Metadata", s.Metadata, api.DynString)
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	api.Put(m, "MaxResults", s.MaxResults, api.DynInt32)
-	return m
-}
-
-func (s *ListDocumentMetadataHistoryResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "DocumentVersion", &s.DocumentVersion, api.SetStringPtr)
-	err = api.Decode(err, m, "Author", &s.Author, api.SetStringPtr)
-	err = api.Decode(err, m, "Metadata", &s.Metadata, api.SetStructPtr[DocumentMetadataResponseInfo])
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	return err
-}
-
-func (s *ListDocumentMetadataHistoryResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 5)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "DocumentVersion", s.DocumentVersion, api.DynString)
-	api.Put(m, "Author", s.Author, api.DynString)
-	api.PutStruct(m, "Metadata", s.Metadata)
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	return m
-}
-
-func (s *ListDocumentVersionsRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "MaxResults", &s.MaxResults, api.SetInt32Ptr)
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	return err
-}
-
-func (s *ListDocumentVersionsRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "MaxResults", s.MaxResults, api.DynInt32)
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	return m
-}
-
-func (s *ListDocumentVersionsResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DocumentVersions", &s.DocumentVersions, func(p *[]DocumentVersionInfo, v any) error {
-		return api.SetList(p, v, func(p *DocumentVersionInfo, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	return err
-}
-
-func (s *ListDocumentVersionsResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutList(m, "DocumentVersions", s.DocumentVersions, func(e DocumentVersionInfo) any { return e.ToDynamic() })
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	return m
-}
-
-func (s *ListDocumentsRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DocumentFilterList", &s.DocumentFilterList, func(p *[]DocumentFilter, v any) error {
-		return api.SetList(p, v, func(p *DocumentFilter, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "Filters", &s.Filters, func(p *[]DocumentKeyValuesFilter, v any) error {
-		return api.SetList(p, v, func(p *DocumentKeyValuesFilter, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "MaxResults", &s.MaxResults, api.SetInt32Ptr)
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	return err
-}
-
-func (s *ListDocumentsRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.PutList(m, "DocumentFilterList", s.DocumentFilterList, func(e DocumentFilter) any { return e.ToDynamic() })
-	api.PutList(m, "Filters", s.Filters, func(e DocumentKeyValuesFilter) any { return e.ToDynamic() })
-	api.Put(m, "MaxResults", s.MaxResults, api.DynInt32)
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	return m
-}
-
-func (s *ListDocumentsResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DocumentIdentifiers", &s.DocumentIdentifiers, func(p *[]DocumentIdentifier, v any) error {
-		return api.SetList(p, v, func(p *DocumentIdentifier, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	return err
-}
-
-func (s *ListDocumentsResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutList(m, "DocumentIdentifiers", s.DocumentIdentifiers, func(e DocumentIdentifier) any { return e.ToDynamic() })
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	return m
-}
-
-func (s *ListInventoryEntriesRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "InstanceId", &s.InstanceId, api.SetStringPtr)
-	err = api.Decode(err, m, "TypeName", &s.TypeName, api.SetStringPtr)
-	err = api.Decode(err, m, "Filters", &s.Filters, func(p *[]InventoryFilter, v any) error {
-		return api.SetList(p, v, func(p *InventoryFilter, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	err = api.Decode(err, m, "MaxResults", &s.MaxResults, api.SetInt32Ptr)
-	return err
-}
-
-func (s *ListInventoryEntriesRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 5)
-	api.Put(m, "InstanceId", s.InstanceId, api.DynString)
-	api.Put(m, "TypeName", s.TypeName, api.DynString)
-	api.PutList(m, "Filters", s.Filters, func(e InventoryFilter) any { return e.ToDynamic() })
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	api.Put(m, "MaxResults", s.MaxResults, api.DynInt32)
-	return m
-}
-
-func (s *ListInventoryEntriesResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "TypeName", &s.TypeName, api.SetStringPtr)
-	err = api.Decode(err, m, "InstanceId", &s.InstanceId, api.SetStringPtr)
-	err = api.Decode(err, m, "SchemaVersion", &s.SchemaVersion, api.SetStringPtr)
-	err = api.Decode(err, m, "CaptureTime", &s.CaptureTime, api.SetStringPtr)
-	err = api.Decode(err, m, "Entries", &s.Entries, func(p *[]map[string]string, v any) error {
-		return api.SetList(p, v, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
-	})
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	return err
-}
-
-func (s *ListInventoryEntriesResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 6)
-	api.Put(m, "TypeName", s.TypeName, api.DynString)
-	api.Put(m, "InstanceId", s.InstanceId, api.DynString)
-	api.Put(m, "SchemaVersion", s.SchemaVersion, api.DynString)
-	api.Put(m, "CaptureTime", s.CaptureTime, api.DynString)
-	api.PutList(m, "Entries", s.Entries, func(e map[string]string) any { return api.DynMap(e, api.DynString) })
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	return m
-}
-
-func (s *ListOpsItemEventsRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Filters", &s.Filters, func(p *[]OpsItemEventFilter, v any) error {
-		return api.SetList(p, v, func(p *OpsItemEventFilter, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "MaxResults", &s.MaxResults, api.SetInt32Ptr)
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	return err
-}
-
-func (s *ListOpsItemEventsRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.PutList(m, "Filters", s.Filters, func(e OpsItemEventFilter) any { return e.ToDynamic() })
-	api.Put(m, "MaxResults", s.MaxResults, api.DynInt32)
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	return m
-}
-
-func (s *ListOpsItemEventsResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	err = api.Decode(err, m, "Summaries", &s.Summaries, func(p *[]OpsItemEventSummary, v any) error {
-		return api.SetList(p, v, func(p *OpsItemEventSummary, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *ListOpsItemEventsResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	api.PutList(m, "Summaries", s.Summaries, func(e OpsItemEventSummary) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *ListOpsItemRelatedItemsRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "OpsItemId", &s.OpsItemId, api.SetStringPtr)
-	err = api.Decode(err, m, "Filters", &s.Filters, func(p *[]OpsItemRelatedItemsFilter, v any) error {
-		return api.SetList(p, v, func(p *OpsItemRelatedItemsFilter, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "MaxResults", &s.MaxResults, api.SetInt32Ptr)
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	return err
-}
-
-func (s *ListOpsItemRelatedItemsRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "OpsItemId", s.OpsItemId, api.DynString)
-	api.PutList(m, "Filters", s.Filters, func(e OpsItemRelatedItemsFilter) any { return e.ToDynamic() })
-	api.Put(m, "MaxResults", s.MaxResults, api.DynInt32)
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	return m
-}
-
-func (s *ListOpsItemRelatedItemsResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	err = api.Decode(err, m, "Summaries", &s.Summaries, func(p *[]OpsItemRelatedItemSummary, v any) error {
-		return api.SetList(p, v, func(p *OpsItemRelatedItemSummary, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *ListOpsItemRelatedItemsResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	api.PutList(m, "Summaries", s.Summaries, func(e OpsItemRelatedItemSummary) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *ListOpsMetadataRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Filters", &s.Filters, func(p *[]OpsMetadataFilter, v any) error {
-		return api.SetList(p, v, func(p *OpsMetadataFilter, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "MaxResults", &s.MaxResults, api.SetInt32Ptr)
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	return err
-}
-
-func (s *ListOpsMetadataRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.PutList(m, "Filters", s.Filters, func(e OpsMetadataFilter) any { return e.ToDynamic() })
-	api.Put(m, "MaxResults", s.MaxResults, api.DynInt32)
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	return m
-}
-
-func (s *ListOpsMetadataResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "OpsMetadataList", &s.OpsMetadataList, func(p *[]OpsMetadata, v any) error {
-		return api.SetList(p, v, func(p *OpsMetadata, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	return err
-}
-
-func (s *ListOpsMetadataResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutList(m, "OpsMetadataList", s.OpsMetadataList, func(e OpsMetadata) any { return e.ToDynamic() })
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	return m
-}
-
-func (s *ListResourceComplianceSummariesRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Filters", &s.Filters, func(p *[]ComplianceStringFilter, v any) error {
-		return api.SetList(p, v, func(p *ComplianceStringFilter, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	err = api.Decode(err, m, "MaxResults", &s.MaxResults, api.SetInt32Ptr)
-	return err
-}
-
-func (s *ListResourceComplianceSummariesRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.PutList(m, "Filters", s.Filters, func(e ComplianceStringFilter) any { return e.ToDynamic() })
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	api.Put(m, "MaxResults", s.MaxResults, api.DynInt32)
-	return m
-}
-
-func (s *ListResourceComplianceSummariesResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ResourceComplianceSummaryItems", &s.ResourceComplianceSummaryItems, func(p *[]ResourceComplianceSummaryItem, v any) error {
-		return api.SetList(p, v, func(p *ResourceComplianceSummaryItem, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	return err
-}
-
-func (s *ListResourceComplianceSummariesResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutList(m, "ResourceComplianceSummaryItems", s.ResourceComplianceSummaryItems, func(e ResourceComplianceSummaryItem) any { return e.ToDynamic() })
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	return m
-}
-
-func (s *ListResourceDataSyncRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "SyncType", &s.SyncType, api.SetStringPtr)
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	err = api.Decode(err, m, "MaxResults", &s.MaxResults, api.SetInt32Ptr)
-	return err
-}
-
-func (s *ListResourceDataSyncRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "SyncType", s.SyncType, api.DynString)
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	api.Put(m, "MaxResults", s.MaxResults, api.DynInt32)
-	return m
-}
-
-func (s *ListResourceDataSyncResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ResourceDataSyncItems", &s.ResourceDataSyncItems, func(p *[]ResourceDataSyncItem, v any) error {
-		return api.SetList(p, v, func(p *ResourceDataSyncItem, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "NextToken", &s.NextToken, api.SetStringPtr)
-	return err
-}
-
-func (s *ListResourceDataSyncResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutList(m, "ResourceDataSyncItems", s.ResourceDataSyncItems, func(e ResourceDataSyncItem) any { return e.ToDynamic() })
-	api.Put(m, "NextToken", s.NextToken, api.DynString)
-	return m
-}
-
-func (s *ListTagsForResourceRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ResourceType", &s.ResourceType, api.SetStringPtr)
-	err = api.Decode(err, m, "ResourceId", &s.ResourceId, api.SetStringPtr)
-	return err
-}
-
-func (s *ListTagsForResourceRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "ResourceType", s.ResourceType, api.DynString)
-	api.Put(m, "ResourceId", s.ResourceId, api.DynString)
-	return m
-}
-
-func (s *ListTagsForResourceResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "TagList", &s.TagList, func(p *[]Tag, v any) error {
-		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *ListTagsForResourceResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutList(m, "TagList", s.TagList, func(e Tag) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *LoggingInfo) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "S3BucketName", &s.S3BucketName, api.SetStringPtr)
-	err = api.Decode(err, m, "S3KeyPrefix", &s.S3KeyPrefix, api.SetStringPtr)
-	err = api.Decode(err, m, "S3Region", &s.S3Region, api.SetStringPtr)
-	return err
-}
-
-func (s *LoggingInfo) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "S3BucketName", s.S3BucketName, api.DynString)
-	api.Put(m, "S3KeyPrefix", s.S3KeyPrefix, api.DynString)
-	api.Put(m, "S3Region", s.S3Region, api.DynString)
-	return m
-}
-
-func (s *MaintenanceWindowAutomationParameters) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DocumentVersion", &s.DocumentVersion, api.SetStringPtr)
-	err = api.Decode(err, m, "Parameters", &s.Parameters, func(p *map[string][]string, v any) error {
-		return api.SetMap(p, v, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	})
-	return err
-}
-
-func (s *MaintenanceWindowAutomationParameters) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "DocumentVersion", s.DocumentVersion, api.DynString)
-	api.PutMap(m, "Parameters", s.Parameters, func(e []string) any { return api.DynList(e, api.DynString) })
-	return m
-}
-
-func (s *MaintenanceWindowExecution) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "WindowId", &s.WindowId, api.SetStringPtr)
-	err = api.Decode(err, m, "WindowExecutionId", &s.WindowExecutionId, api.SetStringPtr)
-	err = api.Decode(err, m, "Status", &s.Status, api.SetStringPtr)
-	err = api.Decode(err, m, "StatusDetails", &s.StatusDetails, api.SetStringPtr)
-	err = api.Decode(err, m, "StartTime", &s.StartTime, api.SetTimePtr)
-	err = api.Decode(err, m, "EndTime", &s.EndTime, api.SetTimePtr)
-	return err
-}
-
-func (s *MaintenanceWindowExecution) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 6)
-	api.Put(m, "WindowId", s.WindowId, api.DynString)
-	api.Put(m, "WindowExecutionId", s.WindowExecutionId, api.DynString)
-	api.Put(m, "Status", s.Status, api.DynString)
-	api.Put(m, "StatusDetails", s.StatusDetails, api.DynString)
-	api.Put(m, "StartTime", s.StartTime, api.DynTime)
-	api.Put(m, "EndTime", s.EndTime, api.DynTime)
-	return m
-}
-
-func (s *MaintenanceWindowExecutionTaskIdentity) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "WindowExecutionId", &s.WindowExecutionId, api.SetStringPtr)
-	err = api.Decode(err, m, "TaskExecutionId", &s.TaskExecutionId, api.SetStringPtr)
-	err = api.Decode(err, m, "Status", &s.Status, api.SetStringPtr)
-	err = api.Decode(err, m, "StatusDetails", &s.StatusDetails, api.SetStringPtr)
-	err = api.Decode(err, m, "StartTime", &s.StartTime, api.SetTimePtr)
-	err = api.Decode(err, m, "EndTime", &s.EndTime, api.SetTimePtr)
-	err = api.Decode(err, m, "TaskArn", &s.TaskArn, api.SetStringPtr)
-	err = api.Decode(err, m, "TaskType", &s.TaskType, api.SetStringPtr)
-	err = api.Decode(err, m, "AlarmConfiguration", &s.AlarmConfiguration, api.SetStructPtr[AlarmConfiguration])
-	err = api.Decode(err, m, "TriggeredAlarms", &s.TriggeredAlarms, func(p *[]AlarmStateInformation, v any) error {
-		return api.SetList(p, v, func(p *AlarmStateInformation, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *MaintenanceWindowExecutionTaskIdentity) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "WindowExecutionId", s.WindowExecutionId, api.DynString)
-	api.Put(m, "TaskExecutionId", s.TaskExecutionId, api.DynString)
-	api.Put(m, "Status", s.Status, api.DynString)
-	api.Put(m, "StatusDetails", s.StatusDetails, api.DynString)
-	api.Put(m, "StartTime", s.StartTime, api.DynTime)
-	api.Put(m, "EndTime", s.EndTime, api.DynTime)
-	api.Put(m, "TaskArn", s.TaskArn, api.DynString)
-	api.Put(m, "TaskType", s.TaskType, api.DynString)
-	api.PutStruct(m, "AlarmConfiguration", s.AlarmConfiguration)
-	api.PutList(m, "TriggeredAlarms", s.TriggeredAlarms, func(e AlarmStateInformation) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *MaintenanceWindowExecutionTaskInvocationIdentity) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "WindowExecutionId", &s.WindowExecutionId, api.SetStringPtr)
-	err = api.Decode(err, m, "TaskExecutionId", &s.TaskExecutionId, api.SetStringPtr)
-	err = api.Decode(err, m, "InvocationId", &s.InvocationId, api.SetStringPtr)
-	err = api.Decode(err, m, "ExecutionId", &s.ExecutionId, api.SetStringPtr)
-	err = api.Decode(err, m, "TaskType", &s.TaskType, api.SetStringPtr)
-	err = api.Decode(err, m, "Parameters", &s.Parameters, api.SetStringPtr)
-	err = api.Decode(err, m, "Status", &s.Status, api.SetStringPtr)
-	err = api.Decode(err, m, "StatusDetails", &s.StatusDetails, api.SetStringPtr)
-	err = api.Decode(err, m, "StartTime", &s.StartTime, api.SetTimePtr)
-	err = api.Decode(err, m, "EndTime", &s.EndTime, api.SetTimePtr)
-	err = api.Decode(err, m, "OwnerInformation", &s.OwnerInformation, api.SetStringPtr)
-	err = api.Decode(err, m, "WindowTargetId", &s.WindowTargetId, api.SetStringPtr)
-	return err
-}
-
-func (s *MaintenanceWindowExecutionTaskInvocationIdentity) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "WindowExecutionId", s.WindowExecutionId, api.DynString)
-	api.Put(m, "TaskExecutionId", s.TaskExecutionId, api.DynString)
-	api.Put(m, "InvocationId", s.InvocationId, api.DynString)
-	api.Put(m, "ExecutionId", s.ExecutionId, api.DynString)
-	api.Put(m, "TaskType", s.TaskType, api.DynString)
-	api.Put(m, "Parameters", s.Parameters, api.DynString)
-	api.Put(m, "Status", s.Status, api.DynString)
-	api.Put(m, "StatusDetails", s.StatusDetails, api.DynString)
-	api.Put(m, "StartTime", s.StartTime, api.DynTime)
-	api.Put(m, "EndTime", s.EndTime, api.DynTime)
-	api.Put(m, "OwnerInformation", s.OwnerInformation, api.DynString)
-	api.Put(m, "WindowTargetId", s.WindowTargetId, api.DynString)
-	return m
-}
-
-func (s *MaintenanceWindowFilter) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Key", &s.Key, api.SetStringPtr)
-	err = api.Decode(err, m, "Values", &s.Values, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	return err
-}
-
-func (s *MaintenanceWindowFilter) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Key", s.Key, api.DynString)
-	api.PutList(m, "Values", s.Values, api.DynString)
-	return m
-}
-
-func (s *MaintenanceWindowIdentity) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "WindowId", &s.WindowId, api.SetStringPtr)
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
-	err = api.Decode(err, m, "Enabled", &s.Enabled, api.SetBoolPtr)
-	err = api.Decode(err, m, "Duration", &s.Duration, api.SetInt32Ptr)
-	err = api.Decode(err, m, "Cutoff", &s.Cutoff, api.SetInt32Ptr)
-	err = api.Decode(err, m, "Schedule", &s.Schedule, api.SetStringPtr)
-	err = api.Decode(err, m, "ScheduleTimezone", &s.ScheduleTimezone, api.SetStringPtr)
-	err = api.Decode(err, m, "ScheduleOffset", &s.ScheduleOffset, api.SetInt32Ptr)
-	err = api.Decode(err, m, "EndDate", &s.EndDate, api.SetStringPtr)
-	err = api.Decode(err, m, "StartDate", &s.StartDate, api.SetStringPtr)
-	err = api.Decode(err, m, "NextExecutionTime", &s.NextExecutionTime, api.SetStringPtr)
-	return err
-}
-
-func (s *MaintenanceWindowIdentity) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "WindowId", s.WindowId, api.DynString)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "Description", s.Description, api.DynString)
-	api.Put(m, "Enabled", s.Enabled, api.DynBool)
-	api.Put(m, "Duration", s.Duration, api.DynInt32)
-	api.Put(m, "Cutoff", s.Cutoff, api.DynInt32)
-	api.Put(m, "Schedule", s.Schedule, api.DynString)
-	api.Put(m, "ScheduleTimezone", s.ScheduleTimezone, api.DynString)
-	api.Put(m, "ScheduleOffset", s.ScheduleOffset, api.DynInt32)
-	api.Put(m, "EndDate", s.EndDate, api.DynString)
-	api.Put(m, "StartDate", s.StartDate, api.DynString)
-	api.Put(m, "NextExecutionTime", s.NextExecutionTime, api.DynString)
-	return m
-}
-
-func (s *MaintenanceWindowIdentityForTarget) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "WindowId", &s.WindowId, api.SetStringPtr)
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	return err
-}
-
-func (s *MaintenanceWindowIdentityForTarget) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "WindowId", s.WindowId, api.DynString)
-	api.Put(m, "Name", s.Name, api.DynString)
-	return m
-}
-
-func (s *MaintenanceWindowLambdaParameters) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ClientContext", &s.ClientContext, api.SetStringPtr)
-	err = api.Decode(err, m, "Qualifier", &s.Qualifier, api.SetStringPtr)
-	err = api.Decode(err, m, "Payload", &s.Payload, api.SetBytes)
-	return err
-}
-
-func (s *MaintenanceWindowLambdaParameters) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "ClientContext", s.ClientContext, api.DynString)
-	api.Put(m, "Qualifier", s.Qualifier, api.DynString)
-	api.PutBytes(m, "Payload", s.Payload)
-	return m
-}
-
-func (s *MaintenanceWindowRunCommandParameters) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Comment", &s.Comment, api.SetStringPtr)
-	err = api.Decode(err, m, "CloudWatchOutputConfig", &s.CloudWatchOutputConfig, api.SetStructPtr[CloudWatchOutputConfig])
-	err = api.Decode(err, m, "DocumentHash", &s.DocumentHash, api.SetStringPtr)
-	err = api.Decode(err, m, "DocumentHashType", &s.DocumentHashType, api.SetStringPtr)
-	err = api.Decode(err, m, "DocumentVersion", &s.DocumentVersion, api.SetStringPtr)
-	err = api.Decode(err, m, "NotificationConfig", &s.NotificationConfig, api.SetStructPtr[NotificationConfig])
-	err = api.Decode(err, m, "OutputS3BucketName", &s.OutputS3BucketName, api.SetStringPtr)
-	err = api.Decode(err, m, "OutputS3KeyPrefix", &s.OutputS3KeyPrefix, api.SetStringPtr)
-	err = api.Decode(err, m, "Parameters", &s.Parameters, func(p *map[string][]string, v any) error {
-		return api.SetMap(p, v, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	})
-	err = api.Decode(err, m, "ServiceRoleArn", &s.ServiceRoleArn, api.SetStringPtr)
-	err = api.Decode(err, m, "TimeoutSeconds", &s.TimeoutSeconds, api.SetInt32Ptr)
-	return err
-}
-
-func (s *MaintenanceWindowRunCommandParameters) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "Comment", s.Comment, api.DynString)
-	api.PutStruct(m, "CloudWatchOutputConfig", s.CloudWatchOutputConfig)
-	api.Put(m, "DocumentHash", s.DocumentHash, api.DynString)
-	api.Put(m, "DocumentHashType", s.DocumentHashType, api.DynString)
-	api.Put(m, "DocumentVersion", s.DocumentVersion, api.DynString)
-	api.PutStruct(m, "NotificationConfig", s.NotificationConfig)
-	api.Put(m, "OutputS3BucketName", s.OutputS3BucketName, api.DynString)
-	api.Put(m, "OutputS3KeyPrefix", s.OutputS3KeyPrefix, api.DynString)
-	api.PutMap(m, "Parameters", s.Parameters, func(e []string) any { return api.DynList(e, api.DynString) })
-	api.Put(m, "ServiceRoleArn", s.ServiceRoleArn, api.DynString)
-	api.Put(m, "TimeoutSeconds", s.TimeoutSeconds, api.DynInt32)
-	return m
-}
-
-func (s *MaintenanceWindowStepFunctionsParameters) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Input", &s.Input, api.SetStringPtr)
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	return err
-}
-
-func (s *MaintenanceWindowStepFunctionsParameters) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Input", s.Input, api.DynString)
-	api.Put(m, "Name", s.Name, api.DynString)
-	return m
-}
-
-func (s *MaintenanceWindowTarget) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "WindowId", &s.WindowId, api.SetStringPtr)
-	err = api.Decode(err, m, "WindowTargetId", &s.WindowTargetId, api.SetStringPtr)
-	err = api.Decode(err, m, "ResourceType", &s.ResourceType, api.SetStringPtr)
-	err = api.Decode(err, m, "Targets", &s.Targets, func(p *[]Target, v any) error {
-		return api.SetList(p, v, func(p *Target, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "OwnerInformation", &s.OwnerInformation, api.SetStringPtr)
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
-	return err
-}
-
-func (s *MaintenanceWindowTarget) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 7)
-	api.Put(m, "WindowId", s.WindowId, api.DynString)
-	api.Put(m, "WindowTargetId", s.WindowTargetId, api.DynString)
-	api.Put(m, "ResourceType", s.ResourceType, api.DynString)
-	api.PutList(m, "Targets", s.Targets, func(e Target) any { return e.ToDynamic() })
-	api.Put(m, "OwnerInformation", s.OwnerInformation, api.DynString)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "Description", s.Description, api.DynString)
-	return m
-}
-
-func (s *MaintenanceWindowTask) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "WindowId", &s.WindowId, api.SetStringPtr)
-	err = api.Decode(err, m, "WindowTaskId", &s.WindowTaskId, api.SetStringPtr)
-	err = api.Decode(err, m, "TaskArn", &s.TaskArn, api.SetStringPtr)
-	err = api.Decode(err, m, "Type", &s.Type, api.SetStringPtr)
-	err = api.Decode(err, m, "Targets", &s.Targets, func(p *[]Target, v any) error {
-		return api.SetList(p, v, func(p *Target, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "TaskParameters", &s.TaskParameters, func(p *map[string]MaintenanceWindowTaskParameterValueExpression, v any) error {
-		return api.SetMap(p, v, func(p *MaintenanceWindowTaskParameterValueExpression, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "Priority", &s.Priority, api.SetInt32Ptr)
-	err = api.Decode(err, m, "LoggingInfo", &s.LoggingInfo, api.SetStructPtr[LoggingInfo])
-	err = api.Decode(err, m, "ServiceRoleArn", &s.ServiceRoleArn, api.SetStringPtr)
-	err = api.Decode(err, m, "MaxConcurrency", &s.MaxConcurrency, api.SetStringPtr)
-	err = api.Decode(err, m, "MaxErrors", &s.MaxErrors, api.SetStringPtr)
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
-	err = api.Decode(err, m, "CutoffBehavior", &s.CutoffBehavior, api.SetStringPtr)
-	err = api.Decode(err, m, "AlarmConfiguration", &s.AlarmConfiguration, api.SetStructPtr[AlarmConfiguration])
-	return err
-}
-
-func (s *MaintenanceWindowTask) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "WindowId", s.WindowId, api.DynString)
-	api.Put(m, "WindowTaskId", s.WindowTaskId, api.DynString)
-	api.Put(m, "TaskArn", s.TaskArn, api.DynString)
-	api.Put(m, "Type", s.Type, api.DynString)
-	api.PutList(m, "Targets", s.Targets, func(e Target) any { return e.ToDynamic() })
-	api.PutMap(m, "TaskParameters", s.TaskParameters, func(e MaintenanceWindowTaskParameterValueExpression) any { return e.ToDynamic() })
-	api.Put(m, "Priority", s.Priority, api.DynInt32)
-	api.PutStruct(m, "LoggingInfo", s.LoggingInfo)
-	api.Put(m, "ServiceRoleArn", s.ServiceRoleArn, api.DynString)
-	api.Put(m, "MaxConcurrency", s.MaxConcurrency, api.DynString)
-	api.Put(m, "MaxErrors", s.MaxErrors, api.DynString)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "Description", s.Description, api.DynString)
-	api.Put(m, "CutoffBehavior", s.CutoffBehavior, api.DynString)
-	api.PutStruct(m, "AlarmConfiguration", s.AlarmConfiguration)
-	return m
-}
-
-func (s *MaintenanceWindowTaskInvocationParameters) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "RunCommand", &s.RunCommand, api.SetStructPtr[MaintenanceWindowRunCommandParameters])
-	err = api.Decode(err, m, "Automation", &s.Automation, api.SetStructPtr[MaintenanceWindowAutomationParameters])
-	err = api.Decode(err, m, "StepFunctions", &s.StepFunctions, api.SetStructPtr[MaintenanceWindowStepFunctionsParameters])
-	err = api.Decode(err, m, "Lambda", &s.Lambda, api.SetStructPtr[MaintenanceWindowLambdaParameters])
-	return err
-}
-
-func (s *MaintenanceWindowTaskInvocationParameters) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.PutStruct(m, "RunCommand", s.RunCommand)
-	api.PutStruct(m, "Automation", s.Automation)
-	api.PutStruct(m, "StepFunctions", s.StepFunctions)
-	api.PutStruct(m, "Lambda", s.Lambda)
-	return m
-}
-
-func (s *MaintenanceWindowTaskParameterValueExpression) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Values", &s.Values, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	return err
-}
-
-func (s *MaintenanceWindowTaskParameterValueExpression) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutList(m, "Values", s.Values, api.DynString)
-	return m
-}
-
-func (s *MalformedResourcePolicyDocumentException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *MalformedResourcePolicyDocumentException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
-
-func (s *MaxDocumentSizeExceeded) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *MaxDocumentSizeExceeded) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
-
-func (s *MetadataValue) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Value", &s.Value, api.SetStringPtr)
-	return err
-}
-
-func (s *MetadataValue) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Value", s.Value, api.DynString)
-	return m
-}
-
-func (s *ModifyDocumentPermissionRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "PermissionType", &s.PermissionType, api.SetStringPtr)
-	err = api.Decode(err, m, "AccountIdsToAdd", &s.AccountIdsToAdd, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "AccountIdsToRemove", &s.AccountIdsToRemove, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "SharedDocumentVersion", &s.SharedDocumentVersion, api.SetStringPtr)
-	return err
-}
-
-func (s *ModifyDocumentPermissionRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 5)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "PermissionType", s.PermissionType, api.DynString)
-	api.PutList(m, "AccountIdsToAdd", s.AccountIdsToAdd, api.DynString)
-	api.PutList(m, "AccountIdsToRemove", s.AccountIdsToRemove, api.DynString)
-	api.Put(m, "SharedDocumentVersion", s.SharedDocumentVersion, api.DynString)
-	return m
-}
-
-func (s *ModifyDocumentPermissionResponse) FromDynamic(map[string]any) error { return nil }
-
-func (s *ModifyDocumentPermissionResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *NonCompliantSummary) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "NonCompliantCount", &s.NonCompliantCount, api.SetInt32Ptr)
-	err = api.Decode(err, m, "SeveritySummary", &s.SeveritySummary, api.SetStructPtr[SeveritySummary])
-	return err
-}
-
-func (s *NonCompliantSummary) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "NonCompliantCount", s.NonCompliantCount, api.DynInt32)
-	api.PutStruct(m, "SeveritySummary", s.SeveritySummary)
-	return m
-}
-
-func (s *NotificationConfig) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "NotificationArn", &s.NotificationArn, api.SetStringPtr)
-	err = api.Decode(err, m, "NotificationEvents", &s.NotificationEvents, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "NotificationType", &s.NotificationType, api.SetStringPtr)
-	return err
-}
-
-func (s *NotificationConfig) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "NotificationArn", s.NotificationArn, api.DynString)
-	api.PutList(m, "NotificationEvents", s.NotificationEvents, api.DynString)
-	api.Put(m, "NotificationType", s.NotificationType, api.DynString)
-	return m
-}
-
-func (s *OpsAggregator) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "AggregatorType", &s.AggregatorType, api.SetStringPtr)
-	err = api.Decode(err, m, "TypeName", &s.TypeName, api.SetStringPtr)
-	err = api.Decode(err, m, "AttributeName", &s.AttributeName, api.SetStringPtr)
-	err = api.Decode(err, m, "Values", &s.Values, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
-	err = api.Decode(err, m, "Filters", &s.Filters, func(p *[]OpsFilter, v any) error {
-		return api.SetList(p, v, func(p *OpsFilter, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "Aggregators", &s.Aggregators, func(p *[]OpsAggregator, v any) error {
-		return api.SetList(p, v, func(p *OpsAggregator, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *OpsAggregator) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 6)
-	api.Put(m, "AggregatorType", s.AggregatorType, api.DynString)
-	api.Put(m, "TypeName", s.TypeName, api.DynString)
-	api.Put(m, "AttributeName", s.AttributeName, api.DynString)
-	api.PutMap(m, "Values", s.Values, api.DynString)
-	api.PutList(m, "Filters", s.Filters, func(e OpsFilter) any { return e.ToDynamic() })
-	api.PutList(m, "Aggregators", s.Aggregators, func(e OpsAggregator) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *OpsEntity) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
-	err = api.Decode(err, m, "Data", &s.Data, func(p *map[string]OpsEntityItem, v any) error {
-		return api.SetMap(p, v, func(p *OpsEntityItem, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *OpsEntity) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Id", s.Id, api.DynString)
-	api.PutMap(m, "Data", s.Data, func(e OpsEntityItem) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *OpsEntityItem) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "CaptureTime", &s.CaptureTime, api.SetStringPtr)
-	err = api.Decode(err, m, "Content", &s.Content, func(p *[]map[string]string, v any) error {
-		return api.SetList(p, v, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
-	})
-	return err
-}
-
-func (s *OpsEntityItem) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "CaptureTime", s.CaptureTime, api.DynString)
-	api.PutList(m, "Content", s.Content, func(e map[string]string) any { return api.DynMap(e, api.DynString) })
-	return m
-}
-
-func (s *OpsFilter) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Key", &s.Key, api.SetStringPtr)
-	err = api.Decode(err, m, "Values", &s.Values, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "Type", &s.Type, api.SetStringPtr)
-	return err
-}
-
-func (s *OpsFilter) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "Key", s.Key, api.DynString)
-	api.PutList(m, "Values", s.Values, api.DynString)
-	api.Put(m, "Type", s.Type, api.DynString)
-	return m
-}
-
-func (s *OpsItem) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "CreatedBy", &s.CreatedBy, api.SetStringPtr)
-	err = api.Decode(err, m, "OpsItemType", &s.OpsItemType, api.SetStringPtr)
-	err = api.Decode(err, m, "CreatedTime", &s.CreatedTime, api.SetTimePtr)
-	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
-	err = api.Decode(err, m, "LastModifiedBy", &s.LastModifiedBy, api.SetStringPtr)
-	err = api.Decode(err, m, "LastModifiedTime", &s.LastModifiedTime, api.SetTimePtr)
-	err = api.Decode(err, m, "Notifications", &s.Notifications, func(p *[]OpsItemNotification, v any) error {
-		return api.SetList(p, v, func(p *OpsItemNotification, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "Priority", &s.Priority, api.SetInt32Ptr)
-	err = api.Decode(err, m, "RelatedOpsItems", &s.RelatedOpsItems, func(p *[]RelatedOpsItem, v any) error {
-		return api.SetList(p, v, func(p *RelatedOpsItem, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "Status", &s.Status, api.SetStringPtr)
-	err = api.Decode(err, m, "OpsItemId", &s.OpsItemId, api.SetStringPtr)
-	err = api.Decode(err, m, "Version", &s.Version, api.SetStringPtr)
-	err = api.Decode(err, m, "Title", &s.Title, api.SetStringPtr)
-	err = api.Decode(err, m, "Source", &s.Source, api.SetStringPtr)
-	err = api.Decode(err, m, "OperationalData", &s.OperationalData, func(p *map[string]OpsItemDataValue, v any) error {
-		return api.SetMap(p, v, func(p *OpsItemDataValue, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "Category", &s.Category, api.SetStringPtr)
-	err = api.Decode(err, m, "Severity", &s.Severity, api.SetStringPtr)
-	err = api.Decode(err, m, "ActualStartTime", &s.ActualStartTime, api.SetTimePtr)
-	err = api.Decode(err, m, "ActualEndTime", &s.ActualEndTime, api.SetTimePtr)
-	err = api.Decode(err, m, "PlannedStartTime", &s.PlannedStartTime, api.SetTimePtr)
-	err = api.Decode(err, m, "PlannedEndTime", &s.PlannedEndTime, api.SetTimePtr)
-	err = api.Decode(err, m, "OpsItemArn", &s.OpsItemArn, api.SetStringPtr)
-	return err
-}
-
-func (s *OpsItem) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "CreatedBy", s.CreatedBy, api.DynString)
-	api.Put(m, "OpsItemType", s.OpsItemType, api.DynString)
-	api.Put(m, "CreatedTime", s.CreatedTime, api.DynTime)
-	api.Put(m, "Description", s.Description, api.DynString)
-	api.Put(m, "LastModifiedBy", s.LastModifiedBy, api.DynString)
-	api.Put(m, "LastModifiedTime", s.LastModifiedTime, api.DynTime)
-	api.PutList(m, "Notifications", s.Notifications, func(e OpsItemNotification) any { return e.ToDynamic() })
-	api.Put(m, "Priority", s.Priority, api.DynInt32)
-	api.PutList(m, "RelatedOpsItems", s.RelatedOpsItems, func(e RelatedOpsItem) any { return e.ToDynamic() })
-	api.Put(m, "Status", s.Status, api.DynString)
-	api.Put(m, "OpsItemId", s.OpsItemId, api.DynString)
-	api.Put(m, "Version", s.Version, api.DynString)
-	api.Put(m, "Title", s.Title, api.DynString)
-	api.Put(m, "Source", s.Source, api.DynString)
-	api.PutMap(m, "OperationalData", s.OperationalData, func(e OpsItemDataValue) any { return e.ToDynamic() })
-	api.Put(m, "Category", s.Category, api.DynString)
-	api.Put(m, "Severity", s.Severity, api.DynString)
-	api.Put(m, "ActualStartTime", s.ActualStartTime, api.DynTime)
-	api.Put(m, "ActualEndTime", s.ActualEndTime, api.DynTime)
-	api.Put(m, "PlannedStartTime", s.PlannedStartTime, api.DynTime)
-	api.Put(m, "PlannedEndTime", s.PlannedEndTime, api.DynTime)
-	api.Put(m, "OpsItemArn", s.OpsItemArn, api.DynString)
-	return m
-}
-
-func (s *OpsItemAccessDeniedException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *OpsItemAccessDeniedException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
-
-func (s *OpsItemAlreadyExistsException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	err = api.Decode(err, m, "OpsItemId", &s.OpsItemId, api.SetStringPtr)
-	return err
-}
-
-func (s *OpsItemAlreadyExistsException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Message", s.Message, api.DynString)
-	api.Put(m, "OpsItemId", s.OpsItemId, api.DynString)
-	return m
-}
-
-func (s *OpsItemConflictException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *OpsItemConflictException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
-
-func (s *OpsItemDataValue) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Value", &s.Value, api.SetStringPtr)
-	err = api.Decode(err, m, "Type", &s.Type, api.SetStringPtr)
-	return err
-}
-
-func (s *OpsItemDataValue) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Value", s.Value, api.DynString)
-	api.Put(m, "Type", s.Type, api.DynString)
-	return m
-}
-
-func (s *OpsItemEventFilter) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Key", &s.Key, api.SetStringPtr)
-	err = api.Decode(err, m, "Values", &s.Values, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "Operator", &s.Operator, api.SetStringPtr)
-	return err
-}
-
-func (s *OpsItemEventFilter) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "Key", s.Key, api.DynString)
-	api.PutList(m, "Values", s.Values, api.DynString)
-	api.Put(m, "Operator", s.Operator, api.DynString)
-	return m
-}
-
-func (s *OpsItemEventSummary) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "OpsItemId", &s.OpsItemId, api.SetStringPtr)
-	err = api.Decode(err, m, "EventId", &s.EventId, api.SetStringPtr)
-	err = api.Decode(err, m, "Source", &s.Source, api.SetStringPtr)
-	err = api.Decode(err, m, "DetailType", &s.DetailType, api.SetStringPtr)
-	err = api.Decode(err, m, "Detail", &s.Detail, api.SetStringPtr)
-	err = api.Decode(err, m, "CreatedBy", &s.CreatedBy, api.SetStructPtr[OpsItemIdentity])
-	err = api.Decode(err, m, "CreatedTime", &s.CreatedTime, api.SetTimePtr)
-	return err
-}
-
-func (s *OpsItemEventSummary) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 7)
-	api.Put(m, "OpsItemId", s.OpsItemId, api.DynString)
-	api.Put(m, "EventId", s.EventId, api.DynString)
-	api.Put(m, "Source", s.Source, api.DynString)
-	api.Put(m, "DetailType", s.DetailType, api.DynString)
-	api.Put(m, "Detail", s.Detail, api.DynString)
-	api.PutStruct(m, "CreatedBy", s.CreatedBy)
-	api.Put(m, "CreatedTime", s.CreatedTime, api.DynTime)
-	return m
-}
-
-func (s *OpsItemFilter) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Key", &s.Key, api.SetStringPtr)
-	err = api.Decode(err, m, "Values", &s.Values, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "Operator", &s.Operator, api.SetStringPtr)
-	return err
-}
-
-func (s *OpsItemFilter) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "Key", s.Key, api.DynString)
-	api.PutList(m, "Values", s.Values, api.DynString)
-	api.Put(m, "Operator", s.Operator, api.DynString)
-	return m
-}
-
-func (s *OpsItemIdentity) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Arn", &s.Arn, api.SetStringPtr)
-	return err
-}
-
-func (s *OpsItemIdentity) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Arn", s.Arn, api.DynString)
-	return m
-}
-
-func (s *OpsItemInvalidParameterException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ParameterNames", &s.ParameterNames, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *OpsItemInvalidParameterException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutList(m, "ParameterNames", s.ParameterNames, api.DynString)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
-
-func (s *OpsItemLimitExceededException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ResourceTypes", &s.ResourceTypes, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "Limit", &s.Limit, api.SetInt32Ptr)
-	err = api.Decode(err, m, "LimitType", &s.LimitType, api.SetStringPtr)
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *OpsItemLimitExceededException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.PutList(m, "ResourceTypes", s.ResourceTypes, api.DynString)
-	api.Put(m, "Limit", s.Limit, api.DynInt32)
-	api.Put(m, "LimitType", s.LimitType, api.DynString)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
-
-func (s *OpsItemNotFoundException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *OpsItemNotFoundException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
-
-func (s *OpsItemNotification) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Arn", &s.Arn, api.SetStringPtr)
-	return err
-}
-
-func (s *OpsItemNotification) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Arn", s.Arn, api.DynString)
-	return m
-}
-
-func (s *OpsItemRelatedItemAlreadyExistsException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	err = api.Decode(err, m, "ResourceUri", &s.ResourceUri, api.SetStringPtr)
-	err = api.Decode(err, m, "OpsItemId", &s.OpsItemId, api.SetStringPtr)
-	return err
-}
-
-func (s *OpsItemRelatedItemAlreadyExistsException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "Message", s.Message, api.DynString)
-	api.Put(m, "ResourceUri", s.ResourceUri, api.DynString)
-	api.Put(m, "OpsItemId", s.OpsItemId, api.DynString)
-	return m
-}
-
-func (s *OpsItemRelatedItemAssociationNotFoundException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *OpsItemRelatedItemAssociationNotFoundException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
-
-func (s *OpsItemRelatedItemSummary) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "OpsItemId", &s.OpsItemId, api.SetStringPtr)
-	err = api.Decode(err, m, "AssociationId", &s.AssociationId, api.SetStringPtr)
-	err = api.Decode(err, m, "ResourceType", &s.ResourceType, api.SetStringPtr)
-	err = api.Decode(err, m, "AssociationType", &s.AssociationType, api.SetStringPtr)
-	err = api.Decode(err, m, "ResourceUri", &s.ResourceUri, api.SetStringPtr)
-	err = api.Decode(err, m, "CreatedBy", &s.CreatedBy, api.SetStructPtr[OpsItemIdentity])
-	err = api.Decode(err, m, "CreatedTime", &s.CreatedTime, api.SetTimePtr)
-	err = api.Decode(err, m, "LastModifiedBy", &s.LastModifiedBy, api.SetStructPtr[OpsItemIdentity])
-	err = api.Decode(err, m, "LastModifiedTime", &s.LastModifiedTime, api.SetTimePtr)
-	return err
-}
-
-func (s *OpsItemRelatedItemSummary) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "OpsItemId", s.OpsItemId, api.DynString)
-	api.Put(m, "AssociationId", s.AssociationId, api.DynString)
-	api.Put(m, "ResourceType", s.ResourceType, api.DynString)
-	api.Put(m, "AssociationType", s.AssociationType, api.DynString)
-	api.Put(m, "ResourceUri", s.ResourceUri, api.DynString)
-	api.PutStruct(m, "CreatedBy", s.CreatedBy)
-	api.Put(m, "CreatedTime", s.CreatedTime, api.DynTime)
-	api.PutStruct(m, "LastModifiedBy", s.LastModifiedBy)
-	api.Put(m, "LastModifiedTime", s.LastModifiedTime, api.DynTime)
-	return m
-}
-
-func (s *OpsItemRelatedItemsFilter) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Key", &s.Key, api.SetStringPtr)
-	err = api.Decode(err, m, "Values", &s.Values, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "Operator", &s.Operator, api.SetStringPtr)
-	return err
-}
-
-func (s *OpsItemRelatedItemsFilter) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "Key", s.Key, api.DynString)
-	api.PutList(m, "Values", s.Values, api.DynString)
-	api.Put(m, "Operator", s.Operator, api.DynString)
-	return m
-}
-
-func (s *OpsItemSummary) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "CreatedBy", &s.CreatedBy, api.SetStringPtr)
-	err = api.Decode(err, m, "CreatedTime", &s.CreatedTime, api.SetTimePtr)
-	err = api.Decode(err, m, "LastModifiedBy", &s.LastModifiedBy, api.SetStringPtr)
-	err = api.Decode(err, m, "LastModifiedTime", &s.LastModifiedTime, api.SetTimePtr)
-	err = api.Decode(err, m, "Priority", &s.Priority, api.SetInt32Ptr)
-	err = api.Decode(err, m, "Source", &s.Source, api.SetStringPtr)
-	err = api.Decode(err, m, "Status", &s.Status, api.SetStringPtr)
-	err = api.Decode(err, m, "OpsItemId", &s.OpsItemId, api.SetStringPtr)
-	err = api.Decode(err, m, "Title", &s.Title, api.SetStringPtr)
-	err = api.Decode(err, m, "OperationalData", &s.OperationalData, func(p *map[string]OpsItemDataValue, v any) error {
-		return api.SetMap(p, v, func(p *OpsItemDataValue, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "Category", &s.Category, api.SetStringPtr)
-	err = api.Decode(err, m, "Severity", &s.Severity, api.SetStringPtr)
-	err = api.Decode(err, m, "OpsItemType", &s.OpsItemType, api.SetStringPtr)
-	err = api.Decode(err, m, "ActualStartTime", &s.ActualStartTime, api.SetTimePtr)
-	err = api.Decode(err, m, "ActualEndTime", &s.ActualEndTime, api.SetTimePtr)
-	err = api.Decode(err, m, "PlannedStartTime", &s.PlannedStartTime, api.SetTimePtr)
-	err = api.Decode(err, m, "PlannedEndTime", &s.PlannedEndTime, api.SetTimePtr)
-	return err
-}
-
-func (s *OpsItemSummary) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "CreatedBy", s.CreatedBy, api.DynString)
-	api.Put(m, "CreatedTime", s.CreatedTime, api.DynTime)
-	api.Put(m, "LastModifiedBy", s.LastModifiedBy, api.DynString)
-	api.Put(m, "LastModifiedTime", s.LastModifiedTime, api.DynTime)
-	api.Put(m, "Priority", s.Priority, api.DynInt32)
-	api.Put(m, "Source", s.Source, api.DynString)
-	api.Put(m, "Status", s.Status, api.DynString)
-	api.Put(m, "OpsItemId", s.OpsItemId, api.DynString)
-	api.Put(m, "Title", s.Title, api.DynString)
-	api.PutMap(m, "OperationalData", s.OperationalData, func(e OpsItemDataValue) any { return e.ToDynamic() })
-	api.Put(m, "Category", s.Category, api.DynString)
-	api.Put(m, "Severity", s.Severity, api.DynString)
-	api.Put(m, "OpsItemType", s.OpsItemType, api.DynString)
-	api.Put(m, "ActualStartTime", s.ActualStartTime, api.DynTime)
-	api.Put(m, "ActualEndTime", s.ActualEndTime, api.DynTime)
-	api.Put(m, "PlannedStartTime", s.PlannedStartTime, api.DynTime)
-	api.Put(m, "PlannedEndTime", s.PlannedEndTime, api.DynTime)
-	return m
-}
-
-func (s *OpsMetadata) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ResourceId", &s.ResourceId, api.SetStringPtr)
-	err = api.Decode(err, m, "OpsMetadataArn", &s.OpsMetadataArn, api.SetStringPtr)
-	err = api.Decode(err, m, "LastModifiedDate", &s.LastModifiedDate, api.SetTimePtr)
-	err = api.Decode(err, m, "LastModifiedUser", &s.LastModifiedUser, api.SetStringPtr)
-	err = api.Decode(err, m, "CreationDate", &s.CreationDate, api.SetTimePtr)
-	return err
-}
-
-func (s *OpsMetadata) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 5)
-	api.Put(m, "ResourceId", s.ResourceId, api.DynString)
-	api.Put(m, "OpsMetadataArn", s.OpsMetadataArn, api.DynString)
-	api.Put(m, "LastModifiedDate", s.LastModifiedDate, api.DynTime)
-	api.Put(m, "LastModifiedUser", s.LastModifiedUser, api.DynString)
-	api.Put(m, "CreationDate", s.CreationDate, api.DynTime)
-	return m
-}
-
-func (s *OpsMetadataAlreadyExistsException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *OpsMetadataAlreadyExistsException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
-
-func (s *OpsMetadataFilter) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Key", &s.Key, api.SetStringPtr)
-	err = api.Decode(err, m, "Values", &s.Values, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	return err
-}
-
-func (s *OpsMetadataFilter) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Key", s.Key, api.DynString)
-	api.PutList(m, "Values", s.Values, api.DynString)
-	return m
-}
-
-func (s *OpsMetadataInvalidArgumentException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *OpsMetadataInvalidArgumentException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
-
-func (s *OpsMetadataKeyLimitExceededException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *OpsMetadataKeyLimitExceededException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
-
-func (s *OpsMetadataLimitExceededException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *OpsMetadataLimitExceededException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
-
-func (s *OpsMetadataNotFoundException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *OpsMetadataNotFoundException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
-
-func (s *OpsMetadataTooManyUpdatesException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *OpsMetadataTooManyUpdatesException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
-
-func (s *OpsResultAttribute) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "TypeName", &s.TypeName, api.SetStringPtr)
-	return err
-}
-
-func (s *OpsResultAttribute) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "TypeName", s.TypeName, api.DynString)
-	return m
-}
-
-func (s *OutputSource) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "OutputSourceId", &s.OutputSourceId, api.SetStringPtr)
-	err = api.Decode(err, m, "OutputSourceType", &s.OutputSourceType, api.SetStringPtr)
-	return err
-}
-
-func (s *OutputSource) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "OutputSourceId", s.OutputSourceId, api.DynString)
-	api.Put(m, "OutputSourceType", s.OutputSourceType, api.DynString)
-	return m
-}
-
-func (s *Parameter) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "Type", &s.Type, api.SetStringPtr)
-	err = api.Decode(err, m, "Value", &s.Value, api.SetStringPtr)
-	err = api.Decode(err, m, "Version", &s.Version, api.SetInt64Ptr)
-	err = api.Decode(err, m, "Selector", &s.Selector, api.SetStringPtr)
-	err = api.Decode(err, m, "SourceResult", &s.SourceResult, api.SetStringPtr)
-	err = api.Decode(err, m, "LastModifiedDate", &s.LastModifiedDate, api.SetTimePtr)
-	err = api.Decode(err, m, "ARN", &s.ARN, api.SetStringPtr)
-	err = api.Decode(err, m, "DataType", &s.DataType, api.SetStringPtr)
-	return err
-}
-
-func (s *Parameter) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "Type", s.Type, api.DynString)
-	api.Put(m, "Value", s.Value, api.DynString)
-	api.Put(m, "Version", s.Version, api.DynInt64)
-	api.Put(m, "Selector", s.Selector, api.DynString)
-	api.Put(m, "SourceResult", s.SourceResult, api.DynString)
-	api.Put(m, "LastModifiedDate", s.LastModifiedDate, api.DynTime)
-	api.Put(m, "ARN", s.ARN, api.DynString)
-	api.Put(m, "DataType", s.DataType, api.DynString)
-	return m
-}
-
-func (s *ParameterAlreadyExists) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *ParameterAlreadyExists) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
-
-func (s *ParameterHistory) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "Type", &s.Type, api.SetStringPtr)
-	err = api.Decode(err, m, "KeyId", &s.KeyId, api.SetStringPtr)
-	err = api.Decode(err, m, "LastModifiedDate", &s.LastModifiedDate, api.SetTimePtr)
-	err = api.Decode(err, m, "LastModifiedUser", &s.LastModifiedUser, api.SetStringPtr)
-	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
-	err = api.Decode(err, m, "Value", &s.Value, api.SetStringPtr)
-	err = api.Decode(err, m, "AllowedPattern", &s.AllowedPattern, api.SetStringPtr)
-	err = api.Decode(err, m, "Version", &s.Version, api.SetInt64Ptr)
-	err = api.Decode(err, m, "Labels", &s.Labels, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "Tier", &s.Tier, api.SetStringPtr)
-	err = api.Decode(err, m, "Policies", &s.Policies, func(p *[]ParameterInlinePolicy, v any) error {
-		return api.SetList(p, v, func(p *ParameterInlinePolicy, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "DataType", &s.DataType, api.SetStringPtr)
-	return err
-}
-
-func (s *ParameterHistory) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "Type", s.Type, api.DynString)
-	api.Put(m, "KeyId", s.KeyId, api.DynString)
-	api.Put(m, "LastModifiedDate", s.LastModifiedDate, api.DynTime)
-	api.Put(m, "LastModifiedUser", s.LastModifiedUser, api.DynString)
-	api.Put(m, "Description", s.Description, api.DynString)
-	api.Put(m, "Value", s.Value, api.DynString)
-	api.Put(m, "AllowedPattern", s.AllowedPattern, api.DynString)
-	api.Put(m, "Version", s.Version, api.DynInt64)
-	api.PutList(m, "Labels", s.Labels, api.DynString)
-	api.Put(m, "Tier", s.Tier, api.DynString)
-	api.PutList(m, "Policies", s.Policies, func(e ParameterInlinePolicy) any { return e.ToDynamic() })
-	api.Put(m, "DataType", s.DataType, api.DynString)
-	return m
-}
-
-func (s *ParameterInlinePolicy) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "PolicyText", &s.PolicyText, api.SetStringPtr)
-	err = api.Decode(err, m, "PolicyType", &s.PolicyType, api.SetStringPtr)
-	err = api.Decode(err, m, "PolicyStatus", &s.PolicyStatus, api.SetStringPtr)
-	return err
-}
-
-func (s *ParameterInlinePolicy) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "PolicyText", s.PolicyText, api.DynString)
-	api.Put(m, "PolicyType", s.PolicyType, api.DynString)
-	api.Put(m, "PolicyStatus", s.PolicyStatus, api.DynString)
-	return m
-}
-
-func (s *ParameterLimitExceeded) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *ParameterLimitExceeded) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
-
-func (s *ParameterMaxVersionLimitExceeded) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *ParameterMaxVersionLimitExceeded) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
-
-func (s *ParameterMetadata) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "ARN", &s.ARN, api.SetStringPtr)
-	err = api.Decode(err, m, "Type", &s.Type, api.SetStringPtr)
-	err = api.Decode(err, m, "KeyId", &s.KeyId, api.SetStringPtr)
-	err = api.Decode(err, m, "LastModifiedDate", &s.LastModifiedDate, api.SetTimePtr)
-	err = api.Decode(err, m, "LastModifiedUser", &s.LastModifiedUser, api.SetStringPtr)
-	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
-	err = api.Decode(err, m, "AllowedPattern", &s.AllowedPattern, api.SetStringPtr)
-	err = api.Decode(err, m, "Version", &s.Version, api.SetInt64Ptr)
-	err = api.Decode(err, m, "Tier", &s.Tier, api.SetStringPtr)
-	err = api.Decode(err, m, "Policies", &s.Policies, func(p *[]ParameterInlinePolicy, v any) error {
-		return api.SetList(p, v, func(p *ParameterInlinePolicy, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "DataType", &s.DataType, api.SetStringPtr)
-	return err
-}
-
-func (s *ParameterMetadata) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "ARN", s.ARN, api.DynString)
-	api.Put(m, "Type", s.Type, api.DynString)
-	api.Put(m, "KeyId", s.KeyId, api.DynString)
-	api.Put(m, "LastModifiedDate", s.LastModifiedDate, api.DynTime)
-	api.Put(m, "LastModifiedUser", s.LastModifiedUser, api.DynString)
-	api.Put(m, "Description", s.Description, api.DynString)
-	api.Put(m, "AllowedPattern", s.AllowedPattern, api.DynString)
-	api.Put(m, "Version", s.Version, api.DynInt64)
-	api.Put(m, "Tier", s.Tier, api.DynString)
-	api.PutList(m, "Policies", s.Policies, func(e ParameterInlinePolicy) any { return e.ToDynamic() })
-	api.Put(m, "DataType", s.DataType, api.DynString)
-	return m
-}
-
-func (s *ParameterNotFound) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *ParameterNotFound) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
-
-func (s *ParameterPatternMismatchException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *ParameterPatternMismatchException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
-
-func (s *ParameterStringFilter) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Key", &s.Key, api.SetStringPtr)
-	err = api.Decode(err, m, "Option", &s.Option, api.SetStringPtr)
-	err = api.Decode(err, m, "Values", &s.Values, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	return err
-}
-
-func (s *ParameterStringFilter) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "Key", s.Key, api.DynString)
-	api.Put(m, "Option", s.Option, api.DynString)
-	api.PutList(m, "Values", s.Values, api.DynString)
-	return m
-}
-
-func (s *ParameterVersionLabelLimitExceeded) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *ParameterVersionLabelLimitExceeded) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
-
-func (s *ParameterVersionNotFound) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *ParameterVersionNotFound) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
-
-func (s *ParametersFilter) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Key", &s.Key, api.SetStringPtr)
-	err = api.Decode(err, m, "Values", &s.Values, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	return err
-}
-
-func (s *ParametersFilter) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Key", s.Key, api.DynString)
-	api.PutList(m, "Values", s.Values, api.DynString)
-	return m
-}
-
-func (s *ParentStepDetails) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "StepExecutionId", &s.StepExecutionId, api.SetStringPtr)
-	err = api.Decode(err, m, "StepName", &s.StepName, api.SetStringPtr)
-	err = api.Decode(err, m, "Action", &s.Action, api.SetStringPtr)
-	err = api.Decode(err, m, "Iteration", &s.Iteration, api.SetInt32Ptr)
-	err = api.Decode(err, m, "IteratorValue", &s.IteratorValue, api.SetStringPtr)
-	return err
-}
-
-func (s *ParentStepDetails) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 5)
-	api.Put(m, "StepExecutionId", s.StepExecutionId, api.DynString)
-	api.Put(m, "StepName", s.StepName, api.DynString)
-	api.Put(m, "Action", s.Action, api.DynString)
-	api.Put(m, "Iteration", s.Iteration, api.DynInt32)
-	api.Put(m, "IteratorValue", s.IteratorValue, api.DynString)
-	return m
-}
-
-func (s *Patch) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
-	err = api.Decode(err, m, "ReleaseDate", &s.ReleaseDate, api.SetTimePtr)
-	err = api.Decode(err, m, "Title", &s.Title, api.SetStringPtr)
-	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
-	err = api.Decode(err, m, "ContentUrl", &s.ContentUrl, api.SetStringPtr)
-	err = api.Decode(err, m, "Vendor", &s.Vendor, api.SetStringPtr)
-	err = api.Decode(err, m, "ProductFamily", &s.ProductFamily, api.SetStringPtr)
-	err = api.Decode(err, m, "Product", &s.Product, api.SetStringPtr)
-	err = api.Decode(err, m, "Classification", &s.Classification, api.SetStringPtr)
-	err = api.Decode(err, m, "MsrcSeverity", &s.MsrcSeverity, api.SetStringPtr)
-	err = api.Decode(err, m, "KbNumber", &s.KbNumber, api.SetStringPtr)
-	err = api.Decode(err, m, "MsrcNumber", &s.MsrcNumber, api.SetStringPtr)
-	err = api.Decode(err, m, "Language", &s.Language, api.SetStringPtr)
-	err = api.Decode(err, m, "AdvisoryIds", &s.AdvisoryIds, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "BugzillaIds", &s.BugzillaIds, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "CVEIds", &s.CVEIds, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "Epoch", &s.Epoch, api.SetInt32Ptr)
-	err = api.Decode(err, m, "Version", &s.Version, api.SetStringPtr)
-	err = api.Decode(err, m, "Release", &s.Release, api.SetStringPtr)
-	err = api.Decode(err, m, "Arch", &s.Arch, api.SetStringPtr)
-	err = api.Decode(err, m, "Severity", &s.Severity, api.SetStringPtr)
-	err = api.Decode(err, m, "Repository", &s.Repository, api.SetStringPtr)
-	return err
-}
-
-func (s *Patch) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "Id", s.Id, api.DynString)
-	api.Put(m, "ReleaseDate", s.ReleaseDate, api.DynTime)
-	api.Put(m, "Title", s.Title, api.DynString)
-	api.Put(m, "Description", s.Description, api.DynString)
-	api.Put(m, "ContentUrl", s.ContentUrl, api.DynString)
-	api.Put(m, "Vendor", s.Vendor, api.DynString)
-	api.Put(m, "ProductFamily", s.ProductFamily, api.DynString)
-	api.Put(m, "Product", s.Product, api.DynString)
-	api.Put(m, "Classification", s.Classification, api.DynString)
-	api.Put(m, "MsrcSeverity", s.MsrcSeverity, api.DynString)
-	api.Put(m, "KbNumber", s.KbNumber, api.DynString)
-	api.Put(m, "MsrcNumber", s.MsrcNumber, api.DynString)
-	api.Put(m, "Language", s.Language, api.DynString)
-	api.PutList(m, "AdvisoryIds", s.AdvisoryIds, api.DynString)
-	api.PutList(m, "BugzillaIds", s.BugzillaIds, api.DynString)
-	api.PutList(m, "CVEIds", s.CVEIds, api.DynString)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "Epoch", s.Epoch, api.DynInt32)
-	api.Put(m, "Version", s.Version, api.DynString)
-	api.Put(m, "Release", s.Release, api.DynString)
-	api.Put(m, "Arch", s.Arch, api.DynString)
-	api.Put(m, "Severity", s.Severity, api.DynString)
-	api.Put(m, "Repository", s.Repository, api.DynString)
-	return m
-}
-
-func (s *PatchBaselineIdentity) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "BaselineId", &s.BaselineId, api.SetStringPtr)
-	err = api.Decode(err, m, "BaselineName", &s.BaselineName, api.SetStringPtr)
-	err = api.Decode(err, m, "OperatingSystem", &s.OperatingSystem, api.SetStringPtr)
-	err = api.Decode(err, m, "BaselineDescription", &s.BaselineDescription, api.SetStringPtr)
-	err = api.Decode(err, m, "DefaultBaseline", &s.DefaultBaseline, api.SetBoolPtr)
-	return err
-}
-
-func (s *PatchBaselineIdentity) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 5)
-	api.Put(m, "BaselineId", s.BaselineId, api.DynString)
-	api.Put(m, "BaselineName", s.BaselineName, api.DynString)
-	api.Put(m, "OperatingSystem", s.OperatingSystem, api.DynString)
-	api.Put(m, "BaselineDescription", s.BaselineDescription, api.DynString)
-	api.Put(m, "DefaultBaseline", s.DefaultBaseline, api.DynBool)
-	return m
-}
-
-func (s *PatchComplianceData) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Title", &s.Title, api.SetStringPtr)
-	err = api.Decode(err, m, "KBId", &s.KBId, api.SetStringPtr)
-	err = api.Decode(err, m, "Classification", &s.Classification, api.SetStringPtr)
-	err = api.Decode(err, m, "Severity", &s.Severity, api.SetStringPtr)
-	err = api.Decode(err, m, "State", &s.State, api.SetStringPtr)
-	err = api.Decode(err, m, "InstalledTime", &s.InstalledTime, api.SetTimePtr)
-	err = api.Decode(err, m, "CVEIds", &s.CVEIds, api.SetStringPtr)
-	return err
-}
-
-func (s *PatchComplianceData) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 7)
-	api.Put(m, "Title", s.Title, api.DynString)
-	api.Put(m, "KBId", s.KBId, api.DynString)
-	api.Put(m, "Classification", s.Classification, api.DynString)
-	api.Put(m, "Severity", s.Severity, api.DynString)
-	api.Put(m, "State", s.State, api.DynString)
-	api.Put(m, "InstalledTime", s.InstalledTime, api.DynTime)
-	api.Put(m, "CVEIds", s.CVEIds, api.DynString)
-	return m
-}
-
-func (s *PatchFilter) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Key", &s.Key, api.SetStringPtr)
-	err = api.Decode(err, m, "Values", &s.Values, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	return err
-}
-
-func (s *PatchFilter) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Key", s.Key, api.DynString)
-	api.PutList(m, "Values", s.Values, api.DynString)
-	return m
-}
-
-func (s *PatchFilterGroup) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "PatchFilters", &s.PatchFilters, func(p *[]PatchFilter, v any) error {
-		return api.SetList(p, v, func(p *PatchFilter, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *PatchFilterGroup) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutList(m, "PatchFilters", s.PatchFilters, func(e PatchFilter) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *PatchGroupPatchBaselineMapping) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "PatchGroup", &s.PatchGroup, api.SetStringPtr)
-	err = api.Decode(err, m, "BaselineIdentity", &s.BaselineIdentity, api.SetStructPtr[PatchBaselineIdentity])
-	return err
-}
-
-func (s *PatchGroupPatchBaselineMapping) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "PatchGroup", s.PatchGroup, api.DynString)
-	api.PutStruct(m, "BaselineIdentity", s.BaselineIdentity)
-	return m
-}
-
-func (s *PatchOrchestratorFilter) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Key", &s.Key, api.SetStringPtr)
-	err = api.Decode(err, m, "Values", &s.Values, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	return err
-}
+func (*InvalidTag) ConvType() (api.Table, int32) { return convTable[:], 314 }
 
-func (s *PatchOrchestratorFilter) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Key", s.Key, api.DynString)
-	api.PutList(m, "Values", s.Values, api.DynString)
-	return m
-}
+func (*InvalidTarget) ConvType() (api.Table, int32) { return convTable[:], 315 }
 
-func (s *PatchRule) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "PatchFilterGroup", &s.PatchFilterGroup, api.SetStructPtr[PatchFilterGroup])
-	err = api.Decode(err, m, "ComplianceLevel", &s.ComplianceLevel, api.SetStringPtr)
-	err = api.Decode(err, m, "ApproveAfterDays", &s.ApproveAfterDays, api.SetInt32Ptr)
-	err = api.Decode(err, m, "ApproveUntilDate", &s.ApproveUntilDate, api.SetStringPtr)
-	err = api.Decode(err, m, "EnableNonSecurity", &s.EnableNonSecurity, api.SetBoolPtr)
-	return err
-}
+func (*InvalidTargetMaps) ConvType() (api.Table, int32) { return convTable[:], 316 }
 
-func (s *PatchRule) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 5)
-	api.PutStruct(m, "PatchFilterGroup", s.PatchFilterGroup)
-	api.Put(m, "ComplianceLevel", s.ComplianceLevel, api.DynString)
-	api.Put(m, "ApproveAfterDays", s.ApproveAfterDays, api.DynInt32)
-	api.Put(m, "ApproveUntilDate", s.ApproveUntilDate, api.DynString)
-	api.Put(m, "EnableNonSecurity", s.EnableNonSecurity, api.DynBool)
-	return m
-}
+func (*InvalidTypeNameException) ConvType() (api.Table, int32) { return convTable[:], 317 }
 
-func (s *PatchRuleGroup) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "PatchRules", &s.PatchRules, func(p *[]PatchRule, v any) error {
-		return api.SetList(p, v, func(p *PatchRule, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
+func (*InvalidUpdate) ConvType() (api.Table, int32) { return convTable[:], 318 }
 
-func (s *PatchRuleGroup) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutList(m, "PatchRules", s.PatchRules, func(e PatchRule) any { return e.ToDynamic() })
-	return m
-}
+func (*InventoryAggregator) ConvType() (api.Table, int32) { return convTable[:], 319 }
 
-func (s *PatchSource) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "Products", &s.Products, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "Configuration", &s.Configuration, api.SetStringPtr)
-	return err
-}
+func (*InventoryDeletionStatusItem) ConvType() (api.Table, int32) { return convTable[:], 320 }
 
-func (s *PatchSource) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.PutList(m, "Products", s.Products, api.DynString)
-	api.Put(m, "Configuration", s.Configuration, api.DynString)
-	return m
-}
+func (*InventoryDeletionSummary) ConvType() (api.Table, int32) { return convTable[:], 321 }
 
-func (s *PatchStatus) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DeploymentStatus", &s.DeploymentStatus, api.SetStringPtr)
-	err = api.Decode(err, m, "ComplianceLevel", &s.ComplianceLevel, api.SetStringPtr)
-	err = api.Decode(err, m, "ApprovalDate", &s.ApprovalDate, api.SetTimePtr)
-	return err
-}
+func (*InventoryDeletionSummaryItem) ConvType() (api.Table, int32) { return convTable[:], 322 }
 
-func (s *PatchStatus) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "DeploymentStatus", s.DeploymentStatus, api.DynString)
-	api.Put(m, "ComplianceLevel", s.ComplianceLevel, api.DynString)
-	api.Put(m, "ApprovalDate", s.ApprovalDate, api.DynTime)
-	return m
-}
+func (*InventoryFilter) ConvType() (api.Table, int32) { return convTable[:], 323 }
 
-func (s *PoliciesLimitExceededException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*InventoryGroup) ConvType() (api.Table, int32) { return convTable[:], 324 }
 
-func (s *PoliciesLimitExceededException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
+func (*InventoryItem) ConvType() (api.Table, int32) { return convTable[:], 325 }
 
-func (s *ProgressCounters) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "TotalSteps", &s.TotalSteps, api.SetInt32Ptr)
-	err = api.Decode(err, m, "SuccessSteps", &s.SuccessSteps, api.SetInt32Ptr)
-	err = api.Decode(err, m, "FailedSteps", &s.FailedSteps, api.SetInt32Ptr)
-	err = api.Decode(err, m, "CancelledSteps", &s.CancelledSteps, api.SetInt32Ptr)
-	err = api.Decode(err, m, "TimedOutSteps", &s.TimedOutSteps, api.SetInt32Ptr)
-	return err
-}
+func (*InventoryItemAttribute) ConvType() (api.Table, int32) { return convTable[:], 326 }
 
-func (s *ProgressCounters) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 5)
-	api.Put(m, "TotalSteps", s.TotalSteps, api.DynInt32)
-	api.Put(m, "SuccessSteps", s.SuccessSteps, api.DynInt32)
-	api.Put(m, "FailedSteps", s.FailedSteps, api.DynInt32)
-	api.Put(m, "CancelledSteps", s.CancelledSteps, api.DynInt32)
-	api.Put(m, "TimedOutSteps", s.TimedOutSteps, api.DynInt32)
-	return m
-}
+func (*InventoryItemSchema) ConvType() (api.Table, int32) { return convTable[:], 327 }
 
-func (s *PutComplianceItemsRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ResourceId", &s.ResourceId, api.SetStringPtr)
-	err = api.Decode(err, m, "ResourceType", &s.ResourceType, api.SetStringPtr)
-	err = api.Decode(err, m, "ComplianceType", &s.ComplianceType, api.SetStringPtr)
-	err = api.Decode(err, m, "ExecutionSummary", &s.ExecutionSummary, api.SetStructPtr[ComplianceExecutionSummary])
-	err = api.Decode(err, m, "Items", &s.Items, func(p *[]ComplianceItemEntry, v any) error {
-		return api.SetList(p, v, func(p *ComplianceItemEntry, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "ItemContentHash", &s.ItemContentHash, api.SetStringPtr)
-	err = api.Decode(err, m, "UploadType", &s.UploadType, api.SetStringPtr)
-	return err
-}
+func (*InventoryResultEntity) ConvType() (api.Table, int32) { return convTable[:], 328 }
 
-func (s *PutComplianceItemsRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 7)
-	api.Put(m, "ResourceId", s.ResourceId, api.DynString)
-	api.Put(m, "ResourceType", s.ResourceType, api.DynString)
-	api.Put(m, "ComplianceType", s.ComplianceType, api.DynString)
-	api.PutStruct(m, "ExecutionSummary", s.ExecutionSummary)
-	api.PutList(m, "Items", s.Items, func(e ComplianceItemEntry) any { return e.ToDynamic() })
-	api.Put(m, "ItemContentHash", s.ItemContentHash, api.DynString)
-	api.Put(m, "UploadType", s.UploadType, api.DynString)
-	return m
-}
+func (*InventoryResultItem) ConvType() (api.Table, int32) { return convTable[:], 329 }
 
-func (s *PutComplianceItemsResult) FromDynamic(map[string]any) error { return nil }
+func (*InvocationDoesNotExist) ConvType() (api.Table, int32) { return convTable[:], 330 }
 
-func (s *PutComplianceItemsResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*ItemContentMismatchException) ConvType() (api.Table, int32) { return convTable[:], 331 }
 
-func (s *PutInventoryRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "InstanceId", &s.InstanceId, api.SetStringPtr)
-	err = api.Decode(err, m, "Items", &s.Items, func(p *[]InventoryItem, v any) error {
-		return api.SetList(p, v, func(p *InventoryItem, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
+func (*ItemSizeLimitExceededException) ConvType() (api.Table, int32) { return convTable[:], 332 }
 
-func (s *PutInventoryRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "InstanceId", s.InstanceId, api.DynString)
-	api.PutList(m, "Items", s.Items, func(e InventoryItem) any { return e.ToDynamic() })
-	return m
-}
+func (*LabelParameterVersionRequest) ConvType() (api.Table, int32) { return convTable[:], 333 }
 
-func (s *PutInventoryResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*LabelParameterVersionResult) ConvType() (api.Table, int32) { return convTable[:], 334 }
 
-func (s *PutInventoryResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
+func (*ListAssociationVersionsRequest) ConvType() (api.Table, int32) { return convTable[:], 335 }
 
-func (s *PutParameterRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
-	err = api.Decode(err, m, "Value", &s.Value, api.SetStringPtr)
-	err = api.Decode(err, m, "Type", &s.Type, api.SetStringPtr)
-	err = api.Decode(err, m, "KeyId", &s.KeyId, api.SetStringPtr)
-	err = api.Decode(err, m, "Overwrite", &s.Overwrite, api.SetBoolPtr)
-	err = api.Decode(err, m, "AllowedPattern", &s.AllowedPattern, api.SetStringPtr)
-	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]Tag, v any) error {
-		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "Tier", &s.Tier, api.SetStringPtr)
-	err = api.Decode(err, m, "Policies", &s.Policies, api.SetStringPtr)
-	err = api.Decode(err, m, "DataType", &s.DataType, api.SetStringPtr)
-	return err
-}
+func (*ListAssociationVersionsResult) ConvType() (api.Table, int32) { return convTable[:], 336 }
 
-func (s *PutParameterRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "Description", s.Description, api.DynString)
-	api.Put(m, "Value", s.Value, api.DynString)
-	api.Put(m, "Type", s.Type, api.DynString)
-	api.Put(m, "KeyId", s.KeyId, api.DynString)
-	api.Put(m, "Overwrite", s.Overwrite, api.DynBool)
-	api.Put(m, "AllowedPattern", s.AllowedPattern, api.DynString)
-	api.PutList(m, "Tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
-	api.Put(m, "Tier", s.Tier, api.DynString)
-	api.Put(m, "Policies", s.Policies, api.DynString)
-	api.Put(m, "DataType", s.DataType, api.DynString)
-	return m
-}
+func (*ListAssociationsRequest) ConvType() (api.Table, int32) { return convTable[:], 337 }
 
-func (s *PutParameterResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Version", &s.Version, api.SetInt64Ptr)
-	err = api.Decode(err, m, "Tier", &s.Tier, api.SetStringPtr)
-	return err
-}
+func (*ListAssociationsResult) ConvType() (api.Table, int32) { return convTable[:], 338 }
 
-func (s *PutParameterResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Version", s.Version, api.DynInt64)
-	api.Put(m, "Tier", s.Tier, api.DynString)
-	return m
-}
+func (*ListCommandInvocationsRequest) ConvType() (api.Table, int32) { return convTable[:], 339 }
 
-func (s *PutResourcePolicyRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ResourceArn", &s.ResourceArn, api.SetStringPtr)
-	err = api.Decode(err, m, "Policy", &s.Policy, api.SetStringPtr)
-	err = api.Decode(err, m, "PolicyId", &s.PolicyId, api.SetStringPtr)
-	err = api.Decode(err, m, "PolicyHash", &s.PolicyHash, api.SetStringPtr)
-	return err
-}
+func (*ListCommandInvocationsResult) ConvType() (api.Table, int32) { return convTable[:], 340 }
 
-func (s *PutResourcePolicyRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "ResourceArn", s.ResourceArn, api.DynString)
-	api.Put(m, "Policy", s.Policy, api.DynString)
-	api.Put(m, "PolicyId", s.PolicyId, api.DynString)
-	api.Put(m, "PolicyHash", s.PolicyHash, api.DynString)
-	return m
-}
+func (*ListCommandsRequest) ConvType() (api.Table, int32) { return convTable[:], 341 }
 
-func (s *PutResourcePolicyResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "PolicyId", &s.PolicyId, api.SetStringPtr)
-	err = api.Decode(err, m, "PolicyHash", &s.PolicyHash, api.SetStringPtr)
-	return err
-}
+func (*ListCommandsResult) ConvType() (api.Table, int32) { return convTable[:], 342 }
 
-func (s *PutResourcePolicyResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "PolicyId", s.PolicyId, api.DynString)
-	api.Put(m, "PolicyHash", s.PolicyHash, api.DynString)
-	return m
-}
+func (*ListComplianceItemsRequest) ConvType() (api.Table, int32) { return convTable[:], 343 }
 
-func (s *RegisterDefaultPatchBaselineRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "BaselineId", &s.BaselineId, api.SetStringPtr)
-	return err
-}
+func (*ListComplianceItemsResult) ConvType() (api.Table, int32) { return convTable[:], 344 }
 
-func (s *RegisterDefaultPatchBaselineRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "BaselineId", s.BaselineId, api.DynString)
-	return m
-}
+func (*ListComplianceSummariesRequest) ConvType() (api.Table, int32) { return convTable[:], 345 }
 
-func (s *RegisterDefaultPatchBaselineResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "BaselineId", &s.BaselineId, api.SetStringPtr)
-	return err
-}
+func (*ListComplianceSummariesResult) ConvType() (api.Table, int32) { return convTable[:], 346 }
 
-func (s *RegisterDefaultPatchBaselineResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "BaselineId", s.BaselineId, api.DynString)
-	return m
-}
+func (*ListDocumentMetadataHistoryRequest) ConvType() (api.Table, int32) { return convTable[:], 347 }
 
-func (s *RegisterPatchBaselineForPatchGroupRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "BaselineId", &s.BaselineId, api.SetStringPtr)
-	err = api.Decode(err, m, "PatchGroup", &s.PatchGroup, api.SetStringPtr)
-	return err
-}
+func (*ListDocumentMetadataHistoryResponse) ConvType() (api.Table, int32) { return convTable[:], 348 }
 
-func (s *RegisterPatchBaselineForPatchGroupRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "BaselineId", s.BaselineId, api.DynString)
-	api.Put(m, "PatchGroup", s.PatchGroup, api.DynString)
-	return m
-}
+func (*ListDocumentVersionsRequest) ConvType() (api.Table, int32) { return convTable[:], 349 }
 
-func (s *RegisterPatchBaselineForPatchGroupResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "BaselineId", &s.BaselineId, api.SetStringPtr)
-	err = api.Decode(err, m, "PatchGroup", &s.PatchGroup, api.SetStringPtr)
-	return err
-}
+func (*ListDocumentVersionsResult) ConvType() (api.Table, int32) { return convTable[:], 350 }
 
-func (s *RegisterPatchBaselineForPatchGroupResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "BaselineId", s.BaselineId, api.DynString)
-	api.Put(m, "PatchGroup", s.PatchGroup, api.DynString)
-	return m
-}
+func (*ListDocumentsRequest) ConvType() (api.Table, int32) { return convTable[:], 351 }
 
-func (s *RegisterTargetWithMaintenanceWindowRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "WindowId", &s.WindowId, api.SetStringPtr)
-	err = api.Decode(err, m, "ResourceType", &s.ResourceType, api.SetStringPtr)
-	err = api.Decode(err, m, "Targets", &s.Targets, func(p *[]Target, v any) error {
-		return api.SetList(p, v, func(p *Target, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "OwnerInformation", &s.OwnerInformation, api.SetStringPtr)
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
-	err = api.Decode(err, m, "ClientToken", &s.ClientToken, api.SetStringPtr)
-	return err
-}
+func (*ListDocumentsResult) ConvType() (api.Table, int32) { return convTable[:], 352 }
 
-func (s *RegisterTargetWithMaintenanceWindowRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 7)
-	api.Put(m, "WindowId", s.WindowId, api.DynString)
-	api.Put(m, "ResourceType", s.ResourceType, api.DynString)
-	api.PutList(m, "Targets", s.Targets, func(e Target) any { return e.ToDynamic() })
-	api.Put(m, "OwnerInformation", s.OwnerInformation, api.DynString)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "Description", s.Description, api.DynString)
-	api.Put(m, "ClientToken", s.ClientToken, api.DynString)
-	return m
-}
+func (*ListInventoryEntriesRequest) ConvType() (api.Table, int32) { return convTable[:], 353 }
 
-func (s *RegisterTargetWithMaintenanceWindowResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "WindowTargetId", &s.WindowTargetId, api.SetStringPtr)
-	return err
-}
+func (*ListInventoryEntriesResult) ConvType() (api.Table, int32) { return convTable[:], 354 }
 
-func (s *RegisterTargetWithMaintenanceWindowResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "WindowTargetId", s.WindowTargetId, api.DynString)
-	return m
-}
+func (*ListOpsItemEventsRequest) ConvType() (api.Table, int32) { return convTable[:], 355 }
 
-func (s *RegisterTaskWithMaintenanceWindowRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "WindowId", &s.WindowId, api.SetStringPtr)
-	err = api.Decode(err, m, "Targets", &s.Targets, func(p *[]Target, v any) error {
-		return api.SetList(p, v, func(p *Target, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "TaskArn", &s.TaskArn, api.SetStringPtr)
-	err = api.Decode(err, m, "ServiceRoleArn", &s.ServiceRoleArn, api.SetStringPtr)
-	err = api.Decode(err, m, "TaskType", &s.TaskType, api.SetStringPtr)
-	err = api.Decode(err, m, "TaskParameters", &s.TaskParameters, func(p *map[string]MaintenanceWindowTaskParameterValueExpression, v any) error {
-		return api.SetMap(p, v, func(p *MaintenanceWindowTaskParameterValueExpression, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "TaskInvocationParameters", &s.TaskInvocationParameters, api.SetStructPtr[MaintenanceWindowTaskInvocationParameters])
-	err = api.Decode(err, m, "Priority", &s.Priority, api.SetInt32Ptr)
-	err = api.Decode(err, m, "MaxConcurrency", &s.MaxConcurrency, api.SetStringPtr)
-	err = api.Decode(err, m, "MaxErrors", &s.MaxErrors, api.SetStringPtr)
-	err = api.Decode(err, m, "LoggingInfo", &s.LoggingInfo, api.SetStructPtr[LoggingInfo])
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
-	err = api.Decode(err, m, "ClientToken", &s.ClientToken, api.SetStringPtr)
-	err = api.Decode(err, m, "CutoffBehavior", &s.CutoffBehavior, api.SetStringPtr)
-	err = api.Decode(err, m, "AlarmConfiguration", &s.AlarmConfiguration, api.SetStructPtr[AlarmConfiguration])
-	return err
-}
+func (*ListOpsItemEventsResponse) ConvType() (api.Table, int32) { return convTable[:], 356 }
 
-func (s *RegisterTaskWithMaintenanceWindowRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "WindowId", s.WindowId, api.DynString)
-	api.PutList(m, "Targets", s.Targets, func(e Target) any { return e.ToDynamic() })
-	api.Put(m, "TaskArn", s.TaskArn, api.DynString)
-	api.Put(m, "ServiceRoleArn", s.ServiceRoleArn, api.DynString)
-	api.Put(m, "TaskType", s.TaskType, api.DynString)
-	api.PutMap(m, "TaskParameters", s.TaskParameters, func(e MaintenanceWindowTaskParameterValueExpression) any { return e.ToDynamic() })
-	api.PutStruct(m, "TaskInvocationParameters", s.TaskInvocationParameters)
-	api.Put(m, "Priority", s.Priority, api.DynInt32)
-	api.Put(m, "MaxConcurrency", s.MaxConcurrency, api.DynString)
-	api.Put(m, "MaxErrors", s.MaxErrors, api.DynString)
-	api.PutStruct(m, "LoggingInfo", s.LoggingInfo)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "Description", s.Description, api.DynString)
-	api.Put(m, "ClientToken", s.ClientToken, api.DynString)
-	api.Put(m, "CutoffBehavior", s.CutoffBehavior, api.DynString)
-	api.PutStruct(m, "AlarmConfiguration", s.AlarmConfiguration)
-	return m
-}
+func (*ListOpsItemRelatedItemsRequest) ConvType() (api.Table, int32) { return convTable[:], 357 }
 
-func (s *RegisterTaskWithMaintenanceWindowResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "WindowTaskId", &s.WindowTaskId, api.SetStringPtr)
-	return err
-}
+func (*ListOpsItemRelatedItemsResponse) ConvType() (api.Table, int32) { return convTable[:], 358 }
 
-func (s *RegisterTaskWithMaintenanceWindowResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "WindowTaskId", s.WindowTaskId, api.DynString)
-	return m
-}
+func (*ListOpsMetadataRequest) ConvType() (api.Table, int32) { return convTable[:], 359 }
 
-func (s *RegistrationMetadataItem) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Key", &s.Key, api.SetStringPtr)
-	err = api.Decode(err, m, "Value", &s.Value, api.SetStringPtr)
-	return err
-}
+func (*ListOpsMetadataResult) ConvType() (api.Table, int32) { return convTable[:], 360 }
 
-func (s *RegistrationMetadataItem) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Key", s.Key, api.DynString)
-	api.Put(m, "Value", s.Value, api.DynString)
-	return m
+func (*ListResourceComplianceSummariesRequest) ConvType() (api.Table, int32) {
+	return convTable[:], 361
 }
 
-func (s *RelatedOpsItem) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "OpsItemId", &s.OpsItemId, api.SetStringPtr)
-	return err
-}
+func (*ListResourceComplianceSummariesResult) ConvType() (api.Table, int32) { return convTable[:], 362 }
 
-func (s *RelatedOpsItem) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "OpsItemId", s.OpsItemId, api.DynString)
-	return m
-}
+func (*ListResourceDataSyncRequest) ConvType() (api.Table, int32) { return convTable[:], 363 }
 
-func (s *RemoveTagsFromResourceRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ResourceType", &s.ResourceType, api.SetStringPtr)
-	err = api.Decode(err, m, "ResourceId", &s.ResourceId, api.SetStringPtr)
-	err = api.Decode(err, m, "TagKeys", &s.TagKeys, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	return err
-}
+func (*ListResourceDataSyncResult) ConvType() (api.Table, int32) { return convTable[:], 364 }
 
-func (s *RemoveTagsFromResourceRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "ResourceType", s.ResourceType, api.DynString)
-	api.Put(m, "ResourceId", s.ResourceId, api.DynString)
-	api.PutList(m, "TagKeys", s.TagKeys, api.DynString)
-	return m
-}
+func (*ListTagsForResourceRequest) ConvType() (api.Table, int32) { return convTable[:], 365 }
 
-func (s *RemoveTagsFromResourceResult) FromDynamic(map[string]any) error { return nil }
+func (*ListTagsForResourceResult) ConvType() (api.Table, int32) { return convTable[:], 366 }
 
-func (s *RemoveTagsFromResourceResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*LoggingInfo) ConvType() (api.Table, int32) { return convTable[:], 367 }
 
-func (s *ResetServiceSettingRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "SettingId", &s.SettingId, api.SetStringPtr)
-	return err
-}
+func (*MaintenanceWindowAutomationParameters) ConvType() (api.Table, int32) { return convTable[:], 368 }
 
-func (s *ResetServiceSettingRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "SettingId", s.SettingId, api.DynString)
-	return m
-}
+func (*MaintenanceWindowExecution) ConvType() (api.Table, int32) { return convTable[:], 369 }
 
-func (s *ResetServiceSettingResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ServiceSetting", &s.ServiceSetting, api.SetStructPtr[ServiceSetting])
-	return err
+func (*MaintenanceWindowExecutionTaskIdentity) ConvType() (api.Table, int32) {
+	return convTable[:], 370
 }
 
-func (s *ResetServiceSettingResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "ServiceSetting", s.ServiceSetting)
-	return m
+func (*MaintenanceWindowExecutionTaskInvocationIdentity) ConvType() (api.Table, int32) {
+	return convTable[:], 371
 }
 
-func (s *ResolvedTargets) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ParameterValues", &s.ParameterValues, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "Truncated", &s.Truncated, api.SetBoolPtr)
-	return err
-}
+func (*MaintenanceWindowFilter) ConvType() (api.Table, int32) { return convTable[:], 372 }
 
-func (s *ResolvedTargets) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutList(m, "ParameterValues", s.ParameterValues, api.DynString)
-	api.Put(m, "Truncated", s.Truncated, api.DynBool)
-	return m
-}
+func (*MaintenanceWindowIdentity) ConvType() (api.Table, int32) { return convTable[:], 373 }
 
-func (s *ResourceComplianceSummaryItem) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ComplianceType", &s.ComplianceType, api.SetStringPtr)
-	err = api.Decode(err, m, "ResourceType", &s.ResourceType, api.SetStringPtr)
-	err = api.Decode(err, m, "ResourceId", &s.ResourceId, api.SetStringPtr)
-	err = api.Decode(err, m, "Status", &s.Status, api.SetStringPtr)
-	err = api.Decode(err, m, "OverallSeverity", &s.OverallSeverity, api.SetStringPtr)
-	err = api.Decode(err, m, "ExecutionSummary", &s.ExecutionSummary, api.SetStructPtr[ComplianceExecutionSummary])
-	err = api.Decode(err, m, "CompliantSummary", &s.CompliantSummary, api.SetStructPtr[CompliantSummary])
-	err = api.Decode(err, m, "NonCompliantSummary", &s.NonCompliantSummary, api.SetStructPtr[NonCompliantSummary])
-	return err
-}
+func (*MaintenanceWindowIdentityForTarget) ConvType() (api.Table, int32) { return convTable[:], 374 }
 
-func (s *ResourceComplianceSummaryItem) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "ComplianceType", s.ComplianceType, api.DynString)
-	api.Put(m, "ResourceType", s.ResourceType, api.DynString)
-	api.Put(m, "ResourceId", s.ResourceId, api.DynString)
-	api.Put(m, "Status", s.Status, api.DynString)
-	api.Put(m, "OverallSeverity", s.OverallSeverity, api.DynString)
-	api.PutStruct(m, "ExecutionSummary", s.ExecutionSummary)
-	api.PutStruct(m, "CompliantSummary", s.CompliantSummary)
-	api.PutStruct(m, "NonCompliantSummary", s.NonCompliantSummary)
-	return m
-}
+func (*MaintenanceWindowLambdaParameters) ConvType() (api.Table, int32) { return convTable[:], 375 }
 
-func (s *ResourceDataSyncAlreadyExistsException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "SyncName", &s.SyncName, api.SetStringPtr)
-	return err
-}
+func (*MaintenanceWindowRunCommandParameters) ConvType() (api.Table, int32) { return convTable[:], 376 }
 
-func (s *ResourceDataSyncAlreadyExistsException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "SyncName", s.SyncName, api.DynString)
-	return m
+func (*MaintenanceWindowStepFunctionsParameters) ConvType() (api.Table, int32) {
+	return convTable[:], 377
 }
 
-func (s *ResourceDataSyncAwsOrganizationsSource) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "OrganizationSourceType", &s.OrganizationSourceType, api.SetStringPtr)
-	err = api.Decode(err, m, "OrganizationalUnits", &s.OrganizationalUnits, func(p *[]ResourceDataSyncOrganizationalUnit, v any) error {
-		return api.SetList(p, v, func(p *ResourceDataSyncOrganizationalUnit, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
+func (*MaintenanceWindowTarget) ConvType() (api.Table, int32) { return convTable[:], 378 }
 
-func (s *ResourceDataSyncAwsOrganizationsSource) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "OrganizationSourceType", s.OrganizationSourceType, api.DynString)
-	api.PutList(m, "OrganizationalUnits", s.OrganizationalUnits, func(e ResourceDataSyncOrganizationalUnit) any { return e.ToDynamic() })
-	return m
-}
+func (*MaintenanceWindowTask) ConvType() (api.Table, int32) { return convTable[:], 379 }
 
-func (s *ResourceDataSyncConflictException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
+func (*MaintenanceWindowTaskInvocationParameters) ConvType() (api.Table, int32) {
+	return convTable[:], 380
 }
 
-func (s *ResourceDataSyncConflictException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
+func (*MaintenanceWindowTaskParameterValueExpression) ConvType() (api.Table, int32) {
+	return convTable[:], 381
 }
 
-func (s *ResourceDataSyncCountExceededException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
+func (*MalformedResourcePolicyDocumentException) ConvType() (api.Table, int32) {
+	return convTable[:], 382
 }
 
-func (s *ResourceDataSyncCountExceededException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
+func (*MaxDocumentSizeExceeded) ConvType() (api.Table, int32) { return convTable[:], 383 }
 
-func (s *ResourceDataSyncDestinationDataSharing) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DestinationDataSharingType", &s.DestinationDataSharingType, api.SetStringPtr)
-	return err
-}
+func (*MetadataValue) ConvType() (api.Table, int32) { return convTable[:], 384 }
 
-func (s *ResourceDataSyncDestinationDataSharing) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "DestinationDataSharingType", s.DestinationDataSharingType, api.DynString)
-	return m
-}
+func (*ModifyDocumentPermissionRequest) ConvType() (api.Table, int32) { return convTable[:], 385 }
 
-func (s *ResourceDataSyncInvalidConfigurationException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*ModifyDocumentPermissionResponse) ConvType() (api.Table, int32) { return convTable[:], 386 }
 
-func (s *ResourceDataSyncInvalidConfigurationException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
+func (*NonCompliantSummary) ConvType() (api.Table, int32) { return convTable[:], 387 }
 
-func (s *ResourceDataSyncItem) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "SyncName", &s.SyncName, api.SetStringPtr)
-	err = api.Decode(err, m, "SyncType", &s.SyncType, api.SetStringPtr)
-	err = api.Decode(err, m, "SyncSource", &s.SyncSource, api.SetStructPtr[ResourceDataSyncSourceWithState])
-	err = api.Decode(err, m, "S3Destination", &s.S3Destination, api.SetStructPtr[ResourceDataSyncS3Destination])
-	err = api.Decode(err, m, "LastSyncTime", &s.LastSyncTime, api.SetTimePtr)
-	err = api.Decode(err, m, "LastSuccessfulSyncTime", &s.LastSuccessfulSyncTime, api.SetTimePtr)
-	err = api.Decode(err, m, "SyncLastModifiedTime", &s.SyncLastModifiedTime, api.SetTimePtr)
-	err = api.Decode(err, m, "LastStatus", &s.LastStatus, api.SetStringPtr)
-	err = api.Decode(err, m, "SyncCreatedTime", &s.SyncCreatedTime, api.SetTimePtr)
-	err = api.Decode(err, m, "LastSyncStatusMessage", &s.LastSyncStatusMessage, api.SetStringPtr)
-	return err
-}
+func (*NotificationConfig) ConvType() (api.Table, int32) { return convTable[:], 388 }
 
-func (s *ResourceDataSyncItem) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "SyncName", s.SyncName, api.DynString)
-	api.Put(m, "SyncType", s.SyncType, api.DynString)
-	api.PutStruct(m, "SyncSource", s.SyncSource)
-	api.PutStruct(m, "S3Destination", s.S3Destination)
-	api.Put(m, "LastSyncTime", s.LastSyncTime, api.DynTime)
-	api.Put(m, "LastSuccessfulSyncTime", s.LastSuccessfulSyncTime, api.DynTime)
-	api.Put(m, "SyncLastModifiedTime", s.SyncLastModifiedTime, api.DynTime)
-	api.Put(m, "LastStatus", s.LastStatus, api.DynString)
-	api.Put(m, "SyncCreatedTime", s.SyncCreatedTime, api.DynTime)
-	api.Put(m, "LastSyncStatusMessage", s.LastSyncStatusMessage, api.DynString)
-	return m
-}
+func (*OpsAggregator) ConvType() (api.Table, int32) { return convTable[:], 389 }
 
-func (s *ResourceDataSyncNotFoundException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "SyncName", &s.SyncName, api.SetStringPtr)
-	err = api.Decode(err, m, "SyncType", &s.SyncType, api.SetStringPtr)
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*OpsEntity) ConvType() (api.Table, int32) { return convTable[:], 390 }
 
-func (s *ResourceDataSyncNotFoundException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "SyncName", s.SyncName, api.DynString)
-	api.Put(m, "SyncType", s.SyncType, api.DynString)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
+func (*OpsEntityItem) ConvType() (api.Table, int32) { return convTable[:], 391 }
 
-func (s *ResourceDataSyncOrganizationalUnit) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "OrganizationalUnitId", &s.OrganizationalUnitId, api.SetStringPtr)
-	return err
-}
+func (*OpsFilter) ConvType() (api.Table, int32) { return convTable[:], 392 }
 
-func (s *ResourceDataSyncOrganizationalUnit) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "OrganizationalUnitId", s.OrganizationalUnitId, api.DynString)
-	return m
-}
+func (*OpsItem) ConvType() (api.Table, int32) { return convTable[:], 393 }
 
-func (s *ResourceDataSyncS3Destination) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "BucketName", &s.BucketName, api.SetStringPtr)
-	err = api.Decode(err, m, "Prefix", &s.Prefix, api.SetStringPtr)
-	err = api.Decode(err, m, "SyncFormat", &s.SyncFormat, api.SetStringPtr)
-	err = api.Decode(err, m, "Region", &s.Region, api.SetStringPtr)
-	err = api.Decode(err, m, "AWSKMSKeyARN", &s.AWSKMSKeyARN, api.SetStringPtr)
-	err = api.Decode(err, m, "DestinationDataSharing", &s.DestinationDataSharing, api.SetStructPtr[ResourceDataSyncDestinationDataSharing])
-	return err
-}
+func (*OpsItemAccessDeniedException) ConvType() (api.Table, int32) { return convTable[:], 394 }
 
-func (s *ResourceDataSyncS3Destination) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 6)
-	api.Put(m, "BucketName", s.BucketName, api.DynString)
-	api.Put(m, "Prefix", s.Prefix, api.DynString)
-	api.Put(m, "SyncFormat", s.SyncFormat, api.DynString)
-	api.Put(m, "Region", s.Region, api.DynString)
-	api.Put(m, "AWSKMSKeyARN", s.AWSKMSKeyARN, api.DynString)
-	api.PutStruct(m, "DestinationDataSharing", s.DestinationDataSharing)
-	return m
-}
+func (*OpsItemAlreadyExistsException) ConvType() (api.Table, int32) { return convTable[:], 395 }
 
-func (s *ResourceDataSyncSource) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "SourceType", &s.SourceType, api.SetStringPtr)
-	err = api.Decode(err, m, "AwsOrganizationsSource", &s.AwsOrganizationsSource, api.SetStructPtr[ResourceDataSyncAwsOrganizationsSource])
-	err = api.Decode(err, m, "SourceRegions", &s.SourceRegions, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "IncludeFutureRegions", &s.IncludeFutureRegions, api.SetBoolPtr)
-	err = api.Decode(err, m, "EnableAllOpsDataSources", &s.EnableAllOpsDataSources, api.SetBoolPtr)
-	return err
-}
+func (*OpsItemConflictException) ConvType() (api.Table, int32) { return convTable[:], 396 }
 
-func (s *ResourceDataSyncSource) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 5)
-	api.Put(m, "SourceType", s.SourceType, api.DynString)
-	api.PutStruct(m, "AwsOrganizationsSource", s.AwsOrganizationsSource)
-	api.PutList(m, "SourceRegions", s.SourceRegions, api.DynString)
-	api.Put(m, "IncludeFutureRegions", s.IncludeFutureRegions, api.DynBool)
-	api.Put(m, "EnableAllOpsDataSources", s.EnableAllOpsDataSources, api.DynBool)
-	return m
-}
+func (*OpsItemDataValue) ConvType() (api.Table, int32) { return convTable[:], 397 }
 
-func (s *ResourceDataSyncSourceWithState) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "SourceType", &s.SourceType, api.SetStringPtr)
-	err = api.Decode(err, m, "AwsOrganizationsSource", &s.AwsOrganizationsSource, api.SetStructPtr[ResourceDataSyncAwsOrganizationsSource])
-	err = api.Decode(err, m, "SourceRegions", &s.SourceRegions, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "IncludeFutureRegions", &s.IncludeFutureRegions, api.SetBoolPtr)
-	err = api.Decode(err, m, "State", &s.State, api.SetStringPtr)
-	err = api.Decode(err, m, "EnableAllOpsDataSources", &s.EnableAllOpsDataSources, api.SetBoolPtr)
-	return err
-}
+func (*OpsItemEventFilter) ConvType() (api.Table, int32) { return convTable[:], 398 }
 
-func (s *ResourceDataSyncSourceWithState) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 6)
-	api.Put(m, "SourceType", s.SourceType, api.DynString)
-	api.PutStruct(m, "AwsOrganizationsSource", s.AwsOrganizationsSource)
-	api.PutList(m, "SourceRegions", s.SourceRegions, api.DynString)
-	api.Put(m, "IncludeFutureRegions", s.IncludeFutureRegions, api.DynBool)
-	api.Put(m, "State", s.State, api.DynString)
-	api.Put(m, "EnableAllOpsDataSources", s.EnableAllOpsDataSources, api.DynBool)
-	return m
-}
+func (*OpsItemEventSummary) ConvType() (api.Table, int32) { return convTable[:], 399 }
 
-func (s *ResourceInUseException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*OpsItemFilter) ConvType() (api.Table, int32) { return convTable[:], 400 }
 
-func (s *ResourceInUseException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
+func (*OpsItemIdentity) ConvType() (api.Table, int32) { return convTable[:], 401 }
 
-func (s *ResourceLimitExceededException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*OpsItemInvalidParameterException) ConvType() (api.Table, int32) { return convTable[:], 402 }
 
-func (s *ResourceLimitExceededException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
+func (*OpsItemLimitExceededException) ConvType() (api.Table, int32) { return convTable[:], 403 }
 
-func (s *ResourceNotFoundException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*OpsItemNotFoundException) ConvType() (api.Table, int32) { return convTable[:], 404 }
 
-func (s *ResourceNotFoundException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
+func (*OpsItemNotification) ConvType() (api.Table, int32) { return convTable[:], 405 }
 
-func (s *ResourcePolicyConflictException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
+func (*OpsItemRelatedItemAlreadyExistsException) ConvType() (api.Table, int32) {
+	return convTable[:], 406
 }
 
-func (s *ResourcePolicyConflictException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
+func (*OpsItemRelatedItemAssociationNotFoundException) ConvType() (api.Table, int32) {
+	return convTable[:], 407
 }
 
-func (s *ResourcePolicyInvalidParameterException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ParameterNames", &s.ParameterNames, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*OpsItemRelatedItemSummary) ConvType() (api.Table, int32) { return convTable[:], 408 }
 
-func (s *ResourcePolicyInvalidParameterException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutList(m, "ParameterNames", s.ParameterNames, api.DynString)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
+func (*OpsItemRelatedItemsFilter) ConvType() (api.Table, int32) { return convTable[:], 409 }
 
-func (s *ResourcePolicyLimitExceededException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Limit", &s.Limit, api.SetInt32Ptr)
-	err = api.Decode(err, m, "LimitType", &s.LimitType, api.SetStringPtr)
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*OpsItemSummary) ConvType() (api.Table, int32) { return convTable[:], 410 }
 
-func (s *ResourcePolicyLimitExceededException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "Limit", s.Limit, api.DynInt32)
-	api.Put(m, "LimitType", s.LimitType, api.DynString)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
+func (*OpsMetadata) ConvType() (api.Table, int32) { return convTable[:], 411 }
 
-func (s *ResourcePolicyNotFoundException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*OpsMetadataAlreadyExistsException) ConvType() (api.Table, int32) { return convTable[:], 412 }
 
-func (s *ResourcePolicyNotFoundException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
+func (*OpsMetadataFilter) ConvType() (api.Table, int32) { return convTable[:], 413 }
 
-func (s *ResultAttribute) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "TypeName", &s.TypeName, api.SetStringPtr)
-	return err
-}
+func (*OpsMetadataInvalidArgumentException) ConvType() (api.Table, int32) { return convTable[:], 414 }
 
-func (s *ResultAttribute) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "TypeName", s.TypeName, api.DynString)
-	return m
-}
+func (*OpsMetadataKeyLimitExceededException) ConvType() (api.Table, int32) { return convTable[:], 415 }
 
-func (s *ResumeSessionRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "SessionId", &s.SessionId, api.SetStringPtr)
-	return err
-}
+func (*OpsMetadataLimitExceededException) ConvType() (api.Table, int32) { return convTable[:], 416 }
 
-func (s *ResumeSessionRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "SessionId", s.SessionId, api.DynString)
-	return m
-}
+func (*OpsMetadataNotFoundException) ConvType() (api.Table, int32) { return convTable[:], 417 }
 
-func (s *ResumeSessionResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "SessionId", &s.SessionId, api.SetStringPtr)
-	err = api.Decode(err, m, "TokenValue", &s.TokenValue, api.SetStringPtr)
-	err = api.Decode(err, m, "StreamUrl", &s.StreamUrl, api.SetStringPtr)
-	return err
-}
+func (*OpsMetadataTooManyUpdatesException) ConvType() (api.Table, int32) { return convTable[:], 418 }
 
-func (s *ResumeSessionResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "SessionId", s.SessionId, api.DynString)
-	api.Put(m, "TokenValue", s.TokenValue, api.DynString)
-	api.Put(m, "StreamUrl", s.StreamUrl, api.DynString)
-	return m
-}
+func (*OpsResultAttribute) ConvType() (api.Table, int32) { return convTable[:], 419 }
 
-func (s *ReviewInformation) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ReviewedTime", &s.ReviewedTime, api.SetTimePtr)
-	err = api.Decode(err, m, "Status", &s.Status, api.SetStringPtr)
-	err = api.Decode(err, m, "Reviewer", &s.Reviewer, api.SetStringPtr)
-	return err
-}
+func (*OutputSource) ConvType() (api.Table, int32) { return convTable[:], 420 }
 
-func (s *ReviewInformation) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "ReviewedTime", s.ReviewedTime, api.DynTime)
-	api.Put(m, "Status", s.Status, api.DynString)
-	api.Put(m, "Reviewer", s.Reviewer, api.DynString)
-	return m
-}
+func (*Parameter) ConvType() (api.Table, int32) { return convTable[:], 421 }
 
-func (s *Runbook) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DocumentName", &s.DocumentName, api.SetStringPtr)
-	err = api.Decode(err, m, "DocumentVersion", &s.DocumentVersion, api.SetStringPtr)
-	err = api.Decode(err, m, "Parameters", &s.Parameters, func(p *map[string][]string, v any) error {
-		return api.SetMap(p, v, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	})
-	err = api.Decode(err, m, "TargetParameterName", &s.TargetParameterName, api.SetStringPtr)
-	err = api.Decode(err, m, "Targets", &s.Targets, func(p *[]Target, v any) error {
-		return api.SetList(p, v, func(p *Target, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "TargetMaps", &s.TargetMaps, func(p *[]map[string][]string, v any) error {
-		return api.SetList(p, v, func(p *map[string][]string, v any) error {
-			return api.SetMap(p, v, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-		})
-	})
-	err = api.Decode(err, m, "MaxConcurrency", &s.MaxConcurrency, api.SetStringPtr)
-	err = api.Decode(err, m, "MaxErrors", &s.MaxErrors, api.SetStringPtr)
-	err = api.Decode(err, m, "TargetLocations", &s.TargetLocations, func(p *[]TargetLocation, v any) error {
-		return api.SetList(p, v, func(p *TargetLocation, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
+func (*ParameterAlreadyExists) ConvType() (api.Table, int32) { return convTable[:], 422 }
 
-func (s *Runbook) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "DocumentName", s.DocumentName, api.DynString)
-	api.Put(m, "DocumentVersion", s.DocumentVersion, api.DynString)
-	api.PutMap(m, "Parameters", s.Parameters, func(e []string) any { return api.DynList(e, api.DynString) })
-	api.Put(m, "TargetParameterName", s.TargetParameterName, api.DynString)
-	api.PutList(m, "Targets", s.Targets, func(e Target) any { return e.ToDynamic() })
-	api.PutList(m, "TargetMaps", s.TargetMaps, func(e map[string][]string) any {
-		return api.DynMap(e, func(e []string) any { return api.DynList(e, api.DynString) })
-	})
-	api.Put(m, "MaxConcurrency", s.MaxConcurrency, api.DynString)
-	api.Put(m, "MaxErrors", s.MaxErrors, api.DynString)
-	api.PutList(m, "TargetLocations", s.TargetLocations, func(e TargetLocation) any { return e.ToDynamic() })
-	return m
-}
+func (*ParameterHistory) ConvType() (api.Table, int32) { return convTable[:], 423 }
 
-func (s *S3OutputLocation) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "OutputS3Region", &s.OutputS3Region, api.SetStringPtr)
-	err = api.Decode(err, m, "OutputS3BucketName", &s.OutputS3BucketName, api.SetStringPtr)
-	err = api.Decode(err, m, "OutputS3KeyPrefix", &s.OutputS3KeyPrefix, api.SetStringPtr)
-	return err
-}
+func (*ParameterInlinePolicy) ConvType() (api.Table, int32) { return convTable[:], 424 }
 
-func (s *S3OutputLocation) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "OutputS3Region", s.OutputS3Region, api.DynString)
-	api.Put(m, "OutputS3BucketName", s.OutputS3BucketName, api.DynString)
-	api.Put(m, "OutputS3KeyPrefix", s.OutputS3KeyPrefix, api.DynString)
-	return m
-}
+func (*ParameterLimitExceeded) ConvType() (api.Table, int32) { return convTable[:], 425 }
 
-func (s *S3OutputUrl) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "OutputUrl", &s.OutputUrl, api.SetStringPtr)
-	return err
-}
+func (*ParameterMaxVersionLimitExceeded) ConvType() (api.Table, int32) { return convTable[:], 426 }
 
-func (s *S3OutputUrl) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "OutputUrl", s.OutputUrl, api.DynString)
-	return m
-}
+func (*ParameterMetadata) ConvType() (api.Table, int32) { return convTable[:], 427 }
 
-func (s *ScheduledWindowExecution) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "WindowId", &s.WindowId, api.SetStringPtr)
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "ExecutionTime", &s.ExecutionTime, api.SetStringPtr)
-	return err
-}
+func (*ParameterNotFound) ConvType() (api.Table, int32) { return convTable[:], 428 }
 
-func (s *ScheduledWindowExecution) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "WindowId", s.WindowId, api.DynString)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "ExecutionTime", s.ExecutionTime, api.DynString)
-	return m
-}
+func (*ParameterPatternMismatchException) ConvType() (api.Table, int32) { return convTable[:], 429 }
 
-func (s *SendAutomationSignalRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "AutomationExecutionId", &s.AutomationExecutionId, api.SetStringPtr)
-	err = api.Decode(err, m, "SignalType", &s.SignalType, api.SetStringPtr)
-	err = api.Decode(err, m, "Payload", &s.Payload, func(p *map[string][]string, v any) error {
-		return api.SetMap(p, v, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	})
-	return err
-}
+func (*ParameterStringFilter) ConvType() (api.Table, int32) { return convTable[:], 430 }
 
-func (s *SendAutomationSignalRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "AutomationExecutionId", s.AutomationExecutionId, api.DynString)
-	api.Put(m, "SignalType", s.SignalType, api.DynString)
-	api.PutMap(m, "Payload", s.Payload, func(e []string) any { return api.DynList(e, api.DynString) })
-	return m
-}
+func (*ParameterVersionLabelLimitExceeded) ConvType() (api.Table, int32) { return convTable[:], 431 }
 
-func (s *SendAutomationSignalResult) FromDynamic(map[string]any) error { return nil }
+func (*ParameterVersionNotFound) ConvType() (api.Table, int32) { return convTable[:], 432 }
 
-func (s *SendAutomationSignalResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*ParametersFilter) ConvType() (api.Table, int32) { return convTable[:], 433 }
 
-func (s *SendCommandRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "InstanceIds", &s.InstanceIds, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "Targets", &s.Targets, func(p *[]Target, v any) error {
-		return api.SetList(p, v, func(p *Target, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "DocumentName", &s.DocumentName, api.SetStringPtr)
-	err = api.Decode(err, m, "DocumentVersion", &s.DocumentVersion, api.SetStringPtr)
-	err = api.Decode(err, m, "DocumentHash", &s.DocumentHash, api.SetStringPtr)
-	err = api.Decode(err, m, "DocumentHashType", &s.DocumentHashType, api.SetStringPtr)
-	err = api.Decode(err, m, "TimeoutSeconds", &s.TimeoutSeconds, api.SetInt32Ptr)
-	err = api.Decode(err, m, "Comment", &s.Comment, api.SetStringPtr)
-	err = api.Decode(err, m, "Parameters", &s.Parameters, func(p *map[string][]string, v any) error {
-		return api.SetMap(p, v, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	})
-	err = api.Decode(err, m, "OutputS3Region", &s.OutputS3Region, api.SetStringPtr)
-	err = api.Decode(err, m, "OutputS3BucketName", &s.OutputS3BucketName, api.SetStringPtr)
-	err = api.Decode(err, m, "OutputS3KeyPrefix", &s.OutputS3KeyPrefix, api.SetStringPtr)
-	err = api.Decode(err, m, "MaxConcurrency", &s.MaxConcurrency, api.SetStringPtr)
-	err = api.Decode(err, m, "MaxErrors", &s.MaxErrors, api.SetStringPtr)
-	err = api.Decode(err, m, "ServiceRoleArn", &s.ServiceRoleArn, api.SetStringPtr)
-	err = api.Decode(err, m, "NotificationConfig", &s.NotificationConfig, api.SetStructPtr[NotificationConfig])
-	err = api.Decode(err, m, "CloudWatchOutputConfig", &s.CloudWatchOutputConfig, api.SetStructPtr[CloudWatchOutputConfig])
-	err = api.Decode(err, m, "AlarmConfiguration", &s.AlarmConfiguration, api.SetStructPtr[AlarmConfiguration])
-	return err
-}
+func (*ParentStepDetails) ConvType() (api.Table, int32) { return convTable[:], 434 }
 
-func (s *SendCommandRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.PutList(m, "InstanceIds", s.InstanceIds, api.DynString)
-	api.PutList(m, "Targets", s.Targets, func(e Target) any { return e.ToDynamic() })
-	api.Put(m, "DocumentName", s.DocumentName, api.DynString)
-	api.Put(m, "DocumentVersion", s.DocumentVersion, api.DynString)
-	api.Put(m, "DocumentHash", s.DocumentHash, api.DynString)
-	api.Put(m, "DocumentHashType", s.DocumentHashType, api.DynString)
-	api.Put(m, "TimeoutSeconds", s.TimeoutSeconds, api.DynInt32)
-	api.Put(m, "Comment", s.Comment, api.DynString)
-	api.PutMap(m, "Parameters", s.Parameters, func(e []string) any { return api.DynList(e, api.DynString) })
-	api.Put(m, "OutputS3Region", s.OutputS3Region, api.DynString)
-	api.Put(m, "OutputS3BucketName", s.OutputS3BucketName, api.DynString)
-	api.Put(m, "OutputS3KeyPrefix", s.OutputS3KeyPrefix, api.DynString)
-	api.Put(m, "MaxConcurrency", s.MaxConcurrency, api.DynString)
-	api.Put(m, "MaxErrors", s.MaxErrors, api.DynString)
-	api.Put(m, "ServiceRoleArn", s.ServiceRoleArn, api.DynString)
-	api.PutStruct(m, "NotificationConfig", s.NotificationConfig)
-	api.PutStruct(m, "CloudWatchOutputConfig", s.CloudWatchOutputConfig)
-	api.PutStruct(m, "AlarmConfiguration", s.AlarmConfiguration)
-	return m
-}
+func (*Patch) ConvType() (api.Table, int32) { return convTable[:], 435 }
 
-func (s *SendCommandResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Command", &s.Command, api.SetStructPtr[Command])
-	return err
-}
+func (*PatchBaselineIdentity) ConvType() (api.Table, int32) { return convTable[:], 436 }
 
-func (s *SendCommandResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "Command", s.Command)
-	return m
-}
+func (*PatchComplianceData) ConvType() (api.Table, int32) { return convTable[:], 437 }
 
-func (s *ServiceSetting) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "SettingId", &s.SettingId, api.SetStringPtr)
-	err = api.Decode(err, m, "SettingValue", &s.SettingValue, api.SetStringPtr)
-	err = api.Decode(err, m, "LastModifiedDate", &s.LastModifiedDate, api.SetTimePtr)
-	err = api.Decode(err, m, "LastModifiedUser", &s.LastModifiedUser, api.SetStringPtr)
-	err = api.Decode(err, m, "ARN", &s.ARN, api.SetStringPtr)
-	err = api.Decode(err, m, "Status", &s.Status, api.SetStringPtr)
-	return err
-}
+func (*PatchFilter) ConvType() (api.Table, int32) { return convTable[:], 438 }
 
-func (s *ServiceSetting) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 6)
-	api.Put(m, "SettingId", s.SettingId, api.DynString)
-	api.Put(m, "SettingValue", s.SettingValue, api.DynString)
-	api.Put(m, "LastModifiedDate", s.LastModifiedDate, api.DynTime)
-	api.Put(m, "LastModifiedUser", s.LastModifiedUser, api.DynString)
-	api.Put(m, "ARN", s.ARN, api.DynString)
-	api.Put(m, "Status", s.Status, api.DynString)
-	return m
-}
+func (*PatchFilterGroup) ConvType() (api.Table, int32) { return convTable[:], 439 }
 
-func (s *ServiceSettingNotFound) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*PatchGroupPatchBaselineMapping) ConvType() (api.Table, int32) { return convTable[:], 440 }
 
-func (s *ServiceSettingNotFound) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
+func (*PatchOrchestratorFilter) ConvType() (api.Table, int32) { return convTable[:], 441 }
 
-func (s *Session) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "SessionId", &s.SessionId, api.SetStringPtr)
-	err = api.Decode(err, m, "Target", &s.Target, api.SetStringPtr)
-	err = api.Decode(err, m, "Status", &s.Status, api.SetStringPtr)
-	err = api.Decode(err, m, "StartDate", &s.StartDate, api.SetTimePtr)
-	err = api.Decode(err, m, "EndDate", &s.EndDate, api.SetTimePtr)
-	err = api.Decode(err, m, "DocumentName", &s.DocumentName, api.SetStringPtr)
-	err = api.Decode(err, m, "Owner", &s.Owner, api.SetStringPtr)
-	err = api.Decode(err, m, "Reason", &s.Reason, api.SetStringPtr)
-	err = api.Decode(err, m, "Details", &s.Details, api.SetStringPtr)
-	err = api.Decode(err, m, "OutputUrl", &s.OutputUrl, api.SetStructPtr[SessionManagerOutputUrl])
-	err = api.Decode(err, m, "MaxSessionDuration", &s.MaxSessionDuration, api.SetStringPtr)
-	return err
-}
+func (*PatchRule) ConvType() (api.Table, int32) { return convTable[:], 442 }
 
-func (s *Session) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "SessionId", s.SessionId, api.DynString)
-	api.Put(m, "Target", s.Target, api.DynString)
-	api.Put(m, "Status", s.Status, api.DynString)
-	api.Put(m, "StartDate", s.StartDate, api.DynTime)
-	api.Put(m, "EndDate", s.EndDate, api.DynTime)
-	api.Put(m, "DocumentName", s.DocumentName, api.DynString)
-	api.Put(m, "Owner", s.Owner, api.DynString)
-	api.Put(m, "Reason", s.Reason, api.DynString)
-	api.Put(m, "Details", s.Details, api.DynString)
-	api.PutStruct(m, "OutputUrl", s.OutputUrl)
-	api.Put(m, "MaxSessionDuration", s.MaxSessionDuration, api.DynString)
-	return m
-}
+func (*PatchRuleGroup) ConvType() (api.Table, int32) { return convTable[:], 443 }
 
-func (s *SessionFilter) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "key", &s.Key, api.SetStringPtr)
-	err = api.Decode(err, m, "value", &s.Value, api.SetStringPtr)
-	return err
-}
+func (*PatchSource) ConvType() (api.Table, int32) { return convTable[:], 444 }
 
-func (s *SessionFilter) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "key", s.Key, api.DynString)
-	api.Put(m, "value", s.Value, api.DynString)
-	return m
-}
+func (*PatchStatus) ConvType() (api.Table, int32) { return convTable[:], 445 }
 
-func (s *SessionManagerOutputUrl) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "S3OutputUrl", &s.S3OutputUrl, api.SetStringPtr)
-	err = api.Decode(err, m, "CloudWatchOutputUrl", &s.CloudWatchOutputUrl, api.SetStringPtr)
-	return err
-}
+func (*PoliciesLimitExceededException) ConvType() (api.Table, int32) { return convTable[:], 446 }
 
-func (s *SessionManagerOutputUrl) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "S3OutputUrl", s.S3OutputUrl, api.DynString)
-	api.Put(m, "CloudWatchOutputUrl", s.CloudWatchOutputUrl, api.DynString)
-	return m
-}
+func (*ProgressCounters) ConvType() (api.Table, int32) { return convTable[:], 447 }
 
-func (s *SeveritySummary) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "CriticalCount", &s.CriticalCount, api.SetInt32Ptr)
-	err = api.Decode(err, m, "HighCount", &s.HighCount, api.SetInt32Ptr)
-	err = api.Decode(err, m, "MediumCount", &s.MediumCount, api.SetInt32Ptr)
-	err = api.Decode(err, m, "LowCount", &s.LowCount, api.SetInt32Ptr)
-	err = api.Decode(err, m, "InformationalCount", &s.InformationalCount, api.SetInt32Ptr)
-	err = api.Decode(err, m, "UnspecifiedCount", &s.UnspecifiedCount, api.SetInt32Ptr)
-	return err
-}
+func (*PutComplianceItemsRequest) ConvType() (api.Table, int32) { return convTable[:], 448 }
 
-func (s *SeveritySummary) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 6)
-	api.Put(m, "CriticalCount", s.CriticalCount, api.DynInt32)
-	api.Put(m, "HighCount", s.HighCount, api.DynInt32)
-	api.Put(m, "MediumCount", s.MediumCount, api.DynInt32)
-	api.Put(m, "LowCount", s.LowCount, api.DynInt32)
-	api.Put(m, "InformationalCount", s.InformationalCount, api.DynInt32)
-	api.Put(m, "UnspecifiedCount", s.UnspecifiedCount, api.DynInt32)
-	return m
-}
+func (*PutComplianceItemsResult) ConvType() (api.Table, int32) { return convTable[:], 449 }
 
-func (s *StartAssociationsOnceRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "AssociationIds", &s.AssociationIds, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	return err
-}
+func (*PutInventoryRequest) ConvType() (api.Table, int32) { return convTable[:], 450 }
 
-func (s *StartAssociationsOnceRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutList(m, "AssociationIds", s.AssociationIds, api.DynString)
-	return m
-}
+func (*PutInventoryResult) ConvType() (api.Table, int32) { return convTable[:], 451 }
 
-func (s *StartAssociationsOnceResult) FromDynamic(map[string]any) error { return nil }
+func (*PutParameterRequest) ConvType() (api.Table, int32) { return convTable[:], 452 }
 
-func (s *StartAssociationsOnceResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*PutParameterResult) ConvType() (api.Table, int32) { return convTable[:], 453 }
 
-func (s *StartAutomationExecutionRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DocumentName", &s.DocumentName, api.SetStringPtr)
-	err = api.Decode(err, m, "DocumentVersion", &s.DocumentVersion, api.SetStringPtr)
-	err = api.Decode(err, m, "Parameters", &s.Parameters, func(p *map[string][]string, v any) error {
-		return api.SetMap(p, v, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	})
-	err = api.Decode(err, m, "ClientToken", &s.ClientToken, api.SetStringPtr)
-	err = api.Decode(err, m, "Mode", &s.Mode, api.SetStringPtr)
-	err = api.Decode(err, m, "TargetParameterName", &s.TargetParameterName, api.SetStringPtr)
-	err = api.Decode(err, m, "Targets", &s.Targets, func(p *[]Target, v any) error {
-		return api.SetList(p, v, func(p *Target, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "TargetMaps", &s.TargetMaps, func(p *[]map[string][]string, v any) error {
-		return api.SetList(p, v, func(p *map[string][]string, v any) error {
-			return api.SetMap(p, v, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-		})
-	})
-	err = api.Decode(err, m, "MaxConcurrency", &s.MaxConcurrency, api.SetStringPtr)
-	err = api.Decode(err, m, "MaxErrors", &s.MaxErrors, api.SetStringPtr)
-	err = api.Decode(err, m, "TargetLocations", &s.TargetLocations, func(p *[]TargetLocation, v any) error {
-		return api.SetList(p, v, func(p *TargetLocation, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]Tag, v any) error {
-		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "AlarmConfiguration", &s.AlarmConfiguration, api.SetStructPtr[AlarmConfiguration])
-	return err
-}
+func (*PutResourcePolicyRequest) ConvType() (api.Table, int32) { return convTable[:], 454 }
 
-func (s *StartAutomationExecutionRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "DocumentName", s.DocumentName, api.DynString)
-	api.Put(m, "DocumentVersion", s.DocumentVersion, api.DynString)
-	api.PutMap(m, "Parameters", s.Parameters, func(e []string) any { return api.DynList(e, api.DynString) })
-	api.Put(m, "ClientToken", s.ClientToken, api.DynString)
-	api.Put(m, "Mode", s.Mode, api.DynString)
-	api.Put(m, "TargetParameterName", s.TargetParameterName, api.DynString)
-	api.PutList(m, "Targets", s.Targets, func(e Target) any { return e.ToDynamic() })
-	api.PutList(m, "TargetMaps", s.TargetMaps, func(e map[string][]string) any {
-		return api.DynMap(e, func(e []string) any { return api.DynList(e, api.DynString) })
-	})
-	api.Put(m, "MaxConcurrency", s.MaxConcurrency, api.DynString)
-	api.Put(m, "MaxErrors", s.MaxErrors, api.DynString)
-	api.PutList(m, "TargetLocations", s.TargetLocations, func(e TargetLocation) any { return e.ToDynamic() })
-	api.PutList(m, "Tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
-	api.PutStruct(m, "AlarmConfiguration", s.AlarmConfiguration)
-	return m
-}
+func (*PutResourcePolicyResponse) ConvType() (api.Table, int32) { return convTable[:], 455 }
 
-func (s *StartAutomationExecutionResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "AutomationExecutionId", &s.AutomationExecutionId, api.SetStringPtr)
-	return err
-}
+func (*RegisterDefaultPatchBaselineRequest) ConvType() (api.Table, int32) { return convTable[:], 456 }
 
-func (s *StartAutomationExecutionResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "AutomationExecutionId", s.AutomationExecutionId, api.DynString)
-	return m
-}
+func (*RegisterDefaultPatchBaselineResult) ConvType() (api.Table, int32) { return convTable[:], 457 }
 
-func (s *StartChangeRequestExecutionRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ScheduledTime", &s.ScheduledTime, api.SetTimePtr)
-	err = api.Decode(err, m, "DocumentName", &s.DocumentName, api.SetStringPtr)
-	err = api.Decode(err, m, "DocumentVersion", &s.DocumentVersion, api.SetStringPtr)
-	err = api.Decode(err, m, "Parameters", &s.Parameters, func(p *map[string][]string, v any) error {
-		return api.SetMap(p, v, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	})
-	err = api.Decode(err, m, "ChangeRequestName", &s.ChangeRequestName, api.SetStringPtr)
-	err = api.Decode(err, m, "ClientToken", &s.ClientToken, api.SetStringPtr)
-	err = api.Decode(err, m, "AutoApprove", &s.AutoApprove, api.SetBoolPtr)
-	err = api.Decode(err, m, "Runbooks", &s.Runbooks, func(p *[]Runbook, v any) error {
-		return api.SetList(p, v, func(p *Runbook, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]Tag, v any) error {
-		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "ScheduledEndTime", &s.ScheduledEndTime, api.SetTimePtr)
-	err = api.Decode(err, m, "ChangeDetails", &s.ChangeDetails, api.SetStringPtr)
-	return err
+func (*RegisterPatchBaselineForPatchGroupRequest) ConvType() (api.Table, int32) {
+	return convTable[:], 458
 }
 
-func (s *StartChangeRequestExecutionRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "ScheduledTime", s.ScheduledTime, api.DynTime)
-	api.Put(m, "DocumentName", s.DocumentName, api.DynString)
-	api.Put(m, "DocumentVersion", s.DocumentVersion, api.DynString)
-	api.PutMap(m, "Parameters", s.Parameters, func(e []string) any { return api.DynList(e, api.DynString) })
-	api.Put(m, "ChangeRequestName", s.ChangeRequestName, api.DynString)
-	api.Put(m, "ClientToken", s.ClientToken, api.DynString)
-	api.Put(m, "AutoApprove", s.AutoApprove, api.DynBool)
-	api.PutList(m, "Runbooks", s.Runbooks, func(e Runbook) any { return e.ToDynamic() })
-	api.PutList(m, "Tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
-	api.Put(m, "ScheduledEndTime", s.ScheduledEndTime, api.DynTime)
-	api.Put(m, "ChangeDetails", s.ChangeDetails, api.DynString)
-	return m
+func (*RegisterPatchBaselineForPatchGroupResult) ConvType() (api.Table, int32) {
+	return convTable[:], 459
 }
 
-func (s *StartChangeRequestExecutionResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "AutomationExecutionId", &s.AutomationExecutionId, api.SetStringPtr)
-	return err
+func (*RegisterTargetWithMaintenanceWindowRequest) ConvType() (api.Table, int32) {
+	return convTable[:], 460
 }
 
-func (s *StartChangeRequestExecutionResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "AutomationExecutionId", s.AutomationExecutionId, api.DynString)
-	return m
+func (*RegisterTargetWithMaintenanceWindowResult) ConvType() (api.Table, int32) {
+	return convTable[:], 461
 }
 
-func (s *StartSessionRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Target", &s.Target, api.SetStringPtr)
-	err = api.Decode(err, m, "DocumentName", &s.DocumentName, api.SetStringPtr)
-	err = api.Decode(err, m, "Reason", &s.Reason, api.SetStringPtr)
-	err = api.Decode(err, m, "Parameters", &s.Parameters, func(p *map[string][]string, v any) error {
-		return api.SetMap(p, v, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	})
-	return err
+func (*RegisterTaskWithMaintenanceWindowRequest) ConvType() (api.Table, int32) {
+	return convTable[:], 462
 }
 
-func (s *StartSessionRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "Target", s.Target, api.DynString)
-	api.Put(m, "DocumentName", s.DocumentName, api.DynString)
-	api.Put(m, "Reason", s.Reason, api.DynString)
-	api.PutMap(m, "Parameters", s.Parameters, func(e []string) any { return api.DynList(e, api.DynString) })
-	return m
+func (*RegisterTaskWithMaintenanceWindowResult) ConvType() (api.Table, int32) {
+	return convTable[:], 463
 }
 
-func (s *StartSessionResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "SessionId", &s.SessionId, api.SetStringPtr)
-	err = api.Decode(err, m, "TokenValue", &s.TokenValue, api.SetStringPtr)
-	err = api.Decode(err, m, "StreamUrl", &s.StreamUrl, api.SetStringPtr)
-	return err
-}
+func (*RegistrationMetadataItem) ConvType() (api.Table, int32) { return convTable[:], 464 }
 
-func (s *StartSessionResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "SessionId", s.SessionId, api.DynString)
-	api.Put(m, "TokenValue", s.TokenValue, api.DynString)
-	api.Put(m, "StreamUrl", s.StreamUrl, api.DynString)
-	return m
-}
+func (*RelatedOpsItem) ConvType() (api.Table, int32) { return convTable[:], 465 }
 
-func (s *StatusUnchanged) FromDynamic(map[string]any) error { return nil }
+func (*RemoveTagsFromResourceRequest) ConvType() (api.Table, int32) { return convTable[:], 466 }
 
-func (s *StatusUnchanged) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*RemoveTagsFromResourceResult) ConvType() (api.Table, int32) { return convTable[:], 467 }
 
-func (s *StepExecution) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "StepName", &s.StepName, api.SetStringPtr)
-	err = api.Decode(err, m, "Action", &s.Action, api.SetStringPtr)
-	err = api.Decode(err, m, "TimeoutSeconds", &s.TimeoutSeconds, api.SetInt64Ptr)
-	err = api.Decode(err, m, "OnFailure", &s.OnFailure, api.SetStringPtr)
-	err = api.Decode(err, m, "MaxAttempts", &s.MaxAttempts, api.SetInt32Ptr)
-	err = api.Decode(err, m, "ExecutionStartTime", &s.ExecutionStartTime, api.SetTimePtr)
-	err = api.Decode(err, m, "ExecutionEndTime", &s.ExecutionEndTime, api.SetTimePtr)
-	err = api.Decode(err, m, "StepStatus", &s.StepStatus, api.SetStringPtr)
-	err = api.Decode(err, m, "ResponseCode", &s.ResponseCode, api.SetStringPtr)
-	err = api.Decode(err, m, "Inputs", &s.Inputs, func(p *map[string]string, v any) error { return api.SetMap(p, v, api.SetString) })
-	err = api.Decode(err, m, "Outputs", &s.Outputs, func(p *map[string][]string, v any) error {
-		return api.SetMap(p, v, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	})
-	err = api.Decode(err, m, "Response", &s.Response, api.SetStringPtr)
-	err = api.Decode(err, m, "FailureMessage", &s.FailureMessage, api.SetStringPtr)
-	err = api.Decode(err, m, "FailureDetails", &s.FailureDetails, api.SetStructPtr[FailureDetails])
-	err = api.Decode(err, m, "StepExecutionId", &s.StepExecutionId, api.SetStringPtr)
-	err = api.Decode(err, m, "OverriddenParameters", &s.OverriddenParameters, func(p *map[string][]string, v any) error {
-		return api.SetMap(p, v, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	})
-	err = api.Decode(err, m, "IsEnd", &s.IsEnd, api.SetBoolPtr)
-	err = api.Decode(err, m, "NextStep", &s.NextStep, api.SetStringPtr)
-	err = api.Decode(err, m, "IsCritical", &s.IsCritical, api.SetBoolPtr)
-	err = api.Decode(err, m, "ValidNextSteps", &s.ValidNextSteps, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "Targets", &s.Targets, func(p *[]Target, v any) error {
-		return api.SetList(p, v, func(p *Target, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "TargetLocation", &s.TargetLocation, api.SetStructPtr[TargetLocation])
-	err = api.Decode(err, m, "TriggeredAlarms", &s.TriggeredAlarms, func(p *[]AlarmStateInformation, v any) error {
-		return api.SetList(p, v, func(p *AlarmStateInformation, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "ParentStepDetails", &s.ParentStepDetails, api.SetStructPtr[ParentStepDetails])
-	return err
-}
+func (*ResetServiceSettingRequest) ConvType() (api.Table, int32) { return convTable[:], 468 }
 
-func (s *StepExecution) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "StepName", s.StepName, api.DynString)
-	api.Put(m, "Action", s.Action, api.DynString)
-	api.Put(m, "TimeoutSeconds", s.TimeoutSeconds, api.DynInt64)
-	api.Put(m, "OnFailure", s.OnFailure, api.DynString)
-	api.Put(m, "MaxAttempts", s.MaxAttempts, api.DynInt32)
-	api.Put(m, "ExecutionStartTime", s.ExecutionStartTime, api.DynTime)
-	api.Put(m, "ExecutionEndTime", s.ExecutionEndTime, api.DynTime)
-	api.Put(m, "StepStatus", s.StepStatus, api.DynString)
-	api.Put(m, "ResponseCode", s.ResponseCode, api.DynString)
-	api.PutMap(m, "Inputs", s.Inputs, api.DynString)
-	api.PutMap(m, "Outputs", s.Outputs, func(e []string) any { return api.DynList(e, api.DynString) })
-	api.Put(m, "Response", s.Response, api.DynString)
-	api.Put(m, "FailureMessage", s.FailureMessage, api.DynString)
-	api.PutStruct(m, "FailureDetails", s.FailureDetails)
-	api.Put(m, "StepExecutionId", s.StepExecutionId, api.DynString)
-	api.PutMap(m, "OverriddenParameters", s.OverriddenParameters, func(e []string) any { return api.DynList(e, api.DynString) })
-	api.Put(m, "IsEnd", s.IsEnd, api.DynBool)
-	api.Put(m, "NextStep", s.NextStep, api.DynString)
-	api.Put(m, "IsCritical", s.IsCritical, api.DynBool)
-	api.PutList(m, "ValidNextSteps", s.ValidNextSteps, api.DynString)
-	api.PutList(m, "Targets", s.Targets, func(e Target) any { return e.ToDynamic() })
-	api.PutStruct(m, "TargetLocation", s.TargetLocation)
-	api.PutList(m, "TriggeredAlarms", s.TriggeredAlarms, func(e AlarmStateInformation) any { return e.ToDynamic() })
-	api.PutStruct(m, "ParentStepDetails", s.ParentStepDetails)
-	return m
-}
+func (*ResetServiceSettingResult) ConvType() (api.Table, int32) { return convTable[:], 469 }
 
-func (s *StepExecutionFilter) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Key", &s.Key, api.SetStringPtr)
-	err = api.Decode(err, m, "Values", &s.Values, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	return err
-}
+func (*ResolvedTargets) ConvType() (api.Table, int32) { return convTable[:], 470 }
 
-func (s *StepExecutionFilter) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Key", s.Key, api.DynString)
-	api.PutList(m, "Values", s.Values, api.DynString)
-	return m
-}
+func (*ResourceComplianceSummaryItem) ConvType() (api.Table, int32) { return convTable[:], 471 }
 
-func (s *StopAutomationExecutionRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "AutomationExecutionId", &s.AutomationExecutionId, api.SetStringPtr)
-	err = api.Decode(err, m, "Type", &s.Type, api.SetStringPtr)
-	return err
+func (*ResourceDataSyncAlreadyExistsException) ConvType() (api.Table, int32) {
+	return convTable[:], 472
 }
 
-func (s *StopAutomationExecutionRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "AutomationExecutionId", s.AutomationExecutionId, api.DynString)
-	api.Put(m, "Type", s.Type, api.DynString)
-	return m
+func (*ResourceDataSyncAwsOrganizationsSource) ConvType() (api.Table, int32) {
+	return convTable[:], 473
 }
 
-func (s *StopAutomationExecutionResult) FromDynamic(map[string]any) error { return nil }
+func (*ResourceDataSyncConflictException) ConvType() (api.Table, int32) { return convTable[:], 474 }
 
-func (s *StopAutomationExecutionResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
+func (*ResourceDataSyncCountExceededException) ConvType() (api.Table, int32) {
+	return convTable[:], 475
 }
 
-func (s *SubTypeCountLimitExceededException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
+func (*ResourceDataSyncDestinationDataSharing) ConvType() (api.Table, int32) {
+	return convTable[:], 476
 }
 
-func (s *SubTypeCountLimitExceededException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
+func (*ResourceDataSyncInvalidConfigurationException) ConvType() (api.Table, int32) {
+	return convTable[:], 477
 }
 
-func (s *Tag) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Key", &s.Key, api.SetStringPtr)
-	err = api.Decode(err, m, "Value", &s.Value, api.SetStringPtr)
-	return err
-}
-
-func (s *Tag) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Key", s.Key, api.DynString)
-	api.Put(m, "Value", s.Value, api.DynString)
-	return m
-}
+func (*ResourceDataSyncItem) ConvType() (api.Table, int32) { return convTable[:], 478 }
 
-func (s *Target) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Key", &s.Key, api.SetStringPtr)
-	err = api.Decode(err, m, "Values", &s.Values, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	return err
-}
+func (*ResourceDataSyncNotFoundException) ConvType() (api.Table, int32) { return convTable[:], 479 }
 
-func (s *Target) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Key", s.Key, api.DynString)
-	api.PutList(m, "Values", s.Values, api.DynString)
-	return m
-}
+func (*ResourceDataSyncOrganizationalUnit) ConvType() (api.Table, int32) { return convTable[:], 480 }
 
-func (s *TargetInUseException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*ResourceDataSyncS3Destination) ConvType() (api.Table, int32) { return convTable[:], 481 }
 
-func (s *TargetInUseException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
+func (*ResourceDataSyncSource) ConvType() (api.Table, int32) { return convTable[:], 482 }
 
-func (s *TargetLocation) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Accounts", &s.Accounts, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "Regions", &s.Regions, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "TargetLocationMaxConcurrency", &s.TargetLocationMaxConcurrency, api.SetStringPtr)
-	err = api.Decode(err, m, "TargetLocationMaxErrors", &s.TargetLocationMaxErrors, api.SetStringPtr)
-	err = api.Decode(err, m, "ExecutionRoleName", &s.ExecutionRoleName, api.SetStringPtr)
-	err = api.Decode(err, m, "TargetLocationAlarmConfiguration", &s.TargetLocationAlarmConfiguration, api.SetStructPtr[AlarmConfiguration])
-	return err
-}
+func (*ResourceDataSyncSourceWithState) ConvType() (api.Table, int32) { return convTable[:], 483 }
 
-func (s *TargetLocation) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 6)
-	api.PutList(m, "Accounts", s.Accounts, api.DynString)
-	api.PutList(m, "Regions", s.Regions, api.DynString)
-	api.Put(m, "TargetLocationMaxConcurrency", s.TargetLocationMaxConcurrency, api.DynString)
-	api.Put(m, "TargetLocationMaxErrors", s.TargetLocationMaxErrors, api.DynString)
-	api.Put(m, "ExecutionRoleName", s.ExecutionRoleName, api.DynString)
-	api.PutStruct(m, "TargetLocationAlarmConfiguration", s.TargetLocationAlarmConfiguration)
-	return m
-}
+func (*ResourceInUseException) ConvType() (api.Table, int32) { return convTable[:], 484 }
 
-func (s *TargetNotConnected) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*ResourceLimitExceededException) ConvType() (api.Table, int32) { return convTable[:], 485 }
 
-func (s *TargetNotConnected) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
+func (*ResourceNotFoundException) ConvType() (api.Table, int32) { return convTable[:], 486 }
 
-func (s *TerminateSessionRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "SessionId", &s.SessionId, api.SetStringPtr)
-	return err
-}
+func (*ResourcePolicyConflictException) ConvType() (api.Table, int32) { return convTable[:], 487 }
 
-func (s *TerminateSessionRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "SessionId", s.SessionId, api.DynString)
-	return m
+func (*ResourcePolicyInvalidParameterException) ConvType() (api.Table, int32) {
+	return convTable[:], 488
 }
 
-func (s *TerminateSessionResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "SessionId", &s.SessionId, api.SetStringPtr)
-	return err
-}
+func (*ResourcePolicyLimitExceededException) ConvType() (api.Table, int32) { return convTable[:], 489 }
 
-func (s *TerminateSessionResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "SessionId", s.SessionId, api.DynString)
-	return m
-}
+func (*ResourcePolicyNotFoundException) ConvType() (api.Table, int32) { return convTable[:], 490 }
 
-func (s *TooManyTagsError) FromDynamic(map[string]any) error { return nil }
+func (*ResultAttribute) ConvType() (api.Table, int32) { return convTable[:], 491 }
 
-func (s *TooManyTagsError) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*ResumeSessionRequest) ConvType() (api.Table, int32) { return convTable[:], 492 }
 
-func (s *TooManyUpdates) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*ResumeSessionResponse) ConvType() (api.Table, int32) { return convTable[:], 493 }
 
-func (s *TooManyUpdates) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
+func (*ReviewInformation) ConvType() (api.Table, int32) { return convTable[:], 494 }
 
-func (s *TotalSizeLimitExceededException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*Runbook) ConvType() (api.Table, int32) { return convTable[:], 495 }
 
-func (s *TotalSizeLimitExceededException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
+func (*S3OutputLocation) ConvType() (api.Table, int32) { return convTable[:], 496 }
 
-func (s *UnlabelParameterVersionRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "ParameterVersion", &s.ParameterVersion, api.SetInt64Ptr)
-	err = api.Decode(err, m, "Labels", &s.Labels, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	return err
-}
+func (*S3OutputUrl) ConvType() (api.Table, int32) { return convTable[:], 497 }
 
-func (s *UnlabelParameterVersionRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "ParameterVersion", s.ParameterVersion, api.DynInt64)
-	api.PutList(m, "Labels", s.Labels, api.DynString)
-	return m
-}
+func (*ScheduledWindowExecution) ConvType() (api.Table, int32) { return convTable[:], 498 }
 
-func (s *UnlabelParameterVersionResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "RemovedLabels", &s.RemovedLabels, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "InvalidLabels", &s.InvalidLabels, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	return err
-}
+func (*SendAutomationSignalRequest) ConvType() (api.Table, int32) { return convTable[:], 499 }
 
-func (s *UnlabelParameterVersionResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutList(m, "RemovedLabels", s.RemovedLabels, api.DynString)
-	api.PutList(m, "InvalidLabels", s.InvalidLabels, api.DynString)
-	return m
-}
+func (*SendAutomationSignalResult) ConvType() (api.Table, int32) { return convTable[:], 500 }
 
-func (s *UnsupportedCalendarException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*SendCommandRequest) ConvType() (api.Table, int32) { return convTable[:], 501 }
 
-func (s *UnsupportedCalendarException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
+func (*SendCommandResult) ConvType() (api.Table, int32) { return convTable[:], 502 }
 
-func (s *UnsupportedFeatureRequiredException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*ServiceSetting) ConvType() (api.Table, int32) { return convTable[:], 503 }
 
-func (s *UnsupportedFeatureRequiredException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
+func (*ServiceSettingNotFound) ConvType() (api.Table, int32) { return convTable[:], 504 }
 
-func (s *UnsupportedInventoryItemContextException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "TypeName", &s.TypeName, api.SetStringPtr)
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*Session) ConvType() (api.Table, int32) { return convTable[:], 505 }
 
-func (s *UnsupportedInventoryItemContextException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "TypeName", s.TypeName, api.DynString)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
+func (*SessionFilter) ConvType() (api.Table, int32) { return convTable[:], 506 }
 
-func (s *UnsupportedInventorySchemaVersionException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*SessionManagerOutputUrl) ConvType() (api.Table, int32) { return convTable[:], 507 }
 
-func (s *UnsupportedInventorySchemaVersionException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
+func (*SeveritySummary) ConvType() (api.Table, int32) { return convTable[:], 508 }
 
-func (s *UnsupportedOperatingSystem) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*StartAssociationsOnceRequest) ConvType() (api.Table, int32) { return convTable[:], 509 }
 
-func (s *UnsupportedOperatingSystem) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
+func (*StartAssociationsOnceResult) ConvType() (api.Table, int32) { return convTable[:], 510 }
 
-func (s *UnsupportedParameterType) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*StartAutomationExecutionRequest) ConvType() (api.Table, int32) { return convTable[:], 511 }
 
-func (s *UnsupportedParameterType) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
+func (*StartAutomationExecutionResult) ConvType() (api.Table, int32) { return convTable[:], 512 }
 
-func (s *UnsupportedPlatformType) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*StartChangeRequestExecutionRequest) ConvType() (api.Table, int32) { return convTable[:], 513 }
 
-func (s *UnsupportedPlatformType) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
+func (*StartChangeRequestExecutionResult) ConvType() (api.Table, int32) { return convTable[:], 514 }
 
-func (s *UpdateAssociationRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "AssociationId", &s.AssociationId, api.SetStringPtr)
-	err = api.Decode(err, m, "Parameters", &s.Parameters, func(p *map[string][]string, v any) error {
-		return api.SetMap(p, v, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	})
-	err = api.Decode(err, m, "DocumentVersion", &s.DocumentVersion, api.SetStringPtr)
-	err = api.Decode(err, m, "ScheduleExpression", &s.ScheduleExpression, api.SetStringPtr)
-	err = api.Decode(err, m, "OutputLocation", &s.OutputLocation, api.SetStructPtr[InstanceAssociationOutputLocation])
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "Targets", &s.Targets, func(p *[]Target, v any) error {
-		return api.SetList(p, v, func(p *Target, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "AssociationName", &s.AssociationName, api.SetStringPtr)
-	err = api.Decode(err, m, "AssociationVersion", &s.AssociationVersion, api.SetStringPtr)
-	err = api.Decode(err, m, "AutomationTargetParameterName", &s.AutomationTargetParameterName, api.SetStringPtr)
-	err = api.Decode(err, m, "MaxErrors", &s.MaxErrors, api.SetStringPtr)
-	err = api.Decode(err, m, "MaxConcurrency", &s.MaxConcurrency, api.SetStringPtr)
-	err = api.Decode(err, m, "ComplianceSeverity", &s.ComplianceSeverity, api.SetStringPtr)
-	err = api.Decode(err, m, "SyncCompliance", &s.SyncCompliance, api.SetStringPtr)
-	err = api.Decode(err, m, "ApplyOnlyAtCronInterval", &s.ApplyOnlyAtCronInterval, api.SetBoolPtr)
-	err = api.Decode(err, m, "CalendarNames", &s.CalendarNames, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "TargetLocations", &s.TargetLocations, func(p *[]TargetLocation, v any) error {
-		return api.SetList(p, v, func(p *TargetLocation, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "ScheduleOffset", &s.ScheduleOffset, api.SetInt32Ptr)
-	err = api.Decode(err, m, "Duration", &s.Duration, api.SetInt32Ptr)
-	err = api.Decode(err, m, "TargetMaps", &s.TargetMaps, func(p *[]map[string][]string, v any) error {
-		return api.SetList(p, v, func(p *map[string][]string, v any) error {
-			return api.SetMap(p, v, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-		})
-	})
-	err = api.Decode(err, m, "AlarmConfiguration", &s.AlarmConfiguration, api.SetStructPtr[AlarmConfiguration])
-	return err
-}
+func (*StartSessionRequest) ConvType() (api.Table, int32) { return convTable[:], 515 }
 
-func (s *UpdateAssociationRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "AssociationId", s.AssociationId, api.DynString)
-	api.PutMap(m, "Parameters", s.Parameters, func(e []string) any { return api.DynList(e, api.DynString) })
-	api.Put(m, "DocumentVersion", s.DocumentVersion, api.DynString)
-	api.Put(m, "ScheduleExpression", s.ScheduleExpression, api.DynString)
-	api.PutStruct(m, "OutputLocation", s.OutputLocation)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.PutList(m, "Targets", s.Targets, func(e Target) any { return e.ToDynamic() })
-	api.Put(m, "AssociationName", s.AssociationName, api.DynString)
-	api.Put(m, "AssociationVersion", s.AssociationVersion, api.DynString)
-	api.Put(m, "AutomationTargetParameterName", s.AutomationTargetParameterName, api.DynString)
-	api.Put(m, "MaxErrors", s.MaxErrors, api.DynString)
-	api.Put(m, "MaxConcurrency", s.MaxConcurrency, api.DynString)
-	api.Put(m, "ComplianceSeverity", s.ComplianceSeverity, api.DynString)
-	api.Put(m, "SyncCompliance", s.SyncCompliance, api.DynString)
-	api.Put(m, "ApplyOnlyAtCronInterval", s.ApplyOnlyAtCronInterval, api.DynBool)
-	api.PutList(m, "CalendarNames", s.CalendarNames, api.DynString)
-	api.PutList(m, "TargetLocations", s.TargetLocations, func(e TargetLocation) any { return e.ToDynamic() })
-	api.Put(m, "ScheduleOffset", s.ScheduleOffset, api.DynInt32)
-	api.Put(m, "Duration", s.Duration, api.DynInt32)
-	api.PutList(m, "TargetMaps", s.TargetMaps, func(e map[string][]string) any {
-		return api.DynMap(e, func(e []string) any { return api.DynList(e, api.DynString) })
-	})
-	api.PutStruct(m, "AlarmConfiguration", s.AlarmConfiguration)
-	return m
-}
+func (*StartSessionResponse) ConvType() (api.Table, int32) { return convTable[:], 516 }
 
-func (s *UpdateAssociationResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "AssociationDescription", &s.AssociationDescription, api.SetStructPtr[AssociationDescription])
-	return err
-}
+func (*StatusUnchanged) ConvType() (api.Table, int32) { return convTable[:], 517 }
 
-func (s *UpdateAssociationResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "AssociationDescription", s.AssociationDescription)
-	return m
-}
+func (*StepExecution) ConvType() (api.Table, int32) { return convTable[:], 518 }
 
-func (s *UpdateAssociationStatusRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "InstanceId", &s.InstanceId, api.SetStringPtr)
-	err = api.Decode(err, m, "AssociationStatus", &s.AssociationStatus, api.SetStructPtr[AssociationStatus])
-	return err
-}
+func (*StepExecutionFilter) ConvType() (api.Table, int32) { return convTable[:], 519 }
 
-func (s *UpdateAssociationStatusRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "InstanceId", s.InstanceId, api.DynString)
-	api.PutStruct(m, "AssociationStatus", s.AssociationStatus)
-	return m
-}
+func (*StopAutomationExecutionRequest) ConvType() (api.Table, int32) { return convTable[:], 520 }
 
-func (s *UpdateAssociationStatusResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "AssociationDescription", &s.AssociationDescription, api.SetStructPtr[AssociationDescription])
-	return err
-}
+func (*StopAutomationExecutionResult) ConvType() (api.Table, int32) { return convTable[:], 521 }
 
-func (s *UpdateAssociationStatusResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "AssociationDescription", s.AssociationDescription)
-	return m
-}
+func (*SubTypeCountLimitExceededException) ConvType() (api.Table, int32) { return convTable[:], 522 }
 
-func (s *UpdateDocumentDefaultVersionRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "DocumentVersion", &s.DocumentVersion, api.SetStringPtr)
-	return err
-}
+func (*Tag) ConvType() (api.Table, int32) { return convTable[:], 523 }
 
-func (s *UpdateDocumentDefaultVersionRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "DocumentVersion", s.DocumentVersion, api.DynString)
-	return m
-}
+func (*Target) ConvType() (api.Table, int32) { return convTable[:], 524 }
 
-func (s *UpdateDocumentDefaultVersionResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Description", &s.Description, api.SetStructPtr[DocumentDefaultVersionDescription])
-	return err
-}
+func (*TargetInUseException) ConvType() (api.Table, int32) { return convTable[:], 525 }
 
-func (s *UpdateDocumentDefaultVersionResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "Description", s.Description)
-	return m
-}
+func (*TargetLocation) ConvType() (api.Table, int32) { return convTable[:], 526 }
 
-func (s *UpdateDocumentMetadataRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "DocumentVersion", &s.DocumentVersion, api.SetStringPtr)
-	err = api.Decode(err, m, "DocumentReviews", &s.DocumentReviews, api.SetStructPtr[DocumentReviews])
-	return err
-}
+func (*TargetNotConnected) ConvType() (api.Table, int32) { return convTable[:], 527 }
 
-func (s *UpdateDocumentMetadataRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "DocumentVersion", s.DocumentVersion, api.DynString)
-	api.PutStruct(m, "DocumentReviews", s.DocumentReviews)
-	return m
-}
+func (*TerminateSessionRequest) ConvType() (api.Table, int32) { return convTable[:], 528 }
 
-func (s *UpdateDocumentMetadataResponse) FromDynamic(map[string]any) error { return nil }
+func (*TerminateSessionResponse) ConvType() (api.Table, int32) { return convTable[:], 529 }
 
-func (s *UpdateDocumentMetadataResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*TooManyTagsError) ConvType() (api.Table, int32) { return convTable[:], 530 }
 
-func (s *UpdateDocumentRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Content", &s.Content, api.SetStringPtr)
-	err = api.Decode(err, m, "Attachments", &s.Attachments, func(p *[]AttachmentsSource, v any) error {
-		return api.SetList(p, v, func(p *AttachmentsSource, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "DisplayName", &s.DisplayName, api.SetStringPtr)
-	err = api.Decode(err, m, "VersionName", &s.VersionName, api.SetStringPtr)
-	err = api.Decode(err, m, "DocumentVersion", &s.DocumentVersion, api.SetStringPtr)
-	err = api.Decode(err, m, "DocumentFormat", &s.DocumentFormat, api.SetStringPtr)
-	err = api.Decode(err, m, "TargetType", &s.TargetType, api.SetStringPtr)
-	return err
-}
+func (*TooManyUpdates) ConvType() (api.Table, int32) { return convTable[:], 531 }
 
-func (s *UpdateDocumentRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "Content", s.Content, api.DynString)
-	api.PutList(m, "Attachments", s.Attachments, func(e AttachmentsSource) any { return e.ToDynamic() })
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "DisplayName", s.DisplayName, api.DynString)
-	api.Put(m, "VersionName", s.VersionName, api.DynString)
-	api.Put(m, "DocumentVersion", s.DocumentVersion, api.DynString)
-	api.Put(m, "DocumentFormat", s.DocumentFormat, api.DynString)
-	api.Put(m, "TargetType", s.TargetType, api.DynString)
-	return m
-}
+func (*TotalSizeLimitExceededException) ConvType() (api.Table, int32) { return convTable[:], 532 }
 
-func (s *UpdateDocumentResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DocumentDescription", &s.DocumentDescription, api.SetStructPtr[DocumentDescription])
-	return err
-}
+func (*UnlabelParameterVersionRequest) ConvType() (api.Table, int32) { return convTable[:], 533 }
 
-func (s *UpdateDocumentResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "DocumentDescription", s.DocumentDescription)
-	return m
-}
+func (*UnlabelParameterVersionResult) ConvType() (api.Table, int32) { return convTable[:], 534 }
 
-func (s *UpdateMaintenanceWindowRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "WindowId", &s.WindowId, api.SetStringPtr)
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
-	err = api.Decode(err, m, "StartDate", &s.StartDate, api.SetStringPtr)
-	err = api.Decode(err, m, "EndDate", &s.EndDate, api.SetStringPtr)
-	err = api.Decode(err, m, "Schedule", &s.Schedule, api.SetStringPtr)
-	err = api.Decode(err, m, "ScheduleTimezone", &s.ScheduleTimezone, api.SetStringPtr)
-	err = api.Decode(err, m, "ScheduleOffset", &s.ScheduleOffset, api.SetInt32Ptr)
-	err = api.Decode(err, m, "Duration", &s.Duration, api.SetInt32Ptr)
-	err = api.Decode(err, m, "Cutoff", &s.Cutoff, api.SetInt32Ptr)
-	err = api.Decode(err, m, "AllowUnassociatedTargets", &s.AllowUnassociatedTargets, api.SetBoolPtr)
-	err = api.Decode(err, m, "Enabled", &s.Enabled, api.SetBoolPtr)
-	err = api.Decode(err, m, "Replace", &s.Replace, api.SetBoolPtr)
-	return err
-}
+func (*UnsupportedCalendarException) ConvType() (api.Table, int32) { return convTable[:], 535 }
 
-func (s *UpdateMaintenanceWindowRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "WindowId", s.WindowId, api.DynString)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "Description", s.Description, api.DynString)
-	api.Put(m, "StartDate", s.StartDate, api.DynString)
-	api.Put(m, "EndDate", s.EndDate, api.DynString)
-	api.Put(m, "Schedule", s.Schedule, api.DynString)
-	api.Put(m, "ScheduleTimezone", s.ScheduleTimezone, api.DynString)
-	api.Put(m, "ScheduleOffset", s.ScheduleOffset, api.DynInt32)
-	api.Put(m, "Duration", s.Duration, api.DynInt32)
-	api.Put(m, "Cutoff", s.Cutoff, api.DynInt32)
-	api.Put(m, "AllowUnassociatedTargets", s.AllowUnassociatedTargets, api.DynBool)
-	api.Put(m, "Enabled", s.Enabled, api.DynBool)
-	api.Put(m, "Replace", s.Replace, api.DynBool)
-	return m
-}
+func (*UnsupportedFeatureRequiredException) ConvType() (api.Table, int32) { return convTable[:], 536 }
 
-func (s *UpdateMaintenanceWindowResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "WindowId", &s.WindowId, api.SetStringPtr)
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
-	err = api.Decode(err, m, "StartDate", &s.StartDate, api.SetStringPtr)
-	err = api.Decode(err, m, "EndDate", &s.EndDate, api.SetStringPtr)
-	err = api.Decode(err, m, "Schedule", &s.Schedule, api.SetStringPtr)
-	err = api.Decode(err, m, "ScheduleTimezone", &s.ScheduleTimezone, api.SetStringPtr)
-	err = api.Decode(err, m, "ScheduleOffset", &s.ScheduleOffset, api.SetInt32Ptr)
-	err = api.Decode(err, m, "Duration", &s.Duration, api.SetInt32Ptr)
-	err = api.Decode(err, m, "Cutoff", &s.Cutoff, api.SetInt32Ptr)
-	err = api.Decode(err, m, "AllowUnassociatedTargets", &s.AllowUnassociatedTargets, api.SetBoolPtr)
-	err = api.Decode(err, m, "Enabled", &s.Enabled, api.SetBoolPtr)
-	return err
+func (*UnsupportedInventoryItemContextException) ConvType() (api.Table, int32) {
+	return convTable[:], 537
 }
 
-func (s *UpdateMaintenanceWindowResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "WindowId", s.WindowId, api.DynString)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "Description", s.Description, api.DynString)
-	api.Put(m, "StartDate", s.StartDate, api.DynString)
-	api.Put(m, "EndDate", s.EndDate, api.DynString)
-	api.Put(m, "Schedule", s.Schedule, api.DynString)
-	api.Put(m, "ScheduleTimezone", s.ScheduleTimezone, api.DynString)
-	api.Put(m, "ScheduleOffset", s.ScheduleOffset, api.DynInt32)
-	api.Put(m, "Duration", s.Duration, api.DynInt32)
-	api.Put(m, "Cutoff", s.Cutoff, api.DynInt32)
-	api.Put(m, "AllowUnassociatedTargets", s.AllowUnassociatedTargets, api.DynBool)
-	api.Put(m, "Enabled", s.Enabled, api.DynBool)
-	return m
+func (*UnsupportedInventorySchemaVersionException) ConvType() (api.Table, int32) {
+	return convTable[:], 538
 }
 
-func (s *UpdateMaintenanceWindowTargetRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "WindowId", &s.WindowId, api.SetStringPtr)
-	err = api.Decode(err, m, "WindowTargetId", &s.WindowTargetId, api.SetStringPtr)
-	err = api.Decode(err, m, "Targets", &s.Targets, func(p *[]Target, v any) error {
-		return api.SetList(p, v, func(p *Target, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "OwnerInformation", &s.OwnerInformation, api.SetStringPtr)
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
-	err = api.Decode(err, m, "Replace", &s.Replace, api.SetBoolPtr)
-	return err
-}
+func (*UnsupportedOperatingSystem) ConvType() (api.Table, int32) { return convTable[:], 539 }
 
-func (s *UpdateMaintenanceWindowTargetRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 7)
-	api.Put(m, "WindowId", s.WindowId, api.DynString)
-	api.Put(m, "WindowTargetId", s.WindowTargetId, api.DynString)
-	api.PutList(m, "Targets", s.Targets, func(e Target) any { return e.ToDynamic() })
-	api.Put(m, "OwnerInformation", s.OwnerInformation, api.DynString)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "Description", s.Description, api.DynString)
-	api.Put(m, "Replace", s.Replace, api.DynBool)
-	return m
-}
+func (*UnsupportedParameterType) ConvType() (api.Table, int32) { return convTable[:], 540 }
 
-func (s *UpdateMaintenanceWindowTargetResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "WindowId", &s.WindowId, api.SetStringPtr)
-	err = api.Decode(err, m, "WindowTargetId", &s.WindowTargetId, api.SetStringPtr)
-	err = api.Decode(err, m, "Targets", &s.Targets, func(p *[]Target, v any) error {
-		return api.SetList(p, v, func(p *Target, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "OwnerInformation", &s.OwnerInformation, api.SetStringPtr)
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
-	return err
-}
+func (*UnsupportedPlatformType) ConvType() (api.Table, int32) { return convTable[:], 541 }
 
-func (s *UpdateMaintenanceWindowTargetResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 6)
-	api.Put(m, "WindowId", s.WindowId, api.DynString)
-	api.Put(m, "WindowTargetId", s.WindowTargetId, api.DynString)
-	api.PutList(m, "Targets", s.Targets, func(e Target) any { return e.ToDynamic() })
-	api.Put(m, "OwnerInformation", s.OwnerInformation, api.DynString)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "Description", s.Description, api.DynString)
-	return m
-}
+func (*UpdateAssociationRequest) ConvType() (api.Table, int32) { return convTable[:], 542 }
 
-func (s *UpdateMaintenanceWindowTaskRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "WindowId", &s.WindowId, api.SetStringPtr)
-	err = api.Decode(err, m, "WindowTaskId", &s.WindowTaskId, api.SetStringPtr)
-	err = api.Decode(err, m, "Targets", &s.Targets, func(p *[]Target, v any) error {
-		return api.SetList(p, v, func(p *Target, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "TaskArn", &s.TaskArn, api.SetStringPtr)
-	err = api.Decode(err, m, "ServiceRoleArn", &s.ServiceRoleArn, api.SetStringPtr)
-	err = api.Decode(err, m, "TaskParameters", &s.TaskParameters, func(p *map[string]MaintenanceWindowTaskParameterValueExpression, v any) error {
-		return api.SetMap(p, v, func(p *MaintenanceWindowTaskParameterValueExpression, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "TaskInvocationParameters", &s.TaskInvocationParameters, api.SetStructPtr[MaintenanceWindowTaskInvocationParameters])
-	err = api.Decode(err, m, "Priority", &s.Priority, api.SetInt32Ptr)
-	err = api.Decode(err, m, "MaxConcurrency", &s.MaxConcurrency, api.SetStringPtr)
-	err = api.Decode(err, m, "MaxErrors", &s.MaxErrors, api.SetStringPtr)
-	err = api.Decode(err, m, "LoggingInfo", &s.LoggingInfo, api.SetStructPtr[LoggingInfo])
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
-	err = api.Decode(err, m, "Replace", &s.Replace, api.SetBoolPtr)
-	err = api.Decode(err, m, "CutoffBehavior", &s.CutoffBehavior, api.SetStringPtr)
-	err = api.Decode(err, m, "AlarmConfiguration", &s.AlarmConfiguration, api.SetStructPtr[AlarmConfiguration])
-	return err
-}
+func (*UpdateAssociationResult) ConvType() (api.Table, int32) { return convTable[:], 543 }
 
-func (s *UpdateMaintenanceWindowTaskRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "WindowId", s.WindowId, api.DynString)
-	api.Put(m, "WindowTaskId", s.WindowTaskId, api.DynString)
-	api.PutList(m, "Targets", s.Targets, func(e Target) any { return e.ToDynamic() })
-	api.Put(m, "TaskArn", s.TaskArn, api.DynString)
-	api.Put(m, "ServiceRoleArn", s.ServiceRoleArn, api.DynString)
-	api.PutMap(m, "TaskParameters", s.TaskParameters, func(e MaintenanceWindowTaskParameterValueExpression) any { return e.ToDynamic() })
-	api.PutStruct(m, "TaskInvocationParameters", s.TaskInvocationParameters)
-	api.Put(m, "Priority", s.Priority, api.DynInt32)
-	api.Put(m, "MaxConcurrency", s.MaxConcurrency, api.DynString)
-	api.Put(m, "MaxErrors", s.MaxErrors, api.DynString)
-	api.PutStruct(m, "LoggingInfo", s.LoggingInfo)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "Description", s.Description, api.DynString)
-	api.Put(m, "Replace", s.Replace, api.DynBool)
-	api.Put(m, "CutoffBehavior", s.CutoffBehavior, api.DynString)
-	api.PutStruct(m, "AlarmConfiguration", s.AlarmConfiguration)
-	return m
-}
+func (*UpdateAssociationStatusRequest) ConvType() (api.Table, int32) { return convTable[:], 544 }
 
-func (s *UpdateMaintenanceWindowTaskResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "WindowId", &s.WindowId, api.SetStringPtr)
-	err = api.Decode(err, m, "WindowTaskId", &s.WindowTaskId, api.SetStringPtr)
-	err = api.Decode(err, m, "Targets", &s.Targets, func(p *[]Target, v any) error {
-		return api.SetList(p, v, func(p *Target, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "TaskArn", &s.TaskArn, api.SetStringPtr)
-	err = api.Decode(err, m, "ServiceRoleArn", &s.ServiceRoleArn, api.SetStringPtr)
-	err = api.Decode(err, m, "TaskParameters", &s.TaskParameters, func(p *map[string]MaintenanceWindowTaskParameterValueExpression, v any) error {
-		return api.SetMap(p, v, func(p *MaintenanceWindowTaskParameterValueExpression, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "TaskInvocationParameters", &s.TaskInvocationParameters, api.SetStructPtr[MaintenanceWindowTaskInvocationParameters])
-	err = api.Decode(err, m, "Priority", &s.Priority, api.SetInt32Ptr)
-	err = api.Decode(err, m, "MaxConcurrency", &s.MaxConcurrency, api.SetStringPtr)
-	err = api.Decode(err, m, "MaxErrors", &s.MaxErrors, api.SetStringPtr)
-	err = api.Decode(err, m, "LoggingInfo", &s.LoggingInfo, api.SetStructPtr[LoggingInfo])
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
-	err = api.Decode(err, m, "CutoffBehavior", &s.CutoffBehavior, api.SetStringPtr)
-	err = api.Decode(err, m, "AlarmConfiguration", &s.AlarmConfiguration, api.SetStructPtr[AlarmConfiguration])
-	return err
-}
+func (*UpdateAssociationStatusResult) ConvType() (api.Table, int32) { return convTable[:], 545 }
 
-func (s *UpdateMaintenanceWindowTaskResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "WindowId", s.WindowId, api.DynString)
-	api.Put(m, "WindowTaskId", s.WindowTaskId, api.DynString)
-	api.PutList(m, "Targets", s.Targets, func(e Target) any { return e.ToDynamic() })
-	api.Put(m, "TaskArn", s.TaskArn, api.DynString)
-	api.Put(m, "ServiceRoleArn", s.ServiceRoleArn, api.DynString)
-	api.PutMap(m, "TaskParameters", s.TaskParameters, func(e MaintenanceWindowTaskParameterValueExpression) any { return e.ToDynamic() })
-	api.PutStruct(m, "TaskInvocationParameters", s.TaskInvocationParameters)
-	api.Put(m, "Priority", s.Priority, api.DynInt32)
-	api.Put(m, "MaxConcurrency", s.MaxConcurrency, api.DynString)
-	api.Put(m, "MaxErrors", s.MaxErrors, api.DynString)
-	api.PutStruct(m, "LoggingInfo", s.LoggingInfo)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "Description", s.Description, api.DynString)
-	api.Put(m, "CutoffBehavior", s.CutoffBehavior, api.DynString)
-	api.PutStruct(m, "AlarmConfiguration", s.AlarmConfiguration)
-	return m
-}
+func (*UpdateDocumentDefaultVersionRequest) ConvType() (api.Table, int32) { return convTable[:], 546 }
 
-func (s *UpdateManagedInstanceRoleRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "InstanceId", &s.InstanceId, api.SetStringPtr)
-	err = api.Decode(err, m, "IamRole", &s.IamRole, api.SetStringPtr)
-	return err
-}
+func (*UpdateDocumentDefaultVersionResult) ConvType() (api.Table, int32) { return convTable[:], 547 }
 
-func (s *UpdateManagedInstanceRoleRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "InstanceId", s.InstanceId, api.DynString)
-	api.Put(m, "IamRole", s.IamRole, api.DynString)
-	return m
-}
+func (*UpdateDocumentMetadataRequest) ConvType() (api.Table, int32) { return convTable[:], 548 }
 
-func (s *UpdateManagedInstanceRoleResult) FromDynamic(map[string]any) error { return nil }
+func (*UpdateDocumentMetadataResponse) ConvType() (api.Table, int32) { return convTable[:], 549 }
 
-func (s *UpdateManagedInstanceRoleResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*UpdateDocumentRequest) ConvType() (api.Table, int32) { return convTable[:], 550 }
 
-func (s *UpdateOpsItemRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
-	err = api.Decode(err, m, "OperationalData", &s.OperationalData, func(p *map[string]OpsItemDataValue, v any) error {
-		return api.SetMap(p, v, func(p *OpsItemDataValue, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "OperationalDataToDelete", &s.OperationalDataToDelete, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "Notifications", &s.Notifications, func(p *[]OpsItemNotification, v any) error {
-		return api.SetList(p, v, func(p *OpsItemNotification, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "Priority", &s.Priority, api.SetInt32Ptr)
-	err = api.Decode(err, m, "RelatedOpsItems", &s.RelatedOpsItems, func(p *[]RelatedOpsItem, v any) error {
-		return api.SetList(p, v, func(p *RelatedOpsItem, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "Status", &s.Status, api.SetStringPtr)
-	err = api.Decode(err, m, "OpsItemId", &s.OpsItemId, api.SetStringPtr)
-	err = api.Decode(err, m, "Title", &s.Title, api.SetStringPtr)
-	err = api.Decode(err, m, "Category", &s.Category, api.SetStringPtr)
-	err = api.Decode(err, m, "Severity", &s.Severity, api.SetStringPtr)
-	err = api.Decode(err, m, "ActualStartTime", &s.ActualStartTime, api.SetTimePtr)
-	err = api.Decode(err, m, "ActualEndTime", &s.ActualEndTime, api.SetTimePtr)
-	err = api.Decode(err, m, "PlannedStartTime", &s.PlannedStartTime, api.SetTimePtr)
-	err = api.Decode(err, m, "PlannedEndTime", &s.PlannedEndTime, api.SetTimePtr)
-	err = api.Decode(err, m, "OpsItemArn", &s.OpsItemArn, api.SetStringPtr)
-	return err
-}
+func (*UpdateDocumentResult) ConvType() (api.Table, int32) { return convTable[:], 551 }
 
-func (s *UpdateOpsItemRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "Description", s.Description, api.DynString)
-	api.PutMap(m, "OperationalData", s.OperationalData, func(e OpsItemDataValue) any { return e.ToDynamic() })
-	api.PutList(m, "OperationalDataToDelete", s.OperationalDataToDelete, api.DynString)
-	api.PutList(m, "Notifications", s.Notifications, func(e OpsItemNotification) any { return e.ToDynamic() })
-	api.Put(m, "Priority", s.Priority, api.DynInt32)
-	api.PutList(m, "RelatedOpsItems", s.RelatedOpsItems, func(e RelatedOpsItem) any { return e.ToDynamic() })
-	api.Put(m, "Status", s.Status, api.DynString)
-	api.Put(m, "OpsItemId", s.OpsItemId, api.DynString)
-	api.Put(m, "Title", s.Title, api.DynString)
-	api.Put(m, "Category", s.Category, api.DynString)
-	api.Put(m, "Severity", s.Severity, api.DynString)
-	api.Put(m, "ActualStartTime", s.ActualStartTime, api.DynTime)
-	api.Put(m, "ActualEndTime", s.ActualEndTime, api.DynTime)
-	api.Put(m, "PlannedStartTime", s.PlannedStartTime, api.DynTime)
-	api.Put(m, "PlannedEndTime", s.PlannedEndTime, api.DynTime)
-	api.Put(m, "OpsItemArn", s.OpsItemArn, api.DynString)
-	return m
-}
+func (*UpdateMaintenanceWindowRequest) ConvType() (api.Table, int32) { return convTable[:], 552 }
 
-func (s *UpdateOpsItemResponse) FromDynamic(map[string]any) error { return nil }
+func (*UpdateMaintenanceWindowResult) ConvType() (api.Table, int32) { return convTable[:], 553 }
 
-func (s *UpdateOpsItemResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*UpdateMaintenanceWindowTargetRequest) ConvType() (api.Table, int32) { return convTable[:], 554 }
 
-func (s *UpdateOpsMetadataRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "OpsMetadataArn", &s.OpsMetadataArn, api.SetStringPtr)
-	err = api.Decode(err, m, "MetadataToUpdate", &s.MetadataToUpdate, func(p *map[string]MetadataValue, v any) error {
-		return api.SetMap(p, v, func(p *MetadataValue, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "KeysToDelete", &s.KeysToDelete, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	return err
-}
+func (*UpdateMaintenanceWindowTargetResult) ConvType() (api.Table, int32) { return convTable[:], 555 }
 
-func (s *UpdateOpsMetadataRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "OpsMetadataArn", s.OpsMetadataArn, api.DynString)
-	api.PutMap(m, "MetadataToUpdate", s.MetadataToUpdate, func(e MetadataValue) any { return e.ToDynamic() })
-	api.PutList(m, "KeysToDelete", s.KeysToDelete, api.DynString)
-	return m
-}
+func (*UpdateMaintenanceWindowTaskRequest) ConvType() (api.Table, int32) { return convTable[:], 556 }
 
-func (s *UpdateOpsMetadataResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "OpsMetadataArn", &s.OpsMetadataArn, api.SetStringPtr)
-	return err
-}
+func (*UpdateMaintenanceWindowTaskResult) ConvType() (api.Table, int32) { return convTable[:], 557 }
 
-func (s *UpdateOpsMetadataResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "OpsMetadataArn", s.OpsMetadataArn, api.DynString)
-	return m
-}
+func (*UpdateManagedInstanceRoleRequest) ConvType() (api.Table, int32) { return convTable[:], 558 }
 
-func (s *UpdatePatchBaselineRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "BaselineId", &s.BaselineId, api.SetStringPtr)
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "GlobalFilters", &s.GlobalFilters, api.SetStructPtr[PatchFilterGroup])
-	err = api.Decode(err, m, "ApprovalRules", &s.ApprovalRules, api.SetStructPtr[PatchRuleGroup])
-	err = api.Decode(err, m, "ApprovedPatches", &s.ApprovedPatches, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "ApprovedPatchesComplianceLevel", &s.ApprovedPatchesComplianceLevel, api.SetStringPtr)
-	err = api.Decode(err, m, "ApprovedPatchesEnableNonSecurity", &s.ApprovedPatchesEnableNonSecurity, api.SetBoolPtr)
-	err = api.Decode(err, m, "RejectedPatches", &s.RejectedPatches, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "RejectedPatchesAction", &s.RejectedPatchesAction, api.SetStringPtr)
-	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
-	err = api.Decode(err, m, "Sources", &s.Sources, func(p *[]PatchSource, v any) error {
-		return api.SetList(p, v, func(p *PatchSource, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "Replace", &s.Replace, api.SetBoolPtr)
-	return err
-}
+func (*UpdateManagedInstanceRoleResult) ConvType() (api.Table, int32) { return convTable[:], 559 }
 
-func (s *UpdatePatchBaselineRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "BaselineId", s.BaselineId, api.DynString)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.PutStruct(m, "GlobalFilters", s.GlobalFilters)
-	api.PutStruct(m, "ApprovalRules", s.ApprovalRules)
-	api.PutList(m, "ApprovedPatches", s.ApprovedPatches, api.DynString)
-	api.Put(m, "ApprovedPatchesComplianceLevel", s.ApprovedPatchesComplianceLevel, api.DynString)
-	api.Put(m, "ApprovedPatchesEnableNonSecurity", s.ApprovedPatchesEnableNonSecurity, api.DynBool)
-	api.PutList(m, "RejectedPatches", s.RejectedPatches, api.DynString)
-	api.Put(m, "RejectedPatchesAction", s.RejectedPatchesAction, api.DynString)
-	api.Put(m, "Description", s.Description, api.DynString)
-	api.PutList(m, "Sources", s.Sources, func(e PatchSource) any { return e.ToDynamic() })
-	api.Put(m, "Replace", s.Replace, api.DynBool)
-	return m
-}
+func (*UpdateOpsItemRequest) ConvType() (api.Table, int32) { return convTable[:], 560 }
 
-func (s *UpdatePatchBaselineResult) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "BaselineId", &s.BaselineId, api.SetStringPtr)
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "OperatingSystem", &s.OperatingSystem, api.SetStringPtr)
-	err = api.Decode(err, m, "GlobalFilters", &s.GlobalFilters, api.SetStructPtr[PatchFilterGroup])
-	err = api.Decode(err, m, "ApprovalRules", &s.ApprovalRules, api.SetStructPtr[PatchRuleGroup])
-	err = api.Decode(err, m, "ApprovedPatches", &s.ApprovedPatches, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "ApprovedPatchesComplianceLevel", &s.ApprovedPatchesComplianceLevel, api.SetStringPtr)
-	err = api.Decode(err, m, "ApprovedPatchesEnableNonSecurity", &s.ApprovedPatchesEnableNonSecurity, api.SetBoolPtr)
-	err = api.Decode(err, m, "RejectedPatches", &s.RejectedPatches, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "RejectedPatchesAction", &s.RejectedPatchesAction, api.SetStringPtr)
-	err = api.Decode(err, m, "CreatedDate", &s.CreatedDate, api.SetTimePtr)
-	err = api.Decode(err, m, "ModifiedDate", &s.ModifiedDate, api.SetTimePtr)
-	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
-	err = api.Decode(err, m, "Sources", &s.Sources, func(p *[]PatchSource, v any) error {
-		return api.SetList(p, v, func(p *PatchSource, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
+func (*UpdateOpsItemResponse) ConvType() (api.Table, int32) { return convTable[:], 561 }
 
-func (s *UpdatePatchBaselineResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "BaselineId", s.BaselineId, api.DynString)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "OperatingSystem", s.OperatingSystem, api.DynString)
-	api.PutStruct(m, "GlobalFilters", s.GlobalFilters)
-	api.PutStruct(m, "ApprovalRules", s.ApprovalRules)
-	api.PutList(m, "ApprovedPatches", s.ApprovedPatches, api.DynString)
-	api.Put(m, "ApprovedPatchesComplianceLevel", s.ApprovedPatchesComplianceLevel, api.DynString)
-	api.Put(m, "ApprovedPatchesEnableNonSecurity", s.ApprovedPatchesEnableNonSecurity, api.DynBool)
-	api.PutList(m, "RejectedPatches", s.RejectedPatches, api.DynString)
-	api.Put(m, "RejectedPatchesAction", s.RejectedPatchesAction, api.DynString)
-	api.Put(m, "CreatedDate", s.CreatedDate, api.DynTime)
-	api.Put(m, "ModifiedDate", s.ModifiedDate, api.DynTime)
-	api.Put(m, "Description", s.Description, api.DynString)
-	api.PutList(m, "Sources", s.Sources, func(e PatchSource) any { return e.ToDynamic() })
-	return m
-}
+func (*UpdateOpsMetadataRequest) ConvType() (api.Table, int32) { return convTable[:], 562 }
 
-func (s *UpdateResourceDataSyncRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "SyncName", &s.SyncName, api.SetStringPtr)
-	err = api.Decode(err, m, "SyncType", &s.SyncType, api.SetStringPtr)
-	err = api.Decode(err, m, "SyncSource", &s.SyncSource, api.SetStructPtr[ResourceDataSyncSource])
-	return err
-}
+func (*UpdateOpsMetadataResult) ConvType() (api.Table, int32) { return convTable[:], 563 }
 
-func (s *UpdateResourceDataSyncRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "SyncName", s.SyncName, api.DynString)
-	api.Put(m, "SyncType", s.SyncType, api.DynString)
-	api.PutStruct(m, "SyncSource", s.SyncSource)
-	return m
-}
+func (*UpdatePatchBaselineRequest) ConvType() (api.Table, int32) { return convTable[:], 564 }
 
-func (s *UpdateResourceDataSyncResult) FromDynamic(map[string]any) error { return nil }
+func (*UpdatePatchBaselineResult) ConvType() (api.Table, int32) { return convTable[:], 565 }
 
-func (s *UpdateResourceDataSyncResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*UpdateResourceDataSyncRequest) ConvType() (api.Table, int32) { return convTable[:], 566 }
 
-func (s *UpdateServiceSettingRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "SettingId", &s.SettingId, api.SetStringPtr)
-	err = api.Decode(err, m, "SettingValue", &s.SettingValue, api.SetStringPtr)
-	return err
-}
+func (*UpdateResourceDataSyncResult) ConvType() (api.Table, int32) { return convTable[:], 567 }
 
-func (s *UpdateServiceSettingRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "SettingId", s.SettingId, api.DynString)
-	api.Put(m, "SettingValue", s.SettingValue, api.DynString)
-	return m
-}
+func (*UpdateServiceSettingRequest) ConvType() (api.Table, int32) { return convTable[:], 568 }
 
-func (s *UpdateServiceSettingResult) FromDynamic(map[string]any) error { return nil }
+func (*UpdateServiceSettingResult) ConvType() (api.Table, int32) { return convTable[:], 569 }
 
-func (s *UpdateServiceSettingResult) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
+var convTable = [...]api.Type{
+	0: {Go: (*AccountSharingInfo)(nil), Fields: []api.Field{
+		{Name: "AccountId", Off: unsafe.Offsetof(AccountSharingInfo{}.AccountId), Kind: api.KStringPtr},
+		{Name: "SharedDocumentVersion", Off: unsafe.Offsetof(AccountSharingInfo{}.SharedDocumentVersion), Kind: api.KStringPtr},
+	}},
+	1: {Go: (*Activation)(nil), Fields: []api.Field{
+		{Name: "ActivationId", Off: unsafe.Offsetof(Activation{}.ActivationId), Kind: api.KStringPtr},
+		{Name: "Description", Off: unsafe.Offsetof(Activation{}.Description), Kind: api.KStringPtr},
+		{Name: "DefaultInstanceName", Off: unsafe.Offsetof(Activation{}.DefaultInstanceName), Kind: api.KStringPtr},
+		{Name: "IamRole", Off: unsafe.Offsetof(Activation{}.IamRole), Kind: api.KStringPtr},
+		{Name: "RegistrationLimit", Off: unsafe.Offsetof(Activation{}.RegistrationLimit), Kind: api.KInt32Ptr},
+		{Name: "RegistrationsCount", Off: unsafe.Offsetof(Activation{}.RegistrationsCount), Kind: api.KInt32Ptr},
+		{Name: "ExpirationDate", Off: unsafe.Offsetof(Activation{}.ExpirationDate), Kind: api.KTimePtr},
+		{Name: "Expired", Off: unsafe.Offsetof(Activation{}.Expired), Kind: api.KBoolPtr},
+		{Name: "CreatedDate", Off: unsafe.Offsetof(Activation{}.CreatedDate), Kind: api.KTimePtr},
+		{Name: "Tags", Off: unsafe.Offsetof(Activation{}.Tags), Kind: api.KList, Type: 570},
+	}},
+	2: {Go: (*AddTagsToResourceRequest)(nil), Fields: []api.Field{
+		{Name: "ResourceType", Off: unsafe.Offsetof(AddTagsToResourceRequest{}.ResourceType), Kind: api.KStringPtr},
+		{Name: "ResourceId", Off: unsafe.Offsetof(AddTagsToResourceRequest{}.ResourceId), Kind: api.KStringPtr},
+		{Name: "Tags", Off: unsafe.Offsetof(AddTagsToResourceRequest{}.Tags), Kind: api.KList, Type: 570},
+	}},
+	3: {Go: (*AddTagsToResourceResult)(nil)},
+	4: {Go: (*Alarm)(nil), Fields: []api.Field{
+		{Name: "Name", Off: unsafe.Offsetof(Alarm{}.Name), Kind: api.KStringPtr},
+	}},
+	5: {Go: (*AlarmConfiguration)(nil), Fields: []api.Field{
+		{Name: "IgnorePollAlarmFailure", Off: unsafe.Offsetof(AlarmConfiguration{}.IgnorePollAlarmFailure), Kind: api.KBoolPtr},
+		{Name: "Alarms", Off: unsafe.Offsetof(AlarmConfiguration{}.Alarms), Kind: api.KList, Type: 571},
+	}},
+	6: {Go: (*AlarmStateInformation)(nil), Fields: []api.Field{
+		{Name: "Name", Off: unsafe.Offsetof(AlarmStateInformation{}.Name), Kind: api.KStringPtr},
+		{Name: "State", Off: unsafe.Offsetof(AlarmStateInformation{}.State), Kind: api.KStringPtr},
+	}},
+	7: {Go: (*AlreadyExistsException)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(AlreadyExistsException{}.Message), Kind: api.KStringPtr},
+	}},
+	8: {Go: (*AssociateOpsItemRelatedItemRequest)(nil), Fields: []api.Field{
+		{Name: "OpsItemId", Off: unsafe.Offsetof(AssociateOpsItemRelatedItemRequest{}.OpsItemId), Kind: api.KStringPtr},
+		{Name: "AssociationType", Off: unsafe.Offsetof(AssociateOpsItemRelatedItemRequest{}.AssociationType), Kind: api.KStringPtr},
+		{Name: "ResourceType", Off: unsafe.Offsetof(AssociateOpsItemRelatedItemRequest{}.ResourceType), Kind: api.KStringPtr},
+		{Name: "ResourceUri", Off: unsafe.Offsetof(AssociateOpsItemRelatedItemRequest{}.ResourceUri), Kind: api.KStringPtr},
+	}},
+	9: {Go: (*AssociateOpsItemRelatedItemResponse)(nil), Fields: []api.Field{
+		{Name: "AssociationId", Off: unsafe.Offsetof(AssociateOpsItemRelatedItemResponse{}.AssociationId), Kind: api.KStringPtr},
+	}},
+	10: {Go: (*AssociatedInstances)(nil)},
+	11: {Go: (*Association)(nil), Fields: []api.Field{
+		{Name: "Name", Off: unsafe.Offsetof(Association{}.Name), Kind: api.KStringPtr},
+		{Name: "InstanceId", Off: unsafe.Offsetof(Association{}.InstanceId), Kind: api.KStringPtr},
+		{Name: "AssociationId", Off: unsafe.Offsetof(Association{}.AssociationId), Kind: api.KStringPtr},
+		{Name: "AssociationVersion", Off: unsafe.Offsetof(Association{}.AssociationVersion), Kind: api.KStringPtr},
+		{Name: "DocumentVersion", Off: unsafe.Offsetof(Association{}.DocumentVersion), Kind: api.KStringPtr},
+		{Name: "Targets", Off: unsafe.Offsetof(Association{}.Targets), Kind: api.KList, Type: 572},
+		{Name: "LastExecutionDate", Off: unsafe.Offsetof(Association{}.LastExecutionDate), Kind: api.KTimePtr},
+		{Name: "Overview", Off: unsafe.Offsetof(Association{}.Overview), Kind: api.KStructPtr, Type: 22},
+		{Name: "ScheduleExpression", Off: unsafe.Offsetof(Association{}.ScheduleExpression), Kind: api.KStringPtr},
+		{Name: "AssociationName", Off: unsafe.Offsetof(Association{}.AssociationName), Kind: api.KStringPtr},
+		{Name: "ScheduleOffset", Off: unsafe.Offsetof(Association{}.ScheduleOffset), Kind: api.KInt32Ptr},
+		{Name: "Duration", Off: unsafe.Offsetof(Association{}.Duration), Kind: api.KInt32Ptr},
+		{Name: "TargetMaps", Off: unsafe.Offsetof(Association{}.TargetMaps), Kind: api.KList, Type: 573},
+	}},
+	12: {Go: (*AssociationAlreadyExists)(nil)},
+	13: {Go: (*AssociationDescription)(nil), Fields: []api.Field{
+		{Name: "Name", Off: unsafe.Offsetof(AssociationDescription{}.Name), Kind: api.KStringPtr},
+		{Name: "InstanceId", Off: unsafe.Offsetof(AssociationDescription{}.InstanceId), Kind: api.KStringPtr},
+		{Name: "AssociationVersion", Off: unsafe.Offsetof(AssociationDescription{}.AssociationVersion), Kind: api.KStringPtr},
+		{Name: "Date", Off: unsafe.Offsetof(AssociationDescription{}.Date), Kind: api.KTimePtr},
+		{Name: "LastUpdateAssociationDate", Off: unsafe.Offsetof(AssociationDescription{}.LastUpdateAssociationDate), Kind: api.KTimePtr},
+		{Name: "Status", Off: unsafe.Offsetof(AssociationDescription{}.Status), Kind: api.KStructPtr, Type: 23},
+		{Name: "Overview", Off: unsafe.Offsetof(AssociationDescription{}.Overview), Kind: api.KStructPtr, Type: 22},
+		{Name: "DocumentVersion", Off: unsafe.Offsetof(AssociationDescription{}.DocumentVersion), Kind: api.KStringPtr},
+		{Name: "AutomationTargetParameterName", Off: unsafe.Offsetof(AssociationDescription{}.AutomationTargetParameterName), Kind: api.KStringPtr},
+		{Name: "Parameters", Off: unsafe.Offsetof(AssociationDescription{}.Parameters), Kind: api.KMap, Type: 574},
+		{Name: "AssociationId", Off: unsafe.Offsetof(AssociationDescription{}.AssociationId), Kind: api.KStringPtr},
+		{Name: "Targets", Off: unsafe.Offsetof(AssociationDescription{}.Targets), Kind: api.KList, Type: 572},
+		{Name: "ScheduleExpression", Off: unsafe.Offsetof(AssociationDescription{}.ScheduleExpression), Kind: api.KStringPtr},
+		{Name: "OutputLocation", Off: unsafe.Offsetof(AssociationDescription{}.OutputLocation), Kind: api.KStructPtr, Type: 257},
+		{Name: "LastExecutionDate", Off: unsafe.Offsetof(AssociationDescription{}.LastExecutionDate), Kind: api.KTimePtr},
+		{Name: "LastSuccessfulExecutionDate", Off: unsafe.Offsetof(AssociationDescription{}.LastSuccessfulExecutionDate), Kind: api.KTimePtr},
+		{Name: "AssociationName", Off: unsafe.Offsetof(AssociationDescription{}.AssociationName), Kind: api.KStringPtr},
+		{Name: "MaxErrors", Off: unsafe.Offsetof(AssociationDescription{}.MaxErrors), Kind: api.KStringPtr},
+		{Name: "MaxConcurrency", Off: unsafe.Offsetof(AssociationDescription{}.MaxConcurrency), Kind: api.KStringPtr},
+		{Name: "ComplianceSeverity", Off: unsafe.Offsetof(AssociationDescription{}.ComplianceSeverity), Kind: api.KStringPtr},
+		{Name: "SyncCompliance", Off: unsafe.Offsetof(AssociationDescription{}.SyncCompliance), Kind: api.KStringPtr},
+		{Name: "ApplyOnlyAtCronInterval", Off: unsafe.Offsetof(AssociationDescription{}.ApplyOnlyAtCronInterval), Kind: api.KBoolPtr},
+		{Name: "CalendarNames", Off: unsafe.Offsetof(AssociationDescription{}.CalendarNames), Kind: api.KList, Type: 575},
+		{Name: "TargetLocations", Off: unsafe.Offsetof(AssociationDescription{}.TargetLocations), Kind: api.KList, Type: 576},
+		{Name: "ScheduleOffset", Off: unsafe.Offsetof(AssociationDescription{}.ScheduleOffset), Kind: api.KInt32Ptr},
+		{Name: "Duration", Off: unsafe.Offsetof(AssociationDescription{}.Duration), Kind: api.KInt32Ptr},
+		{Name: "TargetMaps", Off: unsafe.Offsetof(AssociationDescription{}.TargetMaps), Kind: api.KList, Type: 573},
+		{Name: "AlarmConfiguration", Off: unsafe.Offsetof(AssociationDescription{}.AlarmConfiguration), Kind: api.KStructPtr, Type: 5},
+		{Name: "TriggeredAlarms", Off: unsafe.Offsetof(AssociationDescription{}.TriggeredAlarms), Kind: api.KList, Type: 577},
+	}},
+	14: {Go: (*AssociationDoesNotExist)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(AssociationDoesNotExist{}.Message), Kind: api.KStringPtr},
+	}},
+	15: {Go: (*AssociationExecution)(nil), Fields: []api.Field{
+		{Name: "AssociationId", Off: unsafe.Offsetof(AssociationExecution{}.AssociationId), Kind: api.KStringPtr},
+		{Name: "AssociationVersion", Off: unsafe.Offsetof(AssociationExecution{}.AssociationVersion), Kind: api.KStringPtr},
+		{Name: "ExecutionId", Off: unsafe.Offsetof(AssociationExecution{}.ExecutionId), Kind: api.KStringPtr},
+		{Name: "Status", Off: unsafe.Offsetof(AssociationExecution{}.Status), Kind: api.KStringPtr},
+		{Name: "DetailedStatus", Off: unsafe.Offsetof(AssociationExecution{}.DetailedStatus), Kind: api.KStringPtr},
+		{Name: "CreatedTime", Off: unsafe.Offsetof(AssociationExecution{}.CreatedTime), Kind: api.KTimePtr},
+		{Name: "LastExecutionDate", Off: unsafe.Offsetof(AssociationExecution{}.LastExecutionDate), Kind: api.KTimePtr},
+		{Name: "ResourceCountByStatus", Off: unsafe.Offsetof(AssociationExecution{}.ResourceCountByStatus), Kind: api.KStringPtr},
+		{Name: "AlarmConfiguration", Off: unsafe.Offsetof(AssociationExecution{}.AlarmConfiguration), Kind: api.KStructPtr, Type: 5},
+		{Name: "TriggeredAlarms", Off: unsafe.Offsetof(AssociationExecution{}.TriggeredAlarms), Kind: api.KList, Type: 577},
+	}},
+	16: {Go: (*AssociationExecutionDoesNotExist)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(AssociationExecutionDoesNotExist{}.Message), Kind: api.KStringPtr},
+	}},
+	17: {Go: (*AssociationExecutionFilter)(nil), Fields: []api.Field{
+		{Name: "Key", Off: unsafe.Offsetof(AssociationExecutionFilter{}.Key), Kind: api.KStringPtr},
+		{Name: "Value", Off: unsafe.Offsetof(AssociationExecutionFilter{}.Value), Kind: api.KStringPtr},
+		{Name: "Type", Off: unsafe.Offsetof(AssociationExecutionFilter{}.Type), Kind: api.KStringPtr},
+	}},
+	18: {Go: (*AssociationExecutionTarget)(nil), Fields: []api.Field{
+		{Name: "AssociationId", Off: unsafe.Offsetof(AssociationExecutionTarget{}.AssociationId), Kind: api.KStringPtr},
+		{Name: "AssociationVersion", Off: unsafe.Offsetof(AssociationExecutionTarget{}.AssociationVersion), Kind: api.KStringPtr},
+		{Name: "ExecutionId", Off: unsafe.Offsetof(AssociationExecutionTarget{}.ExecutionId), Kind: api.KStringPtr},
+		{Name: "ResourceId", Off: unsafe.Offsetof(AssociationExecutionTarget{}.ResourceId), Kind: api.KStringPtr},
+		{Name: "ResourceType", Off: unsafe.Offsetof(AssociationExecutionTarget{}.ResourceType), Kind: api.KStringPtr},
+		{Name: "Status", Off: unsafe.Offsetof(AssociationExecutionTarget{}.Status), Kind: api.KStringPtr},
+		{Name: "DetailedStatus", Off: unsafe.Offsetof(AssociationExecutionTarget{}.DetailedStatus), Kind: api.KStringPtr},
+		{Name: "LastExecutionDate", Off: unsafe.Offsetof(AssociationExecutionTarget{}.LastExecutionDate), Kind: api.KTimePtr},
+		{Name: "OutputSource", Off: unsafe.Offsetof(AssociationExecutionTarget{}.OutputSource), Kind: api.KStructPtr, Type: 420},
+	}},
+	19: {Go: (*AssociationExecutionTargetsFilter)(nil), Fields: []api.Field{
+		{Name: "Key", Off: unsafe.Offsetof(AssociationExecutionTargetsFilter{}.Key), Kind: api.KStringPtr},
+		{Name: "Value", Off: unsafe.Offsetof(AssociationExecutionTargetsFilter{}.Value), Kind: api.KStringPtr},
+	}},
+	20: {Go: (*AssociationFilter)(nil), Fields: []api.Field{
+		{Name: "key", Off: unsafe.Offsetof(AssociationFilter{}.Key), Kind: api.KStringPtr},
+		{Name: "value", Off: unsafe.Offsetof(AssociationFilter{}.Value), Kind: api.KStringPtr},
+	}},
+	21: {Go: (*AssociationLimitExceeded)(nil)},
+	22: {Go: (*AssociationOverview)(nil), Fields: []api.Field{
+		{Name: "Status", Off: unsafe.Offsetof(AssociationOverview{}.Status), Kind: api.KStringPtr},
+		{Name: "DetailedStatus", Off: unsafe.Offsetof(AssociationOverview{}.DetailedStatus), Kind: api.KStringPtr},
+		{Name: "AssociationStatusAggregatedCount", Off: unsafe.Offsetof(AssociationOverview{}.AssociationStatusAggregatedCount), Kind: api.KMap, Type: 578},
+	}},
+	23: {Go: (*AssociationStatus)(nil), Fields: []api.Field{
+		{Name: "Date", Off: unsafe.Offsetof(AssociationStatus{}.Date), Kind: api.KTimePtr},
+		{Name: "Name", Off: unsafe.Offsetof(AssociationStatus{}.Name), Kind: api.KStringPtr},
+		{Name: "Message", Off: unsafe.Offsetof(AssociationStatus{}.Message), Kind: api.KStringPtr},
+		{Name: "AdditionalInfo", Off: unsafe.Offsetof(AssociationStatus{}.AdditionalInfo), Kind: api.KStringPtr},
+	}},
+	24: {Go: (*AssociationVersionInfo)(nil), Fields: []api.Field{
+		{Name: "AssociationId", Off: unsafe.Offsetof(AssociationVersionInfo{}.AssociationId), Kind: api.KStringPtr},
+		{Name: "AssociationVersion", Off: unsafe.Offsetof(AssociationVersionInfo{}.AssociationVersion), Kind: api.KStringPtr},
+		{Name: "CreatedDate", Off: unsafe.Offsetof(AssociationVersionInfo{}.CreatedDate), Kind: api.KTimePtr},
+		{Name: "Name", Off: unsafe.Offsetof(AssociationVersionInfo{}.Name), Kind: api.KStringPtr},
+		{Name: "DocumentVersion", Off: unsafe.Offsetof(AssociationVersionInfo{}.DocumentVersion), Kind: api.KStringPtr},
+		{Name: "Parameters", Off: unsafe.Offsetof(AssociationVersionInfo{}.Parameters), Kind: api.KMap, Type: 574},
+		{Name: "Targets", Off: unsafe.Offsetof(AssociationVersionInfo{}.Targets), Kind: api.KList, Type: 572},
+		{Name: "ScheduleExpression", Off: unsafe.Offsetof(AssociationVersionInfo{}.ScheduleExpression), Kind: api.KStringPtr},
+		{Name: "OutputLocation", Off: unsafe.Offsetof(AssociationVersionInfo{}.OutputLocation), Kind: api.KStructPtr, Type: 257},
+		{Name: "AssociationName", Off: unsafe.Offsetof(AssociationVersionInfo{}.AssociationName), Kind: api.KStringPtr},
+		{Name: "MaxErrors", Off: unsafe.Offsetof(AssociationVersionInfo{}.MaxErrors), Kind: api.KStringPtr},
+		{Name: "MaxConcurrency", Off: unsafe.Offsetof(AssociationVersionInfo{}.MaxConcurrency), Kind: api.KStringPtr},
+		{Name: "ComplianceSeverity", Off: unsafe.Offsetof(AssociationVersionInfo{}.ComplianceSeverity), Kind: api.KStringPtr},
+		{Name: "SyncCompliance", Off: unsafe.Offsetof(AssociationVersionInfo{}.SyncCompliance), Kind: api.KStringPtr},
+		{Name: "ApplyOnlyAtCronInterval", Off: unsafe.Offsetof(AssociationVersionInfo{}.ApplyOnlyAtCronInterval), Kind: api.KBoolPtr},
+		{Name: "CalendarNames", Off: unsafe.Offsetof(AssociationVersionInfo{}.CalendarNames), Kind: api.KList, Type: 575},
+		{Name: "TargetLocations", Off: unsafe.Offsetof(AssociationVersionInfo{}.TargetLocations), Kind: api.KList, Type: 576},
+		{Name: "ScheduleOffset", Off: unsafe.Offsetof(AssociationVersionInfo{}.ScheduleOffset), Kind: api.KInt32Ptr},
+		{Name: "Duration", Off: unsafe.Offsetof(AssociationVersionInfo{}.Duration), Kind: api.KInt32Ptr},
+		{Name: "TargetMaps", Off: unsafe.Offsetof(AssociationVersionInfo{}.TargetMaps), Kind: api.KList, Type: 573},
+	}},
+	25: {Go: (*AssociationVersionLimitExceeded)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(AssociationVersionLimitExceeded{}.Message), Kind: api.KStringPtr},
+	}},
+	26: {Go: (*AttachmentContent)(nil), Fields: []api.Field{
+		{Name: "Name", Off: unsafe.Offsetof(AttachmentContent{}.Name), Kind: api.KStringPtr},
+		{Name: "Size", Off: unsafe.Offsetof(AttachmentContent{}.Size), Kind: api.KInt64Ptr},
+		{Name: "Hash", Off: unsafe.Offsetof(AttachmentContent{}.Hash), Kind: api.KStringPtr},
+		{Name: "HashType", Off: unsafe.Offsetof(AttachmentContent{}.HashType), Kind: api.KStringPtr},
+		{Name: "Url", Off: unsafe.Offsetof(AttachmentContent{}.Url), Kind: api.KStringPtr},
+	}},
+	27: {Go: (*AttachmentInformation)(nil), Fields: []api.Field{
+		{Name: "Name", Off: unsafe.Offsetof(AttachmentInformation{}.Name), Kind: api.KStringPtr},
+	}},
+	28: {Go: (*AttachmentsSource)(nil), Fields: []api.Field{
+		{Name: "Key", Off: unsafe.Offsetof(AttachmentsSource{}.Key), Kind: api.KStringPtr},
+		{Name: "Values", Off: unsafe.Offsetof(AttachmentsSource{}.Values), Kind: api.KList, Type: 575},
+		{Name: "Name", Off: unsafe.Offsetof(AttachmentsSource{}.Name), Kind: api.KStringPtr},
+	}},
+	29: {Go: (*AutomationDefinitionNotApprovedException)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(AutomationDefinitionNotApprovedException{}.Message), Kind: api.KStringPtr},
+	}},
+	30: {Go: (*AutomationDefinitionNotFoundException)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(AutomationDefinitionNotFoundException{}.Message), Kind: api.KStringPtr},
+	}},
+	31: {Go: (*AutomationDefinitionVersionNotFoundException)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(AutomationDefinitionVersionNotFoundException{}.Message), Kind: api.KStringPtr},
+	}},
+	32: {Go: (*AutomationExecution)(nil), Fields: []api.Field{
+		{Name: "AutomationExecutionId", Off: unsafe.Offsetof(AutomationExecution{}.AutomationExecutionId), Kind: api.KStringPtr},
+		{Name: "DocumentName", Off: unsafe.Offsetof(AutomationExecution{}.DocumentName), Kind: api.KStringPtr},
+		{Name: "DocumentVersion", Off: unsafe.Offsetof(AutomationExecution{}.DocumentVersion), Kind: api.KStringPtr},
+		{Name: "ExecutionStartTime", Off: unsafe.Offsetof(AutomationExecution{}.ExecutionStartTime), Kind: api.KTimePtr},
+		{Name: "ExecutionEndTime", Off: unsafe.Offsetof(AutomationExecution{}.ExecutionEndTime), Kind: api.KTimePtr},
+		{Name: "AutomationExecutionStatus", Off: unsafe.Offsetof(AutomationExecution{}.AutomationExecutionStatus), Kind: api.KStringPtr},
+		{Name: "StepExecutions", Off: unsafe.Offsetof(AutomationExecution{}.StepExecutions), Kind: api.KList, Type: 579},
+		{Name: "StepExecutionsTruncated", Off: unsafe.Offsetof(AutomationExecution{}.StepExecutionsTruncated), Kind: api.KBoolPtr},
+		{Name: "Parameters", Off: unsafe.Offsetof(AutomationExecution{}.Parameters), Kind: api.KMap, Type: 574},
+		{Name: "Outputs", Off: unsafe.Offsetof(AutomationExecution{}.Outputs), Kind: api.KMap, Type: 574},
+		{Name: "FailureMessage", Off: unsafe.Offsetof(AutomationExecution{}.FailureMessage), Kind: api.KStringPtr},
+		{Name: "Mode", Off: unsafe.Offsetof(AutomationExecution{}.Mode), Kind: api.KStringPtr},
+		{Name: "ParentAutomationExecutionId", Off: unsafe.Offsetof(AutomationExecution{}.ParentAutomationExecutionId), Kind: api.KStringPtr},
+		{Name: "ExecutedBy", Off: unsafe.Offsetof(AutomationExecution{}.ExecutedBy), Kind: api.KStringPtr},
+		{Name: "CurrentStepName", Off: unsafe.Offsetof(AutomationExecution{}.CurrentStepName), Kind: api.KStringPtr},
+		{Name: "CurrentAction", Off: unsafe.Offsetof(AutomationExecution{}.CurrentAction), Kind: api.KStringPtr},
+		{Name: "TargetParameterName", Off: unsafe.Offsetof(AutomationExecution{}.TargetParameterName), Kind: api.KStringPtr},
+		{Name: "Targets", Off: unsafe.Offsetof(AutomationExecution{}.Targets), Kind: api.KList, Type: 572},
+		{Name: "TargetMaps", Off: unsafe.Offsetof(AutomationExecution{}.TargetMaps), Kind: api.KList, Type: 573},
+		{Name: "ResolvedTargets", Off: unsafe.Offsetof(AutomationExecution{}.ResolvedTargets), Kind: api.KStructPtr, Type: 470},
+		{Name: "MaxConcurrency", Off: unsafe.Offsetof(AutomationExecution{}.MaxConcurrency), Kind: api.KStringPtr},
+		{Name: "MaxErrors", Off: unsafe.Offsetof(AutomationExecution{}.MaxErrors), Kind: api.KStringPtr},
+		{Name: "Target", Off: unsafe.Offsetof(AutomationExecution{}.Target), Kind: api.KStringPtr},
+		{Name: "TargetLocations", Off: unsafe.Offsetof(AutomationExecution{}.TargetLocations), Kind: api.KList, Type: 576},
+		{Name: "ProgressCounters", Off: unsafe.Offsetof(AutomationExecution{}.ProgressCounters), Kind: api.KStructPtr, Type: 447},
+		{Name: "AlarmConfiguration", Off: unsafe.Offsetof(AutomationExecution{}.AlarmConfiguration), Kind: api.KStructPtr, Type: 5},
+		{Name: "TriggeredAlarms", Off: unsafe.Offsetof(AutomationExecution{}.TriggeredAlarms), Kind: api.KList, Type: 577},
+		{Name: "AutomationSubtype", Off: unsafe.Offsetof(AutomationExecution{}.AutomationSubtype), Kind: api.KStringPtr},
+		{Name: "ScheduledTime", Off: unsafe.Offsetof(AutomationExecution{}.ScheduledTime), Kind: api.KTimePtr},
+		{Name: "Runbooks", Off: unsafe.Offsetof(AutomationExecution{}.Runbooks), Kind: api.KList, Type: 580},
+		{Name: "OpsItemId", Off: unsafe.Offsetof(AutomationExecution{}.OpsItemId), Kind: api.KStringPtr},
+		{Name: "AssociationId", Off: unsafe.Offsetof(AutomationExecution{}.AssociationId), Kind: api.KStringPtr},
+		{Name: "ChangeRequestName", Off: unsafe.Offsetof(AutomationExecution{}.ChangeRequestName), Kind: api.KStringPtr},
+		{Name: "Variables", Off: unsafe.Offsetof(AutomationExecution{}.Variables), Kind: api.KMap, Type: 574},
+	}},
+	33: {Go: (*AutomationExecutionFilter)(nil), Fields: []api.Field{
+		{Name: "Key", Off: unsafe.Offsetof(AutomationExecutionFilter{}.Key), Kind: api.KStringPtr},
+		{Name: "Values", Off: unsafe.Offsetof(AutomationExecutionFilter{}.Values), Kind: api.KList, Type: 575},
+	}},
+	34: {Go: (*AutomationExecutionLimitExceededException)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(AutomationExecutionLimitExceededException{}.Message), Kind: api.KStringPtr},
+	}},
+	35: {Go: (*AutomationExecutionMetadata)(nil), Fields: []api.Field{
+		{Name: "AutomationExecutionId", Off: unsafe.Offsetof(AutomationExecutionMetadata{}.AutomationExecutionId), Kind: api.KStringPtr},
+		{Name: "DocumentName", Off: unsafe.Offsetof(AutomationExecutionMetadata{}.DocumentName), Kind: api.KStringPtr},
+		{Name: "DocumentVersion", Off: unsafe.Offsetof(AutomationExecutionMetadata{}.DocumentVersion), Kind: api.KStringPtr},
+		{Name: "AutomationExecutionStatus", Off: unsafe.Offsetof(AutomationExecutionMetadata{}.AutomationExecutionStatus), Kind: api.KStringPtr},
+		{Name: "ExecutionStartTime", Off: unsafe.Offsetof(AutomationExecutionMetadata{}.ExecutionStartTime), Kind: api.KTimePtr},
+		{Name: "ExecutionEndTime", Off: unsafe.Offsetof(AutomationExecutionMetadata{}.ExecutionEndTime), Kind: api.KTimePtr},
+		{Name: "ExecutedBy", Off: unsafe.Offsetof(AutomationExecutionMetadata{}.ExecutedBy), Kind: api.KStringPtr},
+		{Name: "LogFile", Off: unsafe.Offsetof(AutomationExecutionMetadata{}.LogFile), Kind: api.KStringPtr},
+		{Name: "Outputs", Off: unsafe.Offsetof(AutomationExecutionMetadata{}.Outputs), Kind: api.KMap, Type: 574},
+		{Name: "Mode", Off: unsafe.Offsetof(AutomationExecutionMetadata{}.Mode), Kind: api.KStringPtr},
+		{Name: "ParentAutomationExecutionId", Off: unsafe.Offsetof(AutomationExecutionMetadata{}.ParentAutomationExecutionId), Kind: api.KStringPtr},
+		{Name: "CurrentStepName", Off: unsafe.Offsetof(AutomationExecutionMetadata{}.CurrentStepName), Kind: api.KStringPtr},
+		{Name: "CurrentAction", Off: unsafe.Offsetof(AutomationExecutionMetadata{}.CurrentAction), Kind: api.KStringPtr},
+		{Name: "FailureMessage", Off: unsafe.Offsetof(AutomationExecutionMetadata{}.FailureMessage), Kind: api.KStringPtr},
+		{Name: "TargetParameterName", Off: unsafe.Offsetof(AutomationExecutionMetadata{}.TargetParameterName), Kind: api.KStringPtr},
+		{Name: "Targets", Off: unsafe.Offsetof(AutomationExecutionMetadata{}.Targets), Kind: api.KList, Type: 572},
+		{Name: "TargetMaps", Off: unsafe.Offsetof(AutomationExecutionMetadata{}.TargetMaps), Kind: api.KList, Type: 573},
+		{Name: "ResolvedTargets", Off: unsafe.Offsetof(AutomationExecutionMetadata{}.ResolvedTargets), Kind: api.KStructPtr, Type: 470},
+		{Name: "MaxConcurrency", Off: unsafe.Offsetof(AutomationExecutionMetadata{}.MaxConcurrency), Kind: api.KStringPtr},
+		{Name: "MaxErrors", Off: unsafe.Offsetof(AutomationExecutionMetadata{}.MaxErrors), Kind: api.KStringPtr},
+		{Name: "Target", Off: unsafe.Offsetof(AutomationExecutionMetadata{}.Target), Kind: api.KStringPtr},
+		{Name: "AutomationType", Off: unsafe.Offsetof(AutomationExecutionMetadata{}.AutomationType), Kind: api.KStringPtr},
+		{Name: "AlarmConfiguration", Off: unsafe.Offsetof(AutomationExecutionMetadata{}.AlarmConfiguration), Kind: api.KStructPtr, Type: 5},
+		{Name: "TriggeredAlarms", Off: unsafe.Offsetof(AutomationExecutionMetadata{}.TriggeredAlarms), Kind: api.KList, Type: 577},
+		{Name: "AutomationSubtype", Off: unsafe.Offsetof(AutomationExecutionMetadata{}.AutomationSubtype), Kind: api.KStringPtr},
+		{Name: "ScheduledTime", Off: unsafe.Offsetof(AutomationExecutionMetadata{}.ScheduledTime), Kind: api.KTimePtr},
+		{Name: "Runbooks", Off: unsafe.Offsetof(AutomationExecutionMetadata{}.Runbooks), Kind: api.KList, Type: 580},
+		{Name: "OpsItemId", Off: unsafe.Offsetof(AutomationExecutionMetadata{}.OpsItemId), Kind: api.KStringPtr},
+		{Name: "AssociationId", Off: unsafe.Offsetof(AutomationExecutionMetadata{}.AssociationId), Kind: api.KStringPtr},
+		{Name: "ChangeRequestName", Off: unsafe.Offsetof(AutomationExecutionMetadata{}.ChangeRequestName), Kind: api.KStringPtr},
+	}},
+	36: {Go: (*AutomationExecutionNotFoundException)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(AutomationExecutionNotFoundException{}.Message), Kind: api.KStringPtr},
+	}},
+	37: {Go: (*AutomationStepNotFoundException)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(AutomationStepNotFoundException{}.Message), Kind: api.KStringPtr},
+	}},
+	38: {Go: (*BaselineOverride)(nil), Fields: []api.Field{
+		{Name: "OperatingSystem", Off: unsafe.Offsetof(BaselineOverride{}.OperatingSystem), Kind: api.KStringPtr},
+		{Name: "GlobalFilters", Off: unsafe.Offsetof(BaselineOverride{}.GlobalFilters), Kind: api.KStructPtr, Type: 439},
+		{Name: "ApprovalRules", Off: unsafe.Offsetof(BaselineOverride{}.ApprovalRules), Kind: api.KStructPtr, Type: 443},
+		{Name: "ApprovedPatches", Off: unsafe.Offsetof(BaselineOverride{}.ApprovedPatches), Kind: api.KList, Type: 575},
+		{Name: "ApprovedPatchesComplianceLevel", Off: unsafe.Offsetof(BaselineOverride{}.ApprovedPatchesComplianceLevel), Kind: api.KStringPtr},
+		{Name: "RejectedPatches", Off: unsafe.Offsetof(BaselineOverride{}.RejectedPatches), Kind: api.KList, Type: 575},
+		{Name: "RejectedPatchesAction", Off: unsafe.Offsetof(BaselineOverride{}.RejectedPatchesAction), Kind: api.KStringPtr},
+		{Name: "ApprovedPatchesEnableNonSecurity", Off: unsafe.Offsetof(BaselineOverride{}.ApprovedPatchesEnableNonSecurity), Kind: api.KBoolPtr},
+		{Name: "Sources", Off: unsafe.Offsetof(BaselineOverride{}.Sources), Kind: api.KList, Type: 581},
+	}},
+	39: {Go: (*CancelCommandRequest)(nil), Fields: []api.Field{
+		{Name: "CommandId", Off: unsafe.Offsetof(CancelCommandRequest{}.CommandId), Kind: api.KStringPtr},
+		{Name: "InstanceIds", Off: unsafe.Offsetof(CancelCommandRequest{}.InstanceIds), Kind: api.KList, Type: 575},
+	}},
+	40: {Go: (*CancelCommandResult)(nil)},
+	41: {Go: (*CancelMaintenanceWindowExecutionRequest)(nil), Fields: []api.Field{
+		{Name: "WindowExecutionId", Off: unsafe.Offsetof(CancelMaintenanceWindowExecutionRequest{}.WindowExecutionId), Kind: api.KStringPtr},
+	}},
+	42: {Go: (*CancelMaintenanceWindowExecutionResult)(nil), Fields: []api.Field{
+		{Name: "WindowExecutionId", Off: unsafe.Offsetof(CancelMaintenanceWindowExecutionResult{}.WindowExecutionId), Kind: api.KStringPtr},
+	}},
+	43: {Go: (*CloudWatchOutputConfig)(nil), Fields: []api.Field{
+		{Name: "CloudWatchLogGroupName", Off: unsafe.Offsetof(CloudWatchOutputConfig{}.CloudWatchLogGroupName), Kind: api.KStringPtr},
+		{Name: "CloudWatchOutputEnabled", Off: unsafe.Offsetof(CloudWatchOutputConfig{}.CloudWatchOutputEnabled), Kind: api.KBoolPtr},
+	}},
+	44: {Go: (*Command)(nil), Fields: []api.Field{
+		{Name: "CommandId", Off: unsafe.Offsetof(Command{}.CommandId), Kind: api.KStringPtr},
+		{Name: "DocumentName", Off: unsafe.Offsetof(Command{}.DocumentName), Kind: api.KStringPtr},
+		{Name: "DocumentVersion", Off: unsafe.Offsetof(Command{}.DocumentVersion), Kind: api.KStringPtr},
+		{Name: "Comment", Off: unsafe.Offsetof(Command{}.Comment), Kind: api.KStringPtr},
+		{Name: "ExpiresAfter", Off: unsafe.Offsetof(Command{}.ExpiresAfter), Kind: api.KTimePtr},
+		{Name: "Parameters", Off: unsafe.Offsetof(Command{}.Parameters), Kind: api.KMap, Type: 574},
+		{Name: "InstanceIds", Off: unsafe.Offsetof(Command{}.InstanceIds), Kind: api.KList, Type: 575},
+		{Name: "Targets", Off: unsafe.Offsetof(Command{}.Targets), Kind: api.KList, Type: 572},
+		{Name: "RequestedDateTime", Off: unsafe.Offsetof(Command{}.RequestedDateTime), Kind: api.KTimePtr},
+		{Name: "Status", Off: unsafe.Offsetof(Command{}.Status), Kind: api.KStringPtr},
+		{Name: "StatusDetails", Off: unsafe.Offsetof(Command{}.StatusDetails), Kind: api.KStringPtr},
+		{Name: "OutputS3Region", Off: unsafe.Offsetof(Command{}.OutputS3Region), Kind: api.KStringPtr},
+		{Name: "OutputS3BucketName", Off: unsafe.Offsetof(Command{}.OutputS3BucketName), Kind: api.KStringPtr},
+		{Name: "OutputS3KeyPrefix", Off: unsafe.Offsetof(Command{}.OutputS3KeyPrefix), Kind: api.KStringPtr},
+		{Name: "MaxConcurrency", Off: unsafe.Offsetof(Command{}.MaxConcurrency), Kind: api.KStringPtr},
+		{Name: "MaxErrors", Off: unsafe.Offsetof(Command{}.MaxErrors), Kind: api.KStringPtr},
+		{Name: "TargetCount", Off: unsafe.Offsetof(Command{}.TargetCount), Kind: api.KInt32Ptr},
+		{Name: "CompletedCount", Off: unsafe.Offsetof(Command{}.CompletedCount), Kind: api.KInt32Ptr},
+		{Name: "ErrorCount", Off: unsafe.Offsetof(Command{}.ErrorCount), Kind: api.KInt32Ptr},
+		{Name: "DeliveryTimedOutCount", Off: unsafe.Offsetof(Command{}.DeliveryTimedOutCount), Kind: api.KInt32Ptr},
+		{Name: "ServiceRole", Off: unsafe.Offsetof(Command{}.ServiceRole), Kind: api.KStringPtr},
+		{Name: "NotificationConfig", Off: unsafe.Offsetof(Command{}.NotificationConfig), Kind: api.KStructPtr, Type: 388},
+		{Name: "CloudWatchOutputConfig", Off: unsafe.Offsetof(Command{}.CloudWatchOutputConfig), Kind: api.KStructPtr, Type: 43},
+		{Name: "TimeoutSeconds", Off: unsafe.Offsetof(Command{}.TimeoutSeconds), Kind: api.KInt32Ptr},
+		{Name: "AlarmConfiguration", Off: unsafe.Offsetof(Command{}.AlarmConfiguration), Kind: api.KStructPtr, Type: 5},
+		{Name: "TriggeredAlarms", Off: unsafe.Offsetof(Command{}.TriggeredAlarms), Kind: api.KList, Type: 577},
+	}},
+	45: {Go: (*CommandFilter)(nil), Fields: []api.Field{
+		{Name: "key", Off: unsafe.Offsetof(CommandFilter{}.Key), Kind: api.KStringPtr},
+		{Name: "value", Off: unsafe.Offsetof(CommandFilter{}.Value), Kind: api.KStringPtr},
+	}},
+	46: {Go: (*CommandInvocation)(nil), Fields: []api.Field{
+		{Name: "CommandId", Off: unsafe.Offsetof(CommandInvocation{}.CommandId), Kind: api.KStringPtr},
+		{Name: "InstanceId", Off: unsafe.Offsetof(CommandInvocation{}.InstanceId), Kind: api.KStringPtr},
+		{Name: "InstanceName", Off: unsafe.Offsetof(CommandInvocation{}.InstanceName), Kind: api.KStringPtr},
+		{Name: "Comment", Off: unsafe.Offsetof(CommandInvocation{}.Comment), Kind: api.KStringPtr},
+		{Name: "DocumentName", Off: unsafe.Offsetof(CommandInvocation{}.DocumentName), Kind: api.KStringPtr},
+		{Name: "DocumentVersion", Off: unsafe.Offsetof(CommandInvocation{}.DocumentVersion), Kind: api.KStringPtr},
+		{Name: "RequestedDateTime", Off: unsafe.Offsetof(CommandInvocation{}.RequestedDateTime), Kind: api.KTimePtr},
+		{Name: "Status", Off: unsafe.Offsetof(CommandInvocation{}.Status), Kind: api.KStringPtr},
+		{Name: "StatusDetails", Off: unsafe.Offsetof(CommandInvocation{}.StatusDetails), Kind: api.KStringPtr},
+		{Name: "TraceOutput", Off: unsafe.Offsetof(CommandInvocation{}.TraceOutput), Kind: api.KStringPtr},
+		{Name: "StandardOutputUrl", Off: unsafe.Offsetof(CommandInvocation{}.StandardOutputUrl), Kind: api.KStringPtr},
+		{Name: "StandardErrorUrl", Off: unsafe.Offsetof(CommandInvocation{}.StandardErrorUrl), Kind: api.KStringPtr},
+		{Name: "CommandPlugins", Off: unsafe.Offsetof(CommandInvocation{}.CommandPlugins), Kind: api.KList, Type: 582},
+		{Name: "ServiceRole", Off: unsafe.Offsetof(CommandInvocation{}.ServiceRole), Kind: api.KStringPtr},
+		{Name: "NotificationConfig", Off: unsafe.Offsetof(CommandInvocation{}.NotificationConfig), Kind: api.KStructPtr, Type: 388},
+		{Name: "CloudWatchOutputConfig", Off: unsafe.Offsetof(CommandInvocation{}.CloudWatchOutputConfig), Kind: api.KStructPtr, Type: 43},
+	}},
+	47: {Go: (*CommandPlugin)(nil), Fields: []api.Field{
+		{Name: "Name", Off: unsafe.Offsetof(CommandPlugin{}.Name), Kind: api.KStringPtr},
+		{Name: "Status", Off: unsafe.Offsetof(CommandPlugin{}.Status), Kind: api.KStringPtr},
+		{Name: "StatusDetails", Off: unsafe.Offsetof(CommandPlugin{}.StatusDetails), Kind: api.KStringPtr},
+		{Name: "ResponseCode", Off: unsafe.Offsetof(CommandPlugin{}.ResponseCode), Kind: api.KInt32Ptr},
+		{Name: "ResponseStartDateTime", Off: unsafe.Offsetof(CommandPlugin{}.ResponseStartDateTime), Kind: api.KTimePtr},
+		{Name: "ResponseFinishDateTime", Off: unsafe.Offsetof(CommandPlugin{}.ResponseFinishDateTime), Kind: api.KTimePtr},
+		{Name: "Output", Off: unsafe.Offsetof(CommandPlugin{}.Output), Kind: api.KStringPtr},
+		{Name: "StandardOutputUrl", Off: unsafe.Offsetof(CommandPlugin{}.StandardOutputUrl), Kind: api.KStringPtr},
+		{Name: "StandardErrorUrl", Off: unsafe.Offsetof(CommandPlugin{}.StandardErrorUrl), Kind: api.KStringPtr},
+		{Name: "OutputS3Region", Off: unsafe.Offsetof(CommandPlugin{}.OutputS3Region), Kind: api.KStringPtr},
+		{Name: "OutputS3BucketName", Off: unsafe.Offsetof(CommandPlugin{}.OutputS3BucketName), Kind: api.KStringPtr},
+		{Name: "OutputS3KeyPrefix", Off: unsafe.Offsetof(CommandPlugin{}.OutputS3KeyPrefix), Kind: api.KStringPtr},
+	}},
+	48: {Go: (*ComplianceExecutionSummary)(nil), Fields: []api.Field{
+		{Name: "ExecutionTime", Off: unsafe.Offsetof(ComplianceExecutionSummary{}.ExecutionTime), Kind: api.KTimePtr},
+		{Name: "ExecutionId", Off: unsafe.Offsetof(ComplianceExecutionSummary{}.ExecutionId), Kind: api.KStringPtr},
+		{Name: "ExecutionType", Off: unsafe.Offsetof(ComplianceExecutionSummary{}.ExecutionType), Kind: api.KStringPtr},
+	}},
+	49: {Go: (*ComplianceItem)(nil), Fields: []api.Field{
+		{Name: "ComplianceType", Off: unsafe.Offsetof(ComplianceItem{}.ComplianceType), Kind: api.KStringPtr},
+		{Name: "ResourceType", Off: unsafe.Offsetof(ComplianceItem{}.ResourceType), Kind: api.KStringPtr},
+		{Name: "ResourceId", Off: unsafe.Offsetof(ComplianceItem{}.ResourceId), Kind: api.KStringPtr},
+		{Name: "Id", Off: unsafe.Offsetof(ComplianceItem{}.Id), Kind: api.KStringPtr},
+		{Name: "Title", Off: unsafe.Offsetof(ComplianceItem{}.Title), Kind: api.KStringPtr},
+		{Name: "Status", Off: unsafe.Offsetof(ComplianceItem{}.Status), Kind: api.KStringPtr},
+		{Name: "Severity", Off: unsafe.Offsetof(ComplianceItem{}.Severity), Kind: api.KStringPtr},
+		{Name: "ExecutionSummary", Off: unsafe.Offsetof(ComplianceItem{}.ExecutionSummary), Kind: api.KStructPtr, Type: 48},
+		{Name: "Details", Off: unsafe.Offsetof(ComplianceItem{}.Details), Kind: api.KMap, Type: 583},
+	}},
+	50: {Go: (*ComplianceItemEntry)(nil), Fields: []api.Field{
+		{Name: "Id", Off: unsafe.Offsetof(ComplianceItemEntry{}.Id), Kind: api.KStringPtr},
+		{Name: "Title", Off: unsafe.Offsetof(ComplianceItemEntry{}.Title), Kind: api.KStringPtr},
+		{Name: "Severity", Off: unsafe.Offsetof(ComplianceItemEntry{}.Severity), Kind: api.KStringPtr},
+		{Name: "Status", Off: unsafe.Offsetof(ComplianceItemEntry{}.Status), Kind: api.KStringPtr},
+		{Name: "Details", Off: unsafe.Offsetof(ComplianceItemEntry{}.Details), Kind: api.KMap, Type: 583},
+	}},
+	51: {Go: (*ComplianceStringFilter)(nil), Fields: []api.Field{
+		{Name: "Key", Off: unsafe.Offsetof(ComplianceStringFilter{}.Key), Kind: api.KStringPtr},
+		{Name: "Values", Off: unsafe.Offsetof(ComplianceStringFilter{}.Values), Kind: api.KList, Type: 575},
+		{Name: "Type", Off: unsafe.Offsetof(ComplianceStringFilter{}.Type), Kind: api.KStringPtr},
+	}},
+	52: {Go: (*ComplianceSummaryItem)(nil), Fields: []api.Field{
+		{Name: "ComplianceType", Off: unsafe.Offsetof(ComplianceSummaryItem{}.ComplianceType), Kind: api.KStringPtr},
+		{Name: "CompliantSummary", Off: unsafe.Offsetof(ComplianceSummaryItem{}.CompliantSummary), Kind: api.KStructPtr, Type: 54},
+		{Name: "NonCompliantSummary", Off: unsafe.Offsetof(ComplianceSummaryItem{}.NonCompliantSummary), Kind: api.KStructPtr, Type: 387},
+	}},
+	53: {Go: (*ComplianceTypeCountLimitExceededException)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(ComplianceTypeCountLimitExceededException{}.Message), Kind: api.KStringPtr},
+	}},
+	54: {Go: (*CompliantSummary)(nil), Fields: []api.Field{
+		{Name: "CompliantCount", Off: unsafe.Offsetof(CompliantSummary{}.CompliantCount), Kind: api.KInt32Ptr},
+		{Name: "SeveritySummary", Off: unsafe.Offsetof(CompliantSummary{}.SeveritySummary), Kind: api.KStructPtr, Type: 508},
+	}},
+	55: {Go: (*CreateActivationRequest)(nil), Fields: []api.Field{
+		{Name: "Description", Off: unsafe.Offsetof(CreateActivationRequest{}.Description), Kind: api.KStringPtr},
+		{Name: "DefaultInstanceName", Off: unsafe.Offsetof(CreateActivationRequest{}.DefaultInstanceName), Kind: api.KStringPtr},
+		{Name: "IamRole", Off: unsafe.Offsetof(CreateActivationRequest{}.IamRole), Kind: api.KStringPtr},
+		{Name: "RegistrationLimit", Off: unsafe.Offsetof(CreateActivationRequest{}.RegistrationLimit), Kind: api.KInt32Ptr},
+		{Name: "ExpirationDate", Off: unsafe.Offsetof(CreateActivationRequest{}.ExpirationDate), Kind: api.KTimePtr},
+		{Name: "Tags", Off: unsafe.Offsetof(CreateActivationRequest{}.Tags), Kind: api.KList, Type: 570},
+		{Name: "RegistrationMetadata", Off: unsafe.Offsetof(CreateActivationRequest{}.RegistrationMetadata), Kind: api.KList, Type: 584},
+	}},
+	56: {Go: (*CreateActivationResult)(nil), Fields: []api.Field{
+		{Name: "ActivationId", Off: unsafe.Offsetof(CreateActivationResult{}.ActivationId), Kind: api.KStringPtr},
+		{Name: "ActivationCode", Off: unsafe.Offsetof(CreateActivationResult{}.ActivationCode), Kind: api.KStringPtr},
+	}},
+	57: {Go: (*CreateAssociationBatchRequest)(nil), Fields: []api.Field{
+		{Name: "Entries", Off: unsafe.Offsetof(CreateAssociationBatchRequest{}.Entries), Kind: api.KList, Type: 585},
+	}},
+	58: {Go: (*CreateAssociationBatchRequestEntry)(nil), Fields: []api.Field{
+		{Name: "Name", Off: unsafe.Offsetof(CreateAssociationBatchRequestEntry{}.Name), Kind: api.KStringPtr},
+		{Name: "InstanceId", Off: unsafe.Offsetof(CreateAssociationBatchRequestEntry{}.InstanceId), Kind: api.KStringPtr},
+		{Name: "Parameters", Off: unsafe.Offsetof(CreateAssociationBatchRequestEntry{}.Parameters), Kind: api.KMap, Type: 574},
+		{Name: "AutomationTargetParameterName", Off: unsafe.Offsetof(CreateAssociationBatchRequestEntry{}.AutomationTargetParameterName), Kind: api.KStringPtr},
+		{Name: "DocumentVersion", Off: unsafe.Offsetof(CreateAssociationBatchRequestEntry{}.DocumentVersion), Kind: api.KStringPtr},
+		{Name: "Targets", Off: unsafe.Offsetof(CreateAssociationBatchRequestEntry{}.Targets), Kind: api.KList, Type: 572},
+		{Name: "ScheduleExpression", Off: unsafe.Offsetof(CreateAssociationBatchRequestEntry{}.ScheduleExpression), Kind: api.KStringPtr},
+		{Name: "OutputLocation", Off: unsafe.Offsetof(CreateAssociationBatchRequestEntry{}.OutputLocation), Kind: api.KStructPtr, Type: 257},
+		{Name: "AssociationName", Off: unsafe.Offsetof(CreateAssociationBatchRequestEntry{}.AssociationName), Kind: api.KStringPtr},
+		{Name: "MaxErrors", Off: unsafe.Offsetof(CreateAssociationBatchRequestEntry{}.MaxErrors), Kind: api.KStringPtr},
+		{Name: "MaxConcurrency", Off: unsafe.Offsetof(CreateAssociationBatchRequestEntry{}.MaxConcurrency), Kind: api.KStringPtr},
+		{Name: "ComplianceSeverity", Off: unsafe.Offsetof(CreateAssociationBatchRequestEntry{}.ComplianceSeverity), Kind: api.KStringPtr},
+		{Name: "SyncCompliance", Off: unsafe.Offsetof(CreateAssociationBatchRequestEntry{}.SyncCompliance), Kind: api.KStringPtr},
+		{Name: "ApplyOnlyAtCronInterval", Off: unsafe.Offsetof(CreateAssociationBatchRequestEntry{}.ApplyOnlyAtCronInterval), Kind: api.KBoolPtr},
+		{Name: "CalendarNames", Off: unsafe.Offsetof(CreateAssociationBatchRequestEntry{}.CalendarNames), Kind: api.KList, Type: 575},
+		{Name: "TargetLocations", Off: unsafe.Offsetof(CreateAssociationBatchRequestEntry{}.TargetLocations), Kind: api.KList, Type: 576},
+		{Name: "ScheduleOffset", Off: unsafe.Offsetof(CreateAssociationBatchRequestEntry{}.ScheduleOffset), Kind: api.KInt32Ptr},
+		{Name: "Duration", Off: unsafe.Offsetof(CreateAssociationBatchRequestEntry{}.Duration), Kind: api.KInt32Ptr},
+		{Name: "TargetMaps", Off: unsafe.Offsetof(CreateAssociationBatchRequestEntry{}.TargetMaps), Kind: api.KList, Type: 573},
+		{Name: "AlarmConfiguration", Off: unsafe.Offsetof(CreateAssociationBatchRequestEntry{}.AlarmConfiguration), Kind: api.KStructPtr, Type: 5},
+	}},
+	59: {Go: (*CreateAssociationBatchResult)(nil), Fields: []api.Field{
+		{Name: "Successful", Off: unsafe.Offsetof(CreateAssociationBatchResult{}.Successful), Kind: api.KList, Type: 586},
+		{Name: "Failed", Off: unsafe.Offsetof(CreateAssociationBatchResult{}.Failed), Kind: api.KList, Type: 587},
+	}},
+	60: {Go: (*CreateAssociationRequest)(nil), Fields: []api.Field{
+		{Name: "Name", Off: unsafe.Offsetof(CreateAssociationRequest{}.Name), Kind: api.KStringPtr},
+		{Name: "DocumentVersion", Off: unsafe.Offsetof(CreateAssociationRequest{}.DocumentVersion), Kind: api.KStringPtr},
+		{Name: "InstanceId", Off: unsafe.Offsetof(CreateAssociationRequest{}.InstanceId), Kind: api.KStringPtr},
+		{Name: "Parameters", Off: unsafe.Offsetof(CreateAssociationRequest{}.Parameters), Kind: api.KMap, Type: 574},
+		{Name: "Targets", Off: unsafe.Offsetof(CreateAssociationRequest{}.Targets), Kind: api.KList, Type: 572},
+		{Name: "ScheduleExpression", Off: unsafe.Offsetof(CreateAssociationRequest{}.ScheduleExpression), Kind: api.KStringPtr},
+		{Name: "OutputLocation", Off: unsafe.Offsetof(CreateAssociationRequest{}.OutputLocation), Kind: api.KStructPtr, Type: 257},
+		{Name: "AssociationName", Off: unsafe.Offsetof(CreateAssociationRequest{}.AssociationName), Kind: api.KStringPtr},
+		{Name: "AutomationTargetParameterName", Off: unsafe.Offsetof(CreateAssociationRequest{}.AutomationTargetParameterName), Kind: api.KStringPtr},
+		{Name: "MaxErrors", Off: unsafe.Offsetof(CreateAssociationRequest{}.MaxErrors), Kind: api.KStringPtr},
+		{Name: "MaxConcurrency", Off: unsafe.Offsetof(CreateAssociationRequest{}.MaxConcurrency), Kind: api.KStringPtr},
+		{Name: "ComplianceSeverity", Off: unsafe.Offsetof(CreateAssociationRequest{}.ComplianceSeverity), Kind: api.KStringPtr},
+		{Name: "SyncCompliance", Off: unsafe.Offsetof(CreateAssociationRequest{}.SyncCompliance), Kind: api.KStringPtr},
+		{Name: "ApplyOnlyAtCronInterval", Off: unsafe.Offsetof(CreateAssociationRequest{}.ApplyOnlyAtCronInterval), Kind: api.KBoolPtr},
+		{Name: "CalendarNames", Off: unsafe.Offsetof(CreateAssociationRequest{}.CalendarNames), Kind: api.KList, Type: 575},
+		{Name: "TargetLocations", Off: unsafe.Offsetof(CreateAssociationRequest{}.TargetLocations), Kind: api.KList, Type: 576},
+		{Name: "ScheduleOffset", Off: unsafe.Offsetof(CreateAssociationRequest{}.ScheduleOffset), Kind: api.KInt32Ptr},
+		{Name: "Duration", Off: unsafe.Offsetof(CreateAssociationRequest{}.Duration), Kind: api.KInt32Ptr},
+		{Name: "TargetMaps", Off: unsafe.Offsetof(CreateAssociationRequest{}.TargetMaps), Kind: api.KList, Type: 573},
+		{Name: "Tags", Off: unsafe.Offsetof(CreateAssociationRequest{}.Tags), Kind: api.KList, Type: 570},
+		{Name: "AlarmConfiguration", Off: unsafe.Offsetof(CreateAssociationRequest{}.AlarmConfiguration), Kind: api.KStructPtr, Type: 5},
+	}},
+	61: {Go: (*CreateAssociationResult)(nil), Fields: []api.Field{
+		{Name: "AssociationDescription", Off: unsafe.Offsetof(CreateAssociationResult{}.AssociationDescription), Kind: api.KStructPtr, Type: 13},
+	}},
+	62: {Go: (*CreateDocumentRequest)(nil), Fields: []api.Field{
+		{Name: "Content", Off: unsafe.Offsetof(CreateDocumentRequest{}.Content), Kind: api.KStringPtr},
+		{Name: "Requires", Off: unsafe.Offsetof(CreateDocumentRequest{}.Requires), Kind: api.KList, Type: 588},
+		{Name: "Attachments", Off: unsafe.Offsetof(CreateDocumentRequest{}.Attachments), Kind: api.KList, Type: 589},
+		{Name: "Name", Off: unsafe.Offsetof(CreateDocumentRequest{}.Name), Kind: api.KStringPtr},
+		{Name: "DisplayName", Off: unsafe.Offsetof(CreateDocumentRequest{}.DisplayName), Kind: api.KStringPtr},
+		{Name: "VersionName", Off: unsafe.Offsetof(CreateDocumentRequest{}.VersionName), Kind: api.KStringPtr},
+		{Name: "DocumentType", Off: unsafe.Offsetof(CreateDocumentRequest{}.DocumentType), Kind: api.KStringPtr},
+		{Name: "DocumentFormat", Off: unsafe.Offsetof(CreateDocumentRequest{}.DocumentFormat), Kind: api.KStringPtr},
+		{Name: "TargetType", Off: unsafe.Offsetof(CreateDocumentRequest{}.TargetType), Kind: api.KStringPtr},
+		{Name: "Tags", Off: unsafe.Offsetof(CreateDocumentRequest{}.Tags), Kind: api.KList, Type: 570},
+	}},
+	63: {Go: (*CreateDocumentResult)(nil), Fields: []api.Field{
+		{Name: "DocumentDescription", Off: unsafe.Offsetof(CreateDocumentResult{}.DocumentDescription), Kind: api.KStructPtr, Type: 178},
+	}},
+	64: {Go: (*CreateMaintenanceWindowRequest)(nil), Fields: []api.Field{
+		{Name: "Name", Off: unsafe.Offsetof(CreateMaintenanceWindowRequest{}.Name), Kind: api.KStringPtr},
+		{Name: "Description", Off: unsafe.Offsetof(CreateMaintenanceWindowRequest{}.Description), Kind: api.KStringPtr},
+		{Name: "StartDate", Off: unsafe.Offsetof(CreateMaintenanceWindowRequest{}.StartDate), Kind: api.KStringPtr},
+		{Name: "EndDate", Off: unsafe.Offsetof(CreateMaintenanceWindowRequest{}.EndDate), Kind: api.KStringPtr},
+		{Name: "Schedule", Off: unsafe.Offsetof(CreateMaintenanceWindowRequest{}.Schedule), Kind: api.KStringPtr},
+		{Name: "ScheduleTimezone", Off: unsafe.Offsetof(CreateMaintenanceWindowRequest{}.ScheduleTimezone), Kind: api.KStringPtr},
+		{Name: "ScheduleOffset", Off: unsafe.Offsetof(CreateMaintenanceWindowRequest{}.ScheduleOffset), Kind: api.KInt32Ptr},
+		{Name: "Duration", Off: unsafe.Offsetof(CreateMaintenanceWindowRequest{}.Duration), Kind: api.KInt32Ptr},
+		{Name: "Cutoff", Off: unsafe.Offsetof(CreateMaintenanceWindowRequest{}.Cutoff), Kind: api.KInt32Ptr},
+		{Name: "AllowUnassociatedTargets", Off: unsafe.Offsetof(CreateMaintenanceWindowRequest{}.AllowUnassociatedTargets), Kind: api.KBoolPtr},
+		{Name: "ClientToken", Off: unsafe.Offsetof(CreateMaintenanceWindowRequest{}.ClientToken), Kind: api.KStringPtr},
+		{Name: "Tags", Off: unsafe.Offsetof(CreateMaintenanceWindowRequest{}.Tags), Kind: api.KList, Type: 570},
+	}},
+	65: {Go: (*CreateMaintenanceWindowResult)(nil), Fields: []api.Field{
+		{Name: "WindowId", Off: unsafe.Offsetof(CreateMaintenanceWindowResult{}.WindowId), Kind: api.KStringPtr},
+	}},
+	66: {Go: (*CreateOpsItemRequest)(nil), Fields: []api.Field{
+		{Name: "Description", Off: unsafe.Offsetof(CreateOpsItemRequest{}.Description), Kind: api.KStringPtr},
+		{Name: "OpsItemType", Off: unsafe.Offsetof(CreateOpsItemRequest{}.OpsItemType), Kind: api.KStringPtr},
+		{Name: "OperationalData", Off: unsafe.Offsetof(CreateOpsItemRequest{}.OperationalData), Kind: api.KMap, Type: 590},
+		{Name: "Notifications", Off: unsafe.Offsetof(CreateOpsItemRequest{}.Notifications), Kind: api.KList, Type: 591},
+		{Name: "Priority", Off: unsafe.Offsetof(CreateOpsItemRequest{}.Priority), Kind: api.KInt32Ptr},
+		{Name: "RelatedOpsItems", Off: unsafe.Offsetof(CreateOpsItemRequest{}.RelatedOpsItems), Kind: api.KList, Type: 592},
+		{Name: "Source", Off: unsafe.Offsetof(CreateOpsItemRequest{}.Source), Kind: api.KStringPtr},
+		{Name: "Title", Off: unsafe.Offsetof(CreateOpsItemRequest{}.Title), Kind: api.KStringPtr},
+		{Name: "Tags", Off: unsafe.Offsetof(CreateOpsItemRequest{}.Tags), Kind: api.KList, Type: 570},
+		{Name: "Category", Off: unsafe.Offsetof(CreateOpsItemRequest{}.Category), Kind: api.KStringPtr},
+		{Name: "Severity", Off: unsafe.Offsetof(CreateOpsItemRequest{}.Severity), Kind: api.KStringPtr},
+		{Name: "ActualStartTime", Off: unsafe.Offsetof(CreateOpsItemRequest{}.ActualStartTime), Kind: api.KTimePtr},
+		{Name: "ActualEndTime", Off: unsafe.Offsetof(CreateOpsItemRequest{}.ActualEndTime), Kind: api.KTimePtr},
+		{Name: "PlannedStartTime", Off: unsafe.Offsetof(CreateOpsItemRequest{}.PlannedStartTime), Kind: api.KTimePtr},
+		{Name: "PlannedEndTime", Off: unsafe.Offsetof(CreateOpsItemRequest{}.PlannedEndTime), Kind: api.KTimePtr},
+		{Name: "AccountId", Off: unsafe.Offsetof(CreateOpsItemRequest{}.AccountId), Kind: api.KStringPtr},
+	}},
+	67: {Go: (*CreateOpsItemResponse)(nil), Fields: []api.Field{
+		{Name: "OpsItemId", Off: unsafe.Offsetof(CreateOpsItemResponse{}.OpsItemId), Kind: api.KStringPtr},
+		{Name: "OpsItemArn", Off: unsafe.Offsetof(CreateOpsItemResponse{}.OpsItemArn), Kind: api.KStringPtr},
+	}},
+	68: {Go: (*CreateOpsMetadataRequest)(nil), Fields: []api.Field{
+		{Name: "ResourceId", Off: unsafe.Offsetof(CreateOpsMetadataRequest{}.ResourceId), Kind: api.KStringPtr},
+		{Name: "Metadata", Off: unsafe.Offsetof(CreateOpsMetadataRequest{}.Metadata), Kind: api.KMap, Type: 593},
+		{Name: "Tags", Off: unsafe.Offsetof(CreateOpsMetadataRequest{}.Tags), Kind: api.KList, Type: 570},
+	}},
+	69: {Go: (*CreateOpsMetadataResult)(nil), Fields: []api.Field{
+		{Name: "OpsMetadataArn", Off: unsafe.Offsetof(CreateOpsMetadataResult{}.OpsMetadataArn), Kind: api.KStringPtr},
+	}},
+	70: {Go: (*CreatePatchBaselineRequest)(nil), Fields: []api.Field{
+		{Name: "OperatingSystem", Off: unsafe.Offsetof(CreatePatchBaselineRequest{}.OperatingSystem), Kind: api.KStringPtr},
+		{Name: "Name", Off: unsafe.Offsetof(CreatePatchBaselineRequest{}.Name), Kind: api.KStringPtr},
+		{Name: "GlobalFilters", Off: unsafe.Offsetof(CreatePatchBaselineRequest{}.GlobalFilters), Kind: api.KStructPtr, Type: 439},
+		{Name: "ApprovalRules", Off: unsafe.Offsetof(CreatePatchBaselineRequest{}.ApprovalRules), Kind: api.KStructPtr, Type: 443},
+		{Name: "ApprovedPatches", Off: unsafe.Offsetof(CreatePatchBaselineRequest{}.ApprovedPatches), Kind: api.KList, Type: 575},
+		{Name: "ApprovedPatchesComplianceLevel", Off: unsafe.Offsetof(CreatePatchBaselineRequest{}.ApprovedPatchesComplianceLevel), Kind: api.KStringPtr},
+		{Name: "ApprovedPatchesEnableNonSecurity", Off: unsafe.Offsetof(CreatePatchBaselineRequest{}.ApprovedPatchesEnableNonSecurity), Kind: api.KBoolPtr},
+		{Name: "RejectedPatches", Off: unsafe.Offsetof(CreatePatchBaselineRequest{}.RejectedPatches), Kind: api.KList, Type: 575},
+		{Name: "RejectedPatchesAction", Off: unsafe.Offsetof(CreatePatchBaselineRequest{}.RejectedPatchesAction), Kind: api.KStringPtr},
+		{Name: "Description", Off: unsafe.Offsetof(CreatePatchBaselineRequest{}.Description), Kind: api.KStringPtr},
+		{Name: "Sources", Off: unsafe.Offsetof(CreatePatchBaselineRequest{}.Sources), Kind: api.KList, Type: 581},
+		{Name: "ClientToken", Off: unsafe.Offsetof(CreatePatchBaselineRequest{}.ClientToken), Kind: api.KStringPtr},
+		{Name: "Tags", Off: unsafe.Offsetof(CreatePatchBaselineRequest{}.Tags), Kind: api.KList, Type: 570},
+	}},
+	71: {Go: (*CreatePatchBaselineResult)(nil), Fields: []api.Field{
+		{Name: "BaselineId", Off: unsafe.Offsetof(CreatePatchBaselineResult{}.BaselineId), Kind: api.KStringPtr},
+	}},
+	72: {Go: (*CreateResourceDataSyncRequest)(nil), Fields: []api.Field{
+		{Name: "SyncName", Off: unsafe.Offsetof(CreateResourceDataSyncRequest{}.SyncName), Kind: api.KStringPtr},
+		{Name: "S3Destination", Off: unsafe.Offsetof(CreateResourceDataSyncRequest{}.S3Destination), Kind: api.KStructPtr, Type: 481},
+		{Name: "SyncType", Off: unsafe.Offsetof(CreateResourceDataSyncRequest{}.SyncType), Kind: api.KStringPtr},
+		{Name: "SyncSource", Off: unsafe.Offsetof(CreateResourceDataSyncRequest{}.SyncSource), Kind: api.KStructPtr, Type: 482},
+	}},
+	73: {Go: (*CreateResourceDataSyncResult)(nil)},
+	74: {Go: (*CustomSchemaCountLimitExceededException)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(CustomSchemaCountLimitExceededException{}.Message), Kind: api.KStringPtr},
+	}},
+	75: {Go: (*DeleteActivationRequest)(nil), Fields: []api.Field{
+		{Name: "ActivationId", Off: unsafe.Offsetof(DeleteActivationRequest{}.ActivationId), Kind: api.KStringPtr},
+	}},
+	76: {Go: (*DeleteActivationResult)(nil)},
+	77: {Go: (*DeleteAssociationRequest)(nil), Fields: []api.Field{
+		{Name: "Name", Off: unsafe.Offsetof(DeleteAssociationRequest{}.Name), Kind: api.KStringPtr},
+		{Name: "InstanceId", Off: unsafe.Offsetof(DeleteAssociationRequest{}.InstanceId), Kind: api.KStringPtr},
+		{Name: "AssociationId", Off: unsafe.Offsetof(DeleteAssociationRequest{}.AssociationId), Kind: api.KStringPtr},
+	}},
+	78: {Go: (*DeleteAssociationResult)(nil)},
+	79: {Go: (*DeleteDocumentRequest)(nil), Fields: []api.Field{
+		{Name: "Name", Off: unsafe.Offsetof(DeleteDocumentRequest{}.Name), Kind: api.KStringPtr},
+		{Name: "DocumentVersion", Off: unsafe.Offsetof(DeleteDocumentRequest{}.DocumentVersion), Kind: api.KStringPtr},
+		{Name: "VersionName", Off: unsafe.Offsetof(DeleteDocumentRequest{}.VersionName), Kind: api.KStringPtr},
+		{Name: "Force", Off: unsafe.Offsetof(DeleteDocumentRequest{}.Force), Kind: api.KBoolPtr},
+	}},
+	80: {Go: (*DeleteDocumentResult)(nil)},
+	81: {Go: (*DeleteInventoryRequest)(nil), Fields: []api.Field{
+		{Name: "TypeName", Off: unsafe.Offsetof(DeleteInventoryRequest{}.TypeName), Kind: api.KStringPtr},
+		{Name: "SchemaDeleteOption", Off: unsafe.Offsetof(DeleteInventoryRequest{}.SchemaDeleteOption), Kind: api.KStringPtr},
+		{Name: "DryRun", Off: unsafe.Offsetof(DeleteInventoryRequest{}.DryRun), Kind: api.KBoolPtr},
+		{Name: "ClientToken", Off: unsafe.Offsetof(DeleteInventoryRequest{}.ClientToken), Kind: api.KStringPtr},
+	}},
+	82: {Go: (*DeleteInventoryResult)(nil), Fields: []api.Field{
+		{Name: "DeletionId", Off: unsafe.Offsetof(DeleteInventoryResult{}.DeletionId), Kind: api.KStringPtr},
+		{Name: "TypeName", Off: unsafe.Offsetof(DeleteInventoryResult{}.TypeName), Kind: api.KStringPtr},
+		{Name: "DeletionSummary", Off: unsafe.Offsetof(DeleteInventoryResult{}.DeletionSummary), Kind: api.KStructPtr, Type: 321},
+	}},
+	83: {Go: (*DeleteMaintenanceWindowRequest)(nil), Fields: []api.Field{
+		{Name: "WindowId", Off: unsafe.Offsetof(DeleteMaintenanceWindowRequest{}.WindowId), Kind: api.KStringPtr},
+	}},
+	84: {Go: (*DeleteMaintenanceWindowResult)(nil), Fields: []api.Field{
+		{Name: "WindowId", Off: unsafe.Offsetof(DeleteMaintenanceWindowResult{}.WindowId), Kind: api.KStringPtr},
+	}},
+	85: {Go: (*DeleteOpsItemRequest)(nil), Fields: []api.Field{
+		{Name: "OpsItemId", Off: unsafe.Offsetof(DeleteOpsItemRequest{}.OpsItemId), Kind: api.KStringPtr},
+	}},
+	86: {Go: (*DeleteOpsItemResponse)(nil)},
+	87: {Go: (*DeleteOpsMetadataRequest)(nil), Fields: []api.Field{
+		{Name: "OpsMetadataArn", Off: unsafe.Offsetof(DeleteOpsMetadataRequest{}.OpsMetadataArn), Kind: api.KStringPtr},
+	}},
+	88: {Go: (*DeleteOpsMetadataResult)(nil)},
+	89: {Go: (*DeleteParameterRequest)(nil), Fields: []api.Field{
+		{Name: "Name", Off: unsafe.Offsetof(DeleteParameterRequest{}.Name), Kind: api.KStringPtr},
+	}},
+	90: {Go: (*DeleteParameterResult)(nil)},
+	91: {Go: (*DeleteParametersRequest)(nil), Fields: []api.Field{
+		{Name: "Names", Off: unsafe.Offsetof(DeleteParametersRequest{}.Names), Kind: api.KList, Type: 575},
+	}},
+	92: {Go: (*DeleteParametersResult)(nil), Fields: []api.Field{
+		{Name: "DeletedParameters", Off: unsafe.Offsetof(DeleteParametersResult{}.DeletedParameters), Kind: api.KList, Type: 575},
+		{Name: "InvalidParameters", Off: unsafe.Offsetof(DeleteParametersResult{}.InvalidParameters), Kind: api.KList, Type: 575},
+	}},
+	93: {Go: (*DeletePatchBaselineRequest)(nil), Fields: []api.Field{
+		{Name: "BaselineId", Off: unsafe.Offsetof(DeletePatchBaselineRequest{}.BaselineId), Kind: api.KStringPtr},
+	}},
+	94: {Go: (*DeletePatchBaselineResult)(nil), Fields: []api.Field{
+		{Name: "BaselineId", Off: unsafe.Offsetof(DeletePatchBaselineResult{}.BaselineId), Kind: api.KStringPtr},
+	}},
+	95: {Go: (*DeleteResourceDataSyncRequest)(nil), Fields: []api.Field{
+		{Name: "SyncName", Off: unsafe.Offsetof(DeleteResourceDataSyncRequest{}.SyncName), Kind: api.KStringPtr},
+		{Name: "SyncType", Off: unsafe.Offsetof(DeleteResourceDataSyncRequest{}.SyncType), Kind: api.KStringPtr},
+	}},
+	96: {Go: (*DeleteResourceDataSyncResult)(nil)},
+	97: {Go: (*DeleteResourcePolicyRequest)(nil), Fields: []api.Field{
+		{Name: "ResourceArn", Off: unsafe.Offsetof(DeleteResourcePolicyRequest{}.ResourceArn), Kind: api.KStringPtr},
+		{Name: "PolicyId", Off: unsafe.Offsetof(DeleteResourcePolicyRequest{}.PolicyId), Kind: api.KStringPtr},
+		{Name: "PolicyHash", Off: unsafe.Offsetof(DeleteResourcePolicyRequest{}.PolicyHash), Kind: api.KStringPtr},
+	}},
+	98: {Go: (*DeleteResourcePolicyResponse)(nil)},
+	99: {Go: (*DeregisterManagedInstanceRequest)(nil), Fields: []api.Field{
+		{Name: "InstanceId", Off: unsafe.Offsetof(DeregisterManagedInstanceRequest{}.InstanceId), Kind: api.KStringPtr},
+	}},
+	100: {Go: (*DeregisterManagedInstanceResult)(nil)},
+	101: {Go: (*DeregisterPatchBaselineForPatchGroupRequest)(nil), Fields: []api.Field{
+		{Name: "BaselineId", Off: unsafe.Offsetof(DeregisterPatchBaselineForPatchGroupRequest{}.BaselineId), Kind: api.KStringPtr},
+		{Name: "PatchGroup", Off: unsafe.Offsetof(DeregisterPatchBaselineForPatchGroupRequest{}.PatchGroup), Kind: api.KStringPtr},
+	}},
+	102: {Go: (*DeregisterPatchBaselineForPatchGroupResult)(nil), Fields: []api.Field{
+		{Name: "BaselineId", Off: unsafe.Offsetof(DeregisterPatchBaselineForPatchGroupResult{}.BaselineId), Kind: api.KStringPtr},
+		{Name: "PatchGroup", Off: unsafe.Offsetof(DeregisterPatchBaselineForPatchGroupResult{}.PatchGroup), Kind: api.KStringPtr},
+	}},
+	103: {Go: (*DeregisterTargetFromMaintenanceWindowRequest)(nil), Fields: []api.Field{
+		{Name: "WindowId", Off: unsafe.Offsetof(DeregisterTargetFromMaintenanceWindowRequest{}.WindowId), Kind: api.KStringPtr},
+		{Name: "WindowTargetId", Off: unsafe.Offsetof(DeregisterTargetFromMaintenanceWindowRequest{}.WindowTargetId), Kind: api.KStringPtr},
+		{Name: "Safe", Off: unsafe.Offsetof(DeregisterTargetFromMaintenanceWindowRequest{}.Safe), Kind: api.KBoolPtr},
+	}},
+	104: {Go: (*DeregisterTargetFromMaintenanceWindowResult)(nil), Fields: []api.Field{
+		{Name: "WindowId", Off: unsafe.Offsetof(DeregisterTargetFromMaintenanceWindowResult{}.WindowId), Kind: api.KStringPtr},
+		{Name: "WindowTargetId", Off: unsafe.Offsetof(DeregisterTargetFromMaintenanceWindowResult{}.WindowTargetId), Kind: api.KStringPtr},
+	}},
+	105: {Go: (*DeregisterTaskFromMaintenanceWindowRequest)(nil), Fields: []api.Field{
+		{Name: "WindowId", Off: unsafe.Offsetof(DeregisterTaskFromMaintenanceWindowRequest{}.WindowId), Kind: api.KStringPtr},
+		{Name: "WindowTaskId", Off: unsafe.Offsetof(DeregisterTaskFromMaintenanceWindowRequest{}.WindowTaskId), Kind: api.KStringPtr},
+	}},
+	106: {Go: (*DeregisterTaskFromMaintenanceWindowResult)(nil), Fields: []api.Field{
+		{Name: "WindowId", Off: unsafe.Offsetof(DeregisterTaskFromMaintenanceWindowResult{}.WindowId), Kind: api.KStringPtr},
+		{Name: "WindowTaskId", Off: unsafe.Offsetof(DeregisterTaskFromMaintenanceWindowResult{}.WindowTaskId), Kind: api.KStringPtr},
+	}},
+	107: {Go: (*DescribeActivationsFilter)(nil), Fields: []api.Field{
+		{Name: "FilterKey", Off: unsafe.Offsetof(DescribeActivationsFilter{}.FilterKey), Kind: api.KStringPtr},
+		{Name: "FilterValues", Off: unsafe.Offsetof(DescribeActivationsFilter{}.FilterValues), Kind: api.KList, Type: 575},
+	}},
+	108: {Go: (*DescribeActivationsRequest)(nil), Fields: []api.Field{
+		{Name: "Filters", Off: unsafe.Offsetof(DescribeActivationsRequest{}.Filters), Kind: api.KList, Type: 594},
+		{Name: "MaxResults", Off: unsafe.Offsetof(DescribeActivationsRequest{}.MaxResults), Kind: api.KInt32Ptr},
+		{Name: "NextToken", Off: unsafe.Offsetof(DescribeActivationsRequest{}.NextToken), Kind: api.KStringPtr},
+	}},
+	109: {Go: (*DescribeActivationsResult)(nil), Fields: []api.Field{
+		{Name: "ActivationList", Off: unsafe.Offsetof(DescribeActivationsResult{}.ActivationList), Kind: api.KList, Type: 595},
+		{Name: "NextToken", Off: unsafe.Offsetof(DescribeActivationsResult{}.NextToken), Kind: api.KStringPtr},
+	}},
+	110: {Go: (*DescribeAssociationExecutionTargetsRequest)(nil), Fields: []api.Field{
+		{Name: "AssociationId", Off: unsafe.Offsetof(DescribeAssociationExecutionTargetsRequest{}.AssociationId), Kind: api.KStringPtr},
+		{Name: "ExecutionId", Off: unsafe.Offsetof(DescribeAssociationExecutionTargetsRequest{}.ExecutionId), Kind: api.KStringPtr},
+		{Name: "Filters", Off: unsafe.Offsetof(DescribeAssociationExecutionTargetsRequest{}.Filters), Kind: api.KList, Type: 596},
+		{Name: "MaxResults", Off: unsafe.Offsetof(DescribeAssociationExecutionTargetsRequest{}.MaxResults), Kind: api.KInt32Ptr},
+		{Name: "NextToken", Off: unsafe.Offsetof(DescribeAssociationExecutionTargetsRequest{}.NextToken), Kind: api.KStringPtr},
+	}},
+	111: {Go: (*DescribeAssociationExecutionTargetsResult)(nil), Fields: []api.Field{
+		{Name: "AssociationExecutionTargets", Off: unsafe.Offsetof(DescribeAssociationExecutionTargetsResult{}.AssociationExecutionTargets), Kind: api.KList, Type: 597},
+		{Name: "NextToken", Off: unsafe.Offsetof(DescribeAssociationExecutionTargetsResult{}.NextToken), Kind: api.KStringPtr},
+	}},
+	112: {Go: (*DescribeAssociationExecutionsRequest)(nil), Fields: []api.Field{
+		{Name: "AssociationId", Off: unsafe.Offsetof(DescribeAssociationExecutionsRequest{}.AssociationId), Kind: api.KStringPtr},
+		{Name: "Filters", Off: unsafe.Offsetof(DescribeAssociationExecutionsRequest{}.Filters), Kind: api.KList, Type: 598},
+		{Name: "MaxResults", Off: unsafe.Offsetof(DescribeAssociationExecutionsRequest{}.MaxResults), Kind: api.KInt32Ptr},
+		{Name: "NextToken", Off: unsafe.Offsetof(DescribeAssociationExecutionsRequest{}.NextToken), Kind: api.KStringPtr},
+	}},
+	113: {Go: (*DescribeAssociationExecutionsResult)(nil), Fields: []api.Field{
+		{Name: "AssociationExecutions", Off: unsafe.Offsetof(DescribeAssociationExecutionsResult{}.AssociationExecutions), Kind: api.KList, Type: 599},
+		{Name: "NextToken", Off: unsafe.Offsetof(DescribeAssociationExecutionsResult{}.NextToken), Kind: api.KStringPtr},
+	}},
+	114: {Go: (*DescribeAssociationRequest)(nil), Fields: []api.Field{
+		{Name: "Name", Off: unsafe.Offsetof(DescribeAssociationRequest{}.Name), Kind: api.KStringPtr},
+		{Name: "InstanceId", Off: unsafe.Offsetof(DescribeAssociationRequest{}.InstanceId), Kind: api.KStringPtr},
+		{Name: "AssociationId", Off: unsafe.Offsetof(DescribeAssociationRequest{}.AssociationId), Kind: api.KStringPtr},
+		{Name: "AssociationVersion", Off: unsafe.Offsetof(DescribeAssociationRequest{}.AssociationVersion), Kind: api.KStringPtr},
+	}},
+	115: {Go: (*DescribeAssociationResult)(nil), Fields: []api.Field{
+		{Name: "AssociationDescription", Off: unsafe.Offsetof(DescribeAssociationResult{}.AssociationDescription), Kind: api.KStructPtr, Type: 13},
+	}},
+	116: {Go: (*DescribeAutomationExecutionsRequest)(nil), Fields: []api.Field{
+		{Name: "Filters", Off: unsafe.Offsetof(DescribeAutomationExecutionsRequest{}.Filters), Kind: api.KList, Type: 600},
+		{Name: "MaxResults", Off: unsafe.Offsetof(DescribeAutomationExecutionsRequest{}.MaxResults), Kind: api.KInt32Ptr},
+		{Name: "NextToken", Off: unsafe.Offsetof(DescribeAutomationExecutionsRequest{}.NextToken), Kind: api.KStringPtr},
+	}},
+	117: {Go: (*DescribeAutomationExecutionsResult)(nil), Fields: []api.Field{
+		{Name: "AutomationExecutionMetadataList", Off: unsafe.Offsetof(DescribeAutomationExecutionsResult{}.AutomationExecutionMetadataList), Kind: api.KList, Type: 601},
+		{Name: "NextToken", Off: unsafe.Offsetof(DescribeAutomationExecutionsResult{}.NextToken), Kind: api.KStringPtr},
+	}},
+	118: {Go: (*DescribeAutomationStepExecutionsRequest)(nil), Fields: []api.Field{
+		{Name: "AutomationExecutionId", Off: unsafe.Offsetof(DescribeAutomationStepExecutionsRequest{}.AutomationExecutionId), Kind: api.KStringPtr},
+		{Name: "Filters", Off: unsafe.Offsetof(DescribeAutomationStepExecutionsRequest{}.Filters), Kind: api.KList, Type: 602},
+		{Name: "NextToken", Off: unsafe.Offsetof(DescribeAutomationStepExecutionsRequest{}.NextToken), Kind: api.KStringPtr},
+		{Name: "MaxResults", Off: unsafe.Offsetof(DescribeAutomationStepExecutionsRequest{}.MaxResults), Kind: api.KInt32Ptr},
+		{Name: "ReverseOrder", Off: unsafe.Offsetof(DescribeAutomationStepExecutionsRequest{}.ReverseOrder), Kind: api.KBoolPtr},
+	}},
+	119: {Go: (*DescribeAutomationStepExecutionsResult)(nil), Fields: []api.Field{
+		{Name: "StepExecutions", Off: unsafe.Offsetof(DescribeAutomationStepExecutionsResult{}.StepExecutions), Kind: api.KList, Type: 579},
+		{Name: "NextToken", Off: unsafe.Offsetof(DescribeAutomationStepExecutionsResult{}.NextToken), Kind: api.KStringPtr},
+	}},
+	120: {Go: (*DescribeAvailablePatchesRequest)(nil), Fields: []api.Field{
+		{Name: "Filters", Off: unsafe.Offsetof(DescribeAvailablePatchesRequest{}.Filters), Kind: api.KList, Type: 603},
+		{Name: "MaxResults", Off: unsafe.Offsetof(DescribeAvailablePatchesRequest{}.MaxResults), Kind: api.KInt32Ptr},
+		{Name: "NextToken", Off: unsafe.Offsetof(DescribeAvailablePatchesRequest{}.NextToken), Kind: api.KStringPtr},
+	}},
+	121: {Go: (*DescribeAvailablePatchesResult)(nil), Fields: []api.Field{
+		{Name: "Patches", Off: unsafe.Offsetof(DescribeAvailablePatchesResult{}.Patches), Kind: api.KList, Type: 604},
+		{Name: "NextToken", Off: unsafe.Offsetof(DescribeAvailablePatchesResult{}.NextToken), Kind: api.KStringPtr},
+	}},
+	122: {Go: (*DescribeDocumentPermissionRequest)(nil), Fields: []api.Field{
+		{Name: "Name", Off: unsafe.Offsetof(DescribeDocumentPermissionRequest{}.Name), Kind: api.KStringPtr},
+		{Name: "PermissionType", Off: unsafe.Offsetof(DescribeDocumentPermissionRequest{}.PermissionType), Kind: api.KStringPtr},
+		{Name: "MaxResults", Off: unsafe.Offsetof(DescribeDocumentPermissionRequest{}.MaxResults), Kind: api.KInt32Ptr},
+		{Name: "NextToken", Off: unsafe.Offsetof(DescribeDocumentPermissionRequest{}.NextToken), Kind: api.KStringPtr},
+	}},
+	123: {Go: (*DescribeDocumentPermissionResponse)(nil), Fields: []api.Field{
+		{Name: "AccountIds", Off: unsafe.Offsetof(DescribeDocumentPermissionResponse{}.AccountIds), Kind: api.KList, Type: 575},
+		{Name: "AccountSharingInfoList", Off: unsafe.Offsetof(DescribeDocumentPermissionResponse{}.AccountSharingInfoList), Kind: api.KList, Type: 605},
+		{Name: "NextToken", Off: unsafe.Offsetof(DescribeDocumentPermissionResponse{}.NextToken), Kind: api.KStringPtr},
+	}},
+	124: {Go: (*DescribeDocumentRequest)(nil), Fields: []api.Field{
+		{Name: "Name", Off: unsafe.Offsetof(DescribeDocumentRequest{}.Name), Kind: api.KStringPtr},
+		{Name: "DocumentVersion", Off: unsafe.Offsetof(DescribeDocumentRequest{}.DocumentVersion), Kind: api.KStringPtr},
+		{Name: "VersionName", Off: unsafe.Offsetof(DescribeDocumentRequest{}.VersionName), Kind: api.KStringPtr},
+	}},
+	125: {Go: (*DescribeDocumentResult)(nil), Fields: []api.Field{
+		{Name: "Document", Off: unsafe.Offsetof(DescribeDocumentResult{}.Document), Kind: api.KStructPtr, Type: 178},
+	}},
+	126: {Go: (*DescribeEffectiveInstanceAssociationsRequest)(nil), Fields: []api.Field{
+		{Name: "InstanceId", Off: unsafe.Offsetof(DescribeEffectiveInstanceAssociationsRequest{}.InstanceId), Kind: api.KStringPtr},
+		{Name: "MaxResults", Off: unsafe.Offsetof(DescribeEffectiveInstanceAssociationsRequest{}.MaxResults), Kind: api.KInt32Ptr},
+		{Name: "NextToken", Off: unsafe.Offsetof(DescribeEffectiveInstanceAssociationsRequest{}.NextToken), Kind: api.KStringPtr},
+	}},
+	127: {Go: (*DescribeEffectiveInstanceAssociationsResult)(nil), Fields: []api.Field{
+		{Name: "Associations", Off: unsafe.Offsetof(DescribeEffectiveInstanceAssociationsResult{}.Associations), Kind: api.KList, Type: 606},
+		{Name: "NextToken", Off: unsafe.Offsetof(DescribeEffectiveInstanceAssociationsResult{}.NextToken), Kind: api.KStringPtr},
+	}},
+	128: {Go: (*DescribeEffectivePatchesForPatchBaselineRequest)(nil), Fields: []api.Field{
+		{Name: "BaselineId", Off: unsafe.Offsetof(DescribeEffectivePatchesForPatchBaselineRequest{}.BaselineId), Kind: api.KStringPtr},
+		{Name: "MaxResults", Off: unsafe.Offsetof(DescribeEffectivePatchesForPatchBaselineRequest{}.MaxResults), Kind: api.KInt32Ptr},
+		{Name: "NextToken", Off: unsafe.Offsetof(DescribeEffectivePatchesForPatchBaselineRequest{}.NextToken), Kind: api.KStringPtr},
+	}},
+	129: {Go: (*DescribeEffectivePatchesForPatchBaselineResult)(nil), Fields: []api.Field{
+		{Name: "EffectivePatches", Off: unsafe.Offsetof(DescribeEffectivePatchesForPatchBaselineResult{}.EffectivePatches), Kind: api.KList, Type: 607},
+		{Name: "NextToken", Off: unsafe.Offsetof(DescribeEffectivePatchesForPatchBaselineResult{}.NextToken), Kind: api.KStringPtr},
+	}},
+	130: {Go: (*DescribeInstanceAssociationsStatusRequest)(nil), Fields: []api.Field{
+		{Name: "InstanceId", Off: unsafe.Offsetof(DescribeInstanceAssociationsStatusRequest{}.InstanceId), Kind: api.KStringPtr},
+		{Name: "MaxResults", Off: unsafe.Offsetof(DescribeInstanceAssociationsStatusRequest{}.MaxResults), Kind: api.KInt32Ptr},
+		{Name: "NextToken", Off: unsafe.Offsetof(DescribeInstanceAssociationsStatusRequest{}.NextToken), Kind: api.KStringPtr},
+	}},
+	131: {Go: (*DescribeInstanceAssociationsStatusResult)(nil), Fields: []api.Field{
+		{Name: "InstanceAssociationStatusInfos", Off: unsafe.Offsetof(DescribeInstanceAssociationsStatusResult{}.InstanceAssociationStatusInfos), Kind: api.KList, Type: 608},
+		{Name: "NextToken", Off: unsafe.Offsetof(DescribeInstanceAssociationsStatusResult{}.NextToken), Kind: api.KStringPtr},
+	}},
+	132: {Go: (*DescribeInstanceInformationRequest)(nil), Fields: []api.Field{
+		{Name: "InstanceInformationFilterList", Off: unsafe.Offsetof(DescribeInstanceInformationRequest{}.InstanceInformationFilterList), Kind: api.KList, Type: 609},
+		{Name: "Filters", Off: unsafe.Offsetof(DescribeInstanceInformationRequest{}.Filters), Kind: api.KList, Type: 610},
+		{Name: "MaxResults", Off: unsafe.Offsetof(DescribeInstanceInformationRequest{}.MaxResults), Kind: api.KInt32Ptr},
+		{Name: "NextToken", Off: unsafe.Offsetof(DescribeInstanceInformationRequest{}.NextToken), Kind: api.KStringPtr},
+	}},
+	133: {Go: (*DescribeInstanceInformationResult)(nil), Fields: []api.Field{
+		{Name: "InstanceInformationList", Off: unsafe.Offsetof(DescribeInstanceInformationResult{}.InstanceInformationList), Kind: api.KList, Type: 611},
+		{Name: "NextToken", Off: unsafe.Offsetof(DescribeInstanceInformationResult{}.NextToken), Kind: api.KStringPtr},
+	}},
+	134: {Go: (*DescribeInstancePatchStatesForPatchGroupRequest)(nil), Fields: []api.Field{
+		{Name: "PatchGroup", Off: unsafe.Offsetof(DescribeInstancePatchStatesForPatchGroupRequest{}.PatchGroup), Kind: api.KStringPtr},
+		{Name: "Filters", Off: unsafe.Offsetof(DescribeInstancePatchStatesForPatchGroupRequest{}.Filters), Kind: api.KList, Type: 612},
+		{Name: "NextToken", Off: unsafe.Offsetof(DescribeInstancePatchStatesForPatchGroupRequest{}.NextToken), Kind: api.KStringPtr},
+		{Name: "MaxResults", Off: unsafe.Offsetof(DescribeInstancePatchStatesForPatchGroupRequest{}.MaxResults), Kind: api.KInt32Ptr},
+	}},
+	135: {Go: (*DescribeInstancePatchStatesForPatchGroupResult)(nil), Fields: []api.Field{
+		{Name: "InstancePatchStates", Off: unsafe.Offsetof(DescribeInstancePatchStatesForPatchGroupResult{}.InstancePatchStates), Kind: api.KList, Type: 613},
+		{Name: "NextToken", Off: unsafe.Offsetof(DescribeInstancePatchStatesForPatchGroupResult{}.NextToken), Kind: api.KStringPtr},
+	}},
+	136: {Go: (*DescribeInstancePatchStatesRequest)(nil), Fields: []api.Field{
+		{Name: "InstanceIds", Off: unsafe.Offsetof(DescribeInstancePatchStatesRequest{}.InstanceIds), Kind: api.KList, Type: 575},
+		{Name: "NextToken", Off: unsafe.Offsetof(DescribeInstancePatchStatesRequest{}.NextToken), Kind: api.KStringPtr},
+		{Name: "MaxResults", Off: unsafe.Offsetof(DescribeInstancePatchStatesRequest{}.MaxResults), Kind: api.KInt32Ptr},
+	}},
+	137: {Go: (*DescribeInstancePatchStatesResult)(nil), Fields: []api.Field{
+		{Name: "InstancePatchStates", Off: unsafe.Offsetof(DescribeInstancePatchStatesResult{}.InstancePatchStates), Kind: api.KList, Type: 613},
+		{Name: "NextToken", Off: unsafe.Offsetof(DescribeInstancePatchStatesResult{}.NextToken), Kind: api.KStringPtr},
+	}},
+	138: {Go: (*DescribeInstancePatchesRequest)(nil), Fields: []api.Field{
+		{Name: "InstanceId", Off: unsafe.Offsetof(DescribeInstancePatchesRequest{}.InstanceId), Kind: api.KStringPtr},
+		{Name: "Filters", Off: unsafe.Offsetof(DescribeInstancePatchesRequest{}.Filters), Kind: api.KList, Type: 603},
+		{Name: "NextToken", Off: unsafe.Offsetof(DescribeInstancePatchesRequest{}.NextToken), Kind: api.KStringPtr},
+		{Name: "MaxResults", Off: unsafe.Offsetof(DescribeInstancePatchesRequest{}.MaxResults), Kind: api.KInt32Ptr},
+	}},
+	139: {Go: (*DescribeInstancePatchesResult)(nil), Fields: []api.Field{
+		{Name: "Patches", Off: unsafe.Offsetof(DescribeInstancePatchesResult{}.Patches), Kind: api.KList, Type: 614},
+		{Name: "NextToken", Off: unsafe.Offsetof(DescribeInstancePatchesResult{}.NextToken), Kind: api.KStringPtr},
+	}},
+	140: {Go: (*DescribeInstancePropertiesRequest)(nil), Fields: []api.Field{
+		{Name: "InstancePropertyFilterList", Off: unsafe.Offsetof(DescribeInstancePropertiesRequest{}.InstancePropertyFilterList), Kind: api.KList, Type: 615},
+		{Name: "FiltersWithOperator", Off: unsafe.Offsetof(DescribeInstancePropertiesRequest{}.FiltersWithOperator), Kind: api.KList, Type: 616},
+		{Name: "MaxResults", Off: unsafe.Offsetof(DescribeInstancePropertiesRequest{}.MaxResults), Kind: api.KInt32Ptr},
+		{Name: "NextToken", Off: unsafe.Offsetof(DescribeInstancePropertiesRequest{}.NextToken), Kind: api.KStringPtr},
+	}},
+	141: {Go: (*DescribeInstancePropertiesResult)(nil), Fields: []api.Field{
+		{Name: "InstanceProperties", Off: unsafe.Offsetof(DescribeInstancePropertiesResult{}.InstanceProperties), Kind: api.KList, Type: 617},
+		{Name: "NextToken", Off: unsafe.Offsetof(DescribeInstancePropertiesResult{}.NextToken), Kind: api.KStringPtr},
+	}},
+	142: {Go: (*DescribeInventoryDeletionsRequest)(nil), Fields: []api.Field{
+		{Name: "DeletionId", Off: unsafe.Offsetof(DescribeInventoryDeletionsRequest{}.DeletionId), Kind: api.KStringPtr},
+		{Name: "NextToken", Off: unsafe.Offsetof(DescribeInventoryDeletionsRequest{}.NextToken), Kind: api.KStringPtr},
+		{Name: "MaxResults", Off: unsafe.Offsetof(DescribeInventoryDeletionsRequest{}.MaxResults), Kind: api.KInt32Ptr},
+	}},
+	143: {Go: (*DescribeInventoryDeletionsResult)(nil), Fields: []api.Field{
+		{Name: "InventoryDeletions", Off: unsafe.Offsetof(DescribeInventoryDeletionsResult{}.InventoryDeletions), Kind: api.KList, Type: 618},
+		{Name: "NextToken", Off: unsafe.Offsetof(DescribeInventoryDeletionsResult{}.NextToken), Kind: api.KStringPtr},
+	}},
+	144: {Go: (*DescribeMaintenanceWindowExecutionTaskInvocationsRequest)(nil), Fields: []api.Field{
+		{Name: "WindowExecutionId", Off: unsafe.Offsetof(DescribeMaintenanceWindowExecutionTaskInvocationsRequest{}.WindowExecutionId), Kind: api.KStringPtr},
+		{Name: "TaskId", Off: unsafe.Offsetof(DescribeMaintenanceWindowExecutionTaskInvocationsRequest{}.TaskId), Kind: api.KStringPtr},
+		{Name: "Filters", Off: unsafe.Offsetof(DescribeMaintenanceWindowExecutionTaskInvocationsRequest{}.Filters), Kind: api.KList, Type: 619},
+		{Name: "MaxResults", Off: unsafe.Offsetof(DescribeMaintenanceWindowExecutionTaskInvocationsRequest{}.MaxResults), Kind: api.KInt32Ptr},
+		{Name: "NextToken", Off: unsafe.Offsetof(DescribeMaintenanceWindowExecutionTaskInvocationsRequest{}.NextToken), Kind: api.KStringPtr},
+	}},
+	145: {Go: (*DescribeMaintenanceWindowExecutionTaskInvocationsResult)(nil), Fields: []api.Field{
+		{Name: "WindowExecutionTaskInvocationIdentities", Off: unsafe.Offsetof(DescribeMaintenanceWindowExecutionTaskInvocationsResult{}.WindowExecutionTaskInvocationIdentities), Kind: api.KList, Type: 620},
+		{Name: "NextToken", Off: unsafe.Offsetof(DescribeMaintenanceWindowExecutionTaskInvocationsResult{}.NextToken), Kind: api.KStringPtr},
+	}},
+	146: {Go: (*DescribeMaintenanceWindowExecutionTasksRequest)(nil), Fields: []api.Field{
+		{Name: "WindowExecutionId", Off: unsafe.Offsetof(DescribeMaintenanceWindowExecutionTasksRequest{}.WindowExecutionId), Kind: api.KStringPtr},
+		{Name: "Filters", Off: unsafe.Offsetof(DescribeMaintenanceWindowExecutionTasksRequest{}.Filters), Kind: api.KList, Type: 619},
+		{Name: "MaxResults", Off: unsafe.Offsetof(DescribeMaintenanceWindowExecutionTasksRequest{}.MaxResults), Kind: api.KInt32Ptr},
+		{Name: "NextToken", Off: unsafe.Offsetof(DescribeMaintenanceWindowExecutionTasksRequest{}.NextToken), Kind: api.KStringPtr},
+	}},
+	147: {Go: (*DescribeMaintenanceWindowExecutionTasksResult)(nil), Fields: []api.Field{
+		{Name: "WindowExecutionTaskIdentities", Off: unsafe.Offsetof(DescribeMaintenanceWindowExecutionTasksResult{}.WindowExecutionTaskIdentities), Kind: api.KList, Type: 621},
+		{Name: "NextToken", Off: unsafe.Offsetof(DescribeMaintenanceWindowExecutionTasksResult{}.NextToken), Kind: api.KStringPtr},
+	}},
+	148: {Go: (*DescribeMaintenanceWindowExecutionsRequest)(nil), Fields: []api.Field{
+		{Name: "WindowId", Off: unsafe.Offsetof(DescribeMaintenanceWindowExecutionsRequest{}.WindowId), Kind: api.KStringPtr},
+		{Name: "Filters", Off: unsafe.Offsetof(DescribeMaintenanceWindowExecutionsRequest{}.Filters), Kind: api.KList, Type: 619},
+		{Name: "MaxResults", Off: unsafe.Offsetof(DescribeMaintenanceWindowExecutionsRequest{}.MaxResults), Kind: api.KInt32Ptr},
+		{Name: "NextToken", Off: unsafe.Offsetof(DescribeMaintenanceWindowExecutionsRequest{}.NextToken), Kind: api.KStringPtr},
+	}},
+	149: {Go: (*DescribeMaintenanceWindowExecutionsResult)(nil), Fields: []api.Field{
+		{Name: "WindowExecutions", Off: unsafe.Offsetof(DescribeMaintenanceWindowExecutionsResult{}.WindowExecutions), Kind: api.KList, Type: 622},
+		{Name: "NextToken", Off: unsafe.Offsetof(DescribeMaintenanceWindowExecutionsResult{}.NextToken), Kind: api.KStringPtr},
+	}},
+	150: {Go: (*DescribeMaintenanceWindowScheduleRequest)(nil), Fields: []api.Field{
+		{Name: "WindowId", Off: unsafe.Offsetof(DescribeMaintenanceWindowScheduleRequest{}.WindowId), Kind: api.KStringPtr},
+		{Name: "Targets", Off: unsafe.Offsetof(DescribeMaintenanceWindowScheduleRequest{}.Targets), Kind: api.KList, Type: 572},
+		{Name: "ResourceType", Off: unsafe.Offsetof(DescribeMaintenanceWindowScheduleRequest{}.ResourceType), Kind: api.KStringPtr},
+		{Name: "Filters", Off: unsafe.Offsetof(DescribeMaintenanceWindowScheduleRequest{}.Filters), Kind: api.KList, Type: 603},
+		{Name: "MaxResults", Off: unsafe.Offsetof(DescribeMaintenanceWindowScheduleRequest{}.MaxResults), Kind: api.KInt32Ptr},
+		{Name: "NextToken", Off: unsafe.Offsetof(DescribeMaintenanceWindowScheduleRequest{}.NextToken), Kind: api.KStringPtr},
+	}},
+	151: {Go: (*DescribeMaintenanceWindowScheduleResult)(nil), Fields: []api.Field{
+		{Name: "ScheduledWindowExecutions", Off: unsafe.Offsetof(DescribeMaintenanceWindowScheduleResult{}.ScheduledWindowExecutions), Kind: api.KList, Type: 623},
+		{Name: "NextToken", Off: unsafe.Offsetof(DescribeMaintenanceWindowScheduleResult{}.NextToken), Kind: api.KStringPtr},
+	}},
+	152: {Go: (*DescribeMaintenanceWindowTargetsRequest)(nil), Fields: []api.Field{
+		{Name: "WindowId", Off: unsafe.Offsetof(DescribeMaintenanceWindowTargetsRequest{}.WindowId), Kind: api.KStringPtr},
+		{Name: "Filters", Off: unsafe.Offsetof(DescribeMaintenanceWindowTargetsRequest{}.Filters), Kind: api.KList, Type: 619},
+		{Name: "MaxResults", Off: unsafe.Offsetof(DescribeMaintenanceWindowTargetsRequest{}.MaxResults), Kind: api.KInt32Ptr},
+		{Name: "NextToken", Off: unsafe.Offsetof(DescribeMaintenanceWindowTargetsRequest{}.NextToken), Kind: api.KStringPtr},
+	}},
+	153: {Go: (*DescribeMaintenanceWindowTargetsResult)(nil), Fields: []api.Field{
+		{Name: "Targets", Off: unsafe.Offsetof(DescribeMaintenanceWindowTargetsResult{}.Targets), Kind: api.KList, Type: 624},
+		{Name: "NextToken", Off: unsafe.Offsetof(DescribeMaintenanceWindowTargetsResult{}.NextToken), Kind: api.KStringPtr},
+	}},
+	154: {Go: (*DescribeMaintenanceWindowTasksRequest)(nil), Fields: []api.Field{
+		{Name: "WindowId", Off: unsafe.Offsetof(DescribeMaintenanceWindowTasksRequest{}.WindowId), Kind: api.KStringPtr},
+		{Name: "Filters", Off: unsafe.Offsetof(DescribeMaintenanceWindowTasksRequest{}.Filters), Kind: api.KList, Type: 619},
+		{Name: "MaxResults", Off: unsafe.Offsetof(DescribeMaintenanceWindowTasksRequest{}.MaxResults), Kind: api.KInt32Ptr},
+		{Name: "NextToken", Off: unsafe.Offsetof(DescribeMaintenanceWindowTasksRequest{}.NextToken), Kind: api.KStringPtr},
+	}},
+	155: {Go: (*DescribeMaintenanceWindowTasksResult)(nil), Fields: []api.Field{
+		{Name: "Tasks", Off: unsafe.Offsetof(DescribeMaintenanceWindowTasksResult{}.Tasks), Kind: api.KList, Type: 625},
+		{Name: "NextToken", Off: unsafe.Offsetof(DescribeMaintenanceWindowTasksResult{}.NextToken), Kind: api.KStringPtr},
+	}},
+	156: {Go: (*DescribeMaintenanceWindowsForTargetRequest)(nil), Fields: []api.Field{
+		{Name: "Targets", Off: unsafe.Offsetof(DescribeMaintenanceWindowsForTargetRequest{}.Targets), Kind: api.KList, Type: 572},
+		{Name: "ResourceType", Off: unsafe.Offsetof(DescribeMaintenanceWindowsForTargetRequest{}.ResourceType), Kind: api.KStringPtr},
+		{Name: "MaxResults", Off: unsafe.Offsetof(DescribeMaintenanceWindowsForTargetRequest{}.MaxResults), Kind: api.KInt32Ptr},
+		{Name: "NextToken", Off: unsafe.Offsetof(DescribeMaintenanceWindowsForTargetRequest{}.NextToken), Kind: api.KStringPtr},
+	}},
+	157: {Go: (*DescribeMaintenanceWindowsForTargetResult)(nil), Fields: []api.Field{
+		{Name: "WindowIdentities", Off: unsafe.Offsetof(DescribeMaintenanceWindowsForTargetResult{}.WindowIdentities), Kind: api.KList, Type: 626},
+		{Name: "NextToken", Off: unsafe.Offsetof(DescribeMaintenanceWindowsForTargetResult{}.NextToken), Kind: api.KStringPtr},
+	}},
+	158: {Go: (*DescribeMaintenanceWindowsRequest)(nil), Fields: []api.Field{
+		{Name: "Filters", Off: unsafe.Offsetof(DescribeMaintenanceWindowsRequest{}.Filters), Kind: api.KList, Type: 619},
+		{Name: "MaxResults", Off: unsafe.Offsetof(DescribeMaintenanceWindowsRequest{}.MaxResults), Kind: api.KInt32Ptr},
+		{Name: "NextToken", Off: unsafe.Offsetof(DescribeMaintenanceWindowsRequest{}.NextToken), Kind: api.KStringPtr},
+	}},
+	159: {Go: (*DescribeMaintenanceWindowsResult)(nil), Fields: []api.Field{
+		{Name: "WindowIdentities", Off: unsafe.Offsetof(DescribeMaintenanceWindowsResult{}.WindowIdentities), Kind: api.KList, Type: 627},
+		{Name: "NextToken", Off: unsafe.Offsetof(DescribeMaintenanceWindowsResult{}.NextToken), Kind: api.KStringPtr},
+	}},
+	160: {Go: (*DescribeOpsItemsRequest)(nil), Fields: []api.Field{
+		{Name: "OpsItemFilters", Off: unsafe.Offsetof(DescribeOpsItemsRequest{}.OpsItemFilters), Kind: api.KList, Type: 628},
+		{Name: "MaxResults", Off: unsafe.Offsetof(DescribeOpsItemsRequest{}.MaxResults), Kind: api.KInt32Ptr},
+		{Name: "NextToken", Off: unsafe.Offsetof(DescribeOpsItemsRequest{}.NextToken), Kind: api.KStringPtr},
+	}},
+	161: {Go: (*DescribeOpsItemsResponse)(nil), Fields: []api.Field{
+		{Name: "NextToken", Off: unsafe.Offsetof(DescribeOpsItemsResponse{}.NextToken), Kind: api.KStringPtr},
+		{Name: "OpsItemSummaries", Off: unsafe.Offsetof(DescribeOpsItemsResponse{}.OpsItemSummaries), Kind: api.KList, Type: 629},
+	}},
+	162: {Go: (*DescribeParametersRequest)(nil), Fields: []api.Field{
+		{Name: "Filters", Off: unsafe.Offsetof(DescribeParametersRequest{}.Filters), Kind: api.KList, Type: 630},
+		{Name: "ParameterFilters", Off: unsafe.Offsetof(DescribeParametersRequest{}.ParameterFilters), Kind: api.KList, Type: 631},
+		{Name: "MaxResults", Off: unsafe.Offsetof(DescribeParametersRequest{}.MaxResults), Kind: api.KInt32Ptr},
+		{Name: "NextToken", Off: unsafe.Offsetof(DescribeParametersRequest{}.NextToken), Kind: api.KStringPtr},
+		{Name: "Shared", Off: unsafe.Offsetof(DescribeParametersRequest{}.Shared), Kind: api.KBoolPtr},
+	}},
+	163: {Go: (*DescribeParametersResult)(nil), Fields: []api.Field{
+		{Name: "Parameters", Off: unsafe.Offsetof(DescribeParametersResult{}.Parameters), Kind: api.KList, Type: 632},
+		{Name: "NextToken", Off: unsafe.Offsetof(DescribeParametersResult{}.NextToken), Kind: api.KStringPtr},
+	}},
+	164: {Go: (*DescribePatchBaselinesRequest)(nil), Fields: []api.Field{
+		{Name: "Filters", Off: unsafe.Offsetof(DescribePatchBaselinesRequest{}.Filters), Kind: api.KList, Type: 603},
+		{Name: "MaxResults", Off: unsafe.Offsetof(DescribePatchBaselinesRequest{}.MaxResults), Kind: api.KInt32Ptr},
+		{Name: "NextToken", Off: unsafe.Offsetof(DescribePatchBaselinesRequest{}.NextToken), Kind: api.KStringPtr},
+	}},
+	165: {Go: (*DescribePatchBaselinesResult)(nil), Fields: []api.Field{
+		{Name: "BaselineIdentities", Off: unsafe.Offsetof(DescribePatchBaselinesResult{}.BaselineIdentities), Kind: api.KList, Type: 633},
+		{Name: "NextToken", Off: unsafe.Offsetof(DescribePatchBaselinesResult{}.NextToken), Kind: api.KStringPtr},
+	}},
+	166: {Go: (*DescribePatchGroupStateRequest)(nil), Fields: []api.Field{
+		{Name: "PatchGroup", Off: unsafe.Offsetof(DescribePatchGroupStateRequest{}.PatchGroup), Kind: api.KStringPtr},
+	}},
+	167: {Go: (*DescribePatchGroupStateResult)(nil), Fields: []api.Field{
+		{Name: "Instances", Off: unsafe.Offsetof(DescribePatchGroupStateResult{}.Instances), Kind: api.KInt32Ptr},
+		{Name: "InstancesWithInstalledPatches", Off: unsafe.Offsetof(DescribePatchGroupStateResult{}.InstancesWithInstalledPatches), Kind: api.KInt32Ptr},
+		{Name: "InstancesWithInstalledOtherPatches", Off: unsafe.Offsetof(DescribePatchGroupStateResult{}.InstancesWithInstalledOtherPatches), Kind: api.KInt32Ptr},
+		{Name: "InstancesWithInstalledPendingRebootPatches", Off: unsafe.Offsetof(DescribePatchGroupStateResult{}.InstancesWithInstalledPendingRebootPatches), Kind: api.KInt32Ptr},
+		{Name: "InstancesWithInstalledRejectedPatches", Off: unsafe.Offsetof(DescribePatchGroupStateResult{}.InstancesWithInstalledRejectedPatches), Kind: api.KInt32Ptr},
+		{Name: "InstancesWithMissingPatches", Off: unsafe.Offsetof(DescribePatchGroupStateResult{}.InstancesWithMissingPatches), Kind: api.KInt32Ptr},
+		{Name: "InstancesWithFailedPatches", Off: unsafe.Offsetof(DescribePatchGroupStateResult{}.InstancesWithFailedPatches), Kind: api.KInt32Ptr},
+		{Name: "InstancesWithNotApplicablePatches", Off: unsafe.Offsetof(DescribePatchGroupStateResult{}.InstancesWithNotApplicablePatches), Kind: api.KInt32Ptr},
+		{Name: "InstancesWithUnreportedNotApplicablePatches", Off: unsafe.Offsetof(DescribePatchGroupStateResult{}.InstancesWithUnreportedNotApplicablePatches), Kind: api.KInt32Ptr},
+		{Name: "InstancesWithCriticalNonCompliantPatches", Off: unsafe.Offsetof(DescribePatchGroupStateResult{}.InstancesWithCriticalNonCompliantPatches), Kind: api.KInt32Ptr},
+		{Name: "InstancesWithSecurityNonCompliantPatches", Off: unsafe.Offsetof(DescribePatchGroupStateResult{}.InstancesWithSecurityNonCompliantPatches), Kind: api.KInt32Ptr},
+		{Name: "InstancesWithOtherNonCompliantPatches", Off: unsafe.Offsetof(DescribePatchGroupStateResult{}.InstancesWithOtherNonCompliantPatches), Kind: api.KInt32Ptr},
+	}},
+	168: {Go: (*DescribePatchGroupsRequest)(nil), Fields: []api.Field{
+		{Name: "MaxResults", Off: unsafe.Offsetof(DescribePatchGroupsRequest{}.MaxResults), Kind: api.KInt32Ptr},
+		{Name: "Filters", Off: unsafe.Offsetof(DescribePatchGroupsRequest{}.Filters), Kind: api.KList, Type: 603},
+		{Name: "NextToken", Off: unsafe.Offsetof(DescribePatchGroupsRequest{}.NextToken), Kind: api.KStringPtr},
+	}},
+	169: {Go: (*DescribePatchGroupsResult)(nil), Fields: []api.Field{
+		{Name: "Mappings", Off: unsafe.Offsetof(DescribePatchGroupsResult{}.Mappings), Kind: api.KList, Type: 634},
+		{Name: "NextToken", Off: unsafe.Offsetof(DescribePatchGroupsResult{}.NextToken), Kind: api.KStringPtr},
+	}},
+	170: {Go: (*DescribePatchPropertiesRequest)(nil), Fields: []api.Field{
+		{Name: "OperatingSystem", Off: unsafe.Offsetof(DescribePatchPropertiesRequest{}.OperatingSystem), Kind: api.KStringPtr},
+		{Name: "Property", Off: unsafe.Offsetof(DescribePatchPropertiesRequest{}.Property), Kind: api.KStringPtr},
+		{Name: "PatchSet", Off: unsafe.Offsetof(DescribePatchPropertiesRequest{}.PatchSet), Kind: api.KStringPtr},
+		{Name: "MaxResults", Off: unsafe.Offsetof(DescribePatchPropertiesRequest{}.MaxResults), Kind: api.KInt32Ptr},
+		{Name: "NextToken", Off: unsafe.Offsetof(DescribePatchPropertiesRequest{}.NextToken), Kind: api.KStringPtr},
+	}},
+	171: {Go: (*DescribePatchPropertiesResult)(nil), Fields: []api.Field{
+		{Name: "Properties", Off: unsafe.Offsetof(DescribePatchPropertiesResult{}.Properties), Kind: api.KList, Type: 635},
+		{Name: "NextToken", Off: unsafe.Offsetof(DescribePatchPropertiesResult{}.NextToken), Kind: api.KStringPtr},
+	}},
+	172: {Go: (*DescribeSessionsRequest)(nil), Fields: []api.Field{
+		{Name: "State", Off: unsafe.Offsetof(DescribeSessionsRequest{}.State), Kind: api.KStringPtr},
+		{Name: "MaxResults", Off: unsafe.Offsetof(DescribeSessionsRequest{}.MaxResults), Kind: api.KInt32Ptr},
+		{Name: "NextToken", Off: unsafe.Offsetof(DescribeSessionsRequest{}.NextToken), Kind: api.KStringPtr},
+		{Name: "Filters", Off: unsafe.Offsetof(DescribeSessionsRequest{}.Filters), Kind: api.KList, Type: 636},
+	}},
+	173: {Go: (*DescribeSessionsResponse)(nil), Fields: []api.Field{
+		{Name: "Sessions", Off: unsafe.Offsetof(DescribeSessionsResponse{}.Sessions), Kind: api.KList, Type: 637},
+		{Name: "NextToken", Off: unsafe.Offsetof(DescribeSessionsResponse{}.NextToken), Kind: api.KStringPtr},
+	}},
+	174: {Go: (*DisassociateOpsItemRelatedItemRequest)(nil), Fields: []api.Field{
+		{Name: "OpsItemId", Off: unsafe.Offsetof(DisassociateOpsItemRelatedItemRequest{}.OpsItemId), Kind: api.KStringPtr},
+		{Name: "AssociationId", Off: unsafe.Offsetof(DisassociateOpsItemRelatedItemRequest{}.AssociationId), Kind: api.KStringPtr},
+	}},
+	175: {Go: (*DisassociateOpsItemRelatedItemResponse)(nil)},
+	176: {Go: (*DocumentAlreadyExists)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(DocumentAlreadyExists{}.Message), Kind: api.KStringPtr},
+	}},
+	177: {Go: (*DocumentDefaultVersionDescription)(nil), Fields: []api.Field{
+		{Name: "Name", Off: unsafe.Offsetof(DocumentDefaultVersionDescription{}.Name), Kind: api.KStringPtr},
+		{Name: "DefaultVersion", Off: unsafe.Offsetof(DocumentDefaultVersionDescription{}.DefaultVersion), Kind: api.KStringPtr},
+		{Name: "DefaultVersionName", Off: unsafe.Offsetof(DocumentDefaultVersionDescription{}.DefaultVersionName), Kind: api.KStringPtr},
+	}},
+	178: {Go: (*DocumentDescription)(nil), Fields: []api.Field{
+		{Name: "Sha1", Off: unsafe.Offsetof(DocumentDescription{}.Sha1), Kind: api.KStringPtr},
+		{Name: "Hash", Off: unsafe.Offsetof(DocumentDescription{}.Hash), Kind: api.KStringPtr},
+		{Name: "HashType", Off: unsafe.Offsetof(DocumentDescription{}.HashType), Kind: api.KStringPtr},
+		{Name: "Name", Off: unsafe.Offsetof(DocumentDescription{}.Name), Kind: api.KStringPtr},
+		{Name: "DisplayName", Off: unsafe.Offsetof(DocumentDescription{}.DisplayName), Kind: api.KStringPtr},
+		{Name: "VersionName", Off: unsafe.Offsetof(DocumentDescription{}.VersionName), Kind: api.KStringPtr},
+		{Name: "Owner", Off: unsafe.Offsetof(DocumentDescription{}.Owner), Kind: api.KStringPtr},
+		{Name: "CreatedDate", Off: unsafe.Offsetof(DocumentDescription{}.CreatedDate), Kind: api.KTimePtr},
+		{Name: "Status", Off: unsafe.Offsetof(DocumentDescription{}.Status), Kind: api.KStringPtr},
+		{Name: "StatusInformation", Off: unsafe.Offsetof(DocumentDescription{}.StatusInformation), Kind: api.KStringPtr},
+		{Name: "DocumentVersion", Off: unsafe.Offsetof(DocumentDescription{}.DocumentVersion), Kind: api.KStringPtr},
+		{Name: "Description", Off: unsafe.Offsetof(DocumentDescription{}.Description), Kind: api.KStringPtr},
+		{Name: "Parameters", Off: unsafe.Offsetof(DocumentDescription{}.Parameters), Kind: api.KList, Type: 638},
+		{Name: "PlatformTypes", Off: unsafe.Offsetof(DocumentDescription{}.PlatformTypes), Kind: api.KList, Type: 575},
+		{Name: "DocumentType", Off: unsafe.Offsetof(DocumentDescription{}.DocumentType), Kind: api.KStringPtr},
+		{Name: "SchemaVersion", Off: unsafe.Offsetof(DocumentDescription{}.SchemaVersion), Kind: api.KStringPtr},
+		{Name: "LatestVersion", Off: unsafe.Offsetof(DocumentDescription{}.LatestVersion), Kind: api.KStringPtr},
+		{Name: "DefaultVersion", Off: unsafe.Offsetof(DocumentDescription{}.DefaultVersion), Kind: api.KStringPtr},
+		{Name: "DocumentFormat", Off: unsafe.Offsetof(DocumentDescription{}.DocumentFormat), Kind: api.KStringPtr},
+		{Name: "TargetType", Off: unsafe.Offsetof(DocumentDescription{}.TargetType), Kind: api.KStringPtr},
+		{Name: "Tags", Off: unsafe.Offsetof(DocumentDescription{}.Tags), Kind: api.KList, Type: 570},
+		{Name: "AttachmentsInformation", Off: unsafe.Offsetof(DocumentDescription{}.AttachmentsInformation), Kind: api.KList, Type: 639},
+		{Name: "Requires", Off: unsafe.Offsetof(DocumentDescription{}.Requires), Kind: api.KList, Type: 588},
+		{Name: "Author", Off: unsafe.Offsetof(DocumentDescription{}.Author), Kind: api.KStringPtr},
+		{Name: "ReviewInformation", Off: unsafe.Offsetof(DocumentDescription{}.ReviewInformation), Kind: api.KList, Type: 640},
+		{Name: "ApprovedVersion", Off: unsafe.Offsetof(DocumentDescription{}.ApprovedVersion), Kind: api.KStringPtr},
+		{Name: "PendingReviewVersion", Off: unsafe.Offsetof(DocumentDescription{}.PendingReviewVersion), Kind: api.KStringPtr},
+		{Name: "ReviewStatus", Off: unsafe.Offsetof(DocumentDescription{}.ReviewStatus), Kind: api.KStringPtr},
+		{Name: "Category", Off: unsafe.Offsetof(DocumentDescription{}.Category), Kind: api.KList, Type: 575},
+		{Name: "CategoryEnum", Off: unsafe.Offsetof(DocumentDescription{}.CategoryEnum), Kind: api.KList, Type: 575},
+	}},
+	179: {Go: (*DocumentFilter)(nil), Fields: []api.Field{
+		{Name: "key", Off: unsafe.Offsetof(DocumentFilter{}.Key), Kind: api.KStringPtr},
+		{Name: "value", Off: unsafe.Offsetof(DocumentFilter{}.Value), Kind: api.KStringPtr},
+	}},
+	180: {Go: (*DocumentIdentifier)(nil), Fields: []api.Field{
+		{Name: "Name", Off: unsafe.Offsetof(DocumentIdentifier{}.Name), Kind: api.KStringPtr},
+		{Name: "CreatedDate", Off: unsafe.Offsetof(DocumentIdentifier{}.CreatedDate), Kind: api.KTimePtr},
+		{Name: "DisplayName", Off: unsafe.Offsetof(DocumentIdentifier{}.DisplayName), Kind: api.KStringPtr},
+		{Name: "Owner", Off: unsafe.Offsetof(DocumentIdentifier{}.Owner), Kind: api.KStringPtr},
+		{Name: "VersionName", Off: unsafe.Offsetof(DocumentIdentifier{}.VersionName), Kind: api.KStringPtr},
+		{Name: "PlatformTypes", Off: unsafe.Offsetof(DocumentIdentifier{}.PlatformTypes), Kind: api.KList, Type: 575},
+		{Name: "DocumentVersion", Off: unsafe.Offsetof(DocumentIdentifier{}.DocumentVersion), Kind: api.KStringPtr},
+		{Name: "DocumentType", Off: unsafe.Offsetof(DocumentIdentifier{}.DocumentType), Kind: api.KStringPtr},
+		{Name: "SchemaVersion", Off: unsafe.Offsetof(DocumentIdentifier{}.SchemaVersion), Kind: api.KStringPtr},
+		{Name: "DocumentFormat", Off: unsafe.Offsetof(DocumentIdentifier{}.DocumentFormat), Kind: api.KStringPtr},
+		{Name: "TargetType", Off: unsafe.Offsetof(DocumentIdentifier{}.TargetType), Kind: api.KStringPtr},
+		{Name: "Tags", Off: unsafe.Offsetof(DocumentIdentifier{}.Tags), Kind: api.KList, Type: 570},
+		{Name: "Requires", Off: unsafe.Offsetof(DocumentIdentifier{}.Requires), Kind: api.KList, Type: 588},
+		{Name: "ReviewStatus", Off: unsafe.Offsetof(DocumentIdentifier{}.ReviewStatus), Kind: api.KStringPtr},
+		{Name: "Author", Off: unsafe.Offsetof(DocumentIdentifier{}.Author), Kind: api.KStringPtr},
+	}},
+	181: {Go: (*DocumentKeyValuesFilter)(nil), Fields: []api.Field{
+		{Name: "Key", Off: unsafe.Offsetof(DocumentKeyValuesFilter{}.Key), Kind: api.KStringPtr},
+		{Name: "Values", Off: unsafe.Offsetof(DocumentKeyValuesFilter{}.Values), Kind: api.KList, Type: 575},
+	}},
+	182: {Go: (*DocumentLimitExceeded)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(DocumentLimitExceeded{}.Message), Kind: api.KStringPtr},
+	}},
+	183: {Go: (*DocumentMetadataResponseInfo)(nil), Fields: []api.Field{
+		{Name: "ReviewerResponse", Off: unsafe.Offsetof(DocumentMetadataResponseInfo{}.ReviewerResponse), Kind: api.KList, Type: 641},
+	}},
+	184: {Go: (*DocumentParameter)(nil), Fields: []api.Field{
+		{Name: "Name", Off: unsafe.Offsetof(DocumentParameter{}.Name), Kind: api.KStringPtr},
+		{Name: "Type", Off: unsafe.Offsetof(DocumentParameter{}.Type), Kind: api.KStringPtr},
+		{Name: "Description", Off: unsafe.Offsetof(DocumentParameter{}.Description), Kind: api.KStringPtr},
+		{Name: "DefaultValue", Off: unsafe.Offsetof(DocumentParameter{}.DefaultValue), Kind: api.KStringPtr},
+	}},
+	185: {Go: (*DocumentPermissionLimit)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(DocumentPermissionLimit{}.Message), Kind: api.KStringPtr},
+	}},
+	186: {Go: (*DocumentRequires)(nil), Fields: []api.Field{
+		{Name: "Name", Off: unsafe.Offsetof(DocumentRequires{}.Name), Kind: api.KStringPtr},
+		{Name: "Version", Off: unsafe.Offsetof(DocumentRequires{}.Version), Kind: api.KStringPtr},
+		{Name: "RequireType", Off: unsafe.Offsetof(DocumentRequires{}.RequireType), Kind: api.KStringPtr},
+		{Name: "VersionName", Off: unsafe.Offsetof(DocumentRequires{}.VersionName), Kind: api.KStringPtr},
+	}},
+	187: {Go: (*DocumentReviewCommentSource)(nil), Fields: []api.Field{
+		{Name: "Type", Off: unsafe.Offsetof(DocumentReviewCommentSource{}.Type), Kind: api.KStringPtr},
+		{Name: "Content", Off: unsafe.Offsetof(DocumentReviewCommentSource{}.Content), Kind: api.KStringPtr},
+	}},
+	188: {Go: (*DocumentReviewerResponseSource)(nil), Fields: []api.Field{
+		{Name: "CreateTime", Off: unsafe.Offsetof(DocumentReviewerResponseSource{}.CreateTime), Kind: api.KTimePtr},
+		{Name: "UpdatedTime", Off: unsafe.Offsetof(DocumentReviewerResponseSource{}.UpdatedTime), Kind: api.KTimePtr},
+		{Name: "ReviewStatus", Off: unsafe.Offsetof(DocumentReviewerResponseSource{}.ReviewStatus), Kind: api.KStringPtr},
+		{Name: "Comment", Off: unsafe.Offsetof(DocumentReviewerResponseSource{}.Comment), Kind: api.KList, Type: 642},
+		{Name: "Reviewer", Off: unsafe.Offsetof(DocumentReviewerResponseSource{}.Reviewer), Kind: api.KStringPtr},
+	}},
+	189: {Go: (*DocumentReviews)(nil), Fields: []api.Field{
+		{Name: "Action", Off: unsafe.Offsetof(DocumentReviews{}.Action), Kind: api.KStringPtr},
+		{Name: "Comment", Off: unsafe.Offsetof(DocumentReviews{}.Comment), Kind: api.KList, Type: 642},
+	}},
+	190: {Go: (*DocumentVersionInfo)(nil), Fields: []api.Field{
+		{Name: "Name", Off: unsafe.Offsetof(DocumentVersionInfo{}.Name), Kind: api.KStringPtr},
+		{Name: "DisplayName", Off: unsafe.Offsetof(DocumentVersionInfo{}.DisplayName), Kind: api.KStringPtr},
+		{Name: "DocumentVersion", Off: unsafe.Offsetof(DocumentVersionInfo{}.DocumentVersion), Kind: api.KStringPtr},
+		{Name: "VersionName", Off: unsafe.Offsetof(DocumentVersionInfo{}.VersionName), Kind: api.KStringPtr},
+		{Name: "CreatedDate", Off: unsafe.Offsetof(DocumentVersionInfo{}.CreatedDate), Kind: api.KTimePtr},
+		{Name: "IsDefaultVersion", Off: unsafe.Offsetof(DocumentVersionInfo{}.IsDefaultVersion), Kind: api.KBoolPtr},
+		{Name: "DocumentFormat", Off: unsafe.Offsetof(DocumentVersionInfo{}.DocumentFormat), Kind: api.KStringPtr},
+		{Name: "Status", Off: unsafe.Offsetof(DocumentVersionInfo{}.Status), Kind: api.KStringPtr},
+		{Name: "StatusInformation", Off: unsafe.Offsetof(DocumentVersionInfo{}.StatusInformation), Kind: api.KStringPtr},
+		{Name: "ReviewStatus", Off: unsafe.Offsetof(DocumentVersionInfo{}.ReviewStatus), Kind: api.KStringPtr},
+	}},
+	191: {Go: (*DocumentVersionLimitExceeded)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(DocumentVersionLimitExceeded{}.Message), Kind: api.KStringPtr},
+	}},
+	192: {Go: (*DoesNotExistException)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(DoesNotExistException{}.Message), Kind: api.KStringPtr},
+	}},
+	193: {Go: (*DuplicateDocumentContent)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(DuplicateDocumentContent{}.Message), Kind: api.KStringPtr},
+	}},
+	194: {Go: (*DuplicateDocumentVersionName)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(DuplicateDocumentVersionName{}.Message), Kind: api.KStringPtr},
+	}},
+	195: {Go: (*DuplicateInstanceId)(nil)},
+	196: {Go: (*EffectivePatch)(nil), Fields: []api.Field{
+		{Name: "Patch", Off: unsafe.Offsetof(EffectivePatch{}.Patch), Kind: api.KStructPtr, Type: 435},
+		{Name: "PatchStatus", Off: unsafe.Offsetof(EffectivePatch{}.PatchStatus), Kind: api.KStructPtr, Type: 445},
+	}},
+	197: {Go: (*FailedCreateAssociation)(nil), Fields: []api.Field{
+		{Name: "Entry", Off: unsafe.Offsetof(FailedCreateAssociation{}.Entry), Kind: api.KStructPtr, Type: 58},
+		{Name: "Message", Off: unsafe.Offsetof(FailedCreateAssociation{}.Message), Kind: api.KStringPtr},
+		{Name: "Fault", Off: unsafe.Offsetof(FailedCreateAssociation{}.Fault), Kind: api.KStringPtr},
+	}},
+	198: {Go: (*FailureDetails)(nil), Fields: []api.Field{
+		{Name: "FailureStage", Off: unsafe.Offsetof(FailureDetails{}.FailureStage), Kind: api.KStringPtr},
+		{Name: "FailureType", Off: unsafe.Offsetof(FailureDetails{}.FailureType), Kind: api.KStringPtr},
+		{Name: "Details", Off: unsafe.Offsetof(FailureDetails{}.Details), Kind: api.KMap, Type: 574},
+	}},
+	199: {Go: (*FeatureNotAvailableException)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(FeatureNotAvailableException{}.Message), Kind: api.KStringPtr},
+	}},
+	200: {Go: (*GetAutomationExecutionRequest)(nil), Fields: []api.Field{
+		{Name: "AutomationExecutionId", Off: unsafe.Offsetof(GetAutomationExecutionRequest{}.AutomationExecutionId), Kind: api.KStringPtr},
+	}},
+	201: {Go: (*GetAutomationExecutionResult)(nil), Fields: []api.Field{
+		{Name: "AutomationExecution", Off: unsafe.Offsetof(GetAutomationExecutionResult{}.AutomationExecution), Kind: api.KStructPtr, Type: 32},
+	}},
+	202: {Go: (*GetCalendarStateRequest)(nil), Fields: []api.Field{
+		{Name: "CalendarNames", Off: unsafe.Offsetof(GetCalendarStateRequest{}.CalendarNames), Kind: api.KList, Type: 575},
+		{Name: "AtTime", Off: unsafe.Offsetof(GetCalendarStateRequest{}.AtTime), Kind: api.KStringPtr},
+	}},
+	203: {Go: (*GetCalendarStateResponse)(nil), Fields: []api.Field{
+		{Name: "State", Off: unsafe.Offsetof(GetCalendarStateResponse{}.State), Kind: api.KStringPtr},
+		{Name: "AtTime", Off: unsafe.Offsetof(GetCalendarStateResponse{}.AtTime), Kind: api.KStringPtr},
+		{Name: "NextTransitionTime", Off: unsafe.Offsetof(GetCalendarStateResponse{}.NextTransitionTime), Kind: api.KStringPtr},
+	}},
+	204: {Go: (*GetCommandInvocationRequest)(nil), Fields: []api.Field{
+		{Name: "CommandId", Off: unsafe.Offsetof(GetCommandInvocationRequest{}.CommandId), Kind: api.KStringPtr},
+		{Name: "InstanceId", Off: unsafe.Offsetof(GetCommandInvocationRequest{}.InstanceId), Kind: api.KStringPtr},
+		{Name: "PluginName", Off: unsafe.Offsetof(GetCommandInvocationRequest{}.PluginName), Kind: api.KStringPtr},
+	}},
+	205: {Go: (*GetCommandInvocationResult)(nil), Fields: []api.Field{
+		{Name: "CommandId", Off: unsafe.Offsetof(GetCommandInvocationResult{}.CommandId), Kind: api.KStringPtr},
+		{Name: "InstanceId", Off: unsafe.Offsetof(GetCommandInvocationResult{}.InstanceId), Kind: api.KStringPtr},
+		{Name: "Comment", Off: unsafe.Offsetof(GetCommandInvocationResult{}.Comment), Kind: api.KStringPtr},
+		{Name: "DocumentName", Off: unsafe.Offsetof(GetCommandInvocationResult{}.DocumentName), Kind: api.KStringPtr},
+		{Name: "DocumentVersion", Off: unsafe.Offsetof(GetCommandInvocationResult{}.DocumentVersion), Kind: api.KStringPtr},
+		{Name: "PluginName", Off: unsafe.Offsetof(GetCommandInvocationResult{}.PluginName), Kind: api.KStringPtr},
+		{Name: "ResponseCode", Off: unsafe.Offsetof(GetCommandInvocationResult{}.ResponseCode), Kind: api.KInt32Ptr},
+		{Name: "ExecutionStartDateTime", Off: unsafe.Offsetof(GetCommandInvocationResult{}.ExecutionStartDateTime), Kind: api.KStringPtr},
+		{Name: "ExecutionElapsedTime", Off: unsafe.Offsetof(GetCommandInvocationResult{}.ExecutionElapsedTime), Kind: api.KStringPtr},
+		{Name: "ExecutionEndDateTime", Off: unsafe.Offsetof(GetCommandInvocationResult{}.ExecutionEndDateTime), Kind: api.KStringPtr},
+		{Name: "Status", Off: unsafe.Offsetof(GetCommandInvocationResult{}.Status), Kind: api.KStringPtr},
+		{Name: "StatusDetails", Off: unsafe.Offsetof(GetCommandInvocationResult{}.StatusDetails), Kind: api.KStringPtr},
+		{Name: "StandardOutputContent", Off: unsafe.Offsetof(GetCommandInvocationResult{}.StandardOutputContent), Kind: api.KStringPtr},
+		{Name: "StandardOutputUrl", Off: unsafe.Offsetof(GetCommandInvocationResult{}.StandardOutputUrl), Kind: api.KStringPtr},
+		{Name: "StandardErrorContent", Off: unsafe.Offsetof(GetCommandInvocationResult{}.StandardErrorContent), Kind: api.KStringPtr},
+		{Name: "StandardErrorUrl", Off: unsafe.Offsetof(GetCommandInvocationResult{}.StandardErrorUrl), Kind: api.KStringPtr},
+		{Name: "CloudWatchOutputConfig", Off: unsafe.Offsetof(GetCommandInvocationResult{}.CloudWatchOutputConfig), Kind: api.KStructPtr, Type: 43},
+	}},
+	206: {Go: (*GetConnectionStatusRequest)(nil), Fields: []api.Field{
+		{Name: "Target", Off: unsafe.Offsetof(GetConnectionStatusRequest{}.Target), Kind: api.KStringPtr},
+	}},
+	207: {Go: (*GetConnectionStatusResponse)(nil), Fields: []api.Field{
+		{Name: "Target", Off: unsafe.Offsetof(GetConnectionStatusResponse{}.Target), Kind: api.KStringPtr},
+		{Name: "Status", Off: unsafe.Offsetof(GetConnectionStatusResponse{}.Status), Kind: api.KStringPtr},
+	}},
+	208: {Go: (*GetDefaultPatchBaselineRequest)(nil), Fields: []api.Field{
+		{Name: "OperatingSystem", Off: unsafe.Offsetof(GetDefaultPatchBaselineRequest{}.OperatingSystem), Kind: api.KStringPtr},
+	}},
+	209: {Go: (*GetDefaultPatchBaselineResult)(nil), Fields: []api.Field{
+		{Name: "BaselineId", Off: unsafe.Offsetof(GetDefaultPatchBaselineResult{}.BaselineId), Kind: api.KStringPtr},
+		{Name: "OperatingSystem", Off: unsafe.Offsetof(GetDefaultPatchBaselineResult{}.OperatingSystem), Kind: api.KStringPtr},
+	}},
+	210: {Go: (*GetDeployablePatchSnapshotForInstanceRequest)(nil), Fields: []api.Field{
+		{Name: "InstanceId", Off: unsafe.Offsetof(GetDeployablePatchSnapshotForInstanceRequest{}.InstanceId), Kind: api.KStringPtr},
+		{Name: "SnapshotId", Off: unsafe.Offsetof(GetDeployablePatchSnapshotForInstanceRequest{}.SnapshotId), Kind: api.KStringPtr},
+		{Name: "BaselineOverride", Off: unsafe.Offsetof(GetDeployablePatchSnapshotForInstanceRequest{}.BaselineOverride), Kind: api.KStructPtr, Type: 38},
+	}},
+	211: {Go: (*GetDeployablePatchSnapshotForInstanceResult)(nil), Fields: []api.Field{
+		{Name: "InstanceId", Off: unsafe.Offsetof(GetDeployablePatchSnapshotForInstanceResult{}.InstanceId), Kind: api.KStringPtr},
+		{Name: "SnapshotId", Off: unsafe.Offsetof(GetDeployablePatchSnapshotForInstanceResult{}.SnapshotId), Kind: api.KStringPtr},
+		{Name: "SnapshotDownloadUrl", Off: unsafe.Offsetof(GetDeployablePatchSnapshotForInstanceResult{}.SnapshotDownloadUrl), Kind: api.KStringPtr},
+		{Name: "Product", Off: unsafe.Offsetof(GetDeployablePatchSnapshotForInstanceResult{}.Product), Kind: api.KStringPtr},
+	}},
+	212: {Go: (*GetDocumentRequest)(nil), Fields: []api.Field{
+		{Name: "Name", Off: unsafe.Offsetof(GetDocumentRequest{}.Name), Kind: api.KStringPtr},
+		{Name: "VersionName", Off: unsafe.Offsetof(GetDocumentRequest{}.VersionName), Kind: api.KStringPtr},
+		{Name: "DocumentVersion", Off: unsafe.Offsetof(GetDocumentRequest{}.DocumentVersion), Kind: api.KStringPtr},
+		{Name: "DocumentFormat", Off: unsafe.Offsetof(GetDocumentRequest{}.DocumentFormat), Kind: api.KStringPtr},
+	}},
+	213: {Go: (*GetDocumentResult)(nil), Fields: []api.Field{
+		{Name: "Name", Off: unsafe.Offsetof(GetDocumentResult{}.Name), Kind: api.KStringPtr},
+		{Name: "CreatedDate", Off: unsafe.Offsetof(GetDocumentResult{}.CreatedDate), Kind: api.KTimePtr},
+		{Name: "DisplayName", Off: unsafe.Offsetof(GetDocumentResult{}.DisplayName), Kind: api.KStringPtr},
+		{Name: "VersionName", Off: unsafe.Offsetof(GetDocumentResult{}.VersionName), Kind: api.KStringPtr},
+		{Name: "DocumentVersion", Off: unsafe.Offsetof(GetDocumentResult{}.DocumentVersion), Kind: api.KStringPtr},
+		{Name: "Status", Off: unsafe.Offsetof(GetDocumentResult{}.Status), Kind: api.KStringPtr},
+		{Name: "StatusInformation", Off: unsafe.Offsetof(GetDocumentResult{}.StatusInformation), Kind: api.KStringPtr},
+		{Name: "Content", Off: unsafe.Offsetof(GetDocumentResult{}.Content), Kind: api.KStringPtr},
+		{Name: "DocumentType", Off: unsafe.Offsetof(GetDocumentResult{}.DocumentType), Kind: api.KStringPtr},
+		{Name: "DocumentFormat", Off: unsafe.Offsetof(GetDocumentResult{}.DocumentFormat), Kind: api.KStringPtr},
+		{Name: "Requires", Off: unsafe.Offsetof(GetDocumentResult{}.Requires), Kind: api.KList, Type: 588},
+		{Name: "AttachmentsContent", Off: unsafe.Offsetof(GetDocumentResult{}.AttachmentsContent), Kind: api.KList, Type: 643},
+		{Name: "ReviewStatus", Off: unsafe.Offsetof(GetDocumentResult{}.ReviewStatus), Kind: api.KStringPtr},
+	}},
+	214: {Go: (*GetInventoryRequest)(nil), Fields: []api.Field{
+		{Name: "Filters", Off: unsafe.Offsetof(GetInventoryRequest{}.Filters), Kind: api.KList, Type: 644},
+		{Name: "Aggregators", Off: unsafe.Offsetof(GetInventoryRequest{}.Aggregators), Kind: api.KList, Type: 645},
+		{Name: "ResultAttributes", Off: unsafe.Offsetof(GetInventoryRequest{}.ResultAttributes), Kind: api.KList, Type: 646},
+		{Name: "NextToken", Off: unsafe.Offsetof(GetInventoryRequest{}.NextToken), Kind: api.KStringPtr},
+		{Name: "MaxResults", Off: unsafe.Offsetof(GetInventoryRequest{}.MaxResults), Kind: api.KInt32Ptr},
+	}},
+	215: {Go: (*GetInventoryResult)(nil), Fields: []api.Field{
+		{Name: "Entities", Off: unsafe.Offsetof(GetInventoryResult{}.Entities), Kind: api.KList, Type: 647},
+		{Name: "NextToken", Off: unsafe.Offsetof(GetInventoryResult{}.NextToken), Kind: api.KStringPtr},
+	}},
+	216: {Go: (*GetInventorySchemaRequest)(nil), Fields: []api.Field{
+		{Name: "TypeName", Off: unsafe.Offsetof(GetInventorySchemaRequest{}.TypeName), Kind: api.KStringPtr},
+		{Name: "NextToken", Off: unsafe.Offsetof(GetInventorySchemaRequest{}.NextToken), Kind: api.KStringPtr},
+		{Name: "MaxResults", Off: unsafe.Offsetof(GetInventorySchemaRequest{}.MaxResults), Kind: api.KInt32Ptr},
+		{Name: "Aggregator", Off: unsafe.Offsetof(GetInventorySchemaRequest{}.Aggregator), Kind: api.KBoolPtr},
+		{Name: "SubType", Off: unsafe.Offsetof(GetInventorySchemaRequest{}.SubType), Kind: api.KBoolPtr},
+	}},
+	217: {Go: (*GetInventorySchemaResult)(nil), Fields: []api.Field{
+		{Name: "Schemas", Off: unsafe.Offsetof(GetInventorySchemaResult{}.Schemas), Kind: api.KList, Type: 648},
+		{Name: "NextToken", Off: unsafe.Offsetof(GetInventorySchemaResult{}.NextToken), Kind: api.KStringPtr},
+	}},
+	218: {Go: (*GetMaintenanceWindowExecutionRequest)(nil), Fields: []api.Field{
+		{Name: "WindowExecutionId", Off: unsafe.Offsetof(GetMaintenanceWindowExecutionRequest{}.WindowExecutionId), Kind: api.KStringPtr},
+	}},
+	219: {Go: (*GetMaintenanceWindowExecutionResult)(nil), Fields: []api.Field{
+		{Name: "WindowExecutionId", Off: unsafe.Offsetof(GetMaintenanceWindowExecutionResult{}.WindowExecutionId), Kind: api.KStringPtr},
+		{Name: "TaskIds", Off: unsafe.Offsetof(GetMaintenanceWindowExecutionResult{}.TaskIds), Kind: api.KList, Type: 575},
+		{Name: "Status", Off: unsafe.Offsetof(GetMaintenanceWindowExecutionResult{}.Status), Kind: api.KStringPtr},
+		{Name: "StatusDetails", Off: unsafe.Offsetof(GetMaintenanceWindowExecutionResult{}.StatusDetails), Kind: api.KStringPtr},
+		{Name: "StartTime", Off: unsafe.Offsetof(GetMaintenanceWindowExecutionResult{}.StartTime), Kind: api.KTimePtr},
+		{Name: "EndTime", Off: unsafe.Offsetof(GetMaintenanceWindowExecutionResult{}.EndTime), Kind: api.KTimePtr},
+	}},
+	220: {Go: (*GetMaintenanceWindowExecutionTaskInvocationRequest)(nil), Fields: []api.Field{
+		{Name: "WindowExecutionId", Off: unsafe.Offsetof(GetMaintenanceWindowExecutionTaskInvocationRequest{}.WindowExecutionId), Kind: api.KStringPtr},
+		{Name: "TaskId", Off: unsafe.Offsetof(GetMaintenanceWindowExecutionTaskInvocationRequest{}.TaskId), Kind: api.KStringPtr},
+		{Name: "InvocationId", Off: unsafe.Offsetof(GetMaintenanceWindowExecutionTaskInvocationRequest{}.InvocationId), Kind: api.KStringPtr},
+	}},
+	221: {Go: (*GetMaintenanceWindowExecutionTaskInvocationResult)(nil), Fields: []api.Field{
+		{Name: "WindowExecutionId", Off: unsafe.Offsetof(GetMaintenanceWindowExecutionTaskInvocationResult{}.WindowExecutionId), Kind: api.KStringPtr},
+		{Name: "TaskExecutionId", Off: unsafe.Offsetof(GetMaintenanceWindowExecutionTaskInvocationResult{}.TaskExecutionId), Kind: api.KStringPtr},
+		{Name: "InvocationId", Off: unsafe.Offsetof(GetMaintenanceWindowExecutionTaskInvocationResult{}.InvocationId), Kind: api.KStringPtr},
+		{Name: "ExecutionId", Off: unsafe.Offsetof(GetMaintenanceWindowExecutionTaskInvocationResult{}.ExecutionId), Kind: api.KStringPtr},
+		{Name: "TaskType", Off: unsafe.Offsetof(GetMaintenanceWindowExecutionTaskInvocationResult{}.TaskType), Kind: api.KStringPtr},
+		{Name: "Parameters", Off: unsafe.Offsetof(GetMaintenanceWindowExecutionTaskInvocationResult{}.Parameters), Kind: api.KStringPtr},
+		{Name: "Status", Off: unsafe.Offsetof(GetMaintenanceWindowExecutionTaskInvocationResult{}.Status), Kind: api.KStringPtr},
+		{Name: "StatusDetails", Off: unsafe.Offsetof(GetMaintenanceWindowExecutionTaskInvocationResult{}.StatusDetails), Kind: api.KStringPtr},
+		{Name: "StartTime", Off: unsafe.Offsetof(GetMaintenanceWindowExecutionTaskInvocationResult{}.StartTime), Kind: api.KTimePtr},
+		{Name: "EndTime", Off: unsafe.Offsetof(GetMaintenanceWindowExecutionTaskInvocationResult{}.EndTime), Kind: api.KTimePtr},
+		{Name: "OwnerInformation", Off: unsafe.Offsetof(GetMaintenanceWindowExecutionTaskInvocationResult{}.OwnerInformation), Kind: api.KStringPtr},
+		{Name: "WindowTargetId", Off: unsafe.Offsetof(GetMaintenanceWindowExecutionTaskInvocationResult{}.WindowTargetId), Kind: api.KStringPtr},
+	}},
+	222: {Go: (*GetMaintenanceWindowExecutionTaskRequest)(nil), Fields: []api.Field{
+		{Name: "WindowExecutionId", Off: unsafe.Offsetof(GetMaintenanceWindowExecutionTaskRequest{}.WindowExecutionId), Kind: api.KStringPtr},
+		{Name: "TaskId", Off: unsafe.Offsetof(GetMaintenanceWindowExecutionTaskRequest{}.TaskId), Kind: api.KStringPtr},
+	}},
+	223: {Go: (*GetMaintenanceWindowExecutionTaskResult)(nil), Fields: []api.Field{
+		{Name: "WindowExecutionId", Off: unsafe.Offsetof(GetMaintenanceWindowExecutionTaskResult{}.WindowExecutionId), Kind: api.KStringPtr},
+		{Name: "TaskExecutionId", Off: unsafe.Offsetof(GetMaintenanceWindowExecutionTaskResult{}.TaskExecutionId), Kind: api.KStringPtr},
+		{Name: "TaskArn", Off: unsafe.Offsetof(GetMaintenanceWindowExecutionTaskResult{}.TaskArn), Kind: api.KStringPtr},
+		{Name: "ServiceRole", Off: unsafe.Offsetof(GetMaintenanceWindowExecutionTaskResult{}.ServiceRole), Kind: api.KStringPtr},
+		{Name: "Type", Off: unsafe.Offsetof(GetMaintenanceWindowExecutionTaskResult{}.Type), Kind: api.KStringPtr},
+		{Name: "TaskParameters", Off: unsafe.Offsetof(GetMaintenanceWindowExecutionTaskResult{}.TaskParameters), Kind: api.KList, Type: 649},
+		{Name: "Priority", Off: unsafe.Offsetof(GetMaintenanceWindowExecutionTaskResult{}.Priority), Kind: api.KInt32Ptr},
+		{Name: "MaxConcurrency", Off: unsafe.Offsetof(GetMaintenanceWindowExecutionTaskResult{}.MaxConcurrency), Kind: api.KStringPtr},
+		{Name: "MaxErrors", Off: unsafe.Offsetof(GetMaintenanceWindowExecutionTaskResult{}.MaxErrors), Kind: api.KStringPtr},
+		{Name: "Status", Off: unsafe.Offsetof(GetMaintenanceWindowExecutionTaskResult{}.Status), Kind: api.KStringPtr},
+		{Name: "StatusDetails", Off: unsafe.Offsetof(GetMaintenanceWindowExecutionTaskResult{}.StatusDetails), Kind: api.KStringPtr},
+		{Name: "StartTime", Off: unsafe.Offsetof(GetMaintenanceWindowExecutionTaskResult{}.StartTime), Kind: api.KTimePtr},
+		{Name: "EndTime", Off: unsafe.Offsetof(GetMaintenanceWindowExecutionTaskResult{}.EndTime), Kind: api.KTimePtr},
+		{Name: "AlarmConfiguration", Off: unsafe.Offsetof(GetMaintenanceWindowExecutionTaskResult{}.AlarmConfiguration), Kind: api.KStructPtr, Type: 5},
+		{Name: "TriggeredAlarms", Off: unsafe.Offsetof(GetMaintenanceWindowExecutionTaskResult{}.TriggeredAlarms), Kind: api.KList, Type: 577},
+	}},
+	224: {Go: (*GetMaintenanceWindowRequest)(nil), Fields: []api.Field{
+		{Name: "WindowId", Off: unsafe.Offsetof(GetMaintenanceWindowRequest{}.WindowId), Kind: api.KStringPtr},
+	}},
+	225: {Go: (*GetMaintenanceWindowResult)(nil), Fields: []api.Field{
+		{Name: "WindowId", Off: unsafe.Offsetof(GetMaintenanceWindowResult{}.WindowId), Kind: api.KStringPtr},
+		{Name: "Name", Off: unsafe.Offsetof(GetMaintenanceWindowResult{}.Name), Kind: api.KStringPtr},
+		{Name: "Description", Off: unsafe.Offsetof(GetMaintenanceWindowResult{}.Description), Kind: api.KStringPtr},
+		{Name: "StartDate", Off: unsafe.Offsetof(GetMaintenanceWindowResult{}.StartDate), Kind: api.KStringPtr},
+		{Name: "EndDate", Off: unsafe.Offsetof(GetMaintenanceWindowResult{}.EndDate), Kind: api.KStringPtr},
+		{Name: "Schedule", Off: unsafe.Offsetof(GetMaintenanceWindowResult{}.Schedule), Kind: api.KStringPtr},
+		{Name: "ScheduleTimezone", Off: unsafe.Offsetof(GetMaintenanceWindowResult{}.ScheduleTimezone), Kind: api.KStringPtr},
+		{Name: "ScheduleOffset", Off: unsafe.Offsetof(GetMaintenanceWindowResult{}.ScheduleOffset), Kind: api.KInt32Ptr},
+		{Name: "NextExecutionTime", Off: unsafe.Offsetof(GetMaintenanceWindowResult{}.NextExecutionTime), Kind: api.KStringPtr},
+		{Name: "Duration", Off: unsafe.Offsetof(GetMaintenanceWindowResult{}.Duration), Kind: api.KInt32Ptr},
+		{Name: "Cutoff", Off: unsafe.Offsetof(GetMaintenanceWindowResult{}.Cutoff), Kind: api.KInt32Ptr},
+		{Name: "AllowUnassociatedTargets", Off: unsafe.Offsetof(GetMaintenanceWindowResult{}.AllowUnassociatedTargets), Kind: api.KBoolPtr},
+		{Name: "Enabled", Off: unsafe.Offsetof(GetMaintenanceWindowResult{}.Enabled), Kind: api.KBoolPtr},
+		{Name: "CreatedDate", Off: unsafe.Offsetof(GetMaintenanceWindowResult{}.CreatedDate), Kind: api.KTimePtr},
+		{Name: "ModifiedDate", Off: unsafe.Offsetof(GetMaintenanceWindowResult{}.ModifiedDate), Kind: api.KTimePtr},
+	}},
+	226: {Go: (*GetMaintenanceWindowTaskRequest)(nil), Fields: []api.Field{
+		{Name: "WindowId", Off: unsafe.Offsetof(GetMaintenanceWindowTaskRequest{}.WindowId), Kind: api.KStringPtr},
+		{Name: "WindowTaskId", Off: unsafe.Offsetof(GetMaintenanceWindowTaskRequest{}.WindowTaskId), Kind: api.KStringPtr},
+	}},
+	227: {Go: (*GetMaintenanceWindowTaskResult)(nil), Fields: []api.Field{
+		{Name: "WindowId", Off: unsafe.Offsetof(GetMaintenanceWindowTaskResult{}.WindowId), Kind: api.KStringPtr},
+		{Name: "WindowTaskId", Off: unsafe.Offsetof(GetMaintenanceWindowTaskResult{}.WindowTaskId), Kind: api.KStringPtr},
+		{Name: "Targets", Off: unsafe.Offsetof(GetMaintenanceWindowTaskResult{}.Targets), Kind: api.KList, Type: 572},
+		{Name: "TaskArn", Off: unsafe.Offsetof(GetMaintenanceWindowTaskResult{}.TaskArn), Kind: api.KStringPtr},
+		{Name: "ServiceRoleArn", Off: unsafe.Offsetof(GetMaintenanceWindowTaskResult{}.ServiceRoleArn), Kind: api.KStringPtr},
+		{Name: "TaskType", Off: unsafe.Offsetof(GetMaintenanceWindowTaskResult{}.TaskType), Kind: api.KStringPtr},
+		{Name: "TaskParameters", Off: unsafe.Offsetof(GetMaintenanceWindowTaskResult{}.TaskParameters), Kind: api.KMap, Type: 650},
+		{Name: "TaskInvocationParameters", Off: unsafe.Offsetof(GetMaintenanceWindowTaskResult{}.TaskInvocationParameters), Kind: api.KStructPtr, Type: 380},
+		{Name: "Priority", Off: unsafe.Offsetof(GetMaintenanceWindowTaskResult{}.Priority), Kind: api.KInt32Ptr},
+		{Name: "MaxConcurrency", Off: unsafe.Offsetof(GetMaintenanceWindowTaskResult{}.MaxConcurrency), Kind: api.KStringPtr},
+		{Name: "MaxErrors", Off: unsafe.Offsetof(GetMaintenanceWindowTaskResult{}.MaxErrors), Kind: api.KStringPtr},
+		{Name: "LoggingInfo", Off: unsafe.Offsetof(GetMaintenanceWindowTaskResult{}.LoggingInfo), Kind: api.KStructPtr, Type: 367},
+		{Name: "Name", Off: unsafe.Offsetof(GetMaintenanceWindowTaskResult{}.Name), Kind: api.KStringPtr},
+		{Name: "Description", Off: unsafe.Offsetof(GetMaintenanceWindowTaskResult{}.Description), Kind: api.KStringPtr},
+		{Name: "CutoffBehavior", Off: unsafe.Offsetof(GetMaintenanceWindowTaskResult{}.CutoffBehavior), Kind: api.KStringPtr},
+		{Name: "AlarmConfiguration", Off: unsafe.Offsetof(GetMaintenanceWindowTaskResult{}.AlarmConfiguration), Kind: api.KStructPtr, Type: 5},
+	}},
+	228: {Go: (*GetOpsItemRequest)(nil), Fields: []api.Field{
+		{Name: "OpsItemId", Off: unsafe.Offsetof(GetOpsItemRequest{}.OpsItemId), Kind: api.KStringPtr},
+		{Name: "OpsItemArn", Off: unsafe.Offsetof(GetOpsItemRequest{}.OpsItemArn), Kind: api.KStringPtr},
+	}},
+	229: {Go: (*GetOpsItemResponse)(nil), Fields: []api.Field{
+		{Name: "OpsItem", Off: unsafe.Offsetof(GetOpsItemResponse{}.OpsItem), Kind: api.KStructPtr, Type: 393},
+	}},
+	230: {Go: (*GetOpsMetadataRequest)(nil), Fields: []api.Field{
+		{Name: "OpsMetadataArn", Off: unsafe.Offsetof(GetOpsMetadataRequest{}.OpsMetadataArn), Kind: api.KStringPtr},
+		{Name: "MaxResults", Off: unsafe.Offsetof(GetOpsMetadataRequest{}.MaxResults), Kind: api.KInt32Ptr},
+		{Name: "NextToken", Off: unsafe.Offsetof(GetOpsMetadataRequest{}.NextToken), Kind: api.KStringPtr},
+	}},
+	231: {Go: (*GetOpsMetadataResult)(nil), Fields: []api.Field{
+		{Name: "ResourceId", Off: unsafe.Offsetof(GetOpsMetadataResult{}.ResourceId), Kind: api.KStringPtr},
+		{Name: "Metadata", Off: unsafe.Offsetof(GetOpsMetadataResult{}.Metadata), Kind: api.KMap, Type: 593},
+		{Name: "NextToken", Off: unsafe.Offsetof(GetOpsMetadataResult{}.NextToken), Kind: api.KStringPtr},
+	}},
+	232: {Go: (*GetOpsSummaryRequest)(nil), Fields: []api.Field{
+		{Name: "SyncName", Off: unsafe.Offsetof(GetOpsSummaryRequest{}.SyncName), Kind: api.KStringPtr},
+		{Name: "Filters", Off: unsafe.Offsetof(GetOpsSummaryRequest{}.Filters), Kind: api.KList, Type: 651},
+		{Name: "Aggregators", Off: unsafe.Offsetof(GetOpsSummaryRequest{}.Aggregators), Kind: api.KList, Type: 652},
+		{Name: "ResultAttributes", Off: unsafe.Offsetof(GetOpsSummaryRequest{}.ResultAttributes), Kind: api.KList, Type: 653},
+		{Name: "NextToken", Off: unsafe.Offsetof(GetOpsSummaryRequest{}.NextToken), Kind: api.KStringPtr},
+		{Name: "MaxResults", Off: unsafe.Offsetof(GetOpsSummaryRequest{}.MaxResults), Kind: api.KInt32Ptr},
+	}},
+	233: {Go: (*GetOpsSummaryResult)(nil), Fields: []api.Field{
+		{Name: "Entities", Off: unsafe.Offsetof(GetOpsSummaryResult{}.Entities), Kind: api.KList, Type: 654},
+		{Name: "NextToken", Off: unsafe.Offsetof(GetOpsSummaryResult{}.NextToken), Kind: api.KStringPtr},
+	}},
+	234: {Go: (*GetParameterHistoryRequest)(nil), Fields: []api.Field{
+		{Name: "Name", Off: unsafe.Offsetof(GetParameterHistoryRequest{}.Name), Kind: api.KStringPtr},
+		{Name: "WithDecryption", Off: unsafe.Offsetof(GetParameterHistoryRequest{}.WithDecryption), Kind: api.KBoolPtr},
+		{Name: "MaxResults", Off: unsafe.Offsetof(GetParameterHistoryRequest{}.MaxResults), Kind: api.KInt32Ptr},
+		{Name: "NextToken", Off: unsafe.Offsetof(GetParameterHistoryRequest{}.NextToken), Kind: api.KStringPtr},
+	}},
+	235: {Go: (*GetParameterHistoryResult)(nil), Fields: []api.Field{
+		{Name: "Parameters", Off: unsafe.Offsetof(GetParameterHistoryResult{}.Parameters), Kind: api.KList, Type: 655},
+		{Name: "NextToken", Off: unsafe.Offsetof(GetParameterHistoryResult{}.NextToken), Kind: api.KStringPtr},
+	}},
+	236: {Go: (*GetParameterRequest)(nil), Fields: []api.Field{
+		{Name: "Name", Off: unsafe.Offsetof(GetParameterRequest{}.Name), Kind: api.KStringPtr},
+		{Name: "WithDecryption", Off: unsafe.Offsetof(GetParameterRequest{}.WithDecryption), Kind: api.KBoolPtr},
+	}},
+	237: {Go: (*GetParameterResult)(nil), Fields: []api.Field{
+		{Name: "Parameter", Off: unsafe.Offsetof(GetParameterResult{}.Parameter), Kind: api.KStructPtr, Type: 421},
+	}},
+	238: {Go: (*GetParametersByPathRequest)(nil), Fields: []api.Field{
+		{Name: "Path", Off: unsafe.Offsetof(GetParametersByPathRequest{}.Path), Kind: api.KStringPtr},
+		{Name: "Recursive", Off: unsafe.Offsetof(GetParametersByPathRequest{}.Recursive), Kind: api.KBoolPtr},
+		{Name: "ParameterFilters", Off: unsafe.Offsetof(GetParametersByPathRequest{}.ParameterFilters), Kind: api.KList, Type: 631},
+		{Name: "WithDecryption", Off: unsafe.Offsetof(GetParametersByPathRequest{}.WithDecryption), Kind: api.KBoolPtr},
+		{Name: "MaxResults", Off: unsafe.Offsetof(GetParametersByPathRequest{}.MaxResults), Kind: api.KInt32Ptr},
+		{Name: "NextToken", Off: unsafe.Offsetof(GetParametersByPathRequest{}.NextToken), Kind: api.KStringPtr},
+	}},
+	239: {Go: (*GetParametersByPathResult)(nil), Fields: []api.Field{
+		{Name: "Parameters", Off: unsafe.Offsetof(GetParametersByPathResult{}.Parameters), Kind: api.KList, Type: 656},
+		{Name: "NextToken", Off: unsafe.Offsetof(GetParametersByPathResult{}.NextToken), Kind: api.KStringPtr},
+	}},
+	240: {Go: (*GetParametersRequest)(nil), Fields: []api.Field{
+		{Name: "Names", Off: unsafe.Offsetof(GetParametersRequest{}.Names), Kind: api.KList, Type: 575},
+		{Name: "WithDecryption", Off: unsafe.Offsetof(GetParametersRequest{}.WithDecryption), Kind: api.KBoolPtr},
+	}},
+	241: {Go: (*GetParametersResult)(nil), Fields: []api.Field{
+		{Name: "Parameters", Off: unsafe.Offsetof(GetParametersResult{}.Parameters), Kind: api.KList, Type: 656},
+		{Name: "InvalidParameters", Off: unsafe.Offsetof(GetParametersResult{}.InvalidParameters), Kind: api.KList, Type: 575},
+	}},
+	242: {Go: (*GetPatchBaselineForPatchGroupRequest)(nil), Fields: []api.Field{
+		{Name: "PatchGroup", Off: unsafe.Offsetof(GetPatchBaselineForPatchGroupRequest{}.PatchGroup), Kind: api.KStringPtr},
+		{Name: "OperatingSystem", Off: unsafe.Offsetof(GetPatchBaselineForPatchGroupRequest{}.OperatingSystem), Kind: api.KStringPtr},
+	}},
+	243: {Go: (*GetPatchBaselineForPatchGroupResult)(nil), Fields: []api.Field{
+		{Name: "BaselineId", Off: unsafe.Offsetof(GetPatchBaselineForPatchGroupResult{}.BaselineId), Kind: api.KStringPtr},
+		{Name: "PatchGroup", Off: unsafe.Offsetof(GetPatchBaselineForPatchGroupResult{}.PatchGroup), Kind: api.KStringPtr},
+		{Name: "OperatingSystem", Off: unsafe.Offsetof(GetPatchBaselineForPatchGroupResult{}.OperatingSystem), Kind: api.KStringPtr},
+	}},
+	244: {Go: (*GetPatchBaselineRequest)(nil), Fields: []api.Field{
+		{Name: "BaselineId", Off: unsafe.Offsetof(GetPatchBaselineRequest{}.BaselineId), Kind: api.KStringPtr},
+	}},
+	245: {Go: (*GetPatchBaselineResult)(nil), Fields: []api.Field{
+		{Name: "BaselineId", Off: unsafe.Offsetof(GetPatchBaselineResult{}.BaselineId), Kind: api.KStringPtr},
+		{Name: "Name", Off: unsafe.Offsetof(GetPatchBaselineResult{}.Name), Kind: api.KStringPtr},
+		{Name: "OperatingSystem", Off: unsafe.Offsetof(GetPatchBaselineResult{}.OperatingSystem), Kind: api.KStringPtr},
+		{Name: "GlobalFilters", Off: unsafe.Offsetof(GetPatchBaselineResult{}.GlobalFilters), Kind: api.KStructPtr, Type: 439},
+		{Name: "ApprovalRules", Off: unsafe.Offsetof(GetPatchBaselineResult{}.ApprovalRules), Kind: api.KStructPtr, Type: 443},
+		{Name: "ApprovedPatches", Off: unsafe.Offsetof(GetPatchBaselineResult{}.ApprovedPatches), Kind: api.KList, Type: 575},
+		{Name: "ApprovedPatchesComplianceLevel", Off: unsafe.Offsetof(GetPatchBaselineResult{}.ApprovedPatchesComplianceLevel), Kind: api.KStringPtr},
+		{Name: "ApprovedPatchesEnableNonSecurity", Off: unsafe.Offsetof(GetPatchBaselineResult{}.ApprovedPatchesEnableNonSecurity), Kind: api.KBoolPtr},
+		{Name: "RejectedPatches", Off: unsafe.Offsetof(GetPatchBaselineResult{}.RejectedPatches), Kind: api.KList, Type: 575},
+		{Name: "RejectedPatchesAction", Off: unsafe.Offsetof(GetPatchBaselineResult{}.RejectedPatchesAction), Kind: api.KStringPtr},
+		{Name: "PatchGroups", Off: unsafe.Offsetof(GetPatchBaselineResult{}.PatchGroups), Kind: api.KList, Type: 575},
+		{Name: "CreatedDate", Off: unsafe.Offsetof(GetPatchBaselineResult{}.CreatedDate), Kind: api.KTimePtr},
+		{Name: "ModifiedDate", Off: unsafe.Offsetof(GetPatchBaselineResult{}.ModifiedDate), Kind: api.KTimePtr},
+		{Name: "Description", Off: unsafe.Offsetof(GetPatchBaselineResult{}.Description), Kind: api.KStringPtr},
+		{Name: "Sources", Off: unsafe.Offsetof(GetPatchBaselineResult{}.Sources), Kind: api.KList, Type: 581},
+	}},
+	246: {Go: (*GetResourcePoliciesRequest)(nil), Fields: []api.Field{
+		{Name: "ResourceArn", Off: unsafe.Offsetof(GetResourcePoliciesRequest{}.ResourceArn), Kind: api.KStringPtr},
+		{Name: "NextToken", Off: unsafe.Offsetof(GetResourcePoliciesRequest{}.NextToken), Kind: api.KStringPtr},
+		{Name: "MaxResults", Off: unsafe.Offsetof(GetResourcePoliciesRequest{}.MaxResults), Kind: api.KInt32Ptr},
+	}},
+	247: {Go: (*GetResourcePoliciesResponse)(nil), Fields: []api.Field{
+		{Name: "NextToken", Off: unsafe.Offsetof(GetResourcePoliciesResponse{}.NextToken), Kind: api.KStringPtr},
+		{Name: "Policies", Off: unsafe.Offsetof(GetResourcePoliciesResponse{}.Policies), Kind: api.KList, Type: 657},
+	}},
+	248: {Go: (*GetResourcePoliciesResponseEntry)(nil), Fields: []api.Field{
+		{Name: "PolicyId", Off: unsafe.Offsetof(GetResourcePoliciesResponseEntry{}.PolicyId), Kind: api.KStringPtr},
+		{Name: "PolicyHash", Off: unsafe.Offsetof(GetResourcePoliciesResponseEntry{}.PolicyHash), Kind: api.KStringPtr},
+		{Name: "Policy", Off: unsafe.Offsetof(GetResourcePoliciesResponseEntry{}.Policy), Kind: api.KStringPtr},
+	}},
+	249: {Go: (*GetServiceSettingRequest)(nil), Fields: []api.Field{
+		{Name: "SettingId", Off: unsafe.Offsetof(GetServiceSettingRequest{}.SettingId), Kind: api.KStringPtr},
+	}},
+	250: {Go: (*GetServiceSettingResult)(nil), Fields: []api.Field{
+		{Name: "ServiceSetting", Off: unsafe.Offsetof(GetServiceSettingResult{}.ServiceSetting), Kind: api.KStructPtr, Type: 503},
+	}},
+	251: {Go: (*HierarchyLevelLimitExceededException)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(HierarchyLevelLimitExceededException{}.Message), Kind: api.KStringPtr},
+	}},
+	252: {Go: (*HierarchyTypeMismatchException)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(HierarchyTypeMismatchException{}.Message), Kind: api.KStringPtr},
+	}},
+	253: {Go: (*IdempotentParameterMismatch)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(IdempotentParameterMismatch{}.Message), Kind: api.KStringPtr},
+	}},
+	254: {Go: (*IncompatiblePolicyException)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(IncompatiblePolicyException{}.Message), Kind: api.KStringPtr},
+	}},
+	255: {Go: (*InstanceAggregatedAssociationOverview)(nil), Fields: []api.Field{
+		{Name: "DetailedStatus", Off: unsafe.Offsetof(InstanceAggregatedAssociationOverview{}.DetailedStatus), Kind: api.KStringPtr},
+		{Name: "InstanceAssociationStatusAggregatedCount", Off: unsafe.Offsetof(InstanceAggregatedAssociationOverview{}.InstanceAssociationStatusAggregatedCount), Kind: api.KMap, Type: 578},
+	}},
+	256: {Go: (*InstanceAssociation)(nil), Fields: []api.Field{
+		{Name: "AssociationId", Off: unsafe.Offsetof(InstanceAssociation{}.AssociationId), Kind: api.KStringPtr},
+		{Name: "InstanceId", Off: unsafe.Offsetof(InstanceAssociation{}.InstanceId), Kind: api.KStringPtr},
+		{Name: "Content", Off: unsafe.Offsetof(InstanceAssociation{}.Content), Kind: api.KStringPtr},
+		{Name: "AssociationVersion", Off: unsafe.Offsetof(InstanceAssociation{}.AssociationVersion), Kind: api.KStringPtr},
+	}},
+	257: {Go: (*InstanceAssociationOutputLocation)(nil), Fields: []api.Field{
+		{Name: "S3Location", Off: unsafe.Offsetof(InstanceAssociationOutputLocation{}.S3Location), Kind: api.KStructPtr, Type: 496},
+	}},
+	258: {Go: (*InstanceAssociationOutputUrl)(nil), Fields: []api.Field{
+		{Name: "S3OutputUrl", Off: unsafe.Offsetof(InstanceAssociationOutputUrl{}.S3OutputUrl), Kind: api.KStructPtr, Type: 497},
+	}},
+	259: {Go: (*InstanceAssociationStatusInfo)(nil), Fields: []api.Field{
+		{Name: "AssociationId", Off: unsafe.Offsetof(InstanceAssociationStatusInfo{}.AssociationId), Kind: api.KStringPtr},
+		{Name: "Name", Off: unsafe.Offsetof(InstanceAssociationStatusInfo{}.Name), Kind: api.KStringPtr},
+		{Name: "DocumentVersion", Off: unsafe.Offsetof(InstanceAssociationStatusInfo{}.DocumentVersion), Kind: api.KStringPtr},
+		{Name: "AssociationVersion", Off: unsafe.Offsetof(InstanceAssociationStatusInfo{}.AssociationVersion), Kind: api.KStringPtr},
+		{Name: "InstanceId", Off: unsafe.Offsetof(InstanceAssociationStatusInfo{}.InstanceId), Kind: api.KStringPtr},
+		{Name: "ExecutionDate", Off: unsafe.Offsetof(InstanceAssociationStatusInfo{}.ExecutionDate), Kind: api.KTimePtr},
+		{Name: "Status", Off: unsafe.Offsetof(InstanceAssociationStatusInfo{}.Status), Kind: api.KStringPtr},
+		{Name: "DetailedStatus", Off: unsafe.Offsetof(InstanceAssociationStatusInfo{}.DetailedStatus), Kind: api.KStringPtr},
+		{Name: "ExecutionSummary", Off: unsafe.Offsetof(InstanceAssociationStatusInfo{}.ExecutionSummary), Kind: api.KStringPtr},
+		{Name: "ErrorCode", Off: unsafe.Offsetof(InstanceAssociationStatusInfo{}.ErrorCode), Kind: api.KStringPtr},
+		{Name: "OutputUrl", Off: unsafe.Offsetof(InstanceAssociationStatusInfo{}.OutputUrl), Kind: api.KStructPtr, Type: 258},
+		{Name: "AssociationName", Off: unsafe.Offsetof(InstanceAssociationStatusInfo{}.AssociationName), Kind: api.KStringPtr},
+	}},
+	260: {Go: (*InstanceInformation)(nil), Fields: []api.Field{
+		{Name: "InstanceId", Off: unsafe.Offsetof(InstanceInformation{}.InstanceId), Kind: api.KStringPtr},
+		{Name: "PingStatus", Off: unsafe.Offsetof(InstanceInformation{}.PingStatus), Kind: api.KStringPtr},
+		{Name: "LastPingDateTime", Off: unsafe.Offsetof(InstanceInformation{}.LastPingDateTime), Kind: api.KTimePtr},
+		{Name: "AgentVersion", Off: unsafe.Offsetof(InstanceInformation{}.AgentVersion), Kind: api.KStringPtr},
+		{Name: "IsLatestVersion", Off: unsafe.Offsetof(InstanceInformation{}.IsLatestVersion), Kind: api.KBoolPtr},
+		{Name: "PlatformType", Off: unsafe.Offsetof(InstanceInformation{}.PlatformType), Kind: api.KStringPtr},
+		{Name: "PlatformName", Off: unsafe.Offsetof(InstanceInformation{}.PlatformName), Kind: api.KStringPtr},
+		{Name: "PlatformVersion", Off: unsafe.Offsetof(InstanceInformation{}.PlatformVersion), Kind: api.KStringPtr},
+		{Name: "ActivationId", Off: unsafe.Offsetof(InstanceInformation{}.ActivationId), Kind: api.KStringPtr},
+		{Name: "IamRole", Off: unsafe.Offsetof(InstanceInformation{}.IamRole), Kind: api.KStringPtr},
+		{Name: "RegistrationDate", Off: unsafe.Offsetof(InstanceInformation{}.RegistrationDate), Kind: api.KTimePtr},
+		{Name: "ResourceType", Off: unsafe.Offsetof(InstanceInformation{}.ResourceType), Kind: api.KStringPtr},
+		{Name: "Name", Off: unsafe.Offsetof(InstanceInformation{}.Name), Kind: api.KStringPtr},
+		{Name: "IPAddress", Off: unsafe.Offsetof(InstanceInformation{}.IPAddress), Kind: api.KStringPtr},
+		{Name: "ComputerName", Off: unsafe.Offsetof(InstanceInformation{}.ComputerName), Kind: api.KStringPtr},
+		{Name: "AssociationStatus", Off: unsafe.Offsetof(InstanceInformation{}.AssociationStatus), Kind: api.KStringPtr},
+		{Name: "LastAssociationExecutionDate", Off: unsafe.Offsetof(InstanceInformation{}.LastAssociationExecutionDate), Kind: api.KTimePtr},
+		{Name: "LastSuccessfulAssociationExecutionDate", Off: unsafe.Offsetof(InstanceInformation{}.LastSuccessfulAssociationExecutionDate), Kind: api.KTimePtr},
+		{Name: "AssociationOverview", Off: unsafe.Offsetof(InstanceInformation{}.AssociationOverview), Kind: api.KStructPtr, Type: 255},
+		{Name: "SourceId", Off: unsafe.Offsetof(InstanceInformation{}.SourceId), Kind: api.KStringPtr},
+		{Name: "SourceType", Off: unsafe.Offsetof(InstanceInformation{}.SourceType), Kind: api.KStringPtr},
+	}},
+	261: {Go: (*InstanceInformationFilter)(nil), Fields: []api.Field{
+		{Name: "key", Off: unsafe.Offsetof(InstanceInformationFilter{}.Key), Kind: api.KStringPtr},
+		{Name: "valueSet", Off: unsafe.Offsetof(InstanceInformationFilter{}.ValueSet), Kind: api.KList, Type: 575},
+	}},
+	262: {Go: (*InstanceInformationStringFilter)(nil), Fields: []api.Field{
+		{Name: "Key", Off: unsafe.Offsetof(InstanceInformationStringFilter{}.Key), Kind: api.KStringPtr},
+		{Name: "Values", Off: unsafe.Offsetof(InstanceInformationStringFilter{}.Values), Kind: api.KList, Type: 575},
+	}},
+	263: {Go: (*InstancePatchState)(nil), Fields: []api.Field{
+		{Name: "InstanceId", Off: unsafe.Offsetof(InstancePatchState{}.InstanceId), Kind: api.KStringPtr},
+		{Name: "PatchGroup", Off: unsafe.Offsetof(InstancePatchState{}.PatchGroup), Kind: api.KStringPtr},
+		{Name: "BaselineId", Off: unsafe.Offsetof(InstancePatchState{}.BaselineId), Kind: api.KStringPtr},
+		{Name: "SnapshotId", Off: unsafe.Offsetof(InstancePatchState{}.SnapshotId), Kind: api.KStringPtr},
+		{Name: "InstallOverrideList", Off: unsafe.Offsetof(InstancePatchState{}.InstallOverrideList), Kind: api.KStringPtr},
+		{Name: "OwnerInformation", Off: unsafe.Offsetof(InstancePatchState{}.OwnerInformation), Kind: api.KStringPtr},
+		{Name: "InstalledCount", Off: unsafe.Offsetof(InstancePatchState{}.InstalledCount), Kind: api.KInt32Ptr},
+		{Name: "InstalledOtherCount", Off: unsafe.Offsetof(InstancePatchState{}.InstalledOtherCount), Kind: api.KInt32Ptr},
+		{Name: "InstalledPendingRebootCount", Off: unsafe.Offsetof(InstancePatchState{}.InstalledPendingRebootCount), Kind: api.KInt32Ptr},
+		{Name: "InstalledRejectedCount", Off: unsafe.Offsetof(InstancePatchState{}.InstalledRejectedCount), Kind: api.KInt32Ptr},
+		{Name: "MissingCount", Off: unsafe.Offsetof(InstancePatchState{}.MissingCount), Kind: api.KInt32Ptr},
+		{Name: "FailedCount", Off: unsafe.Offsetof(InstancePatchState{}.FailedCount), Kind: api.KInt32Ptr},
+		{Name: "UnreportedNotApplicableCount", Off: unsafe.Offsetof(InstancePatchState{}.UnreportedNotApplicableCount), Kind: api.KInt32Ptr},
+		{Name: "NotApplicableCount", Off: unsafe.Offsetof(InstancePatchState{}.NotApplicableCount), Kind: api.KInt32Ptr},
+		{Name: "OperationStartTime", Off: unsafe.Offsetof(InstancePatchState{}.OperationStartTime), Kind: api.KTimePtr},
+		{Name: "OperationEndTime", Off: unsafe.Offsetof(InstancePatchState{}.OperationEndTime), Kind: api.KTimePtr},
+		{Name: "Operation", Off: unsafe.Offsetof(InstancePatchState{}.Operation), Kind: api.KStringPtr},
+		{Name: "LastNoRebootInstallOperationTime", Off: unsafe.Offsetof(InstancePatchState{}.LastNoRebootInstallOperationTime), Kind: api.KTimePtr},
+		{Name: "RebootOption", Off: unsafe.Offsetof(InstancePatchState{}.RebootOption), Kind: api.KStringPtr},
+		{Name: "CriticalNonCompliantCount", Off: unsafe.Offsetof(InstancePatchState{}.CriticalNonCompliantCount), Kind: api.KInt32Ptr},
+		{Name: "SecurityNonCompliantCount", Off: unsafe.Offsetof(InstancePatchState{}.SecurityNonCompliantCount), Kind: api.KInt32Ptr},
+		{Name: "OtherNonCompliantCount", Off: unsafe.Offsetof(InstancePatchState{}.OtherNonCompliantCount), Kind: api.KInt32Ptr},
+	}},
+	264: {Go: (*InstancePatchStateFilter)(nil), Fields: []api.Field{
+		{Name: "Key", Off: unsafe.Offsetof(InstancePatchStateFilter{}.Key), Kind: api.KStringPtr},
+		{Name: "Values", Off: unsafe.Offsetof(InstancePatchStateFilter{}.Values), Kind: api.KList, Type: 575},
+		{Name: "Type", Off: unsafe.Offsetof(InstancePatchStateFilter{}.Type), Kind: api.KStringPtr},
+	}},
+	265: {Go: (*InstanceProperty)(nil), Fields: []api.Field{
+		{Name: "Name", Off: unsafe.Offsetof(InstanceProperty{}.Name), Kind: api.KStringPtr},
+		{Name: "InstanceId", Off: unsafe.Offsetof(InstanceProperty{}.InstanceId), Kind: api.KStringPtr},
+		{Name: "InstanceType", Off: unsafe.Offsetof(InstanceProperty{}.InstanceType), Kind: api.KStringPtr},
+		{Name: "InstanceRole", Off: unsafe.Offsetof(InstanceProperty{}.InstanceRole), Kind: api.KStringPtr},
+		{Name: "KeyName", Off: unsafe.Offsetof(InstanceProperty{}.KeyName), Kind: api.KStringPtr},
+		{Name: "InstanceState", Off: unsafe.Offsetof(InstanceProperty{}.InstanceState), Kind: api.KStringPtr},
+		{Name: "Architecture", Off: unsafe.Offsetof(InstanceProperty{}.Architecture), Kind: api.KStringPtr},
+		{Name: "IPAddress", Off: unsafe.Offsetof(InstanceProperty{}.IPAddress), Kind: api.KStringPtr},
+		{Name: "LaunchTime", Off: unsafe.Offsetof(InstanceProperty{}.LaunchTime), Kind: api.KTimePtr},
+		{Name: "PingStatus", Off: unsafe.Offsetof(InstanceProperty{}.PingStatus), Kind: api.KStringPtr},
+		{Name: "LastPingDateTime", Off: unsafe.Offsetof(InstanceProperty{}.LastPingDateTime), Kind: api.KTimePtr},
+		{Name: "AgentVersion", Off: unsafe.Offsetof(InstanceProperty{}.AgentVersion), Kind: api.KStringPtr},
+		{Name: "PlatformType", Off: unsafe.Offsetof(InstanceProperty{}.PlatformType), Kind: api.KStringPtr},
+		{Name: "PlatformName", Off: unsafe.Offsetof(InstanceProperty{}.PlatformName), Kind: api.KStringPtr},
+		{Name: "PlatformVersion", Off: unsafe.Offsetof(InstanceProperty{}.PlatformVersion), Kind: api.KStringPtr},
+		{Name: "ActivationId", Off: unsafe.Offsetof(InstanceProperty{}.ActivationId), Kind: api.KStringPtr},
+		{Name: "IamRole", Off: unsafe.Offsetof(InstanceProperty{}.IamRole), Kind: api.KStringPtr},
+		{Name: "RegistrationDate", Off: unsafe.Offsetof(InstanceProperty{}.RegistrationDate), Kind: api.KTimePtr},
+		{Name: "ResourceType", Off: unsafe.Offsetof(InstanceProperty{}.ResourceType), Kind: api.KStringPtr},
+		{Name: "ComputerName", Off: unsafe.Offsetof(InstanceProperty{}.ComputerName), Kind: api.KStringPtr},
+		{Name: "AssociationStatus", Off: unsafe.Offsetof(InstanceProperty{}.AssociationStatus), Kind: api.KStringPtr},
+		{Name: "LastAssociationExecutionDate", Off: unsafe.Offsetof(InstanceProperty{}.LastAssociationExecutionDate), Kind: api.KTimePtr},
+		{Name: "LastSuccessfulAssociationExecutionDate", Off: unsafe.Offsetof(InstanceProperty{}.LastSuccessfulAssociationExecutionDate), Kind: api.KTimePtr},
+		{Name: "AssociationOverview", Off: unsafe.Offsetof(InstanceProperty{}.AssociationOverview), Kind: api.KStructPtr, Type: 255},
+		{Name: "SourceId", Off: unsafe.Offsetof(InstanceProperty{}.SourceId), Kind: api.KStringPtr},
+		{Name: "SourceType", Off: unsafe.Offsetof(InstanceProperty{}.SourceType), Kind: api.KStringPtr},
+	}},
+	266: {Go: (*InstancePropertyFilter)(nil), Fields: []api.Field{
+		{Name: "key", Off: unsafe.Offsetof(InstancePropertyFilter{}.Key), Kind: api.KStringPtr},
+		{Name: "valueSet", Off: unsafe.Offsetof(InstancePropertyFilter{}.ValueSet), Kind: api.KList, Type: 575},
+	}},
+	267: {Go: (*InstancePropertyStringFilter)(nil), Fields: []api.Field{
+		{Name: "Key", Off: unsafe.Offsetof(InstancePropertyStringFilter{}.Key), Kind: api.KStringPtr},
+		{Name: "Values", Off: unsafe.Offsetof(InstancePropertyStringFilter{}.Values), Kind: api.KList, Type: 575},
+		{Name: "Operator", Off: unsafe.Offsetof(InstancePropertyStringFilter{}.Operator), Kind: api.KStringPtr},
+	}},
+	268: {Go: (*InternalServerError)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(InternalServerError{}.Message), Kind: api.KStringPtr},
+	}},
+	269: {Go: (*InvalidActivation)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(InvalidActivation{}.Message), Kind: api.KStringPtr},
+	}},
+	270: {Go: (*InvalidActivationId)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(InvalidActivationId{}.Message), Kind: api.KStringPtr},
+	}},
+	271: {Go: (*InvalidAggregatorException)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(InvalidAggregatorException{}.Message), Kind: api.KStringPtr},
+	}},
+	272: {Go: (*InvalidAllowedPatternException)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(InvalidAllowedPatternException{}.Message), Kind: api.KStringPtr},
+	}},
+	273: {Go: (*InvalidAssociation)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(InvalidAssociation{}.Message), Kind: api.KStringPtr},
+	}},
+	274: {Go: (*InvalidAssociationVersion)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(InvalidAssociationVersion{}.Message), Kind: api.KStringPtr},
+	}},
+	275: {Go: (*InvalidAutomationExecutionParametersException)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(InvalidAutomationExecutionParametersException{}.Message), Kind: api.KStringPtr},
+	}},
+	276: {Go: (*InvalidAutomationSignalException)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(InvalidAutomationSignalException{}.Message), Kind: api.KStringPtr},
+	}},
+	277: {Go: (*InvalidAutomationStatusUpdateException)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(InvalidAutomationStatusUpdateException{}.Message), Kind: api.KStringPtr},
+	}},
+	278: {Go: (*InvalidCommandId)(nil)},
+	279: {Go: (*InvalidDeleteInventoryParametersException)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(InvalidDeleteInventoryParametersException{}.Message), Kind: api.KStringPtr},
+	}},
+	280: {Go: (*InvalidDeletionIdException)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(InvalidDeletionIdException{}.Message), Kind: api.KStringPtr},
+	}},
+	281: {Go: (*InvalidDocument)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(InvalidDocument{}.Message), Kind: api.KStringPtr},
+	}},
+	282: {Go: (*InvalidDocumentContent)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(InvalidDocumentContent{}.Message), Kind: api.KStringPtr},
+	}},
+	283: {Go: (*InvalidDocumentOperation)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(InvalidDocumentOperation{}.Message), Kind: api.KStringPtr},
+	}},
+	284: {Go: (*InvalidDocumentSchemaVersion)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(InvalidDocumentSchemaVersion{}.Message), Kind: api.KStringPtr},
+	}},
+	285: {Go: (*InvalidDocumentType)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(InvalidDocumentType{}.Message), Kind: api.KStringPtr},
+	}},
+	286: {Go: (*InvalidDocumentVersion)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(InvalidDocumentVersion{}.Message), Kind: api.KStringPtr},
+	}},
+	287: {Go: (*InvalidFilter)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(InvalidFilter{}.Message), Kind: api.KStringPtr},
+	}},
+	288: {Go: (*InvalidFilterKey)(nil)},
+	289: {Go: (*InvalidFilterOption)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(InvalidFilterOption{}.Message), Kind: api.KStringPtr},
+	}},
+	290: {Go: (*InvalidFilterValue)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(InvalidFilterValue{}.Message), Kind: api.KStringPtr},
+	}},
+	291: {Go: (*InvalidInstanceId)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(InvalidInstanceId{}.Message), Kind: api.KStringPtr},
+	}},
+	292: {Go: (*InvalidInstanceInformationFilterValue)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(InvalidInstanceInformationFilterValue{}.Message), Kind: api.KStringPtr},
+	}},
+	293: {Go: (*InvalidInstancePropertyFilterValue)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(InvalidInstancePropertyFilterValue{}.Message), Kind: api.KStringPtr},
+	}},
+	294: {Go: (*InvalidInventoryGroupException)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(InvalidInventoryGroupException{}.Message), Kind: api.KStringPtr},
+	}},
+	295: {Go: (*InvalidInventoryItemContextException)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(InvalidInventoryItemContextException{}.Message), Kind: api.KStringPtr},
+	}},
+	296: {Go: (*InvalidInventoryRequestException)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(InvalidInventoryRequestException{}.Message), Kind: api.KStringPtr},
+	}},
+	297: {Go: (*InvalidItemContentException)(nil), Fields: []api.Field{
+		{Name: "TypeName", Off: unsafe.Offsetof(InvalidItemContentException{}.TypeName), Kind: api.KStringPtr},
+		{Name: "Message", Off: unsafe.Offsetof(InvalidItemContentException{}.Message), Kind: api.KStringPtr},
+	}},
+	298: {Go: (*InvalidKeyId)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(InvalidKeyId{}.Message), Kind: api.KStringPtr},
+	}},
+	299: {Go: (*InvalidNextToken)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(InvalidNextToken{}.Message), Kind: api.KStringPtr},
+	}},
+	300: {Go: (*InvalidNotificationConfig)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(InvalidNotificationConfig{}.Message), Kind: api.KStringPtr},
+	}},
+	301: {Go: (*InvalidOptionException)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(InvalidOptionException{}.Message), Kind: api.KStringPtr},
+	}},
+	302: {Go: (*InvalidOutputFolder)(nil)},
+	303: {Go: (*InvalidOutputLocation)(nil)},
+	304: {Go: (*InvalidParameters)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(InvalidParameters{}.Message), Kind: api.KStringPtr},
+	}},
+	305: {Go: (*InvalidPermissionType)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(InvalidPermissionType{}.Message), Kind: api.KStringPtr},
+	}},
+	306: {Go: (*InvalidPluginName)(nil)},
+	307: {Go: (*InvalidPolicyAttributeException)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(InvalidPolicyAttributeException{}.Message), Kind: api.KStringPtr},
+	}},
+	308: {Go: (*InvalidPolicyTypeException)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(InvalidPolicyTypeException{}.Message), Kind: api.KStringPtr},
+	}},
+	309: {Go: (*InvalidResourceId)(nil)},
+	310: {Go: (*InvalidResourceType)(nil)},
+	311: {Go: (*InvalidResultAttributeException)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(InvalidResultAttributeException{}.Message), Kind: api.KStringPtr},
+	}},
+	312: {Go: (*InvalidRole)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(InvalidRole{}.Message), Kind: api.KStringPtr},
+	}},
+	313: {Go: (*InvalidSchedule)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(InvalidSchedule{}.Message), Kind: api.KStringPtr},
+	}},
+	314: {Go: (*InvalidTag)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(InvalidTag{}.Message), Kind: api.KStringPtr},
+	}},
+	315: {Go: (*InvalidTarget)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(InvalidTarget{}.Message), Kind: api.KStringPtr},
+	}},
+	316: {Go: (*InvalidTargetMaps)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(InvalidTargetMaps{}.Message), Kind: api.KStringPtr},
+	}},
+	317: {Go: (*InvalidTypeNameException)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(InvalidTypeNameException{}.Message), Kind: api.KStringPtr},
+	}},
+	318: {Go: (*InvalidUpdate)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(InvalidUpdate{}.Message), Kind: api.KStringPtr},
+	}},
+	319: {Go: (*InventoryAggregator)(nil), Fields: []api.Field{
+		{Name: "Expression", Off: unsafe.Offsetof(InventoryAggregator{}.Expression), Kind: api.KStringPtr},
+		{Name: "Aggregators", Off: unsafe.Offsetof(InventoryAggregator{}.Aggregators), Kind: api.KList, Type: 645},
+		{Name: "Groups", Off: unsafe.Offsetof(InventoryAggregator{}.Groups), Kind: api.KList, Type: 658},
+	}},
+	320: {Go: (*InventoryDeletionStatusItem)(nil), Fields: []api.Field{
+		{Name: "DeletionId", Off: unsafe.Offsetof(InventoryDeletionStatusItem{}.DeletionId), Kind: api.KStringPtr},
+		{Name: "TypeName", Off: unsafe.Offsetof(InventoryDeletionStatusItem{}.TypeName), Kind: api.KStringPtr},
+		{Name: "DeletionStartTime", Off: unsafe.Offsetof(InventoryDeletionStatusItem{}.DeletionStartTime), Kind: api.KTimePtr},
+		{Name: "LastStatus", Off: unsafe.Offsetof(InventoryDeletionStatusItem{}.LastStatus), Kind: api.KStringPtr},
+		{Name: "LastStatusMessage", Off: unsafe.Offsetof(InventoryDeletionStatusItem{}.LastStatusMessage), Kind: api.KStringPtr},
+		{Name: "DeletionSummary", Off: unsafe.Offsetof(InventoryDeletionStatusItem{}.DeletionSummary), Kind: api.KStructPtr, Type: 321},
+		{Name: "LastStatusUpdateTime", Off: unsafe.Offsetof(InventoryDeletionStatusItem{}.LastStatusUpdateTime), Kind: api.KTimePtr},
+	}},
+	321: {Go: (*InventoryDeletionSummary)(nil), Fields: []api.Field{
+		{Name: "TotalCount", Off: unsafe.Offsetof(InventoryDeletionSummary{}.TotalCount), Kind: api.KInt32Ptr},
+		{Name: "RemainingCount", Off: unsafe.Offsetof(InventoryDeletionSummary{}.RemainingCount), Kind: api.KInt32Ptr},
+		{Name: "SummaryItems", Off: unsafe.Offsetof(InventoryDeletionSummary{}.SummaryItems), Kind: api.KList, Type: 659},
+	}},
+	322: {Go: (*InventoryDeletionSummaryItem)(nil), Fields: []api.Field{
+		{Name: "Version", Off: unsafe.Offsetof(InventoryDeletionSummaryItem{}.Version), Kind: api.KStringPtr},
+		{Name: "Count", Off: unsafe.Offsetof(InventoryDeletionSummaryItem{}.Count), Kind: api.KInt32Ptr},
+		{Name: "RemainingCount", Off: unsafe.Offsetof(InventoryDeletionSummaryItem{}.RemainingCount), Kind: api.KInt32Ptr},
+	}},
+	323: {Go: (*InventoryFilter)(nil), Fields: []api.Field{
+		{Name: "Key", Off: unsafe.Offsetof(InventoryFilter{}.Key), Kind: api.KStringPtr},
+		{Name: "Values", Off: unsafe.Offsetof(InventoryFilter{}.Values), Kind: api.KList, Type: 575},
+		{Name: "Type", Off: unsafe.Offsetof(InventoryFilter{}.Type), Kind: api.KStringPtr},
+	}},
+	324: {Go: (*InventoryGroup)(nil), Fields: []api.Field{
+		{Name: "Name", Off: unsafe.Offsetof(InventoryGroup{}.Name), Kind: api.KStringPtr},
+		{Name: "Filters", Off: unsafe.Offsetof(InventoryGroup{}.Filters), Kind: api.KList, Type: 644},
+	}},
+	325: {Go: (*InventoryItem)(nil), Fields: []api.Field{
+		{Name: "TypeName", Off: unsafe.Offsetof(InventoryItem{}.TypeName), Kind: api.KStringPtr},
+		{Name: "SchemaVersion", Off: unsafe.Offsetof(InventoryItem{}.SchemaVersion), Kind: api.KStringPtr},
+		{Name: "CaptureTime", Off: unsafe.Offsetof(InventoryItem{}.CaptureTime), Kind: api.KStringPtr},
+		{Name: "ContentHash", Off: unsafe.Offsetof(InventoryItem{}.ContentHash), Kind: api.KStringPtr},
+		{Name: "Content", Off: unsafe.Offsetof(InventoryItem{}.Content), Kind: api.KList, Type: 635},
+		{Name: "Context", Off: unsafe.Offsetof(InventoryItem{}.Context), Kind: api.KMap, Type: 583},
+	}},
+	326: {Go: (*InventoryItemAttribute)(nil), Fields: []api.Field{
+		{Name: "Name", Off: unsafe.Offsetof(InventoryItemAttribute{}.Name), Kind: api.KStringPtr},
+		{Name: "DataType", Off: unsafe.Offsetof(InventoryItemAttribute{}.DataType), Kind: api.KStringPtr},
+	}},
+	327: {Go: (*InventoryItemSchema)(nil), Fields: []api.Field{
+		{Name: "TypeName", Off: unsafe.Offsetof(InventoryItemSchema{}.TypeName), Kind: api.KStringPtr},
+		{Name: "Version", Off: unsafe.Offsetof(InventoryItemSchema{}.Version), Kind: api.KStringPtr},
+		{Name: "Attributes", Off: unsafe.Offsetof(InventoryItemSchema{}.Attributes), Kind: api.KList, Type: 660},
+		{Name: "DisplayName", Off: unsafe.Offsetof(InventoryItemSchema{}.DisplayName), Kind: api.KStringPtr},
+	}},
+	328: {Go: (*InventoryResultEntity)(nil), Fields: []api.Field{
+		{Name: "Id", Off: unsafe.Offsetof(InventoryResultEntity{}.Id), Kind: api.KStringPtr},
+		{Name: "Data", Off: unsafe.Offsetof(InventoryResultEntity{}.Data), Kind: api.KMap, Type: 661},
+	}},
+	329: {Go: (*InventoryResultItem)(nil), Fields: []api.Field{
+		{Name: "TypeName", Off: unsafe.Offsetof(InventoryResultItem{}.TypeName), Kind: api.KStringPtr},
+		{Name: "SchemaVersion", Off: unsafe.Offsetof(InventoryResultItem{}.SchemaVersion), Kind: api.KStringPtr},
+		{Name: "CaptureTime", Off: unsafe.Offsetof(InventoryResultItem{}.CaptureTime), Kind: api.KStringPtr},
+		{Name: "ContentHash", Off: unsafe.Offsetof(InventoryResultItem{}.ContentHash), Kind: api.KStringPtr},
+		{Name: "Content", Off: unsafe.Offsetof(InventoryResultItem{}.Content), Kind: api.KList, Type: 635},
+	}},
+	330: {Go: (*InvocationDoesNotExist)(nil)},
+	331: {Go: (*ItemContentMismatchException)(nil), Fields: []api.Field{
+		{Name: "TypeName", Off: unsafe.Offsetof(ItemContentMismatchException{}.TypeName), Kind: api.KStringPtr},
+		{Name: "Message", Off: unsafe.Offsetof(ItemContentMismatchException{}.Message), Kind: api.KStringPtr},
+	}},
+	332: {Go: (*ItemSizeLimitExceededException)(nil), Fields: []api.Field{
+		{Name: "TypeName", Off: unsafe.Offsetof(ItemSizeLimitExceededException{}.TypeName), Kind: api.KStringPtr},
+		{Name: "Message", Off: unsafe.Offsetof(ItemSizeLimitExceededException{}.Message), Kind: api.KStringPtr},
+	}},
+	333: {Go: (*LabelParameterVersionRequest)(nil), Fields: []api.Field{
+		{Name: "Name", Off: unsafe.Offsetof(LabelParameterVersionRequest{}.Name), Kind: api.KStringPtr},
+		{Name: "ParameterVersion", Off: unsafe.Offsetof(LabelParameterVersionRequest{}.ParameterVersion), Kind: api.KInt64Ptr},
+		{Name: "Labels", Off: unsafe.Offsetof(LabelParameterVersionRequest{}.Labels), Kind: api.KList, Type: 575},
+	}},
+	334: {Go: (*LabelParameterVersionResult)(nil), Fields: []api.Field{
+		{Name: "InvalidLabels", Off: unsafe.Offsetof(LabelParameterVersionResult{}.InvalidLabels), Kind: api.KList, Type: 575},
+		{Name: "ParameterVersion", Off: unsafe.Offsetof(LabelParameterVersionResult{}.ParameterVersion), Kind: api.KInt64Ptr},
+	}},
+	335: {Go: (*ListAssociationVersionsRequest)(nil), Fields: []api.Field{
+		{Name: "AssociationId", Off: unsafe.Offsetof(ListAssociationVersionsRequest{}.AssociationId), Kind: api.KStringPtr},
+		{Name: "MaxResults", Off: unsafe.Offsetof(ListAssociationVersionsRequest{}.MaxResults), Kind: api.KInt32Ptr},
+		{Name: "NextToken", Off: unsafe.Offsetof(ListAssociationVersionsRequest{}.NextToken), Kind: api.KStringPtr},
+	}},
+	336: {Go: (*ListAssociationVersionsResult)(nil), Fields: []api.Field{
+		{Name: "AssociationVersions", Off: unsafe.Offsetof(ListAssociationVersionsResult{}.AssociationVersions), Kind: api.KList, Type: 662},
+		{Name: "NextToken", Off: unsafe.Offsetof(ListAssociationVersionsResult{}.NextToken), Kind: api.KStringPtr},
+	}},
+	337: {Go: (*ListAssociationsRequest)(nil), Fields: []api.Field{
+		{Name: "AssociationFilterList", Off: unsafe.Offsetof(ListAssociationsRequest{}.AssociationFilterList), Kind: api.KList, Type: 663},
+		{Name: "MaxResults", Off: unsafe.Offsetof(ListAssociationsRequest{}.MaxResults), Kind: api.KInt32Ptr},
+		{Name: "NextToken", Off: unsafe.Offsetof(ListAssociationsRequest{}.NextToken), Kind: api.KStringPtr},
+	}},
+	338: {Go: (*ListAssociationsResult)(nil), Fields: []api.Field{
+		{Name: "Associations", Off: unsafe.Offsetof(ListAssociationsResult{}.Associations), Kind: api.KList, Type: 664},
+		{Name: "NextToken", Off: unsafe.Offsetof(ListAssociationsResult{}.NextToken), Kind: api.KStringPtr},
+	}},
+	339: {Go: (*ListCommandInvocationsRequest)(nil), Fields: []api.Field{
+		{Name: "CommandId", Off: unsafe.Offsetof(ListCommandInvocationsRequest{}.CommandId), Kind: api.KStringPtr},
+		{Name: "InstanceId", Off: unsafe.Offsetof(ListCommandInvocationsRequest{}.InstanceId), Kind: api.KStringPtr},
+		{Name: "MaxResults", Off: unsafe.Offsetof(ListCommandInvocationsRequest{}.MaxResults), Kind: api.KInt32Ptr},
+		{Name: "NextToken", Off: unsafe.Offsetof(ListCommandInvocationsRequest{}.NextToken), Kind: api.KStringPtr},
+		{Name: "Filters", Off: unsafe.Offsetof(ListCommandInvocationsRequest{}.Filters), Kind: api.KList, Type: 665},
+		{Name: "Details", Off: unsafe.Offsetof(ListCommandInvocationsRequest{}.Details), Kind: api.KBoolPtr},
+	}},
+	340: {Go: (*ListCommandInvocationsResult)(nil), Fields: []api.Field{
+		{Name: "CommandInvocations", Off: unsafe.Offsetof(ListCommandInvocationsResult{}.CommandInvocations), Kind: api.KList, Type: 666},
+		{Name: "NextToken", Off: unsafe.Offsetof(ListCommandInvocationsResult{}.NextToken), Kind: api.KStringPtr},
+	}},
+	341: {Go: (*ListCommandsRequest)(nil), Fields: []api.Field{
+		{Name: "CommandId", Off: unsafe.Offsetof(ListCommandsRequest{}.CommandId), Kind: api.KStringPtr},
+		{Name: "InstanceId", Off: unsafe.Offsetof(ListCommandsRequest{}.InstanceId), Kind: api.KStringPtr},
+		{Name: "MaxResults", Off: unsafe.Offsetof(ListCommandsRequest{}.MaxResults), Kind: api.KInt32Ptr},
+		{Name: "NextToken", Off: unsafe.Offsetof(ListCommandsRequest{}.NextToken), Kind: api.KStringPtr},
+		{Name: "Filters", Off: unsafe.Offsetof(ListCommandsRequest{}.Filters), Kind: api.KList, Type: 665},
+	}},
+	342: {Go: (*ListCommandsResult)(nil), Fields: []api.Field{
+		{Name: "Commands", Off: unsafe.Offsetof(ListCommandsResult{}.Commands), Kind: api.KList, Type: 667},
+		{Name: "NextToken", Off: unsafe.Offsetof(ListCommandsResult{}.NextToken), Kind: api.KStringPtr},
+	}},
+	343: {Go: (*ListComplianceItemsRequest)(nil), Fields: []api.Field{
+		{Name: "Filters", Off: unsafe.Offsetof(ListComplianceItemsRequest{}.Filters), Kind: api.KList, Type: 668},
+		{Name: "ResourceIds", Off: unsafe.Offsetof(ListComplianceItemsRequest{}.ResourceIds), Kind: api.KList, Type: 575},
+		{Name: "ResourceTypes", Off: unsafe.Offsetof(ListComplianceItemsRequest{}.ResourceTypes), Kind: api.KList, Type: 575},
+		{Name: "NextToken", Off: unsafe.Offsetof(ListComplianceItemsRequest{}.NextToken), Kind: api.KStringPtr},
+		{Name: "MaxResults", Off: unsafe.Offsetof(ListComplianceItemsRequest{}.MaxResults), Kind: api.KInt32Ptr},
+	}},
+	344: {Go: (*ListComplianceItemsResult)(nil), Fields: []api.Field{
+		{Name: "ComplianceItems", Off: unsafe.Offsetof(ListComplianceItemsResult{}.ComplianceItems), Kind: api.KList, Type: 669},
+		{Name: "NextToken", Off: unsafe.Offsetof(ListComplianceItemsResult{}.NextToken), Kind: api.KStringPtr},
+	}},
+	345: {Go: (*ListComplianceSummariesRequest)(nil), Fields: []api.Field{
+		{Name: "Filters", Off: unsafe.Offsetof(ListComplianceSummariesRequest{}.Filters), Kind: api.KList, Type: 668},
+		{Name: "NextToken", Off: unsafe.Offsetof(ListComplianceSummariesRequest{}.NextToken), Kind: api.KStringPtr},
+		{Name: "MaxResults", Off: unsafe.Offsetof(ListComplianceSummariesRequest{}.MaxResults), Kind: api.KInt32Ptr},
+	}},
+	346: {Go: (*ListComplianceSummariesResult)(nil), Fields: []api.Field{
+		{Name: "ComplianceSummaryItems", Off: unsafe.Offsetof(ListComplianceSummariesResult{}.ComplianceSummaryItems), Kind: api.KList, Type: 670},
+		{Name: "NextToken", Off: unsafe.Offsetof(ListComplianceSummariesResult{}.NextToken), Kind: api.KStringPtr},
+	}},
+	347: {Go: (*ListDocumentMetadataHistoryRequest)(nil), Fields: []api.Field{
+		{Name: "Name", Off: unsafe.Offsetof(ListDocumentMetadataHistoryRequest{}.Name), Kind: api.KStringPtr},
+		{Name: "DocumentVersion", Off: unsafe.Offsetof(ListDocumentMetadataHistoryRequest{}.DocumentVersion), Kind: api.KStringPtr},
+		{Name: "Metadata", Off: unsafe.Offsetof(ListDocumentMetadataHistoryRequest{}.Metadata), Kind: api.KStringPtr},
+		{Name: "NextToken", Off: unsafe.Offsetof(ListDocumentMetadataHistoryRequest{}.NextToken), Kind: api.KStringPtr},
+		{Name: "MaxResults", Off: unsafe.Offsetof(ListDocumentMetadataHistoryRequest{}.MaxResults), Kind: api.KInt32Ptr},
+	}},
+	348: {Go: (*ListDocumentMetadataHistoryResponse)(nil), Fields: []api.Field{
+		{Name: "Name", Off: unsafe.Offsetof(ListDocumentMetadataHistoryResponse{}.Name), Kind: api.KStringPtr},
+		{Name: "DocumentVersion", Off: unsafe.Offsetof(ListDocumentMetadataHistoryResponse{}.DocumentVersion), Kind: api.KStringPtr},
+		{Name: "Author", Off: unsafe.Offsetof(ListDocumentMetadataHistoryResponse{}.Author), Kind: api.KStringPtr},
+		{Name: "Metadata", Off: unsafe.Offsetof(ListDocumentMetadataHistoryResponse{}.Metadata), Kind: api.KStructPtr, Type: 183},
+		{Name: "NextToken", Off: unsafe.Offsetof(ListDocumentMetadataHistoryResponse{}.NextToken), Kind: api.KStringPtr},
+	}},
+	349: {Go: (*ListDocumentVersionsRequest)(nil), Fields: []api.Field{
+		{Name: "Name", Off: unsafe.Offsetof(ListDocumentVersionsRequest{}.Name), Kind: api.KStringPtr},
+		{Name: "MaxResults", Off: unsafe.Offsetof(ListDocumentVersionsRequest{}.MaxResults), Kind: api.KInt32Ptr},
+		{Name: "NextToken", Off: unsafe.Offsetof(ListDocumentVersionsRequest{}.NextToken), Kind: api.KStringPtr},
+	}},
+	350: {Go: (*ListDocumentVersionsResult)(nil), Fields: []api.Field{
+		{Name: "DocumentVersions", Off: unsafe.Offsetof(ListDocumentVersionsResult{}.DocumentVersions), Kind: api.KList, Type: 671},
+		{Name: "NextToken", Off: unsafe.Offsetof(ListDocumentVersionsResult{}.NextToken), Kind: api.KStringPtr},
+	}},
+	351: {Go: (*ListDocumentsRequest)(nil), Fields: []api.Field{
+		{Name: "DocumentFilterList", Off: unsafe.Offsetof(ListDocumentsRequest{}.DocumentFilterList), Kind: api.KList, Type: 672},
+		{Name: "Filters", Off: unsafe.Offsetof(ListDocumentsRequest{}.Filters), Kind: api.KList, Type: 673},
+		{Name: "MaxResults", Off: unsafe.Offsetof(ListDocumentsRequest{}.MaxResults), Kind: api.KInt32Ptr},
+		{Name: "NextToken", Off: unsafe.Offsetof(ListDocumentsRequest{}.NextToken), Kind: api.KStringPtr},
+	}},
+	352: {Go: (*ListDocumentsResult)(nil), Fields: []api.Field{
+		{Name: "DocumentIdentifiers", Off: unsafe.Offsetof(ListDocumentsResult{}.DocumentIdentifiers), Kind: api.KList, Type: 674},
+		{Name: "NextToken", Off: unsafe.Offsetof(ListDocumentsResult{}.NextToken), Kind: api.KStringPtr},
+	}},
+	353: {Go: (*ListInventoryEntriesRequest)(nil), Fields: []api.Field{
+		{Name: "InstanceId", Off: unsafe.Offsetof(ListInventoryEntriesRequest{}.InstanceId), Kind: api.KStringPtr},
+		{Name: "TypeName", Off: unsafe.Offsetof(ListInventoryEntriesRequest{}.TypeName), Kind: api.KStringPtr},
+		{Name: "Filters", Off: unsafe.Offsetof(ListInventoryEntriesRequest{}.Filters), Kind: api.KList, Type: 644},
+		{Name: "NextToken", Off: unsafe.Offsetof(ListInventoryEntriesRequest{}.NextToken), Kind: api.KStringPtr},
+		{Name: "MaxResults", Off: unsafe.Offsetof(ListInventoryEntriesRequest{}.MaxResults), Kind: api.KInt32Ptr},
+	}},
+	354: {Go: (*ListInventoryEntriesResult)(nil), Fields: []api.Field{
+		{Name: "TypeName", Off: unsafe.Offsetof(ListInventoryEntriesResult{}.TypeName), Kind: api.KStringPtr},
+		{Name: "InstanceId", Off: unsafe.Offsetof(ListInventoryEntriesResult{}.InstanceId), Kind: api.KStringPtr},
+		{Name: "SchemaVersion", Off: unsafe.Offsetof(ListInventoryEntriesResult{}.SchemaVersion), Kind: api.KStringPtr},
+		{Name: "CaptureTime", Off: unsafe.Offsetof(ListInventoryEntriesResult{}.CaptureTime), Kind: api.KStringPtr},
+		{Name: "Entries", Off: unsafe.Offsetof(ListInventoryEntriesResult{}.Entries), Kind: api.KList, Type: 635},
+		{Name: "NextToken", Off: unsafe.Offsetof(ListInventoryEntriesResult{}.NextToken), Kind: api.KStringPtr},
+	}},
+	355: {Go: (*ListOpsItemEventsRequest)(nil), Fields: []api.Field{
+		{Name: "Filters", Off: unsafe.Offsetof(ListOpsItemEventsRequest{}.Filters), Kind: api.KList, Type: 675},
+		{Name: "MaxResults", Off: unsafe.Offsetof(ListOpsItemEventsRequest{}.MaxResults), Kind: api.KInt32Ptr},
+		{Name: "NextToken", Off: unsafe.Offsetof(ListOpsItemEventsRequest{}.NextToken), Kind: api.KStringPtr},
+	}},
+	356: {Go: (*ListOpsItemEventsResponse)(nil), Fields: []api.Field{
+		{Name: "NextToken", Off: unsafe.Offsetof(ListOpsItemEventsResponse{}.NextToken), Kind: api.KStringPtr},
+		{Name: "Summaries", Off: unsafe.Offsetof(ListOpsItemEventsResponse{}.Summaries), Kind: api.KList, Type: 676},
+	}},
+	357: {Go: (*ListOpsItemRelatedItemsRequest)(nil), Fields: []api.Field{
+		{Name: "OpsItemId", Off: unsafe.Offsetof(ListOpsItemRelatedItemsRequest{}.OpsItemId), Kind: api.KStringPtr},
+		{Name: "Filters", Off: unsafe.Offsetof(ListOpsItemRelatedItemsRequest{}.Filters), Kind: api.KList, Type: 677},
+		{Name: "MaxResults", Off: unsafe.Offsetof(ListOpsItemRelatedItemsRequest{}.MaxResults), Kind: api.KInt32Ptr},
+		{Name: "NextToken", Off: unsafe.Offsetof(ListOpsItemRelatedItemsRequest{}.NextToken), Kind: api.KStringPtr},
+	}},
+	358: {Go: (*ListOpsItemRelatedItemsResponse)(nil), Fields: []api.Field{
+		{Name: "NextToken", Off: unsafe.Offsetof(ListOpsItemRelatedItemsResponse{}.NextToken), Kind: api.KStringPtr},
+		{Name: "Summaries", Off: unsafe.Offsetof(ListOpsItemRelatedItemsResponse{}.Summaries), Kind: api.KList, Type: 678},
+	}},
+	359: {Go: (*ListOpsMetadataRequest)(nil), Fields: []api.Field{
+		{Name: "Filters", Off: unsafe.Offsetof(ListOpsMetadataRequest{}.Filters), Kind: api.KList, Type: 679},
+		{Name: "MaxResults", Off: unsafe.Offsetof(ListOpsMetadataRequest{}.MaxResults), Kind: api.KInt32Ptr},
+		{Name: "NextToken", Off: unsafe.Offsetof(ListOpsMetadataRequest{}.NextToken), Kind: api.KStringPtr},
+	}},
+	360: {Go: (*ListOpsMetadataResult)(nil), Fields: []api.Field{
+		{Name: "OpsMetadataList", Off: unsafe.Offsetof(ListOpsMetadataResult{}.OpsMetadataList), Kind: api.KList, Type: 680},
+		{Name: "NextToken", Off: unsafe.Offsetof(ListOpsMetadataResult{}.NextToken), Kind: api.KStringPtr},
+	}},
+	361: {Go: (*ListResourceComplianceSummariesRequest)(nil), Fields: []api.Field{
+		{Name: "Filters", Off: unsafe.Offsetof(ListResourceComplianceSummariesRequest{}.Filters), Kind: api.KList, Type: 668},
+		{Name: "NextToken", Off: unsafe.Offsetof(ListResourceComplianceSummariesRequest{}.NextToken), Kind: api.KStringPtr},
+		{Name: "MaxResults", Off: unsafe.Offsetof(ListResourceComplianceSummariesRequest{}.MaxResults), Kind: api.KInt32Ptr},
+	}},
+	362: {Go: (*ListResourceComplianceSummariesResult)(nil), Fields: []api.Field{
+		{Name: "ResourceComplianceSummaryItems", Off: unsafe.Offsetof(ListResourceComplianceSummariesResult{}.ResourceComplianceSummaryItems), Kind: api.KList, Type: 681},
+		{Name: "NextToken", Off: unsafe.Offsetof(ListResourceComplianceSummariesResult{}.NextToken), Kind: api.KStringPtr},
+	}},
+	363: {Go: (*ListResourceDataSyncRequest)(nil), Fields: []api.Field{
+		{Name: "SyncType", Off: unsafe.Offsetof(ListResourceDataSyncRequest{}.SyncType), Kind: api.KStringPtr},
+		{Name: "NextToken", Off: unsafe.Offsetof(ListResourceDataSyncRequest{}.NextToken), Kind: api.KStringPtr},
+		{Name: "MaxResults", Off: unsafe.Offsetof(ListResourceDataSyncRequest{}.MaxResults), Kind: api.KInt32Ptr},
+	}},
+	364: {Go: (*ListResourceDataSyncResult)(nil), Fields: []api.Field{
+		{Name: "ResourceDataSyncItems", Off: unsafe.Offsetof(ListResourceDataSyncResult{}.ResourceDataSyncItems), Kind: api.KList, Type: 682},
+		{Name: "NextToken", Off: unsafe.Offsetof(ListResourceDataSyncResult{}.NextToken), Kind: api.KStringPtr},
+	}},
+	365: {Go: (*ListTagsForResourceRequest)(nil), Fields: []api.Field{
+		{Name: "ResourceType", Off: unsafe.Offsetof(ListTagsForResourceRequest{}.ResourceType), Kind: api.KStringPtr},
+		{Name: "ResourceId", Off: unsafe.Offsetof(ListTagsForResourceRequest{}.ResourceId), Kind: api.KStringPtr},
+	}},
+	366: {Go: (*ListTagsForResourceResult)(nil), Fields: []api.Field{
+		{Name: "TagList", Off: unsafe.Offsetof(ListTagsForResourceResult{}.TagList), Kind: api.KList, Type: 570},
+	}},
+	367: {Go: (*LoggingInfo)(nil), Fields: []api.Field{
+		{Name: "S3BucketName", Off: unsafe.Offsetof(LoggingInfo{}.S3BucketName), Kind: api.KStringPtr},
+		{Name: "S3KeyPrefix", Off: unsafe.Offsetof(LoggingInfo{}.S3KeyPrefix), Kind: api.KStringPtr},
+		{Name: "S3Region", Off: unsafe.Offsetof(LoggingInfo{}.S3Region), Kind: api.KStringPtr},
+	}},
+	368: {Go: (*MaintenanceWindowAutomationParameters)(nil), Fields: []api.Field{
+		{Name: "DocumentVersion", Off: unsafe.Offsetof(MaintenanceWindowAutomationParameters{}.DocumentVersion), Kind: api.KStringPtr},
+		{Name: "Parameters", Off: unsafe.Offsetof(MaintenanceWindowAutomationParameters{}.Parameters), Kind: api.KMap, Type: 574},
+	}},
+	369: {Go: (*MaintenanceWindowExecution)(nil), Fields: []api.Field{
+		{Name: "WindowId", Off: unsafe.Offsetof(MaintenanceWindowExecution{}.WindowId), Kind: api.KStringPtr},
+		{Name: "WindowExecutionId", Off: unsafe.Offsetof(MaintenanceWindowExecution{}.WindowExecutionId), Kind: api.KStringPtr},
+		{Name: "Status", Off: unsafe.Offsetof(MaintenanceWindowExecution{}.Status), Kind: api.KStringPtr},
+		{Name: "StatusDetails", Off: unsafe.Offsetof(MaintenanceWindowExecution{}.StatusDetails), Kind: api.KStringPtr},
+		{Name: "StartTime", Off: unsafe.Offsetof(MaintenanceWindowExecution{}.StartTime), Kind: api.KTimePtr},
+		{Name: "EndTime", Off: unsafe.Offsetof(MaintenanceWindowExecution{}.EndTime), Kind: api.KTimePtr},
+	}},
+	370: {Go: (*MaintenanceWindowExecutionTaskIdentity)(nil), Fields: []api.Field{
+		{Name: "WindowExecutionId", Off: unsafe.Offsetof(MaintenanceWindowExecutionTaskIdentity{}.WindowExecutionId), Kind: api.KStringPtr},
+		{Name: "TaskExecutionId", Off: unsafe.Offsetof(MaintenanceWindowExecutionTaskIdentity{}.TaskExecutionId), Kind: api.KStringPtr},
+		{Name: "Status", Off: unsafe.Offsetof(MaintenanceWindowExecutionTaskIdentity{}.Status), Kind: api.KStringPtr},
+		{Name: "StatusDetails", Off: unsafe.Offsetof(MaintenanceWindowExecutionTaskIdentity{}.StatusDetails), Kind: api.KStringPtr},
+		{Name: "StartTime", Off: unsafe.Offsetof(MaintenanceWindowExecutionTaskIdentity{}.StartTime), Kind: api.KTimePtr},
+		{Name: "EndTime", Off: unsafe.Offsetof(MaintenanceWindowExecutionTaskIdentity{}.EndTime), Kind: api.KTimePtr},
+		{Name: "TaskArn", Off: unsafe.Offsetof(MaintenanceWindowExecutionTaskIdentity{}.TaskArn), Kind: api.KStringPtr},
+		{Name: "TaskType", Off: unsafe.Offsetof(MaintenanceWindowExecutionTaskIdentity{}.TaskType), Kind: api.KStringPtr},
+		{Name: "AlarmConfiguration", Off: unsafe.Offsetof(MaintenanceWindowExecutionTaskIdentity{}.AlarmConfiguration), Kind: api.KStructPtr, Type: 5},
+		{Name: "TriggeredAlarms", Off: unsafe.Offsetof(MaintenanceWindowExecutionTaskIdentity{}.TriggeredAlarms), Kind: api.KList, Type: 577},
+	}},
+	371: {Go: (*MaintenanceWindowExecutionTaskInvocationIdentity)(nil), Fields: []api.Field{
+		{Name: "WindowExecutionId", Off: unsafe.Offsetof(MaintenanceWindowExecutionTaskInvocationIdentity{}.WindowExecutionId), Kind: api.KStringPtr},
+		{Name: "TaskExecutionId", Off: unsafe.Offsetof(MaintenanceWindowExecutionTaskInvocationIdentity{}.TaskExecutionId), Kind: api.KStringPtr},
+		{Name: "InvocationId", Off: unsafe.Offsetof(MaintenanceWindowExecutionTaskInvocationIdentity{}.InvocationId), Kind: api.KStringPtr},
+		{Name: "ExecutionId", Off: unsafe.Offsetof(MaintenanceWindowExecutionTaskInvocationIdentity{}.ExecutionId), Kind: api.KStringPtr},
+		{Name: "TaskType", Off: unsafe.Offsetof(MaintenanceWindowExecutionTaskInvocationIdentity{}.TaskType), Kind: api.KStringPtr},
+		{Name: "Parameters", Off: unsafe.Offsetof(MaintenanceWindowExecutionTaskInvocationIdentity{}.Parameters), Kind: api.KStringPtr},
+		{Name: "Status", Off: unsafe.Offsetof(MaintenanceWindowExecutionTaskInvocationIdentity{}.Status), Kind: api.KStringPtr},
+		{Name: "StatusDetails", Off: unsafe.Offsetof(MaintenanceWindowExecutionTaskInvocationIdentity{}.StatusDetails), Kind: api.KStringPtr},
+		{Name: "StartTime", Off: unsafe.Offsetof(MaintenanceWindowExecutionTaskInvocationIdentity{}.StartTime), Kind: api.KTimePtr},
+		{Name: "EndTime", Off: unsafe.Offsetof(MaintenanceWindowExecutionTaskInvocationIdentity{}.EndTime), Kind: api.KTimePtr},
+		{Name: "OwnerInformation", Off: unsafe.Offsetof(MaintenanceWindowExecutionTaskInvocationIdentity{}.OwnerInformation), Kind: api.KStringPtr},
+		{Name: "WindowTargetId", Off: unsafe.Offsetof(MaintenanceWindowExecutionTaskInvocationIdentity{}.WindowTargetId), Kind: api.KStringPtr},
+	}},
+	372: {Go: (*MaintenanceWindowFilter)(nil), Fields: []api.Field{
+		{Name: "Key", Off: unsafe.Offsetof(MaintenanceWindowFilter{}.Key), Kind: api.KStringPtr},
+		{Name: "Values", Off: unsafe.Offsetof(MaintenanceWindowFilter{}.Values), Kind: api.KList, Type: 575},
+	}},
+	373: {Go: (*MaintenanceWindowIdentity)(nil), Fields: []api.Field{
+		{Name: "WindowId", Off: unsafe.Offsetof(MaintenanceWindowIdentity{}.WindowId), Kind: api.KStringPtr},
+		{Name: "Name", Off: unsafe.Offsetof(MaintenanceWindowIdentity{}.Name), Kind: api.KStringPtr},
+		{Name: "Description", Off: unsafe.Offsetof(MaintenanceWindowIdentity{}.Description), Kind: api.KStringPtr},
+		{Name: "Enabled", Off: unsafe.Offsetof(MaintenanceWindowIdentity{}.Enabled), Kind: api.KBoolPtr},
+		{Name: "Duration", Off: unsafe.Offsetof(MaintenanceWindowIdentity{}.Duration), Kind: api.KInt32Ptr},
+		{Name: "Cutoff", Off: unsafe.Offsetof(MaintenanceWindowIdentity{}.Cutoff), Kind: api.KInt32Ptr},
+		{Name: "Schedule", Off: unsafe.Offsetof(MaintenanceWindowIdentity{}.Schedule), Kind: api.KStringPtr},
+		{Name: "ScheduleTimezone", Off: unsafe.Offsetof(MaintenanceWindowIdentity{}.ScheduleTimezone), Kind: api.KStringPtr},
+		{Name: "ScheduleOffset", Off: unsafe.Offsetof(MaintenanceWindowIdentity{}.ScheduleOffset), Kind: api.KInt32Ptr},
+		{Name: "EndDate", Off: unsafe.Offsetof(MaintenanceWindowIdentity{}.EndDate), Kind: api.KStringPtr},
+		{Name: "StartDate", Off: unsafe.Offsetof(MaintenanceWindowIdentity{}.StartDate), Kind: api.KStringPtr},
+		{Name: "NextExecutionTime", Off: unsafe.Offsetof(MaintenanceWindowIdentity{}.NextExecutionTime), Kind: api.KStringPtr},
+	}},
+	374: {Go: (*MaintenanceWindowIdentityForTarget)(nil), Fields: []api.Field{
+		{Name: "WindowId", Off: unsafe.Offsetof(MaintenanceWindowIdentityForTarget{}.WindowId), Kind: api.KStringPtr},
+		{Name: "Name", Off: unsafe.Offsetof(MaintenanceWindowIdentityForTarget{}.Name), Kind: api.KStringPtr},
+	}},
+	375: {Go: (*MaintenanceWindowLambdaParameters)(nil), Fields: []api.Field{
+		{Name: "ClientContext", Off: unsafe.Offsetof(MaintenanceWindowLambdaParameters{}.ClientContext), Kind: api.KStringPtr},
+		{Name: "Qualifier", Off: unsafe.Offsetof(MaintenanceWindowLambdaParameters{}.Qualifier), Kind: api.KStringPtr},
+		{Name: "Payload", Off: unsafe.Offsetof(MaintenanceWindowLambdaParameters{}.Payload), Kind: api.KBytes},
+	}},
+	376: {Go: (*MaintenanceWindowRunCommandParameters)(nil), Fields: []api.Field{
+		{Name: "Comment", Off: unsafe.Offsetof(MaintenanceWindowRunCommandParameters{}.Comment), Kind: api.KStringPtr},
+		{Name: "CloudWatchOutputConfig", Off: unsafe.Offsetof(MaintenanceWindowRunCommandParameters{}.CloudWatchOutputConfig), Kind: api.KStructPtr, Type: 43},
+		{Name: "DocumentHash", Off: unsafe.Offsetof(MaintenanceWindowRunCommandParameters{}.DocumentHash), Kind: api.KStringPtr},
+		{Name: "DocumentHashType", Off: unsafe.Offsetof(MaintenanceWindowRunCommandParameters{}.DocumentHashType), Kind: api.KStringPtr},
+		{Name: "DocumentVersion", Off: unsafe.Offsetof(MaintenanceWindowRunCommandParameters{}.DocumentVersion), Kind: api.KStringPtr},
+		{Name: "NotificationConfig", Off: unsafe.Offsetof(MaintenanceWindowRunCommandParameters{}.NotificationConfig), Kind: api.KStructPtr, Type: 388},
+		{Name: "OutputS3BucketName", Off: unsafe.Offsetof(MaintenanceWindowRunCommandParameters{}.OutputS3BucketName), Kind: api.KStringPtr},
+		{Name: "OutputS3KeyPrefix", Off: unsafe.Offsetof(MaintenanceWindowRunCommandParameters{}.OutputS3KeyPrefix), Kind: api.KStringPtr},
+		{Name: "Parameters", Off: unsafe.Offsetof(MaintenanceWindowRunCommandParameters{}.Parameters), Kind: api.KMap, Type: 574},
+		{Name: "ServiceRoleArn", Off: unsafe.Offsetof(MaintenanceWindowRunCommandParameters{}.ServiceRoleArn), Kind: api.KStringPtr},
+		{Name: "TimeoutSeconds", Off: unsafe.Offsetof(MaintenanceWindowRunCommandParameters{}.TimeoutSeconds), Kind: api.KInt32Ptr},
+	}},
+	377: {Go: (*MaintenanceWindowStepFunctionsParameters)(nil), Fields: []api.Field{
+		{Name: "Input", Off: unsafe.Offsetof(MaintenanceWindowStepFunctionsParameters{}.Input), Kind: api.KStringPtr},
+		{Name: "Name", Off: unsafe.Offsetof(MaintenanceWindowStepFunctionsParameters{}.Name), Kind: api.KStringPtr},
+	}},
+	378: {Go: (*MaintenanceWindowTarget)(nil), Fields: []api.Field{
+		{Name: "WindowId", Off: unsafe.Offsetof(MaintenanceWindowTarget{}.WindowId), Kind: api.KStringPtr},
+		{Name: "WindowTargetId", Off: unsafe.Offsetof(MaintenanceWindowTarget{}.WindowTargetId), Kind: api.KStringPtr},
+		{Name: "ResourceType", Off: unsafe.Offsetof(MaintenanceWindowTarget{}.ResourceType), Kind: api.KStringPtr},
+		{Name: "Targets", Off: unsafe.Offsetof(MaintenanceWindowTarget{}.Targets), Kind: api.KList, Type: 572},
+		{Name: "OwnerInformation", Off: unsafe.Offsetof(MaintenanceWindowTarget{}.OwnerInformation), Kind: api.KStringPtr},
+		{Name: "Name", Off: unsafe.Offsetof(MaintenanceWindowTarget{}.Name), Kind: api.KStringPtr},
+		{Name: "Description", Off: unsafe.Offsetof(MaintenanceWindowTarget{}.Description), Kind: api.KStringPtr},
+	}},
+	379: {Go: (*MaintenanceWindowTask)(nil), Fields: []api.Field{
+		{Name: "WindowId", Off: unsafe.Offsetof(MaintenanceWindowTask{}.WindowId), Kind: api.KStringPtr},
+		{Name: "WindowTaskId", Off: unsafe.Offsetof(MaintenanceWindowTask{}.WindowTaskId), Kind: api.KStringPtr},
+		{Name: "TaskArn", Off: unsafe.Offsetof(MaintenanceWindowTask{}.TaskArn), Kind: api.KStringPtr},
+		{Name: "Type", Off: unsafe.Offsetof(MaintenanceWindowTask{}.Type), Kind: api.KStringPtr},
+		{Name: "Targets", Off: unsafe.Offsetof(MaintenanceWindowTask{}.Targets), Kind: api.KList, Type: 572},
+		{Name: "TaskParameters", Off: unsafe.Offsetof(MaintenanceWindowTask{}.TaskParameters), Kind: api.KMap, Type: 650},
+		{Name: "Priority", Off: unsafe.Offsetof(MaintenanceWindowTask{}.Priority), Kind: api.KInt32Ptr},
+		{Name: "LoggingInfo", Off: unsafe.Offsetof(MaintenanceWindowTask{}.LoggingInfo), Kind: api.KStructPtr, Type: 367},
+		{Name: "ServiceRoleArn", Off: unsafe.Offsetof(MaintenanceWindowTask{}.ServiceRoleArn), Kind: api.KStringPtr},
+		{Name: "MaxConcurrency", Off: unsafe.Offsetof(MaintenanceWindowTask{}.MaxConcurrency), Kind: api.KStringPtr},
+		{Name: "MaxErrors", Off: unsafe.Offsetof(MaintenanceWindowTask{}.MaxErrors), Kind: api.KStringPtr},
+		{Name: "Name", Off: unsafe.Offsetof(MaintenanceWindowTask{}.Name), Kind: api.KStringPtr},
+		{Name: "Description", Off: unsafe.Offsetof(MaintenanceWindowTask{}.Description), Kind: api.KStringPtr},
+		{Name: "CutoffBehavior", Off: unsafe.Offsetof(MaintenanceWindowTask{}.CutoffBehavior), Kind: api.KStringPtr},
+		{Name: "AlarmConfiguration", Off: unsafe.Offsetof(MaintenanceWindowTask{}.AlarmConfiguration), Kind: api.KStructPtr, Type: 5},
+	}},
+	380: {Go: (*MaintenanceWindowTaskInvocationParameters)(nil), Fields: []api.Field{
+		{Name: "RunCommand", Off: unsafe.Offsetof(MaintenanceWindowTaskInvocationParameters{}.RunCommand), Kind: api.KStructPtr, Type: 376},
+		{Name: "Automation", Off: unsafe.Offsetof(MaintenanceWindowTaskInvocationParameters{}.Automation), Kind: api.KStructPtr, Type: 368},
+		{Name: "StepFunctions", Off: unsafe.Offsetof(MaintenanceWindowTaskInvocationParameters{}.StepFunctions), Kind: api.KStructPtr, Type: 377},
+		{Name: "Lambda", Off: unsafe.Offsetof(MaintenanceWindowTaskInvocationParameters{}.Lambda), Kind: api.KStructPtr, Type: 375},
+	}},
+	381: {Go: (*MaintenanceWindowTaskParameterValueExpression)(nil), Fields: []api.Field{
+		{Name: "Values", Off: unsafe.Offsetof(MaintenanceWindowTaskParameterValueExpression{}.Values), Kind: api.KList, Type: 575},
+	}},
+	382: {Go: (*MalformedResourcePolicyDocumentException)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(MalformedResourcePolicyDocumentException{}.Message), Kind: api.KStringPtr},
+	}},
+	383: {Go: (*MaxDocumentSizeExceeded)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(MaxDocumentSizeExceeded{}.Message), Kind: api.KStringPtr},
+	}},
+	384: {Go: (*MetadataValue)(nil), Fields: []api.Field{
+		{Name: "Value", Off: unsafe.Offsetof(MetadataValue{}.Value), Kind: api.KStringPtr},
+	}},
+	385: {Go: (*ModifyDocumentPermissionRequest)(nil), Fields: []api.Field{
+		{Name: "Name", Off: unsafe.Offsetof(ModifyDocumentPermissionRequest{}.Name), Kind: api.KStringPtr},
+		{Name: "PermissionType", Off: unsafe.Offsetof(ModifyDocumentPermissionRequest{}.PermissionType), Kind: api.KStringPtr},
+		{Name: "AccountIdsToAdd", Off: unsafe.Offsetof(ModifyDocumentPermissionRequest{}.AccountIdsToAdd), Kind: api.KList, Type: 575},
+		{Name: "AccountIdsToRemove", Off: unsafe.Offsetof(ModifyDocumentPermissionRequest{}.AccountIdsToRemove), Kind: api.KList, Type: 575},
+		{Name: "SharedDocumentVersion", Off: unsafe.Offsetof(ModifyDocumentPermissionRequest{}.SharedDocumentVersion), Kind: api.KStringPtr},
+	}},
+	386: {Go: (*ModifyDocumentPermissionResponse)(nil)},
+	387: {Go: (*NonCompliantSummary)(nil), Fields: []api.Field{
+		{Name: "NonCompliantCount", Off: unsafe.Offsetof(NonCompliantSummary{}.NonCompliantCount), Kind: api.KInt32Ptr},
+		{Name: "SeveritySummary", Off: unsafe.Offsetof(NonCompliantSummary{}.SeveritySummary), Kind: api.KStructPtr, Type: 508},
+	}},
+	388: {Go: (*NotificationConfig)(nil), Fields: []api.Field{
+		{Name: "NotificationArn", Off: unsafe.Offsetof(NotificationConfig{}.NotificationArn), Kind: api.KStringPtr},
+		{Name: "NotificationEvents", Off: unsafe.Offsetof(NotificationConfig{}.NotificationEvents), Kind: api.KList, Type: 575},
+		{Name: "NotificationType", Off: unsafe.Offsetof(NotificationConfig{}.NotificationType), Kind: api.KStringPtr},
+	}},
+	389: {Go: (*OpsAggregator)(nil), Fields: []api.Field{
+		{Name: "AggregatorType", Off: unsafe.Offsetof(OpsAggregator{}.AggregatorType), Kind: api.KStringPtr},
+		{Name: "TypeName", Off: unsafe.Offsetof(OpsAggregator{}.TypeName), Kind: api.KStringPtr},
+		{Name: "AttributeName", Off: unsafe.Offsetof(OpsAggregator{}.AttributeName), Kind: api.KStringPtr},
+		{Name: "Values", Off: unsafe.Offsetof(OpsAggregator{}.Values), Kind: api.KMap, Type: 583},
+		{Name: "Filters", Off: unsafe.Offsetof(OpsAggregator{}.Filters), Kind: api.KList, Type: 651},
+		{Name: "Aggregators", Off: unsafe.Offsetof(OpsAggregator{}.Aggregators), Kind: api.KList, Type: 652},
+	}},
+	390: {Go: (*OpsEntity)(nil), Fields: []api.Field{
+		{Name: "Id", Off: unsafe.Offsetof(OpsEntity{}.Id), Kind: api.KStringPtr},
+		{Name: "Data", Off: unsafe.Offsetof(OpsEntity{}.Data), Kind: api.KMap, Type: 683},
+	}},
+	391: {Go: (*OpsEntityItem)(nil), Fields: []api.Field{
+		{Name: "CaptureTime", Off: unsafe.Offsetof(OpsEntityItem{}.CaptureTime), Kind: api.KStringPtr},
+		{Name: "Content", Off: unsafe.Offsetof(OpsEntityItem{}.Content), Kind: api.KList, Type: 635},
+	}},
+	392: {Go: (*OpsFilter)(nil), Fields: []api.Field{
+		{Name: "Key", Off: unsafe.Offsetof(OpsFilter{}.Key), Kind: api.KStringPtr},
+		{Name: "Values", Off: unsafe.Offsetof(OpsFilter{}.Values), Kind: api.KList, Type: 575},
+		{Name: "Type", Off: unsafe.Offsetof(OpsFilter{}.Type), Kind: api.KStringPtr},
+	}},
+	393: {Go: (*OpsItem)(nil), Fields: []api.Field{
+		{Name: "CreatedBy", Off: unsafe.Offsetof(OpsItem{}.CreatedBy), Kind: api.KStringPtr},
+		{Name: "OpsItemType", Off: unsafe.Offsetof(OpsItem{}.OpsItemType), Kind: api.KStringPtr},
+		{Name: "CreatedTime", Off: unsafe.Offsetof(OpsItem{}.CreatedTime), Kind: api.KTimePtr},
+		{Name: "Description", Off: unsafe.Offsetof(OpsItem{}.Description), Kind: api.KStringPtr},
+		{Name: "LastModifiedBy", Off: unsafe.Offsetof(OpsItem{}.LastModifiedBy), Kind: api.KStringPtr},
+		{Name: "LastModifiedTime", Off: unsafe.Offsetof(OpsItem{}.LastModifiedTime), Kind: api.KTimePtr},
+		{Name: "Notifications", Off: unsafe.Offsetof(OpsItem{}.Notifications), Kind: api.KList, Type: 591},
+		{Name: "Priority", Off: unsafe.Offsetof(OpsItem{}.Priority), Kind: api.KInt32Ptr},
+		{Name: "RelatedOpsItems", Off: unsafe.Offsetof(OpsItem{}.RelatedOpsItems), Kind: api.KList, Type: 592},
+		{Name: "Status", Off: unsafe.Offsetof(OpsItem{}.Status), Kind: api.KStringPtr},
+		{Name: "OpsItemId", Off: unsafe.Offsetof(OpsItem{}.OpsItemId), Kind: api.KStringPtr},
+		{Name: "Version", Off: unsafe.Offsetof(OpsItem{}.Version), Kind: api.KStringPtr},
+		{Name: "Title", Off: unsafe.Offsetof(OpsItem{}.Title), Kind: api.KStringPtr},
+		{Name: "Source", Off: unsafe.Offsetof(OpsItem{}.Source), Kind: api.KStringPtr},
+		{Name: "OperationalData", Off: unsafe.Offsetof(OpsItem{}.OperationalData), Kind: api.KMap, Type: 590},
+		{Name: "Category", Off: unsafe.Offsetof(OpsItem{}.Category), Kind: api.KStringPtr},
+		{Name: "Severity", Off: unsafe.Offsetof(OpsItem{}.Severity), Kind: api.KStringPtr},
+		{Name: "ActualStartTime", Off: unsafe.Offsetof(OpsItem{}.ActualStartTime), Kind: api.KTimePtr},
+		{Name: "ActualEndTime", Off: unsafe.Offsetof(OpsItem{}.ActualEndTime), Kind: api.KTimePtr},
+		{Name: "PlannedStartTime", Off: unsafe.Offsetof(OpsItem{}.PlannedStartTime), Kind: api.KTimePtr},
+		{Name: "PlannedEndTime", Off: unsafe.Offsetof(OpsItem{}.PlannedEndTime), Kind: api.KTimePtr},
+		{Name: "OpsItemArn", Off: unsafe.Offsetof(OpsItem{}.OpsItemArn), Kind: api.KStringPtr},
+	}},
+	394: {Go: (*OpsItemAccessDeniedException)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(OpsItemAccessDeniedException{}.Message), Kind: api.KStringPtr},
+	}},
+	395: {Go: (*OpsItemAlreadyExistsException)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(OpsItemAlreadyExistsException{}.Message), Kind: api.KStringPtr},
+		{Name: "OpsItemId", Off: unsafe.Offsetof(OpsItemAlreadyExistsException{}.OpsItemId), Kind: api.KStringPtr},
+	}},
+	396: {Go: (*OpsItemConflictException)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(OpsItemConflictException{}.Message), Kind: api.KStringPtr},
+	}},
+	397: {Go: (*OpsItemDataValue)(nil), Fields: []api.Field{
+		{Name: "Value", Off: unsafe.Offsetof(OpsItemDataValue{}.Value), Kind: api.KStringPtr},
+		{Name: "Type", Off: unsafe.Offsetof(OpsItemDataValue{}.Type), Kind: api.KStringPtr},
+	}},
+	398: {Go: (*OpsItemEventFilter)(nil), Fields: []api.Field{
+		{Name: "Key", Off: unsafe.Offsetof(OpsItemEventFilter{}.Key), Kind: api.KStringPtr},
+		{Name: "Values", Off: unsafe.Offsetof(OpsItemEventFilter{}.Values), Kind: api.KList, Type: 575},
+		{Name: "Operator", Off: unsafe.Offsetof(OpsItemEventFilter{}.Operator), Kind: api.KStringPtr},
+	}},
+	399: {Go: (*OpsItemEventSummary)(nil), Fields: []api.Field{
+		{Name: "OpsItemId", Off: unsafe.Offsetof(OpsItemEventSummary{}.OpsItemId), Kind: api.KStringPtr},
+		{Name: "EventId", Off: unsafe.Offsetof(OpsItemEventSummary{}.EventId), Kind: api.KStringPtr},
+		{Name: "Source", Off: unsafe.Offsetof(OpsItemEventSummary{}.Source), Kind: api.KStringPtr},
+		{Name: "DetailType", Off: unsafe.Offsetof(OpsItemEventSummary{}.DetailType), Kind: api.KStringPtr},
+		{Name: "Detail", Off: unsafe.Offsetof(OpsItemEventSummary{}.Detail), Kind: api.KStringPtr},
+		{Name: "CreatedBy", Off: unsafe.Offsetof(OpsItemEventSummary{}.CreatedBy), Kind: api.KStructPtr, Type: 401},
+		{Name: "CreatedTime", Off: unsafe.Offsetof(OpsItemEventSummary{}.CreatedTime), Kind: api.KTimePtr},
+	}},
+	400: {Go: (*OpsItemFilter)(nil), Fields: []api.Field{
+		{Name: "Key", Off: unsafe.Offsetof(OpsItemFilter{}.Key), Kind: api.KStringPtr},
+		{Name: "Values", Off: unsafe.Offsetof(OpsItemFilter{}.Values), Kind: api.KList, Type: 575},
+		{Name: "Operator", Off: unsafe.Offsetof(OpsItemFilter{}.Operator), Kind: api.KStringPtr},
+	}},
+	401: {Go: (*OpsItemIdentity)(nil), Fields: []api.Field{
+		{Name: "Arn", Off: unsafe.Offsetof(OpsItemIdentity{}.Arn), Kind: api.KStringPtr},
+	}},
+	402: {Go: (*OpsItemInvalidParameterException)(nil), Fields: []api.Field{
+		{Name: "ParameterNames", Off: unsafe.Offsetof(OpsItemInvalidParameterException{}.ParameterNames), Kind: api.KList, Type: 575},
+		{Name: "Message", Off: unsafe.Offsetof(OpsItemInvalidParameterException{}.Message), Kind: api.KStringPtr},
+	}},
+	403: {Go: (*OpsItemLimitExceededException)(nil), Fields: []api.Field{
+		{Name: "ResourceTypes", Off: unsafe.Offsetof(OpsItemLimitExceededException{}.ResourceTypes), Kind: api.KList, Type: 575},
+		{Name: "Limit", Off: unsafe.Offsetof(OpsItemLimitExceededException{}.Limit), Kind: api.KInt32Ptr},
+		{Name: "LimitType", Off: unsafe.Offsetof(OpsItemLimitExceededException{}.LimitType), Kind: api.KStringPtr},
+		{Name: "Message", Off: unsafe.Offsetof(OpsItemLimitExceededException{}.Message), Kind: api.KStringPtr},
+	}},
+	404: {Go: (*OpsItemNotFoundException)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(OpsItemNotFoundException{}.Message), Kind: api.KStringPtr},
+	}},
+	405: {Go: (*OpsItemNotification)(nil), Fields: []api.Field{
+		{Name: "Arn", Off: unsafe.Offsetof(OpsItemNotification{}.Arn), Kind: api.KStringPtr},
+	}},
+	406: {Go: (*OpsItemRelatedItemAlreadyExistsException)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(OpsItemRelatedItemAlreadyExistsException{}.Message), Kind: api.KStringPtr},
+		{Name: "ResourceUri", Off: unsafe.Offsetof(OpsItemRelatedItemAlreadyExistsException{}.ResourceUri), Kind: api.KStringPtr},
+		{Name: "OpsItemId", Off: unsafe.Offsetof(OpsItemRelatedItemAlreadyExistsException{}.OpsItemId), Kind: api.KStringPtr},
+	}},
+	407: {Go: (*OpsItemRelatedItemAssociationNotFoundException)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(OpsItemRelatedItemAssociationNotFoundException{}.Message), Kind: api.KStringPtr},
+	}},
+	408: {Go: (*OpsItemRelatedItemSummary)(nil), Fields: []api.Field{
+		{Name: "OpsItemId", Off: unsafe.Offsetof(OpsItemRelatedItemSummary{}.OpsItemId), Kind: api.KStringPtr},
+		{Name: "AssociationId", Off: unsafe.Offsetof(OpsItemRelatedItemSummary{}.AssociationId), Kind: api.KStringPtr},
+		{Name: "ResourceType", Off: unsafe.Offsetof(OpsItemRelatedItemSummary{}.ResourceType), Kind: api.KStringPtr},
+		{Name: "AssociationType", Off: unsafe.Offsetof(OpsItemRelatedItemSummary{}.AssociationType), Kind: api.KStringPtr},
+		{Name: "ResourceUri", Off: unsafe.Offsetof(OpsItemRelatedItemSummary{}.ResourceUri), Kind: api.KStringPtr},
+		{Name: "CreatedBy", Off: unsafe.Offsetof(OpsItemRelatedItemSummary{}.CreatedBy), Kind: api.KStructPtr, Type: 401},
+		{Name: "CreatedTime", Off: unsafe.Offsetof(OpsItemRelatedItemSummary{}.CreatedTime), Kind: api.KTimePtr},
+		{Name: "LastModifiedBy", Off: unsafe.Offsetof(OpsItemRelatedItemSummary{}.LastModifiedBy), Kind: api.KStructPtr, Type: 401},
+		{Name: "LastModifiedTime", Off: unsafe.Offsetof(OpsItemRelatedItemSummary{}.LastModifiedTime), Kind: api.KTimePtr},
+	}},
+	409: {Go: (*OpsItemRelatedItemsFilter)(nil), Fields: []api.Field{
+		{Name: "Key", Off: unsafe.Offsetof(OpsItemRelatedItemsFilter{}.Key), Kind: api.KStringPtr},
+		{Name: "Values", Off: unsafe.Offsetof(OpsItemRelatedItemsFilter{}.Values), Kind: api.KList, Type: 575},
+		{Name: "Operator", Off: unsafe.Offsetof(OpsItemRelatedItemsFilter{}.Operator), Kind: api.KStringPtr},
+	}},
+	410: {Go: (*OpsItemSummary)(nil), Fields: []api.Field{
+		{Name: "CreatedBy", Off: unsafe.Offsetof(OpsItemSummary{}.CreatedBy), Kind: api.KStringPtr},
+		{Name: "CreatedTime", Off: unsafe.Offsetof(OpsItemSummary{}.CreatedTime), Kind: api.KTimePtr},
+		{Name: "LastModifiedBy", Off: unsafe.Offsetof(OpsItemSummary{}.LastModifiedBy), Kind: api.KStringPtr},
+		{Name: "LastModifiedTime", Off: unsafe.Offsetof(OpsItemSummary{}.LastModifiedTime), Kind: api.KTimePtr},
+		{Name: "Priority", Off: unsafe.Offsetof(OpsItemSummary{}.Priority), Kind: api.KInt32Ptr},
+		{Name: "Source", Off: unsafe.Offsetof(OpsItemSummary{}.Source), Kind: api.KStringPtr},
+		{Name: "Status", Off: unsafe.Offsetof(OpsItemSummary{}.Status), Kind: api.KStringPtr},
+		{Name: "OpsItemId", Off: unsafe.Offsetof(OpsItemSummary{}.OpsItemId), Kind: api.KStringPtr},
+		{Name: "Title", Off: unsafe.Offsetof(OpsItemSummary{}.Title), Kind: api.KStringPtr},
+		{Name: "OperationalData", Off: unsafe.Offsetof(OpsItemSummary{}.OperationalData), Kind: api.KMap, Type: 590},
+		{Name: "Category", Off: unsafe.Offsetof(OpsItemSummary{}.Category), Kind: api.KStringPtr},
+		{Name: "Severity", Off: unsafe.Offsetof(OpsItemSummary{}.Severity), Kind: api.KStringPtr},
+		{Name: "OpsItemType", Off: unsafe.Offsetof(OpsItemSummary{}.OpsItemType), Kind: api.KStringPtr},
+		{Name: "ActualStartTime", Off: unsafe.Offsetof(OpsItemSummary{}.ActualStartTime), Kind: api.KTimePtr},
+		{Name: "ActualEndTime", Off: unsafe.Offsetof(OpsItemSummary{}.ActualEndTime), Kind: api.KTimePtr},
+		{Name: "PlannedStartTime", Off: unsafe.Offsetof(OpsItemSummary{}.PlannedStartTime), Kind: api.KTimePtr},
+		{Name: "PlannedEndTime", Off: unsafe.Offsetof(OpsItemSummary{}.PlannedEndTime), Kind: api.KTimePtr},
+	}},
+	411: {Go: (*OpsMetadata)(nil), Fields: []api.Field{
+		{Name: "ResourceId", Off: unsafe.Offsetof(OpsMetadata{}.ResourceId), Kind: api.KStringPtr},
+		{Name: "OpsMetadataArn", Off: unsafe.Offsetof(OpsMetadata{}.OpsMetadataArn), Kind: api.KStringPtr},
+		{Name: "LastModifiedDate", Off: unsafe.Offsetof(OpsMetadata{}.LastModifiedDate), Kind: api.KTimePtr},
+		{Name: "LastModifiedUser", Off: unsafe.Offsetof(OpsMetadata{}.LastModifiedUser), Kind: api.KStringPtr},
+		{Name: "CreationDate", Off: unsafe.Offsetof(OpsMetadata{}.CreationDate), Kind: api.KTimePtr},
+	}},
+	412: {Go: (*OpsMetadataAlreadyExistsException)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(OpsMetadataAlreadyExistsException{}.Message), Kind: api.KStringPtr},
+	}},
+	413: {Go: (*OpsMetadataFilter)(nil), Fields: []api.Field{
+		{Name: "Key", Off: unsafe.Offsetof(OpsMetadataFilter{}.Key), Kind: api.KStringPtr},
+		{Name: "Values", Off: unsafe.Offsetof(OpsMetadataFilter{}.Values), Kind: api.KList, Type: 575},
+	}},
+	414: {Go: (*OpsMetadataInvalidArgumentException)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(OpsMetadataInvalidArgumentException{}.Message), Kind: api.KStringPtr},
+	}},
+	415: {Go: (*OpsMetadataKeyLimitExceededException)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(OpsMetadataKeyLimitExceededException{}.Message), Kind: api.KStringPtr},
+	}},
+	416: {Go: (*OpsMetadataLimitExceededException)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(OpsMetadataLimitExceededException{}.Message), Kind: api.KStringPtr},
+	}},
+	417: {Go: (*OpsMetadataNotFoundException)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(OpsMetadataNotFoundException{}.Message), Kind: api.KStringPtr},
+	}},
+	418: {Go: (*OpsMetadataTooManyUpdatesException)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(OpsMetadataTooManyUpdatesException{}.Message), Kind: api.KStringPtr},
+	}},
+	419: {Go: (*OpsResultAttribute)(nil), Fields: []api.Field{
+		{Name: "TypeName", Off: unsafe.Offsetof(OpsResultAttribute{}.TypeName), Kind: api.KStringPtr},
+	}},
+	420: {Go: (*OutputSource)(nil), Fields: []api.Field{
+		{Name: "OutputSourceId", Off: unsafe.Offsetof(OutputSource{}.OutputSourceId), Kind: api.KStringPtr},
+		{Name: "OutputSourceType", Off: unsafe.Offsetof(OutputSource{}.OutputSourceType), Kind: api.KStringPtr},
+	}},
+	421: {Go: (*Parameter)(nil), Fields: []api.Field{
+		{Name: "Name", Off: unsafe.Offsetof(Parameter{}.Name), Kind: api.KStringPtr},
+		{Name: "Type", Off: unsafe.Offsetof(Parameter{}.Type), Kind: api.KStringPtr},
+		{Name: "Value", Off: unsafe.Offsetof(Parameter{}.Value), Kind: api.KStringPtr},
+		{Name: "Version", Off: unsafe.Offsetof(Parameter{}.Version), Kind: api.KInt64Ptr},
+		{Name: "Selector", Off: unsafe.Offsetof(Parameter{}.Selector), Kind: api.KStringPtr},
+		{Name: "SourceResult", Off: unsafe.Offsetof(Parameter{}.SourceResult), Kind: api.KStringPtr},
+		{Name: "LastModifiedDate", Off: unsafe.Offsetof(Parameter{}.LastModifiedDate), Kind: api.KTimePtr},
+		{Name: "ARN", Off: unsafe.Offsetof(Parameter{}.ARN), Kind: api.KStringPtr},
+		{Name: "DataType", Off: unsafe.Offsetof(Parameter{}.DataType), Kind: api.KStringPtr},
+	}},
+	422: {Go: (*ParameterAlreadyExists)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(ParameterAlreadyExists{}.Message), Kind: api.KStringPtr},
+	}},
+	423: {Go: (*ParameterHistory)(nil), Fields: []api.Field{
+		{Name: "Name", Off: unsafe.Offsetof(ParameterHistory{}.Name), Kind: api.KStringPtr},
+		{Name: "Type", Off: unsafe.Offsetof(ParameterHistory{}.Type), Kind: api.KStringPtr},
+		{Name: "KeyId", Off: unsafe.Offsetof(ParameterHistory{}.KeyId), Kind: api.KStringPtr},
+		{Name: "LastModifiedDate", Off: unsafe.Offsetof(ParameterHistory{}.LastModifiedDate), Kind: api.KTimePtr},
+		{Name: "LastModifiedUser", Off: unsafe.Offsetof(ParameterHistory{}.LastModifiedUser), Kind: api.KStringPtr},
+		{Name: "Description", Off: unsafe.Offsetof(ParameterHistory{}.Description), Kind: api.KStringPtr},
+		{Name: "Value", Off: unsafe.Offsetof(ParameterHistory{}.Value), Kind: api.KStringPtr},
+		{Name: "AllowedPattern", Off: unsafe.Offsetof(ParameterHistory{}.AllowedPattern), Kind: api.KStringPtr},
+		{Name: "Version", Off: unsafe.Offsetof(ParameterHistory{}.Version), Kind: api.KInt64Ptr},
+		{Name: "Labels", Off: unsafe.Offsetof(ParameterHistory{}.Labels), Kind: api.KList, Type: 575},
+		{Name: "Tier", Off: unsafe.Offsetof(ParameterHistory{}.Tier), Kind: api.KStringPtr},
+		{Name: "Policies", Off: unsafe.Offsetof(ParameterHistory{}.Policies), Kind: api.KList, Type: 684},
+		{Name: "DataType", Off: unsafe.Offsetof(ParameterHistory{}.DataType), Kind: api.KStringPtr},
+	}},
+	424: {Go: (*ParameterInlinePolicy)(nil), Fields: []api.Field{
+		{Name: "PolicyText", Off: unsafe.Offsetof(ParameterInlinePolicy{}.PolicyText), Kind: api.KStringPtr},
+		{Name: "PolicyType", Off: unsafe.Offsetof(ParameterInlinePolicy{}.PolicyType), Kind: api.KStringPtr},
+		{Name: "PolicyStatus", Off: unsafe.Offsetof(ParameterInlinePolicy{}.PolicyStatus), Kind: api.KStringPtr},
+	}},
+	425: {Go: (*ParameterLimitExceeded)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(ParameterLimitExceeded{}.Message), Kind: api.KStringPtr},
+	}},
+	426: {Go: (*ParameterMaxVersionLimitExceeded)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(ParameterMaxVersionLimitExceeded{}.Message), Kind: api.KStringPtr},
+	}},
+	427: {Go: (*ParameterMetadata)(nil), Fields: []api.Field{
+		{Name: "Name", Off: unsafe.Offsetof(ParameterMetadata{}.Name), Kind: api.KStringPtr},
+		{Name: "ARN", Off: unsafe.Offsetof(ParameterMetadata{}.ARN), Kind: api.KStringPtr},
+		{Name: "Type", Off: unsafe.Offsetof(ParameterMetadata{}.Type), Kind: api.KStringPtr},
+		{Name: "KeyId", Off: unsafe.Offsetof(ParameterMetadata{}.KeyId), Kind: api.KStringPtr},
+		{Name: "LastModifiedDate", Off: unsafe.Offsetof(ParameterMetadata{}.LastModifiedDate), Kind: api.KTimePtr},
+		{Name: "LastModifiedUser", Off: unsafe.Offsetof(ParameterMetadata{}.LastModifiedUser), Kind: api.KStringPtr},
+		{Name: "Description", Off: unsafe.Offsetof(ParameterMetadata{}.Description), Kind: api.KStringPtr},
+		{Name: "AllowedPattern", Off: unsafe.Offsetof(ParameterMetadata{}.AllowedPattern), Kind: api.KStringPtr},
+		{Name: "Version", Off: unsafe.Offsetof(ParameterMetadata{}.Version), Kind: api.KInt64Ptr},
+		{Name: "Tier", Off: unsafe.Offsetof(ParameterMetadata{}.Tier), Kind: api.KStringPtr},
+		{Name: "Policies", Off: unsafe.Offsetof(ParameterMetadata{}.Policies), Kind: api.KList, Type: 684},
+		{Name: "DataType", Off: unsafe.Offsetof(ParameterMetadata{}.DataType), Kind: api.KStringPtr},
+	}},
+	428: {Go: (*ParameterNotFound)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(ParameterNotFound{}.Message), Kind: api.KStringPtr},
+	}},
+	429: {Go: (*ParameterPatternMismatchException)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(ParameterPatternMismatchException{}.Message), Kind: api.KStringPtr},
+	}},
+	430: {Go: (*ParameterStringFilter)(nil), Fields: []api.Field{
+		{Name: "Key", Off: unsafe.Offsetof(ParameterStringFilter{}.Key), Kind: api.KStringPtr},
+		{Name: "Option", Off: unsafe.Offsetof(ParameterStringFilter{}.Option), Kind: api.KStringPtr},
+		{Name: "Values", Off: unsafe.Offsetof(ParameterStringFilter{}.Values), Kind: api.KList, Type: 575},
+	}},
+	431: {Go: (*ParameterVersionLabelLimitExceeded)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(ParameterVersionLabelLimitExceeded{}.Message), Kind: api.KStringPtr},
+	}},
+	432: {Go: (*ParameterVersionNotFound)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(ParameterVersionNotFound{}.Message), Kind: api.KStringPtr},
+	}},
+	433: {Go: (*ParametersFilter)(nil), Fields: []api.Field{
+		{Name: "Key", Off: unsafe.Offsetof(ParametersFilter{}.Key), Kind: api.KStringPtr},
+		{Name: "Values", Off: unsafe.Offsetof(ParametersFilter{}.Values), Kind: api.KList, Type: 575},
+	}},
+	434: {Go: (*ParentStepDetails)(nil), Fields: []api.Field{
+		{Name: "StepExecutionId", Off: unsafe.Offsetof(ParentStepDetails{}.StepExecutionId), Kind: api.KStringPtr},
+		{Name: "StepName", Off: unsafe.Offsetof(ParentStepDetails{}.StepName), Kind: api.KStringPtr},
+		{Name: "Action", Off: unsafe.Offsetof(ParentStepDetails{}.Action), Kind: api.KStringPtr},
+		{Name: "Iteration", Off: unsafe.Offsetof(ParentStepDetails{}.Iteration), Kind: api.KInt32Ptr},
+		{Name: "IteratorValue", Off: unsafe.Offsetof(ParentStepDetails{}.IteratorValue), Kind: api.KStringPtr},
+	}},
+	435: {Go: (*Patch)(nil), Fields: []api.Field{
+		{Name: "Id", Off: unsafe.Offsetof(Patch{}.Id), Kind: api.KStringPtr},
+		{Name: "ReleaseDate", Off: unsafe.Offsetof(Patch{}.ReleaseDate), Kind: api.KTimePtr},
+		{Name: "Title", Off: unsafe.Offsetof(Patch{}.Title), Kind: api.KStringPtr},
+		{Name: "Description", Off: unsafe.Offsetof(Patch{}.Description), Kind: api.KStringPtr},
+		{Name: "ContentUrl", Off: unsafe.Offsetof(Patch{}.ContentUrl), Kind: api.KStringPtr},
+		{Name: "Vendor", Off: unsafe.Offsetof(Patch{}.Vendor), Kind: api.KStringPtr},
+		{Name: "ProductFamily", Off: unsafe.Offsetof(Patch{}.ProductFamily), Kind: api.KStringPtr},
+		{Name: "Product", Off: unsafe.Offsetof(Patch{}.Product), Kind: api.KStringPtr},
+		{Name: "Classification", Off: unsafe.Offsetof(Patch{}.Classification), Kind: api.KStringPtr},
+		{Name: "MsrcSeverity", Off: unsafe.Offsetof(Patch{}.MsrcSeverity), Kind: api.KStringPtr},
+		{Name: "KbNumber", Off: unsafe.Offsetof(Patch{}.KbNumber), Kind: api.KStringPtr},
+		{Name: "MsrcNumber", Off: unsafe.Offsetof(Patch{}.MsrcNumber), Kind: api.KStringPtr},
+		{Name: "Language", Off: unsafe.Offsetof(Patch{}.Language), Kind: api.KStringPtr},
+		{Name: "AdvisoryIds", Off: unsafe.Offsetof(Patch{}.AdvisoryIds), Kind: api.KList, Type: 575},
+		{Name: "BugzillaIds", Off: unsafe.Offsetof(Patch{}.BugzillaIds), Kind: api.KList, Type: 575},
+		{Name: "CVEIds", Off: unsafe.Offsetof(Patch{}.CVEIds), Kind: api.KList, Type: 575},
+		{Name: "Name", Off: unsafe.Offsetof(Patch{}.Name), Kind: api.KStringPtr},
+		{Name: "Epoch", Off: unsafe.Offsetof(Patch{}.Epoch), Kind: api.KInt32Ptr},
+		{Name: "Version", Off: unsafe.Offsetof(Patch{}.Version), Kind: api.KStringPtr},
+		{Name: "Release", Off: unsafe.Offsetof(Patch{}.Release), Kind: api.KStringPtr},
+		{Name: "Arch", Off: unsafe.Offsetof(Patch{}.Arch), Kind: api.KStringPtr},
+		{Name: "Severity", Off: unsafe.Offsetof(Patch{}.Severity), Kind: api.KStringPtr},
+		{Name: "Repository", Off: unsafe.Offsetof(Patch{}.Repository), Kind: api.KStringPtr},
+	}},
+	436: {Go: (*PatchBaselineIdentity)(nil), Fields: []api.Field{
+		{Name: "BaselineId", Off: unsafe.Offsetof(PatchBaselineIdentity{}.BaselineId), Kind: api.KStringPtr},
+		{Name: "BaselineName", Off: unsafe.Offsetof(PatchBaselineIdentity{}.BaselineName), Kind: api.KStringPtr},
+		{Name: "OperatingSystem", Off: unsafe.Offsetof(PatchBaselineIdentity{}.OperatingSystem), Kind: api.KStringPtr},
+		{Name: "BaselineDescription", Off: unsafe.Offsetof(PatchBaselineIdentity{}.BaselineDescription), Kind: api.KStringPtr},
+		{Name: "DefaultBaseline", Off: unsafe.Offsetof(PatchBaselineIdentity{}.DefaultBaseline), Kind: api.KBoolPtr},
+	}},
+	437: {Go: (*PatchComplianceData)(nil), Fields: []api.Field{
+		{Name: "Title", Off: unsafe.Offsetof(PatchComplianceData{}.Title), Kind: api.KStringPtr},
+		{Name: "KBId", Off: unsafe.Offsetof(PatchComplianceData{}.KBId), Kind: api.KStringPtr},
+		{Name: "Classification", Off: unsafe.Offsetof(PatchComplianceData{}.Classification), Kind: api.KStringPtr},
+		{Name: "Severity", Off: unsafe.Offsetof(PatchComplianceData{}.Severity), Kind: api.KStringPtr},
+		{Name: "State", Off: unsafe.Offsetof(PatchComplianceData{}.State), Kind: api.KStringPtr},
+		{Name: "InstalledTime", Off: unsafe.Offsetof(PatchComplianceData{}.InstalledTime), Kind: api.KTimePtr},
+		{Name: "CVEIds", Off: unsafe.Offsetof(PatchComplianceData{}.CVEIds), Kind: api.KStringPtr},
+	}},
+	438: {Go: (*PatchFilter)(nil), Fields: []api.Field{
+		{Name: "Key", Off: unsafe.Offsetof(PatchFilter{}.Key), Kind: api.KStringPtr},
+		{Name: "Values", Off: unsafe.Offsetof(PatchFilter{}.Values), Kind: api.KList, Type: 575},
+	}},
+	439: {Go: (*PatchFilterGroup)(nil), Fields: []api.Field{
+		{Name: "PatchFilters", Off: unsafe.Offsetof(PatchFilterGroup{}.PatchFilters), Kind: api.KList, Type: 685},
+	}},
+	440: {Go: (*PatchGroupPatchBaselineMapping)(nil), Fields: []api.Field{
+		{Name: "PatchGroup", Off: unsafe.Offsetof(PatchGroupPatchBaselineMapping{}.PatchGroup), Kind: api.KStringPtr},
+		{Name: "BaselineIdentity", Off: unsafe.Offsetof(PatchGroupPatchBaselineMapping{}.BaselineIdentity), Kind: api.KStructPtr, Type: 436},
+	}},
+	441: {Go: (*PatchOrchestratorFilter)(nil), Fields: []api.Field{
+		{Name: "Key", Off: unsafe.Offsetof(PatchOrchestratorFilter{}.Key), Kind: api.KStringPtr},
+		{Name: "Values", Off: unsafe.Offsetof(PatchOrchestratorFilter{}.Values), Kind: api.KList, Type: 575},
+	}},
+	442: {Go: (*PatchRule)(nil), Fields: []api.Field{
+		{Name: "PatchFilterGroup", Off: unsafe.Offsetof(PatchRule{}.PatchFilterGroup), Kind: api.KStructPtr, Type: 439},
+		{Name: "ComplianceLevel", Off: unsafe.Offsetof(PatchRule{}.ComplianceLevel), Kind: api.KStringPtr},
+		{Name: "ApproveAfterDays", Off: unsafe.Offsetof(PatchRule{}.ApproveAfterDays), Kind: api.KInt32Ptr},
+		{Name: "ApproveUntilDate", Off: unsafe.Offsetof(PatchRule{}.ApproveUntilDate), Kind: api.KStringPtr},
+		{Name: "EnableNonSecurity", Off: unsafe.Offsetof(PatchRule{}.EnableNonSecurity), Kind: api.KBoolPtr},
+	}},
+	443: {Go: (*PatchRuleGroup)(nil), Fields: []api.Field{
+		{Name: "PatchRules", Off: unsafe.Offsetof(PatchRuleGroup{}.PatchRules), Kind: api.KList, Type: 686},
+	}},
+	444: {Go: (*PatchSource)(nil), Fields: []api.Field{
+		{Name: "Name", Off: unsafe.Offsetof(PatchSource{}.Name), Kind: api.KStringPtr},
+		{Name: "Products", Off: unsafe.Offsetof(PatchSource{}.Products), Kind: api.KList, Type: 575},
+		{Name: "Configuration", Off: unsafe.Offsetof(PatchSource{}.Configuration), Kind: api.KStringPtr},
+	}},
+	445: {Go: (*PatchStatus)(nil), Fields: []api.Field{
+		{Name: "DeploymentStatus", Off: unsafe.Offsetof(PatchStatus{}.DeploymentStatus), Kind: api.KStringPtr},
+		{Name: "ComplianceLevel", Off: unsafe.Offsetof(PatchStatus{}.ComplianceLevel), Kind: api.KStringPtr},
+		{Name: "ApprovalDate", Off: unsafe.Offsetof(PatchStatus{}.ApprovalDate), Kind: api.KTimePtr},
+	}},
+	446: {Go: (*PoliciesLimitExceededException)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(PoliciesLimitExceededException{}.Message), Kind: api.KStringPtr},
+	}},
+	447: {Go: (*ProgressCounters)(nil), Fields: []api.Field{
+		{Name: "TotalSteps", Off: unsafe.Offsetof(ProgressCounters{}.TotalSteps), Kind: api.KInt32Ptr},
+		{Name: "SuccessSteps", Off: unsafe.Offsetof(ProgressCounters{}.SuccessSteps), Kind: api.KInt32Ptr},
+		{Name: "FailedSteps", Off: unsafe.Offsetof(ProgressCounters{}.FailedSteps), Kind: api.KInt32Ptr},
+		{Name: "CancelledSteps", Off: unsafe.Offsetof(ProgressCounters{}.CancelledSteps), Kind: api.KInt32Ptr},
+		{Name: "TimedOutSteps", Off: unsafe.Offsetof(ProgressCounters{}.TimedOutSteps), Kind: api.KInt32Ptr},
+	}},
+	448: {Go: (*PutComplianceItemsRequest)(nil), Fields: []api.Field{
+		{Name: "ResourceId", Off: unsafe.Offsetof(PutComplianceItemsRequest{}.ResourceId), Kind: api.KStringPtr},
+		{Name: "ResourceType", Off: unsafe.Offsetof(PutComplianceItemsRequest{}.ResourceType), Kind: api.KStringPtr},
+		{Name: "ComplianceType", Off: unsafe.Offsetof(PutComplianceItemsRequest{}.ComplianceType), Kind: api.KStringPtr},
+		{Name: "ExecutionSummary", Off: unsafe.Offsetof(PutComplianceItemsRequest{}.ExecutionSummary), Kind: api.KStructPtr, Type: 48},
+		{Name: "Items", Off: unsafe.Offsetof(PutComplianceItemsRequest{}.Items), Kind: api.KList, Type: 687},
+		{Name: "ItemContentHash", Off: unsafe.Offsetof(PutComplianceItemsRequest{}.ItemContentHash), Kind: api.KStringPtr},
+		{Name: "UploadType", Off: unsafe.Offsetof(PutComplianceItemsRequest{}.UploadType), Kind: api.KStringPtr},
+	}},
+	449: {Go: (*PutComplianceItemsResult)(nil)},
+	450: {Go: (*PutInventoryRequest)(nil), Fields: []api.Field{
+		{Name: "InstanceId", Off: unsafe.Offsetof(PutInventoryRequest{}.InstanceId), Kind: api.KStringPtr},
+		{Name: "Items", Off: unsafe.Offsetof(PutInventoryRequest{}.Items), Kind: api.KList, Type: 688},
+	}},
+	451: {Go: (*PutInventoryResult)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(PutInventoryResult{}.Message), Kind: api.KStringPtr},
+	}},
+	452: {Go: (*PutParameterRequest)(nil), Fields: []api.Field{
+		{Name: "Name", Off: unsafe.Offsetof(PutParameterRequest{}.Name), Kind: api.KStringPtr},
+		{Name: "Description", Off: unsafe.Offsetof(PutParameterRequest{}.Description), Kind: api.KStringPtr},
+		{Name: "Value", Off: unsafe.Offsetof(PutParameterRequest{}.Value), Kind: api.KStringPtr},
+		{Name: "Type", Off: unsafe.Offsetof(PutParameterRequest{}.Type), Kind: api.KStringPtr},
+		{Name: "KeyId", Off: unsafe.Offsetof(PutParameterRequest{}.KeyId), Kind: api.KStringPtr},
+		{Name: "Overwrite", Off: unsafe.Offsetof(PutParameterRequest{}.Overwrite), Kind: api.KBoolPtr},
+		{Name: "AllowedPattern", Off: unsafe.Offsetof(PutParameterRequest{}.AllowedPattern), Kind: api.KStringPtr},
+		{Name: "Tags", Off: unsafe.Offsetof(PutParameterRequest{}.Tags), Kind: api.KList, Type: 570},
+		{Name: "Tier", Off: unsafe.Offsetof(PutParameterRequest{}.Tier), Kind: api.KStringPtr},
+		{Name: "Policies", Off: unsafe.Offsetof(PutParameterRequest{}.Policies), Kind: api.KStringPtr},
+		{Name: "DataType", Off: unsafe.Offsetof(PutParameterRequest{}.DataType), Kind: api.KStringPtr},
+	}},
+	453: {Go: (*PutParameterResult)(nil), Fields: []api.Field{
+		{Name: "Version", Off: unsafe.Offsetof(PutParameterResult{}.Version), Kind: api.KInt64Ptr},
+		{Name: "Tier", Off: unsafe.Offsetof(PutParameterResult{}.Tier), Kind: api.KStringPtr},
+	}},
+	454: {Go: (*PutResourcePolicyRequest)(nil), Fields: []api.Field{
+		{Name: "ResourceArn", Off: unsafe.Offsetof(PutResourcePolicyRequest{}.ResourceArn), Kind: api.KStringPtr},
+		{Name: "Policy", Off: unsafe.Offsetof(PutResourcePolicyRequest{}.Policy), Kind: api.KStringPtr},
+		{Name: "PolicyId", Off: unsafe.Offsetof(PutResourcePolicyRequest{}.PolicyId), Kind: api.KStringPtr},
+		{Name: "PolicyHash", Off: unsafe.Offsetof(PutResourcePolicyRequest{}.PolicyHash), Kind: api.KStringPtr},
+	}},
+	455: {Go: (*PutResourcePolicyResponse)(nil), Fields: []api.Field{
+		{Name: "PolicyId", Off: unsafe.Offsetof(PutResourcePolicyResponse{}.PolicyId), Kind: api.KStringPtr},
+		{Name: "PolicyHash", Off: unsafe.Offsetof(PutResourcePolicyResponse{}.PolicyHash), Kind: api.KStringPtr},
+	}},
+	456: {Go: (*RegisterDefaultPatchBaselineRequest)(nil), Fields: []api.Field{
+		{Name: "BaselineId", Off: unsafe.Offsetof(RegisterDefaultPatchBaselineRequest{}.BaselineId), Kind: api.KStringPtr},
+	}},
+	457: {Go: (*RegisterDefaultPatchBaselineResult)(nil), Fields: []api.Field{
+		{Name: "BaselineId", Off: unsafe.Offsetof(RegisterDefaultPatchBaselineResult{}.BaselineId), Kind: api.KStringPtr},
+	}},
+	458: {Go: (*RegisterPatchBaselineForPatchGroupRequest)(nil), Fields: []api.Field{
+		{Name: "BaselineId", Off: unsafe.Offsetof(RegisterPatchBaselineForPatchGroupRequest{}.BaselineId), Kind: api.KStringPtr},
+		{Name: "PatchGroup", Off: unsafe.Offsetof(RegisterPatchBaselineForPatchGroupRequest{}.PatchGroup), Kind: api.KStringPtr},
+	}},
+	459: {Go: (*RegisterPatchBaselineForPatchGroupResult)(nil), Fields: []api.Field{
+		{Name: "BaselineId", Off: unsafe.Offsetof(RegisterPatchBaselineForPatchGroupResult{}.BaselineId), Kind: api.KStringPtr},
+		{Name: "PatchGroup", Off: unsafe.Offsetof(RegisterPatchBaselineForPatchGroupResult{}.PatchGroup), Kind: api.KStringPtr},
+	}},
+	460: {Go: (*RegisterTargetWithMaintenanceWindowRequest)(nil), Fields: []api.Field{
+		{Name: "WindowId", Off: unsafe.Offsetof(RegisterTargetWithMaintenanceWindowRequest{}.WindowId), Kind: api.KStringPtr},
+		{Name: "ResourceType", Off: unsafe.Offsetof(RegisterTargetWithMaintenanceWindowRequest{}.ResourceType), Kind: api.KStringPtr},
+		{Name: "Targets", Off: unsafe.Offsetof(RegisterTargetWithMaintenanceWindowRequest{}.Targets), Kind: api.KList, Type: 572},
+		{Name: "OwnerInformation", Off: unsafe.Offsetof(RegisterTargetWithMaintenanceWindowRequest{}.OwnerInformation), Kind: api.KStringPtr},
+		{Name: "Name", Off: unsafe.Offsetof(RegisterTargetWithMaintenanceWindowRequest{}.Name), Kind: api.KStringPtr},
+		{Name: "Description", Off: unsafe.Offsetof(RegisterTargetWithMaintenanceWindowRequest{}.Description), Kind: api.KStringPtr},
+		{Name: "ClientToken", Off: unsafe.Offsetof(RegisterTargetWithMaintenanceWindowRequest{}.ClientToken), Kind: api.KStringPtr},
+	}},
+	461: {Go: (*RegisterTargetWithMaintenanceWindowResult)(nil), Fields: []api.Field{
+		{Name: "WindowTargetId", Off: unsafe.Offsetof(RegisterTargetWithMaintenanceWindowResult{}.WindowTargetId), Kind: api.KStringPtr},
+	}},
+	462: {Go: (*RegisterTaskWithMaintenanceWindowRequest)(nil), Fields: []api.Field{
+		{Name: "WindowId", Off: unsafe.Offsetof(RegisterTaskWithMaintenanceWindowRequest{}.WindowId), Kind: api.KStringPtr},
+		{Name: "Targets", Off: unsafe.Offsetof(RegisterTaskWithMaintenanceWindowRequest{}.Targets), Kind: api.KList, Type: 572},
+		{Name: "TaskArn", Off: unsafe.Offsetof(RegisterTaskWithMaintenanceWindowRequest{}.TaskArn), Kind: api.KStringPtr},
+		{Name: "ServiceRoleArn", Off: unsafe.Offsetof(RegisterTaskWithMaintenanceWindowRequest{}.ServiceRoleArn), Kind: api.KStringPtr},
+		{Name: "TaskType", Off: unsafe.Offsetof(RegisterTaskWithMaintenanceWindowRequest{}.TaskType), Kind: api.KStringPtr},
+		{Name: "TaskParameters", Off: unsafe.Offsetof(RegisterTaskWithMaintenanceWindowRequest{}.TaskParameters), Kind: api.KMap, Type: 650},
+		{Name: "TaskInvocationParameters", Off: unsafe.Offsetof(RegisterTaskWithMaintenanceWindowRequest{}.TaskInvocationParameters), Kind: api.KStructPtr, Type: 380},
+		{Name: "Priority", Off: unsafe.Offsetof(RegisterTaskWithMaintenanceWindowRequest{}.Priority), Kind: api.KInt32Ptr},
+		{Name: "MaxConcurrency", Off: unsafe.Offsetof(RegisterTaskWithMaintenanceWindowRequest{}.MaxConcurrency), Kind: api.KStringPtr},
+		{Name: "MaxErrors", Off: unsafe.Offsetof(RegisterTaskWithMaintenanceWindowRequest{}.MaxErrors), Kind: api.KStringPtr},
+		{Name: "LoggingInfo", Off: unsafe.Offsetof(RegisterTaskWithMaintenanceWindowRequest{}.LoggingInfo), Kind: api.KStructPtr, Type: 367},
+		{Name: "Name", Off: unsafe.Offsetof(RegisterTaskWithMaintenanceWindowRequest{}.Name), Kind: api.KStringPtr},
+		{Name: "Description", Off: unsafe.Offsetof(RegisterTaskWithMaintenanceWindowRequest{}.Description), Kind: api.KStringPtr},
+		{Name: "ClientToken", Off: unsafe.Offsetof(RegisterTaskWithMaintenanceWindowRequest{}.ClientToken), Kind: api.KStringPtr},
+		{Name: "CutoffBehavior", Off: unsafe.Offsetof(RegisterTaskWithMaintenanceWindowRequest{}.CutoffBehavior), Kind: api.KStringPtr},
+		{Name: "AlarmConfiguration", Off: unsafe.Offsetof(RegisterTaskWithMaintenanceWindowRequest{}.AlarmConfiguration), Kind: api.KStructPtr, Type: 5},
+	}},
+	463: {Go: (*RegisterTaskWithMaintenanceWindowResult)(nil), Fields: []api.Field{
+		{Name: "WindowTaskId", Off: unsafe.Offsetof(RegisterTaskWithMaintenanceWindowResult{}.WindowTaskId), Kind: api.KStringPtr},
+	}},
+	464: {Go: (*RegistrationMetadataItem)(nil), Fields: []api.Field{
+		{Name: "Key", Off: unsafe.Offsetof(RegistrationMetadataItem{}.Key), Kind: api.KStringPtr},
+		{Name: "Value", Off: unsafe.Offsetof(RegistrationMetadataItem{}.Value), Kind: api.KStringPtr},
+	}},
+	465: {Go: (*RelatedOpsItem)(nil), Fields: []api.Field{
+		{Name: "OpsItemId", Off: unsafe.Offsetof(RelatedOpsItem{}.OpsItemId), Kind: api.KStringPtr},
+	}},
+	466: {Go: (*RemoveTagsFromResourceRequest)(nil), Fields: []api.Field{
+		{Name: "ResourceType", Off: unsafe.Offsetof(RemoveTagsFromResourceRequest{}.ResourceType), Kind: api.KStringPtr},
+		{Name: "ResourceId", Off: unsafe.Offsetof(RemoveTagsFromResourceRequest{}.ResourceId), Kind: api.KStringPtr},
+		{Name: "TagKeys", Off: unsafe.Offsetof(RemoveTagsFromResourceRequest{}.TagKeys), Kind: api.KList, Type: 575},
+	}},
+	467: {Go: (*RemoveTagsFromResourceResult)(nil)},
+	468: {Go: (*ResetServiceSettingRequest)(nil), Fields: []api.Field{
+		{Name: "SettingId", Off: unsafe.Offsetof(ResetServiceSettingRequest{}.SettingId), Kind: api.KStringPtr},
+	}},
+	469: {Go: (*ResetServiceSettingResult)(nil), Fields: []api.Field{
+		{Name: "ServiceSetting", Off: unsafe.Offsetof(ResetServiceSettingResult{}.ServiceSetting), Kind: api.KStructPtr, Type: 503},
+	}},
+	470: {Go: (*ResolvedTargets)(nil), Fields: []api.Field{
+		{Name: "ParameterValues", Off: unsafe.Offsetof(ResolvedTargets{}.ParameterValues), Kind: api.KList, Type: 575},
+		{Name: "Truncated", Off: unsafe.Offsetof(ResolvedTargets{}.Truncated), Kind: api.KBoolPtr},
+	}},
+	471: {Go: (*ResourceComplianceSummaryItem)(nil), Fields: []api.Field{
+		{Name: "ComplianceType", Off: unsafe.Offsetof(ResourceComplianceSummaryItem{}.ComplianceType), Kind: api.KStringPtr},
+		{Name: "ResourceType", Off: unsafe.Offsetof(ResourceComplianceSummaryItem{}.ResourceType), Kind: api.KStringPtr},
+		{Name: "ResourceId", Off: unsafe.Offsetof(ResourceComplianceSummaryItem{}.ResourceId), Kind: api.KStringPtr},
+		{Name: "Status", Off: unsafe.Offsetof(ResourceComplianceSummaryItem{}.Status), Kind: api.KStringPtr},
+		{Name: "OverallSeverity", Off: unsafe.Offsetof(ResourceComplianceSummaryItem{}.OverallSeverity), Kind: api.KStringPtr},
+		{Name: "ExecutionSummary", Off: unsafe.Offsetof(ResourceComplianceSummaryItem{}.ExecutionSummary), Kind: api.KStructPtr, Type: 48},
+		{Name: "CompliantSummary", Off: unsafe.Offsetof(ResourceComplianceSummaryItem{}.CompliantSummary), Kind: api.KStructPtr, Type: 54},
+		{Name: "NonCompliantSummary", Off: unsafe.Offsetof(ResourceComplianceSummaryItem{}.NonCompliantSummary), Kind: api.KStructPtr, Type: 387},
+	}},
+	472: {Go: (*ResourceDataSyncAlreadyExistsException)(nil), Fields: []api.Field{
+		{Name: "SyncName", Off: unsafe.Offsetof(ResourceDataSyncAlreadyExistsException{}.SyncName), Kind: api.KStringPtr},
+	}},
+	473: {Go: (*ResourceDataSyncAwsOrganizationsSource)(nil), Fields: []api.Field{
+		{Name: "OrganizationSourceType", Off: unsafe.Offsetof(ResourceDataSyncAwsOrganizationsSource{}.OrganizationSourceType), Kind: api.KStringPtr},
+		{Name: "OrganizationalUnits", Off: unsafe.Offsetof(ResourceDataSyncAwsOrganizationsSource{}.OrganizationalUnits), Kind: api.KList, Type: 689},
+	}},
+	474: {Go: (*ResourceDataSyncConflictException)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(ResourceDataSyncConflictException{}.Message), Kind: api.KStringPtr},
+	}},
+	475: {Go: (*ResourceDataSyncCountExceededException)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(ResourceDataSyncCountExceededException{}.Message), Kind: api.KStringPtr},
+	}},
+	476: {Go: (*ResourceDataSyncDestinationDataSharing)(nil), Fields: []api.Field{
+		{Name: "DestinationDataSharingType", Off: unsafe.Offsetof(ResourceDataSyncDestinationDataSharing{}.DestinationDataSharingType), Kind: api.KStringPtr},
+	}},
+	477: {Go: (*ResourceDataSyncInvalidConfigurationException)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(ResourceDataSyncInvalidConfigurationException{}.Message), Kind: api.KStringPtr},
+	}},
+	478: {Go: (*ResourceDataSyncItem)(nil), Fields: []api.Field{
+		{Name: "SyncName", Off: unsafe.Offsetof(ResourceDataSyncItem{}.SyncName), Kind: api.KStringPtr},
+		{Name: "SyncType", Off: unsafe.Offsetof(ResourceDataSyncItem{}.SyncType), Kind: api.KStringPtr},
+		{Name: "SyncSource", Off: unsafe.Offsetof(ResourceDataSyncItem{}.SyncSource), Kind: api.KStructPtr, Type: 483},
+		{Name: "S3Destination", Off: unsafe.Offsetof(ResourceDataSyncItem{}.S3Destination), Kind: api.KStructPtr, Type: 481},
+		{Name: "LastSyncTime", Off: unsafe.Offsetof(ResourceDataSyncItem{}.LastSyncTime), Kind: api.KTimePtr},
+		{Name: "LastSuccessfulSyncTime", Off: unsafe.Offsetof(ResourceDataSyncItem{}.LastSuccessfulSyncTime), Kind: api.KTimePtr},
+		{Name: "SyncLastModifiedTime", Off: unsafe.Offsetof(ResourceDataSyncItem{}.SyncLastModifiedTime), Kind: api.KTimePtr},
+		{Name: "LastStatus", Off: unsafe.Offsetof(ResourceDataSyncItem{}.LastStatus), Kind: api.KStringPtr},
+		{Name: "SyncCreatedTime", Off: unsafe.Offsetof(ResourceDataSyncItem{}.SyncCreatedTime), Kind: api.KTimePtr},
+		{Name: "LastSyncStatusMessage", Off: unsafe.Offsetof(ResourceDataSyncItem{}.LastSyncStatusMessage), Kind: api.KStringPtr},
+	}},
+	479: {Go: (*ResourceDataSyncNotFoundException)(nil), Fields: []api.Field{
+		{Name: "SyncName", Off: unsafe.Offsetof(ResourceDataSyncNotFoundException{}.SyncName), Kind: api.KStringPtr},
+		{Name: "SyncType", Off: unsafe.Offsetof(ResourceDataSyncNotFoundException{}.SyncType), Kind: api.KStringPtr},
+		{Name: "Message", Off: unsafe.Offsetof(ResourceDataSyncNotFoundException{}.Message), Kind: api.KStringPtr},
+	}},
+	480: {Go: (*ResourceDataSyncOrganizationalUnit)(nil), Fields: []api.Field{
+		{Name: "OrganizationalUnitId", Off: unsafe.Offsetof(ResourceDataSyncOrganizationalUnit{}.OrganizationalUnitId), Kind: api.KStringPtr},
+	}},
+	481: {Go: (*ResourceDataSyncS3Destination)(nil), Fields: []api.Field{
+		{Name: "BucketName", Off: unsafe.Offsetof(ResourceDataSyncS3Destination{}.BucketName), Kind: api.KStringPtr},
+		{Name: "Prefix", Off: unsafe.Offsetof(ResourceDataSyncS3Destination{}.Prefix), Kind: api.KStringPtr},
+		{Name: "SyncFormat", Off: unsafe.Offsetof(ResourceDataSyncS3Destination{}.SyncFormat), Kind: api.KStringPtr},
+		{Name: "Region", Off: unsafe.Offsetof(ResourceDataSyncS3Destination{}.Region), Kind: api.KStringPtr},
+		{Name: "AWSKMSKeyARN", Off: unsafe.Offsetof(ResourceDataSyncS3Destination{}.AWSKMSKeyARN), Kind: api.KStringPtr},
+		{Name: "DestinationDataSharing", Off: unsafe.Offsetof(ResourceDataSyncS3Destination{}.DestinationDataSharing), Kind: api.KStructPtr, Type: 476},
+	}},
+	482: {Go: (*ResourceDataSyncSource)(nil), Fields: []api.Field{
+		{Name: "SourceType", Off: unsafe.Offsetof(ResourceDataSyncSource{}.SourceType), Kind: api.KStringPtr},
+		{Name: "AwsOrganizationsSource", Off: unsafe.Offsetof(ResourceDataSyncSource{}.AwsOrganizationsSource), Kind: api.KStructPtr, Type: 473},
+		{Name: "SourceRegions", Off: unsafe.Offsetof(ResourceDataSyncSource{}.SourceRegions), Kind: api.KList, Type: 575},
+		{Name: "IncludeFutureRegions", Off: unsafe.Offsetof(ResourceDataSyncSource{}.IncludeFutureRegions), Kind: api.KBoolPtr},
+		{Name: "EnableAllOpsDataSources", Off: unsafe.Offsetof(ResourceDataSyncSource{}.EnableAllOpsDataSources), Kind: api.KBoolPtr},
+	}},
+	483: {Go: (*ResourceDataSyncSourceWithState)(nil), Fields: []api.Field{
+		{Name: "SourceType", Off: unsafe.Offsetof(ResourceDataSyncSourceWithState{}.SourceType), Kind: api.KStringPtr},
+		{Name: "AwsOrganizationsSource", Off: unsafe.Offsetof(ResourceDataSyncSourceWithState{}.AwsOrganizationsSource), Kind: api.KStructPtr, Type: 473},
+		{Name: "SourceRegions", Off: unsafe.Offsetof(ResourceDataSyncSourceWithState{}.SourceRegions), Kind: api.KList, Type: 575},
+		{Name: "IncludeFutureRegions", Off: unsafe.Offsetof(ResourceDataSyncSourceWithState{}.IncludeFutureRegions), Kind: api.KBoolPtr},
+		{Name: "State", Off: unsafe.Offsetof(ResourceDataSyncSourceWithState{}.State), Kind: api.KStringPtr},
+		{Name: "EnableAllOpsDataSources", Off: unsafe.Offsetof(ResourceDataSyncSourceWithState{}.EnableAllOpsDataSources), Kind: api.KBoolPtr},
+	}},
+	484: {Go: (*ResourceInUseException)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(ResourceInUseException{}.Message), Kind: api.KStringPtr},
+	}},
+	485: {Go: (*ResourceLimitExceededException)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(ResourceLimitExceededException{}.Message), Kind: api.KStringPtr},
+	}},
+	486: {Go: (*ResourceNotFoundException)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(ResourceNotFoundException{}.Message), Kind: api.KStringPtr},
+	}},
+	487: {Go: (*ResourcePolicyConflictException)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(ResourcePolicyConflictException{}.Message), Kind: api.KStringPtr},
+	}},
+	488: {Go: (*ResourcePolicyInvalidParameterException)(nil), Fields: []api.Field{
+		{Name: "ParameterNames", Off: unsafe.Offsetof(ResourcePolicyInvalidParameterException{}.ParameterNames), Kind: api.KList, Type: 575},
+		{Name: "Message", Off: unsafe.Offsetof(ResourcePolicyInvalidParameterException{}.Message), Kind: api.KStringPtr},
+	}},
+	489: {Go: (*ResourcePolicyLimitExceededException)(nil), Fields: []api.Field{
+		{Name: "Limit", Off: unsafe.Offsetof(ResourcePolicyLimitExceededException{}.Limit), Kind: api.KInt32Ptr},
+		{Name: "LimitType", Off: unsafe.Offsetof(ResourcePolicyLimitExceededException{}.LimitType), Kind: api.KStringPtr},
+		{Name: "Message", Off: unsafe.Offsetof(ResourcePolicyLimitExceededException{}.Message), Kind: api.KStringPtr},
+	}},
+	490: {Go: (*ResourcePolicyNotFoundException)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(ResourcePolicyNotFoundException{}.Message), Kind: api.KStringPtr},
+	}},
+	491: {Go: (*ResultAttribute)(nil), Fields: []api.Field{
+		{Name: "TypeName", Off: unsafe.Offsetof(ResultAttribute{}.TypeName), Kind: api.KStringPtr},
+	}},
+	492: {Go: (*ResumeSessionRequest)(nil), Fields: []api.Field{
+		{Name: "SessionId", Off: unsafe.Offsetof(ResumeSessionRequest{}.SessionId), Kind: api.KStringPtr},
+	}},
+	493: {Go: (*ResumeSessionResponse)(nil), Fields: []api.Field{
+		{Name: "SessionId", Off: unsafe.Offsetof(ResumeSessionResponse{}.SessionId), Kind: api.KStringPtr},
+		{Name: "TokenValue", Off: unsafe.Offsetof(ResumeSessionResponse{}.TokenValue), Kind: api.KStringPtr},
+		{Name: "StreamUrl", Off: unsafe.Offsetof(ResumeSessionResponse{}.StreamUrl), Kind: api.KStringPtr},
+	}},
+	494: {Go: (*ReviewInformation)(nil), Fields: []api.Field{
+		{Name: "ReviewedTime", Off: unsafe.Offsetof(ReviewInformation{}.ReviewedTime), Kind: api.KTimePtr},
+		{Name: "Status", Off: unsafe.Offsetof(ReviewInformation{}.Status), Kind: api.KStringPtr},
+		{Name: "Reviewer", Off: unsafe.Offsetof(ReviewInformation{}.Reviewer), Kind: api.KStringPtr},
+	}},
+	495: {Go: (*Runbook)(nil), Fields: []api.Field{
+		{Name: "DocumentName", Off: unsafe.Offsetof(Runbook{}.DocumentName), Kind: api.KStringPtr},
+		{Name: "DocumentVersion", Off: unsafe.Offsetof(Runbook{}.DocumentVersion), Kind: api.KStringPtr},
+		{Name: "Parameters", Off: unsafe.Offsetof(Runbook{}.Parameters), Kind: api.KMap, Type: 574},
+		{Name: "TargetParameterName", Off: unsafe.Offsetof(Runbook{}.TargetParameterName), Kind: api.KStringPtr},
+		{Name: "Targets", Off: unsafe.Offsetof(Runbook{}.Targets), Kind: api.KList, Type: 572},
+		{Name: "TargetMaps", Off: unsafe.Offsetof(Runbook{}.TargetMaps), Kind: api.KList, Type: 573},
+		{Name: "MaxConcurrency", Off: unsafe.Offsetof(Runbook{}.MaxConcurrency), Kind: api.KStringPtr},
+		{Name: "MaxErrors", Off: unsafe.Offsetof(Runbook{}.MaxErrors), Kind: api.KStringPtr},
+		{Name: "TargetLocations", Off: unsafe.Offsetof(Runbook{}.TargetLocations), Kind: api.KList, Type: 576},
+	}},
+	496: {Go: (*S3OutputLocation)(nil), Fields: []api.Field{
+		{Name: "OutputS3Region", Off: unsafe.Offsetof(S3OutputLocation{}.OutputS3Region), Kind: api.KStringPtr},
+		{Name: "OutputS3BucketName", Off: unsafe.Offsetof(S3OutputLocation{}.OutputS3BucketName), Kind: api.KStringPtr},
+		{Name: "OutputS3KeyPrefix", Off: unsafe.Offsetof(S3OutputLocation{}.OutputS3KeyPrefix), Kind: api.KStringPtr},
+	}},
+	497: {Go: (*S3OutputUrl)(nil), Fields: []api.Field{
+		{Name: "OutputUrl", Off: unsafe.Offsetof(S3OutputUrl{}.OutputUrl), Kind: api.KStringPtr},
+	}},
+	498: {Go: (*ScheduledWindowExecution)(nil), Fields: []api.Field{
+		{Name: "WindowId", Off: unsafe.Offsetof(ScheduledWindowExecution{}.WindowId), Kind: api.KStringPtr},
+		{Name: "Name", Off: unsafe.Offsetof(ScheduledWindowExecution{}.Name), Kind: api.KStringPtr},
+		{Name: "ExecutionTime", Off: unsafe.Offsetof(ScheduledWindowExecution{}.ExecutionTime), Kind: api.KStringPtr},
+	}},
+	499: {Go: (*SendAutomationSignalRequest)(nil), Fields: []api.Field{
+		{Name: "AutomationExecutionId", Off: unsafe.Offsetof(SendAutomationSignalRequest{}.AutomationExecutionId), Kind: api.KStringPtr},
+		{Name: "SignalType", Off: unsafe.Offsetof(SendAutomationSignalRequest{}.SignalType), Kind: api.KStringPtr},
+		{Name: "Payload", Off: unsafe.Offsetof(SendAutomationSignalRequest{}.Payload), Kind: api.KMap, Type: 574},
+	}},
+	500: {Go: (*SendAutomationSignalResult)(nil)},
+	501: {Go: (*SendCommandRequest)(nil), Fields: []api.Field{
+		{Name: "InstanceIds", Off: unsafe.Offsetof(SendCommandRequest{}.InstanceIds), Kind: api.KList, Type: 575},
+		{Name: "Targets", Off: unsafe.Offsetof(SendCommandRequest{}.Targets), Kind: api.KList, Type: 572},
+		{Name: "DocumentName", Off: unsafe.Offsetof(SendCommandRequest{}.DocumentName), Kind: api.KStringPtr},
+		{Name: "DocumentVersion", Off: unsafe.Offsetof(SendCommandRequest{}.DocumentVersion), Kind: api.KStringPtr},
+		{Name: "DocumentHash", Off: unsafe.Offsetof(SendCommandRequest{}.DocumentHash), Kind: api.KStringPtr},
+		{Name: "DocumentHashType", Off: unsafe.Offsetof(SendCommandRequest{}.DocumentHashType), Kind: api.KStringPtr},
+		{Name: "TimeoutSeconds", Off: unsafe.Offsetof(SendCommandRequest{}.TimeoutSeconds), Kind: api.KInt32Ptr},
+		{Name: "Comment", Off: unsafe.Offsetof(SendCommandRequest{}.Comment), Kind: api.KStringPtr},
+		{Name: "Parameters", Off: unsafe.Offsetof(SendCommandRequest{}.Parameters), Kind: api.KMap, Type: 574},
+		{Name: "OutputS3Region", Off: unsafe.Offsetof(SendCommandRequest{}.OutputS3Region), Kind: api.KStringPtr},
+		{Name: "OutputS3BucketName", Off: unsafe.Offsetof(SendCommandRequest{}.OutputS3BucketName), Kind: api.KStringPtr},
+		{Name: "OutputS3KeyPrefix", Off: unsafe.Offsetof(SendCommandRequest{}.OutputS3KeyPrefix), Kind: api.KStringPtr},
+		{Name: "MaxConcurrency", Off: unsafe.Offsetof(SendCommandRequest{}.MaxConcurrency), Kind: api.KStringPtr},
+		{Name: "MaxErrors", Off: unsafe.Offsetof(SendCommandRequest{}.MaxErrors), Kind: api.KStringPtr},
+		{Name: "ServiceRoleArn", Off: unsafe.Offsetof(SendCommandRequest{}.ServiceRoleArn), Kind: api.KStringPtr},
+		{Name: "NotificationConfig", Off: unsafe.Offsetof(SendCommandRequest{}.NotificationConfig), Kind: api.KStructPtr, Type: 388},
+		{Name: "CloudWatchOutputConfig", Off: unsafe.Offsetof(SendCommandRequest{}.CloudWatchOutputConfig), Kind: api.KStructPtr, Type: 43},
+		{Name: "AlarmConfiguration", Off: unsafe.Offsetof(SendCommandRequest{}.AlarmConfiguration), Kind: api.KStructPtr, Type: 5},
+	}},
+	502: {Go: (*SendCommandResult)(nil), Fields: []api.Field{
+		{Name: "Command", Off: unsafe.Offsetof(SendCommandResult{}.Command), Kind: api.KStructPtr, Type: 44},
+	}},
+	503: {Go: (*ServiceSetting)(nil), Fields: []api.Field{
+		{Name: "SettingId", Off: unsafe.Offsetof(ServiceSetting{}.SettingId), Kind: api.KStringPtr},
+		{Name: "SettingValue", Off: unsafe.Offsetof(ServiceSetting{}.SettingValue), Kind: api.KStringPtr},
+		{Name: "LastModifiedDate", Off: unsafe.Offsetof(ServiceSetting{}.LastModifiedDate), Kind: api.KTimePtr},
+		{Name: "LastModifiedUser", Off: unsafe.Offsetof(ServiceSetting{}.LastModifiedUser), Kind: api.KStringPtr},
+		{Name: "ARN", Off: unsafe.Offsetof(ServiceSetting{}.ARN), Kind: api.KStringPtr},
+		{Name: "Status", Off: unsafe.Offsetof(ServiceSetting{}.Status), Kind: api.KStringPtr},
+	}},
+	504: {Go: (*ServiceSettingNotFound)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(ServiceSettingNotFound{}.Message), Kind: api.KStringPtr},
+	}},
+	505: {Go: (*Session)(nil), Fields: []api.Field{
+		{Name: "SessionId", Off: unsafe.Offsetof(Session{}.SessionId), Kind: api.KStringPtr},
+		{Name: "Target", Off: unsafe.Offsetof(Session{}.Target), Kind: api.KStringPtr},
+		{Name: "Status", Off: unsafe.Offsetof(Session{}.Status), Kind: api.KStringPtr},
+		{Name: "StartDate", Off: unsafe.Offsetof(Session{}.StartDate), Kind: api.KTimePtr},
+		{Name: "EndDate", Off: unsafe.Offsetof(Session{}.EndDate), Kind: api.KTimePtr},
+		{Name: "DocumentName", Off: unsafe.Offsetof(Session{}.DocumentName), Kind: api.KStringPtr},
+		{Name: "Owner", Off: unsafe.Offsetof(Session{}.Owner), Kind: api.KStringPtr},
+		{Name: "Reason", Off: unsafe.Offsetof(Session{}.Reason), Kind: api.KStringPtr},
+		{Name: "Details", Off: unsafe.Offsetof(Session{}.Details), Kind: api.KStringPtr},
+		{Name: "OutputUrl", Off: unsafe.Offsetof(Session{}.OutputUrl), Kind: api.KStructPtr, Type: 507},
+		{Name: "MaxSessionDuration", Off: unsafe.Offsetof(Session{}.MaxSessionDuration), Kind: api.KStringPtr},
+	}},
+	506: {Go: (*SessionFilter)(nil), Fields: []api.Field{
+		{Name: "key", Off: unsafe.Offsetof(SessionFilter{}.Key), Kind: api.KStringPtr},
+		{Name: "value", Off: unsafe.Offsetof(SessionFilter{}.Value), Kind: api.KStringPtr},
+	}},
+	507: {Go: (*SessionManagerOutputUrl)(nil), Fields: []api.Field{
+		{Name: "S3OutputUrl", Off: unsafe.Offsetof(SessionManagerOutputUrl{}.S3OutputUrl), Kind: api.KStringPtr},
+		{Name: "CloudWatchOutputUrl", Off: unsafe.Offsetof(SessionManagerOutputUrl{}.CloudWatchOutputUrl), Kind: api.KStringPtr},
+	}},
+	508: {Go: (*SeveritySummary)(nil), Fields: []api.Field{
+		{Name: "CriticalCount", Off: unsafe.Offsetof(SeveritySummary{}.CriticalCount), Kind: api.KInt32Ptr},
+		{Name: "HighCount", Off: unsafe.Offsetof(SeveritySummary{}.HighCount), Kind: api.KInt32Ptr},
+		{Name: "MediumCount", Off: unsafe.Offsetof(SeveritySummary{}.MediumCount), Kind: api.KInt32Ptr},
+		{Name: "LowCount", Off: unsafe.Offsetof(SeveritySummary{}.LowCount), Kind: api.KInt32Ptr},
+		{Name: "InformationalCount", Off: unsafe.Offsetof(SeveritySummary{}.InformationalCount), Kind: api.KInt32Ptr},
+		{Name: "UnspecifiedCount", Off: unsafe.Offsetof(SeveritySummary{}.UnspecifiedCount), Kind: api.KInt32Ptr},
+	}},
+	509: {Go: (*StartAssociationsOnceRequest)(nil), Fields: []api.Field{
+		{Name: "AssociationIds", Off: unsafe.Offsetof(StartAssociationsOnceRequest{}.AssociationIds), Kind: api.KList, Type: 575},
+	}},
+	510: {Go: (*StartAssociationsOnceResult)(nil)},
+	511: {Go: (*StartAutomationExecutionRequest)(nil), Fields: []api.Field{
+		{Name: "DocumentName", Off: unsafe.Offsetof(StartAutomationExecutionRequest{}.DocumentName), Kind: api.KStringPtr},
+		{Name: "DocumentVersion", Off: unsafe.Offsetof(StartAutomationExecutionRequest{}.DocumentVersion), Kind: api.KStringPtr},
+		{Name: "Parameters", Off: unsafe.Offsetof(StartAutomationExecutionRequest{}.Parameters), Kind: api.KMap, Type: 574},
+		{Name: "ClientToken", Off: unsafe.Offsetof(StartAutomationExecutionRequest{}.ClientToken), Kind: api.KStringPtr},
+		{Name: "Mode", Off: unsafe.Offsetof(StartAutomationExecutionRequest{}.Mode), Kind: api.KStringPtr},
+		{Name: "TargetParameterName", Off: unsafe.Offsetof(StartAutomationExecutionRequest{}.TargetParameterName), Kind: api.KStringPtr},
+		{Name: "Targets", Off: unsafe.Offsetof(StartAutomationExecutionRequest{}.Targets), Kind: api.KList, Type: 572},
+		{Name: "TargetMaps", Off: unsafe.Offsetof(StartAutomationExecutionRequest{}.TargetMaps), Kind: api.KList, Type: 573},
+		{Name: "MaxConcurrency", Off: unsafe.Offsetof(StartAutomationExecutionRequest{}.MaxConcurrency), Kind: api.KStringPtr},
+		{Name: "MaxErrors", Off: unsafe.Offsetof(StartAutomationExecutionRequest{}.MaxErrors), Kind: api.KStringPtr},
+		{Name: "TargetLocations", Off: unsafe.Offsetof(StartAutomationExecutionRequest{}.TargetLocations), Kind: api.KList, Type: 576},
+		{Name: "Tags", Off: unsafe.Offsetof(StartAutomationExecutionRequest{}.Tags), Kind: api.KList, Type: 570},
+		{Name: "AlarmConfiguration", Off: unsafe.Offsetof(StartAutomationExecutionRequest{}.AlarmConfiguration), Kind: api.KStructPtr, Type: 5},
+	}},
+	512: {Go: (*StartAutomationExecutionResult)(nil), Fields: []api.Field{
+		{Name: "AutomationExecutionId", Off: unsafe.Offsetof(StartAutomationExecutionResult{}.AutomationExecutionId), Kind: api.KStringPtr},
+	}},
+	513: {Go: (*StartChangeRequestExecutionRequest)(nil), Fields: []api.Field{
+		{Name: "ScheduledTime", Off: unsafe.Offsetof(StartChangeRequestExecutionRequest{}.ScheduledTime), Kind: api.KTimePtr},
+		{Name: "DocumentName", Off: unsafe.Offsetof(StartChangeRequestExecutionRequest{}.DocumentName), Kind: api.KStringPtr},
+		{Name: "DocumentVersion", Off: unsafe.Offsetof(StartChangeRequestExecutionRequest{}.DocumentVersion), Kind: api.KStringPtr},
+		{Name: "Parameters", Off: unsafe.Offsetof(StartChangeRequestExecutionRequest{}.Parameters), Kind: api.KMap, Type: 574},
+		{Name: "ChangeRequestName", Off: unsafe.Offsetof(StartChangeRequestExecutionRequest{}.ChangeRequestName), Kind: api.KStringPtr},
+		{Name: "ClientToken", Off: unsafe.Offsetof(StartChangeRequestExecutionRequest{}.ClientToken), Kind: api.KStringPtr},
+		{Name: "AutoApprove", Off: unsafe.Offsetof(StartChangeRequestExecutionRequest{}.AutoApprove), Kind: api.KBoolPtr},
+		{Name: "Runbooks", Off: unsafe.Offsetof(StartChangeRequestExecutionRequest{}.Runbooks), Kind: api.KList, Type: 580},
+		{Name: "Tags", Off: unsafe.Offsetof(StartChangeRequestExecutionRequest{}.Tags), Kind: api.KList, Type: 570},
+		{Name: "ScheduledEndTime", Off: unsafe.Offsetof(StartChangeRequestExecutionRequest{}.ScheduledEndTime), Kind: api.KTimePtr},
+		{Name: "ChangeDetails", Off: unsafe.Offsetof(StartChangeRequestExecutionRequest{}.ChangeDetails), Kind: api.KStringPtr},
+	}},
+	514: {Go: (*StartChangeRequestExecutionResult)(nil), Fields: []api.Field{
+		{Name: "AutomationExecutionId", Off: unsafe.Offsetof(StartChangeRequestExecutionResult{}.AutomationExecutionId), Kind: api.KStringPtr},
+	}},
+	515: {Go: (*StartSessionRequest)(nil), Fields: []api.Field{
+		{Name: "Target", Off: unsafe.Offsetof(StartSessionRequest{}.Target), Kind: api.KStringPtr},
+		{Name: "DocumentName", Off: unsafe.Offsetof(StartSessionRequest{}.DocumentName), Kind: api.KStringPtr},
+		{Name: "Reason", Off: unsafe.Offsetof(StartSessionRequest{}.Reason), Kind: api.KStringPtr},
+		{Name: "Parameters", Off: unsafe.Offsetof(StartSessionRequest{}.Parameters), Kind: api.KMap, Type: 574},
+	}},
+	516: {Go: (*StartSessionResponse)(nil), Fields: []api.Field{
+		{Name: "SessionId", Off: unsafe.Offsetof(StartSessionResponse{}.SessionId), Kind: api.KStringPtr},
+		{Name: "TokenValue", Off: unsafe.Offsetof(StartSessionResponse{}.TokenValue), Kind: api.KStringPtr},
+		{Name: "StreamUrl", Off: unsafe.Offsetof(StartSessionResponse{}.StreamUrl), Kind: api.KStringPtr},
+	}},
+	517: {Go: (*StatusUnchanged)(nil)},
+	518: {Go: (*StepExecution)(nil), Fields: []api.Field{
+		{Name: "StepName", Off: unsafe.Offsetof(StepExecution{}.StepName), Kind: api.KStringPtr},
+		{Name: "Action", Off: unsafe.Offsetof(StepExecution{}.Action), Kind: api.KStringPtr},
+		{Name: "TimeoutSeconds", Off: unsafe.Offsetof(StepExecution{}.TimeoutSeconds), Kind: api.KInt64Ptr},
+		{Name: "OnFailure", Off: unsafe.Offsetof(StepExecution{}.OnFailure), Kind: api.KStringPtr},
+		{Name: "MaxAttempts", Off: unsafe.Offsetof(StepExecution{}.MaxAttempts), Kind: api.KInt32Ptr},
+		{Name: "ExecutionStartTime", Off: unsafe.Offsetof(StepExecution{}.ExecutionStartTime), Kind: api.KTimePtr},
+		{Name: "ExecutionEndTime", Off: unsafe.Offsetof(StepExecution{}.ExecutionEndTime), Kind: api.KTimePtr},
+		{Name: "StepStatus", Off: unsafe.Offsetof(StepExecution{}.StepStatus), Kind: api.KStringPtr},
+		{Name: "ResponseCode", Off: unsafe.Offsetof(StepExecution{}.ResponseCode), Kind: api.KStringPtr},
+		{Name: "Inputs", Off: unsafe.Offsetof(StepExecution{}.Inputs), Kind: api.KMap, Type: 583},
+		{Name: "Outputs", Off: unsafe.Offsetof(StepExecution{}.Outputs), Kind: api.KMap, Type: 574},
+		{Name: "Response", Off: unsafe.Offsetof(StepExecution{}.Response), Kind: api.KStringPtr},
+		{Name: "FailureMessage", Off: unsafe.Offsetof(StepExecution{}.FailureMessage), Kind: api.KStringPtr},
+		{Name: "FailureDetails", Off: unsafe.Offsetof(StepExecution{}.FailureDetails), Kind: api.KStructPtr, Type: 198},
+		{Name: "StepExecutionId", Off: unsafe.Offsetof(StepExecution{}.StepExecutionId), Kind: api.KStringPtr},
+		{Name: "OverriddenParameters", Off: unsafe.Offsetof(StepExecution{}.OverriddenParameters), Kind: api.KMap, Type: 574},
+		{Name: "IsEnd", Off: unsafe.Offsetof(StepExecution{}.IsEnd), Kind: api.KBoolPtr},
+		{Name: "NextStep", Off: unsafe.Offsetof(StepExecution{}.NextStep), Kind: api.KStringPtr},
+		{Name: "IsCritical", Off: unsafe.Offsetof(StepExecution{}.IsCritical), Kind: api.KBoolPtr},
+		{Name: "ValidNextSteps", Off: unsafe.Offsetof(StepExecution{}.ValidNextSteps), Kind: api.KList, Type: 575},
+		{Name: "Targets", Off: unsafe.Offsetof(StepExecution{}.Targets), Kind: api.KList, Type: 572},
+		{Name: "TargetLocation", Off: unsafe.Offsetof(StepExecution{}.TargetLocation), Kind: api.KStructPtr, Type: 526},
+		{Name: "TriggeredAlarms", Off: unsafe.Offsetof(StepExecution{}.TriggeredAlarms), Kind: api.KList, Type: 577},
+		{Name: "ParentStepDetails", Off: unsafe.Offsetof(StepExecution{}.ParentStepDetails), Kind: api.KStructPtr, Type: 434},
+	}},
+	519: {Go: (*StepExecutionFilter)(nil), Fields: []api.Field{
+		{Name: "Key", Off: unsafe.Offsetof(StepExecutionFilter{}.Key), Kind: api.KStringPtr},
+		{Name: "Values", Off: unsafe.Offsetof(StepExecutionFilter{}.Values), Kind: api.KList, Type: 575},
+	}},
+	520: {Go: (*StopAutomationExecutionRequest)(nil), Fields: []api.Field{
+		{Name: "AutomationExecutionId", Off: unsafe.Offsetof(StopAutomationExecutionRequest{}.AutomationExecutionId), Kind: api.KStringPtr},
+		{Name: "Type", Off: unsafe.Offsetof(StopAutomationExecutionRequest{}.Type), Kind: api.KStringPtr},
+	}},
+	521: {Go: (*StopAutomationExecutionResult)(nil)},
+	522: {Go: (*SubTypeCountLimitExceededException)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(SubTypeCountLimitExceededException{}.Message), Kind: api.KStringPtr},
+	}},
+	523: {Go: (*Tag)(nil), Fields: []api.Field{
+		{Name: "Key", Off: unsafe.Offsetof(Tag{}.Key), Kind: api.KStringPtr},
+		{Name: "Value", Off: unsafe.Offsetof(Tag{}.Value), Kind: api.KStringPtr},
+	}},
+	524: {Go: (*Target)(nil), Fields: []api.Field{
+		{Name: "Key", Off: unsafe.Offsetof(Target{}.Key), Kind: api.KStringPtr},
+		{Name: "Values", Off: unsafe.Offsetof(Target{}.Values), Kind: api.KList, Type: 575},
+	}},
+	525: {Go: (*TargetInUseException)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(TargetInUseException{}.Message), Kind: api.KStringPtr},
+	}},
+	526: {Go: (*TargetLocation)(nil), Fields: []api.Field{
+		{Name: "Accounts", Off: unsafe.Offsetof(TargetLocation{}.Accounts), Kind: api.KList, Type: 575},
+		{Name: "Regions", Off: unsafe.Offsetof(TargetLocation{}.Regions), Kind: api.KList, Type: 575},
+		{Name: "TargetLocationMaxConcurrency", Off: unsafe.Offsetof(TargetLocation{}.TargetLocationMaxConcurrency), Kind: api.KStringPtr},
+		{Name: "TargetLocationMaxErrors", Off: unsafe.Offsetof(TargetLocation{}.TargetLocationMaxErrors), Kind: api.KStringPtr},
+		{Name: "ExecutionRoleName", Off: unsafe.Offsetof(TargetLocation{}.ExecutionRoleName), Kind: api.KStringPtr},
+		{Name: "TargetLocationAlarmConfiguration", Off: unsafe.Offsetof(TargetLocation{}.TargetLocationAlarmConfiguration), Kind: api.KStructPtr, Type: 5},
+	}},
+	527: {Go: (*TargetNotConnected)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(TargetNotConnected{}.Message), Kind: api.KStringPtr},
+	}},
+	528: {Go: (*TerminateSessionRequest)(nil), Fields: []api.Field{
+		{Name: "SessionId", Off: unsafe.Offsetof(TerminateSessionRequest{}.SessionId), Kind: api.KStringPtr},
+	}},
+	529: {Go: (*TerminateSessionResponse)(nil), Fields: []api.Field{
+		{Name: "SessionId", Off: unsafe.Offsetof(TerminateSessionResponse{}.SessionId), Kind: api.KStringPtr},
+	}},
+	530: {Go: (*TooManyTagsError)(nil)},
+	531: {Go: (*TooManyUpdates)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(TooManyUpdates{}.Message), Kind: api.KStringPtr},
+	}},
+	532: {Go: (*TotalSizeLimitExceededException)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(TotalSizeLimitExceededException{}.Message), Kind: api.KStringPtr},
+	}},
+	533: {Go: (*UnlabelParameterVersionRequest)(nil), Fields: []api.Field{
+		{Name: "Name", Off: unsafe.Offsetof(UnlabelParameterVersionRequest{}.Name), Kind: api.KStringPtr},
+		{Name: "ParameterVersion", Off: unsafe.Offsetof(UnlabelParameterVersionRequest{}.ParameterVersion), Kind: api.KInt64Ptr},
+		{Name: "Labels", Off: unsafe.Offsetof(UnlabelParameterVersionRequest{}.Labels), Kind: api.KList, Type: 575},
+	}},
+	534: {Go: (*UnlabelParameterVersionResult)(nil), Fields: []api.Field{
+		{Name: "RemovedLabels", Off: unsafe.Offsetof(UnlabelParameterVersionResult{}.RemovedLabels), Kind: api.KList, Type: 575},
+		{Name: "InvalidLabels", Off: unsafe.Offsetof(UnlabelParameterVersionResult{}.InvalidLabels), Kind: api.KList, Type: 575},
+	}},
+	535: {Go: (*UnsupportedCalendarException)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(UnsupportedCalendarException{}.Message), Kind: api.KStringPtr},
+	}},
+	536: {Go: (*UnsupportedFeatureRequiredException)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(UnsupportedFeatureRequiredException{}.Message), Kind: api.KStringPtr},
+	}},
+	537: {Go: (*UnsupportedInventoryItemContextException)(nil), Fields: []api.Field{
+		{Name: "TypeName", Off: unsafe.Offsetof(UnsupportedInventoryItemContextException{}.TypeName), Kind: api.KStringPtr},
+		{Name: "Message", Off: unsafe.Offsetof(UnsupportedInventoryItemContextException{}.Message), Kind: api.KStringPtr},
+	}},
+	538: {Go: (*UnsupportedInventorySchemaVersionException)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(UnsupportedInventorySchemaVersionException{}.Message), Kind: api.KStringPtr},
+	}},
+	539: {Go: (*UnsupportedOperatingSystem)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(UnsupportedOperatingSystem{}.Message), Kind: api.KStringPtr},
+	}},
+	540: {Go: (*UnsupportedParameterType)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(UnsupportedParameterType{}.Message), Kind: api.KStringPtr},
+	}},
+	541: {Go: (*UnsupportedPlatformType)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(UnsupportedPlatformType{}.Message), Kind: api.KStringPtr},
+	}},
+	542: {Go: (*UpdateAssociationRequest)(nil), Fields: []api.Field{
+		{Name: "AssociationId", Off: unsafe.Offsetof(UpdateAssociationRequest{}.AssociationId), Kind: api.KStringPtr},
+		{Name: "Parameters", Off: unsafe.Offsetof(UpdateAssociationRequest{}.Parameters), Kind: api.KMap, Type: 574},
+		{Name: "DocumentVersion", Off: unsafe.Offsetof(UpdateAssociationRequest{}.DocumentVersion), Kind: api.KStringPtr},
+		{Name: "ScheduleExpression", Off: unsafe.Offsetof(UpdateAssociationRequest{}.ScheduleExpression), Kind: api.KStringPtr},
+		{Name: "OutputLocation", Off: unsafe.Offsetof(UpdateAssociationRequest{}.OutputLocation), Kind: api.KStructPtr, Type: 257},
+		{Name: "Name", Off: unsafe.Offsetof(UpdateAssociationRequest{}.Name), Kind: api.KStringPtr},
+		{Name: "Targets", Off: unsafe.Offsetof(UpdateAssociationRequest{}.Targets), Kind: api.KList, Type: 572},
+		{Name: "AssociationName", Off: unsafe.Offsetof(UpdateAssociationRequest{}.AssociationName), Kind: api.KStringPtr},
+		{Name: "AssociationVersion", Off: unsafe.Offsetof(UpdateAssociationRequest{}.AssociationVersion), Kind: api.KStringPtr},
+		{Name: "AutomationTargetParameterName", Off: unsafe.Offsetof(UpdateAssociationRequest{}.AutomationTargetParameterName), Kind: api.KStringPtr},
+		{Name: "MaxErrors", Off: unsafe.Offsetof(UpdateAssociationRequest{}.MaxErrors), Kind: api.KStringPtr},
+		{Name: "MaxConcurrency", Off: unsafe.Offsetof(UpdateAssociationRequest{}.MaxConcurrency), Kind: api.KStringPtr},
+		{Name: "ComplianceSeverity", Off: unsafe.Offsetof(UpdateAssociationRequest{}.ComplianceSeverity), Kind: api.KStringPtr},
+		{Name: "SyncCompliance", Off: unsafe.Offsetof(UpdateAssociationRequest{}.SyncCompliance), Kind: api.KStringPtr},
+		{Name: "ApplyOnlyAtCronInterval", Off: unsafe.Offsetof(UpdateAssociationRequest{}.ApplyOnlyAtCronInterval), Kind: api.KBoolPtr},
+		{Name: "CalendarNames", Off: unsafe.Offsetof(UpdateAssociationRequest{}.CalendarNames), Kind: api.KList, Type: 575},
+		{Name: "TargetLocations", Off: unsafe.Offsetof(UpdateAssociationRequest{}.TargetLocations), Kind: api.KList, Type: 576},
+		{Name: "ScheduleOffset", Off: unsafe.Offsetof(UpdateAssociationRequest{}.ScheduleOffset), Kind: api.KInt32Ptr},
+		{Name: "Duration", Off: unsafe.Offsetof(UpdateAssociationRequest{}.Duration), Kind: api.KInt32Ptr},
+		{Name: "TargetMaps", Off: unsafe.Offsetof(UpdateAssociationRequest{}.TargetMaps), Kind: api.KList, Type: 573},
+		{Name: "AlarmConfiguration", Off: unsafe.Offsetof(UpdateAssociationRequest{}.AlarmConfiguration), Kind: api.KStructPtr, Type: 5},
+	}},
+	543: {Go: (*UpdateAssociationResult)(nil), Fields: []api.Field{
+		{Name: "AssociationDescription", Off: unsafe.Offsetof(UpdateAssociationResult{}.AssociationDescription), Kind: api.KStructPtr, Type: 13},
+	}},
+	544: {Go: (*UpdateAssociationStatusRequest)(nil), Fields: []api.Field{
+		{Name: "Name", Off: unsafe.Offsetof(UpdateAssociationStatusRequest{}.Name), Kind: api.KStringPtr},
+		{Name: "InstanceId", Off: unsafe.Offsetof(UpdateAssociationStatusRequest{}.InstanceId), Kind: api.KStringPtr},
+		{Name: "AssociationStatus", Off: unsafe.Offsetof(UpdateAssociationStatusRequest{}.AssociationStatus), Kind: api.KStructPtr, Type: 23},
+	}},
+	545: {Go: (*UpdateAssociationStatusResult)(nil), Fields: []api.Field{
+		{Name: "AssociationDescription", Off: unsafe.Offsetof(UpdateAssociationStatusResult{}.AssociationDescription), Kind: api.KStructPtr, Type: 13},
+	}},
+	546: {Go: (*UpdateDocumentDefaultVersionRequest)(nil), Fields: []api.Field{
+		{Name: "Name", Off: unsafe.Offsetof(UpdateDocumentDefaultVersionRequest{}.Name), Kind: api.KStringPtr},
+		{Name: "DocumentVersion", Off: unsafe.Offsetof(UpdateDocumentDefaultVersionRequest{}.DocumentVersion), Kind: api.KStringPtr},
+	}},
+	547: {Go: (*UpdateDocumentDefaultVersionResult)(nil), Fields: []api.Field{
+		{Name: "Description", Off: unsafe.Offsetof(UpdateDocumentDefaultVersionResult{}.Description), Kind: api.KStructPtr, Type: 177},
+	}},
+	548: {Go: (*UpdateDocumentMetadataRequest)(nil), Fields: []api.Field{
+		{Name: "Name", Off: unsafe.Offsetof(UpdateDocumentMetadataRequest{}.Name), Kind: api.KStringPtr},
+		{Name: "DocumentVersion", Off: unsafe.Offsetof(UpdateDocumentMetadataRequest{}.DocumentVersion), Kind: api.KStringPtr},
+		{Name: "DocumentReviews", Off: unsafe.Offsetof(UpdateDocumentMetadataRequest{}.DocumentReviews), Kind: api.KStructPtr, Type: 189},
+	}},
+	549: {Go: (*UpdateDocumentMetadataResponse)(nil)},
+	550: {Go: (*UpdateDocumentRequest)(nil), Fields: []api.Field{
+		{Name: "Content", Off: unsafe.Offsetof(UpdateDocumentRequest{}.Content), Kind: api.KStringPtr},
+		{Name: "Attachments", Off: unsafe.Offsetof(UpdateDocumentRequest{}.Attachments), Kind: api.KList, Type: 589},
+		{Name: "Name", Off: unsafe.Offsetof(UpdateDocumentRequest{}.Name), Kind: api.KStringPtr},
+		{Name: "DisplayName", Off: unsafe.Offsetof(UpdateDocumentRequest{}.DisplayName), Kind: api.KStringPtr},
+		{Name: "VersionName", Off: unsafe.Offsetof(UpdateDocumentRequest{}.VersionName), Kind: api.KStringPtr},
+		{Name: "DocumentVersion", Off: unsafe.Offsetof(UpdateDocumentRequest{}.DocumentVersion), Kind: api.KStringPtr},
+		{Name: "DocumentFormat", Off: unsafe.Offsetof(UpdateDocumentRequest{}.DocumentFormat), Kind: api.KStringPtr},
+		{Name: "TargetType", Off: unsafe.Offsetof(UpdateDocumentRequest{}.TargetType), Kind: api.KStringPtr},
+	}},
+	551: {Go: (*UpdateDocumentResult)(nil), Fields: []api.Field{
+		{Name: "DocumentDescription", Off: unsafe.Offsetof(UpdateDocumentResult{}.DocumentDescription), Kind: api.KStructPtr, Type: 178},
+	}},
+	552: {Go: (*UpdateMaintenanceWindowRequest)(nil), Fields: []api.Field{
+		{Name: "WindowId", Off: unsafe.Offsetof(UpdateMaintenanceWindowRequest{}.WindowId), Kind: api.KStringPtr},
+		{Name: "Name", Off: unsafe.Offsetof(UpdateMaintenanceWindowRequest{}.Name), Kind: api.KStringPtr},
+		{Name: "Description", Off: unsafe.Offsetof(UpdateMaintenanceWindowRequest{}.Description), Kind: api.KStringPtr},
+		{Name: "StartDate", Off: unsafe.Offsetof(UpdateMaintenanceWindowRequest{}.StartDate), Kind: api.KStringPtr},
+		{Name: "EndDate", Off: unsafe.Offsetof(UpdateMaintenanceWindowRequest{}.EndDate), Kind: api.KStringPtr},
+		{Name: "Schedule", Off: unsafe.Offsetof(UpdateMaintenanceWindowRequest{}.Schedule), Kind: api.KStringPtr},
+		{Name: "ScheduleTimezone", Off: unsafe.Offsetof(UpdateMaintenanceWindowRequest{}.ScheduleTimezone), Kind: api.KStringPtr},
+		{Name: "ScheduleOffset", Off: unsafe.Offsetof(UpdateMaintenanceWindowRequest{}.ScheduleOffset), Kind: api.KInt32Ptr},
+		{Name: "Duration", Off: unsafe.Offsetof(UpdateMaintenanceWindowRequest{}.Duration), Kind: api.KInt32Ptr},
+		{Name: "Cutoff", Off: unsafe.Offsetof(UpdateMaintenanceWindowRequest{}.Cutoff), Kind: api.KInt32Ptr},
+		{Name: "AllowUnassociatedTargets", Off: unsafe.Offsetof(UpdateMaintenanceWindowRequest{}.AllowUnassociatedTargets), Kind: api.KBoolPtr},
+		{Name: "Enabled", Off: unsafe.Offsetof(UpdateMaintenanceWindowRequest{}.Enabled), Kind: api.KBoolPtr},
+		{Name: "Replace", Off: unsafe.Offsetof(UpdateMaintenanceWindowRequest{}.Replace), Kind: api.KBoolPtr},
+	}},
+	553: {Go: (*UpdateMaintenanceWindowResult)(nil), Fields: []api.Field{
+		{Name: "WindowId", Off: unsafe.Offsetof(UpdateMaintenanceWindowResult{}.WindowId), Kind: api.KStringPtr},
+		{Name: "Name", Off: unsafe.Offsetof(UpdateMaintenanceWindowResult{}.Name), Kind: api.KStringPtr},
+		{Name: "Description", Off: unsafe.Offsetof(UpdateMaintenanceWindowResult{}.Description), Kind: api.KStringPtr},
+		{Name: "StartDate", Off: unsafe.Offsetof(UpdateMaintenanceWindowResult{}.StartDate), Kind: api.KStringPtr},
+		{Name: "EndDate", Off: unsafe.Offsetof(UpdateMaintenanceWindowResult{}.EndDate), Kind: api.KStringPtr},
+		{Name: "Schedule", Off: unsafe.Offsetof(UpdateMaintenanceWindowResult{}.Schedule), Kind: api.KStringPtr},
+		{Name: "ScheduleTimezone", Off: unsafe.Offsetof(UpdateMaintenanceWindowResult{}.ScheduleTimezone), Kind: api.KStringPtr},
+		{Name: "ScheduleOffset", Off: unsafe.Offsetof(UpdateMaintenanceWindowResult{}.ScheduleOffset), Kind: api.KInt32Ptr},
+		{Name: "Duration", Off: unsafe.Offsetof(UpdateMaintenanceWindowResult{}.Duration), Kind: api.KInt32Ptr},
+		{Name: "Cutoff", Off: unsafe.Offsetof(UpdateMaintenanceWindowResult{}.Cutoff), Kind: api.KInt32Ptr},
+		{Name: "AllowUnassociatedTargets", Off: unsafe.Offsetof(UpdateMaintenanceWindowResult{}.AllowUnassociatedTargets), Kind: api.KBoolPtr},
+		{Name: "Enabled", Off: unsafe.Offsetof(UpdateMaintenanceWindowResult{}.Enabled), Kind: api.KBoolPtr},
+	}},
+	554: {Go: (*UpdateMaintenanceWindowTargetRequest)(nil), Fields: []api.Field{
+		{Name: "WindowId", Off: unsafe.Offsetof(UpdateMaintenanceWindowTargetRequest{}.WindowId), Kind: api.KStringPtr},
+		{Name: "WindowTargetId", Off: unsafe.Offsetof(UpdateMaintenanceWindowTargetRequest{}.WindowTargetId), Kind: api.KStringPtr},
+		{Name: "Targets", Off: unsafe.Offsetof(UpdateMaintenanceWindowTargetRequest{}.Targets), Kind: api.KList, Type: 572},
+		{Name: "OwnerInformation", Off: unsafe.Offsetof(UpdateMaintenanceWindowTargetRequest{}.OwnerInformation), Kind: api.KStringPtr},
+		{Name: "Name", Off: unsafe.Offsetof(UpdateMaintenanceWindowTargetRequest{}.Name), Kind: api.KStringPtr},
+		{Name: "Description", Off: unsafe.Offsetof(UpdateMaintenanceWindowTargetRequest{}.Description), Kind: api.KStringPtr},
+		{Name: "Replace", Off: unsafe.Offsetof(UpdateMaintenanceWindowTargetRequest{}.Replace), Kind: api.KBoolPtr},
+	}},
+	555: {Go: (*UpdateMaintenanceWindowTargetResult)(nil), Fields: []api.Field{
+		{Name: "WindowId", Off: unsafe.Offsetof(UpdateMaintenanceWindowTargetResult{}.WindowId), Kind: api.KStringPtr},
+		{Name: "WindowTargetId", Off: unsafe.Offsetof(UpdateMaintenanceWindowTargetResult{}.WindowTargetId), Kind: api.KStringPtr},
+		{Name: "Targets", Off: unsafe.Offsetof(UpdateMaintenanceWindowTargetResult{}.Targets), Kind: api.KList, Type: 572},
+		{Name: "OwnerInformation", Off: unsafe.Offsetof(UpdateMaintenanceWindowTargetResult{}.OwnerInformation), Kind: api.KStringPtr},
+		{Name: "Name", Off: unsafe.Offsetof(UpdateMaintenanceWindowTargetResult{}.Name), Kind: api.KStringPtr},
+		{Name: "Description", Off: unsafe.Offsetof(UpdateMaintenanceWindowTargetResult{}.Description), Kind: api.KStringPtr},
+	}},
+	556: {Go: (*UpdateMaintenanceWindowTaskRequest)(nil), Fields: []api.Field{
+		{Name: "WindowId", Off: unsafe.Offsetof(UpdateMaintenanceWindowTaskRequest{}.WindowId), Kind: api.KStringPtr},
+		{Name: "WindowTaskId", Off: unsafe.Offsetof(UpdateMaintenanceWindowTaskRequest{}.WindowTaskId), Kind: api.KStringPtr},
+		{Name: "Targets", Off: unsafe.Offsetof(UpdateMaintenanceWindowTaskRequest{}.Targets), Kind: api.KList, Type: 572},
+		{Name: "TaskArn", Off: unsafe.Offsetof(UpdateMaintenanceWindowTaskRequest{}.TaskArn), Kind: api.KStringPtr},
+		{Name: "ServiceRoleArn", Off: unsafe.Offsetof(UpdateMaintenanceWindowTaskRequest{}.ServiceRoleArn), Kind: api.KStringPtr},
+		{Name: "TaskParameters", Off: unsafe.Offsetof(UpdateMaintenanceWindowTaskRequest{}.TaskParameters), Kind: api.KMap, Type: 650},
+		{Name: "TaskInvocationParameters", Off: unsafe.Offsetof(UpdateMaintenanceWindowTaskRequest{}.TaskInvocationParameters), Kind: api.KStructPtr, Type: 380},
+		{Name: "Priority", Off: unsafe.Offsetof(UpdateMaintenanceWindowTaskRequest{}.Priority), Kind: api.KInt32Ptr},
+		{Name: "MaxConcurrency", Off: unsafe.Offsetof(UpdateMaintenanceWindowTaskRequest{}.MaxConcurrency), Kind: api.KStringPtr},
+		{Name: "MaxErrors", Off: unsafe.Offsetof(UpdateMaintenanceWindowTaskRequest{}.MaxErrors), Kind: api.KStringPtr},
+		{Name: "LoggingInfo", Off: unsafe.Offsetof(UpdateMaintenanceWindowTaskRequest{}.LoggingInfo), Kind: api.KStructPtr, Type: 367},
+		{Name: "Name", Off: unsafe.Offsetof(UpdateMaintenanceWindowTaskRequest{}.Name), Kind: api.KStringPtr},
+		{Name: "Description", Off: unsafe.Offsetof(UpdateMaintenanceWindowTaskRequest{}.Description), Kind: api.KStringPtr},
+		{Name: "Replace", Off: unsafe.Offsetof(UpdateMaintenanceWindowTaskRequest{}.Replace), Kind: api.KBoolPtr},
+		{Name: "CutoffBehavior", Off: unsafe.Offsetof(UpdateMaintenanceWindowTaskRequest{}.CutoffBehavior), Kind: api.KStringPtr},
+		{Name: "AlarmConfiguration", Off: unsafe.Offsetof(UpdateMaintenanceWindowTaskRequest{}.AlarmConfiguration), Kind: api.KStructPtr, Type: 5},
+	}},
+	557: {Go: (*UpdateMaintenanceWindowTaskResult)(nil), Fields: []api.Field{
+		{Name: "WindowId", Off: unsafe.Offsetof(UpdateMaintenanceWindowTaskResult{}.WindowId), Kind: api.KStringPtr},
+		{Name: "WindowTaskId", Off: unsafe.Offsetof(UpdateMaintenanceWindowTaskResult{}.WindowTaskId), Kind: api.KStringPtr},
+		{Name: "Targets", Off: unsafe.Offsetof(UpdateMaintenanceWindowTaskResult{}.Targets), Kind: api.KList, Type: 572},
+		{Name: "TaskArn", Off: unsafe.Offsetof(UpdateMaintenanceWindowTaskResult{}.TaskArn), Kind: api.KStringPtr},
+		{Name: "ServiceRoleArn", Off: unsafe.Offsetof(UpdateMaintenanceWindowTaskResult{}.ServiceRoleArn), Kind: api.KStringPtr},
+		{Name: "TaskParameters", Off: unsafe.Offsetof(UpdateMaintenanceWindowTaskResult{}.TaskParameters), Kind: api.KMap, Type: 650},
+		{Name: "TaskInvocationParameters", Off: unsafe.Offsetof(UpdateMaintenanceWindowTaskResult{}.TaskInvocationParameters), Kind: api.KStructPtr, Type: 380},
+		{Name: "Priority", Off: unsafe.Offsetof(UpdateMaintenanceWindowTaskResult{}.Priority), Kind: api.KInt32Ptr},
+		{Name: "MaxConcurrency", Off: unsafe.Offsetof(UpdateMaintenanceWindowTaskResult{}.MaxConcurrency), Kind: api.KStringPtr},
+		{Name: "MaxErrors", Off: unsafe.Offsetof(UpdateMaintenanceWindowTaskResult{}.MaxErrors), Kind: api.KStringPtr},
+		{Name: "LoggingInfo", Off: unsafe.Offsetof(UpdateMaintenanceWindowTaskResult{}.LoggingInfo), Kind: api.KStructPtr, Type: 367},
+		{Name: "Name", Off: unsafe.Offsetof(UpdateMaintenanceWindowTaskResult{}.Name), Kind: api.KStringPtr},
+		{Name: "Description", Off: unsafe.Offsetof(UpdateMaintenanceWindowTaskResult{}.Description), Kind: api.KStringPtr},
+		{Name: "CutoffBehavior", Off: unsafe.Offsetof(UpdateMaintenanceWindowTaskResult{}.CutoffBehavior), Kind: api.KStringPtr},
+		{Name: "AlarmConfiguration", Off: unsafe.Offsetof(UpdateMaintenanceWindowTaskResult{}.AlarmConfiguration), Kind: api.KStructPtr, Type: 5},
+	}},
+	558: {Go: (*UpdateManagedInstanceRoleRequest)(nil), Fields: []api.Field{
+		{Name: "InstanceId", Off: unsafe.Offsetof(UpdateManagedInstanceRoleRequest{}.InstanceId), Kind: api.KStringPtr},
+		{Name: "IamRole", Off: unsafe.Offsetof(UpdateManagedInstanceRoleRequest{}.IamRole), Kind: api.KStringPtr},
+	}},
+	559: {Go: (*UpdateManagedInstanceRoleResult)(nil)},
+	560: {Go: (*UpdateOpsItemRequest)(nil), Fields: []api.Field{
+		{Name: "Description", Off: unsafe.Offsetof(UpdateOpsItemRequest{}.Description), Kind: api.KStringPtr},
+		{Name: "OperationalData", Off: unsafe.Offsetof(UpdateOpsItemRequest{}.OperationalData), Kind: api.KMap, Type: 590},
+		{Name: "OperationalDataToDelete", Off: unsafe.Offsetof(UpdateOpsItemRequest{}.OperationalDataToDelete), Kind: api.KList, Type: 575},
+		{Name: "Notifications", Off: unsafe.Offsetof(UpdateOpsItemRequest{}.Notifications), Kind: api.KList, Type: 591},
+		{Name: "Priority", Off: unsafe.Offsetof(UpdateOpsItemRequest{}.Priority), Kind: api.KInt32Ptr},
+		{Name: "RelatedOpsItems", Off: unsafe.Offsetof(UpdateOpsItemRequest{}.RelatedOpsItems), Kind: api.KList, Type: 592},
+		{Name: "Status", Off: unsafe.Offsetof(UpdateOpsItemRequest{}.Status), Kind: api.KStringPtr},
+		{Name: "OpsItemId", Off: unsafe.Offsetof(UpdateOpsItemRequest{}.OpsItemId), Kind: api.KStringPtr},
+		{Name: "Title", Off: unsafe.Offsetof(UpdateOpsItemRequest{}.Title), Kind: api.KStringPtr},
+		{Name: "Category", Off: unsafe.Offsetof(UpdateOpsItemRequest{}.Category), Kind: api.KStringPtr},
+		{Name: "Severity", Off: unsafe.Offsetof(UpdateOpsItemRequest{}.Severity), Kind: api.KStringPtr},
+		{Name: "ActualStartTime", Off: unsafe.Offsetof(UpdateOpsItemRequest{}.ActualStartTime), Kind: api.KTimePtr},
+		{Name: "ActualEndTime", Off: unsafe.Offsetof(UpdateOpsItemRequest{}.ActualEndTime), Kind: api.KTimePtr},
+		{Name: "PlannedStartTime", Off: unsafe.Offsetof(UpdateOpsItemRequest{}.PlannedStartTime), Kind: api.KTimePtr},
+		{Name: "PlannedEndTime", Off: unsafe.Offsetof(UpdateOpsItemRequest{}.PlannedEndTime), Kind: api.KTimePtr},
+		{Name: "OpsItemArn", Off: unsafe.Offsetof(UpdateOpsItemRequest{}.OpsItemArn), Kind: api.KStringPtr},
+	}},
+	561: {Go: (*UpdateOpsItemResponse)(nil)},
+	562: {Go: (*UpdateOpsMetadataRequest)(nil), Fields: []api.Field{
+		{Name: "OpsMetadataArn", Off: unsafe.Offsetof(UpdateOpsMetadataRequest{}.OpsMetadataArn), Kind: api.KStringPtr},
+		{Name: "MetadataToUpdate", Off: unsafe.Offsetof(UpdateOpsMetadataRequest{}.MetadataToUpdate), Kind: api.KMap, Type: 593},
+		{Name: "KeysToDelete", Off: unsafe.Offsetof(UpdateOpsMetadataRequest{}.KeysToDelete), Kind: api.KList, Type: 575},
+	}},
+	563: {Go: (*UpdateOpsMetadataResult)(nil), Fields: []api.Field{
+		{Name: "OpsMetadataArn", Off: unsafe.Offsetof(UpdateOpsMetadataResult{}.OpsMetadataArn), Kind: api.KStringPtr},
+	}},
+	564: {Go: (*UpdatePatchBaselineRequest)(nil), Fields: []api.Field{
+		{Name: "BaselineId", Off: unsafe.Offsetof(UpdatePatchBaselineRequest{}.BaselineId), Kind: api.KStringPtr},
+		{Name: "Name", Off: unsafe.Offsetof(UpdatePatchBaselineRequest{}.Name), Kind: api.KStringPtr},
+		{Name: "GlobalFilters", Off: unsafe.Offsetof(UpdatePatchBaselineRequest{}.GlobalFilters), Kind: api.KStructPtr, Type: 439},
+		{Name: "ApprovalRules", Off: unsafe.Offsetof(UpdatePatchBaselineRequest{}.ApprovalRules), Kind: api.KStructPtr, Type: 443},
+		{Name: "ApprovedPatches", Off: unsafe.Offsetof(UpdatePatchBaselineRequest{}.ApprovedPatches), Kind: api.KList, Type: 575},
+		{Name: "ApprovedPatchesComplianceLevel", Off: unsafe.Offsetof(UpdatePatchBaselineRequest{}.ApprovedPatchesComplianceLevel), Kind: api.KStringPtr},
+		{Name: "ApprovedPatchesEnableNonSecurity", Off: unsafe.Offsetof(UpdatePatchBaselineRequest{}.ApprovedPatchesEnableNonSecurity), Kind: api.KBoolPtr},
+		{Name: "RejectedPatches", Off: unsafe.Offsetof(UpdatePatchBaselineRequest{}.RejectedPatches), Kind: api.KList, Type: 575},
+		{Name: "RejectedPatchesAction", Off: unsafe.Offsetof(UpdatePatchBaselineRequest{}.RejectedPatchesAction), Kind: api.KStringPtr},
+		{Name: "Description", Off: unsafe.Offsetof(UpdatePatchBaselineRequest{}.Description), Kind: api.KStringPtr},
+		{Name: "Sources", Off: unsafe.Offsetof(UpdatePatchBaselineRequest{}.Sources), Kind: api.KList, Type: 581},
+		{Name: "Replace", Off: unsafe.Offsetof(UpdatePatchBaselineRequest{}.Replace), Kind: api.KBoolPtr},
+	}},
+	565: {Go: (*UpdatePatchBaselineResult)(nil), Fields: []api.Field{
+		{Name: "BaselineId", Off: unsafe.Offsetof(UpdatePatchBaselineResult{}.BaselineId), Kind: api.KStringPtr},
+		{Name: "Name", Off: unsafe.Offsetof(UpdatePatchBaselineResult{}.Name), Kind: api.KStringPtr},
+		{Name: "OperatingSystem", Off: unsafe.Offsetof(UpdatePatchBaselineResult{}.OperatingSystem), Kind: api.KStringPtr},
+		{Name: "GlobalFilters", Off: unsafe.Offsetof(UpdatePatchBaselineResult{}.GlobalFilters), Kind: api.KStructPtr, Type: 439},
+		{Name: "ApprovalRules", Off: unsafe.Offsetof(UpdatePatchBaselineResult{}.ApprovalRules), Kind: api.KStructPtr, Type: 443},
+		{Name: "ApprovedPatches", Off: unsafe.Offsetof(UpdatePatchBaselineResult{}.ApprovedPatches), Kind: api.KList, Type: 575},
+		{Name: "ApprovedPatchesComplianceLevel", Off: unsafe.Offsetof(UpdatePatchBaselineResult{}.ApprovedPatchesComplianceLevel), Kind: api.KStringPtr},
+		{Name: "ApprovedPatchesEnableNonSecurity", Off: unsafe.Offsetof(UpdatePatchBaselineResult{}.ApprovedPatchesEnableNonSecurity), Kind: api.KBoolPtr},
+		{Name: "RejectedPatches", Off: unsafe.Offsetof(UpdatePatchBaselineResult{}.RejectedPatches), Kind: api.KList, Type: 575},
+		{Name: "RejectedPatchesAction", Off: unsafe.Offsetof(UpdatePatchBaselineResult{}.RejectedPatchesAction), Kind: api.KStringPtr},
+		{Name: "CreatedDate", Off: unsafe.Offsetof(UpdatePatchBaselineResult{}.CreatedDate), Kind: api.KTimePtr},
+		{Name: "ModifiedDate", Off: unsafe.Offsetof(UpdatePatchBaselineResult{}.ModifiedDate), Kind: api.KTimePtr},
+		{Name: "Description", Off: unsafe.Offsetof(UpdatePatchBaselineResult{}.Description), Kind: api.KStringPtr},
+		{Name: "Sources", Off: unsafe.Offsetof(UpdatePatchBaselineResult{}.Sources), Kind: api.KList, Type: 581},
+	}},
+	566: {Go: (*UpdateResourceDataSyncRequest)(nil), Fields: []api.Field{
+		{Name: "SyncName", Off: unsafe.Offsetof(UpdateResourceDataSyncRequest{}.SyncName), Kind: api.KStringPtr},
+		{Name: "SyncType", Off: unsafe.Offsetof(UpdateResourceDataSyncRequest{}.SyncType), Kind: api.KStringPtr},
+		{Name: "SyncSource", Off: unsafe.Offsetof(UpdateResourceDataSyncRequest{}.SyncSource), Kind: api.KStructPtr, Type: 482},
+	}},
+	567: {Go: (*UpdateResourceDataSyncResult)(nil)},
+	568: {Go: (*UpdateServiceSettingRequest)(nil), Fields: []api.Field{
+		{Name: "SettingId", Off: unsafe.Offsetof(UpdateServiceSettingRequest{}.SettingId), Kind: api.KStringPtr},
+		{Name: "SettingValue", Off: unsafe.Offsetof(UpdateServiceSettingRequest{}.SettingValue), Kind: api.KStringPtr},
+	}},
+	569: {Go: (*UpdateServiceSettingResult)(nil)},
+	570: {Go: (*[]Tag)(nil), Elem: api.Field{Kind: api.KStruct, Type: 523}, Size: unsafe.Sizeof(*new(Tag))},
+	571: {Go: (*[]Alarm)(nil), Elem: api.Field{Kind: api.KStruct, Type: 4}, Size: unsafe.Sizeof(*new(Alarm))},
+	572: {Go: (*[]Target)(nil), Elem: api.Field{Kind: api.KStruct, Type: 524}, Size: unsafe.Sizeof(*new(Target))},
+	573: {Go: (*[]map[string][]string)(nil), Elem: api.Field{Kind: api.KMap, Type: 574}, Size: unsafe.Sizeof(*new(map[string][]string))},
+	574: {Go: (*map[string][]string)(nil), Elem: api.Field{Kind: api.KList, Type: 575}, MapFrom: api.MapFrom[[]string], MapTo: api.MapTo[[]string]},
+	575: {Go: (*[]string)(nil), Elem: api.Field{Kind: api.KString}, Size: unsafe.Sizeof(*new(string))},
+	576: {Go: (*[]TargetLocation)(nil), Elem: api.Field{Kind: api.KStruct, Type: 526}, Size: unsafe.Sizeof(*new(TargetLocation))},
+	577: {Go: (*[]AlarmStateInformation)(nil), Elem: api.Field{Kind: api.KStruct, Type: 6}, Size: unsafe.Sizeof(*new(AlarmStateInformation))},
+	578: {Go: (*map[string]int32)(nil), Elem: api.Field{Kind: api.KInt32}, MapFrom: api.MapFrom[int32], MapTo: api.MapTo[int32]},
+	579: {Go: (*[]StepExecution)(nil), Elem: api.Field{Kind: api.KStruct, Type: 518}, Size: unsafe.Sizeof(*new(StepExecution))},
+	580: {Go: (*[]Runbook)(nil), Elem: api.Field{Kind: api.KStruct, Type: 495}, Size: unsafe.Sizeof(*new(Runbook))},
+	581: {Go: (*[]PatchSource)(nil), Elem: api.Field{Kind: api.KStruct, Type: 444}, Size: unsafe.Sizeof(*new(PatchSource))},
+	582: {Go: (*[]CommandPlugin)(nil), Elem: api.Field{Kind: api.KStruct, Type: 47}, Size: unsafe.Sizeof(*new(CommandPlugin))},
+	583: {Go: (*map[string]string)(nil), Elem: api.Field{Kind: api.KString}, MapFrom: api.MapFrom[string], MapTo: api.MapTo[string]},
+	584: {Go: (*[]RegistrationMetadataItem)(nil), Elem: api.Field{Kind: api.KStruct, Type: 464}, Size: unsafe.Sizeof(*new(RegistrationMetadataItem))},
+	585: {Go: (*[]CreateAssociationBatchRequestEntry)(nil), Elem: api.Field{Kind: api.KStruct, Type: 58}, Size: unsafe.Sizeof(*new(CreateAssociationBatchRequestEntry))},
+	586: {Go: (*[]AssociationDescription)(nil), Elem: api.Field{Kind: api.KStruct, Type: 13}, Size: unsafe.Sizeof(*new(AssociationDescription))},
+	587: {Go: (*[]FailedCreateAssociation)(nil), Elem: api.Field{Kind: api.KStruct, Type: 197}, Size: unsafe.Sizeof(*new(FailedCreateAssociation))},
+	588: {Go: (*[]DocumentRequires)(nil), Elem: api.Field{Kind: api.KStruct, Type: 186}, Size: unsafe.Sizeof(*new(DocumentRequires))},
+	589: {Go: (*[]AttachmentsSource)(nil), Elem: api.Field{Kind: api.KStruct, Type: 28}, Size: unsafe.Sizeof(*new(AttachmentsSource))},
+	590: {Go: (*map[string]OpsItemDataValue)(nil), Elem: api.Field{Kind: api.KStruct, Type: 397}, MapFrom: api.MapFrom[OpsItemDataValue], MapTo: api.MapTo[OpsItemDataValue]},
+	591: {Go: (*[]OpsItemNotification)(nil), Elem: api.Field{Kind: api.KStruct, Type: 405}, Size: unsafe.Sizeof(*new(OpsItemNotification))},
+	592: {Go: (*[]RelatedOpsItem)(nil), Elem: api.Field{Kind: api.KStruct, Type: 465}, Size: unsafe.Sizeof(*new(RelatedOpsItem))},
+	593: {Go: (*map[string]MetadataValue)(nil), Elem: api.Field{Kind: api.KStruct, Type: 384}, MapFrom: api.MapFrom[MetadataValue], MapTo: api.MapTo[MetadataValue]},
+	594: {Go: (*[]DescribeActivationsFilter)(nil), Elem: api.Field{Kind: api.KStruct, Type: 107}, Size: unsafe.Sizeof(*new(DescribeActivationsFilter))},
+	595: {Go: (*[]Activation)(nil), Elem: api.Field{Kind: api.KStruct, Type: 1}, Size: unsafe.Sizeof(*new(Activation))},
+	596: {Go: (*[]AssociationExecutionTargetsFilter)(nil), Elem: api.Field{Kind: api.KStruct, Type: 19}, Size: unsafe.Sizeof(*new(AssociationExecutionTargetsFilter))},
+	597: {Go: (*[]AssociationExecutionTarget)(nil), Elem: api.Field{Kind: api.KStruct, Type: 18}, Size: unsafe.Sizeof(*new(AssociationExecutionTarget))},
+	598: {Go: (*[]AssociationExecutionFilter)(nil), Elem: api.Field{Kind: api.KStruct, Type: 17}, Size: unsafe.Sizeof(*new(AssociationExecutionFilter))},
+	599: {Go: (*[]AssociationExecution)(nil), Elem: api.Field{Kind: api.KStruct, Type: 15}, Size: unsafe.Sizeof(*new(AssociationExecution))},
+	600: {Go: (*[]AutomationExecutionFilter)(nil), Elem: api.Field{Kind: api.KStruct, Type: 33}, Size: unsafe.Sizeof(*new(AutomationExecutionFilter))},
+	601: {Go: (*[]AutomationExecutionMetadata)(nil), Elem: api.Field{Kind: api.KStruct, Type: 35}, Size: unsafe.Sizeof(*new(AutomationExecutionMetadata))},
+	602: {Go: (*[]StepExecutionFilter)(nil), Elem: api.Field{Kind: api.KStruct, Type: 519}, Size: unsafe.Sizeof(*new(StepExecutionFilter))},
+	603: {Go: (*[]PatchOrchestratorFilter)(nil), Elem: api.Field{Kind: api.KStruct, Type: 441}, Size: unsafe.Sizeof(*new(PatchOrchestratorFilter))},
+	604: {Go: (*[]Patch)(nil), Elem: api.Field{Kind: api.KStruct, Type: 435}, Size: unsafe.Sizeof(*new(Patch))},
+	605: {Go: (*[]AccountSharingInfo)(nil), Elem: api.Field{Kind: api.KStruct, Type: 0}, Size: unsafe.Sizeof(*new(AccountSharingInfo))},
+	606: {Go: (*[]InstanceAssociation)(nil), Elem: api.Field{Kind: api.KStruct, Type: 256}, Size: unsafe.Sizeof(*new(InstanceAssociation))},
+	607: {Go: (*[]EffectivePatch)(nil), Elem: api.Field{Kind: api.KStruct, Type: 196}, Size: unsafe.Sizeof(*new(EffectivePatch))},
+	608: {Go: (*[]InstanceAssociationStatusInfo)(nil), Elem: api.Field{Kind: api.KStruct, Type: 259}, Size: unsafe.Sizeof(*new(InstanceAssociationStatusInfo))},
+	609: {Go: (*[]InstanceInformationFilter)(nil), Elem: api.Field{Kind: api.KStruct, Type: 261}, Size: unsafe.Sizeof(*new(InstanceInformationFilter))},
+	610: {Go: (*[]InstanceInformationStringFilter)(nil), Elem: api.Field{Kind: api.KStruct, Type: 262}, Size: unsafe.Sizeof(*new(InstanceInformationStringFilter))},
+	611: {Go: (*[]InstanceInformation)(nil), Elem: api.Field{Kind: api.KStruct, Type: 260}, Size: unsafe.Sizeof(*new(InstanceInformation))},
+	612: {Go: (*[]InstancePatchStateFilter)(nil), Elem: api.Field{Kind: api.KStruct, Type: 264}, Size: unsafe.Sizeof(*new(InstancePatchStateFilter))},
+	613: {Go: (*[]InstancePatchState)(nil), Elem: api.Field{Kind: api.KStruct, Type: 263}, Size: unsafe.Sizeof(*new(InstancePatchState))},
+	614: {Go: (*[]PatchComplianceData)(nil), Elem: api.Field{Kind: api.KStruct, Type: 437}, Size: unsafe.Sizeof(*new(PatchComplianceData))},
+	615: {Go: (*[]InstancePropertyFilter)(nil), Elem: api.Field{Kind: api.KStruct, Type: 266}, Size: unsafe.Sizeof(*new(InstancePropertyFilter))},
+	616: {Go: (*[]InstancePropertyStringFilter)(nil), Elem: api.Field{Kind: api.KStruct, Type: 267}, Size: unsafe.Sizeof(*new(InstancePropertyStringFilter))},
+	617: {Go: (*[]InstanceProperty)(nil), Elem: api.Field{Kind: api.KStruct, Type: 265}, Size: unsafe.Sizeof(*new(InstanceProperty))},
+	618: {Go: (*[]InventoryDeletionStatusItem)(nil), Elem: api.Field{Kind: api.KStruct, Type: 320}, Size: unsafe.Sizeof(*new(InventoryDeletionStatusItem))},
+	619: {Go: (*[]MaintenanceWindowFilter)(nil), Elem: api.Field{Kind: api.KStruct, Type: 372}, Size: unsafe.Sizeof(*new(MaintenanceWindowFilter))},
+	620: {Go: (*[]MaintenanceWindowExecutionTaskInvocationIdentity)(nil), Elem: api.Field{Kind: api.KStruct, Type: 371}, Size: unsafe.Sizeof(*new(MaintenanceWindowExecutionTaskInvocationIdentity))},
+	621: {Go: (*[]MaintenanceWindowExecutionTaskIdentity)(nil), Elem: api.Field{Kind: api.KStruct, Type: 370}, Size: unsafe.Sizeof(*new(MaintenanceWindowExecutionTaskIdentity))},
+	622: {Go: (*[]MaintenanceWindowExecution)(nil), Elem: api.Field{Kind: api.KStruct, Type: 369}, Size: unsafe.Sizeof(*new(MaintenanceWindowExecution))},
+	623: {Go: (*[]ScheduledWindowExecution)(nil), Elem: api.Field{Kind: api.KStruct, Type: 498}, Size: unsafe.Sizeof(*new(ScheduledWindowExecution))},
+	624: {Go: (*[]MaintenanceWindowTarget)(nil), Elem: api.Field{Kind: api.KStruct, Type: 378}, Size: unsafe.Sizeof(*new(MaintenanceWindowTarget))},
+	625: {Go: (*[]MaintenanceWindowTask)(nil), Elem: api.Field{Kind: api.KStruct, Type: 379}, Size: unsafe.Sizeof(*new(MaintenanceWindowTask))},
+	626: {Go: (*[]MaintenanceWindowIdentityForTarget)(nil), Elem: api.Field{Kind: api.KStruct, Type: 374}, Size: unsafe.Sizeof(*new(MaintenanceWindowIdentityForTarget))},
+	627: {Go: (*[]MaintenanceWindowIdentity)(nil), Elem: api.Field{Kind: api.KStruct, Type: 373}, Size: unsafe.Sizeof(*new(MaintenanceWindowIdentity))},
+	628: {Go: (*[]OpsItemFilter)(nil), Elem: api.Field{Kind: api.KStruct, Type: 400}, Size: unsafe.Sizeof(*new(OpsItemFilter))},
+	629: {Go: (*[]OpsItemSummary)(nil), Elem: api.Field{Kind: api.KStruct, Type: 410}, Size: unsafe.Sizeof(*new(OpsItemSummary))},
+	630: {Go: (*[]ParametersFilter)(nil), Elem: api.Field{Kind: api.KStruct, Type: 433}, Size: unsafe.Sizeof(*new(ParametersFilter))},
+	631: {Go: (*[]ParameterStringFilter)(nil), Elem: api.Field{Kind: api.KStruct, Type: 430}, Size: unsafe.Sizeof(*new(ParameterStringFilter))},
+	632: {Go: (*[]ParameterMetadata)(nil), Elem: api.Field{Kind: api.KStruct, Type: 427}, Size: unsafe.Sizeof(*new(ParameterMetadata))},
+	633: {Go: (*[]PatchBaselineIdentity)(nil), Elem: api.Field{Kind: api.KStruct, Type: 436}, Size: unsafe.Sizeof(*new(PatchBaselineIdentity))},
+	634: {Go: (*[]PatchGroupPatchBaselineMapping)(nil), Elem: api.Field{Kind: api.KStruct, Type: 440}, Size: unsafe.Sizeof(*new(PatchGroupPatchBaselineMapping))},
+	635: {Go: (*[]map[string]string)(nil), Elem: api.Field{Kind: api.KMap, Type: 583}, Size: unsafe.Sizeof(*new(map[string]string))},
+	636: {Go: (*[]SessionFilter)(nil), Elem: api.Field{Kind: api.KStruct, Type: 506}, Size: unsafe.Sizeof(*new(SessionFilter))},
+	637: {Go: (*[]Session)(nil), Elem: api.Field{Kind: api.KStruct, Type: 505}, Size: unsafe.Sizeof(*new(Session))},
+	638: {Go: (*[]DocumentParameter)(nil), Elem: api.Field{Kind: api.KStruct, Type: 184}, Size: unsafe.Sizeof(*new(DocumentParameter))},
+	639: {Go: (*[]AttachmentInformation)(nil), Elem: api.Field{Kind: api.KStruct, Type: 27}, Size: unsafe.Sizeof(*new(AttachmentInformation))},
+	640: {Go: (*[]ReviewInformation)(nil), Elem: api.Field{Kind: api.KStruct, Type: 494}, Size: unsafe.Sizeof(*new(ReviewInformation))},
+	641: {Go: (*[]DocumentReviewerResponseSource)(nil), Elem: api.Field{Kind: api.KStruct, Type: 188}, Size: unsafe.Sizeof(*new(DocumentReviewerResponseSource))},
+	642: {Go: (*[]DocumentReviewCommentSource)(nil), Elem: api.Field{Kind: api.KStruct, Type: 187}, Size: unsafe.Sizeof(*new(DocumentReviewCommentSource))},
+	643: {Go: (*[]AttachmentContent)(nil), Elem: api.Field{Kind: api.KStruct, Type: 26}, Size: unsafe.Sizeof(*new(AttachmentContent))},
+	644: {Go: (*[]InventoryFilter)(nil), Elem: api.Field{Kind: api.KStruct, Type: 323}, Size: unsafe.Sizeof(*new(InventoryFilter))},
+	645: {Go: (*[]InventoryAggregator)(nil), Elem: api.Field{Kind: api.KStruct, Type: 319}, Size: unsafe.Sizeof(*new(InventoryAggregator))},
+	646: {Go: (*[]ResultAttribute)(nil), Elem: api.Field{Kind: api.KStruct, Type: 491}, Size: unsafe.Sizeof(*new(ResultAttribute))},
+	647: {Go: (*[]InventoryResultEntity)(nil), Elem: api.Field{Kind: api.KStruct, Type: 328}, Size: unsafe.Sizeof(*new(InventoryResultEntity))},
+	648: {Go: (*[]InventoryItemSchema)(nil), Elem: api.Field{Kind: api.KStruct, Type: 327}, Size: unsafe.Sizeof(*new(InventoryItemSchema))},
+	649: {Go: (*[]map[string]MaintenanceWindowTaskParameterValueExpression)(nil), Elem: api.Field{Kind: api.KMap, Type: 650}, Size: unsafe.Sizeof(*new(map[string]MaintenanceWindowTaskParameterValueExpression))},
+	650: {Go: (*map[string]MaintenanceWindowTaskParameterValueExpression)(nil), Elem: api.Field{Kind: api.KStruct, Type: 381}, MapFrom: api.MapFrom[MaintenanceWindowTaskParameterValueExpression], MapTo: api.MapTo[MaintenanceWindowTaskParameterValueExpression]},
+	651: {Go: (*[]OpsFilter)(nil), Elem: api.Field{Kind: api.KStruct, Type: 392}, Size: unsafe.Sizeof(*new(OpsFilter))},
+	652: {Go: (*[]OpsAggregator)(nil), Elem: api.Field{Kind: api.KStruct, Type: 389}, Size: unsafe.Sizeof(*new(OpsAggregator))},
+	653: {Go: (*[]OpsResultAttribute)(nil), Elem: api.Field{Kind: api.KStruct, Type: 419}, Size: unsafe.Sizeof(*new(OpsResultAttribute))},
+	654: {Go: (*[]OpsEntity)(nil), Elem: api.Field{Kind: api.KStruct, Type: 390}, Size: unsafe.Sizeof(*new(OpsEntity))},
+	655: {Go: (*[]ParameterHistory)(nil), Elem: api.Field{Kind: api.KStruct, Type: 423}, Size: unsafe.Sizeof(*new(ParameterHistory))},
+	656: {Go: (*[]Parameter)(nil), Elem: api.Field{Kind: api.KStruct, Type: 421}, Size: unsafe.Sizeof(*new(Parameter))},
+	657: {Go: (*[]GetResourcePoliciesResponseEntry)(nil), Elem: api.Field{Kind: api.KStruct, Type: 248}, Size: unsafe.Sizeof(*new(GetResourcePoliciesResponseEntry))},
+	658: {Go: (*[]InventoryGroup)(nil), Elem: api.Field{Kind: api.KStruct, Type: 324}, Size: unsafe.Sizeof(*new(InventoryGroup))},
+	659: {Go: (*[]InventoryDeletionSummaryItem)(nil), Elem: api.Field{Kind: api.KStruct, Type: 322}, Size: unsafe.Sizeof(*new(InventoryDeletionSummaryItem))},
+	660: {Go: (*[]InventoryItemAttribute)(nil), Elem: api.Field{Kind: api.KStruct, Type: 326}, Size: unsafe.Sizeof(*new(InventoryItemAttribute))},
+	661: {Go: (*map[string]InventoryResultItem)(nil), Elem: api.Field{Kind: api.KStruct, Type: 329}, MapFrom: api.MapFrom[InventoryResultItem], MapTo: api.MapTo[InventoryResultItem]},
+	662: {Go: (*[]AssociationVersionInfo)(nil), Elem: api.Field{Kind: api.KStruct, Type: 24}, Size: unsafe.Sizeof(*new(AssociationVersionInfo))},
+	663: {Go: (*[]AssociationFilter)(nil), Elem: api.Field{Kind: api.KStruct, Type: 20}, Size: unsafe.Sizeof(*new(AssociationFilter))},
+	664: {Go: (*[]Association)(nil), Elem: api.Field{Kind: api.KStruct, Type: 11}, Size: unsafe.Sizeof(*new(Association))},
+	665: {Go: (*[]CommandFilter)(nil), Elem: api.Field{Kind: api.KStruct, Type: 45}, Size: unsafe.Sizeof(*new(CommandFilter))},
+	666: {Go: (*[]CommandInvocation)(nil), Elem: api.Field{Kind: api.KStruct, Type: 46}, Size: unsafe.Sizeof(*new(CommandInvocation))},
+	667: {Go: (*[]Command)(nil), Elem: api.Field{Kind: api.KStruct, Type: 44}, Size: unsafe.Sizeof(*new(Command))},
+	668: {Go: (*[]ComplianceStringFilter)(nil), Elem: api.Field{Kind: api.KStruct, Type: 51}, Size: unsafe.Sizeof(*new(ComplianceStringFilter))},
+	669: {Go: (*[]ComplianceItem)(nil), Elem: api.Field{Kind: api.KStruct, Type: 49}, Size: unsafe.Sizeof(*new(ComplianceItem))},
+	670: {Go: (*[]ComplianceSummaryItem)(nil), Elem: api.Field{Kind: api.KStruct, Type: 52}, Size: unsafe.Sizeof(*new(ComplianceSummaryItem))},
+	671: {Go: (*[]DocumentVersionInfo)(nil), Elem: api.Field{Kind: api.KStruct, Type: 190}, Size: unsafe.Sizeof(*new(DocumentVersionInfo))},
+	672: {Go: (*[]DocumentFilter)(nil), Elem: api.Field{Kind: api.KStruct, Type: 179}, Size: unsafe.Sizeof(*new(DocumentFilter))},
+	673: {Go: (*[]DocumentKeyValuesFilter)(nil), Elem: api.Field{Kind: api.KStruct, Type: 181}, Size: unsafe.Sizeof(*new(DocumentKeyValuesFilter))},
+	674: {Go: (*[]DocumentIdentifier)(nil), Elem: api.Field{Kind: api.KStruct, Type: 180}, Size: unsafe.Sizeof(*new(DocumentIdentifier))},
+	675: {Go: (*[]OpsItemEventFilter)(nil), Elem: api.Field{Kind: api.KStruct, Type: 398}, Size: unsafe.Sizeof(*new(OpsItemEventFilter))},
+	676: {Go: (*[]OpsItemEventSummary)(nil), Elem: api.Field{Kind: api.KStruct, Type: 399}, Size: unsafe.Sizeof(*new(OpsItemEventSummary))},
+	677: {Go: (*[]OpsItemRelatedItemsFilter)(nil), Elem: api.Field{Kind: api.KStruct, Type: 409}, Size: unsafe.Sizeof(*new(OpsItemRelatedItemsFilter))},
+	678: {Go: (*[]OpsItemRelatedItemSummary)(nil), Elem: api.Field{Kind: api.KStruct, Type: 408}, Size: unsafe.Sizeof(*new(OpsItemRelatedItemSummary))},
+	679: {Go: (*[]OpsMetadataFilter)(nil), Elem: api.Field{Kind: api.KStruct, Type: 413}, Size: unsafe.Sizeof(*new(OpsMetadataFilter))},
+	680: {Go: (*[]OpsMetadata)(nil), Elem: api.Field{Kind: api.KStruct, Type: 411}, Size: unsafe.Sizeof(*new(OpsMetadata))},
+	681: {Go: (*[]ResourceComplianceSummaryItem)(nil), Elem: api.Field{Kind: api.KStruct, Type: 471}, Size: unsafe.Sizeof(*new(ResourceComplianceSummaryItem))},
+	682: {Go: (*[]ResourceDataSyncItem)(nil), Elem: api.Field{Kind: api.KStruct, Type: 478}, Size: unsafe.Sizeof(*new(ResourceDataSyncItem))},
+	683: {Go: (*map[string]OpsEntityItem)(nil), Elem: api.Field{Kind: api.KStruct, Type: 391}, MapFrom: api.MapFrom[OpsEntityItem], MapTo: api.MapTo[OpsEntityItem]},
+	684: {Go: (*[]ParameterInlinePolicy)(nil), Elem: api.Field{Kind: api.KStruct, Type: 424}, Size: unsafe.Sizeof(*new(ParameterInlinePolicy))},
+	685: {Go: (*[]PatchFilter)(nil), Elem: api.Field{Kind: api.KStruct, Type: 438}, Size: unsafe.Sizeof(*new(PatchFilter))},
+	686: {Go: (*[]PatchRule)(nil), Elem: api.Field{Kind: api.KStruct, Type: 442}, Size: unsafe.Sizeof(*new(PatchRule))},
+	687: {Go: (*[]ComplianceItemEntry)(nil), Elem: api.Field{Kind: api.KStruct, Type: 50}, Size: unsafe.Sizeof(*new(ComplianceItemEntry))},
+	688: {Go: (*[]InventoryItem)(nil), Elem: api.Field{Kind: api.KStruct, Type: 325}, Size: unsafe.Sizeof(*new(InventoryItem))},
+	689: {Go: (*[]ResourceDataSyncOrganizationalUnit)(nil), Elem: api.Field{Kind: api.KStruct, Type: 480}, Size: unsafe.Sizeof(*new(ResourceDataSyncOrganizationalUnit))},
 }

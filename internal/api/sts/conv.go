@@ -3,575 +3,218 @@
 package stsapi
 
 import (
+	"unsafe"
+
 	"github.com/niwa-cloud/niwa/internal/api"
 )
 
-func (s *AssumeRoleRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "RoleArn", &s.RoleArn, api.SetStringPtr)
-	err = api.Decode(err, m, "RoleSessionName", &s.RoleSessionName, api.SetStringPtr)
-	err = api.Decode(err, m, "PolicyArns", &s.PolicyArns, func(p *[]PolicyDescriptorType, v any) error {
-		return api.SetList(p, v, func(p *PolicyDescriptorType, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "Policy", &s.Policy, api.SetStringPtr)
-	err = api.Decode(err, m, "DurationSeconds", &s.DurationSeconds, api.SetInt32Ptr)
-	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]Tag, v any) error {
-		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "TransitiveTagKeys", &s.TransitiveTagKeys, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "ExternalId", &s.ExternalId, api.SetStringPtr)
-	err = api.Decode(err, m, "SerialNumber", &s.SerialNumber, api.SetStringPtr)
-	err = api.Decode(err, m, "TokenCode", &s.TokenCode, api.SetStringPtr)
-	err = api.Decode(err, m, "SourceIdentity", &s.SourceIdentity, api.SetStringPtr)
-	err = api.Decode(err, m, "ProvidedContexts", &s.ProvidedContexts, func(p *[]ProvidedContext, v any) error {
-		return api.SetList(p, v, func(p *ProvidedContext, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
+func (*AssumeRoleRequest) ConvType() (api.Table, int32) { return convTable[:], 0 }
 
-func (s *AssumeRoleRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "RoleArn", s.RoleArn, api.DynString)
-	api.Put(m, "RoleSessionName", s.RoleSessionName, api.DynString)
-	api.PutList(m, "PolicyArns", s.PolicyArns, func(e PolicyDescriptorType) any { return e.ToDynamic() })
-	api.Put(m, "Policy", s.Policy, api.DynString)
-	api.Put(m, "DurationSeconds", s.DurationSeconds, api.DynInt32)
-	api.PutList(m, "Tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
-	api.PutList(m, "TransitiveTagKeys", s.TransitiveTagKeys, api.DynString)
-	api.Put(m, "ExternalId", s.ExternalId, api.DynString)
-	api.Put(m, "SerialNumber", s.SerialNumber, api.DynString)
-	api.Put(m, "TokenCode", s.TokenCode, api.DynString)
-	api.Put(m, "SourceIdentity", s.SourceIdentity, api.DynString)
-	api.PutList(m, "ProvidedContexts", s.ProvidedContexts, func(e ProvidedContext) any { return e.ToDynamic() })
-	return m
-}
+func (*AssumeRoleResponse) ConvType() (api.Table, int32) { return convTable[:], 1 }
 
-func (s *AssumeRoleResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Credentials", &s.Credentials, api.SetStructPtr[Credentials])
-	err = api.Decode(err, m, "AssumedRoleUser", &s.AssumedRoleUser, api.SetStructPtr[AssumedRoleUser])
-	err = api.Decode(err, m, "PackedPolicySize", &s.PackedPolicySize, api.SetInt32Ptr)
-	err = api.Decode(err, m, "SourceIdentity", &s.SourceIdentity, api.SetStringPtr)
-	return err
-}
+func (*AssumeRoleWithSAMLRequest) ConvType() (api.Table, int32) { return convTable[:], 2 }
 
-func (s *AssumeRoleResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.PutStruct(m, "Credentials", s.Credentials)
-	api.PutStruct(m, "AssumedRoleUser", s.AssumedRoleUser)
-	api.Put(m, "PackedPolicySize", s.PackedPolicySize, api.DynInt32)
-	api.Put(m, "SourceIdentity", s.SourceIdentity, api.DynString)
-	return m
-}
+func (*AssumeRoleWithSAMLResponse) ConvType() (api.Table, int32) { return convTable[:], 3 }
 
-func (s *AssumeRoleWithSAMLRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "RoleArn", &s.RoleArn, api.SetStringPtr)
-	err = api.Decode(err, m, "PrincipalArn", &s.PrincipalArn, api.SetStringPtr)
-	err = api.Decode(err, m, "SAMLAssertion", &s.SAMLAssertion, api.SetStringPtr)
-	err = api.Decode(err, m, "PolicyArns", &s.PolicyArns, func(p *[]PolicyDescriptorType, v any) error {
-		return api.SetList(p, v, func(p *PolicyDescriptorType, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "Policy", &s.Policy, api.SetStringPtr)
-	err = api.Decode(err, m, "DurationSeconds", &s.DurationSeconds, api.SetInt32Ptr)
-	return err
-}
+func (*AssumeRoleWithWebIdentityRequest) ConvType() (api.Table, int32) { return convTable[:], 4 }
 
-func (s *AssumeRoleWithSAMLRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 6)
-	api.Put(m, "RoleArn", s.RoleArn, api.DynString)
-	api.Put(m, "PrincipalArn", s.PrincipalArn, api.DynString)
-	api.Put(m, "SAMLAssertion", s.SAMLAssertion, api.DynString)
-	api.PutList(m, "PolicyArns", s.PolicyArns, func(e PolicyDescriptorType) any { return e.ToDynamic() })
-	api.Put(m, "Policy", s.Policy, api.DynString)
-	api.Put(m, "DurationSeconds", s.DurationSeconds, api.DynInt32)
-	return m
-}
+func (*AssumeRoleWithWebIdentityResponse) ConvType() (api.Table, int32) { return convTable[:], 5 }
 
-func (s *AssumeRoleWithSAMLResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Credentials", &s.Credentials, api.SetStructPtr[Credentials])
-	err = api.Decode(err, m, "AssumedRoleUser", &s.AssumedRoleUser, api.SetStructPtr[AssumedRoleUser])
-	err = api.Decode(err, m, "PackedPolicySize", &s.PackedPolicySize, api.SetInt32Ptr)
-	err = api.Decode(err, m, "Subject", &s.Subject, api.SetStringPtr)
-	err = api.Decode(err, m, "SubjectType", &s.SubjectType, api.SetStringPtr)
-	err = api.Decode(err, m, "Issuer", &s.Issuer, api.SetStringPtr)
-	err = api.Decode(err, m, "Audience", &s.Audience, api.SetStringPtr)
-	err = api.Decode(err, m, "NameQualifier", &s.NameQualifier, api.SetStringPtr)
-	err = api.Decode(err, m, "SourceIdentity", &s.SourceIdentity, api.SetStringPtr)
-	return err
-}
+func (*AssumedRoleUser) ConvType() (api.Table, int32) { return convTable[:], 6 }
 
-func (s *AssumeRoleWithSAMLResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.PutStruct(m, "Credentials", s.Credentials)
-	api.PutStruct(m, "AssumedRoleUser", s.AssumedRoleUser)
-	api.Put(m, "PackedPolicySize", s.PackedPolicySize, api.DynInt32)
-	api.Put(m, "Subject", s.Subject, api.DynString)
-	api.Put(m, "SubjectType", s.SubjectType, api.DynString)
-	api.Put(m, "Issuer", s.Issuer, api.DynString)
-	api.Put(m, "Audience", s.Audience, api.DynString)
-	api.Put(m, "NameQualifier", s.NameQualifier, api.DynString)
-	api.Put(m, "SourceIdentity", s.SourceIdentity, api.DynString)
-	return m
-}
+func (*Credentials) ConvType() (api.Table, int32) { return convTable[:], 7 }
 
-func (s *AssumeRoleWithWebIdentityRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "RoleArn", &s.RoleArn, api.SetStringPtr)
-	err = api.Decode(err, m, "RoleSessionName", &s.RoleSessionName, api.SetStringPtr)
-	err = api.Decode(err, m, "WebIdentityToken", &s.WebIdentityToken, api.SetStringPtr)
-	err = api.Decode(err, m, "ProviderId", &s.ProviderId, api.SetStringPtr)
-	err = api.Decode(err, m, "PolicyArns", &s.PolicyArns, func(p *[]PolicyDescriptorType, v any) error {
-		return api.SetList(p, v, func(p *PolicyDescriptorType, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "Policy", &s.Policy, api.SetStringPtr)
-	err = api.Decode(err, m, "DurationSeconds", &s.DurationSeconds, api.SetInt32Ptr)
-	return err
-}
+func (*DecodeAuthorizationMessageRequest) ConvType() (api.Table, int32) { return convTable[:], 8 }
 
-func (s *AssumeRoleWithWebIdentityRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 7)
-	api.Put(m, "RoleArn", s.RoleArn, api.DynString)
-	api.Put(m, "RoleSessionName", s.RoleSessionName, api.DynString)
-	api.Put(m, "WebIdentityToken", s.WebIdentityToken, api.DynString)
-	api.Put(m, "ProviderId", s.ProviderId, api.DynString)
-	api.PutList(m, "PolicyArns", s.PolicyArns, func(e PolicyDescriptorType) any { return e.ToDynamic() })
-	api.Put(m, "Policy", s.Policy, api.DynString)
-	api.Put(m, "DurationSeconds", s.DurationSeconds, api.DynInt32)
-	return m
-}
+func (*DecodeAuthorizationMessageResponse) ConvType() (api.Table, int32) { return convTable[:], 9 }
 
-func (s *AssumeRoleWithWebIdentityResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Credentials", &s.Credentials, api.SetStructPtr[Credentials])
-	err = api.Decode(err, m, "SubjectFromWebIdentityToken", &s.SubjectFromWebIdentityToken, api.SetStringPtr)
-	err = api.Decode(err, m, "AssumedRoleUser", &s.AssumedRoleUser, api.SetStructPtr[AssumedRoleUser])
-	err = api.Decode(err, m, "PackedPolicySize", &s.PackedPolicySize, api.SetInt32Ptr)
-	err = api.Decode(err, m, "Provider", &s.Provider, api.SetStringPtr)
-	err = api.Decode(err, m, "Audience", &s.Audience, api.SetStringPtr)
-	err = api.Decode(err, m, "SourceIdentity", &s.SourceIdentity, api.SetStringPtr)
-	return err
-}
+func (*ExpiredTokenException) ConvType() (api.Table, int32) { return convTable[:], 10 }
 
-func (s *AssumeRoleWithWebIdentityResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 7)
-	api.PutStruct(m, "Credentials", s.Credentials)
-	api.Put(m, "SubjectFromWebIdentityToken", s.SubjectFromWebIdentityToken, api.DynString)
-	api.PutStruct(m, "AssumedRoleUser", s.AssumedRoleUser)
-	api.Put(m, "PackedPolicySize", s.PackedPolicySize, api.DynInt32)
-	api.Put(m, "Provider", s.Provider, api.DynString)
-	api.Put(m, "Audience", s.Audience, api.DynString)
-	api.Put(m, "SourceIdentity", s.SourceIdentity, api.DynString)
-	return m
-}
+func (*FederatedUser) ConvType() (api.Table, int32) { return convTable[:], 11 }
 
-func (s *AssumedRoleUser) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "AssumedRoleId", &s.AssumedRoleId, api.SetStringPtr)
-	err = api.Decode(err, m, "Arn", &s.Arn, api.SetStringPtr)
-	return err
-}
+func (*GetAccessKeyInfoRequest) ConvType() (api.Table, int32) { return convTable[:], 12 }
 
-func (s *AssumedRoleUser) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "AssumedRoleId", s.AssumedRoleId, api.DynString)
-	api.Put(m, "Arn", s.Arn, api.DynString)
-	return m
-}
+func (*GetAccessKeyInfoResponse) ConvType() (api.Table, int32) { return convTable[:], 13 }
 
-func (s *Credentials) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "AccessKeyId", &s.AccessKeyId, api.SetStringPtr)
-	err = api.Decode(err, m, "SecretAccessKey", &s.SecretAccessKey, api.SetStringPtr)
-	err = api.Decode(err, m, "SessionToken", &s.SessionToken, api.SetStringPtr)
-	err = api.Decode(err, m, "Expiration", &s.Expiration, api.SetTimePtr)
-	return err
-}
+func (*GetCallerIdentityRequest) ConvType() (api.Table, int32) { return convTable[:], 14 }
 
-func (s *Credentials) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "AccessKeyId", s.AccessKeyId, api.DynString)
-	api.Put(m, "SecretAccessKey", s.SecretAccessKey, api.DynString)
-	api.Put(m, "SessionToken", s.SessionToken, api.DynString)
-	api.Put(m, "Expiration", s.Expiration, api.DynTime)
-	return m
-}
+func (*GetCallerIdentityResponse) ConvType() (api.Table, int32) { return convTable[:], 15 }
 
-func (s *DecodeAuthorizationMessageRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "EncodedMessage", &s.EncodedMessage, api.SetStringPtr)
-	return err
-}
+func (*GetFederationTokenRequest) ConvType() (api.Table, int32) { return convTable[:], 16 }
 
-func (s *DecodeAuthorizationMessageRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "EncodedMessage", s.EncodedMessage, api.DynString)
-	return m
-}
+func (*GetFederationTokenResponse) ConvType() (api.Table, int32) { return convTable[:], 17 }
 
-func (s *DecodeAuthorizationMessageResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DecodedMessage", &s.DecodedMessage, api.SetStringPtr)
-	return err
-}
+func (*GetSessionTokenRequest) ConvType() (api.Table, int32) { return convTable[:], 18 }
 
-func (s *DecodeAuthorizationMessageResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "DecodedMessage", s.DecodedMessage, api.DynString)
-	return m
-}
+func (*GetSessionTokenResponse) ConvType() (api.Table, int32) { return convTable[:], 19 }
 
-func (s *ExpiredTokenException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*IDPCommunicationErrorException) ConvType() (api.Table, int32) { return convTable[:], 20 }
 
-func (s *ExpiredTokenException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
+func (*IDPRejectedClaimException) ConvType() (api.Table, int32) { return convTable[:], 21 }
 
-func (s *FederatedUser) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "FederatedUserId", &s.FederatedUserId, api.SetStringPtr)
-	err = api.Decode(err, m, "Arn", &s.Arn, api.SetStringPtr)
-	return err
-}
+func (*InvalidAuthorizationMessageException) ConvType() (api.Table, int32) { return convTable[:], 22 }
 
-func (s *FederatedUser) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "FederatedUserId", s.FederatedUserId, api.DynString)
-	api.Put(m, "Arn", s.Arn, api.DynString)
-	return m
-}
+func (*InvalidIdentityTokenException) ConvType() (api.Table, int32) { return convTable[:], 23 }
 
-func (s *GetAccessKeyInfoRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "AccessKeyId", &s.AccessKeyId, api.SetStringPtr)
-	return err
-}
+func (*MalformedPolicyDocumentException) ConvType() (api.Table, int32) { return convTable[:], 24 }
 
-func (s *GetAccessKeyInfoRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "AccessKeyId", s.AccessKeyId, api.DynString)
-	return m
-}
+func (*PackedPolicyTooLargeException) ConvType() (api.Table, int32) { return convTable[:], 25 }
 
-func (s *GetAccessKeyInfoResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Account", &s.Account, api.SetStringPtr)
-	return err
-}
+func (*PolicyDescriptorType) ConvType() (api.Table, int32) { return convTable[:], 26 }
 
-func (s *GetAccessKeyInfoResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Account", s.Account, api.DynString)
-	return m
-}
+func (*ProvidedContext) ConvType() (api.Table, int32) { return convTable[:], 27 }
 
-func (s *GetCallerIdentityRequest) FromDynamic(map[string]any) error { return nil }
+func (*RegionDisabledException) ConvType() (api.Table, int32) { return convTable[:], 28 }
 
-func (s *GetCallerIdentityRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*Tag) ConvType() (api.Table, int32) { return convTable[:], 29 }
 
-func (s *GetCallerIdentityResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "UserId", &s.UserId, api.SetStringPtr)
-	err = api.Decode(err, m, "Account", &s.Account, api.SetStringPtr)
-	err = api.Decode(err, m, "Arn", &s.Arn, api.SetStringPtr)
-	return err
-}
-
-func (s *GetCallerIdentityResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "UserId", s.UserId, api.DynString)
-	api.Put(m, "Account", s.Account, api.DynString)
-	api.Put(m, "Arn", s.Arn, api.DynString)
-	return m
-}
-
-func (s *GetFederationTokenRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "Policy", &s.Policy, api.SetStringPtr)
-	err = api.Decode(err, m, "PolicyArns", &s.PolicyArns, func(p *[]PolicyDescriptorType, v any) error {
-		return api.SetList(p, v, func(p *PolicyDescriptorType, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "DurationSeconds", &s.DurationSeconds, api.SetInt32Ptr)
-	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]Tag, v any) error {
-		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *GetFederationTokenRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 5)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "Policy", s.Policy, api.DynString)
-	api.PutList(m, "PolicyArns", s.PolicyArns, func(e PolicyDescriptorType) any { return e.ToDynamic() })
-	api.Put(m, "DurationSeconds", s.DurationSeconds, api.DynInt32)
-	api.PutList(m, "Tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *GetFederationTokenResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Credentials", &s.Credentials, api.SetStructPtr[Credentials])
-	err = api.Decode(err, m, "FederatedUser", &s.FederatedUser, api.SetStructPtr[FederatedUser])
-	err = api.Decode(err, m, "PackedPolicySize", &s.PackedPolicySize, api.SetInt32Ptr)
-	return err
-}
-
-func (s *GetFederationTokenResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.PutStruct(m, "Credentials", s.Credentials)
-	api.PutStruct(m, "FederatedUser", s.FederatedUser)
-	api.Put(m, "PackedPolicySize", s.PackedPolicySize, api.DynInt32)
-	return m
-}
-
-func (s *GetSessionTokenRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DurationSeconds", &s.DurationSeconds, api.SetInt32Ptr)
-	err = api.Decode(err, m, "SerialNumber", &s.SerialNumber, api.SetStringPtr)
-	err = api.Decode(err, m, "TokenCode", &s.TokenCode, api.SetStringPtr)
-	return err
-}
-
-func (s *GetSessionTokenRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "DurationSeconds", s.DurationSeconds, api.DynInt32)
-	api.Put(m, "SerialNumber", s.SerialNumber, api.DynString)
-	api.Put(m, "TokenCode", s.TokenCode, api.DynString)
-	return m
-}
-
-func (s *GetSessionTokenResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Credentials", &s.Credentials, api.SetStructPtr[Credentials])
-	return err
-}
-
-func (s *GetSessionTokenResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "Credentials", s.Credentials)
-	return m
-}
-
-func (s *IDPCommunicationErrorException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *IDPCommunicationErrorException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
-
-func (s *IDPRejectedClaimException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *IDPRejectedClaimException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
-
-func (s *InvalidAuthorizationMessageException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *InvalidAuthorizationMessageException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
-
-func (s *InvalidIdentityTokenException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *InvalidIdentityTokenException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
-
-func (s *MalformedPolicyDocumentException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *MalformedPolicyDocumentException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
-
-func (s *PackedPolicyTooLargeException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *PackedPolicyTooLargeException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
-
-func (s *PolicyDescriptorType) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "arn", &s.Arn, api.SetStringPtr)
-	return err
-}
-
-func (s *PolicyDescriptorType) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "arn", s.Arn, api.DynString)
-	return m
-}
-
-func (s *ProvidedContext) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ProviderArn", &s.ProviderArn, api.SetStringPtr)
-	err = api.Decode(err, m, "ContextAssertion", &s.ContextAssertion, api.SetStringPtr)
-	return err
-}
-
-func (s *ProvidedContext) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "ProviderArn", s.ProviderArn, api.DynString)
-	api.Put(m, "ContextAssertion", s.ContextAssertion, api.DynString)
-	return m
-}
-
-func (s *RegionDisabledException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
-
-func (s *RegionDisabledException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
-
-func (s *Tag) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Key", &s.Key, api.SetStringPtr)
-	err = api.Decode(err, m, "Value", &s.Value, api.SetStringPtr)
-	return err
-}
-
-func (s *Tag) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Key", s.Key, api.DynString)
-	api.Put(m, "Value", s.Value, api.DynString)
-	return m
+var convTable = [...]api.Type{
+	0: {Go: (*AssumeRoleRequest)(nil), Fields: []api.Field{
+		{Name: "RoleArn", Off: unsafe.Offsetof(AssumeRoleRequest{}.RoleArn), Kind: api.KStringPtr},
+		{Name: "RoleSessionName", Off: unsafe.Offsetof(AssumeRoleRequest{}.RoleSessionName), Kind: api.KStringPtr},
+		{Name: "PolicyArns", Off: unsafe.Offsetof(AssumeRoleRequest{}.PolicyArns), Kind: api.KList, Type: 30},
+		{Name: "Policy", Off: unsafe.Offsetof(AssumeRoleRequest{}.Policy), Kind: api.KStringPtr},
+		{Name: "DurationSeconds", Off: unsafe.Offsetof(AssumeRoleRequest{}.DurationSeconds), Kind: api.KInt32Ptr},
+		{Name: "Tags", Off: unsafe.Offsetof(AssumeRoleRequest{}.Tags), Kind: api.KList, Type: 31},
+		{Name: "TransitiveTagKeys", Off: unsafe.Offsetof(AssumeRoleRequest{}.TransitiveTagKeys), Kind: api.KList, Type: 32},
+		{Name: "ExternalId", Off: unsafe.Offsetof(AssumeRoleRequest{}.ExternalId), Kind: api.KStringPtr},
+		{Name: "SerialNumber", Off: unsafe.Offsetof(AssumeRoleRequest{}.SerialNumber), Kind: api.KStringPtr},
+		{Name: "TokenCode", Off: unsafe.Offsetof(AssumeRoleRequest{}.TokenCode), Kind: api.KStringPtr},
+		{Name: "SourceIdentity", Off: unsafe.Offsetof(AssumeRoleRequest{}.SourceIdentity), Kind: api.KStringPtr},
+		{Name: "ProvidedContexts", Off: unsafe.Offsetof(AssumeRoleRequest{}.ProvidedContexts), Kind: api.KList, Type: 33},
+	}},
+	1: {Go: (*AssumeRoleResponse)(nil), Fields: []api.Field{
+		{Name: "Credentials", Off: unsafe.Offsetof(AssumeRoleResponse{}.Credentials), Kind: api.KStructPtr, Type: 7},
+		{Name: "AssumedRoleUser", Off: unsafe.Offsetof(AssumeRoleResponse{}.AssumedRoleUser), Kind: api.KStructPtr, Type: 6},
+		{Name: "PackedPolicySize", Off: unsafe.Offsetof(AssumeRoleResponse{}.PackedPolicySize), Kind: api.KInt32Ptr},
+		{Name: "SourceIdentity", Off: unsafe.Offsetof(AssumeRoleResponse{}.SourceIdentity), Kind: api.KStringPtr},
+	}},
+	2: {Go: (*AssumeRoleWithSAMLRequest)(nil), Fields: []api.Field{
+		{Name: "RoleArn", Off: unsafe.Offsetof(AssumeRoleWithSAMLRequest{}.RoleArn), Kind: api.KStringPtr},
+		{Name: "PrincipalArn", Off: unsafe.Offsetof(AssumeRoleWithSAMLRequest{}.PrincipalArn), Kind: api.KStringPtr},
+		{Name: "SAMLAssertion", Off: unsafe.Offsetof(AssumeRoleWithSAMLRequest{}.SAMLAssertion), Kind: api.KStringPtr},
+		{Name: "PolicyArns", Off: unsafe.Offsetof(AssumeRoleWithSAMLRequest{}.PolicyArns), Kind: api.KList, Type: 30},
+		{Name: "Policy", Off: unsafe.Offsetof(AssumeRoleWithSAMLRequest{}.Policy), Kind: api.KStringPtr},
+		{Name: "DurationSeconds", Off: unsafe.Offsetof(AssumeRoleWithSAMLRequest{}.DurationSeconds), Kind: api.KInt32Ptr},
+	}},
+	3: {Go: (*AssumeRoleWithSAMLResponse)(nil), Fields: []api.Field{
+		{Name: "Credentials", Off: unsafe.Offsetof(AssumeRoleWithSAMLResponse{}.Credentials), Kind: api.KStructPtr, Type: 7},
+		{Name: "AssumedRoleUser", Off: unsafe.Offsetof(AssumeRoleWithSAMLResponse{}.AssumedRoleUser), Kind: api.KStructPtr, Type: 6},
+		{Name: "PackedPolicySize", Off: unsafe.Offsetof(AssumeRoleWithSAMLResponse{}.PackedPolicySize), Kind: api.KInt32Ptr},
+		{Name: "Subject", Off: unsafe.Offsetof(AssumeRoleWithSAMLResponse{}.Subject), Kind: api.KStringPtr},
+		{Name: "SubjectType", Off: unsafe.Offsetof(AssumeRoleWithSAMLResponse{}.SubjectType), Kind: api.KStringPtr},
+		{Name: "Issuer", Off: unsafe.Offsetof(AssumeRoleWithSAMLResponse{}.Issuer), Kind: api.KStringPtr},
+		{Name: "Audience", Off: unsafe.Offsetof(AssumeRoleWithSAMLResponse{}.Audience), Kind: api.KStringPtr},
+		{Name: "NameQualifier", Off: unsafe.Offsetof(AssumeRoleWithSAMLResponse{}.NameQualifier), Kind: api.KStringPtr},
+		{Name: "SourceIdentity", Off: unsafe.Offsetof(AssumeRoleWithSAMLResponse{}.SourceIdentity), Kind: api.KStringPtr},
+	}},
+	4: {Go: (*AssumeRoleWithWebIdentityRequest)(nil), Fields: []api.Field{
+		{Name: "RoleArn", Off: unsafe.Offsetof(AssumeRoleWithWebIdentityRequest{}.RoleArn), Kind: api.KStringPtr},
+		{Name: "RoleSessionName", Off: unsafe.Offsetof(AssumeRoleWithWebIdentityRequest{}.RoleSessionName), Kind: api.KStringPtr},
+		{Name: "WebIdentityToken", Off: unsafe.Offsetof(AssumeRoleWithWebIdentityRequest{}.WebIdentityToken), Kind: api.KStringPtr},
+		{Name: "ProviderId", Off: unsafe.Offsetof(AssumeRoleWithWebIdentityRequest{}.ProviderId), Kind: api.KStringPtr},
+		{Name: "PolicyArns", Off: unsafe.Offsetof(AssumeRoleWithWebIdentityRequest{}.PolicyArns), Kind: api.KList, Type: 30},
+		{Name: "Policy", Off: unsafe.Offsetof(AssumeRoleWithWebIdentityRequest{}.Policy), Kind: api.KStringPtr},
+		{Name: "DurationSeconds", Off: unsafe.Offsetof(AssumeRoleWithWebIdentityRequest{}.DurationSeconds), Kind: api.KInt32Ptr},
+	}},
+	5: {Go: (*AssumeRoleWithWebIdentityResponse)(nil), Fields: []api.Field{
+		{Name: "Credentials", Off: unsafe.Offsetof(AssumeRoleWithWebIdentityResponse{}.Credentials), Kind: api.KStructPtr, Type: 7},
+		{Name: "SubjectFromWebIdentityToken", Off: unsafe.Offsetof(AssumeRoleWithWebIdentityResponse{}.SubjectFromWebIdentityToken), Kind: api.KStringPtr},
+		{Name: "AssumedRoleUser", Off: unsafe.Offsetof(AssumeRoleWithWebIdentityResponse{}.AssumedRoleUser), Kind: api.KStructPtr, Type: 6},
+		{Name: "PackedPolicySize", Off: unsafe.Offsetof(AssumeRoleWithWebIdentityResponse{}.PackedPolicySize), Kind: api.KInt32Ptr},
+		{Name: "Provider", Off: unsafe.Offsetof(AssumeRoleWithWebIdentityResponse{}.Provider), Kind: api.KStringPtr},
+		{Name: "Audience", Off: unsafe.Offsetof(AssumeRoleWithWebIdentityResponse{}.Audience), Kind: api.KStringPtr},
+		{Name: "SourceIdentity", Off: unsafe.Offsetof(AssumeRoleWithWebIdentityResponse{}.SourceIdentity), Kind: api.KStringPtr},
+	}},
+	6: {Go: (*AssumedRoleUser)(nil), Fields: []api.Field{
+		{Name: "AssumedRoleId", Off: unsafe.Offsetof(AssumedRoleUser{}.AssumedRoleId), Kind: api.KStringPtr},
+		{Name: "Arn", Off: unsafe.Offsetof(AssumedRoleUser{}.Arn), Kind: api.KStringPtr},
+	}},
+	7: {Go: (*Credentials)(nil), Fields: []api.Field{
+		{Name: "AccessKeyId", Off: unsafe.Offsetof(Credentials{}.AccessKeyId), Kind: api.KStringPtr},
+		{Name: "SecretAccessKey", Off: unsafe.Offsetof(Credentials{}.SecretAccessKey), Kind: api.KStringPtr},
+		{Name: "SessionToken", Off: unsafe.Offsetof(Credentials{}.SessionToken), Kind: api.KStringPtr},
+		{Name: "Expiration", Off: unsafe.Offsetof(Credentials{}.Expiration), Kind: api.KTimePtr},
+	}},
+	8: {Go: (*DecodeAuthorizationMessageRequest)(nil), Fields: []api.Field{
+		{Name: "EncodedMessage", Off: unsafe.Offsetof(DecodeAuthorizationMessageRequest{}.EncodedMessage), Kind: api.KStringPtr},
+	}},
+	9: {Go: (*DecodeAuthorizationMessageResponse)(nil), Fields: []api.Field{
+		{Name: "DecodedMessage", Off: unsafe.Offsetof(DecodeAuthorizationMessageResponse{}.DecodedMessage), Kind: api.KStringPtr},
+	}},
+	10: {Go: (*ExpiredTokenException)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(ExpiredTokenException{}.Message), Kind: api.KStringPtr},
+	}},
+	11: {Go: (*FederatedUser)(nil), Fields: []api.Field{
+		{Name: "FederatedUserId", Off: unsafe.Offsetof(FederatedUser{}.FederatedUserId), Kind: api.KStringPtr},
+		{Name: "Arn", Off: unsafe.Offsetof(FederatedUser{}.Arn), Kind: api.KStringPtr},
+	}},
+	12: {Go: (*GetAccessKeyInfoRequest)(nil), Fields: []api.Field{
+		{Name: "AccessKeyId", Off: unsafe.Offsetof(GetAccessKeyInfoRequest{}.AccessKeyId), Kind: api.KStringPtr},
+	}},
+	13: {Go: (*GetAccessKeyInfoResponse)(nil), Fields: []api.Field{
+		{Name: "Account", Off: unsafe.Offsetof(GetAccessKeyInfoResponse{}.Account), Kind: api.KStringPtr},
+	}},
+	14: {Go: (*GetCallerIdentityRequest)(nil)},
+	15: {Go: (*GetCallerIdentityResponse)(nil), Fields: []api.Field{
+		{Name: "UserId", Off: unsafe.Offsetof(GetCallerIdentityResponse{}.UserId), Kind: api.KStringPtr},
+		{Name: "Account", Off: unsafe.Offsetof(GetCallerIdentityResponse{}.Account), Kind: api.KStringPtr},
+		{Name: "Arn", Off: unsafe.Offsetof(GetCallerIdentityResponse{}.Arn), Kind: api.KStringPtr},
+	}},
+	16: {Go: (*GetFederationTokenRequest)(nil), Fields: []api.Field{
+		{Name: "Name", Off: unsafe.Offsetof(GetFederationTokenRequest{}.Name), Kind: api.KStringPtr},
+		{Name: "Policy", Off: unsafe.Offsetof(GetFederationTokenRequest{}.Policy), Kind: api.KStringPtr},
+		{Name: "PolicyArns", Off: unsafe.Offsetof(GetFederationTokenRequest{}.PolicyArns), Kind: api.KList, Type: 30},
+		{Name: "DurationSeconds", Off: unsafe.Offsetof(GetFederationTokenRequest{}.DurationSeconds), Kind: api.KInt32Ptr},
+		{Name: "Tags", Off: unsafe.Offsetof(GetFederationTokenRequest{}.Tags), Kind: api.KList, Type: 31},
+	}},
+	17: {Go: (*GetFederationTokenResponse)(nil), Fields: []api.Field{
+		{Name: "Credentials", Off: unsafe.Offsetof(GetFederationTokenResponse{}.Credentials), Kind: api.KStructPtr, Type: 7},
+		{Name: "FederatedUser", Off: unsafe.Offsetof(GetFederationTokenResponse{}.FederatedUser), Kind: api.KStructPtr, Type: 11},
+		{Name: "PackedPolicySize", Off: unsafe.Offsetof(GetFederationTokenResponse{}.PackedPolicySize), Kind: api.KInt32Ptr},
+	}},
+	18: {Go: (*GetSessionTokenRequest)(nil), Fields: []api.Field{
+		{Name: "DurationSeconds", Off: unsafe.Offsetof(GetSessionTokenRequest{}.DurationSeconds), Kind: api.KInt32Ptr},
+		{Name: "SerialNumber", Off: unsafe.Offsetof(GetSessionTokenRequest{}.SerialNumber), Kind: api.KStringPtr},
+		{Name: "TokenCode", Off: unsafe.Offsetof(GetSessionTokenRequest{}.TokenCode), Kind: api.KStringPtr},
+	}},
+	19: {Go: (*GetSessionTokenResponse)(nil), Fields: []api.Field{
+		{Name: "Credentials", Off: unsafe.Offsetof(GetSessionTokenResponse{}.Credentials), Kind: api.KStructPtr, Type: 7},
+	}},
+	20: {Go: (*IDPCommunicationErrorException)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(IDPCommunicationErrorException{}.Message), Kind: api.KStringPtr},
+	}},
+	21: {Go: (*IDPRejectedClaimException)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(IDPRejectedClaimException{}.Message), Kind: api.KStringPtr},
+	}},
+	22: {Go: (*InvalidAuthorizationMessageException)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(InvalidAuthorizationMessageException{}.Message), Kind: api.KStringPtr},
+	}},
+	23: {Go: (*InvalidIdentityTokenException)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(InvalidIdentityTokenException{}.Message), Kind: api.KStringPtr},
+	}},
+	24: {Go: (*MalformedPolicyDocumentException)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(MalformedPolicyDocumentException{}.Message), Kind: api.KStringPtr},
+	}},
+	25: {Go: (*PackedPolicyTooLargeException)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(PackedPolicyTooLargeException{}.Message), Kind: api.KStringPtr},
+	}},
+	26: {Go: (*PolicyDescriptorType)(nil), Fields: []api.Field{
+		{Name: "arn", Off: unsafe.Offsetof(PolicyDescriptorType{}.Arn), Kind: api.KStringPtr},
+	}},
+	27: {Go: (*ProvidedContext)(nil), Fields: []api.Field{
+		{Name: "ProviderArn", Off: unsafe.Offsetof(ProvidedContext{}.ProviderArn), Kind: api.KStringPtr},
+		{Name: "ContextAssertion", Off: unsafe.Offsetof(ProvidedContext{}.ContextAssertion), Kind: api.KStringPtr},
+	}},
+	28: {Go: (*RegionDisabledException)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(RegionDisabledException{}.Message), Kind: api.KStringPtr},
+	}},
+	29: {Go: (*Tag)(nil), Fields: []api.Field{
+		{Name: "Key", Off: unsafe.Offsetof(Tag{}.Key), Kind: api.KStringPtr},
+		{Name: "Value", Off: unsafe.Offsetof(Tag{}.Value), Kind: api.KStringPtr},
+	}},
+	30: {Go: (*[]PolicyDescriptorType)(nil), Elem: api.Field{Kind: api.KStruct, Type: 26}, Size: unsafe.Sizeof(*new(PolicyDescriptorType))},
+	31: {Go: (*[]Tag)(nil), Elem: api.Field{Kind: api.KStruct, Type: 29}, Size: unsafe.Sizeof(*new(Tag))},
+	32: {Go: (*[]string)(nil), Elem: api.Field{Kind: api.KString}, Size: unsafe.Sizeof(*new(string))},
+	33: {Go: (*[]ProvidedContext)(nil), Elem: api.Field{Kind: api.KStruct, Type: 27}, Size: unsafe.Sizeof(*new(ProvidedContext))},
 }

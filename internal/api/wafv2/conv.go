@@ -3,4653 +3,1718 @@
 package wafv2api
 
 import (
+	"unsafe"
+
 	"github.com/niwa-cloud/niwa/internal/api"
 )
 
-func (s *APIKeySummary) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "TokenDomains", &s.TokenDomains, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "APIKey", &s.APIKey, api.SetStringPtr)
-	err = api.Decode(err, m, "CreationTimestamp", &s.CreationTimestamp, api.SetTimePtr)
-	err = api.Decode(err, m, "Version", &s.Version, api.SetInt32Ptr)
-	return err
-}
-
-func (s *APIKeySummary) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.PutList(m, "TokenDomains", s.TokenDomains, api.DynString)
-	api.Put(m, "APIKey", s.APIKey, api.DynString)
-	api.Put(m, "CreationTimestamp", s.CreationTimestamp, api.DynTime)
-	api.Put(m, "Version", s.Version, api.DynInt32)
-	return m
-}
-
-func (s *AWSManagedRulesACFPRuleSet) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "CreationPath", &s.CreationPath, api.SetStringPtr)
-	err = api.Decode(err, m, "RegistrationPagePath", &s.RegistrationPagePath, api.SetStringPtr)
-	err = api.Decode(err, m, "RequestInspection", &s.RequestInspection, api.SetStructPtr[RequestInspectionACFP])
-	err = api.Decode(err, m, "ResponseInspection", &s.ResponseInspection, api.SetStructPtr[ResponseInspection])
-	err = api.Decode(err, m, "EnableRegexInPath", &s.EnableRegexInPath, api.SetBoolPtr)
-	return err
-}
-
-func (s *AWSManagedRulesACFPRuleSet) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 5)
-	api.Put(m, "CreationPath", s.CreationPath, api.DynString)
-	api.Put(m, "RegistrationPagePath", s.RegistrationPagePath, api.DynString)
-	api.PutStruct(m, "RequestInspection", s.RequestInspection)
-	api.PutStruct(m, "ResponseInspection", s.ResponseInspection)
-	api.Put(m, "EnableRegexInPath", s.EnableRegexInPath, api.DynBool)
-	return m
-}
-
-func (s *AWSManagedRulesATPRuleSet) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "LoginPath", &s.LoginPath, api.SetStringPtr)
-	err = api.Decode(err, m, "RequestInspection", &s.RequestInspection, api.SetStructPtr[RequestInspection])
-	err = api.Decode(err, m, "ResponseInspection", &s.ResponseInspection, api.SetStructPtr[ResponseInspection])
-	err = api.Decode(err, m, "EnableRegexInPath", &s.EnableRegexInPath, api.SetBoolPtr)
-	return err
-}
-
-func (s *AWSManagedRulesATPRuleSet) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "LoginPath", s.LoginPath, api.DynString)
-	api.PutStruct(m, "RequestInspection", s.RequestInspection)
-	api.PutStruct(m, "ResponseInspection", s.ResponseInspection)
-	api.Put(m, "EnableRegexInPath", s.EnableRegexInPath, api.DynBool)
-	return m
-}
-
-func (s *AWSManagedRulesBotControlRuleSet) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "InspectionLevel", &s.InspectionLevel, api.SetStringPtr)
-	err = api.Decode(err, m, "EnableMachineLearning", &s.EnableMachineLearning, api.SetBoolPtr)
-	return err
-}
-
-func (s *AWSManagedRulesBotControlRuleSet) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "InspectionLevel", s.InspectionLevel, api.DynString)
-	api.Put(m, "EnableMachineLearning", s.EnableMachineLearning, api.DynBool)
-	return m
-}
-
-func (s *ActionCondition) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Action", &s.Action, api.SetStringPtr)
-	return err
-}
-
-func (s *ActionCondition) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Action", s.Action, api.DynString)
-	return m
-}
-
-func (s *AddressField) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Identifier", &s.Identifier, api.SetStringPtr)
-	return err
-}
-
-func (s *AddressField) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Identifier", s.Identifier, api.DynString)
-	return m
-}
-
-func (s *All) FromDynamic(map[string]any) error { return nil }
-
-func (s *All) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *AllQueryArguments) FromDynamic(map[string]any) error { return nil }
-
-func (s *AllQueryArguments) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *AllowAction) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "CustomRequestHandling", &s.CustomRequestHandling, api.SetStructPtr[CustomRequestHandling])
-	return err
-}
-
-func (s *AllowAction) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "CustomRequestHandling", s.CustomRequestHandling)
-	return m
-}
-
-func (s *AndStatement) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Statements", &s.Statements, func(p *[]Statement, v any) error {
-		return api.SetList(p, v, func(p *Statement, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *AndStatement) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutList(m, "Statements", s.Statements, func(e Statement) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *AssociateWebACLRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "WebACLArn", &s.WebACLArn, api.SetStringPtr)
-	err = api.Decode(err, m, "ResourceArn", &s.ResourceArn, api.SetStringPtr)
-	return err
-}
-
-func (s *AssociateWebACLRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "WebACLArn", s.WebACLArn, api.DynString)
-	api.Put(m, "ResourceArn", s.ResourceArn, api.DynString)
-	return m
-}
-
-func (s *AssociateWebACLResponse) FromDynamic(map[string]any) error { return nil }
-
-func (s *AssociateWebACLResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *AssociationConfig) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "RequestBody", &s.RequestBody, func(p *map[string]RequestBodyAssociatedResourceTypeConfig, v any) error {
-		return api.SetMap(p, v, func(p *RequestBodyAssociatedResourceTypeConfig, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *AssociationConfig) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutMap(m, "RequestBody", s.RequestBody, func(e RequestBodyAssociatedResourceTypeConfig) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *BlockAction) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "CustomResponse", &s.CustomResponse, api.SetStructPtr[CustomResponse])
-	return err
-}
-
-func (s *BlockAction) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "CustomResponse", s.CustomResponse)
-	return m
-}
-
-func (s *Body) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "OversizeHandling", &s.OversizeHandling, api.SetStringPtr)
-	return err
-}
-
-func (s *Body) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "OversizeHandling", s.OversizeHandling, api.DynString)
-	return m
-}
-
-func (s *ByteMatchStatement) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "SearchString", &s.SearchString, api.SetBytes)
-	err = api.Decode(err, m, "FieldToMatch", &s.FieldToMatch, api.SetStructPtr[FieldToMatch])
-	err = api.Decode(err, m, "TextTransformations", &s.TextTransformations, func(p *[]TextTransformation, v any) error {
-		return api.SetList(p, v, func(p *TextTransformation, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "PositionalConstraint", &s.PositionalConstraint, api.SetStringPtr)
-	return err
-}
-
-func (s *ByteMatchStatement) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.PutBytes(m, "SearchString", s.SearchString)
-	api.PutStruct(m, "FieldToMatch", s.FieldToMatch)
-	api.PutList(m, "TextTransformations", s.TextTransformations, func(e TextTransformation) any { return e.ToDynamic() })
-	api.Put(m, "PositionalConstraint", s.PositionalConstraint, api.DynString)
-	return m
-}
-
-func (s *CaptchaAction) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "CustomRequestHandling", &s.CustomRequestHandling, api.SetStructPtr[CustomRequestHandling])
-	return err
-}
-
-func (s *CaptchaAction) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "CustomRequestHandling", s.CustomRequestHandling)
-	return m
-}
-
-func (s *CaptchaConfig) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ImmunityTimeProperty", &s.ImmunityTimeProperty, api.SetStructPtr[ImmunityTimeProperty])
-	return err
-}
-
-func (s *CaptchaConfig) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "ImmunityTimeProperty", s.ImmunityTimeProperty)
-	return m
-}
-
-func (s *CaptchaResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ResponseCode", &s.ResponseCode, api.SetInt32Ptr)
-	err = api.Decode(err, m, "SolveTimestamp", &s.SolveTimestamp, api.SetInt64Ptr)
-	err = api.Decode(err, m, "FailureReason", &s.FailureReason, api.SetStringPtr)
-	return err
-}
-
-func (s *CaptchaResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "ResponseCode", s.ResponseCode, api.DynInt32)
-	api.Put(m, "SolveTimestamp", s.SolveTimestamp, api.DynInt64)
-	api.Put(m, "FailureReason", s.FailureReason, api.DynString)
-	return m
-}
-
-func (s *ChallengeAction) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "CustomRequestHandling", &s.CustomRequestHandling, api.SetStructPtr[CustomRequestHandling])
-	return err
-}
-
-func (s *ChallengeAction) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "CustomRequestHandling", s.CustomRequestHandling)
-	return m
-}
-
-func (s *ChallengeConfig) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ImmunityTimeProperty", &s.ImmunityTimeProperty, api.SetStructPtr[ImmunityTimeProperty])
-	return err
-}
-
-func (s *ChallengeConfig) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "ImmunityTimeProperty", s.ImmunityTimeProperty)
-	return m
-}
-
-func (s *ChallengeResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ResponseCode", &s.ResponseCode, api.SetInt32Ptr)
-	err = api.Decode(err, m, "SolveTimestamp", &s.SolveTimestamp, api.SetInt64Ptr)
-	err = api.Decode(err, m, "FailureReason", &s.FailureReason, api.SetStringPtr)
-	return err
-}
-
-func (s *ChallengeResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "ResponseCode", s.ResponseCode, api.DynInt32)
-	api.Put(m, "SolveTimestamp", s.SolveTimestamp, api.DynInt64)
-	api.Put(m, "FailureReason", s.FailureReason, api.DynString)
-	return m
-}
-
-func (s *CheckCapacityRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Scope", &s.Scope, api.SetStringPtr)
-	err = api.Decode(err, m, "Rules", &s.Rules, func(p *[]Rule, v any) error {
-		return api.SetList(p, v, func(p *Rule, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *CheckCapacityRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Scope", s.Scope, api.DynString)
-	api.PutList(m, "Rules", s.Rules, func(e Rule) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *CheckCapacityResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Capacity", &s.Capacity, api.SetInt64Ptr)
-	return err
-}
-
-func (s *CheckCapacityResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Capacity", s.Capacity, api.DynInt64)
-	return m
-}
-
-func (s *Condition) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ActionCondition", &s.ActionCondition, api.SetStructPtr[ActionCondition])
-	err = api.Decode(err, m, "LabelNameCondition", &s.LabelNameCondition, api.SetStructPtr[LabelNameCondition])
-	return err
-}
-
-func (s *Condition) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutStruct(m, "ActionCondition", s.ActionCondition)
-	api.PutStruct(m, "LabelNameCondition", s.LabelNameCondition)
-	return m
-}
-
-func (s *CookieMatchPattern) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "All", &s.All, api.SetStructPtr[All])
-	err = api.Decode(err, m, "IncludedCookies", &s.IncludedCookies, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "ExcludedCookies", &s.ExcludedCookies, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	return err
-}
-
-func (s *CookieMatchPattern) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.PutStruct(m, "All", s.All)
-	api.PutList(m, "IncludedCookies", s.IncludedCookies, api.DynString)
-	api.PutList(m, "ExcludedCookies", s.ExcludedCookies, api.DynString)
-	return m
-}
-
-func (s *Cookies) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "MatchPattern", &s.MatchPattern, api.SetStructPtr[CookieMatchPattern])
-	err = api.Decode(err, m, "MatchScope", &s.MatchScope, api.SetStringPtr)
-	err = api.Decode(err, m, "OversizeHandling", &s.OversizeHandling, api.SetStringPtr)
-	return err
-}
-
-func (s *Cookies) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.PutStruct(m, "MatchPattern", s.MatchPattern)
-	api.Put(m, "MatchScope", s.MatchScope, api.DynString)
-	api.Put(m, "OversizeHandling", s.OversizeHandling, api.DynString)
-	return m
-}
-
-func (s *CountAction) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "CustomRequestHandling", &s.CustomRequestHandling, api.SetStructPtr[CustomRequestHandling])
-	return err
-}
-
-func (s *CountAction) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "CustomRequestHandling", s.CustomRequestHandling)
-	return m
-}
-
-func (s *CreateAPIKeyRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Scope", &s.Scope, api.SetStringPtr)
-	err = api.Decode(err, m, "TokenDomains", &s.TokenDomains, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	return err
-}
-
-func (s *CreateAPIKeyRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Scope", s.Scope, api.DynString)
-	api.PutList(m, "TokenDomains", s.TokenDomains, api.DynString)
-	return m
-}
-
-func (s *CreateAPIKeyResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "APIKey", &s.APIKey, api.SetStringPtr)
-	return err
-}
-
-func (s *CreateAPIKeyResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "APIKey", s.APIKey, api.DynString)
-	return m
-}
-
-func (s *CreateIPSetRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "Scope", &s.Scope, api.SetStringPtr)
-	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
-	err = api.Decode(err, m, "IPAddressVersion", &s.IPAddressVersion, api.SetStringPtr)
-	err = api.Decode(err, m, "Addresses", &s.Addresses, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]Tag, v any) error {
-		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *CreateIPSetRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 6)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "Scope", s.Scope, api.DynString)
-	api.Put(m, "Description", s.Description, api.DynString)
-	api.Put(m, "IPAddressVersion", s.IPAddressVersion, api.DynString)
-	api.PutList(m, "Addresses", s.Addresses, api.DynString)
-	api.PutList(m, "Tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *CreateIPSetResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Summary", &s.Summary, api.SetStructPtr[IPSetSummary])
-	return err
-}
-
-func (s *CreateIPSetResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "Summary", s.Summary)
-	return m
-}
-
-func (s *CreateRegexPatternSetRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "Scope", &s.Scope, api.SetStringPtr)
-	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
-	err = api.Decode(err, m, "RegularExpressionList", &s.RegularExpressionList, func(p *[]Regex, v any) error {
-		return api.SetList(p, v, func(p *Regex, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]Tag, v any) error {
-		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *CreateRegexPatternSetRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 5)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "Scope", s.Scope, api.DynString)
-	api.Put(m, "Description", s.Description, api.DynString)
-	api.PutList(m, "RegularExpressionList", s.RegularExpressionList, func(e Regex) any { return e.ToDynamic() })
-	api.PutList(m, "Tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *CreateRegexPatternSetResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Summary", &s.Summary, api.SetStructPtr[RegexPatternSetSummary])
-	return err
-}
-
-func (s *CreateRegexPatternSetResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "Summary", s.Summary)
-	return m
-}
-
-func (s *CreateRuleGroupRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "Scope", &s.Scope, api.SetStringPtr)
-	err = api.Decode(err, m, "Capacity", &s.Capacity, api.SetInt64Ptr)
-	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
-	err = api.Decode(err, m, "Rules", &s.Rules, func(p *[]Rule, v any) error {
-		return api.SetList(p, v, func(p *Rule, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "VisibilityConfig", &s.VisibilityConfig, api.SetStructPtr[VisibilityConfig])
-	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]Tag, v any) error {
-		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "CustomResponseBodies", &s.CustomResponseBodies, func(p *map[string]CustomResponseBody, v any) error {
-		return api.SetMap(p, v, func(p *CustomResponseBody, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *CreateRuleGroupRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "Scope", s.Scope, api.DynString)
-	api.Put(m, "Capacity", s.Capacity, api.DynInt64)
-	api.Put(m, "Description", s.Description, api.DynString)
-	api.PutList(m, "Rules", s.Rules, func(e Rule) any { return e.ToDynamic() })
-	api.PutStruct(m, "VisibilityConfig", s.VisibilityConfig)
-	api.PutList(m, "Tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
-	api.PutMap(m, "CustomResponseBodies", s.CustomResponseBodies, func(e CustomResponseBody) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *CreateRuleGroupResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Summary", &s.Summary, api.SetStructPtr[RuleGroupSummary])
-	return err
-}
-
-func (s *CreateRuleGroupResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "Summary", s.Summary)
-	return m
-}
-
-func (s *CreateWebACLRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "Scope", &s.Scope, api.SetStringPtr)
-	err = api.Decode(err, m, "DefaultAction", &s.DefaultAction, api.SetStructPtr[DefaultAction])
-	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
-	err = api.Decode(err, m, "Rules", &s.Rules, func(p *[]Rule, v any) error {
-		return api.SetList(p, v, func(p *Rule, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "VisibilityConfig", &s.VisibilityConfig, api.SetStructPtr[VisibilityConfig])
-	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]Tag, v any) error {
-		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "CustomResponseBodies", &s.CustomResponseBodies, func(p *map[string]CustomResponseBody, v any) error {
-		return api.SetMap(p, v, func(p *CustomResponseBody, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "CaptchaConfig", &s.CaptchaConfig, api.SetStructPtr[CaptchaConfig])
-	err = api.Decode(err, m, "ChallengeConfig", &s.ChallengeConfig, api.SetStructPtr[ChallengeConfig])
-	err = api.Decode(err, m, "TokenDomains", &s.TokenDomains, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "AssociationConfig", &s.AssociationConfig, api.SetStructPtr[AssociationConfig])
-	return err
-}
-
-func (s *CreateWebACLRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "Scope", s.Scope, api.DynString)
-	api.PutStruct(m, "DefaultAction", s.DefaultAction)
-	api.Put(m, "Description", s.Description, api.DynString)
-	api.PutList(m, "Rules", s.Rules, func(e Rule) any { return e.ToDynamic() })
-	api.PutStruct(m, "VisibilityConfig", s.VisibilityConfig)
-	api.PutList(m, "Tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
-	api.PutMap(m, "CustomResponseBodies", s.CustomResponseBodies, func(e CustomResponseBody) any { return e.ToDynamic() })
-	api.PutStruct(m, "CaptchaConfig", s.CaptchaConfig)
-	api.PutStruct(m, "ChallengeConfig", s.ChallengeConfig)
-	api.PutList(m, "TokenDomains", s.TokenDomains, api.DynString)
-	api.PutStruct(m, "AssociationConfig", s.AssociationConfig)
-	return m
-}
-
-func (s *CreateWebACLResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Summary", &s.Summary, api.SetStructPtr[WebACLSummary])
-	return err
-}
-
-func (s *CreateWebACLResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "Summary", s.Summary)
-	return m
-}
-
-func (s *CustomHTTPHeader) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "Value", &s.Value, api.SetStringPtr)
-	return err
-}
-
-func (s *CustomHTTPHeader) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "Value", s.Value, api.DynString)
-	return m
-}
-
-func (s *CustomRequestHandling) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "InsertHeaders", &s.InsertHeaders, func(p *[]CustomHTTPHeader, v any) error {
-		return api.SetList(p, v, func(p *CustomHTTPHeader, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *CustomRequestHandling) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutList(m, "InsertHeaders", s.InsertHeaders, func(e CustomHTTPHeader) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *CustomResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ResponseCode", &s.ResponseCode, api.SetInt32Ptr)
-	err = api.Decode(err, m, "CustomResponseBodyKey", &s.CustomResponseBodyKey, api.SetStringPtr)
-	err = api.Decode(err, m, "ResponseHeaders", &s.ResponseHeaders, func(p *[]CustomHTTPHeader, v any) error {
-		return api.SetList(p, v, func(p *CustomHTTPHeader, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *CustomResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "ResponseCode", s.ResponseCode, api.DynInt32)
-	api.Put(m, "CustomResponseBodyKey", s.CustomResponseBodyKey, api.DynString)
-	api.PutList(m, "ResponseHeaders", s.ResponseHeaders, func(e CustomHTTPHeader) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *CustomResponseBody) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ContentType", &s.ContentType, api.SetStringPtr)
-	err = api.Decode(err, m, "Content", &s.Content, api.SetStringPtr)
-	return err
-}
-
-func (s *CustomResponseBody) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "ContentType", s.ContentType, api.DynString)
-	api.Put(m, "Content", s.Content, api.DynString)
-	return m
-}
-
-func (s *DefaultAction) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Block", &s.Block, api.SetStructPtr[BlockAction])
-	err = api.Decode(err, m, "Allow", &s.Allow, api.SetStructPtr[AllowAction])
-	return err
-}
-
-func (s *DefaultAction) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutStruct(m, "Block", s.Block)
-	api.PutStruct(m, "Allow", s.Allow)
-	return m
-}
-
-func (s *DeleteAPIKeyRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Scope", &s.Scope, api.SetStringPtr)
-	err = api.Decode(err, m, "APIKey", &s.APIKey, api.SetStringPtr)
-	return err
-}
-
-func (s *DeleteAPIKeyRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Scope", s.Scope, api.DynString)
-	api.Put(m, "APIKey", s.APIKey, api.DynString)
-	return m
-}
-
-func (s *DeleteAPIKeyResponse) FromDynamic(map[string]any) error { return nil }
-
-func (s *DeleteAPIKeyResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *DeleteFirewallManagerRuleGroupsRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "WebACLArn", &s.WebACLArn, api.SetStringPtr)
-	err = api.Decode(err, m, "WebACLLockToken", &s.WebACLLockToken, api.SetStringPtr)
-	return err
-}
-
-func (s *DeleteFirewallManagerRuleGroupsRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "WebACLArn", s.WebACLArn, api.DynString)
-	api.Put(m, "WebACLLockToken", s.WebACLLockToken, api.DynString)
-	return m
-}
-
-func (s *DeleteFirewallManagerRuleGroupsResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "NextWebACLLockToken", &s.NextWebACLLockToken, api.SetStringPtr)
-	return err
-}
-
-func (s *DeleteFirewallManagerRuleGroupsResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "NextWebACLLockToken", s.NextWebACLLockToken, api.DynString)
-	return m
-}
-
-func (s *DeleteIPSetRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "Scope", &s.Scope, api.SetStringPtr)
-	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
-	err = api.Decode(err, m, "LockToken", &s.LockToken, api.SetStringPtr)
-	return err
-}
-
-func (s *DeleteIPSetRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "Scope", s.Scope, api.DynString)
-	api.Put(m, "Id", s.Id, api.DynString)
-	api.Put(m, "LockToken", s.LockToken, api.DynString)
-	return m
-}
-
-func (s *DeleteIPSetResponse) FromDynamic(map[string]any) error { return nil }
-
-func (s *DeleteIPSetResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *DeleteLoggingConfigurationRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ResourceArn", &s.ResourceArn, api.SetStringPtr)
-	err = api.Decode(err, m, "LogType", &s.LogType, api.SetStringPtr)
-	err = api.Decode(err, m, "LogScope", &s.LogScope, api.SetStringPtr)
-	return err
-}
-
-func (s *DeleteLoggingConfigurationRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "ResourceArn", s.ResourceArn, api.DynString)
-	api.Put(m, "LogType", s.LogType, api.DynString)
-	api.Put(m, "LogScope", s.LogScope, api.DynString)
-	return m
-}
-
-func (s *DeleteLoggingConfigurationResponse) FromDynamic(map[string]any) error { return nil }
-
-func (s *DeleteLoggingConfigurationResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *DeletePermissionPolicyRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ResourceArn", &s.ResourceArn, api.SetStringPtr)
-	return err
-}
-
-func (s *DeletePermissionPolicyRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "ResourceArn", s.ResourceArn, api.DynString)
-	return m
-}
-
-func (s *DeletePermissionPolicyResponse) FromDynamic(map[string]any) error { return nil }
-
-func (s *DeletePermissionPolicyResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *DeleteRegexPatternSetRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "Scope", &s.Scope, api.SetStringPtr)
-	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
-	err = api.Decode(err, m, "LockToken", &s.LockToken, api.SetStringPtr)
-	return err
-}
-
-func (s *DeleteRegexPatternSetRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "Scope", s.Scope, api.DynString)
-	api.Put(m, "Id", s.Id, api.DynString)
-	api.Put(m, "LockToken", s.LockToken, api.DynString)
-	return m
-}
-
-func (s *DeleteRegexPatternSetResponse) FromDynamic(map[string]any) error { return nil }
-
-func (s *DeleteRegexPatternSetResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *DeleteRuleGroupRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "Scope", &s.Scope, api.SetStringPtr)
-	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
-	err = api.Decode(err, m, "LockToken", &s.LockToken, api.SetStringPtr)
-	return err
-}
-
-func (s *DeleteRuleGroupRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "Scope", s.Scope, api.DynString)
-	api.Put(m, "Id", s.Id, api.DynString)
-	api.Put(m, "LockToken", s.LockToken, api.DynString)
-	return m
-}
-
-func (s *DeleteRuleGroupResponse) FromDynamic(map[string]any) error { return nil }
-
-func (s *DeleteRuleGroupResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *DeleteWebACLRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "Scope", &s.Scope, api.SetStringPtr)
-	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
-	err = api.Decode(err, m, "LockToken", &s.LockToken, api.SetStringPtr)
-	return err
-}
-
-func (s *DeleteWebACLRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "Scope", s.Scope, api.DynString)
-	api.Put(m, "Id", s.Id, api.DynString)
-	api.Put(m, "LockToken", s.LockToken, api.DynString)
-	return m
-}
-
-func (s *DeleteWebACLResponse) FromDynamic(map[string]any) error { return nil }
-
-func (s *DeleteWebACLResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *DescribeAllManagedProductsRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Scope", &s.Scope, api.SetStringPtr)
-	return err
-}
-
-func (s *DescribeAllManagedProductsRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Scope", s.Scope, api.DynString)
-	return m
-}
-
-func (s *DescribeAllManagedProductsResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ManagedProducts", &s.ManagedProducts, func(p *[]ManagedProductDescriptor, v any) error {
-		return api.SetList(p, v, func(p *ManagedProductDescriptor, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *DescribeAllManagedProductsResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutList(m, "ManagedProducts", s.ManagedProducts, func(e ManagedProductDescriptor) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *DescribeManagedProductsByVendorRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "VendorName", &s.VendorName, api.SetStringPtr)
-	err = api.Decode(err, m, "Scope", &s.Scope, api.SetStringPtr)
-	return err
-}
-
-func (s *DescribeManagedProductsByVendorRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "VendorName", s.VendorName, api.DynString)
-	api.Put(m, "Scope", s.Scope, api.DynString)
-	return m
-}
-
-func (s *DescribeManagedProductsByVendorResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ManagedProducts", &s.ManagedProducts, func(p *[]ManagedProductDescriptor, v any) error {
-		return api.SetList(p, v, func(p *ManagedProductDescriptor, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *DescribeManagedProductsByVendorResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutList(m, "ManagedProducts", s.ManagedProducts, func(e ManagedProductDescriptor) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *DescribeManagedRuleGroupRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "VendorName", &s.VendorName, api.SetStringPtr)
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "Scope", &s.Scope, api.SetStringPtr)
-	err = api.Decode(err, m, "VersionName", &s.VersionName, api.SetStringPtr)
-	return err
-}
-
-func (s *DescribeManagedRuleGroupRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "VendorName", s.VendorName, api.DynString)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "Scope", s.Scope, api.DynString)
-	api.Put(m, "VersionName", s.VersionName, api.DynString)
-	return m
-}
-
-func (s *DescribeManagedRuleGroupResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "VersionName", &s.VersionName, api.SetStringPtr)
-	err = api.Decode(err, m, "SnsTopicArn", &s.SnsTopicArn, api.SetStringPtr)
-	err = api.Decode(err, m, "Capacity", &s.Capacity, api.SetInt64Ptr)
-	err = api.Decode(err, m, "Rules", &s.Rules, func(p *[]RuleSummary, v any) error {
-		return api.SetList(p, v, func(p *RuleSummary, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "LabelNamespace", &s.LabelNamespace, api.SetStringPtr)
-	err = api.Decode(err, m, "AvailableLabels", &s.AvailableLabels, func(p *[]LabelSummary, v any) error {
-		return api.SetList(p, v, func(p *LabelSummary, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "ConsumedLabels", &s.ConsumedLabels, func(p *[]LabelSummary, v any) error {
-		return api.SetList(p, v, func(p *LabelSummary, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *DescribeManagedRuleGroupResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 7)
-	api.Put(m, "VersionName", s.VersionName, api.DynString)
-	api.Put(m, "SnsTopicArn", s.SnsTopicArn, api.DynString)
-	api.Put(m, "Capacity", s.Capacity, api.DynInt64)
-	api.PutList(m, "Rules", s.Rules, func(e RuleSummary) any { return e.ToDynamic() })
-	api.Put(m, "LabelNamespace", s.LabelNamespace, api.DynString)
-	api.PutList(m, "AvailableLabels", s.AvailableLabels, func(e LabelSummary) any { return e.ToDynamic() })
-	api.PutList(m, "ConsumedLabels", s.ConsumedLabels, func(e LabelSummary) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *DisassociateWebACLRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ResourceArn", &s.ResourceArn, api.SetStringPtr)
-	return err
-}
-
-func (s *DisassociateWebACLRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "ResourceArn", s.ResourceArn, api.DynString)
-	return m
-}
-
-func (s *DisassociateWebACLResponse) FromDynamic(map[string]any) error { return nil }
-
-func (s *DisassociateWebACLResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
-
-func (s *EmailField) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Identifier", &s.Identifier, api.SetStringPtr)
-	return err
-}
-
-func (s *EmailField) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Identifier", s.Identifier, api.DynString)
-	return m
-}
-
-func (s *ExcludedRule) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	return err
-}
-
-func (s *ExcludedRule) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Name", s.Name, api.DynString)
-	return m
-}
-
-func (s *FieldToMatch) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "SingleHeader", &s.SingleHeader, api.SetStructPtr[SingleHeader])
-	err = api.Decode(err, m, "SingleQueryArgument", &s.SingleQueryArgument, api.SetStructPtr[SingleQueryArgument])
-	err = api.Decode(err, m, "AllQueryArguments", &s.AllQueryArguments, api.SetStructPtr[AllQueryArguments])
-	err = api.Decode(err, m, "UriPath", &s.UriPath, api.SetStructPtr[UriPath])
-	err = api.Decode(err, m, "QueryString", &s.QueryString, api.SetStructPtr[QueryString])
-	err = api.Decode(err, m, "Body", &s.Body, api.SetStructPtr[Body])
-	err = api.Decode(err, m, "Method", &s.Method, api.SetStructPtr[Method])
-	err = api.Decode(err, m, "JsonBody", &s.JsonBody, api.SetStructPtr[JsonBody])
-	err = api.Decode(err, m, "Headers", &s.Headers, api.SetStructPtr[Headers])
-	err = api.Decode(err, m, "Cookies", &s.Cookies, api.SetStructPtr[Cookies])
-	err = api.Decode(err, m, "HeaderOrder", &s.HeaderOrder, api.SetStructPtr[HeaderOrder])
-	err = api.Decode(err, m, "JA3Fingerprint", &s.JA3Fingerprint, api.SetStructPtr[JA3Fingerprint])
-	return err
-}
-
-func (s *FieldToMatch) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.PutStruct(m, "SingleHeader", s.SingleHeader)
-	api.PutStruct(m, "SingleQueryArgument", s.SingleQueryArgument)
-	api.PutStruct(m, "AllQueryArguments", s.AllQueryArguments)
-	api.PutStruct(m, "UriPath", s.UriPath)
-	api.PutStruct(m, "QueryString", s.QueryString)
-	api.PutStruct(m, "Body", s.Body)
-	api.PutStruct(m, "Method", s.Method)
-	api.PutStruct(m, "JsonBody", s.JsonBody)
-	api.PutStruct(m, "Headers", s.Headers)
-	api.PutStruct(m, "Cookies", s.Cookies)
-	api.PutStruct(m, "HeaderOrder", s.HeaderOrder)
-	api.PutStruct(m, "JA3Fingerprint", s.JA3Fingerprint)
-	return m
-}
-
-func (s *Filter) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Behavior", &s.Behavior, api.SetStringPtr)
-	err = api.Decode(err, m, "Requirement", &s.Requirement, api.SetStringPtr)
-	err = api.Decode(err, m, "Conditions", &s.Conditions, func(p *[]Condition, v any) error {
-		return api.SetList(p, v, func(p *Condition, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *Filter) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "Behavior", s.Behavior, api.DynString)
-	api.Put(m, "Requirement", s.Requirement, api.DynString)
-	api.PutList(m, "Conditions", s.Conditions, func(e Condition) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *FirewallManagerRuleGroup) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "Priority", &s.Priority, api.SetInt32Ptr)
-	err = api.Decode(err, m, "FirewallManagerStatement", &s.FirewallManagerStatement, api.SetStructPtr[FirewallManagerStatement])
-	err = api.Decode(err, m, "OverrideAction", &s.OverrideAction, api.SetStructPtr[OverrideAction])
-	err = api.Decode(err, m, "VisibilityConfig", &s.VisibilityConfig, api.SetStructPtr[VisibilityConfig])
-	return err
-}
-
-func (s *FirewallManagerRuleGroup) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 5)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "Priority", s.Priority, api.DynInt32)
-	api.PutStruct(m, "FirewallManagerStatement", s.FirewallManagerStatement)
-	api.PutStruct(m, "OverrideAction", s.OverrideAction)
-	api.PutStruct(m, "VisibilityConfig", s.VisibilityConfig)
-	return m
-}
-
-func (s *FirewallManagerStatement) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ManagedRuleGroupStatement", &s.ManagedRuleGroupStatement, api.SetStructPtr[ManagedRuleGroupStatement])
-	err = api.Decode(err, m, "RuleGroupReferenceStatement", &s.RuleGroupReferenceStatement, api.SetStructPtr[RuleGroupReferenceStatement])
-	return err
-}
-
-func (s *FirewallManagerStatement) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutStruct(m, "ManagedRuleGroupStatement", s.ManagedRuleGroupStatement)
-	api.PutStruct(m, "RuleGroupReferenceStatement", s.RuleGroupReferenceStatement)
-	return m
-}
-
-func (s *ForwardedIPConfig) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "HeaderName", &s.HeaderName, api.SetStringPtr)
-	err = api.Decode(err, m, "FallbackBehavior", &s.FallbackBehavior, api.SetStringPtr)
-	return err
-}
-
-func (s *ForwardedIPConfig) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "HeaderName", s.HeaderName, api.DynString)
-	api.Put(m, "FallbackBehavior", s.FallbackBehavior, api.DynString)
-	return m
-}
-
-func (s *GenerateMobileSdkReleaseUrlRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Platform", &s.Platform, api.SetStringPtr)
-	err = api.Decode(err, m, "ReleaseVersion", &s.ReleaseVersion, api.SetStringPtr)
-	return err
-}
-
-func (s *GenerateMobileSdkReleaseUrlRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Platform", s.Platform, api.DynString)
-	api.Put(m, "ReleaseVersion", s.ReleaseVersion, api.DynString)
-	return m
-}
-
-func (s *GenerateMobileSdkReleaseUrlResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Url", &s.Url, api.SetStringPtr)
-	return err
-}
-
-func (s *GenerateMobileSdkReleaseUrlResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Url", s.Url, api.DynString)
-	return m
-}
-
-func (s *GeoMatchStatement) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "CountryCodes", &s.CountryCodes, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "ForwardedIPConfig", &s.ForwardedIPConfig, api.SetStructPtr[ForwardedIPConfig])
-	return err
-}
-
-func (s *GeoMatchStatement) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutList(m, "CountryCodes", s.CountryCodes, api.DynString)
-	api.PutStruct(m, "ForwardedIPConfig", s.ForwardedIPConfig)
-	return m
-}
-
-func (s *GetDecryptedAPIKeyRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Scope", &s.Scope, api.SetStringPtr)
-	err = api.Decode(err, m, "APIKey", &s.APIKey, api.SetStringPtr)
-	return err
-}
-
-func (s *GetDecryptedAPIKeyRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Scope", s.Scope, api.DynString)
-	api.Put(m, "APIKey", s.APIKey, api.DynString)
-	return m
-}
-
-func (s *GetDecryptedAPIKeyResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "TokenDomains", &s.TokenDomains, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "CreationTimestamp", &s.CreationTimestamp, api.SetTimePtr)
-	return err
-}
-
-func (s *GetDecryptedAPIKeyResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutList(m, "TokenDomains", s.TokenDomains, api.DynString)
-	api.Put(m, "CreationTimestamp", s.CreationTimestamp, api.DynTime)
-	return m
-}
-
-func (s *GetIPSetRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "Scope", &s.Scope, api.SetStringPtr)
-	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
-	return err
-}
-
-func (s *GetIPSetRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "Scope", s.Scope, api.DynString)
-	api.Put(m, "Id", s.Id, api.DynString)
-	return m
-}
-
-func (s *GetIPSetResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "IPSet", &s.IPSet, api.SetStructPtr[IPSet])
-	err = api.Decode(err, m, "LockToken", &s.LockToken, api.SetStringPtr)
-	return err
-}
-
-func (s *GetIPSetResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutStruct(m, "IPSet", s.IPSet)
-	api.Put(m, "LockToken", s.LockToken, api.DynString)
-	return m
-}
-
-func (s *GetLoggingConfigurationRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ResourceArn", &s.ResourceArn, api.SetStringPtr)
-	err = api.Decode(err, m, "LogType", &s.LogType, api.SetStringPtr)
-	err = api.Decode(err, m, "LogScope", &s.LogScope, api.SetStringPtr)
-	return err
-}
-
-func (s *GetLoggingConfigurationRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "ResourceArn", s.ResourceArn, api.DynString)
-	api.Put(m, "LogType", s.LogType, api.DynString)
-	api.Put(m, "LogScope", s.LogScope, api.DynString)
-	return m
-}
-
-func (s *GetLoggingConfigurationResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "LoggingConfiguration", &s.LoggingConfiguration, api.SetStructPtr[LoggingConfiguration])
-	return err
-}
-
-func (s *GetLoggingConfigurationResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "LoggingConfiguration", s.LoggingConfiguration)
-	return m
-}
-
-func (s *GetManagedRuleSetRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "Scope", &s.Scope, api.SetStringPtr)
-	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
-	return err
-}
-
-func (s *GetManagedRuleSetRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "Scope", s.Scope, api.DynString)
-	api.Put(m, "Id", s.Id, api.DynString)
-	return m
-}
-
-func (s *GetManagedRuleSetResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ManagedRuleSet", &s.ManagedRuleSet, api.SetStructPtr[ManagedRuleSet])
-	err = api.Decode(err, m, "LockToken", &s.LockToken, api.SetStringPtr)
-	return err
-}
-
-func (s *GetManagedRuleSetResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutStruct(m, "ManagedRuleSet", s.ManagedRuleSet)
-	api.Put(m, "LockToken", s.LockToken, api.DynString)
-	return m
-}
-
-func (s *GetMobileSdkReleaseRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Platform", &s.Platform, api.SetStringPtr)
-	err = api.Decode(err, m, "ReleaseVersion", &s.ReleaseVersion, api.SetStringPtr)
-	return err
-}
-
-func (s *GetMobileSdkReleaseRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Platform", s.Platform, api.DynString)
-	api.Put(m, "ReleaseVersion", s.ReleaseVersion, api.DynString)
-	return m
-}
-
-func (s *GetMobileSdkReleaseResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "MobileSdkRelease", &s.MobileSdkRelease, api.SetStructPtr[MobileSdkRelease])
-	return err
-}
-
-func (s *GetMobileSdkReleaseResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "MobileSdkRelease", s.MobileSdkRelease)
-	return m
-}
-
-func (s *GetPermissionPolicyRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ResourceArn", &s.ResourceArn, api.SetStringPtr)
-	return err
-}
-
-func (s *GetPermissionPolicyRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "ResourceArn", s.ResourceArn, api.DynString)
-	return m
-}
-
-func (s *GetPermissionPolicyResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Policy", &s.Policy, api.SetStringPtr)
-	return err
-}
-
-func (s *GetPermissionPolicyResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Policy", s.Policy, api.DynString)
-	return m
-}
-
-func (s *GetRateBasedStatementManagedKeysRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Scope", &s.Scope, api.SetStringPtr)
-	err = api.Decode(err, m, "WebACLName", &s.WebACLName, api.SetStringPtr)
-	err = api.Decode(err, m, "WebACLId", &s.WebACLId, api.SetStringPtr)
-	err = api.Decode(err, m, "RuleGroupRuleName", &s.RuleGroupRuleName, api.SetStringPtr)
-	err = api.Decode(err, m, "RuleName", &s.RuleName, api.SetStringPtr)
-	return err
-}
-
-func (s *GetRateBasedStatementManagedKeysRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 5)
-	api.Put(m, "Scope", s.Scope, api.DynString)
-	api.Put(m, "WebACLName", s.WebACLName, api.DynString)
-	api.Put(m, "WebACLId", s.WebACLId, api.DynString)
-	api.Put(m, "RuleGroupRuleName", s.RuleGroupRuleName, api.DynString)
-	api.Put(m, "RuleName", s.RuleName, api.DynString)
-	return m
-}
-
-func (s *GetRateBasedStatementManagedKeysResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ManagedKeysIPV4", &s.ManagedKeysIPV4, api.SetStructPtr[RateBasedStatementManagedKeysIPSet])
-	err = api.Decode(err, m, "ManagedKeysIPV6", &s.ManagedKeysIPV6, api.SetStructPtr[RateBasedStatementManagedKeysIPSet])
-	return err
-}
-
-func (s *GetRateBasedStatementManagedKeysResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutStruct(m, "ManagedKeysIPV4", s.ManagedKeysIPV4)
-	api.PutStruct(m, "ManagedKeysIPV6", s.ManagedKeysIPV6)
-	return m
-}
-
-func (s *GetRegexPatternSetRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "Scope", &s.Scope, api.SetStringPtr)
-	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
-	return err
-}
-
-func (s *GetRegexPatternSetRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "Scope", s.Scope, api.DynString)
-	api.Put(m, "Id", s.Id, api.DynString)
-	return m
-}
-
-func (s *GetRegexPatternSetResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "RegexPatternSet", &s.RegexPatternSet, api.SetStructPtr[RegexPatternSet])
-	err = api.Decode(err, m, "LockToken", &s.LockToken, api.SetStringPtr)
-	return err
-}
-
-func (s *GetRegexPatternSetResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutStruct(m, "RegexPatternSet", s.RegexPatternSet)
-	api.Put(m, "LockToken", s.LockToken, api.DynString)
-	return m
-}
-
-func (s *GetRuleGroupRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "Scope", &s.Scope, api.SetStringPtr)
-	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
-	err = api.Decode(err, m, "ARN", &s.ARN, api.SetStringPtr)
-	return err
-}
-
-func (s *GetRuleGroupRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "Scope", s.Scope, api.DynString)
-	api.Put(m, "Id", s.Id, api.DynString)
-	api.Put(m, "ARN", s.ARN, api.DynString)
-	return m
-}
-
-func (s *GetRuleGroupResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "RuleGroup", &s.RuleGroup, api.SetStructPtr[RuleGroup])
-	err = api.Decode(err, m, "LockToken", &s.LockToken, api.SetStringPtr)
-	return err
-}
-
-func (s *GetRuleGroupResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutStruct(m, "RuleGroup", s.RuleGroup)
-	api.Put(m, "LockToken", s.LockToken, api.DynString)
-	return m
-}
-
-func (s *GetSampledRequestsRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "WebAclArn", &s.WebAclArn, api.SetStringPtr)
-	err = api.Decode(err, m, "RuleMetricName", &s.RuleMetricName, api.SetStringPtr)
-	err = api.Decode(err, m, "Scope", &s.Scope, api.SetStringPtr)
-	err = api.Decode(err, m, "TimeWindow", &s.TimeWindow, api.SetStructPtr[TimeWindow])
-	err = api.Decode(err, m, "MaxItems", &s.MaxItems, api.SetInt64Ptr)
-	return err
-}
-
-func (s *GetSampledRequestsRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 5)
-	api.Put(m, "WebAclArn", s.WebAclArn, api.DynString)
-	api.Put(m, "RuleMetricName", s.RuleMetricName, api.DynString)
-	api.Put(m, "Scope", s.Scope, api.DynString)
-	api.PutStruct(m, "TimeWindow", s.TimeWindow)
-	api.Put(m, "MaxItems", s.MaxItems, api.DynInt64)
-	return m
-}
-
-func (s *GetSampledRequestsResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "SampledRequests", &s.SampledRequests, func(p *[]SampledHTTPRequest, v any) error {
-		return api.SetList(p, v, func(p *SampledHTTPRequest, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "PopulationSize", &s.PopulationSize, api.SetInt64Ptr)
-	err = api.Decode(err, m, "TimeWindow", &s.TimeWindow, api.SetStructPtr[TimeWindow])
-	return err
-}
-
-func (s *GetSampledRequestsResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.PutList(m, "SampledRequests", s.SampledRequests, func(e SampledHTTPRequest) any { return e.ToDynamic() })
-	api.Put(m, "PopulationSize", s.PopulationSize, api.DynInt64)
-	api.PutStruct(m, "TimeWindow", s.TimeWindow)
-	return m
-}
-
-func (s *GetWebACLForResourceRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ResourceArn", &s.ResourceArn, api.SetStringPtr)
-	return err
-}
-
-func (s *GetWebACLForResourceRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "ResourceArn", s.ResourceArn, api.DynString)
-	return m
-}
-
-func (s *GetWebACLForResourceResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "WebACL", &s.WebACL, api.SetStructPtr[WebACL])
-	return err
-}
-
-func (s *GetWebACLForResourceResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "WebACL", s.WebACL)
-	return m
-}
-
-func (s *GetWebACLRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "Scope", &s.Scope, api.SetStringPtr)
-	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
-	return err
-}
-
-func (s *GetWebACLRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "Scope", s.Scope, api.DynString)
-	api.Put(m, "Id", s.Id, api.DynString)
-	return m
-}
-
-func (s *GetWebACLResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "WebACL", &s.WebACL, api.SetStructPtr[WebACL])
-	err = api.Decode(err, m, "LockToken", &s.LockToken, api.SetStringPtr)
-	err = api.Decode(err, m, "ApplicationIntegrationURL", &s.ApplicationIntegrationURL, api.SetStringPtr)
-	return err
-}
-
-func (s *GetWebACLResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.PutStruct(m, "WebACL", s.WebACL)
-	api.Put(m, "LockToken", s.LockToken, api.DynString)
-	api.Put(m, "ApplicationIntegrationURL", s.ApplicationIntegrationURL, api.DynString)
-	return m
-}
-
-func (s *HTTPHeader) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "Value", &s.Value, api.SetStringPtr)
-	return err
-}
-
-func (s *HTTPHeader) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "Value", s.Value, api.DynString)
-	return m
-}
-
-func (s *HTTPRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ClientIP", &s.ClientIP, api.SetStringPtr)
-	err = api.Decode(err, m, "Country", &s.Country, api.SetStringPtr)
-	err = api.Decode(err, m, "URI", &s.URI, api.SetStringPtr)
-	err = api.Decode(err, m, "Method", &s.Method, api.SetStringPtr)
-	err = api.Decode(err, m, "HTTPVersion", &s.HTTPVersion, api.SetStringPtr)
-	err = api.Decode(err, m, "Headers", &s.Headers, func(p *[]HTTPHeader, v any) error {
-		return api.SetList(p, v, func(p *HTTPHeader, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *HTTPRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 6)
-	api.Put(m, "ClientIP", s.ClientIP, api.DynString)
-	api.Put(m, "Country", s.Country, api.DynString)
-	api.Put(m, "URI", s.URI, api.DynString)
-	api.Put(m, "Method", s.Method, api.DynString)
-	api.Put(m, "HTTPVersion", s.HTTPVersion, api.DynString)
-	api.PutList(m, "Headers", s.Headers, func(e HTTPHeader) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *HeaderMatchPattern) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "All", &s.All, api.SetStructPtr[All])
-	err = api.Decode(err, m, "IncludedHeaders", &s.IncludedHeaders, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "ExcludedHeaders", &s.ExcludedHeaders, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	return err
-}
-
-func (s *HeaderMatchPattern) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.PutStruct(m, "All", s.All)
-	api.PutList(m, "IncludedHeaders", s.IncludedHeaders, api.DynString)
-	api.PutList(m, "ExcludedHeaders", s.ExcludedHeaders, api.DynString)
-	return m
-}
-
-func (s *HeaderOrder) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "OversizeHandling", &s.OversizeHandling, api.SetStringPtr)
-	return err
-}
-
-func (s *HeaderOrder) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "OversizeHandling", s.OversizeHandling, api.DynString)
-	return m
-}
-
-func (s *Headers) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "MatchPattern", &s.MatchPattern, api.SetStructPtr[HeaderMatchPattern])
-	err = api.Decode(err, m, "MatchScope", &s.MatchScope, api.SetStringPtr)
-	err = api.Decode(err, m, "OversizeHandling", &s.OversizeHandling, api.SetStringPtr)
-	return err
-}
-
-func (s *Headers) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.PutStruct(m, "MatchPattern", s.MatchPattern)
-	api.Put(m, "MatchScope", s.MatchScope, api.DynString)
-	api.Put(m, "OversizeHandling", s.OversizeHandling, api.DynString)
-	return m
-}
-
-func (s *IPSet) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
-	err = api.Decode(err, m, "ARN", &s.ARN, api.SetStringPtr)
-	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
-	err = api.Decode(err, m, "IPAddressVersion", &s.IPAddressVersion, api.SetStringPtr)
-	err = api.Decode(err, m, "Addresses", &s.Addresses, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	return err
-}
-
-func (s *IPSet) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 6)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "Id", s.Id, api.DynString)
-	api.Put(m, "ARN", s.ARN, api.DynString)
-	api.Put(m, "Description", s.Description, api.DynString)
-	api.Put(m, "IPAddressVersion", s.IPAddressVersion, api.DynString)
-	api.PutList(m, "Addresses", s.Addresses, api.DynString)
-	return m
-}
-
-func (s *IPSetForwardedIPConfig) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "HeaderName", &s.HeaderName, api.SetStringPtr)
-	err = api.Decode(err, m, "FallbackBehavior", &s.FallbackBehavior, api.SetStringPtr)
-	err = api.Decode(err, m, "Position", &s.Position, api.SetStringPtr)
-	return err
-}
-
-func (s *IPSetForwardedIPConfig) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "HeaderName", s.HeaderName, api.DynString)
-	api.Put(m, "FallbackBehavior", s.FallbackBehavior, api.DynString)
-	api.Put(m, "Position", s.Position, api.DynString)
-	return m
-}
-
-func (s *IPSetReferenceStatement) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ARN", &s.ARN, api.SetStringPtr)
-	err = api.Decode(err, m, "IPSetForwardedIPConfig", &s.IPSetForwardedIPConfig, api.SetStructPtr[IPSetForwardedIPConfig])
-	return err
-}
-
-func (s *IPSetReferenceStatement) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "ARN", s.ARN, api.DynString)
-	api.PutStruct(m, "IPSetForwardedIPConfig", s.IPSetForwardedIPConfig)
-	return m
-}
-
-func (s *IPSetSummary) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
-	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
-	err = api.Decode(err, m, "LockToken", &s.LockToken, api.SetStringPtr)
-	err = api.Decode(err, m, "ARN", &s.ARN, api.SetStringPtr)
-	return err
-}
-
-func (s *IPSetSummary) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 5)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "Id", s.Id, api.DynString)
-	api.Put(m, "Description", s.Description, api.DynString)
-	api.Put(m, "LockToken", s.LockToken, api.DynString)
-	api.Put(m, "ARN", s.ARN, api.DynString)
-	return m
-}
-
-func (s *ImmunityTimeProperty) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ImmunityTime", &s.ImmunityTime, api.SetInt64Ptr)
-	return err
-}
-
-func (s *ImmunityTimeProperty) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "ImmunityTime", s.ImmunityTime, api.DynInt64)
-	return m
-}
-
-func (s *JA3Fingerprint) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "FallbackBehavior", &s.FallbackBehavior, api.SetStringPtr)
-	return err
-}
-
-func (s *JA3Fingerprint) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "FallbackBehavior", s.FallbackBehavior, api.DynString)
-	return m
-}
-
-func (s *JsonBody) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "MatchPattern", &s.MatchPattern, api.SetStructPtr[JsonMatchPattern])
-	err = api.Decode(err, m, "MatchScope", &s.MatchScope, api.SetStringPtr)
-	err = api.Decode(err, m, "InvalidFallbackBehavior", &s.InvalidFallbackBehavior, api.SetStringPtr)
-	err = api.Decode(err, m, "OversizeHandling", &s.OversizeHandling, api.SetStringPtr)
-	return err
-}
-
-func (s *JsonBody) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.PutStruct(m, "MatchPattern", s.MatchPattern)
-	api.Put(m, "MatchScope", s.MatchScope, api.DynString)
-	api.Put(m, "InvalidFallbackBehavior", s.InvalidFallbackBehavior, api.DynString)
-	api.Put(m, "OversizeHandling", s.OversizeHandling, api.DynString)
-	return m
-}
-
-func (s *JsonMatchPattern) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "All", &s.All, api.SetStructPtr[All])
-	err = api.Decode(err, m, "IncludedPaths", &s.IncludedPaths, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	return err
-}
-
-func (s *JsonMatchPattern) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutStruct(m, "All", s.All)
-	api.PutList(m, "IncludedPaths", s.IncludedPaths, api.DynString)
-	return m
-}
-
-func (s *Label) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	return err
-}
-
-func (s *Label) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Name", s.Name, api.DynString)
-	return m
-}
-
-func (s *LabelMatchStatement) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Scope", &s.Scope, api.SetStringPtr)
-	err = api.Decode(err, m, "Key", &s.Key, api.SetStringPtr)
-	return err
-}
-
-func (s *LabelMatchStatement) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Scope", s.Scope, api.DynString)
-	api.Put(m, "Key", s.Key, api.DynString)
-	return m
-}
-
-func (s *LabelNameCondition) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "LabelName", &s.LabelName, api.SetStringPtr)
-	return err
-}
-
-func (s *LabelNameCondition) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "LabelName", s.LabelName, api.DynString)
-	return m
-}
-
-func (s *LabelSummary) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	return err
-}
-
-func (s *LabelSummary) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Name", s.Name, api.DynString)
-	return m
-}
-
-func (s *ListAPIKeysRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Scope", &s.Scope, api.SetStringPtr)
-	err = api.Decode(err, m, "NextMarker", &s.NextMarker, api.SetStringPtr)
-	err = api.Decode(err, m, "Limit", &s.Limit, api.SetInt32Ptr)
-	return err
-}
-
-func (s *ListAPIKeysRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "Scope", s.Scope, api.DynString)
-	api.Put(m, "NextMarker", s.NextMarker, api.DynString)
-	api.Put(m, "Limit", s.Limit, api.DynInt32)
-	return m
-}
-
-func (s *ListAPIKeysResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "NextMarker", &s.NextMarker, api.SetStringPtr)
-	err = api.Decode(err, m, "APIKeySummaries", &s.APIKeySummaries, func(p *[]APIKeySummary, v any) error {
-		return api.SetList(p, v, func(p *APIKeySummary, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "ApplicationIntegrationURL", &s.ApplicationIntegrationURL, api.SetStringPtr)
-	return err
-}
-
-func (s *ListAPIKeysResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "NextMarker", s.NextMarker, api.DynString)
-	api.PutList(m, "APIKeySummaries", s.APIKeySummaries, func(e APIKeySummary) any { return e.ToDynamic() })
-	api.Put(m, "ApplicationIntegrationURL", s.ApplicationIntegrationURL, api.DynString)
-	return m
-}
-
-func (s *ListAvailableManagedRuleGroupVersionsRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "VendorName", &s.VendorName, api.SetStringPtr)
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "Scope", &s.Scope, api.SetStringPtr)
-	err = api.Decode(err, m, "NextMarker", &s.NextMarker, api.SetStringPtr)
-	err = api.Decode(err, m, "Limit", &s.Limit, api.SetInt32Ptr)
-	return err
-}
-
-func (s *ListAvailableManagedRuleGroupVersionsRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 5)
-	api.Put(m, "VendorName", s.VendorName, api.DynString)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "Scope", s.Scope, api.DynString)
-	api.Put(m, "NextMarker", s.NextMarker, api.DynString)
-	api.Put(m, "Limit", s.Limit, api.DynInt32)
-	return m
-}
-
-func (s *ListAvailableManagedRuleGroupVersionsResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "NextMarker", &s.NextMarker, api.SetStringPtr)
-	err = api.Decode(err, m, "Versions", &s.Versions, func(p *[]ManagedRuleGroupVersion, v any) error {
-		return api.SetList(p, v, func(p *ManagedRuleGroupVersion, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "CurrentDefaultVersion", &s.CurrentDefaultVersion, api.SetStringPtr)
-	return err
-}
-
-func (s *ListAvailableManagedRuleGroupVersionsResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "NextMarker", s.NextMarker, api.DynString)
-	api.PutList(m, "Versions", s.Versions, func(e ManagedRuleGroupVersion) any { return e.ToDynamic() })
-	api.Put(m, "CurrentDefaultVersion", s.CurrentDefaultVersion, api.DynString)
-	return m
-}
-
-func (s *ListAvailableManagedRuleGroupsRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Scope", &s.Scope, api.SetStringPtr)
-	err = api.Decode(err, m, "NextMarker", &s.NextMarker, api.SetStringPtr)
-	err = api.Decode(err, m, "Limit", &s.Limit, api.SetInt32Ptr)
-	return err
-}
-
-func (s *ListAvailableManagedRuleGroupsRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "Scope", s.Scope, api.DynString)
-	api.Put(m, "NextMarker", s.NextMarker, api.DynString)
-	api.Put(m, "Limit", s.Limit, api.DynInt32)
-	return m
-}
-
-func (s *ListAvailableManagedRuleGroupsResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "NextMarker", &s.NextMarker, api.SetStringPtr)
-	err = api.Decode(err, m, "ManagedRuleGroups", &s.ManagedRuleGroups, func(p *[]ManagedRuleGroupSummary, v any) error {
-		return api.SetList(p, v, func(p *ManagedRuleGroupSummary, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
-
-func (s *ListAvailableManagedRuleGroupsResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "NextMarker", s.NextMarker, api.DynString)
-	api.PutList(m, "ManagedRuleGroups", s.ManagedRuleGroups, func(e ManagedRuleGroupSummary) any { return e.ToDynamic() })
-	return m
-}
-
-func (s *ListIPSetsRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Scope", &s.Scope, api.SetStringPtr)
-	err = api.Decode(err, m, "NextMarker", &s.NextMarker, api.SetStringPtr)
-	err = api.Decode(err, m, "Limit", &s.Limit, api.SetInt32Ptr)
-	return err
-}
-
-func (s *ListIPSetsRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "Scope", s.Scope, api.DynString)
-	api.Put(m, "NextMarker", s.NextMarker, api.DynString)
-	api.Put(m, "Limit", s.Limit, api.DynInt32)
-	return m
-}
+func (*APIKeySummary) ConvType() (api.Table, int32) { return convTable[:], 0 }
 
-func (s *ListIPSetsResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "NextMarker", &s.NextMarker, api.SetStringPtr)
-	err = api.Decode(err, m, "IPSets", &s.IPSets, func(p *[]IPSetSummary, v any) error {
-		return api.SetList(p, v, func(p *IPSetSummary, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
+func (*AWSManagedRulesACFPRuleSet) ConvType() (api.Table, int32) { return convTable[:], 1 }
 
-func (s *ListIPSetsResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "NextMarker", s.NextMarker, api.DynString)
-	api.PutList(m, "IPSets", s.IPSets, func(e IPSetSummary) any { return e.ToDynamic() })
-	return m
-}
+func (*AWSManagedRulesATPRuleSet) ConvType() (api.Table, int32) { return convTable[:], 2 }
 
-func (s *ListLoggingConfigurationsRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Scope", &s.Scope, api.SetStringPtr)
-	err = api.Decode(err, m, "NextMarker", &s.NextMarker, api.SetStringPtr)
-	err = api.Decode(err, m, "Limit", &s.Limit, api.SetInt32Ptr)
-	err = api.Decode(err, m, "LogScope", &s.LogScope, api.SetStringPtr)
-	return err
-}
+func (*AWSManagedRulesBotControlRuleSet) ConvType() (api.Table, int32) { return convTable[:], 3 }
 
-func (s *ListLoggingConfigurationsRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "Scope", s.Scope, api.DynString)
-	api.Put(m, "NextMarker", s.NextMarker, api.DynString)
-	api.Put(m, "Limit", s.Limit, api.DynInt32)
-	api.Put(m, "LogScope", s.LogScope, api.DynString)
-	return m
-}
+func (*ActionCondition) ConvType() (api.Table, int32) { return convTable[:], 4 }
 
-func (s *ListLoggingConfigurationsResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "LoggingConfigurations", &s.LoggingConfigurations, func(p *[]LoggingConfiguration, v any) error {
-		return api.SetList(p, v, func(p *LoggingConfiguration, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "NextMarker", &s.NextMarker, api.SetStringPtr)
-	return err
-}
+func (*AddressField) ConvType() (api.Table, int32) { return convTable[:], 5 }
 
-func (s *ListLoggingConfigurationsResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutList(m, "LoggingConfigurations", s.LoggingConfigurations, func(e LoggingConfiguration) any { return e.ToDynamic() })
-	api.Put(m, "NextMarker", s.NextMarker, api.DynString)
-	return m
-}
+func (*All) ConvType() (api.Table, int32) { return convTable[:], 6 }
 
-func (s *ListManagedRuleSetsRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Scope", &s.Scope, api.SetStringPtr)
-	err = api.Decode(err, m, "NextMarker", &s.NextMarker, api.SetStringPtr)
-	err = api.Decode(err, m, "Limit", &s.Limit, api.SetInt32Ptr)
-	return err
-}
+func (*AllQueryArguments) ConvType() (api.Table, int32) { return convTable[:], 7 }
 
-func (s *ListManagedRuleSetsRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "Scope", s.Scope, api.DynString)
-	api.Put(m, "NextMarker", s.NextMarker, api.DynString)
-	api.Put(m, "Limit", s.Limit, api.DynInt32)
-	return m
-}
+func (*AllowAction) ConvType() (api.Table, int32) { return convTable[:], 8 }
 
-func (s *ListManagedRuleSetsResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "NextMarker", &s.NextMarker, api.SetStringPtr)
-	err = api.Decode(err, m, "ManagedRuleSets", &s.ManagedRuleSets, func(p *[]ManagedRuleSetSummary, v any) error {
-		return api.SetList(p, v, func(p *ManagedRuleSetSummary, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
+func (*AndStatement) ConvType() (api.Table, int32) { return convTable[:], 9 }
 
-func (s *ListManagedRuleSetsResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "NextMarker", s.NextMarker, api.DynString)
-	api.PutList(m, "ManagedRuleSets", s.ManagedRuleSets, func(e ManagedRuleSetSummary) any { return e.ToDynamic() })
-	return m
-}
+func (*AssociateWebACLRequest) ConvType() (api.Table, int32) { return convTable[:], 10 }
 
-func (s *ListMobileSdkReleasesRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Platform", &s.Platform, api.SetStringPtr)
-	err = api.Decode(err, m, "NextMarker", &s.NextMarker, api.SetStringPtr)
-	err = api.Decode(err, m, "Limit", &s.Limit, api.SetInt32Ptr)
-	return err
-}
+func (*AssociateWebACLResponse) ConvType() (api.Table, int32) { return convTable[:], 11 }
 
-func (s *ListMobileSdkReleasesRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "Platform", s.Platform, api.DynString)
-	api.Put(m, "NextMarker", s.NextMarker, api.DynString)
-	api.Put(m, "Limit", s.Limit, api.DynInt32)
-	return m
-}
+func (*AssociationConfig) ConvType() (api.Table, int32) { return convTable[:], 12 }
 
-func (s *ListMobileSdkReleasesResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ReleaseSummaries", &s.ReleaseSummaries, func(p *[]ReleaseSummary, v any) error {
-		return api.SetList(p, v, func(p *ReleaseSummary, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "NextMarker", &s.NextMarker, api.SetStringPtr)
-	return err
-}
+func (*BlockAction) ConvType() (api.Table, int32) { return convTable[:], 13 }
 
-func (s *ListMobileSdkReleasesResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutList(m, "ReleaseSummaries", s.ReleaseSummaries, func(e ReleaseSummary) any { return e.ToDynamic() })
-	api.Put(m, "NextMarker", s.NextMarker, api.DynString)
-	return m
-}
+func (*Body) ConvType() (api.Table, int32) { return convTable[:], 14 }
 
-func (s *ListRegexPatternSetsRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Scope", &s.Scope, api.SetStringPtr)
-	err = api.Decode(err, m, "NextMarker", &s.NextMarker, api.SetStringPtr)
-	err = api.Decode(err, m, "Limit", &s.Limit, api.SetInt32Ptr)
-	return err
-}
+func (*ByteMatchStatement) ConvType() (api.Table, int32) { return convTable[:], 15 }
 
-func (s *ListRegexPatternSetsRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "Scope", s.Scope, api.DynString)
-	api.Put(m, "NextMarker", s.NextMarker, api.DynString)
-	api.Put(m, "Limit", s.Limit, api.DynInt32)
-	return m
-}
+func (*CaptchaAction) ConvType() (api.Table, int32) { return convTable[:], 16 }
 
-func (s *ListRegexPatternSetsResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "NextMarker", &s.NextMarker, api.SetStringPtr)
-	err = api.Decode(err, m, "RegexPatternSets", &s.RegexPatternSets, func(p *[]RegexPatternSetSummary, v any) error {
-		return api.SetList(p, v, func(p *RegexPatternSetSummary, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
+func (*CaptchaConfig) ConvType() (api.Table, int32) { return convTable[:], 17 }
 
-func (s *ListRegexPatternSetsResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "NextMarker", s.NextMarker, api.DynString)
-	api.PutList(m, "RegexPatternSets", s.RegexPatternSets, func(e RegexPatternSetSummary) any { return e.ToDynamic() })
-	return m
-}
+func (*CaptchaResponse) ConvType() (api.Table, int32) { return convTable[:], 18 }
 
-func (s *ListResourcesForWebACLRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "WebACLArn", &s.WebACLArn, api.SetStringPtr)
-	err = api.Decode(err, m, "ResourceType", &s.ResourceType, api.SetStringPtr)
-	return err
-}
+func (*ChallengeAction) ConvType() (api.Table, int32) { return convTable[:], 19 }
 
-func (s *ListResourcesForWebACLRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "WebACLArn", s.WebACLArn, api.DynString)
-	api.Put(m, "ResourceType", s.ResourceType, api.DynString)
-	return m
-}
+func (*ChallengeConfig) ConvType() (api.Table, int32) { return convTable[:], 20 }
 
-func (s *ListResourcesForWebACLResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ResourceArns", &s.ResourceArns, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	return err
-}
+func (*ChallengeResponse) ConvType() (api.Table, int32) { return convTable[:], 21 }
 
-func (s *ListResourcesForWebACLResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutList(m, "ResourceArns", s.ResourceArns, api.DynString)
-	return m
-}
+func (*CheckCapacityRequest) ConvType() (api.Table, int32) { return convTable[:], 22 }
 
-func (s *ListRuleGroupsRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Scope", &s.Scope, api.SetStringPtr)
-	err = api.Decode(err, m, "NextMarker", &s.NextMarker, api.SetStringPtr)
-	err = api.Decode(err, m, "Limit", &s.Limit, api.SetInt32Ptr)
-	return err
-}
+func (*CheckCapacityResponse) ConvType() (api.Table, int32) { return convTable[:], 23 }
 
-func (s *ListRuleGroupsRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "Scope", s.Scope, api.DynString)
-	api.Put(m, "NextMarker", s.NextMarker, api.DynString)
-	api.Put(m, "Limit", s.Limit, api.DynInt32)
-	return m
-}
+func (*Condition) ConvType() (api.Table, int32) { return convTable[:], 24 }
 
-func (s *ListRuleGroupsResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "NextMarker", &s.NextMarker, api.SetStringPtr)
-	err = api.Decode(err, m, "RuleGroups", &s.RuleGroups, func(p *[]RuleGroupSummary, v any) error {
-		return api.SetList(p, v, func(p *RuleGroupSummary, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
+func (*CookieMatchPattern) ConvType() (api.Table, int32) { return convTable[:], 25 }
 
-func (s *ListRuleGroupsResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "NextMarker", s.NextMarker, api.DynString)
-	api.PutList(m, "RuleGroups", s.RuleGroups, func(e RuleGroupSummary) any { return e.ToDynamic() })
-	return m
-}
+func (*Cookies) ConvType() (api.Table, int32) { return convTable[:], 26 }
 
-func (s *ListTagsForResourceRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "NextMarker", &s.NextMarker, api.SetStringPtr)
-	err = api.Decode(err, m, "Limit", &s.Limit, api.SetInt32Ptr)
-	err = api.Decode(err, m, "ResourceARN", &s.ResourceARN, api.SetStringPtr)
-	return err
-}
+func (*CountAction) ConvType() (api.Table, int32) { return convTable[:], 27 }
 
-func (s *ListTagsForResourceRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "NextMarker", s.NextMarker, api.DynString)
-	api.Put(m, "Limit", s.Limit, api.DynInt32)
-	api.Put(m, "ResourceARN", s.ResourceARN, api.DynString)
-	return m
-}
+func (*CreateAPIKeyRequest) ConvType() (api.Table, int32) { return convTable[:], 28 }
 
-func (s *ListTagsForResourceResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "NextMarker", &s.NextMarker, api.SetStringPtr)
-	err = api.Decode(err, m, "TagInfoForResource", &s.TagInfoForResource, api.SetStructPtr[TagInfoForResource])
-	return err
-}
+func (*CreateAPIKeyResponse) ConvType() (api.Table, int32) { return convTable[:], 29 }
 
-func (s *ListTagsForResourceResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "NextMarker", s.NextMarker, api.DynString)
-	api.PutStruct(m, "TagInfoForResource", s.TagInfoForResource)
-	return m
-}
+func (*CreateIPSetRequest) ConvType() (api.Table, int32) { return convTable[:], 30 }
 
-func (s *ListWebACLsRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Scope", &s.Scope, api.SetStringPtr)
-	err = api.Decode(err, m, "NextMarker", &s.NextMarker, api.SetStringPtr)
-	err = api.Decode(err, m, "Limit", &s.Limit, api.SetInt32Ptr)
-	return err
-}
+func (*CreateIPSetResponse) ConvType() (api.Table, int32) { return convTable[:], 31 }
 
-func (s *ListWebACLsRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "Scope", s.Scope, api.DynString)
-	api.Put(m, "NextMarker", s.NextMarker, api.DynString)
-	api.Put(m, "Limit", s.Limit, api.DynInt32)
-	return m
-}
+func (*CreateRegexPatternSetRequest) ConvType() (api.Table, int32) { return convTable[:], 32 }
 
-func (s *ListWebACLsResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "NextMarker", &s.NextMarker, api.SetStringPtr)
-	err = api.Decode(err, m, "WebACLs", &s.WebACLs, func(p *[]WebACLSummary, v any) error {
-		return api.SetList(p, v, func(p *WebACLSummary, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
+func (*CreateRegexPatternSetResponse) ConvType() (api.Table, int32) { return convTable[:], 33 }
 
-func (s *ListWebACLsResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "NextMarker", s.NextMarker, api.DynString)
-	api.PutList(m, "WebACLs", s.WebACLs, func(e WebACLSummary) any { return e.ToDynamic() })
-	return m
-}
+func (*CreateRuleGroupRequest) ConvType() (api.Table, int32) { return convTable[:], 34 }
 
-func (s *LoggingConfiguration) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ResourceArn", &s.ResourceArn, api.SetStringPtr)
-	err = api.Decode(err, m, "LogDestinationConfigs", &s.LogDestinationConfigs, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "RedactedFields", &s.RedactedFields, func(p *[]FieldToMatch, v any) error {
-		return api.SetList(p, v, func(p *FieldToMatch, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "ManagedByFirewallManager", &s.ManagedByFirewallManager, api.SetBoolPtr)
-	err = api.Decode(err, m, "LoggingFilter", &s.LoggingFilter, api.SetStructPtr[LoggingFilter])
-	err = api.Decode(err, m, "LogType", &s.LogType, api.SetStringPtr)
-	err = api.Decode(err, m, "LogScope", &s.LogScope, api.SetStringPtr)
-	return err
-}
+func (*CreateRuleGroupResponse) ConvType() (api.Table, int32) { return convTable[:], 35 }
 
-func (s *LoggingConfiguration) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 7)
-	api.Put(m, "ResourceArn", s.ResourceArn, api.DynString)
-	api.PutList(m, "LogDestinationConfigs", s.LogDestinationConfigs, api.DynString)
-	api.PutList(m, "RedactedFields", s.RedactedFields, func(e FieldToMatch) any { return e.ToDynamic() })
-	api.Put(m, "ManagedByFirewallManager", s.ManagedByFirewallManager, api.DynBool)
-	api.PutStruct(m, "LoggingFilter", s.LoggingFilter)
-	api.Put(m, "LogType", s.LogType, api.DynString)
-	api.Put(m, "LogScope", s.LogScope, api.DynString)
-	return m
-}
+func (*CreateWebACLRequest) ConvType() (api.Table, int32) { return convTable[:], 36 }
 
-func (s *LoggingFilter) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Filters", &s.Filters, func(p *[]Filter, v any) error {
-		return api.SetList(p, v, func(p *Filter, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "DefaultBehavior", &s.DefaultBehavior, api.SetStringPtr)
-	return err
-}
+func (*CreateWebACLResponse) ConvType() (api.Table, int32) { return convTable[:], 37 }
 
-func (s *LoggingFilter) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutList(m, "Filters", s.Filters, func(e Filter) any { return e.ToDynamic() })
-	api.Put(m, "DefaultBehavior", s.DefaultBehavior, api.DynString)
-	return m
-}
+func (*CustomHTTPHeader) ConvType() (api.Table, int32) { return convTable[:], 38 }
 
-func (s *ManagedProductDescriptor) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "VendorName", &s.VendorName, api.SetStringPtr)
-	err = api.Decode(err, m, "ManagedRuleSetName", &s.ManagedRuleSetName, api.SetStringPtr)
-	err = api.Decode(err, m, "ProductId", &s.ProductId, api.SetStringPtr)
-	err = api.Decode(err, m, "ProductLink", &s.ProductLink, api.SetStringPtr)
-	err = api.Decode(err, m, "ProductTitle", &s.ProductTitle, api.SetStringPtr)
-	err = api.Decode(err, m, "ProductDescription", &s.ProductDescription, api.SetStringPtr)
-	err = api.Decode(err, m, "SnsTopicArn", &s.SnsTopicArn, api.SetStringPtr)
-	err = api.Decode(err, m, "IsVersioningSupported", &s.IsVersioningSupported, api.SetBoolPtr)
-	err = api.Decode(err, m, "IsAdvancedManagedRuleSet", &s.IsAdvancedManagedRuleSet, api.SetBoolPtr)
-	return err
-}
+func (*CustomRequestHandling) ConvType() (api.Table, int32) { return convTable[:], 39 }
 
-func (s *ManagedProductDescriptor) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "VendorName", s.VendorName, api.DynString)
-	api.Put(m, "ManagedRuleSetName", s.ManagedRuleSetName, api.DynString)
-	api.Put(m, "ProductId", s.ProductId, api.DynString)
-	api.Put(m, "ProductLink", s.ProductLink, api.DynString)
-	api.Put(m, "ProductTitle", s.ProductTitle, api.DynString)
-	api.Put(m, "ProductDescription", s.ProductDescription, api.DynString)
-	api.Put(m, "SnsTopicArn", s.SnsTopicArn, api.DynString)
-	api.Put(m, "IsVersioningSupported", s.IsVersioningSupported, api.DynBool)
-	api.Put(m, "IsAdvancedManagedRuleSet", s.IsAdvancedManagedRuleSet, api.DynBool)
-	return m
-}
+func (*CustomResponse) ConvType() (api.Table, int32) { return convTable[:], 40 }
 
-func (s *ManagedRuleGroupConfig) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "LoginPath", &s.LoginPath, api.SetStringPtr)
-	err = api.Decode(err, m, "PayloadType", &s.PayloadType, api.SetStringPtr)
-	err = api.Decode(err, m, "UsernameField", &s.UsernameField, api.SetStructPtr[UsernameField])
-	err = api.Decode(err, m, "PasswordField", &s.PasswordField, api.SetStructPtr[PasswordField])
-	err = api.Decode(err, m, "AWSManagedRulesBotControlRuleSet", &s.AWSManagedRulesBotControlRuleSet, api.SetStructPtr[AWSManagedRulesBotControlRuleSet])
-	err = api.Decode(err, m, "AWSManagedRulesATPRuleSet", &s.AWSManagedRulesATPRuleSet, api.SetStructPtr[AWSManagedRulesATPRuleSet])
-	err = api.Decode(err, m, "AWSManagedRulesACFPRuleSet", &s.AWSManagedRulesACFPRuleSet, api.SetStructPtr[AWSManagedRulesACFPRuleSet])
-	return err
-}
+func (*CustomResponseBody) ConvType() (api.Table, int32) { return convTable[:], 41 }
 
-func (s *ManagedRuleGroupConfig) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 7)
-	api.Put(m, "LoginPath", s.LoginPath, api.DynString)
-	api.Put(m, "PayloadType", s.PayloadType, api.DynString)
-	api.PutStruct(m, "UsernameField", s.UsernameField)
-	api.PutStruct(m, "PasswordField", s.PasswordField)
-	api.PutStruct(m, "AWSManagedRulesBotControlRuleSet", s.AWSManagedRulesBotControlRuleSet)
-	api.PutStruct(m, "AWSManagedRulesATPRuleSet", s.AWSManagedRulesATPRuleSet)
-	api.PutStruct(m, "AWSManagedRulesACFPRuleSet", s.AWSManagedRulesACFPRuleSet)
-	return m
-}
+func (*DefaultAction) ConvType() (api.Table, int32) { return convTable[:], 42 }
 
-func (s *ManagedRuleGroupStatement) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "VendorName", &s.VendorName, api.SetStringPtr)
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "Version", &s.Version, api.SetStringPtr)
-	err = api.Decode(err, m, "ExcludedRules", &s.ExcludedRules, func(p *[]ExcludedRule, v any) error {
-		return api.SetList(p, v, func(p *ExcludedRule, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "ScopeDownStatement", &s.ScopeDownStatement, api.SetStructPtr[Statement])
-	err = api.Decode(err, m, "ManagedRuleGroupConfigs", &s.ManagedRuleGroupConfigs, func(p *[]ManagedRuleGroupConfig, v any) error {
-		return api.SetList(p, v, func(p *ManagedRuleGroupConfig, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "RuleActionOverrides", &s.RuleActionOverrides, func(p *[]RuleActionOverride, v any) error {
-		return api.SetList(p, v, func(p *RuleActionOverride, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
+func (*DeleteAPIKeyRequest) ConvType() (api.Table, int32) { return convTable[:], 43 }
 
-func (s *ManagedRuleGroupStatement) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 7)
-	api.Put(m, "VendorName", s.VendorName, api.DynString)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "Version", s.Version, api.DynString)
-	api.PutList(m, "ExcludedRules", s.ExcludedRules, func(e ExcludedRule) any { return e.ToDynamic() })
-	api.PutStruct(m, "ScopeDownStatement", s.ScopeDownStatement)
-	api.PutList(m, "ManagedRuleGroupConfigs", s.ManagedRuleGroupConfigs, func(e ManagedRuleGroupConfig) any { return e.ToDynamic() })
-	api.PutList(m, "RuleActionOverrides", s.RuleActionOverrides, func(e RuleActionOverride) any { return e.ToDynamic() })
-	return m
-}
+func (*DeleteAPIKeyResponse) ConvType() (api.Table, int32) { return convTable[:], 44 }
 
-func (s *ManagedRuleGroupSummary) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "VendorName", &s.VendorName, api.SetStringPtr)
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "VersioningSupported", &s.VersioningSupported, api.SetBoolPtr)
-	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
-	return err
-}
+func (*DeleteFirewallManagerRuleGroupsRequest) ConvType() (api.Table, int32) { return convTable[:], 45 }
 
-func (s *ManagedRuleGroupSummary) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "VendorName", s.VendorName, api.DynString)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "VersioningSupported", s.VersioningSupported, api.DynBool)
-	api.Put(m, "Description", s.Description, api.DynString)
-	return m
+func (*DeleteFirewallManagerRuleGroupsResponse) ConvType() (api.Table, int32) {
+	return convTable[:], 46
 }
 
-func (s *ManagedRuleGroupVersion) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "LastUpdateTimestamp", &s.LastUpdateTimestamp, api.SetTimePtr)
-	return err
-}
+func (*DeleteIPSetRequest) ConvType() (api.Table, int32) { return convTable[:], 47 }
 
-func (s *ManagedRuleGroupVersion) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "LastUpdateTimestamp", s.LastUpdateTimestamp, api.DynTime)
-	return m
-}
+func (*DeleteIPSetResponse) ConvType() (api.Table, int32) { return convTable[:], 48 }
 
-func (s *ManagedRuleSet) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
-	err = api.Decode(err, m, "ARN", &s.ARN, api.SetStringPtr)
-	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
-	err = api.Decode(err, m, "PublishedVersions", &s.PublishedVersions, func(p *map[string]ManagedRuleSetVersion, v any) error {
-		return api.SetMap(p, v, func(p *ManagedRuleSetVersion, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "RecommendedVersion", &s.RecommendedVersion, api.SetStringPtr)
-	err = api.Decode(err, m, "LabelNamespace", &s.LabelNamespace, api.SetStringPtr)
-	return err
-}
+func (*DeleteLoggingConfigurationRequest) ConvType() (api.Table, int32) { return convTable[:], 49 }
 
-func (s *ManagedRuleSet) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 7)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "Id", s.Id, api.DynString)
-	api.Put(m, "ARN", s.ARN, api.DynString)
-	api.Put(m, "Description", s.Description, api.DynString)
-	api.PutMap(m, "PublishedVersions", s.PublishedVersions, func(e ManagedRuleSetVersion) any { return e.ToDynamic() })
-	api.Put(m, "RecommendedVersion", s.RecommendedVersion, api.DynString)
-	api.Put(m, "LabelNamespace", s.LabelNamespace, api.DynString)
-	return m
-}
+func (*DeleteLoggingConfigurationResponse) ConvType() (api.Table, int32) { return convTable[:], 50 }
 
-func (s *ManagedRuleSetSummary) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
-	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
-	err = api.Decode(err, m, "LockToken", &s.LockToken, api.SetStringPtr)
-	err = api.Decode(err, m, "ARN", &s.ARN, api.SetStringPtr)
-	err = api.Decode(err, m, "LabelNamespace", &s.LabelNamespace, api.SetStringPtr)
-	return err
-}
+func (*DeletePermissionPolicyRequest) ConvType() (api.Table, int32) { return convTable[:], 51 }
 
-func (s *ManagedRuleSetSummary) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 6)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "Id", s.Id, api.DynString)
-	api.Put(m, "Description", s.Description, api.DynString)
-	api.Put(m, "LockToken", s.LockToken, api.DynString)
-	api.Put(m, "ARN", s.ARN, api.DynString)
-	api.Put(m, "LabelNamespace", s.LabelNamespace, api.DynString)
-	return m
-}
+func (*DeletePermissionPolicyResponse) ConvType() (api.Table, int32) { return convTable[:], 52 }
 
-func (s *ManagedRuleSetVersion) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "AssociatedRuleGroupArn", &s.AssociatedRuleGroupArn, api.SetStringPtr)
-	err = api.Decode(err, m, "Capacity", &s.Capacity, api.SetInt64Ptr)
-	err = api.Decode(err, m, "ForecastedLifetime", &s.ForecastedLifetime, api.SetInt32Ptr)
-	err = api.Decode(err, m, "PublishTimestamp", &s.PublishTimestamp, api.SetTimePtr)
-	err = api.Decode(err, m, "LastUpdateTimestamp", &s.LastUpdateTimestamp, api.SetTimePtr)
-	err = api.Decode(err, m, "ExpiryTimestamp", &s.ExpiryTimestamp, api.SetTimePtr)
-	return err
-}
+func (*DeleteRegexPatternSetRequest) ConvType() (api.Table, int32) { return convTable[:], 53 }
 
-func (s *ManagedRuleSetVersion) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 6)
-	api.Put(m, "AssociatedRuleGroupArn", s.AssociatedRuleGroupArn, api.DynString)
-	api.Put(m, "Capacity", s.Capacity, api.DynInt64)
-	api.Put(m, "ForecastedLifetime", s.ForecastedLifetime, api.DynInt32)
-	api.Put(m, "PublishTimestamp", s.PublishTimestamp, api.DynTime)
-	api.Put(m, "LastUpdateTimestamp", s.LastUpdateTimestamp, api.DynTime)
-	api.Put(m, "ExpiryTimestamp", s.ExpiryTimestamp, api.DynTime)
-	return m
-}
+func (*DeleteRegexPatternSetResponse) ConvType() (api.Table, int32) { return convTable[:], 54 }
 
-func (s *Method) FromDynamic(map[string]any) error { return nil }
+func (*DeleteRuleGroupRequest) ConvType() (api.Table, int32) { return convTable[:], 55 }
 
-func (s *Method) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*DeleteRuleGroupResponse) ConvType() (api.Table, int32) { return convTable[:], 56 }
 
-func (s *MobileSdkRelease) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ReleaseVersion", &s.ReleaseVersion, api.SetStringPtr)
-	err = api.Decode(err, m, "Timestamp", &s.Timestamp, api.SetTimePtr)
-	err = api.Decode(err, m, "ReleaseNotes", &s.ReleaseNotes, api.SetStringPtr)
-	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]Tag, v any) error {
-		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
+func (*DeleteWebACLRequest) ConvType() (api.Table, int32) { return convTable[:], 57 }
 
-func (s *MobileSdkRelease) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "ReleaseVersion", s.ReleaseVersion, api.DynString)
-	api.Put(m, "Timestamp", s.Timestamp, api.DynTime)
-	api.Put(m, "ReleaseNotes", s.ReleaseNotes, api.DynString)
-	api.PutList(m, "Tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
-	return m
-}
+func (*DeleteWebACLResponse) ConvType() (api.Table, int32) { return convTable[:], 58 }
 
-func (s *NoneAction) FromDynamic(map[string]any) error { return nil }
+func (*DescribeAllManagedProductsRequest) ConvType() (api.Table, int32) { return convTable[:], 59 }
 
-func (s *NoneAction) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*DescribeAllManagedProductsResponse) ConvType() (api.Table, int32) { return convTable[:], 60 }
 
-func (s *NotStatement) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Statement", &s.Statement, api.SetStructPtr[Statement])
-	return err
-}
+func (*DescribeManagedProductsByVendorRequest) ConvType() (api.Table, int32) { return convTable[:], 61 }
 
-func (s *NotStatement) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "Statement", s.Statement)
-	return m
+func (*DescribeManagedProductsByVendorResponse) ConvType() (api.Table, int32) {
+	return convTable[:], 62
 }
 
-func (s *OrStatement) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Statements", &s.Statements, func(p *[]Statement, v any) error {
-		return api.SetList(p, v, func(p *Statement, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
+func (*DescribeManagedRuleGroupRequest) ConvType() (api.Table, int32) { return convTable[:], 63 }
 
-func (s *OrStatement) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutList(m, "Statements", s.Statements, func(e Statement) any { return e.ToDynamic() })
-	return m
-}
+func (*DescribeManagedRuleGroupResponse) ConvType() (api.Table, int32) { return convTable[:], 64 }
 
-func (s *OverrideAction) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Count", &s.Count, api.SetStructPtr[CountAction])
-	err = api.Decode(err, m, "None", &s.None, api.SetStructPtr[NoneAction])
-	return err
-}
+func (*DisassociateWebACLRequest) ConvType() (api.Table, int32) { return convTable[:], 65 }
 
-func (s *OverrideAction) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutStruct(m, "Count", s.Count)
-	api.PutStruct(m, "None", s.None)
-	return m
-}
+func (*DisassociateWebACLResponse) ConvType() (api.Table, int32) { return convTable[:], 66 }
 
-func (s *PasswordField) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Identifier", &s.Identifier, api.SetStringPtr)
-	return err
-}
+func (*EmailField) ConvType() (api.Table, int32) { return convTable[:], 67 }
 
-func (s *PasswordField) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Identifier", s.Identifier, api.DynString)
-	return m
-}
+func (*ExcludedRule) ConvType() (api.Table, int32) { return convTable[:], 68 }
 
-func (s *PhoneNumberField) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Identifier", &s.Identifier, api.SetStringPtr)
-	return err
-}
+func (*FieldToMatch) ConvType() (api.Table, int32) { return convTable[:], 69 }
 
-func (s *PhoneNumberField) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Identifier", s.Identifier, api.DynString)
-	return m
-}
+func (*Filter) ConvType() (api.Table, int32) { return convTable[:], 70 }
 
-func (s *PutLoggingConfigurationRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "LoggingConfiguration", &s.LoggingConfiguration, api.SetStructPtr[LoggingConfiguration])
-	return err
-}
+func (*FirewallManagerRuleGroup) ConvType() (api.Table, int32) { return convTable[:], 71 }
 
-func (s *PutLoggingConfigurationRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "LoggingConfiguration", s.LoggingConfiguration)
-	return m
-}
+func (*FirewallManagerStatement) ConvType() (api.Table, int32) { return convTable[:], 72 }
 
-func (s *PutLoggingConfigurationResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "LoggingConfiguration", &s.LoggingConfiguration, api.SetStructPtr[LoggingConfiguration])
-	return err
-}
+func (*ForwardedIPConfig) ConvType() (api.Table, int32) { return convTable[:], 73 }
 
-func (s *PutLoggingConfigurationResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutStruct(m, "LoggingConfiguration", s.LoggingConfiguration)
-	return m
-}
+func (*GenerateMobileSdkReleaseUrlRequest) ConvType() (api.Table, int32) { return convTable[:], 74 }
 
-func (s *PutManagedRuleSetVersionsRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "Scope", &s.Scope, api.SetStringPtr)
-	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
-	err = api.Decode(err, m, "LockToken", &s.LockToken, api.SetStringPtr)
-	err = api.Decode(err, m, "RecommendedVersion", &s.RecommendedVersion, api.SetStringPtr)
-	err = api.Decode(err, m, "VersionsToPublish", &s.VersionsToPublish, func(p *map[string]VersionToPublish, v any) error {
-		return api.SetMap(p, v, func(p *VersionToPublish, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
+func (*GenerateMobileSdkReleaseUrlResponse) ConvType() (api.Table, int32) { return convTable[:], 75 }
 
-func (s *PutManagedRuleSetVersionsRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 6)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "Scope", s.Scope, api.DynString)
-	api.Put(m, "Id", s.Id, api.DynString)
-	api.Put(m, "LockToken", s.LockToken, api.DynString)
-	api.Put(m, "RecommendedVersion", s.RecommendedVersion, api.DynString)
-	api.PutMap(m, "VersionsToPublish", s.VersionsToPublish, func(e VersionToPublish) any { return e.ToDynamic() })
-	return m
-}
+func (*GeoMatchStatement) ConvType() (api.Table, int32) { return convTable[:], 76 }
 
-func (s *PutManagedRuleSetVersionsResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "NextLockToken", &s.NextLockToken, api.SetStringPtr)
-	return err
-}
+func (*GetDecryptedAPIKeyRequest) ConvType() (api.Table, int32) { return convTable[:], 77 }
 
-func (s *PutManagedRuleSetVersionsResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "NextLockToken", s.NextLockToken, api.DynString)
-	return m
-}
+func (*GetDecryptedAPIKeyResponse) ConvType() (api.Table, int32) { return convTable[:], 78 }
 
-func (s *PutPermissionPolicyRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ResourceArn", &s.ResourceArn, api.SetStringPtr)
-	err = api.Decode(err, m, "Policy", &s.Policy, api.SetStringPtr)
-	return err
-}
+func (*GetIPSetRequest) ConvType() (api.Table, int32) { return convTable[:], 79 }
 
-func (s *PutPermissionPolicyRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "ResourceArn", s.ResourceArn, api.DynString)
-	api.Put(m, "Policy", s.Policy, api.DynString)
-	return m
-}
+func (*GetIPSetResponse) ConvType() (api.Table, int32) { return convTable[:], 80 }
 
-func (s *PutPermissionPolicyResponse) FromDynamic(map[string]any) error { return nil }
+func (*GetLoggingConfigurationRequest) ConvType() (api.Table, int32) { return convTable[:], 81 }
 
-func (s *PutPermissionPolicyResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*GetLoggingConfigurationResponse) ConvType() (api.Table, int32) { return convTable[:], 82 }
 
-func (s *QueryString) FromDynamic(map[string]any) error { return nil }
+func (*GetManagedRuleSetRequest) ConvType() (api.Table, int32) { return convTable[:], 83 }
 
-func (s *QueryString) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*GetManagedRuleSetResponse) ConvType() (api.Table, int32) { return convTable[:], 84 }
 
-func (s *RateBasedStatement) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Limit", &s.Limit, api.SetInt64Ptr)
-	err = api.Decode(err, m, "EvaluationWindowSec", &s.EvaluationWindowSec, api.SetInt64Ptr)
-	err = api.Decode(err, m, "AggregateKeyType", &s.AggregateKeyType, api.SetStringPtr)
-	err = api.Decode(err, m, "ScopeDownStatement", &s.ScopeDownStatement, api.SetStructPtr[Statement])
-	err = api.Decode(err, m, "ForwardedIPConfig", &s.ForwardedIPConfig, api.SetStructPtr[ForwardedIPConfig])
-	err = api.Decode(err, m, "CustomKeys", &s.CustomKeys, func(p *[]RateBasedStatementCustomKey, v any) error {
-		return api.SetList(p, v, func(p *RateBasedStatementCustomKey, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
+func (*GetMobileSdkReleaseRequest) ConvType() (api.Table, int32) { return convTable[:], 85 }
 
-func (s *RateBasedStatement) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 6)
-	api.Put(m, "Limit", s.Limit, api.DynInt64)
-	api.Put(m, "EvaluationWindowSec", s.EvaluationWindowSec, api.DynInt64)
-	api.Put(m, "AggregateKeyType", s.AggregateKeyType, api.DynString)
-	api.PutStruct(m, "ScopeDownStatement", s.ScopeDownStatement)
-	api.PutStruct(m, "ForwardedIPConfig", s.ForwardedIPConfig)
-	api.PutList(m, "CustomKeys", s.CustomKeys, func(e RateBasedStatementCustomKey) any { return e.ToDynamic() })
-	return m
-}
+func (*GetMobileSdkReleaseResponse) ConvType() (api.Table, int32) { return convTable[:], 86 }
 
-func (s *RateBasedStatementCustomKey) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Header", &s.Header, api.SetStructPtr[RateLimitHeader])
-	err = api.Decode(err, m, "Cookie", &s.Cookie, api.SetStructPtr[RateLimitCookie])
-	err = api.Decode(err, m, "QueryArgument", &s.QueryArgument, api.SetStructPtr[RateLimitQueryArgument])
-	err = api.Decode(err, m, "QueryString", &s.QueryString, api.SetStructPtr[RateLimitQueryString])
-	err = api.Decode(err, m, "HTTPMethod", &s.HTTPMethod, api.SetStructPtr[RateLimitHTTPMethod])
-	err = api.Decode(err, m, "ForwardedIP", &s.ForwardedIP, api.SetStructPtr[RateLimitForwardedIP])
-	err = api.Decode(err, m, "IP", &s.IP, api.SetStructPtr[RateLimitIP])
-	err = api.Decode(err, m, "LabelNamespace", &s.LabelNamespace, api.SetStructPtr[RateLimitLabelNamespace])
-	err = api.Decode(err, m, "UriPath", &s.UriPath, api.SetStructPtr[RateLimitUriPath])
-	return err
-}
+func (*GetPermissionPolicyRequest) ConvType() (api.Table, int32) { return convTable[:], 87 }
 
-func (s *RateBasedStatementCustomKey) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.PutStruct(m, "Header", s.Header)
-	api.PutStruct(m, "Cookie", s.Cookie)
-	api.PutStruct(m, "QueryArgument", s.QueryArgument)
-	api.PutStruct(m, "QueryString", s.QueryString)
-	api.PutStruct(m, "HTTPMethod", s.HTTPMethod)
-	api.PutStruct(m, "ForwardedIP", s.ForwardedIP)
-	api.PutStruct(m, "IP", s.IP)
-	api.PutStruct(m, "LabelNamespace", s.LabelNamespace)
-	api.PutStruct(m, "UriPath", s.UriPath)
-	return m
-}
+func (*GetPermissionPolicyResponse) ConvType() (api.Table, int32) { return convTable[:], 88 }
 
-func (s *RateBasedStatementManagedKeysIPSet) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "IPAddressVersion", &s.IPAddressVersion, api.SetStringPtr)
-	err = api.Decode(err, m, "Addresses", &s.Addresses, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	return err
+func (*GetRateBasedStatementManagedKeysRequest) ConvType() (api.Table, int32) {
+	return convTable[:], 89
 }
 
-func (s *RateBasedStatementManagedKeysIPSet) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "IPAddressVersion", s.IPAddressVersion, api.DynString)
-	api.PutList(m, "Addresses", s.Addresses, api.DynString)
-	return m
+func (*GetRateBasedStatementManagedKeysResponse) ConvType() (api.Table, int32) {
+	return convTable[:], 90
 }
 
-func (s *RateLimitCookie) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "TextTransformations", &s.TextTransformations, func(p *[]TextTransformation, v any) error {
-		return api.SetList(p, v, func(p *TextTransformation, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
+func (*GetRegexPatternSetRequest) ConvType() (api.Table, int32) { return convTable[:], 91 }
 
-func (s *RateLimitCookie) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.PutList(m, "TextTransformations", s.TextTransformations, func(e TextTransformation) any { return e.ToDynamic() })
-	return m
-}
+func (*GetRegexPatternSetResponse) ConvType() (api.Table, int32) { return convTable[:], 92 }
 
-func (s *RateLimitForwardedIP) FromDynamic(map[string]any) error { return nil }
+func (*GetRuleGroupRequest) ConvType() (api.Table, int32) { return convTable[:], 93 }
 
-func (s *RateLimitForwardedIP) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*GetRuleGroupResponse) ConvType() (api.Table, int32) { return convTable[:], 94 }
 
-func (s *RateLimitHTTPMethod) FromDynamic(map[string]any) error { return nil }
+func (*GetSampledRequestsRequest) ConvType() (api.Table, int32) { return convTable[:], 95 }
 
-func (s *RateLimitHTTPMethod) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*GetSampledRequestsResponse) ConvType() (api.Table, int32) { return convTable[:], 96 }
 
-func (s *RateLimitHeader) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "TextTransformations", &s.TextTransformations, func(p *[]TextTransformation, v any) error {
-		return api.SetList(p, v, func(p *TextTransformation, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
+func (*GetWebACLForResourceRequest) ConvType() (api.Table, int32) { return convTable[:], 97 }
 
-func (s *RateLimitHeader) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.PutList(m, "TextTransformations", s.TextTransformations, func(e TextTransformation) any { return e.ToDynamic() })
-	return m
-}
+func (*GetWebACLForResourceResponse) ConvType() (api.Table, int32) { return convTable[:], 98 }
 
-func (s *RateLimitIP) FromDynamic(map[string]any) error { return nil }
+func (*GetWebACLRequest) ConvType() (api.Table, int32) { return convTable[:], 99 }
 
-func (s *RateLimitIP) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*GetWebACLResponse) ConvType() (api.Table, int32) { return convTable[:], 100 }
 
-func (s *RateLimitLabelNamespace) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Namespace", &s.Namespace, api.SetStringPtr)
-	return err
-}
+func (*HTTPHeader) ConvType() (api.Table, int32) { return convTable[:], 101 }
 
-func (s *RateLimitLabelNamespace) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Namespace", s.Namespace, api.DynString)
-	return m
-}
+func (*HTTPRequest) ConvType() (api.Table, int32) { return convTable[:], 102 }
 
-func (s *RateLimitQueryArgument) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "TextTransformations", &s.TextTransformations, func(p *[]TextTransformation, v any) error {
-		return api.SetList(p, v, func(p *TextTransformation, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
+func (*HeaderMatchPattern) ConvType() (api.Table, int32) { return convTable[:], 103 }
 
-func (s *RateLimitQueryArgument) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.PutList(m, "TextTransformations", s.TextTransformations, func(e TextTransformation) any { return e.ToDynamic() })
-	return m
-}
+func (*HeaderOrder) ConvType() (api.Table, int32) { return convTable[:], 104 }
 
-func (s *RateLimitQueryString) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "TextTransformations", &s.TextTransformations, func(p *[]TextTransformation, v any) error {
-		return api.SetList(p, v, func(p *TextTransformation, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
+func (*Headers) ConvType() (api.Table, int32) { return convTable[:], 105 }
 
-func (s *RateLimitQueryString) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutList(m, "TextTransformations", s.TextTransformations, func(e TextTransformation) any { return e.ToDynamic() })
-	return m
-}
+func (*IPSet) ConvType() (api.Table, int32) { return convTable[:], 106 }
 
-func (s *RateLimitUriPath) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "TextTransformations", &s.TextTransformations, func(p *[]TextTransformation, v any) error {
-		return api.SetList(p, v, func(p *TextTransformation, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
+func (*IPSetForwardedIPConfig) ConvType() (api.Table, int32) { return convTable[:], 107 }
 
-func (s *RateLimitUriPath) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.PutList(m, "TextTransformations", s.TextTransformations, func(e TextTransformation) any { return e.ToDynamic() })
-	return m
-}
+func (*IPSetReferenceStatement) ConvType() (api.Table, int32) { return convTable[:], 108 }
 
-func (s *Regex) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "RegexString", &s.RegexString, api.SetStringPtr)
-	return err
-}
+func (*IPSetSummary) ConvType() (api.Table, int32) { return convTable[:], 109 }
 
-func (s *Regex) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "RegexString", s.RegexString, api.DynString)
-	return m
-}
+func (*ImmunityTimeProperty) ConvType() (api.Table, int32) { return convTable[:], 110 }
 
-func (s *RegexMatchStatement) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "RegexString", &s.RegexString, api.SetStringPtr)
-	err = api.Decode(err, m, "FieldToMatch", &s.FieldToMatch, api.SetStructPtr[FieldToMatch])
-	err = api.Decode(err, m, "TextTransformations", &s.TextTransformations, func(p *[]TextTransformation, v any) error {
-		return api.SetList(p, v, func(p *TextTransformation, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
+func (*JA3Fingerprint) ConvType() (api.Table, int32) { return convTable[:], 111 }
 
-func (s *RegexMatchStatement) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "RegexString", s.RegexString, api.DynString)
-	api.PutStruct(m, "FieldToMatch", s.FieldToMatch)
-	api.PutList(m, "TextTransformations", s.TextTransformations, func(e TextTransformation) any { return e.ToDynamic() })
-	return m
-}
+func (*JsonBody) ConvType() (api.Table, int32) { return convTable[:], 112 }
 
-func (s *RegexPatternSet) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
-	err = api.Decode(err, m, "ARN", &s.ARN, api.SetStringPtr)
-	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
-	err = api.Decode(err, m, "RegularExpressionList", &s.RegularExpressionList, func(p *[]Regex, v any) error {
-		return api.SetList(p, v, func(p *Regex, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
+func (*JsonMatchPattern) ConvType() (api.Table, int32) { return convTable[:], 113 }
 
-func (s *RegexPatternSet) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 5)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "Id", s.Id, api.DynString)
-	api.Put(m, "ARN", s.ARN, api.DynString)
-	api.Put(m, "Description", s.Description, api.DynString)
-	api.PutList(m, "RegularExpressionList", s.RegularExpressionList, func(e Regex) any { return e.ToDynamic() })
-	return m
-}
+func (*Label) ConvType() (api.Table, int32) { return convTable[:], 114 }
 
-func (s *RegexPatternSetReferenceStatement) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ARN", &s.ARN, api.SetStringPtr)
-	err = api.Decode(err, m, "FieldToMatch", &s.FieldToMatch, api.SetStructPtr[FieldToMatch])
-	err = api.Decode(err, m, "TextTransformations", &s.TextTransformations, func(p *[]TextTransformation, v any) error {
-		return api.SetList(p, v, func(p *TextTransformation, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
+func (*LabelMatchStatement) ConvType() (api.Table, int32) { return convTable[:], 115 }
 
-func (s *RegexPatternSetReferenceStatement) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "ARN", s.ARN, api.DynString)
-	api.PutStruct(m, "FieldToMatch", s.FieldToMatch)
-	api.PutList(m, "TextTransformations", s.TextTransformations, func(e TextTransformation) any { return e.ToDynamic() })
-	return m
-}
+func (*LabelNameCondition) ConvType() (api.Table, int32) { return convTable[:], 116 }
 
-func (s *RegexPatternSetSummary) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
-	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
-	err = api.Decode(err, m, "LockToken", &s.LockToken, api.SetStringPtr)
-	err = api.Decode(err, m, "ARN", &s.ARN, api.SetStringPtr)
-	return err
-}
+func (*LabelSummary) ConvType() (api.Table, int32) { return convTable[:], 117 }
 
-func (s *RegexPatternSetSummary) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 5)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "Id", s.Id, api.DynString)
-	api.Put(m, "Description", s.Description, api.DynString)
-	api.Put(m, "LockToken", s.LockToken, api.DynString)
-	api.Put(m, "ARN", s.ARN, api.DynString)
-	return m
-}
+func (*ListAPIKeysRequest) ConvType() (api.Table, int32) { return convTable[:], 118 }
 
-func (s *ReleaseSummary) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ReleaseVersion", &s.ReleaseVersion, api.SetStringPtr)
-	err = api.Decode(err, m, "Timestamp", &s.Timestamp, api.SetTimePtr)
-	return err
-}
+func (*ListAPIKeysResponse) ConvType() (api.Table, int32) { return convTable[:], 119 }
 
-func (s *ReleaseSummary) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "ReleaseVersion", s.ReleaseVersion, api.DynString)
-	api.Put(m, "Timestamp", s.Timestamp, api.DynTime)
-	return m
+func (*ListAvailableManagedRuleGroupVersionsRequest) ConvType() (api.Table, int32) {
+	return convTable[:], 120
 }
 
-func (s *RequestBodyAssociatedResourceTypeConfig) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "DefaultSizeInspectionLimit", &s.DefaultSizeInspectionLimit, api.SetStringPtr)
-	return err
+func (*ListAvailableManagedRuleGroupVersionsResponse) ConvType() (api.Table, int32) {
+	return convTable[:], 121
 }
 
-func (s *RequestBodyAssociatedResourceTypeConfig) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "DefaultSizeInspectionLimit", s.DefaultSizeInspectionLimit, api.DynString)
-	return m
-}
+func (*ListAvailableManagedRuleGroupsRequest) ConvType() (api.Table, int32) { return convTable[:], 122 }
 
-func (s *RequestInspection) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "PayloadType", &s.PayloadType, api.SetStringPtr)
-	err = api.Decode(err, m, "UsernameField", &s.UsernameField, api.SetStructPtr[UsernameField])
-	err = api.Decode(err, m, "PasswordField", &s.PasswordField, api.SetStructPtr[PasswordField])
-	return err
+func (*ListAvailableManagedRuleGroupsResponse) ConvType() (api.Table, int32) {
+	return convTable[:], 123
 }
 
-func (s *RequestInspection) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "PayloadType", s.PayloadType, api.DynString)
-	api.PutStruct(m, "UsernameField", s.UsernameField)
-	api.PutStruct(m, "PasswordField", s.PasswordField)
-	return m
-}
+func (*ListIPSetsRequest) ConvType() (api.Table, int32) { return convTable[:], 124 }
 
-func (s *RequestInspectionACFP) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "PayloadType", &s.PayloadType, api.SetStringPtr)
-	err = api.Decode(err, m, "UsernameField", &s.UsernameField, api.SetStructPtr[UsernameField])
-	err = api.Decode(err, m, "PasswordField", &s.PasswordField, api.SetStructPtr[PasswordField])
-	err = api.Decode(err, m, "EmailField", &s.EmailField, api.SetStructPtr[EmailField])
-	err = api.Decode(err, m, "PhoneNumberFields", &s.PhoneNumberFields, func(p *[]PhoneNumberField, v any) error {
-		return api.SetList(p, v, func(p *PhoneNumberField, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "AddressFields", &s.AddressFields, func(p *[]AddressField, v any) error {
-		return api.SetList(p, v, func(p *AddressField, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
+func (*ListIPSetsResponse) ConvType() (api.Table, int32) { return convTable[:], 125 }
 
-func (s *RequestInspectionACFP) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 6)
-	api.Put(m, "PayloadType", s.PayloadType, api.DynString)
-	api.PutStruct(m, "UsernameField", s.UsernameField)
-	api.PutStruct(m, "PasswordField", s.PasswordField)
-	api.PutStruct(m, "EmailField", s.EmailField)
-	api.PutList(m, "PhoneNumberFields", s.PhoneNumberFields, func(e PhoneNumberField) any { return e.ToDynamic() })
-	api.PutList(m, "AddressFields", s.AddressFields, func(e AddressField) any { return e.ToDynamic() })
-	return m
-}
+func (*ListLoggingConfigurationsRequest) ConvType() (api.Table, int32) { return convTable[:], 126 }
 
-func (s *ResponseInspection) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "StatusCode", &s.StatusCode, api.SetStructPtr[ResponseInspectionStatusCode])
-	err = api.Decode(err, m, "Header", &s.Header, api.SetStructPtr[ResponseInspectionHeader])
-	err = api.Decode(err, m, "BodyContains", &s.BodyContains, api.SetStructPtr[ResponseInspectionBodyContains])
-	err = api.Decode(err, m, "Json", &s.Json, api.SetStructPtr[ResponseInspectionJson])
-	return err
-}
+func (*ListLoggingConfigurationsResponse) ConvType() (api.Table, int32) { return convTable[:], 127 }
 
-func (s *ResponseInspection) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.PutStruct(m, "StatusCode", s.StatusCode)
-	api.PutStruct(m, "Header", s.Header)
-	api.PutStruct(m, "BodyContains", s.BodyContains)
-	api.PutStruct(m, "Json", s.Json)
-	return m
-}
+func (*ListManagedRuleSetsRequest) ConvType() (api.Table, int32) { return convTable[:], 128 }
 
-func (s *ResponseInspectionBodyContains) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "SuccessStrings", &s.SuccessStrings, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "FailureStrings", &s.FailureStrings, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	return err
-}
+func (*ListManagedRuleSetsResponse) ConvType() (api.Table, int32) { return convTable[:], 129 }
 
-func (s *ResponseInspectionBodyContains) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutList(m, "SuccessStrings", s.SuccessStrings, api.DynString)
-	api.PutList(m, "FailureStrings", s.FailureStrings, api.DynString)
-	return m
-}
+func (*ListMobileSdkReleasesRequest) ConvType() (api.Table, int32) { return convTable[:], 130 }
 
-func (s *ResponseInspectionHeader) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "SuccessValues", &s.SuccessValues, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "FailureValues", &s.FailureValues, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	return err
-}
+func (*ListMobileSdkReleasesResponse) ConvType() (api.Table, int32) { return convTable[:], 131 }
 
-func (s *ResponseInspectionHeader) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.PutList(m, "SuccessValues", s.SuccessValues, api.DynString)
-	api.PutList(m, "FailureValues", s.FailureValues, api.DynString)
-	return m
-}
+func (*ListRegexPatternSetsRequest) ConvType() (api.Table, int32) { return convTable[:], 132 }
 
-func (s *ResponseInspectionJson) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Identifier", &s.Identifier, api.SetStringPtr)
-	err = api.Decode(err, m, "SuccessValues", &s.SuccessValues, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "FailureValues", &s.FailureValues, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	return err
-}
+func (*ListRegexPatternSetsResponse) ConvType() (api.Table, int32) { return convTable[:], 133 }
 
-func (s *ResponseInspectionJson) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "Identifier", s.Identifier, api.DynString)
-	api.PutList(m, "SuccessValues", s.SuccessValues, api.DynString)
-	api.PutList(m, "FailureValues", s.FailureValues, api.DynString)
-	return m
-}
+func (*ListResourcesForWebACLRequest) ConvType() (api.Table, int32) { return convTable[:], 134 }
 
-func (s *ResponseInspectionStatusCode) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "SuccessCodes", &s.SuccessCodes, func(p *[]int32, v any) error { return api.SetList(p, v, api.SetInt32) })
-	err = api.Decode(err, m, "FailureCodes", &s.FailureCodes, func(p *[]int32, v any) error { return api.SetList(p, v, api.SetInt32) })
-	return err
-}
+func (*ListResourcesForWebACLResponse) ConvType() (api.Table, int32) { return convTable[:], 135 }
 
-func (s *ResponseInspectionStatusCode) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutList(m, "SuccessCodes", s.SuccessCodes, api.DynInt32)
-	api.PutList(m, "FailureCodes", s.FailureCodes, api.DynInt32)
-	return m
-}
+func (*ListRuleGroupsRequest) ConvType() (api.Table, int32) { return convTable[:], 136 }
 
-func (s *Rule) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "Priority", &s.Priority, api.SetInt32Ptr)
-	err = api.Decode(err, m, "Statement", &s.Statement, api.SetStructPtr[Statement])
-	err = api.Decode(err, m, "Action", &s.Action, api.SetStructPtr[RuleAction])
-	err = api.Decode(err, m, "OverrideAction", &s.OverrideAction, api.SetStructPtr[OverrideAction])
-	err = api.Decode(err, m, "RuleLabels", &s.RuleLabels, func(p *[]Label, v any) error {
-		return api.SetList(p, v, func(p *Label, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "VisibilityConfig", &s.VisibilityConfig, api.SetStructPtr[VisibilityConfig])
-	err = api.Decode(err, m, "CaptchaConfig", &s.CaptchaConfig, api.SetStructPtr[CaptchaConfig])
-	err = api.Decode(err, m, "ChallengeConfig", &s.ChallengeConfig, api.SetStructPtr[ChallengeConfig])
-	return err
-}
+func (*ListRuleGroupsResponse) ConvType() (api.Table, int32) { return convTable[:], 137 }
 
-func (s *Rule) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "Priority", s.Priority, api.DynInt32)
-	api.PutStruct(m, "Statement", s.Statement)
-	api.PutStruct(m, "Action", s.Action)
-	api.PutStruct(m, "OverrideAction", s.OverrideAction)
-	api.PutList(m, "RuleLabels", s.RuleLabels, func(e Label) any { return e.ToDynamic() })
-	api.PutStruct(m, "VisibilityConfig", s.VisibilityConfig)
-	api.PutStruct(m, "CaptchaConfig", s.CaptchaConfig)
-	api.PutStruct(m, "ChallengeConfig", s.ChallengeConfig)
-	return m
-}
+func (*ListTagsForResourceRequest) ConvType() (api.Table, int32) { return convTable[:], 138 }
 
-func (s *RuleAction) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Block", &s.Block, api.SetStructPtr[BlockAction])
-	err = api.Decode(err, m, "Allow", &s.Allow, api.SetStructPtr[AllowAction])
-	err = api.Decode(err, m, "Count", &s.Count, api.SetStructPtr[CountAction])
-	err = api.Decode(err, m, "Captcha", &s.Captcha, api.SetStructPtr[CaptchaAction])
-	err = api.Decode(err, m, "Challenge", &s.Challenge, api.SetStructPtr[ChallengeAction])
-	return err
-}
+func (*ListTagsForResourceResponse) ConvType() (api.Table, int32) { return convTable[:], 139 }
 
-func (s *RuleAction) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 5)
-	api.PutStruct(m, "Block", s.Block)
-	api.PutStruct(m, "Allow", s.Allow)
-	api.PutStruct(m, "Count", s.Count)
-	api.PutStruct(m, "Captcha", s.Captcha)
-	api.PutStruct(m, "Challenge", s.Challenge)
-	return m
-}
+func (*ListWebACLsRequest) ConvType() (api.Table, int32) { return convTable[:], 140 }
 
-func (s *RuleActionOverride) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "ActionToUse", &s.ActionToUse, api.SetStructPtr[RuleAction])
-	return err
-}
+func (*ListWebACLsResponse) ConvType() (api.Table, int32) { return convTable[:], 141 }
 
-func (s *RuleActionOverride) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.PutStruct(m, "ActionToUse", s.ActionToUse)
-	return m
-}
+func (*LoggingConfiguration) ConvType() (api.Table, int32) { return convTable[:], 142 }
 
-func (s *RuleGroup) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
-	err = api.Decode(err, m, "Capacity", &s.Capacity, api.SetInt64Ptr)
-	err = api.Decode(err, m, "ARN", &s.ARN, api.SetStringPtr)
-	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
-	err = api.Decode(err, m, "Rules", &s.Rules, func(p *[]Rule, v any) error {
-		return api.SetList(p, v, func(p *Rule, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "VisibilityConfig", &s.VisibilityConfig, api.SetStructPtr[VisibilityConfig])
-	err = api.Decode(err, m, "LabelNamespace", &s.LabelNamespace, api.SetStringPtr)
-	err = api.Decode(err, m, "CustomResponseBodies", &s.CustomResponseBodies, func(p *map[string]CustomResponseBody, v any) error {
-		return api.SetMap(p, v, func(p *CustomResponseBody, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "AvailableLabels", &s.AvailableLabels, func(p *[]LabelSummary, v any) error {
-		return api.SetList(p, v, func(p *LabelSummary, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "ConsumedLabels", &s.ConsumedLabels, func(p *[]LabelSummary, v any) error {
-		return api.SetList(p, v, func(p *LabelSummary, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
+func (*LoggingFilter) ConvType() (api.Table, int32) { return convTable[:], 143 }
 
-func (s *RuleGroup) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "Id", s.Id, api.DynString)
-	api.Put(m, "Capacity", s.Capacity, api.DynInt64)
-	api.Put(m, "ARN", s.ARN, api.DynString)
-	api.Put(m, "Description", s.Description, api.DynString)
-	api.PutList(m, "Rules", s.Rules, func(e Rule) any { return e.ToDynamic() })
-	api.PutStruct(m, "VisibilityConfig", s.VisibilityConfig)
-	api.Put(m, "LabelNamespace", s.LabelNamespace, api.DynString)
-	api.PutMap(m, "CustomResponseBodies", s.CustomResponseBodies, func(e CustomResponseBody) any { return e.ToDynamic() })
-	api.PutList(m, "AvailableLabels", s.AvailableLabels, func(e LabelSummary) any { return e.ToDynamic() })
-	api.PutList(m, "ConsumedLabels", s.ConsumedLabels, func(e LabelSummary) any { return e.ToDynamic() })
-	return m
-}
+func (*ManagedProductDescriptor) ConvType() (api.Table, int32) { return convTable[:], 144 }
 
-func (s *RuleGroupReferenceStatement) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ARN", &s.ARN, api.SetStringPtr)
-	err = api.Decode(err, m, "ExcludedRules", &s.ExcludedRules, func(p *[]ExcludedRule, v any) error {
-		return api.SetList(p, v, func(p *ExcludedRule, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "RuleActionOverrides", &s.RuleActionOverrides, func(p *[]RuleActionOverride, v any) error {
-		return api.SetList(p, v, func(p *RuleActionOverride, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
+func (*ManagedRuleGroupConfig) ConvType() (api.Table, int32) { return convTable[:], 145 }
 
-func (s *RuleGroupReferenceStatement) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "ARN", s.ARN, api.DynString)
-	api.PutList(m, "ExcludedRules", s.ExcludedRules, func(e ExcludedRule) any { return e.ToDynamic() })
-	api.PutList(m, "RuleActionOverrides", s.RuleActionOverrides, func(e RuleActionOverride) any { return e.ToDynamic() })
-	return m
-}
+func (*ManagedRuleGroupStatement) ConvType() (api.Table, int32) { return convTable[:], 146 }
 
-func (s *RuleGroupSummary) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
-	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
-	err = api.Decode(err, m, "LockToken", &s.LockToken, api.SetStringPtr)
-	err = api.Decode(err, m, "ARN", &s.ARN, api.SetStringPtr)
-	return err
-}
+func (*ManagedRuleGroupSummary) ConvType() (api.Table, int32) { return convTable[:], 147 }
 
-func (s *RuleGroupSummary) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 5)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "Id", s.Id, api.DynString)
-	api.Put(m, "Description", s.Description, api.DynString)
-	api.Put(m, "LockToken", s.LockToken, api.DynString)
-	api.Put(m, "ARN", s.ARN, api.DynString)
-	return m
-}
+func (*ManagedRuleGroupVersion) ConvType() (api.Table, int32) { return convTable[:], 148 }
 
-func (s *RuleSummary) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "Action", &s.Action, api.SetStructPtr[RuleAction])
-	return err
-}
+func (*ManagedRuleSet) ConvType() (api.Table, int32) { return convTable[:], 149 }
 
-func (s *RuleSummary) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.PutStruct(m, "Action", s.Action)
-	return m
-}
+func (*ManagedRuleSetSummary) ConvType() (api.Table, int32) { return convTable[:], 150 }
 
-func (s *SampledHTTPRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Request", &s.Request, api.SetStructPtr[HTTPRequest])
-	err = api.Decode(err, m, "Weight", &s.Weight, api.SetInt64Ptr)
-	err = api.Decode(err, m, "Timestamp", &s.Timestamp, api.SetTimePtr)
-	err = api.Decode(err, m, "Action", &s.Action, api.SetStringPtr)
-	err = api.Decode(err, m, "RuleNameWithinRuleGroup", &s.RuleNameWithinRuleGroup, api.SetStringPtr)
-	err = api.Decode(err, m, "RequestHeadersInserted", &s.RequestHeadersInserted, func(p *[]HTTPHeader, v any) error {
-		return api.SetList(p, v, func(p *HTTPHeader, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "ResponseCodeSent", &s.ResponseCodeSent, api.SetInt32Ptr)
-	err = api.Decode(err, m, "Labels", &s.Labels, func(p *[]Label, v any) error {
-		return api.SetList(p, v, func(p *Label, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "CaptchaResponse", &s.CaptchaResponse, api.SetStructPtr[CaptchaResponse])
-	err = api.Decode(err, m, "ChallengeResponse", &s.ChallengeResponse, api.SetStructPtr[ChallengeResponse])
-	err = api.Decode(err, m, "OverriddenAction", &s.OverriddenAction, api.SetStringPtr)
-	return err
-}
+func (*ManagedRuleSetVersion) ConvType() (api.Table, int32) { return convTable[:], 151 }
 
-func (s *SampledHTTPRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.PutStruct(m, "Request", s.Request)
-	api.Put(m, "Weight", s.Weight, api.DynInt64)
-	api.Put(m, "Timestamp", s.Timestamp, api.DynTime)
-	api.Put(m, "Action", s.Action, api.DynString)
-	api.Put(m, "RuleNameWithinRuleGroup", s.RuleNameWithinRuleGroup, api.DynString)
-	api.PutList(m, "RequestHeadersInserted", s.RequestHeadersInserted, func(e HTTPHeader) any { return e.ToDynamic() })
-	api.Put(m, "ResponseCodeSent", s.ResponseCodeSent, api.DynInt32)
-	api.PutList(m, "Labels", s.Labels, func(e Label) any { return e.ToDynamic() })
-	api.PutStruct(m, "CaptchaResponse", s.CaptchaResponse)
-	api.PutStruct(m, "ChallengeResponse", s.ChallengeResponse)
-	api.Put(m, "OverriddenAction", s.OverriddenAction, api.DynString)
-	return m
-}
+func (*Method) ConvType() (api.Table, int32) { return convTable[:], 152 }
 
-func (s *SingleHeader) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	return err
-}
+func (*MobileSdkRelease) ConvType() (api.Table, int32) { return convTable[:], 153 }
 
-func (s *SingleHeader) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Name", s.Name, api.DynString)
-	return m
-}
+func (*NoneAction) ConvType() (api.Table, int32) { return convTable[:], 154 }
 
-func (s *SingleQueryArgument) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	return err
-}
+func (*NotStatement) ConvType() (api.Table, int32) { return convTable[:], 155 }
 
-func (s *SingleQueryArgument) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Name", s.Name, api.DynString)
-	return m
-}
+func (*OrStatement) ConvType() (api.Table, int32) { return convTable[:], 156 }
 
-func (s *SizeConstraintStatement) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "FieldToMatch", &s.FieldToMatch, api.SetStructPtr[FieldToMatch])
-	err = api.Decode(err, m, "ComparisonOperator", &s.ComparisonOperator, api.SetStringPtr)
-	err = api.Decode(err, m, "Size", &s.Size, api.SetInt64Ptr)
-	err = api.Decode(err, m, "TextTransformations", &s.TextTransformations, func(p *[]TextTransformation, v any) error {
-		return api.SetList(p, v, func(p *TextTransformation, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
+func (*OverrideAction) ConvType() (api.Table, int32) { return convTable[:], 157 }
 
-func (s *SizeConstraintStatement) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.PutStruct(m, "FieldToMatch", s.FieldToMatch)
-	api.Put(m, "ComparisonOperator", s.ComparisonOperator, api.DynString)
-	api.Put(m, "Size", s.Size, api.DynInt64)
-	api.PutList(m, "TextTransformations", s.TextTransformations, func(e TextTransformation) any { return e.ToDynamic() })
-	return m
-}
+func (*PasswordField) ConvType() (api.Table, int32) { return convTable[:], 158 }
 
-func (s *SqliMatchStatement) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "FieldToMatch", &s.FieldToMatch, api.SetStructPtr[FieldToMatch])
-	err = api.Decode(err, m, "TextTransformations", &s.TextTransformations, func(p *[]TextTransformation, v any) error {
-		return api.SetList(p, v, func(p *TextTransformation, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "SensitivityLevel", &s.SensitivityLevel, api.SetStringPtr)
-	return err
-}
+func (*PhoneNumberField) ConvType() (api.Table, int32) { return convTable[:], 159 }
 
-func (s *SqliMatchStatement) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.PutStruct(m, "FieldToMatch", s.FieldToMatch)
-	api.PutList(m, "TextTransformations", s.TextTransformations, func(e TextTransformation) any { return e.ToDynamic() })
-	api.Put(m, "SensitivityLevel", s.SensitivityLevel, api.DynString)
-	return m
-}
+func (*PutLoggingConfigurationRequest) ConvType() (api.Table, int32) { return convTable[:], 160 }
 
-func (s *Statement) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ByteMatchStatement", &s.ByteMatchStatement, api.SetStructPtr[ByteMatchStatement])
-	err = api.Decode(err, m, "SqliMatchStatement", &s.SqliMatchStatement, api.SetStructPtr[SqliMatchStatement])
-	err = api.Decode(err, m, "XssMatchStatement", &s.XssMatchStatement, api.SetStructPtr[XssMatchStatement])
-	err = api.Decode(err, m, "SizeConstraintStatement", &s.SizeConstraintStatement, api.SetStructPtr[SizeConstraintStatement])
-	err = api.Decode(err, m, "GeoMatchStatement", &s.GeoMatchStatement, api.SetStructPtr[GeoMatchStatement])
-	err = api.Decode(err, m, "RuleGroupReferenceStatement", &s.RuleGroupReferenceStatement, api.SetStructPtr[RuleGroupReferenceStatement])
-	err = api.Decode(err, m, "IPSetReferenceStatement", &s.IPSetReferenceStatement, api.SetStructPtr[IPSetReferenceStatement])
-	err = api.Decode(err, m, "RegexPatternSetReferenceStatement", &s.RegexPatternSetReferenceStatement, api.SetStructPtr[RegexPatternSetReferenceStatement])
-	err = api.Decode(err, m, "RateBasedStatement", &s.RateBasedStatement, api.SetStructPtr[RateBasedStatement])
-	err = api.Decode(err, m, "AndStatement", &s.AndStatement, api.SetStructPtr[AndStatement])
-	err = api.Decode(err, m, "OrStatement", &s.OrStatement, api.SetStructPtr[OrStatement])
-	err = api.Decode(err, m, "NotStatement", &s.NotStatement, api.SetStructPtr[NotStatement])
-	err = api.Decode(err, m, "ManagedRuleGroupStatement", &s.ManagedRuleGroupStatement, api.SetStructPtr[ManagedRuleGroupStatement])
-	err = api.Decode(err, m, "LabelMatchStatement", &s.LabelMatchStatement, api.SetStructPtr[LabelMatchStatement])
-	err = api.Decode(err, m, "RegexMatchStatement", &s.RegexMatchStatement, api.SetStructPtr[RegexMatchStatement])
-	return err
-}
+func (*PutLoggingConfigurationResponse) ConvType() (api.Table, int32) { return convTable[:], 161 }
 
-func (s *Statement) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.PutStruct(m, "ByteMatchStatement", s.ByteMatchStatement)
-	api.PutStruct(m, "SqliMatchStatement", s.SqliMatchStatement)
-	api.PutStruct(m, "XssMatchStatement", s.XssMatchStatement)
-	api.PutStruct(m, "SizeConstraintStatement", s.SizeConstraintStatement)
-	api.PutStruct(m, "GeoMatchStatement", s.GeoMatchStatement)
-	api.PutStruct(m, "RuleGroupReferenceStatement", s.RuleGroupReferenceStatement)
-	api.PutStruct(m, "IPSetReferenceStatement", s.IPSetReferenceStatement)
-	api.PutStruct(m, "RegexPatternSetReferenceStatement", s.RegexPatternSetReferenceStatement)
-	api.PutStruct(m, "RateBasedStatement", s.RateBasedStatement)
-	api.PutStruct(m, "AndStatement", s.AndStatement)
-	api.PutStruct(m, "OrStatement", s.OrStatement)
-	api.PutStruct(m, "NotStatement", s.NotStatement)
-	api.PutStruct(m, "ManagedRuleGroupStatement", s.ManagedRuleGroupStatement)
-	api.PutStruct(m, "LabelMatchStatement", s.LabelMatchStatement)
-	api.PutStruct(m, "RegexMatchStatement", s.RegexMatchStatement)
-	return m
-}
+func (*PutManagedRuleSetVersionsRequest) ConvType() (api.Table, int32) { return convTable[:], 162 }
 
-func (s *Tag) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Key", &s.Key, api.SetStringPtr)
-	err = api.Decode(err, m, "Value", &s.Value, api.SetStringPtr)
-	return err
-}
+func (*PutManagedRuleSetVersionsResponse) ConvType() (api.Table, int32) { return convTable[:], 163 }
 
-func (s *Tag) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Key", s.Key, api.DynString)
-	api.Put(m, "Value", s.Value, api.DynString)
-	return m
-}
+func (*PutPermissionPolicyRequest) ConvType() (api.Table, int32) { return convTable[:], 164 }
 
-func (s *TagInfoForResource) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ResourceARN", &s.ResourceARN, api.SetStringPtr)
-	err = api.Decode(err, m, "TagList", &s.TagList, func(p *[]Tag, v any) error {
-		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
+func (*PutPermissionPolicyResponse) ConvType() (api.Table, int32) { return convTable[:], 165 }
 
-func (s *TagInfoForResource) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "ResourceARN", s.ResourceARN, api.DynString)
-	api.PutList(m, "TagList", s.TagList, func(e Tag) any { return e.ToDynamic() })
-	return m
-}
+func (*QueryString) ConvType() (api.Table, int32) { return convTable[:], 166 }
 
-func (s *TagResourceRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ResourceARN", &s.ResourceARN, api.SetStringPtr)
-	err = api.Decode(err, m, "Tags", &s.Tags, func(p *[]Tag, v any) error {
-		return api.SetList(p, v, func(p *Tag, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
+func (*RateBasedStatement) ConvType() (api.Table, int32) { return convTable[:], 167 }
 
-func (s *TagResourceRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "ResourceARN", s.ResourceARN, api.DynString)
-	api.PutList(m, "Tags", s.Tags, func(e Tag) any { return e.ToDynamic() })
-	return m
-}
+func (*RateBasedStatementCustomKey) ConvType() (api.Table, int32) { return convTable[:], 168 }
 
-func (s *TagResourceResponse) FromDynamic(map[string]any) error { return nil }
+func (*RateBasedStatementManagedKeysIPSet) ConvType() (api.Table, int32) { return convTable[:], 169 }
 
-func (s *TagResourceResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*RateLimitCookie) ConvType() (api.Table, int32) { return convTable[:], 170 }
 
-func (s *TextTransformation) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Priority", &s.Priority, api.SetInt32Ptr)
-	err = api.Decode(err, m, "Type", &s.Type, api.SetStringPtr)
-	return err
-}
+func (*RateLimitForwardedIP) ConvType() (api.Table, int32) { return convTable[:], 171 }
 
-func (s *TextTransformation) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Priority", s.Priority, api.DynInt32)
-	api.Put(m, "Type", s.Type, api.DynString)
-	return m
-}
+func (*RateLimitHTTPMethod) ConvType() (api.Table, int32) { return convTable[:], 172 }
 
-func (s *TimeWindow) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "StartTime", &s.StartTime, api.SetTimePtr)
-	err = api.Decode(err, m, "EndTime", &s.EndTime, api.SetTimePtr)
-	return err
-}
+func (*RateLimitHeader) ConvType() (api.Table, int32) { return convTable[:], 173 }
 
-func (s *TimeWindow) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "StartTime", s.StartTime, api.DynTime)
-	api.Put(m, "EndTime", s.EndTime, api.DynTime)
-	return m
-}
+func (*RateLimitIP) ConvType() (api.Table, int32) { return convTable[:], 174 }
 
-func (s *UntagResourceRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ResourceARN", &s.ResourceARN, api.SetStringPtr)
-	err = api.Decode(err, m, "TagKeys", &s.TagKeys, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	return err
-}
+func (*RateLimitLabelNamespace) ConvType() (api.Table, int32) { return convTable[:], 175 }
 
-func (s *UntagResourceRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "ResourceARN", s.ResourceARN, api.DynString)
-	api.PutList(m, "TagKeys", s.TagKeys, api.DynString)
-	return m
-}
+func (*RateLimitQueryArgument) ConvType() (api.Table, int32) { return convTable[:], 176 }
 
-func (s *UntagResourceResponse) FromDynamic(map[string]any) error { return nil }
+func (*RateLimitQueryString) ConvType() (api.Table, int32) { return convTable[:], 177 }
 
-func (s *UntagResourceResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*RateLimitUriPath) ConvType() (api.Table, int32) { return convTable[:], 178 }
 
-func (s *UpdateIPSetRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "Scope", &s.Scope, api.SetStringPtr)
-	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
-	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
-	err = api.Decode(err, m, "Addresses", &s.Addresses, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "LockToken", &s.LockToken, api.SetStringPtr)
-	return err
-}
+func (*Regex) ConvType() (api.Table, int32) { return convTable[:], 179 }
 
-func (s *UpdateIPSetRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 6)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "Scope", s.Scope, api.DynString)
-	api.Put(m, "Id", s.Id, api.DynString)
-	api.Put(m, "Description", s.Description, api.DynString)
-	api.PutList(m, "Addresses", s.Addresses, api.DynString)
-	api.Put(m, "LockToken", s.LockToken, api.DynString)
-	return m
-}
+func (*RegexMatchStatement) ConvType() (api.Table, int32) { return convTable[:], 180 }
 
-func (s *UpdateIPSetResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "NextLockToken", &s.NextLockToken, api.SetStringPtr)
-	return err
-}
+func (*RegexPatternSet) ConvType() (api.Table, int32) { return convTable[:], 181 }
 
-func (s *UpdateIPSetResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "NextLockToken", s.NextLockToken, api.DynString)
-	return m
-}
+func (*RegexPatternSetReferenceStatement) ConvType() (api.Table, int32) { return convTable[:], 182 }
 
-func (s *UpdateManagedRuleSetVersionExpiryDateRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "Scope", &s.Scope, api.SetStringPtr)
-	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
-	err = api.Decode(err, m, "LockToken", &s.LockToken, api.SetStringPtr)
-	err = api.Decode(err, m, "VersionToExpire", &s.VersionToExpire, api.SetStringPtr)
-	err = api.Decode(err, m, "ExpiryTimestamp", &s.ExpiryTimestamp, api.SetTimePtr)
-	return err
-}
+func (*RegexPatternSetSummary) ConvType() (api.Table, int32) { return convTable[:], 183 }
 
-func (s *UpdateManagedRuleSetVersionExpiryDateRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 6)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "Scope", s.Scope, api.DynString)
-	api.Put(m, "Id", s.Id, api.DynString)
-	api.Put(m, "LockToken", s.LockToken, api.DynString)
-	api.Put(m, "VersionToExpire", s.VersionToExpire, api.DynString)
-	api.Put(m, "ExpiryTimestamp", s.ExpiryTimestamp, api.DynTime)
-	return m
-}
+func (*ReleaseSummary) ConvType() (api.Table, int32) { return convTable[:], 184 }
 
-func (s *UpdateManagedRuleSetVersionExpiryDateResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "ExpiringVersion", &s.ExpiringVersion, api.SetStringPtr)
-	err = api.Decode(err, m, "ExpiryTimestamp", &s.ExpiryTimestamp, api.SetTimePtr)
-	err = api.Decode(err, m, "NextLockToken", &s.NextLockToken, api.SetStringPtr)
-	return err
+func (*RequestBodyAssociatedResourceTypeConfig) ConvType() (api.Table, int32) {
+	return convTable[:], 185
 }
 
-func (s *UpdateManagedRuleSetVersionExpiryDateResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "ExpiringVersion", s.ExpiringVersion, api.DynString)
-	api.Put(m, "ExpiryTimestamp", s.ExpiryTimestamp, api.DynTime)
-	api.Put(m, "NextLockToken", s.NextLockToken, api.DynString)
-	return m
-}
+func (*RequestInspection) ConvType() (api.Table, int32) { return convTable[:], 186 }
 
-func (s *UpdateRegexPatternSetRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "Scope", &s.Scope, api.SetStringPtr)
-	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
-	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
-	err = api.Decode(err, m, "RegularExpressionList", &s.RegularExpressionList, func(p *[]Regex, v any) error {
-		return api.SetList(p, v, func(p *Regex, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "LockToken", &s.LockToken, api.SetStringPtr)
-	return err
-}
+func (*RequestInspectionACFP) ConvType() (api.Table, int32) { return convTable[:], 187 }
 
-func (s *UpdateRegexPatternSetRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 6)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "Scope", s.Scope, api.DynString)
-	api.Put(m, "Id", s.Id, api.DynString)
-	api.Put(m, "Description", s.Description, api.DynString)
-	api.PutList(m, "RegularExpressionList", s.RegularExpressionList, func(e Regex) any { return e.ToDynamic() })
-	api.Put(m, "LockToken", s.LockToken, api.DynString)
-	return m
-}
+func (*ResponseInspection) ConvType() (api.Table, int32) { return convTable[:], 188 }
 
-func (s *UpdateRegexPatternSetResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "NextLockToken", &s.NextLockToken, api.SetStringPtr)
-	return err
-}
+func (*ResponseInspectionBodyContains) ConvType() (api.Table, int32) { return convTable[:], 189 }
 
-func (s *UpdateRegexPatternSetResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "NextLockToken", s.NextLockToken, api.DynString)
-	return m
-}
+func (*ResponseInspectionHeader) ConvType() (api.Table, int32) { return convTable[:], 190 }
 
-func (s *UpdateRuleGroupRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "Scope", &s.Scope, api.SetStringPtr)
-	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
-	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
-	err = api.Decode(err, m, "Rules", &s.Rules, func(p *[]Rule, v any) error {
-		return api.SetList(p, v, func(p *Rule, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "VisibilityConfig", &s.VisibilityConfig, api.SetStructPtr[VisibilityConfig])
-	err = api.Decode(err, m, "LockToken", &s.LockToken, api.SetStringPtr)
-	err = api.Decode(err, m, "CustomResponseBodies", &s.CustomResponseBodies, func(p *map[string]CustomResponseBody, v any) error {
-		return api.SetMap(p, v, func(p *CustomResponseBody, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
+func (*ResponseInspectionJson) ConvType() (api.Table, int32) { return convTable[:], 191 }
 
-func (s *UpdateRuleGroupRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "Scope", s.Scope, api.DynString)
-	api.Put(m, "Id", s.Id, api.DynString)
-	api.Put(m, "Description", s.Description, api.DynString)
-	api.PutList(m, "Rules", s.Rules, func(e Rule) any { return e.ToDynamic() })
-	api.PutStruct(m, "VisibilityConfig", s.VisibilityConfig)
-	api.Put(m, "LockToken", s.LockToken, api.DynString)
-	api.PutMap(m, "CustomResponseBodies", s.CustomResponseBodies, func(e CustomResponseBody) any { return e.ToDynamic() })
-	return m
-}
+func (*ResponseInspectionStatusCode) ConvType() (api.Table, int32) { return convTable[:], 192 }
 
-func (s *UpdateRuleGroupResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "NextLockToken", &s.NextLockToken, api.SetStringPtr)
-	return err
-}
+func (*Rule) ConvType() (api.Table, int32) { return convTable[:], 193 }
 
-func (s *UpdateRuleGroupResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "NextLockToken", s.NextLockToken, api.DynString)
-	return m
-}
+func (*RuleAction) ConvType() (api.Table, int32) { return convTable[:], 194 }
 
-func (s *UpdateWebACLRequest) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "Scope", &s.Scope, api.SetStringPtr)
-	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
-	err = api.Decode(err, m, "DefaultAction", &s.DefaultAction, api.SetStructPtr[DefaultAction])
-	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
-	err = api.Decode(err, m, "Rules", &s.Rules, func(p *[]Rule, v any) error {
-		return api.SetList(p, v, func(p *Rule, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "VisibilityConfig", &s.VisibilityConfig, api.SetStructPtr[VisibilityConfig])
-	err = api.Decode(err, m, "LockToken", &s.LockToken, api.SetStringPtr)
-	err = api.Decode(err, m, "CustomResponseBodies", &s.CustomResponseBodies, func(p *map[string]CustomResponseBody, v any) error {
-		return api.SetMap(p, v, func(p *CustomResponseBody, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "CaptchaConfig", &s.CaptchaConfig, api.SetStructPtr[CaptchaConfig])
-	err = api.Decode(err, m, "ChallengeConfig", &s.ChallengeConfig, api.SetStructPtr[ChallengeConfig])
-	err = api.Decode(err, m, "TokenDomains", &s.TokenDomains, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "AssociationConfig", &s.AssociationConfig, api.SetStructPtr[AssociationConfig])
-	return err
-}
+func (*RuleActionOverride) ConvType() (api.Table, int32) { return convTable[:], 195 }
 
-func (s *UpdateWebACLRequest) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "Scope", s.Scope, api.DynString)
-	api.Put(m, "Id", s.Id, api.DynString)
-	api.PutStruct(m, "DefaultAction", s.DefaultAction)
-	api.Put(m, "Description", s.Description, api.DynString)
-	api.PutList(m, "Rules", s.Rules, func(e Rule) any { return e.ToDynamic() })
-	api.PutStruct(m, "VisibilityConfig", s.VisibilityConfig)
-	api.Put(m, "LockToken", s.LockToken, api.DynString)
-	api.PutMap(m, "CustomResponseBodies", s.CustomResponseBodies, func(e CustomResponseBody) any { return e.ToDynamic() })
-	api.PutStruct(m, "CaptchaConfig", s.CaptchaConfig)
-	api.PutStruct(m, "ChallengeConfig", s.ChallengeConfig)
-	api.PutList(m, "TokenDomains", s.TokenDomains, api.DynString)
-	api.PutStruct(m, "AssociationConfig", s.AssociationConfig)
-	return m
-}
+func (*RuleGroup) ConvType() (api.Table, int32) { return convTable[:], 196 }
 
-func (s *UpdateWebACLResponse) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "NextLockToken", &s.NextLockToken, api.SetStringPtr)
-	return err
-}
+func (*RuleGroupReferenceStatement) ConvType() (api.Table, int32) { return convTable[:], 197 }
 
-func (s *UpdateWebACLResponse) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "NextLockToken", s.NextLockToken, api.DynString)
-	return m
-}
+func (*RuleGroupSummary) ConvType() (api.Table, int32) { return convTable[:], 198 }
 
-func (s *UriPath) FromDynamic(map[string]any) error { return nil }
+func (*RuleSummary) ConvType() (api.Table, int32) { return convTable[:], 199 }
 
-func (s *UriPath) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{}
-}
+func (*SampledHTTPRequest) ConvType() (api.Table, int32) { return convTable[:], 200 }
 
-func (s *UsernameField) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Identifier", &s.Identifier, api.SetStringPtr)
-	return err
-}
+func (*SingleHeader) ConvType() (api.Table, int32) { return convTable[:], 201 }
 
-func (s *UsernameField) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Identifier", s.Identifier, api.DynString)
-	return m
-}
+func (*SingleQueryArgument) ConvType() (api.Table, int32) { return convTable[:], 202 }
 
-func (s *VersionToPublish) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "AssociatedRuleGroupArn", &s.AssociatedRuleGroupArn, api.SetStringPtr)
-	err = api.Decode(err, m, "ForecastedLifetime", &s.ForecastedLifetime, api.SetInt32Ptr)
-	return err
-}
+func (*SizeConstraintStatement) ConvType() (api.Table, int32) { return convTable[:], 203 }
 
-func (s *VersionToPublish) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "AssociatedRuleGroupArn", s.AssociatedRuleGroupArn, api.DynString)
-	api.Put(m, "ForecastedLifetime", s.ForecastedLifetime, api.DynInt32)
-	return m
-}
+func (*SqliMatchStatement) ConvType() (api.Table, int32) { return convTable[:], 204 }
 
-func (s *VisibilityConfig) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "SampledRequestsEnabled", &s.SampledRequestsEnabled, api.SetBoolPtr)
-	err = api.Decode(err, m, "CloudWatchMetricsEnabled", &s.CloudWatchMetricsEnabled, api.SetBoolPtr)
-	err = api.Decode(err, m, "MetricName", &s.MetricName, api.SetStringPtr)
-	return err
-}
+func (*Statement) ConvType() (api.Table, int32) { return convTable[:], 205 }
 
-func (s *VisibilityConfig) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 3)
-	api.Put(m, "SampledRequestsEnabled", s.SampledRequestsEnabled, api.DynBool)
-	api.Put(m, "CloudWatchMetricsEnabled", s.CloudWatchMetricsEnabled, api.DynBool)
-	api.Put(m, "MetricName", s.MetricName, api.DynString)
-	return m
-}
+func (*Tag) ConvType() (api.Table, int32) { return convTable[:], 206 }
 
-func (s *WAFAssociatedItemException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*TagInfoForResource) ConvType() (api.Table, int32) { return convTable[:], 207 }
 
-func (s *WAFAssociatedItemException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
+func (*TagResourceRequest) ConvType() (api.Table, int32) { return convTable[:], 208 }
 
-func (s *WAFConfigurationWarningException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*TagResourceResponse) ConvType() (api.Table, int32) { return convTable[:], 209 }
 
-func (s *WAFConfigurationWarningException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
+func (*TextTransformation) ConvType() (api.Table, int32) { return convTable[:], 210 }
 
-func (s *WAFDuplicateItemException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*TimeWindow) ConvType() (api.Table, int32) { return convTable[:], 211 }
 
-func (s *WAFDuplicateItemException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
+func (*UntagResourceRequest) ConvType() (api.Table, int32) { return convTable[:], 212 }
 
-func (s *WAFExpiredManagedRuleGroupVersionException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*UntagResourceResponse) ConvType() (api.Table, int32) { return convTable[:], 213 }
 
-func (s *WAFExpiredManagedRuleGroupVersionException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
+func (*UpdateIPSetRequest) ConvType() (api.Table, int32) { return convTable[:], 214 }
 
-func (s *WAFInternalErrorException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*UpdateIPSetResponse) ConvType() (api.Table, int32) { return convTable[:], 215 }
 
-func (s *WAFInternalErrorException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
+func (*UpdateManagedRuleSetVersionExpiryDateRequest) ConvType() (api.Table, int32) {
+	return convTable[:], 216
 }
 
-func (s *WAFInvalidOperationException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
+func (*UpdateManagedRuleSetVersionExpiryDateResponse) ConvType() (api.Table, int32) {
+	return convTable[:], 217
 }
 
-func (s *WAFInvalidOperationException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
+func (*UpdateRegexPatternSetRequest) ConvType() (api.Table, int32) { return convTable[:], 218 }
 
-func (s *WAFInvalidParameterException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	err = api.Decode(err, m, "Field", &s.Field, api.SetStringPtr)
-	err = api.Decode(err, m, "Parameter", &s.Parameter, api.SetStringPtr)
-	err = api.Decode(err, m, "Reason", &s.Reason, api.SetStringPtr)
-	return err
-}
+func (*UpdateRegexPatternSetResponse) ConvType() (api.Table, int32) { return convTable[:], 219 }
 
-func (s *WAFInvalidParameterException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 4)
-	api.Put(m, "message", s.Message, api.DynString)
-	api.Put(m, "Field", s.Field, api.DynString)
-	api.Put(m, "Parameter", s.Parameter, api.DynString)
-	api.Put(m, "Reason", s.Reason, api.DynString)
-	return m
-}
+func (*UpdateRuleGroupRequest) ConvType() (api.Table, int32) { return convTable[:], 220 }
 
-func (s *WAFInvalidPermissionPolicyException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*UpdateRuleGroupResponse) ConvType() (api.Table, int32) { return convTable[:], 221 }
 
-func (s *WAFInvalidPermissionPolicyException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
+func (*UpdateWebACLRequest) ConvType() (api.Table, int32) { return convTable[:], 222 }
 
-func (s *WAFInvalidResourceException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*UpdateWebACLResponse) ConvType() (api.Table, int32) { return convTable[:], 223 }
 
-func (s *WAFInvalidResourceException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
+func (*UriPath) ConvType() (api.Table, int32) { return convTable[:], 224 }
 
-func (s *WAFLimitsExceededException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	err = api.Decode(err, m, "SourceType", &s.SourceType, api.SetStringPtr)
-	return err
-}
+func (*UsernameField) ConvType() (api.Table, int32) { return convTable[:], 225 }
 
-func (s *WAFLimitsExceededException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.Put(m, "Message", s.Message, api.DynString)
-	api.Put(m, "SourceType", s.SourceType, api.DynString)
-	return m
-}
+func (*VersionToPublish) ConvType() (api.Table, int32) { return convTable[:], 226 }
 
-func (s *WAFLogDestinationPermissionIssueException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*VisibilityConfig) ConvType() (api.Table, int32) { return convTable[:], 227 }
 
-func (s *WAFLogDestinationPermissionIssueException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
+func (*WAFAssociatedItemException) ConvType() (api.Table, int32) { return convTable[:], 228 }
 
-func (s *WAFNonexistentItemException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*WAFConfigurationWarningException) ConvType() (api.Table, int32) { return convTable[:], 229 }
 
-func (s *WAFNonexistentItemException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
+func (*WAFDuplicateItemException) ConvType() (api.Table, int32) { return convTable[:], 230 }
 
-func (s *WAFOptimisticLockException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
+func (*WAFExpiredManagedRuleGroupVersionException) ConvType() (api.Table, int32) {
+	return convTable[:], 231
 }
 
-func (s *WAFOptimisticLockException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
+func (*WAFInternalErrorException) ConvType() (api.Table, int32) { return convTable[:], 232 }
 
-func (s *WAFServiceLinkedRoleErrorException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*WAFInvalidOperationException) ConvType() (api.Table, int32) { return convTable[:], 233 }
 
-func (s *WAFServiceLinkedRoleErrorException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "message", s.Message, api.DynString)
-	return m
-}
+func (*WAFInvalidParameterException) ConvType() (api.Table, int32) { return convTable[:], 234 }
 
-func (s *WAFSubscriptionNotFoundException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*WAFInvalidPermissionPolicyException) ConvType() (api.Table, int32) { return convTable[:], 235 }
 
-func (s *WAFSubscriptionNotFoundException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
+func (*WAFInvalidResourceException) ConvType() (api.Table, int32) { return convTable[:], 236 }
 
-func (s *WAFTagOperationException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*WAFLimitsExceededException) ConvType() (api.Table, int32) { return convTable[:], 237 }
 
-func (s *WAFTagOperationException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
+func (*WAFLogDestinationPermissionIssueException) ConvType() (api.Table, int32) {
+	return convTable[:], 238
 }
 
-func (s *WAFTagOperationInternalErrorException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*WAFNonexistentItemException) ConvType() (api.Table, int32) { return convTable[:], 239 }
 
-func (s *WAFTagOperationInternalErrorException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
+func (*WAFOptimisticLockException) ConvType() (api.Table, int32) { return convTable[:], 240 }
 
-func (s *WAFUnavailableEntityException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*WAFServiceLinkedRoleErrorException) ConvType() (api.Table, int32) { return convTable[:], 241 }
 
-func (s *WAFUnavailableEntityException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
+func (*WAFSubscriptionNotFoundException) ConvType() (api.Table, int32) { return convTable[:], 242 }
 
-func (s *WAFUnsupportedAggregateKeyTypeException) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Message", &s.Message, api.SetStringPtr)
-	return err
-}
+func (*WAFTagOperationException) ConvType() (api.Table, int32) { return convTable[:], 243 }
 
-func (s *WAFUnsupportedAggregateKeyTypeException) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 1)
-	api.Put(m, "Message", s.Message, api.DynString)
-	return m
-}
+func (*WAFTagOperationInternalErrorException) ConvType() (api.Table, int32) { return convTable[:], 244 }
 
-func (s *WebACL) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
-	err = api.Decode(err, m, "ARN", &s.ARN, api.SetStringPtr)
-	err = api.Decode(err, m, "DefaultAction", &s.DefaultAction, api.SetStructPtr[DefaultAction])
-	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
-	err = api.Decode(err, m, "Rules", &s.Rules, func(p *[]Rule, v any) error {
-		return api.SetList(p, v, func(p *Rule, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "VisibilityConfig", &s.VisibilityConfig, api.SetStructPtr[VisibilityConfig])
-	err = api.Decode(err, m, "Capacity", &s.Capacity, api.SetInt64Ptr)
-	err = api.Decode(err, m, "PreProcessFirewallManagerRuleGroups", &s.PreProcessFirewallManagerRuleGroups, func(p *[]FirewallManagerRuleGroup, v any) error {
-		return api.SetList(p, v, func(p *FirewallManagerRuleGroup, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "PostProcessFirewallManagerRuleGroups", &s.PostProcessFirewallManagerRuleGroups, func(p *[]FirewallManagerRuleGroup, v any) error {
-		return api.SetList(p, v, func(p *FirewallManagerRuleGroup, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "ManagedByFirewallManager", &s.ManagedByFirewallManager, api.SetBoolPtr)
-	err = api.Decode(err, m, "LabelNamespace", &s.LabelNamespace, api.SetStringPtr)
-	err = api.Decode(err, m, "CustomResponseBodies", &s.CustomResponseBodies, func(p *map[string]CustomResponseBody, v any) error {
-		return api.SetMap(p, v, func(p *CustomResponseBody, v any) error { return api.SetStruct(p, v) })
-	})
-	err = api.Decode(err, m, "CaptchaConfig", &s.CaptchaConfig, api.SetStructPtr[CaptchaConfig])
-	err = api.Decode(err, m, "ChallengeConfig", &s.ChallengeConfig, api.SetStructPtr[ChallengeConfig])
-	err = api.Decode(err, m, "TokenDomains", &s.TokenDomains, func(p *[]string, v any) error { return api.SetList(p, v, api.SetString) })
-	err = api.Decode(err, m, "AssociationConfig", &s.AssociationConfig, api.SetStructPtr[AssociationConfig])
-	return err
-}
+func (*WAFUnavailableEntityException) ConvType() (api.Table, int32) { return convTable[:], 245 }
 
-func (s *WebACL) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 8)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "Id", s.Id, api.DynString)
-	api.Put(m, "ARN", s.ARN, api.DynString)
-	api.PutStruct(m, "DefaultAction", s.DefaultAction)
-	api.Put(m, "Description", s.Description, api.DynString)
-	api.PutList(m, "Rules", s.Rules, func(e Rule) any { return e.ToDynamic() })
-	api.PutStruct(m, "VisibilityConfig", s.VisibilityConfig)
-	api.Put(m, "Capacity", s.Capacity, api.DynInt64)
-	api.PutList(m, "PreProcessFirewallManagerRuleGroups", s.PreProcessFirewallManagerRuleGroups, func(e FirewallManagerRuleGroup) any { return e.ToDynamic() })
-	api.PutList(m, "PostProcessFirewallManagerRuleGroups", s.PostProcessFirewallManagerRuleGroups, func(e FirewallManagerRuleGroup) any { return e.ToDynamic() })
-	api.Put(m, "ManagedByFirewallManager", s.ManagedByFirewallManager, api.DynBool)
-	api.Put(m, "LabelNamespace", s.LabelNamespace, api.DynString)
-	api.PutMap(m, "CustomResponseBodies", s.CustomResponseBodies, func(e CustomResponseBody) any { return e.ToDynamic() })
-	api.PutStruct(m, "CaptchaConfig", s.CaptchaConfig)
-	api.PutStruct(m, "ChallengeConfig", s.ChallengeConfig)
-	api.PutList(m, "TokenDomains", s.TokenDomains, api.DynString)
-	api.PutStruct(m, "AssociationConfig", s.AssociationConfig)
-	return m
+func (*WAFUnsupportedAggregateKeyTypeException) ConvType() (api.Table, int32) {
+	return convTable[:], 246
 }
 
-func (s *WebACLSummary) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "Name", &s.Name, api.SetStringPtr)
-	err = api.Decode(err, m, "Id", &s.Id, api.SetStringPtr)
-	err = api.Decode(err, m, "Description", &s.Description, api.SetStringPtr)
-	err = api.Decode(err, m, "LockToken", &s.LockToken, api.SetStringPtr)
-	err = api.Decode(err, m, "ARN", &s.ARN, api.SetStringPtr)
-	return err
-}
+func (*WebACL) ConvType() (api.Table, int32) { return convTable[:], 247 }
 
-func (s *WebACLSummary) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 5)
-	api.Put(m, "Name", s.Name, api.DynString)
-	api.Put(m, "Id", s.Id, api.DynString)
-	api.Put(m, "Description", s.Description, api.DynString)
-	api.Put(m, "LockToken", s.LockToken, api.DynString)
-	api.Put(m, "ARN", s.ARN, api.DynString)
-	return m
-}
+func (*WebACLSummary) ConvType() (api.Table, int32) { return convTable[:], 248 }
 
-func (s *XssMatchStatement) FromDynamic(m map[string]any) error {
-	var err error
-	err = api.Decode(err, m, "FieldToMatch", &s.FieldToMatch, api.SetStructPtr[FieldToMatch])
-	err = api.Decode(err, m, "TextTransformations", &s.TextTransformations, func(p *[]TextTransformation, v any) error {
-		return api.SetList(p, v, func(p *TextTransformation, v any) error { return api.SetStruct(p, v) })
-	})
-	return err
-}
+func (*XssMatchStatement) ConvType() (api.Table, int32) { return convTable[:], 249 }
 
-func (s *XssMatchStatement) ToDynamic() map[string]any {
-	if s == nil {
-		return nil
-	}
-	m := make(map[string]any, 2)
-	api.PutStruct(m, "FieldToMatch", s.FieldToMatch)
-	api.PutList(m, "TextTransformations", s.TextTransformations, func(e TextTransformation) any { return e.ToDynamic() })
-	return m
+var convTable = [...]api.Type{
+	0: {Go: (*APIKeySummary)(nil), Fields: []api.Field{
+		{Name: "TokenDomains", Off: unsafe.Offsetof(APIKeySummary{}.TokenDomains), Kind: api.KList, Type: 250},
+		{Name: "APIKey", Off: unsafe.Offsetof(APIKeySummary{}.APIKey), Kind: api.KStringPtr},
+		{Name: "CreationTimestamp", Off: unsafe.Offsetof(APIKeySummary{}.CreationTimestamp), Kind: api.KTimePtr},
+		{Name: "Version", Off: unsafe.Offsetof(APIKeySummary{}.Version), Kind: api.KInt32Ptr},
+	}},
+	1: {Go: (*AWSManagedRulesACFPRuleSet)(nil), Fields: []api.Field{
+		{Name: "CreationPath", Off: unsafe.Offsetof(AWSManagedRulesACFPRuleSet{}.CreationPath), Kind: api.KStringPtr},
+		{Name: "RegistrationPagePath", Off: unsafe.Offsetof(AWSManagedRulesACFPRuleSet{}.RegistrationPagePath), Kind: api.KStringPtr},
+		{Name: "RequestInspection", Off: unsafe.Offsetof(AWSManagedRulesACFPRuleSet{}.RequestInspection), Kind: api.KStructPtr, Type: 187},
+		{Name: "ResponseInspection", Off: unsafe.Offsetof(AWSManagedRulesACFPRuleSet{}.ResponseInspection), Kind: api.KStructPtr, Type: 188},
+		{Name: "EnableRegexInPath", Off: unsafe.Offsetof(AWSManagedRulesACFPRuleSet{}.EnableRegexInPath), Kind: api.KBoolPtr},
+	}},
+	2: {Go: (*AWSManagedRulesATPRuleSet)(nil), Fields: []api.Field{
+		{Name: "LoginPath", Off: unsafe.Offsetof(AWSManagedRulesATPRuleSet{}.LoginPath), Kind: api.KStringPtr},
+		{Name: "RequestInspection", Off: unsafe.Offsetof(AWSManagedRulesATPRuleSet{}.RequestInspection), Kind: api.KStructPtr, Type: 186},
+		{Name: "ResponseInspection", Off: unsafe.Offsetof(AWSManagedRulesATPRuleSet{}.ResponseInspection), Kind: api.KStructPtr, Type: 188},
+		{Name: "EnableRegexInPath", Off: unsafe.Offsetof(AWSManagedRulesATPRuleSet{}.EnableRegexInPath), Kind: api.KBoolPtr},
+	}},
+	3: {Go: (*AWSManagedRulesBotControlRuleSet)(nil), Fields: []api.Field{
+		{Name: "InspectionLevel", Off: unsafe.Offsetof(AWSManagedRulesBotControlRuleSet{}.InspectionLevel), Kind: api.KStringPtr},
+		{Name: "EnableMachineLearning", Off: unsafe.Offsetof(AWSManagedRulesBotControlRuleSet{}.EnableMachineLearning), Kind: api.KBoolPtr},
+	}},
+	4: {Go: (*ActionCondition)(nil), Fields: []api.Field{
+		{Name: "Action", Off: unsafe.Offsetof(ActionCondition{}.Action), Kind: api.KStringPtr},
+	}},
+	5: {Go: (*AddressField)(nil), Fields: []api.Field{
+		{Name: "Identifier", Off: unsafe.Offsetof(AddressField{}.Identifier), Kind: api.KStringPtr},
+	}},
+	6: {Go: (*All)(nil)},
+	7: {Go: (*AllQueryArguments)(nil)},
+	8: {Go: (*AllowAction)(nil), Fields: []api.Field{
+		{Name: "CustomRequestHandling", Off: unsafe.Offsetof(AllowAction{}.CustomRequestHandling), Kind: api.KStructPtr, Type: 39},
+	}},
+	9: {Go: (*AndStatement)(nil), Fields: []api.Field{
+		{Name: "Statements", Off: unsafe.Offsetof(AndStatement{}.Statements), Kind: api.KList, Type: 251},
+	}},
+	10: {Go: (*AssociateWebACLRequest)(nil), Fields: []api.Field{
+		{Name: "WebACLArn", Off: unsafe.Offsetof(AssociateWebACLRequest{}.WebACLArn), Kind: api.KStringPtr},
+		{Name: "ResourceArn", Off: unsafe.Offsetof(AssociateWebACLRequest{}.ResourceArn), Kind: api.KStringPtr},
+	}},
+	11: {Go: (*AssociateWebACLResponse)(nil)},
+	12: {Go: (*AssociationConfig)(nil), Fields: []api.Field{
+		{Name: "RequestBody", Off: unsafe.Offsetof(AssociationConfig{}.RequestBody), Kind: api.KMap, Type: 252},
+	}},
+	13: {Go: (*BlockAction)(nil), Fields: []api.Field{
+		{Name: "CustomResponse", Off: unsafe.Offsetof(BlockAction{}.CustomResponse), Kind: api.KStructPtr, Type: 40},
+	}},
+	14: {Go: (*Body)(nil), Fields: []api.Field{
+		{Name: "OversizeHandling", Off: unsafe.Offsetof(Body{}.OversizeHandling), Kind: api.KStringPtr},
+	}},
+	15: {Go: (*ByteMatchStatement)(nil), Fields: []api.Field{
+		{Name: "SearchString", Off: unsafe.Offsetof(ByteMatchStatement{}.SearchString), Kind: api.KBytes},
+		{Name: "FieldToMatch", Off: unsafe.Offsetof(ByteMatchStatement{}.FieldToMatch), Kind: api.KStructPtr, Type: 69},
+		{Name: "TextTransformations", Off: unsafe.Offsetof(ByteMatchStatement{}.TextTransformations), Kind: api.KList, Type: 253},
+		{Name: "PositionalConstraint", Off: unsafe.Offsetof(ByteMatchStatement{}.PositionalConstraint), Kind: api.KStringPtr},
+	}},
+	16: {Go: (*CaptchaAction)(nil), Fields: []api.Field{
+		{Name: "CustomRequestHandling", Off: unsafe.Offsetof(CaptchaAction{}.CustomRequestHandling), Kind: api.KStructPtr, Type: 39},
+	}},
+	17: {Go: (*CaptchaConfig)(nil), Fields: []api.Field{
+		{Name: "ImmunityTimeProperty", Off: unsafe.Offsetof(CaptchaConfig{}.ImmunityTimeProperty), Kind: api.KStructPtr, Type: 110},
+	}},
+	18: {Go: (*CaptchaResponse)(nil), Fields: []api.Field{
+		{Name: "ResponseCode", Off: unsafe.Offsetof(CaptchaResponse{}.ResponseCode), Kind: api.KInt32Ptr},
+		{Name: "SolveTimestamp", Off: unsafe.Offsetof(CaptchaResponse{}.SolveTimestamp), Kind: api.KInt64Ptr},
+		{Name: "FailureReason", Off: unsafe.Offsetof(CaptchaResponse{}.FailureReason), Kind: api.KStringPtr},
+	}},
+	19: {Go: (*ChallengeAction)(nil), Fields: []api.Field{
+		{Name: "CustomRequestHandling", Off: unsafe.Offsetof(ChallengeAction{}.CustomRequestHandling), Kind: api.KStructPtr, Type: 39},
+	}},
+	20: {Go: (*ChallengeConfig)(nil), Fields: []api.Field{
+		{Name: "ImmunityTimeProperty", Off: unsafe.Offsetof(ChallengeConfig{}.ImmunityTimeProperty), Kind: api.KStructPtr, Type: 110},
+	}},
+	21: {Go: (*ChallengeResponse)(nil), Fields: []api.Field{
+		{Name: "ResponseCode", Off: unsafe.Offsetof(ChallengeResponse{}.ResponseCode), Kind: api.KInt32Ptr},
+		{Name: "SolveTimestamp", Off: unsafe.Offsetof(ChallengeResponse{}.SolveTimestamp), Kind: api.KInt64Ptr},
+		{Name: "FailureReason", Off: unsafe.Offsetof(ChallengeResponse{}.FailureReason), Kind: api.KStringPtr},
+	}},
+	22: {Go: (*CheckCapacityRequest)(nil), Fields: []api.Field{
+		{Name: "Scope", Off: unsafe.Offsetof(CheckCapacityRequest{}.Scope), Kind: api.KStringPtr},
+		{Name: "Rules", Off: unsafe.Offsetof(CheckCapacityRequest{}.Rules), Kind: api.KList, Type: 254},
+	}},
+	23: {Go: (*CheckCapacityResponse)(nil), Fields: []api.Field{
+		{Name: "Capacity", Off: unsafe.Offsetof(CheckCapacityResponse{}.Capacity), Kind: api.KInt64Ptr},
+	}},
+	24: {Go: (*Condition)(nil), Fields: []api.Field{
+		{Name: "ActionCondition", Off: unsafe.Offsetof(Condition{}.ActionCondition), Kind: api.KStructPtr, Type: 4},
+		{Name: "LabelNameCondition", Off: unsafe.Offsetof(Condition{}.LabelNameCondition), Kind: api.KStructPtr, Type: 116},
+	}},
+	25: {Go: (*CookieMatchPattern)(nil), Fields: []api.Field{
+		{Name: "All", Off: unsafe.Offsetof(CookieMatchPattern{}.All), Kind: api.KStructPtr, Type: 6},
+		{Name: "IncludedCookies", Off: unsafe.Offsetof(CookieMatchPattern{}.IncludedCookies), Kind: api.KList, Type: 250},
+		{Name: "ExcludedCookies", Off: unsafe.Offsetof(CookieMatchPattern{}.ExcludedCookies), Kind: api.KList, Type: 250},
+	}},
+	26: {Go: (*Cookies)(nil), Fields: []api.Field{
+		{Name: "MatchPattern", Off: unsafe.Offsetof(Cookies{}.MatchPattern), Kind: api.KStructPtr, Type: 25},
+		{Name: "MatchScope", Off: unsafe.Offsetof(Cookies{}.MatchScope), Kind: api.KStringPtr},
+		{Name: "OversizeHandling", Off: unsafe.Offsetof(Cookies{}.OversizeHandling), Kind: api.KStringPtr},
+	}},
+	27: {Go: (*CountAction)(nil), Fields: []api.Field{
+		{Name: "CustomRequestHandling", Off: unsafe.Offsetof(CountAction{}.CustomRequestHandling), Kind: api.KStructPtr, Type: 39},
+	}},
+	28: {Go: (*CreateAPIKeyRequest)(nil), Fields: []api.Field{
+		{Name: "Scope", Off: unsafe.Offsetof(CreateAPIKeyRequest{}.Scope), Kind: api.KStringPtr},
+		{Name: "TokenDomains", Off: unsafe.Offsetof(CreateAPIKeyRequest{}.TokenDomains), Kind: api.KList, Type: 250},
+	}},
+	29: {Go: (*CreateAPIKeyResponse)(nil), Fields: []api.Field{
+		{Name: "APIKey", Off: unsafe.Offsetof(CreateAPIKeyResponse{}.APIKey), Kind: api.KStringPtr},
+	}},
+	30: {Go: (*CreateIPSetRequest)(nil), Fields: []api.Field{
+		{Name: "Name", Off: unsafe.Offsetof(CreateIPSetRequest{}.Name), Kind: api.KStringPtr},
+		{Name: "Scope", Off: unsafe.Offsetof(CreateIPSetRequest{}.Scope), Kind: api.KStringPtr},
+		{Name: "Description", Off: unsafe.Offsetof(CreateIPSetRequest{}.Description), Kind: api.KStringPtr},
+		{Name: "IPAddressVersion", Off: unsafe.Offsetof(CreateIPSetRequest{}.IPAddressVersion), Kind: api.KStringPtr},
+		{Name: "Addresses", Off: unsafe.Offsetof(CreateIPSetRequest{}.Addresses), Kind: api.KList, Type: 250},
+		{Name: "Tags", Off: unsafe.Offsetof(CreateIPSetRequest{}.Tags), Kind: api.KList, Type: 255},
+	}},
+	31: {Go: (*CreateIPSetResponse)(nil), Fields: []api.Field{
+		{Name: "Summary", Off: unsafe.Offsetof(CreateIPSetResponse{}.Summary), Kind: api.KStructPtr, Type: 109},
+	}},
+	32: {Go: (*CreateRegexPatternSetRequest)(nil), Fields: []api.Field{
+		{Name: "Name", Off: unsafe.Offsetof(CreateRegexPatternSetRequest{}.Name), Kind: api.KStringPtr},
+		{Name: "Scope", Off: unsafe.Offsetof(CreateRegexPatternSetRequest{}.Scope), Kind: api.KStringPtr},
+		{Name: "Description", Off: unsafe.Offsetof(CreateRegexPatternSetRequest{}.Description), Kind: api.KStringPtr},
+		{Name: "RegularExpressionList", Off: unsafe.Offsetof(CreateRegexPatternSetRequest{}.RegularExpressionList), Kind: api.KList, Type: 256},
+		{Name: "Tags", Off: unsafe.Offsetof(CreateRegexPatternSetRequest{}.Tags), Kind: api.KList, Type: 255},
+	}},
+	33: {Go: (*CreateRegexPatternSetResponse)(nil), Fields: []api.Field{
+		{Name: "Summary", Off: unsafe.Offsetof(CreateRegexPatternSetResponse{}.Summary), Kind: api.KStructPtr, Type: 183},
+	}},
+	34: {Go: (*CreateRuleGroupRequest)(nil), Fields: []api.Field{
+		{Name: "Name", Off: unsafe.Offsetof(CreateRuleGroupRequest{}.Name), Kind: api.KStringPtr},
+		{Name: "Scope", Off: unsafe.Offsetof(CreateRuleGroupRequest{}.Scope), Kind: api.KStringPtr},
+		{Name: "Capacity", Off: unsafe.Offsetof(CreateRuleGroupRequest{}.Capacity), Kind: api.KInt64Ptr},
+		{Name: "Description", Off: unsafe.Offsetof(CreateRuleGroupRequest{}.Description), Kind: api.KStringPtr},
+		{Name: "Rules", Off: unsafe.Offsetof(CreateRuleGroupRequest{}.Rules), Kind: api.KList, Type: 254},
+		{Name: "VisibilityConfig", Off: unsafe.Offsetof(CreateRuleGroupRequest{}.VisibilityConfig), Kind: api.KStructPtr, Type: 227},
+		{Name: "Tags", Off: unsafe.Offsetof(CreateRuleGroupRequest{}.Tags), Kind: api.KList, Type: 255},
+		{Name: "CustomResponseBodies", Off: unsafe.Offsetof(CreateRuleGroupRequest{}.CustomResponseBodies), Kind: api.KMap, Type: 257},
+	}},
+	35: {Go: (*CreateRuleGroupResponse)(nil), Fields: []api.Field{
+		{Name: "Summary", Off: unsafe.Offsetof(CreateRuleGroupResponse{}.Summary), Kind: api.KStructPtr, Type: 198},
+	}},
+	36: {Go: (*CreateWebACLRequest)(nil), Fields: []api.Field{
+		{Name: "Name", Off: unsafe.Offsetof(CreateWebACLRequest{}.Name), Kind: api.KStringPtr},
+		{Name: "Scope", Off: unsafe.Offsetof(CreateWebACLRequest{}.Scope), Kind: api.KStringPtr},
+		{Name: "DefaultAction", Off: unsafe.Offsetof(CreateWebACLRequest{}.DefaultAction), Kind: api.KStructPtr, Type: 42},
+		{Name: "Description", Off: unsafe.Offsetof(CreateWebACLRequest{}.Description), Kind: api.KStringPtr},
+		{Name: "Rules", Off: unsafe.Offsetof(CreateWebACLRequest{}.Rules), Kind: api.KList, Type: 254},
+		{Name: "VisibilityConfig", Off: unsafe.Offsetof(CreateWebACLRequest{}.VisibilityConfig), Kind: api.KStructPtr, Type: 227},
+		{Name: "Tags", Off: unsafe.Offsetof(CreateWebACLRequest{}.Tags), Kind: api.KList, Type: 255},
+		{Name: "CustomResponseBodies", Off: unsafe.Offsetof(CreateWebACLRequest{}.CustomResponseBodies), Kind: api.KMap, Type: 257},
+		{Name: "CaptchaConfig", Off: unsafe.Offsetof(CreateWebACLRequest{}.CaptchaConfig), Kind: api.KStructPtr, Type: 17},
+		{Name: "ChallengeConfig", Off: unsafe.Offsetof(CreateWebACLRequest{}.ChallengeConfig), Kind: api.KStructPtr, Type: 20},
+		{Name: "TokenDomains", Off: unsafe.Offsetof(CreateWebACLRequest{}.TokenDomains), Kind: api.KList, Type: 250},
+		{Name: "AssociationConfig", Off: unsafe.Offsetof(CreateWebACLRequest{}.AssociationConfig), Kind: api.KStructPtr, Type: 12},
+	}},
+	37: {Go: (*CreateWebACLResponse)(nil), Fields: []api.Field{
+		{Name: "Summary", Off: unsafe.Offsetof(CreateWebACLResponse{}.Summary), Kind: api.KStructPtr, Type: 248},
+	}},
+	38: {Go: (*CustomHTTPHeader)(nil), Fields: []api.Field{
+		{Name: "Name", Off: unsafe.Offsetof(CustomHTTPHeader{}.Name), Kind: api.KStringPtr},
+		{Name: "Value", Off: unsafe.Offsetof(CustomHTTPHeader{}.Value), Kind: api.KStringPtr},
+	}},
+	39: {Go: (*CustomRequestHandling)(nil), Fields: []api.Field{
+		{Name: "InsertHeaders", Off: unsafe.Offsetof(CustomRequestHandling{}.InsertHeaders), Kind: api.KList, Type: 258},
+	}},
+	40: {Go: (*CustomResponse)(nil), Fields: []api.Field{
+		{Name: "ResponseCode", Off: unsafe.Offsetof(CustomResponse{}.ResponseCode), Kind: api.KInt32Ptr},
+		{Name: "CustomResponseBodyKey", Off: unsafe.Offsetof(CustomResponse{}.CustomResponseBodyKey), Kind: api.KStringPtr},
+		{Name: "ResponseHeaders", Off: unsafe.Offsetof(CustomResponse{}.ResponseHeaders), Kind: api.KList, Type: 258},
+	}},
+	41: {Go: (*CustomResponseBody)(nil), Fields: []api.Field{
+		{Name: "ContentType", Off: unsafe.Offsetof(CustomResponseBody{}.ContentType), Kind: api.KStringPtr},
+		{Name: "Content", Off: unsafe.Offsetof(CustomResponseBody{}.Content), Kind: api.KStringPtr},
+	}},
+	42: {Go: (*DefaultAction)(nil), Fields: []api.Field{
+		{Name: "Block", Off: unsafe.Offsetof(DefaultAction{}.Block), Kind: api.KStructPtr, Type: 13},
+		{Name: "Allow", Off: unsafe.Offsetof(DefaultAction{}.Allow), Kind: api.KStructPtr, Type: 8},
+	}},
+	43: {Go: (*DeleteAPIKeyRequest)(nil), Fields: []api.Field{
+		{Name: "Scope", Off: unsafe.Offsetof(DeleteAPIKeyRequest{}.Scope), Kind: api.KStringPtr},
+		{Name: "APIKey", Off: unsafe.Offsetof(DeleteAPIKeyRequest{}.APIKey), Kind: api.KStringPtr},
+	}},
+	44: {Go: (*DeleteAPIKeyResponse)(nil)},
+	45: {Go: (*DeleteFirewallManagerRuleGroupsRequest)(nil), Fields: []api.Field{
+		{Name: "WebACLArn", Off: unsafe.Offsetof(DeleteFirewallManagerRuleGroupsRequest{}.WebACLArn), Kind: api.KStringPtr},
+		{Name: "WebACLLockToken", Off: unsafe.Offsetof(DeleteFirewallManagerRuleGroupsRequest{}.WebACLLockToken), Kind: api.KStringPtr},
+	}},
+	46: {Go: (*DeleteFirewallManagerRuleGroupsResponse)(nil), Fields: []api.Field{
+		{Name: "NextWebACLLockToken", Off: unsafe.Offsetof(DeleteFirewallManagerRuleGroupsResponse{}.NextWebACLLockToken), Kind: api.KStringPtr},
+	}},
+	47: {Go: (*DeleteIPSetRequest)(nil), Fields: []api.Field{
+		{Name: "Name", Off: unsafe.Offsetof(DeleteIPSetRequest{}.Name), Kind: api.KStringPtr},
+		{Name: "Scope", Off: unsafe.Offsetof(DeleteIPSetRequest{}.Scope), Kind: api.KStringPtr},
+		{Name: "Id", Off: unsafe.Offsetof(DeleteIPSetRequest{}.Id), Kind: api.KStringPtr},
+		{Name: "LockToken", Off: unsafe.Offsetof(DeleteIPSetRequest{}.LockToken), Kind: api.KStringPtr},
+	}},
+	48: {Go: (*DeleteIPSetResponse)(nil)},
+	49: {Go: (*DeleteLoggingConfigurationRequest)(nil), Fields: []api.Field{
+		{Name: "ResourceArn", Off: unsafe.Offsetof(DeleteLoggingConfigurationRequest{}.ResourceArn), Kind: api.KStringPtr},
+		{Name: "LogType", Off: unsafe.Offsetof(DeleteLoggingConfigurationRequest{}.LogType), Kind: api.KStringPtr},
+		{Name: "LogScope", Off: unsafe.Offsetof(DeleteLoggingConfigurationRequest{}.LogScope), Kind: api.KStringPtr},
+	}},
+	50: {Go: (*DeleteLoggingConfigurationResponse)(nil)},
+	51: {Go: (*DeletePermissionPolicyRequest)(nil), Fields: []api.Field{
+		{Name: "ResourceArn", Off: unsafe.Offsetof(DeletePermissionPolicyRequest{}.ResourceArn), Kind: api.KStringPtr},
+	}},
+	52: {Go: (*DeletePermissionPolicyResponse)(nil)},
+	53: {Go: (*DeleteRegexPatternSetRequest)(nil), Fields: []api.Field{
+		{Name: "Name", Off: unsafe.Offsetof(DeleteRegexPatternSetRequest{}.Name), Kind: api.KStringPtr},
+		{Name: "Scope", Off: unsafe.Offsetof(DeleteRegexPatternSetRequest{}.Scope), Kind: api.KStringPtr},
+		{Name: "Id", Off: unsafe.Offsetof(DeleteRegexPatternSetRequest{}.Id), Kind: api.KStringPtr},
+		{Name: "LockToken", Off: unsafe.Offsetof(DeleteRegexPatternSetRequest{}.LockToken), Kind: api.KStringPtr},
+	}},
+	54: {Go: (*DeleteRegexPatternSetResponse)(nil)},
+	55: {Go: (*DeleteRuleGroupRequest)(nil), Fields: []api.Field{
+		{Name: "Name", Off: unsafe.Offsetof(DeleteRuleGroupRequest{}.Name), Kind: api.KStringPtr},
+		{Name: "Scope", Off: unsafe.Offsetof(DeleteRuleGroupRequest{}.Scope), Kind: api.KStringPtr},
+		{Name: "Id", Off: unsafe.Offsetof(DeleteRuleGroupRequest{}.Id), Kind: api.KStringPtr},
+		{Name: "LockToken", Off: unsafe.Offsetof(DeleteRuleGroupRequest{}.LockToken), Kind: api.KStringPtr},
+	}},
+	56: {Go: (*DeleteRuleGroupResponse)(nil)},
+	57: {Go: (*DeleteWebACLRequest)(nil), Fields: []api.Field{
+		{Name: "Name", Off: unsafe.Offsetof(DeleteWebACLRequest{}.Name), Kind: api.KStringPtr},
+		{Name: "Scope", Off: unsafe.Offsetof(DeleteWebACLRequest{}.Scope), Kind: api.KStringPtr},
+		{Name: "Id", Off: unsafe.Offsetof(DeleteWebACLRequest{}.Id), Kind: api.KStringPtr},
+		{Name: "LockToken", Off: unsafe.Offsetof(DeleteWebACLRequest{}.LockToken), Kind: api.KStringPtr},
+	}},
+	58: {Go: (*DeleteWebACLResponse)(nil)},
+	59: {Go: (*DescribeAllManagedProductsRequest)(nil), Fields: []api.Field{
+		{Name: "Scope", Off: unsafe.Offsetof(DescribeAllManagedProductsRequest{}.Scope), Kind: api.KStringPtr},
+	}},
+	60: {Go: (*DescribeAllManagedProductsResponse)(nil), Fields: []api.Field{
+		{Name: "ManagedProducts", Off: unsafe.Offsetof(DescribeAllManagedProductsResponse{}.ManagedProducts), Kind: api.KList, Type: 259},
+	}},
+	61: {Go: (*DescribeManagedProductsByVendorRequest)(nil), Fields: []api.Field{
+		{Name: "VendorName", Off: unsafe.Offsetof(DescribeManagedProductsByVendorRequest{}.VendorName), Kind: api.KStringPtr},
+		{Name: "Scope", Off: unsafe.Offsetof(DescribeManagedProductsByVendorRequest{}.Scope), Kind: api.KStringPtr},
+	}},
+	62: {Go: (*DescribeManagedProductsByVendorResponse)(nil), Fields: []api.Field{
+		{Name: "ManagedProducts", Off: unsafe.Offsetof(DescribeManagedProductsByVendorResponse{}.ManagedProducts), Kind: api.KList, Type: 259},
+	}},
+	63: {Go: (*DescribeManagedRuleGroupRequest)(nil), Fields: []api.Field{
+		{Name: "VendorName", Off: unsafe.Offsetof(DescribeManagedRuleGroupRequest{}.VendorName), Kind: api.KStringPtr},
+		{Name: "Name", Off: unsafe.Offsetof(DescribeManagedRuleGroupRequest{}.Name), Kind: api.KStringPtr},
+		{Name: "Scope", Off: unsafe.Offsetof(DescribeManagedRuleGroupRequest{}.Scope), Kind: api.KStringPtr},
+		{Name: "VersionName", Off: unsafe.Offsetof(DescribeManagedRuleGroupRequest{}.VersionName), Kind: api.KStringPtr},
+	}},
+	64: {Go: (*DescribeManagedRuleGroupResponse)(nil), Fields: []api.Field{
+		{Name: "VersionName", Off: unsafe.Offsetof(DescribeManagedRuleGroupResponse{}.VersionName), Kind: api.KStringPtr},
+		{Name: "SnsTopicArn", Off: unsafe.Offsetof(DescribeManagedRuleGroupResponse{}.SnsTopicArn), Kind: api.KStringPtr},
+		{Name: "Capacity", Off: unsafe.Offsetof(DescribeManagedRuleGroupResponse{}.Capacity), Kind: api.KInt64Ptr},
+		{Name: "Rules", Off: unsafe.Offsetof(DescribeManagedRuleGroupResponse{}.Rules), Kind: api.KList, Type: 260},
+		{Name: "LabelNamespace", Off: unsafe.Offsetof(DescribeManagedRuleGroupResponse{}.LabelNamespace), Kind: api.KStringPtr},
+		{Name: "AvailableLabels", Off: unsafe.Offsetof(DescribeManagedRuleGroupResponse{}.AvailableLabels), Kind: api.KList, Type: 261},
+		{Name: "ConsumedLabels", Off: unsafe.Offsetof(DescribeManagedRuleGroupResponse{}.ConsumedLabels), Kind: api.KList, Type: 261},
+	}},
+	65: {Go: (*DisassociateWebACLRequest)(nil), Fields: []api.Field{
+		{Name: "ResourceArn", Off: unsafe.Offsetof(DisassociateWebACLRequest{}.ResourceArn), Kind: api.KStringPtr},
+	}},
+	66: {Go: (*DisassociateWebACLResponse)(nil)},
+	67: {Go: (*EmailField)(nil), Fields: []api.Field{
+		{Name: "Identifier", Off: unsafe.Offsetof(EmailField{}.Identifier), Kind: api.KStringPtr},
+	}},
+	68: {Go: (*ExcludedRule)(nil), Fields: []api.Field{
+		{Name: "Name", Off: unsafe.Offsetof(ExcludedRule{}.Name), Kind: api.KStringPtr},
+	}},
+	69: {Go: (*FieldToMatch)(nil), Fields: []api.Field{
+		{Name: "SingleHeader", Off: unsafe.Offsetof(FieldToMatch{}.SingleHeader), Kind: api.KStructPtr, Type: 201},
+		{Name: "SingleQueryArgument", Off: unsafe.Offsetof(FieldToMatch{}.SingleQueryArgument), Kind: api.KStructPtr, Type: 202},
+		{Name: "AllQueryArguments", Off: unsafe.Offsetof(FieldToMatch{}.AllQueryArguments), Kind: api.KStructPtr, Type: 7},
+		{Name: "UriPath", Off: unsafe.Offsetof(FieldToMatch{}.UriPath), Kind: api.KStructPtr, Type: 224},
+		{Name: "QueryString", Off: unsafe.Offsetof(FieldToMatch{}.QueryString), Kind: api.KStructPtr, Type: 166},
+		{Name: "Body", Off: unsafe.Offsetof(FieldToMatch{}.Body), Kind: api.KStructPtr, Type: 14},
+		{Name: "Method", Off: unsafe.Offsetof(FieldToMatch{}.Method), Kind: api.KStructPtr, Type: 152},
+		{Name: "JsonBody", Off: unsafe.Offsetof(FieldToMatch{}.JsonBody), Kind: api.KStructPtr, Type: 112},
+		{Name: "Headers", Off: unsafe.Offsetof(FieldToMatch{}.Headers), Kind: api.KStructPtr, Type: 105},
+		{Name: "Cookies", Off: unsafe.Offsetof(FieldToMatch{}.Cookies), Kind: api.KStructPtr, Type: 26},
+		{Name: "HeaderOrder", Off: unsafe.Offsetof(FieldToMatch{}.HeaderOrder), Kind: api.KStructPtr, Type: 104},
+		{Name: "JA3Fingerprint", Off: unsafe.Offsetof(FieldToMatch{}.JA3Fingerprint), Kind: api.KStructPtr, Type: 111},
+	}},
+	70: {Go: (*Filter)(nil), Fields: []api.Field{
+		{Name: "Behavior", Off: unsafe.Offsetof(Filter{}.Behavior), Kind: api.KStringPtr},
+		{Name: "Requirement", Off: unsafe.Offsetof(Filter{}.Requirement), Kind: api.KStringPtr},
+		{Name: "Conditions", Off: unsafe.Offsetof(Filter{}.Conditions), Kind: api.KList, Type: 262},
+	}},
+	71: {Go: (*FirewallManagerRuleGroup)(nil), Fields: []api.Field{
+		{Name: "Name", Off: unsafe.Offsetof(FirewallManagerRuleGroup{}.Name), Kind: api.KStringPtr},
+		{Name: "Priority", Off: unsafe.Offsetof(FirewallManagerRuleGroup{}.Priority), Kind: api.KInt32Ptr},
+		{Name: "FirewallManagerStatement", Off: unsafe.Offsetof(FirewallManagerRuleGroup{}.FirewallManagerStatement), Kind: api.KStructPtr, Type: 72},
+		{Name: "OverrideAction", Off: unsafe.Offsetof(FirewallManagerRuleGroup{}.OverrideAction), Kind: api.KStructPtr, Type: 157},
+		{Name: "VisibilityConfig", Off: unsafe.Offsetof(FirewallManagerRuleGroup{}.VisibilityConfig), Kind: api.KStructPtr, Type: 227},
+	}},
+	72: {Go: (*FirewallManagerStatement)(nil), Fields: []api.Field{
+		{Name: "ManagedRuleGroupStatement", Off: unsafe.Offsetof(FirewallManagerStatement{}.ManagedRuleGroupStatement), Kind: api.KStructPtr, Type: 146},
+		{Name: "RuleGroupReferenceStatement", Off: unsafe.Offsetof(FirewallManagerStatement{}.RuleGroupReferenceStatement), Kind: api.KStructPtr, Type: 197},
+	}},
+	73: {Go: (*ForwardedIPConfig)(nil), Fields: []api.Field{
+		{Name: "HeaderName", Off: unsafe.Offsetof(ForwardedIPConfig{}.HeaderName), Kind: api.KStringPtr},
+		{Name: "FallbackBehavior", Off: unsafe.Offsetof(ForwardedIPConfig{}.FallbackBehavior), Kind: api.KStringPtr},
+	}},
+	74: {Go: (*GenerateMobileSdkReleaseUrlRequest)(nil), Fields: []api.Field{
+		{Name: "Platform", Off: unsafe.Offsetof(GenerateMobileSdkReleaseUrlRequest{}.Platform), Kind: api.KStringPtr},
+		{Name: "ReleaseVersion", Off: unsafe.Offsetof(GenerateMobileSdkReleaseUrlRequest{}.ReleaseVersion), Kind: api.KStringPtr},
+	}},
+	75: {Go: (*GenerateMobileSdkReleaseUrlResponse)(nil), Fields: []api.Field{
+		{Name: "Url", Off: unsafe.Offsetof(GenerateMobileSdkReleaseUrlResponse{}.Url), Kind: api.KStringPtr},
+	}},
+	76: {Go: (*GeoMatchStatement)(nil), Fields: []api.Field{
+		{Name: "CountryCodes", Off: unsafe.Offsetof(GeoMatchStatement{}.CountryCodes), Kind: api.KList, Type: 250},
+		{Name: "ForwardedIPConfig", Off: unsafe.Offsetof(GeoMatchStatement{}.ForwardedIPConfig), Kind: api.KStructPtr, Type: 73},
+	}},
+	77: {Go: (*GetDecryptedAPIKeyRequest)(nil), Fields: []api.Field{
+		{Name: "Scope", Off: unsafe.Offsetof(GetDecryptedAPIKeyRequest{}.Scope), Kind: api.KStringPtr},
+		{Name: "APIKey", Off: unsafe.Offsetof(GetDecryptedAPIKeyRequest{}.APIKey), Kind: api.KStringPtr},
+	}},
+	78: {Go: (*GetDecryptedAPIKeyResponse)(nil), Fields: []api.Field{
+		{Name: "TokenDomains", Off: unsafe.Offsetof(GetDecryptedAPIKeyResponse{}.TokenDomains), Kind: api.KList, Type: 250},
+		{Name: "CreationTimestamp", Off: unsafe.Offsetof(GetDecryptedAPIKeyResponse{}.CreationTimestamp), Kind: api.KTimePtr},
+	}},
+	79: {Go: (*GetIPSetRequest)(nil), Fields: []api.Field{
+		{Name: "Name", Off: unsafe.Offsetof(GetIPSetRequest{}.Name), Kind: api.KStringPtr},
+		{Name: "Scope", Off: unsafe.Offsetof(GetIPSetRequest{}.Scope), Kind: api.KStringPtr},
+		{Name: "Id", Off: unsafe.Offsetof(GetIPSetRequest{}.Id), Kind: api.KStringPtr},
+	}},
+	80: {Go: (*GetIPSetResponse)(nil), Fields: []api.Field{
+		{Name: "IPSet", Off: unsafe.Offsetof(GetIPSetResponse{}.IPSet), Kind: api.KStructPtr, Type: 106},
+		{Name: "LockToken", Off: unsafe.Offsetof(GetIPSetResponse{}.LockToken), Kind: api.KStringPtr},
+	}},
+	81: {Go: (*GetLoggingConfigurationRequest)(nil), Fields: []api.Field{
+		{Name: "ResourceArn", Off: unsafe.Offsetof(GetLoggingConfigurationRequest{}.ResourceArn), Kind: api.KStringPtr},
+		{Name: "LogType", Off: unsafe.Offsetof(GetLoggingConfigurationRequest{}.LogType), Kind: api.KStringPtr},
+		{Name: "LogScope", Off: unsafe.Offsetof(GetLoggingConfigurationRequest{}.LogScope), Kind: api.KStringPtr},
+	}},
+	82: {Go: (*GetLoggingConfigurationResponse)(nil), Fields: []api.Field{
+		{Name: "LoggingConfiguration", Off: unsafe.Offsetof(GetLoggingConfigurationResponse{}.LoggingConfiguration), Kind: api.KStructPtr, Type: 142},
+	}},
+	83: {Go: (*GetManagedRuleSetRequest)(nil), Fields: []api.Field{
+		{Name: "Name", Off: unsafe.Offsetof(GetManagedRuleSetRequest{}.Name), Kind: api.KStringPtr},
+		{Name: "Scope", Off: unsafe.Offsetof(GetManagedRuleSetRequest{}.Scope), Kind: api.KStringPtr},
+		{Name: "Id", Off: unsafe.Offsetof(GetManagedRuleSetRequest{}.Id), Kind: api.KStringPtr},
+	}},
+	84: {Go: (*GetManagedRuleSetResponse)(nil), Fields: []api.Field{
+		{Name: "ManagedRuleSet", Off: unsafe.Offsetof(GetManagedRuleSetResponse{}.ManagedRuleSet), Kind: api.KStructPtr, Type: 149},
+		{Name: "LockToken", Off: unsafe.Offsetof(GetManagedRuleSetResponse{}.LockToken), Kind: api.KStringPtr},
+	}},
+	85: {Go: (*GetMobileSdkReleaseRequest)(nil), Fields: []api.Field{
+		{Name: "Platform", Off: unsafe.Offsetof(GetMobileSdkReleaseRequest{}.Platform), Kind: api.KStringPtr},
+		{Name: "ReleaseVersion", Off: unsafe.Offsetof(GetMobileSdkReleaseRequest{}.ReleaseVersion), Kind: api.KStringPtr},
+	}},
+	86: {Go: (*GetMobileSdkReleaseResponse)(nil), Fields: []api.Field{
+		{Name: "MobileSdkRelease", Off: unsafe.Offsetof(GetMobileSdkReleaseResponse{}.MobileSdkRelease), Kind: api.KStructPtr, Type: 153},
+	}},
+	87: {Go: (*GetPermissionPolicyRequest)(nil), Fields: []api.Field{
+		{Name: "ResourceArn", Off: unsafe.Offsetof(GetPermissionPolicyRequest{}.ResourceArn), Kind: api.KStringPtr},
+	}},
+	88: {Go: (*GetPermissionPolicyResponse)(nil), Fields: []api.Field{
+		{Name: "Policy", Off: unsafe.Offsetof(GetPermissionPolicyResponse{}.Policy), Kind: api.KStringPtr},
+	}},
+	89: {Go: (*GetRateBasedStatementManagedKeysRequest)(nil), Fields: []api.Field{
+		{Name: "Scope", Off: unsafe.Offsetof(GetRateBasedStatementManagedKeysRequest{}.Scope), Kind: api.KStringPtr},
+		{Name: "WebACLName", Off: unsafe.Offsetof(GetRateBasedStatementManagedKeysRequest{}.WebACLName), Kind: api.KStringPtr},
+		{Name: "WebACLId", Off: unsafe.Offsetof(GetRateBasedStatementManagedKeysRequest{}.WebACLId), Kind: api.KStringPtr},
+		{Name: "RuleGroupRuleName", Off: unsafe.Offsetof(GetRateBasedStatementManagedKeysRequest{}.RuleGroupRuleName), Kind: api.KStringPtr},
+		{Name: "RuleName", Off: unsafe.Offsetof(GetRateBasedStatementManagedKeysRequest{}.RuleName), Kind: api.KStringPtr},
+	}},
+	90: {Go: (*GetRateBasedStatementManagedKeysResponse)(nil), Fields: []api.Field{
+		{Name: "ManagedKeysIPV4", Off: unsafe.Offsetof(GetRateBasedStatementManagedKeysResponse{}.ManagedKeysIPV4), Kind: api.KStructPtr, Type: 169},
+		{Name: "ManagedKeysIPV6", Off: unsafe.Offsetof(GetRateBasedStatementManagedKeysResponse{}.ManagedKeysIPV6), Kind: api.KStructPtr, Type: 169},
+	}},
+	91: {Go: (*GetRegexPatternSetRequest)(nil), Fields: []api.Field{
+		{Name: "Name", Off: unsafe.Offsetof(GetRegexPatternSetRequest{}.Name), Kind: api.KStringPtr},
+		{Name: "Scope", Off: unsafe.Offsetof(GetRegexPatternSetRequest{}.Scope), Kind: api.KStringPtr},
+		{Name: "Id", Off: unsafe.Offsetof(GetRegexPatternSetRequest{}.Id), Kind: api.KStringPtr},
+	}},
+	92: {Go: (*GetRegexPatternSetResponse)(nil), Fields: []api.Field{
+		{Name: "RegexPatternSet", Off: unsafe.Offsetof(GetRegexPatternSetResponse{}.RegexPatternSet), Kind: api.KStructPtr, Type: 181},
+		{Name: "LockToken", Off: unsafe.Offsetof(GetRegexPatternSetResponse{}.LockToken), Kind: api.KStringPtr},
+	}},
+	93: {Go: (*GetRuleGroupRequest)(nil), Fields: []api.Field{
+		{Name: "Name", Off: unsafe.Offsetof(GetRuleGroupRequest{}.Name), Kind: api.KStringPtr},
+		{Name: "Scope", Off: unsafe.Offsetof(GetRuleGroupRequest{}.Scope), Kind: api.KStringPtr},
+		{Name: "Id", Off: unsafe.Offsetof(GetRuleGroupRequest{}.Id), Kind: api.KStringPtr},
+		{Name: "ARN", Off: unsafe.Offsetof(GetRuleGroupRequest{}.ARN), Kind: api.KStringPtr},
+	}},
+	94: {Go: (*GetRuleGroupResponse)(nil), Fields: []api.Field{
+		{Name: "RuleGroup", Off: unsafe.Offsetof(GetRuleGroupResponse{}.RuleGroup), Kind: api.KStructPtr, Type: 196},
+		{Name: "LockToken", Off: unsafe.Offsetof(GetRuleGroupResponse{}.LockToken), Kind: api.KStringPtr},
+	}},
+	95: {Go: (*GetSampledRequestsRequest)(nil), Fields: []api.Field{
+		{Name: "WebAclArn", Off: unsafe.Offsetof(GetSampledRequestsRequest{}.WebAclArn), Kind: api.KStringPtr},
+		{Name: "RuleMetricName", Off: unsafe.Offsetof(GetSampledRequestsRequest{}.RuleMetricName), Kind: api.KStringPtr},
+		{Name: "Scope", Off: unsafe.Offsetof(GetSampledRequestsRequest{}.Scope), Kind: api.KStringPtr},
+		{Name: "TimeWindow", Off: unsafe.Offsetof(GetSampledRequestsRequest{}.TimeWindow), Kind: api.KStructPtr, Type: 211},
+		{Name: "MaxItems", Off: unsafe.Offsetof(GetSampledRequestsRequest{}.MaxItems), Kind: api.KInt64Ptr},
+	}},
+	96: {Go: (*GetSampledRequestsResponse)(nil), Fields: []api.Field{
+		{Name: "SampledRequests", Off: unsafe.Offsetof(GetSampledRequestsResponse{}.SampledRequests), Kind: api.KList, Type: 263},
+		{Name: "PopulationSize", Off: unsafe.Offsetof(GetSampledRequestsResponse{}.PopulationSize), Kind: api.KInt64Ptr},
+		{Name: "TimeWindow", Off: unsafe.Offsetof(GetSampledRequestsResponse{}.TimeWindow), Kind: api.KStructPtr, Type: 211},
+	}},
+	97: {Go: (*GetWebACLForResourceRequest)(nil), Fields: []api.Field{
+		{Name: "ResourceArn", Off: unsafe.Offsetof(GetWebACLForResourceRequest{}.ResourceArn), Kind: api.KStringPtr},
+	}},
+	98: {Go: (*GetWebACLForResourceResponse)(nil), Fields: []api.Field{
+		{Name: "WebACL", Off: unsafe.Offsetof(GetWebACLForResourceResponse{}.WebACL), Kind: api.KStructPtr, Type: 247},
+	}},
+	99: {Go: (*GetWebACLRequest)(nil), Fields: []api.Field{
+		{Name: "Name", Off: unsafe.Offsetof(GetWebACLRequest{}.Name), Kind: api.KStringPtr},
+		{Name: "Scope", Off: unsafe.Offsetof(GetWebACLRequest{}.Scope), Kind: api.KStringPtr},
+		{Name: "Id", Off: unsafe.Offsetof(GetWebACLRequest{}.Id), Kind: api.KStringPtr},
+	}},
+	100: {Go: (*GetWebACLResponse)(nil), Fields: []api.Field{
+		{Name: "WebACL", Off: unsafe.Offsetof(GetWebACLResponse{}.WebACL), Kind: api.KStructPtr, Type: 247},
+		{Name: "LockToken", Off: unsafe.Offsetof(GetWebACLResponse{}.LockToken), Kind: api.KStringPtr},
+		{Name: "ApplicationIntegrationURL", Off: unsafe.Offsetof(GetWebACLResponse{}.ApplicationIntegrationURL), Kind: api.KStringPtr},
+	}},
+	101: {Go: (*HTTPHeader)(nil), Fields: []api.Field{
+		{Name: "Name", Off: unsafe.Offsetof(HTTPHeader{}.Name), Kind: api.KStringPtr},
+		{Name: "Value", Off: unsafe.Offsetof(HTTPHeader{}.Value), Kind: api.KStringPtr},
+	}},
+	102: {Go: (*HTTPRequest)(nil), Fields: []api.Field{
+		{Name: "ClientIP", Off: unsafe.Offsetof(HTTPRequest{}.ClientIP), Kind: api.KStringPtr},
+		{Name: "Country", Off: unsafe.Offsetof(HTTPRequest{}.Country), Kind: api.KStringPtr},
+		{Name: "URI", Off: unsafe.Offsetof(HTTPRequest{}.URI), Kind: api.KStringPtr},
+		{Name: "Method", Off: unsafe.Offsetof(HTTPRequest{}.Method), Kind: api.KStringPtr},
+		{Name: "HTTPVersion", Off: unsafe.Offsetof(HTTPRequest{}.HTTPVersion), Kind: api.KStringPtr},
+		{Name: "Headers", Off: unsafe.Offsetof(HTTPRequest{}.Headers), Kind: api.KList, Type: 264},
+	}},
+	103: {Go: (*HeaderMatchPattern)(nil), Fields: []api.Field{
+		{Name: "All", Off: unsafe.Offsetof(HeaderMatchPattern{}.All), Kind: api.KStructPtr, Type: 6},
+		{Name: "IncludedHeaders", Off: unsafe.Offsetof(HeaderMatchPattern{}.IncludedHeaders), Kind: api.KList, Type: 250},
+		{Name: "ExcludedHeaders", Off: unsafe.Offsetof(HeaderMatchPattern{}.ExcludedHeaders), Kind: api.KList, Type: 250},
+	}},
+	104: {Go: (*HeaderOrder)(nil), Fields: []api.Field{
+		{Name: "OversizeHandling", Off: unsafe.Offsetof(HeaderOrder{}.OversizeHandling), Kind: api.KStringPtr},
+	}},
+	105: {Go: (*Headers)(nil), Fields: []api.Field{
+		{Name: "MatchPattern", Off: unsafe.Offsetof(Headers{}.MatchPattern), Kind: api.KStructPtr, Type: 103},
+		{Name: "MatchScope", Off: unsafe.Offsetof(Headers{}.MatchScope), Kind: api.KStringPtr},
+		{Name: "OversizeHandling", Off: unsafe.Offsetof(Headers{}.OversizeHandling), Kind: api.KStringPtr},
+	}},
+	106: {Go: (*IPSet)(nil), Fields: []api.Field{
+		{Name: "Name", Off: unsafe.Offsetof(IPSet{}.Name), Kind: api.KStringPtr},
+		{Name: "Id", Off: unsafe.Offsetof(IPSet{}.Id), Kind: api.KStringPtr},
+		{Name: "ARN", Off: unsafe.Offsetof(IPSet{}.ARN), Kind: api.KStringPtr},
+		{Name: "Description", Off: unsafe.Offsetof(IPSet{}.Description), Kind: api.KStringPtr},
+		{Name: "IPAddressVersion", Off: unsafe.Offsetof(IPSet{}.IPAddressVersion), Kind: api.KStringPtr},
+		{Name: "Addresses", Off: unsafe.Offsetof(IPSet{}.Addresses), Kind: api.KList, Type: 250},
+	}},
+	107: {Go: (*IPSetForwardedIPConfig)(nil), Fields: []api.Field{
+		{Name: "HeaderName", Off: unsafe.Offsetof(IPSetForwardedIPConfig{}.HeaderName), Kind: api.KStringPtr},
+		{Name: "FallbackBehavior", Off: unsafe.Offsetof(IPSetForwardedIPConfig{}.FallbackBehavior), Kind: api.KStringPtr},
+		{Name: "Position", Off: unsafe.Offsetof(IPSetForwardedIPConfig{}.Position), Kind: api.KStringPtr},
+	}},
+	108: {Go: (*IPSetReferenceStatement)(nil), Fields: []api.Field{
+		{Name: "ARN", Off: unsafe.Offsetof(IPSetReferenceStatement{}.ARN), Kind: api.KStringPtr},
+		{Name: "IPSetForwardedIPConfig", Off: unsafe.Offsetof(IPSetReferenceStatement{}.IPSetForwardedIPConfig), Kind: api.KStructPtr, Type: 107},
+	}},
+	109: {Go: (*IPSetSummary)(nil), Fields: []api.Field{
+		{Name: "Name", Off: unsafe.Offsetof(IPSetSummary{}.Name), Kind: api.KStringPtr},
+		{Name: "Id", Off: unsafe.Offsetof(IPSetSummary{}.Id), Kind: api.KStringPtr},
+		{Name: "Description", Off: unsafe.Offsetof(IPSetSummary{}.Description), Kind: api.KStringPtr},
+		{Name: "LockToken", Off: unsafe.Offsetof(IPSetSummary{}.LockToken), Kind: api.KStringPtr},
+		{Name: "ARN", Off: unsafe.Offsetof(IPSetSummary{}.ARN), Kind: api.KStringPtr},
+	}},
+	110: {Go: (*ImmunityTimeProperty)(nil), Fields: []api.Field{
+		{Name: "ImmunityTime", Off: unsafe.Offsetof(ImmunityTimeProperty{}.ImmunityTime), Kind: api.KInt64Ptr},
+	}},
+	111: {Go: (*JA3Fingerprint)(nil), Fields: []api.Field{
+		{Name: "FallbackBehavior", Off: unsafe.Offsetof(JA3Fingerprint{}.FallbackBehavior), Kind: api.KStringPtr},
+	}},
+	112: {Go: (*JsonBody)(nil), Fields: []api.Field{
+		{Name: "MatchPattern", Off: unsafe.Offsetof(JsonBody{}.MatchPattern), Kind: api.KStructPtr, Type: 113},
+		{Name: "MatchScope", Off: unsafe.Offsetof(JsonBody{}.MatchScope), Kind: api.KStringPtr},
+		{Name: "InvalidFallbackBehavior", Off: unsafe.Offsetof(JsonBody{}.InvalidFallbackBehavior), Kind: api.KStringPtr},
+		{Name: "OversizeHandling", Off: unsafe.Offsetof(JsonBody{}.OversizeHandling), Kind: api.KStringPtr},
+	}},
+	113: {Go: (*JsonMatchPattern)(nil), Fields: []api.Field{
+		{Name: "All", Off: unsafe.Offsetof(JsonMatchPattern{}.All), Kind: api.KStructPtr, Type: 6},
+		{Name: "IncludedPaths", Off: unsafe.Offsetof(JsonMatchPattern{}.IncludedPaths), Kind: api.KList, Type: 250},
+	}},
+	114: {Go: (*Label)(nil), Fields: []api.Field{
+		{Name: "Name", Off: unsafe.Offsetof(Label{}.Name), Kind: api.KStringPtr},
+	}},
+	115: {Go: (*LabelMatchStatement)(nil), Fields: []api.Field{
+		{Name: "Scope", Off: unsafe.Offsetof(LabelMatchStatement{}.Scope), Kind: api.KStringPtr},
+		{Name: "Key", Off: unsafe.Offsetof(LabelMatchStatement{}.Key), Kind: api.KStringPtr},
+	}},
+	116: {Go: (*LabelNameCondition)(nil), Fields: []api.Field{
+		{Name: "LabelName", Off: unsafe.Offsetof(LabelNameCondition{}.LabelName), Kind: api.KStringPtr},
+	}},
+	117: {Go: (*LabelSummary)(nil), Fields: []api.Field{
+		{Name: "Name", Off: unsafe.Offsetof(LabelSummary{}.Name), Kind: api.KStringPtr},
+	}},
+	118: {Go: (*ListAPIKeysRequest)(nil), Fields: []api.Field{
+		{Name: "Scope", Off: unsafe.Offsetof(ListAPIKeysRequest{}.Scope), Kind: api.KStringPtr},
+		{Name: "NextMarker", Off: unsafe.Offsetof(ListAPIKeysRequest{}.NextMarker), Kind: api.KStringPtr},
+		{Name: "Limit", Off: unsafe.Offsetof(ListAPIKeysRequest{}.Limit), Kind: api.KInt32Ptr},
+	}},
+	119: {Go: (*ListAPIKeysResponse)(nil), Fields: []api.Field{
+		{Name: "NextMarker", Off: unsafe.Offsetof(ListAPIKeysResponse{}.NextMarker), Kind: api.KStringPtr},
+		{Name: "APIKeySummaries", Off: unsafe.Offsetof(ListAPIKeysResponse{}.APIKeySummaries), Kind: api.KList, Type: 265},
+		{Name: "ApplicationIntegrationURL", Off: unsafe.Offsetof(ListAPIKeysResponse{}.ApplicationIntegrationURL), Kind: api.KStringPtr},
+	}},
+	120: {Go: (*ListAvailableManagedRuleGroupVersionsRequest)(nil), Fields: []api.Field{
+		{Name: "VendorName", Off: unsafe.Offsetof(ListAvailableManagedRuleGroupVersionsRequest{}.VendorName), Kind: api.KStringPtr},
+		{Name: "Name", Off: unsafe.Offsetof(ListAvailableManagedRuleGroupVersionsRequest{}.Name), Kind: api.KStringPtr},
+		{Name: "Scope", Off: unsafe.Offsetof(ListAvailableManagedRuleGroupVersionsRequest{}.Scope), Kind: api.KStringPtr},
+		{Name: "NextMarker", Off: unsafe.Offsetof(ListAvailableManagedRuleGroupVersionsRequest{}.NextMarker), Kind: api.KStringPtr},
+		{Name: "Limit", Off: unsafe.Offsetof(ListAvailableManagedRuleGroupVersionsRequest{}.Limit), Kind: api.KInt32Ptr},
+	}},
+	121: {Go: (*ListAvailableManagedRuleGroupVersionsResponse)(nil), Fields: []api.Field{
+		{Name: "NextMarker", Off: unsafe.Offsetof(ListAvailableManagedRuleGroupVersionsResponse{}.NextMarker), Kind: api.KStringPtr},
+		{Name: "Versions", Off: unsafe.Offsetof(ListAvailableManagedRuleGroupVersionsResponse{}.Versions), Kind: api.KList, Type: 266},
+		{Name: "CurrentDefaultVersion", Off: unsafe.Offsetof(ListAvailableManagedRuleGroupVersionsResponse{}.CurrentDefaultVersion), Kind: api.KStringPtr},
+	}},
+	122: {Go: (*ListAvailableManagedRuleGroupsRequest)(nil), Fields: []api.Field{
+		{Name: "Scope", Off: unsafe.Offsetof(ListAvailableManagedRuleGroupsRequest{}.Scope), Kind: api.KStringPtr},
+		{Name: "NextMarker", Off: unsafe.Offsetof(ListAvailableManagedRuleGroupsRequest{}.NextMarker), Kind: api.KStringPtr},
+		{Name: "Limit", Off: unsafe.Offsetof(ListAvailableManagedRuleGroupsRequest{}.Limit), Kind: api.KInt32Ptr},
+	}},
+	123: {Go: (*ListAvailableManagedRuleGroupsResponse)(nil), Fields: []api.Field{
+		{Name: "NextMarker", Off: unsafe.Offsetof(ListAvailableManagedRuleGroupsResponse{}.NextMarker), Kind: api.KStringPtr},
+		{Name: "ManagedRuleGroups", Off: unsafe.Offsetof(ListAvailableManagedRuleGroupsResponse{}.ManagedRuleGroups), Kind: api.KList, Type: 267},
+	}},
+	124: {Go: (*ListIPSetsRequest)(nil), Fields: []api.Field{
+		{Name: "Scope", Off: unsafe.Offsetof(ListIPSetsRequest{}.Scope), Kind: api.KStringPtr},
+		{Name: "NextMarker", Off: unsafe.Offsetof(ListIPSetsRequest{}.NextMarker), Kind: api.KStringPtr},
+		{Name: "Limit", Off: unsafe.Offsetof(ListIPSetsRequest{}.Limit), Kind: api.KInt32Ptr},
+	}},
+	125: {Go: (*ListIPSetsResponse)(nil), Fields: []api.Field{
+		{Name: "NextMarker", Off: unsafe.Offsetof(ListIPSetsResponse{}.NextMarker), Kind: api.KStringPtr},
+		{Name: "IPSets", Off: unsafe.Offsetof(ListIPSetsResponse{}.IPSets), Kind: api.KList, Type: 268},
+	}},
+	126: {Go: (*ListLoggingConfigurationsRequest)(nil), Fields: []api.Field{
+		{Name: "Scope", Off: unsafe.Offsetof(ListLoggingConfigurationsRequest{}.Scope), Kind: api.KStringPtr},
+		{Name: "NextMarker", Off: unsafe.Offsetof(ListLoggingConfigurationsRequest{}.NextMarker), Kind: api.KStringPtr},
+		{Name: "Limit", Off: unsafe.Offsetof(ListLoggingConfigurationsRequest{}.Limit), Kind: api.KInt32Ptr},
+		{Name: "LogScope", Off: unsafe.Offsetof(ListLoggingConfigurationsRequest{}.LogScope), Kind: api.KStringPtr},
+	}},
+	127: {Go: (*ListLoggingConfigurationsResponse)(nil), Fields: []api.Field{
+		{Name: "LoggingConfigurations", Off: unsafe.Offsetof(ListLoggingConfigurationsResponse{}.LoggingConfigurations), Kind: api.KList, Type: 269},
+		{Name: "NextMarker", Off: unsafe.Offsetof(ListLoggingConfigurationsResponse{}.NextMarker), Kind: api.KStringPtr},
+	}},
+	128: {Go: (*ListManagedRuleSetsRequest)(nil), Fields: []api.Field{
+		{Name: "Scope", Off: unsafe.Offsetof(ListManagedRuleSetsRequest{}.Scope), Kind: api.KStringPtr},
+		{Name: "NextMarker", Off: unsafe.Offsetof(ListManagedRuleSetsRequest{}.NextMarker), Kind: api.KStringPtr},
+		{Name: "Limit", Off: unsafe.Offsetof(ListManagedRuleSetsRequest{}.Limit), Kind: api.KInt32Ptr},
+	}},
+	129: {Go: (*ListManagedRuleSetsResponse)(nil), Fields: []api.Field{
+		{Name: "NextMarker", Off: unsafe.Offsetof(ListManagedRuleSetsResponse{}.NextMarker), Kind: api.KStringPtr},
+		{Name: "ManagedRuleSets", Off: unsafe.Offsetof(ListManagedRuleSetsResponse{}.ManagedRuleSets), Kind: api.KList, Type: 270},
+	}},
+	130: {Go: (*ListMobileSdkReleasesRequest)(nil), Fields: []api.Field{
+		{Name: "Platform", Off: unsafe.Offsetof(ListMobileSdkReleasesRequest{}.Platform), Kind: api.KStringPtr},
+		{Name: "NextMarker", Off: unsafe.Offsetof(ListMobileSdkReleasesRequest{}.NextMarker), Kind: api.KStringPtr},
+		{Name: "Limit", Off: unsafe.Offsetof(ListMobileSdkReleasesRequest{}.Limit), Kind: api.KInt32Ptr},
+	}},
+	131: {Go: (*ListMobileSdkReleasesResponse)(nil), Fields: []api.Field{
+		{Name: "ReleaseSummaries", Off: unsafe.Offsetof(ListMobileSdkReleasesResponse{}.ReleaseSummaries), Kind: api.KList, Type: 271},
+		{Name: "NextMarker", Off: unsafe.Offsetof(ListMobileSdkReleasesResponse{}.NextMarker), Kind: api.KStringPtr},
+	}},
+	132: {Go: (*ListRegexPatternSetsRequest)(nil), Fields: []api.Field{
+		{Name: "Scope", Off: unsafe.Offsetof(ListRegexPatternSetsRequest{}.Scope), Kind: api.KStringPtr},
+		{Name: "NextMarker", Off: unsafe.Offsetof(ListRegexPatternSetsRequest{}.NextMarker), Kind: api.KStringPtr},
+		{Name: "Limit", Off: unsafe.Offsetof(ListRegexPatternSetsRequest{}.Limit), Kind: api.KInt32Ptr},
+	}},
+	133: {Go: (*ListRegexPatternSetsResponse)(nil), Fields: []api.Field{
+		{Name: "NextMarker", Off: unsafe.Offsetof(ListRegexPatternSetsResponse{}.NextMarker), Kind: api.KStringPtr},
+		{Name: "RegexPatternSets", Off: unsafe.Offsetof(ListRegexPatternSetsResponse{}.RegexPatternSets), Kind: api.KList, Type: 272},
+	}},
+	134: {Go: (*ListResourcesForWebACLRequest)(nil), Fields: []api.Field{
+		{Name: "WebACLArn", Off: unsafe.Offsetof(ListResourcesForWebACLRequest{}.WebACLArn), Kind: api.KStringPtr},
+		{Name: "ResourceType", Off: unsafe.Offsetof(ListResourcesForWebACLRequest{}.ResourceType), Kind: api.KStringPtr},
+	}},
+	135: {Go: (*ListResourcesForWebACLResponse)(nil), Fields: []api.Field{
+		{Name: "ResourceArns", Off: unsafe.Offsetof(ListResourcesForWebACLResponse{}.ResourceArns), Kind: api.KList, Type: 250},
+	}},
+	136: {Go: (*ListRuleGroupsRequest)(nil), Fields: []api.Field{
+		{Name: "Scope", Off: unsafe.Offsetof(ListRuleGroupsRequest{}.Scope), Kind: api.KStringPtr},
+		{Name: "NextMarker", Off: unsafe.Offsetof(ListRuleGroupsRequest{}.NextMarker), Kind: api.KStringPtr},
+		{Name: "Limit", Off: unsafe.Offsetof(ListRuleGroupsRequest{}.Limit), Kind: api.KInt32Ptr},
+	}},
+	137: {Go: (*ListRuleGroupsResponse)(nil), Fields: []api.Field{
+		{Name: "NextMarker", Off: unsafe.Offsetof(ListRuleGroupsResponse{}.NextMarker), Kind: api.KStringPtr},
+		{Name: "RuleGroups", Off: unsafe.Offsetof(ListRuleGroupsResponse{}.RuleGroups), Kind: api.KList, Type: 273},
+	}},
+	138: {Go: (*ListTagsForResourceRequest)(nil), Fields: []api.Field{
+		{Name: "NextMarker", Off: unsafe.Offsetof(ListTagsForResourceRequest{}.NextMarker), Kind: api.KStringPtr},
+		{Name: "Limit", Off: unsafe.Offsetof(ListTagsForResourceRequest{}.Limit), Kind: api.KInt32Ptr},
+		{Name: "ResourceARN", Off: unsafe.Offsetof(ListTagsForResourceRequest{}.ResourceARN), Kind: api.KStringPtr},
+	}},
+	139: {Go: (*ListTagsForResourceResponse)(nil), Fields: []api.Field{
+		{Name: "NextMarker", Off: unsafe.Offsetof(ListTagsForResourceResponse{}.NextMarker), Kind: api.KStringPtr},
+		{Name: "TagInfoForResource", Off: unsafe.Offsetof(ListTagsForResourceResponse{}.TagInfoForResource), Kind: api.KStructPtr, Type: 207},
+	}},
+	140: {Go: (*ListWebACLsRequest)(nil), Fields: []api.Field{
+		{Name: "Scope", Off: unsafe.Offsetof(ListWebACLsRequest{}.Scope), Kind: api.KStringPtr},
+		{Name: "NextMarker", Off: unsafe.Offsetof(ListWebACLsRequest{}.NextMarker), Kind: api.KStringPtr},
+		{Name: "Limit", Off: unsafe.Offsetof(ListWebACLsRequest{}.Limit), Kind: api.KInt32Ptr},
+	}},
+	141: {Go: (*ListWebACLsResponse)(nil), Fields: []api.Field{
+		{Name: "NextMarker", Off: unsafe.Offsetof(ListWebACLsResponse{}.NextMarker), Kind: api.KStringPtr},
+		{Name: "WebACLs", Off: unsafe.Offsetof(ListWebACLsResponse{}.WebACLs), Kind: api.KList, Type: 274},
+	}},
+	142: {Go: (*LoggingConfiguration)(nil), Fields: []api.Field{
+		{Name: "ResourceArn", Off: unsafe.Offsetof(LoggingConfiguration{}.ResourceArn), Kind: api.KStringPtr},
+		{Name: "LogDestinationConfigs", Off: unsafe.Offsetof(LoggingConfiguration{}.LogDestinationConfigs), Kind: api.KList, Type: 250},
+		{Name: "RedactedFields", Off: unsafe.Offsetof(LoggingConfiguration{}.RedactedFields), Kind: api.KList, Type: 275},
+		{Name: "ManagedByFirewallManager", Off: unsafe.Offsetof(LoggingConfiguration{}.ManagedByFirewallManager), Kind: api.KBoolPtr},
+		{Name: "LoggingFilter", Off: unsafe.Offsetof(LoggingConfiguration{}.LoggingFilter), Kind: api.KStructPtr, Type: 143},
+		{Name: "LogType", Off: unsafe.Offsetof(LoggingConfiguration{}.LogType), Kind: api.KStringPtr},
+		{Name: "LogScope", Off: unsafe.Offsetof(LoggingConfiguration{}.LogScope), Kind: api.KStringPtr},
+	}},
+	143: {Go: (*LoggingFilter)(nil), Fields: []api.Field{
+		{Name: "Filters", Off: unsafe.Offsetof(LoggingFilter{}.Filters), Kind: api.KList, Type: 276},
+		{Name: "DefaultBehavior", Off: unsafe.Offsetof(LoggingFilter{}.DefaultBehavior), Kind: api.KStringPtr},
+	}},
+	144: {Go: (*ManagedProductDescriptor)(nil), Fields: []api.Field{
+		{Name: "VendorName", Off: unsafe.Offsetof(ManagedProductDescriptor{}.VendorName), Kind: api.KStringPtr},
+		{Name: "ManagedRuleSetName", Off: unsafe.Offsetof(ManagedProductDescriptor{}.ManagedRuleSetName), Kind: api.KStringPtr},
+		{Name: "ProductId", Off: unsafe.Offsetof(ManagedProductDescriptor{}.ProductId), Kind: api.KStringPtr},
+		{Name: "ProductLink", Off: unsafe.Offsetof(ManagedProductDescriptor{}.ProductLink), Kind: api.KStringPtr},
+		{Name: "ProductTitle", Off: unsafe.Offsetof(ManagedProductDescriptor{}.ProductTitle), Kind: api.KStringPtr},
+		{Name: "ProductDescription", Off: unsafe.Offsetof(ManagedProductDescriptor{}.ProductDescription), Kind: api.KStringPtr},
+		{Name: "SnsTopicArn", Off: unsafe.Offsetof(ManagedProductDescriptor{}.SnsTopicArn), Kind: api.KStringPtr},
+		{Name: "IsVersioningSupported", Off: unsafe.Offsetof(ManagedProductDescriptor{}.IsVersioningSupported), Kind: api.KBoolPtr},
+		{Name: "IsAdvancedManagedRuleSet", Off: unsafe.Offsetof(ManagedProductDescriptor{}.IsAdvancedManagedRuleSet), Kind: api.KBoolPtr},
+	}},
+	145: {Go: (*ManagedRuleGroupConfig)(nil), Fields: []api.Field{
+		{Name: "LoginPath", Off: unsafe.Offsetof(ManagedRuleGroupConfig{}.LoginPath), Kind: api.KStringPtr},
+		{Name: "PayloadType", Off: unsafe.Offsetof(ManagedRuleGroupConfig{}.PayloadType), Kind: api.KStringPtr},
+		{Name: "UsernameField", Off: unsafe.Offsetof(ManagedRuleGroupConfig{}.UsernameField), Kind: api.KStructPtr, Type: 225},
+		{Name: "PasswordField", Off: unsafe.Offsetof(ManagedRuleGroupConfig{}.PasswordField), Kind: api.KStructPtr, Type: 158},
+		{Name: "AWSManagedRulesBotControlRuleSet", Off: unsafe.Offsetof(ManagedRuleGroupConfig{}.AWSManagedRulesBotControlRuleSet), Kind: api.KStructPtr, Type: 3},
+		{Name: "AWSManagedRulesATPRuleSet", Off: unsafe.Offsetof(ManagedRuleGroupConfig{}.AWSManagedRulesATPRuleSet), Kind: api.KStructPtr, Type: 2},
+		{Name: "AWSManagedRulesACFPRuleSet", Off: unsafe.Offsetof(ManagedRuleGroupConfig{}.AWSManagedRulesACFPRuleSet), Kind: api.KStructPtr, Type: 1},
+	}},
+	146: {Go: (*ManagedRuleGroupStatement)(nil), Fields: []api.Field{
+		{Name: "VendorName", Off: unsafe.Offsetof(ManagedRuleGroupStatement{}.VendorName), Kind: api.KStringPtr},
+		{Name: "Name", Off: unsafe.Offsetof(ManagedRuleGroupStatement{}.Name), Kind: api.KStringPtr},
+		{Name: "Version", Off: unsafe.Offsetof(ManagedRuleGroupStatement{}.Version), Kind: api.KStringPtr},
+		{Name: "ExcludedRules", Off: unsafe.Offsetof(ManagedRuleGroupStatement{}.ExcludedRules), Kind: api.KList, Type: 277},
+		{Name: "ScopeDownStatement", Off: unsafe.Offsetof(ManagedRuleGroupStatement{}.ScopeDownStatement), Kind: api.KStructPtr, Type: 205},
+		{Name: "ManagedRuleGroupConfigs", Off: unsafe.Offsetof(ManagedRuleGroupStatement{}.ManagedRuleGroupConfigs), Kind: api.KList, Type: 278},
+		{Name: "RuleActionOverrides", Off: unsafe.Offsetof(ManagedRuleGroupStatement{}.RuleActionOverrides), Kind: api.KList, Type: 279},
+	}},
+	147: {Go: (*ManagedRuleGroupSummary)(nil), Fields: []api.Field{
+		{Name: "VendorName", Off: unsafe.Offsetof(ManagedRuleGroupSummary{}.VendorName), Kind: api.KStringPtr},
+		{Name: "Name", Off: unsafe.Offsetof(ManagedRuleGroupSummary{}.Name), Kind: api.KStringPtr},
+		{Name: "VersioningSupported", Off: unsafe.Offsetof(ManagedRuleGroupSummary{}.VersioningSupported), Kind: api.KBoolPtr},
+		{Name: "Description", Off: unsafe.Offsetof(ManagedRuleGroupSummary{}.Description), Kind: api.KStringPtr},
+	}},
+	148: {Go: (*ManagedRuleGroupVersion)(nil), Fields: []api.Field{
+		{Name: "Name", Off: unsafe.Offsetof(ManagedRuleGroupVersion{}.Name), Kind: api.KStringPtr},
+		{Name: "LastUpdateTimestamp", Off: unsafe.Offsetof(ManagedRuleGroupVersion{}.LastUpdateTimestamp), Kind: api.KTimePtr},
+	}},
+	149: {Go: (*ManagedRuleSet)(nil), Fields: []api.Field{
+		{Name: "Name", Off: unsafe.Offsetof(ManagedRuleSet{}.Name), Kind: api.KStringPtr},
+		{Name: "Id", Off: unsafe.Offsetof(ManagedRuleSet{}.Id), Kind: api.KStringPtr},
+		{Name: "ARN", Off: unsafe.Offsetof(ManagedRuleSet{}.ARN), Kind: api.KStringPtr},
+		{Name: "Description", Off: unsafe.Offsetof(ManagedRuleSet{}.Description), Kind: api.KStringPtr},
+		{Name: "PublishedVersions", Off: unsafe.Offsetof(ManagedRuleSet{}.PublishedVersions), Kind: api.KMap, Type: 280},
+		{Name: "RecommendedVersion", Off: unsafe.Offsetof(ManagedRuleSet{}.RecommendedVersion), Kind: api.KStringPtr},
+		{Name: "LabelNamespace", Off: unsafe.Offsetof(ManagedRuleSet{}.LabelNamespace), Kind: api.KStringPtr},
+	}},
+	150: {Go: (*ManagedRuleSetSummary)(nil), Fields: []api.Field{
+		{Name: "Name", Off: unsafe.Offsetof(ManagedRuleSetSummary{}.Name), Kind: api.KStringPtr},
+		{Name: "Id", Off: unsafe.Offsetof(ManagedRuleSetSummary{}.Id), Kind: api.KStringPtr},
+		{Name: "Description", Off: unsafe.Offsetof(ManagedRuleSetSummary{}.Description), Kind: api.KStringPtr},
+		{Name: "LockToken", Off: unsafe.Offsetof(ManagedRuleSetSummary{}.LockToken), Kind: api.KStringPtr},
+		{Name: "ARN", Off: unsafe.Offsetof(ManagedRuleSetSummary{}.ARN), Kind: api.KStringPtr},
+		{Name: "LabelNamespace", Off: unsafe.Offsetof(ManagedRuleSetSummary{}.LabelNamespace), Kind: api.KStringPtr},
+	}},
+	151: {Go: (*ManagedRuleSetVersion)(nil), Fields: []api.Field{
+		{Name: "AssociatedRuleGroupArn", Off: unsafe.Offsetof(ManagedRuleSetVersion{}.AssociatedRuleGroupArn), Kind: api.KStringPtr},
+		{Name: "Capacity", Off: unsafe.Offsetof(ManagedRuleSetVersion{}.Capacity), Kind: api.KInt64Ptr},
+		{Name: "ForecastedLifetime", Off: unsafe.Offsetof(ManagedRuleSetVersion{}.ForecastedLifetime), Kind: api.KInt32Ptr},
+		{Name: "PublishTimestamp", Off: unsafe.Offsetof(ManagedRuleSetVersion{}.PublishTimestamp), Kind: api.KTimePtr},
+		{Name: "LastUpdateTimestamp", Off: unsafe.Offsetof(ManagedRuleSetVersion{}.LastUpdateTimestamp), Kind: api.KTimePtr},
+		{Name: "ExpiryTimestamp", Off: unsafe.Offsetof(ManagedRuleSetVersion{}.ExpiryTimestamp), Kind: api.KTimePtr},
+	}},
+	152: {Go: (*Method)(nil)},
+	153: {Go: (*MobileSdkRelease)(nil), Fields: []api.Field{
+		{Name: "ReleaseVersion", Off: unsafe.Offsetof(MobileSdkRelease{}.ReleaseVersion), Kind: api.KStringPtr},
+		{Name: "Timestamp", Off: unsafe.Offsetof(MobileSdkRelease{}.Timestamp), Kind: api.KTimePtr},
+		{Name: "ReleaseNotes", Off: unsafe.Offsetof(MobileSdkRelease{}.ReleaseNotes), Kind: api.KStringPtr},
+		{Name: "Tags", Off: unsafe.Offsetof(MobileSdkRelease{}.Tags), Kind: api.KList, Type: 255},
+	}},
+	154: {Go: (*NoneAction)(nil)},
+	155: {Go: (*NotStatement)(nil), Fields: []api.Field{
+		{Name: "Statement", Off: unsafe.Offsetof(NotStatement{}.Statement), Kind: api.KStructPtr, Type: 205},
+	}},
+	156: {Go: (*OrStatement)(nil), Fields: []api.Field{
+		{Name: "Statements", Off: unsafe.Offsetof(OrStatement{}.Statements), Kind: api.KList, Type: 251},
+	}},
+	157: {Go: (*OverrideAction)(nil), Fields: []api.Field{
+		{Name: "Count", Off: unsafe.Offsetof(OverrideAction{}.Count), Kind: api.KStructPtr, Type: 27},
+		{Name: "None", Off: unsafe.Offsetof(OverrideAction{}.None), Kind: api.KStructPtr, Type: 154},
+	}},
+	158: {Go: (*PasswordField)(nil), Fields: []api.Field{
+		{Name: "Identifier", Off: unsafe.Offsetof(PasswordField{}.Identifier), Kind: api.KStringPtr},
+	}},
+	159: {Go: (*PhoneNumberField)(nil), Fields: []api.Field{
+		{Name: "Identifier", Off: unsafe.Offsetof(PhoneNumberField{}.Identifier), Kind: api.KStringPtr},
+	}},
+	160: {Go: (*PutLoggingConfigurationRequest)(nil), Fields: []api.Field{
+		{Name: "LoggingConfiguration", Off: unsafe.Offsetof(PutLoggingConfigurationRequest{}.LoggingConfiguration), Kind: api.KStructPtr, Type: 142},
+	}},
+	161: {Go: (*PutLoggingConfigurationResponse)(nil), Fields: []api.Field{
+		{Name: "LoggingConfiguration", Off: unsafe.Offsetof(PutLoggingConfigurationResponse{}.LoggingConfiguration), Kind: api.KStructPtr, Type: 142},
+	}},
+	162: {Go: (*PutManagedRuleSetVersionsRequest)(nil), Fields: []api.Field{
+		{Name: "Name", Off: unsafe.Offsetof(PutManagedRuleSetVersionsRequest{}.Name), Kind: api.KStringPtr},
+		{Name: "Scope", Off: unsafe.Offsetof(PutManagedRuleSetVersionsRequest{}.Scope), Kind: api.KStringPtr},
+		{Name: "Id", Off: unsafe.Offsetof(PutManagedRuleSetVersionsRequest{}.Id), Kind: api.KStringPtr},
+		{Name: "LockToken", Off: unsafe.Offsetof(PutManagedRuleSetVersionsRequest{}.LockToken), Kind: api.KStringPtr},
+		{Name: "RecommendedVersion", Off: unsafe.Offsetof(PutManagedRuleSetVersionsRequest{}.RecommendedVersion), Kind: api.KStringPtr},
+		{Name: "VersionsToPublish", Off: unsafe.Offsetof(PutManagedRuleSetVersionsRequest{}.VersionsToPublish), Kind: api.KMap, Type: 281},
+	}},
+	163: {Go: (*PutManagedRuleSetVersionsResponse)(nil), Fields: []api.Field{
+		{Name: "NextLockToken", Off: unsafe.Offsetof(PutManagedRuleSetVersionsResponse{}.NextLockToken), Kind: api.KStringPtr},
+	}},
+	164: {Go: (*PutPermissionPolicyRequest)(nil), Fields: []api.Field{
+		{Name: "ResourceArn", Off: unsafe.Offsetof(PutPermissionPolicyRequest{}.ResourceArn), Kind: api.KStringPtr},
+		{Name: "Policy", Off: unsafe.Offsetof(PutPermissionPolicyRequest{}.Policy), Kind: api.KStringPtr},
+	}},
+	165: {Go: (*PutPermissionPolicyResponse)(nil)},
+	166: {Go: (*QueryString)(nil)},
+	167: {Go: (*RateBasedStatement)(nil), Fields: []api.Field{
+		{Name: "Limit", Off: unsafe.Offsetof(RateBasedStatement{}.Limit), Kind: api.KInt64Ptr},
+		{Name: "EvaluationWindowSec", Off: unsafe.Offsetof(RateBasedStatement{}.EvaluationWindowSec), Kind: api.KInt64Ptr},
+		{Name: "AggregateKeyType", Off: unsafe.Offsetof(RateBasedStatement{}.AggregateKeyType), Kind: api.KStringPtr},
+		{Name: "ScopeDownStatement", Off: unsafe.Offsetof(RateBasedStatement{}.ScopeDownStatement), Kind: api.KStructPtr, Type: 205},
+		{Name: "ForwardedIPConfig", Off: unsafe.Offsetof(RateBasedStatement{}.ForwardedIPConfig), Kind: api.KStructPtr, Type: 73},
+		{Name: "CustomKeys", Off: unsafe.Offsetof(RateBasedStatement{}.CustomKeys), Kind: api.KList, Type: 282},
+	}},
+	168: {Go: (*RateBasedStatementCustomKey)(nil), Fields: []api.Field{
+		{Name: "Header", Off: unsafe.Offsetof(RateBasedStatementCustomKey{}.Header), Kind: api.KStructPtr, Type: 173},
+		{Name: "Cookie", Off: unsafe.Offsetof(RateBasedStatementCustomKey{}.Cookie), Kind: api.KStructPtr, Type: 170},
+		{Name: "QueryArgument", Off: unsafe.Offsetof(RateBasedStatementCustomKey{}.QueryArgument), Kind: api.KStructPtr, Type: 176},
+		{Name: "QueryString", Off: unsafe.Offsetof(RateBasedStatementCustomKey{}.QueryString), Kind: api.KStructPtr, Type: 177},
+		{Name: "HTTPMethod", Off: unsafe.Offsetof(RateBasedStatementCustomKey{}.HTTPMethod), Kind: api.KStructPtr, Type: 172},
+		{Name: "ForwardedIP", Off: unsafe.Offsetof(RateBasedStatementCustomKey{}.ForwardedIP), Kind: api.KStructPtr, Type: 171},
+		{Name: "IP", Off: unsafe.Offsetof(RateBasedStatementCustomKey{}.IP), Kind: api.KStructPtr, Type: 174},
+		{Name: "LabelNamespace", Off: unsafe.Offsetof(RateBasedStatementCustomKey{}.LabelNamespace), Kind: api.KStructPtr, Type: 175},
+		{Name: "UriPath", Off: unsafe.Offsetof(RateBasedStatementCustomKey{}.UriPath), Kind: api.KStructPtr, Type: 178},
+	}},
+	169: {Go: (*RateBasedStatementManagedKeysIPSet)(nil), Fields: []api.Field{
+		{Name: "IPAddressVersion", Off: unsafe.Offsetof(RateBasedStatementManagedKeysIPSet{}.IPAddressVersion), Kind: api.KStringPtr},
+		{Name: "Addresses", Off: unsafe.Offsetof(RateBasedStatementManagedKeysIPSet{}.Addresses), Kind: api.KList, Type: 250},
+	}},
+	170: {Go: (*RateLimitCookie)(nil), Fields: []api.Field{
+		{Name: "Name", Off: unsafe.Offsetof(RateLimitCookie{}.Name), Kind: api.KStringPtr},
+		{Name: "TextTransformations", Off: unsafe.Offsetof(RateLimitCookie{}.TextTransformations), Kind: api.KList, Type: 253},
+	}},
+	171: {Go: (*RateLimitForwardedIP)(nil)},
+	172: {Go: (*RateLimitHTTPMethod)(nil)},
+	173: {Go: (*RateLimitHeader)(nil), Fields: []api.Field{
+		{Name: "Name", Off: unsafe.Offsetof(RateLimitHeader{}.Name), Kind: api.KStringPtr},
+		{Name: "TextTransformations", Off: unsafe.Offsetof(RateLimitHeader{}.TextTransformations), Kind: api.KList, Type: 253},
+	}},
+	174: {Go: (*RateLimitIP)(nil)},
+	175: {Go: (*RateLimitLabelNamespace)(nil), Fields: []api.Field{
+		{Name: "Namespace", Off: unsafe.Offsetof(RateLimitLabelNamespace{}.Namespace), Kind: api.KStringPtr},
+	}},
+	176: {Go: (*RateLimitQueryArgument)(nil), Fields: []api.Field{
+		{Name: "Name", Off: unsafe.Offsetof(RateLimitQueryArgument{}.Name), Kind: api.KStringPtr},
+		{Name: "TextTransformations", Off: unsafe.Offsetof(RateLimitQueryArgument{}.TextTransformations), Kind: api.KList, Type: 253},
+	}},
+	177: {Go: (*RateLimitQueryString)(nil), Fields: []api.Field{
+		{Name: "TextTransformations", Off: unsafe.Offsetof(RateLimitQueryString{}.TextTransformations), Kind: api.KList, Type: 253},
+	}},
+	178: {Go: (*RateLimitUriPath)(nil), Fields: []api.Field{
+		{Name: "TextTransformations", Off: unsafe.Offsetof(RateLimitUriPath{}.TextTransformations), Kind: api.KList, Type: 253},
+	}},
+	179: {Go: (*Regex)(nil), Fields: []api.Field{
+		{Name: "RegexString", Off: unsafe.Offsetof(Regex{}.RegexString), Kind: api.KStringPtr},
+	}},
+	180: {Go: (*RegexMatchStatement)(nil), Fields: []api.Field{
+		{Name: "RegexString", Off: unsafe.Offsetof(RegexMatchStatement{}.RegexString), Kind: api.KStringPtr},
+		{Name: "FieldToMatch", Off: unsafe.Offsetof(RegexMatchStatement{}.FieldToMatch), Kind: api.KStructPtr, Type: 69},
+		{Name: "TextTransformations", Off: unsafe.Offsetof(RegexMatchStatement{}.TextTransformations), Kind: api.KList, Type: 253},
+	}},
+	181: {Go: (*RegexPatternSet)(nil), Fields: []api.Field{
+		{Name: "Name", Off: unsafe.Offsetof(RegexPatternSet{}.Name), Kind: api.KStringPtr},
+		{Name: "Id", Off: unsafe.Offsetof(RegexPatternSet{}.Id), Kind: api.KStringPtr},
+		{Name: "ARN", Off: unsafe.Offsetof(RegexPatternSet{}.ARN), Kind: api.KStringPtr},
+		{Name: "Description", Off: unsafe.Offsetof(RegexPatternSet{}.Description), Kind: api.KStringPtr},
+		{Name: "RegularExpressionList", Off: unsafe.Offsetof(RegexPatternSet{}.RegularExpressionList), Kind: api.KList, Type: 256},
+	}},
+	182: {Go: (*RegexPatternSetReferenceStatement)(nil), Fields: []api.Field{
+		{Name: "ARN", Off: unsafe.Offsetof(RegexPatternSetReferenceStatement{}.ARN), Kind: api.KStringPtr},
+		{Name: "FieldToMatch", Off: unsafe.Offsetof(RegexPatternSetReferenceStatement{}.FieldToMatch), Kind: api.KStructPtr, Type: 69},
+		{Name: "TextTransformations", Off: unsafe.Offsetof(RegexPatternSetReferenceStatement{}.TextTransformations), Kind: api.KList, Type: 253},
+	}},
+	183: {Go: (*RegexPatternSetSummary)(nil), Fields: []api.Field{
+		{Name: "Name", Off: unsafe.Offsetof(RegexPatternSetSummary{}.Name), Kind: api.KStringPtr},
+		{Name: "Id", Off: unsafe.Offsetof(RegexPatternSetSummary{}.Id), Kind: api.KStringPtr},
+		{Name: "Description", Off: unsafe.Offsetof(RegexPatternSetSummary{}.Description), Kind: api.KStringPtr},
+		{Name: "LockToken", Off: unsafe.Offsetof(RegexPatternSetSummary{}.LockToken), Kind: api.KStringPtr},
+		{Name: "ARN", Off: unsafe.Offsetof(RegexPatternSetSummary{}.ARN), Kind: api.KStringPtr},
+	}},
+	184: {Go: (*ReleaseSummary)(nil), Fields: []api.Field{
+		{Name: "ReleaseVersion", Off: unsafe.Offsetof(ReleaseSummary{}.ReleaseVersion), Kind: api.KStringPtr},
+		{Name: "Timestamp", Off: unsafe.Offsetof(ReleaseSummary{}.Timestamp), Kind: api.KTimePtr},
+	}},
+	185: {Go: (*RequestBodyAssociatedResourceTypeConfig)(nil), Fields: []api.Field{
+		{Name: "DefaultSizeInspectionLimit", Off: unsafe.Offsetof(RequestBodyAssociatedResourceTypeConfig{}.DefaultSizeInspectionLimit), Kind: api.KStringPtr},
+	}},
+	186: {Go: (*RequestInspection)(nil), Fields: []api.Field{
+		{Name: "PayloadType", Off: unsafe.Offsetof(RequestInspection{}.PayloadType), Kind: api.KStringPtr},
+		{Name: "UsernameField", Off: unsafe.Offsetof(RequestInspection{}.UsernameField), Kind: api.KStructPtr, Type: 225},
+		{Name: "PasswordField", Off: unsafe.Offsetof(RequestInspection{}.PasswordField), Kind: api.KStructPtr, Type: 158},
+	}},
+	187: {Go: (*RequestInspectionACFP)(nil), Fields: []api.Field{
+		{Name: "PayloadType", Off: unsafe.Offsetof(RequestInspectionACFP{}.PayloadType), Kind: api.KStringPtr},
+		{Name: "UsernameField", Off: unsafe.Offsetof(RequestInspectionACFP{}.UsernameField), Kind: api.KStructPtr, Type: 225},
+		{Name: "PasswordField", Off: unsafe.Offsetof(RequestInspectionACFP{}.PasswordField), Kind: api.KStructPtr, Type: 158},
+		{Name: "EmailField", Off: unsafe.Offsetof(RequestInspectionACFP{}.EmailField), Kind: api.KStructPtr, Type: 67},
+		{Name: "PhoneNumberFields", Off: unsafe.Offsetof(RequestInspectionACFP{}.PhoneNumberFields), Kind: api.KList, Type: 283},
+		{Name: "AddressFields", Off: unsafe.Offsetof(RequestInspectionACFP{}.AddressFields), Kind: api.KList, Type: 284},
+	}},
+	188: {Go: (*ResponseInspection)(nil), Fields: []api.Field{
+		{Name: "StatusCode", Off: unsafe.Offsetof(ResponseInspection{}.StatusCode), Kind: api.KStructPtr, Type: 192},
+		{Name: "Header", Off: unsafe.Offsetof(ResponseInspection{}.Header), Kind: api.KStructPtr, Type: 190},
+		{Name: "BodyContains", Off: unsafe.Offsetof(ResponseInspection{}.BodyContains), Kind: api.KStructPtr, Type: 189},
+		{Name: "Json", Off: unsafe.Offsetof(ResponseInspection{}.Json), Kind: api.KStructPtr, Type: 191},
+	}},
+	189: {Go: (*ResponseInspectionBodyContains)(nil), Fields: []api.Field{
+		{Name: "SuccessStrings", Off: unsafe.Offsetof(ResponseInspectionBodyContains{}.SuccessStrings), Kind: api.KList, Type: 250},
+		{Name: "FailureStrings", Off: unsafe.Offsetof(ResponseInspectionBodyContains{}.FailureStrings), Kind: api.KList, Type: 250},
+	}},
+	190: {Go: (*ResponseInspectionHeader)(nil), Fields: []api.Field{
+		{Name: "Name", Off: unsafe.Offsetof(ResponseInspectionHeader{}.Name), Kind: api.KStringPtr},
+		{Name: "SuccessValues", Off: unsafe.Offsetof(ResponseInspectionHeader{}.SuccessValues), Kind: api.KList, Type: 250},
+		{Name: "FailureValues", Off: unsafe.Offsetof(ResponseInspectionHeader{}.FailureValues), Kind: api.KList, Type: 250},
+	}},
+	191: {Go: (*ResponseInspectionJson)(nil), Fields: []api.Field{
+		{Name: "Identifier", Off: unsafe.Offsetof(ResponseInspectionJson{}.Identifier), Kind: api.KStringPtr},
+		{Name: "SuccessValues", Off: unsafe.Offsetof(ResponseInspectionJson{}.SuccessValues), Kind: api.KList, Type: 250},
+		{Name: "FailureValues", Off: unsafe.Offsetof(ResponseInspectionJson{}.FailureValues), Kind: api.KList, Type: 250},
+	}},
+	192: {Go: (*ResponseInspectionStatusCode)(nil), Fields: []api.Field{
+		{Name: "SuccessCodes", Off: unsafe.Offsetof(ResponseInspectionStatusCode{}.SuccessCodes), Kind: api.KList, Type: 285},
+		{Name: "FailureCodes", Off: unsafe.Offsetof(ResponseInspectionStatusCode{}.FailureCodes), Kind: api.KList, Type: 285},
+	}},
+	193: {Go: (*Rule)(nil), Fields: []api.Field{
+		{Name: "Name", Off: unsafe.Offsetof(Rule{}.Name), Kind: api.KStringPtr},
+		{Name: "Priority", Off: unsafe.Offsetof(Rule{}.Priority), Kind: api.KInt32Ptr},
+		{Name: "Statement", Off: unsafe.Offsetof(Rule{}.Statement), Kind: api.KStructPtr, Type: 205},
+		{Name: "Action", Off: unsafe.Offsetof(Rule{}.Action), Kind: api.KStructPtr, Type: 194},
+		{Name: "OverrideAction", Off: unsafe.Offsetof(Rule{}.OverrideAction), Kind: api.KStructPtr, Type: 157},
+		{Name: "RuleLabels", Off: unsafe.Offsetof(Rule{}.RuleLabels), Kind: api.KList, Type: 286},
+		{Name: "VisibilityConfig", Off: unsafe.Offsetof(Rule{}.VisibilityConfig), Kind: api.KStructPtr, Type: 227},
+		{Name: "CaptchaConfig", Off: unsafe.Offsetof(Rule{}.CaptchaConfig), Kind: api.KStructPtr, Type: 17},
+		{Name: "ChallengeConfig", Off: unsafe.Offsetof(Rule{}.ChallengeConfig), Kind: api.KStructPtr, Type: 20},
+	}},
+	194: {Go: (*RuleAction)(nil), Fields: []api.Field{
+		{Name: "Block", Off: unsafe.Offsetof(RuleAction{}.Block), Kind: api.KStructPtr, Type: 13},
+		{Name: "Allow", Off: unsafe.Offsetof(RuleAction{}.Allow), Kind: api.KStructPtr, Type: 8},
+		{Name: "Count", Off: unsafe.Offsetof(RuleAction{}.Count), Kind: api.KStructPtr, Type: 27},
+		{Name: "Captcha", Off: unsafe.Offsetof(RuleAction{}.Captcha), Kind: api.KStructPtr, Type: 16},
+		{Name: "Challenge", Off: unsafe.Offsetof(RuleAction{}.Challenge), Kind: api.KStructPtr, Type: 19},
+	}},
+	195: {Go: (*RuleActionOverride)(nil), Fields: []api.Field{
+		{Name: "Name", Off: unsafe.Offsetof(RuleActionOverride{}.Name), Kind: api.KStringPtr},
+		{Name: "ActionToUse", Off: unsafe.Offsetof(RuleActionOverride{}.ActionToUse), Kind: api.KStructPtr, Type: 194},
+	}},
+	196: {Go: (*RuleGroup)(nil), Fields: []api.Field{
+		{Name: "Name", Off: unsafe.Offsetof(RuleGroup{}.Name), Kind: api.KStringPtr},
+		{Name: "Id", Off: unsafe.Offsetof(RuleGroup{}.Id), Kind: api.KStringPtr},
+		{Name: "Capacity", Off: unsafe.Offsetof(RuleGroup{}.Capacity), Kind: api.KInt64Ptr},
+		{Name: "ARN", Off: unsafe.Offsetof(RuleGroup{}.ARN), Kind: api.KStringPtr},
+		{Name: "Description", Off: unsafe.Offsetof(RuleGroup{}.Description), Kind: api.KStringPtr},
+		{Name: "Rules", Off: unsafe.Offsetof(RuleGroup{}.Rules), Kind: api.KList, Type: 254},
+		{Name: "VisibilityConfig", Off: unsafe.Offsetof(RuleGroup{}.VisibilityConfig), Kind: api.KStructPtr, Type: 227},
+		{Name: "LabelNamespace", Off: unsafe.Offsetof(RuleGroup{}.LabelNamespace), Kind: api.KStringPtr},
+		{Name: "CustomResponseBodies", Off: unsafe.Offsetof(RuleGroup{}.CustomResponseBodies), Kind: api.KMap, Type: 257},
+		{Name: "AvailableLabels", Off: unsafe.Offsetof(RuleGroup{}.AvailableLabels), Kind: api.KList, Type: 261},
+		{Name: "ConsumedLabels", Off: unsafe.Offsetof(RuleGroup{}.ConsumedLabels), Kind: api.KList, Type: 261},
+	}},
+	197: {Go: (*RuleGroupReferenceStatement)(nil), Fields: []api.Field{
+		{Name: "ARN", Off: unsafe.Offsetof(RuleGroupReferenceStatement{}.ARN), Kind: api.KStringPtr},
+		{Name: "ExcludedRules", Off: unsafe.Offsetof(RuleGroupReferenceStatement{}.ExcludedRules), Kind: api.KList, Type: 277},
+		{Name: "RuleActionOverrides", Off: unsafe.Offsetof(RuleGroupReferenceStatement{}.RuleActionOverrides), Kind: api.KList, Type: 279},
+	}},
+	198: {Go: (*RuleGroupSummary)(nil), Fields: []api.Field{
+		{Name: "Name", Off: unsafe.Offsetof(RuleGroupSummary{}.Name), Kind: api.KStringPtr},
+		{Name: "Id", Off: unsafe.Offsetof(RuleGroupSummary{}.Id), Kind: api.KStringPtr},
+		{Name: "Description", Off: unsafe.Offsetof(RuleGroupSummary{}.Description), Kind: api.KStringPtr},
+		{Name: "LockToken", Off: unsafe.Offsetof(RuleGroupSummary{}.LockToken), Kind: api.KStringPtr},
+		{Name: "ARN", Off: unsafe.Offsetof(RuleGroupSummary{}.ARN), Kind: api.KStringPtr},
+	}},
+	199: {Go: (*RuleSummary)(nil), Fields: []api.Field{
+		{Name: "Name", Off: unsafe.Offsetof(RuleSummary{}.Name), Kind: api.KStringPtr},
+		{Name: "Action", Off: unsafe.Offsetof(RuleSummary{}.Action), Kind: api.KStructPtr, Type: 194},
+	}},
+	200: {Go: (*SampledHTTPRequest)(nil), Fields: []api.Field{
+		{Name: "Request", Off: unsafe.Offsetof(SampledHTTPRequest{}.Request), Kind: api.KStructPtr, Type: 102},
+		{Name: "Weight", Off: unsafe.Offsetof(SampledHTTPRequest{}.Weight), Kind: api.KInt64Ptr},
+		{Name: "Timestamp", Off: unsafe.Offsetof(SampledHTTPRequest{}.Timestamp), Kind: api.KTimePtr},
+		{Name: "Action", Off: unsafe.Offsetof(SampledHTTPRequest{}.Action), Kind: api.KStringPtr},
+		{Name: "RuleNameWithinRuleGroup", Off: unsafe.Offsetof(SampledHTTPRequest{}.RuleNameWithinRuleGroup), Kind: api.KStringPtr},
+		{Name: "RequestHeadersInserted", Off: unsafe.Offsetof(SampledHTTPRequest{}.RequestHeadersInserted), Kind: api.KList, Type: 264},
+		{Name: "ResponseCodeSent", Off: unsafe.Offsetof(SampledHTTPRequest{}.ResponseCodeSent), Kind: api.KInt32Ptr},
+		{Name: "Labels", Off: unsafe.Offsetof(SampledHTTPRequest{}.Labels), Kind: api.KList, Type: 286},
+		{Name: "CaptchaResponse", Off: unsafe.Offsetof(SampledHTTPRequest{}.CaptchaResponse), Kind: api.KStructPtr, Type: 18},
+		{Name: "ChallengeResponse", Off: unsafe.Offsetof(SampledHTTPRequest{}.ChallengeResponse), Kind: api.KStructPtr, Type: 21},
+		{Name: "OverriddenAction", Off: unsafe.Offsetof(SampledHTTPRequest{}.OverriddenAction), Kind: api.KStringPtr},
+	}},
+	201: {Go: (*SingleHeader)(nil), Fields: []api.Field{
+		{Name: "Name", Off: unsafe.Offsetof(SingleHeader{}.Name), Kind: api.KStringPtr},
+	}},
+	202: {Go: (*SingleQueryArgument)(nil), Fields: []api.Field{
+		{Name: "Name", Off: unsafe.Offsetof(SingleQueryArgument{}.Name), Kind: api.KStringPtr},
+	}},
+	203: {Go: (*SizeConstraintStatement)(nil), Fields: []api.Field{
+		{Name: "FieldToMatch", Off: unsafe.Offsetof(SizeConstraintStatement{}.FieldToMatch), Kind: api.KStructPtr, Type: 69},
+		{Name: "ComparisonOperator", Off: unsafe.Offsetof(SizeConstraintStatement{}.ComparisonOperator), Kind: api.KStringPtr},
+		{Name: "Size", Off: unsafe.Offsetof(SizeConstraintStatement{}.Size), Kind: api.KInt64Ptr},
+		{Name: "TextTransformations", Off: unsafe.Offsetof(SizeConstraintStatement{}.TextTransformations), Kind: api.KList, Type: 253},
+	}},
+	204: {Go: (*SqliMatchStatement)(nil), Fields: []api.Field{
+		{Name: "FieldToMatch", Off: unsafe.Offsetof(SqliMatchStatement{}.FieldToMatch), Kind: api.KStructPtr, Type: 69},
+		{Name: "TextTransformations", Off: unsafe.Offsetof(SqliMatchStatement{}.TextTransformations), Kind: api.KList, Type: 253},
+		{Name: "SensitivityLevel", Off: unsafe.Offsetof(SqliMatchStatement{}.SensitivityLevel), Kind: api.KStringPtr},
+	}},
+	205: {Go: (*Statement)(nil), Fields: []api.Field{
+		{Name: "ByteMatchStatement", Off: unsafe.Offsetof(Statement{}.ByteMatchStatement), Kind: api.KStructPtr, Type: 15},
+		{Name: "SqliMatchStatement", Off: unsafe.Offsetof(Statement{}.SqliMatchStatement), Kind: api.KStructPtr, Type: 204},
+		{Name: "XssMatchStatement", Off: unsafe.Offsetof(Statement{}.XssMatchStatement), Kind: api.KStructPtr, Type: 249},
+		{Name: "SizeConstraintStatement", Off: unsafe.Offsetof(Statement{}.SizeConstraintStatement), Kind: api.KStructPtr, Type: 203},
+		{Name: "GeoMatchStatement", Off: unsafe.Offsetof(Statement{}.GeoMatchStatement), Kind: api.KStructPtr, Type: 76},
+		{Name: "RuleGroupReferenceStatement", Off: unsafe.Offsetof(Statement{}.RuleGroupReferenceStatement), Kind: api.KStructPtr, Type: 197},
+		{Name: "IPSetReferenceStatement", Off: unsafe.Offsetof(Statement{}.IPSetReferenceStatement), Kind: api.KStructPtr, Type: 108},
+		{Name: "RegexPatternSetReferenceStatement", Off: unsafe.Offsetof(Statement{}.RegexPatternSetReferenceStatement), Kind: api.KStructPtr, Type: 182},
+		{Name: "RateBasedStatement", Off: unsafe.Offsetof(Statement{}.RateBasedStatement), Kind: api.KStructPtr, Type: 167},
+		{Name: "AndStatement", Off: unsafe.Offsetof(Statement{}.AndStatement), Kind: api.KStructPtr, Type: 9},
+		{Name: "OrStatement", Off: unsafe.Offsetof(Statement{}.OrStatement), Kind: api.KStructPtr, Type: 156},
+		{Name: "NotStatement", Off: unsafe.Offsetof(Statement{}.NotStatement), Kind: api.KStructPtr, Type: 155},
+		{Name: "ManagedRuleGroupStatement", Off: unsafe.Offsetof(Statement{}.ManagedRuleGroupStatement), Kind: api.KStructPtr, Type: 146},
+		{Name: "LabelMatchStatement", Off: unsafe.Offsetof(Statement{}.LabelMatchStatement), Kind: api.KStructPtr, Type: 115},
+		{Name: "RegexMatchStatement", Off: unsafe.Offsetof(Statement{}.RegexMatchStatement), Kind: api.KStructPtr, Type: 180},
+	}},
+	206: {Go: (*Tag)(nil), Fields: []api.Field{
+		{Name: "Key", Off: unsafe.Offsetof(Tag{}.Key), Kind: api.KStringPtr},
+		{Name: "Value", Off: unsafe.Offsetof(Tag{}.Value), Kind: api.KStringPtr},
+	}},
+	207: {Go: (*TagInfoForResource)(nil), Fields: []api.Field{
+		{Name: "ResourceARN", Off: unsafe.Offsetof(TagInfoForResource{}.ResourceARN), Kind: api.KStringPtr},
+		{Name: "TagList", Off: unsafe.Offsetof(TagInfoForResource{}.TagList), Kind: api.KList, Type: 255},
+	}},
+	208: {Go: (*TagResourceRequest)(nil), Fields: []api.Field{
+		{Name: "ResourceARN", Off: unsafe.Offsetof(TagResourceRequest{}.ResourceARN), Kind: api.KStringPtr},
+		{Name: "Tags", Off: unsafe.Offsetof(TagResourceRequest{}.Tags), Kind: api.KList, Type: 255},
+	}},
+	209: {Go: (*TagResourceResponse)(nil)},
+	210: {Go: (*TextTransformation)(nil), Fields: []api.Field{
+		{Name: "Priority", Off: unsafe.Offsetof(TextTransformation{}.Priority), Kind: api.KInt32Ptr},
+		{Name: "Type", Off: unsafe.Offsetof(TextTransformation{}.Type), Kind: api.KStringPtr},
+	}},
+	211: {Go: (*TimeWindow)(nil), Fields: []api.Field{
+		{Name: "StartTime", Off: unsafe.Offsetof(TimeWindow{}.StartTime), Kind: api.KTimePtr},
+		{Name: "EndTime", Off: unsafe.Offsetof(TimeWindow{}.EndTime), Kind: api.KTimePtr},
+	}},
+	212: {Go: (*UntagResourceRequest)(nil), Fields: []api.Field{
+		{Name: "ResourceARN", Off: unsafe.Offsetof(UntagResourceRequest{}.ResourceARN), Kind: api.KStringPtr},
+		{Name: "TagKeys", Off: unsafe.Offsetof(UntagResourceRequest{}.TagKeys), Kind: api.KList, Type: 250},
+	}},
+	213: {Go: (*UntagResourceResponse)(nil)},
+	214: {Go: (*UpdateIPSetRequest)(nil), Fields: []api.Field{
+		{Name: "Name", Off: unsafe.Offsetof(UpdateIPSetRequest{}.Name), Kind: api.KStringPtr},
+		{Name: "Scope", Off: unsafe.Offsetof(UpdateIPSetRequest{}.Scope), Kind: api.KStringPtr},
+		{Name: "Id", Off: unsafe.Offsetof(UpdateIPSetRequest{}.Id), Kind: api.KStringPtr},
+		{Name: "Description", Off: unsafe.Offsetof(UpdateIPSetRequest{}.Description), Kind: api.KStringPtr},
+		{Name: "Addresses", Off: unsafe.Offsetof(UpdateIPSetRequest{}.Addresses), Kind: api.KList, Type: 250},
+		{Name: "LockToken", Off: unsafe.Offsetof(UpdateIPSetRequest{}.LockToken), Kind: api.KStringPtr},
+	}},
+	215: {Go: (*UpdateIPSetResponse)(nil), Fields: []api.Field{
+		{Name: "NextLockToken", Off: unsafe.Offsetof(UpdateIPSetResponse{}.NextLockToken), Kind: api.KStringPtr},
+	}},
+	216: {Go: (*UpdateManagedRuleSetVersionExpiryDateRequest)(nil), Fields: []api.Field{
+		{Name: "Name", Off: unsafe.Offsetof(UpdateManagedRuleSetVersionExpiryDateRequest{}.Name), Kind: api.KStringPtr},
+		{Name: "Scope", Off: unsafe.Offsetof(UpdateManagedRuleSetVersionExpiryDateRequest{}.Scope), Kind: api.KStringPtr},
+		{Name: "Id", Off: unsafe.Offsetof(UpdateManagedRuleSetVersionExpiryDateRequest{}.Id), Kind: api.KStringPtr},
+		{Name: "LockToken", Off: unsafe.Offsetof(UpdateManagedRuleSetVersionExpiryDateRequest{}.LockToken), Kind: api.KStringPtr},
+		{Name: "VersionToExpire", Off: unsafe.Offsetof(UpdateManagedRuleSetVersionExpiryDateRequest{}.VersionToExpire), Kind: api.KStringPtr},
+		{Name: "ExpiryTimestamp", Off: unsafe.Offsetof(UpdateManagedRuleSetVersionExpiryDateRequest{}.ExpiryTimestamp), Kind: api.KTimePtr},
+	}},
+	217: {Go: (*UpdateManagedRuleSetVersionExpiryDateResponse)(nil), Fields: []api.Field{
+		{Name: "ExpiringVersion", Off: unsafe.Offsetof(UpdateManagedRuleSetVersionExpiryDateResponse{}.ExpiringVersion), Kind: api.KStringPtr},
+		{Name: "ExpiryTimestamp", Off: unsafe.Offsetof(UpdateManagedRuleSetVersionExpiryDateResponse{}.ExpiryTimestamp), Kind: api.KTimePtr},
+		{Name: "NextLockToken", Off: unsafe.Offsetof(UpdateManagedRuleSetVersionExpiryDateResponse{}.NextLockToken), Kind: api.KStringPtr},
+	}},
+	218: {Go: (*UpdateRegexPatternSetRequest)(nil), Fields: []api.Field{
+		{Name: "Name", Off: unsafe.Offsetof(UpdateRegexPatternSetRequest{}.Name), Kind: api.KStringPtr},
+		{Name: "Scope", Off: unsafe.Offsetof(UpdateRegexPatternSetRequest{}.Scope), Kind: api.KStringPtr},
+		{Name: "Id", Off: unsafe.Offsetof(UpdateRegexPatternSetRequest{}.Id), Kind: api.KStringPtr},
+		{Name: "Description", Off: unsafe.Offsetof(UpdateRegexPatternSetRequest{}.Description), Kind: api.KStringPtr},
+		{Name: "RegularExpressionList", Off: unsafe.Offsetof(UpdateRegexPatternSetRequest{}.RegularExpressionList), Kind: api.KList, Type: 256},
+		{Name: "LockToken", Off: unsafe.Offsetof(UpdateRegexPatternSetRequest{}.LockToken), Kind: api.KStringPtr},
+	}},
+	219: {Go: (*UpdateRegexPatternSetResponse)(nil), Fields: []api.Field{
+		{Name: "NextLockToken", Off: unsafe.Offsetof(UpdateRegexPatternSetResponse{}.NextLockToken), Kind: api.KStringPtr},
+	}},
+	220: {Go: (*UpdateRuleGroupRequest)(nil), Fields: []api.Field{
+		{Name: "Name", Off: unsafe.Offsetof(UpdateRuleGroupRequest{}.Name), Kind: api.KStringPtr},
+		{Name: "Scope", Off: unsafe.Offsetof(UpdateRuleGroupRequest{}.Scope), Kind: api.KStringPtr},
+		{Name: "Id", Off: unsafe.Offsetof(UpdateRuleGroupRequest{}.Id), Kind: api.KStringPtr},
+		{Name: "Description", Off: unsafe.Offsetof(UpdateRuleGroupRequest{}.Description), Kind: api.KStringPtr},
+		{Name: "Rules", Off: unsafe.Offsetof(UpdateRuleGroupRequest{}.Rules), Kind: api.KList, Type: 254},
+		{Name: "VisibilityConfig", Off: unsafe.Offsetof(UpdateRuleGroupRequest{}.VisibilityConfig), Kind: api.KStructPtr, Type: 227},
+		{Name: "LockToken", Off: unsafe.Offsetof(UpdateRuleGroupRequest{}.LockToken), Kind: api.KStringPtr},
+		{Name: "CustomResponseBodies", Off: unsafe.Offsetof(UpdateRuleGroupRequest{}.CustomResponseBodies), Kind: api.KMap, Type: 257},
+	}},
+	221: {Go: (*UpdateRuleGroupResponse)(nil), Fields: []api.Field{
+		{Name: "NextLockToken", Off: unsafe.Offsetof(UpdateRuleGroupResponse{}.NextLockToken), Kind: api.KStringPtr},
+	}},
+	222: {Go: (*UpdateWebACLRequest)(nil), Fields: []api.Field{
+		{Name: "Name", Off: unsafe.Offsetof(UpdateWebACLRequest{}.Name), Kind: api.KStringPtr},
+		{Name: "Scope", Off: unsafe.Offsetof(UpdateWebACLRequest{}.Scope), Kind: api.KStringPtr},
+		{Name: "Id", Off: unsafe.Offsetof(UpdateWebACLRequest{}.Id), Kind: api.KStringPtr},
+		{Name: "DefaultAction", Off: unsafe.Offsetof(UpdateWebACLRequest{}.DefaultAction), Kind: api.KStructPtr, Type: 42},
+		{Name: "Description", Off: unsafe.Offsetof(UpdateWebACLRequest{}.Description), Kind: api.KStringPtr},
+		{Name: "Rules", Off: unsafe.Offsetof(UpdateWebACLRequest{}.Rules), Kind: api.KList, Type: 254},
+		{Name: "VisibilityConfig", Off: unsafe.Offsetof(UpdateWebACLRequest{}.VisibilityConfig), Kind: api.KStructPtr, Type: 227},
+		{Name: "LockToken", Off: unsafe.Offsetof(UpdateWebACLRequest{}.LockToken), Kind: api.KStringPtr},
+		{Name: "CustomResponseBodies", Off: unsafe.Offsetof(UpdateWebACLRequest{}.CustomResponseBodies), Kind: api.KMap, Type: 257},
+		{Name: "CaptchaConfig", Off: unsafe.Offsetof(UpdateWebACLRequest{}.CaptchaConfig), Kind: api.KStructPtr, Type: 17},
+		{Name: "ChallengeConfig", Off: unsafe.Offsetof(UpdateWebACLRequest{}.ChallengeConfig), Kind: api.KStructPtr, Type: 20},
+		{Name: "TokenDomains", Off: unsafe.Offsetof(UpdateWebACLRequest{}.TokenDomains), Kind: api.KList, Type: 250},
+		{Name: "AssociationConfig", Off: unsafe.Offsetof(UpdateWebACLRequest{}.AssociationConfig), Kind: api.KStructPtr, Type: 12},
+	}},
+	223: {Go: (*UpdateWebACLResponse)(nil), Fields: []api.Field{
+		{Name: "NextLockToken", Off: unsafe.Offsetof(UpdateWebACLResponse{}.NextLockToken), Kind: api.KStringPtr},
+	}},
+	224: {Go: (*UriPath)(nil)},
+	225: {Go: (*UsernameField)(nil), Fields: []api.Field{
+		{Name: "Identifier", Off: unsafe.Offsetof(UsernameField{}.Identifier), Kind: api.KStringPtr},
+	}},
+	226: {Go: (*VersionToPublish)(nil), Fields: []api.Field{
+		{Name: "AssociatedRuleGroupArn", Off: unsafe.Offsetof(VersionToPublish{}.AssociatedRuleGroupArn), Kind: api.KStringPtr},
+		{Name: "ForecastedLifetime", Off: unsafe.Offsetof(VersionToPublish{}.ForecastedLifetime), Kind: api.KInt32Ptr},
+	}},
+	227: {Go: (*VisibilityConfig)(nil), Fields: []api.Field{
+		{Name: "SampledRequestsEnabled", Off: unsafe.Offsetof(VisibilityConfig{}.SampledRequestsEnabled), Kind: api.KBoolPtr},
+		{Name: "CloudWatchMetricsEnabled", Off: unsafe.Offsetof(VisibilityConfig{}.CloudWatchMetricsEnabled), Kind: api.KBoolPtr},
+		{Name: "MetricName", Off: unsafe.Offsetof(VisibilityConfig{}.MetricName), Kind: api.KStringPtr},
+	}},
+	228: {Go: (*WAFAssociatedItemException)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(WAFAssociatedItemException{}.Message), Kind: api.KStringPtr},
+	}},
+	229: {Go: (*WAFConfigurationWarningException)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(WAFConfigurationWarningException{}.Message), Kind: api.KStringPtr},
+	}},
+	230: {Go: (*WAFDuplicateItemException)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(WAFDuplicateItemException{}.Message), Kind: api.KStringPtr},
+	}},
+	231: {Go: (*WAFExpiredManagedRuleGroupVersionException)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(WAFExpiredManagedRuleGroupVersionException{}.Message), Kind: api.KStringPtr},
+	}},
+	232: {Go: (*WAFInternalErrorException)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(WAFInternalErrorException{}.Message), Kind: api.KStringPtr},
+	}},
+	233: {Go: (*WAFInvalidOperationException)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(WAFInvalidOperationException{}.Message), Kind: api.KStringPtr},
+	}},
+	234: {Go: (*WAFInvalidParameterException)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(WAFInvalidParameterException{}.Message), Kind: api.KStringPtr},
+		{Name: "Field", Off: unsafe.Offsetof(WAFInvalidParameterException{}.Field), Kind: api.KStringPtr},
+		{Name: "Parameter", Off: unsafe.Offsetof(WAFInvalidParameterException{}.Parameter), Kind: api.KStringPtr},
+		{Name: "Reason", Off: unsafe.Offsetof(WAFInvalidParameterException{}.Reason), Kind: api.KStringPtr},
+	}},
+	235: {Go: (*WAFInvalidPermissionPolicyException)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(WAFInvalidPermissionPolicyException{}.Message), Kind: api.KStringPtr},
+	}},
+	236: {Go: (*WAFInvalidResourceException)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(WAFInvalidResourceException{}.Message), Kind: api.KStringPtr},
+	}},
+	237: {Go: (*WAFLimitsExceededException)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(WAFLimitsExceededException{}.Message), Kind: api.KStringPtr},
+		{Name: "SourceType", Off: unsafe.Offsetof(WAFLimitsExceededException{}.SourceType), Kind: api.KStringPtr},
+	}},
+	238: {Go: (*WAFLogDestinationPermissionIssueException)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(WAFLogDestinationPermissionIssueException{}.Message), Kind: api.KStringPtr},
+	}},
+	239: {Go: (*WAFNonexistentItemException)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(WAFNonexistentItemException{}.Message), Kind: api.KStringPtr},
+	}},
+	240: {Go: (*WAFOptimisticLockException)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(WAFOptimisticLockException{}.Message), Kind: api.KStringPtr},
+	}},
+	241: {Go: (*WAFServiceLinkedRoleErrorException)(nil), Fields: []api.Field{
+		{Name: "message", Off: unsafe.Offsetof(WAFServiceLinkedRoleErrorException{}.Message), Kind: api.KStringPtr},
+	}},
+	242: {Go: (*WAFSubscriptionNotFoundException)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(WAFSubscriptionNotFoundException{}.Message), Kind: api.KStringPtr},
+	}},
+	243: {Go: (*WAFTagOperationException)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(WAFTagOperationException{}.Message), Kind: api.KStringPtr},
+	}},
+	244: {Go: (*WAFTagOperationInternalErrorException)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(WAFTagOperationInternalErrorException{}.Message), Kind: api.KStringPtr},
+	}},
+	245: {Go: (*WAFUnavailableEntityException)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(WAFUnavailableEntityException{}.Message), Kind: api.KStringPtr},
+	}},
+	246: {Go: (*WAFUnsupportedAggregateKeyTypeException)(nil), Fields: []api.Field{
+		{Name: "Message", Off: unsafe.Offsetof(WAFUnsupportedAggregateKeyTypeException{}.Message), Kind: api.KStringPtr},
+	}},
+	247: {Go: (*WebACL)(nil), Fields: []api.Field{
+		{Name: "Name", Off: unsafe.Offsetof(WebACL{}.Name), Kind: api.KStringPtr},
+		{Name: "Id", Off: unsafe.Offsetof(WebACL{}.Id), Kind: api.KStringPtr},
+		{Name: "ARN", Off: unsafe.Offsetof(WebACL{}.ARN), Kind: api.KStringPtr},
+		{Name: "DefaultAction", Off: unsafe.Offsetof(WebACL{}.DefaultAction), Kind: api.KStructPtr, Type: 42},
+		{Name: "Description", Off: unsafe.Offsetof(WebACL{}.Description), Kind: api.KStringPtr},
+		{Name: "Rules", Off: unsafe.Offsetof(WebACL{}.Rules), Kind: api.KList, Type: 254},
+		{Name: "VisibilityConfig", Off: unsafe.Offsetof(WebACL{}.VisibilityConfig), Kind: api.KStructPtr, Type: 227},
+		{Name: "Capacity", Off: unsafe.Offsetof(WebACL{}.Capacity), Kind: api.KInt64Ptr},
+		{Name: "PreProcessFirewallManagerRuleGroups", Off: unsafe.Offsetof(WebACL{}.PreProcessFirewallManagerRuleGroups), Kind: api.KList, Type: 287},
+		{Name: "PostProcessFirewallManagerRuleGroups", Off: unsafe.Offsetof(WebACL{}.PostProcessFirewallManagerRuleGroups), Kind: api.KList, Type: 287},
+		{Name: "ManagedByFirewallManager", Off: unsafe.Offsetof(WebACL{}.ManagedByFirewallManager), Kind: api.KBoolPtr},
+		{Name: "LabelNamespace", Off: unsafe.Offsetof(WebACL{}.LabelNamespace), Kind: api.KStringPtr},
+		{Name: "CustomResponseBodies", Off: unsafe.Offsetof(WebACL{}.CustomResponseBodies), Kind: api.KMap, Type: 257},
+		{Name: "CaptchaConfig", Off: unsafe.Offsetof(WebACL{}.CaptchaConfig), Kind: api.KStructPtr, Type: 17},
+		{Name: "ChallengeConfig", Off: unsafe.Offsetof(WebACL{}.ChallengeConfig), Kind: api.KStructPtr, Type: 20},
+		{Name: "TokenDomains", Off: unsafe.Offsetof(WebACL{}.TokenDomains), Kind: api.KList, Type: 250},
+		{Name: "AssociationConfig", Off: unsafe.Offsetof(WebACL{}.AssociationConfig), Kind: api.KStructPtr, Type: 12},
+	}},
+	248: {Go: (*WebACLSummary)(nil), Fields: []api.Field{
+		{Name: "Name", Off: unsafe.Offsetof(WebACLSummary{}.Name), Kind: api.KStringPtr},
+		{Name: "Id", Off: unsafe.Offsetof(WebACLSummary{}.Id), Kind: api.KStringPtr},
+		{Name: "Description", Off: unsafe.Offsetof(WebACLSummary{}.Description), Kind: api.KStringPtr},
+		{Name: "LockToken", Off: unsafe.Offsetof(WebACLSummary{}.LockToken), Kind: api.KStringPtr},
+		{Name: "ARN", Off: unsafe.Offsetof(WebACLSummary{}.ARN), Kind: api.KStringPtr},
+	}},
+	249: {Go: (*XssMatchStatement)(nil), Fields: []api.Field{
+		{Name: "FieldToMatch", Off: unsafe.Offsetof(XssMatchStatement{}.FieldToMatch), Kind: api.KStructPtr, Type: 69},
+		{Name: "TextTransformations", Off: unsafe.Offsetof(XssMatchStatement{}.TextTransformations), Kind: api.KList, Type: 253},
+	}},
+	250: {Go: (*[]string)(nil), Elem: api.Field{Kind: api.KString}, Size: unsafe.Sizeof(*new(string))},
+	251: {Go: (*[]Statement)(nil), Elem: api.Field{Kind: api.KStruct, Type: 205}, Size: unsafe.Sizeof(*new(Statement))},
+	252: {Go: (*map[string]RequestBodyAssociatedResourceTypeConfig)(nil), Elem: api.Field{Kind: api.KStruct, Type: 185}, MapFrom: api.MapFrom[RequestBodyAssociatedResourceTypeConfig], MapTo: api.MapTo[RequestBodyAssociatedResourceTypeConfig]},
+	253: {Go: (*[]TextTransformation)(nil), Elem: api.Field{Kind: api.KStruct, Type: 210}, Size: unsafe.Sizeof(*new(TextTransformation))},
+	254: {Go: (*[]Rule)(nil), Elem: api.Field{Kind: api.KStruct, Type: 193}, Size: unsafe.Sizeof(*new(Rule))},
+	255: {Go: (*[]Tag)(nil), Elem: api.Field{Kind: api.KStruct, Type: 206}, Size: unsafe.Sizeof(*new(Tag))},
+	256: {Go: (*[]Regex)(nil), Elem: api.Field{Kind: api.KStruct, Type: 179}, Size: unsafe.Sizeof(*new(Regex))},
+	257: {Go: (*map[string]CustomResponseBody)(nil), Elem: api.Field{Kind: api.KStruct, Type: 41}, MapFrom: api.MapFrom[CustomResponseBody], MapTo: api.MapTo[CustomResponseBody]},
+	258: {Go: (*[]CustomHTTPHeader)(nil), Elem: api.Field{Kind: api.KStruct, Type: 38}, Size: unsafe.Sizeof(*new(CustomHTTPHeader))},
+	259: {Go: (*[]ManagedProductDescriptor)(nil), Elem: api.Field{Kind: api.KStruct, Type: 144}, Size: unsafe.Sizeof(*new(ManagedProductDescriptor))},
+	260: {Go: (*[]RuleSummary)(nil), Elem: api.Field{Kind: api.KStruct, Type: 199}, Size: unsafe.Sizeof(*new(RuleSummary))},
+	261: {Go: (*[]LabelSummary)(nil), Elem: api.Field{Kind: api.KStruct, Type: 117}, Size: unsafe.Sizeof(*new(LabelSummary))},
+	262: {Go: (*[]Condition)(nil), Elem: api.Field{Kind: api.KStruct, Type: 24}, Size: unsafe.Sizeof(*new(Condition))},
+	263: {Go: (*[]SampledHTTPRequest)(nil), Elem: api.Field{Kind: api.KStruct, Type: 200}, Size: unsafe.Sizeof(*new(SampledHTTPRequest))},
+	264: {Go: (*[]HTTPHeader)(nil), Elem: api.Field{Kind: api.KStruct, Type: 101}, Size: unsafe.Sizeof(*new(HTTPHeader))},
+	265: {Go: (*[]APIKeySummary)(nil), Elem: api.Field{Kind: api.KStruct, Type: 0}, Size: unsafe.Sizeof(*new(APIKeySummary))},
+	266: {Go: (*[]ManagedRuleGroupVersion)(nil), Elem: api.Field{Kind: api.KStruct, Type: 148}, Size: unsafe.Sizeof(*new(ManagedRuleGroupVersion))},
+	267: {Go: (*[]ManagedRuleGroupSummary)(nil), Elem: api.Field{Kind: api.KStruct, Type: 147}, Size: unsafe.Sizeof(*new(ManagedRuleGroupSummary))},
+	268: {Go: (*[]IPSetSummary)(nil), Elem: api.Field{Kind: api.KStruct, Type: 109}, Size: unsafe.Sizeof(*new(IPSetSummary))},
+	269: {Go: (*[]LoggingConfiguration)(nil), Elem: api.Field{Kind: api.KStruct, Type: 142}, Size: unsafe.Sizeof(*new(LoggingConfiguration))},
+	270: {Go: (*[]ManagedRuleSetSummary)(nil), Elem: api.Field{Kind: api.KStruct, Type: 150}, Size: unsafe.Sizeof(*new(ManagedRuleSetSummary))},
+	271: {Go: (*[]ReleaseSummary)(nil), Elem: api.Field{Kind: api.KStruct, Type: 184}, Size: unsafe.Sizeof(*new(ReleaseSummary))},
+	272: {Go: (*[]RegexPatternSetSummary)(nil), Elem: api.Field{Kind: api.KStruct, Type: 183}, Size: unsafe.Sizeof(*new(RegexPatternSetSummary))},
+	273: {Go: (*[]RuleGroupSummary)(nil), Elem: api.Field{Kind: api.KStruct, Type: 198}, Size: unsafe.Sizeof(*new(RuleGroupSummary))},
+	274: {Go: (*[]WebACLSummary)(nil), Elem: api.Field{Kind: api.KStruct, Type: 248}, Size: unsafe.Sizeof(*new(WebACLSummary))},
+	275: {Go: (*[]FieldToMatch)(nil), Elem: api.Field{Kind: api.KStruct, Type: 69}, Size: unsafe.Sizeof(*new(FieldToMatch))},
+	276: {Go: (*[]Filter)(nil), Elem: api.Field{Kind: api.KStruct, Type: 70}, Size: unsafe.Sizeof(*new(Filter))},
+	277: {Go: (*[]ExcludedRule)(nil), Elem: api.Field{Kind: api.KStruct, Type: 68}, Size: unsafe.Sizeof(*new(ExcludedRule))},
+	278: {Go: (*[]ManagedRuleGroupConfig)(nil), Elem: api.Field{Kind: api.KStruct, Type: 145}, Size: unsafe.Sizeof(*new(ManagedRuleGroupConfig))},
+	279: {Go: (*[]RuleActionOverride)(nil), Elem: api.Field{Kind: api.KStruct, Type: 195}, Size: unsafe.Sizeof(*new(RuleActionOverride))},
+	280: {Go: (*map[string]ManagedRuleSetVersion)(nil), Elem: api.Field{Kind: api.KStruct, Type: 151}, MapFrom: api.MapFrom[ManagedRuleSetVersion], MapTo: api.MapTo[ManagedRuleSetVersion]},
+	281: {Go: (*map[string]VersionToPublish)(nil), Elem: api.Field{Kind: api.KStruct, Type: 226}, MapFrom: api.MapFrom[VersionToPublish], MapTo: api.MapTo[VersionToPublish]},
+	282: {Go: (*[]RateBasedStatementCustomKey)(nil), Elem: api.Field{Kind: api.KStruct, Type: 168}, Size: unsafe.Sizeof(*new(RateBasedStatementCustomKey))},
+	283: {Go: (*[]PhoneNumberField)(nil), Elem: api.Field{Kind: api.KStruct, Type: 159}, Size: unsafe.Sizeof(*new(PhoneNumberField))},
+	284: {Go: (*[]AddressField)(nil), Elem: api.Field{Kind: api.KStruct, Type: 5}, Size: unsafe.Sizeof(*new(AddressField))},
+	285: {Go: (*[]int32)(nil), Elem: api.Field{Kind: api.KInt32}, Size: unsafe.Sizeof(*new(int32))},
+	286: {Go: (*[]Label)(nil), Elem: api.Field{Kind: api.KStruct, Type: 114}, Size: unsafe.Sizeof(*new(Label))},
+	287: {Go: (*[]FirewallManagerRuleGroup)(nil), Elem: api.Field{Kind: api.KStruct, Type: 71}, Size: unsafe.Sizeof(*new(FirewallManagerRuleGroup))},
 }

@@ -21,11 +21,8 @@ func TestEveryShapeHasConversions(t *testing.T) {
 	for svc, shapes := range All() {
 		for _, s := range shapes {
 			n++
-			if _, ok := s.(api.FromDynamicer); !ok {
-				t.Errorf("%s: %T has no FromDynamic", svc, s)
-			}
-			if _, ok := s.(api.ToDynamicer); !ok {
-				t.Errorf("%s: %T has no ToDynamic", svc, s)
+			if _, ok := s.(api.Typed); !ok {
+				t.Errorf("%s: %T has no conversion table entry (api.Typed)", svc, s)
 			}
 		}
 	}
@@ -37,9 +34,9 @@ func TestEveryShapeHasConversions(t *testing.T) {
 // TestGeneratedMatchesReflect: for every shape of every service, seeded
 // random dynamic trees (bounded depth, some with one wrongly typed value)
 // convert to the same typed value, or fail with the same error and member
-// path, through the generated FromDynamic as through api.Reflect; and the
-// typed value converts back to the same dynamic tree through the
-// generated ToDynamic as through api.Reflect.
+// path, through the generated table (api.Converter) as through api.Reflect;
+// and the typed value converts back to the same dynamic tree through the
+// table as through api.Reflect.
 func TestGeneratedMatchesReflect(t *testing.T) {
 	all := All()
 	svcs := make([]string, 0, len(all))
@@ -53,8 +50,8 @@ func TestGeneratedMatchesReflect(t *testing.T) {
 		r := rand.New(rand.NewSource(int64(len(svc)) * 7919))
 		for _, s := range all[svc] {
 			typ := reflect.TypeOf(s).Elem()
-			for i := range 6 {
-				g := &treeGen{r: r, inject: i%2 == 1}
+			for i := range 10 {
+				g := &treeGen{r: r, inject: i%2 == 1, sparse: i >= 6}
 				tree := g.structure(typ, 0)
 				if compare(t, &oracle, typ, tree) {
 					ok++
@@ -76,7 +73,8 @@ func compare(t *testing.T, oracle *api.Reflect, typ reflect.Type, tree map[strin
 	want := reflect.New(typ)
 	wantErr := oracle.ToTyped(tree, want.Interface())
 	got := reflect.New(typ)
-	gotErr := got.Interface().(api.FromDynamicer).FromDynamic(tree)
+	var c api.Converter
+	gotErr := c.ToTyped(tree, got.Interface())
 	if (wantErr == nil) != (gotErr == nil) || wantErr != nil && wantErr.Error() != gotErr.Error() {
 		t.Fatalf("%v: FromDynamic(%#v) = %v, reflection says %v", typ, tree, gotErr, wantErr)
 	}
@@ -87,7 +85,7 @@ func compare(t *testing.T, oracle *api.Reflect, typ reflect.Type, tree map[strin
 		t.Fatalf("%v: FromDynamic(%#v) = %#v, reflection says %#v", typ, tree, got.Interface(), want.Interface())
 	}
 	wantDyn := oracle.ToDynamic(want.Interface())
-	gotDyn := got.Interface().(api.ToDynamicer).ToDynamic()
+	gotDyn := c.ToDynamic(got.Interface())
 	if !reflect.DeepEqual(wantDyn, gotDyn) {
 		t.Fatalf("%v: ToDynamic = %#v, reflection says %#v", typ, gotDyn, wantDyn)
 	}
@@ -102,6 +100,9 @@ const maxDepth = 4
 type treeGen struct {
 	r      *rand.Rand
 	inject bool
+	// sparse trees leave out most members, as most requests do (the
+	// interpreter walks those by the tree's keys).
+	sparse bool
 }
 
 var (
@@ -123,9 +124,13 @@ func (g *treeGen) structure(t reflect.Type, depth int) map[string]any {
 			}
 			continue
 		}
+		absent := 4
+		if g.sparse {
+			absent = 8
+		}
 		switch p := g.r.Intn(10); {
-		case p < 4:
-		case p == 4:
+		case p < absent:
+		case p == absent:
 			m[name] = nil
 		default:
 			m[name] = g.value(f.Type, depth+1)
