@@ -4,7 +4,7 @@ import (
 	"github.com/niwa-cloud/niwa/internal/httpheader"
 	"net/http"
 	"net/url"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -67,20 +67,26 @@ func canonicalQuery(q query, exclude string) string {
 	if len(q) == 0 {
 		return ""
 	}
-	enc := make([]queryParam, 0, len(q))
+	// Most requests carry a few parameters (S3's x-id): sorted in an
+	// array on the stack, without sort.Slice's reflection.
+	var encBuf [8]queryParam
+	enc := encBuf[:0]
+	n := 0
 	for _, p := range q {
 		if exclude != "" && p.key == exclude {
 			continue
 		}
 		enc = append(enc, queryParam{uriEncode(p.key, true), uriEncode(p.value, true)})
+		n += len(enc[len(enc)-1].key) + len(enc[len(enc)-1].value) + 2
 	}
-	sort.Slice(enc, func(i, j int) bool {
-		if enc[i].key != enc[j].key {
-			return enc[i].key < enc[j].key
+	slices.SortFunc(enc, func(a, b queryParam) int {
+		if c := strings.Compare(a.key, b.key); c != 0 {
+			return c
 		}
-		return enc[i].value < enc[j].value
+		return strings.Compare(a.value, b.value)
 	})
 	var b strings.Builder
+	b.Grow(n)
 	for i, p := range enc {
 		if i > 0 {
 			b.WriteByte('&')

@@ -515,7 +515,11 @@ func (v *Verifier) verifyV4(r *http.Request, d Dialect, q query, presign bool) (
 		res.Body, res.ContentLength = buffered, buffered.size
 		return res, nil
 	}
-	sc := &sigV4Context{key: key, amzDate: req.amzDate, scope: scopeS, seed: req.signature}
+	// Only an aws-chunked body chains signatures from the request's.
+	var sc *sigV4Context
+	if strings.HasPrefix(payload, "STREAMING-") {
+		sc = &sigV4Context{key: key, amzDate: req.amzDate, scope: scopeS, seed: req.signature}
+	}
 	if err := v.wrapBody(r, d, res, payload, sc); err != nil {
 		return nil, err
 	}

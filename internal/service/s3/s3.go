@@ -114,6 +114,8 @@ type S3 struct {
 	lifecycleMu    sync.Mutex
 	lifecycleTimer clock.Timer
 	lifecycleStop  bool
+	// copyBufs holds writeBodyTo's copy buffers (*[]byte).
+	copyBufs sync.Pool
 }
 
 // New returns the S3 service.
