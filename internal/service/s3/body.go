@@ -8,6 +8,7 @@ import (
 	"hash"
 	"io"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/niwa-cloud/niwa/internal/awserr"
@@ -31,18 +32,16 @@ type stored struct {
 // trailers it declares (whose values the signature layer verifies as the
 // body is read; S3 stores what it computed itself here).
 func wantedChecksums(h http.Header, algorithm string) []checksum.Algorithm {
-	seen := map[checksum.Algorithm]bool{}
 	var out []checksum.Algorithm
 	add := func(name string) {
-		if a, ok := checksum.Parse(strings.TrimSpace(name)); ok && !seen[a] {
-			seen[a] = true
+		if a, ok := checksum.Parse(strings.TrimSpace(name)); ok && !slices.Contains(out, a) {
 			out = append(out, a)
 		}
 	}
 	add(algorithm)
 	add(h.Get("X-Amz-Sdk-Checksum-Algorithm"))
 	for _, a := range checksum.Algorithms() {
-		if h.Get(checksum.HeaderName(a)) != "" {
+		if h.Get(checksum.CanonicalHeader(a)) != "" {
 			add(string(a))
 		}
 	}
@@ -70,7 +69,7 @@ func (s *S3) writeBodyTo(blobs storage.BlobStore, r io.Reader, h http.Header, co
 	}
 	algs := wantedChecksums(h, algorithm)
 	for _, a := range algs {
-		if v := h.Get(checksum.HeaderName(a)); v != "" && !checksum.Valid(a, v) {
+		if v := h.Get(checksum.CanonicalHeader(a)); v != "" && !checksum.Valid(a, v) {
 			return stored{}, errInvalidRequest.New("Value for %s header is invalid.", checksum.HeaderName(a))
 		}
 	}
@@ -84,11 +83,10 @@ func (s *S3) writeBodyTo(blobs storage.BlobStore, r io.Reader, h http.Header, co
 	defer w.Abort()
 	m := md5.New()
 	writers := []io.Writer{w, m}
-	hashers := map[checksum.Algorithm]hash.Hash{}
-	for _, a := range algs {
-		hh := checksum.New(a)
-		hashers[a] = hh
-		writers = append(writers, hh)
+	hashers := make([]hash.Hash, len(algs)) // hashers[i] computes algs[i]
+	for i, a := range algs {
+		hashers[i] = checksum.New(a)
+		writers = append(writers, hashers[i])
 	}
 	// io.Copy would allocate (and clear) a 32 KiB buffer per upload:
 	// neither the limited body nor the writers offer a copy of their own.
@@ -111,9 +109,10 @@ func (s *S3) writeBodyTo(blobs storage.BlobStore, r io.Reader, h http.Header, co
 			With("ExpectedDigest", hex.EncodeToString(want)).With("CalculatedDigest", base64.StdEncoding.EncodeToString(sum))
 	}
 	sums := map[string]string{}
-	for a, hh := range hashers {
+	for i, hh := range hashers {
+		a := algs[i]
 		got := checksum.Sum(hh)
-		if v := h.Get(checksum.HeaderName(a)); v != "" && v != got {
+		if v := h.Get(checksum.CanonicalHeader(a)); v != "" && v != got {
 			return stored{}, errBadDigest.New("The %s you specified did not match the calculated checksum.", a)
 		}
 		sums[string(a)] = got

@@ -65,14 +65,16 @@ func inputBucket(input any) string {
 // to a Requester Pays bucket from another account (or anyone unsigned)
 // that does not accept the charges (x-amz-request-payer).
 func (s *S3) precondition(ctx *request.Context, input any) error {
-	denied := &awserr.Error{Code: awserr.Code{Code: "AccessDenied", Status: 403, Sender: true}, Message: "Access Denied"}
+	denied := func() error {
+		return &awserr.Error{Code: awserr.Code{Code: "AccessDenied", Status: 403, Sender: true}, Message: "Access Denied"}
+	}
 	for _, e := range expectedOwners(input) {
 		_, owner, found, err := s.ResourcePolicy(ctx, "arn:aws:s3:::"+e.Bucket)
 		if err != nil {
 			return err
 		}
 		if found && owner != e.Account {
-			return denied
+			return denied()
 		}
 	}
 	bucket := inputBucket(input)
@@ -84,7 +86,7 @@ func (s *S3) precondition(ctx *request.Context, input any) error {
 		return err
 	}
 	if ctx.Caller.Anonymous || (ctx.Caller.Account != owner && !strings.EqualFold(requestPayer(input), "requester")) {
-		return denied
+		return denied()
 	}
 	return nil
 }
