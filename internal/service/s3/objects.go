@@ -1253,7 +1253,16 @@ func nonEmpty(s string) *string {
 	if s == "" {
 		return nil
 	}
-	return &s
+	return newString(s)
+}
+
+// newString is &s made only when called: a function returning the
+// address of its parameter moves the parameter to the heap on entry, on
+// the paths that return nil too.
+func newString(s string) *string {
+	p := new(string)
+	*p = s
+	return p
 }
 
 func (s *S3) GetObjectTagging(ctx *request.Context, in *s3api.GetObjectTaggingInput) (*s3api.GetObjectTaggingOutput, error) {
@@ -1355,7 +1364,7 @@ func writtenVersion(v string) *string {
 	if v == "" || v == "null" {
 		return nil
 	}
-	return &v
+	return newString(v)
 }
 
 // checksumType is x-amz-checksum-type for o's checksum: COMPOSITE for a
