@@ -106,17 +106,21 @@ func commitObject(tx storage.Tx, b bucketRecord, o *objectRecord) ([]blobPart, e
 	if b.Versioning != "" {
 		// A "null" version is replaced by the next "null" version.
 		if o.VersionID == "null" {
+			// Collected apart from garbage: a variable the callback
+			// captures lives on the heap, for every call.
 			var drop []string
+			var dropped []blobPart
 			err := versions.List(tx, globalScope(), []string{b.Name, o.Key}, storage.ListOptions{}, func(k []string, v objectRecord) bool {
 				if v.VersionID == "null" {
 					drop = append(drop, k[2])
-					garbage = append(garbage, v.Parts...)
+					dropped = append(dropped, v.Parts...)
 				}
 				return true
 			})
 			if err != nil {
 				return nil, err
 			}
+			garbage = append(garbage, dropped...)
 			for _, k := range drop {
 				if err := versions.Delete(tx, globalScope(), b.Name, o.Key, k); err != nil {
 					return nil, err
