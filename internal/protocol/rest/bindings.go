@@ -5,7 +5,6 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
-	"github.com/niwa-cloud/niwa/internal/httpheader"
 	"io"
 	"math"
 	"net/http"
@@ -49,7 +48,7 @@ func hasPrefixASCIIFold(s, lower string) bool {
 
 // decodeLocations reads the members bound to the uri, query string,
 // headers and host of r into in.
-func decodeLocations(sh *model.Shape, labels map[string]string, query url.Values, h http.Header, tmpl model.URITemplate) (map[string]any, error) {
+func decodeLocations(info *serviceInfo, sh *model.Shape, labels map[string]string, query url.Values, h http.Header, tmpl model.URITemplate) (map[string]any, error) {
 	in := map[string]any{}
 	var claimed map[string]bool // query keys bound to a member
 	for _, m := range sh.Members {
@@ -96,7 +95,7 @@ func decodeLocations(sh *model.Shape, labels map[string]string, query url.Values
 			in[m.Name] = v
 		case model.LocationHeader:
 			name := wireName(m)
-			vs := httpheader.Values(h, name)
+			vs := info.headerValues(h, m)
 			if len(vs) == 0 {
 				continue
 			}

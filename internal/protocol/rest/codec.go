@@ -20,6 +20,7 @@ import (
 	"sync"
 
 	"github.com/niwa-cloud/niwa/internal/awserr"
+	"github.com/niwa-cloud/niwa/internal/httpheader"
 	"github.com/niwa-cloud/niwa/internal/model"
 	"github.com/niwa-cloud/niwa/internal/protocol"
 	"github.com/niwa-cloud/niwa/internal/protocol/eventstream"
@@ -74,6 +75,18 @@ func (info *serviceInfo) headerKey(m *model.Ref) string {
 		}
 	}
 	return textproto.CanonicalMIMEHeaderKey(wireName(m))
+}
+
+// headerValues is the request's values of m's header: h[canonical name],
+// what http.Header.Values answers, without canonicalizing the name again
+// for each of an input's header members (fifty for S3's PutObject).
+func (info *serviceInfo) headerValues(h http.Header, m *model.Ref) []string {
+	if info != nil {
+		if k, ok := info.headerKeys[m]; ok {
+			return h[k]
+		}
+	}
+	return httpheader.Values(h, wireName(m))
 }
 
 func headerKeys(svc *model.Service) map[*model.Ref]string {
@@ -183,7 +196,7 @@ func (c *Codec) Decode(op *model.Operation, req *protocol.Request) (map[string]a
 	labels := map[string]string{}
 	var segs [8]string
 	pathMatches(tmpl, appendSplitPath(segs[:0], requestPath(req)), labels)
-	in, err := decodeLocations(sh, labels, req.Query(), req.HTTP.Header, tmpl)
+	in, err := decodeLocations(info, sh, labels, req.Query(), req.HTTP.Header, tmpl)
 	if err != nil {
 		return nil, c.inputError(info, err)
 	}

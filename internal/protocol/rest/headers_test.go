@@ -55,3 +55,32 @@ func TestEncodeHeaderMembers(t *testing.T) {
 		t.Fatalf("after Add: %v", h)
 	}
 }
+
+// TestDecodeHeaderMembers: input members bound to headers are read
+// whatever the case the client wrote the name in (net/http canonicalizes
+// it), trimmed; list headers split; prefixed headers collected in lower
+// case; absent headers leave their members unset.
+func TestDecodeHeaderMembers(t *testing.T) {
+	s3 := loadModel(t, "s3")
+	c := NewXML().(*Codec)
+	r := newReq("PUT", "/bucket/key", "x-amz-acl", "private", "CONTENT-MD5", " 1B2M2Y8AsgTpgAmY7PhCfg== ",
+		"x-amz-meta-Color", "red", "X-Amz-Object-Lock-Legal-Hold", "ON", "x-amz-tagging", "a=b")
+	req := protocol.NewRequest(r, nil)
+	op, err := c.Resolve(s3, req)
+	if err != nil || op.Name != "PutObject" {
+		t.Fatalf("%v %v", op, err)
+	}
+	in, err := c.Decode(op, req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if in["ACL"] != "private" || in["ContentMD5"] != "1B2M2Y8AsgTpgAmY7PhCfg==" || in["ObjectLockLegalHoldStatus"] != "ON" || in["Tagging"] != "a=b" {
+		t.Errorf("decoded %v", in)
+	}
+	if md, _ := in["Metadata"].(map[string]any); md["color"] != "red" {
+		t.Errorf("metadata %v", in["Metadata"])
+	}
+	if _, ok := in["ContentType"]; ok {
+		t.Errorf("ContentType set: %v", in["ContentType"])
+	}
+}
