@@ -116,6 +116,9 @@ type S3 struct {
 	lifecycleStop  bool
 	// copyBufs holds writeBodyTo's copy buffers (*[]byte).
 	copyBufs sync.Pool
+	// inputFields maps an input type to the fields precondition reads
+	// (reflect.Type → *preconditionFields).
+	inputFields sync.Map
 }
 
 // New returns the S3 service.
