@@ -4,7 +4,7 @@ import (
 	"github.com/niwa-cloud/niwa/internal/httpheader"
 	"net/http"
 	"net/url"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -67,29 +67,39 @@ func canonicalQuery(q query, exclude string) string {
 	if len(q) == 0 {
 		return ""
 	}
-	enc := make([]queryParam, 0, len(q))
+	return string(appendCanonicalQuery(nil, q, exclude))
+}
+
+// appendCanonicalQuery appends canonicalQuery(q, exclude) to b.
+func appendCanonicalQuery(b []byte, q query, exclude string) []byte {
+	if len(q) == 0 {
+		return b
+	}
+	// Most requests carry a few parameters (S3's x-id): sorted in an
+	// array on the stack, without sort.Slice's reflection.
+	var encBuf [8]queryParam
+	enc := encBuf[:0]
 	for _, p := range q {
 		if exclude != "" && p.key == exclude {
 			continue
 		}
 		enc = append(enc, queryParam{uriEncode(p.key, true), uriEncode(p.value, true)})
 	}
-	sort.Slice(enc, func(i, j int) bool {
-		if enc[i].key != enc[j].key {
-			return enc[i].key < enc[j].key
+	slices.SortFunc(enc, func(a, b queryParam) int {
+		if c := strings.Compare(a.key, b.key); c != 0 {
+			return c
 		}
-		return enc[i].value < enc[j].value
+		return strings.Compare(a.value, b.value)
 	})
-	var b strings.Builder
 	for i, p := range enc {
 		if i > 0 {
-			b.WriteByte('&')
+			b = append(b, '&')
 		}
-		b.WriteString(p.key)
-		b.WriteByte('=')
-		b.WriteString(p.value)
+		b = append(b, p.key...)
+		b = append(b, '=')
+		b = append(b, p.value...)
 	}
-	return b.String()
+	return b
 }
 
 // uriEncode is SigV4's UriEncode: everything but the RFC 3986 unreserved
@@ -245,52 +255,76 @@ func normalizePath(p string) string {
 // net/http moves Host, Content-Length and Transfer-Encoding out of
 // r.Header, so those are read back from the request.
 func canonicalHeaders(r *http.Request, signed []string) string {
-	var b strings.Builder
-	// Enough for the usual headers at once (the builder grew four times).
-	b.Grow(64 * len(signed))
+	return string(appendCanonicalHeaders(make([]byte, 0, 64*len(signed)), r, signed))
+}
+
+// appendCanonicalHeaders appends canonicalHeaders(r, signed) to b.
+func appendCanonicalHeaders(b []byte, r *http.Request, signed []string) []byte {
 	for _, name := range signed {
-		b.WriteString(name)
-		b.WriteByte(':')
+		b = append(b, name...)
+		b = append(b, ':')
 		switch name {
 		case "host":
 			h := r.Host
 			if h == "" {
 				h = r.URL.Host
 			}
-			b.WriteString(trimAll(h))
-			b.WriteByte('\n')
+			b = appendTrimAll(b, h)
+			b = append(b, '\n')
 			continue
 		case "content-length":
 			vals := r.Header.Values("Content-Length")
 			if len(vals) == 0 && r.ContentLength >= 0 {
-				b.WriteString(strconv.FormatInt(r.ContentLength, 10))
-				b.WriteByte('\n')
+				b = strconv.AppendInt(b, r.ContentLength, 10)
+				b = append(b, '\n')
 				continue
 			}
-			writeHeaderValues(&b, vals)
+			b = appendHeaderValues(b, vals)
 		case "transfer-encoding":
 			vals := r.Header.Values("Transfer-Encoding")
 			if len(vals) == 0 && len(r.TransferEncoding) > 0 {
-				b.WriteString(trimAll(strings.Join(r.TransferEncoding, ",")))
-				b.WriteByte('\n')
+				b = appendTrimAll(b, strings.Join(r.TransferEncoding, ","))
+				b = append(b, '\n')
 				continue
 			}
-			writeHeaderValues(&b, vals)
+			b = appendHeaderValues(b, vals)
 		default:
-			writeHeaderValues(&b, httpheader.Values(r.Header, name))
+			b = appendHeaderValues(b, httpheader.Values(r.Header, name))
 		}
-		b.WriteByte('\n')
+		b = append(b, '\n')
 	}
-	return b.String()
+	return b
 }
 
-func writeHeaderValues(b *strings.Builder, vals []string) {
+func appendHeaderValues(b []byte, vals []string) []byte {
 	for i, v := range vals {
 		if i > 0 {
-			b.WriteByte(',')
+			b = append(b, ',')
 		}
-		b.WriteString(trimAll(v))
+		b = appendTrimAll(b, v)
 	}
+	return b
+}
+
+// appendTrimAll appends trimAll(v) to b without making the string.
+func appendTrimAll(b []byte, v string) []byte {
+	v = strings.TrimSpace(v)
+	if !strings.Contains(v, "  ") {
+		return append(b, v...)
+	}
+	space := false
+	for i := 0; i < len(v); i++ {
+		if v[i] == ' ' {
+			if space {
+				continue
+			}
+			space = true
+		} else {
+			space = false
+		}
+		b = append(b, v[i])
+	}
+	return b
 }
 
 // trimAll is SigV4's Trimall: surrounding whitespace removed and runs of

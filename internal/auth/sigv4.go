@@ -440,8 +440,6 @@ func (v *Verifier) verifyV4(r *http.Request, d Dialect, q query, presign bool) (
 	if presign {
 		exclude = "X-Amz-Signature"
 	}
-	cq := canonicalQuery(q, exclude)
-	ch := canonicalHeaders(r, req.signedHeaders)
 	sh := joinSignedHeaders(req.rawSigned, req.signedHeaders)
 	scopeS := req.scope.String()
 
@@ -458,22 +456,38 @@ func (v *Verifier) verifyV4(r *http.Request, d Dialect, q query, presign bool) (
 		// followed by the string to sign, both in buf, and the outer over
 		// the padded key and the inner hash, on the stack. hmac.New
 		// allocated five times per request.
+		//
+		// The part every candidate shares (the canonical query, headers
+		// and signed header names) is built once at the buffer's start,
+		// and each candidate after it.
 		bp := v.buffer()
 		buf := *bp
+		buf = appendCanonicalQuery(buf[:0], q, exclude)
+		buf = append(buf, '\n')
+		buf = appendCanonicalHeaders(buf, r, req.signedHeaders)
+		buf = append(buf, '\n')
+		buf = append(buf, sh...)
+		buf = append(buf, '\n')
+		shared := len(buf)
 		var pad [sha256.BlockSize]byte
 		var sig [2 * sha256.Size]byte
 	candidates:
 		for _, p := range paths {
 			for _, pl := range payloads {
-				buf = appendCanonicalRequest(buf[:0], r.Method, p, cq, ch, sh, pl)
-				crHash := sha256.Sum256(buf)
+				buf = append(buf[:shared], r.Method...)
+				buf = append(buf, '\n')
+				buf = append(buf, p...)
+				buf = append(buf, '\n')
+				buf = append(buf, buf[:shared]...)
+				buf = append(buf, pl...)
+				crHash := sha256.Sum256(buf[shared:])
 				copy(pad[:], key)
 				for i := range pad {
 					pad[i] ^= 0x36
 				}
-				buf = append(buf[:0], pad[:]...)
+				buf = append(buf[:shared], pad[:]...)
 				buf = appendStringToSign(buf, req.amzDate, scopeS, crHash[:])
-				inner := sha256.Sum256(buf)
+				inner := sha256.Sum256(buf[shared:])
 				var outer [sha256.BlockSize + sha256.Size]byte
 				copy(outer[:], key)
 				for i := range sha256.BlockSize {
@@ -498,6 +512,7 @@ func (v *Verifier) verifyV4(r *http.Request, d Dialect, q query, presign bool) (
 		}
 		e := fail(d, failSignatureMismatch)
 		if d == DialectS3 {
+			cq, ch := canonicalQuery(q, exclude), canonicalHeaders(r, req.signedHeaders)
 			cr := string(appendCanonicalRequest(nil, r.Method, paths[0], cq, ch, sh, payloads[0]))
 			crHash := sha256.Sum256([]byte(cr))
 			firstCR, firstSTS := cr, string(appendStringToSign(nil, req.amzDate, scopeS, crHash[:]))
@@ -515,7 +530,11 @@ func (v *Verifier) verifyV4(r *http.Request, d Dialect, q query, presign bool) (
 		res.Body, res.ContentLength = buffered, buffered.size
 		return res, nil
 	}
-	sc := &sigV4Context{key: key, amzDate: req.amzDate, scope: scopeS, seed: req.signature}
+	// Only an aws-chunked body chains signatures from the request's.
+	var sc *sigV4Context
+	if strings.HasPrefix(payload, "STREAMING-") {
+		sc = &sigV4Context{key: key, amzDate: req.amzDate, scope: scopeS, seed: req.signature}
+	}
 	if err := v.wrapBody(r, d, res, payload, sc); err != nil {
 		return nil, err
 	}

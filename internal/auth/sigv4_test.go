@@ -599,3 +599,64 @@ func newSTSServer(t *testing.T, v *Verifier) *httptest.Server {
 	t.Cleanup(ts.Close)
 	return ts
 }
+
+// TestS3PayloadHashNoBody: a request without a body passes when it
+// declares the empty payload's hash (in either case of hex, as a hex
+// hash is compared lower-cased), and one that declares another hash gets
+// XAmzContentSHA256Mismatch when its (empty) body is read, naming both
+// hashes.
+func TestS3PayloadHashNoBody(t *testing.T) {
+	v, _ := newTestVerifier(t0)
+	srv := newServer(t, verifierFor(v, DialectS3))
+	get := func(declared string) outcome {
+		req, _ := http.NewRequest(http.MethodGet, srv.URL+"/bucket/obj?x-id=GetObject", nil)
+		req.Header.Set("X-Amz-Content-Sha256", declared)
+		sign(t, req, goodCreds, declared, "s3", t0)
+		return srv.do(t, req)
+	}
+	for _, declared := range []string{emptySHA256, strings.ToUpper(emptySHA256)} {
+		o := get(declared)
+		wantOK(t, o)
+		if len(o.body) != 0 || o.res.ContentLength != 0 {
+			t.Errorf("%s: body %q, length %d", declared, o.body, o.res.ContentLength)
+		}
+	}
+	other := sha256Hex([]byte("something"))
+	o := get(other)
+	if o.err != nil {
+		t.Fatal(o.err)
+	}
+	e := wantErr(t, o.readErr, "XAmzContentSHA256Mismatch", 400)
+	if e.Fields["ClientComputedContentSHA256"] != other || e.Fields["S3ComputedContentSHA256"] != emptySHA256 {
+		t.Errorf("fields %v", e.Fields)
+	}
+}
+
+// TestCanonicalQueryOrder: parameters are sorted by encoded name, then by
+// encoded value (repeated names), after encoding, and the excluded one
+// left out, whatever their number.
+func TestCanonicalQueryOrder(t *testing.T) {
+	var many query
+	var want []string
+	for i := 11; i >= 0; i-- {
+		k := fmt.Sprintf("k%02d", i)
+		many = append(many, queryParam{k, "v"})
+		want = append([]string{k + "=v"}, want...)
+	}
+	for _, c := range []struct {
+		q       query
+		exclude string
+		want    string
+	}{
+		{nil, "", ""},
+		{query{{"x-id", "GetObject"}}, "", "x-id=GetObject"},
+		{query{{"b", "2"}, {"a", "z"}, {"a", "y"}, {"a b", "é"}}, "", "a=y&a=z&a%20b=%C3%A9&b=2"},
+		{query{{"X-Amz-Signature", "ff"}, {"X-Amz-Date", "d"}, {"~", "/"}}, "X-Amz-Signature", "X-Amz-Date=d&~=%2F"},
+		{query{{"Z", ""}, {"a", ""}, {"_", ""}}, "", "Z=&_=&a="},
+		{many, "", strings.Join(want, "&")},
+	} {
+		if got := canonicalQuery(c.q, c.exclude); got != c.want {
+			t.Errorf("%v: %q, want %q", c.q, got, c.want)
+		}
+	}
+}

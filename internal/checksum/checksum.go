@@ -11,6 +11,7 @@ import (
 	"hash"
 	"hash/crc32"
 	"hash/crc64"
+	"net/textproto"
 	"strings"
 )
 
@@ -67,7 +68,38 @@ func FromHeader(name string) (Algorithm, bool) {
 // HeaderName is the header (and trailer) that carries a checksum of this
 // algorithm, in the lowercase form SDKs send and sign.
 func HeaderName(a Algorithm) string {
+	switch a { // the supported ones without building the string
+	case CRC32:
+		return "x-amz-checksum-crc32"
+	case CRC32C:
+		return "x-amz-checksum-crc32c"
+	case SHA1:
+		return "x-amz-checksum-sha1"
+	case SHA256:
+		return "x-amz-checksum-sha256"
+	case CRC64NVME:
+		return "x-amz-checksum-crc64nvme"
+	}
 	return HeaderPrefix + strings.ToLower(string(a))
+}
+
+// CanonicalHeader is HeaderName in the canonical form http.Header keys
+// take ("X-Amz-Checksum-Crc32"): looked up with it, a header is found
+// without canonicalizing (allocating) the name on every request.
+func CanonicalHeader(a Algorithm) string {
+	switch a {
+	case CRC32:
+		return "X-Amz-Checksum-Crc32"
+	case CRC32C:
+		return "X-Amz-Checksum-Crc32c"
+	case SHA1:
+		return "X-Amz-Checksum-Sha1"
+	case SHA256:
+		return "X-Amz-Checksum-Sha256"
+	case CRC64NVME:
+		return "X-Amz-Checksum-Crc64nvme"
+	}
+	return textproto.CanonicalMIMEHeaderKey(HeaderName(a))
 }
 
 // New returns a streaming hasher for a, or nil when a is not a supported

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"io"
+	"net/textproto"
 	"strings"
 	"testing"
 )
@@ -97,5 +98,22 @@ func TestNames(t *testing.T) {
 	}
 	if Valid(CRC32, "AAAAAAAAAAA=") || Valid(SHA256, "not base64!") || Valid("MD5", "AAAAAA==") {
 		t.Error("Valid accepted a malformed value")
+	}
+}
+
+// TestHeaderNames: each algorithm's header is the prefix and its lowered
+// name, and CanonicalHeader is that name as http.Header keys it.
+func TestHeaderNames(t *testing.T) {
+	for _, a := range append(Algorithms(), "MD5") {
+		want := HeaderPrefix + strings.ToLower(string(a))
+		if got := HeaderName(a); got != want {
+			t.Errorf("HeaderName(%s) = %q, want %q", a, got, want)
+		}
+		if got := CanonicalHeader(a); got != textproto.CanonicalMIMEHeaderKey(want) {
+			t.Errorf("CanonicalHeader(%s) = %q", a, got)
+		}
+		if b, ok := FromHeader(HeaderName(a)); a != "MD5" && (!ok || b != a) {
+			t.Errorf("FromHeader(%q) = %s, %v", HeaderName(a), b, ok)
+		}
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http/httputil"
 	"os"
+	"strings"
 	"testing"
 
 	"github.com/niwa-cloud/niwa/internal/awserr"
@@ -124,4 +125,34 @@ func FuzzGuardedBody(f *testing.F) {
 			t.Fatalf("read %d bytes past a cap of %d", total, limit)
 		}
 	})
+}
+
+// copiedBody is a body its installer put on its own copy of the request.
+type copiedBody struct{ io.ReadCloser }
+
+func (copiedBody) RequestCopied() {}
+
+// TestBodyOfHandedRequest: the gateway wraps a request's body on a copy
+// of the request, leaving net/http's own (which it drains or closes
+// after the handler) as it was; a body marked as already on a copy
+// (CopiedBody, the server's edge) is wrapped in place. Either way the
+// call reads the body.
+func TestBodyOfHandedRequest(t *testing.T) {
+	tg := newTestGateway(t)
+	const form = "Action=GetCallerIdentity&Version=2011-06-15"
+	for _, copied := range []bool{false, true} {
+		r := newRequest("POST", "/", form, "Content-Type", "application/x-www-form-urlencoded", "Authorization", sigV4("sts"))
+		var body io.ReadCloser = io.NopCloser(strings.NewReader(form))
+		if copied {
+			body = copiedBody{body}
+		}
+		r.Body = body
+		w := tg.do(r)
+		if w.Code != 200 || !strings.Contains(w.Body.String(), "<GetCallerIdentityResult>") {
+			t.Fatalf("copied %v: %d %s", copied, w.Code, w.Body)
+		}
+		if kept := r.Body == body; kept == copied {
+			t.Errorf("copied %v: the caller's request body is %T", copied, r.Body)
+		}
+	}
 }

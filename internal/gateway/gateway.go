@@ -397,8 +397,11 @@ func (g *Gateway) serve(x *exchange, r *http.Request, svc *Service, hostBucket s
 
 	if r.Body != nil && r.Body != http.NoBody {
 		// A shallow copy: net/http drains or closes the body it handed
-		// over after the handler, and must still see its own.
-		r = r.WithContext(r.Context())
+		// over after the handler, and must still see its own. A body
+		// installed on a copy already (the server's edge) needs none.
+		if _, copied := r.Body.(CopiedBody); !copied {
+			r = r.WithContext(r.Context())
+		}
 	}
 	bodyErrs, err := guardBody(r, svc, m, codec)
 	if err != nil {
@@ -672,6 +675,11 @@ func newIDs() (requestID, hostID string) {
 	ids := string(out[:])
 	return ids[:36], ids[36:]
 }
+
+// CopiedBody is a request body installed on a shallow copy of the
+// request net/http handed over (the server's edge wraps bodies so): the
+// gateway may replace the copy's body without copying it again.
+type CopiedBody interface{ RequestCopied() }
 
 type statusWriter struct {
 	http.ResponseWriter

@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/niwa-cloud/niwa/internal/gateway"
 )
 
 // Timeouts bound how long a connection may hold niwa's attention without
@@ -54,7 +56,6 @@ type edge struct {
 }
 
 func (e edge) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	rc := http.NewResponseController(w)
 	if r.ProtoAtLeast(1, 1) && strings.EqualFold(r.Header.Get("Expect"), "100-continue") && r.ContentLength == 0 {
 		// botocore sends "Expect: 100-continue" on every S3 PUT, even an
 		// empty one, and waits up to a second for an answer. When the
@@ -86,8 +87,10 @@ func (e edge) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	// A shallow copy, so net/http's own view of the body (which it
-	// drains or closes after the handler) is left as it was.
+	// drains or closes after the handler) is left as it was. The body
+	// says so (gateway.CopiedBody), so the gateway wraps it in place.
 	r = r.WithContext(r.Context())
+	rc := http.NewResponseController(w)
 	body := &deadlineBody{ReadCloser: r.Body, rc: rc, timeout: e.bodyTimeout}
 	r.Body = body
 	e.next.ServeHTTP(w, r)
@@ -111,6 +114,12 @@ type deadlineBody struct {
 	timeout time.Duration
 	done    bool
 }
+
+var _ gateway.CopiedBody = (*deadlineBody)(nil)
+
+// RequestCopied tells the gateway the request holding this body is
+// edge's own copy (gateway.CopiedBody).
+func (d *deadlineBody) RequestCopied() {}
 
 func (d *deadlineBody) Read(p []byte) (int, error) {
 	if d.done {

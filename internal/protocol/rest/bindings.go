@@ -5,7 +5,6 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
-	"github.com/niwa-cloud/niwa/internal/httpheader"
 	"io"
 	"math"
 	"net/http"
@@ -17,6 +16,7 @@ import (
 	"time"
 
 	"github.com/niwa-cloud/niwa/internal/model"
+	"github.com/niwa-cloud/niwa/internal/protocol"
 	"github.com/niwa-cloud/niwa/internal/protocol/jsonbody"
 )
 
@@ -48,7 +48,7 @@ func hasPrefixASCIIFold(s, lower string) bool {
 
 // decodeLocations reads the members bound to the uri, query string,
 // headers and host of r into in.
-func decodeLocations(sh *model.Shape, labels map[string]string, query url.Values, h http.Header, tmpl model.URITemplate) (map[string]any, error) {
+func decodeLocations(info *serviceInfo, sh *model.Shape, labels map[string]string, query url.Values, h http.Header, tmpl model.URITemplate) (map[string]any, error) {
 	in := map[string]any{}
 	var claimed map[string]bool // query keys bound to a member
 	for _, m := range sh.Members {
@@ -95,7 +95,7 @@ func decodeLocations(sh *model.Shape, labels map[string]string, query url.Values
 			in[m.Name] = v
 		case model.LocationHeader:
 			name := wireName(m)
-			vs := httpheader.Values(h, name)
+			vs := info.headerValues(h, m)
 			if len(vs) == 0 {
 				continue
 			}
@@ -371,8 +371,21 @@ func reservedHeader(name string) bool {
 
 // encodeHeaders sets the headers bound to out's members and returns the
 // status code bound to a statusCode member (0 when none).
-func encodeHeaders(h http.Header, sh *model.Shape, out map[string]any) (int, error) {
+//
+// The scalar headers are set together (protocol.SetHeaders: one slice for
+// all their values instead of one each), in member order with the map
+// members: pending ones are set before a map member's.
+func encodeHeaders(h http.Header, info *serviceInfo, sh *model.Shape, out map[string]any) (int, error) {
 	status := 0
+	var pendBuf [24]string
+	pending := pendBuf[:0]
+	flush := func() {
+		if len(pending) > 0 {
+			protocol.SetHeaders(h, pending...)
+			pending = pending[:0]
+		}
+	}
+	defer flush()
 	for _, m := range sh.Members {
 		v, ok := out[m.Name]
 		if !ok || v == nil {
@@ -386,7 +399,7 @@ func encodeHeaders(h http.Header, sh *model.Shape, out map[string]any) (int, err
 			}
 			status = int(n)
 		case model.LocationHeader:
-			name := textproto.CanonicalMIMEHeaderKey(wireName(m))
+			name := info.headerKey(m)
 			if reservedHeader(name) {
 				continue
 			}
@@ -423,8 +436,16 @@ func encodeHeaders(h http.Header, sh *model.Shape, out map[string]any) (int, err
 			if err != nil {
 				return 0, fmt.Errorf("rest: header %s: %w", name, err)
 			}
-			h.Set(name, s)
+			if s == "" {
+				// SetHeaders leaves a header alone for an empty value;
+				// Set sends it empty.
+				flush()
+				h.Set(name, s)
+				continue
+			}
+			pending = append(pending, name, s)
 		case model.LocationHeaders:
+			flush()
 			prefix := headerPrefix(m)
 			keys, vals, err := mapEntries(v)
 			if err != nil {

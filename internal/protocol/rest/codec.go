@@ -13,12 +13,14 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"net/textproto"
 	"net/url"
 	"strconv"
 	"strings"
 	"sync"
 
 	"github.com/niwa-cloud/niwa/internal/awserr"
+	"github.com/niwa-cloud/niwa/internal/httpheader"
 	"github.com/niwa-cloud/niwa/internal/model"
 	"github.com/niwa-cloud/niwa/internal/protocol"
 	"github.com/niwa-cloud/niwa/internal/protocol/eventstream"
@@ -58,6 +60,48 @@ type serviceInfo struct {
 	// its input documents declare (S3, Route 53 and CloudFront models put
 	// it on the input refs only).
 	xmlns string
+	// headerKeys holds the canonical header name of every header-bound
+	// member of the model's structures, made once: most model names are
+	// not canonical ("ETag", "x-amz-version-id") and canonicalizing
+	// allocates, on every response.
+	headerKeys map[*model.Ref]string
+}
+
+// headerKey is m's header name in canonical form.
+func (info *serviceInfo) headerKey(m *model.Ref) string {
+	if info != nil {
+		if k, ok := info.headerKeys[m]; ok {
+			return k
+		}
+	}
+	return textproto.CanonicalMIMEHeaderKey(wireName(m))
+}
+
+// headerValues is the request's values of m's header: h[canonical name],
+// what http.Header.Values answers, without canonicalizing the name again
+// for each of an input's header members (fifty for S3's PutObject).
+func (info *serviceInfo) headerValues(h http.Header, m *model.Ref) []string {
+	if info != nil {
+		if k, ok := info.headerKeys[m]; ok {
+			return h[k]
+		}
+	}
+	return httpheader.Values(h, wireName(m))
+}
+
+func headerKeys(svc *model.Service) map[*model.Ref]string {
+	keys := map[*model.Ref]string{}
+	for _, sh := range svc.Shapes {
+		if sh == nil || sh.Type != model.Structure {
+			continue
+		}
+		for _, m := range sh.Members {
+			if m.Location == model.LocationHeader {
+				keys[m] = textproto.CanonicalMIMEHeaderKey(wireName(m))
+			}
+		}
+	}
+	return keys
 }
 
 // Prepare builds the router and tables of svc now rather than on its first
@@ -76,7 +120,7 @@ func (c *Codec) service(svc *model.Service) *serviceInfo {
 	}
 	e := v.(*serviceEntry)
 	e.once.Do(func() {
-		info := &serviceInfo{svc: svc, router: newRouter(svc), quirks: quirksFor(svc)}
+		info := &serviceInfo{svc: svc, router: newRouter(svc), quirks: quirksFor(svc), headerKeys: headerKeys(svc)}
 		info.xmlns = svc.Metadata.XMLNamespace
 		if info.xmlns == "" {
 			for _, name := range svc.OperationNames() {
@@ -152,7 +196,7 @@ func (c *Codec) Decode(op *model.Operation, req *protocol.Request) (map[string]a
 	labels := map[string]string{}
 	var segs [8]string
 	pathMatches(tmpl, appendSplitPath(segs[:0], requestPath(req)), labels)
-	in, err := decodeLocations(sh, labels, req.Query(), req.HTTP.Header, tmpl)
+	in, err := decodeLocations(info, sh, labels, req.Query(), req.HTTP.Header, tmpl)
 	if err != nil {
 		return nil, c.inputError(info, err)
 	}
@@ -302,7 +346,7 @@ func (c *Codec) Encode(w http.ResponseWriter, op *model.Operation, out map[strin
 		return nil
 	}
 	sh := op.Output.Shape
-	bound, err := encodeHeaders(h, sh, out)
+	bound, err := encodeHeaders(h, info, sh, out)
 	if err != nil {
 		return err
 	}

@@ -136,12 +136,8 @@ func s3OperationHint(query map[string][]string) string {
 // (botocore reads ResponseMetadata.RequestId/HostId from these, the Go SDK
 // v2 s3 middleware too) instead of x-amzn-RequestId.
 func s3RequestIDHeaders(h http.Header, meta protocol.Meta) {
-	if meta.RequestID != "" {
-		h.Set("X-Amz-Request-Id", meta.RequestID)
-	}
-	if meta.HostID != "" {
-		h.Set("X-Amz-Id-2", meta.HostID)
-	}
+	// Either left alone when empty.
+	protocol.SetHeaders(h, "X-Amz-Request-Id", meta.RequestID, "X-Amz-Id-2", meta.HostID)
 }
 
 // s3Unroutable answers a request that matches no S3 operation as S3 does:

@@ -152,6 +152,18 @@ func (e *encoder) element(ref *model.Ref, name string, v any, ns *model.XMLNames
 		}
 		e.close(name, mark)
 	default:
+		var scratch [40]byte
+		if b, ok := appendScalar(scratch[:0], ref, v); ok {
+			// An integer or a timestamp: no string made, nothing to
+			// escape, never empty.
+			e.open(name, ns)
+			e.w.WriteByte('>')
+			e.w.Write(b)
+			e.w.WriteString("</")
+			e.w.WriteString(name)
+			e.w.WriteByte('>')
+			return nil
+		}
 		text, err := FormatScalar(ref, v)
 		if err != nil {
 			return fmt.Errorf("%s: %w", name, err)

@@ -155,6 +155,43 @@ func FormatFloat(f float64, bits int) string {
 	return strconv.FormatFloat(f, 'f', -1, bits)
 }
 
+// appendScalar appends FormatScalar's text of an integer or a timestamp
+// (ISO 8601 or RFC 822) to b without making a string; ok is false for
+// every other shape or value, which FormatScalar formats.
+func appendScalar(b []byte, ref *model.Ref, v any) ([]byte, bool) {
+	switch ref.Shape.Type {
+	case model.Integer, model.Long:
+		if n, ok := asInt(v); ok {
+			return strconv.AppendInt(b, n, 10), true
+		}
+	case model.Timestamp:
+		var t time.Time
+		switch tv := v.(type) {
+		case time.Time:
+			t = tv
+		case *time.Time:
+			if tv == nil {
+				return b, false
+			}
+			t = *tv
+		default:
+			return b, false
+		}
+		t = t.UTC().Truncate(time.Millisecond)
+		switch ref.TimestampFormatOr(model.ISO8601) {
+		case model.RFC822:
+			return t.AppendFormat(b, "Mon, 02 Jan 2006 15:04:05 GMT"), true
+		case model.UnixTimestamp:
+			return b, false
+		}
+		if t.Nanosecond() == 0 {
+			return t.AppendFormat(b, "2006-01-02T15:04:05Z"), true
+		}
+		return t.AppendFormat(b, "2006-01-02T15:04:05.000Z"), true
+	}
+	return b, false
+}
+
 // FormatTimestamp prints t in one of the model's timestamp formats (iso8601
 // when format is empty or unknown), in UTC, with millisecond precision at
 // most, as AWS emits timestamps.

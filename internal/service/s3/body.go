@@ -8,6 +8,7 @@ import (
 	"hash"
 	"io"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/niwa-cloud/niwa/internal/awserr"
@@ -31,18 +32,16 @@ type stored struct {
 // trailers it declares (whose values the signature layer verifies as the
 // body is read; S3 stores what it computed itself here).
 func wantedChecksums(h http.Header, algorithm string) []checksum.Algorithm {
-	seen := map[checksum.Algorithm]bool{}
 	var out []checksum.Algorithm
 	add := func(name string) {
-		if a, ok := checksum.Parse(strings.TrimSpace(name)); ok && !seen[a] {
-			seen[a] = true
+		if a, ok := checksum.Parse(strings.TrimSpace(name)); ok && !slices.Contains(out, a) {
 			out = append(out, a)
 		}
 	}
 	add(algorithm)
 	add(h.Get("X-Amz-Sdk-Checksum-Algorithm"))
 	for _, a := range checksum.Algorithms() {
-		if h.Get(checksum.HeaderName(a)) != "" {
+		if h.Get(checksum.CanonicalHeader(a)) != "" {
 			add(string(a))
 		}
 	}
@@ -70,7 +69,7 @@ func (s *S3) writeBodyTo(blobs storage.BlobStore, r io.Reader, h http.Header, co
 	}
 	algs := wantedChecksums(h, algorithm)
 	for _, a := range algs {
-		if v := h.Get(checksum.HeaderName(a)); v != "" && !checksum.Valid(a, v) {
+		if v := h.Get(checksum.CanonicalHeader(a)); v != "" && !checksum.Valid(a, v) {
 			return stored{}, errInvalidRequest.New("Value for %s header is invalid.", checksum.HeaderName(a))
 		}
 	}
@@ -84,13 +83,16 @@ func (s *S3) writeBodyTo(blobs storage.BlobStore, r io.Reader, h http.Header, co
 	defer w.Abort()
 	m := md5.New()
 	writers := []io.Writer{w, m}
-	hashers := map[checksum.Algorithm]hash.Hash{}
-	for _, a := range algs {
-		hh := checksum.New(a)
-		hashers[a] = hh
-		writers = append(writers, hh)
+	hashers := make([]hash.Hash, len(algs)) // hashers[i] computes algs[i]
+	for i, a := range algs {
+		hashers[i] = checksum.New(a)
+		writers = append(writers, hashers[i])
 	}
-	n, err := io.Copy(io.MultiWriter(writers...), io.LimitReader(r, limit+1))
+	// io.Copy would allocate (and clear) a 32 KiB buffer per upload:
+	// neither the limited body nor the writers offer a copy of their own.
+	bp := s.copyBuffer()
+	n, err := io.CopyBuffer(io.MultiWriter(writers...), io.LimitReader(r, limit+1), *bp)
+	s.copyBufs.Put(bp)
 	if err != nil {
 		var ae *awserr.Error
 		if errors.As(err, &ae) {
@@ -107,9 +109,10 @@ func (s *S3) writeBodyTo(blobs storage.BlobStore, r io.Reader, h http.Header, co
 			With("ExpectedDigest", hex.EncodeToString(want)).With("CalculatedDigest", base64.StdEncoding.EncodeToString(sum))
 	}
 	sums := map[string]string{}
-	for a, hh := range hashers {
+	for i, hh := range hashers {
+		a := algs[i]
 		got := checksum.Sum(hh)
-		if v := h.Get(checksum.HeaderName(a)); v != "" && v != got {
+		if v := h.Get(checksum.CanonicalHeader(a)); v != "" && v != got {
 			return stored{}, errBadDigest.New("The %s you specified did not match the calculated checksum.", a)
 		}
 		sums[string(a)] = got
@@ -139,28 +142,49 @@ func newPartsReader(blobs storage.BlobStore, parts []blobPart, off, n int64) *pa
 	return &partsReader{blobs: blobs, parts: parts, off: off, left: n}
 }
 
+// copyBufSize is the buffer writeBodyTo copies an upload through: what
+// io.Copy would allocate for each.
+const copyBufSize = 32 << 10
+
+// copyBuffer returns a pooled copy buffer; put it back in s.copyBufs.
+func (s *S3) copyBuffer() *[]byte {
+	if bp, ok := s.copyBufs.Get().(*[]byte); ok {
+		return bp
+	}
+	b := make([]byte, copyBufSize)
+	return &b
+}
+
+// open makes the next part current, positioned at p.off.
+func (p *partsReader) open() error {
+	if len(p.parts) == 0 {
+		return io.ErrUnexpectedEOF
+	}
+	f, err := p.blobs.Open(p.parts[0].Blob)
+	if err != nil {
+		return err
+	}
+	if p.off > 0 {
+		if _, err := f.Seek(p.off, io.SeekStart); err != nil {
+			_ = f.Close()
+			return err
+		}
+	}
+	p.off = 0
+	p.parts = p.parts[1:]
+	p.cur = f
+	return nil
+}
+
 func (p *partsReader) Read(b []byte) (int, error) {
 	for {
 		if p.left <= 0 {
 			return 0, io.EOF
 		}
 		if p.cur == nil {
-			if len(p.parts) == 0 {
-				return 0, io.ErrUnexpectedEOF
-			}
-			f, err := p.blobs.Open(p.parts[0].Blob)
-			if err != nil {
+			if err := p.open(); err != nil {
 				return 0, err
 			}
-			if p.off > 0 {
-				if _, err := f.Seek(p.off, io.SeekStart); err != nil {
-					_ = f.Close()
-					return 0, err
-				}
-			}
-			p.off = 0
-			p.parts = p.parts[1:]
-			p.cur = f
 		}
 		if int64(len(b)) > p.left {
 			b = b[:p.left]
@@ -177,6 +201,44 @@ func (p *partsReader) Read(b []byte) (int, error) {
 		}
 		return n, err
 	}
+}
+
+// WriteTo writes the rest of the range to w, as Read would give it. An
+// in-memory part whose remainder lies wholly in the range is written
+// from its bytes in one call; io.Copy through Read allocated a 32 KiB
+// buffer for every GetObject.
+func (p *partsReader) WriteTo(w io.Writer) (int64, error) {
+	var total int64
+	for p.left > 0 {
+		if p.cur == nil {
+			if err := p.open(); err != nil {
+				return total, err
+			}
+		}
+		var (
+			n   int64
+			err error
+		)
+		if br, ok := p.cur.(interface {
+			io.WriterTo
+			Len() int
+		}); ok && int64(br.Len()) <= p.left {
+			n, err = br.WriteTo(w)
+		} else {
+			n, err = io.Copy(w, io.LimitReader(p.cur, p.left))
+		}
+		total += n
+		p.left -= n
+		if err != nil {
+			return total, err
+		}
+		if p.left > 0 {
+			// The part ended (a short part continues in the next one).
+			_ = p.cur.Close()
+			p.cur = nil
+		}
+	}
+	return total, nil
 }
 
 func (p *partsReader) Close() error {

@@ -3,7 +3,11 @@ package s3
 import (
 	"reflect"
 	"strings"
+	"sync"
 	"testing"
+
+	s3api "github.com/niwa-cloud/niwa/internal/api/s3"
+	"github.com/niwa-cloud/niwa/internal/kit"
 )
 
 func TestExpectedOwners(t *testing.T) {
@@ -43,4 +47,34 @@ func FuzzExpectedOwners(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestReadPrecondition: the cached field reading answers what
+// kit.Input.Str does, for S3 inputs that have all, some or none of the
+// members, set or not, and for a non-struct.
+func TestReadPrecondition(t *testing.T) {
+	s := func(v string) *string { return &v }
+	var cache sync.Map
+	inputs := []any{
+		&s3api.PutObjectInput{Bucket: s("b"), Key: s("k"), ExpectedBucketOwner: s("111111111111"), RequestPayer: s("requester")},
+		&s3api.PutObjectInput{Bucket: s("b2")},
+		&s3api.CopyObjectInput{Bucket: s("b"), CopySource: s("/src/k"), ExpectedSourceBucketOwner: s("2"), ExpectedBucketOwner: s("3")},
+		&s3api.ListBucketsInput{},
+		&s3api.GetObjectInput{},
+		"not a struct",
+	}
+	for round := 0; round < 2; round++ { // the second from the cache
+		for _, in := range inputs {
+			want := preconditionInput{}
+			if k, ok := kit.NewInput(in); ok {
+				want = preconditionInput{k.Str("Bucket"), k.Str("ExpectedBucketOwner"), k.Str("CopySource"), k.Str("ExpectedSourceBucketOwner"), k.Str("RequestPayer")}
+			}
+			if got := readPrecondition(&cache, in); got != want {
+				t.Errorf("%T: %+v, want %+v", in, got, want)
+			}
+			if got := readPrecondition(nil, in); got != want {
+				t.Errorf("%T uncached: %+v, want %+v", in, got, want)
+			}
+		}
+	}
 }

@@ -269,7 +269,8 @@ func (s *S3) notify(ctx *request.Context, b bucketRecord, name string, o objectR
 	}
 	object := eventObject{Key: eventKey(o.Key), Sequencer: seq}
 	if strings.HasPrefix(name, "ObjectCreated") {
-		object.Size = &o.Size
+		size := o.Size // &o.Size would move o to the heap on every call
+		object.Size = &size
 		object.ETag = strings.Trim(o.ETag, `"`)
 	}
 	if o.VersionID != "" && o.VersionID != "null" {

@@ -106,17 +106,21 @@ func commitObject(tx storage.Tx, b bucketRecord, o *objectRecord) ([]blobPart, e
 	if b.Versioning != "" {
 		// A "null" version is replaced by the next "null" version.
 		if o.VersionID == "null" {
+			// Collected apart from garbage: a variable the callback
+			// captures lives on the heap, for every call.
 			var drop []string
+			var dropped []blobPart
 			err := versions.List(tx, globalScope(), []string{b.Name, o.Key}, storage.ListOptions{}, func(k []string, v objectRecord) bool {
 				if v.VersionID == "null" {
 					drop = append(drop, k[2])
-					garbage = append(garbage, v.Parts...)
+					dropped = append(dropped, v.Parts...)
 				}
 				return true
 			})
 			if err != nil {
 				return nil, err
 			}
+			garbage = append(garbage, dropped...)
 			for _, k := range drop {
 				if err := versions.Delete(tx, globalScope(), b.Name, o.Key, k); err != nil {
 					return nil, err
@@ -1253,7 +1257,16 @@ func nonEmpty(s string) *string {
 	if s == "" {
 		return nil
 	}
-	return &s
+	return newString(s)
+}
+
+// newString is &s made only when called: a function returning the
+// address of its parameter moves the parameter to the heap on entry, on
+// the paths that return nil too.
+func newString(s string) *string {
+	p := new(string)
+	*p = s
+	return p
 }
 
 func (s *S3) GetObjectTagging(ctx *request.Context, in *s3api.GetObjectTaggingInput) (*s3api.GetObjectTaggingOutput, error) {
@@ -1355,7 +1368,7 @@ func writtenVersion(v string) *string {
 	if v == "" || v == "null" {
 		return nil
 	}
-	return &v
+	return newString(v)
 }
 
 // checksumType is x-amz-checksum-type for o's checksum: COMPOSITE for a

@@ -213,9 +213,12 @@ func (s *S3) scheduleReplication(bucket string, o objectRecord) {
 	if delay <= 0 {
 		delay = time.Second
 	}
+	// The closure captures copies: capturing o would move it to the heap
+	// on every call, pending or not.
+	key, version := o.Key, o.VersionID
 	s.clock.AfterFunc(delay, func() {
-		if err := s.replicate(bucket, o.Key, o.VersionID); err != nil {
-			s.opts.Log.Warn("s3 replication", "bucket", bucket, "key", o.Key, "version", o.VersionID, "error", err)
+		if err := s.replicate(bucket, key, version); err != nil {
+			s.opts.Log.Warn("s3 replication", "bucket", bucket, "key", key, "version", version, "error", err)
 		}
 	})
 }

@@ -114,6 +114,11 @@ type S3 struct {
 	lifecycleMu    sync.Mutex
 	lifecycleTimer clock.Timer
 	lifecycleStop  bool
+	// copyBufs holds writeBodyTo's copy buffers (*[]byte).
+	copyBufs sync.Pool
+	// inputFields maps an input type to the fields precondition reads
+	// (reflect.Type → *preconditionFields).
+	inputFields sync.Map
 }
 
 // New returns the S3 service.
