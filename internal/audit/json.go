@@ -6,8 +6,6 @@ import (
 	"math"
 	"slices"
 	"strconv"
-	"strings"
-	"unicode/utf8"
 
 	"github.com/niwa-cloud/niwa/internal/protocol/jsonbody"
 )
@@ -206,69 +204,9 @@ func sortedKeys[V any](keys []string, m map[string]V) []string {
 	return keys
 }
 
-const hexDigits = "0123456789abcdef"
-
-// htmlSafe tells the ASCII characters appendString copies as they are:
-// printable, and none of " \ < > &.
-var htmlSafe = func() (t [utf8.RuneSelf]bool) {
-	for c := 0x20; c < utf8.RuneSelf; c++ {
-		t[c] = !strings.ContainsRune(`"\\<>&`, rune(c))
-	}
-	return t
-}()
-
-// appendString appends s quoted as json.Marshal quotes it: HTML-safe
-// (<, > and & as \u003c, \u003e, \u0026), \b \f \n \r \t as such, other
-// control characters as \u00XX, invalid UTF-8 as \ufffd, and U+2028 and
-// U+2029 escaped. (jsonbody.AppendString writes AWS's wire form, which
-// escapes no HTML; a record's bytes are json.Marshal's.)
+// appendString appends s quoted as json.Marshal quotes it (HTML-safe,
+// \b and \f as such): a record's bytes are json.Marshal's, where the
+// codecs' jsonbody.AppendString writes AWS's wire form.
 func appendString(b []byte, s string) []byte {
-	b = append(b, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		if c := s[i]; c < utf8.RuneSelf {
-			if htmlSafe[c] {
-				i++
-				continue
-			}
-			b = append(b, s[start:i]...)
-			switch c {
-			case '\\', '"':
-				b = append(b, '\\', c)
-			case '\b':
-				b = append(b, '\\', 'b')
-			case '\f':
-				b = append(b, '\\', 'f')
-			case '\n':
-				b = append(b, '\\', 'n')
-			case '\r':
-				b = append(b, '\\', 'r')
-			case '\t':
-				b = append(b, '\\', 't')
-			default:
-				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xF])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			b = append(b, s[start:i]...)
-			b = append(b, `\ufffd`...)
-			i += size
-			start = i
-			continue
-		}
-		if r == '\u2028' || r == '\u2029' {
-			b = append(b, s[start:i]...)
-			b = append(b, '\\', 'u', '2', '0', '2', hexDigits[r&0xF])
-			i += size
-			start = i
-			continue
-		}
-		i += size
-	}
-	b = append(b, s[start:]...)
-	return append(b, '"')
+	return jsonbody.AppendQuoted(b, s, true)
 }

@@ -385,32 +385,44 @@ func (e *encoder) string(s string) {
 	AppendString(e.w, s)
 }
 
-// AppendString writes s to w as a quoted JSON string.
+// AppendString writes s to w as a quoted JSON string in AWS's wire
+// form (AppendQuoted's, marshal false).
 func AppendString(w *bytes.Buffer, s string) {
-	w.WriteByte('"')
+	w.Write(AppendQuoted(w.AvailableBuffer(), s, false))
+}
+
+// AppendQuoted appends s to b as a quoted JSON string. Invalid UTF-8
+// becomes U+FFFD and U+2028/U+2029 are escaped either way. With marshal
+// false it is AWS's wire form: no HTML escaped, control characters other
+// than \n \r \t as \u00XX. With marshal true it is the bytes
+// encoding/json.Marshal writes (CloudTrail's record JSON is held to
+// them): <, > and & as \u003c, \u003e, \u0026, and \b \f as such.
+func AppendQuoted(b []byte, s string, marshal bool) []byte {
+	b = append(b, '"')
 	start := 0
 	for i := 0; i < len(s); {
 		c := s[i]
 		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' {
+			if c >= 0x20 && c != '"' && c != '\\' && (!marshal || c != '<' && c != '>' && c != '&') {
 				i++
 				continue
 			}
-			w.WriteString(s[start:i])
-			switch c {
-			case '"', '\\':
-				w.WriteByte('\\')
-				w.WriteByte(c)
-			case '\n':
-				w.WriteString(`\n`)
-			case '\r':
-				w.WriteString(`\r`)
-			case '\t':
-				w.WriteString(`\t`)
+			b = append(b, s[start:i]...)
+			switch {
+			case c == '"' || c == '\\':
+				b = append(b, '\\', c)
+			case c == '\n':
+				b = append(b, '\\', 'n')
+			case c == '\r':
+				b = append(b, '\\', 'r')
+			case c == '\t':
+				b = append(b, '\\', 't')
+			case marshal && c == '\b':
+				b = append(b, '\\', 'b')
+			case marshal && c == '\f':
+				b = append(b, '\\', 'f')
 			default:
-				w.WriteString(`\u00`)
-				w.WriteByte(hexDigits[c>>4])
-				w.WriteByte(hexDigits[c&0xF])
+				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xF])
 			}
 			i++
 			start = i
@@ -418,24 +430,23 @@ func AppendString(w *bytes.Buffer, s string) {
 		}
 		r, size := utf8.DecodeRuneInString(s[i:])
 		if r == utf8.RuneError && size == 1 {
-			w.WriteString(s[start:i])
-			w.WriteString(`\ufffd`)
+			b = append(b, s[start:i]...)
+			b = append(b, `\ufffd`...)
 			i += size
 			start = i
 			continue
 		}
 		if r == '\u2028' || r == '\u2029' {
-			w.WriteString(s[start:i])
-			w.WriteString(`\u202`)
-			w.WriteByte(hexDigits[r&0xF])
+			b = append(b, s[start:i]...)
+			b = append(b, '\\', 'u', '2', '0', '2', hexDigits[r&0xF])
 			i += size
 			start = i
 			continue
 		}
 		i += size
 	}
-	w.WriteString(s[start:])
-	w.WriteByte('"')
+	b = append(b, s[start:]...)
+	return append(b, '"')
 }
 
 // Int64 converts the integer kinds a handler may use to int64.
