@@ -192,11 +192,12 @@ func (f Input) field(name string) reflect.Value {
 
 // Str returns a string (or integer) member ("" when absent).
 func (f Input) Str(name string) string {
-	return str(f.field(name))
+	return StrValue(f.field(name))
 }
 
-// str is Input.Str of a member's value.
-func str(fv reflect.Value) string {
+// StrValue is Input.Str of a member's value: a string or integer,
+// through a pointer; "" for an invalid or nil value or another kind.
+func StrValue(fv reflect.Value) string {
 	if !fv.IsValid() {
 		return ""
 	}

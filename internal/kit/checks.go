@@ -127,7 +127,7 @@ func passRoleChecks(prefix string, in commonFields) []Check {
 	var roles []string
 	add := func(f commonFields) {
 		for _, fv := range f.roles {
-			if r := str(fv); strings.Contains(r, ":role/") {
+			if r := StrValue(fv); strings.Contains(r, ":role/") {
 				roles = append(roles, r)
 			}
 		}

@@ -4,11 +4,11 @@ import (
 	"context"
 	"net/url"
 	"reflect"
-	"strconv"
 	"strings"
 	"sync"
 
 	"github.com/niwa-cloud/niwa/internal/awserr"
+	"github.com/niwa-cloud/niwa/internal/kit"
 	"github.com/niwa-cloud/niwa/internal/request"
 )
 
@@ -68,28 +68,10 @@ func readPrecondition(cache *sync.Map, input any) preconditionInput {
 	var vals [len(preconditionFields{})]string
 	for i, idx := range fields {
 		if idx != nil {
-			vals[i] = strField(v.FieldByIndex(idx))
+			vals[i] = kit.StrValue(v.FieldByIndex(idx))
 		}
 	}
 	return preconditionInput{vals[0], vals[1], vals[2], vals[3], vals[4]}
-}
-
-// strField is kit.Input.Str's reading of a field: a string or integer,
-// through a pointer; "" for nil or another kind.
-func strField(fv reflect.Value) string {
-	if fv.Kind() == reflect.Pointer {
-		if fv.IsNil() {
-			return ""
-		}
-		fv = fv.Elem()
-	}
-	switch fv.Kind() {
-	case reflect.String:
-		return fv.String()
-	case reflect.Int32, reflect.Int64, reflect.Int:
-		return strconv.FormatInt(fv.Int(), 10)
-	}
-	return ""
 }
 
 // expectedOwners lists the expected bucket owners an S3 input (a
