@@ -91,31 +91,44 @@ func main() {
 	nRounds := flag.Int("rounds", 1, "measure each workload this many times per server, alternating, and report the median round")
 	starts := flag.Int("starts", 10, "start each server this many times and report the median start-up to first answer")
 	floorServe := flag.Int("floor-serve", 0, "internal: serve the trivial HTTP server the floor is measured on, on this port")
-	minCPU := flag.Duration("min-cpu", 500*time.Millisecond, "keep a workload running (up to 20×n ops) until the server spent this much CPU, so the 10 ms tick of /proc/<pid>/stat does not dominate the per-op figure")
+	minCPU := flag.Duration("min-cpu", 500*time.Millisecond, "keep a workload running (up to 20×n ops) until the server spent this much CPU, so that one run is long enough to average the machine's load over")
+	niwaBin := flag.String("niwa-bin", "", "run this niwa binary instead of building ./cmd/niwa")
+	ab := flag.String("ab", "", "A/B mode: two niwa binaries, `A,B`; each workload runs on both, alternating (A B, then B A) for -rounds rounds, and the medians, spread and per-round ratios are reported")
 	flag.Parse()
 	if *floorServe != 0 {
 		serveFloor(*floorServe)
 		return
 	}
+	if *ab != "" {
+		bins := strings.Split(*ab, ",")
+		if len(bins) != 2 || bins[0] == "" || bins[1] == "" {
+			check(fmt.Errorf("-ab wants two binaries, A,B; got %q", *ab))
+		}
+		runAB(os.Stdout, bins, *filter, *n, *conc, *minCPU, max(*nRounds, 1), *starts)
+		return
+	}
 
-	dir, err := os.MkdirTemp("", "niwa-bench-")
-	check(err)
-	defer func() { _ = os.RemoveAll(dir) }()
-	bin := filepath.Join(dir, "niwa")
-	build := exec.Command("go", "build", "-o", bin, "./cmd/niwa")
-	build.Stderr = os.Stderr
-	check(build.Run())
+	bin := *niwaBin
+	if bin == "" {
+		dir, err := os.MkdirTemp("", "niwa-bench-")
+		check(err)
+		defer func() { _ = os.RemoveAll(dir) }()
+		bin = filepath.Join(dir, "niwa")
+		build := exec.Command("go", "build", "-o", bin, "./cmd/niwa")
+		build.Stderr = os.Stderr
+		check(build.Run())
+	}
 
 	starters := map[string]func(port int) *exec.Cmd{
 		"niwa": func(port int) *exec.Cmd {
-			args := []string{"--port", strconv.Itoa(port), "--dns-port", "0", "--log-level", "error"}
+			var args []string
 			if *profile != "" {
 				args = append(args, "--cpuprofile", *profile)
 			}
 			if *memProfile != "" {
 				args = append(args, "--memprofile", *memProfile)
 			}
-			return exec.Command(bin, args...)
+			return niwaCmd(bin, port, args...)
 		},
 		"moto": func(port int) *exec.Cmd {
 			return exec.Command("python3", "-m", "moto.server", "-p", strconv.Itoa(port))
@@ -129,27 +142,10 @@ func main() {
 	// driven by the same number of clients in the same run; every CPU
 	// figure is also shown as a multiple of its CPU per request. It stays
 	// up as the load balancer workloads' target.
-	self, err := os.Executable()
-	check(err)
-	floorSrv := start("floor", func(port int) *exec.Cmd {
-		return exec.Command(self, "-floor-serve", strconv.Itoa(port))
-	})
-	defer func() {
-		_ = floorSrv.cmd.Process.Signal(syscall.SIGTERM)
-		_ = floorSrv.cmd.Wait()
-	}()
+	floorSrv := startFloor()
+	defer stop(floorSrv)
 	env := benchEnv{target: strings.TrimPrefix(floorSrv.endpoint, "http://")}
-
-	workloads := allWorkloads(env)
-	if *filter != "" {
-		var keep []workload
-		for _, w := range workloads {
-			if strings.Contains(strings.ToLower(w.name), strings.ToLower(*filter)) {
-				keep = append(keep, w)
-			}
-		}
-		workloads = keep
-	}
+	workloads := selectWorkloads(env, *filter)
 
 	results := map[string]map[string]result{}
 	startups := map[string]time.Duration{}
@@ -355,6 +351,38 @@ func printTables(out io.Writer, names []string, workloads []workload, startups m
 	}
 }
 
+// niwaCmd is niwa at bin serving on port, as the bench runs it.
+func niwaCmd(bin string, port int, extra ...string) *exec.Cmd {
+	args := []string{"--port", strconv.Itoa(port), "--dns-port", "0", "--log-level", "error"}
+	return exec.Command(bin, append(args, extra...)...)
+}
+
+// startFloor starts the trivial HTTP server (this binary with -floor-serve).
+func startFloor() *server {
+	self, err := os.Executable()
+	check(err)
+	return start("floor", func(port int) *exec.Cmd {
+		return exec.Command(self, "-floor-serve", strconv.Itoa(port))
+	})
+}
+
+func stop(s *server) {
+	_ = s.cmd.Process.Signal(syscall.SIGTERM)
+	_ = s.cmd.Wait()
+}
+
+// selectWorkloads is every workload whose name contains filter (all when
+// it is empty), case-insensitively.
+func selectWorkloads(env benchEnv, filter string) []workload {
+	var keep []workload
+	for _, w := range allWorkloads(env) {
+		if strings.Contains(strings.ToLower(w.name), strings.ToLower(filter)) {
+			keep = append(keep, w)
+		}
+	}
+	return keep
+}
+
 func start(name string, mk func(int) *exec.Cmd) *server {
 	port := freePort()
 	cmd := mk(port)
@@ -456,8 +484,14 @@ func run(s *server, w workload, n, conc int, minCPU time.Duration, first int) re
 	return result{ops: done, elapsed: elapsed, p50: lat[done/2], p99: lat[done*99/100], cpuPerOp: cpu / time.Duration(done), errors: errs}
 }
 
-// cpuTime is utime+stime of pid and its threads, from /proc/<pid>/stat.
+// cpuTime is the CPU time pid's threads used (user and system), read from
+// the process's CPU-time clock (clock_gettime on the clock id
+// clock_getcpuclockid(3) gives, to the nanosecond), or where that is
+// refused from /proc/<pid>/stat's utime+stime (10 ms ticks).
 func cpuTime(pid int) time.Duration {
+	if d, ok := processCPUClock(pid); ok {
+		return d
+	}
 	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
 	check(err)
 	fields := strings.Fields(string(data[strings.LastIndexByte(string(data), ')')+2:]))

@@ -1,0 +1,182 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"os/exec"
+	"runtime"
+	"sort"
+	"strings"
+	"time"
+)
+
+// runAB compares two niwa binaries (two commits, a change and its base)
+// on the same machine at the same time: both stay up, and every workload
+// runs on one, then the other, alternating which goes first (A B, B A, A
+// B, ...) for rounds rounds, so load drifting over minutes lands on both
+// alike. It reports each binary's median CPU per operation with its
+// spread, and the ratio B/A of every round's two adjacent runs: a change
+// larger than the ratios' spread, in the same direction in nearly every
+// round, is the binaries' own, not the machine's.
+func runAB(out io.Writer, bins []string, filter string, n, conc int, minCPU time.Duration, rounds, starts int) {
+	floorSrv := startFloor()
+	defer stop(floorSrv)
+	env := benchEnv{target: strings.TrimPrefix(floorSrv.endpoint, "http://")}
+	workloads := selectWorkloads(env, filter)
+	labels := [2]string{"A", "B"}
+	mk := func(k int) func(int) *exec.Cmd {
+		return func(port int) *exec.Cmd { return niwaCmd(bins[k], port) }
+	}
+
+	var startups [2][]time.Duration
+	for i := range starts {
+		for j := range 2 {
+			k := (i + j) % 2
+			fmt.Fprintf(os.Stderr, "bench: start-up of %s\n", labels[k])
+			s := start(labels[k], mk(k))
+			startups[k] = append(startups[k], s.startup)
+			stop(s)
+		}
+	}
+	var servers [2]*server
+	var idle [2]int64
+	for k := range 2 {
+		servers[k] = start(labels[k], mk(k))
+		defer stop(servers[k])
+	}
+	time.Sleep(500 * time.Millisecond)
+	for k := range 2 {
+		idle[k] = rssKB(servers[k].cmd.Process.Pid)
+	}
+	floorBefore := run(floorSrv, floorWorkload(), n, conc, minCPU, 0)
+
+	rows := make([]abRow, 0, len(workloads))
+	for _, w := range workloads {
+		count := n
+		if w.ops > 0 && w.ops < count {
+			count = w.ops
+		}
+		row := abRow{name: w.name}
+		for k := range 2 {
+			prepare(servers[k], w)
+		}
+		for r := range rounds {
+			var got [2]result
+			for j := range 2 {
+				k := (r + j) % 2
+				s := servers[k]
+				fmt.Fprintf(os.Stderr, "bench: %s %s (round %d)\n", labels[k], w.name, r+1)
+				got[k] = run(s, w, count, conc, minCPU, s.next)
+				s.next += got[k].ops
+				row.errors[k] += got[k].errors
+			}
+			for k := range 2 {
+				row.cpu[k] = append(row.cpu[k], us(got[k].cpuPerOp))
+			}
+			if got[0].cpuPerOp > 0 {
+				row.ratios = append(row.ratios, float64(got[1].cpuPerOp)/float64(got[0].cpuPerOp))
+			}
+		}
+		rows = append(rows, row)
+	}
+	floorAfter := run(floorSrv, floorWorkload(), n, conc, minCPU, 0)
+
+	fmt.Fprintf(out, "A/B: A = %s, B = %s. Machine: %s/%s, %d CPUs, %s, %s; at least %d ops per run (more until the server used %v of CPU), %d concurrent clients, %d rounds alternating A B / B A per workload.\n\n",
+		bins[0], bins[1], runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), cpuModel(), runtime.Version(), n, minCPU, conc, rounds)
+	fmt.Fprintf(out, "Floor (trivial server) before / after: %.1f / %.1f µs per request.\n\n", us(floorBefore.cpuPerOp), us(floorAfter.cpuPerOp))
+	if starts > 0 {
+		fmt.Fprintf(out, "Start-up (median of %d): A %.1f ms, B %.1f ms. Idle RSS: A %.1f MiB, B %.1f MiB.\n\n",
+			starts, ms(medianDur(startups[0])), ms(medianDur(startups[1])), float64(idle[0])/1024, float64(idle[1])/1024)
+	}
+	fmt.Fprintln(out, "| workload | A CPU/op median (range) | B CPU/op median (range) | B/A per round: median (range) | B slower in | verdict |")
+	fmt.Fprintln(out, "|---|---:|---:|---:|---:|---|")
+	for _, r := range rows {
+		a, b := summarize(r.cpu[0]), summarize(r.cpu[1])
+		q := summarize(r.ratios)
+		slower := 0
+		for _, x := range r.ratios {
+			if x > 1 {
+				slower++
+			}
+		}
+		fmt.Fprintf(out, "| %s | %.1f µs (%.1f–%.1f) | %.1f µs (%.1f–%.1f) | %+.1f%% (%+.1f%% … %+.1f%%) | %d of %d | %s |\n",
+			r.name, a.median, a.min, a.max, b.median, b.min, b.max,
+			pct(q.median), pct(q.min), pct(q.max), slower, len(r.ratios), abVerdict(r.ratios))
+	}
+	for _, r := range rows {
+		for k := range 2 {
+			if r.errors[k] > 0 {
+				fmt.Fprintf(out, "\n%s %s: %d errors\n", labels[k], r.name, r.errors[k])
+			}
+		}
+	}
+}
+
+type abRow struct {
+	name   string
+	cpu    [2][]float64 // µs per op, one a round
+	ratios []float64    // B/A, one a round
+	errors [2]int
+}
+
+type summary struct{ median, min, max float64 }
+
+func summarize(xs []float64) summary {
+	if len(xs) == 0 {
+		return summary{}
+	}
+	s := append([]float64(nil), xs...)
+	sort.Float64s(s)
+	m := s[len(s)/2]
+	if len(s)%2 == 0 {
+		m = (s[len(s)/2-1] + s[len(s)/2]) / 2
+	}
+	return summary{median: m, min: s[0], max: s[len(s)-1]}
+}
+
+func pct(ratio float64) float64 { return (ratio - 1) * 100 }
+
+func medianDur(ds []time.Duration) time.Duration {
+	if len(ds) == 0 {
+		return 0
+	}
+	s := append([]time.Duration(nil), ds...)
+	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
+	return s[len(s)/2]
+}
+
+// abVerdict reads the rounds' B/A ratios: a change beyond 5% when the
+// median ratio is past 5% and at least all rounds but one (of four or
+// more) went the same way; otherwise the difference is within what the
+// machine's noise lets the rounds tell apart, and the verdict says how
+// far apart the rounds' ratios were.
+func abVerdict(ratios []float64) string {
+	if len(ratios) == 0 {
+		return "–"
+	}
+	q := summarize(ratios)
+	var up, down int
+	for _, x := range ratios {
+		switch {
+		case x > 1:
+			up++
+		case x < 1:
+			down++
+		}
+	}
+	need := len(ratios) - 1
+	if len(ratios) < 4 {
+		need = len(ratios)
+	}
+	switch {
+	case q.median > 1.05 && up >= need:
+		return fmt.Sprintf("**B slower by %.0f%%**", pct(q.median))
+	case q.median < 0.95 && down >= need:
+		return fmt.Sprintf("**B faster by %.0f%%**", -pct(q.median))
+	case q.median > 1.05 || q.median < 0.95:
+		return fmt.Sprintf("not consistent across rounds (spread %.0f%%)", math.Round(pct(q.max)-pct(q.min)))
+	}
+	return fmt.Sprintf("within 5%% (rounds spread %.0f%%)", math.Round(pct(q.max)-pct(q.min)))
+}
