@@ -51,6 +51,7 @@ func runAB(out io.Writer, bins []string, filter string, n, conc int, minCPU time
 		idle[k] = rssKB(servers[k].cmd.Process.Pid)
 	}
 	floorBefore := run(floorSrv, floorWorkload(), n, conc, minCPU, 0)
+	floorSDK := run(floorSrv, floorSDKWorkload(), n, conc, minCPU, 0)
 
 	rows := make([]abRow, 0, len(workloads))
 	for _, w := range workloads {
@@ -85,7 +86,8 @@ func runAB(out io.Writer, bins []string, filter string, n, conc int, minCPU time
 
 	fmt.Fprintf(out, "A/B: A = %s, B = %s. Machine: %s/%s, %d CPUs, %s, %s; at least %d ops per run (more until the server used %v of CPU), %d concurrent clients, %d rounds alternating A B / B A per workload.\n\n",
 		bins[0], bins[1], runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), cpuModel(), runtime.Version(), n, minCPU, conc, rounds)
-	fmt.Fprintf(out, "Floor (trivial server) before / after: %.1f / %.1f µs per request.\n\n", us(floorBefore.cpuPerOp), us(floorAfter.cpuPerOp))
+	fmt.Fprintf(out, "Floor (trivial server) before / after: %.1f / %.1f µs per request; with the SDK's STS request: %.1f µs.\n\n",
+		us(floorBefore.cpuPerOp), us(floorAfter.cpuPerOp), us(floorSDK.cpuPerOp))
 	if starts > 0 {
 		fmt.Fprintf(out, "Start-up (median of %d): A %.1f ms, B %.1f ms. Idle RSS: A %.1f MiB, B %.1f MiB.\n\n",
 			starts, ms(medianDur(startups[0])), ms(medianDur(startups[1])), float64(idle[0])/1024, float64(idle[1])/1024)

@@ -85,7 +85,7 @@ func main() {
 	n := flag.Int("n", 1000, "operations per workload")
 	conc := flag.Int("c", 4, "concurrent clients")
 	only := flag.String("only", "", "run only this server (niwa or moto)")
-	filter := flag.String("workload", "", "run only workloads whose name contains this")
+	filter := flag.String("workload", "", "run only workloads whose name contains this (or one of its |-separated alternatives)")
 	profile := flag.String("niwa-cpuprofile", "", "run niwa with --cpuprofile FILE (profile of every workload run)")
 	memProfile := flag.String("niwa-memprofile", "", "run niwa with --memprofile FILE (its heap and the runtime's memory statistics after every workload)")
 	nRounds := flag.Int("rounds", 1, "measure each workload this many times per server, alternating, and report the median round")
@@ -160,6 +160,7 @@ func main() {
 		results[name] = map[string]result{}
 	}
 	floor := run(floorSrv, floorWorkload(), *n, *conc, *minCPU, 0)
+	floorSDK := run(floorSrv, floorSDKWorkload(), *n, *conc, *minCPU, 0)
 	var target result // GETs straight to the target, measured before the first workload using it
 	var stored int64
 	// Both servers stay up and each workload runs on one, then the
@@ -231,7 +232,7 @@ func main() {
 	}
 
 	printTables(os.Stdout, names, workloads, startups, idle, results, floor, *n, *conc, *minCPU, *nRounds)
-	printMemory(os.Stdout, names, idle, final, settled, stored, floor, *starts)
+	printMemory(os.Stdout, names, idle, final, settled, stored, floor, floorSDK, *starts)
 }
 
 // printTables writes the results as Markdown, ready for
@@ -371,13 +372,17 @@ func stop(s *server) {
 	_ = s.cmd.Wait()
 }
 
-// selectWorkloads is every workload whose name contains filter (all when
-// it is empty), case-insensitively.
+// selectWorkloads is every workload whose name contains filter, or one
+// of its |-separated alternatives ("STS|S3 Get"), case-insensitively; all
+// of them when filter is empty.
 func selectWorkloads(env benchEnv, filter string) []workload {
 	var keep []workload
 	for _, w := range allWorkloads(env) {
-		if strings.Contains(strings.ToLower(w.name), strings.ToLower(filter)) {
-			keep = append(keep, w)
+		for _, f := range strings.Split(filter, "|") {
+			if strings.Contains(strings.ToLower(w.name), strings.ToLower(f)) {
+				keep = append(keep, w)
+				break
+			}
 		}
 	}
 	return keep

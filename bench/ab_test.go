@@ -1,0 +1,46 @@
+package main
+
+import (
+	"strings"
+	"testing"
+)
+
+// TestABVerdict: the A/B mode calls a change beyond 5% only when the
+// rounds' median ratio is past 5% and (nearly) every round went the same
+// way; a median past 5% from rounds that disagree is reported as noise.
+func TestABVerdict(t *testing.T) {
+	for _, c := range []struct {
+		name   string
+		ratios []float64
+		want   string
+	}{
+		{"level", []float64{0.98, 1.02, 1.01, 0.99, 1.03}, "within 5%"},
+		{"slower every round", []float64{1.10, 1.08, 1.12, 1.09, 1.07}, "B slower by 9%"},
+		{"slower but one round", []float64{1.10, 1.08, 0.97, 1.09, 1.07}, "B slower by 8%"},
+		{"faster every round", []float64{0.80, 0.85, 0.82, 0.90, 0.79}, "B faster by 18%"},
+		{"median past 5% from disagreeing rounds", []float64{1.30, 0.90, 1.20, 0.80, 1.10}, "not consistent"},
+		{"three rounds must all agree", []float64{1.10, 1.10, 0.99}, "not consistent"},
+		{"none", nil, "–"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			if got := abVerdict(c.ratios); !strings.Contains(got, c.want) {
+				t.Fatalf("abVerdict(%v) = %q, want it to say %q", c.ratios, got, c.want)
+			}
+		})
+	}
+}
+
+func TestSummarize(t *testing.T) {
+	for _, c := range []struct {
+		xs   []float64
+		want summary
+	}{
+		{[]float64{3, 1, 2}, summary{median: 2, min: 1, max: 3}},
+		{[]float64{4, 1, 3, 2}, summary{median: 2.5, min: 1, max: 4}},
+		{nil, summary{}},
+	} {
+		if got := summarize(c.xs); got != c.want {
+			t.Errorf("summarize(%v) = %+v, want %+v", c.xs, got, c.want)
+		}
+	}
+}
