@@ -1,6 +1,8 @@
 package main
 
 import (
+	"context"
+	"net/http/httptest"
 	"strings"
 	"testing"
 )
@@ -42,5 +44,19 @@ func TestSummarize(t *testing.T) {
 		if got := summarize(c.xs); got != c.want {
 			t.Errorf("summarize(%v) = %+v, want %+v", c.xs, got, c.want)
 		}
+	}
+}
+
+// TestFloorSDKWorkload: the trivial server answers the SDK's STS request
+// with a GetCallerIdentity response the SDK parses, so the floor's SDK
+// measurement counts no error path.
+func TestFloorSDKWorkload(t *testing.T) {
+	srv := httptest.NewServer(floorHandler())
+	defer srv.Close()
+	if err := floorSDKWorkload().op(context.Background(), config(srv.URL), 0); err != nil {
+		t.Fatal(err)
+	}
+	if err := floorRequest(context.Background(), srv.URL, []byte("{}")); err != nil {
+		t.Fatal(err)
 	}
 }

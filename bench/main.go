@@ -485,6 +485,7 @@ func run(s *server, w workload, n, conc int, minCPU time.Duration, first int) re
 	}
 	elapsed := time.Since(began)
 	cpu := cpuTime(s.cmd.Process.Pid) - cpu0
+	fmt.Fprintf(os.Stderr, "bench: %s %s: %d ops, %v of server CPU in %v\n", s.name, w.name, done, cpu, elapsed.Round(time.Millisecond))
 	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
 	return result{ops: done, elapsed: elapsed, p50: lat[done/2], p99: lat[done*99/100], cpuPerOp: cpu / time.Duration(done), errors: errs}
 }

@@ -86,20 +86,28 @@ func (e edge) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		e.next.ServeHTTP(w, r)
 		return
 	}
-	// A shallow copy, so net/http's own view of the body (which it
-	// drains or closes after the handler) is left as it was. The body
-	// says so (gateway.CopiedBody), so the gateway wraps it in place.
-	r = r.WithContext(r.Context())
-	rc := http.NewResponseController(w)
-	body := &deadlineBody{ReadCloser: r.Body, rc: rc, timeout: e.bodyTimeout}
-	r.Body = body
-	e.next.ServeHTTP(w, r)
-	if !body.done {
+	// A shallow copy (what r.WithContext makes), so net/http's own view
+	// of the body (which it drains or closes after the handler) is left
+	// as it was. The body says so (gateway.CopiedBody), so the gateway
+	// wraps it in place. The copy, the body's wrapper and its response
+	// controller are one allocation.
+	c := &bodyRequest{req: *r}
+	c.body = deadlineBody{ReadCloser: r.Body, rc: *http.NewResponseController(w), timeout: e.bodyTimeout}
+	c.req.Body = &c.body
+	e.next.ServeHTTP(w, &c.req)
+	if !c.body.done {
 		// net/http drains up to 256 KiB of an unread body after the
 		// handler so the connection can serve the next request; a
 		// client that stalls there must not hold the connection either.
-		_ = rc.SetReadDeadline(time.Now().Add(e.bodyTimeout))
+		_ = c.body.rc.SetReadDeadline(time.Now().Add(e.bodyTimeout))
 	}
+}
+
+// bodyRequest is edge's copy of a request with a body, with the body's
+// wrapper.
+type bodyRequest struct {
+	req  http.Request
+	body deadlineBody
 }
 
 // deadlineBody gives every body read its own deadline: a client that
@@ -110,7 +118,7 @@ func (e edge) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // and a deadline firing there would cancel a long-running handler.
 type deadlineBody struct {
 	io.ReadCloser
-	rc      *http.ResponseController
+	rc      http.ResponseController
 	timeout time.Duration
 	done    bool
 }
