@@ -82,6 +82,10 @@ func runAB(out io.Writer, bins []string, filter string, n, conc int, minCPU time
 		}
 		rows = append(rows, row)
 	}
+	var final [2]procMemory
+	for k := range 2 {
+		final[k] = readProcMemory(servers[k].cmd.Process.Pid)
+	}
 	floorAfter := run(floorSrv, floorWorkload(), n, conc, minCPU, 0)
 
 	fmt.Fprintf(out, "A/B: A = %s, B = %s. Machine: %s/%s, %d CPUs, %s, %s; at least %d ops per run (more until the server used %v of CPU), %d concurrent clients, %d rounds alternating A B / B A per workload.\n\n",
@@ -92,6 +96,8 @@ func runAB(out io.Writer, bins []string, filter string, n, conc int, minCPU time
 		fmt.Fprintf(out, "Start-up (median of %d): A %.1f ms, B %.1f ms. Idle RSS: A %.1f MiB, B %.1f MiB.\n\n",
 			starts, ms(medianDur(startups[0])), ms(medianDur(startups[1])), float64(idle[0])/1024, float64(idle[1])/1024)
 	}
+	fmt.Fprintf(out, "RSS after the last workload: A %.1f MiB (anonymous %.1f), B %.1f MiB (anonymous %.1f).\n\n",
+		float64(final[0].rss)/1024, float64(final[0].anon)/1024, float64(final[1].rss)/1024, float64(final[1].anon)/1024)
 	fmt.Fprintln(out, "| workload | A CPU/op median (range) | B CPU/op median (range) | B/A per round: median (range) | B slower in | verdict |")
 	fmt.Fprintln(out, "|---|---:|---:|---:|---:|---|")
 	for _, r := range rows {

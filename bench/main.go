@@ -448,6 +448,7 @@ func run(s *server, w workload, n, conc int, minCPU time.Duration, first int) re
 	var errs int
 	var mu sync.Mutex
 	cpu0 := cpuTime(s.cmd.Process.Pid)
+	faults0 := minorFaults(s.cmd.Process.Pid)
 	began := time.Now()
 	done := 0
 	// Batches of n until the server has spent minCPU: /proc/<pid>/stat
@@ -485,7 +486,8 @@ func run(s *server, w workload, n, conc int, minCPU time.Duration, first int) re
 	}
 	elapsed := time.Since(began)
 	cpu := cpuTime(s.cmd.Process.Pid) - cpu0
-	fmt.Fprintf(os.Stderr, "bench: %s %s: %d ops, %v of server CPU in %v\n", s.name, w.name, done, cpu, elapsed.Round(time.Millisecond))
+	fmt.Fprintf(os.Stderr, "bench: %s %s: %d ops, %v of server CPU in %v, %d minor page faults\n",
+		s.name, w.name, done, cpu, elapsed.Round(time.Millisecond), minorFaults(s.cmd.Process.Pid)-faults0)
 	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
 	return result{ops: done, elapsed: elapsed, p50: lat[done/2], p99: lat[done*99/100], cpuPerOp: cpu / time.Duration(done), errors: errs}
 }
@@ -505,6 +507,19 @@ func cpuTime(pid int) time.Duration {
 	stime, _ := strconv.ParseInt(fields[12], 10, 64)
 	const clkTck = 100 // USER_HZ on Linux
 	return time.Duration(utime+stime) * time.Second / clkTck
+}
+
+// minorFaults is pid's minor page faults so far (/proc/<pid>/stat's
+// minflt): memory the kernel had to map on first touch, for instance heap
+// pages the Go runtime returned to the OS and then used again.
+func minorFaults(pid int) int64 {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	fields := strings.Fields(string(data[strings.LastIndexByte(string(data), ')')+2:]))
+	n, _ := strconv.ParseInt(fields[7], 10, 64)
+	return n
 }
 
 func rssKB(pid int) int64 { return readProcMemory(pid).rss }
