@@ -13,13 +13,13 @@ import (
 )
 
 // runAB compares two niwa binaries (two commits, a change and its base)
-// on the same machine at the same time: both stay up, and every workload
-// runs on one, then the other, alternating which goes first (A B, B A, A
-// B, ...) for rounds rounds, so load drifting over minutes lands on both
-// alike. It reports each binary's median CPU per operation with its
-// spread, and the ratio B/A of every round's two adjacent runs: a change
-// larger than the ratios' spread, in the same direction in nearly every
-// round, is the binaries' own, not the machine's.
+// on the same machine at the same time. Each round starts both afresh and
+// runs every workload on one, then the other, which goes first
+// alternating, so load drifting over minutes lands on both alike and what
+// one process happens to be does not count as its binary's. It reports
+// each binary's median CPU per operation with its range, and the ratio B/A
+// of every round's two adjacent runs: a change beyond 5% is called only
+// when every round of five or more went the same way (abVerdict).
 func runAB(out io.Writer, bins []string, filter string, n, conc int, minCPU time.Duration, rounds, starts int) {
 	floorSrv := startFloor()
 	defer stop(floorSrv)
@@ -40,55 +40,64 @@ func runAB(out io.Writer, bins []string, filter string, n, conc int, minCPU time
 			stop(s)
 		}
 	}
-	var servers [2]*server
-	var idle [2]int64
-	for k := range 2 {
-		servers[k] = start(labels[k], mk(k))
-		defer stop(servers[k])
-	}
-	time.Sleep(500 * time.Millisecond)
-	for k := range 2 {
-		idle[k] = rssKB(servers[k].cmd.Process.Pid)
-	}
 	floorBefore := run(floorSrv, floorWorkload(), n, conc, minCPU, 0)
 	floorSDK := run(floorSrv, floorSDKWorkload(), n, conc, minCPU, 0)
 
-	rows := make([]abRow, 0, len(workloads))
-	for _, w := range workloads {
-		count := n
-		if w.ops > 0 && w.ops < count {
-			count = w.ops
+	// Every round starts a fresh pair of servers and runs every workload
+	// on both, in the bench's order (so each meets the state the ones
+	// before it left, as in `go run ./bench`), the two runs of a workload
+	// back to back, which goes first alternating by round and workload.
+	// Fresh servers each round keep what one process happens to be (its
+	// heap's layout, where its collections fall) from counting as the
+	// binary's.
+	rows := make([]abRow, len(workloads))
+	var idle [2]int64
+	var final [2]procMemory
+	for r := range rounds {
+		var servers [2]*server
+		for j := range 2 {
+			k := (r + j) % 2
+			servers[k] = start(labels[k], mk(k))
 		}
-		row := abRow{name: w.name}
-		for k := range 2 {
-			prepare(servers[k], w)
+		if r == 0 {
+			time.Sleep(500 * time.Millisecond)
+			for k := range 2 {
+				idle[k] = rssKB(servers[k].cmd.Process.Pid)
+			}
 		}
-		for r := range rounds {
+		for i, w := range workloads {
+			count := n
+			if w.ops > 0 && w.ops < count {
+				count = w.ops
+			}
+			rows[i].name = w.name
 			var got [2]result
 			for j := range 2 {
-				k := (r + j) % 2
+				k := (r + i + j) % 2
 				s := servers[k]
+				prepare(s, w)
 				fmt.Fprintf(os.Stderr, "bench: %s %s (round %d)\n", labels[k], w.name, r+1)
 				got[k] = run(s, w, count, conc, minCPU, s.next)
 				s.next += got[k].ops
-				row.errors[k] += got[k].errors
+				rows[i].errors[k] += got[k].errors
 			}
 			for k := range 2 {
-				row.cpu[k] = append(row.cpu[k], us(got[k].cpuPerOp))
+				rows[i].cpu[k] = append(rows[i].cpu[k], us(got[k].cpuPerOp))
 			}
 			if got[0].cpuPerOp > 0 {
-				row.ratios = append(row.ratios, float64(got[1].cpuPerOp)/float64(got[0].cpuPerOp))
+				rows[i].ratios = append(rows[i].ratios, float64(got[1].cpuPerOp)/float64(got[0].cpuPerOp))
 			}
 		}
-		rows = append(rows, row)
-	}
-	var final [2]procMemory
-	for k := range 2 {
-		final[k] = readProcMemory(servers[k].cmd.Process.Pid)
+		for k := range 2 {
+			if r == 0 {
+				final[k] = readProcMemory(servers[k].cmd.Process.Pid)
+			}
+			stop(servers[k])
+		}
 	}
 	floorAfter := run(floorSrv, floorWorkload(), n, conc, minCPU, 0)
 
-	fmt.Fprintf(out, "A/B: A = %s, B = %s. Machine: %s/%s, %d CPUs, %s, %s; at least %d ops per run (more until the server used %v of CPU), %d concurrent clients, %d rounds alternating A B / B A per workload.\n\n",
+	fmt.Fprintf(out, "A/B: A = %s, B = %s. Machine: %s/%s, %d CPUs, %s, %s; at least %d ops per run (more until the server used %v of CPU), %d concurrent clients, %d rounds (fresh servers each, A and B alternating which runs a workload first).\n\n",
 		bins[0], bins[1], runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), cpuModel(), runtime.Version(), n, minCPU, conc, rounds)
 	fmt.Fprintf(out, "Floor (trivial server) before / after: %.1f / %.1f µs per request; with the SDK's STS request: %.1f µs.\n\n",
 		us(floorBefore.cpuPerOp), us(floorAfter.cpuPerOp), us(floorSDK.cpuPerOp))
@@ -96,7 +105,7 @@ func runAB(out io.Writer, bins []string, filter string, n, conc int, minCPU time
 		fmt.Fprintf(out, "Start-up (median of %d): A %.1f ms, B %.1f ms. Idle RSS: A %.1f MiB, B %.1f MiB.\n\n",
 			starts, ms(medianDur(startups[0])), ms(medianDur(startups[1])), float64(idle[0])/1024, float64(idle[1])/1024)
 	}
-	fmt.Fprintf(out, "RSS after the last workload: A %.1f MiB (anonymous %.1f), B %.1f MiB (anonymous %.1f).\n\n",
+	fmt.Fprintf(out, "RSS after the last workload (first round): A %.1f MiB (anonymous %.1f), B %.1f MiB (anonymous %.1f).\n\n",
 		float64(final[0].rss)/1024, float64(final[0].anon)/1024, float64(final[1].rss)/1024, float64(final[1].anon)/1024)
 	fmt.Fprintln(out, "| workload | A CPU/op median (range) | B CPU/op median (range) | B/A per round: median (range) | B slower in | verdict |")
 	fmt.Fprintln(out, "|---|---:|---:|---:|---:|---|")
@@ -155,11 +164,13 @@ func medianDur(ds []time.Duration) time.Duration {
 	return s[len(s)/2]
 }
 
-// abVerdict reads the rounds' B/A ratios: a change beyond 5% when the
-// median ratio is past 5% and at least all rounds but one (of four or
-// more) went the same way; otherwise the difference is within what the
-// machine's noise lets the rounds tell apart, and the verdict says how
-// far apart the rounds' ratios were.
+// abVerdict reads the rounds' B/A ratios. A change beyond 5% is called
+// only when the median ratio is past 5% and every round went the same way,
+// of at least five rounds: on a shared 2-core machine one binary's runs
+// spread by ±15%, and runs of one binary against itself (A/A) had four of
+// five rounds agree, with a median past 5%, for three workloads of seven.
+// Otherwise the difference is within what the rounds can tell apart, and
+// the verdict says how far apart their ratios were.
 func abVerdict(ratios []float64) string {
 	if len(ratios) == 0 {
 		return "–"
@@ -174,17 +185,21 @@ func abVerdict(ratios []float64) string {
 			down++
 		}
 	}
-	need := len(ratios) - 1
-	if len(ratios) < 4 {
-		need = len(ratios)
-	}
+	spread := math.Round(pct(q.max) - pct(q.min))
+	past := q.median > 1.05 || q.median < 0.95
 	switch {
-	case q.median > 1.05 && up >= need:
+	case past && len(ratios) < minVerdictRounds:
+		return fmt.Sprintf("too few rounds to tell (%d; %d wanted)", len(ratios), minVerdictRounds)
+	case q.median > 1.05 && up == len(ratios):
 		return fmt.Sprintf("**B slower by %.0f%%**", pct(q.median))
-	case q.median < 0.95 && down >= need:
+	case q.median < 0.95 && down == len(ratios):
 		return fmt.Sprintf("**B faster by %.0f%%**", -pct(q.median))
-	case q.median > 1.05 || q.median < 0.95:
-		return fmt.Sprintf("not consistent across rounds (spread %.0f%%)", math.Round(pct(q.max)-pct(q.min)))
+	case past:
+		return fmt.Sprintf("not consistent across rounds (spread %.0f%%)", spread)
 	}
-	return fmt.Sprintf("within 5%% (rounds spread %.0f%%)", math.Round(pct(q.max)-pct(q.min)))
+	return fmt.Sprintf("within 5%% (rounds spread %.0f%%)", spread)
 }
+
+// minVerdictRounds is the fewest rounds abVerdict calls a change from:
+// with five, rounds agreeing by chance alone is 1 in 16.
+const minVerdictRounds = 5

@@ -8,8 +8,9 @@ import (
 )
 
 // TestABVerdict: the A/B mode calls a change beyond 5% only when the
-// rounds' median ratio is past 5% and (nearly) every round went the same
-// way; a median past 5% from rounds that disagree is reported as noise.
+// rounds' median ratio is past 5% and every one of five or more rounds
+// went the same way; a median past 5% from rounds that disagree, or from
+// fewer rounds, is not called.
 func TestABVerdict(t *testing.T) {
 	for _, c := range []struct {
 		name   string
@@ -18,10 +19,11 @@ func TestABVerdict(t *testing.T) {
 	}{
 		{"level", []float64{0.98, 1.02, 1.01, 0.99, 1.03}, "within 5%"},
 		{"slower every round", []float64{1.10, 1.08, 1.12, 1.09, 1.07}, "B slower by 9%"},
-		{"slower but one round", []float64{1.10, 1.08, 0.97, 1.09, 1.07}, "B slower by 8%"},
 		{"faster every round", []float64{0.80, 0.85, 0.82, 0.90, 0.79}, "B faster by 18%"},
+		{"all but one round is not enough", []float64{1.10, 1.08, 0.97, 1.09, 1.07}, "not consistent"},
 		{"median past 5% from disagreeing rounds", []float64{1.30, 0.90, 1.20, 0.80, 1.10}, "not consistent"},
-		{"three rounds must all agree", []float64{1.10, 1.10, 0.99}, "not consistent"},
+		{"three rounds are too few", []float64{1.10, 1.10, 1.12}, "too few rounds"},
+		{"three level rounds are level", []float64{1.01, 0.99, 1.02}, "within 5%"},
 		{"none", nil, "–"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
