@@ -30,7 +30,7 @@ func edgeServer(t *testing.T, body time.Duration, next http.HandlerFunc) string 
 // the body ended keeps its request's context (net/http's background
 // read, after the body, runs with no deadline).
 func TestEdgeBodyDeadline(t *testing.T) {
-	const timeout = 300 * time.Millisecond
+	const timeout = 400 * time.Millisecond
 	echo := func(w http.ResponseWriter, r *http.Request) {
 		b, err := io.ReadAll(r.Body)
 		if err != nil {
@@ -41,7 +41,7 @@ func TestEdgeBodyDeadline(t *testing.T) {
 	}
 	slowHandler := func(w http.ResponseWriter, r *http.Request) {
 		b, _ := io.ReadAll(r.Body)
-		time.Sleep(3 * timeout) // a long-running handler: past the body timeout
+		time.Sleep(2 * timeout) // a long-running handler: past the body timeout
 		if err := r.Context().Err(); err != nil {
 			http.Error(w, "context: "+err.Error(), http.StatusInternalServerError)
 			return
@@ -58,10 +58,13 @@ func TestEdgeBodyDeadline(t *testing.T) {
 		want    string // in the response; "" for a closed connection without one
 	}{
 		{"stalled mid-body", echo, []string{"abc"}, 0, 10, true, "408"},
-		{"slow but steady", echo, []string{"ab", "cd", "ef", "gh", "ij", "kl"}, timeout / 3, 12, false, "200 OK|12 bytes"},
+		// Seven pieces 80 ms apart: longer than the timeout in all,
+		// each gap well inside it.
+		{"slow but steady", echo, []string{"ab", "cd", "ef", "gh", "ij", "kl", "mn"}, timeout / 5, 14, false, "200 OK|14 bytes"},
 		{"handler past the timeout after the body", slowHandler, []string{"abcdef"}, 0, 6, false, "200 OK|6 bytes"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
 			addr := edgeServer(t, timeout, c.handler)
 			conn, err := net.Dial("tcp", addr)
 			if err != nil {
