@@ -46,10 +46,7 @@ func releaseFilePages() (int64, error) {
 	var released int64
 	var firstErr error
 	for _, m := range releasable(smaps, st.Dev, st.Ino) {
-		_, _, errno := syscall.Syscall(syscall.SYS_MADVISE, m.start, m.end-m.start, syscall.MADV_NOHUGEPAGE)
-		if errno == 0 {
-			_, _, errno = syscall.Syscall(syscall.SYS_MADVISE, m.start, m.end-m.start, syscall.MADV_DONTNEED)
-		}
+		_, _, errno := syscall.Syscall(syscall.SYS_MADVISE, m.start, m.end-m.start, syscall.MADV_DONTNEED)
 		if errno != 0 {
 			if firstErr == nil {
 				firstErr = errno
