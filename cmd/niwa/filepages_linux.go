@@ -3,7 +3,6 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"os"
 	"strconv"
@@ -78,14 +77,23 @@ func releasable(smaps []byte, exeDev, exeIno uint64) []fileMapping {
 		}
 		ok, anon = false, false
 	}
-	sc := bufio.NewScanner(bytes.NewReader(smaps))
-	sc.Buffer(make([]byte, 0, 4096), 1<<20)
-	for sc.Scan() {
-		line := sc.Bytes()
-		if start, end, rest, isHeader := mappingHeader(line); isHeader {
+	for len(smaps) > 0 {
+		line, rest, _ := bytes.Cut(smaps, []byte{'\n'})
+		smaps = rest
+		if len(line) == 0 {
+			continue
+		}
+		// A mapping's fields ("Rss:   12 kB") start with a capital
+		// letter, its header with the range's hex digits: only the ~100
+		// headers are split into fields, not the ~2,500 lines (an idle
+		// release should not allocate much).
+		if c := line[0]; c < 'A' || c > 'Z' {
+			start, end, rest, isHeader := mappingHeader(line)
 			flush()
-			cur = fileMapping{start: start, end: end}
-			ok = candidate(rest, exeDev, exeIno)
+			if isHeader {
+				cur = fileMapping{start: start, end: end}
+				ok = candidate(rest, exeDev, exeIno)
+			}
 			continue
 		}
 		if !ok {
@@ -170,15 +178,13 @@ func field(line []byte, name string) (int64, bool) {
 	if !found {
 		return 0, false
 	}
-	f := bytes.Fields(rest)
-	if len(f) == 0 {
-		return 0, false
-	}
-	n, err := strconv.ParseInt(string(f[0]), 10, 64)
+	rest = bytes.TrimLeft(rest, " \t")
+	num, unit, _ := bytes.Cut(rest, []byte{' '})
+	n, err := strconv.ParseInt(string(num), 10, 64)
 	if err != nil {
 		return 0, false
 	}
-	if len(f) > 1 && string(f[1]) == "kB" {
+	if string(bytes.TrimSpace(unit)) == "kB" {
 		n <<= 10
 	}
 	return n, true

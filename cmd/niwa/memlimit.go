@@ -51,8 +51,14 @@ type memoryGovernor struct {
 	release func()
 	read    func() memReading
 	// releaseFiles unmaps the executable's and libraries' clean pages
-	// (releaseFilePages); nil: none.
+	// (releaseFilePages); nil: none. After start it runs on a goroutine
+	// of its own that idle checks wake (filesWake): the goroutine an
+	// idle check runs on exits after it, and a goroutine's exit looks
+	// its function up in the function table, mapping back pages of it
+	// (up to 2 MiB each, with the page cache's large folios) the release
+	// had just unmapped; a parked goroutine touches nothing.
 	releaseFiles func()
+	filesWake    chan struct{}
 
 	mu      sync.Mutex
 	samples []metrics.Sample
@@ -177,6 +183,14 @@ func (g *memoryGovernor) readRuntime() memReading {
 // start sets the first limit and re-sets it after every collection.
 func (g *memoryGovernor) start() {
 	g.init()
+	if g.releaseFiles != nil {
+		g.filesWake = make(chan struct{}, 1)
+		go func() {
+			for range g.filesWake {
+				g.releaseFiles()
+			}
+		}()
+	}
 	g.adjust()
 	g.arm()
 }
@@ -247,7 +261,14 @@ func (g *memoryGovernor) idleCheck() {
 		// After the heap's release, so that the pages its collection
 		// touched go as well.
 		g.fileReleases.Add(1)
-		g.releaseFiles()
+		if g.filesWake != nil {
+			select {
+			case g.filesWake <- struct{}{}:
+			default: // a release is already due
+			}
+		} else {
+			g.releaseFiles()
+		}
 	}
 	g.checks.Add(1)
 }
