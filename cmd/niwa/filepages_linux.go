@@ -44,7 +44,8 @@ func releaseFilePages() (int64, error) {
 	}
 	var released int64
 	var firstErr error
-	for _, m := range releasable(smaps, st.Dev, st.Ino) {
+	// Dev and Ino are narrower on some architectures.
+	for _, m := range releasable(smaps, uint64(st.Dev), uint64(st.Ino)) { //nolint:unconvert
 		_, _, errno := syscall.Syscall(syscall.SYS_MADVISE, m.start, m.end-m.start, syscall.MADV_DONTNEED)
 		if errno != 0 {
 			if firstErr == nil {
