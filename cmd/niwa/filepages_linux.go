@@ -17,10 +17,12 @@ import (
 //
 //   - of the executable or of a shared object (path ending ".so" or
 //     holding ".so."),
-//   - private and not writable (r-xp, r--p), and
-//   - holds no anonymous page: no page of it was ever written (a
-//     copy-on-write copy, as the dynamic linker's relocations leave in
-//     the RELRO pages, or a debugger's breakpoint, would be lost).
+//   - private and not writable (r-xp, r--p),
+//   - holds no anonymous page, resident or swapped out: no page of it
+//     was ever written (a copy-on-write copy, as the dynamic linker's
+//     relocations leave in the RELRO pages, or a debugger's breakpoint,
+//     would be lost), and
+//   - has pages resident.
 //
 // For such a mapping MADV_DONTNEED only removes the page table entries:
 // the pages stay in the page cache, shared and reclaimable, and the next
@@ -73,7 +75,7 @@ func releasable(smaps []byte, exeDev, exeIno uint64) []fileMapping {
 	var cur fileMapping
 	var ok, anon bool
 	flush := func() {
-		if ok && !anon {
+		if ok && !anon && cur.rss > 0 {
 			out = append(out, cur)
 		}
 		ok, anon = false, false
@@ -104,6 +106,8 @@ func releasable(smaps []byte, exeDev, exeIno uint64) []fileMapping {
 			cur.rss = v
 		} else if v, found := field(line, "Anonymous:"); found && v != 0 {
 			anon = true
+		} else if v, found := field(line, "Swap:"); found && v != 0 {
+			anon = true // written pages, swapped out
 		} else if v, found := field(line, "Locked:"); found && v != 0 {
 			ok = false // MADV_DONTNEED refuses locked mappings
 		}

@@ -7,6 +7,7 @@ import (
 	"context"
 	"os"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 
@@ -24,8 +25,9 @@ func TestReleasable(t *testing.T) {
 	const dev, ino = 0xfe00, 1234
 	mapping := func(header string, rss, anon, locked int) string {
 		return header + "\nSize: 100 kB\nRss: " + strconv.Itoa(rss) + " kB\nPss: 1 kB\nAnonymous: " +
-			strconv.Itoa(anon) + " kB\nAnonHugePages: 0 kB\nLocked: " + strconv.Itoa(locked) + " kB\nVmFlags: rd ex mr mw me\n"
+			strconv.Itoa(anon) + " kB\nAnonHugePages: 0 kB\nSwap: 0 kB\nLocked: " + strconv.Itoa(locked) + " kB\nVmFlags: rd ex mr mw me\n"
 	}
+	swapped := strings.Replace(mapping("00420000-03f51000 r-xp 00020000 fe:00 1234 /usr/bin/niwa", 16000, 0, 0), "Swap: 0 kB", "Swap: 8 kB", 1)
 	for _, c := range []struct {
 		name    string
 		smaps   string
@@ -42,6 +44,8 @@ func TestReleasable(t *testing.T) {
 		{"libc's text", mapping("7f1000000000-7f1000100000 r-xp 00028000 fe:00 77 /usr/lib/x86_64-linux-gnu/libc.so.6", 944, 0, 0), true},
 		{"a plugin .so", mapping("7f1000000000-7f1000100000 r--p 00000000 fe:00 76 /opt/x/libduck.so", 10, 0, 0), true},
 		{"libc's RELRO", mapping("7f1000200000-7f1000204000 r--p 001d5000 fe:00 77 /usr/lib/x86_64-linux-gnu/libc.so.6", 16, 16, 0), false},
+		{"written pages swapped out", swapped, false},
+		{"nothing resident", mapping("00420000-03f51000 r-xp 00020000 fe:00 1234 /usr/bin/niwa", 0, 0, 0), false},
 		{"a locked mapping", mapping("00420000-03f51000 r-xp 00020000 fe:00 1234 /usr/bin/niwa", 16000, 0, 16000), false},
 		{"anonymous memory", mapping("c000000000-c004000000 rw-p 00000000 00:00 0", 4000, 4000, 0), false},
 		{"anonymous read-only memory", mapping("7f2000000000-7f2000001000 r--p 00000000 00:00 0 ", 4, 0, 0), false},
