@@ -60,7 +60,10 @@ func runAB(out io.Writer, bins []string, filter string, n, conc int, minCPU time
 			servers[k] = start(labels[k], mk(k))
 		}
 		if r == 0 {
-			time.Sleep(500 * time.Millisecond)
+			// Idle as the main run reads it: 3 s after start, once
+			// niwa's memory governor has released what idle niwa
+			// does not need.
+			time.Sleep(3 * time.Second)
 			for k := range 2 {
 				idle[k] = rssKB(servers[k].cmd.Process.Pid)
 			}

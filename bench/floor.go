@@ -118,7 +118,7 @@ func medianStartup(name string, mk func(int) *exec.Cmd, n int) time.Duration {
 // printMemory writes the floor and the memory table: RSS idle and after
 // every workload, what the workloads stored, and RSS growth per MiB
 // stored.
-func printMemory(out io.Writer, names []string, idle map[string]int64, final, settled map[string]procMemory, stored int64, floor, floorSDK result, starts int) {
+func printMemory(out io.Writer, names []string, idle, final, settled map[string]procMemory, stored int64, floor, floorSDK result, starts int) {
 	fmt.Fprintf(out, "\nFloor: a trivial Go HTTP server answering a fixed 30-byte JSON spent **%.1f µs** of CPU per request in this run (%d requests, %d errors); the `×floor` column above divides niwa's CPU per operation by it. Sent the SDK's signed STS GetCallerIdentity request instead (%d requests), the same server spent %.1f µs a request.\n\n",
 		us(floor.cpuPerOp), floor.ops, floor.errors, floorSDK.ops, us(floorSDK.cpuPerOp))
 	fmt.Fprintf(out, "Start-up is the median of %d starts. RSS is VmRSS of the server process.\n\n", starts)
@@ -132,7 +132,9 @@ func printMemory(out io.Writer, names []string, idle map[string]int64, final, se
 		fmt.Fprintln(out)
 	}
 	mib := func(kb int64) float64 { return float64(kb) / 1024 }
-	row("idle RSS", func(n string) string { return fmt.Sprintf("%.1f MiB", mib(idle[n])) })
+	row("idle RSS (3 s after start)", func(n string) string { return fmt.Sprintf("%.1f MiB", mib(idle[n].rss)) })
+	row("of which anonymous", func(n string) string { return fmt.Sprintf("%.1f MiB", mib(idle[n].anon)) })
+	row("of which file-backed", func(n string) string { return fmt.Sprintf("%.1f MiB", mib(idle[n].file)) })
 	row("RSS after every workload", func(n string) string { return fmt.Sprintf("%.1f MiB", mib(final[n].rss)) })
 	row("of which anonymous (heaps, stacks)", func(n string) string { return fmt.Sprintf("%.1f MiB", mib(final[n].anon)) })
 	row("of which file-backed (binary, libraries)", func(n string) string { return fmt.Sprintf("%.1f MiB", mib(final[n].file)) })
@@ -144,6 +146,6 @@ func printMemory(out io.Writer, names []string, idle map[string]int64, final, se
 		if storedMiB == 0 {
 			return "–"
 		}
-		return fmt.Sprintf("%.1f MiB", (mib(final[n].rss)-mib(idle[n]))/storedMiB)
+		return fmt.Sprintf("%.1f MiB", (mib(final[n].rss)-mib(idle[n].rss))/storedMiB)
 	})
 }

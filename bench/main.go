@@ -149,13 +149,16 @@ func main() {
 
 	results := map[string]map[string]result{}
 	startups := map[string]time.Duration{}
-	idle := map[string]int64{}
+	idle := map[string]procMemory{}
 	servers := map[string]*server{}
 	for _, name := range names {
 		startups[name] = medianStartup(name, starters[name], *starts)
 		s := start(name, starters[name])
-		time.Sleep(500 * time.Millisecond) // let the process settle before reading idle RSS
-		idle[name] = rssKB(s.cmd.Process.Pid)
+		// Idle: 3 s after the first answer, as the reading 3 s after the
+		// workloads (niwa's memory governor returns what an idle niwa
+		// does not need a second after it goes idle).
+		time.Sleep(3 * time.Second)
+		idle[name] = readProcMemory(s.cmd.Process.Pid)
 		servers[name] = s
 		results[name] = map[string]result{}
 	}
@@ -239,7 +242,7 @@ func main() {
 // docs/performance.md: start-up and idle RSS, then one row per workload
 // with both servers side by side and the CPU-per-op ratio first.
 func printTables(out io.Writer, names []string, workloads []workload, startups map[string]time.Duration,
-	idle map[string]int64, results map[string]map[string]result, floor result, n, conc int, minCPU time.Duration, rounds int) {
+	idle map[string]procMemory, results map[string]map[string]result, floor result, n, conc int, minCPU time.Duration, rounds int) {
 	fmt.Fprintf(out, "Machine: %s/%s, %d CPUs, %s, %s; at least %d ops per workload (more until the server used %v of CPU), %d concurrent clients (aws-sdk-go-v2), median of %d round(s) per server.\n\n",
 		runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), cpuModel(), runtime.Version(), n, minCPU, conc, rounds)
 	ratio := func(a, b float64) string {
@@ -253,7 +256,7 @@ func printTables(out io.Writer, names []string, workloads []workload, startups m
 	var su, rss []float64
 	for _, name := range names {
 		su = append(su, ms(startups[name]))
-		rss = append(rss, float64(idle[name])/1024)
+		rss = append(rss, float64(idle[name].rss)/1024)
 	}
 	cells := func(vals []float64, format string) string {
 		var c []string

@@ -25,6 +25,7 @@ import (
 	"github.com/niwa-cloud/niwa/internal/auth"
 	"github.com/niwa-cloud/niwa/internal/dns"
 	"github.com/niwa-cloud/niwa/internal/server"
+	"github.com/niwa-cloud/niwa/internal/service/cloudtrail"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -219,6 +220,8 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		"how long a keep-alive connection may sit idle between requests (NIWA_IDLE_TIMEOUT)")
 	fs.DurationVar(&cfg.CloudTrailDeliveryInterval, "cloudtrail-delivery-interval", envs.duration("cloudtrail-delivery-interval", "NIWA_CLOUDTRAIL_DELIVERY_INTERVAL", 5*time.Minute),
 		"how often CloudTrail trails deliver log files to S3, SNS and CloudWatch Logs, on niwa's clock (NIWA_CLOUDTRAIL_DELIVERY_INTERVAL)")
+	fs.IntVar(&cfg.CloudTrailHistory, "cloudtrail-history", envs.int("cloudtrail-history", "NIWA_CLOUDTRAIL_HISTORY", cloudtrail.DefaultMaxHistory),
+		"how many management events CloudTrail's LookupEvents keeps per account and region, the oldest dropped first (NIWA_CLOUDTRAIL_HISTORY); ~450 bytes of memory each")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run to this file, ended at shutdown (for `go tool pprof`); off by default")
 	memProfile := fs.String("memprofile", "", "write a heap profile to this file at shutdown, before anything is freed, with the runtime's memory statistics at its end (for `go tool pprof`); off by default")
 	var envKeys keyList
@@ -263,6 +266,10 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stderr, "niwa: --%s must be positive, got %v\n", t.name, t.d)
 			return 2
 		}
+	}
+	if cfg.CloudTrailHistory <= 0 {
+		fmt.Fprintf(stderr, "niwa: --cloudtrail-history must be positive, got %d\n", cfg.CloudTrailHistory)
+		return 2
 	}
 	if cfg.SecureTransport != server.SecureTransportLoopback && cfg.SecureTransport != server.SecureTransportTLS {
 		fmt.Fprintf(stderr, "niwa: --secure-transport must be loopback or tls, got %q\n", cfg.SecureTransport)

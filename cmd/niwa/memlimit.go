@@ -34,6 +34,11 @@ import (
 // pages to the OS (debug.FreeOSMemory). It is a timer re-set at each
 // collection, so an idle niwa is woken at most twice (the check and,
 // after the release's collection, one more that finds nothing to do).
+//
+// An idle check also unmaps the pages of niwa's executable and shared
+// libraries mapped so far (releaseFilePages): clean file pages that stay
+// in the page cache and come back on the next access, but that an idle
+// process need not hold; most of an idle niwa's RSS was these.
 type memoryGovernor struct {
 	floor int64 // bytes; below it GOGC alone decides
 	// last is the limit set most recently, for tests and the log.
@@ -45,6 +50,15 @@ type memoryGovernor struct {
 	clock   clock.Clock
 	release func()
 	read    func() memReading
+	// releaseFiles unmaps the executable's and libraries' clean pages
+	// (releaseFilePages); nil: none. After start it runs on a goroutine
+	// of its own that idle checks wake (filesWake): the goroutine an
+	// idle check runs on exits after it, and a goroutine's exit looks
+	// its function up in the function table, mapping back pages of it
+	// (up to 2 MiB each, with the page cache's large folios) the release
+	// had just unmapped; a parked goroutine touches nothing.
+	releaseFiles func()
+	filesWake    chan struct{}
 
 	mu      sync.Mutex
 	samples []metrics.Sample
@@ -56,9 +70,9 @@ type memoryGovernor struct {
 	// again, so that memory the collection cannot free (or a wrong
 	// reading) never makes an idle niwa collect every idleAfter.
 	released bool
-	// releases counts idle releases and checks the idle checks done, for
-	// tests.
-	releases, checks atomic.Int64
+	// releases counts idle releases, fileReleases the idle checks that
+	// released file pages and checks the idle checks done, for tests.
+	releases, fileReleases, checks atomic.Int64
 }
 
 const (
@@ -136,7 +150,8 @@ func parseBytes(v string) (int64, error) {
 }
 
 func newMemoryGovernor(floor int64) *memoryGovernor {
-	return &memoryGovernor{floor: floor, clock: clock.Real{}, release: debug.FreeOSMemory}
+	return &memoryGovernor{floor: floor, clock: clock.Real{}, release: debug.FreeOSMemory,
+		releaseFiles: func() { _, _ = releaseFilePages() }}
 }
 
 // memReading is what the governor reads of the runtime, in bytes.
@@ -168,6 +183,14 @@ func (g *memoryGovernor) readRuntime() memReading {
 // start sets the first limit and re-sets it after every collection.
 func (g *memoryGovernor) start() {
 	g.init()
+	if g.releaseFiles != nil {
+		g.filesWake = make(chan struct{}, 1)
+		go func() {
+			for range g.filesWake {
+				g.releaseFiles()
+			}
+		}()
+	}
 	g.adjust()
 	g.arm()
 }
@@ -233,6 +256,19 @@ func (g *memoryGovernor) idleCheck() {
 	if act == idleRelease {
 		g.releases.Add(1)
 		g.release() // its collection re-arms the check through adjust
+	}
+	if act != idleBusy && g.releaseFiles != nil {
+		// After the heap's release, so that the pages its collection
+		// touched go as well.
+		g.fileReleases.Add(1)
+		if g.filesWake != nil {
+			select {
+			case g.filesWake <- struct{}{}:
+			default: // a release is already due
+			}
+		} else {
+			g.releaseFiles()
+		}
 	}
 	g.checks.Add(1)
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"runtime"
 	"runtime/debug"
+	"slices"
 	"testing"
 	"time"
 
@@ -102,13 +103,17 @@ func TestIdleAction(t *testing.T) {
 // TestMemoryGovernorReleasesWhenIdle: idleAfter after a collection, a
 // niwa still allocating is looked at again later; an idle one whose heap
 // holds more than idleWaste not live returns it, once; an idle one with
-// nothing to return is left alone, with no timer to wake it.
+// nothing to return is left alone, with no timer to wake it. Every idle
+// check (not a busy one) releases the executable's file pages, after the
+// heap's release.
 func TestMemoryGovernorReleasesWhenIdle(t *testing.T) {
 	defer debug.SetMemoryLimit(debug.SetMemoryLimit(-1))
 	clk := clock.NewFake(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
 	var live, allocs, objects, free uint64
-	g := &memoryGovernor{floor: 64 << 20, clock: clk, release: func() {},
-		read: func() memReading { return memReading{live: live, allocs: allocs, objects: objects, free: free} }}
+	var order []string
+	g := &memoryGovernor{floor: 64 << 20, clock: clk, release: func() { order = append(order, "heap") },
+		releaseFiles: func() { order = append(order, "files") },
+		read:         func() memReading { return memReading{live: live, allocs: allocs, objects: objects, free: free} }}
 	g.init()
 	// check moves the clock to the idle check and waits for it (it runs
 	// on the timer's goroutine), then returns the releases so far.
@@ -132,19 +137,19 @@ func TestMemoryGovernorReleasesWhenIdle(t *testing.T) {
 	// Busy: 5 MiB allocated in idleAfter, garbage piling up.
 	allocs += 5 << 20
 	objects += 5 << 20
-	if released := check(); released != 0 || clk.Waiters() != 1 {
-		t.Fatalf("busy: %d releases, %d timers; want none and the check re-armed", released, clk.Waiters())
+	if released := check(); released != 0 || clk.Waiters() != 1 || len(order) != 0 {
+		t.Fatalf("busy: %d releases (%v), %d timers; want none and the check re-armed", released, order, clk.Waiters())
 	}
 	// Idle with 5 MiB of garbage and 10 MiB of free pages kept.
 	free = 10 << 20
-	if released := check(); released != 1 {
-		t.Fatalf("idle with 15 MiB not live: %d releases, want 1", released)
+	if released := check(); released != 1 || !slices.Equal(order, []string{"heap", "files"}) {
+		t.Fatalf("idle with 15 MiB not live: %d releases (%v), want 1, then the files", released, order)
 	}
 	// The release's collection re-arms the check; if the memory is still
 	// there, no second release.
 	g.adjust()
-	if released := check(); released != 1 {
-		t.Fatalf("a second idle release in a row: %d", released)
+	if released := check(); released != 1 || !slices.Equal(order, []string{"heap", "files", "files"}) {
+		t.Fatalf("a second idle release in a row: %d (%v)", released, order)
 	}
 	if clk.Waiters() != 0 {
 		t.Fatalf("idle: %d timers left, want none", clk.Waiters())

@@ -70,7 +70,11 @@ func Listen(addr string, r *Resolver, log *slog.Logger, opts ...Option) (*Server
 		o(s)
 	}
 	h := mdns.HandlerFunc(s.serve)
-	s.udp = &mdns.Server{PacketConn: pc, Handler: h, UDPSize: 65535}
+	// The UDP server's read deadline only makes its loop go round (a
+	// timeout is a temporary error it reads again after; Shutdown ends
+	// the read by a deadline in the past): miekg's default of 2 s woke an
+	// idle niwa every 2 s, touching pages of code it had released.
+	s.udp = &mdns.Server{PacketConn: pc, Handler: h, UDPSize: 65535, ReadTimeout: udpReadTimeout}
 	s.tcp = &mdns.Server{Listener: ln, Handler: h, ReadTimeout: 10 * time.Second, WriteTimeout: 10 * time.Second}
 	// The sockets are bound and listening, so queries sent now wait in
 	// the kernel's queues until the serving goroutines read them; Listen
@@ -93,6 +97,10 @@ func Listen(addr string, r *Resolver, log *slog.Logger, opts ...Option) (*Server
 	}
 	return s, nil
 }
+
+// udpReadTimeout is how long the UDP server's read waits before it goes
+// round its loop and reads again.
+const udpReadTimeout = time.Hour
 
 // Addr is the bound address ("127.0.0.1:53123"), the same for UDP and TCP.
 func (s *Server) Addr() string { return s.addr }

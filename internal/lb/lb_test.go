@@ -4,8 +4,12 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
+	"runtime"
+	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/niwa-cloud/niwa/internal/clock"
 )
 
 func TestObserve(t *testing.T) {
@@ -123,4 +127,38 @@ func FuzzMatchCode(f *testing.F) {
 		_ = MatchCode(m, code)
 		_ = ValidMatcher(m, 200, 599)
 	})
+}
+
+// TestTickerStartsOnce: a stopped ticker arms no timer (an idle niwa is
+// not woken); Start arms one, a second Start no second one (rounds would
+// run twice per tick), each round re-arms it, and Stop ends it.
+func TestTickerStartsOnce(t *testing.T) {
+	clk := clock.NewFake(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
+	var rounds atomic.Int32
+	tk := NewTicker(clk, 5*time.Second, func(time.Time) { rounds.Add(1) })
+	if n := clk.Waiters(); n != 0 {
+		t.Fatalf("before Start: %d timers", n)
+	}
+	tk.Start()
+	tk.Start()
+	if n := clk.Waiters(); n != 1 {
+		t.Fatalf("started twice: %d timers, want 1", n)
+	}
+	for want := int32(1); want <= 3; want++ {
+		clk.Advance(5 * time.Second)
+		for deadline := time.Now().Add(10 * time.Second); rounds.Load() < want || clk.Waiters() != 1; {
+			if time.Now().After(deadline) {
+				t.Fatalf("tick %d: %d rounds, %d timers", want, rounds.Load(), clk.Waiters())
+			}
+			runtime.Gosched()
+		}
+	}
+	if got := rounds.Load(); got != 3 {
+		t.Fatalf("%d rounds after 3 ticks, want 3", got)
+	}
+	tk.Stop()
+	tk.Start()
+	if n := clk.Waiters(); n != 0 {
+		t.Fatalf("stopped, then started: %d timers", n)
+	}
 }

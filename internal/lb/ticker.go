@@ -18,8 +18,9 @@ type Ticker struct {
 	tick  time.Duration
 	round func(now time.Time)
 
-	mu      sync.Mutex // guards timer and stopped
+	mu      sync.Mutex // guards timer, started and stopped
 	timer   clock.Timer
+	started bool
 	stopped bool
 	run     sync.Mutex // serializes rounds
 }
@@ -29,16 +30,28 @@ func NewTicker(c clock.Clock, tick time.Duration, round func(now time.Time)) *Ti
 	return &Ticker{clock: c, tick: tick, round: round}
 }
 
-// Start arms the ticker.
+// Start arms the ticker; starting a started ticker does nothing, so a
+// service starts it when it first has something to check (an idle niwa
+// with no load balancer is not woken every Tick).
 func (t *Ticker) Start() {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if t.stopped {
+	if t.stopped || t.started {
 		return
 	}
+	t.started = true
+	t.arm()
+}
+
+// arm sets the timer of the next round; t.mu is held.
+func (t *Ticker) arm() {
 	t.timer = t.clock.AfterFunc(t.tick, func() {
 		t.RunNow()
-		t.Start()
+		t.mu.Lock()
+		defer t.mu.Unlock()
+		if !t.stopped {
+			t.arm()
+		}
 	})
 }
 

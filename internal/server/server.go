@@ -99,9 +99,13 @@ type Config struct {
 	// CloudTrailDeliveryInterval is how often trails deliver their log
 	// files (zero: AWS's 5 minutes).
 	CloudTrailDeliveryInterval time.Duration
-	Clock                      clock.Clock
-	Log                        *slog.Logger
-	Version                    string
+	// CloudTrailHistory is how many management events LookupEvents keeps
+	// per account and region, the oldest dropped first (zero:
+	// cloudtrail.DefaultMaxHistory).
+	CloudTrailHistory int
+	Clock             clock.Clock
+	Log               *slog.Logger
+	Version           string
 	// SQLEngine runs Athena's queries. cmd/niwa links DuckDB
 	// (internal/sqlengine/duckdb); nil, as in niwatest's in-process
 	// servers, answers every query FAILED saying no engine is linked, so

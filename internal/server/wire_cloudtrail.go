@@ -14,7 +14,8 @@ func wireCloudTrail(d *deps) (*wiring, error) {
 		return nil, err
 	}
 	opts := cloudtrail.Options{Keys: d.dataKeysOf(), DeliveryInterval: d.cfg.CloudTrailDeliveryInterval,
-		Log: d.log.With("service", "cloudtrail")}
+		MaxHistory: d.cfg.CloudTrailHistory,
+		Log:        d.log.With("service", "cloudtrail")}
 	if d.s3 != nil {
 		opts.Objects = d.s3
 	}

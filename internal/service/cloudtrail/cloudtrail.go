@@ -40,9 +40,15 @@ const (
 	// dataRetention is how long data events wait for delivery (they are
 	// not part of the event history).
 	dataRetention = 24 * time.Hour
-	// maxHistory bounds the records kept per account and region: niwa's
-	// memory is not AWS's (docs/cloudtrail.md).
-	maxHistory = 100000
+	// DefaultMaxHistory is how many management events LookupEvents keeps
+	// per account and region unless Options.MaxHistory says otherwise:
+	// AWS keeps 90 days, niwa's memory is not AWS's (~450 bytes of heap a
+	// record, twice that in RSS under the memory governor;
+	// docs/cloudtrail.md).
+	DefaultMaxHistory = 10000
+	// maxPendingData bounds the data events waiting for delivery per
+	// account and region.
+	maxPendingData = 100000
 	// servicePrincipal is who CloudTrail acts as on buckets, topics and
 	// keys.
 	servicePrincipal = "cloudtrail.amazonaws.com"
@@ -57,6 +63,9 @@ type Options struct {
 	Keys kms.Keys
 	// DeliveryInterval is how often log files are delivered (default 5m).
 	DeliveryInterval time.Duration
+	// MaxHistory is how many management events are kept per account and
+	// region, the oldest dropped first (default DefaultMaxHistory).
+	MaxHistory int
 	// Log reports delivery failures.
 	Log *slog.Logger
 }
@@ -96,6 +105,9 @@ type CloudTrail struct {
 func New(store storage.Store, clk clock.Clock, bus *events.Bus, opts Options) *CloudTrail {
 	if opts.DeliveryInterval <= 0 {
 		opts.DeliveryInterval = DefaultDeliveryInterval
+	}
+	if opts.MaxHistory <= 0 {
+		opts.MaxHistory = DefaultMaxHistory
 	}
 	if opts.Log == nil {
 		opts.Log = slog.New(slog.DiscardHandler)

@@ -125,12 +125,19 @@ type fixture struct {
 
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
+	return newFixtureWith(t, Options{})
+}
+
+// newFixtureWith is newFixture with opts (Objects is the fixture's).
+func newFixtureWith(t *testing.T, opts Options) *fixture {
+	t.Helper()
 	h := servicetest.New(t, "cloudtrail")
 	obj := newFakeObjects()
 	obj.buckets["logs"] = true
 	obj.buckets["locked"] = false
 	bus := events.New()
-	c := New(h.Store(), h.Clock, bus, Options{Objects: obj})
+	opts.Objects = obj
+	c := New(h.Store(), h.Clock, bus, opts)
 	t.Cleanup(func() { _ = c.Close() })
 	bus.HandleRecords(c)
 	return &fixture{h: h, c: c, obj: obj, bus: bus, clk: h.Clock}
@@ -510,6 +517,75 @@ func TestDigestChain(t *testing.T) {
 	if ptr.Deref(d2.PreviousDigestSignature) != f.obj.meta[digests[0]]["signature"] || ptr.Deref(d2.PreviousDigestS3Object) != d1.DigestS3Object ||
 		d2.DigestStartTime != d1.DigestEndTime || len(d2.LogFiles) != 0 {
 		t.Fatalf("second digest %+v", d2)
+	}
+}
+
+// TestHistoryBound: past Options.MaxHistory management events in an
+// account and region the oldest are dropped first; LookupEvents returns
+// the newest, newest first, and other regions keep their own.
+func TestHistoryBound(t *testing.T) {
+	f := newFixtureWith(t, Options{MaxHistory: 3})
+	for i := range 5 {
+		f.advance(t, time.Minute)
+		f.record("us-east-1", "sqs.amazonaws.com", "CreateQueue", false, true, map[string]any{"queueName": fmt.Sprint("q", i)})
+	}
+	f.record("us-west-2", "sqs.amazonaws.com", "CreateQueue", false, true, map[string]any{"queueName": "west"})
+	names := func(region string) []string {
+		t.Helper()
+		out, err := f.c.LookupEvents(f.ctx(region), &cloudtrailapi.LookupEventsInput{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, e := range out.Events {
+			got = append(got, ptr.Deref(e.Resources[0].ResourceName))
+		}
+		return got
+	}
+	if got := fmt.Sprint(names("us-east-1")); got != "[q4 q3 q2]" {
+		t.Fatalf("us-east-1 with a bound of 3: %s, want [q4 q3 q2]", got)
+	}
+	if got := fmt.Sprint(names("us-west-2")); got != "[west]" {
+		t.Fatalf("us-west-2: %s", got)
+	}
+	if c := New(f.h.Store(), f.clk, events.New(), Options{}); c.opts.MaxHistory != DefaultMaxHistory {
+		t.Fatalf("default bound %d, want %d", c.opts.MaxHistory, DefaultMaxHistory)
+	} else {
+		_ = c.Close()
+	}
+}
+
+// TestHistoryBoundWaitsForDelivery: the bound drops no management event a
+// logging trail has yet to deliver; once delivered, the oldest go.
+func TestHistoryBoundWaitsForDelivery(t *testing.T) {
+	f := newFixtureWith(t, Options{MaxHistory: 2})
+	ctx := f.ctx("us-east-1")
+	f.createTrail(t, &cloudtrailapi.CreateTrailInput{Name: ptr.To("tr1")})
+	if _, err := f.c.StartLogging(ctx, &cloudtrailapi.StartLoggingInput{Name: ptr.To("tr1")}); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 5 {
+		f.record("us-east-1", "sqs.amazonaws.com", "CreateQueue", false, true, map[string]any{"queueName": fmt.Sprint("q", i)})
+	}
+	count := func() int {
+		t.Helper()
+		out, err := f.c.LookupEvents(ctx, &cloudtrailapi.LookupEventsInput{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(out.Events)
+	}
+	if n := count(); n != 5 {
+		t.Fatalf("before delivery: %d events kept, want all 5", n)
+	}
+	f.advance(t, DefaultDeliveryInterval)
+	if _, recs := f.deliveredRecords(t, "logs/"); len(recs) != 5 {
+		t.Fatalf("delivered %d records, want 5", len(recs))
+	}
+	f.record("us-east-1", "sqs.amazonaws.com", "CreateQueue", false, true, map[string]any{"queueName": "q5"})
+	// The delivered ones may go now; the new one is the trail's to deliver.
+	if n := count(); n != 2 {
+		t.Fatalf("after delivery: %d events kept, want 2", n)
 	}
 }
 

@@ -519,21 +519,37 @@ func (c *CloudTrail) flush() error {
 					return err
 				}
 			}
-			k := managementKind
+			k, limit := managementKind, c.opts.MaxHistory
 			if sl.k == dataKind.name {
-				k = dataKind
+				k, limit = dataKind, maxPendingData
 			}
 			have, _, err := counts.Get(tx, sl.sc, k.name)
 			if err != nil {
 				return err
 			}
 			have += n
-			if have > maxHistory {
-				dropped, err := dropOldest(tx, k, sl.sc, have-maxHistory)
+			if have > limit {
+				// The history's bound drops only what no logging trail
+				// still has to deliver; past maxPendingData (a trail
+				// that cannot deliver) the oldest go regardless.
+				keepAfter := ""
+				if k == managementKind {
+					if keepAfter, err = undelivered(tx, sl.sc); err != nil {
+						return err
+					}
+				}
+				dropped, err := dropOldest(tx, k, sl.sc, have-limit, keepAfter)
 				if err != nil {
 					return err
 				}
 				have -= dropped
+				if have > maxPendingData {
+					dropped, err := dropOldest(tx, k, sl.sc, have-maxPendingData, "")
+					if err != nil {
+						return err
+					}
+					have -= dropped
+				}
 			}
 			if err := counts.Put(tx, sl.sc, have, k.name); err != nil {
 				return err
@@ -543,10 +559,14 @@ func (c *CloudTrail) flush() error {
 	})
 }
 
-// dropOldest deletes the n oldest records of k in sc.
-func dropOldest(tx storage.Tx, k kind, sc storage.Scope, n int) (int, error) {
+// dropOldest deletes the n oldest records of k in sc; with keepAfter
+// set, none whose sequence is after it.
+func dropOldest(tx storage.Tx, k kind, sc storage.Scope, n int, keepAfter string) (int, error) {
 	var keys [][]string
 	if err := k.tbl.List(tx, sc, nil, storage.ListOptions{Limit: n}, func(key []string, _ histRecord) bool {
+		if keepAfter != "" && len(key) > 0 && key[0] > keepAfter {
+			return false
+		}
 		keys = append(keys, key)
 		return true
 	}); err != nil {
@@ -558,6 +578,30 @@ func dropOldest(tx storage.Tx, k kind, sc storage.Scope, n int) (int, error) {
 		}
 	}
 	return len(keys), nil
+}
+
+// undelivered is the sequence after which a logging trail of sc's
+// account still has sc's region's management events to deliver (the
+// lowest such cursor), or "" when no logging trail waits for them.
+func undelivered(tx storage.Tx, sc storage.Scope) (string, error) {
+	from, waiting := "", false
+	err := trails.List(tx, storage.Global(sc.Account), nil, storage.ListOptions{}, func(_ []string, t trailRecord) bool {
+		if !t.Logging || (!t.IsMultiRegionTrail && t.HomeRegion != sc.Region) {
+			return true
+		}
+		f := t.Since
+		if cur := t.Cursors[sc.Region]; cur > f {
+			f = cur
+		}
+		if !waiting || f < from {
+			from, waiting = f, true
+		}
+		return true
+	})
+	if waiting && from == "" {
+		from = "\x00" // waits for every record: keep them all
+	}
+	return from, err
 }
 
 // prune deletes what no lookup or delivery needs any more: management

@@ -210,7 +210,7 @@ func BenchmarkRecordFlush(b *testing.B) {
 }
 
 // BenchmarkHistoryHeap reports the heap a stored record of the event
-// history holds (bytes/record), which maxHistory multiplies per region.
+// history holds (bytes/record), which Options.MaxHistory multiplies per region.
 func BenchmarkHistoryHeap(b *testing.B) {
 	const n = 20000
 	for b.Loop() {

@@ -338,6 +338,7 @@ func (s *ELB) CreateLoadBalancer(ctx *request.Context, in *elbapi.CreateAccessPo
 	for _, l := range r.Listeners {
 		s.openListener(scope(ctx), name, l)
 	}
+	s.ticker.Start()
 	return &elbapi.CreateAccessPointOutput{DNSName: ptr.To(r.DNSName)}, nil
 }
 
@@ -373,7 +374,8 @@ func (s *ELB) openListener(sc storage.Scope, name string, l elbapi.Listener) {
 
 // Start reopens every listener's port and starts the health checker.
 func (s *ELB) Start() {
-	for _, i := range s.index() {
+	idx := s.index()
+	for _, i := range idx {
 		sc := storage.Scope{Account: i.Account, Region: i.Region}
 		var r lbRec
 		if err := s.store.View(func(tx storage.Tx) (err error) { r, err = getLB(tx, sc, i.Name); return err }); err != nil {
@@ -383,7 +385,11 @@ func (s *ELB) Start() {
 			s.openListener(sc, r.Name, l)
 		}
 	}
-	s.ticker.Start()
+	// Health checks and the per-minute metrics need a load balancer:
+	// without one the ticker starts with the first CreateLoadBalancer.
+	if len(idx) > 0 {
+		s.ticker.Start()
+	}
 }
 
 func (s *ELB) index() []indexRec {

@@ -286,7 +286,21 @@ func (s *ELBv2) Start() {
 			s.openListener(i.Account, i.Region, l)
 		}
 	}
-	s.ticker.Start()
+	// Health checks need a target group and the per-minute metrics a load
+	// balancer: without either the ticker starts with the first
+	// CreateLoadBalancer or CreateTargetGroup, so an idle niwa is not
+	// woken every checkTick.
+	var some bool
+	_ = s.store.View(func(tx storage.Tx) error {
+		found := func([]string, indexRec) bool { some = true; return false }
+		if err := tgIndex.List(tx, anywhere, nil, storage.ListOptions{}, found); err != nil || some {
+			return err
+		}
+		return byDNS.List(tx, anywhere, nil, storage.ListOptions{}, found)
+	})
+	if some || len(idx) > 0 {
+		s.ticker.Start()
+	}
 }
 
 // reqInfo is what rule conditions look at.

@@ -164,6 +164,7 @@ func (s *ELBv2) CreateLoadBalancer(ctx *request.Context, in *elbv2api.CreateLoad
 	if err != nil {
 		return nil, err
 	}
+	s.ticker.Start() // the per-minute metrics of its listeners' requests
 	return &elbv2api.CreateLoadBalancerOutput{LoadBalancers: []elbv2api.LoadBalancer{lbOut(out)}}, nil
 }
 

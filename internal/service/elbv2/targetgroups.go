@@ -144,6 +144,7 @@ func (s *ELBv2) CreateTargetGroup(ctx *request.Context, in *elbv2api.CreateTarge
 	if err != nil {
 		return nil, err
 	}
+	s.ticker.Start() // its health checks
 	return &elbv2api.CreateTargetGroupOutput{TargetGroups: []elbv2api.TargetGroup{tgOut(out, nil)}}, nil
 }
 

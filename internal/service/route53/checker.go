@@ -79,16 +79,47 @@ var (
 )
 
 // StartHealthChecks runs the checker every CheckTick on the service's
-// clock until StopHealthChecks.
+// clock until StopHealthChecks, from when there is a health check (at
+// once if one is stored, else from the first CreateHealthCheck): an idle
+// niwa with none is not woken every CheckTick.
 func (s *Route53) StartHealthChecks() {
+	var some bool
+	_ = s.store.View(func(tx storage.Tx) error {
+		return hcIndex.List(tx, indexScope, nil, storage.ListOptions{}, func([]string, bool) bool {
+			some = true
+			return false
+		})
+	})
 	s.checkMu.Lock()
 	defer s.checkMu.Unlock()
-	if s.checkStopped {
+	s.checkStarted = true
+	if some {
+		s.armChecks()
+	}
+}
+
+// wakeHealthChecks arms the started checker for a health check just made.
+func (s *Route53) wakeHealthChecks() {
+	s.checkMu.Lock()
+	defer s.checkMu.Unlock()
+	if s.checkStarted {
+		s.armChecks()
+	}
+}
+
+// armChecks sets the timer of the next round unless it is set or the
+// checker stopped; s.checkMu is held.
+func (s *Route53) armChecks() {
+	if s.checkStopped || s.checkArmed {
 		return
 	}
+	s.checkArmed = true
 	s.checkTimer = s.clock.AfterFunc(CheckTick, func() {
 		s.tick()
-		s.StartHealthChecks()
+		s.checkMu.Lock()
+		defer s.checkMu.Unlock()
+		s.checkArmed = false
+		s.armChecks()
 	})
 }
 

@@ -266,6 +266,34 @@ func TestHealthCheckTicker(t *testing.T) {
 	}
 }
 
+// TestHealthCheckTickerWaitsForACheck: started with no health check the
+// checker sets no timer (an idle niwa is not woken every CheckTick); the
+// first CreateHealthCheck arms it, and it probes when the clock moves.
+func TestHealthCheckTickerWaitsForACheck(t *testing.T) {
+	f := newFixture(t)
+	before := f.clock.Waiters()
+	f.StartHealthChecks()
+	t.Cleanup(f.StopHealthChecks)
+	if n := f.clock.Waiters(); n != before {
+		t.Fatalf("started with no health check: %d timers, want %d", n, before)
+	}
+	e := newEndpoint(t, false)
+	e.set(500, "")
+	id := f.healthCheck("ref", route53api.HealthCheckConfig{Type: ptr.To("HTTP"), IPAddress: ptr.To("127.0.0.1"), Port: ptr.To(e.port()), FailureThreshold: ptr.To(int32(1)), RequestInterval: ptr.To(int32(10))})
+	f.healthCheck("ref2", route53api.HealthCheckConfig{Type: ptr.To("TCP"), IPAddress: ptr.To("192.0.2.1"), Port: ptr.To(int32(80)), Disabled: ptr.To(true)})
+	if n := f.clock.Waiters(); n != before+1 {
+		t.Fatalf("after two CreateHealthCheck: %d timers, want %d", n, before+1)
+	}
+	f.clock.Advance(CheckTick)
+	deadline := time.Now().Add(60 * time.Second)
+	for f.healthy(id) {
+		if time.Now().After(deadline) {
+			t.Fatal("the ticker never probed")
+		}
+		time.Sleep(10 * time.Millisecond) // polling a condition, not waiting for time to pass
+	}
+}
+
 // TestHealthCheckValidationAndInUse: AWS's refusals.
 func TestHealthCheckValidationAndInUse(t *testing.T) {
 	f := newFixture(t)

@@ -169,6 +169,7 @@ func (s *Route53) CreateHealthCheck(ctx *request.Context, in *route53api.CreateH
 	if err != nil {
 		return nil, err
 	}
+	s.wakeHealthChecks()
 	return &route53api.CreateHealthCheckOutput{HealthCheck: hcOut(h), Location: ptr.To("https://route53.amazonaws.com/2013-04-01/healthcheck/" + h.ID)}, nil
 }
 

@@ -53,6 +53,8 @@ type Route53 struct {
 	// The health checker's schedule (checker.go).
 	checkMu      sync.Mutex
 	checkTimer   clock.Timer
+	checkStarted bool // StartHealthChecks was called
+	checkArmed   bool // the timer runs: there is a health check
 	checkStopped bool
 	checkRunning bool
 }
