@@ -130,7 +130,6 @@ func (v *Validator) structure(sh *Shape, value map[string]any, path string, out 
 
 func (v *Validator) value(ref *Ref, x any, path string, out *[]Violation) {
 	sh := ref.Shape
-	add := func(msg string) { *out = append(*out, Violation{Path: path, Value: x, Message: msg}) }
 	switch sh.Type {
 	case Structure:
 		if m, ok := x.(map[string]any); ok {
@@ -138,7 +137,9 @@ func (v *Validator) value(ref *Ref, x any, path string, out *[]Violation) {
 		}
 	case List:
 		l, _ := x.([]any)
-		v.length(sh, len(l), add)
+		if !LengthValid(sh, len(l)) {
+			LengthViolations(sh, len(l), path, x, out)
+		}
 		for i, e := range l {
 			if e != nil {
 				v.value(sh.Member, e, path+"."+strconv.Itoa(i+1)+".member", out)
@@ -146,51 +147,135 @@ func (v *Validator) value(ref *Ref, x any, path string, out *[]Violation) {
 		}
 	case Map:
 		m, _ := x.(map[string]any)
-		v.length(sh, len(m), add)
+		if !LengthValid(sh, len(m)) {
+			LengthViolations(sh, len(m), path, x, out)
+		}
+		mark := len(*out)
 		for k, e := range m {
-			v.value(sh.Key, k, path+".key", out)
-			if e != nil {
-				v.value(sh.Value, e, path+"."+k, out)
+			v.mapEntry(sh, k, e, path, out)
+		}
+		if len(*out) > mark && len(m) > 1 {
+			// A map has no order; the violations of its entries are
+			// reported in key order, so the message is the same for the
+			// same request (the walk above costs no sort when there are
+			// none).
+			*out = (*out)[:mark]
+			for _, k := range SortedKeys(m) {
+				v.mapEntry(sh, k, m[k], path, out)
 			}
 		}
 	case String:
-		s, ok := x.(string)
-		if !ok {
-			return
-		}
-		v.length(sh, utf8.RuneCountInString(s), add)
-		if len(sh.Enum) > 0 && !contains(sh.Enum, s) {
-			add("Member must satisfy enum value set: [" + strings.Join(sh.Enum, ", ") + "]")
-		}
-		if sh.Pattern != "" {
-			if re := v.compile(sh.Pattern); re != nil && !re.MatchString(s) {
-				add("Member must satisfy regular expression pattern: " + sh.Pattern)
-			}
+		if s, ok := x.(string); ok && !v.StringValid(sh, s) {
+			v.StringViolations(sh, s, path, out)
 		}
 	case Blob:
-		if b, ok := x.([]byte); ok {
-			v.length(sh, len(b), add)
+		if b, ok := x.([]byte); ok && !LengthValid(sh, len(b)) {
+			LengthViolations(sh, len(b), path, x, out)
 		}
 	case Integer, Long:
-		n, ok := x.(int64)
-		if !ok {
-			return
-		}
-		if sh.Min != nil && float64(n) < *sh.Min {
-			add("Member must have value greater than or equal to " + bound(*sh.Min))
-		}
-		if sh.Max != nil && float64(n) > *sh.Max {
-			add("Member must have value less than or equal to " + bound(*sh.Max))
+		if n, ok := x.(int64); ok && !RangeValid(sh, n) {
+			RangeViolations(sh, n, path, out)
 		}
 	}
 }
 
-func (v *Validator) length(sh *Shape, n int, add func(string)) {
+func (v *Validator) mapEntry(sh *Shape, k string, e any, path string, out *[]Violation) {
+	v.value(sh.Key, k, path+".key", out)
+	if e != nil {
+		v.value(sh.Value, e, path+"."+k, out)
+	}
+}
+
+// ValidateValue checks one value x of ref, at path, as Validate checks
+// a member's value, appending its violations to out: what a typed
+// validator (internal/api) uses for a value it holds in the dynamic form
+// (a document, a jsonvalue member).
+func (v *Validator) ValidateValue(ref *Ref, x any, path string, out *[]Violation) {
+	v.value(ref, x, path, out)
+}
+
+// SortedKeys returns m's keys, sorted.
+func SortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// The checks of one value, each a test that allocates nothing and the
+// violations it words (only when the test fails): Validate runs them on
+// the dynamic tree, the typed validator in internal/api on values read in
+// place, so both word a violation the same way.
+
+// LengthValid reports whether n (a list's or map's length, a blob's
+// bytes, a string's characters) is within sh's min and max.
+func LengthValid(sh *Shape, n int) bool {
+	return (sh.Min == nil || float64(n) >= *sh.Min) && (sh.Max == nil || float64(n) <= *sh.Max)
+}
+
+// LengthViolations appends the violations of length n of value x at path.
+func LengthViolations(sh *Shape, n int, path string, x any, out *[]Violation) {
 	if sh.Min != nil && float64(n) < *sh.Min {
-		add("Member must have length greater than or equal to " + bound(*sh.Min))
+		*out = append(*out, Violation{Path: path, Value: x, Message: "Member must have length greater than or equal to " + bound(*sh.Min)})
 	}
 	if sh.Max != nil && float64(n) > *sh.Max {
-		add("Member must have length less than or equal to " + bound(*sh.Max))
+		*out = append(*out, Violation{Path: path, Value: x, Message: "Member must have length less than or equal to " + bound(*sh.Max)})
+	}
+}
+
+// RangeValid reports whether the integer n is within sh's min and max.
+func RangeValid(sh *Shape, n int64) bool {
+	return (sh.Min == nil || float64(n) >= *sh.Min) && (sh.Max == nil || float64(n) <= *sh.Max)
+}
+
+// RangeViolations appends the violations of the integer n at path.
+func RangeViolations(sh *Shape, n int64, path string, out *[]Violation) {
+	if sh.Min != nil && float64(n) < *sh.Min {
+		*out = append(*out, Violation{Path: path, Value: n, Message: "Member must have value greater than or equal to " + bound(*sh.Min)})
+	}
+	if sh.Max != nil && float64(n) > *sh.Max {
+		*out = append(*out, Violation{Path: path, Value: n, Message: "Member must have value less than or equal to " + bound(*sh.Max)})
+	}
+}
+
+// StringValid reports whether s satisfies sh's length (in characters),
+// enum and pattern.
+func (v *Validator) StringValid(sh *Shape, s string) bool {
+	if sh.Min != nil || sh.Max != nil {
+		// A string has at most as many characters as bytes, and at
+		// least one when it has a byte: count them only when the bytes
+		// cannot tell.
+		n := len(s)
+		if (sh.Max != nil && float64(n) > *sh.Max) || (sh.Min != nil && *sh.Min > 1 && float64(n) >= *sh.Min) {
+			n = utf8.RuneCountInString(s)
+		}
+		if !LengthValid(sh, n) {
+			return false
+		}
+	}
+	if len(sh.Enum) > 0 && !contains(sh.Enum, s) {
+		return false
+	}
+	if sh.Pattern != "" {
+		if re := v.compile(sh.Pattern); re != nil && !re.MatchString(s) {
+			return false
+		}
+	}
+	return true
+}
+
+// StringViolations appends the violations of string s at path.
+func (v *Validator) StringViolations(sh *Shape, s string, path string, out *[]Violation) {
+	LengthViolations(sh, utf8.RuneCountInString(s), path, s, out)
+	if len(sh.Enum) > 0 && !contains(sh.Enum, s) {
+		*out = append(*out, Violation{Path: path, Value: s, Message: "Member must satisfy enum value set: [" + strings.Join(sh.Enum, ", ") + "]"})
+	}
+	if sh.Pattern != "" {
+		if re := v.compile(sh.Pattern); re != nil && !re.MatchString(s) {
+			*out = append(*out, Violation{Path: path, Value: s, Message: "Member must satisfy regular expression pattern: " + sh.Pattern})
+		}
 	}
 }
 
