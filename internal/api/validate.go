@@ -46,7 +46,7 @@ func (v *Validator) Validate(ref *model.Ref, in Typed) []model.Violation {
 	w.v, w.t = v.Model, tab
 	w.structure(ref.Shape, i, reflect.ValueOf(in).UnsafePointer())
 	out := w.out
-	*w = typedWalk{path: w.path[:0]}
+	*w = typedWalk{path: w.path[:0], keyVar: w.keyVar, valVars: w.valVars}
 	v.walks.Put(w)
 	return out
 }
@@ -57,6 +57,12 @@ type typedWalk struct {
 	t    Table
 	out  []model.Violation
 	path []vseg // the member, element, key or value being checked
+	// keyVar and valVars are the variables a map's keys and values are
+	// copied into (reflect.MapIter's Key and Value would allocate a copy
+	// of each): valVars holds those of each type not in use, kept with
+	// the pooled walk.
+	keyVar  reflect.Value
+	valVars map[reflect.Type][]reflect.Value
 }
 
 // vseg is one segment of a violation's path.
@@ -299,16 +305,18 @@ func (w *typedWalk) mapValue(sh *model.Shape, f *Field, p unsafe.Pointer) {
 	if !keys && !values || n == 0 {
 		return
 	}
-	// Each value is copied into one variable of the value type
-	// (MapIter.Value would allocate a copy per entry).
-	ev := reflect.New(mv.Type().Elem()).Elem()
+	if !w.keyVar.IsValid() {
+		w.keyVar = reflect.New(reflect.TypeFor[string]()).Elem()
+	}
+	ev := w.valVar(mv.Type().Elem())
 	ep := ev.Addr().UnsafePointer()
 	mark := len(w.out)
 	var it reflect.MapIter // on the stack, unlike MapRange's
 	it.Reset(mv)
 	for it.Next() {
 		ev.SetIterValue(&it)
-		w.entry(sh, &e.Elem, it.Key().String(), ep, keys, values)
+		w.keyVar.SetIterKey(&it)
+		w.entry(sh, &e.Elem, w.keyVar.String(), ep, keys, values)
 	}
 	if len(w.out) > mark && n > 1 {
 		// A map has no order: the violations of its entries are
@@ -317,7 +325,8 @@ func (w *typedWalk) mapValue(sh *model.Shape, f *Field, p unsafe.Pointer) {
 		ks := make([]string, 0, n)
 		it.Reset(mv)
 		for it.Next() {
-			ks = append(ks, it.Key().String())
+			w.keyVar.SetIterKey(&it)
+			ks = append(ks, w.keyVar.String())
 		}
 		slices.Sort(ks)
 		for _, k := range ks {
@@ -325,6 +334,20 @@ func (w *typedWalk) mapValue(sh *model.Shape, f *Field, p unsafe.Pointer) {
 			w.entry(sh, &e.Elem, k, ep, keys, values)
 		}
 	}
+	ev.SetZero() // holds no value of the input while pooled
+	w.valVars[ev.Type()] = append(w.valVars[ev.Type()], ev)
+}
+
+// valVar is a settable variable of type t not in use.
+func (w *typedWalk) valVar(t reflect.Type) reflect.Value {
+	if w.valVars == nil {
+		w.valVars = map[reflect.Type][]reflect.Value{}
+	}
+	if free := w.valVars[t]; len(free) > 0 {
+		w.valVars[t] = free[:len(free)-1]
+		return free[len(free)-1]
+	}
+	return reflect.New(t).Elem()
 }
 
 // key checks a map key, as Validate's mapEntry does.
