@@ -120,6 +120,9 @@ func (v *Validator) structure(sh *Shape, value map[string]any, path string, out 
 		}
 	}
 	for _, m := range sh.Members {
+		if m.Shape.unchecked {
+			continue // nothing to find: no path to spell
+		}
 		x, ok := value[m.Name]
 		if !ok || x == nil {
 			continue
@@ -140,6 +143,9 @@ func (v *Validator) value(ref *Ref, x any, path string, out *[]Violation) {
 		if !LengthValid(sh, len(l)) {
 			LengthViolations(sh, len(l), path, x, out)
 		}
+		if sh.Member.Shape.unchecked {
+			return
+		}
 		for i, e := range l {
 			if e != nil {
 				v.value(sh.Member, e, path+"."+strconv.Itoa(i+1)+".member", out)
@@ -149,6 +155,9 @@ func (v *Validator) value(ref *Ref, x any, path string, out *[]Violation) {
 		m, _ := x.(map[string]any)
 		if !LengthValid(sh, len(m)) {
 			LengthViolations(sh, len(m), path, x, out)
+		}
+		if sh.Key.Shape.unchecked && sh.Value.Shape.unchecked {
+			return
 		}
 		mark := len(*out)
 		for k, e := range m {

@@ -341,3 +341,53 @@ func (g *constraintGen) value(ref *model.Ref, depth int) any {
 	}
 	panic("no value for " + string(sh.Type))
 }
+
+// TestUnconstrainedHasNoConstraint: both validators skip the values of
+// shapes the model marks Unconstrained, so the mark is checked here on
+// its own, for every shape of every service: from an Unconstrained shape
+// no shape with a constraint is reachable, and from every other shape one
+// is (its own or one below).
+func TestUnconstrainedHasNoConstraint(t *testing.T) {
+	own := func(sh *model.Shape) bool {
+		switch sh.Type {
+		case model.Structure:
+			return len(sh.Required) > 0
+		case model.String:
+			return sh.Min != nil || sh.Max != nil || len(sh.Enum) > 0 || sh.Pattern != ""
+		case model.List, model.Map, model.Blob, model.Integer, model.Long:
+			return sh.Min != nil || sh.Max != nil
+		}
+		return false
+	}
+	var reaches func(sh *model.Shape, seen map[*model.Shape]bool) bool
+	reaches = func(sh *model.Shape, seen map[*model.Shape]bool) bool {
+		if seen[sh] {
+			return false
+		}
+		seen[sh] = true
+		if own(sh) {
+			return true
+		}
+		refs := append([]*model.Ref{sh.Member, sh.Key, sh.Value}, sh.Members...)
+		for _, r := range refs {
+			if r != nil && reaches(r.Shape, seen) {
+				return true
+			}
+		}
+		return false
+	}
+	n := 0
+	for svc := range All() {
+		for name, sh := range loadModel(t, svc).Shapes {
+			if want := !reaches(sh, map[*model.Shape]bool{}); sh.Unconstrained() != want {
+				t.Errorf("%s: %s: Unconstrained = %v, want %v", svc, name, sh.Unconstrained(), want)
+			}
+			if sh.Unconstrained() {
+				n++
+			}
+		}
+	}
+	if n == 0 {
+		t.Fatal("no shape is Unconstrained")
+	}
+}
