@@ -4,10 +4,7 @@ import (
 	"io"
 	"reflect"
 	"slices"
-	"strconv"
-	"strings"
 	"sync"
-	"unicode/utf8"
 	"unsafe"
 
 	"github.com/niwa-cloud/niwa/internal/model"
@@ -40,13 +37,13 @@ func (v *Validator) Validate(ref *model.Ref, in Typed) []model.Violation {
 	}
 	w, _ := v.walks.Get().(*typedWalk)
 	if w == nil {
-		w = &typedWalk{path: make([]vseg, 0, 16)}
+		w = new(typedWalk)
 	}
 	tab, i := in.ConvType()
 	w.v, w.t = v.Model, tab
 	w.structure(ref.Shape, i, reflect.ValueOf(in).UnsafePointer())
 	out := w.out
-	*w = typedWalk{path: w.path[:0], keyVar: w.keyVar, valVars: w.valVars}
+	*w = typedWalk{path: w.path, keyVar: w.keyVar, valVars: w.valVars}
 	v.walks.Put(w)
 	return out
 }
@@ -56,70 +53,13 @@ type typedWalk struct {
 	v    *model.Validator
 	t    Table
 	out  []model.Violation
-	path []vseg // the member, element, key or value being checked
+	path model.Path // the member, element, key or value being checked
 	// keyVar and valVars are the variables a map's keys and values are
 	// copied into (reflect.MapIter's Key and Value would allocate a copy
 	// of each): valVars holds those of each type not in use, kept with
 	// the pooled walk.
 	keyVar  reflect.Value
 	valVars map[reflect.Type][]reflect.Value
-}
-
-// vseg is one segment of a violation's path.
-type vseg struct {
-	name string // a member's name, a map key
-	i    int    // a list element's index
-	kind uint8
-}
-
-const (
-	segMember uint8 = iota
-	segElem
-	segValue
-	segKey
-)
-
-func (w *typedWalk) push(s vseg) { w.path = append(w.path, s) }
-func (w *typedWalk) pop()        { w.path = w.path[:len(w.path)-1] }
-
-// at spells the current path as Validate does: "member.sub", a list
-// element "list.3.member", a map value "map.key1", a map key "map.key".
-func (w *typedWalk) at() string {
-	var b strings.Builder
-	for k, p := range w.path {
-		switch p.kind {
-		case segMember:
-			if k > 0 {
-				b.WriteByte('.')
-			}
-			b.WriteString(lowerFirst(p.name))
-		case segElem:
-			b.WriteByte('.')
-			b.WriteString(strconv.Itoa(p.i + 1))
-			b.WriteString(".member")
-		case segValue:
-			b.WriteByte('.')
-			b.WriteString(p.name)
-		case segKey:
-			b.WriteString(".key")
-		}
-	}
-	return b.String()
-}
-
-// lowerFirst is the model package's: the first character lower case.
-func lowerFirst(s string) string {
-	if s == "" {
-		return s
-	}
-	if c := s[0]; c < utf8.RuneSelf {
-		if 'A' <= c && c <= 'Z' {
-			return string(c+'a'-'A') + s[1:]
-		}
-		return s
-	}
-	r, n := utf8.DecodeRuneInString(s)
-	return strings.ToLower(string(r)) + s[n:]
 }
 
 // structure checks the structure at p (nil: every member absent) of
@@ -134,14 +74,14 @@ func (w *typedWalk) structure(sh *model.Shape, e int32, p unsafe.Pointer) {
 		if m == nil {
 			m = map[string]any{}
 		}
-		w.v.ValidateValue(&model.Ref{Shape: sh}, m, w.at(), &w.out)
+		w.v.ValidateValue(&model.Ref{Shape: sh}, m, &w.path, &w.out)
 		return
 	}
 	for k, idx := range sh.RequiredIndex() {
 		if idx < 0 || p == nil || absent(&fs[idx], unsafe.Add(p, fs[idx].Off)) {
-			w.push(vseg{name: sh.Required[k]})
-			w.out = append(w.out, model.Violation{Path: w.at(), Message: "Member must not be null"})
-			w.pop()
+			w.path.Member(sh.Required[k])
+			w.out = append(w.out, model.Violation{Path: w.path.String(), Message: "Member must not be null"})
+			w.path.Pop()
 		}
 	}
 	if p == nil {
@@ -152,9 +92,9 @@ func (w *typedWalk) structure(sh *model.Shape, e int32, p unsafe.Pointer) {
 			continue
 		}
 		f := &fs[k]
-		w.push(vseg{name: m.Name})
+		w.path.Member(m.Name)
 		w.value(m, f, unsafe.Add(p, f.Off))
-		w.pop()
+		w.path.Pop()
 	}
 }
 
@@ -180,7 +120,7 @@ func (w *typedWalk) value(ref *model.Ref, f *Field, p unsafe.Pointer) {
 	if f.Kind == KAny {
 		// A document or jsonvalue member holds the dynamic form itself.
 		if x := *(*any)(p); x != nil {
-			w.v.ValidateValue(ref, x, w.at(), &w.out)
+			w.v.ValidateValue(ref, x, &w.path, &w.out)
 		}
 		return
 	}
@@ -203,16 +143,16 @@ func (w *typedWalk) value(ref *model.Ref, f *Field, p unsafe.Pointer) {
 			return
 		}
 		if !model.LengthValid(sh, h.len) {
-			model.LengthViolations(sh, h.len, w.at(), w.t.dyn(f, p), &w.out)
+			model.LengthViolations(sh, h.len, w.path.String(), w.t.dyn(f, p), &w.out)
 		}
 		if sh.Member.Shape.Unconstrained() {
 			return
 		}
 		e := &w.t[f.Type]
 		for k := range h.len {
-			w.push(vseg{i: k, kind: segElem})
+			w.path.Elem(k)
 			w.value(sh.Member, &e.Elem, unsafe.Add(h.data, uintptr(k)*e.Size))
-			w.pop()
+			w.path.Pop()
 		}
 	case model.Map:
 		if f.Kind == KMap && *(*unsafe.Pointer)(p) != nil {
@@ -232,7 +172,7 @@ func (w *typedWalk) value(ref *model.Ref, f *Field, p unsafe.Pointer) {
 		// length is not known here, as it is not in the dynamic form.
 		if f.Kind == KBytes {
 			if b := *(*[]byte)(p); b != nil && !model.LengthValid(sh, len(b)) {
-				model.LengthViolations(sh, len(b), w.at(), b, &w.out)
+				model.LengthViolations(sh, len(b), w.path.String(), b, &w.out)
 			}
 		}
 	case model.Integer, model.Long:
@@ -258,7 +198,7 @@ func (w *typedWalk) value(ref *model.Ref, f *Field, p unsafe.Pointer) {
 			return
 		}
 		if !model.RangeValid(sh, n) {
-			model.RangeViolations(sh, n, w.at(), &w.out)
+			model.RangeViolations(sh, n, w.path.String(), &w.out)
 		}
 	}
 }
@@ -266,7 +206,7 @@ func (w *typedWalk) value(ref *model.Ref, f *Field, p unsafe.Pointer) {
 // str checks the string s of shape sh.
 func (w *typedWalk) str(sh *model.Shape, s string) {
 	if !w.v.StringValid(sh, s) {
-		w.v.StringViolations(sh, s, w.at(), &w.out)
+		w.v.StringViolations(sh, s, w.path.String(), &w.out)
 	}
 }
 
@@ -280,7 +220,7 @@ func (w *typedWalk) mapValue(sh *model.Shape, f *Field, p unsafe.Pointer) {
 		// The common map[string]string, without reflection.
 		m := *(*map[string]string)(p)
 		if !model.LengthValid(sh, len(m)) {
-			model.LengthViolations(sh, len(m), w.at(), w.t.dyn(f, p), &w.out)
+			model.LengthViolations(sh, len(m), w.path.String(), w.t.dyn(f, p), &w.out)
 		}
 		if !keys && !values {
 			return
@@ -300,7 +240,7 @@ func (w *typedWalk) mapValue(sh *model.Shape, f *Field, p unsafe.Pointer) {
 	mv := reflect.NewAt(w.t.typeOf(f.Type), p).Elem()
 	n := mv.Len()
 	if !model.LengthValid(sh, n) {
-		model.LengthViolations(sh, n, w.at(), w.t.dyn(f, p), &w.out)
+		model.LengthViolations(sh, n, w.path.String(), w.t.dyn(f, p), &w.out)
 	}
 	if !keys && !values || n == 0 {
 		return
@@ -353,9 +293,9 @@ func (w *typedWalk) valVar(t reflect.Type) reflect.Value {
 // key checks a map key, as Validate's mapEntry does.
 func (w *typedWalk) key(sh *model.Shape, k string) {
 	if sh.Key.Shape.Type == model.String && !w.v.StringValid(sh.Key.Shape, k) {
-		w.push(vseg{kind: segKey})
-		w.v.StringViolations(sh.Key.Shape, k, w.at(), &w.out)
-		w.pop()
+		w.path.Key()
+		w.v.StringViolations(sh.Key.Shape, k, w.path.String(), &w.out)
+		w.path.Pop()
 	}
 }
 
@@ -365,9 +305,9 @@ func (w *typedWalk) entry(sh *model.Shape, elem *Field, k string, p unsafe.Point
 		w.key(sh, k)
 	}
 	if values {
-		w.push(vseg{name: k, kind: segValue})
+		w.path.Value(k)
 		w.value(sh.Value, elem, p)
-		w.pop()
+		w.path.Pop()
 	}
 }
 
@@ -377,8 +317,8 @@ func (w *typedWalk) stringEntry(sh *model.Shape, k, v string, keys, values bool)
 		w.key(sh, k)
 	}
 	if values && sh.Value.Shape.Type == model.String {
-		w.push(vseg{name: k, kind: segValue})
+		w.path.Value(k)
 		w.str(sh.Value.Shape, v)
-		w.pop()
+		w.path.Pop()
 	}
 }

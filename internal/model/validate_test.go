@@ -99,3 +99,28 @@ func TestUnconstrainedShapes(t *testing.T) {
 		t.Errorf("a shape built by hand: RequiredIndex = %v, Unconstrained = %v; want [1], false", got, hand.Unconstrained())
 	}
 }
+
+// TestPathSpelling: a violation's path is spelled as AWS's services spell
+// it: members lower-camel-cased and joined by dots, list elements
+// counted from 1 as "n.member", map values by their key, map keys as
+// "key".
+func TestPathSpelling(t *testing.T) {
+	for _, c := range []struct {
+		walk func(p *Path)
+		want string
+	}{
+		{func(p *Path) { p.Member("RoleName") }, "roleName"},
+		{func(p *Path) { p.Member("ÉtatName") }, "étatName"},
+		{func(p *Path) { p.Member("tags"); p.Key() }, "tags.key"},
+		{func(p *Path) { p.Member("Tags"); p.Value("Env") }, "tags.Env"},
+		{func(p *Path) { p.Member("Item"); p.Value("pk"); p.Member("L"); p.Elem(2); p.Member("S") }, "item.pk.l.3.member.s"},
+		{func(p *Path) { p.Member("A"); p.Member("B"); p.Pop(); p.Member("C") }, "a.c"},
+		{func(p *Path) { p.Member("Filters"); p.Elem(0); p.Member("Values"); p.Elem(9) }, "filters.1.member.values.10.member"},
+	} {
+		var p Path
+		c.walk(&p)
+		if got := p.String(); got != c.want {
+			t.Errorf("got %q, want %q", got, c.want)
+		}
+	}
+}
