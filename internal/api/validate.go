@@ -56,10 +56,16 @@ type typedWalk struct {
 	path model.Path // the member, element, key or value being checked
 	// keyVar and valVars are the variables a map's keys and values are
 	// copied into (reflect.MapIter's Key and Value would allocate a copy
-	// of each): valVars holds those of each type not in use, kept with
-	// the pooled walk.
+	// of each), kept with the pooled walk: a map inside a map's value
+	// takes another.
 	keyVar  reflect.Value
-	valVars map[reflect.Type][]reflect.Value
+	valVars []valVar
+}
+
+// valVar is a variable of a map's value type.
+type valVar struct {
+	v    reflect.Value
+	busy bool
 }
 
 // structure checks the structure at p (nil: every member absent) of
@@ -248,7 +254,8 @@ func (w *typedWalk) mapValue(sh *model.Shape, f *Field, p unsafe.Pointer) {
 	if !w.keyVar.IsValid() {
 		w.keyVar = reflect.New(reflect.TypeFor[string]()).Elem()
 	}
-	ev := w.valVar(mv.Type().Elem())
+	vi := w.valVar(mv.Type().Elem())
+	ev := w.valVars[vi].v
 	ep := ev.Addr().UnsafePointer()
 	mark := len(w.out)
 	var it reflect.MapIter // on the stack, unlike MapRange's
@@ -275,19 +282,20 @@ func (w *typedWalk) mapValue(sh *model.Shape, f *Field, p unsafe.Pointer) {
 		}
 	}
 	ev.SetZero() // holds no value of the input while pooled
-	w.valVars[ev.Type()] = append(w.valVars[ev.Type()], ev)
+	w.valVars[vi].busy = false
 }
 
-// valVar is a settable variable of type t not in use.
-func (w *typedWalk) valVar(t reflect.Type) reflect.Value {
-	if w.valVars == nil {
-		w.valVars = map[reflect.Type][]reflect.Value{}
+// valVar is the index in valVars of a variable of type t not in use,
+// now in use.
+func (w *typedWalk) valVar(t reflect.Type) int {
+	for i := range w.valVars {
+		if vv := &w.valVars[i]; !vv.busy && vv.v.Type() == t {
+			vv.busy = true
+			return i
+		}
 	}
-	if free := w.valVars[t]; len(free) > 0 {
-		w.valVars[t] = free[:len(free)-1]
-		return free[len(free)-1]
-	}
-	return reflect.New(t).Elem()
+	w.valVars = append(w.valVars, valVar{v: reflect.New(t).Elem(), busy: true})
+	return len(w.valVars) - 1
 }
 
 // key checks a map key, as Validate's mapEntry does.
