@@ -126,10 +126,13 @@ type Gateway struct {
 	cfg       Config
 	conv      *api.Converter
 	validator *model.Validator
-	services  []*Service
-	byName    map[string]*Service
-	byTarget  map[string]*Service
-	bySigning map[string]*Service
+	// typedValidator validates typed inputs with validator's wording
+	// and patterns (validate_typed.go).
+	typedValidator *api.Validator
+	services       []*Service
+	byName         map[string]*Service
+	byTarget       map[string]*Service
+	bySigning      map[string]*Service
 	// byPathPrefix are REST services that share their signing name with a
 	// service registered before them (sesv2 after ses), by signing name:
 	// a request whose path starts with one of the service's URI prefixes
@@ -183,6 +186,7 @@ func New(cfg Config, services ...*Service) (*Gateway, error) {
 		byFirstSegment: map[string]*Service{}, sharedQuery: map[string]bool{},
 		started: cfg.Clock.Now(), codecs: cfg.Codecs,
 	}
+	g.typedValidator = &api.Validator{Model: g.validator}
 	if g.codecs == nil {
 		g.codecs = codecs.New()
 	}

@@ -19,6 +19,11 @@ func (g *Gateway) validate(svc *Service, m *model.Service, op *model.Operation, 
 	if len(vs) == 0 {
 		return nil
 	}
+	return constraintError(svc, m, op, vs)
+}
+
+// constraintError is the error answering a request with violations vs.
+func constraintError(svc *Service, m *model.Service, op *model.Operation, vs []model.Violation) error {
 	if svc.Validation.Error != nil {
 		return svc.Validation.Error(op, vs)
 	}

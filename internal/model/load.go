@@ -257,7 +257,11 @@ func build(raw *rawService) (*Service, error) {
 		case sh.Type == Map && (sh.Key == nil || sh.Value == nil):
 			return nil, fmt.Errorf("model: map %s lacks key or value", name)
 		}
+		if len(sh.Required) > 0 {
+			sh.requiredIndex = requiredIndex(sh)
+		}
 	}
+	markUnconstrained(svc.Shapes)
 	for name, ro := range raw.Operations {
 		op := &Operation{
 			Name:       name,

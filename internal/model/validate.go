@@ -85,7 +85,8 @@ func Summary(vs []Violation) string {
 // members, lengths and ranges, enums and patterns. It caches compiled
 // patterns; one Validator serves any number of goroutines.
 type Validator struct {
-	patterns sync.Map // pattern string -> *regexp.Regexp (nil when not RE2-compatible)
+	patterns sync.Map  // pattern string -> *regexp.Regexp (nil when not RE2-compatible)
+	paths    sync.Pool // *Path, reused by Validate
 }
 
 // Validate checks a structure value for ref and returns its violations.
@@ -93,104 +94,278 @@ func (v *Validator) Validate(ref *Ref, value map[string]any) []Violation {
 	if ref == nil {
 		return nil
 	}
+	p, _ := v.paths.Get().(*Path)
+	if p == nil {
+		p = &Path{segs: make([]pathSeg, 0, 16)}
+	}
 	var out []Violation
-	v.structure(ref.Shape, value, "", &out)
+	v.structure(ref.Shape, value, p, &out)
+	p.segs = p.segs[:0]
+	v.paths.Put(p)
 	return out
+}
+
+// Path is where a value is in an input, kept as the segments a validator
+// pushes and pops as it walks and spelled as AWS spells it (String) only
+// for a violation: "member.sub", a list element "list.3.member", a map
+// value "map.key1", a map key "map.key".
+type Path struct {
+	segs []pathSeg
+}
+
+type pathSeg struct {
+	name string // a member's name, a map key
+	i    int    // a list element's index
+	kind uint8
+}
+
+const (
+	segMember uint8 = iota
+	segElem
+	segValue
+	segKey
+)
+
+// Member enters structure member name.
+func (p *Path) Member(name string) { p.segs = append(p.segs, pathSeg{name: name}) }
+
+// Elem enters list element i (from 0).
+func (p *Path) Elem(i int) { p.segs = append(p.segs, pathSeg{i: i, kind: segElem}) }
+
+// Value enters the value of map key k.
+func (p *Path) Value(k string) { p.segs = append(p.segs, pathSeg{name: k, kind: segValue}) }
+
+// Key enters a map's key.
+func (p *Path) Key() { p.segs = append(p.segs, pathSeg{kind: segKey}) }
+
+// Pop leaves what the last Member, Elem, Value or Key entered.
+func (p *Path) Pop() { p.segs = p.segs[:len(p.segs)-1] }
+
+// String spells the path.
+func (p *Path) String() string {
+	var b strings.Builder
+	for k, s := range p.segs {
+		switch s.kind {
+		case segMember:
+			if k > 0 {
+				b.WriteByte('.')
+			}
+			b.WriteString(lowerFirst(s.name))
+		case segElem:
+			b.WriteByte('.')
+			b.WriteString(strconv.Itoa(s.i + 1))
+			b.WriteString(".member")
+		case segValue:
+			b.WriteByte('.')
+			b.WriteString(s.name)
+		case segKey:
+			b.WriteString(".key")
+		}
+	}
+	return b.String()
 }
 
 func lowerFirst(s string) string {
 	if s == "" {
 		return s
 	}
+	if c := s[0]; c < utf8.RuneSelf {
+		if 'a' <= c && c <= 'z' || c < 'A' || c > 'Z' {
+			return s
+		}
+	}
 	r, n := utf8.DecodeRuneInString(s)
 	return strings.ToLower(string(r)) + s[n:]
 }
 
-func join(path, name string) string {
-	if path == "" {
-		return name
-	}
-	return path + "." + name
-}
-
-func (v *Validator) structure(sh *Shape, value map[string]any, path string, out *[]Violation) {
+func (v *Validator) structure(sh *Shape, value map[string]any, p *Path, out *[]Violation) {
 	for _, req := range sh.Required {
 		if x, ok := value[req]; !ok || x == nil {
-			*out = append(*out, Violation{Path: join(path, lowerFirst(req)), Message: "Member must not be null"})
+			p.Member(req)
+			*out = append(*out, Violation{Path: p.String(), Message: "Member must not be null"})
+			p.Pop()
 		}
 	}
 	for _, m := range sh.Members {
+		if m.Shape.unchecked {
+			continue // nothing to find
+		}
 		x, ok := value[m.Name]
 		if !ok || x == nil {
 			continue
 		}
-		v.value(m, x, join(path, lowerFirst(m.Name)), out)
+		p.Member(m.Name)
+		v.value(m, x, p, out)
+		p.Pop()
 	}
 }
 
-func (v *Validator) value(ref *Ref, x any, path string, out *[]Violation) {
+func (v *Validator) value(ref *Ref, x any, p *Path, out *[]Violation) {
 	sh := ref.Shape
-	add := func(msg string) { *out = append(*out, Violation{Path: path, Value: x, Message: msg}) }
 	switch sh.Type {
 	case Structure:
 		if m, ok := x.(map[string]any); ok {
-			v.structure(sh, m, path, out)
+			v.structure(sh, m, p, out)
 		}
 	case List:
 		l, _ := x.([]any)
-		v.length(sh, len(l), add)
+		if !LengthValid(sh, len(l)) {
+			LengthViolations(sh, len(l), p.String(), x, out)
+		}
+		if sh.Member.Shape.unchecked {
+			return
+		}
 		for i, e := range l {
 			if e != nil {
-				v.value(sh.Member, e, path+"."+strconv.Itoa(i+1)+".member", out)
+				p.Elem(i)
+				v.value(sh.Member, e, p, out)
+				p.Pop()
 			}
 		}
 	case Map:
 		m, _ := x.(map[string]any)
-		v.length(sh, len(m), add)
+		if !LengthValid(sh, len(m)) {
+			LengthViolations(sh, len(m), p.String(), x, out)
+		}
+		if sh.Key.Shape.unchecked && sh.Value.Shape.unchecked {
+			return
+		}
+		mark := len(*out)
 		for k, e := range m {
-			v.value(sh.Key, k, path+".key", out)
-			if e != nil {
-				v.value(sh.Value, e, path+"."+k, out)
+			v.mapEntry(sh, k, e, p, out)
+		}
+		if len(*out) > mark && len(m) > 1 {
+			// A map has no order; the violations of its entries are
+			// reported in key order, so the message is the same for the
+			// same request (the walk above costs no sort when there are
+			// none).
+			*out = (*out)[:mark]
+			for _, k := range SortedKeys(m) {
+				v.mapEntry(sh, k, m[k], p, out)
 			}
 		}
 	case String:
-		s, ok := x.(string)
-		if !ok {
-			return
-		}
-		v.length(sh, utf8.RuneCountInString(s), add)
-		if len(sh.Enum) > 0 && !contains(sh.Enum, s) {
-			add("Member must satisfy enum value set: [" + strings.Join(sh.Enum, ", ") + "]")
-		}
-		if sh.Pattern != "" {
-			if re := v.compile(sh.Pattern); re != nil && !re.MatchString(s) {
-				add("Member must satisfy regular expression pattern: " + sh.Pattern)
-			}
+		if s, ok := x.(string); ok && !v.StringValid(sh, s) {
+			v.StringViolations(sh, s, p.String(), out)
 		}
 	case Blob:
-		if b, ok := x.([]byte); ok {
-			v.length(sh, len(b), add)
+		if b, ok := x.([]byte); ok && !LengthValid(sh, len(b)) {
+			LengthViolations(sh, len(b), p.String(), x, out)
 		}
 	case Integer, Long:
-		n, ok := x.(int64)
-		if !ok {
-			return
-		}
-		if sh.Min != nil && float64(n) < *sh.Min {
-			add("Member must have value greater than or equal to " + bound(*sh.Min))
-		}
-		if sh.Max != nil && float64(n) > *sh.Max {
-			add("Member must have value less than or equal to " + bound(*sh.Max))
+		if n, ok := x.(int64); ok && !RangeValid(sh, n) {
+			RangeViolations(sh, n, p.String(), out)
 		}
 	}
 }
 
-func (v *Validator) length(sh *Shape, n int, add func(string)) {
+func (v *Validator) mapEntry(sh *Shape, k string, e any, p *Path, out *[]Violation) {
+	if ksh := sh.Key.Shape; ksh.Type != String {
+		p.Key()
+		v.value(sh.Key, k, p, out)
+		p.Pop()
+	} else if !ksh.unchecked && !v.StringValid(ksh, k) {
+		p.Key()
+		v.StringViolations(ksh, k, p.String(), out)
+		p.Pop()
+	}
+	if e != nil && !sh.Value.Shape.unchecked {
+		p.Value(k)
+		v.value(sh.Value, e, p, out)
+		p.Pop()
+	}
+}
+
+// ValidateValue checks one value x of ref, at path p, as Validate checks
+// a member's value, appending its violations to out: what a typed
+// validator (internal/api) uses for a value it holds in the dynamic form
+// (a document, a jsonvalue member).
+func (v *Validator) ValidateValue(ref *Ref, x any, p *Path, out *[]Violation) {
+	v.value(ref, x, p, out)
+}
+
+// SortedKeys returns m's keys, sorted.
+func SortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// The checks of one value, each a test that allocates nothing and the
+// violations it words (only when the test fails): Validate runs them on
+// the dynamic tree, the typed validator in internal/api on values read in
+// place, so both word a violation the same way.
+
+// LengthValid reports whether n (a list's or map's length, a blob's
+// bytes, a string's characters) is within sh's min and max.
+func LengthValid(sh *Shape, n int) bool {
+	return (sh.Min == nil || float64(n) >= *sh.Min) && (sh.Max == nil || float64(n) <= *sh.Max)
+}
+
+// LengthViolations appends the violations of length n of value x at path.
+func LengthViolations(sh *Shape, n int, path string, x any, out *[]Violation) {
 	if sh.Min != nil && float64(n) < *sh.Min {
-		add("Member must have length greater than or equal to " + bound(*sh.Min))
+		*out = append(*out, Violation{Path: path, Value: x, Message: "Member must have length greater than or equal to " + bound(*sh.Min)})
 	}
 	if sh.Max != nil && float64(n) > *sh.Max {
-		add("Member must have length less than or equal to " + bound(*sh.Max))
+		*out = append(*out, Violation{Path: path, Value: x, Message: "Member must have length less than or equal to " + bound(*sh.Max)})
+	}
+}
+
+// RangeValid reports whether the integer n is within sh's min and max.
+func RangeValid(sh *Shape, n int64) bool {
+	return (sh.Min == nil || float64(n) >= *sh.Min) && (sh.Max == nil || float64(n) <= *sh.Max)
+}
+
+// RangeViolations appends the violations of the integer n at path.
+func RangeViolations(sh *Shape, n int64, path string, out *[]Violation) {
+	if sh.Min != nil && float64(n) < *sh.Min {
+		*out = append(*out, Violation{Path: path, Value: n, Message: "Member must have value greater than or equal to " + bound(*sh.Min)})
+	}
+	if sh.Max != nil && float64(n) > *sh.Max {
+		*out = append(*out, Violation{Path: path, Value: n, Message: "Member must have value less than or equal to " + bound(*sh.Max)})
+	}
+}
+
+// StringValid reports whether s satisfies sh's length (in characters),
+// enum and pattern.
+func (v *Validator) StringValid(sh *Shape, s string) bool {
+	if sh.Min != nil || sh.Max != nil {
+		// A string has at most as many characters as bytes, and at
+		// least one when it has a byte: count them only when the bytes
+		// cannot tell.
+		n := len(s)
+		if (sh.Max != nil && float64(n) > *sh.Max) || (sh.Min != nil && *sh.Min > 1 && float64(n) >= *sh.Min) {
+			n = utf8.RuneCountInString(s)
+		}
+		if !LengthValid(sh, n) {
+			return false
+		}
+	}
+	if len(sh.Enum) > 0 && !contains(sh.Enum, s) {
+		return false
+	}
+	if sh.Pattern != "" {
+		if re := v.compile(sh.Pattern); re != nil && !re.MatchString(s) {
+			return false
+		}
+	}
+	return true
+}
+
+// StringViolations appends the violations of string s at path.
+func (v *Validator) StringViolations(sh *Shape, s string, path string, out *[]Violation) {
+	LengthViolations(sh, utf8.RuneCountInString(s), path, s, out)
+	if len(sh.Enum) > 0 && !contains(sh.Enum, s) {
+		*out = append(*out, Violation{Path: path, Value: s, Message: "Member must satisfy enum value set: [" + strings.Join(sh.Enum, ", ") + "]"})
+	}
+	if sh.Pattern != "" {
+		if re := v.compile(sh.Pattern); re != nil && !re.MatchString(s) {
+			*out = append(*out, Violation{Path: path, Value: s, Message: "Member must satisfy regular expression pattern: " + sh.Pattern})
+		}
 	}
 }
 
