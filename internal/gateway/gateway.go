@@ -453,26 +453,10 @@ func (g *Gateway) serve(x *exchange, r *http.Request, svc *Service, hostBucket s
 	// operation, as AWS rejects a malformed request whatever it asks for:
 	// a client sees the same ValidationException it would see on AWS, and
 	// NotImplemented only for a request AWS would have served.
-	dyn, err := codec.Decode(op, preq)
+	binding, bound := svc.boundOps()[op.Name]
+	in, err := g.decode(codec, svc, m, op, preq, binding, bound, call)
 	if err != nil {
 		fail(op, err)
-		return op.Name
-	}
-	if err := g.validate(svc, m, op, dyn); err != nil {
-		fail(op, err)
-		return op.Name
-	}
-	if call != nil {
-		call.Params = dyn
-	}
-	binding, ok := svc.boundOps()[op.Name]
-	if !ok {
-		fail(op, operationNotImplemented(svc, op.Name))
-		return op.Name
-	}
-	in := binding.NewInput()
-	if err := g.conv.ToTyped(dyn, in); err != nil {
-		fail(op, awserr.ValidationError.New("%v", err))
 		return op.Name
 	}
 	if call != nil {
@@ -502,6 +486,78 @@ func (g *Gateway) serve(x *exchange, r *http.Request, svc *Service, hostBucket s
 		ctx.Log.Error("encoding response", "error", err)
 	}
 	return op.Name
+}
+
+// decode reads op's input from preq into a new typed input (binding's),
+// validated, and sets call.Params (call may be nil). An operation niwa
+// does not implement (not bound) is still decoded and validated first,
+// as AWS rejects a malformed request whatever it asks for: a client sees
+// the same ValidationException it would see on AWS, and NotImplemented
+// only for a request AWS would have served.
+//
+// A codec that decodes into the typed input (protocol.TypedDecoder)
+// does so without the dynamic tree; a request it leaves to the tree
+// (protocol.ErrUseTree: malformed, or a form it does not take) is decoded
+// again with Decode, whose errors are the ones clients see.
+func (g *Gateway) decode(codec protocol.Codec, svc *Service, m *model.Service, op *model.Operation, preq *protocol.Request, binding api.Binding, bound bool, call *Call) (any, error) {
+	if td, ok := codec.(protocol.TypedDecoder); ok && bound {
+		if in, ok := binding.NewInput().(api.Typed); ok {
+			err := td.DecodeTyped(op, preq, in)
+			if err == nil {
+				params, err := g.validateTyped(svc, m, op, in, call != nil)
+				if err != nil {
+					return nil, err
+				}
+				if call != nil {
+					call.Params = params
+				}
+				return in, nil
+			}
+			if !errors.Is(err, protocol.ErrUseTree) {
+				return nil, err
+			}
+		}
+	}
+	dyn, err := codec.Decode(op, preq)
+	if err != nil {
+		return nil, err
+	}
+	if err := g.validate(svc, m, op, dyn); err != nil {
+		return nil, err
+	}
+	if call != nil {
+		call.Params = dyn
+	}
+	if !bound {
+		return nil, operationNotImplemented(svc, op.Name)
+	}
+	in := binding.NewInput()
+	if err := g.conv.ToTyped(dyn, in); err != nil {
+		return nil, awserr.ValidationError.New("%v", err)
+	}
+	return in, nil
+}
+
+// validateTyped validates a typed input decoded without the tree, as
+// validate validates the tree, and returns the input's tree form when
+// it made one or params asks for it (the audit record's parameters).
+// Until the validator reads typed values it validates the tree form
+// (Converter.ToDynamic(in)), which is the decoded tree: the typed decoder
+// leaves to the tree path every body whose typed value would convert
+// back to a different tree (a sparse list, a float32 that is not the
+// number sent).
+func (g *Gateway) validateTyped(svc *Service, m *model.Service, op *model.Operation, in api.Typed, params bool) (map[string]any, error) {
+	if !params && (op.Input == nil || svc.Validation.Skip) {
+		return nil, nil
+	}
+	dyn := g.conv.ToDynamic(in)
+	if dyn == nil {
+		dyn = map[string]any{}
+	}
+	if err := g.validate(svc, m, op, dyn); err != nil {
+		return nil, err
+	}
+	return dyn, nil
 }
 
 // authorize runs the configured Authorizer, or the default rule.

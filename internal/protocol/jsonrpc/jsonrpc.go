@@ -16,11 +16,13 @@ import (
 	"bytes"
 	"hash/crc32"
 	"net/http"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
 
+	"github.com/niwa-cloud/niwa/internal/api"
 	"github.com/niwa-cloud/niwa/internal/awserr"
 	"github.com/niwa-cloud/niwa/internal/model"
 	"github.com/niwa-cloud/niwa/internal/protocol"
@@ -81,6 +83,31 @@ func (c *Codec) Decode(op *model.Operation, req *protocol.Request) (map[string]a
 		return nil, awserr.SerializationException.New("%v", err)
 	}
 	return in, nil
+}
+
+var _ protocol.TypedDecoder = (*Codec)(nil)
+
+// DecodeTyped reads the JSON body straight into in (see
+// protocol.TypedDecoder): the value Decode and the Converter build, or
+// protocol.ErrUseTree for anything jsonbody.DecodeTyped leaves to them,
+// errors included.
+func (c *Codec) DecodeTyped(op *model.Operation, req *protocol.Request, in api.Typed) error {
+	if op.Input == nil {
+		return protocol.ErrUseTree
+	}
+	body, err := req.Payload()
+	if err != nil {
+		return err
+	}
+	p := reflect.ValueOf(in).UnsafePointer()
+	if p == nil {
+		return protocol.ErrUseTree
+	}
+	tab, i := in.ConvType()
+	if jsonbody.DecodeTyped(body, op.Input.Shape, false, tab, i, p) != nil {
+		return protocol.ErrUseTree
+	}
+	return nil
 }
 
 func (c *Codec) buffer() *bytes.Buffer {
