@@ -97,6 +97,13 @@ type Config struct {
 	// and their EventBridge events) is built from it. It runs in the
 	// request's goroutine, so it must be quick.
 	OnCall func(Call)
+	// WantsParams, when set, is asked before the handler runs whether
+	// OnCall will read the call's Params (build an audit record): a
+	// request decoded straight into its typed input has no tree, and
+	// Params is then made from the input (Converter.ToDynamic) before
+	// the handler can change it only when this says yes (nil: always).
+	// Otherwise Params stays nil and RequestParams makes it on demand.
+	WantsParams func(*Call) bool
 }
 
 // Call is one answered API call, as Config.OnCall sees it.
@@ -119,7 +126,28 @@ type Call struct {
 	// Err is the AWS error answered; nil on success.
 	Err    *awserr.Error
 	Status int
+
+	// conv makes Params from Input on demand (RequestParams) when the
+	// gateway made none: set only then.
+	conv *api.Converter
 }
+
+// RequestParams is Params, or, for a call whose Params the gateway did
+// not make (Config.WantsParams said no one would read them), their form
+// made from Input now.
+func (c *Call) RequestParams() map[string]any {
+	if c.Params == nil && c.conv != nil && c.Input != nil {
+		c.Params = c.conv.ToDynamic(c.Input)
+		if c.Params == nil {
+			c.Params = map[string]any{}
+		}
+	}
+	return c.Params
+}
+
+// ParamsDeferred reports whether Params is left for RequestParams to
+// make.
+func (c *Call) ParamsDeferred() bool { return c.Params == nil && c.conv != nil }
 
 // Gateway is the http.Handler serving every service.
 type Gateway struct {
@@ -504,12 +532,16 @@ func (g *Gateway) decode(codec protocol.Codec, svc *Service, m *model.Service, o
 		if in, ok := binding.NewInput().(api.Typed); ok {
 			err := td.DecodeTyped(op, preq, in)
 			if err == nil {
-				params, err := g.validateTyped(svc, m, op, in, call != nil)
+				want := call != nil && (g.cfg.WantsParams == nil || g.cfg.WantsParams(call))
+				params, err := g.validateTyped(svc, m, op, in, want)
 				if err != nil {
 					return nil, err
 				}
 				if call != nil {
 					call.Params = params
+					if params == nil {
+						call.conv = g.conv
+					}
 				}
 				return in, nil
 			}

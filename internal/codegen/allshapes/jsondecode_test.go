@@ -7,6 +7,7 @@ import (
 	"math"
 	"math/rand"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -423,4 +424,27 @@ func TestDecodeTypedNesting(t *testing.T) {
 			t.Errorf("depth %d: tree %v, typed %v", n, treeOK, typedOK)
 		}
 	}
+}
+
+// FuzzDecodeTyped: for any body, decoding into one of a few operations'
+// typed inputs never panics, and succeeds only with the value (and tree
+// form) the tree path gives. The corpus is under testdata/fuzz.
+func FuzzDecodeTyped(f *testing.F) {
+	names := []string{"dynamodb.PutItem", "dynamodb.Query", "sqs.SendMessage", "kms.Encrypt", "logs.PutLogEvents", "events.PutEvents", "glue.CreateTable"}
+	var ins []jsonInput
+	for _, x := range jsonInputs(f) {
+		if slices.Contains(names, x.name) {
+			ins = append(ins, x)
+		}
+	}
+	if len(ins) != len(names) {
+		f.Fatalf("found %d of %d operations", len(ins), len(names))
+	}
+	f.Add(uint8(0), []byte(`{"TableName":"t","Item":{"pk":{"S":"a"},"l":{"L":[{"N":"1"},{"M":{"x":{"B":"AAE="}}}]}}}`))
+	f.Add(uint8(2), []byte(`{"QueueUrl":"http://q","MessageBody":"hi","DelaySeconds":1.0,"MessageAttributes":{"a":{"DataType":"String","StringValue":"\u00e9"}}}`))
+	f.Add(uint8(3), []byte(`{"KeyId":"k","Plaintext":"aGk=","EncryptionContext":{"a":"b","a":null}}`))
+	f.Add(uint8(5), []byte(`{"Entries":[{"Time":1700000000.5,"Detail":"{}","Resources":[]}]}`))
+	f.Fuzz(func(t *testing.T, op uint8, body []byte) {
+		decodeBoth(t, ins[int(op)%len(ins)], body)
+	})
 }

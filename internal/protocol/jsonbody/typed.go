@@ -88,6 +88,12 @@ func (d *typedDec) structure(sh *model.Shape, bodyOnly bool, i int32, p unsafe.P
 		d.pos++ // ':'
 		d.ws()
 		k := memberIndex(sh, key)
+		if k >= 0 && key == "" {
+			// memberByWireName gives "" a member that its own key may
+			// also name: the tree path's map iteration then picks
+			// which of the two counts.
+			return ErrUseTree
+		}
 		if k < 0 || (bodyOnly && sh.Members[k].Location != model.LocationBody) {
 			d.skip() // unknown members are ignored, as AWS does
 		} else {
@@ -118,11 +124,12 @@ func (d *typedDec) structure(sh *model.Shape, bodyOnly bool, i int32, p unsafe.P
 func memberIndex(sh *model.Shape, k string) int {
 	byLocation := -1
 	for i, mr := range sh.Members {
-		if mr.LocationName == "" {
-			if mr.Name == k {
-				return i
-			}
-		} else if byLocation < 0 && mr.LocationName == k {
+		if mr.LocationName == "" && mr.Name == k {
+			return i
+		}
+		// As memberByWireName compares: the key "" is the first member
+		// without a location name.
+		if byLocation < 0 && mr.LocationName == k {
 			byLocation = i
 		}
 	}
