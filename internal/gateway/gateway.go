@@ -532,16 +532,8 @@ func (g *Gateway) decode(codec protocol.Codec, svc *Service, m *model.Service, o
 		if in, ok := binding.NewInput().(api.Typed); ok {
 			err := td.DecodeTyped(op, preq, in)
 			if err == nil {
-				want := call != nil && (g.cfg.WantsParams == nil || g.cfg.WantsParams(call))
-				params, err := g.validateTyped(svc, m, op, in, want)
-				if err != nil {
+				if err := g.validateTyped(svc, m, op, in, call); err != nil {
 					return nil, err
-				}
-				if call != nil {
-					call.Params = params
-					if params == nil {
-						call.conv = g.conv
-					}
 				}
 				return in, nil
 			}
@@ -571,25 +563,38 @@ func (g *Gateway) decode(codec protocol.Codec, svc *Service, m *model.Service, o
 }
 
 // validateTyped validates a typed input decoded without the tree, as
-// validate validates the tree, and returns the input's tree form when
-// it made one or params asks for it (the audit record's parameters).
+// validate validates the tree, and sets call.Params (call may be nil).
 // Until the validator reads typed values it validates the tree form
 // (Converter.ToDynamic(in)), which is the decoded tree: the typed decoder
 // leaves to the tree path every body whose typed value would convert
 // back to a different tree (a sparse list, a float32 that is not the
-// number sent).
-func (g *Gateway) validateTyped(svc *Service, m *model.Service, op *model.Operation, in api.Typed, params bool) (map[string]any, error) {
-	if !params && (op.Input == nil || svc.Validation.Skip) {
-		return nil, nil
+// number sent). That tree is then Params; without it, Params is made
+// from the input only when Config.WantsParams says a record will read
+// it, and left to Call.RequestParams otherwise (asking costs the audit
+// hook's question a second time, so it is asked only then).
+func (g *Gateway) validateTyped(svc *Service, m *model.Service, op *model.Operation, in api.Typed, call *Call) error {
+	var dyn map[string]any
+	if op.Input != nil && !svc.Validation.Skip {
+		if dyn = g.conv.ToDynamic(in); dyn == nil {
+			dyn = map[string]any{}
+		}
+		if err := g.validate(svc, m, op, dyn); err != nil {
+			return err
+		}
 	}
-	dyn := g.conv.ToDynamic(in)
+	if call == nil {
+		return nil
+	}
+	if dyn == nil && (g.cfg.WantsParams == nil || g.cfg.WantsParams(call)) {
+		if dyn = g.conv.ToDynamic(in); dyn == nil {
+			dyn = map[string]any{}
+		}
+	}
+	call.Params = dyn
 	if dyn == nil {
-		dyn = map[string]any{}
+		call.conv = g.conv
 	}
-	if err := g.validate(svc, m, op, dyn); err != nil {
-		return nil, err
-	}
-	return dyn, nil
+	return nil
 }
 
 // authorize runs the configured Authorizer, or the default rule.

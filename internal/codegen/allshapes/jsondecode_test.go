@@ -448,3 +448,39 @@ func FuzzDecodeTyped(f *testing.F) {
 		decodeBoth(t, ins[int(op)%len(ins)], body)
 	})
 }
+
+// BenchmarkDecodeJSON compares the tree path (DecodeStructure, then the
+// Converter) with DecodeTyped on a DynamoDB PutItem body.
+func BenchmarkDecodeJSON(b *testing.B) {
+	var in jsonInput
+	for _, x := range jsonInputs(b) {
+		if x.name == "dynamodb.PutItem" {
+			in = x
+		}
+	}
+	body := []byte(`{"TableName":"bench-put","Item":{"pk":{"S":"p12"},"sk":{"N":"12"},"payload":{"S":"` + strings.Repeat("x", 64) +
+		`"},"n":{"N":"3.5"},"tags":{"SS":["a","b","c"]},"m":{"M":{"k":{"S":"v"},"b":{"BOOL":true}}}},"ReturnValues":"NONE"}`)
+	b.Run("tree", func(b *testing.B) {
+		var conv api.Converter
+		b.ReportAllocs()
+		for b.Loop() {
+			tree, err := jsonbody.DecodeStructure(body, in.sh, false)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if err := conv.ToTyped(tree, reflect.New(in.typ).Interface()); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("typed", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			v := reflect.New(in.typ)
+			tab, i := v.Interface().(api.Typed).ConvType()
+			if err := jsonbody.DecodeTyped(body, in.sh, false, tab, i, v.UnsafePointer()); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
