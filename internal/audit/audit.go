@@ -207,22 +207,41 @@ func recordRegion(c Call) string {
 // wanted says whether c's record goes to EventBridge's rules and to
 // CloudTrail.
 func wanted(bus *events.Bus, c Call) (toRules, toTrail bool) {
-	if c.Context == nil || c.Operation == nil || c.Model == nil || c.Service == "" {
+	if !recordable(c) {
 		return false, false
 	}
 	region := recordRegion(c)
-	toRules = !c.Rules.IsReadOnly(c.Operation.Name) && bus.Wants(c.Context.Account, region)
-	toTrail = bus.WantsRecords(c.Context.Account, region, c.Rules.DataEvents[c.Operation.Name])
-	return toRules, toTrail
+	return wantsRules(bus, c, region), wantsTrail(bus, c, region)
+}
+
+// recordable reports whether c has what a record needs.
+func recordable(c Call) bool {
+	return c.Context != nil && c.Operation != nil && c.Model != nil && c.Service != ""
+}
+
+// wantsRules: EventBridge may see the mutating calls of an account and
+// region where a rule or archive could (its answer may read its store).
+func wantsRules(bus *events.Bus, c Call, region string) bool {
+	return !c.Rules.IsReadOnly(c.Operation.Name) && bus.Wants(c.Context.Account, region)
+}
+
+// wantsTrail: CloudTrail keeps every management event, and data events
+// where a trail may select them (a map lookup).
+func wantsTrail(bus *events.Bus, c Call, region string) bool {
+	return bus.WantsRecords(c.Context.Account, region, c.Rules.DataEvents[c.Operation.Name])
 }
 
 // Wants is Publisher's question, asked before the call is answered:
 // would a record of c be built? The gateway makes a call's parameters
-// from its typed input, before the handler runs, only then.
+// from its typed input, before the handler runs, only then. The cheap
+// question is asked first.
 func Wants(bus *events.Bus) func(Call) bool {
 	return func(c Call) bool {
-		toRules, toTrail := wanted(bus, c)
-		return toRules || toTrail
+		if !recordable(c) {
+			return false
+		}
+		region := recordRegion(c)
+		return wantsTrail(bus, c, region) || wantsRules(bus, c, region)
 	}
 }
 
