@@ -160,6 +160,12 @@ func (d *typedDec) value(ref *model.Ref, f *api.Field, p unsafe.Pointer, depth i
 		if err := json.Unmarshal([]byte(d.str()), &doc); err != nil {
 			return ErrUseTree
 		}
+		if doc == nil {
+			// "null" is absent, as a null is (over an earlier
+			// duplicate key too).
+			d.tab.Clear(f, p)
+			return nil
+		}
 		return d.check(d.tab.SetAny(f, p, doc))
 	}
 	sh := ref.Shape
