@@ -262,3 +262,54 @@ func (b *MapBuilder) Delete(k string) {
 	b.key.SetString(k)
 	b.m.SetMapIndex(b.key, reflect.Value{})
 }
+
+// SetStringBytes sets the value at p from a dynamic string with b's
+// bytes (which it copies). A *string member gets its string's bytes and
+// header in one allocation where SetString's &s and the bytes are two.
+func (t Table) SetStringBytes(f *Field, p unsafe.Pointer, b []byte) error {
+	switch f.Kind {
+	case KStringPtr:
+		*(**string)(p) = stringPtr(b)
+	case KString:
+		*(*string)(p) = string(b)
+	default:
+		return t.set(f, p, string(b))
+	}
+	return nil
+}
+
+// strBox holds a string and, in A, its bytes: one allocation, typed (the
+// header's pointer, into the box itself, keeps nothing else alive).
+type strBox[A any] struct {
+	s string
+	a A
+}
+
+// boxed is a *string of b's bytes in one strBox[A]; A holds len(b) bytes.
+func boxed[A any](b []byte) *string {
+	x := new(strBox[A])
+	d := (*byte)(unsafe.Pointer(&x.a))
+	copy(unsafe.Slice(d, len(b)), b)
+	x.s = unsafe.String(d, len(b))
+	return &x.s
+}
+
+// stringPtr is a *string holding a copy of b.
+func stringPtr(b []byte) *string {
+	switch n := len(b); {
+	case n == 0:
+		return new(string)
+	case n <= 16:
+		return boxed[[16]byte](b)
+	case n <= 32:
+		return boxed[[32]byte](b)
+	case n <= 48:
+		return boxed[[48]byte](b)
+	case n <= 64:
+		return boxed[[64]byte](b)
+	case n <= 112:
+		return boxed[[112]byte](b)
+	}
+	s := string(b)
+	return &s
+}

@@ -132,3 +132,31 @@ func TestBuilderScalars(t *testing.T) {
 		t.Fatal("Map on a string member succeeded")
 	}
 }
+
+// TestSetStringBytes: a *string member set from bytes holds a copy of
+// them, whatever their length (each box size and past the largest).
+func TestSetStringBytes(t *testing.T) {
+	var in sqsapi.SendMessageInput
+	tab, i := in.ConvType()
+	f, fp := tab.Field(i, field(t, tab, i, "MessageBody"), unsafe.Pointer(&in))
+	for _, n := range []int{0, 1, 15, 16, 17, 32, 33, 48, 64, 65, 112, 113, 1000} {
+		b := make([]byte, n)
+		for k := range b {
+			b[k] = byte('a' + k%26)
+		}
+		want := string(b)
+		if err := tab.SetStringBytes(f, fp, b); err != nil {
+			t.Fatal(err)
+		}
+		for k := range b {
+			b[k] = '!'
+		}
+		if *in.MessageBody != want {
+			t.Fatalf("len %d: %q, want %q", n, *in.MessageBody, want)
+		}
+	}
+	d, dp := tab.Field(i, field(t, tab, i, "DelaySeconds"), unsafe.Pointer(&in))
+	if err := tab.SetStringBytes(d, dp, []byte("5")); err == nil || err.Error() != ": cannot use string as int32" {
+		t.Fatalf("SetStringBytes on an int32: %v", err)
+	}
+}

@@ -245,6 +245,9 @@ func (d *typedDec) value(ref *model.Ref, f *api.Field, p unsafe.Pointer, depth i
 		if c != '"' {
 			return ErrUseTree
 		}
+		if b, ok := d.rawStr(); ok {
+			return d.check(d.tab.SetStringBytes(f, p, b))
+		}
 		return d.check(d.tab.SetString(f, p, d.str()))
 	case model.Integer, model.Long:
 		n, ok := d.number()
@@ -375,6 +378,21 @@ func (d *typedDec) str() string {
 		return "" // unreachable: json.Valid accepted the body
 	}
 	return s
+}
+
+// rawStr reads the string at d.pos (its opening quote) if it has no
+// escapes, returning its bytes in the body; else it reads nothing.
+func (d *typedDec) rawStr() ([]byte, bool) {
+	start := d.pos + 1
+	for i := start; ; i++ {
+		switch d.data[i] {
+		case '"':
+			d.pos = i + 1
+			return d.data[start:i], true
+		case '\\':
+			return nil, false
+		}
+	}
 }
 
 // number reads the number at d.pos, if one is there.
