@@ -477,10 +477,8 @@ func (g *Gateway) serve(x *exchange, r *http.Request, svc *Service, hostBucket s
 		x.call = Call{Context: ctx, Service: svc, Model: m, Operation: op}
 		call = &x.call
 	}
-	// A request is decoded and validated before niwa admits it lacks the
-	// operation, as AWS rejects a malformed request whatever it asks for:
-	// a client sees the same ValidationException it would see on AWS, and
-	// NotImplemented only for a request AWS would have served.
+	// Decoded and validated before niwa admits it lacks the operation
+	// (decode says why).
 	binding, bound := svc.boundOps()[op.Name]
 	in, err := g.decode(codec, svc, m, op, preq, binding, bound, call)
 	if err != nil {
