@@ -526,7 +526,7 @@ func (g *Gateway) serve(x *exchange, r *http.Request, svc *Service, hostBucket s
 // (protocol.ErrUseTree: malformed, or a form it does not take) is decoded
 // again with Decode, whose errors are the ones clients see.
 func (g *Gateway) decode(codec protocol.Codec, svc *Service, m *model.Service, op *model.Operation, preq *protocol.Request, binding api.Binding, bound bool, call *Call) (any, error) {
-	if td, ok := codec.(protocol.TypedDecoder); ok && bound {
+	if td, ok := codec.(protocol.TypedDecoder); ok && bound && td.DecodesTyped(op) {
 		if in, ok := binding.NewInput().(api.Typed); ok {
 			err := td.DecodeTyped(op, preq, in)
 			if err == nil {

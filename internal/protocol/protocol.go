@@ -56,6 +56,10 @@ type TypedDecoder interface {
 	// whose errors are the ones clients see. Other errors (the body
 	// could not be read, or is too large) are Decode's own, to answer.
 	DecodeTyped(op *model.Operation, req *Request, in api.Typed) error
+	// DecodesTyped reports whether DecodeTyped may decode op's requests
+	// (false: it would answer ErrUseTree to all of them, so the caller
+	// need not make a typed input for it).
+	DecodesTyped(op *model.Operation) bool
 }
 
 // ErrUseTree is TypedDecoder's answer for a request to decode with

@@ -92,7 +92,7 @@ var _ protocol.TypedDecoder = (*Codec)(nil)
 // protocol.ErrUseTree for anything jsonbody.DecodeTyped leaves to them,
 // errors included.
 func (c *Codec) DecodeTyped(op *model.Operation, req *protocol.Request, in api.Typed) error {
-	if op.Input == nil {
+	if !c.DecodesTyped(op) {
 		return protocol.ErrUseTree
 	}
 	body, err := req.Payload()
@@ -109,6 +109,9 @@ func (c *Codec) DecodeTyped(op *model.Operation, req *protocol.Request, in api.T
 	}
 	return nil
 }
+
+// DecodesTyped: every operation with an input.
+func (c *Codec) DecodesTyped(op *model.Operation) bool { return op.Input != nil }
 
 func (c *Codec) buffer() *bytes.Buffer {
 	if b, ok := c.bufs.Get().(*bytes.Buffer); ok {
