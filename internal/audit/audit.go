@@ -40,7 +40,10 @@ type Call struct {
 	// when it was malformed or invalid); Result the output, nil on
 	// failure.
 	Params map[string]any
-	Result map[string]any
+	// LazyParams, when set, makes Params on first use (the gateway made
+	// none for a call it was told nobody records, see Wants).
+	LazyParams func() map[string]any
+	Result     map[string]any
 	// Err is the AWS error answered; nil on success.
 	Err *awserr.Error
 	// Rules are the service's declared audit rules (read-only and data
@@ -161,8 +164,12 @@ func Build(c Call, newID func() string) *Record {
 			rec.TLSDetails = &rec.tls
 		}
 	}
-	if len(c.Params) > 0 && c.Operation.Input != nil {
-		if p, ok := render(c.Operation.Input, c.Params, c.Rules).(map[string]any); ok && len(p) > 0 {
+	params := c.Params
+	if params == nil && c.LazyParams != nil {
+		params = c.LazyParams()
+	}
+	if len(params) > 0 && c.Operation.Input != nil {
+		if p, ok := render(c.Operation.Input, params, c.Rules).(map[string]any); ok && len(p) > 0 {
 			rec.RequestParameters = p
 		}
 	}
@@ -195,6 +202,47 @@ func recordRegion(c Call) string {
 		return "us-east-1"
 	}
 	return c.Context.Region
+}
+
+// wanted says whether c's record goes to EventBridge's rules and to
+// CloudTrail.
+func wanted(bus *events.Bus, c Call) (toRules, toTrail bool) {
+	if !recordable(c) {
+		return false, false
+	}
+	region := recordRegion(c)
+	return wantsRules(bus, c, region), wantsTrail(bus, c, region)
+}
+
+// recordable reports whether c has what a record needs.
+func recordable(c Call) bool {
+	return c.Context != nil && c.Operation != nil && c.Model != nil && c.Service != ""
+}
+
+// wantsRules: EventBridge may see the mutating calls of an account and
+// region where a rule or archive could (its answer may read its store).
+func wantsRules(bus *events.Bus, c Call, region string) bool {
+	return !c.Rules.IsReadOnly(c.Operation.Name) && bus.Wants(c.Context.Account, region)
+}
+
+// wantsTrail: CloudTrail keeps every management event, and data events
+// where a trail may select them (a map lookup).
+func wantsTrail(bus *events.Bus, c Call, region string) bool {
+	return bus.WantsRecords(c.Context.Account, region, c.Rules.DataEvents[c.Operation.Name])
+}
+
+// Wants is Publisher's question, asked before the call is answered:
+// would a record of c be built? The gateway makes a call's parameters
+// from its typed input, before the handler runs, only then. The cheap
+// question is asked first.
+func Wants(bus *events.Bus) func(Call) bool {
+	return func(c Call) bool {
+		if !recordable(c) {
+			return false
+		}
+		region := recordRegion(c)
+		return wantsTrail(bus, c, region) || wantsRules(bus, c, region)
+	}
 }
 
 // Event wraps rec in the EventBridge envelope CloudTrail delivers it in.
@@ -407,12 +455,7 @@ func NewEventID() string {
 // was a large share of a cheap call's CPU.
 func Publisher(bus *events.Bus) func(Call) {
 	return func(c Call) {
-		if c.Context == nil || c.Operation == nil || c.Model == nil || c.Service == "" {
-			return
-		}
-		region := recordRegion(c)
-		toRules := !c.Rules.IsReadOnly(c.Operation.Name) && bus.Wants(c.Context.Account, region)
-		toTrail := bus.WantsRecords(c.Context.Account, region, c.Rules.DataEvents[c.Operation.Name])
+		toRules, toTrail := wanted(bus, c)
 		if !toRules && !toTrail {
 			return
 		}

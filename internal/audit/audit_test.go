@@ -380,3 +380,66 @@ func TestPublisherHandsFieldsOfItsRecord(t *testing.T) {
 		}
 	}
 }
+
+// TestWantsAgreesWithPublisher: Wants, asked before a call is answered,
+// says yes exactly for the calls Publisher builds a record of; and a
+// record built from LazyParams is the record built from Params.
+func TestWantsAgreesWithPublisher(t *testing.T) {
+	iam, s3 := iamapi.Spec(), s3api.Spec()
+	for _, tc := range []struct {
+		name             string
+		trail, subscribe bool
+		noData           bool
+	}{
+		{"nobody", false, false, false},
+		{"rules only", false, true, false},
+		{"trail", true, false, false},
+		{"trail without data events", true, false, true},
+		{"trail without data events and rules", true, true, true},
+	} {
+		bus := events.New()
+		built := 0
+		var trail *sink
+		if tc.trail {
+			trail = &sink{account: acct, noData: tc.noData}
+			bus.HandleRecords(trail)
+		}
+		if tc.subscribe {
+			cancel := bus.Subscribe(func(events.Event) { built++ })
+			defer cancel()
+		}
+		hook, wants := Publisher(bus), Wants(bus)
+		for _, c := range []Call{
+			call(t, iam, "GetRole", root, map[string]any{"RoleName": "r1"}, nil, nil),
+			call(t, iam, "CreateRole", root, map[string]any{"RoleName": "r1"}, nil, nil),
+			call(t, s3, "PutObject", root, map[string]any{"Bucket": "b", "Key": "k"}, map[string]any{}, nil),
+			call(t, s3, "GetObject", root, map[string]any{"Bucket": "b", "Key": "k"}, map[string]any{}, nil),
+		} {
+			before := built
+			if trail != nil {
+				before += len(trail.got)
+			}
+			w := wants(c)
+			hook(c)
+			after := built
+			if trail != nil {
+				after += len(trail.got)
+			}
+			if w != (after > before) {
+				t.Errorf("%s: %s: Wants %v, Publisher built %d", tc.name, c.Operation.Name, w, after-before)
+			}
+		}
+	}
+
+	c := call(t, iam, "CreateRole", root, map[string]any{"RoleName": "r1", "Path": "/dev/"}, nil, nil)
+	want, err := Build(c, fixedID).JSON()
+	if err != nil {
+		t.Fatal(err)
+	}
+	params := c.Params
+	c.Params, c.LazyParams = nil, func() map[string]any { return params }
+	got, err := Build(c, fixedID).JSON()
+	if err != nil || string(got) != string(want) {
+		t.Fatalf("record from LazyParams %s (%v), want %s", got, err, want)
+	}
+}

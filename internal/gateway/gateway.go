@@ -97,6 +97,13 @@ type Config struct {
 	// and their EventBridge events) is built from it. It runs in the
 	// request's goroutine, so it must be quick.
 	OnCall func(Call)
+	// WantsParams, when set, is asked before the handler runs whether
+	// OnCall will read the call's Params (build an audit record): a
+	// request decoded straight into its typed input has no tree, and
+	// Params is then made from the input (Converter.ToDynamic) before
+	// the handler can change it only when this says yes (nil: always).
+	// Otherwise Params stays nil and RequestParams makes it on demand.
+	WantsParams func(*Call) bool
 }
 
 // Call is one answered API call, as Config.OnCall sees it.
@@ -119,7 +126,28 @@ type Call struct {
 	// Err is the AWS error answered; nil on success.
 	Err    *awserr.Error
 	Status int
+
+	// conv makes Params from Input on demand (RequestParams) when the
+	// gateway made none: set only then.
+	conv *api.Converter
 }
+
+// RequestParams is Params, or, for a call whose Params the gateway did
+// not make (Config.WantsParams said no one would read them), their form
+// made from Input now.
+func (c *Call) RequestParams() map[string]any {
+	if c.Params == nil && c.conv != nil && c.Input != nil {
+		c.Params = c.conv.ToDynamic(c.Input)
+		if c.Params == nil {
+			c.Params = map[string]any{}
+		}
+	}
+	return c.Params
+}
+
+// ParamsDeferred reports whether Params is left for RequestParams to
+// make.
+func (c *Call) ParamsDeferred() bool { return c.Params == nil && c.conv != nil }
 
 // Gateway is the http.Handler serving every service.
 type Gateway struct {
@@ -453,30 +481,12 @@ func (g *Gateway) serve(x *exchange, r *http.Request, svc *Service, hostBucket s
 		x.call = Call{Context: ctx, Service: svc, Model: m, Operation: op}
 		call = &x.call
 	}
-	// A request is decoded and validated before niwa admits it lacks the
-	// operation, as AWS rejects a malformed request whatever it asks for:
-	// a client sees the same ValidationException it would see on AWS, and
-	// NotImplemented only for a request AWS would have served.
-	dyn, err := codec.Decode(op, preq)
+	// Decoded and validated before niwa admits it lacks the operation
+	// (decode says why).
+	binding, bound := svc.boundOps()[op.Name]
+	in, err := g.decode(codec, svc, m, op, preq, binding, bound, call)
 	if err != nil {
 		fail(op, err)
-		return op.Name
-	}
-	if err := g.validate(svc, m, op, dyn); err != nil {
-		fail(op, err)
-		return op.Name
-	}
-	if call != nil {
-		call.Params = dyn
-	}
-	binding, ok := svc.boundOps()[op.Name]
-	if !ok {
-		fail(op, operationNotImplemented(svc, op.Name))
-		return op.Name
-	}
-	in := binding.NewInput()
-	if err := g.conv.ToTyped(dyn, in); err != nil {
-		fail(op, awserr.ValidationError.New("%v", err))
 		return op.Name
 	}
 	if call != nil {
@@ -506,6 +516,77 @@ func (g *Gateway) serve(x *exchange, r *http.Request, svc *Service, hostBucket s
 		ctx.Log.Error("encoding response", "error", err)
 	}
 	return op.Name
+}
+
+// decode reads op's input from preq into a new typed input (binding's),
+// validated, and sets call.Params (call may be nil). An operation niwa
+// does not implement (not bound) is still decoded and validated first,
+// as AWS rejects a malformed request whatever it asks for: a client sees
+// the same ValidationException it would see on AWS, and NotImplemented
+// only for a request AWS would have served.
+//
+// A codec that decodes into the typed input (protocol.TypedDecoder)
+// does so without the dynamic tree; a request it leaves to the tree
+// (protocol.ErrUseTree: malformed, or a form it does not take) is decoded
+// again with Decode, whose errors are the ones clients see.
+func (g *Gateway) decode(codec protocol.Codec, svc *Service, m *model.Service, op *model.Operation, preq *protocol.Request, binding api.Binding, bound bool, call *Call) (any, error) {
+	if td, ok := codec.(protocol.TypedDecoder); ok && bound && td.DecodesTyped(op) {
+		if in, ok := binding.NewInput().(api.Typed); ok {
+			err := td.DecodeTyped(op, preq, in)
+			if err == nil {
+				if err := g.validateTyped(svc, m, op, in, call); err != nil {
+					return nil, err
+				}
+				return in, nil
+			}
+			if !errors.Is(err, protocol.ErrUseTree) {
+				return nil, err
+			}
+		}
+	}
+	dyn, err := codec.Decode(op, preq)
+	if err != nil {
+		return nil, err
+	}
+	if err := g.validate(svc, m, op, dyn); err != nil {
+		return nil, err
+	}
+	if call != nil {
+		call.Params = dyn
+	}
+	if !bound {
+		return nil, operationNotImplemented(svc, op.Name)
+	}
+	in := binding.NewInput()
+	if err := g.conv.ToTyped(dyn, in); err != nil {
+		return nil, awserr.ValidationError.New("%v", err)
+	}
+	return in, nil
+}
+
+// validateTyped validates a typed input decoded without the tree, as
+// validate validates the tree (checkTyped: the same violations and
+// error, read from the typed value in place), and sets call.Params (call
+// may be nil): made from the input only when Config.WantsParams says a
+// record will read it, before the handler can change the input, and
+// left to Call.RequestParams otherwise.
+func (g *Gateway) validateTyped(svc *Service, m *model.Service, op *model.Operation, in api.Typed, call *Call) error {
+	if err := g.checkTyped(svc, m, op, in); err != nil {
+		return err
+	}
+	if call == nil {
+		return nil
+	}
+	if g.cfg.WantsParams == nil || g.cfg.WantsParams(call) {
+		dyn := g.conv.ToDynamic(in)
+		if dyn == nil {
+			dyn = map[string]any{}
+		}
+		call.Params = dyn
+		return nil
+	}
+	call.conv = g.conv
+	return nil
 }
 
 // authorize runs the configured Authorizer, or the default rule.

@@ -5,13 +5,13 @@ import (
 	"github.com/niwa-cloud/niwa/internal/model"
 )
 
-// validateTyped is validate for a request decoded straight into its
+// checkTyped is validate for a request decoded straight into its
 // typed input (a pointer to the operation's generated input structure):
 // the same constraints, violations and error (api.Validator walks the
 // typed value beside the model as model.Validator walks the dynamic
 // tree). An input that is not a generated structure is checked in its
 // dynamic form.
-func (g *Gateway) validateTyped(svc *Service, m *model.Service, op *model.Operation, in any) error {
+func (g *Gateway) checkTyped(svc *Service, m *model.Service, op *model.Operation, in any) error {
 	if op.Input == nil || svc.Validation.Skip {
 		return nil
 	}

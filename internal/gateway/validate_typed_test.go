@@ -16,7 +16,7 @@ import (
 )
 
 // TestValidateTypedAnswersAsTree: a request validated in its typed form
-// (validateTyped, for the codecs that decode straight into the typed
+// (checkTyped, for the codecs that decode straight into the typed
 // input) is answered with exactly the error its dynamic form gets from
 // validate, in every protocol family's wording and a service's own
 // (kit.Validation.Error), and passes when that passes; an input that is
@@ -68,7 +68,7 @@ func TestValidateTypedAnswersAsTree(t *testing.T) {
 				t.Fatal(err)
 			}
 			want := g.validate(svc, m, op, c.tree)
-			got := g.validateTyped(svc, m, op, c.input)
+			got := g.checkTyped(svc, m, op, c.input)
 			if !reflect.DeepEqual(got, want) {
 				t.Fatalf("typed: %v\ntree:  %v", got, want)
 			}

@@ -13,12 +13,14 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"errors"
 	"io"
 	"net/http"
 	"net/url"
 	"strings"
 	"sync"
 
+	"github.com/niwa-cloud/niwa/internal/api"
 	"github.com/niwa-cloud/niwa/internal/awserr"
 	"github.com/niwa-cloud/niwa/internal/httpbody"
 	"github.com/niwa-cloud/niwa/internal/model"
@@ -40,6 +42,29 @@ type Codec interface {
 	// EncodeError writes err. op is nil when the operation is unknown.
 	EncodeError(w http.ResponseWriter, svc *model.Service, op *model.Operation, err *awserr.Error, meta Meta)
 }
+
+// TypedDecoder is a codec that can decode a request straight into the
+// operation's typed input (a generated structure), without the dynamic
+// tree Decode builds. The gateway uses it when the codec has it and the
+// operation is bound.
+type TypedDecoder interface {
+	// DecodeTyped reads op's input from req into in, a pointer to a zero
+	// input structure: the value Decode and api.Converter.ToTyped would
+	// build. It answers ErrUseTree for a request it does not decode
+	// (malformed, not what the model says, or a form it leaves to the
+	// tree path); the caller then discards in and decodes with Decode,
+	// whose errors are the ones clients see. Other errors (the body
+	// could not be read, or is too large) are Decode's own, to answer.
+	DecodeTyped(op *model.Operation, req *Request, in api.Typed) error
+	// DecodesTyped reports whether DecodeTyped may decode op's requests
+	// (false: it would answer ErrUseTree to all of them, so the caller
+	// need not make a typed input for it).
+	DecodesTyped(op *model.Operation) bool
+}
+
+// ErrUseTree is TypedDecoder's answer for a request to decode with
+// Decode instead.
+var ErrUseTree = errors.New("protocol: decode this request through the tree")
 
 // Meta is per-response information every protocol carries somewhere.
 type Meta struct {

@@ -220,7 +220,8 @@ func New(cfg Config) (*Server, error) {
 		Reset:          backend.Reset,
 		// Every mutating call becomes an "AWS API Call via CloudTrail"
 		// event on the bus, which EventBridge rules can match.
-		OnCall: auditHook(d.decls, audit.Publisher(d.bus)),
+		OnCall:      auditHook(d.decls, audit.Publisher(d.bus)),
+		WantsParams: auditWantsParams(d.decls, audit.Wants(d.bus)),
 	}, built.services...)
 	if err != nil {
 		_ = built.close()
@@ -367,9 +368,31 @@ func auditHook(decls map[string]kit.Declaration, publish func(audit.Call)) func(
 		if c.Service == nil {
 			return
 		}
-		publish(audit.Call{
+		ac := audit.Call{
 			Context: c.Context, Service: c.Service.Spec.Name, Model: c.Model, Operation: c.Operation,
 			Params: c.Params, Result: c.Result, Err: c.Err, Rules: decls[c.Service.Spec.Name].Audit,
+		}
+		if c.ParamsDeferred() {
+			// A copy made here: taking c's address would move every
+			// call's c to the heap.
+			lazy := c
+			ac.LazyParams = lazy.RequestParams
+		}
+		publish(ac)
+	}
+}
+
+// auditWantsParams is the gateway's question whether a call's parameters
+// will be recorded (gateway.Config.WantsParams), answered as the hook
+// auditHook feeds answers it (audit.Wants).
+func auditWantsParams(decls map[string]kit.Declaration, wants func(audit.Call) bool) func(*gateway.Call) bool {
+	return func(c *gateway.Call) bool {
+		if c.Service == nil {
+			return false
+		}
+		return wants(audit.Call{
+			Context: c.Context, Service: c.Service.Spec.Name, Model: c.Model, Operation: c.Operation,
+			Rules: decls[c.Service.Spec.Name].Audit,
 		})
 	}
 }

@@ -16,11 +16,13 @@ import (
 	"bytes"
 	"hash/crc32"
 	"net/http"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
 
+	"github.com/niwa-cloud/niwa/internal/api"
 	"github.com/niwa-cloud/niwa/internal/awserr"
 	"github.com/niwa-cloud/niwa/internal/model"
 	"github.com/niwa-cloud/niwa/internal/protocol"
@@ -82,6 +84,34 @@ func (c *Codec) Decode(op *model.Operation, req *protocol.Request) (map[string]a
 	}
 	return in, nil
 }
+
+var _ protocol.TypedDecoder = (*Codec)(nil)
+
+// DecodeTyped reads the JSON body straight into in (see
+// protocol.TypedDecoder): the value Decode and the Converter build, or
+// protocol.ErrUseTree for anything jsonbody.DecodeTyped leaves to them,
+// errors included.
+func (c *Codec) DecodeTyped(op *model.Operation, req *protocol.Request, in api.Typed) error {
+	if !c.DecodesTyped(op) {
+		return protocol.ErrUseTree
+	}
+	body, err := req.Payload()
+	if err != nil {
+		return err
+	}
+	p := reflect.ValueOf(in).UnsafePointer()
+	if p == nil {
+		return protocol.ErrUseTree
+	}
+	tab, i := in.ConvType()
+	if jsonbody.DecodeTyped(body, op.Input.Shape, false, tab, i, p) != nil {
+		return protocol.ErrUseTree
+	}
+	return nil
+}
+
+// DecodesTyped: every operation with an input.
+func (c *Codec) DecodesTyped(op *model.Operation) bool { return op.Input != nil }
 
 func (c *Codec) buffer() *bytes.Buffer {
 	if b, ok := c.bufs.Get().(*bytes.Buffer); ok {
