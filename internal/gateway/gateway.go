@@ -112,13 +112,24 @@ type Call struct {
 	// also when niwa does not implement the operation).
 	Params map[string]any
 	Input  any
-	// Result is the encoded output keyed by member names and Output its
-	// typed form; both nil on failure.
-	Result map[string]any
+	// Output is the typed output; nil on failure. Result is its dynamic
+	// form, made on demand.
 	Output any
+	conv   *api.Converter
 	// Err is the AWS error answered; nil on success.
 	Err    *awserr.Error
 	Status int
+}
+
+// Result is the output keyed by member names, as the codecs' dynamic
+// form has it: nil on failure or for an operation without output, an
+// empty map for a nil output. Made from Output on each call (only the
+// records that want it ask).
+func (c *Call) Result() map[string]any {
+	if c.Output == nil || c.conv == nil || c.Operation == nil {
+		return nil
+	}
+	return dynamicOutput(c.conv, c.Operation, c.Output)
 }
 
 // Gateway is the http.Handler serving every service.
@@ -487,21 +498,39 @@ func (g *Gateway) serve(x *exchange, r *http.Request, svc *Service, hostBucket s
 		fail(op, err)
 		return op.Name
 	}
-	var dynOut map[string]any
-	if op.Output != nil {
-		dynOut = g.conv.ToDynamic(out)
-		if dynOut == nil {
-			dynOut = map[string]any{}
-		}
-	}
 	if call != nil {
-		call.Result, call.Output = dynOut, out
+		call.Output, call.conv = out, g.conv
 	}
 	meta.Context = r.Context() // an event stream ends when the client goes
-	if err := codec.Encode(w, op, dynOut, meta); err != nil {
-		ctx.Log.Error("encoding response", "error", err)
+	// The codec writes the typed output in place when it can; else the
+	// output's dynamic form (the same bytes).
+	var encErr error
+	if te, ok := codec.(protocol.TypedEncoder); ok && op.Output != nil {
+		if typed, ok := out.(api.Typed); ok {
+			encErr = te.EncodeTyped(w, op, typed, meta)
+		} else {
+			encErr = codec.Encode(w, op, dynamicOutput(g.conv, op, out), meta)
+		}
+	} else {
+		encErr = codec.Encode(w, op, dynamicOutput(g.conv, op, out), meta)
+	}
+	if encErr != nil {
+		ctx.Log.Error("encoding response", "error", encErr)
 	}
 	return op.Name
+}
+
+// dynamicOutput is the dynamic form of op's output out: nil for an
+// operation without output, an empty structure for a nil out.
+func dynamicOutput(conv *api.Converter, op *model.Operation, out any) map[string]any {
+	if op.Output == nil {
+		return nil
+	}
+	m := conv.ToDynamic(out)
+	if m == nil {
+		m = map[string]any{}
+	}
+	return m
 }
 
 // authorize runs the configured Authorizer, or the default rule.
