@@ -159,7 +159,6 @@ func (c *Codec) EncodeTyped(w http.ResponseWriter, op *model.Operation, out api.
 	return nil
 }
 
-
 // encodeEventStream answers an operation whose output has an event
 // stream member: 200 with the event stream content type, the other
 // members in an initial-response message (clients of RPC protocols read
