@@ -229,3 +229,10 @@ func (e *encoder) blob(b []byte) {
 	e.w.Write(base64.StdEncoding.AppendEncode(e.w.AvailableBuffer(), b))
 	e.w.WriteByte('"')
 }
+
+// EncodeTyped is Encode for the value of kind f.Kind at p, a member of a
+// structure of tab.
+func EncodeTyped(w *bytes.Buffer, ref *model.Ref, tab api.Table, f *api.Field, p unsafe.Pointer) error {
+	e := encoder{w: w}
+	return e.typedValue(ref, tab, f, p, 0)
+}

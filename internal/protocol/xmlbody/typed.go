@@ -353,3 +353,37 @@ func (e *encoder) typedFlattened(ref *model.Ref, name string, v typed, ns *model
 	}
 	return nil
 }
+
+// EncodeTyped is Encode for the value of kind f.Kind at p (a member of a
+// structure of tab, or a structure itself: Kind api.KStruct and Type its
+// entry).
+func EncodeTyped(w *bytes.Buffer, ref *model.Ref, name string, tab api.Table, f *api.Field, p unsafe.Pointer) error {
+	if ref == nil || ref.Shape == nil {
+		return errors.New("xmlbody: nil reference")
+	}
+	if name == "" {
+		name = ref.XMLName()
+	}
+	if name == "" {
+		name = ref.Shape.Name
+	}
+	mark := w.Len()
+	e := encoder{w: w}
+	v := typed{tab, f, p}
+	var err error
+	if ref.IsFlattened() && (ref.Shape.Type == model.List || ref.Shape.Type == model.Map) {
+		if !api.Absent(f, p) {
+			err = e.typedFlattened(ref, name, v, ref.Namespace(), 0)
+		}
+	} else {
+		err = e.typedElement(ref, name, v, ref.Namespace(), 0)
+	}
+	if err != nil {
+		w.Truncate(mark)
+		if errors.Is(err, ErrTableMismatch) {
+			return ErrTableMismatch
+		}
+		return fmt.Errorf("xmlbody: %w", err)
+	}
+	return nil
+}
