@@ -260,6 +260,7 @@ func (e *encoder) typedScalar(ref *model.Ref, name string, v typed, ns *model.XM
 			t := (*time.Time)(p).UTC()
 			var ok bool
 			if b, ok = appendTime(scratch[:0], ref, t); !ok {
+				b = nil
 				text, isText = FormatTimestamp(t, ref.TimestampFormatOr(model.ISO8601)), true
 			}
 		}
