@@ -56,10 +56,15 @@ func List(p unsafe.Pointer) (unsafe.Pointer, int) {
 // values copied out into one array so that they can be read in place
 // (a map's values are not addressable). Values whose dynamic form is
 // absent are kept: the reader decides, as the dynamic form's readers do.
+// A MapEntries read again for a map of the same type reuses its arrays.
 type MapEntries struct {
 	keys []mapKey
 	vals sliceHeader
 	size uintptr
+	typ  reflect.Type
+	key  reflect.Value // a string the iteration's keys are set into
+	list reflect.Value // vals as a []V
+	it   reflect.MapIter
 }
 
 type mapKey struct {
@@ -69,34 +74,34 @@ type mapKey struct {
 
 // Read fills m with the entries of the map at p, of entry i (none for a
 // nil or empty map).
-func (m *MapEntries) Read(t Table, i int32, p unsafe.Pointer) error {
+func (m *MapEntries) Read(t Table, i int32, p unsafe.Pointer) {
 	mt := t.typeOf(i)
 	mv := reflect.NewAt(mt, p).Elem()
 	n := mv.Len()
 	m.keys = m.keys[:0]
 	if n == 0 {
-		return nil
+		return
 	}
-	et := mt.Elem()
-	m.size = et.Size()
-	vals := reflect.NewAt(reflect.SliceOf(et), unsafe.Pointer(&m.vals)).Elem()
-	vals.Set(reflect.Zero(vals.Type()))
-	vals.Grow(n)
-	vals.SetLen(n)
-	m.keys = make([]mapKey, 0, n)
-	key := reflect.New(mt.Key()).Elem()
-	var it reflect.MapIter
-	it.Reset(mv)
-	for j := 0; it.Next(); j++ {
-		if j == n { // the map grew while read (it is not: outputs are the handler's)
-			break
-		}
-		key.SetIterKey(&it)
-		vals.Index(j).SetIterValue(&it)
-		m.keys = append(m.keys, mapKey{k: key.String(), i: j})
+	if m.typ != mt {
+		et := mt.Elem()
+		m.typ, m.size = mt, et.Size()
+		m.vals = sliceHeader{}
+		m.list = reflect.NewAt(reflect.SliceOf(et), unsafe.Pointer(&m.vals)).Elem()
+		m.key = reflect.New(mt.Key()).Elem()
 	}
+	if m.vals.cap < n {
+		m.list.SetLen(0)
+		m.list.Grow(n)
+	}
+	m.list.SetLen(n)
+	m.it.Reset(mv)
+	for j := 0; m.it.Next() && j < n; j++ {
+		m.key.SetIterKey(&m.it)
+		m.list.Index(j).SetIterValue(&m.it)
+		m.keys = append(m.keys, mapKey{k: m.key.String(), i: j})
+	}
+	m.it.Reset(reflect.Value{})
 	slices.SortFunc(m.keys, func(a, b mapKey) int { return strings.Compare(a.k, b.k) })
-	return nil
 }
 
 // Len is the number of entries.

@@ -6,8 +6,10 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/niwa-cloud/niwa/internal/api"
 	acmapi "github.com/niwa-cloud/niwa/internal/api/acm"
@@ -43,7 +45,6 @@ import (
 	ssmapi "github.com/niwa-cloud/niwa/internal/api/ssm"
 	stsapi "github.com/niwa-cloud/niwa/internal/api/sts"
 	wafv2api "github.com/niwa-cloud/niwa/internal/api/wafv2"
-	"github.com/niwa-cloud/niwa/internal/model"
 	"github.com/niwa-cloud/niwa/internal/protocol"
 	"github.com/niwa-cloud/niwa/internal/protocol/codecs"
 )
@@ -202,7 +203,72 @@ func sameResponse(t *testing.T, what string, got, want *httptest.ResponseRecorde
 	}
 }
 
-var (
-	_ = http.StatusOK
-	_ model.Ref
-)
+// BenchmarkEncodeOutput: a DynamoDB Query output of ten items (JSON) and
+// an STS AssumeRole output (query XML), through the dynamic form
+// (Converter.ToDynamic, then Encode: what the gateway did) and through
+// EncodeTyped.
+func BenchmarkEncodeOutput(b *testing.B) {
+	items := make([]any, 10)
+	for i := range items {
+		items[i] = map[string]any{
+			"pk":    map[string]any{"S": "user#" + strconv.Itoa(i)},
+			"sk":    map[string]any{"N": strconv.Itoa(i)},
+			"name":  map[string]any{"S": "name"},
+			"tags":  map[string]any{"SS": []any{"a", "b"}},
+			"attrs": map[string]any{"M": map[string]any{"x": map[string]any{"BOOL": true}, "y": map[string]any{"L": []any{map[string]any{"N": "1"}}}}},
+		}
+	}
+	cs := codecs.New()
+	for _, bc := range []struct {
+		name, op string
+		spec     api.Spec
+		out      api.Typed
+		tree     map[string]any
+	}{
+		{"DynamoDBQuery", "Query", dynamodbapi.Spec(), new(dynamodbapi.QueryOutput), map[string]any{"Items": items, "Count": int64(10), "ScannedCount": int64(10),
+			"LastEvaluatedKey": map[string]any{"pk": map[string]any{"S": "user#9"}}}},
+		{"STSAssumeRole", "AssumeRole", stsapi.Spec(), new(stsapi.AssumeRoleOutput), map[string]any{
+			"Credentials":     map[string]any{"AccessKeyId": "ASIAEXAMPLE", "SecretAccessKey": "secret", "SessionToken": "token", "Expiration": time.Unix(1.7e9, 0)},
+			"AssumedRoleUser": map[string]any{"AssumedRoleId": "AROAEXAMPLE:s", "Arn": "arn:aws:sts::000000000000:assumed-role/r/s"}, "PackedPolicySize": int64(6)}},
+	} {
+		var c api.Converter
+		if err := c.ToTyped(bc.tree, bc.out); err != nil {
+			b.Fatal(err)
+		}
+		m, err := bc.spec.Model()
+		if err != nil {
+			b.Fatal(err)
+		}
+		op := m.Operations[bc.op]
+		codec, err := cs.For(bc.spec.Metadata.Protocol)
+		if err != nil {
+			b.Fatal(err)
+		}
+		w := &discard{h: http.Header{}}
+		b.Run(bc.name+"/Dynamic", func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				clear(w.h)
+				if err := codec.Encode(w, op, c.ToDynamic(bc.out), protocol.Meta{RequestID: "req-1"}); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+		b.Run(bc.name+"/Typed", func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				clear(w.h)
+				if err := codec.(protocol.TypedEncoder).EncodeTyped(w, op, bc.out, protocol.Meta{RequestID: "req-1"}); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// discard is a ResponseWriter that keeps its header map.
+type discard struct{ h http.Header }
+
+func (d *discard) Header() http.Header         { return d.h }
+func (d *discard) Write(p []byte) (int, error) { return len(p), nil }
+func (d *discard) WriteHeader(int)             {}

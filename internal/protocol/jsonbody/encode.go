@@ -27,6 +27,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/niwa-cloud/niwa/internal/api"
 	"github.com/niwa-cloud/niwa/internal/model"
 )
 
@@ -60,6 +61,9 @@ func WireName(r *model.Ref) string {
 type encoder struct {
 	w       *bytes.Buffer
 	scratch [64]byte
+	// maps are the typed encoder's map readers, one per nesting level.
+	maps     []*api.MapEntries
+	mapDepth int
 }
 
 func (e *encoder) value(ref *model.Ref, v any, depth int) error {

@@ -102,9 +102,7 @@ func typedValue(sh *model.Shape, tab api.Table, f *api.Field, p unsafe.Pointer, 
 		if sh.Type == model.Map {
 			ent := &tab[f.Type]
 			var m api.MapEntries
-			if err := m.Read(tab, f.Type, p); err != nil {
-				return nil, err
-			}
+			m.Read(tab, f.Type, p)
 			out := make(map[string]any, m.Len())
 			for k := range m.Len() {
 				key, vp := m.At(k)

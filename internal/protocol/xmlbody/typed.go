@@ -167,10 +167,9 @@ func (e *encoder) typedElement(ref *model.Ref, name string, v typed, ns *model.X
 		}
 		e.close(name, mark)
 	case sh.Type == model.Map && v.f.Kind == api.KMap:
-		var m api.MapEntries
-		if err := m.Read(v.tab, v.f.Type, v.p); err != nil {
-			return err
-		}
+		m := e.mapEntries()
+		defer e.doneMap()
+		m.Read(v.tab, v.f.Type, v.p)
 		ent := &v.tab[v.f.Type]
 		e.open(name, ns)
 		mark := e.w.Len()
@@ -336,10 +335,9 @@ func (e *encoder) typedFlattened(ref *model.Ref, name string, v typed, ns *model
 	if sh.Type != model.Map || v.f.Kind != api.KMap {
 		return e.flattened(ref, name, v.dyn(), ns, depth)
 	}
-	var m api.MapEntries
-	if err := m.Read(v.tab, v.f.Type, v.p); err != nil {
-		return err
-	}
+	m := e.mapEntries()
+	defer e.doneMap()
+	m.Read(v.tab, v.f.Type, v.p)
 	ent := &v.tab[v.f.Type]
 	for k := range m.Len() {
 		key, vp := m.At(k)
@@ -388,3 +386,15 @@ func EncodeTyped(w *bytes.Buffer, ref *model.Ref, name string, tab api.Table, f 
 	}
 	return nil
 }
+
+// mapEntries is the MapEntries of the map being written at the current
+// nesting of maps: one per level, reused by the level's next map.
+func (e *encoder) mapEntries() *api.MapEntries {
+	if e.mapDepth == len(e.maps) {
+		e.maps = append(e.maps, new(api.MapEntries))
+	}
+	e.mapDepth++
+	return e.maps[e.mapDepth-1]
+}
+
+func (e *encoder) doneMap() { e.mapDepth-- }
