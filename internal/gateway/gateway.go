@@ -505,12 +505,10 @@ func (g *Gateway) serve(x *exchange, r *http.Request, svc *Service, hostBucket s
 	// The codec writes the typed output in place when it can; else the
 	// output's dynamic form (the same bytes).
 	var encErr error
-	if te, ok := codec.(protocol.TypedEncoder); ok && op.Output != nil {
-		if typed, ok := out.(api.Typed); ok {
-			encErr = te.EncodeTyped(w, op, typed, meta)
-		} else {
-			encErr = codec.Encode(w, op, dynamicOutput(g.conv, op, out), meta)
-		}
+	te, canTyped := codec.(protocol.TypedEncoder)
+	typed, isTyped := out.(api.Typed)
+	if canTyped && isTyped && op.Output != nil {
+		encErr = te.EncodeTyped(w, op, typed, meta)
 	} else {
 		encErr = codec.Encode(w, op, dynamicOutput(g.conv, op, out), meta)
 	}
