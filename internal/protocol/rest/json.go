@@ -2,9 +2,9 @@ package rest
 
 import (
 	"bytes"
-	"github.com/niwa-cloud/niwa/internal/api"
 	"net/http"
 
+	"github.com/niwa-cloud/niwa/internal/api"
 	"github.com/niwa-cloud/niwa/internal/awserr"
 	"github.com/niwa-cloud/niwa/internal/model"
 	"github.com/niwa-cloud/niwa/internal/protocol/jsonbody"
