@@ -127,12 +127,7 @@ func (e *encoder) value(ref *model.Ref, v any, depth int) error {
 		if !ok {
 			return mismatch(sh, v)
 		}
-		switch format := ref.TimestampFormatOr(model.UnixTimestamp); format {
-		case model.UnixTimestamp:
-			e.w.WriteString(FormatTimestamp(t, model.UnixTimestamp))
-		default:
-			e.string(FormatTimestamp(t, format))
-		}
+		e.timestamp(ref, t)
 	case model.Blob:
 		var b []byte
 		switch x := v.(type) {
@@ -143,10 +138,7 @@ func (e *encoder) value(ref *model.Ref, v any, depth int) error {
 		default:
 			return mismatch(sh, v)
 		}
-		e.w.WriteByte('"')
-		e.w.Grow(base64.StdEncoding.EncodedLen(len(b)) + 1)
-		e.w.Write(base64.StdEncoding.AppendEncode(e.w.AvailableBuffer(), b))
-		e.w.WriteByte('"')
+		e.blob(b)
 	case model.Document:
 		return e.document(v, depth)
 	default:
