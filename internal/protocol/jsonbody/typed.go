@@ -95,37 +95,37 @@ func (e *encoder) typedValue(ref *model.Ref, tab api.Table, f *api.Field, p unsa
 		}
 	case api.KInt32, api.KInt32Ptr:
 		if sh.Type == model.Integer || sh.Type == model.Long {
-			n := (*int32)(p)
 			if f.Kind == api.KInt32Ptr {
-				n = *(**int32)(p)
+				p = *(*unsafe.Pointer)(p)
 			}
+			n := (*int32)(p)
 			e.w.Write(strconv.AppendInt(e.scratch[:0], int64(*n), 10))
 			return nil
 		}
 	case api.KInt64, api.KInt64Ptr:
 		if sh.Type == model.Integer || sh.Type == model.Long {
-			n := (*int64)(p)
 			if f.Kind == api.KInt64Ptr {
-				n = *(**int64)(p)
+				p = *(*unsafe.Pointer)(p)
 			}
+			n := (*int64)(p)
 			e.w.Write(strconv.AppendInt(e.scratch[:0], *n, 10))
 			return nil
 		}
 	case api.KFloat64, api.KFloat64Ptr:
 		if sh.Type == model.Float || sh.Type == model.Double {
-			x := (*float64)(p)
 			if f.Kind == api.KFloat64Ptr {
-				x = *(**float64)(p)
+				p = *(*unsafe.Pointer)(p)
 			}
+			x := (*float64)(p)
 			e.float(*x)
 			return nil
 		}
 	case api.KBool, api.KBoolPtr:
 		if sh.Type == model.Boolean {
-			b := (*bool)(p)
 			if f.Kind == api.KBoolPtr {
-				b = *(**bool)(p)
+				p = *(*unsafe.Pointer)(p)
 			}
+			b := (*bool)(p)
 			if *b {
 				e.w.WriteString("true")
 			} else {
@@ -135,10 +135,10 @@ func (e *encoder) typedValue(ref *model.Ref, tab api.Table, f *api.Field, p unsa
 		}
 	case api.KTime, api.KTimePtr:
 		if sh.Type == model.Timestamp {
-			t := (*time.Time)(p)
 			if f.Kind == api.KTimePtr {
-				t = *(**time.Time)(p)
+				p = *(*unsafe.Pointer)(p)
 			}
+			t := (*time.Time)(p)
 			e.timestamp(ref, t.UTC())
 			return nil
 		}
