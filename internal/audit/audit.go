@@ -37,13 +37,15 @@ type Call struct {
 	Model     *model.Service
 	Operation *model.Operation
 	// Params is the decoded input keyed by the model's member names (nil
-	// when it was malformed or invalid); Result the output, nil on
-	// failure.
+	// when it was malformed or invalid); Output the typed output, nil on
+	// failure, and Dynamic what makes its dynamic form (keyed by member
+	// names), called only for a record that renders it.
 	Params map[string]any
 	// LazyParams, when set, makes Params on first use (the gateway made
 	// none for a call it was told nobody records, see Wants).
 	LazyParams func() map[string]any
-	Result     map[string]any
+	Output     any
+	Dynamic    func(any) map[string]any
 	// Err is the AWS error answered; nil on success.
 	Err *awserr.Error
 	// Rules are the service's declared audit rules (read-only and data
@@ -175,9 +177,11 @@ func Build(c Call, newID func() string) *Record {
 	}
 	if c.Err != nil {
 		rec.ErrorCode, rec.ErrorMessage = c.Err.Code.Code, c.Err.Message
-	} else if !ro && len(c.Result) > 0 && c.Operation.Output != nil {
-		if p, ok := render(c.Operation.Output, c.Result, c.Rules).(map[string]any); ok && len(p) > 0 {
-			rec.ResponseElements = p
+	} else if !ro && c.Output != nil && c.Dynamic != nil && c.Operation.Output != nil {
+		if res := c.Dynamic(c.Output); len(res) > 0 {
+			if p, ok := render(c.Operation.Output, res, c.Rules).(map[string]any); ok && len(p) > 0 {
+				rec.ResponseElements = p
+			}
 		}
 	}
 	return rec

@@ -54,7 +54,8 @@ func call(t *testing.T, svc api.Spec, op string, caller request.Caller, params, 
 	r.Header.Set("User-Agent", "aws-cli/2.9.19 Python/3.9")
 	ctx := &request.Context{Context: r.Context(), RequestID: "req-1", Service: svc.Name, Operation: op,
 		Account: acct, Region: "ap-northeast-1", Caller: caller, Clock: clock.NewFake(t0), HTTP: r, SourceIP: "192.0.2.7"}
-	return Call{Context: ctx, Service: svc.Name, Model: m, Operation: o, Params: params, Result: result, Err: err, Rules: testRules[svc.Name]}
+	return Call{Context: ctx, Service: svc.Name, Model: m, Operation: o, Params: params, Output: result,
+		Dynamic: func(out any) map[string]any { return out.(map[string]any) }, Err: err, Rules: testRules[svc.Name]}
 }
 
 func fixedID() string { return "11111111-2222-4333-8444-555555555555" }

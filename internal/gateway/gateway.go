@@ -119,24 +119,24 @@ type Call struct {
 	// also when niwa does not implement the operation).
 	Params map[string]any
 	Input  any
-	// Result is the encoded output keyed by member names and Output its
-	// typed form; both nil on failure.
-	Result map[string]any
+	// Output is the typed output; nil on failure. Result is its dynamic
+	// form, made on demand.
 	Output any
 	// Err is the AWS error answered; nil on success.
 	Err    *awserr.Error
 	Status int
 
-	// conv makes Params from Input on demand (RequestParams) when the
-	// gateway made none: set only then.
-	conv *api.Converter
+	// conv makes Result from Output, and Params from Input when the
+	// gateway made none (paramsDeferred), on demand.
+	conv           *api.Converter
+	paramsDeferred bool
 }
 
 // RequestParams is Params, or, for a call whose Params the gateway did
 // not make (Config.WantsParams said no one would read them), their form
 // made from Input now.
 func (c *Call) RequestParams() map[string]any {
-	if c.Params == nil && c.conv != nil && c.Input != nil {
+	if c.Params == nil && c.paramsDeferred && c.conv != nil && c.Input != nil {
 		c.Params = c.conv.ToDynamic(c.Input)
 		if c.Params == nil {
 			c.Params = map[string]any{}
@@ -147,7 +147,18 @@ func (c *Call) RequestParams() map[string]any {
 
 // ParamsDeferred reports whether Params is left for RequestParams to
 // make.
-func (c *Call) ParamsDeferred() bool { return c.Params == nil && c.conv != nil }
+func (c *Call) ParamsDeferred() bool { return c.Params == nil && c.paramsDeferred }
+
+// Result is the output keyed by member names, as the codecs' dynamic
+// form has it: nil on failure or for an operation without output, an
+// empty map for a nil output. Made from Output on each call (only the
+// records that want it ask).
+func (c *Call) Result() map[string]any {
+	if c.Output == nil || c.conv == nil || c.Operation == nil {
+		return nil
+	}
+	return dynamicOutput(c.conv, c.Operation, c.Output)
+}
 
 // Gateway is the http.Handler serving every service.
 type Gateway struct {
@@ -501,19 +512,22 @@ func (g *Gateway) serve(x *exchange, r *http.Request, svc *Service, hostBucket s
 		fail(op, err)
 		return op.Name
 	}
-	var dynOut map[string]any
-	if op.Output != nil {
-		dynOut = g.conv.ToDynamic(out)
-		if dynOut == nil {
-			dynOut = map[string]any{}
-		}
-	}
 	if call != nil {
-		call.Result, call.Output = dynOut, out
+		call.Output, call.conv = out, g.conv
 	}
 	meta.Context = r.Context() // an event stream ends when the client goes
-	if err := codec.Encode(w, op, dynOut, meta); err != nil {
-		ctx.Log.Error("encoding response", "error", err)
+	// The codec writes the typed output in place when it can; else the
+	// output's dynamic form (the same bytes).
+	var encErr error
+	te, canTyped := codec.(protocol.TypedEncoder)
+	typed, isTyped := out.(api.Typed)
+	if canTyped && isTyped && op.Output != nil {
+		encErr = te.EncodeTyped(w, op, typed, meta)
+	} else {
+		encErr = codec.Encode(w, op, dynamicOutput(g.conv, op, out), meta)
+	}
+	if encErr != nil {
+		ctx.Log.Error("encoding response", "error", encErr)
 	}
 	return op.Name
 }
@@ -585,8 +599,21 @@ func (g *Gateway) validateTyped(svc *Service, m *model.Service, op *model.Operat
 		call.Params = dyn
 		return nil
 	}
-	call.conv = g.conv
+	call.conv, call.paramsDeferred = g.conv, true
 	return nil
+}
+
+// dynamicOutput is the dynamic form of op's output out: nil for an
+// operation without output, an empty structure for a nil out.
+func dynamicOutput(conv *api.Converter, op *model.Operation, out any) map[string]any {
+	if op.Output == nil {
+		return nil
+	}
+	m := conv.ToDynamic(out)
+	if m == nil {
+		m = map[string]any{}
+	}
+	return m
 }
 
 // authorize runs the configured Authorizer, or the default rule.

@@ -52,13 +52,13 @@ func TestOnCall(t *testing.T) {
 			if (c.Params != nil) != tc.wantParams || (c.Input != nil) != (tc.wantParams && tc.errCode != "NotImplemented") {
 				t.Fatalf("params %v input %v, want present=%v", c.Params, c.Input, tc.wantParams)
 			}
-			if (c.Result != nil) != tc.wantResult || (c.Output != nil) != tc.wantResult {
-				t.Fatalf("result %v output %v, want present=%v", c.Result, c.Output, tc.wantResult)
+			if (c.Result() != nil) != tc.wantResult || (c.Output != nil) != tc.wantResult {
+				t.Fatalf("result %v output %v, want present=%v", c.Result(), c.Output, tc.wantResult)
 			}
 			if tc.wantResult {
 				out := c.Output.(*stsapi.GetCallerIdentityOutput)
-				if *out.Account != "000000000000" || c.Result["Account"] != "000000000000" {
-					t.Fatalf("output %+v result %v", out, c.Result)
+				if *out.Account != "000000000000" || c.Result()["Account"] != "000000000000" {
+					t.Fatalf("output %+v result %v", out, c.Result())
 				}
 			}
 			if tc.name == "not implemented" && c.Params["RoleName"] != "r1" {

@@ -66,6 +66,16 @@ type TypedDecoder interface {
 // Decode instead.
 var ErrUseTree = errors.New("protocol: decode this request through the tree")
 
+// TypedEncoder is implemented by the codecs that write an operation's
+// output straight from the handler's typed value (a generated structure,
+// read in place through its package's conversion table) instead of from
+// its dynamic form: the bytes, status and headers are exactly those
+// Encode writes for api.Converter.ToDynamic(out) (an empty structure for
+// a nil out). The gateway uses it when the codec has it.
+type TypedEncoder interface {
+	EncodeTyped(w http.ResponseWriter, op *model.Operation, out api.Typed, meta Meta) error
+}
+
 // Meta is per-response information every protocol carries somewhere.
 type Meta struct {
 	RequestID string
@@ -288,4 +298,20 @@ func SetHeaders(h http.Header, namesAndValues ...string) {
 			h[namesAndValues[i]] = vals[len(vals)-1 : len(vals) : len(vals)]
 		}
 	}
+}
+
+// Dynamic is the dynamic form of op's typed output out, as the gateway
+// hands it to Encode: nil for an operation without output, an empty
+// structure for a nil out. A TypedEncoder falls back to it for what it
+// does not write in place (event streams).
+func Dynamic(op *model.Operation, out api.Typed) map[string]any {
+	if op.Output == nil {
+		return nil
+	}
+	tab, i, p := api.Locate(out)
+	m := tab.ToDynamic(i, p)
+	if m == nil {
+		m = map[string]any{}
+	}
+	return m
 }

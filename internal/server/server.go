@@ -19,6 +19,7 @@ import (
 	"strconv"
 	"sync"
 
+	"github.com/niwa-cloud/niwa/internal/api"
 	"github.com/niwa-cloud/niwa/internal/audit"
 	"github.com/niwa-cloud/niwa/internal/auth"
 	"github.com/niwa-cloud/niwa/internal/clock"
@@ -363,14 +364,17 @@ func (s *Server) Reset() error {
 
 // auditHook hands the gateway's answered calls to audit, which takes them
 // as audit.Call rather than import the gateway.
+// The output's dynamic form is made only for the records that render it
+// (audit.Call.Dynamic).
 func auditHook(decls map[string]kit.Declaration, publish func(audit.Call)) func(gateway.Call) {
+	dynamic := (&api.Converter{}).ToDynamic
 	return func(c gateway.Call) {
 		if c.Service == nil {
 			return
 		}
 		ac := audit.Call{
 			Context: c.Context, Service: c.Service.Spec.Name, Model: c.Model, Operation: c.Operation,
-			Params: c.Params, Result: c.Result, Err: c.Err, Rules: decls[c.Service.Spec.Name].Audit,
+			Params: c.Params, Output: c.Output, Dynamic: dynamic, Err: c.Err, Rules: decls[c.Service.Spec.Name].Audit,
 		}
 		if c.ParamsDeferred() {
 			// A copy made here: taking c's address would move every

@@ -12,7 +12,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-	"unicode"
 
 	"github.com/niwa-cloud/niwa/internal/api"
 	acmapi "github.com/niwa-cloud/niwa/internal/api/acm"
@@ -40,32 +39,6 @@ func jsonSpecs() []api.Spec {
 	return []api.Spec{acmapi.Spec(), athenaapi.Spec(), cloudtrailapi.Spec(), cloudwatchapi.Spec(),
 		dynamodbapi.Spec(), dynamodbstreamsapi.Spec(), ecrapi.Spec(), eventsapi.Spec(), glueapi.Spec(),
 		kmsapi.Spec(), logsapi.Spec(), secretsmanagerapi.Spec(), sqsapi.Spec(), ssmapi.Spec(), wafv2api.Spec()}
-}
-
-// typeName is codegen's Go type name of a structure shape.
-func typeName(shape string) string {
-	var b strings.Builder
-	upper := true
-	for _, r := range shape {
-		if !unicode.IsLetter(r) && !unicode.IsDigit(r) {
-			upper = true
-			continue
-		}
-		if upper {
-			r = unicode.ToUpper(r)
-			upper = false
-		}
-		b.WriteRune(r)
-	}
-	s := b.String()
-	if s == "" || unicode.IsDigit(rune(s[0])) {
-		s = "X" + s
-	}
-	switch s {
-	case "Spec", "Bind", "Model", "Operations":
-		s += "Shape"
-	}
-	return s
 }
 
 // jsonInput is one operation's input: its model shape and Go type.

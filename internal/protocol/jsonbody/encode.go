@@ -27,6 +27,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/niwa-cloud/niwa/internal/api"
 	"github.com/niwa-cloud/niwa/internal/model"
 )
 
@@ -60,6 +61,9 @@ func WireName(r *model.Ref) string {
 type encoder struct {
 	w       *bytes.Buffer
 	scratch [64]byte
+	// maps are the typed encoder's map readers, one per nesting level.
+	maps     []*api.MapEntries
+	mapDepth int
 }
 
 func (e *encoder) value(ref *model.Ref, v any, depth int) error {
@@ -123,12 +127,7 @@ func (e *encoder) value(ref *model.Ref, v any, depth int) error {
 		if !ok {
 			return mismatch(sh, v)
 		}
-		switch format := ref.TimestampFormatOr(model.UnixTimestamp); format {
-		case model.UnixTimestamp:
-			e.w.WriteString(FormatTimestamp(t, model.UnixTimestamp))
-		default:
-			e.string(FormatTimestamp(t, format))
-		}
+		e.timestamp(ref, t)
 	case model.Blob:
 		var b []byte
 		switch x := v.(type) {
@@ -139,10 +138,7 @@ func (e *encoder) value(ref *model.Ref, v any, depth int) error {
 		default:
 			return mismatch(sh, v)
 		}
-		e.w.WriteByte('"')
-		e.w.Grow(base64.StdEncoding.EncodedLen(len(b)) + 1)
-		e.w.Write(base64.StdEncoding.AppendEncode(e.w.AvailableBuffer(), b))
-		e.w.WriteByte('"')
+		e.blob(b)
 	case model.Document:
 		return e.document(v, depth)
 	default:

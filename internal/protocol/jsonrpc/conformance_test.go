@@ -87,6 +87,14 @@ func TestConformanceInput(t *testing.T) {
 	t.Logf("json input: %d passed, %d exceptions", n, skipped)
 }
 
+// TestConformanceOutputTyped: every output vector the typed encoder can
+// take encodes, from its typed form, to the bytes Encode writes for its
+// dynamic form (which TestConformanceOutput holds to the client's rules).
+func TestConformanceOutputTyped(t *testing.T) {
+	n := protocoltest.CheckTypedOutputs(t, New(), protocoltest.Load(t, "output", "json"))
+	t.Logf("json output: %d typed outputs encode as their dynamic form", n)
+}
+
 func TestConformanceOutput(t *testing.T) {
 	codec := New()
 	n := 0

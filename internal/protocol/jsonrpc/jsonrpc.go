@@ -40,7 +40,10 @@ type Codec struct {
 // New returns the JSON 1.0/1.1 codec.
 func New() protocol.Codec { return &Codec{} }
 
-var _ protocol.Codec = (*Codec)(nil)
+var (
+	_ protocol.Codec        = (*Codec)(nil)
+	_ protocol.TypedEncoder = (*Codec)(nil)
+)
 
 // Resolve finds the operation named by X-Amz-Target.
 func (c *Codec) Resolve(svc *model.Service, req *protocol.Request) (*model.Operation, error) {
@@ -153,6 +156,28 @@ func (c *Codec) Encode(w http.ResponseWriter, op *model.Operation, out map[strin
 	if op.Output == nil {
 		buf.WriteString("{}")
 	} else if err := jsonbody.EncodeStructure(buf, op.Output.Shape, out, false); err != nil {
+		return err
+	}
+	ct := ""
+	if op.Service != nil {
+		ct = contentType(&op.Service.Metadata)
+	}
+	write(w, ct, http.StatusOK, buf.Bytes(), meta, nil)
+	return nil
+}
+
+// EncodeTyped is Encode for the typed output out, read in place.
+func (c *Codec) EncodeTyped(w http.ResponseWriter, op *model.Operation, out api.Typed, meta protocol.Meta) error {
+	if op.Output == nil || op.Output.Shape.EventStreamMember() != nil {
+		return c.Encode(w, op, protocol.Dynamic(op, out), meta)
+	}
+	buf := c.buffer()
+	defer c.release(buf)
+	tab, i, p := api.Locate(out)
+	if err := jsonbody.EncodeTypedStructure(buf, op.Output.Shape, tab, i, p, false); err != nil {
+		if err == jsonbody.ErrTableMismatch {
+			return c.Encode(w, op, protocol.Dynamic(op, out), meta)
+		}
 		return err
 	}
 	ct := ""

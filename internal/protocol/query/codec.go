@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/base64"
 	"encoding/xml"
+	"errors"
 	"fmt"
 	"net/http"
 	"sort"
@@ -12,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/niwa-cloud/niwa/internal/api"
 	"github.com/niwa-cloud/niwa/internal/awserr"
 	"github.com/niwa-cloud/niwa/internal/model"
 	"github.com/niwa-cloud/niwa/internal/protocol"
@@ -25,7 +27,10 @@ type Codec struct {
 	bufs sync.Pool // *bytes.Buffer for response bodies
 }
 
-var _ protocol.Codec = (*Codec)(nil)
+var (
+	_ protocol.Codec        = (*Codec)(nil)
+	_ protocol.TypedEncoder = (*Codec)(nil)
+)
 
 // New returns the codec of the query protocol (STS, IAM, SNS,
 // CloudFormation, CloudWatch, legacy SQS, ...).
@@ -95,6 +100,29 @@ func formError(err error) error {
 // </OpResponse>; an operation without output answers <return>true</return>
 // as EC2 does.
 func (c *Codec) Encode(w http.ResponseWriter, op *model.Operation, out map[string]any, meta protocol.Meta) error {
+	return c.encode(w, op, out, nil, meta)
+}
+
+// EncodeTyped is Encode for the typed output out, read in place.
+func (c *Codec) EncodeTyped(w http.ResponseWriter, op *model.Operation, out api.Typed, meta protocol.Meta) error {
+	err := c.encode(w, op, nil, out, meta)
+	if errors.Is(err, xmlbody.ErrTableMismatch) {
+		return c.Encode(w, op, protocol.Dynamic(op, out), meta)
+	}
+	return err
+}
+
+// members writes the output's members: typed's read in place when it is
+// set, else out's.
+func members(buf *bytes.Buffer, sh *model.Shape, out map[string]any, typed api.Typed) error {
+	if typed == nil {
+		return xmlbody.EncodeMembers(buf, sh, out)
+	}
+	tab, i, p := api.Locate(typed)
+	return xmlbody.EncodeTypedMembers(buf, sh, tab, i, p)
+}
+
+func (c *Codec) encode(w http.ResponseWriter, op *model.Operation, out map[string]any, typed api.Typed, meta protocol.Meta) error {
 	ns := namespace(op.Service)
 	buf := c.buffer()
 	defer c.release(buf)
@@ -114,7 +142,7 @@ func (c *Codec) Encode(w http.ResponseWriter, op *model.Operation, out map[strin
 		textElement(buf, "requestId", meta.RequestID)
 		if op.Output == nil {
 			buf.WriteString("<return>true</return>")
-		} else if err := xmlbody.EncodeMembers(buf, op.Output.Shape, out); err != nil {
+		} else if err := members(buf, op.Output.Shape, out, typed); err != nil {
 			return fmt.Errorf("encoding %s output: %w", op.Name, err)
 		}
 	} else {
@@ -125,7 +153,7 @@ func (c *Codec) Encode(w http.ResponseWriter, op *model.Operation, out map[strin
 				buf.WriteString(wrapper)
 				buf.WriteByte('>')
 			}
-			if err := xmlbody.EncodeMembers(buf, op.Output.Shape, out); err != nil {
+			if err := members(buf, op.Output.Shape, out, typed); err != nil {
 				return fmt.Errorf("encoding %s output: %w", op.Name, err)
 			}
 			if wrapper != "" {

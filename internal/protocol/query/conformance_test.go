@@ -90,6 +90,16 @@ func TestConformanceInput(t *testing.T) {
 	}
 }
 
+// TestConformanceOutputTyped: every output vector the typed encoder can
+// take encodes, from its typed form, to the bytes Encode writes for its
+// dynamic form (which TestConformanceOutput holds to the client's rules).
+func TestConformanceOutputTyped(t *testing.T) {
+	for _, proto := range []string{"query", "ec2"} {
+		n := protocoltest.CheckTypedOutputs(t, codecFor(proto), protocoltest.Load(t, "output", proto))
+		t.Logf("%s output: %d typed outputs encode as their dynamic form", proto, n)
+	}
+}
+
 func TestConformanceOutput(t *testing.T) {
 	for _, proto := range []string{"query", "ec2"} {
 		codec := codecFor(proto)

@@ -375,7 +375,7 @@ func reservedHeader(name string) bool {
 // The scalar headers are set together (protocol.SetHeaders: one slice for
 // all their values instead of one each), in member order with the map
 // members: pending ones are set before a map member's.
-func encodeHeaders(h http.Header, info *serviceInfo, sh *model.Shape, out map[string]any) (int, error) {
+func encodeHeaders(h http.Header, info *serviceInfo, sh *model.Shape, out *output) (int, error) {
 	status := 0
 	var pendBuf [24]string
 	pending := pendBuf[:0]
@@ -386,9 +386,28 @@ func encodeHeaders(h http.Header, info *serviceInfo, sh *model.Shape, out map[st
 		}
 	}
 	defer flush()
-	for _, m := range sh.Members {
-		v, ok := out[m.Name]
-		if !ok || v == nil {
+	for k, m := range sh.Members {
+		if m.Location != model.LocationStatusCode && m.Location != model.LocationHeader && m.Location != model.LocationHeaders {
+			continue
+		}
+		if m.Location == model.LocationHeader && m.Shape.Type == model.String && !m.JSONValue {
+			// A string header read in place from a typed output.
+			if s, ok := out.str(k); ok {
+				name := info.headerKey(m)
+				if reservedHeader(name) {
+					continue
+				}
+				if s == "" {
+					flush()
+					h.Set(name, s)
+					continue
+				}
+				pending = append(pending, name, s)
+				continue
+			}
+		}
+		v, ok := out.get(k, m)
+		if !ok {
 			continue
 		}
 		switch m.Location {

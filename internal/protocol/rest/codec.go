@@ -44,7 +44,10 @@ func NewJSON() protocol.Codec { return &Codec{} }
 // NewXML returns the rest-xml codec.
 func NewXML() protocol.Codec { return &Codec{xml: true} }
 
-var _ protocol.Codec = (*Codec)(nil)
+var (
+	_ protocol.Codec        = (*Codec)(nil)
+	_ protocol.TypedEncoder = (*Codec)(nil)
+)
 
 type serviceEntry struct {
 	once sync.Once
@@ -329,6 +332,10 @@ func setRequestID(h http.Header, info *serviceInfo, meta protocol.Meta) {
 // one, else the response is chunked. Responses to HEAD operations carry
 // the headers (Content-Length included) and no body.
 func (c *Codec) Encode(w http.ResponseWriter, op *model.Operation, out map[string]any, meta protocol.Meta) error {
+	return c.encode(w, op, &output{dyn: out}, meta)
+}
+
+func (c *Codec) encode(w http.ResponseWriter, op *model.Operation, out *output, meta protocol.Meta) error {
 	info := c.opInfo(op)
 	h := w.Header()
 	setRequestID(h, info, meta)
@@ -363,7 +370,8 @@ func (c *Codec) Encode(w http.ResponseWriter, op *model.Operation, out map[strin
 		w.WriteHeader(status) // DryRun's 204: no stream
 		return nil
 	} else if es != nil {
-		stream, _ := out[es.Name].(model.EventStream)
+		v, _ := out.get(index(sh, es), es)
+		stream, _ := v.(model.EventStream)
 		ew := eventstream.Start(w, status)
 		if stream == nil {
 			return nil
@@ -373,7 +381,7 @@ func (c *Codec) Encode(w http.ResponseWriter, op *model.Operation, out map[strin
 
 	// Raw and streaming payloads.
 	if p := sh.PayloadMember(); p != nil && (p.Shape.Type == model.Blob || p.Shape.Type == model.String) {
-		v := out[p.Name]
+		v, _ := out.get(index(sh, p), p)
 		if closer, ok := v.(io.Closer); ok {
 			defer func() { _ = closer.Close() }()
 		}

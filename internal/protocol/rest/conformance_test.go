@@ -144,6 +144,10 @@ func TestConformanceRESTJSON(t *testing.T) {
 	codec := NewJSON().(*Codec)
 	t.Run("input", func(t *testing.T) { runInput(t, codec, "rest-json") })
 	t.Run("output", func(t *testing.T) { runOutput(t, codec, "rest-json") })
+	t.Run("typed", func(t *testing.T) {
+		n := protocoltest.CheckTypedOutputs(t, codec, protocoltest.Load(t, "output", "rest-json"))
+		t.Logf("rest-json output: %d typed outputs encode as their dynamic form", n)
+	})
 }
 
 // parseResponse reads a response by the client's rules (botocore
@@ -291,4 +295,8 @@ func TestConformanceRESTXML(t *testing.T) {
 	codec := NewXML().(*Codec)
 	t.Run("input", func(t *testing.T) { runInput(t, codec, "rest-xml") })
 	t.Run("output", func(t *testing.T) { runOutput(t, codec, "rest-xml") })
+	t.Run("typed", func(t *testing.T) {
+		n := protocoltest.CheckTypedOutputs(t, codec, protocoltest.Load(t, "output", "rest-xml"))
+		t.Logf("rest-xml output: %d typed outputs encode as their dynamic form", n)
+	})
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"net/http"
 
+	"github.com/niwa-cloud/niwa/internal/api"
 	"github.com/niwa-cloud/niwa/internal/awserr"
 	"github.com/niwa-cloud/niwa/internal/model"
 	"github.com/niwa-cloud/niwa/internal/protocol/jsonbody"
@@ -36,12 +37,20 @@ func decodeJSONPayload(body []byte, p *model.Ref) (any, error) {
 // encodeJSONBody writes the JSON body of an output: the payload member's
 // document, or the object of the body members. Outputs without body
 // members have an empty body.
-func encodeJSONBody(buf *bytes.Buffer, op *model.Operation, out map[string]any) (string, error) {
+func encodeJSONBody(buf *bytes.Buffer, op *model.Operation, out *output) (string, error) {
 	const ctype = "application/json"
 	sh := op.Output.Shape
 	if p := sh.PayloadMember(); p != nil {
-		v := out[p.Name]
-		if v == nil {
+		k := index(sh, p)
+		if out.typed() {
+			f, fp := out.field(k)
+			if api.Absent(f, fp) {
+				return ctype, nil
+			}
+			return ctype, jsonbody.EncodeTyped(buf, p, out.tab, f, fp)
+		}
+		v, ok := out.get(k, p)
+		if !ok {
 			return ctype, nil
 		}
 		return ctype, jsonbody.Encode(buf, p, v)
@@ -49,7 +58,10 @@ func encodeJSONBody(buf *bytes.Buffer, op *model.Operation, out map[string]any) 
 	if !hasBodyMembers(sh) {
 		return ctype, nil
 	}
-	return ctype, jsonbody.EncodeStructure(buf, sh, out, true)
+	if out.typed() {
+		return ctype, jsonbody.EncodeTypedStructure(buf, sh, out.tab, out.entry, out.p, true)
+	}
+	return ctype, jsonbody.EncodeStructure(buf, sh, out.dyn, true)
 }
 
 // encodeJSONError writes a rest-json error: the code in x-amzn-ErrorType

@@ -205,10 +205,10 @@ func (q *quirks) jsonErrorFields(sh *model.Shape, e *awserr.Error) map[string]an
 // part-number GETs and HEADs with 206 Partial Content, which the model has
 // no status member for. The aws CLI's parallel ranged downloads and curl -r
 // rely on it.
-func s3PartialContent(op *model.Operation, out map[string]any) bool {
+func s3PartialContent(op *model.Operation, out *output) bool {
 	if op.Name != "GetObject" && op.Name != "HeadObject" {
 		return false
 	}
-	v, ok := out["ContentRange"]
+	v, ok := out.byName(op.Output.Shape, "ContentRange")
 	return ok && v != nil && v != ""
 }

@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/niwa-cloud/niwa/internal/api"
 	"github.com/niwa-cloud/niwa/internal/awserr"
 	"github.com/niwa-cloud/niwa/internal/model"
 	"github.com/niwa-cloud/niwa/internal/protocol"
@@ -96,7 +97,7 @@ func withNamespace(ref model.Ref, ns string) *model.Ref {
 }
 
 // encodeXMLBody writes the XML document of an output.
-func encodeXMLBody(buf *bytes.Buffer, info *serviceInfo, op *model.Operation, out map[string]any) (string, error) {
+func encodeXMLBody(buf *bytes.Buffer, info *serviceInfo, op *model.Operation, o *output) (string, error) {
 	const ctype = "application/xml"
 	sh := op.Output.Shape
 	ns := ""
@@ -104,6 +105,7 @@ func encodeXMLBody(buf *bytes.Buffer, info *serviceInfo, op *model.Operation, ou
 	if info != nil {
 		ns, s3 = info.xmlns, info.quirks.s3
 	}
+	out := o.dyn // EncodeTyped encodes GetBucketLocation from the dynamic form
 	if s3 && s3BucketLocation(op) {
 		v, _ := out["LocationConstraint"].(string)
 		buf.WriteString(xmlDecl)
@@ -113,8 +115,18 @@ func encodeXMLBody(buf *bytes.Buffer, info *serviceInfo, op *model.Operation, ou
 		return ctype, nil
 	}
 	if p := sh.PayloadMember(); p != nil {
-		v := out[p.Name]
-		if v == nil {
+		k := index(sh, p)
+		if o.typed() {
+			f, fp := o.field(k)
+			if api.Absent(f, fp) {
+				return ctype, nil
+			}
+			buf.WriteString(xmlDecl)
+			ref := withNamespace(*p, ns)
+			return ctype, xmlbody.EncodeTyped(buf, ref, p.XMLName(), o.tab, f, fp)
+		}
+		v, ok := o.get(k, p)
+		if !ok {
 			return ctype, nil
 		}
 		buf.WriteString(xmlDecl)
@@ -124,6 +136,13 @@ func encodeXMLBody(buf *bytes.Buffer, info *serviceInfo, op *model.Operation, ou
 	if !hasBodyMembers(sh) {
 		return ctype, nil
 	}
+	if o.typed() {
+		buf.WriteString(xmlDecl)
+		root := withNamespace(*op.Output, ns)
+		root.LocationName = rootName(op, sh, s3)
+		f := api.Field{Kind: api.KStruct, Type: o.entry}
+		return ctype, xmlbody.EncodeTyped(buf, root, root.LocationName, o.tab, &f, o.p)
+	}
 	body := make(map[string]any, len(out))
 	for k, v := range out {
 		if mr, ok := sh.MemberByName(k); ok && mr.Location == model.LocationBody {
@@ -132,6 +151,15 @@ func encodeXMLBody(buf *bytes.Buffer, info *serviceInfo, op *model.Operation, ou
 			return ctype, fmt.Errorf("rest: structure %s has no member %q", sh.Name, k)
 		}
 	}
+	name := rootName(op, sh, s3)
+	buf.WriteString(xmlDecl)
+	root := withNamespace(*op.Output, ns)
+	root.LocationName = name
+	return ctype, xmlbody.Encode(buf, root, name, body)
+}
+
+// rootName is the root element of an output's XML body.
+func rootName(op *model.Operation, sh *model.Shape, s3 bool) string {
 	name := op.Output.LocationName
 	if name == "" {
 		name = sh.LocationName
@@ -142,10 +170,7 @@ func encodeXMLBody(buf *bytes.Buffer, info *serviceInfo, op *model.Operation, ou
 	if name == "" {
 		name = sh.Name
 	}
-	buf.WriteString(xmlDecl)
-	root := withNamespace(*op.Output, ns)
-	root.LocationName = name
-	return ctype, xmlbody.Encode(buf, root, name, body)
+	return name
 }
 
 // encodeXMLError writes a rest-xml error. S3's form:

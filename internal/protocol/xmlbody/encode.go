@@ -8,6 +8,7 @@ import (
 	"sort"
 	"unicode/utf8"
 
+	"github.com/niwa-cloud/niwa/internal/api"
 	"github.com/niwa-cloud/niwa/internal/model"
 )
 
@@ -65,6 +66,9 @@ func EncodeMembers(w *bytes.Buffer, sh *model.Shape, value map[string]any) error
 
 type encoder struct {
 	w *bytes.Buffer
+	// maps are the typed encoder's map readers, one per nesting level.
+	maps     []*api.MapEntries
+	mapDepth int
 }
 
 // element writes v as one element called name.

@@ -177,19 +177,25 @@ func appendScalar(b []byte, ref *model.Ref, v any) ([]byte, bool) {
 		default:
 			return b, false
 		}
-		t = t.UTC().Truncate(time.Millisecond)
-		switch ref.TimestampFormatOr(model.ISO8601) {
-		case model.RFC822:
-			return t.AppendFormat(b, "Mon, 02 Jan 2006 15:04:05 GMT"), true
-		case model.UnixTimestamp:
-			return b, false
-		}
-		if t.Nanosecond() == 0 {
-			return t.AppendFormat(b, "2006-01-02T15:04:05Z"), true
-		}
-		return t.AppendFormat(b, "2006-01-02T15:04:05.000Z"), true
+		return appendTime(b, ref, t)
 	}
 	return b, false
+}
+
+// appendTime is appendScalar for the timestamp t (ok false for a format
+// it does not append: epoch seconds).
+func appendTime(b []byte, ref *model.Ref, t time.Time) ([]byte, bool) {
+	t = t.UTC().Truncate(time.Millisecond)
+	switch ref.TimestampFormatOr(model.ISO8601) {
+	case model.RFC822:
+		return t.AppendFormat(b, "Mon, 02 Jan 2006 15:04:05 GMT"), true
+	case model.UnixTimestamp:
+		return b, false
+	}
+	if t.Nanosecond() == 0 {
+		return t.AppendFormat(b, "2006-01-02T15:04:05Z"), true
+	}
+	return t.AppendFormat(b, "2006-01-02T15:04:05.000Z"), true
 }
 
 // FormatTimestamp prints t in one of the model's timestamp formats (iso8601
