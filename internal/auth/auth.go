@@ -173,6 +173,13 @@ type Result struct {
 	Trailer http.Header
 }
 
+// bufferedResult is a Result whose Body the verifier read to hash it,
+// both in one allocation.
+type bufferedResult struct {
+	Result
+	body bufferedBody
+}
+
 // Verify authenticates r for a service that speaks dialect d. For S3 use
 // VerifyS3, which also needs the bucket of virtual-hosted requests.
 func (v *Verifier) Verify(r *http.Request, d Dialect) (*Result, error) {
@@ -188,7 +195,7 @@ func (v *Verifier) VerifyS3(r *http.Request, bucket string) (*Result, error) {
 }
 
 func (v *Verifier) verify(r *http.Request, d Dialect, bucket string) (*Result, error) {
-	authz := r.Header.Get("Authorization")
+	authz := header(r, "Authorization")
 	_, rawQuery := rawTarget(r)
 	q := parseQuery(rawQuery)
 	presignV4 := q.has("X-Amz-Algorithm") || q.has("X-Amz-Credential") || q.has("X-Amz-Signature")
@@ -384,14 +391,14 @@ func hasDate(r *http.Request) bool {
 // requestTime reads the signing time of a header-signed request: X-Amz-Date
 // (ISO 8601 basic) wins over Date (an HTTP date). raw is the value as sent.
 func requestTime(r *http.Request) (t time.Time, raw string, ok bool) {
-	if raw = r.Header.Get("X-Amz-Date"); raw != "" {
-		if t, err := time.Parse(iso8601Basic, raw); err == nil {
+	if raw = header(r, "X-Amz-Date"); raw != "" {
+		if t, ok := parseAmzDate(raw); ok {
 			return t, raw, true
 		}
 		t, ok := parseHTTPDate(raw)
 		return t, raw, ok
 	}
-	if raw = r.Header.Get("Date"); raw != "" {
+	if raw = header(r, "Date"); raw != "" {
 		t, ok := parseHTTPDate(raw)
 		return t, raw, ok
 	}
