@@ -199,18 +199,34 @@ func recordRegion(c Call) string {
 
 // Event wraps rec in the EventBridge envelope CloudTrail delivers it in.
 func (rec *Record) Event() events.Event {
-	detail, _ := rec.JSON()
-	t := rec.time()
+	e := rec.envelope()
+	e.Source = "aws." + strings.TrimSuffix(rec.EventSource, ".amazonaws.com")
+	e.Detail, _ = rec.JSON()
+	return e
+}
+
+// envelope is Event without its source and detail, what a record sink
+// handed the record itself (events.Record.Detail) reads.
+func (rec *Record) envelope() events.Event {
 	return events.Event{
 		ID:         rec.EventID,
-		Source:     "aws." + strings.TrimSuffix(rec.EventSource, ".amazonaws.com"),
 		DetailType: DetailType,
 		Account:    rec.RecipientAccountID,
 		Region:     rec.AWSRegion,
-		Time:       t,
+		Time:       rec.time(),
 		Resources:  []string{},
-		Detail:     detail,
 	}
+}
+
+// AppendDetail implements events.RecordDetail: rec's JSON appended to
+// dst, or dst as it is when rec cannot be encoded (a NaN, as Event's
+// detail is then empty).
+func (rec *Record) AppendDetail(dst []byte) []byte {
+	b, err := rec.appendJSON(dst)
+	if err != nil {
+		return dst
+	}
+	return b
 }
 
 // time is the instant of EventTime.
@@ -417,14 +433,18 @@ func Publisher(bus *events.Bus) func(Call) {
 			return
 		}
 		rec := Build(c, NewEventID)
-		e := rec.Event()
 		if toRules {
+			e := rec.Event()
 			bus.Publish(e)
+			if toTrail {
+				bus.PublishRecord(events.Record{Event: e, Fields: rec.Fields()})
+			}
+			return
 		}
-		if toTrail {
-			// The record's fields go along with its JSON, so the sink
-			// does not parse back what was just built.
-			bus.PublishRecord(events.Record{Event: e, Fields: rec.Fields()})
-		}
+		// The record's fields go along with it, so the sink does not
+		// parse back what it needs, and the record itself: the sink
+		// encodes it when it stores it, in its batches (no JSON is
+		// built on the call's path, and none copied out of a buffer).
+		bus.PublishRecord(events.Record{Event: rec.envelope(), Fields: rec.Fields(), Detail: rec})
 	}
 }

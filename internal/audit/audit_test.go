@@ -6,6 +6,7 @@ import (
 	"net/http/httptest"
 	"reflect"
 	"regexp"
+	"strings"
 	"testing"
 	"time"
 
@@ -223,8 +224,53 @@ func (s *sink) WantsRecords(account, _ string, data bool) bool {
 	return account == s.account && !(data && s.noData)
 }
 func (s *sink) Record(r events.Record) {
-	s.got = append(s.got, r.Event)
+	e := r.Event
+	e.Detail = r.AppendDetail(nil)
+	s.got = append(s.got, e)
 	s.fields = append(s.fields, r.Fields)
+}
+
+// TestPublisherDetailEitherWay: a record the sink builds itself (no
+// EventBridge rule wants the call, so the hook hands the record to encode
+// later) has the bytes of the one the hook encodes for EventBridge, for
+// a mutating call, a read-only one, a failure and a data event.
+func TestPublisherDetailEitherWay(t *testing.T) {
+	iam, s3 := iamapi.Spec(), s3api.Spec()
+	calls := []Call{
+		call(t, iam, "CreateUser", user, map[string]any{"UserName": "bob", "Path": "/a<b>&c/"}, map[string]any{}, nil),
+		call(t, iam, "GetRole", role, map[string]any{"RoleName": "r1"}, nil, nil),
+		call(t, iam, "GetUser", root, map[string]any{"UserName": "nobody"}, nil, iamapi.ErrNoSuchEntityException.New("The user with name nobody cannot be found.")),
+		call(t, s3, "PutObject", anon, map[string]any{"Bucket": "b", "Key": "dir/k"}, map[string]any{}, nil),
+	}
+	details := func(subscribed bool) []string {
+		bus := events.New()
+		if subscribed {
+			defer bus.Subscribe(func(events.Event) {})()
+		}
+		trail := &sink{account: acct}
+		bus.HandleRecords(trail)
+		hook := Publisher(bus)
+		for _, c := range calls {
+			hook(c)
+		}
+		var out []string
+		for _, e := range trail.got {
+			if len(e.Detail) == 0 || e.ID == "" {
+				t.Fatalf("record %+v has no detail or id", e)
+			}
+			out = append(out, strings.Replace(string(e.Detail), e.ID, "ID", 1))
+		}
+		return out
+	}
+	deferred, eager := details(false), details(true)
+	if len(deferred) != len(calls) || len(eager) != len(calls) {
+		t.Fatalf("%d and %d records for %d calls", len(deferred), len(eager), len(calls))
+	}
+	for i := range calls {
+		if deferred[i] != eager[i] {
+			t.Errorf("built by the sink:\n%s\nencoded by the hook:\n%s", deferred[i], eager[i])
+		}
+	}
 }
 
 func TestPublisherRecordSink(t *testing.T) {
