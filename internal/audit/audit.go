@@ -15,6 +15,8 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 	"unicode"
 
@@ -131,6 +133,47 @@ var secretMembers = map[string]bool{
 // Build returns the CloudTrail record of c. newID makes the eventID (a
 // UUID; tests pass a fixed one).
 func Build(c Call, newID func() string) *Record {
+	return new(builder).build(c, newID)
+}
+
+// builder builds records, keeping what calls share instead of making it
+// for each: the current second's eventTime, the services' eventSources
+// and the members' CloudTrail names. Each cache is bounded: one time, an
+// entry per service and per member name of the models (never a name
+// from a request: map keys are not renamed).
+type builder struct {
+	stamp   atomic.Pointer[timeStamp]
+	sources sync.Map // endpoint label → eventSource
+	names   sync.Map // member name → lowerCamelCase
+}
+
+type timeStamp struct {
+	at time.Time
+	s  string
+}
+
+// eventTime is at.Format(time.RFC3339), at being a UTC second.
+func (b *builder) eventTime(at time.Time) string {
+	if st := b.stamp.Load(); st != nil && st.at.Equal(at) {
+		return st.s
+	}
+	st := &timeStamp{at: at, s: at.Format(time.RFC3339)}
+	b.stamp.Store(st)
+	return st.s
+}
+
+// eventSource is EventSource(md, rules).
+func (b *builder) eventSource(md model.Metadata, rules kit.Audit) string {
+	p := sourceLabel(md, rules)
+	if s, ok := b.sources.Load(p); ok {
+		return s.(string)
+	}
+	s := p + ".amazonaws.com"
+	b.sources.Store(p, s)
+	return s
+}
+
+func (b *builder) build(c Call, newID func() string) *Record {
 	ctx, md := c.Context, c.Model.Metadata
 	region := recordRegion(c)
 	ro := c.Rules.IsReadOnly(c.Operation.Name)
@@ -138,8 +181,8 @@ func Build(c Call, newID func() string) *Record {
 	rec := &Record{
 		EventVersion:       "1.08",
 		UserIdentity:       Identity(ctx.Caller),
-		EventTime:          at.Format(time.RFC3339),
-		EventSource:        EventSource(md, c.Rules),
+		EventTime:          b.eventTime(at),
+		EventSource:        b.eventSource(md, c.Rules),
 		EventName:          c.Operation.Name,
 		AWSRegion:          region,
 		SourceIPAddress:    ctx.SourceIP,
@@ -162,14 +205,14 @@ func Build(c Call, newID func() string) *Record {
 		}
 	}
 	if len(c.Params) > 0 && c.Operation.Input != nil {
-		if p, ok := render(c.Operation.Input, c.Params, c.Rules).(map[string]any); ok && len(p) > 0 {
+		if p, ok := b.render(c.Operation.Input, c.Params, c.Rules).(map[string]any); ok && len(p) > 0 {
 			rec.RequestParameters = p
 		}
 	}
 	if c.Err != nil {
 		rec.ErrorCode, rec.ErrorMessage = c.Err.Code.Code, c.Err.Message
 	} else if !ro && len(c.Result) > 0 && c.Operation.Output != nil {
-		if p, ok := render(c.Operation.Output, c.Result, c.Rules).(map[string]any); ok && len(p) > 0 {
+		if p, ok := b.render(c.Operation.Output, c.Result, c.Rules).(map[string]any); ok && len(p) > 0 {
 			rec.ResponseElements = p
 		}
 	}
@@ -255,6 +298,11 @@ func (rec *Record) Fields() *events.RecordFields {
 // else the last label of the endpoint prefix ("streams.dynamodb" records
 // as dynamodb).
 func EventSource(md model.Metadata, rules kit.Audit) string {
+	return sourceLabel(md, rules) + ".amazonaws.com"
+}
+
+// sourceLabel is the service part of EventSource.
+func sourceLabel(md model.Metadata, rules kit.Audit) string {
 	p := rules.EventSource
 	if p == "" {
 		p = md.EndpointPrefix
@@ -262,7 +310,7 @@ func EventSource(md model.Metadata, rules kit.Audit) string {
 			p = p[i+1:]
 		}
 	}
-	return p + ".amazonaws.com"
+	return p
 }
 
 // Identity is the userIdentity of a caller.
@@ -324,7 +372,7 @@ func arnResource(arn string) string {
 // structure members in lowerCamelCase, map keys untouched, timestamps
 // as CloudTrail prints them, and streaming bodies, blobs and secrets
 // left out. It returns nil for what is left out.
-func render(ref *model.Ref, v any, rules kit.Audit) any {
+func (b *builder) render(ref *model.Ref, v any, rules kit.Audit) any {
 	if v == nil || ref == nil || ref.Shape == nil || ref.IsStreaming() || ref.Shape.Sensitive {
 		return nil
 	}
@@ -350,8 +398,8 @@ func render(ref *model.Ref, v any, rules kit.Audit) any {
 			if !ok || secretMembers[mem.Name] {
 				continue
 			}
-			if r := render(mem, mv, rules); r != nil {
-				out[memberName(rules, mem.Name)] = r
+			if r := b.render(mem, mv, rules); r != nil {
+				out[b.memberName(rules, mem.Name)] = r
 			}
 		}
 		return out
@@ -362,7 +410,7 @@ func render(ref *model.Ref, v any, rules kit.Audit) any {
 		}
 		out := make([]any, 0, len(l))
 		for _, e := range l {
-			if r := render(sh.Member, e, rules); r != nil {
+			if r := b.render(sh.Member, e, rules); r != nil {
 				out = append(out, r)
 			}
 		}
@@ -374,13 +422,26 @@ func render(ref *model.Ref, v any, rules kit.Audit) any {
 		}
 		out := make(map[string]any, len(m))
 		for k, e := range m {
-			if r := render(sh.Value, e, rules); r != nil {
+			if r := b.render(sh.Value, e, rules); r != nil {
 				out[k] = r
 			}
 		}
 		return out
 	}
 	return v
+}
+
+// memberName is memberName(rules, name), the lowerCamelCase names cached.
+func (b *builder) memberName(rules kit.Audit, name string) string {
+	if n, ok := rules.MemberNames[name]; ok {
+		return n
+	}
+	if n, ok := b.names.Load(name); ok {
+		return n.(string)
+	}
+	n := memberName(rules, name)
+	b.names.Store(name, n)
+	return n
 }
 
 // memberName is a member's name as CloudTrail shows it: lowerCamelCase
@@ -422,6 +483,7 @@ func NewEventID() string {
 // bus.WantsRecords: CloudTrail) costs no record: building and encoding one
 // was a large share of a cheap call's CPU.
 func Publisher(bus *events.Bus) func(Call) {
+	b := new(builder)
 	return func(c Call) {
 		if c.Context == nil || c.Operation == nil || c.Model == nil || c.Service == "" {
 			return
@@ -432,7 +494,7 @@ func Publisher(bus *events.Bus) func(Call) {
 		if !toRules && !toTrail {
 			return
 		}
-		rec := Build(c, NewEventID)
+		rec := b.build(c, NewEventID)
 		if toRules {
 			e := rec.Event()
 			bus.Publish(e)

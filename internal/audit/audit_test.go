@@ -426,3 +426,32 @@ func TestPublisherHandsFieldsOfItsRecord(t *testing.T) {
 		}
 	}
 }
+
+// TestBuilderCachesAsBuild: a builder reused across calls (the hook's)
+// builds the records a fresh one does, as the clock moves within a
+// second and past it, for several services and members.
+func TestBuilderCachesAsBuild(t *testing.T) {
+	iam, s3 := iamapi.Spec(), s3api.Spec()
+	clk := clock.NewFake(t0)
+	var b builder
+	for i := range 12 {
+		for _, c := range []Call{
+			call(t, iam, "CreateUser", user, map[string]any{"UserName": "bob", "Path": "/p/"}, map[string]any{}, nil),
+			call(t, s3, "PutObject", root, map[string]any{"Bucket": "b", "Key": "k", "ContentMD5": "x"}, map[string]any{}, nil),
+		} {
+			c.Context.Clock = clk
+			got, err := b.build(c, fixedID).JSON()
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, _ := Build(c, fixedID).JSON()
+			if string(got) != string(want) {
+				t.Fatalf("call %d: cached builder\n%s\nfresh\n%s", i, got, want)
+			}
+			if d := detail(t, Build(c, fixedID)); d["eventTime"] != clk.Now().UTC().Truncate(time.Second).Format(time.RFC3339) {
+				t.Fatalf("call %d: eventTime %v at %v", i, d["eventTime"], clk.Now())
+			}
+		}
+		clk.Advance(400 * time.Millisecond)
+	}
+}
