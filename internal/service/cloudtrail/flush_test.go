@@ -118,3 +118,55 @@ func TestNextSeqNumIsNextSeq(t *testing.T) {
 		}
 	}
 }
+
+// TestDropOldest: the history's bound drops the oldest records of one
+// kind in one scope, and nothing else.
+func TestDropOldest(t *testing.T) {
+	h := servicetest.New(t, "cloudtrail")
+	c := New(h.Store(), h.Clock, events.New(), Options{})
+	defer c.Close()
+	sc := storage.Scope{Account: "123456789012", Region: "eu-west-1"}
+	other := storage.Scope{Account: "123456789012", Region: "eu-west-10"}
+	put := func(tx storage.Tx, k kind, s storage.Scope, n int) {
+		for i := range n {
+			r := histRecord{EventID: fmt.Sprint(k.name, s.Region, i), Raw: json.RawMessage(benchDetail)}
+			if err := k.tbl.Put(tx, s, r, formatSeq(1000, uint64(i))); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	ids := func(tx storage.Tx, k kind, s storage.Scope) (out []string) {
+		if err := k.tbl.List(tx, s, nil, storage.ListOptions{}, func(_ []string, r histRecord) bool {
+			out = append(out, r.EventID)
+			return true
+		}); err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	err := c.store.Update(func(tx storage.Tx) error {
+		put(tx, managementKind, sc, 10)
+		put(tx, dataKind, sc, 3)
+		put(tx, managementKind, other, 4)
+		n, err := dropOldest(tx, managementKind, sc, 4)
+		if err != nil || n != 4 {
+			t.Fatalf("dropped %d, %v; want 4", n, err)
+		}
+		if got := ids(tx, managementKind, sc); fmt.Sprint(got) != "[managementeu-west-14 managementeu-west-15 managementeu-west-16 managementeu-west-17 managementeu-west-18 managementeu-west-19]" {
+			t.Errorf("left %v", got)
+		}
+		if got := ids(tx, dataKind, sc); len(got) != 3 {
+			t.Errorf("data records left %v", got)
+		}
+		if got := ids(tx, managementKind, other); len(got) != 4 {
+			t.Errorf("another region's records left %v", got)
+		}
+		if n, err := dropOldest(tx, dataKind, sc, 5); err != nil || n != 3 {
+			t.Errorf("dropped %d of 3, %v", n, err)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}

@@ -630,21 +630,27 @@ func (c *CloudTrail) put(tx storage.Tx, k kind, sc storage.Scope, h *histRecord,
 	return tx.Put(c.keyBuf, c.valBuf)
 }
 
-// dropOldest deletes the n oldest records of k in sc.
+// dropOldest deletes the n oldest records of k in sc. Only their keys
+// are read: once the history is full every record stored drops one, and
+// decoding it (its coded JSON expanded) only to delete it cost as much as
+// storing one.
 func dropOldest(tx storage.Tx, k kind, sc storage.Scope, n int) (int, error) {
-	var keys [][]string
-	if err := k.tbl.List(tx, sc, nil, storage.ListOptions{Limit: n}, func(key []string, _ histRecord) bool {
-		keys = append(keys, key)
+	dropped := 0
+	var derr error
+	err := tx.Scan(k.tbl.Key(sc), storage.ScanOptions{Limit: n}, func(key, _ []byte) bool {
+		if derr = tx.Delete(key); derr != nil {
+			return false
+		}
+		dropped++
 		return true
-	}); err != nil {
+	})
+	if err == nil {
+		err = derr
+	}
+	if err != nil {
 		return 0, err
 	}
-	for _, key := range keys {
-		if err := k.tbl.Delete(tx, sc, key...); err != nil {
-			return 0, err
-		}
-	}
-	return len(keys), nil
+	return dropped, nil
 }
 
 // prune deletes what no lookup or delivery needs any more: management
