@@ -60,10 +60,16 @@ func twoDigits(s string) (int, bool) {
 	return int(s[0]-'0')*10 + int(s[1]-'0'), true
 }
 
-// daysIn is the number of days of month m in year y.
+// daysIn is the number of days of month m (1–12) in year y, as
+// time.Parse checks a day against it.
 func daysIn(m time.Month, y int) int {
-	return time.Date(y, m+1, 0, 0, 0, 0, 0, time.UTC).Day()
+	if m == time.February && y%4 == 0 && (y%100 != 0 || y%400 == 0) {
+		return 29
+	}
+	return int(monthDays[m-1])
 }
+
+var monthDays = [12]uint8{31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31}
 
 // header is r.Header.Get(key) for a key already in canonical form (every
 // caller passes a constant), without canonicalizing it again.

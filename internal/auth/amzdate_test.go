@@ -52,3 +52,14 @@ func TestHeaderIsGet(t *testing.T) {
 		}
 	}
 }
+
+// TestDaysIn: every month of four centuries, leap rules included.
+func TestDaysIn(t *testing.T) {
+	for y := 1900; y < 2300; y++ {
+		for m := time.January; m <= time.December; m++ {
+			if got, want := daysIn(m, y), time.Date(y, m+1, 0, 0, 0, 0, 0, time.UTC).Day(); got != want {
+				t.Fatalf("daysIn(%v, %d) = %d, want %d", m, y, got, want)
+			}
+		}
+	}
+}
