@@ -115,7 +115,7 @@ type Verifier struct {
 	// keys caches derived SigV4 signing keys: deriving one is four
 	// HMACs, and a client signs every request of a day, region and
 	// service with the same key.
-	keyMu sync.Mutex
+	keyMu sync.RWMutex
 	keys  map[scope]keyEntry
 	// bufs holds *[]byte buffers for building canonical requests.
 	bufs sync.Pool
@@ -134,16 +134,21 @@ const maxCachedKeys = 1024
 // signingKey is signingKey(secret, s), cached.
 func (v *Verifier) signingKey(secret string, s scope) []byte {
 	s.text = "" // the same scope however it was made
-	v.keyMu.Lock()
-	defer v.keyMu.Unlock()
-	if e, ok := v.keys[s]; ok && e.secret == secret {
+	// Every request reads the cache and almost none writes it: readers
+	// share the lock (requests on both cores verify at once).
+	v.keyMu.RLock()
+	e, ok := v.keys[s]
+	v.keyMu.RUnlock()
+	if ok && e.secret == secret {
 		return e.key
 	}
+	k := signingKey(secret, s)
+	v.keyMu.Lock()
 	if v.keys == nil || len(v.keys) >= maxCachedKeys {
 		v.keys = map[scope]keyEntry{}
 	}
-	k := signingKey(secret, s)
 	v.keys[s] = keyEntry{secret: secret, key: k}
+	v.keyMu.Unlock()
 	return k
 }
 

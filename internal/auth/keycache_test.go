@@ -2,6 +2,7 @@ package auth
 
 import (
 	"bytes"
+	"sync"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -54,4 +55,29 @@ func TestSigningKeyCacheBounded(t *testing.T) {
 	if got := v.signingKey("s", first); !bytes.Equal(got, want) {
 		t.Fatalf("key %x, want %x", got, want)
 	}
+}
+
+// TestSigningKeyCacheConcurrent: callers on several goroutines, for one
+// scope with two secrets (a key being rotated), each get their own
+// secret's key (run with -race).
+func TestSigningKeyCacheConcurrent(t *testing.T) {
+	v := &Verifier{}
+	sc := scope{accessKey: "AKID", date: "20240501", region: "us-east-1", service: "sts"}
+	secrets := []string{"old/secret", "new/secret"}
+	want := [][]byte{signingKey(secrets[0], sc), signingKey(secrets[1], sc)}
+	var wg sync.WaitGroup
+	for g := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range 500 {
+				j := (g + i) % 2
+				if got := v.signingKey(secrets[j], sc); !bytes.Equal(got, want[j]) {
+					t.Errorf("secret %q: key %x, want %x", secrets[j], got, want[j])
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
 }
