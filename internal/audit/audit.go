@@ -15,6 +15,8 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 	"unicode"
 
@@ -136,6 +138,47 @@ var secretMembers = map[string]bool{
 // Build returns the CloudTrail record of c. newID makes the eventID (a
 // UUID; tests pass a fixed one).
 func Build(c Call, newID func() string) *Record {
+	return new(builder).build(c, newID)
+}
+
+// builder builds records, keeping what calls share instead of making it
+// for each: the current second's eventTime, the services' eventSources
+// and the members' CloudTrail names. Each cache is bounded: one time, an
+// entry per service and per member name of the models (never a name
+// from a request: map keys are not renamed).
+type builder struct {
+	stamp   atomic.Pointer[timeStamp]
+	sources sync.Map // endpoint label → eventSource
+	names   sync.Map // member name → lowerCamelCase
+}
+
+type timeStamp struct {
+	at time.Time
+	s  string
+}
+
+// eventTime is at.Format(time.RFC3339), at being a UTC second.
+func (b *builder) eventTime(at time.Time) string {
+	if st := b.stamp.Load(); st != nil && st.at.Equal(at) {
+		return st.s
+	}
+	st := &timeStamp{at: at, s: at.Format(time.RFC3339)}
+	b.stamp.Store(st)
+	return st.s
+}
+
+// eventSource is EventSource(md, rules).
+func (b *builder) eventSource(md model.Metadata, rules kit.Audit) string {
+	p := sourceLabel(md, rules)
+	if s, ok := b.sources.Load(p); ok {
+		return s.(string)
+	}
+	s := p + ".amazonaws.com"
+	b.sources.Store(p, s)
+	return s
+}
+
+func (b *builder) build(c Call, newID func() string) *Record {
 	ctx, md := c.Context, c.Model.Metadata
 	region := recordRegion(c)
 	ro := c.Rules.IsReadOnly(c.Operation.Name)
@@ -143,8 +186,8 @@ func Build(c Call, newID func() string) *Record {
 	rec := &Record{
 		EventVersion:       "1.08",
 		UserIdentity:       Identity(ctx.Caller),
-		EventTime:          at.Format(time.RFC3339),
-		EventSource:        EventSource(md, c.Rules),
+		EventTime:          b.eventTime(at),
+		EventSource:        b.eventSource(md, c.Rules),
 		EventName:          c.Operation.Name,
 		AWSRegion:          region,
 		SourceIPAddress:    ctx.SourceIP,
@@ -171,7 +214,7 @@ func Build(c Call, newID func() string) *Record {
 		params = c.LazyParams()
 	}
 	if len(params) > 0 && c.Operation.Input != nil {
-		if p, ok := render(c.Operation.Input, params, c.Rules).(map[string]any); ok && len(p) > 0 {
+		if p, ok := b.render(c.Operation.Input, params, c.Rules).(map[string]any); ok && len(p) > 0 {
 			rec.RequestParameters = p
 		}
 	}
@@ -179,7 +222,7 @@ func Build(c Call, newID func() string) *Record {
 		rec.ErrorCode, rec.ErrorMessage = c.Err.Code.Code, c.Err.Message
 	} else if !ro && c.Output != nil && c.Dynamic != nil && c.Operation.Output != nil {
 		if res := c.Dynamic(c.Output); len(res) > 0 {
-			if p, ok := render(c.Operation.Output, res, c.Rules).(map[string]any); ok && len(p) > 0 {
+			if p, ok := b.render(c.Operation.Output, res, c.Rules).(map[string]any); ok && len(p) > 0 {
 				rec.ResponseElements = p
 			}
 		}
@@ -251,18 +294,34 @@ func Wants(bus *events.Bus) func(Call) bool {
 
 // Event wraps rec in the EventBridge envelope CloudTrail delivers it in.
 func (rec *Record) Event() events.Event {
-	detail, _ := rec.JSON()
-	t := rec.time()
+	e := rec.envelope()
+	e.Source = "aws." + strings.TrimSuffix(rec.EventSource, ".amazonaws.com")
+	e.Detail, _ = rec.JSON()
+	return e
+}
+
+// envelope is Event without its source and detail, what a record sink
+// handed the record itself (events.Record.Detail) reads.
+func (rec *Record) envelope() events.Event {
 	return events.Event{
 		ID:         rec.EventID,
-		Source:     "aws." + strings.TrimSuffix(rec.EventSource, ".amazonaws.com"),
 		DetailType: DetailType,
 		Account:    rec.RecipientAccountID,
 		Region:     rec.AWSRegion,
-		Time:       t,
+		Time:       rec.time(),
 		Resources:  []string{},
-		Detail:     detail,
 	}
+}
+
+// AppendDetail implements events.RecordDetail: rec's JSON appended to
+// dst, or dst as it is when rec cannot be encoded (a NaN, as Event's
+// detail is then empty).
+func (rec *Record) AppendDetail(dst []byte) []byte {
+	b, err := rec.appendJSON(dst)
+	if err != nil {
+		return dst
+	}
+	return b
 }
 
 // time is the instant of EventTime.
@@ -291,6 +350,11 @@ func (rec *Record) Fields() *events.RecordFields {
 // else the last label of the endpoint prefix ("streams.dynamodb" records
 // as dynamodb).
 func EventSource(md model.Metadata, rules kit.Audit) string {
+	return sourceLabel(md, rules) + ".amazonaws.com"
+}
+
+// sourceLabel is the service part of EventSource.
+func sourceLabel(md model.Metadata, rules kit.Audit) string {
 	p := rules.EventSource
 	if p == "" {
 		p = md.EndpointPrefix
@@ -298,7 +362,7 @@ func EventSource(md model.Metadata, rules kit.Audit) string {
 			p = p[i+1:]
 		}
 	}
-	return p + ".amazonaws.com"
+	return p
 }
 
 // Identity is the userIdentity of a caller.
@@ -360,7 +424,7 @@ func arnResource(arn string) string {
 // structure members in lowerCamelCase, map keys untouched, timestamps
 // as CloudTrail prints them, and streaming bodies, blobs and secrets
 // left out. It returns nil for what is left out.
-func render(ref *model.Ref, v any, rules kit.Audit) any {
+func (b *builder) render(ref *model.Ref, v any, rules kit.Audit) any {
 	if v == nil || ref == nil || ref.Shape == nil || ref.IsStreaming() || ref.Shape.Sensitive {
 		return nil
 	}
@@ -386,8 +450,8 @@ func render(ref *model.Ref, v any, rules kit.Audit) any {
 			if !ok || secretMembers[mem.Name] {
 				continue
 			}
-			if r := render(mem, mv, rules); r != nil {
-				out[memberName(rules, mem.Name)] = r
+			if r := b.render(mem, mv, rules); r != nil {
+				out[b.memberName(rules, mem.Name)] = r
 			}
 		}
 		return out
@@ -398,7 +462,7 @@ func render(ref *model.Ref, v any, rules kit.Audit) any {
 		}
 		out := make([]any, 0, len(l))
 		for _, e := range l {
-			if r := render(sh.Member, e, rules); r != nil {
+			if r := b.render(sh.Member, e, rules); r != nil {
 				out = append(out, r)
 			}
 		}
@@ -410,13 +474,26 @@ func render(ref *model.Ref, v any, rules kit.Audit) any {
 		}
 		out := make(map[string]any, len(m))
 		for k, e := range m {
-			if r := render(sh.Value, e, rules); r != nil {
+			if r := b.render(sh.Value, e, rules); r != nil {
 				out[k] = r
 			}
 		}
 		return out
 	}
 	return v
+}
+
+// memberName is memberName(rules, name), the lowerCamelCase names cached.
+func (b *builder) memberName(rules kit.Audit, name string) string {
+	if n, ok := rules.MemberNames[name]; ok {
+		return n
+	}
+	if n, ok := b.names.Load(name); ok {
+		return n.(string)
+	}
+	n := memberName(rules, name)
+	b.names.Store(name, n)
+	return n
 }
 
 // memberName is a member's name as CloudTrail shows it: lowerCamelCase
@@ -458,20 +535,25 @@ func NewEventID() string {
 // bus.WantsRecords: CloudTrail) costs no record: building and encoding one
 // was a large share of a cheap call's CPU.
 func Publisher(bus *events.Bus) func(Call) {
+	b := new(builder)
 	return func(c Call) {
 		toRules, toTrail := wanted(bus, c)
 		if !toRules && !toTrail {
 			return
 		}
-		rec := Build(c, NewEventID)
-		e := rec.Event()
+		rec := b.build(c, NewEventID)
 		if toRules {
+			e := rec.Event()
 			bus.Publish(e)
+			if toTrail {
+				bus.PublishRecord(events.Record{Event: e, Fields: rec.Fields()})
+			}
+			return
 		}
-		if toTrail {
-			// The record's fields go along with its JSON, so the sink
-			// does not parse back what was just built.
-			bus.PublishRecord(events.Record{Event: e, Fields: rec.Fields()})
-		}
+		// The record's fields go along with it, so the sink does not
+		// parse back what it needs, and the record itself: the sink
+		// encodes it when it stores it, in its batches (no JSON is
+		// built on the call's path, and none copied out of a buffer).
+		bus.PublishRecord(events.Record{Event: rec.envelope(), Fields: rec.Fields(), Detail: rec})
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"net/http/httptest"
 	"reflect"
 	"regexp"
+	"strings"
 	"testing"
 	"time"
 
@@ -224,8 +225,53 @@ func (s *sink) WantsRecords(account, _ string, data bool) bool {
 	return account == s.account && !(data && s.noData)
 }
 func (s *sink) Record(r events.Record) {
-	s.got = append(s.got, r.Event)
+	e := r.Event
+	e.Detail = r.AppendDetail(nil)
+	s.got = append(s.got, e)
 	s.fields = append(s.fields, r.Fields)
+}
+
+// TestPublisherDetailEitherWay: a record the sink builds itself (no
+// EventBridge rule wants the call, so the hook hands the record to encode
+// later) has the bytes of the one the hook encodes for EventBridge, for
+// a mutating call, a read-only one, a failure and a data event.
+func TestPublisherDetailEitherWay(t *testing.T) {
+	iam, s3 := iamapi.Spec(), s3api.Spec()
+	calls := []Call{
+		call(t, iam, "CreateUser", user, map[string]any{"UserName": "bob", "Path": "/a<b>&c/"}, map[string]any{}, nil),
+		call(t, iam, "GetRole", role, map[string]any{"RoleName": "r1"}, nil, nil),
+		call(t, iam, "GetUser", root, map[string]any{"UserName": "nobody"}, nil, iamapi.ErrNoSuchEntityException.New("The user with name nobody cannot be found.")),
+		call(t, s3, "PutObject", anon, map[string]any{"Bucket": "b", "Key": "dir/k"}, map[string]any{}, nil),
+	}
+	details := func(subscribed bool) []string {
+		bus := events.New()
+		if subscribed {
+			defer bus.Subscribe(func(events.Event) {})()
+		}
+		trail := &sink{account: acct}
+		bus.HandleRecords(trail)
+		hook := Publisher(bus)
+		for _, c := range calls {
+			hook(c)
+		}
+		var out []string
+		for _, e := range trail.got {
+			if len(e.Detail) == 0 || e.ID == "" {
+				t.Fatalf("record %+v has no detail or id", e)
+			}
+			out = append(out, strings.Replace(string(e.Detail), e.ID, "ID", 1))
+		}
+		return out
+	}
+	deferred, eager := details(false), details(true)
+	if len(deferred) != len(calls) || len(eager) != len(calls) {
+		t.Fatalf("%d and %d records for %d calls", len(deferred), len(eager), len(calls))
+	}
+	for i := range calls {
+		if deferred[i] != eager[i] {
+			t.Errorf("built by the sink:\n%s\nencoded by the hook:\n%s", deferred[i], eager[i])
+		}
+	}
 }
 
 func TestPublisherRecordSink(t *testing.T) {
@@ -442,5 +488,34 @@ func TestWantsAgreesWithPublisher(t *testing.T) {
 	got, err := Build(c, fixedID).JSON()
 	if err != nil || string(got) != string(want) {
 		t.Fatalf("record from LazyParams %s (%v), want %s", got, err, want)
+	}
+}
+
+// TestBuilderCachesAsBuild: a builder reused across calls (the hook's)
+// builds the records a fresh one does, as the clock moves within a
+// second and past it, for several services and members.
+func TestBuilderCachesAsBuild(t *testing.T) {
+	iam, s3 := iamapi.Spec(), s3api.Spec()
+	clk := clock.NewFake(t0)
+	var b builder
+	for i := range 12 {
+		for _, c := range []Call{
+			call(t, iam, "CreateUser", user, map[string]any{"UserName": "bob", "Path": "/p/"}, map[string]any{}, nil),
+			call(t, s3, "PutObject", root, map[string]any{"Bucket": "b", "Key": "k", "ContentMD5": "x"}, map[string]any{}, nil),
+		} {
+			c.Context.Clock = clk
+			got, err := b.build(c, fixedID).JSON()
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, _ := Build(c, fixedID).JSON()
+			if string(got) != string(want) {
+				t.Fatalf("call %d: cached builder\n%s\nfresh\n%s", i, got, want)
+			}
+			if d := detail(t, Build(c, fixedID)); d["eventTime"] != clk.Now().UTC().Truncate(time.Second).Format(time.RFC3339) {
+				t.Fatalf("call %d: eventTime %v at %v", i, d["eventTime"], clk.Now())
+			}
+		}
+		clk.Advance(400 * time.Millisecond)
 	}
 }

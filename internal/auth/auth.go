@@ -115,7 +115,7 @@ type Verifier struct {
 	// keys caches derived SigV4 signing keys: deriving one is four
 	// HMACs, and a client signs every request of a day, region and
 	// service with the same key.
-	keyMu sync.Mutex
+	keyMu sync.RWMutex
 	keys  map[scope]keyEntry
 	// bufs holds *[]byte buffers for building canonical requests.
 	bufs sync.Pool
@@ -134,16 +134,21 @@ const maxCachedKeys = 1024
 // signingKey is signingKey(secret, s), cached.
 func (v *Verifier) signingKey(secret string, s scope) []byte {
 	s.text = "" // the same scope however it was made
-	v.keyMu.Lock()
-	defer v.keyMu.Unlock()
-	if e, ok := v.keys[s]; ok && e.secret == secret {
+	// Every request reads the cache and almost none writes it: readers
+	// share the lock (requests on both cores verify at once).
+	v.keyMu.RLock()
+	e, ok := v.keys[s]
+	v.keyMu.RUnlock()
+	if ok && e.secret == secret {
 		return e.key
 	}
+	k := signingKey(secret, s)
+	v.keyMu.Lock()
 	if v.keys == nil || len(v.keys) >= maxCachedKeys {
 		v.keys = map[scope]keyEntry{}
 	}
-	k := signingKey(secret, s)
 	v.keys[s] = keyEntry{secret: secret, key: k}
+	v.keyMu.Unlock()
 	return k
 }
 
@@ -173,6 +178,13 @@ type Result struct {
 	Trailer http.Header
 }
 
+// bufferedResult is a Result whose Body the verifier read to hash it,
+// both in one allocation.
+type bufferedResult struct {
+	Result
+	body bufferedBody
+}
+
 // Verify authenticates r for a service that speaks dialect d. For S3 use
 // VerifyS3, which also needs the bucket of virtual-hosted requests.
 func (v *Verifier) Verify(r *http.Request, d Dialect) (*Result, error) {
@@ -188,7 +200,7 @@ func (v *Verifier) VerifyS3(r *http.Request, bucket string) (*Result, error) {
 }
 
 func (v *Verifier) verify(r *http.Request, d Dialect, bucket string) (*Result, error) {
-	authz := r.Header.Get("Authorization")
+	authz := header(r, "Authorization")
 	_, rawQuery := rawTarget(r)
 	q := parseQuery(rawQuery)
 	presignV4 := q.has("X-Amz-Algorithm") || q.has("X-Amz-Credential") || q.has("X-Amz-Signature")
@@ -384,14 +396,14 @@ func hasDate(r *http.Request) bool {
 // requestTime reads the signing time of a header-signed request: X-Amz-Date
 // (ISO 8601 basic) wins over Date (an HTTP date). raw is the value as sent.
 func requestTime(r *http.Request) (t time.Time, raw string, ok bool) {
-	if raw = r.Header.Get("X-Amz-Date"); raw != "" {
-		if t, err := time.Parse(iso8601Basic, raw); err == nil {
+	if raw = header(r, "X-Amz-Date"); raw != "" {
+		if t, ok := parseAmzDate(raw); ok {
 			return t, raw, true
 		}
 		t, ok := parseHTTPDate(raw)
 		return t, raw, ok
 	}
-	if raw = r.Header.Get("Date"); raw != "" {
+	if raw = header(r, "Date"); raw != "" {
 		t, ok := parseHTTPDate(raw)
 		return t, raw, ok
 	}

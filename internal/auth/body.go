@@ -23,7 +23,7 @@ const memBodyLimit = 1 << 20
 // bufferedBody replays a body the verifier had to read in full to hash it.
 type bufferedBody struct {
 	io.Reader
-	sha256 string
+	sum    [2 * sha256.Size]byte // the body's SHA-256, hex
 	size   int64
 	file   *os.File // nil when the body fit in memory
 	remove bool     // the file could not be unlinked while open
@@ -69,31 +69,39 @@ func (b *bufferedBody) Close() error {
 // computed, which SigV4 makes unavoidable before the signature can be
 // checked.
 func (v *Verifier) bufferBody(r *http.Request, d Dialect) (*bufferedBody, error) {
+	b := &bufferedBody{}
+	if err := v.readBody(r, d, b); err != nil {
+		return nil, err
+	}
+	return b, nil
+}
+
+// readBody is bufferBody into b, a zero bufferedBody.
+func (v *Verifier) readBody(r *http.Request, d Dialect, b *bufferedBody) error {
 	limit := v.maxBufferedBody()
-	b := &bufferedBody{orig: r.Body}
+	b.orig = r.Body
 	if r.Body == nil || r.Body == http.NoBody {
-		b.Reader, b.sha256, b.orig = bytes.NewReader(nil), emptySHA256, nil
-		return b, nil
+		b.Reader, b.orig = bytes.NewReader(nil), nil
+		copy(b.sum[:], emptySHA256)
+		return nil
 	}
 	// At most limit+1 bytes are read in all; the first memBodyLimit+1
 	// into memory, hashed at once when that was the whole body (the
 	// usual case: no hasher, tee or copy allocated).
 	data, err := httpbody.ReadUpTo(r.Body, min(limit, memBodyLimit)+1, r.ContentLength)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	n := int64(len(data))
 	if n <= memBodyLimit {
 		if n > limit {
-			return nil, fail(d, failBodyTooLarge, strconv.FormatInt(limit+1, 10))
+			return fail(d, failBodyTooLarge, strconv.FormatInt(limit+1, 10))
 		}
 		b.mem.Reset(data)
 		b.Reader, b.size, b.data = &b.mem, n, data
 		sum := sha256.Sum256(data)
-		var hx [2 * sha256.Size]byte
-		hex.Encode(hx[:], sum[:])
-		b.sha256 = string(hx[:])
-		return b, nil
+		hex.Encode(b.sum[:], sum[:])
+		return nil
 	}
 	// Over memBodyLimit (so limit > memBodyLimit): the rest streams to a
 	// file, hashed as it goes.
@@ -104,7 +112,7 @@ func (v *Verifier) bufferBody(r *http.Request, d Dialect) (*bufferedBody, error)
 	mem := bytes.NewReader(data)
 	f, err := os.CreateTemp(v.TempDir, "niwa-body-*")
 	if err != nil {
-		return nil, internalError(err)
+		return internalError(err)
 	}
 	// Unlinking the open file means nothing is left behind even if the
 	// caller never closes the body; where the OS refuses (Windows), Close
@@ -113,19 +121,20 @@ func (v *Verifier) bufferBody(r *http.Request, d Dialect) (*bufferedBody, error)
 	m, err := io.Copy(f, io.MultiReader(mem, tee))
 	if err != nil {
 		_ = b.Close()
-		return nil, err
+		return err
 	}
 	if m > limit {
 		_ = b.Close()
-		return nil, fail(d, failBodyTooLarge, strconv.FormatInt(limit+1, 10))
+		return fail(d, failBodyTooLarge, strconv.FormatInt(limit+1, 10))
 	}
 	if _, err := f.Seek(0, io.SeekStart); err != nil {
 		_ = b.Close()
-		return nil, internalError(err)
+		return internalError(err)
 	}
 	b.Reader, b.size = f, m
-	b.sha256 = hex.EncodeToString(h.Sum(nil))
-	return b, nil
+	var sum [sha256.Size]byte
+	hex.Encode(b.sum[:], h.Sum(sum[:0]))
+	return nil
 }
 
 // wrapBody sets res.Body for a request whose signature is settled:

@@ -122,10 +122,7 @@ func parseCredential(c string) (scope, bool) {
 	if parts[0] == "" || parts[2] == "" || parts[3] == "" || parts[4] != terminator {
 		return scope{}, false
 	}
-	if len(parts[1]) != 8 {
-		return scope{}, false
-	}
-	if _, err := time.Parse("20060102", parts[1]); err != nil {
+	if !validScopeDate(parts[1]) {
 		return scope{}, false
 	}
 	// text is String()'s result, which the credential already holds.
@@ -135,7 +132,12 @@ func parseCredential(c string) (scope, bool) {
 
 // parseSignedHeaders splits SignedHeaders; names are compared lowercase.
 func parseSignedHeaders(s string) []string {
-	out := make([]string, 0, strings.Count(s, ";")+1)
+	return appendSignedHeaders(make([]string, 0, strings.Count(s, ";")+1), s)
+}
+
+// appendSignedHeaders appends parseSignedHeaders(s) to out (a caller's
+// array: a request signs a handful of headers).
+func appendSignedHeaders(out []string, s string) []string {
 	for rest := s; rest != ""; {
 		var h string
 		h, rest, _ = strings.Cut(rest, ";")
@@ -228,8 +230,8 @@ type sigV4Context struct {
 type v4Request struct {
 	presign       bool
 	scope         scope
-	signedHeaders []string
-	rawSigned     string // SignedHeaders as sent
+	signedHeaders []string // SigV4a's; verifyV4 splits rawSigned itself
+	rawSigned     string   // SignedHeaders as sent
 	signature     string
 	amzDate       string // ISO 8601 basic, as signed
 	rawDate       string // the date as the client sent it
@@ -240,6 +242,9 @@ type v4Request struct {
 
 // parseV4 extracts and validates the authentication parameters of a SigV4
 // request, failing with the dialect's wording for anything malformed.
+// The signed header names are left to the caller to split from
+// rawSigned (into an array of its own: a v4Request goes into error
+// values, so what it points at is on the heap).
 func parseV4(r *http.Request, d Dialect, q query, presign bool) (v4Request, error) {
 	req := v4Request{presign: presign, expires: -1}
 	if presign {
@@ -267,20 +272,20 @@ func parseV4(r *http.Request, d Dialect, q query, presign bool) (v4Request, erro
 		if !ok {
 			return req, fail(d, failPresignCredential, cred)
 		}
-		t, err := time.Parse(iso8601Basic, date)
-		if err != nil {
+		t, ok := parseAmzDate(date)
+		if !ok {
 			return req, fail(d, failPresignDate)
 		}
 		if sc.date != date[:8] {
 			return req, fail(d, failPresignCredentialDate, sc.date, date[:8], date)
 		}
-		req.scope, req.signedHeaders, req.rawSigned, req.signature = sc, parseSignedHeaders(sh), sh, sig
+		req.scope, req.rawSigned, req.signature = sc, sh, sig
 		req.t, req.amzDate, req.rawDate = t.UTC(), date, date
 		req.token = q.get("X-Amz-Security-Token")
 		return req, nil
 	}
 
-	authz := r.Header.Get("Authorization")
+	authz := header(r, "Authorization")
 	h, ok := parseAuthorization(authz)
 	if !ok || !h.hasCredential || !h.hasSignature || !h.hasSignedHeaders {
 		return req, fail(d, failMalformedHeader,
@@ -305,8 +310,8 @@ func parseV4(r *http.Request, d Dialect, q query, presign bool) (v4Request, erro
 	if sc.date != req.amzDate[:8] {
 		return req, fail(d, failCredentialDate, sc.date, req.amzDate[:8], raw)
 	}
-	req.scope, req.signedHeaders, req.rawSigned, req.signature = sc, parseSignedHeaders(h.signedHeaders), h.signedHeaders, h.signature
-	req.token = r.Header.Get("X-Amz-Security-Token")
+	req.scope, req.rawSigned, req.signature = sc, h.signedHeaders, h.signature
+	req.token = header(r, "X-Amz-Security-Token")
 	return req, nil
 }
 
@@ -378,6 +383,8 @@ func (v *Verifier) verifyV4(r *http.Request, d Dialect, q query, presign bool) (
 	if err != nil {
 		return nil, err
 	}
+	var names [16]string
+	signed := appendSignedHeaders(names[:0], req.rawSigned)
 	now := v.now()
 	if !v.SkipValidation {
 		if err := checkTime(d, req, v.signingNow()); err != nil {
@@ -392,22 +399,19 @@ func (v *Verifier) verifyV4(r *http.Request, d Dialect, q query, presign bool) (
 		return nil, err
 	}
 
-	res := &Result{Credential: cred, Region: req.scope.region, Service: req.scope.service, Scheme: SchemeSigV4}
-	if presign {
-		res.Scheme = SchemeSigV4Presign
-	}
-
 	// The payload hash the client signed: declared in x-amz-content-sha256
 	// (header, or hoisted into a presigned query), UNSIGNED-PAYLOAD for an
 	// S3 presigned URL, and otherwise the body's own hash.
 	s3 := d == DialectS3 || req.scope.service == "s3"
-	declared := r.Header.Get("X-Amz-Content-Sha256")
+	declared := header(r, "X-Amz-Content-Sha256")
 	if declared == "" && presign {
 		declared = q.get("X-Amz-Content-Sha256")
 	}
 	var (
-		payloads []string
+		plBuf    [2]payloadHash
+		payloads = plBuf[:0]
 		buffered *bufferedBody
+		res      *Result
 	)
 	switch {
 	case declared != "":
@@ -415,23 +419,32 @@ func (v *Verifier) verifyV4(r *http.Request, d Dialect, q query, presign bool) (
 			return nil, fieldErr(fail(d, failInvalidContentSHA256),
 				"ArgumentName", "x-amz-content-sha256", "ArgumentValue", declared)
 		}
-		payloads = []string{declared}
+		payloads = append(payloads, payloadHash{s: declared})
 	case presign && s3:
-		payloads = []string{unsignedPayload}
+		payloads = append(payloads, payloadHash{s: unsignedPayload})
 	case d == DialectS3:
 		return nil, fail(d, failMissingContentSHA256)
 	case v.SkipValidation:
 		// Nothing will be checked, so there is no reason to hash the body.
-		payloads = []string{unsignedPayload}
+		payloads = append(payloads, payloadHash{s: unsignedPayload})
 	default:
-		buffered, err = v.bufferBody(r, d)
-		if err != nil {
+		// The body and the Result in one allocation.
+		br := &bufferedResult{}
+		if err = v.readBody(r, d, &br.body); err != nil {
 			return nil, err
 		}
-		payloads = []string{buffered.sha256}
+		res, buffered = &br.Result, &br.body
+		payloads = append(payloads, payloadHash{b: buffered.sum[:]})
 		if presign {
-			payloads = append(payloads, unsignedPayload)
+			payloads = append(payloads, payloadHash{s: unsignedPayload})
 		}
+	}
+	if res == nil {
+		res = &Result{}
+	}
+	res.Credential, res.Region, res.Service, res.Scheme = cred, req.scope.region, req.scope.service, SchemeSigV4
+	if presign {
+		res.Scheme = SchemeSigV4Presign
 	}
 
 	key := v.signingKey(cred.SecretAccessKey, req.scope)
@@ -440,10 +453,10 @@ func (v *Verifier) verifyV4(r *http.Request, d Dialect, q query, presign bool) (
 	if presign {
 		exclude = "X-Amz-Signature"
 	}
-	sh := joinSignedHeaders(req.rawSigned, req.signedHeaders)
+	sh := joinSignedHeaders(req.rawSigned, signed)
 	scopeS := req.scope.String()
 
-	payload := payloads[0]
+	payload := payloads[0].s
 	matched := v.SkipValidation
 	var pathsBuf [2]string
 	paths := appendCanonicalPaths(pathsBuf[:0], path, s3)
@@ -464,7 +477,7 @@ func (v *Verifier) verifyV4(r *http.Request, d Dialect, q query, presign bool) (
 		buf := *bp
 		buf = appendCanonicalQuery(buf[:0], q, exclude)
 		buf = append(buf, '\n')
-		buf = appendCanonicalHeaders(buf, r, req.signedHeaders)
+		buf = appendCanonicalHeaders(buf, r, signed)
 		buf = append(buf, '\n')
 		buf = append(buf, sh...)
 		buf = append(buf, '\n')
@@ -479,7 +492,8 @@ func (v *Verifier) verifyV4(r *http.Request, d Dialect, q query, presign bool) (
 				buf = append(buf, p...)
 				buf = append(buf, '\n')
 				buf = append(buf, buf[:shared]...)
-				buf = append(buf, pl...)
+				buf = append(buf, pl.s...)
+				buf = append(buf, pl.b...)
 				crHash := sha256.Sum256(buf[shared:])
 				copy(pad[:], key)
 				for i := range pad {
@@ -498,7 +512,7 @@ func (v *Verifier) verifyV4(r *http.Request, d Dialect, q query, presign bool) (
 				hex.Encode(sig[:], mac[:])
 				clear(pad[:])
 				if equalSignature(sig[:], req.signature) {
-					matched, payload = true, pl
+					matched, payload = true, pl.s
 					break candidates
 				}
 			}
@@ -512,8 +526,8 @@ func (v *Verifier) verifyV4(r *http.Request, d Dialect, q query, presign bool) (
 		}
 		e := fail(d, failSignatureMismatch)
 		if d == DialectS3 {
-			cq, ch := canonicalQuery(q, exclude), canonicalHeaders(r, req.signedHeaders)
-			cr := string(appendCanonicalRequest(nil, r.Method, paths[0], cq, ch, sh, payloads[0]))
+			cq, ch := canonicalQuery(q, exclude), canonicalHeaders(r, signed)
+			cr := string(appendCanonicalRequest(nil, r.Method, paths[0], cq, ch, sh, payloads[0].String()))
 			crHash := sha256.Sum256([]byte(cr))
 			firstCR, firstSTS := cr, string(appendStringToSign(nil, req.amzDate, scopeS, crHash[:]))
 			_ = fieldErr(e, "AWSAccessKeyId", req.scope.accessKey,
@@ -539,6 +553,20 @@ func (v *Verifier) verifyV4(r *http.Request, d Dialect, q query, presign bool) (
 		return nil, err
 	}
 	return res, nil
+}
+
+// payloadHash is a payload hash a signature may cover: a declared one or
+// a marker (s), or the hex SHA-256 of a body the verifier read (b).
+type payloadHash struct {
+	s string
+	b []byte
+}
+
+func (p payloadHash) String() string {
+	if p.b != nil {
+		return string(p.b)
+	}
+	return p.s
 }
 
 // buffer returns a reusable buffer for building a canonical request;

@@ -109,7 +109,7 @@ func (v *Verifier) verifyV4AHeader(r *http.Request, d Dialect, q query, authz st
 		if buffered, err = v.bufferBody(r, d); err != nil {
 			return nil, err
 		}
-		payload = buffered.sha256
+		payload = string(buffered.sum[:])
 	case streamingECDSA, streamingECDSATrailer:
 		return nil, fail(d, failSigV4A)
 	}

@@ -25,13 +25,35 @@ type RecordSink interface {
 // Record is one CloudTrail record as the record sink receives it.
 type Record struct {
 	// Event is the record in the envelope EventBridge events carry; its
-	// Detail is the record's JSON, the bytes the sink keeps and delivers.
+	// Detail is the record's JSON, the bytes the sink keeps and delivers,
+	// or empty when Detail builds it.
 	Event Event
+	// Detail, when Event.Detail is empty, appends the record's JSON: the
+	// sink builds it when it stores the record, in its own batches off
+	// the call's path, into a buffer it reuses. The value must not change
+	// once handed over.
+	Detail RecordDetail
 	// Fields are the record's fields the sink indexes, as the record's
 	// builder set them, so that the sink need not parse Detail back (a
 	// large share of a cheap call's CPU). Nil for a record known only by
 	// its JSON: the sink reads them from Detail.
 	Fields *RecordFields
+}
+
+// RecordDetail builds a record's JSON.
+type RecordDetail interface {
+	// AppendDetail appends the record's JSON to dst (nothing when it
+	// cannot be encoded).
+	AppendDetail(dst []byte) []byte
+}
+
+// AppendDetail appends r's JSON to dst: Event.Detail, or what Detail
+// builds.
+func (r *Record) AppendDetail(dst []byte) []byte {
+	if len(r.Event.Detail) > 0 || r.Detail == nil {
+		return append(dst, r.Event.Detail...)
+	}
+	return r.Detail.AppendDetail(dst)
 }
 
 // RecordFields are what a CloudTrail record's JSON holds under these

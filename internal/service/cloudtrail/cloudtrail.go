@@ -81,10 +81,18 @@ type CloudTrail struct {
 	// every API call's path; flush writes them in one transaction).
 	pmu     sync.Mutex
 	pending []pendingRecord
+	spare   []pendingRecord // the last batch's array, for the next
 	// flushMu orders flushes, so sequence numbers are committed in order
 	// and a delivery that flushed first never misses a record.
 	flushMu sync.Mutex
 	lastSeq string
+	// lastNs and lastN are lastSeq's numbers when seqNum is set, in
+	// which case lastSeq may be stale (nextSeqNum).
+	lastNs, lastN uint64
+	seqNum        bool
+	// Buffers flush reuses for each record: its JSON, key and stored
+	// bytes.
+	detailBuf, keyBuf, valBuf []byte
 	// dataAccounts caches which accounts have a trail that selects data
 	// events (nil entries: not computed yet); reset on trail changes.
 	dmu          sync.Mutex

@@ -133,13 +133,13 @@ func parse(raw []byte) (histRecord, error) {
 }
 
 // fromFields is the histRecord of a record the audit hook built, from the
-// fields it handed along with the record's JSON (e.Detail, kept as it
-// is: json.Marshal's output, compact and escaped).
-func fromFields(f *events.RecordFields, e *events.Event) histRecord {
+// fields it handed along with the record's JSON (raw, kept as it is:
+// json.Marshal's output, compact and escaped).
+func fromFields(f *events.RecordFields, e *events.Event, raw json.RawMessage) histRecord {
 	h := histRecord{Time: f.Time, EventID: e.ID, Name: f.Name, Source: f.Source,
 		Username: username(f.UserType, f.UserARN, f.UserName, f.InvokedBy), AccessKeyID: f.AccessKeyID, UserARN: f.UserARN,
 		ReadOnly: f.ReadOnly, Management: f.Management, Global: globalSources[f.Source], EventType: f.EventType,
-		ErrorCode: f.ErrorCode, Raw: e.Detail}
+		ErrorCode: f.ErrorCode, Raw: raw}
 	h.Resources = resourcesOf(f.Source, e.Region, e.Account, f.RequestParameters)
 	if !h.Management {
 		h.Raw = withResources(h.Raw, h.Resources, e.Account)
@@ -302,34 +302,44 @@ func (c *CloudTrail) WantsRecords(account, _ string, data bool) bool {
 	return !data || c.wantsData(account)
 }
 
-// pendingRecord is a record waiting for the flusher.
+// pendingRecord is a record waiting for the flusher: one the audit hook
+// handed with its fields (r), made a histRecord (its JSON built, if the
+// hook left that to the sink) when the batch is stored, or one known only
+// by its JSON, parsed when it came (parsed).
 type pendingRecord struct {
-	sc storage.Scope
-	h  histRecord
+	sc     storage.Scope
+	r      events.Record
+	parsed *histRecord
 }
 
 // Record implements events.RecordSink. It runs on the API call's path, so
 // it only queues the record (data events only for accounts whose trails
 // may select them); the flusher stores the queue in batches. A record
-// the audit hook built comes with its fields: nothing is parsed back.
+// the audit hook built comes with its fields: nothing is parsed back, and
+// its JSON is built by the flusher.
 func (c *CloudTrail) Record(r events.Record) {
-	var h histRecord
+	p := pendingRecord{sc: storage.Scope{Account: r.Event.Account, Region: r.Event.Region}}
 	if f := r.Fields; f != nil {
 		if !f.Management && !c.wantsData(r.Event.Account) {
 			return
 		}
-		h = fromFields(f, &r.Event)
+		p.r = r
 	} else {
-		var err error
-		if h, err = parse(r.Event.Detail); err != nil {
+		h, err := parse(r.Event.Detail)
+		if err != nil {
 			return // not a CloudTrail record
 		}
 		if !h.Management && !c.wantsData(r.Event.Account) {
 			return
 		}
+		p.parsed = &h
 	}
 	c.pmu.Lock()
-	c.pending = append(c.pending, pendingRecord{storage.Scope{Account: r.Event.Account, Region: r.Event.Region}, h})
+	if c.pending == nil {
+		// The last batch's array, emptied by flush.
+		c.pending, c.spare = c.spare, nil
+	}
+	c.pending = append(c.pending, p)
 	n := len(c.pending)
 	c.pmu.Unlock()
 	switch {
@@ -410,6 +420,12 @@ func (c *CloudTrail) wantsData(account string) bool {
 // nextSeq returns the next record sequence: ordered by the clock, then
 // by arrival. Callers hold flushMu.
 func (c *CloudTrail) nextSeq(now time.Time) string {
+	if ns, n, ok := c.nextSeqNum(now); ok {
+		return formatSeq(ns, n)
+	}
+	if c.seqNum {
+		c.lastSeq, c.seqNum = formatSeq(c.lastNs, c.lastN), false
+	}
 	var s string
 	if ns := now.UnixNano(); ns >= 0 {
 		s = formatSeq(uint64(ns), 0)
@@ -421,15 +437,37 @@ func (c *CloudTrail) nextSeq(now time.Time) string {
 		s = formatSeq(ns, n+1)
 	}
 	c.lastSeq = s
+	if len(s) == 24 && s[0] != '-' {
+		c.lastNs, c.lastN = parseSeq(s)
+		c.seqNum = formatSeq(c.lastNs, c.lastN) == s
+	}
 	return s
 }
 
-// formatSeq is fmt.Sprintf("%016x%08x", ns, n) without fmt's cost (a
-// sequence is made for every record).
-func formatSeq(ns, n uint64) string {
-	if n > 0xffffffff {
-		return fmt.Sprintf("%016x%08x", ns, n)
+// nextSeqNum is nextSeq as formatSeq's numbers, without making the
+// string, when the last sequence is known by its numbers (seqNum) and the
+// next is formatSeq's (a clock after 1970, fewer than 2^32 records in one
+// nanosecond); ok is false, and nothing changed, otherwise. Sequences of
+// formatSeq's fixed width sort as their numbers do, so comparing numbers
+// is comparing the strings.
+func (c *CloudTrail) nextSeqNum(now time.Time) (ns, n uint64, ok bool) {
+	t := now.UnixNano()
+	if !c.seqNum || t < 0 {
+		return 0, 0, false
 	}
+	ns = uint64(t)
+	if ns <= c.lastNs {
+		if c.lastN >= 0xffffffff {
+			return 0, 0, false
+		}
+		ns, n = c.lastNs, c.lastN+1
+	}
+	c.lastNs, c.lastN = ns, n
+	return ns, n, true
+}
+
+// appendSeq appends formatSeq(ns, n) for n < 2^32.
+func appendSeq(dst []byte, ns, n uint64) []byte {
 	const digits = "0123456789abcdef"
 	var b [24]byte
 	for i := 15; i >= 0; i-- {
@@ -440,7 +478,17 @@ func formatSeq(ns, n uint64) string {
 		b[i] = digits[n&15]
 		n >>= 4
 	}
-	return string(b[:])
+	return append(dst, b[:]...)
+}
+
+// formatSeq is fmt.Sprintf("%016x%08x", ns, n) without fmt's cost (a
+// sequence is made for every record).
+func formatSeq(ns, n uint64) string {
+	if n > 0xffffffff {
+		return fmt.Sprintf("%016x%08x", ns, n)
+	}
+	var b [24]byte
+	return string(appendSeq(b[:0], ns, n))
 }
 
 // parseSeq reads a sequence formatSeq wrote.
@@ -496,6 +544,16 @@ func (c *CloudTrail) flush() error {
 	if len(batch) == 0 {
 		return nil
 	}
+	defer func() {
+		// The array is the next batch's: emptied, so that it holds no
+		// record, and not kept when a burst made it large.
+		clear(batch)
+		if cap(batch) <= flushBatch {
+			c.pmu.Lock()
+			c.spare = batch[:0]
+			c.pmu.Unlock()
+		}
+	}()
 	now := c.clock.Now()
 	return c.store.Update(func(tx storage.Tx) error {
 		type slot struct {
@@ -504,12 +562,26 @@ func (c *CloudTrail) flush() error {
 		}
 		added := map[slot]int{}
 		for i := range batch {
-			sc, h := batch[i].sc, &batch[i].h
-			k := kindOf(h)
-			if err := k.tbl.Put(tx, sc, *h, c.nextSeq(now)); err != nil {
+			p := &batch[i]
+			var h histRecord
+			if p.parsed != nil {
+				h = *p.parsed
+			} else {
+				// The record's JSON, built here (or copied from the
+				// event the hook encoded for EventBridge) into a buffer
+				// each record reuses: what is stored is its coded form.
+				c.detailBuf = p.r.AppendDetail(c.detailBuf[:0])
+				var raw json.RawMessage
+				if len(c.detailBuf) > 0 {
+					raw = c.detailBuf
+				}
+				h = fromFields(p.r.Fields, &p.r.Event, raw)
+			}
+			k := kindOf(&h)
+			if err := c.put(tx, k, p.sc, &h, now); err != nil {
 				return err
 			}
-			added[slot{sc, k.name}]++
+			added[slot{p.sc, k.name}]++
 		}
 		for sl, n := range added {
 			if _, ok, err := scopesTbl.Get(tx, indexScope, sl.sc.Account, sl.sc.Region); err != nil {
@@ -559,25 +631,53 @@ func (c *CloudTrail) flush() error {
 	})
 }
 
+// put stores h in k's table under the next sequence: what k.tbl.Put
+// does (TestFlushPutIsTablePut), in buffers every record of a batch
+// reuses (the store copies what it keeps). Callers hold flushMu.
+func (c *CloudTrail) put(tx storage.Tx, k kind, sc storage.Scope, h *histRecord, now time.Time) error {
+	c.keyBuf = storage.AppendKey(c.keyBuf[:0], sc.Account, sc.Region, k.tbl.Name())
+	if ns, n, ok := c.nextSeqNum(now); ok {
+		var b [24]byte
+		c.keyBuf = storage.AppendKey(c.keyBuf, string(appendSeq(b[:0], ns, n)))
+	} else {
+		c.keyBuf = storage.AppendKey(c.keyBuf, c.nextSeq(now))
+	}
+	c.valBuf = h.AppendRecord(append(c.valBuf[:0], storage.RecordV1))
+	return tx.Put(c.keyBuf, c.valBuf)
+}
+
 // dropOldest deletes the n oldest records of k in sc; with keepAfter
-// set, none whose sequence is after it.
+// set, none whose sequence is after it. Only their keys are read: once
+// the history is full every record stored drops one, and decoding it (its
+// coded JSON expanded) only to delete it cost as much as storing one.
 func dropOldest(tx storage.Tx, k kind, sc storage.Scope, n int, keepAfter string) (int, error) {
-	var keys [][]string
-	if err := k.tbl.List(tx, sc, nil, storage.ListOptions{Limit: n}, func(key []string, _ histRecord) bool {
-		if keepAfter != "" && len(key) > 0 && key[0] > keepAfter {
+	dropped := 0
+	var derr error
+	err := tx.Scan(k.tbl.Key(sc), storage.ScanOptions{Limit: n}, func(key, _ []byte) bool {
+		if keepAfter != "" {
+			// The key is account, region, table, sequence.
+			seq, _, err := storage.KeyPart(key, 3)
+			if err != nil {
+				derr = err
+				return false
+			}
+			if string(seq) > keepAfter {
+				return false
+			}
+		}
+		if derr = tx.Delete(key); derr != nil {
 			return false
 		}
-		keys = append(keys, key)
+		dropped++
 		return true
-	}); err != nil {
+	})
+	if err == nil {
+		err = derr
+	}
+	if err != nil {
 		return 0, err
 	}
-	for _, key := range keys {
-		if err := k.tbl.Delete(tx, sc, key...); err != nil {
-			return 0, err
-		}
-	}
-	return len(keys), nil
+	return dropped, nil
 }
 
 // undelivered is the sequence after which a logging trail of sc's

@@ -44,8 +44,11 @@ func (h *histRecord) AppendRecord(dst []byte) []byte {
 		})
 	}
 	if h.Raw != nil {
-		// Coded, a record is a third of its JSON or less: one allocation.
-		e.Bytes(15, rawCodecV1().encode(make([]byte, 0, len(h.Raw)/2+16), h.Raw))
+		// Coded, a record is a third of its JSON or less. Coded in
+		// place: a length-prefixed message is a bytes field, byte for
+		// byte (TestRawFieldInPlace).
+		raw := h.Raw
+		e.Message(15, func(e *storage.Enc) { e.B = rawCodecV1().encode(e.B, raw) })
 	}
 	return e.B
 }

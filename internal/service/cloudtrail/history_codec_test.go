@@ -146,7 +146,7 @@ func TestFieldsMatchParse(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			got := fromFields(&f, &e)
+			got := fromFields(&f, &e, e.Detail)
 			if !reflect.DeepEqual(got, want) {
 				t.Fatalf("from fields:\n%+v\nfrom JSON:\n%+v", got, want)
 			}
