@@ -1,7 +1,6 @@
 package api
 
 import (
-	"io"
 	"reflect"
 	"slices"
 	"sync"
@@ -84,7 +83,7 @@ func (w *typedWalk) structure(sh *model.Shape, e int32, p unsafe.Pointer) {
 		return
 	}
 	for k, idx := range sh.RequiredIndex() {
-		if idx < 0 || p == nil || absent(&fs[idx], unsafe.Add(p, fs[idx].Off)) {
+		if idx < 0 || p == nil || Absent(&fs[idx], unsafe.Add(p, fs[idx].Off)) {
 			w.path.Member(sh.Required[k])
 			w.out = append(w.out, model.Violation{Path: w.path.String(), Message: "Member must not be null"})
 			w.path.Pop()
@@ -102,21 +101,6 @@ func (w *typedWalk) structure(sh *model.Shape, e int32, p unsafe.Pointer) {
 		w.value(m, f, unsafe.Add(p, f.Off))
 		w.path.Pop()
 	}
-}
-
-// absent reports whether the member of kind f.Kind at p is absent (nil).
-func absent(f *Field, p unsafe.Pointer) bool {
-	switch f.Kind {
-	case KStringPtr, KBoolPtr, KInt32Ptr, KInt64Ptr, KFloat32Ptr, KFloat64Ptr, KTimePtr, KStructPtr, KMap, KStream:
-		return *(*unsafe.Pointer)(p) == nil
-	case KBytes, KList:
-		return (*sliceHeader)(p).data == nil
-	case KAny:
-		return *(*any)(p) == nil
-	case KReader:
-		return *(*io.Reader)(p) == nil
-	}
-	return false // a value kind (a list element, a map value) is there
 }
 
 // value checks the value of kind f.Kind at p, of ref, as Validate's value

@@ -199,18 +199,24 @@ func (e *encoder) item(ref *model.Ref, name string, v any, ns *model.XMLNamespac
 
 // entry writes the key and value elements of one map entry.
 func (e *encoder) entry(sh *model.Shape, key string, v any, depth int) error {
-	kname := sh.Key.XMLName()
-	if kname == "" {
-		kname = "key"
-	}
-	vname := sh.Value.XMLName()
-	if vname == "" {
-		vname = "value"
-	}
+	kname, vname := entryNames(sh)
 	if err := e.element(sh.Key, kname, key, sh.Key.Namespace(), depth); err != nil {
 		return err
 	}
 	return e.item(sh.Value, vname, v, sh.Value.Namespace(), depth)
+}
+
+// entryNames are the element names of a map entry's key and value.
+func entryNames(sh *model.Shape) (kname, vname string) {
+	kname = sh.Key.XMLName()
+	if kname == "" {
+		kname = "key"
+	}
+	vname = sh.Value.XMLName()
+	if vname == "" {
+		vname = "value"
+	}
+	return kname, vname
 }
 
 // flattened writes a flattened list or map: one name element per item or

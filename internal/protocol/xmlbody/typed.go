@@ -301,14 +301,7 @@ func (e *encoder) typedItem(ref *model.Ref, name string, v typed, ns *model.XMLN
 
 // typedEntry is entry for a value read in place.
 func (e *encoder) typedEntry(sh *model.Shape, key string, v typed, depth int) error {
-	kname := sh.Key.XMLName()
-	if kname == "" {
-		kname = "key"
-	}
-	vname := sh.Value.XMLName()
-	if vname == "" {
-		vname = "value"
-	}
+	kname, vname := entryNames(sh)
 	if err := e.element(sh.Key, kname, key, sh.Key.Namespace(), depth); err != nil {
 		return err
 	}
