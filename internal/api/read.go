@@ -67,6 +67,26 @@ type MapEntries struct {
 	it   reflect.MapIter
 }
 
+// MapReaders holds an encoder's MapEntries, one per nesting level of the
+// maps it is writing, so that each level's next map reuses its arrays.
+// The zero value is ready.
+type MapReaders struct {
+	levels []*MapEntries
+	depth  int
+}
+
+// Enter returns the MapEntries of the next nesting level; Leave ends it.
+func (r *MapReaders) Enter() *MapEntries {
+	if r.depth == len(r.levels) {
+		r.levels = append(r.levels, new(MapEntries))
+	}
+	r.depth++
+	return r.levels[r.depth-1]
+}
+
+// Leave ends the level the last Enter began.
+func (r *MapReaders) Leave() { r.depth-- }
+
 type mapKey struct {
 	k string
 	i int

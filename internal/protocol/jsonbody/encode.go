@@ -62,8 +62,7 @@ type encoder struct {
 	w       *bytes.Buffer
 	scratch [64]byte
 	// maps are the typed encoder's map readers, one per nesting level.
-	maps     []*api.MapEntries
-	mapDepth int
+	maps api.MapReaders
 }
 
 func (e *encoder) value(ref *model.Ref, v any, depth int) error {

@@ -189,8 +189,8 @@ func (e *encoder) typedList(sh *model.Shape, tab api.Table, i int32, p unsafe.Po
 // without a dynamic form, as mapValue does.
 func (e *encoder) typedMap(sh *model.Shape, tab api.Table, i int32, p unsafe.Pointer, depth int) error {
 	ent := &tab[i]
-	m := e.mapEntries()
-	defer e.doneMap()
+	m := e.maps.Enter()
+	defer e.maps.Leave()
 	m.Read(tab, i, p)
 	e.w.WriteByte('{')
 	first := true
@@ -235,15 +235,3 @@ func EncodeTyped(w *bytes.Buffer, ref *model.Ref, tab api.Table, f *api.Field, p
 	e := encoder{w: w}
 	return e.typedValue(ref, tab, f, p, 0)
 }
-
-// mapEntries is the MapEntries of the map being written at the current
-// nesting of maps: one per level, reused by the level's next map.
-func (e *encoder) mapEntries() *api.MapEntries {
-	if e.mapDepth == len(e.maps) {
-		e.maps = append(e.maps, new(api.MapEntries))
-	}
-	e.mapDepth++
-	return e.maps[e.mapDepth-1]
-}
-
-func (e *encoder) doneMap() { e.mapDepth-- }

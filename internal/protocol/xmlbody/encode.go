@@ -67,8 +67,7 @@ func EncodeMembers(w *bytes.Buffer, sh *model.Shape, value map[string]any) error
 type encoder struct {
 	w *bytes.Buffer
 	// maps are the typed encoder's map readers, one per nesting level.
-	maps     []*api.MapEntries
-	mapDepth int
+	maps api.MapReaders
 }
 
 // element writes v as one element called name.

@@ -167,8 +167,8 @@ func (e *encoder) typedElement(ref *model.Ref, name string, v typed, ns *model.X
 		}
 		e.close(name, mark)
 	case sh.Type == model.Map && v.f.Kind == api.KMap:
-		m := e.mapEntries()
-		defer e.doneMap()
+		m := e.maps.Enter()
+		defer e.maps.Leave()
 		m.Read(v.tab, v.f.Type, v.p)
 		ent := &v.tab[v.f.Type]
 		e.open(name, ns)
@@ -328,8 +328,8 @@ func (e *encoder) typedFlattened(ref *model.Ref, name string, v typed, ns *model
 	if sh.Type != model.Map || v.f.Kind != api.KMap {
 		return e.flattened(ref, name, v.dyn(), ns, depth)
 	}
-	m := e.mapEntries()
-	defer e.doneMap()
+	m := e.maps.Enter()
+	defer e.maps.Leave()
 	m.Read(v.tab, v.f.Type, v.p)
 	ent := &v.tab[v.f.Type]
 	for k := range m.Len() {
@@ -379,15 +379,3 @@ func EncodeTyped(w *bytes.Buffer, ref *model.Ref, name string, tab api.Table, f 
 	}
 	return nil
 }
-
-// mapEntries is the MapEntries of the map being written at the current
-// nesting of maps: one per level, reused by the level's next map.
-func (e *encoder) mapEntries() *api.MapEntries {
-	if e.mapDepth == len(e.maps) {
-		e.maps = append(e.maps, new(api.MapEntries))
-	}
-	e.mapDepth++
-	return e.maps[e.mapDepth-1]
-}
-
-func (e *encoder) doneMap() { e.mapDepth-- }
