@@ -186,7 +186,12 @@ func TestOffsetRace(t *testing.T) {
 						tm.Stop()
 					}
 				case 2:
-					go func() { <-o.After(d) }()
+					// After is called here, not in the goroutine that
+					// waits, so the waiter exists before wg.Wait returns
+					// (a goroutine still starting would register it after
+					// the final Advance and be left behind).
+					ch := o.After(d)
+					go func() { <-ch }()
 				default:
 					_ = o.Now()
 				}
