@@ -58,8 +58,9 @@ type Events struct {
 
 	// archived caches, per account and region, the ARNs of the buses
 	// that have an archive (hasArchive, asked twice for every mutating
-	// call while the region's default bus has a rule: by the audit hook's
-	// question and by the publisher). Dropped by CreateArchive and
+	// call while the region's default bus has no enabled rule, the usual
+	// case: by the audit hook's question whether anyone wants the call's
+	// record and by the publisher). Dropped by CreateArchive and
 	// DeleteArchive (after their commit) and by Reset; amu is held while
 	// an entry is read from the store, so a read that saw the store before
 	// a commit cannot store its answer after the drop.

@@ -55,7 +55,7 @@ func (s *countingStore) View(fn func(storage.Tx) error) error {
 
 // TestHasArchiveFollowsCreateAndDelete: whether a bus is archived is read
 // from the store once per account and region (it is asked twice for every
-// mutating call while the default bus has a rule) and the answer follows
+// mutating call while the default bus has no rule) and the answer follows
 // CreateArchive and DeleteArchive, for the bus the archive names only.
 func TestHasArchiveFollowsCreateAndDelete(t *testing.T) {
 	f := newFixture(t)
