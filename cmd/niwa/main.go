@@ -1,3 +1,14 @@
+// Listeners are plain TCP sockets, not Multipath TCP ones (Go 1.24 made
+// MPTCP the default for listeners on Linux). An MPTCP listener cost every
+// start ~0.2 ms of CPU, 1.5% of start-up to the first answer: a probe
+// socket to learn whether the kernel has MPTCP, then the listener's own
+// MPTCP socket, for the HTTP port and for the DNS server's TCP port. The
+// clients niwa serves (SDKs, the CLI, curl) do not speak MPTCP, so every
+// connection fell back to plain TCP anyway, as AWS's endpoints answer it.
+// GODEBUG=multipathtcp=1 in the environment turns it back on.
+//
+//go:debug multipathtcp=0
+
 // Command niwa is a local AWS cloud: one binary that speaks the real AWS
 // wire protocols on one port.
 //

@@ -46,6 +46,7 @@ func (e *Events) CreateArchive(ctx *request.Context, in *eventsapi.CreateArchive
 		}
 		return archives.Put(tx, sc, rec, name)
 	})
+	e.archivesChanged(sc)
 	if err != nil {
 		return nil, err
 	}
@@ -163,6 +164,7 @@ func (e *Events) DeleteArchive(ctx *request.Context, in *eventsapi.DeleteArchive
 		}
 		return archives.Delete(tx, sc, name)
 	})
+	e.archivesChanged(sc)
 	if err != nil {
 		return nil, err
 	}
@@ -172,26 +174,42 @@ func (e *Events) DeleteArchive(ctx *request.Context, in *eventsapi.DeleteArchive
 func timeKey(t time.Time) string { return fmt.Sprintf("%020d", t.UnixNano()) }
 
 // hasArchive reports whether an archive in sc archives the bus named bus.
-// When the archives cannot be read it says yes: the caller then takes
-// the slow path, which reads them again and reports what fails. The bus's
-// ARN is formatted only when there is an archive to compare it with (this
-// is asked for every mutating request while EventBridge has rules).
+// The answer comes from e.archived, read from the store once per account
+// and region and dropped when an archive is created or deleted there.
+// When the archives cannot be read it says yes (and caches nothing): the
+// caller then takes the slow path, which reads them again and reports
+// what fails. The bus's ARN is formatted only when the region has an
+// archive to compare it with (this is asked for every mutating request
+// while EventBridge has rules).
 func (e *Events) hasArchive(sc storage.Scope, bus string) bool {
-	has := false
-	arn := ""
-	if err := e.store.View(func(tx storage.Tx) error {
-		return archives.List(tx, sc, nil, storage.ListOptions{}, func(_ []string, a archiveRecord) bool {
-			if arn == "" {
-				arn = busARN(sc, bus)
-			}
-			has = a.EventSourceArn == arn
-			return !has
-		})
-	}); err != nil {
-		e.log.Warn("events: reading archives failed", "bus", bus, "err", err)
-		return true
+	e.amu.Lock()
+	defer e.amu.Unlock()
+	arns, ok := e.archived[sc]
+	if !ok {
+		// nil (no archive in the region, the usual case) is cached too.
+		if err := e.store.View(func(tx storage.Tx) error {
+			return archives.List(tx, sc, nil, storage.ListOptions{}, func(_ []string, a archiveRecord) bool {
+				if arns == nil {
+					arns = map[string]bool{}
+				}
+				arns[a.EventSourceArn] = true
+				return true
+			})
+		}); err != nil {
+			e.log.Warn("events: reading archives failed", "bus", bus, "err", err)
+			return true
+		}
+		e.archived[sc] = arns
 	}
-	return has
+	return len(arns) > 0 && arns[busARN(sc, bus)]
+}
+
+// archivesChanged drops sc's entry of e.archived after an archive was
+// created or deleted there (an update cannot change an archive's bus).
+func (e *Events) archivesChanged(sc storage.Scope) {
+	e.amu.Lock()
+	delete(e.archived, sc)
+	e.amu.Unlock()
 }
 
 // archive stores an event entering a bus in every archive of that bus

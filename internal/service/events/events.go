@@ -56,6 +56,17 @@ type Events struct {
 	imu     sync.Mutex
 	indexes map[string]*pattern.Index
 
+	// archived caches, per account and region, the ARNs of the buses
+	// that have an archive (hasArchive, asked twice for every mutating
+	// call while the region's default bus has no enabled rule, the usual
+	// case: by the audit hook's question whether anyone wants the call's
+	// record and by the publisher). Dropped by CreateArchive and
+	// DeleteArchive (after their commit) and by Reset; amu is held while
+	// an entry is read from the store, so a read that saw the store before
+	// a commit cannot store its answer after the drop.
+	amu      sync.Mutex
+	archived map[storage.Scope]map[string]bool
+
 	// timers are the armed schedule timers by scheduleKey.
 	tmu    sync.Mutex
 	timers map[string]armed
@@ -108,8 +119,9 @@ func New(store storage.Store, bus *ibus.Bus, clk clock.Clock, opts ...Option) *E
 		store: store, bus: bus, clock: clk,
 		log:     slog.New(slog.DiscardHandler),
 		indexes: map[string]*pattern.Index{}, timers: map[string]armed{},
-		stats: map[string]*RuleStats{},
-		queue: make(chan *envelope, 4096), stop: make(chan struct{}),
+		archived: map[storage.Scope]map[string]bool{},
+		stats:    map[string]*RuleStats{},
+		queue:    make(chan *envelope, 4096), stop: make(chan struct{}),
 		sem:   make(chan struct{}, 64),
 		http:  &http.Client{Timeout: apiDestinationTimeout},
 		tok:   tokens{m: map[string]token{}},
@@ -145,6 +157,9 @@ func (e *Events) Reset() error {
 	e.imu.Lock()
 	e.indexes = map[string]*pattern.Index{}
 	e.imu.Unlock()
+	e.amu.Lock()
+	e.archived = map[storage.Scope]map[string]bool{}
+	e.amu.Unlock()
 	e.tmu.Lock()
 	for k, t := range e.timers {
 		t.Stop()
