@@ -164,6 +164,9 @@ func main() {
 	}
 	floor := run(floorSrv, floorWorkload(), *n, *conc, *minCPU, 0)
 	floorSDK := run(floorSrv, floorSDKWorkload(), *n, *conc, *minCPU, 0)
+	sdkReq, err := captureSDKRequest()
+	check(err)
+	floorReplay := run(floorSrv, floorReplayWorkload(sdkReq), *n, *conc, *minCPU, 0)
 	var target result // GETs straight to the target, measured before the first workload using it
 	var stored int64
 	// Both servers stay up and each workload runs on one, then the
@@ -235,7 +238,7 @@ func main() {
 	}
 
 	printTables(os.Stdout, names, workloads, startups, idle, results, floor, *n, *conc, *minCPU, *nRounds)
-	printMemory(os.Stdout, names, idle, final, settled, stored, floor, floorSDK, *starts)
+	printMemory(os.Stdout, names, idle, final, settled, stored, floor, floorSDK, floorReplay, *starts)
 }
 
 // printTables writes the results as Markdown, ready for
