@@ -21,7 +21,7 @@ import (
 // of every round's two adjacent runs: a change beyond 5% is called only
 // when every round of five or more went the same way (abVerdict).
 func runAB(out io.Writer, bins []string, filter string, n, conc int, minCPU time.Duration, rounds, starts int) {
-	floorSrv := startFloor()
+	floorSrv := startFloor("-floor-serve")
 	defer stop(floorSrv)
 	env := benchEnv{target: strings.TrimPrefix(floorSrv.endpoint, "http://")}
 	workloads := selectWorkloads(env, filter)

@@ -2,10 +2,13 @@ package main
 
 import (
 	"context"
+	"io"
+	"net"
 	"net/http/httptest"
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestABVerdict: the A/B mode calls a change beyond 5% only when the
@@ -116,5 +119,53 @@ func TestFloorReplay(t *testing.T) {
 	cfg := config(srv.URL)
 	if err := floorReplayWorkload(req).op(context.Background(), cfg, 0); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestProtoFloor: the prototype floor answers the floor's three exchanges
+// as the trivial net/http server does (the same bodies, which the SDK
+// parses), over kept-alive connections, and refuses what it does not
+// implement (a chunked body) with 501 and a closed connection instead of
+// hanging on it.
+func TestProtoFloor(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = l.Close() }()
+	go func() { _ = serveProtoFloor(l) }()
+	endpoint := "http://" + l.Addr().String()
+	ctx := context.Background()
+	req, err := captureSDKRequest()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 3 {
+		if err := floorRequest(ctx, endpoint, []byte("{}")); err != nil {
+			t.Fatalf("trivial request %d: %v", i, err)
+		}
+		if err := floorSDKWorkload().op(ctx, config(endpoint), 0); err != nil {
+			t.Fatalf("SDK request %d: %v", i, err)
+		}
+		if err := floorReplayWorkload(req).op(ctx, config(endpoint), 0); err != nil {
+			t.Fatalf("replayed request %d: %v", i, err)
+		}
+	}
+
+	c, err := net.Dial("tcp", l.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = c.Close() }()
+	_ = c.SetDeadline(time.Now().Add(5 * time.Second))
+	if _, err := io.WriteString(c, "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n"); err != nil {
+		t.Fatal(err)
+	}
+	got, err := io.ReadAll(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(string(got), "HTTP/1.1 501 ") || !strings.Contains(string(got), "Connection: close") {
+		t.Fatalf("chunked request answered %q, want 501 and the connection closed", got)
 	}
 }

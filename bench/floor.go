@@ -247,9 +247,12 @@ func medianStartup(name string, mk func(int) *exec.Cmd, n int) time.Duration {
 // printMemory writes the floor and the memory table: RSS idle and after
 // every workload, what the workloads stored, and RSS growth per MiB
 // stored.
-func printMemory(out io.Writer, names []string, idle, final, settled map[string]procMemory, stored int64, floor, floorSDK, floorReplay result, starts int) {
+func printMemory(out io.Writer, names []string, idle, final, settled map[string]procMemory, stored int64, floor, floorSDK, floorReplay result, protoLine string, starts int) {
 	fmt.Fprintf(out, "\nFloor: a trivial Go HTTP server answering a fixed 30-byte JSON spent **%.1f µs** of CPU per request in this run (%d requests, %d errors); the `×floor` column above divides niwa's CPU per operation by it. %s\n\n",
 		us(floor.cpuPerOp), floor.ops, floor.errors, floorSDKLine(floorSDK, floorReplay))
+	if protoLine != "" {
+		fmt.Fprintf(out, "%s\n\n", protoLine)
+	}
 	fmt.Fprintf(out, "Start-up is the median of %d starts. RSS is VmRSS of the server process.\n\n", starts)
 	fmt.Fprintln(out, "| memory | "+strings.Join(names, " | ")+" |")
 	fmt.Fprintln(out, "|---|"+strings.Repeat("---:|", len(names)))
