@@ -4,11 +4,16 @@ import (
 	"context"
 	"io"
 	"net"
+	"net/http"
 	"net/http/httptest"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
+	"github.com/niwa-cloud/niwa/niwatest"
 )
 
 // TestABVerdict: the A/B mode calls a change beyond 5% only when the
@@ -167,5 +172,35 @@ func TestProtoFloor(t *testing.T) {
 	}
 	if !strings.HasPrefix(string(got), "HTTP/1.1 501 ") || !strings.Contains(string(got), "Connection: close") {
 		t.Fatalf("chunked request answered %q, want 501 and the connection closed", got)
+	}
+}
+
+// TestSTSReplayVerified: the request the STS replay row sends is the SDK's
+// signed request as the transport got it, and niwa verifies it on every
+// replay: sent again it answers GetCallerIdentity, and the same request
+// with its body changed is refused (SignatureDoesNotMatch), so the row
+// measures a fully verified call.
+func TestSTSReplayVerified(t *testing.T) {
+	n := niwatest.Start(t)
+	cfg := n.AWSConfig()
+	rec := &recordingClient{inner: &http.Client{}}
+	c := cfg.Copy()
+	c.HTTPClient = rec
+	ctx := context.Background()
+	if _, err := sts.NewFromConfig(c).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{}); err != nil {
+		t.Fatal(err)
+	}
+	endpoint := aws.ToString(cfg.BaseEndpoint)
+	for i := range 2 {
+		status, body, err := rec.req.send(ctx, plainClient, endpoint)
+		if err != nil || status != http.StatusOK || !strings.Contains(string(body), "<GetCallerIdentityResult>") {
+			t.Fatalf("replay %d: %d %q %v", i, status, body, err)
+		}
+	}
+	tampered := rec.req
+	tampered.body = []byte("Action=GetCallerIdentity&Version=2011-06-16")
+	status, body, err := tampered.send(ctx, plainClient, endpoint)
+	if err != nil || status != http.StatusForbidden || !strings.Contains(string(body), "SignatureDoesNotMatch") {
+		t.Fatalf("tampered replay: %d %q %v, want 403 SignatureDoesNotMatch", status, body, err)
 	}
 }

@@ -152,24 +152,31 @@ func captureSDKRequest() (capturedRequest, error) {
 }
 
 // replay sends the captured request to endpoint with client and checks
-// the trivial server's GetCallerIdentity answer. The header map is shared
-// by every replay: a client does not modify a request's headers.
+// the trivial server's GetCallerIdentity answer.
 func (c capturedRequest) replay(ctx context.Context, client *http.Client, endpoint string) error {
+	status, got, err := c.send(ctx, client, endpoint)
+	if err == nil && (status != http.StatusOK || !bytes.Equal(got, floorSTSBody)) {
+		err = fmt.Errorf("floor server answered %d %q", status, got)
+	}
+	return err
+}
+
+// send sends the captured request to endpoint with client and returns the
+// answer's status and body. The header map is shared by every send: a
+// client does not modify a request's headers.
+func (c capturedRequest) send(ctx context.Context, client *http.Client, endpoint string) (int, []byte, error) {
 	req, err := http.NewRequestWithContext(ctx, c.method, endpoint+c.uri, bytes.NewReader(c.body))
 	if err != nil {
-		return err
+		return 0, nil, err
 	}
 	req.Header = c.header
 	resp, err := client.Do(req)
 	if err != nil {
-		return err
+		return 0, nil, err
 	}
 	defer func() { _ = resp.Body.Close() }()
 	got, err := io.ReadAll(resp.Body)
-	if err == nil && !bytes.Equal(got, floorSTSBody) {
-		err = fmt.Errorf("floor server answered %q", got)
-	}
-	return err
+	return resp.StatusCode, got, err
 }
 
 // captureRaw runs do against a listener of its own and returns the bytes

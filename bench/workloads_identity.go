@@ -15,6 +15,7 @@ func identityWorkloads() []workload {
 			_, err := sts.NewFromConfig(cfg).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
 			return err
 		}},
+		stsReplayWorkload(),
 		{name: "IAM GetRole", setup: func(ctx context.Context, cfg aws.Config) error {
 			_, err := iam.NewFromConfig(cfg).CreateRole(ctx, &iam.CreateRoleInput{
 				RoleName:                 aws.String("bench"),
