@@ -204,3 +204,38 @@ func TestSTSReplayVerified(t *testing.T) {
 		t.Fatalf("tampered replay: %d %q %v, want 403 SignatureDoesNotMatch", status, body, err)
 	}
 }
+
+// TestReplaySetup: a replayed row meets the server its source row set up
+// (the bench runs them in order on one server: the setup, S3's
+// CreateBucket, must not run twice), and alone on a fresh server (-workload
+// picking the replayed row only) it runs the source's setup itself.
+func TestReplaySetup(t *testing.T) {
+	byName := map[string]workload{}
+	for _, w := range s3Workloads() {
+		byName[w.name] = w
+	}
+	src, rep := byName["S3 GetObject 1KiB"], byName["S3 GetObject 1KiB, the SDK's request replayed"]
+	if src.op == nil || rep.op == nil {
+		t.Fatalf("s3Workloads has no GetObject row and replayed row: %v", byName)
+	}
+	ctx := context.Background()
+	for _, c := range []struct {
+		name string
+		rows []workload
+	}{
+		{"after its source", []workload{src, rep}},
+		{"alone", []workload{rep}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			cfg := niwatest.Start(t).AWSConfig()
+			for _, w := range c.rows {
+				if err := w.setup(ctx, cfg); err != nil {
+					t.Fatalf("%s setup: %v", w.name, err)
+				}
+				if err := w.op(ctx, cfg, 0); err != nil {
+					t.Fatalf("%s: %v", w.name, err)
+				}
+			}
+		})
+	}
+}

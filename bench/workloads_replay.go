@@ -10,20 +10,38 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/sts"
 )
 
-// stsReplayWorkload is the STS row's exchange at the floor's pace: the
-// SDK's GetCallerIdentity request, signed for the server under test (the
-// signature covers its Host), captured once from the SDK and then sent by
-// the workloads' plain Go client, which spends a fraction of the SDK's CPU
-// per request. Against the STS row only the client differs (a server that
-// the SDK leaves idle between requests pays for being woken for each:
-// docs/performance.md, "The SDK-request floor is the client's pace");
-// against the floor's replayed row only the server differs. The server
-// still verifies every request's signature; the capture is renewed after
-// stsReplayFresh, well inside SigV4's 15 minutes of allowed clock skew.
-func stsReplayWorkload() workload {
+// withReplay is w and, after it, the same call at the floor's pace
+// (replayed). w must make one request per operation.
+func withReplay(w workload, check func(status int, body []byte) error) []workload {
+	var ready perServer[bool]
+	src := w
+	if w.setup != nil {
+		setup := w.setup
+		src.setup = func(ctx context.Context, cfg aws.Config) error {
+			if err := setup(ctx, cfg); err != nil {
+				return err
+			}
+			ready.set(cfg, true)
+			return nil
+		}
+	}
+	return []workload{src, replayed(w, &ready, check)}
+}
+
+// replayed is w's call at the floor's pace: the SDK's request, signed for
+// the server under test (the signature covers its Host), captured once
+// from one of w's operations and then sent by the workloads' plain Go
+// client, which spends a fraction of the SDK's CPU per request. Against
+// w's row only the client differs (a server the SDK leaves idle between
+// requests pays for being woken for each: docs/performance.md, "The
+// SDK-request floor is the client's pace"); against the floor's replayed
+// exchange only the server differs. The server still verifies every
+// request's signature; the capture is renewed after replayFresh, well
+// inside SigV4's 15 minutes of allowed clock skew. w's setup runs first
+// unless w's row already set this server up (ready).
+func replayed(w workload, ready *perServer[bool], check func(status int, body []byte) error) workload {
 	var captured perServer[*atomic.Pointer[timedRequest]]
 	capture := func(ctx context.Context, cfg aws.Config) (*timedRequest, error) {
 		rec := &recordingClient{inner: cfg.HTTPClient}
@@ -32,7 +50,7 @@ func stsReplayWorkload() workload {
 		}
 		c := cfg.Copy()
 		c.HTTPClient = rec
-		if _, err := sts.NewFromConfig(c, func(o *sts.Options) { o.RetryMaxAttempts = 1 }).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{}); err != nil {
+		if err := w.op(ctx, c, 0); err != nil {
 			return nil, err
 		}
 		if rec.req.header == nil {
@@ -40,7 +58,15 @@ func stsReplayWorkload() workload {
 		}
 		return &timedRequest{capturedRequest: rec.req, at: time.Now()}, nil
 	}
-	return workload{name: "STS GetCallerIdentity, the SDK's request replayed", setup: func(ctx context.Context, cfg aws.Config) error {
+	r := w
+	r.name = w.name + ", the SDK's request replayed"
+	r.setup = func(ctx context.Context, cfg aws.Config) error {
+		if w.setup != nil && !ready.get(cfg) {
+			if err := w.setup(ctx, cfg); err != nil {
+				return err
+			}
+			ready.set(cfg, true)
+		}
 		t, err := capture(ctx, cfg)
 		if err != nil {
 			return err
@@ -49,10 +75,11 @@ func stsReplayWorkload() workload {
 		p.Store(t)
 		captured.set(cfg, p)
 		return nil
-	}, op: func(ctx context.Context, cfg aws.Config, _ int) error {
+	}
+	r.op = func(ctx context.Context, cfg aws.Config, _ int) error {
 		p := captured.get(cfg)
 		t := p.Load()
-		if time.Since(t.at) > stsReplayFresh {
+		if time.Since(t.at) > replayFresh {
 			fresh, err := capture(ctx, cfg)
 			if err != nil {
 				return err
@@ -61,15 +88,26 @@ func stsReplayWorkload() workload {
 			t = fresh
 		}
 		status, body, err := t.send(ctx, plainClient, aws.ToString(cfg.BaseEndpoint))
-		if err == nil && (status != http.StatusOK || !bytes.Contains(body, []byte("<GetCallerIdentityResult>"))) {
-			err = fmt.Errorf("replayed GetCallerIdentity answered %d %q", status, body)
+		if err == nil {
+			err = check(status, body)
 		}
 		return err
-	}}
+	}
+	return r
 }
 
-// stsReplayFresh is how long a captured signed request is replayed.
-const stsReplayFresh = 5 * time.Minute
+// replayOK is a replay check: status 200 and a body containing want.
+func replayOK(want string) func(int, []byte) error {
+	return func(status int, body []byte) error {
+		if status != http.StatusOK || !bytes.Contains(body, []byte(want)) {
+			return fmt.Errorf("replayed request answered %d %.200q, want 200 with %q", status, body, want)
+		}
+		return nil
+	}
+}
+
+// replayFresh is how long a captured signed request is replayed.
+const replayFresh = 5 * time.Minute
 
 type timedRequest struct {
 	capturedRequest
