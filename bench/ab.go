@@ -21,7 +21,7 @@ import (
 // of every round's two adjacent runs: a change beyond 5% is called only
 // when every round of five or more went the same way (abVerdict).
 func runAB(out io.Writer, bins []string, filter string, n, conc int, minCPU time.Duration, rounds, starts int) {
-	floorSrv := startFloor()
+	floorSrv := startFloor("-floor-serve")
 	defer stop(floorSrv)
 	env := benchEnv{target: strings.TrimPrefix(floorSrv.endpoint, "http://")}
 	workloads := selectWorkloads(env, filter)
@@ -42,6 +42,9 @@ func runAB(out io.Writer, bins []string, filter string, n, conc int, minCPU time
 	}
 	floorBefore := run(floorSrv, floorWorkload(), n, conc, minCPU, 0)
 	floorSDK := run(floorSrv, floorSDKWorkload(), n, conc, minCPU, 0)
+	sdkReq, err := captureSDKRequest()
+	check(err)
+	floorReplay := run(floorSrv, floorReplayWorkload(sdkReq), n, conc, minCPU, 0)
 
 	// Every round starts a fresh pair of servers and runs every workload
 	// on both, in the bench's order (so each meets the state the ones
@@ -102,8 +105,8 @@ func runAB(out io.Writer, bins []string, filter string, n, conc int, minCPU time
 
 	fmt.Fprintf(out, "A/B: A = %s, B = %s. Machine: %s/%s, %d CPUs, %s, %s; at least %d ops per run (more until the server used %v of CPU), %d concurrent clients, %d rounds (fresh servers each, A and B alternating which runs a workload first).\n\n",
 		bins[0], bins[1], runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), cpuModel(), runtime.Version(), n, minCPU, conc, rounds)
-	fmt.Fprintf(out, "Floor (trivial server) before / after: %.1f / %.1f µs per request; with the SDK's STS request: %.1f µs.\n\n",
-		us(floorBefore.cpuPerOp), us(floorAfter.cpuPerOp), us(floorSDK.cpuPerOp))
+	fmt.Fprintf(out, "Floor (trivial server) before / after: %.1f / %.1f µs per request. %s\n\n",
+		us(floorBefore.cpuPerOp), us(floorAfter.cpuPerOp), floorSDKLine(floorSDK, floorReplay))
 	if starts > 0 {
 		fmt.Fprintf(out, "Start-up (median of %d): A %.1f ms, B %.1f ms. Idle RSS: A %.1f MiB, B %.1f MiB.\n\n",
 			starts, ms(medianDur(startups[0])), ms(medianDur(startups[1])), float64(idle[0])/1024, float64(idle[1])/1024)

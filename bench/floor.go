@@ -1,11 +1,14 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"sort"
@@ -97,6 +100,139 @@ func floorSDKWorkload() workload {
 	}}
 }
 
+// floorReplayWorkload sends the trivial server the STS row's request as
+// the SDK sends it, byte for byte (captured once from the SDK: its signed
+// headers and body, see captureSDKRequest), but from floorWorkload's own
+// client, which spends a fraction of the SDK's CPU per request. Against
+// floorSDKWorkload only the client differs (how often a request comes);
+// against floorWorkload only the bytes differ. The signature goes stale,
+// which the trivial server does not read.
+func floorReplayWorkload(sdkReq capturedRequest) workload {
+	return workload{name: "trivial HTTP server, the SDK's STS request replayed", op: func(ctx context.Context, cfg aws.Config, _ int) error {
+		return sdkReq.replay(ctx, floorClient, aws.ToString(cfg.BaseEndpoint))
+	}}
+}
+
+// capturedRequest is one request as a client sent it: its headers (Host
+// apart) and body.
+type capturedRequest struct {
+	method, uri string
+	header      http.Header
+	body        []byte
+}
+
+// captureSDKRequest is the STS row's GetCallerIdentity request as the SDK
+// sends it, read off the wire from a listener of its own.
+func captureSDKRequest() (capturedRequest, error) {
+	raw, err := captureRaw(func(endpoint string) error {
+		out, err := sts.NewFromConfig(config(endpoint), func(o *sts.Options) { o.RetryMaxAttempts = 1 }).
+			GetCallerIdentity(context.Background(), &sts.GetCallerIdentityInput{})
+		if err == nil && aws.ToString(out.Account) != "000000000000" {
+			err = fmt.Errorf("capture answered account %q", aws.ToString(out.Account))
+		}
+		return err
+	})
+	if err != nil {
+		return capturedRequest{}, err
+	}
+	req, err := http.ReadRequest(bufio.NewReader(bytes.NewReader(raw)))
+	if err != nil {
+		return capturedRequest{}, err
+	}
+	body, err := io.ReadAll(req.Body)
+	if err != nil {
+		return capturedRequest{}, err
+	}
+	if req.Header.Get("Accept-Encoding") == "gzip" {
+		// Go's transport added it (after the request's own headers);
+		// the replay's transport adds it in the same place.
+		req.Header.Del("Accept-Encoding")
+	}
+	return capturedRequest{method: req.Method, uri: req.RequestURI, header: req.Header, body: body}, nil
+}
+
+// replay sends the captured request to endpoint with client and checks
+// the trivial server's GetCallerIdentity answer.
+func (c capturedRequest) replay(ctx context.Context, client *http.Client, endpoint string) error {
+	status, got, err := c.send(ctx, client, endpoint)
+	if err == nil && (status != http.StatusOK || !bytes.Equal(got, floorSTSBody)) {
+		err = fmt.Errorf("floor server answered %d %q", status, got)
+	}
+	return err
+}
+
+// send sends the captured request to endpoint with client and returns the
+// answer's status and body. The header map is shared by every send: a
+// client does not modify a request's headers.
+func (c capturedRequest) send(ctx context.Context, client *http.Client, endpoint string) (int, []byte, error) {
+	req, err := http.NewRequestWithContext(ctx, c.method, endpoint+c.uri, bytes.NewReader(c.body))
+	if err != nil {
+		return 0, nil, err
+	}
+	req.Header = c.header
+	resp, err := client.Do(req)
+	if err != nil {
+		return 0, nil, err
+	}
+	defer func() { _ = resp.Body.Close() }()
+	got, err := io.ReadAll(resp.Body)
+	return resp.StatusCode, got, err
+}
+
+// captureRaw runs do against a listener of its own and returns the bytes
+// of the first request do sent (headers and a Content-Length body), which
+// it answers as the trivial server does.
+func captureRaw(do func(endpoint string) error) ([]byte, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	defer func() { _ = l.Close() }()
+	type captured struct {
+		raw []byte
+		err error
+	}
+	got := make(chan captured, 1)
+	go func() {
+		c, err := l.Accept()
+		if err != nil {
+			got <- captured{err: err}
+			return
+		}
+		defer func() { _ = c.Close() }()
+		var raw bytes.Buffer
+		req, err := http.ReadRequest(bufio.NewReader(io.TeeReader(c, &raw)))
+		if err == nil {
+			_, err = io.Copy(io.Discard, req.Body)
+		}
+		if err != nil {
+			got <- captured{err: err}
+			return
+		}
+		rec := httptest.NewRecorder()
+		floorHandler().ServeHTTP(rec, req)
+		resp := rec.Result()
+		resp.ContentLength = int64(rec.Body.Len())
+		err = resp.Write(c)
+		got <- captured{raw: raw.Bytes(), err: err}
+	}()
+	if err := do("http://" + l.Addr().String()); err != nil {
+		return nil, err
+	}
+	r := <-got
+	return r.raw, r.err
+}
+
+// floorSDKLine says what the trivial server spent on the STS row's
+// exchange: sent by the SDK (its pacing) and the same bytes replayed from
+// the floor's client (the bytes alone).
+func floorSDKLine(sdk, replay result) string {
+	return fmt.Sprintf("Sent the SDK's signed STS GetCallerIdentity request by the SDK (%d requests, %d errors), the same server spent %.1f µs a request; "+
+		"the same bytes replayed from the floor's own client (%d requests, %d errors), %.1f µs: the second is what the request's bytes cost, "+
+		"the first less the second what the SDK client's slower pace costs the server (idle between requests, woken for each).",
+		sdk.ops, sdk.errors, us(sdk.cpuPerOp), replay.ops, replay.errors, us(replay.cpuPerOp))
+}
+
 // medianStartup starts a server n times, each time to its first answer
 // and stopped again, and returns the median time.
 func medianStartup(name string, mk func(int) *exec.Cmd, n int) time.Duration {
@@ -118,9 +254,12 @@ func medianStartup(name string, mk func(int) *exec.Cmd, n int) time.Duration {
 // printMemory writes the floor and the memory table: RSS idle and after
 // every workload, what the workloads stored, and RSS growth per MiB
 // stored.
-func printMemory(out io.Writer, names []string, idle, final, settled map[string]procMemory, stored int64, floor, floorSDK result, starts int) {
-	fmt.Fprintf(out, "\nFloor: a trivial Go HTTP server answering a fixed 30-byte JSON spent **%.1f µs** of CPU per request in this run (%d requests, %d errors); the `×floor` column above divides niwa's CPU per operation by it. Sent the SDK's signed STS GetCallerIdentity request instead (%d requests), the same server spent %.1f µs a request.\n\n",
-		us(floor.cpuPerOp), floor.ops, floor.errors, floorSDK.ops, us(floorSDK.cpuPerOp))
+func printMemory(out io.Writer, names []string, idle, final, settled map[string]procMemory, stored int64, floor, floorSDK, floorReplay result, protoLine string, starts int) {
+	fmt.Fprintf(out, "\nFloor: a trivial Go HTTP server answering a fixed 30-byte JSON spent **%.1f µs** of CPU per request in this run (%d requests, %d errors); the `×floor` column above divides niwa's CPU per operation by it. %s\n\n",
+		us(floor.cpuPerOp), floor.ops, floor.errors, floorSDKLine(floorSDK, floorReplay))
+	if protoLine != "" {
+		fmt.Fprintf(out, "%s\n\n", protoLine)
+	}
 	fmt.Fprintf(out, "Start-up is the median of %d starts. RSS is VmRSS of the server process.\n\n", starts)
 	fmt.Fprintln(out, "| memory | "+strings.Join(names, " | ")+" |")
 	fmt.Fprintln(out, "|---|"+strings.Repeat("---:|", len(names)))

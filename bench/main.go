@@ -91,12 +91,20 @@ func main() {
 	nRounds := flag.Int("rounds", 1, "measure each workload this many times per server, alternating, and report the median round")
 	starts := flag.Int("starts", 10, "start each server this many times and report the median start-up to first answer")
 	floorServe := flag.Int("floor-serve", 0, "internal: serve the trivial HTTP server the floor is measured on, on this port")
+	protoServe := flag.Int("floor-serve-proto", 0, "internal: serve the prototype floor (a minimal HTTP/1.1 server, not net/http) on this port")
+	protoFloor := flag.Bool("proto-floor", false, "also measure the floor's three exchanges on a minimal HTTP/1.1 server instead of net/http (what net/http itself costs)")
 	minCPU := flag.Duration("min-cpu", 500*time.Millisecond, "keep a workload running (up to 20×n ops) until the server spent this much CPU, so that one run is long enough to average the machine's load over")
 	niwaBin := flag.String("niwa-bin", "", "run this niwa binary instead of building ./cmd/niwa")
 	ab := flag.String("ab", "", "A/B mode: two niwa binaries, `A,B`; each workload runs on both, alternating (A B, then B A) for -rounds rounds, and the medians, spread and per-round ratios are reported")
 	flag.Parse()
 	if *floorServe != 0 {
 		serveFloor(*floorServe)
+		return
+	}
+	if *protoServe != 0 {
+		l, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(*protoServe))
+		check(err)
+		check(serveProtoFloor(l))
 		return
 	}
 	if *ab != "" {
@@ -142,7 +150,7 @@ func main() {
 	// driven by the same number of clients in the same run; every CPU
 	// figure is also shown as a multiple of its CPU per request. It stays
 	// up as the load balancer workloads' target.
-	floorSrv := startFloor()
+	floorSrv := startFloor("-floor-serve")
 	defer stop(floorSrv)
 	env := benchEnv{target: strings.TrimPrefix(floorSrv.endpoint, "http://")}
 	workloads := selectWorkloads(env, *filter)
@@ -164,6 +172,17 @@ func main() {
 	}
 	floor := run(floorSrv, floorWorkload(), *n, *conc, *minCPU, 0)
 	floorSDK := run(floorSrv, floorSDKWorkload(), *n, *conc, *minCPU, 0)
+	sdkReq, err := captureSDKRequest()
+	check(err)
+	floorReplay := run(floorSrv, floorReplayWorkload(sdkReq), *n, *conc, *minCPU, 0)
+	var protoLine string
+	if *protoFloor {
+		p := startFloor("-floor-serve-proto")
+		protoLine = fmt.Sprintf("The same three on a minimal HTTP/1.1 server instead of net/http (`-proto-floor`, bench/floorproto.go): the 30-byte JSON %.1f µs, the SDK's request sent by the SDK %.1f µs, replayed %.1f µs.",
+			us(run(p, floorWorkload(), *n, *conc, *minCPU, 0).cpuPerOp), us(run(p, floorSDKWorkload(), *n, *conc, *minCPU, 0).cpuPerOp),
+			us(run(p, floorReplayWorkload(sdkReq), *n, *conc, *minCPU, 0).cpuPerOp))
+		stop(p)
+	}
 	var target result // GETs straight to the target, measured before the first workload using it
 	var stored int64
 	// Both servers stay up and each workload runs on one, then the
@@ -235,7 +254,7 @@ func main() {
 	}
 
 	printTables(os.Stdout, names, workloads, startups, idle, results, floor, *n, *conc, *minCPU, *nRounds)
-	printMemory(os.Stdout, names, idle, final, settled, stored, floor, floorSDK, *starts)
+	printMemory(os.Stdout, names, idle, final, settled, stored, floor, floorSDK, floorReplay, protoLine, *starts)
 }
 
 // printTables writes the results as Markdown, ready for
@@ -361,12 +380,13 @@ func niwaCmd(bin string, port int, extra ...string) *exec.Cmd {
 	return exec.Command(bin, append(args, extra...)...)
 }
 
-// startFloor starts the trivial HTTP server (this binary with -floor-serve).
-func startFloor() *server {
+// startFloor starts the trivial HTTP server (this binary with
+// -floor-serve), or the prototype floor (-floor-serve-proto).
+func startFloor(serveFlag string) *server {
 	self, err := os.Executable()
 	check(err)
 	return start("floor", func(port int) *exec.Cmd {
-		return exec.Command(self, "-floor-serve", strconv.Itoa(port))
+		return exec.Command(self, serveFlag, strconv.Itoa(port))
 	})
 }
 

@@ -10,11 +10,10 @@ import (
 )
 
 func identityWorkloads() []workload {
-	return []workload{
-		{name: "STS GetCallerIdentity", op: func(ctx context.Context, cfg aws.Config, i int) error {
-			_, err := sts.NewFromConfig(cfg).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
-			return err
-		}},
+	return append(withReplay(workload{name: "STS GetCallerIdentity", op: func(ctx context.Context, cfg aws.Config, i int) error {
+		_, err := sts.NewFromConfig(cfg).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
+		return err
+	}}, replayOK("<GetCallerIdentityResult>")), []workload{
 		{name: "IAM GetRole", setup: func(ctx context.Context, cfg aws.Config) error {
 			_, err := iam.NewFromConfig(cfg).CreateRole(ctx, &iam.CreateRoleInput{
 				RoleName:                 aws.String("bench"),
@@ -29,5 +28,5 @@ func identityWorkloads() []workload {
 			_, err := iam.NewFromConfig(cfg).CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String(fmt.Sprintf("u%d", i))})
 			return err
 		}},
-	}
+	}...)
 }
