@@ -158,8 +158,8 @@ func TestLoadedModelObjects(t *testing.T) {
 	live := int64(objects()) - int64(before)
 	runtime.KeepAlive(svc)
 	t.Logf("ec2: %d shapes, %d operations, %d live objects", len(svc.Shapes), len(svc.Operations), live)
-	if live > 1500 {
-		t.Errorf("EC2's loaded model is %d live objects, want at most 1500", live)
+	if live > 3000 {
+		t.Errorf("EC2's loaded model is %d live objects, want at most 3000 (the race detector, which turns off the tiny allocator, makes ~1300)", live)
 	}
 }
 
