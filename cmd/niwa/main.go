@@ -27,6 +27,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime/debug"
+	"runtime/metrics"
 	"runtime/pprof"
 	"strconv"
 	"strings"
@@ -485,7 +486,44 @@ func writeHeapProfile(path string) error {
 		_ = f.Close()
 		return err
 	}
+	if _, err := f.WriteString(gcMetricsText()); err != nil {
+		_ = f.Close()
+		return err
+	}
 	return f.Close()
+}
+
+// gcMetricsText is what a collection costs, appended to the heap profile
+// as comment lines: what the last one had to scan (the heap's
+// pointer-bearing bytes, the globals, the stacks), the live objects it
+// marked, and the CPU the collector took over niwa's life against all of
+// niwa's (the runtime's estimates).
+func gcMetricsText() string {
+	names := [...]string{
+		"/gc/heap/live:bytes",
+		"/gc/heap/objects:objects",
+		"/gc/scan/heap:bytes",
+		"/gc/scan/globals:bytes",
+		"/gc/scan/stack:bytes",
+		"/gc/cycles/total:gc-cycles",
+		"/cpu/classes/gc/total:cpu-seconds",
+		"/cpu/classes/total:cpu-seconds",
+	}
+	samples := make([]metrics.Sample, len(names))
+	for i, name := range names {
+		samples[i].Name = name
+	}
+	metrics.Read(samples)
+	var b strings.Builder
+	for _, s := range samples {
+		switch s.Value.Kind() {
+		case metrics.KindUint64:
+			fmt.Fprintf(&b, "# %s = %d\n", s.Name, s.Value.Uint64())
+		case metrics.KindFloat64:
+			fmt.Fprintf(&b, "# %s = %.3f\n", s.Name, s.Value.Float64())
+		}
+	}
+	return b.String()
 }
 
 // or returns v, or def when v is empty.

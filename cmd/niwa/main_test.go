@@ -484,7 +484,7 @@ func TestTimeoutSettings(t *testing.T) {
 
 // TestMemProfile: --memprofile writes, at shutdown, a heap profile that
 // ends with the runtime's memory statistics (what docs/performance.md's
-// RSS attribution reads).
+// RSS attribution reads), and what the collector scans and spent.
 func TestMemProfile(t *testing.T) {
 	clearEnv(t)
 	path := filepath.Join(t.TempDir(), "heap.txt")
@@ -499,7 +499,7 @@ func TestMemProfile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"heap profile: ", "# runtime.MemStats", "# HeapReleased = "} {
+	for _, want := range []string{"heap profile: ", "# runtime.MemStats", "# HeapReleased = ", "# /gc/scan/heap:bytes = ", "# /cpu/classes/gc/total:cpu-seconds = "} {
 		if !strings.Contains(string(data), want) {
 			t.Errorf("profile lacks %q", want)
 		}

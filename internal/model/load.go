@@ -185,27 +185,38 @@ func queryCompatible(raw json.RawMessage) bool {
 }
 
 func build(raw *rawService) (*Service, error) {
+	// A loaded model lives as long as niwa and every collection marks it,
+	// so build lays it out in few objects: the shapes, refs and operations
+	// each in one array, members lists and required indexes sliced from
+	// shared arrays, strings interned into pointer-free slabs. EC2's model
+	// alone is ~40 000 objects laid out one by one.
+	b := newArena(raw)
 	svc := &Service{
 		Metadata:   raw.Metadata.Metadata,
 		Operations: make(map[string]*Operation, len(raw.Operations)),
 		Shapes:     make(map[string]*Shape, len(raw.Shapes)),
 	}
 	svc.Metadata.AWSQueryCompatible = queryCompatible(raw.Metadata.RawAWSQueryCompatible)
+	shapes := make([]Shape, len(raw.Shapes))
+	i := 0
 	for name, rs := range raw.Shapes {
 		typ := rs.Type
 		if rs.Document {
 			typ = Document
 		}
-		svc.Shapes[name] = &Shape{
-			Name: name, Type: typ, Required: rs.Required, Payload: rs.Payload,
-			Flattened: rs.Flattened, LocationName: rs.LocationName, Location: rs.Location,
-			XMLNamespace: rs.XMLNamespace, TimestampFormat: rs.TimestampFormat,
+		name = b.str(name)
+		shapes[i] = Shape{
+			Name: name, Type: Type(b.str(string(typ))), Required: b.strs(rs.Required), Payload: b.str(rs.Payload),
+			Flattened: rs.Flattened, LocationName: b.str(rs.LocationName), Location: b.str(rs.Location),
+			XMLNamespace: b.xmlns(rs.XMLNamespace), TimestampFormat: b.str(rs.TimestampFormat),
 			Streaming: rs.Streaming, Sensitive: rs.Sensitive, Union: rs.Union,
 			EventStream: rs.EventStream, Event: rs.Event, Deprecated: rs.Deprecated,
-			Enum: rs.Enum, Min: rs.Min, Max: rs.Max, Pattern: rs.Pattern,
-			Exception: rs.Exception, Fault: rs.Fault, Error: rs.Error,
-			ResultWrapper: rs.ResultWrapper,
+			Enum: b.strs(rs.Enum), Min: b.float(rs.Min), Max: b.float(rs.Max), Pattern: b.str(rs.Pattern),
+			Exception: rs.Exception, Fault: rs.Fault, Error: b.errTrait(rs.Error),
+			ResultWrapper: b.str(rs.ResultWrapper),
 		}
+		svc.Shapes[name] = &shapes[i]
+		i++
 	}
 	ref := func(where string, name string, r *rawRef) (*Ref, error) {
 		if r == nil {
@@ -215,13 +226,14 @@ func build(raw *rawService) (*Service, error) {
 		if !ok {
 			return nil, fmt.Errorf("model: %s refers to unknown shape %q", where, r.Shape)
 		}
-		out := &Ref{
-			Name: name, Shape: sh, Location: r.Location, LocationName: r.LocationName,
-			QueryName: r.QueryName, Flattened: r.Flattened, XMLAttribute: r.XMLAttribute,
-			XMLNamespace: r.XMLNamespace, TimestampFormat: r.TimestampFormat,
+		out := b.ref()
+		*out = Ref{
+			Name: b.str(name), Shape: sh, Location: b.str(r.Location), LocationName: b.str(r.LocationName),
+			QueryName: b.str(r.QueryName), Flattened: r.Flattened, XMLAttribute: r.XMLAttribute,
+			XMLNamespace: b.xmlns(r.XMLNamespace), TimestampFormat: b.str(r.TimestampFormat),
 			JSONValue: r.JSONValue, IdempotencyToken: r.IdempotencyToken,
 			HostLabel: r.HostLabel, Streaming: r.Streaming, EventPayload: r.EventPayload,
-			Deprecated: r.Deprecated, ResultWrapper: r.ResultWrapper,
+			Deprecated: r.Deprecated, ResultWrapper: b.str(r.ResultWrapper),
 		}
 		if out.Location == "" {
 			out.Location = sh.Location
@@ -240,16 +252,21 @@ func build(raw *rawService) (*Service, error) {
 		if sh.Value, err = ref(name+".value", "", rs.Value); err != nil {
 			return nil, err
 		}
-		if len(rs.Members.names) > 0 {
-			sh.members = make(map[string]*Ref, len(rs.Members.names))
+		if n := len(rs.Members.names); n > 0 {
+			sh.Members = b.refList(n)
+			if n > linearMembers {
+				sh.members = make(map[string]*Ref, n)
+			}
 		}
-		for _, mn := range rs.Members.names {
+		for k, mn := range rs.Members.names {
 			m, err := ref(name+"."+mn, mn, rs.Members.refs[mn])
 			if err != nil {
 				return nil, err
 			}
-			sh.Members = append(sh.Members, m)
-			sh.members[mn] = m
+			sh.Members[k] = m
+			if sh.members != nil {
+				sh.members[m.Name] = m
+			}
 		}
 		switch {
 		case sh.Type == List && sh.Member == nil:
@@ -258,21 +275,27 @@ func build(raw *rawService) (*Service, error) {
 			return nil, fmt.Errorf("model: map %s lacks key or value", name)
 		}
 		if len(sh.Required) > 0 {
-			sh.requiredIndex = requiredIndex(sh)
+			sh.requiredIndex = b.ints(len(sh.Required))
+			fillRequiredIndex(sh, sh.requiredIndex)
 		}
+		sh.loaded = true
 	}
 	markUnconstrained(svc.Shapes)
+	ops := make([]Operation, len(raw.Operations))
+	i = 0
 	for name, ro := range raw.Operations {
-		op := &Operation{
-			Name:       name,
+		op := &ops[i]
+		i++
+		*op = Operation{
+			Name:       b.str(name),
 			Service:    svc,
-			HTTP:       HTTP{Method: ro.HTTP.Method, RequestURI: ro.HTTP.RequestURI, ResponseCode: ro.HTTP.ResponseCode},
-			AuthType:   ro.AuthType,
+			HTTP:       HTTP{Method: b.str(ro.HTTP.Method), RequestURI: b.str(ro.HTTP.RequestURI), ResponseCode: ro.HTTP.ResponseCode},
+			AuthType:   b.str(ro.AuthType),
 			Deprecated: ro.Deprecated,
 			Idempotent: ro.Idempotent,
 		}
 		if ro.Name != "" {
-			op.Name = ro.Name
+			op.Name = b.str(ro.Name)
 		}
 		if op.HTTP.Method == "" {
 			op.HTTP.Method = "POST"
@@ -289,33 +312,36 @@ func build(raw *rawService) (*Service, error) {
 		if op.Output, err = ref(name+".output", "", ro.Output); err != nil {
 			return nil, err
 		}
-		for _, b := range []struct {
+		for _, c := range []struct {
 			ref *Ref
 			raw *rawRef
 		}{{op.Input, ro.Input}, {op.Output, ro.Output}} {
-			if b.ref != nil && b.raw.Payload != "" && b.ref.Shape.Payload == "" {
-				b.ref.Shape.Payload = b.raw.Payload
+			if c.ref != nil && c.raw.Payload != "" && c.ref.Shape.Payload == "" {
+				c.ref.Shape.Payload = b.str(c.raw.Payload)
 			}
 		}
 		if op.Output != nil && op.Output.ResultWrapper == "" {
 			op.Output.ResultWrapper = op.Output.Shape.ResultWrapper
 		}
-		for i := range ro.Errors {
-			e, err := ref(name+".errors", "", &ro.Errors[i])
+		if len(ro.Errors) > 0 {
+			op.Errors = b.refList(len(ro.Errors))
+		}
+		for k := range ro.Errors {
+			e, err := ref(name+".errors", "", &ro.Errors[k])
 			if err != nil {
 				return nil, err
 			}
-			op.Errors = append(op.Errors, e)
+			op.Errors[k] = e
 		}
 		if ro.Endpoint != nil {
-			op.HostPrefix = ro.Endpoint.HostPrefix
+			op.HostPrefix = b.str(ro.Endpoint.HostPrefix)
 		}
 		op.ChecksumRequired = ro.HTTPChecksumRequired
 		if c := ro.HTTPChecksum; c != nil {
 			op.ChecksumRequired = op.ChecksumRequired || c.RequestChecksumRequired
-			op.ChecksumAlgorithmMember = c.RequestAlgorithmMember
-			op.ChecksumModeMember = c.RequestValidationModeMember
-			op.ResponseChecksums = c.ResponseAlgorithms
+			op.ChecksumAlgorithmMember = b.str(c.RequestAlgorithmMember)
+			op.ChecksumModeMember = b.str(c.RequestValidationModeMember)
+			op.ResponseChecksums = b.strs(c.ResponseAlgorithms)
 		}
 		svc.Operations[op.Name] = op
 	}

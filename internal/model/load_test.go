@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"runtime"
 	"testing"
 
 	"github.com/niwa-cloud/niwa/internal/sdkmodels"
@@ -127,5 +128,82 @@ func TestParseURITemplate(t *testing.T) {
 	}
 	if u, _ := ParseURITemplate("/{Bucket}?list-type=2"); u.Query[0].Key != "list-type" || u.Query[0].Value != "2" {
 		t.Errorf("query literal: %+v", u.Query)
+	}
+}
+
+// A loaded model lives as long as niwa and every collection marks it:
+// Load lays it out in few objects (refs, shapes and operations in arrays,
+// strings interned in slabs, no name map for small structures). EC2's
+// model was ~40 000 live objects laid out one by one.
+func TestLoadedModelObjects(t *testing.T) {
+	matches, _ := filepath.Glob(filepath.Join(sdkModels(t), "apis", "ec2", "*", "api-2.json"))
+	if len(matches) == 0 {
+		t.Fatal("no model for ec2")
+	}
+	data, err := os.ReadFile(matches[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	objects := func() uint64 {
+		runtime.GC()
+		var ms runtime.MemStats
+		runtime.ReadMemStats(&ms)
+		return ms.HeapObjects
+	}
+	before := objects()
+	svc, err := Load(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	live := int64(objects()) - int64(before)
+	runtime.KeepAlive(svc)
+	t.Logf("ec2: %d shapes, %d operations, %d live objects", len(svc.Shapes), len(svc.Operations), live)
+	if live > 3000 {
+		t.Errorf("EC2's loaded model is %d live objects, want at most 3000 (the race detector, which turns off the tiny allocator, makes ~1300)", live)
+	}
+}
+
+// MemberByName finds every member of every structure, whether the shape
+// keeps a name map (more than 8 members) or is scanned, and
+// PayloadMember finds the payload member through it.
+func TestMemberByName(t *testing.T) {
+	for _, svc := range []string{"ec2", "s3"} {
+		matches, _ := filepath.Glob(filepath.Join(sdkModels(t), "apis", svc, "*", "api-2.json"))
+		data, err := os.ReadFile(matches[0])
+		if err != nil {
+			t.Fatal(err)
+		}
+		m, err := Load(data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		small, large := 0, 0
+		for name, sh := range m.Shapes {
+			if sh.Name != name {
+				t.Fatalf("%s: shape %q is named %q", svc, name, sh.Name)
+			}
+			if len(sh.Members) > linearMembers {
+				large++
+			} else if len(sh.Members) > 0 {
+				small++
+			}
+			for i, mem := range sh.Members {
+				got, ok := sh.MemberByName(mem.Name)
+				if !ok || got != sh.Members[i] {
+					t.Fatalf("%s.%s: MemberByName(%q) = %v, %v", svc, name, mem.Name, got, ok)
+				}
+			}
+			if got, ok := sh.MemberByName("NoSuchMember"); ok {
+				t.Fatalf("%s.%s: found %v for an unknown name", svc, name, got)
+			}
+			if sh.Payload != "" {
+				if p := sh.PayloadMember(); p == nil || p.Name != sh.Payload {
+					t.Fatalf("%s.%s: payload member %v, want %s", svc, name, p, sh.Payload)
+				}
+			}
+		}
+		if small == 0 || large == 0 {
+			t.Fatalf("%s: %d small and %d large structures, want both", svc, small, large)
+		}
 	}
 }

@@ -234,7 +234,11 @@ type Shape struct {
 	Location      string
 	ResultWrapper string
 
+	// members finds a member by name in a structure of more than
+	// linearMembers members that Load built; loaded says Load built the
+	// shape (a smaller one is scanned; a shape built by hand has neither).
 	members map[string]*Ref
+	loaded  bool
 	// requiredIndex holds the index in Members of each Required name (-1
 	// for a name that is no member); unchecked says no value of the shape
 	// can break a constraint (see Unconstrained). Load sets both.
@@ -251,8 +255,16 @@ type ErrorTrait struct {
 
 // MemberByName returns the member called name.
 func (s *Shape) MemberByName(name string) (*Ref, bool) {
-	r, ok := s.members[name]
-	return r, ok
+	if s.members != nil || !s.loaded {
+		r, ok := s.members[name]
+		return r, ok
+	}
+	for _, m := range s.Members {
+		if m.Name == name {
+			return m, true
+		}
+	}
+	return nil, false
 }
 
 // RequiredIndex returns, for each of Required in turn, the index of
@@ -266,6 +278,11 @@ func (s *Shape) RequiredIndex() []int {
 
 func requiredIndex(s *Shape) []int {
 	idx := make([]int, len(s.Required))
+	fillRequiredIndex(s, idx)
+	return idx
+}
+
+func fillRequiredIndex(s *Shape, idx []int) {
 	for i, name := range s.Required {
 		idx[i] = -1
 		for k, m := range s.Members {
@@ -275,7 +292,6 @@ func requiredIndex(s *Shape) []int {
 			}
 		}
 	}
-	return idx
 }
 
 // Unconstrained reports that no value of the shape can break a
@@ -358,7 +374,8 @@ func (s *Shape) PayloadMember() *Ref {
 	if s == nil || s.Payload == "" {
 		return nil
 	}
-	return s.members[s.Payload]
+	r, _ := s.MemberByName(s.Payload)
+	return r
 }
 
 // ErrorCode is the wire code of an exception shape: the error trait's code

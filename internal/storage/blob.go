@@ -48,9 +48,24 @@ type fileBlobs struct {
 	closed bool
 	// small holds the inline blobs, guarded by smu (with mu held at
 	// least shared); their byte slices are never modified once stored,
-	// so readers share them.
+	// so readers share them. They are keyed by the id's 16 bytes, not its
+	// hex: a key without a pointer, and no string object per blob for
+	// every collection to mark.
 	smu   sync.Mutex
-	small map[string][]byte
+	small map[blobKey][]byte
+}
+
+// blobKey is a blob id's bytes (the id is their lowercase hex).
+type blobKey [blobIDBytes]byte
+
+// keyOf returns id's bytes; ok is false for an id that is not 32
+// lowercase hex digits (validBlobID), which no blob has.
+func keyOf(id string) (k blobKey, ok bool) {
+	if !validBlobID(id) {
+		return k, false
+	}
+	_, err := hex.Decode(k[:], []byte(id))
+	return k, err == nil
 }
 
 var _ BlobStore = (*fileBlobs)(nil)
@@ -114,9 +129,13 @@ func (b *fileBlobs) createTemp() (*os.File, uint64, error) {
 
 // smallBlob returns an inline blob; the caller holds mu shared.
 func (b *fileBlobs) smallBlob(id string) ([]byte, bool) {
+	k, ok := keyOf(id)
+	if !ok {
+		return nil, false
+	}
 	b.smu.Lock()
 	defer b.smu.Unlock()
-	data, ok := b.small[id]
+	data, ok := b.small[k]
 	return data, ok
 }
 
@@ -134,8 +153,8 @@ func (b *fileBlobs) committable(gen uint64) error {
 
 // commitSmall stores a finished inline blob under a new id.
 func (b *fileBlobs) commitSmall(data []byte, gen uint64) (string, error) {
-	id, err := newBlobID()
-	if err != nil {
+	var k blobKey
+	if _, err := rand.Read(k[:]); err != nil {
 		return "", err
 	}
 	b.mu.RLock()
@@ -146,10 +165,10 @@ func (b *fileBlobs) commitSmall(data []byte, gen uint64) (string, error) {
 	b.smu.Lock()
 	defer b.smu.Unlock()
 	if b.small == nil {
-		b.small = map[string][]byte{}
+		b.small = map[blobKey][]byte{}
 	}
-	b.small[id] = data
-	return id, nil
+	b.small[k] = data
+	return hex.EncodeToString(k[:]), nil
 }
 
 func newBlobID() (string, error) {
@@ -199,9 +218,10 @@ func (b *fileBlobs) Delete(id string) error {
 	if b.closed {
 		return ErrClosed
 	}
+	k, _ := keyOf(id)
 	b.smu.Lock()
-	_, inline := b.small[id]
-	delete(b.small, id)
+	_, inline := b.small[k]
+	delete(b.small, k)
 	b.smu.Unlock()
 	if inline || b.root == "" {
 		return nil

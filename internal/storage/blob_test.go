@@ -8,6 +8,8 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
+	"strings"
 	"testing"
 )
 
@@ -369,4 +371,65 @@ func testBlobInlineLimit(t *testing.T, b Backend) {
 	if _, err := b.Blobs().Open(ref.ID); !errors.Is(err, ErrBlobNotFound) {
 		t.Fatalf("Open after Reset = %v", err)
 	}
+}
+
+// TestInlineBlobObjects: the memory backend keeps a small blob as one
+// object (its bytes), keyed by its id's bytes rather than a string of
+// its hex, and each reads back by its id, is deleted by it, and an id of
+// the right length in upper case (which no blob has) finds nothing.
+func TestInlineBlobObjects(t *testing.T) {
+	const n = 5000
+	b := newTempBlobs()
+	defer b.close()
+	objects := func() int64 {
+		runtime.GC()
+		var ms runtime.MemStats
+		runtime.ReadMemStats(&ms)
+		return int64(ms.HeapObjects)
+	}
+	// The ids are kept in one buffer, as a service keeps them in its
+	// records: the strings Commit returns do not outlive the loop.
+	ids := make([]byte, 0, n*2*blobIDBytes)
+	id := func(i int) string { return string(ids[i*2*blobIDBytes : (i+1)*2*blobIDBytes]) }
+	before := objects()
+	for i := range n {
+		w, err := b.Create()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := w.Write(bytes.Repeat([]byte{byte(i)}, 1024)); err != nil {
+			t.Fatal(err)
+		}
+		ref, err := w.Commit()
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, ref.ID...)
+	}
+	per := float64(objects()-before) / n
+	t.Logf("%.2f objects per inline blob", per)
+	if per > 1.1 {
+		t.Errorf("%.2f objects per inline blob, want at most 1.1 (its bytes, and the map's)", per)
+	}
+	for i, id := range []string{id(0), id(n / 2), id(n - 1)} {
+		r, err := b.Open(id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, _ := io.ReadAll(r)
+		r.Close()
+		if want := []byte{byte([]int{0, n / 2, n - 1}[i])}; len(got) != 1024 || got[0] != want[0] {
+			t.Errorf("blob %s reads back %d bytes starting %v", id, len(got), got[:1])
+		}
+		if _, err := b.Open(strings.ToUpper(id)); !errors.Is(err, ErrBlobNotFound) {
+			t.Errorf("upper-case id: %v, want not found", err)
+		}
+	}
+	if err := b.Delete(id(0)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.Open(id(0)); !errors.Is(err, ErrBlobNotFound) {
+		t.Errorf("deleted blob: %v, want not found", err)
+	}
+	runtime.KeepAlive(ids)
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"sync"
 	"sync/atomic"
+	"unsafe"
 
 	"github.com/google/btree"
 )
@@ -12,9 +13,35 @@ import (
 // recommendation for in-memory use and keeps copy-on-write copies small.
 const btreeDegree = 32
 
-type item struct{ key, val []byte }
+// item is one key and its value, stored as one buffer (txn.Put's copy,
+// the value right after the key): a pointer and two lengths, 16 bytes
+// and one pointer for a collection to follow, where two slices were 48
+// bytes and two pointers to the same buffer. The tree's nodes hold their
+// items inline, so with every record in memory (tens of thousands, the
+// event history's alone 10 000 a region) that is what each collection
+// scans.
+type item struct {
+	p          *byte
+	klen, vlen uint32
+}
 
-func itemLess(a, b item) bool { return bytes.Compare(a.key, b.key) < 0 }
+// pairItem is the item of a key and value that txn.Put made one buffer:
+// the value follows the key in its backing array. A lookup item (a key
+// alone) has no value.
+func pairItem(key, value []byte) item {
+	if len(value) > 0 && uintptr(unsafe.Pointer(unsafe.SliceData(value))) != uintptr(unsafe.Pointer(unsafe.SliceData(key)))+uintptr(len(key)) {
+		panic("storage: a stored value must follow its key in one buffer")
+	}
+	return item{p: unsafe.SliceData(key), klen: uint32(len(key)), vlen: uint32(len(value))}
+}
+
+func keyItem(key []byte) item { return item{p: unsafe.SliceData(key), klen: uint32(len(key))} }
+
+func (it item) key() []byte { return unsafe.Slice(it.p, it.klen+it.vlen)[:it.klen:it.klen] }
+
+func (it item) val() []byte { return unsafe.Slice(it.p, it.klen+it.vlen)[it.klen:] }
+
+func itemLess(a, b item) bool { return bytes.Compare(a.key(), b.key()) < 0 }
 
 func newTree() *btree.BTreeG[item] { return btree.NewG(btreeDegree, itemLess) }
 
@@ -174,43 +201,43 @@ func (m *memTx) get(key []byte) ([]byte, bool) {
 // peek returns the tree's own value: values are never changed in place
 // (put inserts a private copy), so it stays what was read.
 func (m *memTx) peek(key []byte) ([]byte, bool) {
-	it, ok := m.tree.Get(item{key: key})
+	it, ok := m.tree.Get(keyItem(key))
 	if !ok {
 		return nil, false
 	}
-	return it.val, true
+	return it.val(), true
 }
 
 func (m *memTx) put(key, value []byte) error {
-	m.writable().ReplaceOrInsert(item{key: key, val: value})
+	m.writable().ReplaceOrInsert(pairItem(key, value))
 	return nil
 }
 
 func (m *memTx) del(key []byte) error {
-	m.writable().Delete(item{key: key})
+	m.writable().Delete(keyItem(key))
 	return nil
 }
 
 func (m *memTx) collect(out []kv, prefix, from []byte, incl, reverse bool, n int) []kv {
 	iter := func(it item) bool {
-		if !incl && bytes.Equal(it.key, from) {
+		if !incl && bytes.Equal(it.key(), from) {
 			return true
 		}
-		if !bytes.HasPrefix(it.key, prefix) {
+		if !bytes.HasPrefix(it.key(), prefix) {
 			return false
 		}
-		out = append(out, ownedPair(it.key, it.val))
+		out = append(out, ownedPair(it.key(), it.val()))
 		return len(out) < n
 	}
 	switch {
 	case !reverse && from == nil:
 		m.tree.Ascend(iter)
 	case !reverse:
-		m.tree.AscendGreaterOrEqual(item{key: from}, iter)
+		m.tree.AscendGreaterOrEqual(keyItem(from), iter)
 	case from == nil:
 		m.tree.Descend(iter)
 	default:
-		m.tree.DescendLessOrEqual(item{key: from}, iter)
+		m.tree.DescendLessOrEqual(keyItem(from), iter)
 	}
 	return out
 }

@@ -16,7 +16,8 @@ type rawTx interface {
 	// it before the transaction's next write and must not modify or keep
 	// it.
 	peek(key []byte) ([]byte, bool)
-	// put may retain key and value: txn passes private copies.
+	// put may retain key and value: txn passes private copies, in one
+	// buffer, the value right after the key (ownedPair).
 	put(key, value []byte) error
 	del(key []byte) error
 	// collect appends to out, as caller-owned copies, at most n pairs in
