@@ -313,3 +313,12 @@ func stringPtr(b []byte) *string {
 	s := string(b)
 	return &s
 }
+
+// Unappend takes back the element Append added last to the list at p
+// (a codec's element that decoded to nothing), zeroing it.
+func (t Table) Unappend(f *Field, p unsafe.Pointer) {
+	e := &t[f.Type]
+	h := (*sliceHeader)(p)
+	h.len--
+	t.Clear(&e.Elem, unsafe.Add(h.data, uintptr(h.len)*e.Size))
+}

@@ -25,6 +25,7 @@ import (
 type Codec struct {
 	ec2  bool
 	bufs sync.Pool // *bytes.Buffer for response bodies
+	decs sync.Pool // *typedDec for DecodeTyped
 }
 
 var (
@@ -42,12 +43,19 @@ func NewEC2() *Codec { return &Codec{ec2: true} }
 // Resolve reads the Action parameter (from the query string or the form
 // body). The Version parameter is left to the gateway, which uses it to
 // pick the service.
+//
+// A well-formed form is only scanned for its Action, not parsed (the
+// typed decoder reads it without the url.Values map); anything else is
+// left to Request.Form, which words its error.
 func (c *Codec) Resolve(svc *model.Service, req *protocol.Request) (*model.Operation, error) {
-	form, err := req.Form()
-	if err != nil {
-		return nil, formError(err)
+	action, ok := scanAction(req)
+	if !ok {
+		form, err := req.Form()
+		if err != nil {
+			return nil, formError(err)
+		}
+		action = form.Get("Action")
 	}
-	action := form.Get("Action")
 	if action == "" {
 		return nil, awserr.MissingAction.New("No action was supplied with this request.")
 	}

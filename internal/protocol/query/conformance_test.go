@@ -314,3 +314,17 @@ func text(d *xml.Decoder) (string, error) {
 		}
 	}
 }
+
+// TestConformanceInputTyped: every input vector decodes straight into
+// its typed input (DecodeTyped) to the value Decode's tree converts to;
+// none is left to the tree path (recursive shapes, which the vectors'
+// made types cannot hold, are not compared).
+func TestConformanceInputTyped(t *testing.T) {
+	for _, proto := range []string{"query", "ec2"} {
+		typed, tree := protocoltest.CheckTypedInputs(t, codecFor(proto), protocoltest.Load(t, "input", proto), vectorRequest)
+		t.Logf("%s input: %d decoded typed, %d left to the tree", proto, typed, tree)
+		if typed < 10 || tree > 0 {
+			t.Fatalf("%s: %d decoded typed, %d left to the tree", proto, typed, tree)
+		}
+	}
+}
