@@ -460,6 +460,7 @@ func BenchmarkDecodeQuery(b *testing.B) {
 	r := httptest.NewRequest(http.MethodPost, "/", nil)
 	r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req := func() *protocol.Request {
+		r.ContentLength = int64(len(body))
 		pr := protocol.NewRequest(r, strings.NewReader(body))
 		if _, err := in.codec.Resolve(in.svc, pr); err != nil {
 			b.Fatal(err)

@@ -475,6 +475,9 @@ func (d *typedDec) list(ref *model.Ref, n run, f *api.Field, p unsafe.Pointer, d
 	if d.tab.List(f, p) != nil {
 		return false, protocol.ErrUseTree
 	}
+	if len(items) > 1 {
+		d.tab.Reserve(f, p, len(items))
+	}
 	count := 0
 	for _, it := range items {
 		ef, ep := d.tab.Append(f, p)
