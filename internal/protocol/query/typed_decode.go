@@ -173,16 +173,18 @@ func parseForm(req *protocol.Request, pairs []pair, buf *[]byte) ([]pair, bool) 
 	return pairs, true
 }
 
-// unescape is url.QueryUnescape, into *buf (made once with room for the
-// whole form, so the strings it gives stay valid) when s has escapes.
+// unescape is url.QueryUnescape, into *buf when s has escapes. The
+// buffer is made with room for the whole form (room), so it never grows
+// while a form is read; the strings it gives view it, and a reused
+// buffer only ever appends past them.
 func unescape(buf *[]byte, s string, room int) (string, bool) {
 	if strings.IndexAny(s, "%+") < 0 {
 		return s, true
 	}
-	if (*buf) == nil {
+	if cap(*buf) < room {
 		*buf = make([]byte, 0, room)
 	}
-	start := len((*buf))
+	start := len(*buf)
 	for i := 0; i < len(s); i++ {
 		switch c := s[i]; c {
 		case '%':
