@@ -178,7 +178,7 @@ func parseForm(req *protocol.Request, pairs []pair, buf *[]byte) ([]pair, bool) 
 // while a form is read; the strings it gives view it, and a reused
 // buffer only ever appends past them.
 func unescape(buf *[]byte, s string, room int) (string, bool) {
-	if strings.IndexAny(s, "%+") < 0 {
+	if !strings.ContainsAny(s, "%+") {
 		return s, true
 	}
 	if cap(*buf) < room {
@@ -258,11 +258,11 @@ func scanAction(req *protocol.Request) (action string, ok bool) {
 			if !validEscapes(k) || !validEscapes(v) {
 				return "", false
 			}
-			if strings.IndexAny(k, "%+") >= 0 {
+			if strings.ContainsAny(k, "%+") {
 				return "", false
 			}
 			if k == "Action" && !found {
-				if strings.IndexAny(v, "%+") >= 0 {
+				if strings.ContainsAny(v, "%+") {
 					return "", false
 				}
 				action, found = v, true
