@@ -447,90 +447,51 @@ func FuzzQueryDecodeTyped(f *testing.F) {
 }
 
 // BenchmarkDecodeQuery compares the tree path (Request.Form, Decode,
-// then the Converter) with DecodeTyped on an IAM CreateUser form, each
-// on a new request, Resolve included.
+// then the Converter) with DecodeTyped on an IAM CreateUser form and an
+// EC2 RunInstances form, each on a new request, Resolve included.
 func BenchmarkDecodeQuery(b *testing.B) {
-	var in queryInput
-	for _, x := range queryInputs(b) {
-		if x.name == "iam.CreateUser" {
-			in = x
-		}
-	}
-	const body = "Action=CreateUser&Version=2010-05-08&UserName=bench-user-12&Path=%2Fdivision%2F&Tags.member.1.Key=team&Tags.member.1.Value=a&Tags.member.2.Key=env&Tags.member.2.Value=test"
-	r := httptest.NewRequest(http.MethodPost, "/", nil)
-	r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req := func() *protocol.Request {
-		r.ContentLength = int64(len(body))
-		pr := protocol.NewRequest(r, strings.NewReader(body))
-		if _, err := in.codec.Resolve(in.svc, pr); err != nil {
-			b.Fatal(err)
-		}
-		return pr
-	}
-	b.Run("tree", func(b *testing.B) {
-		var conv api.Converter
-		b.ReportAllocs()
-		for b.Loop() {
-			tree, err := in.codec.Decode(in.op, req())
-			if err != nil {
-				b.Fatal(err)
-			}
-			if err := conv.ToTyped(tree, reflect.New(in.typ).Interface()); err != nil {
-				b.Fatal(err)
-			}
-		}
-	})
-	b.Run("typed", func(b *testing.B) {
-		b.ReportAllocs()
-		for b.Loop() {
-			v := reflect.New(in.typ)
-			if err := in.codec.DecodeTyped(in.op, req(), v.Interface().(api.Typed)); err != nil {
-				b.Fatal(err)
-			}
-		}
-	})
-}
-
-// TestQueryDecodeTypedForms: forms whose reading rests on one rule of the
-// tree path each decode typed, to the tree path's value.
-func TestQueryDecodeTypedForms(t *testing.T) {
-	ins := map[string]queryInput{}
-	for _, x := range queryInputs(t) {
-		ins[x.name] = x
-	}
-	for _, tc := range []struct{ op, qs, body string }{
-		// Items in numeric, not text, order; gaps closed.
-		{"iam.CreateUser", "", "Action=CreateUser&UserName=u&Tags.member.10.Key=c&Tags.member.10.Value=3&Tags.member.9.Key=b&Tags.member.9.Value=2&Tags.member.2.Key=a&Tags.member.2.Value=1"},
-		// An index whose keys are not adjacent once sorted ("1-x" between
-		// "1" and "1.Key") is one item.
-		{"iam.CreateUser", "", "Action=CreateUser&UserName=u&Tags.member.1=&Tags.member.1-x=&Tags.member.1.Key=k&Tags.member.1.Value=v"},
-		// Non-canonical indexes are not items; an item with nothing in it
-		// is skipped.
-		{"iam.CreateUser", "", "Action=CreateUser&UserName=u&Tags.member.01.Key=a&Tags.member.0.Key=b&Tags.member.1.Nothing=x&Tags.member.3.Key=k"},
-		// A key given twice: the first counts, the query string's before
-		// the body's.
-		{"iam.CreateUser", "UserName=first", "Action=CreateUser&UserName=second&UserName=third"},
-		// An escaped key and value; '+' is a space.
-		{"iam.CreateUser", "", "Action=CreateUser&User%4Eame=a+b%2Fc&Path=%2F"},
-		// The query empty list; the item layout without "member".
-		{"iam.CreateUser", "", "Action=CreateUser&UserName=u&Tags="},
-		{"iam.CreateUser", "", "Action=CreateUser&UserName=u&Tags.1.Key=k&Tags.1.Value=v"},
-		// Map entries with and without the entry level; a later entry of
-		// the same key wins; an entry without a key is skipped.
-		{"sns.Publish", "", "Action=Publish&Message=m&MessageAttributes.entry.2.Name=a&MessageAttributes.entry.2.Value.DataType=String&MessageAttributes.entry.2.Value.StringValue=later&MessageAttributes.entry.1.Name=a&MessageAttributes.entry.1.Value.DataType=String&MessageAttributes.entry.1.Value.StringValue=first&MessageAttributes.entry.3.Value.DataType=Number"},
-		{"sns.Publish", "", "Action=Publish&Message=m&MessageAttributes.1.Name=a&MessageAttributes.1.Value.DataType=Binary&MessageAttributes.1.Value.BinaryValue=aGk%3D"},
-		// ec2: lists without "member", capitalised locationNames.
-		{"ec2.DescribeInstances", "", "Action=DescribeInstances&InstanceId.2=i-2&InstanceId.1=i-1&Filter.1.Name=n&Filter.1.Value.1=v&MaxResults=5&DryRun=TRUE"},
-		// Timestamps in each form the tree path takes.
-		{"cloudwatch.GetMetricStatistics", "", "Action=GetMetricStatistics&Namespace=n&MetricName=m&StartTime=1700000000&EndTime=Tue%2C+02+Jan+2024+03%3A04%3A05+GMT&Period=60&Statistics.member.1=Sum"},
+	for _, c := range []struct{ op, body string }{
+		{"iam.CreateUser", "Action=CreateUser&Version=2010-05-08&UserName=bench-user-12&Path=%2Fdivision%2F&Tags.member.1.Key=team&Tags.member.1.Value=a&Tags.member.2.Key=env&Tags.member.2.Value=test"},
+		{"ec2.RunInstances", "Action=RunInstances&Version=2016-11-15&ImageId=ami-12345678&InstanceType=t3.micro&MinCount=1&MaxCount=1&SubnetId=subnet-1&SecurityGroupId.1=sg-1" +
+			"&TagSpecification.1.ResourceType=instance&TagSpecification.1.Tag.1.Key=Name&TagSpecification.1.Tag.1.Value=web"},
 	} {
-		in, ok := ins[tc.op]
-		if !ok {
-			t.Fatalf("no operation %s", tc.op)
+		var in queryInput
+		for _, x := range queryInputs(b) {
+			if x.name == c.op {
+				in = x
+			}
 		}
-		treeOK, typedOK := decodeBothQuery(t, in, tc.qs, tc.body)
-		if !treeOK || !typedOK {
-			t.Errorf("%s %q %q: tree %v, typed %v", tc.op, tc.qs, tc.body, treeOK, typedOK)
+		r := httptest.NewRequest(http.MethodPost, "/", nil)
+		r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req := func() *protocol.Request {
+			r.ContentLength = int64(len(c.body))
+			pr := protocol.NewRequest(r, strings.NewReader(c.body))
+			if _, err := in.codec.Resolve(in.svc, pr); err != nil {
+				b.Fatal(err)
+			}
+			return pr
 		}
+		b.Run(c.op+"/tree", func(b *testing.B) {
+			var conv api.Converter
+			b.ReportAllocs()
+			for b.Loop() {
+				tree, err := in.codec.Decode(in.op, req())
+				if err != nil {
+					b.Fatal(err)
+				}
+				if err := conv.ToTyped(tree, reflect.New(in.typ).Interface()); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+		b.Run(c.op+"/typed", func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				v := reflect.New(in.typ)
+				if err := in.codec.DecodeTyped(in.op, req(), v.Interface().(api.Typed)); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }

@@ -23,9 +23,10 @@ import (
 // Codec is the query protocol (New) or its ec2 dialect (NewEC2). It is safe
 // for concurrent use; one value serves every service of its protocol.
 type Codec struct {
-	ec2  bool
-	bufs sync.Pool // *bytes.Buffer for response bodies
-	decs sync.Pool // *typedDec for DecodeTyped
+	ec2   bool
+	bufs  sync.Pool // *bytes.Buffer for response bodies
+	decs  sync.Pool // *typedDec for DecodeTyped
+	names sync.Map  // *model.Shape → []string, ec2Names' cache
 }
 
 var (

@@ -92,6 +92,7 @@ type index struct {
 // typedDec is one decoding's state, pooled by the codec (its slices are
 // reused; what it decodes into the input is always copied out of them).
 type typedDec struct {
+	c     *Codec
 	ec2   bool
 	pairs []pair
 	buf   []byte // the unescaped keys and values, made with room for all
@@ -103,7 +104,27 @@ func (c *Codec) decoder() *typedDec {
 	if d, ok := c.decs.Get().(*typedDec); ok {
 		return d
 	}
-	return &typedDec{ec2: c.ec2}
+	return &typedDec{c: c, ec2: c.ec2}
+}
+
+// ec2Names are the ec2 names of structure sh's members, or of map sh's
+// key and value, made once per shape (ec2Name makes a string for a
+// lower-case locationName, which most EC2 members have).
+func (c *Codec) ec2Names(sh *model.Shape) []string {
+	if v, ok := c.names.Load(sh); ok {
+		return v.([]string)
+	}
+	var names []string
+	if sh.Type == model.Map {
+		names = []string{ec2Name(sh.Key, "key"), ec2Name(sh.Value, "value")}
+	} else {
+		names = make([]string, len(sh.Members))
+		for k, m := range sh.Members {
+			names[k] = ec2Name(m, m.Name)
+		}
+	}
+	c.names.Store(sh, names)
+	return names
 }
 
 // releaseDecoder pools d, holding nothing of the request (a large form's
@@ -361,12 +382,9 @@ func (d *typedDec) indexed(n run) (items []index, start int) {
 	return items, start
 }
 
-// memberKeys is decoder.memberKeys without the slice: the keys member m
-// may appear under, preferred first ("" for none).
-func (d *typedDec) memberKeys(m *model.Ref) (string, string) {
-	if d.ec2 {
-		return ec2Name(m, m.Name), ""
-	}
+// queryKeys is decoder.memberKeys (query) without the slice: the keys
+// member m may appear under, preferred first ("" for none).
+func queryKeys(m *model.Ref) (string, string) {
 	key := m.XMLName()
 	if m.Shape.Type == model.List && m.IsFlattened() {
 		if name := m.Shape.Member.XMLName(); name != "" && name != key {
@@ -385,12 +403,21 @@ func (d *typedDec) structure(sh *model.Shape, n run, i int32, p unsafe.Pointer, 
 	if n.lo >= n.hi {
 		return false, nil // nothing below: no member is present
 	}
+	var ec2Names []string
+	if d.ec2 {
+		ec2Names = d.c.ec2Names(sh)
+	}
 	for k, m := range sh.Members {
 		f, fp := d.tab.Field(i, k, p)
 		if f.Name != m.Name {
 			return false, protocol.ErrUseTree
 		}
-		k1, k2 := d.memberKeys(m)
+		var k1, k2 string
+		if d.ec2 {
+			k1 = ec2Names[k]
+		} else {
+			k1, k2 = queryKeys(m)
+		}
 		for _, key := range [2]string{k1, k2} {
 			if key == "" {
 				continue
@@ -512,7 +539,8 @@ func (d *typedDec) mapValue(ref *model.Ref, n run, f *api.Field, p unsafe.Pointe
 	sh := ref.Shape
 	kname, vname := "key", "value"
 	if d.ec2 {
-		kname, vname = ec2Name(sh.Key, kname), ec2Name(sh.Value, vname)
+		names := d.c.ec2Names(sh)
+		kname, vname = names[0], names[1]
 	} else {
 		if k := sh.Key.XMLName(); k != "" {
 			kname = k
