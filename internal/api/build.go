@@ -313,3 +313,26 @@ func stringPtr(b []byte) *string {
 	s := string(b)
 	return &s
 }
+
+// Unappend takes back the element Append added last to the list at p
+// (a codec's element that decoded to nothing), zeroing it.
+func (t Table) Unappend(f *Field, p unsafe.Pointer) {
+	e := &t[f.Type]
+	h := (*sliceHeader)(p)
+	h.len--
+	t.Clear(&e.Elem, unsafe.Add(h.data, uintptr(h.len)*e.Size))
+}
+
+// Reserve makes room in the list at p, started by List, for n more
+// elements, so that Append need not grow it step by step (a codec that
+// knows how many items it will read).
+func (t Table) Reserve(f *Field, p unsafe.Pointer, n int) {
+	h := (*sliceHeader)(p)
+	if n <= h.cap-h.len {
+		return
+	}
+	if h.cap == 0 {
+		*h = sliceHeader{}
+	}
+	reflect.NewAt(t.typeOf(f.Type), p).Elem().Grow(n)
+}

@@ -23,8 +23,10 @@ import (
 // Codec is the query protocol (New) or its ec2 dialect (NewEC2). It is safe
 // for concurrent use; one value serves every service of its protocol.
 type Codec struct {
-	ec2  bool
-	bufs sync.Pool // *bytes.Buffer for response bodies
+	ec2   bool
+	bufs  sync.Pool // *bytes.Buffer for response bodies
+	decs  sync.Pool // *typedDec for DecodeTyped
+	names sync.Map  // *model.Shape → []string, ec2Names' cache
 }
 
 var (
@@ -42,12 +44,19 @@ func NewEC2() *Codec { return &Codec{ec2: true} }
 // Resolve reads the Action parameter (from the query string or the form
 // body). The Version parameter is left to the gateway, which uses it to
 // pick the service.
+//
+// A well-formed form is only scanned for its Action, not parsed (the
+// typed decoder reads it without the url.Values map); anything else is
+// left to Request.Form, which words its error.
 func (c *Codec) Resolve(svc *model.Service, req *protocol.Request) (*model.Operation, error) {
-	form, err := req.Form()
-	if err != nil {
-		return nil, formError(err)
+	action, ok := scanAction(req)
+	if !ok {
+		form, err := req.Form()
+		if err != nil {
+			return nil, formError(err)
+		}
+		action = form.Get("Action")
 	}
-	action := form.Get("Action")
 	if action == "" {
 		return nil, awserr.MissingAction.New("No action was supplied with this request.")
 	}

@@ -36,6 +36,11 @@
 // also the only way a client can encode it. Unknown parameters are
 // ignored.
 //
+// Codec.DecodeTyped reads the same rules straight into the operation's
+// typed input, from the form's pairs sorted by key instead of a map and a
+// tree (see typed_decode.go); a form it would read differently is left
+// to Decode, which words the errors.
+//
 // A parameter that does not parse as its type is InvalidParameterValue
 // (400), "Value (x) for parameter P is invalid. Reason: ...": every query
 // service lists InvalidParameterValue among its common errors for a
