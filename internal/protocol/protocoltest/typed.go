@@ -227,3 +227,80 @@ func CheckTypedOutputs(t *testing.T, codec protocol.Codec, cases []Case) int {
 	}
 	return n
 }
+
+// TypedInput is a new zero typed value of a structure made for op's input
+// shape, as TypedOutput makes outputs; ok is false for a shape it cannot
+// make.
+func TypedInput(op *model.Operation) (in api.Typed, ok bool) {
+	b := &tableBuilder{structs: map[*model.Shape]int32{}, types: map[*model.Shape]reflect.Type{}, making: map[*model.Shape]bool{}}
+	defer func() {
+		if r := recover(); r != nil {
+			in, ok = nil, false
+		}
+	}()
+	i := b.structure(op.Input.Shape)
+	pv := reflect.New(b.types[op.Input.Shape])
+	*(**header)(pv.UnsafePointer()) = &header{tab: b.tab, i: i}
+	return (*vectorOutput)(pv.UnsafePointer()), true
+}
+
+// TypedDynamic is the dynamic form of a typed value, its streams read
+// into bytes (two requests' equal streams compare equal).
+func TypedDynamic(v api.Typed) map[string]any {
+	tab, i := v.ConvType()
+	m := tab.ToDynamic(i, reflect.ValueOf(v).UnsafePointer())
+	for k, x := range m {
+		if r, ok := x.(io.Reader); ok {
+			b, err := io.ReadAll(r)
+			if err != nil {
+				b = []byte("read error: " + err.Error())
+			}
+			m[k] = b
+		}
+	}
+	return m
+}
+
+// CheckTypedInputs holds codec's DecodeTyped to its Decode on every input
+// case whose shapes TypedInput can make (request builds each case's
+// request, called once per decode): DecodeTyped answers ErrUseTree, or
+// builds the value Decode's tree converts to. It returns the number of
+// cases decoded typed.
+func CheckTypedInputs(t *testing.T, codec protocol.Codec, cases []Case, request func(Case) *protocol.Request) int {
+	t.Helper()
+	td, ok := codec.(protocol.TypedDecoder)
+	if !ok {
+		t.Fatalf("%T is not a protocol.TypedDecoder", codec)
+	}
+	n := 0
+	for _, c := range cases {
+		op := c.Operation
+		if op.Input == nil || !td.DecodesTyped(op) {
+			continue
+		}
+		want, ok1 := TypedInput(op)
+		got, ok2 := TypedInput(op)
+		if !ok1 || !ok2 {
+			continue
+		}
+		tree, treeErr := codec.Decode(op, request(c))
+		if treeErr == nil {
+			tab, i := want.ConvType()
+			treeErr = tab.FromDynamic(i, reflect.ValueOf(want).UnsafePointer(), tree)
+		}
+		err := td.DecodeTyped(op, request(c), got)
+		switch {
+		case err == protocol.ErrUseTree:
+			continue
+		case err != nil:
+			t.Fatalf("%s: DecodeTyped = %v, not ErrUseTree", c.Name, err)
+		case treeErr != nil:
+			t.Fatalf("%s: DecodeTyped succeeded, the tree path says %v", c.Name, treeErr)
+		}
+		if d := Diff(TypedDynamic(want), TypedDynamic(got)); d != "" {
+			t.Fatalf("%s: DecodeTyped differs from the tree path:\n%s", c.Name, d)
+		}
+		n++
+	}
+	return n
+}

@@ -1,0 +1,338 @@
+package allshapes
+
+import (
+	"fmt"
+	"math/rand"
+	"net/http"
+	"net/http/httptest"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/niwa-cloud/niwa/internal/api"
+	apigatewayapi "github.com/niwa-cloud/niwa/internal/api/apigateway"
+	apigatewayv2api "github.com/niwa-cloud/niwa/internal/api/apigatewayv2"
+	cloudfrontapi "github.com/niwa-cloud/niwa/internal/api/cloudfront"
+	lambdaapi "github.com/niwa-cloud/niwa/internal/api/lambda"
+	rdsdataapi "github.com/niwa-cloud/niwa/internal/api/rdsdata"
+	route53api "github.com/niwa-cloud/niwa/internal/api/route53"
+	s3api "github.com/niwa-cloud/niwa/internal/api/s3"
+	schedulerapi "github.com/niwa-cloud/niwa/internal/api/scheduler"
+	sesv2api "github.com/niwa-cloud/niwa/internal/api/sesv2"
+	"github.com/niwa-cloud/niwa/internal/model"
+	"github.com/niwa-cloud/niwa/internal/protocol"
+	"github.com/niwa-cloud/niwa/internal/protocol/rest"
+)
+
+// restSpecs are the API packages served in rest-json and rest-xml.
+func restSpecs() (json, xml []api.Spec) {
+	return []api.Spec{lambdaapi.Spec(), apigatewayapi.Spec(), apigatewayv2api.Spec(), schedulerapi.Spec(), sesv2api.Spec(), rdsdataapi.Spec()},
+		[]api.Spec{s3api.Spec(), route53api.Spec(), cloudfrontapi.Spec()}
+}
+
+// restReq is one generated request: everything that builds it, so that
+// the tree path and the typed path each get their own equal request.
+type restReq struct {
+	method, uri, host, hostBucket string
+	headers                       [][2]string // Add'ed in order; a lower-case name is set raw
+	body                          []byte
+	unknownLength                 bool
+}
+
+func (q *restReq) request() *protocol.Request {
+	hr := httptest.NewRequest(q.method, q.uri, strings.NewReader(string(q.body)))
+	if q.host != "" {
+		hr.Host = q.host
+	}
+	for _, kv := range q.headers {
+		if kv[0] != http.CanonicalHeaderKey(kv[0]) {
+			hr.Header[kv[0]] = append(hr.Header[kv[0]], kv[1])
+			continue
+		}
+		hr.Header.Add(kv[0], kv[1])
+	}
+	if q.unknownLength {
+		hr.ContentLength = -1
+	}
+	r := protocol.NewRequest(hr, nil)
+	r.HostBucket = q.hostBucket
+	return r
+}
+
+func (q *restReq) String() string {
+	return fmt.Sprintf("%s %s host=%q bucket=%q headers=%q body=%q", q.method, q.uri, q.host, q.hostBucket, q.headers, q.body)
+}
+
+// restGen makes seeded random requests for an operation: every kind of
+// location member, valid values and wrong ones.
+type restGen struct {
+	r   *rand.Rand
+	xml bool
+}
+
+// text is a label, query or header value for a scalar of ref's shape:
+// mostly its kind, sometimes another's.
+func (g *restGen) text(ref *model.Ref, inHeader bool) string {
+	any := []string{"v", "7", "true", "2024-01-02T03:04:05Z", "1.5", "NaN", "", " 12 ", "-1", "3000000000",
+		"x,y", `"a,b", c`, "Infinity", "dGVzdA==", "not base64!", "TRUE", " false", "1700000000", "1.5e3"}
+	if g.r.Intn(5) == 0 {
+		return any[g.r.Intn(len(any))]
+	}
+	if ref.JSONValue {
+		return []string{"eyJhIjoxfQ==", "bnVsbA==", "WzEsMl0=", `{"a":1}`, "null", "[1,2]"}[g.r.Intn(6)]
+	}
+	switch ref.Shape.Type {
+	case model.Integer, model.Long:
+		return []string{"0", "42", "-7", "2147483648", " 5 ", "99999999999"}[g.r.Intn(6)]
+	case model.Boolean:
+		return []string{"true", "false", "True", " FALSE ", "yes"}[g.r.Intn(5)]
+	case model.Float, model.Double:
+		return []string{"1.5", "-0.25", "NaN", "-Infinity", "1e10", "3"}[g.r.Intn(6)]
+	case model.Timestamp:
+		return []string{"2024-01-02T03:04:05Z", "Mon, 02 Jan 2006 15:04:05 GMT", "1700000000", "1700000000.5",
+			"2024-01-02T03:04:05.123+02:00", "Tue, 29 Apr 2014 18:30:38 GMT, Sun, 02 Jan 2000 20:34:56 GMT"}[g.r.Intn(6)]
+	case model.Blob:
+		return []string{"dGVzdA==", "YWJj", "raw bytes"}[g.r.Intn(3)]
+	}
+	return []string{"v", "a b", "x/y", "ü", "k=v", `"quoted, item", plain`, "a, b ,c", "", " padded "}[g.r.Intn(9)]
+}
+
+// escape writes a label value as a client would, sometimes not quite.
+func (g *restGen) escape(s string, greedy bool) string {
+	switch g.r.Intn(8) {
+	case 0:
+		return "a%252Fb" // an escaped escape
+	case 1:
+		return strings.ReplaceAll(s, " ", "%20") // the rest unescaped
+	}
+	e := strings.ReplaceAll(strings.ReplaceAll(s, "%", "%25"), " ", "%20")
+	if !greedy {
+		e = strings.ReplaceAll(e, "/", "%2F")
+	}
+	return strings.ReplaceAll(strings.ReplaceAll(e, "?", "%3F"), "#", "%23")
+}
+
+func (g *restGen) request(op *model.Operation) *restReq {
+	sh := op.Input.Shape
+	q := &restReq{method: op.HTTP.Method}
+	members := map[string]*model.Ref{}
+	for _, m := range sh.Members {
+		if m.Location == model.LocationURI {
+			name := m.LocationName
+			if name == "" {
+				name = m.Name
+			}
+			members[name] = m
+		}
+	}
+	uri := uriLabel.ReplaceAllStringFunc(op.HTTP.RequestURI, func(s string) string {
+		greedy := strings.HasSuffix(s, "+}")
+		name := strings.TrimSuffix(strings.TrimSuffix(strings.TrimPrefix(s, "{"), "}"), "+")
+		var v string
+		if m := members[name]; m != nil {
+			v = g.text(m, false)
+		}
+		if greedy && g.r.Intn(2) == 0 {
+			v = []string{"a/b c", "k/ü/x", "dir/", "a//b"}[g.r.Intn(4)]
+		}
+		if v == "" && g.r.Intn(3) > 0 {
+			v = "lbl"
+		}
+		return g.escape(v, greedy)
+	})
+	var params []string
+	for _, m := range sh.Members {
+		if g.r.Intn(3) == 0 {
+			continue
+		}
+		name := m.LocationName
+		if name == "" && m.Location != model.LocationHeaders {
+			name = m.Name
+		}
+		switch m.Location {
+		case model.LocationQueryString:
+			switch m.Shape.Type {
+			case model.Map:
+				for range g.r.Intn(3) + 1 {
+					k := []string{"k1", "other", "x-id", "a b"}[g.r.Intn(4)]
+					params = append(params, escapeQuery(k)+"="+escapeQuery(g.text(valueRef(m.Shape.Value), false)))
+				}
+			case model.List:
+				for range g.r.Intn(3) + 1 {
+					params = append(params, name+"="+escapeQuery(g.text(m.Shape.Member, false)))
+				}
+			default:
+				for range 1 + g.r.Intn(4)/3 { // now and then twice
+					params = append(params, name+"="+escapeQuery(g.text(m, false)))
+				}
+			}
+		case model.LocationHeader:
+			if m.Shape.Type == model.List {
+				var items []string
+				for range g.r.Intn(3) + 1 {
+					items = append(items, g.text(m.Shape.Member, true))
+				}
+				q.headers = append(q.headers, [2]string{http.CanonicalHeaderKey(name), strings.Join(items, ", ")})
+				if g.r.Intn(4) == 0 {
+					q.headers = append(q.headers, [2]string{http.CanonicalHeaderKey(name), g.text(m.Shape.Member, true)})
+				}
+				continue
+			}
+			q.headers = append(q.headers, [2]string{http.CanonicalHeaderKey(name), g.text(m, true)})
+			if g.r.Intn(6) == 0 {
+				q.headers = append(q.headers, [2]string{http.CanonicalHeaderKey(name), g.text(m, true)})
+			}
+		case model.LocationHeaders:
+			prefix := m.LocationName
+			if prefix == "" {
+				prefix = m.Shape.LocationName
+			}
+			for range g.r.Intn(3) + 1 {
+				k := prefix + []string{"Color", "a", "b-c", "Mixed-Case"}[g.r.Intn(4)]
+				v := g.text(m.Shape.Value, true)
+				if g.r.Intn(8) == 0 {
+					q.headers = append(q.headers, [2]string{strings.ToLower(k), v}) // a raw spelling
+					continue
+				}
+				q.headers = append(q.headers, [2]string{http.CanonicalHeaderKey(k), v})
+			}
+		}
+	}
+	for range g.r.Intn(2) {
+		params = append(params, []string{"unknown=1", "flag", "x-id=" + op.Name}[g.r.Intn(3)])
+	}
+	if len(params) > 0 {
+		sep := "?"
+		if strings.Contains(uri, "?") {
+			sep = "&"
+		}
+		uri += sep + strings.Join(params, "&")
+	}
+	q.uri = uri
+	if op.HostPrefix != "" && g.r.Intn(2) == 0 {
+		q.host = "123456789012.example.com"
+	}
+	if g.xml && g.r.Intn(5) == 0 {
+		q.hostBucket = []string{"hb", "my.bucket", "a b"}[g.r.Intn(3)]
+	}
+	q.body = g.body(op)
+	q.unknownLength = g.r.Intn(10) == 0
+	return q
+}
+
+// valueRef is a map value's reference, or its list's element for a map
+// of lists.
+func valueRef(r *model.Ref) *model.Ref {
+	if r.Shape.Type == model.List {
+		return r.Shape.Member
+	}
+	return r
+}
+
+func escapeQuery(s string) string {
+	return strings.NewReplacer("%", "%25", "&", "%26", "=", "%3D", "#", "%23", " ", "+", "+", "%2B").Replace(s)
+}
+
+// body is the request's body: the payload's, the body members' (JSON
+// through bodyGen; a small XML document), or none.
+func (g *restGen) body(op *model.Operation) []byte {
+	sh := op.Input.Shape
+	if g.r.Intn(4) == 0 {
+		return nil
+	}
+	if p := sh.PayloadMember(); p != nil {
+		switch p.Shape.Type {
+		case model.Blob, model.String:
+			return []byte([]string{"hello", "", "\x00\xff binary", "{}"}[g.r.Intn(4)])
+		}
+		if g.xml {
+			return []byte([]string{"", "<" + p.Shape.Name + "/>", "not xml", "  \n"}[g.r.Intn(4)])
+		}
+		bg := &bodyGen{r: g.r, wrongRate: []float64{0, 0.05}[g.r.Intn(2)], frills: g.r.Intn(2) == 0}
+		return bg.body(p.Shape)
+	}
+	if g.xml {
+		return []byte([]string{"", "<R><A>1</A></R>", "<bad"}[g.r.Intn(3)])
+	}
+	bg := &bodyGen{r: g.r, wrongRate: []float64{0, 0.05, 0.2}[g.r.Intn(3)], frills: g.r.Intn(2) == 0}
+	return bg.body(sh)
+}
+
+// TestRestDecodeTypedMatchesTree: for every operation of every rest-json
+// and rest-xml service, seeded random requests — URI labels (greedy ones,
+// escaped, badly escaped), query parameters (repeated, lists, maps),
+// headers (lists, repeated, timestamps in each format, base64 blobs and
+// jsonvalues, prefix headers in two spellings), S3's host bucket, host
+// labels, bodies and payloads, values of the wrong type — decode
+// through DecodeTyped to the value Decode and the Converter build, whose
+// tree form is Decode's tree; or DecodeTyped leaves them to the tree
+// path (ErrUseTree).
+func TestRestDecodeTypedMatchesTree(t *testing.T) {
+	jsonSpecs, xmlSpecs := restSpecs()
+	all := All()
+	var conv api.Converter
+	var typed, tree, failed int
+	for _, set := range []struct {
+		xml   bool
+		specs []api.Spec
+	}{{false, jsonSpecs}, {true, xmlSpecs}} {
+		codec := rest.NewJSON()
+		if set.xml {
+			codec = rest.NewXML()
+		}
+		td := codec.(protocol.TypedDecoder)
+		for _, spec := range set.specs {
+			m, err := spec.Model()
+			if err != nil {
+				t.Fatal(err)
+			}
+			types := map[string]reflect.Type{}
+			for _, v := range all[spec.Name] {
+				types[reflect.TypeOf(v).Elem().Name()] = reflect.TypeOf(v).Elem()
+			}
+			for k, name := range m.OperationNames() {
+				op := m.Operations[name]
+				if op.Input == nil {
+					continue
+				}
+				typ := types[typeName(op.Input.Shape.Name)]
+				if typ == nil {
+					t.Fatalf("%s %s: no Go type", spec.Name, name)
+				}
+				g := &restGen{r: rand.New(rand.NewSource(int64(k)*7919 + int64(len(spec.Name)))), xml: set.xml}
+				for range 24 {
+					q := g.request(op)
+					want := reflect.New(typ)
+					dyn, err := codec.Decode(op, q.request())
+					if err == nil {
+						err = conv.ToTyped(dyn, want.Interface())
+					}
+					got := reflect.New(typ)
+					gotErr := td.DecodeTyped(op, q.request(), got.Interface().(api.Typed))
+					switch {
+					case gotErr == nil && err != nil:
+						t.Fatalf("%s.%s %v: DecodeTyped succeeded, the tree path says %v", spec.Name, name, q, err)
+					case gotErr == nil:
+						if !equalNaN(got, want) {
+							t.Fatalf("%s.%s %v: DecodeTyped =\n%#v\nthe tree path gives\n%#v", spec.Name, name, q, got.Elem().Interface(), want.Elem().Interface())
+						}
+						if back := conv.ToDynamic(got.Interface()); !equalNaN(reflect.ValueOf(back), reflect.ValueOf(dyn)) && !(len(back) == 0 && len(dyn) == 0) {
+							t.Fatalf("%s.%s %v: tree form\n%#v\nis not the decoded tree\n%#v", spec.Name, name, q, back, dyn)
+						}
+						typed++
+					case gotErr != protocol.ErrUseTree:
+						t.Fatalf("%s.%s: DecodeTyped = %v, not ErrUseTree", spec.Name, name, gotErr)
+					case err == nil:
+						tree++
+					default:
+						failed++
+					}
+				}
+			}
+		}
+	}
+	t.Logf("%d requests typed, %d left to the tree, %d refused", typed, tree, failed)
+	if typed == 0 || failed == 0 || tree == 0 {
+		t.Fatal("the generator is broken")
+	}
+}
