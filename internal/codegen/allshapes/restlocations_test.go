@@ -1,6 +1,7 @@
 package allshapes
 
 import (
+	"bufio"
 	"fmt"
 	"math/rand"
 	"net/http"
@@ -270,7 +271,6 @@ func (g *restGen) body(op *model.Operation) []byte {
 func TestRestDecodeTypedMatchesTree(t *testing.T) {
 	jsonSpecs, xmlSpecs := restSpecs()
 	all := All()
-	var conv api.Converter
 	var typed, tree, failed int
 	for _, set := range []struct {
 		xml   bool
@@ -280,7 +280,6 @@ func TestRestDecodeTypedMatchesTree(t *testing.T) {
 		if set.xml {
 			codec = rest.NewXML()
 		}
-		td := codec.(protocol.TypedDecoder)
 		for _, spec := range set.specs {
 			m, err := spec.Model()
 			if err != nil {
@@ -301,28 +300,10 @@ func TestRestDecodeTypedMatchesTree(t *testing.T) {
 				}
 				g := &restGen{r: rand.New(rand.NewSource(int64(k)*7919 + int64(len(spec.Name)))), xml: set.xml}
 				for range 24 {
-					q := g.request(op)
-					want := reflect.New(typ)
-					dyn, err := codec.Decode(op, q.request())
-					if err == nil {
-						err = conv.ToTyped(dyn, want.Interface())
-					}
-					got := reflect.New(typ)
-					gotErr := td.DecodeTyped(op, q.request(), got.Interface().(api.Typed))
-					switch {
-					case gotErr == nil && err != nil:
-						t.Fatalf("%s.%s %v: DecodeTyped succeeded, the tree path says %v", spec.Name, name, q, err)
-					case gotErr == nil:
-						if !equalNaN(got, want) {
-							t.Fatalf("%s.%s %v: DecodeTyped =\n%#v\nthe tree path gives\n%#v", spec.Name, name, q, got.Elem().Interface(), want.Elem().Interface())
-						}
-						if back := conv.ToDynamic(got.Interface()); !equalNaN(reflect.ValueOf(back), reflect.ValueOf(dyn)) && !(len(back) == 0 && len(dyn) == 0) {
-							t.Fatalf("%s.%s %v: tree form\n%#v\nis not the decoded tree\n%#v", spec.Name, name, q, back, dyn)
-						}
+					switch decodeRestBoth(t, codec, op, typ, g.request(op)) {
+					case restTyped:
 						typed++
-					case gotErr != protocol.ErrUseTree:
-						t.Fatalf("%s.%s: DecodeTyped = %v, not ErrUseTree", spec.Name, name, gotErr)
-					case err == nil:
+					case restTree:
 						tree++
 					default:
 						failed++
@@ -335,4 +316,109 @@ func TestRestDecodeTypedMatchesTree(t *testing.T) {
 	if typed == 0 || failed == 0 || tree == 0 {
 		t.Fatal("the generator is broken")
 	}
+}
+
+// The outcomes of decodeRestBoth.
+const (
+	restTyped   = iota // decoded typed, as the tree path decodes it
+	restTree           // left to the tree path, which decodes it
+	restRefused        // left to the tree path, which refuses it
+)
+
+// decodeRestBoth decodes q's request the tree way (Decode, then the
+// Converter) and through DecodeTyped. It fails t if DecodeTyped answers
+// anything but nil or ErrUseTree, succeeds where the tree path did not,
+// or builds a different value or one whose tree form is not Decode's
+// tree.
+func decodeRestBoth(t testing.TB, codec protocol.Codec, op *model.Operation, typ reflect.Type, q *restReq) int {
+	t.Helper()
+	var conv api.Converter
+	name := op.Service.Metadata.ServiceID + "." + op.Name
+	want := reflect.New(typ)
+	dyn, err := codec.Decode(op, q.request())
+	if err == nil {
+		err = conv.ToTyped(dyn, want.Interface())
+	}
+	got := reflect.New(typ)
+	gotErr := codec.(protocol.TypedDecoder).DecodeTyped(op, q.request(), got.Interface().(api.Typed))
+	switch {
+	case gotErr == nil && err != nil:
+		t.Fatalf("%s %v: DecodeTyped succeeded, the tree path says %v", name, q, err)
+	case gotErr == nil:
+		if !equalNaN(got, want) {
+			t.Fatalf("%s %v: DecodeTyped =\n%#v\nthe tree path gives\n%#v", name, q, got.Elem().Interface(), want.Elem().Interface())
+		}
+		if back := conv.ToDynamic(got.Interface()); !equalNaN(reflect.ValueOf(back), reflect.ValueOf(dyn)) && !(len(back) == 0 && len(dyn) == 0) {
+			t.Fatalf("%s %v: tree form\n%#v\nis not the decoded tree\n%#v", name, q, back, dyn)
+		}
+		return restTyped
+	case gotErr != protocol.ErrUseTree:
+		t.Fatalf("%s: DecodeTyped = %v, not ErrUseTree", name, gotErr)
+	case err == nil:
+		return restTree
+	}
+	return restRefused
+}
+
+// FuzzRestDecodeTyped: for any URI, headers and body, decoding into one
+// of a few REST operations' typed inputs never panics, and succeeds only
+// with the value (and tree form) the tree path gives. The corpus is
+// under testdata/fuzz.
+func FuzzRestDecodeTyped(f *testing.F) {
+	type target struct {
+		codec protocol.Codec
+		op    *model.Operation
+		typ   reflect.Type
+	}
+	var targets []target
+	all := All()
+	jsonSpecs, xmlSpecs := restSpecs()
+	for _, x := range []struct {
+		spec  api.Spec
+		codec protocol.Codec
+		ops   []string
+	}{
+		{xmlSpecs[0], rest.NewXML(), []string{"PutObject", "GetObject", "ListObjectsV2", "CopyObject", "PutBucketTagging", "CreateBucket", "UploadPart"}},
+		{xmlSpecs[1], rest.NewXML(), []string{"ChangeResourceRecordSets", "ListResourceRecordSets"}},
+		{xmlSpecs[2], rest.NewXML(), []string{"CreateInvalidation2020_05_31", "GetDistribution2020_05_31"}},
+		{jsonSpecs[0], rest.NewJSON(), []string{"Invoke", "CreateFunction", "ListFunctions"}},
+		{jsonSpecs[1], rest.NewJSON(), []string{"GetExport", "PutIntegration"}},
+	} {
+		m, err := x.spec.Model()
+		if err != nil {
+			f.Fatal(err)
+		}
+		types := map[string]reflect.Type{}
+		for _, v := range all[x.spec.Name] {
+			types[reflect.TypeOf(v).Elem().Name()] = reflect.TypeOf(v).Elem()
+		}
+		for _, name := range x.ops {
+			op := m.Operations[name]
+			if op == nil || op.Input == nil {
+				f.Fatalf("%s has no operation %s with an input", x.spec.Name, name)
+			}
+			targets = append(targets, target{x.codec, op, types[typeName(op.Input.Shape.Name)]})
+		}
+	}
+	f.Add(uint8(0), "/bucket/some/key%20x?x-id=PutObject", "Content-Type: text/plain\nX-Amz-Meta-Color: red\nX-Amz-Object-Lock-Retain-Until-Date: 2024-01-02T03:04:05Z", []byte("hello"))
+	f.Add(uint8(1), "/bucket/k?partNumber=2&response-expires=Mon,%2002%20Jan%202006%2015:04:05%20GMT", "If-Modified-Since: Mon, 02 Jan 2006 15:04:05 GMT\nRange: bytes=0-9", []byte(nil))
+	f.Add(uint8(2), "/bucket?list-type=2&max-keys=abc&fetch-owner=TRUE", "X-Amz-Optional-Object-Attributes: RestoreStatus, x", []byte(nil))
+	f.Add(uint8(4), "/bucket?tagging", "", []byte("<Tagging><TagSet/></Tagging>"))
+	f.Add(uint8(9), "/2015-03-31/functions/f/invocations?Qualifier=1", "X-Amz-Client-Context: eyJhIjoxfQ==\nX-Amz-Invocation-Type: Event", []byte(`{"a":1}`))
+	f.Add(uint8(14), "/restapis/a/stages/s/exports/swagger?extensions=x", "Accept: application/json", []byte(nil))
+	f.Fuzz(func(t *testing.T, which uint8, uri, headers string, body []byte) {
+		tg := targets[int(which)%len(targets)]
+		q := &restReq{method: tg.op.HTTP.Method, uri: uri, body: body}
+		for _, line := range strings.Split(headers, "\n") {
+			k, v, ok := strings.Cut(line, ":")
+			if !ok || k == "" {
+				continue
+			}
+			q.headers = append(q.headers, [2]string{k, v})
+		}
+		if _, err := http.ReadRequest(bufio.NewReader(strings.NewReader(q.method + " " + uri + " HTTP/1.0\r\n\r\n"))); err != nil || !strings.HasPrefix(uri, "/") {
+			return // not a request a server would parse
+		}
+		decodeRestBoth(t, tg.codec, tg.op, tg.typ, q)
+	})
 }
