@@ -211,15 +211,16 @@ func typedHostLabels(op *model.Operation, host string, tab api.Table, i int32, p
 type typedLoc struct {
 	info *serviceInfo
 	tab  api.Table
-	// strs holds the strings the *string members point to, a few to an
-	// allocation rather than one each (S3's PutObject sets five or six).
+	// strs holds the strings the *string members point to, eight to an
+	// allocation rather than one each (the SDK's S3 PutObject sets five:
+	// bucket, key, content type, checksum and its algorithm).
 	strs []string
 }
 
 // strPtr is a *string holding s, from strs.
 func (d *typedLoc) strPtr(s string) *string {
 	if len(d.strs) == cap(d.strs) {
-		d.strs = make([]string, 0, 4)
+		d.strs = make([]string, 0, 8)
 	}
 	d.strs = append(d.strs, s)
 	return &d.strs[len(d.strs)-1]
@@ -229,7 +230,6 @@ func (d *typedLoc) strPtr(s string) *string {
 // instead of a tree. Any error makes the request the tree's.
 func (d *typedLoc) locations(sh *model.Shape, labels []pathLabel, query url.Values, h http.Header, tmpl model.URITemplate, i int32, p unsafe.Pointer) error {
 	tab := d.tab
-	var claimed []string // query keys bound to a member
 	queryMap := false
 	for k, m := range sh.Members {
 		switch m.Location {
@@ -256,7 +256,6 @@ func (d *typedLoc) locations(sh *model.Shape, labels []pathLabel, query url.Valu
 				continue // after the named parameters
 			}
 			name := wireName(m)
-			claimed = append(claimed, name)
 			vs, ok := query[name]
 			if !ok {
 				continue
@@ -309,7 +308,7 @@ func (d *typedLoc) locations(sh *model.Shape, labels []pathLabel, query url.Valu
 		}
 		mv := map[string]any{}
 		for key, vs := range query {
-			if contains(claimed, key) || isTemplateLiteral(tmpl, key) {
+			if claimedQuery(sh, key) || isTemplateLiteral(tmpl, key) {
 				continue
 			}
 			if m.Shape.Value.Shape.Type == model.List {
@@ -343,9 +342,11 @@ func (d *typedLoc) locations(sh *model.Shape, labels []pathLabel, query url.Valu
 	return nil
 }
 
-func contains(l []string, s string) bool {
-	for _, x := range l {
-		if x == s {
+// claimedQuery reports whether a query parameter is bound to a member
+// other than a map.
+func claimedQuery(sh *model.Shape, key string) bool {
+	for _, m := range sh.Members {
+		if m.Location == model.LocationQueryString && m.Shape.Type != model.Map && wireName(m) == key {
 			return true
 		}
 	}
