@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"net/http"
 	"regexp"
+	"strings"
 	"testing"
 
 	s3api "github.com/niwa-cloud/niwa/internal/api/s3"
@@ -32,8 +33,32 @@ func (echoS3) GetObject(_ *request.Context, in *s3api.GetObjectInput) (*s3api.Ge
 	return &s3api.GetObjectOutput{ETag: &etag}, nil
 }
 
+// deleteBody is a DeleteObjects document: a flattened list, an unknown
+// element, white space.
+const deleteBody = `<?xml version="1.0" encoding="UTF-8"?>
+<Delete xmlns="http://s3.amazonaws.com/doc/2006-03-01/">
+  <Object><Key>a b</Key></Object>
+  <Unknown><Key>z</Key></Unknown>
+  <Object><Key>c</Key><VersionId>v1</VersionId></Object>
+  <Quiet>true</Quiet>
+</Delete>`
+
 // requestIDs are the parts of an S3 error document that differ per request.
 var requestIDs = regexp.MustCompile(`<RequestId>[^<]*</RequestId><HostId>[^<]*</HostId>`)
+
+// DeleteObjects answers the keys of its XML body (a flattened list) as
+// deleted, and whether it was quiet as RequestCharged.
+func (echoS3) DeleteObjects(_ *request.Context, in *s3api.DeleteObjectsRequest) (*s3api.DeleteObjectsOutput, error) {
+	out := &s3api.DeleteObjectsOutput{}
+	for _, o := range in.Delete.Objects {
+		out.Deleted = append(out.Deleted, s3api.DeletedObject{Key: o.Key})
+	}
+	if in.Delete.Quiet != nil && *in.Delete.Quiet {
+		quiet := "quiet"
+		out.RequestCharged = &quiet
+	}
+	return out, nil
+}
 
 func s3Gateway(t *testing.T, impl any, asked *int) *Gateway {
 	t.Helper()
@@ -79,10 +104,20 @@ func TestTypedRestDecode(t *testing.T) {
 		{"PUT", "/bkt/k", "x", with("Content-Length", "1", "X-Amz-Object-Lock-Retain-Until-Date", "soon"), ""},
 		{"PUT", "/bkt/k", "x", with("X-Amz-Server-Side-Encryption-Bucket-Key-Enabled", "maybe"), ""},
 		{"PUT", "/bkt/k", "x", with("X-Amz-Server-Side-Encryption-Bucket-Key-Enabled", " TRUE "), "x|"},
+		{"POST", "/bkt?delete", deleteBody, with("Content-Md5", "x"), "-"},
+		{"POST", "/bkt?delete", "<Delete><Object><Key>a</Key></Object><Quiet>maybe</Quiet></Delete>", with("Content-Md5", "x"), ""},
+		{"POST", "/bkt?delete", "<Delete><Object><Key>a</Key></Object>", with("Content-Md5", "x"), ""},
 	} {
 		req := func() *http.Request { return newRequest(tc.method, tc.target, tc.body, tc.header...) }
 		before := asked
 		got := httptestDo(bound, req())
+		if tc.etag == "-" { // DeleteObjects
+			if asked != before+1 || got.Code != 200 || got.Header().Get("X-Amz-Request-Charged") != "quiet" ||
+				!strings.Contains(got.Body.String(), "<Deleted><Key>a b</Key></Deleted><Deleted><Key>c</Key></Deleted>") {
+				t.Errorf("%s %s: %d %v %s (asked %d)", tc.method, tc.target, got.Code, got.Header(), got.Body, asked-before)
+			}
+			continue
+		}
 		if tc.etag != "" {
 			if asked != before+1 {
 				t.Errorf("%s %s: not decoded typed (asked %d times)", tc.method, tc.target, asked-before)

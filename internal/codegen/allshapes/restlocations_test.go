@@ -2,6 +2,7 @@ package allshapes
 
 import (
 	"bufio"
+	"bytes"
 	"fmt"
 	"math/rand"
 	"net/http"
@@ -23,6 +24,7 @@ import (
 	"github.com/niwa-cloud/niwa/internal/model"
 	"github.com/niwa-cloud/niwa/internal/protocol"
 	"github.com/niwa-cloud/niwa/internal/protocol/rest"
+	"github.com/niwa-cloud/niwa/internal/protocol/xmlbody"
 )
 
 // restSpecs are the API packages served in rest-json and rest-xml.
@@ -221,6 +223,29 @@ func (g *restGen) request(op *model.Operation) *restReq {
 	return q
 }
 
+// mangle now and then spoils an XML document: a value of the wrong type,
+// a cut, a stray element or attribute.
+func (g *restGen) mangle(b []byte) []byte {
+	s := string(b)
+	switch g.r.Intn(8) {
+	case 0:
+		if i := strings.Index(s, "</"); i > 0 {
+			s = s[:i] + "x!" + s[i:]
+		}
+	case 1:
+		s = s[:g.r.Intn(len(s)+1)]
+	case 2:
+		if i := strings.Index(s, "><"); i > 0 {
+			s = s[:i+1] + "<Unknown a=\"1\"><B/></Unknown>" + s[i+1:]
+		}
+	case 3:
+		if i := strings.Index(s, ">"); i > 0 {
+			s = s[:i] + ` xsi:type="CanonicalUser" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"` + s[i:]
+		}
+	}
+	return []byte(s)
+}
+
 // valueRef is a map value's reference, or its list's element for a map
 // of lists.
 func valueRef(r *model.Ref) *model.Ref {
@@ -247,12 +272,30 @@ func (g *restGen) body(op *model.Operation) []byte {
 			return []byte([]string{"hello", "", "\x00\xff binary", "{}"}[g.r.Intn(4)])
 		}
 		if g.xml {
+			if p.Shape.Type == model.Structure && g.r.Intn(3) > 0 {
+				var b bytes.Buffer
+				cg := &constraintGen{r: g.r}
+				if err := xmlbody.Encode(&b, p, p.Shape.Name, cg.structure(p.Shape, 0)); err == nil {
+					return g.mangle(b.Bytes())
+				}
+			}
 			return []byte([]string{"", "<" + p.Shape.Name + "/>", "not xml", "  \n"}[g.r.Intn(4)])
 		}
 		bg := &bodyGen{r: g.r, wrongRate: []float64{0, 0.05}[g.r.Intn(2)], frills: g.r.Intn(2) == 0}
 		return bg.body(p.Shape)
 	}
 	if g.xml {
+		if g.r.Intn(3) > 0 {
+			var b bytes.Buffer
+			cg := &constraintGen{r: g.r}
+			if err := xmlbody.EncodeMembers(&b, sh, cg.structure(sh, 0)); err == nil {
+				inner := b.Bytes()
+				if g.r.Intn(4) == 0 {
+					inner = append(append([]byte(nil), inner...), inner...) // every member twice
+				}
+				return g.mangle([]byte("<R xmlns=\"urn:x\">" + string(inner) + "</R>"))
+			}
+		}
 		return []byte([]string{"", "<R><A>1</A></R>", "<bad"}[g.r.Intn(3)])
 	}
 	bg := &bodyGen{r: g.r, wrongRate: []float64{0, 0.05, 0.2}[g.r.Intn(3)], frills: g.r.Intn(2) == 0}
@@ -271,7 +314,7 @@ func (g *restGen) body(op *model.Operation) []byte {
 func TestRestDecodeTypedMatchesTree(t *testing.T) {
 	jsonSpecs, xmlSpecs := restSpecs()
 	all := All()
-	var typed, tree, failed int
+	var typed, tree, failed, xmlTyped int
 	for _, set := range []struct {
 		xml   bool
 		specs []api.Spec
@@ -300,9 +343,13 @@ func TestRestDecodeTypedMatchesTree(t *testing.T) {
 				}
 				g := &restGen{r: rand.New(rand.NewSource(int64(k)*7919 + int64(len(spec.Name)))), xml: set.xml}
 				for range 24 {
-					switch decodeRestBoth(t, codec, op, typ, g.request(op)) {
+					q := g.request(op)
+					switch decodeRestBoth(t, codec, op, typ, q) {
 					case restTyped:
 						typed++
+						if set.xml && bytes.Count(q.body, []byte("<")) > 2 {
+							xmlTyped++
+						}
 					case restTree:
 						tree++
 					default:
@@ -312,8 +359,8 @@ func TestRestDecodeTypedMatchesTree(t *testing.T) {
 			}
 		}
 	}
-	t.Logf("%d requests typed, %d left to the tree, %d refused", typed, tree, failed)
-	if typed == 0 || failed == 0 || tree == 0 {
+	t.Logf("%d requests typed (%d with an XML document), %d left to the tree, %d refused", typed, xmlTyped, tree, failed)
+	if typed == 0 || failed == 0 || tree == 0 || xmlTyped < 500 {
 		t.Fatal("the generator is broken")
 	}
 }
@@ -383,6 +430,7 @@ func FuzzRestDecodeTyped(f *testing.F) {
 		{xmlSpecs[2], rest.NewXML(), []string{"CreateInvalidation2020_05_31", "GetDistribution2020_05_31"}},
 		{jsonSpecs[0], rest.NewJSON(), []string{"Invoke", "CreateFunction", "ListFunctions"}},
 		{jsonSpecs[1], rest.NewJSON(), []string{"GetExport", "PutIntegration"}},
+		{xmlSpecs[0], rest.NewXML(), []string{"DeleteObjects", "CompleteMultipartUpload"}},
 	} {
 		m, err := x.spec.Model()
 		if err != nil {
@@ -406,6 +454,9 @@ func FuzzRestDecodeTyped(f *testing.F) {
 	f.Add(uint8(4), "/bucket?tagging", "", []byte("<Tagging><TagSet/></Tagging>"))
 	f.Add(uint8(9), "/2015-03-31/functions/f/invocations?Qualifier=1", "X-Amz-Client-Context: eyJhIjoxfQ==\nX-Amz-Invocation-Type: Event", []byte(`{"a":1}`))
 	f.Add(uint8(14), "/restapis/a/stages/s/exports/swagger?extensions=x", "Accept: application/json", []byte(nil))
+	f.Add(uint8(7), "/2013-04-01/hostedzone/Z1/rrset/", "", []byte(`<ChangeResourceRecordSetsRequest xmlns="https://route53.amazonaws.com/doc/2013-04-01/"><ChangeBatch><Changes><Change><Action>UPSERT</Action><ResourceRecordSet><Name>a.example.com</Name><Type>A</Type><TTL>60</TTL><ResourceRecords><ResourceRecord><Value>1.2.3.4</Value></ResourceRecord></ResourceRecords></ResourceRecordSet></Change></Changes></ChangeBatch></ChangeResourceRecordSetsRequest>`))
+	f.Add(uint8(16), "/bucket?delete", "Content-Md5: x", []byte(`<Delete><Object><Key>a</Key></Object><Object><Key>b</Key><VersionId>v</VersionId></Object><Quiet>true</Quiet></Delete>`))
+	f.Add(uint8(17), "/bucket/k?uploadId=u", "", []byte(`<CompleteMultipartUpload><Part><PartNumber>1</PartNumber><ETag>"e"</ETag></Part><Part><PartNumber>x</PartNumber></Part></CompleteMultipartUpload>`))
 	f.Fuzz(func(t *testing.T, which uint8, uri, headers string, body []byte) {
 		tg := targets[int(which)%len(targets)]
 		q := &restReq{method: tg.op.HTTP.Method, uri: uri, body: body}
@@ -425,7 +476,8 @@ func FuzzRestDecodeTyped(f *testing.F) {
 
 // BenchmarkDecodeREST compares the tree path (Decode, then the
 // Converter) with DecodeTyped on the requests the aws-sdk-go-v2 sends for
-// S3 PutObject and GetObject (1 KiB, bench/'s workloads).
+// S3 PutObject and GetObject (1 KiB, bench/'s workloads) and a
+// DeleteObjects of three keys (an XML body).
 func BenchmarkDecodeREST(b *testing.B) {
 	m, err := s3api.Spec().Model()
 	if err != nil {
@@ -444,9 +496,11 @@ func BenchmarkDecodeREST(b *testing.B) {
 			headers: append([][2]string{{"Content-Type", "application/octet-stream"}, {"X-Amz-Checksum-Crc32", "AAAAAA=="},
 				{"X-Amz-Sdk-Checksum-Algorithm", "CRC32"}}, sdk...)}, true},
 		{"GetObject", &restReq{method: "GET", uri: "/bench-bucket/obj-12?x-id=GetObject", headers: sdk}, false},
+		{"DeleteObjects", &restReq{method: "POST", uri: "/bench-bucket?delete", headers: sdk,
+			body: []byte(`<Delete xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Object><Key>obj-1</Key></Object><Object><Key>obj-2</Key></Object><Object><Key>obj-3</Key><VersionId>v</VersionId></Object><Quiet>true</Quiet></Delete>`)}, false},
 	} {
 		op := m.Operations[tc.op]
-		typ := reflect.TypeOf(map[string]any{"PutObject": s3api.PutObjectInput{}, "GetObject": s3api.GetObjectInput{}}[tc.op])
+		typ := reflect.TypeOf(map[string]any{"PutObject": s3api.PutObjectInput{}, "GetObject": s3api.GetObjectInput{}, "DeleteObjects": s3api.DeleteObjectsRequest{}}[tc.op])
 		codec := rest.NewXML()
 		b.Run(tc.op+"/tree", func(b *testing.B) {
 			var conv api.Converter

@@ -15,6 +15,7 @@ import (
 	"github.com/niwa-cloud/niwa/internal/model"
 	"github.com/niwa-cloud/niwa/internal/protocol"
 	"github.com/niwa-cloud/niwa/internal/protocol/jsonbody"
+	"github.com/niwa-cloud/niwa/internal/protocol/xmlbody"
 )
 
 var _ protocol.TypedDecoder = (*Codec)(nil)
@@ -26,22 +27,17 @@ var _ protocol.TypedDecoder = (*Codec)(nil)
 // (parseScalar's rules, splitHeaderList's) and written through the
 // builder (internal/api/build.go); a raw or streaming payload is taken as
 // Decode takes it (a streaming one left unread, for the handler); a
-// rest-json body, or structure payload, through jsonbody.DecodeTyped. A
-// request the tree path refuses, or that this path would read
-// differently from it, is protocol.ErrUseTree: Decode words the errors
-// clients see. Left to the tree today: a non-empty XML body (body
-// members or a structure payload) and a rest-json document payload.
+// body's members, or structure payload, through jsonbody.DecodeTyped or
+// xmlbody.DecodeTypedMembers. A request the tree path refuses, or that
+// this path would read differently from it, is protocol.ErrUseTree:
+// Decode words the errors clients see. Left to the tree today: a
+// rest-json document payload, an XML flattened map.
 func (c *Codec) DecodeTyped(op *model.Operation, req *protocol.Request, in api.Typed) error {
 	if !c.DecodesTyped(op) {
 		return protocol.ErrUseTree
 	}
 	sh := op.Input.Shape
 	pm := sh.PayloadMember()
-	// A body only the tree reads: known before any work from the
-	// declared length (-1, unknown, is left to the tree too).
-	if c.xml && req.HTTP.ContentLength != 0 && (pm == nil && hasBodyMembers(sh) || pm != nil && !rawPayload(pm)) {
-		return protocol.ErrUseTree
-	}
 	p := reflect.ValueOf(in).UnsafePointer()
 	if p == nil {
 		return protocol.ErrUseTree
@@ -108,10 +104,11 @@ func (c *Codec) typedBody(sh *model.Shape, pm *model.Ref, req *protocol.Request,
 			return err
 		}
 		if c.xml {
-			if len(body) != 0 {
-				return protocol.ErrUseTree
+			d, start, ok, err := rootElement(body)
+			if err != nil || !ok {
+				return err
 			}
-			return nil
+			return xmlbody.DecodeTypedMembers(d, start, sh, tab, i, p)
 		}
 		return jsonbody.DecodeTyped(body, sh, true, tab, i, p)
 	}
@@ -150,11 +147,20 @@ func (c *Codec) typedBody(sh *model.Shape, pm *model.Ref, req *protocol.Request,
 		return err
 	}
 	if c.xml {
-		// An empty body is an absent payload (rootElement finds none).
-		if len(body) != 0 {
+		// A structure payload's element: absent for a body without one
+		// (rootElement), else a structure, <Foo/> an empty one.
+		d, start, ok, err := rootElement(body)
+		if err != nil || !ok {
+			return err
+		}
+		if pm.Shape.Type != model.Structure || f.Kind != api.KStructPtr || pm.IsFlattened() {
 			return protocol.ErrUseTree
 		}
-		return nil
+		j, sp, err := tab.Struct(f, fp)
+		if err != nil {
+			return err
+		}
+		return xmlbody.DecodeTypedMembers(d, start, pm.Shape, tab, j, sp)
 	}
 	// rest-json: a structure payload's object. Whitespace is absent, and
 	// so is an object the tree keeps no member of (decodeJSONPayload: an
