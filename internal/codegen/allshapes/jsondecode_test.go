@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/base64"
 	"fmt"
+	"io"
 	"math"
 	"math/rand"
 	"reflect"
@@ -129,6 +130,11 @@ func equalNaN(a, b reflect.Value) bool {
 	case reflect.Pointer, reflect.Interface:
 		if a.IsNil() || b.IsNil() {
 			return a.IsNil() == b.IsNil()
+		}
+		if _, ok := a.Interface().(io.Reader); ok && a.Elem().Kind() == reflect.Pointer {
+			// A streaming payload: two requests' bodies, each the
+			// request's own reader, alike in type.
+			return a.Elem().Type() == b.Elem().Type()
 		}
 		return equalNaN(a.Elem(), b.Elem())
 	case reflect.Struct:

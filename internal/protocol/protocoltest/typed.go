@@ -227,3 +227,20 @@ func CheckTypedOutputs(t *testing.T, codec protocol.Codec, cases []Case) int {
 	}
 	return n
 }
+
+// TypedDynamic is the dynamic form of a typed value, its streams read
+// into bytes (two requests' equal streams compare equal).
+func TypedDynamic(v api.Typed) map[string]any {
+	tab, i := v.ConvType()
+	m := tab.ToDynamic(i, reflect.ValueOf(v).UnsafePointer())
+	for k, x := range m {
+		if r, ok := x.(io.Reader); ok {
+			b, err := io.ReadAll(r)
+			if err != nil {
+				b = []byte("read error: " + err.Error())
+			}
+			m[k] = b
+		}
+	}
+	return m
+}

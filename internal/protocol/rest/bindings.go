@@ -528,6 +528,16 @@ func mapEntries(v any) ([]string, []any, error) {
 // set: the json and rest protocols also send host-label members in the
 // body or path.
 func hostLabels(op *model.Operation, host string, in map[string]any) {
+	forHostLabels(op, host, func(_ int, m *model.Ref, value string) {
+		if _, set := in[m.Name]; !set {
+			in[m.Name] = value
+		}
+	})
+}
+
+// forHostLabels calls fn with each host-label member (its index among
+// the input's members) the host gives a value, in the template's order.
+func forHostLabels(op *model.Operation, host string, fn func(k int, m *model.Ref, value string)) {
 	tmpl := op.HostPrefix
 	if tmpl == "" || !strings.Contains(tmpl, "{") || op.Input == nil {
 		return
@@ -565,9 +575,7 @@ func hostLabels(op *model.Operation, host string, in map[string]any) {
 			value, host = host[:i], host[i:]
 		}
 		if m, ok := op.Input.Shape.MemberByName(label); ok && m.HostLabel {
-			if _, set := in[m.Name]; !set {
-				in[m.Name] = value
-			}
+			fn(index(op.Input.Shape, m), m, value)
 		}
 	}
 }

@@ -300,3 +300,23 @@ func TestConformanceRESTXML(t *testing.T) {
 		t.Logf("rest-xml output: %d typed outputs encode as their dynamic form", n)
 	})
 }
+
+// TestDecodeTypedVectors: on every input vector of both protocols,
+// DecodeTyped builds the value Decode's tree converts to, or leaves the
+// request to the tree.
+func TestDecodeTypedVectors(t *testing.T) {
+	for _, proto := range []string{"rest-json", "rest-xml"} {
+		codec := NewJSON()
+		if proto == "rest-xml" {
+			codec = NewXML()
+		}
+		cases := protocoltest.Load(t, "input", proto)
+		n, _ := protocoltest.CheckTypedInputs(t, codec, cases, func(c protocoltest.Case) *protocol.Request {
+			return protocol.NewRequest(newHTTPRequest(t, c), nil)
+		})
+		t.Logf("%s: %d of %d input vectors decoded typed", proto, n, len(cases))
+		if n == 0 {
+			t.Fatalf("%s: no vector decoded typed", proto)
+		}
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"net/textproto"
 	"net/url"
 	"strings"
+	"unsafe"
 
 	"github.com/niwa-cloud/niwa/internal/model"
 )
@@ -174,7 +175,8 @@ func (rt *router) hinted(name, method, rawPath string, query url.Values) *model.
 	}
 	for _, r := range rt.byMethod[method] {
 		if r.op.Name == name {
-			if queryMatches(r.tmpl.Query, query) && pathMatches(r.tmpl, splitPath(rawPath), nil) {
+			var buf [8]string
+			if queryMatches(r.tmpl.Query, query) && pathMatches(r.tmpl, appendSplitPath(buf[:0], rawPath), nil) {
 				return r.op
 			}
 			return nil
@@ -274,21 +276,54 @@ func appendSplitPath(dst []string, rawPath string) []string {
 	}
 }
 
+// joinSegments is strings.Join(segs, "/") for the segments
+// appendSplitPath cut from one path, without a copy: they lie in it one
+// after the other, one '/' apart, so the join is the part of the path
+// from the first segment's start to the last one's end (checked: the
+// last one starts where the join's length puts it).
+func joinSegments(segs []string) string {
+	if len(segs) == 1 {
+		return segs[0]
+	}
+	n := len(segs) - 1
+	for _, s := range segs {
+		n += len(s)
+	}
+	if len(segs) > 1 {
+		first, last := segs[0], segs[len(segs)-1]
+		if first != "" && last != "" &&
+			unsafe.StringData(last) == (*byte)(unsafe.Add(unsafe.Pointer(unsafe.StringData(first)), n-len(last))) {
+			return unsafe.String(unsafe.StringData(first), n)
+		}
+	}
+	return strings.Join(segs, "/")
+}
+
 // pathMatches matches the raw segments against the template, storing the
 // decoded label values in labels when it is not nil. Labels must be
 // non-empty; a greedy label takes the rest of the path, '/' included; one
 // trailing slash more or less than the template is tolerated (clients
 // differ: botocore sends ListFunctions as /2015-03-31/functions/).
 func pathMatches(t model.URITemplate, segs []string, labels map[string]string) bool {
+	if labels == nil {
+		return matchLabels(t, segs, nil)
+	}
+	return matchLabels(t, segs, func(label, v string) { labels[label] = v })
+}
+
+// matchLabels is pathMatches handing each decoded label value to set
+// (when set is not nil) instead of storing it in a map: the typed
+// decoder keeps them in an array on its stack.
+func matchLabels(t model.URITemplate, segs []string, set func(label, v string)) bool {
 	for i, s := range t.Segments {
 		if s.Greedy {
 			if i >= len(segs) {
 				return false
 			}
-			if labels == nil && s.Prefix == "" && s.Suffix == "" {
+			if set == nil && s.Prefix == "" && s.Suffix == "" {
 				return len(segs)-i > 1 || segs[i] != ""
 			}
-			rest := strings.Join(segs[i:], "/")
+			rest := joinSegments(segs[i:])
 			if !strings.HasPrefix(rest, s.Prefix) || !strings.HasSuffix(rest[len(s.Prefix):], s.Suffix) {
 				return false
 			}
@@ -296,12 +331,12 @@ func pathMatches(t model.URITemplate, segs []string, labels map[string]string) b
 			if rest == "" {
 				return false
 			}
-			if labels != nil {
+			if set != nil {
 				v, err := url.PathUnescape(rest)
 				if err != nil {
 					return false
 				}
-				labels[s.Label] = v
+				set(s.Label, v)
 			}
 			return true
 		}
@@ -324,12 +359,12 @@ func pathMatches(t model.URITemplate, segs []string, labels map[string]string) b
 		if v == "" {
 			return false
 		}
-		if labels != nil {
+		if set != nil {
 			u, err := url.PathUnescape(v)
 			if err != nil {
 				return false
 			}
-			labels[s.Label] = u
+			set(s.Label, u)
 		} else if strings.IndexByte(v, '%') >= 0 {
 			if _, err := url.PathUnescape(v); err != nil {
 				return false
