@@ -179,12 +179,14 @@ func (a *authorizer) Authorize(ctx *request.Context, svc *gateway.Service, op *m
 			// (S3's NoSuchBucket): the handler answers.
 			continue
 		}
-		// The condition keys are only read by statements: with no policy
-		// in any layer (the account root calling its own resources, the
-		// common case) the engine reads none, and building them was most
-		// of the authorization's cost. A denial still gets them, for its
+		// The condition keys are only read by statements with a
+		// condition or a policy variable: with none in any layer (the
+		// account root calling its own resources, the common case; a
+		// user or role whose policies name actions and resources) the
+		// engine reads none, and building them was most of the
+		// authorization's cost. A denial still gets them, for its
 		// message.
-		if hasPolicy(pols) {
+		if readsContext(pols, subject.vpcePolicy) {
 			req.Context = keys(c)
 			if err := a.resourceTags(ctx, &req, pols); err != nil {
 				return err
@@ -293,7 +295,7 @@ func (a *authorizer) existence(ctx *request.Context, svc *gateway.Service, rules
 	}
 	// As in Authorize: the keys are built for a policy to read, or for
 	// a denial's message.
-	if hasPolicy(pols) {
+	if readsContext(pols, nil) {
 		req.Context = keys(c)
 		if err := a.resourceTags(ctx, &req, pols); err != nil {
 			return err
@@ -313,11 +315,13 @@ func (a *authorizer) existence(ctx *request.Context, svc *gateway.Service, rules
 	return denied(svc, rules, req, dec)
 }
 
-// hasPolicy reports whether any layer holds a policy, whose statements
-// could read the request's condition keys. With none (the account root
-// calling its own resources, the common case) the engine reads no key.
-func hasPolicy(pols iam.Policies) bool {
-	return pols.Resource != nil || len(pols.Identity) > 0 || pols.Boundary != nil || pols.Session != nil
+// readsContext reports whether a policy of any layer, or the VPC
+// endpoint's policy, could read the request's condition keys (a
+// condition, a policy variable). With none (the account root calling
+// its own resources, the common case; most users' and roles' policies)
+// the engine reads none.
+func readsContext(pols iam.Policies, endpoint *iam.Policy) bool {
+	return pols.ReadsContext() || endpoint.ReadsContext()
 }
 
 func (a *authorizer) logDecision(ctx *request.Context, req iam.Request, dec iam.Decision) {
