@@ -287,3 +287,32 @@ func TestAuthzCallerCacheKeysAndLastUse(t *testing.T) {
 	_, err = alice.ListUsers(ctx, &iam.ListUsersInput{})
 	apiErr(t, err, "InvalidClientTokenId", 403)
 }
+
+// TestAuthzCallerCacheReset: after a reset (POST /_niwa/reset) the
+// user's key and the role's session no longer sign, though both were
+// just used.
+func TestAuthzCallerCacheReset(t *testing.T) {
+	ctx := context.Background()
+	n := niwatest.Start(t)
+	root := iam.NewFromConfig(n.AWSConfig())
+	c := assumer(t, n, "alice")
+	if _, err := root.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String("app"), AssumeRolePolicyDocument: aws.String(trust)}); err != nil {
+		t.Fatal(err)
+	}
+	out, err := sts.NewFromConfig(c.config(n)).AssumeRole(ctx, &sts.AssumeRoleInput{RoleArn: aws.String("arn:aws:iam::000000000000:role/app"), RoleSessionName: aws.String("s1")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 2 { // the first use is recorded (a write), the second is not
+		for _, k := range []creds{c, tempCreds(out.Credentials)} {
+			if _, err := sts.NewFromConfig(k.config(n)).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	n.Reset(t)
+	for _, k := range []creds{c, tempCreds(out.Credentials)} {
+		_, err := sts.NewFromConfig(k.config(n)).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
+		apiErr(t, err, "InvalidClientTokenId", 403)
+	}
+}
