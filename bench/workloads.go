@@ -33,6 +33,7 @@ func allWorkloads(env benchEnv) []workload {
 		apigatewayWorkloads(),
 		elbv2Workloads(env),
 		athenaWorkloads(),
+		principalWorkloads(),
 	} {
 		all = append(all, ws...)
 	}

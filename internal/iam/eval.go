@@ -535,6 +535,26 @@ func ServiceDeliveryAllowed(doc, action, resource, service, sourceARN, sourceAcc
 	return allowed
 }
 
+// ReadsContext reports whether evaluating pol may read the request's
+// condition keys (Policy.ReadsContext of any of its policies): when it
+// cannot, the authorizer need not build them.
+func (pol Policies) ReadsContext() bool {
+	if pol.Resource.ReadsContext() || pol.Boundary.ReadsContext() {
+		return true
+	}
+	for _, p := range pol.Identity {
+		if p.ReadsContext() {
+			return true
+		}
+	}
+	for _, p := range pol.Session {
+		if p.ReadsContext() {
+			return true
+		}
+	}
+	return false
+}
+
 // UsesConditionKey reports whether any statement of pol tests a
 // condition key starting with one of prefixes (lower-case): the
 // authorizer looks up what only some policies need (a resource's stored

@@ -44,6 +44,32 @@ type Policy struct {
 	// Source names the policy in decisions and logs (a policy ARN, "user
 	// alice inline policy p1", "bucket policy of b", ...).
 	Source string
+	// contextFree is set by Parse when no statement reads the request's
+	// condition keys: none has a Condition, none a policy variable in
+	// its Resource (ReadsContext).
+	contextFree bool
+}
+
+// ReadsContext reports whether evaluating p may read the request's
+// condition keys (Request.Context): a statement has a Condition or a
+// policy variable (${aws:username}) in a resource. A policy not made by
+// Parse may.
+func (p *Policy) ReadsContext() bool { return p != nil && !p.contextFree }
+
+// readsContext is ReadsContext computed from the statements.
+func (p *Policy) readsContext() bool {
+	for i := range p.Statements {
+		st := &p.Statements[i]
+		if len(st.Conditions) > 0 {
+			return true
+		}
+		for _, r := range st.Resources {
+			if strings.Contains(r, "${") {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // Statement is one parsed statement. Absent elements are nil; "present
@@ -158,6 +184,7 @@ func Parse(doc string) (*Policy, error) {
 		st.Index = i
 		p.Statements = append(p.Statements, st)
 	}
+	p.contextFree = !p.readsContext()
 	return p, nil
 }
 

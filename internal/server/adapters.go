@@ -41,6 +41,8 @@ type iamCredentials struct{ iam *iam.IAM }
 
 var _ iamKeys = iamCredentials{}
 
+func (c iamCredentials) Generation() uint64 { return c.iam.Generation() }
+
 func (c iamCredentials) LookupCredential(id string) (auth.Credential, bool, error) {
 	k, ok, err := c.iam.LookupAccessKey(id)
 	if err != nil || !ok || k.Status != "Active" {

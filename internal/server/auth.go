@@ -3,6 +3,7 @@ package server
 import (
 	"github.com/niwa-cloud/niwa/internal/kit"
 	"net/http"
+	"sync"
 
 	"github.com/niwa-cloud/niwa/internal/auth"
 	"github.com/niwa-cloud/niwa/internal/gateway"
@@ -73,16 +74,22 @@ func callerOf(c auth.Credential, anonymous bool) request.Caller {
 }
 
 // credentialChain resolves access keys from the configured static keys,
-// then STS temporary credentials, then IAM users' access keys.
+// then STS temporary credentials, then IAM users' access keys. What it
+// finds in STS or IAM is kept while neither service's state has changed
+// (their Generation): a key deleted or made inactive, a credential
+// issued, anything written, and the next request reads them again.
 type credentialChain struct {
 	static auth.StaticCredentials
 	sts    *sts.STS
 	iam    iamKeys
+	found  credentialCache
 }
 
 // iamKeys is what the chain needs of IAM.
 type iamKeys interface {
 	LookupCredential(accessKeyID string) (auth.Credential, bool, error)
+	// Generation counts the writes to IAM's state.
+	Generation() uint64
 }
 
 var _ auth.CredentialSource = (*credentialChain)(nil)
@@ -91,6 +98,18 @@ func (c *credentialChain) LookupAccessKey(id string) (auth.Credential, bool, err
 	if cred, ok := c.static[id]; ok {
 		return cred, true, nil
 	}
+	gen := c.generation()
+	if cred, ok := c.found.get(id, gen); ok {
+		return cred, true, nil
+	}
+	cred, ok, err := c.lookup(id)
+	if err == nil && ok {
+		c.found.put(id, gen, cred)
+	}
+	return cred, ok, err
+}
+
+func (c *credentialChain) lookup(id string) (auth.Credential, bool, error) {
 	if t, ok, err := c.sts.LookupTemporary(id); err != nil || ok {
 		return auth.Credential{
 			AccessKeyID: t.AccessKeyID, SecretAccessKey: t.SecretAccessKey, SessionToken: t.SessionToken,
@@ -101,4 +120,49 @@ func (c *credentialChain) LookupAccessKey(id string) (auth.Credential, bool, err
 		return c.iam.LookupCredential(id)
 	}
 	return auth.Credential{}, false, nil
+}
+
+// generation is STS's and IAM's write counts, read before their state.
+func (c *credentialChain) generation() [2]uint64 {
+	var g [2]uint64
+	if c.iam != nil {
+		g[0] = c.iam.Generation()
+	}
+	g[1] = c.sts.Generation()
+	return g
+}
+
+// credentialCache keeps the credentials found, by access key id, with
+// the generation they were read at. Unknown keys are not kept (a caller
+// trying keys would fill it). It is bounded by dropping everything when
+// it grows past its limit.
+type credentialCache struct {
+	mu sync.Mutex
+	m  map[string]credentialEntry
+}
+
+type credentialEntry struct {
+	gen  [2]uint64
+	cred auth.Credential
+}
+
+const credentialCacheLimit = 4096
+
+func (c *credentialCache) get(id string, gen [2]uint64) (auth.Credential, bool) {
+	c.mu.Lock()
+	e, ok := c.m[id]
+	c.mu.Unlock()
+	if !ok || e.gen != gen {
+		return auth.Credential{}, false
+	}
+	return e.cred, true
+}
+
+func (c *credentialCache) put(id string, gen [2]uint64, cred auth.Credential) {
+	c.mu.Lock()
+	if c.m == nil || len(c.m) >= credentialCacheLimit {
+		c.m = map[string]credentialEntry{}
+	}
+	c.m[id] = credentialEntry{gen: gen, cred: cred}
+	c.mu.Unlock()
 }

@@ -88,6 +88,10 @@ type authorizer struct {
 	endpoints authz.VPCEndpoints
 	log       *slog.Logger
 	policies  *policyCache
+	// callers keeps callers' subjects; lastUse what noteUse last
+	// recorded.
+	callers callerCache
+	lastUse lastUseCache
 }
 
 func (a *authorizer) Authorize(ctx *request.Context, svc *gateway.Service, op *model.Operation, input any) error {
@@ -175,12 +179,14 @@ func (a *authorizer) Authorize(ctx *request.Context, svc *gateway.Service, op *m
 			// (S3's NoSuchBucket): the handler answers.
 			continue
 		}
-		// The condition keys are only read by statements: with no policy
-		// in any layer (the account root calling its own resources, the
-		// common case) the engine reads none, and building them was most
-		// of the authorization's cost. A denial still gets them, for its
+		// The condition keys are only read by statements with a
+		// condition or a policy variable: with none in any layer (the
+		// account root calling its own resources, the common case; a
+		// user or role whose policies name actions and resources) the
+		// engine reads none, and building them was most of the
+		// authorization's cost. A denial still gets them, for its
 		// message.
-		if hasPolicy(pols) {
+		if readsContext(pols, subject.vpcePolicy) {
 			req.Context = keys(c)
 			if err := a.resourceTags(ctx, &req, pols); err != nil {
 				return err
@@ -289,7 +295,7 @@ func (a *authorizer) existence(ctx *request.Context, svc *gateway.Service, rules
 	}
 	// As in Authorize: the keys are built for a policy to read, or for
 	// a denial's message.
-	if hasPolicy(pols) {
+	if readsContext(pols, nil) {
 		req.Context = keys(c)
 		if err := a.resourceTags(ctx, &req, pols); err != nil {
 			return err
@@ -309,11 +315,13 @@ func (a *authorizer) existence(ctx *request.Context, svc *gateway.Service, rules
 	return denied(svc, rules, req, dec)
 }
 
-// hasPolicy reports whether any layer holds a policy, whose statements
-// could read the request's condition keys. With none (the account root
-// calling its own resources, the common case) the engine reads no key.
-func hasPolicy(pols iam.Policies) bool {
-	return pols.Resource != nil || len(pols.Identity) > 0 || pols.Boundary != nil || pols.Session != nil
+// readsContext reports whether a policy of any layer, or the VPC
+// endpoint's policy, could read the request's condition keys (a
+// condition, a policy variable). With none (the account root calling
+// its own resources, the common case; most users' and roles' policies)
+// the engine reads none.
+func readsContext(pols iam.Policies, endpoint *iam.Policy) bool {
+	return pols.ReadsContext() || endpoint.ReadsContext()
 }
 
 func (a *authorizer) logDecision(ctx *request.Context, req iam.Request, dec iam.Decision) {
@@ -392,7 +400,97 @@ type subject struct {
 	federated bool
 }
 
+// subject is the caller as the engine sees it. What it is made of (the
+// caller's temporary credential, its user or role, their policies,
+// groups, boundary and tags) is read from IAM and STS once per caller
+// and kept while neither service's state has changed since (callers).
 func (a *authorizer) subject(ctx *request.Context) (*subject, error) {
+	s, shared, err := a.sharedSubject(ctx)
+	if err != nil || !shared {
+		return s, err
+	}
+	cp := *s // the request sets its network path (sourceVPC) on its copy
+	return &cp, nil
+}
+
+// sharedSubject is the caller's subject, shared with the other requests
+// of the caller when shared is set: the caller must not change it.
+func (a *authorizer) sharedSubject(ctx *request.Context) (s *subject, shared bool, err error) {
+	c := ctx.Caller
+	if c.Anonymous || (c.SessionToken == "" && c.IsRoot()) {
+		s, err = a.lookupSubject(ctx) // nothing to look up
+		return s, false, err
+	}
+	gen := a.generation()
+	if s, ok := a.callers.get(c, gen); ok {
+		return s, true, nil
+	}
+	if s, err = a.lookupSubject(ctx); err != nil {
+		return nil, false, err
+	}
+	a.callers.put(c, gen, s)
+	return s, true, nil
+}
+
+// generation is IAM's and STS's write counts together: a subject read
+// after it was taken is current while it is unchanged.
+func (a *authorizer) generation() [2]uint64 {
+	var g [2]uint64
+	if a.iam != nil {
+		g[0] = a.iam.Generation()
+	}
+	if a.sts != nil {
+		g[1] = a.sts.Generation()
+	}
+	return g
+}
+
+// callerCache keeps each caller's subject, by access key, with the
+// generation of IAM's and STS's state it was read at: any write to
+// either (a policy attached, detached or edited, a group changed, a
+// boundary set, a role's trust or tags changed, a credential issued)
+// makes every entry stale, so the next request reads the caller again.
+// Writes to IAM are rare next to the requests of its principals. The
+// cache is bounded by dropping everything when it grows past its limit.
+type callerCache struct {
+	mu sync.Mutex
+	m  map[string]callerEntry
+}
+
+type callerEntry struct {
+	gen [2]uint64
+	// arn and userID are the caller's as the signature layer found them:
+	// an entry serves only the caller it was read for.
+	arn, userID string
+	s           *subject
+}
+
+const callerCacheLimit = 4096
+
+func (c *callerCache) get(caller request.Caller, gen [2]uint64) (*subject, bool) {
+	c.mu.Lock()
+	e, ok := c.m[caller.AccessKeyID]
+	c.mu.Unlock()
+	if !ok || e.gen != gen || e.arn != caller.ARN || e.userID != caller.UserID {
+		return nil, false
+	}
+	return e.s, true
+}
+
+func (c *callerCache) put(caller request.Caller, gen [2]uint64, s *subject) {
+	if caller.AccessKeyID == "" {
+		return
+	}
+	c.mu.Lock()
+	if c.m == nil || len(c.m) >= callerCacheLimit {
+		c.m = map[string]callerEntry{}
+	}
+	c.m[caller.AccessKeyID] = callerEntry{gen: gen, arn: caller.ARN, userID: caller.UserID, s: s}
+	c.mu.Unlock()
+}
+
+// lookupSubject reads the caller's subject from IAM and STS.
+func (a *authorizer) lookupSubject(ctx *request.Context) (*subject, error) {
 	c := ctx.Caller
 	s := &subject{principal: iam.Principal{
 		ARN: c.ARN, Account: c.Account, UserID: c.UserID, Anonymous: c.Anonymous,
@@ -800,8 +898,11 @@ func (c *policyCache) entity(pols *iam.Policies, arn string) error {
 
 // noteUse records what IAM reports as last used: an IAM user's access key
 // (GetAccessKeyLastUsed, the credential report) and a role whose session
-// signs the request (GetRole's RoleLastUsed). Recording is best effort: a
-// failure is logged, never the request's.
+// signs the request (GetRole's RoleLastUsed). IAM writes a use at most
+// once a minute per key (and service and region) or role (and region);
+// lastUse remembers what it recorded, so the requests in between cost no
+// lookup either. Recording is best effort: a failure is logged, never
+// the request's.
 func (a *authorizer) noteUse(ctx *request.Context, service string) {
 	c := ctx.Caller
 	if c.Anonymous || c.AccessKeyID == "" {
@@ -811,17 +912,66 @@ func (a *authorizer) noteUse(ctx *request.Context, service string) {
 	switch {
 	case c.SessionToken == "" && strings.HasPrefix(c.AccessKeyID, "AKIA"):
 		// IAM's keys are AKIA...; niwa's static keys (test) cost no lookup.
-		err = a.iam.NoteAccessKeyUsed(c.AccessKeyID, service, ctx.Region, ctx.Now())
+		err = a.lastUse.note(a.iam, c.AccessKeyID, service, ctx.Region, ctx.Now(), func(at time.Time) (time.Time, error) {
+			return a.iam.RecordAccessKeyUse(c.AccessKeyID, service, ctx.Region, at)
+		})
 	case strings.Contains(c.ARN, ":assumed-role/"):
-		if t, ok, lerr := a.sts.LookupTemporary(c.AccessKeyID); lerr != nil {
-			err = lerr
-		} else if ok && t.RoleARN != "" {
-			err = a.iam.NoteRoleUsed(t.RoleARN, ctx.Region, ctx.Now())
+		s, _, serr := a.sharedSubject(ctx)
+		if serr != nil {
+			err = serr
+		} else if arn := s.principal.RoleARN; arn != "" {
+			err = a.lastUse.note(a.iam, arn, "", ctx.Region, ctx.Now(), func(at time.Time) (time.Time, error) {
+				return a.iam.RecordRoleUse(arn, ctx.Region, at)
+			})
 		}
 	}
 	if err != nil {
 		a.log.Warn("recording last use failed", "access_key", c.AccessKeyID, "error", err)
 	}
+}
+
+// lastUseCache remembers, per access key or role, the use IAM's record
+// holds and the generation of IAM's state when it was read: while the
+// generation is unchanged (the key or role was not deleted and made
+// again, niwa was not reset) the record still holds it, and a use in
+// the same service and region less than a minute after it would not be
+// written, so it is not asked.
+type lastUseCache struct {
+	mu sync.Mutex
+	m  map[string]lastUse
+}
+
+type lastUse struct {
+	gen             uint64
+	service, region string
+	at              time.Time
+}
+
+const lastUseCacheLimit = 4096
+
+func (c *lastUseCache) note(svc *iamsvc.IAM, id, service, region string, now time.Time, record func(time.Time) (time.Time, error)) error {
+	now = now.UTC().Truncate(time.Second)
+	// The generation before the record is read: a write since (this
+	// call's own, another request's use, a deletion) makes the entry
+	// stale, and the next use reads the record again.
+	gen := svc.Generation()
+	c.mu.Lock()
+	u, ok := c.m[id]
+	c.mu.Unlock()
+	if ok && u.gen == gen && u.service == service && u.region == region && now.Sub(u.at) < time.Minute {
+		return nil // IAM would find the recorded use fresh, as here
+	}
+	at, err := record(now)
+	if err != nil || at.IsZero() {
+		return err
+	}
+	c.mu.Lock()
+	if c.m == nil || len(c.m) >= lastUseCacheLimit {
+		c.m = map[string]lastUse{}
+	}
+	c.m[id] = lastUse{gen: gen, service: service, region: region, at: at}
+	c.mu.Unlock()
+	return nil
 }
 
 // secureTransport is aws:SecureTransport: the request came over TLS or,

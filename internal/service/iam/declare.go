@@ -28,6 +28,7 @@ func (s *IAM) Declare() kit.Declaration {
 		Audit:   kit.Audit{Global: true},
 		Tags:    kit.TagLookup(s.resourceTags),
 		TagKeys: tagKeys,
+		Reset:   s.reset,
 	}
 }
 

@@ -27,6 +27,7 @@ package iam
 
 import (
 	"strings"
+	"sync/atomic"
 	"time"
 
 	iamapi "github.com/niwa-cloud/niwa/internal/api/iam"
@@ -45,6 +46,8 @@ type IAM struct {
 	// name and path once: authorization asks for the ARN of the entity an
 	// operation names (GetRole's role) on every call.
 	heads [3]*storage.DecodeCache[entityHead]
+	// gen counts the store's writes (generation.go).
+	gen atomic.Uint64
 }
 
 // Option configures New.
@@ -60,7 +63,8 @@ func WithManagedPolicies(cat ManagedPolicyCatalog) Option {
 
 // New returns the IAM service storing its state in store.
 func New(store storage.Store, opts ...Option) *IAM {
-	s := &IAM{store: store}
+	s := &IAM{}
+	s.store = genStore{Store: store, gen: &s.gen}
 	for i, t := range entityHeads {
 		s.heads[i] = storage.NewDecodeCache(t, 4096)
 	}

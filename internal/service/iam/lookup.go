@@ -263,51 +263,78 @@ func (s *IAM) ManagedPolicyDocument(account, arn string) (string, bool, error) {
 // recorded use is older than a minute or names another service or region,
 // so a busy key does not turn every request into a write.
 func (s *IAM) NoteAccessKeyUsed(accessKeyID, service, region string, at time.Time) error {
+	_, err := s.RecordAccessKeyUse(accessKeyID, service, region, at)
+	return err
+}
+
+// RecordAccessKeyUse is NoteAccessKeyUsed returning the use the key's
+// record holds afterwards (zero when there is no such key): until a
+// minute after it, with the same service and region, a call would not
+// write, and the authorizer does not make it.
+func (s *IAM) RecordAccessKeyUse(accessKeyID, service, region string, at time.Time) (recorded time.Time, err error) {
 	at = at.UTC().Truncate(time.Second)
 	var stale bool
-	err := s.store.View(func(tx storage.Tx) error {
+	err = s.store.View(func(tx storage.Tx) error {
 		k, ok, err := accessKeys.Get(tx, keyScope, accessKeyID)
 		stale = ok && (k.LastUsed == nil || at.Sub(k.LastUsed.Date) >= time.Minute ||
 			k.LastUsed.Service != service || k.LastUsed.Region != region)
+		if ok && !stale {
+			recorded = k.LastUsed.Date
+		}
 		return err
 	})
 	if err != nil || !stale {
-		return err
+		return recorded, err
 	}
-	return s.store.Update(func(tx storage.Tx) error {
+	err = s.store.Update(func(tx storage.Tx) error {
 		k, ok, err := accessKeys.Get(tx, keyScope, accessKeyID)
 		if err != nil || !ok {
 			return err
 		}
 		k.LastUsed = &keyUse{Date: at, Service: service, Region: region}
+		recorded = at
 		return accessKeys.Put(tx, keyScope, k, k.ID)
 	})
+	return recorded, err
 }
 
 // NoteRoleUsed records that a role was assumed (GetRole's RoleLastUsed),
 // with the same write-at-most-once-a-minute rule as NoteAccessKeyUsed.
 func (s *IAM) NoteRoleUsed(arn, region string, at time.Time) error {
+	_, err := s.RecordRoleUse(arn, region, at)
+	return err
+}
+
+// RecordRoleUse is NoteRoleUsed returning the use the role's record
+// holds afterwards (zero when there is no such role), as
+// RecordAccessKeyUse.
+func (s *IAM) RecordRoleUse(arn, region string, at time.Time) (recorded time.Time, err error) {
 	a, ok := parseIAMARN(arn)
 	if !ok || a.Kind != "role" {
-		return nil
+		return time.Time{}, nil
 	}
 	at = at.UTC().Truncate(time.Second)
 	sc := storage.Global(a.Account)
 	var stale bool
-	err := s.store.View(func(tx storage.Tx) error {
+	err = s.store.View(func(tx storage.Tx) error {
 		r, ok, err := roles.Get(tx, sc, lower(a.Name))
 		stale = ok && (r.LastUsed == nil || at.Sub(r.LastUsed.Date) >= time.Minute || r.LastUsed.Region != region)
+		if ok && !stale {
+			recorded = r.LastUsed.Date
+		}
 		return err
 	})
 	if err != nil || !stale {
-		return err
+		return recorded, err
 	}
-	return s.store.Update(func(tx storage.Tx) error {
+	err = s.store.Update(func(tx storage.Tx) error {
 		r, ok, err := roles.Get(tx, sc, lower(a.Name))
 		if err != nil || !ok {
 			return err
 		}
 		r.LastUsed = &roleLastUsed{Date: at, Region: region}
+		recorded = at
 		return roles.Put(tx, sc, r, lower(r.Name))
 	})
+	return recorded, err
 }

@@ -19,7 +19,7 @@ func (s *STS) Declare() kit.Declaration {
 		// must allow it whoever the caller.
 		a.Policies, a.PolicyName, a.PolicyRequired = trustPolicies{s.roles}, "trust policy", true
 	}
-	return kit.Declaration{Impl: s, Authz: a}
+	return kit.Declaration{Impl: s, Authz: a, Reset: s.reset}
 }
 
 // trustPolicies are the resource policies of the roles STS assumes.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	stsapi "github.com/niwa-cloud/niwa/internal/api/sts"
@@ -120,6 +121,8 @@ type STS struct {
 	mfa       MFADevices
 	// jwks caches OIDC issuers' signing keys (webidentity.go).
 	jwks jwksCache
+	// gen counts the store's writes (generation.go).
+	gen atomic.Uint64
 }
 
 // Option configures New.
@@ -137,7 +140,8 @@ func WithMFA(m MFADevices) Option { return func(s *STS) { s.mfa = m } }
 // keys may be nil, and then GetAccessKeyInfo knows only the temporary
 // keys STS issued.
 func New(store storage.Store, roles Roles, keys AccessKeys, opts ...Option) *STS {
-	s := &STS{store: store, roles: roles, keys: keys}
+	s := &STS{roles: roles, keys: keys}
+	s.store = genStore{Store: store, gen: &s.gen}
 	for _, o := range opts {
 		o(s)
 	}
