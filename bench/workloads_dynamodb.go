@@ -13,30 +13,7 @@ import (
 // partition, each against its own table so the workloads do not interact.
 func dynamodbWorkloads() []workload {
 	create := func(name string) func(ctx context.Context, cfg aws.Config) error {
-		return func(ctx context.Context, cfg aws.Config) error {
-			c := dynamodb.NewFromConfig(cfg)
-			_, err := c.CreateTable(ctx, &dynamodb.CreateTableInput{
-				TableName: aws.String(name),
-				AttributeDefinitions: []types.AttributeDefinition{
-					{AttributeName: aws.String("pk"), AttributeType: types.ScalarAttributeTypeS},
-					{AttributeName: aws.String("sk"), AttributeType: types.ScalarAttributeTypeN},
-				},
-				KeySchema: []types.KeySchemaElement{
-					{AttributeName: aws.String("pk"), KeyType: types.KeyTypeHash},
-					{AttributeName: aws.String("sk"), KeyType: types.KeyTypeRange},
-				},
-				BillingMode: types.BillingModePayPerRequest,
-			})
-			if err != nil {
-				return err
-			}
-			for i := 0; i < 100; i++ {
-				if _, err := c.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(name), Item: benchItem("p", i)}); err != nil {
-					return err
-				}
-			}
-			return nil
-		}
+		return func(ctx context.Context, cfg aws.Config) error { return dynamodbTable(ctx, cfg, name) }
 	}
 	ws := []workload{
 		{name: "DynamoDB PutItem", stored: 70, setup: create("bench-put"), op: func(ctx context.Context, cfg aws.Config, i int) error {

@@ -46,7 +46,7 @@ type IAM struct {
 	// name and path once: authorization asks for the ARN of the entity an
 	// operation names (GetRole's role) on every call.
 	heads [3]*storage.DecodeCache[entityHead]
-	// gen counts the store's writes (generation.go).
+	// gen counts the store's writes (storage.Counting; generation.go).
 	gen atomic.Uint64
 }
 
@@ -64,7 +64,7 @@ func WithManagedPolicies(cat ManagedPolicyCatalog) Option {
 // New returns the IAM service storing its state in store.
 func New(store storage.Store, opts ...Option) *IAM {
 	s := &IAM{}
-	s.store = genStore{Store: store, gen: &s.gen}
+	s.store = storage.Counting{Store: store, Writes: &s.gen}
 	for i, t := range entityHeads {
 		s.heads[i] = storage.NewDecodeCache(t, 4096)
 	}

@@ -121,7 +121,7 @@ type STS struct {
 	mfa       MFADevices
 	// jwks caches OIDC issuers' signing keys (webidentity.go).
 	jwks jwksCache
-	// gen counts the store's writes (generation.go).
+	// gen counts the store's writes (storage.Counting; generation.go).
 	gen atomic.Uint64
 }
 
@@ -141,7 +141,7 @@ func WithMFA(m MFADevices) Option { return func(s *STS) { s.mfa = m } }
 // keys STS issued.
 func New(store storage.Store, roles Roles, keys AccessKeys, opts ...Option) *STS {
 	s := &STS{roles: roles, keys: keys}
-	s.store = genStore{Store: store, gen: &s.gen}
+	s.store = storage.Counting{Store: store, Writes: &s.gen}
 	for _, o := range opts {
 		o(s)
 	}
