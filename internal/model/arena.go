@@ -30,18 +30,20 @@ type arena struct {
 // distinct strings.
 const slabSize = 32 << 10
 
-func newArena(raw *rawService) *arena {
+func newArena(raw *parsed) *arena {
 	refs, lists := 0, 0
-	for _, rs := range raw.Shapes {
+	for i := range raw.shapes {
+		rs := &raw.shapes[i]
 		for _, r := range []*rawRef{rs.Member, rs.Key, rs.Value} {
 			if r != nil {
 				refs++
 			}
 		}
-		refs += len(rs.Members.names)
-		lists += len(rs.Members.names)
+		refs += len(rs.Members)
+		lists += len(rs.Members)
 	}
-	for _, ro := range raw.Operations {
+	for i := range raw.ops {
+		ro := &raw.ops[i]
 		for _, r := range []*rawRef{ro.Input, ro.Output} {
 			if r != nil {
 				refs++
@@ -53,7 +55,7 @@ func newArena(raw *rawService) *arena {
 	return &arena{
 		refs:    make([]Ref, 0, refs),
 		refPtrs: make([]*Ref, 0, lists),
-		intern:  make(map[string]string, len(raw.Shapes)*2),
+		intern:  make(map[string]string, len(raw.shapes)*2),
 	}
 }
 
@@ -135,4 +137,20 @@ func (a *arena) errTrait(e *ErrorTrait) *ErrorTrait {
 	p := &chunk(&a.errs, 1)[0]
 	*p = ErrorTrait{Code: a.str(e.Code), HTTPStatusCode: e.HTTPStatusCode, SenderFault: e.SenderFault}
 	return p
+}
+
+// metadata copies m, its strings interned: the scanner's point into the
+// document.
+func (a *arena) metadata(m *Metadata) Metadata {
+	out := *m
+	for _, f := range []*string{
+		&out.APIVersion, &out.EndpointPrefix, &out.GlobalEndpoint, &out.JSONVersion,
+		&out.Protocol, &out.ServiceAbbreviation, &out.ServiceFullName, &out.ServiceID,
+		&out.SignatureVersion, &out.SigningName, &out.TargetPrefix, &out.UID,
+		&out.XMLNamespace, &out.ChecksumFormat,
+	} {
+		*f = a.str(*f)
+	}
+	out.Protocols = a.strs(m.Protocols)
+	return out
 }

@@ -75,16 +75,18 @@ type rawOperation struct {
 	Endpoint *struct {
 		HostPrefix string `json:"hostPrefix"`
 	} `json:"endpoint,omitempty"`
-	HTTPChecksumRequired bool `json:"httpChecksumRequired,omitempty"`
-	HTTPChecksum         *struct {
-		RequestChecksumRequired     bool     `json:"requestChecksumRequired,omitempty"`
-		RequestAlgorithmMember      string   `json:"requestAlgorithmMember,omitempty"`
-		RequestValidationModeMember string   `json:"requestValidationModeMember,omitempty"`
-		ResponseAlgorithms          []string `json:"responseAlgorithms,omitempty"`
-	} `json:"httpChecksum,omitempty"`
-	AuthType   string `json:"authtype,omitempty"`
-	Deprecated bool   `json:"deprecated,omitempty"`
-	Idempotent bool   `json:"idempotent,omitempty"`
+	HTTPChecksumRequired bool          `json:"httpChecksumRequired,omitempty"`
+	HTTPChecksum         *httpChecksum `json:"httpChecksum,omitempty"`
+	AuthType             string        `json:"authtype,omitempty"`
+	Deprecated           bool          `json:"deprecated,omitempty"`
+	Idempotent           bool          `json:"idempotent,omitempty"`
+}
+
+type httpChecksum struct {
+	RequestChecksumRequired     bool     `json:"requestChecksumRequired,omitempty"`
+	RequestAlgorithmMember      string   `json:"requestAlgorithmMember,omitempty"`
+	RequestValidationModeMember string   `json:"requestValidationModeMember,omitempty"`
+	ResponseAlgorithms          []string `json:"responseAlgorithms,omitempty"`
 }
 
 type rawMetadata struct {
@@ -100,9 +102,11 @@ type rawService struct {
 
 // orderedRefs keeps structure members in model order: XML and query
 // encodings emit members in that order.
-type orderedRefs struct {
-	names []string
-	refs  map[string]*rawRef
+type orderedRefs []namedRef
+
+type namedRef struct {
+	name string
+	rawRef
 }
 
 func (o *orderedRefs) UnmarshalJSON(b []byte) error {
@@ -110,7 +114,7 @@ func (o *orderedRefs) UnmarshalJSON(b []byte) error {
 	if _, err := dec.Token(); err != nil { // '{'
 		return err
 	}
-	o.refs = map[string]*rawRef{}
+	*o = (*o)[:0]
 	for dec.More() {
 		tok, err := dec.Token()
 		if err != nil {
@@ -121,8 +125,7 @@ func (o *orderedRefs) UnmarshalJSON(b []byte) error {
 		if err := dec.Decode(&r); err != nil {
 			return fmt.Errorf("member %s: %w", name, err)
 		}
-		o.names = append(o.names, name)
-		o.refs[name] = &r
+		*o = append(*o, namedRef{name, r})
 	}
 	_, err := dec.Token() // '}'
 	return err
@@ -131,12 +134,12 @@ func (o *orderedRefs) UnmarshalJSON(b []byte) error {
 func (o orderedRefs) MarshalJSON() ([]byte, error) {
 	var buf bytes.Buffer
 	buf.WriteByte('{')
-	for i, n := range o.names {
+	for i := range o {
 		if i > 0 {
 			buf.WriteByte(',')
 		}
-		k, _ := json.Marshal(n)
-		v, err := json.Marshal(o.refs[n])
+		k, _ := json.Marshal(o[i].name)
+		v, err := json.Marshal(&o[i].rawRef)
 		if err != nil {
 			return nil, err
 		}
@@ -149,12 +152,18 @@ func (o orderedRefs) MarshalJSON() ([]byte, error) {
 }
 
 // Load reads a model in the api-2.json format.
+//
+// It reads the document in one pass with a small scanner (scan.go) that
+// decodes only the traits it keeps and skips the rest, documentation
+// included, unread: encoding/json's reflection and a second decoding of
+// every structure's members made it ~10x slower, and every service's
+// first request pays its model's load (EC2's embedded model is 0.9 MB).
 func Load(data []byte) (*Service, error) {
-	var raw rawService
-	if err := json.Unmarshal(data, &raw); err != nil {
+	p, err := scan(data)
+	if err != nil {
 		return nil, fmt.Errorf("model: %w", err)
 	}
-	return build(&raw)
+	return build(p)
 }
 
 // Trim re-encodes an api-2.json model with only the traits Load reads, so
@@ -184,7 +193,7 @@ func queryCompatible(raw json.RawMessage) bool {
 	return len(raw) > 0 && !bytes.Equal(raw, []byte("null"))
 }
 
-func build(raw *rawService) (*Service, error) {
+func build(raw *parsed) (*Service, error) {
 	// A loaded model lives as long as niwa and every collection marks it,
 	// so build lays it out in few objects: the shapes, refs and operations
 	// each in one array, members lists and required indexes sliced from
@@ -192,14 +201,17 @@ func build(raw *rawService) (*Service, error) {
 	// alone is ~40 000 objects laid out one by one.
 	b := newArena(raw)
 	svc := &Service{
-		Metadata:   raw.Metadata.Metadata,
-		Operations: make(map[string]*Operation, len(raw.Operations)),
-		Shapes:     make(map[string]*Shape, len(raw.Shapes)),
+		Metadata:   b.metadata(&raw.meta),
+		Operations: make(map[string]*Operation, len(raw.ops)),
+		Shapes:     make(map[string]*Shape, len(raw.shapes)),
 	}
-	svc.Metadata.AWSQueryCompatible = queryCompatible(raw.Metadata.RawAWSQueryCompatible)
-	shapes := make([]Shape, len(raw.Shapes))
-	i := 0
-	for name, rs := range raw.Shapes {
+	svc.Metadata.AWSQueryCompatible = raw.queryCompatible
+	shapes := make([]Shape, len(raw.shapes))
+	for i := range raw.shapes {
+		name, rs := raw.shapes[i].name, &raw.shapes[i].rawShape
+		if _, dup := svc.Shapes[name]; dup {
+			return nil, fmt.Errorf("model: shape %q is defined twice", name)
+		}
 		typ := rs.Type
 		if rs.Document {
 			typ = Document
@@ -216,7 +228,6 @@ func build(raw *rawService) (*Service, error) {
 			ResultWrapper: b.str(rs.ResultWrapper),
 		}
 		svc.Shapes[name] = &shapes[i]
-		i++
 	}
 	ref := func(where string, name string, r *rawRef) (*Ref, error) {
 		if r == nil {
@@ -241,8 +252,9 @@ func build(raw *rawService) (*Service, error) {
 		return out, nil
 	}
 	var err error
-	for name, rs := range raw.Shapes {
-		sh := svc.Shapes[name]
+	for i := range raw.shapes {
+		name, rs := raw.shapes[i].name, &raw.shapes[i].rawShape
+		sh := &shapes[i]
 		if sh.Member, err = ref(name+".member", "", rs.Member); err != nil {
 			return nil, err
 		}
@@ -252,14 +264,15 @@ func build(raw *rawService) (*Service, error) {
 		if sh.Value, err = ref(name+".value", "", rs.Value); err != nil {
 			return nil, err
 		}
-		if n := len(rs.Members.names); n > 0 {
+		if n := len(rs.Members); n > 0 {
 			sh.Members = b.refList(n)
 			if n > linearMembers {
 				sh.members = make(map[string]*Ref, n)
 			}
 		}
-		for k, mn := range rs.Members.names {
-			m, err := ref(name+"."+mn, mn, rs.Members.refs[mn])
+		for k := range rs.Members {
+			mn := rs.Members[k].name
+			m, err := ref(name+"."+mn, mn, &rs.Members[k].rawRef)
 			if err != nil {
 				return nil, err
 			}
@@ -281,11 +294,10 @@ func build(raw *rawService) (*Service, error) {
 		sh.loaded = true
 	}
 	markUnconstrained(svc.Shapes)
-	ops := make([]Operation, len(raw.Operations))
-	i = 0
-	for name, ro := range raw.Operations {
+	ops := make([]Operation, len(raw.ops))
+	for i := range raw.ops {
+		name, ro := raw.ops[i].name, &raw.ops[i].rawOperation
 		op := &ops[i]
-		i++
 		*op = Operation{
 			Name:       b.str(name),
 			Service:    svc,
