@@ -193,7 +193,30 @@ func queryCompatible(raw json.RawMessage) bool {
 	return len(raw) > 0 && !bytes.Equal(raw, []byte("null"))
 }
 
+// lastOf drops all but the last of the elements of xs that share a name:
+// a key repeated in a JSON object, whose last value encoding/json keeps.
+func lastOf[T any](xs []T, name func(*T) string) []T {
+	last := make(map[string]int, len(xs))
+	for i := range xs {
+		last[name(&xs[i])] = i
+	}
+	if len(last) == len(xs) {
+		return xs
+	}
+	out := make([]T, 0, len(last))
+	for i := range xs {
+		if last[name(&xs[i])] == i {
+			out = append(out, xs[i])
+		}
+	}
+	return out
+}
+
 func build(raw *parsed) (*Service, error) {
+	// Operations are few: look for a repeated key every time. Shapes
+	// are many: the shape map below finds a repeated one.
+	raw.ops = lastOf(raw.ops, func(o *namedOp) string { return o.name })
+
 	// A loaded model lives as long as niwa and every collection marks it,
 	// so build lays it out in few objects: the shapes, refs and operations
 	// each in one array, members lists and required indexes sliced from
@@ -210,7 +233,8 @@ func build(raw *parsed) (*Service, error) {
 	for i := range raw.shapes {
 		name, rs := raw.shapes[i].name, &raw.shapes[i].rawShape
 		if _, dup := svc.Shapes[name]; dup {
-			return nil, fmt.Errorf("model: shape %q is defined twice", name)
+			raw.shapes = lastOf(raw.shapes, func(s *namedShape) string { return s.name })
+			return build(raw)
 		}
 		typ := rs.Type
 		if rs.Document {

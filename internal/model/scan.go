@@ -487,7 +487,23 @@ func (s *scanner) skip(depth int) error {
 				s.pos = i + 1
 				return nil
 			case c == '\\':
+				// Checked, not decoded.
 				i++
+				if i >= len(s.data) {
+					break
+				}
+				switch s.data[i] {
+				case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+				case 'u':
+					if _, ok := hex4(s.data[i+1:]); !ok {
+						s.pos = i
+						return s.fail("a \\u escape")
+					}
+					i += 4
+				default:
+					s.pos = i
+					return s.fail("an escape")
+				}
 			case c < ' ':
 				s.pos = i
 				return s.fail("a string")
@@ -546,7 +562,7 @@ func scan(data []byte) (*parsed, error) {
 	if err != nil {
 		return nil, err
 	}
-	if s.peek() != 0 {
+	if s.ws(); s.pos != len(s.data) {
 		return nil, s.fail("the end of the model")
 	}
 	return p, nil

@@ -98,3 +98,24 @@ func TestLoadMatchesReflectingLoader(t *testing.T) {
 		}
 	}
 }
+
+// FuzzLoad: any input loads or fails with an error, never a panic or a
+// hang, and whatever loads loads as with encoding/json.
+func FuzzLoad(f *testing.F) {
+	sts, err := os.ReadFile(filepath.Join("..", "api", "sts", "model.json"))
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(sts)
+	f.Add([]byte(`{"metadata":{"protocol":"rest-xml","awsQueryCompatible":{}},"operations":{"Op":{"http":{"method":"PUT","requestUri":"/{B}/{K+}?x","responseCode":200},` +
+		`"input":{"shape":"S","payload":"P"},"errors":[{"shape":"E"}],"endpoint":{"hostPrefix":"{A}."},"httpChecksum":{"requestAlgorithmMember":"A","responseAlgorithms":["CRC32"]}}},` +
+		`"shapes":{"S":{"type":"structure","required":["B"],"members":{"B":{"shape":"T","location":"uri","locationName":"B"},"K":{"shape":"T","LocationName":"K","location":"uri"},` +
+		`"P":{"shape":"L","xmlNamespace":{"uri":"u\u00e9\ud83d\ude00"}}}},"T":{"type":"string","min":1,"max":1e3,"pattern":"^[\\w]+$","enum":["a","b\n"]},` +
+		`"L":{"type":"list","member":{"shape":"T"},"flattened":true},"M":{"type":"map","key":{"shape":"T"},"value":{"shape":"T"}},` +
+		`"E":{"type":"structure","members":{},"exception":true,"error":{"code":"E","httpStatusCode":400,"senderFault":true}},"D":{"type":"structure","document":true,"documentation":"<p>x</p>"}}}`))
+	f.Add([]byte(`{"shapes":{"A":{"type":"list"}}}`))
+	f.Add([]byte(`null`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		equivalent(t, "fuzz input", data)
+	})
+}
