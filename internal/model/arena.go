@@ -31,30 +31,63 @@ type arena struct {
 const slabSize = 32 << 10
 
 func newArena(raw *parsed) *arena {
-	refs, lists := 0, 0
-	for i := range raw.shapes {
-		rs := &raw.shapes[i]
-		for _, r := range []*rawRef{rs.Member, rs.Key, rs.Value} {
-			if r != nil {
-				refs++
+	// Every pool sized to what the model holds: the arrays live as long
+	// as the model, and a pool of 1024 error traits or namespaces for a
+	// model with ten is dead weight that every collection scans.
+	var refs, lists, strs, ints, floats, ns, errs int
+	countRef := func(r *rawRef) {
+		if r != nil {
+			refs++
+			if r.XMLNamespace != nil {
+				ns++
 			}
 		}
-		refs += len(rs.Members)
+	}
+	for i := range raw.shapes {
+		rs := &raw.shapes[i]
+		countRef(rs.Member)
+		countRef(rs.Key)
+		countRef(rs.Value)
+		for k := range rs.Members {
+			countRef(&rs.Members[k].rawRef)
+		}
 		lists += len(rs.Members)
+		strs += len(rs.Required) + len(rs.Enum)
+		ints += len(rs.Required)
+		for _, f := range []*float64{rs.Min, rs.Max} {
+			if f != nil {
+				floats++
+			}
+		}
+		if rs.XMLNamespace != nil {
+			ns++
+		}
+		if rs.Error != nil {
+			errs++
+		}
 	}
 	for i := range raw.ops {
 		ro := &raw.ops[i]
-		for _, r := range []*rawRef{ro.Input, ro.Output} {
-			if r != nil {
-				refs++
-			}
+		countRef(ro.Input)
+		countRef(ro.Output)
+		for k := range ro.Errors {
+			countRef(&ro.Errors[k])
 		}
-		refs += len(ro.Errors)
 		lists += len(ro.Errors)
+		if ro.HTTPChecksum != nil {
+			strs += len(ro.HTTPChecksum.ResponseAlgorithms)
+		}
 	}
+	strs += len(raw.meta.Protocols)
 	return &arena{
 		refs:    make([]Ref, 0, refs),
 		refPtrs: make([]*Ref, 0, lists),
+		strList: make([]string, 0, strs),
+		intPool: make([]int, 0, ints),
+		floats:  make([]float64, 0, floats),
+		nsPool:  make([]XMLNamespace, 0, ns),
+		errs:    make([]ErrorTrait, 0, errs),
+		slab:    make([]byte, 0, min(slabSize, max(raw.size/2, 1024))),
 		intern:  make(map[string]string, len(raw.shapes)*2),
 	}
 }

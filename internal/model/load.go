@@ -253,13 +253,16 @@ func build(raw *parsed) (*Service, error) {
 		}
 		svc.Shapes[name] = &shapes[i]
 	}
-	ref := func(where string, name string, r *rawRef) (*Ref, error) {
+	// ref builds the Ref r of owner's part (a member's name, "member",
+	// "input"...); the name of a member. The error names them, joined
+	// only when there is one.
+	ref := func(owner, part, name string, r *rawRef) (*Ref, error) {
 		if r == nil {
 			return nil, nil
 		}
 		sh, ok := svc.Shapes[r.Shape]
 		if !ok {
-			return nil, fmt.Errorf("model: %s refers to unknown shape %q", where, r.Shape)
+			return nil, fmt.Errorf("model: %s.%s refers to unknown shape %q", owner, part, r.Shape)
 		}
 		out := b.ref()
 		*out = Ref{
@@ -279,13 +282,13 @@ func build(raw *parsed) (*Service, error) {
 	for i := range raw.shapes {
 		name, rs := raw.shapes[i].name, &raw.shapes[i].rawShape
 		sh := &shapes[i]
-		if sh.Member, err = ref(name+".member", "", rs.Member); err != nil {
+		if sh.Member, err = ref(name, "member", "", rs.Member); err != nil {
 			return nil, err
 		}
-		if sh.Key, err = ref(name+".key", "", rs.Key); err != nil {
+		if sh.Key, err = ref(name, "key", "", rs.Key); err != nil {
 			return nil, err
 		}
-		if sh.Value, err = ref(name+".value", "", rs.Value); err != nil {
+		if sh.Value, err = ref(name, "value", "", rs.Value); err != nil {
 			return nil, err
 		}
 		if n := len(rs.Members); n > 0 {
@@ -296,7 +299,7 @@ func build(raw *parsed) (*Service, error) {
 		}
 		for k := range rs.Members {
 			mn := rs.Members[k].name
-			m, err := ref(name+"."+mn, mn, &rs.Members[k].rawRef)
+			m, err := ref(name, mn, mn, &rs.Members[k].rawRef)
 			if err != nil {
 				return nil, err
 			}
@@ -342,10 +345,10 @@ func build(raw *parsed) (*Service, error) {
 		if op.uri, err = ParseURITemplate(op.HTTP.RequestURI); err != nil {
 			return nil, err
 		}
-		if op.Input, err = ref(name+".input", "", ro.Input); err != nil {
+		if op.Input, err = ref(name, "input", "", ro.Input); err != nil {
 			return nil, err
 		}
-		if op.Output, err = ref(name+".output", "", ro.Output); err != nil {
+		if op.Output, err = ref(name, "output", "", ro.Output); err != nil {
 			return nil, err
 		}
 		for _, c := range []struct {
@@ -363,7 +366,7 @@ func build(raw *parsed) (*Service, error) {
 			op.Errors = b.refList(len(ro.Errors))
 		}
 		for k := range ro.Errors {
-			e, err := ref(name+".errors", "", &ro.Errors[k])
+			e, err := ref(name, "errors", "", &ro.Errors[k])
 			if err != nil {
 				return nil, err
 			}

@@ -20,6 +20,7 @@ type parsed struct {
 	queryCompatible bool
 	shapes          []namedShape
 	ops             []namedOp
+	size            int // of the document, to size the string slabs
 }
 
 type namedShape struct {
@@ -539,6 +540,7 @@ func scan(data []byte) (*parsed, error) {
 	refs := bytes.Count(data, []byte(`"shape":`))
 	s := &scanner{data: data, memberPool: make([]namedRef, 0, refs)}
 	p := &parsed{
+		size:   len(data),
 		shapes: make([]namedShape, 0, bytes.Count(data, []byte(`"type":`))),
 		ops:    make([]namedOp, 0, bytes.Count(data, []byte(`"http":`))),
 	}
@@ -611,7 +613,7 @@ func (s *scanner) metadata(p *parsed) error {
 		default:
 			return errUnknown
 		}
-		return s.str(dst, "metadata."+key)
+		return s.str(dst, key)
 	})
 }
 
