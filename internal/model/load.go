@@ -33,8 +33,10 @@ type rawRef struct {
 }
 
 type rawShape struct {
+	// Members has no omitempty: Trim always wrote "members" ({} for a
+	// shape without), and the embedded models are what it wrote.
 	Type            Type          `json:"type"`
-	Members         orderedRefs   `json:"members,omitempty"`
+	Members         orderedRefs   `json:"members"`
 	Required        []string      `json:"required,omitempty"`
 	Payload         string        `json:"payload,omitempty"`
 	Member          *rawRef       `json:"member,omitempty"`
