@@ -30,30 +30,65 @@ type arena struct {
 // distinct strings.
 const slabSize = 32 << 10
 
-func newArena(raw *rawService) *arena {
-	refs, lists := 0, 0
-	for _, rs := range raw.Shapes {
-		for _, r := range []*rawRef{rs.Member, rs.Key, rs.Value} {
-			if r != nil {
-				refs++
+func newArena(raw *parsed) *arena {
+	// Every pool sized to what the model holds: the arrays live as long
+	// as the model, and a pool of 1024 error traits or namespaces for a
+	// model with ten is dead weight that every collection scans.
+	var refs, lists, strs, ints, floats, ns, errs int
+	countRef := func(r *rawRef) {
+		if r != nil {
+			refs++
+			if r.XMLNamespace != nil {
+				ns++
 			}
 		}
-		refs += len(rs.Members.names)
-		lists += len(rs.Members.names)
 	}
-	for _, ro := range raw.Operations {
-		for _, r := range []*rawRef{ro.Input, ro.Output} {
-			if r != nil {
-				refs++
+	for i := range raw.shapes {
+		rs := &raw.shapes[i]
+		countRef(rs.Member)
+		countRef(rs.Key)
+		countRef(rs.Value)
+		for k := range rs.Members {
+			countRef(&rs.Members[k].rawRef)
+		}
+		lists += len(rs.Members)
+		strs += len(rs.Required) + len(rs.Enum)
+		ints += len(rs.Required)
+		for _, f := range []*float64{rs.Min, rs.Max} {
+			if f != nil {
+				floats++
 			}
 		}
-		refs += len(ro.Errors)
+		if rs.XMLNamespace != nil {
+			ns++
+		}
+		if rs.Error != nil {
+			errs++
+		}
+	}
+	for i := range raw.ops {
+		ro := &raw.ops[i]
+		countRef(ro.Input)
+		countRef(ro.Output)
+		for k := range ro.Errors {
+			countRef(&ro.Errors[k])
+		}
 		lists += len(ro.Errors)
+		if ro.HTTPChecksum != nil {
+			strs += len(ro.HTTPChecksum.ResponseAlgorithms)
+		}
 	}
+	strs += len(raw.meta.Protocols)
 	return &arena{
 		refs:    make([]Ref, 0, refs),
 		refPtrs: make([]*Ref, 0, lists),
-		intern:  make(map[string]string, len(raw.Shapes)*2),
+		strList: make([]string, 0, strs),
+		intPool: make([]int, 0, ints),
+		floats:  make([]float64, 0, floats),
+		nsPool:  make([]XMLNamespace, 0, ns),
+		errs:    make([]ErrorTrait, 0, errs),
+		slab:    make([]byte, 0, min(slabSize, max(raw.size/2, 1024))),
+		intern:  make(map[string]string, len(raw.shapes)*2),
 	}
 }
 
@@ -135,4 +170,20 @@ func (a *arena) errTrait(e *ErrorTrait) *ErrorTrait {
 	p := &chunk(&a.errs, 1)[0]
 	*p = ErrorTrait{Code: a.str(e.Code), HTTPStatusCode: e.HTTPStatusCode, SenderFault: e.SenderFault}
 	return p
+}
+
+// metadata copies m, its strings interned: the scanner's point into the
+// document.
+func (a *arena) metadata(m *Metadata) Metadata {
+	out := *m
+	for _, f := range []*string{
+		&out.APIVersion, &out.EndpointPrefix, &out.GlobalEndpoint, &out.JSONVersion,
+		&out.Protocol, &out.ServiceAbbreviation, &out.ServiceFullName, &out.ServiceID,
+		&out.SignatureVersion, &out.SigningName, &out.TargetPrefix, &out.UID,
+		&out.XMLNamespace, &out.ChecksumFormat,
+	} {
+		*f = a.str(*f)
+	}
+	out.Protocols = a.strs(m.Protocols)
+	return out
 }

@@ -33,8 +33,10 @@ type rawRef struct {
 }
 
 type rawShape struct {
+	// Members has no omitempty: Trim always wrote "members" ({} for a
+	// shape without), and the embedded models are what it wrote.
 	Type            Type          `json:"type"`
-	Members         orderedRefs   `json:"members,omitempty"`
+	Members         orderedRefs   `json:"members"`
 	Required        []string      `json:"required,omitempty"`
 	Payload         string        `json:"payload,omitempty"`
 	Member          *rawRef       `json:"member,omitempty"`
@@ -75,16 +77,18 @@ type rawOperation struct {
 	Endpoint *struct {
 		HostPrefix string `json:"hostPrefix"`
 	} `json:"endpoint,omitempty"`
-	HTTPChecksumRequired bool `json:"httpChecksumRequired,omitempty"`
-	HTTPChecksum         *struct {
-		RequestChecksumRequired     bool     `json:"requestChecksumRequired,omitempty"`
-		RequestAlgorithmMember      string   `json:"requestAlgorithmMember,omitempty"`
-		RequestValidationModeMember string   `json:"requestValidationModeMember,omitempty"`
-		ResponseAlgorithms          []string `json:"responseAlgorithms,omitempty"`
-	} `json:"httpChecksum,omitempty"`
-	AuthType   string `json:"authtype,omitempty"`
-	Deprecated bool   `json:"deprecated,omitempty"`
-	Idempotent bool   `json:"idempotent,omitempty"`
+	HTTPChecksumRequired bool          `json:"httpChecksumRequired,omitempty"`
+	HTTPChecksum         *httpChecksum `json:"httpChecksum,omitempty"`
+	AuthType             string        `json:"authtype,omitempty"`
+	Deprecated           bool          `json:"deprecated,omitempty"`
+	Idempotent           bool          `json:"idempotent,omitempty"`
+}
+
+type httpChecksum struct {
+	RequestChecksumRequired     bool     `json:"requestChecksumRequired,omitempty"`
+	RequestAlgorithmMember      string   `json:"requestAlgorithmMember,omitempty"`
+	RequestValidationModeMember string   `json:"requestValidationModeMember,omitempty"`
+	ResponseAlgorithms          []string `json:"responseAlgorithms,omitempty"`
 }
 
 type rawMetadata struct {
@@ -100,9 +104,11 @@ type rawService struct {
 
 // orderedRefs keeps structure members in model order: XML and query
 // encodings emit members in that order.
-type orderedRefs struct {
-	names []string
-	refs  map[string]*rawRef
+type orderedRefs []namedRef
+
+type namedRef struct {
+	name string
+	rawRef
 }
 
 func (o *orderedRefs) UnmarshalJSON(b []byte) error {
@@ -110,7 +116,7 @@ func (o *orderedRefs) UnmarshalJSON(b []byte) error {
 	if _, err := dec.Token(); err != nil { // '{'
 		return err
 	}
-	o.refs = map[string]*rawRef{}
+	*o = (*o)[:0]
 	for dec.More() {
 		tok, err := dec.Token()
 		if err != nil {
@@ -121,8 +127,7 @@ func (o *orderedRefs) UnmarshalJSON(b []byte) error {
 		if err := dec.Decode(&r); err != nil {
 			return fmt.Errorf("member %s: %w", name, err)
 		}
-		o.names = append(o.names, name)
-		o.refs[name] = &r
+		*o = append(*o, namedRef{name, r})
 	}
 	_, err := dec.Token() // '}'
 	return err
@@ -131,12 +136,12 @@ func (o *orderedRefs) UnmarshalJSON(b []byte) error {
 func (o orderedRefs) MarshalJSON() ([]byte, error) {
 	var buf bytes.Buffer
 	buf.WriteByte('{')
-	for i, n := range o.names {
+	for i := range o {
 		if i > 0 {
 			buf.WriteByte(',')
 		}
-		k, _ := json.Marshal(n)
-		v, err := json.Marshal(o.refs[n])
+		k, _ := json.Marshal(o[i].name)
+		v, err := json.Marshal(&o[i].rawRef)
 		if err != nil {
 			return nil, err
 		}
@@ -149,12 +154,18 @@ func (o orderedRefs) MarshalJSON() ([]byte, error) {
 }
 
 // Load reads a model in the api-2.json format.
+//
+// It reads the document in one pass with a small scanner (scan.go) that
+// decodes only the traits it keeps and skips the rest, documentation
+// included, unread: encoding/json's reflection and a second decoding of
+// every structure's members made it ~10x slower, and every service's
+// first request pays its model's load (EC2's embedded model is 0.9 MB).
 func Load(data []byte) (*Service, error) {
-	var raw rawService
-	if err := json.Unmarshal(data, &raw); err != nil {
+	p, err := scan(data)
+	if err != nil {
 		return nil, fmt.Errorf("model: %w", err)
 	}
-	return build(&raw)
+	return build(p)
 }
 
 // Trim re-encodes an api-2.json model with only the traits Load reads, so
@@ -184,7 +195,30 @@ func queryCompatible(raw json.RawMessage) bool {
 	return len(raw) > 0 && !bytes.Equal(raw, []byte("null"))
 }
 
-func build(raw *rawService) (*Service, error) {
+// lastOf drops all but the last of the elements of xs that share a name:
+// a key repeated in a JSON object, whose last value encoding/json keeps.
+func lastOf[T any](xs []T, name func(*T) string) []T {
+	last := make(map[string]int, len(xs))
+	for i := range xs {
+		last[name(&xs[i])] = i
+	}
+	if len(last) == len(xs) {
+		return xs
+	}
+	out := make([]T, 0, len(last))
+	for i := range xs {
+		if last[name(&xs[i])] == i {
+			out = append(out, xs[i])
+		}
+	}
+	return out
+}
+
+func build(raw *parsed) (*Service, error) {
+	// Operations are few: look for a repeated key every time. Shapes
+	// are many: the shape map below finds a repeated one.
+	raw.ops = lastOf(raw.ops, func(o *namedOp) string { return o.name })
+
 	// A loaded model lives as long as niwa and every collection marks it,
 	// so build lays it out in few objects: the shapes, refs and operations
 	// each in one array, members lists and required indexes sliced from
@@ -192,14 +226,18 @@ func build(raw *rawService) (*Service, error) {
 	// alone is ~40 000 objects laid out one by one.
 	b := newArena(raw)
 	svc := &Service{
-		Metadata:   raw.Metadata.Metadata,
-		Operations: make(map[string]*Operation, len(raw.Operations)),
-		Shapes:     make(map[string]*Shape, len(raw.Shapes)),
+		Metadata:   b.metadata(&raw.meta),
+		Operations: make(map[string]*Operation, len(raw.ops)),
+		Shapes:     make(map[string]*Shape, len(raw.shapes)),
 	}
-	svc.Metadata.AWSQueryCompatible = queryCompatible(raw.Metadata.RawAWSQueryCompatible)
-	shapes := make([]Shape, len(raw.Shapes))
-	i := 0
-	for name, rs := range raw.Shapes {
+	svc.Metadata.AWSQueryCompatible = raw.queryCompatible
+	shapes := make([]Shape, len(raw.shapes))
+	for i := range raw.shapes {
+		name, rs := raw.shapes[i].name, &raw.shapes[i].rawShape
+		if _, dup := svc.Shapes[name]; dup {
+			raw.shapes = lastOf(raw.shapes, func(s *namedShape) string { return s.name })
+			return build(raw)
+		}
 		typ := rs.Type
 		if rs.Document {
 			typ = Document
@@ -216,15 +254,17 @@ func build(raw *rawService) (*Service, error) {
 			ResultWrapper: b.str(rs.ResultWrapper),
 		}
 		svc.Shapes[name] = &shapes[i]
-		i++
 	}
-	ref := func(where string, name string, r *rawRef) (*Ref, error) {
+	// ref builds the Ref r of owner's part (a member's name, "member",
+	// "input"...); the name of a member. The error names them, joined
+	// only when there is one.
+	ref := func(owner, part, name string, r *rawRef) (*Ref, error) {
 		if r == nil {
 			return nil, nil
 		}
 		sh, ok := svc.Shapes[r.Shape]
 		if !ok {
-			return nil, fmt.Errorf("model: %s refers to unknown shape %q", where, r.Shape)
+			return nil, fmt.Errorf("model: %s.%s refers to unknown shape %q", owner, part, r.Shape)
 		}
 		out := b.ref()
 		*out = Ref{
@@ -241,25 +281,27 @@ func build(raw *rawService) (*Service, error) {
 		return out, nil
 	}
 	var err error
-	for name, rs := range raw.Shapes {
-		sh := svc.Shapes[name]
-		if sh.Member, err = ref(name+".member", "", rs.Member); err != nil {
+	for i := range raw.shapes {
+		name, rs := raw.shapes[i].name, &raw.shapes[i].rawShape
+		sh := &shapes[i]
+		if sh.Member, err = ref(name, "member", "", rs.Member); err != nil {
 			return nil, err
 		}
-		if sh.Key, err = ref(name+".key", "", rs.Key); err != nil {
+		if sh.Key, err = ref(name, "key", "", rs.Key); err != nil {
 			return nil, err
 		}
-		if sh.Value, err = ref(name+".value", "", rs.Value); err != nil {
+		if sh.Value, err = ref(name, "value", "", rs.Value); err != nil {
 			return nil, err
 		}
-		if n := len(rs.Members.names); n > 0 {
+		if n := len(rs.Members); n > 0 {
 			sh.Members = b.refList(n)
 			if n > linearMembers {
 				sh.members = make(map[string]*Ref, n)
 			}
 		}
-		for k, mn := range rs.Members.names {
-			m, err := ref(name+"."+mn, mn, rs.Members.refs[mn])
+		for k := range rs.Members {
+			mn := rs.Members[k].name
+			m, err := ref(name, mn, mn, &rs.Members[k].rawRef)
 			if err != nil {
 				return nil, err
 			}
@@ -281,11 +323,10 @@ func build(raw *rawService) (*Service, error) {
 		sh.loaded = true
 	}
 	markUnconstrained(svc.Shapes)
-	ops := make([]Operation, len(raw.Operations))
-	i = 0
-	for name, ro := range raw.Operations {
+	ops := make([]Operation, len(raw.ops))
+	for i := range raw.ops {
+		name, ro := raw.ops[i].name, &raw.ops[i].rawOperation
 		op := &ops[i]
-		i++
 		*op = Operation{
 			Name:       b.str(name),
 			Service:    svc,
@@ -306,10 +347,10 @@ func build(raw *rawService) (*Service, error) {
 		if op.uri, err = ParseURITemplate(op.HTTP.RequestURI); err != nil {
 			return nil, err
 		}
-		if op.Input, err = ref(name+".input", "", ro.Input); err != nil {
+		if op.Input, err = ref(name, "input", "", ro.Input); err != nil {
 			return nil, err
 		}
-		if op.Output, err = ref(name+".output", "", ro.Output); err != nil {
+		if op.Output, err = ref(name, "output", "", ro.Output); err != nil {
 			return nil, err
 		}
 		for _, c := range []struct {
@@ -327,7 +368,7 @@ func build(raw *rawService) (*Service, error) {
 			op.Errors = b.refList(len(ro.Errors))
 		}
 		for k := range ro.Errors {
-			e, err := ref(name+".errors", "", &ro.Errors[k])
+			e, err := ref(name, "errors", "", &ro.Errors[k])
 			if err != nil {
 				return nil, err
 			}
