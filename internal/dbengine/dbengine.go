@@ -114,15 +114,29 @@ func parseVersion(s string) string {
 		if len(parts) < 2 {
 			continue
 		}
-		if _, err := strconv.Atoi(parts[0]); err != nil {
+		// Digits only: strconv.Atoi would also take a sign ("+0.0").
+		if !allDigits(parts[0]) {
 			continue
 		}
 		minor := strings.TrimFunc(parts[1], func(r rune) bool { return r < '0' || r > '9' })
-		if _, err := strconv.Atoi(minor); err == nil {
+		if allDigits(minor) {
 			return parts[0] + "." + minor
 		}
 	}
 	return ""
+}
+
+// allDigits reports whether s is a non-empty run of ASCII digits.
+func allDigits(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 // Spec describes one server.
