@@ -24,9 +24,13 @@ export AWS_ACCESS_KEY_ID="${AWS_ACCESS_KEY_ID:-test}" AWS_SECRET_ACCESS_KEY="${A
 aws() { command aws --endpoint-url "$AWS_ENDPOINT_URL" --output text "$@"; }
 fail() { echo "S15 FAILED: $*" >&2; exit 1; }
 work="$(mktemp -d)"
-pids=()
+# Each target's pid is kept in a file: serve runs in a command
+# substitution's subshell, where appending to an array of this shell's
+# was lost and the targets outlived the script.
 cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  for f in "$work"/*.pid; do
+    [ -e "$f" ] && kill "$(cat "$f")" 2>/dev/null || true
+  done
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -39,7 +43,7 @@ serve() { # dir body → port
   echo "$2" > "$work/$1/index.html"; echo ok > "$work/$1/health.html"; echo "$2 path" > "$work/$1/b/index.html"
   local port; port="$(freeport)"
   python3 -m http.server "$port" --bind 127.0.0.1 --directory "$work/$1" >/dev/null 2>&1 &
-  pids+=("$!")
+  echo "$!" > "$work/$1.pid"
   local end=$((SECONDS + 60))
   until curl -sf "http://127.0.0.1:$port/health.html" >/dev/null; do
     [ "$SECONDS" -lt "$end" ] || fail "target $1 did not start"
