@@ -4,15 +4,12 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"io"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
-	"github.com/aws/aws-sdk-go-v2/service/s3"
-	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 )
 
@@ -31,9 +28,6 @@ func principalWorkloads() []workload {
 		return c
 	}
 	body := bytes.Repeat([]byte("x"), 1024)
-	s3c := func(cfg aws.Config) *s3.Client {
-		return s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = true })
-	}
 	// user makes an IAM user allowed by an inline policy (and the managed
 	// policy arns) and returns a provider of a new access key of it.
 	user := func(ctx context.Context, cfg aws.Config, name, inline string, managed ...string) (aws.CredentialsProvider, error) {
@@ -57,12 +51,7 @@ func principalWorkloads() []workload {
 	}
 	return []workload{
 		{name: "S3 GetObject 1KiB as an IAM user", setup: func(ctx context.Context, cfg aws.Config) error {
-			_, err := s3c(cfg).CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("bench-get-user"),
-				CreateBucketConfiguration: &s3types.CreateBucketConfiguration{LocationConstraint: s3types.BucketLocationConstraint(cfg.Region)}})
-			if err != nil {
-				return err
-			}
-			if _, err := s3c(cfg).PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("bench-get-user"), Key: aws.String("obj"), Body: bytes.NewReader(body)}); err != nil {
+			if err := s3Object(ctx, cfg, "bench-get-user", "obj", body); err != nil {
 				return err
 			}
 			p, err := user(ctx, cfg, "bench-s3-reader",
@@ -73,16 +62,7 @@ func principalWorkloads() []workload {
 			userCreds.set(cfg, p)
 			return nil
 		}, op: func(ctx context.Context, cfg aws.Config, i int) error {
-			out, err := s3c(as(cfg, &userCreds)).GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String("bench-get-user"), Key: aws.String("obj")})
-			if err != nil {
-				return err
-			}
-			defer func() { _ = out.Body.Close() }()
-			n, err := io.Copy(io.Discard, out.Body)
-			if err == nil && n != int64(len(body)) {
-				err = fmt.Errorf("read %d bytes", n)
-			}
-			return err
+			return s3GetAll(ctx, s3PathClient(as(cfg, &userCreds)), "bench-get-user", "obj", len(body))
 		}},
 		{name: "DynamoDB GetItem as an assumed role", setup: func(ctx context.Context, cfg aws.Config) error {
 			if err := dynamodbTable(ctx, cfg, "bench-get-role"); err != nil {

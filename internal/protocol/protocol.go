@@ -17,8 +17,10 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"reflect"
 	"strings"
 	"sync"
+	"unsafe"
 
 	"github.com/niwa-cloud/niwa/internal/api"
 	"github.com/niwa-cloud/niwa/internal/awserr"
@@ -65,6 +67,20 @@ type TypedDecoder interface {
 // ErrUseTree is TypedDecoder's answer for a request to decode with
 // Decode instead.
 var ErrUseTree = errors.New("protocol: decode this request through the tree")
+
+// TypedTarget is where a TypedDecoder writes op's input: the generated
+// structure in points to, or ErrUseTree when op has no input or in is
+// a nil pointer (nothing to write into; the tree path answers).
+func TypedTarget(op *model.Operation, in api.Typed) (unsafe.Pointer, error) {
+	if op.Input == nil || in == nil {
+		return nil, ErrUseTree
+	}
+	p := reflect.ValueOf(in).UnsafePointer()
+	if p == nil {
+		return nil, ErrUseTree
+	}
+	return p, nil
+}
 
 // TypedEncoder is implemented by the codecs that write an operation's
 // output straight from the handler's typed value (a generated structure,

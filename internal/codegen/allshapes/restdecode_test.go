@@ -39,10 +39,7 @@ func TestRestJSONDecodeTypedMatchesTree(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		types := map[string]reflect.Type{}
-		for _, v := range all[spec.Name] {
-			types[reflect.TypeOf(v).Elem().Name()] = reflect.TypeOf(v).Elem()
-		}
+		types := typesByName(all[spec.Name])
 		for k, name := range spec.Operations {
 			op := m.Operations[name]
 			if op.Input == nil {

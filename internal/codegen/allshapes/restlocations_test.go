@@ -328,10 +328,7 @@ func TestRestDecodeTypedMatchesTree(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			types := map[string]reflect.Type{}
-			for _, v := range all[spec.Name] {
-				types[reflect.TypeOf(v).Elem().Name()] = reflect.TypeOf(v).Elem()
-			}
+			types := typesByName(all[spec.Name])
 			for k, name := range m.OperationNames() {
 				op := m.Operations[name]
 				if op.Input == nil {
@@ -436,10 +433,7 @@ func FuzzRestDecodeTyped(f *testing.F) {
 		if err != nil {
 			f.Fatal(err)
 		}
-		types := map[string]reflect.Type{}
-		for _, v := range all[x.spec.Name] {
-			types[reflect.TypeOf(v).Elem().Name()] = reflect.TypeOf(v).Elem()
-		}
+		types := typesByName(all[x.spec.Name])
 		for _, name := range x.ops {
 			op := m.Operations[name]
 			if op == nil || op.Input == nil {

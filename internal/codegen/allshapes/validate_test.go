@@ -73,11 +73,7 @@ type shapePair struct {
 // for a type whose fields are not the shape's members in order.
 func structurePairs(t testing.TB, svc string, shapes []any) []shapePair {
 	t.Helper()
-	types := map[string]reflect.Type{}
-	for _, s := range shapes {
-		typ := reflect.TypeOf(s).Elem()
-		types[typ.Name()] = typ
-	}
+	types := typesByName(shapes)
 	m := loadModel(t, svc)
 	var out []shapePair
 	for name, sh := range m.Shapes {
@@ -389,5 +385,49 @@ func TestUnconstrainedHasNoConstraint(t *testing.T) {
 	}
 	if n == 0 {
 		t.Fatal("no shape is Unconstrained")
+	}
+}
+
+// typesByName maps the names of a service's generated structure types
+// (All's values: pointers to new values) to their Go types.
+func typesByName(shapes []any) map[string]reflect.Type {
+	types := make(map[string]reflect.Type, len(shapes))
+	for _, s := range shapes {
+		typ := reflect.TypeOf(s).Elem()
+		types[typ.Name()] = typ
+	}
+	return types
+}
+
+// decodeTally counts the inputs of a test that holds a typed decoder
+// to the tree path: decoded by both alike, left to the tree (which
+// decodes them), refused by both.
+type decodeTally struct{ typed, tree, failed int }
+
+// add counts one input. A typed decode that succeeded was compared by
+// the caller; one left to the tree fails the test unless the generator
+// wrote something the typed decoder is documented to leave (lossy).
+func (c *decodeTally) add(t testing.TB, typedOK, treeOK, lossy bool, what string) {
+	t.Helper()
+	switch {
+	case typedOK:
+		c.typed++
+	case treeOK:
+		c.tree++
+		if !lossy {
+			t.Fatalf("%s: DecodeTyped left it to the tree, which decodes it", what)
+		}
+	default:
+		c.failed++
+	}
+}
+
+// check fails the test when the generator made no input of one kind
+// (every input typed, or none malformed, means it tests nothing).
+func (c *decodeTally) check(t testing.TB, ops int, inputs, treeWhy string) {
+	t.Helper()
+	t.Logf("%d operations: %d %s typed, %d left to the tree (%s), %d malformed", ops, c.typed, inputs, c.tree, treeWhy, c.failed)
+	if c.typed == 0 || c.failed == 0 {
+		t.Fatal("the generator is broken")
 	}
 }

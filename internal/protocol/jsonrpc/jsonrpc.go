@@ -16,7 +16,6 @@ import (
 	"bytes"
 	"hash/crc32"
 	"net/http"
-	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -102,9 +101,9 @@ func (c *Codec) DecodeTyped(op *model.Operation, req *protocol.Request, in api.T
 	if err != nil {
 		return err
 	}
-	p := reflect.ValueOf(in).UnsafePointer()
-	if p == nil {
-		return protocol.ErrUseTree
+	p, err := protocol.TypedTarget(op, in)
+	if err != nil {
+		return err
 	}
 	tab, i := in.ConvType()
 	if jsonbody.DecodeTyped(body, op.Input.Shape, false, tab, i, p) != nil {

@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"math"
 	"net/http"
-	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -47,12 +46,9 @@ func (c *Codec) DecodesTyped(op *model.Operation) bool { return op.Input != nil 
 // protocol.TypedDecoder): the value Decode and the Converter build, or
 // protocol.ErrUseTree.
 func (c *Codec) DecodeTyped(op *model.Operation, req *protocol.Request, in api.Typed) error {
-	if op.Input == nil {
-		return protocol.ErrUseTree
-	}
-	p := reflect.ValueOf(in).UnsafePointer()
-	if p == nil {
-		return protocol.ErrUseTree
+	p, err := protocol.TypedTarget(op, in)
+	if err != nil {
+		return err
 	}
 	d := c.decoder()
 	defer c.releaseDecoder(d)

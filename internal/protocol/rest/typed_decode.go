@@ -6,7 +6,6 @@ import (
 	"math"
 	"net/http"
 	"net/url"
-	"reflect"
 	"strconv"
 	"strings"
 	"unsafe"
@@ -38,9 +37,9 @@ func (c *Codec) DecodeTyped(op *model.Operation, req *protocol.Request, in api.T
 	}
 	sh := op.Input.Shape
 	pm := sh.PayloadMember()
-	p := reflect.ValueOf(in).UnsafePointer()
-	if p == nil {
-		return protocol.ErrUseTree
+	p, err := protocol.TypedTarget(op, in)
+	if err != nil {
+		return err
 	}
 	tab, i := in.ConvType()
 	if tab.NumFields(i) != len(sh.Members) {

@@ -3,7 +3,6 @@ package rpcv2cbor
 import (
 	"errors"
 	"math"
-	"reflect"
 	"unsafe"
 
 	"github.com/niwa-cloud/niwa/internal/api"
@@ -25,12 +24,9 @@ func (c *Codec) DecodesTyped(op *model.Operation) bool { return op.Input != nil 
 // list element, a document, a float32 that is not the number sent, a
 // streaming blob) is protocol.ErrUseTree, and Decode words the error.
 func (c *Codec) DecodeTyped(op *model.Operation, req *protocol.Request, in api.Typed) error {
-	if op.Input == nil {
-		return protocol.ErrUseTree
-	}
-	p := reflect.ValueOf(in).UnsafePointer()
-	if p == nil {
-		return protocol.ErrUseTree
+	p, err := protocol.TypedTarget(op, in)
+	if err != nil {
+		return err
 	}
 	body, err := req.Payload()
 	if err != nil {
