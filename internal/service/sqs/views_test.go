@@ -1,0 +1,176 @@
+package sqs
+
+import (
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	sqsapi "github.com/niwa-cloud/niwa/internal/api/sqs"
+	"github.com/niwa-cloud/niwa/internal/awserr"
+	"github.com/niwa-cloud/niwa/internal/kit"
+	"github.com/niwa-cloud/niwa/internal/storage"
+)
+
+// oldQueueARN is QueueARN as it was, through url.Parse and strings.Split.
+func oldQueueARN(u string, env kit.Env) string {
+	path := u
+	if pu, err := url.Parse(u); err == nil && pu.Path != "" {
+		path = pu.Path
+	}
+	parts := strings.Split(strings.Trim(path, "/"), "/")
+	name, acct := parts[len(parts)-1], env.Account
+	if len(parts) >= 2 {
+		acct = parts[len(parts)-2]
+	}
+	return kit.ARN("sqs", env.Region, acct, name)
+}
+
+// TestQueueARNMatchesURLParse: authorization's queue ARN is the same
+// through the plain-URL fast path as through url.Parse, for the URL
+// forms clients send, bare names and malformed ones.
+func TestQueueARNMatchesURLParse(t *testing.T) {
+	env := kit.Env{Account: "111122223333", Region: "eu-west-1"}
+	for _, raw := range []string{
+		"http://localhost:4566/123456789012/q1",
+		"http://127.0.0.1:4566/123456789012/q1.fifo",
+		"https://sqs.eu-west-1.amazonaws.com/123456789012/q_1-x",
+		"https://queue.amazonaws.com/123456789012/q",
+		"http://localhost:4566/123456789012/q1/",
+		"http://localhost:4566//123456789012/q1",
+		"http://localhost:4566/123456789012//q1",
+		"http://localhost:4566/a/123456789012/q1",
+		"http://localhost:4566/123456789012",
+		"http://localhost:4566/",
+		"http://localhost:4566",
+		"http:///123456789012/q",
+		"http://localhost:45a6/123456789012/q",
+		"http://localhost:4566:1/123456789012/q",
+		"http://[::1]:4566/123456789012/q",
+		"http://localhost:4566/123456789012/q%31",
+		"http://localhost:4566/123456789012/q?x=1",
+		"http://user@localhost:4566/123456789012/q",
+		"HTTP://localhost:4566/123456789012/q",
+		"ftp://localhost/123456789012/q",
+		"/123456789012/q",
+		"123456789012/q",
+		"q1",
+		"/",
+		"http://%zz/1/q",
+	} {
+		if got, want := QueueARN(raw, env), oldQueueARN(raw, env); got != want {
+			t.Errorf("QueueARN(%q) = %q; url.Parse reads %q", raw, got, want)
+		}
+	}
+}
+
+// TestQueueViewsFollowChanges: the queue as authorization and the message
+// calls read it outside a transaction (its policy, attributes, tags,
+// permissions, purge time, existence) follows every change to the queue
+// at once, and a reset.
+func TestQueueViewsFollowChanges(t *testing.T) {
+	f := newFixture(t)
+	u := f.create("views", nil)
+	ref, _ := parseQueueURL(u, "ap-northeast-1")
+	arn := ref.arn()
+	view := func() (queue, bool) {
+		t.Helper()
+		q, found, err := f.viewQueue(ref)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return q, found
+	}
+	policy := func() (string, bool) {
+		t.Helper()
+		doc, _, found, err := f.ResourcePolicy(f.ctx(), arn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return doc, found
+	}
+	if doc, found := policy(); !found || doc != "" {
+		t.Fatalf("new queue: policy %q, found %v", doc, found)
+	}
+	doc := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":"sqs:SendMessage","Resource":"` + arn + `"}]}`
+	if _, err := f.SetQueueAttributes(f.ctx(), &sqsapi.SetQueueAttributesInput{QueueUrl: &u, Attributes: map[string]string{"Policy": doc, "ReceiveMessageWaitTimeSeconds": "7"}}); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := policy(); got != doc {
+		t.Errorf("after SetQueueAttributes: policy %q", got)
+	}
+	if q, _ := view(); q.intAttr("ReceiveMessageWaitTimeSeconds") != 7 {
+		t.Errorf("after SetQueueAttributes: wait time %q", q.Attrs["ReceiveMessageWaitTimeSeconds"])
+	}
+	if _, err := f.TagQueue(f.ctx(), &sqsapi.TagQueueInput{QueueUrl: &u, Tags: map[string]string{"team": "a"}}); err != nil {
+		t.Fatal(err)
+	}
+	if q, _ := view(); q.Tags["team"] != "a" {
+		t.Errorf("after TagQueue: tags %v", q.Tags)
+	}
+	if _, err := f.UntagQueue(f.ctx(), &sqsapi.UntagQueueInput{QueueUrl: &u, TagKeys: []string{"team"}}); err != nil {
+		t.Fatal(err)
+	}
+	if q, _ := view(); len(q.Tags) != 0 {
+		t.Errorf("after UntagQueue: tags %v", q.Tags)
+	}
+	label := "lbl"
+	if _, err := f.AddPermission(f.ctx(), &sqsapi.AddPermissionInput{QueueUrl: &u, Label: &label, AWSAccountIds: []string{"210987654321"}, Actions: []string{"SendMessage"}}); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := policy(); !strings.Contains(got, "210987654321") {
+		t.Errorf("after AddPermission: policy %q", got)
+	}
+	if _, err := f.RemovePermission(f.ctx(), &sqsapi.RemovePermissionInput{QueueUrl: &u, Label: &label}); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := policy(); strings.Contains(got, "210987654321") {
+		t.Errorf("after RemovePermission: policy %q", got)
+	}
+	if _, err := f.PurgeQueue(f.ctx(), &sqsapi.PurgeQueueInput{QueueUrl: &u}); err != nil {
+		t.Fatal(err)
+	}
+	if q, _ := view(); q.PurgedAt.IsZero() {
+		t.Error("after PurgeQueue: no purge time")
+	}
+	if _, err := f.DeleteQueue(f.ctx(), &sqsapi.DeleteQueueInput{QueueUrl: &u}); err != nil {
+		t.Fatal(err)
+	}
+	if _, found := policy(); found {
+		t.Error("after DeleteQueue: the queue is still found")
+	}
+	body := "m"
+	if _, err := f.SendMessage(f.ctx(), &sqsapi.SendMessageInput{QueueUrl: &u, MessageBody: &body}); err == nil || awserr.As(err).Code.Code != errNonExistentQueue.Code {
+		t.Errorf("send after DeleteQueue: %v", err)
+	}
+	f.clock.Advance(61 * time.Second)
+	f.create("views", nil)
+	if doc, found := policy(); !found || doc != "" {
+		t.Errorf("created again: policy %q, found %v", doc, found)
+	}
+	// A reset empties the store, then tells the service.
+	if err := f.store.Update(func(tx storage.Tx) error { return queues.Delete(tx, ref.scope, ref.name) }); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Reset(); err != nil {
+		t.Fatal(err)
+	}
+	if _, found := view(); found {
+		t.Error("after a reset: the queue is still found")
+	}
+}
+
+// TestQueueViewAllocations: authorization's policy read of a queue that
+// has not changed takes no transaction and allocates nothing.
+func TestQueueViewAllocations(t *testing.T) {
+	f := newFixture(t)
+	u := f.create("allocs", nil)
+	ref, _ := parseQueueURL(u, "ap-northeast-1")
+	arn, ctx := ref.arn(), f.ctx()
+	if _, _, _, err := f.ResourcePolicy(ctx, arn); err != nil {
+		t.Fatal(err)
+	}
+	if n := testing.AllocsPerRun(100, func() { f.ResourcePolicy(ctx, arn) }); n != 0 {
+		t.Errorf("ResourcePolicy: %v allocations, want 0", n)
+	}
+}
