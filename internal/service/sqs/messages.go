@@ -709,7 +709,7 @@ func (r *receiver) run(tx storage.Tx) error {
 		r.vis = time.Duration(*in.VisibilityTimeout) * time.Second
 	}
 	var dlqTarget string
-	dlqTarget, r.maxReceive, r.redrive = parseRedrive(q.Attrs["RedrivePolicy"])
+	dlqTarget, r.maxReceive, r.redrive = s.redrives.parse(q.Attrs["RedrivePolicy"])
 	r.dlqRef, r.dlq = queueRef{}, queue{}
 	if r.redrive {
 		var ok bool

@@ -50,7 +50,9 @@ type SQS struct {
 	// views keeps queue records between changes for the reads outside a
 	// transaction (views.go).
 	views queueViews
-	opts  Options
+	// redrives keeps RedrivePolicy values parsed (views.go).
+	redrives redrives
+	opts     Options
 	// keys holds SSE-KMS data keys (sse.go).
 	keys *dataKeys
 }

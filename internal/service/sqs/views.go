@@ -89,3 +89,41 @@ func (s *SQS) updateQueues(fn func(tx storage.Tx) error) error {
 	s.views.changed()
 	return err
 }
+
+// redrives keeps RedrivePolicy values parsed (every receive on a queue
+// with a dead-letter queue reads its policy). A value is its own key, so
+// an entry cannot go stale.
+type redrives struct {
+	mu sync.Mutex
+	m  map[string]redrive
+}
+
+type redrive struct {
+	target string
+	max    int
+	ok     bool
+}
+
+// maxRedrives bounds the parsed policies kept (then it starts over).
+const maxRedrives = 1024
+
+// parseRedrive is the package's parseRedrive, each value parsed once.
+func (r *redrives) parse(v string) (target string, max int, ok bool) {
+	if v == "" {
+		return "", 0, false
+	}
+	r.mu.Lock()
+	p, hit := r.m[v]
+	r.mu.Unlock()
+	if hit {
+		return p.target, p.max, p.ok
+	}
+	p.target, p.max, p.ok = parseRedrive(v)
+	r.mu.Lock()
+	if r.m == nil || len(r.m) >= maxRedrives {
+		r.m = map[string]redrive{}
+	}
+	r.m[strings.Clone(v)] = p
+	r.mu.Unlock()
+	return p.target, p.max, p.ok
+}
