@@ -319,7 +319,7 @@ func (s *SQS) enqueue(tx storage.Tx, ref queueRef, q *queue, r *sendRequest, now
 		}
 		res.md5Sys = attributesMD5(conv)
 	}
-	m := message{ID: awsid.UUID(), Body: r.body, Attrs: r.attrs, SysAttrs: sys, Sent: now, SenderID: r.sender}
+	m := message{ID: awsid.UniqueUUID(), Body: r.body, Attrs: r.attrs, SysAttrs: sys, Sent: now, SenderID: r.sender}
 	if r.key != nil {
 		sl, err := seal(r.key, ref.arn(), r.body)
 		if err != nil {
@@ -868,7 +868,7 @@ func (r *receiver) take(k string, m message) (bool, error) {
 	m.LastReceive = now
 	m.VisibleAt = now.Add(r.vis)
 	m.Visibility = r.vis
-	m.Receipt = awsid.UUID()
+	m.Receipt = awsid.UniqueUUID()
 	r.puts = append(r.puts, receivedMsg{k, m})
 	r.out = append(r.out, r.s.render(r.ref, m, k, r.in, &r.op))
 	return len(r.out) < r.max, nil

@@ -2,6 +2,7 @@ package sqs
 
 import (
 	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -231,5 +232,31 @@ func TestRedriveFollowsPolicyChange(t *testing.T) {
 	}
 	if got := f.receive(dlq2, 1); len(got) != 1 || *got[0].Body != "poison" {
 		t.Fatalf("not moved to the new target: %+v", got)
+	}
+}
+
+// TestMessageIDsAreUUIDs: message ids are version 4 UUIDs in their
+// canonical form, as SQS's are, distinct per message, and a message's
+// receipt handle changes with every receive.
+func TestMessageIDsAreUUIDs(t *testing.T) {
+	f := newFixture(t)
+	u := f.create("ids", map[string]string{"VisibilityTimeout": "0"})
+	uuid := regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`)
+	seen := map[string]bool{}
+	for range 50 {
+		id := *f.send(u, "m").MessageId
+		if !uuid.MatchString(id) || seen[id] {
+			t.Fatalf("message id %q (seen before: %v)", id, seen[id])
+		}
+		seen[id] = true
+	}
+	f.send(u, "again")
+	handles := map[string]bool{}
+	for range 5 {
+		got := f.receive(u, 1, func(in *sqsapi.ReceiveMessageInput) { in.MessageAttributeNames = nil })
+		if len(got) != 1 || handles[*got[0].ReceiptHandle] {
+			t.Fatalf("receive: %+v", got)
+		}
+		handles[*got[0].ReceiptHandle] = true
 	}
 }
