@@ -755,7 +755,7 @@ func (r *receiver) run(tx storage.Tx) error {
 	// The scan reads each message's head only (in flight and delayed
 	// ones are skipped without decoding them) and decodes a message it
 	// takes.
-	if err := scanMessages(tx, ref, r.fifo, r.scanned); err != nil {
+	if err := scanMessagesFrom(tx, ref, r.fifo, r.max, r.scanned); err != nil {
 		return err
 	}
 	if r.fifo {
