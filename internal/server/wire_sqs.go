@@ -5,7 +5,6 @@ import (
 	"strings"
 
 	"github.com/niwa-cloud/niwa/internal/awserr"
-
 	"github.com/niwa-cloud/niwa/internal/gateway"
 	"github.com/niwa-cloud/niwa/internal/model"
 	"github.com/niwa-cloud/niwa/internal/protocol"
@@ -49,6 +48,12 @@ func sqsQueryProtocol(cs interface {
 // (http://host/<account>/<name>, as older SDKs and curl users do) omit the
 // QueueUrl parameter: the path names the queue. Its errors are worded as
 // SQS's query front end words them (sqs.QueryWording).
+//
+// Query requests and answers go through the dynamic tree: the query
+// codec's typed decoder and encoder walk a shape's members beside the
+// typed table's fields in order, and the query model lists members in
+// name order where the typed shapes (from the JSON model) keep AWS's
+// order, so every SQS query request would be decoded twice.
 type queueURLPath struct{ protocol.Codec }
 
 // notAtQueueURL are the actions SQS refuses at a queue URL: they name no
@@ -60,7 +65,7 @@ var notAtQueueURL = map[string]bool{"CreateQueue": true, "ListQueues": true}
 // this endpoint.", as SQS does.
 func (c queueURLPath) Resolve(svc *model.Service, req *protocol.Request) (*model.Operation, error) {
 	op, err := c.Codec.Resolve(svc, req)
-	if pathQueueURL(req.HTTP) == "" {
+	if !atQueueURL(req.HTTP) {
 		return op, err
 	}
 	if err == nil && !notAtQueueURL[op.Name] {
@@ -97,9 +102,15 @@ func (c queueURLPath) Decode(op *model.Operation, req *protocol.Request) (map[st
 	return in, nil
 }
 
+// atQueueURL reports whether r's path is a queue's (/<account>/<name>):
+// two non-empty segments, slashes around them ignored.
+func atQueueURL(r *http.Request) bool {
+	account, name, ok := strings.Cut(strings.Trim(r.URL.Path, "/"), "/")
+	return ok && account != "" && name != "" && !strings.Contains(name, "/")
+}
+
 func pathQueueURL(r *http.Request) string {
-	parts := strings.Split(strings.Trim(r.URL.Path, "/"), "/")
-	if len(parts) != 2 || parts[0] == "" || parts[1] == "" {
+	if !atQueueURL(r) {
 		return ""
 	}
 	return "http://" + r.Host + r.URL.Path

@@ -55,16 +55,28 @@ func resources(op string, in kit.Input, env kit.Env) []string {
 	return nil
 }
 
-// QueueARN turns a queue URL (http://host/<account>/<name>) into its ARN.
+// QueueARN turns a queue URL (http://host/<account>/<name>) into its ARN:
+// the last two segments of its path (of the whole string when it has no
+// path) name the account and the queue; the caller's account when there
+// is one segment.
 func QueueARN(u string, env kit.Env) string {
 	path := u
-	if pu, err := url.Parse(u); err == nil && pu.Path != "" {
+	if _, p, ok := plainURL(u); ok {
+		// What url.Parse answers for a plain URL, without its
+		// allocations (authorization asks on every call).
+		if p != "" {
+			path = p
+		}
+	} else if pu, err := url.Parse(u); err == nil && pu.Path != "" {
 		path = pu.Path
 	}
-	parts := strings.Split(strings.Trim(path, "/"), "/")
-	name, acct := parts[len(parts)-1], env.Account
-	if len(parts) >= 2 {
-		acct = parts[len(parts)-2]
+	path = strings.Trim(path, "/")
+	name, acct := path, env.Account
+	if i := strings.LastIndexByte(path, '/'); i >= 0 {
+		name, acct = path[i+1:], path[:i]
+		if j := strings.LastIndexByte(acct, '/'); j >= 0 {
+			acct = acct[j+1:]
+		}
 	}
 	return kit.ARN("sqs", env.Region, acct, name)
 }

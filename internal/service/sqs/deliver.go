@@ -121,14 +121,11 @@ func (s *SQS) ResourcePolicy(ctx context.Context, arn string) (string, string, b
 	if !ok {
 		return "", "", false, nil
 	}
-	var doc string
-	var found bool
-	err := s.store.View(func(tx storage.Tx) error {
-		q, ok, err := s.cache.Get(tx, ref.scope, ref.name) // read-only
-		found, doc = ok, q.Attrs["Policy"]
-		return err
-	})
-	return doc, ref.scope.Account, found, err
+	q, found, err := s.viewQueue(ref) // read-only
+	if err != nil || !found {
+		return "", ref.scope.Account, found, err
+	}
+	return q.Attrs["Policy"], ref.scope.Account, true, nil
 }
 
 // moveTask is a message move task (a DLQ redrive).

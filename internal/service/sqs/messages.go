@@ -309,8 +309,9 @@ func printableASCII(s string) bool {
 // writes it back.
 func (s *SQS) enqueue(tx storage.Tx, ref queueRef, q *queue, r *sendRequest, now time.Time) (sendResult, error) {
 	res := sendResult{md5Body: md5Hex([]byte(r.body)), md5Attrs: attributesMD5(r.attrs)}
-	sys := map[string]string{}
+	var sys map[string]string // none stored for a message without (most)
 	if len(r.sysAttrs) > 0 {
+		sys = map[string]string{}
 		conv := map[string]sqsapi.MessageAttributeValue{}
 		for n, v := range r.sysAttrs {
 			conv[n] = sqsapi.MessageAttributeValue{DataType: v.DataType, StringValue: v.StringValue}
@@ -318,7 +319,7 @@ func (s *SQS) enqueue(tx storage.Tx, ref queueRef, q *queue, r *sendRequest, now
 		}
 		res.md5Sys = attributesMD5(conv)
 	}
-	m := message{ID: awsid.UUID(), Body: r.body, Attrs: r.attrs, SysAttrs: sys, Sent: now, SenderID: r.sender}
+	m := message{ID: awsid.UniqueUUID(), Body: r.body, Attrs: r.attrs, SysAttrs: sys, Sent: now, SenderID: r.sender}
 	if r.key != nil {
 		sl, err := seal(r.key, ref.arn(), r.body)
 		if err != nil {
@@ -384,33 +385,14 @@ func (s *SQS) SendMessage(ctx *request.Context, in *sqsapi.SendMessageInput) (*s
 	if err != nil {
 		return nil, err
 	}
-	r := &sendRequest{body: *in.MessageBody, delay: in.DelaySeconds, attrs: in.MessageAttributes,
-		sysAttrs: in.MessageSystemAttributes, dedupID: in.MessageDeduplicationId, groupID: in.MessageGroupId, sender: senderID(ctx), key: dk}
-	var res sendResult
-	err = s.store.Update(func(tx storage.Tx) error {
-		q, found, err := s.cache.Get(tx, ref.scope, ref.name) // changes only q.Seq, kept in seqs
-		if err != nil {
-			return err
-		}
-		if !found {
-			return queueMissing()
-		}
-		if err := r.validate(&q); err != nil {
-			return err
-		}
-		if err := loadSeq(tx, ref, &q); err != nil {
-			return err
-		}
-		if res, err = s.enqueue(tx, ref, &q, r, ctx.Now()); err != nil {
-			return err
-		}
-		return saveSeq(tx, ref, &q)
-	})
-	if err != nil {
+	c := &sendCall{s: s, ctx: ctx, ref: ref, r: sendRequest{body: *in.MessageBody, delay: in.DelaySeconds, attrs: in.MessageAttributes,
+		sysAttrs: in.MessageSystemAttributes, dedupID: in.MessageDeduplicationId, groupID: in.MessageGroupId, sender: senderID(ctx), key: dk}}
+	if err := s.store.Update(c.run); err != nil {
 		return nil, err
 	}
 	s.wake.broadcast(ref)
-	out := &sqsapi.SendMessageOutput{MessageId: &res.id, MD5OfMessageBody: &res.md5Body}
+	res, out := &c.res, &c.out
+	out.MessageId, out.MD5OfMessageBody = &res.id, &res.md5Body
 	if res.md5Attrs != "" {
 		out.MD5OfMessageAttributes = &res.md5Attrs
 	}
@@ -421,6 +403,38 @@ func (s *SQS) SendMessage(ctx *request.Context, in *sqsapi.SendMessageInput) (*s
 		out.SequenceNumber = &res.seqNum
 	}
 	return out, nil
+}
+
+// sendCall is one SendMessage: its message, its transaction and its
+// answer in one allocation.
+type sendCall struct {
+	s   *SQS
+	ctx *request.Context
+	ref queueRef
+	r   sendRequest
+	res sendResult
+	out sqsapi.SendMessageOutput
+}
+
+// run is SendMessage's transaction.
+func (c *sendCall) run(tx storage.Tx) error {
+	q, found, err := c.s.cache.Get(tx, c.ref.scope, c.ref.name) // changes only q.Seq, kept in seqs
+	if err != nil {
+		return err
+	}
+	if !found {
+		return queueMissing()
+	}
+	if err := c.r.validate(&q); err != nil {
+		return err
+	}
+	if err := loadSeq(tx, c.ref, &q); err != nil {
+		return err
+	}
+	if c.res, err = c.s.enqueue(tx, c.ref, &q, &c.r, c.ctx.Now()); err != nil {
+		return err
+	}
+	return saveSeq(tx, c.ref, &q)
 }
 
 var batchIDRe = lazyre.New(`^[A-Za-z0-9_-]{1,80}$`)
@@ -622,208 +636,242 @@ func (s *SQS) ReceiveMessage(ctx *request.Context, in *sqsapi.ReceiveMessageInpu
 // the earliest time a message not receivable now becomes visible (zero if
 // none), for the long-polling wait.
 func (s *SQS) receive(ctx *request.Context, ref queueRef, in *sqsapi.ReceiveMessageInput, max int) ([]sqsapi.Message, time.Time, error) {
-	var out []sqsapi.Message
-	var next time.Time
-	var dlqWake []queueRef
-	op := &opener{s: s}
-	err := s.store.Update(func(tx storage.Tx) error {
-		out, next, dlqWake = nil, time.Time{}, nil
-		op.reset()
-		q, found, err := s.cache.Get(tx, ref.scope, ref.name) // read-only
-		if err != nil {
+	r := &receiver{s: s, ctx: ctx, ref: ref, in: in, max: max, op: opener{s: s}}
+	err := s.store.Update(r.run)
+	for _, w := range r.dlqWake {
+		s.wake.broadcast(w)
+	}
+	if err == nil {
+		err = r.op.finish(ctx, r.out)
+	}
+	return r.out, r.next, err
+}
+
+// receiver is one receive's transaction and what it collects, in one
+// allocation (a closure's captured variables were one each).
+type receiver struct {
+	s   *SQS
+	ctx *request.Context
+	ref queueRef
+	in  *sqsapi.ReceiveMessageInput
+	max int
+	op  opener
+
+	out     []sqsapi.Message
+	next    time.Time
+	dlqWake []queueRef
+
+	// The transaction's state.
+	tx         storage.Tx
+	now        time.Time
+	retention  time.Duration
+	vis        time.Duration
+	fifo       bool
+	redrive    bool
+	maxReceive int
+	dlqRef     queueRef
+	dlq        queue
+	puts       []receivedMsg
+	dels       []string
+	// A FIFO receive's candidates: each group's receivable messages in
+	// send order, the groups in the order of their oldest.
+	groups    map[string][]receivedMsg
+	order     []string
+	collected int
+	locked    map[string]bool // FIFO groups with a message in flight
+}
+
+// receivedMsg is a message and its key.
+type receivedMsg struct {
+	key string
+	m   message
+}
+
+// run is the receive's transaction (retried from the start).
+func (r *receiver) run(tx storage.Tx) error {
+	s, ref, in := r.s, r.ref, r.in
+	r.out, r.next, r.dlqWake = nil, time.Time{}, nil
+	r.puts, r.dels, r.groups, r.order, r.collected, r.locked = nil, nil, nil, nil, 0, nil
+	r.op.reset()
+	r.tx = tx
+	q, found, err := s.cache.Get(tx, ref.scope, ref.name) // read-only
+	if err != nil {
+		return err
+	}
+	if !found {
+		return queueMissing()
+	}
+	now := r.ctx.Now()
+	r.now = now
+	r.retention = time.Duration(q.intAttr("MessageRetentionPeriod")) * time.Second
+	r.vis = time.Duration(q.intAttr("VisibilityTimeout")) * time.Second
+	if in.VisibilityTimeout != nil {
+		r.vis = time.Duration(*in.VisibilityTimeout) * time.Second
+	}
+	var dlqTarget string
+	dlqTarget, r.maxReceive, r.redrive = s.redrives.parse(q.Attrs["RedrivePolicy"])
+	r.dlqRef, r.dlq = queueRef{}, queue{}
+	if r.redrive {
+		var ok bool
+		if r.dlqRef, ok = parseQueueARN(dlqTarget); ok {
+			r.dlq, r.redrive, err = s.cache.Get(tx, r.dlqRef.scope, r.dlqRef.name) // changes only dlq.Seq, kept in seqs
+			if err != nil {
+				return err
+			}
+			if r.redrive {
+				if err := loadSeq(tx, r.dlqRef, &r.dlq); err != nil {
+					return err
+				}
+			}
+		} else {
+			r.redrive = false
+		}
+	}
+	r.fifo = q.fifo()
+	attemptID := ""
+	if r.fifo && in.ReceiveRequestAttemptId != nil {
+		attemptID = *in.ReceiveRequestAttemptId
+	}
+	if attemptID != "" {
+		// A retry of a receive attempt within five minutes answers
+		// the same messages and receipt handles, with their
+		// visibility timeout reset, while none of them was deleted
+		// or had its visibility changed.
+		again, ok, err := s.retryAttempt(tx, ref, attemptID, in, now, r.vis, &r.op)
+		if err != nil || ok {
+			r.out = again
 			return err
 		}
-		if !found {
-			return queueMissing()
-		}
-		now := ctx.Now()
-		retention := time.Duration(q.intAttr("MessageRetentionPeriod")) * time.Second
-		vis := time.Duration(q.intAttr("VisibilityTimeout")) * time.Second
-		if in.VisibilityTimeout != nil {
-			vis = time.Duration(*in.VisibilityTimeout) * time.Second
-		}
-		dlqTarget, maxReceive, redrive := parseRedrive(q.Attrs["RedrivePolicy"])
-		var dlqRef queueRef
-		var dlq queue
-		if redrive {
-			var ok bool
-			if dlqRef, ok = parseQueueARN(dlqTarget); ok {
-				dlq, redrive, err = s.cache.Get(tx, dlqRef.scope, dlqRef.name) // changes only dlq.Seq, kept in seqs
+	}
+	// A FIFO receive fills from one message group before the next,
+	// groups in the order of their oldest receivable message (SQS
+	// returns g1-m1, g1-m2, g2-m1 for sends g1-m1, g2-m1, g1-m2); a
+	// group's messages after one in flight wait for it. The scan
+	// collects each group's receivable messages (at most max, and no
+	// new group once max are collected) and takes them after.
+	if r.fifo {
+		r.groups, r.locked = map[string][]receivedMsg{}, map[string]bool{}
+	}
+	// The scan reads each message's head only (in flight and delayed
+	// ones are skipped without decoding them) and decodes a message it
+	// takes.
+	if err := scanMessagesFrom(tx, ref, r.fifo, r.max, r.scanned); err != nil {
+		return err
+	}
+	if r.fifo {
+	fill:
+		for _, g := range r.order {
+			for _, c := range r.groups[g] {
+				more, err := r.take(c.key, c.m)
 				if err != nil {
 					return err
 				}
-				if redrive {
-					if err := loadSeq(tx, dlqRef, &dlq); err != nil {
-						return err
-					}
+				if !more {
+					break fill
 				}
-			} else {
-				redrive = false
 			}
 		}
-		fifo := q.fifo()
-		attemptID := ""
-		if fifo && in.ReceiveRequestAttemptId != nil {
-			attemptID = *in.ReceiveRequestAttemptId
+	}
+	for i := range r.puts {
+		p := &r.puts[i]
+		if err := messages.Put(tx, ref.scope, p.m, ref.name, p.key); err != nil {
+			return err
 		}
-		if attemptID != "" {
-			// A retry of a receive attempt within five minutes answers
-			// the same messages and receipt handles, with their
-			// visibility timeout reset, while none of them was deleted
-			// or had its visibility changed.
-			again, ok, err := s.retryAttempt(tx, ref, attemptID, in, now, vis, op)
-			if err != nil || ok {
-				out = again
-				return err
-			}
+	}
+	for _, k := range r.dels {
+		if err := messages.Delete(tx, ref.scope, ref.name, k); err != nil {
+			return err
 		}
-		type put struct {
-			key string
-			m   message
+	}
+	if len(r.dlqWake) > 0 {
+		if err := saveSeq(tx, r.dlqRef, &r.dlq); err != nil {
+			return err
 		}
-		var puts []put
-		var dels []string
-		// take receives one visible message (or moves it to the
-		// dead-letter queue) and reports whether to go on.
-		take := func(k string, m message) (bool, error) {
-			if redrive && m.ReceiveCount >= maxReceive {
-				dels = append(dels, k)
-				moved := m
-				moved.Received, moved.ReceiveCount, moved.FirstReceive, moved.Receipt = false, 0, time.Time{}, ""
-				moved.VisibleAt = now
-				moved.DLQSource = ref.arn()
-				dlq.Seq++
-				if err := messages.Put(tx, dlqRef.scope, moved, dlqRef.name, seqKey(dlq.Seq)); err != nil {
-					return false, err
-				}
-				dlqWake = append(dlqWake, dlqRef)
-				return true, nil
-			}
-			m.Received = true
-			m.ReceiveCount++
-			if m.FirstReceive.IsZero() {
-				m.FirstReceive = now
-			}
-			m.LastReceive = now
-			m.VisibleAt = now.Add(vis)
-			m.Visibility = vis
-			m.Receipt = awsid.UUID()
-			puts = append(puts, put{k, m})
-			out = append(out, s.render(ref, m, k, in, op))
-			return len(out) < max, nil
+	}
+	if attemptID != "" && len(r.puts) > 0 {
+		a := attempt{Expires: now.Add(dedupWindow)}
+		for _, p := range r.puts {
+			a.Keys, a.Receipts = append(a.Keys, p.key), append(a.Receipts, p.m.Receipt)
 		}
-		// A FIFO receive fills from one message group before the next,
-		// groups in the order of their oldest receivable message (SQS
-		// returns g1-m1, g1-m2, g2-m1 for sends g1-m1, g2-m1, g1-m2); a
-		// group's messages after one in flight wait for it. The scan
-		// collects each group's receivable messages (at most max, and
-		// no new group once max are collected) and takes them after.
-		type candidate struct {
-			key string
-			m   message
+		return attempts.Put(tx, ref.scope, a, ref.name, attemptID)
+	}
+	return nil
+}
+
+// scanned classifies one message of the scan: expired ones are
+// deleted, delayed and in-flight ones skipped (noting when the first
+// becomes visible, and a FIFO group in flight), and a visible one taken
+// (standard) or collected (FIFO).
+func (r *receiver) scanned(k string, h msgHead, data []byte) (bool, error) {
+	now := r.now
+	if !h.Sent.Add(r.retention).After(now) {
+		r.dels = append(r.dels, k)
+		return true, nil
+	}
+	if h.VisibleAt.After(now) {
+		if r.next.IsZero() || h.VisibleAt.Before(r.next) {
+			r.next = h.VisibleAt
 		}
-		var groups map[string][]candidate
-		var order []string
-		collected := 0
-		var locked map[string]bool // FIFO groups with a message in flight
-		if fifo {
-			groups, locked = map[string][]candidate{}, map[string]bool{}
+		if r.fifo && h.Received {
+			r.locked[h.GroupID] = true
 		}
-		var stepErr error
-		// The scan reads each message's head only (in flight and delayed
-		// ones are skipped without decoding them) and decodes a message
-		// it takes.
-		scanErr := scanMessages(tx, ref, fifo, func(k string, h msgHead, data []byte) (bool, error) {
-			if !h.Sent.Add(retention).After(now) {
-				dels = append(dels, k)
-				return true, nil
-			}
-			if h.VisibleAt.After(now) {
-				if next.IsZero() || h.VisibleAt.Before(next) {
-					next = h.VisibleAt
-				}
-				if fifo && h.Received {
-					locked[h.GroupID] = true
-				}
-				return true, nil
-			}
-			if !fifo {
-				m, err := decodeMessage(k, data)
-				if err != nil {
-					return false, err
-				}
-				return take(k, m)
-			}
-			g := h.GroupID
-			if locked[g] || len(groups[g]) >= max {
-				return true, nil
-			}
-			if _, seen := groups[g]; !seen {
-				if collected >= max {
-					return true, nil
-				}
-				order = append(order, g)
-			}
-			m, err := decodeMessage(k, data)
-			if err != nil {
-				return false, err
-			}
-			groups[g] = append(groups[g], candidate{k, m})
-			collected++
+		return true, nil
+	}
+	if !r.fifo {
+		m, err := decodeMessage(k, data)
+		if err != nil {
+			return false, err
+		}
+		return r.take(k, m)
+	}
+	g := h.GroupID
+	if r.locked[g] || len(r.groups[g]) >= r.max {
+		return true, nil
+	}
+	if _, seen := r.groups[g]; !seen {
+		if r.collected >= r.max {
 			return true, nil
-		})
-		if scanErr == nil && stepErr == nil && fifo {
-		fill:
-			for _, g := range order {
-				for _, c := range groups[g] {
-					more, err := take(c.key, c.m)
-					if err != nil {
-						stepErr = err
-						break fill
-					}
-					if !more {
-						break fill
-					}
-				}
-			}
 		}
-		if scanErr != nil {
-			return scanErr
-		}
-		if stepErr != nil {
-			return stepErr
-		}
-		for _, p := range puts {
-			if err := messages.Put(tx, ref.scope, p.m, ref.name, p.key); err != nil {
-				return err
-			}
-		}
-		for _, k := range dels {
-			if err := messages.Delete(tx, ref.scope, ref.name, k); err != nil {
-				return err
-			}
-		}
-		if len(dlqWake) > 0 {
-			if err := saveSeq(tx, dlqRef, &dlq); err != nil {
-				return err
-			}
-		}
-		if attemptID != "" && len(puts) > 0 {
-			a := attempt{Expires: now.Add(dedupWindow)}
-			for _, p := range puts {
-				a.Keys, a.Receipts = append(a.Keys, p.key), append(a.Receipts, p.m.Receipt)
-			}
-			return attempts.Put(tx, ref.scope, a, ref.name, attemptID)
-		}
-		return nil
-	})
-	for _, r := range dlqWake {
-		s.wake.broadcast(r)
+		r.order = append(r.order, g)
 	}
-	if err == nil {
-		err = op.finish(ctx, out)
+	m, err := decodeMessage(k, data)
+	if err != nil {
+		return false, err
 	}
-	return out, next, err
+	r.groups[g] = append(r.groups[g], receivedMsg{k, m})
+	r.collected++
+	return true, nil
+}
+
+// take receives one visible message (or moves it to the dead-letter
+// queue) and reports whether to go on.
+func (r *receiver) take(k string, m message) (bool, error) {
+	now := r.now
+	if r.redrive && m.ReceiveCount >= r.maxReceive {
+		r.dels = append(r.dels, k)
+		moved := m
+		moved.Received, moved.ReceiveCount, moved.FirstReceive, moved.Receipt = false, 0, time.Time{}, ""
+		moved.VisibleAt = now
+		moved.DLQSource = r.ref.arn()
+		r.dlq.Seq++
+		if err := messages.Put(r.tx, r.dlqRef.scope, moved, r.dlqRef.name, seqKey(r.dlq.Seq)); err != nil {
+			return false, err
+		}
+		r.dlqWake = append(r.dlqWake, r.dlqRef)
+		return true, nil
+	}
+	m.Received = true
+	m.ReceiveCount++
+	if m.FirstReceive.IsZero() {
+		m.FirstReceive = now
+	}
+	m.LastReceive = now
+	m.VisibleAt = now.Add(r.vis)
+	m.Visibility = r.vis
+	m.Receipt = awsid.UniqueUUID()
+	r.puts = append(r.puts, receivedMsg{k, m})
+	r.out = append(r.out, r.s.render(r.ref, m, k, r.in, &r.op))
+	return len(r.out) < r.max, nil
 }
 
 // attempt remembers what a FIFO ReceiveMessage with a
@@ -867,10 +915,12 @@ func (s *SQS) retryAttempt(tx storage.Tx, ref queueRef, id string, in *sqsapi.Re
 // render turns a received message into the API shape, with the system
 // and message attributes the request asked for.
 func (s *SQS) render(ref queueRef, m message, key string, in *sqsapi.ReceiveMessageInput, op *opener) sqsapi.Message {
-	body, _ := op.body(m) // a body left for later is filled in by op.finish
-	id, rh := m.ID, receiptHandle(ref.name, key, m.Receipt)
-	md5b := md5Hex([]byte(body))
-	out := sqsapi.Message{MessageId: &id, Body: &body, ReceiptHandle: &rh, MD5OfBody: &md5b}
+	// The answer's strings in one allocation.
+	str := &struct{ id, body, rh, md5 string }{id: m.ID}
+	str.body, _ = op.body(m) // a body left for later is filled in by op.finish
+	str.rh = receiptHandle(ref.name, key, m.Receipt)
+	str.md5 = md5Hex([]byte(str.body))
+	out := sqsapi.Message{MessageId: &str.id, Body: &str.body, ReceiptHandle: &str.rh, MD5OfBody: &str.md5}
 	if len(in.AttributeNames) > 0 || len(in.MessageSystemAttributeNames) > 0 {
 		out.Attributes = systemAttributes(m, in)
 	}

@@ -208,34 +208,63 @@ func headOf(m *message) msgHead {
 // them with decodeMessage when more than the head is needed), until fn
 // returns false. Messages stored as JSON are decoded to get their head.
 func scanMessages(tx storage.Tx, ref queueRef, group bool, fn func(seq string, h msgHead, data []byte) (bool, error)) error {
+	return scanMessagesFrom(tx, ref, group, 0, fn)
+}
+
+// scanMessagesFrom is scanMessages reading the first messages alone
+// (first of them; 0: none), then the rest in the store's batches. The
+// store copies each batch before fn sees it, and a receive usually stops
+// at the first messages of its queue: a receive of one message from a
+// backlog took a copy of sixteen.
+func scanMessagesFrom(tx storage.Tx, ref queueRef, group bool, first int, fn func(seq string, h msgHead, data []byte) (bool, error)) error {
 	prefix := messages.Key(ref.scope, ref.name)
-	var ferr error
-	err := tx.Scan(prefix, storage.ScanOptions{}, func(k, data []byte) bool {
-		seq, ok := lastKeyPart(k, len(prefix))
-		if !ok {
-			ferr = fmt.Errorf("sqs: bad message key %x: %w", k, storage.ErrMalformedKey)
-			return false
+	// What the callback sets, in one allocation.
+	var st struct {
+		err     error
+		last    []byte
+		count   int
+		stopped bool
+	}
+	n := first
+	for {
+		opts := storage.ScanOptions{Limit: n}
+		if st.last != nil {
+			opts.Start, opts.Exclusive = st.last, true
 		}
-		h, ok := peekHead(data, group)
-		if !ok {
-			m, err := decodeMessage(seq, data)
-			if err != nil {
-				ferr = err
+		st.count = 0
+		err := tx.Scan(prefix, opts, func(k, data []byte) bool {
+			st.count++
+			st.last = k // the scan's copy, fn's to keep
+			seq, ok := lastKeyPart(k, len(prefix))
+			if !ok {
+				st.err = fmt.Errorf("sqs: bad message key %x: %w", k, storage.ErrMalformedKey)
 				return false
 			}
-			h = headOf(&m)
-		}
-		more, err := fn(seq, h, data)
+			h, ok := peekHead(data, group)
+			if !ok {
+				m, err := decodeMessage(seq, data)
+				if err != nil {
+					st.err = err
+					return false
+				}
+				h = headOf(&m)
+			}
+			more, err := fn(seq, h, data)
+			if err != nil {
+				st.err = err
+				return false
+			}
+			st.stopped = !more
+			return more
+		})
 		if err != nil {
-			ferr = err
-			return false
+			return err
 		}
-		return more
-	})
-	if err != nil {
-		return err
+		if st.err != nil || st.stopped || n == 0 || st.count < n {
+			return st.err
+		}
+		n = 0 // the rest in the store's batches
 	}
-	return ferr
 }
 
 // decodeMessage decodes a message scanMessages handed over.

@@ -289,7 +289,7 @@ func (s *SQS) CreateQueue(ctx *request.Context, in *sqsapi.CreateQueueInput) (*s
 		return nil, errInvalidParamValue.New("Too many tags added for queue %s.", name)
 	}
 	now := ctx.Now()
-	err := s.store.Update(func(tx storage.Tx) error {
+	err := s.updateQueues(func(tx storage.Tx) error {
 		if err := s.checkAttrs(tx, ctx, ref, attrs, fifo); err != nil {
 			return err
 		}
@@ -359,19 +359,15 @@ func isQueueName(s string) bool {
 	return s != "" && !strings.ContainsAny(s, "/:")
 }
 
-// loadQueue reads the queue a QueueUrl names, or QueueDoesNotExist.
+// loadQueue reads the queue a QueueUrl names, or QueueDoesNotExist. The
+// queue is the cached view (views.go): callers only read it, and the
+// transaction that acts on it reads it again.
 func (s *SQS) loadQueue(ctx *request.Context, raw *string) (queueRef, queue, error) {
 	ref, err := s.resolve(ctx, raw)
 	if err != nil {
 		return ref, queue{}, err
 	}
-	var q queue
-	var found bool
-	err = s.store.View(func(tx storage.Tx) error {
-		var err error
-		q, found, err = s.cache.Get(tx, ref.scope, ref.name) // callers only read q
-		return err
-	})
+	q, found, err := s.viewQueue(ref)
 	if err != nil {
 		return ref, q, err
 	}
@@ -411,7 +407,7 @@ func (s *SQS) DeleteQueue(ctx *request.Context, in *sqsapi.DeleteQueueInput) (*s
 		return nil, err
 	}
 	now := ctx.Now()
-	err = s.store.Update(func(tx storage.Tx) error {
+	err = s.updateQueues(func(tx storage.Tx) error {
 		if _, ok := tx.Get(queues.Key(ref.scope, ref.name)); !ok {
 			return queueMissing()
 		}
@@ -566,7 +562,7 @@ func (s *SQS) SetQueueAttributes(ctx *request.Context, in *sqsapi.SetQueueAttrib
 	if err != nil {
 		return nil, err
 	}
-	err = s.store.Update(func(tx storage.Tx) error {
+	err = s.updateQueues(func(tx storage.Tx) error {
 		q, found, err := queues.Get(tx, ref.scope, ref.name)
 		if err != nil {
 			return err
@@ -622,7 +618,7 @@ func (s *SQS) PurgeQueue(ctx *request.Context, in *sqsapi.PurgeQueueInput) (*sqs
 		return nil, err
 	}
 	now := ctx.Now()
-	err = s.store.Update(func(tx storage.Tx) error {
+	err = s.updateQueues(func(tx storage.Tx) error {
 		q, found, err := queues.Get(tx, ref.scope, ref.name)
 		if err != nil {
 			return err
@@ -800,7 +796,7 @@ func (s *SQS) updateQueue(ctx *request.Context, raw *string, fn func(q *queue) e
 	if err != nil {
 		return err
 	}
-	return s.store.Update(func(tx storage.Tx) error {
+	return s.updateQueues(func(tx storage.Tx) error {
 		q, found, err := queues.Get(tx, ref.scope, ref.name)
 		if err != nil {
 			return err

@@ -11,8 +11,38 @@ import (
 // BenchmarkMessageRound is the handler's share of the bench's
 // send → receive → delete round, on a queue holding inFlight messages
 // already received (invisible): ReceiveMessage must find the one visible
-// message past them.
+// message past them; and on a queue with a backlog of 1000 visible
+// messages, of which each round receives and deletes the oldest.
 func BenchmarkMessageRound(b *testing.B) {
+	b.Run("backlog=1000", func(b *testing.B) {
+		h := servicetest.New(b, "sqs", servicetest.At(t0), servicetest.InAccount(account), servicetest.InRegion("ap-northeast-1"))
+		s := New(h.Store(), h.Clock)
+		ctx := h.Ctx()
+		name := "backlog"
+		out, err := s.CreateQueue(ctx, &sqsapi.CreateQueueInput{QueueName: &name})
+		if err != nil {
+			b.Fatal(err)
+		}
+		url, body, one := out.QueueUrl, "m", int32(1)
+		for range 1000 {
+			if _, err := s.SendMessage(ctx, &sqsapi.SendMessageInput{QueueUrl: url, MessageBody: &body}); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := s.SendMessage(ctx, &sqsapi.SendMessageInput{QueueUrl: url, MessageBody: &body}); err != nil {
+				b.Fatal(err)
+			}
+			r, err := s.ReceiveMessage(ctx, &sqsapi.ReceiveMessageInput{QueueUrl: url, MaxNumberOfMessages: &one})
+			if err != nil || len(r.Messages) != 1 {
+				b.Fatal(err)
+			}
+			if _, err := s.DeleteMessage(ctx, &sqsapi.DeleteMessageInput{QueueUrl: url, ReceiptHandle: r.Messages[0].ReceiptHandle}); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 	for _, inFlight := range []int{0, 1000} {
 		b.Run("inflight="+strconv.Itoa(inFlight), func(b *testing.B) {
 			h := servicetest.New(b, "sqs", servicetest.At(t0), servicetest.InAccount(account), servicetest.InRegion("ap-northeast-1"))

@@ -47,7 +47,12 @@ type SQS struct {
 	// operations, which change only the record's own fields (Seq) of what
 	// they read. Paths that change the record's maps read with queues.Get.
 	cache *storage.DecodeCache[queue]
-	opts  Options
+	// views keeps queue records between changes for the reads outside a
+	// transaction (views.go).
+	views queueViews
+	// redrives keeps RedrivePolicy values parsed (views.go).
+	redrives redrives
+	opts     Options
 	// keys holds SSE-KMS data keys (sse.go).
 	keys *dataKeys
 }
@@ -74,6 +79,7 @@ type Options struct {
 // Reset drops the long-polling wake-ups: waiters re-read the (now empty)
 // store (kit.Declaration.Reset).
 func (s *SQS) Reset() error {
+	s.views.changed()
 	s.wake.broadcastAll()
 	return nil
 }
