@@ -240,9 +240,24 @@ func limitOf(l *int32) (int, error) {
 // Query reads the items of one partition, in sort key order, as a range
 // scan of the ordered store.
 func (s *DynamoDB) Query(ctx *request.Context, in *dynamodbapi.QueryInput) (*dynamodbapi.QueryOutput, error) {
-	if err := s.checkTableKeys(ctx, ptr.Deref(in.TableName)); err != nil {
-		return nil, err
+	out, err := s.query(ctx, in, false)
+	if err == nil {
+		return out, nil
 	}
+	// A table whose KMS key DynamoDB cannot use answers that before
+	// anything else; one with a usable key is queried again.
+	if kerr := s.checkTableKeys(ctx, ptr.Deref(in.TableName)); kerr != nil {
+		return nil, kerr
+	}
+	if err == errKeyCheck {
+		return s.query(ctx, in, true)
+	}
+	return nil, err
+}
+
+// query is Query, answering errKeyCheck for a table with a KMS key
+// unless keyChecked.
+func (s *DynamoDB) query(ctx *request.Context, in *dynamodbapi.QueryInput, keyChecked bool) (*dynamodbapi.QueryOutput, error) {
 	legacy := present("KeyConditions", in.KeyConditions != nil, "QueryFilter", in.QueryFilter != nil, "AttributesToGet", in.AttributesToGet != nil)
 	exprs := present("KeyConditionExpression", in.KeyConditionExpression, "FilterExpression", in.FilterExpression, "ProjectionExpression", in.ProjectionExpression)
 	if len(legacy) > 0 && len(exprs) > 0 {
@@ -280,6 +295,9 @@ func (s *DynamoDB) Query(ctx *request.Context, in *dynamodbapi.QueryInput) (*dyn
 		p, err := s.planRead(tx, sc, in.TableName, in.IndexName, in.Select, env, in.ProjectionExpression, in.AttributesToGet)
 		if err != nil {
 			return err
+		}
+		if !keyChecked && s.needsKeyCheck(p.t) {
+			return errKeyCheck
 		}
 		if err := env.CheckUnused(); err != nil {
 			return exprErr(err)
