@@ -88,6 +88,19 @@ func TestSSEKMSDynamoDBKeyInUse(t *testing.T) {
 				Key: map[string]ddbtypes.AttributeValue{"id": &ddbtypes.AttributeValueMemberN{Value: "1"}}})
 			return err
 		},
+		"UpdateItem with an unused value": func() error {
+			_, err := db.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: aws.String("enc"), Key: key, UpdateExpression: aws.String("SET v = :v"),
+				ExpressionAttributeValues: map[string]ddbtypes.AttributeValue{":v": &ddbtypes.AttributeValueMemberS{Value: "1"}, ":x": &ddbtypes.AttributeValueMemberS{Value: "2"}}})
+			return err
+		},
+		"DeleteItem with ReturnValues ALL_NEW": func() error {
+			_, err := db.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: aws.String("enc"), Key: key, ReturnValues: ddbtypes.ReturnValueAllNew})
+			return err
+		},
+		"Scan with a bad segment": func() error {
+			_, err := db.Scan(ctx, &dynamodb.ScanInput{TableName: aws.String("enc"), Segment: aws.Int32(3), TotalSegments: aws.Int32(2)})
+			return err
+		},
 		"Query with an unused value": func() error {
 			_, err := db.Query(ctx, &dynamodb.QueryInput{TableName: aws.String("enc"), KeyConditionExpression: aws.String("id = :v"),
 				ExpressionAttributeValues: map[string]ddbtypes.AttributeValue{":v": &ddbtypes.AttributeValueMemberS{Value: "1"}, ":x": &ddbtypes.AttributeValueMemberS{Value: "2"}}})

@@ -55,8 +55,8 @@ func newKeyedService(t *testing.T) (*DynamoDB, *txCounter, *fakeKeys, *request.C
 	return svc, store, keys, h.Ctx()
 }
 
-// TestItemOpsReadTheTableOnce: with KMS wired, GetItem, Query and
-// PutItem on a table without a KMS key open one transaction each and ask
+// TestItemOpsReadTheTableOnce: with KMS wired, the item operations
+// (PutItem, GetItem, Query, Scan, UpdateItem, DeleteItem) on a table without a KMS key open one transaction each and ask
 // KMS nothing (the key check used to read the table in a transaction of
 // its own); on a table with a key they ask KMS on every request, and the
 // very next request after the key is disabled or enabled sees it.
@@ -96,6 +96,22 @@ func TestItemOpsReadTheTableOnce(t *testing.T) {
 			if err == nil && *out.Count != 1 {
 				t.Errorf("Query %s: count %d", table, *out.Count)
 			}
+			return err
+		}},
+		{"Scan", 1, 0, func(table string) error {
+			out, err := svc.Scan(ctx, &dynamodbapi.ScanInput{TableName: ptr.To(table)})
+			if err == nil && *out.Count != 1 {
+				t.Errorf("Scan %s: count %d", table, *out.Count)
+			}
+			return err
+		}},
+		{"UpdateItem", 0, 1, func(table string) error {
+			_, err := svc.UpdateItem(ctx, &dynamodbapi.UpdateItemInput{TableName: ptr.To(table), Key: key,
+				UpdateExpression: ptr.To("SET w = :w"), ExpressionAttributeValues: Item{":w": s("y")}})
+			return err
+		}},
+		{"DeleteItem", 0, 1, func(table string) error {
+			_, err := svc.DeleteItem(ctx, &dynamodbapi.DeleteItemInput{TableName: ptr.To(table), Key: key})
 			return err
 		}},
 	}

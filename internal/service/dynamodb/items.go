@@ -412,9 +412,24 @@ func getItemPaths(in *dynamodbapi.GetItemInput) ([]expr.Path, error) {
 
 // DeleteItem deletes an item.
 func (s *DynamoDB) DeleteItem(ctx *request.Context, in *dynamodbapi.DeleteItemInput) (*dynamodbapi.DeleteItemOutput, error) {
-	if err := s.checkTableKeys(ctx, ptr.Deref(in.TableName)); err != nil {
-		return nil, err
+	out, err := s.deleteItem(ctx, in, false)
+	if err == nil {
+		return out, nil
 	}
+	// A table whose KMS key DynamoDB cannot use answers that before
+	// anything else; one with a usable key is tried again.
+	if kerr := s.checkTableKeys(ctx, ptr.Deref(in.TableName)); kerr != nil {
+		return nil, kerr
+	}
+	if err == errKeyCheck {
+		return s.deleteItem(ctx, in, true)
+	}
+	return nil, err
+}
+
+// deleteItem is DeleteItem, answering errKeyCheck for a table with a KMS key
+// unless keyChecked.
+func (s *DynamoDB) deleteItem(ctx *request.Context, in *dynamodbapi.DeleteItemInput, keyChecked bool) (*dynamodbapi.DeleteItemOutput, error) {
 	if err := checkReturnValues(in.ReturnValues, "NONE", "ALL_OLD"); err != nil {
 		return nil, err
 	}
@@ -431,6 +446,9 @@ func (s *DynamoDB) DeleteItem(ctx *request.Context, in *dynamodbapi.DeleteItemIn
 		t, err := s.loadTable(tx, sc, tableName(in.TableName))
 		if err != nil {
 			return err
+		}
+		if !keyChecked && s.needsKeyCheck(t) {
+			return errKeyCheck
 		}
 		k, err := t.keyOfKey(in.Key)
 		if err != nil {
@@ -503,9 +521,24 @@ func parseUpdate(ue *string, au map[string]dynamodbapi.AttributeValueUpdate, env
 
 // UpdateItem edits (or creates) an item.
 func (s *DynamoDB) UpdateItem(ctx *request.Context, in *dynamodbapi.UpdateItemInput) (*dynamodbapi.UpdateItemOutput, error) {
-	if err := s.checkTableKeys(ctx, ptr.Deref(in.TableName)); err != nil {
-		return nil, err
+	out, err := s.updateItem(ctx, in, false)
+	if err == nil {
+		return out, nil
 	}
+	// A table whose KMS key DynamoDB cannot use answers that before
+	// anything else; one with a usable key is tried again.
+	if kerr := s.checkTableKeys(ctx, ptr.Deref(in.TableName)); kerr != nil {
+		return nil, kerr
+	}
+	if err == errKeyCheck {
+		return s.updateItem(ctx, in, true)
+	}
+	return nil, err
+}
+
+// updateItem is UpdateItem, answering errKeyCheck for a table with a KMS key
+// unless keyChecked.
+func (s *DynamoDB) updateItem(ctx *request.Context, in *dynamodbapi.UpdateItemInput, keyChecked bool) (*dynamodbapi.UpdateItemOutput, error) {
 	if err := checkReturnValues(in.ReturnValues, "NONE", "ALL_OLD", "UPDATED_OLD", "ALL_NEW", "UPDATED_NEW"); err != nil {
 		return nil, err
 	}
@@ -545,6 +578,9 @@ func (s *DynamoDB) UpdateItem(ctx *request.Context, in *dynamodbapi.UpdateItemIn
 		t, err := s.loadTable(tx, sc, tableName(in.TableName))
 		if err != nil {
 			return err
+		}
+		if !keyChecked && s.needsKeyCheck(t) {
+			return errKeyCheck
 		}
 		k, err := t.keyOfKey(in.Key)
 		if err != nil {
