@@ -18,8 +18,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -85,9 +87,13 @@ var ErrNoHandler = errors.New("events: no service handles this target")
 // Bus connects publishers and subscribers. The zero value is not usable;
 // call New.
 type Bus struct {
-	mu       sync.RWMutex
-	subs     map[int]subscriber
-	nextSub  int
+	mu      sync.RWMutex
+	subs    map[int]subscriber
+	nextSub int
+	// subList is subs in subscription order, replaced (never modified)
+	// whenever subs changes: Wants, asked for every mutating API call,
+	// and Publish read it without a lock, a map iteration or a copy.
+	subList  atomic.Pointer[[]subscriber]
 	handlers map[string]Handler
 	// metrics receives the metrics services publish (CloudWatch).
 	metrics MetricSink
@@ -101,6 +107,7 @@ func New() *Bus {
 }
 
 type subscriber struct {
+	id    int
 	fn    func(Event)
 	wants func(account, region string) bool // nil: everything
 }
@@ -123,30 +130,47 @@ func (b *Bus) SubscribeFor(wants func(account, region string) bool, fn func(Even
 	b.mu.Lock()
 	id := b.nextSub
 	b.nextSub++
-	b.subs[id] = subscriber{fn: fn, wants: wants}
+	b.subs[id] = subscriber{id: id, fn: fn, wants: wants}
+	b.publishSubs()
 	b.mu.Unlock()
 	return func() {
 		b.mu.Lock()
 		delete(b.subs, id)
+		b.publishSubs()
 		b.mu.Unlock()
 	}
+}
+
+// publishSubs replaces subList with subs (b.mu held for writing).
+func (b *Bus) publishSubs() {
+	list := make([]subscriber, 0, len(b.subs))
+	for _, s := range b.subs {
+		list = append(list, s)
+	}
+	slices.SortFunc(list, func(x, y subscriber) int { return x.id - y.id })
+	b.subList.Store(&list)
+}
+
+// subscribers is the current subscribers, in subscription order; the
+// caller must not modify the slice.
+func (b *Bus) subscribers() []subscriber {
+	if p := b.subList.Load(); p != nil {
+		return *p
+	}
+	return nil
 }
 
 // HasSubscribers reports whether anything subscribes, so a publisher can
 // skip building an event nobody would receive.
 func (b *Bus) HasSubscribers() bool {
-	b.mu.RLock()
-	defer b.mu.RUnlock()
-	return len(b.subs) > 0
+	return len(b.subscribers()) > 0
 }
 
 // Wants reports whether any subscriber could want an event of account
 // and region, so a publisher can skip building one (the CloudTrail record
 // of every API call) that every subscriber would drop.
 func (b *Bus) Wants(account, region string) bool {
-	b.mu.RLock()
-	defer b.mu.RUnlock()
-	for _, s := range b.subs {
+	for _, s := range b.subscribers() {
 		if s.wants == nil || s.wants(account, region) {
 			return true
 		}
@@ -165,14 +189,8 @@ func (b *Bus) Publish(e Event) {
 	if len(e.Detail) == 0 {
 		e.Detail = json.RawMessage("{}")
 	}
-	b.mu.RLock()
-	subs := make([]func(Event), 0, len(b.subs))
-	for _, s := range b.subs {
-		subs = append(subs, s.fn)
-	}
-	b.mu.RUnlock()
-	for _, fn := range subs {
-		fn(e)
+	for _, s := range b.subscribers() {
+		s.fn(e)
 	}
 }
 

@@ -182,7 +182,7 @@ func (g *guardedBody) Close() error { return g.rc.Close() }
 // it, so a service with per-operation caps (Lambda's Invoke) has the
 // operation found here already when the body could exceed one: the REST
 // and JSON codecs resolve from the method, path and headers alone.
-func guardBody(r *http.Request, svc *Service, m *model.Service, codec protocol.Codec) (bodyErrors, error) {
+func guardBody(r *http.Request, svc *Service, m *model.Service, codec protocol.Codec, gb *guardedBody) (bodyErrors, error) {
 	// m is the model of the protocol this request speaks (SQS answers
 	// both JSON and query), so the wording matches what the client parses.
 	errs := bodyErrors{fam: familyOf(m.Metadata.Protocol), tooLargeAs: svc.Limits.TooLarge}
@@ -202,7 +202,8 @@ func guardBody(r *http.Request, svc *Service, m *model.Service, codec protocol.C
 	} else if r.ContentLength > limit {
 		return errs, errs.tooLarge(limit, op)
 	}
-	r.Body = &guardedBody{rc: r.Body, errs: errs, limit: limit, op: op}
+	*gb = guardedBody{rc: r.Body, errs: errs, limit: limit, op: op}
+	r.Body = gb
 	return errs, nil
 }
 

@@ -221,7 +221,7 @@ func New(cfg Config) (*Server, error) {
 		Reset:          backend.Reset,
 		// Every mutating call becomes an "AWS API Call via CloudTrail"
 		// event on the bus, which EventBridge rules can match.
-		OnCall:      auditHook(d.decls, audit.Publisher(d.bus)),
+		OnCall:      auditHook(d.decls, audit.Publisher(d.bus), audit.Wants(d.bus)),
 		WantsParams: auditWantsParams(d.decls, audit.Wants(d.bus)),
 	}, built.services...)
 	if err != nil {
@@ -365,8 +365,12 @@ func (s *Server) Reset() error {
 // auditHook hands the gateway's answered calls to audit, which takes them
 // as audit.Call rather than import the gateway.
 // The output's dynamic form is made only for the records that render it
-// (audit.Call.Dynamic).
-func auditHook(decls map[string]kit.Declaration, publish func(audit.Call)) func(gateway.Call) {
+// (audit.Call.Dynamic). A call whose parameters the gateway left to be
+// made on demand (WantsParams said no record would read them: a data
+// call nobody records, the usual case) is asked wants, the publisher's
+// own question, before the copy that makes them on demand is taken: two
+// allocations a call that builds no record.
+func auditHook(decls map[string]kit.Declaration, publish func(audit.Call), wants func(audit.Call) bool) func(gateway.Call) {
 	dynamic := (&api.Converter{}).ToDynamic
 	return func(c gateway.Call) {
 		if c.Service == nil {
@@ -377,6 +381,9 @@ func auditHook(decls map[string]kit.Declaration, publish func(audit.Call)) func(
 			Params: c.Params, Output: c.Output, Dynamic: dynamic, Err: c.Err, Rules: decls[c.Service.Spec.Name].Audit,
 		}
 		if c.ParamsDeferred() {
+			if !wants(ac) {
+				return // publish would build nothing either
+			}
 			// A copy made here: taking c's address would move every
 			// call's c to the heap.
 			lazy := c

@@ -70,6 +70,43 @@ func TestSSEKMSDynamoDBKeyInUse(t *testing.T) {
 			return err
 		},
 	}
+	// Requests the table would refuse anyway: the KMS error is answered
+	// first, as long as the key is unusable (the operations read the
+	// table's key state before their own checks).
+	invalid := map[string]func() error{
+		"PutItem with ReturnValues ALL_NEW": func() error {
+			_, err := db.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String("enc"), Item: item, ReturnValues: ddbtypes.ReturnValueAllNew})
+			return err
+		},
+		"GetItem with both projections": func() error {
+			_, err := db.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String("enc"), Key: key,
+				ProjectionExpression: aws.String("id"), AttributesToGet: []string{"id"}})
+			return err
+		},
+		"GetItem with a key of the wrong type": func() error {
+			_, err := db.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String("enc"),
+				Key: map[string]ddbtypes.AttributeValue{"id": &ddbtypes.AttributeValueMemberN{Value: "1"}}})
+			return err
+		},
+		"UpdateItem with an unused value": func() error {
+			_, err := db.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: aws.String("enc"), Key: key, UpdateExpression: aws.String("SET v = :v"),
+				ExpressionAttributeValues: map[string]ddbtypes.AttributeValue{":v": &ddbtypes.AttributeValueMemberS{Value: "1"}, ":x": &ddbtypes.AttributeValueMemberS{Value: "2"}}})
+			return err
+		},
+		"DeleteItem with ReturnValues ALL_NEW": func() error {
+			_, err := db.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: aws.String("enc"), Key: key, ReturnValues: ddbtypes.ReturnValueAllNew})
+			return err
+		},
+		"Scan with a bad segment": func() error {
+			_, err := db.Scan(ctx, &dynamodb.ScanInput{TableName: aws.String("enc"), Segment: aws.Int32(3), TotalSegments: aws.Int32(2)})
+			return err
+		},
+		"Query with an unused value": func() error {
+			_, err := db.Query(ctx, &dynamodb.QueryInput{TableName: aws.String("enc"), KeyConditionExpression: aws.String("id = :v"),
+				ExpressionAttributeValues: map[string]ddbtypes.AttributeValue{":v": &ddbtypes.AttributeValueMemberS{Value: "1"}, ":x": &ddbtypes.AttributeValueMemberS{Value: "2"}}})
+			return err
+		},
+	}
 	status := func(name string) string {
 		d, err := db.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(name)})
 		if err != nil {
@@ -119,6 +156,18 @@ func TestSSEKMSDynamoDBKeyInUse(t *testing.T) {
 				}
 				if code, msg := errCode(err); code != "ValidationException" || !strings.Contains(msg, "KMS validation error: com.amazonaws.services.kms.model."+step.want) {
 					t.Errorf("%s: %s %q", op, code, msg)
+				}
+			}
+			for op, call := range invalid {
+				code, msg := errCode(call())
+				kmsErr := strings.Contains(msg, "KMS validation error")
+				switch {
+				case code != "ValidationException":
+					t.Errorf("%s: %s %q, want a ValidationException", op, code, msg)
+				case step.want == "" && kmsErr:
+					t.Errorf("%s: %q with a usable key", op, msg)
+				case step.want != "" && !strings.Contains(msg, "KMS validation error: com.amazonaws.services.kms.model."+step.want):
+					t.Errorf("%s: %q, want the KMS error first", op, msg)
 				}
 			}
 		})

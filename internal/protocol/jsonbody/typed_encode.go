@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"sync"
 	"time"
 	"unsafe"
 
@@ -33,13 +34,25 @@ var ErrTableMismatch = errors.New("jsonbody: table entry does not match the mode
 // structure at p (entry i of tab; nil is an empty structure). bodyOnly
 // is EncodeStructure's.
 func EncodeTypedStructure(w *bytes.Buffer, sh *model.Shape, tab api.Table, i int32, p unsafe.Pointer, bodyOnly bool) error {
-	e := encoder{w: w}
 	if p == nil {
 		w.WriteString("{}")
 		return nil
 	}
-	return e.typedStructure(sh, tab, i, p, bodyOnly, 0)
+	e := typedEncoders.Get().(*encoder)
+	e.w = w
+	err := e.typedStructure(sh, tab, i, p, bodyOnly, 0)
+	e.w = nil
+	typedEncoders.Put(e)
+	return err
 }
+
+// typedEncoders keep their map readers' arrays from one response to the
+// next: a response with maps (every DynamoDB item is one, and each of its
+// attribute values a structure read through one) otherwise allocated a
+// reader, its key and value arrays and a reflect key per map level. A
+// reader's depth is back to zero when typedStructure returns (typedMap
+// leaves every level it enters, in a defer).
+var typedEncoders = sync.Pool{New: func() any { return new(encoder) }}
 
 func (e *encoder) typedStructure(sh *model.Shape, tab api.Table, i int32, p unsafe.Pointer, bodyOnly bool, depth int) error {
 	fs := tab[i].Fields

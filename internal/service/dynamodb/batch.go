@@ -477,7 +477,7 @@ func (s *DynamoDB) runTransactWrite(ctx *request.Context, ops []txOp, idem *idem
 				}
 				base := old
 				if base == nil {
-					base = expr.CloneItem(k.attrs)
+					base = expr.CloneItem(k.keyAttrs())
 				}
 				nw, err := o.upd.Apply(base)
 				if err != nil {

@@ -250,45 +250,50 @@ func checkReturnValues(rv *string, allowed ...string) error {
 
 // PutItem writes an item.
 func (s *DynamoDB) PutItem(ctx *request.Context, in *dynamodbapi.PutItemInput) (*dynamodbapi.PutItemOutput, error) {
-	if err := s.checkTableKeys(ctx, ptr.Deref(in.TableName)); err != nil {
-		return nil, err
-	}
-	if err := checkReturnValues(in.ReturnValues, "NONE", "ALL_OLD"); err != nil {
-		return nil, err
-	}
-	cond, err := s.writeCondition(in.ConditionExpression, in.Expected, in.ConditionalOperator, in.ExpressionAttributeNames, in.ExpressionAttributeValues)
+	cond, err := s.putItemCondition(in)
 	if err != nil {
+		// A table whose KMS key DynamoDB cannot use answers that first.
+		if kerr := s.checkTableKeys(ctx, ptr.Deref(in.TableName)); kerr != nil {
+			return nil, kerr
+		}
 		return nil, err
 	}
 	item := in.Item
-	if err := validateItem(item); err != nil {
-		return nil, err
-	}
 	sc := scopeOf(ctx)
 	var old Item
-	err = s.store.Update(func(tx storage.Tx) error {
-		t, err := s.loadTable(tx, sc, tableName(in.TableName))
-		if err != nil {
-			return err
+	put := func(keyChecked bool) error {
+		return s.store.Update(func(tx storage.Tx) error {
+			t, err := s.loadTable(tx, sc, tableName(in.TableName))
+			if err != nil {
+				return err
+			}
+			if !keyChecked && s.needsKeyCheck(t) {
+				return errKeyCheck
+			}
+			k, err := t.keyOfItem(item)
+			if err != nil {
+				return err
+			}
+			if err := t.checkIndexKeys(item); err != nil {
+				return err
+			}
+			if err := checkSize(item); err != nil {
+				return err
+			}
+			if old, err = getItem(tx, sc, t, k); err != nil {
+				return err
+			}
+			if cond != nil && !cond.Eval(old) {
+				return s.condFailed(old, in.ReturnValuesOnConditionCheckFailure)
+			}
+			return s.write(tx, sc, t, k, old, item, nil, ctx.Now())
+		})
+	}
+	if err = put(false); err == errKeyCheck {
+		if err = s.checkTableKeys(ctx, ptr.Deref(in.TableName)); err == nil {
+			err = put(true)
 		}
-		k, err := t.keyOfItem(item)
-		if err != nil {
-			return err
-		}
-		if err := t.checkIndexKeys(item); err != nil {
-			return err
-		}
-		if err := checkSize(item); err != nil {
-			return err
-		}
-		if old, err = getItem(tx, sc, t, k); err != nil {
-			return err
-		}
-		if cond != nil && !cond.Eval(old) {
-			return s.condFailed(old, in.ReturnValuesOnConditionCheckFailure)
-		}
-		return s.write(tx, sc, t, k, old, item, nil, ctx.Now())
-	})
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -297,6 +302,22 @@ func (s *DynamoDB) PutItem(ctx *request.Context, in *dynamodbapi.PutItemInput) (
 		out.Attributes = old
 	}
 	return out, nil
+}
+
+// putItemCondition checks what PutItem checks before reading its table
+// and returns its condition.
+func (s *DynamoDB) putItemCondition(in *dynamodbapi.PutItemInput) (expr.Cond, error) {
+	if err := checkReturnValues(in.ReturnValues, "NONE", "ALL_OLD"); err != nil {
+		return nil, err
+	}
+	cond, err := s.writeCondition(in.ConditionExpression, in.Expected, in.ConditionalOperator, in.ExpressionAttributeNames, in.ExpressionAttributeValues)
+	if err != nil {
+		return nil, err
+	}
+	if err := validateItem(in.Item); err != nil {
+		return nil, err
+	}
+	return cond, nil
 }
 
 // writeCondition parses the condition of a write (expression or Expected)
@@ -324,9 +345,51 @@ func (s *DynamoDB) writeCondition(ce *string, expected map[string]dynamodbapi.Ex
 
 // GetItem reads an item.
 func (s *DynamoDB) GetItem(ctx *request.Context, in *dynamodbapi.GetItemInput) (*dynamodbapi.GetItemOutput, error) {
-	if err := s.checkTableKeys(ctx, ptr.Deref(in.TableName)); err != nil {
+	paths, err := getItemPaths(in)
+	if err != nil {
+		// A table whose KMS key DynamoDB cannot use answers that first.
+		if kerr := s.checkTableKeys(ctx, ptr.Deref(in.TableName)); kerr != nil {
+			return nil, kerr
+		}
 		return nil, err
 	}
+	sc := scopeOf(ctx)
+	var it Item
+	read := func(keyChecked bool) error {
+		return s.store.View(func(tx storage.Tx) error {
+			t, err := s.loadTable(tx, sc, tableName(in.TableName))
+			if err != nil {
+				return err
+			}
+			if !keyChecked && s.needsKeyCheck(t) {
+				return errKeyCheck
+			}
+			k, err := t.keyOfKey(in.Key)
+			if err != nil {
+				return err
+			}
+			it, err = getItem(tx, sc, t, k)
+			return err
+		})
+	}
+	if err = read(false); err == errKeyCheck {
+		if err = s.checkTableKeys(ctx, ptr.Deref(in.TableName)); err == nil {
+			err = read(true)
+		}
+	}
+	if err != nil {
+		return nil, err
+	}
+	out := &dynamodbapi.GetItemOutput{ConsumedCapacity: capacity(in.ReturnConsumedCapacity, tableName(in.TableName), readUnits(sizeOrZero(it), ptr.Deref(in.ConsistentRead)))}
+	if it != nil {
+		out.Item = project(it, paths)
+	}
+	return out, nil
+}
+
+// getItemPaths checks what GetItem checks before reading its table and
+// returns the projection's paths.
+func getItemPaths(in *dynamodbapi.GetItemInput) ([]expr.Path, error) {
 	if in.ProjectionExpression != nil && in.AttributesToGet != nil {
 		return nil, mixErr([]string{"AttributesToGet"}, []string{"ProjectionExpression"})
 	}
@@ -344,35 +407,29 @@ func (s *DynamoDB) GetItem(ctx *request.Context, in *dynamodbapi.GetItemInput) (
 	if err := validateItem(in.Key); err != nil {
 		return nil, err
 	}
-	sc := scopeOf(ctx)
-	var it Item
-	err = s.store.View(func(tx storage.Tx) error {
-		t, err := s.loadTable(tx, sc, tableName(in.TableName))
-		if err != nil {
-			return err
-		}
-		k, err := t.keyOfKey(in.Key)
-		if err != nil {
-			return err
-		}
-		it, err = getItem(tx, sc, t, k)
-		return err
-	})
-	if err != nil {
-		return nil, err
-	}
-	out := &dynamodbapi.GetItemOutput{ConsumedCapacity: capacity(in.ReturnConsumedCapacity, tableName(in.TableName), readUnits(sizeOrZero(it), ptr.Deref(in.ConsistentRead)))}
-	if it != nil {
-		out.Item = project(it, paths)
-	}
-	return out, nil
+	return paths, nil
 }
 
 // DeleteItem deletes an item.
 func (s *DynamoDB) DeleteItem(ctx *request.Context, in *dynamodbapi.DeleteItemInput) (*dynamodbapi.DeleteItemOutput, error) {
-	if err := s.checkTableKeys(ctx, ptr.Deref(in.TableName)); err != nil {
-		return nil, err
+	out, err := s.deleteItem(ctx, in, false)
+	if err == nil {
+		return out, nil
 	}
+	// A table whose KMS key DynamoDB cannot use answers that before
+	// anything else; one with a usable key is tried again.
+	if kerr := s.checkTableKeys(ctx, ptr.Deref(in.TableName)); kerr != nil {
+		return nil, kerr
+	}
+	if err == errKeyCheck {
+		return s.deleteItem(ctx, in, true)
+	}
+	return nil, err
+}
+
+// deleteItem is DeleteItem, answering errKeyCheck for a table with a KMS key
+// unless keyChecked.
+func (s *DynamoDB) deleteItem(ctx *request.Context, in *dynamodbapi.DeleteItemInput, keyChecked bool) (*dynamodbapi.DeleteItemOutput, error) {
 	if err := checkReturnValues(in.ReturnValues, "NONE", "ALL_OLD"); err != nil {
 		return nil, err
 	}
@@ -389,6 +446,9 @@ func (s *DynamoDB) DeleteItem(ctx *request.Context, in *dynamodbapi.DeleteItemIn
 		t, err := s.loadTable(tx, sc, tableName(in.TableName))
 		if err != nil {
 			return err
+		}
+		if !keyChecked && s.needsKeyCheck(t) {
+			return errKeyCheck
 		}
 		k, err := t.keyOfKey(in.Key)
 		if err != nil {
@@ -461,9 +521,24 @@ func parseUpdate(ue *string, au map[string]dynamodbapi.AttributeValueUpdate, env
 
 // UpdateItem edits (or creates) an item.
 func (s *DynamoDB) UpdateItem(ctx *request.Context, in *dynamodbapi.UpdateItemInput) (*dynamodbapi.UpdateItemOutput, error) {
-	if err := s.checkTableKeys(ctx, ptr.Deref(in.TableName)); err != nil {
-		return nil, err
+	out, err := s.updateItem(ctx, in, false)
+	if err == nil {
+		return out, nil
 	}
+	// A table whose KMS key DynamoDB cannot use answers that before
+	// anything else; one with a usable key is tried again.
+	if kerr := s.checkTableKeys(ctx, ptr.Deref(in.TableName)); kerr != nil {
+		return nil, kerr
+	}
+	if err == errKeyCheck {
+		return s.updateItem(ctx, in, true)
+	}
+	return nil, err
+}
+
+// updateItem is UpdateItem, answering errKeyCheck for a table with a KMS key
+// unless keyChecked.
+func (s *DynamoDB) updateItem(ctx *request.Context, in *dynamodbapi.UpdateItemInput, keyChecked bool) (*dynamodbapi.UpdateItemOutput, error) {
 	if err := checkReturnValues(in.ReturnValues, "NONE", "ALL_OLD", "UPDATED_OLD", "ALL_NEW", "UPDATED_NEW"); err != nil {
 		return nil, err
 	}
@@ -504,6 +579,9 @@ func (s *DynamoDB) UpdateItem(ctx *request.Context, in *dynamodbapi.UpdateItemIn
 		if err != nil {
 			return err
 		}
+		if !keyChecked && s.needsKeyCheck(t) {
+			return errKeyCheck
+		}
 		k, err := t.keyOfKey(in.Key)
 		if err != nil {
 			return err
@@ -523,7 +601,7 @@ func (s *DynamoDB) UpdateItem(ctx *request.Context, in *dynamodbapi.UpdateItemIn
 		}
 		base := old
 		if base == nil {
-			base = expr.CloneItem(k.attrs)
+			base = expr.CloneItem(k.keyAttrs())
 		}
 		if nw, err = upd.Apply(base); err != nil {
 			return exprErr(err)

@@ -240,9 +240,24 @@ func limitOf(l *int32) (int, error) {
 // Query reads the items of one partition, in sort key order, as a range
 // scan of the ordered store.
 func (s *DynamoDB) Query(ctx *request.Context, in *dynamodbapi.QueryInput) (*dynamodbapi.QueryOutput, error) {
-	if err := s.checkTableKeys(ctx, ptr.Deref(in.TableName)); err != nil {
-		return nil, err
+	out, err := s.query(ctx, in, false)
+	if err == nil {
+		return out, nil
 	}
+	// A table whose KMS key DynamoDB cannot use answers that before
+	// anything else; one with a usable key is queried again.
+	if kerr := s.checkTableKeys(ctx, ptr.Deref(in.TableName)); kerr != nil {
+		return nil, kerr
+	}
+	if err == errKeyCheck {
+		return s.query(ctx, in, true)
+	}
+	return nil, err
+}
+
+// query is Query, answering errKeyCheck for a table with a KMS key
+// unless keyChecked.
+func (s *DynamoDB) query(ctx *request.Context, in *dynamodbapi.QueryInput, keyChecked bool) (*dynamodbapi.QueryOutput, error) {
 	legacy := present("KeyConditions", in.KeyConditions != nil, "QueryFilter", in.QueryFilter != nil, "AttributesToGet", in.AttributesToGet != nil)
 	exprs := present("KeyConditionExpression", in.KeyConditionExpression, "FilterExpression", in.FilterExpression, "ProjectionExpression", in.ProjectionExpression)
 	if len(legacy) > 0 && len(exprs) > 0 {
@@ -280,6 +295,9 @@ func (s *DynamoDB) Query(ctx *request.Context, in *dynamodbapi.QueryInput) (*dyn
 		p, err := s.planRead(tx, sc, in.TableName, in.IndexName, in.Select, env, in.ProjectionExpression, in.AttributesToGet)
 		if err != nil {
 			return err
+		}
+		if !keyChecked && s.needsKeyCheck(p.t) {
+			return errKeyCheck
 		}
 		if err := env.CheckUnused(); err != nil {
 			return exprErr(err)
@@ -625,9 +643,23 @@ func keyValues(c expr.Cond) []AV {
 
 // Scan reads a whole table or index, optionally one segment of it.
 func (s *DynamoDB) Scan(ctx *request.Context, in *dynamodbapi.ScanInput) (*dynamodbapi.ScanOutput, error) {
-	if err := s.checkTableKeys(ctx, ptr.Deref(in.TableName)); err != nil {
-		return nil, err
+	out, err := s.scan(ctx, in, false)
+	if err == nil {
+		return out, nil
 	}
+	// As Query.
+	if kerr := s.checkTableKeys(ctx, ptr.Deref(in.TableName)); kerr != nil {
+		return nil, kerr
+	}
+	if err == errKeyCheck {
+		return s.scan(ctx, in, true)
+	}
+	return nil, err
+}
+
+// scan is Scan, answering errKeyCheck for a table with a KMS key unless
+// keyChecked.
+func (s *DynamoDB) scan(ctx *request.Context, in *dynamodbapi.ScanInput, keyChecked bool) (*dynamodbapi.ScanOutput, error) {
 	legacy := present("ScanFilter", in.ScanFilter != nil, "AttributesToGet", in.AttributesToGet != nil)
 	exprs := present("FilterExpression", in.FilterExpression, "ProjectionExpression", in.ProjectionExpression)
 	if len(legacy) > 0 && len(exprs) > 0 {
@@ -663,6 +695,9 @@ func (s *DynamoDB) Scan(ctx *request.Context, in *dynamodbapi.ScanInput) (*dynam
 		p, err := s.planRead(tx, sc, in.TableName, in.IndexName, in.Select, env, in.ProjectionExpression, in.AttributesToGet)
 		if err != nil {
 			return err
+		}
+		if !keyChecked && s.needsKeyCheck(p.t) {
+			return errKeyCheck
 		}
 		if err := env.CheckUnused(); err != nil {
 			return exprErr(err)

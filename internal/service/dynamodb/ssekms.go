@@ -1,6 +1,7 @@
 package dynamodb
 
 import (
+	"errors"
 	"fmt"
 
 	dynamodbapi "github.com/niwa-cloud/niwa/internal/api/dynamodb"
@@ -89,6 +90,19 @@ func (s *DynamoDB) keyState(ctx *request.Context, t *tableRecord) (code, msg str
 		return kmsseam.InvalidState, k.ARN + " is " + stateWords(k.State) + "."
 	}
 	return "", ""
+}
+
+// errKeyCheck ends an item operation's transaction that read a table
+// with a KMS key before checking the key (needsKeyCheck): the operation
+// then runs checkTableKeys and its transaction again. Item operations on
+// tables without one (the usual case) read the table once, in their own
+// transaction, instead of once more in checkTableKeys's.
+var errKeyCheck = errors.New("dynamodb: the table's KMS key is to be checked first")
+
+// needsKeyCheck reports whether checkTableKeys could refuse an item
+// operation on t (keyState would ask KMS).
+func (s *DynamoDB) needsKeyCheck(t *tableRecord) bool {
+	return s.opts.DataKeys != nil && t.SSE != nil && t.SSE.KMSKey != ""
 }
 
 // checkTableKeys refuses an item operation on tables whose KMS key

@@ -11,10 +11,30 @@ import (
 )
 
 // itemKey is an item's primary key: its encoded parts and the key
-// attributes themselves.
+// attributes themselves (keyAttrs).
 type itemKey struct {
 	parts []string
-	attrs Item
+	// attrs is the Key parameter keyOfKey checked (exactly the key
+	// attributes), or nil for keyOfItem's, whose key attributes are
+	// picked from item (by the table's key names hash and rng) only when
+	// asked: every PutItem would otherwise build a map that only a
+	// stream record or an update of a new item reads.
+	attrs     Item
+	item      Item
+	hash, rng string
+}
+
+// keyAttrs is the key attributes, a map the caller must not modify.
+func (k itemKey) keyAttrs() Item {
+	if k.attrs != nil || k.item == nil {
+		return k.attrs
+	}
+	m := make(Item, 2)
+	m[k.hash] = k.item[k.hash]
+	if k.rng != "" {
+		m[k.rng] = k.item[k.rng]
+	}
+	return m
 }
 
 func (t *tableRecord) storeKey(sc storage.Scope, k itemKey) []byte {
@@ -30,7 +50,7 @@ func (t *tableRecord) storeKey(sc storage.Scope, k itemKey) []byte {
 // keyOfItem extracts and checks the primary key of an item being put.
 func (t *tableRecord) keyOfItem(it Item) (itemKey, error) {
 	names := t.keyNames()
-	k := itemKey{parts: make([]string, 0, len(names)), attrs: make(Item, len(names))}
+	k := itemKey{parts: make([]string, 0, len(names)), item: it, hash: t.Hash, rng: t.Range}
 	for _, name := range names {
 		v, ok := it[name]
 		if !ok {
@@ -44,7 +64,6 @@ func (t *tableRecord) keyOfItem(it Item) (itemKey, error) {
 			return k, err
 		}
 		k.parts = append(k.parts, keyBytes(v))
-		k.attrs[name] = v
 	}
 	return k, nil
 }
@@ -53,7 +72,7 @@ func (t *tableRecord) keyOfItem(it Item) (itemKey, error) {
 // exactly the key attributes with their types.
 func (t *tableRecord) keyOfKey(key Item) (itemKey, error) {
 	names := t.keyNames()
-	k := itemKey{parts: make([]string, 0, len(names)), attrs: make(Item, len(names))}
+	k := itemKey{parts: make([]string, 0, len(names)), hash: t.Hash, rng: t.Range}
 	if len(key) != len(names) {
 		return k, validation("The provided key element does not match the schema")
 	}
@@ -66,8 +85,10 @@ func (t *tableRecord) keyOfKey(key Item) (itemKey, error) {
 			return k, err
 		}
 		k.parts = append(k.parts, keyBytes(v))
-		k.attrs[name] = v
 	}
+	// key holds exactly the key attributes (its length is theirs, and
+	// each is in it).
+	k.attrs = key
 	return k, nil
 }
 
@@ -312,9 +333,10 @@ func (s *DynamoDB) appendStream(tx storage.Tx, sc storage.Scope, t *tableRecord,
 		return err
 	}
 	seq := fmt.Sprintf("%0*d", seqWidth, last)
+	keys := k.keyAttrs()
 	r := storedRecord{
 		EventID: awsid.Hex(32), Region: sc.Region, Time: now.Truncate(time.Second), Seq: seq,
-		Keys: wavMap(k.attrs), ViewType: t.Stream.ViewType, Identity: who,
+		Keys: wavMap(keys), ViewType: t.Stream.ViewType, Identity: who,
 	}
 	if who == replicationIdentity {
 		r.Identity = nil // a replicated write is nobody's in the replica's stream
@@ -327,7 +349,7 @@ func (s *DynamoDB) appendStream(tx storage.Tx, sc storage.Scope, t *tableRecord,
 	default:
 		r.EventName = "MODIFY"
 	}
-	size := itemSize(k.attrs)
+	size := itemSize(keys)
 	switch t.Stream.ViewType {
 	case "NEW_IMAGE":
 		r.New = wavMap(nw)

@@ -186,22 +186,33 @@ func (e *Events) hasArchive(sc storage.Scope, bus string) bool {
 	defer e.amu.Unlock()
 	arns, ok := e.archived[sc]
 	if !ok {
-		// nil (no archive in the region, the usual case) is cached too.
-		if err := e.store.View(func(tx storage.Tx) error {
-			return archives.List(tx, sc, nil, storage.ListOptions{}, func(_ []string, a archiveRecord) bool {
-				if arns == nil {
-					arns = map[string]bool{}
-				}
-				arns[a.EventSourceArn] = true
-				return true
-			})
-		}); err != nil {
-			e.log.Warn("events: reading archives failed", "bus", bus, "err", err)
+		if arns, ok = e.readArchived(sc, bus); !ok {
 			return true
 		}
-		e.archived[sc] = arns
 	}
 	return len(arns) > 0 && arns[busARN(sc, bus)]
+}
+
+// readArchived reads sc's archived buses into e.archived (e.amu held);
+// ok is false when they cannot be read. Apart from hasArchive so that the
+// variable its closure fills is not allocated on every hit.
+func (e *Events) readArchived(sc storage.Scope, bus string) (map[string]bool, bool) {
+	var arns map[string]bool
+	// nil (no archive in the region, the usual case) is cached too.
+	if err := e.store.View(func(tx storage.Tx) error {
+		return archives.List(tx, sc, nil, storage.ListOptions{}, func(_ []string, a archiveRecord) bool {
+			if arns == nil {
+				arns = map[string]bool{}
+			}
+			arns[a.EventSourceArn] = true
+			return true
+		})
+	}); err != nil {
+		e.log.Warn("events: reading archives failed", "bus", bus, "err", err)
+		return nil, false
+	}
+	e.archived[sc] = arns
+	return arns, true
 }
 
 // archivesChanged drops sc's entry of e.archived after an archive was

@@ -54,7 +54,7 @@ type Events struct {
 
 	// indexes caches one pattern index per (account, region, bus).
 	imu     sync.Mutex
-	indexes map[string]*pattern.Index
+	indexes map[busKey]*pattern.Index
 
 	// archived caches, per account and region, the ARNs of the buses
 	// that have an archive (hasArchive, asked twice for every mutating
@@ -118,7 +118,7 @@ func New(store storage.Store, bus *ibus.Bus, clk clock.Clock, opts ...Option) *E
 	e := &Events{
 		store: store, bus: bus, clock: clk,
 		log:     slog.New(slog.DiscardHandler),
-		indexes: map[string]*pattern.Index{}, timers: map[string]armed{},
+		indexes: map[busKey]*pattern.Index{}, timers: map[string]armed{},
 		archived: map[storage.Scope]map[string]bool{},
 		stats:    map[string]*RuleStats{},
 		queue:    make(chan *envelope, 4096), stop: make(chan struct{}),
@@ -155,7 +155,7 @@ func (e *Events) Close() error {
 // store.
 func (e *Events) Reset() error {
 	e.imu.Lock()
-	e.indexes = map[string]*pattern.Index{}
+	e.indexes = map[busKey]*pattern.Index{}
 	e.imu.Unlock()
 	e.amu.Lock()
 	e.archived = map[storage.Scope]map[string]bool{}

@@ -491,7 +491,15 @@ func (e *Events) TestEventPattern(ctx *request.Context, in *eventsapi.TestEventP
 
 // Pattern index cache.
 
-func indexKey(sc storage.Scope, bus string) string { return sc.Account + "|" + sc.Region + "|" + bus }
+// busKey names one bus's pattern index: a comparable struct, so that a
+// lookup (asked for every mutating call, EventBridge's wants) builds no
+// string.
+type busKey struct {
+	sc  storage.Scope
+	bus string
+}
+
+func indexKey(sc storage.Scope, bus string) busKey { return busKey{sc, bus} }
 
 // index returns the bus's index, building it from the stored rules on
 // first use.

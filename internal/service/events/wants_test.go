@@ -118,3 +118,22 @@ func TestHasArchiveFollowsCreateAndDelete(t *testing.T) {
 	must(0, e.Reset())
 	want("reset", false, false)
 }
+
+// TestBusWantsAllocatesNothing: the audit hook asks the bus, twice for
+// every mutating call (PutItem, PutObject, SendMessage), whether EventBridge
+// wants the call's record; for a region with no rule and no archive (the
+// usual case) the answer, once its caches are read, costs no allocation.
+func TestBusWantsAllocatesNothing(t *testing.T) {
+	f := newFixture(t)
+	if f.bus.Wants(testAccount, testRegion) {
+		t.Fatal("wants events with no rule or archive")
+	}
+	if n := testing.AllocsPerRun(100, func() { f.bus.Wants(testAccount, testRegion) }); n != 0 {
+		t.Errorf("Wants allocated %v times per call, want 0", n)
+	}
+	// The next call after a rule appears still sees it.
+	must(f.PutRule(f.ctx, &eventsapi.PutRuleRequest{Name: ptr.To("any"), EventPattern: ptr.To(`{"source":["aws.s3"]}`)}))
+	if !f.bus.Wants(testAccount, testRegion) {
+		t.Fatal("a default-bus rule does not make the bus want events")
+	}
+}
