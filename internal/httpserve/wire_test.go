@@ -292,4 +292,3 @@ func sortStrings(s []string) {
 		}
 	}
 }
-
