@@ -38,7 +38,6 @@ type response struct {
 	lr      limitedReader
 	ecr     expectContinueReader
 	ctx     reqContext
-	cancel  context.CancelFunc
 	// bodyDone is set once the body has been read to its end (or had
 	// none): a background read may start.
 	bodyDone bool
@@ -83,14 +82,14 @@ var (
 	_ io.StringWriter     = (*response)(nil)
 )
 
-func (w *response) cancelCtx() { w.cancel() }
+func (w *response) cancelCtx() { w.ctx.cancel() }
 
 func (w *response) Header() http.Header {
 	if w.handlerHeader == nil {
 		w.handlerHeader = make(http.Header, 4)
 	}
 	if w.snapHeader == nil && w.wroteHeader && !w.cw.wroteHeader {
-		w.snapHeader = w.handlerHeader.Clone()
+		w.snapHeader = w.conn.snapshot(w.handlerHeader)
 	}
 	w.calledHeader = true
 	return w.handlerHeader
@@ -148,7 +147,7 @@ func (w *response) WriteHeader(code int) {
 	w.wroteHeader = true
 	w.status = code
 	if w.calledHeader && w.snapHeader == nil {
-		w.snapHeader = w.header().Clone()
+		w.snapHeader = w.conn.snapshot(w.header())
 	}
 	if cl := w.header().Get("Content-Length"); cl != "" {
 		v, err := strconv.ParseInt(cl, 10, 64)
@@ -615,7 +614,7 @@ func (cw *chunkWriter) writeHeader(p []byte) {
 	}
 
 	if w.req.ContentLength != 0 && !w.closeAfterReply && !w.fullDuplex {
-		var discard, tooBig bool
+		var discard, tooBig, closeRead bool
 		switch bdy := w.req.Body.(type) {
 		case *expectContinueReader:
 		case *body:
@@ -627,10 +626,19 @@ func (cw *chunkWriter) writeHeader(p []byte) {
 				}
 			case bdy.unreadDataSizeLocked() >= maxPostHandlerReadBytes:
 				tooBig = true
+			case bdy.sawEOF:
+				// Read to its end: what discarding it would find
+				// (io.EOF, then Close), without the copy.
+				closeRead = true
 			default:
 				discard = true
 			}
 			bdy.mu.Unlock()
+			if closeRead {
+				if err := w.reqBody.Close(); err != nil {
+					w.closeAfterReply = true
+				}
+			}
 		default:
 			discard = true
 		}
@@ -962,17 +970,88 @@ func (ecr *expectContinueReader) Close() error {
 	return ecr.readCloser.Close()
 }
 
-// reqContext is the request's context. Asking for its Done channel is
-// what starts the background read that notices a client going away
-// (net/http starts one for every request).
+// reqContext is the request's context, part of its response (no
+// allocation, where context.WithCancel makes two). It is cancelled when
+// the handler returns or the connection fails. Asking for its Done
+// channel is what starts the background read that notices a client
+// going away (net/http starts one for every request). It implements
+// context's AfterFunc hook, so a context derived from it is cancelled
+// with it without a goroutine waiting.
 type reqContext struct {
-	context.Context
-	w *response
+	parent context.Context
+	w      *response
+	mu     sync.Mutex
+	done   chan struct{}
+	err    error
+	after  map[*afterFunc]struct{}
+}
+
+type afterFunc struct{ f func() }
+
+var _ context.Context = (*reqContext)(nil)
+
+func (x *reqContext) Deadline() (time.Time, bool) { return x.parent.Deadline() }
+
+func (x *reqContext) Value(key any) any { return x.parent.Value(key) }
+
+func (x *reqContext) Err() error {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	return x.err
 }
 
 func (x *reqContext) Done() <-chan struct{} {
 	x.w.wantDone()
-	return x.Context.Done()
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	if x.done == nil {
+		x.done = make(chan struct{})
+		if x.err != nil {
+			close(x.done)
+		}
+	}
+	return x.done
+}
+
+// AfterFunc is context.AfterFunc's hook (context's afterFuncer): f runs
+// in its own goroutine once x is cancelled; stop unregisters it.
+func (x *reqContext) AfterFunc(f func()) (stop func() bool) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	if x.err != nil {
+		go f()
+		return func() bool { return false }
+	}
+	a := &afterFunc{f}
+	if x.after == nil {
+		x.after = map[*afterFunc]struct{}{}
+	}
+	x.after[a] = struct{}{}
+	return func() bool {
+		x.mu.Lock()
+		defer x.mu.Unlock()
+		_, ok := x.after[a]
+		delete(x.after, a)
+		return ok
+	}
+}
+
+func (x *reqContext) cancel() {
+	x.mu.Lock()
+	if x.err != nil {
+		x.mu.Unlock()
+		return
+	}
+	x.err = context.Canceled
+	if x.done != nil {
+		close(x.done)
+	}
+	after := x.after
+	x.after = nil
+	x.mu.Unlock()
+	for a := range after {
+		go a.f()
+	}
 }
 
 // wantDone starts the background read now if the body is read, or
@@ -1092,4 +1171,34 @@ func (cr *connReader) Read(p []byte) (int, error) {
 	cr.mu.Unlock()
 	cr.cond.Broadcast()
 	return n, err
+}
+
+// snapshot copies h into the connection's snapshot map, reused from
+// request to request: the header as of WriteHeader, which net/http
+// clones (a map and a slice a request) so that changes the handler makes
+// afterwards are not sent. The copy is the server's alone and is dead
+// once the header is on the wire.
+func (c *conn) snapshot(h http.Header) http.Header {
+	if c.snap == nil {
+		c.snap = make(http.Header, len(h))
+	}
+	clear(c.snap)
+	n := 0
+	for _, vv := range h {
+		n += len(vv)
+	}
+	if cap(c.snapVals) < n {
+		c.snapVals = make([]string, n)
+	}
+	vals := c.snapVals[:n]
+	for k, vv := range h {
+		if vv == nil {
+			c.snap[k] = nil
+			continue
+		}
+		m := copy(vals, vv)
+		c.snap[k] = vals[:m:m]
+		vals = vals[m:]
+	}
+	return c.snap
 }

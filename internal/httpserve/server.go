@@ -225,7 +225,6 @@ type conn struct {
 	state   atomic.Int32 // an http.ConnState
 
 	remoteAddr string
-	cancelCtx  context.CancelFunc
 	r          connReader
 	bufr       *bufio.Reader
 	bufw       *bufio.Writer
@@ -233,9 +232,20 @@ type conn struct {
 
 	mu        sync.Mutex // guards hijacked
 	hijacked  bool
-	curReq    *response
 	lastPOST  bool
-	localAddr net.Addr
+	// cur is the request being served, whose context a read or write
+	// error on the connection cancels.
+	cur atomic.Pointer[response]
+	// snap and snapVals hold responses' header snapshots (snapshot).
+	snap     http.Header
+	snapVals []string
+}
+
+// cancelCtx cancels the request being served (the connection failed).
+func (c *conn) cancelCtx() {
+	if w := c.cur.Load(); w != nil {
+		w.ctx.cancel()
+	}
 }
 
 var (
@@ -317,9 +327,7 @@ func (c *conn) serve(base context.Context) {
 		}
 	}()
 
-	ctx, cancel := context.WithCancel(base)
-	c.cancelCtx = cancel
-	defer cancel()
+	ctx := base
 	c.r.c = c
 	c.r.cond.L = &c.r.mu
 	c.bufr = newReader(&c.r)
@@ -348,10 +356,7 @@ func (c *conn) serve(base context.Context) {
 			w.sendExpectationFailed()
 			return
 		}
-		c.mu.Lock()
-		c.curReq = w
-		c.mu.Unlock()
-
+		c.cur.Store(w)
 		inFlight = w
 		c.srv.Handler.ServeHTTP(w, w.req)
 		inFlight = nil
@@ -371,9 +376,7 @@ func (c *conn) serve(base context.Context) {
 			return
 		}
 		c.setState(http.StateIdle)
-		c.mu.Lock()
-		c.curReq = nil
-		c.mu.Unlock()
+		c.cur.Store(nil)
 		if c.srv.inShutdown.Load() {
 			return
 		}
@@ -515,9 +518,7 @@ func (c *conn) readRequest(ctx context.Context) (*response, error) {
 	}
 	req.RemoteAddr = c.remoteAddr
 	_ = c.rwc.SetReadDeadline(time.Time{})
-	rctx, cancel := context.WithCancel(ctx)
-	w.ctx = reqContext{Context: rctx, w: w}
-	w.cancel = cancel
+	w.ctx.parent, w.ctx.w = ctx, w
 	w.req = req.WithContext(&w.ctx)
 	w.reqBody = w.req.Body
 	w.wants10KeepAlive = req.ProtoMajor == 1 && req.ProtoMinor == 0 && hasToken(req.Header.Get("Connection"), "keep-alive")

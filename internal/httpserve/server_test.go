@@ -166,12 +166,16 @@ func TestHijack(t *testing.T) {
 // the handler waits on it (the background read starts then).
 func TestContextCanceled(t *testing.T) {
 	gone := make(chan error, 1)
-	var kept context.Context
+	var kept, derived context.Context
 	var mu sync.Mutex
 	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		mu.Lock()
 		kept = r.Context()
+		var cancel context.CancelFunc
+		derived, cancel = context.WithTimeout(r.Context(), time.Hour)
 		mu.Unlock()
+		// Cancelled with its parent, checked below; called late.
+		time.AfterFunc(time.Minute, cancel)
 		if r.URL.Path == "/wait" {
 			_, _ = io.ReadAll(r.Body) // net/http too watches only after the body
 			select {
@@ -193,6 +197,11 @@ func TestContextCanceled(t *testing.T) {
 	mu.Lock()
 	if err := kept.Err(); !errors.Is(err, context.Canceled) {
 		t.Errorf("after the handler: context error %v", err)
+	}
+	select {
+	case <-derived.Done():
+	case <-time.After(5 * time.Second):
+		t.Error("a context derived from the request's not cancelled with it")
 	}
 	mu.Unlock()
 
