@@ -230,9 +230,9 @@ type conn struct {
 	bufw       *bufio.Writer
 	werr       error
 
-	mu        sync.Mutex // guards hijacked
-	hijacked  bool
-	lastPOST  bool
+	mu       sync.Mutex // guards hijacked
+	hijacked bool
+	lastPOST bool
 	// cur is the request being served, whose context a read or write
 	// error on the connection cancels.
 	cur atomic.Pointer[response]
