@@ -310,8 +310,14 @@ func (w *response) FlushError() error {
 	return err
 }
 
-// SetReadDeadline is what http.ResponseController.SetReadDeadline calls.
-func (w *response) SetReadDeadline(t time.Time) error { return w.conn.rwc.SetReadDeadline(t) }
+// SetReadDeadline is what http.ResponseController.SetReadDeadline calls
+// (the edge, on every body read). It holds for every read from the
+// connection from now on (wantReadDeadline): a body read served from the
+// buffer needs none.
+func (w *response) SetReadDeadline(t time.Time) error {
+	w.conn.wantReadDeadline(t)
+	return nil
+}
 
 // SetWriteDeadline is what http.ResponseController.SetWriteDeadline calls.
 func (w *response) SetWriteDeadline(t time.Time) error {
@@ -343,6 +349,9 @@ func (w *response) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	c.hijacked = true
 	rwc := c.rwc
 	_ = rwc.SetDeadline(time.Time{})
+	c.r.mu.Lock()
+	c.r.rdWant, c.r.rdSet = time.Time{}, time.Time{}
+	c.r.mu.Unlock()
 	if c.r.hasByte {
 		if _, err := c.bufr.Peek(c.bufr.Buffered() + 1); err != nil {
 			return nil, nil, fmt.Errorf("unexpected Peek failure reading buffered byte: %v", err)
@@ -1094,6 +1103,16 @@ type connReader struct {
 	byteBuf [1]byte
 	inRead  bool
 	aborted bool
+	// rdWant is the read deadline reads should have, rdSet the one
+	// last given to the connection (conn.wantReadDeadline).
+	rdWant, rdSet time.Time
+}
+
+func (cr *connReader) applyDeadlineLocked() {
+	if !cr.rdWant.Equal(cr.rdSet) {
+		_ = cr.c.rwc.SetReadDeadline(cr.rdWant)
+		cr.rdSet = cr.rdWant
+	}
 }
 
 func (cr *connReader) startBackgroundReadLocked() {
@@ -1101,7 +1120,8 @@ func (cr *connReader) startBackgroundReadLocked() {
 		return
 	}
 	cr.inRead = true
-	_ = cr.c.rwc.SetReadDeadline(time.Time{})
+	cr.rdWant = time.Time{}
+	cr.applyDeadlineLocked()
 	go cr.backgroundRead()
 }
 
@@ -1137,6 +1157,7 @@ func (cr *connReader) abortPendingRead() {
 		cr.cond.Wait()
 	}
 	_ = cr.c.rwc.SetReadDeadline(time.Time{})
+	cr.rdSet = time.Time{}
 }
 
 func (cr *connReader) releaseConn() {}
@@ -1160,6 +1181,7 @@ func (cr *connReader) Read(p []byte) (int, error) {
 		cr.mu.Unlock()
 		return 1, nil
 	}
+	cr.applyDeadlineLocked()
 	cr.inRead = true
 	cr.mu.Unlock()
 	n, err := cr.c.rwc.Read(p)

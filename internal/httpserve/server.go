@@ -241,6 +241,23 @@ type conn struct {
 	snapVals []string
 }
 
+// wantReadDeadline sets the read deadline the connection's next read
+// from the network has. It is given to the connection only then
+// (connReader.Read): between two requests the deadline changes three to
+// five times (idle, header, none, the edge's per-read body deadline and
+// none again) while the connection is read once or twice, and each
+// change given at once arms or stops a runtime timer.
+func (c *conn) wantReadDeadline(t time.Time) {
+	c.r.mu.Lock()
+	defer c.r.mu.Unlock()
+	c.r.rdWant = t
+	if c.r.inRead {
+		// A background read is waiting: it sees the deadline now, as
+		// on net/http.
+		c.r.applyDeadlineLocked()
+	}
+}
+
 // cancelCtx cancels the request being served (the connection failed).
 func (c *conn) cancelCtx() {
 	if w := c.cur.Load(); w != nil {
@@ -334,7 +351,7 @@ func (c *conn) serve(base context.Context) {
 	c.bufw = newWriter(c)
 
 	if d := c.srv.ReadHeaderTimeout; d > 0 {
-		_ = c.rwc.SetReadDeadline(time.Now().Add(d))
+		c.wantReadDeadline(time.Now().Add(d))
 	}
 	for {
 		w, err := c.readRequest(ctx)
@@ -381,9 +398,9 @@ func (c *conn) serve(base context.Context) {
 			return
 		}
 		if d := c.srv.idleTimeout(); d > 0 {
-			_ = c.rwc.SetReadDeadline(time.Now().Add(d))
+			c.wantReadDeadline(time.Now().Add(d))
 		} else {
-			_ = c.rwc.SetReadDeadline(time.Time{})
+			c.wantReadDeadline(time.Time{})
 		}
 		// Wait for the next request's first bytes before its header
 		// timeout starts.
@@ -391,9 +408,9 @@ func (c *conn) serve(base context.Context) {
 			return
 		}
 		if d := c.srv.ReadHeaderTimeout; d > 0 {
-			_ = c.rwc.SetReadDeadline(time.Now().Add(d))
+			c.wantReadDeadline(time.Now().Add(d))
 		} else {
-			_ = c.rwc.SetReadDeadline(time.Time{})
+			c.wantReadDeadline(time.Time{})
 		}
 	}
 }
@@ -517,7 +534,7 @@ func (c *conn) readRequest(ctx context.Context) (*response, error) {
 		req.Body = http.NoBody
 	}
 	req.RemoteAddr = c.remoteAddr
-	_ = c.rwc.SetReadDeadline(time.Time{})
+	c.wantReadDeadline(time.Time{})
 	w.ctx.parent, w.ctx.w = ctx, w
 	w.req = req.WithContext(&w.ctx)
 	w.reqBody = w.req.Body

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -351,5 +352,86 @@ func TestShutdown(t *testing.T) {
 	}
 	if _, err := net.DialTimeout("tcp", addr, time.Second); err == nil {
 		t.Error("listener still accepting")
+	}
+}
+
+// countingListener counts its connections' SetReadDeadline calls.
+type countingListener struct {
+	net.Listener
+	calls *atomic.Int64
+}
+
+func (l countingListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	return countingConn{c, l.calls}, nil
+}
+
+type countingConn struct {
+	net.Conn
+	calls *atomic.Int64
+}
+
+func (c countingConn) SetReadDeadline(t time.Time) error {
+	c.calls.Add(1)
+	return c.Conn.SetReadDeadline(t)
+}
+
+// TestReadDeadlinesGivenWhenRead: the idle, header and body deadlines
+// (the edge renews one on every body read) reach the connection only
+// when it is read — once a request when the request arrives whole — and
+// still hold: a body that stalls is cut off at its deadline.
+func TestReadDeadlinesGivenWhenRead(t *testing.T) {
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rc := http.NewResponseController(w)
+		buf := make([]byte, 512)
+		for {
+			_ = rc.SetReadDeadline(time.Now().Add(300 * time.Millisecond))
+			_, err := r.Body.Read(buf)
+			if err == io.EOF {
+				_ = rc.SetReadDeadline(time.Time{})
+				break
+			}
+			if err != nil {
+				http.Error(w, err.Error(), http.StatusRequestTimeout)
+				return
+			}
+		}
+		_, _ = io.WriteString(w, "ok")
+	})
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var calls atomic.Int64
+	s := &Server{Handler: h, ReadHeaderTimeout: 5 * time.Second, IdleTimeout: 10 * time.Second, ErrorLog: log.New(io.Discard, "", 0)}
+	go func() { _ = s.Serve(countingListener{l, &calls}) }()
+	t.Cleanup(func() { _ = s.Close() })
+	c := dial(t, l.Addr().String())
+	br := bufio.NewReader(c)
+	const n = 50
+	for range n {
+		_, _ = io.WriteString(c, "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello")
+		resp, err := http.ReadResponse(br, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+	}
+	// net/http gives each request five: idle, header, none, the body's
+	// and none.
+	if got := calls.Load(); got > n+2 {
+		t.Errorf("%d SetReadDeadline calls for %d requests, want at most one each", got, n)
+	}
+	// A stalled body still times out.
+	_, _ = io.WriteString(c, "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nabc")
+	resp, err := http.ReadResponse(br, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.StatusCode != http.StatusRequestTimeout {
+		t.Errorf("stalled body: %s", resp.Status)
 	}
 }
