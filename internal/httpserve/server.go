@@ -85,8 +85,9 @@ func (s *Server) Serve(l net.Listener) error {
 			if s.inShutdown.Load() {
 				return http.ErrServerClosed
 			}
-			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() {
+			// Retried as net/http retries them: errors that say they
+			// are temporary (too many open files among them).
+			if te, ok := err.(interface{ Temporary() bool }); ok && te.Temporary() {
 				if delay == 0 {
 					delay = 5 * time.Millisecond
 				} else {

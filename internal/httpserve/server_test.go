@@ -435,3 +435,42 @@ func TestReadDeadlinesGivenWhenRead(t *testing.T) {
 		t.Errorf("stalled body: %s", resp.Status)
 	}
 }
+
+// flakyListener fails its first Accepts with a temporary error, as a
+// process out of file descriptors does.
+type flakyListener struct {
+	net.Listener
+	fails atomic.Int32
+}
+
+type tempErr struct{}
+
+func (tempErr) Error() string   { return "accept: too many open files" }
+func (tempErr) Timeout() bool   { return false }
+func (tempErr) Temporary() bool { return true }
+
+func (l *flakyListener) Accept() (net.Conn, error) {
+	if l.fails.Add(-1) >= 0 {
+		return nil, tempErr{}
+	}
+	return l.Listener.Accept()
+}
+
+// TestAcceptRetriesTemporaryErrors: a temporary Accept error (EMFILE)
+// is retried after a pause, as net/http does, not the end of serving.
+func TestAcceptRetriesTemporaryErrors(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fl := &flakyListener{Listener: l}
+	fl.fails.Store(3)
+	s := &Server{Handler: okHandler, ErrorLog: log.New(io.Discard, "", 0)}
+	go func() { _ = s.Serve(fl) }()
+	t.Cleanup(func() { _ = s.Close() })
+	c := dial(t, l.Addr().String())
+	_, _ = io.WriteString(c, "GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+	if resp, err := http.ReadResponse(bufio.NewReader(c), nil); err != nil || resp.StatusCode != 200 {
+		t.Fatalf("after temporary accept errors: %v", err)
+	}
+}
