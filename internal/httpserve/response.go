@@ -11,6 +11,7 @@ import (
 	"net/http/httputil"
 	"path"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -736,10 +737,41 @@ func (cw *chunkWriter) writeHeader(p []byte) {
 
 	bw := w.conn.bufw
 	writeStatusLine(bw, w.req.ProtoAtLeast(1, 1), code, w.statusBuf[:])
-	_ = w.snapHeader.WriteSubset(bw, exclude)
+	writeSubset(bw, w.snapHeader, exclude)
 	setHeader.write(bw)
 	_, _ = bw.WriteString("\r\n")
 }
+
+// writeSubset is http.Header.WriteSubset without its sorter pool and
+// interface sort: the keys not excluded in order, a key that is not a
+// token skipped, each value with CR and LF made spaces and trimmed.
+func writeSubset(bw *bufio.Writer, h http.Header, exclude map[string]bool) {
+	var arr [24]string
+	keys := arr[:0]
+	for k := range h {
+		if !exclude[k] {
+			keys = append(keys, k)
+		}
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		if !isToken(k) {
+			continue
+		}
+		for _, v := range h[k] {
+			if strings.ContainsAny(v, "\r\n") {
+				v = newlineToSpace.Replace(v)
+			}
+			v = trimASCIISpace(v)
+			_, _ = bw.WriteString(k)
+			_, _ = bw.WriteString(": ")
+			_, _ = bw.WriteString(v)
+			_, _ = bw.WriteString("\r\n")
+		}
+	}
+}
+
+var newlineToSpace = strings.NewReplacer("\n", " ", "\r", " ")
 
 func has(h http.Header, key string) bool {
 	_, ok := h[key]

@@ -131,6 +131,20 @@ var wireHandlers = map[string]http.HandlerFunc{
 		w.Header().Set("B", "2")
 		_, _ = io.WriteString(w, "created")
 	},
+	"odd-headers": func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h["Lower-case-key"] = []string{"v"}
+		h["Bad Key"] = []string{"dropped"}
+		h["X-Multi"] = []string{"a", "b", " padded\t"}
+		h["X-Newlines"] = []string{"line1\r\nline2\nline3"}
+		h["X-Nil"] = nil
+		h["X-Empty"] = []string{""}
+		h["Aaa"] = []string{"first"}
+		for i := range 30 {
+			h["X-Many-"+strconv.Itoa(i)] = []string{strconv.Itoa(i)}
+		}
+		_, _ = io.WriteString(w, "odd")
+	},
 	"no-date": func(w http.ResponseWriter, r *http.Request) {
 		w.Header()["Date"] = nil
 		w.Header()["Content-Type"] = nil
