@@ -510,6 +510,7 @@ func (c *conn) readRequest(ctx context.Context) (*response, error) {
 	}
 	c.setState(http.StateActive)
 	w := &response{conn: c, contentLength: -1}
+	w.cw.res = w
 	s := string(block)
 	if n > 0 {
 		_, _ = c.bufr.Discard(n)
