@@ -45,7 +45,6 @@ type Server struct {
 	listeners  map[*net.Listener]struct{}
 	conns      map[*conn]struct{}
 	inShutdown atomic.Bool
-	onIdle     chan struct{}
 }
 
 func (s *Server) logf(format string, args ...any) {
