@@ -541,7 +541,9 @@ func (c *conn) readRequest(ctx context.Context) (*response, error) {
 	w.reqBody = w.req.Body
 	w.wants10KeepAlive = req.ProtoMajor == 1 && req.ProtoMinor == 0 && hasToken(req.Header.Get("Connection"), "keep-alive")
 	w.wantsClose = req.Close || hasToken(req.Header.Get("Connection"), "close")
-	if req.Method == "PRI" {
+	if req.Method == "PRI" && req.ContentLength == -1 && !p.chunked {
+		// The HTTP/2 preface: the handler may hijack it; otherwise the
+		// connection closes after the answer (net/http's isH2Upgrade).
 		w.closeAfterReply = true
 	}
 	if req.ContentLength == 0 || w.body.sawEOF {

@@ -248,6 +248,8 @@ func TestWireMatchesNetHTTP(t *testing.T) {
 		"bad version":         "GET / HTTP/9\r\nHost: h\r\n\r\n",
 		"http2":               "GET / HTTP/2.0\r\nHost: h\r\n\r\n",
 		"http0.9":             "GET / HTTP/0.9\r\nHost: h\r\n\r\n",
+		"h2 preface":          "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n",
+		"PRI with headers":    "PRI * HTTP/2.0\r\nHost: h\r\n\r\n",
 		"bad uri":             "GET foo HTTP/1.1\r\nHost: h\r\n\r\n",
 		"missing host":        "GET /small HTTP/1.1\r\n\r\n",
 		"two hosts":           "GET /small HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n",
