@@ -157,8 +157,7 @@ type parsed struct {
 // exactly as http.ReadRequest reads the same bytes: same method, URI,
 // protocol, URL, Host, headers (canonical keys, values trimmed, folded
 // lines joined), Close, ContentLength, TransferEncoding and Trailer; and
-// refuses what it refuses. It does not read the body. vals is scratch
-// for the header values' slices.
+// refuses what it refuses. It does not read the body.
 func parseRequest(block string, req *http.Request, p *parsed) error {
 	line, rest := nextLine(block)
 	method, after, ok1 := strings.Cut(line, " ")

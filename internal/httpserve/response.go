@@ -1192,8 +1192,6 @@ func (cr *connReader) abortPendingRead() {
 	cr.rdSet = time.Time{}
 }
 
-func (cr *connReader) releaseConn() {}
-
 func (cr *connReader) Read(p []byte) (int, error) {
 	cr.mu.Lock()
 	if cr.inRead {

@@ -379,7 +379,6 @@ func (c *conn) serve(base context.Context) {
 		inFlight = nil
 		w.cancelCtx()
 		if c.isHijacked() {
-			c.r.releaseConn()
 			return
 		}
 		w.finishRequest()
