@@ -13,6 +13,7 @@ package niwatest
 import (
 	"context"
 	"net/http"
+	"os"
 	"testing"
 	"time"
 
@@ -78,7 +79,10 @@ func NewFakeClock(t time.Time) *clock.Fake { return clock.NewFake(t) }
 // Start runs niwa until the test ends.
 func Start(t testing.TB, opts ...Option) *Niwa {
 	t.Helper()
-	cfg := server.Config{Host: "127.0.0.1", Port: 0, DNSAddr: "127.0.0.1:0", Region: Region, Version: "test"}
+	cfg := server.Config{Host: "127.0.0.1", Port: 0, DNSAddr: "127.0.0.1:0", Region: Region, Version: "test",
+		// NIWA_HTTP_SERVER=niwa runs a package's tests on niwa's own
+		// HTTP/1.1 server, as it makes the binary serve with it.
+		HTTPServer: os.Getenv("NIWA_HTTP_SERVER")}
 	for _, o := range opts {
 		o(&cfg)
 	}

@@ -13,10 +13,19 @@ import (
 // connection, and the next PUT on it waited out the 60 s read timeout.
 // One connection (max_pool_connections=1), no retries: an empty PUT, then
 // non-empty PUTs, a PUT niwa refuses without reading its body, another
-// empty PUT and GETs must all answer correctly and quickly.
+// empty PUT and GETs must all answer correctly and quickly. On both HTTP
+// servers the plain-HTTP port can have (--http-server std|niwa).
 func TestBoto3ExpectContinueNoStall(t *testing.T) {
 	t.Parallel()
-	n := framework.StartBinary(t)
+	for _, hs := range []string{"std", "niwa"} {
+		t.Run(hs, func(t *testing.T) {
+			t.Parallel()
+			testBoto3ExpectContinueNoStall(t, framework.StartBinary(t, "--http-server", hs))
+		})
+	}
+}
+
+func testBoto3ExpectContinueNoStall(t *testing.T, n *framework.Niwa) {
 	out := n.Python(t, `
 import boto3, botocore, time
 from botocore.config import Config

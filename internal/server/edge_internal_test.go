@@ -10,13 +10,26 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/niwa-cloud/niwa/internal/httpserve"
 )
 
 // edgeServer serves next behind the edge with the given body timeout on
 // a real listener (read deadlines need a connection).
-func edgeServer(t *testing.T, body time.Duration, next http.HandlerFunc) string {
+func edgeServer(t *testing.T, httpServer string, body time.Duration, next http.HandlerFunc) string {
 	t.Helper()
-	srv := httptest.NewUnstartedServer(edge{next: next, bodyTimeout: body})
+	h := edge{next: next, bodyTimeout: body}
+	if httpServer == HTTPServerNiwa {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		srv := &httpserve.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second}
+		go func() { _ = srv.Serve(ln) }()
+		t.Cleanup(func() { _ = srv.Close() })
+		return ln.Addr().String()
+	}
+	srv := httptest.NewUnstartedServer(h)
 	srv.Config.ReadHeaderTimeout = 5 * time.Second
 	srv.Start()
 	t.Cleanup(srv.Close)
@@ -63,45 +76,47 @@ func TestEdgeBodyDeadline(t *testing.T) {
 		{"slow but steady", echo, []string{"ab", "cd", "ef", "gh", "ij", "kl", "mn"}, timeout / 5, 14, false, "200 OK|14 bytes"},
 		{"handler past the timeout after the body", slowHandler, []string{"abcdef"}, 0, 6, false, "200 OK|6 bytes"},
 	} {
-		t.Run(c.name, func(t *testing.T) {
-			t.Parallel()
-			addr := edgeServer(t, timeout, c.handler)
-			conn, err := net.Dial("tcp", addr)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer conn.Close()
-			fmt.Fprintf(conn, "POST / HTTP/1.1\r\nHost: %s\r\nContent-Length: %d\r\n\r\n", addr, c.declare)
-			for i, p := range c.pieces {
-				if i > 0 {
-					time.Sleep(c.gap)
-				}
-				if _, err := io.WriteString(conn, p); err != nil {
+		for _, hs := range []string{HTTPServerStd, HTTPServerNiwa} {
+			t.Run(hs+"/"+c.name, func(t *testing.T) {
+				t.Parallel()
+				addr := edgeServer(t, hs, timeout, c.handler)
+				conn, err := net.Dial("tcp", addr)
+				if err != nil {
 					t.Fatal(err)
 				}
-			}
-			_ = conn.SetReadDeadline(time.Now().Add(30 * time.Second))
-			br := bufio.NewReader(conn)
-			resp, err := http.ReadResponse(br, nil)
-			if err != nil {
-				t.Fatalf("no response: %v", err)
-			}
-			b, _ := io.ReadAll(resp.Body)
-			got := resp.Status + "|" + string(b)
-			for _, want := range strings.Split(c.want, "|") {
-				if !strings.Contains(got, want) {
-					t.Fatalf("got %q, want %q", got, c.want)
+				defer conn.Close()
+				fmt.Fprintf(conn, "POST / HTTP/1.1\r\nHost: %s\r\nContent-Length: %d\r\n\r\n", addr, c.declare)
+				for i, p := range c.pieces {
+					if i > 0 {
+						time.Sleep(c.gap)
+					}
+					if _, err := io.WriteString(conn, p); err != nil {
+						t.Fatal(err)
+					}
 				}
-			}
-			if c.stall {
-				// The connection is closed: the next read ends.
-				if _, err := br.ReadByte(); err == nil {
-					t.Fatal("connection still open after a stalled body")
-				} else if ne, ok := err.(net.Error); ok && ne.Timeout() {
-					t.Fatal("connection still open after a stalled body")
+				_ = conn.SetReadDeadline(time.Now().Add(30 * time.Second))
+				br := bufio.NewReader(conn)
+				resp, err := http.ReadResponse(br, nil)
+				if err != nil {
+					t.Fatalf("no response: %v", err)
 				}
-			}
-		})
+				b, _ := io.ReadAll(resp.Body)
+				got := resp.Status + "|" + string(b)
+				for _, want := range strings.Split(c.want, "|") {
+					if !strings.Contains(got, want) {
+						t.Fatalf("got %q, want %q", got, c.want)
+					}
+				}
+				if c.stall {
+					// The connection is closed: the next read ends.
+					if _, err := br.ReadByte(); err == nil {
+						t.Fatal("connection still open after a stalled body")
+					} else if ne, ok := err.(net.Error); ok && ne.Timeout() {
+						t.Fatal("connection still open after a stalled body")
+					}
+				}
+			})
+		}
 	}
 }
 

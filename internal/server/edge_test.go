@@ -117,8 +117,10 @@ const bucketConfig = "<CreateBucketConfiguration><LocationConstraint>" + niwates
 // TestUnreadableBodies: a body short of its Content-Length, broken
 // chunked framing, or a client that stops sending is the service's 4xx
 // in its own protocol — never a 500 — and the connection is closed.
-func TestUnreadableBodies(t *testing.T) {
-	n := niwatest.Start(t, shortTimeouts)
+func TestUnreadableBodies(t *testing.T) { forEachHTTPServer(t, testUnreadableBodies) }
+
+func testUnreadableBodies(t *testing.T, hs niwatest.Option) {
+	n := niwatest.Start(t, shortTimeouts, hs)
 	ddb := map[string]string{"X-Amz-Target": "DynamoDB_20120810.ListTables", "Content-Type": "application/x-amz-json-1.0"}
 	sqs := map[string]string{"X-Amz-Target": "AmazonSQS.ListQueues", "Content-Type": "application/x-amz-json-1.0"}
 	form := map[string]string{"Content-Type": "application/x-www-form-urlencoded; charset=utf-8"}
@@ -168,8 +170,10 @@ func TestUnreadableBodies(t *testing.T) {
 // cap is refused with the service's error from its Content-Length alone —
 // niwa answers before the body is sent — and a chunked one as soon as it
 // passes the cap. Streaming uploads are not capped.
-func TestBodyCaps(t *testing.T) {
-	n := niwatest.Start(t, shortTimeouts)
+func TestBodyCaps(t *testing.T) { forEachHTTPServer(t, testBodyCaps) }
+
+func testBodyCaps(t *testing.T, hs niwatest.Option) {
+	n := niwatest.Start(t, shortTimeouts, hs)
 	ddb := map[string]string{"X-Amz-Target": "DynamoDB_20120810.ListTables", "Content-Type": "application/x-amz-json-1.0"}
 	form := map[string]string{"Content-Type": "application/x-www-form-urlencoded; charset=utf-8"}
 	big := func(n int) string { return strings.Repeat("a", n) }
@@ -220,8 +224,10 @@ func TestBodyCaps(t *testing.T) {
 // connection where the final status came first). A non-empty body niwa
 // answers without reading gets no 100 Continue (the client need not send
 // it) and the connection is closed.
-func TestExpectContinue(t *testing.T) {
-	n := niwatest.Start(t)
+func TestExpectContinue(t *testing.T) { forEachHTTPServer(t, testExpectContinue) }
+
+func testExpectContinue(t *testing.T, hs niwatest.Option) {
+	n := niwatest.Start(t, hs)
 	signed(t, n, time.Now(), rootCreds, "s3", "PUT", "/expect-bucket", nil, bucketConfig)
 	conn, err := net.Dial("tcp", strings.TrimPrefix(n.Endpoint, "http://"))
 	if err != nil {
@@ -280,5 +286,15 @@ func TestExpectContinue(t *testing.T) {
 	}
 	if got := put("/no-such-bucket-here/one", "hello", false); got != "HTTP/1.1 404 Not Found (closed)" {
 		t.Fatalf("refused PUT: %q", got)
+	}
+}
+
+// forEachHTTPServer runs test on each server the plain-HTTP listener can
+// have (server.Config.HTTPServer): net/http's and niwa's own.
+func forEachHTTPServer(t *testing.T, test func(t *testing.T, hs niwatest.Option)) {
+	for _, name := range []string{server.HTTPServerStd, server.HTTPServerNiwa} {
+		t.Run(name, func(t *testing.T) {
+			test(t, func(cfg *server.Config) { cfg.HTTPServer = name })
+		})
 	}
 }

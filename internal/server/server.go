@@ -26,6 +26,7 @@ import (
 	"github.com/niwa-cloud/niwa/internal/dns"
 	"github.com/niwa-cloud/niwa/internal/events"
 	"github.com/niwa-cloud/niwa/internal/gateway"
+	"github.com/niwa-cloud/niwa/internal/httpserve"
 	"github.com/niwa-cloud/niwa/internal/protocol/codecs"
 	"github.com/niwa-cloud/niwa/internal/storage"
 )
@@ -97,6 +98,11 @@ type Config struct {
 	// Timeouts bound slow and idle connections (zero fields take the
 	// defaults).
 	Timeouts Timeouts
+	// HTTPServer is what serves the plain-HTTP listener: HTTPServerStd
+	// (net/http, the default) or HTTPServerNiwa (internal/httpserve,
+	// niwa's own HTTP/1.1 server: the same bytes on the wire, less CPU
+	// per request). The HTTPS listener is net/http's either way.
+	HTTPServer string
 	// CloudTrailDeliveryInterval is how often trails deliver their log
 	// files (zero: AWS's 5 minutes).
 	CloudTrailDeliveryInterval time.Duration
@@ -114,6 +120,20 @@ type Config struct {
 	SQLEngine sqlengine.Engine
 }
 
+// The servers Config.HTTPServer names.
+const (
+	HTTPServerStd  = "std"
+	HTTPServerNiwa = "niwa"
+)
+
+// plainServer is what serves the plain-HTTP listener (*http.Server or
+// *httpserve.Server).
+type plainServer interface {
+	Serve(net.Listener) error
+	Shutdown(context.Context) error
+	Close() error
+}
+
 // Server is a running (or ready to run) niwa.
 type Server struct {
 	cfg     Config
@@ -122,6 +142,8 @@ type Server struct {
 	handler http.Handler
 	built   *built
 	http    *http.Server
+	// plain serves ln: http, or niwa's own server (Config.HTTPServer).
+	plain   plainServer
 	ln      net.Listener
 	dnsAddr string
 	// tlsLn is the HTTPS listener (nil without Config.HTTPSAddr).
@@ -140,6 +162,13 @@ func New(cfg Config) (*Server, error) {
 	}
 	if cfg.Region == "" {
 		cfg.Region = "us-east-1"
+	}
+	switch cfg.HTTPServer {
+	case "":
+		cfg.HTTPServer = HTTPServerStd
+	case HTTPServerStd, HTTPServerNiwa:
+	default:
+		return nil, fmt.Errorf("server: HTTP server %q: want %s or %s", cfg.HTTPServer, HTTPServerStd, HTTPServerNiwa)
 	}
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.DiscardHandler)
@@ -252,6 +281,15 @@ func New(cfg Config) (*Server, error) {
 		IdleTimeout: cfg.Timeouts.Idle,
 		ErrorLog:    slog.NewLogLogger(cfg.Log.Handler(), slog.LevelWarn),
 	}
+	s.plain = s.http
+	if cfg.HTTPServer == HTTPServerNiwa {
+		s.plain = &httpserve.Server{
+			Handler:           s.handler,
+			ReadHeaderTimeout: cfg.Timeouts.Header,
+			IdleTimeout:       cfg.Timeouts.Idle,
+			ErrorLog:          s.http.ErrorLog,
+		}
+	}
 	return s, nil
 }
 
@@ -313,8 +351,8 @@ func (s *Server) Serve() error {
 		return errors.New("server: Serve before Listen")
 	}
 	errs := make(chan error, 2)
-	serve := func(ln net.Listener) {
-		if err := s.http.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+	serve := func(srv plainServer, ln net.Listener) {
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			errs <- err
 			return
 		}
@@ -323,9 +361,9 @@ func (s *Server) Serve() error {
 	n := 1
 	if s.tlsLn != nil {
 		n++
-		go serve(s.tlsLn)
+		go serve(s.http, s.tlsLn)
 	}
-	go serve(s.ln)
+	go serve(s.plain, s.ln)
 	s.serveOnce.Do(func() {
 		for _, f := range s.onServe {
 			go f()
@@ -336,6 +374,9 @@ func (s *Server) Serve() error {
 		if err := <-errs; err != nil && first == nil {
 			first = err
 			_ = s.http.Close() // one listener failing stops the other
+			if s.plain != s.http {
+				_ = s.plain.Close()
+			}
 		}
 	}
 	return first
@@ -345,6 +386,11 @@ func (s *Server) Serve() error {
 // ends), and closes storage.
 func (s *Server) Shutdown(ctx context.Context) error {
 	err := s.http.Shutdown(ctx)
+	if s.plain != s.http {
+		if perr := s.plain.Shutdown(ctx); perr != nil && err == nil {
+			err = perr
+		}
+	}
 	if cerr := s.built.close(); cerr != nil && err == nil {
 		err = cerr
 	}
