@@ -103,25 +103,18 @@ func dash(s string) string {
 
 // logAccess formats and queues one line if bucket logs.
 func (s *S3) logAccess(o request.Observation, bucket, key, kind string) {
-	var b bucketHead
+	b, ok, err := s.lookupBucket(bucket)
+	if err != nil || !ok || b.Logging == nil {
+		return
+	}
 	var size int64 = -1
-	err := s.store.View(func(tx storage.Tx) error {
-		var ok bool
-		var err error
-		b, ok, err = s.heads.Get(tx, globalScope(), bucket)
-		if err != nil || !ok || b.Logging == nil {
-			b.Logging = nil
-			return err
-		}
-		if key != "" {
+	if key != "" {
+		_ = s.store.View(func(tx storage.Tx) error {
 			if obj, ok, _ := objects.Get(tx, globalScope(), bucket, key); ok {
 				size = obj.Size
 			}
-		}
-		return nil
-	})
-	if err != nil || b.Logging == nil {
-		return
+			return nil
+		})
 	}
 	r := o.Request
 	now := s.clock.Now().UTC()

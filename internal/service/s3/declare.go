@@ -77,6 +77,11 @@ func (s *S3) Declare() kit.Declaration {
 			{Name: "s3-post-object", Match: s.MatchPostObject, Handler: s.PostObjectHandler()},
 			{Name: "s3-website", Match: s.MatchWebsite, Handler: s.WebsiteHandler()},
 		},
+		// The bucket cache's records are of the store Reset emptied.
+		Reset: func() error {
+			s.resetBuckets()
+			return nil
+		},
 		Close: func() error {
 			s.StopLifecycle()
 			return s.Close()

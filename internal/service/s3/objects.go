@@ -590,13 +590,13 @@ func parseRange(h string, size int64) (start, end int64, ok bool, err error) {
 // as S3 does.
 func (s *S3) readable(bucket, key, versionID string) (objectRecord, error) {
 	var o objectRecord
-	err := s.store.View(func(tx storage.Tx) error {
-		if _, ok, err := s.heads.Get(tx, globalScope(), bucket); err != nil || !ok {
-			if err == nil {
-				err = noSuchBucket(bucket)
-			}
-			return err
+	if _, ok, err := s.lookupBucket(bucket); err != nil || !ok {
+		if err == nil {
+			err = noSuchBucket(bucket)
 		}
+		return o, err
+	}
+	err := s.store.View(func(tx storage.Tx) error {
 		var err error
 		o, err = currentObject(tx, bucket, key, versionID)
 		if err != nil && versionID == "" {

@@ -86,10 +86,11 @@ type PostVerifier interface {
 
 // S3 implements the S3 API. Bind it with s3api.Bind.
 type S3 struct {
-	// heads decodes each version of a bucket's bucketHead once: the
-	// authorization and access-log hooks read it on every request.
-	heads *storage.DecodeCache[bucketHead]
-	// records decodes each version of a bucket record once for bucket().
+	// bcache keeps each bucket's decoded record while no bucket record
+	// is written (bucketcache.go): every request reads it several times.
+	bcache bucketCache
+	// records decodes each version of a bucket record once, for
+	// bcache's misses.
 	records *storage.DecodeCache[bucketRecord]
 	store   storage.Store
 	blobs   storage.BlobStore
@@ -141,8 +142,7 @@ func New(store storage.Store, blobs storage.BlobStore, bus *events.Bus, clk cloc
 	if bus == nil {
 		bus = events.New()
 	}
-	return &S3{store: store, blobs: blobs, bus: bus, clock: clk, opts: opts, heads: storage.NewDecodeCache(bucketHeads, 4096),
-		records: storage.NewDecodeCache(buckets, 4096), errDocs: newErrorDocs()}
+	return &S3{store: store, blobs: blobs, bus: bus, clock: clk, opts: opts, records: storage.NewDecodeCache(buckets, 4096), errDocs: newErrorDocs()}
 }
 
 // Close stops the log flush timer after flushing what is pending.
