@@ -227,3 +227,51 @@ func TestBucketCacheSeesChanges(t *testing.T) {
 		}
 	})
 }
+
+// TestObjectCacheSeesWrites: GET and HEAD read an object's record
+// through the object decode cache; an overwrite (new body, ETag and
+// metadata), a tagging change and a delete are each what the very next
+// read answers, and what one read was given is not changed by the next.
+func TestObjectCacheSeesWrites(t *testing.T) {
+	f := newFixture(t)
+	ctx := f.ctx()
+	f.bucket(t, "objcache")
+	in := func() *s3api.GetObjectInput { return &s3api.GetObjectInput{Bucket: ptr.To("objcache"), Key: ptr.To("k")} }
+	if _, err := f.s.PutObject(ctx, &s3api.PutObjectInput{Bucket: ptr.To("objcache"), Key: ptr.To("k"),
+		Body: strings.NewReader("one"), Metadata: map[string]string{"v": "1"}}); err != nil {
+		t.Fatal(err)
+	}
+	body, first := f.get(t, in())
+	if body != "one" || first.Metadata["v"] != "1" {
+		t.Fatalf("first: %q %v", body, first.Metadata)
+	}
+	firstETag := ptr.Deref(first.ETag)
+	if _, err := f.s.PutObject(ctx, &s3api.PutObjectInput{Bucket: ptr.To("objcache"), Key: ptr.To("k"),
+		Body: strings.NewReader("second"), Metadata: map[string]string{"v": "2"}}); err != nil {
+		t.Fatal(err)
+	}
+	body, second := f.get(t, in())
+	if body != "second" || second.Metadata["v"] != "2" || ptr.Deref(second.ETag) == firstETag || ptr.Deref(second.ContentLength) != 6 {
+		t.Fatalf("after the overwrite: %q %v %s %d", body, second.Metadata, ptr.Deref(second.ETag), ptr.Deref(second.ContentLength))
+	}
+	if first.Metadata["v"] != "1" || ptr.Deref(first.ETag) != firstETag {
+		t.Fatalf("the first answer changed: %v %s", first.Metadata, ptr.Deref(first.ETag))
+	}
+	if _, err := f.s.PutObjectTagging(ctx, &s3api.PutObjectTaggingInput{Bucket: ptr.To("objcache"), Key: ptr.To("k"),
+		Tagging: &s3api.Tagging{TagSet: []s3api.Tag{{Key: ptr.To("a"), Value: ptr.To("b")}}}}); err != nil {
+		t.Fatal(err)
+	}
+	head, err := f.s.HeadObject(ctx, &s3api.HeadObjectInput{Bucket: ptr.To("objcache"), Key: ptr.To("k")})
+	if err != nil || ptr.Deref(head.TagCount) != 1 {
+		t.Fatalf("HEAD after PutObjectTagging: %v %v", head, err)
+	}
+	if _, out := f.get(t, in()); ptr.Deref(out.TagCount) != 1 {
+		t.Fatalf("after PutObjectTagging: tag count %v", out.TagCount)
+	}
+	if _, err := f.s.DeleteObject(ctx, &s3api.DeleteObjectInput{Bucket: ptr.To("objcache"), Key: ptr.To("k")}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.s.HeadObject(ctx, &s3api.HeadObjectInput{Bucket: ptr.To("objcache"), Key: ptr.To("k")}); codeOf(err) != "NoSuchKey" {
+		t.Fatalf("after DeleteObject: %v", err)
+	}
+}

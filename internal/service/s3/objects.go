@@ -589,6 +589,14 @@ func parseRange(h string, size int64) (start, end int64, ok bool, err error) {
 // readable finds the object a GET or HEAD reads, answering delete markers
 // as S3 does.
 func (s *S3) readable(bucket, key, versionID string) (objectRecord, error) {
+	return s.readObject(bucket, key, versionID, false)
+}
+
+// readObject is readable; shared reads the current version through the
+// object decode cache (S3.objs), for callers that only read the record:
+// its slices, maps and pointers are then shared with the cache and must
+// not be modified.
+func (s *S3) readObject(bucket, key, versionID string, shared bool) (objectRecord, error) {
 	var o objectRecord
 	if _, ok, err := s.lookupBucket(bucket); err != nil || !ok {
 		if err == nil {
@@ -598,7 +606,14 @@ func (s *S3) readable(bucket, key, versionID string) (objectRecord, error) {
 	}
 	err := s.store.View(func(tx storage.Tx) error {
 		var err error
-		o, err = currentObject(tx, bucket, key, versionID)
+		if shared && versionID == "" {
+			var ok bool
+			if o, ok, err = s.objs.Get(tx, globalScope(), bucket, key); err == nil && !ok {
+				err = noSuchKey(key)
+			}
+		} else {
+			o, err = currentObject(tx, bucket, key, versionID)
+		}
 		if err != nil && versionID == "" {
 			// A key whose current version is a delete marker answers 404
 			// naming the marker, as S3 does.
@@ -628,12 +643,13 @@ func (s *S3) readable(bucket, key, versionID string) (objectRecord, error) {
 	return o, nil
 }
 
-// checkSSEC holds an SSE-C object to the key it was written with.
 // conditionalRead is what GetObject and HeadObject check before answering,
 // in S3's order: the version exists and may be read, the SSE-C key
-// matches, then the conditional headers.
+// matches, then the conditional headers. The record is read through the
+// object decode cache: its callers (GET, HEAD, GetObjectAttributes,
+// SelectObjectContent) only read it.
 func (s *S3) conditionalRead(bucket, key, versionID string, sseAlg, sseKey, sseKeyMD5 *string, c conditions) (objectRecord, error) {
-	o, err := s.readable(bucket, key, versionID)
+	o, err := s.readObject(bucket, key, versionID, true)
 	if err != nil {
 		return o, err
 	}
@@ -661,6 +677,7 @@ func checkReadHeaders(ctx *request.Context) error {
 	return nil
 }
 
+// checkSSEC holds an SSE-C object to the key it was written with.
 func checkSSEC(o objectRecord, alg, key, keyMD5 *string) error {
 	if alg == nil && (key != nil || keyMD5 != nil) {
 		return errSSECNoAlgorithm()

@@ -92,11 +92,15 @@ type S3 struct {
 	// records decodes each version of a bucket record once, for
 	// bcache's misses.
 	records *storage.DecodeCache[bucketRecord]
-	store   storage.Store
-	blobs   storage.BlobStore
-	bus     *events.Bus
-	clock   clock.Clock
-	opts    Options
+	// objs decodes each version of an object's current record once for
+	// the reads that only read it (GET, HEAD: conditionalRead). It holds
+	// at most objCacheMax records, each a few hundred bytes.
+	objs  *storage.DecodeCache[objectRecord]
+	store storage.Store
+	blobs storage.BlobStore
+	bus   *events.Bus
+	clock clock.Clock
+	opts  Options
 
 	// flushMu guards flushArmed: whether a log flush timer is pending.
 	// The pending lines themselves are stored (logq), so nothing is lost
@@ -142,8 +146,13 @@ func New(store storage.Store, blobs storage.BlobStore, bus *events.Bus, clk cloc
 	if bus == nil {
 		bus = events.New()
 	}
-	return &S3{store: store, blobs: blobs, bus: bus, clock: clk, opts: opts, records: storage.NewDecodeCache(buckets, 4096), errDocs: newErrorDocs()}
+	return &S3{store: store, blobs: blobs, bus: bus, clock: clk, opts: opts, records: storage.NewDecodeCache(buckets, 4096), objs: storage.NewDecodeCache(objects, objCacheMax), errDocs: newErrorDocs()}
 }
+
+// objCacheMax bounds S3.objs: the objects a test reads again and again
+// (fixtures, polled keys) stay decoded, and the cache's memory stays a
+// small constant whatever is stored.
+const objCacheMax = 1024
 
 // Close stops the log flush timer after flushing what is pending.
 func (s *S3) Close() error {
