@@ -236,7 +236,9 @@ func TestObjectCacheSeesWrites(t *testing.T) {
 	f := newFixture(t)
 	ctx := f.ctx()
 	f.bucket(t, "objcache")
-	in := func() *s3api.GetObjectInput { return &s3api.GetObjectInput{Bucket: ptr.To("objcache"), Key: ptr.To("k")} }
+	in := func() *s3api.GetObjectInput {
+		return &s3api.GetObjectInput{Bucket: ptr.To("objcache"), Key: ptr.To("k")}
+	}
 	if _, err := f.s.PutObject(ctx, &s3api.PutObjectInput{Bucket: ptr.To("objcache"), Key: ptr.To("k"),
 		Body: strings.NewReader("one"), Metadata: map[string]string{"v": "1"}}); err != nil {
 		t.Fatal(err)
