@@ -124,6 +124,9 @@ type S3 struct {
 	// inputFields maps an input type to the fields precondition reads
 	// (reflect.Type → *preconditionFields).
 	inputFields sync.Map
+	// memberIndexes maps an input type to the fields the authorization
+	// hooks read (reflect.Type → *memberIndexes; declare_input.go).
+	memberIndexes sync.Map
 }
 
 // New returns the S3 service.
