@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	s3api "github.com/niwa-cloud/niwa/internal/api/s3"
 	"github.com/niwa-cloud/niwa/internal/awsid"
 	objstore "github.com/niwa-cloud/niwa/internal/objects"
 	"github.com/niwa-cloud/niwa/internal/ptr"
@@ -107,6 +108,12 @@ func (s *S3) logAccess(o request.Observation, bucket, key, kind string) {
 	if err != nil || !ok || b.Logging == nil {
 		return
 	}
+	s.writeAccessLog(o, b.Account, b.Logging, bucket, key, kind)
+}
+
+// writeAccessLog is logAccess for a bucket that logs (apart, so that
+// what it captures stays off the heap for the many that do not).
+func (s *S3) writeAccessLog(o request.Observation, account string, logging *s3api.LoggingEnabled, bucket, key, kind string) {
 	var size int64 = -1
 	if key != "" {
 		_ = s.store.View(func(tx storage.Tx) error {
@@ -152,7 +159,7 @@ func (s *S3) logAccess(o request.Observation, bucket, key, kind string) {
 	}
 	ms := o.Duration.Milliseconds()
 	line := strings.Join([]string{
-		canonicalID(b.Account),
+		canonicalID(account),
 		bucket,
 		"[" + now.Format("02/Jan/2006:15:04:05 -0700") + "]",
 		dash(remoteIP(r)),
@@ -180,8 +187,8 @@ func (s *S3) logAccess(o request.Observation, bucket, key, kind string) {
 		"-", // ACL required
 	}, " ")
 	seq := s.nextSeq(now)
-	err = s.store.Update(func(tx storage.Tx) error {
-		return logq.Put(tx, globalScope(), logLine{TargetBucket: ptr.Deref(b.Logging.TargetBucket), TargetPrefix: ptr.Deref(b.Logging.TargetPrefix), Line: line},
+	err := s.store.Update(func(tx storage.Tx) error {
+		return logq.Put(tx, globalScope(), logLine{TargetBucket: ptr.Deref(logging.TargetBucket), TargetPrefix: ptr.Deref(logging.TargetPrefix), Line: line},
 			fmt.Sprintf("%020d", seq))
 	})
 	if err != nil {
