@@ -762,7 +762,7 @@ func (s *S3) GetObject(ctx *request.Context, in *s3api.GetObjectInput) (*s3api.G
 		out.ChecksumCRC32, out.ChecksumCRC32C, out.ChecksumSHA1, out.ChecksumSHA256, out.ChecksumCRC64NVME = checksumPtrs(o.Checksums)
 		out.ChecksumType = checksumType(o)
 	}
-	out.ContentLength = ptr.To(n)
+	*out.ContentLength = n // fillHeaders' value, this request's own
 	// response-* query parameters override the stored headers.
 	if in.ResponseContentType != nil {
 		out.ContentType = in.ResponseContentType
@@ -824,28 +824,42 @@ type headFields struct {
 	PartsCount                                                         **int32
 }
 
+// headValues holds the values fillHeaders points the output at: one
+// allocation for the request where each pointer was one.
+type headValues struct {
+	acceptRanges, etag, versionID, cacheControl, disposition string
+	encoding, language, contentType, redirect, storageClass  string
+	lastModified                                             time.Time
+	size                                                     int64
+	partsCount                                               int32
+}
+
 func fillHeaders(o objectRecord, f *headFields) {
-	str := func(dst **string, v string) {
-		if v != "" {
-			*dst = ptr.To(v)
+	v := &headValues{acceptRanges: "bytes", etag: o.ETag, versionID: o.VersionID, cacheControl: o.CacheControl,
+		disposition: o.Disposition, encoding: o.Encoding, language: o.Language, contentType: o.ContentType,
+		redirect: o.Redirect, storageClass: o.StorageClass, lastModified: o.LastModified, size: o.Size}
+	str := func(dst **string, v *string) {
+		if *v != "" {
+			*dst = v
 		}
 	}
-	*f.AcceptRanges = ptr.To("bytes")
-	*f.LastModified = ptr.To(o.LastModified)
-	*f.ContentLength = ptr.To(o.Size)
-	*f.ETag = ptr.To(o.ETag)
-	str(f.VersionId, o.VersionID)
-	str(f.CacheControl, o.CacheControl)
-	str(f.ContentDisposition, o.Disposition)
-	str(f.ContentEncoding, o.Encoding)
-	str(f.ContentLanguage, o.Language)
-	str(f.ContentType, o.ContentType)
-	str(f.Redirect, o.Redirect)
-	str(f.StorageClass, o.StorageClass)
+	*f.AcceptRanges = &v.acceptRanges
+	*f.LastModified = &v.lastModified
+	*f.ContentLength = &v.size
+	*f.ETag = &v.etag
+	str(f.VersionId, &v.versionID)
+	str(f.CacheControl, &v.cacheControl)
+	str(f.ContentDisposition, &v.disposition)
+	str(f.ContentEncoding, &v.encoding)
+	str(f.ContentLanguage, &v.language)
+	str(f.ContentType, &v.contentType)
+	str(f.Redirect, &v.redirect)
+	str(f.StorageClass, &v.storageClass)
 	*f.Expires = o.Expires
 	*f.Metadata = encodeMetadata(o.Metadata) // RFC 2047 for non-ASCII, as S3 answers
 	if o.PartsCount > 0 {
-		*f.PartsCount = ptr.To(int32(o.PartsCount))
+		v.partsCount = int32(o.PartsCount)
+		*f.PartsCount = &v.partsCount
 	}
 }
 
