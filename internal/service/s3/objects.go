@@ -341,7 +341,12 @@ func checkKey(key string) error {
 	return nil
 }
 
-func quoteETag(md5sum []byte) string { return `"` + hex.EncodeToString(md5sum) + `"` }
+func quoteETag(md5sum []byte) string {
+	var a [2 + 2*md5.Size]byte // an MD5's quoted hex on the stack: one allocation, the string
+	buf := append(a[:0], '"')
+	buf = hex.AppendEncode(buf, md5sum)
+	return string(append(buf, '"'))
+}
 
 func (s *S3) PutObject(ctx *request.Context, in *s3api.PutObjectInput) (*s3api.PutObjectOutput, error) {
 	name, key := ptr.Deref(in.Bucket), ptr.Deref(in.Key)
@@ -403,7 +408,7 @@ func (s *S3) PutObject(ctx *request.Context, in *s3api.PutObjectInput) (*s3api.P
 		return nil, err
 	}
 	s.notify(ctx, b, "ObjectCreated:Put", o)
-	out := &s3api.PutObjectOutput{ETag: ptr.To(o.ETag)}
+	out := &s3api.PutObjectOutput{ETag: &o.ETag} // o is not changed after this
 	setSSE(o, &out.ServerSideEncryption, &out.SSEKMSKeyId, &out.BucketKeyEnabled, &out.SSECustomerAlgorithm, &out.SSECustomerKeyMD5)
 	if in.SSEKMSEncryptionContext != nil {
 		out.SSEKMSEncryptionContext = sealContext(o)
