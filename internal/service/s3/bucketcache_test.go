@@ -277,3 +277,44 @@ func TestObjectCacheSeesWrites(t *testing.T) {
 		t.Fatalf("after DeleteObject: %v", err)
 	}
 }
+
+// TestBucketCacheConcurrent: readers of a bucket's policy while it is
+// rewritten see one of the policies written, and once the writes are
+// answered, the last.
+func TestBucketCacheConcurrent(t *testing.T) {
+	f := newFixture(t)
+	f.bucket(t, "busy")
+	policy := func(i int) string {
+		return `{"Version":"2012-10-17","Statement":[{"Sid":"s` + string(rune('a'+i)) + `","Effect":"Deny","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::busy/*"}]}`
+	}
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				doc, _, found, err := f.s.ResourcePolicy(context.Background(), "arn:aws:s3:::busy")
+				if err != nil || !found || doc != "" && !strings.Contains(doc, `"Sid":"s`) {
+					t.Errorf("read %q %v %v", doc, found, err)
+					return
+				}
+			}
+		}()
+	}
+	for i := range 10 {
+		if _, err := f.s.PutBucketPolicy(f.ctx(), &s3api.PutBucketPolicyInput{Bucket: ptr.To("busy"), Policy: ptr.To(policy(i))}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	close(stop)
+	wg.Wait()
+	if doc, _, _, err := f.s.ResourcePolicy(context.Background(), "arn:aws:s3:::busy"); err != nil || doc != policy(9) {
+		t.Fatalf("after the writes: %q %v", doc, err)
+	}
+}
