@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	s3api "github.com/niwa-cloud/niwa/internal/api/s3"
 	"github.com/niwa-cloud/niwa/internal/awsid"
 	objstore "github.com/niwa-cloud/niwa/internal/objects"
 	"github.com/niwa-cloud/niwa/internal/ptr"
@@ -103,25 +104,24 @@ func dash(s string) string {
 
 // logAccess formats and queues one line if bucket logs.
 func (s *S3) logAccess(o request.Observation, bucket, key, kind string) {
-	var b bucketHead
+	b, ok, err := s.lookupBucket(bucket)
+	if err != nil || !ok || b.Logging == nil {
+		return
+	}
+	s.writeAccessLog(o, b.Account, b.Logging, bucket, key, kind)
+}
+
+// writeAccessLog is logAccess for a bucket that logs (apart, so that
+// what it captures stays off the heap for the many that do not).
+func (s *S3) writeAccessLog(o request.Observation, account string, logging *s3api.LoggingEnabled, bucket, key, kind string) {
 	var size int64 = -1
-	err := s.store.View(func(tx storage.Tx) error {
-		var ok bool
-		var err error
-		b, ok, err = s.heads.Get(tx, globalScope(), bucket)
-		if err != nil || !ok || b.Logging == nil {
-			b.Logging = nil
-			return err
-		}
-		if key != "" {
+	if key != "" {
+		_ = s.store.View(func(tx storage.Tx) error {
 			if obj, ok, _ := objects.Get(tx, globalScope(), bucket, key); ok {
 				size = obj.Size
 			}
-		}
-		return nil
-	})
-	if err != nil || b.Logging == nil {
-		return
+			return nil
+		})
 	}
 	r := o.Request
 	now := s.clock.Now().UTC()
@@ -159,7 +159,7 @@ func (s *S3) logAccess(o request.Observation, bucket, key, kind string) {
 	}
 	ms := o.Duration.Milliseconds()
 	line := strings.Join([]string{
-		canonicalID(b.Account),
+		canonicalID(account),
 		bucket,
 		"[" + now.Format("02/Jan/2006:15:04:05 -0700") + "]",
 		dash(remoteIP(r)),
@@ -187,8 +187,8 @@ func (s *S3) logAccess(o request.Observation, bucket, key, kind string) {
 		"-", // ACL required
 	}, " ")
 	seq := s.nextSeq(now)
-	err = s.store.Update(func(tx storage.Tx) error {
-		return logq.Put(tx, globalScope(), logLine{TargetBucket: ptr.Deref(b.Logging.TargetBucket), TargetPrefix: ptr.Deref(b.Logging.TargetPrefix), Line: line},
+	err := s.store.Update(func(tx storage.Tx) error {
+		return logq.Put(tx, globalScope(), logLine{TargetBucket: ptr.Deref(logging.TargetBucket), TargetPrefix: ptr.Deref(logging.TargetPrefix), Line: line},
 			fmt.Sprintf("%020d", seq))
 	})
 	if err != nil {

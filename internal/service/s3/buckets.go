@@ -54,28 +54,22 @@ func getBucket(tx storage.Tx, name string) (bucketRecord, error) {
 	return b, nil
 }
 
-// bucket reads a bucket in its own transaction, through the decode cache
-// (several hooks and handlers of one request read it): the record's
-// slices, maps and pointers are shared, so callers may replace its fields
-// but must not modify what they reference. Changes go through
-// updateBucket, which decodes its own copy.
+// bucket reads a bucket through the bucket cache (several hooks and
+// handlers of one request read it; bucketcache.go), or answers
+// NoSuchBucket: the record's slices, maps and pointers are shared, so
+// callers may replace its fields but must not modify what they
+// reference. Changes go through updateBucket, which decodes its own copy.
 func (s *S3) bucket(name string) (bucketRecord, error) {
-	var b bucketRecord
-	err := s.store.View(func(tx storage.Tx) error {
-		var ok bool
-		var err error
-		b, ok, err = s.records.Get(tx, globalScope(), name)
-		if err == nil && !ok {
-			err = noSuchBucket(name)
-		}
-		return err
-	})
+	b, ok, err := s.lookupBucket(name)
+	if err == nil && !ok {
+		err = noSuchBucket(name)
+	}
 	return b, err
 }
 
 // updateBucket changes a bucket's record atomically.
 func (s *S3) updateBucket(name string, fn func(b *bucketRecord) error) error {
-	return s.store.Update(func(tx storage.Tx) error {
+	return s.updateBuckets(func(tx storage.Tx) error {
 		b, err := getBucket(tx, name)
 		if err != nil {
 			return err
@@ -146,7 +140,7 @@ func (s *S3) CreateBucket(ctx *request.Context, in *s3api.CreateBucketInput) (*s
 	rec.PublicAccessBlock = &s3api.PublicAccessBlockConfiguration{
 		BlockPublicAcls: ptr.To(true), IgnorePublicAcls: ptr.To(true), BlockPublicPolicy: ptr.To(true), RestrictPublicBuckets: ptr.To(true),
 	}
-	err = s.store.Update(func(tx storage.Tx) error {
+	err = s.updateBuckets(func(tx storage.Tx) error {
 		old, ok, err := buckets.Get(tx, globalScope(), name)
 		if err != nil {
 			return err
@@ -172,7 +166,7 @@ var errLegacyOK = errors.New("bucket already owned in us-east-1")
 
 func (s *S3) DeleteBucket(ctx *request.Context, in *s3api.DeleteBucketInput) (*s3api.DeleteBucketOutput, error) {
 	name := ptr.Deref(in.Bucket)
-	err := s.store.Update(func(tx storage.Tx) error {
+	err := s.updateBuckets(func(tx storage.Tx) error {
 		if _, err := getBucket(tx, name); err != nil {
 			return err
 		}

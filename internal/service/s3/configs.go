@@ -90,13 +90,10 @@ func (s *S3) putBucketConfig(bucket, kind, id string, rec bucketConfigRecord) er
 
 func (s *S3) getBucketConfig(bucket, kind, id string) (bucketConfigRecord, error) {
 	var rec bucketConfigRecord
+	if _, err := s.bucket(bucket); err != nil {
+		return rec, err
+	}
 	err := s.store.View(func(tx storage.Tx) error {
-		if _, ok, err := s.heads.Get(tx, globalScope(), bucket); err != nil || !ok {
-			if err == nil {
-				err = noSuchBucket(bucket)
-			}
-			return err
-		}
 		var ok bool
 		var err error
 		rec, ok, err = bucketConfigs.Get(tx, globalScope(), bucket, kind, id)
@@ -138,13 +135,10 @@ func (s *S3) listBucketConfigs(bucket, kind string, token *string) (recs []bucke
 		}
 		after = string(raw)
 	}
+	if _, err := s.bucket(bucket); err != nil {
+		return nil, nil, err
+	}
 	err = s.store.View(func(tx storage.Tx) error {
-		if _, ok, err := s.heads.Get(tx, globalScope(), bucket); err != nil || !ok {
-			if err == nil {
-				err = noSuchBucket(bucket)
-			}
-			return err
-		}
 		return bucketConfigs.List(tx, globalScope(), []string{bucket, kind}, storage.ListOptions{}, func(k []string, r bucketConfigRecord) bool {
 			id := k[len(k)-1]
 			if id <= after {

@@ -24,9 +24,9 @@ func (s *S3) Declare() kit.Declaration {
 		Namespace: "s3",
 		Authz: kit.Authz{
 			Renames:         renames,
-			Resources:       resources,
-			Context:         contextKeys,
-			Extra:           extraChecks,
+			Resources:       s.resources,
+			Context:         s.contextKeys,
+			Extra:           s.extraChecks,
 			Policies:        s,
 			AllowsAnonymous: true,
 			ACLAllows:       s.ACLAllows,
@@ -77,6 +77,11 @@ func (s *S3) Declare() kit.Declaration {
 			{Name: "s3-post-object", Match: s.MatchPostObject, Handler: s.PostObjectHandler()},
 			{Name: "s3-website", Match: s.MatchWebsite, Handler: s.WebsiteHandler()},
 		},
+		// The bucket cache's records are of the store Reset emptied.
+		Reset: func() error {
+			s.resetBuckets()
+			return nil
+		},
 		Close: func() error {
 			s.StopLifecycle()
 			return s.Close()
@@ -126,12 +131,13 @@ var dataEvents = kit.Set("AbortMultipartUpload", "CompleteMultipartUpload", "Cop
 	"PutObject", "PutObjectAcl", "PutObjectLegalHold", "PutObjectLockConfiguration", "PutObjectRetention",
 	"PutObjectTagging", "RestoreObject", "SelectObjectContent", "UploadPart", "UploadPartCopy", "WriteGetObjectResponse")
 
-func resources(op string, in kit.Input, env kit.Env) []string {
-	b := in.Str("Bucket")
+func (s *S3) resources(op string, in kit.Input, env kit.Env) []string {
+	x := s.input(in)
+	b := x.str(mBucket)
 	if b == "" {
 		return nil
 	}
-	if k := in.Str("Key"); k != "" {
+	if k := x.str(mKey); k != "" {
 		return []string{"arn:aws:s3:::" + b + "/" + k}
 	}
 	if op == "DeleteObjects" {
@@ -143,21 +149,24 @@ func resources(op string, in kit.Input, env kit.Env) []string {
 // listings carry s3:prefix, s3:delimiter and s3:max-keys.
 var listings = kit.Set("ListObjects", "ListObjectsV2", "ListObjectVersions")
 
-func contextKeys(op string, in kit.Input) iam.Context {
-	c := iam.Context{}
+// contextKeys are the condition keys S3 reads from an input; nil when it
+// carries none.
+func (s *S3) contextKeys(op string, in kit.Input) iam.Context {
+	x := s.input(in)
+	var c iam.Context
 	if listings[op] {
 		// s3:prefix is present (possibly empty) on every listing, so that
 		// conditions on it behave as on AWS.
-		c["s3:prefix"] = []string{in.Str("Prefix")}
-		c.Set("s3:delimiter", in.Str("Delimiter"))
-		c.Set("s3:max-keys", in.Str("MaxKeys"))
+		c = iam.Context{"s3:prefix": {x.str(mPrefix)}}
+		c.Set("s3:delimiter", x.str(mDelimiter))
+		c.Set("s3:max-keys", x.str(mMaxKeys))
 	}
-	c.Set("s3:x-amz-acl", in.Str("ACL"))
-	c.Set("s3:versionid", in.Str("VersionId"))
-	c.Set("s3:x-amz-server-side-encryption", in.Str("ServerSideEncryption"))
-	c.Set("s3:x-amz-copy-source", in.Str("CopySource"))
-	c.Set("s3:x-amz-storage-class", in.Str("StorageClass"))
-	inputContext(op, in, c)
+	setKey(&c, "s3:x-amz-acl", x.str(mACL))
+	setKey(&c, "s3:versionid", x.str(mVersionID))
+	setKey(&c, "s3:x-amz-server-side-encryption", x.str(mSSE))
+	setKey(&c, "s3:x-amz-copy-source", x.str(mCopySource))
+	setKey(&c, "s3:x-amz-storage-class", x.str(mStorageClass))
+	inputContext(op, x, &c)
 	return c
 }
 
@@ -167,9 +176,10 @@ func contextKeys(op string, in kit.Input) iam.Context {
 // GetObjectAttributes needs s3:GetObjectAttributes besides s3:GetObject
 // (S3 API Reference); a copy reads its source as well as writing its
 // target.
-func extraChecks(op string, in kit.Input, env kit.Env) []kit.Check {
-	if in.Bool("BypassGovernanceRetention") {
-		res := resources(op, in, env)
+func (s *S3) extraChecks(op string, in kit.Input, env kit.Env) []kit.Check {
+	x := s.input(in)
+	if x.bool(mBypassGovernance) {
+		res := s.resources(op, in, env)
 		checks := make([]kit.Check, 0, len(res))
 		for _, r := range res {
 			checks = append(checks, kit.Check{Action: "s3:BypassGovernanceRetention", Resource: r, Context: iam.Context{}})
@@ -179,7 +189,7 @@ func extraChecks(op string, in kit.Input, env kit.Env) []kit.Check {
 	if op == "GetObjectAttributes" || op == "UpdateObjectEncryption" {
 		// UpdateObjectEncryption needs s3:PutObject besides its own action.
 		action := map[string]string{"GetObjectAttributes": "s3:GetObjectAttributes", "UpdateObjectEncryption": "s3:PutObject"}[op]
-		if b, k := in.Str("Bucket"), in.Str("Key"); b != "" && k != "" {
+		if b, k := x.str(mBucket), x.str(mKey); b != "" && k != "" {
 			return []kit.Check{{Action: action, Resource: "arn:aws:s3:::" + b + "/" + k, Context: iam.Context{}}}
 		}
 		return nil
@@ -187,7 +197,7 @@ func extraChecks(op string, in kit.Input, env kit.Env) []kit.Check {
 	if op != "CopyObject" && op != "UploadPartCopy" {
 		return nil
 	}
-	src := in.Str("CopySource")
+	src := x.str(mCopySource)
 	if src == "" {
 		return nil
 	}

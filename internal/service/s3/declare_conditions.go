@@ -16,44 +16,55 @@ import (
 // of a write, and the tags a request sets (s3:RequestObjectTag/<key>,
 // s3:RequestObjectTagKeys) — from x-amz-tagging on writes or the TagSet
 // of PutObjectTagging.
-func inputContext(op string, in kit.Input, c iam.Context) {
-	c.Set("s3:x-amz-server-side-encryption-customer-algorithm", in.Str("SSECustomerAlgorithm"))
-	c.Set("s3:x-amz-server-side-encryption-aws-kms-key-id", in.Str("SSEKMSKeyId"))
+func inputContext(op string, x s3Input, c *iam.Context) {
+	setKey(c, "s3:x-amz-server-side-encryption-customer-algorithm", x.str(mSSECAlg))
+	setKey(c, "s3:x-amz-server-side-encryption-aws-kms-key-id", x.str(mSSEKMSKeyID))
 	// CreateBucket's namespace, which policies use to require account
 	// regional buckets.
-	c.Set("s3:x-amz-bucket-namespace", in.Str("BucketNamespace"))
-	tags := map[string]string{}
-	var order []string
-	add := func(k, v string) {
-		if _, dup := tags[k]; !dup {
-			order = append(order, k)
-		}
-		tags[k] = v
-	}
+	setKey(c, "s3:x-amz-bucket-namespace", x.str(mBucketNamespace))
+	var pairs [][2]string
 	switch op {
 	case "PutObject", "CopyObject", "CreateMultipartUpload":
-		if tags, err := parseTagging(in.Str("Tagging")); err == nil {
-			for _, t := range tags {
-				add(*t.Key, *t.Value)
+		if tagging := x.str(mTagging); tagging != "" {
+			if tags, err := parseTagging(tagging); err == nil {
+				for _, t := range tags {
+					pairs = append(pairs, [2]string{*t.Key, *t.Value})
+				}
 			}
 		}
 	case "PutObjectTagging":
-		set := reflect.Indirect(in.Value().FieldByName("Tagging"))
+		set := reflect.Indirect(x.in.Value().FieldByName("Tagging"))
 		if set.IsValid() && set.Kind() == reflect.Struct {
 			ts := set.FieldByName("TagSet")
 			for i := 0; ts.IsValid() && ts.Kind() == reflect.Slice && i < ts.Len(); i++ {
 				t := kit.ValueInput(ts.Index(i))
-				add(t.Str("Key"), t.Str("Value"))
+				pairs = append(pairs, [2]string{t.Str("Key"), t.Str("Value")})
 			}
 		}
 	}
-	if len(order) == 0 {
-		return
+	if len(pairs) > 0 {
+		requestTagKeys(c, pairs)
+	}
+}
+
+// requestTagKeys sets s3:RequestObjectTag/<key> (a repeated key's last
+// value) and s3:RequestObjectTagKeys (each key once, in order).
+func requestTagKeys(c *iam.Context, pairs [][2]string) {
+	tags := make(map[string]string, len(pairs))
+	var order []string
+	for _, p := range pairs {
+		if _, dup := tags[p[0]]; !dup {
+			order = append(order, p[0])
+		}
+		tags[p[0]] = p[1]
+	}
+	if *c == nil {
+		*c = iam.Context{}
 	}
 	for _, k := range order {
-		c["s3:requestobjecttag/"+strings.ToLower(k)] = []string{tags[k]}
+		(*c)["s3:requestobjecttag/"+strings.ToLower(k)] = []string{tags[k]}
 	}
-	c["s3:requestobjecttagkeys"] = order
+	(*c)["s3:requestobjecttagkeys"] = order
 }
 
 // requestContext is the condition keys S3 reads from the HTTP request
@@ -131,8 +142,12 @@ func deleteObjectsResources(in kit.Input, bucket string) []string {
 // HeadObject "Permissions"). The authorizer asks the ListBucket question
 // first and looks the object up only when it is refused.
 func (s *S3) missingKey(op string, in kit.Input) (kit.Check, func(context.Context) (bool, error), bool) {
-	bucket, key := in.Str("Bucket"), in.Str("Key")
-	if op != "GetObject" && op != "HeadObject" || bucket == "" || key == "" || in.Str("VersionId") != "" {
+	if op != "GetObject" && op != "HeadObject" {
+		return kit.Check{}, nil, false
+	}
+	x := s.input(in)
+	bucket, key := x.str(mBucket), x.str(mKey)
+	if bucket == "" || key == "" || x.str(mVersionID) != "" {
 		return kit.Check{}, nil, false
 	}
 	c := kit.Check{Action: "s3:ListBucket", Resource: "arn:aws:s3:::" + bucket, Context: iam.Context{"s3:prefix": {key}}}

@@ -13,7 +13,8 @@ import (
 // Authorization Reference names, on the bucket or object; listings carry
 // s3:prefix even when empty; a copy also reads its source.
 func TestAuthzRules(t *testing.T) {
-	a := kit.Authz{Renames: renames, Resources: resources, Context: contextKeys, Extra: extraChecks}
+	s := &S3{}
+	a := kit.Authz{Renames: renames, Resources: s.resources, Context: s.contextKeys, Extra: s.extraChecks}
 	env := kit.Env{Account: "123456789012", Region: "us-east-1"}
 	type ar struct{ action, resource string }
 	for _, tc := range []struct {
@@ -71,9 +72,10 @@ func TestTagKeys(t *testing.T) {
 // GetObjectAttributes ask a second question, as S3 does; the Intelligent-
 // Tiering operations use their IAM action names.
 func TestS3ObjectLockAndAttributesChecks(t *testing.T) {
+	s := &S3{}
 	tr := true
 	env := kit.Env{Account: "123456789012", Region: "us-east-1"}
-	a := kit.Authz{Renames: renames, Resources: resources, Context: contextKeys, Extra: extraChecks}
+	a := kit.Authz{Renames: renames, Resources: s.resources, Context: s.contextKeys, Extra: s.extraChecks}
 	for _, tc := range []struct {
 		op   string
 		in   any

@@ -341,7 +341,12 @@ func checkKey(key string) error {
 	return nil
 }
 
-func quoteETag(md5sum []byte) string { return `"` + hex.EncodeToString(md5sum) + `"` }
+func quoteETag(md5sum []byte) string {
+	var a [2 + 2*md5.Size]byte // an MD5's quoted hex on the stack: one allocation, the string
+	buf := append(a[:0], '"')
+	buf = hex.AppendEncode(buf, md5sum)
+	return string(append(buf, '"'))
+}
 
 func (s *S3) PutObject(ctx *request.Context, in *s3api.PutObjectInput) (*s3api.PutObjectOutput, error) {
 	name, key := ptr.Deref(in.Bucket), ptr.Deref(in.Key)
@@ -403,7 +408,7 @@ func (s *S3) PutObject(ctx *request.Context, in *s3api.PutObjectInput) (*s3api.P
 		return nil, err
 	}
 	s.notify(ctx, b, "ObjectCreated:Put", o)
-	out := &s3api.PutObjectOutput{ETag: ptr.To(o.ETag)}
+	out := &s3api.PutObjectOutput{ETag: &o.ETag} // o is not changed after this
 	setSSE(o, &out.ServerSideEncryption, &out.SSEKMSKeyId, &out.BucketKeyEnabled, &out.SSECustomerAlgorithm, &out.SSECustomerKeyMD5)
 	if in.SSEKMSEncryptionContext != nil {
 		out.SSEKMSEncryptionContext = sealContext(o)
@@ -589,16 +594,31 @@ func parseRange(h string, size int64) (start, end int64, ok bool, err error) {
 // readable finds the object a GET or HEAD reads, answering delete markers
 // as S3 does.
 func (s *S3) readable(bucket, key, versionID string) (objectRecord, error) {
+	return s.readObject(bucket, key, versionID, false)
+}
+
+// readObject is readable; shared reads the current version through the
+// object decode cache (S3.objs), for callers that only read the record:
+// its slices, maps and pointers are then shared with the cache and must
+// not be modified.
+func (s *S3) readObject(bucket, key, versionID string, shared bool) (objectRecord, error) {
 	var o objectRecord
-	err := s.store.View(func(tx storage.Tx) error {
-		if _, ok, err := s.heads.Get(tx, globalScope(), bucket); err != nil || !ok {
-			if err == nil {
-				err = noSuchBucket(bucket)
-			}
-			return err
+	if _, ok, err := s.lookupBucket(bucket); err != nil || !ok {
+		if err == nil {
+			err = noSuchBucket(bucket)
 		}
+		return o, err
+	}
+	err := s.store.View(func(tx storage.Tx) error {
 		var err error
-		o, err = currentObject(tx, bucket, key, versionID)
+		if shared && versionID == "" {
+			var ok bool
+			if o, ok, err = s.objs.Get(tx, globalScope(), bucket, key); err == nil && !ok {
+				err = noSuchKey(key)
+			}
+		} else {
+			o, err = currentObject(tx, bucket, key, versionID)
+		}
 		if err != nil && versionID == "" {
 			// A key whose current version is a delete marker answers 404
 			// naming the marker, as S3 does.
@@ -628,12 +648,13 @@ func (s *S3) readable(bucket, key, versionID string) (objectRecord, error) {
 	return o, nil
 }
 
-// checkSSEC holds an SSE-C object to the key it was written with.
 // conditionalRead is what GetObject and HeadObject check before answering,
 // in S3's order: the version exists and may be read, the SSE-C key
-// matches, then the conditional headers.
+// matches, then the conditional headers. The record is read through the
+// object decode cache: its callers (GET, HEAD, GetObjectAttributes,
+// SelectObjectContent) only read it.
 func (s *S3) conditionalRead(bucket, key, versionID string, sseAlg, sseKey, sseKeyMD5 *string, c conditions) (objectRecord, error) {
-	o, err := s.readable(bucket, key, versionID)
+	o, err := s.readObject(bucket, key, versionID, true)
 	if err != nil {
 		return o, err
 	}
@@ -661,6 +682,7 @@ func checkReadHeaders(ctx *request.Context) error {
 	return nil
 }
 
+// checkSSEC holds an SSE-C object to the key it was written with.
 func checkSSEC(o objectRecord, alg, key, keyMD5 *string) error {
 	if alg == nil && (key != nil || keyMD5 != nil) {
 		return errSSECNoAlgorithm()
@@ -745,7 +767,7 @@ func (s *S3) GetObject(ctx *request.Context, in *s3api.GetObjectInput) (*s3api.G
 		out.ChecksumCRC32, out.ChecksumCRC32C, out.ChecksumSHA1, out.ChecksumSHA256, out.ChecksumCRC64NVME = checksumPtrs(o.Checksums)
 		out.ChecksumType = checksumType(o)
 	}
-	out.ContentLength = ptr.To(n)
+	*out.ContentLength = n // fillHeaders' value, this request's own
 	// response-* query parameters override the stored headers.
 	if in.ResponseContentType != nil {
 		out.ContentType = in.ResponseContentType
@@ -807,28 +829,42 @@ type headFields struct {
 	PartsCount                                                         **int32
 }
 
+// headValues holds the values fillHeaders points the output at: one
+// allocation for the request where each pointer was one.
+type headValues struct {
+	acceptRanges, etag, versionID, cacheControl, disposition string
+	encoding, language, contentType, redirect, storageClass  string
+	lastModified                                             time.Time
+	size                                                     int64
+	partsCount                                               int32
+}
+
 func fillHeaders(o objectRecord, f *headFields) {
-	str := func(dst **string, v string) {
-		if v != "" {
-			*dst = ptr.To(v)
+	v := &headValues{acceptRanges: "bytes", etag: o.ETag, versionID: o.VersionID, cacheControl: o.CacheControl,
+		disposition: o.Disposition, encoding: o.Encoding, language: o.Language, contentType: o.ContentType,
+		redirect: o.Redirect, storageClass: o.StorageClass, lastModified: o.LastModified, size: o.Size}
+	str := func(dst **string, v *string) {
+		if *v != "" {
+			*dst = v
 		}
 	}
-	*f.AcceptRanges = ptr.To("bytes")
-	*f.LastModified = ptr.To(o.LastModified)
-	*f.ContentLength = ptr.To(o.Size)
-	*f.ETag = ptr.To(o.ETag)
-	str(f.VersionId, o.VersionID)
-	str(f.CacheControl, o.CacheControl)
-	str(f.ContentDisposition, o.Disposition)
-	str(f.ContentEncoding, o.Encoding)
-	str(f.ContentLanguage, o.Language)
-	str(f.ContentType, o.ContentType)
-	str(f.Redirect, o.Redirect)
-	str(f.StorageClass, o.StorageClass)
+	*f.AcceptRanges = &v.acceptRanges
+	*f.LastModified = &v.lastModified
+	*f.ContentLength = &v.size
+	*f.ETag = &v.etag
+	str(f.VersionId, &v.versionID)
+	str(f.CacheControl, &v.cacheControl)
+	str(f.ContentDisposition, &v.disposition)
+	str(f.ContentEncoding, &v.encoding)
+	str(f.ContentLanguage, &v.language)
+	str(f.ContentType, &v.contentType)
+	str(f.Redirect, &v.redirect)
+	str(f.StorageClass, &v.storageClass)
 	*f.Expires = o.Expires
 	*f.Metadata = encodeMetadata(o.Metadata) // RFC 2047 for non-ASCII, as S3 answers
 	if o.PartsCount > 0 {
-		*f.PartsCount = ptr.To(int32(o.PartsCount))
+		v.partsCount = int32(o.PartsCount)
+		*f.PartsCount = &v.partsCount
 	}
 }
 

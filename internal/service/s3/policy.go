@@ -8,7 +8,6 @@ import (
 	s3api "github.com/niwa-cloud/niwa/internal/api/s3"
 	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/request"
-	"github.com/niwa-cloud/niwa/internal/storage"
 )
 
 // policyDoc is the part of a policy document S3 itself validates; the
@@ -252,12 +251,8 @@ func (s *S3) ResourcePolicy(ctx context.Context, arn string) (document, ownerAcc
 		return "", "", false, nil
 	}
 	name, _, _ := strings.Cut(rest, "/")
-	var b bucketHead
-	if err := s.store.View(func(tx storage.Tx) error {
-		var err error
-		b, found, err = s.heads.Get(tx, globalScope(), name)
-		return err
-	}); err != nil {
+	b, found, err := s.lookupBucket(name)
+	if err != nil {
 		// Unknown is not "no policy": the caller must not decide access
 		// as if the bucket had none.
 		return "", "", false, err

@@ -133,24 +133,11 @@ type logLine struct {
 	Line         string `json:"line"`
 }
 
-// bucketHead is the part of a bucket record that the per-request hooks
-// (authorization's resource policy, the access log) need. Reading it
-// through bucketHeads (and S3.heads, its decode cache) decodes only these
-// fields: decoding the whole record (ACL, encryption, ownership, ...)
-// several times per request was a large share of a small PUT's CPU.
-// Read-only: never Put a bucketHead, never modify b.Logging.
-type bucketHead struct {
-	Account string                `json:"account"`
-	Policy  string                `json:"policy,omitempty"`
-	Logging *s3api.LoggingEnabled `json:"logging,omitempty"`
-}
-
 var (
-	buckets     = storage.NewTable[bucketRecord]("bucket")
-	bucketHeads = storage.NewTable[bucketHead]("bucket")
-	objects     = storage.NewTable[objectRecord]("object")
-	versions    = storage.NewTable[objectRecord]("version")
-	uploads     = storage.NewTable[uploadRecord]("upload")
-	parts       = storage.NewTable[partRecord]("part")
-	logq        = storage.NewTable[logLine]("logq")
+	buckets  = storage.NewTable[bucketRecord]("bucket")
+	objects  = storage.NewTable[objectRecord]("object")
+	versions = storage.NewTable[objectRecord]("version")
+	uploads  = storage.NewTable[uploadRecord]("upload")
+	parts    = storage.NewTable[partRecord]("part")
+	logq     = storage.NewTable[logLine]("logq")
 )

@@ -75,7 +75,7 @@ func (s *S3) PutBucketReplication(ctx *request.Context, in *s3api.PutBucketRepli
 			return nil, errInvalidArgument.New("Invalid bucket ARN.").With("ArgumentName", "Bucket").With("ArgumentValue", ptr.Deref(r.Destination.Bucket))
 		}
 	}
-	err := s.store.Update(func(tx storage.Tx) error {
+	err := s.updateBuckets(func(tx storage.Tx) error {
 		b, err := getBucket(tx, ptr.Deref(in.Bucket))
 		if err != nil {
 			return err

@@ -86,16 +86,21 @@ type PostVerifier interface {
 
 // S3 implements the S3 API. Bind it with s3api.Bind.
 type S3 struct {
-	// heads decodes each version of a bucket's bucketHead once: the
-	// authorization and access-log hooks read it on every request.
-	heads *storage.DecodeCache[bucketHead]
-	// records decodes each version of a bucket record once for bucket().
+	// bcache keeps each bucket's decoded record while no bucket record
+	// is written (bucketcache.go): every request reads it several times.
+	bcache bucketCache
+	// records decodes each version of a bucket record once, for
+	// bcache's misses.
 	records *storage.DecodeCache[bucketRecord]
-	store   storage.Store
-	blobs   storage.BlobStore
-	bus     *events.Bus
-	clock   clock.Clock
-	opts    Options
+	// objs decodes each version of an object's current record once for
+	// the reads that only read it (GET, HEAD: conditionalRead). It holds
+	// at most objCacheMax records, each a few hundred bytes.
+	objs  *storage.DecodeCache[objectRecord]
+	store storage.Store
+	blobs storage.BlobStore
+	bus   *events.Bus
+	clock clock.Clock
+	opts  Options
 
 	// flushMu guards flushArmed: whether a log flush timer is pending.
 	// The pending lines themselves are stored (logq), so nothing is lost
@@ -119,6 +124,9 @@ type S3 struct {
 	// inputFields maps an input type to the fields precondition reads
 	// (reflect.Type → *preconditionFields).
 	inputFields sync.Map
+	// memberIndexes maps an input type to the fields the authorization
+	// hooks read (reflect.Type → *memberIndexes; declare_input.go).
+	memberIndexes sync.Map
 }
 
 // New returns the S3 service.
@@ -141,9 +149,13 @@ func New(store storage.Store, blobs storage.BlobStore, bus *events.Bus, clk cloc
 	if bus == nil {
 		bus = events.New()
 	}
-	return &S3{store: store, blobs: blobs, bus: bus, clock: clk, opts: opts, heads: storage.NewDecodeCache(bucketHeads, 4096),
-		records: storage.NewDecodeCache(buckets, 4096), errDocs: newErrorDocs()}
+	return &S3{store: store, blobs: blobs, bus: bus, clock: clk, opts: opts, records: storage.NewDecodeCache(buckets, 4096), objs: storage.NewDecodeCache(objects, objCacheMax), errDocs: newErrorDocs()}
 }
+
+// objCacheMax bounds S3.objs: the objects a test reads again and again
+// (fixtures, polled keys) stay decoded, and the cache's memory stays a
+// small constant whatever is stored.
+const objCacheMax = 1024
 
 // Close stops the log flush timer after flushing what is pending.
 func (s *S3) Close() error {
