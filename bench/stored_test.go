@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"strconv"
 	"strings"
 	"testing"
@@ -24,7 +25,7 @@ func TestStoreDataSet(t *testing.T) {
 	n := niwatest.Start(t)
 	cfg := n.AWSConfig()
 	ctx := context.Background()
-	plan := storedPlan{s3Bytes: 40 << 10, ddbBytes: 30 << 10, sqsBytes: 20 << 10, sqsMessage: 1024, prefix: "stored-test"}
+	plan := storedPlan{s3Bytes: 40 << 10, ddbBytes: 30 << 10, sqsBytes: 130 << 10, sqsMessage: 1024, prefix: "stored-test"}
 	stored, records, err := storeDataSet(ctx, cfg, plan, 3)
 	if err != nil {
 		t.Fatal(err)
@@ -75,21 +76,28 @@ func TestStoreDataSet(t *testing.T) {
 		t.Errorf("table holds %d items, want %d", scan.Count, wantItems)
 	}
 
+	// 130 messages: 120 in the first queue, 10 in the second.
 	sq := sqs.NewFromConfig(cfg)
-	qurl, err := sq.GetQueueUrl(ctx, &sqs.GetQueueUrlInput{QueueName: aws.String(plan.prefix)})
-	if err != nil {
-		t.Fatal(err)
+	wantMessages := 0
+	for q, want := range []int{storedPerQueue, 130 - storedPerQueue} {
+		qurl, err := sq.GetQueueUrl(ctx, &sqs.GetQueueUrlInput{QueueName: aws.String(fmt.Sprintf("%s-%03d", plan.prefix, q))})
+		if err != nil {
+			t.Fatal(err)
+		}
+		attrs, err := sq.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{
+			QueueUrl:       qurl.QueueUrl,
+			AttributeNames: []sqstypes.QueueAttributeName{sqstypes.QueueAttributeNameApproximateNumberOfMessages},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := attrs.Attributes[string(sqstypes.QueueAttributeNameApproximateNumberOfMessages)]; got != strconv.Itoa(want) {
+			t.Errorf("queue %d holds %s messages, want %d", q, got, want)
+		}
+		wantMessages += want
 	}
-	attrs, err := sq.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{
-		QueueUrl:       qurl.QueueUrl,
-		AttributeNames: []sqstypes.QueueAttributeName{sqstypes.QueueAttributeNameApproximateNumberOfMessages},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	wantMessages := 20
-	if got := attrs.Attributes[string(sqstypes.QueueAttributeNameApproximateNumberOfMessages)]; got != strconv.Itoa(wantMessages) {
-		t.Errorf("queue holds %s messages, want %d", got, wantMessages)
+	if _, err := sq.GetQueueUrl(ctx, &sqs.GetQueueUrlInput{QueueName: aws.String(plan.prefix + "-002")}); err == nil {
+		t.Error("a third queue was made for 130 messages")
 	}
 
 	if want := s3Bytes + ddbBytes + int64(wantMessages*plan.sqsMessage); stored != want {
