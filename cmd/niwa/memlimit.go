@@ -285,11 +285,14 @@ func (g *memoryGovernor) idleCheck() {
 	allocated := m.allocs - g.allocs
 	waste := m.objects + m.free - min(m.live, m.objects)
 	act := idleAction(allocated, waste)
-	if act == idleRelease && g.released {
+	recheck := g.recheck
+	if act == idleRelease && (g.released || recheck) {
+		// Once per idle period: a recheck is about the file pages only,
+		// so that memory a collection cannot free (or a wrong reading)
+		// never makes an idle niwa collect every filesRecheck.
 		act = idleNothing
 	}
 	g.released = act == idleRelease
-	recheck := g.recheck
 	switch {
 	case act == idleBusy:
 		// Allocating, but not enough for a collection: look again later.
@@ -304,7 +307,7 @@ func (g *memoryGovernor) idleCheck() {
 		g.releases.Add(1)
 		g.release() // its collection re-arms the check through adjust
 	}
-	if act != idleBusy && g.releaseFiles != nil && (!recheck || act == idleRelease || g.fileRSS() >= g.filesAfter.Load()+filesRegrowth) {
+	if act != idleBusy && g.releaseFiles != nil && (!recheck || g.fileRSS() >= g.filesAfter.Load()+filesRegrowth) {
 		// After the heap's release, so that the pages its collection
 		// touched go as well; on a recheck, only if they grew back.
 		g.fileReleases.Add(1)

@@ -166,7 +166,8 @@ func TestMemoryGovernorReleasesWhenIdle(t *testing.T) {
 // TestMemoryGovernorRechecksFilePages: an idle niwa's periodic work maps
 // file pages back (a minute after a DynamoDB workload, 5 → 26 MiB), so
 // after an idle check the governor looks again every filesRecheck and
-// releases them again only when they grew by filesRegrowth; a busy
+// releases them again only when they grew by filesRegrowth, never
+// collecting (the heap's release stays once per idle period); a busy
 // recheck goes back to the usual check, and a collection replaces it.
 func TestMemoryGovernorRechecksFilePages(t *testing.T) {
 	defer debug.SetMemoryLimit(debug.SetMemoryLimit(-1))
@@ -201,6 +202,16 @@ func TestMemoryGovernorRechecksFilePages(t *testing.T) {
 	advance(filesRecheck)
 	if released.Load() != 1 || clk.Waiters() != 1 {
 		t.Fatalf("recheck with the pages still away: %d file releases, %d timers; want 1, 1", released.Load(), clk.Waiters())
+	}
+	// Garbage piled up while idle: a recheck does not collect (once per
+	// idle period), and the pages have not grown back.
+	var heapReleases int
+	g.release = func() { heapReleases++ }
+	objects := live + 20<<20
+	g.read = func() memReading { return memReading{live: live, allocs: allocs, objects: objects} }
+	advance(filesRecheck)
+	if heapReleases != 0 || released.Load() != 1 {
+		t.Fatalf("recheck with 20 MiB of garbage: %d heap releases, %d file releases; want 0, 1", heapReleases, released.Load())
 	}
 	// A periodic task mapped 21 MiB back: released again.
 	fileRSS.Store(26 << 20)
