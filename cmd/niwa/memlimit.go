@@ -66,7 +66,7 @@ type memoryGovernor struct {
 	// its function up in the function table, mapping back pages of it
 	// (up to 2 MiB each, with the page cache's large folios) the release
 	// had just unmapped; a parked goroutine touches nothing.
-	releaseFiles func()
+	releaseFiles func() int64 // the resident bytes released
 	filesWake    chan struct{}
 	// fileRSS reads the file-backed resident bytes (fileResident; nil:
 	// never re-release on a recheck); filesAfter is its reading after
@@ -173,7 +173,7 @@ func parseBytes(v string) (int64, error) {
 
 func newMemoryGovernor(floor int64) *memoryGovernor {
 	return &memoryGovernor{floor: floor, clock: clock.Real{}, release: debug.FreeOSMemory,
-		releaseFiles: func() { _, _ = releaseFilePages() }, fileRSS: fileResident}
+		releaseFiles: func() int64 { n, _ := releaseFilePages(); return n }, fileRSS: fileResident}
 }
 
 // memReading is what the governor reads of the runtime, in bytes.
@@ -270,11 +270,17 @@ func (g *memoryGovernor) armFilesRecheck(allocs uint64) {
 	g.timer = g.clock.AfterFunc(filesRecheck, g.idleCheck)
 }
 
-// releaseFilesNow releases the file pages and notes what stayed.
+// releaseFilesNow releases the file pages and notes what stayed: read
+// before the release less what it released, since reading them after it
+// would map the reading's own code back (whole folios of it).
 func (g *memoryGovernor) releaseFilesNow() {
-	g.releaseFiles()
+	var before int64
 	if g.fileRSS != nil {
-		g.filesAfter.Store(g.fileRSS())
+		before = g.fileRSS()
+	}
+	released := g.releaseFiles()
+	if g.fileRSS != nil {
+		g.filesAfter.Store(max(before-released, 0))
 	}
 }
 

@@ -113,7 +113,7 @@ func TestMemoryGovernorReleasesWhenIdle(t *testing.T) {
 	var live, allocs, objects, free uint64
 	var order []string
 	g := &memoryGovernor{floor: 64 << 20, clock: clk, release: func() { order = append(order, "heap") },
-		releaseFiles: func() { order = append(order, "files") },
+		releaseFiles: func() int64 { order = append(order, "files"); return 0 },
 		read:         func() memReading { return memReading{live: live, allocs: allocs, objects: objects, free: free} }}
 	g.init()
 	// check moves the clock to the idle check and waits for it (it runs
@@ -177,7 +177,7 @@ func TestMemoryGovernorRechecksFilePages(t *testing.T) {
 	fileRSS.Store(40 << 20)
 	var released atomic.Int64
 	g := &memoryGovernor{floor: 64 << 20, clock: clk, release: func() {},
-		releaseFiles: func() { released.Add(1); fileRSS.Store(5 << 20) },
+		releaseFiles: func() int64 { released.Add(1); n := fileRSS.Load() - 5<<20; fileRSS.Store(5 << 20); return n },
 		fileRSS:      func() int64 { return fileRSS.Load() },
 		read:         func() memReading { return memReading{live: live, allocs: allocs, objects: live} }}
 	g.init()
