@@ -108,7 +108,7 @@ const (
 
 	// While idle, the file pages are looked at every filesRecheck and
 	// released again once they grew by filesRegrowth.
-	filesRecheck  = 10 * time.Second
+	filesRecheck  = 2 * time.Second
 	filesRegrowth = 4 << 20
 )
 
