@@ -32,8 +32,10 @@ import (
 // allocated since and more than idleWaste of the heap is not live, niwa
 // is idle with memory to give back, and it collects and returns the free
 // pages to the OS (debug.FreeOSMemory). It is a timer re-set at each
-// collection, so an idle niwa is woken at most twice (the check and,
-// after the release's collection, one more that finds nothing to do).
+// collection, so an idle niwa collects at most once for it (the check
+// and, after the release's collection, one more that finds nothing to
+// do); the file-page recheck below then wakes it every filesRecheck,
+// for a read of /proc/self/statm.
 //
 // An idle check also unmaps the pages of niwa's executable and shared
 // libraries mapped so far (releaseFilePages): clean file pages that stay
