@@ -95,6 +95,7 @@ func main() {
 	protoFloor := flag.Bool("proto-floor", false, "also measure the floor's three exchanges on a minimal HTTP/1.1 server instead of net/http (what net/http itself costs)")
 	minCPU := flag.Duration("min-cpu", 500*time.Millisecond, "keep a workload running (up to 20×n ops) until the server spent this much CPU, so that one run is long enough to average the machine's load over")
 	niwaBin := flag.String("niwa-bin", "", "run this niwa binary instead of building ./cmd/niwa")
+	storedMiB := flag.Float64("stored-mib", 24, "the stored data set after the workloads: this many MiB each of S3 objects, DynamoDB items and SQS messages (0: none)")
 	ab := flag.String("ab", "", "A/B mode: two niwa binaries, `A,B`; each workload runs on both, alternating (A B, then B A) for -rounds rounds, and the medians, spread and per-round ratios are reported")
 	flag.Parse()
 	if *floorServe != 0 {
@@ -239,6 +240,11 @@ func main() {
 			}
 		}
 	}
+	var storedRes map[string]storedResult
+	if *storedMiB > 0 && selectStored(*filter) {
+		storedRes = measureStored(names, servers, storedPlanMiB(*storedMiB), *conc)
+		stored += storedRes[names[0]].stored
+	}
 	final := map[string]procMemory{}
 	for name, s := range servers {
 		final[name] = readProcMemory(s.cmd.Process.Pid)
@@ -255,6 +261,7 @@ func main() {
 
 	printTables(os.Stdout, names, workloads, startups, idle, results, floor, *n, *conc, *minCPU, *nRounds)
 	printMemory(os.Stdout, names, idle, final, settled, stored, floor, floorSDK, floorReplay, protoLine, *starts)
+	printStored(os.Stdout, names, storedRes)
 }
 
 // printTables writes the results as Markdown, ready for

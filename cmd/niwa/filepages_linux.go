@@ -60,6 +60,25 @@ func releaseFilePages() (int64, error) {
 	return released, firstErr
 }
 
+// fileResident is the process's resident file-backed (and shared
+// memory) bytes: /proc/self/statm's third field, in pages. 0 if it
+// cannot be read.
+func fileResident() int64 {
+	b, err := os.ReadFile("/proc/self/statm")
+	if err != nil {
+		return 0
+	}
+	f := bytes.Fields(b)
+	if len(f) < 3 {
+		return 0
+	}
+	n, err := strconv.ParseInt(string(f[2]), 10, 64)
+	if err != nil {
+		return 0
+	}
+	return n * int64(os.Getpagesize())
+}
+
 // fileMapping is a mapping releaseFilePages may release.
 type fileMapping struct {
 	start, end uintptr

@@ -32,13 +32,24 @@ import (
 // allocated since and more than idleWaste of the heap is not live, niwa
 // is idle with memory to give back, and it collects and returns the free
 // pages to the OS (debug.FreeOSMemory). It is a timer re-set at each
-// collection, so an idle niwa is woken at most twice (the check and,
-// after the release's collection, one more that finds nothing to do).
+// collection, so an idle niwa collects at most once for it (the check
+// and, after the release's collection, one more that finds nothing to
+// do); the file-page recheck below then wakes it every filesRecheck,
+// for a read of /proc/self/statm.
 //
 // An idle check also unmaps the pages of niwa's executable and shared
 // libraries mapped so far (releaseFilePages): clean file pages that stay
 // in the page cache and come back on the next access, but that an idle
-// process need not hold; most of an idle niwa's RSS was these.
+// process need not hold; most of an idle niwa's RSS was these. They do
+// not stay away by themselves: an idle niwa still runs periodic work
+// (DynamoDB's TTL sweep and CloudWatch's tick each minute, the load
+// balancers' health checks every 5 s), and each page of code or tables
+// it touches maps back a whole folio of the page cache (up to 2 MiB): a
+// minute after a DynamoDB workload an idle niwa's file-backed RSS went
+// from 5 back to 26 MiB, with no collection to arm another check. So
+// after an idle check the governor looks again every filesRecheck while
+// idle, and releases the file pages again when they grew by
+// filesRegrowth (reading /proc/self/statm, a few microseconds).
 type memoryGovernor struct {
 	floor int64 // bytes; below it GOGC alone decides
 	// last is the limit set most recently, for tests and the log.
@@ -57,8 +68,13 @@ type memoryGovernor struct {
 	// its function up in the function table, mapping back pages of it
 	// (up to 2 MiB each, with the page cache's large folios) the release
 	// had just unmapped; a parked goroutine touches nothing.
-	releaseFiles func()
+	releaseFiles func() int64 // the resident bytes released
 	filesWake    chan struct{}
+	// fileRSS reads the file-backed resident bytes (fileResident; nil:
+	// never re-release on a recheck); filesAfter is its reading after
+	// the last file release.
+	fileRSS    func() int64
+	filesAfter atomic.Int64
 
 	mu      sync.Mutex
 	samples []metrics.Sample
@@ -70,6 +86,9 @@ type memoryGovernor struct {
 	// again, so that memory the collection cannot free (or a wrong
 	// reading) never makes an idle niwa collect every idleAfter.
 	released bool
+	// recheck: the armed timer is a file-page recheck (filesRecheck
+	// after an idle check), not the check after a collection.
+	recheck bool
 	// releases counts idle releases, fileReleases the idle checks that
 	// released file pages and checks the idle checks done, for tests.
 	releases, fileReleases, checks atomic.Int64
@@ -88,6 +107,11 @@ const (
 	idleAfter  = time.Second
 	idleAllocs = 1 << 20
 	idleWaste  = 8 << 20
+
+	// While idle, the file pages are looked at every filesRecheck and
+	// released again once they grew by filesRegrowth.
+	filesRecheck  = 2 * time.Second
+	filesRegrowth = 4 << 20
 )
 
 // The metrics the governor reads, in g.samples' order.
@@ -151,7 +175,7 @@ func parseBytes(v string) (int64, error) {
 
 func newMemoryGovernor(floor int64) *memoryGovernor {
 	return &memoryGovernor{floor: floor, clock: clock.Real{}, release: debug.FreeOSMemory,
-		releaseFiles: func() { _, _ = releaseFilePages() }}
+		releaseFiles: func() int64 { n, _ := releaseFilePages(); return n }, fileRSS: fileResident}
 }
 
 // memReading is what the governor reads of the runtime, in bytes.
@@ -187,7 +211,7 @@ func (g *memoryGovernor) start() {
 		g.filesWake = make(chan struct{}, 1)
 		go func() {
 			for range g.filesWake {
-				g.releaseFiles()
+				g.releaseFilesNow()
 			}
 		}()
 	}
@@ -234,7 +258,32 @@ func (g *memoryGovernor) armIdleCheck(allocs uint64) {
 		g.timer.Stop()
 	}
 	g.allocs = allocs
+	g.recheck = false
 	g.timer = g.clock.AfterFunc(idleAfter, g.idleCheck)
+}
+
+// armFilesRecheck arms the file-page recheck; g.mu is held.
+func (g *memoryGovernor) armFilesRecheck(allocs uint64) {
+	if g.timer != nil {
+		g.timer.Stop()
+	}
+	g.allocs = allocs
+	g.recheck = true
+	g.timer = g.clock.AfterFunc(filesRecheck, g.idleCheck)
+}
+
+// releaseFilesNow releases the file pages and notes what stayed: read
+// before the release less what it released, since reading them after it
+// would map the reading's own code back (whole folios of it).
+func (g *memoryGovernor) releaseFilesNow() {
+	var before int64
+	if g.fileRSS != nil {
+		before = g.fileRSS()
+	}
+	released := g.releaseFiles()
+	if g.fileRSS != nil {
+		g.filesAfter.Store(max(before-released, 0))
+	}
 }
 
 // idleCheck runs idleAfter after a collection (or the previous check).
@@ -244,22 +293,31 @@ func (g *memoryGovernor) idleCheck() {
 	allocated := m.allocs - g.allocs
 	waste := m.objects + m.free - min(m.live, m.objects)
 	act := idleAction(allocated, waste)
-	if act == idleRelease && g.released {
+	recheck := g.recheck
+	if act == idleRelease && (g.released || recheck) {
+		// Once per idle period: a recheck is about the file pages only,
+		// so that memory a collection cannot free (or a wrong reading)
+		// never makes an idle niwa collect every filesRecheck.
 		act = idleNothing
 	}
 	g.released = act == idleRelease
-	if act == idleBusy {
+	switch {
+	case act == idleBusy:
 		// Allocating, but not enough for a collection: look again later.
 		g.armIdleCheck(m.allocs)
+	case g.releaseFiles != nil && g.fileRSS != nil:
+		// Idle: look at the file pages again later (a collection, as
+		// the heap's release makes, re-arms the usual check instead).
+		g.armFilesRecheck(m.allocs)
 	}
 	g.mu.Unlock()
 	if act == idleRelease {
 		g.releases.Add(1)
 		g.release() // its collection re-arms the check through adjust
 	}
-	if act != idleBusy && g.releaseFiles != nil {
+	if act != idleBusy && g.releaseFiles != nil && (!recheck || g.fileRSS() >= g.filesAfter.Load()+filesRegrowth) {
 		// After the heap's release, so that the pages its collection
-		// touched go as well.
+		// touched go as well; on a recheck, only if they grew back.
 		g.fileReleases.Add(1)
 		if g.filesWake != nil {
 			select {
@@ -267,7 +325,7 @@ func (g *memoryGovernor) idleCheck() {
 			default: // a release is already due
 			}
 		} else {
-			g.releaseFiles()
+			g.releaseFilesNow()
 		}
 	}
 	g.checks.Add(1)

@@ -4,6 +4,7 @@ import (
 	"runtime"
 	"runtime/debug"
 	"slices"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -112,7 +113,7 @@ func TestMemoryGovernorReleasesWhenIdle(t *testing.T) {
 	var live, allocs, objects, free uint64
 	var order []string
 	g := &memoryGovernor{floor: 64 << 20, clock: clk, release: func() { order = append(order, "heap") },
-		releaseFiles: func() { order = append(order, "files") },
+		releaseFiles: func() int64 { order = append(order, "files"); return 0 },
 		read:         func() memReading { return memReading{live: live, allocs: allocs, objects: objects, free: free} }}
 	g.init()
 	// check moves the clock to the idle check and waits for it (it runs
@@ -159,5 +160,86 @@ func TestMemoryGovernorReleasesWhenIdle(t *testing.T) {
 	g.adjust()
 	if released := check(); released != 1 || clk.Waiters() != 0 {
 		t.Fatalf("idle with nothing to return: %d releases, %d timers", released, clk.Waiters())
+	}
+}
+
+// TestMemoryGovernorRechecksFilePages: an idle niwa's periodic work maps
+// file pages back (a minute after a DynamoDB workload, 5 → 26 MiB), so
+// after an idle check the governor looks again every filesRecheck and
+// releases them again only when they grew by filesRegrowth, never
+// collecting (the heap's release stays once per idle period); a busy
+// recheck goes back to the usual check, and a collection replaces it.
+func TestMemoryGovernorRechecksFilePages(t *testing.T) {
+	defer debug.SetMemoryLimit(debug.SetMemoryLimit(-1))
+	clk := clock.NewFake(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
+	live, allocs := uint64(20<<20), uint64(100<<20)
+	var fileRSS atomic.Int64
+	fileRSS.Store(40 << 20)
+	var released atomic.Int64
+	g := &memoryGovernor{floor: 64 << 20, clock: clk, release: func() {},
+		releaseFiles: func() int64 { released.Add(1); n := fileRSS.Load() - 5<<20; fileRSS.Store(5 << 20); return n },
+		fileRSS:      func() int64 { return fileRSS.Load() },
+		read:         func() memReading { return memReading{live: live, allocs: allocs, objects: live} }}
+	g.init()
+	advance := func(d time.Duration) {
+		t.Helper()
+		n := g.checks.Load()
+		clk.Advance(d)
+		for deadline := time.Now().Add(10 * time.Second); g.checks.Load() == n; {
+			if time.Now().After(deadline) {
+				t.Fatal("the check did not run")
+			}
+			runtime.Gosched()
+		}
+	}
+	g.adjust() // a collection
+	advance(idleAfter)
+	if released.Load() != 1 || clk.Waiters() != 1 {
+		t.Fatalf("idle check: %d file releases, %d timers; want 1 and the recheck", released.Load(), clk.Waiters())
+	}
+	// Nothing mapped back: no release, and still looking.
+	fileRSS.Store(5<<20 + filesRegrowth - 1)
+	advance(filesRecheck)
+	if released.Load() != 1 || clk.Waiters() != 1 {
+		t.Fatalf("recheck with the pages still away: %d file releases, %d timers; want 1, 1", released.Load(), clk.Waiters())
+	}
+	// Garbage piled up while idle: a recheck does not collect (once per
+	// idle period), and the pages have not grown back.
+	var heapReleases int
+	g.release = func() { heapReleases++ }
+	objects := live + 20<<20
+	g.read = func() memReading { return memReading{live: live, allocs: allocs, objects: objects} }
+	advance(filesRecheck)
+	if heapReleases != 0 || released.Load() != 1 {
+		t.Fatalf("recheck with 20 MiB of garbage: %d heap releases, %d file releases; want 0, 1", heapReleases, released.Load())
+	}
+	// A periodic task mapped 21 MiB back: released again.
+	fileRSS.Store(26 << 20)
+	advance(filesRecheck)
+	if released.Load() != 2 || fileRSS.Load() != 5<<20 || clk.Waiters() != 1 {
+		t.Fatalf("recheck with 21 MiB back: %d file releases, %d timers; want 2, 1", released.Load(), clk.Waiters())
+	}
+	// Busy at a recheck: nothing released, the usual check armed.
+	allocs += 5 << 20
+	fileRSS.Store(60 << 20)
+	advance(filesRecheck)
+	if released.Load() != 2 || clk.Waiters() != 1 {
+		t.Fatalf("busy recheck: %d file releases, %d timers; want 2, 1", released.Load(), clk.Waiters())
+	}
+	// Then idle: the check after idleAfter releases them.
+	advance(idleAfter)
+	if released.Load() != 3 {
+		t.Fatalf("idle after busy: %d file releases, want 3", released.Load())
+	}
+	// A collection replaces the recheck with the usual check.
+	g.adjust()
+	if clk.Waiters() != 1 {
+		t.Fatalf("after a collection: %d timers, want 1", clk.Waiters())
+	}
+	g.mu.Lock()
+	recheck := g.recheck
+	g.mu.Unlock()
+	if recheck {
+		t.Fatal("after a collection the armed check is still the recheck")
 	}
 }

@@ -340,6 +340,8 @@ type blobWriter struct {
 	gen  uint64
 	size int64
 	done bool
+	// grown: buf was reallocated by an append after the first write.
+	grown bool
 }
 
 var _ BlobWriter = (*blobWriter)(nil)
@@ -350,6 +352,7 @@ func (w *blobWriter) Write(p []byte) (int, error) {
 	}
 	if w.f == nil {
 		if len(w.buf)+len(p) <= w.b.inlineMax {
+			w.grown = w.grown || len(w.buf)+len(p) > cap(w.buf) && w.buf != nil
 			w.buf = append(w.buf, p...)
 			w.size += int64(len(p))
 			return len(p), nil
@@ -379,6 +382,15 @@ func (w *blobWriter) Commit() (BlobRef, error) {
 		data := w.buf
 		if data == nil {
 			data = []byte{}
+		}
+		if w.grown && cap(data) > len(data) {
+			// A body that came in several writes grew by append (a
+			// server reads one in pieces: what its connection's buffer
+			// held, then the rest), keeping room beyond the body's size
+			// class for the blob's life. One copy of at most inlineMax
+			// gives it its size class; a body written at once already
+			// has it and is not copied.
+			data = append(make([]byte, 0, len(data)), data...)
 		}
 		w.buf = nil
 		id, err := w.b.commitSmall(data, w.gen)

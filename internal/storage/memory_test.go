@@ -2,6 +2,7 @@ package storage
 
 import (
 	"bytes"
+	"fmt"
 	"runtime"
 	"runtime/metrics"
 	"strconv"
@@ -198,4 +199,55 @@ func TestMemStoreKeyValueBuffer(t *testing.T) {
 	}
 	cases = cases[1:]
 	check()
+}
+
+// TestMemStoreHeapPerByte: what a record costs the memory backend's heap
+// beyond its value, for the shapes of the bench's stored data set (a
+// DynamoDB item of ~1 KiB, an 8 KiB SQS message with its record's
+// header), written 25 to an Update as BatchWriteItem does: the key and
+// value in one buffer rounded to its size class, and the tree's 16-byte
+// item with its nodes' slack. The value is held once.
+func TestMemStoreHeapPerByte(t *testing.T) {
+	heap := func() int64 {
+		runtime.GC()
+		var ms runtime.MemStats
+		runtime.ReadMemStats(&ms)
+		return int64(ms.HeapAlloc)
+	}
+	sc := Scope{Account: "000000000000", Region: "ap-northeast-1"}
+	for _, c := range []struct {
+		name    string
+		n, size int
+		max     float64 // heap bytes per value byte
+	}{
+		{"item-1KiB", 20000, 1000, 1.20},
+		{"message-8KiB", 3000, 8192 + 150, 1.20},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			be := openBackend(t, Options{})
+			s := openStore(t, be, "svc")
+			val := make([]byte, c.size)
+			before := heap()
+			for i := 0; i < c.n; i += 25 {
+				if err := s.Update(func(tx Tx) error {
+					for j := i; j < min(i+25, c.n); j++ {
+						if err := tx.Put(sc.Key("item", "bench-stored", fmt.Sprintf("item-%07d", j)), val); err != nil {
+							return err
+						}
+					}
+					return nil
+				}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			grew := heap() - before
+			per := float64(grew) / float64(c.n*c.size)
+			t.Logf("%.3f bytes of heap per value byte; %d bytes a record beyond its value (its key is %d)",
+				per, grew/int64(c.n)-int64(c.size), len(sc.Key("item", "bench-stored", "item-0000000")))
+			if per > c.max {
+				t.Errorf("%.3f bytes of heap per value byte, want at most %.2f", per, c.max)
+			}
+			runtime.KeepAlive(be)
+		})
+	}
 }
