@@ -69,6 +69,7 @@ func Main(m *testing.M) {
 		os.Exit(1)
 	}
 	code := m.Run()
+	stopCLIServers()
 	_ = os.RemoveAll(dir)
 	os.Exit(code)
 }
@@ -361,8 +362,12 @@ func (n *Niwa) Restart() {
 
 // ClientEnv is the environment of a real AWS client pointed at niwa.
 func (n *Niwa) ClientEnv(extra ...string) []string {
+	path := clientPATH()
+	if shim := shimDir(); shim != "" {
+		path = shim + string(os.PathListSeparator) + path // scripts' `aws` calls the CLI server
+	}
 	env := []string{
-		"PATH=" + clientPATH(),
+		"PATH=" + path,
 		"HOME=" + os.Getenv("HOME"),
 		"AWS_ACCESS_KEY_ID=test",
 		"AWS_SECRET_ACCESS_KEY=test",
@@ -441,9 +446,15 @@ func (n *Niwa) RunCLI(t testing.TB, cli CLI, env []string, args ...string) (stri
 	// A guard against a hung CLI; one call is quick even on a loaded machine.
 	ctx, cancel := context.WithTimeout(context.Background(), Patience)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, clientPath(cli.Path), append([]string{"--output", "json", "--endpoint-url", n.Endpoint}, args...)...)
-	cmd.Env = n.ClientEnv(env...)
+	program := clientPath(cli.Path)
+	args = append([]string{"--output", "json", "--endpoint-url", n.Endpoint}, args...)
 	var out, errb bytes.Buffer
+	if s := serverFor(program); s != nil {
+		err := s.run(ctx, args, n.ClientEnv(env...), &out, &errb)
+		return out.String(), errb.String(), err
+	}
+	cmd := exec.CommandContext(ctx, program, args...)
+	cmd.Env = n.ClientEnv(env...)
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	err := cmd.Run()
 	return out.String(), errb.String(), err
