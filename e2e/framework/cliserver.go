@@ -141,7 +141,11 @@ func (s *cliServer) start(program string) error {
 	defer func() { _ = logf.Close() }()
 	cmd := exec.Command(interp, server, program, sock)
 	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "PATH="+clientPATH())
+	// The interpreter starts with a client's environment (ClientEnv's,
+	// without an endpoint), as a new `aws` process does: what Python reads
+	// only when it starts (PYTHON* variables, the locale) is what a call
+	// would have had. Each call then has its own environment.
+	cmd.Env = clientBaseEnv(clientPATH())
 	cmd.Stderr = logf
 	out, err := cmd.StdoutPipe()
 	if err != nil {

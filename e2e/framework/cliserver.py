@@ -51,6 +51,7 @@ def run_cli(req, fds):
     # with the caller's environment, as a fresh import would.
     importlib.reload(awscli)
     sys.argv = [script] + req["argv"]
+    sys.path[0] = os.path.dirname(script)  # as when Python runs the script
     # Raises SystemExit(main()): the interpreter exits as a fresh run's
     # does (atexit handlers, flushed stdout and stderr).
     runpy.run_path(script, run_name="__main__")

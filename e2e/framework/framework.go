@@ -366,13 +366,21 @@ func (n *Niwa) ClientEnv(extra ...string) []string {
 	if shim := shimDir(); shim != "" {
 		path = shim + string(os.PathListSeparator) + path // scripts' `aws` calls the CLI server
 	}
+	env := append(clientBaseEnv(path),
+		"AWS_DEFAULT_REGION="+n.Region,
+		"AWS_ENDPOINT_URL="+n.Endpoint)
+	// Later entries override earlier ones for exec.
+	return append(env, extra...)
+}
+
+// clientBaseEnv is ClientEnv without the region and endpoint, with path
+// as PATH.
+func clientBaseEnv(path string) []string {
 	env := []string{
 		"PATH=" + path,
 		"HOME=" + os.Getenv("HOME"),
 		"AWS_ACCESS_KEY_ID=test",
 		"AWS_SECRET_ACCESS_KEY=test",
-		"AWS_DEFAULT_REGION=" + n.Region,
-		"AWS_ENDPOINT_URL=" + n.Endpoint,
 		"AWS_CONFIG_FILE=/dev/null",
 		"AWS_SHARED_CREDENTIALS_FILE=/dev/null",
 		"AWS_EC2_METADATA_DISABLED=true",
@@ -386,8 +394,7 @@ func (n *Niwa) ClientEnv(extra ...string) []string {
 			env = append(env, k+"="+v)
 		}
 	}
-	// Later entries override earlier ones for exec.
-	return append(env, extra...)
+	return env
 }
 
 // RequireClient fails (under CI) or skips (locally) when a real client is
