@@ -51,6 +51,9 @@ type cliServer struct {
 	sock string // empty when the CLI runs as new processes
 	shim string // a directory holding an `aws` that calls the server
 	cmd  *exec.Cmd
+	// alive is the server's stdin, never written: it stays open (held
+	// here) while the test binary runs.
+	alive io.WriteCloser
 }
 
 var (
@@ -151,6 +154,11 @@ func (s *cliServer) start(program string) error {
 	if err != nil {
 		return err
 	}
+	// The server ends when this pipe does, with the test binary.
+	alive, err := cmd.StdinPipe()
+	if err != nil {
+		return err
+	}
 	if err := cmd.Start(); err != nil {
 		return err
 	}
@@ -174,7 +182,7 @@ func (s *cliServer) start(program string) error {
 		_ = os.RemoveAll(dir)
 		return fmt.Errorf("%v\n%s", err, log)
 	}
-	s.sock, s.shim, s.cmd = sock, shim, cmd
+	s.sock, s.shim, s.cmd, s.alive = sock, shim, cmd, alive
 	return nil
 }
 

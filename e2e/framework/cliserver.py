@@ -13,6 +13,7 @@ import json
 import os
 import runpy
 import select
+import shutil
 import signal
 import socket
 import struct
@@ -98,6 +99,10 @@ def main():
     listener.listen(64)
     sys.stdout.write("ready\n")
     sys.stdout.flush()
+    # stdin is a pipe the test binary never writes: its end (EOF) is the
+    # test binary's, however it ended (a timeout's panic skips its
+    # cleanup), and this server's too.
+    parent = os.dup(0)
     null = os.open(os.devnull, os.O_RDWR)
     os.dup2(null, 0)
     os.dup2(null, 1)
@@ -112,6 +117,9 @@ def main():
                 pass
         except ChildProcessError:
             pass
+        ready, _, _ = select.select([listener, parent], [], [])
+        if parent in ready:
+            return
         conn, _ = listener.accept()
         try:
             req, fds = read_request(conn)
@@ -127,6 +135,7 @@ def main():
             continue
         if os.fork() == 0:
             listener.close()
+            os.close(parent)
             supervise(conn, req, fds)
             os._exit(0)
         for fd in fds:
@@ -139,10 +148,11 @@ try:
     main()
 finally:
     if os.getpid() == zygote:
-        # SIGTERM (the test binary is done): reap every call, so all of
+        # SIGTERM or the test binary gone: reap every call, so all of
         # their CPU is in the test's rusage.
         while True:
             try:
                 os.waitpid(-1, 0)
             except ChildProcessError:
                 break
+        shutil.rmtree(os.path.dirname(sock_path), ignore_errors=True)
