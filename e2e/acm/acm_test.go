@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/niwa-cloud/niwa/e2e/framework"
+	"github.com/niwa-cloud/niwa/e2e/framework/inprocess"
 	"github.com/niwa-cloud/niwa/niwatest"
 )
 
@@ -67,7 +68,7 @@ func certOf(m map[string]any) map[string]any { return m["Certificate"].(map[stri
 func TestDNSValidatedCertificateCLI(t *testing.T) {
 	t.Parallel()
 	clk := niwatest.NewFakeClock(time.Now().UTC().Truncate(time.Second))
-	n := framework.FromNiwatest(t, niwatest.Start(t, niwatest.WithClock(clk)))
+	n := inprocess.FromNiwatest(t, niwatest.Start(t, niwatest.WithClock(clk)))
 	root := fetchRoot(t, n)
 	dir := t.TempDir()
 	write := func(name, s string) string {
@@ -155,7 +156,7 @@ func TestEmailValidationAndTimeoutBoto3(t *testing.T) {
 	clk := niwatest.NewFakeClock(time.Now().UTC().Truncate(time.Second))
 	// Signatures are not checked: after 72 hours on niwa's clock, every
 	// request signed on the machine's would be "expired".
-	n := framework.FromNiwatest(t, niwatest.Start(t, niwatest.WithClock(clk), niwatest.WithSkipSignatureValidation()))
+	n := inprocess.FromNiwatest(t, niwatest.Start(t, niwatest.WithClock(clk), niwatest.WithSkipSignatureValidation()))
 	out := n.Python(t, `
 import boto3, os, urllib.request, urllib.parse, botocore
 acm = boto3.client("acm")

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/niwa-cloud/niwa/e2e/framework"
+	"github.com/niwa-cloud/niwa/e2e/framework/inprocess"
 )
 
 // cliJSON runs the CLI and decodes its JSON output (nil when it printed
@@ -34,7 +35,7 @@ func TestSQSDelayAfterAdvance(t *testing.T) {
 	t.Parallel()
 	for _, target := range framework.Targets {
 		t.Run(string(target), func(t *testing.T) {
-			n := framework.Start(t, target)
+			n := inprocess.Start(t, target)
 			for _, cli := range framework.CLIs {
 				t.Run(cli.Name, func(t *testing.T) {
 					url := cliJSON(t, n, cli, "sqs", "create-queue", "--queue-name", "delayed-"+cli.Name)["QueueUrl"].(string)

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/niwa-cloud/niwa/e2e/framework"
+	"github.com/niwa-cloud/niwa/e2e/framework/inprocess"
 	"github.com/niwa-cloud/niwa/niwatest"
 )
 
@@ -140,7 +141,7 @@ print(json.dumps({'protocol': c.meta.service_model.resolved_protocol, 'sum': dp[
 func TestAlarmToSNSToSQS(t *testing.T) {
 	t.Parallel()
 	clk := niwatest.NewFakeClock(time.Now())
-	n := framework.FromNiwatest(t, niwatest.Start(t, niwatest.WithClock(clk)))
+	n := inprocess.FromNiwatest(t, niwatest.Start(t, niwatest.WithClock(clk)))
 	cli := framework.CLIs[0]
 	var q struct{ QueueUrl string }
 	framework.CLIJSON(t, n, cli, &q, "sqs", "create-queue", "--queue-name", "alarms")
@@ -215,7 +216,7 @@ func TestAlarmToSNSToSQS(t *testing.T) {
 // as Lambda publishes them on AWS.
 func TestLambdaPublishesMetrics(t *testing.T) {
 	t.Parallel()
-	n := framework.Start(t, framework.InProcess)
+	n := inprocess.Start(t, framework.InProcess)
 	role := framework.LambdaRole(t, n, "cw-fn")
 	zip := framework.ZipFiles(t, t.TempDir(), map[string][]byte{"app.py": []byte(
 		"def handler(event, context):\n    if event.get('fail'):\n        raise ValueError('boom')\n    return {'ok': True}\n")})
@@ -259,7 +260,7 @@ func TestLambdaPublishesMetrics(t *testing.T) {
 func TestAlarmStopsInstance(t *testing.T) {
 	t.Parallel()
 	clk := niwatest.NewFakeClock(time.Now())
-	n := framework.FromNiwatest(t, niwatest.Start(t, niwatest.WithClock(clk)))
+	n := inprocess.FromNiwatest(t, niwatest.Start(t, niwatest.WithClock(clk)))
 	cli := framework.CLIs[1]
 	var imgs struct{ Images []struct{ ImageId string } }
 	framework.CLIJSON(t, n, cli, &imgs, "ec2", "describe-images", "--owners", "amazon", "--filters", "Name=name,Values=amzn2-ami-hvm-*")

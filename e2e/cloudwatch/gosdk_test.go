@@ -12,6 +12,7 @@ import (
 	"github.com/aws/smithy-go"
 
 	"github.com/niwa-cloud/niwa/e2e/framework"
+	"github.com/niwa-cloud/niwa/e2e/framework/inprocess"
 )
 
 // TestGoSDK: aws-sdk-go-v2's CloudWatch client, which speaks
@@ -19,7 +20,7 @@ import (
 // math, creates and describes an alarm, and decodes niwa's refusal.
 func TestGoSDK(t *testing.T) {
 	t.Parallel()
-	n := framework.Start(t, framework.InProcess)
+	n := inprocess.Start(t, framework.InProcess)
 	c := cw.NewFromConfig(framework.GoConfig(n, "test", "test", ""))
 	ctx := context.Background()
 	now := time.Now().UTC().Truncate(time.Minute)

@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/smithy-go"
 	"github.com/niwa-cloud/niwa/e2e/framework"
+	"github.com/niwa-cloud/niwa/e2e/framework/inprocess"
 )
 
 // boto3Script drives the resource and client APIs through the features
@@ -135,7 +136,7 @@ func TestDynamoDBGoSDK(t *testing.T) {
 	t.Parallel()
 	for _, target := range framework.Targets {
 		t.Run(string(target), func(t *testing.T) {
-			n := framework.Start(t, target)
+			n := inprocess.Start(t, target)
 			ctx := context.Background()
 			c := dynamodb.NewFromConfig(framework.GoConfig(n, "test", "test", ""))
 			_, err := c.CreateTable(ctx, &dynamodb.CreateTableInput{

@@ -16,6 +16,7 @@ import (
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/aws/smithy-go"
 	"github.com/niwa-cloud/niwa/e2e/framework"
+	"github.com/niwa-cloud/niwa/e2e/framework/inprocess"
 	"github.com/niwa-cloud/niwa/internal/clock"
 	"github.com/niwa-cloud/niwa/niwatest"
 )
@@ -208,7 +209,7 @@ func TestEC2GoSDKStateMachineOnTheClock(t *testing.T) {
 // TestEC2RouteEndpoint queries /_niwa/ec2/route for the default VPC.
 func TestEC2RouteEndpoint(t *testing.T) {
 	t.Parallel()
-	n := framework.Start(t, framework.InProcess)
+	n := inprocess.Start(t, framework.InProcess)
 	var subnet string
 	framework.CLIJSON(t, n, framework.CLIs[0], &subnet, "ec2", "describe-subnets", "--filters", "Name=default-for-az,Values=true", "--query", "Subnets[0].SubnetId")
 	get := func(q url.Values) (int, map[string]any) {

@@ -14,6 +14,7 @@ import (
 	"github.com/aws/smithy-go"
 
 	"github.com/niwa-cloud/niwa/e2e/framework"
+	"github.com/niwa-cloud/niwa/e2e/framework/inprocess"
 	"github.com/niwa-cloud/niwa/niwatest"
 )
 
@@ -161,7 +162,7 @@ func TestEventsGoSDK(t *testing.T) {
 	t.Parallel()
 	for _, target := range framework.Targets {
 		t.Run(string(target), func(t *testing.T) {
-			n := framework.Start(t, target)
+			n := inprocess.Start(t, target)
 			ctx := context.Background()
 			cfg := framework.GoConfig(n, "test", "test", "")
 			eb := eventbridge.NewFromConfig(cfg)

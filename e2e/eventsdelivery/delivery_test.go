@@ -16,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/niwa-cloud/niwa/e2e/framework"
+	"github.com/niwa-cloud/niwa/e2e/framework/inprocess"
 	"github.com/niwa-cloud/niwa/internal/clock"
 	"github.com/niwa-cloud/niwa/niwatest"
 )
@@ -33,7 +34,7 @@ func start(t *testing.T) (*framework.Niwa, *clock.Fake, *sqs.Client) {
 func startCfg(t *testing.T) (*framework.Niwa, *clock.Fake, aws.Config) {
 	clk := niwatest.NewFakeClock(t0)
 	nt := niwatest.Start(t, niwatest.WithClock(clk), niwatest.WithSkipSignatureValidation())
-	return framework.FromNiwatest(t, nt), clk, nt.AWSConfig()
+	return inprocess.FromNiwatest(t, nt), clk, nt.AWSConfig()
 }
 
 // putRule creates a rule with targets through the Go SDK and returns its

@@ -1,8 +1,8 @@
 // Package framework is the harness of niwa's end-to-end tests, which drive
 // niwa the way users do: the built binary, the real aws CLI and boto3, and
 // aws-sdk-go-v2 — the same cases against niwa started in-process
-// (niwatest) and as a separate process (the binary), as etcd's
-// tests/framework does.
+// (niwatest, through e2e/framework/inprocess) and as a separate process
+// (the binary), as etcd's tests/framework does.
 //
 // The tests live in one package per area under e2e/ (e2e/s3, e2e/lambda,
 // ...) so that go test runs the areas in parallel; each package's TestMain
@@ -25,8 +25,6 @@ import (
 	"syscall"
 	"testing"
 	"time"
-
-	"github.com/niwa-cloud/niwa/niwatest"
 )
 
 // RepoRoot returns the repository root: the nearest directory above the
@@ -71,6 +69,7 @@ func Main(m *testing.M) {
 		os.Exit(1)
 	}
 	code := m.Run()
+	stopCLIServers()
 	_ = os.RemoveAll(dir)
 	os.Exit(code)
 }
@@ -166,28 +165,38 @@ const (
 	Binary    Target = "binary"
 )
 
-// Targets is every way of starting niwa; cases run against each.
+// Targets is every way of starting niwa; cases run against each (with
+// e2e/framework/inprocess.Start, which starts both).
 var Targets = []Target{InProcess, Binary}
 
-// Start starts niwa as target.
+// Region is the region niwa is started in, the binary and in-process
+// instances alike (niwatest.Region: inprocess.FromNiwatest checks they
+// agree).
+const Region = "ap-northeast-1"
+
+// Start starts niwa as target. Only the binary: this package does not
+// link niwa into the test binaries of the e2e packages that drive only
+// the binary (most of them; linking it is ~6 s of CPU per package), so
+// in-process instances are started by e2e/framework/inprocess.Start.
 func Start(t testing.TB, target Target, args ...string) *Niwa {
 	t.Helper()
-	if target == InProcess {
-		return FromNiwatest(t, niwatest.Start(t))
+	if target != Binary {
+		t.Fatalf("framework.Start(%s): in-process niwa is started by e2e/framework/inprocess.Start", target)
 	}
 	return StartBinary(t, args...)
 }
 
-// FromNiwatest is a Niwa for an in-process instance that the test started
-// itself, with niwatest options (a fake clock, say) that Start does not take.
-func FromNiwatest(t testing.TB, n *niwatest.Niwa) *Niwa {
-	return &Niwa{Endpoint: n.Endpoint, Region: n.Region, DNSAddr: n.DNSAddr(), t: t}
+// InProcessNiwa is a Niwa for an instance running in the test process
+// (e2e/framework/inprocess makes them from niwatest instances): its
+// endpoint, region and DNS server address.
+func InProcessNiwa(t testing.TB, endpoint, region, dnsAddr string) *Niwa {
+	return &Niwa{Endpoint: endpoint, Region: region, DNSAddr: dnsAddr, t: t}
 }
 
 // StartBinary runs the built binary on a free port with args.
 func StartBinary(t testing.TB, args ...string) *Niwa {
 	t.Helper()
-	n := &Niwa{Region: niwatest.Region, args: args, t: t}
+	n := &Niwa{Region: Region, args: args, t: t}
 	n.launch()
 	t.Cleanup(n.stop)
 	return n
@@ -198,7 +207,7 @@ func StartBinary(t testing.TB, args ...string) *Niwa {
 // environment alone, so the test may run in parallel with others.
 func StartBinaryEnv(t testing.TB, env []string, args ...string) *Niwa {
 	t.Helper()
-	n := &Niwa{Region: niwatest.Region, args: args, env: env, t: t}
+	n := &Niwa{Region: Region, args: args, env: env, t: t}
 	n.launch()
 	t.Cleanup(n.stop)
 	return n
@@ -353,13 +362,25 @@ func (n *Niwa) Restart() {
 
 // ClientEnv is the environment of a real AWS client pointed at niwa.
 func (n *Niwa) ClientEnv(extra ...string) []string {
+	path := clientPATH()
+	if shim := shimDir(); shim != "" {
+		path = shim + string(os.PathListSeparator) + path // scripts' `aws` calls the CLI server
+	}
+	env := append(clientBaseEnv(path),
+		"AWS_DEFAULT_REGION="+n.Region,
+		"AWS_ENDPOINT_URL="+n.Endpoint)
+	// Later entries override earlier ones for exec.
+	return append(env, extra...)
+}
+
+// clientBaseEnv is ClientEnv without the region and endpoint, with path
+// as PATH.
+func clientBaseEnv(path string) []string {
 	env := []string{
-		"PATH=" + clientPATH(),
+		"PATH=" + path,
 		"HOME=" + os.Getenv("HOME"),
 		"AWS_ACCESS_KEY_ID=test",
 		"AWS_SECRET_ACCESS_KEY=test",
-		"AWS_DEFAULT_REGION=" + n.Region,
-		"AWS_ENDPOINT_URL=" + n.Endpoint,
 		"AWS_CONFIG_FILE=/dev/null",
 		"AWS_SHARED_CREDENTIALS_FILE=/dev/null",
 		"AWS_EC2_METADATA_DISABLED=true",
@@ -373,8 +394,7 @@ func (n *Niwa) ClientEnv(extra ...string) []string {
 			env = append(env, k+"="+v)
 		}
 	}
-	// Later entries override earlier ones for exec.
-	return append(env, extra...)
+	return env
 }
 
 // RequireClient fails (under CI) or skips (locally) when a real client is
@@ -433,9 +453,15 @@ func (n *Niwa) RunCLI(t testing.TB, cli CLI, env []string, args ...string) (stri
 	// A guard against a hung CLI; one call is quick even on a loaded machine.
 	ctx, cancel := context.WithTimeout(context.Background(), Patience)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, clientPath(cli.Path), append([]string{"--output", "json", "--endpoint-url", n.Endpoint}, args...)...)
-	cmd.Env = n.ClientEnv(env...)
+	program := clientPath(cli.Path)
+	args = append([]string{"--output", "json", "--endpoint-url", n.Endpoint}, args...)
 	var out, errb bytes.Buffer
+	if s := serverFor(program); s != nil {
+		err := s.run(ctx, args, n.ClientEnv(env...), &out, &errb)
+		return out.String(), errb.String(), err
+	}
+	cmd := exec.CommandContext(ctx, program, args...)
+	cmd.Env = n.ClientEnv(env...)
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	err := cmd.Run()
 	return out.String(), errb.String(), err

@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/niwa-cloud/niwa/e2e/framework"
+	"github.com/niwa-cloud/niwa/e2e/framework/inprocess"
 )
 
 // auditCreateRolePattern matches the CloudTrail event of CreateRole.
@@ -24,7 +25,7 @@ func TestAuditCreateRoleRuleDeliversToSQS(t *testing.T) {
 	t.Parallel()
 	for _, target := range framework.Targets {
 		t.Run(string(target), func(t *testing.T) {
-			n := framework.Start(t, target)
+			n := inprocess.Start(t, target)
 			ctx := context.Background()
 			cfg := framework.GoConfig(n, "test", "test", "")
 			east := cfg.Copy()

@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	kmstypes "github.com/aws/aws-sdk-go-v2/service/kms/types"
 	"github.com/niwa-cloud/niwa/e2e/framework"
+	"github.com/niwa-cloud/niwa/e2e/framework/inprocess"
 )
 
 // cliRun runs one CLI version and decodes its JSON output (nil for an
@@ -302,7 +303,7 @@ func TestKMSKeyPolicyAndGrants(t *testing.T) {
 	t.Parallel()
 	for _, target := range framework.Targets {
 		t.Run(string(target), func(t *testing.T) {
-			n := framework.Start(t, target)
+			n := inprocess.Start(t, target)
 			ctx := context.Background()
 			root := kms.NewFromConfig(framework.GoConfig(n, "test", "test", ""))
 			user := kms.NewFromConfig(framework.IAMUser(t, n, "kms-user",

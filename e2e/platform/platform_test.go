@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go"
 	"github.com/niwa-cloud/niwa/e2e/framework"
+	"github.com/niwa-cloud/niwa/e2e/framework/inprocess"
 )
 
 // assumePolicy lets an IAM user assume roles. AWS refuses AssumeRole to
@@ -30,7 +31,7 @@ func TestGoSDKIdentityAndRoles(t *testing.T) {
 	t.Parallel()
 	for _, target := range framework.Targets {
 		t.Run(string(target), func(t *testing.T) {
-			n := framework.Start(t, target)
+			n := inprocess.Start(t, target)
 			ctx := context.Background()
 			cfg := framework.GoConfig(n, "test", "test", "")
 			id, err := sts.NewFromConfig(cfg).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
@@ -127,7 +128,7 @@ func TestAWSCLIPlatform(t *testing.T) {
 	for _, target := range framework.Targets {
 		for _, cli := range framework.CLIs {
 			t.Run(string(target)+"/"+cli.Name, func(t *testing.T) {
-				n := framework.Start(t, target)
+				n := inprocess.Start(t, target)
 				cliPlatformFlow(t, n, cli)
 			})
 		}
@@ -322,7 +323,7 @@ func TestDurableAcrossKill9(t *testing.T) {
 // error, never a silent success.
 func TestNotImplementedNamesTheOperation(t *testing.T) {
 	t.Parallel()
-	n := framework.Start(t, framework.InProcess)
+	n := inprocess.Start(t, framework.InProcess)
 	_, err := iam.NewFromConfig(framework.GoConfig(n, "test", "test", "")).GetOrganizationsAccessReport(context.Background(),
 		&iam.GetOrganizationsAccessReportInput{JobId: aws.String("00000000-0000-0000-0000-000000000000")})
 	var apiErr smithy.APIError

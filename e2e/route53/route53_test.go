@@ -20,6 +20,7 @@ import (
 	mdns "github.com/miekg/dns"
 
 	"github.com/niwa-cloud/niwa/e2e/framework"
+	"github.com/niwa-cloud/niwa/e2e/framework/inprocess"
 	"github.com/niwa-cloud/niwa/internal/dns"
 )
 
@@ -199,7 +200,7 @@ func TestRoute53GoSDK(t *testing.T) {
 	t.Parallel()
 	for _, target := range framework.Targets {
 		t.Run(string(target), func(t *testing.T) {
-			n := framework.Start(t, target)
+			n := inprocess.Start(t, target)
 			ctx := context.Background()
 			c := route53.NewFromConfig(framework.GoConfig(n, "test", "test", ""))
 			z, err := c.CreateHostedZone(ctx, &route53.CreateHostedZoneInput{Name: aws.String("sdk.example.com"), CallerReference: aws.String("sdk")})

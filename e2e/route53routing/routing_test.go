@@ -14,6 +14,7 @@ import (
 	mdns "github.com/miekg/dns"
 
 	"github.com/niwa-cloud/niwa/e2e/framework"
+	"github.com/niwa-cloud/niwa/e2e/framework/inprocess"
 	"github.com/niwa-cloud/niwa/niwatest"
 )
 
@@ -64,7 +65,7 @@ func TestFailoverFlipsWithHealth(t *testing.T) {
 	t.Parallel()
 	clk := niwatest.NewFakeClock(time.Now().UTC())
 	// Signatures carry the real time, which the moved clock leaves behind.
-	n := framework.FromNiwatest(t, niwatest.Start(t, niwatest.WithClock(clk), niwatest.WithSkipSignatureValidation()))
+	n := inprocess.FromNiwatest(t, niwatest.Start(t, niwatest.WithClock(clk), niwatest.WithSkipSignatureValidation()))
 	for i, cli := range framework.CLIs {
 		t.Run(cli.Name, func(t *testing.T) {
 			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -136,7 +137,7 @@ print(json.dumps({"last": last["HealthCheckObservations"][0]["StatusReport"]["St
 func TestWeightedAndMultivalue(t *testing.T) {
 	t.Parallel()
 	clk := niwatest.NewFakeClock(time.Now().UTC())
-	n := framework.FromNiwatest(t, niwatest.Start(t, niwatest.WithClock(clk), niwatest.WithSkipSignatureValidation()))
+	n := inprocess.FromNiwatest(t, niwatest.Start(t, niwatest.WithClock(clk), niwatest.WithSkipSignatureValidation()))
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

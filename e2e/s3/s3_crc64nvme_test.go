@@ -13,6 +13,7 @@ import (
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 
 	"github.com/niwa-cloud/niwa/e2e/framework"
+	"github.com/niwa-cloud/niwa/e2e/framework/inprocess"
 	"github.com/niwa-cloud/niwa/internal/checksum"
 )
 
@@ -30,7 +31,7 @@ func TestS3GoSDKCRC64NVME(t *testing.T) {
 	t.Parallel()
 	for _, target := range framework.Targets {
 		t.Run(fmt.Sprint(target), func(t *testing.T) {
-			n := framework.Start(t, target)
+			n := inprocess.Start(t, target)
 			c := framework.S3Client(n, false)
 			ctx := context.Background()
 			b := "crc64-bucket"

@@ -21,6 +21,7 @@ import (
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 
 	"github.com/niwa-cloud/niwa/e2e/framework"
+	"github.com/niwa-cloud/niwa/e2e/framework/inprocess"
 	"github.com/niwa-cloud/niwa/niwatest"
 )
 
@@ -210,7 +211,7 @@ func TestS3GoSDK(t *testing.T) {
 	for _, target := range framework.Targets {
 		for _, vh := range []bool{false, true} {
 			t.Run(fmt.Sprintf("%s/virtualhost=%v", target, vh), func(t *testing.T) {
-				n := framework.Start(t, target)
+				n := inprocess.Start(t, target)
 				c := framework.S3Client(n, vh)
 				ctx := context.Background()
 				b := "go-sdk-bucket"
@@ -268,7 +269,7 @@ func TestS3PresignExpiry(t *testing.T) {
 	t.Parallel()
 	clk := niwatest.NewFakeClock(time.Now())
 	nt := niwatest.Start(t, niwatest.WithClock(clk))
-	n := framework.FromNiwatest(t, nt)
+	n := inprocess.FromNiwatest(t, nt)
 	c := framework.S3Client(n, false)
 	ctx := context.Background()
 	c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("presign-bucket"),
@@ -316,7 +317,7 @@ func TestS3AccessLogDelivery(t *testing.T) {
 	start := time.Now().UTC().Truncate(time.Second)
 	clk := niwatest.NewFakeClock(start)
 	nt := niwatest.Start(t, niwatest.WithClock(clk))
-	n := framework.FromNiwatest(t, nt)
+	n := inprocess.FromNiwatest(t, nt)
 	c := framework.S3Client(n, false)
 	ctx := context.Background()
 	for _, b := range []string{"log-src", "log-dst"} {
@@ -388,7 +389,7 @@ func TestS3AccessLogDelivery(t *testing.T) {
 // it denies every anonymous request, so this test fails until then.
 func TestS3PublicAccessBucketPolicy(t *testing.T) {
 	t.Parallel()
-	n := framework.Start(t, framework.InProcess)
+	n := inprocess.Start(t, framework.InProcess)
 	c := framework.S3Client(n, false)
 	ctx := context.Background()
 	c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("public-bucket"),
@@ -420,7 +421,7 @@ func TestS3PublicAccessBucketPolicy(t *testing.T) {
 // with their statuses, redirects and the HTML error page.
 func TestS3PublicAccessWebsite(t *testing.T) {
 	t.Parallel()
-	n := framework.Start(t, framework.InProcess)
+	n := inprocess.Start(t, framework.InProcess)
 	c := framework.S3Client(n, false)
 	ctx := context.Background()
 	b := "www.example.test"

@@ -12,6 +12,7 @@ import (
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
 	"github.com/niwa-cloud/niwa/e2e/framework"
+	"github.com/niwa-cloud/niwa/e2e/framework/inprocess"
 	"github.com/niwa-cloud/niwa/internal/clock"
 	"github.com/niwa-cloud/niwa/niwatest"
 )
@@ -24,7 +25,7 @@ var t0 = time.Date(2024, 1, 1, 10, 0, 0, 0, time.UTC)
 func start(t *testing.T) (*framework.Niwa, *clock.Fake, *sqs.Client) {
 	clk := niwatest.NewFakeClock(t0)
 	nt := niwatest.Start(t, niwatest.WithClock(clk), niwatest.WithSkipSignatureValidation())
-	return framework.FromNiwatest(t, nt), clk, sqs.NewFromConfig(nt.AWSConfig())
+	return inprocess.FromNiwatest(t, nt), clk, sqs.NewFromConfig(nt.AWSConfig())
 }
 
 func run(t *testing.T, n *framework.Niwa, cli framework.CLI, args ...string) string {

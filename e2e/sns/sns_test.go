@@ -21,6 +21,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 	snstypes "github.com/aws/aws-sdk-go-v2/service/sns/types"
 	"github.com/niwa-cloud/niwa/e2e/framework"
+	"github.com/niwa-cloud/niwa/e2e/framework/inprocess"
 )
 
 // TestSNSFanOutBoto3: SNS → SQS fan-out with a filter policy delivers only
@@ -172,7 +173,7 @@ func TestSNSHTTPSubscription(t *testing.T) {
 	t.Parallel()
 	for _, target := range framework.Targets {
 		t.Run(string(target), func(t *testing.T) {
-			n := framework.Start(t, target)
+			n := inprocess.Start(t, target)
 			got := make(chan map[string]string, 10)
 			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				var raw map[string]any

@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 	"github.com/niwa-cloud/niwa/e2e/framework"
+	"github.com/niwa-cloud/niwa/e2e/framework/inprocess"
 )
 
 // sqsQueryModelEnv makes boto3 speak SQS's query protocol: botocore loads
@@ -189,7 +190,7 @@ func TestSQSGoSDK(t *testing.T) {
 	t.Parallel()
 	for _, target := range framework.Targets {
 		t.Run(string(target), func(t *testing.T) {
-			n := framework.Start(t, target)
+			n := inprocess.Start(t, target)
 			ctx := context.Background()
 			c := sqs.NewFromConfig(framework.GoConfig(n, "test", "test", ""))
 			q, err := c.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String("go-q")})

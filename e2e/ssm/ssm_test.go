@@ -11,6 +11,7 @@ import (
 	ebtypes "github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/niwa-cloud/niwa/e2e/framework"
+	"github.com/niwa-cloud/niwa/e2e/framework/inprocess"
 	"github.com/niwa-cloud/niwa/niwatest"
 )
 
@@ -105,7 +106,7 @@ func TestSSMPolicyEvents(t *testing.T) {
 	// Requests are signed at the wall clock, which niwa's moved clock
 	// would find stale.
 	nt := niwatest.Start(t, niwatest.WithClock(clk), niwatest.WithSkipSignatureValidation())
-	n := framework.FromNiwatest(t, nt)
+	n := inprocess.FromNiwatest(t, nt)
 	ctx := context.Background()
 	eb, sq := eventbridge.NewFromConfig(nt.AWSConfig()), sqs.NewFromConfig(nt.AWSConfig())
 	qURL, qARN := framework.GoQueue(t, sq, "policy")
