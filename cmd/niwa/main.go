@@ -230,8 +230,8 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		"how long a request body may go without sending a byte; renewed on every read, so slow uploads that keep sending are not cut off (NIWA_BODY_TIMEOUT)")
 	fs.DurationVar(&cfg.Timeouts.Idle, "idle-timeout", envs.duration("idle-timeout", "NIWA_IDLE_TIMEOUT", server.DefaultIdleTimeout),
 		"how long a keep-alive connection may sit idle between requests (NIWA_IDLE_TIMEOUT)")
-	fs.StringVar(&cfg.HTTPServer, "http-server", env("NIWA_HTTP_SERVER", server.HTTPServerStd),
-		"what serves the plain-HTTP port (NIWA_HTTP_SERVER): std (Go's net/http) or niwa (niwa's own HTTP/1.1 server: the same bytes on the wire, less CPU per request); HTTPS is net/http's either way")
+	fs.StringVar(&cfg.HTTPServer, "http-server", env("NIWA_HTTP_SERVER", server.HTTPServerNiwa),
+		"what serves the plain-HTTP port (NIWA_HTTP_SERVER): niwa (niwa's own HTTP/1.1 server: the same bytes on the wire, less CPU per request; the default) or std (Go's net/http); HTTPS is net/http's either way")
 	fs.DurationVar(&cfg.CloudTrailDeliveryInterval, "cloudtrail-delivery-interval", envs.duration("cloudtrail-delivery-interval", "NIWA_CLOUDTRAIL_DELIVERY_INTERVAL", 5*time.Minute),
 		"how often CloudTrail trails deliver log files to S3, SNS and CloudWatch Logs, on niwa's clock (NIWA_CLOUDTRAIL_DELIVERY_INTERVAL)")
 	fs.IntVar(&cfg.CloudTrailHistory, "cloudtrail-history", envs.int("cloudtrail-history", "NIWA_CLOUDTRAIL_HISTORY", cloudtrail.DefaultMaxHistory),

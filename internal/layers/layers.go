@@ -98,7 +98,7 @@ func Niwa() []Layer {
 			Packages: []string{
 				"internal/awserr", "internal/awsid", "internal/ca", "internal/checksum", "internal/clock", "internal/dns",
 				"internal/events/...", "internal/hostname",
-				"internal/httpheader", "internal/httpbody", "internal/iam", "internal/kms/...", "internal/lambda/...", "internal/model",
+				"internal/httpheader", "internal/httpbody", "internal/httpserve", "internal/iam", "internal/kms/...", "internal/lambda/...", "internal/model",
 				// The S3 object seam (Logs exports, DynamoDB export/import).
 				"internal/objects",
 				// Network position and egress (the egress proxy Lambda

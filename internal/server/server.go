@@ -98,10 +98,10 @@ type Config struct {
 	// Timeouts bound slow and idle connections (zero fields take the
 	// defaults).
 	Timeouts Timeouts
-	// HTTPServer is what serves the plain-HTTP listener: HTTPServerStd
-	// (net/http, the default) or HTTPServerNiwa (internal/httpserve,
-	// niwa's own HTTP/1.1 server: the same bytes on the wire, less CPU
-	// per request). The HTTPS listener is net/http's either way.
+	// HTTPServer is what serves the plain-HTTP listener: HTTPServerNiwa
+	// (internal/httpserve, niwa's own HTTP/1.1 server: the same bytes on
+	// the wire, less CPU per request; the default) or HTTPServerStd
+	// (net/http). The HTTPS listener is net/http's either way.
 	HTTPServer string
 	// CloudTrailDeliveryInterval is how often trails deliver their log
 	// files (zero: AWS's 5 minutes).
@@ -165,7 +165,7 @@ func New(cfg Config) (*Server, error) {
 	}
 	switch cfg.HTTPServer {
 	case "":
-		cfg.HTTPServer = HTTPServerStd
+		cfg.HTTPServer = HTTPServerNiwa
 	case HTTPServerStd, HTTPServerNiwa:
 	default:
 		return nil, fmt.Errorf("server: HTTP server %q: want %s or %s", cfg.HTTPServer, HTTPServerStd, HTTPServerNiwa)
