@@ -410,21 +410,30 @@ func getItemPaths(in *dynamodbapi.GetItemInput) ([]expr.Path, error) {
 	return paths, nil
 }
 
-// DeleteItem deletes an item.
-func (s *DynamoDB) DeleteItem(ctx *request.Context, in *dynamodbapi.DeleteItemInput) (*dynamodbapi.DeleteItemOutput, error) {
-	out, err := s.deleteItem(ctx, in, false)
+// withKeyCheck runs call, an item or read call that answers errKeyCheck
+// for a table with a KMS key unless keyChecked: a table whose KMS key
+// DynamoDB cannot use answers that before anything else (the call's own
+// error included); one with a usable key is tried again, key checked.
+func withKeyCheck[O any](s *DynamoDB, ctx *request.Context, table *string, call func(keyChecked bool) (O, error)) (O, error) {
+	out, err := call(false)
 	if err == nil {
 		return out, nil
 	}
-	// A table whose KMS key DynamoDB cannot use answers that before
-	// anything else; one with a usable key is tried again.
-	if kerr := s.checkTableKeys(ctx, ptr.Deref(in.TableName)); kerr != nil {
-		return nil, kerr
+	var none O
+	if kerr := s.checkTableKeys(ctx, ptr.Deref(table)); kerr != nil {
+		return none, kerr
 	}
 	if err == errKeyCheck {
-		return s.deleteItem(ctx, in, true)
+		return call(true)
 	}
-	return nil, err
+	return none, err
+}
+
+// DeleteItem deletes an item.
+func (s *DynamoDB) DeleteItem(ctx *request.Context, in *dynamodbapi.DeleteItemInput) (*dynamodbapi.DeleteItemOutput, error) {
+	return withKeyCheck(s, ctx, in.TableName, func(keyChecked bool) (*dynamodbapi.DeleteItemOutput, error) {
+		return s.deleteItem(ctx, in, keyChecked)
+	})
 }
 
 // deleteItem is DeleteItem, answering errKeyCheck for a table with a KMS key
@@ -521,19 +530,9 @@ func parseUpdate(ue *string, au map[string]dynamodbapi.AttributeValueUpdate, env
 
 // UpdateItem edits (or creates) an item.
 func (s *DynamoDB) UpdateItem(ctx *request.Context, in *dynamodbapi.UpdateItemInput) (*dynamodbapi.UpdateItemOutput, error) {
-	out, err := s.updateItem(ctx, in, false)
-	if err == nil {
-		return out, nil
-	}
-	// A table whose KMS key DynamoDB cannot use answers that before
-	// anything else; one with a usable key is tried again.
-	if kerr := s.checkTableKeys(ctx, ptr.Deref(in.TableName)); kerr != nil {
-		return nil, kerr
-	}
-	if err == errKeyCheck {
-		return s.updateItem(ctx, in, true)
-	}
-	return nil, err
+	return withKeyCheck(s, ctx, in.TableName, func(keyChecked bool) (*dynamodbapi.UpdateItemOutput, error) {
+		return s.updateItem(ctx, in, keyChecked)
+	})
 }
 
 // updateItem is UpdateItem, answering errKeyCheck for a table with a KMS key

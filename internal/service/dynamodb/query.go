@@ -240,19 +240,9 @@ func limitOf(l *int32) (int, error) {
 // Query reads the items of one partition, in sort key order, as a range
 // scan of the ordered store.
 func (s *DynamoDB) Query(ctx *request.Context, in *dynamodbapi.QueryInput) (*dynamodbapi.QueryOutput, error) {
-	out, err := s.query(ctx, in, false)
-	if err == nil {
-		return out, nil
-	}
-	// A table whose KMS key DynamoDB cannot use answers that before
-	// anything else; one with a usable key is queried again.
-	if kerr := s.checkTableKeys(ctx, ptr.Deref(in.TableName)); kerr != nil {
-		return nil, kerr
-	}
-	if err == errKeyCheck {
-		return s.query(ctx, in, true)
-	}
-	return nil, err
+	return withKeyCheck(s, ctx, in.TableName, func(keyChecked bool) (*dynamodbapi.QueryOutput, error) {
+		return s.query(ctx, in, keyChecked)
+	})
 }
 
 // query is Query, answering errKeyCheck for a table with a KMS key
@@ -643,18 +633,9 @@ func keyValues(c expr.Cond) []AV {
 
 // Scan reads a whole table or index, optionally one segment of it.
 func (s *DynamoDB) Scan(ctx *request.Context, in *dynamodbapi.ScanInput) (*dynamodbapi.ScanOutput, error) {
-	out, err := s.scan(ctx, in, false)
-	if err == nil {
-		return out, nil
-	}
-	// As Query.
-	if kerr := s.checkTableKeys(ctx, ptr.Deref(in.TableName)); kerr != nil {
-		return nil, kerr
-	}
-	if err == errKeyCheck {
-		return s.scan(ctx, in, true)
-	}
-	return nil, err
+	return withKeyCheck(s, ctx, in.TableName, func(keyChecked bool) (*dynamodbapi.ScanOutput, error) {
+		return s.scan(ctx, in, keyChecked)
+	})
 }
 
 // scan is Scan, answering errKeyCheck for a table with a KMS key unless
