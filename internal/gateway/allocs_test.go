@@ -33,7 +33,12 @@ func TestServeAllocs(t *testing.T) {
 	const want = 12
 	n := testing.AllocsPerRun(200, serve)
 	t.Logf("%v allocations per call", n)
-	if n > want {
+	// Under the race detector sync.Pool drops at random: the count is
+	// checked by go test without -race, the answer by both.
+	if w.Code != 200 || !strings.Contains(w.Body.String(), "<Account>000000000000</Account>") {
+		t.Fatalf("again: %d %s", w.Code, w.Body.String())
+	}
+	if n > want && !raceEnabled {
 		t.Errorf("ServeHTTP allocated %v times per call, want at most %d", n, want)
 	}
 }

@@ -38,7 +38,10 @@ func TestEncodeTypedMapsReuseReaders(t *testing.T) {
 	if buf.String() != want {
 		t.Fatalf("encoded %s\nwant    %s", buf.String(), want)
 	}
-	if n := testing.AllocsPerRun(100, encode); n != 0 {
+	// Under the race detector sync.Pool drops at random, so the count is
+	// checked by go test without -race; the reuse's bytes are checked by
+	// both.
+	if n := testing.AllocsPerRun(100, encode); n != 0 && !raceEnabled {
 		t.Errorf("%v allocations per encoding, want 0", n)
 	}
 	if buf.String() != want {

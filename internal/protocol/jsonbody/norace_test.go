@@ -1,0 +1,5 @@
+//go:build !race
+
+package jsonbody_test
+
+const raceEnabled = false
