@@ -243,8 +243,11 @@ func (f Input) MapKeys(name string) []string {
 }
 
 // Bool returns a bool (or *bool) member, false when absent.
-func (f Input) Bool(name string) bool {
-	fv := f.field(name)
+func (f Input) Bool(name string) bool { return BoolValue(f.field(name)) }
+
+// BoolValue reads a bool (or *bool) field's value, false when it is
+// absent or not a bool.
+func BoolValue(fv reflect.Value) bool {
 	if !fv.IsValid() {
 		return false
 	}

@@ -263,12 +263,9 @@ func (s *DynamoDB) PutItem(ctx *request.Context, in *dynamodbapi.PutItemInput) (
 	var old Item
 	put := func(keyChecked bool) error {
 		return s.store.Update(func(tx storage.Tx) error {
-			t, err := s.loadTable(tx, sc, tableName(in.TableName))
+			t, err := s.itemTable(tx, sc, in.TableName, keyChecked)
 			if err != nil {
 				return err
-			}
-			if !keyChecked && s.needsKeyCheck(t) {
-				return errKeyCheck
 			}
 			k, err := t.keyOfItem(item)
 			if err != nil {
@@ -357,12 +354,9 @@ func (s *DynamoDB) GetItem(ctx *request.Context, in *dynamodbapi.GetItemInput) (
 	var it Item
 	read := func(keyChecked bool) error {
 		return s.store.View(func(tx storage.Tx) error {
-			t, err := s.loadTable(tx, sc, tableName(in.TableName))
+			t, err := s.itemTable(tx, sc, in.TableName, keyChecked)
 			if err != nil {
 				return err
-			}
-			if !keyChecked && s.needsKeyCheck(t) {
-				return errKeyCheck
 			}
 			k, err := t.keyOfKey(in.Key)
 			if err != nil {
@@ -452,12 +446,9 @@ func (s *DynamoDB) deleteItem(ctx *request.Context, in *dynamodbapi.DeleteItemIn
 	sc := scopeOf(ctx)
 	var old Item
 	err = s.store.Update(func(tx storage.Tx) error {
-		t, err := s.loadTable(tx, sc, tableName(in.TableName))
+		t, err := s.itemTable(tx, sc, in.TableName, keyChecked)
 		if err != nil {
 			return err
-		}
-		if !keyChecked && s.needsKeyCheck(t) {
-			return errKeyCheck
 		}
 		k, err := t.keyOfKey(in.Key)
 		if err != nil {
@@ -574,12 +565,9 @@ func (s *DynamoDB) updateItem(ctx *request.Context, in *dynamodbapi.UpdateItemIn
 	sc := scopeOf(ctx)
 	var old, nw Item
 	err = s.store.Update(func(tx storage.Tx) error {
-		t, err := s.loadTable(tx, sc, tableName(in.TableName))
+		t, err := s.itemTable(tx, sc, in.TableName, keyChecked)
 		if err != nil {
 			return err
-		}
-		if !keyChecked && s.needsKeyCheck(t) {
-			return errKeyCheck
 		}
 		k, err := t.keyOfKey(in.Key)
 		if err != nil {

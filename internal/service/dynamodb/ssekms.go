@@ -9,6 +9,7 @@ import (
 	kmsseam "github.com/niwa-cloud/niwa/internal/kms"
 	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/request"
+	"github.com/niwa-cloud/niwa/internal/storage"
 )
 
 // sseOf settles a table's encryption from an SSESpecification: nil (the
@@ -101,6 +102,20 @@ var errKeyCheck = errors.New("dynamodb: the table's KMS key is to be checked fir
 
 // needsKeyCheck reports whether checkTableKeys could refuse an item
 // operation on t (keyState would ask KMS).
+// itemTable is the table an item call reads in its own transaction:
+// errKeyCheck for a table with a KMS key unless keyChecked (see
+// withKeyCheck).
+func (s *DynamoDB) itemTable(tx storage.Tx, sc storage.Scope, name *string, keyChecked bool) (*tableRecord, error) {
+	t, err := s.loadTable(tx, sc, tableName(name))
+	if err != nil {
+		return nil, err
+	}
+	if !keyChecked && s.needsKeyCheck(t) {
+		return nil, errKeyCheck
+	}
+	return t, nil
+}
+
 func (s *DynamoDB) needsKeyCheck(t *tableRecord) bool {
 	return s.opts.DataKeys != nil && t.SSE != nil && t.SSE.KMSKey != ""
 }

@@ -78,19 +78,7 @@ func (x s3Input) field(m member) reflect.Value {
 func (x s3Input) str(m member) string { return kit.StrValue(x.field(m)) }
 
 // bool is kit.Input.Bool of the member.
-func (x s3Input) bool(m member) bool {
-	fv := x.field(m)
-	if !fv.IsValid() {
-		return false
-	}
-	if fv.Kind() == reflect.Pointer {
-		if fv.IsNil() {
-			return false
-		}
-		fv = fv.Elem()
-	}
-	return fv.Kind() == reflect.Bool && fv.Bool()
-}
+func (x s3Input) bool(m member) bool { return kit.BoolValue(x.field(m)) }
 
 // setKey is iam.Context.Set on a context made at its first key, so that
 // a request carrying none of the keys (a GET) makes no map.
