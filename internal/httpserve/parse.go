@@ -151,6 +151,25 @@ func nextLine(s string) (line, rest string) {
 // server needs that the request does not carry.
 type parsed struct {
 	chunked bool
+	// hosts are the Host header's values, kept out of the header map
+	// (net/http drops Host from it after reading): a map of eight keys
+	// or fewer is one group, of nine or more a table, and an SDK's query
+	// request sends nine with Host.
+	hosts    []string
+	haveHost bool
+	// url, when set, is where a request URI of the plain form (a path of
+	// characters that need no escaping, an optional query) is parsed to
+	// instead of a new url.URL.
+	url *url.URL
+}
+
+// headerKeys is how many keys the request's header had as read, Host
+// included (net/http's checks that count them run before it drops Host).
+func (p *parsed) headerKeys(h http.Header) int {
+	if p.haveHost {
+		return len(h) + 1
+	}
+	return len(h)
 }
 
 // parseRequest fills req from block (the header block as one string)
@@ -179,28 +198,33 @@ func parseRequest(block string, req *http.Request, p *parsed) error {
 	if justAuthority {
 		raw = "http://" + raw
 	}
-	u, err := url.ParseRequestURI(raw)
-	if err != nil {
-		return err
+	var u *url.URL
+	if p.url != nil && plainRequestURI(raw) {
+		u = p.url
+		path, query, _ := strings.Cut(raw, "?")
+		*u = url.URL{Path: path, RawQuery: query}
+	} else {
+		var err error
+		if u, err = url.ParseRequestURI(raw); err != nil {
+			return err
+		}
 	}
 	if justAuthority {
 		u.Scheme = ""
 	}
 	req.URL = u
 
-	h, err := parseHeader(rest)
+	h, err := parseHeader(rest, p)
 	if err != nil {
 		return err
 	}
 	req.Header = h
-	if len(h["Host"]) > 1 {
+	if len(p.hosts) > 1 {
 		return badRequest("too many Host headers")
 	}
 	req.Host = u.Host
-	if req.Host == "" {
-		if v := h["Host"]; len(v) > 0 {
-			req.Host = v[0]
-		}
+	if req.Host == "" && len(p.hosts) > 0 {
+		req.Host = p.hosts[0]
 	}
 	if hp, ok := h["Pragma"]; ok && len(hp) > 0 && hp[0] == "no-cache" {
 		if _, ok := h["Cache-Control"]; !ok {
@@ -211,9 +235,64 @@ func parseRequest(block string, req *http.Request, p *parsed) error {
 	return fixTransfer(req, p)
 }
 
+// plainRequestURI reports whether url.ParseRequestURI(raw) is the URL
+// of Path and RawQuery alone, raw's two sides of its first '?': a path
+// that starts with '/' and has only bytes url's path escaping leaves as
+// they are (no '%' to unescape, so RawPath is empty), and a query
+// without control bytes (url's only check of it) that is not empty (a
+// lone trailing '?' is ForceQuery). TestPlainRequestURI holds it to
+// url.ParseRequestURI.
+func plainRequestURI(raw string) bool {
+	if raw == "" || raw[0] != '/' {
+		return false
+	}
+	i := 0
+	for ; i < len(raw) && raw[i] != '?'; i++ {
+		if !plainPathByte[raw[i]] {
+			return false
+		}
+	}
+	if i == len(raw) {
+		return true
+	}
+	if i == len(raw)-1 {
+		return false // ForceQuery
+	}
+	for i++; i < len(raw); i++ {
+		if c := raw[i]; c < ' ' || c == 0x7f {
+			return false
+		}
+	}
+	return true
+}
+
+// plainPathByte: the bytes url.URL's path escaping (shouldEscape with
+// encodePath) keeps as they are.
+var plainPathByte = func() (t [256]bool) {
+	for c := '0'; c <= '9'; c++ {
+		t[c] = true
+	}
+	for c := 'a'; c <= 'z'; c++ {
+		t[c] = true
+		t[c-'a'+'A'] = true
+	}
+	for _, c := range "-_.~$&+,/:;=@" {
+		t[c] = true
+	}
+	return t
+}()
+
+// isHostLine reports whether a header line (not a continuation) is a
+// Host header's: its key canonicalizes to "Host".
+func isHostLine(l string) bool {
+	return len(l) >= 5 && l[4] == ':' && asciiEqualFold(l[:4], "host")
+}
+
 // parseHeader reads header lines as textproto.Reader.ReadMIMEHeader does.
-func parseHeader(s string) (http.Header, error) {
-	n := 0
+// With p, Host's values go to p.hosts instead of the map (a request's
+// header); without it (a trailer) they stay in the map.
+func parseHeader(s string, p *parsed) (http.Header, error) {
+	n, hostLines := 0, 0
 	for t := s; t != ""; {
 		var l string
 		l, t = nextLine(t)
@@ -222,9 +301,12 @@ func parseHeader(s string) (http.Header, error) {
 		}
 		if l[0] != ' ' && l[0] != '\t' {
 			n++
+			if p != nil && isHostLine(l) {
+				hostLines++
+			}
 		}
 	}
-	h := make(http.Header, n)
+	h := make(http.Header, n-hostLines)
 	vals := make([]string, n)
 	if s != "" && (s[0] == ' ' || s[0] == '\t') {
 		l, _ := nextLine(s)
@@ -265,6 +347,16 @@ func parseHeader(s string) (http.Header, error) {
 			}
 		}
 		value := strings.TrimLeft(v, " \t")
+		if p != nil && key == "Host" {
+			p.haveHost = true
+			if p.hosts == nil && len(vals) > 0 {
+				p.hosts, vals = vals[:1:1], vals[1:]
+				p.hosts[0] = value
+			} else {
+				p.hosts = append(p.hosts, value)
+			}
+			continue
+		}
 		vv := h[key]
 		if vv == nil && len(vals) > 0 {
 			vv, vals = vals[:1:1], vals[1:]
@@ -433,7 +525,7 @@ func fixTransfer(req *http.Request, p *parsed) error {
 		}
 		req.Trailer = trailer
 	}
-	if req.Method == "PRI" && len(h) == 0 && req.URL.Path == "*" && req.Proto == "HTTP/2.0" {
+	if req.Method == "PRI" && p.headerKeys(h) == 0 && req.URL.Path == "*" && req.Proto == "HTTP/2.0" {
 		req.ContentLength = -1
 		req.Close = true
 	}
@@ -441,14 +533,17 @@ func fixTransfer(req *http.Request, p *parsed) error {
 }
 
 // serverCheck is what net/http's server refuses of a request
-// http.ReadRequest accepted; it then drops the Host header, as net/http
-// does (the request carries it in Host).
-func serverCheck(req *http.Request) error {
+// http.ReadRequest accepted. The Host header it reads from p: parseRequest
+// kept it out of the map, which is what net/http drops it from (the
+// request carries it in Host). Host's own value needs no check of the
+// header values' below: it is refused as malformed first, or every byte
+// of it is one they allow.
+func serverCheck(req *http.Request, p *parsed) error {
 	if req.ProtoMajor != 1 && !(req.ProtoMajor == 2 && req.ProtoMinor == 0 && req.Method == "PRI" && req.RequestURI == "*") {
 		return &statusError{http.StatusHTTPVersionNotSupported, "unsupported protocol version"}
 	}
-	hosts, haveHost := req.Header["Host"]
-	isH2Upgrade := req.Method == "PRI" && len(req.Header) == 0 && req.URL.Path == "*" && req.Proto == "HTTP/2.0"
+	hosts, haveHost := p.hosts, p.haveHost
+	isH2Upgrade := req.Method == "PRI" && p.headerKeys(req.Header) == 0 && req.URL.Path == "*" && req.Proto == "HTTP/2.0"
 	if req.ProtoAtLeast(1, 1) && (!haveHost || len(hosts) == 0) && !isH2Upgrade && req.Method != "CONNECT" {
 		return &statusError{http.StatusBadRequest, "missing required Host header"}
 	}
@@ -471,7 +566,6 @@ func serverCheck(req *http.Request) error {
 			}
 		}
 	}
-	delete(req.Header, "Host")
 	return nil
 }
 

@@ -3,8 +3,10 @@ package httpserve
 import (
 	"bufio"
 	"bytes"
+	"errors"
 	"io"
 	"net/http"
+	"net/url"
 	"reflect"
 	"strings"
 	"testing"
@@ -20,18 +22,18 @@ func parseOwn(data []byte) (req *http.Request, content []byte, err error) {
 	}
 	s := string(block)
 	_, _ = br.Discard(n)
-	var p parsed
+	p := parsed{url: new(url.URL)} // the server's fast path for plain URIs
 	req = new(http.Request)
 	if err := parseRequest(s, req, &p); err != nil {
 		return nil, nil, err
 	}
-	hosts := req.Header["Host"]
-	delete(req.Header, "Host") // as http.ReadRequest does
-	defer func() {
-		if hosts != nil && req != nil {
-			req.Header["Host"] = hosts // for TestServerCheck
-		}
-	}()
+	if req.Header["Host"] != nil {
+		return nil, nil, errors.New("Host kept in the header map")
+	}
+	if len(p.hosts) > 0 || p.haveHost {
+		// For TestServerCheck, which reads them from there.
+		req.Header["Host"] = p.hosts
+	}
 	c := &conn{srv: &Server{}}
 	c.r.c = c
 	c.r.cond.L = &c.r.mu
@@ -104,6 +106,7 @@ func FuzzParseRequest(f *testing.F) {
 			Method, RequestURI, Proto string
 			Major, Minor              int
 			URL, Host                 string
+			URLParts                  url.URL
 			Header, Trailer           http.Header
 			Close                     bool
 			ContentLength             int64
@@ -111,7 +114,7 @@ func FuzzParseRequest(f *testing.F) {
 			Body                      string
 		}
 		v := func(r *http.Request, body []byte) view {
-			return view{r.Method, r.RequestURI, r.Proto, r.ProtoMajor, r.ProtoMinor, r.URL.String(), r.Host,
+			return view{r.Method, r.RequestURI, r.Proto, r.ProtoMajor, r.ProtoMinor, r.URL.String(), r.Host, *r.URL,
 				r.Header, r.Trailer, r.Close, r.ContentLength, r.TransferEncoding, string(body)}
 		}
 		delete(own.Header, "Host")
@@ -138,7 +141,10 @@ func TestServerCheck(t *testing.T) {
 			t.Fatalf("%q: %v", c.raw, err)
 		}
 		got := ""
-		if err := serverCheck(req); err != nil {
+		p := parsed{hosts: req.Header["Host"]}
+		_, p.haveHost = req.Header["Host"]
+		delete(req.Header, "Host")
+		if err := serverCheck(req, &p); err != nil {
 			got = err.Error()
 		}
 		if got != c.want {
@@ -158,7 +164,7 @@ func TestParseNoCopyKeys(t *testing.T) {
 	var req http.Request
 	var p parsed
 	allocs := testing.AllocsPerRun(100, func() {
-		req = http.Request{}
+		req, p = http.Request{}, parsed{}
 		if err := parseRequest(block, &req, &p); err != nil {
 			t.Fatal(err)
 		}
@@ -173,5 +179,56 @@ func TestParseNoCopyKeys(t *testing.T) {
 	}
 	if !strings.Contains(block, req.Header.Get("X-Custom-Thing")) {
 		t.Error("value not from the block")
+	}
+}
+
+// TestPlainRequestURI holds the server's URL fast path to
+// url.ParseRequestURI: a URI plainRequestURI accepts parses to the URL
+// of its path and query alone, and every byte of a path it refuses
+// either needs escaping or is '%' or '?'.
+func TestPlainRequestURI(t *testing.T) {
+	for c := 0; c < 256; c++ {
+		for _, raw := range []string{"/a" + string(rune(c)) + "b", "/a" + string([]byte{byte(c)}) + "b?x=1", "/?q" + string([]byte{byte(c)})} {
+			want, err := url.ParseRequestURI(raw)
+			if !plainRequestURI(raw) {
+				continue
+			}
+			if err != nil {
+				t.Fatalf("%q: plain, but url.ParseRequestURI: %v", raw, err)
+			}
+			path, query, _ := strings.Cut(raw, "?")
+			if got := (url.URL{Path: path, RawQuery: query}); !reflect.DeepEqual(got, *want) {
+				t.Errorf("%q: plain %+v, url.ParseRequestURI %+v", raw, got, *want)
+			}
+		}
+		// A path byte refused is one url escapes (RawPath would be set)
+		// or one that changes how the URI reads.
+		raw := "/a" + string([]byte{byte(c)}) + "b"
+		if plainRequestURI(raw) {
+			continue
+		}
+		if u, err := url.ParseRequestURI(raw); err == nil && u.RawPath == "" && u.RawQuery == "" && !u.ForceQuery && u.Path == raw {
+			t.Errorf("%q: parses plainly, but the fast path refuses it", raw)
+		}
+	}
+	for _, c := range []struct {
+		raw   string
+		plain bool
+	}{
+		{"/", true}, {"/bucket/key?x-id=GetObject", true}, {"/?Action=GetCallerIdentity&Version=2011-06-15", true},
+		{"/a?", false}, {"/a??", true}, {"/a?b?c", true}, {"*", false}, {"", false}, {"http://h/a", false},
+		{"/a%20b", false}, {"/caf\xc3\xa9", false}, {"/a b", false}, {"/a?b\x7f", false},
+	} {
+		if got := plainRequestURI(c.raw); got != c.plain {
+			t.Errorf("plainRequestURI(%q) = %v, want %v", c.raw, got, c.plain)
+		}
+		if !c.plain {
+			continue
+		}
+		want, err := url.ParseRequestURI(c.raw)
+		path, query, _ := strings.Cut(c.raw, "?")
+		if err != nil || !reflect.DeepEqual(url.URL{Path: path, RawQuery: query}, *want) {
+			t.Errorf("%q: url.ParseRequestURI %+v, %v", c.raw, want, err)
+		}
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httputil"
+	"net/url"
 	"path"
 	"runtime"
 	"slices"
@@ -70,7 +71,10 @@ type response struct {
 
 	trailers []string
 
-	dateBuf   [len(http.TimeFormat)]byte
+	// url is the request's URL when its URI is of the plain form
+	// (parsed.url).
+	url url.URL
+
 	clenBuf   [10]byte
 	statusBuf [3]byte
 }
@@ -150,7 +154,7 @@ func (w *response) WriteHeader(code int) {
 	if w.calledHeader && w.snapHeader == nil {
 		w.snapHeader = w.conn.snapshot(w.header())
 	}
-	if cl := w.header().Get("Content-Length"); cl != "" {
+	if cl := headerGet(w.header(), "Content-Length"); cl != "" {
 		v, err := strconv.ParseInt(cl, 10, 64)
 		if err == nil && v >= 0 {
 			w.contentLength = v
@@ -676,7 +680,7 @@ func (cw *chunkWriter) writeHeader(p []byte) {
 	code := w.status
 	if bodyAllowedForStatus(code) {
 		_, haveType := header["Content-Type"]
-		hasCE := len(header.Get("Content-Encoding")) > 0
+		hasCE := len(headerGet(header, "Content-Encoding")) > 0
 		if !hasCE && !haveType && !hasTE && len(p) > 0 {
 			setHeader.contentType = http.DetectContentType(p)
 		}
@@ -687,7 +691,7 @@ func (cw *chunkWriter) writeHeader(p []byte) {
 	}
 
 	if !has(header, "Date") {
-		setHeader.date = time.Now().UTC().AppendFormat(w.dateBuf[:0], http.TimeFormat)
+		setHeader.date = w.conn.date()
 	}
 
 	if hasCL && hasTE && te != "identity" {
@@ -889,7 +893,7 @@ func (b *body) readTrailer() error {
 			return errors.New("http: suspiciously long trailer after chunked body")
 		}
 	}
-	h, err := parseHeader(string(all))
+	h, err := parseHeader(string(all), nil)
 	if err != nil {
 		return err
 	}
@@ -1253,4 +1257,17 @@ func (c *conn) snapshot(h http.Header) http.Header {
 		vals = vals[m:]
 	}
 	return c.snap
+}
+
+// date is the Date header's value for a response written now: formatted
+// once per second of the server's clock and kept by the connection (its
+// responses are written one at a time), where net/http formats it for
+// every response. Valid until the connection's next response.
+func (c *conn) date() []byte {
+	now := c.srv.now()
+	if sec := now.Unix(); sec != c.dateSec || len(c.dateVal) == 0 {
+		c.dateSec = sec
+		c.dateVal = now.UTC().AppendFormat(c.dateBuf[:0], http.TimeFormat)
+	}
+	return c.dateVal
 }

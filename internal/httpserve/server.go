@@ -40,6 +40,9 @@ type Server struct {
 	// ErrorLog receives accept errors and handlers' panics (nil: the
 	// log package's standard logger).
 	ErrorLog *log.Logger
+	// Now is the clock of the responses' Date header (nil: time.Now,
+	// as net/http's).
+	Now func() time.Time
 
 	mu         sync.Mutex
 	listeners  map[*net.Listener]struct{}
@@ -53,6 +56,13 @@ func (s *Server) logf(format string, args ...any) {
 	} else {
 		log.Printf(format, args...)
 	}
+}
+
+func (s *Server) now() time.Time {
+	if s.Now != nil {
+		return s.Now()
+	}
+	return time.Now()
 }
 
 func (s *Server) maxHeaderBytes() int {
@@ -239,6 +249,11 @@ type conn struct {
 	// snap and snapVals hold responses' header snapshots (snapshot).
 	snap     http.Header
 	snapVals []string
+	// dateSec is the second of the server's clock dateVal (in dateBuf)
+	// is the Date header of (conn.date).
+	dateSec int64
+	dateVal []byte
+	dateBuf [len(http.TimeFormat)]byte
 }
 
 // wantReadDeadline sets the read deadline the connection's next read
@@ -363,13 +378,13 @@ func (c *conn) serve(base context.Context) {
 			return
 		}
 		req := w.req
-		if hasToken(req.Header.Get("Expect"), "100-continue") {
+		if expect := headerGet(req.Header, "Expect"); hasToken(expect, "100-continue") {
 			if req.ProtoAtLeast(1, 1) && req.ContentLength != 0 {
 				w.ecr = expectContinueReader{resp: w, readCloser: req.Body}
 				req.Body = &w.ecr
 				w.canWriteContinue.Store(true)
 			}
-		} else if req.Header.Get("Expect") != "" {
+		} else if expect != "" {
 			w.sendExpectationFailed()
 			return
 		}
@@ -513,12 +528,12 @@ func (c *conn) readRequest(ctx context.Context) (*response, error) {
 	if n > 0 {
 		_, _ = c.bufr.Discard(n)
 	}
-	var p parsed
+	p := parsed{url: &w.url}
 	var req http.Request
 	if err := parseRequest(s, &req, &p); err != nil {
 		return nil, err
 	}
-	if err := serverCheck(&req); err != nil {
+	if err := serverCheck(&req, &p); err != nil {
 		return nil, err
 	}
 	c.lastPOST = req.Method == "POST"
@@ -538,8 +553,9 @@ func (c *conn) readRequest(ctx context.Context) (*response, error) {
 	w.ctx.parent, w.ctx.w = ctx, w
 	w.req = req.WithContext(&w.ctx)
 	w.reqBody = w.req.Body
-	w.wants10KeepAlive = req.ProtoMajor == 1 && req.ProtoMinor == 0 && hasToken(req.Header.Get("Connection"), "keep-alive")
-	w.wantsClose = req.Close || hasToken(req.Header.Get("Connection"), "close")
+	connection := headerGet(req.Header, "Connection")
+	w.wants10KeepAlive = req.ProtoMajor == 1 && req.ProtoMinor == 0 && hasToken(connection, "keep-alive")
+	w.wantsClose = req.Close || hasToken(connection, "close")
 	if req.Method == "PRI" && req.ContentLength == -1 && !p.chunked {
 		// The HTTP/2 preface: the handler may hijack it; otherwise the
 		// connection closes after the answer (net/http's isH2Upgrade).

@@ -474,3 +474,66 @@ func TestAcceptRetriesTemporaryErrors(t *testing.T) {
 		t.Fatalf("after temporary accept errors: %v", err)
 	}
 }
+
+// TestDateFollowsTheClock: the Date header is formatted once per second
+// of the server's clock and kept per connection; a response in the same
+// second reads the same, one in the next second the new time, whatever
+// connection asks, and a Date the handler set is left as it is.
+func TestDateFollowsTheClock(t *testing.T) {
+	var mu sync.Mutex
+	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.FixedZone("X", 3600))
+	clock := func() time.Time {
+		mu.Lock()
+		defer mu.Unlock()
+		return now
+	}
+	advance := func(d time.Duration) {
+		mu.Lock()
+		defer mu.Unlock()
+		now = now.Add(d)
+	}
+	addr := serveOwn(t, &Server{Now: clock, Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/own" {
+			w.Header().Set("Date", "handler's")
+		}
+		_, _ = io.WriteString(w, "ok")
+	})})
+	c1, c2 := dial(t, addr), dial(t, addr)
+	r1, r2 := bufio.NewReader(c1), bufio.NewReader(c2)
+	date := func(c net.Conn, br *bufio.Reader, path string) string {
+		t.Helper()
+		if _, err := io.WriteString(c, "GET "+path+" HTTP/1.1\r\nHost: h\r\n\r\n"); err != nil {
+			t.Fatal(err)
+		}
+		resp, err := http.ReadResponse(br, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		_ = resp.Body.Close()
+		return resp.Header.Get("Date")
+	}
+	for _, step := range []struct {
+		advance time.Duration
+		c       net.Conn
+		br      *bufio.Reader
+		path    string
+		want    string
+	}{
+		{0, c1, r1, "/", "Fri, 02 Jan 2026 02:04:05 GMT"},
+		{500 * time.Millisecond, c1, r1, "/", "Fri, 02 Jan 2026 02:04:05 GMT"},
+		{0, c2, r2, "/", "Fri, 02 Jan 2026 02:04:05 GMT"},
+		{499 * time.Millisecond, c1, r1, "/", "Fri, 02 Jan 2026 02:04:05 GMT"},
+		{time.Millisecond, c1, r1, "/", "Fri, 02 Jan 2026 02:04:06 GMT"},
+		{0, c1, r1, "/own", "handler's"},
+		{0, c2, r2, "/", "Fri, 02 Jan 2026 02:04:06 GMT"},
+		{time.Hour, c2, r2, "/", "Fri, 02 Jan 2026 03:04:06 GMT"},
+		{0, c1, r1, "/", "Fri, 02 Jan 2026 03:04:06 GMT"},
+		{-2 * time.Hour, c1, r1, "/", "Fri, 02 Jan 2026 01:04:06 GMT"},
+	} {
+		advance(step.advance)
+		if got := date(step.c, step.br, step.path); got != step.want {
+			t.Errorf("at %v, %s: Date %q, want %q", clock(), step.path, got, step.want)
+		}
+	}
+}
