@@ -207,9 +207,10 @@ func guardBody(r *http.Request, svc *Service, m *model.Service, codec protocol.C
 	return errs, nil
 }
 
-// limitRequest sets the cap preq.Bytes enforces for op. An operation
-// whose payload streams (PutObject, UploadPart) is left to its handler.
-func limitRequest(preq *protocol.Request, svc *Service, errs bodyErrors, op *model.Operation) {
+// limitRequest sets the cap preq.Bytes enforces for op, worded by ol
+// (the request's exchange holds it). An operation whose payload streams
+// (PutObject, UploadPart) is left to its handler.
+func limitRequest(preq *protocol.Request, svc *Service, errs bodyErrors, op *model.Operation, ol *opLimit) {
 	if op.Input != nil {
 		if p := op.Input.Shape.PayloadMember(); p != nil && p.IsStreaming() {
 			return
@@ -217,6 +218,17 @@ func limitRequest(preq *protocol.Request, svc *Service, errs bodyErrors, op *mod
 	}
 	limit := operationLimit(svc, op.Name)
 	preq.MaxBody = limit
-	name := op.Name
-	preq.TooLarge = func() error { return errs.tooLarge(limit, name) }
+	*ol = opLimit{errs: errs, limit: limit, op: op.Name}
+	preq.TooLargeErr = ol
 }
+
+// opLimit words a body over an operation's cap (protocol.Request's
+// TooLargeErr).
+type opLimit struct {
+	errs  bodyErrors
+	limit int64
+	op    string
+}
+
+// TooLargeError is the service's error for a body over the cap.
+func (o *opLimit) TooLargeError() error { return o.errs.tooLarge(o.limit, o.op) }

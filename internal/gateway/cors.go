@@ -2,6 +2,8 @@ package gateway
 
 import (
 	"net/http"
+
+	"github.com/niwa-cloud/niwa/internal/httpheader"
 )
 
 // CORS as AWS's API endpoints answer browsers (the JavaScript SDK in a web
@@ -15,13 +17,13 @@ const corsExposed = "x-amzn-RequestId, x-amzn-ErrorType, x-amzn-ErrorMessage, x-
 
 func (g *Gateway) preflight(w http.ResponseWriter, r *http.Request) {
 	h := w.Header()
-	origin := r.Header.Get("Origin")
+	origin := httpheader.Get(r.Header, "Origin")
 	if origin == "" {
 		origin = "*"
 	}
 	h.Set("Access-Control-Allow-Origin", origin)
 	h.Set("Access-Control-Allow-Methods", "GET, PUT, POST, DELETE, HEAD, PATCH, OPTIONS")
-	if req := r.Header.Get("Access-Control-Request-Headers"); req != "" {
+	if req := httpheader.Get(r.Header, "Access-Control-Request-Headers"); req != "" {
 		h.Set("Access-Control-Allow-Headers", req)
 	}
 	h.Set("Access-Control-Expose-Headers", corsExposed)
@@ -35,7 +37,7 @@ func (g *Gateway) preflight(w http.ResponseWriter, r *http.Request) {
 
 // cors adds response headers to a browser's actual (non-preflight) request.
 func (g *Gateway) cors(w http.ResponseWriter, r *http.Request) {
-	origin := r.Header.Get("Origin")
+	origin := httpheader.Get(r.Header, "Origin")
 	if origin == "" || g.isInternal(r) {
 		return
 	}

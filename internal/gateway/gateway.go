@@ -24,6 +24,7 @@ import (
 	"github.com/niwa-cloud/niwa/internal/awsid"
 	"github.com/niwa-cloud/niwa/internal/clock"
 	"github.com/niwa-cloud/niwa/internal/hostname"
+	"github.com/niwa-cloud/niwa/internal/httpheader"
 	"github.com/niwa-cloud/niwa/internal/model"
 	"github.com/niwa-cloud/niwa/internal/protocol"
 	"github.com/niwa-cloud/niwa/internal/protocol/codecs"
@@ -340,7 +341,7 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	svc, hostBucket := g.resolveService(r)
-	if r.Method == http.MethodOptions && r.Header.Get("Access-Control-Request-Method") != "" {
+	if r.Method == http.MethodOptions && httpheader.Get(r.Header, "Access-Control-Request-Method") != "" {
 		svcName = "cors"
 		if !g.serviceCORS(rw, r, svc, hostBucket, true) {
 			g.preflight(rw, r)
@@ -386,12 +387,13 @@ func (g *Gateway) isInternal(r *http.Request) bool {
 // call the OnCall hook sees, the body's guard and the codec's request
 // (six allocations when apart).
 type exchange struct {
-	w    statusWriter
-	ctx  request.Context
-	log  requestLog
-	call Call
-	body guardedBody
-	preq protocol.Request
+	w     statusWriter
+	ctx   request.Context
+	log   requestLog
+	call  Call
+	body  guardedBody
+	preq  protocol.Request
+	limit opLimit
 }
 
 // serve runs the pipeline for one service and returns the operation name.
@@ -477,7 +479,7 @@ func (g *Gateway) serve(x *exchange, r *http.Request, svc *Service, hostBucket s
 		return ""
 	}
 	opName = op.Name
-	limitRequest(preq, svc, bodyErrs, op)
+	limitRequest(preq, svc, bodyErrs, op, &x.limit)
 	region := id.Region
 	if region == "" {
 		region = g.cfg.DefaultRegion
@@ -645,7 +647,7 @@ func (g *Gateway) authorize(ctx *request.Context, svc *Service, op *model.Operat
 // Host.
 func (g *Gateway) resolveService(r *http.Request) (*Service, string) {
 	hostBucket := g.hostBucket(r.Host)
-	if t := r.Header.Get("X-Amz-Target"); t != "" {
+	if t := httpheader.Get(r.Header, "X-Amz-Target"); t != "" {
 		if i := strings.LastIndexByte(t, '.'); i > 0 {
 			if s, ok := g.byTarget[t[:i]]; ok {
 				return s, hostBucket
@@ -727,7 +729,7 @@ func (g *Gateway) resolveService(r *http.Request) (*Service, string) {
 func (g *Gateway) formVersion(r *http.Request) string {
 	v := r.URL.Query().Get("Version")
 	if v == "" && r.Method == http.MethodPost &&
-		strings.HasPrefix(r.Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
+		strings.HasPrefix(httpheader.Get(r.Header, "Content-Type"), "application/x-www-form-urlencoded") {
 		body, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
 		if err == nil {
 			r.Body = readCloser{io.MultiReader(strings.NewReader(string(body)), r.Body), r.Body}
@@ -756,7 +758,7 @@ func (g *Gateway) hostBucket(host string) string {
 // Authorization header or the presigned X-Amz-Credential parameter.
 func scopeService(r *http.Request) string {
 	cred := ""
-	if a := r.Header.Get("Authorization"); strings.HasPrefix(a, "AWS4-") {
+	if a := httpheader.Get(r.Header, "Authorization"); strings.HasPrefix(a, "AWS4-") {
 		if i := strings.Index(a, "Credential="); i >= 0 {
 			cred = a[i+len("Credential="):]
 			if j := strings.IndexAny(cred, ", "); j >= 0 {

@@ -8,6 +8,7 @@ import (
 	"sync"
 
 	"github.com/niwa-cloud/niwa/internal/api"
+	"github.com/niwa-cloud/niwa/internal/httpheader"
 	"github.com/niwa-cloud/niwa/internal/kit"
 	"github.com/niwa-cloud/niwa/internal/model"
 	"github.com/niwa-cloud/niwa/internal/protocol"
@@ -118,9 +119,9 @@ func wireFamily(r *http.Request) string {
 	switch {
 	case rpcv2cbor.IsRequest(r):
 		return rpcv2cbor.Protocol
-	case r.Header.Get("X-Amz-Target") != "":
+	case httpheader.Get(r.Header, "X-Amz-Target") != "":
 		return "json"
-	case strings.HasPrefix(r.Header.Get("Content-Type"), "application/x-www-form-urlencoded") ||
+	case strings.HasPrefix(httpheader.Get(r.Header, "Content-Type"), "application/x-www-form-urlencoded") ||
 		r.URL.Query().Has("Action"):
 		return "query"
 	}

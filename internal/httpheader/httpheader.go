@@ -36,3 +36,13 @@ func Values(h http.Header, name string) []string {
 	}
 	return h[string(b)]
 }
+
+// Get is h.Get(name) for a name already in canonical form (a constant
+// such as "X-Amz-Target"): the same first value, without Get's scan of
+// the name to canonicalize it.
+func Get(h http.Header, name string) string {
+	if v := h[name]; len(v) > 0 {
+		return v[0]
+	}
+	return ""
+}

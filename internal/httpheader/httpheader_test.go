@@ -25,3 +25,15 @@ func TestValuesMatchesNetHTTP(t *testing.T) {
 		}
 	}
 }
+
+// TestGetMatchesNetHTTP: Get with a canonical name answers what
+// http.Header.Get does, for present, absent, empty and multi-valued
+// headers.
+func TestGetMatchesNetHTTP(t *testing.T) {
+	h := http.Header{"X-Amz-Target": {"DynamoDB_20120810.GetItem"}, "Expect": {""}, "Origin": {"a", "b"}, "x-lower": {"v"}}
+	for _, name := range []string{"X-Amz-Target", "Expect", "Origin", "Content-Type", "X-Lower"} {
+		if got, want := Get(h, name), h.Get(name); got != want {
+			t.Errorf("Get(%q) = %q, http.Header.Get %q", name, got, want)
+		}
+	}
+}

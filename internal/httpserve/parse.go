@@ -157,6 +157,9 @@ type parsed struct {
 	// request sends nine with Host.
 	hosts    []string
 	haveHost bool
+	// badName is a header name that is not a token (one with a space,
+	// which canonicalKey keeps as sent).
+	badName bool
 	// url, when set, is where a request URI of the plain form (a path of
 	// characters that need no escaping, an optional query) is parsed to
 	// instead of a new url.URL.
@@ -340,6 +343,9 @@ func parseHeader(s string, p *parsed) (http.Header, error) {
 		key, ok := canonicalKey(k)
 		if !ok {
 			return h, badRequest("malformed MIME header line: %q", kv)
+		}
+		if p != nil && !isToken(key) {
+			p.badName = true // a name with a space, refused by serverCheck
 		}
 		for i := 0; i < len(v); i++ {
 			if !validHeaderValueByte(v[i]) {
@@ -535,9 +541,10 @@ func fixTransfer(req *http.Request, p *parsed) error {
 // serverCheck is what net/http's server refuses of a request
 // http.ReadRequest accepted. The Host header it reads from p: parseRequest
 // kept it out of the map, which is what net/http drops it from (the
-// request carries it in Host). Host's own value needs no check of the
-// header values' below: it is refused as malformed first, or every byte
-// of it is one they allow.
+// request carries it in Host). The names were checked as they were read
+// (p.badName); the values need no check of net/http's here, since
+// parseHeader refused any byte it refuses (validHeaderValueByte allows
+// no control byte but tab), Host's too.
 func serverCheck(req *http.Request, p *parsed) error {
 	if req.ProtoMajor != 1 && !(req.ProtoMajor == 2 && req.ProtoMinor == 0 && req.Method == "PRI" && req.RequestURI == "*") {
 		return &statusError{http.StatusHTTPVersionNotSupported, "unsupported protocol version"}
@@ -554,17 +561,8 @@ func serverCheck(req *http.Request, p *parsed) error {
 			}
 		}
 	}
-	for k, vv := range req.Header {
-		if !isToken(k) {
-			return &statusError{http.StatusBadRequest, "invalid header name"}
-		}
-		for _, v := range vv {
-			for i := 0; i < len(v); i++ {
-				if c := v[i]; c < ' ' && c != '\t' || c == 0x7f {
-					return &statusError{http.StatusBadRequest, "invalid header value"}
-				}
-			}
-		}
+	if p.badName {
+		return &statusError{http.StatusBadRequest, "invalid header name"}
 	}
 	return nil
 }

@@ -133,6 +133,7 @@ func TestServerCheck(t *testing.T) {
 		{"CONNECT h:443 HTTP/1.1\r\n\r\n", ""},
 		{"GET / HTTP/1.1\r\nHost: a b\r\n\r\n", "Bad Request: malformed Host header"},
 		{"GET / HTTP/1.1\r\nHost: h\r\nX A: 1\r\n\r\n", "Bad Request: invalid header name"},
+		{"GET / HTTP/1.1\r\nHost: h\r\nX-Ok: 1\r\nX B : 1\r\n\r\n", "Bad Request: invalid header name"},
 		{"GET / HTTP/2.0\r\nHost: h\r\n\r\n", "HTTP Version Not Supported: unsupported protocol version"},
 		{"PRI * HTTP/2.0\r\n\r\n", ""},
 	} {
@@ -144,6 +145,9 @@ func TestServerCheck(t *testing.T) {
 		p := parsed{hosts: req.Header["Host"]}
 		_, p.haveHost = req.Header["Host"]
 		delete(req.Header, "Host")
+		for k := range req.Header {
+			p.badName = p.badName || !isToken(k)
+		}
 		if err := serverCheck(req, &p); err != nil {
 			got = err.Error()
 		}

@@ -128,6 +128,10 @@ type Request struct {
 	// so the error is worded only for a body that is too long.
 	MaxBody  int64
 	TooLarge func() error
+	// TooLargeErr, when set, words that error instead of TooLarge: an
+	// interface the gateway's per-request exchange implements, so setting
+	// it for every request allocates nothing (a closure would).
+	TooLargeErr interface{ TooLargeError() error }
 
 	query    url.Values // URL query, parsed on first use
 	formOnce sync.Once
@@ -196,8 +200,11 @@ func (r *Request) Bytes() ([]byte, error) {
 }
 
 // tooLarge is the error for a body over limit: the gateway's wording
-// (TooLarge), or the JSON protocols' when none is set.
+// (TooLargeErr or TooLarge), or the JSON protocols' when none is set.
 func (r *Request) tooLarge(limit int64) error {
+	if r.TooLargeErr != nil {
+		return r.TooLargeErr.TooLargeError()
+	}
 	if r.TooLarge != nil {
 		return r.TooLarge()
 	}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/niwa-cloud/niwa/internal/gateway"
+	"github.com/niwa-cloud/niwa/internal/httpheader"
 )
 
 // Timeouts bound how long a connection may hold niwa's attention without
@@ -56,7 +57,7 @@ type edge struct {
 }
 
 func (e edge) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if r.ProtoAtLeast(1, 1) && strings.EqualFold(r.Header.Get("Expect"), "100-continue") && r.ContentLength == 0 {
+	if r.ProtoAtLeast(1, 1) && strings.EqualFold(httpheader.Get(r.Header, "Expect"), "100-continue") && r.ContentLength == 0 {
 		// botocore sends "Expect: 100-continue" on every S3 PUT, even an
 		// empty one, and waits up to a second for an answer. When the
 		// first thing it reads is a final status rather than 100 Continue
