@@ -133,6 +133,10 @@ type Request struct {
 	// it for every request allocates nothing (a closure would).
 	TooLargeErr interface{ TooLargeError() error }
 
+	// SharedQuery, when set (the gateway's exchange), is the URL query
+	// parsed once for the whole request path: Query reads it.
+	SharedQuery *SharedQuery
+
 	query    url.Values // URL query, parsed on first use
 	formOnce sync.Once
 	form     url.Values
@@ -297,7 +301,11 @@ func (r *Request) Form() (url.Values, error) {
 // Resolve and Decode. Callers must not change it.
 func (r *Request) Query() url.Values {
 	if r.query == nil {
-		r.query = r.HTTP.URL.Query()
+		if sq := r.SharedQuery; sq != nil && sq.Raw() == r.HTTP.URL.RawQuery {
+			r.query = sq.Values()
+		} else {
+			r.query = r.HTTP.URL.Query()
+		}
 	}
 	return r.query
 }
