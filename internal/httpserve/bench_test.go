@@ -7,7 +7,9 @@ import (
 	"log"
 	"net"
 	"net/http"
+	"net/url"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 )
@@ -95,4 +97,22 @@ func readResponse(br *bufio.Reader) error {
 	}
 	_, err := br.Discard(n)
 	return err
+}
+
+// BenchmarkParseRequest is the header block of an SDK request parsed as
+// the server parses it (the server's own checks included).
+func BenchmarkParseRequest(b *testing.B) {
+	block := sdkRequest[:strings.Index(sdkRequest, "\r\n\r\n")+4]
+	var u url.URL
+	b.ReportAllocs()
+	for b.Loop() {
+		var req http.Request
+		p := parsed{url: &u}
+		if err := parseRequest(block, &req, &p); err != nil {
+			b.Fatal(err)
+		}
+		if err := serverCheck(&req, &p); err != nil {
+			b.Fatal(err)
+		}
+	}
 }

@@ -340,11 +340,11 @@ func parseHeader(s string, p *parsed) (http.Header, error) {
 			kv = string(b)
 		}
 		k, v, _ := strings.Cut(kv, ":")
-		key, ok := canonicalKey(k)
+		key, ok, spaced := canonicalKey(k)
 		if !ok {
 			return h, badRequest("malformed MIME header line: %q", kv)
 		}
-		if p != nil && !isToken(key) {
+		if p != nil && spaced {
 			p.badName = true // a name with a space, refused by serverCheck
 		}
 		for i := 0; i < len(v); i++ {
@@ -352,7 +352,10 @@ func parseHeader(s string, p *parsed) (http.Header, error) {
 				return h, badRequest("malformed MIME header line: %q", kv)
 			}
 		}
-		value := strings.TrimLeft(v, " \t")
+		value := v
+		for value != "" && (value[0] == ' ' || value[0] == '\t') {
+			value = value[1:]
+		}
 		if p != nil && key == "Host" {
 			p.haveHost = true
 			if p.hosts == nil && len(vals) > 0 {
@@ -389,10 +392,11 @@ func trimOWS(s string) string {
 // canonical is returned as is (a substring of the request's one string);
 // one of the common headers in another case comes from commonKeys; a key
 // with a space is kept as sent (net/http's server refuses it later). ok
-// is false for an empty key or one with bytes no header name has.
-func canonicalKey(k string) (string, bool) {
+// is false for an empty key or one with bytes no header name has;
+// spaced says the key has a space (and is not a token).
+func canonicalKey(k string) (key string, ok, spaced bool) {
 	if k == "" {
-		return "", false
+		return "", false, false
 	}
 	canonical, upper := true, true
 	for i := 0; i < len(k); i++ {
@@ -401,12 +405,12 @@ func canonicalKey(k string) (string, bool) {
 			if c == ' ' {
 				for j := i + 1; j < len(k); j++ {
 					if c := k[j]; !validHeaderFieldByte(c) && c != ' ' {
-						return "", false
+						return "", false, false
 					}
 				}
-				return k, true
+				return k, true, true
 			}
-			return "", false
+			return "", false, false
 		}
 		if upper && 'a' <= c && c <= 'z' || !upper && 'A' <= c && c <= 'Z' {
 			canonical = false
@@ -414,7 +418,7 @@ func canonicalKey(k string) (string, bool) {
 		upper = c == '-'
 	}
 	if canonical {
-		return k, true
+		return k, true, false
 	}
 	var scratch [64]byte
 	var b []byte
@@ -435,9 +439,9 @@ func canonicalKey(k string) (string, bool) {
 		upper = c == '-'
 	}
 	if v, ok := commonKeyTable[string(b)]; ok {
-		return v, true
+		return v, true, false
 	}
-	return string(b), true
+	return string(b), true, false
 }
 
 // commonKeyTable holds the canonical forms of the headers AWS clients
