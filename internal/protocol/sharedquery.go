@@ -17,7 +17,6 @@ type SharedQuery struct {
 	paramsDone  bool
 	valuesDone  bool
 	params      []QueryParam
-	inline      [4]QueryParam
 	values      url.Values
 	valuesError error
 }
@@ -38,14 +37,17 @@ func (q *SharedQuery) Raw() string { return q.raw }
 
 // Params are the query's pairs in the order sent, empty ones ("&&")
 // skipped, each unescaped where it can be: SigV4's reading of a query,
-// which signs what the client sent, malformed escapes included. Up to
-// four pairs are held without allocating.
+// which signs what the client sent, malformed escapes included; one
+// allocation (none for an empty query).
 func (q *SharedQuery) Params() []QueryParam {
 	if q.paramsDone {
 		return q.params
 	}
 	q.paramsDone = true
-	ps := q.inline[:0]
+	var ps []QueryParam
+	if q.raw != "" {
+		ps = make([]QueryParam, 0, min(strings.Count(q.raw, "&")+1, 16))
+	}
 	for raw := q.raw; raw != ""; {
 		var part string
 		part, raw, _ = strings.Cut(raw, "&")

@@ -43,7 +43,7 @@ func TestSharedQueryValues(t *testing.T) {
 
 // TestSharedQueryParams: Params is SigV4's reading of the query: every
 // non-empty pair in order, unescaped, or as sent when it does not
-// unescape; four pairs without an allocation.
+// unescape; in one allocation.
 func TestSharedQueryParams(t *testing.T) {
 	for _, c := range []struct {
 		raw  string
@@ -65,7 +65,7 @@ func TestSharedQueryParams(t *testing.T) {
 	if n := testing.AllocsPerRun(100, func() {
 		q.Reset("a=1&b=2&c=3&x-id=GetObject")
 		_ = q.Params()
-	}); n != 0 {
-		t.Errorf("Params of four plain pairs: %v allocations, want 0", n)
+	}); n > 1 {
+		t.Errorf("Params of four plain pairs: %v allocations, want 1", n)
 	}
 }
