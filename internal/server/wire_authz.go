@@ -88,6 +88,9 @@ type authorizer struct {
 	endpoints authz.VPCEndpoints
 	log       *slog.Logger
 	policies  *policyCache
+	// checker keeps what the checks of an operation and of an input
+	// type are made of.
+	checker kit.Checker
 	// callers keeps callers' subjects; lastUse what noteUse last
 	// recorded.
 	callers callerCache
@@ -161,7 +164,10 @@ func (a *authorizer) Authorize(ctx *request.Context, svc *gateway.Service, op *m
 		k.Set("aws:ResourceAccount", resourceAccount)
 		return k
 	}
-	for _, c := range rules.Checks(service, op.Name, input, env) {
+	// The checks in a buffer on this call's stack: one or two (a
+	// resource, an iam:PassRole) is what most operations ask.
+	var buf [2]kit.Check
+	for _, c := range a.checker.AppendChecks(buf[:0], rules, service, op.Name, input, env) {
 		req := iam.Request{Principal: subject.principal, Action: c.Action, Resource: c.Resource}
 		pols := subject.policies
 		exists := true
