@@ -202,7 +202,10 @@ func (v *Verifier) VerifyS3(r *http.Request, bucket string) (*Result, error) {
 func (v *Verifier) verify(r *http.Request, d Dialect, bucket string) (*Result, error) {
 	authz := header(r, "Authorization")
 	_, rawQuery := rawTarget(r)
-	q := parseQuery(rawQuery)
+	// Most requests carry no parameter or a few (S3's x-id): parsed
+	// into an array on this call's stack.
+	var qBuf [4]queryParam
+	q := appendQuery(qBuf[:0], rawQuery)
 	presignV4 := q.has("X-Amz-Algorithm") || q.has("X-Amz-Credential") || q.has("X-Amz-Signature")
 	presignV2 := d == DialectS3 && (q.has("AWSAccessKeyId") || (q.has("Signature") && q.has("Expires")))
 
