@@ -20,8 +20,10 @@ type query []queryParam
 // component that is not valid percent-encoding is kept as sent, so that a
 // sloppy client still gets a signature comparison rather than a parse
 // error.
-func parseQuery(raw string) query {
-	var q query
+func parseQuery(raw string) query { return appendQuery(nil, raw) }
+
+// appendQuery appends parseQuery(raw)'s parameters to q.
+func appendQuery(q query, raw string) query {
 	for raw != "" {
 		var part string
 		part, raw, _ = strings.Cut(raw, "&")

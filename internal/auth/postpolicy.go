@@ -45,7 +45,7 @@ func (v *Verifier) VerifyPostPolicy(field func(string) string) (cred Credential,
 		if err != nil {
 			return Credential{}, false, err
 		}
-		if err := v.checkToken(DialectS3, cred, field("x-amz-security-token"), v.now()); err != nil {
+		if err := v.checkToken(DialectS3, cred, field("x-amz-security-token")); err != nil {
 			return Credential{}, false, err
 		}
 		if v.SkipValidation {
@@ -70,7 +70,7 @@ func (v *Verifier) VerifyPostPolicy(field func(string) string) (cred Credential,
 		if err != nil {
 			return Credential{}, false, err
 		}
-		if err := v.checkToken(DialectS3, cred, field("x-amz-security-token"), v.now()); err != nil {
+		if err := v.checkToken(DialectS3, cred, field("x-amz-security-token")); err != nil {
 			return Credential{}, false, err
 		}
 		if v.SkipValidation {

@@ -38,7 +38,7 @@ func s3SubResource(name string) bool {
 func (v *Verifier) verifyV2(r *http.Request, q query, bucket string, presign bool) (*Result, error) {
 	const d = DialectS3
 	var akid, provided, dateLine, token string
-	now, signNow := v.now(), v.signingNow()
+	signNow := v.signingNow()
 	if presign {
 		akid, provided = q.get("AWSAccessKeyId"), q.get("Signature")
 		exp := q.get("Expires")
@@ -94,7 +94,7 @@ func (v *Verifier) verifyV2(r *http.Request, q query, bucket string, presign boo
 	if err != nil {
 		return nil, err
 	}
-	if err := v.checkToken(d, cred, token, now); err != nil {
+	if err := v.checkToken(d, cred, token); err != nil {
 		return nil, err
 	}
 	res := &Result{Credential: cred, Scheme: SchemeSigV2}

@@ -385,7 +385,6 @@ func (v *Verifier) verifyV4(r *http.Request, d Dialect, q query, presign bool) (
 	}
 	var names [16]string
 	signed := appendSignedHeaders(names[:0], req.rawSigned)
-	now := v.now()
 	if !v.SkipValidation {
 		if err := checkTime(d, req, v.signingNow()); err != nil {
 			return nil, err
@@ -395,7 +394,7 @@ func (v *Verifier) verifyV4(r *http.Request, d Dialect, q query, presign bool) (
 	if err != nil {
 		return nil, err
 	}
-	if err := v.checkToken(d, cred, req.token, now); err != nil {
+	if err := v.checkToken(d, cred, req.token); err != nil {
 		return nil, err
 	}
 

@@ -17,6 +17,7 @@ import (
 	"github.com/aws/smithy-go/encoding/httpbinding"
 
 	"github.com/niwa-cloud/niwa/internal/awserr"
+	"github.com/niwa-cloud/niwa/internal/clock"
 )
 
 // trickyKey exercises everything S3 path canonicalization must leave
@@ -658,5 +659,46 @@ func TestCanonicalQueryOrder(t *testing.T) {
 		if got := canonicalQuery(c.q, c.exclude); got != c.want {
 			t.Errorf("%v: %q, want %q", c.q, got, c.want)
 		}
+	}
+}
+
+// countingClock counts its readings.
+type countingClock struct {
+	clock.Clock
+	n int
+}
+
+func (c *countingClock) Now() time.Time { c.n++; return c.Clock.Now() }
+
+// TestExpiryOnClockReadOnlyForTemporaryKeys: request dates are checked
+// against the signing clock and a temporary credential's expiry against
+// niwa's clock (advanced past it here), which a long-term key's request
+// does not read at all.
+func TestExpiryOnClockReadOnlyForTemporaryKeys(t *testing.T) {
+	for _, c := range []struct {
+		name  string
+		creds aws.Credentials
+		code  string
+		reads int
+	}{
+		{"long-term key", goodCreds, "", 0},
+		{"temporary key past its expiry", aws.Credentials{AccessKeyID: tempAKID, SecretAccessKey: tempSecret, SessionToken: tempToken}, "ExpiredToken", 1},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			niwaClock := &countingClock{Clock: clock.NewFake(t0.Add(61 * time.Minute))}
+			v := &Verifier{Credentials: testCredentials(), Clock: niwaClock, SigningClock: clock.NewFake(t0), DefaultAccount: "000000000000"}
+			srv := newServer(t, verifierFor(v, DialectQuery))
+			req, payload := services[DialectQuery].build(srv.URL)
+			sign(t, req, c.creds, payload, services[DialectQuery].name, t0)
+			o := srv.do(t, req)
+			if c.code == "" {
+				wantOK(t, o)
+			} else {
+				wantErr(t, o.err, c.code, 403)
+			}
+			if niwaClock.n != c.reads {
+				t.Errorf("niwa's clock read %d times, want %d", niwaClock.n, c.reads)
+			}
+		})
 	}
 }

@@ -89,7 +89,7 @@ func (v *Verifier) verifyV4AHeader(r *http.Request, d Dialect, q query, authz st
 	if err != nil {
 		return nil, err
 	}
-	if err := v.checkToken(d, cred, req.token, v.now()); err != nil {
+	if err := v.checkToken(d, cred, req.token); err != nil {
 		return nil, err
 	}
 	sig, err := hex.DecodeString(h.signature)

@@ -287,3 +287,46 @@ func TestMessageActionCase(t *testing.T) {
 		}
 	}
 }
+
+// TestRootWithoutResourcePolicy: the account's root calling its own
+// resources with no resource policy is allowed whatever its other layers
+// hold (identity, boundary and session policies do not apply to root,
+// an explicit deny in them included), with nothing matched or missing,
+// without allocating; another account's resource, a resource policy, or
+// a principal that only looks like root takes the full evaluation.
+func TestRootWithoutResourcePolicy(t *testing.T) {
+	denyAll := pol(t, `{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"*","Resource":"*"}]}`)
+	req := Request{Principal: root, Action: "s3:PutObject", Resource: "arn:aws:s3:::b1/k"}
+	for _, pols := range []Policies{{}, {ResourceAccount: acct}, {Identity: []*Policy{denyAll}, Boundary: denyAll, Session: []*Policy{}}} {
+		if d := Evaluate(req, pols); d.Reason != Allowed || d.Layer != "" || d.Matched != nil || d.MissingContext != nil {
+			t.Errorf("%+v: decision %+v", pols, d)
+		}
+	}
+	if n := testing.AllocsPerRun(100, func() { Evaluate(req, Policies{}) }); n != 0 {
+		t.Errorf("%v allocations", n)
+	}
+	if d := Evaluate(req, Policies{ResourceAccount: "999988887777"}); d.Allowed() {
+		t.Errorf("another account's resource without its policy: %+v", d)
+	}
+	denyEveryone := pol(t, `{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Principal":"*","Action":"*","Resource":"*"}]}`)
+	if d := Evaluate(req, Policies{Resource: denyEveryone, ResourceAccount: acct}); d.Reason != ExplicitDeny || d.Layer != LayerResource {
+		t.Errorf("a resource policy's deny: %+v", d)
+	}
+	for _, p := range []Principal{
+		{ARN: "arn:aws:iam::" + acct + ":rootx", Account: acct},
+		{ARN: "arn:aws:iam::" + acct + ":root", Account: "111122223334"},
+		{ARN: "arn:aws:iam::" + acct + ":root", Account: acct, Anonymous: true},
+		{ARN: "arn:aws:iam::" + acct + ":root"},
+		{ARN: "arn:aws:sts::" + acct + ":root", Account: acct},
+	} {
+		if p.IsRoot() {
+			t.Errorf("%+v is root", p)
+		}
+		if d := Evaluate(Request{Principal: p, Action: "s3:PutObject", Resource: "arn:aws:s3:::b1/k"}, Policies{}); d.Allowed() {
+			t.Errorf("%+v allowed without a policy", p)
+		}
+	}
+	if !root.IsRoot() {
+		t.Error("root is not root")
+	}
+}

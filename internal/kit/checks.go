@@ -3,6 +3,8 @@ package kit
 import (
 	"reflect"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	"github.com/niwa-cloud/niwa/internal/iam"
 )
@@ -26,19 +28,26 @@ func (a Authz) IAMPrefix(service string) string {
 //     the input's tags, plus what Context adds;
 //   - Extra's checks follow.
 func (a Authz) Checks(service, op string, input any, env Env) []Check {
-	action := a.Action(a.IAMPrefix(service), op)
+	return a.appendChecks(nil, nil, a.Action(a.IAMPrefix(service), op), service, op, input, env)
+}
+
+// appendChecks appends Checks' checks for action to dst, the input's
+// common members found through c (nil: by a pass over its fields).
+func (a Authz) appendChecks(dst []Check, c *Checker, action, service, op string, input any, env Env) []Check {
 	in, ok := NewInput(input)
 	if !ok {
-		return []Check{{Action: action, Resource: "*"}}
+		return append(dst, Check{Action: action, Resource: "*"})
 	}
 	var resources []string
 	if a.Resources != nil {
 		resources = a.Resources(op, in, env)
 	}
-	if len(resources) == 0 {
-		resources = []string{"*"}
+	var cf commonFields
+	if c != nil {
+		cf = c.common(in)
+	} else {
+		cf = in.common()
 	}
-	cf := in.common()
 	ctx := requestTags(cf)
 	if a.Context != nil {
 		for k, vals := range a.Context(op, in) {
@@ -48,17 +57,151 @@ func (a Authz) Checks(service, op string, input any, env Env) []Check {
 			ctx[k] = vals
 		}
 	}
-	checks := make([]Check, 0, len(resources)+1)
+	perItem := a.PerItem[op]
+	if len(resources) == 0 {
+		dst = append(dst, Check{Action: action, Resource: "*", Context: ctx, PerItem: perItem})
+	}
 	for _, r := range resources {
-		checks = append(checks, Check{Action: action, Resource: r, Context: ctx, PerItem: a.PerItem[op]})
+		dst = append(dst, Check{Action: action, Resource: r, Context: ctx, PerItem: perItem})
 	}
 	if a.Extra != nil {
-		checks = append(checks, a.Extra(op, in, env)...)
+		dst = append(dst, a.Extra(op, in, env)...)
 	}
 	if a.NamesRoles {
-		return checks
+		return dst
 	}
-	return append(checks, passRoleChecks(a.IAMPrefix(service), cf)...)
+	return append(dst, passRoleChecks(a.IAMPrefix(service), cf)...)
+}
+
+// Checker is Authz.Checks for a caller that asks on every request (the
+// authorizer): what depends only on the operation (its action) and on
+// the input's type (where its roles and tags are) is found once and
+// kept, keyed by service and operation and by type: both bounded by the
+// models. The checks are Checks', appended to a buffer the caller owns.
+type Checker struct {
+	actions readMostly[opKey, string]
+	fields  readMostly[reflect.Type, *commonIndex]
+}
+
+type opKey struct{ service, op string }
+
+// AppendChecks appends a.Checks(service, op, input, env) to dst. a must
+// be the declaration of service every call passes (an operation's action
+// is kept).
+func (c *Checker) AppendChecks(dst []Check, a Authz, service, op string, input any, env Env) []Check {
+	k := opKey{service, op}
+	action, ok := c.actions.load(k)
+	if !ok {
+		action = a.Action(a.IAMPrefix(service), op)
+		c.actions.store(k, action)
+	}
+	return a.appendChecks(dst, c, action, service, op, input, env)
+}
+
+// readMostly is a map read on every request and written once per key:
+// readers load an immutable map without locking (and without boxing the
+// key, as sync.Map would); a writer copies it.
+type readMostly[K comparable, V any] struct {
+	mu sync.Mutex
+	m  atomic.Pointer[map[K]V]
+}
+
+func (r *readMostly[K, V]) load(k K) (V, bool) {
+	if m := r.m.Load(); m != nil {
+		v, ok := (*m)[k]
+		return v, ok
+	}
+	var zero V
+	return zero, false
+}
+
+func (r *readMostly[K, V]) store(k K, v V) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var next map[K]V
+	if m := r.m.Load(); m != nil {
+		if _, ok := (*m)[k]; ok {
+			return
+		}
+		next = make(map[K]V, len(*m)+1)
+		for mk, mv := range *m {
+			next[mk] = mv
+		}
+	} else {
+		next = map[K]V{}
+	}
+	next[k] = v
+	r.m.Store(&next)
+}
+
+// common is in.common() with the members' indexes found once per type.
+func (c *Checker) common(in Input) commonFields {
+	t := in.v.Type()
+	ix, ok := c.fields.load(t)
+	if !ok {
+		ix = indexCommon(t)
+		c.fields.store(t, ix)
+	}
+	if ix.byName {
+		return in.commonByName()
+	}
+	var cf commonFields
+	field := func(i int) reflect.Value {
+		if i < 0 {
+			return reflect.Value{}
+		}
+		return in.v.Field(i)
+	}
+	for i, fi := range ix.roles {
+		cf.roles[i] = field(fi)
+	}
+	cf.target, cf.targets = field(ix.target), field(ix.targets)
+	cf.tags, cf.tagList, cf.tagSpecs = field(ix.tags), field(ix.tagList), field(ix.tagSpecs)
+	return cf
+}
+
+// commonIndex is where a struct type's commonFields are: field indexes,
+// -1 for a member it does not have; byName for a struct with embedded
+// fields (FieldByName's rules).
+type commonIndex struct {
+	roles                   [3]int
+	target, targets         int
+	tags, tagList, tagSpecs int
+	byName                  bool
+}
+
+func indexCommon(t reflect.Type) *commonIndex {
+	ix := &commonIndex{roles: [3]int{-1, -1, -1}, target: -1, targets: -1, tags: -1, tagList: -1, tagSpecs: -1}
+	for i := range t.NumField() {
+		sf := t.Field(i)
+		if sf.Anonymous {
+			ix.byName = true
+			return ix
+		}
+		var p *int
+		switch sf.Name {
+		case "Role":
+			p = &ix.roles[0]
+		case "RoleArn":
+			p = &ix.roles[1]
+		case "RoleARN":
+			p = &ix.roles[2]
+		case "Target":
+			p = &ix.target
+		case "Targets":
+			p = &ix.targets
+		case "Tags":
+			p = &ix.tags
+		case "TagList":
+			p = &ix.tagList
+		case "TagSpecifications":
+			p = &ix.tagSpecs
+		}
+		if p != nil {
+			*p = i
+		}
+	}
+	return ix
 }
 
 // commonFields are the members Checks reads from every input, whatever

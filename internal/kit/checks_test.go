@@ -165,3 +165,98 @@ func BenchmarkChecksNoRolesNoTags(b *testing.B) {
 		Authz{}.Checks("dynamodb", "GetItem", in, Env{})
 	}
 }
+
+// TestCheckerMatchesChecks: the Checker's checks, with the action and
+// the inputs' member indexes it keeps, are Checks' for every input shape
+// (embedded fields, tags of each kind, roles handed over, no struct),
+// asked twice (found, then kept).
+func TestCheckerMatchesChecks(t *testing.T) {
+	type inner struct {
+		RoleArn *string
+		Tags    []tag
+	}
+	type embeds struct {
+		inner
+		Role *string
+	}
+	type roleTarget struct{ Arn, RoleArn *string }
+	type putTargets struct {
+		Rule    *string
+		Targets []roleTarget
+	}
+	type createSchedule struct {
+		Name   *string
+		Target *roleTarget
+	}
+	role := "arn:aws:iam::1:role/r"
+	a := Authz{
+		Renames: map[string]string{"Scan": "Read"},
+		Resources: func(op string, in Input, env Env) []string {
+			if q := in.Str("QueueName"); q != "" {
+				return []string{ARN("sqs", env.Region, env.Account, q)}
+			}
+			return nil
+		},
+		PerItem: map[string]bool{"Scan": true},
+	}
+	env := Env{Account: "1", Region: "r"}
+	var c Checker
+	for _, op := range []string{"Scan", "Get"} {
+		for _, in := range []any{
+			&mapTags{QueueName: sp("q"), Tags: map[string]string{"Env": "dev"}},
+			&listTags{RoleName: sp("r"), Tags: []tag{{Key: sp("Env"), Value: sp("dev")}}},
+			&kvTags{Tags: []tagKV{{TagKey: sp("Env"), TagValue: sp("dev")}}},
+			&specTags{TagSpecifications: []tagSpec{{ResourceType: sp("vpc"), Tags: []tag{{Key: sp("K"), Value: sp("v")}}}}},
+			&embeds{inner: inner{RoleArn: &role, Tags: []tag{{Key: sp("E"), Value: sp("1")}}}},
+			&putTargets{Targets: []roleTarget{{RoleArn: &role}}},
+			&createSchedule{Target: &roleTarget{RoleArn: &role}},
+			struct{}{}, 42, nil,
+		} {
+			want := a.Checks("svc", op, in, env)
+			for range 2 {
+				var buf [2]Check
+				if got := c.AppendChecks(buf[:0], a, "svc", op, in, env); !reflect.DeepEqual(got, want) {
+					t.Errorf("%s %T: Checker %+v, Checks %+v", op, in, got, want)
+				}
+			}
+		}
+	}
+}
+
+// TestCheckerAllocations: a request without tags or roles asks its
+// checks without allocating, once its operation and input type are known.
+func TestCheckerAllocations(t *testing.T) {
+	in := &struct {
+		TableName *string
+		Key       map[string]struct{ S *string }
+	}{TableName: new(string)}
+	var c Checker
+	a := Authz{}
+	ok := true
+	n := testing.AllocsPerRun(100, func() {
+		var buf [2]Check
+		got := c.AppendChecks(buf[:0], a, "dynamodb", "GetItem", in, Env{})
+		ok = ok && len(got) == 1 && got[0].Action == "dynamodb:GetItem" && got[0].Resource == "*"
+	})
+	if !ok {
+		t.Fatal("wrong checks")
+	}
+	if !raceEnabled && n != 0 {
+		t.Errorf("%v allocations, want 0", n)
+	}
+}
+
+// BenchmarkCheckerNoRolesNoTags is BenchmarkChecksNoRolesNoTags through
+// the Checker the authorizer keeps.
+func BenchmarkCheckerNoRolesNoTags(b *testing.B) {
+	in := &struct {
+		TableName *string
+		Key       map[string]struct{ S *string }
+	}{TableName: new(string)}
+	var c Checker
+	b.ReportAllocs()
+	for b.Loop() {
+		var buf [2]Check
+		c.AppendChecks(buf[:0], Authz{}, "dynamodb", "GetItem", in, Env{})
+	}
+}

@@ -88,6 +88,9 @@ type authorizer struct {
 	endpoints authz.VPCEndpoints
 	log       *slog.Logger
 	policies  *policyCache
+	// checker keeps what the checks of an operation and of an input
+	// type are made of.
+	checker kit.Checker
 	// callers keeps callers' subjects; lastUse what noteUse last
 	// recorded.
 	callers callerCache
@@ -138,7 +141,7 @@ func (a *authorizer) Authorize(ctx *request.Context, svc *gateway.Service, op *m
 		req := iam.Request{Principal: subject.principal, Action: rules.IAMPrefix(service) + ":" + op.Name, Resource: "*"}
 		return denied(svc, rules, req, iam.Decision{Reason: iam.ImplicitDeny, Layer: iam.LayerIdentity})
 	}
-	if err := a.sourceVPC(ctx, subject, service); err != nil {
+	if subject, err = a.sourceVPC(ctx, subject, service); err != nil {
 		return err
 	}
 	env := kit.Env{Ctx: ctx, Account: ctx.Account, Region: ctx.Region, CallerARN: caller.ARN}
@@ -161,7 +164,10 @@ func (a *authorizer) Authorize(ctx *request.Context, svc *gateway.Service, op *m
 		k.Set("aws:ResourceAccount", resourceAccount)
 		return k
 	}
-	for _, c := range rules.Checks(service, op.Name, input, env) {
+	// The checks in a buffer on this call's stack: one or two (a
+	// resource, an iam:PassRole) is what most operations ask.
+	var buf [2]kit.Check
+	for _, c := range a.checker.AppendChecks(buf[:0], rules, service, op.Name, input, env) {
 		req := iam.Request{Principal: subject.principal, Action: c.Action, Resource: c.Resource}
 		pols := subject.policies
 		exists := true
@@ -403,22 +409,22 @@ type subject struct {
 // subject is the caller as the engine sees it. What it is made of (the
 // caller's temporary credential, its user or role, their policies,
 // groups, boundary and tags) is read from IAM and STS once per caller
-// and kept while neither service's state has changed since (callers).
+// and kept while neither service's state has changed since (callers):
+// it is shared with the caller's other requests, and read-only (a
+// request's network path is set on a copy, by sourceVPC).
 func (a *authorizer) subject(ctx *request.Context) (*subject, error) {
-	s, shared, err := a.sharedSubject(ctx)
-	if err != nil || !shared {
-		return s, err
-	}
-	cp := *s // the request sets its network path (sourceVPC) on its copy
-	return &cp, nil
+	s, _, err := a.sharedSubject(ctx)
+	return s, err
 }
 
 // sharedSubject is the caller's subject, shared with the other requests
-// of the caller when shared is set: the caller must not change it.
+// of the caller when shared is set: the caller must not change it. The
+// account root's is kept too (it reads nothing, but was a new subject
+// for every request).
 func (a *authorizer) sharedSubject(ctx *request.Context) (s *subject, shared bool, err error) {
 	c := ctx.Caller
-	if c.Anonymous || (c.SessionToken == "" && c.IsRoot()) {
-		s, err = a.lookupSubject(ctx) // nothing to look up
+	if c.Anonymous {
+		s, err = a.lookupSubject(ctx) // nothing to look up, no key to keep it by
 		return s, false, err
 	}
 	gen := a.generation()
@@ -749,30 +755,37 @@ func (a *authorizer) resourcePolicy(ctx *request.Context, rules kit.Authz, req *
 // sourceVPC finds whether a caller inside a VPC reaches service through
 // one of the VPC's endpoints (same region only: other regions are
 // reached over the public path).
-func (a *authorizer) sourceVPC(ctx *request.Context, s *subject, service string) error {
+//
+// s is the caller's shared subject, whose vpc, vpce and vpcePolicy are
+// never set: a request through an endpoint gets a copy with them set,
+// any other s itself.
+func (a *authorizer) sourceVPC(ctx *request.Context, s *subject, service string) (*subject, error) {
+	through := func(vpc, vpce, policy string) *subject {
+		cp := *s
+		cp.vpc, cp.vpce = vpc, vpce
+		if policy != "" {
+			p, err := a.policies.parse(policy, "VPC endpoint policy of "+vpce)
+			if err != nil {
+				a.log.Warn("unparsable VPC endpoint policy ignored", "endpoint", vpce, "error", err)
+				return &cp
+			}
+			cp.vpcePolicy = p
+		}
+		return &cp
+	}
 	if o, ok := netpos.OriginFrom(ctx); ok {
 		// The egress proxy decided the path in process: through a VPC
 		// endpoint (aws:SourceVpc, aws:SourceVpce and the endpoint's
 		// policy), or the public path (aws:SourceIp, the NAT's Elastic
 		// IP or the public IP, already the request's source address).
-		s.vpc, s.vpce, s.vpcePolicy = "", "", nil
 		if o.Endpoint.ID == "" {
-			return nil
+			return s, nil
 		}
-		s.vpc, s.vpce = o.VpcID, o.Endpoint.ID
-		if o.Endpoint.Policy != "" {
-			p, err := a.policies.parse(o.Endpoint.Policy, "VPC endpoint policy of "+o.Endpoint.ID)
-			if err != nil {
-				a.log.Warn("unparsable VPC endpoint policy ignored", "endpoint", o.Endpoint.ID, "error", err)
-				return nil
-			}
-			s.vpcePolicy = p
-		}
-		return nil
+		return through(o.VpcID, o.Endpoint.ID, o.Endpoint.Policy), nil
 	}
 	pos := s.network
 	if pos == nil || a.endpoints == nil || pos.Region != ctx.Region {
-		return nil
+		return s, nil
 	}
 	name := a.decls[service].Routing.VPCEndpointService
 	if name == "" {
@@ -780,19 +793,9 @@ func (a *authorizer) sourceVPC(ctx *request.Context, s *subject, service string)
 	}
 	ep, ok, err := a.endpoints.EndpointFor(ctx, s.principal.Account, pos.Region, pos.VpcID, pos.SubnetIDs, authz.EndpointServiceName(name, ctx.Region))
 	if err != nil || !ok {
-		return err
+		return s, err
 	}
-	s.vpc, s.vpce = pos.VpcID, ep.ID
-	s.vpcePolicy = nil
-	if ep.Policy != "" {
-		p, err := a.policies.parse(ep.Policy, "VPC endpoint policy of "+ep.ID)
-		if err != nil {
-			a.log.Warn("unparsable VPC endpoint policy ignored", "endpoint", ep.ID, "error", err)
-			return nil
-		}
-		s.vpcePolicy = p
-	}
-	return nil
+	return through(pos.VpcID, ep.ID, ep.Policy), nil
 }
 
 // resourceTags adds aws:ResourceTag/<key> (and the service aliases) from

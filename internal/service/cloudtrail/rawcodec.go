@@ -86,14 +86,19 @@ func (c *rawCodec) encode(dst, src []byte) []byte {
 		}
 	}
 	for i := 0; i+rawMinMatch <= len(src); {
+		// A candidate is measured only when its first rawMinMatch bytes
+		// are src's (a hash collision, most candidates in a literal run,
+		// is told by one comparison): a shorter match is no match, so
+		// the output is the same.
 		h := rawHash(src[i:])
+		head := binary.LittleEndian.Uint32(src[i:])
 		best, dist := 0, 0
-		if p := int(c.tab[h]); p > 0 {
+		if p := int(c.tab[h]); p > 0 && binary.LittleEndian.Uint32(c.dict[p-1:]) == head {
 			p--
 			best, dist = matchLen(c.dict[p:], src[i:]), len(c.dict)-p+i
 		}
 		oh := h & (1<<9 - 1)
-		if p := int(own[oh]); p > 0 && p-1 < i && len(src) < 1<<16 {
+		if p := int(own[oh]); p > 0 && p-1 < i && len(src) < 1<<16 && binary.LittleEndian.Uint32(src[p-1:]) == head {
 			p--
 			if n := matchLen(src[p:], src[i:]); n > best {
 				best, dist = n, i-p

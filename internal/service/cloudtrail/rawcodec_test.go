@@ -2,6 +2,7 @@ package cloudtrail
 
 import (
 	"bytes"
+	"encoding/binary"
 	"encoding/json"
 	"math/rand/v2"
 	"strings"
@@ -182,4 +183,89 @@ func TestRawCodecOtherClients(t *testing.T) {
 		t.Fatalf("%d bytes coded to %d; want at most two thirds", len(rec), len(enc))
 	}
 	t.Logf("%d bytes coded to %d", len(rec), len(enc))
+}
+
+// encodeUnfiltered is rawCodec.encode as it was before candidates were
+// filtered by their first bytes: every candidate measured.
+func (c *rawCodec) encodeUnfiltered(dst, src []byte) []byte {
+	var own [1 << 9]uint16
+	dst = binary.AppendUvarint(dst, uint64(len(src)))
+	lit := 0
+	flushLit := func(end int) {
+		if end > lit {
+			dst = binary.AppendUvarint(dst, uint64(end-lit)<<1)
+			dst = append(dst, src[lit:end]...)
+		}
+	}
+	for i := 0; i+rawMinMatch <= len(src); {
+		h := rawHash(src[i:])
+		best, dist := 0, 0
+		if p := int(c.tab[h]); p > 0 {
+			p--
+			best, dist = matchLen(c.dict[p:], src[i:]), len(c.dict)-p+i
+		}
+		oh := h & (1<<9 - 1)
+		if p := int(own[oh]); p > 0 && p-1 < i && len(src) < 1<<16 {
+			p--
+			if n := matchLen(src[p:], src[i:]); n > best {
+				best, dist = n, i-p
+			}
+		}
+		if len(src) < 1<<16 {
+			own[oh] = uint16(i + 1)
+		}
+		if best < rawMinMatch {
+			i++
+			continue
+		}
+		flushLit(i)
+		dst = binary.AppendUvarint(dst, uint64(best)<<1|1)
+		dst = binary.AppendUvarint(dst, uint64(dist))
+		i += best
+		lit = i
+	}
+	flushLit(len(src))
+	return dst
+}
+
+// TestRawCodecEncodeUnchanged: the stored bytes are what the encoder
+// made before it filtered its candidates, for records like the bench's,
+// the dictionary's, random bytes and every prefix of a record.
+func TestRawCodecEncodeUnchanged(t *testing.T) {
+	c := newRawCodec()
+	rng := rand.New(rand.NewPCG(3, 4))
+	inputs := []string{"", "{}", benchDetail, rawDictV1, rawDictV1 + rawDictV1, strings.Repeat("abc", 400)}
+	for range 50 {
+		b := []byte(benchDetail)
+		for range 20 {
+			b[rng.IntN(len(b))] = byte(rng.IntN(256))
+		}
+		inputs = append(inputs, string(b))
+	}
+	for i := range len(benchDetail) {
+		inputs = append(inputs, benchDetail[:i])
+	}
+	for _, in := range inputs {
+		if got, want := c.encode(nil, []byte(in)), c.encodeUnfiltered(nil, []byte(in)); !bytes.Equal(got, want) {
+			t.Fatalf("%q: coded %x, before %x", in, got, want)
+		}
+	}
+}
+
+// BenchmarkRawCodecFiltered is the encoder against the one it replaced,
+// on the bench's record, run back to back.
+func BenchmarkRawCodecFiltered(b *testing.B) {
+	c := newRawCodec()
+	src := []byte(benchDetail)
+	var dst []byte
+	b.Run("filtered", func(b *testing.B) {
+		for b.Loop() {
+			dst = c.encode(dst[:0], src)
+		}
+	})
+	b.Run("unfiltered", func(b *testing.B) {
+		for b.Loop() {
+			dst = c.encodeUnfiltered(dst[:0], src)
+		}
+	})
 }
