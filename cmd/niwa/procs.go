@@ -31,8 +31,9 @@ import (
 //   - with one P, raises to the runtime's default at once when the last
 //     interval used procsRaiseCPU of a core or more (one P is saturated:
 //     niwa may need more), or when goroutines waited runnable
-//     procsRaiseBacklog deep on average (more runnable work than the P
-//     runs, even though a busy machine gave its thread less than a core);
+//     procsRaiseBacklog deep on average two intervals in a row (more
+//     runnable work than the P runs, even though a busy machine gave its
+//     thread less than a core);
 //   - with more, lowers to one only after procsQuiet in a row under
 //     procsLowerCPU of a core with little waiting: GOMAXPROCS stops the
 //     world, so it changes seldom, and a load around the threshold does
@@ -69,6 +70,7 @@ type procsController struct {
 	last       procsReading
 	lastAt     time.Time
 	quietSince time.Time // zero: not in a quiet period
+	deep       bool      // the last interval had a deep backlog
 
 	// ticks counts samples taken, changes the GOMAXPROCS changes; tests.
 	ticks, changes atomic.Int64
@@ -81,9 +83,10 @@ const (
 	procsRaiseCPU = 0.9
 	// Or when goroutines waited runnable this deep on average (more
 	// runnable work than one P runs, though a busy machine gave its
-	// thread less than a core) while niwa used at least
-	// procsRaiseBusyCPU of a core. The bench's rows, four clients one
-	// request at a time, stay under it (at most three wait).
+	// thread less than a core) in two intervals in a row while niwa used
+	// at least procsRaiseBusyCPU of a core. The bench's rows, four
+	// clients one request at a time, stay under it (three wait at most;
+	// the estimate read up to 3.5 in one interval, never twice).
 	procsRaiseBacklog = 3.0
 	procsRaiseBusyCPU = 0.25
 	// Lower after procsQuiet in a row under procsLowerCPU of a core
@@ -237,18 +240,19 @@ func (c *procsController) tick() {
 	backlog := float64(r.wait-c.last.wait) / float64(dt)
 	c.last, c.lastAt = r, now
 	procs := int(c.procs.Load())
-	next := procsDecision(procs, cpu, backlog)
+	next, deep := procsDecision(procs, cpu, backlog, c.deep)
+	c.deep = deep
 	switch {
 	case next > 1 && procs == 1:
 		c.setTo(0, cpu)
-		c.quietSince = time.Time{}
+		c.quietSince, c.deep = time.Time{}, false
 	case next == 1 && procs > 1:
 		if c.quietSince.IsZero() {
 			c.quietSince = now
 		}
 		if now.Sub(c.quietSince) >= procsQuiet-procsInterval {
 			c.setTo(1, cpu)
-			c.quietSince = time.Time{}
+			c.quietSince, c.deep = time.Time{}, false
 		}
 	default:
 		c.quietSince = time.Time{}
@@ -265,18 +269,20 @@ func (c *procsController) tick() {
 // than one (the runtime's default, returned as 2), or one; with more
 // than one, one is only the quiet side of the hysteresis (tick lowers
 // after procsQuiet of them). cpu is the cores used in the interval,
-// backlog the goroutines waiting runnable on average.
-func procsDecision(procs int, cpu, backlog float64) int {
+// backlog the goroutines waiting runnable on average; deep says whether
+// the interval's backlog was deep, wasDeep the last one's.
+func procsDecision(procs int, cpu, backlog float64, wasDeep bool) (next int, deep bool) {
 	if procs == 1 {
-		if cpu >= procsRaiseCPU || (cpu >= procsRaiseBusyCPU && backlog >= procsRaiseBacklog) {
-			return 2
+		deep = cpu >= procsRaiseBusyCPU && backlog >= procsRaiseBacklog
+		if cpu >= procsRaiseCPU || (deep && wasDeep) {
+			return 2, deep
 		}
-		return 1
+		return 1, deep
 	}
 	if cpu < procsLowerCPU && backlog < procsLowerBacklog {
-		return 1
+		return 1, false
 	}
-	return 2
+	return 2, false
 }
 
 // setTo sets GOMAXPROCS to n (0: the runtime's default); c.mu is held or

@@ -44,20 +44,25 @@ func TestProcsDecision(t *testing.T) {
 		name         string
 		procs        int
 		cpu, backlog float64
+		wasDeep      bool
 		want         int
+		wantDeep     bool
 	}{
-		{"one P, light", 1, 0.3, 0.2, 1},
-		{"one P, a ping-pong client near a core", 1, 0.85, 2.8, 1},
-		{"one P saturated", 1, 0.95, 0.5, 2},
-		{"one P, a machine's share but a deep backlog", 1, 0.45, 5, 2},
-		{"one P, a deep backlog but almost no CPU", 1, 0.1, 5, 1},
-		{"more, busy", 2, 1.6, 0.5, 2},
-		{"more, under half a core", 2, 0.3, 0.2, 1},
-		{"more, little CPU but goroutines waiting", 2, 0.4, 3, 2},
-		{"more, between the thresholds", 2, 0.7, 0.2, 2},
+		{"one P, light", 1, 0.3, 0.2, false, 1, false},
+		{"one P, a ping-pong client near a core", 1, 0.85, 2.8, false, 1, false},
+		{"one P saturated", 1, 0.95, 0.5, false, 2, false},
+		{"one P, a deep backlog once", 1, 0.45, 5, false, 1, true},
+		{"one P, a deep backlog twice in a row", 1, 0.45, 5, true, 2, true},
+		{"one P, a deep backlog after a shallow one", 1, 0.45, 1, true, 1, false},
+		{"one P, a deep backlog but almost no CPU", 1, 0.1, 5, true, 1, false},
+		{"more, busy", 2, 1.6, 0.5, false, 2, false},
+		{"more, under half a core", 2, 0.3, 0.2, false, 1, false},
+		{"more, little CPU but goroutines waiting", 2, 0.4, 3, false, 2, false},
+		{"more, between the thresholds", 2, 0.7, 0.2, false, 2, false},
 	} {
-		if got := procsDecision(c.procs, c.cpu, c.backlog); got != c.want {
-			t.Errorf("%s: procsDecision(%d, %.2f, %.2f) = %d, want %d", c.name, c.procs, c.cpu, c.backlog, got, c.want)
+		got, deep := procsDecision(c.procs, c.cpu, c.backlog, c.wasDeep)
+		if got != c.want || deep != c.wantDeep {
+			t.Errorf("%s: procsDecision(%d, %.2f, %.2f, %v) = %d, %v; want %d, %v", c.name, c.procs, c.cpu, c.backlog, c.wasDeep, got, deep, c.want, c.wantDeep)
 		}
 	}
 }
@@ -178,10 +183,14 @@ func TestProcsController(t *testing.T) {
 	if n := c.ticks.Load(); n != 28 {
 		t.Fatalf("%d samples, want 28 (none while idle)", n)
 	}
-	// A machine busy with other work: the backlog raises at half a core.
+	// A machine busy with other work: a deep backlog at half a core
+	// raises in its second interval in a row.
 	c.request()
+	if p := f.interval(0.45, 5, true); p != 1 {
+		t.Fatalf("one interval of deep backlog: procs %d, want 1", p)
+	}
 	if p := f.interval(0.45, 5, true); p != 4 {
-		t.Fatalf("deep backlog: procs %d, want 4", p)
+		t.Fatalf("two intervals of deep backlog: procs %d, want 4", p)
 	}
 	// Going idle at four Ps: the samples go on until lowered, then stop.
 	for range 9 {
