@@ -90,9 +90,13 @@ const (
 	procsRaiseBacklog = 3.0
 	procsRaiseBusyCPU = 0.25
 	// Lower after procsQuiet in a row under procsLowerCPU of a core
-	// with goroutines waiting less than procsLowerBacklog deep.
+	// with almost no goroutine waiting (less than procsLowerBacklog on
+	// average): on a machine busy with other work, niwa's threads get
+	// less than a core each, so its CPU time alone reads low while
+	// sixteen clients still queue (in the bench, 0.13-0.39 of a core
+	// with 0.7-2.9 goroutines waiting at two Ps).
 	procsLowerCPU     = 0.5
-	procsLowerBacklog = 1.0
+	procsLowerBacklog = 0.25
 	procsQuiet        = time.Second
 )
 

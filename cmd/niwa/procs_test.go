@@ -58,6 +58,7 @@ func TestProcsDecision(t *testing.T) {
 		{"more, busy", 2, 1.6, 0.5, false, 2, false},
 		{"more, under half a core", 2, 0.3, 0.2, false, 1, false},
 		{"more, little CPU but goroutines waiting", 2, 0.4, 3, false, 2, false},
+		{"more, a busy machine's share with a few waiting", 2, 0.3, 0.7, false, 2, false},
 		{"more, between the thresholds", 2, 0.7, 0.2, false, 2, false},
 	} {
 		got, deep := procsDecision(c.procs, c.cpu, c.backlog, c.wasDeep)
