@@ -81,16 +81,16 @@ const (
 	// Raise at once when one P was saturated: the process used this much
 	// of a core in the last interval.
 	procsRaiseCPU = 0.9
-	// Or when goroutines waited runnable this deep on average (more
-	// runnable work than one P runs, though a busy machine gave its
-	// thread less than a core) in two intervals in a row while niwa used
-	// at least procsRaiseBusyCPU of a core. The bench's rows, four
-	// clients one request at a time, stay under it (three wait at most;
-	// the estimate read up to 3.5 in one interval, never twice); sixteen
-	// clients on a machine at load 12-17 read 2-8 deep while niwa's one
-	// thread got 0.1-0.4 of a core.
+	// Or when goroutines waited runnable this deep on average in two
+	// intervals in a row: more runnable work than one P runs, though a
+	// machine busy with other work gave its thread less than a core
+	// (sixteen clients on a machine at load 12-20 queued 2-75 deep while
+	// niwa's one thread got 0.05-0.4 of a core). A goroutine waits
+	// runnable only while the P is taken, so this is niwa's own demand,
+	// whatever its CPU time reads. The bench's rows, four clients one
+	// request at a time, stay under it (three wait at most; the estimate
+	// read up to 3.5 in one interval, never twice).
 	procsRaiseBacklog = 3.0
-	procsRaiseBusyCPU = 0.1
 	// Lower after procsQuiet in a row under procsLowerCPU of a core
 	// with almost no goroutine waiting (less than procsLowerBacklog on
 	// average): on a machine busy with other work, niwa's threads get
@@ -279,7 +279,7 @@ func (c *procsController) tick() {
 // the interval's backlog was deep, wasDeep the last one's.
 func procsDecision(procs int, cpu, backlog float64, wasDeep bool) (next int, deep bool) {
 	if procs == 1 {
-		deep = cpu >= procsRaiseBusyCPU && backlog >= procsRaiseBacklog
+		deep = backlog >= procsRaiseBacklog
 		if cpu >= procsRaiseCPU || (deep && wasDeep) {
 			return 2, deep
 		}
