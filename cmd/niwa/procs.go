@@ -47,7 +47,7 @@ import (
 // process's CPU time, so they raise it like any load.
 type procsController struct {
 	// clock schedules the samples; read reads the process's CPU time and
-	// the runtime's scheduler metrics (readProcs); set sets GOMAXPROCS
+	// the runtime's scheduler metrics (newProcsReader); set sets GOMAXPROCS
 	// (setProcs: 0 is the runtime's default); max is the runtime's
 	// default. Tests replace them.
 	clock clock.Clock
@@ -265,7 +265,7 @@ func (c *procsController) tick() {
 	}
 	if !busy && cpu < procsLowerCPU && c.procs.Load() == 1 {
 		// Idle at one P: nothing to watch until the next request.
-		c.running, c.timer = false, nil
+		c.running, c.timer, c.deep = false, nil, false
 		return
 	}
 	c.timer = c.clock.AfterFunc(procsInterval, c.tick)
