@@ -41,7 +41,8 @@ import (
 //
 // It never wakes an idle niwa: the sampling timer is armed by a request's
 // arrival (request, the server's Config.OnRequest: one atomic load per
-// request while armed), and stops once an interval saw no request and
+// request while armed) or a garbage collection (work that does not come
+// through the server), and stops once an interval saw neither and
 // little CPU at one P. cgo calls (DuckDB's queries) and child processes
 // (Lambda runtimes, Postgres) do not hold a P; the first count in the
 // process's CPU time, so they raise it like any load.
@@ -56,6 +57,13 @@ type procsController struct {
 	max   int
 	// changed, when set, is told of every change (the log).
 	changed func(from, to int, cpu float64)
+	// gcWake: every garbage collection counts as a request's arrival
+	// (armGC), so that work which does not come through the server's
+	// edge — the load balancers' listeners, event source mappings,
+	// Step Functions — starts the samples too once it allocates.
+	gcWake bool
+	// done is set by stop; the collection hook reads it without c.mu.
+	done atomic.Bool
 
 	// seen: a request arrived since the last sample (or, idle, since
 	// the controller stopped: the request that sets it starts it).
@@ -135,7 +143,7 @@ func newProcsController(clk clock.Clock) *procsController {
 	if _, ok := processCPUTime(); !ok {
 		return nil
 	}
-	c := &procsController{clock: clk, max: max, set: setProcs}
+	c := &procsController{clock: clk, max: max, set: setProcs, gcWake: true}
 	c.read = newProcsReader()
 	return c
 }
@@ -197,6 +205,23 @@ func schedWait(v metrics.Value) time.Duration {
 func (c *procsController) start() {
 	c.procs.Store(int32(c.max))
 	c.setTo(1, 0)
+	if c.gcWake {
+		c.armGC()
+	}
+}
+
+// armGC leaves an object for the collector whose finalizer notes an
+// arrival and arms the next one (as the memory governor does): once per
+// collection, and never while niwa is idle and nothing is collected.
+func (c *procsController) armGC() {
+	sentinel := new([16]byte)
+	runtime.SetFinalizer(sentinel, func(*[16]byte) {
+		if c.done.Load() {
+			return
+		}
+		c.request()
+		c.armGC()
+	})
 }
 
 // request notes a request's arrival: once per sample interval it is a
@@ -221,6 +246,7 @@ func (c *procsController) stop() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.stopped = true
+	c.done.Store(true)
 	if c.timer != nil {
 		c.timer.Stop()
 	}

@@ -245,6 +245,46 @@ func TestProcsControllerRaceOnIdle(t *testing.T) {
 	}
 }
 
+// TestProcsWokenByCollection: work that does not come through the
+// server's edge (a load balancer's listener, an event source mapping)
+// allocates; a collection starts the samples as a request does, and once
+// stopped the hook arms nothing.
+func TestProcsWokenByCollection(t *testing.T) {
+	f := newFakeProcs(t, 2)
+	c := f.c
+	c.gcWake = true
+	c.start()
+	if f.clk.Waiters() != 0 {
+		t.Fatalf("after start: %d timers, want none", f.clk.Waiters())
+	}
+	waitTimer := func() bool {
+		for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); runtime.Gosched() {
+			runtime.GC() // the finalizer runs after the collection, on its own goroutine
+			if f.clk.Waiters() > 0 {
+				return true
+			}
+		}
+		return false
+	}
+	if !waitTimer() {
+		t.Fatal("a collection armed no sample")
+	}
+	// Saturated by that work: raised as for requests.
+	if p := f.interval(0.95, 0, false); p != 2 {
+		t.Fatalf("saturated after a collection: procs %d, want 2", p)
+	}
+	c.stop()
+	runtime.GC()
+	runtime.GC()
+	f.clk.Advance(time.Hour)
+	c.mu.Lock()
+	running := c.running
+	c.mu.Unlock()
+	if running {
+		t.Fatal("stopped, but a collection started the samples")
+	}
+}
+
 // TestProcsRaisedByParallelWork: the controller on the real runtime (its
 // CPU-time and scheduler readings, runtime.GOMAXPROCS) with CPU-heavy
 // work on several goroutines: one P is saturated, so GOMAXPROCS goes up
