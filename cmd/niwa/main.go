@@ -26,6 +26,7 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"runtime"
 	"runtime/debug"
 	"runtime/metrics"
 	"runtime/pprof"
@@ -35,6 +36,7 @@ import (
 	"time"
 
 	"github.com/niwa-cloud/niwa/internal/auth"
+	"github.com/niwa-cloud/niwa/internal/clock"
 	"github.com/niwa-cloud/niwa/internal/dns"
 	"github.com/niwa-cloud/niwa/internal/server"
 	"github.com/niwa-cloud/niwa/internal/service/cloudtrail"
@@ -224,6 +226,8 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		"Go garbage collector target percentage (NIWA_GC_PERCENT; GOGC, when set, wins over the default); 400 trades a few MiB of heap under load for about a fifth less CPU per request")
 	memoryLimit := fs.String("memory-limit", env("NIWA_MEMORY_LIMIT", "auto"),
 		"Go's soft memory limit (NIWA_MEMORY_LIMIT; GOMEMLIMIT, when set, wins over the default): auto (after every collection, the larger of 64MiB and twice the live heap; freed memory returned when niwa goes idle), auto:<floor>, off, or a size such as 512MiB")
+	procs := fs.String("procs", env("NIWA_PROCS", "auto"),
+		"how many Ps (GOMAXPROCS) run niwa's Go code (NIWA_PROCS; GOMAXPROCS, when set, wins over the default): auto (one while niwa needs less than a core, the runtime's default as soon as it needs more), off (the runtime's default) or a number")
 	fs.DurationVar(&cfg.Timeouts.Header, "header-timeout", envs.duration("header-timeout", "NIWA_HEADER_TIMEOUT", server.DefaultHeaderTimeout),
 		"how long a client may take to send a request's headers (NIWA_HEADER_TIMEOUT)")
 	fs.DurationVar(&cfg.Timeouts.Body, "body-timeout", envs.duration("body-timeout", "NIWA_BODY_TIMEOUT", server.DefaultBodyTimeout),
@@ -391,6 +395,27 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			governor.start()
 		case fixedLimit > 0:
 			debug.SetMemoryLimit(fixedLimit)
+		}
+	}
+	autoProcs, fixedProcs, err := parseProcs(*procs)
+	if err != nil {
+		fmt.Fprintln(stderr, "niwa: --procs:", err)
+		return 2
+	}
+	if os.Getenv("GOMAXPROCS") == "" || explicit(fs, "procs", "NIWA_PROCS") {
+		switch {
+		case autoProcs:
+			if ctl := newProcsController(clock.Real{}); ctl != nil {
+				log := cfg.Log
+				ctl.changed = func(from, to int, cpu float64) {
+					log.Debug("GOMAXPROCS changed", "from", from, "to", to, "cpu", fmt.Sprintf("%.2f", cpu))
+				}
+				ctl.start()
+				defer ctl.stop()
+				cfg.OnRequest = ctl.request
+			}
+		case fixedProcs > 0:
+			defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(fixedProcs))
 		}
 	}
 	if *cpuProfile != "" {

@@ -46,7 +46,7 @@ func (s *syncBuffer) String() string {
 func clearEnv(t *testing.T) {
 	for _, k := range []string{"NIWA_PORT", "NIWA_HOST", "NIWA_DATA_DIR", "NIWA_FSYNC", "NIWA_DEFAULT_REGION",
 		"NIWA_SKIP_SIGNATURE_VALIDATION", "NIWA_ACCESS_KEYS", "NIWA_S3_HOST_SUFFIX", "NIWA_LOG_LEVEL", "NIWA_LOG_FORMAT", "NIWA_DNS_HOST", "NIWA_DNS_VIEW", "NIWA_DNS_CLIENT_REGION", "NIWA_DNS_CLIENT_LOCATION",
-		"NIWA_HEADER_TIMEOUT", "NIWA_BODY_TIMEOUT", "NIWA_IDLE_TIMEOUT", "NIWA_CLOUDTRAIL_HISTORY"} {
+		"NIWA_HEADER_TIMEOUT", "NIWA_BODY_TIMEOUT", "NIWA_IDLE_TIMEOUT", "NIWA_CLOUDTRAIL_HISTORY", "NIWA_PROCS"} {
 		t.Setenv(k, "")
 	}
 	// Nor LocalStack's variables, in either spelling.
@@ -127,6 +127,8 @@ func TestUsageErrors(t *testing.T) {
 		{"negative idle timeout", nil, []string{"--idle-timeout", "-1s"}, "--idle-timeout must be positive"},
 		{"NIWA_BODY_TIMEOUT not a duration", map[string]string{"NIWA_BODY_TIMEOUT": "20"}, nil, `NIWA_BODY_TIMEOUT="20" is not a positive duration`},
 		{"NIWA_IDLE_TIMEOUT negative", map[string]string{"NIWA_IDLE_TIMEOUT": "-5s"}, nil, `NIWA_IDLE_TIMEOUT="-5s" is not a positive duration`},
+		{"bad procs", nil, []string{"--procs", "many"}, `--procs: want auto, off or a number of Ps from 1 to 1024, got "many"`},
+		{"NIWA_PROCS zero", map[string]string{"NIWA_PROCS": "0"}, nil, `--procs: want auto, off or a number of Ps from 1 to 1024, got "0"`},
 		{"zero cloudtrail delivery interval", nil, []string{"--cloudtrail-delivery-interval", "0s"}, "--cloudtrail-delivery-interval must be positive"},
 		{"zero cloudtrail history", nil, []string{"--cloudtrail-history", "0"}, "--cloudtrail-history must be positive"},
 		{"NIWA_CLOUDTRAIL_HISTORY not a number", map[string]string{"NIWA_CLOUDTRAIL_HISTORY": "lots"}, nil, `NIWA_CLOUDTRAIL_HISTORY="lots" is not a number`},

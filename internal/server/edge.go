@@ -54,9 +54,13 @@ func (t Timeouts) withDefaults() Timeouts {
 type edge struct {
 	next        http.Handler
 	bodyTimeout time.Duration
+	onRequest   func() // Config.OnRequest
 }
 
 func (e edge) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if e.onRequest != nil {
+		e.onRequest()
+	}
 	if r.ProtoAtLeast(1, 1) && strings.EqualFold(httpheader.Get(r.Header, "Expect"), "100-continue") && r.ContentLength == 0 {
 		// botocore sends "Expect: 100-continue" on every S3 PUT, even an
 		// empty one, and waits up to a second for an answer. When the

@@ -118,6 +118,10 @@ type Config struct {
 	// servers, answers every query FAILED saying no engine is linked, so
 	// that this package links no C library.
 	SQLEngine sqlengine.Engine
+	// OnRequest, when set, is called as each request on the HTTP and
+	// HTTPS listeners starts, on its goroutine; it must be cheap
+	// (cmd/niwa's GOMAXPROCS controller: an atomic load).
+	OnRequest func()
 }
 
 // The servers Config.HTTPServer names.
@@ -270,7 +274,7 @@ func New(cfg Config) (*Server, error) {
 	}
 	cfg.Timeouts = cfg.Timeouts.withDefaults()
 	s.cfg.Timeouts = cfg.Timeouts
-	s.handler = edge{next: s.gateway, bodyTimeout: cfg.Timeouts.Body}
+	s.handler = edge{next: s.gateway, bodyTimeout: cfg.Timeouts.Body, onRequest: cfg.OnRequest}
 	s.http = &http.Server{
 		Handler:           s.handler,
 		ReadHeaderTimeout: cfg.Timeouts.Header,
