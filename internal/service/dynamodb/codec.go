@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/service/dynamodb/decimal"
 	"github.com/niwa-cloud/niwa/internal/service/dynamodb/expr"
 	"github.com/niwa-cloud/niwa/internal/storage"
@@ -329,7 +330,8 @@ func keyBytes(v AV) string {
 		return *v.S
 	case v.N != nil:
 		d, _ := decimal.Parse(*v.N)
-		return string(d.Key())
+		var buf [48]byte
+		return string(d.AppendKey(buf[:0]))
 	}
 	return string(v.B)
 }
@@ -427,7 +429,9 @@ func validateNested(v *AV, depth int) error {
 		if err != nil {
 			return validation("%s", err.Error())
 		}
-		v.N = &c
+		if c != *v.N {
+			v.N = ptr.To(c) // c's own variable would be on the heap either way
+		}
 	case v.NULL != nil:
 		if !*v.NULL {
 			return validation("One or more parameter values were invalid: Null attribute value types must have the value of true")

@@ -1,6 +1,7 @@
 package dynamodb
 
 import (
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"time"
@@ -131,17 +132,24 @@ func (t *tableRecord) checkIndexKeys(it Item) error {
 }
 
 func checkSize(it Item) error {
-	if itemSize(it) > maxItemSize {
-		return validation("Item size has exceeded the maximum allowed size")
+	_, err := checkedSize(it)
+	return err
+}
+
+// checkedSize is checkSize answering the item's size.
+func checkedSize(it Item) (int, error) {
+	n := itemSize(it)
+	if n > maxItemSize {
+		return n, validation("Item size has exceeded the maximum allowed size")
 	}
 	// An update can nest a value that was valid on its own under maps
 	// that already exist in the item.
 	for _, v := range it {
 		if tooDeep(v, 0) {
-			return errTooDeep()
+			return n, errTooDeep()
 		}
 	}
-	return nil
+	return n, nil
 }
 
 // tooDeep reports whether v, under depth maps or lists, breaks maxNesting.
@@ -206,11 +214,21 @@ func putIndexEntry(tx storage.Tx, sc storage.Scope, t *tableRecord, ix indexReco
 
 // getItem reads one item by key.
 func getItem(tx storage.Tx, sc storage.Scope, t *tableRecord, k itemKey) (Item, error) {
-	data, ok := tx.Get(t.storeKey(sc, k))
+	it, _, err := getItemAt(tx, t.storeKey(sc, k))
+	return it, err
+}
+
+// getItemAt reads the item stored under key (storeKey's) and its size.
+func getItemAt(tx storage.Tx, key []byte) (Item, int, error) {
+	data, ok := tx.Get(key)
 	if !ok {
-		return nil, nil
+		return nil, 0, nil
 	}
-	return decodeItem(data)
+	it, err := decodeItem(data)
+	if err != nil {
+		return nil, 0, err
+	}
+	return it, itemSize(it), nil
 }
 
 // identity is who caused a write, for stream records: nil for a user,
@@ -225,7 +243,12 @@ var ttlIdentity = &identity{Type: "Service", Principal: "dynamodb.amazonaws.com"
 // write replaces old with new (nil new deletes) under k, keeping indexes,
 // counts and the stream in step, all in tx.
 func (s *DynamoDB) write(tx storage.Tx, sc storage.Scope, t *tableRecord, k itemKey, old, nw Item, who *identity, now time.Time) error {
-	key := t.storeKey(sc, k)
+	return s.writeAt(tx, sc, t, t.storeKey(sc, k), k, old, nw, sizeOrZero(old), sizeOrZero(nw), who, now)
+}
+
+// writeAt is write given k's store key and the two items' sizes (0 for
+// a nil item).
+func (s *DynamoDB) writeAt(tx storage.Tx, sc storage.Scope, t *tableRecord, key []byte, k itemKey, old, nw Item, oldSize, newSize int, who *identity, now time.Time) error {
 	if nw != nil {
 		data, err := encodeItem(nw)
 		if err != nil {
@@ -251,26 +274,18 @@ func (s *DynamoDB) write(tx storage.Tx, sc storage.Scope, t *tableRecord, k item
 			}
 		}
 	}
-	var items, bytes int64
+	var items int64
 	if old != nil {
 		items--
-		bytes -= int64(itemSize(old))
 	}
 	if nw != nil {
 		items++
-		bytes += int64(itemSize(nw))
 	}
 	// An item replaced by one of the same size leaves the counts as
 	// they are: no read, and no write of the count record (a write
 	// copies the store's path to it).
-	if items != 0 || bytes != 0 {
-		c, _, err := counts.Get(tx, sc, t.Name)
-		if err != nil {
-			return err
-		}
-		c.Items += items
-		c.Bytes += bytes
-		if err := counts.Put(tx, sc, c, t.Name); err != nil {
+	if bytes := int64(newSize - oldSize); items != 0 || bytes != 0 {
+		if err := addCounts(tx, sc, t.Name, items, bytes); err != nil {
 			return err
 		}
 	}
@@ -374,4 +389,39 @@ func sizeOrZero(it Item) int {
 		return 0
 	}
 	return itemSize(it)
+}
+
+// addCounts adds items and bytes to table's counts: counts.Get and Put
+// through one key, the key and the record's new bytes in one buffer.
+func addCounts(tx storage.Tx, sc storage.Scope, table string, items, bytes int64) error {
+	// counts.Key(sc, table), with room for the record after it.
+	n := len(sc.Account) + len(sc.Region) + len(counts.Name()) + len(table) + 8
+	key := storage.AppendKey(make([]byte, 0, n+1+2*binary.MaxVarintLen64), sc.Account, sc.Region, counts.Name(), table)
+	c := countRecord{Items: items, Bytes: bytes}
+	if data, ok := tx.Get(key); ok {
+		was, err := decodeCounts(data)
+		if err != nil {
+			return fmt.Errorf("storage: table %s: decode %q: %w", counts.Name(), table, err)
+		}
+		c.Items += was.Items
+		c.Bytes += was.Bytes
+	}
+	val := c.AppendRecord(append(key[len(key):], storage.RecordV1))
+	return tx.Put(key, val)
+}
+
+// decodeCounts is storage.DecodeRecord for a count record, its value on
+// the stack.
+func decodeCounts(data []byte) (countRecord, error) {
+	var c countRecord
+	if !storage.IsBinaryRecord(data) || data[0] != storage.RecordV1 {
+		var j countRecord // stored before the binary form (or a bad record)
+		err := storage.DecodeRecord(data, &j)
+		return j, err
+	}
+	d := storage.NewDec(data[1:])
+	if err := c.DecodeRecord(d); err != nil {
+		return c, err
+	}
+	return c, d.Err()
 }
