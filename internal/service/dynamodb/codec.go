@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"unsafe"
 
 	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/service/dynamodb/decimal"
@@ -124,10 +125,14 @@ const (
 const maxStoredDepth = 2 * maxNesting
 
 func encodeItem(it Item) ([]byte, error) {
-	e := storage.Enc{B: make([]byte, 1, 128)}
-	e.B[0] = storage.RecordV1
+	return appendItem(make([]byte, 0, 128), it), nil
+}
+
+// appendItem appends it's stored form to dst.
+func appendItem(dst []byte, it Item) []byte {
+	e := storage.Enc{B: append(dst, storage.RecordV1)}
 	appendAttrs(&e, it)
-	return e.B, nil
+	return e.B
 }
 
 func appendAttrs(e *storage.Enc, m map[string]AV) {
@@ -139,7 +144,11 @@ func appendAttrs(e *storage.Enc, m map[string]AV) {
 		}
 		return
 	}
-	keys := make([]string, 0, len(m))
+	var small [16]string // most items' names, sorted on the stack
+	keys := small[:0]
+	if len(m) > len(small) {
+		keys = make([]string, 0, len(m))
+	}
 	for k := range m {
 		keys = append(keys, k)
 	}
@@ -206,16 +215,31 @@ func decodeItem(data []byte) (Item, error) {
 	if !storage.IsBinaryRecord(data) {
 		return decodeItemJSON(data)
 	}
+	return decodeBinaryItem(data, string(data[1:]))
+}
+
+// decodeOwnedItem is decodeItem for bytes the caller owns and never
+// changes (what a Tx's Get and Scan answer): the item's names and
+// strings are read from them in place rather than from a copy.
+func decodeOwnedItem(data []byte) (Item, error) {
+	if !storage.IsBinaryRecord(data) {
+		return decodeItemJSON(data)
+	}
+	return decodeBinaryItem(data, unsafe.String(unsafe.SliceData(data[1:]), len(data)-1))
+}
+
+// decodeBinaryItem reads an item's binary form data, rec being
+// data[1:] as a string.
+func decodeBinaryItem(data []byte, rec string) (Item, error) {
 	if data[0] != storage.RecordV1 {
 		return nil, fmt.Errorf("dynamodb: stored item: %w: format byte 0x%02x", storage.ErrBadRecord, data[0])
 	}
-	d := storage.NewDec(data[1:])
-	r := itemReader{d: d, rec: string(data[1:])}
+	r := itemReader{d: *storage.NewDec(data[1:]), rec: rec}
 	it := r.attrs(0)
-	if d.Err() == nil && d.Len() != 0 {
-		d.Fail("%d bytes after the item", d.Len())
+	if r.d.Err() == nil && r.d.Len() != 0 {
+		r.d.Fail("%d bytes after the item", r.d.Len())
 	}
-	if err := d.Err(); err != nil {
+	if err := r.d.Err(); err != nil {
 		return nil, fmt.Errorf("dynamodb: stored item: %w", err)
 	}
 	return it, nil
@@ -238,7 +262,7 @@ func decodeItemJSON(data []byte) (Item, error) {
 // the *string of S and N values point into one growing slice (strs; a
 // pointer into a backing array the slice has since outgrown stays valid).
 type itemReader struct {
-	d    *storage.Dec
+	d    storage.Dec
 	rec  string
 	strs []string
 }
@@ -254,7 +278,7 @@ func (r *itemReader) str() *string {
 // attrs reads a count and that many name/value pairs (each at least
 // two bytes: an empty name's length and a type code).
 func (r *itemReader) attrs(depth int) map[string]AV {
-	d := r.d
+	d := &r.d
 	n := d.Count(2)
 	m := make(map[string]AV, n)
 	for i := 0; i < n && d.Err() == nil; i++ {
@@ -265,7 +289,7 @@ func (r *itemReader) attrs(depth int) map[string]AV {
 }
 
 func (r *itemReader) av(depth int) AV {
-	d := r.d
+	d := &r.d
 	var v AV
 	code := d.Uvarint()
 	if d.Err() != nil {

@@ -69,6 +69,9 @@ type DynamoDB struct {
 	// tableCache decodes each version of a table's description once:
 	// every item operation reads it (see loadTable).
 	tableCache *storage.DecodeCache[tableRecord]
+	// itemBufs are *[]byte an item is encoded in before the store
+	// copies it (putItemRecord).
+	itemBufs sync.Pool
 	// mu guards the sweeper's timer, re-armed from its own goroutine.
 	mu     sync.Mutex
 	ttl    clock.Timer

@@ -224,7 +224,7 @@ func getItemAt(tx storage.Tx, key []byte) (Item, int, error) {
 	if !ok {
 		return nil, 0, nil
 	}
-	it, err := decodeItem(data)
+	it, err := decodeOwnedItem(data)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -250,11 +250,7 @@ func (s *DynamoDB) write(tx storage.Tx, sc storage.Scope, t *tableRecord, k item
 // a nil item).
 func (s *DynamoDB) writeAt(tx storage.Tx, sc storage.Scope, t *tableRecord, key []byte, k itemKey, old, nw Item, oldSize, newSize int, who *identity, now time.Time) error {
 	if nw != nil {
-		data, err := encodeItem(nw)
-		if err != nil {
-			return err
-		}
-		if err := tx.Put(key, data); err != nil {
+		if err := s.putItemRecord(tx, key, nw); err != nil {
 			return err
 		}
 	} else if err := tx.Delete(key); err != nil {
@@ -304,6 +300,24 @@ func (s *DynamoDB) writeAt(tx storage.Tx, sc storage.Scope, t *tableRecord, key 
 	}
 	return nil
 }
+
+// putItemRecord stores it under key, encoded in a pooled buffer: Put
+// copies what it is given.
+func (s *DynamoDB) putItemRecord(tx storage.Tx, key []byte, it Item) error {
+	bp, _ := s.itemBufs.Get().(*[]byte)
+	if bp == nil {
+		bp = new([]byte)
+	}
+	*bp = appendItem((*bp)[:0], it)
+	err := tx.Put(key, *bp)
+	if cap(*bp) <= maxPooledItemBuf {
+		s.itemBufs.Put(bp)
+	}
+	return err
+}
+
+// maxPooledItemBuf keeps a rare large item's buffer out of the pool.
+const maxPooledItemBuf = 16 << 10
 
 // storedRecord is one stream record as kept in the store.
 type storedRecord struct {
