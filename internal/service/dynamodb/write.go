@@ -14,7 +14,10 @@ import (
 // itemKey is an item's primary key: its encoded parts and the key
 // attributes themselves (keyAttrs).
 type itemKey struct {
-	parts []string
+	// parts are the key's encoded values (keyParts), at most a hash and
+	// a range value: an array, not a slice to allocate for every call.
+	parts [2]string
+	np    int
 	// attrs is the Key parameter keyOfKey checked (exactly the key
 	// attributes), or nil for keyOfItem's, whose key attributes are
 	// picked from item (by the table's key names hash and rng) only when
@@ -24,6 +27,9 @@ type itemKey struct {
 	item      Item
 	hash, rng string
 }
+
+// keyParts is the key's encoded values.
+func (k *itemKey) keyParts() []string { return k.parts[:k.np] }
 
 // keyAttrs is the key attributes, a map the caller must not modify.
 func (k itemKey) keyAttrs() Item {
@@ -41,17 +47,18 @@ func (k itemKey) keyAttrs() Item {
 func (t *tableRecord) storeKey(sc storage.Scope, k itemKey) []byte {
 	// sc.Key("item", t.Name, k.parts...) in one allocation.
 	n := len(sc.Account) + len(sc.Region) + len("item") + len(t.Name) + 8
-	for _, p := range k.parts {
+	parts := k.keyParts()
+	for _, p := range parts {
 		n += len(p) + 2
 	}
 	b := storage.AppendKey(make([]byte, 0, n), sc.Account, sc.Region, "item", t.Name)
-	return storage.AppendKey(b, k.parts...)
+	return storage.AppendKey(b, parts...)
 }
 
 // keyOfItem extracts and checks the primary key of an item being put.
 func (t *tableRecord) keyOfItem(it Item) (itemKey, error) {
 	names := t.keyNames()
-	k := itemKey{parts: make([]string, 0, len(names)), item: it, hash: t.Hash, rng: t.Range}
+	k := itemKey{item: it, hash: t.Hash, rng: t.Range}
 	for _, name := range names {
 		v, ok := it[name]
 		if !ok {
@@ -64,7 +71,8 @@ func (t *tableRecord) keyOfItem(it Item) (itemKey, error) {
 		if err := checkKeyValue(name, v, name == t.Hash); err != nil {
 			return k, err
 		}
-		k.parts = append(k.parts, keyBytes(v))
+		k.parts[k.np] = keyBytes(v)
+		k.np++
 	}
 	return k, nil
 }
@@ -73,7 +81,7 @@ func (t *tableRecord) keyOfItem(it Item) (itemKey, error) {
 // exactly the key attributes with their types.
 func (t *tableRecord) keyOfKey(key Item) (itemKey, error) {
 	names := t.keyNames()
-	k := itemKey{parts: make([]string, 0, len(names)), hash: t.Hash, rng: t.Range}
+	k := itemKey{hash: t.Hash, rng: t.Range}
 	if len(key) != len(names) {
 		return k, validation("The provided key element does not match the schema")
 	}
@@ -85,7 +93,8 @@ func (t *tableRecord) keyOfKey(key Item) (itemKey, error) {
 		if err := checkKeyValue(name, v, name == t.Hash); err != nil {
 			return k, err
 		}
-		k.parts = append(k.parts, keyBytes(v))
+		k.parts[k.np] = keyBytes(v)
+		k.np++
 	}
 	// key holds exactly the key attributes (its length is theirs, and
 	// each is in it).
