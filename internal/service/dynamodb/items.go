@@ -286,9 +286,10 @@ func (s *DynamoDB) PutItem(ctx *request.Context, in *dynamodbapi.PutItemInput) (
 				return err
 			}
 			key := t.storeKey(sc, k)
-			if r.old, r.oldSize, err = getItemAt(tx, key); err != nil {
+			if r.old, err = getItemAt(tx, key); err != nil {
 				return err
 			}
+			r.oldSize = sizeOrZero(r.old)
 			if cond != nil && !cond.Eval(r.old) {
 				return s.condFailed(r.old, in.ReturnValuesOnConditionCheckFailure)
 			}
@@ -386,7 +387,11 @@ func (s *DynamoDB) GetItem(ctx *request.Context, in *dynamodbapi.GetItemInput) (
 	if err != nil {
 		return nil, err
 	}
-	out := &dynamodbapi.GetItemOutput{ConsumedCapacity: capacity(in.ReturnConsumedCapacity, tableName(in.TableName), readUnits(sizeOrZero(it), ptr.Deref(in.ConsistentRead)))}
+	out := &dynamodbapi.GetItemOutput{}
+	if in.ReturnConsumedCapacity != nil {
+		// The item's size (its numbers parsed again) only when asked.
+		out.ConsumedCapacity = capacity(in.ReturnConsumedCapacity, tableName(in.TableName), readUnits(sizeOrZero(it), ptr.Deref(in.ConsistentRead)))
+	}
 	if it != nil {
 		out.Item = project(it, paths)
 	}

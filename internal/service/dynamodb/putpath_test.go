@@ -203,3 +203,37 @@ func TestValidateItemAllocations(t *testing.T) {
 		wantErr(t, err, "ValidationException", "One or more parameter values were invalid: Input collection "+listString(set)+" contains duplicates.")
 	}
 }
+
+// TestGetItemConsumedCapacity: GetItem answers ConsumedCapacity only when
+// asked (TOTAL or INDEXES), in read units of 4 KB, halved for an
+// eventually consistent read, one unit's worth for a missing item.
+func TestGetItemConsumedCapacity(t *testing.T) {
+	svc, _, ctx := newTestService(t)
+	createTable(t, svc, ctx, "t", "")
+	big := Item{"pk": s("big"), "sk": n("1"), "v": s(string(bytes.Repeat([]byte("x"), 5000)))}
+	if _, err := svc.PutItem(ctx, &dynamodbapi.PutItemInput{TableName: ptr.To("t"), Item: big}); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		pk         string
+		mode       *string
+		consistent bool
+		want       float64 // 0: no ConsumedCapacity
+	}{
+		{"big", nil, false, 0}, {"big", ptr.To("NONE"), true, 0},
+		{"big", ptr.To("TOTAL"), false, 1}, {"big", ptr.To("TOTAL"), true, 2}, {"big", ptr.To("INDEXES"), true, 2},
+		{"none", ptr.To("TOTAL"), false, 0.5}, {"none", ptr.To("TOTAL"), true, 1},
+	} {
+		out, err := svc.GetItem(ctx, &dynamodbapi.GetItemInput{TableName: ptr.To("t"), Key: Item{"pk": s(c.pk), "sk": n("1")},
+			ReturnConsumedCapacity: c.mode, ConsistentRead: ptr.To(c.consistent)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		switch cc := out.ConsumedCapacity; {
+		case c.want == 0 && cc != nil:
+			t.Errorf("%s %v: ConsumedCapacity %+v, want none", c.pk, ptr.Deref(c.mode), cc)
+		case c.want != 0 && (cc == nil || *cc.CapacityUnits != c.want || *cc.TableName != "t"):
+			t.Errorf("%s %v consistent=%v: ConsumedCapacity %+v, want %v units", c.pk, ptr.Deref(c.mode), c.consistent, cc, c.want)
+		}
+	}
+}

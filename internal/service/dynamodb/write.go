@@ -223,21 +223,16 @@ func putIndexEntry(tx storage.Tx, sc storage.Scope, t *tableRecord, ix indexReco
 
 // getItem reads one item by key.
 func getItem(tx storage.Tx, sc storage.Scope, t *tableRecord, k itemKey) (Item, error) {
-	it, _, err := getItemAt(tx, t.storeKey(sc, k))
-	return it, err
+	return getItemAt(tx, t.storeKey(sc, k))
 }
 
-// getItemAt reads the item stored under key (storeKey's) and its size.
-func getItemAt(tx storage.Tx, key []byte) (Item, int, error) {
+// getItemAt reads the item stored under key (storeKey's).
+func getItemAt(tx storage.Tx, key []byte) (Item, error) {
 	data, ok := tx.Get(key)
 	if !ok {
-		return nil, 0, nil
+		return nil, nil
 	}
-	it, err := decodeOwnedItem(data)
-	if err != nil {
-		return nil, 0, err
-	}
-	return it, itemSize(it), nil
+	return decodeOwnedItem(data)
 }
 
 // identity is who caused a write, for stream records: nil for a user,
