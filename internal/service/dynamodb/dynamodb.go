@@ -326,7 +326,15 @@ func (t *tableRecord) index(name string) (*indexRecord, bool) {
 }
 
 func (t *tableRecord) indexes() []indexRecord {
-	return append(append([]indexRecord(nil), t.GSIs...), t.LSIs...)
+	// Callers only read it: a table with one kind of index (or none)
+	// answers its own slice, not a copy per item write.
+	switch {
+	case len(t.LSIs) == 0:
+		return t.GSIs
+	case len(t.GSIs) == 0:
+		return t.LSIs
+	}
+	return append(append(make([]indexRecord, 0, len(t.GSIs)+len(t.LSIs)), t.GSIs...), t.LSIs...)
 }
 
 // keyNames returns the table's key attributes.

@@ -237,3 +237,30 @@ func TestGetItemConsumedCapacity(t *testing.T) {
 		}
 	}
 }
+
+// TestTableIndexes: a table's indexes are its GSIs then its LSIs; a
+// table with one kind (or none) answers them without a copy per write.
+func TestTableIndexes(t *testing.T) {
+	g := []indexRecord{{Name: "g1"}, {Name: "g2"}}
+	l := []indexRecord{{Name: "l1"}}
+	for _, c := range []struct {
+		tr   tableRecord
+		want []string
+	}{
+		{tableRecord{}, nil}, {tableRecord{GSIs: g}, []string{"g1", "g2"}}, {tableRecord{LSIs: l}, []string{"l1"}},
+		{tableRecord{GSIs: g, LSIs: l}, []string{"g1", "g2", "l1"}},
+	} {
+		var got []string
+		for _, ix := range c.tr.indexes() {
+			got = append(got, ix.Name)
+		}
+		if !reflect.DeepEqual(got, c.want) {
+			t.Errorf("indexes of %d GSIs, %d LSIs: %q, want %q", len(c.tr.GSIs), len(c.tr.LSIs), got, c.want)
+		}
+		if len(c.tr.GSIs) == 0 || len(c.tr.LSIs) == 0 {
+			if a := testing.AllocsPerRun(10, func() { _ = c.tr.indexes() }); a != 0 {
+				t.Errorf("indexes of %d GSIs, %d LSIs: %v allocations, want 0", len(c.tr.GSIs), len(c.tr.LSIs), a)
+			}
+		}
+	}
+}
