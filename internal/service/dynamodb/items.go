@@ -286,14 +286,33 @@ func (s *DynamoDB) PutItem(ctx *request.Context, in *dynamodbapi.PutItemInput) (
 				return err
 			}
 			key := t.storeKey(sc, k)
-			if r.old, err = getItemAt(tx, key); err != nil {
-				return err
+			sw, _ := tx.(storage.Swapper)
+			if sw == nil {
+				if r.old, err = getItemAt(tx, key); err != nil {
+					return err
+				}
+			} else {
+				// The new item stored and the old one read in one
+				// search of the store; a refused condition fails the
+				// transaction, which undoes the write.
+				data, existed, err := s.storeItem(tx, sw, key, item)
+				if err != nil {
+					return err
+				}
+				if existed {
+					if r.old, err = decodeOwnedItem(data); err != nil {
+						return err
+					}
+				}
 			}
 			r.oldSize = sizeOrZero(r.old)
 			if cond != nil && !cond.Eval(r.old) {
 				return s.condFailed(r.old, in.ReturnValuesOnConditionCheckFailure)
 			}
-			return s.writeAt(tx, sc, t, key, k, r.old, item, r.oldSize, r.size, nil, ctx.Now())
+			if sw == nil {
+				return s.writeAt(tx, sc, t, key, k, r.old, item, r.oldSize, r.size, nil, ctx.Now())
+			}
+			return s.afterWrite(tx, sc, t, k, r.old, item, r.oldSize, r.size, nil, ctx.Now())
 		})
 	}
 	if err = put(false); err == errKeyCheck {

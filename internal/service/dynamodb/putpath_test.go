@@ -264,3 +264,44 @@ func TestTableIndexes(t *testing.T) {
 		}
 	}
 }
+
+// TestPutItemRefusedConditionKeepsOldItem: PutItem stores the new item
+// and reads the old one in one search; a refused condition must leave
+// the old item, the counts and the answer (ALL_OLD on failure) as they
+// were, and an accepted one replace it.
+func TestPutItemRefusedConditionKeepsOldItem(t *testing.T) {
+	svc, _, ctx := newTestService(t)
+	createTable(t, svc, ctx, "t", "")
+	old := Item{"pk": s("a"), "sk": n("1"), "v": s("old")}
+	if _, err := svc.PutItem(ctx, &dynamodbapi.PutItemInput{TableName: ptr.To("t"), Item: old}); err != nil {
+		t.Fatal(err)
+	}
+	describe := func() (int64, int64) {
+		out, err := svc.DescribeTable(ctx, &dynamodbapi.DescribeTableInput{TableName: ptr.To("t")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return *out.Table.ItemCount, *out.Table.TableSizeBytes
+	}
+	n0, b0 := describe()
+	_, err := svc.PutItem(ctx, &dynamodbapi.PutItemInput{TableName: ptr.To("t"), Item: Item{"pk": s("a"), "sk": n("1"), "v": s("a much longer new value")},
+		ConditionExpression: ptr.To("attribute_not_exists(pk)"), ReturnValuesOnConditionCheckFailure: ptr.To("ALL_OLD")})
+	wantErr(t, err, "ConditionalCheckFailedException", "The conditional request failed")
+	got, err := svc.GetItem(ctx, &dynamodbapi.GetItemInput{TableName: ptr.To("t"), Key: Item{"pk": s("a"), "sk": n("1")}})
+	if err != nil || !reflect.DeepEqual(got.Item, old) {
+		t.Errorf("after a refused put the item is %v, %v; want %v", got.Item, err, old)
+	}
+	if n1, b1 := describe(); n1 != n0 || b1 != b0 {
+		t.Errorf("a refused put changed the counts: %d, %d → %d, %d", n0, b0, n1, b1)
+	}
+	nw := Item{"pk": s("a"), "sk": n("1"), "v": s("new")}
+	out, err := svc.PutItem(ctx, &dynamodbapi.PutItemInput{TableName: ptr.To("t"), Item: nw, ConditionExpression: ptr.To("v = :o"),
+		ExpressionAttributeValues: Item{":o": s("old")}, ReturnValues: ptr.To("ALL_OLD")})
+	if err != nil || !reflect.DeepEqual(out.Attributes, old) {
+		t.Fatalf("accepted put: %v, %v; want the old item", out, err)
+	}
+	got, err = svc.GetItem(ctx, &dynamodbapi.GetItemInput{TableName: ptr.To("t"), Key: Item{"pk": s("a"), "sk": n("1")}})
+	if err != nil || !reflect.DeepEqual(got.Item, nw) {
+		t.Errorf("after an accepted put the item is %v, %v; want %v", got.Item, err, nw)
+	}
+}

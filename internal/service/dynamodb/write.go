@@ -260,6 +260,12 @@ func (s *DynamoDB) writeAt(tx storage.Tx, sc storage.Scope, t *tableRecord, key 
 	} else if err := tx.Delete(key); err != nil {
 		return err
 	}
+	return s.afterWrite(tx, sc, t, k, old, nw, oldSize, newSize, who, now)
+}
+
+// afterWrite keeps indexes, counts, the stream, point-in-time history
+// and replicas in step with an item write already stored.
+func (s *DynamoDB) afterWrite(tx storage.Tx, sc storage.Scope, t *tableRecord, k itemKey, old, nw Item, oldSize, newSize int, who *identity, now time.Time) error {
 	for _, ix := range t.indexes() {
 		if old != nil {
 			if ik, ok := indexKey(sc, t, ix, old); ok {
@@ -308,16 +314,30 @@ func (s *DynamoDB) writeAt(tx storage.Tx, sc storage.Scope, t *tableRecord, key 
 // putItemRecord stores it under key, encoded in a pooled buffer: Put
 // copies what it is given.
 func (s *DynamoDB) putItemRecord(tx storage.Tx, key []byte, it Item) error {
+	_, _, err := s.storeItem(tx, nil, key, it)
+	return err
+}
+
+// storeItem stores it under key like putItemRecord, through sw's Swap
+// when sw is not nil, answering the stored item it replaced.
+func (s *DynamoDB) storeItem(tx storage.Tx, sw storage.Swapper, key []byte, it Item) ([]byte, bool, error) {
 	bp, _ := s.itemBufs.Get().(*[]byte)
 	if bp == nil {
 		bp = new([]byte)
 	}
 	*bp = appendItem((*bp)[:0], it)
-	err := tx.Put(key, *bp)
+	var old []byte
+	var existed bool
+	var err error
+	if sw != nil {
+		old, existed, err = sw.Swap(key, *bp)
+	} else {
+		err = tx.Put(key, *bp)
+	}
 	if cap(*bp) <= maxPooledItemBuf {
 		s.itemBufs.Put(bp)
 	}
-	return err
+	return old, existed, err
 }
 
 // maxPooledItemBuf keeps a rare large item's buffer out of the pool.
