@@ -259,6 +259,11 @@ func (t *boltTx) peek(key []byte) ([]byte, bool) {
 
 func (t *boltTx) put(key, value []byte) error { return t.b.Put(key, value) }
 
+func (t *boltTx) swap(key, value []byte) ([]byte, bool, error) {
+	old, ok := t.get(key)
+	return old, ok, t.put(key, value)
+}
+
 func (t *boltTx) del(key []byte) error { return t.b.Delete(key) }
 
 func (t *boltTx) collect(out []kv, prefix, from []byte, incl, reverse bool, n int) []kv {

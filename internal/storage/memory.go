@@ -213,6 +213,16 @@ func (m *memTx) put(key, value []byte) error {
 	return nil
 }
 
+// swap answers a copy of the replaced value: its buffer stays in the
+// committed tree that Views read.
+func (m *memTx) swap(key, value []byte) ([]byte, bool, error) {
+	old, ok := m.writable().ReplaceOrInsert(pairItem(key, value))
+	if !ok {
+		return nil, false, nil
+	}
+	return clone(old.val()), true, nil
+}
+
 func (m *memTx) del(key []byte) error {
 	m.writable().Delete(keyItem(key))
 	return nil

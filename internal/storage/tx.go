@@ -19,6 +19,9 @@ type rawTx interface {
 	// put may retain key and value: txn passes private copies, in one
 	// buffer, the value right after the key (ownedPair).
 	put(key, value []byte) error
+	// swap is put answering the value key held before (a copy owned by
+	// the caller) and whether it held one.
+	swap(key, value []byte) ([]byte, bool, error)
 	del(key []byte) error
 	// collect appends to out, as caller-owned copies, at most n pairs in
 	// key order (descending if reverse). It begins at from — including
@@ -86,6 +89,32 @@ func (t *txn) Put(key, value []byte) error {
 	}
 	p := ownedPair(key, value)
 	return t.raw.put(p.k, p.v)
+}
+
+// Swapper is a Tx that can also replace a value and answer the old one
+// in one lookup (every Tx of this package): a caller that reads a key
+// only to overwrite it (a DynamoDB PutItem reads the item it replaces)
+// saves the store's second search. It asserts a Tx to it and falls back
+// to Get and Put when the assertion fails.
+type Swapper interface {
+	// Swap is Put answering what Get would have answered just before
+	// it: the value key held (the caller's to keep or modify) and
+	// whether it held one.
+	Swap(key, value []byte) (old []byte, existed bool, err error)
+}
+
+var _ Swapper = (*txn)(nil)
+
+// Swap implements Swapper.
+func (t *txn) Swap(key, value []byte) ([]byte, bool, error) {
+	if err := t.writeCheck(key); err != nil {
+		return nil, false, err
+	}
+	if len(value) > MaxValueSize {
+		return nil, false, fmt.Errorf("%w: %d bytes", ErrValueTooLarge, len(value))
+	}
+	p := ownedPair(key, value)
+	return t.raw.swap(p.k, p.v)
 }
 
 func (t *txn) Delete(key []byte) error {

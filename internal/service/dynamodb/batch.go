@@ -71,7 +71,7 @@ func (s *DynamoDB) BatchGetItem(ctx *request.Context, in *dynamodbapi.BatchGetIt
 				if err != nil {
 					return err
 				}
-				id := strings.Join(k.parts, "\x00\x01")
+				id := strings.Join(k.keyParts(), "\x00\x01")
 				if seen[id] {
 					return validation("Provided list of item keys contains duplicates")
 				}
@@ -161,7 +161,7 @@ func (s *DynamoDB) BatchWriteItem(ctx *request.Context, in *dynamodbapi.BatchWri
 				} else if k, err = t.keyOfKey(r.DeleteRequest.Key); err != nil {
 					return err
 				}
-				id := strings.Join(k.parts, "\x00\x01")
+				id := strings.Join(k.keyParts(), "\x00\x01")
 				if seen[id] {
 					return validation("Provided list of item keys contains duplicates")
 				}
@@ -263,7 +263,7 @@ func (s *DynamoDB) TransactGetItems(ctx *request.Context, in *dynamodbapi.Transa
 		}
 		for i := range in.TransactItems {
 			t, k := tabs[i], keys[i]
-			id := t.Name + "\x00\x02" + strings.Join(k.parts, "\x00\x01")
+			id := t.Name + "\x00\x02" + strings.Join(k.keyParts(), "\x00\x01")
 			if seen[id] {
 				return validation("Transaction request cannot include multiple operations on one item")
 			}
@@ -435,7 +435,7 @@ func (s *DynamoDB) runTransactWrite(ctx *request.Context, ops []txOp, idem *idem
 			if err != nil {
 				return err
 			}
-			id := t.Name + "\x00" + strings.Join(k.parts, "\x00\x01")
+			id := t.Name + "\x00" + strings.Join(k.keyParts(), "\x00\x01")
 			if seen[id] {
 				return validation("Transaction request cannot include multiple operations on one item")
 			}

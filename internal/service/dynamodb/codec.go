@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"unsafe"
 
+	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/service/dynamodb/decimal"
 	"github.com/niwa-cloud/niwa/internal/service/dynamodb/expr"
 	"github.com/niwa-cloud/niwa/internal/storage"
@@ -123,10 +125,14 @@ const (
 const maxStoredDepth = 2 * maxNesting
 
 func encodeItem(it Item) ([]byte, error) {
-	e := storage.Enc{B: make([]byte, 1, 128)}
-	e.B[0] = storage.RecordV1
+	return appendItem(make([]byte, 0, 128), it), nil
+}
+
+// appendItem appends it's stored form to dst.
+func appendItem(dst []byte, it Item) []byte {
+	e := storage.Enc{B: append(dst, storage.RecordV1)}
 	appendAttrs(&e, it)
-	return e.B, nil
+	return e.B
 }
 
 func appendAttrs(e *storage.Enc, m map[string]AV) {
@@ -138,7 +144,11 @@ func appendAttrs(e *storage.Enc, m map[string]AV) {
 		}
 		return
 	}
-	keys := make([]string, 0, len(m))
+	var small [16]string // most items' names, sorted on the stack
+	keys := small[:0]
+	if len(m) > len(small) {
+		keys = make([]string, 0, len(m))
+	}
 	for k := range m {
 		keys = append(keys, k)
 	}
@@ -205,16 +215,31 @@ func decodeItem(data []byte) (Item, error) {
 	if !storage.IsBinaryRecord(data) {
 		return decodeItemJSON(data)
 	}
+	return decodeBinaryItem(data, string(data[1:]))
+}
+
+// decodeOwnedItem is decodeItem for bytes the caller owns and never
+// changes (what a Tx's Get and Scan answer): the item's names and
+// strings are read from them in place rather than from a copy.
+func decodeOwnedItem(data []byte) (Item, error) {
+	if !storage.IsBinaryRecord(data) {
+		return decodeItemJSON(data)
+	}
+	return decodeBinaryItem(data, unsafe.String(unsafe.SliceData(data[1:]), len(data)-1))
+}
+
+// decodeBinaryItem reads an item's binary form data, rec being
+// data[1:] as a string.
+func decodeBinaryItem(data []byte, rec string) (Item, error) {
 	if data[0] != storage.RecordV1 {
 		return nil, fmt.Errorf("dynamodb: stored item: %w: format byte 0x%02x", storage.ErrBadRecord, data[0])
 	}
-	d := storage.NewDec(data[1:])
-	r := itemReader{d: d, rec: string(data[1:])}
+	r := itemReader{d: *storage.NewDec(data[1:]), rec: rec}
 	it := r.attrs(0)
-	if d.Err() == nil && d.Len() != 0 {
-		d.Fail("%d bytes after the item", d.Len())
+	if r.d.Err() == nil && r.d.Len() != 0 {
+		r.d.Fail("%d bytes after the item", r.d.Len())
 	}
-	if err := d.Err(); err != nil {
+	if err := r.d.Err(); err != nil {
 		return nil, fmt.Errorf("dynamodb: stored item: %w", err)
 	}
 	return it, nil
@@ -237,7 +262,7 @@ func decodeItemJSON(data []byte) (Item, error) {
 // the *string of S and N values point into one growing slice (strs; a
 // pointer into a backing array the slice has since outgrown stays valid).
 type itemReader struct {
-	d    *storage.Dec
+	d    storage.Dec
 	rec  string
 	strs []string
 }
@@ -253,7 +278,7 @@ func (r *itemReader) str() *string {
 // attrs reads a count and that many name/value pairs (each at least
 // two bytes: an empty name's length and a type code).
 func (r *itemReader) attrs(depth int) map[string]AV {
-	d := r.d
+	d := &r.d
 	n := d.Count(2)
 	m := make(map[string]AV, n)
 	for i := 0; i < n && d.Err() == nil; i++ {
@@ -264,7 +289,7 @@ func (r *itemReader) attrs(depth int) map[string]AV {
 }
 
 func (r *itemReader) av(depth int) AV {
-	d := r.d
+	d := &r.d
 	var v AV
 	code := d.Uvarint()
 	if d.Err() != nil {
@@ -329,7 +354,8 @@ func keyBytes(v AV) string {
 		return *v.S
 	case v.N != nil:
 		d, _ := decimal.Parse(*v.N)
-		return string(d.Key())
+		var buf [48]byte
+		return string(d.AppendKey(buf[:0]))
 	}
 	return string(v.B)
 }
@@ -408,75 +434,96 @@ func errTooDeep() error {
 
 // validateValue checks one AttributeValue of a request and canonicalizes
 // its numbers in place.
-func validateValue(v *AV) error { return validateNested(v, 0) }
-
-// validateNested is validateValue for a value under depth maps or lists.
-func validateNested(v *AV, depth int) error {
-	if (v.M != nil || v.L != nil) && depth+1 >= maxNesting {
-		return errTooDeep()
+func validateValue(v *AV) error {
+	nv, changed, err := validateNested(*v, 0)
+	if changed {
+		*v = nv
 	}
-	switch n := countMembers(*v); {
+	return err
+}
+
+// validateNested is validateValue for a value under depth maps or lists,
+// taken and answered by value (a pointer into a map entry's copy would
+// put every nested entry on the heap), with whether it changed: a
+// number not in canonical text, or a number set (a map's or a list's
+// values change in place).
+func validateNested(v AV, depth int) (AV, bool, error) {
+	if (v.M != nil || v.L != nil) && depth+1 >= maxNesting {
+		return v, false, errTooDeep()
+	}
+	switch n := countMembers(v); {
 	case n == 0:
-		return validation("Supplied AttributeValue is empty, must contain exactly one of the supported datatypes")
+		return v, false, validation("Supplied AttributeValue is empty, must contain exactly one of the supported datatypes")
 	case n > 1:
-		return validation("Supplied AttributeValue has more than one datatypes set, must contain exactly one of the supported datatypes")
+		return v, false, validation("Supplied AttributeValue has more than one datatypes set, must contain exactly one of the supported datatypes")
 	}
 	switch {
 	case v.N != nil:
 		c, err := decimal.Canonical(*v.N)
 		if err != nil {
-			return validation("%s", err.Error())
+			return v, false, validation("%s", err.Error())
 		}
-		v.N = &c
+		if c != *v.N {
+			v.N = ptr.To(c) // c's own variable would be on the heap either way
+			return v, true, nil
+		}
 	case v.NULL != nil:
 		if !*v.NULL {
-			return validation("One or more parameter values were invalid: Null attribute value types must have the value of true")
+			return v, false, validation("One or more parameter values were invalid: Null attribute value types must have the value of true")
 		}
 	case v.SS != nil:
 		if len(v.SS) == 0 {
-			return validation("One or more parameter values were invalid: An string set  may not be empty")
+			return v, false, validation("One or more parameter values were invalid: An string set  may not be empty")
 		}
 		if dup(v.SS, func(s string) string { return s }) {
-			return validation("One or more parameter values were invalid: Input collection %s contains duplicates.", listString(v.SS))
+			return v, false, validation("One or more parameter values were invalid: Input collection %s contains duplicates.", listString(v.SS))
 		}
 	case v.NS != nil:
 		if len(v.NS) == 0 {
-			return validation("One or more parameter values were invalid: An number set  may not be empty")
+			return v, false, validation("One or more parameter values were invalid: An number set  may not be empty")
 		}
 		out := make([]string, len(v.NS))
 		for i, s := range v.NS {
 			c, err := decimal.Canonical(s)
 			if err != nil {
-				return validation("%s", err.Error())
+				return v, false, validation("%s", err.Error())
 			}
 			out[i] = c
 		}
 		if dup(out, func(s string) string { return s }) {
-			return validation("One or more parameter values were invalid: Input collection %s contains duplicates.", listString(v.NS))
+			return v, false, validation("One or more parameter values were invalid: Input collection %s contains duplicates.", listString(v.NS))
 		}
 		v.NS = out
+		return v, true, nil
 	case v.BS != nil:
 		if len(v.BS) == 0 {
-			return validation("One or more parameter values were invalid: An binary set  may not be empty")
+			return v, false, validation("One or more parameter values were invalid: An binary set  may not be empty")
 		}
 		if dup(v.BS, func(b []byte) string { return string(b) }) {
-			return validation("One or more parameter values were invalid: Input collection contains duplicates.")
+			return v, false, validation("One or more parameter values were invalid: Input collection contains duplicates.")
 		}
 	case v.M != nil:
 		for k, e := range v.M {
-			if err := validateNested(&e, depth+1); err != nil {
-				return err
+			ne, changed, err := validateNested(e, depth+1)
+			if err != nil {
+				return v, false, err
 			}
-			v.M[k] = e
+			if changed {
+				v.M[k] = ne
+			}
 		}
 	case v.L != nil:
 		for i := range v.L {
-			if err := validateNested(&v.L[i], depth+1); err != nil {
-				return err
+			ne, changed, err := validateNested(v.L[i], depth+1)
+			if err != nil {
+				return v, false, err
+			}
+			if changed {
+				v.L[i] = ne
 			}
 		}
 	}
-	return nil
+	return v, false, nil
 }
 
 func countMembers(v AV) int {
@@ -490,6 +537,18 @@ func countMembers(v AV) int {
 }
 
 func dup[T any](l []T, key func(T) string) bool {
+	if len(l) <= 16 {
+		// A small set (most are) compared pairwise, without a map.
+		for i := 1; i < len(l); i++ {
+			ki := key(l[i])
+			for j := range i {
+				if key(l[j]) == ki {
+					return true
+				}
+			}
+		}
+		return false
+	}
 	seen := make(map[string]bool, len(l))
 	for _, x := range l {
 		k := key(x)
@@ -506,10 +565,13 @@ func listString(l []string) string { return "[" + strings.Join(l, ", ") + "]" }
 // validateItem checks every value of an item.
 func validateItem(it Item) error {
 	for k, v := range it {
-		if err := validateValue(&v); err != nil {
+		nv, changed, err := validateNested(v, 0)
+		if err != nil {
 			return err
 		}
-		it[k] = v
+		if changed {
+			it[k] = nv
+		}
 	}
 	return nil
 }
@@ -517,11 +579,13 @@ func validateItem(it Item) error {
 // validateValues checks ExpressionAttributeValues.
 func validateValues(vals map[string]AV) error {
 	for _, k := range expr.SortedKeys(vals) {
-		v := vals[k]
-		if err := validateValue(&v); err != nil {
+		nv, changed, err := validateNested(vals[k], 0)
+		if err != nil {
 			return err
 		}
-		vals[k] = v
+		if changed {
+			vals[k] = nv
+		}
 	}
 	return nil
 }

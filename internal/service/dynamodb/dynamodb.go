@@ -69,6 +69,9 @@ type DynamoDB struct {
 	// tableCache decodes each version of a table's description once:
 	// every item operation reads it (see loadTable).
 	tableCache *storage.DecodeCache[tableRecord]
+	// itemBufs are *[]byte an item is encoded in before the store
+	// copies it (putItemRecord).
+	itemBufs sync.Pool
 	// mu guards the sweeper's timer, re-armed from its own goroutine.
 	mu     sync.Mutex
 	ttl    clock.Timer
@@ -323,7 +326,15 @@ func (t *tableRecord) index(name string) (*indexRecord, bool) {
 }
 
 func (t *tableRecord) indexes() []indexRecord {
-	return append(append([]indexRecord(nil), t.GSIs...), t.LSIs...)
+	// Callers only read it: a table with one kind of index (or none)
+	// answers its own slice, not a copy per item write.
+	switch {
+	case len(t.LSIs) == 0:
+		return t.GSIs
+	case len(t.GSIs) == 0:
+		return t.LSIs
+	}
+	return append(append(make([]indexRecord, 0, len(t.GSIs)+len(t.LSIs)), t.GSIs...), t.LSIs...)
 }
 
 // keyNames returns the table's key attributes.

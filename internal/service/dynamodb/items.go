@@ -213,8 +213,12 @@ func writeUnits(it ...Item) float64 {
 	for _, x := range it {
 		n = max(n, sizeOrZero(x))
 	}
-	return math.Max(1, math.Ceil(float64(n)/1024))
+	return units(n)
 }
+
+// units is the write units of an item of n bytes (the larger of the old
+// and the new).
+func units(n int) float64 { return math.Max(1, math.Ceil(float64(n)/1024)) }
 
 func readUnits(size int, consistent bool) float64 {
 	u := math.Max(1, math.Ceil(float64(size)/4096))
@@ -260,7 +264,11 @@ func (s *DynamoDB) PutItem(ctx *request.Context, in *dynamodbapi.PutItemInput) (
 	}
 	item := in.Item
 	sc := scopeOf(ctx)
-	var old Item
+	// What the transaction found, in one variable the closure shares.
+	var r struct {
+		old           Item
+		oldSize, size int
+	}
 	put := func(keyChecked bool) error {
 		return s.store.Update(func(tx storage.Tx) error {
 			t, err := s.itemTable(tx, sc, in.TableName, keyChecked)
@@ -274,16 +282,37 @@ func (s *DynamoDB) PutItem(ctx *request.Context, in *dynamodbapi.PutItemInput) (
 			if err := t.checkIndexKeys(item); err != nil {
 				return err
 			}
-			if err := checkSize(item); err != nil {
+			if r.size, err = checkedSize(item); err != nil {
 				return err
 			}
-			if old, err = getItem(tx, sc, t, k); err != nil {
-				return err
+			key := t.storeKey(sc, k)
+			sw, _ := tx.(storage.Swapper)
+			if sw == nil {
+				if r.old, err = getItemAt(tx, key); err != nil {
+					return err
+				}
+			} else {
+				// The new item stored and the old one read in one
+				// search of the store; a refused condition fails the
+				// transaction, which undoes the write.
+				data, existed, err := s.storeItem(tx, sw, key, item)
+				if err != nil {
+					return err
+				}
+				if existed {
+					if r.old, err = decodeOwnedItem(data); err != nil {
+						return err
+					}
+				}
 			}
-			if cond != nil && !cond.Eval(old) {
-				return s.condFailed(old, in.ReturnValuesOnConditionCheckFailure)
+			r.oldSize = sizeOrZero(r.old)
+			if cond != nil && !cond.Eval(r.old) {
+				return s.condFailed(r.old, in.ReturnValuesOnConditionCheckFailure)
 			}
-			return s.write(tx, sc, t, k, old, item, nil, ctx.Now())
+			if sw == nil {
+				return s.writeAt(tx, sc, t, key, k, r.old, item, r.oldSize, r.size, nil, ctx.Now())
+			}
+			return s.afterWrite(tx, sc, t, k, r.old, item, r.oldSize, r.size, nil, ctx.Now())
 		})
 	}
 	if err = put(false); err == errKeyCheck {
@@ -294,9 +323,9 @@ func (s *DynamoDB) PutItem(ctx *request.Context, in *dynamodbapi.PutItemInput) (
 	if err != nil {
 		return nil, err
 	}
-	out := &dynamodbapi.PutItemOutput{ConsumedCapacity: capacity(in.ReturnConsumedCapacity, tableName(in.TableName), writeUnits(old, item))}
-	if ptr.Deref(in.ReturnValues) == "ALL_OLD" && old != nil {
-		out.Attributes = old
+	out := &dynamodbapi.PutItemOutput{ConsumedCapacity: capacity(in.ReturnConsumedCapacity, tableName(in.TableName), units(max(r.oldSize, r.size)))}
+	if ptr.Deref(in.ReturnValues) == "ALL_OLD" && r.old != nil {
+		out.Attributes = r.old
 	}
 	return out, nil
 }
@@ -322,6 +351,9 @@ func (s *DynamoDB) putItemCondition(in *dynamodbapi.PutItemInput) (expr.Cond, er
 func (s *DynamoDB) writeCondition(ce *string, expected map[string]dynamodbapi.ExpectedAttributeValue, condOp *string, names map[string]string, values Item) (expr.Cond, error) {
 	if ce != nil && expected != nil {
 		return nil, mixErr([]string{"Expected"}, []string{"ConditionExpression"})
+	}
+	if ce == nil && expected == nil && names == nil && values == nil {
+		return nil, nil // nothing newEnv could refuse
 	}
 	env, err := newEnv(exprParams{names: names, values: values, used: present("ConditionExpression", ce)})
 	if err != nil {
@@ -374,7 +406,11 @@ func (s *DynamoDB) GetItem(ctx *request.Context, in *dynamodbapi.GetItemInput) (
 	if err != nil {
 		return nil, err
 	}
-	out := &dynamodbapi.GetItemOutput{ConsumedCapacity: capacity(in.ReturnConsumedCapacity, tableName(in.TableName), readUnits(sizeOrZero(it), ptr.Deref(in.ConsistentRead)))}
+	out := &dynamodbapi.GetItemOutput{}
+	if in.ReturnConsumedCapacity != nil {
+		// The item's size (its numbers parsed again) only when asked.
+		out.ConsumedCapacity = capacity(in.ReturnConsumedCapacity, tableName(in.TableName), readUnits(sizeOrZero(it), ptr.Deref(in.ConsistentRead)))
+	}
 	if it != nil {
 		out.Item = project(it, paths)
 	}
@@ -386,6 +422,10 @@ func (s *DynamoDB) GetItem(ctx *request.Context, in *dynamodbapi.GetItemInput) (
 func getItemPaths(in *dynamodbapi.GetItemInput) ([]expr.Path, error) {
 	if in.ProjectionExpression != nil && in.AttributesToGet != nil {
 		return nil, mixErr([]string{"AttributesToGet"}, []string{"ProjectionExpression"})
+	}
+	if in.ProjectionExpression == nil && in.ExpressionAttributeNames == nil && in.AttributesToGet == nil {
+		// Nothing newEnv or projectionPaths could refuse.
+		return nil, validateItem(in.Key)
 	}
 	env, err := newEnv(exprParams{names: in.ExpressionAttributeNames, used: present("ProjectionExpression", in.ProjectionExpression)})
 	if err != nil {

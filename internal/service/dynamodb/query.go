@@ -129,7 +129,7 @@ func (p *readPlan) run(tx storage.Tx, scanPrefix []byte) (*readResult, error) {
 				return true
 			}
 		}
-		it, err := decodeItem(v)
+		it, err := decodeOwnedItem(v)
 		if err != nil {
 			ferr = err
 			return false

@@ -14,7 +14,9 @@ func TestStoreKeyLayout(t *testing.T) {
 	sc := storage.Scope{Account: "123456789012", Region: "eu-west-1"}
 	tbl := &tableRecord{Name: "t.1"}
 	for _, parts := range [][]string{{"pk"}, {"p\x00k", "s\x01k"}, {""}, {"", "x"}} {
-		got := tbl.storeKey(sc, itemKey{parts: parts})
+		k := itemKey{np: len(parts)}
+		copy(k.parts[:], parts)
+		got := tbl.storeKey(sc, k)
 		want := sc.Key(append([]string{"item", tbl.Name}, parts...)...)
 		if !bytes.Equal(got, want) {
 			t.Errorf("storeKey(%q) = %x, want %x", parts, got, want)

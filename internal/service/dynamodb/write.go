@@ -1,6 +1,7 @@
 package dynamodb
 
 import (
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"time"
@@ -13,7 +14,10 @@ import (
 // itemKey is an item's primary key: its encoded parts and the key
 // attributes themselves (keyAttrs).
 type itemKey struct {
-	parts []string
+	// parts are the key's encoded values (keyParts), at most a hash and
+	// a range value: an array, not a slice to allocate for every call.
+	parts [2]string
+	np    int
 	// attrs is the Key parameter keyOfKey checked (exactly the key
 	// attributes), or nil for keyOfItem's, whose key attributes are
 	// picked from item (by the table's key names hash and rng) only when
@@ -23,6 +27,9 @@ type itemKey struct {
 	item      Item
 	hash, rng string
 }
+
+// keyParts is the key's encoded values.
+func (k *itemKey) keyParts() []string { return k.parts[:k.np] }
 
 // keyAttrs is the key attributes, a map the caller must not modify.
 func (k itemKey) keyAttrs() Item {
@@ -40,17 +47,18 @@ func (k itemKey) keyAttrs() Item {
 func (t *tableRecord) storeKey(sc storage.Scope, k itemKey) []byte {
 	// sc.Key("item", t.Name, k.parts...) in one allocation.
 	n := len(sc.Account) + len(sc.Region) + len("item") + len(t.Name) + 8
-	for _, p := range k.parts {
+	parts := k.keyParts()
+	for _, p := range parts {
 		n += len(p) + 2
 	}
 	b := storage.AppendKey(make([]byte, 0, n), sc.Account, sc.Region, "item", t.Name)
-	return storage.AppendKey(b, k.parts...)
+	return storage.AppendKey(b, parts...)
 }
 
 // keyOfItem extracts and checks the primary key of an item being put.
 func (t *tableRecord) keyOfItem(it Item) (itemKey, error) {
 	names := t.keyNames()
-	k := itemKey{parts: make([]string, 0, len(names)), item: it, hash: t.Hash, rng: t.Range}
+	k := itemKey{item: it, hash: t.Hash, rng: t.Range}
 	for _, name := range names {
 		v, ok := it[name]
 		if !ok {
@@ -63,7 +71,8 @@ func (t *tableRecord) keyOfItem(it Item) (itemKey, error) {
 		if err := checkKeyValue(name, v, name == t.Hash); err != nil {
 			return k, err
 		}
-		k.parts = append(k.parts, keyBytes(v))
+		k.parts[k.np] = keyBytes(v)
+		k.np++
 	}
 	return k, nil
 }
@@ -72,7 +81,7 @@ func (t *tableRecord) keyOfItem(it Item) (itemKey, error) {
 // exactly the key attributes with their types.
 func (t *tableRecord) keyOfKey(key Item) (itemKey, error) {
 	names := t.keyNames()
-	k := itemKey{parts: make([]string, 0, len(names)), hash: t.Hash, rng: t.Range}
+	k := itemKey{hash: t.Hash, rng: t.Range}
 	if len(key) != len(names) {
 		return k, validation("The provided key element does not match the schema")
 	}
@@ -84,7 +93,8 @@ func (t *tableRecord) keyOfKey(key Item) (itemKey, error) {
 		if err := checkKeyValue(name, v, name == t.Hash); err != nil {
 			return k, err
 		}
-		k.parts = append(k.parts, keyBytes(v))
+		k.parts[k.np] = keyBytes(v)
+		k.np++
 	}
 	// key holds exactly the key attributes (its length is theirs, and
 	// each is in it).
@@ -131,17 +141,24 @@ func (t *tableRecord) checkIndexKeys(it Item) error {
 }
 
 func checkSize(it Item) error {
-	if itemSize(it) > maxItemSize {
-		return validation("Item size has exceeded the maximum allowed size")
+	_, err := checkedSize(it)
+	return err
+}
+
+// checkedSize is checkSize answering the item's size.
+func checkedSize(it Item) (int, error) {
+	n := itemSize(it)
+	if n > maxItemSize {
+		return n, validation("Item size has exceeded the maximum allowed size")
 	}
 	// An update can nest a value that was valid on its own under maps
 	// that already exist in the item.
 	for _, v := range it {
 		if tooDeep(v, 0) {
-			return errTooDeep()
+			return n, errTooDeep()
 		}
 	}
-	return nil
+	return n, nil
 }
 
 // tooDeep reports whether v, under depth maps or lists, breaks maxNesting.
@@ -206,11 +223,16 @@ func putIndexEntry(tx storage.Tx, sc storage.Scope, t *tableRecord, ix indexReco
 
 // getItem reads one item by key.
 func getItem(tx storage.Tx, sc storage.Scope, t *tableRecord, k itemKey) (Item, error) {
-	data, ok := tx.Get(t.storeKey(sc, k))
+	return getItemAt(tx, t.storeKey(sc, k))
+}
+
+// getItemAt reads the item stored under key (storeKey's).
+func getItemAt(tx storage.Tx, key []byte) (Item, error) {
+	data, ok := tx.Get(key)
 	if !ok {
 		return nil, nil
 	}
-	return decodeItem(data)
+	return decodeOwnedItem(data)
 }
 
 // identity is who caused a write, for stream records: nil for a user,
@@ -225,18 +247,25 @@ var ttlIdentity = &identity{Type: "Service", Principal: "dynamodb.amazonaws.com"
 // write replaces old with new (nil new deletes) under k, keeping indexes,
 // counts and the stream in step, all in tx.
 func (s *DynamoDB) write(tx storage.Tx, sc storage.Scope, t *tableRecord, k itemKey, old, nw Item, who *identity, now time.Time) error {
-	key := t.storeKey(sc, k)
+	return s.writeAt(tx, sc, t, t.storeKey(sc, k), k, old, nw, sizeOrZero(old), sizeOrZero(nw), who, now)
+}
+
+// writeAt is write given k's store key and the two items' sizes (0 for
+// a nil item).
+func (s *DynamoDB) writeAt(tx storage.Tx, sc storage.Scope, t *tableRecord, key []byte, k itemKey, old, nw Item, oldSize, newSize int, who *identity, now time.Time) error {
 	if nw != nil {
-		data, err := encodeItem(nw)
-		if err != nil {
-			return err
-		}
-		if err := tx.Put(key, data); err != nil {
+		if err := s.putItemRecord(tx, key, nw); err != nil {
 			return err
 		}
 	} else if err := tx.Delete(key); err != nil {
 		return err
 	}
+	return s.afterWrite(tx, sc, t, k, old, nw, oldSize, newSize, who, now)
+}
+
+// afterWrite keeps indexes, counts, the stream, point-in-time history
+// and replicas in step with an item write already stored.
+func (s *DynamoDB) afterWrite(tx storage.Tx, sc storage.Scope, t *tableRecord, k itemKey, old, nw Item, oldSize, newSize int, who *identity, now time.Time) error {
 	for _, ix := range t.indexes() {
 		if old != nil {
 			if ik, ok := indexKey(sc, t, ix, old); ok {
@@ -251,26 +280,18 @@ func (s *DynamoDB) write(tx storage.Tx, sc storage.Scope, t *tableRecord, k item
 			}
 		}
 	}
-	var items, bytes int64
+	var items int64
 	if old != nil {
 		items--
-		bytes -= int64(itemSize(old))
 	}
 	if nw != nil {
 		items++
-		bytes += int64(itemSize(nw))
 	}
 	// An item replaced by one of the same size leaves the counts as
 	// they are: no read, and no write of the count record (a write
 	// copies the store's path to it).
-	if items != 0 || bytes != 0 {
-		c, _, err := counts.Get(tx, sc, t.Name)
-		if err != nil {
-			return err
-		}
-		c.Items += items
-		c.Bytes += bytes
-		if err := counts.Put(tx, sc, c, t.Name); err != nil {
+	if bytes := int64(newSize - oldSize); items != 0 || bytes != 0 {
+		if err := addCounts(tx, sc, t.Name, items, bytes); err != nil {
 			return err
 		}
 	}
@@ -289,6 +310,38 @@ func (s *DynamoDB) write(tx storage.Tx, sc storage.Scope, t *tableRecord, k item
 	}
 	return nil
 }
+
+// putItemRecord stores it under key, encoded in a pooled buffer: Put
+// copies what it is given.
+func (s *DynamoDB) putItemRecord(tx storage.Tx, key []byte, it Item) error {
+	_, _, err := s.storeItem(tx, nil, key, it)
+	return err
+}
+
+// storeItem stores it under key like putItemRecord, through sw's Swap
+// when sw is not nil, answering the stored item it replaced.
+func (s *DynamoDB) storeItem(tx storage.Tx, sw storage.Swapper, key []byte, it Item) ([]byte, bool, error) {
+	bp, _ := s.itemBufs.Get().(*[]byte)
+	if bp == nil {
+		bp = new([]byte)
+	}
+	*bp = appendItem((*bp)[:0], it)
+	var old []byte
+	var existed bool
+	var err error
+	if sw != nil {
+		old, existed, err = sw.Swap(key, *bp)
+	} else {
+		err = tx.Put(key, *bp)
+	}
+	if cap(*bp) <= maxPooledItemBuf {
+		s.itemBufs.Put(bp)
+	}
+	return old, existed, err
+}
+
+// maxPooledItemBuf keeps a rare large item's buffer out of the pool.
+const maxPooledItemBuf = 16 << 10
 
 // storedRecord is one stream record as kept in the store.
 type storedRecord struct {
@@ -374,4 +427,39 @@ func sizeOrZero(it Item) int {
 		return 0
 	}
 	return itemSize(it)
+}
+
+// addCounts adds items and bytes to table's counts: counts.Get and Put
+// through one key, the key and the record's new bytes in one buffer.
+func addCounts(tx storage.Tx, sc storage.Scope, table string, items, bytes int64) error {
+	// counts.Key(sc, table), with room for the record after it.
+	n := len(sc.Account) + len(sc.Region) + len(counts.Name()) + len(table) + 8
+	key := storage.AppendKey(make([]byte, 0, n+1+2*binary.MaxVarintLen64), sc.Account, sc.Region, counts.Name(), table)
+	c := countRecord{Items: items, Bytes: bytes}
+	if data, ok := tx.Get(key); ok {
+		was, err := decodeCounts(data)
+		if err != nil {
+			return fmt.Errorf("storage: table %s: decode %q: %w", counts.Name(), table, err)
+		}
+		c.Items += was.Items
+		c.Bytes += was.Bytes
+	}
+	val := c.AppendRecord(append(key[len(key):], storage.RecordV1))
+	return tx.Put(key, val)
+}
+
+// decodeCounts is storage.DecodeRecord for a count record, its value on
+// the stack.
+func decodeCounts(data []byte) (countRecord, error) {
+	var c countRecord
+	if !storage.IsBinaryRecord(data) || data[0] != storage.RecordV1 {
+		var j countRecord // stored before the binary form (or a bad record)
+		err := storage.DecodeRecord(data, &j)
+		return j, err
+	}
+	d := storage.NewDec(data[1:])
+	if err := c.DecodeRecord(d); err != nil {
+		return c, err
+	}
+	return c, d.Err()
 }

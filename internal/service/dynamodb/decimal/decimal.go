@@ -105,8 +105,12 @@ func parseRaw(s string) (Decimal, error) {
 			e = -e
 		}
 	}
-	all := intPart + frac
-	point := len(intPart) + e
+	// 0.x has the digits and point of x with the exponent alone: no
+	// concatenation (the integer part's zeros are stripped below anyway).
+	all, point := frac, e
+	if strings.TrimLeft(intPart, "0") != "" {
+		all, point = intPart+frac, len(intPart)+e
+	}
 	lead := 0
 	for lead < len(all) && all[lead] == '0' {
 		lead++
@@ -141,27 +145,36 @@ func (d Decimal) check() error {
 // String is DynamoDB's canonical text: plain notation, no exponent, no
 // superfluous zeros ("1.5", "-0.001", "1000").
 func (d Decimal) String() string {
+	var buf [64]byte
+	return string(d.AppendText(buf[:0]))
+}
+
+// AppendText appends String's text to b.
+func (d Decimal) AppendText(b []byte) []byte {
 	if d.IsZero() {
-		return "0"
+		return append(b, '0')
 	}
-	var b strings.Builder
 	if d.Neg {
-		b.WriteByte('-')
+		b = append(b, '-')
 	}
 	switch {
 	case d.Exp <= 0:
-		b.WriteString("0.")
-		b.WriteString(strings.Repeat("0", -d.Exp))
-		b.WriteString(d.Digits)
+		b = append(b, "0."...)
+		for range -d.Exp {
+			b = append(b, '0')
+		}
+		b = append(b, d.Digits...)
 	case d.Exp >= len(d.Digits):
-		b.WriteString(d.Digits)
-		b.WriteString(strings.Repeat("0", d.Exp-len(d.Digits)))
+		b = append(b, d.Digits...)
+		for range d.Exp - len(d.Digits) {
+			b = append(b, '0')
+		}
 	default:
-		b.WriteString(d.Digits[:d.Exp])
-		b.WriteByte('.')
-		b.WriteString(d.Digits[d.Exp:])
+		b = append(b, d.Digits[:d.Exp]...)
+		b = append(b, '.')
+		b = append(b, d.Digits[d.Exp:]...)
 	}
-	return b.String()
+	return b
 }
 
 // Cmp compares a and b numerically (-1, 0, 1).
@@ -264,21 +277,23 @@ func fromBig(i *big.Int, scale int) Decimal {
 // 3 positive), then the exponent as one byte and the digits; negative
 // numbers have both complemented and end with 0xFF so that a longer
 // mantissa (a more negative number) sorts first.
-func (d Decimal) Key() []byte {
+func (d Decimal) Key() []byte { return d.AppendKey(nil) }
+
+// AppendKey appends Key's bytes to b.
+func (d Decimal) AppendKey(b []byte) []byte {
 	if d.IsZero() {
-		return []byte{2}
+		return append(b, 2)
 	}
-	out := make([]byte, 0, len(d.Digits)+3)
 	e := byte(d.Exp + 129) // Exp is within [-129, 126] once checked
 	if !d.Neg {
-		out = append(out, 3, e)
-		return append(out, d.Digits...)
+		b = append(b, 3, e)
+		return append(b, d.Digits...)
 	}
-	out = append(out, 1, 255-e)
+	b = append(b, 1, 255-e)
 	for i := 0; i < len(d.Digits); i++ {
-		out = append(out, 255-d.Digits[i])
+		b = append(b, 255-d.Digits[i])
 	}
-	return append(out, 255)
+	return append(b, 255)
 }
 
 // Canonical parses s and returns its canonical text.
@@ -287,5 +302,10 @@ func Canonical(s string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	return d.String(), nil
+	// Most numbers arrive canonical already: answer s itself then.
+	var buf [64]byte
+	if t := d.AppendText(buf[:0]); string(t) != s {
+		return string(t), nil
+	}
+	return s, nil
 }

@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"errors"
 	"sort"
+	"strings"
 	"testing"
+	"unsafe"
 )
 
 func TestParseCanonical(t *testing.T) {
@@ -102,4 +104,46 @@ func FuzzParse(f *testing.F) {
 			t.Fatalf("round trip %q -> %q: %v", s, d.String(), err)
 		}
 	})
+}
+
+// TestCanonicalOfCanonicalText: a number already in canonical text (most
+// of what clients send) is answered as the very string it came in,
+// without an allocation; others get their canonical text, whatever its
+// length (a 126-digit maximum, a 131-place minimum).
+func TestCanonicalOfCanonicalText(t *testing.T) {
+	for _, in := range []string{"0", "42", "-7", "1.5", "-0.0012", "12345678901234567890123456789012345678", "0.01", "1000"} {
+		got, err := Canonical(in)
+		if err != nil || got != in || unsafe.StringData(got) != unsafe.StringData(in) {
+			t.Errorf("Canonical(%q) = %q, %v; want the input itself", in, got, err)
+		}
+		if strings.Contains(in, ".") && !strings.HasPrefix(strings.TrimPrefix(in, "-"), "0.") {
+			continue // the digits either side of the point are joined in a new string
+		}
+		if n := testing.AllocsPerRun(100, func() { _, _ = Canonical(in) }); n != 0 {
+			t.Errorf("Canonical(%q): %.0f allocations, want 0", in, n)
+		}
+	}
+	maxText := strings.Repeat("9", 38) + strings.Repeat("0", 126-38)
+	minText := "0." + strings.Repeat("0", 129) + "1"
+	for _, c := range []struct{ in, want string }{
+		{" 42", "42"}, {"042", "42"}, {"4.20", "4.2"}, {"+1", "1"}, {"-0", "0"},
+		{"9.9999999999999999999999999999999999999E+125", maxText}, {"1E-130", minText},
+	} {
+		if got, err := Canonical(c.in); err != nil || got != c.want {
+			t.Errorf("Canonical(%q) = %q, %v; want %q", c.in, got, err, c.want)
+		}
+	}
+}
+
+// TestAppendKey: AppendKey appends exactly Key's bytes.
+func TestAppendKey(t *testing.T) {
+	for _, in := range []string{"0", "1", "-1", "12.3", "-12.3", "1e125", "-1e-130"} {
+		d, err := Parse(in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, want := d.AppendKey([]byte("p/")), append([]byte("p/"), d.Key()...); !bytes.Equal(got, want) {
+			t.Errorf("AppendKey(%s) = %x, want %x", in, got, want)
+		}
+	}
 }
