@@ -76,12 +76,12 @@ func (s *IAM) entityARN(account, kind, name string) (string, bool) {
 	if i < 0 {
 		return "", false
 	}
-	k := entityKey{account: account, kind: i, name: lower(name)}
+	k := entityKey{account: account, kind: i, name: name}
 	arn, gen, ok := s.views.arns.Lookup(k)
 	if ok {
 		return arn, true
 	}
-	arn, ok = s.readEntityARN(account, i, k.name)
+	arn, ok = s.readEntityARN(account, i, lower(name))
 	if ok {
 		s.views.arns.Add(k, gen, arn)
 	}

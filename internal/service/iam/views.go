@@ -36,7 +36,10 @@ type views struct {
 type entityKey struct {
 	account string
 	kind    int    // the index of its kind in entityKinds
-	name    string // lower-cased
+	// name is as the request spelled it (IAM's names are matched without
+	// regard to case: each spelling is an entry of its own, and no
+	// request lower-cases a name to find its entry).
+	name string
 }
 
 // Indexes of entityKinds.
@@ -75,7 +78,7 @@ func (s *IAM) roleAnswer(ctx *request.Context, name *string) (iamapi.Role, error
 		_, err := s.viewRole(ctx, name) // the validation error
 		return iamapi.Role{}, err
 	}
-	k := entityKey{account: ctx.Account, kind: kindRoleIdx, name: lower(*name)}
+	k := entityKey{account: ctx.Account, kind: kindRoleIdx, name: *name}
 	out, gen, ok := s.views.roles.Lookup(k)
 	if ok {
 		return out, nil
@@ -92,7 +95,7 @@ func (s *IAM) roleAnswer(ctx *request.Context, name *string) (iamapi.Role, error
 // userAnswer is GetUser's User for the user named (not the root),
 // read through the cache.
 func (s *IAM) userAnswer(ctx *request.Context, name string) (iamapi.User, error) {
-	k := entityKey{account: ctx.Account, kind: kindUserIdx, name: lower(name)}
+	k := entityKey{account: ctx.Account, kind: kindUserIdx, name: name}
 	out, gen, ok := s.views.users.Lookup(k)
 	if ok {
 		return out, nil

@@ -53,6 +53,14 @@ func (s *S3) lookupBucket(name string) (bucketRecord, bool, error) {
 	if hit {
 		return e.rec, e.ok, nil
 	}
+	return s.readBucket(name, gen)
+}
+
+// readBucket is lookupBucket's miss: the store read, kept for gen. It
+// is apart so that the variables its transaction sets are allocated on
+// misses only.
+func (s *S3) readBucket(name string, gen uint64) (bucketRecord, bool, error) {
+	var e cachedBucket
 	err := s.store.View(func(tx storage.Tx) error {
 		var err error
 		e.rec, e.ok, err = s.records.Get(tx, globalScope(), name)
