@@ -35,7 +35,7 @@ type views struct {
 // entityKey names a user, group or role of an account.
 type entityKey struct {
 	account string
-	kind    int    // the index of its kind in entityKinds
+	kind    int // the index of its kind in entityKinds
 	// name is as the request spelled it (IAM's names are matched without
 	// regard to case: each spelling is an entry of its own, and no
 	// request lower-cases a name to find its entry).
