@@ -137,10 +137,21 @@ func (s *IAM) resourceTags(_ *request.Context, arn string) (map[string]string, b
 
 func resources(find entityFinder) func(op string, in kit.Input, env kit.Env) []string {
 	return func(op string, in kit.Input, env kit.Env) []string {
+		acct := "arn:aws:iam::" + env.Account + ":"
 		// The entity an operation acts on comes first: AttachRolePolicy is
 		// checked on the role, not on the policy.
 		entity := func(kind, member string) []string {
-			return entityResource(find, op, in, env.Account, kind, member)
+			name := in.Str(member)
+			if strings.HasPrefix(op, "Create") && strings.HasSuffix(op, kindOp[kind]) {
+				// A new entity's ARN carries the Path it is created with.
+				return []string{acct + kind + pathOr(in.Str("Path")) + name}
+			}
+			if find != nil && kind != "instance-profile" {
+				if a, ok := find(env.Account, kind, name); ok {
+					return []string{a}
+				}
+			}
+			return []string{acct + kind + "/" + name}
 		}
 		switch {
 		case in.Str("RoleName") != "":
@@ -160,18 +171,18 @@ func resources(find entityFinder) func(op string, in kit.Input, env kit.Env) []s
 		case in.Str("PolicySourceArn") != "":
 			return []string{in.Str("PolicySourceArn")}
 		case op == "CreatePolicy" && in.Str("PolicyName") != "":
-			return []string{iamPrefix(env.Account) + "policy" + pathOr(in.Str("Path")) + in.Str("PolicyName")}
+			return []string{acct + "policy" + pathOr(in.Str("Path")) + in.Str("PolicyName")}
 		case op == "CreateSAMLProvider" && in.Str("Name") != "":
-			return []string{iamPrefix(env.Account) + "saml-provider/" + in.Str("Name")}
+			return []string{acct + "saml-provider/" + in.Str("Name")}
 		case op == "CreateServiceLinkedRole":
 			// The role's name is IAM's to choose; its path is the service's.
-			return []string{iamPrefix(env.Account) + "role/aws-service-role/" + in.Str("AWSServiceName") + "/"}
+			return []string{acct + "role/aws-service-role/" + in.Str("AWSServiceName") + "/"}
 		case op == "CreateVirtualMFADevice":
-			return []string{iamPrefix(env.Account) + "mfa" + pathOr(in.Str("Path")) + in.Str("VirtualMFADeviceName")}
+			return []string{acct + "mfa" + pathOr(in.Str("Path")) + in.Str("VirtualMFADeviceName")}
 		case in.Str("SerialNumber") != "" && op != "EnableMFADevice" && op != "DeactivateMFADevice":
 			return []string{in.Str("SerialNumber")} // the device itself
 		case in.Str("ServerCertificateName") != "":
-			return []string{iamPrefix(env.Account) + "server-certificate" + pathOr(in.Str("Path")) + in.Str("ServerCertificateName")}
+			return []string{acct + "server-certificate" + pathOr(in.Str("Path")) + in.Str("ServerCertificateName")}
 		}
 		// Operations on the caller itself when the user is omitted.
 		if callerOps[op] && strings.Contains(env.CallerARN, ":user/") {
@@ -179,28 +190,6 @@ func resources(find entityFinder) func(op string, in kit.Input, env kit.Env) []s
 		}
 		return nil
 	}
-}
-
-// iamPrefix is the start of an ARN of account's IAM resources.
-func iamPrefix(account string) string { return "arn:aws:iam::" + account + ":" }
-
-// entityResource is the ARN of the user, group, role or instance
-// profile the request's member names: the stored entity's (with its
-// path) when there is one, else one built from the name (and, for the
-// Create operation, the Path it is created with). It builds the
-// account's ARN prefix only when it builds an ARN.
-func entityResource(find entityFinder, op string, in kit.Input, account, kind, member string) []string {
-	name := in.Str(member)
-	if strings.HasPrefix(op, "Create") && strings.HasSuffix(op, kindOp[kind]) {
-		// A new entity's ARN carries the Path it is created with.
-		return []string{"arn:aws:iam::" + account + ":" + kind + pathOr(in.Str("Path")) + name}
-	}
-	if find != nil && kind != "instance-profile" {
-		if a, ok := find(account, kind, name); ok {
-			return []string{a}
-		}
-	}
-	return []string{"arn:aws:iam::" + account + ":" + kind + "/" + name}
 }
 
 // callerOps act on the calling user when UserName is omitted.
