@@ -141,3 +141,26 @@ func BenchmarkUserRecordCodec(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkRoleRecordCodec: a role as CreateRole stores it.
+func BenchmarkRoleRecordCodec(b *testing.B) {
+	r := roleRecord{Name: "bench", ID: "AROAEXAMPLEEXAMPLE123", Path: "/", CreateDate: t0, TrustPolicy: trustDoc, MaxSessionDuration: 3600}
+	b.Run("encode", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := storage.EncodeRecord(&r); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	data, _ := storage.EncodeRecord(&r)
+	b.Run("decode", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			var v roleRecord
+			if err := storage.DecodeRecord(data, &v); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
