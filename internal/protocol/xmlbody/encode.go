@@ -393,6 +393,13 @@ func EscapeText(w *bytes.Buffer, s string) { escape(w, s, false) }
 func escape(w *bytes.Buffer, s string, attr bool) {
 	last := 0
 	for i := 0; i < len(s); {
+		// An ASCII byte written as it is, the common case, is passed
+		// over without decoding a rune; every other byte takes the
+		// cases below (TestEscapeMatchesRuneByRune).
+		if c := s[i]; c < utf8.RuneSelf && plainASCII(c, attr) {
+			i++
+			continue
+		}
 		r, width := utf8.DecodeRuneInString(s[i:])
 		var esc string
 		switch {
@@ -425,6 +432,19 @@ func escape(w *bytes.Buffer, s string, attr bool) {
 		i += width
 	}
 	w.WriteString(s[last:])
+}
+
+// plainASCII reports whether escape writes the ASCII byte c as it is:
+// an XML character that is not markup (&, <, >) nor a carriage return,
+// and in an attribute value not a quote, newline or tab.
+func plainASCII(c byte, attr bool) bool {
+	switch {
+	case c >= 0x20:
+		return c != '&' && c != '<' && c != '>' && !(attr && c == '"')
+	case c == '\n' || c == '\t':
+		return !attr
+	}
+	return false
 }
 
 // isXMLChar reports whether r may appear in an XML 1.0 document.

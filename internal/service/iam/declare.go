@@ -69,17 +69,34 @@ func authzRules(find entityFinder) kit.Authz {
 }
 
 // entityARN finds stored entities for resource ARNs with their paths.
-// It reads only the record's name and path, through a decode cache.
+// It reads only the record's name and path, through a decode cache, and
+// keeps the ARNs it finds while IAM's store is unchanged (views.go).
 func (s *IAM) entityARN(account, kind, name string) (string, bool) {
 	i := slices.Index(entityKinds[:], kind)
 	if i < 0 {
 		return "", false
 	}
+	k := entityKey{account: account, kind: i, name: name}
+	arn, gen, ok := s.views.arns.Lookup(k)
+	if ok {
+		return arn, true
+	}
+	arn, ok = s.readEntityARN(account, i, lower(name))
+	if ok {
+		s.views.arns.Add(k, gen, arn)
+	}
+	return arn, ok
+}
+
+// readEntityARN is entityARN's read of the store: the ARN of the entity
+// of kind entityKinds[i] stored under lname.
+func (s *IAM) readEntityARN(account string, i int, lname string) (string, bool) {
+	kind := entityKinds[i]
 	var h entityHead
 	var ok bool
 	err := s.store.View(func(tx storage.Tx) error {
 		var err error
-		h, ok, err = s.heads[i].Get(tx, storage.Global(account), lower(name))
+		h, ok, err = s.heads[i].Get(tx, storage.Global(account), lname)
 		return err
 	})
 	if err != nil || !ok {

@@ -13,5 +13,6 @@ func (s *IAM) Generation() uint64 { return s.gen.Load() }
 // reset is the service's Reset: the store was emptied under it.
 func (s *IAM) reset() error {
 	s.gen.Add(1)
+	s.views.reset()
 	return nil
 }

@@ -48,6 +48,9 @@ type IAM struct {
 	heads [3]*storage.DecodeCache[entityHead]
 	// gen counts the store's writes (storage.Counting; generation.go).
 	gen atomic.Uint64
+	// views keeps entities' ARNs and GetRole's and GetUser's answers
+	// while gen is unchanged (views.go).
+	views views
 }
 
 // Option configures New.
@@ -68,6 +71,7 @@ func New(store storage.Store, opts ...Option) *IAM {
 	for i, t := range entityHeads {
 		s.heads[i] = storage.NewDecodeCache(t, 4096)
 	}
+	s.views = newViews(s)
 	for _, o := range opts {
 		o(s)
 	}

@@ -147,11 +147,10 @@ func (s *IAM) CreateRole(ctx *request.Context, in *iamapi.CreateRoleInput) (*iam
 }
 
 func (s *IAM) GetRole(ctx *request.Context, in *iamapi.GetRoleInput) (*iamapi.GetRoleOutput, error) {
-	r, err := s.viewRole(ctx, in.RoleName)
+	out, err := s.roleAnswer(ctx, in.RoleName)
 	if err != nil {
 		return nil, err
 	}
-	out := roleOut(ctx.Account, &r, roleFull)
 	return &iamapi.GetRoleOutput{Role: &out}, nil
 }
 

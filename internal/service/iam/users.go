@@ -86,11 +86,10 @@ func (s *IAM) GetUser(ctx *request.Context, in *iamapi.GetUserInput) (*iamapi.Ge
 			CreateDate: ptr.To(now(ctx)),
 		}}, nil
 	}
-	u, err := s.viewUser(ctx, &name)
+	out, err := s.userAnswer(ctx, name)
 	if err != nil {
 		return nil, err
 	}
-	out := userOut(ctx.Account, &u, true)
 	return &iamapi.GetUserOutput{User: &out}, nil
 }
 

@@ -1,8 +1,7 @@
 package s3
 
 import (
-	"sync"
-	"sync/atomic"
+	"strings"
 
 	"github.com/niwa-cloud/niwa/internal/storage"
 )
@@ -22,41 +21,27 @@ import (
 // from a snapshot older than a write is never filed under the
 // generation that write made, and the request after a bucket's change
 // (its policy, Block Public Access, versioning, encryption,
-// notifications) reads the change.
-type bucketCache struct {
-	gen atomic.Uint64
-	mu  sync.RWMutex
-	m   map[string]cachedBucket
-}
+// notifications) reads the change (storage.GenCache's rule). The cache
+// holds at most storage.DefaultGenCacheMax names (requests naming
+// buckets that do not exist are cached too); past it it starts over.
+type bucketCache = storage.GenCache[string, cachedBucket]
 
-// cachedBucket is one bucket's record (ok false: no such bucket) as read
-// under generation gen.
+// cachedBucket is one bucket's record (ok false: no such bucket).
 type cachedBucket struct {
-	gen uint64
 	rec bucketRecord
 	ok  bool
 }
-
-// bucketCacheMax bounds the names kept (requests naming buckets that do
-// not exist are cached too); past it the cache starts over.
-const bucketCacheMax = 4096
 
 // updateBuckets is the store's Update for a transaction that writes a
 // bucket record (buckets.Put or buckets.Delete): every such write goes
 // through it, so that the cached records are read again
 // (TestBucketWritesMoveTheGeneration holds the package to it).
 func (s *S3) updateBuckets(fn func(tx storage.Tx) error) error {
-	defer s.bcache.gen.Add(1)
-	return s.store.Update(fn)
+	return s.bcache.Update(s.store, fn)
 }
 
 // resetBuckets forgets every cached record: the store was emptied.
-func (s *S3) resetBuckets() {
-	s.bcache.gen.Add(1)
-	s.bcache.mu.Lock()
-	s.bcache.m = nil
-	s.bcache.mu.Unlock()
-}
+func (s *S3) resetBuckets() { s.bcache.Reset() }
 
 // lookupBucket reads a bucket's record (ok false when there is no such
 // bucket) through the cache. The record's slices, maps and pointers are
@@ -64,31 +49,28 @@ func (s *S3) resetBuckets() {
 // fields but must not modify what they reference (change a bucket with
 // updateBucket, which decodes its own copy).
 func (s *S3) lookupBucket(name string) (bucketRecord, bool, error) {
-	c := &s.bcache
-	g := c.gen.Load()
-	c.mu.RLock()
-	e, hit := c.m[name]
-	c.mu.RUnlock()
-	if hit && e.gen == g {
+	e, gen, hit := s.bcache.Lookup(name)
+	if hit {
 		return e.rec, e.ok, nil
 	}
-	var b bucketRecord
-	var ok bool
+	return s.readBucket(name, gen)
+}
+
+// readBucket is lookupBucket's miss: the store read, kept for gen. It
+// is apart so that the variables its transaction sets are allocated on
+// misses only.
+func (s *S3) readBucket(name string, gen uint64) (bucketRecord, bool, error) {
+	var e cachedBucket
 	err := s.store.View(func(tx storage.Tx) error {
 		var err error
-		b, ok, err = s.records.Get(tx, globalScope(), name)
+		e.rec, e.ok, err = s.records.Get(tx, globalScope(), name)
 		return err
 	})
 	if err != nil {
-		return b, false, err
+		return e.rec, false, err
 	}
-	c.mu.Lock()
-	if c.m == nil || len(c.m) >= bucketCacheMax {
-		c.m = make(map[string]cachedBucket)
-	}
-	if cur, there := c.m[name]; !there || cur.gen <= g {
-		c.m[name] = cachedBucket{gen: g, rec: b, ok: ok}
-	}
-	c.mu.Unlock()
-	return b, ok, nil
+	// The name may be a slice of the request's text; the cache keeps a
+	// copy.
+	s.bcache.Add(strings.Clone(name), gen, e)
+	return e.rec, e.ok, nil
 }

@@ -318,3 +318,20 @@ func TestBucketCacheConcurrent(t *testing.T) {
 		t.Fatalf("after the writes: %q %v", doc, err)
 	}
 }
+
+// TestBucketLookupAllocations: a read of a bucket no write has changed
+// since it was cached is a map lookup (no transaction, no copy).
+func TestBucketLookupAllocations(t *testing.T) {
+	f := newFixture(t)
+	f.bucket(t, "quiet")
+	if _, ok, err := f.s.lookupBucket("quiet"); err != nil || !ok {
+		t.Fatal(ok, err)
+	}
+	if n := testing.AllocsPerRun(100, func() {
+		if _, ok, err := f.s.lookupBucket("quiet"); err != nil || !ok {
+			t.Fatal(ok, err)
+		}
+	}); n != 0 {
+		t.Fatalf("a cached bucket's read allocates %v times", n)
+	}
+}

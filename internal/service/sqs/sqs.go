@@ -79,7 +79,7 @@ type Options struct {
 // Reset drops the long-polling wake-ups: waiters re-read the (now empty)
 // store (kit.Declaration.Reset).
 func (s *SQS) Reset() error {
-	s.views.changed()
+	s.views.Reset()
 	s.wake.broadcastAll()
 	return nil
 }

@@ -3,7 +3,6 @@ package sqs
 import (
 	"strings"
 	"sync"
-	"sync/atomic"
 
 	"github.com/niwa-cloud/niwa/internal/storage"
 )
@@ -11,52 +10,38 @@ import (
 // queueViews keeps each queue's record as last read, for the reads that
 // need no transaction of their own: authorization's policy read
 // (ResourcePolicy) and the message calls' first look at the queue
-// (loadQueue: its KMS key, wait time). Each entry carries the generation
-// it was read at; every change to a queue record (create, delete,
-// attributes, purge, tags, permissions) bumps the generation once its
-// transaction has returned (updateQueues), as does a reset, so an entry
-// read before a change is never used after it. The transactions that
-// send, receive and delete still read the queue from the store.
+// (loadQueue: its KMS key, wait time). Every change to a queue record
+// (create, delete, attributes, purge, tags, permissions) moves the
+// cache's generation once its transaction has returned (updateQueues),
+// as does a reset, so an entry read before a change is never used after
+// it. The transactions that send, receive and delete still read the
+// queue from the store.
 //
 // A reader takes the generation before it reads the store: a change
-// committing while it reads makes its entry stale at once (the bump comes
-// after the commit), so the cache cannot keep a state older than the
-// last change a caller has seen answered.
-type queueViews struct {
-	gen atomic.Uint64
-	mu  sync.RWMutex
-	m   map[queueRef]queueView
-}
+// committing while it reads makes its entry stale at once (the move
+// comes after the commit), so the cache cannot keep a state older than
+// the last change a caller has seen answered (storage.GenCache's rule).
+// It keeps at most storage.DefaultGenCacheMax queues, then starts over.
+type queueViews = storage.GenCache[queueRef, queueView]
 
 type queueView struct {
-	gen   uint64
 	q     queue
 	found bool
 }
 
-// maxQueueViews bounds the cache (then it starts over).
-const maxQueueViews = 4096
-
-// changed makes every entry stale.
-func (v *queueViews) changed() { v.gen.Add(1) }
-
 // viewQueue is the queue ref names, as last read (read-only: it shares
 // its maps with the decode cache).
 func (s *SQS) viewQueue(ref queueRef) (queue, bool, error) {
-	v := &s.views
-	g := v.gen.Load()
-	v.mu.RLock()
-	e, ok := v.m[ref]
-	v.mu.RUnlock()
-	if ok && e.gen == g {
+	e, gen, hit := s.views.Lookup(ref)
+	if hit {
 		return e.q, e.found, nil
 	}
-	return s.readQueueView(ref, g)
+	return s.readQueueView(ref, gen)
 }
 
-// readQueueView reads the queue for viewQueue and caches it at
-// generation g.
-func (s *SQS) readQueueView(ref queueRef, g uint64) (queue, bool, error) {
+// readQueueView reads the queue for viewQueue and keeps it for
+// generation gen.
+func (s *SQS) readQueueView(ref queueRef, gen uint64) (queue, bool, error) {
 	var e queueView
 	err := s.store.View(func(tx storage.Tx) error {
 		var err error
@@ -66,17 +51,10 @@ func (s *SQS) readQueueView(ref queueRef, g uint64) (queue, bool, error) {
 	if err != nil {
 		return queue{}, false, err
 	}
-	e.gen = g
 	// The key's strings are slices of the request; the cache keeps
 	// copies.
 	key := queueRef{scope: storage.Scope{Account: strings.Clone(ref.scope.Account), Region: strings.Clone(ref.scope.Region)}, name: strings.Clone(ref.name)}
-	v := &s.views
-	v.mu.Lock()
-	if v.m == nil || len(v.m) >= maxQueueViews {
-		v.m = map[queueRef]queueView{}
-	}
-	v.m[key] = e
-	v.mu.Unlock()
+	s.views.Add(key, gen, e)
 	return e.q, e.found, nil
 }
 
@@ -85,9 +63,7 @@ func (s *SQS) readQueueView(ref queueRef, g uint64) (queue, bool, error) {
 // failed after its writes were made visible to nobody, and a stale view
 // costs one read).
 func (s *SQS) updateQueues(fn func(tx storage.Tx) error) error {
-	err := s.store.Update(fn)
-	s.views.changed()
-	return err
+	return s.views.Update(s.store, fn)
 }
 
 // redrives keeps RedrivePolicy values parsed (every receive on a queue
