@@ -2,6 +2,10 @@ package s3
 
 import (
 	"crypto/md5"
+	"crypto/sha1"
+	"crypto/sha256"
+	"encoding/binary"
+	"hash/crc32"
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
@@ -109,7 +113,7 @@ func (s *S3) writeBodyTo(blobs storage.BlobStore, r io.Reader, h http.Header, co
 		}
 		st.checksums = map[string]string{}
 		for _, a := range algs {
-			got := checksum.Compute(a, data)
+			got := sumOf(a, data)
 			if v := h.Get(checksum.CanonicalHeader(a)); v != "" && v != got {
 				return stored{}, errBadDigest.New("The %s you specified did not match the calculated checksum.", a)
 			}
@@ -124,6 +128,32 @@ func (s *S3) writeBodyTo(blobs storage.BlobStore, r io.Reader, h http.Header, co
 	}
 	st.part = blobPart{Blob: ref.ID, Size: ref.Size}
 	return st, nil
+}
+
+// sumOf is checksum.Compute(a, data) with the digest on the stack: the
+// wire string is its one allocation (a streaming hasher, its Sum's slice
+// and the string were three).
+func sumOf(a checksum.Algorithm, data []byte) string {
+	var d [sha256.Size]byte
+	var raw []byte
+	switch a {
+	case checksum.CRC32:
+		raw = binary.BigEndian.AppendUint32(d[:0], crc32.ChecksumIEEE(data))
+	case checksum.CRC32C:
+		raw = binary.BigEndian.AppendUint32(d[:0], crc32.Checksum(data, crc32.MakeTable(crc32.Castagnoli))) // built once by crc32
+	case checksum.SHA1:
+		d1 := sha1.Sum(data)
+		raw = append(d[:0], d1[:]...)
+	case checksum.SHA256:
+		d = sha256.Sum256(data)
+		raw = d[:]
+	default:
+		return checksum.Compute(a, data)
+	}
+	var enc [44]byte // base64 of at most 32 bytes
+	out := enc[:base64.StdEncoding.EncodedLen(len(raw))]
+	base64.StdEncoding.Encode(out, raw)
+	return string(out)
 }
 
 // readUpTo reads r into buf until r ends (eof) or buf is full.

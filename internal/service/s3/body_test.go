@@ -107,3 +107,15 @@ func TestPutObjectBodySizes(t *testing.T) {
 		}
 	}
 }
+
+// TestSumOfIsCompute: the one-shot checksums of a small body are
+// checksum.Compute's, for every algorithm.
+func TestSumOfIsCompute(t *testing.T) {
+	for _, a := range checksum.Algorithms() {
+		for _, data := range [][]byte{nil, []byte("hello"), bytes.Repeat([]byte{0xff, 1, 2}, 1000)} {
+			if got, want := sumOf(a, data), checksum.Compute(a, data); got != want {
+				t.Errorf("%s of %d bytes: %q, want %q", a, len(data), got, want)
+			}
+		}
+	}
+}
