@@ -111,7 +111,11 @@ func (s *S3) writeBodyTo(blobs storage.BlobStore, r io.Reader, h http.Header, co
 		if err := checkMD5(want, st.md5); err != nil {
 			return stored{}, err
 		}
-		st.checksums = map[string]string{}
+		if len(algs) > 0 {
+			// None asked: no map (an empty one was stored as an empty
+			// field, read back the same as none).
+			st.checksums = make(map[string]string, len(algs))
+		}
 		for _, a := range algs {
 			got := sumOf(a, data)
 			if v := h.Get(checksum.CanonicalHeader(a)); v != "" && v != got {
