@@ -406,6 +406,18 @@ func encodeHeaders(h http.Header, info *serviceInfo, sh *model.Shape, out *outpu
 				continue
 			}
 		}
+		if m.Location == model.LocationHeader && !m.JSONValue {
+			// A number, boolean or time read in place (its dynamic
+			// value would be boxed): formatScalar's text of it.
+			if s, ok, absent := out.scalarText(k, m); absent {
+				continue
+			} else if ok {
+				if name := info.headerKey(m); !reservedHeader(name) {
+					pending = append(pending, name, s)
+				}
+				continue
+			}
+		}
 		v, ok := out.get(k, m)
 		if !ok {
 			continue

@@ -68,6 +68,8 @@ type serviceInfo struct {
 	// not canonical ("ETag", "x-amz-version-id") and canonicalizing
 	// allocates, on every response.
 	headerKeys map[*model.Ref]string
+	// plans holds each input shape's location plan (typed_decode.go).
+	plans sync.Map // *model.Shape → *locPlan
 }
 
 // headerKey is m's header name in canonical form.

@@ -231,9 +231,171 @@ func (d *typedLoc) strPtr(s string) *string {
 	return &d.strs[len(d.strs)-1]
 }
 
+// locPlan is an input shape's location members, found once per shape
+// (serviceInfo.plan): which members a request's URI, query string and
+// prefix headers fill, and which member each header name fills. The
+// walk it replaces visited every member of the shape for every request
+// and looked its header up in the request (fifty members, fifty map
+// lookups, for S3's PutObject, whose request sends a dozen headers).
+type locPlan struct {
+	// typ is the table entry the plan was checked against: every
+	// location member's field has the member's name.
+	typ *api.Type
+	// bad: some field does not match its member; the tree decodes.
+	bad bool
+	// other lists the URI, query-string and prefix-header members, in
+	// member order; queryMap whether a map takes the unclaimed query
+	// parameters.
+	other    []int
+	queryMap bool
+	// header lists the header-bound members in member order with their
+	// canonical header names (keys[j] is header[j]'s); byKey maps a
+	// canonical name to the members it fills.
+	header []int
+	keys   []string
+	byKey  map[string][]int
+}
+
+// plan is the location plan of sh as entry i of tab, built on first use;
+// nil when the codec has no model for it (the walk decodes).
+func (info *serviceInfo) plan(sh *model.Shape, tab api.Table, i int32) *locPlan {
+	if info == nil {
+		return nil
+	}
+	typ := &tab[i]
+	if v, ok := info.plans.Load(sh); ok {
+		if pl := v.(*locPlan); pl.typ == typ {
+			return pl
+		}
+		return nil // another table for the shape (none is): walk
+	}
+	pl := &locPlan{typ: typ, byKey: map[string][]int{}}
+	for k, m := range sh.Members {
+		switch m.Location {
+		case model.LocationURI, model.LocationQueryString, model.LocationHeader, model.LocationHeaders:
+		default:
+			continue
+		}
+		if k >= len(typ.Fields) || typ.Fields[k].Name != m.Name {
+			pl.bad = true
+		}
+		switch m.Location {
+		case model.LocationHeader:
+			key := info.headerKey(m)
+			pl.header = append(pl.header, k)
+			pl.keys = append(pl.keys, key)
+			pl.byKey[key] = append(pl.byKey[key], k)
+		case model.LocationQueryString:
+			if m.Shape.Type == model.Map {
+				pl.queryMap = true
+				continue
+			}
+			pl.other = append(pl.other, k)
+		default:
+			pl.other = append(pl.other, k)
+		}
+	}
+	v, _ := info.plans.LoadOrStore(sh, pl)
+	if pl = v.(*locPlan); pl.typ != typ {
+		return nil
+	}
+	return pl
+}
+
 // locations is decodeLocations writing into the structure at p (entry i)
-// instead of a tree. Any error makes the request the tree's.
+// instead of a tree, through the shape's plan. Any error makes the
+// request the tree's.
 func (d *typedLoc) locations(sh *model.Shape, labels []pathLabel, query url.Values, h http.Header, tmpl model.URITemplate, i int32, p unsafe.Pointer) error {
+	pl := d.info.plan(sh, d.tab, i)
+	if pl == nil {
+		return d.walkLocations(sh, labels, query, h, tmpl, i, p)
+	}
+	if pl.bad {
+		return protocol.ErrUseTree
+	}
+	tab := d.tab
+	for _, k := range pl.other {
+		m := sh.Members[k]
+		f, fp := tab.Field(i, k, p)
+		if err := d.location(f, fp, m, labels, query, h); err != nil {
+			return err
+		}
+	}
+	// Each header member reads h[its canonical name]: from the request's
+	// headers when it sends fewer than the shape has members, else from
+	// the members. Either finds the same values.
+	if len(h) < len(pl.header) {
+		for key, vs := range h {
+			if len(vs) == 0 {
+				continue
+			}
+			for _, k := range pl.byKey[key] {
+				f, fp := tab.Field(i, k, p)
+				if err := d.header(f, fp, sh.Members[k], vs); err != nil {
+					return err
+				}
+			}
+		}
+	} else {
+		for j, k := range pl.header {
+			vs := h[pl.keys[j]]
+			if len(vs) == 0 {
+				continue
+			}
+			f, fp := tab.Field(i, k, p)
+			if err := d.header(f, fp, sh.Members[k], vs); err != nil {
+				return err
+			}
+		}
+	}
+	if !pl.queryMap {
+		return nil
+	}
+	return d.queryMap(sh, query, tmpl, i, p)
+}
+
+// location sets a URI, query-string (not map) or prefix-header member.
+func (d *typedLoc) location(f *api.Field, fp unsafe.Pointer, m *model.Ref, labels []pathLabel, query url.Values, h http.Header) error {
+	switch m.Location {
+	case model.LocationURI:
+		s, ok := labelValue(labels, wireName(m))
+		if !ok {
+			return nil
+		}
+		return d.scalar(f, fp, m, s, false)
+	case model.LocationQueryString:
+		vs, ok := query[wireName(m)]
+		if !ok {
+			return nil
+		}
+		if m.Shape.Type == model.List {
+			return d.list(f, fp, m.Shape.Member, vs, false)
+		}
+		if len(vs) == 0 {
+			return protocol.ErrUseTree // the tree's vs[0] would panic
+		}
+		return d.scalar(f, fp, m, vs[0], false)
+	case model.LocationHeaders:
+		return d.prefixHeaders(f, fp, m, h)
+	}
+	return nil
+}
+
+// header sets a header-bound member from its header's values (at least
+// one).
+func (d *typedLoc) header(f *api.Field, fp unsafe.Pointer, m *model.Ref, vs []string) error {
+	if m.Shape.Type == model.List {
+		joined := vs[0]
+		if len(vs) > 1 {
+			joined = strings.Join(vs, ",")
+		}
+		return d.list(f, fp, m.Shape.Member, splitHeaderList(joined, m.Shape.Member), true)
+	}
+	return d.scalar(f, fp, m, strings.TrimSpace(vs[0]), true)
+}
+
+// walkLocations is locations without a plan: every member visited.
+func (d *typedLoc) walkLocations(sh *model.Shape, labels []pathLabel, query url.Values, h http.Header, tmpl model.URITemplate, i int32, p unsafe.Pointer) error {
 	tab := d.tab
 	queryMap := false
 	for k, m := range sh.Members {
@@ -247,63 +409,34 @@ func (d *typedLoc) locations(sh *model.Shape, labels []pathLabel, query url.Valu
 			return protocol.ErrUseTree
 		}
 		switch m.Location {
-		case model.LocationURI:
-			s, ok := labelValue(labels, wireName(m))
-			if !ok {
-				continue
-			}
-			if err := d.scalar(f, fp, m, s, false); err != nil {
-				return err
-			}
 		case model.LocationQueryString:
 			if m.Shape.Type == model.Map {
 				queryMap = true
 				continue // after the named parameters
-			}
-			name := wireName(m)
-			vs, ok := query[name]
-			if !ok {
-				continue
-			}
-			if m.Shape.Type == model.List {
-				if err := d.list(f, fp, m.Shape.Member, vs, false); err != nil {
-					return err
-				}
-				continue
-			}
-			if len(vs) == 0 {
-				return protocol.ErrUseTree // the tree's vs[0] would panic
-			}
-			if err := d.scalar(f, fp, m, vs[0], false); err != nil {
-				return err
 			}
 		case model.LocationHeader:
 			vs := d.info.headerValues(h, m)
 			if len(vs) == 0 {
 				continue
 			}
-			if m.Shape.Type == model.List {
-				joined := vs[0]
-				if len(vs) > 1 {
-					joined = strings.Join(vs, ",")
-				}
-				if err := d.list(f, fp, m.Shape.Member, splitHeaderList(joined, m.Shape.Member), true); err != nil {
-					return err
-				}
-				continue
-			}
-			if err := d.scalar(f, fp, m, strings.TrimSpace(vs[0]), true); err != nil {
+			if err := d.header(f, fp, m, vs); err != nil {
 				return err
 			}
-		case model.LocationHeaders:
-			if err := d.prefixHeaders(f, fp, m, h); err != nil {
-				return err
-			}
+			continue
+		}
+		if err := d.location(f, fp, m, labels, query, h); err != nil {
+			return err
 		}
 	}
 	if !queryMap {
 		return nil
 	}
+	return d.queryMap(sh, query, tmpl, i, p)
+}
+
+// queryMap sets the query-string maps of sh.
+func (d *typedLoc) queryMap(sh *model.Shape, query url.Values, tmpl model.URITemplate, i int32, p unsafe.Pointer) error {
+	tab := d.tab
 	// A map bound to the query string takes every parameter no other
 	// member or template literal claims; converted from its dynamic
 	// form, as the tree's (few operations have one).

@@ -2,11 +2,14 @@ package rest
 
 import (
 	"net/http"
+	"strconv"
+	"time"
 	"unsafe"
 
 	"github.com/niwa-cloud/niwa/internal/api"
 	"github.com/niwa-cloud/niwa/internal/model"
 	"github.com/niwa-cloud/niwa/internal/protocol"
+	"github.com/niwa-cloud/niwa/internal/protocol/jsonbody"
 )
 
 // output is what Encode reads an output's members from: its dynamic form,
@@ -58,6 +61,43 @@ func (o *output) str(k int) (string, bool) {
 		return "", false
 	}
 	return *s, true
+}
+
+// scalarText is formatScalar's header text of member k (m, not a JSON
+// value) when it is an integer, long, boolean or timestamp held in
+// place (typed only); absent when it is such a member and unset.
+func (o *output) scalarText(k int, m *model.Ref) (s string, ok, absent bool) {
+	if !o.typed() {
+		return "", false, false
+	}
+	f, p := o.field(k)
+	switch {
+	case f.Kind == api.KInt64Ptr && (m.Shape.Type == model.Long || m.Shape.Type == model.Integer):
+		v := *(**int64)(p)
+		if v == nil {
+			return "", false, true
+		}
+		return strconv.FormatInt(*v, 10), true, false
+	case f.Kind == api.KInt32Ptr && (m.Shape.Type == model.Long || m.Shape.Type == model.Integer):
+		v := *(**int32)(p)
+		if v == nil {
+			return "", false, true
+		}
+		return strconv.FormatInt(int64(*v), 10), true, false
+	case f.Kind == api.KBoolPtr && m.Shape.Type == model.Boolean:
+		v := *(**bool)(p)
+		if v == nil {
+			return "", false, true
+		}
+		return strconv.FormatBool(*v), true, false
+	case f.Kind == api.KTimePtr && m.Shape.Type == model.Timestamp:
+		v := *(**time.Time)(p)
+		if v == nil {
+			return "", false, true
+		}
+		return jsonbody.FormatTimestamp(*v, m.TimestampFormatOr(model.RFC822)), true, false
+	}
+	return "", false, false
 }
 
 // byName is the member named name's dynamic value.

@@ -309,7 +309,7 @@ func (s *S3) writeServiceObjectSealed(bucket, key, contentType string, meta map[
 	if err != nil {
 		return err
 	}
-	o := objectRecord{Key: key, LastModified: now.Truncate(time.Second), Size: st.part.Size, ETag: quoteETag(st.md5),
+	o := objectRecord{Key: key, LastModified: now.Truncate(time.Second), Size: st.part.Size, ETag: quoteETag(st.md5[:]),
 		Parts: []blobPart{st.part}, ContentType: contentType, SSE: "AES256", Seq: s.nextSeq(now), Metadata: meta}
 	if sk != nil {
 		o.SSE, o.KMSKeyID = "aws:kms", sk.KeyARN

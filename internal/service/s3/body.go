@@ -2,10 +2,14 @@ package s3
 
 import (
 	"crypto/md5"
+	"crypto/sha1"
+	"crypto/sha256"
 	"encoding/base64"
+	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"hash"
+	"hash/crc32"
 	"io"
 	"net/http"
 	"slices"
@@ -22,7 +26,7 @@ const maxObjectSize = 5 << 30
 // stored is what writing a body to the blob store produced.
 type stored struct {
 	part      blobPart
-	md5       []byte
+	md5       [md5.Size]byte
 	checksums map[string]string
 }
 
@@ -81,47 +85,154 @@ func (s *S3) writeBodyTo(blobs storage.BlobStore, r io.Reader, h http.Header, co
 		return stored{}, err
 	}
 	defer w.Abort()
+	// io.Copy would allocate (and clear) a 32 KiB buffer per upload:
+	// neither the limited body nor the writers offer a copy of their own.
+	bp := s.copyBuffer()
+	defer s.copyBufs.Put(bp)
+	buf := *bp
+	// A body that fits the buffer (the common small object) is read
+	// whole, written to the blob in one piece and hashed in one call per
+	// digest; a longer one streams through the hashers, the bytes read so
+	// far first.
+	n, eof, err := readUpTo(r, buf)
+	if err == nil && n > 0 {
+		_, err = w.Write(buf[:n])
+	}
+	if err != nil {
+		return stored{}, bodyError(err)
+	}
+	var st stored
+	if eof {
+		if int64(n) > limit {
+			return stored{}, errTooLarge(limit)
+		}
+		data := buf[:n]
+		st.md5 = md5.Sum(data)
+		if err := checkMD5(want, st.md5); err != nil {
+			return stored{}, err
+		}
+		if len(algs) > 0 {
+			// None asked: no map (an empty one was stored as an empty
+			// field, read back the same as none).
+			st.checksums = make(map[string]string, len(algs))
+		}
+		for _, a := range algs {
+			got := sumOf(a, data)
+			if v := h.Get(checksum.CanonicalHeader(a)); v != "" && v != got {
+				return stored{}, errBadDigest.New("The %s you specified did not match the calculated checksum.", a)
+			}
+			st.checksums[string(a)] = got
+		}
+	} else if st, err = streamBody(w, r, buf, n, h, want, algs, limit); err != nil {
+		return stored{}, err
+	}
+	ref, err := w.Commit()
+	if err != nil {
+		return stored{}, err
+	}
+	st.part = blobPart{Blob: ref.ID, Size: ref.Size}
+	return st, nil
+}
+
+// sumOf is checksum.Compute(a, data) with the digest on the stack: the
+// wire string is its one allocation (a streaming hasher, its Sum's slice
+// and the string were three).
+func sumOf(a checksum.Algorithm, data []byte) string {
+	var d [sha256.Size]byte
+	var raw []byte
+	switch a {
+	case checksum.CRC32:
+		raw = binary.BigEndian.AppendUint32(d[:0], crc32.ChecksumIEEE(data))
+	case checksum.CRC32C:
+		raw = binary.BigEndian.AppendUint32(d[:0], crc32.Checksum(data, crc32.MakeTable(crc32.Castagnoli))) // built once by crc32
+	case checksum.SHA1:
+		d1 := sha1.Sum(data)
+		raw = append(d[:0], d1[:]...)
+	case checksum.SHA256:
+		d = sha256.Sum256(data)
+		raw = d[:]
+	default:
+		return checksum.Compute(a, data)
+	}
+	var enc [44]byte // base64 of at most 32 bytes
+	out := enc[:base64.StdEncoding.EncodedLen(len(raw))]
+	base64.StdEncoding.Encode(out, raw)
+	return string(out)
+}
+
+// readUpTo reads r into buf until r ends (eof) or buf is full.
+func readUpTo(r io.Reader, buf []byte) (n int, eof bool, err error) {
+	for n < len(buf) {
+		m, err := r.Read(buf[n:])
+		n += m
+		if err == io.EOF {
+			return n, true, nil
+		}
+		if err != nil {
+			return n, false, err
+		}
+	}
+	return n, false, nil
+}
+
+// streamBody copies the rest of a body whose first n bytes (in buf) the
+// blob w already holds, hashing all of it.
+func streamBody(w io.Writer, r io.Reader, buf []byte, n int, h http.Header, want []byte, algs []checksum.Algorithm, limit int64) (stored, error) {
+	var st stored
 	m := md5.New()
-	writers := []io.Writer{w, m}
+	writers := []io.Writer{m}
 	hashers := make([]hash.Hash, len(algs)) // hashers[i] computes algs[i]
 	for i, a := range algs {
 		hashers[i] = checksum.New(a)
 		writers = append(writers, hashers[i])
 	}
-	// io.Copy would allocate (and clear) a 32 KiB buffer per upload:
-	// neither the limited body nor the writers offer a copy of their own.
-	bp := s.copyBuffer()
-	n, err := io.CopyBuffer(io.MultiWriter(writers...), io.LimitReader(r, limit+1), *bp)
-	s.copyBufs.Put(bp)
+	mw := io.MultiWriter(writers...)
+	_, _ = mw.Write(buf[:n]) // hashes do not fail
+	copied, err := io.CopyBuffer(io.MultiWriter(w, mw), io.LimitReader(r, limit+1-int64(n)), buf)
 	if err != nil {
-		var ae *awserr.Error
-		if errors.As(err, &ae) {
-			return stored{}, ae
-		}
-		return stored{}, errIncompleteBody.New("You did not provide the number of bytes specified by the Content-Length HTTP header.")
+		return stored{}, bodyError(err)
 	}
-	if n > limit {
-		return stored{}, errEntityTooLarge.New("Your proposed upload exceeds the maximum allowed size").With("MaxSizeAllowed", limit)
+	if int64(n)+copied > limit {
+		return stored{}, errTooLarge(limit)
 	}
-	sum := m.Sum(nil)
-	if want != nil && string(want) != string(sum) {
-		return stored{}, errBadDigest.New("The Content-MD5 you specified did not match what we received.").
-			With("ExpectedDigest", hex.EncodeToString(want)).With("CalculatedDigest", base64.StdEncoding.EncodeToString(sum))
+	m.Sum(st.md5[:0])
+	if err := checkMD5(want, st.md5); err != nil {
+		return stored{}, err
 	}
-	sums := map[string]string{}
+	st.checksums = map[string]string{}
 	for i, hh := range hashers {
 		a := algs[i]
 		got := checksum.Sum(hh)
 		if v := h.Get(checksum.CanonicalHeader(a)); v != "" && v != got {
 			return stored{}, errBadDigest.New("The %s you specified did not match the calculated checksum.", a)
 		}
-		sums[string(a)] = got
+		st.checksums[string(a)] = got
 	}
-	ref, err := w.Commit()
-	if err != nil {
-		return stored{}, err
+	return st, nil
+}
+
+// bodyError is the error of a body that could not be read (or stored):
+// the signature layer's own error, else an incomplete body.
+func bodyError(err error) error {
+	var ae *awserr.Error
+	if errors.As(err, &ae) {
+		return ae
 	}
-	return stored{part: blobPart{Blob: ref.ID, Size: ref.Size}, md5: sum, checksums: sums}, nil
+	return errIncompleteBody.New("You did not provide the number of bytes specified by the Content-Length HTTP header.")
+}
+
+func errTooLarge(limit int64) error {
+	return errEntityTooLarge.New("Your proposed upload exceeds the maximum allowed size").With("MaxSizeAllowed", limit)
+}
+
+// checkMD5 compares a body's MD5 with its Content-MD5 (want, nil for
+// none).
+func checkMD5(want []byte, sum [md5.Size]byte) error {
+	if want != nil && string(want) != string(sum[:]) {
+		return errBadDigest.New("The Content-MD5 you specified did not match what we received.").
+			With("ExpectedDigest", hex.EncodeToString(want)).With("CalculatedDigest", base64.StdEncoding.EncodeToString(sum[:]))
+	}
+	return nil
 }
 
 // partsReader reads the byte range [off, off+n) of an object made of

@@ -179,7 +179,7 @@ func (s *S3) UploadPart(ctx *request.Context, in *s3api.UploadPartInput) (*s3api
 	if err != nil {
 		return nil, err
 	}
-	p := partRecord{Number: *in.PartNumber, ETag: quoteETag(st.md5), MD5: hex.EncodeToString(st.md5), Size: st.part.Size,
+	p := partRecord{Number: *in.PartNumber, ETag: quoteETag(st.md5[:]), MD5: hex.EncodeToString(st.md5[:]), Size: st.part.Size,
 		Blob: st.part.Blob, LastModified: ctx.Now().UTC().Truncate(time.Second), Checksums: st.checksums}
 	if err := s.putPart(name, key, id, p); err != nil {
 		_ = s.blobs.Delete(st.part.Blob)

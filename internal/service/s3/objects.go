@@ -401,7 +401,7 @@ func (s *S3) PutObject(ctx *request.Context, in *s3api.PutObjectInput) (*s3api.P
 	}
 	o.Parts = []blobPart{st.part}
 	o.Size = st.part.Size
-	o.ETag = quoteETag(st.md5)
+	o.ETag = quoteETag(st.md5[:])
 	o.Checksums = st.checksums
 	if err := s.commitIf(ctx, name, &o, cond); err != nil {
 		s.deleteBlobs(o.Parts)

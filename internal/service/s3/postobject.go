@@ -432,7 +432,7 @@ func (s *S3) storePost(w http.ResponseWriter, r *http.Request, b bucketRecord, f
 	}
 	o.Parts = []blobPart{st.part}
 	o.Size = size
-	o.ETag = quoteETag(st.md5)
+	o.ETag = quoteETag(st.md5[:])
 	o.Checksums = st.checksums
 	if err := s.commit(ctx, b.Name, &o); err != nil {
 		s.deleteBlobs(o.Parts)
