@@ -139,25 +139,11 @@ func (c *Checker) common(in Input) commonFields {
 	t := in.v.Type()
 	ix, ok := c.fields.load(t)
 	if !ok {
-		ix = indexCommon(t)
+		found := indexCommon(t)
+		ix = &found
 		c.fields.store(t, ix)
 	}
-	if ix.byName {
-		return in.commonByName()
-	}
-	var cf commonFields
-	field := func(i int) reflect.Value {
-		if i < 0 {
-			return reflect.Value{}
-		}
-		return in.v.Field(i)
-	}
-	for i, fi := range ix.roles {
-		cf.roles[i] = field(fi)
-	}
-	cf.target, cf.targets = field(ix.target), field(ix.targets)
-	cf.tags, cf.tagList, cf.tagSpecs = field(ix.tags), field(ix.tagList), field(ix.tagSpecs)
-	return cf
+	return ix.read(in)
 }
 
 // commonIndex is where a struct type's commonFields are: field indexes,
@@ -170,8 +156,8 @@ type commonIndex struct {
 	byName                  bool
 }
 
-func indexCommon(t reflect.Type) *commonIndex {
-	ix := &commonIndex{roles: [3]int{-1, -1, -1}, target: -1, targets: -1, tags: -1, tagList: -1, tagSpecs: -1}
+func indexCommon(t reflect.Type) commonIndex {
+	ix := commonIndex{roles: [3]int{-1, -1, -1}, target: -1, targets: -1, tags: -1, tagList: -1, tagSpecs: -1}
 	for i := range t.NumField() {
 		sf := t.Field(i)
 		if sf.Anonymous {
@@ -213,44 +199,36 @@ type commonFields struct {
 	tags, tagList, tagSpecs reflect.Value
 }
 
+// read is in's commonFields at ix's indexes.
+func (ix *commonIndex) read(in Input) commonFields {
+	if ix.byName {
+		return in.commonByName()
+	}
+	var cf commonFields
+	field := func(i int) reflect.Value {
+		if i < 0 {
+			return reflect.Value{}
+		}
+		return in.v.Field(i)
+	}
+	for i, fi := range ix.roles {
+		cf.roles[i] = field(fi)
+	}
+	cf.target, cf.targets = field(ix.target), field(ix.targets)
+	cf.tags, cf.tagList, cf.tagSpecs = field(ix.tags), field(ix.tagList), field(ix.tagSpecs)
+	return cf
+}
+
 // common finds f's commonFields in one pass over the struct's fields:
 // looking each up by name (reflect's FieldByName scans the fields) was
-// eight scans of every input on every authorization.
-func (f Input) common() (c commonFields) {
+// eight scans of every input on every authorization. (A Checker keeps
+// the pass's result per type.)
+func (f Input) common() commonFields {
 	if !f.v.IsValid() || f.v.Kind() != reflect.Struct {
-		return c
+		return commonFields{}
 	}
-	t := f.v.Type()
-	for i := range t.NumField() {
-		sf := t.Field(i)
-		if sf.Anonymous {
-			// Promoted members: FieldByName's rules (depth, ambiguity).
-			return f.commonByName()
-		}
-		var p *reflect.Value
-		switch sf.Name {
-		case "Role":
-			p = &c.roles[0]
-		case "RoleArn":
-			p = &c.roles[1]
-		case "RoleARN":
-			p = &c.roles[2]
-		case "Target":
-			p = &c.target
-		case "Targets":
-			p = &c.targets
-		case "Tags":
-			p = &c.tags
-		case "TagList":
-			p = &c.tagList
-		case "TagSpecifications":
-			p = &c.tagSpecs
-		}
-		if p != nil {
-			*p = f.v.Field(i)
-		}
-	}
-	return c
+	ix := indexCommon(f.v.Type())
+	return ix.read(f)
 }
 
 // commonByName is common by FieldByName, for a struct with embedded
