@@ -1,4 +1,4 @@
-package rest
+package rest_test
 
 import (
 	"fmt"
@@ -7,6 +7,7 @@ import (
 
 	s3api "github.com/niwa-cloud/niwa/internal/api/s3"
 	"github.com/niwa-cloud/niwa/internal/protocol"
+	"github.com/niwa-cloud/niwa/internal/protocol/rest"
 )
 
 // TestLocationPlanHeadersEitherWay: the location plan reads a request's
@@ -21,7 +22,7 @@ func TestLocationPlanHeadersEitherWay(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := NewXML().(*Codec)
+	c := rest.NewXML().(*rest.Codec)
 	headers := []string{
 		"Content-Type", "text/plain", "x-amz-acl", "private", "CONTENT-MD5", " 1B2M2Y8AsgTpgAmY7PhCfg== ",
 		"x-amz-meta-Color", "red", "X-Amz-Object-Lock-Legal-Hold", "ON", "x-amz-tagging", "a=b",
@@ -30,7 +31,7 @@ func TestLocationPlanHeadersEitherWay(t *testing.T) {
 	}
 	decode := func(pad int, walk bool) *s3api.PutObjectInput {
 		t.Helper()
-		r := newReq("PUT", "/bucket/some/key", headers...)
+		r := rest.NewTestRequest("PUT", "/bucket/some/key", headers...)
 		r.Header.Add("X-Amz-Grant-Read", "id=1")
 		r.Header.Add("x-amz-grant-read", "id=2") // sent twice: the first value, as the tree takes it
 		for k := range pad {
@@ -43,13 +44,7 @@ func TestLocationPlanHeadersEitherWay(t *testing.T) {
 		}
 		in := &s3api.PutObjectInput{}
 		if walk {
-			tab, i := in.ConvType()
-			p, err := protocol.TypedTarget(op, in)
-			if err != nil {
-				t.Fatal(err)
-			}
-			d := typedLoc{info: c.opInfo(op), tab: tab}
-			if err := d.walkLocations(op.Input.Shape, nil, req.Query(), r.Header, op.URI(), i, p); err != nil {
+			if err := rest.WalkLocations(c, op, req, r.Header, in); err != nil {
 				t.Fatal(err)
 			}
 			in.Bucket, in.Key = strPtr("bucket"), strPtr("some/key") // the labels, given to the walk as none
@@ -66,8 +61,7 @@ func TestLocationPlanHeadersEitherWay(t *testing.T) {
 		want.StorageClass == nil || *want.StorageClass != "" || want.ObjectLockRetainUntilDate == nil {
 		t.Fatalf("the walk decoded %+v", want)
 	}
-	tab, i := want.ConvType()
-	if n := len(c.opInfo(s3.Operations["PutObject"]).plan(s3.Operations["PutObject"].Input.Shape, tab, i).header); n < 20 || n > 100 {
+	if n := rest.PlanHeaderCount(c, s3.Operations["PutObject"], want); n < 20 || n > 100 {
 		t.Fatalf("%d header members: the padding does not switch the path", n)
 	}
 	for _, pad := range []int{0, 100} {
