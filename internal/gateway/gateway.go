@@ -39,14 +39,6 @@ type Authenticator interface {
 	Authenticate(r *http.Request, svc *Service, hostBucket string) (*Identity, error)
 }
 
-// QueryAuthenticator is an Authenticator that reads the request's URL
-// query from the gateway's one parse of it (q.Params is SigV4's reading:
-// every pair in order, unescaped where it can be) instead of parsing it
-// again; the gateway calls AuthenticateQuery when Config.Auth has it.
-type QueryAuthenticator interface {
-	AuthenticateQuery(r *http.Request, svc *Service, hostBucket string, q *protocol.SharedQuery) (*Identity, error)
-}
-
 // Authorizer is the authorization step of the pipeline.
 type Authorizer interface {
 	// Authorize returns nil when ctx.Caller may call op with input (a
@@ -467,12 +459,7 @@ func (g *Gateway) serve(x *exchange, r *http.Request, svc *Service, hostBucket s
 		fail(nil, err)
 		return ""
 	}
-	var id *Identity
-	if qa, ok := g.cfg.Auth.(QueryAuthenticator); ok && x.query.Raw() == r.URL.RawQuery {
-		id, err = qa.AuthenticateQuery(r, svc, hostBucket, &x.query)
-	} else {
-		id, err = g.cfg.Auth.Authenticate(r, svc, hostBucket)
-	}
+	id, err := g.cfg.Auth.Authenticate(r, svc, hostBucket)
 	if err != nil {
 		fail(nil, err)
 		return ""

@@ -7,69 +7,27 @@ import (
 
 // SharedQuery is a request's URL query parsed once for everything on the
 // request path that reads it: the gateway's routing (a presigned URL's
-// X-Amz-Credential, AWSAccessKeyId, a form Version), SigV4's canonical
-// query (Params) and the codec (Request.Query, Values). The gateway keeps
-// one in each request's exchange (Request.SharedQuery); its zero value
+// X-Amz-Credential, AWSAccessKeyId, a form Version) and the codec
+// (Request.Query, Values). (SigV4 reads the canonical query its own way,
+// into an array on its stack.) The gateway keeps one in each request's
+// exchange (Request.SharedQuery); its zero value
 // after Reset parses nothing until asked. Not safe for concurrent use;
 // callers must not change what it returns.
 type SharedQuery struct {
 	raw         string
-	paramsDone  bool
 	valuesDone  bool
-	params      []QueryParam
 	values      url.Values
 	valuesError error
 }
 
-// QueryParam is one name=value pair of a query as SigV4 reads it: name
-// and value unescaped (url.QueryUnescape: '+' is a space), or kept as
-// sent when they do not unescape.
-type QueryParam struct{ Key, Value string }
-
 // Reset makes q the query raw (a URL's RawQuery), parsed on first use.
 func (q *SharedQuery) Reset(raw string) {
-	q.raw, q.paramsDone, q.valuesDone = raw, false, false
-	q.params, q.values, q.valuesError = nil, nil, nil
+	q.raw, q.valuesDone = raw, false
+	q.values, q.valuesError = nil, nil
 }
 
 // Raw is the query as sent.
 func (q *SharedQuery) Raw() string { return q.raw }
-
-// Params are the query's pairs in the order sent, empty ones ("&&")
-// skipped, each unescaped where it can be: SigV4's reading of a query,
-// which signs what the client sent, malformed escapes included; one
-// allocation (none for an empty query).
-func (q *SharedQuery) Params() []QueryParam {
-	if q.paramsDone {
-		return q.params
-	}
-	q.paramsDone = true
-	var ps []QueryParam
-	if q.raw != "" {
-		ps = make([]QueryParam, 0, min(strings.Count(q.raw, "&")+1, 16))
-	}
-	for raw := q.raw; raw != ""; {
-		var part string
-		part, raw, _ = strings.Cut(raw, "&")
-		if part == "" {
-			continue
-		}
-		k, v, _ := strings.Cut(part, "=")
-		ps = append(ps, QueryParam{Key: unescapeOrRaw(k), Value: unescapeOrRaw(v)})
-	}
-	q.params = ps
-	return ps
-}
-
-func unescapeOrRaw(s string) string {
-	if !strings.ContainsAny(s, "%+") {
-		return s
-	}
-	if u, err := url.QueryUnescape(s); err == nil {
-		return u
-	}
-	return s
-}
 
 // Values is url.ParseQuery's answer for the query (what URL.Query
 // returns: the pairs that parse, the error dropped), made once.

@@ -40,32 +40,3 @@ func TestSharedQueryValues(t *testing.T) {
 		}
 	}
 }
-
-// TestSharedQueryParams: Params is SigV4's reading of the query: every
-// non-empty pair in order, unescaped, or as sent when it does not
-// unescape; in one allocation.
-func TestSharedQueryParams(t *testing.T) {
-	for _, c := range []struct {
-		raw  string
-		want []QueryParam
-	}{
-		{"", nil},
-		{"x-id=GetObject", []QueryParam{{"x-id", "GetObject"}}},
-		{"&&b=2&a&a=", []QueryParam{{"b", "2"}, {"a", ""}, {"a", ""}}},
-		{"a+b=c%20d&e=%zz&%41=1;2", []QueryParam{{"a b", "c d"}, {"e", "%zz"}, {"A", "1;2"}}},
-	} {
-		var q SharedQuery
-		q.Reset(c.raw)
-		got := q.Params()
-		if len(got) != len(c.want) || len(got) > 0 && !reflect.DeepEqual(got, c.want) {
-			t.Errorf("%q: Params %q, want %q", c.raw, got, c.want)
-		}
-	}
-	var q SharedQuery
-	if n := testing.AllocsPerRun(100, func() {
-		q.Reset("a=1&b=2&c=3&x-id=GetObject")
-		_ = q.Params()
-	}); n > 1 {
-		t.Errorf("Params of four plain pairs: %v allocations, want 1", n)
-	}
-}
