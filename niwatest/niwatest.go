@@ -11,9 +11,7 @@
 package niwatest
 
 import (
-	"bytes"
 	"context"
-	"io"
 	"net/http"
 	"os"
 	"testing"
@@ -26,6 +24,7 @@ import (
 	"github.com/niwa-cloud/niwa/internal/clock"
 	"github.com/niwa-cloud/niwa/internal/server"
 	"github.com/niwa-cloud/niwa/internal/sqlengine"
+	"github.com/niwa-cloud/niwa/niwatest/sdkbody"
 )
 
 // Default credentials: the root of account 000000000000.
@@ -128,34 +127,6 @@ func (n *Niwa) AWSConfigWith(accessKeyID, secret, sessionToken string) aws.Confi
 		Region:       n.Region,
 		Credentials:  credentials.NewStaticCredentialsProvider(accessKeyID, secret, sessionToken),
 		BaseEndpoint: aws.String(n.Endpoint),
-		HTTPClient:   &http.Client{Timeout: 30 * time.Second, Transport: bufferedBodies{http.DefaultTransport}},
+		HTTPClient:   &http.Client{Timeout: 30 * time.Second, Transport: sdkbody.Transport(nil)},
 	}
-}
-
-// bufferedBodies sends a copy of each request's body, read whole before
-// the request goes out. aws-sdk-go-v2 may close a request's body while
-// net/http's transport still reads it (its last read, to see the body's
-// end, can come after the answer is back when the server answers fast):
-// the transport then closes the connection under the answer being read,
-// the SDK fails with "use of closed network connection" and, since
-// aws-sdk-go-v2#2949, retries — a create sent twice, answered
-// EntityAlreadyExists (aws/aws-sdk-go-v2#1825, #2737). A loopback server
-// under a loaded -race run answers fast enough to hit it (the IAM MFA
-// tests, once in a few hundred calls); AWS, a network away, seldom does.
-type bufferedBodies struct{ next http.RoundTripper }
-
-func (b bufferedBodies) RoundTrip(r *http.Request) (*http.Response, error) {
-	if r.Body == nil || r.Body == http.NoBody {
-		return b.next.RoundTrip(r)
-	}
-	data, err := io.ReadAll(r.Body)
-	_ = r.Body.Close()
-	if err != nil {
-		return nil, err
-	}
-	r = r.Clone(r.Context())
-	r.Body = io.NopCloser(bytes.NewReader(data))
-	r.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(data)), nil }
-	// ContentLength stays the SDK's: an unknown length still goes chunked.
-	return b.next.RoundTrip(r)
 }

@@ -2,10 +2,13 @@ package framework
 
 import (
 	"encoding/json"
+	"net/http"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
+
+	"github.com/niwa-cloud/niwa/niwatest/sdkbody"
 )
 
 // TrustPolicy lets Lambda and the account's own principals (those its
@@ -19,6 +22,9 @@ func GoConfig(n *Niwa, key, secret, token string) aws.Config {
 		Region:       n.Region,
 		Credentials:  credentials.NewStaticCredentialsProvider(key, secret, token),
 		BaseEndpoint: aws.String(n.Endpoint),
+		// Bodies sent from a copy: the SDK may close a body while Go's
+		// transport still reads it (niwatest/sdkbody says why).
+		HTTPClient: &http.Client{Transport: sdkbody.Transport(nil)},
 	}
 }
 

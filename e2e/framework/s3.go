@@ -10,6 +10,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/smithy-go"
+
+	"github.com/niwa-cloud/niwa/niwatest/sdkbody"
 )
 
 // S3Client is an aws-sdk-go-v2 S3 client for n. Path style unless
@@ -22,11 +24,11 @@ func S3Client(n *Niwa, virtualHost bool) *s3.Client {
 		if virtualHost {
 			_, port, _ := net.SplitHostPort(strings.TrimPrefix(n.Endpoint, "http://"))
 			o.BaseEndpoint = aws.String("http://s3.localhost:" + port)
-			o.HTTPClient = &http.Client{Transport: &http.Transport{
+			o.HTTPClient = &http.Client{Transport: sdkbody.Transport(&http.Transport{
 				DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
 					return (&net.Dialer{}).DialContext(ctx, network, "127.0.0.1:"+port)
 				},
-			}}
+			})}
 		}
 	})
 }

@@ -1,4 +1,4 @@
-package niwatest
+package sdkbody
 
 import (
 	"errors"
@@ -8,22 +8,22 @@ import (
 	"testing"
 )
 
-// TestBufferedBodiesOutliveTheCallersClose: the body a request goes out
-// with is niwatest's copy, so a client closing its own body while the
-// transport still reads (aws-sdk-go-v2's race with net/http, see
-// bufferedBodies) does not cut the request; the length and the body sent
+// TestBodiesOutliveTheCallersClose: the body a request goes out with is
+// Transport's copy, so a client closing its own body while the transport
+// still reads (aws-sdk-go-v2's race with net/http, see Transport) does
+// not cut the request; the length and the body sent
 // are the caller's, an unknown length staying unknown.
-func TestBufferedBodiesOutliveTheCallersClose(t *testing.T) {
+func TestBodiesOutliveTheCallersClose(t *testing.T) {
 	var got []*http.Request
 	var bodies []string
-	rt := bufferedBodies{roundTripFunc(func(r *http.Request) (*http.Response, error) {
+	rt := Transport(roundTripFunc(func(r *http.Request) (*http.Response, error) {
 		b, err := io.ReadAll(r.Body)
 		if err != nil {
 			return nil, err
 		}
 		got, bodies = append(got, r), append(bodies, string(b))
 		return &http.Response{StatusCode: 200, Body: http.NoBody, Request: r}, nil
-	})}
+	}))
 	for _, length := range []int64{5, -1} {
 		body := &closingBody{r: strings.NewReader("hello")}
 		req, err := http.NewRequest(http.MethodPost, "http://localhost/", body)
