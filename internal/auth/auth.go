@@ -185,6 +185,13 @@ type bufferedResult struct {
 	body bufferedBody
 }
 
+// checkedResult is a Result whose Body checks the payload hash the
+// request declared, both in one allocation (every S3 PUT declares one).
+type checkedResult struct {
+	Result
+	check sha256Reader
+}
+
 // Verify authenticates r for a service that speaks dialect d. For S3 use
 // VerifyS3, which also needs the bucket of virtual-hosted requests.
 func (v *Verifier) Verify(r *http.Request, d Dialect) (*Result, error) {
@@ -271,7 +278,7 @@ func SigningScope(r *http.Request) (accessKeyID, region, service string, ok bool
 func (v *Verifier) anonymous(r *http.Request, d Dialect) (*Result, error) {
 	res := &Result{Anonymous: true, Scheme: SchemeAnonymous}
 	payload := r.Header.Get("X-Amz-Content-Sha256")
-	if err := v.wrapBody(r, d, res, payload, nil); err != nil {
+	if err := v.wrapBody(r, d, res, payload, nil, nil); err != nil {
 		return nil, err
 	}
 	return res, nil
@@ -300,7 +307,7 @@ func (v *Verifier) verifySigV4A(r *http.Request, d Dialect, authz string) (*Resu
 	if authz == "" {
 		res.Scheme = SchemeSigV4Presign
 	}
-	if err := v.wrapBody(r, d, res, r.Header.Get("X-Amz-Content-Sha256"), nil); err != nil {
+	if err := v.wrapBody(r, d, res, r.Header.Get("X-Amz-Content-Sha256"), nil, nil); err != nil {
 		return nil, err
 	}
 	return res, nil

@@ -141,8 +141,10 @@ func (v *Verifier) readBody(r *http.Request, d Dialect, b *bufferedBody) error {
 // aws-chunked payloads are decoded (and their chunk signatures and
 // trailing checksums checked) as they are read, and a declared hex
 // payload hash is checked when the body ends. sc is nil when the request
-// carries no SigV4 signature to chain chunk signatures from.
-func (v *Verifier) wrapBody(r *http.Request, d Dialect, res *Result, payload string, sc *sigV4Context) error {
+// carries no SigV4 signature to chain chunk signatures from. check, when
+// not nil, is where that hash's check goes (allocated with res: see
+// checkedResult); nil makes a new one.
+func (v *Verifier) wrapBody(r *http.Request, d Dialect, res *Result, payload string, sc *sigV4Context, check *sha256Reader) error {
 	body := r.Body
 	if body == nil {
 		body = http.NoBody
@@ -182,17 +184,27 @@ func (v *Verifier) wrapBody(r *http.Request, d Dialect, res *Result, payload str
 		})
 		res.Body, res.ContentLength, res.Trailer = cr, decodedLength(r), cr.trailer
 	default:
-		if !isHexSHA256(payload) {
+		if !checksPayloadHash(body, payload) {
 			break
 		}
-		if body == http.NoBody && strings.EqualFold(payload, emptySHA256) {
-			// No body, and the empty payload's hash declared (every
-			// GET): reading it would end at once and match.
-			break
+		if check == nil {
+			check = &sha256Reader{}
 		}
-		res.Body = &sha256Reader{r: body, h: sha256.New(), want: strings.ToLower(payload), d: d}
+		*check = sha256Reader{r: body, h: sha256.New(), want: strings.ToLower(payload), d: d}
+		res.Body = check
 	}
 	return nil
+}
+
+// checksPayloadHash tells whether wrapBody checks payload, the hash a
+// request signed, as the body is read: a hex SHA-256, unless there is no
+// body and the empty payload's hash was declared (every GET): reading it
+// would end at once and match.
+func checksPayloadHash(body io.ReadCloser, payload string) bool {
+	if !isHexSHA256(payload) {
+		return false
+	}
+	return !((body == nil || body == http.NoBody) && strings.EqualFold(payload, emptySHA256))
 }
 
 // declaredTrailers parses x-amz-trailer: the checksum headers a chunked

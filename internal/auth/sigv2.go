@@ -124,7 +124,7 @@ func (v *Verifier) verifyV2(r *http.Request, q query, bucket string, presign boo
 			"AWSAccessKeyId", akid, "StringToSign", firstSTS,
 			"SignatureProvided", provided, "StringToSignBytes", spacedHex(firstSTS))
 	}
-	if err := v.wrapBody(r, d, res, r.Header.Get("X-Amz-Content-Sha256"), nil); err != nil {
+	if err := v.wrapBody(r, d, res, r.Header.Get("X-Amz-Content-Sha256"), nil, nil); err != nil {
 		return nil, err
 	}
 	return res, nil

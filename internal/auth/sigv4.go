@@ -438,7 +438,15 @@ func (v *Verifier) verifyV4(r *http.Request, d Dialect, q query, presign bool) (
 			payloads = append(payloads, payloadHash{s: unsignedPayload})
 		}
 	}
-	if res == nil {
+	var check *sha256Reader
+	switch {
+	case res != nil:
+	case declared != "" && checksPayloadHash(r.Body, declared):
+		// The only candidate, so the payload wrapBody will check: the
+		// check and the Result in one allocation.
+		cr := &checkedResult{}
+		res, check = &cr.Result, &cr.check
+	default:
 		res = &Result{}
 	}
 	res.Credential, res.Region, res.Service, res.Scheme = cred, req.scope.region, req.scope.service, SchemeSigV4
@@ -548,7 +556,7 @@ func (v *Verifier) verifyV4(r *http.Request, d Dialect, q query, presign bool) (
 	if strings.HasPrefix(payload, "STREAMING-") {
 		sc = &sigV4Context{key: key, amzDate: req.amzDate, scope: scopeS, seed: req.signature}
 	}
-	if err := v.wrapBody(r, d, res, payload, sc); err != nil {
+	if err := v.wrapBody(r, d, res, payload, sc, check); err != nil {
 		return nil, err
 	}
 	return res, nil

@@ -145,7 +145,7 @@ func (v *Verifier) verifyV4AHeader(r *http.Request, d Dialect, q query, authz st
 		res.Body, res.ContentLength = buffered, buffered.size
 		return res, nil
 	}
-	if err := v.wrapBody(r, d, res, payload, nil); err != nil {
+	if err := v.wrapBody(r, d, res, payload, nil, nil); err != nil {
 		return nil, err
 	}
 	return res, nil

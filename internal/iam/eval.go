@@ -254,7 +254,7 @@ func Evaluate(req Request, pol Policies) Decision {
 		// statement and reading no condition key.
 		return Decision{Reason: Allowed}
 	}
-	action := strings.ToLower(req.Action)
+	action := foldAction(req.Action)
 	var resPols []*Policy
 	if pol.Resource != nil {
 		resPols = []*Policy{pol.Resource}
@@ -337,6 +337,13 @@ func Evaluate(req Request, pol Policies) Decision {
 	allowWith := func(m ...[]Match) Decision {
 		d.Reason = Allowed
 		for _, x := range m {
+			if d.Matched == nil {
+				// The first layer's matches as they are (scan made the
+				// slice for this call): usually the only one, and then
+				// no copy is made.
+				d.Matched = x
+				continue
+			}
 			d.Matched = append(d.Matched, x...)
 		}
 		return d
@@ -393,12 +400,13 @@ func sessionPolicies(ps []*Policy, skip bool) []*Policy {
 	return ps
 }
 
-// matches tells whether the statement applies to the action, resource
-// and context of req (the principal is checked separately).
+// matches tells whether the statement applies to the action (as
+// foldAction gives it), resource and context of req (the principal is
+// checked separately).
 func (st *Statement) matches(req *Request, action, version string) (bool, []string) {
 	hit := false
 	for _, a := range st.Actions {
-		if globFold(a, action) {
+		if actionMatches(a, action) {
 			hit = true
 			break
 		}
@@ -510,7 +518,7 @@ func ResourceAllows(p *Policy, req Request) (bool, []Match) {
 	if p == nil {
 		return false, nil
 	}
-	action := strings.ToLower(req.Action)
+	action := foldAction(req.Action)
 	var deny, allow scanResult
 	scan([]*Policy{p}, &req, action, Deny, true, &deny)
 	if len(deny.matches) > 0 {

@@ -1,13 +1,21 @@
 package iam
 
-import "strings"
+import (
+	"strings"
+	"unicode/utf8"
+)
 
 // Glob reports whether s matches pattern, where * matches any run of
 // characters (also none) and ? exactly one, as in Action and Resource
 // elements and the *Like condition operators. It runs in O(len(s) *
 // number of stars) without allocating: authorization runs on every
 // request.
-func Glob(pattern, s string) bool {
+func Glob(pattern, s string) bool { return glob(pattern, s, false) }
+
+// glob is Glob, with foldS comparing each byte of s as its ASCII lower
+// case (pattern being lower-case already): actionMatches' way of matching
+// an action without lower-casing it into a new string.
+func glob(pattern, s string, foldS bool) bool {
 	px, sx := 0, 0
 	starP, starS := -1, 0
 	for sx < len(s) {
@@ -22,7 +30,7 @@ func Glob(pattern, s string) bool {
 				sx++
 				continue
 			default:
-				if c == s[sx] {
+				if c == s[sx] || (foldS && c == lowerASCII(s[sx])) {
 					px++
 					sx++
 					continue
@@ -48,6 +56,40 @@ func globFold(pattern, s string) bool {
 		return Glob(pattern, s)
 	}
 	return Glob(strings.ToLower(pattern), strings.ToLower(s))
+}
+
+// foldAction is the form of a request's action that actionMatches
+// takes: the action itself when it is ASCII (every AWS action is), which
+// actionMatches folds byte by byte as it compares, and otherwise its
+// lower case, as before. Evaluate used to lower-case every action, a new
+// string per authorization.
+func foldAction(action string) string {
+	for i := 0; i < len(action); i++ {
+		if action[i] >= utf8.RuneSelf {
+			return strings.ToLower(action)
+		}
+	}
+	return action
+}
+
+// actionMatches is globFold(pattern, strings.ToLower(action)) for an
+// action from foldAction: an ASCII action's ASCII lower case is its
+// lower case, and a lower-cased one has no upper-case ASCII byte left to
+// fold, so comparing each of its bytes lower-cased is the same match.
+// Parsed statements' action patterns are lower-case; any other pattern
+// takes globFold as before.
+func actionMatches(pattern, action string) bool {
+	if !isLowerASCII(pattern) {
+		return globFold(pattern, action)
+	}
+	return glob(pattern, action, true)
+}
+
+func lowerASCII(c byte) byte {
+	if 'A' <= c && c <= 'Z' {
+		return c + 'a' - 'A'
+	}
+	return c
 }
 
 func isLowerASCII(s string) bool {

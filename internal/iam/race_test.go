@@ -1,0 +1,7 @@
+//go:build race
+
+package iam
+
+// raceEnabled: allocation counts are checked without the race detector
+// (internal/gateway/race_test.go says why).
+const raceEnabled = true
