@@ -87,9 +87,8 @@ type Authz struct {
 	RequestContext func(r *http.Request) iam.Context
 	// Existence is a question op asks only to decide what a refused
 	// caller learns (S3: a read of a missing key answers 404 only to
-	// callers allowed s3:ListBucket, 403 otherwise): the check to ask
-	// and how to learn whether the thing exists. ok false asks none.
-	Existence func(op string, in Input) (c Check, exists func(ctx context.Context) (bool, error), ok bool)
+	// callers allowed s3:ListBucket, 403 otherwise); nil asks none.
+	Existence *Existence
 	// NewResource operations create the resource they name: an existing
 	// resource of that name (another account's bucket) neither grants
 	// nor refuses them, so its policy and owner do not apply.
@@ -128,6 +127,25 @@ func (a Authz) Action(prefix, op string) string {
 		}
 	}
 	return prefix + ":" + op
+}
+
+// Existence is Authz.Existence: the check to ask, its condition keys and
+// how to learn whether the thing exists, apart, so that a request
+// builds only what its answer needs. Every GET of an existing key asks
+// the check, most of them of callers whose policies read no condition
+// key and who are allowed it: the keys and the look-up are then never
+// built (five allocations a request when they came with the check, as
+// a map and a closure).
+type Existence struct {
+	// Check is the question op asks, its Context left to Keys; ok false
+	// asks none.
+	Check func(op string, in Input) (c Check, ok bool)
+	// Keys are the check's own condition keys (S3: s3:prefix), built
+	// only when a policy could read them or a refusal names them.
+	Keys func(op string, in Input) iam.Context
+	// Exists reports whether the thing exists, asked only when the check
+	// is refused.
+	Exists func(ctx context.Context, op string, in Input) (bool, error)
 }
 
 // Check is one authorization question an operation asks.

@@ -289,7 +289,7 @@ func (a *authorizer) existence(ctx *request.Context, svc *gateway.Service, rules
 	if !ok {
 		return nil
 	}
-	c, exists, ok := rules.Existence(op, in)
+	c, ok := rules.Existence.Check(op, in)
 	if !ok {
 		return nil
 	}
@@ -302,6 +302,7 @@ func (a *authorizer) existence(ctx *request.Context, svc *gateway.Service, rules
 	// As in Authorize: the keys are built for a policy to read, or for
 	// a denial's message.
 	if readsContext(pols, nil) {
+		c.Context = rules.Existence.Keys(op, in)
 		req.Context = keys(c)
 		if err := a.resourceTags(ctx, &req, pols); err != nil {
 			return err
@@ -311,11 +312,12 @@ func (a *authorizer) existence(ctx *request.Context, svc *gateway.Service, rules
 	if dec.Allowed() || (dec.Reason == iam.ImplicitDeny && dec.Layer == iam.LayerResource && aclAllows(ctx, rules, req, caller)) {
 		return nil
 	}
-	there, err := exists(ctx)
+	there, err := rules.Existence.Exists(ctx, op, in)
 	if err != nil || there {
 		return err
 	}
 	if req.Context == nil {
+		c.Context = rules.Existence.Keys(op, in)
 		req.Context = keys(c)
 	}
 	return denied(svc, rules, req, dec)

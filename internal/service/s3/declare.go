@@ -32,7 +32,7 @@ func (s *S3) Declare() kit.Declaration {
 			ACLAllows:       s.ACLAllows,
 			PerItem:         kit.Set("DeleteObjects"),
 			RequestContext:  requestContext,
-			Existence:       s.missingKey,
+			Existence:       s.missingKey(),
 			// The bucket is not the caller's yet: another account's
 			// bucket of that name neither grants nor refuses the request
 			// (S3 answers 409 BucketAlreadyExists).

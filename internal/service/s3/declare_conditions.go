@@ -140,16 +140,46 @@ func deleteObjectsResources(in kit.Input, bucket string) []string {
 // key, so a ListBucket allowed for a prefix answers for keys under it —
 // and gets 403 AccessDenied otherwise (S3 API Reference, GetObject and
 // HeadObject "Permissions"). The authorizer asks the ListBucket question
-// first and looks the object up only when it is refused.
-func (s *S3) missingKey(op string, in kit.Input) (kit.Check, func(context.Context) (bool, error), bool) {
+// first and looks the object up only when it is refused; the question's
+// s3:prefix key (missingKeyKeys) and the look-up (missingKeyExists) are
+// built only then, so a GET of an existing key by a caller allowed the
+// question pays the bucket's ARN alone.
+func (s *S3) missingKey() *kit.Existence {
+	return &kit.Existence{Check: s.missingKeyCheck, Keys: s.missingKeyKeys, Exists: s.missingKeyExists}
+}
+
+// missingKeyTarget is the bucket and key missingKey's question is about;
+// ok false for an operation or request that asks none (another
+// operation, a version's read).
+func (s *S3) missingKeyTarget(op string, in kit.Input) (bucket, key string, ok bool) {
 	if op != "GetObject" && op != "HeadObject" {
-		return kit.Check{}, nil, false
+		return "", "", false
 	}
 	x := s.input(in)
-	bucket, key := x.str(mBucket), x.str(mKey)
+	bucket, key = x.str(mBucket), x.str(mKey)
 	if bucket == "" || key == "" || x.str(mVersionID) != "" {
-		return kit.Check{}, nil, false
+		return "", "", false
 	}
-	c := kit.Check{Action: "s3:ListBucket", Resource: "arn:aws:s3:::" + bucket, Context: iam.Context{"s3:prefix": {key}}}
-	return c, func(ctx context.Context) (bool, error) { return s.ObjectExists(ctx, bucket, key) }, true
+	return bucket, key, true
+}
+
+func (s *S3) missingKeyCheck(op string, in kit.Input) (kit.Check, bool) {
+	bucket, _, ok := s.missingKeyTarget(op, in)
+	if !ok {
+		return kit.Check{}, false
+	}
+	return kit.Check{Action: "s3:ListBucket", Resource: "arn:aws:s3:::" + bucket}, true
+}
+
+func (s *S3) missingKeyKeys(op string, in kit.Input) iam.Context {
+	_, key, _ := s.missingKeyTarget(op, in)
+	return iam.Context{"s3:prefix": {key}}
+}
+
+func (s *S3) missingKeyExists(ctx context.Context, op string, in kit.Input) (bool, error) {
+	bucket, key, ok := s.missingKeyTarget(op, in)
+	if !ok {
+		return true, nil // asked no question: nothing to hide
+	}
+	return s.ObjectExists(ctx, bucket, key)
 }

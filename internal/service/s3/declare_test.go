@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	s3api "github.com/niwa-cloud/niwa/internal/api/s3"
+	"github.com/niwa-cloud/niwa/internal/iam"
 	"github.com/niwa-cloud/niwa/internal/kit"
 	"github.com/niwa-cloud/niwa/internal/ptr"
 )
@@ -104,5 +105,59 @@ func TestS3ObjectLockAndAttributesChecks(t *testing.T) {
 		if !reflect.DeepEqual(got, tc.want) {
 			t.Errorf("%s: %v, want %v", tc.op, got, tc.want)
 		}
+	}
+}
+
+// TestMissingKeyQuestion: GetObject's and HeadObject's missing-key
+// question is s3:ListBucket on the bucket with s3:prefix the key, asked
+// of neither another operation nor a version's read; Exists answers the
+// store; and asking the question builds neither the keys nor the
+// look-up: one allocation (the bucket's ARN) where building them with
+// it cost five, whatever the answer turns out to need.
+func TestMissingKeyQuestion(t *testing.T) {
+	f := newFixture(t)
+	f.bucket(t, "missing-key")
+	f.put(t, "missing-key", "there", "x")
+	e := f.s.missingKey()
+	in := func(v any) kit.Input { i, _ := kit.NewInput(v); return i }
+	get := in(&s3api.GetObjectInput{Bucket: ptr.To("missing-key"), Key: ptr.To("there")})
+	for _, tc := range []struct {
+		op string
+		in kit.Input
+		ok bool
+	}{
+		{"GetObject", get, true},
+		{"HeadObject", in(&s3api.HeadObjectInput{Bucket: ptr.To("missing-key"), Key: ptr.To("there")}), true},
+		{"GetObject", in(&s3api.GetObjectInput{Bucket: ptr.To("missing-key"), Key: ptr.To("there"), VersionId: ptr.To("v")}), false},
+		{"GetObject", in(&s3api.GetObjectInput{Bucket: ptr.To("missing-key")}), false},
+		{"GetObjectTagging", in(&s3api.GetObjectTaggingInput{Bucket: ptr.To("missing-key"), Key: ptr.To("there")}), false},
+	} {
+		c, ok := e.Check(tc.op, tc.in)
+		if ok != tc.ok {
+			t.Fatalf("%s: asked %v, want %v", tc.op, ok, tc.ok)
+		}
+		if !ok {
+			continue
+		}
+		if c.Action != "s3:ListBucket" || c.Resource != "arn:aws:s3:::missing-key" || c.Context != nil {
+			t.Errorf("%s: %+v", tc.op, c)
+		}
+		if k := e.Keys(tc.op, tc.in); !reflect.DeepEqual(k, iam.Context{"s3:prefix": {"there"}}) {
+			t.Errorf("%s: keys %v", tc.op, k)
+		}
+	}
+	ctx := f.ctx()
+	for key, want := range map[string]bool{"there": true, "gone": false} {
+		there, err := e.Exists(ctx, "GetObject", in(&s3api.GetObjectInput{Bucket: ptr.To("missing-key"), Key: ptr.To(key)}))
+		if err != nil || there != want {
+			t.Errorf("%s: exists %v, %v; want %v", key, there, err, want)
+		}
+	}
+	if n := testing.AllocsPerRun(100, func() {
+		if _, ok := e.Check("GetObject", get); !ok {
+			t.Fatal("no question")
+		}
+	}); n > 1 {
+		t.Errorf("the missing-key question allocates %v times, want at most 1 (the bucket's ARN)", n)
 	}
 }
