@@ -115,7 +115,7 @@ func TestMapOfMatchesReflectMap(t *testing.T) {
 		"Item": map[string]any{
 			long("z"): map[string]any{"S": "x"},
 			long("a"): map[string]any{"S": "x"},
-			"m": map[string]any{"M": map[string]any{long("y"): map[string]any{"S": "x"}, long("b"): map[string]any{"S": "x"}}},
+			"m":       map[string]any{"M": map[string]any{long("y"): map[string]any{"S": "x"}, long("b"): map[string]any{"S": "x"}}},
 		},
 	}
 	var typed, rtyped dynamodbapi.PutItemInput
