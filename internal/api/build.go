@@ -217,52 +217,6 @@ func (t Table) Trim(f *Field, p unsafe.Pointer) {
 	h.cap = h.len
 }
 
-// MapBuilder fills a map[string]V: the codec decodes each value into
-// Value's address and then Puts it under its key.
-type MapBuilder struct {
-	m    reflect.Value // the map
-	key  reflect.Value // a settable string, reused for every key
-	val  reflect.Value // a settable V, reused for every value
-	Elem *Field        // the map's value
-}
-
-// Map starts the map the value at p holds: empty and not nil, replacing
-// an earlier one.
-func (t Table) Map(f *Field, p unsafe.Pointer) (MapBuilder, error) {
-	if f.Kind != KMap {
-		return MapBuilder{}, mismatch(t.structType(f), map[string]any(nil))
-	}
-	typ := t.typeOf(f.Type)
-	m := reflect.NewAt(typ, p).Elem()
-	m.Set(reflect.MakeMap(typ))
-	e := &t[f.Type]
-	return MapBuilder{
-		m:    m,
-		key:  reflect.New(typ.Key()).Elem(),
-		val:  reflect.New(typ.Elem()).Elem(),
-		Elem: &e.Elem,
-	}, nil
-}
-
-// Value is the address of the zeroed value the next Put stores.
-func (b *MapBuilder) Value() unsafe.Pointer {
-	b.val.SetZero()
-	return b.val.Addr().UnsafePointer()
-}
-
-// Put stores the value at Value's address under k, replacing an earlier
-// value of the same key.
-func (b *MapBuilder) Put(k string) {
-	b.key.SetString(k)
-	b.m.SetMapIndex(b.key, b.val)
-}
-
-// Delete removes k (a later null over an earlier duplicate key).
-func (b *MapBuilder) Delete(k string) {
-	b.key.SetString(k)
-	b.m.SetMapIndex(b.key, reflect.Value{})
-}
-
 // SetStringBytes sets the value at p from a dynamic string with b's
 // bytes (which it copies). A *string member gets its string's bytes and
 // header in one allocation where SetString's &s and the bytes are two.

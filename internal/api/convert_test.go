@@ -86,7 +86,7 @@ var genTable = [...]Type{
 	}},
 	1: {Go: (*genInner)(nil), Fields: []Field{{Name: "N", Off: unsafe.Offsetof(genInner{}.N), Kind: KInt32Ptr}}},
 	2: {Go: (*[]genInner)(nil), Elem: Field{Kind: KStruct, Type: 1}, Size: unsafe.Sizeof(genInner{})},
-	3: {Go: (*map[string]genInner)(nil), Elem: Field{Kind: KStruct, Type: 1}, MapFrom: MapFrom[genInner], MapTo: MapTo[genInner]},
+	3: {Go: (*map[string]genInner)(nil), Elem: Field{Kind: KStruct, Type: 1}, Map: MapOf[genInner]{}},
 	4: {Go: (*EventStream[genInner])(nil), StreamTo: StreamTo[genInner]},
 }
 

@@ -28,9 +28,8 @@ import (
 // *unsafe.Pointer ...), so the garbage collector's write barriers apply.
 // Structures are allocated with reflect.New and lists grown with
 // reflect.Value.Grow from the entry's type, so every allocation carries
-// its type's pointer map. Map types have two generic helpers each
-// (MapFrom, MapTo) since a map can only be built or walked with its type
-// known. The semantics are exactly Reflect's, which the equivalence test
+// its type's pointer map. Map types have a generic MapOf[V] each (maps.go)
+// since a map can only be built or walked with its type known. The semantics are exactly Reflect's, which the equivalence test
 // in internal/codegen/allshapes holds this interpreter to over every
 // shape of every service; TestTablesMatchTypes there checks every entry's
 // offsets, kinds and sizes against its Go type, and under -race checkptr
@@ -88,12 +87,10 @@ type Type struct {
 	// and Size a list element's size.
 	Elem Field
 	Size uintptr
-	// MapFrom and MapTo are a map type's MapFrom[V] and MapTo[V], and
-	// StreamTo an event stream type's StreamTo[E]. They take and return
-	// the map or function itself, not its address: an address passed to
-	// a function value escapes, and a map value's is on the stack.
-	MapFrom  func(Table, *Field, map[string]any) (unsafe.Pointer, error)
-	MapTo    func(Table, *Field, unsafe.Pointer) any
+	// Map is a map type's MapOf[V] (maps.go). StreamTo is an event
+	// stream type's StreamTo[E]; it takes the function itself, not its
+	// address: an address passed to a function value escapes.
+	Map      MapType
 	StreamTo func(unsafe.Pointer) model.EventStream
 }
 
@@ -351,7 +348,7 @@ func (t Table) set(f *Field, p unsafe.Pointer, v any) error {
 			return mismatch(t.typeOf(f.Type), v)
 		}
 		e := &t[f.Type]
-		out, err := e.MapFrom(t, &e.Elem, m)
+		out, err := e.Map.from(t, &e.Elem, m)
 		if err != nil {
 			return err
 		}
@@ -391,36 +388,6 @@ func (t Table) setList(i int32, p unsafe.Pointer, v any) error {
 		}
 	}
 	return nil
-}
-
-// MapFrom is the map[string]V of a dynamic structure value; nil values
-// are zero. Each map type's entry holds its instance.
-func MapFrom[V any](t Table, e *Field, m map[string]any) (unsafe.Pointer, error) {
-	out := make(map[string]V, len(m))
-	for k, v := range m {
-		var ev V
-		if v != nil {
-			if err := t.set(e, unsafe.Pointer(&ev), v); err != nil {
-				return nil, at(err, "."+k)
-			}
-		}
-		out[k] = ev
-	}
-	return *(*unsafe.Pointer)(unsafe.Pointer(&out)), nil
-}
-
-// MapTo is the dynamic form of the map[string]V mp: nil when nil, else a
-// map[string]any of the values' dynamic forms.
-func MapTo[V any](t Table, e *Field, mp unsafe.Pointer) any {
-	m := *(*map[string]V)(unsafe.Pointer(&mp))
-	if m == nil {
-		return nil
-	}
-	out := make(map[string]any, len(m))
-	for k, v := range m {
-		out[k] = t.dyn(e, unsafe.Pointer(&v))
-	}
-	return out
 }
 
 // dyn is the dynamic form of the value of kind f.Kind at p: nil (absent)
@@ -498,7 +465,7 @@ func (t Table) dyn(f *Field, p unsafe.Pointer) any {
 		return out
 	case KMap:
 		e := &t[f.Type]
-		return e.MapTo(t, &e.Elem, *(*unsafe.Pointer)(p))
+		return e.Map.to(t, &e.Elem, *(*unsafe.Pointer)(p))
 	case KStream:
 		if fn := *(*unsafe.Pointer)(p); fn != nil {
 			return t[f.Type].StreamTo(fn)

@@ -2,7 +2,6 @@ package api
 
 import (
 	"reflect"
-	"slices"
 	"sync"
 	"unsafe"
 
@@ -42,7 +41,7 @@ func (v *Validator) Validate(ref *model.Ref, in Typed) []model.Violation {
 	w.v, w.t = v.Model, tab
 	w.structure(ref.Shape, i, reflect.ValueOf(in).UnsafePointer())
 	out := w.out
-	*w = typedWalk{path: w.path, keyVar: w.keyVar, valVars: w.valVars}
+	*w = typedWalk{path: w.path}
 	v.walks.Put(w)
 	return out
 }
@@ -53,18 +52,6 @@ type typedWalk struct {
 	t    Table
 	out  []model.Violation
 	path model.Path // the member, element, key or value being checked
-	// keyVar and valVars are the variables a map's keys and values are
-	// copied into (reflect.MapIter's Key and Value would allocate a copy
-	// of each), kept with the pooled walk: a map inside a map's value
-	// takes another.
-	keyVar  reflect.Value
-	valVars []valVar
-}
-
-// valVar is a variable of a map's value type.
-type valVar struct {
-	v    reflect.Value
-	busy bool
 }
 
 // structure checks the structure at p (nil: every member absent) of
@@ -227,59 +214,15 @@ func (w *typedWalk) mapValue(sh *model.Shape, f *Field, p unsafe.Pointer) {
 		}
 		return
 	}
-	mv := reflect.NewAt(w.t.typeOf(f.Type), p).Elem()
-	n := mv.Len()
+	m := *(*unsafe.Pointer)(p)
+	n := e.Map.len(m)
 	if !model.LengthValid(sh, n) {
 		model.LengthViolations(sh, n, w.path.String(), w.t.dyn(f, p), &w.out)
 	}
 	if !keys && !values || n == 0 {
 		return
 	}
-	if !w.keyVar.IsValid() {
-		w.keyVar = reflect.New(reflect.TypeFor[string]()).Elem()
-	}
-	vi := w.valVar(mv.Type().Elem())
-	ev := w.valVars[vi].v
-	ep := ev.Addr().UnsafePointer()
-	mark := len(w.out)
-	var it reflect.MapIter // on the stack, unlike MapRange's
-	it.Reset(mv)
-	for it.Next() {
-		ev.SetIterValue(&it)
-		w.keyVar.SetIterKey(&it)
-		w.entry(sh, &e.Elem, w.keyVar.String(), ep, keys, values)
-	}
-	if len(w.out) > mark && n > 1 {
-		// A map has no order: the violations of its entries are
-		// reported in key order, as Validate reports them.
-		w.out = w.out[:mark]
-		ks := make([]string, 0, n)
-		it.Reset(mv)
-		for it.Next() {
-			w.keyVar.SetIterKey(&it)
-			ks = append(ks, w.keyVar.String())
-		}
-		slices.Sort(ks)
-		for _, k := range ks {
-			ev.Set(mv.MapIndex(reflect.ValueOf(k)))
-			w.entry(sh, &e.Elem, k, ep, keys, values)
-		}
-	}
-	ev.SetZero() // holds no value of the input while pooled
-	w.valVars[vi].busy = false
-}
-
-// valVar is the index in valVars of a variable of type t not in use,
-// now in use.
-func (w *typedWalk) valVar(t reflect.Type) int {
-	for i := range w.valVars {
-		if vv := &w.valVars[i]; !vv.busy && vv.v.Type() == t {
-			vv.busy = true
-			return i
-		}
-	}
-	w.valVars = append(w.valVars, valVar{v: reflect.New(t).Elem(), busy: true})
-	return len(w.valVars) - 1
+	e.Map.walk(w, sh, &e.Elem, m, keys, values)
 }
 
 // key checks a map key, as Validate's mapEntry does.

@@ -176,7 +176,7 @@ func (t *convTab) kind(r *model.Ref, field bool) string {
 	case sh.Type == model.Map:
 		return t.entry(r, "api.KMap", func(gt string) string {
 			vt := t.g.goType(sh.Value, false)
-			return fmt.Sprintf("{Go: (*%s)(nil), Elem: api.Field{%s}, MapFrom: api.MapFrom[%s], MapTo: api.MapTo[%s]}", gt, t.kind(sh.Value, false), vt, vt)
+			return fmt.Sprintf("{Go: (*%s)(nil), Elem: api.Field{%s}, Map: api.MapOf[%s]{}}", gt, t.kind(sh.Value, false), vt)
 		})
 	}
 	switch s := scalar(r); s {

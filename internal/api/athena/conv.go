@@ -1341,7 +1341,7 @@ var convTable = [...]api.Type{
 	210: {Go: (*[]UnprocessedQueryExecutionId)(nil), Elem: api.Field{Kind: api.KStruct, Type: 182}, Size: unsafe.Sizeof(*new(UnprocessedQueryExecutionId))},
 	211: {Go: (*[]CapacityAssignment)(nil), Elem: api.Field{Kind: api.KStruct, Type: 17}, Size: unsafe.Sizeof(*new(CapacityAssignment))},
 	212: {Go: (*[]Tag)(nil), Elem: api.Field{Kind: api.KStruct, Type: 174}, Size: unsafe.Sizeof(*new(Tag))},
-	213: {Go: (*map[string]string)(nil), Elem: api.Field{Kind: api.KString}, MapFrom: api.MapFrom[string], MapTo: api.MapTo[string]},
+	213: {Go: (*map[string]string)(nil), Elem: api.Field{Kind: api.KString}, Map: api.MapOf[string]{}},
 	214: {Go: (*[]ApplicationDPUSizes)(nil), Elem: api.Field{Kind: api.KStruct, Type: 1}, Size: unsafe.Sizeof(*new(ApplicationDPUSizes))},
 	215: {Go: (*[]CalculationSummary)(nil), Elem: api.Field{Kind: api.KStruct, Type: 13}, Size: unsafe.Sizeof(*new(CalculationSummary))},
 	216: {Go: (*[]CapacityReservation)(nil), Elem: api.Field{Kind: api.KStruct, Type: 19}, Size: unsafe.Sizeof(*new(CapacityReservation))},

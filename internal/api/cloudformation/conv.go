@@ -2022,7 +2022,7 @@ var convTable = [...]api.Type{
 	300: {Go: (*[]TypeSummary)(nil), Elem: api.Field{Kind: api.KStruct, Type: 247}, Size: unsafe.Sizeof(*new(TypeSummary))},
 	301: {Go: (*[]int32)(nil), Elem: api.Field{Kind: api.KInt32}, Size: unsafe.Sizeof(*new(int32))},
 	302: {Go: (*[]ResourceChangeDetail)(nil), Elem: api.Field{Kind: api.KStruct, Type: 175}, Size: unsafe.Sizeof(*new(ResourceChangeDetail))},
-	303: {Go: (*map[string]string)(nil), Elem: api.Field{Kind: api.KString}, MapFrom: api.MapFrom[string], MapTo: api.MapTo[string]},
+	303: {Go: (*map[string]string)(nil), Elem: api.Field{Kind: api.KString}, Map: api.MapOf[string]{}},
 	304: {Go: (*[]WarningDetail)(nil), Elem: api.Field{Kind: api.KStruct, Type: 261}, Size: unsafe.Sizeof(*new(WarningDetail))},
 	305: {Go: (*[]RollbackTrigger)(nil), Elem: api.Field{Kind: api.KStruct, Type: 188}, Size: unsafe.Sizeof(*new(RollbackTrigger))},
 	306: {Go: (*[]Output)(nil), Elem: api.Field{Kind: api.KStruct, Type: 159}, Size: unsafe.Sizeof(*new(Output))},

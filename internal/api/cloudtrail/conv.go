@@ -1251,7 +1251,7 @@ var convTable = [...]api.Type{
 	218: {Go: (*[]InsightSelector)(nil), Elem: api.Field{Kind: api.KStruct, Type: 88}, Size: unsafe.Sizeof(*new(InsightSelector))},
 	219: {Go: (*[][]map[string]string)(nil), Elem: api.Field{Kind: api.KList, Type: 220}, Size: unsafe.Sizeof(*new([]map[string]string))},
 	220: {Go: (*[]map[string]string)(nil), Elem: api.Field{Kind: api.KMap, Type: 221}, Size: unsafe.Sizeof(*new(map[string]string))},
-	221: {Go: (*map[string]string)(nil), Elem: api.Field{Kind: api.KString}, MapFrom: api.MapFrom[string], MapTo: api.MapTo[string]},
+	221: {Go: (*map[string]string)(nil), Elem: api.Field{Kind: api.KString}, Map: api.MapOf[string]{}},
 	222: {Go: (*[]Channel)(nil), Elem: api.Field{Kind: api.KStruct, Type: 12}, Size: unsafe.Sizeof(*new(Channel))},
 	223: {Go: (*[]EventDataStore)(nil), Elem: api.Field{Kind: api.KStruct, Type: 52}, Size: unsafe.Sizeof(*new(EventDataStore))},
 	224: {Go: (*[]ImportFailureListItem)(nil), Elem: api.Field{Kind: api.KStruct, Type: 79}, Size: unsafe.Sizeof(*new(ImportFailureListItem))},

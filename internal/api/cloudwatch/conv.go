@@ -888,7 +888,7 @@ var convTable = [...]api.Type{
 	125: {Go: (*[]Range)(nil), Elem: api.Field{Kind: api.KStruct, Type: 108}, Size: unsafe.Sizeof(*new(Range))},
 	126: {Go: (*[]string)(nil), Elem: api.Field{Kind: api.KString}, Size: unsafe.Sizeof(*new(string))},
 	127: {Go: (*[]DashboardValidationMessage)(nil), Elem: api.Field{Kind: api.KStruct, Type: 8}, Size: unsafe.Sizeof(*new(DashboardValidationMessage))},
-	128: {Go: (*map[string]float64)(nil), Elem: api.Field{Kind: api.KFloat64}, MapFrom: api.MapFrom[float64], MapTo: api.MapTo[float64]},
+	128: {Go: (*map[string]float64)(nil), Elem: api.Field{Kind: api.KFloat64}, Map: api.MapOf[float64]{}},
 	129: {Go: (*[]PartialFailure)(nil), Elem: api.Field{Kind: api.KStruct, Type: 91}, Size: unsafe.Sizeof(*new(PartialFailure))},
 	130: {Go: (*[]AlarmHistoryItem)(nil), Elem: api.Field{Kind: api.KStruct, Type: 0}, Size: unsafe.Sizeof(*new(AlarmHistoryItem))},
 	131: {Go: (*[]MetricAlarm)(nil), Elem: api.Field{Kind: api.KStruct, Type: 79}, Size: unsafe.Sizeof(*new(MetricAlarm))},

@@ -167,7 +167,7 @@ var convTable = [...]api.Type{
 	}},
 	22: {Go: (*[]string)(nil), Elem: api.Field{Kind: api.KString}, Size: unsafe.Sizeof(*new(string))},
 	23: {Go: (*[][]byte)(nil), Elem: api.Field{Kind: api.KBytes}, Size: unsafe.Sizeof(*new([]byte))},
-	24: {Go: (*map[string]AttributeValue)(nil), Elem: api.Field{Kind: api.KStruct, Type: 0}, MapFrom: api.MapFrom[AttributeValue], MapTo: api.MapTo[AttributeValue]},
+	24: {Go: (*map[string]AttributeValue)(nil), Elem: api.Field{Kind: api.KStruct, Type: 0}, Map: api.MapOf[AttributeValue]{}},
 	25: {Go: (*[]AttributeValue)(nil), Elem: api.Field{Kind: api.KStruct, Type: 0}, Size: unsafe.Sizeof(*new(AttributeValue))},
 	26: {Go: (*[]Record)(nil), Elem: api.Field{Kind: api.KStruct, Type: 14}, Size: unsafe.Sizeof(*new(Record))},
 	27: {Go: (*[]Stream)(nil), Elem: api.Field{Kind: api.KStruct, Type: 18}, Size: unsafe.Sizeof(*new(Stream))},

@@ -1276,7 +1276,7 @@ var convTable = [...]api.Type{
 	197: {Go: (*[]AuthorizationData)(nil), Elem: api.Field{Kind: api.KStruct, Type: 1}, Size: unsafe.Sizeof(*new(AuthorizationData))},
 	198: {Go: (*[]LifecyclePolicyPreviewResult)(nil), Elem: api.Field{Kind: api.KStruct, Type: 98}, Size: unsafe.Sizeof(*new(LifecyclePolicyPreviewResult))},
 	199: {Go: (*[]Attribute)(nil), Elem: api.Field{Kind: api.KStruct, Type: 0}, Size: unsafe.Sizeof(*new(Attribute))},
-	200: {Go: (*map[string]int32)(nil), Elem: api.Field{Kind: api.KInt32}, MapFrom: api.MapFrom[int32], MapTo: api.MapTo[int32]},
+	200: {Go: (*map[string]int32)(nil), Elem: api.Field{Kind: api.KInt32}, Map: api.MapOf[int32]{}},
 	201: {Go: (*[]ImageScanFinding)(nil), Elem: api.Field{Kind: api.KStruct, Type: 75}, Size: unsafe.Sizeof(*new(ImageScanFinding))},
 	202: {Go: (*[]EnhancedImageScanFinding)(nil), Elem: api.Field{Kind: api.KStruct, Type: 52}, Size: unsafe.Sizeof(*new(EnhancedImageScanFinding))},
 	203: {Go: (*[]CvssScore)(nil), Elem: api.Field{Kind: api.KStruct, Type: 19}, Size: unsafe.Sizeof(*new(CvssScore))},
@@ -1286,5 +1286,5 @@ var convTable = [...]api.Type{
 	207: {Go: (*[]ReplicationRule)(nil), Elem: api.Field{Kind: api.KStruct, Type: 133}, Size: unsafe.Sizeof(*new(ReplicationRule))},
 	208: {Go: (*[]ReplicationDestination)(nil), Elem: api.Field{Kind: api.KStruct, Type: 132}, Size: unsafe.Sizeof(*new(ReplicationDestination))},
 	209: {Go: (*[]RepositoryFilter)(nil), Elem: api.Field{Kind: api.KStruct, Type: 137}, Size: unsafe.Sizeof(*new(RepositoryFilter))},
-	210: {Go: (*map[string]string)(nil), Elem: api.Field{Kind: api.KString}, MapFrom: api.MapFrom[string], MapTo: api.MapTo[string]},
+	210: {Go: (*map[string]string)(nil), Elem: api.Field{Kind: api.KString}, Map: api.MapOf[string]{}},
 }

@@ -1087,7 +1087,7 @@ var convTable = [...]api.Type{
 	189: {Go: (*[]Tag)(nil), Elem: api.Field{Kind: api.KStruct, Type: 156}, Size: unsafe.Sizeof(*new(Tag))},
 	190: {Go: (*[]RevocationContent)(nil), Elem: api.Field{Kind: api.KStruct, Type: 136}, Size: unsafe.Sizeof(*new(RevocationContent))},
 	191: {Go: (*[]TrustStoreRevocation)(nil), Elem: api.Field{Kind: api.KStruct, Type: 185}, Size: unsafe.Sizeof(*new(TrustStoreRevocation))},
-	192: {Go: (*map[string]string)(nil), Elem: api.Field{Kind: api.KString}, MapFrom: api.MapFrom[string], MapTo: api.MapTo[string]},
+	192: {Go: (*map[string]string)(nil), Elem: api.Field{Kind: api.KString}, Map: api.MapOf[string]{}},
 	193: {Go: (*[]LoadBalancerAddress)(nil), Elem: api.Field{Kind: api.KStruct, Type: 102}, Size: unsafe.Sizeof(*new(LoadBalancerAddress))},
 	194: {Go: (*[]Action)(nil), Elem: api.Field{Kind: api.KStruct, Type: 1}, Size: unsafe.Sizeof(*new(Action))},
 	195: {Go: (*[]Listener)(nil), Elem: api.Field{Kind: api.KStruct, Type: 99}, Size: unsafe.Sizeof(*new(Listener))},

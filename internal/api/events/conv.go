@@ -1364,7 +1364,7 @@ var convTable = [...]api.Type{
 	197: {Go: (*[]CapacityProviderStrategyItem)(nil), Elem: api.Field{Kind: api.KStruct, Type: 11}, Size: unsafe.Sizeof(*new(CapacityProviderStrategyItem))},
 	198: {Go: (*[]PlacementConstraint)(nil), Elem: api.Field{Kind: api.KStruct, Type: 127}, Size: unsafe.Sizeof(*new(PlacementConstraint))},
 	199: {Go: (*[]PlacementStrategy)(nil), Elem: api.Field{Kind: api.KStruct, Type: 128}, Size: unsafe.Sizeof(*new(PlacementStrategy))},
-	200: {Go: (*map[string]string)(nil), Elem: api.Field{Kind: api.KString}, MapFrom: api.MapFrom[string], MapTo: api.MapTo[string]},
+	200: {Go: (*map[string]string)(nil), Elem: api.Field{Kind: api.KString}, Map: api.MapOf[string]{}},
 	201: {Go: (*[]ApiDestination)(nil), Elem: api.Field{Kind: api.KStruct, Type: 2}, Size: unsafe.Sizeof(*new(ApiDestination))},
 	202: {Go: (*[]Archive)(nil), Elem: api.Field{Kind: api.KStruct, Type: 4}, Size: unsafe.Sizeof(*new(Archive))},
 	203: {Go: (*[]Connection)(nil), Elem: api.Field{Kind: api.KStruct, Type: 14}, Size: unsafe.Sizeof(*new(Connection))},

@@ -1097,7 +1097,7 @@ var convTable = [...]api.Type{
 	}},
 	167: {Go: (*[]string)(nil), Elem: api.Field{Kind: api.KString}, Size: unsafe.Sizeof(*new(string))},
 	168: {Go: (*[]Tag)(nil), Elem: api.Field{Kind: api.KStruct, Type: 133}, Size: unsafe.Sizeof(*new(Tag))},
-	169: {Go: (*map[string]string)(nil), Elem: api.Field{Kind: api.KString}, MapFrom: api.MapFrom[string], MapTo: api.MapTo[string]},
+	169: {Go: (*map[string]string)(nil), Elem: api.Field{Kind: api.KString}, Map: api.MapOf[string]{}},
 	170: {Go: (*[]CustomKeyStoresListEntry)(nil), Elem: api.Field{Kind: api.KStruct, Type: 24}, Size: unsafe.Sizeof(*new(CustomKeyStoresListEntry))},
 	171: {Go: (*[]AliasListEntry)(nil), Elem: api.Field{Kind: api.KStruct, Type: 0}, Size: unsafe.Sizeof(*new(AliasListEntry))},
 	172: {Go: (*[]GrantListEntry)(nil), Elem: api.Field{Kind: api.KStruct, Type: 76}, Size: unsafe.Sizeof(*new(GrantListEntry))},

@@ -4422,7 +4422,7 @@ var convTable = [...]api.Type{
 	576: {Go: (*[]string)(nil), Elem: api.Field{Kind: api.KString}, Size: unsafe.Sizeof(*new(string))},
 	577: {Go: (*[]ProcessorFeature)(nil), Elem: api.Field{Kind: api.KStruct, Type: 448}, Size: unsafe.Sizeof(*new(ProcessorFeature))},
 	578: {Go: (*[]UserAuthConfig)(nil), Elem: api.Field{Kind: api.KStruct, Type: 566}, Size: unsafe.Sizeof(*new(UserAuthConfig))},
-	579: {Go: (*map[string]string)(nil), Elem: api.Field{Kind: api.KString}, MapFrom: api.MapFrom[string], MapTo: api.MapTo[string]},
+	579: {Go: (*map[string]string)(nil), Elem: api.Field{Kind: api.KString}, Map: api.MapOf[string]{}},
 	580: {Go: (*[]DBClusterOptionGroupStatus)(nil), Elem: api.Field{Kind: api.KStruct, Type: 106}, Size: unsafe.Sizeof(*new(DBClusterOptionGroupStatus))},
 	581: {Go: (*[]DBClusterStatusInfo)(nil), Elem: api.Field{Kind: api.KStruct, Type: 123}, Size: unsafe.Sizeof(*new(DBClusterStatusInfo))},
 	582: {Go: (*[]DBClusterMember)(nil), Elem: api.Field{Kind: api.KStruct, Type: 103}, Size: unsafe.Sizeof(*new(DBClusterMember))},

@@ -2886,7 +2886,7 @@ var convTable = [...]api.Type{
 	369: {Go: (*[]CORSRule)(nil), Elem: api.Field{Kind: api.KStruct, Type: 19}, Size: unsafe.Sizeof(*new(CORSRule))},
 	370: {Go: (*[]string)(nil), Elem: api.Field{Kind: api.KString}, Size: unsafe.Sizeof(*new(string))},
 	371: {Go: (*[]CompletedPart)(nil), Elem: api.Field{Kind: api.KStruct, Type: 28}, Size: unsafe.Sizeof(*new(CompletedPart))},
-	372: {Go: (*map[string]string)(nil), Elem: api.Field{Kind: api.KString}, MapFrom: api.MapFrom[string], MapTo: api.MapTo[string]},
+	372: {Go: (*map[string]string)(nil), Elem: api.Field{Kind: api.KString}, Map: api.MapOf[string]{}},
 	373: {Go: (*[]ObjectIdentifier)(nil), Elem: api.Field{Kind: api.KStruct, Type: 225}, Size: unsafe.Sizeof(*new(ObjectIdentifier))},
 	374: {Go: (*[]DeletedObject)(nil), Elem: api.Field{Kind: api.KStruct, Type: 84}, Size: unsafe.Sizeof(*new(DeletedObject))},
 	375: {Go: (*[]Error)(nil), Elem: api.Field{Kind: api.KStruct, Type: 89}, Size: unsafe.Sizeof(*new(Error))},

@@ -353,7 +353,7 @@ var convTable = [...]api.Type{
 	52: {Go: (*[]PlacementConstraint)(nil), Elem: api.Field{Kind: api.KStruct, Type: 28}, Size: unsafe.Sizeof(*new(PlacementConstraint))},
 	53: {Go: (*[]PlacementStrategy)(nil), Elem: api.Field{Kind: api.KStruct, Type: 29}, Size: unsafe.Sizeof(*new(PlacementStrategy))},
 	54: {Go: (*[]map[string]string)(nil), Elem: api.Field{Kind: api.KMap, Type: 55}, Size: unsafe.Sizeof(*new(map[string]string))},
-	55: {Go: (*map[string]string)(nil), Elem: api.Field{Kind: api.KString}, MapFrom: api.MapFrom[string], MapTo: api.MapTo[string]},
+	55: {Go: (*map[string]string)(nil), Elem: api.Field{Kind: api.KString}, Map: api.MapOf[string]{}},
 	56: {Go: (*[]ScheduleGroupSummary)(nil), Elem: api.Field{Kind: api.KStruct, Type: 34}, Size: unsafe.Sizeof(*new(ScheduleGroupSummary))},
 	57: {Go: (*[]ScheduleSummary)(nil), Elem: api.Field{Kind: api.KStruct, Type: 35}, Size: unsafe.Sizeof(*new(ScheduleSummary))},
 	58: {Go: (*[]SageMakerPipelineParameter)(nil), Elem: api.Field{Kind: api.KStruct, Type: 32}, Size: unsafe.Sizeof(*new(SageMakerPipelineParameter))},

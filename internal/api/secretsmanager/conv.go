@@ -497,7 +497,7 @@ var convTable = [...]api.Type{
 	72: {Go: (*[]Tag)(nil), Elem: api.Field{Kind: api.KStruct, Type: 56}, Size: unsafe.Sizeof(*new(Tag))},
 	73: {Go: (*[]ReplicaRegionType)(nil), Elem: api.Field{Kind: api.KStruct, Type: 40}, Size: unsafe.Sizeof(*new(ReplicaRegionType))},
 	74: {Go: (*[]ReplicationStatusType)(nil), Elem: api.Field{Kind: api.KStruct, Type: 43}, Size: unsafe.Sizeof(*new(ReplicationStatusType))},
-	75: {Go: (*map[string][]string)(nil), Elem: api.Field{Kind: api.KList, Type: 68}, MapFrom: api.MapFrom[[]string], MapTo: api.MapTo[[]string]},
+	75: {Go: (*map[string][]string)(nil), Elem: api.Field{Kind: api.KList, Type: 68}, Map: api.MapOf[[]string]{}},
 	76: {Go: (*[]SecretVersionsListEntry)(nil), Elem: api.Field{Kind: api.KStruct, Type: 53}, Size: unsafe.Sizeof(*new(SecretVersionsListEntry))},
 	77: {Go: (*[]SecretListEntry)(nil), Elem: api.Field{Kind: api.KStruct, Type: 51}, Size: unsafe.Sizeof(*new(SecretListEntry))},
 	78: {Go: (*[]ValidationErrorsEntry)(nil), Elem: api.Field{Kind: api.KStruct, Type: 67}, Size: unsafe.Sizeof(*new(ValidationErrorsEntry))},

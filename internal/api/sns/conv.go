@@ -702,7 +702,7 @@ var convTable = [...]api.Type{
 	}},
 	128: {Go: (*VerifySMSSandboxPhoneNumberResult)(nil)},
 	129: {Go: (*[]string)(nil), Elem: api.Field{Kind: api.KString}, Size: unsafe.Sizeof(*new(string))},
-	130: {Go: (*map[string]string)(nil), Elem: api.Field{Kind: api.KString}, MapFrom: api.MapFrom[string], MapTo: api.MapTo[string]},
+	130: {Go: (*map[string]string)(nil), Elem: api.Field{Kind: api.KString}, Map: api.MapOf[string]{}},
 	131: {Go: (*[]Tag)(nil), Elem: api.Field{Kind: api.KStruct, Type: 111}, Size: unsafe.Sizeof(*new(Tag))},
 	132: {Go: (*[]Endpoint)(nil), Elem: api.Field{Kind: api.KStruct, Type: 28}, Size: unsafe.Sizeof(*new(Endpoint))},
 	133: {Go: (*[]PhoneNumberInformation)(nil), Elem: api.Field{Kind: api.KStruct, Type: 80}, Size: unsafe.Sizeof(*new(PhoneNumberInformation))},
@@ -711,7 +711,7 @@ var convTable = [...]api.Type{
 	136: {Go: (*[]Subscription)(nil), Elem: api.Field{Kind: api.KStruct, Type: 109}, Size: unsafe.Sizeof(*new(Subscription))},
 	137: {Go: (*[]Topic)(nil), Elem: api.Field{Kind: api.KStruct, Type: 118}, Size: unsafe.Sizeof(*new(Topic))},
 	138: {Go: (*[]PublishBatchRequestEntry)(nil), Elem: api.Field{Kind: api.KStruct, Type: 84}, Size: unsafe.Sizeof(*new(PublishBatchRequestEntry))},
-	139: {Go: (*map[string]MessageAttributeValue)(nil), Elem: api.Field{Kind: api.KStruct, Type: 75}, MapFrom: api.MapFrom[MessageAttributeValue], MapTo: api.MapTo[MessageAttributeValue]},
+	139: {Go: (*map[string]MessageAttributeValue)(nil), Elem: api.Field{Kind: api.KStruct, Type: 75}, Map: api.MapOf[MessageAttributeValue]{}},
 	140: {Go: (*[]PublishBatchResultEntry)(nil), Elem: api.Field{Kind: api.KStruct, Type: 86}, Size: unsafe.Sizeof(*new(PublishBatchResultEntry))},
 	141: {Go: (*[]BatchResultErrorEntry)(nil), Elem: api.Field{Kind: api.KStruct, Type: 5}, Size: unsafe.Sizeof(*new(BatchResultErrorEntry))},
 }

@@ -75,7 +75,7 @@ func checkKind(t *testing.T, tab api.Table, f api.Field, gt reflect.Type, field 
 		}
 	case k == api.KMap:
 		e := tab[f.Type]
-		ok = gt == entry() && gt.Kind() == reflect.Map && e.MapFrom != nil && e.MapTo != nil
+		ok = gt == entry() && gt.Kind() == reflect.Map && e.Map != nil && e.Map.Type() == gt
 		if ok {
 			checkKind(t, tab, e.Elem, gt.Elem(), false, where+"{}")
 		}

@@ -8,7 +8,6 @@ import (
 	"reflect"
 	"testing"
 	"time"
-	"unsafe"
 
 	"github.com/niwa-cloud/niwa/internal/api"
 	"github.com/niwa-cloud/niwa/internal/model"
@@ -123,42 +122,10 @@ func (b *tableBuilder) ref(r *model.Ref, field bool) (reflect.Type, api.Field) {
 	case model.Map:
 		vt, vf := b.ref(sh.Value, false)
 		mt := reflect.MapOf(reflect.TypeFor[string](), vt)
-		// A one-field structure entry holding a value: how the map
-		// functions convert one with the table's own interpreter.
-		holder := int32(len(b.tab))
-		hf := vf
-		hf.Name = "v"
-		b.tab = append(b.tab, api.Type{Go: reflect.Zero(reflect.PointerTo(vt)).Interface(), Fields: []api.Field{hf}})
 		i := int32(len(b.tab))
 		b.tab = append(b.tab, api.Type{
 			Go: reflect.Zero(reflect.PointerTo(mt)).Interface(), Elem: vf,
-			MapFrom: func(t api.Table, _ *api.Field, m map[string]any) (unsafe.Pointer, error) {
-				mv := reflect.MakeMapWithSize(mt, len(m))
-				for k, v := range m {
-					ev := reflect.New(vt)
-					if v != nil {
-						if err := t.FromDynamic(holder, ev.UnsafePointer(), map[string]any{"v": v}); err != nil {
-							return nil, err
-						}
-					}
-					mv.SetMapIndex(reflect.ValueOf(k), ev.Elem())
-				}
-				return mv.UnsafePointer(), nil
-			},
-			MapTo: func(t api.Table, _ *api.Field, mp unsafe.Pointer) any {
-				mv := reflect.NewAt(mt, unsafe.Pointer(&mp)).Elem()
-				if mv.IsNil() {
-					return nil
-				}
-				out := make(map[string]any, mv.Len())
-				it := mv.MapRange()
-				for it.Next() {
-					ev := reflect.New(vt)
-					ev.Elem().Set(it.Value())
-					out[it.Key().String()] = t.ToDynamic(holder, ev.UnsafePointer())["v"]
-				}
-				return out
-			},
+			Map: api.ReflectMap(mt),
 		})
 		return mt, api.Field{Kind: api.KMap, Type: i}
 	case model.String, model.Character:
