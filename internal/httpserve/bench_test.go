@@ -120,10 +120,12 @@ func BenchmarkParseRequest(b *testing.B) {
 // TestRequestAllocs pins what the server allocates for an SDK-sized
 // request and response on a kept-alive connection (BenchmarkServe's
 // exchange; the raw client allocates nothing): the response with the
-// request's body, URL and context, the header block's string, the
-// request, its header map (one group: Host is not in it) and values, the
-// handler's header map and the values it sets. A change that adds a
-// per-request object shows here.
+// request's body, URL, context and header values (hdrVals), the header
+// block's string, the request, its header map (one group: Host is not in
+// it), and the values the handler sets in its header map (the
+// connection's spare from the previous response). A change that adds a
+// per-request object shows here: 12 before the values' array moved into
+// the response and the handler's map was reused.
 func TestRequestAllocs(t *testing.T) {
 	addr := serveOwn(t, &Server{Handler: stsHandler, ReadHeaderTimeout: 20 * time.Second, IdleTimeout: 60 * time.Second})
 	c := dial(t, addr)
@@ -140,7 +142,7 @@ func TestRequestAllocs(t *testing.T) {
 	roundTrip()
 	n := testing.AllocsPerRun(200, roundTrip)
 	t.Logf("%v allocations per request", n)
-	const want = 12
+	const want = 9
 	if n > want && !raceEnabled {
 		t.Errorf("%v allocations per request, want at most %d", n, want)
 	}

@@ -164,6 +164,11 @@ type parsed struct {
 	// characters that need no escaping, an optional query) is parsed to
 	// instead of a new url.URL.
 	url *url.URL
+	// vals, when its capacity holds every header line, is the array the
+	// header's value slices share instead of a new one: the response's
+	// (response.hdrVals), which the request already keeps alive through
+	// its context, so it costs no allocation of its own.
+	vals []string
 }
 
 // headerKeys is how many keys the request's header had as read, Host
@@ -310,7 +315,12 @@ func parseHeader(s string, p *parsed) (http.Header, error) {
 		}
 	}
 	h := make(http.Header, n-hostLines)
-	vals := make([]string, n)
+	var vals []string
+	if p != nil && cap(p.vals) >= n {
+		vals = p.vals[:n:n]
+	} else {
+		vals = make([]string, n)
+	}
 	if s != "" && (s[0] == ' ' || s[0] == '\t') {
 		l, _ := nextLine(s)
 		if len(l) > 80 {

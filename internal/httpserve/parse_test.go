@@ -22,7 +22,11 @@ func parseOwn(data []byte) (req *http.Request, content []byte, err error) {
 	}
 	s := string(block)
 	_, _ = br.Discard(n)
-	p := parsed{url: new(url.URL)} // the server's fast path for plain URIs
+	// The server's fast path for plain URIs, and its array for the
+	// header's values (response.hdrVals: used up to its length, a new
+	// one past it).
+	var vals [16]string
+	p := parsed{url: new(url.URL), vals: vals[:0]}
 	req = new(http.Request)
 	if err := parseRequest(s, req, &p); err != nil {
 		return nil, nil, err

@@ -74,6 +74,10 @@ type response struct {
 	// url is the request's URL when its URI is of the plain form
 	// (parsed.url).
 	url url.URL
+	// hdrVals is the array the request header's values share when it
+	// has no more lines than this (parsed.vals): an SDK's request sends
+	// nine to fourteen.
+	hdrVals [16]string
 
 	clenBuf   [10]byte
 	statusBuf [3]byte
@@ -91,7 +95,7 @@ func (w *response) cancelCtx() { w.ctx.cancel() }
 
 func (w *response) Header() http.Header {
 	if w.handlerHeader == nil {
-		w.handlerHeader = make(http.Header, 4)
+		w.handlerHeader = w.newHeader(4)
 	}
 	if w.snapHeader == nil && w.wroteHeader && !w.cw.wroteHeader {
 		w.snapHeader = w.conn.snapshot(w.handlerHeader)
@@ -102,9 +106,28 @@ func (w *response) Header() http.Header {
 
 func (w *response) header() http.Header {
 	if w.handlerHeader == nil {
-		w.handlerHeader = make(http.Header)
+		w.handlerHeader = w.newHeader(0)
 	}
 	return w.handlerHeader
+}
+
+// maxSpareHeaderKeys is the most keys a handler header may have to be
+// kept for the connection's next response (conn.spareHeader): a Go map
+// of eight keys or fewer is one group.
+const maxSpareHeaderKeys = 8
+
+// newHeader is the handler's header map: the connection's spare one,
+// emptied, or a new one. net/http makes a new map for every response;
+// reusing the last one is safe because a handler may not use its
+// ResponseWriter, whose map this is, after ServeHTTP returns, and the
+// spare is given back only after the response was written whole.
+func (w *response) newHeader(hint int) http.Header {
+	if h := w.conn.spareHeader; h != nil {
+		w.conn.spareHeader = nil
+		clear(h)
+		return h
+	}
+	return make(http.Header, hint)
 }
 
 func relevantCaller() runtime.Frame {

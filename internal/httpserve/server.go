@@ -249,6 +249,13 @@ type conn struct {
 	// snap and snapVals hold responses' header snapshots (snapshot).
 	snap     http.Header
 	snapVals []string
+	// spareHeader is the previous response's handler header map, empty
+	// once taken (response.newHeader): a map is two allocations (its
+	// header and its group), and a connection's responses are one at a
+	// time. Given back only when the connection serves another request
+	// (not after a hijack), and only a map of one group, which clear
+	// empties in one step.
+	spareHeader http.Header
 	// dateSec is the second of the server's clock dateVal (in dateBuf)
 	// is the Date header of (conn.date).
 	dateSec int64
@@ -406,6 +413,9 @@ func (c *conn) serve(base context.Context) {
 			}
 			return
 		}
+		if h := w.handlerHeader; h != nil && len(h) <= maxSpareHeaderKeys {
+			c.spareHeader = h
+		}
 		c.setState(http.StateIdle)
 		c.cur.Store(nil)
 		if c.srv.inShutdown.Load() {
@@ -528,7 +538,7 @@ func (c *conn) readRequest(ctx context.Context) (*response, error) {
 	if n > 0 {
 		_, _ = c.bufr.Discard(n)
 	}
-	p := parsed{url: &w.url}
+	p := parsed{url: &w.url, vals: w.hdrVals[:0]}
 	var req http.Request
 	if err := parseRequest(s, &req, &p); err != nil {
 		return nil, err

@@ -9,6 +9,9 @@ import (
 	"log"
 	"net"
 	"net/http"
+	"reflect"
+	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -534,6 +537,80 @@ func TestDateFollowsTheClock(t *testing.T) {
 		advance(step.advance)
 		if got := date(step.c, step.br, step.path); got != step.want {
 			t.Errorf("at %v, %s: Date %q, want %q", clock(), step.path, got, step.want)
+		}
+	}
+}
+
+// TestSpareHeaderAndValues: the handler's header map is the previous
+// response's, reused on a kept-alive connection (conn.spareHeader), and
+// every handler still finds it empty and sends only what it set; a map
+// of more than maxSpareHeaderKeys keys is not kept. A request's header
+// values share an array of the response (response.hdrVals), so a header
+// a handler kept keeps its values after the connection's next request.
+func TestSpareHeaderAndValues(t *testing.T) {
+	type seen struct {
+		keys   int
+		header uintptr
+		req    http.Header
+	}
+	var got []seen
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hdr := w.Header()
+		got = append(got, seen{keys: len(hdr), header: uintptr(reflect.ValueOf(hdr).UnsafePointer()), req: r.Header})
+		n, _ := strconv.Atoi(r.Header.Get("X-Keys"))
+		for i := range n {
+			hdr.Set("X-Set-"+strconv.Itoa(i), r.Header.Get("X-Id"))
+		}
+		_, _ = io.WriteString(w, "ok")
+	})
+	addr := serveOwn(t, &Server{Handler: h})
+	c := dial(t, addr)
+	br := bufio.NewReader(c)
+	send := func(id string, keys int) string {
+		t.Helper()
+		if _, err := io.WriteString(c, "GET / HTTP/1.1\r\nHost: x\r\nX-Id: "+id+"\r\nX-Keys: "+strconv.Itoa(keys)+"\r\n\r\n"); err != nil {
+			t.Fatal(err)
+		}
+		res, err := http.ReadResponse(br, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, _ = io.Copy(io.Discard, res.Body)
+		var set []string
+		for k, vv := range res.Header {
+			if strings.HasPrefix(k, "X-Set-") {
+				set = append(set, k+"="+strings.Join(vv, ","))
+			}
+		}
+		slices.Sort(set)
+		return strings.Join(set, " ")
+	}
+	if s := send("a", 3); s != "X-Set-0=a X-Set-1=a X-Set-2=a" {
+		t.Errorf("first response's headers: %q", s)
+	}
+	if s := send("b", 1); s != "X-Set-0=b" {
+		t.Errorf("second response's headers: %q (the first's leaked?)", s)
+	}
+	if s := send("c", 12); strings.Count(s, "=c") != 12 || strings.Count(s, "=") != 12 {
+		t.Errorf("third response's headers: %q", s)
+	}
+	if s := send("d", 0); s != "" {
+		t.Errorf("fourth response's headers: %q", s)
+	}
+	for i, g := range got {
+		if g.keys != 0 {
+			t.Errorf("request %d: the handler's header had %d keys, want none", i, g.keys)
+		}
+	}
+	if got[1].header != got[0].header || got[2].header != got[0].header {
+		t.Errorf("the connection's second and third responses did not reuse the first's header map")
+	}
+	if got[3].header == got[2].header {
+		t.Errorf("a header map of 12 keys was kept for the next response")
+	}
+	for i, id := range []string{"a", "b", "c", "d"} {
+		if v := got[i].req.Get("X-Id"); v != id {
+			t.Errorf("request %d's kept header: X-Id %q, want %q", i, v, id)
 		}
 	}
 }
