@@ -43,7 +43,7 @@ func (it item) val() []byte { return unsafe.Slice(it.p, it.klen+it.vlen)[it.klen
 
 func itemLess(a, b item) bool { return bytes.Compare(a.key(), b.key()) < 0 }
 
-func newTree() *btree.BTreeG[item] { return btree.NewG(btreeDegree, itemLess) }
+func newTree(degree int) *btree.BTreeG[item] { return btree.NewG(degree, itemLess) }
 
 type memBackend struct {
 	mu     sync.Mutex
@@ -69,7 +69,7 @@ func (b *memBackend) Store(name string) (Store, error) {
 	}
 	s, ok := b.stores[name]
 	if !ok {
-		s = newMemStore(&b.closed)
+		s = newMemStore(&b.closed, btreeDegree)
 		b.stores[name] = s
 	}
 	return s, nil
@@ -110,6 +110,8 @@ func (b *memBackend) Close() error {
 // writes nothing clones and publishes nothing.
 type memStore struct {
 	closed *atomic.Bool
+	// degree is the tree's (btreeDegree; BenchmarkMemTree compares others).
+	degree int
 
 	// wmu serializes writers. snap is the committed tree, what Views
 	// read. A writer clones it, which writes only the tree header's
@@ -122,9 +124,9 @@ type memStore struct {
 
 var _ Store = (*memStore)(nil)
 
-func newMemStore(closed *atomic.Bool) *memStore {
-	s := &memStore{closed: closed}
-	s.snap.Store(newTree())
+func newMemStore(closed *atomic.Bool, degree int) *memStore {
+	s := &memStore{closed: closed, degree: degree}
+	s.snap.Store(newTree(degree))
 	return s
 }
 
@@ -171,7 +173,7 @@ func (s *memStore) Update(fn func(tx Tx) error) error {
 func (s *memStore) reset() {
 	s.wmu.Lock()
 	defer s.wmu.Unlock()
-	s.snap.Store(newTree())
+	s.snap.Store(newTree(s.degree))
 }
 
 // memTx reads tree. shared is set while an Update's tree is still the
