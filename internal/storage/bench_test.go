@@ -88,38 +88,29 @@ func BenchmarkMemTree(b *testing.B) {
 		count := sc.Key("count", "bench-table")
 		miss := sc.Key("item", "bench-table", "p00000", "s0000000x")
 		name := fmt.Sprintf("keys=%d/", n)
-		b.Run(name+"put", func(b *testing.B) {
-			b.ReportAllocs()
-			defer reportCPU(b)()
-			i := 0
-			for b.Loop() {
-				key := keys[i%len(keys)]
-				i++
-				if err := s.Update(func(tx Tx) error {
-					_, _, err := tx.(Swapper).Swap(key, val)
-					return err
-				}); err != nil {
-					b.Fatal(err)
-				}
+		for _, second := range []bool{false, true} {
+			op := "put"
+			if second {
+				op = "put2"
 			}
-		})
-		b.Run(name+"put2", func(b *testing.B) {
-			b.ReportAllocs()
-			defer reportCPU(b)()
-			i := 0
-			for b.Loop() {
-				key := keys[i%len(keys)]
-				i++
-				if err := s.Update(func(tx Tx) error {
-					if _, _, err := tx.(Swapper).Swap(key, val); err != nil {
-						return err
+			b.Run(name+op, func(b *testing.B) {
+				b.ReportAllocs()
+				defer reportCPU(b)()
+				i := 0
+				for b.Loop() {
+					key := keys[i%len(keys)]
+					i++
+					if err := s.Update(func(tx Tx) error {
+						if _, _, err := tx.(Swapper).Swap(key, val); err != nil || !second {
+							return err
+						}
+						return tx.Put(count, val[:16])
+					}); err != nil {
+						b.Fatal(err)
 					}
-					return tx.Put(count, val[:16])
-				}); err != nil {
-					b.Fatal(err)
 				}
-			}
-		})
+			})
+		}
 		b.Run(name+"get", func(b *testing.B) {
 			b.ReportAllocs()
 			defer reportCPU(b)()
