@@ -98,12 +98,23 @@ func newNode(gen uint64, leaf bool, size int) *tnode {
 	return n
 }
 
-// mutable answers n, or its copy when an older generation owns it.
+// mutable answers n, or its copy when an older generation owns it or
+// when n is a small block with no room left: a small node grows into a
+// full block before an append would move its items out of the block
+// (which would hold the block and a second array for the node's life).
 func (n *tnode) mutable(gen uint64) *tnode {
-	if n.gen == gen {
+	if n.gen == gen && (len(n.items) < cap(n.items) || cap(n.items) >= treeMaxItems) {
 		return n
 	}
-	out := newNode(gen, n.children == nil, len(n.items))
+	size := len(n.items)
+	if n.gen == gen {
+		size = treeMaxItems
+	}
+	return n.copyTo(gen, size)
+}
+
+func (n *tnode) copyTo(gen uint64, size int) *tnode {
+	out := newNode(gen, n.children == nil, size)
 	out.items = append(out.items, n.items...)
 	if n.children != nil {
 		out.children = append(out.children, n.children...)
@@ -295,6 +306,11 @@ func (n *tnode) growChildAndRemove(i int, key []byte, kind removeKind) (item, bo
 			i--
 		}
 		child := n.mutableChild(i)
+		if cap(child.items) < len(child.items)+1+len(n.children[i+1].items) {
+			// A merge fills the node: a small block grows first.
+			child = child.copyTo(n.gen, treeMaxItems)
+			n.children[i] = child
+		}
 		var sep item
 		var next *tnode
 		n.items, sep = removeAt(n.items, i)

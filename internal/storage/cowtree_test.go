@@ -123,11 +123,19 @@ func head(s []string) []string { return s[:min(len(s), 8)] }
 // checkNode verifies n's invariants and answers its height: sorted items
 // within (lo, hi), between treeMinItems and treeMaxItems of them (the
 // root may hold fewer), one more child than items in an inner node, every
-// leaf at the same depth.
+// leaf at the same depth, and the slices in the node's block.
 func checkNode(t testing.TB, n *tnode, root bool, lo, hi []byte) int {
 	t.Helper()
 	if len(n.items) > treeMaxItems || (!root && len(n.items) < treeMinItems) {
 		t.Fatalf("node of %d items", len(n.items))
+	}
+	// Items and children stay in the node's block (cowtree.go's
+	// capacities); an array of their own would be a second allocation.
+	if c := cap(n.items); c != treeMaxItems && c != treeSmallItems {
+		t.Fatalf("node of %d items moved out of its block (capacity %d)", len(n.items), c)
+	}
+	if c := cap(n.children); n.children != nil && c != treeMaxItems+1 && c != treeSmallItems+1 {
+		t.Fatalf("node's %d children moved out of its block (capacity %d)", len(n.children), c)
 	}
 	for i, it := range n.items {
 		k := it.key()
