@@ -5,13 +5,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"unsafe"
-
-	"github.com/google/btree"
 )
-
-// btreeDegree trades node size against depth; 32 is google/btree's own
-// recommendation for in-memory use and keeps copy-on-write copies small.
-const btreeDegree = 32
 
 // item is one key and its value, stored as one buffer (txn.Put's copy,
 // the value right after the key): a pointer and two lengths, 16 bytes
@@ -35,15 +29,9 @@ func pairItem(key, value []byte) item {
 	return item{p: unsafe.SliceData(key), klen: uint32(len(key)), vlen: uint32(len(value))}
 }
 
-func keyItem(key []byte) item { return item{p: unsafe.SliceData(key), klen: uint32(len(key))} }
-
 func (it item) key() []byte { return unsafe.Slice(it.p, it.klen+it.vlen)[:it.klen:it.klen] }
 
 func (it item) val() []byte { return unsafe.Slice(it.p, it.klen+it.vlen)[it.klen:] }
-
-func itemLess(a, b item) bool { return bytes.Compare(a.key(), b.key()) < 0 }
-
-func newTree() *btree.BTreeG[item] { return btree.NewG(btreeDegree, itemLess) }
 
 type memBackend struct {
 	mu     sync.Mutex
@@ -102,29 +90,30 @@ func (b *memBackend) Close() error {
 	return b.blobs.close()
 }
 
-// memStore keeps the committed state as an immutable copy-on-write B-tree.
-// An Update clones the tree (O(1)) at its first write, mutates the clone,
-// and publishes it on success, so a failed or panicking Update is
-// discarded by simply dropping the clone, and a View iterates a snapshot
-// nobody will ever write to, without holding any lock. An Update that
-// writes nothing clones and publishes nothing.
+// memStore keeps the committed state as an immutable copy-on-write B-tree
+// (cowtree.go). An Update takes the committed root (O(1)) at its first
+// write into a tree of its own generation, which copies each node on the
+// path of a write once, and publishes it on success, so a failed or
+// panicking Update is discarded by simply dropping it, and a View
+// iterates a snapshot nobody will ever write to, without holding any
+// lock. An Update that writes nothing copies and publishes nothing.
 type memStore struct {
 	closed *atomic.Bool
 
 	// wmu serializes writers. snap is the committed tree, what Views
-	// read. A writer clones it, which writes only the tree header's
-	// copy-on-write context (no reader reads it: Get and the iterators
-	// read the root and the nodes), and never mutates it: every write
-	// goes to the clone, whose nodes it copies on the way.
+	// read; no one writes it or its nodes. gen counts the Updates (under
+	// wmu): each writes the nodes stamped with its own number, copies
+	// of the older ones it writes through.
 	wmu  sync.Mutex
-	snap atomic.Pointer[btree.BTreeG[item]]
+	snap atomic.Pointer[memTree]
+	gen  uint64
 }
 
 var _ Store = (*memStore)(nil)
 
 func newMemStore(closed *atomic.Bool) *memStore {
 	s := &memStore{closed: closed}
-	s.snap.Store(newTree())
+	s.snap.Store(&memTree{})
 	return s
 }
 
@@ -152,7 +141,16 @@ func (s *memStore) Update(fn func(tx Tx) error) error {
 	}
 	s.wmu.Lock()
 	defer s.wmu.Unlock()
-	v := &memTxn{mem: memTx{tree: s.snap.Load(), shared: true}}
+	s.gen++
+	// The tree an Update writes and publishes comes with it: a View's
+	// memTxn stays 48 bytes.
+	u := &struct {
+		memTxn
+		own memTree
+	}{}
+	u.own.gen = s.gen
+	v := &u.memTxn
+	v.mem = memTx{tree: s.snap.Load(), own: &u.own, shared: true}
 	v.txn.raw, v.txn.writable = &v.mem, true
 	t := &v.txn
 	err := func() error {
@@ -171,21 +169,24 @@ func (s *memStore) Update(fn func(tx Tx) error) error {
 func (s *memStore) reset() {
 	s.wmu.Lock()
 	defer s.wmu.Unlock()
-	s.snap.Store(newTree())
+	s.snap.Store(&memTree{})
 }
 
 // memTx reads tree. shared is set while an Update's tree is still the
-// committed one: its first write clones it.
+// committed one: its first write gives own (of the Update's generation)
+// the committed tree's root, and reads and writes own from then on.
 type memTx struct {
-	tree   *btree.BTreeG[item]
+	tree   *memTree
+	own    *memTree
 	shared bool
 }
 
 var _ rawTx = (*memTx)(nil)
 
-func (m *memTx) writable() *btree.BTreeG[item] {
+func (m *memTx) writable() *memTree {
 	if m.shared {
-		m.tree, m.shared = m.tree.Clone(), false
+		m.own.root, m.own.length = m.tree.root, m.tree.length
+		m.tree, m.shared = m.own, false
 	}
 	return m.tree
 }
@@ -201,7 +202,7 @@ func (m *memTx) get(key []byte) ([]byte, bool) {
 // peek returns the tree's own value: values are never changed in place
 // (put inserts a private copy), so it stays what was read.
 func (m *memTx) peek(key []byte) ([]byte, bool) {
-	it, ok := m.tree.Get(keyItem(key))
+	it, ok := m.tree.get(key)
 	if !ok {
 		return nil, false
 	}
@@ -209,14 +210,14 @@ func (m *memTx) peek(key []byte) ([]byte, bool) {
 }
 
 func (m *memTx) put(key, value []byte) error {
-	m.writable().ReplaceOrInsert(pairItem(key, value))
+	m.writable().replaceOrInsert(pairItem(key, value))
 	return nil
 }
 
 // swap answers a copy of the replaced value: its buffer stays in the
 // committed tree that Views read.
 func (m *memTx) swap(key, value []byte) ([]byte, bool, error) {
-	old, ok := m.writable().ReplaceOrInsert(pairItem(key, value))
+	old, ok := m.writable().replaceOrInsert(pairItem(key, value))
 	if !ok {
 		return nil, false, nil
 	}
@@ -224,7 +225,7 @@ func (m *memTx) swap(key, value []byte) ([]byte, bool, error) {
 }
 
 func (m *memTx) del(key []byte) error {
-	m.writable().Delete(keyItem(key))
+	m.writable().delete(key)
 	return nil
 }
 
@@ -239,15 +240,10 @@ func (m *memTx) collect(out []kv, prefix, from []byte, incl, reverse bool, n int
 		out = append(out, ownedPair(it.key(), it.val()))
 		return len(out) < n
 	}
-	switch {
-	case !reverse && from == nil:
-		m.tree.Ascend(iter)
-	case !reverse:
-		m.tree.AscendGreaterOrEqual(keyItem(from), iter)
-	case from == nil:
-		m.tree.Descend(iter)
-	default:
-		m.tree.DescendLessOrEqual(keyItem(from), iter)
+	if reverse {
+		m.tree.descend(from, iter)
+	} else {
+		m.tree.ascend(from, iter)
 	}
 	return out
 }
