@@ -1185,7 +1185,7 @@ func (cr *connReader) startBackgroundReadLocked() {
 }
 
 func (cr *connReader) backgroundRead() {
-	n, err := cr.c.rwc.Read(cr.byteBuf[:])
+	n, err := cr.c.read(cr.byteBuf[:])
 	cr.mu.Lock()
 	if n == 1 {
 		cr.hasByte = true
@@ -1241,7 +1241,7 @@ func (cr *connReader) Read(p []byte) (int, error) {
 	cr.applyDeadlineLocked()
 	cr.inRead = true
 	cr.mu.Unlock()
-	n, err := cr.c.rwc.Read(p)
+	n, err := cr.c.read(p)
 	cr.mu.Lock()
 	cr.inRead = false
 	if err != nil {

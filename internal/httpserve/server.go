@@ -112,7 +112,7 @@ func (s *Server) Serve(l net.Listener) error {
 			return err
 		}
 		delay = 0
-		c := &conn{srv: s, rwc: rw, created: time.Now()}
+		c := &conn{srv: s, rwc: rw, sock: newSock(rw), created: time.Now()}
 		c.state.Store(int32(http.StateNew))
 		if !s.trackConn(c, true) {
 			_ = rw.Close()
@@ -229,8 +229,11 @@ func (s *Server) closeIdleConns() bool {
 
 // conn is one client connection.
 type conn struct {
-	srv     *Server
-	rwc     net.Conn
+	srv *Server
+	rwc net.Conn
+	// sock, when not nil, reads and writes rwc's socket directly
+	// (sock_linux.go); conn.read and conn.write choose.
+	sock    *sock
 	created time.Time
 	state   atomic.Int32 // an http.ConnState
 
@@ -321,12 +324,28 @@ func newWriter(w *conn) *bufio.Writer {
 type connWriter struct{ c *conn }
 
 func (w connWriter) Write(p []byte) (int, error) {
-	n, err := w.c.rwc.Write(p)
+	n, err := w.c.write(p)
 	if err != nil && w.c.werr == nil {
 		w.c.werr = err
 		w.c.cancelCtx()
 	}
 	return n, err
+}
+
+// read reads the connection: its socket directly when it has one.
+func (c *conn) read(p []byte) (int, error) {
+	if c.sock != nil {
+		return c.sock.read(p)
+	}
+	return c.rwc.Read(p)
+}
+
+// write writes the connection: its socket directly when it has one.
+func (c *conn) write(p []byte) (int, error) {
+	if c.sock != nil {
+		return c.sock.write(p)
+	}
+	return c.rwc.Write(p)
 }
 
 func (c *conn) setState(st http.ConnState) {
