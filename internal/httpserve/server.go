@@ -6,8 +6,10 @@
 // the request line and headers in one pass from the connection's buffer
 // into a header map whose keys and values are substrings of one string,
 // derives no per-request goroutine unless the handler waits on the
-// request's context, and keeps one buffered reader and writer per
-// connection. HTTP/2 and TLS are not its business: the HTTPS listener
+// request's context, keeps one buffered reader and writer per
+// connection and, on Linux, reads and writes a plain TCP connection's
+// socket without announcing the system calls to the scheduler
+// (sock_linux.go). HTTP/2 and TLS are not its business: the HTTPS listener
 // stays on net/http.
 package httpserve
 
