@@ -47,12 +47,18 @@ type sock struct {
 // internal/poll.
 const maxRW = 1 << 30
 
-type rawRead struct {
+// rawOp is a read or write in progress: its buffer (what is left of it,
+// for a write), the bytes done, the errno that ended it, and the
+// function RawConn calls with the socket (bound once per connection, so
+// that a call allocates no closure).
+type rawOp struct {
 	p     []byte
 	n     int
 	errno syscall.Errno
 	fn    func(fd uintptr) bool
 }
+
+type rawRead struct{ rawOp }
 
 func (r *rawRead) once(fd uintptr) bool {
 	for {
@@ -71,12 +77,7 @@ func (r *rawRead) once(fd uintptr) bool {
 	}
 }
 
-type rawWrite struct {
-	p     []byte
-	n     int
-	errno syscall.Errno
-	fn    func(fd uintptr) bool
-}
+type rawWrite struct{ rawOp }
 
 func (w *rawWrite) once(fd uintptr) bool {
 	for len(w.p) > 0 {
@@ -132,32 +133,30 @@ func (s *sock) read(p []byte) (int, error) {
 		p = p[:maxRW]
 	}
 	s.rd.p, s.rd.n, s.rd.errno = p, 0, 0
-	err := s.rc.Read(s.rd.fn)
-	n, errno := s.rd.n, s.rd.errno
-	s.rd.p = nil
-	switch {
-	case err != nil:
-		return 0, s.opError("read", err)
-	case errno != 0:
-		return 0, s.opError("read", os.NewSyscallError("read", errno))
-	case n == 0:
+	n, err := s.finish(&s.rd.rawOp, "read", s.rc.Read(s.rd.fn))
+	if err == nil && n == 0 {
 		return 0, io.EOF
 	}
-	return n, nil
+	return n, err
 }
 
 // write is net.Conn's Write: all of p, or an error. Not called
 // concurrently with itself (the connection's one buffered writer).
 func (s *sock) write(p []byte) (int, error) {
 	s.wr.p, s.wr.n, s.wr.errno = p, 0, 0
-	err := s.rc.Write(s.wr.fn)
-	n, errno := s.wr.n, s.wr.errno
-	s.wr.p = nil
+	return s.finish(&s.wr.rawOp, "write", s.rc.Write(s.wr.fn))
+}
+
+// finish is what a read or write returns once RawConn's Read or Write
+// came back with err: the bytes done and net.Conn's error, if any.
+func (s *sock) finish(o *rawOp, op string, err error) (int, error) {
+	n, errno := o.n, o.errno
+	o.p = nil
 	switch {
 	case err != nil:
-		return n, s.opError("write", err)
+		return n, s.opError(op, err)
 	case errno != 0:
-		return n, s.opError("write", os.NewSyscallError("write", errno))
+		return n, s.opError(op, os.NewSyscallError(op, errno))
 	}
 	return n, nil
 }
