@@ -34,7 +34,9 @@ type Server struct {
 	// first byte; zero is no bound.
 	ReadHeaderTimeout time.Duration
 	// IdleTimeout bounds the wait for the next request on a kept-alive
-	// connection; zero is ReadHeaderTimeout's value, as net/http.
+	// connection; zero is ReadHeaderTimeout's value, as net/http's;
+	// negative is no bound (net/http's zero IdleTimeout with no
+	// ReadTimeout).
 	IdleTimeout time.Duration
 	// MaxHeaderBytes bounds the request line and headers (zero:
 	// http.DefaultMaxHeaderBytes); past it the answer is 431.

@@ -106,6 +106,38 @@ func TestTimeouts(t *testing.T) {
 	})
 }
 
+// TestNoIdleBound: a negative IdleTimeout leaves a kept-alive connection
+// open however long it idles (net/http's zero IdleTimeout with no
+// ReadTimeout, what Lambda's Runtime API needs), while the header
+// timeout still bounds a request once its first byte came.
+func TestNoIdleBound(t *testing.T) {
+	addr := serveOwn(t, &Server{Handler: okHandler, ReadHeaderTimeout: 100 * time.Millisecond, IdleTimeout: -1})
+	c := dial(t, addr)
+	br := bufio.NewReader(c)
+	for i := range 2 {
+		if i > 0 {
+			// Idle four times the header timeout (which would be the idle
+			// bound with a zero IdleTimeout).
+			time.Sleep(400 * time.Millisecond)
+		}
+		_, _ = io.WriteString(c, "GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+		resp, err := http.ReadResponse(br, nil)
+		if err != nil || resp.StatusCode != 200 {
+			t.Fatalf("request %d: %v", i, err)
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+	}
+	_, _ = io.WriteString(c, "GET / HTTP/1.1\r\nHost: x\r\n")
+	start := time.Now()
+	closed, got := closedWithin(c, 3*time.Second)
+	if !closed || got != "" {
+		t.Fatalf("a slow header: closed %v, answer %q", closed, got)
+	}
+	if d := time.Since(start); d > 2*time.Second {
+		t.Errorf("a slow header closed after %v, want ~100ms", d)
+	}
+}
+
 // TestHostileInput: inputs that must not hang the server or grow its
 // memory: an endless header line, endless headers, a line without end.
 func TestHostileInput(t *testing.T) {

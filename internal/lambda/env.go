@@ -18,6 +18,7 @@ import (
 
 	"github.com/niwa-cloud/niwa/internal/awsid"
 	"github.com/niwa-cloud/niwa/internal/clock"
+	"github.com/niwa-cloud/niwa/internal/httpserve"
 	"github.com/niwa-cloud/niwa/internal/proc"
 )
 
@@ -40,7 +41,7 @@ type env struct {
 	kind   string
 
 	ln        net.Listener
-	srv       *http.Server
+	srv       *httpserve.Server
 	proc      *os.Process
 	queue     chan *invocation
 	exited    chan struct{}
@@ -108,7 +109,7 @@ func (x *Executor) start(spec *Spec, gen int) (*env, error) {
 		initFail:  make(chan struct{}),
 		startedAt: now,
 	}
-	e.srv = &http.Server{Handler: e, ReadHeaderTimeout: 10 * time.Second}
+	e.srv = newRuntimeAPIServer(e)
 	go func() { _ = e.srv.Serve(ln) }()
 
 	environ, err := spec.Environ(e.stream)
@@ -145,6 +146,20 @@ func (x *Executor) start(spec *Spec, gen int) (*env, error) {
 		close(e.exited)
 	}()
 	return e, nil
+}
+
+// newRuntimeAPIServer serves h, an environment's Runtime API, with niwa's
+// own HTTP/1.1 server, as the edge is served: every invocation is two
+// requests on it (the runtime's GET of the next event, held until one
+// comes, and its POST of the response), and on net/http each one's read
+// woke the Go runtime's monitor thread (docs/performance.md, "Reads and
+// writes that do not wake the runtime's monitor"). A kept-alive
+// connection waits without an idle bound, as it did on net/http with no
+// ReadTimeout: the runtime's client keeps its connection between
+// invocations however far apart they come, and the environment's stop
+// closes it.
+func newRuntimeAPIServer(h http.Handler) *httpserve.Server {
+	return &httpserve.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: -1}
 }
 
 // logStreamName is AWS's stream name for an environment:
