@@ -69,7 +69,11 @@ type vm struct {
 	console *os.File
 	groups  map[int]struct{} // process groups started for it
 	down    bool
-	tokens  map[string]time.Time // IMDSv2 tokens and their expiry
+	// booted closes when the boot goroutine returns: a shutdown waits
+	// for it, so nothing it writes lands in a directory a terminate or a
+	// reset has removed (or a test's TempDir being cleaned up).
+	booted chan struct{}
+	tokens map[string]time.Time // IMDSv2 tokens and their expiry
 	// The role credentials IMDS hands out, for which profile, and when
 	// they were issued.
 	creds        Credentials
@@ -168,7 +172,7 @@ func (r *Runtime) Boot(account, region, id string) error {
 		r.cfg.Log.Info("instances: killed processes left by a previous run", "instance", id, "count", n)
 	}
 	v := &vm{r: r, account: account, region: region, id: id, dir: dir, ln: ln, console: console,
-		groups: map[int]struct{}{}, tokens: map[string]time.Time{}}
+		groups: map[int]struct{}{}, tokens: map[string]time.Time{}, booted: make(chan struct{})}
 	v.srv = &http.Server{Handler: v, ReadHeaderTimeout: 10 * time.Second}
 	if err := os.WriteFile(filepath.Join(dir, "running"), nil, 0o644); err != nil {
 		_ = ln.Close()
@@ -178,7 +182,10 @@ func (r *Runtime) Boot(account, region, id string) error {
 	r.vms[k] = v
 	r.startRefreshing()
 	go func() { _ = v.srv.Serve(ln) }()
-	go v.boot()
+	go func() {
+		defer close(v.booted)
+		v.boot()
+	}()
 	return nil
 }
 
@@ -336,6 +343,9 @@ func (v *vm) shutdown(line string) {
 	for g := range groups {
 		proc.KillGroupID(g)
 	}
+	// The boot's current step was killed above and it starts no other
+	// (start refuses once down is set): it returns promptly.
+	<-v.booted
 	_ = v.srv.Close()
 	v.mu.Lock()
 	defer v.mu.Unlock()

@@ -460,3 +460,28 @@ func TestIdentityKeyMadeOnFirstUse(t *testing.T) {
 		t.Fatalf("after a restart: %v, same certificate %v", err, bytes.Equal(first, restarted))
 	}
 }
+
+// TestTerminateWaitsForBoot: a terminate during the boot's user data
+// script kills the script and returns only once the boot has stopped, so
+// nothing the boot writes after its script (the semaphore cloud-init
+// keeps under var/lib/cloud) brings the removed directory back. Until
+// the boot was waited for, the directory reappeared a few milliseconds
+// later (or RemoveAll failed on it: "directory not empty").
+func TestTerminateWaitsForBoot(t *testing.T) {
+	h := newHarness(t)
+	h.src.set(instance("i-9", "#!/bin/sh\necho script-started\nsleep 30\n"))
+	if err := h.rt.Boot("000000000000", "us-east-1", "i-9"); err != nil {
+		t.Fatal(err)
+	}
+	h.waitConsole(t, "i-9", "script-started")
+	dir := h.rt.Dir("000000000000", "us-east-1", "i-9")
+	if err := h.rt.Terminate("000000000000", "us-east-1", "i-9"); err != nil {
+		t.Fatal(err)
+	}
+	// The wall clock: the boot is a real goroutine after a real process.
+	for deadline := time.Now().Add(300 * time.Millisecond); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+		if _, err := os.Stat(dir); !errors.Is(err, os.ErrNotExist) {
+			t.Fatalf("the terminated instance's directory is back: stat = %v", err)
+		}
+	}
+}
