@@ -31,12 +31,22 @@ func runAB(out io.Writer, bins []string, filter string, n, conc int, minCPU time
 	}
 
 	var startups [2][]time.Duration
-	for i := range starts {
-		for j := range 2 {
-			k := (i + j) % 2
-			fmt.Fprintf(os.Stderr, "bench: start-up of %s\n", labels[k])
-			s := start(labels[k], mk(k))
-			startups[k] = append(startups[k], s.startup)
+	var floorStarts []time.Duration
+	if starts > 0 {
+		dir, err := os.MkdirTemp("", "niwa-bench-floor-")
+		check(err)
+		defer func() { _ = os.RemoveAll(dir) }()
+		floorBin := buildFloorServer(dir)
+		for i := range starts {
+			for j := range 2 {
+				k := (i + j) % 2
+				fmt.Fprintf(os.Stderr, "bench: start-up of %s\n", labels[k])
+				s := start(labels[k], mk(k))
+				startups[k] = append(startups[k], s.startup)
+				stop(s)
+			}
+			s := start("floor", floorServerCmd(floorBin))
+			floorStarts = append(floorStarts, s.startup)
 			stop(s)
 		}
 	}
@@ -108,8 +118,8 @@ func runAB(out io.Writer, bins []string, filter string, n, conc int, minCPU time
 	fmt.Fprintf(out, "Floor (trivial server) before / after: %.1f / %.1f µs per request. %s\n\n",
 		us(floorBefore.cpuPerOp), us(floorAfter.cpuPerOp), floorSDKLine(floorSDK, floorReplay))
 	if starts > 0 {
-		fmt.Fprintf(out, "Start-up (median of %d): A %.1f ms, B %.1f ms. Idle RSS: A %.1f MiB, B %.1f MiB.\n\n",
-			starts, ms(medianDur(startups[0])), ms(medianDur(startups[1])), float64(idle[0])/1024, float64(idle[1])/1024)
+		fmt.Fprintf(out, "Start-up (median of %d): A %.1f ms, B %.1f ms; %s Idle RSS: A %.1f MiB, B %.1f MiB.\n\n",
+			starts, ms(medianDur(startups[0])), ms(medianDur(startups[1])), floorStartLine(medianDur(floorStarts)), float64(idle[0])/1024, float64(idle[1])/1024)
 	}
 	fmt.Fprintf(out, "RSS after the last workload (first round): A %.1f MiB (anonymous %.1f), B %.1f MiB (anonymous %.1f).\n\n",
 		float64(final[0].rss)/1024, float64(final[0].anon)/1024, float64(final[1].rss)/1024, float64(final[1].anon)/1024)

@@ -239,3 +239,21 @@ func TestReplaySetup(t *testing.T) {
 		})
 	}
 }
+
+// TestFloorServerBinary: bench/floorserver builds, starts and gives the
+// trivial server's answer (start polls it with floorGet, which checks the
+// body), so the start-up floor the bench reports is that server's.
+func TestFloorServerBinary(t *testing.T) {
+	bin := buildFloorServer(t.TempDir())
+	s := start("floor", floorServerCmd(bin))
+	defer stop(s)
+	if s.startup <= 0 {
+		t.Fatalf("start-up %v", s.startup)
+	}
+	if err := floorRequest(context.Background(), s.endpoint, []byte("x")); err != nil {
+		t.Fatal(err)
+	}
+	if line := floorStartLine(s.startup); !strings.Contains(line, "bench/floorserver") {
+		t.Fatalf("floorStartLine = %q", line)
+	}
+}

@@ -19,10 +19,13 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
+
+	"github.com/niwa-cloud/niwa/bench/internal/floor"
 )
 
-// floorBody is the trivial server's whole answer: 30 bytes of JSON.
-var floorBody = []byte(`{"ok":true,"server":"floor-1"}`)
+// floorBody and floorSTSBody are the trivial server's answers
+// (bench/internal/floor).
+var floorBody, floorSTSBody = floor.Body, floor.STSBody
 
 // serveFloor runs the trivial HTTP server the floor is measured on: Go's
 // net/http answering every request with floorBody, nothing else. What
@@ -31,26 +34,8 @@ func serveFloor(port int) {
 	check(http.ListenAndServe("127.0.0.1:"+strconv.Itoa(port), floorHandler()))
 }
 
-// floorSTSBody is a fixed GetCallerIdentity answer, for floorSDKWorkload.
-var floorSTSBody = []byte(`<GetCallerIdentityResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><GetCallerIdentityResult>` +
-	`<Arn>arn:aws:iam::000000000000:root</Arn><UserId>000000000000</UserId><Account>000000000000</Account></GetCallerIdentityResult>` +
-	`<ResponseMetadata><RequestId>01234567-89ab-cdef-0123-456789abcdef</RequestId></ResponseMetadata></GetCallerIdentityResponse>`)
-
-// floorHandler answers every request with floorBody (it is also the load
-// balancer workloads' target), but a form-encoded POST (the query
-// protocol's, floorSDKWorkload's) with the fixed floorSTSBody.
-func floorHandler() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		_, _ = io.Copy(io.Discard, r.Body)
-		body, ctype := floorBody, "application/json"
-		if strings.HasPrefix(r.Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
-			body, ctype = floorSTSBody, "text/xml"
-		}
-		w.Header().Set("Content-Type", ctype)
-		w.Header().Set("Content-Length", strconv.Itoa(len(body)))
-		_, _ = w.Write(body)
-	})
-}
+// floorHandler is the trivial server's handler (bench/internal/floor).
+func floorHandler() http.Handler { return floor.Handler() }
 
 var floorClient = &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
 
@@ -233,6 +218,11 @@ func floorSDKLine(sdk, replay result) string {
 		sdk.ops, sdk.errors, us(sdk.cpuPerOp), replay.ops, replay.errors, us(replay.cpuPerOp))
 }
 
+// floorStartLine says what the start-up floor measured.
+func floorStartLine(d time.Duration) string {
+	return fmt.Sprintf("the trivial server in a binary of its own (bench/floorserver) took **%.1f ms** from its start to its first answer in this run (the same polling), what a trivial Go net/http server takes to start on this machine.", ms(d))
+}
+
 // medianStartup starts a server n times, each time to its first answer
 // and stopped again, and returns the median time.
 func medianStartup(name string, mk func(int) *exec.Cmd, n int) time.Duration {
@@ -254,13 +244,13 @@ func medianStartup(name string, mk func(int) *exec.Cmd, n int) time.Duration {
 // printMemory writes the floor and the memory table: RSS idle and after
 // every workload, what the workloads stored, and RSS growth per MiB
 // stored.
-func printMemory(out io.Writer, names []string, idle, final, settled map[string]procMemory, stored int64, floor, floorSDK, floorReplay result, protoLine string, starts int) {
+func printMemory(out io.Writer, names []string, idle, final, settled map[string]procMemory, stored int64, floor, floorSDK, floorReplay result, protoLine string, starts int, floorStart time.Duration) {
 	fmt.Fprintf(out, "\nFloor: a trivial Go HTTP server answering a fixed 30-byte JSON spent **%.1f µs** of CPU per request in this run (%d requests, %d errors); the `×floor` column above divides niwa's CPU per operation by it. %s\n\n",
 		us(floor.cpuPerOp), floor.ops, floor.errors, floorSDKLine(floorSDK, floorReplay))
 	if protoLine != "" {
 		fmt.Fprintf(out, "%s\n\n", protoLine)
 	}
-	fmt.Fprintf(out, "Start-up is the median of %d starts. RSS is VmRSS of the server process.\n\n", starts)
+	fmt.Fprintf(out, "Start-up is the median of %d starts; %s RSS is VmRSS of the server process.\n\n", starts, floorStartLine(floorStart))
 	fmt.Fprintln(out, "| memory | "+strings.Join(names, " | ")+" |")
 	fmt.Fprintln(out, "|---|"+strings.Repeat("---:|", len(names)))
 	row := func(label string, f func(name string) string) {

@@ -147,6 +147,12 @@ func main() {
 	if *only != "" {
 		names = []string{*only}
 	}
+	// The start-up floor: the trivial server in a binary of its own,
+	// started as often as each server.
+	floorDir, err := os.MkdirTemp("", "niwa-bench-floor-")
+	check(err)
+	defer func() { _ = os.RemoveAll(floorDir) }()
+	floorStart := medianStartup("floor", floorServerCmd(buildFloorServer(floorDir)), *starts)
 	// The floor: a trivial Go HTTP server answering a fixed 30-byte JSON,
 	// driven by the same number of clients in the same run; every CPU
 	// figure is also shown as a multiple of its CPU per request. It stays
@@ -260,7 +266,7 @@ func main() {
 	}
 
 	printTables(os.Stdout, names, workloads, startups, idle, results, floor, *n, *conc, *minCPU, *nRounds)
-	printMemory(os.Stdout, names, idle, final, settled, stored, floor, floorSDK, floorReplay, protoLine, *starts)
+	printMemory(os.Stdout, names, idle, final, settled, stored, floor, floorSDK, floorReplay, protoLine, *starts, floorStart)
 	printStored(os.Stdout, names, storedRes)
 }
 
@@ -395,6 +401,21 @@ func startFloor(serveFlag string) *server {
 	return start("floor", func(port int) *exec.Cmd {
 		return exec.Command(self, serveFlag, strconv.Itoa(port))
 	})
+}
+
+// buildFloorServer builds bench/floorserver into dir and answers the
+// binary's path.
+func buildFloorServer(dir string) string {
+	bin := filepath.Join(dir, "floorserver")
+	build := exec.Command("go", "build", "-o", bin, "github.com/niwa-cloud/niwa/bench/floorserver")
+	build.Stderr = os.Stderr
+	check(build.Run())
+	return bin
+}
+
+// floorServerCmd is bench/floorserver's binary at bin serving on a port.
+func floorServerCmd(bin string) func(port int) *exec.Cmd {
+	return func(port int) *exec.Cmd { return exec.Command(bin, "-port", strconv.Itoa(port)) }
 }
 
 func stop(s *server) {
