@@ -7,7 +7,6 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -16,6 +15,7 @@ import (
 	"time"
 
 	"github.com/niwa-cloud/niwa/internal/clock"
+	"github.com/niwa-cloud/niwa/internal/httpserve"
 	"github.com/niwa-cloud/niwa/internal/proc"
 )
 
@@ -63,7 +63,7 @@ type vm struct {
 	account, region, id string
 	dir                 string
 	ln                  net.Listener
-	srv                 *http.Server
+	srv                 *httpserve.Server
 
 	mu      sync.Mutex
 	console *os.File
@@ -173,7 +173,12 @@ func (r *Runtime) Boot(account, region, id string) error {
 	}
 	v := &vm{r: r, account: account, region: region, id: id, dir: dir, ln: ln, console: console,
 		groups: map[int]struct{}{}, tokens: map[string]time.Time{}, booted: make(chan struct{})}
-	v.srv = &http.Server{Handler: v, ReadHeaderTimeout: 10 * time.Second}
+	// niwa's own HTTP/1.1 server, as the edge and Lambda's Runtime API
+	// are served (one server; its reads do not wake the Go runtime's
+	// monitor). An idle kept-alive connection is closed after the header
+	// timeout: metadata clients ask a few paths and go.
+	v.srv = &httpserve.Server{Handler: v, ReadHeaderTimeout: 10 * time.Second,
+		ErrorLog: slog.NewLogLogger(r.cfg.Log.Handler(), slog.LevelWarn)}
 	if err := os.WriteFile(filepath.Join(dir, "running"), nil, 0o644); err != nil {
 		_ = ln.Close()
 		_ = console.Close()
