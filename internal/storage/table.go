@@ -42,11 +42,15 @@ func (t Table[T]) Key(sc Scope, key ...string) []byte {
 // Get reads one record. A missing record is (zero, false, nil); an error
 // means the stored bytes did not decode into T.
 func (t Table[T]) Get(tx Tx, sc Scope, key ...string) (T, bool, error) {
-	var v T
 	data, ok := tx.Get(t.Key(sc, key...))
 	if !ok {
-		return v, false, nil
+		var zero T
+		return zero, false, nil
 	}
+	// Declared here, not above: decoding takes its address, which moves
+	// it to the heap, and a miss (every existence check before a create,
+	// every put of a new key) then allocated a record it never filled.
+	var v T
 	if err := DecodeRecord(data, &v); err != nil {
 		return v, true, t.decodeErr(slices.Clone(key), err)
 	}
