@@ -155,6 +155,8 @@ func TestCompileRefuses(t *testing.T) {
 		{"dangling pointer", `{"$ref": "#/definitions/none"}`, "unresolvable reference"},
 		{"reference loop", `{"definitions": {"a": {"$ref": "#/definitions/b"}, "b": {"$ref": "#/definitions/a"}}, "$ref": "#/definitions/a"}`, "JSON Reference loop"},
 		{"$ref to itself", `{"$ref": "#"}`, "JSON Reference loop"},
+		{"nested too deeply", strings.Repeat(`{"properties": {"a": `, MaxDepth) + `{}` + strings.Repeat(`}}`, MaxDepth), "nested deeper than 128 levels"},
+		{"items nested too deeply", strings.Repeat(`{"items": `, 9000) + `{}` + strings.Repeat(`}`, 9000), "nested deeper than 128 levels"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := compileOne(tc.schema, nil)
@@ -163,6 +165,15 @@ func TestCompileRefuses(t *testing.T) {
 				t.Fatalf("Compile(%s) = %v, want a SyntaxError containing %q", tc.schema, err, tc.want)
 			}
 		})
+	}
+}
+
+// TestDeepestSchemaCompiles: MaxDepth nested schemas (the root one
+// included) compile.
+func TestDeepestSchemaCompiles(t *testing.T) {
+	schema := strings.Repeat(`{"properties": {"a": `, MaxDepth-1) + `{"type": "string"}` + strings.Repeat(`}}`, MaxDepth-1)
+	if _, err := compileOne(schema, nil); err != nil {
+		t.Fatal(err)
 	}
 }
 

@@ -289,7 +289,7 @@ func (c *Codec) decodeBody(op *model.Operation, req *protocol.Request, in map[st
 	}
 	var members map[string]any
 	if c.xml {
-		members, err = decodeXMLMembers(body, sh)
+		members, err = decodeXMLMembers(body, sh, inputRootName(op))
 	} else {
 		members, err = decodeJSONMembers(body, sh)
 	}

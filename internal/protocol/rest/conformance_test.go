@@ -251,7 +251,7 @@ func clientDecodePayload(isXML bool, body []byte, p *model.Ref) (any, error) {
 
 func clientDecodeMembers(isXML bool, body []byte, sh *model.Shape) (map[string]any, error) {
 	if isXML {
-		return decodeXMLMembers(body, sh)
+		return decodeXMLMembers(body, sh, "") // an output: its root is checked by xmlRoot
 	}
 	return jsonbody.DecodeStructure(body, sh, true)
 }

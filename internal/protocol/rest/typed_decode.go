@@ -57,7 +57,7 @@ func (c *Codec) DecodeTyped(op *model.Operation, req *protocol.Request, in api.T
 	if d.locations(sh, labels, req.Query(), req.HTTP.Header, tmpl, i, p) != nil {
 		return protocol.ErrUseTree
 	}
-	if err := c.typedBody(sh, pm, req, tab, i, p); err != nil {
+	if err := c.typedBody(op, pm, req, tab, i, p); err != nil {
 		return protocol.ErrUseTree
 	}
 	if typedHostLabels(op, req.HTTP.Host, tab, i, p) != nil {
@@ -93,7 +93,8 @@ func labelValue(labels []pathLabel, name string) (string, bool) {
 }
 
 // typedBody reads the body as decodeBody does, into the structure at p.
-func (c *Codec) typedBody(sh *model.Shape, pm *model.Ref, req *protocol.Request, tab api.Table, i int32, p unsafe.Pointer) error {
+func (c *Codec) typedBody(op *model.Operation, pm *model.Ref, req *protocol.Request, tab api.Table, i int32, p unsafe.Pointer) error {
+	sh := op.Input.Shape
 	if pm == nil {
 		if !hasBodyMembers(sh) {
 			return nil
@@ -103,7 +104,7 @@ func (c *Codec) typedBody(sh *model.Shape, pm *model.Ref, req *protocol.Request,
 			return err
 		}
 		if c.xml {
-			d, start, ok, err := rootElement(body)
+			d, start, ok, err := rootElement(body, inputRootName(op))
 			if err != nil || !ok {
 				return err
 			}
@@ -148,7 +149,7 @@ func (c *Codec) typedBody(sh *model.Shape, pm *model.Ref, req *protocol.Request,
 	if c.xml {
 		// A structure payload's element: absent for a body without one
 		// (rootElement), else a structure, <Foo/> an empty one.
-		d, start, ok, err := rootElement(body)
+		d, start, ok, err := rootElement(body, pm.XMLName())
 		if err != nil || !ok {
 			return err
 		}

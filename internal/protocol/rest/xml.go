@@ -32,8 +32,12 @@ func (e *xmlBodyError) Unwrap() error { return e.err }
 
 // rootElement positions a decoder on the body's root element; ok is false
 // for a body without one (empty or only whitespace, comments, the XML
-// declaration).
-func rootElement(body []byte) (*xml.Decoder, xml.StartElement, bool, error) {
+// declaration). A root element not named want (when want is not "") is a
+// body that does not validate against the schema: AWS answers
+// <Foo><Status>Enabled</Status></Foo> for PutBucketVersioning, or <Foo/>
+// for PutObjectTagging, with MalformedXML rather than reading the children
+// of whatever element it is handed (and replacing the tags with none).
+func rootElement(body []byte, want string) (*xml.Decoder, xml.StartElement, bool, error) {
 	d := xml.NewDecoder(bytes.NewReader(body))
 	for {
 		tok, err := d.Token()
@@ -45,6 +49,9 @@ func rootElement(body []byte) (*xml.Decoder, xml.StartElement, bool, error) {
 		}
 		switch t := tok.(type) {
 		case xml.StartElement:
+			if want != "" && t.Name.Local != want {
+				return nil, xml.StartElement{}, false, &xmlBodyError{fmt.Errorf("the root element is <%s>, not <%s>", truncateName(t.Name.Local), want)}
+			}
 			return d, t, true, nil
 		case xml.CharData:
 			if len(bytes.TrimSpace(t)) > 0 {
@@ -57,7 +64,7 @@ func rootElement(body []byte) (*xml.Decoder, xml.StartElement, bool, error) {
 // decodeXMLPayload reads a structure payload: an empty body is an absent
 // payload, <Foo/> an empty one.
 func decodeXMLPayload(body []byte, p *model.Ref) (any, error) {
-	d, start, ok, err := rootElement(body)
+	d, start, ok, err := rootElement(body, p.XMLName())
 	if err != nil || !ok {
 		return nil, err
 	}
@@ -68,10 +75,10 @@ func decodeXMLPayload(body []byte, p *model.Ref) (any, error) {
 	return v, nil
 }
 
-// decodeXMLMembers reads the body members from the root element, whatever
-// its name (clients name it after the input's locationName).
-func decodeXMLMembers(body []byte, sh *model.Shape) (map[string]any, error) {
-	d, start, ok, err := rootElement(body)
+// decodeXMLMembers reads the body members from the root element, which
+// clients name after the input's locationName (inputRootName).
+func decodeXMLMembers(body []byte, sh *model.Shape, root string) (map[string]any, error) {
+	d, start, ok, err := rootElement(body, root)
 	if err != nil || !ok {
 		return nil, err
 	}
@@ -85,6 +92,24 @@ func decodeXMLMembers(body []byte, sh *model.Shape) (map[string]any, error) {
 		}
 	}
 	return m, nil
+}
+
+// inputRootName is the root element of op's input body members: the
+// operation's input locationName, else the input shape's ("" when the
+// model names neither, and then any root element is read).
+func inputRootName(op *model.Operation) string {
+	if op.Input.LocationName != "" {
+		return op.Input.LocationName
+	}
+	return op.Input.Shape.LocationName
+}
+
+// truncateName bounds an element name echoed in an error.
+func truncateName(s string) string {
+	if len(s) > 64 {
+		return s[:64] + "..."
+	}
+	return s
 }
 
 // withNamespace returns ref with the service namespace when it declares

@@ -40,10 +40,14 @@ func parseDefinition(body []byte) (map[string]any, error) {
 			return nil, apigatewayapi.ErrBadRequestException.New("Invalid OpenAPI input: the body is neither JSON nor YAML")
 		}
 		// Through JSON: YAML maps may have non-string keys; JSON's
-		// shape is what the rest reads.
+		// shape is what the rest reads. A sequence or a scalar (JSON's
+		// [1, 2] is YAML too) is not a definition.
 		b, err := json.Marshal(jsonable(y))
-		if err != nil || json.Unmarshal(b, &doc) != nil {
+		if err != nil {
 			return nil, apigatewayapi.ErrBadRequestException.New("Invalid OpenAPI input: %v", err)
+		}
+		if json.Unmarshal(b, &doc) != nil {
+			return nil, apigatewayapi.ErrBadRequestException.New("Invalid OpenAPI input: the definition must be an object")
 		}
 	}
 	if doc == nil {

@@ -154,6 +154,9 @@ func TestImportExport(t *testing.T) {
 		_, err := e.s.ImportRestApi(ctx, &apigatewayapi.ImportRestApiRequest{Body: []byte(bad)})
 		wantCode(t, err, apigatewayapi.ErrBadRequestException, "")
 	}
+	// A JSON array (YAML too) is named for what it is, not "<nil>".
+	_, err := e.s.ImportRestApi(ctx, &apigatewayapi.ImportRestApiRequest{Body: []byte(`[[1], 2]`)})
+	wantCode(t, err, apigatewayapi.ErrBadRequestException, "Invalid OpenAPI input: the definition must be an object")
 	apis := must[*apigatewayapi.RestApis](t)(e.s.GetRestApis(ctx, &apigatewayapi.GetRestApisRequest{}))
 	if len(apis.Items) != 4 {
 		t.Fatalf("%d APIs: a failed import must leave none behind", len(apis.Items))

@@ -247,6 +247,36 @@ func transformList(doc map[string]any) ([]string, error) {
 	return out, nil
 }
 
+// CloudFormation's template quotas: the sections of a processed template
+// hold at most this many entries.
+const (
+	maxTemplateResources  = 500
+	maxTemplateParameters = 200
+	maxTemplateMappings   = 200
+	maxTemplateOutputs    = 200
+)
+
+// checkCounts refuses a template past CloudFormation's quotas, as AWS
+// does: "Template format error: Number of resources, 501, is greater than
+// maximum allowed, 500".
+func (t *template) checkCounts() error {
+	for _, c := range []struct {
+		what string
+		n    int
+		max  int
+	}{
+		{"parameters", len(t.Parameters), maxTemplateParameters},
+		{"mappings", len(t.Mappings), maxTemplateMappings},
+		{"resources", len(t.Resources), maxTemplateResources},
+		{"outputs", len(t.Outputs), maxTemplateOutputs},
+	} {
+		if c.n > c.max {
+			return templateError("Number of %s, %d, is greater than maximum allowed, %d", c.what, c.n, c.max)
+		}
+	}
+	return nil
+}
+
 // parseProcessed checks the structure of a document whose transforms
 // have been applied.
 func parseProcessed(doc map[string]any) (*template, error) {
@@ -382,6 +412,9 @@ func parseProcessed(doc map[string]any) (*template, error) {
 			}
 			t.Outputs[name] = om
 		}
+	}
+	if err := t.checkCounts(); err != nil {
+		return nil, err
 	}
 	for name, r := range t.Resources {
 		for _, dep := range r.DependsOn {

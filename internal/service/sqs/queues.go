@@ -10,6 +10,7 @@ import (
 	"time"
 
 	sqsapi "github.com/niwa-cloud/niwa/internal/api/sqs"
+	"github.com/niwa-cloud/niwa/internal/iam"
 	"github.com/niwa-cloud/niwa/internal/request"
 	"github.com/niwa-cloud/niwa/internal/storage"
 )
@@ -119,7 +120,7 @@ var settable = map[string]attrSpec{
 	"ReceiveMessageWaitTimeSeconds": {def: "0", min: 0, max: 20},
 	"VisibilityTimeout":             {def: "30", min: 0, max: 43200},
 	"KmsDataKeyReusePeriodSeconds":  {min: 60, max: 86400},
-	"Policy":                        {check: validJSON},
+	"Policy":                        {check: validPolicy},
 	"RedrivePolicy":                 {},
 	"RedriveAllowPolicy":            {check: validJSON},
 	"KmsMasterKeyId":                {check: func(string) bool { return true }},
@@ -140,6 +141,18 @@ var readOnly = []string{
 func isBool(v string) bool { return v == "true" || v == "false" }
 
 func validJSON(v string) bool { return v == "" || json.Valid([]byte(v)) }
+
+// validPolicy: a queue policy is a policy document ("" removes it). Any
+// JSON is not: {"Statement":"x"} or an Effect of "Maybe" is
+// InvalidAttributeValue, as on SQS, not a policy stored to confuse every
+// later authorization.
+func validPolicy(v string) bool {
+	if v == "" {
+		return true
+	}
+	_, err := iam.Parse(v)
+	return err == nil
+}
 
 func oneOf(vals ...string) func(string) bool {
 	return func(v string) bool {

@@ -136,6 +136,11 @@ func TestCreateQueue(t *testing.T) {
 		{"x", map[string]string{"VisibilityTimeout": "43201"}, "InvalidAttributeValue"},
 		{"x", map[string]string{"DelaySeconds": "abc"}, "InvalidAttributeValue"},
 		{"x", map[string]string{"Nope": "1"}, "InvalidAttributeName"},
+		{"x", map[string]string{"Policy": `{{`}, "InvalidAttributeValue"},
+		{"x", map[string]string{"Policy": `{"Version":"2012-10-17","Statement":"x"}`}, "InvalidAttributeValue"},
+		{"x", map[string]string{"Policy": `{"Version":"2012-10-17","Statement":[1,2]}`}, "InvalidAttributeValue"},
+		{"x", map[string]string{"Policy": `{"Version":"2012-10-17","Statement":[{"Effect":"Maybe","Principal":"*","Action":"sqs:*","Resource":"*"}]}`}, "InvalidAttributeValue"},
+		{"x", map[string]string{"Policy": `{"Statement":` + strings.Repeat("[", 5000) + strings.Repeat("]", 5000) + `}`}, "InvalidAttributeValue"},
 		{"x", map[string]string{"ContentBasedDeduplication": "true"}, "InvalidAttributeName"},
 		{"x", map[string]string{"RedrivePolicy": `{"deadLetterTargetArn":"arn:aws:sqs:ap-northeast-1:123456789012:none","maxReceiveCount":3}`}, "InvalidParameterValue"},
 	} {
