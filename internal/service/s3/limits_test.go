@@ -159,3 +159,21 @@ func FuzzCheckSSECKey(f *testing.F) {
 		}
 	})
 }
+
+// TestDeleteObjectsWithoutKey: an <Object> without its <Key> does not
+// validate against S3's schema; the whole request answers MalformedXML and
+// the objects it also names stay.
+func TestDeleteObjectsWithoutKey(t *testing.T) {
+	f := newFixture(t)
+	f.bucket(t, "del-nokey")
+	f.put(t, "del-nokey", "a", "x")
+	_, err := f.s.DeleteObjects(f.ctx(), &s3api.DeleteObjectsInput{Bucket: ptr.To("del-nokey"),
+		Delete: &s3api.Delete{Objects: []s3api.ObjectIdentifier{{Key: ptr.To("a")}, {}}}})
+	var ae *awserr.Error
+	if !errors.As(err, &ae) || ae.Code.Code != "MalformedXML" {
+		t.Fatalf("err = %v, want MalformedXML", err)
+	}
+	if !f.exists(t, "del-nokey", "a") {
+		t.Fatal("the object the refused request named was deleted")
+	}
+}

@@ -1080,6 +1080,13 @@ func (s *S3) DeleteObjects(ctx *request.Context, in *s3api.DeleteObjectsInput) (
 	if in.Delete == nil || len(in.Delete.Objects) == 0 || len(in.Delete.Objects) > 1000 {
 		return nil, errMalformedXML.New("The XML you provided was not well-formed or did not validate against our published schema")
 	}
+	// An <Object> without its <Key> does not validate against S3's
+	// schema: the whole request is refused before anything is deleted.
+	for _, id := range in.Delete.Objects {
+		if id.Key == nil {
+			return nil, errMalformedXML.New("The XML you provided was not well-formed or did not validate against our published schema")
+		}
+	}
 	b, err := s.bucket(ptr.Deref(in.Bucket))
 	if err != nil {
 		return nil, err
