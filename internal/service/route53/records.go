@@ -53,6 +53,12 @@ func normalize(action string, in route53api.ResourceRecordSet, zone string) (rou
 	name := normName(ptr.Deref(in.Name))
 	rs.Name = &name
 	typ := ptr.Deref(rs.Type)
+	if msg, at := badName(name); msg != "" {
+		if at == "" {
+			at = ptr.Deref(in.Name)
+		}
+		return rs, changeBatch("[FATAL problem: %s encountered with '%s']", msg, at)
+	}
 	if !inZone(name, zone) {
 		return rs, changeBatch("[RRSet with DNS name %s is not permitted in zone %s]", outName(name), outName(zone))
 	}
@@ -194,6 +200,48 @@ func batchLimits(changes []route53api.Change) error {
 		return changeBatch("[RDATA character limit of %d exceeded.]", maxRDataPerBatch)
 	}
 	return nil
+}
+
+// badName returns Route53's name for what is wrong with a record set's
+// (normalized) name, and the text it names when that is not the whole
+// name, or "": a character that must be escaped, an empty label, a label
+// longer than 63 octets or a name longer than 255 (DNS's limits, RFC
+// 1035 2.3.4; an escape \DDD or \X is one octet).
+func badName(name string) (msg, at string) {
+	if c, bad := unsupportedChar(name); bad {
+		return "UnsupportedCharacter (Value contains unsupported characters)", c
+	}
+	n := strings.TrimSuffix(name, ".")
+	if n == "" {
+		return "", "" // the root
+	}
+	octets := 1
+	label := 0
+	for i := 0; i <= len(n); i++ {
+		if i == len(n) || n[i] == '.' {
+			if label == 0 {
+				return "DomainLabelEmpty (Domain label is empty)", ""
+			}
+			if label > 63 {
+				return "DomainLabelTooLong (Domain label is too long)", ""
+			}
+			octets += label + 1
+			label = 0
+			continue
+		}
+		if n[i] == '\\' {
+			if i+3 < len(n) && isDigit(n[i+1]) && isDigit(n[i+2]) && isDigit(n[i+3]) {
+				i += 3
+			} else {
+				i++
+			}
+		}
+		label++
+	}
+	if octets > 255 {
+		return "DomainNameTooLong (Domain name is too long)", ""
+	}
+	return "", ""
 }
 
 // unsupportedChar finds the first character a DNS name may not hold
