@@ -373,6 +373,23 @@ func (v *Validator) StringViolations(sh *Shape, s string, path string, out *[]Vi
 // spells \x{XXXX}.
 var javaUnicodeEscape = lazyre.New(`\\u([0-9A-Fa-f]{4})`)
 
+// javaSurrogatePair matches a UTF-16 surrogate pair written as two
+// escapes, \uD800\uDC00: Java matches strings as UTF-16, so the models'
+// "any character" classes end with the range \uD800\uDC00-\uDBFF\uDFFF
+// (U+10000 to U+10FFFF), which RE2, matching code points, reads as a
+// backwards range and refuses — the whole pattern then went unenforced.
+var javaSurrogatePair = lazyre.New(`\\u([dD][89abAB][0-9A-Fa-f]{2})\\u([dD][c-fC-F][0-9A-Fa-f]{2})`)
+
+// rewriteSurrogatePairs writes each surrogate pair escape as the code
+// point it encodes, \x{10000}.
+func rewriteSurrogatePairs(pattern string) string {
+	return javaSurrogatePair.ReplaceAllStringFunc(pattern, func(pair string) string {
+		hi, _ := strconv.ParseUint(pair[2:6], 16, 32)
+		lo, _ := strconv.ParseUint(pair[8:12], 16, 32)
+		return fmt.Sprintf(`\x{%X}`, 0x10000+(hi-0xD800)<<10+(lo-0xDC00))
+	})
+}
+
 // compile turns a model pattern (Java syntax, matched against the whole
 // value) into an RE2 regexp, or nil when RE2 cannot express it — such a
 // pattern is then not enforced rather than enforced wrongly.
@@ -380,7 +397,7 @@ func (v *Validator) compile(pattern string) *regexp.Regexp {
 	if re, ok := v.patterns.Load(pattern); ok {
 		return re.(*regexp.Regexp)
 	}
-	src := javaUnicodeEscape.ReplaceAllString(pattern, `\x{$1}`)
+	src := javaUnicodeEscape.ReplaceAllString(rewriteSurrogatePairs(pattern), `\x{$1}`)
 	re, err := regexp.Compile(`^(?:` + src + `)$`)
 	if err != nil {
 		re = nil

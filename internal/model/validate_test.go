@@ -124,3 +124,37 @@ func TestPathSpelling(t *testing.T) {
 		}
 	}
 }
+
+// TestJavaPatternsCompile: the models' patterns are Java regular
+// expressions over UTF-16; the "any character" class of Glue's, Athena's,
+// CloudTrail's and DynamoDB's names ends with a surrogate pair range
+// (\uD800\uDC00-\uDBFF\uDFFF), which compiled as a backwards range and
+// left the whole pattern unenforced. It now means U+10000 to U+10FFFF.
+func TestJavaPatternsCompile(t *testing.T) {
+	const glueName = `[\u0020-\uD7FF\uE000-\uFFFD\uD800\uDC00-\uDBFF\uDFFF\t]*`
+	for _, c := range []struct {
+		pattern, value string
+		match          bool
+	}{
+		{glueName, "orders_2026", true},
+		{glueName, "tab\there", true},
+		{glueName, "日本語", true},
+		{glueName, "emoji 😀", true},      // U+1F600: the surrogate pair range
+		{glueName, "\U0010FFFF", true},   // the range's last code point
+		{glueName, "a\x01b", false},      // a control character
+		{glueName, "line\nbreak", false}, // \n is not in this class
+		{`[\u0020-\uD7FF\uE000-\uFFFD\uD800\uDC00-\uDBFF\uDFFF\r\n\t]*`, "line\nbreak", true},
+		{`\uD83D\uDE00`, "😀", true}, // a lone pair, outside a class
+		{`[a-z]+`, "abc", true},
+	} {
+		var v Validator
+		re := v.compile(c.pattern)
+		if re == nil {
+			t.Errorf("%q did not compile", c.pattern)
+			continue
+		}
+		if got := re.MatchString(c.value); got != c.match {
+			t.Errorf("%q matching %q = %v, want %v", c.pattern, c.value, got, c.match)
+		}
+	}
+}
